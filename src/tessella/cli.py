@@ -1,0 +1,346 @@
+"""The ``tessella`` command line: models, segment, evaluate, train.
+
+Exit codes: 0 ok, 1 failed (bad input, a model that cannot be loaded, ...), 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["main"]
+
+EPILOG_SEGMENT = """examples:
+  tessella segment img.tif -o labels.tif --model nuclei2d
+  tessella segment images/ -o labels/ --model nuclei2d --set seed_thresh=0.8 --tta
+  tessella segment stack.tif -o labels.tif --model nuclei2d --axes TYX
+  tessella segment img.tif -o labels.tif --recipe labels_old.recipe.json
+"""
+
+EPILOG_EVALUATE = """examples:
+  tessella evaluate labels.tif gt.tif
+  tessella evaluate predictions/ ground_truth/ --metric ap --json scores.json
+"""
+
+EPILOG_TRAIN = """examples:
+  tessella train embedding --data ../shared/data/nuclei2d_dsb2018/train --out my_model
+  tessella train embedding --data corrected/ --out finetuned --base nuclei2d --epochs 5
+"""
+
+
+class CliError(Exception):
+    """A one-line error for the user; exit code 1."""
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="tessella", description="Deep-learning instance segmentation for microscopy."
+    )
+    parser.add_argument("--version", action="version", version=f"tessella {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    models = sub.add_parser("models", help="list bundled and user models")
+    models.add_argument("--json", action="store_true", help="print the model cards as JSON")
+
+    segment = sub.add_parser(
+        "segment", help="segment images", epilog=EPILOG_SEGMENT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    segment.add_argument("inputs", nargs="+", metavar="IN", help="TIFF file(s), a folder, or zarr")
+    segment.add_argument("-o", "--output", required=True, metavar="OUT",
+                         help="output TIFF (or folder for several inputs; zarr for zarr input)")
+    segment.add_argument("--model", default=None, help="model name or directory (default nuclei2d)")
+    segment.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                         help="set a post-processing parameter (repeatable)")
+    segment.add_argument("--recipe", metavar="FILE", help="replay a recipe JSON written earlier")
+    segment.add_argument("--axes", help="axes of the input, e.g. YX, YXC, CYX, ZYX, TYX, TZYX")
+    segment.add_argument("--tile", type=int, help="tile edge in pixels (default from the model)")
+    segment.add_argument("--tta", action=argparse.BooleanOptionalAction, default=None,
+                         help="test-time augmentation (8 transforms in 2D, 16 in 3D)")
+    segment.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    segment.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    segment.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+    evaluate = sub.add_parser(
+        "evaluate", help="score labels against ground truth", epilog=EPILOG_EVALUATE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    evaluate.add_argument("pred", help="predicted labels: a TIFF or a folder of TIFFs")
+    evaluate.add_argument("gt", help="ground-truth labels: a TIFF or a folder with the same names")
+    evaluate.add_argument("--metric", action="append", choices=["ap", "seg", "iou", "vrand"],
+                          help="metrics to report (repeatable; default ap)")
+    evaluate.add_argument("--json", metavar="FILE", help="also write the scores as JSON")
+    evaluate.add_argument("-q", "--quiet", action="store_true")
+
+    train = sub.add_parser(
+        "train", help="train or fine-tune a model", epilog=EPILOG_TRAIN,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    train.add_argument("method", choices=["embedding"])
+    train.add_argument("--data", required=True, help="folder with images/ and masks/ TIFFs")
+    train.add_argument("--out", required=True, help="model directory to write")
+    train.add_argument("--val-data", help="validation folder (default: hold out part of --data)")
+    train.add_argument("--base", help="start from this model (fine-tuning)")
+    train.add_argument("--name", help="model name in the card (default: the folder name)")
+    train.add_argument("--epochs", type=int, default=50)
+    train.add_argument("--steps-per-epoch", type=int, default=100)
+    train.add_argument("--batch-size", type=int, default=8)
+    train.add_argument("--accumulate", type=int, default=1, help="gradient accumulation steps")
+    train.add_argument("--patch", type=int, default=256, help="training crop edge in pixels")
+    train.add_argument("--lr", type=float, default=5e-4)
+    train.add_argument("--workers", type=int, default=0, help="data loader processes")
+    train.add_argument("--val-fraction", type=float, default=0.1)
+    train.add_argument("--max-val-images", type=int, default=64)
+    train.add_argument("--time-budget", type=float, help="stop after this many seconds")
+    train.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    train.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("-q", "--quiet", action="store_true")
+    return parser
+
+
+def _cmd_train(args) -> int:
+    from .engine.train import TrainConfig, train_steps
+
+    config = TrainConfig(
+        method=args.method, data=args.data, out=args.out, val_data=args.val_data,
+        base=args.base, name=args.name, epochs=args.epochs,
+        steps_per_epoch=args.steps_per_epoch, batch_size=args.batch_size,
+        accumulate=args.accumulate, patch=args.patch, lr=args.lr, workers=args.workers,
+        val_fraction=args.val_fraction, max_val_images=args.max_val_images,
+        time_budget=args.time_budget, resume=args.resume, device=args.device, seed=args.seed,
+    )
+    for progress in train_steps(config):
+        if progress.message and not args.quiet:
+            print(progress.message, flush=True)
+    print(f"model written to {args.out}")
+    return 0
+
+
+def _progress_bar(total: int, description: str, quiet: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=description, disable=quiet, unit="tile", leave=False)
+
+
+def _cmd_models(args) -> int:
+    import json
+
+    from .engine.registry import list_models
+
+    models = list_models()
+    if args.json:
+        print(json.dumps([card.raw | {"path": str(path), "origin": origin}
+                          for card, path, origin in models], indent=2))
+        return 0
+    if not models:
+        print("no models found")
+        return 0
+    rows = [("NAME", "METHOD", "AXES", "ORIGIN", "VALIDATION", "PATH")]
+    for card, path, origin in models:
+        validation = card.raw.get("validation", {})
+        scores = ", ".join(f"{k}={v}" for k, v in validation.get("scores", {}).items())
+        rows.append((card.name, card.method, card.spatial_axes, origin, scores or "-", str(path)))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1])
+    return 0
+
+
+def _parse_sets(pairs: list[str]) -> dict[str, str]:
+    values = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise CliError(f"--set expects NAME=VALUE, got {pair!r}")
+        values[name.strip()] = value.strip()
+    return values
+
+
+def _segment_jobs(inputs: list[str], output: str) -> list[tuple[Path, Path]]:
+    from .engine.io import TIFF_SUFFIXES, is_zarr_path, list_images
+
+    sources: list[Path] = []
+    for item in inputs:
+        path = Path(item)
+        if not path.exists():
+            raise CliError(f"{path}: no such file or folder")
+        if path.is_dir() and not is_zarr_path(path):
+            sources.extend(list_images(path))
+        else:
+            sources.append(path)
+    out = Path(output)
+    single = len(sources) == 1 and len(inputs) == 1 and not Path(inputs[0]).is_dir()
+    if single:
+        if is_zarr_path(sources[0]) and out.suffix != ".zarr":
+            raise CliError(f"{out}: zarr input needs a .zarr output")
+        if not is_zarr_path(sources[0]) and out.suffix.lower() not in TIFF_SUFFIXES:
+            raise CliError(f"{out}: the output of one image must be a .tif/.tiff file")
+        return [(sources[0], out)]
+    if out.suffix.lower() in TIFF_SUFFIXES:
+        raise CliError(f"{out}: several inputs need an output folder, not a file")
+    names = [s.name for s in sources]
+    if len(set(names)) != len(names):
+        raise CliError("two inputs share a file name; their outputs would collide")
+    return [(s, out / s.name) for s in sources]
+
+
+def _recipe_path(output: Path) -> Path:
+    return output.with_name(output.name.rsplit(".", 1)[0] + ".recipe.json")
+
+
+def _cmd_segment(args) -> int:
+    import json
+
+    from .engine.io import is_zarr_path, read_image, write_json, write_labels, write_zarr_labels
+    from .engine.pipeline import DEFAULT_MODEL, resolve_params, segment_steps
+    from .engine.progress import Progress
+    from .engine.registry import load_model
+
+    recipe = {}
+    if args.recipe:
+        try:
+            recipe = json.loads(Path(args.recipe).read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise CliError(f"{args.recipe}: cannot read recipe ({exc})") from None
+    model = load_model(args.model or recipe.get("model") or DEFAULT_MODEL)
+    if recipe.get("model_sha256") and recipe["model_sha256"] != model.card.sha256 and not args.quiet:
+        print(f"warning: {args.recipe} was made with other weights of {model.card.name!r}",
+              file=sys.stderr)
+    params = resolve_params(model, recipe.get("params"), **_parse_sets(args.set))
+    tta = args.tta if args.tta is not None else recipe.get("tta")
+    tile = args.tile or recipe.get("tile")
+    jobs = _segment_jobs(args.inputs, args.output)
+    for source, target in jobs:
+        if target.exists() and not args.overwrite:
+            raise CliError(f"{target} exists; pass --overwrite to replace it")
+    for source, target in jobs:
+        image = read_image(source, args.axes or recipe.get("axes") if len(jobs) == 1
+                           else args.axes)
+        steps = segment_steps(image.data, model, image.axes, params, tta, tile, args.device,
+                              name=str(source))
+        bar = None
+        while True:
+            try:
+                progress: Progress = next(steps)
+            except StopIteration as stop:
+                result = stop.value
+                break
+            if progress.stage == "predict":
+                if bar is None:
+                    bar = _progress_bar(progress.total, source.name, args.quiet)
+                bar.n = progress.done
+                bar.refresh()
+        if bar is not None:
+            bar.close()
+        pixel_size = {a: s for a, s in image.pixel_size.items() if a in result.axes}
+        if is_zarr_path(target):
+            write_zarr_labels(target, result.labels, result.axes, pixel_size, image.unit,
+                              overwrite=args.overwrite)
+        else:
+            write_labels(target, result.labels, result.axes, pixel_size, image.unit,
+                         overwrite=args.overwrite)
+        write_json(_recipe_path(target), result.recipe() | {"input": str(source)})
+        if not args.quiet:
+            print(f"{source} -> {target}: {int(result.labels.max())} objects")
+    return 0
+
+
+def _label_pairs(pred: str, gt: str):
+    from .engine.io import list_images, read_image
+
+    pred_path, gt_path = Path(pred), Path(gt)
+    if pred_path.is_dir() != gt_path.is_dir():
+        raise CliError("PRED and GT must both be files or both be folders")
+    if pred_path.is_dir():
+        pairs = []
+        for gt_file in list_images(gt_path):
+            pred_file = pred_path / gt_file.name
+            if not pred_file.exists():
+                raise CliError(f"{pred_file}: missing prediction for ground truth {gt_file}")
+            pairs.append((gt_file, pred_file))
+    else:
+        pairs = [(gt_path, pred_path)]
+    for gt_file, pred_file in pairs:
+        truth, predicted = read_image(gt_file).data, read_image(pred_file).data
+        for path, array in ((gt_file, truth), (pred_file, predicted)):
+            if array.dtype.kind not in "biu":
+                raise CliError(f"{path}: labels must be integers, got {array.dtype}")
+        if truth.shape != predicted.shape:
+            raise CliError(f"{pred_file}: shape {predicted.shape} differs from ground truth "
+                           f"{gt_file} {truth.shape}")
+        yield gt_file.name, np.asarray(truth), np.asarray(predicted)
+
+
+def evaluate_paths(pred: str, gt: str, metrics_wanted=("ap",)) -> dict:
+    """Scores of the label image(s) at ``pred`` against ``gt`` (files or folders)."""
+    from .engine import metrics
+
+    pairs = [(truth, predicted) for _name, truth, predicted in _label_pairs(pred, gt)]
+    scores: dict = {"n_images": len(pairs)}
+    if "ap" in metrics_wanted:
+        ap = metrics.average_precision_scores(pairs)
+        scores["ap"] = {f"{k:.1f}": round(v, 4) for k, v in ap["ap"].items()}
+        scores["avs"] = round(ap["avs"], 4)
+        for key in ("precision", "recall", "f1"):
+            scores[key] = {f"{k:.1f}": round(v, 4) for k, v in ap[key].items()}
+    if "seg" in metrics_wanted:
+        scores["seg"] = round(metrics.seg_scores(pairs)["seg"], 4)
+    if "iou" in metrics_wanted:
+        truth_all = np.concatenate([t.ravel() > 0 for t, _ in pairs])
+        pred_all = np.concatenate([p.ravel() > 0 for _, p in pairs])
+        scores["foreground_iou"] = round(metrics.foreground_iou(truth_all, pred_all), 4)
+    if "vrand" in metrics_wanted:
+        values = [metrics.rand_voi(t, p) for t, p in pairs]
+        for key in ("vrand", "voi", "voi_split", "voi_merge"):
+            scores[key] = round(float(np.mean([v[key] for v in values])), 4)
+    return scores
+
+
+def _cmd_evaluate(args) -> int:
+    import json
+
+    from .engine.io import write_json
+
+    scores = evaluate_paths(args.pred, args.gt, tuple(args.metric or ["ap"]))
+    if args.json:
+        write_json(args.json, scores)
+    if not args.quiet:
+        print(f"images: {scores['n_images']}")
+        if "ap" in scores:
+            print("IoU threshold  " + "  ".join(f"{k:>6}" for k in scores["ap"]))
+            for key in ("ap", "precision", "recall", "f1"):
+                print(f"{key:<13}  " + "  ".join(f"{v:6.3f}" for v in scores[key].values()))
+            print(f"avS (mean AP over 0.5..0.9): {scores['avs']:.4f}")
+        for key in ("seg", "foreground_iou", "vrand", "voi", "voi_split", "voi_merge"):
+            if key in scores:
+                print(f"{key}: {scores[key]:.4f}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    handlers = {
+        "models": _cmd_models,
+        "segment": _cmd_segment,
+        "evaluate": _cmd_evaluate,
+        "train": _cmd_train,
+    }
+    try:
+        return handlers[args.command](args)
+    except (CliError, ValueError, FileExistsError, OSError) as exc:
+        print(f"tessella {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"tessella {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""Axes: what each array axis means, and the conversion to a network's (C, *spatial) layout."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["SUPPORTED_AXES", "check_axes", "guess_axes", "to_model_layout", "spatial_of"]
+
+SUPPORTED_AXES = ("YX", "YXC", "CYX", "ZYX", "ZYXC", "CZYX", "TYX", "TYXC", "TZYX")
+
+
+def check_axes(axes: str, ndim: int, name: str = "image") -> str:
+    """Validate an axes string against an array's ndim; returns it upper-cased."""
+    axes = axes.upper()
+    if axes not in SUPPORTED_AXES:
+        raise ValueError(
+            f"{name}: axes {axes!r} are not supported; use one of {', '.join(SUPPORTED_AXES)}"
+        )
+    if len(axes) != ndim:
+        raise ValueError(f"{name}: axes {axes!r} name {len(axes)} axes but the array has {ndim}")
+    return axes
+
+
+def guess_axes(shape: tuple[int, ...], rgb: bool | None = None) -> str:
+    """A best guess from the shape alone (metadata, when present, wins over this)."""
+    ndim = len(shape)
+    if ndim == 2:
+        return "YX"
+    if ndim == 3:
+        if (rgb is None and shape[-1] in (3, 4)) or rgb:
+            return "YXC"
+        return "ZYX"
+    if ndim == 4:
+        return "ZYXC" if shape[-1] in (3, 4) else "TZYX"
+    raise ValueError(f"cannot guess the axes of an array with {ndim} dimensions {shape}")
+
+
+def spatial_of(axes: str) -> str:
+    return "".join(a for a in axes if a in "ZYX")
+
+
+def to_model_layout(
+    image: np.ndarray, axes: str, spatial_axes: str, channels: int, rgb: str = "mean"
+) -> np.ndarray:
+    """Rearrange one frame (no T axis) to ``(channels, *spatial)`` for a model.
+
+    ``rgb`` says what to do with a colour image when the model takes one channel:
+    ``"mean"`` averages the channels (bright-on-dark and dark-on-bright stains both stay
+    visible to the network, which was trained on both).
+    """
+    if "T" in axes:
+        raise ValueError("to_model_layout takes one time point; iterate over T first")
+    if spatial_of(axes) != spatial_axes:
+        raise ValueError(
+            f"the image has spatial axes {spatial_of(axes)} but the model expects "
+            f"{spatial_axes}" + ("; for a stack of 2D images use axes TYX" if axes == "ZYX" else "")
+        )
+    if "C" in axes:
+        array = np.moveaxis(image, axes.index("C"), 0)
+    else:
+        array = image[None]
+    if array.shape[0] == channels:
+        return array
+    if channels == 1 and array.shape[0] in (3, 4):
+        if rgb != "mean":
+            raise ValueError(f"unknown RGB handling {rgb!r}")
+        return array[:3].astype(np.float32).mean(axis=0, keepdims=True)
+    raise ValueError(f"the image has {array.shape[0]} channels but the model expects {channels}")

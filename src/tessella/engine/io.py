@@ -1,0 +1,288 @@
+"""Reading images (TIFF with ImageJ/OME metadata, folders of TIFFs, zarr) and writing labels.
+
+Every write is atomic: data goes to a temporary file beside the target, which is renamed over
+it only when complete, so a failure never leaves a half-written file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .axes import check_axes, guess_axes
+
+__all__ = [
+    "ImageData",
+    "read_image",
+    "list_images",
+    "write_labels",
+    "write_json",
+    "atomic_path",
+    "is_zarr_path",
+]
+
+TIFF_SUFFIXES = (".tif", ".tiff")
+_SUPPORTED_DTYPES = "biuf"  # bool, int, uint, float
+
+
+@dataclass
+class ImageData:
+    data: np.ndarray  # or a zarr/dask array for zarr input
+    axes: str
+    pixel_size: dict[str, float] = field(default_factory=dict)  # axis -> size, in `unit`
+    unit: str = "pixel"
+    path: Path | None = None
+
+
+def is_zarr_path(path: Path) -> bool:
+    path = Path(path)
+    return path.suffix == ".zarr" or (path.is_dir() and (
+        (path / ".zarray").exists() or (path / "zarr.json").exists() or (path / ".zgroup").exists()
+    ))
+
+
+def _tiff_axes(series_axes: str, shape: tuple[int, ...]) -> tuple[str, list[int]]:
+    """Map tifffile's axes letters to ours; returns the axes and the singleton axes to drop."""
+    mapped, drop = [], []
+    for i, (letter, n) in enumerate(zip(series_axes, shape)):
+        letter = {"S": "C", "Q": "Z", "I": "Z"}.get(letter, letter)
+        if letter not in "TZCYX" or (n == 1 and letter not in "YX") or letter in mapped:
+            if n != 1:
+                raise ValueError(f"unsupported axis {letter!r} of length {n} in {series_axes!r}")
+            drop.append(i)
+            continue
+        mapped.append(letter)
+    return "".join(mapped), drop
+
+
+def _tiff_pixel_size(tif) -> tuple[dict[str, float], str]:
+    sizes: dict[str, float] = {}
+    unit = "pixel"
+    if tif.is_ome and tif.ome_metadata:
+        import xml.etree.ElementTree as ET
+
+        root = ET.fromstring(tif.ome_metadata)
+        for element in root.iter():
+            if element.tag.endswith("Pixels"):
+                for axis in "ZYX":
+                    value = element.get(f"PhysicalSize{axis}")
+                    if value:
+                        sizes[axis] = float(value)
+                unit = element.get("PhysicalSizeXUnit", "µm" if sizes else "pixel")
+                break
+        return sizes, unit
+    page = tif.pages[0]
+    ij = tif.imagej_metadata or {}
+    tags = page.tags
+    for axis, tag in (("X", "XResolution"), ("Y", "YResolution")):
+        if tag in tags:
+            num, den = tags[tag].value
+            if num and den and (num != 1 or den != 1):
+                sizes[axis] = den / num
+    if "spacing" in ij:
+        sizes["Z"] = float(ij["spacing"])
+    if sizes:
+        unit = ij.get("unit", "pixel")
+        unit = {"micron": "µm", "um": "µm", "\\u00B5m": "µm"}.get(unit, unit)
+    return sizes, unit
+
+
+def _read_tiff(path: Path, axes: str | None) -> ImageData:
+    import tifffile
+
+    try:
+        with tifffile.TiffFile(path) as tif:
+            series = tif.series[0]
+            data = series.asarray()
+            meta_axes, drop = _tiff_axes(series.axes, series.shape)
+            sizes, unit = _tiff_pixel_size(tif)
+    except (tifffile.TiffFileError, OSError, ValueError, KeyError) as exc:
+        raise ValueError(f"{path}: cannot read as TIFF ({exc})") from None
+    if drop and data.ndim == len(series.axes):
+        data = data.squeeze(axis=tuple(drop))
+    if axes is None:
+        axes = meta_axes if len(meta_axes) == data.ndim else guess_axes(data.shape)
+        if axes == "ZYX" and series.axes in ("QYX", "IYX") and data.shape[0] in (3, 4):
+            axes = "CYX"
+    return ImageData(data, check_axes(axes, data.ndim, str(path)), sizes, unit, path)
+
+
+def _read_zarr(path: Path, axes: str | None) -> ImageData:
+    import zarr
+
+    try:
+        node = zarr.open(str(path), mode="r")
+    except Exception as exc:  # noqa: BLE001 - zarr raises many types for a bad store
+        raise ValueError(f"{path}: cannot open as zarr ({exc})") from None
+    sizes: dict[str, float] = {}
+    unit = "pixel"
+    if not hasattr(node, "shape"):  # a group: OME-Zarr multiscales, take the first level
+        attrs = dict(node.attrs)
+        multiscales = attrs.get("multiscales") or attrs.get("ome", {}).get("multiscales")
+        if not multiscales:
+            raise ValueError(f"{path}: a zarr group without OME-Zarr multiscales; name the array")
+        first = multiscales[0]
+        dataset = first["datasets"][0]
+        array = node[dataset["path"]]
+        names = [a["name"].upper() if isinstance(a, dict) else a.upper() for a in first["axes"]]
+        for transform in dataset.get("coordinateTransformations", []):
+            if transform.get("type") == "scale":
+                sizes = {n: float(s) for n, s in zip(names, transform["scale"]) if n in "ZYX"}
+        units = [a.get("unit") for a in first["axes"] if isinstance(a, dict)]
+        unit = next((u for u in units if u), "pixel")
+        if axes is None:
+            axes = "".join(names)
+    else:
+        array = node
+        stored = dict(array.attrs).get("tessella_axes")
+        axes = axes or stored or guess_axes(array.shape)
+    return ImageData(array, check_axes(axes, array.ndim, str(path)), sizes, unit, path)
+
+
+def read_image(path: str | os.PathLike, axes: str | None = None) -> ImageData:
+    """Read a TIFF or zarr image with its axes and pixel size.
+
+    ``axes`` overrides what the file's metadata says. Raises ValueError naming the file for
+    anything unreadable or unsupported.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ValueError(f"{path}: no such file or folder")
+    if is_zarr_path(path):
+        image = _read_zarr(path, axes)
+    elif path.suffix.lower() in TIFF_SUFFIXES:
+        image = _read_tiff(path, axes)
+    else:
+        raise ValueError(f"{path}: unsupported file type (use .tif/.tiff or .zarr)")
+    if image.data.dtype.kind not in _SUPPORTED_DTYPES:
+        raise ValueError(f"{path}: unsupported pixel type {image.data.dtype}")
+    return image
+
+
+def list_images(folder: str | os.PathLike) -> list[Path]:
+    folder = Path(folder)
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in TIFF_SUFFIXES)
+    if not files:
+        raise ValueError(f"{folder}: the folder holds no .tif/.tiff files")
+    return files
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | os.PathLike, overwrite: bool = True):
+    """Yield a temporary path beside ``target``; rename it onto ``target`` on success."""
+    target = Path(target)
+    if target.exists() and not overwrite:
+        raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(tmp)
+        raise
+
+
+def _labels_dtype(labels: np.ndarray):
+    top = int(labels.max()) if labels.size else 0
+    if top < 0:
+        raise ValueError("labels must not be negative")
+    return np.uint16 if top <= np.iinfo(np.uint16).max else np.uint32
+
+
+def write_labels(
+    path: str | os.PathLike,
+    labels: np.ndarray,
+    axes: str = "YX",
+    pixel_size: dict[str, float] | None = None,
+    unit: str = "µm",
+    overwrite: bool = True,
+) -> Path:
+    """Write labels as TIFF (uint16, or uint32 above 65,535 objects) with axes and pixel size.
+
+    uint16 labels become an ImageJ hyperstack (Fiji reads the scale); uint32 ones, which
+    ImageJ cannot hold, an OME-TIFF with physical sizes. The write is atomic.
+    """
+    import tifffile
+
+    path = Path(path)
+    labels = np.asarray(labels)
+    dtype = _labels_dtype(labels)
+    axes = check_axes(axes, labels.ndim, str(path))
+    pixel_size = pixel_size or {}
+    resolution = None
+    if "X" in pixel_size and "Y" in pixel_size:
+        resolution = (1.0 / pixel_size["X"], 1.0 / pixel_size["Y"])
+    with atomic_path(path, overwrite) as tmp:
+        if dtype == np.uint16:
+            metadata = {"axes": axes}
+            if pixel_size:
+                metadata["unit"] = "micron" if unit in ("µm", "um", "micron") else unit
+            if "Z" in pixel_size:
+                metadata["spacing"] = pixel_size["Z"]
+            tifffile.imwrite(
+                tmp, labels.astype(dtype), imagej=True, resolution=resolution,
+                metadata=metadata, compression="zlib",
+            )
+        else:
+            metadata = {"axes": axes}
+            for axis, size in pixel_size.items():
+                metadata[f"PhysicalSize{axis}"] = size
+                metadata[f"PhysicalSize{axis}Unit"] = unit
+            tifffile.imwrite(
+                tmp, labels.astype(dtype), ome=True, metadata=metadata, compression="zlib"
+            )
+    return path
+
+
+def write_json(path: str | os.PathLike, data: dict, overwrite: bool = True) -> Path:
+    with atomic_path(path, overwrite) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    return Path(path)
+
+
+def write_zarr_labels(
+    path: str | os.PathLike,
+    labels: np.ndarray,
+    axes: str = "YX",
+    pixel_size: dict[str, float] | None = None,
+    unit: str = "µm",
+    overwrite: bool = True,
+    chunks: int = 512,
+) -> Path:
+    """Write labels as a zarr array (with ``tessella_axes`` and pixel size in its attributes).
+
+    Written under a temporary name and renamed into place when complete.
+    """
+    import shutil
+
+    import zarr
+
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+    labels = np.asarray(labels)
+    tmp = path.with_name(f".{path.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        array = zarr.create_array(
+            str(tmp), shape=labels.shape, dtype=_labels_dtype(labels),
+            chunks=tuple(min(chunks, n) for n in labels.shape),
+        )
+        array[...] = labels
+        array.attrs.update({"tessella_axes": axes, "pixel_size": pixel_size or {}, "unit": unit})
+        if path.exists():
+            shutil.rmtree(path)
+        os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path

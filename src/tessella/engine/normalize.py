@@ -1,0 +1,56 @@
+"""Intensity normalisation and padding."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["percentile_normalize", "pad_to_multiple", "check_finite_and_varied"]
+
+_SAMPLE = 2_000_000  # percentiles from at most this many pixels per channel
+
+
+def check_finite_and_varied(image: np.ndarray, name: str = "image") -> None:
+    """Raise ValueError if ``image`` is empty, has NaN/inf or is constant."""
+    if image.size == 0:
+        raise ValueError(f"{name} is empty (shape {image.shape})")
+    if np.issubdtype(image.dtype, np.floating) and not np.isfinite(image).all():
+        raise ValueError(f"{name} contains NaN or infinite values")
+    if image.min() == image.max():
+        raise ValueError(f"{name} is constant (every pixel is {image.flat[0]}): nothing to segment")
+
+
+def percentile_normalize(
+    image: np.ndarray, low: float = 1.0, high: float = 99.8, channel_axis: int | None = 0
+) -> np.ndarray:
+    """Map the ``low``/``high`` percentiles of each channel to 0/1 (float32, not clipped).
+
+    Examples
+    --------
+    >>> x = np.arange(101, dtype=np.uint8)[None]
+    >>> y = percentile_normalize(x, 0, 100)
+    >>> float(y.min()), float(y.max())
+    (0.0, 1.0)
+    """
+    image = np.asarray(image)
+    if channel_axis is None:
+        return percentile_normalize(image[None], low, high, 0)[0]
+    moved = np.moveaxis(image, channel_axis, 0)
+    out = np.empty(moved.shape, dtype=np.float32)
+    for c, channel in enumerate(moved):
+        flat = channel.reshape(-1)
+        step = max(1, flat.size // _SAMPLE)
+        lo, hi = np.percentile(flat[::step], (low, high))
+        scale = float(hi - lo) if hi > lo else float(flat.max() - flat.min()) or 1.0
+        np.subtract(channel, lo, out=out[c], casting="unsafe")
+        out[c] /= scale
+    return np.moveaxis(out, 0, channel_axis)
+
+
+def pad_to_multiple(image: np.ndarray, multiple: int, n_spatial: int, mode: str = "reflect"):
+    """Pad the trailing ``n_spatial`` axes up to a multiple; return the array and the crop."""
+    pads = [(0, 0)] * (image.ndim - n_spatial)
+    crop = [slice(None)] * (image.ndim - n_spatial)
+    for n in image.shape[image.ndim - n_spatial :]:
+        pads.append((0, (-n) % multiple))
+        crop.append(slice(0, n))
+    return np.pad(image, pads, mode=mode), tuple(crop)

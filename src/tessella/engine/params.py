@@ -1,0 +1,104 @@
+"""Post-processing parameters: frozen dataclasses whose fields carry a range and a help line.
+
+Widgets build their sliders from :func:`param_specs`; the CLI's ``--set name=value`` and the
+recipe JSON go through :func:`make_params`, which validates names, types and ranges.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["ParamSpec", "param", "param_specs", "make_params", "params_to_dict"]
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    name: str
+    default: float | int | bool
+    low: float | None
+    high: float | None
+    help: str
+    kind: type
+
+    def validate(self, value: Any) -> float | int | bool:
+        """Return ``value`` coerced to this parameter's type, or raise ValueError."""
+        try:
+            if self.kind is bool:
+                if isinstance(value, str):
+                    lowered = value.strip().lower()
+                    if lowered not in {"true", "false", "1", "0", "yes", "no", "on", "off"}:
+                        raise ValueError
+                    value = lowered in {"true", "1", "yes", "on"}
+                coerced: float | int | bool = bool(value)
+            elif self.kind is int:
+                as_float = float(value)
+                if as_float != int(as_float):
+                    raise ValueError
+                coerced = int(as_float)
+            else:
+                coerced = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"parameter {self.name!r}: {value!r} is not a valid {self.kind.__name__}"
+            ) from None
+        if self.kind is not bool and coerced != coerced:  # NaN
+            raise ValueError(f"parameter {self.name!r}: NaN is not allowed")
+        if self.low is not None and coerced < self.low:
+            raise ValueError(
+                f"parameter {self.name!r}={coerced} is below its range [{self.low}, {self.high}]"
+            )
+        if self.high is not None and coerced > self.high:
+            raise ValueError(
+                f"parameter {self.name!r}={coerced} is above its range [{self.low}, {self.high}]"
+            )
+        return coerced
+
+
+def param(default, low=None, high=None, help: str = ""):  # noqa: A002 - mirrors argparse
+    """A dataclass field with a range and a one-line help text."""
+    return dataclasses.field(default=default, metadata={"low": low, "high": high, "help": help})
+
+
+def param_specs(params_cls) -> list[ParamSpec]:
+    """The specs of every field of a ``Params`` dataclass, in declaration order."""
+    specs = []
+    for field in dataclasses.fields(params_cls):
+        kind = type(field.default)
+        specs.append(
+            ParamSpec(
+                name=field.name,
+                default=field.default,
+                low=field.metadata.get("low"),
+                high=field.metadata.get("high"),
+                help=field.metadata.get("help", ""),
+                kind=kind,
+            )
+        )
+    return specs
+
+
+def make_params(params_cls, base=None, **values):
+    """Build a validated ``params_cls`` from ``base`` (or the defaults) with ``values`` changed.
+
+    Raises
+    ------
+    ValueError
+        On an unknown name or a value of the wrong type or out of range; the message names
+        the parameter and lists the known ones.
+    """
+    specs = {spec.name: spec for spec in param_specs(params_cls)}
+    unknown = sorted(set(values) - set(specs))
+    if unknown:
+        raise ValueError(
+            f"unknown parameter {unknown[0]!r} for {params_cls.__module__.rsplit('.', 1)[-1]}; "
+            f"known: {', '.join(specs)}"
+        )
+    checked = {name: specs[name].validate(value) for name, value in values.items()}
+    base = base if base is not None else params_cls()
+    return dataclasses.replace(base, **checked)
+
+
+def params_to_dict(params) -> dict[str, Any]:
+    return dataclasses.asdict(params)

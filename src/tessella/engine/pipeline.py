@@ -1,0 +1,229 @@
+"""The one entry point the CLI, the widgets and blockwise segmentation call.
+
+model (from the registry) -> ``predict`` (tiling, TTA, the network) -> ``postprocess``.
+:func:`segment_steps` is the generator form: it yields :class:`~tessella.engine.progress.Progress`
+once per window so a caller can show progress and cancel (by closing the generator).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .axes import check_axes, guess_axes, spatial_of, to_model_layout
+from .device import execution_plan
+from .inference import NetworkRunner, prepare_network
+from .methods import Prediction, get_method
+from .normalize import check_finite_and_varied, percentile_normalize
+from .params import make_params, params_to_dict
+from .progress import Progress
+from .registry import LoadedModel, load_model
+from .tiling import tile_grid
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "SegmentResult",
+    "resolve_params",
+    "predict_steps",
+    "postprocess",
+    "segment_steps",
+    "segment",
+    "run_steps",
+]
+
+DEFAULT_MODEL = "nuclei2d"
+
+
+@dataclass
+class SegmentResult:
+    labels: np.ndarray  # the input's axes without C, e.g. YX, ZYX, TYX
+    axes: str
+    predictions: list[Prediction]  # one per time point
+    params: Any
+    model: LoadedModel
+    options: dict = field(default_factory=dict)
+
+    def recipe(self) -> dict:
+        """What reproduces this result: model, its hash, parameters and options."""
+        from .. import __version__
+
+        return {
+            "tessella_version": __version__,
+            "model": self.model.card.name,
+            "model_sha256": self.model.card.sha256,
+            "method": self.model.card.method,
+            "params": params_to_dict(self.params),
+            **self.options,
+        }
+
+
+def run_steps(generator: Generator):
+    """Drive a step generator to the end and return its value (no progress shown)."""
+    while True:
+        try:
+            next(generator)
+        except StopIteration as stop:
+            return stop.value
+
+
+def _as_model(model: str | LoadedModel | None) -> LoadedModel:
+    if isinstance(model, LoadedModel):
+        return model
+    return load_model(model or DEFAULT_MODEL)
+
+
+def resolve_params(model: LoadedModel, params: Any = None, **overrides):
+    """The model's default parameters, then ``params`` (a Params or a dict), then overrides."""
+    method = get_method(model.card.method)
+    base = make_params(method.Params, **model.card.defaults.get("params", {}))
+    if isinstance(params, method.Params):
+        base = params
+    elif params:
+        base = make_params(method.Params, base, **dict(params))
+    return make_params(method.Params, base, **overrides) if overrides else base
+
+
+_RUNNERS: dict[tuple, Any] = {}
+
+
+def _runner(model: LoadedModel, device: str, tta: bool) -> NetworkRunner:
+    method = get_method(model.card.method)
+    plan = execution_plan(device)
+    key = (id(model.network), model.card.sha256, plan)
+    if key not in _RUNNERS:
+        _RUNNERS.clear()  # keep one prepared network: they can be large
+        _RUNNERS[key] = prepare_network(model.network, plan)
+    ndim = len(model.card.spatial_axes)
+    return NetworkRunner(
+        _RUNNERS[key], plan, lambda raw: method.activate(raw, ndim), method.OUTPUT_KINDS, ndim,
+        tta=tta,
+    )
+
+
+def _check_image(image: np.ndarray, axes: str | None, model: LoadedModel, name: str) -> str:
+    image_kind = getattr(image, "dtype", np.dtype(object)).kind
+    if image_kind not in "biuf":
+        raise ValueError(f"{name}: unsupported pixel type {image.dtype}")
+    axes = check_axes(axes or guess_axes(image.shape), image.ndim, name)
+    expected = model.card.spatial_axes
+    if spatial_of(axes) != expected:
+        hint = "; for a stack of 2D images use axes TYX" if axes == "ZYX" else ""
+        raise ValueError(
+            f"{name}: axes {axes} do not fit model {model.card.name!r}, which segments "
+            f"{expected} images{hint}"
+        )
+    return axes
+
+
+def predict_steps(
+    image: np.ndarray,
+    model: str | LoadedModel | None = None,
+    axes: str | None = None,
+    tta: bool | None = None,
+    tile: int | None = None,
+    device: str = "auto",
+    name: str = "image",
+) -> Generator[Progress, None, list[Prediction]]:
+    """Network outputs for every time point of ``image`` (one :class:`Prediction` each)."""
+    model = _as_model(model)
+    axes = _check_image(image, axes, model, name)
+    card = model.card
+    tta = bool(card.defaults.get("tta", False)) if tta is None else tta
+    ndim = len(card.spatial_axes)
+    tile = int(tile or card.defaults.get("tile", 1024))
+    halo = int(card.defaults.get("halo", 32))
+    frames = image.shape[axes.index("T")] if "T" in axes else 1
+    frame_axes = axes.replace("T", "")
+    runner = _runner(model, device, tta)
+    multiple = getattr(model.network, "multiple", 1)
+    spatial_shape = tuple(image.shape[axes.index(a)] for a in card.spatial_axes)
+    grid = tile_grid(spatial_shape, (tile,) * ndim, (halo,) * ndim, multiple)
+    total = frames * grid.n_tiles
+    predictions = []
+    yield Progress("predict", 0, total)
+    for t in range(frames):
+        frame = np.asarray(image[(slice(None),) * axes.index("T") + (t,)] if frames > 1 or
+                           "T" in axes else image)
+        label = f"{name} (frame {t})" if "T" in axes else name
+        check_finite_and_varied(frame, label)
+        data = to_model_layout(frame, frame_axes, card.spatial_axes, card.channels,
+                               card.input.get("rgb", "mean"))
+        norm = card.normalization
+        data = percentile_normalize(data, norm.get("low", 1.0), norm.get("high", 99.8))
+        steps = runner.predict(data, (tile,) * ndim, (halo,) * ndim, multiple)
+        while True:
+            try:
+                progress = next(steps)
+            except StopIteration as stop:
+                outputs = stop.value
+                break
+            if progress.done:
+                yield Progress("predict", t * grid.n_tiles + progress.done, total)
+        predictions.append(Prediction(outputs, card.spatial_axes, dict(card.method_args)))
+    return predictions
+
+
+def postprocess(model: LoadedModel, predictions: list[Prediction], params) -> np.ndarray:
+    """Labels for every time point, stacked along T when there are several."""
+    method = get_method(model.card.method)
+    labels = [method.postprocess(p, params) for p in predictions]
+    return labels[0] if len(labels) == 1 else np.stack(labels)
+
+
+def segment_steps(
+    image: np.ndarray,
+    model: str | LoadedModel | None = None,
+    axes: str | None = None,
+    params: Any = None,
+    tta: bool | None = None,
+    tile: int | None = None,
+    device: str = "auto",
+    name: str = "image",
+) -> Generator[Progress, None, SegmentResult]:
+    """Segment ``image``; yields progress, returns a :class:`SegmentResult`.
+
+    Parameters are validated before the network runs, so a bad value fails at once.
+    """
+    model = _as_model(model)
+    resolved = resolve_params(model, params)
+    axes = _check_image(image, axes, model, name)
+    predictions = yield from predict_steps(image, model, axes, tta, tile, device, name)
+    yield Progress("postprocess", 0, len(predictions))
+    labels = postprocess(model, predictions, resolved)
+    yield Progress("postprocess", len(predictions), len(predictions))
+    out_axes = axes.replace("C", "")
+    if "T" in axes and labels.ndim == len(out_axes) - 1:
+        labels = labels[None]
+    options = {"axes": axes, "tta": bool(model.card.defaults.get("tta", False)) if tta is None
+               else tta, "tile": tile}
+    return SegmentResult(labels, out_axes, predictions, resolved, model, options)
+
+
+def segment(
+    image: np.ndarray,
+    model: str | LoadedModel | None = None,
+    axes: str | None = None,
+    *,
+    tta: bool | None = None,
+    tile: int | None = None,
+    device: str = "auto",
+    **params,
+) -> np.ndarray:
+    """Segment ``image`` and return its labels; keyword arguments set parameters.
+
+    Examples
+    --------
+    >>> import tessella
+    >>> labels = tessella.segment(image, model="nuclei2d", seed_thresh=0.8)  # doctest: +SKIP
+    """
+    result = run_steps(segment_steps(image, model, axes, params or None, tta, tile, device))
+    return result.labels
+
+
+def replace_params(params, **changes):
+    """A copy of ``params`` with ``changes`` validated (for widgets' sliders)."""
+    return make_params(type(params), params, **changes) if changes else dataclasses.replace(params)

@@ -1,0 +1,227 @@
+"""Models: bundled ones inside the package and user model directories, in one format.
+
+A model is a directory holding ``model.safetensors`` (weights; nothing is unpickled) and
+``card.json`` (the model card: method, architecture and its arguments, input axes and channels,
+normalisation, pixel size, defaults, training data and command, validation scores, licence,
+citation and the weights' sha256). Nothing is ever downloaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "ModelCard",
+    "LoadedModel",
+    "ModelError",
+    "bundled_dir",
+    "user_model_dirs",
+    "list_models",
+    "find_model",
+    "load_model",
+    "save_model",
+    "sha256_file",
+]
+
+WEIGHTS = "model.safetensors"
+CARD = "card.json"
+_REQUIRED = ("name", "method", "architecture", "input", "normalization", "sha256")
+
+
+class ModelError(ValueError):
+    """A model cannot be found, read or trusted; the message names it."""
+
+
+def bundled_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "bundled"
+
+
+def user_model_dirs() -> list[Path]:
+    """Folders searched for user models: ``$TESSELLA_MODELS`` (os.pathsep-separated), then
+    ``$XDG_DATA_HOME/tessella/models`` (default ``~/.local/share/tessella/models``)."""
+    dirs = [Path(p) for p in os.environ.get("TESSELLA_MODELS", "").split(os.pathsep) if p]
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    dirs.append(Path(data_home) / "tessella" / "models")
+    return dirs
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass
+class ModelCard:
+    """The parsed ``card.json``; ``raw`` keeps every field, including ones we do not model."""
+
+    name: str
+    method: str
+    architecture: dict[str, Any]
+    input: dict[str, Any]
+    normalization: dict[str, Any]
+    sha256: str
+    method_args: dict[str, Any] = field(default_factory=dict)
+    defaults: dict[str, Any] = field(default_factory=dict)
+    pixel_size: list[float] | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def spatial_axes(self) -> str:
+        return self.input.get("axes", "YX")
+
+    @property
+    def channels(self) -> int:
+        return int(self.input.get("channels", 1))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str) -> ModelCard:
+        missing = [key for key in _REQUIRED if key not in data]
+        if missing:
+            raise ModelError(f"model card {source} lacks {', '.join(missing)}")
+        return cls(
+            name=data["name"],
+            method=data["method"],
+            architecture=data["architecture"],
+            input=data["input"],
+            normalization=data["normalization"],
+            sha256=data["sha256"],
+            method_args=data.get("method_args", {}),
+            defaults=data.get("defaults", {}),
+            pixel_size=data.get("pixel_size"),
+            raw=data,
+        )
+
+
+@dataclass
+class LoadedModel:
+    card: ModelCard
+    network: Any  # torch.nn.Module on CPU, eval mode, fp32
+    path: Path
+
+    @property
+    def name(self) -> str:
+        return self.card.name
+
+
+def _read_card(directory: Path) -> ModelCard:
+    path = directory / CARD
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ModelError(f"{directory} is not a model directory: {CARD} is missing") from None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ModelError(f"cannot read model card {path}: {exc}") from None
+    return ModelCard.from_dict(data, str(path))
+
+
+def _candidate_dirs() -> list[Path]:
+    found = []
+    for root in [bundled_dir(), *user_model_dirs()]:
+        if root.is_dir():
+            found.extend(sorted(p for p in root.iterdir() if (p / CARD).is_file()))
+    return found
+
+
+def list_models() -> list[tuple[ModelCard, Path, str]]:
+    """(card, directory, origin) for every bundled and user model; origin is bundled/user."""
+    models = []
+    bundled = bundled_dir()
+    for directory in _candidate_dirs():
+        try:
+            card = _read_card(directory)
+        except ModelError:
+            continue  # a broken user folder must not hide the others; load_model reports it
+        models.append((card, directory, "bundled" if directory.parent == bundled else "user"))
+    return models
+
+
+def find_model(name_or_path: str | os.PathLike) -> Path:
+    """The directory of a model given by name (bundled first, then user) or by path."""
+    candidate = Path(name_or_path)
+    if candidate.is_dir():
+        return candidate
+    if candidate.name == CARD and candidate.is_file():
+        return candidate.parent
+    for card, directory, _origin in list_models():
+        if card.name == str(name_or_path):
+            return directory
+    known = sorted({card.name for card, _, _ in list_models()})
+    raise ModelError(
+        f"unknown model {str(name_or_path)!r}: not a model directory and not one of "
+        f"{', '.join(known) or '(no models installed)'}"
+    )
+
+
+_CACHE: dict[tuple[str, str], LoadedModel] = {}
+
+
+def load_model(name_or_path: str | os.PathLike, verify: bool = True) -> LoadedModel:
+    """Load a model's card and weights; checks the weights' sha256 against the card.
+
+    Raises
+    ------
+    ModelError
+        Unknown model, missing or unreadable files, hash mismatch (tampered or corrupt
+        weights), or weights that do not fit the card's architecture.
+    """
+    from safetensors.torch import load_file
+
+    from .models import build_network
+
+    directory = find_model(name_or_path)
+    card = _read_card(directory)
+    weights = directory / WEIGHTS
+    if not weights.is_file():
+        raise ModelError(f"model {card.name!r}: weights file {weights} is missing")
+    digest = sha256_file(weights) if verify else card.sha256
+    if digest != card.sha256:
+        raise ModelError(
+            f"model {card.name!r}: {weights} does not match the sha256 in its card "
+            "(corrupt or tampered weights); refusing to load it"
+        )
+    key = (str(directory.resolve()), digest)
+    if key in _CACHE:
+        return _CACHE[key]
+    arch = card.architecture
+    try:
+        network = build_network(arch["name"], arch.get("args", {}))
+        state = load_file(str(weights))
+        network.load_state_dict({k: v.float() for k, v in state.items()})
+    except Exception as exc:  # noqa: BLE001 - any failure here means a broken model folder
+        raise ModelError(f"model {card.name!r}: cannot load {weights}: {exc}") from None
+    network.eval()
+    loaded = LoadedModel(card, network, directory)
+    _CACHE[key] = loaded
+    return loaded
+
+
+def save_model(directory: Path, network, card: dict[str, Any], half: bool = True) -> Path:
+    """Write ``model.safetensors`` (fp16 by default) and ``card.json`` (with the sha256).
+
+    Both files are written to temporary names first and then renamed, so a failure leaves
+    no half-written model.
+    """
+    from safetensors.torch import save_file
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    state = {
+        k: (v.detach().half() if half and v.is_floating_point() else v.detach()).contiguous().cpu()
+        for k, v in network.state_dict().items()
+    }
+    tmp_weights = directory / (WEIGHTS + ".tmp")
+    save_file(state, str(tmp_weights))
+    card = {**card, "sha256": sha256_file(tmp_weights)}
+    tmp_card = directory / (CARD + ".tmp")
+    tmp_card.write_text(json.dumps(card, indent=2) + "\n")
+    os.replace(tmp_weights, directory / WEIGHTS)
+    os.replace(tmp_card, directory / CARD)
+    return directory

@@ -1,0 +1,249 @@
+"""The training loop shared by the CLI (``tessella train``) and, later, the Train widget.
+
+``train_steps`` is a generator yielding :class:`TrainProgress`; closing it (cancel) keeps the
+best model saved so far. A checkpoint (model, optimiser, step, best score) is written after each
+epoch so ``--resume`` continues an interrupted run.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+import time
+from collections.abc import Generator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .. import metrics
+from ..methods import Prediction, get_method
+from ..registry import load_model, save_model
+from .data import CropDataset, load_folder_pairs
+
+__all__ = ["TrainConfig", "TrainProgress", "train_steps", "train"]
+
+CHECKPOINT = "checkpoint.pt"
+
+
+@dataclass
+class TrainConfig:
+    method: str
+    data: str
+    out: str
+    val_data: str | None = None
+    base: str | None = None
+    name: str | None = None
+    ndim: int = 2
+    epochs: int = 50
+    steps_per_epoch: int = 100
+    batch_size: int = 8
+    patch: int = 256
+    lr: float = 5e-4
+    weight_decay: float = 1e-4
+    accumulate: int = 1
+    features: tuple[int, ...] = (16, 32, 64, 128, 256)
+    device: str = "auto"
+    workers: int = 0
+    time_budget: float | None = None
+    resume: bool = False
+    seed: int = 0
+    max_val_images: int = 64
+    val_fraction: float = 0.1
+    card_extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TrainProgress:
+    epoch: int
+    epochs: int
+    step: int
+    loss: float
+    val_ap50: float | None = None
+    best_ap50: float | None = None
+    message: str = ""
+
+
+def _card(config: TrainConfig, ndim: int, in_channels: int, history: list[dict]) -> dict:
+    method = get_method(config.method)
+    spatial = "ZYX" if ndim == 3 else "YX"
+    return {
+        "name": config.name or Path(config.out).name,
+        "method": config.method,
+        "description": f"{config.method} model trained with tessella",
+        "architecture": {
+            "name": "BranchedUNet",
+            "args": {
+                "ndim": ndim,
+                "in_channels": in_channels,
+                "out_channels": list(method.out_channels(ndim)),
+                "features": list(config.features),
+                "norm": "batch",
+            },
+        },
+        "input": {"axes": spatial, "channels": in_channels, "rgb": "mean"},
+        "normalization": {"kind": "percentile", "low": 1.0, "high": 99.8},
+        "method_args": {"grid_spacing": [1 / 1024] * ndim},
+        "defaults": {"tile": 1024 if ndim == 2 else 128, "halo": 32 if ndim == 2 else 16,
+                     "tta": False, "params": {}},
+        "pixel_size": None,
+        "training": {
+            "data": config.data,
+            "val_data": config.val_data,
+            "command": "tessella " + shlex.join(sys.argv[1:]) if sys.argv else "",
+            "config": {k: v for k, v in asdict(config).items() if k != "card_extra"},
+            "log_summary": history[-5:],
+        },
+        **config.card_extra,
+    }
+
+
+def _validate(network, samples, method, ndim, device, autocast) -> float:
+    import torch
+
+    network.eval()
+    multiple = network.multiple
+    pairs = []
+    with torch.inference_mode():
+        for sample in samples:
+            image = sample.image
+            pad = [(0, 0)] + [(0, (-n) % multiple) for n in image.shape[1:]]
+            x = torch.from_numpy(np.pad(image, pad, mode="reflect"))[None].to(device)
+            with autocast():
+                raw = network(x).float()
+            crop = (slice(None),) + tuple(slice(0, n) for n in image.shape[1:])
+            outputs = {k: v[0].cpu().numpy()[crop] for k, v in method.activate(raw, ndim).items()}
+            prediction = Prediction(outputs, "ZYX" if ndim == 3 else "YX",
+                                    {"grid_spacing": [1 / 1024] * ndim})
+            pairs.append((sample.labels, method.postprocess(prediction, method.Params())))
+    network.train()
+    return float(metrics.average_precision_scores(pairs, (0.5,))["ap"][0.5])
+
+
+def train_steps(config: TrainConfig) -> Generator[TrainProgress, None, Path]:
+    import torch
+
+    from ..device import execution_plan
+    from ..models import BranchedUNet
+    from .losses import embedding_loss
+
+    if config.method != "embedding":
+        raise ValueError(f"training for method {config.method!r} is not available yet")
+    method = get_method(config.method)
+    torch.manual_seed(config.seed)
+    plan = execution_plan(config.device)
+    device = plan.device
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    ndim = config.ndim
+    spatial = "ZYX" if ndim == 3 else "YX"
+    normalization = {"low": 1.0, "high": 99.8}
+    samples = load_folder_pairs(config.data, spatial, 1, normalization)
+    if config.val_data:
+        val_samples = load_folder_pairs(config.val_data, spatial, 1, normalization)
+    else:
+        rng = np.random.default_rng(config.seed)
+        order = rng.permutation(len(samples))
+        n_val = max(1, int(round(len(samples) * config.val_fraction))) if len(samples) > 1 else 0
+        val_samples = [samples[i] for i in order[:n_val]] or samples[:1]
+        samples = [samples[i] for i in order[n_val:]] or samples
+    val_samples = val_samples[: config.max_val_images]
+
+    if config.base:
+        base = load_model(config.base)
+        network = base.network
+        card_base = base.card.raw
+    else:
+        network = BranchedUNet(ndim, 1, method.out_channels(ndim), config.features)
+        head = network.decoders[0].head
+        with torch.no_grad():  # offsets start at 0 and sigmas at 1, as EmbedSeg does
+            head.weight.zero_()
+            head.bias[:ndim] = 0.0
+            head.bias[ndim:] = 1.0
+        card_base = None
+    network = network.to(device).train()
+    optimizer = torch.optim.Adam(network.parameters(), lr=config.lr,
+                                 weight_decay=config.weight_decay)
+    total_steps = config.epochs * config.steps_per_epoch
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: max(0.0, 1 - step / total_steps) ** 0.9
+    )
+    start_epoch, best, history = 0, -1.0, []
+    checkpoint_path = out / CHECKPOINT
+    if config.resume and checkpoint_path.exists():
+        state = torch.load(checkpoint_path, map_location=device, weights_only=True)
+        network.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        start_epoch, best = int(state["epoch"]), float(state["best"])
+        history = json.loads(state["history"])
+
+    def autocast():
+        return torch.autocast(device.split(":")[0], dtype=torch.bfloat16,
+                              enabled=plan.autocast_dtype is not None)
+
+    dataset = CropDataset(samples, (config.patch,) * ndim,
+                          config.steps_per_epoch * config.batch_size * config.accumulate,
+                          config.seed)
+    spacing = (1 / 1024,) * ndim
+    started = time.monotonic()
+    log = open(out / "train.log", "a")  # noqa: SIM115 - closed in finally
+    try:
+        for epoch in range(start_epoch, config.epochs):
+            dataset.epoch = epoch
+            loader = torch.utils.data.DataLoader(
+                dataset, batch_size=config.batch_size, num_workers=config.workers,
+                persistent_workers=False, pin_memory=device.startswith("cuda"),
+            )
+            losses = []
+            optimizer.zero_grad(set_to_none=True)
+            for i, (images, labels, centres) in enumerate(loader):
+                images = images.to(device, non_blocking=True)
+                labels = labels.to(device, non_blocking=True)
+                centres = centres.to(device, non_blocking=True)
+                with autocast():
+                    raw = network(images)
+                loss, _parts = embedding_loss(raw, labels, centres, spacing)
+                (loss / config.accumulate).backward()
+                if (i + 1) % config.accumulate == 0:
+                    optimizer.step()
+                    optimizer.zero_grad(set_to_none=True)
+                    scheduler.step()
+                losses.append(float(loss.detach()))
+                step = epoch * config.steps_per_epoch + (i + 1) // config.accumulate
+                yield TrainProgress(epoch + 1, config.epochs, step, losses[-1], None, best)
+            val_ap = _validate(network, val_samples, method, ndim, device, autocast)
+            entry = {"epoch": epoch + 1, "loss": round(float(np.mean(losses)), 5),
+                     "val_ap50": round(val_ap, 4), "seconds": round(time.monotonic() - started)}
+            history.append(entry)
+            print(json.dumps(entry), file=log, flush=True)
+            if val_ap > best:
+                best = val_ap
+                card = _card(config, ndim, 1, history)
+                if card_base:
+                    card = {**card_base, **{k: card[k] for k in ("name", "training")}}
+                card["training"]["best_val_ap50"] = round(best, 4)
+                save_model(out, network, card)
+            torch.save({"model": network.state_dict(), "optimizer": optimizer.state_dict(),
+                        "scheduler": scheduler.state_dict(), "epoch": epoch + 1, "best": best,
+                        "history": json.dumps(history)}, checkpoint_path)
+            yield TrainProgress(epoch + 1, config.epochs, (epoch + 1) * config.steps_per_epoch,
+                                entry["loss"], val_ap, best, json.dumps(entry))
+            if config.time_budget and time.monotonic() - started > config.time_budget:
+                yield TrainProgress(epoch + 1, config.epochs, (epoch + 1) *
+                                    config.steps_per_epoch, entry["loss"], val_ap, best,
+                                    "time budget reached; resume with --resume")
+                break
+    finally:
+        log.close()
+    return out
+
+
+def train(config: TrainConfig) -> Path:
+    generator = train_steps(config)
+    while True:
+        try:
+            next(generator)
+        except StopIteration as stop:
+            return stop.value

@@ -1,0 +1,103 @@
+"""Dihedral test-time augmentation that also transforms vector outputs.
+
+A transform is a signed permutation of the spatial axes: the array is transposed by ``perm``
+and then flipped along ``flips``. Network outputs computed on the transformed image are brought
+back to the original frame by the inverse, and their *vector* channels (e.g. offsets, one
+component per spatial axis) are permuted and sign-flipped too; *axial* channels (e.g. sigmas,
+one scale per axis) are permuted but keep their sign.
+
+In 2D this is the dihedral group of the square (8 transforms). In 3D the z axis is kept in place
+(microscopy volumes are usually anisotropic), giving 2 permutations x 8 flips = 16 transforms.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Transform", "dihedral_transforms", "transform_image", "invert_outputs", "OutputKind"]
+
+OutputKind = str  # "scalar" | "vector" | "axial"
+
+
+@dataclass(frozen=True)
+class Transform:
+    """Transpose the spatial axes by ``perm``, then flip the axes where ``flips`` is True."""
+
+    perm: tuple[int, ...]
+    flips: tuple[bool, ...]
+
+    @property
+    def is_identity(self) -> bool:
+        return self.perm == tuple(range(len(self.perm))) and not any(self.flips)
+
+
+def dihedral_transforms(ndim: int) -> list[Transform]:
+    """The 8 (2D) or 16 (3D, z kept in place) transforms; the identity comes first.
+
+    Examples
+    --------
+    >>> len(dihedral_transforms(2)), len(dihedral_transforms(3))
+    (8, 16)
+    """
+    if ndim == 2:
+        perms = [(0, 1), (1, 0)]
+    elif ndim == 3:
+        perms = [(0, 1, 2), (0, 2, 1)]
+    else:
+        raise ValueError(f"test-time augmentation needs 2 or 3 spatial axes, got {ndim}")
+    return [
+        Transform(perm, flips)
+        for perm in perms
+        for flips in itertools.product((False, True), repeat=ndim)
+    ]
+
+
+def _spatial(array: np.ndarray, transform: Transform) -> np.ndarray:
+    lead = array.ndim - len(transform.perm)
+    axes = tuple(range(lead)) + tuple(lead + p for p in transform.perm)
+    out = np.transpose(array, axes)
+    flip_axes = tuple(lead + i for i, flip in enumerate(transform.flips) if flip)
+    return np.flip(out, flip_axes) if flip_axes else out
+
+
+def _inverse_spatial(array: np.ndarray, transform: Transform) -> np.ndarray:
+    lead = array.ndim - len(transform.perm)
+    flip_axes = tuple(lead + i for i, flip in enumerate(transform.flips) if flip)
+    out = np.flip(array, flip_axes) if flip_axes else array
+    inverse = np.argsort(transform.perm)
+    return np.transpose(out, tuple(range(lead)) + tuple(lead + p for p in inverse))
+
+
+def transform_image(image: np.ndarray, transform: Transform) -> np.ndarray:
+    """Apply ``transform`` to the trailing spatial axes of ``image`` (leading axes untouched)."""
+    return np.ascontiguousarray(_spatial(image, transform))
+
+
+def invert_outputs(
+    outputs: dict[str, np.ndarray], transform: Transform, kinds: dict[str, OutputKind]
+) -> dict[str, np.ndarray]:
+    """Bring network outputs computed on ``transform(image)`` back to the image's frame.
+
+    Each output is ``(channels, *spatial)``. For ``vector`` outputs channel ``i`` is the
+    component along transformed axis ``i``; for ``axial`` outputs the same but without sign.
+    """
+    result = {}
+    for name, array in outputs.items():
+        back = _inverse_spatial(array, transform)
+        kind = kinds.get(name, "scalar")
+        if kind in ("vector", "axial"):
+            ndim = len(transform.perm)
+            if back.shape[0] != ndim:
+                raise ValueError(f"output {name!r} has {back.shape[0]} channels, expected {ndim}")
+            components = [None] * ndim
+            for i, source_axis in enumerate(transform.perm):
+                component = back[i]
+                if kind == "vector" and transform.flips[i]:
+                    component = -component
+                components[source_axis] = component
+            back = np.stack(components)
+        result[name] = np.ascontiguousarray(back)
+    return result
