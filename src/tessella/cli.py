@@ -48,37 +48,61 @@ def _build_parser() -> argparse.ArgumentParser:
     models.add_argument("--json", action="store_true", help="print the model cards as JSON")
 
     segment = sub.add_parser(
-        "segment", help="segment images", epilog=EPILOG_SEGMENT,
+        "segment",
+        help="segment images",
+        epilog=EPILOG_SEGMENT,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     segment.add_argument("inputs", nargs="+", metavar="IN", help="TIFF file(s), a folder, or zarr")
-    segment.add_argument("-o", "--output", required=True, metavar="OUT",
-                         help="output TIFF (or folder for several inputs; zarr for zarr input)")
+    segment.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUT",
+        help="output TIFF (or folder for several inputs; zarr for zarr input)",
+    )
     segment.add_argument("--model", default=None, help="model name or directory (default nuclei2d)")
-    segment.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                         help="set a post-processing parameter (repeatable)")
+    segment.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a post-processing parameter (repeatable)",
+    )
     segment.add_argument("--recipe", metavar="FILE", help="replay a recipe JSON written earlier")
     segment.add_argument("--axes", help="axes of the input, e.g. YX, YXC, CYX, ZYX, TYX, TZYX")
     segment.add_argument("--tile", type=int, help="tile edge in pixels (default from the model)")
-    segment.add_argument("--tta", action=argparse.BooleanOptionalAction, default=None,
-                         help="test-time augmentation (8 transforms in 2D, 16 in 3D)")
+    segment.add_argument(
+        "--tta",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="test-time augmentation (8 transforms in 2D, 16 in 3D)",
+    )
     segment.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     segment.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     segment.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
     evaluate = sub.add_parser(
-        "evaluate", help="score labels against ground truth", epilog=EPILOG_EVALUATE,
+        "evaluate",
+        help="score labels against ground truth",
+        epilog=EPILOG_EVALUATE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     evaluate.add_argument("pred", help="predicted labels: a TIFF or a folder of TIFFs")
     evaluate.add_argument("gt", help="ground-truth labels: a TIFF or a folder with the same names")
-    evaluate.add_argument("--metric", action="append", choices=["ap", "seg", "iou", "vrand"],
-                          help="metrics to report (repeatable; default ap)")
+    evaluate.add_argument(
+        "--metric",
+        action="append",
+        choices=["ap", "seg", "iou", "vrand"],
+        help="metrics to report (repeatable; default ap)",
+    )
     evaluate.add_argument("--json", metavar="FILE", help="also write the scores as JSON")
     evaluate.add_argument("-q", "--quiet", action="store_true")
 
     train = sub.add_parser(
-        "train", help="train or fine-tune a model", epilog=EPILOG_TRAIN,
+        "train",
+        help="train or fine-tune a model",
+        epilog=EPILOG_TRAIN,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     train.add_argument("method", choices=["embedding"])
@@ -108,12 +132,25 @@ def _cmd_train(args) -> int:
     from .engine.train import TrainConfig, train_steps
 
     config = TrainConfig(
-        method=args.method, data=args.data, out=args.out, val_data=args.val_data,
-        base=args.base, name=args.name, epochs=args.epochs,
-        steps_per_epoch=args.steps_per_epoch, batch_size=args.batch_size,
-        accumulate=args.accumulate, patch=args.patch, lr=args.lr, workers=args.workers,
-        val_fraction=args.val_fraction, max_val_images=args.max_val_images,
-        time_budget=args.time_budget, resume=args.resume, device=args.device, seed=args.seed,
+        method=args.method,
+        data=args.data,
+        out=args.out,
+        val_data=args.val_data,
+        base=args.base,
+        name=args.name,
+        epochs=args.epochs,
+        steps_per_epoch=args.steps_per_epoch,
+        batch_size=args.batch_size,
+        accumulate=args.accumulate,
+        patch=args.patch,
+        lr=args.lr,
+        workers=args.workers,
+        val_fraction=args.val_fraction,
+        max_val_images=args.max_val_images,
+        time_budget=args.time_budget,
+        resume=args.resume,
+        device=args.device,
+        seed=args.seed,
     )
     for progress in train_steps(config):
         if progress.message and not args.quiet:
@@ -135,8 +172,12 @@ def _cmd_models(args) -> int:
 
     models = list_models()
     if args.json:
-        print(json.dumps([card.raw | {"path": str(path), "origin": origin}
-                          for card, path, origin in models], indent=2))
+        print(
+            json.dumps(
+                [card.raw | {"path": str(path), "origin": origin} for card, path, origin in models],
+                indent=2,
+            )
+        )
         return 0
     if not models:
         print("no models found")
@@ -175,7 +216,8 @@ def _segment_jobs(inputs: list[str], output: str) -> list[tuple[Path, Path]]:
         else:
             sources.append(path)
     out = Path(output)
-    single = len(sources) == 1 and len(inputs) == 1 and not Path(inputs[0]).is_dir()
+    first = Path(inputs[0])
+    single = len(inputs) == 1 and (not first.is_dir() or is_zarr_path(first))
     if single:
         if is_zarr_path(sources[0]) and out.suffix != ".zarr":
             raise CliError(f"{out}: zarr input needs a .zarr output")
@@ -208,22 +250,28 @@ def _cmd_segment(args) -> int:
             recipe = json.loads(Path(args.recipe).read_text())
         except (OSError, json.JSONDecodeError) as exc:
             raise CliError(f"{args.recipe}: cannot read recipe ({exc})") from None
+    jobs = _segment_jobs(args.inputs, args.output)
     model = load_model(args.model or recipe.get("model") or DEFAULT_MODEL)
-    if recipe.get("model_sha256") and recipe["model_sha256"] != model.card.sha256 and not args.quiet:
-        print(f"warning: {args.recipe} was made with other weights of {model.card.name!r}",
-              file=sys.stderr)
+    if (
+        recipe.get("model_sha256")
+        and recipe["model_sha256"] != model.card.sha256
+        and not args.quiet
+    ):
+        print(
+            f"warning: {args.recipe} was made with other weights of {model.card.name!r}",
+            file=sys.stderr,
+        )
     params = resolve_params(model, recipe.get("params"), **_parse_sets(args.set))
     tta = args.tta if args.tta is not None else recipe.get("tta")
     tile = args.tile or recipe.get("tile")
-    jobs = _segment_jobs(args.inputs, args.output)
-    for source, target in jobs:
+    for _source, target in jobs:
         if target.exists() and not args.overwrite:
             raise CliError(f"{target} exists; pass --overwrite to replace it")
     for source, target in jobs:
-        image = read_image(source, args.axes or recipe.get("axes") if len(jobs) == 1
-                           else args.axes)
-        steps = segment_steps(image.data, model, image.axes, params, tta, tile, args.device,
-                              name=str(source))
+        image = read_image(source, args.axes or recipe.get("axes") if len(jobs) == 1 else args.axes)
+        steps = segment_steps(
+            image.data, model, image.axes, params, tta, tile, args.device, name=str(source)
+        )
         bar = None
         while True:
             try:
@@ -240,11 +288,13 @@ def _cmd_segment(args) -> int:
             bar.close()
         pixel_size = {a: s for a, s in image.pixel_size.items() if a in result.axes}
         if is_zarr_path(target):
-            write_zarr_labels(target, result.labels, result.axes, pixel_size, image.unit,
-                              overwrite=args.overwrite)
+            write_zarr_labels(
+                target, result.labels, result.axes, pixel_size, image.unit, overwrite=args.overwrite
+            )
         else:
-            write_labels(target, result.labels, result.axes, pixel_size, image.unit,
-                         overwrite=args.overwrite)
+            write_labels(
+                target, result.labels, result.axes, pixel_size, image.unit, overwrite=args.overwrite
+            )
         write_json(_recipe_path(target), result.recipe() | {"input": str(source)})
         if not args.quiet:
             print(f"{source} -> {target}: {int(result.labels.max())} objects")
@@ -272,8 +322,10 @@ def _label_pairs(pred: str, gt: str):
             if array.dtype.kind not in "biu":
                 raise CliError(f"{path}: labels must be integers, got {array.dtype}")
         if truth.shape != predicted.shape:
-            raise CliError(f"{pred_file}: shape {predicted.shape} differs from ground truth "
-                           f"{gt_file} {truth.shape}")
+            raise CliError(
+                f"{pred_file}: shape {predicted.shape} differs from ground truth "
+                f"{gt_file} {truth.shape}"
+            )
         yield gt_file.name, np.asarray(truth), np.asarray(predicted)
 
 
@@ -285,25 +337,24 @@ def evaluate_paths(pred: str, gt: str, metrics_wanted=("ap",)) -> dict:
     scores: dict = {"n_images": len(pairs)}
     if "ap" in metrics_wanted:
         ap = metrics.average_precision_scores(pairs)
-        scores["ap"] = {f"{k:.1f}": round(v, 4) for k, v in ap["ap"].items()}
-        scores["avs"] = round(ap["avs"], 4)
+        scores["ap"] = {f"{k:.1f}": v for k, v in ap["ap"].items()}
+        scores["avs"] = ap["avs"]
         for key in ("precision", "recall", "f1"):
-            scores[key] = {f"{k:.1f}": round(v, 4) for k, v in ap[key].items()}
+            scores[key] = {f"{k:.1f}": v for k, v in ap[key].items()}
     if "seg" in metrics_wanted:
-        scores["seg"] = round(metrics.seg_scores(pairs)["seg"], 4)
+        scores["seg"] = metrics.seg_scores(pairs)["seg"]
     if "iou" in metrics_wanted:
         truth_all = np.concatenate([t.ravel() > 0 for t, _ in pairs])
         pred_all = np.concatenate([p.ravel() > 0 for _, p in pairs])
-        scores["foreground_iou"] = round(metrics.foreground_iou(truth_all, pred_all), 4)
+        scores["foreground_iou"] = metrics.foreground_iou(truth_all, pred_all)
     if "vrand" in metrics_wanted:
         values = [metrics.rand_voi(t, p) for t, p in pairs]
         for key in ("vrand", "voi", "voi_split", "voi_merge"):
-            scores[key] = round(float(np.mean([v[key] for v in values])), 4)
+            scores[key] = float(np.mean([v[key] for v in values]))
     return scores
 
 
 def _cmd_evaluate(args) -> int:
-    import json
 
     from .engine.io import write_json
 

@@ -42,9 +42,14 @@ class ImageData:
 
 def is_zarr_path(path: Path) -> bool:
     path = Path(path)
-    return path.suffix == ".zarr" or (path.is_dir() and (
-        (path / ".zarray").exists() or (path / "zarr.json").exists() or (path / ".zgroup").exists()
-    ))
+    return path.suffix == ".zarr" or (
+        path.is_dir()
+        and (
+            (path / ".zarray").exists()
+            or (path / "zarr.json").exists()
+            or (path / ".zgroup").exists()
+        )
+    )
 
 
 def _tiff_axes(series_axes: str, shape: tuple[int, ...]) -> tuple[str, list[int]]:
@@ -118,7 +123,7 @@ def _read_zarr(path: Path, axes: str | None) -> ImageData:
 
     try:
         node = zarr.open(str(path), mode="r")
-    except Exception as exc:  # noqa: BLE001 - zarr raises many types for a bad store
+    except Exception as exc:
         raise ValueError(f"{path}: cannot open as zarr ({exc})") from None
     sizes: dict[str, float] = {}
     unit = "pixel"
@@ -229,8 +234,12 @@ def write_labels(
             if "Z" in pixel_size:
                 metadata["spacing"] = pixel_size["Z"]
             tifffile.imwrite(
-                tmp, labels.astype(dtype), imagej=True, resolution=resolution,
-                metadata=metadata, compression="zlib",
+                tmp,
+                labels.astype(dtype),
+                imagej=True,
+                resolution=resolution,
+                metadata=metadata,
+                compression="zlib",
             )
         else:
             metadata = {"axes": axes}
@@ -274,7 +283,9 @@ def write_zarr_labels(
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         array = zarr.create_array(
-            str(tmp), shape=labels.shape, dtype=_labels_dtype(labels),
+            str(tmp),
+            shape=labels.shape,
+            dtype=_labels_dtype(labels),
             chunks=tuple(min(chunks, n) for n in labels.shape),
         )
         array[...] = labels

@@ -56,7 +56,7 @@ class ParamSpec:
         return coerced
 
 
-def param(default, low=None, high=None, help: str = ""):  # noqa: A002 - mirrors argparse
+def param(default, low=None, high=None, help: str = ""):
     """A dataclass field with a range and a one-line help text."""
     return dataclasses.field(default=default, metadata={"low": low, "high": high, "help": help})
 

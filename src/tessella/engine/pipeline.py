@@ -99,7 +99,11 @@ def _runner(model: LoadedModel, device: str, tta: bool) -> NetworkRunner:
         _RUNNERS[key] = prepare_network(model.network, plan)
     ndim = len(model.card.spatial_axes)
     return NetworkRunner(
-        _RUNNERS[key], plan, lambda raw: method.activate(raw, ndim), method.OUTPUT_KINDS, ndim,
+        _RUNNERS[key],
+        plan,
+        lambda raw: method.activate(raw, ndim),
+        method.OUTPUT_KINDS,
+        ndim,
         tta=tta,
     )
 
@@ -146,12 +150,14 @@ def predict_steps(
     predictions = []
     yield Progress("predict", 0, total)
     for t in range(frames):
-        frame = np.asarray(image[(slice(None),) * axes.index("T") + (t,)] if frames > 1 or
-                           "T" in axes else image)
+        frame = np.asarray(
+            image[(slice(None),) * axes.index("T") + (t,)] if frames > 1 or "T" in axes else image
+        )
         label = f"{name} (frame {t})" if "T" in axes else name
         check_finite_and_varied(frame, label)
-        data = to_model_layout(frame, frame_axes, card.spatial_axes, card.channels,
-                               card.input.get("rgb", "mean"))
+        data = to_model_layout(
+            frame, frame_axes, card.spatial_axes, card.channels, card.input.get("rgb", "mean")
+        )
         norm = card.normalization
         data = percentile_normalize(data, norm.get("low", 1.0), norm.get("high", 99.8))
         steps = runner.predict(data, (tile,) * ndim, (halo,) * ndim, multiple)
@@ -198,8 +204,11 @@ def segment_steps(
     out_axes = axes.replace("C", "")
     if "T" in axes and labels.ndim == len(out_axes) - 1:
         labels = labels[None]
-    options = {"axes": axes, "tta": bool(model.card.defaults.get("tta", False)) if tta is None
-               else tta, "tile": tile}
+    options = {
+        "axes": axes,
+        "tta": bool(model.card.defaults.get("tta", False)) if tta is None else tta,
+        "tile": tile,
+    }
     return SegmentResult(labels, out_axes, predictions, resolved, model, options)
 
 

@@ -195,7 +195,7 @@ def load_model(name_or_path: str | os.PathLike, verify: bool = True) -> LoadedMo
         network = build_network(arch["name"], arch.get("args", {}))
         state = load_file(str(weights))
         network.load_state_dict({k: v.float() for k, v in state.items()})
-    except Exception as exc:  # noqa: BLE001 - any failure here means a broken model folder
+    except Exception as exc:
         raise ModelError(f"model {card.name!r}: cannot load {weights}: {exc}") from None
     network.eval()
     loaded = LoadedModel(card, network, directory)

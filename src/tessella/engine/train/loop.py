@@ -85,8 +85,12 @@ def _card(config: TrainConfig, ndim: int, in_channels: int, history: list[dict])
         "input": {"axes": spatial, "channels": in_channels, "rgb": "mean"},
         "normalization": {"kind": "percentile", "low": 1.0, "high": 99.8},
         "method_args": {"grid_spacing": [1 / 1024] * ndim},
-        "defaults": {"tile": 1024 if ndim == 2 else 128, "halo": 32 if ndim == 2 else 16,
-                     "tta": False, "params": {}},
+        "defaults": {
+            "tile": 1024 if ndim == 2 else 128,
+            "halo": 32 if ndim == 2 else 16,
+            "tta": False,
+            "params": {},
+        },
         "pixel_size": None,
         "training": {
             "data": config.data,
@@ -114,8 +118,9 @@ def _validate(network, samples, method, ndim, device, autocast) -> float:
                 raw = network(x).float()
             crop = (slice(None),) + tuple(slice(0, n) for n in image.shape[1:])
             outputs = {k: v[0].cpu().numpy()[crop] for k, v in method.activate(raw, ndim).items()}
-            prediction = Prediction(outputs, "ZYX" if ndim == 3 else "YX",
-                                    {"grid_spacing": [1 / 1024] * ndim})
+            prediction = Prediction(
+                outputs, "ZYX" if ndim == 3 else "YX", {"grid_spacing": [1 / 1024] * ndim}
+            )
             pairs.append((sample.labels, method.postprocess(prediction, method.Params())))
     network.train()
     return float(metrics.average_precision_scores(pairs, (0.5,))["ap"][0.5])
@@ -163,8 +168,9 @@ def train_steps(config: TrainConfig) -> Generator[TrainProgress, None, Path]:
             head.bias[ndim:] = 1.0
         card_base = None
     network = network.to(device).train()
-    optimizer = torch.optim.Adam(network.parameters(), lr=config.lr,
-                                 weight_decay=config.weight_decay)
+    optimizer = torch.optim.Adam(
+        network.parameters(), lr=config.lr, weight_decay=config.weight_decay
+    )
     total_steps = config.epochs * config.steps_per_epoch
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: max(0.0, 1 - step / total_steps) ** 0.9
@@ -180,21 +186,28 @@ def train_steps(config: TrainConfig) -> Generator[TrainProgress, None, Path]:
         history = json.loads(state["history"])
 
     def autocast():
-        return torch.autocast(device.split(":")[0], dtype=torch.bfloat16,
-                              enabled=plan.autocast_dtype is not None)
+        return torch.autocast(
+            device.split(":")[0], dtype=torch.bfloat16, enabled=plan.autocast_dtype is not None
+        )
 
-    dataset = CropDataset(samples, (config.patch,) * ndim,
-                          config.steps_per_epoch * config.batch_size * config.accumulate,
-                          config.seed)
+    dataset = CropDataset(
+        samples,
+        (config.patch,) * ndim,
+        config.steps_per_epoch * config.batch_size * config.accumulate,
+        config.seed,
+    )
     spacing = (1 / 1024,) * ndim
     started = time.monotonic()
-    log = open(out / "train.log", "a")  # noqa: SIM115 - closed in finally
+    log = open(out / "train.log", "a")
     try:
         for epoch in range(start_epoch, config.epochs):
             dataset.epoch = epoch
             loader = torch.utils.data.DataLoader(
-                dataset, batch_size=config.batch_size, num_workers=config.workers,
-                persistent_workers=False, pin_memory=device.startswith("cuda"),
+                dataset,
+                batch_size=config.batch_size,
+                num_workers=config.workers,
+                persistent_workers=False,
+                pin_memory=device.startswith("cuda"),
             )
             losses = []
             optimizer.zero_grad(set_to_none=True)
@@ -214,8 +227,12 @@ def train_steps(config: TrainConfig) -> Generator[TrainProgress, None, Path]:
                 step = epoch * config.steps_per_epoch + (i + 1) // config.accumulate
                 yield TrainProgress(epoch + 1, config.epochs, step, losses[-1], None, best)
             val_ap = _validate(network, val_samples, method, ndim, device, autocast)
-            entry = {"epoch": epoch + 1, "loss": round(float(np.mean(losses)), 5),
-                     "val_ap50": round(val_ap, 4), "seconds": round(time.monotonic() - started)}
+            entry = {
+                "epoch": epoch + 1,
+                "loss": round(float(np.mean(losses)), 5),
+                "val_ap50": round(val_ap, 4),
+                "seconds": round(time.monotonic() - started),
+            }
             history.append(entry)
             print(json.dumps(entry), file=log, flush=True)
             if val_ap > best:
@@ -225,15 +242,36 @@ def train_steps(config: TrainConfig) -> Generator[TrainProgress, None, Path]:
                     card = {**card_base, **{k: card[k] for k in ("name", "training")}}
                 card["training"]["best_val_ap50"] = round(best, 4)
                 save_model(out, network, card)
-            torch.save({"model": network.state_dict(), "optimizer": optimizer.state_dict(),
-                        "scheduler": scheduler.state_dict(), "epoch": epoch + 1, "best": best,
-                        "history": json.dumps(history)}, checkpoint_path)
-            yield TrainProgress(epoch + 1, config.epochs, (epoch + 1) * config.steps_per_epoch,
-                                entry["loss"], val_ap, best, json.dumps(entry))
+            torch.save(
+                {
+                    "model": network.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(),
+                    "epoch": epoch + 1,
+                    "best": best,
+                    "history": json.dumps(history),
+                },
+                checkpoint_path,
+            )
+            yield TrainProgress(
+                epoch + 1,
+                config.epochs,
+                (epoch + 1) * config.steps_per_epoch,
+                entry["loss"],
+                val_ap,
+                best,
+                json.dumps(entry),
+            )
             if config.time_budget and time.monotonic() - started > config.time_budget:
-                yield TrainProgress(epoch + 1, config.epochs, (epoch + 1) *
-                                    config.steps_per_epoch, entry["loss"], val_ap, best,
-                                    "time budget reached; resume with --resume")
+                yield TrainProgress(
+                    epoch + 1,
+                    config.epochs,
+                    (epoch + 1) * config.steps_per_epoch,
+                    entry["loss"],
+                    val_ap,
+                    best,
+                    "time budget reached; resume with --resume",
+                )
                 break
     finally:
         log.close()

@@ -8,7 +8,7 @@ __all__ = ["lovasz_hinge_rows", "embedding_loss"]
 
 
 def lovasz_hinge_rows(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Lovász hinge (Berman et al. 2018) of each row: ``(K, N)`` logits and 0/1 labels -> ``(K,)``."""
+    """Lovász hinge (Berman et al. 2018) per row: ``(K, N)`` logits, 0/1 labels -> ``(K,)``."""
     signs = 2.0 * labels - 1.0
     errors = 1.0 - logits * signs
     errors_sorted, perm = torch.sort(errors, dim=1, descending=True)
@@ -39,8 +39,10 @@ def embedding_loss(
     batch, ndim = raw.shape[0], labels.dim() - 1
     spatial = raw.shape[2:]
     n_pixels = int(torch.tensor(spatial).prod())
-    axes = [torch.arange(n, device=raw.device, dtype=torch.float32) * s
-            for n, s in zip(spatial, grid_spacing)]
+    axes = [
+        torch.arange(n, device=raw.device, dtype=torch.float32) * s
+        for n, s in zip(spatial, grid_spacing)
+    ]
     grid = torch.stack(torch.meshgrid(*axes, indexing="ij")).reshape(ndim, -1)
     totals = {"instance": 0.0, "var": 0.0, "seed": 0.0}
     loss = raw.new_zeros(())
@@ -76,9 +78,9 @@ def embedding_loss(
             instance_loss = lovasz_hinge_rows(2 * phi - 1, masks).mean()
             own_phi = (phi * masks).sum(dim=0)  # each foreground pixel's own membership
             foreground = ~background
-            seed_loss = seed_loss + 10.0 * (
-                (seed[foreground] - own_phi[foreground].detach()) ** 2
-            ).sum()
+            seed_loss = (
+                seed_loss + 10.0 * ((seed[foreground] - own_phi[foreground].detach()) ** 2).sum()
+            )
         seed_loss = seed_loss / n_pixels
         sample = weights[0] * instance_loss + weights[1] * var_loss + weights[2] * seed_loss
         loss = loss + sample / batch

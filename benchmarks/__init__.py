@@ -1,0 +1,1 @@
+"""Tessella benchmarks: ``python -m benchmarks`` (or ``make bench``) prints figures and ratios."""

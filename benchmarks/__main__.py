@@ -1,0 +1,31 @@
+"""Run every benchmark and print figures beside the reference tools' (BENCHMARKS.md).
+
+python -m benchmarks [--quick] [--only segment,cluster,precision]
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from . import bench_cluster, bench_precision, bench_segment
+
+SUITES = {"precision": bench_precision, "cluster": bench_cluster, "segment": bench_segment}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks")
+    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--only", help="comma-separated: " + ",".join(SUITES))
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (reference: 2)")
+    args = parser.parse_args()
+    import torch
+
+    torch.set_num_threads(args.threads)
+    chosen = args.only.split(",") if args.only else list(SUITES)
+    for name in chosen:
+        print(f"\n== {name} ==")
+        SUITES[name].run(repeats=2 if args.quick else 3)
+
+
+if __name__ == "__main__":
+    main()

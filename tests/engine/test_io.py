@@ -1,0 +1,111 @@
+import numpy as np
+import pytest
+import tifffile
+
+from tessella.engine.axes import to_model_layout
+from tessella.engine.io import read_image, write_labels, write_zarr_labels
+
+
+def test_imagej_pixel_size_and_axes_round_trip(tmp_path):
+    labels = np.arange(24 * 30, dtype=np.int32).reshape(24, 30) % 7
+    path = write_labels(tmp_path / "l.tif", labels, "YX", {"Y": 0.25, "X": 0.25}, "µm")
+    image = read_image(path)
+    assert image.axes == "YX" and image.data.dtype == np.uint16
+    np.testing.assert_array_equal(image.data, labels)
+    assert image.pixel_size["X"] == pytest.approx(0.25) and image.unit == "µm"
+
+
+def test_3d_spacing_round_trip(tmp_path):
+    labels = np.zeros((5, 20, 20), np.uint16)
+    labels[2, 5:10, 5:10] = 3
+    path = write_labels(tmp_path / "v.tif", labels, "ZYX", {"Z": 2.0, "Y": 0.5, "X": 0.5})
+    image = read_image(path)
+    assert image.axes == "ZYX"
+    assert image.pixel_size["Z"] == pytest.approx(2.0)
+    assert image.pixel_size["Y"] == pytest.approx(0.5)
+
+
+def test_many_objects_are_written_as_uint32_ome(tmp_path):
+    labels = np.arange(300 * 300, dtype=np.int64).reshape(300, 300)
+    path = write_labels(tmp_path / "big.tif", labels, "YX", {"Y": 0.1, "X": 0.1})
+    image = read_image(path)
+    assert image.data.dtype == np.uint32
+    np.testing.assert_array_equal(image.data, labels)
+    assert image.pixel_size["X"] == pytest.approx(0.1)
+
+
+def test_rgb_tiff_is_read_as_yxc_and_averaged(tmp_path):
+    rgb = np.zeros((16, 20, 3), np.uint8)
+    rgb[..., 0] = 30
+    rgb[..., 2] = 90
+    tifffile.imwrite(tmp_path / "rgb.tif", rgb, photometric="rgb")
+    image = read_image(tmp_path / "rgb.tif")
+    assert image.axes == "YXC"
+    layout = to_model_layout(image.data, image.axes, "YX", 1)
+    assert layout.shape == (1, 16, 20) and np.allclose(layout, 40)
+
+
+def test_explicit_axes_must_match_ndim(tmp_path):
+    tifffile.imwrite(tmp_path / "a.tif", np.zeros((4, 8, 8), np.uint8))
+    assert read_image(tmp_path / "a.tif", axes="tyx").axes == "TYX"
+    with pytest.raises(ValueError, match="a.tif: axes 'YX' name 2 axes but the array has 3"):
+        read_image(tmp_path / "a.tif", axes="YX")
+
+
+@pytest.mark.parametrize(
+    "name,content,message",
+    [
+        ("missing.tif", None, "no such file"),
+        ("broken.tif", b"not a tiff at all", "cannot read as TIFF"),
+        ("notes.txt", b"hello", "unsupported file type"),
+    ],
+)
+def test_unreadable_inputs_name_the_file(tmp_path, name, content, message):
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(ValueError, match=message) as info:
+        read_image(path)
+    assert name in str(info.value)
+
+
+def test_complex_dtype_is_refused(tmp_path):
+    tifffile.imwrite(tmp_path / "c.tif", np.zeros((8, 8), np.complex64))
+    with pytest.raises(ValueError, match="unsupported pixel type complex64"):
+        read_image(tmp_path / "c.tif")
+
+
+def test_failed_write_leaves_no_file(tmp_path, monkeypatch):
+    target = tmp_path / "out.tif"
+
+    def explode(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(tifffile, "imwrite", explode)
+    with pytest.raises(OSError, match="disk full"):
+        write_labels(target, np.ones((4, 4), np.uint16))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_refuses_to_overwrite_unless_asked(tmp_path):
+    target = write_labels(tmp_path / "x.tif", np.ones((4, 4), np.uint16))
+    with pytest.raises(FileExistsError, match="x.tif exists"):
+        write_labels(target, np.zeros((4, 4), np.uint16), overwrite=False)
+    assert read_image(target).data.max() == 1
+
+
+def test_zarr_labels_round_trip(tmp_path):
+    labels = np.random.default_rng(0).integers(0, 50, (70, 90)).astype(np.uint16)
+    path = write_zarr_labels(tmp_path / "l.zarr", labels, "YX", {"Y": 0.5, "X": 0.5})
+    image = read_image(path)
+    assert image.axes == "YX"
+    np.testing.assert_array_equal(np.asarray(image.data), labels)
+    assert not any(p.name.endswith(".tmp") for p in tmp_path.iterdir())
+
+
+def test_folder_of_tiffs_lists_only_tiffs(tmp_path):
+    from tessella.engine.io import list_images
+
+    for name in ("b.tif", "a.tiff", "c.txt"):
+        (tmp_path / name).write_bytes(b"")
+    assert [p.name for p in list_images(tmp_path)] == ["a.tiff", "b.tif"]

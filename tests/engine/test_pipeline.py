@@ -1,0 +1,55 @@
+import numpy as np
+import pytest
+
+from tessella.engine.pipeline import predict_steps, run_steps, segment, segment_steps
+from tessella.engine.progress import Progress
+
+
+def test_segment_steps_yields_progress_and_returns_labels(tiny_model_dir, nuclei_sample):
+    image, _ = nuclei_sample
+    steps = segment_steps(image, tiny_model_dir, "YX", tile=256)
+    progress = []
+    while True:
+        try:
+            progress.append(next(steps))
+        except StopIteration as stop:
+            result = stop.value
+            break
+    assert all(isinstance(p, Progress) for p in progress)
+    predicts = [p for p in progress if p.stage == "predict"]
+    assert predicts[-1].done == predicts[-1].total > 1
+    assert result.labels.shape == image.shape and result.labels.dtype.kind in "iu"
+    recipe = result.recipe()
+    assert recipe["model"] == "tiny" and set(recipe["params"]) >= {"seed_thresh", "min_size"}
+
+
+def test_time_lapse_is_segmented_frame_by_frame(tiny_model_dir, nuclei_sample):
+    image, _ = nuclei_sample
+    movie = np.stack([image[:256, :256], image[256:512, :256]])
+    predictions = run_steps(predict_steps(movie, tiny_model_dir, "TYX"))
+    assert len(predictions) == 2
+    labels = segment(movie, tiny_model_dir, "TYX")
+    assert labels.shape == movie.shape
+
+
+@pytest.mark.parametrize(
+    "image,axes,message",
+    [
+        (np.full((64, 64), 7, np.uint8), "YX", "constant"),
+        (np.full((64, 64), np.nan, np.float32), "YX", "NaN"),
+        (np.zeros((4, 64, 64), np.uint8) + np.arange(64, dtype=np.uint8), "ZYX", "use axes TYX"),
+        (np.zeros((64, 64), np.complex64), "YX", "unsupported pixel type"),
+        (np.zeros((0, 64), np.uint8), "YX", "empty"),
+    ],
+)
+def test_bad_images_give_one_line_errors(tiny_model_dir, image, axes, message):
+    with pytest.raises(ValueError, match=message) as info:
+        segment(image, tiny_model_dir, axes)
+    assert "\n" not in str(info.value)
+
+
+def test_bad_parameter_fails_before_the_network_runs(tiny_model_dir, nuclei_sample):
+    image, _ = nuclei_sample
+    steps = segment_steps(image, tiny_model_dir, "YX", params={"seed_thresh": 2})
+    with pytest.raises(ValueError, match="seed_thresh"):
+        next(steps)

@@ -1,0 +1,78 @@
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from tessella.engine.registry import ModelError, find_model, list_models, load_model, sha256_file
+
+
+def test_user_model_directory_is_listed_and_loaded(tiny_model_dir, tmp_path, monkeypatch):
+    root = tmp_path / "models"
+    shutil.copytree(tiny_model_dir, root / "mine")
+    monkeypatch.setenv("TESSELLA_MODELS", str(root))
+    entries = {card.name: origin for card, _path, origin in list_models()}
+    assert entries["tiny"] == "user"
+    model = load_model("tiny")
+    assert model.card.method == "embedding"
+    assert model.card.sha256 == sha256_file(root / "mine" / "model.safetensors")
+
+
+def test_card_records_what_the_design_asks(tiny_model_dir):
+    card = json.loads((tiny_model_dir / "card.json").read_text())
+    for key in (
+        "method",
+        "architecture",
+        "input",
+        "normalization",
+        "sha256",
+        "training",
+        "method_args",
+        "defaults",
+    ):
+        assert key in card
+    assert card["training"]["data"] and "config" in card["training"]
+
+
+def test_weights_are_half_precision_safetensors(tiny_model_dir):
+    from safetensors.numpy import load_file
+
+    state = load_file(str(tiny_model_dir / "model.safetensors"))
+    floats = [v for v in state.values() if v.dtype.kind == "f"]
+    assert floats and all(v.dtype == np.float16 for v in floats)
+
+
+def test_tampered_weights_are_refused(tiny_model_dir, tmp_path):
+    copy = tmp_path / "tampered"
+    shutil.copytree(tiny_model_dir, copy)
+    data = bytearray((copy / "model.safetensors").read_bytes())
+    data[-10] ^= 0xFF
+    (copy / "model.safetensors").write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="does not match the sha256"):
+        load_model(copy)
+
+
+def test_missing_weights_and_bad_card_are_named(tiny_model_dir, tmp_path):
+    copy = tmp_path / "noweights"
+    shutil.copytree(tiny_model_dir, copy)
+    (copy / "model.safetensors").unlink()
+    with pytest.raises(ModelError, match="weights file .* is missing"):
+        load_model(copy)
+    (copy / "card.json").write_text("{not json")
+    with pytest.raises(ModelError, match="cannot read model card"):
+        load_model(copy)
+
+
+def test_unknown_model_lists_the_known_ones():
+    with pytest.raises(ModelError, match="unknown model 'no-such-model'"):
+        find_model("no-such-model")
+
+
+def test_unknown_architecture_is_refused(tiny_model_dir, tmp_path):
+    copy = tmp_path / "arch"
+    shutil.copytree(tiny_model_dir, copy)
+    card = json.loads((copy / "card.json").read_text())
+    card["architecture"]["name"] = "os.system"
+    (copy / "card.json").write_text(json.dumps(card))
+    with pytest.raises(ModelError, match="unknown architecture"):
+        load_model(copy)

@@ -1,0 +1,226 @@
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tifffile
+
+from tessella.cli import evaluate_paths, main
+from tessella.engine import metrics
+from tessella.engine.io import read_image
+
+
+@pytest.fixture
+def image_file(tmp_path, nuclei_sample):
+    path = tmp_path / "img.tif"
+    tifffile.imwrite(
+        path,
+        nuclei_sample[0],
+        imagej=True,
+        resolution=(2.0, 2.0),
+        metadata={"unit": "micron", "axes": "YX"},
+    )
+    return path
+
+
+def test_segment_writes_labels_with_pixel_size_and_recipe(tmp_path, image_file, tiny_model_dir):
+    out = tmp_path / "out" / "labels.tif"
+    assert (
+        main(
+            [
+                "segment",
+                str(image_file),
+                "-o",
+                str(out),
+                "--model",
+                str(tiny_model_dir),
+                "--set",
+                "seed_thresh=0.7",
+                "-q",
+            ]
+        )
+        == 0
+    )
+    labels = read_image(out)
+    assert labels.data.shape == (520, 512)
+    assert labels.pixel_size["X"] == pytest.approx(0.5)
+    recipe = json.loads((tmp_path / "out" / "labels.recipe.json").read_text())
+    assert recipe["params"]["seed_thresh"] == 0.7 and recipe["model"] == "tiny"
+
+
+def test_recipe_replays_the_same_labels(tmp_path, image_file, tiny_model_dir):
+    first, second = tmp_path / "a.tif", tmp_path / "b.tif"
+    main(
+        [
+            "segment",
+            str(image_file),
+            "-o",
+            str(first),
+            "--model",
+            str(tiny_model_dir),
+            "--set",
+            "fg_thresh=0.3",
+            "--set",
+            "seed_thresh=0.5",
+            "-q",
+        ]
+    )
+    recipe = tmp_path / "a.recipe.json"
+    recipe_data = json.loads(recipe.read_text())
+    recipe_data["model"] = str(tiny_model_dir)
+    recipe.write_text(json.dumps(recipe_data))
+    assert main(["segment", str(image_file), "-o", str(second), "--recipe", str(recipe), "-q"]) == 0
+    np.testing.assert_array_equal(read_image(first).data, read_image(second).data)
+
+
+def test_folder_in_folder_out(tmp_path, nuclei_sample, tiny_model_dir):
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in ("x.tif", "y.tif"):
+        tifffile.imwrite(src / name, nuclei_sample[0][:256, :256])
+    assert (
+        main(
+            ["segment", str(src), "-o", str(tmp_path / "out"), "--model", str(tiny_model_dir), "-q"]
+        )
+        == 0
+    )
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.tif")) == ["x.tif", "y.tif"]
+
+
+def test_zarr_in_zarr_out(tmp_path, nuclei_sample, tiny_model_dir):
+    import zarr
+
+    array = zarr.create_array(
+        str(tmp_path / "in.zarr"), shape=(256, 256), dtype="uint8", chunks=(128, 128)
+    )
+    array[...] = nuclei_sample[0][:256, :256]
+    assert (
+        main(
+            [
+                "segment",
+                str(tmp_path / "in.zarr"),
+                "-o",
+                str(tmp_path / "out.zarr"),
+                "--model",
+                str(tiny_model_dir),
+                "-q",
+            ]
+        )
+        == 0
+    )
+    assert read_image(tmp_path / "out.zarr").data.shape == (256, 256)
+
+
+@pytest.mark.parametrize(
+    "extra,message",
+    [
+        (["--set", "bogus=1"], "unknown parameter 'bogus'"),
+        (["--set", "seed_thresh=3"], "seed_thresh"),
+        (["--set", "seed_thresh"], "NAME=VALUE"),
+        (["--axes", "ZYX"], "axes 'ZYX' name 3 axes"),
+    ],
+)
+def test_bad_usage_exits_1_and_writes_nothing(
+    tmp_path, image_file, tiny_model_dir, capsys, extra, message
+):
+    out = tmp_path / "never.tif"
+    code = main(
+        ["segment", str(image_file), "-o", str(out), "--model", str(tiny_model_dir), *extra]
+    )
+    assert code == 1
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+    assert not out.exists()
+
+
+def test_missing_file_unknown_model_and_tampered_weights(
+    tmp_path, image_file, tiny_model_dir, capsys
+):
+    out = tmp_path / "o.tif"
+    assert main(["segment", str(tmp_path / "nope.tif"), "-o", str(out)]) == 1
+    assert "nope.tif: no such file" in capsys.readouterr().err
+    assert main(["segment", str(image_file), "-o", str(out), "--model", "no-such"]) == 1
+    assert "unknown model 'no-such'" in capsys.readouterr().err
+    tampered = tmp_path / "tampered"
+    shutil.copytree(tiny_model_dir, tampered)
+    with open(tampered / "model.safetensors", "r+b") as handle:
+        handle.seek(-4, 2)
+        handle.write(b"\x00\x01\x02\x03")
+    assert main(["segment", str(image_file), "-o", str(out), "--model", str(tampered)]) == 1
+    assert "sha256" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_constant_image_is_an_error_with_no_output(tmp_path, tiny_model_dir, capsys):
+    flat = tmp_path / "flat.tif"
+    tifffile.imwrite(flat, np.full((64, 64), 9, np.uint8))
+    out = tmp_path / "flat_labels.tif"
+    assert main(["segment", str(flat), "-o", str(out), "--model", str(tiny_model_dir)]) == 1
+    assert "flat.tif is constant" in capsys.readouterr().err
+    assert list(tmp_path.glob("flat_labels*")) == []
+
+
+def test_existing_output_needs_overwrite(tmp_path, image_file, tiny_model_dir, capsys):
+    out = tmp_path / "o.tif"
+    out.write_bytes(b"precious")
+    assert main(["segment", str(image_file), "-o", str(out), "--model", str(tiny_model_dir)]) == 1
+    assert "--overwrite" in capsys.readouterr().err
+    assert out.read_bytes() == b"precious"
+
+
+def test_evaluate_prints_and_writes_the_metrics_module_numbers(tmp_path, nuclei_sample, capsys):
+    _, truth = nuclei_sample
+    predicted = truth.copy()
+    predicted[predicted == 5] = 0  # one miss
+    predicted[:20, :20] = 999  # one false positive
+    tifffile.imwrite(tmp_path / "p.tif", predicted)
+    tifffile.imwrite(tmp_path / "g.tif", truth)
+    assert (
+        main(
+            [
+                "evaluate",
+                str(tmp_path / "p.tif"),
+                str(tmp_path / "g.tif"),
+                "--json",
+                str(tmp_path / "s.json"),
+                "--metric",
+                "ap",
+                "--metric",
+                "seg",
+            ]
+        )
+        == 0
+    )
+    printed = capsys.readouterr().out
+    expected = metrics.matching(truth, predicted, 0.5)
+    scores = json.loads((tmp_path / "s.json").read_text())
+    assert scores["ap"]["0.5"] == pytest.approx(expected.ap, abs=1e-4)
+    assert f"{expected.ap:6.3f}" in printed
+    assert scores == evaluate_paths(str(tmp_path / "p.tif"), str(tmp_path / "g.tif"), ("ap", "seg"))
+
+
+def test_evaluate_shape_mismatch_is_named(tmp_path, capsys):
+    tifffile.imwrite(tmp_path / "p.tif", np.zeros((10, 10), np.uint16))
+    tifffile.imwrite(tmp_path / "g.tif", np.zeros((12, 10), np.uint16))
+    assert main(["evaluate", str(tmp_path / "p.tif"), str(tmp_path / "g.tif")]) == 1
+    assert "differs from ground truth" in capsys.readouterr().err
+
+
+def test_console_script_help_and_bad_usage_exit_codes():
+    run = [sys.executable, "-m", "tessella.cli"]
+    for command in ("segment", "evaluate", "train", "models"):
+        done = subprocess.run([*run, command, "--help"], capture_output=True, text=True)
+        assert done.returncode == 0
+    assert (
+        "examples:"
+        in subprocess.run([*run, "segment", "--help"], capture_output=True, text=True).stdout
+    )
+    assert subprocess.run([*run, "segment"], capture_output=True).returncode == 2
+
+
+def test_models_lists_user_models(tiny_model_dir, monkeypatch, capsys):
+    monkeypatch.setenv("TESSELLA_MODELS", str(tiny_model_dir.parent))
+    assert main(["models"]) == 0
+    assert "tiny" in capsys.readouterr().out
