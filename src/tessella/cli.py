@@ -120,6 +120,8 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument("--workers", type=int, default=0, help="data loader processes")
     train.add_argument("--val-fraction", type=float, default=0.1)
     train.add_argument("--max-val-images", type=int, default=64)
+    train.add_argument("--data-citation", default="", help="citation of the training data")
+    train.add_argument("--data-license", default="", help="licence of the training data")
     train.add_argument("--time-budget", type=float, help="stop after this many seconds")
     train.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     train.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
@@ -148,6 +150,8 @@ def _cmd_train(args) -> int:
         val_fraction=args.val_fraction,
         max_val_images=args.max_val_images,
         time_budget=args.time_budget,
+        data_citation=args.data_citation,
+        data_license=args.data_license,
         resume=args.resume,
         device=args.device,
         seed=args.seed,

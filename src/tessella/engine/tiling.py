@@ -62,7 +62,7 @@ def tile_grid(
     --------
     >>> grid = tile_grid((1000, 1000), tile_shape=(512, 512), halo=(32, 32), multiple=16)
     >>> grid.n_tiles, grid.tile_shape
-    (9, (512, 512))
+    (9, (432, 432))
     """
     ndim = len(shape)
     tile_shape, halo = tuple(int(t) for t in tile_shape), tuple(int(h) for h in halo)
@@ -81,6 +81,14 @@ def tile_grid(
                 f"tile size {t} is too small for halo {h} and blending ramp {r}; "
                 f"use a tile of at least {2 * h + r + multiple}"
             )
+        if t < needed:
+            # the fewest windows of at most ``t`` that cover the axis, then the smallest
+            # window giving that count: less padding and overlap to compute
+            count = 1 + -(-(needed - t) // step)
+            overhead = 2 * h + r
+            smallest = _round_up(-(-(needed + (count - 1) * overhead) // count), multiple)
+            t = min(t, max(smallest, _round_up(overhead + multiple, multiple)))
+            step = (t - 2 * h - r) // multiple * multiple
         total = max(needed, t)
         starts = list(range(0, total - t, step)) if t < total else []
         starts.append(total - t)

@@ -25,6 +25,13 @@ from .data import CropDataset, load_folder_pairs
 __all__ = ["TrainConfig", "TrainProgress", "train_steps", "train"]
 
 CHECKPOINT = "checkpoint.pt"
+METHOD_CITATIONS = {
+    "embedding": (
+        "Lalit, Tomancak, Jug. EmbedSeg: Embedding-based instance segmentation for biomedical "
+        "microscopy data. Medical Image Analysis 81 (2022); Neven et al. Instance segmentation "
+        "by jointly optimizing spatial embeddings and clustering bandwidth. CVPR 2019."
+    ),
+}
 
 
 @dataclass
@@ -51,6 +58,8 @@ class TrainConfig:
     seed: int = 0
     max_val_images: int = 64
     val_fraction: float = 0.1
+    data_citation: str = ""
+    data_license: str = ""
     card_extra: dict = field(default_factory=dict)
 
 
@@ -92,8 +101,12 @@ def _card(config: TrainConfig, ndim: int, in_channels: int, history: list[dict])
             "params": {},
         },
         "pixel_size": None,
+        "citation": METHOD_CITATIONS.get(config.method, ""),
+        "license": "BSD-3-Clause (weights); see training.data_license for the data",
         "training": {
             "data": config.data,
+            "data_citation": config.data_citation,
+            "data_license": config.data_license,
             "val_data": config.val_data,
             "command": "tessella " + shlex.join(sys.argv[1:]) if sys.argv else "",
             "config": {k: v for k, v in asdict(config).items() if k != "card_extra"},
@@ -172,17 +185,23 @@ def train_steps(config: TrainConfig) -> Generator[TrainProgress, None, Path]:
         network.parameters(), lr=config.lr, weight_decay=config.weight_decay
     )
     total_steps = config.epochs * config.steps_per_epoch
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: max(0.0, 1 - step / total_steps) ** 0.9
-    )
-    start_epoch, best, history = 0, -1.0, []
+    start_epoch, best, history, spent = 0, -1.0, [], 0.0
+
+    def set_learning_rate(step: int) -> None:
+        # poly decay over whichever runs out first: the steps or the time budget
+        progress = step / total_steps
+        if config.time_budget:
+            progress = max(progress, (spent + time.monotonic() - started) / config.time_budget)
+        for group in optimizer.param_groups:
+            group["lr"] = config.lr * max(0.0, 1 - min(progress, 1.0)) ** 0.9
+
     checkpoint_path = out / CHECKPOINT
     if config.resume and checkpoint_path.exists():
         state = torch.load(checkpoint_path, map_location=device, weights_only=True)
         network.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
         start_epoch, best = int(state["epoch"]), float(state["best"])
+        spent = float(state.get("seconds", 0.0))
         history = json.loads(state["history"])
 
     def autocast():
@@ -219,19 +238,21 @@ def train_steps(config: TrainConfig) -> Generator[TrainProgress, None, Path]:
                     raw = network(images)
                 loss, _parts = embedding_loss(raw, labels, centres, spacing)
                 (loss / config.accumulate).backward()
+                step = epoch * config.steps_per_epoch + (i + 1) // config.accumulate
                 if (i + 1) % config.accumulate == 0:
+                    set_learning_rate(step)
                     optimizer.step()
                     optimizer.zero_grad(set_to_none=True)
-                    scheduler.step()
                 losses.append(float(loss.detach()))
-                step = epoch * config.steps_per_epoch + (i + 1) // config.accumulate
                 yield TrainProgress(epoch + 1, config.epochs, step, losses[-1], None, best)
             val_ap = _validate(network, val_samples, method, ndim, device, autocast)
+            elapsed = spent + time.monotonic() - started
             entry = {
                 "epoch": epoch + 1,
                 "loss": round(float(np.mean(losses)), 5),
                 "val_ap50": round(val_ap, 4),
-                "seconds": round(time.monotonic() - started),
+                "seconds": round(elapsed),
+                "lr": optimizer.param_groups[0]["lr"],
             }
             history.append(entry)
             print(json.dumps(entry), file=log, flush=True)
@@ -246,9 +267,9 @@ def train_steps(config: TrainConfig) -> Generator[TrainProgress, None, Path]:
                 {
                     "model": network.state_dict(),
                     "optimizer": optimizer.state_dict(),
-                    "scheduler": scheduler.state_dict(),
                     "epoch": epoch + 1,
                     "best": best,
+                    "seconds": elapsed,
                     "history": json.dumps(history),
                 },
                 checkpoint_path,
@@ -262,7 +283,7 @@ def train_steps(config: TrainConfig) -> Generator[TrainProgress, None, Path]:
                 best,
                 json.dumps(entry),
             )
-            if config.time_budget and time.monotonic() - started > config.time_budget:
+            if config.time_budget and elapsed > config.time_budget:
                 yield TrainProgress(
                     epoch + 1,
                     config.epochs,

@@ -1,0 +1,1 @@
+"""napari dock widgets; reached only through ``napari.yaml`` (nothing is imported here)."""

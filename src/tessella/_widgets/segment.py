@@ -1,0 +1,443 @@
+"""The Segment dock widget: image layer, axes, model, device, tiling, TTA; Run and Cancel.
+
+The widget only reads its controls and drives :func:`tessella.engine.pipeline.segment_steps` in
+a napari thread worker, so ``tessella.segment(image, model, axes, tile=..., tta=...)`` gives the
+same labels. The engine is imported when the widget is built and torch when a run loads its
+model (in the worker thread), never when napari starts.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Generator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from napari.layers import Image
+from napari.qt.threading import create_worker
+from napari.utils.notifications import show_error, show_info, show_warning
+from qtpy.QtCore import Qt, Signal
+from qtpy.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+from superqt.utils import GeneratorWorker
+
+if TYPE_CHECKING:
+    import napari.viewer
+
+    from tessella.engine.pipeline import SegmentResult
+    from tessella.engine.progress import Progress
+    from tessella.engine.registry import ModelCard
+
+__all__ = ["SegmentWidget", "guess_layer_axes"]
+
+SOURCE_KEY = "tessella_source"  # output layer metadata: the image layer it was computed from
+RECIPE_KEY = "tessella_recipe"  # output layer metadata: what reproduces it
+
+
+class _SegmentFailed(Exception):
+    """An engine ``RuntimeError`` (e.g. torch out of memory) under a type the worker reports.
+
+    superqt's worker takes any ``RuntimeError`` escaping the generator for "the worker object
+    was deleted": it only warns, and emits neither ``errored`` nor ``finished``, so the widget
+    would stay busy for ever.
+    """
+
+
+def _segment_steps(image: Any, **options) -> Generator[Progress, None, SegmentResult]:
+    from tessella.engine.pipeline import segment_steps
+
+    try:
+        return (yield from segment_steps(image, **options))
+    except RuntimeError as exc:
+        raise _SegmentFailed(str(exc)) from exc
+
+
+def _layer_array(layer: Image):
+    """The full-resolution data of an image layer (level 0 of a pyramid)."""
+    return layer.data[0] if layer.multiscale else layer.data
+
+
+def guess_layer_axes(layer: Image) -> str:
+    """The axes of an image layer's data, or "" when there is no sensible guess.
+
+    The layer's ``metadata["axes"]`` wins when it names every axis; otherwise RGB -> YXC,
+    2D -> YX, 3D -> ZYX, 4D -> TZYX (ZYXC when the last axis has 3 or 4 entries).
+    """
+    from tessella.engine.axes import guess_axes
+
+    shape = _layer_array(layer).shape
+    axes = layer.metadata.get("axes")
+    if isinstance(axes, str) and len(axes) == len(shape):
+        return axes.upper()
+    try:
+        return guess_axes(shape, rgb=bool(layer.rgb))
+    except ValueError:
+        return ""
+
+
+def _spatial_transform(layer: Image, axes: str) -> tuple[tuple, tuple]:
+    """The layer's scale and translate on the axes the labels keep (all but C)."""
+    # napari gives an RGB layer no dimension for its colour axis
+    layer_axes = axes.replace("C", "") if layer.rgb else axes
+    if len(layer_axes) == layer.ndim:
+        keep = [i for i, axis in enumerate(layer_axes) if axis != "C"]
+    else:  # the engine rejects these axes; the transform is never used
+        keep = list(range(layer.ndim))
+    return tuple(np.asarray(layer.scale)[keep]), tuple(np.asarray(layer.translate)[keep])
+
+
+def _read_model_card(directory: Path) -> ModelCard:
+    from tessella.engine.registry import ModelCard, ModelError
+
+    path = directory / "card.json"
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ModelError(f"{directory} is not a model folder: card.json is missing") from None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ModelError(f"cannot read model card {path}: {exc}") from None
+    return ModelCard.from_dict(data, str(path))
+
+
+@dataclass(frozen=True)
+class _Run:
+    """Where a run's result goes, fixed when Run is clicked."""
+
+    layer_id: str
+    name: str
+    scale: tuple
+    translate: tuple
+    show_outputs: bool
+    started: float
+
+
+class SegmentWidget(QWidget):
+    """Segment an image layer with an instance segmentation model.
+
+    The result is a Labels layer named ``"<image> labels"`` with the image's scale and
+    translate and the recipe in its metadata. Running again on the same image replaces the
+    data of the layer this widget made for it (if it still exists); other layers are never
+    touched.
+    """
+
+    #: emitted after every run (done, failed or cancelled) once the controls are usable again
+    run_finished = Signal()
+
+    def __init__(self, napari_viewer: napari.viewer.Viewer, parent: QWidget | None = None):
+        super().__init__(parent)
+        from tessella.engine.axes import SUPPORTED_AXES
+        from tessella.engine.device import DEVICE_CHOICES
+
+        self.viewer = napari_viewer
+        self.worker: GeneratorWorker | None = None
+        self._run: _Run | None = None  # the run in progress
+        self._cards: dict[str, ModelCard] = {}  # model folder -> card
+        self._outputs: dict[tuple[str, str], str] = {}  # (image id, kind) -> output layer id
+
+        self.layer_combo = QComboBox()
+        self.axes_combo = QComboBox()
+        self.axes_combo.setEditable(True)
+        self.axes_combo.addItems(SUPPORTED_AXES)
+        self.axes_combo.setToolTip("What each axis of the image is (C: channel, T: time)")
+        self.model_combo = QComboBox()
+        self.load_model_button = QPushButton("Load model…")
+        self.load_model_button.setToolTip("Add a model folder (card.json + model.safetensors)")
+        self.device_combo = QComboBox()
+        self.device_combo.addItems(DEVICE_CHOICES)
+        self.tile_spin = QSpinBox()
+        self.tile_spin.setRange(32, 8192)
+        self.tile_spin.setSingleStep(32)
+        self.tile_spin.setSuffix(" px")
+        self.tile_spin.setToolTip("Edge of the windows the network sees; smaller uses less memory")
+        self.tta_checkbox = QCheckBox("Test-time augmentation")
+        self.tta_checkbox.setToolTip("Average over flips and rotations: better, 4-8x slower")
+        self.outputs_checkbox = QCheckBox("Show network outputs")
+        self.outputs_checkbox.setToolTip("Also add the seed map as an image layer")
+        self.run_button = QPushButton("Run")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setFormat("%v / %m tiles")
+        self.progress_bar.setValue(0)
+        self.status_label = QLabel("Ready")
+        self.status_label.setWordWrap(True)
+
+        model_row = QHBoxLayout()
+        model_row.addWidget(self.model_combo, 1)
+        model_row.addWidget(self.load_model_button)
+        form = QFormLayout()
+        form.addRow("Image", self.layer_combo)
+        form.addRow("Axes", self.axes_combo)
+        form.addRow("Model", model_row)
+        form.addRow("Device", self.device_combo)
+        form.addRow("Tile size", self.tile_spin)
+        form.addRow(self.tta_checkbox)
+        form.addRow(self.outputs_checkbox)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.cancel_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress_bar)
+        layout.addWidget(self.status_label)
+        layout.addStretch(1)
+
+        self.layer_combo.currentIndexChanged.connect(self._on_layer_changed)
+        self.model_combo.currentIndexChanged.connect(self._on_model_changed)
+        self.load_model_button.clicked.connect(self._on_load_model_clicked)
+        self.run_button.clicked.connect(self._on_run_clicked)
+        self.cancel_button.clicked.connect(self._on_cancel_clicked)
+        self.viewer.layers.events.inserted.connect(self._on_layer_inserted)
+        self.viewer.layers.events.removed.connect(self._on_layer_removed)
+        self.viewer.layers.events.reordered.connect(self._refresh_layers)
+        for layer in self.viewer.layers:
+            layer.events.name.connect(self._refresh_layers)
+
+        self._fill_models()
+        self._refresh_layers()
+
+    # --- layers -----------------------------------------------------------------------------
+
+    @property
+    def image_layer(self) -> Image | None:
+        """The image layer chosen in the combo box."""
+        return self._find_layer(self.layer_combo.currentData())
+
+    def _find_layer(self, layer_id: str | None):
+        for layer in self.viewer.layers:
+            if layer.unique_id == layer_id:
+                return layer
+        return None
+
+    def _refresh_layers(self, event=None) -> None:
+        """List the image layers, keeping the chosen one (else the active one) chosen."""
+        previous = self.layer_combo.currentData()
+        active = self.viewer.layers.selection.active
+        images = [layer for layer in self.viewer.layers if isinstance(layer, Image)]
+        self.layer_combo.blockSignals(True)
+        self.layer_combo.clear()
+        for layer in images:
+            self.layer_combo.addItem(layer.name, layer.unique_id)
+        index = self.layer_combo.findData(previous)
+        if index < 0 and active is not None:
+            index = self.layer_combo.findData(active.unique_id)
+        self.layer_combo.setCurrentIndex(max(index, 0) if images else -1)
+        self.layer_combo.blockSignals(False)
+        if self.layer_combo.currentData() != previous:
+            self._on_layer_changed(self.layer_combo.currentIndex())
+
+    def _on_layer_inserted(self, event) -> None:
+        event.value.events.name.connect(self._refresh_layers)
+        self._refresh_layers()
+
+    def _on_layer_removed(self, event) -> None:
+        event.value.events.name.disconnect(self._refresh_layers)
+        self._refresh_layers()
+
+    def _on_layer_changed(self, index: int) -> None:
+        layer = self.image_layer
+        if layer is not None:
+            self.axes_combo.setCurrentText(guess_layer_axes(layer))
+
+    # --- models -----------------------------------------------------------------------------
+
+    def _fill_models(self) -> None:
+        from tessella.engine.pipeline import DEFAULT_MODEL
+        from tessella.engine.registry import list_models
+
+        for card, directory, origin in list_models():
+            self._add_model_item(card, directory, origin)
+        for index in range(self.model_combo.count()):
+            if self._cards[self.model_combo.itemData(index)].name == DEFAULT_MODEL:
+                self.model_combo.setCurrentIndex(index)
+                break
+        self._on_model_changed(self.model_combo.currentIndex())
+
+    def _add_model_item(self, card: ModelCard, directory: Path, origin: str) -> None:
+        key = str(Path(directory).resolve())
+        self._cards[key] = card
+        self.model_combo.addItem(f"{card.name} ({card.method}, {card.spatial_axes})", key)
+        self.model_combo.setItemData(
+            self.model_combo.count() - 1, f"{origin} model in {key}", Qt.ItemDataRole.ToolTipRole
+        )
+
+    def add_model(self, directory: str | Path) -> bool:
+        """Add the model in ``directory`` to the list and choose it; False if it is not one."""
+        from tessella.engine.registry import ModelError
+
+        key = str(Path(directory).resolve())
+        if key not in self._cards:
+            try:
+                card = _read_model_card(Path(key))
+            except ModelError as exc:
+                show_error(f"Cannot use {directory} as a model: {exc}")
+                return False
+            self._add_model_item(card, Path(key), "user")
+        self.model_combo.setCurrentIndex(self.model_combo.findData(key))
+        return True
+
+    def _on_load_model_clicked(self) -> None:
+        directory = QFileDialog.getExistingDirectory(
+            self, "Choose a model folder (card.json + model.safetensors)"
+        )
+        if directory:
+            self.add_model(directory)
+
+    def _on_model_changed(self, index: int) -> None:
+        card = self._cards.get(self.model_combo.currentData())
+        if card is not None:
+            self.tile_spin.setValue(int(card.defaults.get("tile", 1024)))
+            self.tta_checkbox.setChecked(bool(card.defaults.get("tta", False)))
+
+    # --- running ----------------------------------------------------------------------------
+
+    def _on_run_clicked(self) -> None:
+        layer = self.image_layer
+        model = self.model_combo.currentData()
+        if layer is None:
+            show_info("Segment: add an image layer first.")
+            return
+        if model is None:
+            show_info("Segment: no model installed; add one with 'Load model…'.")
+            return
+        if self._run is not None:  # Run is disabled while running; this guards calls from code
+            show_info("Segment: a run is in progress; cancel it first.")
+            return
+        axes = self.axes_combo.currentText().strip().upper()
+        scale, translate = _spatial_transform(layer, axes)
+        self._run = _Run(
+            layer.unique_id,
+            layer.name,
+            scale,
+            translate,
+            self.outputs_checkbox.isChecked(),
+            time.perf_counter(),
+        )
+        # superqt's worker class, not napari's: napari's would also post every error to the
+        # notification manager as a traceback, doubling the one-line message shown here.
+        worker = create_worker(
+            _segment_steps,
+            _layer_array(layer),
+            model=model,
+            axes=axes or None,
+            tta=self.tta_checkbox.isChecked(),
+            tile=self.tile_spin.value(),
+            device=self.device_combo.currentText(),
+            name=layer.name,
+            _worker_class=GeneratorWorker,
+            _ignore_errors=True,
+            _start_thread=False,
+        )
+        worker.yielded.connect(self._on_progress)
+        worker.returned.connect(self._on_returned)
+        worker.errored.connect(self._on_errored)
+        worker.warned.connect(self._on_warned)
+        worker.aborted.connect(self._on_aborted)
+        worker.finished.connect(self._on_finished)
+        self.worker = worker
+        self._set_running(True)
+        self.progress_bar.setRange(0, 0)  # busy until the first tile count arrives
+        self.status_label.setText(f"'{layer.name}': loading the model…")
+        worker.start()
+
+    def _on_cancel_clicked(self) -> None:
+        if self.worker is not None:
+            self.worker.quit()  # takes effect at the engine's next yield (after this tile)
+        self.cancel_button.setEnabled(False)
+        self.status_label.setText("Cancelling after the current tile…")
+
+    def _set_running(self, running: bool) -> None:
+        for control in (
+            self.layer_combo,
+            self.axes_combo,
+            self.model_combo,
+            self.load_model_button,
+            self.device_combo,
+            self.tile_spin,
+            self.tta_checkbox,
+            self.outputs_checkbox,
+            self.run_button,
+        ):
+            control.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+
+    def _on_progress(self, progress: Progress) -> None:
+        name = self._run.name
+        if progress.stage == "predict":
+            self.progress_bar.setRange(0, progress.total)
+            self.progress_bar.setValue(progress.done)
+            self.status_label.setText(
+                f"'{name}': predicting, tile {progress.done} of {progress.total}"
+            )
+        else:
+            stage = "post-processing" if progress.stage == "postprocess" else progress.stage
+            self.status_label.setText(f"'{name}': {stage}…")
+
+    def _on_returned(self, result: SegmentResult) -> None:
+        run = self._run
+        metadata = {SOURCE_KEY: run.name, RECIPE_KEY: result.recipe()}
+        self._place_output(run, "labels", result.labels, metadata)
+        if run.show_outputs:
+            seeds = [p.arrays["seed"][0] for p in result.predictions if "seed" in p.arrays]
+            if seeds:
+                seed = seeds[0] if result.labels.ndim == seeds[0].ndim else np.stack(seeds)
+                self._place_output(run, "seed", seed, metadata)
+            else:
+                show_info(f"Model '{result.model.name}' has no seed map to show.")
+        self.progress_bar.setValue(self.progress_bar.maximum())
+        objects = np.unique(result.labels[result.labels > 0]).size
+        seconds = time.perf_counter() - run.started
+        self.status_label.setText(f"'{run.name}': {objects} objects in {seconds:.1f} s")
+
+    def _place_output(self, run: _Run, kind: str, data: np.ndarray, metadata: dict):
+        """Replace the data of this widget's previous ``kind`` layer for the image, or add one."""
+        key = (run.layer_id, kind)
+        layer = self._find_layer(self._outputs.get(key))
+        if layer is not None and layer.ndim == data.ndim:
+            layer.data = data
+            layer.scale = run.scale
+            layer.translate = run.translate
+            layer.metadata = {**layer.metadata, **metadata}
+            return layer
+        options = {"scale": run.scale, "translate": run.translate, "metadata": metadata}
+        if kind == "labels":
+            layer = self.viewer.add_labels(data, name=f"{run.name} labels", **options)
+        else:
+            layer = self.viewer.add_image(
+                data, name=f"{run.name} {kind}", colormap="magma", blending="additive", **options
+            )
+        self._outputs[key] = layer.unique_id
+        return layer
+
+    def _on_errored(self, exc: Exception) -> None:
+        show_error(f"Segment failed on layer '{self._run.name}': {exc}")
+        self.status_label.setText(f"'{self._run.name}': failed ({exc})")
+
+    def _on_warned(self, warning_args: tuple) -> None:
+        show_warning(str(warning_args[0]))
+
+    def _on_aborted(self) -> None:
+        self.status_label.setText(f"'{self._run.name}': cancelled; no layer was added.")
+
+    def _on_finished(self) -> None:
+        if self.progress_bar.maximum() == 0:  # failed before the first tile
+            self.progress_bar.setRange(0, 1)
+            self.progress_bar.setValue(0)
+        self._run = None
+        self._set_running(False)
+        self.run_finished.emit()

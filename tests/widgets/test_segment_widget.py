@@ -1,0 +1,289 @@
+"""The Segment dock widget: docking, layer list, runs, replacing results, cancel, errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from napari.layers import Labels
+
+from tessella._widgets import segment as segment_module
+from tessella._widgets.segment import SegmentWidget, guess_layer_axes
+
+
+def combo_items(combo) -> list[str]:
+    return [combo.itemText(i) for i in range(combo.count())]
+
+
+def choose_layer(widget, name: str) -> None:
+    index = widget.layer_combo.findText(name)
+    assert index >= 0, name
+    widget.layer_combo.setCurrentIndex(index)
+
+
+def own_labels(viewer, source: str) -> list:
+    return [
+        layer
+        for layer in viewer.layers
+        if isinstance(layer, Labels) and layer.metadata.get("tessella_source") == source
+    ]
+
+
+def test_widget_docks_from_manifest_and_lists_image_layers(make_napari_viewer):
+    viewer = make_napari_viewer()
+    viewer.add_image(np.zeros((8, 8)), name="a")
+    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Segment")
+    assert isinstance(widget, SegmentWidget)
+    assert combo_items(widget.layer_combo) == ["a"]
+
+    viewer.add_labels(np.zeros((8, 8), np.uint8), name="not an image")
+    viewer.add_image(np.zeros((8, 8)), name="b")
+    assert combo_items(widget.layer_combo) == ["a", "b"]
+
+    choose_layer(widget, "b")
+    viewer.layers["a"].name = "renamed"
+    assert combo_items(widget.layer_combo) == ["renamed", "b"]
+    assert widget.layer_combo.currentText() == "b"  # a rename elsewhere keeps the choice
+
+    viewer.layers.remove("b")
+    assert combo_items(widget.layer_combo) == ["renamed"]
+    assert widget.image_layer.name == "renamed"
+    viewer.layers.remove("renamed")
+    assert combo_items(widget.layer_combo) == []
+    assert widget.image_layer is None
+
+
+def test_run_adds_labels_with_the_image_scale_and_recipe(
+    segment_widget, segment_model_dir, nuclei_image, run_to_end
+):
+    viewer, widget = segment_widget
+    viewer.add_image(nuclei_image, name="nuclei", scale=(0.5, 0.5), translate=(10, 20))
+    choose_layer(widget, "nuclei")
+    progress_values = []
+    widget.progress_bar.valueChanged.connect(progress_values.append)
+
+    run_to_end(widget)
+
+    labels = [layer for layer in viewer.layers if isinstance(layer, Labels)]
+    assert [layer.name for layer in labels] == ["nuclei labels"]
+    result = labels[0]
+    assert result.data.shape == nuclei_image.shape
+    assert result.data.dtype.kind in "iu"
+    np.testing.assert_allclose(result.scale, (0.5, 0.5))
+    np.testing.assert_allclose(result.translate, (10, 20))
+    recipe = result.metadata["tessella_recipe"]
+    assert recipe["model"] == json.loads((segment_model_dir / "card.json").read_text())["name"]
+    assert recipe["tile"] == widget.tile_spin.value()
+    assert recipe["axes"] == "YX"
+    assert result.metadata["tessella_source"] == "nuclei"
+    assert progress_values and progress_values[-1] == widget.progress_bar.maximum() >= 1
+    assert widget.run_button.isEnabled() and not widget.cancel_button.isEnabled()
+    assert not widget.worker.is_running
+    assert "objects" in widget.status_label.text()
+
+
+def test_second_run_replaces_its_own_layer_and_leaves_the_users_alone(
+    segment_widget, nuclei_image, run_to_end
+):
+    viewer, widget = segment_widget
+    viewer.add_image(nuclei_image, name="nuclei")
+    mine = np.zeros(nuclei_image.shape, np.int32)
+    mine[10:50, 10:50] = 7
+    # the user's layer has the very name the widget would give its own
+    user_layer = viewer.add_labels(mine.copy(), name="nuclei labels")
+    choose_layer(widget, "nuclei")
+
+    run_to_end(widget)
+    [ours] = own_labels(viewer, "nuclei")
+    assert ours is not user_layer
+    count, first_data = len(viewer.layers), ours.data
+
+    widget.tile_spin.setValue(256)
+    run_to_end(widget)
+
+    assert len(viewer.layers) == count
+    assert [layer.unique_id for layer in own_labels(viewer, "nuclei")] == [ours.unique_id]
+    assert ours.data is not first_data
+    assert ours.metadata["tessella_recipe"]["tile"] == 256
+    np.testing.assert_array_equal(user_layer.data, mine)
+    assert "tessella_recipe" not in user_layer.metadata
+
+
+def test_run_again_after_deleting_the_result_adds_a_new_layer(
+    segment_widget, nuclei_image, run_to_end
+):
+    viewer, widget = segment_widget
+    viewer.add_image(nuclei_image, name="nuclei")
+    choose_layer(widget, "nuclei")
+    run_to_end(widget)
+    viewer.layers.remove("nuclei labels")
+
+    run_to_end(widget)
+
+    assert [layer.name for layer in own_labels(viewer, "nuclei")] == ["nuclei labels"]
+
+
+def test_cancel_mid_run_adds_nothing_and_stops_early(
+    segment_widget, nuclei_image, qtbot, run_to_end
+):
+    viewer, widget = segment_widget
+    rng = np.random.default_rng(0)
+    big = rng.normal(20, 5, (3000, 3000)).astype(np.float32)
+    yy, xx = np.ogrid[:3000, :3000]
+    big[(yy % 60 - 30) ** 2 + (xx % 60 - 30) ** 2 < 150] += 150  # a lattice of nuclei-like discs
+    viewer.add_image(big, name="big")
+    choose_layer(widget, "big")
+    widget.tile_spin.setValue(256)  # hundreds of tiles
+    count = len(viewer.layers)
+
+    with qtbot.waitSignal(widget.run_finished, timeout=120_000):
+        widget.run_button.click()
+        assert not widget.run_button.isEnabled() and widget.cancel_button.isEnabled()
+        qtbot.waitUntil(lambda: widget.progress_bar.value() >= 1, timeout=60_000)
+        widget.cancel_button.click()
+
+    assert len(viewer.layers) == count
+    assert widget.worker.abort_requested
+    assert 0 < widget.progress_bar.value() < widget.progress_bar.maximum()
+    assert "cancelled" in widget.status_label.text()
+    assert widget.run_button.isEnabled() and not widget.cancel_button.isEnabled()
+
+    viewer.add_image(nuclei_image, name="nuclei")  # usable again
+    choose_layer(widget, "nuclei")
+    run_to_end(widget)
+    assert len(own_labels(viewer, "nuclei")) == 1
+
+
+@pytest.mark.parametrize(
+    ("image", "message"),
+    [
+        (np.full((128, 128), 7, np.uint8), "constant"),
+        (np.where(np.eye(128) > 0, np.nan, 1.0).astype(np.float32), "NaN"),
+        (np.random.default_rng(0).random((3, 96, 96)).astype(np.float32), "TYX"),
+    ],
+    ids=["constant", "nan", "3d-stack-for-a-2d-model"],
+)
+def test_error_is_reported_and_the_widget_stays_usable(
+    segment_widget, nuclei_image, monkeypatch, run_to_end, image, message
+):
+    viewer, widget = segment_widget
+    errors = []
+    monkeypatch.setattr(segment_module, "show_error", errors.append)
+    viewer.add_image(image, name="bad")
+    choose_layer(widget, "bad")
+    count = len(viewer.layers)
+
+    run_to_end(widget)
+
+    assert len(errors) == 1
+    assert errors[0].startswith("Segment failed on layer 'bad': ")
+    assert message in errors[0]
+    assert "\n" not in errors[0]
+    assert len(viewer.layers) == count
+    assert widget.run_button.isEnabled() and not widget.cancel_button.isEnabled()
+
+    viewer.add_image(nuclei_image, name="nuclei")
+    choose_layer(widget, "nuclei")
+    run_to_end(widget)
+    assert errors[1:] == []
+    assert len(own_labels(viewer, "nuclei")) == 1
+
+
+def test_axes_are_guessed_from_the_layer(segment_widget):
+    viewer, widget = segment_widget
+    rng = np.random.default_rng(0)
+    cases = {
+        "rgb": (viewer.add_image(rng.integers(0, 255, (64, 64, 3), np.uint8), rgb=True), "YXC"),
+        "stack": (viewer.add_image(rng.random((5, 64, 64))), "ZYX"),
+        "plain": (viewer.add_image(rng.random((64, 64))), "YX"),
+        "movie": (viewer.add_image(rng.random((5, 64, 64)), metadata={"axes": "tyx"}), "TYX"),
+    }
+    for name, (layer, expected) in cases.items():
+        layer.name = name
+        assert guess_layer_axes(layer) == expected, name
+        choose_layer(widget, name)
+        assert widget.axes_combo.currentText() == expected, name
+
+
+def test_rgb_image_gives_2d_labels_with_its_scale(segment_widget, nuclei_image, run_to_end):
+    viewer, widget = segment_widget
+    rgb = np.stack([nuclei_image] * 3, axis=-1)
+    viewer.add_image(rgb, name="colour", rgb=True, scale=(2.0, 3.0))
+    choose_layer(widget, "colour")
+    assert widget.axes_combo.currentText() == "YXC"
+
+    run_to_end(widget)
+
+    [labels] = own_labels(viewer, "colour")
+    assert labels.data.shape == nuclei_image.shape
+    np.testing.assert_allclose(labels.scale, (2.0, 3.0))
+
+
+def test_network_outputs_are_shown_on_request(segment_widget, nuclei_image, run_to_end):
+    viewer, widget = segment_widget
+    viewer.add_image(nuclei_image, name="nuclei", scale=(0.5, 0.5))
+    choose_layer(widget, "nuclei")
+    widget.outputs_checkbox.setChecked(True)
+
+    run_to_end(widget)
+
+    seed = viewer.layers["nuclei seed"]
+    assert seed.data.shape == nuclei_image.shape
+    assert seed.data.dtype.kind == "f"
+    np.testing.assert_allclose(seed.scale, (0.5, 0.5))
+
+
+def test_load_model_button_adds_a_model_folder(
+    segment_widget, segment_model_dir, tmp_path, monkeypatch
+):
+    viewer, widget = segment_widget
+    errors = []
+    monkeypatch.setattr(segment_module, "show_error", errors.append)
+    chosen = {"folder": str(segment_model_dir)}
+    monkeypatch.setattr(
+        segment_module.QFileDialog,
+        "getExistingDirectory",
+        staticmethod(lambda *args, **kwargs: chosen["folder"]),
+    )
+    widget.model_combo.setCurrentIndex(-1)
+
+    widget.load_model_button.click()
+    assert widget.model_combo.currentData() == str(Path(segment_model_dir).resolve())
+    count = widget.model_combo.count()
+
+    chosen["folder"] = str(tmp_path)  # not a model folder
+    widget.load_model_button.click()
+    assert widget.model_combo.count() == count
+    assert widget.model_combo.currentData() == str(Path(segment_model_dir).resolve())
+    assert len(errors) == 1 and "card.json is missing" in errors[0]
+
+
+def test_runtime_error_in_the_engine_is_reported(
+    segment_widget, nuclei_image, monkeypatch, run_to_end
+):
+    """superqt's worker swallows a RuntimeError (it takes it for a deleted worker): torch's
+    out-of-memory errors are RuntimeErrors, so the widget must still hear of them."""
+    from tessella.engine import pipeline
+    from tessella.engine.progress import Progress
+
+    def out_of_memory(image, **options):
+        yield Progress("predict", 0, 4)
+        raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(pipeline, "segment_steps", out_of_memory)
+    errors = []
+    monkeypatch.setattr(segment_module, "show_error", errors.append)
+    viewer, widget = segment_widget
+    viewer.add_image(nuclei_image, name="nuclei")
+    choose_layer(widget, "nuclei")
+    count = len(viewer.layers)
+
+    run_to_end(widget)
+
+    assert errors == [
+        "Segment failed on layer 'nuclei': CUDA out of memory. Tried to allocate 2.00 GiB"
+    ]
+    assert len(viewer.layers) == count
+    assert widget.run_button.isEnabled()
