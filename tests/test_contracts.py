@@ -78,7 +78,7 @@ def test_all_engine_modules_declare_all():
 def test_ruff_lint_and_format_are_clean():
     ruff = Path(sys.executable).with_name("ruff")
     root = SRC.parents[1]
-    targets = [str(root / d) for d in ("src", "tests", "benchmarks")]
+    targets = [str(root / d) for d in ("src", "tests", "benchmarks", "tools")]
     lint = subprocess.run([str(ruff), "check", *targets], capture_output=True, text=True, cwd=root)
     assert lint.returncode == 0, lint.stdout
     fmt = subprocess.run(

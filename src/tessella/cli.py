@@ -111,6 +111,7 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument("--val-data", help="validation folder (default: hold out part of --data)")
     train.add_argument("--base", help="start from this model (fine-tuning)")
     train.add_argument("--name", help="model name in the card (default: the folder name)")
+    train.add_argument("--ndim", type=int, choices=[2, 3], default=2, help="2D or 3D model")
     train.add_argument("--epochs", type=int, default=50)
     train.add_argument("--steps-per-epoch", type=int, default=100)
     train.add_argument("--batch-size", type=int, default=8)
@@ -140,6 +141,7 @@ def _cmd_train(args) -> int:
         val_data=args.val_data,
         base=args.base,
         name=args.name,
+        ndim=args.ndim,
         epochs=args.epochs,
         steps_per_epoch=args.steps_per_epoch,
         batch_size=args.batch_size,

@@ -1,22 +1,17 @@
-"""Widget test fixtures: a docked Segment widget with a model to run, and real images."""
+"""Widget test fixtures: a docked Segment widget with a model to run, and real images.
+
+napari's settings and caches already go to temporary folders: ``tests/conftest.py`` sets
+``XDG_CONFIG_HOME``/``XDG_CACHE_HOME`` before napari is imported when the Makefile has not.
+"""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 FIXTURE_IMAGE = "fixtures/img2d.tif"  # a real 512x512 nuclei image in ../shared/data
-
-
-@pytest.fixture(autouse=True)
-def _isolated_settings(tmp_path, monkeypatch):
-    """napari and Qt write settings and caches to a temporary folder, never the user's."""
-    for var in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
-        if var not in os.environ:
-            monkeypatch.setenv(var, str(tmp_path / var.lower()))
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,15 @@ from ..axes import guess_axes, to_model_layout
 from ..io import read_image
 from ..normalize import percentile_normalize
 
-__all__ = ["Sample", "load_pairs", "load_folder_pairs", "CropDataset", "medoid_map", "augment"]
+__all__ = [
+    "Sample",
+    "load_pairs",
+    "load_folder_pairs",
+    "split_holdout",
+    "CropDataset",
+    "medoid_map",
+    "augment",
+]
 
 
 @dataclass
@@ -63,6 +71,16 @@ def load_folder_pairs(directory, spatial_axes, channels, normalization) -> list[
         labels.append(read_image(mask_path).data)
         names.append(path.name)
     return load_pairs(images, labels, spatial_axes, channels, normalization, names)
+
+
+def split_holdout(samples: list[Sample], fraction: float, seed: int = 0):
+    """(train, holdout): a seeded random ``fraction`` of the samples is held out for model
+    selection (at least one; with a single sample it serves as both)."""
+    if len(samples) < 2:
+        return samples, samples[:1]
+    order = np.random.default_rng(seed).permutation(len(samples))
+    n_holdout = max(1, int(round(len(samples) * fraction)))
+    return [samples[i] for i in order[n_holdout:]], [samples[i] for i in order[:n_holdout]]
 
 
 def medoid_map(labels: np.ndarray, rng: np.random.Generator, sample: int = 256) -> np.ndarray:

@@ -20,7 +20,7 @@ import numpy as np
 from .. import metrics
 from ..methods import Prediction, get_method
 from ..registry import load_model, save_model
-from .data import CropDataset, load_folder_pairs
+from .data import CropDataset, load_folder_pairs, split_holdout
 
 __all__ = ["TrainConfig", "TrainProgress", "train_steps", "train"]
 
@@ -161,11 +161,7 @@ def train_steps(config: TrainConfig) -> Generator[TrainProgress, None, Path]:
     if config.val_data:
         val_samples = load_folder_pairs(config.val_data, spatial, 1, normalization)
     else:
-        rng = np.random.default_rng(config.seed)
-        order = rng.permutation(len(samples))
-        n_val = max(1, int(round(len(samples) * config.val_fraction))) if len(samples) > 1 else 0
-        val_samples = [samples[i] for i in order[:n_val]] or samples[:1]
-        samples = [samples[i] for i in order[n_val:]] or samples
+        samples, val_samples = split_holdout(samples, config.val_fraction, config.seed)
     val_samples = val_samples[: config.max_val_images]
 
     if config.base:

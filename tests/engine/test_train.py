@@ -1,0 +1,170 @@
+"""Training runs for real (briefly) in 2D and 3D, resumes, and writes a loadable model."""
+
+import json
+
+import numpy as np
+import pytest
+import tifffile
+import torch
+
+from tessella.cli import main
+from tessella.engine.pipeline import segment
+from tessella.engine.registry import load_model
+from tessella.engine.train.data import CropDataset, Sample, medoid_map
+from tessella.engine.train.losses import embedding_loss, lovasz_hinge_rows
+
+
+def test_lovasz_hinge_is_zero_for_perfect_margins_and_positive_otherwise():
+    labels = torch.tensor([[1.0, 1.0, 0.0, 0.0]])
+    perfect = torch.tensor([[2.0, 2.0, -2.0, -2.0]])
+    assert float(lovasz_hinge_rows(perfect, labels)[0]) == 0.0
+    wrong = torch.tensor([[-1.0, 2.0, 2.0, -2.0]])
+    assert float(lovasz_hinge_rows(wrong, labels)[0]) > 0.5
+
+
+def test_medoid_lies_inside_a_non_convex_object():
+    labels = np.zeros((40, 40), np.int32)
+    labels[5:35, 5:10] = 1  # an L shape: its centroid is outside it
+    labels[30:35, 5:35] = 1
+    centre = np.argwhere(medoid_map(labels, np.random.default_rng(0)))
+    assert len(centre) == 1 and labels[tuple(centre[0])] == 1
+
+
+def test_loss_is_lower_for_the_ideal_output_than_for_a_random_one():
+    labels = np.zeros((1, 32, 32), np.int64)
+    labels[0, 4:12, 4:12] = 1
+    labels[0, 18:28, 16:30] = 2
+    centres = torch.from_numpy(np.stack([medoid_map(labels[0], np.random.default_rng(0))]))
+    spacing = (1 / 1024, 1 / 1024)
+    ideal = torch.zeros(1, 5, 32, 32)
+    coords = np.indices((32, 32)).astype(np.float32)
+    for index in (1, 2):
+        mask = labels[0] == index
+        centre = np.argwhere(centres[0].numpy() & mask)[0]
+        for d in range(2):
+            raw = np.arctanh((centre[d] - coords[d][mask]) / 1024).astype(np.float32)
+            ideal[0, d][torch.from_numpy(mask)] = torch.from_numpy(raw)
+    ideal[0, 2:4] = 1.35  # sigma: phi = 0.5 about 1 pixel from the centre
+    ideal[0, 4] = torch.from_numpy(np.where(labels[0] > 0, 4.0, -4.0))
+    random = torch.randn(1, 5, 32, 32)
+    good, _ = embedding_loss(ideal, torch.from_numpy(labels), centres, spacing)
+    bad, _ = embedding_loss(random, torch.from_numpy(labels), centres, spacing)
+    assert float(good) < float(bad)
+
+
+def test_crops_are_deterministic_and_have_one_medoid_per_object(nuclei_sample):
+    image, labels = nuclei_sample
+    sample = Sample(image[None].astype(np.float32) / 255, labels.astype(np.int32), "s")
+    dataset = CropDataset([sample], (128, 128), length=4, seed=3)
+    a, b = dataset[1], dataset[1]
+    np.testing.assert_array_equal(a[0], b[0])
+    crop_labels, centres = a[1], a[2]
+    assert crop_labels.shape == (128, 128)
+    assert centres.sum() == len(np.unique(crop_labels)) - 1
+
+
+def _write_pairs(root, images, masks):
+    for sub in ("images", "masks"):
+        (root / sub).mkdir(parents=True)
+    for i, (image, mask) in enumerate(zip(images, masks)):
+        tifffile.imwrite(root / "images" / f"{i}.tif", image)
+        tifffile.imwrite(root / "masks" / f"{i}.tif", mask)
+
+
+def test_cli_trains_3d_resumes_and_the_model_segments_volumes(tmp_path, data_dir):
+    volume = tifffile.imread(data_dir / "fixtures" / "img3d.tif")
+    mask = tifffile.imread(data_dir / "fixtures" / "mask3d.tif")
+    _write_pairs(tmp_path / "data", [volume, volume[:, ::-1]], [mask, mask[:, ::-1]])
+    out = tmp_path / "model3d"
+    args = [
+        "train",
+        "embedding",
+        "--data",
+        str(tmp_path / "data"),
+        "--out",
+        str(out),
+        "--ndim",
+        "3",
+        "--epochs",
+        "1",
+        "--steps-per-epoch",
+        "2",
+        "--batch-size",
+        "1",
+        "--patch",
+        "32",
+        "--device",
+        "cpu",
+        "-q",
+    ]
+    assert main(args) == 0
+    card = json.loads((out / "card.json").read_text())
+    assert card["input"]["axes"] == "ZYX" and card["architecture"]["args"]["ndim"] == 3
+    args[args.index("--epochs") + 1] = "2"
+    assert main([*args, "--resume"]) == 0
+    log = [json.loads(line) for line in (out / "train.log").read_text().splitlines()]
+    assert [entry["epoch"] for entry in log] == [1, 2]
+    model = load_model(out)
+    labels = segment(volume, model, "ZYX")
+    assert labels.shape == volume.shape
+
+
+def test_fine_tuning_from_a_base_model_keeps_its_architecture(
+    tmp_path, tiny_model_dir, nuclei_sample
+):
+    image, labels = nuclei_sample
+    _write_pairs(tmp_path / "data", [image[:256, :256]], [labels[:256, :256]])
+    out = tmp_path / "tuned"
+    assert (
+        main(
+            [
+                "train",
+                "embedding",
+                "--data",
+                str(tmp_path / "data"),
+                "--out",
+                str(out),
+                "--base",
+                str(tiny_model_dir),
+                "--epochs",
+                "1",
+                "--steps-per-epoch",
+                "1",
+                "--batch-size",
+                "1",
+                "--patch",
+                "128",
+                "--device",
+                "cpu",
+                "-q",
+            ]
+        )
+        == 0
+    )
+    base = json.loads((tiny_model_dir / "card.json").read_text())
+    tuned = json.loads((out / "card.json").read_text())
+    assert tuned["architecture"] == base["architecture"] and tuned["name"] == "tuned"
+
+
+@pytest.mark.parametrize("bad", ["missing", "mismatch"])
+def test_bad_training_data_is_named(tmp_path, nuclei_sample, bad, capsys):
+    image, labels = nuclei_sample
+    if bad == "missing":
+        (tmp_path / "data").mkdir()
+    else:
+        _write_pairs(tmp_path / "data", [image], [labels[:100]])
+    code = main(
+        [
+            "train",
+            "embedding",
+            "--data",
+            str(tmp_path / "data"),
+            "--out",
+            str(tmp_path / "m"),
+            "--device",
+            "cpu",
+        ]
+    )
+    assert code == 1
+    err = capsys.readouterr().err
+    assert ("images/ and masks/" in err) if bad == "missing" else ("do not match" in err)
