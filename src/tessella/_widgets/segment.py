@@ -8,7 +8,6 @@ model (in the worker thread), never when napari starts.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Generator
 from dataclasses import dataclass
@@ -98,19 +97,6 @@ def _spatial_transform(layer: Image, axes: str) -> tuple[tuple, tuple]:
     else:  # the engine rejects these axes; the transform is never used
         keep = list(range(layer.ndim))
     return tuple(np.asarray(layer.scale)[keep]), tuple(np.asarray(layer.translate)[keep])
-
-
-def _read_model_card(directory: Path) -> ModelCard:
-    from tessella.engine.registry import ModelCard, ModelError
-
-    path = directory / "card.json"
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ModelError(f"{directory} is not a model folder: card.json is missing") from None
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ModelError(f"cannot read model card {path}: {exc}") from None
-    return ModelCard.from_dict(data, str(path))
 
 
 @dataclass(frozen=True)
@@ -278,12 +264,12 @@ class SegmentWidget(QWidget):
 
     def add_model(self, directory: str | Path) -> bool:
         """Add the model in ``directory`` to the list and choose it; False if it is not one."""
-        from tessella.engine.registry import ModelError
+        from tessella.engine.registry import ModelError, read_card
 
         key = str(Path(directory).resolve())
         if key not in self._cards:
             try:
-                card = _read_model_card(Path(key))
+                card = read_card(Path(key))
             except ModelError as exc:
                 show_error(f"Cannot use {directory} as a model: {exc}")
                 return False

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
-__all__ = ["ExecutionPlan", "resolve_device", "execution_plan"]
+__all__ = ["DEVICE_CHOICES", "ExecutionPlan", "resolve_device", "execution_plan"]
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 

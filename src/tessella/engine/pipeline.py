@@ -7,7 +7,6 @@ once per window so a caller can show progress and cancel (by closing the generat
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .axes import check_axes, guess_axes, spatial_of, to_model_layout
-from .device import execution_plan
+from .device import execution_plan, resolve_device
 from .inference import NetworkRunner, prepare_network
 from .methods import Prediction, get_method
 from .normalize import check_finite_and_varied, percentile_normalize
@@ -204,10 +203,12 @@ def segment_steps(
     out_axes = axes.replace("C", "")
     if "T" in axes and labels.ndim == len(out_axes) - 1:
         labels = labels[None]
+    defaults = model.card.defaults
     options = {
         "axes": axes,
-        "tta": bool(model.card.defaults.get("tta", False)) if tta is None else tta,
-        "tile": tile,
+        "tta": bool(defaults.get("tta", False)) if tta is None else tta,
+        "tile": int(tile or defaults.get("tile", 1024)),
+        "device": resolve_device(device),
     }
     return SegmentResult(labels, out_axes, predictions, resolved, model, options)
 
@@ -231,8 +232,3 @@ def segment(
     """
     result = run_steps(segment_steps(image, model, axes, params or None, tta, tile, device))
     return result.labels
-
-
-def replace_params(params, **changes):
-    """A copy of ``params`` with ``changes`` validated (for widgets' sliders)."""
-    return make_params(type(params), params, **changes) if changes else dataclasses.replace(params)

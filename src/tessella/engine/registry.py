@@ -24,6 +24,7 @@ __all__ = [
     "list_models",
     "find_model",
     "load_model",
+    "read_card",
     "save_model",
     "sha256_file",
 ]
@@ -111,7 +112,8 @@ class LoadedModel:
         return self.card.name
 
 
-def _read_card(directory: Path) -> ModelCard:
+def read_card(directory: Path) -> ModelCard:
+    """Parse ``directory/card.json`` (raises ModelError naming the file)."""
     path = directory / CARD
     try:
         data = json.loads(path.read_text())
@@ -136,7 +138,7 @@ def list_models() -> list[tuple[ModelCard, Path, str]]:
     bundled = bundled_dir()
     for directory in _candidate_dirs():
         try:
-            card = _read_card(directory)
+            card = read_card(directory)
         except ModelError:
             continue  # a broken user folder must not hide the others; load_model reports it
         models.append((card, directory, "bundled" if directory.parent == bundled else "user"))
@@ -177,7 +179,7 @@ def load_model(name_or_path: str | os.PathLike, verify: bool = True) -> LoadedMo
     from .models import build_network
 
     directory = find_model(name_or_path)
-    card = _read_card(directory)
+    card = read_card(directory)
     weights = directory / WEIGHTS
     if not weights.is_file():
         raise ModelError(f"model {card.name!r}: weights file {weights} is missing")
