@@ -158,9 +158,22 @@ def _cmd_train(args) -> int:
         device=args.device,
         seed=args.seed,
     )
+    bar = None
     for progress in train_steps(config):
-        if progress.message and not args.quiet:
-            print(progress.message, flush=True)
+        if progress.message:
+            if bar is not None:
+                bar.close()
+                bar = None
+            if not args.quiet:
+                print(progress.message, flush=True)
+            continue
+        if bar is None:
+            bar = _progress_bar(config.steps_per_epoch, f"epoch {progress.epoch}", args.quiet)
+            bar.unit = "step"
+        bar.update(1)
+        bar.set_postfix(loss=f"{progress.loss:.3f}")
+    if bar is not None:
+        bar.close()
     print(f"model written to {args.out}")
     return 0
 

@@ -109,3 +109,41 @@ def test_folder_of_tiffs_lists_only_tiffs(tmp_path):
     for name in ("b.tif", "a.tiff", "c.txt"):
         (tmp_path / name).write_bytes(b"")
     assert [p.name for p in list_images(tmp_path)] == ["a.tiff", "b.tif"]
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_ome_zarr_image_axes_and_scale(tmp_path, nested):
+    import zarr
+
+    group = zarr.open_group(str(tmp_path / "img.ome.zarr"), mode="w")
+    level = group.create_array("0", shape=(3, 40, 50), dtype="uint16", chunks=(1, 20, 25))
+    level[...] = np.arange(3 * 40 * 50, dtype=np.uint16).reshape(3, 40, 50)
+    multiscales = [
+        {
+            "axes": [
+                {"name": "z", "type": "space", "unit": "micrometer"},
+                {"name": "y", "type": "space", "unit": "micrometer"},
+                {"name": "x", "type": "space", "unit": "micrometer"},
+            ],
+            "datasets": [
+                {
+                    "path": "0",
+                    "coordinateTransformations": [{"type": "scale", "scale": [2.0, 0.5, 0.5]}],
+                }
+            ],
+        }
+    ]
+    group.attrs.update(
+        {"ome": {"multiscales": multiscales}} if nested else {"multiscales": multiscales}
+    )
+    image = read_image(tmp_path / "img.ome.zarr")
+    assert image.axes == "ZYX" and image.data.shape == (3, 40, 50)
+    assert image.pixel_size == {"Z": 2.0, "Y": 0.5, "X": 0.5} and image.unit == "micrometer"
+
+
+def test_zarr_group_without_multiscales_is_named(tmp_path):
+    import zarr
+
+    zarr.open_group(str(tmp_path / "g.zarr"), mode="w")
+    with pytest.raises(ValueError, match="g.zarr: a zarr group without OME-Zarr multiscales"):
+        read_image(tmp_path / "g.zarr")
