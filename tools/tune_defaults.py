@@ -22,9 +22,9 @@ from tessella.engine.registry import load_model
 from tessella.engine.train.data import load_folder_pairs, split_holdout
 
 GRID = {
-    "seed_thresh": (0.5, 0.6, 0.7, 0.8, 0.9),
+    "seed_thresh": (0.6, 0.7, 0.8, 0.85, 0.9, 0.95),
     "fg_thresh": (0.4, 0.5, 0.6),
-    "min_size": (10, 25, 50),
+    "min_size": (10, 25, 36, 50),
 }
 
 
