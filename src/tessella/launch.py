@@ -1,5 +1,5 @@
 """``python -m tessella.launch`` (what ``make run`` runs): napari with the nuclei sample and
-the Segment widget docked."""
+the Segment and Tune widgets docked."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ def main() -> None:
     viewer = napari.Viewer()
     viewer.open_sample("tessella", "nuclei")
     viewer.window.add_plugin_dock_widget("tessella", "Segment")
+    viewer.window.add_plugin_dock_widget("tessella", "Tune")
     napari.run()
 
 

@@ -34,6 +34,8 @@ from qtpy.QtWidgets import (
 )
 from superqt.utils import GeneratorWorker
 
+from . import _results
+
 if TYPE_CHECKING:
     import napari.viewer
 
@@ -377,7 +379,8 @@ class SegmentWidget(QWidget):
     def _on_returned(self, result: SegmentResult) -> None:
         run = self._run
         metadata = {SOURCE_KEY: run.name, RECIPE_KEY: result.recipe()}
-        self._place_output(run, "labels", result.labels, metadata)
+        labels_layer = self._place_output(run, "labels", result.labels, metadata)
+        _results.register(labels_layer, result, self.viewer.layers)  # for the Tune widget
         if run.show_outputs:
             seeds = [p.arrays["seed"][0] for p in result.predictions if "seed" in p.arrays]
             if seeds:

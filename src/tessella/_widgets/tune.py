@@ -1,0 +1,537 @@
+"""The Tune dock widget: a segmentation's post-processing parameters as live controls.
+
+A change re-runs only ``method.postprocess(prediction, params)`` on the network prediction the
+Segment widget cached (:mod:`tessella._widgets._results`); the network never runs here. A change
+starts a run in a thread worker at once; changes in the next :data:`DEBOUNCE_MS` are coalesced
+into one run with the latest values (so a dragged slider updates live without queueing runs).
+A newer run supersedes an older one, whose labels are dropped. For time-lapse (``T``) results
+only the frame on screen is updated until "Apply to all". Recipes saved here are what
+``tessella segment --recipe FILE`` replays.
+
+Integer parameters with a range wider than :data:`MAX_SLIDER_STEPS` (``min_size`` goes up to a
+million) get a spin box whose step grows with the value (1, 10, 100, ...), not a slider.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from napari.layers import Labels
+from napari.qt.threading import create_worker
+from napari.utils.notifications import show_error, show_warning
+from qtpy.QtCore import QTimer, Signal
+from qtpy.QtWidgets import (
+    QAbstractSpinBox,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+from superqt import QLabeledDoubleSlider, QLabeledSlider
+from superqt.utils import GeneratorWorker
+
+from . import _results
+from .segment import RECIPE_KEY
+
+if TYPE_CHECKING:
+    import napari.viewer
+
+    from tessella.engine.params import ParamSpec
+    from tessella.engine.pipeline import SegmentResult
+
+__all__ = ["TuneWidget", "DEBOUNCE_MS", "MAX_SLIDER_STEPS"]
+
+DEBOUNCE_MS = 30  # after a start, changes wait this long and then run together
+MAX_SLIDER_STEPS = 5000  # wider integer ranges get a spin box with growing steps
+
+
+class _TuneFailed(Exception):
+    """A ``RuntimeError`` from post-processing under a type superqt's worker reports
+    (see ``segment._SegmentFailed``: superqt swallows RuntimeErrors)."""
+
+
+def _postprocess_frames(method, predictions: list, params, frames: tuple[int, ...]) -> Generator:
+    """Yield ``(frame, labels)`` per frame; a quit worker stops at the next frame."""
+    for t in frames:
+        try:
+            labels = method.postprocess(predictions[t], params)
+        except RuntimeError as exc:
+            raise _TuneFailed(str(exc)) from exc
+        yield t, labels
+
+
+def _decimals(spec: ParamSpec) -> int:
+    """Decimals of a float control: a step of about 1/100 of the range, rounded to 10^-n."""
+    if spec.low is None or spec.high is None or spec.high <= spec.low:
+        return 3
+    return max(0, -round(np.log10((spec.high - spec.low) / 100)))
+
+
+def _make_control(spec: ParamSpec) -> QWidget:
+    """A check box, a labelled slider, or for wide/open ranges a spin box with growing steps."""
+    bounded = spec.low is not None and spec.high is not None
+    if spec.kind is bool:
+        return QCheckBox()
+    if spec.kind is int and bounded and spec.high - spec.low <= MAX_SLIDER_STEPS:
+        control = QLabeledSlider()
+    elif spec.kind is float and bounded:
+        control = QLabeledDoubleSlider()
+        control.setDecimals(_decimals(spec))
+        control.setSingleStep(10.0 ** -_decimals(spec))
+    else:
+        control = QSpinBox() if spec.kind is int else QDoubleSpinBox()
+        control.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
+        control.setKeyboardTracking(False)  # one update per typed number, not per digit
+    limit = 2**31 - 1  # a QSpinBox's range
+    low = -limit if spec.low is None else max(spec.low, -limit)
+    high = limit if spec.high is None else min(spec.high, limit)
+    control.setRange(spec.kind(low), spec.kind(high))
+    return control
+
+
+def _button(text: str, tip: str) -> QPushButton:
+    button = QPushButton(text)
+    button.setToolTip(tip)
+    return button
+
+
+def _set_value(control: QWidget, value) -> None:
+    control.blockSignals(True)  # showing a value is not a change
+    if isinstance(control, QCheckBox):
+        control.setChecked(bool(value))
+    else:
+        control.setValue(value)
+    control.blockSignals(False)
+
+
+@dataclass(frozen=True)
+class _Request:
+    """One post-processing run and where its labels go. Only the latest request (compared by
+    identity) writes: a superseded run's labels are dropped even when they arrive last."""
+
+    layer_id: Any
+    axes: str  # of the labels
+    n_frames: int
+    params: Any
+    frames: tuple[int, ...]
+    apply_all: bool
+    started: float = field(default_factory=time.perf_counter)
+
+
+class TuneWidget(QWidget):
+    """Tune the post-processing parameters of a Segment result, live.
+
+    ``controls[name]`` holds the control of each parameter of the result's method; setting
+    its value (or calling :meth:`set_param`) updates the labels layer; :attr:`update_finished`
+    says when, :attr:`busy` whether anything is still due or running.
+    """
+
+    #: emitted when the latest requested update has finished (done, failed or cancelled)
+    update_finished = Signal()
+
+    def __init__(self, napari_viewer: napari.viewer.Viewer, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.viewer = napari_viewer
+        self.controls: dict[str, QWidget] = {}
+        self.worker: GeneratorWorker | None = None  # the worker of the latest request
+        self._workers: set[GeneratorWorker] = set()  # every worker not finished yet
+        self._request: _Request | None = None  # the latest request, until its worker ends
+        self._params: dict[Any, Any] = {}  # layer id -> parameters chosen here
+        self._stale: dict[Any, set[int]] = {}  # layer id -> frames left at older parameters
+        self._failed = False
+        self._pending = False  # a change arrived during the quiet period after a start
+
+        self.layer_combo = QComboBox()
+        self.layer_combo.setToolTip("Labels layers made by Segment in this session")
+        self.params_box = QGroupBox("Parameters")
+        self.params_form = QFormLayout(self.params_box)
+        self.reset_button = _button("Reset", "Back to the model's default parameters")
+        self.save_button = _button("Save recipe…", "Model and parameters for segment --recipe")
+        self.load_button = _button("Load recipe…", "Use the parameters of a recipe JSON")
+        self.apply_all_button = _button("Apply to all", "Post-process every frame like this one")
+        self.cancel_button = _button("Cancel", "Stop Apply to all after the current frame")
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setFormat("%v / %m frames")
+        self.progress_bar.setValue(0)
+        self.status_label = QLabel()
+        self.status_label.setWordWrap(True)
+        self._timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
+
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        form.addRow("Labels", self.layer_combo)
+        layout.addLayout(form)
+        layout.addWidget(self.params_box)
+        for buttons in (
+            (self.reset_button, self.save_button, self.load_button),
+            (self.apply_all_button, self.cancel_button),
+        ):
+            row = QHBoxLayout()
+            for button in buttons:
+                row.addWidget(button)
+            layout.addLayout(row)
+        layout.addWidget(self.progress_bar)
+        layout.addWidget(self.status_label)
+        layout.addStretch(1)
+
+        self.layer_combo.currentIndexChanged.connect(self._on_layer_changed)
+        self.reset_button.clicked.connect(self._on_reset_clicked)
+        self.save_button.clicked.connect(self._on_save_clicked)
+        self.load_button.clicked.connect(self._on_load_clicked)
+        self.apply_all_button.clicked.connect(self._on_apply_all_clicked)
+        self.cancel_button.clicked.connect(self._on_cancel_clicked)
+        self._timer.timeout.connect(self._on_quiet_period_over)
+        self.viewer.layers.events.inserted.connect(self._on_layer_inserted)
+        self.viewer.layers.events.removed.connect(self._on_layer_removed)
+        for layer in self.viewer.layers:
+            layer.events.name.connect(self._refresh_layers)
+        changed = _results.results.changed
+        changed.connect(self._on_results_changed)
+        # the cache outlives viewers: stop hearing from it once this widget is gone
+        self.destroyed.connect(lambda *_: changed.disconnect(self._on_results_changed))
+
+        self._refresh_layers()
+        if self.layer_combo.currentIndex() < 0:
+            self._on_layer_changed(-1)
+
+    # --- state --------------------------------------------------------------------------------
+
+    @property
+    def labels_layer(self) -> Labels | None:
+        """The labels layer chosen in the combo box."""
+        return self._find_layer(self.layer_combo.currentData())
+
+    @property
+    def result(self) -> SegmentResult | None:
+        """The cached Segment result behind the chosen labels layer."""
+        layer_id = self.layer_combo.currentData()
+        return None if layer_id is None else _results.get(layer_id)
+
+    @property
+    def method(self):
+        """The method module (``Params``, ``postprocess``) of the chosen result."""
+        from tessella.engine.methods import get_method
+
+        return None if self.result is None else get_method(self.result.model.card.method)
+
+    @property
+    def params(self):
+        """The parameters the controls show (the result's until changed here)."""
+        default = None if self.result is None else self.result.params
+        return self._params.get(self.layer_combo.currentData(), default)
+
+    @property
+    def busy(self) -> bool:
+        """Whether an update is due or any worker, stale ones included, is still running."""
+        return bool(self._workers) or self._pending
+
+    def _find_layer(self, layer_id):
+        return next((layer for layer in self.viewer.layers if layer.unique_id == layer_id), None)
+
+    # --- layers -------------------------------------------------------------------------------
+
+    def _refresh_layers(self, event=None) -> None:
+        """List the labels layers with a cached result, keeping the choice (else the active)."""
+        previous = self.layer_combo.currentData()
+        active = self.viewer.layers.selection.active
+        layers = [
+            layer
+            for layer in self.viewer.layers
+            if isinstance(layer, Labels) and layer.unique_id in _results.results
+        ]
+        self.layer_combo.blockSignals(True)
+        self.layer_combo.clear()
+        for layer in layers:
+            self.layer_combo.addItem(layer.name, layer.unique_id)
+        index = self.layer_combo.findData(previous)
+        if index < 0 and active is not None:
+            index = self.layer_combo.findData(active.unique_id)
+        self.layer_combo.setCurrentIndex(max(index, 0) if layers else -1)
+        self.layer_combo.blockSignals(False)
+        if self.layer_combo.currentData() != previous:
+            self._on_layer_changed(self.layer_combo.currentIndex())
+
+    def _on_layer_inserted(self, event) -> None:
+        event.value.events.name.connect(self._refresh_layers)
+        self._refresh_layers()
+
+    def _on_layer_removed(self, event) -> None:
+        event.value.events.name.disconnect(self._refresh_layers)
+        self._params.pop(event.value.unique_id, None)
+        self._stale.pop(event.value.unique_id, None)
+        self._refresh_layers()
+
+    def _on_results_changed(self, layer_id) -> None:
+        """Show a result Segment has just placed (a new result starts from its parameters)."""
+        self._params.pop(layer_id, None)
+        self._stale.pop(layer_id, None)
+        self._refresh_layers()
+        index = self.layer_combo.findData(layer_id)
+        if index >= 0 and index == self.layer_combo.currentIndex():
+            self._on_layer_changed(index)  # the same layer with a new result
+        elif index >= 0:
+            self.layer_combo.setCurrentIndex(index)
+
+    def _on_layer_changed(self, index: int) -> None:
+        """Build one control per parameter of the chosen result's method."""
+        from tessella.engine.params import param_specs
+
+        self._supersede()
+        while self.params_form.rowCount():
+            self.params_form.removeRow(0)
+        self.controls = {}
+        result, method = self.result, self.method
+        for control in (self.reset_button, self.save_button, self.load_button):
+            control.setEnabled(result is not None)
+        several = result is not None and len(result.predictions) > 1  # frames
+        for control in (self.apply_all_button, self.cancel_button, self.progress_bar):
+            control.setVisible(several)
+        self.apply_all_button.setEnabled(several)
+        self.cancel_button.setEnabled(False)
+        if result is None:
+            self.params_box.setTitle("Parameters")
+            self.status_label.setText("Run Segment first: its labels layers are listed here.")
+            return
+        self.params_box.setTitle(f"Parameters ({result.model.card.name}, {method.NAME})")
+        for spec in param_specs(method.Params):
+            control = _make_control(spec)
+            control.setToolTip(spec.help)
+            label = QLabel(spec.name)
+            label.setToolTip(spec.help)
+            self.params_form.addRow(label, control)
+            self.controls[spec.name] = control
+            signal = control.toggled if isinstance(control, QCheckBox) else control.valueChanged
+            signal.connect(partial(self._on_param_changed, spec))
+        self._show_params(self.params)
+        self.status_label.setText(f"'{self.labels_layer.name}': move a control to update.")
+
+    # --- parameters ---------------------------------------------------------------------------
+
+    def _show_params(self, params) -> None:
+        for name, control in self.controls.items():
+            _set_value(control, getattr(params, name))
+
+    def _on_param_changed(self, spec: ParamSpec, value) -> None:
+        if spec.kind is float and spec.low is not None and spec.high is not None:
+            value = round(float(value), _decimals(spec) + 1)  # not the slider's float noise
+        self.set_param(spec.name, value)
+
+    def set_param(self, name: str, value) -> bool:
+        """Validate ``name=value`` and schedule an update; False (and an error) if invalid."""
+        from tessella.engine.params import make_params
+
+        if self.result is None:
+            return False
+        try:
+            params = make_params(self.method.Params, self.params, **{name: value})
+        except ValueError as exc:
+            show_error(f"Tune: {exc}")
+            self._show_params(self.params)
+            return False
+        self._use_params(params)
+        return True
+
+    def _use_params(self, params) -> None:
+        self._params[self.layer_combo.currentData()] = params
+        self._show_params(params)
+        if self._timer.isActive():
+            self._pending = True  # coalesced: runs with the latest values when the timer fires
+        else:
+            self._start(apply_all=False)
+
+    def _on_quiet_period_over(self) -> None:
+        if self._pending:
+            self._start(apply_all=False)
+
+    def reset(self) -> None:
+        """Go back to the model card's default parameters."""
+        from tessella.engine.pipeline import resolve_params
+
+        if self.result is not None:
+            self._use_params(resolve_params(self.result.model))
+
+    def _on_reset_clicked(self) -> None:
+        self.reset()
+
+    # --- recipes ------------------------------------------------------------------------------
+
+    def save_recipe(self, path: str | Path) -> Path | None:
+        """Write the result's recipe with the current parameters (atomically) to ``path``."""
+        from tessella.engine.io import write_json
+        from tessella.engine.params import params_to_dict
+
+        result = self.result
+        if result is None:
+            return None
+        try:
+            return write_json(path, result.recipe() | {"params": params_to_dict(self.params)})
+        except OSError as exc:
+            show_error(f"Cannot save recipe {path}: {exc}")
+            return None
+
+    def load_recipe(self, path: str | Path) -> bool:
+        """Use the parameters of the recipe at ``path`` (over the model defaults, as the CLI).
+
+        Its ``tta``, ``tile`` and ``axes`` concern the network, which Tune never runs: Segment
+        uses them. On an unreadable file or a bad parameter nothing changes.
+        """
+        from tessella.engine.pipeline import resolve_params
+
+        result = self.result
+        if result is None:
+            return False
+        card = result.model.card
+        try:
+            recipe = json.loads(Path(path).read_text())
+            values = recipe.get("params", {}) if isinstance(recipe, dict) else None
+            if not isinstance(values, dict):
+                raise ValueError("not a recipe (a JSON object with a 'params' object)")
+            if recipe.get("method", card.method) != card.method:
+                raise ValueError(f"made for method {recipe['method']!r}, not {card.method!r}")
+            params = resolve_params(result.model, values)
+        except (OSError, ValueError) as exc:  # JSONDecodeError is a ValueError
+            show_error(f"Cannot load recipe {path}: {exc}")
+            return False
+        if recipe.get("model", card.name) != card.name:
+            show_warning(f"Recipe {path} was made for model {recipe['model']!r}, not {card.name!r}")
+        self._use_params(params)
+        return True
+
+    def _on_save_clicked(self) -> None:
+        layer = self.labels_layer
+        name = f"{layer.name}.recipe.json" if layer is not None else "recipe.json"
+        path, _ = QFileDialog.getSaveFileName(self, "Save recipe", name, "Recipe (*.json)")
+        if path:
+            self.save_recipe(path)
+
+    def _on_load_clicked(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load recipe", "", "Recipe (*.json)")
+        if path:
+            self.load_recipe(path)
+
+    # --- running ------------------------------------------------------------------------------
+
+    def _current_frame(self, layer: Labels, axes: str) -> int | None:
+        """The data index along T of the frame on screen, None without a T axis."""
+        if "T" not in axes:
+            return None
+        t_axis = axes.index("T")
+        position = layer.world_to_data(self.viewer.dims.point)[t_axis]
+        return int(np.clip(round(position), 0, layer.data.shape[t_axis] - 1))
+
+    def _on_apply_all_clicked(self) -> None:
+        self._start(apply_all=True)
+
+    def _on_cancel_clicked(self) -> None:
+        if self.worker is not None:
+            self.worker.quit()  # after the frame being computed
+
+    def _supersede(self) -> None:
+        """Make the running request stale (its worker stops at its next frame); drop a due one."""
+        self._timer.stop()
+        self._pending = False
+        if self.worker is not None:
+            self.worker.quit()
+        self._request = None
+
+    def _start(self, apply_all: bool) -> None:
+        layer, result = self.labels_layer, self.result
+        if layer is None or result is None:
+            return
+        self._supersede()
+        self._timer.start()  # changes in the next DEBOUNCE_MS wait and run together
+        current = self._current_frame(layer, result.axes)
+        n_frames = len(result.predictions)
+        frames = tuple(range(n_frames)) if apply_all else (current or 0,)
+        request = _Request(layer.unique_id, result.axes, n_frames, self.params, frames, apply_all)
+        worker = create_worker(
+            _postprocess_frames,
+            self.method,
+            result.predictions,
+            request.params,
+            frames,
+            _worker_class=GeneratorWorker,
+            _ignore_errors=True,
+            _start_thread=False,
+        )
+        worker.yielded.connect(partial(self._on_frame, request))
+        worker.errored.connect(partial(self._on_errored, request))
+        worker.finished.connect(partial(self._on_finished, request, worker))
+        self.worker, self._request, self._failed = worker, request, False
+        self._workers.add(worker)
+        self.cancel_button.setEnabled(apply_all)
+        self.progress_bar.setRange(0, len(frames))
+        self.progress_bar.setValue(0)
+        if apply_all:
+            self._stale[layer.unique_id] = set(range(n_frames))
+        worker.start()
+
+    def _on_frame(self, request: _Request, item: tuple[int, np.ndarray]) -> None:
+        if request is not self._request:
+            return  # superseded: a newer request's labels are on the way
+        t, labels = item
+        layer = self._find_layer(request.layer_id)
+        if layer is None:
+            return
+        if "T" in request.axes:
+            index = [slice(None)] * layer.ndim
+            index[request.axes.index("T")] = t
+            layer.data[tuple(index)] = labels
+            layer.refresh()
+        else:
+            layer.data = labels
+        self._record(layer, request, t)
+
+    def _record(self, layer: Labels, request: _Request, t: int) -> None:
+        """Note in the layer's recipe and the status which parameters made its labels."""
+        from tessella.engine.params import params_to_dict
+
+        recipe = {**layer.metadata.get(RECIPE_KEY, {}), "params": params_to_dict(request.params)}
+        layer.metadata = {**layer.metadata, RECIPE_KEY: recipe}
+        stale = self._stale.setdefault(request.layer_id, set())
+        if not request.apply_all:
+            stale.update(range(request.n_frames))
+        stale.discard(t)
+        done = request.frames.index(t) + 1
+        self.progress_bar.setValue(done)
+        what = f" frame {t}" if request.n_frames > 1 else ""
+        if request.apply_all:
+            what = f" {done} of {request.n_frames} frames"
+        hint = "" if request.apply_all or not stale else f"; {len(stale)} more: Apply to all"
+        ms = (time.perf_counter() - request.started) * 1000
+        self.status_label.setText(f"'{layer.name}'{what}: updated in {ms:.0f} ms{hint}")
+
+    def _on_errored(self, request: _Request, exc: Exception) -> None:
+        if request is self._request:
+            self._failed = True
+            name = getattr(self.labels_layer, "name", "?")
+            show_error(f"Tune failed on layer '{name}': {exc}")
+            self.status_label.setText(f"'{name}': post-processing failed ({exc})")
+
+    def _on_finished(self, request: _Request, worker: GeneratorWorker) -> None:
+        self._workers.discard(worker)
+        if request is not self._request:
+            return
+        if worker.abort_requested and not self._failed:
+            left = len(self._stale.get(request.layer_id, ()))
+            self.status_label.setText(f"Cancelled: {left} of {request.n_frames} frames are older")
+        self._request = None
+        self.cancel_button.setEnabled(False)
+        if not self._pending:
+            self.update_finished.emit()

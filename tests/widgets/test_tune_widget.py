@@ -1,0 +1,349 @@
+"""The Tune dock widget: live post-processing on the cached prediction, never the network."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pytest
+from napari.layers import Labels
+
+from tessella._widgets import _results
+from tessella._widgets import tune as tune_module
+from tessella._widgets.tune import TuneWidget
+from tessella.engine.methods import embedding
+from tessella.engine.params import make_params, param_specs
+
+
+@pytest.fixture(scope="module")
+def result_2d(nuclei_image, segment_model_dir):
+    """A real Segment result (network run once for the module) on a 512x512 nuclei image."""
+    from tessella.engine.pipeline import run_steps, segment_steps
+
+    return run_steps(segment_steps(nuclei_image, str(segment_model_dir), "YX"))
+
+
+@pytest.fixture(scope="module")
+def result_tyx(nuclei_image, segment_model_dir):
+    """A 3-frame time-lapse made of three different 192x192 crops of the nuclei image."""
+    from tessella.engine.pipeline import run_steps, segment_steps
+
+    frames = [nuclei_image[y : y + 192, x : x + 192] for y, x in ((0, 0), (160, 200), (300, 300))]
+    return run_steps(segment_steps(np.stack(frames), str(segment_model_dir), "TYX"))
+
+
+@pytest.fixture
+def tune(make_napari_viewer):
+    """A viewer and its Tune widget, docked through the manifest."""
+    viewer = make_napari_viewer()
+    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Tune")
+    return viewer, widget
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Record (and refuse) every attempt to run a network."""
+    from tessella.engine import inference, pipeline
+
+    calls = []
+
+    def refuse(*args, **kwargs):
+        calls.append(args)
+        raise AssertionError("the network ran")
+
+    monkeypatch.setattr(inference.NetworkRunner, "_run_batch", refuse)
+    monkeypatch.setattr(inference.NetworkRunner, "predict", refuse)
+    monkeypatch.setattr(pipeline, "predict_steps", refuse)
+    return calls
+
+
+@pytest.fixture
+def errors(monkeypatch):
+    shown = []
+    monkeypatch.setattr(tune_module, "show_error", shown.append)
+    return shown
+
+
+def place(viewer, result, name="nuclei labels", **kwargs) -> Labels:
+    """What the Segment widget does with a result: a labels layer, registered in the cache."""
+    metadata = {"tessella_recipe": result.recipe()}
+    layer = viewer.add_labels(result.labels.copy(), name=name, metadata=metadata, **kwargs)
+    _results.register(layer, result, viewer.layers)
+    return layer
+
+
+def set_control(control, value) -> None:
+    if hasattr(control, "setChecked"):
+        control.setChecked(value)
+    else:
+        control.setValue(value)
+
+
+def change(qtbot, widget, timeout=10_000, **values) -> None:
+    """Set controls (all in one event-loop turn) and wait for the update they trigger."""
+    with qtbot.waitSignal(widget.update_finished, timeout=timeout):
+        for name, value in values.items():
+            set_control(widget.controls[name], value)
+    qtbot.waitUntil(lambda: not widget.busy, timeout=timeout)
+
+
+def expected(result, frame=0, **values) -> np.ndarray:
+    params = make_params(embedding.Params, result.params, **values)
+    return embedding.postprocess(result.predictions[frame], params)
+
+
+def test_lists_the_segment_result_with_one_control_per_parameter(
+    segment_widget, nuclei_image, run_to_end
+):
+    viewer, segment = segment_widget
+    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Tune")
+    assert isinstance(widget, TuneWidget)
+    assert widget.layer_combo.count() == 0 and widget.controls == {}
+    viewer.add_image(nuclei_image, name="nuclei")
+    viewer.add_labels(np.zeros((8, 8), np.uint8), name="not from segment")
+
+    run_to_end(segment)
+
+    layer = viewer.layers["nuclei labels"]
+    result = _results.get(layer)
+    assert result is not None and result.labels is not None
+    assert [widget.layer_combo.itemText(i) for i in range(widget.layer_combo.count())] == [
+        "nuclei labels"
+    ]
+    assert widget.labels_layer is layer
+    specs = param_specs(embedding.Params)
+    assert list(widget.controls) == [spec.name for spec in specs]
+    for spec in specs:
+        control = widget.controls[spec.name]
+        assert control.value() == pytest.approx(getattr(result.params, spec.name)), spec.name
+        assert control.toolTip() == spec.help
+    assert type(widget.controls["seed_thresh"]).__name__ == "QLabeledDoubleSlider"
+
+    viewer.layers.remove(layer)  # the cache lets go of the prediction with the layer
+    assert _results.get(layer) is None
+    assert widget.layer_combo.count() == 0 and widget.controls == {}
+
+
+def test_a_change_reruns_only_postprocessing(tune, result_2d, qtbot, no_network):
+    viewer, widget = tune
+    layer = place(viewer, result_2d)
+    assert widget.labels_layer is layer
+
+    change(qtbot, widget, seed_thresh=0.7)
+
+    assert widget.params.seed_thresh == 0.7
+    np.testing.assert_array_equal(layer.data, expected(result_2d, seed_thresh=0.7))
+    assert not np.array_equal(layer.data, result_2d.labels)
+    assert layer.metadata["tessella_recipe"]["params"]["seed_thresh"] == 0.7
+    assert "updated in" in widget.status_label.text()
+
+    change(qtbot, widget, min_size=1_000_000)  # larger than any nucleus: nothing is left
+
+    assert layer.data.max() == 0
+    assert layer.metadata["tessella_recipe"]["params"]["min_size"] == 1_000_000
+    assert no_network == []
+    assert result_2d.params.min_size != 1_000_000  # the cached result is not modified
+
+
+def test_only_the_last_of_rapid_changes_reaches_the_layer(
+    tune, result_2d, qtbot, monkeypatch, no_network
+):
+    viewer, widget = tune
+    layer = place(viewer, result_2d)
+    calls = []
+    original = embedding.postprocess
+
+    def slow_unless_last(prediction, params):
+        calls.append(params.seed_thresh)
+        if params.seed_thresh != 0.6:
+            time.sleep(0.5)  # so that it finishes after the last
+        return original(prediction, params)
+
+    monkeypatch.setattr(embedding, "postprocess", slow_unless_last)
+    writes = []
+    layer.events.data.connect(lambda event: writes.append(widget.params.seed_thresh))
+
+    # changes within the debounce interval: the first starts at once, the rest run together
+    change(qtbot, widget, seed_thresh=0.8, cutoff=0.4, min_size=20)
+    assert len(calls) == 2
+    np.testing.assert_array_equal(
+        layer.data, expected(result_2d, seed_thresh=0.8, cutoff=0.4, min_size=20)
+    )
+
+    # changes spaced beyond the debounce: each starts a run, each supersedes the one before
+    calls.clear(), writes.clear()
+    with qtbot.waitSignal(widget.update_finished, timeout=10_000):
+        for value in (0.7, 0.65, 0.6):
+            set_control(widget.controls["seed_thresh"], value)
+            qtbot.wait(tune_module.DEBOUNCE_MS * 3)
+    qtbot.waitUntil(lambda: not widget.busy, timeout=10_000)  # the stale runs end too
+
+    assert 0.6 in calls and len(calls) >= 2  # a superseded run was under way
+    assert len(writes) == 1  # its labels were dropped, though they came last
+    np.testing.assert_array_equal(
+        layer.data, expected(result_2d, seed_thresh=0.6, cutoff=0.4, min_size=20)
+    )
+    assert no_network == []
+
+
+def test_time_lapse_updates_the_current_frame_then_all(tune, result_tyx, qtbot, no_network):
+    viewer, widget = tune
+    layer = place(viewer, result_tyx, name="movie labels", scale=(2.0, 1.0, 1.0))
+    before = layer.data.copy()
+    assert widget.apply_all_button.isEnabled()
+    viewer.dims.set_current_step(0, 1)  # frame 1 (at t = 2.0 with the layer's scale)
+
+    change(qtbot, widget, min_size=150, seed_thresh=0.7)
+
+    np.testing.assert_array_equal(
+        layer.data[1], expected(result_tyx, 1, min_size=150, seed_thresh=0.7)
+    )
+    assert not np.array_equal(layer.data[1], before[1])
+    np.testing.assert_array_equal(layer.data[[0, 2]], before[[0, 2]])
+    assert "frame 1" in widget.status_label.text() and "Apply to all" in widget.status_label.text()
+
+    with qtbot.waitSignal(widget.update_finished, timeout=10_000):
+        widget.apply_all_button.click()
+
+    for frame in range(3):
+        np.testing.assert_array_equal(
+            layer.data[frame], expected(result_tyx, frame, min_size=150, seed_thresh=0.7)
+        )
+    assert widget.progress_bar.value() == widget.progress_bar.maximum() == 3
+    assert no_network == []
+
+
+def test_apply_to_all_can_be_cancelled(tune, result_tyx, qtbot, monkeypatch):
+    viewer, widget = tune
+    layer = place(viewer, result_tyx, name="movie labels")
+    before = layer.data.copy()
+    original = embedding.postprocess
+
+    def slow(prediction, params):
+        time.sleep(0.3)
+        return original(prediction, params)
+
+    monkeypatch.setattr(embedding, "postprocess", slow)
+    change(qtbot, widget, min_size=150)  # frame 0
+    with qtbot.waitSignal(widget.update_finished, timeout=10_000):
+        widget.apply_all_button.click()
+        assert widget.cancel_button.isEnabled()
+        qtbot.waitUntil(lambda: widget.progress_bar.value() >= 1, timeout=10_000)
+        widget.cancel_button.click()  # during frame 1: it is kept, frame 2 is never done
+
+    assert widget.progress_bar.value() == 2
+    assert "Cancelled: 1 of 3 frames" in widget.status_label.text()
+    np.testing.assert_array_equal(layer.data[2], before[2])
+    assert not widget.cancel_button.isEnabled() and widget.apply_all_button.isEnabled()
+
+
+def test_reset_and_recipes(tune, result_2d, qtbot, tmp_path, errors, nuclei_image):
+    from tessella.cli import main
+    from tessella.engine.pipeline import resolve_params
+
+    viewer, widget = tune
+    layer = place(viewer, result_2d)
+    defaults = resolve_params(result_2d.model)
+
+    change(qtbot, widget, seed_thresh=0.75, min_size=80)
+    tuned = widget.params
+    assert tuned != defaults
+    with qtbot.waitSignal(widget.update_finished, timeout=10_000):
+        widget.reset_button.click()
+    assert widget.params == defaults
+    assert widget.controls["min_size"].value() == defaults.min_size
+    np.testing.assert_array_equal(
+        layer.data, embedding.postprocess(result_2d.predictions[0], defaults)
+    )
+
+    # save the tuned parameters, reset, load them back
+    change(qtbot, widget, seed_thresh=0.75, min_size=80)
+    path = widget.save_recipe(tmp_path / "tuned.recipe.json")
+    recipe = json.loads(path.read_text())
+    assert recipe["params"] == {**recipe["params"], "seed_thresh": 0.75, "min_size": 80}
+    assert recipe["model"] == result_2d.model.card.name and recipe["axes"] == "YX"
+    with qtbot.waitSignal(widget.update_finished, timeout=10_000):
+        widget.reset()
+    with qtbot.waitSignal(widget.update_finished, timeout=10_000):
+        assert widget.load_recipe(path)
+    assert widget.params == tuned
+    assert widget.controls["seed_thresh"].value() == pytest.approx(0.75)
+    np.testing.assert_array_equal(layer.data, expected(result_2d, seed_thresh=0.75, min_size=80))
+
+    # a bad recipe names the file and the parameter and changes nothing
+    for bad, name in (
+        ({"params": {"seed_threshold": 0.5}}, "seed_threshold"),
+        ({"params": {"cutoff": 3}}, "cutoff"),
+    ):
+        bad_path = tmp_path / f"bad_{name}.json"
+        bad_path.write_text(json.dumps({"model": recipe["model"], **bad}))
+        assert not widget.load_recipe(bad_path)
+        assert str(bad_path) in errors[-1] and name in errors[-1]
+        assert widget.params == tuned and not widget.busy
+    assert len(errors) == 2
+
+    # the CLI replays the saved recipe and gets the same labels
+    import tifffile
+
+    image_path, out = tmp_path / "image.tif", tmp_path / "labels.tif"
+    tifffile.imwrite(image_path, nuclei_image)
+    assert main(["segment", str(image_path), "-o", str(out), "--recipe", str(path), "-q"]) == 0
+    replayed = json.loads((tmp_path / "labels.recipe.json").read_text())
+    assert replayed["params"] == recipe["params"]
+    assert np.mean(tifffile.imread(out) == layer.data) > 0.999
+
+
+def test_an_error_in_postprocessing_is_reported_and_the_widget_stays_usable(
+    tune, result_2d, qtbot, monkeypatch, errors
+):
+    viewer, widget = tune
+    layer = place(viewer, result_2d)
+    before = layer.data.copy()
+    original = embedding.postprocess
+
+    def broken(prediction, params):
+        raise RuntimeError("numba kernel failed")  # superqt would swallow a bare RuntimeError
+
+    monkeypatch.setattr(embedding, "postprocess", broken)
+    change(qtbot, widget, seed_thresh=0.7)
+
+    assert errors == ["Tune failed on layer 'nuclei labels': numba kernel failed"]
+    np.testing.assert_array_equal(layer.data, before)
+    assert "failed" in widget.status_label.text()
+
+    monkeypatch.setattr(embedding, "postprocess", original)
+    change(qtbot, widget, seed_thresh=0.6)
+    np.testing.assert_array_equal(layer.data, expected(result_2d, seed_thresh=0.6))
+    assert len(errors) == 1
+
+
+def test_the_cache_keeps_the_latest_results_only(tune, result_2d):
+    viewer, widget = tune
+    layers = [place(viewer, result_2d, name=f"labels {i}") for i in range(_results.MAX_RESULTS + 1)]
+    assert _results.get(layers[0]) is None
+    assert all(_results.get(layer) is result_2d for layer in layers[1:])
+    names = [widget.layer_combo.itemText(i) for i in range(widget.layer_combo.count())]
+    assert names == [layer.name for layer in layers[1:]]
+    assert widget.labels_layer is layers[-1]  # the newest result is shown
+
+
+def test_each_kind_of_parameter_gets_a_fitting_control(qtbot):
+    from tessella.engine.params import ParamSpec
+
+    cases = [
+        (ParamSpec("fill", True, None, None, "", bool), "QCheckBox"),
+        (ParamSpec("radius", 3, 0, 10, "", int), "QLabeledSlider"),
+        (ParamSpec("min_size", 36, 0, 1_000_000, "", int), "QSpinBox"),
+        (ParamSpec("cutoff", 0.5, 0.01, 0.99, "", float), "QLabeledDoubleSlider"),
+        (ParamSpec("sigma", 2.5, 0.0, None, "", float), "QDoubleSpinBox"),
+    ]
+    for spec, kind in cases:
+        control = tune_module._make_control(spec)
+        qtbot.addWidget(control)
+        assert type(control).__name__ == kind, spec.name
+        tune_module._set_value(control, spec.default)
+        value = control.isChecked() if kind == "QCheckBox" else control.value()
+        assert value == pytest.approx(spec.default), spec.name
+        if spec.high is not None and kind != "QCheckBox":
+            assert (control.minimum(), control.maximum()) == pytest.approx((spec.low, spec.high))
