@@ -147,3 +147,13 @@ def test_zarr_group_without_multiscales_is_named(tmp_path):
     zarr.open_group(str(tmp_path / "g.zarr"), mode="w")
     with pytest.raises(ValueError, match="g.zarr: a zarr group without OME-Zarr multiscales"):
         read_image(tmp_path / "g.zarr")
+
+
+def test_written_files_get_the_usual_permissions(tmp_path):
+    import os
+    import stat
+
+    path = write_labels(tmp_path / "p.tif", np.ones((4, 4), np.uint16))
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask

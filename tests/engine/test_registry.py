@@ -76,3 +76,10 @@ def test_unknown_architecture_is_refused(tiny_model_dir, tmp_path):
     (copy / "card.json").write_text(json.dumps(card))
     with pytest.raises(ModelError, match="unknown architecture"):
         load_model(copy)
+
+
+def test_saved_model_files_are_readable_by_others(tiny_model_dir):
+    import stat
+
+    for name in ("model.safetensors", "card.json"):
+        assert stat.S_IMODE((tiny_model_dir / name).stat().st_mode) & 0o044 == 0o044

@@ -178,6 +178,12 @@ def list_images(folder: str | os.PathLike) -> list[Path]:
     return files
 
 
+def _default_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike, overwrite: bool = True):
     """Yield a temporary path beside ``target``; rename it onto ``target`` on success."""
@@ -189,6 +195,7 @@ def atomic_path(target: str | os.PathLike, overwrite: bool = True):
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, _default_mode())  # mkstemp makes 0600 files; keep the usual permissions
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

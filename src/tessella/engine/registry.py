@@ -224,6 +224,10 @@ def save_model(directory: Path, network, card: dict[str, Any], half: bool = True
     card = {**card, "sha256": sha256_file(tmp_weights)}
     tmp_card = directory / (CARD + ".tmp")
     tmp_card.write_text(json.dumps(card, indent=2) + "\n")
+    from .io import _default_mode
+
+    for tmp in (tmp_weights, tmp_card):
+        os.chmod(tmp, _default_mode())
     os.replace(tmp_weights, directory / WEIGHTS)
     os.replace(tmp_card, directory / CARD)
     return directory
