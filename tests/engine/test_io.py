@@ -46,7 +46,7 @@ def test_rgb_tiff_is_read_as_yxc_and_averaged(tmp_path):
 
 
 def test_explicit_axes_must_match_ndim(tmp_path):
-    tifffile.imwrite(tmp_path / "a.tif", np.zeros((4, 8, 8), np.uint8))
+    tifffile.imwrite(tmp_path / "a.tif", np.zeros((4, 8, 8), np.uint8), photometric="minisblack")
     assert read_image(tmp_path / "a.tif", axes="tyx").axes == "TYX"
     with pytest.raises(ValueError, match="a.tif: axes 'YX' name 2 axes but the array has 3"):
         read_image(tmp_path / "a.tif", axes="YX")
