@@ -35,6 +35,7 @@ from qtpy.QtWidgets import (
 from superqt.utils import GeneratorWorker
 
 from . import _results
+from ._layers import fill_layer_combo, find_layer
 
 if TYPE_CHECKING:
     import napari.viewer
@@ -207,26 +208,12 @@ class SegmentWidget(QWidget):
         return self._find_layer(self.layer_combo.currentData())
 
     def _find_layer(self, layer_id: str | None):
-        for layer in self.viewer.layers:
-            if layer.unique_id == layer_id:
-                return layer
-        return None
+        return find_layer(self.viewer, layer_id)
 
     def _refresh_layers(self, event=None) -> None:
         """List the image layers, keeping the chosen one (else the active one) chosen."""
-        previous = self.layer_combo.currentData()
-        active = self.viewer.layers.selection.active
         images = [layer for layer in self.viewer.layers if isinstance(layer, Image)]
-        self.layer_combo.blockSignals(True)
-        self.layer_combo.clear()
-        for layer in images:
-            self.layer_combo.addItem(layer.name, layer.unique_id)
-        index = self.layer_combo.findData(previous)
-        if index < 0 and active is not None:
-            index = self.layer_combo.findData(active.unique_id)
-        self.layer_combo.setCurrentIndex(max(index, 0) if images else -1)
-        self.layer_combo.blockSignals(False)
-        if self.layer_combo.currentData() != previous:
+        if fill_layer_combo(self.layer_combo, self.viewer, images):
             self._on_layer_changed(self.layer_combo.currentIndex())
 
     def _on_layer_inserted(self, event) -> None:

@@ -47,6 +47,7 @@ from superqt import QLabeledDoubleSlider, QLabeledSlider
 from superqt.utils import GeneratorWorker
 
 from . import _results
+from ._layers import fill_layer_combo, find_layer
 from .segment import RECIPE_KEY
 
 if TYPE_CHECKING:
@@ -242,29 +243,18 @@ class TuneWidget(QWidget):
         return bool(self._workers) or self._pending
 
     def _find_layer(self, layer_id):
-        return next((layer for layer in self.viewer.layers if layer.unique_id == layer_id), None)
+        return find_layer(self.viewer, layer_id)
 
     # --- layers -------------------------------------------------------------------------------
 
     def _refresh_layers(self, event=None) -> None:
         """List the labels layers with a cached result, keeping the choice (else the active)."""
-        previous = self.layer_combo.currentData()
-        active = self.viewer.layers.selection.active
         layers = [
             layer
             for layer in self.viewer.layers
             if isinstance(layer, Labels) and layer.unique_id in _results.results
         ]
-        self.layer_combo.blockSignals(True)
-        self.layer_combo.clear()
-        for layer in layers:
-            self.layer_combo.addItem(layer.name, layer.unique_id)
-        index = self.layer_combo.findData(previous)
-        if index < 0 and active is not None:
-            index = self.layer_combo.findData(active.unique_id)
-        self.layer_combo.setCurrentIndex(max(index, 0) if layers else -1)
-        self.layer_combo.blockSignals(False)
-        if self.layer_combo.currentData() != previous:
+        if fill_layer_combo(self.layer_combo, self.viewer, layers):
             self._on_layer_changed(self.layer_combo.currentIndex())
 
     def _on_layer_inserted(self, event) -> None:
