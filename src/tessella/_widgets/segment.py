@@ -36,6 +36,7 @@ from superqt.utils import GeneratorWorker
 
 from . import _results
 from ._layers import fill_layer_combo, find_layer
+from ._workers import report_runtime_errors
 
 if TYPE_CHECKING:
     import napari.viewer
@@ -50,22 +51,11 @@ SOURCE_KEY = "tessella_source"  # output layer metadata: the image layer it was 
 RECIPE_KEY = "tessella_recipe"  # output layer metadata: what reproduces it
 
 
-class _SegmentFailed(Exception):
-    """An engine ``RuntimeError`` (e.g. torch out of memory) under a type the worker reports.
-
-    superqt's worker takes any ``RuntimeError`` escaping the generator for "the worker object
-    was deleted": it only warns, and emits neither ``errored`` nor ``finished``, so the widget
-    would stay busy for ever.
-    """
-
-
+@report_runtime_errors
 def _segment_steps(image: Any, **options) -> Generator[Progress, None, SegmentResult]:
     from tessella.engine.pipeline import segment_steps
 
-    try:
-        return (yield from segment_steps(image, **options))
-    except RuntimeError as exc:
-        raise _SegmentFailed(str(exc)) from exc
+    return (yield from segment_steps(image, **options))
 
 
 def _layer_array(layer: Image):

@@ -48,6 +48,7 @@ from superqt.utils import GeneratorWorker
 
 from . import _results
 from ._layers import fill_layer_combo, find_layer
+from ._workers import report_runtime_errors
 from .segment import RECIPE_KEY
 
 if TYPE_CHECKING:
@@ -62,19 +63,11 @@ DEBOUNCE_MS = 30  # after a start, changes wait this long and then run together
 MAX_SLIDER_STEPS = 5000  # wider integer ranges get a spin box with growing steps
 
 
-class _TuneFailed(Exception):
-    """A ``RuntimeError`` from post-processing under a type superqt's worker reports
-    (see ``segment._SegmentFailed``: superqt swallows RuntimeErrors)."""
-
-
+@report_runtime_errors
 def _postprocess_frames(method, predictions: list, params, frames: tuple[int, ...]) -> Generator:
     """Yield ``(frame, labels)`` per frame; a quit worker stops at the next frame."""
     for t in frames:
-        try:
-            labels = method.postprocess(predictions[t], params)
-        except RuntimeError as exc:
-            raise _TuneFailed(str(exc)) from exc
-        yield t, labels
+        yield t, method.postprocess(predictions[t], params)
 
 
 def _decimals(spec: ParamSpec) -> int:

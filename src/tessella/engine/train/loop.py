@@ -270,16 +270,11 @@ def train_steps(config: TrainConfig) -> Generator[TrainProgress, None, Path]:
                 },
                 checkpoint_path,
             )
-            yield TrainProgress(
-                epoch + 1,
-                config.epochs,
-                (epoch + 1) * config.steps_per_epoch,
-                entry["loss"],
-                val_ap,
-                best,
-                json.dumps(entry),
-            )
-            if config.time_budget and elapsed > config.time_budget:
+            out_of_time = bool(config.time_budget and elapsed > config.time_budget)
+            messages = [json.dumps(entry)]
+            if out_of_time:
+                messages.append("time budget reached; resume with --resume")
+            for message in messages:
                 yield TrainProgress(
                     epoch + 1,
                     config.epochs,
@@ -287,8 +282,9 @@ def train_steps(config: TrainConfig) -> Generator[TrainProgress, None, Path]:
                     entry["loss"],
                     val_ap,
                     best,
-                    "time budget reached; resume with --resume",
+                    message,
                 )
+            if out_of_time:
                 break
     finally:
         log.close()
