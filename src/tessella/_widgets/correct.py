@@ -1,0 +1,502 @@
+"""The Correct dock widget: merge, split, delete, fill holes, remove small, relabel; with undo.
+
+Every operation is computed by :mod:`tessella.engine.edit` and written through
+``Labels.data_setitem`` inside ``Labels.block_history()``, so it is one step of napari's own
+undo history: the Undo/Redo buttons here and Ctrl+Z / Shift+Ctrl+Z on the layer undo the same
+steps, mixed with the user's painting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+from napari.layers import Labels, Points, Shapes
+from napari.utils.notifications import show_error, show_info
+from qtpy.QtCore import Signal
+from qtpy.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from . import _results
+from ._layers import fill_layer_combo, find_layer
+
+if TYPE_CHECKING:
+    import napari.viewer
+
+    from tessella.engine.edit import Edit, Suspect
+
+__all__ = ["CorrectWidget", "LINES_LAYER", "SEEDS_LAYER", "parse_ids"]
+
+LINES_LAYER = "split lines"  # the Shapes layer the user draws split lines in
+SEEDS_LAYER = "split seeds"  # the Points layer of watershed seeds
+
+
+def parse_ids(text: str) -> list[int]:
+    """``"3, 7 12"`` -> ``[3, 7, 12]``; raises ValueError naming the bad entry."""
+    ids = []
+    for token in text.replace(",", " ").split():
+        if not token.isdigit() or int(token) == 0:
+            raise ValueError(f"'{token}' is not a label ID (a positive whole number)")
+        ids.append(int(token))
+    return ids
+
+
+def _digest(data: np.ndarray) -> bytes:
+    """A fingerprint of the labels, to know when the suspicious-object list is stale."""
+    return hashlib.blake2b(
+        memoryview(np.ascontiguousarray(data)).cast("B"), digest_size=16
+    ).digest()
+
+
+def _axes_of(layer: Labels) -> str | None:
+    """The labels' axes as Segment recorded them (e.g. "TYX"), if known."""
+    from tessella._widgets.segment import RECIPE_KEY
+
+    axes = layer.metadata.get("axes") or layer.metadata.get(RECIPE_KEY, {}).get("axes")
+    if isinstance(axes, str):
+        axes = axes.upper().replace("C", "")
+        if len(axes) == layer.ndim:
+            return axes
+    return None
+
+
+class CorrectWidget(QWidget):
+    """Correct a labels layer; every change is one undoable step of the layer's history."""
+
+    #: emitted with the operation's description after each change that altered pixels
+    edited = Signal(str)
+
+    def __init__(self, napari_viewer: napari.viewer.Viewer, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.viewer = napari_viewer
+        self._suspects: list[Suspect] = []
+        self._suspects_key: tuple | None = None  # (layer id, labels digest) they were found on
+        self._suspect_index = -1
+        self._picking: Labels | None = None  # the layer whose clicks pick labels
+
+        self.layer_combo = QComboBox()
+        self.selection_edit = QLineEdit()
+        self.selection_edit.setPlaceholderText("label IDs, e.g. 12, 15")
+        self.selection_edit.setToolTip("The labels Merge, Delete, Split and Fill holes act on")
+        self.pick_button = QPushButton("Pick")
+        self.pick_button.setCheckable(True)
+        self.pick_button.setToolTip("Click objects in the canvas to add or remove them")
+
+        self.merge_button = QPushButton("Merge")
+        self.merge_button.setToolTip("Join the selected labels into the smallest of their IDs")
+        self.delete_button = QPushButton("Delete")
+        self.fill_button = QPushButton("Fill holes")
+        self.fill_button.setToolTip("Fill holes in the selected labels (all labels if none)")
+        self.relabel_button = QPushButton("Relabel 1..N")
+        self.min_size_spin = QSpinBox()
+        self.min_size_spin.setRange(1, 10**9)
+        self.min_size_spin.setValue(25)
+        self.min_size_spin.setSuffix(" px")
+        self.remove_small_button = QPushButton("Remove smaller than")
+        self.draw_line_button = QPushButton("Draw split line")
+        self.draw_line_button.setToolTip(f"Draw lines across objects in the '{LINES_LAYER}' layer")
+        self.split_line_button = QPushButton("Split along lines")
+        self.pieces_spin = QSpinBox()
+        self.pieces_spin.setRange(2, 50)
+        self.pieces_spin.setPrefix("into ")
+        self.pieces_spin.setToolTip(
+            f"Pieces for an automatic split; points in a '{SEEDS_LAYER}' layer set them instead"
+        )
+        self.split_seeds_button = QPushButton("Split by watershed")
+        self.split_seeds_button.setToolTip(
+            "Watershed on the network's seed map (else the distance to the border), from the "
+            f"highest peaks or from the points of the '{SEEDS_LAYER}' layer"
+        )
+        self.undo_button = QPushButton("Undo")
+        self.redo_button = QPushButton("Redo")
+        self.previous_button = QPushButton("◀ Previous")
+        self.next_button = QPushButton("Next suspicious ▶")
+        self.next_button.setToolTip(
+            "Go to objects unusually small or large for this image, or of low confidence"
+        )
+        self.suspect_label = QLabel("")
+        self.suspect_label.setWordWrap(True)
+        self.status_label = QLabel("Ready")
+        self.status_label.setWordWrap(True)
+
+        form = QFormLayout()
+        form.addRow("Labels", self.layer_combo)
+        selection_row = QHBoxLayout()
+        selection_row.addWidget(self.selection_edit, 1)
+        selection_row.addWidget(self.pick_button)
+        form.addRow("Selected", selection_row)
+
+        edits = QGroupBox("Edit")
+        grid = QGridLayout(edits)
+        grid.addWidget(self.merge_button, 0, 0)
+        grid.addWidget(self.delete_button, 0, 1)
+        grid.addWidget(self.fill_button, 1, 0)
+        grid.addWidget(self.relabel_button, 1, 1)
+        grid.addWidget(self.remove_small_button, 2, 0)
+        grid.addWidget(self.min_size_spin, 2, 1)
+        grid.addWidget(self.draw_line_button, 3, 0)
+        grid.addWidget(self.split_line_button, 3, 1)
+        grid.addWidget(self.split_seeds_button, 4, 0)
+        grid.addWidget(self.pieces_spin, 4, 1)
+        history = QHBoxLayout()
+        history.addWidget(self.undo_button)
+        history.addWidget(self.redo_button)
+        review = QGroupBox("Review")
+        review_layout = QVBoxLayout(review)
+        steps = QHBoxLayout()
+        steps.addWidget(self.previous_button)
+        steps.addWidget(self.next_button)
+        review_layout.addLayout(steps)
+        review_layout.addWidget(self.suspect_label)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(edits)
+        layout.addLayout(history)
+        layout.addWidget(review)
+        layout.addWidget(self.status_label)
+        layout.addStretch(1)
+
+        self.layer_combo.currentIndexChanged.connect(self._on_layer_changed)
+        self.pick_button.toggled.connect(self._on_pick_toggled)
+        self.merge_button.clicked.connect(self.merge)
+        self.delete_button.clicked.connect(self.delete)
+        self.fill_button.clicked.connect(self.fill_holes)
+        self.relabel_button.clicked.connect(self.relabel)
+        self.remove_small_button.clicked.connect(self.remove_small)
+        self.draw_line_button.clicked.connect(self.draw_split_line)
+        self.split_line_button.clicked.connect(self.split_along_lines)
+        self.split_seeds_button.clicked.connect(self.split_watershed)
+        self.undo_button.clicked.connect(self.undo)
+        self.redo_button.clicked.connect(self.redo)
+        self.next_button.clicked.connect(lambda: self.step_suspicious(+1))
+        self.previous_button.clicked.connect(lambda: self.step_suspicious(-1))
+        self.viewer.layers.events.inserted.connect(self._on_layer_inserted)
+        self.viewer.layers.events.removed.connect(self._on_layer_removed)
+        self.viewer.layers.events.reordered.connect(self._refresh_layers)
+        for layer in self.viewer.layers:
+            layer.events.name.connect(self._refresh_layers)
+        self._refresh_layers()
+
+    # --- layers -----------------------------------------------------------------------------
+
+    @property
+    def labels_layer(self) -> Labels | None:
+        return find_layer(self.viewer, self.layer_combo.currentData())
+
+    def _refresh_layers(self, event=None) -> None:
+        labels = [layer for layer in self.viewer.layers if isinstance(layer, Labels)]
+        if fill_layer_combo(self.layer_combo, self.viewer, labels):
+            self._on_layer_changed(self.layer_combo.currentIndex())
+
+    def _on_layer_inserted(self, event) -> None:
+        event.value.events.name.connect(self._refresh_layers)
+        self._refresh_layers()
+
+    def _on_layer_removed(self, event) -> None:
+        event.value.events.name.disconnect(self._refresh_layers)
+        if event.value is self._picking:
+            self.pick_button.setChecked(False)
+        self._refresh_layers()
+
+    def _on_layer_changed(self, index: int) -> None:
+        self.pick_button.setChecked(False)
+        self.selection_edit.clear()
+        self._suspects_key = None
+
+    # --- selection --------------------------------------------------------------------------
+
+    def selected_ids(self) -> list[int]:
+        return parse_ids(self.selection_edit.text())
+
+    def set_selection(self, ids) -> None:
+        self.selection_edit.setText(", ".join(str(i) for i in ids))
+
+    def _on_pick_toggled(self, checked: bool) -> None:
+        if self._picking is not None:
+            if self._pick in self._picking.mouse_drag_callbacks:
+                self._picking.mouse_drag_callbacks.remove(self._pick)
+            self._picking = None
+        layer = self.labels_layer
+        if checked and layer is not None:
+            layer.mode = "pan_zoom"  # clicks pick, they do not paint
+            layer.mouse_drag_callbacks.append(self._pick)
+            self._picking = layer
+            self.viewer.layers.selection.active = layer
+            self.status_label.setText("Click objects to select them; click again to unselect")
+        elif checked:
+            self.pick_button.setChecked(False)
+
+    def _pick(self, layer: Labels, event) -> None:
+        """Mouse callback: toggle the clicked label in the selection."""
+        if event.type != "mouse_press":
+            return
+        value = layer.get_value(
+            event.position,
+            view_direction=event.view_direction,
+            dims_displayed=event.dims_displayed,
+            world=True,
+        )
+        if not value:
+            return
+        ids = self._selection_or_empty()
+        ids = [i for i in ids if i != value] if value in ids else [*ids, int(value)]
+        self.set_selection(ids)
+
+    def _selection_or_empty(self) -> list[int]:
+        try:
+            return self.selected_ids()
+        except ValueError:
+            return []
+
+    # --- operations -------------------------------------------------------------------------
+
+    def _apply(self, what: str, make_edit: Callable[[np.ndarray], Edit]) -> bool:
+        """Compute an edit on the chosen layer's data and record it as one undo step."""
+        layer = self.labels_layer
+        if layer is None:
+            show_info("Correct: add or choose a labels layer first.")
+            return False
+        if not isinstance(layer.data, np.ndarray):
+            message = (
+                f"layer '{layer.name}' is not in memory ({type(layer.data).__name__}); "
+                "load it as a numpy array to edit it"
+            )
+            show_error(f"{what}: {message}")
+            self.status_label.setText(f"{what}: {message}")
+            return False
+        try:
+            change = make_edit(layer.data)
+        except ValueError as exc:
+            show_error(f"{what} on layer '{layer.name}': {exc}")
+            self.status_label.setText(f"{what}: {exc}")
+            return False
+        if change.size == 0:
+            self.status_label.setText(f"{what}: nothing to change")
+            return False
+        with layer.block_history():
+            layer.data_setitem(change.indices, change.values)
+        self.status_label.setText(f"{change.description}: {change.size} px changed")
+        self.edited.emit(change.description)
+        return True
+
+    def _selection(self, what: str, at_least: int = 1) -> list[int] | None:
+        try:
+            ids = self.selected_ids()
+        except ValueError as exc:
+            show_error(f"{what}: {exc}")
+            return None
+        if len(ids) < at_least:
+            message = f"{what}: select {'a label' if at_least == 1 else f'{at_least} labels'} first"
+            show_info(message + " (type IDs or use Pick).")
+            self.status_label.setText(message)
+            return None
+        return ids
+
+    def merge(self) -> bool:
+        from tessella.engine.edit import merge
+
+        ids = self._selection("Merge", 2)
+        if ids is None or not self._apply("Merge", lambda data: merge(data, ids)):
+            return False
+        self.set_selection([min(ids)])
+        return True
+
+    def delete(self) -> bool:
+        from tessella.engine.edit import delete
+
+        ids = self._selection("Delete")
+        if ids is None or not self._apply("Delete", lambda data: delete(data, ids)):
+            return False
+        self.selection_edit.clear()
+        return True
+
+    def fill_holes(self) -> bool:
+        from tessella.engine.edit import fill_holes
+
+        try:
+            ids = self.selected_ids() or None
+        except ValueError as exc:
+            show_error(f"Fill holes: {exc}")
+            return False
+        layer = self.labels_layer
+        axes = _axes_of(layer) if layer is not None else None
+        return self._apply("Fill holes", lambda data: fill_holes(data, ids, axes=axes))
+
+    def remove_small(self) -> bool:
+        from tessella.engine.edit import remove_small
+
+        layer = self.labels_layer
+        axes = _axes_of(layer) if layer is not None else None
+        size = self.min_size_spin.value()
+        return self._apply("Remove small", lambda data: remove_small(data, size, axes=axes))
+
+    def relabel(self) -> bool:
+        from tessella.engine.edit import relabel_sequential
+
+        return self._apply("Relabel", relabel_sequential)
+
+    def _helper_layer(self, name: str, kind: type):
+        layer = self.labels_layer
+        for candidate in self.viewer.layers:
+            if isinstance(candidate, kind) and candidate.name == name:
+                return candidate
+        if layer is None:
+            return None
+        options = {"name": name, "ndim": layer.ndim, "scale": layer.scale}
+        options["translate"] = layer.translate
+        if kind is Shapes:
+            return self.viewer.add_shapes(edge_color="yellow", edge_width=2, **options)
+        return self.viewer.add_points(face_color="yellow", size=6, **options)
+
+    def draw_split_line(self) -> None:
+        """Add (or choose) the split-lines layer in line-drawing mode."""
+        if self.labels_layer is None:
+            show_info("Correct: add or choose a labels layer first.")
+            return
+        shapes = self._helper_layer(LINES_LAYER, Shapes)
+        self.viewer.layers.selection.active = shapes
+        shapes.mode = "add_line"
+        self.status_label.setText("Drag a line across the object, then click 'Split along lines'")
+
+    def _to_labels_coords(self, helper, points: np.ndarray) -> np.ndarray:
+        layer = self.labels_layer
+        return np.array([layer.world_to_data(helper.data_to_world(p)) for p in points])
+
+    def split_along_lines(self) -> bool:
+        """Split the object each line in the split-lines layer crosses; clear the lines."""
+        from tessella.engine.edit import split_line
+
+        shapes = next(
+            (s for s in self.viewer.layers if isinstance(s, Shapes) and s.name == LINES_LAYER),
+            None,
+        )
+        if shapes is None or not len(shapes.data):
+            show_info("Split: draw a line first ('Draw split line').")
+            return False
+        if self.viewer.dims.ndisplay != 2:
+            show_error("Split along lines: switch the viewer to 2D to draw and split.")
+            return False
+        plane = tuple(self.viewer.dims.displayed[-2:])
+        ids = self._selection_or_empty()
+        label = ids[0] if len(ids) == 1 else None
+        lines = [self._to_labels_coords(shapes, line) for line in shapes.data]
+        done = False
+        for line in lines:
+            done |= self._apply(
+                "Split along line", lambda data, line=line: split_line(data, label, line, plane)
+            )
+        if done:
+            shapes.data = []
+            self.viewer.layers.selection.active = self.labels_layer
+        return done
+
+    def _height_map(self, layer: Labels) -> np.ndarray | None:
+        """The cached network seed map behind ``layer`` (stacked over time), if any."""
+        result = _results.get(layer)
+        if result is None:
+            return None
+        seeds = [p.arrays["seed"][0] for p in result.predictions if "seed" in p.arrays]
+        if len(seeds) != len(result.predictions) or not seeds:
+            return None
+        height = seeds[0] if seeds[0].ndim == layer.ndim else np.stack(seeds)
+        return height if height.shape == layer.data.shape else None
+
+    def split_watershed(self) -> bool:
+        from tessella.engine.edit import split_seeds
+
+        ids = self._selection("Split by watershed")
+        layer = self.labels_layer
+        if ids is None or layer is None:
+            return False
+        if len(ids) != 1:
+            show_info("Split by watershed: select exactly one label.")
+            return False
+        points = next(
+            (p for p in self.viewer.layers if isinstance(p, Points) and p.name == SEEDS_LAYER),
+            None,
+        )
+        seeds = None
+        if points is not None and len(points.data):
+            seeds = self._to_labels_coords(points, points.data)
+        height = self._height_map(layer)
+        pieces = self.pieces_spin.value()
+        done = self._apply(
+            "Split by watershed",
+            lambda data: split_seeds(data, ids[0], seeds=seeds, height=height, pieces=pieces),
+        )
+        if done and points is not None:
+            points.data = np.empty((0, points.ndim))
+        return done
+
+    def undo(self) -> None:
+        layer = self.labels_layer
+        if layer is not None:
+            layer.undo()
+            self.status_label.setText(f"Undone on '{layer.name}'")
+
+    def redo(self) -> None:
+        layer = self.labels_layer
+        if layer is not None:
+            layer.redo()
+            self.status_label.setText(f"Redone on '{layer.name}'")
+
+    # --- review -----------------------------------------------------------------------------
+
+    def suspects(self) -> list[Suspect]:
+        """The chosen layer's suspicious objects, recomputed when its labels changed."""
+        from tessella.engine.edit import suspicious_objects
+
+        layer = self.labels_layer
+        if layer is None:
+            return []
+        key = (layer.unique_id, _digest(np.asarray(layer.data)))
+        if key != self._suspects_key:
+            self._suspects = suspicious_objects(
+                np.asarray(layer.data), self._height_map(layer), axes=_axes_of(layer)
+            )
+            self._suspects_key = key
+            self._suspect_index = -1
+        return self._suspects
+
+    def step_suspicious(self, step: int = 1) -> Suspect | None:
+        """Centre the view on the next (or previous) suspicious object and select it."""
+        layer = self.labels_layer
+        if layer is None:
+            show_info("Correct: add or choose a labels layer first.")
+            return None
+        suspects = self.suspects()
+        if not suspects:
+            self.suspect_label.setText(f"Nothing unusual in '{layer.name}'")
+            return None
+        self._suspect_index = (self._suspect_index + step) % len(suspects)
+        suspect = suspects[self._suspect_index]
+        world = np.asarray(layer.data_to_world(suspect.centroid))
+        displayed = list(self.viewer.dims.displayed)
+        for axis in range(layer.ndim):
+            if axis not in displayed:
+                self.viewer.dims.set_point(axis, world[axis])
+        camera = self.viewer.scene.camera if hasattr(self.viewer, "scene") else self.viewer.camera
+        camera.center = tuple(world[displayed])
+        layer.selected_label = suspect.label
+        self.set_selection([suspect.label])
+        confidence = "" if suspect.confidence is None else f", confidence {suspect.confidence:.2f}"
+        frame = "" if suspect.frame is None else f" in frame {suspect.frame}"
+        self.suspect_label.setText(
+            f"{self._suspect_index + 1} of {len(suspects)}: label {suspect.label}{frame} is "
+            f"{suspect.reason} ({suspect.size} px{confidence})"
+        )
+        return suspect

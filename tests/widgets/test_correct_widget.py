@@ -1,0 +1,265 @@
+"""The Correct dock widget in a real viewer: every edit is one step of napari's undo history."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from scipy import ndimage as ndi
+
+from tessella._widgets import _results
+from tessella._widgets.correct import LINES_LAYER, SEEDS_LAYER, CorrectWidget, parse_ids
+from tessella.engine import edit
+from tessella.engine.metrics import matching
+from tests.engine.test_edit import touching_pair
+
+SCALE = (0.5, 0.25)  # non-unit pixel size: the canvas and the data coordinates differ
+
+
+@pytest.fixture
+def correct(make_napari_viewer, nuclei_sample):
+    """A viewer with the real ground-truth labels (scaled) and the docked Correct widget."""
+    viewer = make_napari_viewer()
+    layer = viewer.add_labels(nuclei_sample[1].copy(), name="nuclei labels", scale=SCALE)
+    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Correct")
+    assert isinstance(widget, CorrectWidget)
+    assert widget.labels_layer is layer
+    return viewer, widget, layer
+
+
+def largest(labels: np.ndarray) -> int:
+    return int(np.argmax(np.bincount(labels.ravel())[1:]) + 1)
+
+
+def check_undo_redo(layer, before: np.ndarray, widget) -> None:
+    """One Undo restores ``before`` exactly; one Redo brings the edit back."""
+    after = layer.data.copy()
+    assert not np.array_equal(after, before)
+    widget.undo_button.click()
+    assert np.array_equal(layer.data, before)
+    widget.redo_button.click()
+    assert np.array_equal(layer.data, after)
+
+
+def test_parse_ids():
+    assert parse_ids(" 3, 7 12,") == [3, 7, 12]
+    with pytest.raises(ValueError, match="'x' is not a label ID"):
+        parse_ids("3 x")
+    with pytest.raises(ValueError, match="'0' is not"):
+        parse_ids("0")
+
+
+def test_merge_equals_the_engine_and_undoes_in_one_step(correct):
+    _viewer, widget, layer = correct
+    before = layer.data.copy()
+    a, b = touching_pair(before)
+    expected = before.copy()
+    edit.merge(before, [a, b]).apply(expected)
+    widget.set_selection([b, a])
+    widget.merge_button.click()
+    assert np.array_equal(layer.data, expected)
+    assert widget.selection_edit.text() == str(a)
+    check_undo_redo(layer, before, widget)
+
+
+def _prepare(viewer, widget, layer, operation: str):
+    """Set up ``operation`` on real labels; return the click that runs it and its check."""
+    labels = layer.data
+    big = largest(labels)
+    if operation == "delete":
+        widget.set_selection([big, 3])
+        return widget.delete_button, lambda: not np.isin(layer.data, [big, 3]).any()
+    if operation == "fill holes":
+        cy, cx = (int(c) for c in ndi.center_of_mass(labels == big))
+        labels[cy - 2 : cy + 3, cx - 2 : cx + 3] = 0
+        layer.data = labels.copy()
+        return widget.fill_button, lambda: (
+            layer.data[cy - 2 : cy + 3, cx - 2 : cx + 3] == big
+        ).all()
+    if operation == "remove small":
+        widget.min_size_spin.setValue(150)
+        sizes = np.bincount(layer.data.ravel())
+        return (
+            widget.remove_small_button,
+            lambda: (
+                set(np.unique(layer.data))
+                == {0} | {i for i in range(1, sizes.size) if sizes[i] >= 150}
+            ),
+        )
+    if operation == "relabel":
+        layer.data = labels * 2
+        return widget.relabel_button, lambda: np.array_equal(
+            np.unique(layer.data), np.arange(layer.data.max() + 1)
+        )
+    if operation == "watershed":
+        a, b = touching_pair(labels)
+        merged = labels.copy()
+        edit.merge(labels, [a, b]).apply(merged)
+        layer.data = merged
+        widget.set_selection([a])
+        region = merged == a  # before the split edits the layer's array in place
+        return widget.split_seeds_button, lambda: len(np.unique(layer.data[region])) == 2
+    # split along a line drawn in the split-lines layer (world coordinates, as a user draws)
+    widget.draw_line_button.click()
+    shapes = viewer.layers[LINES_LAYER]
+    assert viewer.layers.selection.active is shapes and shapes.mode == "add_line"
+    rows, cols = np.nonzero(labels == big)
+    cx = int(np.median(cols))
+    world = np.array([[rows.min() - 2, cx], [rows.max() + 2, cx]]) * np.array(SCALE)
+    shapes.add_lines(np.array([shapes.world_to_data(w) for w in world]))
+    original = labels.copy()
+    return (
+        widget.split_line_button,
+        lambda: len(np.unique(layer.data[original == big])) == 2 and len(shapes.data) == 0,
+    )
+
+
+@pytest.mark.parametrize(
+    "operation", ["delete", "fill holes", "remove small", "relabel", "watershed", "line"]
+)
+def test_every_operation_is_undoable_and_redoable(correct, operation):
+    viewer, widget, layer = correct
+    button, done = _prepare(viewer, widget, layer, operation)
+    before = layer.data.copy()
+    with_signal = []
+    widget.edited.connect(with_signal.append)
+    button.click()
+    assert with_signal, widget.status_label.text()
+    assert done()
+    check_undo_redo(layer, before, widget)
+
+
+def test_corrections_share_napari_history_with_painting(correct):
+    _viewer, widget, layer = correct
+    before = layer.data.copy()
+    widget.set_selection([5])
+    widget.delete_button.click()
+    layer.paint((10, 10), 500)  # a brush stroke with a new label, as the user paints
+    assert (layer.data == 500).any()
+    layer.undo()  # Ctrl+Z undoes the stroke first, then the deletion
+    assert not (layer.data == 500).any() and not (layer.data == 5).any()
+    layer.undo()
+    assert np.array_equal(layer.data, before)
+
+
+def test_pick_toggles_the_clicked_label(correct):
+    viewer, widget, layer = correct
+    big = largest(layer.data)
+    rows, cols = np.nonzero(layer.data == big)
+    world = np.array([rows[0], cols[0]]) * SCALE
+    click = SimpleNamespace(
+        type="mouse_press", position=tuple(world), view_direction=None, dims_displayed=[0, 1]
+    )
+    widget.pick_button.setChecked(True)
+    assert layer.mode == "pan_zoom"
+    assert widget._pick in layer.mouse_drag_callbacks
+    widget._pick(layer, click)
+    assert widget.selected_ids() == [big]
+    widget._pick(layer, click)
+    assert widget.selected_ids() == []
+    widget.pick_button.setChecked(False)
+    assert widget._pick not in layer.mouse_drag_callbacks
+
+
+def test_bad_requests_change_nothing_and_leave_the_widget_usable(correct):
+    viewer, widget, layer = correct
+    before = layer.data.copy()
+    widget.set_selection([4])
+    assert not widget.merge()  # needs two labels
+    widget.set_selection(["4 x"])
+    assert not widget.delete()
+    widget.set_selection([4, 9999])
+    assert not widget.merge()
+    assert "no object with label 9999" in widget.status_label.text()
+    assert np.array_equal(layer.data, before)
+    assert not widget.split_along_lines()  # no line drawn
+    widget.set_selection([4, 5])
+    assert widget.merge()  # still works
+
+
+def test_lazy_labels_are_refused_by_name(correct):
+    import dask.array as da
+
+    viewer, widget, _layer = correct
+    lazy = viewer.add_labels(da.zeros((64, 64), dtype=np.uint16, chunks=32), name="lazy")
+    widget.layer_combo.setCurrentIndex(widget.layer_combo.findData(lazy.unique_id))
+    widget.relabel_button.click()
+    assert "layer 'lazy' is not in memory" in widget.status_label.text()
+
+
+def test_split_with_seed_points_in_a_volume(make_napari_viewer, nuclei_sample):
+    viewer = make_napari_viewer()
+    labels = nuclei_sample[1].copy()
+    a, b = touching_pair(labels)
+    merged = labels.copy()
+    edit.merge(labels, [a, b]).apply(merged)
+    volume = np.stack([merged, merged, merged])  # two touching tubes, merged into one object
+    layer = viewer.add_labels(volume, name="volume", scale=(2.0, *SCALE))
+    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Correct")
+    widget.layer_combo.setCurrentIndex(widget.layer_combo.findData(layer.unique_id))
+    centres = [ndi.center_of_mass(labels == i) for i in (a, b)]
+    seeds = viewer.add_points(
+        np.array([[1, *c] for c in centres]), name=SEEDS_LAYER, scale=layer.scale
+    )
+    widget.set_selection([a])
+    assert widget.split_watershed()
+    assert len(seeds.data) == 0  # used seeds are cleared
+    new = int(layer.data.max())
+    truth = np.where(np.isin(labels, [a, b]), labels, 0)
+    for z in range(3):  # the 3D object is split into the two tubes, in every slice
+        split = layer.data[z]
+        assert matching(truth, np.where(np.isin(split, [a, new]), split, 0), 0.8).tp == 2
+    others = ~np.isin(volume, [a])
+    assert np.array_equal(layer.data[others], volume[others])
+
+
+def test_next_suspicious_centres_the_view_on_each_object(correct):
+    viewer, widget, layer = correct
+    labels = layer.data
+    labels[0:2, 500:502] = 600  # a 4-pixel speck in the top right corner
+    layer.data = labels
+    suspect = widget.step_suspicious()
+    assert suspect.label == 600 and suspect.reason == "small"
+    assert np.allclose(viewer.scene.camera.center[-2:], np.array([0.5, 500.5]) * SCALE)
+    assert layer.selected_label == 600
+    assert widget.selected_ids() == [600]
+    assert "label 600 is small" in widget.suspect_label.text()
+    # deleting it from the review step makes the list fresh without it
+    widget.delete_button.click()
+    assert all(s.label != 600 for s in widget.suspects())
+
+
+def test_suspicious_objects_in_a_volume_move_the_slice(make_napari_viewer, nuclei_sample):
+    viewer = make_napari_viewer()
+    labels = nuclei_sample[1]
+    volume = np.stack([labels, labels, labels]).astype(np.uint16)
+    volume[2, 100:102, 100:102] = 700
+    layer = viewer.add_labels(volume, name="volume")
+    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Correct")
+    widget.layer_combo.setCurrentIndex(widget.layer_combo.findData(layer.unique_id))
+    seen = [widget.step_suspicious() for _ in widget.suspects()]
+    speck = next(s for s in seen if s.label == 700)
+    assert speck.centroid == pytest.approx((2, 100.5, 100.5))
+    widget._suspect_index = [s.label for s in seen].index(700) - 1
+    widget.step_suspicious()
+    assert viewer.dims.point[0] == pytest.approx(2)
+
+
+def test_confidence_comes_from_the_cached_prediction(
+    make_napari_viewer, nuclei_image, segment_model_dir
+):
+    from tessella.engine.pipeline import run_steps, segment_steps
+
+    result = run_steps(segment_steps(nuclei_image, str(segment_model_dir), "YX"))
+    viewer = make_napari_viewer()
+    layer = viewer.add_labels(result.labels, name="segmented")
+    _results.register(layer, result, viewer.layers)
+    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Correct")
+    widget.layer_combo.setCurrentIndex(widget.layer_combo.findData(layer.unique_id))
+    seed = result.predictions[0].arrays["seed"][0]
+    assert np.array_equal(widget._height_map(layer), seed)
+    for suspect in widget.suspects():
+        assert suspect.confidence == pytest.approx(
+            float(seed[result.labels == suspect.label].mean())
+        )
