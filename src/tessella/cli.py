@@ -350,27 +350,10 @@ def _label_pairs(pred: str, gt: str):
 
 def evaluate_paths(pred: str, gt: str, metrics_wanted=("ap",)) -> dict:
     """Scores of the label image(s) at ``pred`` against ``gt`` (files or folders)."""
-    from .engine import metrics
+    from .engine.evaluation import score_pairs
 
     pairs = [(truth, predicted) for _name, truth, predicted in _label_pairs(pred, gt)]
-    scores: dict = {"n_images": len(pairs)}
-    if "ap" in metrics_wanted:
-        ap = metrics.average_precision_scores(pairs)
-        scores["ap"] = {f"{k:.1f}": v for k, v in ap["ap"].items()}
-        scores["avs"] = ap["avs"]
-        for key in ("precision", "recall", "f1"):
-            scores[key] = {f"{k:.1f}": v for k, v in ap[key].items()}
-    if "seg" in metrics_wanted:
-        scores["seg"] = metrics.seg_scores(pairs)["seg"]
-    if "iou" in metrics_wanted:
-        truth_all = np.concatenate([t.ravel() > 0 for t, _ in pairs])
-        pred_all = np.concatenate([p.ravel() > 0 for _, p in pairs])
-        scores["foreground_iou"] = metrics.foreground_iou(truth_all, pred_all)
-    if "vrand" in metrics_wanted:
-        values = [metrics.rand_voi(t, p) for t, p in pairs]
-        for key in ("vrand", "voi", "voi_split", "voi_merge"):
-            scores[key] = float(np.mean([v[key] for v in values]))
-    return scores
+    return score_pairs(pairs, metrics_wanted)
 
 
 def _cmd_evaluate(args) -> int:

@@ -287,3 +287,29 @@ def test_runtime_error_in_the_engine_is_reported(
     ]
     assert len(viewer.layers) == count
     assert widget.run_button.isEnabled()
+
+
+def test_run_again_keeps_a_result_the_user_edited(segment_widget, nuclei_image, run_to_end):
+    viewer, widget = segment_widget
+    viewer.add_image(nuclei_image, name="nuclei")
+    choose_layer(widget, "nuclei")
+    run_to_end(widget)
+    [ours] = own_labels(viewer, "nuclei")
+    ours.paint((20, 20), 999)  # the user corrects the result with the brush
+    edited = ours.data.copy()
+
+    run_to_end(widget)
+
+    first, second = own_labels(viewer, "nuclei")
+    assert first is ours and np.array_equal(ours.data, edited)
+    assert second.name != ours.name and not (second.data == 999).any()
+
+    # asked to, the widget replaces the edited layer it made
+    widget.replace_edited_checkbox.setChecked(True)
+    second.paint((20, 20), 998)
+    assert (second.data == 998).any()
+    layers_before = len(viewer.layers)
+    run_to_end(widget)
+    assert len(viewer.layers) == layers_before
+    assert not (second.data == 998).any()  # replaced in place
+    assert np.array_equal(ours.data, edited)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Generator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -109,8 +110,9 @@ class SegmentWidget(QWidget):
 
     The result is a Labels layer named ``"<image> labels"`` with the image's scale and
     translate and the recipe in its metadata. Running again on the same image replaces the
-    data of the layer this widget made for it (if it still exists); other layers are never
-    touched.
+    data of the layer this widget made for it (if it still exists), unless the user has
+    painted or corrected that layer since: then it is kept and a new layer is added (or it is
+    replaced when "Replace edited results" is on). Other layers are never touched.
     """
 
     #: emitted after every run (done, failed or cancelled) once the controls are usable again
@@ -126,6 +128,7 @@ class SegmentWidget(QWidget):
         self._run: _Run | None = None  # the run in progress
         self._cards: dict[str, ModelCard] = {}  # model folder -> card
         self._outputs: dict[tuple[str, str], str] = {}  # (image id, kind) -> output layer id
+        self._edited: set[str] = set()  # output labels layers the user has painted or corrected
 
         self.layer_combo = QComboBox()
         self.axes_combo = QComboBox()
@@ -146,6 +149,10 @@ class SegmentWidget(QWidget):
         self.tta_checkbox.setToolTip("Average over flips and rotations: better, 4-8x slower")
         self.outputs_checkbox = QCheckBox("Show network outputs")
         self.outputs_checkbox.setToolTip("Also add the seed map as an image layer")
+        self.replace_edited_checkbox = QCheckBox("Replace edited results")
+        self.replace_edited_checkbox.setToolTip(
+            "Off: a result layer you painted or corrected is kept and a new layer is added"
+        )
         self.run_button = QPushButton("Run")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
@@ -166,6 +173,7 @@ class SegmentWidget(QWidget):
         form.addRow("Tile size", self.tile_spin)
         form.addRow(self.tta_checkbox)
         form.addRow(self.outputs_checkbox)
+        form.addRow(self.replace_edited_checkbox)
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
@@ -336,6 +344,7 @@ class SegmentWidget(QWidget):
             self.tile_spin,
             self.tta_checkbox,
             self.outputs_checkbox,
+            self.replace_edited_checkbox,
             self.run_button,
         ):
             control.setEnabled(not running)
@@ -374,6 +383,12 @@ class SegmentWidget(QWidget):
         """Replace the data of this widget's previous ``kind`` layer for the image, or add one."""
         key = (run.layer_id, kind)
         layer = self._find_layer(self._outputs.get(key))
+        if layer is not None and layer.unique_id in self._edited:
+            if self.replace_edited_checkbox.isChecked():
+                self._edited.discard(layer.unique_id)
+            else:
+                show_info(f"Segment: kept '{layer.name}', which you edited; added a new layer.")
+                layer = None
         if layer is not None and layer.ndim == data.ndim:
             layer.data = data
             layer.scale = run.scale
@@ -383,12 +398,18 @@ class SegmentWidget(QWidget):
         options = {"scale": run.scale, "translate": run.translate, "metadata": metadata}
         if kind == "labels":
             layer = self.viewer.add_labels(data, name=f"{run.name} labels", **options)
+            # painting, filling and Correct's edits all go through the layer's undo history,
+            # which emits ``paint``; replacing the whole data (Tune, Segment) does not
+            layer.events.paint.connect(partial(self._mark_edited, layer.unique_id))
         else:
             layer = self.viewer.add_image(
                 data, name=f"{run.name} {kind}", colormap="magma", blending="additive", **options
             )
         self._outputs[key] = layer.unique_id
         return layer
+
+    def _mark_edited(self, layer_id: str, event=None) -> None:
+        self._edited.add(layer_id)
 
     def _on_errored(self, exc: Exception) -> None:
         show_error(f"Segment failed on layer '{self._run.name}': {exc}")

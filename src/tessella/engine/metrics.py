@@ -153,21 +153,32 @@ def _ratio(num: float, den: float) -> float:
     return float(num / den) if den > 0 else 0.0
 
 
-def _match(iou: np.ndarray, threshold: float) -> MatchingResult:
+def match_indices(iou: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """Rows (true objects) and columns (predicted) of the pairs matched one-to-one in ``iou``.
+
+    Above IoU 0.5 an object can overlap at most one other that much, so the pairs over the
+    threshold are the matching; at or below 0.5 a maximum matching is solved.
+    """
     if not 0.0 < threshold <= 1.0:
         raise ValueError(f"IoU threshold must be in (0, 1], got {threshold}")
+    hit = iou >= threshold
+    if not hit.any():
+        empty = np.zeros(0, dtype=np.intp)
+        return empty, empty
+    if threshold > 0.5:
+        return np.nonzero(hit)
+    # Maximise the number of pairs above threshold; IoU breaks ties. The tie-break sums
+    # to <= 1/2 over any matching, so it never trades a pair.
+    cost = -hit.astype(np.float64) - iou / (2 * min(iou.shape))
+    rows, cols = linear_sum_assignment(cost)
+    ok = hit[rows, cols]
+    return rows[ok], cols[ok]
+
+
+def _match(iou: np.ndarray, threshold: float) -> MatchingResult:
     n_true, n_pred = iou.shape
-    n_matched = min(n_true, n_pred)
-    matched = np.zeros(0, dtype=np.float64)
-    if n_matched > 0:
-        hit = iou >= threshold
-        if hit.any():
-            # Maximise the number of pairs above threshold; IoU breaks ties. The
-            # tie-break sums to <= 1/2 over any matching, so it never trades a pair.
-            cost = -hit.astype(np.float64) - iou / (2 * n_matched)
-            r, c = linear_sum_assignment(cost)
-            ok = hit[r, c]
-            matched = iou[r[ok], c[ok]]
+    rows, cols = match_indices(iou, threshold)
+    matched = iou[rows, cols]
     tp = int(matched.size)
     fp, fn = n_pred - tp, n_true - tp
     if n_true == 0 and n_pred == 0:

@@ -1,0 +1,452 @@
+"""The Evaluate dock widget: score a labels layer against a ground-truth labels layer.
+
+The widget reads its controls and calls :func:`tessella.engine.evaluation.evaluate_labels`, so
+its scores are what ``tessella evaluate PRED GT`` prints for the same arrays. Pairs up to
+:data:`SYNC_MAX_PIXELS` pixels are scored at once (a 2048 x 2048 image takes about half a
+second); larger ones in a thread worker. "Show errors" puts the unmatched objects in a labels
+layer ``"<prediction> errors @<IoU>"``: false positives red, false negatives cyan. Each
+prediction has one such layer, updated by every evaluation.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from napari.layers import Labels
+from napari.qt.threading import create_worker
+from napari.utils.notifications import show_error, show_info
+from qtpy.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from qtpy.QtGui import QColor, QPainter, QPainterPath, QPalette, QPen
+from qtpy.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+from superqt.utils import FunctionWorker
+
+from tessella.engine import evaluation
+
+from ._layers import fill_layer_combo, find_layer
+from ._workers import WorkerFailed
+
+if TYPE_CHECKING:
+    import napari.viewer
+
+    from tessella.engine.evaluation import Evaluation
+
+__all__ = ["APPlot", "ERRORS_KEY", "EvaluateWidget", "SYNC_MAX_PIXELS"]
+
+#: pairs with more pixels than this are scored in a thread worker
+SYNC_MAX_PIXELS = 2048 * 2048
+#: error layer metadata: the prediction layer it shows the errors of
+ERRORS_KEY = "tessella_errors_of"
+#: error layer colours: false positives (1) red, false negatives (2) cyan
+ERROR_COLORS = {
+    evaluation.FALSE_POSITIVE: "#ff4d4d",
+    evaluation.FALSE_NEGATIVE: "#00e5ff",
+    None: "transparent",
+}
+SCORE_ROWS = (("ap", "AP"), ("precision", "Precision"), ("recall", "Recall"), ("f1", "F1"))
+COUNT_COLUMNS = ("Predicted", "Truth", "TP", "FP", "FN")
+_TRUTH_WORDS = ("truth", "gt", "ground", "annot", "mask", "manual")
+
+
+def _layer_array(layer: Labels):
+    """The full-resolution data of a labels layer (level 0 of a pyramid)."""
+    return layer.data[0] if layer.multiscale else layer.data
+
+
+def _looks_like_truth(name: str) -> bool:
+    words = name.lower().replace("_", " ").replace("-", " ").split()
+    return any(word.startswith(_TRUTH_WORDS) for word in words)
+
+
+def _evaluate(labels_true, labels_pred, threshold: float) -> Evaluation:
+    try:
+        return evaluation.evaluate_labels(
+            np.asarray(labels_true), np.asarray(labels_pred), threshold
+        )
+    except RuntimeError as exc:  # superqt drops RuntimeErrors silently (see _workers)
+        raise WorkerFailed(str(exc)) from exc
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What an evaluation scores and where its error layer goes, fixed when it starts."""
+
+    pred_id: str
+    pred_name: str
+    truth_name: str
+    threshold: float
+    scale: tuple
+    translate: tuple
+    started: float
+
+
+class APPlot(QWidget):
+    """AP against IoU threshold on fixed axes (IoU 0.5 to 1, AP 0 to 1): points and a line."""
+
+    X_RANGE = (0.5, 1.0)
+    LINE_COLOR = QColor("#f5a623")
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.points: list[tuple[float, float]] = []
+        self.setMinimumSize(240, 170)
+
+    def sizeHint(self) -> QSize:
+        return QSize(320, 200)
+
+    def set_points(self, points) -> None:
+        """Plot ``(threshold, ap)`` pairs; an empty list leaves the axes only."""
+        self.points = [(float(x), float(y)) for x, y in points]
+        self.update()
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        metrics = painter.fontMetrics()
+        text = self.palette().color(QPalette.ColorRole.WindowText)
+        line_height = metrics.height()
+        left = line_height + metrics.horizontalAdvance("0.5") + 10
+        top = line_height // 2 + 4
+        area = QRectF(
+            left, top, self.width() - left - 14, self.height() - top - 2 * line_height - 8
+        )
+        x0, x1 = self.X_RANGE
+
+        def to_screen(x: float, y: float) -> QPointF:
+            return QPointF(
+                area.left() + (x - x0) / (x1 - x0) * area.width(),
+                area.bottom() - y * area.height(),
+            )
+
+        faint = QColor(text)
+        faint.setAlpha(60)
+        for y in (0.25, 0.5, 0.75, 1.0):
+            painter.setPen(QPen(faint, 1, Qt.PenStyle.DashLine))
+            painter.drawLine(to_screen(x0, y), to_screen(x1, y))
+        painter.setPen(QPen(text, 1))
+        painter.drawLine(area.bottomLeft(), area.bottomRight())
+        painter.drawLine(area.bottomLeft(), area.topLeft())
+        for y in (0.0, 0.5, 1.0):
+            point = to_screen(x0, y)
+            label = f"{y:g}"
+            painter.drawLine(point, point - QPointF(4, 0))
+            painter.drawText(
+                QPointF(point.x() - 7 - metrics.horizontalAdvance(label), point.y() + 4), label
+            )
+        for tick in range(6):
+            point = to_screen(x0 + tick * (x1 - x0) / 5, 0.0)
+            label = f"{x0 + tick * (x1 - x0) / 5:.1f}"
+            painter.drawLine(point, point + QPointF(0, 4))
+            painter.drawText(
+                QPointF(
+                    point.x() - metrics.horizontalAdvance(label) / 2, point.y() + line_height + 2
+                ),
+                label,
+            )
+        title = "IoU threshold"
+        painter.drawText(
+            QPointF(area.center().x() - metrics.horizontalAdvance(title) / 2, self.height() - 4),
+            title,
+        )
+        painter.save()
+        painter.translate(line_height - 2, area.center().y() + metrics.horizontalAdvance("AP") / 2)
+        painter.rotate(-90)
+        painter.drawText(QPointF(0, 0), "AP")
+        painter.restore()
+        if self.points:
+            screen = [to_screen(x, y) for x, y in self.points]
+            path = QPainterPath(screen[0])
+            for point in screen[1:]:
+                path.lineTo(point)
+            painter.setPen(QPen(self.LINE_COLOR, 2))
+            painter.drawPath(path)
+            painter.setBrush(self.LINE_COLOR)
+            for point in screen:
+                painter.drawEllipse(point, 3.5, 3.5)
+        painter.end()
+
+
+def _read_only_table(rows: int, columns: int) -> QTableWidget:
+    table = QTableWidget(rows, columns)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+    table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+    table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    height = table.horizontalHeader().sizeHint().height() + table.verticalHeader().length()
+    table.setFixedHeight(height + 2 * table.frameWidth() + 2)
+    return table
+
+
+def _set_cell(table: QTableWidget, row: int, column: int, text: str) -> None:
+    item = QTableWidgetItem(text)
+    item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+    table.setItem(row, column, item)
+
+
+class EvaluateWidget(QWidget):
+    """Score a predicted labels layer against a ground-truth labels layer.
+
+    The scores table holds AP, precision, recall and F1 at IoU 0.5 to 0.9 and avS (mean AP);
+    the counts table the objects of both layers and the true and false positives and false
+    negatives at the error IoU. ``last_scores`` is the dict ``tessella evaluate`` reports.
+    """
+
+    #: emitted after every evaluation (done or failed) once the controls are usable again
+    evaluation_finished = Signal()
+
+    def __init__(self, napari_viewer: napari.viewer.Viewer, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.viewer = napari_viewer
+        self.worker: FunctionWorker | None = None
+        self.last_scores: dict | None = None
+        self.last_evaluation: Evaluation | None = None
+        self._run: _Run | None = None  # the evaluation in progress
+        self._scored: _Run | None = None  # the evaluation behind the tables
+        self._error_layers: dict[str, str] = {}  # prediction layer id -> error layer id
+
+        self.pred_combo = QComboBox()
+        self.pred_combo.setToolTip("The labels to score")
+        self.truth_combo = QComboBox()
+        self.truth_combo.setToolTip("The reference labels, of the same shape")
+        self.threshold_spin = QDoubleSpinBox()
+        self.threshold_spin.setRange(0.05, 1.0)
+        self.threshold_spin.setSingleStep(0.05)
+        self.threshold_spin.setValue(0.5)
+        self.threshold_spin.setToolTip("IoU at which objects count as matched for TP/FP/FN")
+        self.errors_checkbox = QCheckBox("Show errors")
+        self.errors_checkbox.setToolTip(
+            "Add a layer: red = predicted objects with no match (false positives),\n"
+            "cyan = ground-truth objects with no match (false negatives)"
+        )
+        self.evaluate_button = QPushButton("Evaluate")
+        self.status_label = QLabel("Choose a prediction and its ground truth.")
+        self.status_label.setWordWrap(True)
+        self.scores_table = _read_only_table(len(SCORE_ROWS) + 1, 5)
+        self.scores_table.setHorizontalHeaderLabels(["0.5", "0.6", "0.7", "0.8", "0.9"])
+        self.scores_table.setVerticalHeaderLabels([label for _, label in SCORE_ROWS] + ["avS"])
+        self.scores_table.setSpan(len(SCORE_ROWS), 0, 1, 5)
+        self.scores_table.setToolTip("Columns: IoU threshold. AP = TP / (TP + FP + FN)")
+        self.counts_table = _read_only_table(1, len(COUNT_COLUMNS))
+        self.counts_table.setHorizontalHeaderLabels(list(COUNT_COLUMNS))
+        self.counts_table.verticalHeader().hide()
+        self.counts_label = QLabel()
+        self.plot = APPlot()
+
+        form = QFormLayout()
+        form.addRow("Prediction", self.pred_combo)
+        form.addRow("Ground truth", self.truth_combo)
+        form.addRow("Error IoU", self.threshold_spin)
+        form.addRow(self.errors_checkbox)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.evaluate_button)
+        layout.addWidget(self.status_label)
+        layout.addWidget(QLabel("Scores by IoU threshold"))
+        layout.addWidget(self.scores_table)
+        layout.addWidget(self.counts_label)
+        layout.addWidget(self.counts_table)
+        layout.addWidget(self.plot)
+        layout.addStretch(1)
+        self._set_counts_caption(self.threshold_spin.value())
+
+        self.evaluate_button.clicked.connect(self._on_evaluate_clicked)
+        self.errors_checkbox.toggled.connect(self._on_show_errors_toggled)
+        self.viewer.layers.events.inserted.connect(self._on_layer_inserted)
+        self.viewer.layers.events.removed.connect(self._on_layer_removed)
+        self.viewer.layers.events.reordered.connect(self._refresh_layers)
+        for layer in self.viewer.layers:
+            layer.events.name.connect(self._refresh_layers)
+        self._refresh_layers()
+
+    # --- layers -----------------------------------------------------------------------------
+
+    @property
+    def prediction_layer(self) -> Labels | None:
+        """The labels layer chosen as the prediction."""
+        return find_layer(self.viewer, self.pred_combo.currentData())
+
+    @property
+    def truth_layer(self) -> Labels | None:
+        """The labels layer chosen as the ground truth."""
+        return find_layer(self.viewer, self.truth_combo.currentData())
+
+    def _refresh_layers(self, event=None) -> None:
+        """List the labels layers (not error maps); a new choice avoids scoring a layer by
+        itself, preferring a name like "ground truth" for the truth."""
+        labels = [
+            layer
+            for layer in self.viewer.layers
+            if isinstance(layer, Labels) and ERRORS_KEY not in layer.metadata
+        ]
+        if fill_layer_combo(self.pred_combo, self.viewer, labels):
+            layer = self.prediction_layer
+            others = [other for other in labels if not _looks_like_truth(other.name)]
+            if layer is not None and _looks_like_truth(layer.name) and others:
+                self.pred_combo.setCurrentIndex(self.pred_combo.findData(others[0].unique_id))
+        changed = fill_layer_combo(self.truth_combo, self.viewer, labels)
+        pred_id = self.pred_combo.currentData()
+        if changed and self.truth_combo.currentData() == pred_id:
+            others = [other for other in labels if other.unique_id != pred_id]
+            others.sort(key=lambda other: not _looks_like_truth(other.name))
+            if others:
+                self.truth_combo.setCurrentIndex(self.truth_combo.findData(others[0].unique_id))
+
+    def _on_layer_inserted(self, event) -> None:
+        event.value.events.name.connect(self._refresh_layers)
+        self._refresh_layers()
+
+    def _on_layer_removed(self, event) -> None:
+        event.value.events.name.disconnect(self._refresh_layers)
+        self._refresh_layers()
+
+    # --- evaluating -------------------------------------------------------------------------
+
+    def _on_evaluate_clicked(self) -> None:
+        pred, truth = self.prediction_layer, self.truth_layer
+        if pred is None or truth is None:
+            show_info("Evaluate: add two labels layers, a prediction and its ground truth.")
+            return
+        if self._run is not None:  # the button is disabled meanwhile; this guards calls
+            show_info("Evaluate: an evaluation is in progress.")
+            return
+        pred_data, truth_data = _layer_array(pred), _layer_array(truth)
+        if pred_data.shape != truth_data.shape:
+            message = (
+                f"prediction '{pred.name}' has shape {tuple(pred_data.shape)} but ground truth "
+                f"'{truth.name}' has shape {tuple(truth_data.shape)}; they must be equal."
+            )
+            show_error(f"Evaluate: {message}")
+            self.status_label.setText(f"Not evaluated: {message}")
+            return
+        self._run = _Run(
+            pred.unique_id,
+            pred.name,
+            truth.name,
+            round(self.threshold_spin.value(), 2),
+            tuple(pred.scale),
+            tuple(pred.translate),
+            time.perf_counter(),
+        )
+        self._set_running(True)
+        if np.prod(pred_data.shape) <= SYNC_MAX_PIXELS:
+            try:
+                result = _evaluate(truth_data, pred_data, self._run.threshold)
+            except (ValueError, TypeError, MemoryError, WorkerFailed) as exc:
+                self._on_errored(exc)
+            else:
+                self._on_returned(result)
+            self._on_finished()
+            return
+        self.status_label.setText(f"Evaluating '{pred.name}' against '{truth.name}'…")
+        worker = create_worker(
+            _evaluate,
+            truth_data,
+            pred_data,
+            self._run.threshold,
+            _worker_class=FunctionWorker,
+            _ignore_errors=True,
+            _start_thread=False,
+        )
+        worker.returned.connect(self._on_returned)
+        worker.errored.connect(self._on_errored)
+        worker.finished.connect(self._on_finished)
+        self.worker = worker
+        worker.start()
+
+    def _set_running(self, running: bool) -> None:
+        for control in (self.pred_combo, self.truth_combo, self.threshold_spin):
+            control.setEnabled(not running)
+        self.evaluate_button.setEnabled(not running)
+
+    def _on_returned(self, result: Evaluation) -> None:
+        run = self._run
+        seconds = time.perf_counter() - run.started  # scoring only, not drawing
+        self._scored = run
+        self.last_evaluation = result
+        self.last_scores = result.scores
+        scores = result.scores
+        for row, (key, _label) in enumerate(SCORE_ROWS):
+            for column, value in enumerate(scores[key].values()):
+                _set_cell(self.scores_table, row, column, f"{value:.3f}")
+        _set_cell(self.scores_table, len(SCORE_ROWS), 0, f"{scores['avs']:.3f}")
+        counts = (result.n_pred, result.n_true, result.tp, result.fp, result.fn)
+        for column, count in enumerate(counts):
+            _set_cell(self.counts_table, 0, column, str(count))
+        self._set_counts_caption(run.threshold)
+        self.plot.set_points((float(key), value) for key, value in scores["ap"].items())
+        if self.errors_checkbox.isChecked():
+            self._place_errors()
+        self.status_label.setText(
+            f"'{run.pred_name}' against '{run.truth_name}': avS {scores['avs']:.3f} "
+            f"({seconds:.2f} s)"
+        )
+
+    def _set_counts_caption(self, threshold: float) -> None:
+        self.counts_label.setText(f"Objects; TP / FP / FN at IoU {threshold:g}")
+
+    def _on_errored(self, exc: Exception) -> None:
+        run = self._run
+        show_error(f"Evaluate failed on '{run.pred_name}' against '{run.truth_name}': {exc}")
+        self.status_label.setText(f"Not evaluated: {exc}")
+
+    def _on_finished(self) -> None:
+        self.worker = None
+        self._run = None
+        self._set_running(False)
+        self.evaluation_finished.emit()
+
+    # --- error layer ------------------------------------------------------------------------
+
+    def _on_show_errors_toggled(self, checked: bool) -> None:
+        if checked and self.last_evaluation is not None:
+            self._place_errors()
+        elif not checked and self._scored is not None:
+            layer = find_layer(self.viewer, self._error_layers.get(self._scored.pred_id))
+            if layer is not None:
+                layer.visible = False
+
+    def _place_errors(self) -> Labels:
+        """Show the last evaluation's errors in its prediction's error layer, made if needed."""
+        run, errors = self._scored, self.last_evaluation.errors
+        name = f"{run.pred_name} errors @{run.threshold:g}"
+        layer = find_layer(self.viewer, self._error_layers.get(run.pred_id))
+        if layer is not None and layer.ndim != errors.ndim:
+            self.viewer.layers.remove(layer)
+            layer = None
+        if layer is None:
+            layer = self.viewer.add_labels(
+                errors,
+                name=name,
+                colormap=ERROR_COLORS,
+                opacity=0.8,
+                scale=run.scale,
+                translate=run.translate,
+                metadata={ERRORS_KEY: run.pred_name},
+            )
+            self._error_layers[run.pred_id] = layer.unique_id
+            return layer
+        layer.data = errors
+        layer.name = name
+        layer.scale = run.scale
+        layer.translate = run.translate
+        layer.metadata = {**layer.metadata, ERRORS_KEY: run.pred_name}
+        layer.visible = True
+        return layer

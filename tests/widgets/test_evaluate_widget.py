@@ -1,0 +1,244 @@
+"""The Evaluate dock widget: layer lists, numbers equal ``tessella evaluate``, the error layer,
+shape mismatches, 3D, and scoring in a thread worker."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tifffile
+from napari.layers import Labels
+
+from tessella._widgets import evaluate as evaluate_module
+from tessella._widgets.evaluate import ERRORS_KEY, EvaluateWidget
+from tessella.cli import evaluate_paths
+from tests.engine.test_evaluation import perturb
+
+THRESHOLDS = ("0.5", "0.6", "0.7", "0.8", "0.9")
+
+
+def combo_items(combo) -> list[str]:
+    return [combo.itemText(i) for i in range(combo.count())]
+
+
+def choose(combo, name: str) -> None:
+    index = combo.findText(name)
+    assert index >= 0, name
+    combo.setCurrentIndex(index)
+
+
+def cli_scores(tmp_path, truth: np.ndarray, prediction: np.ndarray) -> dict:
+    """What ``tessella evaluate PRED GT`` reports for the arrays written as TIFFs."""
+    tifffile.imwrite(tmp_path / "pred.tif", prediction, photometric="minisblack")
+    tifffile.imwrite(tmp_path / "gt.tif", truth, photometric="minisblack")
+    return evaluate_paths(str(tmp_path / "pred.tif"), str(tmp_path / "gt.tif"))
+
+
+def error_layers(viewer) -> list[Labels]:
+    return [layer for layer in viewer.layers if ERRORS_KEY in layer.metadata]
+
+
+def table_text(table) -> list[list[str]]:
+    return [
+        [table.item(r, c).text() if table.item(r, c) else "" for c in range(table.columnCount())]
+        for r in range(table.rowCount())
+    ]
+
+
+@pytest.fixture(scope="module")
+def nuclei_pair(nuclei_sample):
+    truth = nuclei_sample[1]
+    return truth, perturb(truth)
+
+
+@pytest.fixture
+def evaluate_widget(make_napari_viewer, nuclei_pair):
+    """A viewer with the nuclei ground truth and a perturbed prediction, and the Evaluate
+    widget docked through the manifest."""
+    truth, expected = nuclei_pair
+    viewer = make_napari_viewer()
+    viewer.add_labels(truth, name="nuclei ground truth")
+    viewer.add_labels(expected.prediction, name="prediction", scale=(0.5, 0.5), translate=(3, 4))
+    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Evaluate")
+    return viewer, widget
+
+
+@pytest.fixture
+def shown_errors(monkeypatch) -> list[str]:
+    shown: list[str] = []
+    monkeypatch.setattr(evaluate_module, "show_error", shown.append)
+    return shown
+
+
+def test_docks_and_lists_only_labels_layers(make_napari_viewer):
+    viewer = make_napari_viewer()
+    viewer.add_image(np.zeros((8, 8), np.float32), name="image")
+    viewer.add_labels(np.zeros((8, 8), np.uint8), name="nuclei ground truth")
+    viewer.add_labels(np.zeros((8, 8), np.uint16), name="segmentation")
+    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Evaluate")
+    assert isinstance(widget, EvaluateWidget)
+    assert combo_items(widget.pred_combo) == ["nuclei ground truth", "segmentation"]
+    assert combo_items(widget.truth_combo) == ["nuclei ground truth", "segmentation"]
+    # the active layer is the prediction; the truth is another layer, not the same one
+    assert widget.pred_combo.currentText() == "segmentation"
+    assert widget.truth_combo.currentText() == "nuclei ground truth"
+
+    viewer.add_points(np.zeros((1, 2)), name="points")
+    viewer.add_image(np.zeros((8, 8), np.uint16), name="integer image")
+    assert combo_items(widget.pred_combo) == ["nuclei ground truth", "segmentation"]
+
+    viewer.layers["segmentation"].name = "renamed"
+    assert combo_items(widget.pred_combo) == ["nuclei ground truth", "renamed"]
+    assert widget.pred_combo.currentText() == "renamed"  # a rename keeps the choice
+    viewer.layers.remove("renamed")
+    assert combo_items(widget.truth_combo) == ["nuclei ground truth"]
+    assert widget.prediction_layer is widget.truth_layer is viewer.layers["nuclei ground truth"]
+    viewer.layers.remove("nuclei ground truth")
+    assert widget.prediction_layer is None and widget.truth_layer is None
+    widget.evaluate_button.click()  # nothing to score: a message, no error
+    assert widget.last_scores is None
+
+
+def test_numbers_equal_tessella_evaluate(evaluate_widget, nuclei_pair, tmp_path):
+    viewer, widget = evaluate_widget
+    truth, expected = nuclei_pair
+    assert widget.pred_combo.currentText() == "prediction"
+    assert widget.truth_combo.currentText() == "nuclei ground truth"
+
+    widget.evaluate_button.click()
+
+    reference = cli_scores(tmp_path, truth, expected.prediction)
+    assert widget.last_scores == reference
+    rows = table_text(widget.scores_table)
+    for row, key in enumerate(("ap", "precision", "recall", "f1")):
+        assert rows[row] == [f"{reference[key][t]:.3f}" for t in THRESHOLDS]
+    assert rows[4][0] == f"{reference['avs']:.3f}"
+    n_true = np.unique(truth).size - 1
+    counts = [expected.n_pred, n_true, expected.tp, expected.fp, expected.fn]
+    assert table_text(widget.counts_table) == [[str(n) for n in counts]]
+    assert widget.plot.points == [(float(t), reference["ap"][t]) for t in THRESHOLDS]
+    assert error_layers(viewer) == []  # "Show errors" is off
+    assert widget.evaluate_button.isEnabled()
+
+
+def test_error_layer_shows_the_expected_errors_and_is_replaced(evaluate_widget, nuclei_pair):
+    viewer, widget = evaluate_widget
+    truth, expected = nuclei_pair
+    widget.errors_checkbox.setChecked(True)
+
+    widget.evaluate_button.click()
+
+    [layer] = error_layers(viewer)
+    assert layer.name == "prediction errors @0.5"
+    np.testing.assert_array_equal(layer.data, expected.errors)
+    np.testing.assert_allclose(layer.scale, (0.5, 0.5))
+    np.testing.assert_allclose(layer.translate, (3, 4))
+    false_positive, false_negative = (layer.colormap.map(np.array([v]))[0] for v in (1, 2))
+    assert false_positive[0] > 0.8 > false_positive[2]  # red
+    assert false_negative[0] < 0.2 < 0.8 < false_negative[2]  # cyan
+    assert layer.colormap.map(np.array([0]))[0][3] == 0  # background transparent
+    # error layers are not offered for scoring
+    assert "prediction errors @0.5" not in combo_items(widget.pred_combo)
+
+    widget.evaluate_button.click()  # again: the same layer
+    assert error_layers(viewer) == [layer]
+    widget.threshold_spin.setValue(0.7)
+    widget.evaluate_button.click()  # another threshold: the same layer, renamed
+    assert error_layers(viewer) == [layer]
+    assert layer.name == "prediction errors @0.7"
+    assert (layer.data > 0).sum() > (expected.errors > 0).sum()
+    assert table_text(widget.counts_table)[0][2] == str(widget.last_evaluation.tp)
+    assert widget.last_evaluation.fp + widget.last_evaluation.tp == expected.n_pred
+
+    widget.errors_checkbox.setChecked(False)  # hides, never deletes
+    assert error_layers(viewer) == [layer] and not layer.visible
+    widget.errors_checkbox.setChecked(True)
+    assert error_layers(viewer) == [layer] and layer.visible
+
+    viewer.layers.remove(layer)  # a removed error layer is made again
+    widget.evaluate_button.click()
+    assert [e.name for e in error_layers(viewer)] == ["prediction errors @0.7"]
+
+
+def test_shape_mismatch_names_both_layers_and_changes_nothing(
+    evaluate_widget, nuclei_pair, shown_errors
+):
+    viewer, widget = evaluate_widget
+    widget.errors_checkbox.setChecked(True)
+    widget.evaluate_button.click()
+    scores, tables = widget.last_scores, table_text(widget.scores_table)
+    layers = list(viewer.layers)
+    viewer.add_labels(np.zeros((256, 256), np.uint16), name="crop")
+    layers.append(viewer.layers["crop"])
+    choose(widget.pred_combo, "crop")
+
+    widget.evaluate_button.click()
+
+    [message] = shown_errors
+    assert "'crop'" in message and "(256, 256)" in message
+    assert "'nuclei ground truth'" in message and "(520, 512)" in message
+    assert widget.last_scores is scores
+    assert table_text(widget.scores_table) == tables
+    assert list(viewer.layers) == layers
+    assert widget.evaluate_button.isEnabled() and widget.pred_combo.isEnabled()
+
+    choose(widget.pred_combo, "prediction")  # still usable
+    widget.evaluate_button.click()
+    assert widget.last_scores == scores
+    assert len(shown_errors) == 1
+
+
+def test_3d_pair(make_napari_viewer, nuclei_pair, tmp_path):
+    truth, expected = nuclei_pair
+    truth_3d = np.stack([truth[:200, :240]] * 3)
+    pred_3d = np.stack([expected.prediction[:200, :240]] * 3)
+    pred_3d[1, 50:60] = 0  # the planes differ
+    viewer = make_napari_viewer()
+    viewer.add_labels(truth_3d, name="gt")
+    viewer.add_labels(pred_3d, name="pred", scale=(2, 1, 1))
+    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Evaluate")
+    widget.errors_checkbox.setChecked(True)
+    assert (widget.pred_combo.currentText(), widget.truth_combo.currentText()) == ("pred", "gt")
+
+    widget.evaluate_button.click()
+
+    assert widget.last_scores == cli_scores(tmp_path, truth_3d, pred_3d)
+    [layer] = error_layers(viewer)
+    assert layer.data.shape == truth_3d.shape
+    np.testing.assert_allclose(layer.scale, (2, 1, 1))
+    false_negatives = np.unique(truth_3d[layer.data == 2])
+    assert false_negatives.size == widget.last_evaluation.fn
+
+
+def test_large_pairs_are_scored_in_a_worker(evaluate_widget, qtbot, monkeypatch, tmp_path):
+    viewer, widget = evaluate_widget
+    widget.evaluate_button.click()
+    synchronous = widget.last_scores
+    widget.last_scores = None
+    monkeypatch.setattr(evaluate_module, "SYNC_MAX_PIXELS", 0)
+    widget.errors_checkbox.setChecked(True)
+
+    with qtbot.waitSignal(widget.evaluation_finished, timeout=30_000):
+        widget.evaluate_button.click()
+        assert widget.worker is not None and not widget.evaluate_button.isEnabled()
+
+    assert widget.last_scores == synchronous
+    assert widget.worker is None and widget.evaluate_button.isEnabled()
+    assert len(error_layers(viewer)) == 1
+
+
+def test_worker_failure_is_reported(evaluate_widget, qtbot, monkeypatch, shown_errors):
+    viewer, widget = evaluate_widget
+    monkeypatch.setattr(evaluate_module, "SYNC_MAX_PIXELS", 0)
+
+    def out_of_memory(*args, **kwargs):
+        raise RuntimeError("out of memory")
+
+    from tessella.engine import evaluation
+
+    monkeypatch.setattr(evaluation, "evaluate_labels", out_of_memory)
+    with qtbot.waitSignal(widget.evaluation_finished, timeout=30_000):
+        widget.evaluate_button.click()
+
+    [message] = shown_errors
+    assert "out of memory" in message and "'prediction'" in message
+    assert widget.last_scores is None and widget.evaluate_button.isEnabled()
