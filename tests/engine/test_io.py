@@ -157,3 +157,13 @@ def test_written_files_get_the_usual_permissions(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask
+
+
+def test_zarr_labels_keep_their_pixel_size(tmp_path, nuclei_sample):
+    from tessella.engine.io import read_image, write_zarr_labels
+
+    labels = nuclei_sample[1]
+    path = write_zarr_labels(tmp_path / "l.zarr", labels, "YX", {"Y": 0.25, "X": 0.5}, "nm")
+    back = read_image(path)
+    assert back.pixel_size == {"Y": 0.25, "X": 0.5} and back.unit == "nm"
+    assert np.array_equal(np.asarray(back.data), labels)

@@ -82,15 +82,16 @@ def guess_layer_axes(layer: Image) -> str:
         return ""
 
 
-def _spatial_transform(layer: Image, axes: str) -> tuple[tuple, tuple]:
-    """The layer's scale and translate on the axes the labels keep (all but C)."""
+def _spatial_transform(layer: Image, axes: str) -> tuple[tuple, tuple, tuple]:
+    """The layer's scale, translate and units on the axes the labels keep (all but C)."""
     # napari gives an RGB layer no dimension for its colour axis
     layer_axes = axes.replace("C", "") if layer.rgb else axes
     if len(layer_axes) == layer.ndim:
         keep = [i for i, axis in enumerate(layer_axes) if axis != "C"]
     else:  # the engine rejects these axes; the transform is never used
         keep = list(range(layer.ndim))
-    return tuple(np.asarray(layer.scale)[keep]), tuple(np.asarray(layer.translate)[keep])
+    units = tuple(layer.units[i] for i in keep)
+    return tuple(np.asarray(layer.scale)[keep]), tuple(np.asarray(layer.translate)[keep]), units
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,7 @@ class _Run:
     name: str
     scale: tuple
     translate: tuple
+    units: tuple
     show_outputs: bool
     started: float
 
@@ -292,12 +294,13 @@ class SegmentWidget(QWidget):
             show_info("Segment: a run is in progress; cancel it first.")
             return
         axes = self.axes_combo.currentText().strip().upper()
-        scale, translate = _spatial_transform(layer, axes)
+        scale, translate, units = _spatial_transform(layer, axes)
         self._run = _Run(
             layer.unique_id,
             layer.name,
             scale,
             translate,
+            units,
             self.outputs_checkbox.isChecked(),
             time.perf_counter(),
         )
@@ -393,9 +396,11 @@ class SegmentWidget(QWidget):
             layer.data = data
             layer.scale = run.scale
             layer.translate = run.translate
+            layer.units = run.units
             layer.metadata = {**layer.metadata, **metadata}
             return layer
-        options = {"scale": run.scale, "translate": run.translate, "metadata": metadata}
+        options = {"scale": run.scale, "translate": run.translate, "units": run.units}
+        options["metadata"] = metadata
         if kind == "labels":
             layer = self.viewer.add_labels(data, name=f"{run.name} labels", **options)
             # painting, filling and Correct's edits all go through the layer's undo history,

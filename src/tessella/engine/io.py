@@ -23,6 +23,7 @@ __all__ = [
     "list_images",
     "write_labels",
     "write_json",
+    "write_zarr_labels",
     "atomic_path",
     "is_zarr_path",
 ]
@@ -145,8 +146,10 @@ def _read_zarr(path: Path, axes: str | None) -> ImageData:
             axes = "".join(names)
     else:
         array = node
-        stored = dict(array.attrs).get("tessella_axes")
-        axes = axes or stored or guess_axes(array.shape)
+        attrs = dict(array.attrs)
+        axes = axes or attrs.get("tessella_axes") or guess_axes(array.shape)
+        sizes = {k: float(v) for k, v in (attrs.get("pixel_size") or {}).items()}
+        unit = attrs.get("unit", unit) if sizes else unit
     return ImageData(array, check_axes(axes, array.ndim, str(path)), sizes, unit, path)
 
 

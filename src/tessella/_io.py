@@ -1,0 +1,200 @@
+"""napari reader and writers: TIFF and zarr with axes and pixel size. No Qt here.
+
+The reader opens what :func:`tessella.engine.io.read_image` reads (TIFF with ImageJ/OME
+metadata, zarr arrays and OME-Zarr) as layers scaled by the pixel size, with the axes in the
+layer's ``metadata["axes"]`` for the Segment widget. The writers save a labels layer with its
+scale as pixel size, so Fiji and the reader see the same physical size.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "get_reader",
+    "read_layers",
+    "write_labels_tiff",
+    "write_labels_zarr",
+    "labels_axes",
+    "pixel_size_of",
+]
+
+RECIPE_KEY = "tessella_recipe"  # the Segment widget's recipe in a labels layer's metadata
+_LABELS_NAME = re.compile("label|mask", re.IGNORECASE)
+_MICRON = ("µm", "μm", "um", "micron", "microns", "micrometer", "micrometers", "µ")
+_NO_UNIT = ("", "pixel", "pixels", "px")
+
+PathOrPaths = str | os.PathLike | Sequence[str | os.PathLike]
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def get_reader(path: PathOrPaths):
+    """The reader for a ``.tif``/``.tiff`` file or a zarr folder, else None."""
+    from tessella.engine.io import TIFF_SUFFIXES, is_zarr_path
+
+    if not isinstance(path, (str, os.PathLike)):
+        return None  # a list of files: napari offers them one by one or to another reader
+    path = Path(path)
+    if path.suffix.lower() in TIFF_SUFFIXES or is_zarr_path(path):
+        return read_layers
+    return None
+
+
+def read_layers(path: PathOrPaths) -> list[tuple]:
+    """Layer data tuples for one file (or several); raises ValueError naming a bad file."""
+    paths = [path] if isinstance(path, (str, os.PathLike)) else list(path)
+    layers: list[tuple] = []
+    for one in paths:
+        layers += _layers_of(Path(one))
+    return layers
+
+
+def _layer_name(path: Path) -> str:
+    name = path.name
+    for suffix in (".ome.tiff", ".ome.tif", ".ome.zarr", ".tiff", ".tif", ".zarr"):
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)] or name
+    return name
+
+
+def _valid_unit(unit: str) -> bool:
+    """Whether napari (pint) understands ``unit``."""
+    import pint
+
+    try:
+        pint.get_application_registry().Unit(unit)
+    except Exception:
+        return False
+    return True
+
+
+def _layers_of(path: Path) -> list[tuple]:
+    from tessella.engine.io import read_image
+
+    try:
+        image = read_image(path)
+    except ValueError:
+        raise  # read_image names the file
+    except Exception as exc:
+        raise ValueError(f"{path}: cannot read ({exc})") from exc
+    data, axes = image.data, image.axes
+    sizes, unit = dict(image.pixel_size), image.unit
+    attrs = getattr(data, "attrs", None)  # a zarr array written by tessella keeps its pixel size
+    if not sizes and attrs is not None and isinstance(attrs.get("pixel_size"), dict):
+        sizes = {str(k).upper(): float(v) for k, v in attrs["pixel_size"].items()}
+        unit = str(attrs.get("unit", unit)) if sizes else unit
+    unit = "µm" if unit in _MICRON else unit
+
+    name = _layer_name(path)
+    layer_axes = axes.replace("C", "")
+    metadata: dict[str, Any] = {"axes": layer_axes, "path": str(path)}
+    if sizes:
+        metadata.update(pixel_size=sizes, unit=unit)
+    kwargs: dict[str, Any] = {
+        "name": name,
+        "scale": tuple(sizes.get(axis, 1.0) for axis in layer_axes),
+        "axis_labels": tuple(axis.lower() for axis in layer_axes),
+    }
+    if sizes and unit not in _NO_UNIT and _valid_unit(unit):
+        kwargs["units"] = tuple(unit if axis in sizes else "pixel" for axis in layer_axes)
+
+    if data.dtype.kind in "iu" and "C" not in axes and _LABELS_NAME.search(path.name):
+        return [(np.asarray(data), {**kwargs, "metadata": metadata}, "labels")]
+    if "C" not in axes:
+        return [(data, {**kwargs, "metadata": metadata}, "image")]
+    channels = data.shape[axes.index("C")]
+    if axes.endswith("C") and channels in (3, 4):
+        # the layer keeps the colour axis, so its axes do too (as the Segment widget expects)
+        return [(data, {**kwargs, "metadata": {**metadata, "axes": axes}, "rgb": True}, "image")]
+    # napari splits the channels into layers; per-layer values go as one entry per channel
+    split = {key: [value] * channels for key, value in kwargs.items() if key != "name"}
+    split["name"] = [f"{name} c{c}" for c in range(channels)]
+    split["metadata"] = [dict(metadata, channel=c) for c in range(channels)]
+    return [(data, {**split, "channel_axis": axes.index("C")}, "image")]
+
+
+# --- writing --------------------------------------------------------------------------------
+
+
+def labels_axes(ndim: int, metadata: dict | None = None) -> str:
+    """The axes of a labels layer: its ``metadata["axes"]``, else the axes of the recipe of
+    the image it was segmented from (without C), else YX, ZYX or TZYX by ``ndim``."""
+    from tessella.engine.axes import SUPPORTED_AXES
+    from tessella.engine.measure import labels_axes_for
+
+    metadata = metadata or {}
+    recipe = metadata.get(RECIPE_KEY)
+    candidates = [metadata.get("axes"), recipe.get("axes") if isinstance(recipe, dict) else None]
+    for axes in candidates:
+        if isinstance(axes, str):
+            axes = axes.upper().replace("C", "")
+            if len(axes) == ndim and axes in SUPPORTED_AXES:
+                return axes
+    return labels_axes_for(ndim)
+
+
+def _unit_text(unit) -> str:
+    """A unit (string or pint Unit) as text: "µm", "nm", "pixel"."""
+    if unit is None:
+        return ""
+    if isinstance(unit, str):
+        text = unit.strip()
+    else:
+        text = str(unit) if str(unit) in ("micron", "pixel") else f"{unit:~}"
+    return "µm" if text in _MICRON else text
+
+
+def pixel_size_of(
+    axes: str, scale: Sequence[float] | None, units: Sequence | None = None
+) -> tuple[dict[str, float] | None, str]:
+    """``({axis: size}, unit)`` of the spatial axes from a layer's scale and units.
+
+    ``(None, "pixel")`` when the scale is 1 and there is no unit; a scale without a unit is
+    taken to be in µm, the microscopy default that Fiji also assumes.
+    """
+    scale = [1.0] * len(axes) if scale is None else [float(s) for s in scale]
+    if len(scale) != len(axes):
+        raise ValueError(f"the scale {tuple(scale)} does not fit axes {axes}")
+    texts = [_unit_text(u) for u in units] if units is not None else [""] * len(axes)
+    sizes = {axis: size for axis, size in zip(axes, scale) if axis in "ZYX"}
+    named = [t for axis, t in zip(axes, texts) if axis in "ZYX" and t not in _NO_UNIT]
+    if not named and all(size == 1.0 for size in sizes.values()):
+        return None, "pixel"
+    return sizes, named[0] if named else "µm"
+
+
+def _labels_of(data) -> np.ndarray:
+    if isinstance(data, list):  # a multiscale layer: the full resolution
+        data = data[0]
+    return np.asarray(data)
+
+
+def _write(path: str, data, meta: dict, write) -> list[str]:
+    labels = _labels_of(data)
+    axes = labels_axes(labels.ndim, meta.get("metadata"))
+    pixel_size, unit = pixel_size_of(axes, meta.get("scale"), meta.get("units"))
+    # napari's save dialog has already asked before replacing a file
+    write(path, labels, axes, pixel_size, unit if pixel_size else "µm", overwrite=True)
+    return [str(path)]
+
+
+def write_labels_tiff(path: str, data, meta: dict) -> list[str]:
+    """Save a labels layer as TIFF with its axes and pixel size (ImageJ, else OME)."""
+    from tessella.engine.io import write_labels
+
+    return _write(path, data, meta, write_labels)
+
+
+def write_labels_zarr(path: str, data, meta: dict) -> list[str]:
+    """Save a labels layer as a zarr array with its axes and pixel size in the attributes."""
+    from tessella.engine.io import write_zarr_labels
+
+    return _write(path, data, meta, write_zarr_labels)

@@ -1,0 +1,192 @@
+"""The napari reader and writers: axes and pixel size survive a trip through files."""
+
+import numpy as np
+import pytest
+import tifffile
+import zarr
+from napari.layers import Image, Labels
+
+from tessella._io import get_reader, labels_axes, pixel_size_of, write_labels_tiff
+from tessella._io import write_labels_zarr as write_zarr_plugin
+from tessella.engine.io import read_image, write_zarr_labels
+
+
+def imagej_tiff(path, data, axes, size, spacing=None):
+    metadata = {"axes": axes, "unit": "micron"}
+    if spacing is not None:
+        metadata["spacing"] = spacing
+    tifffile.imwrite(path, data, imagej=True, resolution=(1 / size, 1 / size), metadata=metadata)
+    return path
+
+
+def read(path) -> list[tuple]:
+    reader = get_reader(str(path))
+    assert reader is not None, path
+    return reader(str(path))
+
+
+def test_imagej_tiff_opens_scaled_by_its_pixel_size(tmp_path, nuclei_sample):
+    image, _labels = nuclei_sample
+    path = imagej_tiff(tmp_path / "nuclei.tif", image, "YX", 0.25)
+
+    [(data, kwargs, kind)] = read(path)
+    assert kind == "image"
+    np.testing.assert_array_equal(data, image)
+    assert kwargs["name"] == "nuclei"
+    assert kwargs["scale"] == pytest.approx((0.25, 0.25))
+    assert kwargs["units"] == ("µm", "µm")
+    assert kwargs["metadata"]["axes"] == "YX"
+
+
+def test_viewer_opens_a_3d_tiff_through_the_plugin(make_napari_viewer, tmp_path, nuclei_sample):
+    image, _labels = nuclei_sample
+    volume = np.stack([image[:128, :128]] * 4)
+    path = imagej_tiff(tmp_path / "volume.tif", volume, "ZYX", 0.5, spacing=2.0)
+    viewer = make_napari_viewer()
+
+    [layer] = viewer.open(str(path), plugin="tessella")
+    assert isinstance(layer, Image)
+    np.testing.assert_allclose(layer.scale, (2.0, 0.5, 0.5))
+    assert layer.metadata["axes"] == "ZYX"
+    assert f"{layer.units[-1]:~}" == "µm"
+    np.testing.assert_array_equal(layer.data, volume)
+
+
+def test_channels_are_split_and_rgb_stays_one_layer(make_napari_viewer, tmp_path, nuclei_sample):
+    image, _labels = nuclei_sample
+    channels = imagej_tiff(tmp_path / "two.tif", np.stack([image, image // 2]), "CYX", 0.5)
+    rgb = tmp_path / "colour.tif"
+    tifffile.imwrite(rgb, np.stack([image, image // 2, image // 3], axis=-1), photometric="rgb")
+    viewer = make_napari_viewer()
+
+    layers = viewer.open(str(channels), plugin="tessella")
+    assert [layer.name for layer in layers] == ["two c0", "two c1"]
+    np.testing.assert_array_equal(layers[1].data, image // 2)
+    for layer in layers:
+        np.testing.assert_allclose(layer.scale, (0.5, 0.5))
+        assert layer.metadata["axes"] == "YX"
+
+    [colour] = viewer.open(str(rgb), plugin="tessella")
+    assert colour.rgb and colour.data.shape == (*image.shape, 3)
+    assert colour.metadata["axes"] == "YXC"  # the data keep their colour axis
+
+
+@pytest.mark.parametrize(
+    ("name", "dtype", "kind"),
+    [
+        ("cells_labels.tif", np.uint16, "labels"),
+        ("Nuclei_MASK.tif", np.int32, "labels"),
+        ("cells.tif", np.uint16, "image"),
+        ("label_probability.tif", np.float32, "image"),
+    ],
+)
+def test_integer_files_named_label_or_mask_open_as_labels(
+    tmp_path, nuclei_sample, name, dtype, kind
+):
+    _image, labels = nuclei_sample
+    tifffile.imwrite(tmp_path / name, labels.astype(dtype))
+    [(data, kwargs, layer_type)] = read(tmp_path / name)
+    assert layer_type == kind
+    np.testing.assert_array_equal(data, labels)
+
+
+def test_ome_zarr_opens_with_its_scale(tmp_path, nuclei_sample):
+    image, _labels = nuclei_sample
+    path = tmp_path / "nuclei.ome.zarr"
+    group = zarr.open_group(str(path), mode="w")
+    group.create_array("0", shape=image.shape, dtype=image.dtype, chunks=(256, 256))[...] = image
+    group.attrs["multiscales"] = [
+        {
+            "axes": [
+                {"name": "y", "type": "space", "unit": "micrometer"},
+                {"name": "x", "type": "space", "unit": "micrometer"},
+            ],
+            "datasets": [
+                {"path": "0", "coordinateTransformations": [{"type": "scale", "scale": [0.4, 0.4]}]}
+            ],
+        }
+    ]
+
+    [(data, kwargs, kind)] = read(path)
+    assert kind == "image" and kwargs["name"] == "nuclei"
+    np.testing.assert_array_equal(np.asarray(data), image)
+    assert kwargs["scale"] == pytest.approx((0.4, 0.4))
+    assert kwargs["units"] == ("µm", "µm")
+
+
+def test_unreadable_files_raise_naming_the_file(make_napari_viewer, tmp_path):
+    broken = tmp_path / "broken.tif"
+    broken.write_bytes(b"this is not a TIFF file at all")
+    with pytest.raises(ValueError, match="broken.tif"):
+        read(broken)
+    not_ome = tmp_path / "plain.zarr"
+    zarr.open_group(str(not_ome), mode="w")
+    with pytest.raises(ValueError, match="plain.zarr"):
+        read(not_ome)
+
+    viewer = make_napari_viewer()
+    with pytest.raises(Exception, match="broken.tif"):
+        viewer.open(str(broken), plugin="tessella")
+    assert len(viewer.layers) == 0
+
+
+def test_reader_declines_other_paths(tmp_path):
+    (tmp_path / "notes.txt").write_text("x")
+    assert get_reader(str(tmp_path / "notes.txt")) is None
+    assert get_reader(str(tmp_path)) is None  # a plain folder
+    assert get_reader([str(tmp_path / "a.tif"), str(tmp_path / "b.tif")]) is None
+
+
+def test_tiff_writer_keeps_the_pixel_size(tmp_path, nuclei_sample):
+    _image, labels = nuclei_sample
+    meta = {"scale": (0.5, 0.5), "units": ("µm", "µm"), "metadata": {}}
+    [written] = write_labels_tiff(str(tmp_path / "out.tif"), labels, meta)
+
+    with tifffile.TiffFile(written) as tif:
+        np.testing.assert_array_equal(tif.asarray(), labels)
+        assert tif.imagej_metadata["unit"] == "micron"
+        numerator, denominator = tif.pages[0].tags["XResolution"].value
+        assert denominator / numerator == pytest.approx(0.5)
+    back = read_image(written)
+    assert back.axes == "YX" and back.pixel_size == pytest.approx({"Y": 0.5, "X": 0.5})
+
+
+def test_writers_round_trip_through_the_viewer(make_napari_viewer, tmp_path, nuclei_sample):
+    _image, labels = nuclei_sample
+    volume = np.stack([labels[:200, :200], labels[200:400, :200]])
+    viewer = make_napari_viewer()
+    layer = viewer.add_labels(volume, name="cells", scale=(3.0, 0.5, 0.5))
+
+    tif = tmp_path / "cells_labels.tif"
+    store = tmp_path / "cells_labels.zarr"
+    assert layer.save(str(tif), plugin="tessella") == [str(tif)]
+    assert layer.save(str(store), plugin="tessella") == [str(store)]
+
+    back = read_image(tif)
+    assert back.axes == "ZYX"
+    assert back.pixel_size == pytest.approx({"Z": 3.0, "Y": 0.5, "X": 0.5})
+    np.testing.assert_array_equal(back.data, volume)
+    for path in (tif, store):
+        [reopened] = viewer.open(str(path), plugin="tessella")
+        assert isinstance(reopened, Labels)
+        np.testing.assert_array_equal(reopened.data, volume)
+        np.testing.assert_allclose(reopened.scale, (3.0, 0.5, 0.5))
+
+
+def test_zarr_writer_replaces_what_the_save_dialog_agreed_to(tmp_path, nuclei_sample):
+    _image, labels = nuclei_sample
+    path = tmp_path / "out.zarr"
+    write_zarr_labels(path, np.zeros((4, 4), np.uint16))
+    meta = {"scale": (1.0, 1.0), "metadata": {"axes": "YX"}}
+    write_zarr_plugin(str(path), labels, meta)
+    np.testing.assert_array_equal(zarr.open_array(str(path), mode="r")[...], labels)
+
+
+def test_axes_and_pixel_size_of_a_layer():
+    assert labels_axes(3, {"axes": "tyx"}) == "TYX"
+    assert labels_axes(2, {"tessella_recipe": {"axes": "YXC"}}) == "YX"
+    assert labels_axes(3, {"axes": "YX"}) == "ZYX"  # metadata that does not fit is ignored
+    assert labels_axes(4, {}) == "TZYX"
+    assert pixel_size_of("YX", (1.0, 1.0)) == (None, "pixel")
+    assert pixel_size_of("TYX", (5.0, 0.2, 0.2)) == ({"Y": 0.2, "X": 0.2}, "µm")
+    assert pixel_size_of("YX", (1.0, 1.0), ("nm", "nm")) == ({"Y": 1.0, "X": 1.0}, "nm")

@@ -1,0 +1,257 @@
+"""The Export dock widget: files written, read back equal; refusing to overwrite; errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+import zarr
+from scipy import ndimage as ndi
+
+from tessella._widgets import _results
+from tessella._widgets import export as export_module
+from tessella._widgets.export import ExportWidget, base_path
+from tessella.engine.io import read_image
+from tessella.engine.methods import Prediction
+from tessella.engine.pipeline import SegmentResult
+
+RECIPE = {
+    "tessella_version": "0.1.0",
+    "model": "nuclei2d",
+    "model_sha256": "ab" * 32,
+    "method": "embedding",
+    "params": {"seed_thresh": 0.8, "min_size": 20},
+    "axes": "YX",
+    "tta": False,
+    "tile": 512,
+    "device": "cpu",
+}
+
+
+def combo_items(combo) -> list[str]:
+    return [combo.itemText(i) for i in range(combo.count())]
+
+
+def read_rows(path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture
+def errors(monkeypatch) -> list[str]:
+    shown: list[str] = []
+    monkeypatch.setattr(export_module, "show_error", shown.append)
+    return shown
+
+
+@pytest.fixture
+def exporter(make_napari_viewer, nuclei_sample):
+    """A viewer with the nuclei image and its labels at 0.5 µm, as Segment leaves them."""
+    image, labels = nuclei_sample
+    viewer = make_napari_viewer()
+    viewer.add_image(image, name="nuclei", scale=(0.5, 0.5))
+    layer = viewer.add_labels(
+        labels,
+        name="nuclei labels",
+        scale=(0.5, 0.5),
+        metadata={"tessella_source": "nuclei", "tessella_recipe": RECIPE},
+    )
+    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Export")
+    assert isinstance(widget, ExportWidget)
+    return viewer, widget, layer
+
+
+def choose_all(widget, base) -> dict[str, object]:
+    widget.path_edit.setText(str(base))
+    for checkbox in (
+        widget.tiff_checkbox,
+        widget.zarr_checkbox,
+        widget.csv_checkbox,
+        widget.recipe_checkbox,
+    ):
+        checkbox.setChecked(True)
+    return {
+        "tif": base.with_name(base.name + ".tif"),
+        "zarr": base.with_name(base.name + ".zarr"),
+        "csv": base.with_name(base.name + ".csv"),
+        "recipe": base.with_name(base.name + ".recipe.json"),
+    }
+
+
+def test_layer_lists_follow_the_viewer(exporter):
+    viewer, widget, _layer = exporter
+    assert combo_items(widget.labels_combo) == ["nuclei labels"]
+    assert combo_items(widget.image_combo) == ["none", "nuclei"]
+    assert widget.image_layer.name == "nuclei"  # the labels' source image is offered
+
+    viewer.add_labels(np.zeros((8, 8), np.uint8), name="other")
+    viewer.layers["nuclei"].name = "raw"
+    assert combo_items(widget.labels_combo) == ["nuclei labels", "other"]
+    assert combo_items(widget.image_combo) == ["none", "raw"]
+    assert widget.image_combo.currentText() == "raw"  # a rename keeps the choice
+
+    viewer.layers.remove("raw")
+    assert combo_items(widget.image_combo) == ["none"]
+    assert widget.image_layer is None
+    viewer.layers.remove("nuclei labels")
+    assert combo_items(widget.labels_combo) == ["other"]
+
+
+def test_export_round_trip(exporter, tmp_path, nuclei_sample, errors):
+    _viewer, widget, layer = exporter
+    image, labels = nuclei_sample
+    paths = choose_all(widget, tmp_path / "out" / "nuclei")
+
+    widget.export_button.click()
+
+    assert errors == []
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
+        p.name for p in paths.values()
+    )
+    tif = read_image(paths["tif"])
+    np.testing.assert_array_equal(tif.data, labels)
+    assert tif.axes == "YX" and tif.unit == "µm"
+    assert tif.pixel_size == pytest.approx({"Y": 0.5, "X": 0.5})
+    store = zarr.open_array(str(paths["zarr"]), mode="r")
+    np.testing.assert_array_equal(store[...], labels)
+    assert store.attrs["pixel_size"] == {"Y": 0.5, "X": 0.5}
+    assert json.loads(paths["recipe"].read_text()) == layer.metadata["tessella_recipe"]
+
+    rows = read_rows(paths["csv"])
+    ids = np.unique(labels[labels > 0])
+    assert [int(row["label"]) for row in rows] == ids.tolist()
+    areas = ndi.sum(np.ones_like(labels), labels, ids)
+    assert [int(row["area_px"]) for row in rows] == areas.astype(int).tolist()
+    np.testing.assert_allclose([float(row["area_um2"]) for row in rows], areas * 0.25)
+    means = ndi.mean(image.astype(np.float64), labels, ids)
+    np.testing.assert_allclose([float(row["mean_intensity"]) for row in rows], means)
+    assert "mean_confidence" not in rows[0]  # no network output behind these labels
+
+    status = widget.status_label.text()
+    for path in paths.values():
+        assert path.name in status
+    assert f"({len(ids)} objects)" in status
+
+
+def test_existing_files_are_left_alone_unless_overwrite_is_ticked(exporter, tmp_path, errors):
+    _viewer, widget, _layer = exporter
+    paths = choose_all(widget, tmp_path / "nuclei")
+    paths["tif"].write_bytes(b"an older TIFF")
+    paths["csv"].write_bytes(b"label,area_px\n1,5\n")
+
+    assert widget.export() == []
+
+    assert len(errors) == 1
+    assert str(paths["tif"]) in errors[0] and str(paths["csv"]) in errors[0]
+    assert paths["tif"].read_bytes() == b"an older TIFF"
+    assert paths["csv"].read_bytes() == b"label,area_px\n1,5\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["nuclei.csv", "nuclei.tif"]
+    assert "nothing written" in widget.status_label.text()
+
+    widget.overwrite_checkbox.setChecked(True)
+    written = widget.export()
+
+    assert sorted(written) == sorted(paths.values())
+    assert len(errors) == 1
+    assert read_image(paths["tif"]).data.max() > 0
+    assert read_rows(paths["csv"])[0].keys() >= {"label", "area_px", "area_um2"}
+
+
+def test_unwritable_path_is_reported_and_the_widget_stays_usable(exporter, tmp_path, errors):
+    _viewer, widget, _layer = exporter
+    blocker = tmp_path / "a file"
+    blocker.write_text("not a folder")
+    choose_all(widget, blocker / "nuclei")
+
+    assert widget.export() == []
+
+    assert len(errors) == 1 and str(blocker / "nuclei.tif") in errors[0]
+    assert "Failed on" in widget.status_label.text()
+    assert widget.export_button.isEnabled()
+    paths = choose_all(widget, tmp_path / "fine")
+    assert sorted(widget.export()) == sorted(paths.values())
+
+
+def test_labels_without_recipe_export_the_rest(exporter, tmp_path, nuclei_sample, errors):
+    viewer, widget, _layer = exporter
+    _image, labels = nuclei_sample
+    viewer.add_labels(labels, name="drawn")
+    widget.labels_combo.setCurrentIndex(widget.labels_combo.findText("drawn"))
+    assert not widget.recipe_checkbox.isEnabled()
+    paths = choose_all(widget, tmp_path / "drawn")
+
+    written = widget.export()
+
+    assert sorted(written) == sorted([paths["tif"], paths["zarr"], paths["csv"]])
+    assert not paths["recipe"].exists()
+    assert "no recipe" in widget.status_label.text()
+    assert read_image(paths["tif"]).pixel_size == {}  # a layer without scale has no pixel size
+    assert "area_um2" not in read_rows(paths["csv"])[0]
+
+    widget.labels_combo.setCurrentIndex(widget.labels_combo.findText("nuclei labels"))
+    assert widget.recipe_checkbox.isEnabled()
+
+
+def test_confidence_comes_from_the_seed_map_behind_the_labels(
+    exporter, tmp_path, nuclei_sample, errors
+):
+    _viewer, widget, layer = exporter
+    image, labels = nuclei_sample
+    seed = (image.astype(np.float32) / image.max())[None]
+    result = SegmentResult(labels, "YX", [Prediction({"seed": seed}, "YX")], None, None)
+    _results.register(layer, result)
+    try:
+        paths = choose_all(widget, tmp_path / "scored")
+        widget.image_combo.setCurrentIndex(0)  # "none": no intensity column
+        widget.export()
+    finally:
+        _results.discard(layer)
+
+    rows = read_rows(paths["csv"])
+    assert "mean_intensity" not in rows[0]
+    ids = np.unique(labels[labels > 0])
+    np.testing.assert_allclose(
+        [float(row["mean_confidence"]) for row in rows], ndi.mean(seed[0], labels, ids), rtol=1e-6
+    )
+
+
+def test_an_intensity_image_of_another_shape_writes_nothing(exporter, tmp_path, errors):
+    viewer, widget, _layer = exporter
+    viewer.add_image(np.zeros((64, 64), np.float32), name="small")
+    paths = choose_all(widget, tmp_path / "nuclei")
+    widget.image_combo.setCurrentIndex(widget.image_combo.findText("small"))
+
+    assert widget.export() == []
+
+    assert len(errors) == 1 and "image shape (64, 64) differs" in errors[0]
+    assert not any(path.exists() for path in paths.values())
+
+
+def test_time_series_labels_are_written_with_their_axes(
+    make_napari_viewer, tmp_path, nuclei_sample
+):
+    _image, labels = nuclei_sample
+    stack = np.stack([labels, labels[::-1]])
+    viewer = make_napari_viewer()
+    viewer.add_labels(stack, name="movie", scale=(1.0, 0.2, 0.2), metadata={"axes": "TYX"})
+    widget = ExportWidget(viewer)
+    widget.path_edit.setText(str(tmp_path / "movie.tif"))  # an extension is dropped
+    widget.zarr_checkbox.setChecked(False)
+
+    assert sorted(p.name for p in widget.export()) == ["movie.csv", "movie.tif"]
+
+    back = read_image(tmp_path / "movie.tif")
+    assert back.axes == "TYX" and back.pixel_size == pytest.approx({"Y": 0.2, "X": 0.2})
+    np.testing.assert_array_equal(back.data, stack)
+    rows = read_rows(tmp_path / "movie.csv")
+    n = len(np.unique(labels)) - 1
+    assert [row["t"] for row in rows] == ["0"] * n + ["1"] * n
+
+
+def test_base_path_drops_an_output_suffix(tmp_path):
+    assert base_path("  ") is None
+    assert base_path(str(tmp_path / "a.recipe.json")) == tmp_path / "a"
+    assert base_path(str(tmp_path / "a.tiff")) == tmp_path / "a"
+    assert base_path(str(tmp_path / "a.b")) == tmp_path / "a.b"
