@@ -105,8 +105,12 @@ def _build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG_TRAIN,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    train.add_argument("method", choices=["embedding"])
-    train.add_argument("--data", required=True, help="folder with images/ and masks/ TIFFs")
+    train.add_argument("method", choices=["embedding", "boundary"])
+    train.add_argument(
+        "--data",
+        required=True,
+        help="folder with images/ and masks/ (instance labels) or boundaries/ (boundary maps)",
+    )
     train.add_argument("--out", required=True, help="model directory to write")
     train.add_argument("--val-data", help="validation folder (default: hold out part of --data)")
     train.add_argument("--base", help="start from this model (fine-tuning)")
@@ -120,6 +124,12 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument("--lr", type=float, default=5e-4)
     train.add_argument("--workers", type=int, default=0, help="data loader processes")
     train.add_argument("--val-fraction", type=float, default=0.1)
+    train.add_argument(
+        "--holdout", help="comma-separated file stems held out for model selection (e.g. 14,15)"
+    )
+    train.add_argument(
+        "--exclude", help="comma-separated file stems never used (e.g. test slices 16,17,18,19)"
+    )
     train.add_argument("--max-val-images", type=int, default=64)
     train.add_argument("--data-citation", default="", help="citation of the training data")
     train.add_argument("--data-license", default="", help="licence of the training data")
@@ -129,6 +139,10 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("-q", "--quiet", action="store_true")
     return parser
+
+
+def _stems(text: str | None) -> tuple[str, ...]:
+    return tuple(s.strip() for s in text.split(",") if s.strip()) if text else ()
 
 
 def _cmd_train(args) -> int:
@@ -150,6 +164,8 @@ def _cmd_train(args) -> int:
         lr=args.lr,
         workers=args.workers,
         val_fraction=args.val_fraction,
+        holdout=_stems(args.holdout),
+        exclude=_stems(args.exclude),
         max_val_images=args.max_val_images,
         time_budget=args.time_budget,
         data_citation=args.data_citation,
@@ -288,8 +304,20 @@ def _cmd_segment(args) -> int:
             raise CliError(f"{target} exists; pass --overwrite to replace it")
     for source, target in jobs:
         image = read_image(source, args.axes or recipe.get("axes") if len(jobs) == 1 else args.axes)
+        spatial = [a for a in image.axes if a in "ZYX"]
+        spacing = None
+        if all(a in image.pixel_size for a in spatial):  # anisotropic volumes need it
+            spacing = tuple(image.pixel_size[a] for a in spatial)
         steps = segment_steps(
-            image.data, model, image.axes, params, tta, tile, args.device, name=str(source)
+            image.data,
+            model,
+            image.axes,
+            params,
+            tta,
+            tile,
+            args.device,
+            name=str(source),
+            spacing=spacing,
         )
         bar = None
         while True:

@@ -1,16 +1,26 @@
-"""``python -m tessella.launch`` (what ``make run`` runs): napari with the nuclei sample and
-the Segment and Tune widgets docked."""
+"""``python -m tessella.launch`` (what ``make run`` runs): napari with the nuclei sample, the
+Segment widget docked above Tune, with Correct, Export and Evaluate in tabs beside Tune."""
 
 from __future__ import annotations
+
+WIDGETS = ("Segment", "Correct", "Export", "Evaluate", "Tune")  # the last tab added is in front
+
+
+def set_up(viewer) -> dict:
+    """Open the sample in ``viewer`` and dock every Tessella widget; returns them by name."""
+    viewer.open_sample("tessella", "nuclei")
+    widgets = {}
+    for index, name in enumerate(WIDGETS):
+        _dock, widgets[name] = viewer.window.add_plugin_dock_widget(
+            "tessella", name, tabify=index >= 2
+        )
+    return widgets
 
 
 def main() -> None:
     import napari
 
-    viewer = napari.Viewer()
-    viewer.open_sample("tessella", "nuclei")
-    viewer.window.add_plugin_dock_widget("tessella", "Segment")
-    viewer.window.add_plugin_dock_widget("tessella", "Tune")
+    set_up(napari.Viewer())
     napari.run()
 
 

@@ -159,7 +159,7 @@ class SegmentWidget(QWidget):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.progress_bar = QProgressBar()
-        self.progress_bar.setFormat("%v / %m tiles")
+        self.progress_bar.setFormat("")  # "%v / %m tiles" once a run starts
         self.progress_bar.setValue(0)
         self.status_label = QLabel("Ready")
         self.status_label.setWordWrap(True)
@@ -315,6 +315,7 @@ class SegmentWidget(QWidget):
             tile=self.tile_spin.value(),
             device=self.device_combo.currentText(),
             name=layer.name,
+            spacing=tuple(s for a, s in zip(axes.replace("C", ""), scale) if a in "ZYX"),
             _worker_class=GeneratorWorker,
             _ignore_errors=True,
             _start_thread=False,
@@ -327,6 +328,7 @@ class SegmentWidget(QWidget):
         worker.finished.connect(self._on_finished)
         self.worker = worker
         self._set_running(True)
+        self.progress_bar.setFormat("%v / %m tiles")
         self.progress_bar.setRange(0, 0)  # busy until the first tile count arrives
         self.status_label.setText(f"'{layer.name}': loading the model…")
         worker.start()

@@ -113,6 +113,8 @@ def _check_image(image: np.ndarray, axes: str | None, model: LoadedModel, name: 
         raise ValueError(f"{name}: unsupported pixel type {image.dtype}")
     axes = check_axes(axes or guess_axes(image.shape), image.ndim, name)
     expected = model.card.spatial_axes
+    if _slicewise(axes, model):
+        return axes
     if spatial_of(axes) != expected:
         hint = "; for a stack of 2D images use axes TYX" if axes == "ZYX" else ""
         raise ValueError(
@@ -120,6 +122,29 @@ def _check_image(image: np.ndarray, axes: str | None, model: LoadedModel, name: 
             f"{expected} images{hint}"
         )
     return axes
+
+
+def _slicewise(axes: str, model: LoadedModel) -> bool:
+    """True when a 2D model segments a volume slice by slice with 3D post-processing (methods
+    with ``SLICEWISE_3D``, e.g. boundary prediction on anisotropic EM stacks)."""
+    method = get_method(model.card.method)
+    return (
+        getattr(method, "SLICEWISE_3D", False)
+        and model.card.spatial_axes == "YX"
+        and spatial_of(axes) == "ZYX"
+    )
+
+
+def _predict_frame(runner, frame, frame_axes, card, tile, halo, multiple, name):
+    """One frame's network outputs, as a generator of tile progress (done, total)."""
+    check_finite_and_varied(frame, name)
+    data = to_model_layout(
+        frame, frame_axes, card.spatial_axes, card.channels, card.input.get("rgb", "mean")
+    )
+    norm = card.normalization
+    data = percentile_normalize(data, norm.get("low", 1.0), norm.get("high", 99.8))
+    ndim = len(card.spatial_axes)
+    return (yield from runner.predict(data, (tile,) * ndim, (halo,) * ndim, multiple))
 
 
 def predict_steps(
@@ -130,8 +155,14 @@ def predict_steps(
     tile: int | None = None,
     device: str = "auto",
     name: str = "image",
+    spacing: tuple[float, ...] | None = None,
 ) -> Generator[Progress, None, list[Prediction]]:
-    """Network outputs for every time point of ``image`` (one :class:`Prediction` each)."""
+    """Network outputs for every time point of ``image`` (one :class:`Prediction` each).
+
+    A 2D model of a method with ``SLICEWISE_3D`` predicts a ZYX volume slice by slice and
+    returns one 3D prediction per time point. ``spacing`` (the voxel size along the
+    prediction's spatial axes) goes into the predictions' ``meta`` for post-processing.
+    """
     model = _as_model(model)
     axes = _check_image(image, axes, model, name)
     card = model.card
@@ -141,34 +172,44 @@ def predict_steps(
     halo = int(card.defaults.get("halo", 32))
     frames = image.shape[axes.index("T")] if "T" in axes else 1
     frame_axes = axes.replace("T", "")
+    slicewise = _slicewise(axes, model)
+    slices = image.shape[axes.index("Z")] if slicewise else 1
+    slice_axes = frame_axes.replace("Z", "") if slicewise else frame_axes
     runner = _runner(model, device, tta)
     multiple = getattr(model.network, "multiple", 1)
     spatial_shape = tuple(image.shape[axes.index(a)] for a in card.spatial_axes)
     grid = tile_grid(spatial_shape, (tile,) * ndim, (halo,) * ndim, multiple)
-    total = frames * grid.n_tiles
+    total = frames * slices * grid.n_tiles
+    meta = dict(card.method_args)
+    if spacing is not None:
+        meta["spacing"] = tuple(float(s) for s in spacing)
     predictions = []
     yield Progress("predict", 0, total)
     for t in range(frames):
         frame = np.asarray(
             image[(slice(None),) * axes.index("T") + (t,)] if frames > 1 or "T" in axes else image
         )
-        label = f"{name} (frame {t})" if "T" in axes else name
-        check_finite_and_varied(frame, label)
-        data = to_model_layout(
-            frame, frame_axes, card.spatial_axes, card.channels, card.input.get("rgb", "mean")
-        )
-        norm = card.normalization
-        data = percentile_normalize(data, norm.get("low", 1.0), norm.get("high", 99.8))
-        steps = runner.predict(data, (tile,) * ndim, (halo,) * ndim, multiple)
-        while True:
-            try:
-                progress = next(steps)
-            except StopIteration as stop:
-                outputs = stop.value
-                break
-            if progress.done:
-                yield Progress("predict", t * grid.n_tiles + progress.done, total)
-        predictions.append(Prediction(outputs, card.spatial_axes, dict(card.method_args)))
+        parts = []
+        for z in range(slices):
+            part = np.take(frame, z, axis=frame_axes.index("Z")) if slicewise else frame
+            label = name + (f" (frame {t})" if "T" in axes else "")
+            label += f" (slice {z})" if slicewise else ""
+            steps = _predict_frame(runner, part, slice_axes, card, tile, halo, multiple, label)
+            done_before = (t * slices + z) * grid.n_tiles
+            while True:
+                try:
+                    progress = next(steps)
+                except StopIteration as stop:
+                    parts.append(stop.value)
+                    break
+                if progress.done:
+                    yield Progress("predict", done_before + progress.done, total)
+        if slicewise:  # (C, Y, X) per slice -> (C, Z, Y, X)
+            outputs = {k: np.stack([p[k] for p in parts], axis=1) for k in parts[0]}
+            spatial = "Z" + card.spatial_axes
+        else:
+            outputs, spatial = parts[0], card.spatial_axes
+        predictions.append(Prediction(outputs, spatial, dict(meta)))
     return predictions
 
 
@@ -188,15 +229,17 @@ def segment_steps(
     tile: int | None = None,
     device: str = "auto",
     name: str = "image",
+    spacing: tuple[float, ...] | None = None,
 ) -> Generator[Progress, None, SegmentResult]:
     """Segment ``image``; yields progress, returns a :class:`SegmentResult`.
 
     Parameters are validated before the network runs, so a bad value fails at once.
+    ``spacing`` is the voxel size along the spatial axes (anisotropic volumes).
     """
     model = _as_model(model)
     resolved = resolve_params(model, params)
     axes = _check_image(image, axes, model, name)
-    predictions = yield from predict_steps(image, model, axes, tta, tile, device, name)
+    predictions = yield from predict_steps(image, model, axes, tta, tile, device, name, spacing)
     yield Progress("postprocess", 0, len(predictions))
     labels = postprocess(model, predictions, resolved)
     yield Progress("postprocess", len(predictions), len(predictions))
@@ -210,6 +253,8 @@ def segment_steps(
         "tile": int(tile or defaults.get("tile", 1024)),
         "device": resolve_device(device),
     }
+    if spacing is not None:
+        options["spacing"] = [float(s) for s in spacing]
     return SegmentResult(labels, out_axes, predictions, resolved, model, options)
 
 

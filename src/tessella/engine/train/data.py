@@ -20,6 +20,7 @@ __all__ = [
     "CropDataset",
     "medoid_map",
     "augment",
+    "labels_and_medoids",
 ]
 
 
@@ -28,6 +29,7 @@ class Sample:
     image: np.ndarray  # (C, *spatial) float32, normalised
     labels: np.ndarray  # (*spatial) int32
     name: str
+    boundary: np.ndarray | None = None  # (*spatial) bool, when the data are boundary maps
 
 
 def load_pairs(images, labels_list, spatial_axes, channels, normalization, names=None):
@@ -53,29 +55,56 @@ def load_pairs(images, labels_list, spatial_axes, channels, normalization, names
     return samples
 
 
-def load_folder_pairs(directory, spatial_axes, channels, normalization) -> list[Sample]:
-    """Pairs from ``directory/images/NAME.tif`` and ``directory/masks/NAME.tif``."""
+def load_folder_pairs(directory, spatial_axes, channels, normalization, exclude=()) -> list[Sample]:
+    """Pairs from ``directory/images/NAME.tif`` and ``directory/masks/NAME.tif`` (instance
+    labels) or ``directory/boundaries/NAME.tif`` (boundary maps: 1 = boundary, 0 = inside an
+    object; the objects are the connected insides). Files whose stem is in ``exclude`` are
+    left out (e.g. the test slices of a stack)."""
     directory = Path(directory)
-    image_dir, mask_dir = directory / "images", directory / "masks"
-    if not image_dir.is_dir() or not mask_dir.is_dir():
-        raise ValueError(f"{directory} must hold images/ and masks/ folders of TIFFs")
-    image_files = sorted(p for p in image_dir.iterdir() if p.suffix.lower() in (".tif", ".tiff"))
+    image_dir = directory / "images"
+    mask_dir, boundary_dir = directory / "masks", directory / "boundaries"
+    label_dir = mask_dir if mask_dir.is_dir() else boundary_dir
+    if not image_dir.is_dir() or not label_dir.is_dir():
+        raise ValueError(
+            f"{directory} must hold images/ and masks/ (or boundaries/) folders of TIFFs"
+        )
+    exclude = {str(name) for name in exclude}
+    image_files = sorted(
+        p
+        for p in image_dir.iterdir()
+        if p.suffix.lower() in (".tif", ".tiff") and p.stem not in exclude
+    )
     if not image_files:
-        raise ValueError(f"{image_dir} holds no TIFF files")
-    images, labels, names = [], [], []
+        raise ValueError(f"{image_dir} holds no TIFF files (after excluding {sorted(exclude)})")
+    images, labels, boundaries, names = [], [], [], []
     for path in image_files:
-        mask_path = mask_dir / path.name
-        if not mask_path.is_file():
-            raise ValueError(f"{path.name}: no matching labels file {mask_path}")
+        label_path = label_dir / path.name
+        if not label_path.is_file():
+            raise ValueError(f"{path.name}: no matching labels file {label_path}")
         images.append(read_image(path).data)
-        labels.append(read_image(mask_path).data)
+        data = np.asarray(read_image(label_path).data)
+        if label_dir is boundary_dir:
+            boundaries.append(data > 0)
+            data = ndimage.label(data == 0)[0]
+        labels.append(data)
         names.append(path.name)
-    return load_pairs(images, labels, spatial_axes, channels, normalization, names)
+    samples = load_pairs(images, labels, spatial_axes, channels, normalization, names)
+    for sample, boundary in zip(samples, boundaries):
+        sample.boundary = boundary
+    return samples
 
 
-def split_holdout(samples: list[Sample], fraction: float, seed: int = 0):
-    """(train, holdout): a seeded random ``fraction`` of the samples is held out for model
-    selection (at least one; with a single sample it serves as both)."""
+def split_holdout(samples: list[Sample], fraction: float, seed: int = 0, names=()):
+    """(train, holdout): the samples whose file stems are in ``names``, else a seeded random
+    ``fraction`` of them, are held out for model selection (at least one; with a single
+    sample it serves as both)."""
+    if names:
+        names = {str(n) for n in names}
+        held = [s for s in samples if Path(s.name).stem in names]
+        if len(held) != len(names):
+            found = {Path(s.name).stem for s in held}
+            raise ValueError(f"hold-out files not found: {', '.join(sorted(names - found))}")
+        return [s for s in samples if Path(s.name).stem not in names], held
     if len(samples) < 2:
         return samples, samples[:1]
     order = np.random.default_rng(seed).permutation(len(samples))
@@ -98,49 +127,67 @@ def medoid_map(labels: np.ndarray, rng: np.random.Generator, sample: int = 256) 
     return centres
 
 
-def augment(image: np.ndarray, labels: np.ndarray, rng: np.random.Generator):
-    """Random dihedral transform (z kept in 3D), intensity scale/shift/gamma and noise."""
+def augment(image: np.ndarray, labels: np.ndarray, rng: np.random.Generator, *others):
+    """Random dihedral transform (z kept in 3D), intensity scale/shift/gamma and noise.
+
+    ``others`` (arrays shaped like ``labels``) get the same geometric transform and are
+    returned after the labels.
+    """
     ndim = labels.ndim
     first = ndim - 2
+    maps = [labels, *others]
     if rng.random() < 0.5:
         image = np.swapaxes(image, first + 1, first + 2)
-        labels = np.swapaxes(labels, first, first + 1)
+        maps = [np.swapaxes(m, first, first + 1) for m in maps]
     for axis in range(ndim):
         if rng.random() < 0.5:
             image = np.flip(image, axis + 1)
-            labels = np.flip(labels, axis)
+            maps = [np.flip(m, axis) for m in maps]
     image = image * rng.uniform(0.7, 1.4) + rng.uniform(-0.15, 0.15)
     if rng.random() < 0.3:
         lo = image.min()
         image = lo + np.abs(image - lo) ** rng.uniform(0.7, 1.4)
     if rng.random() < 0.3:
         image = image + rng.normal(0, rng.uniform(0.005, 0.05), image.shape)
-    return np.ascontiguousarray(image, np.float32), np.ascontiguousarray(labels)
+    return (np.ascontiguousarray(image, np.float32), *(np.ascontiguousarray(m) for m in maps))
 
 
 class CropDataset:
-    """Random ``patch`` crops (half of them centred on an object), augmented, with medoids.
+    """Random ``patch`` crops (half of them centred on an object), augmented, with targets.
 
-    Index ``i`` is deterministic given ``seed`` so runs and workers are reproducible.
+    ``targets(labels, boundary, rng)`` makes the method's training targets from a crop's
+    instance labels (and boundary map, when the data have one); by default the labels and
+    their medoids (the embedding method). Index ``i`` is deterministic given ``seed`` so runs
+    and workers are reproducible.
     """
 
-    def __init__(self, samples: list[Sample], patch: tuple[int, ...], length: int, seed: int = 0):
+    def __init__(
+        self,
+        samples: list[Sample],
+        patch: tuple[int, ...],
+        length: int,
+        seed: int = 0,
+        targets=None,
+    ):
         self.samples = samples
         self.patch = patch
         self.length = length
         self.seed = seed
         self.epoch = 0
+        self.targets = targets or labels_and_medoids
 
     def __len__(self) -> int:
         return self.length
 
     def _crop(self, sample: Sample, rng: np.random.Generator):
         spatial = sample.labels.shape
-        image, labels = sample.image, sample.labels
+        image, labels, boundary = sample.image, sample.labels, sample.boundary
         pads = [max(0, p - s) for p, s in zip(self.patch, spatial)]
         if any(pads):  # pad small images: image by reflection, labels with background
             image = np.pad(image, [(0, 0)] + [(0, p) for p in pads], mode="reflect")
             labels = np.pad(labels, [(0, p) for p in pads])
+            if boundary is not None:
+                boundary = np.pad(boundary, [(0, p) for p in pads], mode="reflect")
             spatial = labels.shape
         if rng.random() < 0.5 and labels.any():
             foreground = np.flatnonzero(labels)
@@ -152,15 +199,23 @@ class CropDataset:
         else:
             starts = [int(rng.integers(0, s - p + 1)) for p, s in zip(self.patch, spatial)]
         box = tuple(slice(s, s + p) for s, p in zip(starts, self.patch))
-        return image[(slice(None), *box)], labels[box]
+        return image[(slice(None), *box)], labels[box], None if boundary is None else boundary[box]
 
     def __getitem__(self, index: int):
         rng = np.random.default_rng([self.seed, self.epoch, index])
         sample = self.samples[int(rng.integers(len(self.samples)))]
-        image, labels = self._crop(sample, rng)
-        image, labels = augment(image, labels, rng)
+        image, labels, boundary = self._crop(sample, rng)
+        if boundary is None:
+            image, labels = augment(image, labels, rng)
+        else:
+            image, labels, boundary = augment(image, labels, rng, boundary)
         labels, _, _ = _relabel(labels)
-        return image, labels.astype(np.int64), medoid_map(labels, rng)
+        return (image, *self.targets(labels, boundary, rng))
+
+
+def labels_and_medoids(labels, boundary, rng):
+    """The embedding method's targets: instance labels and a medoid map."""
+    return labels.astype(np.int64), medoid_map(labels, rng)
 
 
 def _relabel(labels: np.ndarray):

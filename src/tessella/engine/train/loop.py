@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import metrics
 from ..methods import Prediction, get_method
 from ..registry import load_model, save_model
 from .data import CropDataset, load_folder_pairs, split_holdout
+from .methods import get_training
 
 __all__ = ["TrainConfig", "TrainProgress", "train_steps", "train"]
 
@@ -30,6 +30,12 @@ METHOD_CITATIONS = {
         "Lalit, Tomancak, Jug. EmbedSeg: Embedding-based instance segmentation for biomedical "
         "microscopy data. Medical Image Analysis 81 (2022); Neven et al. Instance segmentation "
         "by jointly optimizing spatial embeddings and clustering bandwidth. CVPR 2019."
+    ),
+    "boundary": (
+        "Wolny et al. Accurate and versatile 3D segmentation of plant tissues at cellular "
+        "resolution. eLife 9 (2020) (boundary U-Net + watershed + multicut, as in the C. elegans "
+        "germline 3D U-Net seed); Keuper et al. Efficient decomposition of image and mesh graphs "
+        "by lifted multicuts. ICCV 2015 (greedy additive edge contraction)."
     ),
 }
 
@@ -58,6 +64,8 @@ class TrainConfig:
     seed: int = 0
     max_val_images: int = 64
     val_fraction: float = 0.1
+    holdout: tuple[str, ...] = ()  # file stems held out for model selection
+    exclude: tuple[str, ...] = ()  # file stems never loaded (e.g. the test slices)
     data_citation: str = ""
     data_license: str = ""
     card_extra: dict = field(default_factory=dict)
@@ -69,8 +77,8 @@ class TrainProgress:
     epochs: int
     step: int
     loss: float
-    val_ap50: float | None = None
-    best_ap50: float | None = None
+    val_score: float | None = None  # the method's validation score (AP(0.5), V_rand...)
+    best_score: float | None = None
     message: str = ""
 
 
@@ -116,7 +124,7 @@ def _card(config: TrainConfig, ndim: int, in_channels: int, history: list[dict])
     }
 
 
-def _validate(network, samples, method, ndim, device, autocast) -> float:
+def _validate(network, samples, method, training, ndim, device, autocast) -> float:
     import torch
 
     network.eval()
@@ -136,7 +144,7 @@ def _validate(network, samples, method, ndim, device, autocast) -> float:
             )
             pairs.append((sample.labels, method.postprocess(prediction, method.Params())))
     network.train()
-    return float(metrics.average_precision_scores(pairs, (0.5,))["ap"][0.5])
+    return training.score(pairs)
 
 
 def train_steps(config: TrainConfig) -> Generator[TrainProgress, None, Path]:
@@ -144,10 +152,8 @@ def train_steps(config: TrainConfig) -> Generator[TrainProgress, None, Path]:
 
     from ..device import execution_plan
     from ..models import BranchedUNet
-    from .losses import embedding_loss
 
-    if config.method != "embedding":
-        raise ValueError(f"training for method {config.method!r} is not available yet")
+    training = get_training(config.method)
     method = get_method(config.method)
     torch.manual_seed(config.seed)
     plan = execution_plan(config.device)
@@ -157,11 +163,13 @@ def train_steps(config: TrainConfig) -> Generator[TrainProgress, None, Path]:
     ndim = config.ndim
     spatial = "ZYX" if ndim == 3 else "YX"
     normalization = {"low": 1.0, "high": 99.8}
-    samples = load_folder_pairs(config.data, spatial, 1, normalization)
+    samples = load_folder_pairs(config.data, spatial, 1, normalization, config.exclude)
     if config.val_data:
         val_samples = load_folder_pairs(config.val_data, spatial, 1, normalization)
     else:
-        samples, val_samples = split_holdout(samples, config.val_fraction, config.seed)
+        samples, val_samples = split_holdout(
+            samples, config.val_fraction, config.seed, config.holdout
+        )
     val_samples = val_samples[: config.max_val_images]
 
     if config.base:
@@ -170,11 +178,7 @@ def train_steps(config: TrainConfig) -> Generator[TrainProgress, None, Path]:
         card_base = base.card.raw
     else:
         network = BranchedUNet(ndim, 1, method.out_channels(ndim), config.features)
-        head = network.decoders[0].head
-        with torch.no_grad():  # offsets start at 0 and sigmas at 1, as EmbedSeg does
-            head.weight.zero_()
-            head.bias[:ndim] = 0.0
-            head.bias[ndim:] = 1.0
+        training.init_head(network, ndim)
         card_base = None
     network = network.to(device).train()
     optimizer = torch.optim.Adam(
@@ -210,8 +214,9 @@ def train_steps(config: TrainConfig) -> Generator[TrainProgress, None, Path]:
         (config.patch,) * ndim,
         config.steps_per_epoch * config.batch_size * config.accumulate,
         config.seed,
+        training.targets,
     )
-    spacing = (1 / 1024,) * ndim
+    score_key = f"val_{training.score_name}"
     started = time.monotonic()
     log = open(out / "train.log", "a")
     try:
@@ -226,13 +231,12 @@ def train_steps(config: TrainConfig) -> Generator[TrainProgress, None, Path]:
             )
             losses = []
             optimizer.zero_grad(set_to_none=True)
-            for i, (images, labels, centres) in enumerate(loader):
+            for i, (images, *targets) in enumerate(loader):
                 images = images.to(device, non_blocking=True)
-                labels = labels.to(device, non_blocking=True)
-                centres = centres.to(device, non_blocking=True)
+                targets = [t.to(device, non_blocking=True) for t in targets]
                 with autocast():
                     raw = network(images)
-                loss, _parts = embedding_loss(raw, labels, centres, spacing)
+                loss = training.loss(raw, targets, ndim)
                 (loss / config.accumulate).backward()
                 step = epoch * config.steps_per_epoch + (i + 1) // config.accumulate
                 if (i + 1) % config.accumulate == 0:
@@ -241,23 +245,23 @@ def train_steps(config: TrainConfig) -> Generator[TrainProgress, None, Path]:
                     optimizer.zero_grad(set_to_none=True)
                 losses.append(float(loss.detach()))
                 yield TrainProgress(epoch + 1, config.epochs, step, losses[-1], None, best)
-            val_ap = _validate(network, val_samples, method, ndim, device, autocast)
+            score = _validate(network, val_samples, method, training, ndim, device, autocast)
             elapsed = spent + time.monotonic() - started
             entry = {
                 "epoch": epoch + 1,
                 "loss": round(float(np.mean(losses)), 5),
-                "val_ap50": round(val_ap, 4),
+                score_key: round(score, 4),
                 "seconds": round(elapsed),
                 "lr": optimizer.param_groups[0]["lr"],
             }
             history.append(entry)
             print(json.dumps(entry), file=log, flush=True)
-            if val_ap > best:
-                best = val_ap
+            if score > best:
+                best = score
                 card = _card(config, ndim, 1, history)
                 if card_base:
                     card = {**card_base, **{k: card[k] for k in ("name", "training")}}
-                card["training"]["best_val_ap50"] = round(best, 4)
+                card["training"][f"best_{score_key}"] = round(best, 4)
                 save_model(out, network, card)
             torch.save(
                 {
@@ -280,7 +284,7 @@ def train_steps(config: TrainConfig) -> Generator[TrainProgress, None, Path]:
                     config.epochs,
                     (epoch + 1) * config.steps_per_epoch,
                     entry["loss"],
-                    val_ap,
+                    score,
                     best,
                     message,
                 )

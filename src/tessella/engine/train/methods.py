@@ -1,0 +1,141 @@
+"""What training needs from each method family: targets, loss, head start and validation score.
+
+The loop in :mod:`.loop` is method-agnostic; a :class:`MethodTraining` supplies the rest.
+Targets are computed per augmented crop (numpy, in the data-loader workers); the loss runs
+on the batch (torch).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+from .. import metrics
+from .data import labels_and_medoids
+
+__all__ = ["MethodTraining", "get_training", "boundary_weight_map"]
+
+
+@dataclass(frozen=True)
+class MethodTraining:
+    #: (instance labels, boundary map or None, rng) -> target arrays for the loss
+    targets: Callable[[np.ndarray, np.ndarray | None, np.random.Generator], tuple]
+    #: (raw network output, target tensors, ndim) -> scalar loss
+    loss: Callable
+    #: (network, ndim) -> None: set the output head's starting weights
+    init_head: Callable
+    #: name of the validation score in logs and cards ("ap50", "vrand")
+    score_name: str
+    #: [(true labels, predicted labels)] -> score, higher is better
+    score: Callable[[list], float]
+
+
+# --- embedding ------------------------------------------------------------------------------
+
+
+def _embedding_loss(raw, targets, ndim):
+    from .losses import embedding_loss
+
+    labels, centres = targets
+    return embedding_loss(raw, labels, centres, (1 / 1024,) * ndim)[0]
+
+
+def _embedding_head(network, ndim):
+    import torch
+
+    head = network.decoders[0].head
+    with torch.no_grad():  # offsets start at 0 and sigmas at 1, as EmbedSeg does
+        head.weight.zero_()
+        head.bias[:ndim] = 0.0
+        head.bias[ndim:] = 1.0
+
+
+def _ap50(pairs) -> float:
+    return float(metrics.average_precision_scores(pairs, (0.5,))["ap"][0.5])
+
+
+# --- boundary -------------------------------------------------------------------------------
+
+
+def boundary_weight_map(
+    labels: np.ndarray, boundary: np.ndarray, w0: float = 10.0, sigma: float = 5.0
+) -> np.ndarray:
+    """U-Net border weights: ``1 + w0 * exp(-(d1 + d2)^2 / (2 sigma^2))`` on boundary pixels.
+
+    ``d1``/``d2`` are the distances to the nearest and second-nearest object, computed in a
+    window of 3 sigma around each object (farther objects contribute a negligible weight).
+    """
+    reach = int(np.ceil(3 * sigma))
+    nearest = np.full(labels.shape, np.inf, np.float32)
+    second = np.full(labels.shape, np.inf, np.float32)
+    for index, box in enumerate(ndimage.find_objects(labels), start=1):
+        if box is None:
+            continue
+        grown = tuple(
+            slice(max(s.start - reach, 0), min(s.stop + reach, n))
+            for s, n in zip(box, labels.shape)
+        )
+        distance = ndimage.distance_transform_edt(labels[grown] != index).astype(np.float32)
+        near, sec = nearest[grown], second[grown]
+        closer = distance < near
+        sec[:] = np.where(closer, near, np.minimum(sec, distance))
+        near[:] = np.where(closer, distance, near)
+    weights = np.ones(labels.shape, np.float32)
+    edge = boundary.astype(bool) & np.isfinite(second)
+    weights[edge] += w0 * np.exp(-((nearest[edge] + second[edge]) ** 2) / (2 * sigma**2))
+    return weights
+
+
+def _boundary_targets(labels, boundary, rng):
+    from skimage.segmentation import find_boundaries
+
+    if boundary is None:  # instance labels: thick edges are the boundaries
+        edges = find_boundaries(labels, mode="thick")
+        foreground = (labels > 0) | edges
+    else:  # a boundary map (EM membranes): everything is tissue
+        edges = boundary > 0
+        foreground = np.ones(labels.shape, bool)
+    weights = boundary_weight_map(labels, edges)
+    return edges.astype(np.float32), foreground.astype(np.float32), weights
+
+
+def _boundary_loss(raw, targets, ndim):
+    """Weighted BCE + Dice on the boundary channel, BCE on the foreground channel."""
+    import torch.nn.functional as F
+
+    edges, foreground, weights = targets
+    raw = raw.float()
+    logit_b, logit_f = raw[:, 0], raw[:, 1]
+    bce = F.binary_cross_entropy_with_logits(logit_b, edges, weight=weights)
+    prob = logit_b.sigmoid()
+    dims = tuple(range(1, prob.dim()))
+    dice = 1 - (2 * (prob * edges).sum(dims) + 1) / (prob.sum(dims) + edges.sum(dims) + 1)
+    fg = F.binary_cross_entropy_with_logits(logit_f, foreground)
+    return bce + dice.mean() + 0.5 * fg
+
+
+def _no_head_change(network, ndim):
+    return None
+
+
+def _vrand(pairs) -> float:
+    return float(np.mean([metrics.rand_voi(truth, pred)["vrand"] for truth, pred in pairs]))
+
+
+_TRAINING = {
+    "embedding": MethodTraining(
+        labels_and_medoids, _embedding_loss, _embedding_head, "ap50", _ap50
+    ),
+    "boundary": MethodTraining(_boundary_targets, _boundary_loss, _no_head_change, "vrand", _vrand),
+}
+
+
+def get_training(method: str) -> MethodTraining:
+    if method not in _TRAINING:
+        raise ValueError(
+            f"training for method {method!r} is not available; trainable: {', '.join(_TRAINING)}"
+        )
+    return _TRAINING[method]
