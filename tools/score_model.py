@@ -1,10 +1,14 @@
-"""Score a model on a validation folder with our own commands and record it in its card.
+"""Score a model on a validation split with our own commands and record it in its card.
 
     python tools/score_model.py MODEL_DIR --images VAL/images --masks VAL/masks [--tta]
+    python tools/score_model.py MODEL_DIR --images ISBI/images --masks ISBI/boundaries \\
+        --names 16,17,18,19 --metric vrand --gt-boundaries --stack-spacing 50,4,4
 
-Runs ``tessella segment`` on every validation image, then ``tessella evaluate`` against the
-masks, and writes the scores, the two commands and the date into ``MODEL_DIR/card.json`` under
-"validation". The weights (and their sha256) are not touched.
+Runs ``tessella segment`` on every validation image (or only the files named by ``--names``),
+then ``tessella evaluate`` against the ground truth, and writes the scores, the commands and
+the date into ``MODEL_DIR/card.json`` under "validation". With ``--stack-spacing Z,Y,X`` the
+same images are also segmented as one anisotropic ZYX stack (2D prediction per slice, 3D
+post-processing) and each slice of the 3D result is scored. Weights are not touched.
 """
 
 from __future__ import annotations
@@ -15,43 +19,123 @@ import json
 import shlex
 import sys
 import tempfile
+import time
 from pathlib import Path
 
+import numpy as np
+import tifffile
+
 from tessella.cli import main as tessella
+from tessella.engine.io import list_images
 
 
-def run(args: list[str]) -> None:
+def run(args: list[str]) -> float:
     print("$ tessella " + shlex.join(args), flush=True)
+    started = time.perf_counter()
     code = tessella(args)
     if code:
         sys.exit(code)
+    return time.perf_counter() - started
 
 
-def score(model: Path, images: Path, masks: Path, tta: bool, dataset: str) -> dict:
+def _select(folder: Path, names: tuple[str, ...], into: Path) -> Path:
+    """``folder`` itself, or a folder of links to its files named ``names`` (no copies)."""
+    if not names:
+        return folder
+    into.mkdir()
+    for name in names:
+        [path] = [p for p in list_images(folder) if p.stem == name]
+        (into / path.name).symlink_to(path.resolve())
+    return into
+
+
+def _summary(scores: dict, metric: str) -> dict:
+    if metric == "vrand":
+        keys = ("vrand", "vrand_split", "vrand_merge", "voi", "voi_split", "voi_merge")
+        return {k: round(scores[k], 4) for k in keys}
+    return {
+        "ap50": round(scores["ap"]["0.5"], 4),
+        "avs": round(scores["avs"], 4),
+        "ap": {k: round(v, 4) for k, v in scores["ap"].items()},
+        "precision50": round(scores["precision"]["0.5"], 4),
+        "recall50": round(scores["recall"]["0.5"], 4),
+    }
+
+
+def score(model: Path, images: Path, masks: Path, args, tta: bool) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        predictions, scores_file = Path(tmp) / "pred", Path(tmp) / "scores.json"
+        tmp = Path(tmp)
+        images = _select(images, args.names, tmp / "images")
+        masks = _select(masks, args.names, tmp / "masks")
+        predictions, scores_file = tmp / "pred", tmp / "scores.json"
         segment = ["segment", str(images), "-o", str(predictions), "--model", str(model), "-q"]
         segment.append("--tta" if tta else "--no-tta")
-        run(segment)
+        seconds = run(segment)
         evaluate = ["evaluate", str(predictions), str(masks), "--json", str(scores_file)]
+        evaluate += ["--metric", args.metric] + (["--gt-boundaries"] if args.gt_boundaries else [])
         run(evaluate)
         scores = json.loads(scores_file.read_text())
+    shown = f"{args.images} (files {','.join(args.names)})" if args.names else str(args.images)
     return {
-        "dataset": dataset,
+        "dataset": args.dataset,
         "tta": tta,
         "n_images": scores["n_images"],
-        "scores": {
-            "ap50": round(scores["ap"]["0.5"], 4),
-            "avs": round(scores["avs"], 4),
-            "ap": {k: round(v, 4) for k, v in scores["ap"].items()},
-            "precision50": round(scores["precision"]["0.5"], 4),
-            "recall50": round(scores["recall"]["0.5"], 4),
-        },
+        "scores": _summary(scores, args.metric),
+        "segment_seconds": round(seconds, 1),
         "commands": [
-            "tessella " + shlex.join(segment).replace(str(predictions), "PRED"),
-            "tessella evaluate PRED " + str(masks),
+            "tessella "
+            + shlex.join(segment).replace(str(predictions), "PRED").replace(str(images), shown),
+            "tessella "
+            + shlex.join(evaluate[:1] + ["PRED", str(args.masks)] + evaluate[3:]).replace(
+                str(scores_file), "SCORES.json"
+            ),
         ],
         "date": datetime.date.today().isoformat(),
+    }
+
+
+def score_stack(model: Path, args) -> dict:
+    """Segment the chosen images as one ZYX stack with a voxel size; score every slice."""
+    from scipy import ndimage
+
+    from tessella.engine import metrics
+
+    spacing = [float(s) for s in args.stack_spacing.split(",")]
+    files = [p for p in list_images(args.images) if not args.names or p.stem in args.names]
+    stack = np.stack([tifffile.imread(p) for p in files])
+    with tempfile.TemporaryDirectory() as tmp:
+        source, out = Path(tmp) / "stack.tif", Path(tmp) / "labels.tif"
+        # an ImageJ stack in micrometres: the CLI reads the voxel size from it
+        tifffile.imwrite(
+            source,
+            stack,
+            imagej=True,
+            resolution=(1000 / spacing[2], 1000 / spacing[1]),
+            metadata={"axes": "ZYX", "spacing": spacing[0] / 1000, "unit": "micron"},
+        )
+        segment = ["segment", str(source), "-o", str(out), "--model", str(model), "-q"]
+        seconds = run(segment)
+        labels = tifffile.imread(out)
+    per_slice = []
+    for path, predicted in zip(files, labels):
+        truth = tifffile.imread(Path(args.masks) / path.name)
+        if args.gt_boundaries:
+            truth = ndimage.label(truth == 0)[0]
+        per_slice.append(metrics.rand_voi(truth, predicted))
+    # how many objects continue from one slice into the next (3D agglomeration at work)
+    shared = [
+        len(np.intersect1d(np.unique(a[a > 0]), np.unique(b[b > 0])))
+        for a, b in zip(labels[:-1], labels[1:])
+    ]
+    return {
+        "what": f"{len(files)} slices as one ZYX stack, voxel size {spacing} nm, "
+        "2D prediction per slice and 3D post-processing; each slice of the 3D result scored",
+        "vrand_per_slice": [round(v["vrand"], 4) for v in per_slice],
+        "vrand": round(float(np.mean([v["vrand"] for v in per_slice])), 4),
+        "voi": round(float(np.mean([v["voi"] for v in per_slice])), 4),
+        "objects": int(len(np.unique(labels[labels > 0]))),
+        "objects_continuing_into_next_slice": shared,
+        "segment_seconds": round(seconds, 1),
     }
 
 
@@ -60,14 +144,20 @@ def main() -> None:
     parser.add_argument("model", type=Path)
     parser.add_argument("--images", type=Path, required=True)
     parser.add_argument("--masks", type=Path, required=True)
+    parser.add_argument("--names", type=lambda t: tuple(t.split(",")), default=())
+    parser.add_argument("--metric", default="ap", choices=["ap", "vrand"])
+    parser.add_argument("--gt-boundaries", action="store_true")
+    parser.add_argument("--stack-spacing", help="Z,Y,X voxel size: also score as a 3D stack")
     parser.add_argument("--dataset", default="validation split")
     parser.add_argument("--tta", action="store_true", help="also score with TTA")
     args = parser.parse_args()
     card_path = args.model / "card.json"
     card = json.loads(card_path.read_text())
-    validation = score(args.model, args.images, args.masks, False, args.dataset)
+    validation = score(args.model, args.images, args.masks, args, False)
     if args.tta:
-        validation["with_tta"] = score(args.model, args.images, args.masks, True, args.dataset)
+        validation["with_tta"] = score(args.model, args.images, args.masks, args, True)
+    if args.stack_spacing:
+        validation["as_3d_stack"] = score_stack(args.model, args)
     card["validation"] = validation
     card_path.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n")
     print(json.dumps(validation, indent=2))

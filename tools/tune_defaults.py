@@ -1,11 +1,13 @@
 """Choose a model's default post-processing parameters on its training hold-out.
 
     python tools/tune_defaults.py MODEL_DIR --data TRAIN_DIR [--fraction 0.05 --seed 0]
+    python tools/tune_defaults.py MODEL_DIR --data ISBI_DIR --holdout 14,15 --exclude 16,17,18,19
 
-The hold-out is the same seeded split ``tessella train`` used for model selection (never the
-validation split the card reports). The network runs once per image; a grid of parameters is
-then scored with post-processing only, and the best (mean AP(0.5), then avS) is written to
-``card.json`` under ``defaults.params`` with a note of how it was chosen.
+The hold-out is the one ``tessella train`` used for model selection (the same seeded split, or
+the files named by ``--holdout``), never the validation split the card reports. The network
+runs once per image; a grid of parameters is then scored with post-processing only, and the
+best (by the method's training score: AP(0.5) then avS for embedding, V_rand for boundary) is
+written to ``card.json`` under ``defaults.params`` with a note of how it was chosen.
 """
 
 from __future__ import annotations
@@ -16,16 +18,37 @@ import json
 from pathlib import Path
 
 from tessella.engine import metrics
-from tessella.engine.methods.embedding import Params, postprocess
+from tessella.engine.methods import get_method
 from tessella.engine.pipeline import predict_steps, run_steps
 from tessella.engine.registry import load_model
 from tessella.engine.train.data import load_folder_pairs, split_holdout
 
-GRID = {
-    "seed_thresh": (0.6, 0.7, 0.8, 0.85, 0.9, 0.95),
-    "fg_thresh": (0.4, 0.5, 0.6),
-    "min_size": (10, 25, 36, 50),
+GRIDS = {
+    "embedding": {
+        "seed_thresh": (0.6, 0.7, 0.8, 0.85, 0.9, 0.95),
+        "fg_thresh": (0.4, 0.5, 0.6),
+        "min_size": (10, 25, 36, 50),
+    },
+    "boundary": {
+        "boundary_thresh": (0.3, 0.4, 0.5, 0.6),
+        "sigma_seeds": (1.0, 2.0, 3.0),
+        "beta": (0.3, 0.4, 0.5, 0.6, 0.7),
+    },
 }
+
+
+def _scores(method: str, pairs) -> tuple[float, float]:
+    """(primary, secondary) score of ``pairs``: higher is better."""
+    if method == "boundary":
+        values = [metrics.rand_voi(t, p) for t, p in pairs]
+        vrand = sum(v["vrand"] for v in values) / len(values)
+        return vrand, -sum(v["voi"] for v in values) / len(values)
+    scores = metrics.average_precision_scores(pairs)
+    return scores["ap"][0.5], scores["avs"]
+
+
+def _names(text: str | None) -> tuple[str, ...]:
+    return tuple(n.strip() for n in text.split(",") if n.strip()) if text else ()
 
 
 def main() -> None:
@@ -34,33 +57,47 @@ def main() -> None:
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--fraction", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--holdout", help="file stems of the hold-out (as given to train)")
+    parser.add_argument("--exclude", help="file stems never used (as given to train)")
     args = parser.parse_args()
     model = load_model(args.model)
-    samples = load_folder_pairs(args.data, "YX", 1, {"low": 1.0, "high": 99.8})
-    _, holdout = split_holdout(samples, args.fraction, args.seed)
+    method_name = model.card.method
+    method, grid = get_method(method_name), GRIDS[method_name]
+    normalization = {"low": 1.0, "high": 99.8}
+    samples = load_folder_pairs(args.data, "YX", 1, normalization, _names(args.exclude))
+    _, holdout = split_holdout(samples, args.fraction, args.seed, _names(args.holdout))
     predictions = []
     for sample in holdout:
         # the samples are already normalised; normalising again is the identity up to scale
         predictions.append(run_steps(predict_steps(sample.image[0], model, "YX"))[0])
+    base = method.Params(**model.card.defaults.get("params", {}))
     results = []
-    for values in itertools.product(*GRID.values()):
-        params = Params(**dict(zip(GRID, values)))
-        pairs = [(s.labels, postprocess(p, params)) for s, p in zip(holdout, predictions)]
-        scores = metrics.average_precision_scores(pairs)
-        results.append((scores["ap"][0.5], scores["avs"], dict(zip(GRID, values))))
+    for values in itertools.product(*grid.values()):
+        changes = dict(zip(grid, values))
+        params = method.Params(**{**base.__dict__, **changes})
+        pairs = [(s.labels, method.postprocess(p, params)) for s, p in zip(holdout, predictions)]
+        results.append((*_scores(method_name, pairs), changes))
     results.sort(key=lambda r: (r[0], r[1]), reverse=True)
-    ap50, avs, best = results[0]
-    default = next(r for r in results if r[2] == {k: getattr(Params(), k) for k in GRID})
+    primary, secondary, best = results[0]
+    method_defaults = {k: getattr(method.Params(), k) for k in grid}
+    default = next((r for r in results if r[2] == method_defaults), None)
+    names = ("vrand", "voi") if method_name == "boundary" else ("ap50", "avs")
     card_path = args.model / "card.json"
     card = json.loads(card_path.read_text())
-    card.setdefault("defaults", {})["params"] = best
+    card.setdefault("defaults", {})["params"] = {**card["defaults"].get("params", {}), **best}
+    which = (
+        f"files {args.holdout}" if args.holdout else f"fraction {args.fraction}, seed {args.seed}"
+    )
     card["defaults"]["params_tuning"] = {
-        "how": f"grid search over {GRID} on the {len(holdout)}-image training hold-out "
-        f"(fraction {args.fraction}, seed {args.seed}), maximising mean AP(0.5) then avS",
-        "holdout_ap50": round(ap50, 4),
-        "holdout_avs": round(avs, 4),
-        "holdout_ap50_with_method_defaults": round(default[0], 4),
+        "how": f"grid search over {grid} on the {len(holdout)}-image training hold-out "
+        f"({which}), maximising mean {names[0]} then {names[1]}",
+        f"holdout_{names[0]}": round(primary, 4),
+        f"holdout_{names[1]}": round(abs(secondary), 4),
     }
+    if default is not None:
+        card["defaults"]["params_tuning"][f"holdout_{names[0]}_with_method_defaults"] = round(
+            default[0], 4
+        )
     card_path.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n")
     print(json.dumps(card["defaults"], indent=2))
     print("top 5:", *[(round(a, 4), round(s, 4), p) for a, s, p in results[:5]], sep="\n")

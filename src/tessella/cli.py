@@ -96,6 +96,11 @@ def _build_parser() -> argparse.ArgumentParser:
         choices=["ap", "seg", "iou", "vrand"],
         help="metrics to report (repeatable; default ap)",
     )
+    evaluate.add_argument(
+        "--gt-boundaries",
+        action="store_true",
+        help="GT files are boundary maps (1 = membrane): objects are their connected insides",
+    )
     evaluate.add_argument("--json", metavar="FILE", help="also write the scores as JSON")
     evaluate.add_argument("-q", "--quiet", action="store_true")
 
@@ -348,7 +353,7 @@ def _cmd_segment(args) -> int:
     return 0
 
 
-def _label_pairs(pred: str, gt: str):
+def _label_pairs(pred: str, gt: str, gt_boundaries: bool = False):
     from .engine.io import list_images, read_image
 
     pred_path, gt_path = Path(pred), Path(gt)
@@ -365,6 +370,10 @@ def _label_pairs(pred: str, gt: str):
         pairs = [(gt_path, pred_path)]
     for gt_file, pred_file in pairs:
         truth, predicted = read_image(gt_file).data, read_image(pred_file).data
+        if gt_boundaries:  # EM membranes: the objects are the connected regions inside them
+            from scipy import ndimage
+
+            truth = ndimage.label(np.asarray(truth) == 0)[0]
         for path, array in ((gt_file, truth), (pred_file, predicted)):
             if array.dtype.kind not in "biu":
                 raise CliError(f"{path}: labels must be integers, got {array.dtype}")
@@ -376,11 +385,11 @@ def _label_pairs(pred: str, gt: str):
         yield gt_file.name, np.asarray(truth), np.asarray(predicted)
 
 
-def evaluate_paths(pred: str, gt: str, metrics_wanted=("ap",)) -> dict:
+def evaluate_paths(pred: str, gt: str, metrics_wanted=("ap",), gt_boundaries: bool = False) -> dict:
     """Scores of the label image(s) at ``pred`` against ``gt`` (files or folders)."""
     from .engine.evaluation import score_pairs
 
-    pairs = [(truth, predicted) for _name, truth, predicted in _label_pairs(pred, gt)]
+    pairs = [(t, p) for _name, t, p in _label_pairs(pred, gt, gt_boundaries)]
     return score_pairs(pairs, metrics_wanted)
 
 
@@ -388,7 +397,9 @@ def _cmd_evaluate(args) -> int:
 
     from .engine.io import write_json
 
-    scores = evaluate_paths(args.pred, args.gt, tuple(args.metric or ["ap"]))
+    scores = evaluate_paths(
+        args.pred, args.gt, tuple(args.metric or ["ap"]), gt_boundaries=args.gt_boundaries
+    )
     if args.json:
         write_json(args.json, scores)
     if not args.quiet:
@@ -398,7 +409,16 @@ def _cmd_evaluate(args) -> int:
             for key in ("ap", "precision", "recall", "f1"):
                 print(f"{key:<13}  " + "  ".join(f"{v:6.3f}" for v in scores[key].values()))
             print(f"avS (mean AP over 0.5..0.9): {scores['avs']:.4f}")
-        for key in ("seg", "foreground_iou", "vrand", "voi", "voi_split", "voi_merge"):
+        for key in (
+            "seg",
+            "foreground_iou",
+            "vrand",
+            "vrand_split",
+            "vrand_merge",
+            "voi",
+            "voi_split",
+            "voi_merge",
+        ):
             if key in scores:
                 print(f"{key}: {scores[key]:.4f}")
     return 0

@@ -96,3 +96,23 @@ def test_cli_trains_a_boundary_model_that_segments_a_stack(tmp_path, isbi):
     assert prediction.arrays["boundary"].shape == (1, *stack.shape)
     assert prediction.meta["spacing"] == (50.0, 4.0, 4.0)
     assert result.recipe()["spacing"] == [50.0, 4.0, 4.0]
+
+
+def test_evaluate_scores_cells_against_membrane_ground_truth(tmp_path, isbi, capsys):
+    import tifffile
+
+    membranes = tifffile.imread(isbi / "boundaries" / "16.tif")
+    cells = ndimage.label(membranes == 0)[0]
+    tifffile.imwrite(tmp_path / "perfect.tif", cells.astype(np.uint16))
+    merged = cells.copy()
+    merged[merged == 2] = 1  # one false merge
+    tifffile.imwrite(tmp_path / "merged.tif", merged.astype(np.uint16))
+    gt = str(isbi / "boundaries" / "16.tif")
+    scores = {}
+    for name in ("perfect", "merged"):
+        out = tmp_path / f"{name}.json"
+        args = ["evaluate", str(tmp_path / f"{name}.tif"), gt, "--gt-boundaries"]
+        assert main([*args, "--metric", "vrand", "--json", str(out), "-q"]) == 0
+        scores[name] = json.loads(out.read_text())
+    assert scores["perfect"]["vrand"] == 1.0 and scores["perfect"]["voi"] == 0.0
+    assert scores["merged"]["vrand"] < 1.0 and scores["merged"]["voi_merge"] > 0

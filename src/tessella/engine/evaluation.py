@@ -85,7 +85,7 @@ def score_pairs(pairs: Iterable, metrics_wanted: Iterable[str] = ("ap",)) -> dic
         scores["foreground_iou"] = metrics.foreground_iou(truth_all, pred_all)
     if "vrand" in wanted:
         values = [metrics.rand_voi(t, p) for t, p in pairs]
-        for key in ("vrand", "voi", "voi_split", "voi_merge"):
+        for key in ("vrand", "vrand_split", "vrand_merge", "voi", "voi_split", "voi_merge"):
             scores[key] = float(np.mean([v[key] for v in values]))
     return scores
 
