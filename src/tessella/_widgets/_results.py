@@ -12,6 +12,7 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from typing import TYPE_CHECKING
 
+import numpy as np
 from psygnal import Signal
 
 if TYPE_CHECKING:
@@ -20,7 +21,17 @@ if TYPE_CHECKING:
 
     from tessella.engine.pipeline import SegmentResult
 
-__all__ = ["MAX_RESULTS", "ResultCache", "results", "register", "get", "discard"]
+__all__ = [
+    "MAX_RESULTS",
+    "ResultCache",
+    "results",
+    "register",
+    "get",
+    "discard",
+    "network_map",
+    "confidence_map",
+    "height_map",
+]
 
 MAX_RESULTS = 4
 
@@ -84,3 +95,37 @@ results = ResultCache()
 register = results.register
 get = results.get
 discard = results.discard
+
+
+def network_map(result: SegmentResult, key: str, shape=None) -> np.ndarray | None:
+    """The single-channel network output ``key`` of ``result``, stacked over time like its
+    labels; None when the method has no such output (or its shape is not ``shape``)."""
+    maps = [p.arrays[key][0] for p in result.predictions if key in p.arrays]
+    if not maps or len(maps) != len(result.predictions):
+        return None
+    if any(p.arrays[key].shape[0] != 1 for p in result.predictions):
+        return None
+    stacked = maps[0] if maps[0].ndim == result.labels.ndim else np.stack(maps)
+    return stacked if shape is None or stacked.shape == tuple(shape) else None
+
+
+def confidence_map(result: SegmentResult, shape=None) -> np.ndarray | None:
+    """How sure the network is, per pixel: the seed map (embedding) or the foreground
+    probability (boundary, semantic)."""
+    for key in ("seed", "foreground"):
+        found = network_map(result, key, shape)
+        if found is not None:
+            return found
+    return None
+
+
+def height_map(result: SegmentResult, shape=None) -> np.ndarray | None:
+    """High inside objects and low between them, for a seeded watershed split: the seed map,
+    one minus the boundary probability, or the foreground probability."""
+    seed = network_map(result, "seed", shape)
+    if seed is not None:
+        return seed
+    boundary = network_map(result, "boundary", shape)
+    if boundary is not None:
+        return 1.0 - boundary
+    return network_map(result, "foreground", shape)

@@ -405,15 +405,13 @@ class CorrectWidget(QWidget):
         return done
 
     def _height_map(self, layer: Labels) -> np.ndarray | None:
-        """The cached network seed map behind ``layer`` (stacked over time), if any."""
+        """The cached network map behind ``layer`` that is high inside objects, if any."""
         result = _results.get(layer)
-        if result is None:
-            return None
-        seeds = [p.arrays["seed"][0] for p in result.predictions if "seed" in p.arrays]
-        if len(seeds) != len(result.predictions) or not seeds:
-            return None
-        height = seeds[0] if seeds[0].ndim == layer.ndim else np.stack(seeds)
-        return height if height.shape == layer.data.shape else None
+        return None if result is None else _results.height_map(result, layer.data.shape)
+
+    def _confidence_map(self, layer: Labels) -> np.ndarray | None:
+        result = _results.get(layer)
+        return None if result is None else _results.confidence_map(result, layer.data.shape)
 
     def split_watershed(self) -> bool:
         from tessella.engine.edit import split_seeds
@@ -466,7 +464,7 @@ class CorrectWidget(QWidget):
         key = (layer.unique_id, _digest(np.asarray(layer.data)))
         if key != self._suspects_key:
             self._suspects = suspicious_objects(
-                np.asarray(layer.data), self._height_map(layer), axes=_axes_of(layer)
+                np.asarray(layer.data), self._confidence_map(layer), axes=_axes_of(layer)
             )
             self._suspects_key = key
             self._suspect_index = -1

@@ -319,12 +319,6 @@ class ExportWidget(QWidget):
         return np.asarray(layer.data[0] if layer.multiscale else layer.data)
 
     def _confidence(self, layer: Labels, labels: np.ndarray) -> np.ndarray | None:
-        """The network's seed map behind ``layer`` (stacked over time), if Segment made it."""
+        """The network's confidence map behind ``layer`` (stacked over time), if any."""
         result = _results.get(layer)
-        if result is None:
-            return None
-        seeds = [p.arrays["seed"][0] for p in result.predictions if "seed" in p.arrays]
-        if not seeds or len(seeds) != len(result.predictions):
-            return None
-        seed = seeds[0] if seeds[0].ndim == labels.ndim else np.stack(seeds)
-        return seed if seed.shape == labels.shape else None
+        return None if result is None else _results.confidence_map(result, labels.shape)

@@ -150,7 +150,10 @@ class SegmentWidget(QWidget):
         self.tta_checkbox = QCheckBox("Test-time augmentation")
         self.tta_checkbox.setToolTip("Average over flips and rotations: better, 4-8x slower")
         self.outputs_checkbox = QCheckBox("Show network outputs")
-        self.outputs_checkbox.setToolTip("Also add the seed map as an image layer")
+        self.outputs_checkbox.setToolTip(
+            "Also add the network's maps (seed map, boundary or foreground probability) as "
+            "image layers"
+        )
         self.replace_edited_checkbox = QCheckBox("Replace edited results")
         self.replace_edited_checkbox.setToolTip(
             "Off: a result layer you painted or corrected is kept and a new layer is added"
@@ -372,13 +375,11 @@ class SegmentWidget(QWidget):
         metadata = {SOURCE_KEY: run.name, RECIPE_KEY: result.recipe()}
         labels_layer = self._place_output(run, "labels", result.labels, metadata)
         _results.register(labels_layer, result, self.viewer.layers)  # for the Tune widget
-        if run.show_outputs:
-            seeds = [p.arrays["seed"][0] for p in result.predictions if "seed" in p.arrays]
-            if seeds:
-                seed = seeds[0] if result.labels.ndim == seeds[0].ndim else np.stack(seeds)
-                self._place_output(run, "seed", seed, metadata)
-            else:
-                show_info(f"Model '{result.model.name}' has no seed map to show.")
+        if run.show_outputs:  # every single-channel map: seed, boundary, foreground...
+            for key in result.predictions[0].arrays:
+                output = _results.network_map(result, key, result.labels.shape)
+                if output is not None:
+                    self._place_output(run, key, output, metadata)
         self.progress_bar.setValue(self.progress_bar.maximum())
         objects = np.unique(result.labels[result.labels > 0]).size
         seconds = time.perf_counter() - run.started
