@@ -44,7 +44,9 @@ def boundary_model_dir(tmp_path_factory, data_dir):
 
 @pytest.fixture(scope="module")
 def em_stack(data_dir) -> np.ndarray:
-    return np.stack([tifffile.imread(data_dir / ISBI / "images" / f"{i:02d}.tif") for i in (16, 17)])
+    return np.stack(
+        [tifffile.imread(data_dir / ISBI / "images" / f"{i:02d}.tif") for i in (16, 17)]
+    )
 
 
 def test_segment_shows_the_boundary_map_and_tune_moves_beta(
