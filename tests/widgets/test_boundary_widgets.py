@@ -116,3 +116,36 @@ def test_correct_splits_by_the_inverted_boundary_map(
     np.testing.assert_allclose(height, 1 - result.predictions[0].arrays["boundary"][0])
     confidence = correct._confidence_map(layer)
     np.testing.assert_array_equal(confidence, result.predictions[0].arrays["foreground"][0])
+
+
+def test_tune_previews_the_slice_on_screen_then_applies_to_the_volume(
+    make_napari_viewer, boundary_model_dir, em_stack, qtbot
+):
+    from tessella.engine.pipeline import run_steps, segment_steps
+    from tests.widgets.test_tune_widget import place
+
+    result = run_steps(
+        segment_steps(em_stack, str(boundary_model_dir), "ZYX", spacing=(50.0, 4.0, 4.0))
+    )
+    viewer = make_napari_viewer()
+    layer = place(viewer, result, name="stack labels", scale=(50.0, 4.0, 4.0))
+    _dock, tune = viewer.window.add_plugin_dock_widget("tessella", "Tune")
+    tune.layer_combo.setCurrentIndex(tune.layer_combo.findData(layer.unique_id))
+    assert tune.apply_all_button.isVisible() or tune.apply_all_button.isEnabled()
+    viewer.dims.set_point(0, 50.0)  # slice 1 on screen
+    before = layer.data.copy()
+
+    change(qtbot, tune, boundary_thresh=0.3)
+
+    params = make_params(boundary.Params, result.params, boundary_thresh=0.3)
+    from tessella._widgets.tune import _z_slice
+
+    preview = boundary.postprocess(_z_slice(result.predictions[0], 1), params)
+    np.testing.assert_array_equal(layer.data[1], preview)  # the slice on screen, in 2D
+    np.testing.assert_array_equal(layer.data[0], before[0])  # the rest waits
+    assert "slice 1" in tune.status_label.text() and "Apply to all" in tune.status_label.text()
+
+    with qtbot.waitSignal(tune.update_finished, timeout=60_000):
+        tune.apply_all_button.click()
+    qtbot.waitUntil(lambda: not tune.busy, timeout=60_000)
+    np.testing.assert_array_equal(layer.data, boundary.postprocess(result.predictions[0], params))

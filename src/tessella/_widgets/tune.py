@@ -64,10 +64,36 @@ MAX_SLIDER_STEPS = 5000  # wider integer ranges get a spin box with growing step
 
 
 @report_runtime_errors
-def _postprocess_frames(method, predictions: list, params, frames: tuple[int, ...]) -> Generator:
-    """Yield ``(frame, labels)`` per frame; a quit worker stops at the next frame."""
+def _postprocess_frames(
+    method, predictions: list, params, frames: tuple[int, ...], plane: int | None = None
+) -> Generator:
+    """Yield ``(frame, labels)`` per frame; a quit worker stops at the next frame. With
+    ``plane``, only that Z slice of each frame's volume is post-processed (in 2D)."""
     for t in frames:
-        yield t, method.postprocess(predictions[t], params)
+        prediction = predictions[t] if plane is None else _z_slice(predictions[t], plane)
+        yield t, method.postprocess(prediction, params)
+
+
+def _z_slice(prediction, z: int):
+    """Slice ``z`` of a volume prediction as a 2D prediction."""
+    from tessella.engine.methods import Prediction
+
+    axis = prediction.spatial_axes.index("Z")
+    arrays = {k: v[(slice(None),) * (axis + 1) + (z,)] for k, v in prediction.arrays.items()}
+    meta = dict(prediction.meta)
+    if meta.get("spacing") is not None:
+        meta["spacing"] = tuple(s for i, s in enumerate(meta["spacing"]) if i != axis)
+    return Prediction(arrays, prediction.spatial_axes.replace("Z", ""), meta)
+
+
+def _slice_preview(method, result) -> bool:
+    """Whether a volume's current slice can be post-processed on its own first: 3D labels
+    without T from maps that are all scalar (a slice of 3D offset vectors is not a 2D one)."""
+    return (
+        "Z" in result.axes
+        and "T" not in result.axes
+        and all(kind == "scalar" for kind in method.OUTPUT_KINDS.values())
+    )
 
 
 def _decimals(spec: ParamSpec) -> int:
@@ -125,6 +151,7 @@ class _Request:
     params: Any
     frames: tuple[int, ...]
     apply_all: bool
+    plane: int | None = None  # the Z slice previewed in 2D, for a volume
     started: float = field(default_factory=time.perf_counter)
 
 
@@ -158,7 +185,9 @@ class TuneWidget(QWidget):
         self.reset_button = _button("Reset", "Back to the model's default parameters")
         self.save_button = _button("Save recipe…", "Model and parameters for segment --recipe")
         self.load_button = _button("Load recipe…", "Use the parameters of a recipe JSON")
-        self.apply_all_button = _button("Apply to all", "Post-process every frame like this one")
+        self.apply_all_button = _button(
+            "Apply to all", "Post-process every frame (or the whole volume) with these values"
+        )
         self.cancel_button = _button("Cancel", "Stop Apply to all after the current frame")
         self.progress_bar = QProgressBar()
         self.progress_bar.setFormat("%v / %m frames")
@@ -282,7 +311,9 @@ class TuneWidget(QWidget):
         result, method = self.result, self.method
         for control in (self.reset_button, self.save_button, self.load_button):
             control.setEnabled(result is not None)
-        several = result is not None and len(result.predictions) > 1  # frames
+        several = result is not None and (
+            len(result.predictions) > 1 or _slice_preview(method, result)
+        )  # frames, or a volume previewed slice by slice
         for control in (self.apply_all_button, self.cancel_button, self.progress_bar):
             control.setVisible(several)
         self.apply_all_button.setEnabled(several)
@@ -418,6 +449,12 @@ class TuneWidget(QWidget):
         position = layer.world_to_data(self.viewer.dims.point)[t_axis]
         return int(np.clip(round(position), 0, layer.data.shape[t_axis] - 1))
 
+    def _current_slice(self, layer: Labels, axes: str) -> int:
+        """The data index along Z of the slice on screen."""
+        z_axis = axes.index("Z")
+        position = layer.world_to_data(self.viewer.dims.point)[z_axis]
+        return int(np.clip(round(position), 0, layer.data.shape[z_axis] - 1))
+
     def _on_apply_all_clicked(self) -> None:
         self._start(apply_all=True)
 
@@ -442,13 +479,19 @@ class TuneWidget(QWidget):
         current = self._current_frame(layer, result.axes)
         n_frames = len(result.predictions)
         frames = tuple(range(n_frames)) if apply_all else (current or 0,)
-        request = _Request(layer.unique_id, result.axes, n_frames, self.params, frames, apply_all)
+        plane = None
+        if not apply_all and _slice_preview(self.method, result):
+            plane = self._current_slice(layer, result.axes)
+        request = _Request(
+            layer.unique_id, result.axes, n_frames, self.params, frames, apply_all, plane
+        )
         worker = create_worker(
             _postprocess_frames,
             self.method,
             result.predictions,
             request.params,
             frames,
+            plane,
             _worker_class=GeneratorWorker,
             _ignore_errors=True,
             _start_thread=False,
@@ -472,7 +515,12 @@ class TuneWidget(QWidget):
         layer = self._find_layer(request.layer_id)
         if layer is None:
             return
-        if "T" in request.axes:
+        if request.plane is not None:  # a preview of one slice of the volume
+            index = [slice(None)] * layer.ndim
+            index[request.axes.index("Z")] = request.plane
+            layer.data[tuple(index)] = labels
+            layer.refresh()
+        elif "T" in request.axes:
             index = [slice(None)] * layer.ndim
             index[request.axes.index("T")] = t
             layer.data[tuple(index)] = labels
@@ -490,13 +538,18 @@ class TuneWidget(QWidget):
         stale = self._stale.setdefault(request.layer_id, set())
         if not request.apply_all:
             stale.update(range(request.n_frames))
-        stale.discard(t)
+        if request.plane is None:
+            stale.discard(t)
         done = request.frames.index(t) + 1
         self.progress_bar.setValue(done)
         what = f" frame {t}" if request.n_frames > 1 else ""
+        if request.plane is not None:
+            what = f" slice {request.plane}"
         if request.apply_all:
             what = f" {done} of {request.n_frames} frames"
         hint = "" if request.apply_all or not stale else f"; {len(stale)} more: Apply to all"
+        if request.plane is not None:
+            hint = " (a 2D preview); Apply to all for the volume"
         ms = (time.perf_counter() - request.started) * 1000
         self.status_label.setText(f"'{layer.name}'{what}: updated in {ms:.0f} ms{hint}")
 
