@@ -242,3 +242,31 @@ def test_worker_failure_is_reported(evaluate_widget, qtbot, monkeypatch, shown_e
     [message] = shown_errors
     assert "out of memory" in message and "'prediction'" in message
     assert widget.last_scores is None and widget.evaluate_button.isEnabled()
+
+
+def test_time_lapse_is_scored_frame_by_frame_like_a_folder(
+    make_napari_viewer, nuclei_pair, tmp_path
+):
+    truth, expected = nuclei_pair
+    frames_true = [truth[:256, :256], truth[256:512, 256:512]]
+    frames_pred = [expected.prediction[:256, :256], expected.prediction[256:512, 256:512]]
+    # untracked per-frame labels reuse IDs: as one volume the frames would be one object each
+    frames_pred[1] = np.where(frames_pred[1] > 0, frames_pred[1] % 50 + 1, 0)
+    viewer = make_napari_viewer()
+    viewer.add_labels(np.stack(frames_true), name="gt", metadata={"axes": "TYX"})
+    recipe = {"tessella_recipe": {"axes": "TYX"}}
+    viewer.add_labels(np.stack(frames_pred), name="pred", metadata=recipe)
+    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Evaluate")
+    widget.errors_checkbox.setChecked(True)
+    widget.evaluate_button.click()
+
+    folder_pred, folder_gt = tmp_path / "pred", tmp_path / "gt"
+    folder_pred.mkdir(), folder_gt.mkdir()
+    for t, (p, g) in enumerate(zip(frames_pred, frames_true)):
+        tifffile.imwrite(folder_pred / f"{t}.tif", p, photometric="minisblack")
+        tifffile.imwrite(folder_gt / f"{t}.tif", g, photometric="minisblack")
+    assert widget.last_scores == evaluate_paths(str(folder_pred), str(folder_gt))
+    [layer] = error_layers(viewer)
+    assert layer.data.shape == (2, 256, 256)
+    n_true = sum(len(np.unique(f[f > 0])) for f in frames_true)
+    assert widget.last_evaluation.n_true == n_true

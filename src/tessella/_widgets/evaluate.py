@@ -40,6 +40,7 @@ from tessella.engine import evaluation
 
 from ._layers import fill_layer_combo, find_layer
 from ._workers import WorkerFailed
+from .segment import RECIPE_KEY
 
 if TYPE_CHECKING:
     import napari.viewer
@@ -73,10 +74,21 @@ def _looks_like_truth(name: str) -> bool:
     return any(word.startswith(_TRUTH_WORDS) for word in words)
 
 
-def _evaluate(labels_true, labels_pred, threshold: float) -> Evaluation:
+def _frame_axis(*layers: Labels) -> int | None:
+    """The T axis of time-lapse labels (from Segment's recipe or the reader's axes), if any."""
+    for layer in layers:
+        axes = layer.metadata.get("axes") or layer.metadata.get(RECIPE_KEY, {}).get("axes")
+        if isinstance(axes, str):
+            axes = axes.upper().replace("C", "")
+            if len(axes) == layer.ndim and "T" in axes:
+                return axes.index("T")
+    return None
+
+
+def _evaluate(labels_true, labels_pred, threshold: float, frame_axis=None) -> Evaluation:
     try:
         return evaluation.evaluate_labels(
-            np.asarray(labels_true), np.asarray(labels_pred), threshold
+            np.asarray(labels_true), np.asarray(labels_pred), threshold, frame_axis
         )
     except RuntimeError as exc:  # superqt drops RuntimeErrors silently (see _workers)
         raise WorkerFailed(str(exc)) from exc
@@ -346,9 +358,10 @@ class EvaluateWidget(QWidget):
             time.perf_counter(),
         )
         self._set_running(True)
+        frame_axis = _frame_axis(pred, truth)
         if np.prod(pred_data.shape) <= SYNC_MAX_PIXELS:
             try:
-                result = _evaluate(truth_data, pred_data, self._run.threshold)
+                result = _evaluate(truth_data, pred_data, self._run.threshold, frame_axis)
             except (ValueError, TypeError, MemoryError, WorkerFailed) as exc:
                 self._on_errored(exc)
             else:
@@ -361,6 +374,7 @@ class EvaluateWidget(QWidget):
             truth_data,
             pred_data,
             self._run.threshold,
+            frame_axis,
             _worker_class=FunctionWorker,
             _ignore_errors=True,
             _start_thread=False,

@@ -173,8 +173,13 @@ class Evaluation:
     errors: np.ndarray
 
 
-def evaluate_labels(labels_true, labels_pred, threshold: float = 0.5) -> Evaluation:
+def evaluate_labels(
+    labels_true, labels_pred, threshold: float = 0.5, frame_axis: int | None = None
+) -> Evaluation:
     """Score ``labels_pred`` against ``labels_true``, with counts and errors at ``threshold``.
+
+    With ``frame_axis`` (the T axis of a time-lapse) every frame is an image of its own, as
+    ``tessella evaluate`` scores a folder: AP is averaged over frames and counts are summed.
 
     Examples
     --------
@@ -185,17 +190,28 @@ def evaluate_labels(labels_true, labels_pred, threshold: float = 0.5) -> Evaluat
     (1, 1, 1, 0.3333333333333333)
     """
     truth, predicted = np.asarray(labels_true), np.asarray(labels_pred)
-    scores = score_pairs([(truth, predicted)])  # checks shapes and dtypes
-    iou, true_ids, pred_ids = metrics.iou_matrix(truth, predicted)
-    rows, cols = metrics.match_indices(iou, threshold)
-    tp = int(rows.size)
+    if frame_axis is None:
+        truth_frames, pred_frames = [truth], [predicted]
+    else:
+        truth_frames = list(np.moveaxis(truth, frame_axis, 0))
+        pred_frames = list(np.moveaxis(predicted, frame_axis, 0))
+    scores = score_pairs(list(zip(truth_frames, pred_frames)))  # checks shapes and dtypes
+    counts = np.zeros(3, np.int64)  # true, predicted, matched objects
+    errors = []
+    for t_frame, p_frame in zip(truth_frames, pred_frames):
+        iou, true_ids, pred_ids = metrics.iou_matrix(t_frame, p_frame)
+        rows, cols = metrics.match_indices(iou, threshold)
+        counts += (true_ids.size, pred_ids.size, rows.size)
+        errors.append(_error_map(t_frame, p_frame, true_ids, pred_ids, rows, cols))
+    n_true, n_pred, tp = (int(c) for c in counts)
+    error_map = errors[0] if frame_axis is None else np.moveaxis(np.stack(errors), 0, frame_axis)
     return Evaluation(
         scores=scores,
         threshold=float(threshold),
-        n_true=int(true_ids.size),
-        n_pred=int(pred_ids.size),
+        n_true=n_true,
+        n_pred=n_pred,
         tp=tp,
-        fp=int(pred_ids.size) - tp,
-        fn=int(true_ids.size) - tp,
-        errors=_error_map(truth, predicted, true_ids, pred_ids, rows, cols),
+        fp=n_pred - tp,
+        fn=n_true - tp,
+        errors=error_map,
     )
