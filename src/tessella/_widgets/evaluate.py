@@ -18,8 +18,7 @@ import numpy as np
 from napari.layers import Labels
 from napari.qt.threading import create_worker
 from napari.utils.notifications import show_error, show_info
-from qtpy.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from qtpy.QtGui import QColor, QPainter, QPainterPath, QPalette, QPen
+from qtpy.QtCore import Qt, Signal
 from qtpy.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -39,6 +38,7 @@ from superqt.utils import FunctionWorker
 from tessella.engine import evaluation
 
 from ._layers import fill_layer_combo, find_layer
+from ._plot import LinePlot
 from ._workers import WorkerFailed
 from .segment import RECIPE_KEY
 
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 
     from tessella.engine.evaluation import Evaluation
 
-__all__ = ["APPlot", "ERRORS_KEY", "EvaluateWidget", "SYNC_MAX_PIXELS"]
+__all__ = ["ERRORS_KEY", "EvaluateWidget", "SYNC_MAX_PIXELS"]
 
 #: pairs with more pixels than this are scored in a thread worker
 SYNC_MAX_PIXELS = 2048 * 2048
@@ -105,92 +105,6 @@ class _Run:
     scale: tuple
     translate: tuple
     started: float
-
-
-class APPlot(QWidget):
-    """AP against IoU threshold on fixed axes (IoU 0.5 to 1, AP 0 to 1): points and a line."""
-
-    X_RANGE = (0.5, 1.0)
-    LINE_COLOR = QColor("#f5a623")
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.points: list[tuple[float, float]] = []
-        self.setMinimumSize(240, 170)
-
-    def sizeHint(self) -> QSize:
-        return QSize(320, 200)
-
-    def set_points(self, points) -> None:
-        """Plot ``(threshold, ap)`` pairs; an empty list leaves the axes only."""
-        self.points = [(float(x), float(y)) for x, y in points]
-        self.update()
-
-    def paintEvent(self, event) -> None:
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        metrics = painter.fontMetrics()
-        text = self.palette().color(QPalette.ColorRole.WindowText)
-        line_height = metrics.height()
-        left = line_height + metrics.horizontalAdvance("0.5") + 10
-        top = line_height // 2 + 4
-        area = QRectF(
-            left, top, self.width() - left - 14, self.height() - top - 2 * line_height - 8
-        )
-        x0, x1 = self.X_RANGE
-
-        def to_screen(x: float, y: float) -> QPointF:
-            return QPointF(
-                area.left() + (x - x0) / (x1 - x0) * area.width(),
-                area.bottom() - y * area.height(),
-            )
-
-        faint = QColor(text)
-        faint.setAlpha(60)
-        for y in (0.25, 0.5, 0.75, 1.0):
-            painter.setPen(QPen(faint, 1, Qt.PenStyle.DashLine))
-            painter.drawLine(to_screen(x0, y), to_screen(x1, y))
-        painter.setPen(QPen(text, 1))
-        painter.drawLine(area.bottomLeft(), area.bottomRight())
-        painter.drawLine(area.bottomLeft(), area.topLeft())
-        for y in (0.0, 0.5, 1.0):
-            point = to_screen(x0, y)
-            label = f"{y:g}"
-            painter.drawLine(point, point - QPointF(4, 0))
-            painter.drawText(
-                QPointF(point.x() - 7 - metrics.horizontalAdvance(label), point.y() + 4), label
-            )
-        for tick in range(6):
-            point = to_screen(x0 + tick * (x1 - x0) / 5, 0.0)
-            label = f"{x0 + tick * (x1 - x0) / 5:.1f}"
-            painter.drawLine(point, point + QPointF(0, 4))
-            painter.drawText(
-                QPointF(
-                    point.x() - metrics.horizontalAdvance(label) / 2, point.y() + line_height + 2
-                ),
-                label,
-            )
-        title = "IoU threshold"
-        painter.drawText(
-            QPointF(area.center().x() - metrics.horizontalAdvance(title) / 2, self.height() - 4),
-            title,
-        )
-        painter.save()
-        painter.translate(line_height - 2, area.center().y() + metrics.horizontalAdvance("AP") / 2)
-        painter.rotate(-90)
-        painter.drawText(QPointF(0, 0), "AP")
-        painter.restore()
-        if self.points:
-            screen = [to_screen(x, y) for x, y in self.points]
-            path = QPainterPath(screen[0])
-            for point in screen[1:]:
-                path.lineTo(point)
-            painter.setPen(QPen(self.LINE_COLOR, 2))
-            painter.drawPath(path)
-            painter.setBrush(self.LINE_COLOR)
-            for point in screen:
-                painter.drawEllipse(point, 3.5, 3.5)
-        painter.end()
 
 
 def _read_only_table(rows: int, columns: int) -> QTableWidget:
@@ -260,7 +174,7 @@ class EvaluateWidget(QWidget):
         self.counts_table.setHorizontalHeaderLabels(list(COUNT_COLUMNS))
         self.counts_table.verticalHeader().hide()
         self.counts_label = QLabel()
-        self.plot = APPlot()
+        self.plot = LinePlot("IoU threshold", "AP", x_range=(0.5, 1.0), y_range=(0.0, 1.0))
 
         form = QFormLayout()
         form.addRow("Prediction", self.pred_combo)
@@ -405,7 +319,7 @@ class EvaluateWidget(QWidget):
         for column, count in enumerate(counts):
             _set_cell(self.counts_table, 0, column, str(count))
         self._set_counts_caption(run.threshold)
-        self.plot.set_points((float(key), value) for key, value in scores["ap"].items())
+        self.plot.set_series("AP", ((float(key), value) for key, value in scores["ap"].items()))
         if self.errors_checkbox.isChecked():
             self._place_errors()
         self.status_label.setText(

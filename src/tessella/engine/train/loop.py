@@ -68,6 +68,7 @@ class TrainConfig:
     exclude: tuple[str, ...] = ()  # file stems never loaded (e.g. the test slices)
     data_citation: str = ""
     data_license: str = ""
+    command: str | None = None  # what the card records as the command (default: this CLI call)
     card_extra: dict = field(default_factory=dict)
 
 
@@ -116,7 +117,8 @@ def _card(config: TrainConfig, ndim: int, in_channels: int, history: list[dict])
             "data_citation": config.data_citation,
             "data_license": config.data_license,
             "val_data": config.val_data,
-            "command": "tessella " + shlex.join(sys.argv[1:]) if sys.argv else "",
+            "command": config.command
+            or ("tessella " + shlex.join(sys.argv[1:]) if sys.argv else ""),
             "config": {k: v for k, v in asdict(config).items() if k != "card_extra"},
             "log_summary": history[-5:],
         },
@@ -147,7 +149,15 @@ def _validate(network, samples, method, training, ndim, device, autocast) -> flo
     return training.score(pairs)
 
 
-def train_steps(config: TrainConfig) -> Generator[TrainProgress, None, Path]:
+def train_steps(
+    config: TrainConfig, samples: list | None = None, val_samples: list | None = None
+) -> Generator[TrainProgress, None, Path]:
+    """Train as ``config`` says, yielding progress per step and per epoch; returns ``out``.
+
+    ``samples`` (and ``val_samples``), lists of :class:`~.data.Sample`, replace the folders
+    of ``config.data`` (``config.val_data``): the napari Train widget passes layers this way.
+    Closing the generator (cancel) keeps the best model written so far.
+    """
     import torch
 
     from ..device import execution_plan
@@ -163,13 +173,16 @@ def train_steps(config: TrainConfig) -> Generator[TrainProgress, None, Path]:
     ndim = config.ndim
     spatial = "ZYX" if ndim == 3 else "YX"
     normalization = {"low": 1.0, "high": 99.8}
-    samples = load_folder_pairs(config.data, spatial, 1, normalization, config.exclude)
-    if config.val_data:
+    if samples is None:
+        samples = load_folder_pairs(config.data, spatial, 1, normalization, config.exclude)
+    if val_samples is None and config.val_data:
         val_samples = load_folder_pairs(config.val_data, spatial, 1, normalization)
-    else:
+    elif val_samples is None:
         samples, val_samples = split_holdout(
             samples, config.val_fraction, config.seed, config.holdout
         )
+    if not samples or not val_samples:
+        raise ValueError("training needs at least one image with labels")
     val_samples = val_samples[: config.max_val_images]
 
     if config.base:
