@@ -313,3 +313,19 @@ def test_run_again_keeps_a_result_the_user_edited(segment_widget, nuclei_image, 
     assert len(viewer.layers) == layers_before
     assert not (second.data == 998).any()  # replaced in place
     assert np.array_equal(ours.data, edited)
+
+
+def test_default_tile_shrinks_when_free_memory_is_short(segment_widget, monkeypatch):
+    from tessella.engine import device
+
+    _viewer, widget = segment_widget
+    card = widget._cards[widget.model_combo.currentData()]
+    largest = int(card.defaults.get("tile", 1024))
+    monkeypatch.setattr(device, "free_memory", lambda device="auto": 64 * 2**30)
+    widget._on_model_changed(widget.model_combo.currentIndex())
+    assert widget.tile_spin.value() == largest
+    monkeypatch.setattr(device, "free_memory", lambda device="auto": 64 * 2**20)
+    widget.device_combo.setCurrentText("cpu")  # choosing a device re-derives the tile
+    widget._on_model_changed(widget.model_combo.currentIndex())
+    assert 32 <= widget.tile_spin.value() < largest
+    assert widget.tile_spin.value() % 32 == 0

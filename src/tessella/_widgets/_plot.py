@@ -76,7 +76,8 @@ class LinePlot(QWidget):
             if not values:
                 return (0.0, 1.0)
             low, high = min(values), max(values)
-            return (low, high) if high > low else (low - 0.5, high + 0.5)
+            pad = 0.08 * (high - low) if high > low else 0.5
+            return (low - pad, high + pad)
 
         return fit(xs, self.x_range), fit(ys, self.y_range)
 

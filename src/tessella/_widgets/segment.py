@@ -37,6 +37,7 @@ from superqt.utils import GeneratorWorker
 
 from . import _results
 from ._layers import fill_layer_combo, find_layer
+from ._models import listen as listen_for_models
 from ._workers import report_runtime_errors
 
 if TYPE_CHECKING:
@@ -146,7 +147,10 @@ class SegmentWidget(QWidget):
         self.tile_spin.setRange(32, 8192)
         self.tile_spin.setSingleStep(32)
         self.tile_spin.setSuffix(" px")
-        self.tile_spin.setToolTip("Edge of the windows the network sees; smaller uses less memory")
+        self.tile_spin.setToolTip(
+            "Edge of the windows the network sees; smaller uses less memory. The default is "
+            "the model's, reduced when the device's free memory is short"
+        )
         self.tta_checkbox = QCheckBox("Test-time augmentation")
         self.tta_checkbox.setToolTip("Average over flips and rotations: better, 4-8x slower")
         self.outputs_checkbox = QCheckBox("Show network outputs")
@@ -191,6 +195,7 @@ class SegmentWidget(QWidget):
 
         self.layer_combo.currentIndexChanged.connect(self._on_layer_changed)
         self.model_combo.currentIndexChanged.connect(self._on_model_changed)
+        self.device_combo.currentIndexChanged.connect(self._on_model_changed)
         self.load_model_button.clicked.connect(self._on_load_model_clicked)
         self.run_button.clicked.connect(self._on_run_clicked)
         self.cancel_button.clicked.connect(self._on_cancel_clicked)
@@ -202,6 +207,7 @@ class SegmentWidget(QWidget):
 
         self._fill_models()
         self._refresh_layers()
+        listen_for_models(self, self._on_model_added)
 
     # --- layers -----------------------------------------------------------------------------
 
@@ -254,6 +260,17 @@ class SegmentWidget(QWidget):
             self.model_combo.count() - 1, f"{origin} model in {key}", Qt.ItemDataRole.ToolTipRole
         )
 
+    def _on_model_added(self, directory) -> None:
+        """A model trained in this session: list it, keeping the chosen one."""
+        from tessella.engine.registry import ModelError, read_card
+
+        key = str(Path(directory).resolve())
+        if key not in self._cards:
+            try:
+                self._add_model_item(read_card(Path(key)), Path(key), "user")
+            except ModelError:
+                return
+
     def add_model(self, directory: str | Path) -> bool:
         """Add the model in ``directory`` to the list and choose it; False if it is not one."""
         from tessella.engine.registry import ModelError, read_card
@@ -279,8 +296,19 @@ class SegmentWidget(QWidget):
     def _on_model_changed(self, index: int) -> None:
         card = self._cards.get(self.model_combo.currentData())
         if card is not None:
-            self.tile_spin.setValue(int(card.defaults.get("tile", 1024)))
+            self.tile_spin.setValue(self._default_tile(card))
             self.tta_checkbox.setChecked(bool(card.defaults.get("tta", False)))
+
+    def _default_tile(self, card: ModelCard) -> int:
+        """The card's tile size, smaller when free memory on the chosen device is short."""
+        from tessella.engine.device import suggest_tile
+
+        largest = int(card.defaults.get("tile", 1024))
+        features = card.raw.get("architecture", {}).get("args", {}).get("features")
+        if not features:
+            return largest
+        device = self.device_combo.currentText()
+        return suggest_tile(features, len(card.spatial_axes), largest, device)
 
     # --- running ----------------------------------------------------------------------------
 

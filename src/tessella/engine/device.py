@@ -7,9 +7,17 @@ fp32 for our U-Nets (see ``benchmarks/bench_precision.py``); on CUDA bf16 autoca
 from __future__ import annotations
 
 import contextlib
+import os
 from dataclasses import dataclass
 
-__all__ = ["DEVICE_CHOICES", "ExecutionPlan", "resolve_device", "execution_plan"]
+__all__ = [
+    "DEVICE_CHOICES",
+    "ExecutionPlan",
+    "resolve_device",
+    "execution_plan",
+    "free_memory",
+    "suggest_tile",
+]
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 
@@ -83,3 +91,36 @@ def execution_plan(device: str = "auto", precision: str = "auto") -> ExecutionPl
     if concrete == "cpu" and _cpu_has_bf16():
         return ExecutionPlan(concrete, "bfloat16", True)
     return ExecutionPlan(concrete, None, concrete == "cpu")
+
+
+def free_memory(device: str = "auto") -> int | None:
+    """Bytes free for inference on ``device`` (CUDA: the card's free memory; CPU: the
+    available RAM on Linux), or None when unknown."""
+    resolved = resolve_device(device)
+    if resolved.startswith("cuda"):
+        import torch
+
+        return int(torch.cuda.mem_get_info(torch.device(resolved))[0])
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def suggest_tile(
+    features, ndim: int, largest: int, device: str = "auto", tta: bool = False, step: int = 32
+) -> int:
+    """The tile edge to use: ``largest`` (the model card's), or smaller so one tile's
+    activations fit in a quarter of the free memory.
+
+    Level ``l`` of a U-Net holds ``features[l]`` float32 maps at ``1 / 2**(ndim*l)`` of the
+    pixels; the decoder's concatenations and the convolution buffers triple that; TTA batches
+    several views.
+    """
+    free = free_memory(device)
+    if free is None:
+        return largest
+    maps = sum(f / 2 ** (ndim * level) for level, f in enumerate(features))
+    bytes_per_pixel = 4 * 3 * maps * (4 if tta else 1)
+    edge = int((free / 4 / bytes_per_pixel) ** (1 / ndim))
+    return int(max(step, min(largest, edge // step * step)))
