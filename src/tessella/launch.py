@@ -1,9 +1,9 @@
 """``python -m tessella.launch`` (what ``make run`` runs): napari with the nuclei sample, the
-Segment widget docked above Tune, with Correct, Export and Evaluate in tabs beside Tune."""
+Segment widget docked above Tune, with Correct, Export, Evaluate and Train in tabs beside it."""
 
 from __future__ import annotations
 
-WIDGETS = ("Segment", "Correct", "Export", "Evaluate", "Tune")  # the last tab added is in front
+WIDGETS = ("Segment", "Correct", "Export", "Evaluate", "Train", "Tune")  # last tab in front
 
 
 def set_up(viewer) -> dict:

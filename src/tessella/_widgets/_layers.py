@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["fill_layer_combo", "find_layer"]
+__all__ = ["LayerWatcher", "fill_layer_combo", "find_layer"]
 
 
 def find_layer(viewer, layer_id):
@@ -28,3 +28,35 @@ def fill_layer_combo(combo, viewer, layers) -> bool:
     combo.setCurrentIndex(max(index, 0) if layers else -1)
     combo.blockSignals(False)
     return combo.currentData() != previous
+
+
+class LayerWatcher:
+    """Mixin for dock widgets: ``_refresh_layers()`` runs whenever layers are added, removed,
+    reordered or renamed (call ``_watch_layers()`` once ``self.viewer`` is set).
+
+    Connections are to bound methods, which napari holds weakly, so a closed widget is not
+    kept alive by the viewer. ``_layer_removed(layer)`` is a hook for per-layer state.
+    """
+
+    def _watch_layers(self) -> None:
+        layers = self.viewer.layers
+        layers.events.inserted.connect(self._on_layer_inserted)
+        layers.events.removed.connect(self._on_layer_removed)
+        layers.events.reordered.connect(self._refresh_layers)
+        for layer in layers:
+            layer.events.name.connect(self._refresh_layers)
+
+    def _on_layer_inserted(self, event) -> None:
+        event.value.events.name.connect(self._refresh_layers)
+        self._refresh_layers()
+
+    def _on_layer_removed(self, event) -> None:
+        event.value.events.name.disconnect(self._refresh_layers)
+        self._layer_removed(event.value)
+        self._refresh_layers()
+
+    def _layer_removed(self, layer) -> None:
+        """Forget what the widget kept about ``layer`` (nothing by default)."""
+
+    def _refresh_layers(self, event=None) -> None:
+        raise NotImplementedError

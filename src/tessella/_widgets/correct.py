@@ -31,7 +31,7 @@ from qtpy.QtWidgets import (
 )
 
 from . import _results
-from ._layers import fill_layer_combo, find_layer
+from ._layers import LayerWatcher, fill_layer_combo, find_layer
 
 if TYPE_CHECKING:
     import napari.viewer
@@ -73,7 +73,7 @@ def _axes_of(layer: Labels) -> str | None:
     return None
 
 
-class CorrectWidget(QWidget):
+class CorrectWidget(LayerWatcher, QWidget):
     """Correct a labels layer; every change is one undoable step of the layer's history."""
 
     #: emitted with the operation's description after each change that altered pixels
@@ -184,11 +184,7 @@ class CorrectWidget(QWidget):
         self.redo_button.clicked.connect(self.redo)
         self.next_button.clicked.connect(lambda: self.step_suspicious(+1))
         self.previous_button.clicked.connect(lambda: self.step_suspicious(-1))
-        self.viewer.layers.events.inserted.connect(self._on_layer_inserted)
-        self.viewer.layers.events.removed.connect(self._on_layer_removed)
-        self.viewer.layers.events.reordered.connect(self._refresh_layers)
-        for layer in self.viewer.layers:
-            layer.events.name.connect(self._refresh_layers)
+        self._watch_layers()
         self._refresh_layers()
 
     # --- layers -----------------------------------------------------------------------------
@@ -202,15 +198,9 @@ class CorrectWidget(QWidget):
         if fill_layer_combo(self.layer_combo, self.viewer, labels):
             self._on_layer_changed(self.layer_combo.currentIndex())
 
-    def _on_layer_inserted(self, event) -> None:
-        event.value.events.name.connect(self._refresh_layers)
-        self._refresh_layers()
-
-    def _on_layer_removed(self, event) -> None:
-        event.value.events.name.disconnect(self._refresh_layers)
-        if event.value is self._picking:
+    def _layer_removed(self, layer) -> None:
+        if layer is self._picking:
             self.pick_button.setChecked(False)
-        self._refresh_layers()
 
     def _on_layer_changed(self, index: int) -> None:
         self.pick_button.setChecked(False)

@@ -37,7 +37,7 @@ from superqt.utils import FunctionWorker
 
 from tessella.engine import evaluation
 
-from ._layers import fill_layer_combo, find_layer
+from ._layers import LayerWatcher, fill_layer_combo, find_layer
 from ._plot import LinePlot
 from ._workers import WorkerFailed
 from .segment import RECIPE_KEY
@@ -127,7 +127,7 @@ def _set_cell(table: QTableWidget, row: int, column: int, text: str) -> None:
     table.setItem(row, column, item)
 
 
-class EvaluateWidget(QWidget):
+class EvaluateWidget(LayerWatcher, QWidget):
     """Score a predicted labels layer against a ground-truth labels layer.
 
     The scores table holds AP, precision, recall and F1 at IoU 0.5 to 0.9 and avS (mean AP);
@@ -195,11 +195,7 @@ class EvaluateWidget(QWidget):
 
         self.evaluate_button.clicked.connect(self._on_evaluate_clicked)
         self.errors_checkbox.toggled.connect(self._on_show_errors_toggled)
-        self.viewer.layers.events.inserted.connect(self._on_layer_inserted)
-        self.viewer.layers.events.removed.connect(self._on_layer_removed)
-        self.viewer.layers.events.reordered.connect(self._refresh_layers)
-        for layer in self.viewer.layers:
-            layer.events.name.connect(self._refresh_layers)
+        self._watch_layers()
         self._refresh_layers()
 
     # --- layers -----------------------------------------------------------------------------
@@ -234,14 +230,6 @@ class EvaluateWidget(QWidget):
             others.sort(key=lambda other: not _looks_like_truth(other.name))
             if others:
                 self.truth_combo.setCurrentIndex(self.truth_combo.findData(others[0].unique_id))
-
-    def _on_layer_inserted(self, event) -> None:
-        event.value.events.name.connect(self._refresh_layers)
-        self._refresh_layers()
-
-    def _on_layer_removed(self, event) -> None:
-        event.value.events.name.disconnect(self._refresh_layers)
-        self._refresh_layers()
 
     # --- evaluating -------------------------------------------------------------------------
 

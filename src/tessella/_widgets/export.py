@@ -28,7 +28,7 @@ from qtpy.QtWidgets import (
 )
 
 from . import _results
-from ._layers import fill_layer_combo, find_layer
+from ._layers import LayerWatcher, fill_layer_combo, find_layer
 from .segment import RECIPE_KEY, SOURCE_KEY
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ class _Output:
     path: Path
 
 
-class ExportWidget(QWidget):
+class ExportWidget(LayerWatcher, QWidget):
     """Export a labels layer, its measurements and its recipe next to each other."""
 
     def __init__(self, napari_viewer: napari.viewer.Viewer, parent: QWidget | None = None):
@@ -119,11 +119,7 @@ class ExportWidget(QWidget):
         self.labels_combo.currentIndexChanged.connect(self._on_labels_changed)
         self.browse_button.clicked.connect(self._on_browse_clicked)
         self.export_button.clicked.connect(self._on_export_clicked)
-        self.viewer.layers.events.inserted.connect(self._on_layer_inserted)
-        self.viewer.layers.events.removed.connect(self._on_layer_removed)
-        self.viewer.layers.events.reordered.connect(self._refresh_layers)
-        for layer in self.viewer.layers:
-            layer.events.name.connect(self._refresh_layers)
+        self._watch_layers()
         self._refresh_layers()
 
     # --- layers -----------------------------------------------------------------------------
@@ -157,14 +153,6 @@ class ExportWidget(QWidget):
         index = self.image_combo.findData(previous) if previous is not None else 0
         self.image_combo.setCurrentIndex(max(index, 0))
         self.image_combo.blockSignals(False)
-
-    def _on_layer_inserted(self, event) -> None:
-        event.value.events.name.connect(self._refresh_layers)
-        self._refresh_layers()
-
-    def _on_layer_removed(self, event) -> None:
-        event.value.events.name.disconnect(self._refresh_layers)
-        self._refresh_layers()
 
     def _on_labels_changed(self, index: int) -> None:
         """Offer the image the labels were segmented from for the intensities."""

@@ -36,7 +36,7 @@ from qtpy.QtWidgets import (
 from superqt.utils import GeneratorWorker
 
 from . import _results
-from ._layers import fill_layer_combo, find_layer
+from ._layers import LayerWatcher, fill_layer_combo, find_layer
 from ._models import listen as listen_for_models
 from ._workers import report_runtime_errors
 
@@ -108,7 +108,7 @@ class _Run:
     started: float
 
 
-class SegmentWidget(QWidget):
+class SegmentWidget(LayerWatcher, QWidget):
     """Segment an image layer with an instance segmentation model.
 
     The result is a Labels layer named ``"<image> labels"`` with the image's scale and
@@ -199,11 +199,7 @@ class SegmentWidget(QWidget):
         self.load_model_button.clicked.connect(self._on_load_model_clicked)
         self.run_button.clicked.connect(self._on_run_clicked)
         self.cancel_button.clicked.connect(self._on_cancel_clicked)
-        self.viewer.layers.events.inserted.connect(self._on_layer_inserted)
-        self.viewer.layers.events.removed.connect(self._on_layer_removed)
-        self.viewer.layers.events.reordered.connect(self._refresh_layers)
-        for layer in self.viewer.layers:
-            layer.events.name.connect(self._refresh_layers)
+        self._watch_layers()
 
         self._fill_models()
         self._refresh_layers()
@@ -224,14 +220,6 @@ class SegmentWidget(QWidget):
         images = [layer for layer in self.viewer.layers if isinstance(layer, Image)]
         if fill_layer_combo(self.layer_combo, self.viewer, images):
             self._on_layer_changed(self.layer_combo.currentIndex())
-
-    def _on_layer_inserted(self, event) -> None:
-        event.value.events.name.connect(self._refresh_layers)
-        self._refresh_layers()
-
-    def _on_layer_removed(self, event) -> None:
-        event.value.events.name.disconnect(self._refresh_layers)
-        self._refresh_layers()
 
     def _on_layer_changed(self, index: int) -> None:
         layer = self.image_layer

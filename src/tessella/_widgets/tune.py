@@ -47,7 +47,7 @@ from superqt import QLabeledDoubleSlider, QLabeledSlider
 from superqt.utils import GeneratorWorker
 
 from . import _results
-from ._layers import fill_layer_combo, find_layer
+from ._layers import LayerWatcher, fill_layer_combo, find_layer
 from ._workers import report_runtime_errors
 from .segment import RECIPE_KEY
 
@@ -155,7 +155,7 @@ class _Request:
     started: float = field(default_factory=time.perf_counter)
 
 
-class TuneWidget(QWidget):
+class TuneWidget(LayerWatcher, QWidget):
     """Tune the post-processing parameters of a Segment result, live.
 
     ``controls[name]`` holds the control of each parameter of the result's method; setting
@@ -220,10 +220,7 @@ class TuneWidget(QWidget):
         self.apply_all_button.clicked.connect(self._on_apply_all_clicked)
         self.cancel_button.clicked.connect(self._on_cancel_clicked)
         self._timer.timeout.connect(self._on_quiet_period_over)
-        self.viewer.layers.events.inserted.connect(self._on_layer_inserted)
-        self.viewer.layers.events.removed.connect(self._on_layer_removed)
-        for layer in self.viewer.layers:
-            layer.events.name.connect(self._refresh_layers)
+        self._watch_layers()
         changed = _results.results.changed
         changed.connect(self._on_results_changed)
         # the cache outlives viewers: stop hearing from it once this widget is gone
@@ -279,15 +276,9 @@ class TuneWidget(QWidget):
         if fill_layer_combo(self.layer_combo, self.viewer, layers):
             self._on_layer_changed(self.layer_combo.currentIndex())
 
-    def _on_layer_inserted(self, event) -> None:
-        event.value.events.name.connect(self._refresh_layers)
-        self._refresh_layers()
-
-    def _on_layer_removed(self, event) -> None:
-        event.value.events.name.disconnect(self._refresh_layers)
-        self._params.pop(event.value.unique_id, None)
-        self._stale.pop(event.value.unique_id, None)
-        self._refresh_layers()
+    def _layer_removed(self, layer) -> None:
+        self._params.pop(layer.unique_id, None)
+        self._stale.pop(layer.unique_id, None)
 
     def _on_results_changed(self, layer_id) -> None:
         """Show a result Segment has just placed (a new result starts from its parameters)."""

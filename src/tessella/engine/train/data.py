@@ -1,14 +1,21 @@
-"""Training data: image/label pairs from folders, random crops, augmentation, medoid centres."""
+"""Training data: image/label pairs from folders, random crops, augmentation, medoid centres.
+
+A 2D model can train on volumes: :func:`load_folder_pairs` cuts every ZYX file into its
+slices, named ``FILE[z=NNN]`` (e.g. ``lucchi.tif[z=012]``). Files and slices are selected (to
+hold out or exclude) by :func:`selects`: ``STEM`` is a whole file (all its slices), ``STEM[z=N]``
+one slice and ``STEM[z=A:B]`` slices ``A`` to ``B - 1``.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from scipy import ndimage
 
-from ..axes import guess_axes, to_model_layout
+from ..axes import guess_axes, spatial_of, to_model_layout
 from ..io import read_image
 from ..normalize import percentile_normalize
 
@@ -17,6 +24,7 @@ __all__ = [
     "load_pairs",
     "load_folder_pairs",
     "split_holdout",
+    "selects",
     "CropDataset",
     "medoid_map",
     "augment",
@@ -55,11 +63,68 @@ def load_pairs(images, labels_list, spatial_axes, channels, normalization, names
     return samples
 
 
+_SLICE_NAME = re.compile(r"^(?P<file>.+)\[z=(?P<z>\d+)\]$")
+_SELECTOR = re.compile(r"^(?P<file>.+?)(?:\[z=(?P<start>\d+)(?::(?P<stop>\d+))?\])?$")
+
+
+def _file_stem(name: str) -> str:
+    """``name`` without a TIFF suffix (``a.tif`` and ``a`` name the same file)."""
+    path = Path(name)
+    return path.stem if path.suffix.lower() in (".tif", ".tiff") else name
+
+
+def _slice_of(sample_name: str) -> tuple[str, int | None]:
+    """(file stem, slice index or None) of a sample name such as ``a.tif[z=012]``."""
+    match = _SLICE_NAME.match(sample_name)
+    if match:
+        return _file_stem(match["file"]), int(match["z"])
+    return _file_stem(sample_name), None
+
+
+def selects(selector: str, sample_name: str) -> bool:
+    """Whether ``selector`` picks the sample ``sample_name``.
+
+    ``STEM`` (or ``STEM.tif``) picks a whole file, all slices of a volume included;
+    ``STEM[z=N]`` one slice of a volume and ``STEM[z=A:B]`` its slices ``A <= z < B``.
+
+    Examples
+    --------
+    >>> selects("lucchi", "lucchi.tif[z=004]"), selects("lucchi[z=0:4]", "lucchi.tif[z=004]")
+    (True, False)
+    >>> selects("lucchi.tif[z=4]", "lucchi.tif[z=004]"), selects("07", "07.tif")
+    (True, True)
+    """
+    match = _SELECTOR.match(str(selector).strip())
+    if match is None:
+        return False
+    stem, z = _slice_of(sample_name)
+    if _file_stem(match["file"]) != stem:
+        return False
+    if match["start"] is None:
+        return True
+    start = int(match["start"])
+    stop = int(match["stop"]) if match["stop"] is not None else start + 1
+    return z is not None and start <= z < stop
+
+
+def _whole_file(selector: str) -> bool:
+    match = _SELECTOR.match(str(selector).strip())
+    return match is not None and match["start"] is None
+
+
 def load_folder_pairs(directory, spatial_axes, channels, normalization, exclude=()) -> list[Sample]:
     """Pairs from ``directory/images/NAME.tif`` and ``directory/masks/NAME.tif`` (instance
-    labels) or ``directory/boundaries/NAME.tif`` (boundary maps: 1 = boundary, 0 = inside an
-    object; the objects are the connected insides). Files whose stem is in ``exclude`` are
-    left out (e.g. the test slices of a stack)."""
+    labels; binary masks are fine for the semantic method) or ``directory/boundaries/NAME.tif``
+    (boundary maps: 1 = boundary, 0 = inside an object; the objects are the connected insides).
+
+    For a 2D model (``spatial_axes`` ``"YX"``), a volume (a 3D array whose last axis is not
+    RGB, or 4D with RGB last, as :func:`~tessella.engine.axes.guess_axes` has it, unless the
+    file's metadata calls its first axis channels) becomes one sample per Z slice, named
+    ``NAME[z=NNN]``; its labels must be the matching ZYX volume. The files may be symbolic
+    links, e.g. ``images/lucchi.tif -> .../train/image.tif`` and ``masks/lucchi.tif ->
+    .../train/mito.tif``. Files and slices picked by a selector in ``exclude`` (see
+    :func:`selects`) are left out (e.g. the test slices of a stack).
+    """
     directory = Path(directory)
     image_dir = directory / "images"
     mask_dir, boundary_dir = directory / "masks", directory / "boundaries"
@@ -68,26 +133,47 @@ def load_folder_pairs(directory, spatial_axes, channels, normalization, exclude=
         raise ValueError(
             f"{directory} must hold images/ and masks/ (or boundaries/) folders of TIFFs"
         )
-    exclude = {str(name) for name in exclude}
+    exclude = [str(name) for name in exclude]
     image_files = sorted(
         p
         for p in image_dir.iterdir()
-        if p.suffix.lower() in (".tif", ".tiff") and p.stem not in exclude
+        if p.suffix.lower() in (".tif", ".tiff")
+        and not any(_whole_file(e) and selects(e, p.name) for e in exclude)
     )
     if not image_files:
         raise ValueError(f"{image_dir} holds no TIFF files (after excluding {sorted(exclude)})")
-    images, labels, boundaries, names = [], [], [], []
+    images, labels, names = [], [], []
     for path in image_files:
         label_path = label_dir / path.name
         if not label_path.is_file():
             raise ValueError(f"{path.name}: no matching labels file {label_path}")
-        images.append(read_image(path).data)
+        image = read_image(path)
+        array = np.asarray(image.data)
         data = np.asarray(read_image(label_path).data)
-        if label_dir is boundary_dir:
-            boundaries.append(data > 0)
-            data = ndimage.label(data == 0)[0]
-        labels.append(data)
-        names.append(path.name)
+        axes = guess_axes(array.shape) if array.ndim != len(spatial_axes) else spatial_axes
+        # a ZYX(C) volume for a 2D model, unless the file says the first axis is channels
+        if spatial_axes == "YX" and spatial_of(axes) == "ZYX" and image.axes[0] != "C":
+            if data.shape != array.shape[:3]:
+                raise ValueError(
+                    f"{path.name}: labels of shape {data.shape} do not match the volume's "
+                    f"spatial shape {array.shape[:3]}"
+                )
+            for z in range(array.shape[0]):
+                name = f"{path.name}[z={z:03d}]"
+                if not any(selects(e, name) for e in exclude):
+                    images.append(array[z])
+                    labels.append(data[z])
+                    names.append(name)
+        else:
+            images.append(array)
+            labels.append(data)
+            names.append(path.name)
+    if not names:
+        raise ValueError(f"{image_dir}: every slice is excluded ({sorted(exclude)})")
+    boundaries = []
+    if label_dir is boundary_dir:
+        boundaries = [data > 0 for data in labels]
+        labels = [ndimage.label(data == 0)[0] for data in labels]
     samples = load_pairs(images, labels, spatial_axes, channels, normalization, names)
     for sample, boundary in zip(samples, boundaries):
         sample.boundary = boundary
@@ -95,16 +181,20 @@ def load_folder_pairs(directory, spatial_axes, channels, normalization, exclude=
 
 
 def split_holdout(samples: list[Sample], fraction: float, seed: int = 0, names=()):
-    """(train, holdout): the samples whose file stems are in ``names``, else a seeded random
-    ``fraction`` of them, are held out for model selection (at least one; with a single
-    sample it serves as both)."""
+    """(train, holdout): the samples picked by the selectors in ``names`` (file stems, or
+    slices of a volume such as ``lucchi[z=90:100]``; see :func:`selects`), else a seeded
+    random ``fraction`` of them, are held out for model selection (at least one; with a
+    single sample it serves as both). Slices of one volume are near copies of their
+    neighbours: hold out a range of them (or use separate validation data), not a random set.
+    """
     if names:
-        names = {str(n) for n in names}
-        held = [s for s in samples if Path(s.name).stem in names]
-        if len(held) != len(names):
-            found = {Path(s.name).stem for s in held}
-            raise ValueError(f"hold-out files not found: {', '.join(sorted(names - found))}")
-        return [s for s in samples if Path(s.name).stem not in names], held
+        names = [str(n) for n in names]
+        missing = [n for n in names if not any(selects(n, s.name) for s in samples)]
+        if missing:
+            raise ValueError(f"hold-out files not found: {', '.join(sorted(missing))}")
+        picked = [any(selects(n, s.name) for n in names) for s in samples]
+        train = [s for s, held in zip(samples, picked) if not held]
+        return train, [s for s, held in zip(samples, picked) if held]
     if len(samples) < 2:
         return samples, samples[:1]
     order = np.random.default_rng(seed).permutation(len(samples))

@@ -37,6 +37,11 @@ METHOD_CITATIONS = {
         "germline 3D U-Net seed); Keuper et al. Efficient decomposition of image and mesh graphs "
         "by lifted multicuts. ICCV 2015 (greedy additive edge contraction)."
     ),
+    "semantic": (
+        "Franco-Barranco, Muñoz-Barrutia, Arganda-Carreras. Stable deep neural network "
+        "architectures for mitochondria segmentation on electron microscopy volumes. "
+        "Neuroinformatics 20 (2022) (EM_Image_Segmentation, now BiaPy)."
+    ),
 }
 
 

@@ -13,10 +13,16 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from .. import metrics
+from .. import evaluation, metrics
 from .data import labels_and_medoids
 
-__all__ = ["MethodTraining", "get_training", "boundary_weight_map"]
+__all__ = [
+    "MethodTraining",
+    "get_training",
+    "trainable_methods",
+    "boundary_weight_map",
+    "semantic_loss",
+]
 
 
 @dataclass(frozen=True)
@@ -27,7 +33,7 @@ class MethodTraining:
     loss: Callable
     #: (network, ndim) -> None: set the output head's starting weights
     init_head: Callable
-    #: name of the validation score in logs and cards ("ap50", "vrand")
+    #: name of the validation score in logs and cards ("ap50", "vrand", "iou")
     score_name: str
     #: [(true labels, predicted labels)] -> score, higher is better
     score: Callable[[list], float]
@@ -125,11 +131,44 @@ def _vrand(pairs) -> float:
     return float(np.mean([metrics.rand_voi(truth, pred)["vrand"] for truth, pred in pairs]))
 
 
+# --- semantic -------------------------------------------------------------------------------
+
+
+def _semantic_targets(labels, boundary, rng):
+    """The foreground (float32 0/1): every labelled pixel."""
+    return ((labels > 0).astype(np.float32),)
+
+
+def semantic_loss(raw, targets, ndim):
+    """0.5 BCE + 0.5 soft Dice on the foreground logit, as EM_Image_Segmentation trains.
+
+    The Dice is taken over the whole batch, not per crop: a crop without foreground would
+    otherwise score a Dice loss near 1 whatever the network predicts.
+    """
+    import torch.nn.functional as F
+
+    (foreground,) = targets
+    logit = raw.float()[:, 0]
+    bce = F.binary_cross_entropy_with_logits(logit, foreground)
+    prob = logit.sigmoid()
+    dice = 1 - (2 * (prob * foreground).sum() + 1) / (prob.sum() + foreground.sum() + 1)
+    return 0.5 * bce + 0.5 * dice
+
+
+def _foreground_iou(pairs) -> float:
+    """Foreground IoU over the pixels of all pairs together (``tessella evaluate --metric
+    iou``), not a mean over images."""
+    return float(evaluation.score_pairs(pairs, ("iou",))["foreground_iou"])
+
+
 _TRAINING = {
     "embedding": MethodTraining(
         labels_and_medoids, _embedding_loss, _embedding_head, "ap50", _ap50
     ),
     "boundary": MethodTraining(_boundary_targets, _boundary_loss, _no_head_change, "vrand", _vrand),
+    "semantic": MethodTraining(
+        _semantic_targets, semantic_loss, _no_head_change, "iou", _foreground_iou
+    ),
 }
 
 
@@ -139,3 +178,8 @@ def get_training(method: str) -> MethodTraining:
             f"training for method {method!r} is not available; trainable: {', '.join(_TRAINING)}"
         )
     return _TRAINING[method]
+
+
+def trainable_methods() -> tuple[str, ...]:
+    """The method families that can be trained."""
+    return tuple(_TRAINING)

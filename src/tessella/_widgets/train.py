@@ -1,0 +1,485 @@
+"""The Train dock widget: train or fine-tune a model on image + labels layers, then compare.
+
+It drives :func:`tessella.engine.train.loop.train_steps`, the code ``tessella train`` runs, in
+a thread worker: a live loss and validation-score plot, Cancel (the best model so far is kept;
+a run cancelled before its first validation leaves nothing behind). The model is written as a
+user model folder (weights + card with data, command and scores) and appears at once in the
+Segment widget's list. *Compare* runs the base and the new model on a pair's image and scores
+both against its labels.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Generator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from napari.layers import Image, Labels
+from napari.qt.threading import create_worker
+from napari.utils.notifications import show_error, show_info
+from qtpy.QtCore import Signal
+from qtpy.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+from superqt.utils import GeneratorWorker
+
+from ._layers import LayerWatcher, fill_layer_combo, find_layer
+from ._models import listen as listen_for_models
+from ._models import model_events
+from ._plot import LinePlot
+from ._workers import report_runtime_errors
+from .segment import guess_layer_axes
+
+if TYPE_CHECKING:
+    import napari.viewer
+
+__all__ = ["TrainWidget", "layer_samples"]
+
+NEW = "new:"  # base-combo data prefix for a model trained from scratch
+
+
+def layer_samples(pairs, ndim: int) -> list:
+    """Training samples from ``(image layer, labels layer)`` pairs; a volume pair gives one
+    sample per labelled slice for a 2D model. Raises ValueError naming a mismatched pair."""
+    from tessella.engine.axes import spatial_of, to_model_layout
+    from tessella.engine.train.data import load_pairs
+
+    images, labels, names = [], [], []
+    for image_layer, labels_layer in pairs:
+        image = np.asarray(image_layer.data[0] if image_layer.multiscale else image_layer.data)
+        target = np.asarray(labels_layer.data)
+        axes = guess_layer_axes(image_layer)
+        if not axes or "T" in axes:
+            raise ValueError(f"image '{image_layer.name}': train on 2D or 3D images (axes {axes})")
+        spatial = spatial_of(axes)
+        data = to_model_layout(image, axes, spatial, 1)  # (1, *spatial), channels averaged
+        if data.shape[1:] != target.shape:
+            raise ValueError(
+                f"labels '{labels_layer.name}' {target.shape} do not match image "
+                f"'{image_layer.name}' {data.shape[1:]}"
+            )
+        if len(spatial) == 3 and ndim == 2:  # slices of a volume for a 2D model
+            for z in range(target.shape[0]):
+                if target[z].any():
+                    images.append(data[0, z])
+                    labels.append(target[z])
+                    names.append(f"{labels_layer.name} [z={z}]")
+        elif len(spatial) == ndim:
+            images.append(data[0])
+            labels.append(target)
+            names.append(labels_layer.name)
+        else:
+            raise ValueError(f"image '{image_layer.name}' is {spatial}; the model is {ndim}D")
+    if not images or not any(label.any() for label in labels):
+        raise ValueError("the labels layers hold no objects to learn from")
+    spatial_axes = "ZYX" if ndim == 3 else "YX"
+    return load_pairs(images, labels, spatial_axes, 1, {"low": 1.0, "high": 99.8}, names)
+
+
+@report_runtime_errors
+def _train(config, samples) -> Generator:
+    from tessella.engine.train.data import split_holdout
+    from tessella.engine.train.loop import train_steps
+
+    train, held = split_holdout(samples, 0.2, config.seed)
+    return (yield from train_steps(config, train, held))
+
+
+@report_runtime_errors
+def _compare(image, labels, axes: str, models: list[str]) -> Generator:
+    """Yield ``(model, labels, scores)`` for each model on ``image``."""
+    from tessella.engine.evaluation import score_pairs
+    from tessella.engine.pipeline import run_steps, segment_steps
+
+    for model in models:
+        result = run_steps(segment_steps(image, model, axes))
+        scores = score_pairs([(labels, result.labels)])
+        yield model, result.labels, scores
+
+
+@dataclass
+class _Run:
+    out: Path
+    base: str | None
+    total_steps: int
+    started: float
+
+
+class TrainWidget(LayerWatcher, QWidget):
+    """Train or fine-tune a model on pairs of image and labels layers."""
+
+    #: emitted when a training run ends (done, cancelled or failed) and the widget is usable
+    run_finished = Signal()
+    #: emitted when a comparison ends
+    compare_finished = Signal()
+
+    def __init__(self, napari_viewer: napari.viewer.Viewer, parent: QWidget | None = None):
+        super().__init__(parent)
+        from tessella.engine.device import DEVICE_CHOICES
+
+        self.viewer = napari_viewer
+        self.worker: GeneratorWorker | None = None
+        self._run: _Run | None = None
+        self.pairs: list[tuple[str, str]] = []  # (image id, labels id)
+        self.last_model: Path | None = None
+        self.last_base: str | None = None
+        self.comparison: dict[str, dict] = {}
+        self._losses: list[tuple[float, float]] = []
+        self._scores: list[tuple[float, float]] = []
+
+        self.image_combo = QComboBox()
+        self.labels_combo = QComboBox()
+        self.add_pair_button = QPushButton("Add pair")
+        self.remove_pair_button = QPushButton("Remove")
+        self.pair_list = QListWidget()
+        self.pair_list.setMaximumHeight(80)
+        self.base_combo = QComboBox()
+        self.name_edit = QLineEdit()
+        self.name_edit.setPlaceholderText("name of the new model")
+        self.patch_spin = _spin(32, 1024, 256, 32, " px")
+        self.epochs_spin = _spin(1, 10_000, 10, 1, "")
+        self.steps_spin = _spin(1, 10_000, 25, 5, "")
+        self.minutes_spin = _spin(0, 24 * 60, 0, 5, " min")
+        self.minutes_spin.setSpecialValueText("no limit")
+        self.lr_spin = QDoubleSpinBox()
+        self.lr_spin.setDecimals(5)
+        self.lr_spin.setRange(1e-5, 1e-1)
+        self.lr_spin.setSingleStep(1e-4)
+        self.lr_spin.setValue(3e-4)
+        self.device_combo = QComboBox()
+        self.device_combo.addItems(DEVICE_CHOICES)
+        self.train_button = QPushButton("Train")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.compare_button = QPushButton("Compare with base")
+        self.compare_button.setEnabled(False)
+        self.progress_bar = QProgressBar()
+        self.plot = LinePlot("step", "loss / score")
+        self.status_label = QLabel("Add pairs of image and labels layers, then Train.")
+        self.status_label.setWordWrap(True)
+
+        pair_row = QHBoxLayout()
+        pair_row.addWidget(self.add_pair_button)
+        pair_row.addWidget(self.remove_pair_button)
+        form = QFormLayout()
+        form.addRow("Image", self.image_combo)
+        form.addRow("Labels", self.labels_combo)
+        form.addRow(pair_row)
+        form.addRow("Pairs", self.pair_list)
+        form.addRow("Start from", self.base_combo)
+        form.addRow("Save as", self.name_edit)
+        form.addRow("Patch", self.patch_spin)
+        form.addRow("Epochs", self.epochs_spin)
+        form.addRow("Steps per epoch", self.steps_spin)
+        form.addRow("Time budget", self.minutes_spin)
+        form.addRow("Learning rate", self.lr_spin)
+        form.addRow("Device", self.device_combo)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.train_button)
+        buttons.addWidget(self.cancel_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress_bar)
+        layout.addWidget(self.plot)
+        layout.addWidget(self.compare_button)
+        layout.addWidget(self.status_label)
+        layout.addStretch(1)
+
+        self.add_pair_button.clicked.connect(self._on_add_pair)
+        self.remove_pair_button.clicked.connect(self._on_remove_pair)
+        self.base_combo.currentIndexChanged.connect(self._on_base_changed)
+        self.train_button.clicked.connect(self.start)
+        self.cancel_button.clicked.connect(self._on_cancel)
+        self.compare_button.clicked.connect(self.compare)
+        self._watch_layers()
+        listen_for_models(self, self._fill_bases)
+        self._fill_bases()
+        self._refresh_layers()
+
+    # --- choices ----------------------------------------------------------------------------
+
+    def _refresh_layers(self, event=None) -> None:
+        layers = self.viewer.layers
+        fill_layer_combo(self.image_combo, self.viewer, [x for x in layers if isinstance(x, Image)])
+        fill_layer_combo(
+            self.labels_combo, self.viewer, [x for x in layers if isinstance(x, Labels)]
+        )
+        self.pairs = [p for p in self.pairs if all(find_layer(self.viewer, i) for i in p)]
+        self._show_pairs()
+
+    def _show_pairs(self) -> None:
+        self.pair_list.clear()
+        for image_id, labels_id in self.pairs:
+            image, labels = find_layer(self.viewer, image_id), find_layer(self.viewer, labels_id)
+            self.pair_list.addItem(f"{image.name}  ↔  {labels.name}")
+
+    def add_pair(self, image: Image, labels: Labels) -> None:
+        pair = (image.unique_id, labels.unique_id)
+        if pair not in self.pairs:
+            self.pairs.append(pair)
+            self._show_pairs()
+
+    def _on_add_pair(self) -> None:
+        image = find_layer(self.viewer, self.image_combo.currentData())
+        labels = find_layer(self.viewer, self.labels_combo.currentData())
+        if image is None or labels is None:
+            show_info("Train: choose an image layer and its labels layer first.")
+            return
+        self.add_pair(image, labels)
+
+    def _on_remove_pair(self) -> None:
+        row = self.pair_list.currentRow()
+        if 0 <= row < len(self.pairs):
+            del self.pairs[row]
+            self._show_pairs()
+
+    def _fill_bases(self, event=None) -> None:
+        from tessella.engine.registry import list_models
+        from tessella.engine.train.methods import trainable_methods
+
+        current = self.base_combo.currentData()
+        self.base_combo.blockSignals(True)
+        self.base_combo.clear()
+        for card, directory, origin in list_models():
+            self.base_combo.addItem(f"{card.name} ({card.method}, {origin})", str(directory))
+        for method in trainable_methods():
+            self.base_combo.addItem(f"new {method} model", NEW + method)
+        index = self.base_combo.findData(current)
+        self.base_combo.setCurrentIndex(max(index, 0))
+        self.base_combo.blockSignals(False)
+        if current is None:
+            self._on_base_changed(self.base_combo.currentIndex())
+
+    def _on_base_changed(self, index: int) -> None:
+        base = self.base_combo.currentData() or ""
+        new = base.startswith(NEW)
+        self.lr_spin.setValue(1e-3 if new else 3e-4)  # fine-tuning takes smaller steps
+        stem = base[len(NEW) :] if new else Path(base).name
+        self.name_edit.setText(f"my-{stem}" if new else f"{stem}-finetuned")
+
+    # --- training ---------------------------------------------------------------------------
+
+    def _chosen_pairs(self) -> list[tuple[Image, Labels]]:
+        ids = self.pairs or [(self.image_combo.currentData(), self.labels_combo.currentData())]
+        pairs = [(find_layer(self.viewer, i), find_layer(self.viewer, j)) for i, j in ids]
+        return [(i, j) for i, j in pairs if i is not None and j is not None]
+
+    def _out_dir(self, name: str) -> Path:
+        from tessella.engine.registry import user_model_dirs
+
+        return user_model_dirs()[0] / name
+
+    def start(self) -> bool:
+        """Train on the chosen pairs; False (with a message) when the request is not valid."""
+        from tessella.engine.registry import load_model
+        from tessella.engine.train.loop import TrainConfig
+
+        if self._run is not None:
+            show_info("Train: a run is in progress; cancel it first.")
+            return False
+        name = self.name_edit.text().strip()
+        base = self.base_combo.currentData() or ""
+        pairs = self._chosen_pairs()
+        try:
+            if not pairs:
+                raise ValueError("add a pair of image and labels layers")
+            if not name or any(c in name for c in "/\\:") or name.startswith("."):
+                raise ValueError(f"'{name}' is not a usable model name")
+            out = self._out_dir(name)
+            if out.exists():
+                raise ValueError(f"a model '{name}' exists in {out.parent}; choose another name")
+            if base.startswith(NEW):
+                method, ndim, base_path = base[len(NEW) :], 2, None
+            else:
+                card = load_model(base).card
+                method, ndim, base_path = card.method, len(card.spatial_axes), base
+            samples = layer_samples([(i, j) for i, j in pairs], ndim)
+        except ValueError as exc:
+            show_error(f"Train: {exc}")
+            self.status_label.setText(f"Not started: {exc}")
+            return False
+        described = ", ".join(f"{i.name} + {j.name}" for i, j in pairs)
+        minutes = self.minutes_spin.value()
+        config = TrainConfig(
+            method=method,
+            data=f"napari layers: {described}",
+            out=str(out),
+            base=base_path,
+            name=name,
+            ndim=ndim,
+            epochs=self.epochs_spin.value(),
+            steps_per_epoch=self.steps_spin.value(),
+            batch_size=4,
+            patch=self.patch_spin.value(),
+            lr=self.lr_spin.value(),
+            device=self.device_combo.currentText(),
+            time_budget=minutes * 60 if minutes else None,
+            command=f"napari Train widget on {described}",
+        )
+        worker = create_worker(
+            _train,
+            config,
+            samples,
+            _worker_class=GeneratorWorker,
+            _ignore_errors=True,
+            _start_thread=False,
+        )
+        worker.yielded.connect(self._on_progress)
+        worker.errored.connect(self._on_errored)
+        worker.finished.connect(self._on_finished)
+        total = config.epochs * config.steps_per_epoch
+        self._run = _Run(out, base_path, total, time.perf_counter())
+        self._losses, self._scores = [], []
+        self.plot.clear()
+        self.progress_bar.setRange(0, total)
+        self.progress_bar.setValue(0)
+        self.status_label.setText(f"Training '{name}' on {len(samples)} images…")
+        self.worker = worker
+        self._set_running(True)
+        worker.start()
+        return True
+
+    def _set_running(self, running: bool) -> None:
+        for control in (
+            self.image_combo,
+            self.labels_combo,
+            self.add_pair_button,
+            self.remove_pair_button,
+            self.base_combo,
+            self.name_edit,
+            self.patch_spin,
+            self.epochs_spin,
+            self.steps_spin,
+            self.minutes_spin,
+            self.lr_spin,
+            self.device_combo,
+            self.train_button,
+        ):
+            control.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+        self.compare_button.setEnabled(not running and self.last_model is not None)
+
+    def _on_progress(self, progress) -> None:
+        self.progress_bar.setValue(min(progress.step, self.progress_bar.maximum()))
+        if progress.message:
+            if progress.val_score is not None and progress.message.startswith("{"):
+                self._scores.append((progress.step, progress.val_score))
+                self.plot.set_series("validation score", self._scores)
+                self.status_label.setText(
+                    f"Epoch {progress.epoch} of {progress.epochs}: validation score "
+                    f"{progress.val_score:.3f} (best {progress.best_score:.3f})"
+                )
+            return
+        self._losses.append((progress.step, progress.loss))
+        if len(self._losses) % 5 == 1:  # repaint now and then, not every step
+            self.plot.set_series("loss", self._losses)
+
+    def _on_cancel(self) -> None:
+        if self.worker is not None:
+            self.worker.quit()  # at the next training step
+        self.cancel_button.setEnabled(False)
+        self.status_label.setText("Cancelling after the current step…")
+
+    def _on_errored(self, exc: Exception) -> None:
+        show_error(f"Train failed: {exc}")
+        self.status_label.setText(f"Training failed: {exc}")
+
+    def _on_finished(self) -> None:
+        run, self._run = self._run, None
+        self.plot.set_series("loss", self._losses)
+        saved = (run.out / "card.json").is_file()
+        if saved:
+            self.last_model, self.last_base = run.out, run.base
+            model_events.added.emit(run.out)
+            cancelled = self.worker is not None and self.worker.abort_requested
+            what = "Cancelled; kept the best model so far" if cancelled else "Saved"
+            best = f" (best validation score {max(s for _, s in self._scores):.3f})"
+            self.status_label.setText(
+                f"{what}: '{run.out.name}' in {run.out.parent}"
+                + (best if self._scores else "")
+                + f", {time.perf_counter() - run.started:.0f} s"
+            )
+        else:  # stopped before its first validation: leave nothing half-made
+            shutil.rmtree(run.out, ignore_errors=True)
+            if "failed" not in self.status_label.text():
+                self.status_label.setText("Stopped before the first epoch ended; nothing saved.")
+        self._set_running(False)
+        self.run_finished.emit()
+
+    # --- comparing --------------------------------------------------------------------------
+
+    def compare(self) -> bool:
+        """Run the base model and the new one on the first pair; add both, score both."""
+        pairs = self._chosen_pairs()
+        if self.last_model is None or not pairs:
+            show_info("Compare: train a model first.")
+            return False
+        image_layer, labels_layer = pairs[0]
+        axes = guess_layer_axes(image_layer)
+        models = [str(self.last_model)]
+        if self.last_base:
+            models.insert(0, self.last_base)
+        worker = create_worker(
+            _compare,
+            np.asarray(image_layer.data),
+            np.asarray(labels_layer.data),
+            axes,
+            models,
+            _worker_class=GeneratorWorker,
+            _ignore_errors=True,
+            _start_thread=False,
+        )
+        self.comparison = {}
+        worker.yielded.connect(lambda item: self._on_compared(image_layer, item))
+        worker.errored.connect(lambda exc: show_error(f"Compare failed: {exc}"))
+        worker.finished.connect(self._on_compare_finished)
+        self.compare_button.setEnabled(False)
+        self.status_label.setText(f"Comparing on '{image_layer.name}'…")
+        self.worker = worker
+        worker.start()
+        return True
+
+    def _on_compared(self, image_layer: Image, item) -> None:
+        model, labels, scores = item
+        name = f"{image_layer.name} by {Path(model).name}"
+        existing = next((x for x in self.viewer.layers if x.name == name), None)
+        if existing is not None:
+            self.viewer.layers.remove(existing)
+        self.viewer.add_labels(
+            labels, name=name, scale=image_layer.scale[-labels.ndim :], opacity=0.6
+        )
+        self.comparison[Path(model).name] = scores
+
+    def _on_compare_finished(self) -> None:
+        lines = [
+            f"{name}: AP(0.5) {s['ap']['0.5']:.3f}, avS {s['avs']:.3f}"
+            for name, s in self.comparison.items()
+        ]
+        self.status_label.setText("Against the labels: " + "; ".join(lines))
+        self.compare_button.setEnabled(True)
+        self.compare_finished.emit()
+
+
+def _spin(low: int, high: int, value: int, step: int, suffix: str) -> QSpinBox:
+    spin = QSpinBox()
+    spin.setRange(low, high)
+    spin.setValue(value)
+    spin.setSingleStep(step)
+    spin.setSuffix(suffix)
+    return spin

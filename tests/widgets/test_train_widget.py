@@ -1,0 +1,119 @@
+"""The Train dock widget: trains on layers in the background, saves a user model that Segment
+lists at once, keeps the best model on cancel, compares with the base model."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from tessella._widgets.train import NEW, TrainWidget
+
+
+@pytest.fixture
+def trainer(make_napari_viewer, nuclei_sample, tmp_path, monkeypatch):
+    """A viewer with the nuclei sample and its labels, Segment and Train docked, and the user
+    model folder in a temporary directory."""
+    monkeypatch.setenv("TESSELLA_MODELS", str(tmp_path / "models"))
+    viewer = make_napari_viewer()
+    image, labels = nuclei_sample
+    image_layer = viewer.add_image(image, name="nuclei")
+    labels_layer = viewer.add_labels(labels, name="corrected")
+    _dock, segment = viewer.window.add_plugin_dock_widget("tessella", "Segment")
+    _dock, train = viewer.window.add_plugin_dock_widget("tessella", "Train")
+    assert isinstance(train, TrainWidget)
+    train.add_pair(image_layer, labels_layer)
+    train.patch_spin.setValue(96)
+    train.device_combo.setCurrentText("cpu")
+    return viewer, segment, train, tmp_path / "models"
+
+
+def choose_base(train, data: str) -> None:
+    index = next(
+        i for i in range(train.base_combo.count()) if train.base_combo.itemData(i).endswith(data)
+    )
+    train.base_combo.setCurrentIndex(index)
+
+
+def test_fine_tunes_saves_a_user_model_segment_lists_and_compare_scores(trainer, qtbot):
+    viewer, segment, train, models = trainer
+    choose_base(train, "nuclei2d")
+    assert train.name_edit.text() == "nuclei2d-finetuned"
+    assert train.lr_spin.value() == pytest.approx(3e-4)
+    train.epochs_spin.setValue(2)
+    train.steps_spin.setValue(2)
+    with qtbot.waitSignal(train.run_finished, timeout=300_000):
+        assert train.start()
+        assert not train.train_button.isEnabled() and train.cancel_button.isEnabled()
+
+    out = models / "nuclei2d-finetuned"
+    card = json.loads((out / "card.json").read_text())
+    assert (out / "model.safetensors").is_file()
+    assert card["method"] == "embedding" and card["name"] == "nuclei2d-finetuned"
+    assert card["training"]["command"] == "napari Train widget on nuclei + corrected"
+    assert len([json.loads(x) for x in (out / "train.log").read_text().splitlines()]) == 2
+    assert "Saved" in train.status_label.text()
+    assert len(train._losses) == 4 and len(train._scores) == 2
+    assert train.plot.series["loss"] == train._losses
+    # the new model is in Segment's list at once, without a restart
+    listed = [segment.model_combo.itemData(i) for i in range(segment.model_combo.count())]
+    assert str(out.resolve()) in listed
+    assert train.train_button.isEnabled() and train.compare_button.isEnabled()
+
+    with qtbot.waitSignal(train.compare_finished, timeout=300_000):
+        assert train.compare()
+    assert set(train.comparison) == {"nuclei2d", "nuclei2d-finetuned"}
+    from tessella.engine.evaluation import score_pairs
+
+    for name, scores in train.comparison.items():
+        layer = viewer.layers[f"nuclei by {name}"]
+        assert scores == score_pairs([(viewer.layers["corrected"].data, layer.data)])
+    assert "nuclei2d-finetuned: AP(0.5)" in train.status_label.text()
+
+
+def test_cancel_keeps_the_best_model_or_nothing(trainer, qtbot):
+    viewer, _segment, train, models = trainer
+    choose_base(train, NEW + "embedding")
+    assert train.name_edit.text() == "my-embedding"
+    train.epochs_spin.setValue(50)
+    train.steps_spin.setValue(2)
+    # cancel after the first validation: the best model so far stays
+    with qtbot.waitSignal(train.run_finished, timeout=300_000):
+        train.start()
+        qtbot.waitUntil(lambda: bool(train._scores), timeout=300_000)
+        train.cancel_button.click()
+    assert (models / "my-embedding" / "card.json").is_file()
+    assert "Cancelled; kept the best model so far" in train.status_label.text()
+
+    # cancel inside the first epoch: nothing is left behind
+    train.name_edit.setText("too-early")
+    train.steps_spin.setValue(500)
+    with qtbot.waitSignal(train.run_finished, timeout=300_000):
+        train.start()
+        qtbot.waitUntil(lambda: bool(train._losses), timeout=300_000)
+        train.cancel_button.click()
+    assert not (models / "too-early").exists()
+    assert "nothing saved" in train.status_label.text()
+    assert train.train_button.isEnabled()
+
+
+def test_bad_requests_are_refused_by_name(trainer, qtbot):
+    viewer, _segment, train, models = trainer
+    small = viewer.add_labels(np.zeros((64, 64), np.uint16), name="wrong size")
+    train.pairs = []
+    train.add_pair(viewer.layers["nuclei"], small)
+    assert not train.start()
+    assert "labels 'wrong size' (64, 64) do not match image 'nuclei'" in (train.status_label.text())
+    empty = viewer.add_labels(np.zeros((520, 512), np.uint16), name="empty")
+    train.pairs = []
+    train.add_pair(viewer.layers["nuclei"], empty)
+    assert not train.start()
+    assert "no objects" in train.status_label.text()
+    (models / "taken").mkdir(parents=True)
+    train.pairs = []
+    train.add_pair(viewer.layers["nuclei"], viewer.layers["corrected"])
+    train.name_edit.setText("taken")
+    assert not train.start()
+    assert "a model 'taken' exists" in train.status_label.text()
+    assert train.train_button.isEnabled() and train._run is None
