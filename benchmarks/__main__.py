@@ -1,13 +1,20 @@
 """Run every benchmark and print figures beside the reference tools' (BENCHMARKS.md).
 
-python -m benchmarks [--quick] [--only segment,cluster,precision,tune,boundary]
+python -m benchmarks [--quick] [--only segment,cluster,precision,tune,boundary,semantic]
 """
 
 from __future__ import annotations
 
 import argparse
 
-from . import bench_boundary, bench_cluster, bench_precision, bench_segment, bench_tune
+from . import (
+    bench_boundary,
+    bench_cluster,
+    bench_precision,
+    bench_segment,
+    bench_semantic,
+    bench_tune,
+)
 
 SUITES = {
     "precision": bench_precision,
@@ -15,6 +22,7 @@ SUITES = {
     "segment": bench_segment,
     "tune": bench_tune,
     "boundary": bench_boundary,
+    "semantic": bench_semantic,
 }
 
 
