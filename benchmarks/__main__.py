@@ -1,6 +1,6 @@
 """Run every benchmark and print figures beside the reference tools' (BENCHMARKS.md).
 
-python -m benchmarks [--quick] [--only segment,cluster,precision,tune,boundary,semantic]
+python -m benchmarks [--quick] [--only segment,cluster,precision,tune,boundary,semantic,blockwise]
 """
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 
 from . import (
+    bench_blockwise,
     bench_boundary,
     bench_cluster,
     bench_precision,
@@ -23,6 +24,7 @@ SUITES = {
     "tune": bench_tune,
     "boundary": bench_boundary,
     "semantic": bench_semantic,
+    "blockwise": bench_blockwise,
 }
 
 

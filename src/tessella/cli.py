@@ -18,6 +18,13 @@ EPILOG_SEGMENT = """examples:
   tessella segment images/ -o labels/ --model nuclei2d --set seed_thresh=0.8 --tta
   tessella segment stack.tif -o labels.tif --model nuclei2d --axes TYX
   tessella segment img.tif -o labels.tif --recipe labels_old.recipe.json
+  tessella segment big.zarr -o labels.zarr --model nuclei2d --blockwise --block 2048
+  tessella segment big.zarr -o labels.zarr --blockwise --scheduler tcp://10.0.0.5:8786
+
+blockwise (bigger than memory, zarr/OME-Zarr in and out): blocks of --block pixels are
+segmented with a halo of context, on a local dask cluster (one worker per core by default;
+--workers 0: in this process) or on --scheduler's cluster; labels are stitched across blocks
+into consistent IDs. Interrupted? Run the same command again: finished blocks are kept.
 """
 
 EPILOG_EVALUATE = """examples:
@@ -28,6 +35,11 @@ EPILOG_EVALUATE = """examples:
 EPILOG_TRAIN = """examples:
   tessella train embedding --data ../shared/data/nuclei2d_dsb2018/train --out my_model
   tessella train embedding --data corrected/ --out finetuned --base nuclei2d --epochs 5
+  tessella train boundary --data isbi2012 --out membranes --exclude 16,17,18,19 --holdout 14,15
+  # a 2D semantic model on the slices of a volume (symlinks, no copies):
+  ln -s $PWD/../shared/data/em_mito_lucchipp/train/image.tif lucchi/images/lucchi.tif
+  ln -s $PWD/../shared/data/em_mito_lucchipp/train/mito.tif lucchi/masks/lucchi.tif
+  tessella train semantic --data lucchi --holdout "lucchi[z=90:100]" --out mito2d
 """
 
 
@@ -81,6 +93,26 @@ def _build_parser() -> argparse.ArgumentParser:
     segment.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     segment.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     segment.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    segment.add_argument(
+        "--blockwise",
+        action="store_true",
+        help="segment a zarr bigger than memory block by block (resumable)",
+    )
+    segment.add_argument(
+        "--scheduler", metavar="ADDRESS", help="with --blockwise: a dask scheduler to run on"
+    )
+    segment.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="with --blockwise: local worker processes (default: one per core; 0: this process)",
+    )
+    segment.add_argument(
+        "--block",
+        metavar="N[,N...]",
+        help="with --blockwise: block edge in pixels, or one per spatial axis (default 2048 in "
+        "2D, 256 in 3D)",
+    )
 
     evaluate = sub.add_parser(
         "evaluate",
@@ -110,11 +142,12 @@ def _build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG_TRAIN,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    train.add_argument("method", choices=["embedding", "boundary"])
+    train.add_argument("method", choices=["embedding", "boundary", "semantic"])
     train.add_argument(
         "--data",
         required=True,
-        help="folder with images/ and masks/ (instance labels) or boundaries/ (boundary maps)",
+        help="folder with images/ and masks/ (instance labels or binary masks) or boundaries/ "
+        "(boundary maps); files may be symlinks; with --ndim 2 a ZYX volume is cut into slices",
     )
     train.add_argument("--out", required=True, help="model directory to write")
     train.add_argument("--val-data", help="validation folder (default: hold out part of --data)")
@@ -130,7 +163,9 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument("--workers", type=int, default=0, help="data loader processes")
     train.add_argument("--val-fraction", type=float, default=0.1)
     train.add_argument(
-        "--holdout", help="comma-separated file stems held out for model selection (e.g. 14,15)"
+        "--holdout",
+        help="comma-separated file stems held out for model selection (e.g. 14,15), or slices "
+        "of a volume as STEM[z=N] / STEM[z=A:B] (B excluded)",
     )
     train.add_argument(
         "--exclude", help="comma-separated file stems never used (e.g. test slices 16,17,18,19)"
@@ -290,7 +325,11 @@ def _cmd_segment(args) -> int:
             recipe = json.loads(Path(args.recipe).read_text())
         except (OSError, json.JSONDecodeError) as exc:
             raise CliError(f"{args.recipe}: cannot read recipe ({exc})") from None
-    jobs = _segment_jobs(args.inputs, args.output)
+    _check_blockwise_usage(args)
+    if args.blockwise:  # the engine checks the input (zarr) and the output
+        jobs = [(Path(args.inputs[0]), Path(args.output))]
+    else:
+        jobs = _segment_jobs(args.inputs, args.output)
     model = load_model(args.model or recipe.get("model") or DEFAULT_MODEL)
     if (
         recipe.get("model_sha256")
@@ -304,6 +343,8 @@ def _cmd_segment(args) -> int:
     params = resolve_params(model, recipe.get("params"), **_parse_sets(args.set))
     tta = args.tta if args.tta is not None else recipe.get("tta")
     tile = args.tile or recipe.get("tile")
+    if args.blockwise:
+        return _segment_blockwise(args, jobs, model, params, tta, tile, recipe)
     for _source, target in jobs:
         if target.exists() and not args.overwrite:
             raise CliError(f"{target} exists; pass --overwrite to replace it")
@@ -350,6 +391,100 @@ def _cmd_segment(args) -> int:
         write_json(_recipe_path(target), result.recipe() | {"input": str(source)})
         if not args.quiet:
             print(f"{source} -> {target}: {int(result.labels.max())} objects")
+    return 0
+
+
+def _check_blockwise_usage(args) -> None:
+    given = [f"--{name}" for name in ("scheduler", "workers", "block") if getattr(args, name)]
+    given += ["--workers"] if args.workers == 0 else []
+    if given and not args.blockwise:
+        raise CliError(f"{given[0]} needs --blockwise")
+    if not args.blockwise:
+        return
+    if args.scheduler and args.workers is not None:
+        raise CliError("give --scheduler or --workers, not both")
+    if args.workers is not None and args.workers < 0:
+        raise CliError(f"--workers must be 0 or more, got {args.workers}")
+    if len(args.inputs) != 1:
+        raise CliError("--blockwise segments one zarr input at a time")
+
+
+def _parse_block(text: str | None):
+    if not text:
+        return None
+    try:
+        values = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise CliError(f"--block expects N or N,N[,N], got {text!r}") from None
+    if any(v < 1 for v in values):
+        raise CliError(f"--block values must be positive, got {text!r}")
+    return values[0] if len(values) == 1 else values
+
+
+def _segment_blockwise(args, jobs, model, params, tta, tile, recipe) -> int:
+    import warnings
+
+    from .engine.blockwise import open_executor, segment_blockwise_steps, work_dir
+    from .engine.io import write_json
+
+    [(source, target)] = jobs
+    if target.suffix != ".zarr":
+        raise CliError(f"{target}: --blockwise writes zarr; name the output .zarr")
+    replay = recipe.get("blockwise", {})  # a recipe replays the same blocks and halo
+    block = _parse_block(args.block) or replay.get("block")
+    bar, stage = None, None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        shown = 0
+        try:
+            with open_executor(args.scheduler, args.workers) as executor:
+                steps = segment_blockwise_steps(
+                    source,
+                    target,
+                    model,
+                    args.axes or recipe.get("axes"),
+                    params,
+                    block=block,
+                    halo=replay.get("halo"),
+                    tta=tta,
+                    tile=tile,
+                    device=args.device,
+                    executor=executor,
+                    overwrite=args.overwrite,
+                )
+                while True:
+                    try:
+                        progress = next(steps)
+                    except StopIteration as stop:
+                        result = stop.value
+                        break
+                    for warning in caught[shown:]:
+                        if not args.quiet:
+                            print(f"warning: {warning.message}", file=sys.stderr)
+                    shown = len(caught)
+                    if progress.stage != stage:
+                        if bar is not None:
+                            bar.close()
+                        stage = progress.stage
+                        bar = _progress_bar(progress.total, f"{source.name}: {stage}", args.quiet)
+                        bar.unit = "block"
+                    bar.n = progress.done
+                    bar.refresh()
+        except KeyboardInterrupt:
+            if work_dir(target).exists() and not args.quiet:
+                print(f"finished blocks are kept in {work_dir(target)}", file=sys.stderr)
+            raise
+        except RuntimeError as exc:  # a worker died
+            raise CliError(str(exc)) from None
+        finally:
+            if bar is not None:
+                bar.close()
+    write_json(_recipe_path(target), result.recipe)
+    if not args.quiet:
+        resumed = f", {result.resumed} resumed" if result.resumed else ""
+        print(
+            f"{source} -> {target}: {result.n_objects} objects ({result.n_blocks} blocks{resumed})"
+        )
     return 0
 
 

@@ -1,0 +1,538 @@
+"""Blockwise (out-of-core) segmentation: stitching on known answers, the methods against their
+in-memory results on real images, resuming, cancelling and bad input."""
+
+from __future__ import annotations
+
+import errno
+import json
+
+import numpy as np
+import pytest
+import tifffile
+import zarr
+from scipy import ndimage
+
+from tessella.engine import blockwise, metrics
+from tessella.engine.blockwise import (
+    SUPPORT,
+    BlockwiseSupport,
+    FunctionSegmenter,
+    label_blocks_steps,
+    open_executor,
+    segment_blockwise,
+    segment_blockwise_steps,
+    work_dir,
+)
+from tessella.engine.io import read_image
+from tessella.engine.methods import Prediction
+from tessella.engine.methods import boundary as boundary_method
+from tessella.engine.pipeline import run_steps, segment
+
+ISBI = "em_membranes_isbi2012"
+
+
+def same_partition(a, b) -> bool:
+    """True when ``a`` and ``b`` are the same labels up to renumbering (0 stays 0)."""
+    a, b = np.asarray(a).reshape(-1), np.asarray(b).reshape(-1)
+    if not np.array_equal(a == 0, b == 0):
+        return False
+    pairs = np.unique(np.stack([a[a > 0], b[b > 0]]), axis=1)
+    return pairs.shape[1] == np.unique(a[a > 0]).size == np.unique(b[b > 0]).size
+
+
+def write_zarr(path, array, chunks):
+    stored = zarr.create_array(str(path), shape=array.shape, dtype=array.dtype, chunks=chunks)
+    stored[...] = array
+    return path
+
+
+# --- segmenters for known answers (module level: workers import them) ---------------------------
+
+
+def crop_scrambled(image, axes, origin):
+    """The 'perfect segmenter' of a label image: the crop itself, renumbered per block."""
+    labels = np.asarray(image, np.int64)
+    ids = np.unique(labels[labels > 0])
+    shuffled = np.random.default_rng(sum(origin)).permutation(ids.size) + 7
+    lut = np.zeros(int(labels.max()) + 1, np.int64)
+    lut[ids] = shuffled
+    return lut[labels]
+
+
+def components(image, axes, origin):
+    return ndimage.label(image > 0)[0]
+
+
+def components_full(image, axes, origin):
+    return ndimage.label(image > 0, np.ones((3,) * image.ndim))[0]
+
+
+CALLS: list = []
+
+
+def counted_components(image, axes, origin):
+    CALLS.append(origin)
+    return components(image, axes, origin)
+
+
+def boundary_from_map(image, axes, origin):
+    """The boundary method's real post-processing, with the map as its prediction."""
+    prediction = Prediction({"boundary": image[None].astype(np.float32)}, "YX")
+    return boundary_method.postprocess(prediction, boundary_method.Params(min_size=0))
+
+
+@pytest.fixture
+def objects_across_faces():
+    """Labels with objects cut by faces, spanning 3 blocks, a 2x2 corner, long thin ones, and
+    two different objects touching exactly at a face (blocks of 32)."""
+    labels = np.zeros((100, 90), np.int32)
+    labels[20:44, 20:44] = 1  # across the face at 32 in both axes: 4 blocks (corner)
+    labels[50:60, 5:85] = 2  # a bar through 3 block columns
+    labels[70:96, 60:66] = 3  # across the face at 64 (rows) ... and at 64 (columns)
+    labels[5:15, 34:40] = 4  # two objects close to the face x = 32, on either side
+    labels[5:15, 26:32] = 5
+    labels[75:85, 20:32] = 6  # ends at the face x = 32 ...
+    labels[75:85, 32:44] = 7  # ... and 7 starts there: two objects touching across the face
+    yy, xx = np.mgrid[:100, :90]
+    labels[(yy - 64) ** 2 + (xx - 32) ** 2 < 36] = 8  # a disc on a block corner
+    return labels
+
+
+# --- stitching on known answers ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("block,halo", [(32, 16), (32, 4), (17, 9)])
+def test_overlap_stitching_recovers_every_object(tmp_path, objects_across_faces, block, halo):
+    labels = objects_across_faces
+    source = write_zarr(tmp_path / "labels_in.zarr", labels.astype(np.uint16), (32, 32))
+    out = tmp_path / "out.zarr"
+    result = run_steps(
+        label_blocks_steps(source, out, FunctionSegmenter(crop_scrambled), block=block, halo=halo)
+    )
+    stitched = zarr.open(str(out))[...]
+    assert stitched.dtype == np.uint32 and stitched.shape == labels.shape
+    assert same_partition(labels, stitched)  # objects 6 and 7 touch but stay two
+    assert result.n_objects == 8 and set(np.unique(stitched)) == set(range(9))
+    assert not work_dir(out).exists()
+
+
+@pytest.mark.parametrize(
+    "segmenter,structure,connectivity",
+    [(components, None, 1), (components_full, np.ones((3, 3)), 2)],
+)
+def test_touch_stitching_equals_connected_components(tmp_path, segmenter, structure, connectivity):
+    rng = np.random.default_rng(3)
+    mask = ndimage.gaussian_filter(rng.normal(size=(120, 100)), 2.5) > 0.05
+    mask[60, :] = True  # one object crossing every block column
+    expected, n = ndimage.label(mask, structure)
+    out = tmp_path / "cc.zarr"
+    support = BlockwiseSupport(0, "touch", connectivity)
+    steps = label_blocks_steps(
+        mask.astype(np.uint8), out, FunctionSegmenter(segmenter), block=16, halo=0, support=support
+    )
+    result = run_steps(steps)
+    assert result.n_objects == n > 20
+    assert same_partition(expected, zarr.open(str(out))[...])
+
+
+def test_touch_stitching_in_3d_through_edges_and_corners(tmp_path):
+    mask = np.zeros((24, 24, 24), np.uint8)
+    for i in range(24):  # a diagonal chain of voxels: connected through 3D corners only
+        mask[i, i, i] = 1
+    mask[2:6, 14:20, 3:9] = 1  # a box across one face
+    expected, n = ndimage.label(mask, np.ones((3, 3, 3)))
+    out = tmp_path / "cc3d.zarr"
+    support = BlockwiseSupport(0, "touch", connectivity=3)
+    steps = label_blocks_steps(
+        mask, out, FunctionSegmenter(components_full), "ZYX", block=8, halo=0, support=support
+    )
+    assert run_steps(steps).n_objects == n == 2
+    assert same_partition(expected, zarr.open(str(out))[...])
+
+
+def test_global_size_filter_sees_whole_objects(tmp_path):
+    mask = np.zeros((64, 64), np.uint8)
+    mask[10:14, 10:40] = 1  # 120 px, cut into pieces of 24 and 96 by the face at 16
+    mask[40:44, 40:44] = 1  # 16 px
+    out = tmp_path / "sized.zarr"
+    support = BlockwiseSupport(0, "touch")
+    steps = label_blocks_steps(
+        mask, out, FunctionSegmenter(components), block=16, halo=0, support=support, min_size=50
+    )
+    assert run_steps(steps).n_objects == 1
+    stitched = zarr.open(str(out))[...]
+    assert np.array_equal(stitched > 0, ndimage.label(mask)[0] == 1)
+
+
+def test_time_frames_are_never_stitched(tmp_path):
+    movie = np.zeros((2, 40, 40), np.uint8)
+    movie[:, 10:30, 10:30] = 1  # the same square in both frames, across block faces
+    out = tmp_path / "movie.zarr"
+    support = BlockwiseSupport(0, "touch")
+    steps = label_blocks_steps(
+        movie, out, FunctionSegmenter(components), "TYX", block=16, halo=0, support=support
+    )
+    assert run_steps(steps).n_objects == 2
+    stitched = zarr.open(str(out))[...]
+    assert len(np.unique(stitched[0])) == len(np.unique(stitched[1])) == 2
+    assert stitched[0, 20, 20] != stitched[1, 20, 20]
+
+
+# --- the methods against their in-memory results, on real images --------------------------------
+
+
+def test_embedding_blockwise_matches_in_memory_on_real_nuclei(tmp_path, nuclei_sample, nuclei2d):
+    image, _ = nuclei_sample  # 520 x 512: blocks of 256 -> 3 x 2 blocks, the last 8 rows thin
+    expected = segment(image, nuclei2d, "YX", device="cpu")
+    source = write_zarr(tmp_path / "nuclei.zarr", image, (128, 128))
+    progress = []
+    steps = segment_blockwise_steps(
+        source, tmp_path / "out.zarr", nuclei2d, block=256, device="cpu"
+    )
+    while True:
+        try:
+            progress.append(next(steps))
+        except StopIteration as stop:
+            result = stop.value
+            break
+    labels = zarr.open(str(tmp_path / "out.zarr"))[...]
+    assert labels.shape == image.shape and labels.dtype == np.uint32
+    assert result.n_objects == labels.max() == len(np.unique(labels)) - 1
+    assert metrics.matching(expected, labels, 0.5).ap >= 0.99
+    assert abs(int(expected.max()) - result.n_objects) <= 2
+    finished = [p for p in progress if p.stage == "segment" and p.region is not None]
+    assert [p.done for p in finished] == list(range(1, 7)) and result.n_blocks == 6
+    assert {p.stage for p in progress} == {"scan", "segment", "stitch", "relabel"}
+    assert result.recipe["model"] == "nuclei2d" and result.recipe["blockwise"]["block"] == [
+        256,
+        256,
+    ]
+
+
+def test_scan_reproduces_the_pipeline_normalisation():
+    rng = np.random.default_rng(0)
+    data = rng.integers(0, 4000, size=(300, 300)).astype(np.uint16)
+    values, counts = np.unique(data, return_counts=True)
+    got = blockwise._percentiles_from_counts(values, counts, (1.0, 99.8))
+    assert got == list(np.percentile(data.reshape(-1), (1.0, 99.8)))
+
+
+@pytest.mark.parametrize("slice_name,noise", [("00", 0.0), ("05", 0.0), ("00", 0.15)])
+def test_boundary_blockwise_matches_in_memory_on_isbi_membranes(
+    tmp_path, data_dir, slice_name, noise
+):
+    """The boundary method's post-processing (superpixels, agglomeration) on the real ISBI
+    membrane maps: identical labels up to renumbering on the clean maps (cells smaller than the
+    halo); on a noisy map the per-block agglomeration is an approximation."""
+    membranes = tifffile.imread(data_dir / ISBI / "boundaries" / f"{slice_name}.tif") > 0
+    boundary = ndimage.gaussian_filter(membranes.astype(np.float32), 1.5)
+    boundary /= boundary.max()
+    if noise:
+        rng = np.random.default_rng(0)
+        boundary = boundary * rng.uniform(0.4, 1.0, boundary.shape)
+        boundary = ndimage.gaussian_filter(boundary + rng.normal(0, noise, boundary.shape), 1)
+        boundary = np.clip(boundary, 0, 1).astype(np.float32)
+    expected = boundary_from_map(boundary, "YX", (0, 0))
+    out = tmp_path / "cells.zarr"
+    steps = label_blocks_steps(
+        boundary, out, FunctionSegmenter(boundary_from_map), block=128, halo=64,
+        support=SUPPORT["boundary"],
+    )  # fmt: skip
+    result = run_steps(steps)
+    labels = zarr.open(str(out))[...]
+    assert result.n_objects > 100
+    if noise:
+        assert metrics.matching(expected, labels, 0.5).ap >= 0.99
+        assert metrics.rand_voi(expected, labels)["vrand"] >= 0.99
+    else:
+        assert same_partition(expected, labels)
+
+
+def semantic_from_map(image, axes, origin, params=None):
+    from tessella.engine.methods import semantic
+
+    prediction = Prediction({"foreground": image[None].astype(np.float32)}, axes)
+    return semantic.postprocess(prediction, params)
+
+
+@pytest.mark.parametrize(
+    "axes,options",
+    [
+        ("YX", {"min_size": 50}),
+        ("YX", {"radius": 2, "fill_holes": True, "min_size": 50}),
+        ("YX", {"split": True, "min_distance": 6, "radius": 1, "min_size": 30}),
+        ("ZYX", {"radius": 1, "z_median": 3, "min_size": 50}),
+    ],
+)
+def test_semantic_blockwise_equals_in_memory_on_lucchi_mitochondria(
+    tmp_path, data_dir, axes, options
+):
+    """The semantic method's post-processing on a probability map made from the real Lucchi++
+    mitochondria (blurred, with noise): without ``split``, touch stitching gives exactly the
+    in-memory components and the global ``min_size``; with ``split``, overlap stitching."""
+    import dataclasses
+    import functools
+
+    semantic = pytest.importorskip("tessella.engine.methods.semantic")
+    mito = tifffile.imread(data_dir / "em_mito_lucchipp" / "val" / "mito.tif")[:8] > 0
+    rng = np.random.default_rng(0)
+    probability = ndimage.gaussian_filter(mito.astype(np.float32), 2)
+    probability += rng.normal(0, 0.1, mito.shape).astype(np.float32)
+    if axes == "YX":
+        probability, block = probability[4], 128
+    else:
+        probability, block = probability[:, :384, :512], (4, 128, 128)
+    params = semantic.Params(**options)
+    expected = semantic_from_map(probability, axes, None, params)
+    support = blockwise.blockwise_support("semantic", params)
+    assert support.stitch == ("overlap" if params.split else "touch")
+    per_block = dataclasses.replace(params, min_size=0)
+    segmenter = FunctionSegmenter(functools.partial(semantic_from_map, params=per_block))
+    out = tmp_path / "mito.zarr"
+    steps = label_blocks_steps(
+        probability, out, segmenter, axes, block=block, halo=support.context, support=support,
+        min_size=params.min_size,
+    )  # fmt: skip
+    result = run_steps(steps)
+    assert result.n_objects == expected.max() >= 4
+    assert same_partition(expected, zarr.open(str(out))[...])
+
+
+# --- resuming, cancelling, failing --------------------------------------------------------------
+
+
+def _blobs(tmp_path):
+    rng = np.random.default_rng(1)
+    mask = (ndimage.gaussian_filter(rng.normal(size=(96, 96)), 2) > 0.1).astype(np.uint8)
+    return write_zarr(tmp_path / "blobs.zarr", mask, (32, 32)), ndimage.label(mask)[0]
+
+
+def _touch_steps(source, out, segmenter=counted_components, **options):
+    support = BlockwiseSupport(0, "touch")
+    return label_blocks_steps(
+        source, out, FunctionSegmenter(segmenter), block=32, halo=2, support=support, **options
+    )
+
+
+def test_cancel_keeps_finished_blocks_and_a_rerun_does_only_the_rest(tmp_path):
+    source, expected = _blobs(tmp_path)
+    out = tmp_path / "resumed.zarr"
+    CALLS.clear()
+    steps = _touch_steps(source, out)
+    finished = 0
+    for progress in steps:
+        finished += progress.stage == "segment" and progress.region is not None
+        if finished == 4:
+            break
+    steps.close()  # cancel, as a widget does
+    assert not out.exists() and len(list((work_dir(out) / "blocks").glob("*.npz"))) == 4
+    # lose one finished block (as if it had failed while writing): it is redone too
+    (work_dir(out) / "blocks" / "0.npz").unlink()
+    CALLS.clear()
+    result = run_steps(_touch_steps(source, out))
+    assert len(CALLS) == 9 - 4 + 1 and result.resumed == 3
+    assert (0, 0) in CALLS  # block 0 (origin 0, 0) was segmented again
+    assert same_partition(expected, zarr.open(str(out))[...])
+    assert not work_dir(out).exists()
+
+
+def test_rerun_with_other_settings_is_refused_unless_overwrite(tmp_path):
+    source, _ = _blobs(tmp_path)
+    out = tmp_path / "o.zarr"
+    steps = _touch_steps(source, out)
+    next(steps), next(steps)
+    steps.close()
+    with pytest.raises(ValueError, match="other settings.*block.*overwrite"):
+        next(label_blocks_steps(source, out, FunctionSegmenter(components), block=48, halo=2))
+    result = run_steps(_touch_steps(source, out, overwrite=True))
+    assert result.n_objects > 5
+    with pytest.raises(FileExistsError, match="overwrite"):
+        run_steps(_touch_steps(source, out))
+
+
+def test_a_second_run_on_the_same_output_waits_for_the_first(tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    source, expected = _blobs(tmp_path)
+    out = tmp_path / "locked.zarr"
+    steps = _touch_steps(source, out, segmenter=components)
+    next(steps), next(steps)
+    steps.close()  # cancelled: the lock is released, the work kept
+    assert not (work_dir(out) / "lock").exists()
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (work_dir(out) / "lock").write_text(f"{socket.gethostname()} {other.pid}\n")
+        with pytest.raises(ValueError, match=f"another run \\(process {other.pid}\\)"):
+            run_steps(_touch_steps(source, out, segmenter=components))
+    finally:
+        other.kill()
+        other.wait()
+    result = run_steps(_touch_steps(source, out, segmenter=components))  # its lock is stale
+    assert same_partition(expected, zarr.open(str(out))[...]) and result.n_blocks == 9
+
+
+def test_full_disk_names_the_output_and_a_rerun_resumes(tmp_path, monkeypatch):
+    from zarr.storage import LocalStore
+
+    source, expected = _blobs(tmp_path)
+    out = tmp_path / "full.zarr"
+    original = LocalStore.set
+    written = []
+
+    async def fill_up(self, key, value):
+        if "provisional" in str(self.root) and key.startswith("c"):
+            written.append(key)
+            if len(written) == 5:
+                raise OSError(errno.ENOSPC, "No space left on device")
+        return await original(self, key, value)
+
+    monkeypatch.setattr(LocalStore, "set", fill_up)
+    with pytest.raises(OSError) as info:
+        run_steps(_touch_steps(source, out, segmenter=components))
+    message = str(info.value)
+    assert str(out) in message and "disk full" in message and "resume" in message
+    assert "\n" not in message and not out.exists()
+    monkeypatch.setattr(LocalStore, "set", original)
+    result = run_steps(_touch_steps(source, out, segmenter=components))
+    assert result.resumed == 4
+    assert same_partition(expected, zarr.open(str(out))[...])
+
+
+def test_blocks_run_on_worker_processes(tmp_path):
+    source, expected = _blobs(tmp_path)
+    out = tmp_path / "workers.zarr"
+    with open_executor(workers=1) as executor:
+        result = run_steps(_touch_steps(source, out, segmenter=components, executor=executor))
+    assert result.n_blocks == 9
+    assert same_partition(expected, zarr.open(str(out))[...])
+
+
+# --- input and output formats, bad input ---------------------------------------------------------
+
+
+def test_ome_zarr_in_gives_ome_zarr_labels_out(tmp_path, objects_across_faces):
+    labels = objects_across_faces.astype(np.uint16)
+    group = zarr.open_group(str(tmp_path / "image.ome.zarr"), mode="w", zarr_format=2)
+    group.create_array("0", shape=labels.shape, dtype=labels.dtype, chunks=(32, 32))[...] = labels
+    axes = [{"name": "y", "type": "space", "unit": "micrometer"}, {"name": "x", "type": "space"}]
+    transforms = [{"type": "scale", "scale": [0.5, 0.25]}]
+    multiscale = {"version": "0.4", "axes": axes, "datasets": [
+        {"path": "0", "coordinateTransformations": transforms}]}  # fmt: skip
+    group.attrs["multiscales"] = [multiscale]
+    out = tmp_path / "labels.ome.zarr"
+    segmenter = FunctionSegmenter(crop_scrambled)
+    run_steps(label_blocks_steps(tmp_path / "image.ome.zarr", out, segmenter, block=32, halo=8))
+    written = zarr.open_group(str(out), mode="r")
+    assert "image-label" in written.attrs and written.attrs["multiscales"][0]["axes"] == axes
+    read = read_image(out)
+    assert read.pixel_size == {"Y": 0.5, "X": 0.25} and read.axes == "YX"
+    assert same_partition(labels, np.asarray(read.data))
+
+
+def test_tiff_input_is_refused_with_advice(tmp_path, nuclei2d):
+    tifffile.imwrite(tmp_path / "big.tif", np.zeros((64, 64), np.uint8))
+    with pytest.raises(ValueError, match="chunked zarr.*convert it first"):
+        next(segment_blockwise_steps(tmp_path / "big.tif", tmp_path / "o.zarr", nuclei2d))
+
+
+def test_single_chunk_zarr_warns_and_a_huge_chunk_is_refused(tmp_path, monkeypatch):
+    mask = np.zeros((64, 64), np.uint8)
+    mask[10:50, 20:24] = 1
+    source = write_zarr(tmp_path / "one_chunk.zarr", mask, (64, 64))
+    with pytest.warns(UserWarning, match="one chunk.*rechunk"):
+        result = run_steps(_touch_steps(source, tmp_path / "a.zarr", segmenter=components))
+    assert result.n_objects == 1
+    monkeypatch.setattr(blockwise, "MAX_CHUNK_BYTES", 1000)
+    with pytest.raises(ValueError, match="every block would decode it whole; rechunk"):
+        run_steps(_touch_steps(source, tmp_path / "b.zarr", segmenter=components))
+
+
+def test_unreachable_scheduler_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(blockwise, "SCHEDULER_TIMEOUT", 1.0)
+    with (
+        pytest.raises(ValueError, match=r"tcp://127\.0\.0\.1:9"),
+        open_executor("tcp://127.0.0.1:9"),
+    ):
+        pass
+
+
+def test_constant_input_and_model_mismatch_fail_before_any_block(tmp_path, nuclei2d):
+    flat = write_zarr(tmp_path / "flat.zarr", np.full((64, 64), 5, np.uint8), (32, 32))
+    with pytest.raises(ValueError, match="constant"):
+        segment_blockwise(flat, tmp_path / "o.zarr", nuclei2d, block=32, device="cpu")
+    volume = write_zarr(tmp_path / "vol.zarr", np.zeros((4, 64, 64), np.uint8), (4, 32, 32))
+    with pytest.raises(ValueError, match="do not fit model 'nuclei2d'"):
+        segment_blockwise(volume, tmp_path / "v.zarr", nuclei2d, "ZYX")
+
+
+def test_model_run_cancelled_and_resumed_equals_an_uninterrupted_one(
+    tmp_path, nuclei_sample, nuclei2d
+):
+    image = nuclei_sample[0][:256, :256]
+    source = write_zarr(tmp_path / "crop.zarr", image, (128, 128))
+    whole = segment_blockwise(source, tmp_path / "whole.zarr", nuclei2d, block=128, device="cpu")
+    out = tmp_path / "resumed.zarr"
+    steps = segment_blockwise_steps(source, out, nuclei2d, block=128, device="cpu")
+    while not (next(steps).stage == "segment" and len(list(work_dir(out).glob("blocks/*"))) == 2):
+        pass
+    steps.close()
+    assert (work_dir(out) / "ranges.json").exists() and not out.exists()
+    result = segment_blockwise(source, out, nuclei2d, block=128, device="cpu")
+    assert result.resumed == 2 and result.n_objects == whole.n_objects > 10
+    assert np.array_equal(zarr.open(str(out))[...], zarr.open(str(whole.path))[...])
+
+
+# --- the command line ----------------------------------------------------------------------------
+
+
+def test_cli_blockwise_round_trip(tmp_path, nuclei_sample, nuclei2d, capsys):
+    from tessella.cli import main
+
+    image, _ = nuclei_sample
+    source = write_zarr(tmp_path / "in.zarr", image, (128, 128))
+    out = tmp_path / "out.zarr"
+    args = ["segment", str(source), "-o", str(out), "--model", "nuclei2d", "--blockwise"]
+    args += ["--workers", "0", "--block", "256", "--device", "cpu"]
+    assert main(args) == 0
+    assert "6 blocks" in capsys.readouterr().out
+    labels = read_image(out)
+    assert labels.data.shape == image.shape and labels.data.dtype == np.uint32
+    expected = segment(image, nuclei2d, "YX", device="cpu")
+    assert metrics.matching(expected, np.asarray(labels.data), 0.5).ap >= 0.99
+    recipe = json.loads((tmp_path / "out.recipe.json").read_text())
+    assert recipe["blockwise"]["block"] == [256, 256] and recipe["model"] == "nuclei2d"
+    assert main(args) == 1 and "--overwrite" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "extra,message",
+    [
+        (["--workers", "2"], "--workers needs --blockwise"),
+        (["--blockwise", "--scheduler", "tcp://127.0.0.1:9"], "tcp://127.0.0.1:9"),
+        (["--blockwise", "--block", "0"], "--block values must be positive"),
+        (["--blockwise", "--workers", "1", "--scheduler", "x:1"], "not both"),
+    ],
+)
+def test_cli_blockwise_bad_usage_is_one_line(tmp_path, monkeypatch, capsys, extra, message):
+    from tessella.cli import main
+
+    monkeypatch.setattr(blockwise, "SCHEDULER_TIMEOUT", 1.0)
+    source = write_zarr(
+        tmp_path / "in.zarr", np.arange(4096, dtype=np.uint16).reshape(64, 64), (32, 32)
+    )
+    out = tmp_path / "never.zarr"
+    assert main(["segment", str(source), "-o", str(out), *extra]) == 1
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+    assert not out.exists() and not work_dir(out).exists()
+
+
+def test_cli_blockwise_refuses_a_tiff(tmp_path, capsys):
+    from tessella.cli import main
+
+    tifffile.imwrite(tmp_path / "big.tif", np.zeros((64, 64), np.uint8))
+    out = tmp_path / "o.zarr"
+    assert main(["segment", str(tmp_path / "big.tif"), "-o", str(out), "--blockwise"]) == 1
+    assert "convert it first" in capsys.readouterr().err
