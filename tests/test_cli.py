@@ -224,3 +224,22 @@ def test_models_lists_user_models(tiny_model_dir, monkeypatch, capsys):
     monkeypatch.setenv("TESSELLA_MODELS", str(tiny_model_dir.parent))
     assert main(["models"]) == 0
     assert "tiny" in capsys.readouterr().out
+
+
+def test_evaluate_reads_binary_ground_truth_as_components(tmp_path):
+    import tifffile
+    from scipy import ndimage
+
+    mask = np.zeros((3, 40, 40), np.uint8)
+    mask[:, 5:15, 5:15] = 1
+    mask[1:, 25:35, 20:30] = 1
+    labels = ndimage.label(mask)[0].astype(np.uint16)  # two 3D objects
+    tifffile.imwrite(tmp_path / "gt.tif", mask, imagej=True, metadata={"axes": "ZYX"})
+    tifffile.imwrite(tmp_path / "pred.tif", labels, imagej=True, metadata={"axes": "ZYX"})
+    out = tmp_path / "scores.json"
+    args = ["evaluate", str(tmp_path / "pred.tif"), str(tmp_path / "gt.tif"), "--json", str(out)]
+    assert main([*args, "--metric", "ap", "--metric", "iou", "--gt-binary", "-q"]) == 0
+    scores = json.loads(out.read_text())
+    assert scores["ap"]["0.5"] == 1.0 and scores["foreground_iou"] == 1.0
+    assert main([*args, "--metric", "ap", "-q"]) == 0  # read as labels: one object, split in two
+    assert json.loads(out.read_text())["ap"]["0.5"] == 0.5

@@ -50,6 +50,12 @@ def _select(folder: Path, names: tuple[str, ...], into: Path) -> Path:
 
 
 def _summary(scores: dict, metric: str) -> dict:
+    if metric == "iou":
+        return {
+            "foreground_iou": round(scores["foreground_iou"], 4),
+            "ap50": round(scores["ap"]["0.5"], 4),
+            "avs": round(scores["avs"], 4),
+        }
     if metric == "vrand":
         keys = ("vrand", "vrand_split", "vrand_merge", "voi", "voi_split", "voi_merge")
         return {k: round(scores[k], 4) for k in keys}
@@ -72,7 +78,11 @@ def score(model: Path, images: Path, masks: Path, args, tta: bool) -> dict:
         segment.append("--tta" if tta else "--no-tta")
         seconds = run(segment)
         evaluate = ["evaluate", str(predictions), str(masks), "--json", str(scores_file)]
-        evaluate += ["--metric", args.metric] + (["--gt-boundaries"] if args.gt_boundaries else [])
+        evaluate += ["--metric", args.metric]
+        if args.metric == "iou":  # semantic models: foreground IoU and instance AP
+            evaluate += ["--metric", "ap"]
+        evaluate += ["--gt-boundaries"] if args.gt_boundaries else []
+        evaluate += ["--gt-binary"] if args.gt_binary else []
         run(evaluate)
         scores = json.loads(scores_file.read_text())
     shown = f"{args.images} (files {','.join(args.names)})" if args.names else str(args.images)
@@ -145,8 +155,9 @@ def main() -> None:
     parser.add_argument("--images", type=Path, required=True)
     parser.add_argument("--masks", type=Path, required=True)
     parser.add_argument("--names", type=lambda t: tuple(t.split(",")), default=())
-    parser.add_argument("--metric", default="ap", choices=["ap", "vrand"])
+    parser.add_argument("--metric", default="ap", choices=["ap", "vrand", "iou"])
     parser.add_argument("--gt-boundaries", action="store_true")
+    parser.add_argument("--gt-binary", action="store_true")
     parser.add_argument("--stack-spacing", help="Z,Y,X voxel size: also score as a 3D stack")
     parser.add_argument("--dataset", default="validation split")
     parser.add_argument("--tta", action="store_true", help="also score with TTA")

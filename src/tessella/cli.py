@@ -133,6 +133,11 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="GT files are boundary maps (1 = membrane): objects are their connected insides",
     )
+    evaluate.add_argument(
+        "--gt-binary",
+        action="store_true",
+        help="GT files are binary masks: objects are their connected components (3D in volumes)",
+    )
     evaluate.add_argument("--json", metavar="FILE", help="also write the scores as JSON")
     evaluate.add_argument("-q", "--quiet", action="store_true")
 
@@ -488,7 +493,7 @@ def _segment_blockwise(args, jobs, model, params, tta, tile, recipe) -> int:
     return 0
 
 
-def _label_pairs(pred: str, gt: str, gt_boundaries: bool = False):
+def _label_pairs(pred: str, gt: str, gt_boundaries: bool = False, gt_binary: bool = False):
     from .engine.io import list_images, read_image
 
     pred_path, gt_path = Path(pred), Path(gt)
@@ -509,6 +514,10 @@ def _label_pairs(pred: str, gt: str, gt_boundaries: bool = False):
             from scipy import ndimage
 
             truth = ndimage.label(np.asarray(truth) == 0)[0]
+        elif gt_binary:  # semantic masks: the objects are the connected components
+            from scipy import ndimage
+
+            truth = ndimage.label(np.asarray(truth) > 0)[0]
         for path, array in ((gt_file, truth), (pred_file, predicted)):
             if array.dtype.kind not in "biu":
                 raise CliError(f"{path}: labels must be integers, got {array.dtype}")
@@ -520,11 +529,13 @@ def _label_pairs(pred: str, gt: str, gt_boundaries: bool = False):
         yield gt_file.name, np.asarray(truth), np.asarray(predicted)
 
 
-def evaluate_paths(pred: str, gt: str, metrics_wanted=("ap",), gt_boundaries: bool = False) -> dict:
+def evaluate_paths(
+    pred: str, gt: str, metrics_wanted=("ap",), gt_boundaries: bool = False, gt_binary=False
+) -> dict:
     """Scores of the label image(s) at ``pred`` against ``gt`` (files or folders)."""
     from .engine.evaluation import score_pairs
 
-    pairs = [(t, p) for _name, t, p in _label_pairs(pred, gt, gt_boundaries)]
+    pairs = [(t, p) for _name, t, p in _label_pairs(pred, gt, gt_boundaries, gt_binary)]
     return score_pairs(pairs, metrics_wanted)
 
 
@@ -533,7 +544,11 @@ def _cmd_evaluate(args) -> int:
     from .engine.io import write_json
 
     scores = evaluate_paths(
-        args.pred, args.gt, tuple(args.metric or ["ap"]), gt_boundaries=args.gt_boundaries
+        args.pred,
+        args.gt,
+        tuple(args.metric or ["ap"]),
+        gt_boundaries=args.gt_boundaries,
+        gt_binary=args.gt_binary,
     )
     if args.json:
         write_json(args.json, scores)
