@@ -27,6 +27,7 @@ from qtpy.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QProgressBar,
     QPushButton,
     QSpinBox,
@@ -36,6 +37,7 @@ from qtpy.QtWidgets import (
 from superqt.utils import GeneratorWorker
 
 from . import _results
+from ._blockwise import BlockwisePreview, blockwise_steps, is_large
 from ._layers import LayerWatcher, fill_layer_combo, find_layer
 from ._models import listen as listen_for_models
 from ._workers import report_runtime_errors
@@ -132,6 +134,7 @@ class SegmentWidget(LayerWatcher, QWidget):
         self._cards: dict[str, ModelCard] = {}  # model folder -> card
         self._outputs: dict[tuple[str, str], str] = {}  # (image id, kind) -> output layer id
         self._edited: set[str] = set()  # output labels layers the user has painted or corrected
+        self._preview: BlockwisePreview | None = None  # the blockwise run in progress
 
         self.layer_combo = QComboBox()
         self.axes_combo = QComboBox()
@@ -158,6 +161,18 @@ class SegmentWidget(LayerWatcher, QWidget):
             "Also add the network's maps (seed map, boundary or foreground probability) as "
             "image layers"
         )
+        self.blockwise_checkbox = QCheckBox("Blockwise into zarr (bigger than memory)")
+        self.blockwise_checkbox.setToolTip(
+            "Segment block by block into a zarr on disk, stitching objects across blocks; "
+            "resumable: Run again after a cancel continues"
+        )
+        self.blockwise_edit = QLineEdit()
+        self.blockwise_edit.setPlaceholderText("output .zarr")
+        self.block_spin = QSpinBox()
+        self.block_spin.setRange(64, 16384)
+        self.block_spin.setSingleStep(256)
+        self.block_spin.setValue(2048)
+        self.block_spin.setSuffix(" px blocks")
         self.replace_edited_checkbox = QCheckBox("Replace edited results")
         self.replace_edited_checkbox.setToolTip(
             "Off: a result layer you painted or corrected is kept and a new layer is added"
@@ -183,6 +198,14 @@ class SegmentWidget(LayerWatcher, QWidget):
         form.addRow(self.tta_checkbox)
         form.addRow(self.outputs_checkbox)
         form.addRow(self.replace_edited_checkbox)
+        form.addRow(self.blockwise_checkbox)
+        self.blockwise_row = QWidget()
+        blockwise_layout = QHBoxLayout(self.blockwise_row)
+        blockwise_layout.setContentsMargins(0, 0, 0, 0)
+        blockwise_layout.addWidget(self.blockwise_edit, 1)
+        blockwise_layout.addWidget(self.block_spin)
+        form.addRow(self.blockwise_row)
+        self.blockwise_row.setVisible(False)
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
@@ -198,6 +221,7 @@ class SegmentWidget(LayerWatcher, QWidget):
         self.device_combo.currentIndexChanged.connect(self._on_model_changed)
         self.load_model_button.clicked.connect(self._on_load_model_clicked)
         self.run_button.clicked.connect(self._on_run_clicked)
+        self.blockwise_checkbox.toggled.connect(self.blockwise_row.setVisible)
         self.cancel_button.clicked.connect(self._on_cancel_clicked)
         self._watch_layers()
 
@@ -225,6 +249,9 @@ class SegmentWidget(LayerWatcher, QWidget):
         layer = self.image_layer
         if layer is not None:
             self.axes_combo.setCurrentText(guess_layer_axes(layer))
+            # lazy (dask, zarr) or huge layers default to blockwise mode, into a zarr beside
+            self.blockwise_checkbox.setChecked(is_large(_layer_array(layer)))
+            self.blockwise_edit.setText(str(Path.cwd() / f"{layer.name} labels.zarr"))
 
     # --- models -----------------------------------------------------------------------------
 
@@ -314,6 +341,9 @@ class SegmentWidget(LayerWatcher, QWidget):
             return
         axes = self.axes_combo.currentText().strip().upper()
         scale, translate, units = _spatial_transform(layer, axes)
+        if self.blockwise_checkbox.isChecked():
+            self._start_blockwise(layer, model, axes, scale, translate, units)
+            return
         self._run = _Run(
             layer.unique_id,
             layer.name,
@@ -339,6 +369,43 @@ class SegmentWidget(LayerWatcher, QWidget):
             _ignore_errors=True,
             _start_thread=False,
         )
+        self._connect(worker)
+        self.progress_bar.setFormat("%v / %m tiles")
+        self.progress_bar.setRange(0, 0)  # busy until the first tile count arrives
+        self.status_label.setText(f"'{layer.name}': loading the model…")
+        worker.start()
+
+    def _start_blockwise(self, layer, model, axes, scale, translate, units) -> None:
+        out = Path(self.blockwise_edit.text().strip()).expanduser()
+        if not out.name.endswith(".zarr"):
+            show_error(f"Segment: blockwise output '{out}' must be a .zarr folder.")
+            return
+        options = {"scale": scale, "translate": translate, "units": units}
+        self._run = _Run(
+            layer.unique_id, layer.name, scale, translate, units, False, time.perf_counter()
+        )
+        self._preview = BlockwisePreview(self.viewer, out, f"{layer.name} labels", options)
+        worker = create_worker(
+            blockwise_steps,
+            _layer_array(layer),
+            out,
+            model=model,
+            axes=axes or None,
+            block=self.block_spin.value(),
+            tta=self.tta_checkbox.isChecked(),
+            tile=self.tile_spin.value(),
+            device=self.device_combo.currentText(),
+            _worker_class=GeneratorWorker,
+            _ignore_errors=True,
+            _start_thread=False,
+        )
+        self._connect(worker)
+        self.progress_bar.setFormat("%v / %m blocks")
+        self.progress_bar.setRange(0, 0)
+        self.status_label.setText(f"'{layer.name}': blockwise into {out}…")
+        worker.start()
+
+    def _connect(self, worker) -> None:
         worker.yielded.connect(self._on_progress)
         worker.returned.connect(self._on_returned)
         worker.errored.connect(self._on_errored)
@@ -347,10 +414,6 @@ class SegmentWidget(LayerWatcher, QWidget):
         worker.finished.connect(self._on_finished)
         self.worker = worker
         self._set_running(True)
-        self.progress_bar.setFormat("%v / %m tiles")
-        self.progress_bar.setRange(0, 0)  # busy until the first tile count arrives
-        self.status_label.setText(f"'{layer.name}': loading the model…")
-        worker.start()
 
     def _on_cancel_clicked(self) -> None:
         if self.worker is not None:
@@ -369,6 +432,9 @@ class SegmentWidget(LayerWatcher, QWidget):
             self.tta_checkbox,
             self.outputs_checkbox,
             self.replace_edited_checkbox,
+            self.blockwise_checkbox,
+            self.blockwise_edit,
+            self.block_spin,
             self.run_button,
         ):
             control.setEnabled(not running)
@@ -376,6 +442,16 @@ class SegmentWidget(LayerWatcher, QWidget):
 
     def _on_progress(self, progress: Progress) -> None:
         name = self._run.name
+        if self._preview is not None:  # blockwise: progress over blocks
+            if progress.total:
+                self.progress_bar.setRange(0, progress.total)
+                self.progress_bar.setValue(progress.done)
+            if getattr(progress, "region", None) is not None and progress.stage == "segment":
+                self._preview.block_done()
+            self.status_label.setText(
+                f"'{name}': {progress.stage}, {progress.done} of {progress.total}"
+            )
+            return
         if progress.stage == "predict":
             self.progress_bar.setRange(0, progress.total)
             self.progress_bar.setValue(progress.done)
@@ -388,6 +464,15 @@ class SegmentWidget(LayerWatcher, QWidget):
 
     def _on_returned(self, result: SegmentResult) -> None:
         run = self._run
+        if self._preview is not None:  # blockwise: the labels are in the output zarr
+            self._preview.finish({SOURCE_KEY: run.name, RECIPE_KEY: result.recipe})
+            seconds = time.perf_counter() - run.started
+            resumed = f", {result.resumed} blocks resumed" if result.resumed else ""
+            self.status_label.setText(
+                f"'{run.name}': {result.n_objects} objects in {seconds:.1f} s "
+                f"({result.n_blocks} blocks{resumed}), written to {result.path}"
+            )
+            return
         metadata = {SOURCE_KEY: run.name, RECIPE_KEY: result.recipe()}
         labels_layer = self._place_output(run, "labels", result.labels, metadata)
         _results.register(labels_layer, result, self.viewer.layers)  # for the Tune widget
@@ -443,12 +528,23 @@ class SegmentWidget(LayerWatcher, QWidget):
         show_warning(str(warning_args[0]))
 
     def _on_aborted(self) -> None:
+        if self._preview is not None:
+            self._preview.discard()
+            self.status_label.setText(
+                f"'{self._run.name}': cancelled; finished blocks are kept on disk: Run "
+                "again to resume."
+            )
+            return
         self.status_label.setText(f"'{self._run.name}': cancelled; no layer was added.")
 
     def _on_finished(self) -> None:
         if self.progress_bar.maximum() == 0:  # failed before the first tile
             self.progress_bar.setRange(0, 1)
             self.progress_bar.setValue(0)
+        if self._preview is not None and self._preview.layer is not None:
+            if self._preview.layer.name.endswith("(blocks so far)"):  # failed mid-run
+                self._preview.discard()
         self._run = None
+        self._preview = None
         self._set_running(False)
         self.run_finished.emit()
