@@ -17,11 +17,14 @@ import itertools
 import json
 from pathlib import Path
 
+import numpy as np
+from scipy import ndimage
+
 from tessella.engine import metrics
-from tessella.engine.methods import get_method
+from tessella.engine.methods import Prediction, get_method
 from tessella.engine.pipeline import predict_steps, run_steps
 from tessella.engine.registry import load_model
-from tessella.engine.train.data import load_folder_pairs, split_holdout
+from tessella.engine.train.data import Sample, load_folder_pairs, split_holdout
 
 GRIDS = {
     "embedding": {
@@ -34,11 +37,21 @@ GRIDS = {
         "sigma_seeds": (1.0, 2.0, 3.0),
         "beta": (0.3, 0.4, 0.5, 0.6, 0.7),
     },
+    "semantic": {
+        "threshold": (0.4, 0.5, 0.6),
+        "z_median": (0, 3, 5),
+        "radius": (0, 1, 2),
+    },
 }
 
 
 def _scores(method: str, pairs) -> tuple[float, float]:
     """(primary, secondary) score of ``pairs``: higher is better."""
+    if method == "semantic":
+        truth = np.concatenate([t.ravel() > 0 for t, _ in pairs])
+        pred = np.concatenate([p.ravel() > 0 for _, p in pairs])
+        ap = metrics.average_precision_scores(pairs, (0.5,))["ap"][0.5]
+        return metrics.foreground_iou(truth, pred), ap
     if method == "boundary":
         values = [metrics.rand_voi(t, p) for t, p in pairs]
         vrand = sum(v["vrand"] for v in values) / len(values)
@@ -70,6 +83,20 @@ def main() -> None:
     for sample in holdout:
         # the samples are already normalised; normalising again is the identity up to scale
         predictions.append(run_steps(predict_steps(sample.image[0], model, "YX"))[0])
+    if method_name == "semantic" and all("[z=" in s.name for s in holdout):
+        # consecutive slices of a volume: post-process them as the stack they are (z-median)
+        predictions = [
+            Prediction(
+                {
+                    k: np.stack([p.arrays[k] for p in predictions], axis=1)
+                    for k in predictions[0].arrays
+                },
+                "ZYX",
+                dict(predictions[0].meta),
+            )
+        ]
+        stacked = ndimage.label(np.stack([s.labels for s in holdout]) > 0)[0]
+        holdout = [Sample(holdout[0].image, stacked, "hold-out stack")]
     base = method.Params(**model.card.defaults.get("params", {}))
     results = []
     for values in itertools.product(*grid.values()):
@@ -81,7 +108,9 @@ def main() -> None:
     primary, secondary, best = results[0]
     method_defaults = {k: getattr(method.Params(), k) for k in grid}
     default = next((r for r in results if r[2] == method_defaults), None)
-    names = ("vrand", "voi") if method_name == "boundary" else ("ap50", "avs")
+    names = {"boundary": ("vrand", "voi"), "semantic": ("foreground_iou", "ap50")}.get(
+        method_name, ("ap50", "avs")
+    )
     card_path = args.model / "card.json"
     card = json.loads(card_path.read_text())
     card.setdefault("defaults", {})["params"] = {**card["defaults"].get("params", {}), **best}
