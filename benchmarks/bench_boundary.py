@@ -11,6 +11,9 @@ import os
 from pathlib import Path
 
 import numpy as np
+from tests.engine.test_boundary import (
+    imperfect_prediction as isbi_like_prediction,  # the same realistic map the tests use
+)
 
 from ._common import median_time, row
 
@@ -19,23 +22,6 @@ DATA = Path(
 )
 ISBI = DATA / "em_membranes_isbi2012" / "boundaries"
 TARGET = 0.100  # the issue: a beta change on a 512x512 image in well under 100 ms
-
-
-def isbi_like_prediction(membranes: np.ndarray, seed: int) -> np.ndarray:
-    """Ground-truth membranes with gaps punched in, blurred (sigma 1.5) and noisy."""
-    from scipy import ndimage
-
-    rng = np.random.default_rng(seed)
-    target = membranes.astype(np.float32)
-    ys, xs = np.nonzero(membranes)
-    pick = rng.choice(ys.size, 60, replace=False)
-    holes = np.zeros(membranes.shape, bool)
-    holes[ys[pick], xs[pick]] = True
-    target[ndimage.binary_dilation(holes, iterations=4)] = 0
-    blurred = ndimage.gaussian_filter(target, 1.5)
-    field = ndimage.gaussian_filter(rng.normal(0, 1, membranes.shape), 2.0)
-    noisy = blurred + 0.15 * field / field.std() + rng.normal(0, 0.05, membranes.shape)
-    return np.clip(noisy, 0, 1).astype(np.float32)
 
 
 def _grid_graph(side: int, rng) -> tuple[np.ndarray, np.ndarray]:

@@ -13,6 +13,9 @@ import os
 from pathlib import Path
 
 import numpy as np
+from tests.engine.test_semantic import (
+    degraded as lucchi_probability,  # the same realistic map the tests use
+)
 
 from ._common import median_time, row
 
@@ -21,19 +24,6 @@ DATA = Path(
 )
 LUCCHI = DATA / "em_mito_lucchipp" / "train" / "mito.tif"
 SHAPE = (100, 768, 1024)
-
-
-def lucchi_probability(truth: np.ndarray, seed: int = 0) -> np.ndarray:
-    """The truth blurred (sigma 1), with pixel noise (sd 0.2) and 300 false-positive blobs."""
-    from scipy import ndimage
-
-    rng = np.random.default_rng(seed)
-    probability = ndimage.gaussian_filter(truth.astype(np.float32), 1.0)
-    probability += rng.normal(0, 0.2, truth.shape).astype(np.float32)
-    specks = np.zeros(truth.shape, bool)
-    specks[tuple(rng.integers(0, n, 300) for n in truth.shape)] = True
-    probability[ndimage.binary_dilation(specks, iterations=2)] = 0.9
-    return np.clip(probability, 0, 1)
 
 
 def _reference(probability: np.ndarray, min_size: int) -> np.ndarray:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Prediction"]
+__all__ = ["Prediction", "relative_spacing"]
 
 
 @dataclass
@@ -24,3 +24,14 @@ class Prediction:
     @property
     def spatial_shape(self) -> tuple[int, ...]:
         return next(iter(self.arrays.values())).shape[1:]
+
+
+def relative_spacing(prediction: Prediction, ndim: int) -> np.ndarray:
+    """Voxel size per spatial axis in units of the finest axis (all ones when unknown)."""
+    spacing = prediction.meta.get("spacing")
+    if spacing is None:
+        return np.ones(ndim)
+    spacing = np.asarray(spacing, np.float64).reshape(-1)
+    if spacing.size != ndim or not np.all(np.isfinite(spacing)) or np.any(spacing <= 0):
+        raise ValueError(f"spacing must be {ndim} positive numbers, got {list(spacing)}")
+    return spacing / spacing.min()

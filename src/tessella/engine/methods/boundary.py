@@ -38,7 +38,7 @@ from skimage.segmentation import watershed
 
 from ..params import param
 from ._agglomeration import greedy_additive, merge_small_nodes
-from ._base import Prediction
+from ._base import Prediction, relative_spacing
 
 __all__ = [
     "NAME",
@@ -103,17 +103,6 @@ def activate(raw, ndim: int) -> dict:
 
 
 # --- superpixels -------------------------------------------------------------------------------
-
-
-def _relative_spacing(prediction: Prediction, ndim: int) -> np.ndarray:
-    """Voxel size per spatial axis in units of the finest axis (all ones when unknown)."""
-    spacing = prediction.meta.get("spacing")
-    if spacing is None:
-        return np.ones(ndim)
-    spacing = np.asarray(spacing, np.float64).reshape(-1)
-    if spacing.size != ndim or not np.all(np.isfinite(spacing)) or np.any(spacing <= 0):
-        raise ValueError(f"spacing must be {ndim} positive numbers, got {list(spacing)}")
-    return spacing / spacing.min()
 
 
 def _neighbourhoods(relative: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -273,7 +262,7 @@ def _superpixel_graph(boundary, relative, params):
 def superpixels(prediction: Prediction, params: Params) -> np.ndarray:
     """The superpixels (int32, 1..n, every pixel labelled) that ``postprocess`` agglomerates."""
     boundary = np.asarray(prediction.arrays["boundary"][0], np.float32)
-    relative = _relative_spacing(prediction, boundary.ndim)
+    relative = relative_spacing(prediction, boundary.ndim)
     return _superpixel_graph(boundary, relative, params)[0]
 
 
@@ -354,7 +343,7 @@ def clear_cache() -> None:
 def _graph(prediction: Prediction, params: Params) -> _Graph:
     source = prediction.arrays["boundary"]
     boundary = np.asarray(source[0], np.float32)
-    relative = _relative_spacing(prediction, boundary.ndim)
+    relative = relative_spacing(prediction, boundary.ndim)
     key = (
         id(source),
         source.shape,

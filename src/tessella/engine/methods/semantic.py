@@ -27,7 +27,7 @@ import numpy as np
 from scipy import ndimage
 
 from ..params import param
-from ._base import Prediction
+from ._base import Prediction, relative_spacing
 
 __all__ = [
     "NAME",
@@ -77,17 +77,6 @@ def activate(raw, ndim: int) -> dict:
     import torch
 
     return {"foreground": torch.sigmoid(raw[:, 0:1])}
-
-
-def _relative_spacing(prediction: Prediction, ndim: int) -> np.ndarray:
-    """Voxel size per spatial axis in units of the finest axis (all ones when unknown)."""
-    spacing = prediction.meta.get("spacing")
-    if spacing is None:
-        return np.ones(ndim)
-    spacing = np.asarray(spacing, np.float64).reshape(-1)
-    if spacing.size != ndim or not np.all(np.isfinite(spacing)) or np.any(spacing <= 0):
-        raise ValueError(f"spacing must be {ndim} positive numbers, got {list(spacing)}")
-    return spacing / spacing.min()
 
 
 # --- the foreground mask ------------------------------------------------------------------------
@@ -140,7 +129,7 @@ def foreground_mask(prediction: Prediction, params: Params) -> np.ndarray:
     if probability.ndim < 3 or probability.shape[0] != 1:
         raise ValueError(f"foreground must be (1, *spatial), got shape {probability.shape}")
     mask = probability[0] > params.threshold
-    relative = _relative_spacing(prediction, mask.ndim)
+    relative = relative_spacing(prediction, mask.ndim)
     size = params.z_median | 1  # 0 -> 1 (off); even sizes -> the next odd one
     if mask.ndim == 3 and size > 1:
         mask = _z_vote(mask, size)
@@ -453,7 +442,7 @@ def postprocess(prediction: Prediction, params: Params) -> np.ndarray:
     """
     mask = foreground_mask(prediction, params)
     if params.split:
-        relative = _relative_spacing(prediction, mask.ndim)
+        relative = relative_spacing(prediction, mask.ndim)
         labels = split_objects(mask, params.min_distance, relative)
     else:
         labels, _ = ndimage.label(mask)
