@@ -190,7 +190,7 @@ class TuneWidget(LayerWatcher, QWidget):
         )
         self.cancel_button = _button("Cancel", "Stop Apply to all after the current frame")
         self.progress_bar = QProgressBar()
-        self.progress_bar.setFormat("%v / %m frames")
+        self.progress_bar.setFormat("")  # "%v / %m frames" once a run starts
         self.progress_bar.setValue(0)
         self.status_label = QLabel()
         self.status_label.setWordWrap(True)
@@ -493,6 +493,7 @@ class TuneWidget(LayerWatcher, QWidget):
         self.worker, self._request, self._failed = worker, request, False
         self._workers.add(worker)
         self.cancel_button.setEnabled(apply_all)
+        self.progress_bar.setFormat("%v / %m frames" if plane is None else "slice preview")
         self.progress_bar.setRange(0, len(frames))
         self.progress_bar.setValue(0)
         if apply_all:
