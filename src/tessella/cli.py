@@ -183,6 +183,17 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("-q", "--quiet", action="store_true")
+
+    export = sub.add_parser(
+        "export-bioimageio",
+        help="write a model as a bioimage.io package (.zip) and validate it",
+        description="Write MODEL as a bioimage.io model package (format 0.5: PyTorch state dict, "
+        "our U-Net source, percentile preprocessing, test tensors, card attached), validated "
+        "with bioimageio.spec. `tessella segment --model OUT.zip` opens it again.",
+    )
+    export.add_argument("model", help="a model name or folder")
+    export.add_argument("out", help="the package to write (.zip)")
+    export.add_argument("--overwrite", action="store_true", help="replace an existing OUT")
     return parser
 
 
@@ -574,6 +585,19 @@ def _cmd_evaluate(args) -> int:
     return 0
 
 
+def _cmd_export_bioimageio(args) -> int:
+    out = Path(args.out)
+    if out.exists() and not args.overwrite:
+        raise CliError(f"{out} exists; pass --overwrite to replace it")
+    try:
+        from .engine.bioimageio import export_bioimageio
+    except ImportError as exc:  # pragma: no cover - bioimageio.spec is a dependency
+        raise CliError(f"bioimageio.spec is needed to export ({exc})") from None
+    export_bioimageio(args.model, out)
+    print(f"wrote {out} (bioimage.io model 0.5, validated by bioimageio.spec)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
@@ -582,6 +606,7 @@ def main(argv: list[str] | None = None) -> int:
         "segment": _cmd_segment,
         "evaluate": _cmd_evaluate,
         "train": _cmd_train,
+        "export-bioimageio": _cmd_export_bioimageio,
     }
     try:
         return handlers[args.command](args)

@@ -235,17 +235,17 @@ def test_network_outputs_are_shown_on_request(segment_widget, nuclei_image, run_
     np.testing.assert_allclose(seed.scale, (0.5, 0.5))
 
 
-def test_load_model_button_adds_a_model_folder(
+def test_load_model_button_adds_a_model_by_its_card_or_package(
     segment_widget, segment_model_dir, tmp_path, monkeypatch
 ):
     viewer, widget = segment_widget
     errors = []
     monkeypatch.setattr(segment_module, "show_error", errors.append)
-    chosen = {"folder": str(segment_model_dir)}
+    chosen = {"file": str(Path(segment_model_dir) / "card.json")}
     monkeypatch.setattr(
         segment_module.QFileDialog,
-        "getExistingDirectory",
-        staticmethod(lambda *args, **kwargs: chosen["folder"]),
+        "getOpenFileName",
+        staticmethod(lambda *args, **kwargs: (chosen["file"], "")),
     )
     widget.model_combo.setCurrentIndex(-1)
 
@@ -253,11 +253,21 @@ def test_load_model_button_adds_a_model_folder(
     assert widget.model_combo.currentData() == str(Path(segment_model_dir).resolve())
     count = widget.model_combo.count()
 
-    chosen["folder"] = str(tmp_path)  # not a model folder
+    (tmp_path / "card.json").write_text("{}")  # not a model's card
+    chosen["file"] = str(tmp_path / "card.json")
     widget.load_model_button.click()
     assert widget.model_combo.count() == count
     assert widget.model_combo.currentData() == str(Path(segment_model_dir).resolve())
-    assert len(errors) == 1 and "card.json is missing" in errors[0]
+    assert len(errors) == 1 and "Cannot use" in errors[0]
+
+    # a bioimage.io package exported by Tessella is unpacked into the cache and listed
+    from tessella.engine.bioimageio import export_bioimageio
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    chosen["file"] = str(export_bioimageio(segment_model_dir, tmp_path / "model.zip"))
+    widget.load_model_button.click()
+    assert widget.model_combo.count() == count + 1
+    assert str(tmp_path / "cache") in widget.model_combo.currentData()
 
 
 def test_runtime_error_in_the_engine_is_reported(

@@ -143,7 +143,9 @@ class SegmentWidget(LayerWatcher, QWidget):
         self.axes_combo.setToolTip("What each axis of the image is (C: channel, T: time)")
         self.model_combo = QComboBox()
         self.load_model_button = QPushButton("Load model…")
-        self.load_model_button.setToolTip("Add a model folder (card.json + model.safetensors)")
+        self.load_model_button.setToolTip(
+            "Add a model: its card.json (beside model.safetensors) or a bioimage.io package"
+        )
         self.device_combo = QComboBox()
         self.device_combo.addItems(DEVICE_CHOICES)
         self.tile_spin = QSpinBox()
@@ -287,9 +289,15 @@ class SegmentWidget(LayerWatcher, QWidget):
                 return
 
     def add_model(self, directory: str | Path) -> bool:
-        """Add the model in ``directory`` to the list and choose it; False if it is not one."""
-        from tessella.engine.registry import ModelError, read_card
+        """Add the model in ``directory`` (a model folder, its card.json, or a bioimage.io
+        package .zip) to the list and choose it; False if it is not one."""
+        from tessella.engine.registry import ModelError, find_model, read_card
 
+        try:
+            directory = find_model(directory) if Path(directory).is_file() else directory
+        except ModelError as exc:
+            show_error(f"Cannot use {directory} as a model: {exc}")
+            return False
         key = str(Path(directory).resolve())
         if key not in self._cards:
             try:
@@ -302,11 +310,14 @@ class SegmentWidget(LayerWatcher, QWidget):
         return True
 
     def _on_load_model_clicked(self) -> None:
-        directory = QFileDialog.getExistingDirectory(
-            self, "Choose a model folder (card.json + model.safetensors)"
+        path, _ = QFileDialog.getOpenFileName(
+            self,
+            "Choose a model: its card.json, or a bioimage.io package",
+            "",
+            "Tessella models (card.json *.zip)",
         )
-        if directory:
-            self.add_model(directory)
+        if path:
+            self.add_model(path)
 
     def _on_model_changed(self, index: int) -> None:
         card = self._cards.get(self.model_combo.currentData())

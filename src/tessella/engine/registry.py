@@ -146,10 +146,15 @@ def list_models() -> list[tuple[ModelCard, Path, str]]:
 
 
 def find_model(name_or_path: str | os.PathLike) -> Path:
-    """The directory of a model given by name (bundled first, then user) or by path."""
+    """The directory of a model given by name (bundled first, then user) or by path (a model
+    folder, or a bioimage.io package .zip exported by Tessella, unpacked into the cache)."""
     candidate = Path(name_or_path)
     if candidate.is_dir():
         return candidate
+    if candidate.suffix.lower() == ".zip" and candidate.is_file():  # a bioimage.io package
+        from .bioimageio import import_bioimageio
+
+        return import_bioimageio(candidate)
     if candidate.name == CARD and candidate.is_file():
         return candidate.parent
     for card, directory, _origin in list_models():

@@ -1,0 +1,204 @@
+"""Models as bioimage.io packages: export (``tessella export-bioimageio``) and import (a
+``.zip`` given as ``--model``).
+
+The package is a bioimage.io model (format 0.5) that ``bioimageio.spec`` validates: PyTorch
+state-dict weights with our U-Net source as the architecture, percentile normalisation as the
+preprocessing, a test input and the network's raw output for it, documentation, citation, and
+our model card as an attachment. Importing reads that card and the weights back (the weights
+with ``torch.load(weights_only=True)``: tensors only, no code is unpickled); packages whose
+architecture is not one of ours are refused. ``bioimageio.spec`` is needed to export only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from .registry import CARD, ModelError, load_model, save_model
+
+__all__ = ["export_bioimageio", "import_bioimageio", "is_package"]
+
+ARCHITECTURE_FILE = "unet.py"
+WEIGHTS_FILE = "weights.pt"
+
+
+def is_package(path: str | os.PathLike) -> bool:
+    return str(path).lower().endswith(".zip") and Path(path).is_file()
+
+
+def _test_image(spatial: str, multiple: int) -> np.ndarray:
+    """A real test input: the shipped nuclei sample, cropped to a multiple of the network's."""
+    import tifffile
+
+    image = tifffile.imread(Path(__file__).resolve().parents[1] / "samples" / "nuclei.tif")
+    size = 256 // multiple * multiple or multiple
+    crop = image[:size, :size].astype(np.float32)
+    if spatial == "ZYX":  # a small volume: the crop and shifted copies of it
+        depth = max(multiple, 16)
+        crop = np.stack([np.roll(crop[: size // 2, : size // 2], z, axis=1) for z in range(depth)])
+    return crop
+
+
+def _documentation(card) -> str:
+    raw = card.raw
+    lines = [f"# {card.name}", "", raw.get("description", ""), ""]
+    validation = raw.get("validation")
+    if validation:
+        lines += ["## Validation (tessella evaluate)", "", "```", json.dumps(validation, indent=2)]
+        lines += ["```", ""]
+    training = raw.get("training", {})
+    if training:
+        lines += ["## Training", "", f"Data: {training.get('data', '')}", ""]
+        lines += [f"Command: `{training.get('command', '')}`", ""]
+    lines += [
+        "Made with Tessella. Post-processing (the instances) is Tessella's "
+        f"`{card.method}` method; open the package with `tessella segment --model PACKAGE.zip`.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def export_bioimageio(model: str | os.PathLike, out: str | os.PathLike) -> Path:
+    """Write ``model`` as a bioimage.io package ``out`` (.zip) and validate it."""
+    import torch
+    from bioimageio.spec import load_description, save_bioimageio_package
+    from bioimageio.spec.model import v0_5
+
+    from .models import unet
+    from .normalize import percentile_normalize
+
+    out = Path(out)
+    if out.suffix.lower() != ".zip":
+        raise ValueError(f"{out}: a bioimage.io package is a .zip file")
+    loaded = load_model(model)
+    card, network = loaded.card, loaded.network.float().eval()
+    if card.architecture["name"] not in ("BranchedUNet", "UNet"):
+        raise ValueError(f"model {card.name!r}: architecture {card.architecture['name']} ")
+    spatial = card.spatial_axes
+    multiple = int(getattr(network, "multiple", 16))
+    norm = card.normalization
+    low, high = float(norm.get("low", 1.0)), float(norm.get("high", 99.8))
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        torch.save(network.state_dict(), tmp / WEIGHTS_FILE)
+        shutil.copy(unet.__file__, tmp / ARCHITECTURE_FILE)
+        (tmp / CARD).write_text(json.dumps(card.raw, indent=2, ensure_ascii=False) + "\n")
+        (tmp / "README.md").write_text(_documentation(card))
+        image = _test_image(spatial, multiple)[None, None]
+        np.save(tmp / "test_input.npy", image)
+        normalized = percentile_normalize(image[0], low, high)[None]
+        with torch.inference_mode():
+            output = network(torch.from_numpy(np.ascontiguousarray(normalized))).numpy()
+        np.save(tmp / "test_output.npy", output.astype(np.float32))
+        import tifffile
+
+        tifffile.imwrite(tmp / "sample_input.tif", image[0, 0])
+        tifffile.imwrite(tmp / "sample_output.tif", output[0, -1].astype(np.float32))
+
+        ids = [a.lower() for a in spatial]
+        space_in = [
+            v0_5.SpaceInputAxis(id=a, size=v0_5.ParameterizedSize(min=multiple, step=multiple))
+            for a in ids
+        ]
+        space_out = [
+            v0_5.SpaceOutputAxis(id=a, size=v0_5.SizeReference(tensor_id="raw", axis_id=a))
+            for a in ids
+        ]
+        input_descr = v0_5.InputTensorDescr(
+            id="raw",
+            description="the image (one channel; RGB is averaged)",
+            axes=[v0_5.BatchAxis(), v0_5.ChannelAxis(channel_names=["raw"]), *space_in],
+            test_tensor=v0_5.FileDescr(source=tmp / "test_input.npy"),
+            sample_tensor=v0_5.FileDescr(source=tmp / "sample_input.tif"),
+            preprocessing=[
+                v0_5.ScaleRangeDescr(
+                    kwargs=v0_5.ScaleRangeKwargs(axes=ids, min_percentile=low, max_percentile=high)
+                )
+            ],
+        )
+        channels = [f"c{i}" for i in range(output.shape[1])]
+        output_descr = v0_5.OutputTensorDescr(
+            id="output",
+            description=f"raw network output of the {card.method} method (before activation)",
+            axes=[v0_5.BatchAxis(), v0_5.ChannelAxis(channel_names=channels), *space_out],
+            test_tensor=v0_5.FileDescr(source=tmp / "test_output.npy"),
+            sample_tensor=v0_5.FileDescr(source=tmp / "sample_output.tif"),
+        )
+        weights = v0_5.WeightsDescr(
+            pytorch_state_dict=v0_5.PytorchStateDictWeightsDescr(
+                source=tmp / WEIGHTS_FILE,
+                architecture=v0_5.ArchitectureFromFileDescr(
+                    source=tmp / ARCHITECTURE_FILE,
+                    callable=card.architecture["name"],
+                    kwargs=dict(card.architecture.get("args", {})),
+                ),
+                pytorch_version=torch.__version__.split("+")[0],
+            )
+        )
+        citation = card.raw.get("citation") or "Tessella"
+        descr = v0_5.ModelDescr(
+            name=card.name,
+            description=card.raw.get("description") or f"{card.method} model made with Tessella",
+            authors=[v0_5.Author(name="Tessella developers")],
+            cite=[v0_5.CiteEntry(text=citation, url="https://github.com/napari/napari")],
+            license="BSD-3-Clause",
+            documentation=v0_5.FileDescr(source=tmp / "README.md"),
+            attachments=[v0_5.FileDescr(source=tmp / CARD)],
+            tags=["tessella", card.method, "instance-segmentation"],
+            inputs=[input_descr],
+            outputs=[output_descr],
+            weights=weights,
+        )
+        out.parent.mkdir(parents=True, exist_ok=True)
+        partial = out.with_name(f".{out.name}.tmp.zip")
+        save_bioimageio_package(descr, output_path=partial)
+        summary = load_description(partial).validation_summary
+        if summary.status not in ("valid-format", "passed"):
+            partial.unlink(missing_ok=True)
+            raise ValueError(f"{out}: the package does not validate: {summary.status}")
+        os.replace(partial, out)
+    return out
+
+
+def import_bioimageio(package: str | os.PathLike, cache: str | os.PathLike | None = None) -> Path:
+    """A model folder made from a Tessella bioimage.io package (cached by the zip's hash)."""
+    import torch
+
+    from .models import build_network
+
+    package = Path(package)
+    digest = hashlib.sha256(package.read_bytes()).hexdigest()
+    root = Path(cache or os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    directory = root / "tessella" / "bioimageio" / digest[:16]
+    if (directory / CARD).is_file():
+        return directory
+    try:
+        with zipfile.ZipFile(package) as archive:
+            names = set(archive.namelist())
+            if CARD not in names or WEIGHTS_FILE not in names:
+                raise ModelError(
+                    f"{package}: not a Tessella bioimage.io package (no {CARD} attachment); "
+                    "only packages of Tessella's architectures can be opened"
+                )
+            card = json.loads(archive.read(CARD))
+            with tempfile.TemporaryDirectory() as tmp:
+                archive.extract(WEIGHTS_FILE, tmp)
+                state = torch.load(Path(tmp) / WEIGHTS_FILE, weights_only=True)
+    except (zipfile.BadZipFile, OSError, json.JSONDecodeError) as exc:
+        raise ModelError(f"{package}: cannot read the package ({exc})") from None
+    arch = card.get("architecture", {})
+    try:
+        network = build_network(arch.get("name", "?"), arch.get("args", {}))
+        network.load_state_dict(state)
+    except (ValueError, RuntimeError, TypeError) as exc:
+        raise ModelError(f"{package}: weights do not fit the architecture ({exc})") from None
+    card = {k: v for k, v in card.items() if k != "sha256"}
+    card["imported_from"] = {"package": str(package), "sha256": digest}
+    return save_model(directory, network, card, half=False)
