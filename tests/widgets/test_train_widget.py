@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from tessella._widgets.train import NEW, TrainWidget
+from tessella._widgets.train import NEW, REGION_LAYER, TrainWidget
 
 
 @pytest.fixture
@@ -70,6 +70,19 @@ def test_fine_tunes_saves_a_user_model_segment_lists_and_compare_scores(trainer,
         layer = viewer.layers[f"nuclei by {name}"]
         assert scores == score_pairs([(viewer.layers["corrected"].data, layer.data)])
     assert "nuclei2d-finetuned: AP(0.5)" in train.status_label.text()
+
+    # within a drawn region only, placed where it was cut from
+    train.draw_region()
+    region = viewer.layers[REGION_LAYER]
+    assert region.mode == "add_rectangle"
+    region.add_rectangles(np.array([[100, 60], [300, 260]]))  # world = data: unscaled sample
+    with qtbot.waitSignal(train.compare_finished, timeout=300_000):
+        assert train.compare()
+    layer = viewer.layers["nuclei by nuclei2d-finetuned"]
+    assert layer.data.shape == (200, 200)
+    np.testing.assert_allclose(layer.translate, (100, 60))
+    truth = viewer.layers["corrected"].data[100:300, 60:260]
+    assert train.comparison["nuclei2d-finetuned"] == score_pairs([(truth, layer.data)])
 
 
 def test_cancel_keeps_the_best_model_or_nothing(trainer, qtbot):

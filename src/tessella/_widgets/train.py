@@ -48,9 +48,10 @@ from .segment import guess_layer_axes
 if TYPE_CHECKING:
     import napari.viewer
 
-__all__ = ["TrainWidget", "layer_samples"]
+__all__ = ["REGION_LAYER", "TrainWidget", "layer_samples"]
 
 NEW = "new:"  # base-combo data prefix for a model trained from scratch
+REGION_LAYER = "compare region"  # a Shapes layer whose last rectangle bounds the comparison
 
 
 def layer_samples(pairs, ndim: int) -> list:
@@ -139,6 +140,7 @@ class TrainWidget(LayerWatcher, QWidget):
         self.last_model: Path | None = None
         self.last_base: str | None = None
         self.comparison: dict[str, dict] = {}
+        self._offset = np.zeros(2)  # where the compared region starts, in labels pixels
         self._losses: list[tuple[float, float]] = []
         self._scores: list[tuple[float, float]] = []
 
@@ -168,6 +170,10 @@ class TrainWidget(LayerWatcher, QWidget):
         self.cancel_button.setEnabled(False)
         self.compare_button = QPushButton("Compare with base")
         self.compare_button.setEnabled(False)
+        self.region_button = QPushButton("Draw region")
+        self.region_button.setToolTip(
+            f"Draw a rectangle in the '{REGION_LAYER}' layer: Compare runs there only"
+        )
         self.progress_bar = QProgressBar()
         self.plot = LinePlot("step", "loss / score")
         self.status_label = QLabel("Add pairs of image and labels layers, then Train.")
@@ -197,7 +203,10 @@ class TrainWidget(LayerWatcher, QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.progress_bar)
         layout.addWidget(self.plot)
-        layout.addWidget(self.compare_button)
+        compare_row = QHBoxLayout()
+        compare_row.addWidget(self.region_button)
+        compare_row.addWidget(self.compare_button, 1)
+        layout.addLayout(compare_row)
         layout.addWidget(self.status_label)
         layout.addStretch(1)
 
@@ -207,6 +216,7 @@ class TrainWidget(LayerWatcher, QWidget):
         self.train_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(self._on_cancel)
         self.compare_button.clicked.connect(self.compare)
+        self.region_button.clicked.connect(self.draw_region)
         self._watch_layers()
         listen_for_models(self, self._fill_bases)
         self._fill_bases()
@@ -424,21 +434,76 @@ class TrainWidget(LayerWatcher, QWidget):
 
     # --- comparing --------------------------------------------------------------------------
 
+    def draw_region(self) -> None:
+        """Add (or choose) the compare-region layer in rectangle mode."""
+        from napari.layers import Shapes
+
+        region = next(
+            (x for x in self.viewer.layers if isinstance(x, Shapes) and x.name == REGION_LAYER),
+            None,
+        )
+        if region is None:
+            region = self.viewer.add_shapes(
+                name=REGION_LAYER, edge_color="cyan", face_color="transparent", edge_width=2
+            )
+        self.viewer.layers.selection.active = region
+        region.mode = "add_rectangle"
+
+    def _region(self, labels_layer: Labels) -> tuple[slice, ...] | None:
+        """The labels' index box under the last rectangle of the region layer, if any."""
+        from napari.layers import Shapes
+
+        region = next(
+            (x for x in self.viewer.layers if isinstance(x, Shapes) and x.name == REGION_LAYER),
+            None,
+        )
+        if region is None or not len(region.data):
+            return None
+        corners = np.array(
+            [labels_layer.world_to_data(region.data_to_world(p)) for p in region.data[-1]]
+        )
+        box = []
+        for axis, n in enumerate(labels_layer.data.shape):
+            if axis < labels_layer.ndim - 2:  # leading axes (Z): keep all
+                box.append(slice(None))
+                continue
+            low = int(np.clip(np.floor(corners[:, axis].min()), 0, n))
+            high = int(np.clip(np.ceil(corners[:, axis].max()), 0, n))
+            box.append(slice(low, high))
+        if any(s.stop is not None and s.stop - s.start < 16 for s in box):
+            raise ValueError("the compare region is too small (or outside the image)")
+        return tuple(box)
+
     def compare(self) -> bool:
-        """Run the base model and the new one on the first pair; add both, score both."""
+        """Run the base model and the new one on the first pair (within the region drawn in
+        the compare-region layer, if any); add both, score both against the labels."""
         pairs = self._chosen_pairs()
         if self.last_model is None or not pairs:
             show_info("Compare: train a model first.")
             return False
         image_layer, labels_layer = pairs[0]
         axes = guess_layer_axes(image_layer)
+        try:
+            box = self._region(labels_layer)
+        except ValueError as exc:
+            show_error(f"Compare: {exc}")
+            return False
+        image, labels = np.asarray(image_layer.data), np.asarray(labels_layer.data)
+        self._offset = np.zeros(labels.ndim)
+        if box is not None:
+            spatial = [i for i, a in enumerate(axes) if a in "ZYX"]
+            index = [slice(None)] * image.ndim
+            for i, s in zip(spatial, box):
+                index[i] = s
+            image, labels = image[tuple(index)], labels[box]
+            self._offset = np.array([s.start or 0 for s in box], float)
         models = [str(self.last_model)]
         if self.last_base:
             models.insert(0, self.last_base)
         worker = create_worker(
             _compare,
-            np.asarray(image_layer.data),
-            np.asarray(labels_layer.data),
+            image,
+            labels,
             axes,
             models,
             _worker_class=GeneratorWorker,
@@ -461,9 +526,9 @@ class TrainWidget(LayerWatcher, QWidget):
         existing = next((x for x in self.viewer.layers if x.name == name), None)
         if existing is not None:
             self.viewer.layers.remove(existing)
-        self.viewer.add_labels(
-            labels, name=name, scale=image_layer.scale[-labels.ndim :], opacity=0.6
-        )
+        scale = np.asarray(image_layer.scale[-labels.ndim :])
+        translate = np.asarray(image_layer.translate[-labels.ndim :]) + self._offset * scale
+        self.viewer.add_labels(labels, name=name, scale=scale, translate=translate, opacity=0.6)
         self.comparison[Path(model).name] = scores
 
     def _on_compare_finished(self) -> None:
