@@ -230,10 +230,12 @@ def test_apply_to_all_can_be_cancelled(tune, result_tyx, qtbot, monkeypatch):
         widget.apply_all_button.click()
         assert widget.cancel_button.isEnabled()
         qtbot.waitUntil(lambda: widget.progress_bar.value() >= 1, timeout=10_000)
-        widget.cancel_button.click()  # during frame 1: it is kept, frame 2 is never done
+        widget.cancel_button.click()  # during frame 1: frame 2 is never done
 
-    assert widget.progress_bar.value() == 2
-    assert "Cancelled: 1 of 3 frames" in widget.status_label.text()
+    # frame 1 is kept when it finishes before the worker sees the cancel (timing-dependent)
+    done = widget.progress_bar.value()
+    assert done in (1, 2)
+    assert f"Cancelled: {3 - done} of 3 frames" in widget.status_label.text()
     np.testing.assert_array_equal(layer.data[2], before[2])
     assert not widget.cancel_button.isEnabled() and widget.apply_all_button.isEnabled()
 
