@@ -130,3 +130,29 @@ def test_bad_requests_are_refused_by_name(trainer, qtbot):
     assert not train.start()
     assert "a model 'taken' exists" in train.status_label.text()
     assert train.train_button.isEnabled() and train._run is None
+
+
+def test_trains_on_a_folder_of_files(trainer, qtbot, tmp_path, nuclei_sample):
+    import tifffile
+
+    viewer, _segment, train, models = trainer
+    folder = tmp_path / "data"
+    for sub in ("images", "masks"):
+        (folder / sub).mkdir(parents=True)
+    image, labels = nuclei_sample
+    for i, rows in enumerate((slice(0, 256), slice(256, 512))):
+        tifffile.imwrite(folder / "images" / f"{i}.tif", image[rows])
+        tifffile.imwrite(folder / "masks" / f"{i}.tif", labels[rows])
+    choose_base(train, NEW + "embedding")
+    train.name_edit.setText("from-folder")
+    train.folder_edit.setText(str(folder))
+    train.epochs_spin.setValue(1)
+    train.steps_spin.setValue(2)
+    with qtbot.waitSignal(train.run_finished, timeout=300_000):
+        assert train.start()
+    card = json.loads((models / "from-folder" / "card.json").read_text())
+    assert card["training"]["command"] == f"napari Train widget on {folder}"
+    train.folder_edit.setText(str(tmp_path / "nowhere"))
+    train.name_edit.setText("other")
+    assert not train.start()
+    assert "must hold images/ and masks/" in train.status_label.text()

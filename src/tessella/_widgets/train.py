@@ -151,6 +151,9 @@ class TrainWidget(LayerWatcher, QWidget):
         self.pair_list = QListWidget()
         self.pair_list.setMaximumHeight(80)
         self.base_combo = QComboBox()
+        self.folder_edit = QLineEdit()
+        self.folder_edit.setPlaceholderText("or a folder with images/ and masks/ (or boundaries/)")
+        self.folder_edit.setToolTip("Train on the files of a folder instead of layers")
         self.name_edit = QLineEdit()
         self.name_edit.setPlaceholderText("name of the new model")
         self.patch_spin = _spin(32, 1024, 256, 32, " px")
@@ -187,6 +190,7 @@ class TrainWidget(LayerWatcher, QWidget):
         form.addRow("Labels", self.labels_combo)
         form.addRow(pair_row)
         form.addRow("Pairs", self.pair_list)
+        form.addRow("Folder", self.folder_edit)
         form.addRow("Start from", self.base_combo)
         form.addRow("Save as", self.name_edit)
         form.addRow("Patch", self.patch_spin)
@@ -305,10 +309,11 @@ class TrainWidget(LayerWatcher, QWidget):
             return False
         name = self.name_edit.text().strip()
         base = self.base_combo.currentData() or ""
-        pairs = self._chosen_pairs()
+        folder = self.folder_edit.text().strip()
+        pairs = [] if folder else self._chosen_pairs()
         try:
-            if not pairs:
-                raise ValueError("add a pair of image and labels layers")
+            if not pairs and not folder:
+                raise ValueError("add a pair of image and labels layers, or give a folder")
             if not name or any(c in name for c in "/\\:") or name.startswith("."):
                 raise ValueError(f"'{name}' is not a usable model name")
             out = self._out_dir(name)
@@ -319,12 +324,19 @@ class TrainWidget(LayerWatcher, QWidget):
             else:
                 card = load_model(base).card
                 method, ndim, base_path = card.method, len(card.spatial_axes), base
-            samples = layer_samples([(i, j) for i, j in pairs], ndim)
+            if folder:
+                from tessella.engine.train.data import load_folder_pairs
+
+                spatial = "ZYX" if ndim == 3 else "YX"
+                norm = {"low": 1.0, "high": 99.8}
+                samples = load_folder_pairs(Path(folder).expanduser(), spatial, 1, norm)
+            else:
+                samples = layer_samples([(i, j) for i, j in pairs], ndim)
         except ValueError as exc:
             show_error(f"Train: {exc}")
             self.status_label.setText(f"Not started: {exc}")
             return False
-        described = ", ".join(f"{i.name} + {j.name}" for i, j in pairs)
+        described = folder or ", ".join(f"{i.name} + {j.name}" for i, j in pairs)
         minutes = self.minutes_spin.value()
         config = TrainConfig(
             method=method,
@@ -373,6 +385,7 @@ class TrainWidget(LayerWatcher, QWidget):
             self.remove_pair_button,
             self.base_combo,
             self.name_edit,
+            self.folder_edit,
             self.patch_spin,
             self.epochs_spin,
             self.steps_spin,
