@@ -124,11 +124,10 @@ def _layers_of(path: Path) -> list[tuple]:
 # --- writing --------------------------------------------------------------------------------
 
 
-def labels_axes(ndim: int, metadata: dict | None = None) -> str:
-    """The axes of a labels layer: its ``metadata["axes"]``, else the axes of the recipe of
-    the image it was segmented from (without C), else YX, ZYX or TZYX by ``ndim``."""
+def recorded_axes(ndim: int, metadata: dict | None = None) -> str | None:
+    """The axes a labels layer's metadata records: its ``metadata["axes"]``, else the axes of
+    the recipe of the image it was segmented from (without C); None when neither fits."""
     from tessella.engine.axes import SUPPORTED_AXES
-    from tessella.engine.measure import labels_axes_for
 
     metadata = metadata or {}
     recipe = metadata.get(RECIPE_KEY)
@@ -138,7 +137,14 @@ def labels_axes(ndim: int, metadata: dict | None = None) -> str:
             axes = axes.upper().replace("C", "")
             if len(axes) == ndim and axes in SUPPORTED_AXES:
                 return axes
-    return labels_axes_for(ndim)
+    return None
+
+
+def labels_axes(ndim: int, metadata: dict | None = None) -> str:
+    """The axes of a labels layer: :func:`recorded_axes`, else YX, ZYX or TZYX by ``ndim``."""
+    from tessella.engine.measure import labels_axes_for
+
+    return recorded_axes(ndim, metadata) or labels_axes_for(ndim)
 
 
 def _unit_text(unit) -> str:

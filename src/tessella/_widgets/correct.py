@@ -62,15 +62,10 @@ def _digest(data: np.ndarray) -> bytes:
 
 
 def _axes_of(layer: Labels) -> str | None:
-    """The labels' axes as Segment recorded them (e.g. "TYX"), if known."""
-    from tessella._widgets.segment import RECIPE_KEY
+    """The labels' axes as Segment (or the reader) recorded them (e.g. "TYX"), if known."""
+    from tessella._io import recorded_axes
 
-    axes = layer.metadata.get("axes") or layer.metadata.get(RECIPE_KEY, {}).get("axes")
-    if isinstance(axes, str):
-        axes = axes.upper().replace("C", "")
-        if len(axes) == layer.ndim:
-            return axes
-    return None
+    return recorded_axes(layer.ndim, layer.metadata)
 
 
 class CorrectWidget(LayerWatcher, QWidget):

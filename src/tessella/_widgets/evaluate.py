@@ -40,7 +40,6 @@ from tessella.engine import evaluation
 from ._layers import LayerWatcher, fill_layer_combo, find_layer
 from ._plot import LinePlot
 from ._workers import WorkerFailed
-from .segment import RECIPE_KEY
 
 if TYPE_CHECKING:
     import napari.viewer
@@ -76,12 +75,12 @@ def _looks_like_truth(name: str) -> bool:
 
 def _frame_axis(*layers: Labels) -> int | None:
     """The T axis of time-lapse labels (from Segment's recipe or the reader's axes), if any."""
+    from tessella._io import recorded_axes
+
     for layer in layers:
-        axes = layer.metadata.get("axes") or layer.metadata.get(RECIPE_KEY, {}).get("axes")
-        if isinstance(axes, str):
-            axes = axes.upper().replace("C", "")
-            if len(axes) == layer.ndim and "T" in axes:
-                return axes.index("T")
+        axes = recorded_axes(layer.ndim, layer.metadata)
+        if axes and "T" in axes:
+            return axes.index("T")
     return None
 
 

@@ -36,6 +36,7 @@ from qtpy.QtWidgets import (
 )
 from superqt.utils import GeneratorWorker
 
+from .._io import RECIPE_KEY  # output layer metadata: what reproduces it
 from . import _results
 from ._blockwise import BlockwisePreview, blockwise_steps, is_large
 from ._layers import LayerWatcher, fill_layer_combo, find_layer
@@ -52,7 +53,6 @@ if TYPE_CHECKING:
 __all__ = ["SegmentWidget", "guess_layer_axes"]
 
 SOURCE_KEY = "tessella_source"  # output layer metadata: the image layer it was computed from
-RECIPE_KEY = "tessella_recipe"  # output layer metadata: what reproduces it
 
 
 @report_runtime_errors
