@@ -80,7 +80,10 @@ def export_bioimageio(model: str | os.PathLike, out: str | os.PathLike) -> Path:
     loaded = load_model(model)
     card, network = loaded.card, loaded.network.float().eval()
     if card.architecture["name"] not in ("BranchedUNet", "UNet"):
-        raise ValueError(f"model {card.name!r}: architecture {card.architecture['name']} ")
+        raise ValueError(
+            f"model {card.name!r}: architecture {card.architecture['name']!r} cannot be "
+            "exported (only BranchedUNet and UNet)"
+        )
     spatial = card.spatial_axes
     multiple = int(getattr(network, "multiple", 16))
     norm = card.normalization
