@@ -88,3 +88,88 @@ def blobs_image(shape=(256, 256), n=30, radius=8, seed=0):
         labels[(dist2 <= radius**2) & (labels == 0)] = index
     image = (labels > 0) * 200.0 + rng.normal(20, 5, shape)
     return image.astype(np.float32), labels
+
+
+def cell_movie(frames=8, shape=(128, 160), seed=0):
+    """A synthetic fluorescence time-lapse: discs drifting a few pixels per frame, two of
+    them touching, one dividing at frame ``frames // 2`` (the CTC way: the mother's track
+    ends, two daughters start). Returns ``(image TYX float32, labels TYX, tracks)`` with
+    ``tracks`` a list of ``(id, start, end, parent)``; label values are track IDs."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    split = frames // 2
+    # id: (start, end, parent, y0, x0, vy, vx, radius)
+    cells = {
+        1: (0, frames - 1, 0, 30, 30, 1.0, 2.0, 11),
+        2: (0, frames - 1, 0, 90, 40, -1.0, 1.5, 12),
+        3: (0, frames - 1, 0, 90, 63, -1.0, 1.5, 11),  # touches 2 (centres 23 px apart)
+        4: (0, split - 1, 0, 40, 110, 0.5, -1.0, 12),  # divides
+        5: (split, frames - 1, 4, 0, 0, -3.0, -1.0, 9),
+        6: (split, frames - 1, 4, 0, 0, 3.0, 1.0, 9),
+    }
+    labels = np.zeros((frames, *shape), np.int32)
+    mother_end = (40 + 0.5 * (split - 1), 110 - 1.0 * (split - 1))
+    for cell, (start, end, parent, y0, x0, vy, vx, radius) in cells.items():
+        for t in range(start, end + 1):
+            if parent:
+                k = t - split + 1
+                y, x = mother_end[0] + np.sign(vy) * (7 + 3 * k), mother_end[1] + vx * k
+            else:
+                y, x = y0 + vy * t, x0 + vx * t
+            disc = (yy - y) ** 2 + (xx - x) ** 2 <= radius**2
+            labels[t][disc & (labels[t] == 0)] = cell
+    texture = rng.normal(1.0, 0.15, labels.shape)
+    image = (labels > 0) * 150.0 * texture + rng.normal(30, 6, labels.shape)
+    # touching cells are dimmer at their contact, as nuclei are at their rims
+    from scipy import ndimage
+
+    edge = ndimage.morphological_gradient(labels, size=(1, 3, 3)) > 0
+    image[edge & (labels > 0)] *= 0.6
+    tracks = [(c, s, e, p) for c, (s, e, p, *_rest) in cells.items()]
+    return image.astype(np.float32), labels, tracks
+
+
+def write_ctc_sequence(root, image, labels, tracks, seg_frames=None):
+    """A Cell Tracking Challenge layout under ``root``: ``01/tTTT.tif``, ``01_GT/SEG`` (the
+    frames in ``seg_frames``, default all) and ``01_GT/TRA`` (eroded markers + man_track.txt).
+    Returns the sequence folder."""
+    import tifffile
+    from scipy import ndimage
+
+    seq, seg, tra = root / "01", root / "01_GT" / "SEG", root / "01_GT" / "TRA"
+    for folder in (seq, seg, tra):
+        folder.mkdir(parents=True, exist_ok=True)
+    for t in range(image.shape[0]):
+        tifffile.imwrite(seq / f"t{t:03d}.tif", image[t].astype(np.uint16))
+        markers = np.where(ndimage.binary_erosion(labels[t] > 0, iterations=3), labels[t], 0)
+        tifffile.imwrite(tra / f"man_track{t:03d}.tif", markers.astype(np.uint16))
+        if seg_frames is None or t in seg_frames:
+            tifffile.imwrite(seg / f"man_seg{t:03d}.tif", labels[t].astype(np.uint16))
+    (tra / "man_track.txt").write_text("".join(f"{i} {s} {e} {p}\n" for i, s, e, p in tracks))
+    return seq
+
+
+@pytest.fixture(scope="session")
+def tiny_temporal_dir(tmp_path_factory) -> Path:
+    """A tiny temporal model trained for two steps on a synthetic CTC sequence."""
+    from tessella.engine.train import TrainConfig, train
+
+    image, labels, tracks = cell_movie()
+    seq = write_ctc_sequence(tmp_path_factory.mktemp("ctc"), image, labels, tracks)
+    out = tmp_path_factory.mktemp("models") / "tiny_temporal"
+    train(
+        TrainConfig(
+            "temporal",
+            str(seq),
+            str(out),
+            epochs=1,
+            steps_per_epoch=2,
+            batch_size=2,
+            patch=64,
+            features=(8, 16),
+            window=3,
+            max_val_images=1,
+            device="cpu",
+        )
+    )
+    return out

@@ -94,6 +94,12 @@ def _build_parser() -> argparse.ArgumentParser:
     segment.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     segment.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     segment.add_argument(
+        "--ctc",
+        metavar="DIR",
+        help="time-lapse models: also write the tracked cells in the Cell Tracking Challenge "
+        "format (DIR/maskTTT.tif + DIR/res_track.txt)",
+    )
+    segment.add_argument(
         "--blockwise",
         action="store_true",
         help="segment a zarr bigger than memory block by block (resumable)",
@@ -138,6 +144,15 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="GT files are binary masks: objects are their connected components (3D in volumes)",
     )
+    evaluate.add_argument(
+        "--ctc",
+        action="store_true",
+        help="PRED is a Cell Tracking Challenge result folder (maskTTT.tif + res_track.txt) and "
+        "GT its NN_GT folder: reports SEG and the fraction of TRA links reproduced",
+    )
+    evaluate.add_argument(
+        "--frames", metavar="A:B", help="with --ctc: score frames A to B - 1 only"
+    )
     evaluate.add_argument("--json", metavar="FILE", help="also write the scores as JSON")
     evaluate.add_argument("-q", "--quiet", action="store_true")
 
@@ -147,12 +162,15 @@ def _build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG_TRAIN,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    train.add_argument("method", choices=["embedding", "boundary", "semantic"])
+    train.add_argument("method", choices=["embedding", "boundary", "semantic", "temporal"])
     train.add_argument(
         "--data",
         required=True,
+        action="append",
         help="folder with images/ and masks/ (instance labels or binary masks) or boundaries/ "
-        "(boundary maps); files may be symlinks; with --ndim 2 a ZYX volume is cut into slices",
+        "(boundary maps); files may be symlinks; with --ndim 2 a ZYX volume is cut into slices. "
+        "temporal: a Cell Tracking Challenge sequence folder (NN, with NN_GT next to it) or "
+        "images/ + masks/ of TYX stacks; repeat --data to train on several",
     )
     train.add_argument("--out", required=True, help="model directory to write")
     train.add_argument("--val-data", help="validation folder (default: hold out part of --data)")
@@ -164,6 +182,13 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument("--batch-size", type=int, default=8)
     train.add_argument("--accumulate", type=int, default=1, help="gradient accumulation steps")
     train.add_argument("--patch", type=int, default=256, help="training crop edge in pixels")
+    train.add_argument(
+        "--window", type=int, default=3, help="temporal: frames per window (odd; centred)"
+    )
+    train.add_argument(
+        "--features",
+        help="U-Net channels per level, comma-separated (default 16,32,64,128,256)",
+    )
     train.add_argument("--lr", type=float, default=5e-4)
     train.add_argument("--workers", type=int, default=0, help="data loader processes")
     train.add_argument("--val-fraction", type=float, default=0.1)
@@ -204,9 +229,16 @@ def _stems(text: str | None) -> tuple[str, ...]:
 def _cmd_train(args) -> int:
     from .engine.train import TrainConfig, train_steps
 
+    if len(args.data) > 1 and args.method != "temporal":
+        raise ValueError(f"the {args.method} method trains on one --data folder")
+    extra = {}
+    if args.features:
+        extra["features"] = tuple(int(v) for v in _stems(args.features))
     config = TrainConfig(
         method=args.method,
-        data=args.data,
+        data=args.data[0] if len(args.data) == 1 else tuple(args.data),
+        window=args.window,
+        **extra,
         out=args.out,
         val_data=args.val_data,
         base=args.base,
@@ -330,8 +362,16 @@ def _recipe_path(output: Path) -> Path:
 def _cmd_segment(args) -> int:
     import json
 
-    from .engine.io import is_zarr_path, read_image, write_json, write_labels, write_zarr_labels
-    from .engine.pipeline import DEFAULT_MODEL, resolve_params, segment_steps
+    from .engine.io import (
+        TIFF_SUFFIXES,
+        is_zarr_path,
+        read_frames,
+        read_image,
+        write_json,
+        write_labels,
+        write_zarr_labels,
+    )
+    from .engine.pipeline import DEFAULT_MODEL, resolve_params, segment_steps, window_of
     from .engine.progress import Progress
     from .engine.registry import load_model
 
@@ -342,11 +382,17 @@ def _cmd_segment(args) -> int:
         except (OSError, json.JSONDecodeError) as exc:
             raise CliError(f"{args.recipe}: cannot read recipe ({exc})") from None
     _check_blockwise_usage(args)
-    if args.blockwise:  # the engine checks the input (zarr) and the output
+    model = load_model(args.model or recipe.get("model") or DEFAULT_MODEL)
+    # a time-lapse model reads a folder of frames as one movie
+    movie = window_of(model.card) > 1 and _is_frame_folder(args.inputs)
+    if args.blockwise or movie:  # the engine checks the input (zarr) and the output
         jobs = [(Path(args.inputs[0]), Path(args.output))]
     else:
         jobs = _segment_jobs(args.inputs, args.output)
-    model = load_model(args.model or recipe.get("model") or DEFAULT_MODEL)
+    if movie and jobs[0][1].suffix.lower() not in TIFF_SUFFIXES:
+        raise CliError(f"{jobs[0][1]}: the labels of a time-lapse folder go into one .tif (TYX)")
+    if args.ctc and args.blockwise:
+        raise CliError("--ctc is for time-lapse models, not --blockwise")
     if (
         recipe.get("model_sha256")
         and recipe["model_sha256"] != model.card.sha256
@@ -364,8 +410,21 @@ def _cmd_segment(args) -> int:
     for _source, target in jobs:
         if target.exists() and not args.overwrite:
             raise CliError(f"{target} exists; pass --overwrite to replace it")
+    if args.ctc and len(jobs) > 1:
+        raise CliError("--ctc writes one time-lapse; give one input")
+    ctc_dir = Path(args.ctc) if args.ctc else None
+    if ctc_dir and ctc_dir.is_dir() and not args.overwrite:
+        taken = sorted(ctc_dir.glob("mask*.tif")) + sorted(ctc_dir.glob("res_track.txt"))
+        if taken:
+            raise CliError(f"{taken[0]} exists; pass --overwrite to replace it")
     for source, target in jobs:
-        image = read_image(source, args.axes or recipe.get("axes") if len(jobs) == 1 else args.axes)
+        if movie:
+            image = read_frames(source)
+        else:
+            axes = args.axes or recipe.get("axes") if len(jobs) == 1 else args.axes
+            image = read_image(source, axes)
+        if args.ctc and "T" not in image.axes:
+            raise CliError(f"{source}: --ctc needs a time-lapse (axes with T), got {image.axes}")
         spatial = [a for a in image.axes if a in "ZYX"]
         spacing = None
         if all(a in image.pixel_size for a in spatial):  # anisotropic volumes need it
@@ -405,9 +464,21 @@ def _cmd_segment(args) -> int:
                 target, result.labels, result.axes, pixel_size, image.unit, overwrite=args.overwrite
             )
         write_json(_recipe_path(target), result.recipe() | {"input": str(source)})
+        if args.ctc:
+            from .engine.tracking import write_ctc
+
+            write_ctc(result.labels, result.lineage, args.ctc, overwrite=args.overwrite)
         if not args.quiet:
-            print(f"{source} -> {target}: {int(result.labels.max())} objects")
+            what = "tracks" if result.lineage is not None else "objects"
+            print(f"{source} -> {target}: {int(result.labels.max())} {what}")
     return 0
+
+
+def _is_frame_folder(inputs: list[str]) -> bool:
+    from .engine.io import is_zarr_path
+
+    path = Path(inputs[0])
+    return len(inputs) == 1 and path.is_dir() and not is_zarr_path(path)
 
 
 def _check_blockwise_usage(args) -> None:
@@ -550,10 +621,46 @@ def evaluate_paths(
     return score_pairs(pairs, metrics_wanted)
 
 
+def _parse_frames(text: str | None) -> range | None:
+    if not text:
+        return None
+    start, sep, stop = text.partition(":")
+    try:
+        return range(int(start), int(stop)) if sep else range(int(start), int(start) + 1)
+    except ValueError:
+        raise CliError(f"--frames expects A:B (B excluded), got {text!r}") from None
+
+
+def _cmd_evaluate_ctc(args) -> int:
+    from .engine.io import write_json
+    from .engine.tracking import evaluate_ctc
+
+    if args.frames and not args.ctc:
+        raise CliError("--frames needs --ctc")
+    scores = evaluate_ctc(args.pred, args.gt, _parse_frames(args.frames))
+    if args.json:
+        write_json(args.json, scores)
+    if not args.quiet:
+        if scores.get("seg_frames"):
+            print(
+                f"SEG: {scores['seg']:.4f} over {scores['n_objects']} cells in "
+                f"{scores['seg_frames']} frames"
+            )
+        if "link_accuracy" in scores:
+            print(
+                f"links reproduced: {scores['reproduced']} of {scores['links']} "
+                f"({scores['link_accuracy']:.4f}); divisions: "
+                f"{scores['divisions_reproduced']} of {scores['division_links']}"
+            )
+    return 0
+
+
 def _cmd_evaluate(args) -> int:
 
     from .engine.io import write_json
 
+    if args.ctc or args.frames:
+        return _cmd_evaluate_ctc(args)
     scores = evaluate_paths(
         args.pred,
         args.gt,

@@ -31,6 +31,8 @@ __all__ = [
     "network_map",
     "confidence_map",
     "height_map",
+    "show_tracks",
+    "tracks_layer",
 ]
 
 MAX_RESULTS = 4
@@ -129,3 +131,42 @@ def height_map(result: SegmentResult, shape=None) -> np.ndarray | None:
     if boundary is not None:
         return 1.0 - boundary
     return network_map(result, "foreground", shape)
+
+
+#: labels layer unique_id -> the unique_id of the Tracks layer showing its tracks
+_TRACKS: dict[Hashable, Hashable] = {}
+
+
+def tracks_layer(viewer, labels_layer: Layer):
+    """The Tracks layer placed for ``labels_layer``'s tracks, if it is still in the viewer."""
+    wanted = _TRACKS.get(_key(labels_layer))
+    return next((layer for layer in viewer.layers if layer.unique_id == wanted), None)
+
+
+def show_tracks(viewer, labels_layer: Layer, labels: np.ndarray, lineage: dict | None):
+    """Show the tracks of a TYX labels layer (one per label ID, centroids, divisions as
+    graph edges) in a Tracks layer beside it: its previous one is updated, else one is added.
+    Returns the layer, or None when there is nothing to draw."""
+    from tessella.engine.tracking import napari_tracks
+
+    data, graph = napari_tracks(labels, lineage)
+    layer = tracks_layer(viewer, labels_layer)
+    if len(data) == 0:
+        if layer is not None:
+            viewer.layers.remove(layer)
+        return None
+    if layer is not None:
+        layer.graph = {}  # the old graph may name tracks the new data lack
+        layer.data = data
+        layer.graph = graph
+    else:
+        layer = viewer.add_tracks(
+            data,
+            graph=graph,
+            name=f"{labels_layer.name} tracks",
+            scale=labels_layer.scale,
+            translate=labels_layer.translate,
+            tail_length=10,
+        )
+        _TRACKS[_key(labels_layer)] = layer.unique_id
+    return layer

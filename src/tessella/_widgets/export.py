@@ -42,6 +42,7 @@ OUTPUT_SUFFIXES = {
     "zarr": ".zarr",
     "csv": ".csv",
     "recipe": ".recipe.json",
+    "ctc": "_RES",  # a folder: maskTTT.tif + res_track.txt
 }
 
 
@@ -88,6 +89,11 @@ class ExportWidget(LayerWatcher, QWidget):
         self.csv_checkbox.setToolTip(
             "One row per object: size, centroid, bounding box, mean intensity, mean confidence"
         )
+        self.ctc_checkbox = QCheckBox("Tracks, Cell Tracking Challenge format (_RES folder)")
+        self.ctc_checkbox.setToolTip(
+            "Time-lapses: maskTTT.tif per frame and res_track.txt (label, first and last frame, "
+            "parent) in a folder NAME_RES"
+        )
         self.recipe_checkbox = QCheckBox("Recipe (.recipe.json)")
         self.recipe_checkbox.setChecked(True)
         self.overwrite_checkbox = QCheckBox("Overwrite existing files")
@@ -108,6 +114,7 @@ class ExportWidget(LayerWatcher, QWidget):
             self.tiff_checkbox,
             self.zarr_checkbox,
             self.csv_checkbox,
+            self.ctc_checkbox,
             self.recipe_checkbox,
             self.overwrite_checkbox,
         ):
@@ -206,6 +213,7 @@ class ExportWidget(LayerWatcher, QWidget):
             "zarr": self.zarr_checkbox.isChecked(),
             "csv": self.csv_checkbox.isChecked(),
             "recipe": self.recipe_checkbox.isChecked() and self._recipe() is not None,
+            "ctc": self.ctc_checkbox.isChecked() and self._is_time_lapse(),
         }
         return [
             _Output(kind, base.with_name(base.name + suffix))
@@ -281,6 +289,8 @@ class ExportWidget(LayerWatcher, QWidget):
                     write_zarr_labels(output.path, labels, axes, pixel_size, unit, overwrite)
                 elif output.kind == "csv":
                     write_csv(output.path, table, overwrite)
+                elif output.kind == "ctc":
+                    self._write_ctc(output.path, labels, axes, overwrite)
                 else:
                     write_json(output.path, self._recipe(), overwrite)
             except Exception as exc:  # any failure: say which file, keep the widget usable
@@ -299,6 +309,32 @@ class ExportWidget(LayerWatcher, QWidget):
             message += f"; no recipe ('{layer.name}' was not made by Segment)"
         self.status_label.setText(message + ".")
         return written
+
+    def _is_time_lapse(self) -> bool:
+        from tessella._io import labels_axes
+
+        layer = self.labels_layer
+        if layer is None:
+            return False
+        try:
+            return "T" in labels_axes(layer.ndim, layer.metadata)
+        except ValueError:
+            return False
+
+    def _write_ctc(self, path: Path, labels: np.ndarray, axes: str, overwrite: bool) -> None:
+        """maskTTT.tif + res_track.txt; divisions from the layer's Tracks layer (or result)."""
+        from tessella.engine.tracking import write_ctc
+
+        if axes != "TYX":
+            raise ValueError(f"CTC export needs 2D frames over time (TYX), not {axes}")
+        tracks = _results.tracks_layer(self.viewer, self.labels_layer)
+        result = _results.get(self.labels_layer)
+        lineage = {}
+        if tracks is not None:
+            lineage = {int(c): int(p[0]) for c, p in tracks.graph.items() if p}
+        elif result is not None and result.lineage:
+            lineage = dict(result.lineage)
+        write_ctc(labels, lineage, path, overwrite)
 
     def _intensity(self) -> np.ndarray | None:
         layer = self.image_layer

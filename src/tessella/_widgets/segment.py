@@ -251,6 +251,7 @@ class SegmentWidget(LayerWatcher, QWidget):
         layer = self.image_layer
         if layer is not None:
             self.axes_combo.setCurrentText(guess_layer_axes(layer))
+            self._prefer_time_axis()
             # lazy (dask, zarr) or huge layers default to blockwise mode, into a zarr beside
             self.blockwise_checkbox.setChecked(is_large(_layer_array(layer)))
             self.blockwise_edit.setText(str(Path.cwd() / f"{layer.name} labels.zarr"))
@@ -324,6 +325,18 @@ class SegmentWidget(LayerWatcher, QWidget):
         if card is not None:
             self.tile_spin.setValue(self._default_tile(card))
             self.tta_checkbox.setChecked(bool(card.defaults.get("tta", False)))
+            self._prefer_time_axis()
+
+    def _prefer_time_axis(self) -> None:
+        """A time-lapse model reads a 3D stack as frames (TYX), not as a volume (ZYX),
+        unless the layer's metadata named its axes."""
+        card = self._cards.get(self.model_combo.currentData())
+        layer = self.image_layer
+        if card is None or layer is None or int(card.input.get("window", 1)) <= 1:
+            return
+        named = isinstance(layer.metadata.get("axes"), str)
+        if not named and self.axes_combo.currentText().strip().upper() == "ZYX":
+            self.axes_combo.setCurrentText("TYX")
 
     def _default_tile(self, card: ModelCard) -> int:
         """The card's tile size, smaller when free memory on the chosen device is short."""
@@ -487,6 +500,8 @@ class SegmentWidget(LayerWatcher, QWidget):
         metadata = {SOURCE_KEY: run.name, RECIPE_KEY: result.recipe()}
         labels_layer = self._place_output(run, "labels", result.labels, metadata)
         _results.register(labels_layer, result, self.viewer.layers)  # for the Tune widget
+        if result.lineage is not None:  # a time-lapse method linked the frames
+            _results.show_tracks(self.viewer, labels_layer, result.labels, result.lineage)
         if run.show_outputs:  # every single-channel map: seed, boundary, foreground...
             for key in result.predictions[0].arrays:
                 output = _results.network_map(result, key, result.labels.shape)
@@ -495,7 +510,8 @@ class SegmentWidget(LayerWatcher, QWidget):
         self.progress_bar.setValue(self.progress_bar.maximum())
         objects = np.unique(result.labels[result.labels > 0]).size
         seconds = time.perf_counter() - run.started
-        self.status_label.setText(f"'{run.name}': {objects} objects in {seconds:.1f} s")
+        what = "tracks" if result.lineage is not None else "objects"
+        self.status_label.setText(f"'{run.name}': {objects} {what} in {seconds:.1f} s")
 
     def _place_output(self, run: _Run, kind: str, data: np.ndarray, metadata: dict):
         """Replace the data of this widget's previous ``kind`` layer for the image, or add one."""

@@ -65,11 +65,31 @@ MAX_SLIDER_STEPS = 5000  # wider integer ranges get a spin box with growing step
 
 @report_runtime_errors
 def _postprocess_frames(
-    method, predictions: list, params, frames: tuple[int, ...], plane: int | None = None
+    method,
+    predictions: list,
+    params,
+    frames: tuple[int, ...],
+    plane: int | None = None,
+    series: bool = False,
 ) -> Generator:
     """Yield ``(frame, labels)`` per frame; a quit worker stops at the next frame. With
-    ``plane``, only that Z slice of each frame's volume is post-processed (in 2D)."""
+    ``plane``, only that Z slice of each frame's volume is post-processed (in 2D).
+
+    Time-lapse methods (``postprocess_series``): a frame alone is previewed with its
+    neighbours' smoothing but unlinked; ``series`` redoes the whole movie, yielding
+    ``(frame, None)`` as each frame is done and ``(None, (labels, lineage))`` after linking."""
+    if series:
+        steps = method.postprocess_series_steps(predictions, params)
+        while True:
+            try:
+                yield next(steps), None
+            except StopIteration as stop:
+                yield None, stop.value
+                return
     for t in frames:
+        if hasattr(method, "postprocess_frame"):
+            yield t, method.postprocess_frame(predictions, t, params)
+            continue
         prediction = predictions[t] if plane is None else _z_slice(predictions[t], plane)
         yield t, method.postprocess(prediction, params)
 
@@ -483,6 +503,7 @@ class TuneWidget(LayerWatcher, QWidget):
             request.params,
             frames,
             plane,
+            apply_all and hasattr(self.method, "postprocess_series"),
             _worker_class=GeneratorWorker,
             _ignore_errors=True,
             _start_thread=False,
@@ -507,6 +528,21 @@ class TuneWidget(LayerWatcher, QWidget):
         layer = self._find_layer(request.layer_id)
         if layer is None:
             return
+        if t is None:  # a time-lapse, post-processed and linked as a whole
+            labels, lineage = labels
+            layer.data = labels if layer.ndim == labels.ndim else labels[0]
+            _results.show_tracks(self.viewer, layer, labels, lineage)
+            self._note_recipe(layer, request.params)
+            self._stale[request.layer_id] = set()
+            ms = (time.perf_counter() - request.started) * 1000
+            tracks = int(np.unique(labels[labels > 0]).size)
+            self.status_label.setText(
+                f"'{layer.name}': {request.n_frames} frames, {tracks} tracks, linked in {ms:.0f} ms"
+            )
+            return
+        if labels is None:  # a time-lapse frame done; the labels come after linking
+            self.progress_bar.setValue(request.frames.index(t) + 1)
+            return
         if request.plane is not None:  # a preview of one slice of the volume
             index = [slice(None)] * layer.ndim
             index[request.axes.index("Z")] = request.plane
@@ -521,12 +557,17 @@ class TuneWidget(LayerWatcher, QWidget):
             layer.data = labels
         self._record(layer, request, t)
 
-    def _record(self, layer: Labels, request: _Request, t: int) -> None:
-        """Note in the layer's recipe and the status which parameters made its labels."""
+    @staticmethod
+    def _note_recipe(layer: Labels, params) -> None:
+        """Record in the layer's recipe the parameters that made its labels."""
         from tessella.engine.params import params_to_dict
 
-        recipe = {**layer.metadata.get(RECIPE_KEY, {}), "params": params_to_dict(request.params)}
+        recipe = {**layer.metadata.get(RECIPE_KEY, {}), "params": params_to_dict(params)}
         layer.metadata = {**layer.metadata, RECIPE_KEY: recipe}
+
+    def _record(self, layer: Labels, request: _Request, t: int) -> None:
+        """Note in the layer's recipe and the status which parameters made its labels."""
+        self._note_recipe(layer, request.params)
         stale = self._stale.setdefault(request.layer_id, set())
         if not request.apply_all:
             stale.update(range(request.n_frames))
@@ -540,6 +581,8 @@ class TuneWidget(LayerWatcher, QWidget):
         if request.apply_all:
             what = f" {done} of {request.n_frames} frames"
         hint = "" if request.apply_all or not stale else f"; {len(stale)} more: Apply to all"
+        if hint and hasattr(self.method, "postprocess_series"):
+            hint += " (it also links the IDs across frames)"
         if request.plane is not None:
             hint = " (a 2D preview); Apply to all for the volume"
         ms = (time.perf_counter() - request.started) * 1000

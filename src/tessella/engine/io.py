@@ -20,6 +20,7 @@ from .axes import check_axes, guess_axes
 __all__ = [
     "ImageData",
     "read_image",
+    "read_frames",
     "list_images",
     "write_labels",
     "write_json",
@@ -179,6 +180,27 @@ def list_images(folder: str | os.PathLike) -> list[Path]:
     if not files:
         raise ValueError(f"{folder}: the folder holds no .tif/.tiff files")
     return files
+
+
+def read_frames(folder: str | os.PathLike) -> ImageData:
+    """A folder of 2D frames (e.g. a Cell Tracking Challenge sequence ``t000.tif ...``) as one
+    time-lapse ``T`` + the frames' axes, in file-name order; the pixel size is the first
+    frame's. Every frame must have the first one's shape."""
+    folder = Path(folder)
+    files = list_images(folder)
+    first = read_image(files[0])
+    if "T" in first.axes or "Z" in first.axes:
+        raise ValueError(f"{files[0]}: frames of a time-lapse folder must be 2D, got {first.axes}")
+    frames = [np.asarray(first.data)]
+    for path in files[1:]:
+        frame = np.asarray(read_image(path, first.axes).data)
+        if frame.shape != frames[0].shape:
+            raise ValueError(
+                f"{path}: shape {frame.shape} differs from {files[0].name}'s {frames[0].shape}; "
+                "the frames of a time-lapse must all have one shape"
+            )
+        frames.append(frame)
+    return ImageData(np.stack(frames), "T" + first.axes, first.pixel_size, first.unit, folder)
 
 
 def _default_mode() -> int:

@@ -29,7 +29,9 @@ __all__ = [
     "resolve_params",
     "predict_steps",
     "postprocess",
+    "postprocess_with_lineage",
     "segment_steps",
+    "window_of",
     "segment",
     "run_steps",
 ]
@@ -45,6 +47,8 @@ class SegmentResult:
     params: Any
     model: LoadedModel
     options: dict = field(default_factory=dict)
+    #: time-lapse methods that link frames: ``{child track: parent track}`` (divisions)
+    lineage: dict[int, int] | None = None
 
     def recipe(self) -> dict:
         """What reproduces this result: model, its hash, parameters and options."""
@@ -115,6 +119,11 @@ def _check_image(image: np.ndarray, axes: str | None, model: LoadedModel, name: 
     expected = model.card.spatial_axes
     if _slicewise(axes, model):
         return axes
+    if window_of(model.card) > 1 and spatial_of(axes) == "ZYX" and "T" not in axes:
+        raise ValueError(
+            f"{name}: model {model.card.name!r} segments time-lapses of 2D frames (TYX); the "
+            f"image has axes {axes}: if its first axis is time, give axes TYX"
+        )
     if spatial_of(axes) != expected:
         hint = "; for a stack of 2D images use axes TYX" if axes == "ZYX" else ""
         raise ValueError(
@@ -135,14 +144,30 @@ def _slicewise(axes: str, model: LoadedModel) -> bool:
     )
 
 
-def _predict_frame(runner, frame, frame_axes, card, tile, halo, multiple, name):
-    """One frame's network outputs, as a generator of tile progress (done, total)."""
+def _model_input(frame, frame_axes, card, name) -> np.ndarray:
+    """One frame in the model's layout ``(C, *spatial)``, normalised."""
     check_finite_and_varied(frame, name)
     data = to_model_layout(
         frame, frame_axes, card.spatial_axes, card.channels, card.input.get("rgb", "mean")
     )
     norm = card.normalization
-    data = percentile_normalize(data, norm.get("low", 1.0), norm.get("high", 99.8))
+    return percentile_normalize(data, norm.get("low", 1.0), norm.get("high", 99.8))
+
+
+def window_of(card) -> int:
+    """Frames a time-lapse model reads per prediction (1 for every other model)."""
+    return int(card.input.get("window", 1))
+
+
+def _predict_frame(runner, frames, frame_axes, card, tile, halo, multiple, name):
+    """One frame's network outputs, as a generator of tile progress (done, total).
+
+    ``frames`` is one frame, or for a time-lapse model the window of frames (stacked along
+    channels, each normalised on its own, as in training)."""
+    if isinstance(frames, list):
+        data = np.concatenate([_model_input(f, frame_axes, card, name) for f in frames])
+    else:
+        data = _model_input(frames, frame_axes, card, name)
     ndim = len(card.spatial_axes)
     return (yield from runner.predict(data, (tile,) * ndim, (halo,) * ndim, multiple))
 
@@ -184,11 +209,21 @@ def predict_steps(
     if spacing is not None:
         meta["spacing"] = tuple(float(s) for s in spacing)
     predictions = []
+    window = window_of(card)
+
+    def frame_at(t):
+        if "T" not in axes:
+            return np.asarray(image)
+        return np.asarray(image[(slice(None),) * axes.index("T") + (t,)])
+
     yield Progress("predict", 0, total)
     for t in range(frames):
-        frame = np.asarray(
-            image[(slice(None),) * axes.index("T") + (t,)] if frames > 1 or "T" in axes else image
-        )
+        frame = frame_at(t)
+        if window > 1:  # the window around frame t, edges repeated (as in training)
+            from .train.timelapse import window_indices
+
+            target = card.input.get("target", "centre")
+            frame = [frame_at(i) for i in window_indices(t, frames, window, target)]
         parts = []
         for z in range(slices):
             part = np.take(frame, z, axis=frame_axes.index("Z")) if slicewise else frame
@@ -215,9 +250,18 @@ def predict_steps(
 
 def postprocess(model: LoadedModel, predictions: list[Prediction], params) -> np.ndarray:
     """Labels for every time point, stacked along T when there are several."""
+    return postprocess_with_lineage(model, predictions, params)[0]
+
+
+def postprocess_with_lineage(model: LoadedModel, predictions: list[Prediction], params):
+    """``(labels, lineage)``: time-lapse methods (``postprocess_series``) smooth along time
+    and link the frames; the lineage is ``None`` for every other method."""
     method = get_method(model.card.method)
+    if hasattr(method, "postprocess_series"):
+        labels, lineage = method.postprocess_series(predictions, params)
+        return (labels[0] if len(labels) == 1 else labels), lineage
     labels = [method.postprocess(p, params) for p in predictions]
-    return labels[0] if len(labels) == 1 else np.stack(labels)
+    return (labels[0] if len(labels) == 1 else np.stack(labels)), None
 
 
 def segment_steps(
@@ -241,7 +285,7 @@ def segment_steps(
     axes = _check_image(image, axes, model, name)
     predictions = yield from predict_steps(image, model, axes, tta, tile, device, name, spacing)
     yield Progress("postprocess", 0, len(predictions))
-    labels = postprocess(model, predictions, resolved)
+    labels, lineage = postprocess_with_lineage(model, predictions, resolved)
     yield Progress("postprocess", len(predictions), len(predictions))
     out_axes = axes.replace("C", "")
     if "T" in axes and labels.ndim == len(out_axes) - 1:
@@ -255,7 +299,7 @@ def segment_steps(
     }
     if spacing is not None:
         options["spacing"] = [float(s) for s in spacing]
-    return SegmentResult(labels, out_axes, predictions, resolved, model, options)
+    return SegmentResult(labels, out_axes, predictions, resolved, model, options, lineage)
 
 
 def segment(

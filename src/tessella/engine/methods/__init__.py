@@ -13,7 +13,7 @@ from ._base import Prediction
 
 __all__ = ["Prediction", "get_method", "METHOD_NAMES"]
 
-METHOD_NAMES = ("embedding", "boundary", "semantic")
+METHOD_NAMES = ("embedding", "boundary", "semantic", "temporal")
 
 
 def get_method(name: str):

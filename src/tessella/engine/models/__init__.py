@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from .temporal import TemporalUNet
 from .unet import BranchedUNet, UNet
 
-__all__ = ["ARCHITECTURES", "build_network", "BranchedUNet", "UNet"]
+__all__ = ["ARCHITECTURES", "build_network", "BranchedUNet", "TemporalUNet", "UNet"]
 
-ARCHITECTURES = {"BranchedUNet": BranchedUNet, "UNet": UNet}
+ARCHITECTURES = {"BranchedUNet": BranchedUNet, "TemporalUNet": TemporalUNet, "UNet": UNet}
 
 
 def build_network(name: str, args: dict):

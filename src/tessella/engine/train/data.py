@@ -38,6 +38,7 @@ class Sample:
     labels: np.ndarray  # (*spatial) int32
     name: str
     boundary: np.ndarray | None = None  # (*spatial) bool, when the data are boundary maps
+    ignore: np.ndarray | None = None  # (*spatial) bool: pixels left out of the loss
 
 
 def load_pairs(images, labels_list, spatial_axes, channels, normalization, names=None):
@@ -63,8 +64,8 @@ def load_pairs(images, labels_list, spatial_axes, channels, normalization, names
     return samples
 
 
-_SLICE_NAME = re.compile(r"^(?P<file>.+)\[z=(?P<z>\d+)\]$")
-_SELECTOR = re.compile(r"^(?P<file>.+?)(?:\[z=(?P<start>\d+)(?::(?P<stop>\d+))?\])?$")
+_SLICE_NAME = re.compile(r"^(?P<file>.+)\[(?P<axis>[zt])=(?P<z>\d+)\]$")
+_SELECTOR = re.compile(r"^(?P<file>.+?)(?:\[(?P<axis>[zt])=(?P<start>\d+)(?::(?P<stop>\d+))?\])?$")
 
 
 def _file_stem(name: str) -> str:
@@ -270,14 +271,18 @@ class CropDataset:
         return self.length
 
     def _crop(self, sample: Sample, rng: np.random.Generator):
+        """(image, labels, boundary or None, ignore or None) of one random crop."""
         spatial = sample.labels.shape
-        image, labels, boundary = sample.image, sample.labels, sample.boundary
+        image, labels = sample.image, sample.labels
+        extras = [sample.boundary, sample.ignore]
         pads = [max(0, p - s) for p, s in zip(self.patch, spatial)]
         if any(pads):  # pad small images: image by reflection, labels with background
             image = np.pad(image, [(0, 0)] + [(0, p) for p in pads], mode="reflect")
             labels = np.pad(labels, [(0, p) for p in pads])
-            if boundary is not None:
-                boundary = np.pad(boundary, [(0, p) for p in pads], mode="reflect")
+            extras = [
+                None if e is None else np.pad(e, [(0, p) for p in pads], mode="reflect")
+                for e in extras
+            ]
             spatial = labels.shape
         if rng.random() < 0.5 and labels.any():
             foreground = np.flatnonzero(labels)
@@ -289,18 +294,24 @@ class CropDataset:
         else:
             starts = [int(rng.integers(0, s - p + 1)) for p, s in zip(self.patch, spatial)]
         box = tuple(slice(s, s + p) for s, p in zip(starts, self.patch))
-        return image[(slice(None), *box)], labels[box], None if boundary is None else boundary[box]
+        return (
+            image[(slice(None), *box)],
+            labels[box],
+            *(None if e is None else e[box] for e in extras),
+        )
 
     def __getitem__(self, index: int):
         rng = np.random.default_rng([self.seed, self.epoch, index])
         sample = self.samples[int(rng.integers(len(self.samples)))]
-        image, labels, boundary = self._crop(sample, rng)
-        if boundary is None:
-            image, labels = augment(image, labels, rng)
-        else:
-            image, labels, boundary = augment(image, labels, rng, boundary)
+        image, labels, boundary, ignore = self._crop(sample, rng)
+        present = [e for e in (boundary, ignore) if e is not None]
+        image, labels, *present = augment(image, labels, rng, *present)
+        if boundary is not None:
+            boundary = present.pop(0)
         labels, _, _ = _relabel(labels)
-        return (image, *self.targets(labels, boundary, rng))
+        if ignore is None:
+            return (image, *self.targets(labels, boundary, rng))
+        return (image, *self.targets(labels, boundary, rng, ignore=present.pop(0)))
 
 
 def labels_and_medoids(labels, boundary, rng):

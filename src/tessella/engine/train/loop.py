@@ -21,6 +21,7 @@ from ..methods import Prediction, get_method
 from ..registry import load_model, save_model
 from .data import CropDataset, load_folder_pairs, split_holdout
 from .methods import get_training
+from .timelapse import load_timelapse_samples
 
 __all__ = ["TrainConfig", "TrainProgress", "train_steps", "train"]
 
@@ -42,13 +43,19 @@ METHOD_CITATIONS = {
         "architectures for mitochondria segmentation on electron microscopy volumes. "
         "Neuroinformatics 20 (2022) (EM_Image_Segmentation, now BiaPy)."
     ),
+    "temporal": (
+        "Gómez-de-Mariscal et al. Deep-learning-based segmentation of small extracellular "
+        "vesicles in time-lapse microscopy (microscopy-dl-suite-tf); Arbelle & Raviv. "
+        "Microscopy cell segmentation via convolutional LSTM networks. ISBI 2019; Shi et al. "
+        "Convolutional LSTM network. NeurIPS 2015."
+    ),
 }
 
 
 @dataclass
 class TrainConfig:
     method: str
-    data: str
+    data: str | tuple[str, ...]  # several folders: time-lapse sequences only
     out: str
     val_data: str | None = None
     base: str | None = None
@@ -62,6 +69,7 @@ class TrainConfig:
     weight_decay: float = 1e-4
     accumulate: int = 1
     features: tuple[int, ...] = (16, 32, 64, 128, 256)
+    window: int = 3  # time-lapse models: frames per window (centred on the target frame)
     device: str = "auto"
     workers: int = 0
     time_budget: float | None = None
@@ -88,24 +96,35 @@ class TrainProgress:
     message: str = ""
 
 
+def _temporal(config: TrainConfig) -> bool:
+    return bool(getattr(get_method(config.method), "TEMPORAL", False))
+
+
+def _architecture(config: TrainConfig, ndim: int, in_channels: int) -> dict:
+    args = {
+        "ndim": ndim,
+        "in_channels": in_channels,
+        "out_channels": list(get_method(config.method).out_channels(ndim)),
+        "features": list(config.features),
+        "norm": "batch",
+    }
+    if _temporal(config):
+        return {"name": "TemporalUNet", "args": {**args, "window": config.window}}
+    return {"name": "BranchedUNet", "args": args}
+
+
 def _card(config: TrainConfig, ndim: int, in_channels: int, history: list[dict]) -> dict:
-    method = get_method(config.method)
     spatial = "ZYX" if ndim == 3 else "YX"
+    model_input = {"axes": spatial, "channels": in_channels, "rgb": "mean"}
+    if _temporal(config):
+        model_input.update(window=config.window, target="centre")
+    data = config.data if isinstance(config.data, str) else list(config.data)
     return {
         "name": config.name or Path(config.out).name,
         "method": config.method,
         "description": f"{config.method} model trained with tessella",
-        "architecture": {
-            "name": "BranchedUNet",
-            "args": {
-                "ndim": ndim,
-                "in_channels": in_channels,
-                "out_channels": list(method.out_channels(ndim)),
-                "features": list(config.features),
-                "norm": "batch",
-            },
-        },
-        "input": {"axes": spatial, "channels": in_channels, "rgb": "mean"},
+        "architecture": _architecture(config, ndim, in_channels),
+        "input": model_input,
         "normalization": {"kind": "percentile", "low": 1.0, "high": 99.8},
         "method_args": {"grid_spacing": [1 / 1024] * ndim},
         "defaults": {
@@ -118,7 +137,7 @@ def _card(config: TrainConfig, ndim: int, in_channels: int, history: list[dict])
         "citation": METHOD_CITATIONS.get(config.method, ""),
         "license": "BSD-3-Clause (weights); see training.data_license for the data",
         "training": {
-            "data": config.data,
+            "data": data,
             "data_citation": config.data_citation,
             "data_license": config.data_license,
             "val_data": config.val_data,
@@ -166,7 +185,7 @@ def train_steps(
     import torch
 
     from ..device import execution_plan
-    from ..models import BranchedUNet
+    from ..models import build_network
 
     training = get_training(config.method)
     method = get_method(config.method)
@@ -178,10 +197,23 @@ def train_steps(
     ndim = config.ndim
     spatial = "ZYX" if ndim == 3 else "YX"
     normalization = {"low": 1.0, "high": 99.8}
+    temporal = _temporal(config)
+    if temporal and ndim != 2:
+        raise ValueError(f"the {config.method} method trains 2D (+ time) models; use ndim 2")
+
+    def load(data, exclude=()):
+        if temporal:
+            return load_timelapse_samples(data, config.window, "centre", 1, normalization, exclude)
+        if not isinstance(data, str):
+            if len(data) != 1:
+                raise ValueError(f"the {config.method} method trains on one data folder")
+            data = data[0]
+        return load_folder_pairs(data, spatial, 1, normalization, exclude)
+
     if samples is None:
-        samples = load_folder_pairs(config.data, spatial, 1, normalization, config.exclude)
+        samples = load(config.data, config.exclude)
     if val_samples is None and config.val_data:
-        val_samples = load_folder_pairs(config.val_data, spatial, 1, normalization)
+        val_samples = load(config.val_data)
     elif val_samples is None:
         samples, val_samples = split_holdout(
             samples, config.val_fraction, config.seed, config.holdout
@@ -195,7 +227,8 @@ def train_steps(
         network = base.network
         card_base = base.card.raw
     else:
-        network = BranchedUNet(ndim, 1, method.out_channels(ndim), config.features)
+        architecture = _architecture(config, ndim, 1)
+        network = build_network(architecture["name"], architecture["args"])
         training.init_head(network, ndim)
         card_base = None
     network = network.to(device).train()

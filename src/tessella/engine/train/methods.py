@@ -161,6 +161,43 @@ def _foreground_iou(pairs) -> float:
     return float(evaluation.score_pairs(pairs, ("iou",))["foreground_iou"])
 
 
+# --- temporal -------------------------------------------------------------------------------
+
+
+def _temporal_targets(labels, boundary, rng, ignore=None):
+    """Foreground, cell edges (two pixels inside each cell) and per-pixel loss weights:
+    border weights where cells touch, 0 on ignored pixels (unannotated cells)."""
+    from skimage.segmentation import find_boundaries
+
+    inside = labels > 0
+    edges = find_boundaries(labels, mode="inner") & inside
+    edges |= ndimage.binary_dilation(edges) & inside
+    weights = boundary_weight_map(labels, find_boundaries(labels, mode="thick"))
+    if ignore is not None:
+        weights[ignore] = 0.0
+    return inside.astype(np.float32), edges.astype(np.float32), weights
+
+
+def _temporal_loss(raw, targets, ndim):
+    """Masked BCE + Dice on the foreground, weighted BCE on the edges."""
+    import torch.nn.functional as F
+
+    foreground, edges, weights = targets
+    raw = raw.float()
+    known = (weights > 0).float()
+    fg_logit, edge_logit = raw[:, 0], raw[:, 1]
+    bce = F.binary_cross_entropy_with_logits(fg_logit, foreground, weight=known)
+    prob = fg_logit.sigmoid() * known
+    dice = 1 - (2 * (prob * foreground).sum() + 1) / (prob.sum() + foreground.sum() + 1)
+    edge = F.binary_cross_entropy_with_logits(edge_logit, edges, weight=weights)
+    return bce + dice + edge
+
+
+def _seg(pairs) -> float:
+    """Cell Tracking Challenge SEG pooled over every ground-truth cell of the pairs."""
+    return float(metrics.seg_scores(pairs)["seg"])
+
+
 _TRAINING = {
     "embedding": MethodTraining(
         labels_and_medoids, _embedding_loss, _embedding_head, "ap50", _ap50
@@ -169,6 +206,7 @@ _TRAINING = {
     "semantic": MethodTraining(
         _semantic_targets, semantic_loss, _no_head_change, "iou", _foreground_iou
     ),
+    "temporal": MethodTraining(_temporal_targets, _temporal_loss, _no_head_change, "seg", _seg),
 }
 
 

@@ -1,0 +1,171 @@
+"""Time-lapse segmentation with consistent IDs (microscopy-dl-suite seed), 2D + time.
+
+A :class:`~tessella.engine.models.TemporalUNet` reads a window of frames around frame ``t`` and
+predicts, for frame ``t``, a foreground probability and a boundary probability (the thick
+edges where cells touch). Post-processing, in the order of :func:`postprocess_series`:
+
+1. Temporal gap filling: a Gaussian of ``temporal_sigma`` frames along T on the foreground
+   probability (0 = off), so a cell that fades for a frame is not lost.
+2. Per frame: foreground above ``threshold``, holes filled (``fill_holes``).
+3. Split of touching cells (``split``): seeds are the foreground where the boundary
+   probability is below ``boundary_threshold``, eroded once; a seeded watershed on the
+   boundary probability assigns the rest of the foreground. Without ``split``, connected
+   components.
+4. Objects under ``min_size`` pixels go.
+5. Linking (``link``): :func:`tessella.engine.tracking.link` gives one cell one ID across the
+   movie (IoU then centroid distance ``max_distance``, divisions), with the lineage.
+
+:func:`postprocess` does steps 2-4 for one frame (no smoothing, no linking); the Tune widget
+shows it for the current frame first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+from ..params import param
+from ._base import Prediction
+
+__all__ = [
+    "NAME",
+    "OUTPUT_KINDS",
+    "Params",
+    "activate",
+    "out_channels",
+    "postprocess",
+    "postprocess_frame",
+    "postprocess_series",
+    "postprocess_series_steps",
+    "smooth_foreground",
+]
+
+NAME = "temporal"
+#: the network reads a window of frames; the pipeline stacks them along channels
+TEMPORAL = True
+OUTPUT_KINDS = {"foreground": "scalar", "boundary": "scalar"}
+
+
+@dataclass(frozen=True)
+class Params:
+    threshold: float = param(0.5, 0.0, 1.0, "Foreground where the probability is above this.")
+    boundary_threshold: float = param(
+        0.5, 0.0, 1.0, "Split: seeds where the boundary probability is below this."
+    )
+    temporal_sigma: float = param(
+        1.0, 0.0, 10.0, "Gap filling: Gaussian along time on the foreground, in frames (0 = off)."
+    )
+    fill_holes: bool = param(True, help="Fill holes inside each cell.")
+    split: bool = param(True, help="Split touching cells by a seeded watershed on the boundaries.")
+    min_size: int = param(100, 0, 1_000_000_000, "Discard objects with fewer pixels.")
+    link: bool = param(True, help="Give each cell one ID across frames (tracking).")
+    min_iou: float = param(0.2, 0.0, 1.0, "Linking: frame-to-frame matches need this IoU.")
+    max_distance: float = param(
+        40.0, 0.0, 10_000.0, "Linking: cells that no longer overlap may move this many pixels."
+    )
+    divisions: bool = param(True, help="Linking: detect divisions (mother -> two daughters).")
+
+
+def out_channels(ndim: int) -> tuple[int, ...]:
+    """Foreground and boundary logits."""
+    return (1, 1)
+
+
+def activate(raw, ndim: int) -> dict:
+    """Raw network output ``(batch, 2, H, W)`` -> foreground and boundary probabilities."""
+    import torch
+
+    return {"foreground": torch.sigmoid(raw[:, 0:1]), "boundary": torch.sigmoid(raw[:, 1:2])}
+
+
+def _maps(prediction: Prediction) -> tuple[np.ndarray, np.ndarray]:
+    foreground = np.asarray(prediction.arrays["foreground"])
+    boundary = np.asarray(prediction.arrays["boundary"])
+    if foreground.ndim != 3 or foreground.shape[0] != 1 or boundary.shape != foreground.shape:
+        raise ValueError(
+            f"temporal predictions must hold foreground and boundary of shape (1, Y, X), got "
+            f"{foreground.shape} and {boundary.shape}"
+        )
+    return foreground[0], boundary[0]
+
+
+def _segment_frame(foreground: np.ndarray, boundary: np.ndarray, params: Params) -> np.ndarray:
+    from skimage.segmentation import watershed
+
+    mask = foreground > params.threshold
+    if params.fill_holes:
+        mask = ndimage.binary_fill_holes(mask)
+    if params.split:
+        seeds = ndimage.binary_erosion(mask & (boundary < params.boundary_threshold))
+        markers, _ = ndimage.label(seeds)
+        labels = watershed(boundary, markers, mask=mask)
+        # foreground no seed reached (tiny or all-boundary bits): its own components
+        rest, n_rest = ndimage.label(mask & (labels == 0))
+        if n_rest:
+            labels = np.where(rest > 0, rest + labels.max(), labels)
+    else:
+        labels, _ = ndimage.label(mask)
+    sizes = np.bincount(labels.ravel())
+    keep = sizes >= max(params.min_size, 1)
+    keep[0] = False
+    renumber = np.zeros(sizes.size, np.int32)
+    renumber[keep] = np.arange(1, int(keep.sum()) + 1)
+    return renumber[labels]
+
+
+def postprocess(prediction: Prediction, params: Params) -> np.ndarray:
+    """One frame's labels (steps 2-4): no temporal smoothing and no linking."""
+    foreground, boundary = _maps(prediction)
+    return _segment_frame(foreground, boundary, params)
+
+
+def smooth_foreground(predictions: list[Prediction], sigma: float, frames=None) -> np.ndarray:
+    """The foreground probabilities of ``frames`` (default all), Gaussian-smoothed along
+    time with ``sigma`` frames (edges reflect). Only the frames within 4 sigma are read."""
+    count = len(predictions)
+    frames = list(range(count)) if frames is None else list(frames)
+    if sigma <= 0:
+        return np.stack([_maps(predictions[t])[0] for t in frames])
+    reach = int(np.ceil(4 * sigma))
+    low, high = max(min(frames) - reach, 0), min(max(frames) + reach + 1, count)
+    stack = np.stack([_maps(predictions[t])[0] for t in range(low, high)])
+    smoothed = ndimage.gaussian_filter1d(stack, sigma, axis=0, mode="nearest", truncate=4.0)
+    return smoothed[[t - low for t in frames]]
+
+
+def postprocess_frame(predictions: list[Prediction], t: int, params: Params) -> np.ndarray:
+    """Frame ``t``'s labels with temporal smoothing (steps 1-4), reading only its neighbours:
+    what Tune shows for the current frame before the whole movie is redone."""
+    foreground = smooth_foreground(predictions, params.temporal_sigma, [t])[0]
+    return _segment_frame(foreground, _maps(predictions[t])[1], params)
+
+
+def postprocess_series_steps(predictions: list[Prediction], params: Params):
+    """:func:`postprocess_series` as a generator: yields each frame's index once it is
+    segmented, returns ``(labels, lineage)`` after linking (closing it stops between frames)."""
+    from ..tracking import link
+
+    foreground = smooth_foreground(predictions, params.temporal_sigma)
+    frames = []
+    for t, (f, p) in enumerate(zip(foreground, predictions)):
+        frames.append(_segment_frame(f, _maps(p)[1], params))
+        yield t
+    labels = np.stack(frames)
+    if not params.link:
+        return labels, {}
+    return link(labels, params.min_iou, params.max_distance, params.divisions)
+
+
+def postprocess_series(
+    predictions: list[Prediction], params: Params
+) -> tuple[np.ndarray, dict[int, int]]:
+    """Labels for the whole movie (TYX) and the lineage ``{child track: parent track}``
+    (empty without ``link``: IDs are then per frame)."""
+    steps = postprocess_series_steps(predictions, params)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as stop:
+            return stop.value

@@ -1,0 +1,357 @@
+"""Linking instances across frames into tracks, napari Tracks data and the Cell Tracking
+Challenge (CTC) format.
+
+:func:`link` relabels a TYX label stack so that one cell keeps one ID through the movie:
+
+1. Each frame's objects are matched one-to-one to the previous frame's by IoU (Hungarian,
+   pairs with IoU >= ``min_iou``).
+2. Objects left over on both sides are matched by centroid distance (Hungarian, at most
+   ``max_distance`` pixels): fast movers that no longer overlap.
+3. Division (``divisions``): an object still unmatched whose centroid lies within
+   ``max_distance`` of a previous object that was matched in step 1 or 2 is its sister. As in
+   the CTC convention, the mother's track ends and both daughters start new tracks with the
+   mother as parent.
+4. Anything left starts a new track (appearance); previous objects left end theirs
+   (disappearance). An ID is never reused, so every track is continuous in time.
+
+The lineage is a dict ``{child track: parent track}``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from .metrics import iou_matrix
+
+__all__ = [
+    "Track",
+    "link",
+    "track_table",
+    "napari_tracks",
+    "write_ctc",
+    "read_ctc_tracks",
+    "link_accuracy",
+    "evaluate_ctc",
+]
+
+
+@dataclass(frozen=True)
+class Track:
+    id: int
+    start: int  # first frame
+    end: int  # last frame (inclusive)
+    parent: int  # 0: none
+
+
+def _centroids(labels: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Centroid ``(y, x, ...)`` of each object in ``ids`` (sorted, present in ``labels``)."""
+    flat = labels.ravel()
+    counts = np.bincount(flat)
+    coords = np.indices(labels.shape).reshape(labels.ndim, -1)
+    sums = np.stack([np.bincount(flat, weights=c, minlength=counts.size) for c in coords], 1)
+    return sums[ids] / counts[ids, None]
+
+
+def _hungarian(cost: np.ndarray, allowed: np.ndarray) -> list[tuple[int, int]]:
+    """Minimum-cost one-to-one pairs among ``allowed`` entries of ``cost``."""
+    if not allowed.any():
+        return []
+    big = float(cost[allowed].max()) * 2 + 1e6
+    rows, cols = linear_sum_assignment(np.where(allowed, cost, big))
+    return [(int(r), int(c)) for r, c in zip(rows, cols) if allowed[r, c]]
+
+
+def link(
+    labels: np.ndarray,
+    min_iou: float = 0.2,
+    max_distance: float = 40.0,
+    divisions: bool = True,
+) -> tuple[np.ndarray, dict[int, int]]:
+    """Relabel the TYX stack ``labels`` with track IDs; returns ``(tracked, lineage)``.
+
+    See the module docstring for the rules. ``max_distance`` is in pixels.
+    """
+    labels = np.asarray(labels)
+    if labels.ndim < 3:
+        raise ValueError(f"linking needs a time axis first (TYX), got shape {labels.shape}")
+    tracked = np.zeros(labels.shape, np.int32)
+    lineage: dict[int, int] = {}
+    next_id = 1
+    previous = None  # (labels of t-1, their ids, track ids, centroids)
+    for t in range(labels.shape[0]):
+        frame = labels[t]
+        ids = np.unique(frame)
+        ids = ids[ids != 0]
+        centres = _centroids(frame, ids)
+        assigned = np.zeros(ids.size, np.int64)
+        if previous is not None and ids.size and previous[1].size:
+            prev_frame, prev_ids, prev_tracks, prev_centres = previous
+            iou, rows_ids, cols_ids = iou_matrix(prev_frame, frame)
+            # iou rows/cols follow the ids present; both are sorted like prev_ids / ids
+            matched_prev, matched_cur = {}, {}
+            for r, c in _hungarian(1 - iou, iou >= max(min_iou, 1e-9)):
+                matched_prev[r], matched_cur[c] = c, r
+            free_prev = [r for r in range(prev_ids.size) if r not in matched_prev]
+            free_cur = [c for c in range(ids.size) if c not in matched_cur]
+            if free_prev and free_cur:
+                distance = np.linalg.norm(
+                    prev_centres[free_prev][:, None] - centres[free_cur][None], axis=-1
+                )
+                for r, c in _hungarian(distance, distance <= max_distance):
+                    matched_prev[free_prev[r]] = free_cur[c]
+                    matched_cur[free_cur[c]] = free_prev[r]
+            sisters: dict[int, int] = {}  # unmatched current -> previous mother
+            if divisions:
+                free_cur = [c for c in range(ids.size) if c not in matched_cur]
+                mothers = sorted(matched_prev)
+                if free_cur and mothers:
+                    distance = np.linalg.norm(
+                        prev_centres[mothers][:, None] - centres[free_cur][None], axis=-1
+                    )
+                    for r, c in _hungarian(distance, distance <= max_distance):
+                        sisters[free_cur[c]] = mothers[r]
+            divided = set(sisters.values())
+            for c, r in matched_cur.items():
+                if r not in divided:
+                    assigned[c] = prev_tracks[r]
+            for c, r in sisters.items():
+                for daughter in (c, matched_prev[r]):
+                    assigned[daughter] = next_id
+                    lineage[next_id] = int(prev_tracks[r])
+                    next_id += 1
+        for c in np.flatnonzero(assigned == 0):
+            assigned[c] = next_id
+            next_id += 1
+        lookup = np.zeros(int(ids.max()) + 1 if ids.size else 1, np.int32)
+        lookup[ids] = assigned
+        tracked[t] = lookup[frame]
+        previous = (frame, ids, assigned, centres)
+    return tracked, lineage
+
+
+def track_table(tracked: np.ndarray, lineage: dict[int, int] | None = None) -> list[Track]:
+    """Each track's first and last frame and parent, sorted by ID."""
+    lineage = lineage or {}
+    spans: dict[int, list[int]] = {}
+    for t in range(tracked.shape[0]):
+        for track in np.unique(tracked[t]):
+            if track:
+                span = spans.setdefault(int(track), [t, t])
+                span[1] = t
+    return [Track(i, s, e, int(lineage.get(i, 0))) for i, (s, e) in sorted(spans.items())]
+
+
+def napari_tracks(tracked: np.ndarray, lineage: dict[int, int] | None = None):
+    """``(data, graph)`` for a napari Tracks layer: rows ``(track, t, y, x)`` at each object's
+    centroid, and ``{child: [parent]}``."""
+    rows = []
+    for t in range(tracked.shape[0]):
+        ids = np.unique(tracked[t])
+        ids = ids[ids != 0]
+        for track, centre in zip(ids, _centroids(tracked[t], ids)):
+            rows.append([int(track), t, *centre])
+    data = np.asarray(rows, np.float64).reshape(-1, 2 + tracked.ndim - 1)
+    graph = {int(c): [int(p)] for c, p in (lineage or {}).items()}
+    return data, graph
+
+
+def write_ctc(
+    tracked: np.ndarray, lineage: dict[int, int] | None, directory, overwrite: bool = False
+) -> list[Path]:
+    """Write ``maskTTT.tif`` (uint16) per frame and ``res_track.txt`` into ``directory``.
+
+    Atomic: the files are written to a temporary folder next to ``directory`` and moved in
+    place only when all succeeded; existing files are kept unless ``overwrite``.
+    """
+    import tifffile
+
+    directory = Path(directory)
+    tracked = np.asarray(tracked)
+    if tracked.ndim < 3:
+        raise ValueError(f"CTC export needs a TYX stack, got shape {tracked.shape}")
+    if tracked.max(initial=0) > np.iinfo(np.uint16).max:
+        raise ValueError(f"{directory}: CTC masks are uint16; {tracked.max()} tracks is too many")
+    digits = max(3, len(str(tracked.shape[0] - 1)))
+    names = [f"mask{t:0{digits}d}.tif" for t in range(tracked.shape[0])] + ["res_track.txt"]
+    table = track_table(tracked, lineage)
+    present = {k.id for k in table}
+    for track in table:
+        frames = [t for t in range(track.start, track.end + 1) if (tracked[t] == track.id).any()]
+        if len(frames) != track.end - track.start + 1:
+            gap = next(t for t in range(track.start, track.end + 1) if t not in frames)
+            raise ValueError(
+                f"{directory}: track {track.id} is missing from frame {gap} between frames "
+                f"{track.start} and {track.end}; CTC tracks must be continuous (relink first)"
+            )
+    table = [k if k.parent in present else Track(k.id, k.start, k.end, 0) for k in table]
+    existing = [n for n in names if (directory / n).exists()]
+    if existing and not overwrite:
+        raise FileExistsError(
+            f"{directory} already holds {existing[0]} (and {len(existing) - 1} more); "
+            "turn on overwrite to replace them"
+        )
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = directory.with_name(f".{directory.name}.partial-{os.getpid()}")
+    staging.mkdir(exist_ok=True)
+    try:
+        for t in range(tracked.shape[0]):
+            tifffile.imwrite(staging / names[t], tracked[t].astype(np.uint16), compression="zlib")
+        lines = [f"{k.id} {k.start} {k.end} {k.parent}" for k in table]
+        (staging / "res_track.txt").write_text("\n".join(lines) + ("\n" if lines else ""))
+        directory.mkdir(exist_ok=True)
+        for name in names:
+            os.replace(staging / name, directory / name)
+    finally:
+        for leftover in staging.iterdir() if staging.exists() else ():
+            leftover.unlink()
+        if staging.exists():
+            staging.rmdir()
+    return [directory / n for n in names]
+
+
+def read_ctc_tracks(path) -> list[Track]:
+    """Tracks from a CTC ``man_track.txt`` / ``res_track.txt`` (``L B E P`` per line)."""
+    tracks = []
+    for number, line in enumerate(Path(path).read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            i, b, e, p = (int(v) for v in line.split())
+        except ValueError:
+            raise ValueError(f"{path}, line {number}: expected 'L B E P', got {line!r}") from None
+        tracks.append(Track(i, b, e, p))
+    return tracks
+
+
+def _marker_owner(markers: np.ndarray, predicted: np.ndarray) -> dict[int, int]:
+    """GT marker -> the predicted object covering more than half of it, when that object
+    covers no other marker that much (one-to-one); others are unmatched."""
+    inside = markers > 0
+    pairs, counts = np.unique(
+        np.stack([markers[inside], predicted[inside]]), axis=1, return_counts=True
+    )
+    sizes = dict(zip(*np.unique(markers[inside], return_counts=True)))
+    owner = {int(m): int(p) for (m, p), n in zip(pairs.T, counts) if p and 2 * n > sizes[int(m)]}
+    claims: dict[int, int] = {}
+    for p in owner.values():
+        claims[p] = claims.get(p, 0) + 1
+    return {m: p for m, p in owner.items() if claims[p] == 1}
+
+
+def link_accuracy(
+    gt_markers: np.ndarray,
+    gt_tracks: list[Track],
+    tracked: np.ndarray,
+    lineage: dict[int, int] | None = None,
+    frames: range | None = None,
+) -> dict:
+    """The fraction of ground-truth links (a cell from one frame to the next, and mother to
+    daughter) that the tracked labels reproduce.
+
+    A link between GT objects ``a`` (frame t-1) and ``b`` (frame t) is reproduced when both are
+    matched one-to-one to predicted objects (covering more than half of their TRA marker) and
+    those carry the same track ID, or the one at t is a daughter of the one at t-1.
+    ``frames`` limits the links to those ending in these frames. Returns
+    ``{"link_accuracy", "links", "reproduced", "division_links", "divisions_reproduced"}``.
+    """
+    lineage = lineage or {}
+    parents = {t.id: t.parent for t in gt_tracks}
+    frames = frames if frames is not None else range(1, gt_markers.shape[0])
+    total = reproduced = div_total = div_found = 0
+    owners = {}
+
+    def owner(t):
+        if t not in owners:
+            owners[t] = _marker_owner(gt_markers[t], tracked[t])
+        return owners[t]
+
+    for t in frames:
+        if t < 1:
+            continue
+        here = np.unique(gt_markers[t])
+        before = set(np.unique(gt_markers[t - 1]).tolist())
+        for cell in here[here != 0].tolist():
+            division = cell not in before and parents.get(cell, 0) in before
+            source = parents.get(cell, 0) if division else (cell if cell in before else 0)
+            if not source:
+                continue
+            total += 1
+            div_total += division
+            a, b = owner(t - 1).get(source), owner(t).get(cell)
+            ok = a is not None and b is not None and (a == b or lineage.get(b) == a)
+            reproduced += ok
+            div_found += ok and division
+    return {
+        "link_accuracy": reproduced / total if total else float("nan"),
+        "links": total,
+        "reproduced": reproduced,
+        "division_links": div_total,
+        "divisions_reproduced": div_found,
+    }
+
+
+def _frame_number(name: str, prefix: str) -> int | None:
+    stem = Path(name).stem
+    digits = stem[len(prefix) :]
+    return int(digits) if stem.startswith(prefix) and digits.isdigit() else None
+
+
+def _read_labels(path: Path) -> np.ndarray:
+    from .io import read_image
+
+    data = np.asarray(read_image(path).data)
+    if not np.issubdtype(data.dtype, np.integer):
+        raise ValueError(f"{path}: labels must be integers, got {data.dtype}")
+    return data
+
+
+def evaluate_ctc(result_dir, gt_dir, frames: range | None = None) -> dict:
+    """Score a CTC result folder (``maskTTT.tif`` + ``res_track.txt``) against a CTC ground
+    truth folder (``NN_GT`` with ``SEG/`` and ``TRA/``).
+
+    Returns SEG over the SEG-annotated frames (pooled over their cells), the link accuracy of
+    :func:`link_accuracy` against TRA, and the frames and cells counted. ``frames`` limits
+    both to those frames (a link counts when it ends in one of them).
+    """
+    result_dir, gt_dir = Path(result_dir), Path(gt_dir)
+    masks = {
+        t: p
+        for p in result_dir.glob("mask*.tif")
+        if (t := _frame_number(p.name, "mask")) is not None
+    }
+    if not masks:
+        raise ValueError(f"{result_dir}: no maskTTT.tif files (a CTC result folder)")
+    count = max(masks) + 1
+    missing = [t for t in range(count) if t not in masks]
+    if missing:
+        raise ValueError(f"{result_dir}: mask{missing[0]:03d}.tif is missing")
+    frames = range(count) if frames is None else frames
+    tracked = np.stack([_read_labels(masks[t]) for t in range(count)])
+    track_file = result_dir / "res_track.txt"
+    lineage = {}
+    if track_file.is_file():
+        lineage = {k.id: k.parent for k in read_ctc_tracks(track_file) if k.parent}
+    from .metrics import seg_scores
+
+    pairs = []
+    for path in sorted((gt_dir / "SEG").glob("man_seg*.tif")):
+        t = _frame_number(path.name, "man_seg")
+        if t is not None and t in frames and t < count:
+            pairs.append((_read_labels(path), tracked[t]))
+    scores = {"seg_frames": len(pairs), **seg_scores(pairs)} if pairs else {"seg_frames": 0}
+    tra_dir = gt_dir / "TRA"
+    if (tra_dir / "man_track.txt").is_file():
+        markers = np.zeros_like(tracked)
+        for path in tra_dir.glob("man_track*.tif"):
+            t = _frame_number(path.name, "man_track")
+            if t is not None and t < count:
+                markers[t] = _read_labels(path)
+        gt_tracks = read_ctc_tracks(tra_dir / "man_track.txt")
+        link_frames = [t for t in frames if 0 < t < count]
+        scores.update(link_accuracy(markers, gt_tracks, tracked, lineage, link_frames))
+    return scores

@@ -1,0 +1,165 @@
+"""Training data for time-lapse models: a window of frames around each labelled frame.
+
+Two layouts are read:
+
+- a Cell Tracking Challenge sequence folder ``.../NN`` (frames ``tTTT.tif``) whose ground truth
+  is in ``.../NN_GT``: ``SEG/man_segTTT.tif`` labels the frames used for training. Where SEG
+  is sparse (not every cell annotated, as in Fluo-N2DH-GOWT1), the cells that only the
+  tracking markers ``TRA/man_trackTTT.tif`` show are left out of the loss (a band around each
+  unannotated marker is ignored) instead of being taught as background;
+- a folder with ``images/NAME.tif`` (TYX stacks) and ``masks/NAME.tif`` (TYX instance labels);
+  frames whose mask is empty count as unlabelled and are skipped.
+
+Each :class:`~.data.Sample` holds the window of frames ``t - window//2 .. t + window//2``
+(``target="centre"``) or ``t - window + 1 .. t`` (``"last"``) as channels, each frame
+normalised on its own; frames beyond either end of the movie repeat the first or last one.
+Samples are named ``STEM[t=TTT]`` (CTC: ``DATASET_NN[t=TTT]``), which ``--holdout`` and
+``--exclude`` select as ``STEM[t=A:B]``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+from scipy import ndimage
+
+from ..axes import to_model_layout
+from ..io import read_image
+from ..normalize import percentile_normalize
+from .data import Sample, selects
+
+__all__ = ["window_indices", "stack_window", "load_timelapse_samples", "is_ctc_sequence"]
+
+_CTC_FRAME = re.compile(r"^t(\d+)\.tif$")
+#: pixels around an unannotated cell's tracking marker left out of the loss
+IGNORE_MARGIN = 8
+
+
+def window_indices(t: int, count: int, window: int, target: str = "centre") -> list[int]:
+    """The frames of the window whose outputs are for frame ``t`` of ``count``, clamped.
+
+    Examples
+    --------
+    >>> window_indices(0, 10, 3), window_indices(9, 10, 3), window_indices(1, 10, 3, "last")
+    ([0, 0, 1], [8, 9, 9], [0, 0, 1])
+    """
+    first = t - window // 2 if target == "centre" else t - window + 1
+    return [min(max(i, 0), count - 1) for i in range(first, first + window)]
+
+
+def stack_window(frames, normalization: dict) -> np.ndarray:
+    """``(window * C, Y, X)`` float32 from the ``(C, Y, X)`` frames, each normalised alone."""
+    low, high = normalization.get("low", 1.0), normalization.get("high", 99.8)
+    return np.concatenate([percentile_normalize(f, low, high) for f in frames])
+
+
+def is_ctc_sequence(path) -> bool:
+    path = Path(path)
+    return path.is_dir() and (path.parent / f"{path.name}_GT").is_dir()
+
+
+def _ctc_sequence(path: Path, window, target, channels, normalization, exclude):
+    gt = path.parent / f"{path.name}_GT"
+    frames = sorted(
+        (int(m[1]), p) for p in path.iterdir() if (m := _CTC_FRAME.match(p.name)) is not None
+    )
+    if not frames:
+        raise ValueError(f"{path}: a CTC sequence folder must hold frames tTTT.tif")
+    if [t for t, _ in frames] != list(range(len(frames))):
+        raise ValueError(f"{path}: frames must be numbered t000 .. t{len(frames) - 1:03d}")
+    seg_dir = gt / "SEG"
+    if not seg_dir.is_dir():
+        raise ValueError(f"{gt}: no SEG folder with man_segTTT.tif ground truth")
+    stem = f"{path.parent.name}_{path.name}"
+    cache: dict[int, np.ndarray] = {}
+
+    def frame(i):
+        if i not in cache:
+            data = np.asarray(read_image(frames[i][1]).data)
+            cache[i] = to_model_layout(data, "YX" if data.ndim == 2 else "YXC", "YX", channels)
+        return cache[i]
+
+    samples = []
+    for seg_path in sorted(seg_dir.glob("man_seg*.tif")):
+        t = int(seg_path.stem[len("man_seg") :])
+        name = f"{stem}[t={t:03d}]"
+        if any(selects(e, name) for e in exclude):
+            continue
+        if t >= len(frames):
+            raise ValueError(f"{seg_path}: frame {t} is beyond the {len(frames)} frames of {path}")
+        labels = np.asarray(read_image(seg_path).data).astype(np.int32)
+        image = stack_window(
+            [frame(i) for i in window_indices(t, len(frames), window, target)], normalization
+        )
+        if labels.shape != image.shape[1:]:
+            raise ValueError(
+                f"{seg_path}: labels of shape {labels.shape} do not match frame {t}'s "
+                f"shape {image.shape[1:]}"
+            )
+        sample = Sample(image, labels, name)
+        tra_path = gt / "TRA" / f"man_track{t:03d}.tif"
+        if tra_path.is_file():
+            markers = np.asarray(read_image(tra_path).data)
+            annotated = np.unique(markers[labels > 0])
+            unannotated = (markers > 0) & ~np.isin(markers, annotated)
+            if unannotated.any():
+                sample.ignore = ndimage.binary_dilation(unannotated, iterations=IGNORE_MARGIN) & (
+                    labels == 0
+                )
+        samples.append(sample)
+    return samples
+
+
+def _stack_folder(path: Path, window, target, channels, normalization, exclude):
+    image_dir, mask_dir = path / "images", path / "masks"
+    if not image_dir.is_dir() or not mask_dir.is_dir():
+        raise ValueError(
+            f"{path} must be a Cell Tracking Challenge sequence folder (with a sibling "
+            f"{path.name}_GT) or hold images/ and masks/ folders of TYX stacks"
+        )
+    samples = []
+    for image_path in sorted(image_dir.glob("*.tif*")):
+        mask_path = mask_dir / image_path.name
+        if not mask_path.is_file():
+            raise ValueError(f"{image_path.name}: no matching labels file {mask_path}")
+        image = read_image(image_path)
+        data = np.asarray(image.data)
+        labels = np.asarray(read_image(mask_path).data)
+        if data.ndim not in (3, 4) or labels.shape != data.shape[:3]:
+            raise ValueError(
+                f"{image_path.name}: expected a TYX (or TYXC) stack and TYX labels of the same "
+                f"shape, got {data.shape} and {labels.shape}"
+            )
+        if not np.issubdtype(labels.dtype, np.integer):
+            raise ValueError(f"{mask_path.name}: labels must be integers, got {labels.dtype}")
+        frame_axes = "YX" if data.ndim == 3 else "YXC"
+        frames = [to_model_layout(f, frame_axes, "YX", channels) for f in data]
+        for t in range(len(frames)):
+            name = f"{Path(image_path.name).stem}[t={t:03d}]"
+            if not labels[t].any() or any(selects(e, name) for e in exclude):
+                continue
+            window_frames = [frames[i] for i in window_indices(t, len(frames), window, target)]
+            samples.append(
+                Sample(stack_window(window_frames, normalization), labels[t].astype(np.int32), name)
+            )
+    return samples
+
+
+def load_timelapse_samples(
+    data, window: int, target: str = "centre", channels: int = 1, normalization=None, exclude=()
+) -> list[Sample]:
+    """Samples (window of frames -> labels of one frame) from one or several folders."""
+    normalization = normalization or {"low": 1.0, "high": 99.8}
+    exclude = [str(e) for e in exclude]
+    paths = [Path(p) for p in ([data] if isinstance(data, (str, Path)) else data)]
+    samples = []
+    for path in paths:
+        if not path.is_dir():
+            raise ValueError(f"{path}: no such folder")
+        reader = _ctc_sequence if is_ctc_sequence(path) else _stack_folder
+        samples += reader(path, window, target, channels, normalization, exclude)
+    if not samples:
+        raise ValueError(f"no labelled frames in {', '.join(map(str, paths))}")
+    return samples

@@ -1,0 +1,159 @@
+"""Time-lapse models in napari: Segment adds tracks, Tune relinks, Export writes CTC."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from napari.layers import Labels, Tracks
+
+from tessella._widgets import _results
+from tessella.engine.methods import Prediction
+from tessella.engine.tracking import read_ctc_tracks
+from tests.conftest import cell_movie
+
+
+def _perfect_predictions(labels):
+    """The maps a perfect network gives: foreground and two-pixel inner cell edges."""
+    from scipy import ndimage
+    from skimage.segmentation import find_boundaries
+
+    predictions = []
+    for frame in labels:
+        edges = find_boundaries(frame, mode="inner") & (frame > 0)
+        edges |= ndimage.binary_dilation(edges) & (frame > 0)
+        arrays = {
+            "foreground": (frame > 0).astype(np.float32)[None],
+            "boundary": edges.astype(np.float32)[None],
+        }
+        predictions.append(Prediction(arrays, "YX"))
+    return predictions
+
+
+@pytest.fixture(scope="module")
+def movie_result(tiny_temporal_dir):
+    """A Segment result of the tiny temporal model whose predictions are swapped for perfect
+    ones: Tune then shows exactly what the post-processing and linking make of them."""
+    from dataclasses import replace
+
+    from tessella.engine.pipeline import run_steps, segment_steps
+
+    image, labels, _tracks = cell_movie()
+    result = run_steps(segment_steps(image, str(tiny_temporal_dir), "TYX"))
+    return replace(result, predictions=_perfect_predictions(labels)), labels
+
+
+def test_segment_a_time_lapse_adds_labels_and_tracks(
+    make_napari_viewer, tiny_temporal_dir, run_to_end, monkeypatch
+):
+    from tessella.engine import pipeline
+
+    # the tiny model's maps are noise: threshold 0 makes one cell per frame, one track
+    original = pipeline.resolve_params
+    monkeypatch.setattr(
+        pipeline,
+        "resolve_params",
+        lambda model, params=None, **kw: original(model, params, threshold=0.0, split=False),
+    )
+    viewer = make_napari_viewer()
+    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Segment")
+    image, _labels, _tracks = cell_movie()
+    viewer.add_image(image, name="movie", scale=(1, 0.5, 0.5))
+    assert widget.axes_combo.currentText() == "ZYX"  # a 3D stack, guessed a volume
+    assert widget.add_model(tiny_temporal_dir)
+    assert widget.axes_combo.currentText() == "TYX"  # the time-lapse model reads frames
+
+    run_to_end(widget)
+
+    labels = [layer for layer in viewer.layers if isinstance(layer, Labels)]
+    assert [layer.name for layer in labels] == ["movie labels"]
+    assert labels[0].data.shape == image.shape
+    assert labels[0].metadata["tessella_recipe"]["axes"] == "TYX"
+    assert "tracks" in widget.status_label.text()
+    tracks = [layer for layer in viewer.layers if isinstance(layer, Tracks)]
+    assert [layer.name for layer in tracks] == ["movie labels tracks"]
+    np.testing.assert_allclose(tracks[0].scale, (1, 0.5, 0.5))
+    assert set(np.unique(labels[0].data)) - {0} == {1}  # one cell linked through every frame
+    assert tracks[0].data.shape == (image.shape[0], 4)
+    np.testing.assert_array_equal(tracks[0].data[:, 1], np.arange(image.shape[0]))
+    assert widget.run_button.isEnabled()
+
+
+def test_tune_previews_a_frame_then_relinks_the_movie(make_napari_viewer, movie_result, qtbot):
+    result, truth = movie_result
+    viewer = make_napari_viewer()
+    _dock, tune = viewer.window.add_plugin_dock_widget("tessella", "Tune")
+    layer = viewer.add_labels(
+        result.labels.copy(), name="movie labels", metadata={"tessella_recipe": result.recipe()}
+    )
+    _results.register(layer, result, viewer.layers)
+    tune.layer_combo.setCurrentIndex(tune.layer_combo.findData(layer.unique_id))
+    assert "max_distance" in tune.controls and "temporal_sigma" in tune.controls
+    assert tune.apply_all_button.isVisible() or not tune.isVisible()
+
+    viewer.dims.set_point(0, 5)
+    before = layer.data.copy()
+    with qtbot.waitSignal(tune.update_finished, timeout=30_000):
+        assert tune.set_param("temporal_sigma", 0.0)
+    qtbot.waitUntil(lambda: not tune.busy, timeout=30_000)
+    np.testing.assert_array_equal(layer.data[:5], before[:5])  # only frame 5 changed
+    assert len(np.unique(layer.data[5])) - 1 == len(np.unique(truth[5])) - 1
+    assert "links the IDs" in tune.status_label.text()
+
+    with qtbot.waitSignal(tune.update_finished, timeout=60_000):
+        tune.apply_all_button.click()
+    qtbot.waitUntil(lambda: not tune.busy, timeout=30_000)
+    # every cell is one track, the division is two daughters of one mother
+    assert len(np.unique(layer.data)) - 1 == 6
+    tracks = _results.tracks_layer(viewer, layer)
+    assert isinstance(tracks, Tracks)
+    assert len(tracks.graph) == 2 and len({p[0] for p in tracks.graph.values()}) == 1
+    assert "6 tracks" in tune.status_label.text()
+    assert layer.metadata["tessella_recipe"]["params"]["temporal_sigma"] == 0.0
+
+    # unlinking gives every frame its own IDs; the Tracks layer follows
+    with qtbot.waitSignal(tune.update_finished, timeout=30_000):
+        tune.set_param("link", False)
+    qtbot.waitUntil(lambda: not tune.busy, timeout=30_000)
+    with qtbot.waitSignal(tune.update_finished, timeout=60_000):
+        tune.apply_all_button.click()
+    qtbot.waitUntil(lambda: not tune.busy, timeout=30_000)
+    assert tracks.graph == {} or all(not p for p in tracks.graph.values())
+
+
+def test_export_writes_cell_tracking_challenge_results(
+    make_napari_viewer, movie_result, tmp_path, monkeypatch
+):
+    from tessella._widgets import export as export_module
+    from tessella.engine.tracking import link
+
+    result, truth = movie_result
+    errors = []
+    monkeypatch.setattr(export_module, "show_error", errors.append)
+    viewer = make_napari_viewer()
+    tracked, lineage = link(truth)
+    layer = viewer.add_labels(tracked, name="movie labels", metadata={"axes": "TYX"})
+    _results.register(layer, result, viewer.layers)
+    _results.show_tracks(viewer, layer, tracked, lineage)
+    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Export")
+    widget.labels_combo.setCurrentIndex(widget.labels_combo.findText("movie labels"))
+    widget.path_edit.setText(str(tmp_path / "movie"))
+    for box in (widget.tiff_checkbox, widget.csv_checkbox, widget.recipe_checkbox):
+        box.setChecked(False)
+    widget.ctc_checkbox.setChecked(True)
+
+    written = widget.export()
+
+    assert errors == [] and written == [tmp_path / "movie_RES"]
+    out = tmp_path / "movie_RES"
+    assert len(list(out.glob("mask*.tif"))) == truth.shape[0]
+    table = read_ctc_tracks(out / "res_track.txt")
+    assert {(k.id, k.parent) for k in table if k.parent} == set(lineage.items())
+    before = (out / "res_track.txt").read_text()
+    assert widget.export() == []  # exists: refused, nothing changed
+    assert errors and "already" in errors[-1]
+    assert (out / "res_track.txt").read_text() == before
+
+    # a 2D labels layer offers no CTC output
+    viewer.add_labels(truth[0], name="one frame")
+    widget.labels_combo.setCurrentIndex(widget.labels_combo.findText("one frame"))
+    assert all(o.kind != "ctc" for o in widget.outputs())
