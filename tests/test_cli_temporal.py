@@ -1,0 +1,87 @@
+"""The command line with a time-lapse model: a frame folder in, TYX labels and CTC out."""
+
+from __future__ import annotations
+
+import numpy as np
+import tifffile
+
+from tessella.cli import main
+from tessella.engine.io import read_image
+from tessella.engine.tracking import read_ctc_tracks
+from tests.conftest import cell_movie, write_ctc_sequence
+
+
+def test_segment_a_frame_folder_writes_tyx_labels_and_ctc(tmp_path, tiny_temporal_dir, capsys):
+    image, labels, tracks = cell_movie()
+    seq = write_ctc_sequence(tmp_path, image, labels, tracks)
+    out, ctc = tmp_path / "labels.tif", tmp_path / "01_RES"
+    args = ["segment", str(seq), "-o", str(out), "--model", str(tiny_temporal_dir)]
+    # threshold 0: the tiny model's maps are noise, so one cell per frame, linked into one track
+    code = main([*args, "--ctc", str(ctc), "--set", "threshold=0", "--set", "split=false", "-q"])
+    assert code == 0
+    result = read_image(out)
+    assert result.data.shape == image.shape and result.axes == "TYX"
+    masks = sorted(p.name for p in ctc.glob("mask*.tif"))
+    assert masks == [f"mask{t:03d}.tif" for t in range(image.shape[0])]
+    np.testing.assert_array_equal(tifffile.imread(ctc / "mask003.tif"), result.data[3])
+    assert [(k.id, k.start, k.end) for k in read_ctc_tracks(ctc / "res_track.txt")] == [
+        (1, 0, image.shape[0] - 1)
+    ]
+    # existing CTC results are kept unless --overwrite
+    (tmp_path / "labels2.tif").unlink(missing_ok=True)
+    args2 = ["segment", str(seq), "-o", str(tmp_path / "labels2.tif")]
+    code = main([*args2, "--model", str(tiny_temporal_dir), "--ctc", str(ctc)])
+    assert code == 1 and "mask000.tif exists" in capsys.readouterr().err
+    assert not (tmp_path / "labels2.tif").exists()
+
+    # scored against the ground truth: SEG over the SEG frames, links against TRA
+    assert main(["evaluate", str(ctc), str(tmp_path / "01_GT"), "--ctc"]) == 0
+    printed = capsys.readouterr().out
+    assert "SEG:" in printed and "links reproduced:" in printed
+
+
+def test_evaluate_ctc_of_the_truth_is_perfect(tmp_path, capsys):
+    from tessella.engine.tracking import link, write_ctc
+
+    image, labels, tracks = cell_movie()
+    write_ctc_sequence(tmp_path, image, labels, tracks, seg_frames={1, 6})
+    tracked, lineage = link(labels)
+    write_ctc(tracked, lineage, tmp_path / "res")
+    json_path = tmp_path / "scores.json"
+    args = ["evaluate", str(tmp_path / "res"), str(tmp_path / "01_GT"), "--ctc"]
+    assert main([*args, "--frames", "4:8", "--json", str(json_path), "-q"]) == 0
+    import json
+
+    scores = json.loads(json_path.read_text())
+    assert scores["seg"] == 1.0 and scores["seg_frames"] == 1
+    assert scores["link_accuracy"] == 1.0 and scores["divisions_reproduced"] == 2
+    assert main(["evaluate", "a", "b", "--frames", "1:2"]) == 1
+    assert "--frames needs --ctc" in capsys.readouterr().err
+
+
+def test_time_lapse_model_refuses_what_it_cannot_do(tmp_path, tiny_temporal_dir, capsys):
+    image, _labels, _tracks = cell_movie(frames=5)
+    stack = tmp_path / "stack.tif"
+    tifffile.imwrite(stack, image, photometric="minisblack")
+    model = ["--model", str(tiny_temporal_dir)]
+    # a 3D stack is taken as a volume unless told: the error says to give TYX
+    assert main(["segment", str(stack), "-o", str(tmp_path / "a.tif"), *model]) == 1
+    assert "give axes TYX" in capsys.readouterr().err
+    assert (
+        main(["segment", str(stack), "-o", str(tmp_path / "a.tif"), *model, "--axes", "TYX"]) == 0
+    )
+    # --ctc on a single 2D image, and a folder of frames into a folder
+    frame = tmp_path / "frame.tif"
+    tifffile.imwrite(frame, image[0])
+    code = main(["segment", str(frame), "-o", str(tmp_path / "f.tif"), *model, "--ctc", "x"])
+    assert code == 1 and "--ctc needs a time-lapse" in capsys.readouterr().err
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for t in range(3):
+        tifffile.imwrite(frames / f"t{t:03d}.tif", image[t])
+    tifffile.imwrite(frames / "t003.tif", image[0, :50])
+    code = main(["segment", str(frames), "-o", str(tmp_path / "out"), *model])
+    assert code == 1 and "one .tif (TYX)" in capsys.readouterr().err
+    code = main(["segment", str(frames), "-o", str(tmp_path / "m.tif"), *model])
+    assert code == 1 and "t003.tif: shape" in capsys.readouterr().err
+    assert not (tmp_path / "m.tif").exists()
