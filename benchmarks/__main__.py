@@ -1,6 +1,7 @@
 """Run every benchmark and print figures beside the reference tools' (BENCHMARKS.md).
 
-python -m benchmarks [--quick] [--only segment,cluster,precision,tune,boundary,semantic,blockwise]
+python -m benchmarks [--quick] [--only segment,cluster,precision,tune,boundary,semantic,blockwise,
+                                       temporal]
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from . import (
     bench_precision,
     bench_segment,
     bench_semantic,
+    bench_temporal,
     bench_tune,
 )
 
@@ -25,6 +27,7 @@ SUITES = {
     "boundary": bench_boundary,
     "semantic": bench_semantic,
     "blockwise": bench_blockwise,
+    "temporal": bench_temporal,
 }
 
 

@@ -1,0 +1,98 @@
+"""Score a time-lapse model on Cell Tracking Challenge sequences and record it in its card.
+
+    python tools/score_ctc.py MODEL_DIR \\
+        --seq ../shared/data/ctc_Fluo-N2DH-GOWT1/01:39:48 \\
+        --seq ../shared/data/ctc_Fluo-N2DH-SIM+/01:52:65 [--tta] [--keep runs/eval]
+
+For each ``SEQUENCE:A:B`` it runs ``tessella segment SEQUENCE --ctc RES`` on the whole movie
+(linking needs every frame), then ``tessella evaluate RES SEQUENCE_GT --ctc --frames A:B``
+(the held-out frames ``A .. B-1``: SEG on their annotated cells, links ending in them) and
+once more over all frames (links through the whole movie; its SEG includes training frames).
+Scores, commands and the date go into ``MODEL_DIR/card.json`` under "validation".
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import shlex
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tessella.cli import main as tessella
+
+
+def run(args: list[str]) -> float:
+    print("$ tessella " + shlex.join(args), flush=True)
+    started = time.perf_counter()
+    code = tessella(args)
+    if code:
+        sys.exit(code)
+    return time.perf_counter() - started
+
+
+def _scores(res: Path, gt: Path, frames: str | None, tmp: Path) -> tuple[dict, list[str]]:
+    out = tmp / "scores.json"
+    command = ["evaluate", str(res), str(gt), "--ctc", "--json", str(out), "-q"]
+    command += ["--frames", frames] if frames else []
+    run(command)
+    scores = json.loads(out.read_text())
+    rounded = {k: round(v, 4) if isinstance(v, float) else v for k, v in scores.items()}
+    return rounded, command
+
+
+def score(model: Path, spec: str, tta: bool, keep: Path | None) -> dict:
+    sequence, start, stop = spec.rsplit(":", 2)
+    sequence = Path(sequence)
+    gt = sequence.parent / f"{sequence.name}_GT"
+    name = f"{sequence.parent.name}_{sequence.name}"
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        where = keep or tmp
+        where.mkdir(parents=True, exist_ok=True)
+        suffix = "_tta" if tta else ""
+        labels, res = where / f"{name}{suffix}.tif", where / f"{name}{suffix}_RES"
+        segment = ["segment", str(sequence), "-o", str(labels), "--model", str(model)]
+        segment += ["--ctc", str(res), "--overwrite", "-q", "--tta" if tta else "--no-tta"]
+        seconds = run(segment)
+        held_out, evaluate = _scores(res, gt, f"{start}:{stop}", tmp)
+        whole, _ = _scores(res, gt, None, tmp)
+    return {
+        "sequence": str(sequence),
+        "held_out_frames": f"{start}:{stop}",
+        "tta": tta,
+        "held_out": held_out,
+        "all_frames": {
+            k: whole[k] for k in whole if k.startswith(("link", "links", "repro", "div"))
+        },
+        "segment_seconds": round(seconds, 1),
+        "commands": [
+            "tessella " + shlex.join(segment).replace(str(where), "OUT"),
+            "tessella " + shlex.join(evaluate).replace(str(where), "OUT").replace(str(tmp), "."),
+        ],
+        "date": datetime.date.today().isoformat(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("model", type=Path)
+    parser.add_argument("--seq", action="append", required=True, metavar="SEQUENCE:A:B")
+    parser.add_argument("--tta", action="store_true", help="also score with TTA")
+    parser.add_argument("--keep", type=Path, help="keep the labels and CTC results here")
+    args = parser.parse_args()
+    card_path = args.model / "card.json"
+    card = json.loads(card_path.read_text())
+    results = [score(args.model, spec, False, args.keep) for spec in args.seq]
+    if args.tta:
+        results += [score(args.model, spec, True, args.keep) for spec in args.seq]
+    card["validation"] = {"sequences": results}
+    card_path.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n")
+    print(json.dumps(card["validation"], indent=2))
+
+
+if __name__ == "__main__":
+    main()
