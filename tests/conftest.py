@@ -173,3 +173,76 @@ def tiny_temporal_dir(tmp_path_factory) -> Path:
         )
     )
     return out
+
+
+def crossing_rods(shape=(96, 128), width=7.0):
+    """Three thin rods, two of them crossing (overlap kept): ``(N, H, W)`` bool masks."""
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    masks = []
+    for y0, x0, y1, x1 in ((20, 10, 80, 110), (80, 20, 15, 100), (85, 60, 88, 125)):
+        length = np.hypot(y1 - y0, x1 - x0)
+        distance = np.abs((y1 - y0) * xx - (x1 - x0) * yy + x1 * y0 - y1 * x0) / length
+        along = ((xx - x0) * (x1 - x0) + (yy - y0) * (y1 - y0)) / length**2
+        masks.append((distance <= width / 2) & (along >= 0) & (along <= 1))
+    return np.stack(masks)
+
+
+def perfect_patch_prediction(masks, patch=25):
+    """What a perfect PatchPerPix network predicts for ``masks``: the number of instances,
+    and per single-instance pixel its object's patch as the code, with an identity decoder
+    (code = the patch's logits, +-8)."""
+    from tessella.engine.methods import Prediction
+
+    count = masks.sum(0)
+    numinst = np.stack([count == 0, count == 1, count >= 2]).astype(np.float32)
+    half = patch // 2
+    owner = np.argmax(masks, 0)
+    padded = np.pad(masks, ((0, 0), (half, half), (half, half)))
+    code = np.full((patch * patch, *masks.shape[1:]), -8.0, np.float32)
+    for y, x in np.argwhere(count == 1):
+        window = padded[owner[y, x], y : y + patch, x : x + patch]
+        code[:, y, x] = np.where(window.ravel(), 8.0, -8.0)
+    eye = np.eye(patch * patch, dtype=np.float32)
+    decoder = {
+        "w1": eye,
+        "b1": np.full(patch * patch, 10, np.float32),
+        "w2": eye,
+        "b2": np.full(patch * patch, -10, np.float32),
+        "patch": patch,
+    }
+    return Prediction({"numinst": numinst, "code": code}, "YX", {"decoder": decoder})
+
+
+@pytest.fixture(scope="session")
+def tiny_patches_dir(tmp_path_factory, nuclei_sample) -> Path:
+    """A tiny PatchPerPix model trained for two steps on real nuclei (DSB2018 crops): the
+    method is general, not only for worms."""
+    import tifffile
+
+    from tessella.engine.train import TrainConfig, train
+
+    root = tmp_path_factory.mktemp("tiny_patch_data")
+    for sub in ("images", "masks"):
+        (root / sub).mkdir()
+    image, labels = nuclei_sample
+    for i, rows in enumerate((slice(0, 128), slice(128, 256))):
+        tifffile.imwrite(root / "images" / f"{i}.tif", image[rows, :128])
+        tifffile.imwrite(root / "masks" / f"{i}.tif", labels[rows, :128])
+    out = tmp_path_factory.mktemp("models") / "tiny_patches"
+    train(
+        TrainConfig(
+            "patches",
+            str(root),
+            str(out),
+            epochs=1,
+            steps_per_epoch=2,
+            batch_size=2,
+            patch=64,
+            features=(8, 16),
+            patch_size=9,
+            code=8,
+            max_val_images=1,
+            device="cpu",
+        )
+    )
+    return out

@@ -162,7 +162,9 @@ def _build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG_TRAIN,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    train.add_argument("method", choices=["embedding", "boundary", "semantic", "temporal"])
+    train.add_argument(
+        "method", choices=["embedding", "boundary", "semantic", "temporal", "patches"]
+    )
     train.add_argument(
         "--data",
         required=True,
@@ -184,6 +186,12 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument("--patch", type=int, default=256, help="training crop edge in pixels")
     train.add_argument(
         "--window", type=int, default=3, help="temporal: frames per window (odd; centred)"
+    )
+    train.add_argument(
+        "--patch-size", type=int, default=41, help="patches: shape patch edge in pixels (odd)"
+    )
+    train.add_argument(
+        "--code", type=int, default=32, help="patches: channels of the per-pixel shape code"
     )
     train.add_argument(
         "--features",
@@ -238,6 +246,8 @@ def _cmd_train(args) -> int:
         method=args.method,
         data=args.data[0] if len(args.data) == 1 else tuple(args.data),
         window=args.window,
+        patch_size=args.patch_size,
+        code=args.code,
         **extra,
         out=args.out,
         val_data=args.val_data,

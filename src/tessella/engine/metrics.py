@@ -24,6 +24,9 @@ __all__ = [
     "matching_over_thresholds",
     "rand_voi",
     "seg_score",
+    "stack_iou_matrix",
+    "stack_average_precision_scores",
+    "labels_to_stack",
     "seg_scores",
 ]
 
@@ -414,3 +417,56 @@ def rand_voi(labels_true, labels_pred) -> dict:
     voi_merge = max((_xlogx(s_sz) - x_joint) / n, 0.0)
     values = (vrand, split, merge, voi_split + voi_merge, voi_split, voi_merge)
     return {k: float(v) for k, v in zip(keys, values, strict=True)}
+
+
+# --- overlapping instances (one binary mask per object) -------------------------------------
+
+
+def stack_iou_matrix(masks_true, masks_pred) -> np.ndarray:
+    """IoU between every pair of binary masks of two stacks ``(N, *spatial)`` (objects may
+    overlap, as BBBC010's worms do).
+
+    Examples
+    --------
+    >>> a = np.array([[[1, 1, 0, 0]], [[0, 1, 1, 0]]], bool)
+    >>> stack_iou_matrix(a, a[:1])
+    array([[1.        ],
+           [0.33333333]])
+    """
+    t = np.asarray(masks_true, bool).reshape(len(masks_true), -1)
+    p = np.asarray(masks_pred, bool).reshape(len(masks_pred), -1)
+    if len(t) and len(p) and t.shape[1] != p.shape[1]:
+        raise ValueError(f"mask stacks differ in shape: {masks_true.shape} vs {masks_pred.shape}")
+    inter = t.astype(np.float32) @ p.T.astype(np.float32)
+    union = t.sum(1)[:, None] + p.sum(1)[None, :] - inter
+    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0).astype(np.float64)
+
+
+def stack_average_precision_scores(
+    pairs: Iterable, thresholds: Sequence[float] = DEFAULT_THRESHOLDS
+) -> dict:
+    """:func:`average_precision_scores` for pairs of mask stacks ``(N, *spatial)``: each
+    ground-truth mask is matched one-to-one against predicted masks, which may overlap."""
+    thresholds = [float(t) for t in thresholds]
+    keys = ("ap", "precision", "recall", "f1")
+    per_image = []
+    for truth, pred in pairs:
+        iou = stack_iou_matrix(truth, pred)
+        per_image.append([[getattr(_match(iou, thr), k) for k in keys] for thr in thresholds])
+    if not per_image:
+        raise ValueError("no image pairs given")
+    means = np.mean(np.asarray(per_image, dtype=np.float64), axis=0)
+    out: dict = {
+        k: {thr: float(means[i, j]) for i, thr in enumerate(thresholds)} for j, k in enumerate(keys)
+    }
+    out["avs"] = float(np.mean(means[:, 0]))
+    out["n_images"] = len(per_image)
+    return out
+
+
+def labels_to_stack(labels: np.ndarray) -> np.ndarray:
+    """A label image as a stack of its objects' masks ``(N, *spatial)``, N = its objects."""
+    labels = np.asarray(labels)
+    ids = np.unique(labels)
+    ids = ids[ids != 0]
+    return labels[None] == ids.reshape(-1, *([1] * labels.ndim))

@@ -13,7 +13,7 @@ from ._base import Prediction
 
 __all__ = ["Prediction", "get_method", "METHOD_NAMES"]
 
-METHOD_NAMES = ("embedding", "boundary", "semantic", "temporal")
+METHOD_NAMES = ("embedding", "boundary", "semantic", "temporal", "patches")
 
 
 def get_method(name: str):

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from .patches import PatchUNet
 from .temporal import TemporalUNet
 from .unet import BranchedUNet, UNet
 
-__all__ = ["ARCHITECTURES", "build_network", "BranchedUNet", "TemporalUNet", "UNet"]
+__all__ = ["ARCHITECTURES", "build_network", "BranchedUNet", "PatchUNet", "TemporalUNet", "UNet"]
 
-ARCHITECTURES = {"BranchedUNet": BranchedUNet, "TemporalUNet": TemporalUNet, "UNet": UNet}
+ARCHITECTURES = {
+    "BranchedUNet": BranchedUNet,
+    "PatchUNet": PatchUNet,
+    "TemporalUNet": TemporalUNet,
+    "UNet": UNet,
+}
 
 
 def build_network(name: str, args: dict):

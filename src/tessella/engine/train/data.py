@@ -259,6 +259,7 @@ class CropDataset:
         length: int,
         seed: int = 0,
         targets=None,
+        relabel: bool = True,
     ):
         self.samples = samples
         self.patch = patch
@@ -266,6 +267,7 @@ class CropDataset:
         self.seed = seed
         self.epoch = 0
         self.targets = targets or labels_and_medoids
+        self.relabel = relabel  # bitmask labels (overlapping objects) must stay as they are
 
     def __len__(self) -> int:
         return self.length
@@ -308,7 +310,8 @@ class CropDataset:
         image, labels, *present = augment(image, labels, rng, *present)
         if boundary is not None:
             boundary = present.pop(0)
-        labels, _, _ = _relabel(labels)
+        if self.relabel:
+            labels, _, _ = _relabel(labels)
         if ignore is None:
             return (image, *self.targets(labels, boundary, rng))
         return (image, *self.targets(labels, boundary, rng, ignore=present.pop(0)))

@@ -21,6 +21,7 @@ from ..methods import Prediction, get_method
 from ..registry import load_model, save_model
 from .data import CropDataset, load_folder_pairs, split_holdout
 from .methods import get_training
+from .overlapping import load_overlapping_pairs
 from .timelapse import load_timelapse_samples
 
 __all__ = ["TrainConfig", "TrainProgress", "train_steps", "train"]
@@ -49,6 +50,10 @@ METHOD_CITATIONS = {
         "Microscopy cell segmentation via convolutional LSTM networks. ISBI 2019; Shi et al. "
         "Convolutional LSTM network. NeurIPS 2015."
     ),
+    "patches": (
+        "Mais, Hirsch, Kainmueller. PatchPerPix for instance segmentation. ECCV 2020; Wolf et "
+        "al. The mutex watershed. ECCV 2018."
+    ),
 }
 
 
@@ -70,6 +75,8 @@ class TrainConfig:
     accumulate: int = 1
     features: tuple[int, ...] = (16, 32, 64, 128, 256)
     window: int = 3  # time-lapse models: frames per window (centred on the target frame)
+    patch_size: int = 41  # patches method: the shape patch edge in pixels (odd)
+    code: int = 32  # patches method: channels of the shape code the decoder expands
     device: str = "auto"
     workers: int = 0
     time_budget: float | None = None
@@ -96,6 +103,14 @@ class TrainProgress:
     message: str = ""
 
 
+def _one_folder(config: TrainConfig, data) -> str:
+    if isinstance(data, str):
+        return data
+    if len(data) != 1:
+        raise ValueError(f"the {config.method} method trains on one data folder")
+    return data[0]
+
+
 def _temporal(config: TrainConfig) -> bool:
     return bool(getattr(get_method(config.method), "TEMPORAL", False))
 
@@ -110,6 +125,9 @@ def _architecture(config: TrainConfig, ndim: int, in_channels: int) -> dict:
     }
     if _temporal(config):
         return {"name": "TemporalUNet", "args": {**args, "window": config.window}}
+    if config.method == "patches":
+        extra = {"code": config.code, "patch": config.patch_size}
+        return {"name": "PatchUNet", "args": {**args, **extra}}
     return {"name": "BranchedUNet", "args": args}
 
 
@@ -165,10 +183,14 @@ def _validate(network, samples, method, training, ndim, device, autocast) -> flo
                 raw = network(x).float()
             crop = (slice(None),) + tuple(slice(0, n) for n in image.shape[1:])
             outputs = {k: v[0].cpu().numpy()[crop] for k, v in method.activate(raw, ndim).items()}
-            prediction = Prediction(
-                outputs, "ZYX" if ndim == 3 else "YX", {"grid_spacing": [1 / 1024] * ndim}
-            )
-            pairs.append((sample.labels, method.postprocess(prediction, method.Params())))
+            meta = {"grid_spacing": [1 / 1024] * ndim}
+            if hasattr(network, "decoder_weights"):  # patches: codes need their decoder
+                meta["decoder"] = network.decoder_weights()
+            prediction = Prediction(outputs, "ZYX" if ndim == 3 else "YX", meta)
+            if training.validation_pair is not None:
+                pairs.append(training.validation_pair(method, prediction, sample.labels))
+            else:
+                pairs.append((sample.labels, method.postprocess(prediction, method.Params())))
     network.train()
     return training.score(pairs)
 
@@ -204,11 +226,9 @@ def train_steps(
     def load(data, exclude=()):
         if temporal:
             return load_timelapse_samples(data, config.window, "centre", 1, normalization, exclude)
-        if not isinstance(data, str):
-            if len(data) != 1:
-                raise ValueError(f"the {config.method} method trains on one data folder")
-            data = data[0]
-        return load_folder_pairs(data, spatial, 1, normalization, exclude)
+        if training.overlapping:
+            return load_overlapping_pairs(_one_folder(config, data), normalization, exclude)
+        return load_folder_pairs(_one_folder(config, data), spatial, 1, normalization, exclude)
 
     if samples is None:
         samples = load(config.data, config.exclude)
@@ -265,7 +285,8 @@ def train_steps(
         (config.patch,) * ndim,
         config.steps_per_epoch * config.batch_size * config.accumulate,
         config.seed,
-        training.targets,
+        training.configure(config) if training.configure else training.targets,
+        relabel=not training.overlapping,
     )
     score_key = f"val_{training.score_name}"
     started = time.monotonic()
@@ -287,7 +308,8 @@ def train_steps(
                 targets = [t.to(device, non_blocking=True) for t in targets]
                 with autocast():
                     raw = network(images)
-                loss = training.loss(raw, targets, ndim)
+                extra = {"network": network} if training.loss_needs_network else {}
+                loss = training.loss(raw, targets, ndim, **extra)
                 (loss / config.accumulate).backward()
                 step = epoch * config.steps_per_epoch + (i + 1) // config.accumulate
                 if (i + 1) % config.accumulate == 0:

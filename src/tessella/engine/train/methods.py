@@ -37,6 +37,14 @@ class MethodTraining:
     score_name: str
     #: [(true labels, predicted labels)] -> score, higher is better
     score: Callable[[list], float]
+    #: (config) -> the targets callable for that configuration (e.g. the patch size)
+    configure: Callable | None = None
+    #: the loss needs the network (``loss(raw, targets, ndim, network=...)``)
+    loss_needs_network: bool = False
+    #: labels are bitmasks of overlapping objects: crops keep them as they are (no relabelling)
+    overlapping: bool = False
+    #: (method, prediction, sample labels) -> (truth, predicted) for ``score``
+    validation_pair: Callable | None = None
 
 
 # --- embedding ------------------------------------------------------------------------------
@@ -198,6 +206,83 @@ def _seg(pairs) -> float:
     return float(metrics.seg_scores(pairs)["seg"])
 
 
+# --- patches (PatchPerPix) ------------------------------------------------------------------
+
+#: patch samples per crop (pixels whose patch is decoded and compared with the truth)
+PATCH_SAMPLES = 96
+
+
+def _patch_targets(labels, boundary, rng, patch=41):
+    """Number of instances (0, 1, 2+) per pixel; ``PATCH_SAMPLES`` pixels lying in exactly
+    one object (half of them near overlaps, when there are any, as PatchPerPix oversamples
+    them) with that object's mask in the ``patch`` x ``patch`` window around them; a validity
+    mask for the window parts inside the crop; a weight per sample."""
+    bits = labels.astype(np.int64)
+    count = np.zeros(bits.shape, np.int64)
+    for k in range(63):
+        count += (bits >> k) & 1
+    numinst = np.minimum(count, 2)
+    single = np.argwhere(count == 1)
+    coords = np.zeros((PATCH_SAMPLES, 2), np.int64)
+    weights = np.zeros(PATCH_SAMPLES, np.float32)
+    if len(single):
+        choice = rng.integers(len(single), size=PATCH_SAMPLES)
+        overlap = count >= 2
+        if overlap.any():
+            near = ndimage.binary_dilation(overlap, iterations=10)[single[:, 0], single[:, 1]]
+            if near.any():
+                near_idx = np.flatnonzero(near)
+                half_n = PATCH_SAMPLES // 2
+                choice[:half_n] = near_idx[rng.integers(len(near_idx), size=half_n)]
+        coords = single[choice]
+        weights[:] = 1.0
+    half = patch // 2
+    padded = np.pad(bits, half, constant_values=0)
+    inside = np.pad(np.ones(bits.shape, np.float32), half)
+    targets = np.zeros((PATCH_SAMPLES, patch, patch), np.float32)
+    valid = np.zeros((PATCH_SAMPLES, patch, patch), np.float32)
+    for i, (y, x) in enumerate(coords):
+        window = padded[y : y + patch, x : x + patch]
+        targets[i] = (window & bits[y, x]) != 0
+        valid[i] = inside[y : y + patch, x : x + patch]
+    return numinst, coords, targets, valid * weights[:, None, None]
+
+
+def _configure_patches(config):
+    from functools import partial
+
+    return partial(_patch_targets, patch=config.patch_size)
+
+
+def _patch_loss(raw, targets, ndim, network):
+    """Cross-entropy on the number of instances (2+ weighted up: overlaps are rare) plus
+    masked BCE of the decoded patches at the sampled pixels."""
+    import torch
+    import torch.nn.functional as F
+
+    numinst, coords, patch_targets, valid = targets
+    raw = raw.float()
+    weight = torch.tensor([1.0, 1.0, 5.0], device=raw.device)
+    classes = F.cross_entropy(raw[:, :3], numinst, weight=weight)
+    batch = torch.arange(raw.shape[0], device=raw.device).repeat_interleave(coords.shape[1])
+    ys, xs = coords[..., 0].reshape(-1), coords[..., 1].reshape(-1)
+    codes = raw[batch, 3:, ys, xs]
+    logits = network.decode(codes).reshape(patch_targets.shape)
+    bce = F.binary_cross_entropy_with_logits(logits, patch_targets, reduction="none")
+    patches = (bce * valid).sum() / valid.sum().clamp(min=1.0)
+    return classes + patches
+
+
+def _patch_validation_pair(method, prediction, labels):
+    from .overlapping import bitmask_to_stack
+
+    return bitmask_to_stack(labels), method.instances(prediction, method.Params())
+
+
+def _stack_avs(pairs) -> float:
+    return float(metrics.stack_average_precision_scores(pairs)["avs"])
+
+
 _TRAINING = {
     "embedding": MethodTraining(
         labels_and_medoids, _embedding_loss, _embedding_head, "ap50", _ap50
@@ -207,6 +292,17 @@ _TRAINING = {
         _semantic_targets, semantic_loss, _no_head_change, "iou", _foreground_iou
     ),
     "temporal": MethodTraining(_temporal_targets, _temporal_loss, _no_head_change, "seg", _seg),
+    "patches": MethodTraining(
+        _patch_targets,
+        _patch_loss,
+        _no_head_change,
+        "avs",
+        _stack_avs,
+        configure=_configure_patches,
+        loss_needs_network=True,
+        overlapping=True,
+        validation_pair=_patch_validation_pair,
+    ),
 }
 
 

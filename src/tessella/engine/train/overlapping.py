@@ -1,0 +1,92 @@
+"""Training data whose objects overlap (crossing worms): one binary mask per object.
+
+Read layouts:
+
+- BBBC010 as distributed here: ``brightfield/WELL.tif`` and ``worm_masks/WELL.tif``, the
+  latter ``(n_worms, H, W)`` 0/1;
+- ``images/NAME.tif`` with ``masks/NAME.tif``, either an ``(N, H, W)`` stack of object masks
+  or an ordinary label image (objects then do not overlap).
+
+The objects of a sample travel as one integer *bitmask* image: bit ``k`` is set where object
+``k`` is (at most :data:`MAX_OBJECTS` objects per image), so random crops and flips apply to it
+as to any label image. :func:`bitmask_to_stack` gives the masks back.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..io import read_image
+from ..normalize import percentile_normalize
+from .data import Sample, selects
+
+__all__ = ["MAX_OBJECTS", "stack_to_bitmask", "bitmask_to_stack", "load_overlapping_pairs"]
+
+MAX_OBJECTS = 62
+
+
+def stack_to_bitmask(masks: np.ndarray, name: str = "masks") -> np.ndarray:
+    """``(N, H, W)`` masks -> int64 bitmask image."""
+    masks = np.asarray(masks) > 0
+    if len(masks) > MAX_OBJECTS:
+        raise ValueError(f"{name}: {len(masks)} objects; at most {MAX_OBJECTS} per image")
+    bits = np.zeros(masks.shape[1:], np.int64)
+    for k, mask in enumerate(masks):
+        bits[mask] |= np.int64(1) << k
+    return bits
+
+
+def bitmask_to_stack(bits: np.ndarray) -> np.ndarray:
+    """int64 bitmask image -> ``(N, H, W)`` bool masks of the objects present (in bit order)."""
+    present = np.bitwise_or.reduce(bits.ravel()) if bits.size else 0
+    ks = [k for k in range(MAX_OBJECTS + 1) if (int(present) >> k) & 1]
+    return np.stack([(bits >> k) & 1 == 1 for k in ks]) if ks else np.zeros((0, *bits.shape), bool)
+
+
+def _as_masks(data: np.ndarray, image_shape, name: str) -> np.ndarray:
+    if data.ndim == len(image_shape):  # a label image
+        if data.shape != tuple(image_shape):
+            raise ValueError(f"{name}: labels {data.shape} do not match the image {image_shape}")
+        ids = np.unique(data)
+        return data[None] == ids[ids != 0].reshape(-1, 1, 1)
+    if data.ndim != len(image_shape) + 1 or data.shape[1:] != tuple(image_shape):
+        raise ValueError(
+            f"{name}: expected an (N, H, W) stack of object masks or a label image matching "
+            f"the image {tuple(image_shape)}, got shape {data.shape}"
+        )
+    return data > 0
+
+
+def load_overlapping_pairs(directory, normalization=None, exclude=()) -> list[Sample]:
+    """Samples whose ``labels`` are bitmask images (see the module docstring)."""
+    directory = Path(directory)
+    normalization = normalization or {"low": 1.0, "high": 99.8}
+    if (directory / "brightfield").is_dir() and (directory / "worm_masks").is_dir():
+        image_dir, mask_dir = directory / "brightfield", directory / "worm_masks"
+    elif (directory / "images").is_dir() and (directory / "masks").is_dir():
+        image_dir, mask_dir = directory / "images", directory / "masks"
+    else:
+        raise ValueError(
+            f"{directory} must hold images/ and masks/ (object mask stacks or labels), or "
+            "BBBC010's brightfield/ and worm_masks/"
+        )
+    samples = []
+    for path in sorted(image_dir.glob("*.tif*")):
+        if any(selects(e, path.name) for e in exclude):
+            continue
+        mask_path = mask_dir / path.name
+        if not mask_path.is_file():
+            raise ValueError(f"{path.name}: no matching masks file {mask_path}")
+        image = np.asarray(read_image(path).data)
+        if image.ndim != 2:
+            raise ValueError(f"{path}: expected a 2D image, got shape {image.shape}")
+        masks = _as_masks(np.asarray(read_image(mask_path).data), image.shape, str(mask_path))
+        normalized = percentile_normalize(
+            image[None], normalization.get("low", 1.0), normalization.get("high", 99.8)
+        )
+        samples.append(Sample(normalized, stack_to_bitmask(masks, str(mask_path)), path.name))
+    if not samples:
+        raise ValueError(f"{image_dir} holds no TIFF files (after excluding {list(exclude)})")
+    return samples

@@ -1,0 +1,181 @@
+"""The patches method (PatchPerPix): assembly with overlaps, caching, training data, model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from tessella.engine import metrics
+from tessella.engine.methods import get_method
+from tessella.engine.models import PatchUNet
+from tessella.engine.models.patches import decode_numpy
+from tessella.engine.params import make_params
+from tessella.engine.train.overlapping import (
+    bitmask_to_stack,
+    load_overlapping_pairs,
+    stack_to_bitmask,
+)
+from tests.conftest import crossing_rods, perfect_patch_prediction
+
+patches = get_method("patches")
+
+
+def _best_iou(found, truth):
+    return metrics.stack_iou_matrix(truth, found).max(1)
+
+
+def test_mutex_watershed_separates_crossing_rods_and_keeps_the_overlap():
+    rods = crossing_rods()
+    prediction = perfect_patch_prediction(rods)
+    found = patches.instances(prediction, make_params(patches.Params, mutex=True, min_size=20))
+    assert len(found) == 3
+    assert (_best_iou(found, rods) > 0.95).all()
+    crossing = rods[0] & rods[1]
+    assert crossing.sum() > 20
+    # both crossing rods own the pixels where they overlap
+    holders = found[:, crossing].all(1)
+    assert holders.sum() == 2
+    # the label image has every rod, the smaller painted on top where they cross
+    labels = patches.postprocess(prediction, make_params(patches.Params, mutex=True, min_size=20))
+    assert len(np.unique(labels)) - 1 == 3
+    smaller = int(np.argmin([(found[k] & crossing).sum() and found[k].sum() for k in (0, 1, 2)]))
+    assert smaller in (0, 1, 2)
+    on_top = labels[crossing]
+    assert np.unique(on_top).size == 1  # one rod shows at the crossing
+
+
+def test_components_and_min_size():
+    rods = crossing_rods()
+    prediction = perfect_patch_prediction(rods)
+    found = patches.instances(prediction, make_params(patches.Params, mutex=False, min_size=20))
+    # patches farther apart than half a window across the crossing see different shapes
+    assert len(found) == 3 and (_best_iou(found, rods) > 0.95).all()
+    # a low affinity threshold joins patches that merely share the crossing: one object
+    loose = make_params(patches.Params, mutex=False, min_size=20, affinity_threshold=0.05)
+    assert len(patches.instances(prediction, loose)) == 2
+    big = patches.instances(prediction, make_params(patches.Params, mutex=True, min_size=500))
+    assert len(big) == len([r for r in rods if r.sum() >= 500]) < 3
+
+
+def test_candidates_are_cached_across_cover_and_graph_parameters(monkeypatch):
+    from tessella.engine.models import patches as patch_models
+
+    prediction = perfect_patch_prediction(crossing_rods())
+    calls = []
+    original = patch_models.decode_numpy
+    monkeypatch.setattr(patch_models, "decode_numpy", lambda *a: calls.append(1) or original(*a))
+    patches._CACHE.clear()
+    base = make_params(patches.Params, mutex=True, min_size=20)
+    patches.instances(prediction, base)
+    for change in ({"cover_threshold": 0.5}, {"affinity_threshold": 0.6}, {"min_size": 5}):
+        patches.instances(prediction, make_params(patches.Params, base, **change))
+    assert len(calls) == 1
+    patches.instances(prediction, make_params(patches.Params, base, patch_threshold=0.6))
+    assert len(calls) == 2  # the claims depend on it: decoded again
+
+
+def test_empty_prediction_gives_no_instances():
+    prediction = perfect_patch_prediction(np.zeros((2, 40, 50), bool))
+    assert patches.instances(prediction, patches.Params()).shape == (0, 40, 50)
+    assert not patches.postprocess(prediction, patches.Params()).any()
+
+
+def test_patch_unet_decoder_matches_numpy():
+    torch.manual_seed(0)
+    net = PatchUNet(features=(8, 16), code=6, patch=7).eval()
+    codes = torch.randn(4, 6)
+    with torch.no_grad():
+        expected = torch.sigmoid(net.decode(codes)).numpy()
+    np.testing.assert_allclose(
+        decode_numpy(codes.numpy(), net.decoder_weights()), expected, atol=1e-5
+    )
+    with pytest.raises(ValueError, match="odd"):
+        PatchUNet(patch=8)
+
+
+def test_bitmask_round_trip_and_limits():
+    rods = crossing_rods()
+    bits = stack_to_bitmask(rods)
+    np.testing.assert_array_equal(bitmask_to_stack(bits), rods)
+    with pytest.raises(ValueError, match="at most 62"):
+        stack_to_bitmask(np.zeros((63, 4, 4), bool), "many.tif")
+
+
+def test_patch_targets_sample_single_object_pixels():
+    from tessella.engine.train.methods import PATCH_SAMPLES, _patch_targets
+
+    rods = crossing_rods()
+    numinst, coords, target, valid = _patch_targets(
+        stack_to_bitmask(rods), None, np.random.default_rng(0), patch=15
+    )
+    np.testing.assert_array_equal(numinst, np.minimum(rods.sum(0), 2))
+    assert coords.shape == (PATCH_SAMPLES, 2) and target.shape == (PATCH_SAMPLES, 15, 15)
+    assert (numinst[coords[:, 0], coords[:, 1]] == 1).all()
+    y, x = coords[0]
+    owner = int(np.argmax(rods[:, y, x]))
+    window = np.pad(rods[owner], 7)[y : y + 15, x : x + 15]
+    np.testing.assert_array_equal(target[0], window)
+    # overlaps are rare: half the samples lie within 10 px of one
+    near = np.pad(rods.sum(0) >= 2, 10)
+    close = [near[y : y + 21, x : x + 21].any() for y, x in coords]
+    assert np.mean(close) >= 0.5
+
+
+def test_overlapping_pairs_from_bbbc010_layout(tmp_path):
+    import tifffile
+
+    rods = crossing_rods()
+    for sub in ("brightfield", "worm_masks"):
+        (tmp_path / sub).mkdir()
+    image = rods.any(0) * 100 + np.random.default_rng(0).normal(50, 5, rods.shape[1:])
+    tifffile.imwrite(tmp_path / "brightfield" / "A01.tif", image.astype(np.uint16))
+    tifffile.imwrite(
+        tmp_path / "worm_masks" / "A01.tif", rods.astype(np.uint16), photometric="minisblack"
+    )
+    tifffile.imwrite(tmp_path / "brightfield" / "A02.tif", image.astype(np.uint16))
+    tifffile.imwrite(
+        tmp_path / "worm_masks" / "A02.tif",
+        rods[:, :50].astype(np.uint16),
+        photometric="minisblack",
+    )
+    with pytest.raises(ValueError, match="A02.tif: expected an \\(N, H, W\\) stack"):
+        load_overlapping_pairs(tmp_path)
+    [sample] = load_overlapping_pairs(tmp_path, exclude=["A02"])
+    np.testing.assert_array_equal(bitmask_to_stack(sample.labels), rods)
+
+
+def test_stack_average_precision_counts_overlapping_objects():
+    rods = crossing_rods()
+    perfect = metrics.stack_average_precision_scores([(rods, rods)])
+    assert perfect["ap"][0.5] == 1.0 and perfect["avs"] == 1.0
+    # the two crossing rods merged: the merge still matches the longer rod (IoU > 0.5), the
+    # other is missed: 2 true positives, 1 false negative
+    merged = np.stack([rods[0] | rods[1], rods[2]])
+    iou = metrics.stack_iou_matrix(rods, merged)
+    assert iou[0, 0] > 0.5 > iou[1, 0]
+    scores = metrics.stack_average_precision_scores([(rods, merged)], (0.5,))
+    assert scores["ap"][0.5] == pytest.approx(2 / 3)
+
+
+def test_a_patches_model_trained_on_nuclei_runs_end_to_end(tiny_patches_dir, nuclei_sample):
+    """The method is general: a (briefly) DSB2018-trained model segments a nuclei image."""
+    import warnings
+
+    from tessella.engine.pipeline import run_steps, segment_steps
+    from tessella.engine.registry import load_model
+
+    model = load_model(tiny_patches_dir)
+    assert model.card.raw["architecture"]["name"] == "PatchUNet"
+    image = nuclei_sample[0][:128, :160]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = run_steps(segment_steps(image, model, "YX", {"fg_threshold": 0.0}, tta=True))
+    assert any("test-time augmentation does not apply" in str(w.message) for w in caught)
+    assert result.options["tta"] is False
+    assert result.labels.shape == image.shape
+    prediction = result.predictions[0]
+    assert prediction.arrays["code"].shape == (8, *image.shape)
+    assert prediction.meta["decoder"]["patch"] == 9
+    stack = patches.instances(prediction, patches.Params(fg_threshold=0.0))
+    assert stack.ndim == 3 and stack.shape[1:] == image.shape
