@@ -94,6 +94,12 @@ def _build_parser() -> argparse.ArgumentParser:
     segment.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     segment.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     segment.add_argument(
+        "--stack",
+        action="store_true",
+        help="methods that keep overlapping objects (patches): write OUT as an (N, Y, X) stack "
+        "of 0/1 masks, one per object, instead of a label image",
+    )
+    segment.add_argument(
         "--ctc",
         metavar="DIR",
         help="time-lapse models: also write the tracked cells in the Cell Tracking Challenge "
@@ -143,6 +149,12 @@ def _build_parser() -> argparse.ArgumentParser:
         "--gt-binary",
         action="store_true",
         help="GT files are binary masks: objects are their connected components (3D in volumes)",
+    )
+    evaluate.add_argument(
+        "--overlapping",
+        action="store_true",
+        help="objects may overlap: PRED and GT files are (N, Y, X) mask stacks (label images "
+        "are read as stacks); each GT mask is matched one-to-one against predicted masks",
     )
     evaluate.add_argument(
         "--ctc",
@@ -403,6 +415,7 @@ def _cmd_segment(args) -> int:
         raise CliError(f"{jobs[0][1]}: the labels of a time-lapse folder go into one .tif (TYX)")
     if args.ctc and args.blockwise:
         raise CliError("--ctc is for time-lapse models, not --blockwise")
+    _check_stack_usage(args, model)
     if (
         recipe.get("model_sha256")
         and recipe["model_sha256"] != model.card.sha256
@@ -465,7 +478,9 @@ def _cmd_segment(args) -> int:
         if bar is not None:
             bar.close()
         pixel_size = {a: s for a, s in image.pixel_size.items() if a in result.axes}
-        if is_zarr_path(target):
+        if args.stack:
+            _write_stack(target, result, args.overwrite)
+        elif is_zarr_path(target):
             write_zarr_labels(
                 target, result.labels, result.axes, pixel_size, image.unit, overwrite=args.overwrite
             )
@@ -482,6 +497,32 @@ def _cmd_segment(args) -> int:
             what = "tracks" if result.lineage is not None else "objects"
             print(f"{source} -> {target}: {int(result.labels.max())} {what}")
     return 0
+
+
+def _check_stack_usage(args, model) -> None:
+    from .engine.methods import get_method
+
+    if not args.stack:
+        return
+    if not hasattr(get_method(model.card.method), "instances"):
+        raise CliError(
+            f"--stack: model {model.card.name!r} ({model.card.method}) makes objects that do "
+            "not overlap; its label image says it all"
+        )
+    if args.blockwise:
+        raise CliError("--stack is not available with --blockwise")
+
+
+def _write_stack(target: Path, result, overwrite: bool) -> None:
+    from .engine.io import TIFF_SUFFIXES, write_mask_stack
+    from .engine.methods import get_method
+
+    if target.suffix.lower() not in TIFF_SUFFIXES:
+        raise CliError(f"{target}: --stack writes a TIFF")
+    if len(result.predictions) != 1:
+        raise CliError("--stack writes one 2D image's objects; the input has several frames")
+    method = get_method(result.model.card.method)
+    write_mask_stack(target, method.instances(result.predictions[0], result.params), overwrite)
 
 
 def _is_frame_folder(inputs: list[str]) -> bool:
@@ -586,20 +627,9 @@ def _segment_blockwise(args, jobs, model, params, tta, tile, recipe) -> int:
 
 
 def _label_pairs(pred: str, gt: str, gt_boundaries: bool = False, gt_binary: bool = False):
-    from .engine.io import list_images, read_image
+    from .engine.io import read_image
 
-    pred_path, gt_path = Path(pred), Path(gt)
-    if pred_path.is_dir() != gt_path.is_dir():
-        raise CliError("PRED and GT must both be files or both be folders")
-    if pred_path.is_dir():
-        pairs = []
-        for gt_file in list_images(gt_path):
-            pred_file = pred_path / gt_file.name
-            if not pred_file.exists():
-                raise CliError(f"{pred_file}: missing prediction for ground truth {gt_file}")
-            pairs.append((gt_file, pred_file))
-    else:
-        pairs = [(gt_path, pred_path)]
+    pairs = _file_pairs(pred, gt)
     for gt_file, pred_file in pairs:
         truth, predicted = read_image(gt_file).data, read_image(pred_file).data
         if gt_boundaries:  # EM membranes: the objects are the connected regions inside them
@@ -665,12 +695,61 @@ def _cmd_evaluate_ctc(args) -> int:
     return 0
 
 
+def _file_pairs(pred: str, gt: str) -> list[tuple[Path, Path]]:
+    """(GT file, PRED file) pairs: two files, or the GT folder's files and their namesakes."""
+    from .engine.io import list_images
+
+    pred_path, gt_path = Path(pred), Path(gt)
+    if pred_path.is_dir() != gt_path.is_dir():
+        raise CliError("PRED and GT must both be files or both be folders")
+    if not pred_path.is_dir():
+        return [(gt_path, pred_path)]
+    pairs = []
+    for gt_file in list_images(gt_path):
+        pred_file = pred_path / gt_file.name
+        if not pred_file.exists():
+            raise CliError(f"{pred_file}: missing prediction for ground truth {gt_file}")
+        pairs.append((gt_file, pred_file))
+    return pairs
+
+
+def _cmd_evaluate_overlapping(args) -> int:
+    from .engine.io import read_mask_stack, write_json
+    from .engine.metrics import stack_average_precision_scores
+
+    if args.metric and set(args.metric) != {"ap"}:
+        raise CliError("--overlapping scores AP only (objects may overlap)")
+    pairs = []
+    for gt_file, pred_file in _file_pairs(args.pred, args.gt):
+        truth, predicted = read_mask_stack(gt_file), read_mask_stack(pred_file)
+        if truth.shape[1:] != predicted.shape[1:]:
+            raise CliError(
+                f"{pred_file}: image shape {predicted.shape[1:]} differs from ground truth "
+                f"{gt_file} {truth.shape[1:]}"
+            )
+        pairs.append((truth, predicted))
+    scores = stack_average_precision_scores(pairs)
+    for key in ("ap", "precision", "recall", "f1"):  # the keys of `tessella evaluate --json`
+        scores[key] = {f"{k:.1f}": v for k, v in scores[key].items()}
+    if args.json:
+        write_json(args.json, scores)
+    if not args.quiet:
+        print(f"images: {scores['n_images']} (overlapping objects)")
+        print("IoU threshold  " + "  ".join(f"{k:>6}" for k in scores["ap"]))
+        for key in ("ap", "precision", "recall", "f1"):
+            print(f"{key:<13}  " + "  ".join(f"{v:6.3f}" for v in scores[key].values()))
+        print(f"avS (mean AP over 0.5..0.9): {scores['avs']:.4f}")
+    return 0
+
+
 def _cmd_evaluate(args) -> int:
 
     from .engine.io import write_json
 
     if args.ctc or args.frames:
         return _cmd_evaluate_ctc(args)
+    if args.overlapping:
+        return _cmd_evaluate_overlapping(args)
     scores = evaluate_paths(
         args.pred,
         args.gt,

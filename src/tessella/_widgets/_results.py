@@ -31,6 +31,9 @@ __all__ = [
     "network_map",
     "confidence_map",
     "height_map",
+    "companion_layer",
+    "overlap_labels",
+    "show_overlaps",
     "show_tracks",
     "tracks_layer",
 ]
@@ -133,14 +136,35 @@ def height_map(result: SegmentResult, shape=None) -> np.ndarray | None:
     return network_map(result, "foreground", shape)
 
 
-#: labels layer unique_id -> the unique_id of the Tracks layer showing its tracks
-_TRACKS: dict[Hashable, Hashable] = {}
+#: (labels layer unique_id, kind) -> the unique_id of a layer shown beside it ("tracks",
+#: "overlaps")
+_COMPANIONS: dict[tuple, Hashable] = {}
+
+
+def companion_layer(viewer, labels_layer: Layer, kind: str):
+    """The ``kind`` layer placed beside ``labels_layer``, if it is still in the viewer."""
+    wanted = _COMPANIONS.get((_key(labels_layer), kind))
+    return next((layer for layer in viewer.layers if layer.unique_id == wanted), None)
 
 
 def tracks_layer(viewer, labels_layer: Layer):
     """The Tracks layer placed for ``labels_layer``'s tracks, if it is still in the viewer."""
-    wanted = _TRACKS.get(_key(labels_layer))
-    return next((layer for layer in viewer.layers if layer.unique_id == wanted), None)
+    return companion_layer(viewer, labels_layer, "tracks")
+
+
+def _place_companion(viewer, labels_layer, kind, update, add):
+    """Update the previous ``kind`` layer of ``labels_layer`` or add one; None removes it."""
+    layer = companion_layer(viewer, labels_layer, kind)
+    if update is None:
+        if layer is not None:
+            viewer.layers.remove(layer)
+        return None
+    if layer is not None:
+        update(layer)
+        return layer
+    layer = add()
+    _COMPANIONS[(_key(labels_layer), kind)] = layer.unique_id
+    return layer
 
 
 def show_tracks(viewer, labels_layer: Layer, labels: np.ndarray, lineage: dict | None):
@@ -150,17 +174,14 @@ def show_tracks(viewer, labels_layer: Layer, labels: np.ndarray, lineage: dict |
     from tessella.engine.tracking import napari_tracks
 
     data, graph = napari_tracks(labels, lineage)
-    layer = tracks_layer(viewer, labels_layer)
-    if len(data) == 0:
-        if layer is not None:
-            viewer.layers.remove(layer)
-        return None
-    if layer is not None:
+
+    def update(layer):
         layer.graph = {}  # the old graph may name tracks the new data lack
         layer.data = data
         layer.graph = graph
-    else:
-        layer = viewer.add_tracks(
+
+    def add():
+        return viewer.add_tracks(
             data,
             graph=graph,
             name=f"{labels_layer.name} tracks",
@@ -168,5 +189,38 @@ def show_tracks(viewer, labels_layer: Layer, labels: np.ndarray, lineage: dict |
             translate=labels_layer.translate,
             tail_length=10,
         )
-        _TRACKS[_key(labels_layer)] = layer.unique_id
-    return layer
+
+    return _place_companion(viewer, labels_layer, "tracks", update if len(data) else None, add)
+
+
+def overlap_labels(method, prediction, params, labels: np.ndarray) -> np.ndarray:
+    """The objects a label image hides in part (methods whose objects overlap, e.g. crossing
+    worms), each painted whole with its ID in ``labels``; zeros when nothing overlaps."""
+    out = np.zeros(labels.shape, labels.dtype)
+    if not hasattr(method, "instances"):
+        return out
+    stack = method.instances(prediction, params)
+    for k in np.argsort([int(m.sum()) for m in stack], kind="stable"):
+        hidden = stack[k] & (labels != k + 1)
+        if hidden.any():
+            out[stack[k] & (out == 0)] = k + 1
+    return out
+
+
+def show_overlaps(viewer, labels_layer: Layer, data: np.ndarray):
+    """Show ``data`` (from :func:`overlap_labels`) in an "overlaps" labels layer beside
+    ``labels_layer`` (same IDs, so the same colours); removed when nothing overlaps."""
+
+    def update(layer):
+        layer.data = data
+
+    def add():
+        return viewer.add_labels(
+            data,
+            name=f"{labels_layer.name} overlaps",
+            scale=labels_layer.scale,
+            translate=labels_layer.translate,
+            opacity=0.6,
+        )
+
+    return _place_companion(viewer, labels_layer, "overlaps", update if data.any() else None, add)

@@ -502,6 +502,14 @@ class SegmentWidget(LayerWatcher, QWidget):
         _results.register(labels_layer, result, self.viewer.layers)  # for the Tune widget
         if result.lineage is not None:  # a time-lapse method linked the frames
             _results.show_tracks(self.viewer, labels_layer, result.labels, result.lineage)
+        if len(result.predictions) == 1 and result.labels.ndim == 2:  # objects may overlap
+            from tessella.engine.methods import get_method
+
+            method = get_method(result.model.card.method)
+            hidden = _results.overlap_labels(
+                method, result.predictions[0], result.params, result.labels
+            )
+            _results.show_overlaps(self.viewer, labels_layer, hidden)
         if run.show_outputs:  # every single-channel map: seed, boundary, foreground...
             for key in result.predictions[0].arrays:
                 output = _results.network_map(result, key, result.labels.shape)

@@ -555,6 +555,11 @@ class TuneWidget(LayerWatcher, QWidget):
             layer.refresh()
         else:
             layer.data = labels
+            result = _results.get(request.layer_id)
+            if result is not None and hasattr(self.method, "instances"):  # objects overlap
+                prediction = result.predictions[0]
+                hidden = _results.overlap_labels(self.method, prediction, request.params, labels)
+                _results.show_overlaps(self.viewer, layer, hidden)
         self._record(layer, request, t)
 
     @staticmethod

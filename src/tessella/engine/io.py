@@ -24,6 +24,8 @@ __all__ = [
     "list_images",
     "write_labels",
     "write_json",
+    "write_mask_stack",
+    "read_mask_stack",
     "write_zarr_labels",
     "atomic_path",
     "is_zarr_path",
@@ -282,6 +284,41 @@ def write_labels(
                 tmp, labels.astype(dtype), ome=True, metadata=metadata, compression="zlib"
             )
     return path
+
+
+def write_mask_stack(path: str | os.PathLike, masks: np.ndarray, overwrite: bool = True) -> Path:
+    """Write objects that may overlap as an ``(N, Y, X)`` uint8 stack of 0/1 masks (one page
+    per object), atomically."""
+    import tifffile
+
+    masks = np.asarray(masks, bool)
+    if masks.ndim != 3:
+        raise ValueError(f"{path}: a mask stack is (N, Y, X), got shape {masks.shape}")
+    with atomic_path(path, overwrite) as tmp:
+        tifffile.imwrite(
+            tmp, masks.astype(np.uint8), photometric="minisblack", metadata={"axes": "QYX"}
+        )
+    return Path(path)
+
+
+def read_mask_stack(path: str | os.PathLike, ndim: int = 2) -> np.ndarray:
+    """Objects as an ``(N, *spatial)`` bool stack from a mask stack (``ndim + 1`` axes) or a
+    label image (``ndim`` axes; its objects then do not overlap)."""
+    import tifffile
+
+    from .metrics import labels_to_stack
+
+    try:
+        data = tifffile.imread(path)
+    except (OSError, ValueError, tifffile.TiffFileError) as exc:
+        raise ValueError(f"{path}: cannot read as TIFF ({exc})") from None
+    if data.dtype.kind not in "biu":
+        raise ValueError(f"{path}: masks must be integers or booleans, got {data.dtype}")
+    if data.ndim == ndim:
+        return labels_to_stack(data)
+    if data.ndim == ndim + 1:
+        return data > 0
+    raise ValueError(f"{path}: expected {ndim}D labels or an (N, ...) mask stack, got {data.shape}")
 
 
 def write_json(path: str | os.PathLike, data: dict, overwrite: bool = True) -> Path:

@@ -21,9 +21,10 @@ numpy. Assembly, in the order of :func:`assemble`:
 5. Affinity between kept patches whose windows overlap: where each window holds the other's
    centre, the mean of each one's patch value at the other's centre; for pairs farther apart
    (across a crossing, where no single-instance pixel lies between them), the IoU of their
-   claimed pixels on the shared window. Instances are the connected components of the graph of affinities
-   above ``affinity_threshold`` (``mutex`` off, as the reference does for worms), or the mutex
-   watershed of the signed graph (``mutex`` on: affinities below it repel; as for nuclei).
+   claimed pixels on the shared window. Instances are the mutex watershed of the signed graph
+   (``mutex`` on, the default: affinities below ``affinity_threshold`` repel, which keeps
+   crossing worms apart), or the connected components of the affinities above it (``mutex``
+   off, as the reference does for worms with its denser consensus affinities).
 6. Painting: a pixel goes to the instance whose patches covering it claim it most (votes /
    patches covering); overlap pixels go to every instance claiming them with at least half
    its patches. Instances under ``min_size`` pixels go.
@@ -77,7 +78,7 @@ class Params:
     affinity_threshold: float = param(
         0.5, 0.0, 1.0, "Join two patches when they claim each other's centres above this."
     )
-    mutex: bool = param(False, help="Mutex watershed (low affinities repel) instead of components.")
+    mutex: bool = param(True, help="Mutex watershed (low affinities repel); off: components.")
     stride: int = param(2, 1, 8, "Candidate patches on a grid of this step (1 = every pixel).")
     min_size: int = param(100, 0, 1_000_000_000, "Discard instances with fewer pixels.")
 

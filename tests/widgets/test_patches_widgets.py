@@ -1,0 +1,86 @@
+"""Overlapping objects (patches method) in napari: an "overlaps" layer beside the labels."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+from napari.layers import Labels
+
+from tessella._widgets import _results
+from tests.conftest import crossing_rods, perfect_patch_prediction
+
+
+def test_segment_runs_a_patches_model(
+    make_napari_viewer, tiny_patches_dir, nuclei_image, run_to_end
+):
+    viewer = make_napari_viewer()
+    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Segment")
+    viewer.add_image(nuclei_image[:128, :128], name="nuclei")
+    assert widget.add_model(tiny_patches_dir)
+    widget.tta_checkbox.setChecked(True)  # not applicable: a warning, then a run without
+
+    run_to_end(widget)
+
+    layer = viewer.layers["nuclei labels"]
+    assert layer.data.shape == (128, 128)
+    assert layer.metadata["tessella_recipe"]["tta"] is False
+    assert widget.run_button.isEnabled()
+
+
+def test_overlaps_layer_shows_hidden_objects_and_follows_tune(
+    make_napari_viewer, tiny_patches_dir, qtbot
+):
+    from tessella.engine.methods import patches
+    from tessella.engine.pipeline import run_steps, segment_steps
+
+    rods = crossing_rods()
+    image = rods.any(0) * 200.0 + np.random.default_rng(0).normal(20, 5, rods.shape[1:])
+    result = run_steps(segment_steps(image, str(tiny_patches_dir), "YX"))
+    prediction = perfect_patch_prediction(rods)
+    params = patches.Params(min_size=20)
+    labels = patches.postprocess(prediction, params)
+    result = replace(result, predictions=[prediction], params=params, labels=labels)
+
+    viewer = make_napari_viewer()
+    layer = viewer.add_labels(labels, name="rods labels")
+    _results.register(layer, result, viewer.layers)
+    hidden = _results.overlap_labels(patches, prediction, params, labels)
+    overlaps = _results.show_overlaps(viewer, layer, hidden)
+    assert isinstance(overlaps, Labels) and overlaps.name == "rods labels overlaps"
+    crossing = rods[0] & rods[1]
+    # the label image shows one rod at the crossing; the overlaps layer has the other, whole
+    shown = set(np.unique(labels[crossing]))
+    assert len(shown) == 1
+    under = set(np.unique(overlaps.data[crossing])) - {0}
+    assert len(under) == 1 and under != shown
+    rod_under = (
+        rods[0]
+        if (overlaps.data == under.pop()).sum() > 0
+        and ((overlaps.data > 0) & rods[0]).sum() > ((overlaps.data > 0) & rods[1]).sum()
+        else rods[1]
+    )
+    assert ((overlaps.data > 0) & rod_under).sum() >= 0.95 * rod_under.sum()
+
+    _dock, tune = viewer.window.add_plugin_dock_widget("tessella", "Tune")
+    tune.layer_combo.setCurrentIndex(tune.layer_combo.findData(layer.unique_id))
+    assert "mutex" in tune.controls and "cover_threshold" in tune.controls
+    # components with a loose threshold merge the crossing rods: nothing overlaps any more
+    with qtbot.waitSignal(tune.update_finished, timeout=30_000):
+        tune.set_param("mutex", False)
+    qtbot.waitUntil(lambda: not tune.busy, timeout=30_000)
+    with qtbot.waitSignal(tune.update_finished, timeout=30_000):
+        tune.set_param("affinity_threshold", 0.05)
+    qtbot.waitUntil(lambda: not tune.busy, timeout=30_000)
+    assert len(np.unique(layer.data)) - 1 == 2
+    assert _results.companion_layer(viewer, layer, "overlaps") is None
+    assert "rods labels overlaps" not in [lyr.name for lyr in viewer.layers]
+    # back to the defaults (mutex watershed): the overlaps layer returns
+    with qtbot.waitSignal(tune.update_finished, timeout=30_000):
+        tune.set_param("mutex", True)
+    qtbot.waitUntil(lambda: not tune.busy, timeout=30_000)
+    with qtbot.waitSignal(tune.update_finished, timeout=30_000):
+        tune.set_param("affinity_threshold", 0.5)
+    qtbot.waitUntil(lambda: not tune.busy, timeout=30_000)
+    assert len(np.unique(layer.data)) - 1 == 3
+    assert _results.companion_layer(viewer, layer, "overlaps") is not None
