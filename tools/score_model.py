@@ -3,6 +3,8 @@
     python tools/score_model.py MODEL_DIR --images VAL/images --masks VAL/masks [--tta]
     python tools/score_model.py MODEL_DIR --images ISBI/images --masks ISBI/boundaries \\
         --names 16,17,18,19 --metric vrand --gt-boundaries --stack-spacing 50,4,4
+    python tools/score_model.py MODEL_DIR --images BBBC010/brightfield \\
+        --masks BBBC010/worm_masks --names D06,D07,... --overlapping
 
 Runs ``tessella segment`` on every validation image (or only the files named by ``--names``),
 then ``tessella evaluate`` against the ground truth, and writes the scores, the commands and
@@ -76,9 +78,10 @@ def score(model: Path, images: Path, masks: Path, args, tta: bool) -> dict:
         predictions, scores_file = tmp / "pred", tmp / "scores.json"
         segment = ["segment", str(images), "-o", str(predictions), "--model", str(model), "-q"]
         segment.append("--tta" if tta else "--no-tta")
+        segment += ["--stack"] if args.overlapping else []
         seconds = run(segment)
         evaluate = ["evaluate", str(predictions), str(masks), "--json", str(scores_file)]
-        evaluate += ["--metric", args.metric]
+        evaluate += ["--overlapping"] if args.overlapping else ["--metric", args.metric]
         if args.metric == "iou":  # semantic models: foreground IoU and instance AP
             evaluate += ["--metric", "ap"]
         evaluate += ["--gt-boundaries"] if args.gt_boundaries else []
@@ -158,6 +161,9 @@ def main() -> None:
     parser.add_argument("--metric", default="ap", choices=["ap", "vrand", "iou"])
     parser.add_argument("--gt-boundaries", action="store_true")
     parser.add_argument("--gt-binary", action="store_true")
+    parser.add_argument(
+        "--overlapping", action="store_true", help="objects overlap: --stack and --overlapping"
+    )
     parser.add_argument("--stack-spacing", help="Z,Y,X voxel size: also score as a 3D stack")
     parser.add_argument("--dataset", default="validation split")
     parser.add_argument("--tta", action="store_true", help="also score with TTA")
