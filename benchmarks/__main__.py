@@ -1,7 +1,7 @@
 """Run every benchmark and print figures beside the reference tools' (BENCHMARKS.md).
 
 python -m benchmarks [--quick] [--only segment,cluster,precision,tune,boundary,semantic,blockwise,
-                                       temporal]
+                                       temporal,patches]
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from . import (
     bench_blockwise,
     bench_boundary,
     bench_cluster,
+    bench_patches,
     bench_precision,
     bench_segment,
     bench_semantic,
@@ -28,6 +29,7 @@ SUITES = {
     "semantic": bench_semantic,
     "blockwise": bench_blockwise,
     "temporal": bench_temporal,
+    "patches": bench_patches,
 }
 
 

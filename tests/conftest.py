@@ -90,6 +90,16 @@ def blobs_image(shape=(256, 256), n=30, radius=8, seed=0):
     return image.astype(np.float32), labels
 
 
+def train_tiny(method: str, data, out, **options) -> Path:
+    """Train a tiny ``method`` model for two steps of 64² crops (fast; quality irrelevant)."""
+    from tessella.engine.train import TrainConfig, train
+
+    settings = dict(epochs=1, steps_per_epoch=2, batch_size=2, patch=64, features=(8, 16))
+    settings.update(max_val_images=1, device="cpu", **options)
+    train(TrainConfig(method, str(data), str(out), **settings))
+    return out
+
+
 def cell_movie(frames=8, shape=(128, 160), seed=0):
     """A synthetic fluorescence time-lapse: discs drifting a few pixels per frame, two of
     them touching, one dividing at frame ``frames // 2`` (the CTC way: the mother's track
@@ -152,27 +162,10 @@ def write_ctc_sequence(root, image, labels, tracks, seg_frames=None):
 @pytest.fixture(scope="session")
 def tiny_temporal_dir(tmp_path_factory) -> Path:
     """A tiny temporal model trained for two steps on a synthetic CTC sequence."""
-    from tessella.engine.train import TrainConfig, train
-
     image, labels, tracks = cell_movie()
     seq = write_ctc_sequence(tmp_path_factory.mktemp("ctc"), image, labels, tracks)
     out = tmp_path_factory.mktemp("models") / "tiny_temporal"
-    train(
-        TrainConfig(
-            "temporal",
-            str(seq),
-            str(out),
-            epochs=1,
-            steps_per_epoch=2,
-            batch_size=2,
-            patch=64,
-            features=(8, 16),
-            window=3,
-            max_val_images=1,
-            device="cpu",
-        )
-    )
-    return out
+    return train_tiny("temporal", seq, out, window=3)
 
 
 def crossing_rods(shape=(96, 128), width=7.0):
@@ -219,8 +212,6 @@ def tiny_patches_dir(tmp_path_factory, nuclei_sample) -> Path:
     method is general, not only for worms."""
     import tifffile
 
-    from tessella.engine.train import TrainConfig, train
-
     root = tmp_path_factory.mktemp("tiny_patch_data")
     for sub in ("images", "masks"):
         (root / sub).mkdir()
@@ -229,20 +220,4 @@ def tiny_patches_dir(tmp_path_factory, nuclei_sample) -> Path:
         tifffile.imwrite(root / "images" / f"{i}.tif", image[rows, :128])
         tifffile.imwrite(root / "masks" / f"{i}.tif", labels[rows, :128])
     out = tmp_path_factory.mktemp("models") / "tiny_patches"
-    train(
-        TrainConfig(
-            "patches",
-            str(root),
-            str(out),
-            epochs=1,
-            steps_per_epoch=2,
-            batch_size=2,
-            patch=64,
-            features=(8, 16),
-            patch_size=9,
-            code=8,
-            max_val_images=1,
-            device="cpu",
-        )
-    )
-    return out
+    return train_tiny("patches", root, out, patch_size=9, code=8)
