@@ -437,9 +437,10 @@ def stack_iou_matrix(masks_true, masks_pred) -> np.ndarray:
     p = np.asarray(masks_pred, bool).reshape(len(masks_pred), -1)
     if len(t) and len(p) and t.shape[1] != p.shape[1]:
         raise ValueError(f"mask stacks differ in shape: {masks_true.shape} vs {masks_pred.shape}")
-    inter = t.astype(np.float32) @ p.T.astype(np.float32)
+    # counts are exact in float32 up to 2**24 pixels per object pair
+    inter = (t.astype(np.float32) @ p.T.astype(np.float32)).astype(np.float64)
     union = t.sum(1)[:, None] + p.sum(1)[None, :] - inter
-    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0).astype(np.float64)
+    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
 
 
 def stack_average_precision_scores(
