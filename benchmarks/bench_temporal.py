@@ -1,7 +1,7 @@
 """Time-lapse post-processing and linking on the real Fluo-N2DH-SIM+ movie (65 x 690 x 628),
 and the cells2dt network per frame.
 
-The maps are the SIM+ ground truth made network-like (foreground and two-pixel cell edges,
+The maps are the SIM+ ground truth made network-like (foreground and each cell's centre map,
 blurred with sigma 1, pixel noise sd 0.1), so the figures are those of a movie with real cell
 counts, sizes, motion and divisions. Needs ``../shared/data`` (or ``TESSELLA_DATA``).
 """
@@ -25,14 +25,16 @@ GOWT1 = DATA / "ctc_Fluo-N2DH-GOWT1" / "01"
 
 def _maps(labels: np.ndarray, rng) -> dict:
     from scipy import ndimage
-    from skimage.segmentation import find_boundaries
 
-    edges = find_boundaries(labels, mode="inner") & (labels > 0)
-    edges |= ndimage.binary_dilation(edges) & (labels > 0)
+    from tessella.engine.train.methods import centre_map
+
     maps = {}
-    for key, mask in (("foreground", labels > 0), ("boundary", edges)):
-        blurred = ndimage.gaussian_filter(mask.astype(np.float32), 1.0)
-        maps[key] = np.clip(blurred + rng.normal(0, 0.1, mask.shape), 0, 1)[None]
+    for key, target in (
+        ("foreground", (labels > 0).astype(np.float32)),
+        ("centre", centre_map(labels)),
+    ):
+        blurred = ndimage.gaussian_filter(target, 1.0)
+        maps[key] = np.clip(blurred + rng.normal(0, 0.1, labels.shape), 0, 1)[None]
     return maps
 
 

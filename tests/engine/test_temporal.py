@@ -68,20 +68,16 @@ def test_window_indices_repeat_the_ends():
 
 
 def _prediction_from_labels(labels, noise=0.0, seed=0):
-    """Maps a perfect network would give: foreground, and two-pixel inner edges."""
-    from skimage.segmentation import find_boundaries
+    """Maps a perfect network would give: foreground, and each cell's centre map."""
+    from tessella.engine.train.methods import centre_map
 
     rng = np.random.default_rng(seed)
     foreground = (labels > 0).astype(np.float32)
-    edges = find_boundaries(labels, mode="inner") & (labels > 0)
-    from scipy import ndimage
-
-    edges |= ndimage.binary_dilation(edges) & (labels > 0)
-    boundary = edges.astype(np.float32)
+    centre = centre_map(labels)
     if noise:
         foreground = np.clip(foreground + rng.normal(0, noise, labels.shape), 0, 1)
-        boundary = np.clip(boundary + rng.normal(0, noise, labels.shape), 0, 1)
-    return Prediction({"foreground": foreground[None], "boundary": boundary[None]}, "YX")
+        centre = np.clip(centre + rng.normal(0, noise, labels.shape), 0, 1)
+    return Prediction({"foreground": foreground[None], "centre": centre[None]}, "YX")
 
 
 def test_postprocess_splits_touching_cells():

@@ -125,11 +125,13 @@ def confidence_map(result: SegmentResult, shape=None) -> np.ndarray | None:
 
 
 def height_map(result: SegmentResult, shape=None) -> np.ndarray | None:
-    """High inside objects and low between them, for a seeded watershed split: the seed map,
-    one minus the boundary probability, or the foreground probability."""
-    seed = network_map(result, "seed", shape)
-    if seed is not None:
-        return seed
+    """High inside objects and low between them, for a seeded watershed split: the seed map
+    (or a time-lapse model's centre map), one minus the boundary probability, or the
+    foreground probability."""
+    for key in ("seed", "centre"):
+        high_inside = network_map(result, key, shape)
+        if high_inside is not None:
+            return high_inside
     boundary = network_map(result, "boundary", shape)
     if boundary is not None:
         return 1.0 - boundary

@@ -1,16 +1,16 @@
 """Time-lapse segmentation with consistent IDs (microscopy-dl-suite seed), 2D + time.
 
 A :class:`~tessella.engine.models.TemporalUNet` reads a window of frames around frame ``t`` and
-predicts, for frame ``t``, a foreground probability and a boundary probability (the thick
-edges where cells touch). Post-processing, in the order of :func:`postprocess_series`:
+predicts, for frame ``t``, a foreground probability and a *centre* map: each cell's distance
+to its own border divided by its largest one (1 at the centre, falling to 0 at the border and
+where cells touch). Post-processing, in the order of :func:`postprocess_series`:
 
 1. Temporal gap filling: a Gaussian of ``temporal_sigma`` frames along T on the foreground
    probability (0 = off), so a cell that fades for a frame is not lost.
 2. Per frame: foreground above ``threshold``, holes filled (``fill_holes``).
-3. Split of touching cells (``split``): seeds are the foreground where the boundary
-   probability is below ``boundary_threshold``, eroded once; a seeded watershed on the
-   boundary probability assigns the rest of the foreground. Without ``split``, connected
-   components.
+3. Split of touching cells (``split``): seeds are the connected regions where the centre map
+   (smoothed with a Gaussian of one pixel) exceeds ``seed_threshold``; a seeded watershed on the centre map (flooding down from the
+   centres) assigns the rest of the foreground. Without ``split``, connected components.
 4. Objects under ``min_size`` pixels go.
 5. Linking (``link``): :func:`tessella.engine.tracking.link` gives one cell one ID across the
    movie (IoU then centroid distance ``max_distance``, divisions), with the lineage.
@@ -45,14 +45,14 @@ __all__ = [
 NAME = "temporal"
 #: the network reads a window of frames; the pipeline stacks them along channels
 TEMPORAL = True
-OUTPUT_KINDS = {"foreground": "scalar", "boundary": "scalar"}
+OUTPUT_KINDS = {"foreground": "scalar", "centre": "scalar"}
 
 
 @dataclass(frozen=True)
 class Params:
     threshold: float = param(0.5, 0.0, 1.0, "Foreground where the probability is above this.")
-    boundary_threshold: float = param(
-        0.5, 0.0, 1.0, "Split: seeds where the boundary probability is below this."
+    seed_threshold: float = param(
+        0.5, 0.0, 1.0, "Split: cell centres where the centre map is above this."
     )
     temporal_sigma: float = param(
         1.0, 0.0, 10.0, "Gap filling: Gaussian along time on the foreground, in frames (0 = off)."
@@ -69,39 +69,39 @@ class Params:
 
 
 def out_channels(ndim: int) -> tuple[int, ...]:
-    """Foreground and boundary logits."""
+    """Foreground and centre-map logits."""
     return (1, 1)
 
 
 def activate(raw, ndim: int) -> dict:
-    """Raw network output ``(batch, 2, H, W)`` -> foreground and boundary probabilities."""
+    """Raw network output ``(batch, 2, H, W)`` -> foreground probability and centre map."""
     import torch
 
-    return {"foreground": torch.sigmoid(raw[:, 0:1]), "boundary": torch.sigmoid(raw[:, 1:2])}
+    return {"foreground": torch.sigmoid(raw[:, 0:1]), "centre": torch.sigmoid(raw[:, 1:2])}
 
 
 def _maps(prediction: Prediction) -> tuple[np.ndarray, np.ndarray]:
     foreground = np.asarray(prediction.arrays["foreground"])
-    boundary = np.asarray(prediction.arrays["boundary"])
-    if foreground.ndim != 3 or foreground.shape[0] != 1 or boundary.shape != foreground.shape:
+    centre = np.asarray(prediction.arrays["centre"])
+    if foreground.ndim != 3 or foreground.shape[0] != 1 or centre.shape != foreground.shape:
         raise ValueError(
-            f"temporal predictions must hold foreground and boundary of shape (1, Y, X), got "
-            f"{foreground.shape} and {boundary.shape}"
+            f"temporal predictions must hold foreground and centre of shape (1, Y, X), got "
+            f"{foreground.shape} and {centre.shape}"
         )
-    return foreground[0], boundary[0]
+    return foreground[0], centre[0]
 
 
-def _segment_frame(foreground: np.ndarray, boundary: np.ndarray, params: Params) -> np.ndarray:
+def _segment_frame(foreground: np.ndarray, centre: np.ndarray, params: Params) -> np.ndarray:
     from skimage.segmentation import watershed
 
     mask = foreground > params.threshold
     if params.fill_holes:
         mask = ndimage.binary_fill_holes(mask)
     if params.split:
-        seeds = ndimage.binary_erosion(mask & (boundary < params.boundary_threshold))
-        markers, _ = ndimage.label(seeds)
-        labels = watershed(boundary, markers, mask=mask)
-        # foreground no seed reached (tiny or all-boundary bits): its own components
+        centre = ndimage.gaussian_filter(centre, 1.0)  # no seeds from single-pixel noise
+        markers, _ = ndimage.label(mask & (centre > params.seed_threshold))
+        labels = watershed(-centre, markers, mask=mask)
+        # foreground no seed reached (bits without a centre): its own components
         rest, n_rest = ndimage.label(mask & (labels == 0))
         if n_rest:
             labels = np.where(rest > 0, rest + labels.max(), labels)
@@ -117,8 +117,8 @@ def _segment_frame(foreground: np.ndarray, boundary: np.ndarray, params: Params)
 
 def postprocess(prediction: Prediction, params: Params) -> np.ndarray:
     """One frame's labels (steps 2-4): no temporal smoothing and no linking."""
-    foreground, boundary = _maps(prediction)
-    return _segment_frame(foreground, boundary, params)
+    foreground, centre = _maps(prediction)
+    return _segment_frame(foreground, centre, params)
 
 
 def smooth_foreground(predictions: list[Prediction], sigma: float, frames=None) -> np.ndarray:

@@ -21,6 +21,7 @@ __all__ = [
     "get_training",
     "trainable_methods",
     "boundary_weight_map",
+    "centre_map",
     "semantic_loss",
 ]
 
@@ -172,33 +173,43 @@ def _foreground_iou(pairs) -> float:
 # --- temporal -------------------------------------------------------------------------------
 
 
-def _temporal_targets(labels, boundary, rng, ignore=None):
-    """Foreground, cell edges (two pixels inside each cell) and per-pixel loss weights:
-    border weights where cells touch, 0 on ignored pixels (unannotated cells)."""
-    from skimage.segmentation import find_boundaries
+def centre_map(labels: np.ndarray) -> np.ndarray:
+    """Each object's distance to its own border over its largest one: 1 at its centre, 0
+    at its border and where objects touch (float32)."""
+    out = np.zeros(labels.shape, np.float32)
+    for index, box in enumerate(ndimage.find_objects(labels), start=1):
+        if box is None:
+            continue
+        grown = tuple(slice(max(s.start - 1, 0), s.stop + 1) for s in box)
+        inside = labels[grown] == index
+        distance = ndimage.distance_transform_edt(inside)
+        out[grown][inside] = distance[inside] / distance.max()
+    return out
 
-    inside = labels > 0
-    edges = find_boundaries(labels, mode="inner") & inside
-    edges |= ndimage.binary_dilation(edges) & inside
-    weights = boundary_weight_map(labels, find_boundaries(labels, mode="thick"))
+
+def _temporal_targets(labels, boundary, rng, ignore=None):
+    """Foreground, centre map and per-pixel loss weights: 1, 0 on ignored pixels
+    (unannotated cells)."""
+    weights = np.ones(labels.shape, np.float32)
     if ignore is not None:
         weights[ignore] = 0.0
-    return inside.astype(np.float32), edges.astype(np.float32), weights
+    return (labels > 0).astype(np.float32), centre_map(labels), weights
 
 
 def _temporal_loss(raw, targets, ndim):
-    """Masked BCE + Dice on the foreground, weighted BCE on the edges."""
+    """Masked BCE + Dice on the foreground; masked BCE on the centre map (soft targets),
+    counted inside cells twice as much as outside."""
     import torch.nn.functional as F
 
-    foreground, edges, weights = targets
+    foreground, centre, weights = targets
     raw = raw.float()
-    known = (weights > 0).float()
-    fg_logit, edge_logit = raw[:, 0], raw[:, 1]
-    bce = F.binary_cross_entropy_with_logits(fg_logit, foreground, weight=known)
-    prob = fg_logit.sigmoid() * known
+    fg_logit, centre_logit = raw[:, 0], raw[:, 1]
+    bce = F.binary_cross_entropy_with_logits(fg_logit, foreground, weight=weights)
+    prob = fg_logit.sigmoid() * weights
     dice = 1 - (2 * (prob * foreground).sum() + 1) / (prob.sum() + foreground.sum() + 1)
-    edge = F.binary_cross_entropy_with_logits(edge_logit, edges, weight=weights)
-    return bce + dice + edge
+    centre_weight = weights * (1 + foreground)
+    centre_bce = F.binary_cross_entropy_with_logits(centre_logit, centre, weight=centre_weight)
+    return bce + dice + 2 * centre_bce
 
 
 def _seg(pairs) -> float:
