@@ -299,3 +299,28 @@ def test_pipeline_rejects_a_volume_for_a_time_lapse_model(tiny_temporal_dir):
     image, _labels, _tracks = cell_movie()
     with pytest.raises(ValueError, match="movie.tif: .*time-lapses.*give axes TYX"):
         run_steps(segment_steps(image, str(tiny_temporal_dir), "ZYX", name="movie.tif"))
+
+
+def test_training_targets_centre_map_and_ignored_pixels():
+    from tessella.engine.train.methods import _temporal_loss, _temporal_targets
+
+    _image, labels, _tracks = cell_movie()
+    frame = labels[0]
+    ignore = np.zeros(frame.shape, bool)
+    ignore[:, :20] = True
+    foreground, centre, weights = _temporal_targets(frame, None, None, ignore=ignore)
+    np.testing.assert_array_equal(foreground, frame > 0)
+    for cell in np.unique(frame)[1:]:
+        assert centre[frame == cell].max() == 1.0  # each cell peaks at its centre
+    # where cells 2 and 3 touch, the centre map is at its lowest
+    touching = (frame == 2) & np.roll(frame == 3, -1, axis=1)  # cell 3 just right of it
+    assert touching.any() and centre[touching].max() <= 0.2
+    assert (weights[ignore] == 0).all() and (weights[~ignore] == 1).all()
+    # the loss prefers the truth to its opposite, and ignores the ignored pixels
+    targets = [torch.from_numpy(a)[None] for a in (foreground, centre, weights)]
+    good = torch.from_numpy(np.stack([foreground, centre]) * 16 - 8)[None]
+    bad = -good
+    assert _temporal_loss(good, targets, 2) < _temporal_loss(bad, targets, 2)
+    scrambled = good.clone()
+    scrambled[..., :20] = -scrambled[..., :20]
+    assert torch.isclose(_temporal_loss(scrambled, targets, 2), _temporal_loss(good, targets, 2))
