@@ -15,7 +15,9 @@ from ._common import median_time, row
 DATA = Path(
     os.environ.get("TESSELLA_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
 )
-WELL = DATA / "worms_bbbc010" / "brightfield" / "E03.tif"
+# the brightfield images of this copy of BBBC010 are the files in gfp/ (dark worms on a bright
+# field, aligned with worm_masks/); brightfield/ holds the GFP channel
+WELL = DATA / "worms_bbbc010" / "gfp" / "E03.tif"
 
 
 def run(repeats: int = 3) -> None:

@@ -2,7 +2,9 @@
 label image hides where they cross, and Tune with the PatchPerPix parameters (not a test).
 
 xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python docs/make_worms_screenshot.py \
-    ../shared/data/worms_bbbc010/brightfield/E03.tif [OUT] [MODEL]
+    ../shared/data/worms_bbbc010/gfp/E03.tif [OUT] [MODEL]
+
+(the brightfield images of this copy of BBBC010 are the files in gfp/)
 """
 
 import sys

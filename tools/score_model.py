@@ -3,8 +3,8 @@
     python tools/score_model.py MODEL_DIR --images VAL/images --masks VAL/masks [--tta]
     python tools/score_model.py MODEL_DIR --images ISBI/images --masks ISBI/boundaries \\
         --names 16,17,18,19 --metric vrand --gt-boundaries --stack-spacing 50,4,4
-    python tools/score_model.py MODEL_DIR --images BBBC010/brightfield \\
-        --masks BBBC010/worm_masks --names D06,D07,... --overlapping
+    python tools/score_model.py MODEL_DIR --images runs/bbbc010/images \\
+        --masks runs/bbbc010/masks --names D06,D07,... --overlapping
 
 Runs ``tessella segment`` on every validation image (or only the files named by ``--names``),
 then ``tessella evaluate`` against the ground truth, and writes the scores, the commands and

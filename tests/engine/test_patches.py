@@ -122,20 +122,20 @@ def test_patch_targets_sample_single_object_pixels():
     assert np.mean(close) >= 0.5
 
 
-def test_overlapping_pairs_from_bbbc010_layout(tmp_path):
+def test_overlapping_pairs_from_mask_stacks(tmp_path):
     import tifffile
 
     rods = crossing_rods()
-    for sub in ("brightfield", "worm_masks"):
+    for sub in ("images", "masks"):
         (tmp_path / sub).mkdir()
     image = rods.any(0) * 100 + np.random.default_rng(0).normal(50, 5, rods.shape[1:])
-    tifffile.imwrite(tmp_path / "brightfield" / "A01.tif", image.astype(np.uint16))
+    tifffile.imwrite(tmp_path / "images" / "A01.tif", image.astype(np.uint16))
     tifffile.imwrite(
-        tmp_path / "worm_masks" / "A01.tif", rods.astype(np.uint16), photometric="minisblack"
+        tmp_path / "masks" / "A01.tif", rods.astype(np.uint16), photometric="minisblack"
     )
-    tifffile.imwrite(tmp_path / "brightfield" / "A02.tif", image.astype(np.uint16))
+    tifffile.imwrite(tmp_path / "images" / "A02.tif", image.astype(np.uint16))
     tifffile.imwrite(
-        tmp_path / "worm_masks" / "A02.tif",
+        tmp_path / "masks" / "A02.tif",
         rods[:, :50].astype(np.uint16),
         photometric="minisblack",
     )

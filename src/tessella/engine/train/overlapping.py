@@ -1,11 +1,8 @@
 """Training data whose objects overlap (crossing worms): one binary mask per object.
 
-Read layouts:
-
-- BBBC010 as distributed here: ``brightfield/WELL.tif`` and ``worm_masks/WELL.tif``, the
-  latter ``(n_worms, H, W)`` 0/1;
-- ``images/NAME.tif`` with ``masks/NAME.tif``, either an ``(N, H, W)`` stack of object masks
-  or an ordinary label image (objects then do not overlap).
+The layout is ``images/NAME.tif`` with ``masks/NAME.tif``: an ``(N, H, W)`` stack of object
+masks (BBBC010's ``worm_masks`` are such stacks) or an ordinary label image (objects then do
+not overlap). The files may be symbolic links.
 
 The objects of a sample travel as one integer *bitmask* image: bit ``k`` is set where object
 ``k`` is (at most :data:`MAX_OBJECTS` objects per image), so random crops and flips apply to it
@@ -63,14 +60,11 @@ def load_overlapping_pairs(directory, normalization=None, exclude=()) -> list[Sa
     """Samples whose ``labels`` are bitmask images (see the module docstring)."""
     directory = Path(directory)
     normalization = normalization or {"low": 1.0, "high": 99.8}
-    if (directory / "brightfield").is_dir() and (directory / "worm_masks").is_dir():
-        image_dir, mask_dir = directory / "brightfield", directory / "worm_masks"
-    elif (directory / "images").is_dir() and (directory / "masks").is_dir():
-        image_dir, mask_dir = directory / "images", directory / "masks"
-    else:
+    image_dir, mask_dir = directory / "images", directory / "masks"
+    if not image_dir.is_dir() or not mask_dir.is_dir():
         raise ValueError(
-            f"{directory} must hold images/ and masks/ (object mask stacks or labels), or "
-            "BBBC010's brightfield/ and worm_masks/"
+            f"{directory} must hold images/ and masks/ (an (N, H, W) stack of object masks, "
+            "or a label image, per image)"
         )
     samples = []
     for path in sorted(image_dir.glob("*.tif*")):
