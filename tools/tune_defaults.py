@@ -42,6 +42,13 @@ GRIDS = {
         "z_median": (0, 3, 5),
         "radius": (0, 1, 2),
     },
+    "patches": {
+        "patch_threshold": (0.3, 0.4, 0.5),
+        "affinity_threshold": (0.2, 0.3, 0.4, 0.5),
+        "cover_threshold": (0.5, 0.7, 0.9),
+        "mutex": (True, False),
+        "min_size": (100, 300),
+    },
 }
 
 
@@ -56,6 +63,9 @@ def _scores(method: str, pairs) -> tuple[float, float]:
         values = [metrics.rand_voi(t, p) for t, p in pairs]
         vrand = sum(v["vrand"] for v in values) / len(values)
         return vrand, -sum(v["voi"] for v in values) / len(values)
+    if method == "patches":  # overlapping masks; avS is the target, then AP(0.5)
+        scores = metrics.stack_average_precision_scores(pairs)
+        return scores["avs"], scores["ap"][0.5]
     scores = metrics.average_precision_scores(pairs)
     return scores["ap"][0.5], scores["avs"]
 
@@ -77,7 +87,12 @@ def main() -> None:
     method_name = model.card.method
     method, grid = get_method(method_name), GRIDS[method_name]
     normalization = {"low": 1.0, "high": 99.8}
-    samples = load_folder_pairs(args.data, "YX", 1, normalization, _names(args.exclude))
+    if method_name == "patches":  # objects overlap: mask stacks carried as bitmasks
+        from tessella.engine.train.overlapping import bitmask_to_stack, load_overlapping_pairs
+
+        samples = load_overlapping_pairs(args.data, normalization, _names(args.exclude))
+    else:
+        samples = load_folder_pairs(args.data, "YX", 1, normalization, _names(args.exclude))
     _, holdout = split_holdout(samples, args.fraction, args.seed, _names(args.holdout))
     predictions = []
     for sample in holdout:
@@ -102,15 +117,25 @@ def main() -> None:
     for values in itertools.product(*grid.values()):
         changes = dict(zip(grid, values))
         params = method.Params(**{**base.__dict__, **changes})
-        pairs = [(s.labels, method.postprocess(p, params)) for s, p in zip(holdout, predictions)]
+        if method_name == "patches":
+            pairs = [
+                (bitmask_to_stack(s.labels), method.instances(p, params))
+                for s, p in zip(holdout, predictions)
+            ]
+        else:
+            pairs = [
+                (s.labels, method.postprocess(p, params)) for s, p in zip(holdout, predictions)
+            ]
         results.append((*_scores(method_name, pairs), changes))
     results.sort(key=lambda r: (r[0], r[1]), reverse=True)
     primary, secondary, best = results[0]
     method_defaults = {k: getattr(method.Params(), k) for k in grid}
     default = next((r for r in results if r[2] == method_defaults), None)
-    names = {"boundary": ("vrand", "voi"), "semantic": ("foreground_iou", "ap50")}.get(
-        method_name, ("ap50", "avs")
-    )
+    names = {
+        "boundary": ("vrand", "voi"),
+        "semantic": ("foreground_iou", "ap50"),
+        "patches": ("avs", "ap50"),
+    }.get(method_name, ("ap50", "avs"))
     card_path = args.model / "card.json"
     card = json.loads(card_path.read_text())
     card.setdefault("defaults", {})["params"] = {**card["defaults"].get("params", {}), **best}
