@@ -144,6 +144,8 @@ SUPPORT: dict[str, BlockwiseSupport | Callable] = {
     "embedding": BlockwiseSupport(64, "overlap"),
     "boundary": BlockwiseSupport(128, "overlap", size_params=("min_size", "max_size")),
     "semantic": _semantic_support,
+    # objects as label images (where they overlap, one of them shows); worms reach ~250 px
+    "patches": BlockwiseSupport(128, "overlap", size_params=("min_size", "")),
 }
 
 
@@ -411,6 +413,8 @@ class ModelSegmenter:
         else:
             arrays, spatial = outputs[0], card.spatial_axes
         meta = dict(card.method_args)
+        if hasattr(model.network, "decoder_weights"):  # patches: the codes' decoder
+            meta["decoder"] = model.network.decoder_weights()
         if self.spacing is not None:
             meta["spacing"] = self.spacing
         labels = postprocess(model, [Prediction(arrays, spatial, meta)], self.params)
