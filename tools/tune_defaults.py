@@ -2,6 +2,7 @@
 
     python tools/tune_defaults.py MODEL_DIR --data TRAIN_DIR [--fraction 0.05 --seed 0]
     python tools/tune_defaults.py MODEL_DIR --data ISBI_DIR --holdout 14,15 --exclude 16,17,18,19
+    python tools/tune_defaults.py MODEL_DIR --ctc SIM+/01:40:52 --ctc GOWT1/01:27:35
 
 The hold-out is the one ``tessella train`` used for model selection (the same seeded split, or
 the files named by ``--holdout``), never the validation split the card reports. The network
@@ -42,6 +43,12 @@ GRIDS = {
         "z_median": (0, 3, 5),
         "radius": (0, 1, 2),
     },
+    "temporal": {
+        "threshold": (0.4, 0.5, 0.6),
+        "seed_threshold": (0.3, 0.5, 0.7),
+        "temporal_sigma": (0.0, 0.5, 1.0),
+        "min_size": (100, 300),
+    },
     "patches": {
         "patch_threshold": (0.3, 0.4, 0.5),
         "affinity_threshold": (0.2, 0.3, 0.4, 0.5),
@@ -70,6 +77,40 @@ def _scores(method: str, pairs) -> tuple[float, float]:
     return scores["ap"][0.5], scores["avs"]
 
 
+def _ctc_frames(specs: list[str], model):
+    """Time-lapse models: (truth, prediction index) pairs and the predictions of the frames
+    ``A .. B-1`` of each CTC sequence ``SEQ:A:B`` (training frames, not the scored ones)."""
+    import tifffile
+
+    movies, pairs = [], []
+    for spec in specs:
+        sequence, start, stop = spec.rsplit(":", 2)
+        sequence = Path(sequence)
+        frames = range(int(start), int(stop))
+        movie = np.stack([tifffile.imread(sequence / f"t{t:03d}.tif") for t in frames])
+        predictions = run_steps(predict_steps(movie, model, "TYX"))
+        seg = sequence.parent / f"{sequence.name}_GT" / "SEG"
+        for i, t in enumerate(frames):
+            path = seg / f"man_seg{t:03d}.tif"
+            if path.is_file():
+                pairs.append((tifffile.imread(path), len(movies), i))
+        movies.append(predictions)
+    return movies, pairs
+
+
+def _tune_temporal(model, method, grid, args) -> list:
+    movies, pairs = _ctc_frames(args.ctc, model)
+    results = []
+    for values in itertools.product(*grid.values()):
+        changes = dict(zip(grid, values))
+        params = method.Params(**{**method.Params().__dict__, **changes, "link": False})
+        labels = [method.postprocess_series(m, params)[0] for m in movies]
+        scored = [(truth, labels[m][i]) for truth, m, i in pairs]
+        seg = metrics.seg_scores(scored)["seg"]
+        results.append((seg, -sum(int(p.max()) for _t, p in scored), changes))
+    return results
+
+
 def _names(text: str | None) -> tuple[str, ...]:
     return tuple(n.strip() for n in text.split(",") if n.strip()) if text else ()
 
@@ -77,7 +118,10 @@ def _names(text: str | None) -> tuple[str, ...]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("model", type=Path)
-    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--data", type=Path, help="training folder (not for time-lapses)")
+    parser.add_argument(
+        "--ctc", action="append", metavar="SEQ:A:B", help="time-lapse: CTC training frames"
+    )
     parser.add_argument("--fraction", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--holdout", help="file stems of the hold-out (as given to train)")
@@ -87,6 +131,14 @@ def main() -> None:
     method_name = model.card.method
     method, grid = get_method(method_name), GRIDS[method_name]
     normalization = {"low": 1.0, "high": 99.8}
+    if method_name == "temporal":
+        if not args.ctc:
+            parser.error("a time-lapse model is tuned on --ctc SEQ:A:B training frames")
+        results = _tune_temporal(model, method, grid, args)
+        _write(args, method, grid, results, f"the training frames {args.ctc}", ("seg", "objects"))
+        return
+    if args.data is None:
+        parser.error("--data is required")
     if method_name == "patches":  # objects overlap: mask stacks carried as bitmasks
         from tessella.engine.train.overlapping import bitmask_to_stack, load_overlapping_pairs
 
@@ -127,24 +179,30 @@ def main() -> None:
                 (s.labels, method.postprocess(p, params)) for s, p in zip(holdout, predictions)
             ]
         results.append((*_scores(method_name, pairs), changes))
-    results.sort(key=lambda r: (r[0], r[1]), reverse=True)
-    primary, secondary, best = results[0]
-    method_defaults = {k: getattr(method.Params(), k) for k in grid}
-    default = next((r for r in results if r[2] == method_defaults), None)
     names = {
         "boundary": ("vrand", "voi"),
         "semantic": ("foreground_iou", "ap50"),
         "patches": ("avs", "ap50"),
     }.get(method_name, ("ap50", "avs"))
-    card_path = args.model / "card.json"
-    card = json.loads(card_path.read_text())
-    card.setdefault("defaults", {})["params"] = {**card["defaults"].get("params", {}), **best}
     which = (
         f"files {args.holdout}" if args.holdout else f"fraction {args.fraction}, seed {args.seed}"
     )
+    _write(
+        args, method, grid, results, f"the {len(holdout)}-image training hold-out ({which})", names
+    )
+
+
+def _write(args, method, grid, results, where: str, names: tuple[str, str]) -> None:
+    """Put the best parameters into the card with a note of how they were chosen."""
+    results.sort(key=lambda r: (r[0], r[1]), reverse=True)
+    primary, secondary, best = results[0]
+    method_defaults = {k: getattr(method.Params(), k) for k in grid}
+    default = next((r for r in results if r[2] == method_defaults), None)
+    card_path = args.model / "card.json"
+    card = json.loads(card_path.read_text())
+    card.setdefault("defaults", {})["params"] = {**card["defaults"].get("params", {}), **best}
     card["defaults"]["params_tuning"] = {
-        "how": f"grid search over {grid} on the {len(holdout)}-image training hold-out "
-        f"({which}), maximising mean {names[0]} then {names[1]}",
+        "how": f"grid search over {grid} on {where}, maximising mean {names[0]} then {names[1]}",
         f"holdout_{names[0]}": round(primary, 4),
         f"holdout_{names[1]}": round(abs(secondary), 4),
     }
