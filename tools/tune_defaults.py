@@ -50,9 +50,9 @@ GRIDS = {
         "min_size": (100, 300),
     },
     "patches": {
-        "patch_threshold": (0.3, 0.4, 0.5),
-        "affinity_threshold": (0.2, 0.3, 0.4, 0.5),
-        "cover_threshold": (0.5, 0.7, 0.9),
+        "patch_threshold": (0.2, 0.3, 0.4, 0.5),
+        "affinity_threshold": (0.1, 0.2, 0.3, 0.4),
+        "cover_threshold": (0.7, 0.9, 0.95, 0.98),
         "mutex": (True, False),
         "min_size": (100, 300),
     },

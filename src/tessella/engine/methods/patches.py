@@ -73,7 +73,7 @@ class Params:
     )
     patch_threshold: float = param(0.5, 0.0, 1.0, "A patch claims its pixels above this.")
     cover_threshold: float = param(
-        0.7, 0.0, 1.0, "Skip a patch when more than this fraction of it is already covered."
+        0.9, 0.0, 1.0, "Skip a patch when more than this fraction of it is already covered."
     )
     affinity_threshold: float = param(
         0.5, 0.0, 1.0, "Join two patches when they claim each other's centres above this."
