@@ -48,12 +48,14 @@ def test_mutex_watershed_separates_crossing_rods_and_keeps_the_overlap():
 def test_components_and_min_size():
     rods = crossing_rods()
     prediction = perfect_patch_prediction(rods)
-    found = patches.instances(prediction, make_params(patches.Params, mutex=False, min_size=20))
-    # patches farther apart than half a window across the crossing see different shapes
+    # without repulsion, patches near the crossing that share it link the two rods
+    joined = patches.instances(prediction, make_params(patches.Params, mutex=False, min_size=20))
+    assert len(joined) == 2
+    assert metrics.stack_iou_matrix(rods[:2].any(0)[None], joined).max() > 0.95
+    # a sparser cover keeps fewer patches near the crossing: components then keep them apart
+    sparse = make_params(patches.Params, mutex=False, min_size=20, cover_threshold=0.7)
+    found = patches.instances(prediction, sparse)
     assert len(found) == 3 and (_best_iou(found, rods) > 0.95).all()
-    # a low affinity threshold joins patches that merely share the crossing: one object
-    loose = make_params(patches.Params, mutex=False, min_size=20, affinity_threshold=0.05)
-    assert len(patches.instances(prediction, loose)) == 2
     big = patches.instances(prediction, make_params(patches.Params, mutex=True, min_size=500))
     assert len(big) == len([r for r in rods if r.sum() >= 500]) < 3
 
