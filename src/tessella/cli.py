@@ -329,13 +329,28 @@ def _cmd_models(args) -> int:
         return 0
     rows = [("NAME", "METHOD", "AXES", "ORIGIN", "VALIDATION", "PATH")]
     for card, path, origin in models:
-        validation = card.raw.get("validation", {})
-        scores = ", ".join(f"{k}={v}" for k, v in validation.get("scores", {}).items())
+        scores = _validation_summary(card.raw.get("validation", {}))
         rows.append((card.name, card.method, card.spatial_axes, origin, scores or "-", str(path)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1])
     return 0
+
+
+def _validation_summary(validation: dict) -> str:
+    """A card's validation scores on one line; time-lapse cards score several sequences."""
+    if "sequences" in validation:
+        parts = []
+        for entry in validation["sequences"]:
+            name = Path(entry["sequence"]).parent.name.replace("ctc_", "")
+            held = entry.get("held_out", {})
+            if "seg" in held:
+                parts.append(f"{name} SEG={held['seg']}")
+            links = entry.get("all_frames", {}).get("link_accuracy")
+            if links is not None:
+                parts.append(f"{name} links={links}")
+        return ", ".join(parts)
+    return ", ".join(f"{k}={v}" for k, v in validation.get("scores", {}).items())
 
 
 def _parse_sets(pairs: list[str]) -> dict[str, str]:
