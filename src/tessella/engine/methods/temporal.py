@@ -9,8 +9,9 @@ where cells touch). Post-processing, in the order of :func:`postprocess_series`:
    probability (0 = off), so a cell that fades for a frame is not lost.
 2. Per frame: foreground above ``threshold``, holes filled (``fill_holes``).
 3. Split of touching cells (``split``): seeds are the connected regions where the centre map
-   (smoothed with a Gaussian of one pixel) exceeds ``seed_threshold``; a seeded watershed on the centre map (flooding down from the
-   centres) assigns the rest of the foreground. Without ``split``, connected components.
+   (smoothed with a Gaussian of one pixel) exceeds ``seed_threshold``; a seeded watershed on
+   the centre map (flooding down from the centres) assigns the rest of the foreground.
+   Without ``split``, connected components.
 4. Objects under ``min_size`` pixels go.
 5. Linking (``link``): :func:`tessella.engine.tracking.link` gives one cell one ID across the
    movie (IoU then centroid distance ``max_distance``, divisions), with the lineage.
