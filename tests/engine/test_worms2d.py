@@ -1,0 +1,49 @@
+"""The bundled worms2d model on BBBC010 validation wells it never saw, in memory and blockwise."""
+
+import numpy as np
+import tifffile
+import zarr
+
+from tessella.engine import metrics
+from tessella.engine.blockwise import segment_blockwise_steps
+from tessella.engine.methods import patches
+from tessella.engine.pipeline import run_steps, segment_steps
+from tessella.engine.registry import load_model
+from tests.engine.test_blockwise import write_zarr
+
+# this copy of BBBC010 keeps the brightfield images in gfp/ (aligned with worm_masks/)
+WELL = "E03"
+
+
+def _well(data_dir):
+    root = data_dir / "worms_bbbc010"
+    image = tifffile.imread(root / "gfp" / f"{WELL}.tif")
+    truth = tifffile.imread(root / "worm_masks" / f"{WELL}.tif") > 0
+    return image, truth
+
+
+def test_card_and_a_validation_well(data_dir):
+    model = load_model("worms2d")
+    card = model.card.raw
+    assert card["method"] == "patches" and card["architecture"]["name"] == "PatchUNet"
+    assert card["training"]["command"].startswith("tessella train patches")
+    assert WELL in card["training"]["config"]["exclude"]  # never trained on
+    image, truth = _well(data_dir)
+    result = run_steps(segment_steps(image, model, "YX"))
+    stack = patches.instances(result.predictions[0], result.params)
+    scores = metrics.stack_average_precision_scores([(truth, stack)])
+    assert scores["ap"][0.5] > 0.3
+    # the label image shows every object of the stack
+    assert len(np.unique(result.labels)) - 1 == len(stack)
+
+
+def test_blockwise_matches_in_memory(tmp_path, data_dir):
+    model = load_model("worms2d")
+    image, _truth = _well(data_dir)
+    expected = run_steps(segment_steps(image, model, "YX")).labels
+    source = write_zarr(tmp_path / "well.zarr", image, (128, 128))
+    steps = segment_blockwise_steps(source, tmp_path / "out.zarr", model, block=384, device="cpu")
+    run_steps(steps)
+    labels = zarr.open(str(tmp_path / "out.zarr"))[...]
+    assert labels.shape == image.shape
+    assert metrics.matching(expected, labels, 0.5).ap >= 0.9
