@@ -6,13 +6,12 @@ xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python docs/make_timelapse_scr
 """
 
 import sys
-import time
 from pathlib import Path
 
 import napari
 import numpy as np
 import tifffile
-from qtpy.QtWidgets import QApplication
+from _segment_shot import segment_with, settle
 
 sequence = Path(sys.argv[1])
 default = Path(__file__).parent / "screenshots" / "timelapse_tracks.png"
@@ -20,35 +19,11 @@ out = sys.argv[2] if len(sys.argv) > 2 else str(default)
 model = sys.argv[3] if len(sys.argv) > 3 else "cells2dt"
 
 
-def settle(seconds: float = 1.0) -> None:
-    end = time.time() + seconds
-    while time.time() < end:
-        QApplication.processEvents()
-        time.sleep(0.02)
-
-
 frames = np.stack([tifffile.imread(sequence / f"t{t:03d}.tif") for t in range(30, 50)])
 viewer = napari.Viewer(show=True)
 viewer.window._qt_window.resize(1500, 950)
 viewer.add_image(frames, name="SIM+ t030-049", metadata={"axes": "TYX"})
-_dock, segment = viewer.window.add_plugin_dock_widget("tessella", "Segment")
-if Path(model).exists():  # a model folder, not a bundled name
-    segment.add_model(model)
-    model = Path(model).name
-index = next(
-    i for i in range(segment.model_combo.count()) if model in segment.model_combo.itemText(i)
-)
-segment.model_combo.setCurrentIndex(index)
-segment.axes_combo.setCurrentText("TYX")
-done = []
-segment.run_finished.connect(lambda: done.append(True))
-segment.run_button.click()
-start = time.time()
-while not done and time.time() - start < 900:
-    QApplication.processEvents()
-    time.sleep(0.05)
-print("segment:", segment.status_label.text())
-_dock, tune = viewer.window.add_plugin_dock_widget("tessella", "Tune")
+segment_with(viewer, model, axes="TYX")
 viewer.dims.set_point(0, 12)
 viewer.layers["SIM+ t030-049 labels"].opacity = 0.5
 settle(2)
