@@ -29,6 +29,7 @@ from scipy import ndimage
 
 from ..params import param
 from ._base import Prediction
+from .semantic import _drop_small
 
 __all__ = [
     "NAME",
@@ -108,12 +109,7 @@ def _segment_frame(foreground: np.ndarray, centre: np.ndarray, params: Params) -
             labels = np.where(rest > 0, rest + labels.max(), labels)
     else:
         labels, _ = ndimage.label(mask)
-    sizes = np.bincount(labels.ravel())
-    keep = sizes >= max(params.min_size, 1)
-    keep[0] = False
-    renumber = np.zeros(sizes.size, np.int32)
-    renumber[keep] = np.arange(1, int(keep.sum()) + 1)
-    return renumber[labels]
+    return _drop_small(labels, labels > 0, params.min_size)
 
 
 def postprocess(prediction: Prediction, params: Params) -> np.ndarray:
@@ -164,9 +160,6 @@ def postprocess_series(
 ) -> tuple[np.ndarray, dict[int, int]]:
     """Labels for the whole movie (TYX) and the lineage ``{child track: parent track}``
     (empty without ``link``: IDs are then per frame)."""
-    steps = postprocess_series_steps(predictions, params)
-    while True:
-        try:
-            next(steps)
-        except StopIteration as stop:
-            return stop.value
+    from ..pipeline import run_steps
+
+    return run_steps(postprocess_series_steps(predictions, params))
