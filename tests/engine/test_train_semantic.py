@@ -144,3 +144,53 @@ def test_a_short_run_writes_a_model_that_segments_a_stack(tmp_path, lucchi_folde
     assert prediction.arrays["foreground"].shape == (1, *stack.shape)
     assert 0.0 <= prediction.arrays["foreground"].min() <= prediction.arrays["foreground"].max()
     assert prediction.arrays["foreground"].max() <= 1.0
+
+
+def test_a_3d_model_holds_out_a_slab_of_the_volume(tmp_path, data_dir):
+    image = tifffile.imread(data_dir / LUCCHI / "val" / "image.tif")[:12, :48, :64]
+    mito = tifffile.imread(data_dir / LUCCHI / "val" / "mito.tif")[:12, :48, :64]
+    for sub, array in (("images", image), ("masks", mito)):
+        (tmp_path / sub).mkdir()
+        tifffile.imwrite(tmp_path / sub / "v.tif", array, photometric="minisblack")
+    slabs = load_folder_pairs(tmp_path, "ZYX", 1, {}, exclude=["v[z=10:12]"], cut=["v[z=6:10]"])
+    assert [s.name for s in slabs] == ["v.tif[z=000:006]", "v.tif[z=006:010]"]
+    assert [s.image.shape[1] for s in slabs] == [6, 4]
+    assert np.array_equal(slabs[1].labels, mito[6:10])
+    train_set, held = split_holdout(slabs, 0.1, names=["v[z=6:10]"])
+    assert [s.name for s in held] == ["v.tif[z=006:010]"] and len(train_set) == 1
+    # a selector inside a slab does not pick the slab
+    with pytest.raises(ValueError, match=r"hold-out files not found: v\[z=7\]"):
+        split_holdout(slabs, 0.1, names=["v[z=7]"])
+
+
+def test_a_3d_run_validates_a_slab_in_tiles(tmp_path, data_dir, monkeypatch):
+    import tessella.engine.train.loop as loop
+
+    monkeypatch.setattr(loop, "VALIDATION_TILE", 16)  # force the tiled path on a small slab
+    monkeypatch.setattr(loop, "VALIDATION_TILE_3D", 64)
+    image = tifffile.imread(data_dir / LUCCHI / "val" / "image.tif")[:24, :96, :128]
+    mito = tifffile.imread(data_dir / LUCCHI / "val" / "mito.tif")[:24, :96, :128]
+    for sub, array in (("images", image), ("masks", mito)):
+        (tmp_path / sub).mkdir()
+        tifffile.imwrite(tmp_path / sub / "v.tif", array, photometric="minisblack")
+    out = tmp_path / "mito3d"
+    config = TrainConfig(
+        method="semantic",
+        data=str(tmp_path),
+        out=str(out),
+        ndim=3,
+        epochs=1,
+        steps_per_epoch=2,
+        batch_size=1,
+        patch=16,
+        features=(4, 8),
+        device="cpu",
+        holdout=("v[z=16:24]",),
+    )
+    assert train(config) == out
+    model = load_model(out)
+    assert model.card.spatial_axes == "ZYX"
+    [entry] = [json.loads(line) for line in (out / "train.log").read_text().splitlines()]
+    assert 0.0 <= entry["val_iou"] <= 1.0
+    labels = segment(image[:8], model, "ZYX", device="cpu", min_size=0)
+    assert labels.shape == (8, 96, 128)

@@ -64,7 +64,7 @@ def load_pairs(images, labels_list, spatial_axes, channels, normalization, names
     return samples
 
 
-_SLICE_NAME = re.compile(r"^(?P<file>.+)\[(?P<axis>[zt])=(?P<z>\d+)\]$")
+_SLICE_NAME = re.compile(r"^(?P<file>.+)\[(?P<axis>[zt])=(?P<z>\d+)(?::(?P<stop>\d+))?\]$")
 _SELECTOR = re.compile(r"^(?P<file>.+?)(?:\[(?P<axis>[zt])=(?P<start>\d+)(?::(?P<stop>\d+))?\])?$")
 
 
@@ -74,19 +74,24 @@ def _file_stem(name: str) -> str:
     return path.stem if path.suffix.lower() in (".tif", ".tiff") else name
 
 
-def _slice_of(sample_name: str) -> tuple[str, int | None]:
-    """(file stem, slice index or None) of a sample name such as ``a.tif[z=012]``."""
+def _slice_of(sample_name: str) -> tuple[str, int | None, int | None]:
+    """(file stem, first slice, slice after the last) of a sample name such as
+    ``a.tif[z=012]`` (one slice) or ``a.tif[z=080:100]`` (a slab of a volume); the slices are
+    ``None`` for a whole file."""
     match = _SLICE_NAME.match(sample_name)
     if match:
-        return _file_stem(match["file"]), int(match["z"])
-    return _file_stem(sample_name), None
+        start = int(match["z"])
+        stop = int(match["stop"]) if match["stop"] is not None else start + 1
+        return _file_stem(match["file"]), start, stop
+    return _file_stem(sample_name), None, None
 
 
 def selects(selector: str, sample_name: str) -> bool:
     """Whether ``selector`` picks the sample ``sample_name``.
 
     ``STEM`` (or ``STEM.tif``) picks a whole file, all slices of a volume included;
-    ``STEM[z=N]`` one slice of a volume and ``STEM[z=A:B]`` its slices ``A <= z < B``.
+    ``STEM[z=N]`` one slice of a volume and ``STEM[z=A:B]`` its slices ``A <= z < B``, and a
+    slab of a volume (``STEM.tif[z=A:B]``, a 3D model's sample) that lies inside that range.
 
     Examples
     --------
@@ -94,18 +99,40 @@ def selects(selector: str, sample_name: str) -> bool:
     (True, False)
     >>> selects("lucchi.tif[z=4]", "lucchi.tif[z=004]"), selects("07", "07.tif")
     (True, True)
+    >>> selects("lucchi[z=80:100]", "lucchi.tif[z=080:100]"), selects("lucchi[z=90:100]", "lucchi.tif[z=080:100]")
+    (True, False)
     """
     match = _SELECTOR.match(str(selector).strip())
     if match is None:
         return False
-    stem, z = _slice_of(sample_name)
+    stem, first, end = _slice_of(sample_name)
     if _file_stem(match["file"]) != stem:
         return False
     if match["start"] is None:
         return True
     start = int(match["start"])
     stop = int(match["stop"]) if match["stop"] is not None else start + 1
-    return z is not None and start <= z < stop
+    return first is not None and start <= first and end <= stop
+
+
+def slab_bounds(selectors, name: str, depth: int) -> list[tuple[int, int]]:
+    """Contiguous ``(start, stop)`` slabs of a ``depth``-slice volume file ``name``, cut at the
+    z ranges the ``selectors`` name for it, so each selector picks whole slabs.
+
+    >>> slab_bounds(["lucchi[z=80:100]"], "lucchi.tif", 100)
+    [(0, 80), (80, 100)]
+    >>> slab_bounds(["a[z=10:20]", "b"], "a.tif", 30)
+    [(0, 10), (10, 20), (20, 30)]
+    """
+    cuts = {0, depth}
+    for selector in selectors:
+        match = _SELECTOR.match(str(selector).strip())
+        if match and match["start"] is not None and _file_stem(match["file"]) == _file_stem(name):
+            start = int(match["start"])
+            stop = int(match["stop"]) if match["stop"] is not None else start + 1
+            cuts.update(min(max(c, 0), depth) for c in (start, stop))
+    edges = sorted(cuts)
+    return list(zip(edges[:-1], edges[1:]))
 
 
 def _whole_file(selector: str) -> bool:
@@ -113,7 +140,9 @@ def _whole_file(selector: str) -> bool:
     return match is not None and match["start"] is None
 
 
-def load_folder_pairs(directory, spatial_axes, channels, normalization, exclude=()) -> list[Sample]:
+def load_folder_pairs(
+    directory, spatial_axes, channels, normalization, exclude=(), cut=()
+) -> list[Sample]:
     """Pairs from ``directory/images/NAME.tif`` and ``directory/masks/NAME.tif`` (instance
     labels; binary masks are fine for the semantic method) or ``directory/boundaries/NAME.tif``
     (boundary maps: 1 = boundary, 0 = inside an object; the objects are the connected insides).
@@ -125,6 +154,10 @@ def load_folder_pairs(directory, spatial_axes, channels, normalization, exclude=
     links, e.g. ``images/lucchi.tif -> .../train/image.tif`` and ``masks/lucchi.tif ->
     .../train/mito.tif``. Files and slices picked by a selector in ``exclude`` (see
     :func:`selects`) are left out (e.g. the test slices of a stack).
+
+    For a 3D model, a volume that a selector in ``exclude`` or ``cut`` names with a z range
+    (``lucchi[z=80:100]``) is cut into slabs at those ranges, named ``NAME[z=A:B]``, so a
+    range can be held out (``cut`` = the hold-out selectors) or left out.
     """
     directory = Path(directory)
     image_dir = directory / "images"
@@ -164,6 +197,19 @@ def load_folder_pairs(directory, spatial_axes, channels, normalization, exclude=
                 if not any(selects(e, name) for e in exclude):
                     images.append(array[z])
                     labels.append(data[z])
+                    names.append(name)
+        elif spatial_axes == "ZYX" and array.ndim == 3 and image.axes[0] != "C":
+            if data.shape != array.shape:
+                raise ValueError(
+                    f"{path.name}: labels of shape {data.shape} do not match the volume's "
+                    f"shape {array.shape}"
+                )
+            bounds = slab_bounds([*exclude, *cut], path.name, array.shape[0])
+            for start, stop in bounds:
+                name = path.name if len(bounds) == 1 else f"{path.name}[z={start:03d}:{stop:03d}]"
+                if not any(selects(e, name) for e in exclude):
+                    images.append(array[start:stop])
+                    labels.append(data[start:stop])
                     names.append(name)
         else:
             images.append(array)

@@ -27,6 +27,9 @@ from .timelapse import load_timelapse_samples
 __all__ = ["TrainConfig", "TrainProgress", "train_steps", "train"]
 
 CHECKPOINT = "checkpoint.pt"
+#: validation runs the network on a whole image up to this edge (2D), else in tiles
+VALIDATION_TILE = 1024
+VALIDATION_TILE_3D = 96
 METHOD_CITATIONS = {
     "embedding": (
         "Lalit, Tomancak, Jug. EmbedSeg: Embedding-based instance segmentation for biomedical "
@@ -171,18 +174,29 @@ def _card(config: TrainConfig, ndim: int, in_channels: int, history: list[dict])
 def _validate(network, samples, method, training, ndim, device, autocast) -> float:
     import torch
 
+    from ..pipeline import run_steps
+    from ..tiling import predict_tiled
+
     network.eval()
     multiple = network.multiple
+
+    def forward(window: np.ndarray) -> dict[str, np.ndarray]:
+        x = torch.from_numpy(window)[None].to(device)
+        with autocast():
+            raw = network(x).float()
+        return {k: v[0].cpu().numpy() for k, v in method.activate(raw, ndim).items()}
+
     pairs = []
     with torch.inference_mode():
         for sample in samples:
             image = sample.image
-            pad = [(0, 0)] + [(0, (-n) % multiple) for n in image.shape[1:]]
-            x = torch.from_numpy(np.pad(image, pad, mode="reflect"))[None].to(device)
-            with autocast():
-                raw = network(x).float()
-            crop = (slice(None),) + tuple(slice(0, n) for n in image.shape[1:])
-            outputs = {k: v[0].cpu().numpy()[crop] for k, v in method.activate(raw, ndim).items()}
+            if image[0].size <= VALIDATION_TILE**2:
+                pad = [(0, 0)] + [(0, (-n) % multiple) for n in image.shape[1:]]
+                crop = (slice(None),) + tuple(slice(0, n) for n in image.shape[1:])
+                outputs = {k: v[crop] for k, v in forward(np.pad(image, pad, "reflect")).items()}
+            else:  # e.g. a slab of a volume for a 3D model: tiles keep memory bounded
+                tile = (VALIDATION_TILE_3D if ndim == 3 else VALIDATION_TILE,) * ndim
+                outputs = run_steps(predict_tiled(image, forward, tile, (16,) * ndim, multiple))
             meta = {"grid_spacing": [1 / 1024] * ndim}
             if hasattr(network, "decoder_weights"):  # patches: codes need their decoder
                 meta["decoder"] = network.decoder_weights()
@@ -228,7 +242,9 @@ def train_steps(
             return load_timelapse_samples(data, config.window, "centre", 1, normalization, exclude)
         if training.overlapping:
             return load_overlapping_pairs(_one_folder(config, data), normalization, exclude)
-        return load_folder_pairs(_one_folder(config, data), spatial, 1, normalization, exclude)
+        return load_folder_pairs(
+            _one_folder(config, data), spatial, 1, normalization, exclude, config.holdout
+        )
 
     if samples is None:
         samples = load(config.data, config.exclude)
