@@ -99,7 +99,8 @@ def selects(selector: str, sample_name: str) -> bool:
     (True, False)
     >>> selects("lucchi.tif[z=4]", "lucchi.tif[z=004]"), selects("07", "07.tif")
     (True, True)
-    >>> selects("lucchi[z=80:100]", "lucchi.tif[z=080:100]"), selects("lucchi[z=90:100]", "lucchi.tif[z=080:100]")
+    >>> slab = "lucchi.tif[z=080:100]"
+    >>> selects("lucchi[z=80:100]", slab), selects("lucchi[z=90:100]", slab)
     (True, False)
     """
     match = _SELECTOR.match(str(selector).strip())
