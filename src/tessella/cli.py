@@ -209,6 +209,13 @@ def _build_parser() -> argparse.ArgumentParser:
         "--features",
         help="U-Net channels per level, comma-separated (default 16,32,64,128,256)",
     )
+    train.add_argument(
+        "--elastic",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="random rotation, elastic deformation and blur of the crops (default: on for "
+        "boundary, off for the others)",
+    )
     train.add_argument("--lr", type=float, default=5e-4)
     train.add_argument("--workers", type=int, default=0, help="data loader processes")
     train.add_argument("--val-fraction", type=float, default=0.1)
@@ -260,6 +267,7 @@ def _cmd_train(args) -> int:
         window=args.window,
         patch_size=args.patch_size,
         code=args.code,
+        elastic=args.elastic,
         **extra,
         out=args.out,
         val_data=args.val_data,

@@ -10,7 +10,7 @@ import torch
 from tessella.cli import main
 from tessella.engine.pipeline import segment
 from tessella.engine.registry import load_model
-from tessella.engine.train.data import CropDataset, Sample, medoid_map
+from tessella.engine.train.data import CropDataset, Sample, deform, deform_margin, medoid_map
 from tessella.engine.train.losses import embedding_loss, lovasz_hinge_rows
 
 
@@ -69,6 +69,29 @@ def _write_pairs(root, images, masks):
     for i, (image, mask) in enumerate(zip(images, masks)):
         tifffile.imwrite(root / "images" / f"{i}.tif", image)
         tifffile.imwrite(root / "masks" / f"{i}.tif", mask)
+
+
+def test_deform_keeps_instance_ids_and_alignment_and_treats_z_alike():
+    rng = np.random.default_rng(3)
+    margin = deform_margin(64)
+    size = 64 + 2 * margin
+    labels = np.zeros((size, size), np.int32)
+    labels[20:70, 30:60], labels[80:110, 75:120] = 4, 9
+    image = (labels > 0)[None].astype(np.float32)
+    moved = 0
+    for _ in range(10):
+        warped, (warped_labels,) = deform(image, [labels], rng, (64, 64), blur=0.0)
+        assert warped.shape == (1, 64, 64) and warped_labels.dtype == np.int32
+        assert set(np.unique(warped_labels)) <= {0, 4, 9}  # nearest sampling: IDs exact
+        # image (linear) and labels (nearest) sample the same positions
+        assert np.mean((warped[0] > 0.5) == (warped_labels > 0)) > 0.98
+        centre = labels[margin:-margin, margin:-margin]
+        moved += not np.array_equal(warped_labels, centre)
+    assert moved == 10
+    # a stack: every section gets the same in-plane field, z is not mixed
+    volume = np.stack([labels, labels * 0, labels])
+    _, (warped_volume,) = deform(volume[None].astype(np.float32), [volume], rng, (3, 64, 64))
+    assert np.array_equal(warped_volume[0], warped_volume[2]) and not warped_volume[1].any()
 
 
 def test_cli_trains_3d_resumes_and_the_model_segments_volumes(tmp_path, data_dir):

@@ -70,6 +70,16 @@ def test_crops_carry_the_membranes_through_augmentation(isbi):
         assert image.shape == (1, 96, 96) and edges.shape == (96, 96)
         # membranes are dark in ISBI EM: the edge pixels are darker than the cell insides
         assert image[0][edges > 0].mean() < image[0][edges == 0].mean()
+    # rotated and elastically deformed crops (the boundary default) keep image and membranes
+    # aligned: membranes stay dark, and each crop differs from an undeformed one
+    deformed = CropDataset(
+        samples, (96, 96), 6, seed=1, targets=get_training("boundary").targets, elastic=True
+    )
+    for index in range(6):
+        image, edges, foreground, weights = deformed[index]
+        assert image.shape == (1, 96, 96) and edges.shape == weights.shape == (96, 96)
+        assert image[0][edges > 0].mean() < image[0][edges == 0].mean() - 0.1
+        assert not np.array_equal(image, dataset[index][0])
 
 
 def test_cli_trains_a_boundary_model_that_segments_a_stack(tmp_path, isbi):
@@ -82,6 +92,7 @@ def test_cli_trains_a_boundary_model_that_segments_a_stack(tmp_path, isbi):
     card = json.loads((out / "card.json").read_text())
     assert card["method"] == "boundary"
     assert card["architecture"]["args"]["out_channels"] == [2]
+    assert card["training"]["config"]["elastic"] is True  # the boundary default, recorded
     log = [json.loads(line) for line in (out / "train.log").read_text().splitlines()]
     assert len(log) == 2 and all(0.0 <= entry["val_vrand"] <= 1.0 for entry in log)
     assert card["training"]["best_val_vrand"] == max(entry["val_vrand"] for entry in log)

@@ -28,6 +28,8 @@ __all__ = [
     "CropDataset",
     "medoid_map",
     "augment",
+    "deform",
+    "deform_margin",
     "labels_and_medoids",
 ]
 
@@ -290,6 +292,61 @@ def augment(image: np.ndarray, labels: np.ndarray, rng: np.random.Generator, *ot
     return (np.ascontiguousarray(image, np.float32), *(np.ascontiguousarray(m) for m in maps))
 
 
+def deform_margin(patch: int, max_angle: float = 15.0, strength: float = 0.03) -> int:
+    """Pixels to read beyond each side of a ``patch``-wide crop so that :func:`deform` (a
+    rotation up to ``max_angle`` degrees and displacements up to about 3 x ``strength`` x
+    ``patch``) samples real data, not padding."""
+    angle = np.deg2rad(max_angle)
+    sweep = patch / 2 * (np.cos(angle) + np.sin(angle) - 1)
+    return int(np.ceil(sweep + 3 * strength * patch)) + 1
+
+
+def deform(
+    image: np.ndarray,
+    maps: list[np.ndarray],
+    rng: np.random.Generator,
+    patch: tuple[int, ...],
+    max_angle: float = 15.0,
+    strength: float = 0.03,
+    blur: float = 0.3,
+):
+    """A ``patch``-sized view of a larger crop, rotated by a random in-plane angle and
+    elastically deformed (a random 3x3 grid of displacements, smoothly interpolated), then
+    blurred with probability ``blur``.
+
+    ``image`` is ``(C, *spatial)``; ``maps`` (labels, boundary maps, masks; nearest-neighbour
+    sampled, so instance IDs and bitmasks stay exact) have its spatial shape, which must
+    exceed ``patch`` by :func:`deform_margin` on each side in Y and X (Z is not deformed: the
+    field is in-plane, the same for every section, as suits anisotropic stacks).
+    """
+    spatial = maps[0].shape
+    out_yx, in_yx = np.array(patch[-2:]), np.array(spatial[-2:])
+    angle = np.deg2rad(rng.uniform(-max_angle, max_angle))
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    grid = np.stack(np.meshgrid(*(np.arange(n) for n in out_yx), indexing="ij"))
+    relative = grid.reshape(2, -1) - ((out_yx - 1) / 2)[:, None]
+    coords = (rotation @ relative + ((in_yx - 1) / 2)[:, None]).reshape(2, *out_yx)
+    coarse = rng.normal(0.0, strength * out_yx.mean(), (2, 3, 3))
+    for axis in range(2):
+        coords[axis] += ndimage.zoom(coarse[axis], out_yx / 3, order=3, mode="nearest")[
+            : out_yx[0], : out_yx[1]
+        ]
+    if len(spatial) == 3:  # same in-plane field for every section
+        depth = spatial[0]
+        z = np.broadcast_to(np.arange(depth)[:, None, None], (depth, *out_yx))
+        coords = np.concatenate([z[None], np.broadcast_to(coords[:, None], (2, depth, *out_yx))])
+
+    def sample(array, order):
+        return ndimage.map_coordinates(array, coords, order=order, mode="reflect")
+
+    image = np.stack([sample(channel, 1) for channel in image]).astype(np.float32)
+    maps = [sample(m, 0) for m in maps]
+    if rng.random() < blur:
+        sigma = [0.0] + [0.0] * (len(spatial) - 2) + [rng.uniform(0.5, 1.2)] * 2
+        image = ndimage.gaussian_filter(image, sigma)
+    return image, maps
+
+
 class CropDataset:
     """Random ``patch`` crops (half of them centred on an object), augmented, with targets.
 
@@ -307,9 +364,11 @@ class CropDataset:
         seed: int = 0,
         targets=None,
         relabel: bool = True,
+        elastic: bool = False,
     ):
         self.samples = samples
         self.patch = patch
+        self.elastic = elastic  # rotation + elastic deformation + blur (:func:`deform`)
         self.length = length
         self.seed = seed
         self.epoch = 0
@@ -319,12 +378,13 @@ class CropDataset:
     def __len__(self) -> int:
         return self.length
 
-    def _crop(self, sample: Sample, rng: np.random.Generator):
-        """(image, labels, boundary or None, ignore or None) of one random crop."""
+    def _crop(self, sample: Sample, rng: np.random.Generator, patch=None):
+        """(image, labels, boundary or None, ignore or None) of one random ``patch`` crop."""
+        patch = patch or self.patch
         spatial = sample.labels.shape
         image, labels = sample.image, sample.labels
         extras = [sample.boundary, sample.ignore]
-        pads = [max(0, p - s) for p, s in zip(self.patch, spatial)]
+        pads = [max(0, p - s) for p, s in zip(patch, spatial)]
         if any(pads):  # pad small images: image by reflection, labels with background
             image = np.pad(image, [(0, 0)] + [(0, p) for p in pads], mode="reflect")
             labels = np.pad(labels, [(0, p) for p in pads])
@@ -338,11 +398,11 @@ class CropDataset:
             centre = np.unravel_index(foreground[rng.integers(len(foreground))], spatial)
             starts = [
                 int(np.clip(c - p // 2 + rng.integers(-p // 4, p // 4 + 1), 0, s - p))
-                for c, p, s in zip(centre, self.patch, spatial)
+                for c, p, s in zip(centre, patch, spatial)
             ]
         else:
-            starts = [int(rng.integers(0, s - p + 1)) for p, s in zip(self.patch, spatial)]
-        box = tuple(slice(s, s + p) for s, p in zip(starts, self.patch))
+            starts = [int(rng.integers(0, s - p + 1)) for p, s in zip(patch, spatial)]
+        box = tuple(slice(s, s + p) for s, p in zip(starts, patch))
         return (
             image[(slice(None), *box)],
             labels[box],
@@ -352,7 +412,16 @@ class CropDataset:
     def __getitem__(self, index: int):
         rng = np.random.default_rng([self.seed, self.epoch, index])
         sample = self.samples[int(rng.integers(len(self.samples)))]
-        image, labels, boundary, ignore = self._crop(sample, rng)
+        if self.elastic:
+            margin = [0] * (len(self.patch) - 2) + [deform_margin(p) for p in self.patch[-2:]]
+            big = tuple(p + 2 * m for p, m in zip(self.patch, margin))
+            image, labels, boundary, ignore = self._crop(sample, rng, big)
+            present = [e for e in (boundary, ignore) if e is not None]
+            image, (labels, *present) = deform(image, [labels, *present], rng, self.patch)
+            boundary = present[0] if boundary is not None else None
+            ignore = present[-1] if ignore is not None else None
+        else:
+            image, labels, boundary, ignore = self._crop(sample, rng)
         present = [e for e in (boundary, ignore) if e is not None]
         image, labels, *present = augment(image, labels, rng, *present)
         if boundary is not None:

@@ -12,7 +12,7 @@ import shlex
 import sys
 import time
 from collections.abc import Generator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -80,6 +80,7 @@ class TrainConfig:
     window: int = 3  # time-lapse models: frames per window (centred on the target frame)
     patch_size: int = 41  # patches method: the shape patch edge in pixels (odd)
     code: int = 32  # patches method: channels of the shape code the decoder expands
+    elastic: bool | None = None  # rotation + elastic deformation + blur; None: method default
     device: str = "auto"
     workers: int = 0
     time_budget: float | None = None
@@ -224,6 +225,8 @@ def train_steps(
     from ..models import build_network
 
     training = get_training(config.method)
+    if config.elastic is None:  # the card records what was used
+        config = replace(config, elastic=training.elastic)
     method = get_method(config.method)
     torch.manual_seed(config.seed)
     plan = execution_plan(config.device)
@@ -303,6 +306,7 @@ def train_steps(
         config.seed,
         training.configure(config) if training.configure else training.targets,
         relabel=not training.overlapping,
+        elastic=config.elastic,
     )
     score_key = f"val_{training.score_name}"
     started = time.monotonic()

@@ -46,6 +46,8 @@ class MethodTraining:
     overlapping: bool = False
     #: (method, prediction, sample labels) -> (truth, predicted) for ``score``
     validation_pair: Callable | None = None
+    #: crops are rotated, elastically deformed and blurred by default (``data.deform``)
+    elastic: bool = False
 
 
 # --- embedding ------------------------------------------------------------------------------
@@ -298,7 +300,9 @@ _TRAINING = {
     "embedding": MethodTraining(
         labels_and_medoids, _embedding_loss, _embedding_head, "ap50", _ap50
     ),
-    "boundary": MethodTraining(_boundary_targets, _boundary_loss, _no_head_change, "vrand", _vrand),
+    "boundary": MethodTraining(
+        _boundary_targets, _boundary_loss, _no_head_change, "vrand", _vrand, elastic=True
+    ),
     "semantic": MethodTraining(
         _semantic_targets, semantic_loss, _no_head_change, "iou", _foreground_iou
     ),
