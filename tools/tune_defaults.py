@@ -130,6 +130,7 @@ def main() -> None:
     model = load_model(args.model)
     method_name = model.card.method
     method, grid = get_method(method_name), GRIDS[method_name]
+    spatial = model.card.spatial_axes
     normalization = {"low": 1.0, "high": 99.8}
     if method_name == "temporal":
         if not args.ctc:
@@ -143,14 +144,18 @@ def main() -> None:
         from tessella.engine.train.overlapping import bitmask_to_stack, load_overlapping_pairs
 
         samples = load_overlapping_pairs(args.data, normalization, _names(args.exclude))
-    else:
-        samples = load_folder_pairs(args.data, "YX", 1, normalization, _names(args.exclude))
+    else:  # a 3D model's hold-out range is a slab of the volume, as in training
+        samples = load_folder_pairs(
+            args.data, spatial, 1, normalization, _names(args.exclude), _names(args.holdout)
+        )
     _, holdout = split_holdout(samples, args.fraction, args.seed, _names(args.holdout))
+    if method_name == "semantic" and spatial == "ZYX":  # instances are 3D components
+        holdout = [Sample(s.image, ndimage.label(s.labels > 0)[0], s.name) for s in holdout]
     predictions = []
     for sample in holdout:
         # the samples are already normalised; normalising again is the identity up to scale
-        predictions.append(run_steps(predict_steps(sample.image[0], model, "YX"))[0])
-    if method_name == "semantic" and all("[z=" in s.name for s in holdout):
+        predictions.append(run_steps(predict_steps(sample.image[0], model, spatial))[0])
+    if method_name == "semantic" and spatial == "YX" and all("[z=" in s.name for s in holdout):
         # consecutive slices of a volume: post-process them as the stack they are (z-median)
         predictions = [
             Prediction(
