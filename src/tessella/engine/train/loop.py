@@ -29,7 +29,7 @@ __all__ = ["TrainConfig", "TrainProgress", "train_steps", "train"]
 CHECKPOINT = "checkpoint.pt"
 #: validation runs the network on a whole image up to this edge (2D), else in tiles
 VALIDATION_TILE = 1024
-VALIDATION_TILE_3D = 96
+VALIDATION_TILE_3D = 160
 METHOD_CITATIONS = {
     "embedding": (
         "Lalit, Tomancak, Jug. EmbedSeg: Embedding-based instance segmentation for biomedical "
