@@ -88,8 +88,8 @@ def export_bioimageio(model: str | os.PathLike, out: str | os.PathLike) -> Path:
     multiple = int(getattr(network, "multiple", 16))
     norm = card.normalization
     low, high = float(norm.get("low", 1.0)), float(norm.get("high", 99.8))
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
         torch.save(network.state_dict(), tmp / WEIGHTS_FILE)
         shutil.copy(unet.__file__, tmp / ARCHITECTURE_FILE)
         (tmp / CARD).write_text(json.dumps(card.raw, indent=2, ensure_ascii=False) + "\n")
@@ -105,17 +105,18 @@ def export_bioimageio(model: str | os.PathLike, out: str | os.PathLike) -> Path:
         tifffile.imwrite(tmp / "sample_input.tif", image[0, 0])
         tifffile.imwrite(tmp / "sample_output.tif", output[0, -1].astype(np.float32))
 
-        ids = [a.lower() for a in spatial]
+        ids = [v0_5.AxisId(a.lower()) for a in spatial]
+        raw_id = v0_5.TensorId("raw")
         space_in = [
             v0_5.SpaceInputAxis(id=a, size=v0_5.ParameterizedSize(min=multiple, step=multiple))
             for a in ids
         ]
         space_out = [
-            v0_5.SpaceOutputAxis(id=a, size=v0_5.SizeReference(tensor_id="raw", axis_id=a))
+            v0_5.SpaceOutputAxis(id=a, size=v0_5.SizeReference(tensor_id=raw_id, axis_id=a))
             for a in ids
         ]
         input_descr = v0_5.InputTensorDescr(
-            id="raw",
+            id=raw_id,
             description="the image (one channel; RGB is averaged)",
             axes=[v0_5.BatchAxis(), v0_5.ChannelAxis(channel_names=["raw"]), *space_in],
             test_tensor=v0_5.FileDescr(source=tmp / "test_input.npy"),
@@ -128,7 +129,7 @@ def export_bioimageio(model: str | os.PathLike, out: str | os.PathLike) -> Path:
         )
         channels = [f"c{i}" for i in range(output.shape[1])]
         output_descr = v0_5.OutputTensorDescr(
-            id="output",
+            id=v0_5.TensorId("output"),
             description=f"raw network output of the {card.method} method (before activation)",
             axes=[v0_5.BatchAxis(), v0_5.ChannelAxis(channel_names=channels), *space_out],
             test_tensor=v0_5.FileDescr(source=tmp / "test_output.npy"),
@@ -142,7 +143,7 @@ def export_bioimageio(model: str | os.PathLike, out: str | os.PathLike) -> Path:
                     callable=card.architecture["name"],
                     kwargs=dict(card.architecture.get("args", {})),
                 ),
-                pytorch_version=torch.__version__.split("+")[0],
+                pytorch_version=v0_5.Version(torch.__version__.split("+")[0]),
             )
         )
         citation = card.raw.get("citation") or "Tessella"
@@ -150,8 +151,10 @@ def export_bioimageio(model: str | os.PathLike, out: str | os.PathLike) -> Path:
             name=card.name,
             description=card.raw.get("description") or f"{card.method} model made with Tessella",
             authors=[v0_5.Author(name="Tessella developers")],
-            cite=[v0_5.CiteEntry(text=citation, url="https://github.com/napari/napari")],
-            license="BSD-3-Clause",
+            cite=[
+                v0_5.CiteEntry(text=citation, url=v0_5.HttpUrl("https://github.com/napari/napari"))
+            ],
+            license=v0_5.LicenseId("BSD-3-Clause"),
             documentation=v0_5.FileDescr(source=tmp / "README.md"),
             attachments=[v0_5.FileDescr(source=tmp / CARD)],
             tags=["tessella", card.method, "instance-segmentation"],

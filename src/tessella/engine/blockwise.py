@@ -311,6 +311,13 @@ def _model(path: str, sha256: str, name: str = ""):
     return _MODELS[key]
 
 
+def _card(path: str, name: str = ""):
+    """The card of the model at ``path`` (else called ``name``), without loading weights."""
+    from .registry import find_model, read_card
+
+    return read_card(Path(path) if Path(path).is_dir() or not name else find_model(name))
+
+
 def _slicewise(axes: str, model) -> bool:
     """A 2D model of a ``SLICEWISE_3D`` method on a ZYX volume (as the pipeline decides)."""
     from .methods import get_method
@@ -1197,7 +1204,7 @@ def _scan(run: _Run, executor) -> Generator[BlockProgress, None, _Run]:
         yield BlockProgress("scan", 0, run.grid.n_blocks)
         yield from _map(_scan_task, run, run.grid.indices(), executor, "scan", 0, results)
         segmenter = run.segmenter
-        card = _model(segmenter.model, segmenter.sha256, segmenter.name).card
+        card = _card(segmenter.model, segmenter.name)  # only the card: no torch here
         low, high = card.normalization.get("low", 1.0), card.normalization.get("high", 99.8)
         units: dict = {}
         for stats in results.values():
@@ -1254,9 +1261,15 @@ def segment_blockwise_steps(
     from .device import resolve_device
     from .params import params_to_dict
     from .pipeline import DEFAULT_MODEL, resolve_params
-    from .registry import LoadedModel, load_model
+    from .registry import LoadedModel, checked_card, load_model
 
-    model = model if isinstance(model, LoadedModel) else load_model(model or DEFAULT_MODEL)
+    if isinstance(model, LoadedModel):
+        pass
+    elif executor is not None:  # workers load the network; this process needs only the card
+        card, directory = checked_card(model or DEFAULT_MODEL)
+        model = LoadedModel(card, None, directory)
+    else:
+        model = load_model(model or DEFAULT_MODEL)
     resolved = resolve_params(model, params)  # bad values fail before anything is read
     support = blockwise_support(model.card.method, resolved)
     data = _open_input(image, axes)
@@ -1275,7 +1288,8 @@ def segment_blockwise_steps(
     spacing = None
     if all(a in data.pixel_size for a in spatial):
         spacing = tuple(float(data.pixel_size[a]) for a in spatial)
-    _MODELS[(str(model.path), model.card.sha256)] = model  # this process needs no reload
+    if model.network is not None:  # this process needs no reload
+        _MODELS[(str(model.path), model.card.sha256)] = model
     segmenter = ModelSegmenter(
         str(model.path),
         model.card.sha256,
@@ -1295,7 +1309,8 @@ def segment_blockwise_steps(
         "axes": data.axes,
         "tta": tta,
         "tile": tile,
-        "device": resolve_device(device),
+        # with workers, torch stays out of this process: they resolve "auto" themselves
+        "device": resolve_device(device) if executor is None else device,
     }
     block = block or DEFAULT_BLOCK.get(len(spatial), 256)
     halo = int(defaults.get("halo", 32)) + support.context if halo is None else halo

@@ -86,7 +86,7 @@ def _frames(labels: np.ndarray, axes: str | None):
     if axes and "T" in axes:
         t_axis = axes.index("T")
         for t in range(labels.shape[t_axis]):
-            index = [slice(None)] * labels.ndim
+            index: list[slice | int] = [slice(None)] * labels.ndim
             index[t_axis] = t
             yield tuple(index), labels[tuple(index)]
     else:
@@ -230,15 +230,15 @@ def split_line(
     points = np.asarray(points, float)
     if points.ndim != 2 or points.shape[1] != labels.ndim or len(points) < 2:
         raise ValueError(f"a split line needs at least two {labels.ndim}D points")
-    plane_axes = tuple(sorted(a % labels.ndim for a in plane_axes))
-    index = [int(round(c)) for c in points[0]]
-    for axis in plane_axes:
+    in_plane = tuple(sorted(a % labels.ndim for a in plane_axes))
+    index: list[int | slice] = [int(round(c)) for c in points[0]]
+    for axis in in_plane:
         index[axis] = slice(None)
     if any(not 0 <= i < n for i, n in zip(index, labels.shape) if not isinstance(i, slice)):
         raise ValueError("the split line lies outside the labels")
     plane = labels[tuple(index)]
     cut = np.zeros(plane.shape, bool)
-    vertices = np.round(points[:, plane_axes]).astype(int)
+    vertices = np.round(points[:, in_plane]).astype(int)
     for (r0, c0), (r1, c1) in zip(vertices[:-1], vertices[1:]):
         rr, cc = line(r0, c0, r1, c1)
         inside = (rr >= 0) & (rr < plane.shape[0]) & (cc >= 0) & (cc < plane.shape[1])

@@ -12,10 +12,14 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .axes import check_axes, guess_axes
+
+if TYPE_CHECKING:
+    import zarr
 
 __all__ = [
     "ImageData",
@@ -37,7 +41,7 @@ _SUPPORTED_DTYPES = "biuf"  # bool, int, uint, float
 
 @dataclass
 class ImageData:
-    data: np.ndarray  # or a zarr/dask array for zarr input
+    data: np.ndarray | zarr.Array  # a zarr array for zarr input
     axes: str
     pixel_size: dict[str, float] = field(default_factory=dict)  # axis -> size, in `unit`
     unit: str = "pixel"
@@ -131,7 +135,8 @@ def _read_zarr(path: Path, axes: str | None) -> ImageData:
         raise ValueError(f"{path}: cannot open as zarr ({exc})") from None
     sizes: dict[str, float] = {}
     unit = "pixel"
-    if not hasattr(node, "shape"):  # a group: OME-Zarr multiscales, take the first level
+    attrs: dict[str, Any]  # JSON metadata: its structure is only known by convention
+    if isinstance(node, zarr.Group):  # a group: OME-Zarr multiscales, take the first level
         attrs = dict(node.attrs)
         multiscales = attrs.get("multiscales") or attrs.get("ome", {}).get("multiscales")
         if not multiscales:
@@ -139,6 +144,8 @@ def _read_zarr(path: Path, axes: str | None) -> ImageData:
         first = multiscales[0]
         dataset = first["datasets"][0]
         array = node[dataset["path"]]
+        if not isinstance(array, zarr.Array):
+            raise ValueError(f"{path}: OME-Zarr dataset {dataset['path']!r} is not an array")
         names = [a["name"].upper() if isinstance(a, dict) else a.upper() for a in first["axes"]]
         for transform in dataset.get("coordinateTransformations", []):
             if transform.get("type") == "scale":
@@ -261,6 +268,7 @@ def write_labels(
     if "X" in pixel_size and "Y" in pixel_size:
         resolution = (1.0 / pixel_size["X"], 1.0 / pixel_size["Y"])
     with atomic_path(path, overwrite) as tmp:
+        metadata: dict[str, Any]
         if dtype == np.uint16:
             metadata = {"axes": axes}
             if pixel_size:

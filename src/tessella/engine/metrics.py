@@ -169,7 +169,8 @@ def match_indices(iou: np.ndarray, threshold: float) -> tuple[np.ndarray, np.nda
         empty = np.zeros(0, dtype=np.intp)
         return empty, empty
     if threshold > 0.5:
-        return np.nonzero(hit)
+        rows, cols = np.nonzero(hit)
+        return rows, cols
     # Maximise the number of pairs above threshold; IoU breaks ties. The tie-break sums
     # to <= 1/2 over any matching, so it never trades a pair.
     cost = -hit.astype(np.float64) - iou / (2 * min(iou.shape))

@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 
 __all__ = ["percentile_normalize", "pad_to_multiple", "check_finite_and_varied"]
 
 _SAMPLE = 2_000_000  # percentiles from at most this many pixels per channel
+
+# the ``mode`` strings that :func:`numpy.pad` accepts
+PadMode = Literal[
+    "constant",
+    "edge",
+    "linear_ramp",
+    "maximum",
+    "mean",
+    "median",
+    "minimum",
+    "reflect",
+    "symmetric",
+    "wrap",
+    "empty",
+]
 
 
 def check_finite_and_varied(image: np.ndarray, name: str = "image") -> None:
@@ -46,7 +63,7 @@ def percentile_normalize(
     return np.moveaxis(out, 0, channel_axis)
 
 
-def pad_to_multiple(image: np.ndarray, multiple: int, n_spatial: int, mode: str = "reflect"):
+def pad_to_multiple(image: np.ndarray, multiple: int, n_spatial: int, mode: PadMode = "reflect"):
     """Pad the trailing ``n_spatial`` axes up to a multiple; return the array and the crop."""
     pads = [(0, 0)] * (image.ndim - n_spatial)
     crop = [slice(None)] * (image.ndim - n_spatial)

@@ -65,11 +65,14 @@ def param_specs(params_cls) -> list[ParamSpec]:
     """The specs of every field of a ``Params`` dataclass, in declaration order."""
     specs = []
     for field in dataclasses.fields(params_cls):
-        kind = type(field.default)
+        default = field.default
+        if default is dataclasses.MISSING:
+            raise TypeError(f"parameter {field.name!r} of {params_cls.__name__} has no default")
+        kind = type(default)
         specs.append(
             ParamSpec(
                 name=field.name,
-                default=field.default,
+                default=default,
                 low=field.metadata.get("low"),
                 high=field.metadata.get("high"),
                 help=field.metadata.get("help", ""),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -64,7 +64,10 @@ class SegmentResult:
         }
 
 
-def run_steps(generator: Generator):
+_Result = TypeVar("_Result")
+
+
+def run_steps(generator: Generator[Any, Any, _Result]) -> _Result:
     """Drive a step generator to the end and return its value (no progress shown)."""
     while True:
         try:

@@ -170,6 +170,28 @@ def find_model(name_or_path: str | os.PathLike) -> Path:
 _CACHE: dict[tuple[str, str], LoadedModel] = {}
 
 
+def checked_card(name_or_path: str | os.PathLike, verify: bool = True) -> tuple[ModelCard, Path]:
+    """(card, directory) of a model whose weights match the sha256 in its card, without
+    loading them (no torch): what a process that only plans work (blockwise) needs.
+
+    Raises
+    ------
+    ModelError
+        Unknown model, missing files, or a hash mismatch.
+    """
+    directory = find_model(name_or_path)
+    card = read_card(directory)
+    weights = directory / WEIGHTS
+    if not weights.is_file():
+        raise ModelError(f"model {card.name!r}: weights file {weights} is missing")
+    if verify and sha256_file(weights) != card.sha256:
+        raise ModelError(
+            f"model {card.name!r}: {weights} does not match the sha256 in its card "
+            "(corrupt or tampered weights); refusing to load it"
+        )
+    return card, directory
+
+
 def load_model(name_or_path: str | os.PathLike, verify: bool = True) -> LoadedModel:
     """Load a model's card and weights; checks the weights' sha256 against the card.
 
@@ -183,18 +205,9 @@ def load_model(name_or_path: str | os.PathLike, verify: bool = True) -> LoadedMo
 
     from .models import build_network
 
-    directory = find_model(name_or_path)
-    card = read_card(directory)
+    card, directory = checked_card(name_or_path, verify)
     weights = directory / WEIGHTS
-    if not weights.is_file():
-        raise ModelError(f"model {card.name!r}: weights file {weights} is missing")
-    digest = sha256_file(weights) if verify else card.sha256
-    if digest != card.sha256:
-        raise ModelError(
-            f"model {card.name!r}: {weights} does not match the sha256 in its card "
-            "(corrupt or tampered weights); refusing to load it"
-        )
-    key = (str(directory.resolve()), digest)
+    key = (str(directory.resolve()), card.sha256)
     if key in _CACHE:
         return _CACHE[key]
     arch = card.architecture

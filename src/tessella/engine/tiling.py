@@ -143,13 +143,15 @@ def predict_tiled(
     total = grid.n_tiles
     yield Progress(stage, 0, total)
     for done, slices in enumerate(grid.windows(), start=1):
-        outputs = forward(np.ascontiguousarray(padded[(slice(None), *slices)]))
+        index = (slice(None), *slices)  # all channels of this window
+        outputs = forward(np.ascontiguousarray(padded[index]))
         for name, values in outputs.items():
             if name not in sums:
                 sums[name] = np.zeros((values.shape[0], *grid.padded_shape), dtype=np.float32)
-            sums[name][(slice(None), *slices)] += values * window
+            sums[name][index] += values * window
         weight_sum[slices] += window
         yield Progress(stage, done, total)
     crop = tuple(slice(h, h + n) for h, n in zip(grid.halo, spatial))
     norm = weight_sum[crop]
-    return {name: acc[(slice(None), *crop)] / norm for name, acc in sums.items()}
+    channel_crop = (slice(None), *crop)
+    return {name: acc[channel_crop] / norm for name, acc in sums.items()}

@@ -20,6 +20,7 @@ The lineage is a dict ``{child track: parent track}``.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,8 +125,8 @@ def link(
                     assigned[daughter] = next_id
                     lineage[next_id] = int(prev_tracks[r])
                     next_id += 1
-        for c in np.flatnonzero(assigned == 0):
-            assigned[c] = next_id
+        for unmatched in np.flatnonzero(assigned == 0):
+            assigned[unmatched] = next_id
             next_id += 1
         lookup = np.zeros(int(ids.max()) + 1 if ids.size else 1, np.int32)
         lookup[ids] = assigned
@@ -248,7 +249,7 @@ def link_accuracy(
     gt_tracks: list[Track],
     tracked: np.ndarray,
     lineage: dict[int, int] | None = None,
-    frames: range | None = None,
+    frames: Iterable[int] | None = None,
 ) -> dict:
     """The fraction of ground-truth links (a cell from one frame to the next, and mother to
     daughter) that the tracked labels reproduce.

@@ -42,6 +42,7 @@ def dihedral_transforms(ndim: int) -> list[Transform]:
     >>> len(dihedral_transforms(2)), len(dihedral_transforms(3))
     (8, 16)
     """
+    perms: list[tuple[int, ...]]
     if ndim == 2:
         perms = [(0, 1), (1, 0)]
     elif ndim == 3:
@@ -92,12 +93,12 @@ def invert_outputs(
             ndim = len(transform.perm)
             if back.shape[0] != ndim:
                 raise ValueError(f"output {name!r} has {back.shape[0]} channels, expected {ndim}")
-            components = [None] * ndim
+            components: dict[int, np.ndarray] = {}
             for i, source_axis in enumerate(transform.perm):
                 component = back[i]
                 if kind == "vector" and transform.flips[i]:
                     component = -component
                 components[source_axis] = component
-            back = np.stack(components)
+            back = np.stack([components[axis] for axis in range(ndim)])
         result[name] = np.ascontiguousarray(back)
     return result

@@ -356,7 +356,8 @@ def _assemble_sparse(prediction: Prediction, params: Params):
         low = np.maximum(coords[members].min(0) - half, 0)
         high = np.minimum(coords[members].max(0) + half + 1, shape)
         box = (slice(int(low[0]), int(high[0])), slice(int(low[1]), int(high[1])))
-        support = _paint_box(coords, claims, members, *low, *(high - low), shape)
+        size = high - low
+        support = _paint_box(coords, claims, members, low[0], low[1], size[0], size[1], shape)
         support[~found.foreground[box]] = 0
         better = support > best[box]
         best[box][better] = support[better]

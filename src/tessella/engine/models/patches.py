@@ -67,6 +67,7 @@ class PatchUNet(nn.Module):
     def decoder_weights(self) -> dict:
         """The decoder as numpy arrays (float32) for post-processing."""
         first, last = self.decoder[0], self.decoder[2]
+        assert isinstance(first, nn.Linear) and isinstance(last, nn.Linear)
         return {
             "w1": first.weight.detach().float().cpu().numpy().T.copy(),
             "b1": first.bias.detach().float().cpu().numpy().copy(),

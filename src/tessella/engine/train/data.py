@@ -9,6 +9,7 @@ one slice and ``STEM[z=A:B]`` slices ``A`` to ``B - 1``.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,7 +116,7 @@ def selects(selector: str, sample_name: str) -> bool:
         return True
     start = int(match["start"])
     stop = int(match["stop"]) if match["stop"] is not None else start + 1
-    return first is not None and start <= first and end <= stop
+    return first is not None and end is not None and start <= first and end <= stop
 
 
 def slab_bounds(selectors, name: str, depth: int) -> list[tuple[int, int]]:
@@ -362,7 +363,7 @@ class CropDataset:
         patch: tuple[int, ...],
         length: int,
         seed: int = 0,
-        targets=None,
+        targets: Callable[..., tuple] | None = None,
         relabel: bool = True,
         elastic: bool = False,
     ):
@@ -372,7 +373,7 @@ class CropDataset:
         self.length = length
         self.seed = seed
         self.epoch = 0
-        self.targets = targets or labels_and_medoids
+        self.targets: Callable[..., tuple] = targets or labels_and_medoids
         self.relabel = relabel  # bitmask labels (overlapping objects) must stay as they are
 
     def __len__(self) -> int:
@@ -403,8 +404,9 @@ class CropDataset:
         else:
             starts = [int(rng.integers(0, s - p + 1)) for p, s in zip(patch, spatial)]
         box = tuple(slice(s, s + p) for s, p in zip(starts, patch))
+        channel_box = (slice(None), *box)
         return (
-            image[(slice(None), *box)],
+            image[channel_box],
             labels[box],
             *(None if e is None else e[box] for e in extras),
         )

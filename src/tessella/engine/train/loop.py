@@ -299,6 +299,7 @@ def train_steps(
             device.split(":")[0], dtype=torch.bfloat16, enabled=plan.autocast_dtype is not None
         )
 
+    assert config.elastic is not None  # the method's default was filled in above
     dataset = CropDataset(
         samples,
         (config.patch,) * ndim,
@@ -314,8 +315,10 @@ def train_steps(
     try:
         for epoch in range(start_epoch, config.epochs):
             dataset.epoch = epoch
-            loader = torch.utils.data.DataLoader(
-                dataset,
+            loader: torch.utils.data.DataLoader[tuple] = torch.utils.data.DataLoader(
+                # DataLoader takes any map-style dataset (__getitem__ + __len__); its stub
+                # insists on a torch Dataset subclass, which would make data.py import torch
+                dataset,  # type: ignore[arg-type]
                 batch_size=config.batch_size,
                 num_workers=config.workers,
                 persistent_workers=False,
