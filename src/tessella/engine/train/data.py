@@ -289,7 +289,8 @@ def augment(image: np.ndarray, labels: np.ndarray, rng: np.random.Generator, *ot
         lo = image.min()
         image = lo + np.abs(image - lo) ** rng.uniform(0.7, 1.4)
     if rng.random() < 0.3:
-        image = image + rng.normal(0, rng.uniform(0.005, 0.05), image.shape)
+        # up to 0.2 of the intensity range: as noisy as the worst FIB-SEM sections
+        image = image + rng.normal(0, rng.uniform(0.005, 0.2), image.shape)
     return (np.ascontiguousarray(image, np.float32), *(np.ascontiguousarray(m) for m in maps))
 
 
