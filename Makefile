@@ -47,6 +47,7 @@ apt:
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks tools
 	$(BIN)/ruff format --check src tests benchmarks tools
+	$(BIN)/python -m mypy
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests benchmarks tools

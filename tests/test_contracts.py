@@ -85,3 +85,19 @@ def test_ruff_lint_and_format_are_clean():
         [str(ruff), "format", "--check", *targets], capture_output=True, text=True, cwd=root
     )
     assert fmt.returncode == 0, fmt.stdout
+
+
+def test_the_engine_type_checks():
+    """mypy on the engine, with the settings in pyproject.toml (STYLE: mypy on the engine)."""
+    root = SRC.parent.parent
+    if not (root / "pyproject.toml").is_file():
+        import pytest
+
+        pytest.skip("needs the source checkout (pyproject.toml) for the mypy settings")
+    done = subprocess.run(
+        [sys.executable, "-m", "mypy", "--no-error-summary"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -146,6 +146,44 @@ def test_a_change_reruns_only_postprocessing(tune, result_2d, qtbot, no_network)
     assert result_2d.params.min_size != 1_000_000  # the cached result is not modified
 
 
+def test_undo_after_a_change_brings_back_the_corrected_labels(
+    tune, result_2d, result_tyx, qtbot, no_network, monkeypatch
+):
+    viewer, widget = tune
+    layer = place(viewer, result_2d)
+    with layer.block_history():  # a correction, as the Correct widget records it
+        layer.data_setitem(np.nonzero(layer.data == 1), 0)
+    corrected = layer.data.copy()
+
+    change(qtbot, widget, seed_thresh=0.7)
+    tuned = expected(result_2d, seed_thresh=0.7)
+    np.testing.assert_array_equal(layer.data, tuned)
+
+    layer.undo()  # the Tune update is one step: the corrected labels come back
+    np.testing.assert_array_equal(layer.data, corrected)
+    layer.undo()  # and the correction before it is still in the history
+    np.testing.assert_array_equal(layer.data, result_2d.labels)
+    layer.redo()
+    layer.redo()
+    np.testing.assert_array_equal(layer.data, tuned)
+
+    # a time-lapse frame update is one step too, touching only that frame
+    movie = place(viewer, result_tyx, name="movie labels")
+    widget.layer_combo.setCurrentText("movie labels")
+    before = movie.data.copy()
+    viewer.dims.set_current_step(0, 1)
+    change(qtbot, widget, min_size=150)
+    assert not np.array_equal(movie.data[1], before[1])
+    movie.undo()
+    np.testing.assert_array_equal(movie.data, before)
+
+    # a change too large to record replaces the data and says so
+    monkeypatch.setattr(_results, "UNDO_PIXELS", 10)
+    change(qtbot, widget, min_size=10)
+    assert "too large a change to undo" in widget.status_label.text()
+    np.testing.assert_array_equal(movie.data[1], expected(result_tyx, 1, min_size=10))
+
+
 def test_only_the_last_of_rapid_changes_reaches_the_layer(
     tune, result_2d, qtbot, monkeypatch, no_network
 ):

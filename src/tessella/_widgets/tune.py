@@ -530,7 +530,7 @@ class TuneWidget(LayerWatcher, QWidget):
             return
         if t is None:  # a time-lapse, post-processed and linked as a whole
             labels, lineage = labels
-            layer.data = labels if layer.ndim == labels.ndim else labels[0]
+            _results.write_labels(layer, labels if layer.ndim == labels.ndim else labels[0])
             _results.show_tracks(self.viewer, layer, labels, lineage)
             self._note_recipe(layer, request.params)
             self._stale[request.layer_id] = set()
@@ -543,24 +543,28 @@ class TuneWidget(LayerWatcher, QWidget):
         if labels is None:  # a time-lapse frame done; the labels come after linking
             self.progress_bar.setValue(request.frames.index(t) + 1)
             return
+        # one undo step per update (Ctrl+Z brings back the labels before it, corrections
+        # included), unless too large to record: then the status says so
         if request.plane is not None:  # a preview of one slice of the volume
-            index = [slice(None)] * layer.ndim
+            index: list = [slice(None)] * layer.ndim
             index[request.axes.index("Z")] = request.plane
-            layer.data[tuple(index)] = labels
-            layer.refresh()
+            undoable = _results.write_labels(layer, labels, tuple(index))
         elif "T" in request.axes:
             index = [slice(None)] * layer.ndim
             index[request.axes.index("T")] = t
-            layer.data[tuple(index)] = labels
-            layer.refresh()
+            undoable = _results.write_labels(layer, labels, tuple(index))
         else:
-            layer.data = labels
+            undoable = _results.write_labels(layer, labels)
             result = _results.get(request.layer_id)
             if result is not None and hasattr(self.method, "instances"):  # objects overlap
                 prediction = result.predictions[0]
                 hidden = _results.overlap_labels(self.method, prediction, request.params, labels)
                 _results.show_overlaps(self.viewer, layer, hidden)
         self._record(layer, request, t)
+        if not undoable:
+            self.status_label.setText(
+                self.status_label.text() + " (too large a change to undo: history restarted)"
+            )
 
     @staticmethod
     def _note_recipe(layer: Labels, params) -> None:

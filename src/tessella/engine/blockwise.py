@@ -77,7 +77,7 @@ import warnings
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -227,11 +227,18 @@ class BlockGrid:
         )
 
 
+def _as_tuple(value, n: int) -> tuple[int, ...]:
+    """``value`` (an int, or one int per axis) as ``n`` ints (a sequence keeps its length)."""
+    if np.ndim(value) == 0:
+        return (int(value),) * n
+    return tuple(int(v) for v in value)
+
+
 def block_grid(shape, block, halo) -> BlockGrid:
     """A :class:`BlockGrid`; ``block`` and ``halo`` are an int or one value per axis."""
     shape = tuple(int(n) for n in shape)
-    block = (int(block),) * len(shape) if np.isscalar(block) else tuple(int(b) for b in block)
-    halo = (int(halo),) * len(shape) if np.isscalar(halo) else tuple(int(h) for h in halo)
+    block = _as_tuple(block, len(shape))
+    halo = _as_tuple(halo, len(shape))
     if not len(block) == len(halo) == len(shape):
         raise ValueError(f"block {block} and halo {halo} must have {len(shape)} values")
     if any(b < 1 for b in block) or any(h < 0 for h in halo) or any(n < 1 for n in shape):
@@ -285,7 +292,8 @@ class FunctionSegmenter:
         yield  # a generator with nothing to report
 
     def fingerprint(self) -> str:
-        function, bound = self.function, ""
+        function: Any = self.function
+        bound = ""
         if isinstance(function, functools.partial):  # stable across processes, unlike repr
             function, bound = function.func, f"{function.args!r}{function.keywords!r}"
         name = getattr(function, "__qualname__", type(function).__qualname__)
@@ -509,12 +517,12 @@ def open_executor(
         yield None
         return
     workers = workers or default_workers()
-    try:
-        import distributed
-    except ImportError:
-        distributed = None
-    if distributed is not None:
+    import importlib.util
+
+    if importlib.util.find_spec("distributed") is not None:
         import logging
+
+        import distributed
 
         cluster = distributed.LocalCluster(
             n_workers=workers,
@@ -545,11 +553,14 @@ def open_executor(
 # --- per-block tasks (module level, so that workers can import them) ---------------------------
 
 
-def _open_zarr(store: str, key: str = "", mode: str = "r"):
+def _open_zarr(store: str, key: str = "", mode: Literal["r", "r+", "a", "w", "w-"] = "r") -> Any:
     import zarr
 
     node = zarr.open(store, mode=mode)
-    return node[key] if key else node
+    if key:
+        assert isinstance(node, zarr.Group), f"{store} holds an array, not a group with {key!r}"
+        return node[key]
+    return node
 
 
 @dataclass(frozen=True)
@@ -561,7 +572,10 @@ class _Source:
     array: Any = None
 
     def open(self):
-        return self.array if self.array is not None else _open_zarr(self.store, self.key)
+        if self.array is not None:
+            return self.array
+        assert self.store is not None, "a source is a store path or an array"
+        return _open_zarr(self.store, self.key)
 
 
 @dataclass(frozen=True)
@@ -705,7 +719,7 @@ def _segment_task(run: _Run, index):
     provisional[core] = core_local
     path = run.record_path(index)
     tmp = path.with_name(path.stem + ".tmp.npz")
-    np.savez_compressed(tmp, **record)
+    np.savez_compressed(tmp, allow_pickle=False, **record)
     os.replace(tmp, path)
     return int(ids.size)
 
@@ -821,7 +835,7 @@ def _touching(mine, theirs, offset, stitched, connectivity) -> np.ndarray:
     return np.unique(np.concatenate(found), axis=0)
 
 
-def _stitch(run: _Run, min_size: int, max_size: int) -> Generator[Progress, None, None]:
+def _stitch(run: _Run, min_size: int, max_size: int) -> Generator[BlockProgress, None, None]:
     """Join the pieces of each object; writes the final numbering (``lut.npy``)."""
     from scipy import sparse
     from scipy.sparse.csgraph import connected_components
@@ -835,7 +849,7 @@ def _stitch(run: _Run, min_size: int, max_size: int) -> Generator[Progress, None
     total = int(prefix[-1])
     rows, cols, cache = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], {}
 
-    def record(index):
+    def block_record(index):
         if index not in cache:
             with np.load(run.record_path(index)) as loaded:
                 cache[index] = dict(loaded)
@@ -845,13 +859,15 @@ def _stitch(run: _Run, min_size: int, max_size: int) -> Generator[Progress, None
         for offset in _offsets(run.stitched, positive=True):
             neighbour = tuple(i + o for i, o in zip(index, offset))
             if grid.contains(neighbour):
-                pairs = _matches(run, record(index), record(neighbour), offset)
+                pairs = _matches(run, block_record(index), block_record(neighbour), offset)
                 rows.append(prefix[grid.linear(index)] + pairs[:, 0] - 1)
                 cols.append(prefix[grid.linear(neighbour)] + pairs[:, 1] - 1)
         cache.pop(index, None)  # later blocks only pair with blocks after themselves
         yield BlockProgress("stitch", done, grid.n_blocks)
-    rows, cols = np.concatenate(rows), np.concatenate(cols)
-    graph = sparse.coo_matrix((np.ones(rows.size), (rows, cols)), shape=(total, total))
+    pair_rows, pair_cols = np.concatenate(rows), np.concatenate(cols)
+    graph = sparse.coo_matrix(
+        (np.ones(pair_rows.size), (pair_rows, pair_cols)), shape=(total, total)
+    )
     component = connected_components(graph, directed=False)[1] if total else np.zeros(0, int)
     sizes = np.bincount(component, weights=np.concatenate([c[1:] for c in counts]))
     keep = sizes >= min_size
@@ -956,19 +972,33 @@ def _create_outputs(work: Path, grid: BlockGrid, data: _Input) -> str:
     import zarr
 
     label_axes = data.axes.replace("C", "")
-    options = {"shape": grid.shape, "dtype": "uint32", "chunks": grid.block, "fill_value": 0}
-    zarr.create_array(str(work / "provisional.zarr"), **options)
+    shape, chunks = grid.shape, grid.block
+    zarr.create_array(
+        str(work / "provisional.zarr"), shape=shape, dtype="uint32", chunks=chunks, fill_value=0
+    )
     result = str(work / "result.zarr")
     if data.ome is None:
         pixel_size = {a: s for a, s in data.pixel_size.items() if a in label_axes}
-        attrs = {"tessella_axes": label_axes, "pixel_size": pixel_size, "unit": data.unit}
-        zarr.create_array(result, **options).attrs.update(attrs)
+        attrs: dict[str, Any] = {
+            "tessella_axes": label_axes,
+            "pixel_size": pixel_size,
+            "unit": data.unit,
+        }
+        array = zarr.create_array(result, shape=shape, dtype="uint32", chunks=chunks, fill_value=0)
+        array.attrs.update(attrs)
         return ""
     version = data.ome["version"]
     v2 = version < "0.5"  # OME-Zarr 0.4 is zarr v2 with "/" chunk keys
     group = zarr.open_group(result, mode="w", zarr_format=2 if v2 else 3)
-    encoding = {"name": "v2", "separator": "/"} if v2 else None
-    group.create_array("0", chunk_key_encoding=encoding, **options)
+    encoding: dict[str, Any] | None = {"name": "v2", "separator": "/"} if v2 else None
+    group.create_array(
+        "0",
+        shape=shape,
+        dtype="uint32",
+        chunks=chunks,
+        fill_value=0,
+        chunk_key_encoding=encoding,
+    )
     keep = [i for i, a in enumerate(data.axes) if a != "C"]
     scale = [float(data.ome["scale"][i]) for i in keep]
     transforms = [{"type": "scale", "scale": scale}]
@@ -1054,7 +1084,7 @@ def _start(out: Path, plan: dict, overwrite: bool, data: _Input, grid: BlockGrid
 def _per_axis(value, label_axes: str, along_t: int) -> tuple[int, ...]:
     """One value per label axis from an int or one value per spatial axis; T gets ``along_t``."""
     spatial = [a for a in label_axes if a in "ZYX"]
-    values = [int(value)] * len(spatial) if np.isscalar(value) else [int(v) for v in value]
+    values = list(_as_tuple(value, len(spatial)))
     if len(values) != len(spatial):
         raise ValueError(f"give one value or {len(spatial)} ({''.join(spatial)}), not {value}")
     spatial_values = iter(values)
@@ -1222,10 +1252,10 @@ def _scan(run: _Run, executor) -> Generator[BlockProgress, None, _Run]:
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(ranges))
         os.replace(tmp, path)
-    ranges = tuple(
+    saved = tuple(
         (tuple(unit), tuple(map(tuple, values))) for unit, values in json.loads(path.read_text())
     )
-    return dataclasses.replace(run, segmenter=dataclasses.replace(run.segmenter, ranges=ranges))
+    return dataclasses.replace(run, segmenter=dataclasses.replace(run.segmenter, ranges=saved))
 
 
 def segment_blockwise_steps(
@@ -1314,7 +1344,9 @@ def segment_blockwise_steps(
     }
     block = block or DEFAULT_BLOCK.get(len(spatial), 256)
     halo = int(defaults.get("halo", 32)) + support.context if halo is None else halo
-    request = _Request(data, Path(out), segmenter, block, halo, support, *sizes, recipe, _scan)
+    request = _Request(
+        data, Path(out), segmenter, block, halo, support, sizes[0], sizes[1], recipe, _scan
+    )
     return (yield from _blocks_steps(request, executor, overwrite))
 
 
