@@ -79,8 +79,7 @@ def write_labels(layer, labels: np.ndarray, index: tuple = ()) -> bool:
     where = iter(np.nonzero(changed))
     full = index or (slice(None),) * data.ndim
     coords = tuple(
-        np.full(count, i, np.intp) if isinstance(i, int | np.integer) else next(where)
-        for i in full
+        np.full(count, i, np.intp) if isinstance(i, int | np.integer) else next(where) for i in full
     )
     with layer.block_history():
         layer.data_setitem(coords, labels[changed].astype(data.dtype, copy=False))
