@@ -154,8 +154,12 @@ def test_undo_after_a_change_brings_back_the_corrected_labels(
     with layer.block_history():  # a correction, as the Correct widget records it
         layer.data_setitem(np.nonzero(layer.data == 1), 0)
     corrected = layer.data.copy()
+    # Segment tells Tune's history steps from the user's edits (it keeps only the latter)
+    seen = []
+    layer.events.paint.connect(lambda event: seen.append(_results.tool_is_writing(layer.unique_id)))
 
     change(qtbot, widget, seed_thresh=0.7)
+    assert seen == [True] and not _results.tool_is_writing(layer.unique_id)
     tuned = expected(result_2d, seed_thresh=0.7)
     np.testing.assert_array_equal(layer.data, tuned)
 
@@ -199,12 +203,14 @@ def test_only_the_last_of_rapid_changes_reaches_the_layer(
         return original(prediction, params)
 
     monkeypatch.setattr(embedding, "postprocess", slow_unless_last)
-    writes = []
-    layer.events.data.connect(lambda event: writes.append(widget.params.seed_thresh))
+    writes = []  # Tune writes through the undo history, which emits ``paint``
+    layer.events.paint.connect(lambda event: writes.append(widget.params.seed_thresh))
 
     # changes within the debounce interval: the first starts at once, the rest run together
     change(qtbot, widget, seed_thresh=0.8, cutoff=0.4, min_size=20)
-    assert len(calls) == 2
+    # the first run may be superseded before its worker even starts (a loaded machine): then
+    # only the coalesced run computes
+    assert 1 <= len(calls) <= 2
     np.testing.assert_array_equal(
         layer.data, expected(result_2d, seed_thresh=0.8, cutoff=0.4, min_size=20)
     )

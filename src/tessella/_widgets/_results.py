@@ -35,6 +35,7 @@ __all__ = [
     "overlap_labels",
     "show_overlaps",
     "show_tracks",
+    "tool_is_writing",
     "tracks_layer",
     "write_labels",
 ]
@@ -43,6 +44,15 @@ MAX_RESULTS = 4
 #: a labels change of more pixels than this replaces the data without an undo step (napari
 #: keeps 100 steps of about 24-32 bytes per changed pixel: this bounds them near 50-70 MB each)
 UNDO_PIXELS = 2**21
+
+
+_WRITING: set = set()  # unique_ids of layers a tool is writing now (not the user's edits)
+
+
+def tool_is_writing(layer_id) -> bool:
+    """Whether the history step being recorded on the layer comes from :func:`write_labels`
+    (Tune), not from the user painting or correcting: Segment only protects the latter."""
+    return layer_id in _WRITING
 
 
 def write_labels(layer, labels: np.ndarray, index: tuple = ()) -> bool:
@@ -81,8 +91,12 @@ def write_labels(layer, labels: np.ndarray, index: tuple = ()) -> bool:
     coords = tuple(
         np.full(count, i, np.intp) if isinstance(i, int | np.integer) else next(where) for i in full
     )
-    with layer.block_history():
-        layer.data_setitem(coords, labels[changed].astype(data.dtype, copy=False))
+    _WRITING.add(layer.unique_id)
+    try:
+        with layer.block_history():
+            layer.data_setitem(coords, labels[changed].astype(data.dtype, copy=False))
+    finally:
+        _WRITING.discard(layer.unique_id)
     return True
 
 

@@ -543,7 +543,7 @@ class SegmentWidget(LayerWatcher, QWidget):
         if kind == "labels":
             layer = self.viewer.add_labels(data, name=f"{run.name} labels", **options)
             # painting, filling and Correct's edits all go through the layer's undo history,
-            # which emits ``paint``; replacing the whole data (Tune, Segment) does not
+            # which emits ``paint``; so do Tune's updates, which are told apart
             layer.events.paint.connect(partial(self._mark_edited, layer.unique_id))
         else:
             layer = self.viewer.add_image(
@@ -553,7 +553,8 @@ class SegmentWidget(LayerWatcher, QWidget):
         return layer
 
     def _mark_edited(self, layer_id: str, event=None) -> None:
-        self._edited.add(layer_id)
+        if not _results.tool_is_writing(layer_id):  # Tune's updates are undoable, not edits
+            self._edited.add(layer_id)
 
     def _on_errored(self, exc: Exception) -> None:
         show_error(f"Segment failed on layer '{self._run.name}': {exc}")
