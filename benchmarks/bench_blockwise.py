@@ -144,9 +144,8 @@ def run(repeats: int = 1, size: int = 16384, block: int = 2048, workers=(1, 2)) 
 
     from tessella.engine.blockwise import open_executor, segment_blockwise_steps
     from tessella.engine.pipeline import run_steps
-    from tessella.engine.registry import load_model
 
-    model = load_model("nuclei2d")
+    model = "nuclei2d"  # by name: the workers load the network, this process only its card
     megapixels = size * size / 1e6
     with tempfile.TemporaryDirectory(dir=os.environ.get("TESSELLA_BENCH_TMP")) as tmp:
         source = Path(tmp) / "mosaic.zarr"

@@ -1,6 +1,7 @@
-"""The bundled em-mito2d model on the Lucchi++ validation volume it never saw."""
+"""The bundled em-mito2d and em-mito3d models on the Lucchi++ validation volume they never saw."""
 
 import numpy as np
+import pytest
 import tifffile
 
 from tessella.engine import metrics
@@ -8,15 +9,16 @@ from tessella.engine.pipeline import run_steps, segment_steps
 from tessella.engine.registry import load_model
 
 
-def test_card_and_a_validation_stack(data_dir):
-    model = load_model("em-mito2d")
+@pytest.mark.parametrize("name,axes", [("em-mito2d", "YX"), ("em-mito3d", "ZYX")])
+def test_card_and_a_validation_stack(data_dir, name, axes):
+    model = load_model(name)
     card = model.card.raw
-    assert card["method"] == "semantic" and model.card.spatial_axes == "YX"
+    assert card["method"] == "semantic" and model.card.spatial_axes == axes
     assert card["training"]["command"].startswith("tessella train semantic")
     assert 0 < card["validation"]["scores"]["foreground_iou"] <= 1
     root = data_dir / "em_mito_lucchipp" / "val"
-    image = tifffile.imread(root / "image.tif")[:6, 200:456, 300:556]
-    truth = tifffile.imread(root / "mito.tif")[:6, 200:456, 300:556] > 0
+    image = tifffile.imread(root / "image.tif")[:8, 200:456, 300:556]
+    truth = tifffile.imread(root / "mito.tif")[:8, 200:456, 300:556] > 0
     result = run_steps(segment_steps(image, model, "ZYX"))
     assert result.labels.shape == image.shape
     assert metrics.foreground_iou(truth.ravel(), result.labels.ravel() > 0) > 0.6
