@@ -43,11 +43,21 @@ def semantic_model_dir(tmp_path_factory, data_dir):
     return train(config)
 
 
+@pytest.fixture(params=["2d", "3d"])
+def mito_model_dir(request, semantic_model_dir):
+    """em-mito2d (or a short-trained stand-in), then the bundled 3D U-Net em-mito3d."""
+    if request.param == "2d":
+        return semantic_model_dir
+    from tessella.engine.registry import find_model
+
+    return find_model("em-mito3d")
+
+
 def test_segment_a_stack_and_tune_the_3d_filters(
-    segment_widget, semantic_model_dir, data_dir, run_to_end, qtbot, monkeypatch
+    segment_widget, mito_model_dir, data_dir, run_to_end, qtbot, monkeypatch
 ):
     viewer, segment = segment_widget
-    assert segment.add_model(semantic_model_dir)
+    assert segment.add_model(mito_model_dir)
     stack = tifffile.imread(data_dir / LUCCHI / "val" / "image.tif")[:4, :192, :256]
     viewer.add_image(stack, name="mito", scale=(5.0, 5.0, 5.0))
     segment.layer_combo.setCurrentIndex(segment.layer_combo.findText("mito"))
