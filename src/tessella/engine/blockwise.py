@@ -311,7 +311,7 @@ def _model(path: str, sha256: str, name: str = ""):
 
     key = (path, sha256)
     if key not in _MODELS:
-        model = load_model(path if Path(path).is_dir() or not name else name)
+        model = load_model(_model_ref(path, name))
         if model.card.sha256 != sha256:
             raise ModelError(f"model {path} changed since the run started (sha256 differs)")
         _MODELS.clear()
@@ -319,11 +319,16 @@ def _model(path: str, sha256: str, name: str = ""):
     return _MODELS[key]
 
 
+def _model_ref(path: str, name: str = "") -> str:
+    """``path`` where it is a model folder here, else the model's ``name``."""
+    return path if Path(path).is_dir() or not name else name
+
+
 def _card(path: str, name: str = ""):
     """The card of the model at ``path`` (else called ``name``), without loading weights."""
     from .registry import find_model, read_card
 
-    return read_card(Path(path) if Path(path).is_dir() or not name else find_model(name))
+    return read_card(find_model(_model_ref(path, name)))
 
 
 def _slicewise(axes: str, model) -> bool:
