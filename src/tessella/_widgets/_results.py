@@ -66,7 +66,10 @@ def write_labels(layer, labels: np.ndarray, index: tuple = ()) -> bool:
     """
     data = layer.data
     current = data[index] if index else data
-    if not isinstance(data, np.ndarray) or current.shape != labels.shape:
+    fits = isinstance(data, np.ndarray) and current.shape == labels.shape
+    changed = current != labels if fits else None
+    count = int(np.count_nonzero(changed)) if fits else 0
+    if not fits or count > UNDO_PIXELS:  # a new array: napari starts a new history
         if index:
             whole = np.array(data)
             whole[index] = labels
@@ -74,18 +77,8 @@ def write_labels(layer, labels: np.ndarray, index: tuple = ()) -> bool:
         else:
             layer.data = labels
         return False
-    changed = current != labels
-    count = int(np.count_nonzero(changed))
     if count == 0:
         return True
-    if count > UNDO_PIXELS:
-        if index:
-            whole = data.copy()
-            whole[index] = labels
-            layer.data = whole  # a new array: napari starts a new history
-        else:
-            layer.data = labels
-        return False
     where = iter(np.nonzero(changed))
     full = index or (slice(None),) * data.ndim
     coords = tuple(
