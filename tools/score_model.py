@@ -11,6 +11,7 @@ then ``tessella evaluate`` against the ground truth, and writes the scores, the 
 the date into ``MODEL_DIR/card.json`` under "validation". With ``--stack-spacing Z,Y,X`` the
 same images are also segmented as one anisotropic ZYX stack (2D prediction per slice, 3D
 post-processing) and each slice of the 3D result is scored. Weights are not touched.
+``--no-record`` prints the scores and leaves the card alone (for looking at other slices).
 """
 
 from __future__ import annotations
@@ -167,6 +168,9 @@ def main() -> None:
     parser.add_argument("--stack-spacing", help="Z,Y,X voxel size: also score as a 3D stack")
     parser.add_argument("--dataset", default="validation split")
     parser.add_argument("--tta", action="store_true", help="also score with TTA")
+    parser.add_argument(
+        "--no-record", action="store_true", help="print the scores; do not write the card"
+    )
     args = parser.parse_args()
     card_path = args.model / "card.json"
     card = json.loads(card_path.read_text())
@@ -175,8 +179,9 @@ def main() -> None:
         validation["with_tta"] = score(args.model, args.images, args.masks, args, True)
     if args.stack_spacing:
         validation["as_3d_stack"] = score_stack(args.model, args)
-    card["validation"] = validation
-    card_path.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n")
+    if not args.no_record:
+        card["validation"] = validation
+        card_path.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n")
     print(json.dumps(validation, indent=2))
 
 

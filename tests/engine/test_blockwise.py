@@ -75,10 +75,27 @@ def counted_components(image, axes, origin):
     return components(image, axes, origin)
 
 
+BOUNDARY_PARAMS = boundary_method.Params(min_size=30, beta=0.4)
+
+
+def boundary_prediction(image, axes):
+    """The map as the boundary method's prediction (ZYX: sections 5x coarser than pixels)."""
+    meta = {"spacing": (5.0, 1.0, 1.0)} if axes == "ZYX" else {}
+    return Prediction({"boundary": image[None].astype(np.float32)}, axes, meta)
+
+
 def boundary_from_map(image, axes, origin):
-    """The boundary method's real post-processing, with the map as its prediction."""
-    prediction = Prediction({"boundary": image[None].astype(np.float32)}, "YX")
-    return boundary_method.postprocess(prediction, boundary_method.Params(min_size=0))
+    """The boundary method's real post-processing, in memory."""
+    return boundary_method.postprocess(boundary_prediction(image, axes), BOUNDARY_PARAMS)
+
+
+def boundary_graph_from_map(image, axes, origin):
+    """A block's superpixel graph, as the model segmenter gives it for "graph" stitching."""
+    return boundary_method.block_graph(boundary_prediction(image, axes), BOUNDARY_PARAMS)
+
+
+def boundary_objects(edges, mean_p, size, pixels, fg_sum):
+    return boundary_method.objects_from_graph(edges, mean_p, size, pixels, fg_sum, BOUNDARY_PARAMS)
 
 
 @pytest.fixture
@@ -217,35 +234,56 @@ def test_scan_reproduces_the_pipeline_normalisation():
     assert got == list(np.percentile(data.reshape(-1), (1.0, 99.8)))
 
 
-@pytest.mark.parametrize("slice_name,noise", [("00", 0.0), ("05", 0.0), ("00", 0.15)])
-def test_boundary_blockwise_matches_in_memory_on_isbi_membranes(
-    tmp_path, data_dir, slice_name, noise
+def isbi_boundary_map(data_dir, names, noise):
+    """A boundary probability map from real ISBI membrane labels (blurred; optionally with
+    uneven, noisy membranes as a network would give them); ZYX for several sections."""
+    maps = []
+    for k, name in enumerate(names):
+        membranes = tifffile.imread(data_dir / ISBI / "boundaries" / f"{name}.tif") > 0
+        boundary = ndimage.gaussian_filter(membranes.astype(np.float32), 1.5)
+        boundary /= boundary.max()
+        if noise:
+            rng = np.random.default_rng(k)
+            boundary = boundary * rng.uniform(0.4, 1.0, boundary.shape)
+            boundary = ndimage.gaussian_filter(boundary + rng.normal(0, noise, boundary.shape), 1)
+        maps.append(np.clip(boundary, 0, 1).astype(np.float32))
+    return maps[0] if len(maps) == 1 else np.stack(maps)
+
+
+@pytest.mark.parametrize(
+    "names,noise,block",
+    [(["00"], 0.0, 128), (["05"], 0.0, 128), (["00"], 0.15, 128), (["03"], 0.3, 96),
+     (["00", "01", "02", "03"], 0.15, (2, 160, 160))],
+)  # fmt: skip
+def test_boundary_blockwise_equals_in_memory_on_isbi_membranes(
+    tmp_path, data_dir, names, noise, block
 ):
-    """The boundary method's post-processing (superpixels, agglomeration) on the real ISBI
-    membrane maps: identical labels up to renumbering on the clean maps (cells smaller than the
-    halo); on a noisy map the per-block agglomeration is an approximation."""
-    membranes = tifffile.imread(data_dir / ISBI / "boundaries" / f"{slice_name}.tif") > 0
-    boundary = ndimage.gaussian_filter(membranes.astype(np.float32), 1.5)
-    boundary /= boundary.max()
-    if noise:
-        rng = np.random.default_rng(0)
-        boundary = boundary * rng.uniform(0.4, 1.0, boundary.shape)
-        boundary = ndimage.gaussian_filter(boundary + rng.normal(0, noise, boundary.shape), 1)
-        boundary = np.clip(boundary, 0, 1).astype(np.float32)
-    expected = boundary_from_map(boundary, "YX", (0, 0))
+    """The boundary method (superpixels, one agglomeration over the graph of all blocks) on
+    real ISBI membrane maps, clean and noisy, 2D and an anisotropic 4-section stack cut along Z
+    too: the labels equal the in-memory ones up to renumbering."""
+    boundary = isbi_boundary_map(data_dir, names, noise)
+    axes = "ZYX" if boundary.ndim == 3 else "YX"
+    expected = boundary_from_map(boundary, axes, (0,) * boundary.ndim)
     out = tmp_path / "cells.zarr"
+    segmenter = FunctionSegmenter(boundary_graph_from_map, objects=boundary_objects)
+    halo = 64 if axes == "YX" else (1, 64, 64)
     steps = label_blocks_steps(
-        boundary, out, FunctionSegmenter(boundary_from_map), block=128, halo=64,
-        support=SUPPORT["boundary"],
-    )  # fmt: skip
+        boundary, out, segmenter, axes, block=block, halo=halo, support=SUPPORT["boundary"]
+    )
     result = run_steps(steps)
     labels = zarr.open(str(out))[...]
-    assert result.n_objects > 100
-    if noise:
-        assert metrics.matching(expected, labels, 0.5).ap >= 0.99
-        assert metrics.rand_voi(expected, labels)["vrand"] >= 0.99
-    else:
-        assert same_partition(expected, labels)
+    assert result.n_objects == np.unique(expected[expected > 0]).size > 20
+    assert same_partition(expected, labels)
+
+
+def test_graph_stitching_needs_the_objects_step(tmp_path):
+    segmenter = FunctionSegmenter(boundary_graph_from_map)
+    image = np.zeros((64, 64), np.float32)
+    steps = label_blocks_steps(
+        image, tmp_path / "x.zarr", segmenter, block=32, halo=8, support=SUPPORT["boundary"]
+    )
+    with pytest.raises(ValueError, match="objects"):
+        run_steps(steps)
 
 
 def semantic_from_map(image, axes, origin, params=None):
@@ -562,3 +600,25 @@ def test_cli_blockwise_refuses_a_tiff(tmp_path, capsys):
     out = tmp_path / "o.zarr"
     assert main(["segment", str(tmp_path / "big.tif"), "-o", str(out), "--blockwise"]) == 1
     assert "convert it first" in capsys.readouterr().err
+
+
+def test_em_membranes2d_blockwise_equals_in_memory_on_an_isbi_stack(tmp_path, data_dir):
+    """The bundled boundary model end to end on 3 real ISBI sections (ZYX: 2D prediction per
+    slice, 3D agglomeration), cut into 2x2 blocks per section and 2 blocks along Z: the labels
+    equal the in-memory segmentation up to renumbering."""
+    from tessella.engine.registry import load_model
+
+    model = load_model("em-membranes2d")
+    stack = np.stack([
+        tifffile.imread(data_dir / ISBI / "images" / f"{name}.tif") for name in ("16", "17", "18")
+    ])  # fmt: skip
+    expected = segment(stack, model, axes="ZYX", device="cpu", tta=False)
+    source = write_zarr(tmp_path / "stack.zarr", stack, (2, 256, 256))
+    result = segment_blockwise(
+        source, tmp_path / "cells.zarr", model, axes="ZYX", block=(2, 256, 256), device="cpu",
+        tta=False,
+    )  # fmt: skip
+    labels = zarr.open(str(result.path))[...]
+    assert result.recipe["blockwise"]["stitch"] == "graph"
+    assert result.n_objects == np.unique(expected[expected > 0]).size > 30
+    assert same_partition(expected, labels)

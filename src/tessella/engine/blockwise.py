@@ -29,6 +29,13 @@ Stages (each yields :class:`BlockProgress`; each resumes where it stopped)
      the face exceeds ``MATCH_IOU``. An object both blocks see whole scores near 1; objects
      that merely touch at the face near 0. It needs a halo larger than the objects: an object
      bigger than the halo may be cut differently by the two blocks and then stays in pieces.
+   - ``"graph"``, for methods whose last step is global (the boundary method's agglomeration):
+     blocks keep *superpixels*, not objects, with the region graph of their core (contacts,
+     their boundary probability and area), the foreground summed per superpixel and the
+     boundary values on each face. The stitching joins the pieces of a superpixel cut by a
+     face (overlap, as above), adds the contacts across the faces, and runs the method's last
+     step (``segmenter.objects``: agglomeration and filters) once on the graph of the whole
+     array, as in memory. Memory: the graph (nodes = superpixels), not the pixels.
 4. **relabel**: provisional labels -> final consecutive IDs (uint32) in the output, which is
    renamed onto ``out`` only when complete.
 
@@ -37,10 +44,11 @@ What runs per block, what after stitching (:data:`SUPPORT`)
 - ``embedding``: the clustering (seeds, membership, ``min_size``, ``min_unclustered``) runs per
   block and sees objects up to ``context`` (64 px) whole; pieces are matched by overlap.
   Measured: AP(0.5) >= 0.99 against the in-memory labels on real nuclei.
-- ``boundary``: superpixels, region graph, agglomeration and ``fg_thresh`` per block (``context``
-  128 px), pieces matched by overlap; ``min_size``/``max_size`` after stitching. Agglomeration
-  is global in memory, so this is an approximation, exact when the cells are smaller than the
-  halo and the merge decisions near a face do not depend on what lies beyond the halo.
+- ``boundary``: superpixels and the region graph per block (``context`` 128 px: the distance
+  map, its seeds and the watershed need about the largest cell radius); the agglomeration,
+  ``fg_thresh``, ``min_size`` and ``max_size`` once over the whole graph (``"graph"``). The
+  labels equal the in-memory ones, up to renumbering, where every superpixel is smaller than
+  the halo (measured on real ISBI membrane maps, clean and noisy).
 - ``semantic`` without ``split``: threshold, Z median, opening/closing and hole filling per
   block (``context`` 4 * radius + z_median, at least 16 px), face-connected components joined
   by touch stitching, ``min_size`` after stitching: the same labels as in memory, up to
@@ -117,9 +125,10 @@ class BlockwiseSupport:
     """How a method's post-processing is split between the blocks and the stitching.
 
     ``context``: pixels of context the post-processing needs beyond the network's halo (about
-    the largest object). ``stitch``: ``"overlap"`` or ``"touch"``; ``connectivity`` (1..ndim)
-    says which pixels touch. ``size_params``: names of the (min, max) object-size parameters
-    applied to whole objects after stitching ("" = none); blocks run with them at 0.
+    the largest object). ``stitch``: ``"overlap"``, ``"touch"`` or ``"graph"`` (the segmenter
+    returns superpixels and ``objects`` finishes them; see the module notes); ``connectivity``
+    (1..ndim) says which pixels touch. ``size_params``: names of the (min, max) object-size
+    parameters applied to whole objects after stitching ("" = none); blocks run with them at 0.
     """
 
     context: int
@@ -142,7 +151,7 @@ def _semantic_support(params) -> BlockwiseSupport:
 #: per method: a :class:`BlockwiseSupport`, or a function of the parameters giving one
 SUPPORT: dict[str, BlockwiseSupport | Callable] = {
     "embedding": BlockwiseSupport(64, "overlap"),
-    "boundary": BlockwiseSupport(128, "overlap", size_params=("min_size", "max_size")),
+    "boundary": BlockwiseSupport(128, "graph"),
     "semantic": _semantic_support,
     # objects as label images (where they overlap, one of them shows); worms reach ~250 px
     "patches": BlockwiseSupport(128, "overlap", size_params=("min_size", "")),
@@ -155,8 +164,8 @@ def blockwise_support(method: str, params: Any = None) -> BlockwiseSupport:
 
     Examples
     --------
-    >>> blockwise_support("boundary").size_params
-    ('min_size', 'max_size')
+    >>> blockwise_support("boundary").stitch
+    'graph'
     """
     import importlib
 
@@ -283,9 +292,16 @@ def _within(box, region: tuple[slice, ...], inside: tuple[slice, ...] | None = N
 class FunctionSegmenter:
     """A block segmenter from ``function(image, axes, origin) -> labels`` (labels: the image's
     shape without C; ``origin``: where the block starts in the label array). Use a module-level
-    function to run on workers."""
+    function to run on workers.
+
+    For ``"graph"`` stitching, ``function`` returns a dict like the boundary method's
+    ``block_graph`` (``superpixels``, ``boundary``, ``foreground`` or None, ``spacing``) and
+    ``objects(edges, mean_p, size, pixels, fg_sum)`` gives the object of every superpixel of
+    the whole graph (0 = dropped), like its ``objects_from_graph``.
+    """
 
     function: Callable
+    objects: Callable | None = None
 
     def steps(self, image, axes, origin) -> Generator[Progress, None, np.ndarray]:
         return self.function(image, axes, origin)
@@ -400,11 +416,12 @@ class ModelSegmenter:
     ranges: tuple = ()
     threads: int | None = None  # torch threads in this process (1 in workers)
     name: str = ""  # the model's name, where ``model`` is not found on a worker
+    graph: bool = False  # return the block's superpixel graph ("graph" stitching)
 
     def fingerprint(self) -> dict:
         from .params import params_to_dict
 
-        fields = ("model", "sha256", "tta", "tile", "spacing")
+        fields = ("model", "sha256", "tta", "tile", "spacing", "graph")
         return {k: getattr(self, k) for k in fields} | {"params": params_to_dict(self.params)}
 
     def steps(self, image, axes, origin) -> Generator[Progress, None, np.ndarray]:
@@ -437,8 +454,26 @@ class ModelSegmenter:
             meta["decoder"] = model.network.decoder_weights()
         if self.spacing is not None:
             meta["spacing"] = self.spacing
-        labels = postprocess(model, [Prediction(arrays, spatial, meta)], self.params)
+        prediction = Prediction(arrays, spatial, meta)
+        if self.graph:
+            graph = _method(card.method).block_graph(prediction, self.params)
+            if "T" in axes:  # one frame: a T axis of length 1 in front
+                graph = {k: v[None] if isinstance(v, np.ndarray) else v for k, v in graph.items()}
+                graph["spacing"] = (1.0, *graph["spacing"])
+            return graph
+        labels = postprocess(model, [prediction], self.params)
         return labels[None] if "T" in axes else labels
+
+    def objects(self, edges, mean_p, size, pixels, fg_sum) -> np.ndarray:
+        """The method's last step on the superpixel graph of the whole array."""
+        method = _method(_card(self.model, self.name).method)
+        return method.objects_from_graph(edges, mean_p, size, pixels, fg_sum, self.params)
+
+
+def _method(name: str):
+    from .methods import get_method
+
+    return get_method(name)
 
 
 def _normalize(data: np.ndarray, values) -> np.ndarray:
@@ -601,7 +636,7 @@ class _Run:
     @property
     def depth(self) -> tuple[int, ...]:
         if self.support.stitch == "touch":
-            return (1,) * len(self.grid.shape)
+            return (1,) * len(self.grid.shape)  # "overlap" and "graph" match over strips
         return tuple(min(STITCH_DEPTH, h) for h in self.grid.halo)
 
     def read(self, region: tuple[slice, ...]) -> np.ndarray:
@@ -696,11 +731,14 @@ def _segment_task(run: _Run, index):
     core, extended = grid.core(index), grid.extended(index)
     image = run.read(extended)
     origin = tuple(s.start for s in extended)
-    labels = np.asarray((yield from run.segmenter.steps(image, run.axes, origin)))
+    result = yield from run.segmenter.steps(image, run.axes, origin)
+    graph = run.support.stitch == "graph"
+    labels = np.asarray(result["superpixels"] if graph else result)
     expected = tuple(s.stop - s.start for s in extended)
     if labels.shape != expected:
         raise ValueError(f"the segmenter returned labels of shape {labels.shape}, not {expected}")
-    core_labels = labels[_within([(s.start, s.stop) for s in core], extended)]
+    in_core = _within([(s.start, s.stop) for s in core], extended)
+    core_labels = labels[in_core]
     ids = np.unique(core_labels)
     ids = ids[ids != 0]
 
@@ -717,9 +755,11 @@ def _segment_task(run: _Run, index):
         if grid.contains(neighbour):
             box = _face_box(grid, index, offset, run.depth)
             record["inner" + _key(offset)] = core_local[_within(box, core)]
-            if run.support.stitch == "overlap":  # my view of the neighbour's side
+            if run.support.stitch != "touch":  # my view of the neighbour's side
                 there = _within(box, grid.core(neighbour), extended)
                 record["outer" + _key(offset)] = local(labels[there])
+    if graph:
+        record.update(_graph_record(run, index, result, in_core, core_local, ids.size))
     provisional = _open_zarr(str(Path(run.work) / "provisional.zarr"), mode="r+")
     provisional[core] = core_local
     path = run.record_path(index)
@@ -727,6 +767,32 @@ def _segment_task(run: _Run, index):
     np.savez_compressed(tmp, allow_pickle=False, **record)
     os.replace(tmp, path)
     return int(ids.size)
+
+
+def _graph_record(run: _Run, index, result: dict, in_core, core_local, n: int) -> dict:
+    """A block's part of the global superpixel graph: the contacts inside its core (local
+    labels, summed boundary probability, area), the foreground summed per superpixel, and the
+    boundary values on the core's outer layer at each face (the contacts across it)."""
+    from .methods.boundary import region_graph
+
+    boundary = np.asarray(result["boundary"], np.float32)[in_core]
+    foreground = result.get("foreground")
+    spacing = result.get("spacing")
+    values = None if foreground is None else np.asarray(foreground, np.float64)[in_core]
+    weights = None if values is None else values.reshape(-1)  # none: the pixel counts
+    fg_sum = np.bincount(core_local.reshape(-1), weights, minlength=n + 1).astype(np.float64)
+    edges, mean_p, size = region_graph(core_local, boundary, spacing)
+    relative = np.ones(boundary.ndim) if spacing is None else np.asarray(spacing, np.float64)
+    record = {"fg_sum": fg_sum, "edges": edges, "p_sum": mean_p * size, "area": size,
+              "spacing": relative / relative.min()}  # fmt: skip
+    for axis, stitched in enumerate(run.stitched):
+        for o in (-1, 1) if stitched else ():
+            offset = tuple(o if d == axis else 0 for d in range(len(run.stitched)))
+            if run.grid.contains(tuple(i + d for i, d in zip(index, offset))):
+                side = slice(-1, None) if o > 0 else slice(0, 1)
+                layer = tuple(side if d == axis else slice(None) for d in range(boundary.ndim))
+                record["face_p" + _key(offset)] = boundary[layer]
+    return record
 
 
 def _key(offset) -> str:
@@ -840,12 +906,15 @@ def _touching(mine, theirs, offset, stitched, connectivity) -> np.ndarray:
     return np.unique(np.concatenate(found), axis=0)
 
 
-def _stitch(run: _Run, min_size: int, max_size: int) -> Generator[BlockProgress, None, None]:
-    """Join the pieces of each object; writes the final numbering (``lut.npy``)."""
+def _pieces(run: _Run, on_pair: Callable | None = None):
+    """Join the pieces (block, label) that are one object (one superpixel, for ``"graph"``):
+    yields progress; returns (component per piece, pixels per piece, prefix), where piece
+    ``prefix[linear] + label - 1`` is ``label`` of block ``linear``. ``on_pair(index, mine,
+    neighbour, theirs, offset)`` sees every pair of neighbouring records once."""
     from scipy import sparse
     from scipy.sparse.csgraph import connected_components
 
-    grid, work = run.grid, Path(run.work)
+    grid = run.grid
     counts = []
     for index in grid.indices():
         with np.load(run.record_path(index)) as record:
@@ -864,9 +933,14 @@ def _stitch(run: _Run, min_size: int, max_size: int) -> Generator[BlockProgress,
         for offset in _offsets(run.stitched, positive=True):
             neighbour = tuple(i + o for i, o in zip(index, offset))
             if grid.contains(neighbour):
-                pairs = _matches(run, block_record(index), block_record(neighbour), offset)
+                mine, theirs = block_record(index), block_record(neighbour)
+                pairs = _matches(run, mine, theirs, offset)
                 rows.append(prefix[grid.linear(index)] + pairs[:, 0] - 1)
                 cols.append(prefix[grid.linear(neighbour)] + pairs[:, 1] - 1)
+                if on_pair is not None:
+                    on_pair(index, mine, neighbour, theirs, offset)
+        if on_pair is not None:
+            on_pair(index, block_record(index), None, None, None)
         cache.pop(index, None)  # later blocks only pair with blocks after themselves
         yield BlockProgress("stitch", done, grid.n_blocks)
     pair_rows, pair_cols = np.concatenate(rows), np.concatenate(cols)
@@ -874,21 +948,99 @@ def _stitch(run: _Run, min_size: int, max_size: int) -> Generator[BlockProgress,
         (np.ones(pair_rows.size), (pair_rows, pair_cols)), shape=(total, total)
     )
     component = connected_components(graph, directed=False)[1] if total else np.zeros(0, int)
-    sizes = np.bincount(component, weights=np.concatenate([c[1:] for c in counts]))
-    keep = sizes >= min_size
-    if max_size > 0:
-        keep &= sizes <= max_size
-    first = np.full(sizes.size, total, np.int64)  # objects numbered by their first piece
-    np.minimum.at(first, component, np.arange(total))
+    pixels = np.concatenate([c[1:] for c in counts]).astype(np.float64)
+    return component, pixels, prefix
+
+
+def _save_lut(run: _Run, object_of_piece: np.ndarray, prefix: np.ndarray) -> None:
+    work = Path(run.work)
+    np.save(work / "prefix.npy", prefix)
+    np.save(work / "lut.tmp.npy", object_of_piece)
+    os.replace(work / "lut.tmp.npy", work / "lut.npy")
+
+
+def _numbered(objects: np.ndarray, keep: np.ndarray, name: str) -> np.ndarray:
+    """Consecutive uint32 IDs for the kept ``objects``, in the order of their first piece."""
+    n = int(objects.max(initial=-1)) + 1
+    first = np.full(n, objects.size, np.int64)
+    np.minimum.at(first, objects, np.arange(objects.size))
     order = np.argsort(first, kind="stable")
     kept = order[keep[order]]
     if kept.size > np.iinfo(np.uint32).max:
-        raise ValueError(f"{run.name}: {kept.size} objects do not fit in uint32 labels")
-    final = np.zeros(sizes.size, np.uint32)
+        raise ValueError(f"{name}: {kept.size} objects do not fit in uint32 labels")
+    final = np.zeros(n, np.uint32)
     final[kept] = np.arange(1, kept.size + 1)
-    np.save(work / "prefix.npy", prefix)
-    np.save(work / "lut.tmp.npy", final[component])
-    os.replace(work / "lut.tmp.npy", work / "lut.npy")
+    return final[objects]
+
+
+def _stitch(run: _Run, min_size: int, max_size: int) -> Generator[BlockProgress, None, None]:
+    """Join the pieces of each object; writes the final numbering (``lut.npy``)."""
+    component, pixels, prefix = yield from _pieces(run)
+    sizes = np.bincount(component, weights=pixels)
+    keep = sizes >= min_size
+    if max_size > 0:
+        keep &= sizes <= max_size
+    _save_lut(run, _numbered(component, keep, run.name), prefix)
+
+
+def _stitch_graph(run: _Run) -> Generator[BlockProgress, None, None]:
+    """``"graph"``: join the pieces of each superpixel, gather the region graph of the whole
+    array (the cores' contacts and those across every face), and let the segmenter's
+    ``objects`` agglomerate it; writes the final numbering (``lut.npy``)."""
+    linear = run.grid.linear
+    contacts: list[tuple] = []  # (block a, labels a, block b, labels b, p sum, area)
+    fg_sums: dict[int, np.ndarray] = {}
+
+    def on_pair(index, mine, neighbour, theirs, offset):
+        if neighbour is None:  # the block's own contacts and foreground
+            fg_sums[linear(index)] = mine["fg_sum"][1:]
+            edges = mine["edges"].astype(np.int64)
+            here = linear(index)
+            contacts.append((here, edges[:, 0], here, edges[:, 1], mine["p_sum"], mine["area"]))
+            return
+        if sum(1 for o in offset if o) != 1:
+            return  # blocks meeting at an edge or a corner share no face contacts
+        axis = next(d for d, o in enumerate(offset) if o)
+        back = _key(tuple(-o for o in offset))
+
+        def layer(array, last):  # the layer of a strip next to the face
+            side = slice(-1, None) if last else slice(0, 1)
+            return array[tuple(side if d == axis else slice(None) for d in range(array.ndim))]
+
+        a = layer(mine["inner" + _key(offset)], True).reshape(-1).astype(np.int64)
+        b = layer(theirs["inner" + back], False).reshape(-1).astype(np.int64)
+        p = (mine["face_p" + _key(offset)] + theirs["face_p" + back]) * np.float32(0.5)
+        both = (a > 0) & (b > 0)
+        area = float(np.prod(np.delete(mine["spacing"], axis)))
+        p = p.reshape(-1)[both].astype(np.float64) * area
+        contacts.append((linear(index), a[both], linear(neighbour), b[both], p,
+                         np.full(p.size, area)))  # fmt: skip
+
+    component, pixels, prefix = yield from _pieces(run, on_pair)
+    n_nodes = int(component.max(initial=-1)) + 1
+    fg = np.zeros(pixels.size)
+    for block, sums in fg_sums.items():
+        fg[prefix[block] : prefix[block] + sums.size] = sums
+    empty = [np.zeros(0, np.int64)]
+    a = np.concatenate([component[prefix[c[0]] + c[1] - 1] for c in contacts] or empty)
+    b = np.concatenate([component[prefix[c[2]] + c[3] - 1] for c in contacts] or empty)
+    p_sum = np.concatenate([c[4] for c in contacts] or [np.zeros(0)])
+    area = np.concatenate([c[5] for c in contacts] or [np.zeros(0)])
+    inter = a != b  # contacts inside one superpixel (pieces of it in two blocks) are not edges
+    key = np.minimum(a[inter], b[inter]) * n_nodes + np.maximum(a[inter], b[inter])
+    unique, inverse = np.unique(key, return_inverse=True)
+    size = np.bincount(inverse, weights=area[inter], minlength=unique.size)
+    mean_p = np.bincount(inverse, p_sum[inter], unique.size) / np.maximum(size, 1e-12)
+    edges = np.stack([unique // max(n_nodes, 1), unique % max(n_nodes, 1)], axis=1)
+    node_pixels = np.bincount(component, weights=pixels, minlength=n_nodes)
+    node_fg = np.bincount(component, weights=fg, minlength=n_nodes)
+    objects = np.asarray(run.segmenter.objects(edges, mean_p, size, node_pixels, node_fg))
+    if objects.shape != (n_nodes,):
+        raise ValueError(f"segmenter.objects returned shape {objects.shape}, not ({n_nodes},)")
+    piece_object = objects[component].astype(np.int64)
+    keep = np.ones(int(piece_object.max(initial=0)) + 1, bool)
+    keep[0] = False
+    _save_lut(run, _numbered(piece_object, keep, run.name), prefix)
 
 
 # --- input, output and the driver --------------------------------------------------------------
@@ -1163,11 +1315,15 @@ def _blocks_steps(
     block, halo = _per_axis(request.block, label_axes, 1), _per_axis(request.halo, label_axes, 0)
     grid = block_grid(shape, block, halo)
     support = request.support or BlockwiseSupport(max(grid.halo))
-    if support.stitch not in ("touch", "overlap"):
-        raise ValueError(f"unknown stitch rule {support.stitch!r}; use 'touch' or 'overlap'")
+    if support.stitch not in ("touch", "overlap", "graph"):
+        raise ValueError(
+            f"unknown stitch rule {support.stitch!r}; use 'touch', 'overlap' or 'graph'"
+        )
     spatial_halo = [h for h, a in zip(grid.halo, label_axes) if a in "ZYX"]
-    if support.stitch == "overlap" and min(spatial_halo) < 1:
-        raise ValueError("overlap stitching needs a halo of at least 1 pixel")
+    if support.stitch != "touch" and min(spatial_halo) < 1:
+        raise ValueError(f"{support.stitch} stitching needs a halo of at least 1 pixel")
+    if support.stitch == "graph" and getattr(request.segmenter, "objects", None) is None:
+        raise ValueError("graph stitching needs a segmenter with objects(): see FunctionSegmenter")
     if executor is not None and data.source.store is None:
         raise ValueError("workers read the input from disk: give a zarr path, not an array")
     _check_chunks(data, grid)
@@ -1204,7 +1360,10 @@ def _run_stages(request: _Request, run: _Run, executor) -> Generator[BlockProgre
     yield from _map(_segment_task, run, todo, executor, "segment", resumed, {})
     if not (work / "lut.npy").exists():
         try:
-            yield from _stitch(run, request.min_size, request.max_size)
+            if run.support.stitch == "graph":
+                yield from _stitch_graph(run)
+            else:
+                yield from _stitch(run, request.min_size, request.max_size)
         except OSError as exc:
             raise OSError(f"{out}: stitching failed ({exc}); run again to resume") from exc
     relabelled = {int(p.name) for p in (work / "relabelled").iterdir()}
@@ -1335,6 +1494,7 @@ def segment_blockwise_steps(
         spacing,
         threads=1 if executor is not None else None,
         name=model.card.name,
+        graph=support.stitch == "graph",
     )
     recipe = {
         "model": model.card.name,

@@ -5,8 +5,11 @@ foreground probability. Post-processing, in the order of :func:`postprocess`:
 
 1. Superpixels: the distance to the nearest boundary (``boundary >= boundary_thresh``), smoothed,
    has a local maximum inside every object; these seed a watershed of
-   ``alpha * boundary + (1 - alpha) * (1 - normalised distance)``. Superpixels smaller than
-   ``min_superpixel`` join the neighbour with the weakest boundary between them.
+   ``alpha * boundary + (1 - alpha) * (1 - min(distance, DISTANCE_SCALE) / DISTANCE_SCALE)``.
+   The distance saturates at a fixed scale rather than being divided by the image's largest
+   distance, so a pixel's height depends only on its surroundings: a crop, a Tune preview of one
+   slice and a block of a blockwise run get the superpixels of the whole image. Superpixels
+   smaller than ``min_superpixel`` join the neighbour with the weakest boundary between them.
 2. Region adjacency graph: for every pair of touching superpixels, the mean boundary
    probability ``p`` over their face contacts and the contact size.
 3. Multicut-style agglomeration: edge costs ``size * (log((1 - p) / p) + log((1 - beta) / beta))``
@@ -46,9 +49,11 @@ __all__ = [
     "Params",
     "activate",
     "agglomerate",
+    "block_graph",
     "clear_cache",
     "edge_costs",
     "merge_small_superpixels",
+    "objects_from_graph",
     "out_channels",
     "postprocess",
     "region_graph",
@@ -62,6 +67,9 @@ OUTPUT_KINDS = {"boundary": "scalar", "foreground": "scalar"}
 STACKED_RATIO = 2.0  # axes this much coarser than the finest get 2D superpixels
 P_CLIP = 0.001  # p is clipped to [P_CLIP, 1 - P_CLIP] so that log-odds stay finite
 CACHE_SIZE = 4  # superpixel graphs kept: a few predictions (e.g. the slice and the volume)
+#: pixels (of the finest axis) at which the distance term of the watershed height saturates;
+#: about the largest cell radius in ISBI 2012 (53-81 px per slice), so it rarely saturates there
+DISTANCE_SCALE = 64.0
 
 
 @dataclass(frozen=True)
@@ -144,8 +152,8 @@ def _seeds(smoothed: np.ndarray, interior: np.ndarray, structure, footprint) -> 
 def _watershed(boundary: np.ndarray, relative: np.ndarray, params: Params) -> np.ndarray:
     """Raw superpixels (int32, 1..n, every pixel labelled)."""
     interior = boundary < params.boundary_thresh
-    if interior.all():  # no boundary at all: scipy would measure to a corner
-        distance = np.ones(boundary.shape, np.float32)
+    if interior.all():  # no boundary at all: every pixel is far from one
+        distance = np.full(boundary.shape, DISTANCE_SCALE, np.float32)
     else:
         distance = ndimage.distance_transform_edt(interior, sampling=relative).astype(np.float32)
     smoothed = distance
@@ -153,10 +161,8 @@ def _watershed(boundary: np.ndarray, relative: np.ndarray, params: Params) -> np
         smoothed = ndimage.gaussian_filter(distance, sigma=params.sigma_seeds / relative)
     structure, footprint = _neighbourhoods(relative)
     seeds = _seeds(smoothed, interior, structure, footprint)
-    top = float(distance.max())
-    height = params.alpha * boundary
-    if top > 0:
-        height = height + (1 - params.alpha) * (1 - distance / top)
+    near = np.minimum(distance, DISTANCE_SCALE) / DISTANCE_SCALE
+    height = params.alpha * boundary + (1 - params.alpha) * (1 - near)
     labels = watershed(height.astype(np.float32), markers=seeds, connectivity=structure)
     unreached = labels == 0  # sections (or a whole image) that are all boundary have no seed
     if unreached.any():
@@ -388,17 +394,54 @@ def postprocess(prediction: Prediction, params: Params) -> np.ndarray:
     if foreground is not None and foreground.shape != boundary.shape:
         raise ValueError(f"foreground {foreground.shape} and boundary {boundary.shape} differ")
     graph = _graph(prediction, params)
-    n_nodes = graph.pixels.size
-    costs = edge_costs(graph.mean_p, graph.size, params.beta)
-    objects = agglomerate(n_nodes, graph.edges, costs)
-    n_objects = int(objects.max()) + 1
-    pixels = np.bincount(objects, weights=graph.pixels, minlength=n_objects)
     fg_sum = graph.foreground_sums(foreground)
+    objects = objects_from_graph(
+        graph.edges, graph.mean_p, graph.size, graph.pixels, fg_sum, params
+    )
+    return objects.astype(np.int32)[graph.labels]
+
+
+def objects_from_graph(edges, mean_p, size, pixels, fg_sum, params: Params) -> np.ndarray:
+    """Steps 3-4 on a superpixel graph: the object of every node, ``(n_nodes,)`` int64, 1..k in
+    the order of each object's smallest node, 0 where the size or foreground filters drop it.
+
+    ``edges``/``mean_p``/``size`` as :func:`region_graph` gives them, ``pixels`` and ``fg_sum``
+    (summed foreground probability; ``pixels`` without a foreground) per node. The in-memory
+    post-processing and the blockwise stitching (over the superpixels of all blocks) share it.
+
+    Examples
+    --------
+    >>> edges = np.array([[0, 1], [1, 2]])
+    >>> objects_from_graph(edges, np.array([0.1, 0.9]), np.array([5.0, 5.0]),
+    ...     np.array([30.0, 30.0, 5.0]), np.array([30.0, 30.0, 5.0]), Params(min_size=10)).tolist()
+    [1, 1, 0]
+    """
+    pixels = np.asarray(pixels, np.float64)
+    n_nodes = pixels.size
+    objects = agglomerate(n_nodes, edges, edge_costs(mean_p, size, params.beta))
+    n_objects = int(objects.max()) + 1 if n_nodes else 0
+    object_pixels = np.bincount(objects, weights=pixels, minlength=n_objects)
     fg_mean = np.bincount(objects, weights=fg_sum, minlength=n_objects)
-    np.divide(fg_mean, pixels, out=fg_mean, where=pixels > 0)
-    keep = (pixels > 0) & (pixels >= params.min_size) & (fg_mean >= params.fg_thresh)
+    np.divide(fg_mean, object_pixels, out=fg_mean, where=object_pixels > 0)
+    keep = (object_pixels > 0) & (object_pixels >= params.min_size)
+    keep &= fg_mean >= params.fg_thresh
     if params.max_size > 0:
-        keep &= pixels <= params.max_size
-    renumber = np.zeros(n_objects, np.int32)
-    renumber[keep] = np.arange(1, int(keep.sum()) + 1, dtype=np.int32)
-    return renumber[objects][graph.labels]
+        keep &= object_pixels <= params.max_size
+    renumber = np.zeros(n_objects, np.int64)
+    renumber[keep] = np.arange(1, int(keep.sum()) + 1)
+    return renumber[objects]
+
+
+def block_graph(prediction: Prediction, params: Params) -> dict:
+    """What a block of a blockwise run keeps for the global agglomeration: the superpixels
+    (steps 1, cached like :func:`postprocess`), the boundary and foreground maps they are
+    weighed with, and the relative voxel size. See :mod:`tessella.engine.blockwise`."""
+    boundary = prediction.arrays["boundary"]
+    foreground = prediction.arrays.get("foreground")
+    graph = _graph(prediction, params)
+    return {
+        "superpixels": graph.labels,
+        "boundary": np.asarray(boundary[0], np.float32),
+        "foreground": None if foreground is None else np.asarray(foreground[0], np.float32),
+        "spacing": tuple(relative_spacing(prediction, graph.labels.ndim)),
+    }
