@@ -37,10 +37,13 @@ def _open_labels(path: Path):
 
 class BlockwisePreview:
     """A labels layer showing a blockwise run: provisional block labels as blocks finish
-    (IDs are local to each block until stitching), then the final zarr labels."""
+    (IDs are local to each block until stitching; with ``superpixels``, as for the boundary
+    method, the blocks hold superpixels that one agglomeration joins at the end), then the
+    final zarr labels."""
 
-    def __init__(self, viewer, out: Path, name: str, options: dict):
+    def __init__(self, viewer, out: Path, name: str, options: dict, superpixels: bool = False):
         self.viewer, self.out, self.name, self.options = viewer, Path(out), name, options
+        self.superpixels = superpixels
         self.layer = None
 
     def block_done(self) -> None:
@@ -49,7 +52,9 @@ class BlockwisePreview:
         if self.layer is None:
             provisional = _open_labels(work_dir(self.out) / "provisional.zarr")
             self.layer = self.viewer.add_labels(
-                provisional, name=f"{self.name} (blocks so far)", **self.options
+                provisional,
+                name=f"{self.name} ({'superpixels' if self.superpixels else 'blocks'} so far)",
+                **self.options,
             )
         else:
             self.layer.refresh()

@@ -408,7 +408,12 @@ class SegmentWidget(LayerWatcher, QWidget):
         self._run = _Run(
             layer.unique_id, layer.name, scale, translate, units, False, time.perf_counter()
         )
-        self._preview = BlockwisePreview(self.viewer, out, f"{layer.name} labels", options)
+        from tessella.engine.blockwise import blockwise_support
+
+        graph = blockwise_support(self._cards[model].method).stitch == "graph"
+        self._preview = BlockwisePreview(
+            self.viewer, out, f"{layer.name} labels", options, superpixels=graph
+        )
         worker = create_worker(
             blockwise_steps,
             _layer_array(layer),
