@@ -58,7 +58,18 @@ What runs per block, what after stitching (:data:`SUPPORT`)
 - A method module may declare its own split with ``BLOCKWISE`` (a dict of
   :class:`BlockwiseSupport` fields, or a function of the parameters), e.g. connected components
   after a threshold: ``BLOCKWISE = {"context": 16, "stitch": "touch", "size_params":
-  ("min_size", "")}``. Time linking (``temporal``) is not blockwise: frames are never stitched.
+  ("min_size", "")}``.
+- ``temporal`` (time-lapse): two passes over the blocks (one frame each). **predict** runs the
+  network on the window of frames around the block's frame and stores the core's foreground
+  and centre maps (``prediction.zarr``, float32: the only stage that needs torch); **segment**
+  reads the stored foreground of the frames within ``ceil(4 * temporal_sigma)`` (the smoothing
+  along time) with the spatial halo and segments the frame as in memory (``context`` 64 px),
+  pieces matched by overlap, ``min_size`` after stitching. **link** (with ``link``) gathers,
+  per block, each cell's pixels and coordinate sums and its overlaps with the same block of
+  the next frame; :func:`tracking.link_objects` links the whole movie from these statistics
+  (no frame is ever held whole) and the final IDs are track IDs, with the divisions in the
+  result's ``tessella`` attributes (``lineage``: [[child, parent], ...]). Frames are never
+  stitched to each other: only linked.
 
 Resuming and cancelling
 -----------------------
@@ -148,6 +159,12 @@ def _semantic_support(params) -> BlockwiseSupport:
     return BlockwiseSupport(max(16, 4 * radius + z_median), "touch", 1, ("min_size", ""))
 
 
+def _temporal_support(params) -> BlockwiseSupport:
+    """Per frame: threshold, holes, the centre-map watershed (cells up to ~64 px across),
+    matched by overlap; ``min_size`` after stitching; linking over the whole movie after."""
+    return BlockwiseSupport(64, "overlap", size_params=("min_size", ""))
+
+
 #: per method: a :class:`BlockwiseSupport`, or a function of the parameters giving one
 SUPPORT: dict[str, BlockwiseSupport | Callable] = {
     "embedding": BlockwiseSupport(64, "overlap"),
@@ -155,6 +172,7 @@ SUPPORT: dict[str, BlockwiseSupport | Callable] = {
     "semantic": _semantic_support,
     # objects as label images (where they overlap, one of them shows); worms reach ~250 px
     "patches": BlockwiseSupport(128, "overlap", size_params=("min_size", "")),
+    "temporal": _temporal_support,
 }
 
 
@@ -484,6 +502,68 @@ def _normalize(data: np.ndarray, values) -> np.ndarray:
         np.subtract(data[c], np.float64(low), out=out[c], casting="unsafe")
         out[c] /= scale
     return out
+
+
+@dataclass(frozen=True)
+class TemporalSegmenter(ModelSegmenter):
+    """A time-lapse model (``temporal``) blockwise, in two passes over the blocks (one frame
+    each): :meth:`predict` runs the network on the window of frames around the block's frame
+    and stores the core's foreground and centre maps in ``store`` (a float32 zarr beside the
+    provisional labels); :meth:`steps` then reads the stored foreground of the frames within
+    4 ``temporal_sigma`` (the smoothing along time) and the block's halo, and segments the
+    frame as in memory. The network runs once per block; linking comes after stitching."""
+
+    store: str = ""  # the stored predictions: (2, T, Y, X) foreground, centre
+    frames: int = 0  # frames in the movie
+
+    def fingerprint(self) -> dict:
+        return super().fingerprint() | {"temporal": True}
+
+    def predict(self, run: _Run, index) -> Generator[Progress, None, None]:
+        from .train.timelapse import window_indices
+
+        if self.threads:
+            import torch
+
+            torch.set_num_threads(self.threads)
+        model = _model(self.model, self.sha256, self.name)
+        card = model.card
+        runner = _runner(model, self.device, self.tta)
+        ranges = dict(self.ranges)
+        ndim = len(card.spatial_axes)
+        halo = (int(card.defaults.get("halo", 32)),) * ndim
+        multiple = getattr(model.network, "multiple", 1)
+        core, extended = run.grid.core(index), run.grid.extended(index)
+        t = core[0].start
+        frames = window_indices(t, self.frames, int(card.input.get("window", 1)),
+                                card.input.get("target", "centre"))  # fmt: skip
+        parts = []
+        for k in frames:
+            block = run.read((slice(k, k + 1), *extended[1:]))
+            origin = (k, *[s.start for s in extended[1:]])
+            ((unit, part, part_axes),) = _units(block, run.axes, origin, model)
+            parts.append(_normalize(_model_layout(part, part_axes, card), ranges[unit]))
+        data, tiles = np.concatenate(parts), (self.tile,) * ndim
+        outputs = yield from runner.predict(data, tiles, halo, multiple)
+        inside = _within([(c.start, c.stop) for c in core[1:]], extended[1:])
+        maps = np.stack([outputs["foreground"][0][inside], outputs["centre"][0][inside]])
+        where = (slice(None), t, *core[1:])
+        _open_zarr(self.store, mode="r+")[where] = maps
+
+    def steps(self, image, axes, origin) -> Generator[Progress, None, Any]:
+        from .methods.temporal import _segment_frame, smooth_along_time
+
+        size = [n for a, n in zip(axes, image.shape) if a != "C"][1:]
+        region = tuple(slice(o, o + n) for o, n in zip(origin[1:], size))
+        t, stored = origin[0], _open_zarr(self.store)
+        sigma = float(self.params.temporal_sigma)
+        reach = int(np.ceil(4 * sigma)) if sigma > 0 else 0
+        low, high = max(t - reach, 0), min(t + reach + 1, self.frames)
+        frames, here = (0, slice(low, high), *region), (1, t, *region)
+        foreground = smooth_along_time(np.asarray(stored[frames]), sigma)
+        centre = np.asarray(stored[here])
+        return _segment_frame(foreground[t - low], centre, self.params)[None]
+        yield  # a generator like the other segmenters
 
 
 # --- progress, results, executors --------------------------------------------------------------
@@ -1043,6 +1123,119 @@ def _stitch_graph(run: _Run) -> Generator[BlockProgress, None, None]:
     _save_lut(run, _numbered(piece_object, keep, run.name), prefix)
 
 
+# --- time-lapse models: a prediction pass before, linking after ----------------------------------
+
+
+def _predict_task(run: _Run, index):
+    yield from run.segmenter.predict(run, index)
+    (Path(run.work) / "predicted" / str(run.grid.linear(index))).touch()
+
+
+def _scan_and_predict(run: _Run, executor) -> Generator[BlockProgress, None, _Run]:
+    """The scan, then the network on every block into ``prediction.zarr`` (resumable)."""
+    import zarr
+
+    run = yield from _scan(run, executor)
+    grid, work = run.grid, Path(run.work)
+    store = work / "prediction.zarr"
+    if not store.exists():
+        tmp = work / "prediction.tmp.zarr"
+        shutil.rmtree(tmp, ignore_errors=True)
+        chunks = (2, *grid.block)  # one chunk per block: foreground and centre of one frame
+        zarr.create_array(str(tmp), shape=(2, *grid.shape), dtype="float32", chunks=chunks)
+        os.replace(tmp, store)
+    (work / "predicted").mkdir(exist_ok=True)
+    segmenter = dataclasses.replace(run.segmenter, store=str(store), frames=grid.shape[0])
+    run = dataclasses.replace(run, segmenter=segmenter)
+    finished = {int(p.name) for p in (work / "predicted").iterdir()}
+    todo = [i for i in grid.indices() if grid.linear(i) not in finished]
+    done = grid.n_blocks - len(todo)
+    yield BlockProgress("predict", done, grid.n_blocks)
+    yield from _map(_predict_task, run, todo, executor, "predict", done, {})
+    return run
+
+
+def _objects_of(run: _Run, index) -> np.ndarray:
+    """A block's core with the stitched object IDs (before linking)."""
+    work = Path(run.work)
+    lut = np.load(work / "objects.npy", mmap_mode="r")
+    prefix = np.load(work / "prefix.npy")
+    linear = run.grid.linear(index)
+    block_lut = np.concatenate([[0], lut[prefix[linear] : prefix[linear + 1]]]).astype(np.uint32)
+    return block_lut[np.asarray(_open_zarr(str(work / "provisional.zarr"))[run.grid.core(index)])]
+
+
+def _link_task(run: _Run, index):
+    """A block's objects (IDs, pixels, coordinate sums) and their overlaps with the same
+    block of the next frame."""
+    from .tracking import frame_overlaps
+
+    core = run.grid.core(index)
+    objects = _objects_of(run, index)[0]
+    flat = objects.reshape(-1)
+    ids, inverse, counts = np.unique(flat, return_inverse=True, return_counts=True)
+    coords = np.indices(objects.shape).reshape(objects.ndim, -1)
+    sums = np.stack(
+        [np.bincount(inverse, weights=c + s.start, minlength=ids.size)
+         for c, s in zip(coords, core[1:])], 1,
+    )  # fmt: skip
+    after = (index[0] + 1, *index[1:])
+    overlaps = np.zeros((0, 3), np.int64)
+    if run.grid.contains(after):
+        overlaps = frame_overlaps(objects, _objects_of(run, after)[0])
+    keep = ids != 0
+    return core[0].start, ids[keep], counts[keep], sums[keep], overlaps
+    yield
+
+
+def _link(run: _Run, executor) -> Generator[BlockProgress, None, None]:
+    """One track ID per cell through the movie (:func:`tracking.link_objects` on the objects
+    summed over the blocks of each frame); rewrites ``lut.npy``, keeps ``lineage.json``."""
+    from .tracking import FrameObjects, link_objects
+
+    work, grid = Path(run.work), run.grid
+    if (work / "lineage.json").exists():
+        return
+    if not (work / "objects.npy").exists():  # the stitched IDs, kept for a resumed link
+        shutil.copyfile(work / "lut.npy", work / "objects.tmp.npy")
+        os.replace(work / "objects.tmp.npy", work / "objects.npy")
+    results: dict = {}
+    yield BlockProgress("link", 0, grid.n_blocks)
+    yield from _map(_link_task, run, grid.indices(), executor, "link", 0, results)
+    n_frames = grid.shape[0]
+    per_frame: list[list] = [[] for _ in range(n_frames)]
+    for t, ids, counts, sums, overlaps in results.values():
+        per_frame[t].append((ids, counts, sums, overlaps))
+    frames, pairs = [], []
+    for t, parts in enumerate(per_frame):
+        ids, inverse = np.unique(np.concatenate([p[0] for p in parts]), return_inverse=True)
+        areas = np.bincount(inverse, np.concatenate([p[1] for p in parts]), ids.size)
+        sums = np.concatenate([p[2] for p in parts]).reshape(-1, len(grid.shape) - 1)
+        centres = (
+            np.stack([np.bincount(inverse, sums[:, d], ids.size) for d in range(sums.shape[1])], 1)
+            / np.maximum(areas, 1)[:, None]
+        )
+        frames.append(FrameObjects(ids.astype(np.int64), areas, centres))
+        rows = np.concatenate([p[3] for p in parts])
+        if t + 1 < n_frames:
+            pair, where = np.unique(rows[:, :2], axis=0, return_inverse=True)
+            shared = np.bincount(where.reshape(-1), rows[:, 2], len(pair)).astype(np.int64)
+            pairs.append(np.column_stack([pair, shared]))
+    params = run.segmenter.params
+    tracks, lineage = link_objects(
+        frames, pairs, params.min_iou, params.max_distance, params.divisions
+    )
+    objects = np.load(work / "objects.npy")
+    track_of = np.zeros(int(objects.max(initial=0)) + 1, np.uint32)
+    for found, assigned in zip(frames, tracks):
+        track_of[found.ids] = assigned
+    np.save(work / "lut.tmp.npy", track_of[objects])
+    os.replace(work / "lut.tmp.npy", work / "lut.npy")
+    tmp = work / "lineage.tmp.json"
+    tmp.write_text(json.dumps(sorted(lineage.items())))
+    os.replace(tmp, work / "lineage.json")
+
+
 # --- input, output and the driver --------------------------------------------------------------
 
 
@@ -1304,6 +1497,7 @@ class _Request:
     max_size: int = 0
     recipe: dict | None = None
     prepare: Callable | None = None  # a stage before "segment" (the normalisation scan)
+    finish: Callable | None = None  # a stage between "stitch" and "relabel" (linking)
 
 
 def _blocks_steps(
@@ -1366,6 +1560,8 @@ def _run_stages(request: _Request, run: _Run, executor) -> Generator[BlockProgre
                 yield from _stitch(run, request.min_size, request.max_size)
         except OSError as exc:
             raise OSError(f"{out}: stitching failed ({exc}); run again to resume") from exc
+    if request.finish is not None:
+        yield from request.finish(run, executor)
     relabelled = {int(p.name) for p in (work / "relabelled").iterdir()}
     todo = [i for i in grid.indices() if grid.linear(i) not in relabelled]
     yield BlockProgress("relabel", grid.n_blocks - len(todo), grid.n_blocks)
@@ -1379,6 +1575,8 @@ def _run_stages(request: _Request, run: _Run, executor) -> Generator[BlockProgre
         "stitch": run.support.stitch,
     }
     recipe = dict(request.recipe or {}) | {"blockwise": blockwise, "input": request.data.name}
+    if (work / "lineage.json").exists():  # [[child track, parent track], ...]
+        recipe["lineage"] = json.loads((work / "lineage.json").read_text())
     try:
         _open_zarr(str(work / "result.zarr"), mode="r+").attrs["tessella"] = recipe
         if out.exists():
@@ -1484,7 +1682,13 @@ def segment_blockwise_steps(
         spacing = tuple(float(data.pixel_size[a]) for a in spatial)
     if model.network is not None:  # this process needs no reload
         _MODELS[(str(model.path), model.card.sha256)] = model
-    segmenter = ModelSegmenter(
+    temporal = bool(getattr(_method(model.card.method), "TEMPORAL", False))
+    if temporal and "T" not in data.axes:
+        raise ValueError(
+            f"{data.name}: model {model.card.name!r} segments time-lapses; the input needs a T "
+            f"axis (got {data.axes})"
+        )
+    segmenter = (TemporalSegmenter if temporal else ModelSegmenter)(
         str(model.path),
         model.card.sha256,
         per_block,
@@ -1512,6 +1716,9 @@ def segment_blockwise_steps(
     request = _Request(
         data, Path(out), segmenter, block, halo, support, sizes[0], sizes[1], recipe, _scan
     )
+    if temporal:  # the network first (once per block), linking after stitching
+        request.prepare = _scan_and_predict
+        request.finish = _link if getattr(resolved, "link", False) else None
     return (yield from _blocks_steps(request, executor, overwrite))
 
 

@@ -41,6 +41,7 @@ __all__ = [
     "postprocess_frame",
     "postprocess_series",
     "postprocess_series_steps",
+    "smooth_along_time",
     "smooth_foreground",
 ]
 
@@ -128,8 +129,16 @@ def smooth_foreground(predictions: list[Prediction], sigma: float, frames=None) 
     reach = int(np.ceil(4 * sigma))
     low, high = max(min(frames) - reach, 0), min(max(frames) + reach + 1, count)
     stack = np.stack([_maps(predictions[t])[0] for t in range(low, high)])
-    smoothed = ndimage.gaussian_filter1d(stack, sigma, axis=0, mode="nearest", truncate=4.0)
-    return smoothed[[t - low for t in frames]]
+    return smooth_along_time(stack, sigma)[[t - low for t in frames]]
+
+
+def smooth_along_time(stack: np.ndarray, sigma: float) -> np.ndarray:
+    """A Gaussian of ``sigma`` frames along axis 0 (edges repeated; 0 = unchanged). A frame's
+    value depends only on the frames within ``ceil(4 * sigma)`` of it, so a stack that holds
+    those (or reaches the movie's ends) gives it exactly as the whole movie would."""
+    if sigma <= 0:
+        return stack
+    return ndimage.gaussian_filter1d(stack, sigma, axis=0, mode="nearest", truncate=4.0)
 
 
 def postprocess_frame(predictions: list[Prediction], t: int, params: Params) -> np.ndarray:
