@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-__all__ = ["UNet", "BranchedUNet"]
+__all__ = ["UNet", "BranchedUNet", "inflate_to_3d"]
 
 
 def _layers(ndim: int):
@@ -133,3 +133,42 @@ class BranchedUNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         skips = self.encoder(x)
         return torch.cat([decoder(skips) for decoder in self.decoders], dim=1)
+
+
+def inflate_to_3d(network2d: nn.Module, network3d: nn.Module) -> nn.Module:
+    """Start ``network3d`` from ``network2d``, the same architecture built in 2D.
+
+    Every 2D convolution kernel becomes the middle Z slice of its 3D kernel (zeros elsewhere)
+    and every transposed convolution (upsampling) is repeated along Z, so that on a volume
+    constant along Z the 3D network computes what the 2D one computes on each slice; norms and
+    biases are copied. Fine-tuning then adds what the neighbouring slices tell. Returns
+    ``network3d``.
+
+    Examples
+    --------
+    >>> net2d = UNet(ndim=2, in_channels=1, out_channels=1, features=(4, 8)).eval()
+    >>> net3d = inflate_to_3d(net2d, UNet(ndim=3, in_channels=1, out_channels=1,
+    ...                                   features=(4, 8))).eval()
+    >>> x = torch.rand(1, 1, 16, 16)
+    >>> bool(torch.allclose(net3d(x[:, :, None].expand(-1, -1, 4, -1, -1))[:, :, 2], net2d(x),
+    ...                     atol=1e-5))
+    True
+    """
+    modules2d = dict(network2d.named_modules())
+    with torch.no_grad():
+        for name, module in network3d.named_modules():
+            if name not in modules2d:
+                raise ValueError(f"the 2D network has no layer {name!r}: not the same design")
+            source = modules2d[name]
+            for key, value in module.named_parameters(recurse=False):
+                weight = getattr(source, key)
+                if isinstance(module, nn.ConvTranspose3d) and key == "weight":
+                    value.copy_(weight[:, :, None].expand_as(value))
+                elif isinstance(module, nn.Conv3d) and key == "weight":
+                    value.zero_()
+                    value[:, :, value.shape[2] // 2] = weight
+                else:
+                    value.copy_(weight)
+            for key, buffer in module.named_buffers(recurse=False):
+                buffer.copy_(getattr(source, key))
+    return network3d

@@ -240,6 +240,42 @@ def train_steps(
     if temporal and ndim != 2:
         raise ValueError(f"the {config.method} method trains 2D (+ time) models; use ndim 2")
 
+    if config.base:
+        base = load_model(config.base)
+        if base.card.method != config.method:
+            raise ValueError(
+                f"--base {config.base}: a {base.card.method} model cannot start a "
+                f"{config.method} model"
+            )
+        base_args = base.card.raw["architecture"]["args"]
+        if base_args.get("ndim", 2) == ndim:
+            network = base.network
+            card_base = base.card.raw
+        elif base_args.get("ndim", 2) == 2 and ndim == 3 and not temporal:
+            # a 3D model from a 2D one: each 2D kernel is the middle slice of a 3D kernel
+            from ..models.unet import inflate_to_3d
+
+            config = replace(config, features=tuple(base_args["features"]))
+            architecture = _architecture(config, ndim, 1)
+            if {**base_args, "ndim": 3} != architecture["args"]:
+                raise ValueError(
+                    f"--base {config.base}: its architecture {base_args} does not match a 3D "
+                    f"{config.method} model {architecture['args']}"
+                )
+            network = build_network(architecture["name"], architecture["args"])
+            inflate_to_3d(base.network, network)
+            card_base = None
+        else:
+            raise ValueError(
+                f"--base {config.base} is a {base_args.get('ndim', 2)}D model; it can start a "
+                f"model of the same dimension, or a 3D model from a 2D one"
+            )
+    else:
+        architecture = _architecture(config, ndim, 1)
+        network = build_network(architecture["name"], architecture["args"])
+        training.init_head(network, ndim)
+        card_base = None
+
     def load(data, exclude=()):
         if temporal:
             return load_timelapse_samples(data, config.window, "centre", 1, normalization, exclude)
@@ -261,15 +297,6 @@ def train_steps(
         raise ValueError("training needs at least one image with labels")
     val_samples = val_samples[: config.max_val_images]
 
-    if config.base:
-        base = load_model(config.base)
-        network = base.network
-        card_base = base.card.raw
-    else:
-        architecture = _architecture(config, ndim, 1)
-        network = build_network(architecture["name"], architecture["args"])
-        training.init_head(network, ndim)
-        card_base = None
     network = network.to(device).train()
     optimizer = torch.optim.Adam(
         network.parameters(), lr=config.lr, weight_decay=config.weight_decay
