@@ -109,3 +109,41 @@ def test_boundary_model_blockwise_shows_superpixels_then_the_same_cells_as_in_me
     flat_a, flat_b = expected.reshape(-1), labels.reshape(-1)
     pairs = np.unique(np.stack([flat_a, flat_b]), axis=1)  # same partition up to renumbering
     assert pairs.shape[1] == np.unique(flat_a).size == np.unique(flat_b).size
+
+
+def test_time_lapse_blockwise_gives_tracks_like_in_memory(
+    segment_widget, tmp_path, run_to_end, data_dir
+):
+    """cells2dt blockwise from the GUI on 6 real Fluo-N2DH-SIM+ frames: the labels are the
+    in-memory tracks (up to renumbering) and a Tracks layer shows them."""
+    import tifffile
+
+    from tessella.engine.pipeline import run_steps, segment_steps
+
+    files = sorted((data_dir / "ctc_Fluo-N2DH-SIM+" / "01").glob("*.tif"))[:6]
+    movie = np.stack([tifffile.imread(f) for f in files])
+    array = zarr.create_array(
+        str(tmp_path / "movie.zarr"), shape=movie.shape, dtype=movie.dtype, chunks=(1, 384, 384)
+    )
+    array[...] = movie
+    viewer, widget = segment_widget
+    viewer.add_image(zarr.open_array(str(tmp_path / "movie.zarr"), mode="r"), name="movie")
+    widget.layer_combo.setCurrentIndex(widget.layer_combo.findText("movie"))
+    index = next(
+        i for i in range(widget.model_combo.count())
+        if widget.model_combo.itemText(i).startswith("cells2dt ")
+    )  # fmt: skip
+    widget.model_combo.setCurrentIndex(index)
+    widget.axes_combo.setCurrentText("TYX")
+    widget.blockwise_edit.setText(str(tmp_path / "tracks.zarr"))
+    widget.block_spin.setValue(384)
+    run_to_end(widget)
+
+    labels = np.asarray(viewer.layers["movie labels"].data)
+    expected = run_steps(segment_steps(movie, "cells2dt", "TYX", device="cpu")).labels
+    flat_a, flat_b = expected.reshape(-1), labels.reshape(-1)
+    pairs = np.unique(np.stack([flat_a, flat_b]), axis=1)
+    assert pairs.shape[1] == np.unique(flat_a).size == np.unique(flat_b).size > 20
+    tracks = viewer.layers["movie labels tracks"]
+    assert set(np.unique(tracks.data[:, 0]).astype(int)) == set(np.unique(flat_b[flat_b > 0]))
+    assert "tracks" in widget.status_label.text()

@@ -494,11 +494,16 @@ class SegmentWidget(LayerWatcher, QWidget):
     def _on_returned(self, result: SegmentResult) -> None:
         run = self._run
         if self._preview is not None:  # blockwise: the labels are in the output zarr
-            self._preview.finish({SOURCE_KEY: run.name, RECIPE_KEY: result.recipe})
+            layer = self._preview.finish({SOURCE_KEY: run.name, RECIPE_KEY: result.recipe})
+            what = "objects"
+            if "lineage" in result.recipe:  # a linked movie: tracks from the zarr, frame by frame
+                lineage = {int(child): int(parent) for child, parent in result.recipe["lineage"]}
+                _results.show_tracks(self.viewer, layer, layer.data, lineage)
+                what = "tracks"
             seconds = time.perf_counter() - run.started
             resumed = f", {result.resumed} blocks resumed" if result.resumed else ""
             self.status_label.setText(
-                f"'{run.name}': {result.n_objects} objects in {seconds:.1f} s "
+                f"'{run.name}': {result.n_objects} {what} in {seconds:.1f} s "
                 f"({result.n_blocks} blocks{resumed}), written to {result.path}"
             )
             return
