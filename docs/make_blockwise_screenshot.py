@@ -1,0 +1,46 @@
+"""Screenshot of Segment's blockwise mode part-way through a 6144x6144 zarr mosaic of real
+nuclei images (not a test): the finished blocks' labels already on screen, progress in blocks.
+
+xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python docs/make_blockwise_screenshot.py [OUT]
+"""
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import napari
+import zarr
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _segment_shot import settle  # noqa: E402
+
+from benchmarks.bench_blockwise import write_mosaic  # noqa: E402
+from tessella.engine.blockwise import work_dir  # noqa: E402
+
+out = Path(
+    sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parent / "screenshots" / "blockwise.png"
+)
+folder = Path(tempfile.mkdtemp())
+write_mosaic(folder / "slide.zarr", 6144, 2048)
+viewer = napari.Viewer(show=True)
+viewer.window._qt_window.resize(1500, 900)
+viewer.add_image(zarr.open_array(str(folder / "slide.zarr"), mode="r"), name="slide",
+                 contrast_limits=(0, 120))  # fmt: skip
+_dock, segment = viewer.window.add_plugin_dock_widget("tessella", "Segment")
+segment.layer_combo.setCurrentIndex(segment.layer_combo.findText("slide"))
+print("blockwise by default:", segment.blockwise_checkbox.isChecked())
+labels = folder / "slide labels.zarr"
+segment.blockwise_edit.setText(str(labels))
+segment.block_spin.setValue(2048)
+segment.run_button.click()
+start = time.time()
+while len(list(work_dir(labels).glob("blocks/*.npz"))) < 4 and time.time() - start < 1200:
+    settle(0.5)
+settle(3)
+print("status:", segment.status_label.text(), "progress:", segment.progress_bar.text())
+viewer.screenshot(str(out), canvas_only=False)
+segment.cancel_button.click()
+settle(5)
+viewer.close()
