@@ -14,10 +14,10 @@ import zarr
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _segment_shot import settle  # noqa: E402
+from _segment_shot import settle
+from benchmarks.bench_blockwise import write_mosaic
 
-from benchmarks.bench_blockwise import write_mosaic  # noqa: E402
-from tessella.engine.blockwise import work_dir  # noqa: E402
+from tessella.engine.blockwise import work_dir
 
 out = Path(
     sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parent / "screenshots" / "blockwise.png"
