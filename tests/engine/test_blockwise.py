@@ -230,7 +230,7 @@ def test_scan_reproduces_the_pipeline_normalisation():
     rng = np.random.default_rng(0)
     data = rng.integers(0, 4000, size=(300, 300)).astype(np.uint16)
     values, counts = np.unique(data, return_counts=True)
-    got = blockwise._percentiles_from_counts(values, counts, (1.0, 99.8))
+    got = blockwise._scan._percentiles_from_counts(values, counts, (1.0, 99.8))
     assert got == list(np.percentile(data.reshape(-1), (1.0, 99.8)))
 
 
@@ -482,13 +482,13 @@ def test_single_chunk_zarr_warns_and_a_huge_chunk_is_refused(tmp_path, monkeypat
     with pytest.warns(UserWarning, match="one chunk.*rechunk"):
         result = run_steps(_touch_steps(source, tmp_path / "a.zarr", segmenter=components))
     assert result.n_objects == 1
-    monkeypatch.setattr(blockwise, "MAX_CHUNK_BYTES", 1000)
+    monkeypatch.setattr(blockwise._store, "MAX_CHUNK_BYTES", 1000)
     with pytest.raises(ValueError, match="every block would decode it whole; rechunk"):
         run_steps(_touch_steps(source, tmp_path / "b.zarr", segmenter=components))
 
 
 def test_unreachable_scheduler_is_a_clear_error(monkeypatch):
-    monkeypatch.setattr(blockwise, "SCHEDULER_TIMEOUT", 1.0)
+    monkeypatch.setattr(blockwise._run, "SCHEDULER_TIMEOUT", 1.0)
     with (
         pytest.raises(ValueError, match=r"tcp://127\.0\.0\.1:9"),
         open_executor("tcp://127.0.0.1:9"),
@@ -582,7 +582,7 @@ def test_with_worker_processes_torch_stays_out_of_the_main_process(
 def test_cli_blockwise_bad_usage_is_one_line(tmp_path, monkeypatch, capsys, extra, message):
     from tessella.cli import main
 
-    monkeypatch.setattr(blockwise, "SCHEDULER_TIMEOUT", 1.0)
+    monkeypatch.setattr(blockwise._run, "SCHEDULER_TIMEOUT", 1.0)
     source = write_zarr(
         tmp_path / "in.zarr", np.arange(4096, dtype=np.uint16).reshape(64, 64), (32, 32)
     )

@@ -1,0 +1,295 @@
+"""The public entry points: :func:`label_blocks_steps` (any segmenter) and
+:func:`segment_blockwise_steps` (a model), and the stages they run."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import dataclasses
+import json
+import os
+import shutil
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._grid import _as_tuple, block_grid
+from ._run import STITCH_DEPTH, BlockProgress, BlockwiseResult, _map, _open_zarr, _Run
+from ._scan import _scan
+from ._segmenters import _MODELS, ModelSegmenter, _method, _slicewise
+from ._stitch import _relabel_task, _segment_task, _stitch, _stitch_graph
+from ._store import _check_chunks, _Input, _open_input, _start
+from ._support import BlockwiseSupport, blockwise_support
+from ._temporal import TemporalSegmenter, _link, _scan_and_predict
+
+DEFAULT_BLOCK = {2: 2048, 3: 256}  # block edge by number of spatial axes
+
+
+def _per_axis(value, label_axes: str, along_t: int) -> tuple[int, ...]:
+    """One value per label axis from an int or one value per spatial axis; T gets ``along_t``."""
+    spatial = [a for a in label_axes if a in "ZYX"]
+    values = list(_as_tuple(value, len(spatial)))
+    if len(values) != len(spatial):
+        raise ValueError(f"give one value or {len(spatial)} ({''.join(spatial)}), not {value}")
+    spatial_values = iter(values)
+    return tuple(along_t if a == "T" else next(spatial_values) for a in label_axes)
+
+
+def label_blocks_steps(
+    image,
+    out: str | os.PathLike,
+    segmenter,
+    axes: str | None = None,
+    *,
+    block=2048,
+    halo=64,
+    support: BlockwiseSupport | None = None,
+    min_size: int = 0,
+    max_size: int = 0,
+    executor: concurrent.futures.Executor | None = None,
+    overwrite: bool = False,
+) -> Generator[BlockProgress, None, BlockwiseResult]:
+    """Label ``image`` block by block with any ``segmenter`` and stitch the labels into ``out``.
+
+    ``segmenter.steps(image, axes, origin)`` is a generator returning the labels of one block
+    + halo (see :class:`FunctionSegmenter`); it must be picklable to run on an ``executor``.
+    ``support`` says how to stitch (default: overlap); ``min_size``/``max_size`` filter whole
+    objects after stitching. :func:`segment_blockwise_steps` is this with a model.
+
+    Examples
+    --------
+    Connected components out of core, in blocks of 16 pixels:
+
+    >>> import tempfile
+    >>> from tessella.engine.blockwise import BlockwiseSupport, FunctionSegmenter
+    >>> from scipy import ndimage
+    >>> from tessella.engine.pipeline import run_steps
+    >>> def components(image, axes, origin):
+    ...     return ndimage.label(image > 0)[0]
+    >>> image = np.zeros((40, 40), np.uint8); image[5:35, 14:18] = 1; image[2, 2] = 1
+    >>> out = Path(tempfile.mkdtemp()) / "labels.zarr"
+    >>> result = run_steps(label_blocks_steps(image, out, FunctionSegmenter(components),
+    ...     block=16, halo=0, support=BlockwiseSupport(0, "touch")))
+    >>> result.n_blocks, result.n_objects
+    (9, 2)
+    """
+    request = _Request(_open_input(image, axes), Path(out), segmenter, block, halo, support)
+    request.min_size, request.max_size = min_size, max_size
+    return (yield from _blocks_steps(request, executor, overwrite))
+
+
+@dataclass
+class _Request:
+    """What to segment and how, as the public functions were given it."""
+
+    data: _Input
+    out: Path
+    segmenter: Any
+    block: Any
+    halo: Any
+    support: BlockwiseSupport | None = None
+    min_size: int = 0
+    max_size: int = 0
+    recipe: dict | None = None
+    prepare: Callable | None = None  # a stage before "segment" (the normalisation scan)
+    finish: Callable | None = None  # a stage between "stitch" and "relabel" (linking)
+
+
+def _blocks_steps(
+    request: _Request, executor, overwrite: bool
+) -> Generator[BlockProgress, None, BlockwiseResult]:
+    data, out = request.data, request.out
+    label_axes = data.axes.replace("C", "")
+    shape = tuple(n for a, n in zip(data.axes, data.array.shape) if a != "C")
+    block, halo = _per_axis(request.block, label_axes, 1), _per_axis(request.halo, label_axes, 0)
+    grid = block_grid(shape, block, halo)
+    support = request.support or BlockwiseSupport(max(grid.halo))
+    if support.stitch not in ("touch", "overlap", "graph"):
+        raise ValueError(
+            f"unknown stitch rule {support.stitch!r}; use 'touch', 'overlap' or 'graph'"
+        )
+    spatial_halo = [h for h, a in zip(grid.halo, label_axes) if a in "ZYX"]
+    if support.stitch != "touch" and min(spatial_halo) < 1:
+        raise ValueError(f"{support.stitch} stitching needs a halo of at least 1 pixel")
+    if support.stitch == "graph" and getattr(request.segmenter, "objects", None) is None:
+        raise ValueError("graph stitching needs a segmenter with objects(): see FunctionSegmenter")
+    if executor is not None and data.source.store is None:
+        raise ValueError("workers read the input from disk: give a zarr path, not an array")
+    _check_chunks(data, grid)
+    segmenter = request.segmenter
+    plan = {
+        "input": data.source.store or "an array",
+        "input_key": data.source.key,
+        "shape": data.array.shape,
+        "dtype": str(data.array.dtype),
+        "axes": data.axes,
+        "block": grid.block,
+        "halo": grid.halo,
+        "support": dataclasses.astuple(support),
+        "stitch_depth": STITCH_DEPTH,
+        "sizes": (request.min_size, request.max_size),
+        "segmenter": getattr(segmenter, "fingerprint", lambda: repr(segmenter))(),
+    }
+    work, result_key = _start(out, plan, overwrite, data, grid)
+    run = _Run(data.source, data.axes, grid, segmenter, support, str(work), result_key, str(out))
+    try:
+        return (yield from _run_stages(request, run, executor))
+    finally:
+        with contextlib.suppress(OSError):
+            (work / "lock").unlink()
+
+
+def _run_stages(request: _Request, run: _Run, executor) -> Generator[BlockProgress, None, Any]:
+    grid, work, out = run.grid, Path(run.work), request.out
+    if request.prepare is not None:  # the normalisation scan: gives the segmenter its ranges
+        run = yield from request.prepare(run, executor)
+    todo = [i for i in grid.indices() if not run.record_path(i).exists()]
+    resumed = grid.n_blocks - len(todo)
+    yield BlockProgress("segment", resumed, grid.n_blocks)
+    yield from _map(_segment_task, run, todo, executor, "segment", resumed, {})
+    if not (work / "lut.npy").exists():
+        try:
+            if run.support.stitch == "graph":
+                yield from _stitch_graph(run)
+            else:
+                yield from _stitch(run, request.min_size, request.max_size)
+        except OSError as exc:
+            raise OSError(f"{out}: stitching failed ({exc}); run again to resume") from exc
+    if request.finish is not None:
+        yield from request.finish(run, executor)
+    relabelled = {int(p.name) for p in (work / "relabelled").iterdir()}
+    todo = [i for i in grid.indices() if grid.linear(i) not in relabelled]
+    yield BlockProgress("relabel", grid.n_blocks - len(todo), grid.n_blocks)
+    yield from _map(_relabel_task, run, todo, executor, "relabel", grid.n_blocks - len(todo), {})
+    n_objects = int(np.load(work / "lut.npy").max(initial=0))
+    label_axes = run.axes.replace("C", "")
+    spatial = [i for i, a in enumerate(label_axes) if a in "ZYX"]
+    blockwise = {  # per spatial axis, as block= and halo= take them
+        "block": [grid.block[i] for i in spatial],
+        "halo": [grid.halo[i] for i in spatial],
+        "stitch": run.support.stitch,
+    }
+    recipe = dict(request.recipe or {}) | {"blockwise": blockwise, "input": request.data.name}
+    if (work / "lineage.json").exists():  # [[child track, parent track], ...]
+        recipe["lineage"] = json.loads((work / "lineage.json").read_text())
+    try:
+        _open_zarr(str(work / "result.zarr"), mode="r+").attrs["tessella"] = recipe
+        if out.exists():
+            shutil.rmtree(out) if out.is_dir() else out.unlink()
+        os.replace(work / "result.zarr", out)  # the commit point
+        shutil.rmtree(work)
+    except OSError as exc:
+        raise OSError(f"{out}: cannot finish ({exc}); run again to resume") from exc
+    return BlockwiseResult(out, n_objects, grid.shape, label_axes, grid.n_blocks, resumed, recipe)
+
+
+def segment_blockwise_steps(
+    image,
+    out: str | os.PathLike,
+    model=None,
+    axes: str | None = None,
+    params: Any = None,
+    *,
+    block=None,
+    halo=None,
+    tta: bool | None = None,
+    tile: int | None = None,
+    device: str = "auto",
+    executor: concurrent.futures.Executor | None = None,
+    overwrite: bool = False,
+) -> Generator[BlockProgress, None, BlockwiseResult]:
+    """Segment a zarr/OME-Zarr ``image`` (a path; or an array, in this process) into ``out``.
+
+    ``block``: core edge per spatial axis (default 2048 in 2D, 256 in 3D; one output chunk
+    each). ``halo``: context per side (default: the model's network halo plus the method's
+    :class:`BlockwiseSupport` ``context``). ``executor`` from :func:`open_executor`; None runs
+    the blocks here, yielding inside each block so that closing the generator cancels promptly.
+    An unfinished run into ``out`` with the same settings is resumed. ``out`` becomes OME-Zarr
+    labels for OME-Zarr input, else a zarr array (uint32, chunks = blocks).
+
+    Examples
+    --------
+    >>> from tessella.engine.pipeline import run_steps
+    >>> result = run_steps(segment_blockwise_steps("big.zarr", "labels.zarr", "nuclei2d",
+    ...     block=1024))  # doctest: +SKIP
+    """
+    from ..device import resolve_device
+    from ..params import params_to_dict
+    from ..pipeline import DEFAULT_MODEL, resolve_params
+    from ..registry import LoadedModel, checked_card, load_model
+
+    if isinstance(model, LoadedModel):
+        pass
+    elif executor is not None:  # workers load the network; this process needs only the card
+        card, directory = checked_card(model or DEFAULT_MODEL)
+        model = LoadedModel(card, None, directory)
+    else:
+        model = load_model(model or DEFAULT_MODEL)
+    resolved = resolve_params(model, params)  # bad values fail before anything is read
+    support = blockwise_support(model.card.method, resolved)
+    data = _open_input(image, axes)
+    spatial = "".join(a for a in data.axes if a in "ZYX")
+    if spatial != model.card.spatial_axes and not _slicewise(data.axes, model):
+        raise ValueError(
+            f"{data.name}: axes {data.axes} do not fit model {model.card.name!r}, which "
+            f"segments {model.card.spatial_axes} images"
+        )
+    min_name, max_name = support.size_params
+    sizes = [int(getattr(resolved, name)) if name else 0 for name in (min_name, max_name)]
+    per_block = dataclasses.replace(resolved, **{n: 0 for n in support.size_params if n})
+    defaults = model.card.defaults
+    tta = bool(defaults.get("tta", False)) if tta is None else bool(tta)
+    tile = int(tile or defaults.get("tile", 1024))
+    spacing = None
+    if all(a in data.pixel_size for a in spatial):
+        spacing = tuple(float(data.pixel_size[a]) for a in spatial)
+    if model.network is not None:  # this process needs no reload
+        _MODELS[(str(model.path), model.card.sha256)] = model
+    temporal = bool(getattr(_method(model.card.method), "TEMPORAL", False))
+    if temporal and "T" not in data.axes:
+        raise ValueError(
+            f"{data.name}: model {model.card.name!r} segments time-lapses; the input needs a T "
+            f"axis (got {data.axes})"
+        )
+    segmenter = (TemporalSegmenter if temporal else ModelSegmenter)(
+        str(model.path),
+        model.card.sha256,
+        per_block,
+        tta,
+        tile,
+        device,
+        spacing,
+        threads=1 if executor is not None else None,
+        name=model.card.name,
+        graph=support.stitch == "graph",
+    )
+    recipe = {
+        "model": model.card.name,
+        "model_sha256": model.card.sha256,
+        "method": model.card.method,
+        "params": params_to_dict(resolved),
+        "axes": data.axes,
+        "tta": tta,
+        "tile": tile,
+        # with workers, torch stays out of this process: they resolve "auto" themselves
+        "device": resolve_device(device) if executor is None else device,
+    }
+    block = block or DEFAULT_BLOCK.get(len(spatial), 256)
+    halo = int(defaults.get("halo", 32)) + support.context if halo is None else halo
+    request = _Request(
+        data, Path(out), segmenter, block, halo, support, sizes[0], sizes[1], recipe, _scan
+    )
+    if temporal:  # the network first (once per block), linking after stitching
+        request.prepare = _scan_and_predict
+        request.finish = _link if getattr(resolved, "link", False) else None
+    return (yield from _blocks_steps(request, executor, overwrite))
+
+
+def segment_blockwise(image, out, model=None, axes=None, params=None, **options):
+    """:func:`segment_blockwise_steps` without progress; returns a :class:`BlockwiseResult`."""
+    from ..pipeline import run_steps
+
+    return run_steps(segment_blockwise_steps(image, out, model, axes, params, **options))

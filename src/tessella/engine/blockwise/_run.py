@@ -1,0 +1,241 @@
+"""One blockwise run's shared state, its progress and result types, and running a stage's
+block tasks here or on a dask (or any concurrent.futures) executor."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import errno
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from ..progress import Progress
+from ._grid import BlockGrid
+from ._support import BlockwiseSupport
+
+STITCH_DEPTH = 16  # pixels each side of a face whose labels decide an "overlap" match
+
+
+SCHEDULER_TIMEOUT = 10.0  # seconds to reach a dask scheduler
+
+
+@dataclass(frozen=True)
+class BlockProgress(Progress):
+    """Progress over blocks; ``region`` is the core (slices of the label array) of the block
+    just finished (None for progress inside a block)."""
+
+    region: tuple[slice, ...] | None = None
+
+
+@dataclass
+class BlockwiseResult:
+    path: Path
+    n_objects: int
+    shape: tuple[int, ...]
+    axes: str
+    n_blocks: int
+    resumed: int  # blocks found segmented by an earlier, interrupted run
+    recipe: dict
+
+
+def default_workers(threads_per_worker: int = 1) -> int:
+    """Worker processes for this machine: one per ``threads_per_worker`` usable cores."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cores = os.cpu_count() or 1
+    return max(1, cores // threads_per_worker)
+
+
+@contextlib.contextmanager
+def open_executor(
+    scheduler: str | None = None, workers: int | None = None, timeout: float | None = None
+) -> Iterator[concurrent.futures.Executor | None]:
+    """Where the blocks run: ``None`` (this process: ``workers=0``); the dask.distributed
+    scheduler at ``scheduler``; else a local dask.distributed cluster of ``workers`` processes
+    (default :func:`default_workers`) with one thread each, or a local process pool where
+    dask.distributed is not installed. Workers must see the input and output paths.
+
+    Raises ValueError naming ``scheduler`` when it cannot be reached within ``timeout`` s.
+
+    Examples
+    --------
+    >>> with open_executor(workers=0) as executor:
+    ...     print(executor)
+    None
+    """
+    if scheduler:
+        try:
+            import distributed
+        except ImportError:
+            raise ValueError(
+                f"cannot use the dask scheduler at {scheduler}: dask.distributed is not "
+                "installed (pip install distributed)"
+            ) from None
+        timeout = SCHEDULER_TIMEOUT if timeout is None else timeout
+        try:
+            client = distributed.Client(scheduler, timeout=timeout)
+        except (OSError, TimeoutError, ValueError) as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise ValueError(
+                f"cannot reach the dask scheduler at {scheduler} within {timeout:g} s ({reason})"
+            ) from None
+        with client:
+            yield client.get_executor()
+        return
+    if workers == 0:
+        yield None
+        return
+    workers = workers or default_workers()
+    import importlib.util
+
+    if importlib.util.find_spec("distributed") is not None:
+        import logging
+
+        import distributed
+
+        cluster = distributed.LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+        with cluster, distributed.Client(cluster) as client:
+            yield client.get_executor()
+        return
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=context)
+    try:
+        yield pool
+    except BaseException:
+        # cancel now: a block cut short has no record and is redone by the next run
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        raise
+    pool.shutdown()
+
+
+def _open_zarr(store: str, key: str = "", mode: Literal["r", "r+", "a", "w", "w-"] = "r") -> Any:
+    import zarr
+
+    node = zarr.open(store, mode=mode)
+    if key:
+        assert isinstance(node, zarr.Group), f"{store} holds an array, not a group with {key!r}"
+        return node[key]
+    return node
+
+
+@dataclass(frozen=True)
+class _Source:
+    """The input: a zarr store path that workers reopen, or an array in this process."""
+
+    store: str | None
+    key: str = ""
+    array: Any = None
+
+    def open(self):
+        if self.array is not None:
+            return self.array
+        assert self.store is not None, "a source is a store path or an array"
+        return _open_zarr(self.store, self.key)
+
+
+@dataclass(frozen=True)
+class _Run:
+    source: _Source
+    axes: str  # the input's axes
+    grid: BlockGrid  # over the label axes (the input's axes without C)
+    segmenter: Any
+    support: BlockwiseSupport
+    work: str
+    result_key: str  # "" (a zarr array) or "0" (OME-Zarr level 0)
+    name: str  # the output, for messages
+
+    @property
+    def stitched(self) -> tuple[bool, ...]:
+        return tuple(a in "ZYX" for a in self.axes.replace("C", ""))
+
+    @property
+    def depth(self) -> tuple[int, ...]:
+        if self.support.stitch == "touch":
+            return (1,) * len(self.grid.shape)  # "overlap" and "graph" match over strips
+        return tuple(min(STITCH_DEPTH, h) for h in self.grid.halo)
+
+    def read(self, region: tuple[slice, ...]) -> np.ndarray:
+        """The input over ``region`` of the label axes, every channel."""
+        index = list(region)
+        if "C" in self.axes:
+            index.insert(self.axes.index("C"), slice(None))
+        block = np.asarray(self.source.open()[tuple(index)])
+        if block.dtype.kind == "f" and not np.isfinite(block).all():
+            raise ValueError(f"{self.name}: NaN or infinite values in block {_describe(region)}")
+        return block
+
+    def record_path(self, index) -> Path:
+        return Path(self.work) / "blocks" / f"{self.grid.linear(index)}.npz"
+
+
+def _describe(region) -> str:
+    return "[" + ", ".join(f"{s.start}:{s.stop}" for s in region) + "]"
+
+
+def _run_task(task, run, index):
+    steps = task(run, index)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as stop:
+            return stop.value
+
+
+def _map(task, run: _Run, indices, executor, stage: str, done: int, results: dict):
+    """Run ``task`` over ``indices`` here or on ``executor``, yielding progress; return values
+    go into ``results``. A failure names the output, the stage and the block."""
+    total = run.grid.n_blocks
+    index = None
+    try:
+        if executor is None:
+            for index in indices:
+                steps = task(run, index)
+                while True:
+                    try:
+                        next(steps)
+                    except StopIteration as stop:
+                        results[index] = stop.value
+                        break
+                    yield BlockProgress(stage, done, total)  # inside a block: a cancel point
+                done += 1
+                yield BlockProgress(stage, done, total, run.grid.core(index))
+            return
+        futures = {executor.submit(_run_task, task, run, i): i for i in indices}
+        try:
+            for future in concurrent.futures.as_completed(futures):
+                index = futures[future]
+                results[index] = future.result()
+                done += 1
+                yield BlockProgress(stage, done, total, run.grid.core(index))
+        finally:
+            for future in futures:
+                future.cancel()
+    except OSError as exc:
+        where = f" of block {_describe(run.grid.core(index))}" if index is not None else ""
+        full = " (disk full)" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else ""
+        raise OSError(
+            f"{run.name}: {stage}{where} failed{full}: {exc}; finished blocks are kept in "
+            f"{run.work}: run the same command again to resume"
+        ) from exc
+    except concurrent.futures.BrokenExecutor as exc:
+        raise RuntimeError(
+            f"{run.name}: a worker died during {stage} (out of memory? try a smaller block or "
+            f"fewer workers); finished blocks are kept: run again to resume"
+        ) from exc

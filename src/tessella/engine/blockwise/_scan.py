@@ -1,0 +1,117 @@
+"""The normalisation scan: each frame's (slice's) percentiles from all its blocks, as the
+in-memory pipeline computes them on the whole frame."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import Generator
+from pathlib import Path
+
+import numpy as np
+
+from ._run import BlockProgress, _map, _Run
+from ._segmenters import _card, _model, _model_layout, _units
+
+SAMPLE = 2_000_000  # float pixels sampled per frame for the percentiles, as the pipeline does
+
+
+def _scan_task(run: _Run, index):
+    """Per normalisation unit and channel: exact value counts (integers) or a sample."""
+    segmenter = run.segmenter
+    model = _model(segmenter.model, segmenter.sha256, segmenter.name)
+    region = run.grid.core(index)
+    block = run.read(region)
+    origin = tuple(s.start for s in region)
+    units = _units(block, run.axes, origin, model)
+    shape = dict(zip(run.axes.replace("C", ""), run.grid.shape))
+    unit_size = int(np.prod([shape[a] for a in units[0][2] if a in "ZYX"]))
+    stats = {}
+    for unit, part, part_axes in units:
+        data = _model_layout(part, part_axes, model.card)
+        stats[unit] = [_channel_stats(channel.reshape(-1), unit_size) for channel in data]
+    return stats
+    yield  # a generator like the other tasks
+
+
+def _channel_stats(values: np.ndarray, unit_size: int):
+    if values.dtype.kind in "biu":
+        found, counts = np.unique(values, return_counts=True)
+        return ("counts", found, counts)
+    step = max(1, unit_size // SAMPLE)
+    return ("sample", values[::step].astype(np.float64), float(values.min()), float(values.max()))
+
+
+def _percentiles_from_counts(values, counts, quantiles) -> list[float]:
+    """``np.percentile`` (linear) of the data that ``values`` and their ``counts`` tally.
+
+    Examples
+    --------
+    >>> data = np.array([3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5])
+    >>> values, counts = np.unique(data, return_counts=True)
+    >>> _percentiles_from_counts(values, counts, (1, 99.8)) == list(np.percentile(data, (1, 99.8)))
+    True
+    """
+    cumulative = np.cumsum(counts)
+    n = int(cumulative[-1])
+    out = []
+    for q in quantiles:
+        virtual = (n - 1) * (q / 100)
+        below = int(np.floor(virtual))
+        gamma = virtual - below
+        a = float(values[np.searchsorted(cumulative, below, side="right")])
+        b = float(values[np.searchsorted(cumulative, min(below + 1, n - 1), side="right")])
+        diff = b - a
+        out.append(b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma)
+    return out
+
+
+def _merge_stats(parts: list, low: float, high: float) -> list:
+    """Per channel (low, high, min, max) of one unit from its blocks' statistics."""
+    merged = []
+    for channel in zip(*parts):
+        if channel[0][0] == "counts":
+            values, inverse = np.unique(
+                np.concatenate([c[1] for c in channel]), return_inverse=True
+            )
+            counts = np.bincount(inverse, weights=np.concatenate([c[2] for c in channel]))
+            lo, hi = _percentiles_from_counts(values, counts, (low, high))
+            merged.append((lo, hi, float(values[0]), float(values[-1])))
+        else:
+            lo, hi = np.percentile(np.concatenate([c[1] for c in channel]), (low, high))
+            vmin, vmax = min(c[2] for c in channel), max(c[3] for c in channel)
+            merged.append((float(lo), float(hi), vmin, vmax))
+    return merged
+
+
+def _scan(run: _Run, executor) -> Generator[BlockProgress, None, _Run]:
+    """The normalisation pass: percentiles per frame (slice) and channel -> the segmenter."""
+    path = Path(run.work) / "ranges.json"
+    if not path.exists():
+        results: dict = {}
+        yield BlockProgress("scan", 0, run.grid.n_blocks)
+        yield from _map(_scan_task, run, run.grid.indices(), executor, "scan", 0, results)
+        segmenter = run.segmenter
+        card = _card(segmenter.model, segmenter.name)  # only the card: no torch here
+        low, high = card.normalization.get("low", 1.0), card.normalization.get("high", 99.8)
+        units: dict = {}
+        for stats in results.values():
+            for unit, channels in stats.items():
+                units.setdefault(unit, []).append(channels)
+        ranges = []
+        for unit, parts in sorted(units.items()):
+            merged = _merge_stats(parts, low, high)
+            if all(vmin == vmax for _, _, vmin, vmax in merged):
+                where = (f" (frame {unit[0]})" if unit[0] >= 0 else "") + (
+                    f" (slice {unit[1]})" if unit[1] >= 0 else ""
+                )
+                raise ValueError(f"{run.name}: the input{where} is constant: nothing to segment")
+            ranges.append([list(unit), merged])
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(ranges))
+        os.replace(tmp, path)
+    saved = tuple(
+        (tuple(unit), tuple(map(tuple, values))) for unit, values in json.loads(path.read_text())
+    )
+    return dataclasses.replace(run, segmenter=dataclasses.replace(run.segmenter, ranges=saved))
