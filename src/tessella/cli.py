@@ -644,7 +644,9 @@ def _segment_blockwise(args, jobs, model, params, tta, tile, recipe) -> int:
     if not args.quiet:
         resumed = f", {result.resumed} resumed" if result.resumed else ""
         print(
-            f"{source} -> {target}: {result.n_objects} objects ({result.n_blocks} blocks{resumed})"
+            f"{source} -> {target}: {result.n_objects} "
+            f"{'tracks' if 'lineage' in result.recipe else 'objects'} "
+            f"({result.n_blocks} blocks{resumed})"
         )
     return 0
 
