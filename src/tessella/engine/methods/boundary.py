@@ -7,9 +7,9 @@ foreground probability. Post-processing, in the order of :func:`postprocess`:
    has a local maximum inside every object; these seed a watershed of
    ``alpha * boundary + (1 - alpha) * (1 - min(distance, DISTANCE_SCALE) / DISTANCE_SCALE)``.
    The distance saturates at a fixed scale rather than being divided by the image's largest
-   distance, so a pixel's height depends only on its surroundings: a crop, a Tune preview of one
-   slice and a block of a blockwise run get the superpixels of the whole image. Superpixels
-   smaller than ``min_superpixel`` join the neighbour with the weakest boundary between them.
+   distance, so a pixel's height depends only on its surroundings: a block of a blockwise run
+   (with its halo) gets the superpixels the whole image would. Superpixels smaller than
+   ``min_superpixel`` join the neighbour with the weakest boundary between them.
 2. Region adjacency graph: for every pair of touching superpixels, the mean boundary
    probability ``p`` over their face contacts and the contact size.
 3. Multicut-style agglomeration: edge costs ``size * (log((1 - p) / p) + log((1 - beta) / beta))``
