@@ -23,6 +23,27 @@ def lazy_nuclei(tmp_path, nuclei_sample):
     return zarr.open_array(str(tmp_path / "nuclei.zarr"), mode="r")
 
 
+def lazy_layer_with_model(segment_widget, tmp_path, name, data, chunks, model):
+    """``data`` as a chunked zarr-backed layer ``name``, chosen in Segment with ``model``."""
+    array = zarr.create_array(
+        str(tmp_path / f"{name}.zarr"), shape=data.shape, dtype=data.dtype, chunks=chunks
+    )
+    array[...] = data
+    viewer, widget = segment_widget
+    viewer.add_image(zarr.open_array(str(tmp_path / f"{name}.zarr"), mode="r"), name=name)
+    widget.layer_combo.setCurrentIndex(widget.layer_combo.findText(name))
+    items = [widget.model_combo.itemText(i) for i in range(widget.model_combo.count())]
+    widget.model_combo.setCurrentIndex(next(i for i, t in enumerate(items) if t.startswith(model)))
+    return viewer, widget
+
+
+def same_partition(a, b) -> bool:
+    """The same labels up to renumbering (0 stays 0)."""
+    a, b = np.asarray(a).reshape(-1), np.asarray(b).reshape(-1)
+    pairs = np.unique(np.stack([a, b]), axis=1)
+    return pairs.shape[1] == np.unique(a).size == np.unique(b).size
+
+
 def test_blockwise_run_writes_zarr_labels_that_match_in_memory(
     segment_widget, lazy_nuclei, tmp_path, run_to_end, segment_model_dir
 ):
@@ -83,18 +104,9 @@ def test_boundary_model_blockwise_shows_superpixels_then_the_same_cells_as_in_me
     import tifffile
 
     image = tifffile.imread(data_dir / "em_membranes_isbi2012" / "images" / "17.tif")
-    array = zarr.create_array(
-        str(tmp_path / "em.zarr"), shape=image.shape, dtype=image.dtype, chunks=(256, 256)
+    viewer, widget = lazy_layer_with_model(
+        segment_widget, tmp_path, "em", image, (256, 256), "em-membranes2d "
     )
-    array[...] = image
-    viewer, widget = segment_widget
-    viewer.add_image(zarr.open_array(str(tmp_path / "em.zarr"), mode="r"), name="em")
-    widget.layer_combo.setCurrentIndex(widget.layer_combo.findText("em"))
-    index = next(
-        i for i in range(widget.model_combo.count())
-        if widget.model_combo.itemText(i).startswith("em-membranes2d ")
-    )  # fmt: skip
-    widget.model_combo.setCurrentIndex(index)
     widget.blockwise_edit.setText(str(tmp_path / "cells.zarr"))
     widget.block_spin.setValue(256)
     widget.tta_checkbox.setChecked(False)
@@ -105,10 +117,7 @@ def test_boundary_model_blockwise_shows_superpixels_then_the_same_cells_as_in_me
     assert "em labels (superpixels so far)" in names
     labels = np.asarray(viewer.layers["em labels"].data)
     expected = segment(image, "em-membranes2d", "YX", tta=False)
-    assert np.unique(expected).size > 30
-    flat_a, flat_b = expected.reshape(-1), labels.reshape(-1)
-    pairs = np.unique(np.stack([flat_a, flat_b]), axis=1)  # same partition up to renumbering
-    assert pairs.shape[1] == np.unique(flat_a).size == np.unique(flat_b).size
+    assert np.unique(expected).size > 30 and same_partition(expected, labels)
 
 
 def test_time_lapse_blockwise_gives_tracks_like_in_memory(
@@ -122,18 +131,9 @@ def test_time_lapse_blockwise_gives_tracks_like_in_memory(
 
     files = sorted((data_dir / "ctc_Fluo-N2DH-SIM+" / "01").glob("*.tif"))[:6]
     movie = np.stack([tifffile.imread(f) for f in files])
-    array = zarr.create_array(
-        str(tmp_path / "movie.zarr"), shape=movie.shape, dtype=movie.dtype, chunks=(1, 384, 384)
+    viewer, widget = lazy_layer_with_model(
+        segment_widget, tmp_path, "movie", movie, (1, 384, 384), "cells2dt "
     )
-    array[...] = movie
-    viewer, widget = segment_widget
-    viewer.add_image(zarr.open_array(str(tmp_path / "movie.zarr"), mode="r"), name="movie")
-    widget.layer_combo.setCurrentIndex(widget.layer_combo.findText("movie"))
-    index = next(
-        i for i in range(widget.model_combo.count())
-        if widget.model_combo.itemText(i).startswith("cells2dt ")
-    )  # fmt: skip
-    widget.model_combo.setCurrentIndex(index)
     widget.axes_combo.setCurrentText("TYX")
     widget.blockwise_edit.setText(str(tmp_path / "tracks.zarr"))
     widget.block_spin.setValue(384)
@@ -141,9 +141,7 @@ def test_time_lapse_blockwise_gives_tracks_like_in_memory(
 
     labels = np.asarray(viewer.layers["movie labels"].data)
     expected = run_steps(segment_steps(movie, "cells2dt", "TYX", device="cpu")).labels
-    flat_a, flat_b = expected.reshape(-1), labels.reshape(-1)
-    pairs = np.unique(np.stack([flat_a, flat_b]), axis=1)
-    assert pairs.shape[1] == np.unique(flat_a).size == np.unique(flat_b).size > 20
+    assert same_partition(expected, labels) and np.unique(labels).size > 20
     tracks = viewer.layers["movie labels tracks"]
-    assert set(np.unique(tracks.data[:, 0]).astype(int)) == set(np.unique(flat_b[flat_b > 0]))
+    assert set(np.unique(tracks.data[:, 0]).astype(int)) == set(np.unique(labels[labels > 0]))
     assert "tracks" in widget.status_label.text()
