@@ -77,6 +77,20 @@ def test_candidates_are_cached_across_cover_and_graph_parameters(monkeypatch):
     assert len(calls) == 2  # the claims depend on it: decoded again
 
 
+def test_a_recycled_id_is_not_a_cache_hit():
+    """A freed prediction's id can be reused by the next one (as blocks of a blockwise run
+    are): the cache must recompute, not hand back the old prediction's candidates."""
+    patches._CACHE.clear()
+    params = make_params(patches.Params, mutex=True, min_size=20)
+    small = perfect_patch_prediction(crossing_rods()[:, :40])
+    patches.instances(small, params)
+    [(key, value)] = patches._CACHE.items()
+    other = perfect_patch_prediction(crossing_rods())
+    patches._CACHE[(id(other), *key[1:])] = value  # the old entry under the new object's id
+    found = patches.instances(other, params)
+    assert found.shape[1:] == other.arrays["numinst"].shape[1:]
+
+
 def test_empty_prediction_gives_no_instances():
     prediction = perfect_patch_prediction(np.zeros((2, 40, 50), bool))
     assert patches.instances(prediction, patches.Params()).shape == (0, 40, 50)

@@ -37,6 +37,7 @@ not decode again.
 
 from __future__ import annotations
 
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -151,9 +152,10 @@ def _candidates(prediction: Prediction, params: Params) -> _Candidates:
         params.patch_threshold,
         params.stride,
     )
-    if key in _CACHE:
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0]() is prediction:  # not a recycled id of a freed prediction
         _CACHE.move_to_end(key)
-        return _CACHE[key]
+        return hit[1]
     numinst = np.asarray(prediction.arrays["numinst"], np.float32)
     code = np.asarray(prediction.arrays["code"], np.float32)
     if numinst.ndim != 3 or numinst.shape[0] != 3 or code.shape[1:] != numinst.shape[1:]:
@@ -180,7 +182,8 @@ def _candidates(prediction: Prediction, params: Params) -> _Candidates:
     index_map[coords[:, 0], coords[:, 1]] = np.arange(len(coords))
     score = _reciprocal_score(coords, patches, claims, index_map)
     found = _Candidates(coords, patches, claims, score, foreground, overlap)
-    _CACHE[key] = found
+    _CACHE[key] = (weakref.ref(prediction), found)
+    _CACHE.move_to_end(key)
     while len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
     return found
