@@ -152,26 +152,31 @@ class ModelSegmenter:
         fields = ("model", "sha256", "tta", "tile", "spacing", "graph")
         return {k: getattr(self, k) for k in fields} | {"params": params_to_dict(self.params)}
 
-    def steps(self, image, axes, origin) -> Generator[Progress, None, np.ndarray]:
-        from ..methods import Prediction
-        from ..pipeline import postprocess
-
+    def network(self):
+        """``(model, predict)``: the model, loaded once per process, and ``predict(data)``, a
+        generator running the tiled network (TTA as asked) on normalised ``(C, *spatial)``."""
         if self.threads:
             import torch
 
             torch.set_num_threads(self.threads)
         model = _model(self.model, self.sha256, self.name)
+        runner = _runner(model, self.device, self.tta)
+        ndim = len(model.card.spatial_axes)
+        halo = (int(model.card.defaults.get("halo", 32)),) * ndim
+        multiple = getattr(model.network, "multiple", 1)
+        return model, lambda data: runner.predict(data, (self.tile,) * ndim, halo, multiple)
+
+    def steps(self, image, axes, origin) -> Generator[Progress, None, np.ndarray]:
+        from ..methods import Prediction
+        from ..pipeline import postprocess
+
+        model, predict = self.network()
         card = model.card
         ranges = dict(self.ranges)
-        runner = _runner(model, self.device, self.tta)
-        ndim = len(card.spatial_axes)
-        halo = (int(card.defaults.get("halo", 32)),) * ndim
-        multiple = getattr(model.network, "multiple", 1)
         outputs = []
         for unit, part, part_axes in _units(image, axes, origin, model):
             data = _normalize(_model_layout(part, part_axes, card), ranges[unit])
-            tiles = (self.tile,) * ndim
-            outputs.append((yield from runner.predict(data, tiles, halo, multiple)))
+            outputs.append((yield from predict(data)))
         if len(outputs) > 1 or _slicewise(axes, model):  # slices -> (C, Z, Y, X)
             arrays = {name: np.stack([o[name] for o in outputs], axis=1) for name in outputs[0]}
             spatial = "Z" + card.spatial_axes

@@ -18,7 +18,7 @@ from ..progress import Progress
 from ._grid import _within
 from ._run import BlockProgress, _map, _open_zarr, _Run
 from ._scan import _scan
-from ._segmenters import ModelSegmenter, _model, _model_layout, _normalize, _runner, _units
+from ._segmenters import ModelSegmenter, _model_layout, _normalize, _units
 
 
 @dataclass(frozen=True)
@@ -39,17 +39,9 @@ class TemporalSegmenter(ModelSegmenter):
     def predict(self, run: _Run, index) -> Generator[Progress, None, None]:
         from ..train.timelapse import window_indices
 
-        if self.threads:
-            import torch
-
-            torch.set_num_threads(self.threads)
-        model = _model(self.model, self.sha256, self.name)
+        model, predict = self.network()
         card = model.card
-        runner = _runner(model, self.device, self.tta)
         ranges = dict(self.ranges)
-        ndim = len(card.spatial_axes)
-        halo = (int(card.defaults.get("halo", 32)),) * ndim
-        multiple = getattr(model.network, "multiple", 1)
         core, extended = run.grid.core(index), run.grid.extended(index)
         t = core[0].start
         frames = window_indices(t, self.frames, int(card.input.get("window", 1)),
@@ -60,8 +52,7 @@ class TemporalSegmenter(ModelSegmenter):
             origin = (k, *[s.start for s in extended[1:]])
             ((unit, part, part_axes),) = _units(block, run.axes, origin, model)
             parts.append(_normalize(_model_layout(part, part_axes, card), ranges[unit]))
-        data, tiles = np.concatenate(parts), (self.tile,) * ndim
-        outputs = yield from runner.predict(data, tiles, halo, multiple)
+        outputs = yield from predict(np.concatenate(parts))
         inside = _within([(c.start, c.stop) for c in core[1:]], extended[1:])
         maps = np.stack([outputs["foreground"][0][inside], outputs["centre"][0][inside]])
         where = (slice(None), t, *core[1:])
