@@ -94,6 +94,22 @@ def test_deform_keeps_instance_ids_and_alignment_and_treats_z_alike():
     assert np.array_equal(warped_volume[0], warped_volume[2]) and not warped_volume[1].any()
 
 
+def test_deform_keeps_the_high_bits_of_a_bitmask():
+    # overlapping objects travel as an int64 bitmask; bit 62 is the 63rd object. Sampling
+    # through float64 (as map_coordinates does) rounds 2**62 + 1 to 2**62
+    rng = np.random.default_rng(0)
+    size = 64 + 2 * deform_margin(64)
+    bits = np.zeros((size, size), np.int64)
+    bits[30:100, 30:100] = (1 << 62) | 1
+    bits[60:120, 60:120] |= 1 << 52
+    image = (bits != 0)[None].astype(np.float32)
+    for _ in range(5):
+        _, (warped,) = deform(image, [bits], rng, (64, 64))
+        assert warped.dtype == np.int64
+        assert set(np.unique(warped)) <= set(np.unique(bits))
+        assert ((warped & 1) != 0).any() and ((warped >> 62) & 1).any()
+
+
 def test_cli_trains_3d_resumes_and_the_model_segments_volumes(tmp_path, data_dir):
     volume = tifffile.imread(data_dir / "fixtures" / "img3d.tif")
     mask = tifffile.imread(data_dir / "fixtures" / "mask3d.tif")

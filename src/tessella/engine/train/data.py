@@ -338,15 +338,24 @@ def deform(
         z = np.broadcast_to(np.arange(depth)[:, None, None], (depth, *out_yx))
         coords = np.concatenate([z[None], np.broadcast_to(coords[:, None], (2, depth, *out_yx))])
 
-    def sample(array, order):
-        return ndimage.map_coordinates(array, coords, order=order, mode="reflect")
-
-    image = np.stack([sample(channel, 1) for channel in image]).astype(np.float32)
-    maps = [sample(m, 0) for m in maps]
+    image = np.stack(
+        [ndimage.map_coordinates(c, coords, order=1, mode="reflect") for c in image]
+    ).astype(np.float32)
+    # maps are indexed, not interpolated: map_coordinates goes through float64, which would
+    # round a bitmask's high bits (objects 53-62) away
+    nearest = tuple(_reflect(np.rint(c).astype(np.intp), n) for c, n in zip(coords, spatial))
+    maps = [m[nearest] for m in maps]
     if rng.random() < blur:
         sigma = [0.0] + [0.0] * (len(spatial) - 2) + [rng.uniform(0.5, 1.2)] * 2
         image = ndimage.gaussian_filter(image, sigma)
     return image, maps
+
+
+def _reflect(index: np.ndarray, n: int) -> np.ndarray:
+    """``index`` folded into ``0..n-1`` as ``map_coordinates``' ``reflect`` mode does
+    (half-sample symmetric: ... b a | a b c d | d c ...)."""
+    index = np.mod(index, 2 * n)
+    return np.where(index >= n, 2 * n - 1 - index, index)
 
 
 class CropDataset:

@@ -172,7 +172,7 @@ def _card(config: TrainConfig, ndim: int, in_channels: int, history: list[dict])
     }
 
 
-def _validate(network, samples, method, training, ndim, device, autocast) -> float:
+def _validate(network, samples, method, params, training, ndim, device, autocast) -> float:
     import torch
 
     from ..pipeline import run_steps
@@ -203,9 +203,9 @@ def _validate(network, samples, method, training, ndim, device, autocast) -> flo
                 meta["decoder"] = network.decoder_weights()
             prediction = Prediction(outputs, "ZYX" if ndim == 3 else "YX", meta)
             if training.validation_pair is not None:
-                pairs.append(training.validation_pair(method, prediction, sample.labels))
+                pairs.append(training.validation_pair(method, prediction, sample.labels, params))
             else:
-                pairs.append((sample.labels, method.postprocess(prediction, method.Params())))
+                pairs.append((sample.labels, method.postprocess(prediction, params)))
     network.train()
     return training.score(pairs)
 
@@ -240,6 +240,7 @@ def train_steps(
     if temporal and ndim != 2:
         raise ValueError(f"the {config.method} method trains 2D (+ time) models; use ndim 2")
 
+    val_params = method.Params()  # the hold-out scores of a new model: the method defaults
     if config.base:
         base = load_model(config.base)
         if base.card.method != config.method:
@@ -247,6 +248,9 @@ def train_steps(
                 f"--base {config.base}: a {base.card.method} model cannot start a "
                 f"{config.method} model"
             )
+        # a fine-tune is scored with the post-processing its base was tuned to, so the best
+        # epoch is the one that is best with the parameters it will be shipped with
+        val_params = method.Params(**base.card.defaults.get("params", {}))
         base_args = base.card.raw["architecture"]["args"]
         if base_args.get("ndim", 2) == ndim:
             network = base.network
@@ -368,7 +372,9 @@ def train_steps(
                     optimizer.zero_grad(set_to_none=True)
                 losses.append(float(loss.detach()))
                 yield TrainProgress(epoch + 1, config.epochs, step, losses[-1], None, best)
-            score = _validate(network, val_samples, method, training, ndim, device, autocast)
+            score = _validate(
+                network, val_samples, method, val_params, training, ndim, device, autocast
+            )
             elapsed = spent + time.monotonic() - started
             entry = {
                 "epoch": epoch + 1,

@@ -44,7 +44,7 @@ class MethodTraining:
     loss_needs_network: bool = False
     #: labels are bitmasks of overlapping objects: crops keep them as they are (no relabelling)
     overlapping: bool = False
-    #: (method, prediction, sample labels) -> (truth, predicted) for ``score``
+    #: (method, prediction, sample labels, params) -> (truth, predicted) for ``score``
     validation_pair: Callable | None = None
     #: crops are rotated, elastically deformed and blurred by default (``data.deform``)
     elastic: bool = False
@@ -286,10 +286,10 @@ def _patch_loss(raw, targets, ndim, network):
     return classes + patches
 
 
-def _patch_validation_pair(method, prediction, labels):
+def _patch_validation_pair(method, prediction, labels, params):
     from .overlapping import bitmask_to_stack
 
-    return bitmask_to_stack(labels), method.instances(prediction, method.Params())
+    return bitmask_to_stack(labels), method.instances(prediction, params)
 
 
 def _stack_avs(pairs) -> float:
