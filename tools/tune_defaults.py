@@ -3,6 +3,7 @@
     python tools/tune_defaults.py MODEL_DIR --data TRAIN_DIR [--fraction 0.05 --seed 0]
     python tools/tune_defaults.py MODEL_DIR --data ISBI_DIR --holdout 14,15 --exclude 16,17,18,19
     python tools/tune_defaults.py MODEL_DIR --ctc SIM+/01:40:52 --ctc GOWT1/01:27:35
+    python tools/tune_defaults.py MODEL_DIR --data D --tta --grid threshold=0.3,0.4,0.5 --dry-run
 
 The hold-out is the one ``tessella train`` used for model selection (the same seeded split, or
 the files named by ``--holdout``), never the validation split the card reports. The network
@@ -126,10 +127,30 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--holdout", help="file stems of the hold-out (as given to train)")
     parser.add_argument("--exclude", help="file stems never used (as given to train)")
+    parser.add_argument(
+        "--tta",
+        action="store_true",
+        help="tune for test-time augmented predictions and make TTA the model's default",
+    )
+    parser.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="NAME=V1,V2",
+        help="replace (or add) one parameter's grid values",
+    )
+    parser.add_argument("--dry-run", action="store_true", help="print; leave card.json alone")
     args = parser.parse_args()
     model = load_model(args.model)
     method_name = model.card.method
-    method, grid = get_method(method_name), GRIDS[method_name]
+    method, grid = get_method(method_name), dict(GRIDS[method_name])
+    for item in args.grid:
+        name, _, values = item.partition("=")
+        kind = type(getattr(method.Params(), name))  # unknown names fail here, by name
+        if kind is bool:
+            grid[name] = tuple(v.strip().lower() in ("1", "true", "yes") for v in values.split(","))
+        else:
+            grid[name] = tuple(kind(v) for v in values.split(","))
     spatial = model.card.spatial_axes
     normalization = {"low": 1.0, "high": 99.8}
     if method_name == "temporal":
@@ -154,7 +175,9 @@ def main() -> None:
     predictions = []
     for sample in holdout:
         # the samples are already normalised; normalising again is the identity up to scale
-        predictions.append(run_steps(predict_steps(sample.image[0], model, spatial))[0])
+        predictions.append(
+            run_steps(predict_steps(sample.image[0], model, spatial, tta=args.tta))[0]
+        )
     if method_name == "semantic" and spatial == "YX" and all("[z=" in s.name for s in holdout):
         # consecutive slices of a volume: post-process them as the stack they are (z-median)
         predictions = [
@@ -206,8 +229,12 @@ def _write(args, method, grid, results, where: str, names: tuple[str, str]) -> N
     card_path = args.model / "card.json"
     card = json.loads(card_path.read_text())
     card.setdefault("defaults", {})["params"] = {**card["defaults"].get("params", {}), **best}
+    tta = getattr(args, "tta", False)
+    card["defaults"]["tta"] = tta  # the parameters are tuned for this kind of prediction
+    predictions = "test-time augmented predictions" if tta else "plain predictions"
     card["defaults"]["params_tuning"] = {
-        "how": f"grid search over {grid} on {where}, maximising mean {names[0]} then {names[1]}",
+        "how": f"grid search over {grid} on {where} ({predictions}), maximising mean "
+        f"{names[0]} then {names[1]}",
         f"holdout_{names[0]}": round(primary, 4),
         f"holdout_{names[1]}": round(abs(secondary), 4),
     }
@@ -215,7 +242,8 @@ def _write(args, method, grid, results, where: str, names: tuple[str, str]) -> N
         card["defaults"]["params_tuning"][f"holdout_{names[0]}_with_method_defaults"] = round(
             default[0], 4
         )
-    card_path.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n")
+    if not args.dry_run:
+        card_path.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n")
     print(json.dumps(card["defaults"], indent=2))
     print("top 5:", *[(round(a, 4), round(s, 4), p) for a, s, p in results[:5]], sep="\n")
 

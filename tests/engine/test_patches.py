@@ -16,7 +16,7 @@ from tessella.engine.train.overlapping import (
     load_overlapping_pairs,
     stack_to_bitmask,
 )
-from tests.conftest import crossing_rods, perfect_patch_prediction
+from tests.conftest import crossing_rods, perfect_patch_prediction, train_tiny
 
 patches = get_method("patches")
 
@@ -195,3 +195,16 @@ def test_a_patches_model_trained_on_nuclei_runs_end_to_end(tiny_patches_dir, nuc
     assert prediction.meta["decoder"]["patch"] == 9
     stack = patches.instances(prediction, patches.Params(fg_threshold=0.0))
     assert stack.ndim == 3 and stack.shape[1:] == image.shape
+
+
+def test_a_fine_tune_takes_the_base_models_patch_and_code(tiny_patches_dir, tmp_path):
+    # the base has a 9x9 shape patch and an 8-channel code; the training defaults are 41 and
+    # 32. The targets must be made for the base's heads, and the card must say so
+    from tessella.engine.registry import load_model
+
+    base = load_model(tiny_patches_dir).card.raw
+    assert (base["architecture"]["args"]["patch"], base["architecture"]["args"]["code"]) == (9, 8)
+    data = base["training"]["data"]  # the base's own (real nuclei) training folder
+    tuned = train_tiny("patches", data, tmp_path / "tuned", base=str(tiny_patches_dir))
+    args = load_model(tuned).card.raw["architecture"]["args"]
+    assert (args["patch"], args["code"]) == (9, 8)

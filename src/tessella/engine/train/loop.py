@@ -254,6 +254,13 @@ def train_steps(
         base_args = base.card.raw["architecture"]["args"]
         if base_args.get("ndim", 2) == ndim:
             network = base.network
+            # the targets must fit the base's heads (e.g. the patches method's shape patch)
+            config = replace(
+                config,
+                features=tuple(base_args.get("features", config.features)),
+                patch_size=int(base_args.get("patch", config.patch_size)),
+                code=int(base_args.get("code", config.code)),
+            )
             card_base = base.card.raw
         elif base_args.get("ndim", 2) == 2 and ndim == 3 and not temporal:
             # a 3D model from a 2D one: each 2D kernel is the middle slice of a 3D kernel
