@@ -2,13 +2,14 @@
 
     python tools/score_ctc.py MODEL_DIR \\
         --seq ../shared/data/ctc_Fluo-N2DH-GOWT1/01:39:48 \\
-        --seq ../shared/data/ctc_Fluo-N2DH-SIM+/01:52:65 [--tta] [--keep runs/eval]
+        --seq ../shared/data/ctc_Fluo-N2DH-SIM+/01:52:65 [--tta] [--keep runs/eval] [--record]
 
 For each ``SEQUENCE:A:B`` it runs ``tessella segment SEQUENCE --ctc RES`` on the whole movie
 (linking needs every frame), then ``tessella evaluate RES SEQUENCE_GT --ctc --frames A:B``
 (the held-out frames ``A .. B-1``: SEG on their annotated cells, links ending in them) and
 once more over all frames (links through the whole movie; its SEG includes training frames).
-Scores, commands and the date go into ``MODEL_DIR/card.json`` under "validation".
+The scores are printed; with ``--record`` they, the commands and the date go into
+``MODEL_DIR/card.json`` under "validation".
 """
 
 from __future__ import annotations
@@ -74,6 +75,9 @@ def main() -> None:
     parser.add_argument("--seq", action="append", required=True, metavar="SEQUENCE:A:B")
     parser.add_argument("--tta", action="store_true", help="also score with TTA")
     parser.add_argument("--keep", type=Path, help="keep the labels and CTC results here")
+    parser.add_argument(
+        "--record", action="store_true", help="write the scores into the card's validation"
+    )
     args = parser.parse_args()
     card_path = args.model / "card.json"
     card = json.loads(card_path.read_text())
@@ -81,7 +85,8 @@ def main() -> None:
     if args.tta:
         results += [score(args.model, spec, True, args.keep) for spec in args.seq]
     card["validation"] = {"sequences": results}
-    card_path.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n")
+    if args.record:
+        card_path.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n")
     print(json.dumps(card["validation"], indent=2))
 
 

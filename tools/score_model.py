@@ -1,17 +1,18 @@
 """Score a model on a validation split with our own commands and record it in its card.
 
-    python tools/score_model.py MODEL_DIR --images VAL/images --masks VAL/masks [--tta]
+    python tools/score_model.py MODEL_DIR --images VAL/images --masks VAL/masks [--tta] --record
     python tools/score_model.py MODEL_DIR --images ISBI/images --masks ISBI/boundaries \\
         --names 16,17,18,19 --metric vrand --gt-boundaries --stack-spacing 50,4,4
     python tools/score_model.py MODEL_DIR --images runs/bbbc010/images \\
         --masks runs/bbbc010/masks --names D06,D07,... --overlapping
 
 Runs ``tessella segment`` on every validation image (or only the files named by ``--names``),
-then ``tessella evaluate`` against the ground truth, and writes the scores, the commands and
-the date into ``MODEL_DIR/card.json`` under "validation". With ``--stack-spacing Z,Y,X`` the
-same images are also segmented as one anisotropic ZYX stack (2D prediction per slice, 3D
-post-processing) and each slice of the 3D result is scored. Weights are not touched.
-``--no-record`` prints the scores and leaves the card alone (for looking at other slices).
+then ``tessella evaluate`` against the ground truth, and prints the scores; with ``--record`` it
+also writes them, the commands and the date into ``MODEL_DIR/card.json`` under "validation".
+With ``--stack-spacing Z,Y,X`` the same images are also segmented as one anisotropic ZYX
+stack (2D prediction per slice, 3D post-processing) and each slice of the 3D result is
+scored. Weights are not touched.
+Recording is opt-in, so scoring other slices for a diagnosis never rewrites a card.
 """
 
 from __future__ import annotations
@@ -169,7 +170,7 @@ def main() -> None:
     parser.add_argument("--dataset", default="validation split")
     parser.add_argument("--tta", action="store_true", help="also score with TTA")
     parser.add_argument(
-        "--no-record", action="store_true", help="print the scores; do not write the card"
+        "--record", action="store_true", help="write the scores into the card's validation"
     )
     args = parser.parse_args()
     card_path = args.model / "card.json"
@@ -179,7 +180,7 @@ def main() -> None:
         validation["with_tta"] = score(args.model, args.images, args.masks, args, True)
     if args.stack_spacing:
         validation["as_3d_stack"] = score_stack(args.model, args)
-    if not args.no_record:
+    if args.record:
         card["validation"] = validation
         card_path.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n")
     print(json.dumps(validation, indent=2))

@@ -58,6 +58,12 @@ def test_segment_a_stack_and_tune_the_3d_filters(
 ):
     viewer, segment = segment_widget
     assert segment.add_model(mito_model_dir)
+    # the card says whether the model runs with test-time augmentation by default (em-mito2d
+    # does: its parameters were tuned for augmented predictions)
+    from tessella.engine.registry import load_model
+
+    card_tta = bool(load_model(mito_model_dir).card.defaults.get("tta", False))
+    assert segment.tta_checkbox.isChecked() == card_tta
     stack = tifffile.imread(data_dir / LUCCHI / "val" / "image.tif")[:4, :192, :256]
     viewer.add_image(stack, name="mito", scale=(5.0, 5.0, 5.0))
     segment.layer_combo.setCurrentIndex(segment.layer_combo.findText("mito"))
