@@ -19,19 +19,33 @@ def _train(config, samples, val) -> None:
         pass
 
 
-def test_fine_tuning_improves_the_score_over_the_base_model(tmp_path, data_dir):
+SMALL = {"batch_size": 2, "patch": 128, "features": (8, 16, 32), "device": "cpu"}
+
+
+def _slices(data_dir):
+    """Six real Lucchi++ slices (256²): four to train on, two held out."""
     root = data_dir / "em_mito_lucchipp" / "train"
     image = tifffile.imread(root / "image.tif")[:6, :256, :256]
     mito = tifffile.imread(root / "mito.tif")[:6, :256, :256].astype(np.int32)
     samples = load_pairs(list(image[:4]), list(mito[:4]), "YX", 1, NORM)
     held = load_pairs(list(image[4:]), list(mito[4:]), "YX", 1, NORM)
-    small = {"batch_size": 2, "patch": 128, "features": (8, 16, 32), "device": "cpu"}
+    return image, mito, samples, held
+
+
+def _base(tmp_path, samples, held):
     base = tmp_path / "base"  # a barely trained base model: two steps
     _train(
-        TrainConfig("semantic", "slices", str(base), epochs=1, steps_per_epoch=2, **small),
+        TrainConfig("semantic", "slices", str(base), epochs=1, steps_per_epoch=2, **SMALL),
         samples,
         held,
     )
+    return base
+
+
+def test_fine_tuning_improves_the_score_over_the_base_model(tmp_path, data_dir):
+    image, mito, samples, held = _slices(data_dir)
+    small = SMALL
+    base = _base(tmp_path, samples, held)
 
     def foreground_iou(model) -> float:
         pairs = [(m, segment(i, str(model), "YX", min_size=0)) for i, m in zip(image[4:], mito[4:])]
@@ -52,3 +66,36 @@ def test_fine_tuning_improves_the_score_over_the_base_model(tmp_path, data_dir):
     _train(config, samples, held)
     after = foreground_iou(tuned)
     assert after > before + 0.05, (before, after)
+
+
+def test_a_fine_tune_that_only_gets_worse_keeps_its_base(tmp_path, data_dir):
+    # a learning rate far too high ruins every epoch: the hold-out scores the base first
+    # (epoch 0), so the written model is the base, not the least bad ruined epoch
+    import json
+
+    from safetensors.numpy import load_file
+
+    _image, _mito, samples, held = _slices(data_dir)
+    base = _base(tmp_path, samples, held)
+    ruined = tmp_path / "ruined"
+    config = TrainConfig(
+        "semantic",
+        "slices",
+        str(ruined),
+        base=str(base),
+        epochs=2,
+        steps_per_epoch=3,
+        lr=50.0,
+        **SMALL,
+    )
+    _train(config, samples, held)
+    log = [json.loads(line) for line in (ruined / "train.log").read_text().splitlines()]
+    assert [e["epoch"] for e in log] == [0, 1, 2] and log[0]["base"] == str(base)
+    assert max(e["val_iou"] for e in log[1:]) < log[0]["val_iou"], log
+    written, original = (
+        load_file(ruined / "model.safetensors"),
+        load_file(base / "model.safetensors"),
+    )
+    assert written.keys() == original.keys()
+    for key in original:
+        np.testing.assert_array_equal(written[key], original[key])

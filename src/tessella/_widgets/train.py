@@ -405,7 +405,9 @@ class TrainWidget(LayerWatcher, QWidget):
                 self._scores.append((progress.step, progress.val_score))
                 self.plot.set_series("validation score", self._scores)
                 self.status_label.setText(
-                    f"Epoch {progress.epoch} of {progress.epochs}: validation score "
+                    f"Base model: validation score {progress.val_score:.3f}"
+                    if progress.epoch == 0  # a fine-tune first scores where it starts
+                    else f"Epoch {progress.epoch} of {progress.epochs}: validation score "
                     f"{progress.val_score:.3f} (best {progress.best_score:.3f})"
                 )
             return

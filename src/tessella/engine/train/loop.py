@@ -350,7 +350,26 @@ def train_steps(
     score_key = f"val_{training.score_name}"
     started = time.monotonic()
     log = open(out / "train.log", "a")
+
+    def keep_best(score: float) -> None:
+        card = _card(config, ndim, 1, history)
+        if card_base:
+            card = {**card_base, **{k: card[k] for k in ("name", "training")}}
+        card["training"][f"best_{score_key}"] = round(score, 4)
+        save_model(out, network, card)
+
     try:
+        if config.base and start_epoch == 0 and not history:
+            # epoch 0 is the base itself: a fine-tune is kept only where it beats its base on
+            # the hold-out, so it never ends worse than where it started
+            best = _validate(
+                network, val_samples, method, val_params, training, ndim, device, autocast
+            )
+            entry = {"epoch": 0, score_key: round(best, 4), "base": str(config.base)}
+            history.append(entry)
+            print(json.dumps(entry), file=log, flush=True)
+            keep_best(best)
+            yield TrainProgress(0, config.epochs, 0, 0.0, best, best, json.dumps(entry))
         for epoch in range(start_epoch, config.epochs):
             dataset.epoch = epoch
             loader: torch.utils.data.DataLoader[tuple] = torch.utils.data.DataLoader(
@@ -394,11 +413,7 @@ def train_steps(
             print(json.dumps(entry), file=log, flush=True)
             if score > best:
                 best = score
-                card = _card(config, ndim, 1, history)
-                if card_base:
-                    card = {**card_base, **{k: card[k] for k in ("name", "training")}}
-                card["training"][f"best_{score_key}"] = round(best, 4)
-                save_model(out, network, card)
+                keep_best(best)
             torch.save(
                 {
                     "model": network.state_dict(),
