@@ -365,11 +365,11 @@ def train_steps(
             best = _validate(
                 network, val_samples, method, val_params, training, ndim, device, autocast
             )
-            entry = {"epoch": 0, score_key: round(best, 4), "base": str(config.base)}
-            history.append(entry)
-            print(json.dumps(entry), file=log, flush=True)
+            start = {"epoch": 0, score_key: round(best, 4), "base": str(config.base)}
+            history.append(start)
+            print(json.dumps(start), file=log, flush=True)
             keep_best(best)
-            yield TrainProgress(0, config.epochs, 0, 0.0, best, best, json.dumps(entry))
+            yield TrainProgress(0, config.epochs, 0, 0.0, best, best, json.dumps(start))
         for epoch in range(start_epoch, config.epochs):
             dataset.epoch = epoch
             loader: torch.utils.data.DataLoader[tuple] = torch.utils.data.DataLoader(
