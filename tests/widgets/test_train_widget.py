@@ -52,9 +52,10 @@ def test_fine_tunes_saves_a_user_model_segment_lists_and_compare_scores(trainer,
     assert (out / "model.safetensors").is_file()
     assert card["method"] == "embedding" and card["name"] == "nuclei2d-finetuned"
     assert card["training"]["command"] == "napari Train widget on nuclei + corrected"
-    assert len([json.loads(x) for x in (out / "train.log").read_text().splitlines()]) == 2
+    log = [json.loads(x) for x in (out / "train.log").read_text().splitlines()]
+    assert [entry["epoch"] for entry in log] == [0, 1, 2]  # the base is scored first
     assert "Saved" in train.status_label.text()
-    assert len(train._losses) == 4 and len(train._scores) == 2
+    assert len(train._losses) == 4 and len(train._scores) == 3
     assert train.plot.series["loss"] == train._losses
     # the new model is in Segment's list at once, without a restart
     listed = [segment.model_combo.itemData(i) for i in range(segment.model_combo.count())]

@@ -217,7 +217,9 @@ def train_steps(
 
     ``samples`` (and ``val_samples``), lists of :class:`~.data.Sample`, replace the folders
     of ``config.data`` (``config.val_data``): the napari Train widget passes layers this way.
-    Closing the generator (cancel) keeps the best model written so far.
+    Closing the generator (cancel) keeps the best model written so far. A fine-tune (``base``)
+    first scores its base on the hold-out (epoch 0) and writes an epoch only where it beats
+    that; when none does, the base's weights are written at the end.
     """
     import torch
 
@@ -323,8 +325,14 @@ def train_steps(
         for group in optimizer.param_groups:
             group["lr"] = config.lr * max(0.0, 1 - min(progress, 1.0)) ** 0.9
 
+    # a fine-tune keeps its base's weights until an epoch beats them on the hold-out
+    base_state = (
+        {k: v.detach().clone() for k, v in network.state_dict().items()} if config.base else None
+    )
     checkpoint_path = out / CHECKPOINT
+    kept = False  # whether a best model has been written by this run
     if config.resume and checkpoint_path.exists():
+        kept = (out / "model.safetensors").exists()
         state = torch.load(checkpoint_path, map_location=device, weights_only=True)
         network.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
@@ -352,6 +360,8 @@ def train_steps(
     log = open(out / "train.log", "a")
 
     def keep_best(score: float) -> None:
+        nonlocal kept
+        kept = True
         card = _card(config, ndim, 1, history)
         if card_base:
             card = {**card_base, **{k: card[k] for k in ("name", "training")}}
@@ -360,15 +370,14 @@ def train_steps(
 
     try:
         if config.base and start_epoch == 0 and not history:
-            # epoch 0 is the base itself: a fine-tune is kept only where it beats its base on
-            # the hold-out, so it never ends worse than where it started
+            # epoch 0 is the base itself: an epoch is kept only where it beats the base on
+            # the hold-out, so a fine-tune never ends worse than where it started
             best = _validate(
                 network, val_samples, method, val_params, training, ndim, device, autocast
             )
             start = {"epoch": 0, score_key: round(best, 4), "base": str(config.base)}
             history.append(start)
             print(json.dumps(start), file=log, flush=True)
-            keep_best(best)
             yield TrainProgress(0, config.epochs, 0, 0.0, best, best, json.dumps(start))
         for epoch in range(start_epoch, config.epochs):
             dataset.epoch = epoch
@@ -441,6 +450,9 @@ def train_steps(
                 )
             if out_of_time:
                 break
+        if base_state is not None and not kept:  # no epoch beat the base: the base it is
+            network.load_state_dict(base_state)
+            keep_best(best)
     finally:
         log.close()
     return out
