@@ -181,6 +181,16 @@ class _Run:
             raise ValueError(f"{self.name}: NaN or infinite values in block {_describe(region)}")
         return block
 
+    def shaped(self, region: tuple[slice, ...]) -> np.ndarray:
+        """A zero-strided stand-in with the shape :meth:`read` would give (reads nothing),
+        for segmenters that work from stored predictions."""
+        source = self.source.open()
+        shape = [s.stop - s.start for s in region]
+        if "C" in self.axes:
+            c = self.axes.index("C")
+            shape.insert(c, source.shape[c])
+        return np.broadcast_to(np.zeros((), source.dtype), tuple(shape))
+
     def record_path(self, index) -> Path:
         return Path(self.work) / "blocks" / f"{self.grid.linear(index)}.npz"
 

@@ -20,7 +20,9 @@ def _segment_task(run: _Run, index):
     """Segment block + halo; write the core's labels (1..n), then the block's record."""
     grid = run.grid
     core, extended = grid.core(index), grid.extended(index)
-    image = run.read(extended)
+    # a segmenter working from stored network maps needs only the block's shape
+    reads = getattr(run.segmenter, "reads_input", True)
+    image = run.read(extended) if reads else run.shaped(extended)
     origin = tuple(s.start for s in extended)
     result = yield from run.segmenter.steps(image, run.axes, origin)
     graph = run.support.stitch == "graph"

@@ -58,6 +58,9 @@ class TemporalSegmenter(ModelSegmenter):
         where = (slice(None), t, *core[1:])
         _open_zarr(self.store, mode="r+")[where] = maps
 
+    #: the segment stage works from the stored maps: ``steps`` gets a shape-only stand-in
+    reads_input = False
+
     def steps(self, image, axes, origin) -> Generator[Progress, None, Any]:
         from ..methods.temporal import _segment_frame, smooth_along_time
 
