@@ -624,9 +624,7 @@ def test_em_membranes2d_blockwise_equals_in_memory_on_an_isbi_stack(tmp_path, da
     assert same_partition(expected, labels)
 
 
-def test_cells2dt_blockwise_tracks_equal_in_memory_on_a_real_movie(
-    tmp_path, data_dir, monkeypatch
-):
+def test_cells2dt_blockwise_tracks_equal_in_memory_on_a_real_movie(tmp_path, data_dir, monkeypatch):
     """The time-lapse model blockwise (network on each block's window of frames, smoothing
     along time from the stored maps, per-frame cells stitched, then one linking over the
     movie): the same tracks and divisions as in memory, on 12 real Fluo-N2DH-SIM+ frames
