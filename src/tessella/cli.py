@@ -103,7 +103,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "--ctc",
         metavar="DIR",
         help="time-lapse models: also write the tracked cells in the Cell Tracking Challenge "
-        "format (DIR/maskTTT.tif + DIR/res_track.txt)",
+        "format (DIR/maskTTT.tif + DIR/res_track.txt; with --blockwise, frame by frame)",
     )
     segment.add_argument(
         "--blockwise",
@@ -436,8 +436,8 @@ def _cmd_segment(args) -> int:
         jobs = _segment_jobs(args.inputs, args.output)
     if movie and jobs[0][1].suffix.lower() not in TIFF_SUFFIXES:
         raise CliError(f"{jobs[0][1]}: the labels of a time-lapse folder go into one .tif (TYX)")
-    if args.ctc and args.blockwise:
-        raise CliError("--ctc is for time-lapse models, not --blockwise")
+    if args.ctc and args.blockwise and window_of(model.card) == 1:
+        raise CliError(f"--ctc needs a time-lapse model; {model.card.name} is not one")
     _check_stack_usage(args, model)
     if (
         recipe.get("model_sha256")
@@ -451,6 +451,7 @@ def _cmd_segment(args) -> int:
     params = resolve_params(model, recipe.get("params"), **_parse_sets(args.set))
     tta = args.tta if args.tta is not None else recipe.get("tta")
     tile = args.tile or recipe.get("tile")
+    _check_ctc_dir(args)
     if args.blockwise:
         return _segment_blockwise(args, jobs, model, params, tta, tile, recipe)
     for _source, target in jobs:
@@ -458,11 +459,6 @@ def _cmd_segment(args) -> int:
             raise CliError(f"{target} exists; pass --overwrite to replace it")
     if args.ctc and len(jobs) > 1:
         raise CliError("--ctc writes one time-lapse; give one input")
-    ctc_dir = Path(args.ctc) if args.ctc else None
-    if ctc_dir and ctc_dir.is_dir() and not args.overwrite:
-        taken = sorted(ctc_dir.glob("mask*.tif")) + sorted(ctc_dir.glob("res_track.txt"))
-        if taken:
-            raise CliError(f"{taken[0]} exists; pass --overwrite to replace it")
     for source, target in jobs:
         if movie:
             image = read_frames(source)
@@ -582,6 +578,15 @@ def _parse_block(text: str | None):
     return values[0] if len(values) == 1 else values
 
 
+def _check_ctc_dir(args) -> None:
+    """Refuse before any work when ``--ctc DIR`` holds CTC files and no ``--overwrite``."""
+    ctc_dir = Path(args.ctc) if args.ctc else None
+    if ctc_dir and ctc_dir.is_dir() and not args.overwrite:
+        taken = sorted(ctc_dir.glob("mask*.tif")) + sorted(ctc_dir.glob("res_track.txt"))
+        if taken:
+            raise CliError(f"{taken[0]} exists; pass --overwrite to replace it")
+
+
 def _segment_blockwise(args, jobs, model, params, tta, tile, recipe) -> int:
     import warnings
 
@@ -641,6 +646,13 @@ def _segment_blockwise(args, jobs, model, params, tta, tile, recipe) -> int:
             if bar is not None:
                 bar.close()
     write_json(_recipe_path(target), result.recipe)
+    if args.ctc:  # frame by frame from the zarr: the movie is never held whole
+        import zarr
+
+        from .engine.tracking import write_ctc
+
+        lineage = {int(c): int(p) for c, p in result.recipe.get("lineage", [])}
+        write_ctc(zarr.open(str(result.path), mode="r"), lineage, args.ctc, args.overwrite)
     if not args.quiet:
         resumed = f", {result.resumed} resumed" if result.resumed else ""
         print(

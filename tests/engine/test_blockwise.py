@@ -577,6 +577,7 @@ def test_with_worker_processes_torch_stays_out_of_the_main_process(
         (["--blockwise", "--scheduler", "tcp://127.0.0.1:9"], "tcp://127.0.0.1:9"),
         (["--blockwise", "--block", "0"], "--block values must be positive"),
         (["--blockwise", "--workers", "1", "--scheduler", "x:1"], "not both"),
+        (["--blockwise", "--ctc", "res"], "--ctc needs a time-lapse model"),
     ],
 )
 def test_cli_blockwise_bad_usage_is_one_line(tmp_path, monkeypatch, capsys, extra, message):
@@ -666,3 +667,44 @@ def test_cells2dt_blockwise_tracks_equal_in_memory_on_a_real_movie(tmp_path, dat
     to_blockwise = dict(zip(expected.labels.reshape(-1), labels.reshape(-1)))
     divisions = {(to_blockwise[c], to_blockwise[p]) for c, p in expected.lineage.items()}
     assert divisions and {tuple(pair) for pair in result.recipe["lineage"]} == divisions
+
+    # CTC export frame by frame from the zarr: the same files as from the in-memory result
+    from tessella.engine.tracking import read_ctc_tracks, write_ctc
+
+    lineage = dict(result.recipe["lineage"])
+    write_ctc(zarr.open(str(result.path), mode="r"), lineage, tmp_path / "blockwise_RES")
+    write_ctc(expected.labels, expected.lineage, tmp_path / "memory_RES")
+    for t in (0, 5, 11):
+        name = f"mask{t:03d}.tif"
+        np.testing.assert_array_equal(tifffile.imread(tmp_path / "blockwise_RES" / name), labels[t])
+    table = read_ctc_tracks(tmp_path / "blockwise_RES" / "res_track.txt")
+    renamed = {
+        (to_blockwise[k.id], k.start, k.end, to_blockwise.get(k.parent, 0))
+        for k in read_ctc_tracks(tmp_path / "memory_RES" / "res_track.txt")
+    }
+    assert {(k.id, k.start, k.end, k.parent) for k in table} == renamed
+
+
+def test_cli_blockwise_time_lapse_writes_ctc(tmp_path, data_dir, capsys):
+    from tessella.cli import main
+    from tessella.engine.tracking import read_ctc_tracks, track_table
+
+    files = sorted((data_dir / "ctc_Fluo-N2DH-SIM+" / "01").glob("*.tif"))[20:25]
+    movie = np.stack([tifffile.imread(f)[:384, :384] for f in files])
+    source = write_zarr(tmp_path / "movie.zarr", movie, (1, 192, 192))
+    out, ctc = tmp_path / "tracks.zarr", tmp_path / "01_RES"
+    args = ["segment", str(source), "-o", str(out), "--model", "cells2dt", "--axes", "TYX"]
+    args += ["--blockwise", "--block", "192", "--workers", "0", "--device", "cpu"]
+    assert main([*args, "--ctc", str(ctc), "-q"]) == 0
+    tracked = zarr.open(str(out))[...]
+    masks = sorted(p.name for p in ctc.glob("mask*.tif"))
+    assert masks == [f"mask{t:03d}.tif" for t in range(len(files))]
+    for t in range(len(files)):
+        np.testing.assert_array_equal(tifffile.imread(ctc / masks[t]), tracked[t])
+    lineage = json.loads((tmp_path / "tracks.recipe.json").read_text())["lineage"]
+    table = read_ctc_tracks(ctc / "res_track.txt")
+    assert len(table) >= 5 and table == track_table(tracked, dict(lineage))
+    # the CTC folder is protected before any work is done
+    assert main([*args, "-o", str(tmp_path / "other.zarr"), "--ctc", str(ctc)]) == 1
+    assert "mask000.tif exists" in capsys.readouterr().err
+    assert not (tmp_path / "other.zarr").exists()

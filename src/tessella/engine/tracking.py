@@ -250,35 +250,23 @@ def napari_tracks(tracked: np.ndarray, lineage: dict[int, int] | None = None):
     return data, graph
 
 
-def write_ctc(
-    tracked: np.ndarray, lineage: dict[int, int] | None, directory, overwrite: bool = False
-) -> list[Path]:
+def write_ctc(tracked, lineage: dict[int, int] | None, directory, overwrite: bool = False):
     """Write ``maskTTT.tif`` (uint16) per frame and ``res_track.txt`` into ``directory``.
 
+    ``tracked`` is a TYX array or anything indexable by frame with a ``shape`` (a zarr
+    array: frames are read one at a time, so a movie bigger than memory exports too).
     Atomic: the files are written to a temporary folder next to ``directory`` and moved in
-    place only when all succeeded; existing files are kept unless ``overwrite``.
+    place only when all succeeded (and every track is continuous); existing files are kept
+    unless ``overwrite``.
     """
     import tifffile
 
     directory = Path(directory)
-    tracked = np.asarray(tracked)
-    if tracked.ndim < 3:
-        raise ValueError(f"CTC export needs a TYX stack, got shape {tracked.shape}")
-    if tracked.max(initial=0) > np.iinfo(np.uint16).max:
-        raise ValueError(f"{directory}: CTC masks are uint16; {tracked.max()} tracks is too many")
-    digits = max(3, len(str(tracked.shape[0] - 1)))
-    names = [f"mask{t:0{digits}d}.tif" for t in range(tracked.shape[0])] + ["res_track.txt"]
-    table = track_table(tracked, lineage)
-    present = {k.id for k in table}
-    for track in table:
-        frames = [t for t in range(track.start, track.end + 1) if (tracked[t] == track.id).any()]
-        if len(frames) != track.end - track.start + 1:
-            gap = next(t for t in range(track.start, track.end + 1) if t not in frames)
-            raise ValueError(
-                f"{directory}: track {track.id} is missing from frame {gap} between frames "
-                f"{track.start} and {track.end}; CTC tracks must be continuous (relink first)"
-            )
-    table = [k if k.parent in present else Track(k.id, k.start, k.end, 0) for k in table]
+    shape = tuple(tracked.shape)
+    if len(shape) < 3:
+        raise ValueError(f"CTC export needs a TYX stack, got shape {shape}")
+    digits = max(3, len(str(shape[0] - 1)))
+    names = [f"mask{t:0{digits}d}.tif" for t in range(shape[0])] + ["res_track.txt"]
     existing = [n for n in names if (directory / n).exists()]
     if existing and not overwrite:
         raise FileExistsError(
@@ -289,8 +277,29 @@ def write_ctc(
     staging = directory.with_name(f".{directory.name}.partial-{os.getpid()}")
     staging.mkdir(exist_ok=True)
     try:
-        for t in range(tracked.shape[0]):
-            tifffile.imwrite(staging / names[t], tracked[t].astype(np.uint16), compression="zlib")
+        spans: dict[int, list[int]] = {}  # track -> [first, last, frames present]
+        for t in range(shape[0]):
+            frame = np.asarray(tracked[t])
+            if frame.max(initial=0) > np.iinfo(np.uint16).max:
+                raise ValueError(
+                    f"{directory}: CTC masks are uint16; frame {t} has track {frame.max()}"
+                )
+            for track in np.unique(frame[frame != 0]).tolist():
+                span = spans.setdefault(int(track), [t, t, 0])
+                span[1], span[2] = t, span[2] + 1
+            tifffile.imwrite(staging / names[t], frame.astype(np.uint16), compression="zlib")
+        for track, (first, last, present) in sorted(spans.items()):
+            if present != last - first + 1:
+                raise ValueError(
+                    f"{directory}: track {track} is missing from {last - first + 1 - present} "
+                    f"frame(s) between frames {first} and {last}; CTC tracks must be "
+                    "continuous (relink first)"
+                )
+        lineage = lineage or {}
+        table = [
+            Track(i, first, last, p if (p := int(lineage.get(i, 0))) in spans else 0)
+            for i, (first, last, _present) in sorted(spans.items())
+        ]
         lines = [f"{k.id} {k.start} {k.end} {k.parent}" for k in table]
         (staging / "res_track.txt").write_text("\n".join(lines) + ("\n" if lines else ""))
         directory.mkdir(exist_ok=True)
