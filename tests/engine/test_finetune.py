@@ -42,9 +42,25 @@ def _base(tmp_path, samples, held):
     return base
 
 
+def _fine_tune(out, base, samples, held, steps: int, lr: float, **options):
+    """Two epochs of ``steps`` from ``base`` into ``out``."""
+    settings = {**SMALL, **options}
+    config = TrainConfig(
+        "semantic",
+        "slices",
+        str(out),
+        base=str(base),
+        epochs=2,
+        steps_per_epoch=steps,
+        lr=lr,
+        **settings,
+    )
+    _train(config, samples, held)
+    return out
+
+
 def test_fine_tuning_improves_the_score_over_the_base_model(tmp_path, data_dir):
     image, mito, samples, held = _slices(data_dir)
-    small = SMALL
     base = _base(tmp_path, samples, held)
 
     def foreground_iou(model) -> float:
@@ -52,18 +68,7 @@ def test_fine_tuning_improves_the_score_over_the_base_model(tmp_path, data_dir):
         return score_pairs(pairs, ("iou",))["foreground_iou"]
 
     before = foreground_iou(base)
-    tuned = tmp_path / "tuned"
-    config = TrainConfig(
-        "semantic",
-        "slices",
-        str(tuned),
-        base=str(base),
-        epochs=2,
-        steps_per_epoch=20,
-        lr=3e-3,
-        **{**small, "batch_size": 4},
-    )
-    _train(config, samples, held)
+    tuned = _fine_tune(tmp_path / "tuned", base, samples, held, steps=20, lr=3e-3, batch_size=4)
     after = foreground_iou(tuned)
     assert after > before + 0.05, (before, after)
 
@@ -77,18 +82,7 @@ def test_a_fine_tune_that_only_gets_worse_keeps_its_base(tmp_path, data_dir):
 
     _image, _mito, samples, held = _slices(data_dir)
     base = _base(tmp_path, samples, held)
-    ruined = tmp_path / "ruined"
-    config = TrainConfig(
-        "semantic",
-        "slices",
-        str(ruined),
-        base=str(base),
-        epochs=2,
-        steps_per_epoch=3,
-        lr=50.0,
-        **SMALL,
-    )
-    _train(config, samples, held)
+    ruined = _fine_tune(tmp_path / "ruined", base, samples, held, steps=3, lr=50.0)
     log = [json.loads(line) for line in (ruined / "train.log").read_text().splitlines()]
     assert [e["epoch"] for e in log] == [0, 1, 2] and log[0]["base"] == str(base)
     assert max(e["val_iou"] for e in log[1:]) < log[0]["val_iou"], log
