@@ -9,6 +9,53 @@ from pathlib import Path
 
 from ._common import median_time, nuclei_image, row
 
+TILE_SCRIPT = """
+import resource, sys, time
+import torch
+torch.set_num_threads(int(sys.argv[3]))
+from benchmarks._common import nuclei_image
+from tessella.engine.pipeline import predict_steps, run_steps
+from tessella.engine.registry import load_model
+image, model, tile = nuclei_image(int(sys.argv[1])), load_model("nuclei2d"), int(sys.argv[2])
+run_steps(predict_steps(image, model, "YX", tile=tile))  # warm-up
+times = []
+for _ in range(3):
+    start = time.perf_counter()
+    run_steps(predict_steps(image, model, "YX", tile=tile))
+    times.append(time.perf_counter() - start)
+print(sorted(times)[1], resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def tile_sizes(size: int = 2048, tiles=(1024, 2048, 2560)) -> None:
+    """The network's time and peak memory on a ``size``² image per tile size, each in a
+    fresh process (peak RSS only grows within one)."""
+    import subprocess
+    import sys
+
+    import torch
+
+    from tessella.engine.tiling import tile_grid
+
+    root = Path(__file__).resolve().parents[1]
+    for tile in tiles:
+        grid = tile_grid((size, size), (tile, tile), (32, 32), 16)
+        computed = grid.n_tiles * grid.tile_shape[0] * grid.tile_shape[1] / size**2
+        done = subprocess.run(
+            [sys.executable, "-c", TILE_SCRIPT, str(size), str(tile), str(torch.get_num_threads())],
+            capture_output=True,
+            text=True,
+            cwd=root,
+            check=True,
+        )
+        seconds, peak = (float(v) for v in done.stdout.split()[-2:])
+        row(
+            f"network {size}^2, tile {tile}: {grid.n_tiles} windows of {grid.tile_shape[0]}^2 "
+            f"({computed:.2f}x the pixels)",
+            seconds,
+        )
+        print(f"    peak resident memory {peak:.0f} MiB", flush=True)
+
 
 def run(repeats: int = 3) -> None:
     import tifffile
@@ -51,3 +98,4 @@ def run(repeats: int = 3) -> None:
         f"  peak resident memory of this process: {peak:.0f} MiB "
         f"(image {image.nbytes / 2**20:.0f} MiB)"
     )
+    tile_sizes()
