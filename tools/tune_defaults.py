@@ -146,7 +146,9 @@ def main() -> None:
     method, grid = get_method(method_name), dict(GRIDS[method_name])
     for item in args.grid:
         name, _, values = item.partition("=")
-        kind = type(getattr(method.Params(), name))  # unknown names fail here, by name
+        if not hasattr(method.Params(), name) or not values:
+            parser.error(f"--grid {item}: expected NAME=V1,V2 with a {method_name} parameter")
+        kind = type(getattr(method.Params(), name))
         if kind is bool:
             grid[name] = tuple(v.strip().lower() in ("1", "true", "yes") for v in values.split(","))
         else:
