@@ -1,0 +1,58 @@
+"""The maintainer tools that set a bundled model's defaults (``tools/tune_defaults.py``), run
+for real on a tiny semantic model and the shipped nuclei sample (no shared data needed)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import tifffile
+
+from tests.conftest import train_tiny
+
+TOOLS = Path(__file__).resolve().parents[1] / "tools"
+
+
+def _tune(model: Path, data: Path, *extra: str) -> subprocess.CompletedProcess:
+    command = [sys.executable, str(TOOLS / "tune_defaults.py"), str(model), "--data", str(data)]
+    command += ["--holdout", "1", "--grid", "radius=0", "--grid", "z_median=0", *extra]
+    return subprocess.run(command, capture_output=True, text=True, timeout=600)
+
+
+def test_tune_defaults_grid_dry_run_and_tta(tmp_path, nuclei_sample):
+    image, labels = nuclei_sample
+    data = tmp_path / "data"
+    for sub in ("images", "masks"):
+        (data / sub).mkdir(parents=True)
+    for i, rows in enumerate((slice(0, 256), slice(256, 512))):
+        tifffile.imwrite(data / "images" / f"{i}.tif", image[rows, :256])
+        tifffile.imwrite(data / "masks" / f"{i}.tif", (labels[rows, :256] > 0).astype("uint8"))
+    model = train_tiny("semantic", data, tmp_path / "model")
+    card_path = model / "card.json"
+    before = card_path.read_text()
+
+    # --dry-run prints the choice among the given values and leaves the card alone
+    done = _tune(model, data, "--grid", "threshold=0.3,0.5", "--dry-run")
+    assert done.returncode == 0, done.stderr
+    assert "top 5:" in done.stdout and "'threshold': (0.3, 0.5)" in done.stdout
+    assert card_path.read_text() == before
+
+    # --tta tunes on augmented predictions and makes TTA the model's default
+    done = _tune(
+        model, data, "--grid", "threshold=0.3,0.5", "--grid", "fill_holes=false,true", "--tta"
+    )
+    assert done.returncode == 0, done.stderr
+    defaults = json.loads(card_path.read_text())["defaults"]
+    assert defaults["tta"] is True
+    assert defaults["params"]["threshold"] in (0.3, 0.5)
+    assert isinstance(defaults["params"]["fill_holes"], bool)
+    assert "test-time augmented predictions" in defaults["params_tuning"]["how"]
+    assert "'fill_holes': (False, True)" in defaults["params_tuning"]["how"]
+
+    # an unknown parameter is a usage error that names it; the card is untouched
+    tuned = card_path.read_text()
+    done = _tune(model, data, "--grid", "thresold=0.3")
+    assert done.returncode == 2 and "--grid thresold=0.3" in done.stderr
+    assert card_path.read_text() == tuned
