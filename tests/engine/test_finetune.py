@@ -93,3 +93,19 @@ def test_a_fine_tune_that_only_gets_worse_keeps_its_base(tmp_path, data_dir):
     assert written.keys() == original.keys()
     for key in original:
         np.testing.assert_array_equal(written[key], original[key])
+
+
+def test_a_fine_tune_cancelled_in_its_first_epoch_leaves_nothing(tmp_path, data_dir):
+    # the base is scored first (epoch 0) but written only when training ends normally
+    _image, _mito, samples, held = _slices(data_dir)
+    base = _base(tmp_path, samples, held)
+    out = tmp_path / "cancelled"
+    config = TrainConfig(
+        "semantic", "slices", str(out), base=str(base), epochs=2, steps_per_epoch=5, **SMALL
+    )
+    steps = train_steps(config, samples, held)
+    first = next(steps)
+    assert first.epoch == 0 and first.val_score is not None  # the base's hold-out score
+    assert next(steps).epoch == 1  # a training step of epoch 1
+    steps.close()  # what Cancel does
+    assert not (out / "model.safetensors").exists()
