@@ -217,6 +217,15 @@ def _build_parser() -> argparse.ArgumentParser:
         "boundary, off for the others)",
     )
     train.add_argument("--lr", type=float, default=5e-4)
+    train.add_argument(
+        "--ema",
+        type=float,
+        default=0.0,
+        metavar="DECAY",
+        help="validate, keep and write an exponential moving average of the weights with this "
+        "decay per step (e.g. 0.998: about the last 500 steps); steadier epoch to epoch. "
+        "Default 0: the raw weights",
+    )
     train.add_argument("--workers", type=int, default=0, help="data loader processes")
     train.add_argument("--val-fraction", type=float, default=0.1)
     train.add_argument(
@@ -280,6 +289,7 @@ def _cmd_train(args) -> int:
         accumulate=args.accumulate,
         patch=args.patch,
         lr=args.lr,
+        ema=args.ema,
         workers=args.workers,
         val_fraction=args.val_fraction,
         holdout=_stems(args.holdout),

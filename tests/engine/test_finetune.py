@@ -93,6 +93,12 @@ def test_a_fine_tune_that_only_gets_worse_keeps_its_base(tmp_path, data_dir):
     assert written.keys() == original.keys()
     for key in original:
         np.testing.assert_array_equal(written[key], original[key])
+    # the card keeps the lineage: how the base itself was trained
+    card = json.loads((ruined / "card.json").read_text())
+    assert (
+        card["training"]["base_training"]
+        == json.loads((base / "card.json").read_text())["training"]
+    )
 
 
 def test_a_fine_tune_cancelled_in_its_first_epoch_leaves_nothing(tmp_path, data_dir):
@@ -109,3 +115,47 @@ def test_a_fine_tune_cancelled_in_its_first_epoch_leaves_nothing(tmp_path, data_
     assert next(steps).epoch == 1  # a training step of epoch 1
     steps.close()  # what Cancel does
     assert not (out / "model.safetensors").exists()
+
+
+def test_ema_writes_and_resumes_the_moving_average_of_the_weights(tmp_path, data_dir):
+    # --ema: the written model is the average, not the last raw weights; the average is
+    # updated once per optimiser step and survives a resume
+    import torch
+    from safetensors.numpy import load_file
+
+    _image, _mito, samples, held = _slices(data_dir)
+    out = tmp_path / "ema"
+    settings = {**SMALL, "lr": 3e-3, "ema": 0.9}
+    _train(
+        TrainConfig("semantic", "slices", str(out), epochs=1, steps_per_epoch=4, **settings),
+        samples,
+        held,
+    )
+    state = torch.load(out / "checkpoint.pt", weights_only=True)
+    assert int(state["averaged"]["n_averaged"]) == 4
+    averaged = {k.removeprefix("module."): v for k, v in state["averaged"].items()}
+    written = load_file(out / "model.safetensors")
+    raw = state["model"]
+    differs = 0
+    for key, value in written.items():
+        np.testing.assert_allclose(value, averaged[key].half().float().numpy(), rtol=0, atol=0)
+        if raw[key].is_floating_point():
+            differs += not np.array_equal(value, raw[key].half().numpy())
+    assert differs > len(written) // 2  # the raw weights moved on from their average
+
+    config = TrainConfig(
+        "semantic", "slices", str(out), epochs=2, steps_per_epoch=4, resume=True, **settings
+    )
+    _train(config, samples, held)
+    state = torch.load(out / "checkpoint.pt", weights_only=True)
+    assert int(state["averaged"]["n_averaged"]) == 8  # continued, not restarted
+
+
+def test_ema_decay_out_of_range_is_refused(tmp_path, data_dir):
+    import pytest
+
+    _image, _mito, samples, held = _slices(data_dir)
+    config = TrainConfig("semantic", "slices", str(tmp_path / "m"), ema=1.0, **SMALL)
+    with pytest.raises(ValueError, match="ema 1.0"):
+        _train(config, samples, held)
+    assert not (tmp_path / "m" / "model.safetensors").exists()

@@ -81,6 +81,7 @@ class TrainConfig:
     patch_size: int = 41  # patches method: the shape patch edge in pixels (odd)
     code: int = 32  # patches method: channels of the shape code the decoder expands
     elastic: bool | None = None  # rotation + elastic deformation + blur; None: method default
+    ema: float = 0.0  # decay of an exponential moving average of the weights; 0: none
     device: str = "auto"
     workers: int = 0
     time_budget: float | None = None
@@ -288,6 +289,9 @@ def train_steps(
         network = build_network(architecture["name"], architecture["args"])
         training.init_head(network, ndim)
         card_base = None
+    base_training = base.card.raw.get("training") if config.base else None
+    if not 0.0 <= config.ema < 1.0:
+        raise ValueError(f"ema {config.ema}: the decay must be in [0, 1) (0: no averaging)")
 
     def load(data, exclude=()):
         if temporal:
@@ -314,6 +318,18 @@ def train_steps(
     optimizer = torch.optim.Adam(
         network.parameters(), lr=config.lr, weight_decay=config.weight_decay
     )
+    # with ema, the averaged weights (batch-norm statistics included) are the ones validated,
+    # kept and written; the raw weights only train
+    averaged = (
+        torch.optim.swa_utils.AveragedModel(
+            network,
+            multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(config.ema),
+            use_buffers=True,
+        )
+        if config.ema
+        else None
+    )
+    shipped = averaged.module if averaged is not None else network
     total_steps = config.epochs * config.steps_per_epoch
     start_epoch, best, history, spent = 0, -1.0, [], 0.0
 
@@ -336,6 +352,8 @@ def train_steps(
         state = torch.load(checkpoint_path, map_location=device, weights_only=True)
         network.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
+        if averaged is not None and "averaged" in state:
+            averaged.load_state_dict(state["averaged"])
         start_epoch, best = int(state["epoch"]), float(state["best"])
         spent = float(state.get("seconds", 0.0))
         history = json.loads(state["history"])
@@ -366,14 +384,16 @@ def train_steps(
         if card_base:
             card = {**card_base, **{k: card[k] for k in ("name", "training")}}
         card["training"][f"best_{score_key}"] = round(score, 4)
-        save_model(out, network, card)
+        if base_training is not None:  # the lineage: how the base itself was trained
+            card["training"]["base_training"] = base_training
+        save_model(out, shipped, card)
 
     try:
         if config.base and start_epoch == 0 and not history:
             # epoch 0 is the base itself: an epoch is kept only where it beats the base on
             # the hold-out, so a fine-tune never ends worse than where it started
             best = _validate(
-                network, val_samples, method, val_params, training, ndim, device, autocast
+                shipped, val_samples, method, val_params, training, ndim, device, autocast
             )
             start = {"epoch": 0, score_key: round(best, 4), "base": str(config.base)}
             history.append(start)
@@ -405,10 +425,12 @@ def train_steps(
                     set_learning_rate(step)
                     optimizer.step()
                     optimizer.zero_grad(set_to_none=True)
+                    if averaged is not None:
+                        averaged.update_parameters(network)
                 losses.append(float(loss.detach()))
                 yield TrainProgress(epoch + 1, config.epochs, step, losses[-1], None, best)
             score = _validate(
-                network, val_samples, method, val_params, training, ndim, device, autocast
+                shipped, val_samples, method, val_params, training, ndim, device, autocast
             )
             elapsed = spent + time.monotonic() - started
             entry = {
@@ -427,6 +449,7 @@ def train_steps(
                 {
                     "model": network.state_dict(),
                     "optimizer": optimizer.state_dict(),
+                    **({"averaged": averaged.state_dict()} if averaged is not None else {}),
                     "epoch": epoch + 1,
                     "best": best,
                     "seconds": elapsed,
@@ -451,7 +474,7 @@ def train_steps(
             if out_of_time:
                 break
         if base_state is not None and not kept:  # no epoch beat the base: the base it is
-            network.load_state_dict(base_state)
+            shipped.load_state_dict(base_state)
             keep_best(best)
     finally:
         log.close()
