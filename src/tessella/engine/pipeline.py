@@ -16,6 +16,7 @@ import numpy as np
 from .axes import check_axes, guess_axes, spatial_of, to_model_layout
 from .device import execution_plan, resolve_device
 from .inference import NetworkRunner, prepare_network
+from .memory import retain_freed_memory
 from .methods import Prediction, get_method
 from .normalize import check_finite_and_varied, percentile_normalize
 from .params import make_params, params_to_dict
@@ -191,6 +192,20 @@ def predict_steps(
     returns one 3D prediction per time point. ``spacing`` (the voxel size along the
     prediction's spatial axes) goes into the predictions' ``meta`` for post-processing.
     """
+    with retain_freed_memory():  # no page faults for each window's feature maps
+        return (yield from _predict_steps(image, model, axes, tta, tile, device, name, spacing))
+
+
+def _predict_steps(
+    image: np.ndarray,
+    model: str | LoadedModel | None,
+    axes: str | None,
+    tta: bool | None,
+    tile: int | None,
+    device: str,
+    name: str,
+    spacing: tuple[float, ...] | None,
+) -> Generator[Progress, None, list[Prediction]]:
     model = _as_model(model)
     axes = _check_image(image, axes, model, name)
     card = model.card

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..memory import retain_freed_memory
 from ..methods import Prediction, get_method
 from ..registry import load_model, save_model
 from .data import CropDataset, load_folder_pairs, split_holdout
@@ -222,6 +223,13 @@ def train_steps(
     first scores its base on the hold-out (epoch 0) and writes an epoch only where it beats
     that; when none does, the base's weights are written at the end.
     """
+    with retain_freed_memory():  # no page faults for each step's activations
+        return (yield from _train_steps(config, samples, val_samples))
+
+
+def _train_steps(
+    config: TrainConfig, samples: list | None, val_samples: list | None
+) -> Generator[TrainProgress, None, Path]:
     import torch
 
     from ..device import execution_plan

@@ -1,0 +1,87 @@
+"""Keep freed memory in the process while a network runs (glibc only).
+
+glibc hands every large block (over 128 KiB to 32 MiB, adjusted as the program runs) to the
+kernel with ``mmap`` and gives it back on ``free``. A U-Net forward allocates and frees tens of
+such blocks per window (feature maps of tens of MiB), so each window page-faults all of them
+in again: on our 2-core test machine that was a third of the network's time
+(``benchmarks/bench_precision.py``, "page faults"). The usual cure is a caching allocator
+(jemalloc, tcmalloc) preloaded before the process starts, which a napari plugin cannot do.
+
+:func:`retain_freed_memory` gets the same effect for the duration of a prediction or a training
+run: it tells glibc (``mallopt``) to serve large blocks from its heaps and not to trim them, then
+restores the defaults and returns the free pages to the kernel (``malloc_trim``) when the last
+user leaves. Blocks larger than a thread heap (64 MiB) are still mapped, as before. Elsewhere
+(macOS, Windows, musl), or with the environment variable ``TESSELLA_RETAIN_MEMORY=0``, it does
+nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import os
+import platform
+import threading
+from collections.abc import Iterator
+
+__all__ = ["retain_freed_memory"]
+
+# mallopt parameters (malloc.h) and glibc's defaults for them
+M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4
+DEFAULT_TRIM_THRESHOLD, DEFAULT_MMAP_MAX = 128 * 1024, 65536
+KEEP_TRIM_THRESHOLD = 2**31 - 1  # the largest mallopt takes: no trimming while retained
+
+_lock = threading.Lock()
+_users = 0
+_libc: ctypes.CDLL | None | bool = False  # False: not looked up yet
+
+
+def _glibc() -> ctypes.CDLL | None:
+    global _libc
+    if _libc is False:
+        _libc = None
+        if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
+            try:
+                libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+                libc.mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+                libc.malloc_trim.argtypes = [ctypes.c_size_t]
+                _libc = libc
+            except (OSError, AttributeError):
+                _libc = None
+    return _libc  # type: ignore[return-value]
+
+
+def _enabled() -> ctypes.CDLL | None:
+    if os.environ.get("TESSELLA_RETAIN_MEMORY", "1").strip() in ("0", "false", "no", "off"):
+        return None
+    return _glibc()
+
+
+def retaining() -> bool:
+    """Whether freed memory is being retained now."""
+    return _users > 0
+
+
+@contextlib.contextmanager
+def retain_freed_memory() -> Iterator[None]:
+    """Within this block (nestable, any thread), large freed blocks stay in the process."""
+    global _users
+    libc = _enabled()
+    if libc is None:
+        yield
+        return
+    with _lock:
+        if _users == 0:
+            libc.mallopt(M_MMAP_MAX, 0)
+            libc.mallopt(M_TRIM_THRESHOLD, KEEP_TRIM_THRESHOLD)
+        _users += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _users -= 1
+            if _users == 0:
+                libc.mallopt(M_MMAP_MAX, DEFAULT_MMAP_MAX)
+                libc.mallopt(M_TRIM_THRESHOLD, DEFAULT_TRIM_THRESHOLD)
+                libc.malloc_trim(0)
