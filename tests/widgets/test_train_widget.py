@@ -149,10 +149,18 @@ def test_trains_on_a_folder_of_files(trainer, qtbot, tmp_path, nuclei_sample):
     train.folder_edit.setText(str(folder))
     train.epochs_spin.setValue(1)
     train.steps_spin.setValue(2)
+    train.average_check.setChecked(True)  # a moving average of the weights is what is saved
     with qtbot.waitSignal(train.run_finished, timeout=300_000):
         assert train.start()
+        assert not train.average_check.isEnabled()
     card = json.loads((models / "from-folder" / "card.json").read_text())
     assert card["training"]["command"] == f"napari Train widget on {folder}"
+    assert card["training"]["config"]["ema"] == pytest.approx(0.9)  # 2 steps: the shortest span
+    import torch
+
+    state = torch.load(models / "from-folder" / "checkpoint.pt", weights_only=True)
+    assert int(state["averaged"]["n_averaged"]) == 2
+    assert train.average_check.isEnabled()
     train.folder_edit.setText(str(tmp_path / "nowhere"))
     train.name_edit.setText("other")
     assert not train.start()

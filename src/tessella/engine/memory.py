@@ -4,8 +4,9 @@ glibc hands every large block (over 128 KiB to 32 MiB, adjusted as the program r
 kernel with ``mmap`` and gives it back on ``free``. A U-Net forward allocates and frees tens of
 such blocks per window (feature maps of tens of MiB), so each window page-faults all of them
 in again: on our 2-core test machine that was a third of the network's time
-(``python -m benchmarks --only segment``, "freed memory given back"). The usual cure is a caching allocator
-(jemalloc, tcmalloc) preloaded before the process starts, which a napari plugin cannot do.
+(``python -m benchmarks --only segment``, "freed memory given back"). The usual cure is a
+caching allocator (jemalloc, tcmalloc) preloaded before the process starts, which a napari
+plugin cannot do.
 
 :func:`retain_freed_memory` gets the same effect for the duration of a prediction or a training
 run: it tells glibc (``mallopt``) to serve large blocks from its heaps and not to trim them, then
