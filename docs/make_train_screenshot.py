@@ -38,6 +38,7 @@ train.base_combo.setCurrentIndex(index)
 train.epochs_spin.setValue(4)
 train.steps_spin.setValue(10)
 train.patch_spin.setValue(128)
+train.average_check.setChecked(True)
 done = []
 train.run_finished.connect(lambda: done.append(True))
 train.start()
