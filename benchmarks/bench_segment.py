@@ -28,28 +28,35 @@ print(sorted(times)[1], resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 102
 """
 
 
-def tile_sizes(size: int = 2048, tiles=(1024, 2048, 2560)) -> None:
-    """The network's time and peak memory on a ``size``² image per tile size, each in a
-    fresh process (peak RSS only grows within one)."""
+def _network_in_subprocess(size: int, tile: int, retain: bool = True) -> tuple[float, float]:
+    """(seconds, peak RSS MiB) of the network on a ``size``² image in a fresh process: peak
+    RSS only grows within one, and glibc's allocator starts from its own defaults there."""
     import subprocess
     import sys
 
     import torch
 
+    env = {**os.environ, "TESSELLA_RETAIN_MEMORY": "1" if retain else "0"}
+    done = subprocess.run(
+        [sys.executable, "-c", TILE_SCRIPT, str(size), str(tile), str(torch.get_num_threads())],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+        check=True,
+    )
+    seconds, peak = (float(v) for v in done.stdout.split()[-2:])
+    return seconds, peak
+
+
+def tile_sizes(size: int = 2048, tiles=(1024, 2048, 2560)) -> None:
+    """The network's time and peak memory on a ``size``² image per tile size."""
     from tessella.engine.tiling import tile_grid
 
-    root = Path(__file__).resolve().parents[1]
     for tile in tiles:
         grid = tile_grid((size, size), (tile, tile), (32, 32), 16)
         computed = grid.n_tiles * grid.tile_shape[0] * grid.tile_shape[1] / size**2
-        done = subprocess.run(
-            [sys.executable, "-c", TILE_SCRIPT, str(size), str(tile), str(torch.get_num_threads())],
-            capture_output=True,
-            text=True,
-            cwd=root,
-            check=True,
-        )
-        seconds, peak = (float(v) for v in done.stdout.split()[-2:])
+        seconds, peak = _network_in_subprocess(size, tile)
         row(
             f"network {size}^2, tile {tile}: {grid.n_tiles} windows of {grid.tile_shape[0]}^2 "
             f"({computed:.2f}x the pixels)",
@@ -76,11 +83,9 @@ def run(repeats: int = 3) -> None:
             lambda: main(["segment", str(source), "-o", str(target), "--overwrite", "-q"]), repeats
         )
     network = median_time(lambda: run_steps(predict_steps(image, model, "YX")), repeats)
-    os.environ["TESSELLA_RETAIN_MEMORY"] = "0"  # glibc's defaults: feature maps fault in again
-    try:
-        unretained = median_time(lambda: run_steps(predict_steps(image, model, "YX")), repeats)
-    finally:
-        del os.environ["TESSELLA_RETAIN_MEMORY"]
+    # in fresh processes, one with glibc's own allocator settings (feature maps fault in again)
+    retained, retained_peak = _network_in_subprocess(size, 1024)
+    unretained, unretained_peak = _network_in_subprocess(size, 1024, retain=False)
     prediction = run_steps(predict_steps(image, model, "YX"))[0]
     start = time.perf_counter()
     labels = postprocess(prediction, Params())
@@ -94,8 +99,12 @@ def run(repeats: int = 3) -> None:
         "StarDist 0.9.2 network+NMS",
     )
     row("  of which network (tiled, normalisation included)", network)
-    row("    the same with freed memory given back (TESSELLA_RETAIN_MEMORY=0)", unretained)
-    print(f"      ({unretained / network:.2f}x the time with freed memory retained)")
+    row("  network in a fresh process, freed memory retained (the default)", retained)
+    row("    the same with glibc's defaults (TESSELLA_RETAIN_MEMORY=0)", unretained)
+    print(
+        f"      ({unretained / retained:.2f}x the time; peak RSS {retained_peak:.0f} MiB "
+        f"retained, {unretained_peak:.0f} MiB not)"
+    )
     row(f"  of which post-processing ({labels.max()} objects)", post)
     print(
         f"  throughput: {1 / total:.2f} images/s, {megapixels / total:.2f} MPix/s "

@@ -158,4 +158,43 @@ def test_ema_decay_out_of_range_is_refused(tmp_path, data_dir):
     config = TrainConfig("semantic", "slices", str(tmp_path / "m"), ema=1.0, **SMALL)
     with pytest.raises(ValueError, match="ema 1.0"):
         _train(config, samples, held)
-    assert not (tmp_path / "m" / "model.safetensors").exists()
+    assert not (tmp_path / "m").exists()  # refused before anything was made
+
+
+def test_resuming_with_another_ema_setting_is_refused(tmp_path, data_dir):
+    import pytest
+
+    _image, _mito, samples, held = _slices(data_dir)
+    out = tmp_path / "ema"
+    _train(
+        TrainConfig("semantic", "slices", str(out), epochs=1, steps_per_epoch=2, ema=0.9, **SMALL),
+        samples,
+        held,
+    )
+    for other in (0.0, 0.99):
+        config = TrainConfig(
+            "semantic",
+            "slices",
+            str(out),
+            epochs=2,
+            steps_per_epoch=2,
+            resume=True,
+            ema=other,
+            **SMALL,
+        )
+        with pytest.raises(ValueError, match="--ema 0.9; resume with the same"):
+            _train(config, samples, held)
+
+
+def test_the_ema_warms_up_before_reaching_its_decay():
+    import torch
+
+    from tessella.engine.train.loop import _ema_with_warm_up
+
+    update = _ema_with_warm_up(0.999)
+    mean, value = [torch.zeros(3)], [torch.ones(3)]
+    update(mean, value, torch.tensor(1))  # decay min(0.999, 2/11): mostly the new weights
+    np.testing.assert_allclose(mean[0].numpy(), 1 - 2 / 11, rtol=1e-6)
+    mean = [torch.zeros(3)]
+    update(mean, value, torch.tensor(10_000))  # long after: the decay itself
+    np.testing.assert_allclose(mean[0].numpy(), 0.001, rtol=1e-4)

@@ -149,6 +149,13 @@ def test_cancel_mid_run_adds_nothing_and_stops_early(
     assert 0 < widget.progress_bar.value() < widget.progress_bar.maximum()
     assert "cancelled" in widget.status_label.text()
     assert widget.run_button.isEnabled() and not widget.cancel_button.isEnabled()
+    # the engine's generator was closed, not left suspended until garbage collection
+    import inspect
+
+    from tessella.engine.memory import retaining
+
+    assert inspect.getgeneratorstate(widget.worker._gen) == inspect.GEN_CLOSED
+    assert not retaining()
 
     viewer.add_image(nuclei_image, name="nuclei")  # usable again
     choose_layer(widget, "nuclei")

@@ -110,6 +110,14 @@ def test_cancel_keeps_the_best_model_or_nothing(trainer, qtbot):
     assert not (models / "too-early").exists()
     assert "nothing saved" in train.status_label.text()
     assert train.train_button.isEnabled()
+    # the cancelled run's generator was closed, not left suspended: its log is closed and the
+    # engine's retained memory given back
+    import inspect
+
+    from tessella.engine.memory import retaining
+
+    assert inspect.getgeneratorstate(train.worker._gen) == inspect.GEN_CLOSED
+    assert not retaining()
 
 
 def test_bad_requests_are_refused_by_name(trainer, qtbot):

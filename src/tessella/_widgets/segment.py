@@ -41,7 +41,7 @@ from . import _results
 from ._blockwise import BlockwisePreview, blockwise_steps, is_large
 from ._layers import LayerWatcher, fill_layer_combo, find_layer
 from ._models import listen as listen_for_models
-from ._workers import report_runtime_errors
+from ._workers import close_when_finished, report_runtime_errors
 
 if TYPE_CHECKING:
     import napari.viewer
@@ -435,6 +435,7 @@ class SegmentWidget(LayerWatcher, QWidget):
         worker.start()
 
     def _connect(self, worker) -> None:
+        close_when_finished(worker)  # first: Cancel then leaves no suspended generator
         worker.yielded.connect(self._on_progress)
         worker.returned.connect(self._on_returned)
         worker.errored.connect(self._on_errored)

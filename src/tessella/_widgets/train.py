@@ -43,7 +43,7 @@ from ._layers import LayerWatcher, fill_layer_combo, find_layer
 from ._models import listen as listen_for_models
 from ._models import model_events
 from ._plot import LinePlot
-from ._workers import report_runtime_errors
+from ._workers import close_when_finished, report_runtime_errors
 from .segment import guess_layer_axes
 
 if TYPE_CHECKING:
@@ -376,6 +376,7 @@ class TrainWidget(LayerWatcher, QWidget):
             _ignore_errors=True,
             _start_thread=False,
         )
+        close_when_finished(worker)  # first: the log is closed before a cancelled run is removed
         worker.yielded.connect(self._on_progress)
         worker.errored.connect(self._on_errored)
         worker.finished.connect(self._on_finished)
@@ -541,6 +542,7 @@ class TrainWidget(LayerWatcher, QWidget):
             _start_thread=False,
         )
         self.comparison = {}
+        close_when_finished(worker)
         worker.yielded.connect(lambda item: self._on_compared(image_layer, item))
         worker.errored.connect(lambda exc: show_error(f"Compare failed: {exc}"))
         worker.finished.connect(self._on_compare_finished)

@@ -48,7 +48,7 @@ from superqt.utils import GeneratorWorker
 
 from . import _results
 from ._layers import LayerWatcher, fill_layer_combo, find_layer
-from ._workers import report_runtime_errors
+from ._workers import close_when_finished, report_runtime_errors
 from .segment import RECIPE_KEY
 
 if TYPE_CHECKING:
@@ -508,6 +508,7 @@ class TuneWidget(LayerWatcher, QWidget):
             _ignore_errors=True,
             _start_thread=False,
         )
+        close_when_finished(worker)
         worker.yielded.connect(partial(self._on_frame, request))
         worker.errored.connect(partial(self._on_errored, request))
         worker.finished.connect(partial(self._on_finished, request, worker))

@@ -9,11 +9,15 @@ caching allocator (jemalloc, tcmalloc) preloaded before the process starts, whic
 plugin cannot do.
 
 :func:`retain_freed_memory` gets the same effect for the duration of a prediction or a training
-run: it tells glibc (``mallopt``) to serve large blocks from its heaps and not to trim them, then
-restores the defaults and returns the free pages to the kernel (``malloc_trim``) when the last
-user leaves. Blocks larger than a thread heap (64 MiB) are still mapped, as before. Elsewhere
-(macOS, Windows, musl), or with the environment variable ``TESSELLA_RETAIN_MEMORY=0``, it does
-nothing.
+run: it tells glibc (``mallopt``) to serve large blocks from its heaps and not to trim them. This
+holds for every thread of the process while it lasts: in the main thread blocks of any size then
+come from the heap; in other threads, blocks larger than a thread heap (64 MiB) are still mapped.
+When the last user leaves, the free pages go back to the kernel (``malloc_trim``) and glibc is
+left as its own adaptive thresholds leave it after a program has freed big blocks: blocks up to
+32 MiB from the heap, larger ones mapped, a 64 MiB trim threshold. (Any ``mallopt`` call freezes
+glibc's adaptation, so its start-up values cannot be restored; these are where it would go.)
+Elsewhere (macOS, Windows, musl), or with the environment variable ``TESSELLA_RETAIN_MEMORY=0``,
+it does nothing.
 """
 
 from __future__ import annotations
@@ -28,10 +32,12 @@ from collections.abc import Iterator
 
 __all__ = ["retain_freed_memory"]
 
-# mallopt parameters (malloc.h) and glibc's defaults for them
-M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4
-DEFAULT_TRIM_THRESHOLD, DEFAULT_MMAP_MAX = 128 * 1024, 65536
+# mallopt parameters (malloc.h)
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_MMAP_MAX = -1, -3, -4
 KEEP_TRIM_THRESHOLD = 2**31 - 1  # the largest mallopt takes: no trimming while retained
+# afterwards: glibc's default mmap count, and the thresholds its adaptation ends at on 64-bit
+# (DEFAULT_MMAP_THRESHOLD_MAX, and twice that for trimming)
+AFTER_MMAP_MAX, AFTER_MMAP_THRESHOLD, AFTER_TRIM_THRESHOLD = 65536, 32 * 2**20, 64 * 2**20
 
 _lock = threading.Lock()
 _users = 0
@@ -83,6 +89,7 @@ def retain_freed_memory() -> Iterator[None]:
         with _lock:
             _users -= 1
             if _users == 0:
-                libc.mallopt(M_MMAP_MAX, DEFAULT_MMAP_MAX)
-                libc.mallopt(M_TRIM_THRESHOLD, DEFAULT_TRIM_THRESHOLD)
+                libc.mallopt(M_MMAP_MAX, AFTER_MMAP_MAX)
+                libc.mallopt(M_MMAP_THRESHOLD, AFTER_MMAP_THRESHOLD)
+                libc.mallopt(M_TRIM_THRESHOLD, AFTER_TRIM_THRESHOLD)
                 libc.malloc_trim(0)

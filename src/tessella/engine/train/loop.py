@@ -174,6 +174,25 @@ def _card(config: TrainConfig, ndim: int, in_channels: int, history: list[dict])
     }
 
 
+def _ema_with_warm_up(decay: float):
+    """Exponential moving average whose decay grows to ``decay`` over the first steps,
+    min(decay, (1 + n) / (10 + n)) at update n (as timm's ModelEmaV2 warm-up): the first
+    epochs are not weighed down by the initial weights."""
+    import torch
+
+    @torch.no_grad()
+    def update(averaged: list, current: list, n_averaged) -> None:
+        n = float(n_averaged)
+        step_decay = min(decay, (1.0 + n) / (10.0 + n))
+        if torch.is_floating_point(averaged[0]):
+            torch._foreach_lerp_(averaged, current, 1.0 - step_decay)
+        else:  # integer buffers (batch-norm step counts), as torch's own EMA does them
+            for mean, value in zip(averaged, current, strict=True):
+                mean.copy_(mean * step_decay + value * (1.0 - step_decay))
+
+    return update
+
+
 def _validate(network, samples, method, params, training, ndim, device, autocast) -> float:
     import torch
 
@@ -235,6 +254,8 @@ def _train_steps(
     from ..device import execution_plan
     from ..models import build_network
 
+    if not 0.0 <= config.ema < 1.0:
+        raise ValueError(f"ema {config.ema}: the decay must be in [0, 1) (0: no averaging)")
     training = get_training(config.method)
     if config.elastic is None:  # the card records what was used
         config = replace(config, elastic=training.elastic)
@@ -298,8 +319,6 @@ def _train_steps(
         training.init_head(network, ndim)
         card_base = None
     base_training = base.card.raw.get("training") if config.base else None
-    if not 0.0 <= config.ema < 1.0:
-        raise ValueError(f"ema {config.ema}: the decay must be in [0, 1) (0: no averaging)")
 
     def load(data, exclude=()):
         if temporal:
@@ -331,7 +350,7 @@ def _train_steps(
     averaged = (
         torch.optim.swa_utils.AveragedModel(
             network,
-            multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(config.ema),
+            multi_avg_fn=_ema_with_warm_up(config.ema),
             use_buffers=True,
         )
         if config.ema
@@ -360,6 +379,16 @@ def _train_steps(
         state = torch.load(checkpoint_path, map_location=device, weights_only=True)
         network.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
+        # a checkpoint from before the decay was recorded: averaged or not is all it says
+        saved_ema = state.get("ema", None if "averaged" in state else 0.0)
+        if (saved_ema is None and not config.ema) or (
+            saved_ema is not None and float(saved_ema) != config.ema
+        ):
+            was = "an unrecorded --ema" if saved_ema is None else f"--ema {float(saved_ema)}"
+            raise ValueError(
+                f"--resume {out}: its checkpoint was trained with {was}; resume with the same "
+                f"setting (this run asks for --ema {config.ema})"
+            )
         if averaged is not None and "averaged" in state:
             averaged.load_state_dict(state["averaged"])
         start_epoch, best = int(state["epoch"]), float(state["best"])
@@ -457,6 +486,7 @@ def _train_steps(
                 {
                     "model": network.state_dict(),
                     "optimizer": optimizer.state_dict(),
+                    "ema": config.ema,
                     **({"averaged": averaged.state_dict()} if averaged is not None else {}),
                     "epoch": epoch + 1,
                     "best": best,
