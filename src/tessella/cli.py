@@ -218,6 +218,15 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--lr", type=float, default=5e-4)
     train.add_argument(
+        "--border-crops",
+        type=float,
+        default=0.0,
+        metavar="FRACTION",
+        help="this fraction of the crops reaches past the image's edge (along one axis, up to "
+        "a third of the crop), reflect-padded as inference pads: for 3D models, whose first "
+        "and last slices otherwise do worst. Default 0",
+    )
+    train.add_argument(
         "--ema",
         type=float,
         default=0.0,
@@ -290,6 +299,7 @@ def _cmd_train(args) -> int:
         patch=args.patch,
         lr=args.lr,
         ema=args.ema,
+        border_crops=args.border_crops,
         workers=args.workers,
         val_fraction=args.val_fraction,
         holdout=_stems(args.holdout),

@@ -207,3 +207,45 @@ def test_bad_training_data_is_named(tmp_path, nuclei_sample, bad, capsys):
     assert code == 1
     err = capsys.readouterr().err
     assert ("images/ and masks/" in err) if bad == "missing" else ("do not match" in err)
+
+
+def test_border_crops_reach_past_an_edge_mirrored_as_inference_pads():
+    # a volume whose voxels hold their own (z, y, x): a crop's values say where it came from
+    shape = (20, 40, 40)
+    z, y, x = np.meshgrid(*[np.arange(n) for n in shape], indexing="ij")
+    image = np.stack([z, y, x]).astype(np.float32)
+    labels = (z * 10_000 + y * 100 + x + 1).astype(np.int32)
+    sample = Sample(image, labels, "coords")
+    patch = (12, 24, 24)
+    plain = CropDataset([sample], patch, 8, border=0.0)
+    mirrored = CropDataset([sample], patch, 8, border=1.0)
+    seen_past = 0
+    for i in range(40):
+        crop, crop_labels, *_ = mirrored._crop(sample, np.random.default_rng(i))
+        assert crop.shape == (3, *patch) and crop_labels.shape == patch
+        np.testing.assert_array_equal(crop_labels, crop[0] * 10_000 + crop[1] * 100 + crop[2] + 1)
+        for axis in range(3):
+            profile = crop[axis].mean(axis=tuple(a for a in range(3) if a != axis))
+            steps = np.diff(profile)
+            if np.all(steps == 1):
+                continue  # inside the volume along this axis
+            # one turn: the crop reached past an edge and what lies beyond is the mirror
+            # image of what lies inside (np.pad "reflect", as predict_tiled pads)
+            if steps[0] == -1:  # past the first edge: ... 2 1 | 0 1 2 ...
+                reach = int(np.argmin(profile))
+                assert profile[reach] == 0
+                np.testing.assert_array_equal(
+                    profile[:reach], profile[reach + 1 : 2 * reach + 1][::-1]
+                )
+            else:  # past the last edge: ... n-2 n-1 | n-2 n-3 ...
+                top = int(np.argmax(profile))
+                assert profile[top] == shape[axis] - 1
+                tail = profile[top + 1 :]
+                np.testing.assert_array_equal(tail, profile[top - len(tail) : top][::-1])
+            seen_past += 1
+    assert seen_past >= 30  # border=1: (nearly) every crop reaches past one edge
+    for i in range(40):  # border=0: never
+        crop, *_ = plain._crop(sample, np.random.default_rng(i))
+        for axis in range(3):
+            profile = crop[axis].mean(axis=tuple(a for a in range(3) if a != axis))
+            assert np.all(np.diff(profile) == 1)

@@ -376,7 +376,11 @@ class CropDataset:
         targets: Callable[..., tuple] | None = None,
         relabel: bool = True,
         elastic: bool = False,
+        border: float = 0.0,
     ):
+        if not 0.0 <= border <= 1.0:
+            raise ValueError(f"border crops {border}: a fraction in [0, 1]")
+        self.border = border
         self.samples = samples
         self.patch = patch
         self.elastic = elastic  # rotation + elastic deformation + blur (:func:`deform`)
@@ -413,13 +417,27 @@ class CropDataset:
             ]
         else:
             starts = [int(rng.integers(0, s - p + 1)) for p, s in zip(patch, spatial)]
-        box = tuple(slice(s, s + p) for s, p in zip(starts, patch))
-        channel_box = (slice(None), *box)
-        return (
-            image[channel_box],
-            labels[box],
-            *(None if e is None else e[box] for e in extras),
+        widths = [(0, 0)] * len(patch)
+        if self.border and rng.random() < self.border:  # past one edge, mirrored
+            axis = int(rng.integers(len(patch)))
+            reach = int(rng.integers(1, max(1, patch[axis] // 3) + 1))
+            if rng.random() < 0.5:
+                starts[axis], widths[axis] = 0, (reach, 0)
+            else:
+                starts[axis], widths[axis] = spatial[axis] - patch[axis] + reach, (0, reach)
+        box = tuple(
+            slice(s, s + p - before - after) for s, p, (before, after) in zip(starts, patch, widths)
         )
+        channel_box = (slice(None), *box)
+        crops = [image[channel_box], labels[box], *(None if e is None else e[box] for e in extras)]
+        if any(widths):
+            crops = [
+                None
+                if c is None
+                else np.pad(c, [(0, 0)] * (c.ndim - len(patch)) + widths, mode="reflect")
+                for c in crops
+            ]
+        return tuple(crops)
 
     def __getitem__(self, index: int):
         rng = np.random.default_rng([self.seed, self.epoch, index])

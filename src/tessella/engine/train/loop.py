@@ -83,6 +83,7 @@ class TrainConfig:
     code: int = 32  # patches method: channels of the shape code the decoder expands
     elastic: bool | None = None  # rotation + elastic deformation + blur; None: method default
     ema: float = 0.0  # decay of an exponential moving average of the weights; 0: none
+    border_crops: float = 0.0  # fraction of crops reaching past an edge, reflect-padded
     device: str = "auto"
     workers: int = 0
     time_budget: float | None = None
@@ -409,6 +410,7 @@ def _train_steps(
         training.configure(config) if training.configure else training.targets,
         relabel=not training.overlapping,
         elastic=config.elastic,
+        border=config.border_crops,
     )
     score_key = f"val_{training.score_name}"
     started = time.monotonic()
