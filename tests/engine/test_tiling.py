@@ -104,3 +104,58 @@ def test_peak_memory_grows_with_image_not_with_tiles():
     bigger = _peak_bytes((1024, 1024), (48, 48))
     assert many_tiles < 1.3 * few_tiles  # ~150 tiles cost no more than ~9
     assert 3 < bigger / many_tiles < 5  # 4x the pixels, about 4x the memory
+
+
+@pytest.mark.parametrize(
+    ("pad_mode", "scipy_mode"),
+    [("reflect", "mirror"), ("symmetric", "reflect"), ("edge", "nearest")],
+)
+def test_the_image_is_extended_past_its_edges_as_pad_mode_says(pad_mode, scipy_mode):
+    # a 5x5 mean sees 2 px past the edge: tiled, it must equal scipy's filter with the same
+    # extension (numpy's reflect is scipy's mirror, symmetric is scipy's reflect)
+    from scipy import ndimage
+
+    image = np.random.default_rng(1).random((1, 70, 90)).astype(np.float32)
+
+    def mean5(window):
+        return {"mean": ndimage.uniform_filter(window, (1, 5, 5), mode="constant")}
+
+    outputs = run_steps(predict_tiled(image, mean5, (48, 48), (8, 8), pad_mode=pad_mode))
+    expected = ndimage.uniform_filter(image, (1, 5, 5), mode=scipy_mode)
+    np.testing.assert_allclose(outputs["mean"], expected, atol=1e-5)
+
+
+def test_an_unknown_pad_mode_is_refused_by_name():
+    with pytest.raises(ValueError, match="padding 'wrap': choose one of reflect, symmetric, edge"):
+        run_steps(
+            predict_tiled(np.zeros((1, 8, 8), np.float32), dict, (8, 8), (0, 0), pad_mode="wrap")
+        )
+
+
+def test_the_model_card_chooses_the_padding(tmp_path, monkeypatch):
+    import json
+    import shutil
+
+    from tessella.engine import tiling
+    from tessella.engine.pipeline import predict_steps
+    from tessella.engine.registry import ModelError, bundled_dir, load_model
+
+    model = tmp_path / "m"
+    shutil.copytree(bundled_dir() / "nuclei2d", model)
+    card = json.loads((model / "card.json").read_text())
+    card["defaults"]["pad"] = "edge"
+    (model / "card.json").write_text(json.dumps(card))
+    used = []
+    real = tiling.pad_array
+    monkeypatch.setattr(
+        tiling, "pad_array", lambda a, w, mode: used.append(mode) or real(a, w, mode)
+    )
+    image = np.random.default_rng(0).random((64, 64)).astype(np.float32)
+    run_steps(predict_steps(image, load_model(str(model)), "YX", device="cpu"))
+    run_steps(predict_steps(image, "nuclei2d", "YX", device="cpu"))
+    assert used == ["edge", "reflect"]  # the bundled card says nothing: mirrored
+
+    card["defaults"]["pad"] = "zeros"
+    (model / "card.json").write_text(json.dumps(card))
+    with pytest.raises(ModelError, match=r"card.json: defaults.pad 'zeros' is not one of"):
+        load_model(str(model))

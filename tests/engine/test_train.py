@@ -249,3 +249,19 @@ def test_border_crops_reach_past_an_edge_mirrored_as_inference_pads():
         for axis in range(3):
             profile = crop[axis].mean(axis=tuple(a for a in range(3) if a != axis))
             assert np.all(np.diff(profile) == 1)
+
+
+def test_border_crops_follow_the_models_padding():
+    # with edge padding (a card's defaults.pad), what lies past the edge repeats the edge
+    image = np.broadcast_to(np.arange(30, dtype=np.float32)[:, None], (30, 30))[None].copy()
+    sample = Sample(image, np.ones((30, 30), np.int32), "ramp")
+    dataset = CropDataset([sample], (12, 12), 4, border=1.0, border_mode="edge")
+    past = 0
+    for i in range(30):
+        crop, *_ = dataset._crop(sample, np.random.default_rng(i))
+        rows = crop[0, :, 0]
+        if rows[0] == rows[1] == 0 or rows[-1] == rows[-2] == 29:
+            past += 1
+        steps = np.diff(rows)
+        assert set(np.unique(steps)) <= {0.0, 1.0}  # repeated, never mirrored back
+    assert past >= 5

@@ -117,6 +117,9 @@ class NetworkRunner:
         tile_shape: Sequence[int],
         halo: Sequence[int],
         multiple: int,
+        pad_mode: str = "reflect",
     ) -> Generator[Progress, None, dict[str, np.ndarray]]:
         """Tiled prediction over ``image`` (``(channels, *spatial)``); yields progress."""
-        return (yield from predict_tiled(image, self, tile_shape, halo, multiple))
+        return (
+            yield from predict_tiled(image, self, tile_shape, halo, multiple, pad_mode=pad_mode)
+        )

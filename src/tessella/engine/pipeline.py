@@ -173,7 +173,8 @@ def _predict_frame(runner, frames, frame_axes, card, tile, halo, multiple, name)
     else:
         data = _model_input(frames, frame_axes, card, name)
     ndim = len(card.spatial_axes)
-    return (yield from runner.predict(data, (tile,) * ndim, (halo,) * ndim, multiple))
+    pad_mode = str(card.defaults.get("pad", "reflect"))
+    return (yield from runner.predict(data, (tile,) * ndim, (halo,) * ndim, multiple, pad_mode))
 
 
 def predict_steps(

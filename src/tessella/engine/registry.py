@@ -87,6 +87,13 @@ class ModelCard:
         missing = [key for key in _REQUIRED if key not in data]
         if missing:
             raise ModelError(f"model card {source} lacks {', '.join(missing)}")
+        from .tiling import PAD_MODES
+
+        pad = data.get("defaults", {}).get("pad", "reflect")
+        if pad not in PAD_MODES:
+            raise ModelError(
+                f"model card {source}: defaults.pad {pad!r} is not one of {', '.join(PAD_MODES)}"
+            )
         return cls(
             name=data["name"],
             method=data["method"],

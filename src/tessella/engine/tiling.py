@@ -1,12 +1,12 @@
 """Tiled inference with a halo and smooth blending, in 2D and 3D.
 
-The image is reflect-padded by ``halo`` on every side and cut into windows of ``tile_shape``
-whose origins are multiples of the network's ``multiple`` (so a pooling network sees every
-window aligned the same way). Each window's outer ``halo`` is context only (weight 0); inside,
-the weight rises with a raised cosine over ``ramp`` pixels and is 1 in the middle, so neighbouring
-windows cross-fade. The accumulators have the image's size: memory grows with the image, not
-with the number of tiles. When the network's receptive field fits in the halo, the tiled result
-equals the untiled one to float precision.
+The image is padded by ``halo`` on every side (``pad_mode``, mirrored by default) and cut into
+windows of ``tile_shape`` whose origins are multiples of the network's ``multiple`` (so a
+pooling network sees every window aligned the same way). Each window's outer ``halo`` is
+context only (weight 0); inside, the weight rises with a raised cosine over ``ramp`` pixels and
+is 1 in the middle, so neighbouring windows cross-fade. The accumulators have the image's size:
+memory grows with the image, not with the number of tiles. When the network's receptive field
+fits in the halo, the tiled result equals the untiled one to float precision.
 """
 
 from __future__ import annotations
@@ -14,12 +14,25 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 
 from .progress import Progress
 
-__all__ = ["TileGrid", "tile_grid", "predict_tiled", "blend_window"]
+__all__ = ["PAD_MODES", "TileGrid", "tile_grid", "predict_tiled", "blend_window", "pad_array"]
+
+#: how the image is extended past its edges: numpy's ``reflect`` (d c b | a b c d), ``symmetric``
+#: (c b a | a b c d) or ``edge`` (a a a | a b c d). A model card's ``defaults.pad`` chooses.
+PAD_MODES = ("reflect", "symmetric", "edge")
+
+
+def pad_array(array: np.ndarray, widths: Sequence[tuple[int, int]], mode: str) -> np.ndarray:
+    """``np.pad`` with one of :data:`PAD_MODES` (checked: a card or a caller may give any)."""
+    if mode not in PAD_MODES:
+        raise ValueError(f"padding {mode!r}: choose one of {', '.join(PAD_MODES)}")
+    return np.pad(array, widths, mode=cast(Any, mode))
+
 
 Forward = Callable[[np.ndarray], dict[str, np.ndarray]]
 
@@ -121,18 +134,20 @@ def predict_tiled(
     multiple: int = 1,
     ramp: Sequence[int] | None = None,
     stage: str = "predict",
+    pad_mode: str = "reflect",
 ) -> Generator[Progress, None, dict[str, np.ndarray]]:
     """Run ``forward`` window by window over ``image`` (``(channels, *spatial)``).
 
     ``forward`` maps a ``(channels, *tile_shape)`` float32 window to named
     ``(k, *tile_shape)`` outputs. This is a generator: it yields a :class:`Progress` after
     every window and returns the blended outputs, each ``(k, *spatial)`` float32. Closing the
-    generator (cancel) stops it before the next window.
+    generator (cancel) stops it before the next window. ``pad_mode`` (:data:`PAD_MODES`) says
+    how the image is extended past its edges.
     """
     spatial = image.shape[1:]
     grid = tile_grid(spatial, tile_shape, halo, multiple, ramp)
     pad = [(0, 0)] + [(h, p - n - h) for n, h, p in zip(spatial, grid.halo, grid.padded_shape)]
-    padded = np.pad(image.astype(np.float32, copy=False), pad, mode="reflect")
+    padded = pad_array(image.astype(np.float32, copy=False), pad, pad_mode)
     window = np.ones(grid.tile_shape, dtype=np.float32)
     for axis, (t, h, r) in enumerate(zip(grid.tile_shape, grid.halo, grid.ramp)):
         shape = [1] * len(spatial)

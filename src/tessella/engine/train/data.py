@@ -365,6 +365,11 @@ class CropDataset:
     instance labels (and boundary map, when the data have one); by default the labels and
     their medoids (the embedding method). Index ``i`` is deterministic given ``seed`` so runs
     and workers are reproducible.
+
+    ``border`` is the fraction of crops that reach past the image's edge along one axis by up
+    to a third of the crop, padded (image and labels) with numpy's ``border_mode`` as tiled
+    inference pads an image: a 3D network otherwise never sees the padded context it gets at a
+    volume's first and last slices, where it then does worst.
     """
 
     def __init__(
@@ -377,7 +382,9 @@ class CropDataset:
         relabel: bool = True,
         elastic: bool = False,
         border: float = 0.0,
+        border_mode: str = "reflect",
     ):
+        self.border_mode = border_mode
         if not 0.0 <= border <= 1.0:
             raise ValueError(f"border crops {border}: a fraction in [0, 1]")
         self.border = border
@@ -418,7 +425,7 @@ class CropDataset:
         else:
             starts = [int(rng.integers(0, s - p + 1)) for p, s in zip(patch, spatial)]
         widths = [(0, 0)] * len(patch)
-        if self.border and rng.random() < self.border:  # past one edge, mirrored
+        if self.border and rng.random() < self.border:  # past one edge, padded
             axis = int(rng.integers(len(patch)))
             reach = int(rng.integers(1, max(1, patch[axis] // 3) + 1))
             if rng.random() < 0.5:
@@ -431,10 +438,12 @@ class CropDataset:
         channel_box = (slice(None), *box)
         crops = [image[channel_box], labels[box], *(None if e is None else e[box] for e in extras)]
         if any(widths):
+            from ..tiling import pad_array
+
             crops = [
                 None
                 if c is None
-                else np.pad(c, [(0, 0)] * (c.ndim - len(patch)) + widths, mode="reflect")
+                else pad_array(c, [(0, 0)] * (c.ndim - len(patch)) + widths, self.border_mode)
                 for c in crops
             ]
         return tuple(crops)

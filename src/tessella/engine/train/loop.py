@@ -194,11 +194,13 @@ def _ema_with_warm_up(decay: float):
     return update
 
 
-def _validate(network, samples, method, params, training, ndim, device, autocast) -> float:
+def _validate(
+    network, samples, method, params, training, ndim, device, autocast, pad_mode="reflect"
+) -> float:
     import torch
 
     from ..pipeline import run_steps
-    from ..tiling import predict_tiled
+    from ..tiling import pad_array, predict_tiled
 
     network.eval()
     multiple = network.multiple
@@ -216,10 +218,12 @@ def _validate(network, samples, method, params, training, ndim, device, autocast
             if image[0].size <= VALIDATION_TILE**2:
                 pad = [(0, 0)] + [(0, (-n) % multiple) for n in image.shape[1:]]
                 crop = (slice(None),) + tuple(slice(0, n) for n in image.shape[1:])
-                outputs = {k: v[crop] for k, v in forward(np.pad(image, pad, "reflect")).items()}
+                outputs = {k: v[crop] for k, v in forward(pad_array(image, pad, pad_mode)).items()}
             else:  # e.g. a slab of a volume for a 3D model: tiles keep memory bounded
                 tile = (VALIDATION_TILE_3D if ndim == 3 else VALIDATION_TILE,) * ndim
-                outputs = run_steps(predict_tiled(image, forward, tile, (16,) * ndim, multiple))
+                outputs = run_steps(
+                    predict_tiled(image, forward, tile, (16,) * ndim, multiple, pad_mode=pad_mode)
+                )
             meta = {"grid_spacing": [1 / 1024] * ndim}
             if hasattr(network, "decoder_weights"):  # patches: codes need their decoder
                 meta["decoder"] = network.decoder_weights()
@@ -274,6 +278,7 @@ def _train_steps(
         raise ValueError(f"the {config.method} method trains 2D (+ time) models; use ndim 2")
 
     val_params = method.Params()  # the hold-out scores of a new model: the method defaults
+    val_pad = "reflect"  # and its images are padded as a new model's card says
     if config.base:
         base = load_model(config.base)
         if base.card.method != config.method:
@@ -284,6 +289,7 @@ def _train_steps(
         # a fine-tune is scored with the post-processing its base was tuned to, so the best
         # epoch is the one that is best with the parameters it will be shipped with
         val_params = method.Params(**base.card.defaults.get("params", {}))
+        val_pad = str(base.card.defaults.get("pad", "reflect"))
         base_args = base.card.raw["architecture"]["args"]
         if base_args.get("ndim", 2) == ndim:
             network = base.network
@@ -411,6 +417,7 @@ def _train_steps(
         relabel=not training.overlapping,
         elastic=config.elastic,
         border=config.border_crops,
+        border_mode=val_pad,  # crops past an edge are padded as inference will pad them
     )
     score_key = f"val_{training.score_name}"
     started = time.monotonic()
@@ -432,7 +439,7 @@ def _train_steps(
             # epoch 0 is the base itself: an epoch is kept only where it beats the base on
             # the hold-out, so a fine-tune never ends worse than where it started
             best = _validate(
-                shipped, val_samples, method, val_params, training, ndim, device, autocast
+                shipped, val_samples, method, val_params, training, ndim, device, autocast, val_pad
             )
             start = {"epoch": 0, score_key: round(best, 4), "base": str(config.base)}
             history.append(start)
@@ -469,7 +476,7 @@ def _train_steps(
                 losses.append(float(loss.detach()))
                 yield TrainProgress(epoch + 1, config.epochs, step, losses[-1], None, best)
             score = _validate(
-                shipped, val_samples, method, val_params, training, ndim, device, autocast
+                shipped, val_samples, method, val_params, training, ndim, device, autocast, val_pad
             )
             elapsed = spent + time.monotonic() - started
             entry = {
