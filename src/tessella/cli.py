@@ -223,8 +223,8 @@ def _build_parser() -> argparse.ArgumentParser:
         default=0.0,
         metavar="FRACTION",
         help="this fraction of the crops reaches past the image's edge (along one axis, up to "
-        "a third of the crop), reflect-padded as inference pads: for 3D models, whose first "
-        "and last slices otherwise do worst. Default 0",
+        "a third of the crop), padded as inference pads (the base card's defaults.pad, else "
+        "mirrored): for 3D models, whose first and last slices otherwise do worst. Default 0",
     )
     train.add_argument(
         "--ema",

@@ -159,6 +159,10 @@ def test_ema_decay_out_of_range_is_refused(tmp_path, data_dir):
     with pytest.raises(ValueError, match="ema 1.0"):
         _train(config, samples, held)
     assert not (tmp_path / "m").exists()  # refused before anything was made
+    config = TrainConfig("semantic", "slices", str(tmp_path / "b"), border_crops=2.0, **SMALL)
+    with pytest.raises(ValueError, match="border crops 2.0: a fraction in"):
+        _train(config, samples, held)
+    assert not (tmp_path / "b").exists()
 
 
 def test_resuming_with_another_ema_setting_is_refused(tmp_path, data_dir):

@@ -83,7 +83,7 @@ class TrainConfig:
     code: int = 32  # patches method: channels of the shape code the decoder expands
     elastic: bool | None = None  # rotation + elastic deformation + blur; None: method default
     ema: float = 0.0  # decay of an exponential moving average of the weights; 0: none
-    border_crops: float = 0.0  # fraction of crops reaching past an edge, reflect-padded
+    border_crops: float = 0.0  # fraction of crops reaching past an edge, padded as inference pads
     device: str = "auto"
     workers: int = 0
     time_budget: float | None = None
@@ -261,6 +261,8 @@ def _train_steps(
 
     if not 0.0 <= config.ema < 1.0:
         raise ValueError(f"ema {config.ema}: the decay must be in [0, 1) (0: no averaging)")
+    if not 0.0 <= config.border_crops <= 1.0:
+        raise ValueError(f"border crops {config.border_crops}: a fraction in [0, 1]")
     training = get_training(config.method)
     if config.elastic is None:  # the card records what was used
         config = replace(config, elastic=training.elastic)
