@@ -8,6 +8,7 @@ import torch
 
 from tessella.engine import metrics
 from tessella.engine.methods import get_method
+from tessella.engine.methods._base import Prediction
 from tessella.engine.models import PatchUNet
 from tessella.engine.models.patches import decode_numpy
 from tessella.engine.params import make_params
@@ -175,26 +176,36 @@ def test_stack_average_precision_counts_overlapping_objects():
 
 
 def test_a_patches_model_trained_on_nuclei_runs_end_to_end(tiny_patches_dir, nuclei_sample):
-    """The method is general: a (briefly) DSB2018-trained model segments a nuclei image."""
-    import warnings
-
+    """The method is general: a (briefly) DSB2018-trained model segments a nuclei image, with
+    and without test-time augmentation."""
     from tessella.engine.pipeline import run_steps, segment_steps
     from tessella.engine.registry import load_model
 
     model = load_model(tiny_patches_dir)
     assert model.card.raw["architecture"]["name"] == "PatchUNet"
     image = nuclei_sample[0][:128, :160]
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = run_steps(segment_steps(image, model, "YX", {"fg_threshold": 0.0}, tta=True))
-    assert any("test-time augmentation does not apply" in str(w.message) for w in caught)
-    assert result.options["tta"] is False
+    result = run_steps(segment_steps(image, model, "YX", {"fg_threshold": 0.0}, tta=False))
     assert result.labels.shape == image.shape
     prediction = result.predictions[0]
     assert prediction.arrays["code"].shape == (8, *image.shape)
     assert prediction.meta["decoder"]["patch"] == 9
     stack = patches.instances(prediction, patches.Params(fg_threshold=0.0))
     assert stack.ndim == 3 and stack.shape[1:] == image.shape
+    # TTA: numinst averaged, one code per transform (8 x 8 channels), patches averaged
+    augmented = run_steps(segment_steps(image, model, "YX", {"fg_threshold": 0.0}, tta=True))
+    assert augmented.options["tta"] is True
+    assert augmented.predictions[0].arrays["code"].shape == (64, *image.shape)
+    np.testing.assert_allclose(  # the identity's code (batched with the others)
+        augmented.predictions[0].arrays["code"][:8], prediction.arrays["code"], atol=0.05
+    )
+    assert augmented.labels.shape == image.shape
+    broken = Prediction(
+        {"numinst": prediction.arrays["numinst"], "code": np.zeros((12, *image.shape))},
+        "YX",
+        prediction.meta,
+    )
+    with pytest.raises(ValueError, match="code has 12 channels; the decoder takes 8"):
+        patches.instances(broken, patches.Params())
 
 
 def test_a_fine_tune_takes_the_base_models_patch_and_code(tiny_patches_dir, tmp_path):

@@ -47,3 +47,29 @@ def test_blockwise_matches_in_memory(tmp_path, data_dir):
     labels = zarr.open(str(tmp_path / "out.zarr"))[...]
     assert labels.shape == image.shape
     assert metrics.matching(expected, labels, 0.5).ap >= 0.9
+
+
+def test_tta_patches_agree_once_flipped_back(data_dir):
+    """Under TTA each transform's code decodes to a patch in that transform's frame; flipped
+    back (tta.inverse_spatial) it must match the plain patch, and not before flipping back."""
+    from tessella.engine.models.patches import decode_numpy
+    from tessella.engine.tta import dihedral_transforms, inverse_spatial
+
+    image, _truth = _well(data_dir)
+    image = image[100:356, 200:456]
+    prediction = run_steps(segment_steps(image, "worms2d", "YX", tta=True)).predictions[0]
+    code, weights = prediction.arrays["code"], prediction.meta["decoder"]
+    size = weights["w1"].shape[0]
+    assert code.shape == (8 * size, *image.shape)
+    points = np.argwhere(prediction.arrays["numinst"][1] > 0.5)[::50]
+    assert len(points) > 20
+
+    def decoded(k):
+        return decode_numpy(code[k * size : (k + 1) * size, points[:, 0], points[:, 1]].T, weights)
+
+    identity = decoded(0)
+    for k, transform in enumerate(dihedral_transforms(2)[1:], start=1):
+        patches_k = decoded(k)
+        flipped_back = np.abs(inverse_spatial(patches_k, transform) - identity).mean()
+        as_is = np.abs(patches_k - identity).mean()
+        assert flipped_back < 0.06 < 0.15 < as_is, (transform, flipped_back, as_is)

@@ -18,13 +18,13 @@ def test_segment_runs_a_patches_model(
     _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Segment")
     viewer.add_image(nuclei_image[:128, :128], name="nuclei")
     assert widget.add_model(tiny_patches_dir)
-    widget.tta_checkbox.setChecked(True)  # not applicable: a warning, then a run without
+    widget.tta_checkbox.setChecked(True)  # patches are averaged in patch space
 
     run_to_end(widget)
 
     layer = viewer.layers["nuclei labels"]
     assert layer.data.shape == (128, 128)
-    assert layer.metadata["tessella_recipe"]["tta"] is False
+    assert layer.metadata["tessella_recipe"]["tta"] is True
     assert widget.run_button.isEnabled()
 
 

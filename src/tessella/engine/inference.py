@@ -94,6 +94,9 @@ class NetworkRunner:
             shape = tuple(window.shape[1:][p] for p in transform.perm)
             groups.setdefault(shape, []).append(transform)
         total: dict[str, np.ndarray] = {}
+        # "stacked" outputs: one copy per transform, in the order of self.transforms
+        stacked: dict[str, list] = {}
+        position = {t: i for i, t in enumerate(self.transforms)}
         for transforms in groups.values():
             for i in range(0, len(transforms), self.max_batch):
                 chunk = transforms[i : i + self.max_batch]
@@ -104,12 +107,18 @@ class NetworkRunner:
                         {name: out[j] for name, out in outputs.items()}, transform, self.kinds
                     )
                     for name, value in back.items():
-                        if name in total:
+                        if self.kinds.get(name) == "stacked":
+                            parts = stacked.setdefault(name, [None] * len(self.transforms))
+                            parts[position[transform]] = value
+                        elif name in total:
                             total[name] += value
                         else:
                             total[name] = value.astype(np.float32, copy=True)
         n = len(self.transforms)
-        return {name: value / n for name, value in total.items()} if n > 1 else total
+        result = {name: value / n for name, value in total.items()} if n > 1 else total
+        for name, parts in stacked.items():
+            result[name] = parts[0] if n == 1 else np.concatenate(parts, axis=0)
+        return result
 
     def predict(
         self,

@@ -211,16 +211,6 @@ def _predict_steps(
     axes = _check_image(image, axes, model, name)
     card = model.card
     tta = bool(card.defaults.get("tta", False)) if tta is None else tta
-    if tta and not getattr(get_method(card.method), "SUPPORTS_TTA", True):
-        import warnings
-
-        warnings.warn(
-            f"model {card.name!r} ({card.method}): test-time augmentation does not apply to "
-            "its outputs; predicting without it",
-            UserWarning,
-            stacklevel=2,
-        )
-        tta = False
     ndim = len(card.spatial_axes)
     tile = int(tile or card.defaults.get("tile", 1024))
     halo = int(card.defaults.get("halo", 32))
@@ -324,8 +314,7 @@ def segment_steps(
     defaults = model.card.defaults
     options = {
         "axes": axes,
-        "tta": (bool(defaults.get("tta", False)) if tta is None else bool(tta))
-        and getattr(get_method(model.card.method), "SUPPORTS_TTA", True),
+        "tta": bool(defaults.get("tta", False)) if tta is None else bool(tta),
         "tile": int(tile or defaults.get("tile", 1024)),
         "device": resolve_device(device),
     }

@@ -4,7 +4,12 @@ A transform is a signed permutation of the spatial axes: the array is transposed
 and then flipped along ``flips``. Network outputs computed on the transformed image are brought
 back to the original frame by the inverse, and their *vector* channels (e.g. offsets, one
 component per spatial axis) are permuted and sign-flipped too; *axial* channels (e.g. sigmas,
-one scale per axis) are permuted but keep their sign.
+one scale per axis) are permuted but keep their sign. *Stacked* outputs (e.g. PatchPerPix's shape
+codes, which a transform changes in no way a channel permutation can undo) are brought back to
+the image's frame pixel by pixel but not averaged: the runner keeps one copy per transform,
+stacked along the channels in the order of :func:`dihedral_transforms`, and the method undoes
+the transform in its own space (``patches`` flips and transposes each decoded patch with
+:func:`inverse_spatial`, then averages).
 
 In 2D this is the dihedral group of the square (8 transforms). In 3D the z axis is kept in place
 (microscopy volumes are usually anisotropic), giving 2 permutations x 8 flips = 16 transforms.
@@ -17,9 +22,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Transform", "dihedral_transforms", "transform_image", "invert_outputs", "OutputKind"]
+__all__ = [
+    "OutputKind",
+    "Transform",
+    "dihedral_transforms",
+    "invert_outputs",
+    "inverse_spatial",
+    "transform_image",
+]
 
-OutputKind = str  # "scalar" | "vector" | "axial"
+OutputKind = str  # "scalar" | "vector" | "axial" | "stacked"
 
 
 @dataclass(frozen=True)
@@ -64,7 +76,19 @@ def _spatial(array: np.ndarray, transform: Transform) -> np.ndarray:
     return np.flip(out, flip_axes) if flip_axes else out
 
 
-def _inverse_spatial(array: np.ndarray, transform: Transform) -> np.ndarray:
+def inverse_spatial(array: np.ndarray, transform: Transform) -> np.ndarray:
+    """Undo ``transform`` on the trailing spatial axes of ``array`` (a view, not a copy).
+
+    On a window centred on a pixel (odd sides) this maps offsets as the image's pixels map: a
+    patch predicted in the transformed frame comes back to the image's frame.
+
+    Examples
+    --------
+    >>> t = dihedral_transforms(2)[5]  # transpose, then flip the new second axis
+    >>> image = np.arange(6).reshape(2, 3)
+    >>> bool((inverse_spatial(transform_image(image, t), t) == image).all())
+    True
+    """
     lead = array.ndim - len(transform.perm)
     flip_axes = tuple(lead + i for i, flip in enumerate(transform.flips) if flip)
     out = np.flip(array, flip_axes) if flip_axes else array
@@ -83,11 +107,12 @@ def invert_outputs(
     """Bring network outputs computed on ``transform(image)`` back to the image's frame.
 
     Each output is ``(channels, *spatial)``. For ``vector`` outputs channel ``i`` is the
-    component along transformed axis ``i``; for ``axial`` outputs the same but without sign.
+    component along transformed axis ``i``; for ``axial`` outputs the same but without sign;
+    ``scalar`` and ``stacked`` outputs only move their pixels.
     """
     result = {}
     for name, array in outputs.items():
-        back = _inverse_spatial(array, transform)
+        back = inverse_spatial(array, transform)
         kind = kinds.get(name, "scalar")
         if kind in ("vector", "axial"):
             ndim = len(transform.perm)

@@ -59,9 +59,10 @@ __all__ = [
 ]
 
 NAME = "patches"
-#: a code of a patch has no meaning under flips and rotations: no test-time augmentation
-SUPPORTS_TTA = False
-OUTPUT_KINDS = {"numinst": "scalar", "code": "scalar"}
+#: under test-time augmentation numinst is averaged; a code has no meaning under flips and
+#: rotations, so the runner keeps one code per transform ("stacked") and each candidate's
+#: patch is decoded once per transform, flipped back and averaged (:func:`_decode`)
+OUTPUT_KINDS = {"numinst": "scalar", "code": "stacked"}
 
 
 @dataclass(frozen=True)
@@ -142,9 +143,32 @@ def _reciprocal_score(coords, patches, claims, index_map):
     return score
 
 
-def _candidates(prediction: Prediction, params: Params) -> _Candidates:
+def _decode(code: np.ndarray, coords: np.ndarray, weights: dict) -> np.ndarray:
+    """Patch probabilities ``(n, P, P)`` at ``coords`` from ``code`` ``(C, Y, X)``, where ``C``
+    is the decoder's code size, or ``8 x`` that after test-time augmentation: one code per
+    dihedral transform (in :func:`~tessella.engine.tta.dihedral_transforms` order), each
+    decoded in its transformed frame, brought back with the transform's inverse and averaged."""
     from ..models.patches import decode_numpy
+    from ..tta import dihedral_transforms, inverse_spatial
 
+    size = int(np.shape(weights["w1"])[0])
+    transforms = dihedral_transforms(2)
+    if code.shape[0] == size:
+        return decode_numpy(code[:, coords[:, 0], coords[:, 1]].T, weights)
+    if code.shape[0] != size * len(transforms):
+        raise ValueError(
+            f"patches predictions: code has {code.shape[0]} channels; the decoder takes "
+            f"{size} (or {size * len(transforms)} with test-time augmentation)"
+        )
+    patch = int(weights["patch"])
+    total = np.zeros((len(coords), patch, patch), np.float32)
+    for k, transform in enumerate(transforms):
+        part = code[k * size : (k + 1) * size, coords[:, 0], coords[:, 1]].T
+        total += inverse_spatial(decode_numpy(part, weights), transform)
+    return total / len(transforms)
+
+
+def _candidates(prediction: Prediction, params: Params) -> _Candidates:
     key = (
         id(prediction),
         params.fg_threshold,
@@ -172,7 +196,7 @@ def _candidates(prediction: Prediction, params: Params) -> _Candidates:
     grid = np.zeros(single.shape, bool)
     grid[:: params.stride, :: params.stride] = True
     coords = np.argwhere(single & grid)
-    patches = decode_numpy(code[:, coords[:, 0], coords[:, 1]].T, weights)
+    patches = _decode(code, coords, weights)
     size = patches.shape[1]
     half = size // 2
     padded = np.pad(foreground, half)
