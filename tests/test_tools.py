@@ -22,14 +22,22 @@ def _tune(model: Path, data: Path, *extra: str) -> subprocess.CompletedProcess:
     return subprocess.run(command, capture_output=True, text=True, timeout=600)
 
 
-def test_tune_defaults_grid_dry_run_and_tta(tmp_path, nuclei_sample):
+def _two_crops(folder: Path, nuclei_sample, width: int, binary: bool) -> Path:
+    """``folder/images`` and ``folder/masks``: the top and bottom halves of the sample."""
     image, labels = nuclei_sample
-    data = tmp_path / "data"
     for sub in ("images", "masks"):
-        (data / sub).mkdir(parents=True)
+        (folder / sub).mkdir(parents=True)
     for i, rows in enumerate((slice(0, 256), slice(256, 512))):
-        tifffile.imwrite(data / "images" / f"{i}.tif", image[rows, :256])
-        tifffile.imwrite(data / "masks" / f"{i}.tif", (labels[rows, :256] > 0).astype("uint8"))
+        mask = labels[rows, :width]
+        tifffile.imwrite(folder / "images" / f"{i}.tif", image[rows, :width])
+        tifffile.imwrite(
+            folder / "masks" / f"{i}.tif", (mask > 0).astype("uint8") if binary else mask
+        )
+    return folder
+
+
+def test_tune_defaults_grid_dry_run_and_tta(tmp_path, nuclei_sample):
+    data = _two_crops(tmp_path / "data", nuclei_sample, 256, binary=True)
     model = train_tiny("semantic", data, tmp_path / "model")
     card_path = model / "card.json"
     before = card_path.read_text()
@@ -62,13 +70,7 @@ def test_tune_defaults_grid_dry_run_and_tta(tmp_path, nuclei_sample):
 def test_score_model_orientations(tmp_path, nuclei_sample):
     """``score_model.py --orientations`` scores the 8 orientations of images and masks, turned
     together, with the bundled nuclei2d on two crops of the shipped sample."""
-    image, labels = nuclei_sample
-    data = tmp_path / "data"
-    for sub in ("images", "masks"):
-        (data / sub).mkdir(parents=True)
-    for i, rows in enumerate((slice(0, 256), slice(256, 512))):
-        tifffile.imwrite(data / "images" / f"{i}.tif", image[rows, :320])
-        tifffile.imwrite(data / "masks" / f"{i}.tif", labels[rows, :320])
+    data = _two_crops(tmp_path / "data", nuclei_sample, 320, binary=False)
     model = TOOLS.parent / "src" / "tessella" / "bundled" / "nuclei2d"
     command = [sys.executable, str(TOOLS / "score_model.py"), str(model)]
     command += ["--images", str(data / "images"), "--masks", str(data / "masks")]

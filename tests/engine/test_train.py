@@ -265,3 +265,59 @@ def test_border_crops_follow_the_models_padding():
         steps = np.diff(rows)
         assert set(np.unique(steps)) <= {0.0, 1.0}  # repeated, never mirrored back
     assert past >= 5
+
+
+def test_val_orientations_score_every_orientation_of_each_holdout_image(
+    tmp_path, nuclei_sample, monkeypatch
+):
+    """--val-orientations: the hold-out is validated in its 8 orientations (images and labels
+    turned together; the image cap counts images); the card records the setting; a time-lapse
+    method refuses it before anything is written."""
+    from tessella.engine.train import TrainConfig, loop, train
+    from tessella.engine.train.data import orientations
+    from tessella.engine.tta import dihedral_transforms, transform_image
+
+    image, labels = nuclei_sample
+    sample = Sample(image[None, :128, :96].astype(np.float32), labels[:128, :96], "crop")
+    sample.ignore = labels[:128, :96] == labels[5, 7]
+    turned = orientations([sample])
+    assert [s.name for s in turned] == [f"crop[o={k}]" for k in range(8)]
+    for s, transform in zip(turned, dihedral_transforms(2)):
+        assert np.array_equal(s.labels, transform_image(sample.labels, transform))
+        assert np.array_equal(s.image, transform_image(sample.image, transform))
+        assert np.array_equal(s.ignore, transform_image(sample.ignore, transform))
+    assert len(orientations([Sample(np.zeros((1, 4, 8, 8)), np.zeros((4, 8, 8)), "v")])) == 16
+
+    seen = []
+    validate = loop._validate
+
+    def spy(network, samples, *args):
+        seen.append([s.name for s in samples])
+        return validate(network, samples, *args)
+
+    monkeypatch.setattr(loop, "_validate", spy)
+    data = tmp_path / "data"
+    for sub in ("images", "masks"):
+        (data / sub).mkdir(parents=True)
+    for i in range(3):
+        tifffile.imwrite(data / "images" / f"{i}.tif", image[i * 128 : (i + 1) * 128, :128])
+        tifffile.imwrite(data / "masks" / f"{i}.tif", labels[i * 128 : (i + 1) * 128, :128])
+    settings = dict(epochs=1, steps_per_epoch=1, batch_size=2, patch=64, features=(8, 16))
+    out = train(
+        TrainConfig(
+            "embedding",
+            str(data),
+            str(tmp_path / "m"),
+            holdout=("1", "2"),
+            max_val_images=1,
+            val_orientations=True,
+            device="cpu",
+            **settings,
+        )
+    )
+    assert seen and all(names == [f"1.tif[o={k}]" for k in range(8)] for names in seen)
+    card = json.loads((out / "card.json").read_text())
+    assert card["training"]["config"]["val_orientations"] is True
+    with pytest.raises(ValueError, match="val orientations: the temporal method"):
+        train(TrainConfig("temporal", str(data), str(tmp_path / "t"), val_orientations=True))
+    assert not (tmp_path / "t").exists()

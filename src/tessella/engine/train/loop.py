@@ -20,7 +20,7 @@ import numpy as np
 from ..memory import retain_freed_memory
 from ..methods import Prediction, get_method
 from ..registry import load_model, save_model
-from .data import CropDataset, load_folder_pairs, split_holdout
+from .data import CropDataset, load_folder_pairs, orientations, split_holdout
 from .methods import get_training
 from .overlapping import load_overlapping_pairs
 from .timelapse import load_timelapse_samples
@@ -90,6 +90,7 @@ class TrainConfig:
     resume: bool = False
     seed: int = 0
     max_val_images: int = 64
+    val_orientations: bool = False  # score each hold-out image in all its dihedral orientations
     val_fraction: float = 0.1
     holdout: tuple[str, ...] = ()  # file stems held out for model selection
     exclude: tuple[str, ...] = ()  # file stems never loaded (e.g. the test slices)
@@ -263,6 +264,11 @@ def _train_steps(
         raise ValueError(f"ema {config.ema}: the decay must be in [0, 1) (0: no averaging)")
     if not 0.0 <= config.border_crops <= 1.0:
         raise ValueError(f"border crops {config.border_crops}: a fraction in [0, 1]")
+    if config.val_orientations and _temporal(config):
+        raise ValueError(
+            f"val orientations: the {config.method} method's hold-out is scored as a time-lapse, "
+            "in the orientation it comes in"
+        )
     training = get_training(config.method)
     if config.elastic is None:  # the card records what was used
         config = replace(config, elastic=training.elastic)
@@ -349,6 +355,8 @@ def _train_steps(
     if not samples or not val_samples:
         raise ValueError("training needs at least one image with labels")
     val_samples = val_samples[: config.max_val_images]
+    if config.val_orientations:  # after the cap: it counts images, not orientations
+        val_samples = orientations(val_samples)
 
     network = network.to(device).train()
     optimizer = torch.optim.Adam(
