@@ -94,8 +94,9 @@ class NetworkRunner:
             shape = tuple(window.shape[1:][p] for p in transform.perm)
             groups.setdefault(shape, []).append(transform)
         total: dict[str, np.ndarray] = {}
-        # "stacked" outputs: one copy per transform, in the order of self.transforms
-        stacked: dict[str, list] = {}
+        # "stacked" outputs: one copy per transform, in the order of self.transforms, written
+        # straight into their slice of the result (no list of copies to concatenate)
+        stacked: dict[str, np.ndarray] = {}
         position = {t: i for i, t in enumerate(self.transforms)}
         for transforms in groups.values():
             for i in range(0, len(transforms), self.max_batch):
@@ -108,17 +109,19 @@ class NetworkRunner:
                     )
                     for name, value in back.items():
                         if self.kinds.get(name) == "stacked":
-                            parts = stacked.setdefault(name, [None] * len(self.transforms))
-                            parts[position[transform]] = value
+                            size = value.shape[0]
+                            if name not in stacked:
+                                shape = (size * len(self.transforms), *value.shape[1:])
+                                stacked[name] = np.empty(shape, np.float32)
+                            k = position[transform]
+                            stacked[name][k * size : (k + 1) * size] = value
                         elif name in total:
                             total[name] += value
                         else:
                             total[name] = value.astype(np.float32, copy=True)
         n = len(self.transforms)
         result = {name: value / n for name, value in total.items()} if n > 1 else total
-        for name, parts in stacked.items():
-            result[name] = parts[0] if n == 1 else np.concatenate(parts, axis=0)
-        return result
+        return {**result, **stacked}
 
     def predict(
         self,
