@@ -28,6 +28,7 @@ __all__ = [
     "dihedral_transforms",
     "invert_outputs",
     "inverse_spatial",
+    "spatial",
     "transform_image",
 ]
 
@@ -68,7 +69,8 @@ def dihedral_transforms(ndim: int) -> list[Transform]:
     ]
 
 
-def _spatial(array: np.ndarray, transform: Transform) -> np.ndarray:
+def spatial(array: np.ndarray, transform: Transform) -> np.ndarray:
+    """Apply ``transform`` to the trailing spatial axes of ``array``: a view, not a copy."""
     lead = array.ndim - len(transform.perm)
     axes = tuple(range(lead)) + tuple(lead + p for p in transform.perm)
     out = np.transpose(array, axes)
@@ -98,7 +100,7 @@ def inverse_spatial(array: np.ndarray, transform: Transform) -> np.ndarray:
 
 def transform_image(image: np.ndarray, transform: Transform) -> np.ndarray:
     """Apply ``transform`` to the trailing spatial axes of ``image`` (leading axes untouched)."""
-    return np.ascontiguousarray(_spatial(image, transform))
+    return np.ascontiguousarray(spatial(image, transform))
 
 
 def invert_outputs(

@@ -244,18 +244,18 @@ def orientations(samples: list[Sample]) -> list[Sample]:
     >>> len(turned), turned[5].name, turned[5].image.shape, turned[5].labels.shape
     (8, 'a[o=5]', (1, 6, 4), (6, 4))
     """
-    from ..tta import dihedral_transforms, transform_image
+    from ..tta import dihedral_transforms, spatial
 
-    def turn(array, transform):
-        return None if array is None else transform_image(array, transform)
+    def turn(array, transform):  # views: no copies of the hold-out (16 of a 3D slab)
+        return None if array is None else spatial(array, transform)
 
     out = []
     for sample in samples:
         for k, transform in enumerate(dihedral_transforms(sample.labels.ndim)):
             out.append(
                 Sample(
-                    transform_image(sample.image, transform),
-                    transform_image(sample.labels, transform),
+                    turn(sample.image, transform),
+                    turn(sample.labels, transform),
                     f"{sample.name}[o={k}]",
                     turn(sample.boundary, transform),
                     turn(sample.ignore, transform),
