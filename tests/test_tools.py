@@ -66,6 +66,36 @@ def test_tune_defaults_grid_dry_run_and_tta(tmp_path, nuclei_sample):
     assert done.returncode == 2 and "--grid thresold=0.3" in done.stderr
     assert card_path.read_text() == tuned
 
+    # --orientations: each hold-out image in its 8 orientations; consecutive slices of a
+    # (non-square) volume are stacked per orientation, so turned slices never mix
+    volume = tmp_path / "volume"
+    image, labels = nuclei_sample
+    for sub in ("images", "masks"):
+        (volume / sub).mkdir(parents=True)
+    stack_image = np.stack([image[i * 80 : i * 80 + 128, :160] for i in range(5)])
+    stack_mask = np.stack([labels[i * 80 : i * 80 + 128, :160] > 0 for i in range(5)])
+    tifffile.imwrite(volume / "images" / "vol.tif", stack_image, photometric="minisblack")
+    tifffile.imwrite(
+        volume / "masks" / "vol.tif", stack_mask.astype("uint8"), photometric="minisblack"
+    )
+    command = [sys.executable, str(TOOLS / "tune_defaults.py"), str(model), "--data", str(volume)]
+    command += ["--holdout", "vol", "--grid", "radius=0", "--grid", "threshold=0.5"]
+    plain = subprocess.run([*command, "--dry-run"], capture_output=True, text=True, timeout=600)
+    turned = subprocess.run(
+        [*command, "--dry-run", "--orientations"], capture_output=True, text=True, timeout=600
+    )
+    assert plain.returncode == 0 and turned.returncode == 0, turned.stderr
+    assert "each image in its dihedral orientations" in turned.stdout
+    assert "orientations" not in plain.stdout
+
+    def iou(done):
+        return json.loads(done.stdout[: done.stdout.index("top 5:")])["params_tuning"][
+            "holdout_foreground_iou"
+        ]
+
+    assert abs(iou(turned) - iou(plain)) < 0.1
+    assert card_path.read_text() == tuned
+
 
 def test_score_model_orientations(tmp_path, nuclei_sample):
     """``score_model.py --orientations`` scores the 8 orientations of images and masks, turned
