@@ -114,6 +114,11 @@ def test_score_model_orientations(tmp_path, nuclei_sample):
     # masks turned with their images: every orientation scores about as the first (a mask
     # left as it was would match its turned nuclei by chance only)
     assert turned["min"] > validation["scores"]["avs"] - 0.1
+    # an image with a pixel size is refused by name: its turned copies would lose it
+    image = tifffile.imread(data / "images" / "1.tif")
+    tifffile.imwrite(data / "images" / "1.tif", image, imagej=True, resolution=(2.0, 2.0))
+    done = subprocess.run([*command, "--orientations"], capture_output=True, text=True, timeout=600)
+    assert done.returncode != 0 and "1.tif: --orientations needs images" in done.stderr
 
 
 def test_score_model_turns_colour_images_in_y_and_x():
@@ -128,9 +133,9 @@ def test_score_model_turns_colour_images_in_y_and_x():
     rgb = np.random.default_rng(0).integers(0, 255, (5, 7, 3), dtype=np.uint8)
     stack = np.random.default_rng(1).integers(0, 2, (4, 5, 7), dtype=np.uint8)  # (N, Y, X) masks
     for transform in dihedral_transforms(2):
-        turned = tool._orient(rgb, transform)
+        turned = tool._orient(rgb, transform, "YXC")
         for c in range(3):
             np.testing.assert_array_equal(turned[..., c], transform_image(rgb[..., c], transform))
         np.testing.assert_array_equal(
-            tool._orient(stack, transform)[2], transform_image(stack[2], transform)
+            tool._orient(stack, transform, ".YX")[2], transform_image(stack[2], transform)
         )

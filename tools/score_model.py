@@ -115,35 +115,44 @@ def score(model: Path, images: Path, masks: Path, args, tta: bool) -> dict:
 PRIMARY = {"iou": "foreground_iou", "vrand": "vrand", "ap": "avs"}
 
 
-def _orient(array: np.ndarray, transform) -> np.ndarray:
-    """``array`` turned by a 2D dihedral ``transform`` in its Y and X axes: the last two, or
-    the first two of a ``YXC`` colour image (3 or 4 channels last)."""
+def _orient(array: np.ndarray, transform, axes: str) -> np.ndarray:
+    """``array`` (laid out as ``axes``) turned by a 2D dihedral ``transform`` in Y and X."""
     from tessella.engine.tta import transform_image
 
-    if array.ndim == 3 and array.shape[-1] in (3, 4):
-        return np.moveaxis(transform_image(np.moveaxis(array, -1, 0), transform), 0, -1)
-    return transform_image(array, transform)
+    y, x = axes.index("Y"), axes.index("X")
+    moved = np.moveaxis(array, (y, x), (-2, -1))
+    return np.moveaxis(transform_image(moved, transform), (-2, -1), (y, x))
 
 
 def score_orientations(model: Path, args, plain: dict) -> dict:
     """The plain scores again for the 7 other orientations of every image (and its masks)."""
-    import argparse as _argparse
-
+    from tessella.engine.axes import guess_axes
+    from tessella.engine.io import read_image
     from tessella.engine.tta import dihedral_transforms
 
     key = PRIMARY[args.metric]
     files = [p for p in list_images(args.images) if not args.names or p.stem in args.names]
+    images = [read_image(p) for p in files]  # the project's axes (metadata, else the shape)
+    for image in images:
+        # the turned copies are written without metadata: they must read back alike
+        if image.pixel_size or guess_axes(image.data.shape) != image.axes:
+            sys.exit(
+                f"{image.path}: --orientations needs images without a pixel size whose axes "
+                f"({image.axes}) follow from their shape"
+            )
     scores = [plain["scores"][key]]
     for transform in dihedral_transforms(2)[1:]:
         with tempfile.TemporaryDirectory() as tmp:
-            images, masks = Path(tmp) / "images", Path(tmp) / "masks"
-            images.mkdir(), masks.mkdir()
-            for path in files:
-                tifffile.imwrite(images / path.name, _orient(tifffile.imread(path), transform))
+            turned_images, masks = Path(tmp) / "images", Path(tmp) / "masks"
+            turned_images.mkdir(), masks.mkdir()
+            for path, image in zip(files, images):
+                data = np.asarray(image.data)
+                tifffile.imwrite(turned_images / path.name, _orient(data, transform, image.axes))
                 mask = tifffile.imread(Path(args.masks) / path.name)
-                tifffile.imwrite(masks / path.name, _orient(mask, transform))
-            turned = _argparse.Namespace(**{**vars(args), "names": ()})
-            scores.append(score(model, images, masks, turned, False)["scores"][key])
+                mask_axes = "." * (mask.ndim - 2) + "YX"  # labels, or an (N, Y, X) stack
+                tifffile.imwrite(masks / path.name, _orient(mask, transform, mask_axes))
+            turned = argparse.Namespace(**{**vars(args), "names": ()})
+            scores.append(score(model, turned_images, masks, turned, False)["scores"][key])
     return {
         "what": f"{key} without TTA in the 8 dihedral orientations of the images (Y and X "
         "flipped and transposed), the first as given",
