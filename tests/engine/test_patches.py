@@ -9,6 +9,7 @@ import torch
 from tessella.engine import metrics
 from tessella.engine.methods import get_method
 from tessella.engine.methods._base import Prediction
+from tessella.engine.methods.patches import mirrored_grid
 from tessella.engine.models import PatchUNet
 from tessella.engine.models.patches import decode_numpy
 from tessella.engine.params import make_params
@@ -219,3 +220,14 @@ def test_a_fine_tune_takes_the_base_models_patch_and_code(tiny_patches_dir, tmp_
     tuned = train_tiny("patches", data, tmp_path / "tuned", base=str(tiny_patches_dir))
     args = load_model(tuned).card.raw["architecture"]["args"]
     assert (args["patch"], args["code"]) == (9, 8)
+
+
+@pytest.mark.parametrize("stride", [1, 2, 3, 4])
+def test_mirrored_grid_flips_onto_itself(stride):
+    for length in range(1, 40):
+        grid = mirrored_grid(length, stride)
+        assert (grid == grid[::-1]).all(), (length, stride)
+        assert grid[0] and grid[-1]
+        # as dense as a plain grid: at most one position more or less, where the halves meet
+        assert abs(grid.sum() - len(range(0, length, stride))) <= 1
+        assert np.diff(np.flatnonzero(grid)).max(initial=1) <= max(1, 2 * stride - 1)

@@ -9,7 +9,10 @@ numpy. Assembly, in the order of :func:`assemble`:
 
 1. Foreground: pixels whose probability of one or more instances exceeds ``fg_threshold``;
    overlap pixels: probability of 2+ instances above ``overlap_threshold``. Candidate patches
-   come from single-instance foreground pixels on a grid of step ``stride``.
+   come from single-instance foreground pixels on a grid of step ``stride``, anchored at the
+   top-left pixel, or with ``mirrored_grid`` at both ends of each axis (:func:`mirrored_grid`):
+   with test-time augmentation, whose predictions turn with the image, the result then does
+   not depend on the image's orientation either.
 2. Each candidate's patch is decoded; its pixels above ``patch_threshold`` (and in the
    foreground) are the pixels it claims.
 3. Consensus score: how much the candidates a patch claims claim its centre back (the mean of
@@ -82,6 +85,11 @@ class Params:
     )
     mutex: bool = param(True, help="Mutex watershed (low affinities repel); off: components.")
     stride: int = param(2, 1, 8, "Candidate patches on a grid of this step (1 = every pixel).")
+    mirrored_grid: bool = param(
+        False,
+        help="Anchor the candidate grid at both ends of each axis: with TTA, a flipped or "
+        "rotated image then gives the same objects, turned.",
+    )
     min_size: int = param(100, 0, 1_000_000_000, "Discard instances with fewer pixels.")
 
 
@@ -168,6 +176,26 @@ def _decode(code: np.ndarray, coords: np.ndarray, weights: dict) -> np.ndarray:
     return total / len(transforms)
 
 
+def mirrored_grid(length: int, stride: int) -> np.ndarray:
+    """Candidate positions along an axis of ``length``: every ``stride``-th from the start in
+    the first half, mirrored into the second, so a flip of the image flips the grid onto itself
+    (a plain ``[::stride]`` grid moves by a pixel under a flip of an even length, and the
+    assembly then depends on the image's orientation).
+
+    Examples
+    --------
+    >>> mirrored_grid(8, 2).nonzero()[0].tolist()
+    [0, 2, 5, 7]
+    >>> mirrored_grid(7, 2).nonzero()[0].tolist()
+    [0, 2, 4, 6]
+    """
+    mask = np.zeros(length, bool)
+    first = np.arange(0, (length + 1) // 2, stride)
+    mask[first] = True
+    mask[length - 1 - first] = True
+    return mask
+
+
 def _candidates(prediction: Prediction, params: Params) -> _Candidates:
     key = (
         id(prediction),
@@ -175,6 +203,7 @@ def _candidates(prediction: Prediction, params: Params) -> _Candidates:
         params.overlap_threshold,
         params.patch_threshold,
         params.stride,
+        params.mirrored_grid,
     )
     hit = _CACHE.get(key)
     if hit is not None and hit[0]() is prediction:  # not a recycled id of a freed prediction
@@ -193,8 +222,11 @@ def _candidates(prediction: Prediction, params: Params) -> _Candidates:
     foreground = numinst[1] + numinst[2] > params.fg_threshold
     overlap = foreground & (numinst[2] > params.overlap_threshold)
     single = foreground & ~overlap
-    grid = np.zeros(single.shape, bool)
-    grid[:: params.stride, :: params.stride] = True
+    if params.mirrored_grid:
+        grid = np.outer(*(mirrored_grid(length, params.stride) for length in single.shape))
+    else:
+        grid = np.zeros(single.shape, bool)
+        grid[:: params.stride, :: params.stride] = True
     coords = np.argwhere(single & grid)
     patches = _decode(code, coords, weights)
     size = patches.shape[1]
