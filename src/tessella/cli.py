@@ -227,6 +227,14 @@ def _build_parser() -> argparse.ArgumentParser:
         "mirrored): for 3D models, whose first and last slices otherwise do worst. Default 0",
     )
     train.add_argument(
+        "--colour-weight",
+        type=float,
+        default=1.0,
+        metavar="W",
+        help="draw each colour (RGB) training image W times as often as a single-channel one, "
+        "for a mix where colour images are rare. Default 1",
+    )
+    train.add_argument(
         "--ema",
         type=float,
         default=0.0,
@@ -306,6 +314,7 @@ def _cmd_train(args) -> int:
         lr=args.lr,
         ema=args.ema,
         border_crops=args.border_crops,
+        colour_weight=args.colour_weight,
         workers=args.workers,
         val_fraction=args.val_fraction,
         holdout=_stems(args.holdout),

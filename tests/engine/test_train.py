@@ -321,3 +321,53 @@ def test_val_orientations_score_every_orientation_of_each_holdout_image(
     with pytest.raises(ValueError, match="val orientations: the temporal method"):
         train(TrainConfig("temporal", str(data), str(tmp_path / "t"), val_orientations=True))
     assert not (tmp_path / "t").exists()
+
+
+def test_colour_weight_draws_colour_images_more_often(tmp_path, nuclei_sample, capsys):
+    """--colour-weight W: colour images (not grey copied into three channels) are drawn W times
+    as often as single-channel ones; the card records it; a weight with nothing to weigh, or
+    not above 0, is refused by name."""
+    from tessella.engine.train.data import load_folder_pairs
+
+    image, labels = nuclei_sample
+    crop, crop_labels = image[:128, :128].astype(np.float32), labels[:128, :128]
+    scaled = crop / crop.max()
+    stained = np.stack([255 - 150 * scaled, 255 - 200 * scaled, 255 - 60 * scaled], -1)
+    files = {
+        "grey_a": image[:128, :128],
+        "grey_b": image[128:256, :128],
+        "grey_rgb": np.repeat(image[:128, :128, None], 3, -1),  # grey in three channels
+        "stain": stained.astype(np.uint8),  # dark-on-bright colour, like H&E
+    }
+    data = tmp_path / "data"
+    _write_pairs(
+        data, list(files.values()), [crop_labels, labels[128:256, :128]] + [crop_labels] * 2
+    )
+    samples = load_folder_pairs(data, "YX", 1, {"kind": "percentile"})
+    colour = {s.name: s.colour for s in samples}
+    assert sum(colour.values()) == 1 and [n for n, c in colour.items() if c][0].startswith("3")
+
+    def share(weight):
+        dataset = CropDataset(samples, (64, 64), 8, colour_weight=weight)
+        draws = [dataset.draw(np.random.default_rng([7, i])) for i in range(4000)]
+        return np.mean([s.colour for s in draws])
+
+    assert abs(share(1.0) - 1 / 4) < 0.03
+    assert abs(share(4.0) - 4 / 7) < 0.03
+    grey = [s for s in samples if not s.colour]
+    with pytest.raises(ValueError, match="none of the 3 training images is in colour"):
+        CropDataset(grey, (64, 64), 8, colour_weight=3.0)
+    CropDataset(grey, (64, 64), 8)  # weight 1: nothing to check
+
+    common = ["--data", str(data), "--device", "cpu", "--epochs", "1", "--steps-per-epoch", "1"]
+    common += ["--batch-size", "2", "--patch", "64", "--features", "8,16", "-q"]
+    out = tmp_path / "m"
+    assert main(["train", "embedding", "--out", str(out), "--colour-weight", "3", *common]) == 0
+    card = json.loads((out / "card.json").read_text())
+    assert card["training"]["config"]["colour_weight"] == 3.0
+    assert (
+        main(["train", "embedding", "--out", str(tmp_path / "z"), "--colour-weight", "0", *common])
+        == 1
+    )
+    assert "colour weight 0.0: must be above 0" in capsys.readouterr().err
+    assert not (tmp_path / "z").exists()

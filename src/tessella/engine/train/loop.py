@@ -84,6 +84,7 @@ class TrainConfig:
     elastic: bool | None = None  # rotation + elastic deformation + blur; None: method default
     ema: float = 0.0  # decay of an exponential moving average of the weights; 0: none
     border_crops: float = 0.0  # fraction of crops reaching past an edge, padded as inference pads
+    colour_weight: float = 1.0  # each colour training image is drawn this many times as often
     device: str = "auto"
     workers: int = 0
     time_budget: float | None = None
@@ -264,6 +265,8 @@ def _train_steps(
         raise ValueError(f"ema {config.ema}: the decay must be in [0, 1) (0: no averaging)")
     if not 0.0 <= config.border_crops <= 1.0:
         raise ValueError(f"border crops {config.border_crops}: a fraction in [0, 1]")
+    if not config.colour_weight > 0:
+        raise ValueError(f"colour weight {config.colour_weight}: must be above 0 (1: no weighting)")
     if config.val_orientations and _temporal(config):
         raise ValueError(
             f"val orientations: the {config.method} method's hold-out is scored as a time-lapse, "
@@ -428,6 +431,7 @@ def _train_steps(
         elastic=config.elastic,
         border=config.border_crops,
         border_mode=val_pad,  # crops past an edge are padded as inference will pad them
+        colour_weight=config.colour_weight,
     )
     score_key = f"val_{training.score_name}"
     started = time.monotonic()
