@@ -235,6 +235,15 @@ def _build_parser() -> argparse.ArgumentParser:
         "for a mix where colour images are rare. Default 1",
     )
     train.add_argument(
+        "--invert-bright-background",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="invert each image whose background is bright (brightfield, H&E: its normalised "
+        "median above 0.5) so that every image reaches the network with bright objects on a "
+        "dark background, in training and, through the card, at inference. Default: as the "
+        "--base model's card says (off for a new model)",
+    )
+    train.add_argument(
         "--ema",
         type=float,
         default=0.0,
@@ -315,6 +324,7 @@ def _cmd_train(args) -> int:
         ema=args.ema,
         border_crops=args.border_crops,
         colour_weight=args.colour_weight,
+        invert_bright_background=args.invert_bright_background,
         workers=args.workers,
         val_fraction=args.val_fraction,
         holdout=_stems(args.holdout),

@@ -4,6 +4,7 @@ lists at once, keeps the best model on cancel, compares with the base model."""
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -173,3 +174,49 @@ def test_trains_on_a_folder_of_files(trainer, qtbot, tmp_path, nuclei_sample):
     train.name_edit.setText("other")
     assert not train.start()
     assert "must hold images/ and masks/" in train.status_label.text()
+
+
+def test_invert_box_follows_the_base_and_training_inverts_as_its_card_says(
+    trainer, qtbot, monkeypatch
+):
+    """A base whose card inverts bright-background images checks the box; the layers are
+    then normalised for training as the new card will have them normalised in use."""
+    from tessella._widgets import train as train_module
+    from tessella.engine.normalize import percentile_normalize
+    from tessella.engine.registry import bundled_dir
+
+    viewer, _segment, train, models = trainer
+    flagged = models / "dark-nuclei"
+    shutil.copytree(bundled_dir() / "nuclei2d", flagged)
+    card = json.loads((flagged / "card.json").read_text())
+    card["normalization"]["invert_bright_background"] = True
+    card["name"] = "dark-nuclei"
+    (flagged / "card.json").write_text(json.dumps(card))
+    train._fill_bases()
+    choose_base(train, "nuclei2d")
+    assert not train.invert_check.isChecked()
+    choose_base(train, "dark-nuclei")
+    assert train.invert_check.isChecked()
+
+    image = viewer.layers["nuclei"].data
+    bright = viewer.add_image(image.max() - image, name="brightfield")  # dark nuclei
+    train.pairs = []
+    train.add_pair(bright, viewer.layers["corrected"])
+    train.epochs_spin.setValue(1)
+    train.steps_spin.setValue(1)
+    seen = []
+    trained = train_module._train
+
+    def spy(config, samples):
+        seen.append(samples)
+        return (yield from trained(config, samples))
+
+    monkeypatch.setattr(train_module, "_train", spy)
+    with qtbot.waitSignal(train.run_finished, timeout=300_000):
+        assert train.start()
+        assert not train.invert_check.isEnabled()
+    plain = percentile_normalize(np.asarray(bright.data, np.float32)[None])
+    np.testing.assert_allclose(seen[0][0].image, 1 - plain, atol=1e-6)
+    saved = json.loads((models / "dark-nuclei-finetuned" / "card.json").read_text())
+    assert saved["normalization"]["invert_bright_background"] is True
+    assert train.invert_check.isEnabled()

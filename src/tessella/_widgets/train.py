@@ -53,10 +53,23 @@ __all__ = ["REGION_LAYER", "TrainWidget", "layer_samples"]
 
 NEW = "new:"  # base-combo data prefix for a model trained from scratch
 REGION_LAYER = "compare region"  # a Shapes layer whose last rectangle bounds the comparison
+INVERT = "invert_bright_background"  # the card's normalization key the invert box sets
 
 
-def layer_samples(pairs, ndim: int) -> list:
-    """Training samples from ``(image layer, labels layer)`` pairs; a volume pair gives one
+def _base_normalization(base: str) -> dict:
+    """The ``normalization`` of the card in directory ``base`` ({} when it cannot be read:
+    training then reports the problem)."""
+    from tessella.engine.registry import ModelError, read_card
+
+    try:
+        return read_card(Path(base)).normalization
+    except ModelError:
+        return {}
+
+
+def layer_samples(pairs, ndim: int, normalization: dict | None = None) -> list:
+    """Training samples from ``(image layer, labels layer)`` pairs, normalised as
+    ``normalization`` (a card's; default percentiles 1-99.8) says; a volume pair gives one
     sample per labelled slice for a 2D model. Raises ValueError naming a mismatched pair."""
     from tessella.engine.axes import spatial_of, to_model_layout
     from tessella.engine.train.data import load_pairs
@@ -90,7 +103,8 @@ def layer_samples(pairs, ndim: int) -> list:
     if not images or not any(label.any() for label in labels):
         raise ValueError("the labels layers hold no objects to learn from")
     spatial_axes = "ZYX" if ndim == 3 else "YX"
-    return load_pairs(images, labels, spatial_axes, 1, {"low": 1.0, "high": 99.8}, names)
+    normalization = normalization or {"low": 1.0, "high": 99.8}
+    return load_pairs(images, labels, spatial_axes, 1, normalization, names)
 
 
 @report_runtime_errors
@@ -177,6 +191,12 @@ class TrainWidget(LayerWatcher, QWidget):
             "Validate and save a moving average of the weights over about the last fifth of the "
             "steps (exponential, as `tessella train --ema`): scores vary less from epoch to epoch"
         )
+        self.invert_check = QCheckBox("Invert bright-background images")
+        self.invert_check.setToolTip(
+            "Brightfield and H&E images (dark objects on a bright field: a normalised median "
+            "above 0.5) reach the network inverted, like fluorescence, in training and in use "
+            "(as `tessella train --invert-bright-background`); follows the starting model"
+        )
         self.device_combo = QComboBox()
         self.device_combo.addItems(DEVICE_CHOICES)
         self.train_button = QPushButton("Train")
@@ -210,6 +230,7 @@ class TrainWidget(LayerWatcher, QWidget):
         form.addRow("Time budget", self.minutes_spin)
         form.addRow("Learning rate", self.lr_spin)
         form.addRow("", self.average_check)
+        form.addRow("", self.invert_check)
         form.addRow("Device", self.device_combo)
         buttons = QHBoxLayout()
         buttons.addWidget(self.train_button)
@@ -296,6 +317,7 @@ class TrainWidget(LayerWatcher, QWidget):
         base = self.base_combo.currentData() or ""
         new = base.startswith(NEW)
         self.lr_spin.setValue(1e-3 if new else 3e-4)  # fine-tuning takes smaller steps
+        self.invert_check.setChecked(not new and bool(_base_normalization(base).get(INVERT)))
         stem = base[len(NEW) :] if new else Path(base).name
         self.name_edit.setText(f"my-{stem}" if new else f"{stem}-finetuned")
 
@@ -314,7 +336,7 @@ class TrainWidget(LayerWatcher, QWidget):
     def start(self) -> bool:
         """Train on the chosen pairs; False (with a message) when the request is not valid."""
         from tessella.engine.registry import load_model
-        from tessella.engine.train.loop import TrainConfig
+        from tessella.engine.train.loop import TrainConfig, training_normalization
 
         if self._run is not None:
             show_info("Train: a run is in progress; cancel it first.")
@@ -331,19 +353,21 @@ class TrainWidget(LayerWatcher, QWidget):
             out = self._out_dir(name)
             if out.exists():
                 raise ValueError(f"a model '{name}' exists in {out.parent}; choose another name")
+            invert = self.invert_check.isChecked()
             if base.startswith(NEW):
                 method, ndim, base_path = base[len(NEW) :], 2, None
+                norm = training_normalization(None, invert)
             else:
                 card = load_model(base).card
                 method, ndim, base_path = card.method, len(card.spatial_axes), base
+                norm = training_normalization(card.raw, invert)
             if folder:
                 from tessella.engine.train.data import load_folder_pairs
 
                 spatial = "ZYX" if ndim == 3 else "YX"
-                norm = {"low": 1.0, "high": 99.8}
                 samples = load_folder_pairs(Path(folder).expanduser(), spatial, 1, norm)
             else:
-                samples = layer_samples([(i, j) for i, j in pairs], ndim)
+                samples = layer_samples([(i, j) for i, j in pairs], ndim, norm)
         except ValueError as exc:
             show_error(f"Train: {exc}")
             self.status_label.setText(f"Not started: {exc}")
@@ -364,6 +388,7 @@ class TrainWidget(LayerWatcher, QWidget):
             patch=self.patch_spin.value(),
             lr=self.lr_spin.value(),
             ema=ema_decay(total) if self.average_check.isChecked() else 0.0,
+            invert_bright_background=invert,
             device=self.device_combo.currentText(),
             time_budget=minutes * 60 if minutes else None,
             command=f"napari Train widget on {described}",
@@ -407,6 +432,7 @@ class TrainWidget(LayerWatcher, QWidget):
             self.minutes_spin,
             self.lr_spin,
             self.average_check,
+            self.invert_check,
             self.device_combo,
             self.train_button,
         ):

@@ -84,6 +84,12 @@ def export_bioimageio(model: str | os.PathLike, out: str | os.PathLike) -> Path:
             f"model {card.name!r}: architecture {card.architecture['name']!r} cannot be "
             "exported (only BranchedUNet and UNet)"
         )
+    if card.normalization.get("invert_bright_background"):
+        raise ValueError(
+            f"model {card.name!r} inverts bright-background images before its network "
+            "(normalization.invert_bright_background), a choice made per image that no "
+            "bioimage.io preprocessing step expresses; it cannot be exported"
+        )
     spatial = card.spatial_axes
     multiple = int(getattr(network, "multiple", 16))
     norm = card.normalization

@@ -6,7 +6,14 @@ from typing import Literal
 
 import numpy as np
 
-__all__ = ["percentile_normalize", "pad_to_multiple", "check_finite_and_varied"]
+__all__ = [
+    "BRIGHT_BACKGROUND",
+    "bright_background",
+    "normalize",
+    "percentile_normalize",
+    "pad_to_multiple",
+    "check_finite_and_varied",
+]
 
 _SAMPLE = 2_000_000  # percentiles from at most this many pixels per channel
 
@@ -61,6 +68,44 @@ def percentile_normalize(
         np.subtract(channel, lo, out=out[c], casting="unsafe")
         out[c] /= scale
     return np.moveaxis(out, 0, channel_axis)
+
+
+#: a normalised channel whose median lies above this has a bright background (brightfield,
+#: H&E): most pixels are background, so the median is the background's level
+BRIGHT_BACKGROUND = 0.5
+
+
+def bright_background(median: float) -> bool:
+    """Whether a channel whose normalised median is ``median`` has a bright background."""
+    return bool(median > BRIGHT_BACKGROUND)
+
+
+def normalize(data: np.ndarray, normalization: dict) -> np.ndarray:
+    """A model card's ``normalization`` of a ``(C, *spatial)`` array (float32).
+
+    Each channel's ``low``/``high`` percentiles go to 0/1 (:func:`percentile_normalize`).
+    With ``invert_bright_background`` true, each channel with a bright background (its
+    normalised median above :data:`BRIGHT_BACKGROUND`: brightfield and H&E images, dark objects
+    on a bright field) is inverted to ``1 - x``, so that every image reaches the network with
+    bright objects on a dark background, as fluorescence images come.
+
+    Examples
+    --------
+    >>> dark = np.zeros((1, 10, 10)); dark[0, 4:6, 4:6] = 100  # a bright object
+    >>> bright = 100 - dark  # the same, dark on bright
+    >>> card = {"low": 0, "high": 100, "invert_bright_background": True}
+    >>> bool(np.allclose(normalize(bright, card), normalize(dark, card)))
+    True
+    >>> float(normalize(bright, {"low": 0, "high": 100})[0, 0, 0])  # not asked: kept
+    1.0
+    """
+    out = percentile_normalize(data, normalization.get("low", 1.0), normalization.get("high", 99.8))
+    if normalization.get("invert_bright_background"):
+        for channel in out:
+            flat = channel.reshape(-1)
+            if bright_background(float(np.median(flat[:: max(1, flat.size // _SAMPLE)]))):
+                np.subtract(1.0, channel, out=channel)
+    return out
 
 
 def pad_to_multiple(image: np.ndarray, multiple: int, n_spatial: int, mode: PadMode = "reflect"):

@@ -18,7 +18,7 @@ from .device import execution_plan, resolve_device
 from .inference import NetworkRunner, prepare_network
 from .memory import retain_freed_memory
 from .methods import Prediction, get_method
-from .normalize import check_finite_and_varied, percentile_normalize
+from .normalize import check_finite_and_varied, normalize
 from .params import make_params, params_to_dict
 from .progress import Progress
 from .registry import LoadedModel, load_model
@@ -154,8 +154,7 @@ def _model_input(frame, frame_axes, card, name) -> np.ndarray:
     data = to_model_layout(
         frame, frame_axes, card.spatial_axes, card.channels, card.input.get("rgb", "mean")
     )
-    norm = card.normalization
-    return percentile_normalize(data, norm.get("low", 1.0), norm.get("high", 99.8))
+    return normalize(data, card.normalization)
 
 
 def window_of(card) -> int:

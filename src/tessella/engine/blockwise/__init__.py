@@ -11,7 +11,8 @@ Stages (each yields :class:`BlockProgress`; each resumes where it stopped)
    of each frame (each slice for slice-wise models) to 0/1; one block would see other
    percentiles, so a pass over the blocks tallies each frame's values (exactly for integer
    pixels; a strided sample of about 2 million pixels for float ones) and every block is
-   normalised with its frame's percentiles.
+   normalised with its frame's percentiles. A model whose card inverts bright-background
+   images gets the frame's median from the same tally, so the whole frame is inverted or not.
 2. **segment**: block + halo -> network (tiled, TTA) -> post-processing, with the size filters
    that must see whole objects switched off (:class:`BlockwiseSupport`) -> the core's labels,
    renumbered 1..n, into a provisional array (one chunk per block), then a small record (pixels

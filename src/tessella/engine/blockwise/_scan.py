@@ -11,8 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..normalize import bright_background
 from ._run import BlockProgress, _map, _Run
-from ._segmenters import _card, _model, _model_layout, _units
+from ._segmenters import _card, _model, _model_layout, _scale, _units
 
 SAMPLE = 2_000_000  # float pixels sampled per frame for the percentiles, as the pipeline does
 
@@ -67,8 +68,10 @@ def _percentiles_from_counts(values, counts, quantiles) -> list[float]:
     return out
 
 
-def _merge_stats(parts: list, low: float, high: float) -> list:
-    """Per channel (low, high, min, max) of one unit from its blocks' statistics."""
+def _merge_stats(parts: list, low: float, high: float, invert: bool = False) -> list:
+    """Per channel (low, high, min, max, inverted) of one unit from its blocks' statistics;
+    ``inverted`` when ``invert`` (the card's ``invert_bright_background``) and the channel's
+    background is bright (:func:`~tessella.engine.normalize.normalize`)."""
     merged = []
     for channel in zip(*parts):
         if channel[0][0] == "counts":
@@ -76,12 +79,14 @@ def _merge_stats(parts: list, low: float, high: float) -> list:
                 np.concatenate([c[1] for c in channel]), return_inverse=True
             )
             counts = np.bincount(inverse, weights=np.concatenate([c[2] for c in channel]))
-            lo, hi = _percentiles_from_counts(values, counts, (low, high))
-            merged.append((lo, hi, float(values[0]), float(values[-1])))
+            lo, hi, median = _percentiles_from_counts(values, counts, (low, high, 50))
+            vmin, vmax = float(values[0]), float(values[-1])
         else:
-            lo, hi = np.percentile(np.concatenate([c[1] for c in channel]), (low, high))
+            sample = np.concatenate([c[1] for c in channel])
+            lo, hi, median = (float(v) for v in np.percentile(sample, (low, high, 50)))
             vmin, vmax = min(c[2] for c in channel), max(c[3] for c in channel)
-            merged.append((float(lo), float(hi), vmin, vmax))
+        inverted = invert and bright_background((median - lo) / _scale(lo, hi, vmin, vmax))
+        merged.append((lo, hi, vmin, vmax, inverted))
     return merged
 
 
@@ -94,15 +99,17 @@ def _scan(run: _Run, executor) -> Generator[BlockProgress, None, _Run]:
         yield from _map(_scan_task, run, run.grid.indices(), executor, "scan", 0, results)
         segmenter = run.segmenter
         card = _card(segmenter.model, segmenter.name)  # only the card: no torch here
-        low, high = card.normalization.get("low", 1.0), card.normalization.get("high", 99.8)
+        norm = card.normalization
+        low, high = norm.get("low", 1.0), norm.get("high", 99.8)
+        invert = bool(norm.get("invert_bright_background"))
         units: dict = {}
         for stats in results.values():
             for unit, channels in stats.items():
                 units.setdefault(unit, []).append(channels)
         ranges = []
         for unit, parts in sorted(units.items()):
-            merged = _merge_stats(parts, low, high)
-            if all(vmin == vmax for _, _, vmin, vmax in merged):
+            merged = _merge_stats(parts, low, high, invert)
+            if all(vmin == vmax for _, _, vmin, vmax, _ in merged):
                 where = (f" (frame {unit[0]})" if unit[0] >= 0 else "") + (
                     f" (slice {unit[1]})" if unit[1] >= 0 else ""
                 )

@@ -131,7 +131,7 @@ class ModelSegmenter:
     """Segments one block with a model: the scan's (global) normalisation, the tiled network
     (TTA), then the method's post-processing. Picklable: workers load the model from ``model``.
 
-    ``ranges``: per normalisation unit ``(t, z)``, per channel ``(low, high, min, max)``.
+    ``ranges``: per normalisation unit ``(t, z)``, per channel ``(low, high, min, max, inverted)``.
     """
 
     model: str  # the model directory
@@ -209,11 +209,19 @@ def _method(name: str):
     return get_method(name)
 
 
+def _scale(low: float, high: float, vmin: float, vmax: float) -> float:
+    """The divisor of :func:`~tessella.engine.normalize.percentile_normalize`."""
+    return float(high - low) if high > low else float(vmax - vmin) or 1.0
+
+
 def _normalize(data: np.ndarray, values) -> np.ndarray:
-    """``percentile_normalize`` with given per-channel (low, high, min, max)."""
+    """:func:`~tessella.engine.normalize.normalize` with given per-channel (low, high, min,
+    max, inverted) from the scan (``inverted``: a bright background, flipped to ``1 - x``;
+    scans from before it have four values)."""
     out = np.empty(data.shape, dtype=np.float32)
-    for c, (low, high, vmin, vmax) in enumerate(values):
-        scale = float(high - low) if high > low else float(vmax - vmin) or 1.0
+    for c, (low, high, vmin, vmax, *inverted) in enumerate(values):
         np.subtract(data[c], np.float64(low), out=out[c], casting="unsafe")
-        out[c] /= scale
+        out[c] /= _scale(low, high, vmin, vmax)
+        if inverted and inverted[0]:
+            np.subtract(1.0, out[c], out=out[c])
     return out

@@ -18,7 +18,7 @@ from scipy import ndimage
 
 from ..axes import guess_axes, spatial_of, to_model_layout
 from ..io import read_image
-from ..normalize import percentile_normalize
+from ..normalize import normalize
 
 __all__ = [
     "Sample",
@@ -62,9 +62,7 @@ def load_pairs(images, labels_list, spatial_axes, channels, normalization, names
             )
         if not np.issubdtype(labels.dtype, np.integer):
             raise ValueError(f"{name}: labels must be integers, got {labels.dtype}")
-        normalized = percentile_normalize(
-            data, normalization.get("low", 1.0), normalization.get("high", 99.8)
-        )
+        normalized = normalize(data, normalization)
         samples.append(
             Sample(normalized, labels.astype(np.int32), name, colour=_colour(image, axes))
         )

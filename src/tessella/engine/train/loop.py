@@ -25,7 +25,7 @@ from .methods import get_training
 from .overlapping import load_overlapping_pairs
 from .timelapse import load_timelapse_samples
 
-__all__ = ["TrainConfig", "TrainProgress", "train_steps", "train"]
+__all__ = ["TrainConfig", "TrainProgress", "train_steps", "train", "training_normalization"]
 
 CHECKPOINT = "checkpoint.pt"
 #: validation runs the network on a whole image up to this edge (2D), else in tiles
@@ -85,6 +85,9 @@ class TrainConfig:
     ema: float = 0.0  # decay of an exponential moving average of the weights; 0: none
     border_crops: float = 0.0  # fraction of crops reaching past an edge, padded as inference pads
     colour_weight: float = 1.0  # each colour training image is drawn this many times as often
+    # invert bright-background images (brightfield, H&E) before the network, in training and
+    # in the card for inference; None: as the base's card says (off for a new model)
+    invert_bright_background: bool | None = None
     device: str = "auto"
     workers: int = 0
     time_budget: float | None = None
@@ -140,6 +143,24 @@ def _architecture(config: TrainConfig, ndim: int, in_channels: int) -> dict:
     return {"name": "BranchedUNet", "args": args}
 
 
+def training_normalization(base_card: dict | None, invert: bool | None = None) -> dict:
+    """The card's ``normalization`` of a model trained from ``base_card`` (the raw card of a
+    fine-tune's base; None for a new model: percentiles 1-99.8), with
+    ``invert_bright_background`` set as ``invert`` says (None: as the base has it). Samples
+    given to :func:`train_steps` must be normalised with it.
+
+    >>> training_normalization(None, True)
+    {'kind': 'percentile', 'low': 1.0, 'high': 99.8, 'invert_bright_background': True}
+    """
+    default = {"kind": "percentile", "low": 1.0, "high": 99.8}
+    normalization = dict(base_card["normalization"] if base_card else default)
+    if invert is not None:
+        normalization.pop("invert_bright_background", None)
+        if invert:
+            normalization["invert_bright_background"] = True
+    return normalization
+
+
 def _card(config: TrainConfig, ndim: int, in_channels: int, history: list[dict]) -> dict:
     spatial = "ZYX" if ndim == 3 else "YX"
     model_input = {"axes": spatial, "channels": in_channels, "rgb": "mean"}
@@ -152,7 +173,7 @@ def _card(config: TrainConfig, ndim: int, in_channels: int, history: list[dict])
         "description": f"{config.method} model trained with tessella",
         "architecture": _architecture(config, ndim, in_channels),
         "input": model_input,
-        "normalization": {"kind": "percentile", "low": 1.0, "high": 99.8},
+        "normalization": training_normalization(None, config.invert_bright_background),
         "method_args": {"grid_spacing": [1 / 1024] * ndim},
         "defaults": {
             "tile": 1024 if ndim == 2 else 128,
@@ -244,7 +265,8 @@ def train_steps(
     """Train as ``config`` says, yielding progress per step and per epoch; returns ``out``.
 
     ``samples`` (and ``val_samples``), lists of :class:`~.data.Sample`, replace the folders
-    of ``config.data`` (``config.val_data``): the napari Train widget passes layers this way.
+    of ``config.data`` (``config.val_data``): the napari Train widget passes layers this way,
+    normalised as :func:`training_normalization` says for ``config``.
     Closing the generator (cancel) keeps the best model written so far. A fine-tune (``base``)
     first scores its base on the hold-out (epoch 0) and writes an epoch only where it beats
     that; when none does, the base's weights are written at the end.
@@ -283,7 +305,6 @@ def _train_steps(
     out.mkdir(parents=True, exist_ok=True)
     ndim = config.ndim
     spatial = "ZYX" if ndim == 3 else "YX"
-    normalization = {"low": 1.0, "high": 99.8}
     temporal = _temporal(config)
     if temporal and ndim != 2:
         raise ValueError(f"the {config.method} method trains 2D (+ time) models; use ndim 2")
@@ -337,6 +358,13 @@ def _train_steps(
         training.init_head(network, ndim)
         card_base = None
     base_training = base.card.raw.get("training") if config.base else None
+    normalization = training_normalization(
+        base.card.raw if config.base else None, config.invert_bright_background
+    )
+    # the card records what the model was trained with
+    config = replace(
+        config, invert_bright_background=bool(normalization.get("invert_bright_background"))
+    )
 
     def load(data, exclude=()):
         if temporal:
@@ -443,6 +471,7 @@ def _train_steps(
         card = _card(config, ndim, 1, history)
         if card_base:
             card = {**card_base, **{k: card[k] for k in ("name", "training")}}
+            card["normalization"] = normalization
         card["training"][f"best_{score_key}"] = round(score, 4)
         if base_training is not None:  # the lineage: how the base itself was trained
             card["training"]["base_training"] = base_training

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..io import read_image
-from ..normalize import percentile_normalize
+from ..normalize import normalize
 from .data import Sample, selects
 
 __all__ = ["MAX_OBJECTS", "stack_to_bitmask", "bitmask_to_stack", "load_overlapping_pairs"]
@@ -77,9 +77,7 @@ def load_overlapping_pairs(directory, normalization=None, exclude=()) -> list[Sa
         if image.ndim != 2:
             raise ValueError(f"{path}: expected a 2D image, got shape {image.shape}")
         masks = _as_masks(np.asarray(read_image(mask_path).data), image.shape, str(mask_path))
-        normalized = percentile_normalize(
-            image[None], normalization.get("low", 1.0), normalization.get("high", 99.8)
-        )
+        normalized = normalize(image[None], normalization)
         samples.append(Sample(normalized, stack_to_bitmask(masks, str(mask_path)), path.name))
     if not samples:
         raise ValueError(f"{image_dir} holds no TIFF files (after excluding {list(exclude)})")

@@ -27,7 +27,7 @@ from scipy import ndimage
 
 from ..axes import to_model_layout
 from ..io import read_image
-from ..normalize import percentile_normalize
+from ..normalize import normalize
 from .data import Sample, selects
 
 __all__ = ["window_indices", "stack_window", "load_timelapse_samples", "is_ctc_sequence"]
@@ -51,8 +51,7 @@ def window_indices(t: int, count: int, window: int, target: str = "centre") -> l
 
 def stack_window(frames, normalization: dict) -> np.ndarray:
     """``(window * C, Y, X)`` float32 from the ``(C, Y, X)`` frames, each normalised alone."""
-    low, high = normalization.get("low", 1.0), normalization.get("high", 99.8)
-    return np.concatenate([percentile_normalize(f, low, high) for f in frames])
+    return np.concatenate([normalize(f, normalization) for f in frames])
 
 
 def is_ctc_sequence(path) -> bool:

@@ -1,0 +1,132 @@
+"""Bright-background images (brightfield, H&E) inverted before the network when the card says
+``normalization.invert_bright_background``: the rule on real DSB2018 images, segmentation in
+memory and blockwise, training and fine-tuning, and the export that cannot express it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+import tifffile
+import zarr
+
+from tessella.cli import main
+from tessella.engine import metrics
+from tessella.engine.axes import guess_axes, to_model_layout
+from tessella.engine.blockwise import segment_blockwise_steps, work_dir
+from tessella.engine.normalize import normalize, percentile_normalize
+from tessella.engine.pipeline import run_steps, segment
+from tessella.engine.registry import bundled_dir, load_model
+from tessella.engine.train.data import load_folder_pairs
+
+from .test_blockwise import write_zarr
+
+INVERT = {"low": 1.0, "high": 99.8, "invert_bright_background": True}
+
+
+def flagged_copy(tmp_path, name="nuclei2d", invert=True):
+    """A copy of a bundled model whose card inverts bright-background images (or not)."""
+    out = tmp_path / f"{name}-flagged"
+    shutil.copytree(bundled_dir() / name, out)
+    card = json.loads((out / "card.json").read_text())
+    card["normalization"]["invert_bright_background"] = invert
+    (out / "card.json").write_text(json.dumps(card))
+    return out
+
+
+def inverted(image: np.ndarray) -> np.ndarray:
+    return (image.max() - image + image.min()).astype(image.dtype)
+
+
+def test_the_rule_finds_every_dark_object_image_of_the_dsb_validation_split(data_dir):
+    """On all 64 validation images, an image is inverted exactly when its ground-truth nuclei
+    are darker than its background (8 H&E/brightfield colour images, 2 grey brightfield)."""
+    val = data_dir / "nuclei2d_dsb2018" / "val"
+    found = []
+    for path in sorted((val / "images").glob("*.tif")):
+        image = tifffile.imread(path)
+        data = to_model_layout(image, guess_axes(image.shape), "YX", 1)
+        plain, flipped = percentile_normalize(data)[0], normalize(data, INVERT)[0]
+        was_inverted = not np.allclose(plain, flipped)
+        if was_inverted:
+            np.testing.assert_allclose(flipped, 1 - plain, atol=1e-6)
+        labels = tifffile.imread(val / "masks" / path.name)
+        dark_objects = plain[labels > 0].mean() < plain[labels == 0].mean()
+        assert was_inverted == dark_objects, path.name
+        found.append((was_inverted, image.ndim == 3))
+    assert len(found) == 64
+    assert sum(i for i, _ in found) == 10 and sum(i and c for i, c in found) == 8
+
+
+def test_an_inverted_image_segments_as_the_original(tmp_path, nuclei_sample, nuclei2d):
+    image, truth = nuclei_sample
+    original = segment(image, nuclei2d, "YX", device="cpu")
+    model = load_model(flagged_copy(tmp_path))
+    # a fluorescence image keeps its polarity: the flag changes nothing there
+    np.testing.assert_array_equal(segment(image, model, "YX", device="cpu"), original)
+    dark_on_bright = segment(inverted(image), model, "YX", device="cpu")
+    unflagged = segment(inverted(image), nuclei2d, "YX", device="cpu")
+    agree = metrics.matching(original, dark_on_bright, 0.5).ap
+    # the percentiles of an inverted image are not the mirror ones (1 / 99.8), so not equal
+    assert agree >= 0.97
+    assert agree > metrics.matching(original, unflagged, 0.5).ap
+    assert metrics.matching(truth, dark_on_bright, 0.5).ap >= 0.88
+
+
+def test_blockwise_inverts_the_whole_image_as_in_memory(tmp_path, nuclei_sample):
+    image = inverted(nuclei_sample[0])
+    model = load_model(flagged_copy(tmp_path))
+    expected = segment(image, model, "YX", device="cpu")
+    source = write_zarr(tmp_path / "dark.zarr", image, (128, 128))
+    steps = segment_blockwise_steps(source, tmp_path / "out.zarr", model, block=256, device="cpu")
+    while next(steps).stage == "scan":
+        pass
+    ranges = json.loads((work_dir(tmp_path / "out.zarr") / "ranges.json").read_text())
+    assert [values[0][4] for _unit, values in ranges] == [True]  # one frame, inverted
+    run_steps(steps)
+    labels = zarr.open(str(tmp_path / "out.zarr"))[...]
+    assert metrics.matching(expected, labels, 0.5).ap >= 0.99
+
+
+def test_training_inverts_and_the_card_and_fine_tunes_keep_it(tmp_path, nuclei_sample, capsys):
+    image, labels = inverted(nuclei_sample[0]), nuclei_sample[1]
+    data = tmp_path / "data"
+    for sub in ("images", "masks"):
+        (data / sub).mkdir(parents=True)
+    for i, rows in enumerate((slice(0, 256), slice(256, 512))):
+        tifffile.imwrite(data / "images" / f"{i}.tif", image[rows])
+        tifffile.imwrite(data / "masks" / f"{i}.tif", labels[rows])
+    samples = load_folder_pairs(data, "YX", 1, INVERT)
+    plain = load_folder_pairs(data, "YX", 1, {"low": 1.0, "high": 99.8})
+    for got, kept in zip(samples, plain):  # bright background: trained on as 1 - x
+        np.testing.assert_allclose(got.image, 1 - kept.image, atol=1e-6)
+
+    common = ["--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "2", "--patch", "128"]
+    common += ["--val-fraction", "0.5", "--device", "cpu", "--features", "8,16"]
+    assert main(["train", "embedding", "--data", str(data), "--out", str(tmp_path / "a"),
+                 "--invert-bright-background", *common]) == 0  # fmt: skip
+    card = json.loads((tmp_path / "a" / "card.json").read_text())
+    assert card["normalization"]["invert_bright_background"] is True
+    assert card["training"]["config"]["invert_bright_background"] is True
+
+    tune = ["--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "2", "--patch", "128"]
+    tune += ["--val-fraction", "0.5", "--device", "cpu"]
+    base = ["--data", str(data), "--base", str(tmp_path / "a")]
+    assert main(["train", "embedding", *base, "--out", str(tmp_path / "b"), *tune]) == 0
+    inherited = json.loads((tmp_path / "b" / "card.json").read_text())
+    assert inherited["normalization"]["invert_bright_background"] is True
+    assert main(["train", "embedding", *base, "--out", str(tmp_path / "c"),
+                 "--no-invert-bright-background", *tune]) == 0  # fmt: skip
+    dropped = json.loads((tmp_path / "c" / "card.json").read_text())
+    assert "invert_bright_background" not in dropped["normalization"]
+    assert dropped["training"]["config"]["invert_bright_background"] is False
+
+
+def test_export_refuses_a_model_that_inverts(tmp_path):
+    from tessella.engine.bioimageio import export_bioimageio
+
+    with pytest.raises(ValueError, match="inverts bright-background images"):
+        export_bioimageio(flagged_copy(tmp_path), tmp_path / "package.zip")
+    assert not list(tmp_path.glob("*.zip"))
