@@ -130,3 +130,13 @@ def test_export_refuses_a_model_that_inverts(tmp_path):
     with pytest.raises(ValueError, match="inverts bright-background images"):
         export_bioimageio(flagged_copy(tmp_path), tmp_path / "package.zip")
     assert not list(tmp_path.glob("*.zip"))
+
+
+def test_a_card_whose_inversion_is_not_a_boolean_is_refused_by_name(tmp_path):
+    from tessella.engine.registry import ModelError
+
+    model = flagged_copy(tmp_path, invert="yes")
+    with pytest.raises(
+        ModelError, match=r"card.json: normalization.invert_bright_background 'yes'"
+    ):
+        load_model(model)

@@ -94,6 +94,12 @@ class ModelCard:
             raise ModelError(
                 f"model card {source}: defaults.pad {pad!r} is not one of {', '.join(PAD_MODES)}"
             )
+        invert = data["normalization"].get("invert_bright_background", False)
+        if not isinstance(invert, bool):
+            raise ModelError(
+                f"model card {source}: normalization.invert_bright_background {invert!r} is "
+                "not true or false"
+            )
         return cls(
             name=data["name"],
             method=data["method"],
