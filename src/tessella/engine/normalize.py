@@ -11,6 +11,7 @@ __all__ = [
     "bright_background",
     "normalize",
     "percentile_normalize",
+    "percentile_scale",
     "pad_to_multiple",
     "check_finite_and_varied",
 ]
@@ -43,6 +44,13 @@ def check_finite_and_varied(image: np.ndarray, name: str = "image") -> None:
         raise ValueError(f"{name} is constant (every pixel is {image.flat[0]}): nothing to segment")
 
 
+def percentile_scale(low: float, high: float, vmin: float, vmax: float) -> float:
+    """What :func:`percentile_normalize` divides a channel by: the range between its
+    percentiles ``low`` and ``high``, or between its ``vmin`` and ``vmax`` when those coincide
+    (an image that is mostly one value), or 1 for a constant channel."""
+    return float(high - low) if high > low else float(vmax - vmin) or 1.0
+
+
 def percentile_normalize(
     image: np.ndarray, low: float = 1.0, high: float = 99.8, channel_axis: int | None = 0
 ) -> np.ndarray:
@@ -64,9 +72,8 @@ def percentile_normalize(
         flat = channel.reshape(-1)
         step = max(1, flat.size // _SAMPLE)
         lo, hi = np.percentile(flat[::step], (low, high))
-        scale = float(hi - lo) if hi > lo else float(flat.max() - flat.min()) or 1.0
         np.subtract(channel, lo, out=out[c], casting="unsafe")
-        out[c] /= scale
+        out[c] /= percentile_scale(lo, hi, flat.min(), flat.max())
     return np.moveaxis(out, 0, channel_axis)
 
 

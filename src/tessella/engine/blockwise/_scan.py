@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..normalize import bright_background
+from ..normalize import bright_background, percentile_scale
 from ._run import BlockProgress, _map, _Run
-from ._segmenters import _card, _model, _model_layout, _scale, _units
+from ._segmenters import _card, _model, _model_layout, _units
 
 SAMPLE = 2_000_000  # float pixels sampled per frame for the percentiles, as the pipeline does
 
@@ -85,7 +85,9 @@ def _merge_stats(parts: list, low: float, high: float, invert: bool = False) -> 
             sample = np.concatenate([c[1] for c in channel])
             lo, hi, median = (float(v) for v in np.percentile(sample, (low, high, 50)))
             vmin, vmax = min(c[2] for c in channel), max(c[3] for c in channel)
-        inverted = invert and bright_background((median - lo) / _scale(lo, hi, vmin, vmax))
+        inverted = invert and bright_background(
+            (median - lo) / percentile_scale(lo, hi, vmin, vmax)
+        )
         merged.append((lo, hi, vmin, vmax, inverted))
     return merged
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from ..normalize import percentile_scale
 from ..progress import Progress
 
 
@@ -209,11 +210,6 @@ def _method(name: str):
     return get_method(name)
 
 
-def _scale(low: float, high: float, vmin: float, vmax: float) -> float:
-    """The divisor of :func:`~tessella.engine.normalize.percentile_normalize`."""
-    return float(high - low) if high > low else float(vmax - vmin) or 1.0
-
-
 def _normalize(data: np.ndarray, values) -> np.ndarray:
     """:func:`~tessella.engine.normalize.normalize` with given per-channel (low, high, min,
     max, inverted) from the scan (``inverted``: a bright background, flipped to ``1 - x``;
@@ -221,7 +217,7 @@ def _normalize(data: np.ndarray, values) -> np.ndarray:
     out = np.empty(data.shape, dtype=np.float32)
     for c, (low, high, vmin, vmax, *inverted) in enumerate(values):
         np.subtract(data[c], np.float64(low), out=out[c], casting="unsafe")
-        out[c] /= _scale(low, high, vmin, vmax)
+        out[c] /= percentile_scale(low, high, vmin, vmax)
         if inverted and inverted[0]:
             np.subtract(1.0, out[c], out=out[c])
     return out
