@@ -872,8 +872,13 @@ def _cmd_export_bioimageio(args) -> int:
         from .engine.bioimageio import export_bioimageio
     except ImportError as exc:  # pragma: no cover - bioimageio.spec is a dependency
         raise CliError(f"bioimageio.spec is needed to export ({exc})") from None
+    from .engine.bioimageio import INVERT_NOTE, inverts
+    from .engine.registry import checked_card
+
     export_bioimageio(args.model, out)
     print(f"wrote {out} (bioimage.io model 0.5, validated by bioimageio.spec)")
+    if inverts(checked_card(args.model, verify=False)[0]):
+        print(f"note: {INVERT_NOTE} The package's README and input description say so.")
     return 0
 
 

@@ -10,6 +10,7 @@ import shutil
 import numpy as np
 import pytest
 import tifffile
+import yaml
 import zarr
 
 from tessella.cli import main
@@ -28,7 +29,7 @@ INVERT = {"low": 1.0, "high": 99.8, "invert_bright_background": True}
 
 def flagged_copy(tmp_path, name="nuclei2d", invert=True):
     """A copy of a bundled model whose card inverts bright-background images (or not)."""
-    out = tmp_path / f"{name}-flagged"
+    out = tmp_path / f"{name}-{invert}"
     shutil.copytree(bundled_dir() / name, out)
     card = json.loads((out / "card.json").read_text())
     card["normalization"]["invert_bright_background"] = invert
@@ -60,14 +61,15 @@ def test_the_rule_finds_every_dark_object_image_of_the_dsb_validation_split(data
     assert sum(i for i, _ in found) == 10 and sum(i and c for i, c in found) == 8
 
 
-def test_an_inverted_image_segments_as_the_original(tmp_path, nuclei_sample, nuclei2d):
+def test_an_inverted_image_segments_as_the_original(tmp_path, nuclei_sample):
     image, truth = nuclei_sample
-    original = segment(image, nuclei2d, "YX", device="cpu")
-    model = load_model(flagged_copy(tmp_path))
+    model = load_model(flagged_copy(tmp_path, invert=True))
+    plain = load_model(flagged_copy(tmp_path, invert=False))  # the same weights, not inverting
+    original = segment(image, model, "YX", device="cpu")
     # a fluorescence image keeps its polarity: the flag changes nothing there
-    np.testing.assert_array_equal(segment(image, model, "YX", device="cpu"), original)
+    np.testing.assert_array_equal(segment(image, plain, "YX", device="cpu"), original)
     dark_on_bright = segment(inverted(image), model, "YX", device="cpu")
-    unflagged = segment(inverted(image), nuclei2d, "YX", device="cpu")
+    unflagged = segment(inverted(image), plain, "YX", device="cpu")
     agree = metrics.matching(original, dark_on_bright, 0.5).ap
     # the percentiles of an inverted image are not the mirror ones (1 / 99.8), so not equal
     assert agree >= 0.97
@@ -124,12 +126,23 @@ def test_training_inverts_and_the_card_and_fine_tunes_keep_it(tmp_path, nuclei_s
     assert dropped["training"]["config"]["invert_bright_background"] is False
 
 
-def test_export_refuses_a_model_that_inverts(tmp_path):
-    from tessella.engine.bioimageio import export_bioimageio
+def test_export_tells_other_software_to_invert_and_tessella_reads_the_flag_back(
+    tmp_path, capsys, monkeypatch
+):
+    import zipfile
 
-    with pytest.raises(ValueError, match="inverts bright-background images"):
-        export_bioimageio(flagged_copy(tmp_path), tmp_path / "package.zip")
-    assert not list(tmp_path.glob("*.zip"))
+    from tessella.engine.bioimageio import INVERT_NOTE, import_bioimageio
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    package = tmp_path / "package.zip"
+    assert main(["export-bioimageio", str(flagged_copy(tmp_path)), str(package)]) == 0
+    assert INVERT_NOTE in capsys.readouterr().out
+    with zipfile.ZipFile(package) as archive:
+        assert INVERT_NOTE in archive.read("README.md").decode()
+        rdf = yaml.safe_load(archive.read("rdf.yaml"))
+        assert "invert bright-background images first" in rdf["inputs"][0]["description"]
+    model = load_model(import_bioimageio(package))
+    assert model.card.normalization["invert_bright_background"] is True
 
 
 def test_a_card_whose_inversion_is_not_a_boolean_is_refused_by_name(tmp_path):

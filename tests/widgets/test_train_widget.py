@@ -186,17 +186,20 @@ def test_invert_box_follows_the_base_and_training_inverts_as_its_card_says(
     from tessella.engine.registry import bundled_dir
 
     viewer, _segment, train, models = trainer
-    flagged = models / "dark-nuclei"
-    shutil.copytree(bundled_dir() / "nuclei2d", flagged)
-    card = json.loads((flagged / "card.json").read_text())
-    card["normalization"]["invert_bright_background"] = True
-    card["name"] = "dark-nuclei"
-    (flagged / "card.json").write_text(json.dumps(card))
+    for name, invert in (("dark-nuclei", True), ("plain-nuclei", False)):
+        shutil.copytree(bundled_dir() / "nuclei2d", models / name)
+        card = json.loads((models / name / "card.json").read_text())
+        card["normalization"]["invert_bright_background"] = invert
+        card["name"] = name
+        (models / name / "card.json").write_text(json.dumps(card))
     train._fill_bases()
-    choose_base(train, "nuclei2d")
+    choose_base(train, "plain-nuclei")
     assert not train.invert_check.isChecked()
     choose_base(train, "dark-nuclei")
     assert train.invert_check.isChecked()
+    choose_base(train, NEW + "embedding")
+    assert not train.invert_check.isChecked()
+    choose_base(train, "dark-nuclei")
 
     image = viewer.layers["nuclei"].data
     bright = viewer.add_image(image.max() - image, name="brightfield")  # dark nuclei

@@ -46,9 +46,25 @@ def _test_image(spatial: str, multiple: int) -> np.ndarray:
     return crop
 
 
+#: what a package of a model that inverts bright-background images tells other software
+INVERT_NOTE = (
+    "Images with a bright background (brightfield, H&E: a median above 0.5 once scaled to the "
+    "1st-99.8th percentiles) must be inverted (1 - x after that scaling) before this network. "
+    "Tessella does it per image; bioimage.io preprocessing has no per-image choice, so other "
+    "software must do it."
+)
+
+
+def inverts(card) -> bool:
+    """Whether ``card``'s model inverts bright-background images (see :data:`INVERT_NOTE`)."""
+    return bool(card.normalization.get("invert_bright_background"))
+
+
 def _documentation(card) -> str:
     raw = card.raw
     lines = [f"# {card.name}", "", raw.get("description", ""), ""]
+    if inverts(card):
+        lines += ["## Input", "", INVERT_NOTE, ""]
     validation = raw.get("validation")
     if validation:
         lines += ["## Validation (tessella evaluate)", "", "```", json.dumps(validation, indent=2)]
@@ -84,12 +100,6 @@ def export_bioimageio(model: str | os.PathLike, out: str | os.PathLike) -> Path:
             f"model {card.name!r}: architecture {card.architecture['name']!r} cannot be "
             "exported (only BranchedUNet and UNet)"
         )
-    if card.normalization.get("invert_bright_background"):
-        raise ValueError(
-            f"model {card.name!r} inverts bright-background images before its network "
-            "(normalization.invert_bright_background), a choice made per image that no "
-            "bioimage.io preprocessing step expresses; it cannot be exported"
-        )
     spatial = card.spatial_axes
     multiple = int(getattr(network, "multiple", 16))
     norm = card.normalization
@@ -123,7 +133,8 @@ def export_bioimageio(model: str | os.PathLike, out: str | os.PathLike) -> Path:
         ]
         input_descr = v0_5.InputTensorDescr(
             id=raw_id,
-            description="the image (one channel; RGB is averaged)",
+            description="the image (one channel; RGB is averaged)"
+            + ("; invert bright-background images first (see README)" if inverts(card) else ""),
             axes=[v0_5.BatchAxis(), v0_5.ChannelAxis(channel_names=["raw"]), *space_in],
             test_tensor=v0_5.FileDescr(source=tmp / "test_input.npy"),
             sample_tensor=v0_5.FileDescr(source=tmp / "sample_input.tif"),
