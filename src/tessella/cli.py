@@ -869,10 +869,9 @@ def _cmd_export_bioimageio(args) -> int:
     if out.exists() and not args.overwrite:
         raise CliError(f"{out} exists; pass --overwrite to replace it")
     try:
-        from .engine.bioimageio import export_bioimageio
+        from .engine.bioimageio import INVERT_NOTE, export_bioimageio, inverts
     except ImportError as exc:  # pragma: no cover - bioimageio.spec is a dependency
         raise CliError(f"bioimageio.spec is needed to export ({exc})") from None
-    from .engine.bioimageio import INVERT_NOTE, inverts
     from .engine.registry import checked_card
 
     export_bioimageio(args.model, out)

@@ -471,7 +471,7 @@ def _train_steps(
         card = _card(config, ndim, 1, history)
         if card_base:
             card = {**card_base, **{k: card[k] for k in ("name", "training")}}
-            card["normalization"] = normalization
+        card["normalization"] = normalization  # what training used (a 3D model from 2D too)
         card["training"][f"best_{score_key}"] = round(score, 4)
         if base_training is not None:  # the lineage: how the base itself was trained
             card["training"]["base_training"] = base_training
