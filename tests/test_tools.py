@@ -97,6 +97,34 @@ def test_tune_defaults_grid_dry_run_and_tta(tmp_path, nuclei_sample):
     assert card_path.read_text() == tuned
 
 
+def test_tools_take_a_model_by_name_like_the_cli(tmp_path, nuclei_sample):
+    """``tune_defaults.py nuclei2d`` tunes the bundled model (it used to read the name as a
+    folder and fail after the whole hold-out had been predicted); an unknown name is refused
+    at once, by name."""
+    from tessella.engine.registry import find_model
+
+    data = _two_crops(tmp_path / "data", nuclei_sample, 256, binary=False)
+    bundled_card = find_model("nuclei2d") / "card.json"
+    before = bundled_card.read_text()
+    command = [sys.executable, str(TOOLS / "tune_defaults.py"), "nuclei2d", "--data", str(data)]
+    command += ["--holdout", "1", "--grid", "seed_thresh=0.8,0.85", "--grid", "min_size=25"]
+    done = subprocess.run([*command, "--dry-run"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    tuning = json.loads(done.stdout[: done.stdout.index("top 5:")])["params_tuning"]
+    assert tuning["holdout_ap50"] > 0.5  # the bundled network found the sample's nuclei
+    assert bundled_card.read_text() == before  # --dry-run
+
+    for tool in ("tune_defaults.py", "score_model.py", "score_ctc.py"):
+        done = subprocess.run(
+            [sys.executable, str(TOOLS / tool), "no-such-model", "--help-not-reached"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 2, (tool, done.stderr)
+        assert "unknown model 'no-such-model'" in done.stderr, (tool, done.stderr)
+
+
 def test_score_model_orientations(tmp_path, nuclei_sample):
     """``score_model.py --orientations`` scores the 8 orientations of images and masks, turned
     together, with the bundled nuclei2d on two crops of the shipped sample."""

@@ -22,6 +22,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from tessella.cli import model_dir
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from score_model import run  # the same logged `tessella` call
 
@@ -71,7 +73,7 @@ def score(model: Path, spec: str, tta: bool, keep: Path | None) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("model", type=Path)
+    parser.add_argument("model", type=model_dir, help="model name or directory")
     parser.add_argument("--seq", action="append", required=True, metavar="SEQUENCE:A:B")
     parser.add_argument("--tta", action="store_true", help="also score with TTA")
     parser.add_argument("--keep", type=Path, help="keep the labels and CTC results here")

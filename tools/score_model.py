@@ -33,6 +33,7 @@ import numpy as np
 import tifffile
 
 from tessella.cli import main as tessella
+from tessella.cli import model_dir
 from tessella.engine.io import list_images
 
 
@@ -210,7 +211,7 @@ def score_stack(model: Path, args) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("model", type=Path)
+    parser.add_argument("model", type=model_dir, help="model name or directory")
     parser.add_argument("--images", type=Path, required=True)
     parser.add_argument("--masks", type=Path, required=True)
     parser.add_argument("--names", type=lambda t: tuple(t.split(",")), default=())

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
+from tessella.cli import model_dir
 from tessella.engine import metrics
 from tessella.engine.methods import Prediction, get_method
 from tessella.engine.pipeline import predict_steps, run_steps
@@ -119,7 +120,7 @@ def _names(text: str | None) -> tuple[str, ...]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("model", type=Path)
+    parser.add_argument("model", type=model_dir, help="model name or directory")
     parser.add_argument("--data", type=Path, help="training folder (not for time-lapses)")
     parser.add_argument(
         "--ctc", action="append", metavar="SEQ:A:B", help="time-lapse: CTC training frames"

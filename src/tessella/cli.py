@@ -11,7 +11,19 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["main"]
+__all__ = ["main", "model_dir"]
+
+
+def model_dir(name_or_path: str) -> Path:
+    """argparse type for a model given by name (bundled or user) or by folder: its folder.
+    The maintainer scripts in ``tools/`` take their model with it."""
+    from .engine.registry import ModelError, find_model
+
+    try:
+        return find_model(name_or_path)
+    except ModelError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
 
 EPILOG_SEGMENT = """examples:
   tessella segment img.tif -o labels.tif --model nuclei2d
