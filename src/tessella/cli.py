@@ -251,7 +251,7 @@ def _build_parser() -> argparse.ArgumentParser:
         action=argparse.BooleanOptionalAction,
         default=None,
         help="invert each image whose background is bright (brightfield, H&E: its normalised "
-        "median above 0.5) so that every image reaches the network with bright objects on a "
+        "median above 0.3) so that every image reaches the network with bright objects on a "
         "dark background, in training and, through the card, at inference. Default: as the "
         "--base model's card says (off for a new model)",
     )

@@ -194,7 +194,7 @@ class TrainWidget(LayerWatcher, QWidget):
         self.invert_check = QCheckBox("Invert bright-background images")
         self.invert_check.setToolTip(
             "Brightfield and H&E images (dark objects on a bright field: a normalised median "
-            "above 0.5) reach the network inverted, like fluorescence, in training and in use "
+            "above 0.3) reach the network inverted, like fluorescence, in training and in use "
             "(as `tessella train --invert-bright-background`); follows the starting model"
         )
         self.device_combo = QComboBox()

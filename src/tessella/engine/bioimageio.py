@@ -48,7 +48,7 @@ def _test_image(spatial: str, multiple: int) -> np.ndarray:
 
 #: what a package of a model that inverts bright-background images tells other software
 INVERT_NOTE = (
-    "Images with a bright background (brightfield, H&E: a median above 0.5 once scaled to the "
+    "Images with a bright background (brightfield, H&E: a median above 0.3 once scaled to the "
     "1st-99.8th percentiles) must be inverted (1 - x after that scaling) before this network. "
     "Tessella does it per image; bioimage.io preprocessing has no per-image choice, so other "
     "software must do it."
