@@ -97,6 +97,14 @@ def _build_parser() -> argparse.ArgumentParser:
     segment.add_argument("--axes", help="axes of the input, e.g. YX, YXC, CYX, ZYX, TYX, TZYX")
     segment.add_argument("--tile", type=int, help="tile edge in pixels (default from the model)")
     segment.add_argument(
+        "--invert",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="invert the image's intensities before the network (dark objects on a bright "
+        "field for a model trained on bright ones), or --no-invert to keep them. Default: as "
+        "the model's card says (nuclei2d inverts bright-background images itself)",
+    )
+    segment.add_argument(
         "--tta",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -509,9 +517,10 @@ def _cmd_segment(args) -> int:
     params = resolve_params(model, recipe.get("params"), **_parse_sets(args.set))
     tta = args.tta if args.tta is not None else recipe.get("tta")
     tile = args.tile or recipe.get("tile")
+    invert = args.invert if args.invert is not None else recipe.get("invert")
     _check_ctc_dir(args)
     if args.blockwise:
-        return _segment_blockwise(args, jobs, model, params, tta, tile, recipe)
+        return _segment_blockwise(args, jobs, model, params, tta, tile, recipe, invert)
     for _source, target in jobs:
         if target.exists() and not args.overwrite:
             raise CliError(f"{target} exists; pass --overwrite to replace it")
@@ -539,6 +548,7 @@ def _cmd_segment(args) -> int:
             args.device,
             name=str(source),
             spacing=spacing,
+            invert=invert,
         )
         bar = None
         while True:
@@ -645,7 +655,7 @@ def _check_ctc_dir(args) -> None:
             raise CliError(f"{taken[0]} exists; pass --overwrite to replace it")
 
 
-def _segment_blockwise(args, jobs, model, params, tta, tile, recipe) -> int:
+def _segment_blockwise(args, jobs, model, params, tta, tile, recipe, invert=None) -> int:
     import warnings
 
     from .engine.blockwise import open_executor, segment_blockwise_steps, work_dir
@@ -675,6 +685,7 @@ def _segment_blockwise(args, jobs, model, params, tta, tile, recipe) -> int:
                     device=args.device,
                     executor=executor,
                     overwrite=args.overwrite,
+                    invert=invert,
                 )
                 while True:
                     try:

@@ -100,6 +100,54 @@ def test_blockwise_inverts_the_whole_image_as_in_memory(tmp_path, nuclei_sample)
     assert metrics.matching(expected, labels, 0.5).ap >= 0.99
 
 
+def test_the_user_can_overrule_the_card_per_run_in_memory_blockwise_and_from_the_cli(
+    tmp_path, nuclei_sample
+):
+    """``invert`` (``--invert/--no-invert``, the Segment widget's Intensities) decides the
+    polarity for one run, for any model: True shows a dark-object image to a model that does
+    not invert as it would see the original; False keeps an image the card's rule would flip.
+    The recipe records the choice and replays it; blockwise runs decide it for every frame."""
+    image, truth = nuclei_sample
+    dark = inverted(image)
+    flagged = load_model(flagged_copy(tmp_path, invert=True))
+    plain = load_model(flagged_copy(tmp_path, invert=False))
+    auto = segment(dark, flagged, "YX", device="cpu")
+    np.testing.assert_array_equal(segment(dark, plain, "YX", device="cpu", invert=True), auto)
+    kept = segment(dark, flagged, "YX", device="cpu", invert=False)
+    np.testing.assert_array_equal(kept, segment(dark, plain, "YX", device="cpu"))
+    assert metrics.matching(truth, kept, 0.5).ap < metrics.matching(truth, auto, 0.5).ap - 0.3
+    # a fluorescence image forced through inversion is what a wrong guess costs
+    forced = segment(image, flagged, "YX", device="cpu", invert=True)
+    assert metrics.matching(truth, forced, 0.5).ap < 0.5
+
+    tifffile.imwrite(tmp_path / "dark.tif", dark)
+    out = tmp_path / "labels.tif"
+    model_dir = str(flagged_copy(tmp_path / "cli", invert=False))
+    assert main(["segment", str(tmp_path / "dark.tif"), "-o", str(out), "--model", model_dir,
+                 "--invert", "--device", "cpu", "-q"]) == 0  # fmt: skip
+    np.testing.assert_array_equal(tifffile.imread(out), auto)
+    recipe = out.with_name("labels.recipe.json")
+    assert json.loads(recipe.read_text())["invert"] is True
+    again = tmp_path / "again.tif"
+    assert main(["segment", str(tmp_path / "dark.tif"), "-o", str(again), "--recipe",
+                 str(recipe), "--device", "cpu", "-q"]) == 0  # fmt: skip
+    np.testing.assert_array_equal(tifffile.imread(again), auto)
+    assert main(["segment", str(tmp_path / "dark.tif"), "-o", str(tmp_path / "auto.tif"),
+                 "--model", model_dir, "--device", "cpu", "-q"]) == 0  # fmt: skip
+    auto_recipe = json.loads((tmp_path / "auto.recipe.json").read_text())
+    assert "invert" not in auto_recipe  # not given: the card decided
+
+    source = write_zarr(tmp_path / "dark.zarr", dark, (128, 128))
+    result = run_steps(
+        segment_blockwise_steps(
+            source, tmp_path / "b.zarr", plain, block=256, device="cpu", invert=True
+        )
+    )
+    assert result.recipe["invert"] is True
+    labels = zarr.open(str(tmp_path / "b.zarr"))[...]
+    assert metrics.matching(auto, labels, 0.5).ap >= 0.99
+
+
 def test_training_inverts_and_the_card_and_fine_tunes_keep_it(tmp_path, nuclei_sample, capsys):
     image, labels = inverted(nuclei_sample[0]), nuclei_sample[1]
     data = tmp_path / "data"

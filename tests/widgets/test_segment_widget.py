@@ -346,3 +346,34 @@ def test_default_tile_shrinks_when_free_memory_is_short(segment_widget, monkeypa
     widget._on_model_changed(widget.model_combo.currentIndex())
     assert 32 <= widget.tile_spin.value() < largest
     assert widget.tile_spin.value() % 32 == 0
+
+
+def test_intensities_choice_reaches_the_network_and_the_recipe(
+    segment_widget, segment_model_dir, nuclei_image, run_to_end
+):
+    """The Intensities row overrules the model's polarity rule for a run: Keep shows a
+    dark-on-bright image to the network as it is, Invert flips it; the recipe says which."""
+    from tessella.engine.pipeline import segment
+
+    viewer, widget = segment_widget
+    dark = (nuclei_image.max() - nuclei_image + nuclei_image.min()).astype(nuclei_image.dtype)
+    viewer.add_image(dark, name="dark")
+    choose_layer(widget, "dark")
+    assert widget.invert_combo.currentData() is None  # as the model says, by default
+    run_to_end(widget)
+    [auto] = own_labels(viewer, "dark")
+    assert "invert" not in auto.metadata["tessella_recipe"]
+    automatic = auto.data.copy()
+
+    for value in (False, True):
+        widget.invert_combo.setCurrentIndex(widget.invert_combo.findData(value))
+        run_to_end(widget)
+        [layer] = own_labels(viewer, "dark")  # the widget's own result is replaced
+        assert layer.metadata["tessella_recipe"]["invert"] is value
+        expected = segment(dark, str(segment_model_dir), "YX", device="cpu", invert=value)
+        np.testing.assert_array_equal(layer.data, expected)
+        if value:  # this image has a bright background: the card's rule inverts it too
+            reference = json.loads((segment_model_dir / "card.json").read_text())
+            if reference["normalization"].get("invert_bright_background"):
+                np.testing.assert_array_equal(layer.data, automatic)
+    assert widget.invert_combo.isEnabled()

@@ -156,6 +156,18 @@ class SegmentWidget(LayerWatcher, QWidget):
             "Edge of the windows the network sees; smaller uses less memory. The default is "
             "the model's, reduced when the device's free memory is short"
         )
+        self.invert_combo = QComboBox()
+        for text, value in (
+            ("As the model says", None),
+            ("Invert (dark objects on a bright field)", True),
+            ("Keep as they are", False),
+        ):
+            self.invert_combo.addItem(text, value)
+        self.invert_combo.setToolTip(
+            "How the image's intensities reach the network. nuclei2d inverts bright-background "
+            "images (brightfield, H&E) itself; choose Invert or Keep where it guesses wrong, or "
+            "Invert to show dark objects to a model trained on bright ones"
+        )
         self.tta_checkbox = QCheckBox("Test-time augmentation")
         self.tta_checkbox.setToolTip("Average over flips and rotations: better, 4-8x slower")
         self.outputs_checkbox = QCheckBox("Show network outputs")
@@ -197,6 +209,7 @@ class SegmentWidget(LayerWatcher, QWidget):
         form.addRow("Model", model_row)
         form.addRow("Device", self.device_combo)
         form.addRow("Tile size", self.tile_spin)
+        form.addRow("Intensities", self.invert_combo)
         form.addRow(self.tta_checkbox)
         form.addRow(self.outputs_checkbox)
         form.addRow(self.replace_edited_checkbox)
@@ -387,6 +400,7 @@ class SegmentWidget(LayerWatcher, QWidget):
             tta=self.tta_checkbox.isChecked(),
             tile=self.tile_spin.value(),
             device=self.device_combo.currentText(),
+            invert=self.invert_combo.currentData(),
             name=layer.name,
             spacing=tuple(s for a, s in zip(axes.replace("C", ""), scale) if a in "ZYX"),
             _worker_class=GeneratorWorker,
@@ -424,6 +438,7 @@ class SegmentWidget(LayerWatcher, QWidget):
             tta=self.tta_checkbox.isChecked(),
             tile=self.tile_spin.value(),
             device=self.device_combo.currentText(),
+            invert=self.invert_combo.currentData(),
             _worker_class=GeneratorWorker,
             _ignore_errors=True,
             _start_thread=False,
@@ -459,6 +474,7 @@ class SegmentWidget(LayerWatcher, QWidget):
             self.load_model_button,
             self.device_combo,
             self.tile_spin,
+            self.invert_combo,
             self.tta_checkbox,
             self.outputs_checkbox,
             self.replace_edited_checkbox,

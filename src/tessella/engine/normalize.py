@@ -91,14 +91,15 @@ def bright_background(median: float) -> bool:
     return bool(median > BRIGHT_BACKGROUND)
 
 
-def normalize(data: np.ndarray, normalization: dict) -> np.ndarray:
+def normalize(data: np.ndarray, normalization: dict, invert: bool | None = None) -> np.ndarray:
     """A model card's ``normalization`` of a ``(C, *spatial)`` array (float32).
 
     Each channel's ``low``/``high`` percentiles go to 0/1 (:func:`percentile_normalize`).
     With ``invert_bright_background`` true, each channel with a bright background (its
     normalised median above :data:`BRIGHT_BACKGROUND`: brightfield and H&E images, dark objects
     on a bright field) is inverted to ``1 - x``, so that every image reaches the network with
-    bright objects on a dark background, as fluorescence images come.
+    bright objects on a dark background, as fluorescence images come. ``invert`` overrides
+    that choice for this image: True inverts every channel, False none (any model).
 
     Examples
     --------
@@ -111,10 +112,14 @@ def normalize(data: np.ndarray, normalization: dict) -> np.ndarray:
     1.0
     """
     out = percentile_normalize(data, normalization.get("low", 1.0), normalization.get("high", 99.8))
-    if normalization.get("invert_bright_background"):
+    if invert is not None or normalization.get("invert_bright_background"):
         for channel in out:
             flat = channel.reshape(-1)
-            if bright_background(float(np.median(flat[:: max(1, flat.size // _SAMPLE)]))):
+            if invert is None:
+                flip = bright_background(float(np.median(flat[:: max(1, flat.size // _SAMPLE)])))
+            else:
+                flip = invert
+            if flip:
                 np.subtract(1.0, channel, out=channel)
     return out
 

@@ -148,13 +148,14 @@ def _slicewise(axes: str, model: LoadedModel) -> bool:
     )
 
 
-def _model_input(frame, frame_axes, card, name) -> np.ndarray:
-    """One frame in the model's layout ``(C, *spatial)``, normalised."""
+def _model_input(frame, frame_axes, card, name, invert=None) -> np.ndarray:
+    """One frame in the model's layout ``(C, *spatial)``, normalised (``invert``: see
+    :func:`~tessella.engine.normalize.normalize`)."""
     check_finite_and_varied(frame, name)
     data = to_model_layout(
         frame, frame_axes, card.spatial_axes, card.channels, card.input.get("rgb", "mean")
     )
-    return normalize(data, card.normalization)
+    return normalize(data, card.normalization, invert)
 
 
 def window_of(card) -> int:
@@ -162,15 +163,15 @@ def window_of(card) -> int:
     return int(card.input.get("window", 1))
 
 
-def _predict_frame(runner, frames, frame_axes, card, tile, halo, multiple, name):
+def _predict_frame(runner, frames, frame_axes, card, tile, halo, multiple, name, invert=None):
     """One frame's network outputs, as a generator of tile progress (done, total).
 
     ``frames`` is one frame, or for a time-lapse model the window of frames (stacked along
     channels, each normalised on its own, as in training)."""
     if isinstance(frames, list):
-        data = np.concatenate([_model_input(f, frame_axes, card, name) for f in frames])
+        data = np.concatenate([_model_input(f, frame_axes, card, name, invert) for f in frames])
     else:
-        data = _model_input(frames, frame_axes, card, name)
+        data = _model_input(frames, frame_axes, card, name, invert)
     ndim = len(card.spatial_axes)
     pad_mode = str(card.defaults.get("pad", "reflect"))
     return (yield from runner.predict(data, (tile,) * ndim, (halo,) * ndim, multiple, pad_mode))
@@ -185,15 +186,20 @@ def predict_steps(
     device: str = "auto",
     name: str = "image",
     spacing: tuple[float, ...] | None = None,
+    invert: bool | None = None,
 ) -> Generator[Progress, None, list[Prediction]]:
     """Network outputs for every time point of ``image`` (one :class:`Prediction` each).
 
     A 2D model of a method with ``SLICEWISE_3D`` predicts a ZYX volume slice by slice and
     returns one 3D prediction per time point. ``spacing`` (the voxel size along the
     prediction's spatial axes) goes into the predictions' ``meta`` for post-processing.
+    ``invert`` (None: as the model's card says) inverts the image's intensities before the
+    network (True) or keeps them (False): for a polarity the card's rule gets wrong.
     """
     with retain_freed_memory():  # no page faults for each window's feature maps
-        return (yield from _predict_steps(image, model, axes, tta, tile, device, name, spacing))
+        return (
+            yield from _predict_steps(image, model, axes, tta, tile, device, name, spacing, invert)
+        )
 
 
 def _predict_steps(
@@ -205,6 +211,7 @@ def _predict_steps(
     device: str,
     name: str,
     spacing: tuple[float, ...] | None,
+    invert: bool | None = None,
 ) -> Generator[Progress, None, list[Prediction]]:
     model = _as_model(model)
     axes = _check_image(image, axes, model, name)
@@ -249,7 +256,9 @@ def _predict_steps(
             part = np.take(frame, z, axis=frame_axes.index("Z")) if slicewise else frame
             label = name + (f" (frame {t})" if "T" in axes else "")
             label += f" (slice {z})" if slicewise else ""
-            steps = _predict_frame(runner, part, slice_axes, card, tile, halo, multiple, label)
+            steps = _predict_frame(
+                runner, part, slice_axes, card, tile, halo, multiple, label, invert
+            )
             done_before = (t * slices + z) * grid.n_tiles
             while True:
                 try:
@@ -294,16 +303,20 @@ def segment_steps(
     device: str = "auto",
     name: str = "image",
     spacing: tuple[float, ...] | None = None,
+    invert: bool | None = None,
 ) -> Generator[Progress, None, SegmentResult]:
     """Segment ``image``; yields progress, returns a :class:`SegmentResult`.
 
     Parameters are validated before the network runs, so a bad value fails at once.
-    ``spacing`` is the voxel size along the spatial axes (anisotropic volumes).
+    ``spacing`` is the voxel size along the spatial axes (anisotropic volumes). ``invert``:
+    see :func:`predict_steps` (the recipe records it when given).
     """
     model = _as_model(model)
     resolved = resolve_params(model, params)
     axes = _check_image(image, axes, model, name)
-    predictions = yield from predict_steps(image, model, axes, tta, tile, device, name, spacing)
+    predictions = yield from predict_steps(
+        image, model, axes, tta, tile, device, name, spacing, invert
+    )
     yield Progress("postprocess", 0, len(predictions))
     labels, lineage = postprocess_with_lineage(model, predictions, resolved)
     yield Progress("postprocess", len(predictions), len(predictions))
@@ -319,6 +332,8 @@ def segment_steps(
     }
     if spacing is not None:
         options["spacing"] = [float(s) for s in spacing]
+    if invert is not None:
+        options["invert"] = bool(invert)
     return SegmentResult(labels, out_axes, predictions, resolved, model, options, lineage)
 
 
@@ -330,14 +345,18 @@ def segment(
     tta: bool | None = None,
     tile: int | None = None,
     device: str = "auto",
+    invert: bool | None = None,
     **params,
 ) -> np.ndarray:
-    """Segment ``image`` and return its labels; keyword arguments set parameters.
+    """Segment ``image`` and return its labels; keyword arguments set parameters
+    (``invert``: see :func:`predict_steps`).
 
     Examples
     --------
     >>> import tessella
     >>> labels = tessella.segment(image, model="nuclei2d", seed_thresh=0.8)  # doctest: +SKIP
     """
-    result = run_steps(segment_steps(image, model, axes, params or None, tta, tile, device))
+    result = run_steps(
+        segment_steps(image, model, axes, params or None, tta, tile, device, invert=invert)
+    )
     return result.labels

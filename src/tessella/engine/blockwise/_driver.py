@@ -200,6 +200,7 @@ def segment_blockwise_steps(
     device: str = "auto",
     executor: concurrent.futures.Executor | None = None,
     overwrite: bool = False,
+    invert: bool | None = None,
 ) -> Generator[BlockProgress, None, BlockwiseResult]:
     """Segment a zarr/OME-Zarr ``image`` (a path; or an array, in this process) into ``out``.
 
@@ -207,8 +208,10 @@ def segment_blockwise_steps(
     each). ``halo``: context per side (default: the model's network halo plus the method's
     :class:`BlockwiseSupport` ``context``). ``executor`` from :func:`open_executor`; None runs
     the blocks here, yielding inside each block so that closing the generator cancels promptly.
-    An unfinished run into ``out`` with the same settings is resumed. ``out`` becomes OME-Zarr
-    labels for OME-Zarr input, else a zarr array (uint32, chunks = blocks).
+    ``invert`` (None: as the model's card says) inverts every frame's intensities before the
+    network, or (False) none. An unfinished run into ``out`` with the same settings is
+    resumed. ``out`` becomes OME-Zarr labels for OME-Zarr input, else a zarr array (uint32,
+    chunks = blocks).
 
     Examples
     --------
@@ -265,6 +268,7 @@ def segment_blockwise_steps(
         threads=1 if executor is not None else None,
         name=model.card.name,
         graph=support.stitch == "graph",
+        invert=invert,
     )
     recipe = {
         "model": model.card.name,
@@ -277,6 +281,8 @@ def segment_blockwise_steps(
         # with workers, torch stays out of this process: they resolve "auto" themselves
         "device": resolve_device(device) if executor is None else device,
     }
+    if invert is not None:
+        recipe["invert"] = bool(invert)
     block = block or DEFAULT_BLOCK.get(len(spatial), 256)
     halo = int(defaults.get("halo", 32)) + support.context if halo is None else halo
     request = _Request(

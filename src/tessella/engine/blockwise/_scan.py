@@ -68,10 +68,13 @@ def _percentiles_from_counts(values, counts, quantiles) -> list[float]:
     return out
 
 
-def _merge_stats(parts: list, low: float, high: float, invert: bool = False) -> list:
+def _merge_stats(
+    parts: list, low: float, high: float, invert: bool = False, override: bool | None = None
+) -> list:
     """Per channel (low, high, min, max, inverted) of one unit from its blocks' statistics;
     ``inverted`` when ``invert`` (the card's ``invert_bright_background``) and the channel's
-    background is bright (:func:`~tessella.engine.normalize.normalize`)."""
+    background is bright (:func:`~tessella.engine.normalize.normalize`), or as ``override``
+    says where given (the user's choice for this run)."""
     merged = []
     for channel in zip(*parts):
         if channel[0][0] == "counts":
@@ -85,9 +88,12 @@ def _merge_stats(parts: list, low: float, high: float, invert: bool = False) -> 
             sample = np.concatenate([c[1] for c in channel])
             lo, hi, median = (float(v) for v in np.percentile(sample, (low, high, 50)))
             vmin, vmax = min(c[2] for c in channel), max(c[3] for c in channel)
-        inverted = invert and bright_background(
-            (median - lo) / percentile_scale(lo, hi, vmin, vmax)
-        )
+        if override is not None:
+            inverted = bool(override)
+        else:
+            inverted = invert and bright_background(
+                (median - lo) / percentile_scale(lo, hi, vmin, vmax)
+            )
         merged.append((lo, hi, vmin, vmax, inverted))
     return merged
 
@@ -110,7 +116,7 @@ def _scan(run: _Run, executor) -> Generator[BlockProgress, None, _Run]:
                 units.setdefault(unit, []).append(channels)
         ranges = []
         for unit, parts in sorted(units.items()):
-            merged = _merge_stats(parts, low, high, invert)
+            merged = _merge_stats(parts, low, high, invert, segmenter.invert)
             if all(vmin == vmax for _, _, vmin, vmax, _ in merged):
                 where = (f" (frame {unit[0]})" if unit[0] >= 0 else "") + (
                     f" (slice {unit[1]})" if unit[1] >= 0 else ""

@@ -146,12 +146,14 @@ class ModelSegmenter:
     threads: int | None = None  # torch threads in this process (1 in workers)
     name: str = ""  # the model's name, where ``model`` is not found on a worker
     graph: bool = False  # return the block's superpixel graph ("graph" stitching)
+    invert: bool | None = None  # None: the card's rule decides per frame (slice) at the scan
 
     def fingerprint(self) -> dict:
         from ..params import params_to_dict
 
         fields = ("model", "sha256", "tta", "tile", "spacing", "graph")
-        return {k: getattr(self, k) for k in fields} | {"params": params_to_dict(self.params)}
+        found = {k: getattr(self, k) for k in fields} | {"params": params_to_dict(self.params)}
+        return found if self.invert is None else found | {"invert": self.invert}
 
     def network(self):
         """``(model, predict)``: the model, loaded once per process, and ``predict(data)``, a
