@@ -101,6 +101,31 @@ def test_a_fine_tune_that_only_gets_worse_keeps_its_base(tmp_path, data_dir):
     )
 
 
+def test_a_fine_tune_does_not_claim_its_bases_scores(tmp_path, data_dir):
+    """The base card's validation scores are the base's: a fine-tune's card starts without
+    them (until it is scored), and says its default parameters were tuned for the base."""
+    import json
+
+    _image, _mito, samples, held = _slices(data_dir)
+    base = _base(tmp_path, samples, held)
+    card_path = base / "card.json"
+    card = json.loads(card_path.read_text())
+    card["validation"] = {"dataset": "validation split", "scores": {"foreground_iou": 0.99}}
+    card.setdefault("defaults", {})["params_tuning"] = {"how": "grid search", "holdout_x": 0.9}
+    card_path.write_text(json.dumps(card))
+    tuned = json.loads(
+        (
+            _fine_tune(tmp_path / "tuned", base, samples, held, steps=2, lr=1e-3) / "card.json"
+        ).read_text()
+    )
+    assert "validation" not in tuned
+    assert tuned["defaults"]["params_tuning"] == {
+        "from_base": str(base),
+        "how": "grid search",
+        "holdout_x": 0.9,
+    }
+
+
 def test_a_fine_tune_cancelled_in_its_first_epoch_leaves_nothing(tmp_path, data_dir):
     # the base is scored first (epoch 0) but written only when training ends normally
     _image, _mito, samples, held = _slices(data_dir)

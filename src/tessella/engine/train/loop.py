@@ -470,7 +470,16 @@ def _train_steps(
         kept = True
         card = _card(config, ndim, 1, history)
         if card_base:
-            card = {**card_base, **{k: card[k] for k in ("name", "training")}}
+            # the base's scores are not this model's: `tools/score_model.py --record` or the
+            # user's own evaluation fills them in
+            inherited = {k: v for k, v in card_base.items() if k != "validation"}
+            card = {**inherited, **{k: card[k] for k in ("name", "training")}}
+            tuning = card.get("defaults", {}).get("params_tuning")
+            if tuning and "from_base" not in tuning:  # the parameters start as the base's
+                card["defaults"] = {
+                    **card["defaults"],
+                    "params_tuning": {"from_base": str(config.base), **tuning},
+                }
         card["normalization"] = normalization  # what training used (a 3D model from 2D too)
         card["training"][f"best_{score_key}"] = round(score, 4)
         if base_training is not None:  # the lineage: how the base itself was trained
