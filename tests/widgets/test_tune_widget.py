@@ -193,13 +193,14 @@ def test_only_the_last_of_rapid_changes_reaches_the_layer(
     tune, result_2d, qtbot, monkeypatch, no_network
 ):
     viewer, widget = tune
+    LAST = 0.95  # the value the spaced changes end on
     layer = place(viewer, result_2d)
     calls = []
     original = embedding.postprocess
 
     def slow_unless_last(prediction, params):
         calls.append(params.seed_thresh)
-        if params.seed_thresh != 0.6:
+        if params.seed_thresh != LAST:
             time.sleep(0.5)  # so that it finishes after the last
         return original(prediction, params)
 
@@ -216,19 +217,21 @@ def test_only_the_last_of_rapid_changes_reaches_the_layer(
         layer.data, expected(result_2d, seed_thresh=0.8, cutoff=0.4, min_size=20)
     )
 
-    # changes spaced beyond the debounce: each starts a run, each supersedes the one before
+    # changes spaced beyond the debounce: each starts a run, each supersedes the one before;
+    # the last one must change the labels, or no write would be expected (a model whose seeds
+    # are all confident gives the same labels for any seed_thresh up to 0.8)
+    final = expected(result_2d, seed_thresh=LAST, cutoff=0.4, min_size=20)
+    assert not np.array_equal(final, layer.data)
     calls.clear(), writes.clear()
     with qtbot.waitSignal(widget.update_finished, timeout=10_000):
-        for value in (0.7, 0.65, 0.6):
+        for value in (0.9, 0.93, LAST):
             set_control(widget.controls["seed_thresh"], value)
             qtbot.wait(tune_module.DEBOUNCE_MS * 3)
     qtbot.waitUntil(lambda: not widget.busy, timeout=10_000)  # the stale runs end too
 
-    assert 0.6 in calls and len(calls) >= 2  # a superseded run was under way
+    assert LAST in calls and len(calls) >= 2  # a superseded run was under way
     assert len(writes) == 1  # its labels were dropped, though they came last
-    np.testing.assert_array_equal(
-        layer.data, expected(result_2d, seed_thresh=0.6, cutoff=0.4, min_size=20)
-    )
+    np.testing.assert_array_equal(layer.data, final)
     assert no_network == []
 
 
