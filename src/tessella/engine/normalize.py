@@ -91,6 +91,11 @@ def bright_background(median: float) -> bool:
     return bool(median > BRIGHT_BACKGROUND)
 
 
+def _sampled_median(channel: np.ndarray) -> float:
+    flat = channel.reshape(-1)
+    return float(np.median(flat[:: max(1, flat.size // _SAMPLE)]))
+
+
 def normalize(data: np.ndarray, normalization: dict, invert: bool | None = None) -> np.ndarray:
     """A model card's ``normalization`` of a ``(C, *spatial)`` array (float32).
 
@@ -114,12 +119,7 @@ def normalize(data: np.ndarray, normalization: dict, invert: bool | None = None)
     out = percentile_normalize(data, normalization.get("low", 1.0), normalization.get("high", 99.8))
     if invert is not None or normalization.get("invert_bright_background"):
         for channel in out:
-            flat = channel.reshape(-1)
-            if invert is None:
-                flip = bright_background(float(np.median(flat[:: max(1, flat.size // _SAMPLE)])))
-            else:
-                flip = invert
-            if flip:
+            if invert if invert is not None else bright_background(_sampled_median(channel)):
                 np.subtract(1.0, channel, out=channel)
     return out
 
