@@ -230,6 +230,22 @@ def _build_parser() -> argparse.ArgumentParser:
         help="U-Net channels per level, comma-separated (default 16,32,64,128,256)",
     )
     train.add_argument(
+        "--one-decoder",
+        action="store_true",
+        help="embedding: one decoder for offsets, sigmas and seeds instead of two (about 40%% "
+        "less work per pixel, so faster segmentation); with --base, a two-decoder base is "
+        "merged: its encoder and offset decoder are kept and the seed output is learnt anew",
+    )
+    train.add_argument(
+        "--distil",
+        type=float,
+        default=0.0,
+        metavar="WEIGHT",
+        help="also pull the outputs towards the --base model's on the same crops (mean squared "
+        "difference of the activated outputs, times WEIGHT): knowledge distillation, e.g. to "
+        "teach a --one-decoder model its base's seed map quickly. Default 0: none",
+    )
+    train.add_argument(
         "--elastic",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -329,6 +345,8 @@ def _cmd_train(args) -> int:
         patch_size=args.patch_size,
         code=args.code,
         elastic=args.elastic,
+        one_decoder=args.one_decoder,
+        distil=args.distil,
         **extra,
         out=args.out,
         val_data=args.val_data,

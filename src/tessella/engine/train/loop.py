@@ -78,6 +78,12 @@ class TrainConfig:
     weight_decay: float = 1e-4
     accumulate: int = 1
     features: tuple[int, ...] = (16, 32, 64, 128, 256)
+    # one decoder for all outputs instead of one per branch (the embedding method's offsets +
+    # sigmas and seeds): about 40% less work per pixel; a --base with two branches is merged
+    one_decoder: bool = False
+    # weight of a term pulling the (activated) outputs towards the --base model's on the same
+    # crops, mean squared (knowledge distillation); 0: none
+    distil: float = 0.0
     window: int = 3  # time-lapse models: frames per window (centred on the target frame)
     patch_size: int = 41  # patches method: the shape patch edge in pixels (odd)
     code: int = 32  # patches method: channels of the shape code the decoder expands
@@ -128,10 +134,13 @@ def _temporal(config: TrainConfig) -> bool:
 
 
 def _architecture(config: TrainConfig, ndim: int, in_channels: int) -> dict:
+    out_channels = list(get_method(config.method).out_channels(ndim))
+    if config.one_decoder and not _temporal(config) and config.method != "patches":
+        out_channels = [sum(out_channels)]
     args = {
         "ndim": ndim,
         "in_channels": in_channels,
-        "out_channels": list(get_method(config.method).out_channels(ndim)),
+        "out_channels": out_channels,
         "features": list(config.features),
         "norm": "batch",
     }
@@ -311,6 +320,7 @@ def _train_steps(
 
     val_params = method.Params()  # the hold-out scores of a new model: the method defaults
     val_pad = "reflect"  # and its images are padded as a new model's card says
+    merged_from = None  # a base whose branches were merged into one decoder
     if config.base:
         base = load_model(config.base)
         if base.card.method != config.method:
@@ -333,6 +343,18 @@ def _train_steps(
                 code=int(base_args.get("code", config.code)),
             )
             card_base = base.card.raw
+            branches = len(base_args.get("out_channels", ()))
+            if config.one_decoder and branches > 1:
+                from ..models.unet import merge_branches
+
+                if base.card.raw["architecture"]["name"] != "BranchedUNet":
+                    raise ValueError(f"--one-decoder: {config.base} is not a branched U-Net")
+                architecture = _architecture(config, ndim, 1)
+                merged_from = network
+                network = merge_branches(
+                    network, build_network(architecture["name"], architecture["args"])
+                )
+                card_base = {**card_base, "architecture": architecture}
         elif base_args.get("ndim", 2) == 2 and ndim == 3 and not temporal:
             # a 3D model from a 2D one: each 2D kernel is the middle slice of a 3D kernel
             from ..models.unet import inflate_to_3d
@@ -357,6 +379,15 @@ def _train_steps(
         network = build_network(architecture["name"], architecture["args"])
         training.init_head(network, ndim)
         card_base = None
+    teacher = None
+    if config.distil:
+        if not config.base:
+            raise ValueError("--distil needs a --base model to learn from")
+        if config.distil < 0:
+            raise ValueError(f"--distil must be positive, got {config.distil}")
+        import copy
+
+        teacher = copy.deepcopy(base.network).float().eval().requires_grad_(False)
     base_training = base.card.raw.get("training") if config.base else None
     normalization = training_normalization(
         base.card.raw if config.base else None, config.invert_bright_background
@@ -389,7 +420,13 @@ def _train_steps(
     if config.val_orientations:  # after the cap: it counts images, not orientations
         val_samples = orientations(val_samples)
 
+    if merged_from is not None:  # the seed output starts from a fit to the base's, on crops
+        from ..models.unet import fit_merged_head
+
+        fit_merged_head(merged_from, network, _fitting_crops(samples, network.multiple))
     network = network.to(device).train()
+    if teacher is not None:
+        teacher = teacher.to(device)
     optimizer = torch.optim.Adam(
         network.parameters(), lr=config.lr, weight_decay=config.weight_decay
     )
@@ -515,8 +552,13 @@ def _train_steps(
                 targets = [t.to(device, non_blocking=True) for t in targets]
                 with autocast():
                     raw = network(images)
+                    if teacher is not None:
+                        with torch.no_grad():
+                            taught = teacher(images)
                 extra = {"network": network} if training.loss_needs_network else {}
                 loss = training.loss(raw, targets, ndim, **extra)
+                if teacher is not None:
+                    loss = loss + config.distil * _distillation(method, raw, taught, ndim)
                 (loss / config.accumulate).backward()
                 step = epoch * config.steps_per_epoch + (i + 1) // config.accumulate
                 if (i + 1) % config.accumulate == 0:
@@ -578,6 +620,29 @@ def _train_steps(
     finally:
         log.close()
     return out
+
+
+def _fitting_crops(samples, multiple: int, count: int = 16, edge: int = 256) -> list:
+    """Up to ``count`` crops (tensors ``(1, C, *spatial)``, at most ``edge`` per axis, cut to
+    a multiple of ``multiple``) of samples spread over ``samples``."""
+    import torch
+
+    crops = []
+    for sample in samples[:: max(1, len(samples) // count)][:count]:
+        box = tuple(slice(0, min(n, edge) // multiple * multiple) for n in sample.image.shape[1:])
+        if all(b.stop for b in box):
+            crops.append(
+                torch.from_numpy(np.ascontiguousarray(sample.image[(slice(None),) + box]))[None]
+            )
+    return crops
+
+
+def _distillation(method, raw, taught, ndim: int):
+    """Mean squared difference between the activated outputs of the network (``raw``) and of
+    the teacher (``taught``) on the same crops, summed over the method's outputs."""
+    target = method.activate(taught.float(), ndim)
+    ours = method.activate(raw.float(), ndim)
+    return sum(((ours[k] - target[k]) ** 2).mean() for k in ours)
 
 
 def train(config: TrainConfig) -> Path:
