@@ -223,3 +223,31 @@ def test_invert_box_follows_the_base_and_training_inverts_as_its_card_says(
     saved = json.loads((models / "dark-nuclei-finetuned" / "card.json").read_text())
     assert saved["normalization"]["invert_bright_background"] is True
     assert train.invert_check.isEnabled()
+
+
+def test_one_decoder_box_merges_a_two_decoder_base_and_follows_the_base(trainer, qtbot):
+    viewer, segment, train, models = trainer
+    choose_base(train, NEW + "boundary")
+    assert not train.one_decoder_check.isEnabled()  # one output branch already
+    choose_base(train, NEW + "embedding")
+    assert train.one_decoder_check.isEnabled() and not train.one_decoder_check.isChecked()
+    choose_base(train, "nuclei2d")
+    assert train.one_decoder_check.isEnabled() and not train.one_decoder_check.isChecked()
+    train.one_decoder_check.setChecked(True)
+    train.name_edit.setText("fast-nuclei")
+    train.epochs_spin.setValue(1)
+    train.steps_spin.setValue(2)
+    with qtbot.waitSignal(train.run_finished, timeout=300_000):
+        assert train.start()
+        assert not train.one_decoder_check.isEnabled()
+    card = json.loads((models / "fast-nuclei" / "card.json").read_text())
+    assert card["architecture"]["args"]["out_channels"] == [5]
+    assert card["training"]["config"]["one_decoder"] is True
+    assert card["training"]["config"]["distil"] == 10.0
+    assert train.one_decoder_check.isEnabled()
+    train._fill_bases()
+    choose_base(train, "fast-nuclei")  # it has one decoder: ticked, nothing to choose
+    assert train.one_decoder_check.isChecked() and not train.one_decoder_check.isEnabled()
+    from tessella.engine.registry import load_model
+
+    assert len(load_model(str(models / "fast-nuclei")).network.decoders) == 1

@@ -56,15 +56,33 @@ REGION_LAYER = "compare region"  # a Shapes layer whose last rectangle bounds th
 INVERT = "invert_bright_background"  # the card's normalization key the invert box sets
 
 
-def _base_normalization(base: str) -> dict:
-    """The ``normalization`` of the card in directory ``base`` ({} when it cannot be read:
-    training then reports the problem)."""
+def _base_card(base: str) -> dict:
+    """The raw card in directory ``base`` ({} when it cannot be read: training then reports
+    the problem)."""
     from tessella.engine.registry import ModelError, read_card
 
     try:
-        return read_card(Path(base)).normalization
+        return read_card(Path(base)).raw
     except ModelError:
         return {}
+
+
+def _base_normalization(base: str) -> dict:
+    """The ``normalization`` of the card in directory ``base`` ({} when it cannot be read)."""
+    return _base_card(base).get("normalization", {})
+
+
+def one_decoder_choice(base: str) -> tuple[bool, bool]:
+    """(whether the one-decoder box can be changed, whether it is ticked) for starting point
+    ``base``: a new embedding model or a two-decoder embedding base can have one decoder; a
+    one-decoder base already has it; other methods have one decoder per output anyway."""
+    if base.startswith(NEW):
+        return base[len(NEW) :] == "embedding", False
+    card = _base_card(base)
+    if card.get("method") != "embedding":
+        return False, False
+    branches = len(card.get("architecture", {}).get("args", {}).get("out_channels", ()))
+    return branches > 1, branches == 1
 
 
 def layer_samples(pairs, ndim: int, normalization: dict | None = None) -> list:
@@ -197,6 +215,12 @@ class TrainWidget(LayerWatcher, QWidget):
             "above 0.3) reach the network inverted, like fluorescence, in training and in use "
             "(as `tessella train --invert-bright-background`); follows the starting model"
         )
+        self.one_decoder_check = QCheckBox("One decoder (faster model)")
+        self.one_decoder_check.setToolTip(
+            "Embedding: one decoder for offsets, sigmas and seeds instead of two, about a third "
+            "less work per pixel (as `tessella train --one-decoder`); a two-decoder starting "
+            "model is merged and its seed map distilled (`--distil 10`)"
+        )
         self.device_combo = QComboBox()
         self.device_combo.addItems(DEVICE_CHOICES)
         self.train_button = QPushButton("Train")
@@ -231,6 +255,7 @@ class TrainWidget(LayerWatcher, QWidget):
         form.addRow("Learning rate", self.lr_spin)
         form.addRow("", self.average_check)
         form.addRow("", self.invert_check)
+        form.addRow("", self.one_decoder_check)
         form.addRow("Device", self.device_combo)
         buttons = QHBoxLayout()
         buttons.addWidget(self.train_button)
@@ -318,6 +343,9 @@ class TrainWidget(LayerWatcher, QWidget):
         new = base.startswith(NEW)
         self.lr_spin.setValue(1e-3 if new else 3e-4)  # fine-tuning takes smaller steps
         self.invert_check.setChecked(not new and bool(_base_normalization(base).get(INVERT)))
+        changeable, ticked = one_decoder_choice(base)
+        self.one_decoder_check.setChecked(ticked)
+        self.one_decoder_check.setEnabled(changeable and self._run is None)
         stem = base[len(NEW) :] if new else Path(base).name
         self.name_edit.setText(f"my-{stem}" if new else f"{stem}-finetuned")
 
@@ -375,6 +403,8 @@ class TrainWidget(LayerWatcher, QWidget):
         described = folder or ", ".join(f"{i.name} + {j.name}" for i, j in pairs)
         minutes = self.minutes_spin.value()
         total = self.epochs_spin.value() * self.steps_spin.value()
+        # ticked and changeable: a new one-decoder model, or a two-decoder base to merge
+        merge = self.one_decoder_check.isChecked() and self.one_decoder_check.isEnabled()
         config = TrainConfig(
             method=method,
             data=f"napari layers: {described}",
@@ -389,6 +419,8 @@ class TrainWidget(LayerWatcher, QWidget):
             lr=self.lr_spin.value(),
             ema=ema_decay(total) if self.average_check.isChecked() else 0.0,
             invert_bright_background=invert,
+            one_decoder=merge,
+            distil=10.0 if merge and base_path else 0.0,
             device=self.device_combo.currentText(),
             time_budget=minutes * 60 if minutes else None,
             command=f"napari Train widget on {described}",
@@ -437,6 +469,8 @@ class TrainWidget(LayerWatcher, QWidget):
             self.train_button,
         ):
             control.setEnabled(not running)
+        changeable, _ticked = one_decoder_choice(self.base_combo.currentData() or "")
+        self.one_decoder_check.setEnabled(not running and changeable)
         self.cancel_button.setEnabled(running)
         self.compare_button.setEnabled(not running and self.last_model is not None)
 
