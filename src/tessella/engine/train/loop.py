@@ -622,13 +622,14 @@ def _train_steps(
     return out
 
 
-def _fitting_crops(samples, multiple: int, count: int = 16, edge: int = 256) -> list:
-    """Up to ``count`` crops (tensors ``(1, C, *spatial)``, at most ``edge`` per axis, cut to
-    a multiple of ``multiple``) of samples spread over ``samples``."""
+def _fitting_crops(samples, multiple: int, count: int = 16) -> list:
+    """Up to ``count`` crops (tensors ``(1, C, *spatial)``, at most 256 pixels per axis in 2D
+    and 64 in 3D, cut to a multiple of ``multiple``) of samples spread over ``samples``."""
     import torch
 
     crops = []
     for sample in samples[:: max(1, len(samples) // count)][:count]:
+        edge = 256 if sample.image.ndim == 3 else 64
         box = tuple(slice(0, min(n, edge) // multiple * multiple) for n in sample.image.shape[1:])
         if all(b.stop for b in box):
             crops.append(
