@@ -97,3 +97,30 @@ def test_distillation_needs_a_base_to_learn_from(tmp_path, data_dir):
         for _ in train_steps(config, samples, held):
             pass
     assert not (tmp_path / "x" / "model.safetensors").exists()
+
+
+def test_the_cli_trains_a_new_one_decoder_model_and_refuses_distillation_without_base(
+    tmp_path, nuclei_sample, capsys
+):
+    from tessella.cli import main
+
+    image, labels = nuclei_sample
+    data = tmp_path / "data"
+    for sub, array in (("images", image[:256, :256]), ("masks", labels[:256, :256])):
+        (data / sub).mkdir(parents=True)
+        tifffile.imwrite(data / sub / "a.tif", array)
+        tifffile.imwrite(data / sub / "b.tif", np.ascontiguousarray(array[::-1]))
+    common = ["--data", str(data), "--device", "cpu", "--epochs", "1", "--steps-per-epoch", "1"]
+    common += ["--batch-size", "2", "--patch", "64", "--features", "8,16", "-q"]
+    out = tmp_path / "one"
+    assert main(["train", "embedding", "--out", str(out), "--one-decoder", *common]) == 0
+    card = json.loads((out / "card.json").read_text())
+    assert card["architecture"]["args"]["out_channels"] == [5]
+    assert len(load_model(str(out)).network.decoders) == 1
+    refused = tmp_path / "refused"
+    assert main(["train", "embedding", "--out", str(refused), "--distil", "1", *common]) == 1
+    assert "--distil needs a --base model" in capsys.readouterr().err
+    assert not refused.exists()
+    assert main(["train", "semantic", "--out", str(refused), "--one-decoder", *common]) == 1
+    assert "the semantic method's network has one decoder already" in capsys.readouterr().err
+    assert not refused.exists()

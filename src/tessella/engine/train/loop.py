@@ -135,7 +135,7 @@ def _temporal(config: TrainConfig) -> bool:
 
 def _architecture(config: TrainConfig, ndim: int, in_channels: int) -> dict:
     out_channels = list(get_method(config.method).out_channels(ndim))
-    if config.one_decoder and not _temporal(config) and config.method != "patches":
+    if config.one_decoder:
         out_channels = [sum(out_channels)]
     args = {
         "ndim": ndim,
@@ -298,6 +298,14 @@ def _train_steps(
         raise ValueError(f"border crops {config.border_crops}: a fraction in [0, 1]")
     if not config.colour_weight > 0:
         raise ValueError(f"colour weight {config.colour_weight}: must be above 0 (1: no weighting)")
+    if config.distil and not config.base:
+        raise ValueError("--distil needs a --base model to learn from")
+    if config.distil < 0:
+        raise ValueError(f"distil {config.distil}: the weight must be 0 or more (0: none)")
+    if config.one_decoder and config.method != "embedding":
+        raise ValueError(
+            f"one decoder: the {config.method} method's network has one decoder already"
+        )
     if config.val_orientations and _temporal(config):
         raise ValueError(
             f"val orientations: the {config.method} method's hold-out is scored as a time-lapse, "
@@ -381,10 +389,6 @@ def _train_steps(
         card_base = None
     teacher = None
     if config.distil:
-        if not config.base:
-            raise ValueError("--distil needs a --base model to learn from")
-        if config.distil < 0:
-            raise ValueError(f"--distil must be positive, got {config.distil}")
         import copy
 
         teacher = copy.deepcopy(base.network).float().eval().requires_grad_(False)
