@@ -229,13 +229,23 @@ def test_one_decoder_box_merges_a_two_decoder_base_and_follows_the_base(trainer,
     viewer, segment, train, models = trainer
     choose_base(train, NEW + "boundary")
     assert not train.one_decoder_check.isEnabled()  # one output branch already
+    choose_base(train, "nuclei2d")  # one decoder since session 12: ticked, nothing to choose
+    assert train.one_decoder_check.isChecked() and not train.one_decoder_check.isEnabled()
     choose_base(train, NEW + "embedding")
     assert train.one_decoder_check.isEnabled() and not train.one_decoder_check.isChecked()
-    choose_base(train, "nuclei2d")
+    train.name_edit.setText("two")  # EmbedSeg's branched design: a decoder for the seeds
+    train.epochs_spin.setValue(1)
+    train.steps_spin.setValue(1)
+    with qtbot.waitSignal(train.run_finished, timeout=300_000):
+        assert train.start()
+    assert json.loads((models / "two" / "card.json").read_text())["architecture"]["args"][
+        "out_channels"
+    ] == [4, 1]
+    train._fill_bases()
+    choose_base(train, "two")
     assert train.one_decoder_check.isEnabled() and not train.one_decoder_check.isChecked()
     train.one_decoder_check.setChecked(True)
     train.name_edit.setText("fast-nuclei")
-    train.epochs_spin.setValue(1)
     train.steps_spin.setValue(2)
     with qtbot.waitSignal(train.run_finished, timeout=300_000):
         assert train.start()
@@ -246,7 +256,7 @@ def test_one_decoder_box_merges_a_two_decoder_base_and_follows_the_base(trainer,
     assert card["training"]["config"]["distil"] == 10.0
     assert train.one_decoder_check.isEnabled()
     train._fill_bases()
-    choose_base(train, "fast-nuclei")  # it has one decoder: ticked, nothing to choose
+    choose_base(train, "fast-nuclei")
     assert train.one_decoder_check.isChecked() and not train.one_decoder_check.isEnabled()
     from tessella.engine.registry import load_model
 
