@@ -144,8 +144,8 @@ def merge_branches(branched: BranchedUNet, merged: BranchedUNet) -> BranchedUNet
     ``branched``, from ``branched``; returns ``merged``.
 
     The encoder and the first branch's decoder are copied, so the first branch's outputs are
-    unchanged; every other output starts constant, at its own head's bias, and training
-    teaches the shared decoder to give it. One decoder instead of two cuts the embedding
+    unchanged; every other output starts constant, at its own head's bias, until
+    :func:`fit_merged_head` gives it a head fitted to the branched network's outputs. One decoder instead of two cuts the embedding
     network's work by about 40%.
 
     Examples
@@ -221,7 +221,7 @@ def fit_merged_head(
                 target = branched(image.float())[:, first:].clamp(-clamp, clamp)
                 merged(image.float())
                 feature = captured.pop()
-                # (pixels, channels), with a constant column for the bias
+                # (pixels, channels)
                 features.append(feature.movedim(1, -1).reshape(-1, feature.shape[1]))
                 targets.append(target.movedim(1, -1).reshape(-1, target.shape[1]))
     finally:
@@ -231,7 +231,7 @@ def fit_merged_head(
     if len(x) > max_pixels:
         keep = torch.randperm(len(x), generator=torch.Generator().manual_seed(0))[:max_pixels]
         x, y = x[keep], y[keep]
-    x = torch.cat([x, torch.ones(len(x), 1, dtype=x.dtype)], dim=1)
+    x = torch.cat([x, torch.ones(len(x), 1, dtype=x.dtype)], dim=1)  # a column for the bias
     solution = torch.linalg.lstsq(x, y).solution  # (channels + 1, outputs)
     with torch.no_grad():
         rows = slice(first, head.out_channels)
