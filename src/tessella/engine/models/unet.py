@@ -145,8 +145,8 @@ def merge_branches(branched: BranchedUNet, merged: BranchedUNet) -> BranchedUNet
 
     The encoder and the first branch's decoder are copied, so the first branch's outputs are
     unchanged; every other output starts constant, at its own head's bias, until
-    :func:`fit_merged_head` gives it a head fitted to the branched network's outputs. One decoder instead of two cuts the embedding
-    network's work by about 40%.
+    :func:`fit_merged_head` gives it a head fitted to the branched network's outputs. One
+    decoder instead of two cuts the embedding network's work by about 40%.
 
     Examples
     --------
