@@ -132,6 +132,11 @@ def test_a_one_decoder_fine_tune_writes_a_one_decoder_model_that_still_segments(
     assert card["training"]["config"]["distil"] == 10.0
     assert len(load_model(str(out)).network.decoders) == 1
     assert _held_ap50(out, pair) > before - 0.1
+    again = tmp_path / "again"  # from a one-decoder base: that design, and the card says so
+    _fine_tune(again, out, samples, held, epochs=1)
+    card = json.loads((again / "card.json").read_text())
+    assert card["architecture"]["args"]["out_channels"] == [5]
+    assert card["training"]["config"]["one_decoder"] is True
 
 
 def test_distillation_keeps_a_fine_tune_near_its_base(tmp_path, two_decoder_base):

@@ -363,6 +363,8 @@ def _train_steps(
                     network, build_network(architecture["name"], architecture["args"])
                 )
                 card_base = {**card_base, "architecture": architecture}
+            elif config.method == "embedding":  # the record says the design the base has
+                config = replace(config, one_decoder=branches == 1)
         elif base_args.get("ndim", 2) == 2 and ndim == 3 and not temporal:
             # a 3D model from a 2D one: each 2D kernel is the middle slice of a 3D kernel
             from ..models.unet import inflate_to_3d
