@@ -234,7 +234,8 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="embedding: one decoder for offsets, sigmas and seeds instead of two (about 40%% "
         "less work per pixel, so faster segmentation); with --base, a two-decoder base is "
-        "merged: its encoder and offset decoder are kept and the seed output is learnt anew",
+        "merged: its encoder and offset decoder are kept and the seed output starts from a "
+        "least-squares fit to the base's seed map (add --distil to follow the base closely)",
     )
     train.add_argument(
         "--distil",
