@@ -247,6 +247,15 @@ def _build_parser() -> argparse.ArgumentParser:
         "teach a --one-decoder model its base's seed map quickly. Default 0: none",
     )
     train.add_argument(
+        "--fg-dice",
+        type=float,
+        default=0.0,
+        metavar="WEIGHT",
+        help="patches: add WEIGHT x a soft Dice loss of the predicted foreground (1+ "
+        "instances) to the cross-entropy, which averages over mostly background and leaves "
+        "the edges of thin objects a pixel off. Default 0: none",
+    )
+    train.add_argument(
         "--elastic",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -348,6 +357,7 @@ def _cmd_train(args) -> int:
         elastic=args.elastic,
         one_decoder=args.one_decoder,
         distil=args.distil,
+        fg_dice=args.fg_dice,
         **extra,
         out=args.out,
         val_data=args.val_data,

@@ -84,6 +84,9 @@ class TrainConfig:
     # weight of a term pulling the (activated) outputs towards the --base model's on the same
     # crops, mean squared (knowledge distillation); 0: none
     distil: float = 0.0
+    # weight of a soft Dice loss on the predicted foreground, added to the method's loss
+    # (patches: P(1+ instances)); sharpens the edges of thin objects; 0: none
+    fg_dice: float = 0.0
     window: int = 3  # time-lapse models: frames per window (centred on the target frame)
     patch_size: int = 41  # patches method: the shape patch edge in pixels (odd)
     code: int = 32  # patches method: channels of the shape code the decoder expands
@@ -302,6 +305,13 @@ def _train_steps(
         raise ValueError("--distil needs a --base model to learn from")
     if config.distil < 0:
         raise ValueError(f"distil {config.distil}: the weight must be 0 or more (0: none)")
+    if config.fg_dice < 0:
+        raise ValueError(f"fg dice {config.fg_dice}: the weight must be 0 or more (0: none)")
+    if config.fg_dice and get_training(config.method).foreground_dice is None:
+        raise ValueError(
+            f"fg dice: the {config.method} method's loss has no foreground term to add it to "
+            "(patches only)"
+        )
     if config.one_decoder and config.method != "embedding":
         raise ValueError(
             f"one decoder: the {config.method} method's network has one decoder already"
@@ -563,6 +573,8 @@ def _train_steps(
                             taught = teacher(images)
                 extra = {"network": network} if training.loss_needs_network else {}
                 loss = training.loss(raw, targets, ndim, **extra)
+                if config.fg_dice and training.foreground_dice is not None:
+                    loss = loss + config.fg_dice * training.foreground_dice(raw, targets)
                 if teacher is not None:
                     loss = loss + config.distil * _distillation(method, raw, taught, ndim)
                 (loss / config.accumulate).backward()
