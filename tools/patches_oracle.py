@@ -1,0 +1,96 @@
+"""How much of a patches model's error is its foreground? Score it as it is, then with the
+ground truth's foreground (and, optionally, overlaps) in place of its number-of-instances map.
+
+    python tools/patches_oracle.py worms2d --images runs/bbbc010/images \\
+        --masks runs/bbbc010/masks --names A05,B13,C09,D02 --orientations
+
+Each image is predicted once (in each of its 8 dihedral orientations with ``--orientations``);
+the assembly then runs three times with the card's parameters on the same network outputs:
+
+- ``model``: as ``tessella segment`` would;
+- ``true foreground``: pixels inside any true mask are foreground, with the network's own
+  ratio of 2+ to 1+ instances there (so the overlaps it finds are kept), the rest background;
+- ``true foreground + overlaps``: the true number of instances (0, 1, 2+) everywhere.
+
+The shape patches are the network's in all three, so the gap between the first two rows is
+what a perfect foreground would add. Masks are ``(N, H, W)`` stacks, one per object
+(BBBC010's ``worm_masks``), matched with overlaps kept. Diagnosis only: nothing is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import tifffile
+
+from tessella.cli import model_dir
+from tessella.engine.io import list_images
+from tessella.engine.methods import Prediction, get_method
+from tessella.engine.metrics import stack_average_precision_scores
+from tessella.engine.pipeline import predict_steps, resolve_params, run_steps
+from tessella.engine.registry import load_model
+from tessella.engine.tta import dihedral_transforms, spatial
+
+
+def with_true_numinst(prediction: Prediction, masks: np.ndarray, overlaps: bool) -> Prediction:
+    """``prediction`` with its number-of-instances map replaced from the true ``masks``."""
+    numinst = np.array(prediction.arrays["numinst"], np.float32, copy=True)
+    count = masks.sum(0)
+    inside = count > 0
+    if overlaps:
+        new = [count == 0, count == 1, count >= 2]
+    else:
+        share = numinst[2] / np.maximum(numinst[1] + numinst[2], 1e-6)
+        new = [~inside, inside * (1 - share), inside * share]
+    numinst[:] = np.stack(new).astype(np.float32)
+    return Prediction(
+        {**prediction.arrays, "numinst": numinst}, prediction.spatial_axes, prediction.meta
+    )
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("model", type=model_dir, help="a patches model's name or directory")
+    parser.add_argument("--images", type=Path, required=True)
+    parser.add_argument("--masks", type=Path, required=True, help="(N, H, W) mask stacks")
+    parser.add_argument("--names", help="comma-separated file stems (default: all images)")
+    parser.add_argument("--orientations", action="store_true", help="all 8 dihedral turns")
+    args = parser.parse_args(argv)
+    model = load_model(args.model)
+    if model.card.method != "patches":
+        parser.error(f"{args.model}: a {model.card.method} model; this compares patches models")
+    method = get_method("patches")
+    params = resolve_params(model, None)
+    names = args.names.split(",") if args.names else None
+    paths = [p for p in list_images(args.images) if names is None or p.stem in names]
+    if names is not None and len(paths) != len(names):
+        found = {p.stem for p in paths}
+        parser.error(f"{args.images}: no image named {sorted(set(names) - found)}")
+    transforms = dihedral_transforms(2) if args.orientations else dihedral_transforms(2)[:1]
+    rows: dict[str, list] = {"model": [], "true foreground": [], "true foreground + overlaps": []}
+    for path in paths:
+        image = tifffile.imread(path)
+        masks = tifffile.imread(args.masks / path.name) > 0
+        for transform in transforms:
+            turned, truth = spatial(image, transform), spatial(masks, transform)
+            prediction = run_steps(predict_steps(np.ascontiguousarray(turned), model))[0]
+            found = {
+                "model": prediction,
+                "true foreground": with_true_numinst(prediction, truth, overlaps=False),
+                "true foreground + overlaps": with_true_numinst(prediction, truth, overlaps=True),
+            }
+            for key, pred in found.items():
+                rows[key].append((truth, method.instances(pred, params)))
+    scores = {}
+    for key, pairs in rows.items():
+        result = stack_average_precision_scores(pairs)
+        scores[key] = {"avs": round(result["avs"], 4), "ap": result["ap"]}
+        aps = " ".join(f"{t}: {v:.3f}" for t, v in result["ap"].items())
+        print(f"{key:>28}: avS {result['avs']:.4f}  AP {aps}  ({len(pairs)} images)")
+    return scores
+
+
+if __name__ == "__main__":
+    main()
