@@ -36,15 +36,15 @@ from tessella.engine.tta import dihedral_transforms, spatial
 
 def with_true_numinst(prediction: Prediction, masks: np.ndarray, overlaps: bool) -> Prediction:
     """``prediction`` with its number-of-instances map replaced from the true ``masks``."""
-    numinst = np.array(prediction.arrays["numinst"], np.float32, copy=True)
     count = masks.sum(0)
-    inside = count > 0
     if overlaps:
         new = [count == 0, count == 1, count >= 2]
     else:
-        share = numinst[2] / np.maximum(numinst[1] + numinst[2], 1e-6)
+        _, one, more = np.asarray(prediction.arrays["numinst"], np.float32)
+        share = more / np.maximum(one + more, 1e-6)
+        inside = count > 0
         new = [~inside, inside * (1 - share), inside * share]
-    numinst[:] = np.stack(new).astype(np.float32)
+    numinst = np.stack(new).astype(np.float32)
     return Prediction(
         {**prediction.arrays, "numinst": numinst}, prediction.spatial_axes, prediction.meta
     )

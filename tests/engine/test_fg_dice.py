@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import tifffile
 import torch
 from scipy import ndimage
 
@@ -40,7 +39,7 @@ def test_the_dice_term_counts_a_missing_edge_by_the_objects_own_pixels():
     assert float(soft_dice_loss(torch.zeros(4), torch.zeros(4))) == 0.0  # no objects: no loss
 
 
-def test_a_patches_training_adds_the_term_to_its_loss(tmp_path, nuclei_sample):
+def test_a_patches_training_adds_the_term_to_its_loss(tmp_path, tiny_patches_dir):
     """Two steps of the same tiny training, with and without ``fg_dice``: the logged loss
     carries the term (a fresh network's foreground is far from the masks: Dice near 1), and
     the card records the weight."""
@@ -48,13 +47,8 @@ def test_a_patches_training_adds_the_term_to_its_loss(tmp_path, nuclei_sample):
 
     from tests.conftest import train_tiny
 
-    image, labels = nuclei_sample
-    data = tmp_path / "data"
-    for sub in ("images", "masks"):
-        (data / sub).mkdir(parents=True)
-    for i, rows in enumerate((slice(0, 128), slice(128, 256))):
-        tifffile.imwrite(data / "images" / f"{i}.tif", image[rows, :128])
-        tifffile.imwrite(data / "masks" / f"{i}.tif", labels[rows, :128])
+    # the real DSB2018 crops the tiny patches model trained on
+    data = json.loads((tiny_patches_dir / "card.json").read_text())["training"]["data"]
     losses = {}
     for weight in (0.0, 1.0):
         out = train_tiny(
