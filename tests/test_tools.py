@@ -187,3 +187,36 @@ def test_patches_oracle_scores_a_well_with_its_true_foreground(data_dir, capsys)
     model, oracle = scores["model"]["avs"], scores["true foreground"]["avs"]
     assert 0.5 < model < oracle  # 0.670 and 0.691 when written (0.754, 0.876 over 8 turns)
     assert scores["true foreground + overlaps"]["avs"] >= oracle - 0.02
+    assert scores["true foreground"]["fg_iou"] == 1.0
+    assert 0.8 < scores["model"]["fg_iou"] < 0.97  # the edge it misses
+
+
+def test_patches_oracle_tries_another_models_foreground(data_dir, capsys):
+    """``--foreground-model``: a semantic model's foreground replaces the patch network's
+    (here em-mito2d's, which knows nothing of worms: the row must carry *its* foreground);
+    a model of another method is refused."""
+    import pytest
+
+    from tessella.engine.pipeline import predict_steps, run_steps
+    from tessella.engine.registry import load_model
+
+    sys.path.insert(0, str(TOOLS))
+    try:
+        import patches_oracle
+    finally:
+        sys.path.remove(str(TOOLS))
+    root = data_dir / "worms_bbbc010"
+    args = ["worms2d", "--images", str(root / "gfp"), "--masks", str(root / "worm_masks")]
+    args += ["--names", "A05"]
+    scores = patches_oracle.main([*args, "--foreground-model", "em-mito2d"])
+    assert "foreground model: avS" in capsys.readouterr().out
+    image = tifffile.imread(root / "gfp" / "A05.tif")
+    truth = tifffile.imread(root / "worm_masks" / "A05.tif").any(0)
+    prediction = run_steps(predict_steps(image, load_model("em-mito2d")))[0]
+    theirs = np.asarray(prediction.arrays["foreground"]).reshape(truth.shape) > 0.5
+    expected = (theirs & truth).sum() / (theirs | truth).sum()
+    assert scores["foreground model"]["fg_iou"] == pytest.approx(expected)
+    assert abs(expected - scores["model"]["fg_iou"]) > 0.05  # a different foreground
+    with pytest.raises(SystemExit):
+        patches_oracle.main([*args, "--foreground-model", "nuclei2d"])
+    assert "not semantic" in capsys.readouterr().err
