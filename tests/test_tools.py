@@ -220,3 +220,43 @@ def test_patches_oracle_tries_another_models_foreground(data_dir, capsys):
     with pytest.raises(SystemExit):
         patches_oracle.main([*args, "--foreground-model", "nuclei2d"])
     assert "not semantic" in capsys.readouterr().err
+
+
+def test_device_kit_packs_a_training_set_in_parts_and_unpacks_it_whole(tmp_path, monkeypatch):
+    """``tools/device_kit.py``: a training set too big for one `device` call travels in parts
+    of whole image/mask pairs under the size asked for, and unpacks byte for byte."""
+    sys.path.insert(0, str(TOOLS))
+    try:
+        import device_kit
+    finally:
+        sys.path.remove(str(TOOLS))
+    source = tmp_path / "set"
+    rng = np.random.default_rng(0)
+    for sub in ("images", "masks"):
+        (source / sub).mkdir(parents=True)
+    for i in range(5):
+        tifffile.imwrite(source / "images" / f"{i}.tif", rng.integers(0, 255, (200, 200), np.uint8))
+        tifffile.imwrite(source / "masks" / f"{i}.tif", rng.integers(0, 9, (200, 200), np.uint16))
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    parts = device_kit.pack(source, "demo", part_mb=0.26)  # 121 kB a pair in the tar: 2 a part
+    assert [p.name for p in parts] == ["demo-0.tar", "demo-1.tar", "demo-2.tar"]
+    assert all(p.stat().st_size <= 0.26e6 for p in parts)
+    there = tmp_path / "there"  # the device: each call brings one part, earlier ones stay
+    (there / ".carry").mkdir(parents=True)
+    monkeypatch.chdir(there)
+    for part in parts:
+        (there / ".carry" / part.name).write_bytes(part.read_bytes())
+        counts = device_kit.unpack()
+    assert counts == {"demo": (5, 5)}
+    for sub in ("images", "masks"):
+        for i in range(5):
+            original = (source / sub / f"{i}.tif").read_bytes()
+            assert (there / ".carry/data/demo" / sub / f"{i}.tif").read_bytes() == original
+    (source / "masks" / "4.tif").unlink()
+    monkeypatch.chdir(here)
+    import pytest
+
+    with pytest.raises(SystemExit, match="4.tif: missing"):
+        device_kit.pack(source, "demo", part_mb=0.26)
