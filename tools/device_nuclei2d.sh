@@ -10,7 +10,9 @@
 set -euo pipefail
 seconds=${1:?seconds of training}
 shift
-python3 tools/device_kit.py unpack | tail -1 | grep -q ": 600 images, 600 masks" \
+counts=$(python3 tools/device_kit.py unpack)
+echo "$counts"
+grep -q "data/nuclei2d: 600 images, 600 masks" <<< "$counts" \
     || { echo ".carry/data/nuclei2d is incomplete: carry the other part first" >&2; exit 2; }
 device=${DEVICE:-cuda}  # DEVICE=cpu: a dry run of this script anywhere
 if [ "$device" = cuda ]; then

@@ -5,17 +5,18 @@ ground truth's foreground (and, optionally, overlaps) in place of its number-of-
         --masks runs/bbbc010/masks --names A05,B13,C09,D02 --orientations
 
 Each image is predicted once (in each of its 8 dihedral orientations with ``--orientations``);
-the assembly then runs three times with the card's parameters on the same network outputs:
+the assembly then runs three times (four with ``--foreground-model``) with the card's
+parameters on the same network outputs:
 
 - ``model``: as ``tessella segment`` would;
 - ``true foreground``: pixels inside any true mask are foreground, with the network's own
   ratio of 2+ to 1+ instances there (so the overlaps it finds are kept), the rest background;
 - ``true foreground + overlaps``: the true number of instances (0, 1, 2+) everywhere;
-- with ``--foreground-model M`` (a ``semantic`` model), also ``M's foreground``: M's
+- with ``--foreground-model M`` (a ``semantic`` model), also ``foreground model``: M's
   foreground probability in place of the network's P(1+), the 2+/1+ ratio kept as above, to
   ask whether a separate foreground network would help before building one in.
 
-The shape patches are the network's in all three, so the gap between the first two rows is
+The shape patches are the network's in every row, so the gap between the first two rows is
 what a perfect foreground would add. Masks are ``(N, H, W)`` stacks, one per object
 (BBBC010's ``worm_masks``), matched with overlaps kept. Diagnosis only: nothing is written.
 """
@@ -109,12 +110,12 @@ def main(argv: list[str] | None = None) -> dict:
             for key, pred in found.items():
                 rows[key].append((truth, method.instances(pred, params)))
                 numinst = np.asarray(pred.arrays["numinst"])
-                fg = numinst[1] + numinst[2] > params.fg_threshold
-                overlap[key] += np.array([(fg & inside).sum(), (fg | inside).sum()])
+                kept = numinst[1] + numinst[2] > params.fg_threshold
+                overlap[key] += np.array([(kept & inside).sum(), (kept | inside).sum()])
     scores = {}
     for key, pairs in rows.items():
         result = stack_average_precision_scores(pairs)
-        fg_iou = overlap[key][0] / max(overlap[key][1], 1)
+        fg_iou = round(float(overlap[key][0] / max(overlap[key][1], 1)), 4)
         scores[key] = {"avs": round(result["avs"], 4), "ap": result["ap"], "fg_iou": fg_iou}
         aps = " ".join(f"{t}: {v:.3f}" for t, v in result["ap"].items())
         print(
