@@ -3,17 +3,28 @@ for real on a tiny semantic model and the shipped nuclei sample (no shared data 
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 import tifffile
 
 from tests.conftest import train_tiny
 
 TOOLS = Path(__file__).resolve().parents[1] / "tools"
+
+
+def _tool(name: str):
+    """Import ``tools/NAME.py`` (the tools are scripts, not a package)."""
+    sys.path.insert(0, str(TOOLS))
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(str(TOOLS))
 
 
 def _tune(model: Path, data: Path, *extra: str) -> subprocess.CompletedProcess:
@@ -150,14 +161,9 @@ def test_score_model_orientations(tmp_path, nuclei_sample):
 
 
 def test_score_model_turns_colour_images_in_y_and_x():
-    import importlib.util
-
     from tessella.engine.tta import dihedral_transforms, transform_image
 
-    spec = importlib.util.spec_from_file_location("score_model", TOOLS / "score_model.py")
-    assert spec is not None and spec.loader is not None
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = _tool("score_model")
     rgb = np.random.default_rng(0).integers(0, 255, (5, 7, 3), dtype=np.uint8)
     stack = np.random.default_rng(1).integers(0, 2, (4, 5, 7), dtype=np.uint8)  # (N, Y, X) masks
     for transform in dihedral_transforms(2):
@@ -172,11 +178,7 @@ def test_score_model_turns_colour_images_in_y_and_x():
 def test_patches_oracle_scores_a_well_with_its_true_foreground(data_dir, capsys):
     """The diagnosis behind ``--fg-dice``: on a hold-out well worms2d scores better with the
     true foreground in place of its own, the shape patches unchanged."""
-    sys.path.insert(0, str(TOOLS))
-    try:
-        import patches_oracle
-    finally:
-        sys.path.remove(str(TOOLS))
+    patches_oracle = _tool("patches_oracle")
     root = data_dir / "worms_bbbc010"
     scores = patches_oracle.main(
         ["worms2d", "--images", str(root / "gfp"), "--masks", str(root / "worm_masks")]
@@ -195,16 +197,10 @@ def test_patches_oracle_tries_another_models_foreground(data_dir, capsys):
     """``--foreground-model``: a semantic model's foreground replaces the patch network's
     (here em-mito2d's, which knows nothing of worms: the row must carry *its* foreground);
     a model of another method is refused."""
-    import pytest
-
     from tessella.engine.pipeline import predict_steps, run_steps
     from tessella.engine.registry import load_model
 
-    sys.path.insert(0, str(TOOLS))
-    try:
-        import patches_oracle
-    finally:
-        sys.path.remove(str(TOOLS))
+    patches_oracle = _tool("patches_oracle")
     root = data_dir / "worms_bbbc010"
     args = ["worms2d", "--images", str(root / "gfp"), "--masks", str(root / "worm_masks")]
     args += ["--names", "A05"]
@@ -225,11 +221,7 @@ def test_patches_oracle_tries_another_models_foreground(data_dir, capsys):
 def test_device_kit_packs_a_training_set_in_parts_and_unpacks_it_whole(tmp_path, monkeypatch):
     """``tools/device_kit.py``: a training set too big for one `device` call travels in parts
     of whole image/mask pairs under the size asked for, and unpacks byte for byte."""
-    sys.path.insert(0, str(TOOLS))
-    try:
-        import device_kit
-    finally:
-        sys.path.remove(str(TOOLS))
+    device_kit = _tool("device_kit")
     source = tmp_path / "set"
     rng = np.random.default_rng(0)
     for sub in ("images", "masks"):
@@ -256,7 +248,5 @@ def test_device_kit_packs_a_training_set_in_parts_and_unpacks_it_whole(tmp_path,
             assert (there / ".carry/data/demo" / sub / f"{i}.tif").read_bytes() == original
     (source / "masks" / "4.tif").unlink()
     monkeypatch.chdir(here)
-    import pytest
-
     with pytest.raises(SystemExit, match="4.tif: missing"):
         device_kit.pack(source, "demo", part_mb=0.26)

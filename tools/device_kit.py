@@ -47,12 +47,15 @@ def pack(source: Path, name: str, part_mb: float) -> list[Path]:
         pairs.append((image, mask, _in_tar(image) + _in_tar(mask)))
     limit = part_mb * 1e6 - tarfile.RECORDSIZE  # the end of archive, padded to a record
     parts: list[list[tuple[Path, Path, int]]] = [[]]
+    filled = 0  # bytes in the last part
     for pair in pairs:
         if pair[2] > limit:
             raise SystemExit(f"{pair[0]}: {pair[2] / 1e6:.1f} MB, over --part-mb {part_mb}")
-        if sum(p[2] for p in parts[-1]) + pair[2] > limit:
+        if filled + pair[2] > limit:
             parts.append([])
+            filled = 0
         parts[-1].append(pair)
+        filled += pair[2]
     CARRY.mkdir(exist_ok=True)
     for old in CARRY.glob(f"{name}-*.tar"):
         old.unlink()
