@@ -250,3 +250,38 @@ def test_device_kit_packs_a_training_set_in_parts_and_unpacks_it_whole(tmp_path,
     monkeypatch.chdir(here)
     with pytest.raises(SystemExit, match="4.tif: missing"):
         device_kit.pack(source, "demo", part_mb=0.26)
+
+
+def test_device_kit_sends_a_file_bigger_than_a_part_in_pieces(tmp_path, monkeypatch, capsys):
+    """A volume bigger than a part (Lucchi++'s is 58.7 MB) travels as byte pieces; ``unpack``
+    says what is still missing, then joins the pieces into the same bytes once all arrived."""
+    device_kit = _tool("device_kit")
+    source = tmp_path / "set"
+    for sub in ("images", "masks"):
+        (source / sub).mkdir(parents=True)
+    volume = np.random.default_rng(1).integers(0, 255, (12, 100, 100), np.uint8)  # 120 kB
+    tifffile.imwrite(source / "images" / "vol.tif", volume)
+    tifffile.imwrite(
+        source / "masks" / "vol.tif", (volume > 200).astype(np.uint8), compression="zlib"
+    )
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    parts = device_kit.pack(source, "em", part_mb=0.05)
+    assert len(parts) == 4 and all(p.stat().st_size <= 0.05e6 for p in parts)  # 39 kB pieces
+    there = tmp_path / "there"
+    (there / ".carry").mkdir(parents=True)
+    monkeypatch.chdir(there)
+    capsys.readouterr()
+    (there / ".carry" / parts[0].name).write_bytes(parts[0].read_bytes())
+    assert device_kit.unpack() == {"em": (0, 0)}  # one piece of four: nothing usable yet
+    assert "vol.tif: 1 of 4 pieces" in capsys.readouterr().out
+    assert not (there / ".carry" / parts[0].name).exists()  # extracted once, not again
+    for part in parts[1:]:
+        (there / ".carry" / part.name).write_bytes(part.read_bytes())
+    assert device_kit.unpack() == {"em": (1, 1)}
+    for sub in ("images", "masks"):
+        got = there / ".carry/data/em" / sub / "vol.tif"
+        assert got.read_bytes() == (source / sub / "vol.tif").read_bytes()
+    assert np.array_equal(tifffile.imread(there / ".carry/data/em/images/vol.tif"), volume)
+    assert not list((there / ".carry/data/em").rglob("*.piece-*"))

@@ -16,46 +16,74 @@ which extracts every ``.carry/*.tar`` into ``.carry/data/NAME/`` (ignored paths 
 machine stay between calls, so the parts add up) and prints how many images and masks
 ``.carry/data/NAME`` now holds; the last call then trains on it. Only the standard library is
 used, so it runs with the device's own Python.
+
+A file bigger than a part (Lucchi++'s training volume is one 58.7 MB TIFF) travels as byte
+pieces, ``NAME/images/x.tif.piece-K-of-N``, one or more per part; ``unpack`` joins them into
+``x.tif`` once all N have arrived and lists what is still missing.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
+import re
 import sys
 import tarfile
 from pathlib import Path
 
 CARRY = Path(".carry")
+PIECE = re.compile(r"^(?P<name>.+)\.piece-(?P<k>\d+)-of-(?P<n>\d+)$")
 
 
 def _in_tar(path: Path) -> int:
     """Bytes a file takes in a tar archive: a header block, then its data in whole blocks."""
-    return tarfile.BLOCKSIZE + -(-path.stat().st_size // tarfile.BLOCKSIZE) * tarfile.BLOCKSIZE
+    return _in_tar_bytes(path.stat().st_size)
+
+
+def _in_tar_bytes(size: int) -> int:
+    """Bytes ``size`` bytes of data take in a tar archive, header included."""
+    return tarfile.BLOCKSIZE + -(-size // tarfile.BLOCKSIZE) * tarfile.BLOCKSIZE
 
 
 def pack(source: Path, name: str, part_mb: float) -> list[Path]:
-    """Split ``source`` (a folder of ``images/`` and ``masks/``) into tar files of whole
-    files under ``part_mb`` megabytes each, an image and its mask always in the same part."""
+    """Split ``source`` (a folder of ``images/`` and ``masks/``) into tar files under
+    ``part_mb`` megabytes each: whole files, an image and its mask in the same part, except
+    that a pair too big for one part travels as byte pieces of its files."""
     images = sorted((source / "images").iterdir())
     if not images:
         raise SystemExit(f"{source}/images: no files")
-    pairs = []
+    limit = part_mb * 1e6 - tarfile.RECORDSIZE  # the end of archive, padded to a record
+    # members: (file, name in the archive, first byte, bytes, bytes taken in the tar);
+    # a group always goes into one part
+    groups: list[list[tuple[Path, str, int, int, int]]] = []
     for image in images:
         mask = source / "masks" / image.name
         if not mask.exists():
             raise SystemExit(f"{mask}: missing (every image needs its mask)")
-        pairs.append((image, mask, _in_tar(image) + _in_tar(mask)))
-    limit = part_mb * 1e6 - tarfile.RECORDSIZE  # the end of archive, padded to a record
-    parts: list[list[tuple[Path, Path, int]]] = [[]]
+        files = [(image, f"{name}/images/{image.name}"), (mask, f"{name}/masks/{mask.name}")]
+        whole = [(f, arc, 0, f.stat().st_size, _in_tar(f)) for f, arc in files]
+        if sum(m[4] for m in whole) <= limit:
+            groups.append(whole)
+            continue
+        for f, arc, _, size, taken in whole:  # too big for a part: byte pieces
+            if taken <= limit:
+                groups.append([(f, arc, 0, size, taken)])
+                continue
+            step = int(limit - tarfile.BLOCKSIZE) // tarfile.BLOCKSIZE * tarfile.BLOCKSIZE
+            count = -(-size // step)
+            for k in range(count):
+                length = min(step, size - k * step)
+                piece = f"{arc}.piece-{k}-of-{count}"
+                groups.append([(f, piece, k * step, length, _in_tar_bytes(length))])
+    parts: list[list[tuple[Path, str, int, int, int]]] = [[]]
     filled = 0  # bytes in the last part
-    for pair in pairs:
-        if pair[2] > limit:
-            raise SystemExit(f"{pair[0]}: {pair[2] / 1e6:.1f} MB, over --part-mb {part_mb}")
-        if filled + pair[2] > limit:
+    for group in groups:
+        taken = sum(m[4] for m in group)
+        if filled + taken > limit and parts[-1]:
             parts.append([])
             filled = 0
-        parts[-1].append(pair)
-        filled += pair[2]
+        parts[-1].extend(group)
+        filled += taken
     CARRY.mkdir(exist_ok=True)
     for old in CARRY.glob(f"{name}-*.tar"):
         old.unlink()
@@ -64,27 +92,72 @@ def pack(source: Path, name: str, part_mb: float) -> list[Path]:
         path = CARRY / f"{name}-{i}.tar"
         tmp = path.with_suffix(".tmp")
         with tarfile.open(tmp, "w", format=tarfile.USTAR_FORMAT) as tar:  # no pax blocks
-            for image, mask, _ in part:
-                tar.add(image.resolve(), f"{name}/images/{image.name}")
-                tar.add(mask.resolve(), f"{name}/masks/{mask.name}")
+            for f, arc, offset, length, _ in part:
+                if offset == 0 and length == f.stat().st_size:
+                    tar.add(f.resolve(), arc)
+                    continue
+                with open(f, "rb") as handle:
+                    handle.seek(offset)
+                    info = tarfile.TarInfo(arc)
+                    info.size = length
+                    tar.addfile(info, io.BytesIO(handle.read(length)))
         tmp.replace(path)
         written.append(path.resolve())
-        print(f"{path}: {len(part)} images, {path.stat().st_size / 1e6:.1f} MB")
+        images_in = sum(1 for m in part if "/images/" in m[1] and ".piece-" not in m[1])
+        pieces = sum(1 for m in part if ".piece-" in m[1])
+        print(
+            f"{path}: {images_in} images"
+            + (f", {pieces} pieces of bigger files" if pieces else "")
+            + f", {path.stat().st_size / 1e6:.1f} MB"
+        )
     return written
 
 
+def _join_pieces(data: Path) -> list[str]:
+    """Join every ``x.piece-K-of-N`` group under ``data`` whose N pieces are all there into
+    ``x``; return what is still incomplete."""
+    groups: dict[Path, dict[int, Path]] = {}
+    totals: dict[Path, int] = {}
+    for piece in data.rglob("*.piece-*-of-*"):
+        match = PIECE.match(piece.name)
+        if match:
+            target = piece.with_name(match["name"])
+            groups.setdefault(target, {})[int(match["k"])] = piece
+            totals[target] = int(match["n"])
+    waiting = []
+    for target, pieces in sorted(groups.items()):
+        if len(pieces) < totals[target]:
+            waiting.append(f"{target}: {len(pieces)} of {totals[target]} pieces")
+            continue
+        tmp = target.with_name(target.name + ".joining")
+        with open(tmp, "wb") as out:
+            for k in range(totals[target]):
+                out.write(pieces[k].read_bytes())
+        tmp.replace(target)
+        for piece in pieces.values():
+            piece.unlink()
+        print(f"{target}: joined from {totals[target]} pieces")
+    return waiting
+
+
 def unpack() -> dict[str, tuple[int, int]]:
-    """Extract every ``.carry/*.tar`` into ``.carry/data``; count what each set now holds."""
+    """Extract every ``.carry/*.tar`` into ``.carry/data`` (and delete it), join the pieces of
+    big files that are complete, and count what each set now holds."""
     data = CARRY / "data"
     data.mkdir(parents=True, exist_ok=True)
     for path in sorted(CARRY.glob("*.tar")):
         with tarfile.open(path) as tar:
             tar.extractall(data, filter="data")
+        path.unlink()  # a later call on the same machine does not extract it again
         print(f"{path}: unpacked")
+    for line in _join_pieces(data):
+        print(f"{line} (carry the other parts)")
     counts = {}
     for folder in sorted(p for p in data.iterdir() if p.is_dir()):
         counts[folder.name] = tuple(
-            len(list((folder / sub).glob("*"))) if (folder / sub).exists() else 0
+            sum(1 for f in (folder / sub).glob("*") if not PIECE.match(f.name))
+            if (folder / sub).exists()
+            else 0
             for sub in ("images", "masks")
         )
         print(f"{folder}: {counts[folder.name][0]} images, {counts[folder.name][1]} masks")
