@@ -274,14 +274,34 @@ def test_device_kit_sends_a_file_bigger_than_a_part_in_pieces(tmp_path, monkeypa
     monkeypatch.chdir(there)
     capsys.readouterr()
     (there / ".carry" / parts[0].name).write_bytes(parts[0].read_bytes())
-    assert device_kit.unpack() == {"em": (0, 0)}  # one piece of four: nothing usable yet
+    assert device_kit.unpack(delete=True) == {"em": (0, 0)}  # 1 piece of 4: nothing usable
     assert "vol.tif: 1 of 4 pieces" in capsys.readouterr().out
     assert not (there / ".carry" / parts[0].name).exists()  # extracted once, not again
     for part in parts[1:]:
         (there / ".carry" / part.name).write_bytes(part.read_bytes())
-    assert device_kit.unpack() == {"em": (1, 1)}
+    assert device_kit.unpack(delete=True) == {"em": (1, 1)}
     for sub in ("images", "masks"):
         got = there / ".carry/data/em" / sub / "vol.tif"
         assert got.read_bytes() == (source / sub / "vol.tif").read_bytes()
     assert np.array_equal(tifffile.imread(there / ".carry/data/em/images/vol.tif"), volume)
     assert not list((there / ".carry/data/em").rglob("*.piece-*"))
+    # an odd part size still gives parts under it (tar pads the archive to 10240-byte records)
+    monkeypatch.chdir(here)
+    assert all(p.stat().st_size <= 50_760 for p in device_kit.pack(source, "em", part_mb=0.05076))
+    # pieces left on the machine by a pack with another part size never join with a new pack's
+    stale = device_kit.pack(source, "em", part_mb=0.08)[0].read_bytes()  # piece 0 of 2
+    fresh = device_kit.pack(source, "em", part_mb=0.05)
+    monkeypatch.chdir(there)
+    (there / ".carry/data/em/images/vol.tif").unlink()
+    capsys.readouterr()
+    for name, data in (("old-0.tar", stale), *((p.name, p.read_bytes()) for p in fresh[:2])):
+        (there / ".carry" / name).write_bytes(data)
+        device_kit.unpack(delete=True)
+    out = capsys.readouterr().out
+    assert "1 of 2 pieces" in out and "2 of 4 pieces" in out
+    assert not (there / ".carry/data/em/images/vol.tif").exists()
+    for part in fresh[2:]:
+        (there / ".carry" / part.name).write_bytes(part.read_bytes())
+    device_kit.unpack(delete=True)
+    got = (there / ".carry/data/em/images/vol.tif").read_bytes()
+    assert got == (source / "images" / "vol.tif").read_bytes()

@@ -6,20 +6,22 @@ already-compressed TIFFs, which compress no further) must travel in several call
 
     python tools/device_kit.py pack ../shared/data/nuclei2d_dsb2018/train --name nuclei2d
 
-writes ``.carry/nuclei2d-0.tar``, ``.carry/nuclei2d-1.tar``, ... (each under ``--part-mb``,
-whole files, the ``images/`` and ``masks/`` layout kept) and prints the device calls. There,
-each call carries one part and runs
+writes ``.carry/nuclei2d-0.tar``, ``.carry/nuclei2d-1.tar``, ... (each under ``--part-mb``;
+an image and its mask together where they fit in one part; the ``images/`` and ``masks/``
+layout kept) and prints the device calls. There, each call carries one part and runs
 
-    python3 tools/device_kit.py unpack
+    python3 tools/device_kit.py unpack --delete
 
 which extracts every ``.carry/*.tar`` into ``.carry/data/NAME/`` (ignored paths left on a warm
-machine stay between calls, so the parts add up) and prints how many images and masks
+machine stay between calls, so the parts add up; ``--delete`` removes each part once
+extracted, so a later call does not extract it again) and prints how many images and masks
 ``.carry/data/NAME`` now holds; the last call then trains on it. Only the standard library is
 used, so it runs with the device's own Python.
 
 A file bigger than a part (Lucchi++'s training volume is one 58.7 MB TIFF) travels as byte
-pieces, ``NAME/images/x.tif.piece-K-of-N``, one or more per part; ``unpack`` joins them into
-``x.tif`` once all N have arrived and lists what is still missing.
+pieces, ``NAME/images/x.tif.piece-K-of-N-BYTES`` (BYTES: the whole file's size), one or more
+per part; ``unpack`` joins them into ``x.tif`` once all N have arrived, checks the size, and
+lists what is still missing.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import tarfile
 from pathlib import Path
 
 CARRY = Path(".carry")
-PIECE = re.compile(r"^(?P<name>.+)\.piece-(?P<k>\d+)-of-(?P<n>\d+)$")
+PIECE = re.compile(r"^(?P<name>.+)\.piece-(?P<k>\d+)-of-(?P<n>\d+)-(?P<size>\d+)$")
 
 
 def _in_tar(path: Path) -> int:
@@ -52,7 +54,10 @@ def pack(source: Path, name: str, part_mb: float) -> list[Path]:
     images = sorted((source / "images").iterdir())
     if not images:
         raise SystemExit(f"{source}/images: no files")
-    limit = part_mb * 1e6 - tarfile.RECORDSIZE  # the end of archive, padded to a record
+    # members, then two zero blocks, the whole padded to a record: keep under whole records
+    limit = int(part_mb * 1e6) // tarfile.RECORDSIZE * tarfile.RECORDSIZE - 2 * tarfile.BLOCKSIZE
+    if limit < 4 * tarfile.BLOCKSIZE:
+        raise SystemExit(f"--part-mb {part_mb}: too small for a tar file")
     # members: (file, name in the archive, first byte, bytes, bytes taken in the tar);
     # a group always goes into one part
     groups: list[list[tuple[Path, str, int, int, int]]] = []
@@ -73,7 +78,7 @@ def pack(source: Path, name: str, part_mb: float) -> list[Path]:
             count = -(-size // step)
             for k in range(count):
                 length = min(step, size - k * step)
-                piece = f"{arc}.piece-{k}-of-{count}"
+                piece = f"{arc}.piece-{k}-of-{count}-{size}"
                 groups.append([(f, piece, k * step, length, _in_tar_bytes(length))])
     parts: list[list[tuple[Path, str, int, int, int]]] = [[]]
     filled = 0  # bytes in the last part
@@ -116,39 +121,43 @@ def pack(source: Path, name: str, part_mb: float) -> list[Path]:
 def _join_pieces(data: Path) -> list[str]:
     """Join every ``x.piece-K-of-N`` group under ``data`` whose N pieces are all there into
     ``x``; return what is still incomplete."""
-    groups: dict[Path, dict[int, Path]] = {}
-    totals: dict[Path, int] = {}
-    for piece in data.rglob("*.piece-*-of-*"):
+    # pieces of one pack share the target, their count and the file's size: pieces left from
+    # another pack of the same file (another --part-mb) never join with them
+    groups: dict[tuple[Path, int, int], dict[int, Path]] = {}
+    for piece in data.rglob("*.piece-*"):
         match = PIECE.match(piece.name)
         if match:
-            target = piece.with_name(match["name"])
-            groups.setdefault(target, {})[int(match["k"])] = piece
-            totals[target] = int(match["n"])
+            key = (piece.with_name(match["name"]), int(match["n"]), int(match["size"]))
+            groups.setdefault(key, {})[int(match["k"])] = piece
     waiting = []
-    for target, pieces in sorted(groups.items()):
-        if len(pieces) < totals[target]:
-            waiting.append(f"{target}: {len(pieces)} of {totals[target]} pieces")
+    for (target, count, size), pieces in sorted(groups.items()):
+        if sorted(pieces) != list(range(count)):
+            waiting.append(f"{target}: {len(pieces)} of {count} pieces")
             continue
         tmp = target.with_name(target.name + ".joining")
         with open(tmp, "wb") as out:
-            for k in range(totals[target]):
+            for k in range(count):
                 out.write(pieces[k].read_bytes())
+        if tmp.stat().st_size != size:
+            tmp.unlink()
+            raise SystemExit(f"{target}: pieces join to the wrong size; pack it again")
         tmp.replace(target)
         for piece in pieces.values():
             piece.unlink()
-        print(f"{target}: joined from {totals[target]} pieces")
+        print(f"{target}: joined from {count} pieces")
     return waiting
 
 
-def unpack() -> dict[str, tuple[int, int]]:
-    """Extract every ``.carry/*.tar`` into ``.carry/data`` (and delete it), join the pieces of
-    big files that are complete, and count what each set now holds."""
+def unpack(delete: bool = False) -> dict[str, tuple[int, int]]:
+    """Extract every ``.carry/*.tar`` into ``.carry/data`` (``delete``: and remove it), join
+    the pieces of big files that are complete, and count what each set now holds."""
     data = CARRY / "data"
     data.mkdir(parents=True, exist_ok=True)
     for path in sorted(CARRY.glob("*.tar")):
         with tarfile.open(path) as tar:
             tar.extractall(data, filter="data")
-        path.unlink()  # a later call on the same machine does not extract it again
+        if delete:  # on the device: a later call does not extract it again
+            path.unlink()
         print(f"{path}: unpacked")
     for line in _join_pieces(data):
         print(f"{line} (carry the other parts)")
@@ -171,16 +180,17 @@ def main(argv: list[str] | None = None) -> None:
     packer.add_argument("source", type=Path, help="a folder with images/ and masks/")
     packer.add_argument("--name", required=True, help="the data set's name in .carry/data")
     packer.add_argument("--part-mb", type=float, default=30.0, help="largest part (default 30)")
-    sub.add_parser("unpack", help="extract .carry/*.tar into .carry/data (on the device)")
+    unpacker = sub.add_parser("unpack", help="extract .carry/*.tar into .carry/data (device)")
+    unpacker.add_argument("--delete", action="store_true", help="remove each part once extracted")
     args = parser.parse_args(argv)
     if args.command == "pack":
         parts = pack(args.source, args.name, args.part_mb)
         print(
             f"{len(parts)} device calls, each with carry=[<one part>] and the command "
-            f"'python3 tools/device_kit.py unpack; ...'"
+            f"'python3 tools/device_kit.py unpack --delete; ...'"
         )
     else:
-        unpack()
+        unpack(args.delete)
 
 
 if __name__ == "__main__":

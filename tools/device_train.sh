@@ -8,6 +8,7 @@
 # over what a call brings back: fine-tune from the model with --base, not --resume. Each hold-out
 # is the CPU runs' own, so train.log's scores compare with theirs. DEVICE=cpu: a dry run here.
 set -euo pipefail
+: "${OUT:?set OUT: the folder the model is written to}"
 model=${1:?model: nuclei2d, em-mito3d or worms2d}
 seconds=${2:?seconds of training}
 shift 2
@@ -29,7 +30,7 @@ nuclei2d)
 em-mito3d)
     expect="data/lucchi: 1 images, 1 masks"
     args=(semantic --data .carry/data/lucchi --base em-mito3d --ndim 3 --holdout 'lucchi[z=80:100]'
-        --ema 0.999 --epochs 1000 --steps-per-epoch 50 --batch-size 8 --patch 96 --lr 3e-4
+        --ema 0.999 --epochs 1000 --steps-per-epoch 50 --batch-size 8 --patch 80 --lr 3e-4
         --data-citation 'Lucchi et al. Supervoxel-based segmentation of mitochondria in EM image stacks with learned shape features. IEEE TMI 31 (2012); labels re-annotated by Casser et al. Fast mitochondria detection for connectomics. MIDL 2020 (Lucchi++)'
         --data-license 'research use with citation') ;;
 worms2d)
@@ -42,7 +43,8 @@ worms2d)
 *)
     echo "unknown model $model: nuclei2d, em-mito3d or worms2d" >&2; exit 2 ;;
 esac
-counts=$(python3 tools/device_kit.py unpack)
+# on the device each part is removed once extracted; a dry run here keeps the packed parts
+counts=$(python3 tools/device_kit.py unpack $([ "$device" = cpu ] || echo --delete))
 echo "$counts"
 grep -q "$expect" <<< "$counts" \
     || { echo "the training set is incomplete (want '$expect'): carry the other parts first" >&2; exit 2; }

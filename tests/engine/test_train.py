@@ -1,6 +1,7 @@
 """Training runs for real (briefly) in 2D and 3D, resumes, and writes a loadable model."""
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -61,6 +62,23 @@ def test_crops_are_deterministic_and_have_one_medoid_per_object(nuclei_sample):
     crop_labels, centres = a[1], a[2]
     assert crop_labels.shape == (128, 128)
     assert centres.sum() == len(np.unique(crop_labels)) - 1
+
+
+def test_a_patch_bigger_than_a_training_image_is_reported(nuclei_sample):
+    """Crops of an image smaller than the patch are mirrored to fit and labelled background
+    there (a volume's slab shorter than a 3D patch, say): the user is told which image."""
+    image, labels = nuclei_sample
+    big = Sample(image[None].astype(np.float32) / 255, labels.astype(np.int32), "big")
+    small = Sample(big.image[:, :60, :90], big.labels[:60, :90], "tiny-one")
+    with pytest.warns(
+        UserWarning, match=r"1 of 2 training images .* patch 64x64 .*tiny-one, 60x90"
+    ):
+        dataset = CropDataset([big, small], (64, 64), length=4)
+    crop_labels = dataset._crop(small, np.random.default_rng(0))[1]
+    assert crop_labels.shape == (64, 64) and not crop_labels[60:].any()  # what it warns of
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        CropDataset([big, small], (60, 64), length=4)  # fits every image: silent
 
 
 def _write_pairs(root, images, masks):

@@ -9,6 +9,7 @@ one slice and ``STEM[z=A:B]`` slices ``A`` to ``B - 1``.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -448,6 +449,16 @@ class CropDataset:
         self.border = border
         self.samples = samples
         self.patch = patch
+        small = [s for s in samples if any(p > n for p, n in zip(patch, s.labels.shape))]
+        if small:  # padded to fit: mirrored image, but labelled background there
+            warnings.warn(
+                f"{len(small)} of {len(samples)} training images are smaller than the patch "
+                f"{'x'.join(map(str, patch))} (e.g. {small[0].name}, "
+                f"{'x'.join(map(str, small[0].labels.shape))}): their crops are mirrored to "
+                "fit and the mirrored part counts as background, which teaches the network to "
+                "miss objects there. Choose a patch no larger than the smallest image.",
+                stacklevel=2,
+            )
         self.elastic = elastic  # rotation + elastic deformation + blur (:func:`deform`)
         self.length = length
         self.seed = seed
