@@ -154,11 +154,13 @@ def test_cli_trains_3d_resumes_and_the_model_segments_volumes(tmp_path, data_dir
         "cpu",
         "-q",
     ]
-    assert main(args) == 0
+    with pytest.warns(UserWarning, match=r"1 of 1 training images .* 32x32x32 .*31x61x57"):
+        assert main(args) == 0  # the volumes are 31 deep: the user is told the patch is not
     card = json.loads((out / "card.json").read_text())
     assert card["input"]["axes"] == "ZYX" and card["architecture"]["args"]["ndim"] == 3
     args[args.index("--epochs") + 1] = "2"
-    assert main([*args, "--resume"]) == 0
+    with pytest.warns(UserWarning, match="smaller than the patch"):
+        assert main([*args, "--resume"]) == 0
     log = [json.loads(line) for line in (out / "train.log").read_text().splitlines()]
     assert [entry["epoch"] for entry in log] == [1, 2]
     model = load_model(out)
