@@ -176,6 +176,33 @@ def test_trains_on_a_folder_of_files(trainer, qtbot, tmp_path, nuclei_sample):
     assert "must hold images/ and masks/" in train.status_label.text()
 
 
+def test_a_patch_bigger_than_the_layers_is_shown_as_a_warning(
+    make_napari_viewer, nuclei_sample, tmp_path, monkeypatch, qtbot
+):
+    """The engine's warning that crops are padded (labelled background) reaches the user from
+    the training thread as a napari notification, and the run still completes."""
+    import tessella._widgets.train as train_module
+
+    monkeypatch.setenv("TESSELLA_MODELS", str(tmp_path / "models"))
+    shown: list[str] = []
+    monkeypatch.setattr(train_module, "show_warning", shown.append)
+    viewer = make_napari_viewer()
+    image, labels = nuclei_sample
+    image_layer = viewer.add_image(image[:80, :120], name="small")
+    labels_layer = viewer.add_labels(labels[:80, :120], name="small labels")
+    _dock, train = viewer.window.add_plugin_dock_widget("tessella", "Train")
+    train.add_pair(image_layer, labels_layer)
+    train.patch_spin.setValue(96)
+    train.device_combo.setCurrentText("cpu")
+    choose_base(train, "nuclei2d")
+    train.epochs_spin.setValue(1)
+    train.steps_spin.setValue(1)
+    with qtbot.waitSignal(train.run_finished, timeout=300_000):
+        assert train.start()
+    assert any("smaller than the patch 96x96" in text and "80x120" in text for text in shown)
+    assert "Saved" in train.status_label.text()
+
+
 def test_invert_box_follows_the_base_and_training_inverts_as_its_card_says(
     trainer, qtbot, monkeypatch
 ):

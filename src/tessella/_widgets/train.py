@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from napari.layers import Image, Labels
 from napari.qt.threading import create_worker
-from napari.utils.notifications import show_error, show_info
+from napari.utils.notifications import show_error, show_info, show_warning
 from qtpy.QtCore import Signal
 from qtpy.QtWidgets import (
     QCheckBox,
@@ -436,6 +436,7 @@ class TrainWidget(LayerWatcher, QWidget):
         close_when_finished(worker)  # first: the log is closed before a cancelled run is removed
         worker.yielded.connect(self._on_progress)
         worker.errored.connect(self._on_errored)
+        worker.warned.connect(self._on_warned)  # superqt's worker does not notify by itself
         worker.finished.connect(self._on_finished)
         total = config.epochs * config.steps_per_epoch
         self._run = _Run(out, base_path, total, time.perf_counter())
@@ -500,6 +501,9 @@ class TrainWidget(LayerWatcher, QWidget):
     def _on_errored(self, exc: Exception) -> None:
         show_error(f"Train failed: {exc}")
         self.status_label.setText(f"Training failed: {exc}")
+
+    def _on_warned(self, warning_args: tuple) -> None:
+        show_warning(f"Train: {warning_args[0]}")
 
     def _on_finished(self) -> None:
         run, self._run = self._run, None
