@@ -37,13 +37,9 @@ CARRY = Path(".carry")
 PIECE = re.compile(r"^(?P<name>.+)\.piece-(?P<k>\d+)-of-(?P<n>\d+)-(?P<size>\d+)$")
 
 
-def _in_tar(path: Path) -> int:
-    """Bytes a file takes in a tar archive: a header block, then its data in whole blocks."""
-    return _in_tar_bytes(path.stat().st_size)
-
-
-def _in_tar_bytes(size: int) -> int:
-    """Bytes ``size`` bytes of data take in a tar archive, header included."""
+def _in_tar(size: int) -> int:
+    """Bytes ``size`` bytes of data take in a tar archive: a header block, then the data in
+    whole blocks."""
     return tarfile.BLOCKSIZE + -(-size // tarfile.BLOCKSIZE) * tarfile.BLOCKSIZE
 
 
@@ -58,32 +54,31 @@ def pack(source: Path, name: str, part_mb: float) -> list[Path]:
     limit = int(part_mb * 1e6) // tarfile.RECORDSIZE * tarfile.RECORDSIZE - 2 * tarfile.BLOCKSIZE
     if limit < 4 * tarfile.BLOCKSIZE:
         raise SystemExit(f"--part-mb {part_mb}: too small for a tar file")
-    # members: (file, name in the archive, first byte, bytes, bytes taken in the tar);
-    # a group always goes into one part
-    groups: list[list[tuple[Path, str, int, int, int]]] = []
+    # members: (file, name in the archive, first byte, bytes); a group goes into one part
+    groups: list[list[tuple[Path, str, int, int]]] = []
     for image in images:
         mask = source / "masks" / image.name
         if not mask.exists():
             raise SystemExit(f"{mask}: missing (every image needs its mask)")
         files = [(image, f"{name}/images/{image.name}"), (mask, f"{name}/masks/{mask.name}")]
-        whole = [(f, arc, 0, f.stat().st_size, _in_tar(f)) for f, arc in files]
-        if sum(m[4] for m in whole) <= limit:
+        whole = [(f, arc, 0, f.stat().st_size) for f, arc in files]
+        if sum(_in_tar(m[3]) for m in whole) <= limit:
             groups.append(whole)
             continue
-        for f, arc, _, size, taken in whole:  # too big for a part: byte pieces
-            if taken <= limit:
-                groups.append([(f, arc, 0, size, taken)])
+        for f, arc, _, size in whole:  # too big for a part: byte pieces
+            if _in_tar(size) <= limit:
+                groups.append([(f, arc, 0, size)])
                 continue
             step = int(limit - tarfile.BLOCKSIZE) // tarfile.BLOCKSIZE * tarfile.BLOCKSIZE
             count = -(-size // step)
             for k in range(count):
                 length = min(step, size - k * step)
                 piece = f"{arc}.piece-{k}-of-{count}-{size}"
-                groups.append([(f, piece, k * step, length, _in_tar_bytes(length))])
-    parts: list[list[tuple[Path, str, int, int, int]]] = [[]]
+                groups.append([(f, piece, k * step, length)])
+    parts: list[list[tuple[Path, str, int, int]]] = [[]]
     filled = 0  # bytes in the last part
     for group in groups:
-        taken = sum(m[4] for m in group)
+        taken = sum(_in_tar(m[3]) for m in group)
         if filled + taken > limit and parts[-1]:
             parts.append([])
             filled = 0
@@ -97,8 +92,8 @@ def pack(source: Path, name: str, part_mb: float) -> list[Path]:
         path = CARRY / f"{name}-{i}.tar"
         tmp = path.with_suffix(".tmp")
         with tarfile.open(tmp, "w", format=tarfile.USTAR_FORMAT) as tar:  # no pax blocks
-            for f, arc, offset, length, _ in part:
-                if offset == 0 and length == f.stat().st_size:
+            for f, arc, offset, length in part:
+                if ".piece-" not in arc:
                     tar.add(f.resolve(), arc)
                     continue
                 with open(f, "rb") as handle:
@@ -112,7 +107,7 @@ def pack(source: Path, name: str, part_mb: float) -> list[Path]:
         pieces = sum(1 for m in part if ".piece-" in m[1])
         print(
             f"{path}: {images_in} images"
-            + (f", {pieces} pieces of bigger files" if pieces else "")
+            + (f", {pieces} piece{'s' * (pieces > 1)} of a bigger file" if pieces else "")
             + f", {path.stat().st_size / 1e6:.1f} MB"
         )
     return written
