@@ -65,8 +65,9 @@ def test_crops_are_deterministic_and_have_one_medoid_per_object(nuclei_sample):
 
 
 def test_a_patch_bigger_than_a_training_image_is_reported(nuclei_sample):
-    """Crops of an image smaller than the patch are mirrored to fit and labelled background
-    there (a volume's slab shorter than a 3D patch, say): the user is told which image."""
+    """Crops of an image smaller than the patch are mirrored to fit and the mirrored part is
+    left out of the loss (a volume's slab shorter than a 3D patch, say): the user is told
+    which image."""
     image, labels = nuclei_sample
     big = Sample(image[None].astype(np.float32) / 255, labels.astype(np.int32), "big")
     small = Sample(big.image[:, :60, :90], big.labels[:60, :90], "tiny-one")
@@ -74,11 +75,67 @@ def test_a_patch_bigger_than_a_training_image_is_reported(nuclei_sample):
         UserWarning, match=r"1 of 2 training images .* patch 64x64 .*tiny-one, 60x90"
     ):
         dataset = CropDataset([big, small], (64, 64), length=4)
-    crop_labels = dataset._crop(small, np.random.default_rng(0))[1]
-    assert crop_labels.shape == (64, 64) and not crop_labels[60:].any()  # what it warns of
+    _, crop_labels, _, ignore = dataset._crop(small, np.random.default_rng(0))
+    assert crop_labels.shape == ignore.shape == (64, 64)
+    assert ignore[60:].all() and not ignore[:60].any()  # the mirrored rows, and only they
+    assert not dataset._crop(big, np.random.default_rng(0))[3].any()  # same structure
+    # the embedding targets mark the ignored pixels -1, with no medoid there
+    for i in range(4):
+        _, target_labels, centres = dataset[i]
+        assert target_labels.min() >= -1 and not centres[target_labels < 0].any()
+    assert any((dataset[i][1] == -1).any() for i in range(4))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        CropDataset([big, small], (60, 64), length=4)  # fits every image: silent
+        plain = CropDataset([big, small], (60, 64), length=4)  # fits every image: silent
+    assert len(plain[0]) == 3 and plain[0][1].min() >= 0  # no ignore mask where none is needed
+
+
+def _ignored_crop_targets(method: str):
+    """A 32x32 crop whose last 10 rows are ignored: (the method's training, its targets as
+    a batch of one, the ignore mask, the network's output channels)."""
+    from tessella.engine.train.methods import _configure_patches, get_training
+
+    labels = np.zeros((32, 32), np.int32)
+    labels[4:14, 4:14] = 1
+    labels[16:30, 18:28] = 2  # reaches into the ignored rows
+    ignore = np.zeros((32, 32), bool)
+    ignore[22:] = True
+    labels[ignore] = 0  # padding is background in the labels, as CropDataset pads them
+    training = get_training(method)
+    targets = training.targets
+    if method == "patches":
+        targets = _configure_patches(type("C", (), {"patch_size": 9})())
+    made = targets(labels, None, np.random.default_rng(0), ignore=ignore)
+    tensors = [torch.from_numpy(np.asarray(t))[None] for t in made]
+    channels = {"embedding": 5, "semantic": 1, "boundary": 2, "patches": 3 + 4}
+    return training, tensors, ignore, channels[method]
+
+
+@pytest.mark.parametrize("method", ["embedding", "semantic", "boundary", "patches"])
+def test_ignored_pixels_take_no_part_in_the_loss(method):
+    """What the network predicts on ignored pixels (a small image's padding) changes neither
+    the loss nor its gradient there; what it predicts elsewhere does."""
+    from tessella.engine.models.patches import PatchUNet
+
+    training, targets, ignore, channels = _ignored_crop_targets(method)
+    kwargs = {}
+    if method == "patches":  # the patch decoder: any small network with ``decode`` will do
+        kwargs["network"] = PatchUNet(features=(4, 8), code=4, patch=9, hidden=16)
+    torch.manual_seed(0)
+    raw = torch.randn(1, channels, 32, 32, requires_grad=True)
+    loss = training.loss(raw, targets, 2, **kwargs)
+    loss.backward()
+    loss = loss.detach()
+    mask = torch.from_numpy(ignore)
+    assert float(raw.grad[0][:, mask].abs().max()) == 0.0
+    assert float(raw.grad[0][:, ~mask].abs().max()) > 0.0
+    changed = raw.detach().clone()
+    changed[0][:, mask] = torch.randn(channels, int(mask.sum())) * 5
+    elsewhere = raw.detach().clone()
+    elsewhere[0][:, ~mask] += 1.0
+    with torch.no_grad():
+        assert float(training.loss(changed, targets, 2, **kwargs)) == pytest.approx(float(loss))
+        assert float(training.loss(elsewhere, targets, 2, **kwargs)) != pytest.approx(float(loss))
 
 
 def _write_pairs(root, images, masks):

@@ -179,7 +179,7 @@ def test_trains_on_a_folder_of_files(trainer, qtbot, tmp_path, nuclei_sample):
 def test_a_patch_bigger_than_the_layers_is_shown_as_a_warning(
     make_napari_viewer, nuclei_sample, tmp_path, monkeypatch, qtbot
 ):
-    """The engine's warning that crops are padded (labelled background) reaches the user from
+    """The engine's warning that crops are padded (left out of the loss there) reaches the user from
     the training thread as a napari notification, and the run still completes."""
     import tessella._widgets.train as train_module
 

@@ -450,15 +450,18 @@ class CropDataset:
         self.samples = samples
         self.patch = patch
         small = [s for s in samples if any(p > n for p, n in zip(patch, s.labels.shape))]
-        if small:  # padded to fit: mirrored image, but labelled background there
+        if small:  # padded to fit: mirrored image, left out of the loss there
             warnings.warn(
                 f"{len(small)} of {len(samples)} training images are smaller than the patch "
                 f"{'x'.join(map(str, patch))} (e.g. {small[0].name}, "
                 f"{'x'.join(map(str, small[0].labels.shape))}): their crops are mirrored to "
-                "fit and the mirrored part counts as background, which teaches the network to "
-                "miss objects there. Choose a patch no larger than the smallest image.",
+                "fit and the mirrored part is left out of the loss, so part of every such "
+                "crop teaches nothing. Choose a patch no larger than the smallest image.",
                 stacklevel=2,
             )
+        # every crop then carries an ignore mask (all False where nothing is ignored), so
+        # that a batch's targets have one structure
+        self.with_ignore = bool(small) or any(s.ignore is not None for s in samples)
         self.elastic = elastic  # rotation + elastic deformation + blur (:func:`deform`)
         self.length = length
         self.seed = seed
@@ -475,13 +478,18 @@ class CropDataset:
         spatial = sample.labels.shape
         image, labels = sample.image, sample.labels
         extras = [sample.boundary, sample.ignore]
+        if self.with_ignore and extras[1] is None:
+            extras[1] = np.zeros(spatial, bool)
         pads = [max(0, p - s) for p, s in zip(patch, spatial)]
-        if any(pads):  # pad small images: image by reflection, labels with background
+        if any(pads):  # pad small images: image by reflection, left out of the loss there
             image = np.pad(image, [(0, 0)] + [(0, p) for p in pads], mode="reflect")
             labels = np.pad(labels, [(0, p) for p in pads])
+            widths = [(0, p) for p in pads]
+            ignore = extras[1]
+            assert ignore is not None  # with_ignore is set whenever an image is this small
             extras = [
-                None if e is None else np.pad(e, [(0, p) for p in pads], mode="reflect")
-                for e in extras
+                None if extras[0] is None else np.pad(extras[0], widths, mode="reflect"),
+                np.pad(ignore, widths, constant_values=True),
             ]
             spatial = labels.shape
         if rng.random() < 0.5 and labels.any():
@@ -544,12 +552,18 @@ class CropDataset:
             labels, _, _ = _relabel(labels)
         if ignore is None:
             return (image, *self.targets(labels, boundary, rng))
-        return (image, *self.targets(labels, boundary, rng, ignore=present.pop(0)))
+        return (image, *self.targets(labels, boundary, rng, ignore=present.pop(0).astype(bool)))
 
 
-def labels_and_medoids(labels, boundary, rng):
-    """The embedding method's targets: instance labels and a medoid map."""
-    return labels.astype(np.int64), medoid_map(labels, rng)
+def labels_and_medoids(labels, boundary, rng, ignore=None):
+    """The embedding method's targets: instance labels (-1 on ``ignore``d pixels, which the
+    loss leaves out) and a medoid map."""
+    labels = labels.astype(np.int64)
+    centres = medoid_map(labels, rng)
+    if ignore is not None:
+        labels[ignore] = -1
+        centres[ignore] = False
+    return labels, centres
 
 
 def _relabel(labels: np.ndarray):

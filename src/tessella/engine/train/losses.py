@@ -30,7 +30,8 @@ def embedding_loss(
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """EmbedSeg's loss for a batch.
 
-    ``raw``: network output ``(B, 2*ndim + 1, *S)``; ``labels``: ``(B, *S)`` instance ids;
+    ``raw``: network output ``(B, 2*ndim + 1, *S)``; ``labels``: ``(B, *S)`` instance ids,
+    -1 on pixels left out of the loss (a crop's padding beyond a small image);
     ``centres``: ``(B, *S)`` bool, True at each instance's medoid pixel.
     """
     from ..methods.embedding import SIGMA_SCALE
@@ -38,7 +39,6 @@ def embedding_loss(
     raw = raw.float()
     batch, ndim = raw.shape[0], labels.dim() - 1
     spatial = raw.shape[2:]
-    n_pixels = int(torch.tensor(spatial).prod())
     axes = [
         torch.arange(n, device=raw.device, dtype=torch.float32) * s
         for n, s in zip(spatial, grid_spacing)
@@ -50,8 +50,14 @@ def embedding_loss(
         offsets = torch.tanh(raw[b, :ndim]).reshape(ndim, -1)
         sigma = raw[b, ndim : 2 * ndim].reshape(ndim, -1)
         seed = torch.sigmoid(raw[b, 2 * ndim]).reshape(-1)
-        embedding = grid + offsets
         lab = labels[b].reshape(-1)
+        is_centre = centres[b].reshape(-1)
+        pixels = grid
+        keep = lab >= 0
+        if not bool(keep.all()):  # ignored pixels: in no instance's loss, nor the seed's
+            offsets, sigma, seed = offsets[:, keep], sigma[:, keep], seed[keep]
+            lab, is_centre, pixels = lab[keep], is_centre[keep], grid[:, keep]
+        embedding = pixels + offsets
         background = lab == 0
         seed_loss = (seed[background] ** 2).sum()
         ids = torch.unique(lab)
@@ -61,11 +67,11 @@ def embedding_loss(
         if len(ids):
             masks = (lab[None, :] == ids[:, None]).float()  # (K, N)
             sizes = masks.sum(dim=1)
-            centre_pixels = torch.nonzero(centres[b].reshape(-1) & (lab > 0)).squeeze(1)
-            centre_xy = grid[:, centre_pixels].T  # (M, ndim)
+            centre_pixels = torch.nonzero(is_centre & (lab > 0)).squeeze(1)
+            centre_xy = pixels[:, centre_pixels].T  # (M, ndim)
             centre_ids = lab[centre_pixels]
             index = torch.searchsorted(ids, centre_ids)
-            centre = (masks @ grid.T) / sizes[:, None]  # fallback: centroid
+            centre = (masks @ pixels.T) / sizes[:, None]  # fallback: centroid
             centre[index] = centre_xy
             sigma_mean = (masks @ sigma.T) / sizes[:, None]  # (K, ndim)
             var_loss = (
@@ -81,7 +87,7 @@ def embedding_loss(
             seed_loss = (
                 seed_loss + 10.0 * ((seed[foreground] - own_phi[foreground].detach()) ** 2).sum()
             )
-        seed_loss = seed_loss / n_pixels
+        seed_loss = seed_loss / max(1, len(lab))
         sample = weights[0] * instance_loss + weights[1] * var_loss + weights[2] * seed_loss
         loss = loss + sample / batch
         totals["instance"] += float(instance_loss.detach()) / batch

@@ -28,8 +28,9 @@ __all__ = [
 
 @dataclass(frozen=True)
 class MethodTraining:
-    #: (instance labels, boundary map or None, rng) -> target arrays for the loss
-    targets: Callable[[np.ndarray, np.ndarray | None, np.random.Generator], tuple]
+    #: (instance labels, boundary map or None, rng, ignore=None) -> target arrays for the
+    #: loss; ``ignore`` (bool, like the labels) marks pixels the loss must leave out
+    targets: Callable[..., tuple]
     #: (raw network output, target tensors, ndim) -> scalar loss
     loss: Callable
     #: (network, ndim) -> None: set the output head's starting weights
@@ -109,7 +110,7 @@ def boundary_weight_map(
     return weights
 
 
-def _boundary_targets(labels, boundary, rng):
+def _boundary_targets(labels, boundary, rng, ignore=None):
     from skimage.segmentation import find_boundaries
 
     if boundary is None:  # instance labels: thick edges are the boundaries
@@ -119,21 +120,25 @@ def _boundary_targets(labels, boundary, rng):
         edges = boundary > 0
         foreground = np.ones(labels.shape, bool)
     weights = boundary_weight_map(labels, edges)
+    if ignore is not None:  # 0 marks the ignored pixels for every term of the loss
+        weights[ignore] = 0.0
     return edges.astype(np.float32), foreground.astype(np.float32), weights
 
 
 def _boundary_loss(raw, targets, ndim):
-    """Weighted BCE + Dice on the boundary channel, BCE on the foreground channel."""
+    """Weighted BCE + Dice on the boundary channel, BCE on the foreground channel; pixels
+    of weight 0 (ignored) take part in none of them."""
     import torch.nn.functional as F
 
     edges, foreground, weights = targets
     raw = raw.float()
     logit_b, logit_f = raw[:, 0], raw[:, 1]
     bce = F.binary_cross_entropy_with_logits(logit_b, edges, weight=weights)
-    prob = logit_b.sigmoid()
+    valid = (weights > 0).float()
+    prob = logit_b.sigmoid() * valid
     dims = tuple(range(1, prob.dim()))
     dice = 1 - (2 * (prob * edges).sum(dims) + 1) / (prob.sum(dims) + edges.sum(dims) + 1)
-    fg = F.binary_cross_entropy_with_logits(logit_f, foreground)
+    fg = F.binary_cross_entropy_with_logits(logit_f, foreground, weight=valid)
     return bce + dice.mean() + 0.5 * fg
 
 
@@ -148,23 +153,35 @@ def _vrand(pairs) -> float:
 # --- semantic -------------------------------------------------------------------------------
 
 
-def _semantic_targets(labels, boundary, rng):
-    """The foreground (float32 0/1): every labelled pixel."""
-    return ((labels > 0).astype(np.float32),)
+def _semantic_targets(labels, boundary, rng, ignore=None):
+    """The foreground (float32 0/1): every labelled pixel; with ``ignore``, also a weight
+    per pixel (0 on the ignored ones)."""
+    foreground = (labels > 0).astype(np.float32)
+    if ignore is None:
+        return (foreground,)
+    return foreground, (~ignore).astype(np.float32)
 
 
 def semantic_loss(raw, targets, ndim):
     """0.5 BCE + 0.5 soft Dice on the foreground logit, as EM_Image_Segmentation trains.
 
     The Dice is taken over the whole batch, not per crop: a crop without foreground would
-    otherwise score a Dice loss near 1 whatever the network predicts.
+    otherwise score a Dice loss near 1 whatever the network predicts. A second target, when
+    given, weighs each pixel (0: left out of both terms).
     """
     import torch.nn.functional as F
 
-    (foreground,) = targets
+    foreground, *weights = targets
     logit = raw.float()[:, 0]
-    bce = F.binary_cross_entropy_with_logits(logit, foreground)
-    prob = logit.sigmoid()
+    if weights:
+        (weight,) = weights
+        bce = F.binary_cross_entropy_with_logits(
+            logit, foreground, weight=weight, reduction="sum"
+        ) / weight.sum().clamp(min=1.0)
+        prob = logit.sigmoid() * weight
+    else:
+        bce = F.binary_cross_entropy_with_logits(logit, foreground)
+        prob = logit.sigmoid()
     dice = 1 - (2 * (prob * foreground).sum() + 1) / (prob.sum() + foreground.sum() + 1)
     return 0.5 * bce + 0.5 * dice
 
@@ -228,11 +245,12 @@ def _seg(pairs) -> float:
 PATCH_SAMPLES = 96
 
 
-def _patch_targets(labels, boundary, rng, patch=41):
-    """Number of instances (0, 1, 2+) per pixel; ``PATCH_SAMPLES`` pixels lying in exactly
-    one object (half of them near overlaps, when there are any, as PatchPerPix oversamples
-    them) with that object's mask in the ``patch`` x ``patch`` window around them; a validity
-    mask for the window parts inside the crop; a weight per sample."""
+def _patch_targets(labels, boundary, rng, patch=41, ignore=None):
+    """Number of instances (0, 1, 2+; -100, which the cross-entropy skips, on ``ignore``d
+    pixels) per pixel; ``PATCH_SAMPLES`` pixels lying in exactly one object (half of them near
+    overlaps, when there are any, as PatchPerPix oversamples them) with that object's mask in
+    the ``patch`` x ``patch`` window around them; a validity mask for the window parts inside
+    the crop and not ignored; a weight per sample."""
     bits = labels.astype(np.int64)
     count = np.zeros(bits.shape, np.int64)
     for k in range(63):
@@ -254,13 +272,16 @@ def _patch_targets(labels, boundary, rng, patch=41):
         weights[:] = 1.0
     half = patch // 2
     padded = np.pad(bits, half, constant_values=0)
-    inside = np.pad(np.ones(bits.shape, np.float32), half)
+    known = np.ones(bits.shape, np.float32) if ignore is None else (~ignore).astype(np.float32)
+    inside = np.pad(known, half)
     targets = np.zeros((PATCH_SAMPLES, patch, patch), np.float32)
     valid = np.zeros((PATCH_SAMPLES, patch, patch), np.float32)
     for i, (y, x) in enumerate(coords):
         window = padded[y : y + patch, x : x + patch]
         targets[i] = (window & bits[y, x]) != 0
         valid[i] = inside[y : y + patch, x : x + patch]
+    if ignore is not None:
+        numinst[ignore] = -100
     return numinst, coords, targets, valid * weights[:, None, None]
 
 
@@ -314,7 +335,8 @@ def _patch_foreground_dice(raw, targets):
 
     numinst = targets[0]
     probability = 1 - torch.softmax(raw[:, :3].float(), dim=1)[:, 0]
-    return soft_dice_loss(probability, (numinst > 0).float())
+    known = (numinst >= 0).float()  # -100: ignored
+    return soft_dice_loss(probability * known, (numinst > 0).float())
 
 
 def _patch_validation_pair(method, prediction, labels, params):
