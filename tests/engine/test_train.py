@@ -90,6 +90,78 @@ def test_a_patch_bigger_than_a_training_image_is_reported(nuclei_sample):
     assert len(plain[0]) == 3 and plain[0][1].min() >= 0  # no ignore mask where none is needed
 
 
+def _ignored_marks(method: str, targets) -> np.ndarray:
+    """Where a method's crop targets mark pixels as ignored."""
+    if method == "embedding":
+        return targets[0] == -1
+    if method == "patches":
+        return targets[0] == -100
+    if method == "semantic" and len(targets) == 1:  # no weights: nothing is ignored
+        return np.zeros(targets[0].shape, bool)
+    return targets[-1] == 0  # semantic and boundary: a zero weight
+
+
+@pytest.mark.parametrize("method", ["embedding", "semantic", "boundary", "patches"])
+@pytest.mark.parametrize("elastic", [False, True])
+def test_padded_crops_of_every_method_batch_together_and_mark_the_padding(method, elastic):
+    """Each method's targets mark a small image's padding as ignored, also when elastic
+    deformation reads a margin beyond the patch (an image as big as the patch is then padded
+    too), and crops of small and big images still form one batch."""
+    from torch.utils.data import default_collate
+
+    from tessella.engine.train.methods import _configure_patches, get_training
+
+    rng = np.random.default_rng(0)
+    labels = np.zeros((100, 100), np.int32)
+    labels[10:40, 10:40], labels[60:95, 50:90] = 1, 2
+    image = (labels > 0)[None].astype(np.float32) + rng.normal(0, 0.1, (1, 100, 100))
+    training = get_training(method)
+    targets = training.targets
+    if method == "patches":
+        targets = _configure_patches(type("Config", (), {"patch_size": 9})())
+        labels = labels.astype(np.int64)  # as bitmasks: objects 1 and 2 are bits 0 and 1
+    samples = [
+        Sample(image.astype(np.float32), labels, "big"),
+        Sample(image[:, :, :64].astype(np.float32), labels[:, :64], "as-wide-as-the-patch"),
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # neither is smaller than the patch: no warning
+        dataset = CropDataset(
+            samples,
+            (64, 64),
+            12,
+            targets=targets,
+            relabel=not training.overlapping,
+            elastic=elastic,
+        )
+    assert dataset.with_ignore == elastic  # only the elastic margin needs padding
+    items = [dataset[i] for i in range(12)]
+    batch = default_collate(items)
+    assert all(tuple(t.shape[:1]) == (12,) for t in batch)
+    marked = [_ignored_marks(method, [np.asarray(t) for t in item[1:]]).mean() for item in items]
+    if elastic:  # some crops of the 64-wide image reach into its padding
+        assert max(marked) > 0
+    else:
+        assert max(marked) == 0
+
+
+def test_boundary_targets_put_no_edge_where_an_object_meets_the_padding():
+    """The padding mirrors the image, so an object reaching it goes on there: its last real
+    row is no boundary (it would be taught as one if the padding counted as background)."""
+    from tessella.engine.train.methods import get_training
+
+    labels = np.zeros((32, 32), np.int32)
+    labels[10:22, 5:20] = 1  # touches row 22, the first padded one
+    ignore = np.zeros((32, 32), bool)
+    ignore[22:] = True
+    edges, _, weights = get_training("boundary").targets(
+        labels, None, np.random.default_rng(0), ignore=ignore
+    )
+    assert edges[21, 7:18].max() == 0 and weights[21, 7:18].min() >= 1  # taught: inside
+    assert edges[10, 7:18].min() == 1  # the real top edge is still one
+    assert weights[ignore].max() == 0
+
+
 def _ignored_crop_targets(method: str):
     """A 32x32 crop whose last 10 rows are ignored: (the method's training, its targets as
     a batch of one, the ignore mask, the network's output channels)."""

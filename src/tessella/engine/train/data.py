@@ -459,10 +459,14 @@ class CropDataset:
                 "crop teaches nothing. Choose a patch no larger than the smallest image.",
                 stacklevel=2,
             )
-        # every crop then carries an ignore mask (all False where nothing is ignored), so
-        # that a batch's targets have one structure
-        self.with_ignore = bool(small) or any(s.ignore is not None for s in samples)
         self.elastic = elastic  # rotation + elastic deformation + blur (:func:`deform`)
+        # every crop carries an ignore mask (all False where nothing is ignored) if any crop
+        # is padded (elastic crops read a margin beyond the patch) or any sample has one, so
+        # that a batch's targets have one structure
+        read = self.read_size()
+        self.with_ignore = any(s.ignore is not None for s in samples) or any(
+            any(r > n for r, n in zip(read, s.labels.shape)) for s in samples
+        )
         self.length = length
         self.seed = seed
         self.epoch = 0
@@ -471,6 +475,14 @@ class CropDataset:
 
     def __len__(self) -> int:
         return self.length
+
+    def read_size(self) -> tuple[int, ...]:
+        """The size of the crop read from an image: the patch, plus the margin elastic
+        deformation needs on each side of the last two axes."""
+        if not self.elastic:
+            return tuple(self.patch)
+        margin = [0] * (len(self.patch) - 2) + [deform_margin(p) for p in self.patch[-2:]]
+        return tuple(p + 2 * m for p, m in zip(self.patch, margin))
 
     def _crop(self, sample: Sample, rng: np.random.Generator, patch=None):
         """(image, labels, boundary or None, ignore or None) of one random ``patch`` crop."""
@@ -535,9 +547,7 @@ class CropDataset:
         rng = np.random.default_rng([self.seed, self.epoch, index])
         sample = self.draw(rng)
         if self.elastic:
-            margin = [0] * (len(self.patch) - 2) + [deform_margin(p) for p in self.patch[-2:]]
-            big = tuple(p + 2 * m for p, m in zip(self.patch, margin))
-            image, labels, boundary, ignore = self._crop(sample, rng, big)
+            image, labels, boundary, ignore = self._crop(sample, rng, self.read_size())
             present = [e for e in (boundary, ignore) if e is not None]
             image, (labels, *present) = deform(image, [labels, *present], rng, self.patch)
             boundary = present[0] if boundary is not None else None

@@ -113,6 +113,13 @@ def boundary_weight_map(
 def _boundary_targets(labels, boundary, rng, ignore=None):
     from skimage.segmentation import find_boundaries
 
+    if ignore is not None and ignore.any() and not ignore.all():
+        # ignored pixels take the nearest known label: an object that reaches them has no
+        # edge there (the mirrored image shows it going on), and its edge weights stay true
+        nearest = ndimage.distance_transform_edt(
+            ignore, return_distances=False, return_indices=True
+        )
+        labels = labels[tuple(nearest)]
     if boundary is None:  # instance labels: thick edges are the boundaries
         edges = find_boundaries(labels, mode="thick")
         foreground = (labels > 0) | edges
@@ -135,9 +142,11 @@ def _boundary_loss(raw, targets, ndim):
     logit_b, logit_f = raw[:, 0], raw[:, 1]
     bce = F.binary_cross_entropy_with_logits(logit_b, edges, weight=weights)
     valid = (weights > 0).float()
-    prob = logit_b.sigmoid() * valid
+    prob, edges_known = logit_b.sigmoid() * valid, edges * valid
     dims = tuple(range(1, prob.dim()))
-    dice = 1 - (2 * (prob * edges).sum(dims) + 1) / (prob.sum(dims) + edges.sum(dims) + 1)
+    dice = 1 - (2 * (prob * edges_known).sum(dims) + 1) / (
+        prob.sum(dims) + edges_known.sum(dims) + 1
+    )
     fg = F.binary_cross_entropy_with_logits(logit_f, foreground, weight=valid)
     return bce + dice.mean() + 0.5 * fg
 
