@@ -281,6 +281,16 @@ def _build_parser() -> argparse.ArgumentParser:
         "for a mix where colour images are rare. Default 1",
     )
     train.add_argument(
+        "--ignore-label",
+        type=int,
+        default=None,
+        metavar="N",
+        help="sparse annotations: mask pixels of value N mark where nothing was annotated; "
+        "they are left out of the loss and of validation (objects there are not taught as "
+        "background). Paint them over the unannotated parts. Default: none (every unlabelled "
+        "pixel is background). Not for the patches method",
+    )
+    train.add_argument(
         "--invert-bright-background",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -373,6 +383,7 @@ def _cmd_train(args) -> int:
         ema=args.ema,
         border_crops=args.border_crops,
         colour_weight=args.colour_weight,
+        ignore_label=args.ignore_label,
         invert_bright_background=args.invert_bright_background,
         workers=args.workers,
         val_fraction=args.val_fraction,

@@ -356,6 +356,7 @@ def test_bad_training_data_is_named(tmp_path, nuclei_sample, bad, capsys):
     assert code == 1
     err = capsys.readouterr().err
     assert ("images/ and masks/" in err) if bad == "missing" else ("do not match" in err)
+    assert not (tmp_path / "m").exists()  # a run that cannot start leaves nothing behind
 
 
 def test_border_crops_reach_past_an_edge_mirrored_as_inference_pads():

@@ -87,6 +87,48 @@ def test_fine_tunes_saves_a_user_model_segment_lists_and_compare_scores(trainer,
     assert train.comparison["nuclei2d-finetuned"] == score_pairs([(truth, layer.data)])
 
 
+def test_sparse_annotations_train_and_compare_on_the_annotated_part(trainer, qtbot):
+    """A labels layer whose left half is painted with the 'Unannotated label' trains with that
+    half left out, and Compare scores the annotated half only; a label nobody painted is
+    refused before anything starts."""
+    from tessella.engine.evaluation import score_pairs
+    from tessella.engine.train.data import without_ignored
+
+    viewer, _segment, train, models = trainer
+    sparse = np.asarray(viewer.layers["corrected"].data).astype(np.int32)
+    sparse[:, :256] = 999
+    train.pairs = []
+    train.add_pair(viewer.layers["nuclei"], viewer.add_labels(sparse, name="half done"))
+    choose_base(train, "nuclei2d")
+    train.epochs_spin.setValue(1)
+    train.steps_spin.setValue(1)
+    assert train.ignore_spin.specialValueText() == "none" and train.ignore_spin.value() == 0
+    train.ignore_spin.setValue(60000)
+    assert not train.start()
+    assert "ignore label 60000: no pixel" in train.status_label.text()
+    assert train._run is None and train.train_button.isEnabled()
+
+    train.ignore_spin.setValue(999)
+    with qtbot.waitSignal(train.run_finished, timeout=300_000):
+        assert train.start()
+        assert not train.ignore_spin.isEnabled()
+    out = models / "nuclei2d-finetuned"
+    card = json.loads((out / "card.json").read_text())
+    assert card["training"]["config"]["ignore_label"] == 999
+    assert train.ignore_spin.isEnabled()
+
+    with qtbot.waitSignal(train.compare_finished, timeout=300_000):
+        assert train.compare()
+    unannotated = sparse == 999
+    truth = np.where(unannotated, 0, sparse)
+    for name, scores in train.comparison.items():
+        found = viewer.layers[f"nuclei by {name}"].data
+        assert scores == score_pairs([(truth, without_ignored(found, unannotated))])
+    # the bundled model is judged on the half that was annotated, not penalised for the rest
+    assert train.comparison["nuclei2d"]["ap"]["0.5"] > 0.8
+    assert score_pairs([(sparse, viewer.layers["nuclei by nuclei2d"].data)])["ap"]["0.5"] < 0.6
+
+
 def test_cancel_keeps_the_best_model_or_nothing(trainer, qtbot):
     viewer, _segment, train, models = trainer
     choose_base(train, NEW + "embedding")

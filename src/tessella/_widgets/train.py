@@ -135,14 +135,18 @@ def _train(config, samples) -> Generator:
 
 
 @report_runtime_errors
-def _compare(image, labels, axes: str, models: list[str]) -> Generator:
-    """Yield ``(model, labels, scores)`` for each model on ``image``."""
+def _compare(image, labels, axes: str, models: list[str], ignore_label=None) -> Generator:
+    """Yield ``(model, labels, scores)`` for each model on ``image``; pixels of
+    ``ignore_label`` in ``labels`` (not annotated) are left out of the scores."""
     from tessella.engine.evaluation import score_pairs
     from tessella.engine.pipeline import run_steps, segment_steps
+    from tessella.engine.train.data import without_ignored
 
+    ignore = None if ignore_label is None else labels == ignore_label
+    truth = labels if ignore is None else np.where(ignore, 0, labels)
     for model in models:
         result = run_steps(segment_steps(image, model, axes))
-        scores = score_pairs([(labels, result.labels)])
+        scores = score_pairs([(truth, without_ignored(result.labels, ignore))])
         yield model, result.labels, scores
 
 
@@ -152,6 +156,7 @@ class _Run:
     base: str | None
     total_steps: int
     started: float
+    ignore_label: int | None = None
 
 
 def ema_decay(steps: int) -> float:
@@ -177,6 +182,7 @@ class TrainWidget(LayerWatcher, QWidget):
         self.pairs: list[tuple[str, str]] = []  # (image id, labels id)
         self.last_model: Path | None = None
         self.last_base: str | None = None
+        self.last_ignore_label: int | None = None  # the last run's, for Compare's scores
         self.comparison: dict[str, dict] = {}
         self._offset = np.zeros(2)  # where the compared region starts, in labels pixels
         self._losses: list[tuple[float, float]] = []
@@ -214,6 +220,14 @@ class TrainWidget(LayerWatcher, QWidget):
             "Brightfield and H&E images (dark objects on a bright field: a normalised median "
             "above 0.3) reach the network inverted, like fluorescence, in training and in use "
             "(as `tessella train --invert-bright-background`); follows the starting model"
+        )
+        self.ignore_spin = _spin(0, 2**31 - 1, 0, 1, "")
+        self.ignore_spin.setSpecialValueText("none")
+        self.ignore_spin.setToolTip(
+            "Sparse annotations: paint this label over the parts you did not annotate; they are "
+            "left out of the loss and of validation, so the objects there are not taught as "
+            "background (as `tessella train --ignore-label N`). none: every unlabelled pixel "
+            "is background"
         )
         self.one_decoder_check = QCheckBox("One decoder (faster model)")
         self.one_decoder_check.setToolTip(
@@ -253,6 +267,7 @@ class TrainWidget(LayerWatcher, QWidget):
         form.addRow("Steps per epoch", self.steps_spin)
         form.addRow("Time budget", self.minutes_spin)
         form.addRow("Learning rate", self.lr_spin)
+        form.addRow("Unannotated label", self.ignore_spin)
         form.addRow("", self.average_check)
         form.addRow("", self.invert_check)
         form.addRow("", self.one_decoder_check)
@@ -364,6 +379,7 @@ class TrainWidget(LayerWatcher, QWidget):
     def start(self) -> bool:
         """Train on the chosen pairs; False (with a message) when the request is not valid."""
         from tessella.engine.registry import load_model
+        from tessella.engine.train.data import apply_ignore_label
         from tessella.engine.train.loop import TrainConfig, training_normalization
 
         if self._run is not None:
@@ -396,6 +412,11 @@ class TrainWidget(LayerWatcher, QWidget):
                 samples = load_folder_pairs(Path(folder).expanduser(), spatial, 1, norm)
             else:
                 samples = layer_samples([(i, j) for i, j in pairs], ndim, norm)
+            ignore_label = self.ignore_spin.value() or None
+            if ignore_label is not None:  # checked here, before a worker starts
+                if method == "patches":
+                    raise ValueError("an unannotated label is not for the patches method")
+                apply_ignore_label(samples, ignore_label)
         except ValueError as exc:
             show_error(f"Train: {exc}")
             self.status_label.setText(f"Not started: {exc}")
@@ -419,6 +440,7 @@ class TrainWidget(LayerWatcher, QWidget):
             lr=self.lr_spin.value(),
             ema=ema_decay(total) if self.average_check.isChecked() else 0.0,
             invert_bright_background=invert,
+            ignore_label=ignore_label,
             one_decoder=merge,
             distil=10.0 if merge and base_path else 0.0,
             device=self.device_combo.currentText(),
@@ -439,7 +461,7 @@ class TrainWidget(LayerWatcher, QWidget):
         worker.warned.connect(self._on_warned)  # superqt's worker does not notify by itself
         worker.finished.connect(self._on_finished)
         total = config.epochs * config.steps_per_epoch
-        self._run = _Run(out, base_path, total, time.perf_counter())
+        self._run = _Run(out, base_path, total, time.perf_counter(), ignore_label)
         self._losses, self._scores = [], []
         self.plot.clear()
         self.progress_bar.setRange(0, total)
@@ -464,6 +486,7 @@ class TrainWidget(LayerWatcher, QWidget):
             self.steps_spin,
             self.minutes_spin,
             self.lr_spin,
+            self.ignore_spin,
             self.average_check,
             self.invert_check,
             self.device_combo,
@@ -511,6 +534,7 @@ class TrainWidget(LayerWatcher, QWidget):
         saved = (run.out / "card.json").is_file()
         if saved:
             self.last_model, self.last_base = run.out, run.base
+            self.last_ignore_label = run.ignore_label
             model_events.added.emit(run.out)
             cancelled = self.worker is not None and self.worker.abort_requested
             what = "Cancelled; kept the best model so far" if cancelled else "Saved"
@@ -601,6 +625,7 @@ class TrainWidget(LayerWatcher, QWidget):
             labels,
             axes,
             models,
+            self.last_ignore_label,
             _worker_class=GeneratorWorker,
             _ignore_errors=True,
             _start_thread=False,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +23,8 @@ from ..normalize import normalize
 
 __all__ = [
     "Sample",
+    "apply_ignore_label",
+    "without_ignored",
     "load_pairs",
     "load_folder_pairs",
     "split_holdout",
@@ -45,6 +47,61 @@ class Sample:
     boundary: np.ndarray | None = None  # (*spatial) bool, when the data are boundary maps
     ignore: np.ndarray | None = None  # (*spatial) bool: pixels left out of the loss
     colour: bool = False  # the file was a colour (RGB/RGBA) image, not grey in three channels
+
+
+def apply_ignore_label(samples: list[Sample], value: int | None) -> list[Sample]:
+    """Samples whose pixels labelled ``value`` (the annotator's mark for "not annotated
+    here") become background left out of the loss (:attr:`Sample.ignore`), for sparse
+    annotations: unlabelled objects there are not taught as background. ``None``: unchanged.
+
+    Raises ValueError if ``value`` is 0 (background) or no sample has a pixel of it (a typo
+    would otherwise train as if nothing were marked).
+
+    Examples
+    --------
+    >>> labels = np.array([[1, 1, 0, 9, 9]], np.int32)
+    >>> (s,) = apply_ignore_label([Sample(np.zeros((1, 1, 5), np.float32), labels, "a")], 9)
+    >>> s.labels.tolist(), s.ignore.tolist()
+    ([[1, 1, 0, 0, 0]], [[False, False, False, True, True]])
+    """
+    if value is None:
+        return samples
+    if value == 0:
+        raise ValueError("ignore label 0: 0 is background; mark unannotated parts with another")
+    out, found = [], False
+    for sample in samples:
+        marked = sample.labels == value
+        if not marked.any():
+            out.append(sample)
+            continue
+        found = True
+        ignore = marked if sample.ignore is None else sample.ignore | marked
+        labels = np.where(marked, 0, sample.labels).astype(sample.labels.dtype)
+        out.append(replace(sample, labels=labels, ignore=ignore))
+    if not found:
+        raise ValueError(
+            f"ignore label {value}: no pixel of the {len(samples)} training and hold-out "
+            "images has it"
+        )
+    return out
+
+
+def without_ignored(labels: np.ndarray, ignore: np.ndarray | None) -> np.ndarray:
+    """Predicted ``labels`` scored against sparse annotations: objects lying mostly in the
+    ignored (unannotated) area removed, the rest cut at its edge, since the truth there is
+    unknown rather than background.
+
+    >>> pred = np.array([[1, 1, 2, 2, 2]]); ignore = np.array([[0, 0, 0, 1, 1]], bool)
+    >>> without_ignored(pred, ignore).tolist()
+    [[1, 1, 0, 0, 0]]
+    """
+    if ignore is None or not ignore.any():
+        return labels
+    inside = np.bincount(labels[ignore].ravel(), minlength=labels.max() + 1)
+    total = np.bincount(labels.ravel(), minlength=labels.max() + 1)
+    mostly = 2 * inside > total
+    mostly[0] = False
+    return np.where(mostly[labels] | ignore, 0, labels)
 
 
 def load_pairs(images, labels_list, spatial_axes, channels, normalization, names=None):

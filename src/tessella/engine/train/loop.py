@@ -20,7 +20,14 @@ import numpy as np
 from ..memory import retain_freed_memory
 from ..methods import Prediction, get_method
 from ..registry import load_model, save_model
-from .data import CropDataset, load_folder_pairs, orientations, split_holdout
+from .data import (
+    CropDataset,
+    apply_ignore_label,
+    load_folder_pairs,
+    orientations,
+    split_holdout,
+    without_ignored,
+)
 from .methods import get_training
 from .overlapping import load_overlapping_pairs
 from .timelapse import load_timelapse_samples
@@ -94,6 +101,9 @@ class TrainConfig:
     ema: float = 0.0  # decay of an exponential moving average of the weights; 0: none
     border_crops: float = 0.0  # fraction of crops reaching past an edge, padded as inference pads
     colour_weight: float = 1.0  # each colour training image is drawn this many times as often
+    # sparse annotations: pixels of this label value mean "not annotated here"; they are left
+    # out of the loss and of validation (None: every unlabelled pixel is background)
+    ignore_label: int | None = None
     # invert bright-background images (brightfield, H&E) before the network, in training and
     # in the card for inference; None: as the base's card says (off for a new model)
     invert_bright_background: bool | None = None
@@ -266,7 +276,8 @@ def _validate(
             if training.validation_pair is not None:
                 pairs.append(training.validation_pair(method, prediction, sample.labels, params))
             else:
-                pairs.append((sample.labels, method.postprocess(prediction, params)))
+                predicted = method.postprocess(prediction, params)
+                pairs.append((sample.labels, without_ignored(predicted, sample.ignore)))
     network.train()
     return training.score(pairs)
 
@@ -316,6 +327,11 @@ def _train_steps(
         raise ValueError(
             f"one decoder: the {config.method} method's network has one decoder already"
         )
+    if config.ignore_label is not None and get_training(config.method).overlapping:
+        raise ValueError(
+            f"ignore label: the {config.method} method's masks are stacks of overlapping "
+            "objects, not label values; leave unannotated parts out of the images instead"
+        )
     if config.val_orientations and _temporal(config):
         raise ValueError(
             f"val orientations: the {config.method} method's hold-out is scored as a time-lapse, "
@@ -328,8 +344,8 @@ def _train_steps(
     torch.manual_seed(config.seed)
     plan = execution_plan(config.device)
     device = plan.device
-    out = Path(config.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = Path(config.out)  # made once the data and the network are ready: a run that
+    # cannot start leaves nothing behind
     ndim = config.ndim
     spatial = "ZYX" if ndim == 3 else "YX"
     temporal = _temporal(config)
@@ -430,6 +446,9 @@ def _train_steps(
         samples, val_samples = split_holdout(
             samples, config.val_fraction, config.seed, config.holdout
         )
+    if config.ignore_label is not None:  # marks anywhere, training images or hold-out
+        marked = apply_ignore_label(samples + val_samples, config.ignore_label)
+        samples, val_samples = marked[: len(samples)], marked[len(samples) :]
     if not samples or not val_samples:
         raise ValueError("training needs at least one image with labels")
     val_samples = val_samples[: config.max_val_images]
@@ -473,6 +492,7 @@ def _train_steps(
     base_state = (
         {k: v.detach().clone() for k, v in network.state_dict().items()} if config.base else None
     )
+    out.mkdir(parents=True, exist_ok=True)
     checkpoint_path = out / CHECKPOINT
     kept = False  # whether a best model has been written by this run
     if config.resume and checkpoint_path.exists():

@@ -1,0 +1,94 @@
+"""Sparse annotations: a label value marks where nothing was annotated (``--ignore-label``);
+those pixels are left out of the loss and of validation instead of counting as background."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import tifffile
+
+from tessella.cli import main
+from tessella.engine.train.data import Sample, apply_ignore_label, without_ignored
+
+UNANNOTATED = 999
+
+
+def _sample(labels, name="a", ignore=None) -> Sample:
+    return Sample(np.zeros((1, *labels.shape), np.float32), labels, name, ignore=ignore)
+
+
+def test_the_marked_label_becomes_ignored_background_and_nothing_else_changes():
+    labels = np.zeros((6, 8), np.int32)
+    labels[1:3, 1:3], labels[4:6, 5:8] = 1, 2
+    labels[:, 4] = UNANNOTATED
+    earlier = np.zeros((6, 8), bool)
+    earlier[0, 0] = True  # e.g. the temporal loader's unannotated cells
+    marked, plain = apply_ignore_label(
+        [_sample(labels.copy(), "m", earlier), _sample(labels[:, :4].copy(), "p")], UNANNOTATED
+    )
+    assert (marked.ignore == ((labels == UNANNOTATED) | earlier)).all()
+    assert not (marked.labels == UNANNOTATED).any()
+    assert (marked.labels[labels != UNANNOTATED] == labels[labels != UNANNOTATED]).all()
+    assert plain.ignore is None and plain.labels.shape == (6, 4)  # nothing marked: as it was
+    assert (labels == UNANNOTATED).sum() == 6  # the caller's arrays are left alone
+    with pytest.raises(ValueError, match="ignore label 0: 0 is background"):
+        apply_ignore_label([_sample(labels)], 0)
+    with pytest.raises(ValueError, match="ignore label 7: no pixel of the 1 training"):
+        apply_ignore_label([_sample(labels)], 7)
+
+
+def test_objects_mostly_in_the_unannotated_part_are_not_scored():
+    predicted = np.zeros((10, 10), np.int32)
+    predicted[1:4, 1:4] = 1  # wholly annotated
+    predicted[5:9, 3:7] = 2  # 12 of its 16 pixels unannotated
+    predicted[0:4, 6:9] = 3  # 3 of its 12 pixels unannotated
+    ignore = np.zeros((10, 10), bool)
+    ignore[:, 4:] = True
+    ignore[:3, :] = False
+    kept = without_ignored(predicted, ignore)
+    assert set(np.unique(kept)) == {0, 1, 3}
+    assert (kept[predicted == 1] == 1).all()
+    assert (kept[ignore] == 0).all() and (kept == 3).sum() == 9  # cut at the edge
+
+
+def _sparse_folder(root, nuclei_sample):
+    """The sample image with its left half unannotated (painted UNANNOTATED), as a user who
+    labelled only the right half would leave it."""
+    image, labels = nuclei_sample
+    sparse = labels.astype(np.int32)
+    sparse[:, :256] = UNANNOTATED
+    for sub, array in (("images", image), ("masks", sparse)):
+        (root / sub).mkdir(parents=True)
+        tifffile.imwrite(root / sub / "s.tif", array)
+    return root
+
+
+def test_training_leaves_the_unannotated_part_out_of_validation(tmp_path, nuclei_sample):
+    """Scored on a sparsely annotated hold-out, the bundled model is judged on the annotated
+    half only with --ignore-label; without it, everything it finds in the other half counts as
+    false and the painted half as one missed object."""
+    data = _sparse_folder(tmp_path / "data", nuclei_sample)
+    common = ["--data", str(data), "--val-data", str(data), "--base", "nuclei2d"]
+    common += ["--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "1", "--patch", "64"]
+    common += ["--device", "cpu"]
+    scores = {}
+    for name, extra in (("sparse", ["--ignore-label", str(UNANNOTATED)]), ("naive", [])):
+        out = tmp_path / name
+        assert main(["train", "embedding", *common, "--out", str(out), *extra]) == 0
+        log = [json.loads(x) for x in (out / "train.log").read_text().splitlines()]
+        scores[name] = log[0]["val_ap50"]  # epoch 0: the bundled model itself
+    card = json.loads((tmp_path / "sparse" / "card.json").read_text())
+    assert card["training"]["config"]["ignore_label"] == UNANNOTATED
+    assert scores["sparse"] > 0.8 and scores["naive"] < scores["sparse"] - 0.3
+
+
+def test_a_label_nobody_painted_or_the_patches_method_is_refused(tmp_path, nuclei_sample, capsys):
+    data = _sparse_folder(tmp_path / "data", nuclei_sample)
+    args = ["--data", str(data), "--out", str(tmp_path / "m"), "--device", "cpu"]
+    assert main(["train", "embedding", *args, "--ignore-label", "60000"]) == 1
+    assert "ignore label 60000: no pixel" in capsys.readouterr().err
+    assert main(["train", "patches", *args, "--ignore-label", str(UNANNOTATED)]) == 1
+    assert "stacks of overlapping objects" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()
