@@ -2,6 +2,8 @@
 comparing (not a test). The model goes to a temporary user-model folder.
 
 xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python docs/make_train_screenshot.py [OUT]
+... make_train_screenshot.py --sparse [OUT]: the labels' left half painted "not annotated"
+(label 999, the widget's Unannotated label), as a user who labelled only part of an image
 """
 
 import os
@@ -15,8 +17,12 @@ os.environ["TESSELLA_MODELS"] = tempfile.mkdtemp()
 import napari
 from qtpy.QtWidgets import QApplication
 
-default = Path(__file__).parent / "screenshots" / "train_widget.png"
-out = sys.argv[1] if len(sys.argv) > 1 else str(default)
+SPARSE = "--sparse" in sys.argv
+args = [a for a in sys.argv[1:] if a != "--sparse"]
+default = Path(__file__).parent / "screenshots" / (
+    "train_sparse.png" if SPARSE else "train_widget.png"
+)
+out = args[0] if args else str(default)
 
 
 def wait(flag: list, seconds: float = 900) -> None:
@@ -31,7 +37,16 @@ viewer.window._qt_window.resize(1500, 1000)
 viewer.open_sample("tessella", "nuclei")
 viewer.layers["nuclei ground truth"].visible = True
 _dock, train = viewer.window.add_plugin_dock_widget("tessella", "Train")
-train.add_pair(viewer.layers["nuclei"], viewer.layers["nuclei ground truth"])
+truth = viewer.layers["nuclei ground truth"]
+if SPARSE:
+    import numpy as np
+
+    data = np.asarray(truth.data).astype(np.int32)
+    data[:, : data.shape[1] // 2] = 999
+    truth = viewer.add_labels(data, name="labelled right half", opacity=0.5)
+    viewer.layers["nuclei ground truth"].visible = False
+    train.ignore_spin.setValue(999)
+train.add_pair(viewer.layers["nuclei"], truth)
 bases = [train.base_combo.itemText(i) for i in range(train.base_combo.count())]
 index = next(i for i, text in enumerate(bases) if text.startswith("nuclei2d"))
 train.base_combo.setCurrentIndex(index)
@@ -48,6 +63,8 @@ train.compare_finished.connect(lambda: compared.append(True))
 train.compare()
 wait(compared)
 viewer.layers["nuclei ground truth"].visible = False
+if SPARSE:
+    truth.visible = True
 print("status:", train.status_label.text())
 for _ in range(30):
     QApplication.processEvents()
