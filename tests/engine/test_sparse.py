@@ -37,6 +37,47 @@ def test_the_marked_label_becomes_ignored_background_and_nothing_else_changes():
         apply_ignore_label([_sample(labels)], 0)
     with pytest.raises(ValueError, match="ignore label 7: no pixel of the 1 training"):
         apply_ignore_label([_sample(labels)], 7)
+    membranes = Sample(np.zeros((1, 6, 8), np.float32), labels, "m", boundary=labels > 1)
+    with pytest.raises(ValueError, match="boundary maps .* hold no label values"):
+        apply_ignore_label([membranes], UNANNOTATED)
+
+
+def test_the_training_crops_carry_the_unannotated_part(tmp_path, nuclei_sample, monkeypatch):
+    """Not only the hold-out: the samples the crops are cut from have the painted part as
+    ignored background, and a resumed run must keep the setting."""
+    import tessella.engine.train.loop as loop
+    from tessella.engine.train import TrainConfig, train
+
+    seen = []
+
+    class Recording(loop.CropDataset):
+        def __init__(self, samples, *args, **kwargs):
+            seen.extend(samples)
+            super().__init__(samples, *args, **kwargs)
+
+    monkeypatch.setattr(loop, "CropDataset", Recording)
+    data = _sparse_folder(tmp_path / "data", nuclei_sample)
+    config = TrainConfig(
+        method="embedding",
+        data=str(data),
+        val_data=str(data),
+        out=str(tmp_path / "m"),
+        epochs=1,
+        steps_per_epoch=1,
+        batch_size=1,
+        patch=64,
+        features=(8, 16),
+        device="cpu",
+        ignore_label=UNANNOTATED,
+    )
+    train(config)
+    [sample] = seen
+    assert sample.ignore[:, :256].all() and not sample.ignore[:, 256:].any()
+    assert not (sample.labels == UNANNOTATED).any() and sample.labels[:, 256:].any()
+    from dataclasses import replace
+
+    with pytest.raises(ValueError, match="trained with --ignore-label 999; resume with the"):
+        train(replace(config, ignore_label=None, resume=True, epochs=2))
 
 
 def test_objects_mostly_in_the_unannotated_part_are_not_scored():
@@ -51,6 +92,13 @@ def test_objects_mostly_in_the_unannotated_part_are_not_scored():
     assert set(np.unique(kept)) == {0, 1, 3}
     assert (kept[predicted == 1] == 1).all()
     assert (kept[ignore] == 0).all() and (kept == 3).sum() == 9  # cut at the edge
+    # an annotated object that crosses into the unannotated part is found whole: cut at the
+    # edge as its annotation is, and matched, even though most of it lies beyond
+    truth = np.zeros((10, 10), np.int32)
+    truth[5:9, 3] = 8
+    kept = without_ignored(predicted, ignore, truth)
+    assert set(np.unique(kept)) == {0, 1, 2, 3} and ((kept == 2) == (truth == 8)).all()
+    assert without_ignored(predicted.astype(np.uint16) * 1000, ignore).dtype == np.uint16
 
 
 def _sparse_folder(root, nuclei_sample):

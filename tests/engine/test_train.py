@@ -441,9 +441,9 @@ def test_val_orientations_score_every_orientation_of_each_holdout_image(
     seen = []
     validate = loop._validate
 
-    def spy(network, samples, *args):
+    def spy(network, samples, *args, **kwargs):
         seen.append([s.name for s in samples])
-        return validate(network, samples, *args)
+        return validate(network, samples, *args, **kwargs)
 
     monkeypatch.setattr(loop, "_validate", spy)
     data = tmp_path / "data"

@@ -123,7 +123,7 @@ def test_sparse_annotations_train_and_compare_on_the_annotated_part(trainer, qtb
     truth = np.where(unannotated, 0, sparse)
     for name, scores in train.comparison.items():
         found = viewer.layers[f"nuclei by {name}"].data
-        assert scores == score_pairs([(truth, without_ignored(found, unannotated))])
+        assert scores == score_pairs([(truth, without_ignored(found, unannotated, truth))])
     # the bundled model is judged on the half that was annotated, not penalised for the rest
     assert train.comparison["nuclei2d"]["ap"]["0.5"] > 0.8
     assert score_pairs([(sparse, viewer.layers["nuclei by nuclei2d"].data)])["ap"]["0.5"] < 0.6

@@ -146,7 +146,7 @@ def _compare(image, labels, axes: str, models: list[str], ignore_label=None) -> 
     truth = labels if ignore is None else np.where(ignore, 0, labels)
     for model in models:
         result = run_steps(segment_steps(image, model, axes))
-        scores = score_pairs([(truth, without_ignored(result.labels, ignore))])
+        scores = score_pairs([(truth, without_ignored(result.labels, ignore, truth))])
         yield model, result.labels, scores
 
 

@@ -240,8 +240,19 @@ def _ema_with_warm_up(decay: float):
 
 
 def _validate(
-    network, samples, method, params, training, ndim, device, autocast, pad_mode="reflect"
+    network,
+    samples,
+    method,
+    params,
+    training,
+    ndim,
+    device,
+    autocast,
+    pad_mode="reflect",
+    sparse: bool = False,
 ) -> float:
+    """The hold-out score of ``network``; ``sparse``: the samples' ignore masks mark what
+    was not annotated, and predictions there are not scored (:func:`.data.without_ignored`)."""
     import torch
 
     from ..pipeline import run_steps
@@ -277,7 +288,9 @@ def _validate(
                 pairs.append(training.validation_pair(method, prediction, sample.labels, params))
             else:
                 predicted = method.postprocess(prediction, params)
-                pairs.append((sample.labels, without_ignored(predicted, sample.ignore)))
+                if sparse:
+                    predicted = without_ignored(predicted, sample.ignore, sample.labels)
+                pairs.append((sample.labels, predicted))
     network.train()
     return training.score(pairs)
 
@@ -492,7 +505,6 @@ def _train_steps(
     base_state = (
         {k: v.detach().clone() for k, v in network.state_dict().items()} if config.base else None
     )
-    out.mkdir(parents=True, exist_ok=True)
     checkpoint_path = out / CHECKPOINT
     kept = False  # whether a best model has been written by this run
     if config.resume and checkpoint_path.exists():
@@ -509,6 +521,13 @@ def _train_steps(
             raise ValueError(
                 f"--resume {out}: its checkpoint was trained with {was}; resume with the same "
                 f"setting (this run asks for --ema {config.ema})"
+            )
+        saved_ignore = state.get("ignore_label")  # checkpoints before the option: none
+        if saved_ignore != config.ignore_label:
+            raise ValueError(
+                f"--resume {out}: its checkpoint was trained with --ignore-label "
+                f"{saved_ignore}; resume with the same setting (this run asks for "
+                f"{config.ignore_label})"
             )
         if averaged is not None and "averaged" in state:
             averaged.load_state_dict(state["averaged"])
@@ -536,6 +555,7 @@ def _train_steps(
     )
     score_key = f"val_{training.score_name}"
     started = time.monotonic()
+    out.mkdir(parents=True, exist_ok=True)
     log = open(out / "train.log", "a")
 
     def keep_best(score: float) -> None:
@@ -564,7 +584,16 @@ def _train_steps(
             # epoch 0 is the base itself: an epoch is kept only where it beats the base on
             # the hold-out, so a fine-tune never ends worse than where it started
             best = _validate(
-                shipped, val_samples, method, val_params, training, ndim, device, autocast, val_pad
+                shipped,
+                val_samples,
+                method,
+                val_params,
+                training,
+                ndim,
+                device,
+                autocast,
+                val_pad,
+                sparse=config.ignore_label is not None,
             )
             start = {"epoch": 0, score_key: round(best, 4), "base": str(config.base)}
             history.append(start)
@@ -608,7 +637,16 @@ def _train_steps(
                 losses.append(float(loss.detach()))
                 yield TrainProgress(epoch + 1, config.epochs, step, losses[-1], None, best)
             score = _validate(
-                shipped, val_samples, method, val_params, training, ndim, device, autocast, val_pad
+                shipped,
+                val_samples,
+                method,
+                val_params,
+                training,
+                ndim,
+                device,
+                autocast,
+                val_pad,
+                sparse=config.ignore_label is not None,
             )
             elapsed = spent + time.monotonic() - started
             entry = {
@@ -628,6 +666,7 @@ def _train_steps(
                     "model": network.state_dict(),
                     "optimizer": optimizer.state_dict(),
                     "ema": config.ema,
+                    "ignore_label": config.ignore_label,
                     **({"averaged": averaged.state_dict()} if averaged is not None else {}),
                     "epoch": epoch + 1,
                     "best": best,
