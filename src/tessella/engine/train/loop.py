@@ -579,22 +579,25 @@ def _train_steps(
             card["training"]["base_training"] = base_training
         save_model(out, shipped, card)
 
+    def validate() -> float:
+        return _validate(
+            shipped,
+            val_samples,
+            method,
+            val_params,
+            training,
+            ndim,
+            device,
+            autocast,
+            val_pad,
+            sparse=config.ignore_label is not None,
+        )
+
     try:
         if config.base and start_epoch == 0 and not history:
             # epoch 0 is the base itself: an epoch is kept only where it beats the base on
             # the hold-out, so a fine-tune never ends worse than where it started
-            best = _validate(
-                shipped,
-                val_samples,
-                method,
-                val_params,
-                training,
-                ndim,
-                device,
-                autocast,
-                val_pad,
-                sparse=config.ignore_label is not None,
-            )
+            best = validate()
             start = {"epoch": 0, score_key: round(best, 4), "base": str(config.base)}
             history.append(start)
             print(json.dumps(start), file=log, flush=True)
@@ -636,18 +639,7 @@ def _train_steps(
                         averaged.update_parameters(network)
                 losses.append(float(loss.detach()))
                 yield TrainProgress(epoch + 1, config.epochs, step, losses[-1], None, best)
-            score = _validate(
-                shipped,
-                val_samples,
-                method,
-                val_params,
-                training,
-                ndim,
-                device,
-                autocast,
-                val_pad,
-                sparse=config.ignore_label is not None,
-            )
+            score = validate()
             elapsed = spent + time.monotonic() - started
             entry = {
                 "epoch": epoch + 1,
