@@ -305,3 +305,19 @@ def test_device_kit_sends_a_file_bigger_than_a_part_in_pieces(tmp_path, monkeypa
     device_kit.unpack(delete=True)
     got = (there / ".carry/data/em/images/vol.tif").read_bytes()
     assert got == (source / "images" / "vol.tif").read_bytes()
+
+
+def test_sparse_experiment_hides_objects_as_a_user_would_leave_them(nuclei_sample):
+    """Half of the sample's nuclei are left out: as background (naive) or painted over with
+    the ignore label, a brush margin around each and never over a nucleus that was kept."""
+    experiment = _tool("sparse_experiment")
+    labels = nuclei_sample[1].astype(np.int32)
+    naive, painted = experiment.hide_objects(labels, 0.5, 2, np.random.default_rng(0))
+    ids = set(np.unique(labels)) - {0}
+    kept = set(np.unique(naive)) - {0}
+    assert abs(len(kept) - len(ids) / 2) <= 0.5 and kept < ids
+    hidden = np.isin(labels, list(ids - kept))
+    unannotated = painted == experiment.UNANNOTATED
+    assert unannotated[hidden].all() and unannotated.sum() > hidden.sum()  # with a margin
+    assert (painted[~unannotated] == naive[~unannotated]).all()
+    assert not unannotated[np.isin(labels, list(kept))].any()
