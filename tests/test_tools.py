@@ -70,6 +70,19 @@ def test_tune_defaults_grid_dry_run_and_tta(tmp_path, nuclei_sample):
     assert isinstance(defaults["params"]["fill_holes"], bool)
     assert "test-time augmented predictions" in defaults["params_tuning"]["how"]
     assert "'fill_holes': (False, True)" in defaults["params_tuning"]["how"]
+    # the card's parameters are scored too: re-tuned on the same grid, they are the choice
+    done = _tune(
+        model,
+        data,
+        "--grid",
+        "threshold=0.3,0.5",
+        "--grid",
+        "fill_holes=false,true",
+        "--tta",
+        "--dry-run",
+    )
+    tuning = json.loads(done.stdout[: done.stdout.index("top 5:")])["params_tuning"]
+    assert tuning["holdout_foreground_iou_with_previous_params"] == tuning["holdout_foreground_iou"]
 
     # an unknown parameter is a usage error that names it; the card is untouched
     tuned = card_path.read_text()

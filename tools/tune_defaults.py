@@ -248,6 +248,7 @@ def _write(args, method, grid, results, where: str, names: tuple[str, str]) -> N
     default = next((r for r in results if r[2] == method_defaults), None)
     card_path = args.model / "card.json"
     card = json.loads(card_path.read_text())
+    card_before = dict(card.get("defaults", {}).get("params", {}))
     card.setdefault("defaults", {})["params"] = {**card["defaults"].get("params", {}), **best}
     tta = getattr(args, "tta", False)
     card["defaults"]["tta"] = tta  # the parameters are tuned for this kind of prediction
@@ -261,6 +262,12 @@ def _write(args, method, grid, results, where: str, names: tuple[str, str]) -> N
     if default is not None:
         card["defaults"]["params_tuning"][f"holdout_{names[0]}_with_method_defaults"] = round(
             default[0], 4
+        )
+    current = {k: v for k, v in card_before.items() if k in grid}
+    before = next((r for r in results if r[2] == current), None)
+    if before is not None and len(current) == len(grid):  # the card's parameters, as scored
+        card["defaults"]["params_tuning"][f"holdout_{names[0]}_with_previous_params"] = round(
+            before[0], 4
         )
     if not args.dry_run:
         card_path.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n")
