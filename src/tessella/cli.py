@@ -185,6 +185,14 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--frames", metavar="A:B", help="with --ctc: score frames A to B - 1 only"
     )
+    evaluate.add_argument(
+        "--ignore-label",
+        type=int,
+        metavar="N",
+        help="sparse ground truth: GT pixels of value N were not annotated; predictions there "
+        "are not scored (objects lying mostly there are left out unless they overlap an "
+        "annotated one; all are cut at its edge), as `tessella train --ignore-label` validates",
+    )
     evaluate.add_argument("--json", metavar="FILE", help="also write the scores as JSON")
     evaluate.add_argument("-q", "--quiet", action="store_true")
 
@@ -798,12 +806,32 @@ def _label_pairs(pred: str, gt: str, gt_boundaries: bool = False, gt_binary: boo
 
 
 def evaluate_paths(
-    pred: str, gt: str, metrics_wanted=("ap",), gt_boundaries: bool = False, gt_binary=False
+    pred: str,
+    gt: str,
+    metrics_wanted=("ap",),
+    gt_boundaries: bool = False,
+    gt_binary=False,
+    ignore_label: int | None = None,
 ) -> dict:
-    """Scores of the label image(s) at ``pred`` against ``gt`` (files or folders)."""
-    from .engine.evaluation import score_pairs
+    """Scores of the label image(s) at ``pred`` against ``gt`` (files or folders); GT pixels
+    of ``ignore_label`` (not annotated) are left out."""
+    from .engine.evaluation import score_pairs, without_ignored
 
-    pairs = [(t, p) for _name, t, p in _label_pairs(pred, gt, gt_boundaries, gt_binary)]
+    if ignore_label is not None and (gt_boundaries or gt_binary or ignore_label == 0):
+        raise CliError(
+            "--ignore-label takes a label value of instance ground truth (not 0, and not with "
+            "--gt-boundaries or --gt-binary, whose values are not labels)"
+        )
+    pairs, marked = [], False
+    for _name, truth, predicted in _label_pairs(pred, gt, gt_boundaries, gt_binary):
+        if ignore_label is not None:
+            ignore = truth == ignore_label
+            marked |= bool(ignore.any())
+            truth = np.where(ignore, 0, truth)
+            predicted = without_ignored(predicted, ignore, truth)
+        pairs.append((truth, predicted))
+    if ignore_label is not None and not marked:
+        raise CliError(f"--ignore-label {ignore_label}: no ground-truth pixel has it")
     return score_pairs(pairs, metrics_wanted)
 
 
@@ -902,6 +930,7 @@ def _cmd_evaluate(args) -> int:
         tuple(args.metric or ["ap"]),
         gt_boundaries=args.gt_boundaries,
         gt_binary=args.gt_binary,
+        ignore_label=args.ignore_label,
     )
     if args.json:
         write_json(args.json, scores)

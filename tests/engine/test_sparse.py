@@ -10,7 +10,8 @@ import pytest
 import tifffile
 
 from tessella.cli import main
-from tessella.engine.train.data import Sample, apply_ignore_label, without_ignored
+from tessella.engine.evaluation import without_ignored
+from tessella.engine.train.data import Sample, apply_ignore_label
 
 UNANNOTATED = 999
 
@@ -140,3 +141,27 @@ def test_a_label_nobody_painted_or_the_patches_method_is_refused(tmp_path, nucle
     assert main(["train", "patches", *args, "--ignore-label", str(UNANNOTATED)]) == 1
     assert "stacks of overlapping objects" in capsys.readouterr().err
     assert not (tmp_path / "m").exists()
+
+
+def test_evaluate_scores_sparse_ground_truth_on_its_annotated_part(tmp_path, nuclei_sample, capsys):
+    """The complete labels, scored against the half that was annotated: perfect with
+    --ignore-label (objects crossing into the unannotated half are cut as their annotation
+    is), and not without it."""
+    _image, labels = nuclei_sample
+    sparse = labels.astype(np.int32)
+    sparse[:, :256] = UNANNOTATED
+    tifffile.imwrite(tmp_path / "gt.tif", sparse)
+    tifffile.imwrite(tmp_path / "pred.tif", labels.astype(np.int32))
+    scores = {}
+    for name, extra in (("sparse", ["--ignore-label", str(UNANNOTATED)]), ("naive", [])):
+        out = tmp_path / f"{name}.json"
+        args = [str(tmp_path / "pred.tif"), str(tmp_path / "gt.tif"), "--json", str(out), "-q"]
+        assert main(["evaluate", *args, *extra]) == 0
+        scores[name] = json.loads(out.read_text())
+    assert all(v == 1.0 for v in scores["sparse"]["ap"].values())
+    assert scores["naive"]["ap"]["0.5"] < 0.7
+    bad = [str(tmp_path / "pred.tif"), str(tmp_path / "gt.tif"), "--ignore-label"]
+    assert main(["evaluate", *bad, "60000"]) == 1
+    assert "--ignore-label 60000: no ground-truth pixel has it" in capsys.readouterr().err
+    assert main(["evaluate", *bad, str(UNANNOTATED), "--gt-binary"]) == 1
+    assert "not with --gt-boundaries or --gt-binary" in capsys.readouterr().err

@@ -91,8 +91,7 @@ def test_sparse_annotations_train_and_compare_on_the_annotated_part(trainer, qtb
     """A labels layer whose left half is painted with the 'Unannotated label' trains with that
     half left out, and Compare scores the annotated half only; a label nobody painted is
     refused before anything starts."""
-    from tessella.engine.evaluation import score_pairs
-    from tessella.engine.train.data import without_ignored
+    from tessella.engine.evaluation import score_pairs, without_ignored
 
     viewer, _segment, train, models = trainer
     sparse = np.asarray(viewer.layers["corrected"].data).astype(np.int32)

@@ -138,9 +138,8 @@ def _train(config, samples) -> Generator:
 def _compare(image, labels, axes: str, models: list[str], ignore_label=None) -> Generator:
     """Yield ``(model, labels, scores)`` for each model on ``image``; pixels of
     ``ignore_label`` in ``labels`` (not annotated) are left out of the scores."""
-    from tessella.engine.evaluation import score_pairs
+    from tessella.engine.evaluation import score_pairs, without_ignored
     from tessella.engine.pipeline import run_steps, segment_steps
-    from tessella.engine.train.data import without_ignored
 
     ignore = None if ignore_label is None else labels == ignore_label
     truth = labels if ignore is None else np.where(ignore, 0, labels)

@@ -25,6 +25,7 @@ __all__ = [
     "evaluate_labels",
     "matched_ids",
     "score_pairs",
+    "without_ignored",
 ]
 
 #: error map value of the pixels of predicted objects that match no ground-truth object
@@ -215,3 +216,29 @@ def evaluate_labels(
         fn=n_true - tp,
         errors=error_map,
     )
+
+
+def without_ignored(
+    labels: np.ndarray, ignore: np.ndarray | None, truth: np.ndarray | None = None
+) -> np.ndarray:
+    """Predicted ``labels`` scored against sparse annotations: the unannotated (``ignore``)
+    pixels cleared, and predicted objects lying mostly there removed unless they overlap an
+    annotated object of ``truth`` (one that crosses the edge of the annotated area is then cut
+    at it, as its annotation is), since the truth there is unknown rather than background.
+
+    >>> pred = np.array([[1, 1, 2, 2, 2]]); ignore = np.array([[0, 0, 0, 1, 1]], bool)
+    >>> without_ignored(pred, ignore).tolist()
+    [[1, 1, 0, 0, 0]]
+    >>> without_ignored(pred, ignore, truth=np.array([[0, 0, 5, 0, 0]])).tolist()
+    [[1, 1, 2, 0, 0]]
+    """
+    if ignore is None or not ignore.any():
+        return labels
+    ids, index = np.unique(labels, return_inverse=True)  # any label values, compactly
+    index = index.reshape(labels.shape)
+    inside = np.bincount(index[ignore], minlength=len(ids))
+    mostly = 2 * inside > np.bincount(index.ravel(), minlength=len(ids))
+    if truth is not None:
+        mostly[np.unique(index[(truth > 0) & ~ignore])] = False
+    mostly[ids == 0] = False
+    return np.where(mostly[index] | ignore, 0, labels)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..evaluation import without_ignored
 from ..memory import retain_freed_memory
 from ..methods import Prediction, get_method
 from ..registry import load_model, save_model
@@ -26,7 +27,6 @@ from .data import (
     load_folder_pairs,
     orientations,
     split_holdout,
-    without_ignored,
 )
 from .methods import get_training
 from .overlapping import load_overlapping_pairs
@@ -252,7 +252,7 @@ def _validate(
     sparse: bool = False,
 ) -> float:
     """The hold-out score of ``network``; ``sparse``: the samples' ignore masks mark what
-    was not annotated, and predictions there are not scored (:func:`.data.without_ignored`)."""
+    was not annotated, and predictions there are not scored (``without_ignored``)."""
     import torch
 
     from ..pipeline import run_steps
