@@ -815,7 +815,7 @@ def evaluate_paths(
 ) -> dict:
     """Scores of the label image(s) at ``pred`` against ``gt`` (files or folders); GT pixels
     of ``ignore_label`` (not annotated) are left out."""
-    from .engine.evaluation import score_pairs, without_ignored
+    from .engine.evaluation import score_pairs, unannotated_left_out
 
     if ignore_label is not None and (gt_boundaries or gt_binary or ignore_label == 0):
         raise CliError(
@@ -824,11 +824,8 @@ def evaluate_paths(
         )
     pairs, marked = [], False
     for _name, truth, predicted in _label_pairs(pred, gt, gt_boundaries, gt_binary):
-        if ignore_label is not None:
-            ignore = truth == ignore_label
-            marked |= bool(ignore.any())
-            truth = np.where(ignore, 0, truth)
-            predicted = without_ignored(predicted, ignore, truth)
+        truth, predicted, found = unannotated_left_out(truth, predicted, ignore_label)
+        marked |= found
         pairs.append((truth, predicted))
     if ignore_label is not None and not marked:
         raise CliError(f"--ignore-label {ignore_label}: no ground-truth pixel has it")

@@ -270,3 +270,36 @@ def test_time_lapse_is_scored_frame_by_frame_like_a_folder(
     assert layer.data.shape == (2, 256, 256)
     n_true = sum(len(np.unique(f[f > 0])) for f in frames_true)
     assert widget.last_evaluation.n_true == n_true
+
+
+def test_sparse_ground_truth_is_scored_on_its_annotated_part(
+    evaluate_widget, nuclei_pair, tmp_path, shown_errors
+):
+    """With an 'Unannotated label', the numbers are `tessella evaluate --ignore-label`'s and
+    the error layer shows nothing where nothing was annotated; a label no pixel has is a
+    one-line error and the widget stays usable."""
+    viewer, widget = evaluate_widget
+    truth, expected = nuclei_pair
+    sparse = truth.astype(np.int32)
+    sparse[:, :256] = 999
+    viewer.add_labels(sparse, name="half annotated")
+    choose(widget.truth_combo, "half annotated")
+    choose(widget.pred_combo, "prediction")
+    widget.ignore_spin.setValue(60000)
+    widget.evaluate_button.click()
+    [message] = shown_errors
+    assert "unannotated label 60000: no ground-truth pixel has it" in message
+    assert widget.last_scores is None and widget.evaluate_button.isEnabled()
+
+    widget.ignore_spin.setValue(999)
+    widget.errors_checkbox.setChecked(True)
+    widget.evaluate_button.click()
+    tifffile.imwrite(tmp_path / "pred.tif", expected.prediction, photometric="minisblack")
+    tifffile.imwrite(tmp_path / "gt.tif", sparse, photometric="minisblack")
+    reference = evaluate_paths(
+        str(tmp_path / "pred.tif"), str(tmp_path / "gt.tif"), ignore_label=999
+    )
+    assert widget.last_scores == reference
+    assert reference != cli_scores(tmp_path, sparse, expected.prediction)  # not the naive scores
+    [errors] = error_layers(viewer)
+    assert not errors.data[:, :256].any() and errors.data[:, 256:].any()

@@ -28,6 +28,7 @@ from qtpy.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QSpinBox,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -84,10 +85,12 @@ def _frame_axis(*layers: Labels) -> int | None:
     return None
 
 
-def _evaluate(labels_true, labels_pred, threshold: float, frame_axis=None) -> Evaluation:
+def _evaluate(
+    labels_true, labels_pred, threshold: float, frame_axis=None, ignore_label=None
+) -> Evaluation:
     try:
         return evaluation.evaluate_labels(
-            np.asarray(labels_true), np.asarray(labels_pred), threshold, frame_axis
+            np.asarray(labels_true), np.asarray(labels_pred), threshold, frame_axis, ignore_label
         )
     except RuntimeError as exc:  # superqt drops RuntimeErrors silently (see _workers)
         raise WorkerFailed(str(exc)) from exc
@@ -101,6 +104,7 @@ class _Run:
     pred_name: str
     truth_name: str
     threshold: float
+    ignore_label: int | None
     scale: tuple
     translate: tuple
     started: float
@@ -156,6 +160,14 @@ class EvaluateWidget(LayerWatcher, QWidget):
         self.threshold_spin.setSingleStep(0.05)
         self.threshold_spin.setValue(0.5)
         self.threshold_spin.setToolTip("IoU at which objects count as matched for TP/FP/FN")
+        self.ignore_spin = QSpinBox()
+        self.ignore_spin.setRange(0, 2**31 - 1)
+        self.ignore_spin.setSpecialValueText("none")
+        self.ignore_spin.setToolTip(
+            "Sparse ground truth: pixels of this label were not annotated and are not scored\n"
+            "(as `tessella evaluate --ignore-label N`). none: every unlabelled pixel is "
+            "background"
+        )
         self.errors_checkbox = QCheckBox("Show errors")
         self.errors_checkbox.setToolTip(
             "Add a layer: red = predicted objects with no match (false positives),\n"
@@ -179,6 +191,7 @@ class EvaluateWidget(LayerWatcher, QWidget):
         form.addRow("Prediction", self.pred_combo)
         form.addRow("Ground truth", self.truth_combo)
         form.addRow("Error IoU", self.threshold_spin)
+        form.addRow("Unannotated label", self.ignore_spin)
         form.addRow(self.errors_checkbox)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -254,6 +267,7 @@ class EvaluateWidget(LayerWatcher, QWidget):
             pred.name,
             truth.name,
             round(self.threshold_spin.value(), 2),
+            self.ignore_spin.value() or None,
             tuple(pred.scale),
             tuple(pred.translate),
             time.perf_counter(),
@@ -262,7 +276,9 @@ class EvaluateWidget(LayerWatcher, QWidget):
         frame_axis = _frame_axis(pred, truth)
         if np.prod(pred_data.shape) <= SYNC_MAX_PIXELS:
             try:
-                result = _evaluate(truth_data, pred_data, self._run.threshold, frame_axis)
+                result = _evaluate(
+                    truth_data, pred_data, self._run.threshold, frame_axis, self._run.ignore_label
+                )
             except (ValueError, TypeError, MemoryError, WorkerFailed) as exc:
                 self._on_errored(exc)
             else:
@@ -276,6 +292,7 @@ class EvaluateWidget(LayerWatcher, QWidget):
             pred_data,
             self._run.threshold,
             frame_axis,
+            self._run.ignore_label,
             _worker_class=FunctionWorker,
             _ignore_errors=True,
             _start_thread=False,
@@ -287,7 +304,7 @@ class EvaluateWidget(LayerWatcher, QWidget):
         worker.start()
 
     def _set_running(self, running: bool) -> None:
-        for control in (self.pred_combo, self.truth_combo, self.threshold_spin):
+        for control in (self.pred_combo, self.truth_combo, self.threshold_spin, self.ignore_spin):
             control.setEnabled(not running)
         self.evaluate_button.setEnabled(not running)
 

@@ -138,14 +138,13 @@ def _train(config, samples) -> Generator:
 def _compare(image, labels, axes: str, models: list[str], ignore_label=None) -> Generator:
     """Yield ``(model, labels, scores)`` for each model on ``image``; pixels of
     ``ignore_label`` in ``labels`` (not annotated) are left out of the scores."""
-    from tessella.engine.evaluation import score_pairs, without_ignored
+    from tessella.engine.evaluation import score_pairs, unannotated_left_out
     from tessella.engine.pipeline import run_steps, segment_steps
 
-    ignore = None if ignore_label is None else labels == ignore_label
-    truth = labels if ignore is None else np.where(ignore, 0, labels)
     for model in models:
         result = run_steps(segment_steps(image, model, axes))
-        scores = score_pairs([(truth, without_ignored(result.labels, ignore, truth))])
+        truth, found, _ = unannotated_left_out(labels, result.labels, ignore_label)
+        scores = score_pairs([(truth, found)])
         yield model, result.labels, scores
 
 

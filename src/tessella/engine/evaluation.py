@@ -25,6 +25,7 @@ __all__ = [
     "evaluate_labels",
     "matched_ids",
     "score_pairs",
+    "unannotated_left_out",
     "without_ignored",
 ]
 
@@ -175,12 +176,19 @@ class Evaluation:
 
 
 def evaluate_labels(
-    labels_true, labels_pred, threshold: float = 0.5, frame_axis: int | None = None
+    labels_true,
+    labels_pred,
+    threshold: float = 0.5,
+    frame_axis: int | None = None,
+    ignore_label: int | None = None,
 ) -> Evaluation:
     """Score ``labels_pred`` against ``labels_true``, with counts and errors at ``threshold``.
 
     With ``frame_axis`` (the T axis of a time-lapse) every frame is an image of its own, as
     ``tessella evaluate`` scores a folder: AP is averaged over frames and counts are summed.
+    ``ignore_label``: ground-truth pixels of that value were not annotated and are left out
+    (:func:`unannotated_left_out`, as ``tessella evaluate --ignore-label``); ValueError if no
+    pixel has it.
 
     Examples
     --------
@@ -196,6 +204,13 @@ def evaluate_labels(
     else:
         truth_frames = list(np.moveaxis(truth, frame_axis, 0))
         pred_frames = list(np.moveaxis(predicted, frame_axis, 0))
+    if ignore_label is not None:
+        sparse = [
+            unannotated_left_out(t, p, ignore_label) for t, p in zip(truth_frames, pred_frames)
+        ]
+        if not any(marked for _, _, marked in sparse):
+            raise ValueError(f"unannotated label {ignore_label}: no ground-truth pixel has it")
+        truth_frames, pred_frames = [t for t, _, _ in sparse], [p for _, p, _ in sparse]
     scores = score_pairs(list(zip(truth_frames, pred_frames)))  # checks shapes and dtypes
     counts = np.zeros(3, np.int64)  # true, predicted, matched objects
     errors = []
@@ -242,3 +257,15 @@ def without_ignored(
         mostly[np.unique(index[(truth > 0) & ~ignore])] = False
     mostly[ids == 0] = False
     return np.where(mostly[index] | ignore, 0, labels)
+
+
+def unannotated_left_out(truth: np.ndarray, predicted: np.ndarray, ignore_label: int | None):
+    """``(truth, predicted, marked)`` for scoring sparse ground truth: ``truth``'s pixels of
+    ``ignore_label`` (not annotated) become background and ``predicted`` is cut as
+    :func:`without_ignored` does; ``marked`` says whether any pixel had the label. ``None``:
+    the pair as it is."""
+    if ignore_label is None:
+        return truth, predicted, False
+    ignore = truth == ignore_label
+    truth = np.where(ignore, 0, truth)
+    return truth, without_ignored(predicted, ignore, truth), bool(ignore.any())
