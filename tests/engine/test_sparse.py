@@ -38,9 +38,40 @@ def test_the_marked_label_becomes_ignored_background_and_nothing_else_changes():
         apply_ignore_label([_sample(labels)], 0)
     with pytest.raises(ValueError, match="ignore label 7: no pixel of the 1 training"):
         apply_ignore_label([_sample(labels)], 7)
+    # boundary maps are marked when read (their labels are the insides, not the map's values)
     membranes = Sample(np.zeros((1, 6, 8), np.float32), labels, "m", boundary=labels > 1)
-    with pytest.raises(ValueError, match="boundary maps .* hold no label values"):
+    with pytest.raises(ValueError, match="no pixel of the 1 training"):
         apply_ignore_label([membranes], UNANNOTATED)
+    read = Sample(membranes.image, labels, "m", boundary=labels > 1, ignore=labels == 2)
+    assert apply_ignore_label([read], UNANNOTATED) == [read]
+
+
+def test_boundary_maps_with_an_unannotated_part_train(tmp_path, data_dir):
+    """An ISBI 2012 membrane map whose left half is painted N: that half is neither membrane
+    nor cell when read, and a boundary model trains on the rest."""
+    image = tifffile.imread(data_dir / "em_membranes_isbi2012" / "images" / "00.tif")
+    membranes = tifffile.imread(data_dir / "em_membranes_isbi2012" / "boundaries" / "00.tif")
+    painted = (membranes > 0).astype(np.uint16)
+    painted[:, :256] = UNANNOTATED
+    root = tmp_path / "data"
+    for sub, array in (("images", image), ("boundaries", painted)):
+        (root / sub).mkdir(parents=True)
+        tifffile.imwrite(root / sub / "a.tif", array)
+    from tessella.engine.train.data import load_folder_pairs
+
+    [sample] = load_folder_pairs(root, "YX", 1, {}, ignore_label=UNANNOTATED)
+    assert sample.ignore[:, :256].all() and not sample.ignore[:, 256:].any()
+    assert not sample.boundary[:, :256].any() and sample.boundary[:, 256:].any()
+    assert not sample.labels[:, :256].any()
+    [plain] = load_folder_pairs(root, "YX", 1, {})
+    assert plain.ignore is None and plain.boundary[:, :256].all()  # without: all membrane
+    out = tmp_path / "m"
+    args = ["train", "boundary", "--data", str(root), "--val-data", str(root), "--out", str(out)]
+    args += ["--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "1", "--patch", "64"]
+    args += ["--features", "4,8", "--device", "cpu", "--ignore-label", str(UNANNOTATED)]
+    assert main(args) == 0
+    card = json.loads((out / "card.json").read_text())
+    assert card["training"]["config"]["ignore_label"] == UNANNOTATED
 
 
 def test_the_training_crops_carry_the_unannotated_part(tmp_path, nuclei_sample, monkeypatch):

@@ -403,14 +403,16 @@ class TrainWidget(LayerWatcher, QWidget):
                 card = load_model(base).card
                 method, ndim, base_path = card.method, len(card.spatial_axes), base
                 norm = training_normalization(card.raw, invert)
+            ignore_label = self.ignore_spin.value() or None
             if folder:
                 from tessella.engine.train.data import load_folder_pairs
 
                 spatial = "ZYX" if ndim == 3 else "YX"
-                samples = load_folder_pairs(Path(folder).expanduser(), spatial, 1, norm)
+                samples = load_folder_pairs(
+                    Path(folder).expanduser(), spatial, 1, norm, ignore_label=ignore_label
+                )
             else:
                 samples = layer_samples([(i, j) for i, j in pairs], ndim, norm)
-            ignore_label = self.ignore_spin.value() or None
             if ignore_label is not None:  # checked here, before a worker starts
                 if method == "patches":
                     raise ValueError("an unannotated label is not for the patches method")

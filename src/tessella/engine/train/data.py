@@ -67,13 +67,12 @@ def apply_ignore_label(samples: list[Sample], value: int | None) -> list[Sample]
         return samples
     if value == 0:
         raise ValueError("ignore label 0: 0 is background; mark unannotated parts with another")
-    if any(sample.boundary is not None for sample in samples):
-        raise ValueError(
-            f"ignore label {value}: boundary maps (boundaries/ folders) hold no label values "
-            "to mark; train on instance masks (masks/) to use it"
-        )
     out, found = [], False
     for sample in samples:
+        if sample.boundary is not None:  # marked when read (load_folder_pairs): the labels
+            found |= sample.ignore is not None  # are the map's insides, not its values
+            out.append(sample)
+            continue
         marked = sample.labels == value
         if not marked.any():
             out.append(sample)
@@ -199,7 +198,7 @@ def _whole_file(selector: str) -> bool:
 
 
 def load_folder_pairs(
-    directory, spatial_axes, channels, normalization, exclude=(), cut=()
+    directory, spatial_axes, channels, normalization, exclude=(), cut=(), ignore_label=None
 ) -> list[Sample]:
     """Pairs from ``directory/images/NAME.tif`` and ``directory/masks/NAME.tif`` (instance
     labels; binary masks are fine for the semantic method) or ``directory/boundaries/NAME.tif``
@@ -216,6 +215,10 @@ def load_folder_pairs(
     For a 3D model, a volume that a selector in ``exclude`` or ``cut`` names with a z range
     (``lucchi[z=80:100]``) is cut into slabs at those ranges, named ``NAME[z=A:B]``, so a
     range can be held out (``cut`` = the hold-out selectors) or left out.
+
+    ``ignore_label``: in boundary maps, pixels of that value were not annotated; they are
+    neither boundary nor inside and become the samples' ignore mask (instance masks are
+    marked later, by :func:`apply_ignore_label`, whatever their source).
     """
     directory = Path(directory)
     image_dir = directory / "images"
@@ -275,13 +278,18 @@ def load_folder_pairs(
             names.append(path.name)
     if not names:
         raise ValueError(f"{image_dir}: every slice is excluded ({sorted(exclude)})")
-    boundaries = []
+    boundaries, unknown = [], []
     if label_dir is boundary_dir:
-        boundaries = [data > 0 for data in labels]
+        unknown = [
+            data == ignore_label if ignore_label is not None else np.zeros(data.shape, bool)
+            for data in labels
+        ]
+        boundaries = [(data > 0) & ~u for data, u in zip(labels, unknown)]
         labels = [ndimage.label(data == 0)[0] for data in labels]
     samples = load_pairs(images, labels, spatial_axes, channels, normalization, names)
-    for sample, boundary in zip(samples, boundaries):
+    for sample, boundary, u in zip(samples, boundaries, unknown):
         sample.boundary = boundary
+        sample.ignore = u if u.any() else None
     return samples
 
 

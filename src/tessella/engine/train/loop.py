@@ -448,7 +448,13 @@ def _train_steps(
         if training.overlapping:
             return load_overlapping_pairs(_one_folder(config, data), normalization, exclude)
         return load_folder_pairs(
-            _one_folder(config, data), spatial, 1, normalization, exclude, config.holdout
+            _one_folder(config, data),
+            spatial,
+            1,
+            normalization,
+            exclude,
+            config.holdout,
+            config.ignore_label,
         )
 
     if samples is None:
