@@ -917,6 +917,11 @@ def _cmd_evaluate(args) -> int:
 
     from .engine.io import write_json
 
+    if args.ignore_label is not None and (args.ctc or args.frames or args.overlapping):
+        raise CliError(
+            "--ignore-label scores label images; it does not apply to --ctc, --frames or "
+            "--overlapping"
+        )
     if args.ctc or args.frames:
         return _cmd_evaluate_ctc(args)
     if args.overlapping:

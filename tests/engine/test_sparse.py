@@ -65,6 +65,12 @@ def test_boundary_maps_with_an_unannotated_part_train(tmp_path, data_dir):
     assert not sample.labels[:, :256].any()
     [plain] = load_folder_pairs(root, "YX", 1, {})
     assert plain.ignore is None and plain.boundary[:, :256].all()  # without: all membrane
+    unpainted = tmp_path / "unpainted"
+    for sub, array in (("images", image), ("boundaries", (membranes > 0).astype(np.uint8))):
+        (unpainted / sub).mkdir(parents=True)
+        tifffile.imwrite(unpainted / sub / "a.tif", array)
+    with pytest.raises(ValueError, match="a.tif: ignore label 1 is its membrane value"):
+        load_folder_pairs(unpainted, "YX", 1, {}, ignore_label=1)  # 0/1: 1 is the membrane
     out = tmp_path / "m"
     args = ["train", "boundary", "--data", str(root), "--val-data", str(root), "--out", str(out)]
     args += ["--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "1", "--patch", "64"]
@@ -196,3 +202,6 @@ def test_evaluate_scores_sparse_ground_truth_on_its_annotated_part(tmp_path, nuc
     assert "--ignore-label 60000: no ground-truth pixel has it" in capsys.readouterr().err
     assert main(["evaluate", *bad, str(UNANNOTATED), "--gt-binary"]) == 1
     assert "not with --gt-boundaries or --gt-binary" in capsys.readouterr().err
+    for mode in ("--overlapping", "--ctc"):  # scored otherwise: refused, not ignored
+        assert main(["evaluate", *bad, str(UNANNOTATED), mode]) == 1
+        assert "does not apply to --ctc, --frames or --overlapping" in capsys.readouterr().err

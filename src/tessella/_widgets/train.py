@@ -143,8 +143,8 @@ def _compare(image, labels, axes: str, models: list[str], ignore_label=None) -> 
 
     for model in models:
         result = run_steps(segment_steps(image, model, axes))
-        truth, found, _ = unannotated_left_out(labels, result.labels, ignore_label)
-        scores = score_pairs([(truth, found)])
+        truth, scored, _ = unannotated_left_out(labels, result.labels, ignore_label)
+        scores = score_pairs([(truth, scored)])
         yield model, result.labels, scores
 
 

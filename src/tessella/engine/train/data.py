@@ -285,6 +285,12 @@ def load_folder_pairs(
             for data in labels
         ]
         boundaries = [(data > 0) & ~u for data, u in zip(labels, unknown)]
+        for name, u, boundary in zip(names, unknown, boundaries):
+            if u.any() and not boundary.any():
+                raise ValueError(
+                    f"{name}: ignore label {ignore_label} is its membrane value (no membrane "
+                    "would be left); paint the unannotated parts with a value of their own"
+                )
         labels = [ndimage.label(data == 0)[0] for data in labels]
     samples = load_pairs(images, labels, spatial_axes, channels, normalization, names)
     for sample, boundary, u in zip(samples, boundaries, unknown):
