@@ -189,9 +189,10 @@ def _build_parser() -> argparse.ArgumentParser:
         "--ignore-label",
         type=int,
         metavar="N",
-        help="sparse ground truth: GT pixels of value N were not annotated; predictions there "
-        "are not scored (objects lying mostly there are left out unless they overlap an "
-        "annotated one; all are cut at its edge), as `tessella train --ignore-label` validates",
+        help="sparse ground truth: GT pixels of value N were not annotated (also in membrane "
+        "maps and binary masks); predictions there are not scored (objects lying mostly there "
+        "are left out unless they overlap an annotated one; all are cut at its edge), as "
+        "`tessella train --ignore-label` validates",
     )
     evaluate.add_argument("--json", metavar="FILE", help="also write the scores as JSON")
     evaluate.add_argument("-q", "--quiet", action="store_true")
@@ -780,29 +781,48 @@ def _segment_blockwise(args, jobs, model, params, tta, tile, recipe, invert=None
     return 0
 
 
-def _label_pairs(pred: str, gt: str, gt_boundaries: bool = False, gt_binary: bool = False):
+def _label_pairs(
+    pred: str,
+    gt: str,
+    gt_boundaries: bool = False,
+    gt_binary: bool = False,
+    ignore_label: int | None = None,
+):
+    """``(name, truth, predicted, unannotated)`` per pair of files; ``unannotated`` (GT pixels
+    of ``ignore_label``, before boundary maps or binary masks become objects) or None."""
+    from scipy import ndimage
+
     from .engine.io import read_image
 
     pairs = _file_pairs(pred, gt)
     for gt_file, pred_file in pairs:
         truth, predicted = read_image(gt_file).data, read_image(pred_file).data
-        if gt_boundaries:  # EM membranes: the objects are the connected regions inside them
-            from scipy import ndimage
-
-            truth = ndimage.label(np.asarray(truth) == 0)[0]
-        elif gt_binary:  # semantic masks: the objects are the connected components
-            from scipy import ndimage
-
-            truth = ndimage.label(np.asarray(truth) > 0)[0]
-        for path, array in ((gt_file, truth), (pred_file, predicted)):
+        checked = [(pred_file, predicted)] + (
+            [] if gt_boundaries or gt_binary else [(gt_file, truth)]
+        )
+        for path, array in checked:  # maps and masks become integer objects below
             if array.dtype.kind not in "biu":
                 raise CliError(f"{path}: labels must be integers, got {array.dtype}")
+        raw = np.asarray(truth)
+        unannotated = None if ignore_label is None else raw == ignore_label
+        known = raw if unannotated is None else np.where(unannotated, 0, raw)
+        if gt_boundaries:  # EM membranes: the objects are the connected regions inside them
+            if unannotated is not None and unannotated.any() and not known.any():
+                raise CliError(
+                    f"{gt_file}: --ignore-label {ignore_label} is its membrane value (no "
+                    "membrane would be left)"
+                )
+            truth = ndimage.label(raw == 0)[0]
+        elif gt_binary:  # semantic masks: the objects are the connected components
+            truth = ndimage.label(known > 0)[0]
+        else:
+            truth = known
         if truth.shape != predicted.shape:
             raise CliError(
                 f"{pred_file}: shape {predicted.shape} differs from ground truth "
                 f"{gt_file} {truth.shape}"
             )
-        yield gt_file.name, np.asarray(truth), np.asarray(predicted)
+        yield gt_file.name, np.asarray(truth), np.asarray(predicted), unannotated
 
 
 def evaluate_paths(
@@ -814,18 +834,18 @@ def evaluate_paths(
     ignore_label: int | None = None,
 ) -> dict:
     """Scores of the label image(s) at ``pred`` against ``gt`` (files or folders); GT pixels
-    of ``ignore_label`` (not annotated) are left out."""
-    from .engine.evaluation import score_pairs, unannotated_left_out
+    of ``ignore_label`` (not annotated) are left out, as training validates sparse labels."""
+    from .engine.evaluation import score_pairs, without_ignored
 
-    if ignore_label is not None and (gt_boundaries or gt_binary or ignore_label == 0):
-        raise CliError(
-            "--ignore-label takes a label value of instance ground truth (not 0, and not with "
-            "--gt-boundaries or --gt-binary, whose values are not labels)"
-        )
+    if ignore_label == 0:
+        raise CliError("--ignore-label 0: 0 is background; mark unannotated parts with another")
     pairs, marked = [], False
-    for _name, truth, predicted in _label_pairs(pred, gt, gt_boundaries, gt_binary):
-        truth, predicted, found = unannotated_left_out(truth, predicted, ignore_label)
-        marked |= found
+    for _name, truth, predicted, unannotated in _label_pairs(
+        pred, gt, gt_boundaries, gt_binary, ignore_label
+    ):
+        if unannotated is not None:
+            marked |= bool(unannotated.any())
+            predicted = without_ignored(predicted, unannotated, truth)
         pairs.append((truth, predicted))
     if ignore_label is not None and not marked:
         raise CliError(f"--ignore-label {ignore_label}: no ground-truth pixel has it")

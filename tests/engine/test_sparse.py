@@ -71,6 +71,18 @@ def test_boundary_maps_with_an_unannotated_part_train(tmp_path, data_dir):
         tifffile.imwrite(unpainted / sub / "a.tif", array)
     with pytest.raises(ValueError, match="a.tif: ignore label 1 is its membrane value"):
         load_folder_pairs(unpainted, "YX", 1, {}, ignore_label=1)  # 0/1: 1 is the membrane
+    # the same map scores a prediction on its annotated half only (tessella evaluate): every
+    # cell of the complete map, those of the unannotated half not counted as false
+    from scipy import ndimage
+
+    cells = ndimage.label(membranes == 0)[0].astype(np.int32)
+    tifffile.imwrite(tmp_path / "cells.tif", cells)
+    gt = [str(tmp_path / "cells.tif"), str(root / "boundaries" / "a.tif"), "--gt-boundaries"]
+    scored = {}
+    for name, extra in (("sparse", ["--ignore-label", str(UNANNOTATED)]), ("naive", [])):
+        assert main(["evaluate", *gt, *extra, "-q", "--json", str(tmp_path / f"{name}.json")]) == 0
+        scored[name] = json.loads((tmp_path / f"{name}.json").read_text())["ap"]["0.5"]
+    assert scored["sparse"] > 0.9 and scored["naive"] < scored["sparse"] - 0.2
     out = tmp_path / "m"
     args = ["train", "boundary", "--data", str(root), "--val-data", str(root), "--out", str(out)]
     args += ["--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "1", "--patch", "64"]
@@ -200,8 +212,14 @@ def test_evaluate_scores_sparse_ground_truth_on_its_annotated_part(tmp_path, nuc
     bad = [str(tmp_path / "pred.tif"), str(tmp_path / "gt.tif"), "--ignore-label"]
     assert main(["evaluate", *bad, "60000"]) == 1
     assert "--ignore-label 60000: no ground-truth pixel has it" in capsys.readouterr().err
-    assert main(["evaluate", *bad, str(UNANNOTATED), "--gt-binary"]) == 1
-    assert "not with --gt-boundaries or --gt-binary" in capsys.readouterr().err
+    # a binary mask (semantic ground truth): objects are its components, minus the N part
+    binary = np.where(sparse == UNANNOTATED, UNANNOTATED, sparse > 0).astype(np.int32)
+    tifffile.imwrite(tmp_path / "binary.tif", binary)
+    out = tmp_path / "binary.json"
+    args = [str(tmp_path / "pred.tif"), str(tmp_path / "binary.tif"), "--gt-binary", "-q"]
+    assert main(["evaluate", *args, "--ignore-label", str(UNANNOTATED), "--json", str(out)]) == 0
+    touching = json.loads(out.read_text())["ap"]["0.5"]  # touching nuclei merge in the mask
+    assert scores["naive"]["ap"]["0.5"] < touching <= 1.0
     for mode in ("--overlapping", "--ctc"):  # scored otherwise: refused, not ignored
         assert main(["evaluate", *bad, str(UNANNOTATED), mode]) == 1
         assert "does not apply to --ctc, --frames or --overlapping" in capsys.readouterr().err
