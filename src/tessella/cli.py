@@ -792,6 +792,7 @@ def _label_pairs(
     of ``ignore_label``, before boundary maps or binary masks become objects) or None."""
     from scipy import ndimage
 
+    from .engine.evaluation import membrane_map_objects
     from .engine.io import read_image
 
     pairs = _file_pairs(pred, gt)
@@ -807,12 +808,7 @@ def _label_pairs(
         unannotated = None if ignore_label is None else raw == ignore_label
         known = raw if unannotated is None else np.where(unannotated, 0, raw)
         if gt_boundaries:  # EM membranes: the objects are the connected regions inside them
-            if unannotated is not None and unannotated.any() and not known.any():
-                raise CliError(
-                    f"{gt_file}: --ignore-label {ignore_label} is its membrane value (no "
-                    "membrane would be left)"
-                )
-            truth = ndimage.label(raw == 0)[0]
+            truth = membrane_map_objects(raw, ignore_label, str(gt_file))[0]
         elif gt_binary:  # semantic masks: the objects are the connected components
             truth = ndimage.label(known > 0)[0]
         else:

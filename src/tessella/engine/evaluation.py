@@ -24,6 +24,7 @@ __all__ = [
     "error_map",
     "evaluate_labels",
     "matched_ids",
+    "membrane_map_objects",
     "score_pairs",
     "unannotated_left_out",
     "without_ignored",
@@ -269,3 +270,26 @@ def unannotated_left_out(truth: np.ndarray, predicted: np.ndarray, ignore_label:
     ignore = truth == ignore_label
     truth = np.where(ignore, 0, truth)
     return truth, without_ignored(predicted, ignore, truth), bool(ignore.any())
+
+
+def membrane_map_objects(data: np.ndarray, ignore_label: int | None = None, name: str = "map"):
+    """``(objects, membrane, unannotated)`` of a membrane map (positive = membrane, as ISBI
+    2012 gives them): the cells are the connected regions of zeros; pixels of
+    ``ignore_label`` (not annotated) are neither membrane nor cell. ValueError if
+    ``ignore_label`` is the map's membrane value (no membrane would be left).
+
+    >>> objects, membrane, unannotated = membrane_map_objects(np.array([[0, 1, 0, 9]]), 9)
+    >>> objects.tolist(), membrane.tolist(), unannotated.tolist()
+    ([[1, 0, 2, 0]], [[False, True, False, False]], [[False, False, False, True]])
+    """
+    from scipy import ndimage
+
+    data = np.asarray(data)
+    unannotated = np.zeros(data.shape, bool) if ignore_label is None else data == ignore_label
+    membrane = (data > 0) & ~unannotated
+    if unannotated.any() and not membrane.any():
+        raise ValueError(
+            f"{name}: ignore label {ignore_label} is its membrane value (no membrane would be "
+            "left); paint the unannotated parts with a value of their own"
+        )
+    return ndimage.label(data == 0)[0], membrane, unannotated

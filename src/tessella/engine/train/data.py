@@ -280,18 +280,12 @@ def load_folder_pairs(
         raise ValueError(f"{image_dir}: every slice is excluded ({sorted(exclude)})")
     boundaries, unknown = [], []
     if label_dir is boundary_dir:
-        unknown = [
-            data == ignore_label if ignore_label is not None else np.zeros(data.shape, bool)
-            for data in labels
-        ]
-        boundaries = [(data > 0) & ~u for data, u in zip(labels, unknown)]
-        for name, u, boundary in zip(names, unknown, boundaries):
-            if u.any() and not boundary.any():
-                raise ValueError(
-                    f"{name}: ignore label {ignore_label} is its membrane value (no membrane "
-                    "would be left); paint the unannotated parts with a value of their own"
-                )
-        labels = [ndimage.label(data == 0)[0] for data in labels]
+        from ..evaluation import membrane_map_objects
+
+        maps = [membrane_map_objects(d, ignore_label, n) for d, n in zip(labels, names)]
+        labels = [objects for objects, _, _ in maps]
+        boundaries = [membrane for _, membrane, _ in maps]
+        unknown = [unannotated for _, _, unannotated in maps]
     samples = load_pairs(images, labels, spatial_axes, channels, normalization, names)
     for sample, boundary, u in zip(samples, boundaries, unknown):
         sample.boundary = boundary
