@@ -190,7 +190,8 @@ def _build_parser() -> argparse.ArgumentParser:
         type=int,
         metavar="N",
         help="sparse ground truth: GT pixels of value N were not annotated (also in membrane "
-        "maps and binary masks); predictions there are not scored (objects lying mostly there "
+        "maps, binary masks and, with --overlapping, any plane of a mask stack); predictions "
+        "there are not scored (objects lying mostly there "
         "are left out unless they overlap an annotated one; all are cut at its edge), as "
         "`tessella train --ignore-label` validates",
     )
@@ -297,7 +298,8 @@ def _build_parser() -> argparse.ArgumentParser:
         help="sparse annotations: mask pixels of value N mark where nothing was annotated; "
         "they are left out of the loss and of validation (objects there are not taught as "
         "background). Paint them over the unannotated parts. Default: none (every unlabelled "
-        "pixel is background). Not for the patches method",
+        "pixel is background). For the patches method, pixels of N in any plane of a mask "
+        "stack",
     )
     train.add_argument(
         "--invert-bright-background",
@@ -901,20 +903,29 @@ def _file_pairs(pred: str, gt: str) -> list[tuple[Path, Path]]:
 
 
 def _cmd_evaluate_overlapping(args) -> int:
-    from .engine.io import read_mask_stack, write_json
+    from .engine.evaluation import stack_without_ignored
+    from .engine.io import read_mask_stack, read_masks, write_json
     from .engine.metrics import stack_average_precision_scores
 
     if args.metric and set(args.metric) != {"ap"}:
         raise CliError("--overlapping scores AP only (objects may overlap)")
-    pairs = []
+    if args.ignore_label == 0:
+        raise CliError("--ignore-label 0: 0 is background; mark unannotated parts with another")
+    pairs, marked = [], False
     for gt_file, pred_file in _file_pairs(args.pred, args.gt):
-        truth, predicted = read_mask_stack(gt_file), read_mask_stack(pred_file)
+        predicted = read_mask_stack(pred_file)
+        truth, unannotated = read_masks(gt_file, 2, args.ignore_label)
         if truth.shape[1:] != predicted.shape[1:]:
             raise CliError(
                 f"{pred_file}: image shape {predicted.shape[1:]} differs from ground truth "
                 f"{gt_file} {truth.shape[1:]}"
             )
+        if unannotated is not None and unannotated.any():
+            marked = True
+            predicted = stack_without_ignored(predicted, unannotated, truth)
         pairs.append((truth, predicted))
+    if args.ignore_label is not None and not marked:
+        raise CliError(f"--ignore-label {args.ignore_label}: no ground-truth pixel has it")
     scores = stack_average_precision_scores(pairs)
     for key in ("ap", "precision", "recall", "f1"):  # the keys of `tessella evaluate --json`
         scores[key] = {f"{k:.1f}": v for k, v in scores[key].items()}
@@ -933,10 +944,10 @@ def _cmd_evaluate(args) -> int:
 
     from .engine.io import write_json
 
-    if args.ignore_label is not None and (args.ctc or args.frames or args.overlapping):
+    if args.ignore_label is not None and (args.ctc or args.frames):
         raise CliError(
-            "--ignore-label scores label images; it does not apply to --ctc, --frames or "
-            "--overlapping"
+            "--ignore-label scores label images and mask stacks; it does not apply to --ctc "
+            "or --frames"
         )
     if args.ctc or args.frames:
         return _cmd_evaluate_ctc(args)

@@ -182,14 +182,89 @@ def test_training_leaves_the_unannotated_part_out_of_validation(tmp_path, nuclei
     assert scores["sparse"] > 0.8 and scores["naive"] < scores["sparse"] - 0.3
 
 
-def test_a_label_nobody_painted_or_the_patches_method_is_refused(tmp_path, nuclei_sample, capsys):
+def test_a_label_nobody_painted_is_refused(tmp_path, nuclei_sample, capsys):
     data = _sparse_folder(tmp_path / "data", nuclei_sample)
     args = ["--data", str(data), "--out", str(tmp_path / "m"), "--device", "cpu"]
-    assert main(["train", "embedding", *args, "--ignore-label", "60000"]) == 1
-    assert "ignore label 60000: no pixel" in capsys.readouterr().err
-    assert main(["train", "patches", *args, "--ignore-label", str(UNANNOTATED)]) == 1
-    assert "stacks of overlapping objects" in capsys.readouterr().err
+    for method in ("embedding", "patches"):
+        assert main(["train", method, *args, "--ignore-label", "60000"]) == 1
+        assert "ignore label 60000: no pixel" in capsys.readouterr().err
     assert not (tmp_path / "m").exists()
+
+
+def _sparse_worms(data_dir, well="E03"):
+    """A BBBC010 well as a user who annotated only the right half would leave it: the worms
+    mostly on the left dropped, and a last plane of UNANNOTATED over the left half except
+    where a kept worm lies (they were annotated whole)."""
+    root = data_dir / "worms_bbbc010"
+    image = tifffile.imread(root / "gfp" / f"{well}.tif")  # the brightfield images (README)
+    worms = tifffile.imread(root / "worm_masks" / f"{well}.tif") > 0
+    half = worms.shape[2] // 2
+    right = np.array([m[:, half:].sum() > m[:, :half].sum() for m in worms])
+    kept = worms[right]
+    mark = np.zeros(worms.shape[1:], np.uint16)
+    mark[:, :half] = UNANNOTATED
+    mark[kept.any(axis=0)] = 0
+    stack = np.concatenate([kept.astype(np.uint16), mark[None]])
+    return image, worms, kept, stack, mark > 0
+
+
+def test_mask_stacks_mark_the_unannotated_part_in_any_plane(tmp_path, data_dir, capsys):
+    """Overlapping masks (patches): pixels of N in a plane of the stack are not annotated;
+    the plane is no object, and a real object's mask is cut where N is painted over it."""
+    from tessella.engine.evaluation import mask_stack_objects
+    from tessella.engine.train.overlapping import bitmask_to_stack, load_overlapping_pairs
+
+    image, worms, kept, stack, marked = _sparse_worms(data_dir)
+    assert 3 <= len(kept) < len(worms)
+    for sub, array in (("images", image), ("masks", stack)):
+        (tmp_path / sub).mkdir()
+        tifffile.imwrite(tmp_path / sub / "w.tif", array)
+    (sample,) = load_overlapping_pairs(tmp_path, ignore_label=UNANNOTATED)
+    assert (sample.ignore == marked).all()
+    assert (bitmask_to_stack(sample.labels) == kept).all()
+    (plain,) = load_overlapping_pairs(tmp_path)  # without the option the plane is an object
+    assert plain.ignore is None and len(bitmask_to_stack(plain.labels)) == len(kept) + 1
+    # N painted over part of an object (in its own plane) cuts it there
+    over = stack.copy()
+    over[0][kept[0]] = UNANNOTATED  # the whole first worm unannotated: it is no object
+    over[1][: over.shape[1] // 2][kept[1][: over.shape[1] // 2]] = UNANNOTATED
+    objects, unannotated = mask_stack_objects(over, 2, UNANNOTATED)
+    assert len(objects) == len(kept) - 1 and unannotated[kept[0]].all()
+    assert (objects[0] == kept[1] & ~unannotated).all() and not objects[0][
+        : over.shape[1] // 2
+    ].any()
+    # N is the value of every object (a 0/N stack): refused, naming the file
+    binary = kept.astype(np.uint16) * 255
+    with pytest.raises(ValueError, match="b.tif: ignore label 255 is the value of every object"):
+        mask_stack_objects(binary, 2, 255, "b.tif")
+    tifffile.imwrite(tmp_path / "masks" / "w.tif", binary)
+    args = ["--data", str(tmp_path), "--out", str(tmp_path / "m"), "--device", "cpu"]
+    assert main(["train", "patches", *args, "--ignore-label", "255"]) == 1
+    assert "ignore label 255 is the value of every object mask" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()
+
+
+def test_patches_training_validates_the_annotated_part_only(tmp_path, data_dir):
+    """worms2d scored on a sparsely annotated well (its own validation well E03): with
+    --ignore-label the worms it finds in the unannotated half are not counted, and the
+    painted plane is not a missed object; without it, both count against it."""
+    image, _worms, _kept, stack, _marked = _sparse_worms(data_dir)
+    data = tmp_path / "data"
+    for sub, array in (("images", image), ("masks", stack)):
+        (data / sub).mkdir(parents=True)
+        tifffile.imwrite(data / sub / "w.tif", array)
+    common = ["--data", str(data), "--val-data", str(data), "--base", "worms2d"]
+    common += ["--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "1", "--patch", "64"]
+    common += ["--device", "cpu"]
+    scores = {}
+    for name, extra in (("sparse", ["--ignore-label", str(UNANNOTATED)]), ("naive", [])):
+        out = tmp_path / name
+        assert main(["train", "patches", *common, "--out", str(out), *extra]) == 0
+        log = [json.loads(x) for x in (out / "train.log").read_text().splitlines()]
+        scores[name] = log[0]["val_avs"]  # epoch 0: the bundled model itself
+    card = json.loads((tmp_path / "sparse" / "card.json").read_text())
+    assert card["training"]["config"]["ignore_label"] == UNANNOTATED
+    assert scores["sparse"] > 0.6 and scores["naive"] < scores["sparse"] - 0.2, scores
 
 
 def test_evaluate_scores_sparse_ground_truth_on_its_annotated_part(tmp_path, nuclei_sample, capsys):
@@ -220,6 +295,25 @@ def test_evaluate_scores_sparse_ground_truth_on_its_annotated_part(tmp_path, nuc
     assert main(["evaluate", *args, "--ignore-label", str(UNANNOTATED), "--json", str(out)]) == 0
     touching = json.loads(out.read_text())["ap"]["0.5"]  # touching nuclei merge in the mask
     assert scores["naive"]["ap"]["0.5"] < touching <= 1.0
-    for mode in ("--overlapping", "--ctc"):  # scored otherwise: refused, not ignored
-        assert main(["evaluate", *bad, str(UNANNOTATED), mode]) == 1
-        assert "does not apply to --ctc, --frames or --overlapping" in capsys.readouterr().err
+    assert main(["evaluate", *bad, str(UNANNOTATED), "--ctc"]) == 1  # refused, not ignored
+    assert "does not apply to --ctc or --frames" in capsys.readouterr().err
+
+
+def test_evaluate_overlapping_scores_the_annotated_part(tmp_path, data_dir, capsys):
+    """Every worm of a well, scored against its right half's annotation (a mask stack with a
+    plane of N): perfect with --ignore-label, worse without it (the worms on the left count as
+    false, the plane as a missed object)."""
+    _image, worms, _kept, stack, _marked = _sparse_worms(data_dir)
+    tifffile.imwrite(tmp_path / "gt.tif", stack)
+    tifffile.imwrite(tmp_path / "pred.tif", worms.astype(np.uint8))
+    scores = {}
+    for name, extra in (("sparse", ["--ignore-label", str(UNANNOTATED)]), ("naive", [])):
+        out = tmp_path / f"{name}.json"
+        args = [str(tmp_path / "pred.tif"), str(tmp_path / "gt.tif"), "--overlapping", "-q"]
+        assert main(["evaluate", *args, "--json", str(out), *extra]) == 0
+        scores[name] = json.loads(out.read_text())
+    assert scores["sparse"]["avs"] == 1.0
+    assert scores["naive"]["ap"]["0.5"] < 0.8
+    args = [str(tmp_path / "pred.tif"), str(tmp_path / "gt.tif"), "--overlapping"]
+    assert main(["evaluate", *args, "--ignore-label", "60000"]) == 1
+    assert "--ignore-label 60000: no ground-truth pixel has it" in capsys.readouterr().err

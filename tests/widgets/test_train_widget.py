@@ -329,3 +329,53 @@ def test_one_decoder_box_merges_a_two_decoder_base_and_follows_the_base(trainer,
     from tessella.engine.registry import load_model
 
     assert len(load_model(str(models / "fast-nuclei")).network.decoders) == 1
+
+
+def test_patches_models_train_on_labels_layers_and_sparse_mask_stacks(
+    trainer, qtbot, tmp_path, data_dir
+):
+    """worms2d (the patches method, whose training targets are overlapping masks) fine-tunes
+    on a labels layer, read as objects rather than as bit patterns, and on a folder of
+    (N, H, W) mask stacks whose last plane marks the unannotated part. Epoch 0 scores the
+    bundled model on the pair itself, so it must score as worms2d does on a well."""
+    import tifffile
+
+    viewer, _segment, train, models = trainer
+    root = data_dir / "worms_bbbc010"
+    image = tifffile.imread(root / "gfp" / "E03.tif")  # the brightfield images (README)
+    worms = tifffile.imread(root / "worm_masks" / "E03.tif") > 0
+    labels = np.zeros(worms.shape[1:], np.int32)
+    for k, mask in enumerate(worms, 1):  # as a labels layer keeps them: overlaps flattened
+        labels[mask] = k
+    train.pairs = []
+    train.add_pair(viewer.add_image(image, name="well"), viewer.add_labels(labels, name="worms"))
+    choose_base(train, "worms2d")
+    train.epochs_spin.setValue(1)
+    train.steps_spin.setValue(1)
+    with qtbot.waitSignal(train.run_finished, timeout=300_000):
+        assert train.start()
+    log = [json.loads(x) for x in (models / "worms2d-finetuned" / "train.log").open()]
+    assert log[0]["val_avs"] > 0.6, log[0]
+
+    folder = tmp_path / "worms"
+    for sub in ("images", "masks"):
+        (folder / sub).mkdir(parents=True)
+    half = worms.shape[2] // 2
+    kept = worms[[m[:, half:].sum() > m[:, :half].sum() for m in worms]]
+    mark = np.zeros(worms.shape[1:], np.uint16)
+    mark[:, :half] = 999
+    mark[kept.any(axis=0)] = 0
+    tifffile.imwrite(folder / "images" / "E03.tif", image)
+    tifffile.imwrite(folder / "masks" / "E03.tif", np.concatenate([kept, mark[None]]))
+    train.folder_edit.setText(str(folder))
+    train.name_edit.setText("worms-sparse")
+    train.ignore_spin.setValue(998)
+    assert not train.start()
+    assert "ignore label 998: no pixel" in train.status_label.text()
+    train.ignore_spin.setValue(999)
+    with qtbot.waitSignal(train.run_finished, timeout=300_000):
+        assert train.start()
+    card = json.loads((models / "worms-sparse" / "card.json").read_text())
+    assert card["training"]["config"]["ignore_label"] == 999
+    log = [json.loads(x) for x in (models / "worms-sparse" / "train.log").open()]
+    assert log[0]["val_avs"] > 0.6, log[0]

@@ -379,6 +379,8 @@ class TrainWidget(LayerWatcher, QWidget):
         from tessella.engine.registry import load_model
         from tessella.engine.train.data import apply_ignore_label
         from tessella.engine.train.loop import TrainConfig, training_normalization
+        from tessella.engine.train.methods import get_training
+        from tessella.engine.train.overlapping import as_overlapping, load_overlapping_pairs
 
         if self._run is not None:
             show_info("Train: a run is in progress; cancel it first.")
@@ -404,7 +406,12 @@ class TrainWidget(LayerWatcher, QWidget):
                 method, ndim, base_path = card.method, len(card.spatial_axes), base
                 norm = training_normalization(card.raw, invert)
             ignore_label = self.ignore_spin.value() or None
-            if folder:
+            overlapping = get_training(method).overlapping  # patches: bitmask labels
+            if folder and overlapping:  # masks are (N, H, W) stacks or label images
+                samples = load_overlapping_pairs(
+                    Path(folder).expanduser(), norm, ignore_label=ignore_label
+                )
+            elif folder:
                 from tessella.engine.train.data import load_folder_pairs
 
                 spatial = "ZYX" if ndim == 3 else "YX"
@@ -414,9 +421,11 @@ class TrainWidget(LayerWatcher, QWidget):
             else:
                 samples = layer_samples([(i, j) for i, j in pairs], ndim, norm)
             if ignore_label is not None:  # checked here, before a worker starts
-                if method == "patches":
-                    raise ValueError("an unannotated label is not for the patches method")
-                apply_ignore_label(samples, ignore_label)
+                marked = apply_ignore_label(samples, ignore_label, bool(folder) and overlapping)
+                if overlapping:  # marked here, as bitmasks cannot be marked later
+                    samples = marked
+            if overlapping and not folder:
+                samples = as_overlapping(samples)
         except ValueError as exc:
             show_error(f"Train: {exc}")
             self.status_label.setText(f"Not started: {exc}")

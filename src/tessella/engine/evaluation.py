@@ -23,9 +23,11 @@ __all__ = [
     "Evaluation",
     "error_map",
     "evaluate_labels",
+    "mask_stack_objects",
     "matched_ids",
     "membrane_map_objects",
     "score_pairs",
+    "stack_without_ignored",
     "unannotated_left_out",
     "without_ignored",
 ]
@@ -293,3 +295,80 @@ def membrane_map_objects(data: np.ndarray, ignore_label: int | None = None, name
             "left); paint the unannotated parts with a value of their own"
         )
     return ndimage.label(data == 0)[0], membrane, unannotated
+
+
+def mask_stack_objects(
+    data: np.ndarray, ndim: int = 2, ignore_label: int | None = None, name: str = "masks"
+):
+    """``(objects, unannotated)`` of overlapping-object masks: an ``(N, *spatial)`` stack of
+    object masks or a label image of ``ndim`` axes, as bool ``(N, *spatial)`` masks and the
+    bool map of pixels of ``ignore_label`` (not annotated; None without a label).
+
+    Pixels of ``ignore_label`` in any plane of a stack (or in the label image) are left out of
+    every object; a plane holding nothing else marks only them. ValueError for a shape that is
+    neither, and when ``ignore_label`` is a stack's object value (every plane holds only it,
+    so no object would be left).
+
+    >>> stack = np.array([[[1, 1, 0, 0]], [[0, 1, 1, 0]], [[0, 0, 9, 9]]])
+    >>> objects, unannotated = mask_stack_objects(stack, 2, 9)
+    >>> objects.astype(int).tolist(), unannotated.tolist()
+    ([[[1, 1, 0, 0]], [[0, 1, 0, 0]]], [[False, False, True, True]])
+    """
+    data = np.asarray(data)
+    if data.dtype.kind not in "biu":
+        raise ValueError(f"{name}: masks must be integers or booleans, got {data.dtype}")
+    if ignore_label == 0:
+        raise ValueError("ignore label 0: 0 is background; mark unannotated parts with another")
+    if data.ndim == ndim:
+        unannotated = None if ignore_label is None else data == ignore_label
+        kept = data if unannotated is None else np.where(unannotated, 0, data)
+        return metrics.labels_to_stack(kept), unannotated
+    if data.ndim != ndim + 1:
+        raise ValueError(
+            f"{name}: expected {ndim}D labels or an (N, ...) stack of object masks, got shape "
+            f"{data.shape}"
+        )
+    if ignore_label is None:
+        return data > 0, None
+    marks = data == ignore_label
+    unannotated = marks.any(axis=0)
+    planes = [plane for plane, mark in zip(data, marks) if (plane[~mark] != 0).any()]
+    if unannotated.any() and not planes and len(data) > 1:
+        raise ValueError(
+            f"{name}: ignore label {ignore_label} is the value of every object mask (no object "
+            "would be left); paint the unannotated parts with a value of their own"
+        )
+    objects = (
+        np.stack([(plane > 0) & ~unannotated for plane in planes])
+        if planes
+        else (np.zeros((0, *data.shape[1:]), bool))
+    )
+    return objects, unannotated
+
+
+def stack_without_ignored(
+    stack: np.ndarray, ignore: np.ndarray | None, truth: np.ndarray | None = None
+) -> np.ndarray:
+    """:func:`without_ignored` for predicted object masks that may overlap ``(N, *spatial)``:
+    each mask is cut at the unannotated (``ignore``) pixels, and dropped when it lay mostly
+    there and overlaps no annotated object of ``truth`` (an ``(M, *spatial)`` stack).
+
+    >>> pred = np.array([[[1, 1, 1, 0, 0]], [[0, 0, 1, 1, 1]]], bool)
+    >>> ignore = np.array([[0, 0, 0, 1, 1]], bool)
+    >>> stack_without_ignored(pred, ignore).astype(int).tolist()
+    [[[1, 1, 1, 0, 0]]]
+    >>> truth = np.array([[[0, 0, 1, 0, 0]]], bool)
+    >>> stack_without_ignored(pred, ignore, truth).astype(int).tolist()
+    [[[1, 1, 1, 0, 0]], [[0, 0, 1, 0, 0]]]
+    """
+    stack = np.asarray(stack, bool)
+    if ignore is None or not ignore.any() or not len(stack):
+        return stack
+    flat = stack.reshape(len(stack), -1)
+    inside = (flat & ignore.ravel()).sum(axis=1)
+    mostly = 2 * inside > flat.sum(axis=1)
+    if truth is not None and len(truth):
+        annotated = np.asarray(truth, bool).any(axis=0) & ~ignore
+        mostly &= ~(flat & annotated.ravel()).any(axis=1)
+    kept = stack[~mostly] & ~ignore
+    return kept[kept.reshape(len(kept), -1).any(axis=1)]

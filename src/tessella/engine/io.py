@@ -30,6 +30,7 @@ __all__ = [
     "write_json",
     "write_mask_stack",
     "read_mask_stack",
+    "read_masks",
     "write_zarr_labels",
     "atomic_path",
     "is_zarr_path",
@@ -312,21 +313,22 @@ def write_mask_stack(path: str | os.PathLike, masks: np.ndarray, overwrite: bool
 def read_mask_stack(path: str | os.PathLike, ndim: int = 2) -> np.ndarray:
     """Objects as an ``(N, *spatial)`` bool stack from a mask stack (``ndim + 1`` axes) or a
     label image (``ndim`` axes; its objects then do not overlap)."""
+    return read_masks(path, ndim)[0]
+
+
+def read_masks(path: str | os.PathLike, ndim: int = 2, ignore_label: int | None = None):
+    """``(objects, unannotated)``: :func:`read_mask_stack`'s objects, and with
+    ``ignore_label`` the pixels of that value (not annotated; left out of every object), else
+    None (:func:`tessella.engine.evaluation.mask_stack_objects`)."""
     import tifffile
 
-    from .metrics import labels_to_stack
+    from .evaluation import mask_stack_objects
 
     try:
         data = tifffile.imread(path)
     except (OSError, ValueError, tifffile.TiffFileError) as exc:
         raise ValueError(f"{path}: cannot read as TIFF ({exc})") from None
-    if data.dtype.kind not in "biu":
-        raise ValueError(f"{path}: masks must be integers or booleans, got {data.dtype}")
-    if data.ndim == ndim:
-        return labels_to_stack(data)
-    if data.ndim == ndim + 1:
-        return data > 0
-    raise ValueError(f"{path}: expected {ndim}D labels or an (N, ...) mask stack, got {data.shape}")
+    return mask_stack_objects(data, ndim, ignore_label, str(path))
 
 
 def write_json(path: str | os.PathLike, data: dict, overwrite: bool = True) -> Path:

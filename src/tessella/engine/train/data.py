@@ -48,13 +48,18 @@ class Sample:
     colour: bool = False  # the file was a colour (RGB/RGBA) image, not grey in three channels
 
 
-def apply_ignore_label(samples: list[Sample], value: int | None) -> list[Sample]:
+def apply_ignore_label(
+    samples: list[Sample], value: int | None, marked_when_read: bool = False
+) -> list[Sample]:
     """Samples whose pixels labelled ``value`` (the annotator's mark for "not annotated
     here") become background left out of the loss (:attr:`Sample.ignore`), for sparse
     annotations: unlabelled objects there are not taught as background. ``None``: unchanged.
 
     Raises ValueError if ``value`` is 0 (background) or no sample has a pixel of it (a typo
-    would otherwise train as if nothing were marked).
+    would otherwise train as if nothing were marked). ``marked_when_read``: the samples'
+    labels are not label values (bitmasks of overlapping objects, marked by
+    ``load_overlapping_pairs``); only that some sample is marked is checked. Samples of
+    membrane maps are always so.
 
     Examples
     --------
@@ -69,7 +74,7 @@ def apply_ignore_label(samples: list[Sample], value: int | None) -> list[Sample]
         raise ValueError("ignore label 0: 0 is background; mark unannotated parts with another")
     out, found = [], False
     for sample in samples:
-        if sample.boundary is not None:  # marked when read (load_folder_pairs): the labels
+        if marked_when_read or sample.boundary is not None:  # (load_folder_pairs): the labels
             found |= sample.ignore is not None  # are the map's insides, not its values
             out.append(sample)
             continue

@@ -285,7 +285,10 @@ def _validate(
                 meta["decoder"] = network.decoder_weights()
             prediction = Prediction(outputs, "ZYX" if ndim == 3 else "YX", meta)
             if training.validation_pair is not None:
-                pairs.append(training.validation_pair(method, prediction, sample.labels, params))
+                ignore = sample.ignore if sparse else None
+                pairs.append(
+                    training.validation_pair(method, prediction, sample.labels, params, ignore)
+                )
             else:
                 predicted = method.postprocess(prediction, params)
                 if sparse:
@@ -339,11 +342,6 @@ def _train_steps(
     if config.one_decoder and config.method != "embedding":
         raise ValueError(
             f"one decoder: the {config.method} method's network has one decoder already"
-        )
-    if config.ignore_label is not None and get_training(config.method).overlapping:
-        raise ValueError(
-            f"ignore label: the {config.method} method's masks are stacks of overlapping "
-            "objects, not label values; leave unannotated parts out of the images instead"
         )
     if config.val_orientations and _temporal(config):
         raise ValueError(
@@ -446,7 +444,9 @@ def _train_steps(
         if temporal:
             return load_timelapse_samples(data, config.window, "centre", 1, normalization, exclude)
         if training.overlapping:
-            return load_overlapping_pairs(_one_folder(config, data), normalization, exclude)
+            return load_overlapping_pairs(
+                _one_folder(config, data), normalization, exclude, config.ignore_label
+            )
         return load_folder_pairs(
             _one_folder(config, data),
             spatial,
@@ -466,7 +466,9 @@ def _train_steps(
             samples, config.val_fraction, config.seed, config.holdout
         )
     if config.ignore_label is not None:  # marks anywhere, training images or hold-out
-        marked = apply_ignore_label(samples + val_samples, config.ignore_label)
+        marked = apply_ignore_label(
+            samples + val_samples, config.ignore_label, training.overlapping
+        )
         samples, val_samples = marked[: len(samples)], marked[len(samples) :]
     if not samples or not val_samples:
         raise ValueError("training needs at least one image with labels")

@@ -45,7 +45,8 @@ class MethodTraining:
     loss_needs_network: bool = False
     #: labels are bitmasks of overlapping objects: crops keep them as they are (no relabelling)
     overlapping: bool = False
-    #: (method, prediction, sample labels, params) -> (truth, predicted) for ``score``
+    #: (method, prediction, sample labels, params, unannotated pixels or None) ->
+    #: (truth, predicted) for ``score``
     validation_pair: Callable | None = None
     #: crops are rotated, elastically deformed and blurred by default (``data.deform``)
     elastic: bool = False
@@ -348,10 +349,14 @@ def _patch_foreground_dice(raw, targets):
     return soft_dice_loss(probability * known, (numinst > 0).float())
 
 
-def _patch_validation_pair(method, prediction, labels, params):
+def _patch_validation_pair(method, prediction, labels, params, ignore=None):
+    """(true masks, predicted masks); with ``ignore`` (unannotated pixels), predictions there
+    are not scored (:func:`~tessella.engine.evaluation.stack_without_ignored`)."""
+    from ..evaluation import stack_without_ignored
     from .overlapping import bitmask_to_stack
 
-    return bitmask_to_stack(labels), method.instances(prediction, params)
+    truth = bitmask_to_stack(labels)
+    return truth, stack_without_ignored(method.instances(prediction, params), ignore, truth)
 
 
 def _stack_avs(pairs) -> float:

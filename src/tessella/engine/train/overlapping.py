@@ -11,15 +11,23 @@ as to any label image. :func:`bitmask_to_stack` gives the masks back.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
+from ..evaluation import mask_stack_objects
 from ..io import read_image
 from ..normalize import normalize
 from .data import Sample, selects
 
-__all__ = ["MAX_OBJECTS", "stack_to_bitmask", "bitmask_to_stack", "load_overlapping_pairs"]
+__all__ = [
+    "MAX_OBJECTS",
+    "as_overlapping",
+    "stack_to_bitmask",
+    "bitmask_to_stack",
+    "load_overlapping_pairs",
+]
 
 MAX_OBJECTS = 62
 
@@ -42,22 +50,30 @@ def bitmask_to_stack(bits: np.ndarray) -> np.ndarray:
     return np.stack([(bits >> k) & 1 == 1 for k in ks]) if ks else np.zeros((0, *bits.shape), bool)
 
 
-def _as_masks(data: np.ndarray, image_shape, name: str) -> np.ndarray:
-    if data.ndim == len(image_shape):  # a label image
-        if data.shape != tuple(image_shape):
-            raise ValueError(f"{name}: labels {data.shape} do not match the image {image_shape}")
-        ids = np.unique(data)
-        return data[None] == ids[ids != 0].reshape(-1, 1, 1)
-    if data.ndim != len(image_shape) + 1 or data.shape[1:] != tuple(image_shape):
+def _as_masks(data: np.ndarray, image_shape, name: str, ignore_label=None):
+    """The object masks and the unannotated pixels (or None) of a masks file."""
+    objects, unannotated = mask_stack_objects(data, len(image_shape), ignore_label, name)
+    if objects.shape[1:] != tuple(image_shape):
         raise ValueError(
-            f"{name}: expected an (N, H, W) stack of object masks or a label image matching "
-            f"the image {tuple(image_shape)}, got shape {data.shape}"
+            f"{name}: masks of shape {data.shape} do not match the image {tuple(image_shape)}"
         )
-    return data > 0
+    return objects, unannotated
 
 
-def load_overlapping_pairs(directory, normalization=None, exclude=()) -> list[Sample]:
-    """Samples whose ``labels`` are bitmask images (see the module docstring)."""
+def as_overlapping(samples: list[Sample]) -> list[Sample]:
+    """Samples with label images (objects that do not overlap, e.g. napari labels layers) as
+    the patches method trains on them: their labels as bitmask images."""
+    from ..metrics import labels_to_stack
+
+    return [replace(s, labels=stack_to_bitmask(labels_to_stack(s.labels), s.name)) for s in samples]
+
+
+def load_overlapping_pairs(
+    directory, normalization=None, exclude=(), ignore_label: int | None = None
+) -> list[Sample]:
+    """Samples whose ``labels`` are bitmask images (see the module docstring). With
+    ``ignore_label``, pixels of that value (in any plane of a stack) are not annotated: left
+    out of every object and marked in :attr:`Sample.ignore`."""
     directory = Path(directory)
     normalization = normalization or {"low": 1.0, "high": 99.8}
     image_dir, mask_dir = directory / "images", directory / "masks"
@@ -76,9 +92,13 @@ def load_overlapping_pairs(directory, normalization=None, exclude=()) -> list[Sa
         image = np.asarray(read_image(path).data)
         if image.ndim != 2:
             raise ValueError(f"{path}: expected a 2D image, got shape {image.shape}")
-        masks = _as_masks(np.asarray(read_image(mask_path).data), image.shape, str(mask_path))
+        masks, unannotated = _as_masks(
+            np.asarray(read_image(mask_path).data), image.shape, str(mask_path), ignore_label
+        )
         normalized = normalize(image[None], normalization)
-        samples.append(Sample(normalized, stack_to_bitmask(masks, str(mask_path)), path.name))
+        bits = stack_to_bitmask(masks, str(mask_path))
+        ignore = unannotated if unannotated is not None and unannotated.any() else None
+        samples.append(Sample(normalized, bits, path.name, ignore=ignore))
     if not samples:
         raise ValueError(f"{image_dir} holds no TIFF files (after excluding {list(exclude)})")
     return samples
