@@ -52,12 +52,12 @@ def bitmask_to_stack(bits: np.ndarray) -> np.ndarray:
 
 def _as_masks(data: np.ndarray, image_shape, name: str, ignore_label=None):
     """The object masks and the unannotated pixels (or None) of a masks file."""
-    objects, unannotated = mask_stack_objects(data, len(image_shape), ignore_label, name)
-    if objects.shape[1:] != tuple(image_shape):
+    if data.shape[-len(image_shape) :] != tuple(image_shape) or data.ndim > len(image_shape) + 1:
         raise ValueError(
-            f"{name}: masks of shape {data.shape} do not match the image {tuple(image_shape)}"
+            f"{name}: expected an (N, H, W) stack of object masks or a label image matching "
+            f"the image {tuple(image_shape)}, got shape {data.shape}"
         )
-    return objects, unannotated
+    return mask_stack_objects(data, len(image_shape), ignore_label, name)
 
 
 def as_overlapping(samples: list[Sample]) -> list[Sample]:
