@@ -15,6 +15,7 @@ from tessella.engine.models.patches import decode_numpy
 from tessella.engine.params import make_params
 from tessella.engine.train.overlapping import (
     bitmask_to_stack,
+    labels_to_bitmask,
     load_overlapping_pairs,
     stack_to_bitmask,
 )
@@ -116,8 +117,45 @@ def test_bitmask_round_trip_and_limits():
     rods = crossing_rods()
     bits = stack_to_bitmask(rods)
     np.testing.assert_array_equal(bitmask_to_stack(bits), rods)
-    with pytest.raises(ValueError, match="at most 62"):
-        stack_to_bitmask(np.zeros((63, 4, 4), bool), "many.tif")
+    crowded = np.zeros((40, 40), np.int32)  # 100 objects within 64 pixels of each other
+    crowded[::4, ::4] = np.arange(1, 101).reshape(10, 10)
+    with pytest.raises(ValueError, match="many.tif: 100 objects, more than 62 of them within"):
+        labels_to_bitmask(crowded, "many.tif")
+
+
+def _as_set(stack):
+    return {np.flatnonzero(m).tobytes() for m in stack}
+
+
+def test_crowded_images_share_bits_between_objects_far_apart(data_dir, tmp_path):
+    """A DSB2018 training image with 375 nuclei (more than the 62 bits) codes and decodes
+    every nucleus exactly, and the shape patches of the training targets see only their own
+    nucleus: objects sharing a bit lie further apart than a patch reaches."""
+    import tifffile
+
+    from tessella.engine.train.methods import PATCH_SAMPLES, _patch_targets
+
+    masks = data_dir / "nuclei2d_dsb2018" / "train" / "masks"
+    labels = max(
+        (tifffile.imread(p) for p in sorted(masks.glob("*.tif"))[:200]), key=lambda a: a.max()
+    )
+    truth = metrics.labels_to_stack(labels)
+    assert len(truth) > 150
+    bits = labels_to_bitmask(labels)
+    assert _as_set(bitmask_to_stack(bits)) == _as_set(truth)
+    np.testing.assert_array_equal(stack_to_bitmask(truth), bits)
+    for sub in ("images", "masks"):  # as `tessella train patches` reads a folder
+        (tmp_path / sub).mkdir()
+    tifffile.imwrite(tmp_path / "images" / "a.tif", (labels > 0).astype(np.uint8))
+    tifffile.imwrite(tmp_path / "masks" / "a.tif", labels)
+    np.testing.assert_array_equal(load_overlapping_pairs(tmp_path)[0].labels, bits)
+    numinst, coords, target, _valid = _patch_targets(bits, None, np.random.default_rng(1), 41)
+    np.testing.assert_array_equal(numinst, (labels > 0).astype(int))
+    padded = np.pad(labels, 20)
+    for i in range(PATCH_SAMPLES):
+        y, x = coords[i]
+        window = padded[y : y + 41, x : x + 41] == labels[y, x]
+        np.testing.assert_array_equal(target[i], window)
 
 
 def test_patch_targets_sample_single_object_pixels():

@@ -5,8 +5,9 @@ masks (BBBC010's ``worm_masks`` are such stacks) or an ordinary label image (obj
 not overlap). The files may be symbolic links.
 
 The objects of a sample travel as one integer *bitmask* image: bit ``k`` is set where object
-``k`` is (at most :data:`MAX_OBJECTS` objects per image), so random crops and flips apply to it
-as to any label image. :func:`bitmask_to_stack` gives the masks back.
+``k`` is, so random crops and flips apply to it as to any label image; an image with more than
+:data:`MAX_OBJECTS` objects (a crowded nuclei image) lets objects far apart share a bit.
+:func:`bitmask_to_stack` gives the masks back.
 """
 
 from __future__ import annotations
@@ -23,49 +24,114 @@ from .data import Sample, selects
 
 __all__ = [
     "MAX_OBJECTS",
+    "SHARED_GAP",
     "as_overlapping",
+    "labels_to_bitmask",
     "stack_to_bitmask",
     "bitmask_to_stack",
     "load_overlapping_pairs",
 ]
 
 MAX_OBJECTS = 62
+#: pixels between the bounding boxes of two objects that share a bit (images with more than
+#: MAX_OBJECTS objects): far more than half a shape patch, so no patch sees both
+SHARED_GAP = 64
+
+
+def _bits_for(boxes: list, ndim: int, name: str) -> list[int]:
+    """A bit per object (``boxes``: its bounding box as slices, or None when empty): its
+    index when there are at most :data:`MAX_OBJECTS`; otherwise the lowest bit that no object
+    within :data:`SHARED_GAP` pixels (bounding boxes) has."""
+    if len(boxes) <= MAX_OBJECTS:
+        return list(range(len(boxes)))
+    lo = np.array([[s.start for s in b] if b else [0] * ndim for b in boxes])
+    hi = np.array([[s.stop for s in b] if b else [0] * ndim for b in boxes])
+    bits = np.full(len(boxes), -1)
+    for i in range(len(boxes)):
+        near = np.all((lo < hi[i] + SHARED_GAP) & (lo[i] < hi + SHARED_GAP), axis=1)
+        taken = set(bits[near & (bits >= 0)].tolist())
+        free = [k for k in range(MAX_OBJECTS) if k not in taken]
+        if not free:
+            raise ValueError(
+                f"{name}: {len(boxes)} objects, more than {MAX_OBJECTS} of them within "
+                f"{SHARED_GAP} pixels of one object; crop the image into smaller tiles"
+            )
+        bits[i] = free[0]
+    return bits.tolist()
 
 
 def stack_to_bitmask(masks: np.ndarray, name: str = "masks") -> np.ndarray:
-    """``(N, H, W)`` masks -> int64 bitmask image."""
+    """``(N, H, W)`` masks -> int64 bitmask image. Beyond :data:`MAX_OBJECTS` objects, objects
+    at least :data:`SHARED_GAP` pixels apart share bits (crowded nuclei images); ValueError
+    naming ``name`` if that is not enough."""
+    from scipy import ndimage
+
     masks = np.asarray(masks) > 0
-    if len(masks) > MAX_OBJECTS:
-        raise ValueError(f"{name}: {len(masks)} objects; at most {MAX_OBJECTS} per image")
+    boxes = [(ndimage.find_objects(m.view(np.uint8)) or [None])[0] for m in masks]
     bits = np.zeros(masks.shape[1:], np.int64)
-    for k, mask in enumerate(masks):
+    for k, mask in zip(_bits_for(boxes, masks.ndim - 1, name), masks):
         bits[mask] |= np.int64(1) << k
     return bits
 
 
+def labels_to_bitmask(labels: np.ndarray, name: str = "labels") -> np.ndarray:
+    """A label image (objects that do not overlap) as :func:`stack_to_bitmask` codes it,
+    without a stack of masks."""
+    from scipy import ndimage
+
+    labels = np.asarray(labels)
+    ids = np.unique(labels)
+    ids = ids[ids != 0]
+    compact = np.searchsorted(ids, labels) + 1  # 1..len(ids) on objects
+    compact[labels == 0] = 0
+    boxes = ndimage.find_objects(compact)
+    table = np.zeros(len(ids) + 1, np.int64)
+    table[1:] = np.int64(1) << np.array(_bits_for(boxes, labels.ndim, name), np.int64)
+    return table[compact]
+
+
 def bitmask_to_stack(bits: np.ndarray) -> np.ndarray:
-    """int64 bitmask image -> ``(N, H, W)`` bool masks of the objects present (in bit order)."""
+    """int64 bitmask image -> ``(N, H, W)`` bool masks of the objects present (in bit order).
+    The parts of a bit more than :data:`SHARED_GAP` pixels apart are separate objects (so an
+    object's own pieces further apart than that come back as two)."""
+    from scipy import ndimage
+
     present = np.bitwise_or.reduce(bits.ravel()) if bits.size else 0
-    ks = [k for k in range(MAX_OBJECTS + 1) if (int(present) >> k) & 1]
-    return np.stack([(bits >> k) & 1 == 1 for k in ks]) if ks else np.zeros((0, *bits.shape), bool)
+    masks = []
+    for k in range(MAX_OBJECTS + 1):
+        if not (int(present) >> k) & 1:
+            continue
+        plane = (bits >> k) & 1 == 1
+        reach = ndimage.maximum_filter(plane, size=SHARED_GAP - 1)  # half the gap, less 1
+        parts, n = ndimage.label(reach)
+        if n == 1:
+            masks.append(plane)
+        else:
+            masks.extend(plane & (parts == j) for j in range(1, n + 1))
+    return np.stack(masks) if masks else np.zeros((0, *bits.shape), bool)
 
 
-def _as_masks(data: np.ndarray, image_shape, name: str, ignore_label=None):
-    """The object masks and the unannotated pixels (or None) of a masks file."""
+def _as_bits(data: np.ndarray, image_shape, name: str, ignore_label=None):
+    """The bitmask image and the unannotated pixels (or None) of a masks file."""
     if data.shape[-len(image_shape) :] != tuple(image_shape) or data.ndim > len(image_shape) + 1:
         raise ValueError(
             f"{name}: expected an (N, H, W) stack of object masks or a label image matching "
             f"the image {tuple(image_shape)}, got shape {data.shape}"
         )
-    return mask_stack_objects(data, len(image_shape), ignore_label, name)
+    if data.ndim == len(image_shape) and data.dtype.kind in "iu":  # no stack of masks needed
+        if ignore_label == 0:
+            raise ValueError("ignore label 0: 0 is background; mark unannotated parts with another")
+        unannotated = None if ignore_label is None else data == ignore_label
+        known = data if unannotated is None else np.where(unannotated, 0, data)
+        return labels_to_bitmask(known, name), unannotated
+    masks, unannotated = mask_stack_objects(data, len(image_shape), ignore_label, name)
+    return stack_to_bitmask(masks, name), unannotated
 
 
 def as_overlapping(samples: list[Sample]) -> list[Sample]:
     """Samples with label images (objects that do not overlap, e.g. napari labels layers) as
     the patches method trains on them: their labels as bitmask images."""
-    from ..metrics import labels_to_stack
-
-    return [replace(s, labels=stack_to_bitmask(labels_to_stack(s.labels), s.name)) for s in samples]
+    return [replace(s, labels=labels_to_bitmask(s.labels, s.name)) for s in samples]
 
 
 def load_overlapping_pairs(
@@ -92,11 +158,10 @@ def load_overlapping_pairs(
         image = np.asarray(read_image(path).data)
         if image.ndim != 2:
             raise ValueError(f"{path}: expected a 2D image, got shape {image.shape}")
-        masks, unannotated = _as_masks(
+        bits, unannotated = _as_bits(
             np.asarray(read_image(mask_path).data), image.shape, str(mask_path), ignore_label
         )
         normalized = normalize(image[None], normalization)
-        bits = stack_to_bitmask(masks, str(mask_path))
         ignore = unannotated if unannotated is not None and unannotated.any() else None
         samples.append(Sample(normalized, bits, path.name, ignore=ignore))
     if not samples:
