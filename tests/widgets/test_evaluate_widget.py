@@ -303,3 +303,29 @@ def test_sparse_ground_truth_is_scored_on_its_annotated_part(
     assert reference != cli_scores(tmp_path, sparse, expected.prediction)  # not the naive scores
     [errors] = error_layers(viewer)
     assert not errors.data[:, :256].any() and errors.data[:, 256:].any()
+
+
+@pytest.mark.parametrize("first", ["nuc labels", "nuc ground truth"])
+def test_a_layer_is_never_scored_against_itself(
+    make_napari_viewer, nuclei_pair, shown_errors, first
+):
+    """With one labels layer open both sides show it; the next labels layer added (a
+    segmentation after its ground truth, or the other way round) takes the other side, and
+    scoring one layer against itself is refused rather than reported as perfect."""
+    truth, expected = nuclei_pair
+    data = {"nuc labels": expected.prediction, "nuc ground truth": truth}
+    viewer = make_napari_viewer()
+    viewer.add_labels(data[first], name=first)
+    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Evaluate")
+    assert widget.prediction_layer is widget.truth_layer
+    widget.evaluate_button.click()
+    assert widget.last_scores is None
+    assert "is both the prediction and the ground truth" in shown_errors[-1]
+    assert widget.evaluate_button.isEnabled()
+
+    (second,) = set(data) - {first}
+    viewer.add_labels(data[second], name=second)
+    assert widget.pred_combo.currentText() == "nuc labels"
+    assert widget.truth_combo.currentText() == "nuc ground truth"
+    widget.evaluate_button.click()
+    assert widget.last_scores is not None and widget.last_scores["avs"] < 1.0

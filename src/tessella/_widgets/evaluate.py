@@ -230,14 +230,16 @@ class EvaluateWidget(LayerWatcher, QWidget):
             for layer in self.viewer.layers
             if isinstance(layer, Labels) and ERRORS_KEY not in layer.metadata
         ]
-        if fill_layer_combo(self.pred_combo, self.viewer, labels):
+        changed = fill_layer_combo(self.pred_combo, self.viewer, labels)
+        same = self.pred_combo.currentData() == self.truth_combo.currentData()
+        if changed or same:  # a layer scored by itself is never kept as a choice
             layer = self.prediction_layer
             others = [other for other in labels if not _looks_like_truth(other.name)]
             if layer is not None and _looks_like_truth(layer.name) and others:
                 self.pred_combo.setCurrentIndex(self.pred_combo.findData(others[0].unique_id))
-        changed = fill_layer_combo(self.truth_combo, self.viewer, labels)
+        fill_layer_combo(self.truth_combo, self.viewer, labels)
         pred_id = self.pred_combo.currentData()
-        if changed and self.truth_combo.currentData() == pred_id:
+        if self.truth_combo.currentData() == pred_id:
             others = [other for other in labels if other.unique_id != pred_id]
             others.sort(key=lambda other: not _looks_like_truth(other.name))
             if others:
@@ -252,6 +254,13 @@ class EvaluateWidget(LayerWatcher, QWidget):
             return
         if self._run is not None:  # the button is disabled meanwhile; this guards calls
             show_info("Evaluate: an evaluation is in progress.")
+            return
+        if pred is truth:
+            message = (
+                f"'{pred.name}' is both the prediction and the ground truth; choose two layers."
+            )
+            show_error(f"Evaluate: {message}")
+            self.status_label.setText(f"Not evaluated: {message}")
             return
         pred_data, truth_data = _layer_array(pred), _layer_array(truth)
         if pred_data.shape != truth_data.shape:
