@@ -69,6 +69,7 @@ def place(viewer, result, name="nuclei labels", **kwargs) -> Labels:
     """What the Segment widget does with a result: a labels layer, registered in the cache."""
     metadata = {"tessella_recipe": result.recipe()}
     layer = viewer.add_labels(result.labels.copy(), name=name, metadata=metadata, **kwargs)
+    _results.note_labels_state(layer, metadata["tessella_recipe"]["params"])
     _results.register(layer, result, viewer.layers)
     return layer
 
@@ -397,3 +398,54 @@ def test_each_kind_of_parameter_gets_a_fitting_control(qtbot):
         assert value == pytest.approx(spec.default), spec.name
         if spec.high is not None and kind != "QCheckBox":
             assert (control.minimum(), control.maximum()) == pytest.approx((spec.low, spec.high))
+
+
+def test_the_exported_recipe_makes_the_labels_on_screen(
+    tune, result_2d, result_tyx, qtbot, tmp_path, no_network
+):
+    """After Ctrl+Z undoes a Tune update, Export's recipe holds the parameters that made the
+    labels on screen, not the last ones tried; after a hand edit, or a change of one frame
+    of a movie not applied to all, the recipe says the labels were changed after it."""
+    viewer, widget = tune
+    layer = place(viewer, result_2d)
+    original = result_2d.recipe()["params"]
+    _dock, export = viewer.window.add_plugin_dock_widget("tessella", "Export")
+    export.labels_combo.setCurrentText("nuclei labels")
+    for box in (export.tiff_checkbox, export.zarr_checkbox, export.csv_checkbox):
+        box.setChecked(False)
+    export.overwrite_checkbox.setChecked(True)
+    export.path_edit.setText(str(tmp_path / "res"))
+
+    def exported() -> dict:
+        assert export.recipe_checkbox.isEnabled() and export.recipe_checkbox.isChecked()
+        assert export.export() == [tmp_path / "res.recipe.json"]
+        return json.loads((tmp_path / "res.recipe.json").read_text())
+
+    change(qtbot, widget, seed_thresh=0.5)
+    assert exported()["params"]["seed_thresh"] == 0.5
+    layer.undo()
+    np.testing.assert_array_equal(layer.data, result_2d.labels)
+    recipe = exported()
+    assert recipe["params"] == original and "labels_edited" not in recipe
+    layer.redo()
+    assert exported()["params"]["seed_thresh"] == 0.5
+
+    layer.data_setitem(np.nonzero(layer.data == layer.data.max()), 0)  # a hand edit
+    recipe = exported()
+    assert recipe["labels_edited"] is True and recipe["params"]["seed_thresh"] == 0.5
+    assert "changed after 'nuclei labels' was segmented" in export.status_label.text()
+
+    # a movie: one frame updated is a preview; Apply to all makes the recipe the new one
+    movie = place(viewer, result_tyx, name="movie labels")
+    widget.layer_combo.setCurrentText("movie labels")
+    export.labels_combo.setCurrentText("movie labels")
+    viewer.dims.set_current_step(0, 1)
+    change(qtbot, widget, min_size=150)
+    recipe = exported()
+    assert recipe["labels_edited"] is True
+    assert recipe["params"]["min_size"] == result_tyx.recipe()["params"]["min_size"] != 150
+    with qtbot.waitSignal(widget.update_finished, timeout=10_000):
+        widget.apply_all_button.click()
+    recipe = exported()
+    assert recipe["params"]["min_size"] == 150 and "labels_edited" not in recipe
+    assert movie.metadata["tessella_recipe"]["params"]["min_size"] == 150

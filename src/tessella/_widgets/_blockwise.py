@@ -63,11 +63,12 @@ class BlockwisePreview:
         """Show the finished labels (read lazily from the output zarr); returns the layer."""
         labels = _open_labels(self.out)
         if self.layer is None:
-            self.layer = self.viewer.add_labels(labels, name=self.name, **self.options)
-        else:
+            options = {**self.options, "metadata": {**self.options.get("metadata", {}), **metadata}}
+            self.layer = self.viewer.add_labels(labels, name=self.name, **options)
+        else:  # the metadata first: widgets that follow the rename read it (Export's recipe)
+            self.layer.metadata = {**self.layer.metadata, **metadata}
             self.layer.data = labels
             self.layer.name = self.name
-        self.layer.metadata = {**self.layer.metadata, **metadata}
         return self.layer
 
     def discard(self) -> None:

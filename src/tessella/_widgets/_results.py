@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from psygnal import Signal
 
+from .._io import RECIPE_KEY
+
 if TYPE_CHECKING:
     from napari.components import LayerList
     from napari.layers import Layer
@@ -32,6 +34,8 @@ __all__ = [
     "confidence_map",
     "height_map",
     "companion_layer",
+    "note_labels_state",
+    "recipe_on_screen",
     "overlap_labels",
     "show_overlaps",
     "show_tracks",
@@ -47,6 +51,53 @@ UNDO_PIXELS = 2**21
 
 
 _WRITING: set = set()  # unique_ids of layers a tool is writing now (not the user's edits)
+
+#: labels layer metadata: ``[{"fingerprint", "recipe"}, ...]``, the labels each recipe made
+#: (Segment's, then each whole-layer Tune update), newest last
+STATES_KEY = "tessella_labels_states"
+MAX_STATES = 32
+
+
+def _fingerprint(data) -> str | None:
+    """A digest of a labels array in memory (None for lazy data: dask or zarr)."""
+    import hashlib
+
+    if not isinstance(data, np.ndarray):
+        return None
+    digest = hashlib.blake2b(repr((data.shape, data.dtype.str)).encode(), digest_size=16)
+    digest.update(np.ascontiguousarray(data).view(np.uint8).ravel())
+    return digest.hexdigest()
+
+
+def note_labels_state(layer, params: dict) -> None:
+    """Record that ``layer``'s labels, as they are now, are what ``params`` make: its
+    recipe's parameters become ``params``, and an undo back to these labels later finds
+    them again (:func:`recipe_on_screen`)."""
+    recipe = {**layer.metadata.get(RECIPE_KEY, {}), "params": params}
+    fingerprint = _fingerprint(layer.data)
+    states = [s for s in layer.metadata.get(STATES_KEY, []) if s["fingerprint"] != fingerprint]
+    if fingerprint is not None:
+        states = [*states[-(MAX_STATES - 1) :], {"fingerprint": fingerprint, "recipe": recipe}]
+    layer.metadata = {**layer.metadata, RECIPE_KEY: recipe, STATES_KEY: states}
+
+
+def recipe_on_screen(layer) -> tuple[dict | None, bool]:
+    """``(recipe, reproduces)``: the recipe of the labels on screen (the parameters of the
+    recorded state they equal, e.g. after Ctrl+Z undid a Tune update), and whether replaying
+    it gives these labels. False after hand edits, or a Tune preview of one slice or frame
+    not applied to the rest: the recipe then makes the labels before those changes. Lazy
+    labels and layers without recorded states are taken as they are."""
+    recipe = layer.metadata.get(RECIPE_KEY)
+    if not isinstance(recipe, dict):
+        return None, False
+    states = layer.metadata.get(STATES_KEY)
+    fingerprint = _fingerprint(layer.data) if states else None
+    if fingerprint is None:
+        return recipe, True
+    for state in reversed(states):
+        if state["fingerprint"] == fingerprint:
+            return state["recipe"], True
+    return recipe, False
 
 
 def tool_is_writing(layer_id) -> bool:

@@ -36,6 +36,12 @@ if TYPE_CHECKING:
 
 __all__ = ["ExportWidget", "OUTPUT_SUFFIXES", "base_path"]
 
+#: what a recipe file says when replaying it does not give the exported labels
+EDITED_NOTE = (
+    "The labels were changed after segmentation (edited by hand, or a Tune preview of one "
+    "slice or frame not applied to all); replaying this recipe gives them as they were before."
+)
+
 #: what each output adds to the base path
 OUTPUT_SUFFIXES = {
     "tiff": ".tif",
@@ -177,6 +183,15 @@ class ExportWidget(LayerWatcher, QWidget):
         recipe = None if layer is None else layer.metadata.get(RECIPE_KEY)
         return recipe if isinstance(recipe, dict) else None
 
+    def _recipe_to_write(self) -> tuple[dict, bool]:
+        """The recipe of the labels on screen (after Ctrl+Z, the parameters that made them),
+        and whether it reproduces them; when not (hand edits, a Tune preview of one slice or
+        frame), the file says so."""
+        recipe, reproduces = _results.recipe_on_screen(self.labels_layer)
+        if not reproduces:
+            recipe = {**recipe, "labels_edited": True, "note": EDITED_NOTE}
+        return recipe, reproduces
+
     def _update_recipe_checkbox(self) -> None:
         has_recipe = self._recipe() is not None
         self.recipe_checkbox.setEnabled(has_recipe)
@@ -281,6 +296,7 @@ class ExportWidget(LayerWatcher, QWidget):
             return []
 
         written: list[Path] = []
+        reproduces = True
         for output in outputs:
             try:
                 if output.kind == "tiff":
@@ -292,7 +308,8 @@ class ExportWidget(LayerWatcher, QWidget):
                 elif output.kind == "ctc":
                     self._write_ctc(output.path, labels, axes, overwrite)
                 else:
-                    write_json(output.path, self._recipe(), overwrite)
+                    recipe, reproduces = self._recipe_to_write()
+                    write_json(output.path, recipe, overwrite)
             except Exception as exc:  # any failure: say which file, keep the widget usable
                 done = f"; wrote {', '.join(p.name for p in written)}" if written else ""
                 show_error(f"Export: cannot write {output.path}: {exc}")
@@ -307,6 +324,12 @@ class ExportWidget(LayerWatcher, QWidget):
         message = f"Wrote {', '.join(names)} to {folder}"
         if skipped_recipe:
             message += f"; no recipe ('{layer.name}' was not made by Segment)"
+        if "recipe" in [o.kind for o in outputs] and not reproduces:
+            message += (
+                f". The labels were changed after '{layer.name}' was segmented (by hand, or a "
+                "Tune preview not applied to all): the recipe makes them as they were before"
+            )
+            show_info(f"Export: {message}.")
         self.status_label.setText(message + ".")
         return written
 

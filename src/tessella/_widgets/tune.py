@@ -46,10 +46,11 @@ from qtpy.QtWidgets import (
 from superqt import QLabeledDoubleSlider, QLabeledSlider
 from superqt.utils import GeneratorWorker
 
+from tessella.engine.params import params_to_dict
+
 from . import _results
 from ._layers import LayerWatcher, fill_layer_combo, find_layer
 from ._workers import close_when_finished, report_runtime_errors
-from .segment import RECIPE_KEY
 
 if TYPE_CHECKING:
     import napari.viewer
@@ -533,8 +534,8 @@ class TuneWidget(LayerWatcher, QWidget):
             labels, lineage = labels
             _results.write_labels(layer, labels if layer.ndim == labels.ndim else labels[0])
             _results.show_tracks(self.viewer, layer, labels, lineage)
-            self._note_recipe(layer, request.params)
             self._stale[request.layer_id] = set()
+            _results.note_labels_state(layer, params_to_dict(request.params))
             ms = (time.perf_counter() - request.started) * 1000
             tracks = int(np.unique(labels[labels > 0]).size)
             self.status_label.setText(
@@ -567,22 +568,16 @@ class TuneWidget(LayerWatcher, QWidget):
                 self.status_label.text() + " (too large a change to undo: history restarted)"
             )
 
-    @staticmethod
-    def _note_recipe(layer: Labels, params) -> None:
-        """Record in the layer's recipe the parameters that made its labels."""
-        from tessella.engine.params import params_to_dict
-
-        recipe = {**layer.metadata.get(RECIPE_KEY, {}), "params": params_to_dict(params)}
-        layer.metadata = {**layer.metadata, RECIPE_KEY: recipe}
-
     def _record(self, layer: Labels, request: _Request, t: int) -> None:
-        """Note in the layer's recipe and the status which parameters made its labels."""
-        self._note_recipe(layer, request.params)
+        """Note in the status which parameters made the labels, and in the layer's recipe
+        once they made all of them (not a preview of one slice or frame)."""
         stale = self._stale.setdefault(request.layer_id, set())
         if not request.apply_all:
             stale.update(range(request.n_frames))
         if request.plane is None:
             stale.discard(t)
+        if request.plane is None and not stale:
+            _results.note_labels_state(layer, params_to_dict(request.params))
         done = request.frames.index(t) + 1
         self.progress_bar.setValue(done)
         what = f" frame {t}" if request.n_frames > 1 else ""
