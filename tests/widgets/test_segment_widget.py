@@ -157,6 +157,13 @@ def test_cancel_mid_run_adds_nothing_and_stops_early(
     assert inspect.getgeneratorstate(widget.worker._gen) == inspect.GEN_CLOSED
     assert not retaining()
 
+    # closing the panel mid-run stops the run the same way: nothing is added afterwards
+    with qtbot.waitSignal(widget.run_finished, timeout=120_000):
+        widget.run_button.click()
+        qtbot.waitUntil(lambda: widget.progress_bar.value() >= 1, timeout=60_000)
+        viewer.window.remove_dock_widget(widget)
+    assert widget.worker.abort_requested and len(viewer.layers) == count
+
     viewer.add_image(nuclei_image, name="nuclei")  # usable again
     choose_layer(widget, "nuclei")
     run_to_end(widget)

@@ -379,3 +379,19 @@ def test_patches_models_train_on_labels_layers_and_sparse_mask_stacks(
     assert card["training"]["config"]["ignore_label"] == 999
     log = [json.loads(x) for x in (models / "worms-sparse" / "train.log").open()]
     assert log[0]["val_avs"] > 0.6, log[0]
+
+
+def test_closing_the_panel_stops_training(trainer, qtbot):
+    """The panel's "x" mid-run stops training as Cancel does (the best model so far is kept)
+    rather than leaving it running unseen."""
+    viewer, _segment, train, models = trainer
+    choose_base(train, NEW + "embedding")
+    train.epochs_spin.setValue(50)
+    train.steps_spin.setValue(2)
+    with qtbot.waitSignal(train.run_finished, timeout=300_000):
+        train.start()
+        qtbot.waitUntil(lambda: bool(train._scores), timeout=300_000)
+        viewer.window.remove_dock_widget(train)
+    assert train.worker.abort_requested and len(train._scores) < 50
+    assert (models / "my-embedding" / "card.json").is_file()
+    assert train._run is None

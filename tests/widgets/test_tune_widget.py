@@ -449,3 +449,25 @@ def test_the_exported_recipe_makes_the_labels_on_screen(
     recipe = exported()
     assert recipe["params"]["min_size"] == 150 and "labels_edited" not in recipe
     assert movie.metadata["tessella_recipe"]["params"]["min_size"] == 150
+
+
+def test_an_update_over_hand_edits_says_so_once(tune, result_2d, qtbot, monkeypatch, no_network):
+    """Moving a parameter after correcting the labels replaces the corrections (they stay in
+    the undo history): a warning says so when it happens, once, and Tune's own updates are
+    not taken for edits."""
+    warned: list[str] = []
+    monkeypatch.setattr(tune_module, "show_warning", warned.append)
+    viewer, widget = tune
+    layer = place(viewer, result_2d)
+    change(qtbot, widget, seed_thresh=0.7)
+    assert warned == []
+    with layer.block_history():  # a correction, as the Correct widget and the brush record it
+        layer.data_setitem(np.nonzero(layer.data == 1), 0)
+    corrected = layer.data.copy()
+    change(qtbot, widget, seed_thresh=0.6)
+    assert len(warned) == 1 and "replaced your edits of 'nuclei labels'" in warned[0]
+    change(qtbot, widget, seed_thresh=0.65)
+    assert len(warned) == 1
+    layer.undo()
+    layer.undo()
+    np.testing.assert_array_equal(layer.data, corrected)

@@ -58,5 +58,22 @@ class LayerWatcher:
     def _layer_removed(self, layer) -> None:
         """Forget what the widget kept about ``layer`` (nothing by default)."""
 
+    def event(self, event) -> bool:
+        """Notice the panel being closed: napari takes a docked widget out of its dock
+        (``setParent(None)``) when its "x" is clicked; ``_panel_closed()`` then stops what
+        the widget runs, which would otherwise go on unseen."""
+        from qtpy.QtCore import QEvent
+
+        if event.type() == QEvent.Type.ParentChange:
+            if self.parent() is not None:
+                self._docked = True
+            elif getattr(self, "_docked", False):
+                self._docked = False
+                self._panel_closed()
+        return super().event(event)  # type: ignore[misc]
+
+    def _panel_closed(self) -> None:
+        """Stop running work when the panel is closed (nothing by default)."""
+
     def _refresh_layers(self, event=None) -> None:
         raise NotImplementedError

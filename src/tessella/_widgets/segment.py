@@ -466,6 +466,13 @@ class SegmentWidget(LayerWatcher, QWidget):
         self.cancel_button.setEnabled(False)
         self.status_label.setText("Cancelling after the current tile…")
 
+    def _panel_closed(self) -> None:
+        """The panel was closed: a run in progress stops and adds nothing."""
+        if self._run is not None and self.worker is not None:
+            self._closed_run = self._run
+            self._on_cancel_clicked()
+            show_info(f"Segment: the panel was closed; the run on '{self._run.name}' stopped.")
+
     def _set_running(self, running: bool) -> None:
         for control in (
             self.layer_combo,
@@ -510,6 +517,8 @@ class SegmentWidget(LayerWatcher, QWidget):
 
     def _on_returned(self, result: SegmentResult) -> None:
         run = self._run
+        if run is not None and run is getattr(self, "_closed_run", None):
+            return  # finished as the panel closed: nobody asked for it any more
         if self._preview is not None:  # blockwise: the labels are in the output zarr
             layer = self._preview.finish({SOURCE_KEY: run.name, RECIPE_KEY: result.recipe})
             what = "objects"

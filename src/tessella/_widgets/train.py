@@ -530,6 +530,16 @@ class TrainWidget(LayerWatcher, QWidget):
         self.cancel_button.setEnabled(False)
         self.status_label.setText("Cancelling after the current step…")
 
+    def _panel_closed(self) -> None:
+        """The panel was closed: training stops as Cancel stops it (the best model so far is
+        kept), rather than going on unseen."""
+        if self._run is not None and self.worker is not None:
+            self._on_cancel()
+            show_info(
+                f"Train: the panel was closed; training '{self._run.out.name}' stops after "
+                "the current step (the best model so far is kept)."
+            )
+
     def _on_errored(self, exc: Exception) -> None:
         show_error(f"Train failed: {exc}")
         self.status_label.setText(f"Training failed: {exc}")

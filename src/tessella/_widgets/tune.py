@@ -196,6 +196,8 @@ class TuneWidget(LayerWatcher, QWidget):
         self._request: _Request | None = None  # the latest request, until its worker ends
         self._params: dict[Any, Any] = {}  # layer id -> parameters chosen here
         self._stale: dict[Any, set[int]] = {}  # layer id -> frames left at older parameters
+        self._edited: set = set()  # layer ids painted or corrected since Tune last wrote them
+        self._watched: set = set()  # layer ids whose edits this widget hears of
         self._failed = False
         self._pending = False  # a change arrived during the quiet period after a start
 
@@ -294,17 +296,27 @@ class TuneWidget(LayerWatcher, QWidget):
             for layer in self.viewer.layers
             if isinstance(layer, Labels) and layer.unique_id in _results.results
         ]
+        for layer in layers:  # hand edits (paint, fill, Correct) go through ``paint``
+            if layer.unique_id not in self._watched:
+                self._watched.add(layer.unique_id)
+                layer.events.paint.connect(partial(self._on_paint, layer.unique_id))
         if fill_layer_combo(self.layer_combo, self.viewer, layers):
             self._on_layer_changed(self.layer_combo.currentIndex())
 
     def _layer_removed(self, layer) -> None:
         self._params.pop(layer.unique_id, None)
         self._stale.pop(layer.unique_id, None)
+        self._edited.discard(layer.unique_id)
+
+    def _on_paint(self, layer_id, event=None) -> None:
+        if not _results.tool_is_writing(layer_id):  # Tune's own updates are not edits
+            self._edited.add(layer_id)
 
     def _on_results_changed(self, layer_id) -> None:
         """Show a result Segment has just placed (a new result starts from its parameters)."""
         self._params.pop(layer_id, None)
         self._stale.pop(layer_id, None)
+        self._edited.discard(layer_id)
         self._refresh_layers()
         index = self.layer_combo.findData(layer_id)
         if index >= 0 and index == self.layer_combo.currentIndex():
@@ -534,6 +546,7 @@ class TuneWidget(LayerWatcher, QWidget):
             labels, lineage = labels
             _results.write_labels(layer, labels if layer.ndim == labels.ndim else labels[0])
             _results.show_tracks(self.viewer, layer, labels, lineage)
+            self._warn_if_edited(layer, request)
             self._stale[request.layer_id] = set()
             _results.note_labels_state(layer, params_to_dict(request.params))
             ms = (time.perf_counter() - request.started) * 1000
@@ -563,9 +576,19 @@ class TuneWidget(LayerWatcher, QWidget):
                 hidden = _results.overlap_labels(self.method, prediction, request.params, labels)
                 _results.show_overlaps(self.viewer, layer, hidden)
         self._record(layer, request, t)
+        self._warn_if_edited(layer, request)
         if not undoable:
             self.status_label.setText(
                 self.status_label.text() + " (too large a change to undo: history restarted)"
+            )
+
+    def _warn_if_edited(self, layer: Labels, request: _Request) -> None:
+        """Say once, when it happens, that an update replaced the user's own edits."""
+        if request.layer_id in self._edited:
+            self._edited.discard(request.layer_id)
+            show_warning(
+                f"Tune: this update replaced your edits of '{layer.name}' (painting or "
+                "corrections); Ctrl+Z brings them back. Tune before correcting."
             )
 
     def _record(self, layer: Labels, request: _Request, t: int) -> None:
