@@ -54,6 +54,7 @@ def test_blockwise_run_writes_zarr_labels_that_match_in_memory(
     out = tmp_path / "big labels.zarr"
     widget.blockwise_edit.setText(str(out))
     widget.block_spin.setValue(256)
+    _dock, export = viewer.window.add_plugin_dock_widget("tessella", "Export")
     run_to_end(widget)
 
     layer = viewer.layers["big labels"]
@@ -64,6 +65,19 @@ def test_blockwise_run_writes_zarr_labels_that_match_in_memory(
     assert "written to" in widget.status_label.text()
     in_memory = segment(np.asarray(lazy_nuclei), str(segment_model_dir), "YX")
     assert matching(in_memory, np.asarray(layer.data), 0.5).f1 >= 0.99
+    # Export, following the preview layer, offers the finished result's recipe
+    assert export.labels_layer is layer and export.recipe_checkbox.isEnabled()
+
+    # Run again: the finished result is kept and a free output name is offered, then used
+    before = sorted(p.name for p in out.rglob("*"))
+    widget.run_button.click()
+    assert widget.worker is None or not widget.worker.is_running
+    assert widget.blockwise_edit.text() == str(tmp_path / "big labels [1].zarr")
+    assert "holds an earlier result, which is kept" in widget.status_label.text()
+    assert sorted(p.name for p in out.rglob("*")) == before
+    run_to_end(widget)
+    assert (tmp_path / "big labels [1].zarr").is_dir()
+    assert widget.run_button.isEnabled()
 
 
 def test_cancel_keeps_blocks_and_run_resumes(

@@ -418,6 +418,22 @@ class SegmentWidget(LayerWatcher, QWidget):
         if not out.name.endswith(".zarr"):
             show_error(f"Segment: blockwise output '{out}' must be a .zarr folder.")
             return
+        if out.exists():  # a finished result: never replaced from here; offer a free name
+            free = next(
+                candidate
+                for i in range(1, 10_000)
+                if not (
+                    candidate := out.with_name(f"{out.name[: -len('.zarr')]} [{i}].zarr")
+                ).exists()
+            )
+            self.blockwise_edit.setText(str(free))
+            message = (
+                f"'{out}' holds an earlier result, which is kept; the output is now "
+                f"'{free.name}': Run again to write it there (or delete the old one)."
+            )
+            show_info(f"Segment: {message}")
+            self.status_label.setText(message)
+            return
         options = {"scale": scale, "translate": translate, "units": units}
         self._run = _Run(
             layer.unique_id, layer.name, scale, translate, units, False, time.perf_counter()
@@ -594,8 +610,13 @@ class SegmentWidget(LayerWatcher, QWidget):
             self._edited.add(layer_id)
 
     def _on_errored(self, exc: Exception) -> None:
-        show_error(f"Segment failed on layer '{self._run.name}': {exc}")
-        self.status_label.setText(f"'{self._run.name}': failed ({exc})")
+        text = str(exc)
+        if "; pass overwrite=True" in text:  # the engine's advice is for the command line
+            text = text.split("; pass overwrite=True")[0] + (
+                "; choose another blockwise output, or delete it to start again"
+            )
+        show_error(f"Segment failed on layer '{self._run.name}': {text}")
+        self.status_label.setText(f"'{self._run.name}': failed ({text})")
 
     def _on_warned(self, warning_args: tuple) -> None:
         show_warning(str(warning_args[0]))
