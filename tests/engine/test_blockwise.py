@@ -505,6 +505,31 @@ def test_constant_input_and_model_mismatch_fail_before_any_block(tmp_path, nucle
         segment_blockwise(volume, tmp_path / "v.zarr", nuclei2d, "ZYX")
 
 
+def test_a_binary_image_is_segmented_as_its_zeros_and_ones(tmp_path, nuclei_sample, nuclei2d):
+    """A bool image (a thresholded channel, a mask opened as an image) is the image of 0s and
+    1s, in memory and blockwise, rather than an error from numpy's percentiles."""
+    from skimage.filters import threshold_otsu
+
+    from tessella.engine.pipeline import segment
+
+    image = nuclei_sample[0][:256, :256]
+    binary = image > threshold_otsu(image)
+    labels = segment(binary, nuclei2d, "YX", device="cpu")
+    np.testing.assert_array_equal(
+        labels, segment(binary.astype(np.uint8), nuclei2d, "YX", device="cpu")
+    )
+    assert labels.max() > 10
+    for name, data in (("bool", binary), ("uint8", binary.astype(np.uint8))):
+        source = write_zarr(tmp_path / f"{name}.zarr", data, (128, 128))
+        segment_blockwise(
+            source, tmp_path / f"{name} labels.zarr", nuclei2d, block=128, device="cpu"
+        )
+    np.testing.assert_array_equal(
+        zarr.open(str(tmp_path / "bool labels.zarr"))[...],
+        zarr.open(str(tmp_path / "uint8 labels.zarr"))[...],
+    )
+
+
 def test_model_run_cancelled_and_resumed_equals_an_uninterrupted_one(
     tmp_path, nuclei_sample, nuclei2d
 ):

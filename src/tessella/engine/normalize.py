@@ -64,6 +64,8 @@ def percentile_normalize(
     (0.0, 1.0)
     """
     image = np.asarray(image)
+    if image.dtype == bool:  # a binary image: 0 and 1 (numpy's percentiles refuse bools)
+        image = image.view(np.uint8)
     if channel_axis is None:
         return percentile_normalize(image[None], low, high, 0)[0]
     moved = np.moveaxis(image, channel_axis, 0)

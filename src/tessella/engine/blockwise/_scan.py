@@ -37,6 +37,8 @@ def _scan_task(run: _Run, index):
 
 
 def _channel_stats(values: np.ndarray, unit_size: int):
+    if values.dtype == bool:  # a binary image: 0 and 1, as in memory (percentile_normalize)
+        values = values.view(np.uint8)
     if values.dtype.kind in "biu":
         found, counts = np.unique(values, return_counts=True)
         return ("counts", found, counts)
