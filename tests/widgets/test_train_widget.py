@@ -395,3 +395,17 @@ def test_closing_the_panel_stops_training(trainer, qtbot):
     assert train.worker.abort_requested and len(train._scores) < 50
     assert (models / "my-embedding" / "card.json").is_file()
     assert train._run is None
+
+
+def test_a_failed_compare_says_why(trainer, qtbot, tmp_path):
+    """Compare whose model cannot run (here a model folder deleted since training) shows the
+    reason in the status line, after the scores it did get, and stays usable."""
+    _viewer, _segment, train, _models = trainer
+    gone = tmp_path / "deleted-model"
+    train.last_model, train.last_base = gone, "nuclei2d"
+    with qtbot.waitSignal(train.compare_finished, timeout=300_000):
+        assert train.compare()
+    text = train.status_label.text()
+    assert text.startswith("Against the labels: nuclei2d: AP(0.5)")
+    assert "Compare failed:" in text and "deleted-model" in text
+    assert train.compare_button.isEnabled()

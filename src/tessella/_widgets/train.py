@@ -181,6 +181,7 @@ class TrainWidget(LayerWatcher, QWidget):
         self.last_model: Path | None = None
         self.last_base: str | None = None
         self.last_ignore_label: int | None = None  # the last run's, for Compare's scores
+        self._compare_error: str | None = None  # why the last Compare failed, if it did
         self.comparison: dict[str, dict] = {}
         self._offset = np.zeros(2)  # where the compared region starts, in labels pixels
         self._losses: list[tuple[float, float]] = []
@@ -649,10 +650,10 @@ class TrainWidget(LayerWatcher, QWidget):
             _ignore_errors=True,
             _start_thread=False,
         )
-        self.comparison = {}
+        self.comparison, self._compare_error = {}, None
         close_when_finished(worker)
         worker.yielded.connect(lambda item: self._on_compared(image_layer, item))
-        worker.errored.connect(lambda exc: show_error(f"Compare failed: {exc}"))
+        worker.errored.connect(self._on_compare_errored)
         worker.finished.connect(self._on_compare_finished)
         self.compare_button.setEnabled(False)
         self.status_label.setText(f"Comparing on '{image_layer.name}'…")
@@ -671,12 +672,22 @@ class TrainWidget(LayerWatcher, QWidget):
         self.viewer.add_labels(labels, name=name, scale=scale, translate=translate, opacity=0.6)
         self.comparison[Path(model).name] = scores
 
+    def _on_compare_errored(self, exc: Exception) -> None:
+        self._compare_error = str(exc)
+        show_error(f"Compare failed: {exc}")
+
     def _on_compare_finished(self) -> None:
         lines = [
             f"{name}: AP(0.5) {s['ap']['0.5']:.3f}, avS {s['avs']:.3f}"
             for name, s in self.comparison.items()
         ]
-        self.status_label.setText("Against the labels: " + "; ".join(lines))
+        error, self._compare_error = self._compare_error, None
+        if error is not None:
+            lines.append(f"Compare failed: {error}")
+        if self.worker is not None and self.worker.abort_requested and error is None:
+            lines.append("cancelled")
+        text = "Against the labels: " + "; ".join(lines) if self.comparison else "; ".join(lines)
+        self.status_label.setText(text or "Compare gave no scores.")
         self.compare_button.setEnabled(True)
         self.compare_finished.emit()
 
