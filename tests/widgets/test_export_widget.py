@@ -92,6 +92,16 @@ def test_layer_lists_follow_the_viewer(exporter):
     assert combo_items(widget.image_combo) == ["none", "raw"]
     assert widget.image_combo.currentText() == "raw"  # a rename keeps the choice
 
+    widget.labels_combo.setCurrentText("other")  # 8x8: "raw" cannot be measured with it
+    assert widget.image_layer is None
+    viewer.add_image(np.ones((8, 8)), name="small")  # an image of its shape is offered
+    widget.labels_combo.setCurrentText("nuclei labels")
+    assert widget.image_combo.currentText() == "raw"
+    widget.labels_combo.setCurrentText("other")
+    assert widget.image_combo.currentText() == "small"
+    widget.labels_combo.setCurrentText("nuclei labels")
+    viewer.layers.remove("small")
+
     viewer.layers.remove("raw")
     assert combo_items(widget.image_combo) == ["none"]
     assert widget.image_layer is None

@@ -39,6 +39,7 @@ def choose_base(train, data: str) -> None:
 
 def test_fine_tunes_saves_a_user_model_segment_lists_and_compare_scores(trainer, qtbot):
     viewer, segment, train, models = trainer
+    assert train.base_combo.currentData().endswith("nuclei2d")  # the default model, first
     choose_base(train, "nuclei2d")
     assert train.name_edit.text() == "nuclei2d-finetuned"
     assert train.lr_spin.value() == pytest.approx(3e-4)
@@ -409,3 +410,11 @@ def test_a_failed_compare_says_why(trainer, qtbot, tmp_path):
     assert text.startswith("Against the labels: nuclei2d: AP(0.5)")
     assert "Compare failed:" in text and "deleted-model" in text
     assert train.compare_button.isEnabled()
+
+
+def test_plot_ticks_are_round_and_never_minus_zero():
+    from tessella._widgets._plot import _ticks
+
+    assert _ticks(-0.5, 10) == [0.0, 2.5, 5.0, 7.5, 10.0]
+    assert [f"{v:g}" for v in _ticks(-0.3, 10)][0] == "0"
+    assert _ticks(3, 3) == [3]

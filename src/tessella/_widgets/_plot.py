@@ -22,7 +22,8 @@ def _ticks(low: float, high: float, count: int = 5) -> list[float]:
             step *= factor
             break
     first = np.ceil(low / step) * step
-    return [float(v) for v in np.arange(first, high + step * 1e-6, step)]
+    # + 0.0 turns -0.0 (ceil of a small negative) into 0, which is printed without a sign
+    return [float(v) + 0.0 for v in np.arange(first, high + step * 1e-6, step)]
 
 
 class LinePlot(QWidget):

@@ -71,6 +71,15 @@ class _Output:
     path: Path
 
 
+def _fits(image, labels) -> bool:
+    """Whether ``image`` can give ``labels``' objects their mean intensity (same pixels; an RGB
+    image's colour axis aside)."""
+    if image is None:
+        return False
+    shape = tuple(image.data.shape[: labels.ndim])
+    return shape == tuple(labels.data.shape) and (image.ndim == labels.ndim or image.rgb)
+
+
 class ExportWidget(LayerWatcher, QWidget):
     """Export a labels layer, its measurements and its recipe next to each other."""
 
@@ -172,10 +181,16 @@ class ExportWidget(LayerWatcher, QWidget):
         layer = self.labels_layer
         if layer is not None:
             source = layer.metadata.get(SOURCE_KEY)
-            for i in range(1, self.image_combo.count()):
-                if self.image_combo.itemText(i) == source:
-                    self.image_combo.setCurrentIndex(i)
-                    break
+            images = [
+                (i, find_layer(self.viewer, self.image_combo.itemData(i)))
+                for i in range(1, self.image_combo.count())
+            ]
+            same_shape = [i for i, image in images if _fits(image, layer)]
+            named = [i for i, image in images if image is not None and image.name == source]
+            if named or same_shape:  # its source image, else one of its shape
+                self.image_combo.setCurrentIndex((named or same_shape)[0])
+            elif not _fits(self.image_layer, layer):  # what is chosen cannot be measured
+                self.image_combo.setCurrentIndex(0)
         self._update_recipe_checkbox()
 
     def _recipe(self) -> dict | None:

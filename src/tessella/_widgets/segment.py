@@ -110,6 +110,15 @@ class _Run:
     started: float
 
 
+def _smallest_tile(card: ModelCard) -> int:
+    """The smallest tile the card's model can use: its halo on both sides, a blending ramp as
+    wide, and one step of the network's size multiple (2 ** (levels - 1) for our U-Nets)."""
+    halo = int(card.defaults.get("halo", 32))
+    features = card.raw.get("architecture", {}).get("args", {}).get("features") or [0] * 5
+    multiple = 2 ** (len(features) - 1)
+    return -(-(3 * halo + multiple) // multiple) * multiple
+
+
 class SegmentWidget(LayerWatcher, QWidget):
     """Segment an image layer with an instance segmentation model.
 
@@ -336,6 +345,7 @@ class SegmentWidget(LayerWatcher, QWidget):
     def _on_model_changed(self, index: int) -> None:
         card = self._cards.get(self.model_combo.currentData())
         if card is not None:
+            self.tile_spin.setMinimum(_smallest_tile(card))
             self.tile_spin.setValue(self._default_tile(card))
             self.tta_checkbox.setChecked(bool(card.defaults.get("tta", False)))
             self._prefer_time_axis()

@@ -336,18 +336,22 @@ class TrainWidget(LayerWatcher, QWidget):
             self._show_pairs()
 
     def _fill_bases(self, event=None) -> None:
+        from tessella.engine.pipeline import DEFAULT_MODEL
         from tessella.engine.registry import list_models
         from tessella.engine.train.methods import trainable_methods
 
         current = self.base_combo.currentData()
         self.base_combo.blockSignals(True)
         self.base_combo.clear()
+        default = 0  # the bundled default model (nuclei2d), the one Segment starts with
         for card, directory, origin in list_models():
+            if card.name == DEFAULT_MODEL and origin == "bundled":
+                default = self.base_combo.count()
             self.base_combo.addItem(f"{card.name} ({card.method}, {origin})", str(directory))
         for method in trainable_methods():
             self.base_combo.addItem(f"new {method} model", NEW + method)
         index = self.base_combo.findData(current)
-        self.base_combo.setCurrentIndex(max(index, 0))
+        self.base_combo.setCurrentIndex(index if index >= 0 else default)
         self.base_combo.blockSignals(False)
         if current is None:
             self._on_base_changed(self.base_combo.currentIndex())

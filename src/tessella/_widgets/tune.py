@@ -528,7 +528,10 @@ class TuneWidget(LayerWatcher, QWidget):
         self.worker, self._request, self._failed = worker, request, False
         self._workers.add(worker)
         self.cancel_button.setEnabled(apply_all)
-        self.progress_bar.setFormat("%v / %m frames" if plane is None else "slice preview")
+        movie = "T" in result.axes
+        self.progress_bar.setFormat(
+            "slice preview" if plane is not None else "%v / %m frames" if movie else "volume"
+        )
         self.progress_bar.setRange(0, len(frames))
         self.progress_bar.setValue(0)
         if apply_all:
@@ -608,6 +611,8 @@ class TuneWidget(LayerWatcher, QWidget):
             what = f" slice {request.plane}"
         if request.apply_all:
             what = f" {done} of {request.n_frames} frames"
+            if "T" not in request.axes:  # a volume, post-processed as a whole
+                what = " the whole volume"
         hint = "" if request.apply_all or not stale else f"; {len(stale)} more: Apply to all"
         if hint and hasattr(self.method, "postprocess_series"):
             hint += " (it also links the IDs across frames)"
