@@ -68,11 +68,72 @@ def test_recipe_replays_the_same_labels(tmp_path, image_file, tiny_model_dir):
         ]
     )
     recipe = tmp_path / "a.recipe.json"
-    recipe_data = json.loads(recipe.read_text())
-    recipe_data["model"] = str(tiny_model_dir)
-    recipe.write_text(json.dumps(recipe_data))
+    assert json.loads(recipe.read_text())["model_path"] == str(tiny_model_dir.resolve())
     assert main(["segment", str(image_file), "-o", str(second), "--recipe", str(recipe), "-q"]) == 0
     np.testing.assert_array_equal(read_image(first).data, read_image(second).data)
+
+
+def test_a_recipe_replays_its_own_model_or_refuses(
+    tmp_path, image_file, tiny_model_dir, monkeypatch, capsys
+):
+    """A user's fine-tune named like a bundled model (as `--name nuclei2d` makes them) is
+    replayed from its folder, or found by its weights among the installed models, never
+    swapped for the bundled one; when it cannot be found the replay is refused."""
+    import shutil
+
+    tuned = tmp_path / "tuned"
+    shutil.copytree(tiny_model_dir, tuned)
+    card = json.loads((tuned / "card.json").read_text())
+    (tuned / "card.json").write_text(json.dumps({**card, "name": "nuclei2d"}))
+    first = tmp_path / "a.tif"
+    assert main(["segment", str(image_file), "-o", str(first), "--model", str(tuned), "-q"]) == 0
+    recipe = tmp_path / "a.recipe.json"
+    assert json.loads(recipe.read_text())["model"] == "nuclei2d"
+    monkeypatch.chdir(tmp_path.parent)  # the recipe names the folder absolutely
+
+    def replay(name: str) -> int:
+        out = tmp_path / name
+        return main(["segment", str(image_file), "-o", str(out), "--recipe", str(recipe), "-q"])
+
+    assert replay("b.tif") == 0
+    np.testing.assert_array_equal(read_image(first).data, read_image(tmp_path / "b.tif").data)
+    models = tmp_path / "models"  # the folder moved into the user model folder: found there
+    models.mkdir()
+    tuned.rename(models / "tuned")
+    monkeypatch.setenv("TESSELLA_MODELS", str(models))
+    assert replay("c.tif") == 0
+    np.testing.assert_array_equal(read_image(first).data, read_image(tmp_path / "c.tif").data)
+    shutil.rmtree(models / "tuned")  # gone: the bundled nuclei2d has other weights
+    assert replay("d.tif") == 1
+    err = capsys.readouterr().err
+    assert "made with model 'nuclei2d'" in err and "has other weights" in err
+    assert not (tmp_path / "d.tif").exists()
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("[1, 2]", "a recipe is a JSON object, got list"),
+        (
+            '{"model": "nuclei2d", "tta": "no"}',
+            "recipe field 'tta' must be true or false, got 'no'",
+        ),
+        (
+            '{"model": "nuclei2d", "tile": "big"}',
+            "recipe field 'tile' must be a whole number, got 'big'",
+        ),
+        ('{"model": "nuclei2d", "tile": -3}', "recipe field 'tile' must be positive"),
+        ('{"params": {}}', "the recipe names no model"),
+    ],
+)
+def test_a_hand_edited_recipe_is_checked(tmp_path, image_file, capsys, content, message):
+    recipe = tmp_path / "r.recipe.json"
+    recipe.write_text(content)
+    out = tmp_path / "o.tif"
+    assert main(["segment", str(image_file), "-o", str(out), "--recipe", str(recipe)]) == 1
+    err = capsys.readouterr().err
+    assert str(recipe) in err and message in err and "Traceback" not in err
+    assert not out.exists()
 
 
 def test_folder_in_folder_out(tmp_path, nuclei_sample, tiny_model_dir):

@@ -522,8 +522,6 @@ def _recipe_path(output: Path) -> Path:
 
 
 def _cmd_segment(args) -> int:
-    import json
-
     from .engine.io import (
         TIFF_SUFFIXES,
         is_zarr_path,
@@ -535,16 +533,20 @@ def _cmd_segment(args) -> int:
     )
     from .engine.pipeline import DEFAULT_MODEL, resolve_params, segment_steps, window_of
     from .engine.progress import Progress
-    from .engine.registry import load_model
+    from .engine.registry import load_model, recipe_model
 
-    recipe = {}
-    if args.recipe:
-        try:
-            recipe = json.loads(Path(args.recipe).read_text())
-        except (OSError, json.JSONDecodeError) as exc:
-            raise CliError(f"{args.recipe}: cannot read recipe ({exc})") from None
+    recipe = _read_recipe(args.recipe) if args.recipe else {}
     _check_blockwise_usage(args)
-    model = load_model(args.model or recipe.get("model") or DEFAULT_MODEL)
+    if args.model or not recipe:
+        model = load_model(args.model or DEFAULT_MODEL)
+    else:  # the very model of the recipe: its folder, or one of its name with its weights
+        model = load_model(recipe_model(recipe))
+        if recipe.get("model_sha256") and recipe["model_sha256"] != model.card.sha256:
+            raise CliError(
+                f"{args.recipe}: made with model {recipe.get('model')!r} of sha256 "
+                f"{recipe['model_sha256'][:12]}…, but {model.path} has other weights "
+                f"({model.card.sha256[:12]}…); pass --model to replay it with a model anyway"
+            )
     # a time-lapse model reads a folder of frames as one movie
     movie = window_of(model.card) > 1 and _is_frame_folder(args.inputs)
     if args.blockwise or movie:  # the engine checks the input (zarr) and the output
@@ -560,10 +562,9 @@ def _cmd_segment(args) -> int:
         recipe.get("model_sha256")
         and recipe["model_sha256"] != model.card.sha256
         and not args.quiet
-    ):
+    ):  # --model chose another model on purpose
         print(
-            f"warning: {args.recipe} was made with other weights of {model.card.name!r}",
-            file=sys.stderr,
+            f"warning: {args.recipe} was made with another model than {model.path}", file=sys.stderr
         )
     params = resolve_params(model, recipe.get("params"), **_parse_sets(args.set))
     tta = args.tta if args.tta is not None else recipe.get("tta")
@@ -581,8 +582,7 @@ def _cmd_segment(args) -> int:
         if movie:
             image = read_frames(source)
         else:
-            axes = args.axes or recipe.get("axes") if len(jobs) == 1 else args.axes
-            image = read_image(source, axes)
+            image = read_image(source, args.axes or recipe.get("axes"))
         if args.ctc and "T" not in image.axes:
             raise CliError(f"{source}: --ctc needs a time-lapse (axes with T), got {image.axes}")
         spatial = [a for a in image.axes if a in "ZYX"]
@@ -900,6 +900,43 @@ def _file_pairs(pred: str, gt: str) -> list[tuple[Path, Path]]:
             raise CliError(f"{pred_file}: missing prediction for ground truth {gt_file}")
         pairs.append((gt_file, pred_file))
     return pairs
+
+
+#: the type each recipe field must have (a hand-edited recipe is checked before use)
+_RECIPE_TYPES = {
+    "model": str,
+    "model_sha256": str,
+    "model_path": str,
+    "params": dict,
+    "axes": str,
+    "tta": bool,
+    "tile": int,
+    "invert": bool,
+}
+
+
+def _read_recipe(path: str) -> dict:
+    """A recipe JSON, its fields checked; CliError naming the file and the field."""
+    import json
+
+    try:
+        recipe = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CliError(f"{path}: cannot read recipe ({exc})") from None
+    if not isinstance(recipe, dict):
+        raise CliError(f"{path}: a recipe is a JSON object, got {type(recipe).__name__}")
+    for key, kind in _RECIPE_TYPES.items():
+        value = recipe.get(key)
+        if value is not None and (
+            not isinstance(value, kind) or (kind is int and isinstance(value, bool))
+        ):
+            wanted = {str: "text", dict: "an object", bool: "true or false", int: "a whole number"}
+            raise CliError(f"{path}: recipe field {key!r} must be {wanted[kind]}, got {value!r}")
+    if recipe.get("tile") is not None and recipe["tile"] <= 0:
+        raise CliError(f"{path}: recipe field 'tile' must be positive, got {recipe['tile']}")
+    if not recipe.get("model"):
+        raise CliError(f"{path}: the recipe names no model")
+    return recipe
 
 
 def _cmd_evaluate_overlapping(args) -> int:

@@ -54,11 +54,11 @@ class SegmentResult:
     def recipe(self) -> dict:
         """What reproduces this result: model, its hash, parameters and options."""
         from .. import __version__
+        from .registry import model_reference
 
         return {
             "tessella_version": __version__,
-            "model": self.model.card.name,
-            "model_sha256": self.model.card.sha256,
+            **model_reference(self.model),
             "method": self.model.card.method,
             "params": params_to_dict(self.params),
             **self.options,

@@ -20,6 +20,8 @@ __all__ = [
     "LoadedModel",
     "ModelError",
     "bundled_dir",
+    "model_reference",
+    "recipe_model",
     "user_model_dirs",
     "list_models",
     "find_model",
@@ -178,6 +180,29 @@ def find_model(name_or_path: str | os.PathLike) -> Path:
         f"unknown model {str(name_or_path)!r}: not a model directory and not one of "
         f"{', '.join(known) or '(no models installed)'}"
     )
+
+
+def model_reference(model: LoadedModel) -> dict:
+    """How a recipe names ``model``: its name and weights' sha256, and for a model outside
+    the package (a user's) also its folder, so that a replay finds that very model."""
+    reference = {"model": model.card.name, "model_sha256": model.card.sha256}
+    if model.path.resolve().parent != bundled_dir():
+        reference["model_path"] = str(model.path.resolve())
+    return reference
+
+
+def recipe_model(recipe: dict) -> str:
+    """The model a recipe names, as :func:`load_model` takes it: its recorded folder when that
+    still exists, else the installed model of its name whose weights match its sha256 (a
+    user's fine-tune may share a bundled model's name), else its name."""
+    path = recipe.get("model_path")
+    if isinstance(path, str) and Path(path).is_dir():
+        return path
+    name, sha = recipe.get("model"), recipe.get("model_sha256")
+    for card, directory, _origin in list_models():
+        if card.name == name and card.sha256 == sha:
+            return str(directory)
+    return str(name)
 
 
 _CACHE: dict[tuple[str, str], LoadedModel] = {}

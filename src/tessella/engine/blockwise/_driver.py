@@ -222,7 +222,7 @@ def segment_blockwise_steps(
     from ..device import resolve_device
     from ..params import params_to_dict
     from ..pipeline import DEFAULT_MODEL, resolve_params
-    from ..registry import LoadedModel, checked_card, load_model
+    from ..registry import LoadedModel, checked_card, load_model, model_reference
 
     if isinstance(model, LoadedModel):
         pass
@@ -271,8 +271,7 @@ def segment_blockwise_steps(
         invert=invert,
     )
     recipe = {
-        "model": model.card.name,
-        "model_sha256": model.card.sha256,
+        **model_reference(model),
         "method": model.card.method,
         "params": params_to_dict(resolved),
         "axes": data.axes,
