@@ -32,6 +32,28 @@ def test_time_lapse_is_segmented_frame_by_frame(tiny_model_dir, nuclei_sample):
     assert labels.shape == movie.shape
 
 
+def test_a_blank_frame_or_slice_gets_no_labels_and_stops_nothing(nuclei_sample, data_dir):
+    """A blank frame of a movie (a camera's first frame) or a blank slice of an EM stack
+    (padding) gives empty labels there; the other frames are segmented as on their own.
+    A wholly blank image is still refused."""
+    image, _ = nuclei_sample
+    movie = np.stack([np.zeros((256, 256), image.dtype), image[:256, :256], image[256:512, :256]])
+    labels = segment(movie, "nuclei2d", "TYX", device="cpu")
+    assert not labels[0].any() and labels[1].max() > 10
+    np.testing.assert_array_equal(labels[2], segment(movie[2], "nuclei2d", "YX", device="cpu"))
+    with pytest.raises(ValueError, match="constant"):
+        segment(np.zeros_like(movie), "nuclei2d", "TYX")
+
+    import tifffile
+
+    stack = tifffile.imread(data_dir / "em_mito_lucchipp" / "val" / "image.tif")[:4, 256:512, :256]
+    stack = stack.copy()
+    stack[0] = stack[0].max()  # a padded slice: one value
+    result = run_steps(segment_steps(stack, "em-mito2d", "ZYX", tta=False, device="cpu"))
+    assert result.predictions[0].meta["blank_slices"] == [0]
+    assert not result.labels[0].any() and result.labels[1:].any()
+
+
 @pytest.mark.parametrize(
     "image,axes,message",
     [

@@ -471,3 +471,16 @@ def test_an_update_over_hand_edits_says_so_once(tune, result_2d, qtbot, monkeypa
     layer.undo()
     layer.undo()
     np.testing.assert_array_equal(layer.data, corrected)
+
+
+def test_a_blank_frame_stays_empty_when_tuned(nuclei_image, segment_model_dir):
+    """Tune post-processes a movie's blank frame (constant: nothing was imaged) to no labels,
+    as Segment does, whatever the network made of it."""
+    from tessella.engine.pipeline import run_steps, segment_steps
+
+    movie = np.stack([np.zeros((192, 192), nuclei_image.dtype), nuclei_image[:192, :192]])
+    result = run_steps(segment_steps(movie, str(segment_model_dir), "TYX"))
+    assert result.predictions[0].meta["blank"] and not result.labels[0].any()
+    params = make_params(embedding.Params, result.params, fg_thresh=0.01, seed_thresh=0.05)
+    done = dict(tune_module._postprocess_frames(embedding, result.predictions, params, (0, 1)))
+    assert not done[0].any() and done[1].any()

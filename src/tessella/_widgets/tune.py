@@ -79,20 +79,26 @@ def _postprocess_frames(
     Time-lapse methods (``postprocess_series``): a frame alone is previewed with its
     neighbours' smoothing but unlinked; ``series`` redoes the whole movie, yielding
     ``(frame, None)`` as each frame is done and ``(None, (labels, lineage))`` after linking."""
+    from tessella.engine.pipeline import without_blank_parts
+
     if series:
         steps = method.postprocess_series_steps(predictions, params)
         while True:
             try:
                 yield next(steps), None
             except StopIteration as stop:
-                yield None, stop.value
+                labels, lineage = stop.value
+                labels = np.stack([without_blank_parts(f, p) for f, p in zip(labels, predictions)])
+                yield None, (labels, lineage)
                 return
-    for t in frames:
+    for t in frames:  # a blank frame or slice keeps no labels, as in Segment
         if hasattr(method, "postprocess_frame"):
-            yield t, method.postprocess_frame(predictions, t, params)
+            labels = method.postprocess_frame(predictions, t, params)
+            yield t, without_blank_parts(labels, predictions[t])
             continue
         prediction = predictions[t] if plane is None else _z_slice(predictions[t], plane)
-        yield t, method.postprocess(prediction, params)
+        labels = method.postprocess(prediction, params)
+        yield t, without_blank_parts(labels, predictions[t], plane)
 
 
 def _z_slice(prediction, z: int):

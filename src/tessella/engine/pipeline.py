@@ -33,6 +33,7 @@ __all__ = [
     "postprocess_with_lineage",
     "segment_steps",
     "window_of",
+    "without_blank_parts",
     "segment",
     "run_steps",
 ]
@@ -150,8 +151,11 @@ def _slicewise(axes: str, model: LoadedModel) -> bool:
 
 def _model_input(frame, frame_axes, card, name, invert=None) -> np.ndarray:
     """One frame in the model's layout ``(C, *spatial)``, normalised (``invert``: see
-    :func:`~tessella.engine.normalize.normalize`)."""
-    check_finite_and_varied(frame, name)
+    :func:`~tessella.engine.normalize.normalize`). A constant frame (a blank frame or slice
+    of a stack that is not blank as a whole) becomes zeros; its labels are cleared after
+    (:func:`without_blank_parts`)."""
+    if np.issubdtype(frame.dtype, np.floating) and not np.isfinite(frame).all():
+        raise ValueError(f"{name} contains NaN or infinite values")
     data = to_model_layout(
         frame, frame_axes, card.spatial_axes, card.channels, card.input.get("rgb", "mean")
     )
@@ -243,9 +247,19 @@ def _predict_steps(
             return np.asarray(image)
         return np.asarray(image[(slice(None),) * axes.index("T") + (t,)])
 
+    check_finite_and_varied(np.asarray(image), name)  # the whole image; a part may be blank
     yield Progress("predict", 0, total)
     for t in range(frames):
         frame = frame_at(t)
+        own = frame  # the frame itself, not the window around it
+        frame_meta = dict(meta)
+        if slicewise:
+            z_axis = frame_axes.index("Z")
+            blank = [z for z in range(slices) if _is_constant(np.take(own, z, axis=z_axis))]
+            if blank:
+                frame_meta["blank_slices"] = blank
+        elif _is_constant(own):
+            frame_meta["blank"] = True
         if window > 1:  # the window around frame t, edges repeated (as in training)
             from .train.timelapse import window_indices
 
@@ -273,8 +287,25 @@ def _predict_steps(
             spatial = "Z" + card.spatial_axes
         else:
             outputs, spatial = parts[0], card.spatial_axes
-        predictions.append(Prediction(outputs, spatial, dict(meta)))
+        predictions.append(Prediction(outputs, spatial, frame_meta))
     return predictions
+
+
+def _is_constant(array: np.ndarray) -> bool:
+    return bool(array.size) and array.min() == array.max()
+
+
+def without_blank_parts(labels: np.ndarray, prediction: Prediction, plane: int | None = None):
+    """``labels`` post-processed from ``prediction`` with those of a blank (constant) frame,
+    or of its blank Z slices, cleared: whatever the network makes of nothing is not kept.
+    ``plane``: ``labels`` are that Z slice alone."""
+    slices = prediction.meta.get("blank_slices") or ()
+    if prediction.meta.get("blank") or (plane is not None and plane in slices):
+        return np.zeros_like(labels)
+    if slices and plane is None:
+        labels = labels.copy()
+        labels[list(slices)] = 0
+    return labels
 
 
 def postprocess(model: LoadedModel, predictions: list[Prediction], params) -> np.ndarray:
@@ -288,8 +319,9 @@ def postprocess_with_lineage(model: LoadedModel, predictions: list[Prediction], 
     method = get_method(model.card.method)
     if hasattr(method, "postprocess_series"):
         labels, lineage = method.postprocess_series(predictions, params)
+        labels = np.stack([without_blank_parts(f, p) for f, p in zip(labels, predictions)])
         return (labels[0] if len(labels) == 1 else labels), lineage
-    labels = [method.postprocess(p, params) for p in predictions]
+    labels = [without_blank_parts(method.postprocess(p, params), p) for p in predictions]
     return (labels[0] if len(labels) == 1 else np.stack(labels)), None
 
 
