@@ -304,3 +304,48 @@ def test_evaluate_reads_binary_ground_truth_as_components(tmp_path):
     assert scores["ap"]["0.5"] == 1.0 and scores["foreground_iou"] == 1.0
     assert main([*args, "--metric", "ap", "-q"]) == 0  # read as labels: one object, split in two
     assert json.loads(out.read_text())["ap"]["0.5"] == 0.5
+
+
+def test_the_output_never_replaces_the_input(tmp_path, nuclei_sample, capsys):
+    """Even with --overwrite, an output that is the input (a file, a folder written into
+    itself, a zarr array or the group holding it) is refused and the image kept."""
+    import zarr
+
+    image = nuclei_sample[0][:128, :128]
+    tifffile.imwrite(tmp_path / "self.tif", image)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    tifffile.imwrite(folder / "a.tif", image)
+    group = zarr.open_group(str(tmp_path / "img.zarr"), mode="w")
+    group.create_array("0", shape=image.shape, dtype=image.dtype)[...] = image
+    cases = [
+        (tmp_path / "self.tif", tmp_path / "self.tif"),
+        (folder, folder),
+        (tmp_path / "img.zarr" / "0", tmp_path / "img.zarr"),
+    ]
+    for source, target in cases:
+        for extra in ([], ["--blockwise"]) if "zarr" in str(source) else ([],):
+            args = ["segment", str(source), "-o", str(target), "--overwrite", *extra]
+            assert main(args) == 1
+            assert "would replace the input" in capsys.readouterr().err
+    np.testing.assert_array_equal(tifffile.imread(tmp_path / "self.tif"), image)
+    np.testing.assert_array_equal(tifffile.imread(folder / "a.tif"), image)
+    np.testing.assert_array_equal(zarr.open_array(str(tmp_path / "img.zarr" / "0"))[...], image)
+
+
+def test_a_bad_file_in_a_folder_is_skipped_and_reported(
+    tmp_path, nuclei_sample, tiny_model_dir, capsys
+):
+    """One unreadable image among good ones: the others are segmented, the bad one is named,
+    and the exit code says that something failed."""
+    src = tmp_path / "in"
+    src.mkdir()
+    tifffile.imwrite(src / "a.tif", nuclei_sample[0][:128, :128])
+    (src / "b.tif").write_bytes(b"not a tiff at all")
+    tifffile.imwrite(src / "c.tif", nuclei_sample[0][128:256, :128])
+    out = tmp_path / "out"
+    assert main(["segment", str(src), "-o", str(out), "--model", str(tiny_model_dir), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "b.tif" in err and "(skipped)" in err and "1 of 3 images failed: b.tif" in err
+    assert sorted(p.name for p in out.glob("*.tif")) == ["a.tif", "c.tif"]
+    assert not (out / "b.recipe.json").exists()

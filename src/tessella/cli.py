@@ -553,6 +553,11 @@ def _cmd_segment(args) -> int:
         jobs = [(Path(args.inputs[0]), Path(args.output))]
     else:
         jobs = _segment_jobs(args.inputs, args.output)
+    for source, target in jobs:  # even with --overwrite: the image would be lost
+        if Path(source).resolve().is_relative_to(Path(target).resolve()):
+            raise CliError(
+                f"{target}: the output would replace the input {source}; choose another output"
+            )
     if movie and jobs[0][1].suffix.lower() not in TIFF_SUFFIXES:
         raise CliError(f"{jobs[0][1]}: the labels of a time-lapse folder go into one .tif (TYX)")
     if args.ctc and args.blockwise and window_of(model.card) == 1:
@@ -578,62 +583,83 @@ def _cmd_segment(args) -> int:
             raise CliError(f"{target} exists; pass --overwrite to replace it")
     if args.ctc and len(jobs) > 1:
         raise CliError("--ctc writes one time-lapse; give one input")
+    failed: list[str] = []
     for source, target in jobs:
-        if movie:
-            image = read_frames(source)
-        else:
-            image = read_image(source, args.axes or recipe.get("axes"))
-        if args.ctc and "T" not in image.axes:
-            raise CliError(f"{source}: --ctc needs a time-lapse (axes with T), got {image.axes}")
-        spatial = [a for a in image.axes if a in "ZYX"]
-        spacing = None
-        if all(a in image.pixel_size for a in spatial):  # anisotropic volumes need it
-            spacing = tuple(image.pixel_size[a] for a in spatial)
-        steps = segment_steps(
-            image.data,
-            model,
-            image.axes,
-            params,
-            tta,
-            tile,
-            args.device,
-            name=str(source),
-            spacing=spacing,
-            invert=invert,
-        )
-        bar = None
-        while True:
-            try:
-                progress: Progress = next(steps)
-            except StopIteration as stop:
-                result = stop.value
-                break
-            if progress.stage == "predict":
-                if bar is None:
-                    bar = _progress_bar(progress.total, source.name, args.quiet)
-                bar.n = progress.done
-                bar.refresh()
-        if bar is not None:
-            bar.close()
-        pixel_size = {a: s for a, s in image.pixel_size.items() if a in result.axes}
-        if args.stack:
-            _write_stack(target, result, args.overwrite)
-        elif is_zarr_path(target):
-            write_zarr_labels(
-                target, result.labels, result.axes, pixel_size, image.unit, overwrite=args.overwrite
+        try:
+            if movie:
+                image = read_frames(source)
+            else:
+                image = read_image(source, args.axes or recipe.get("axes"))
+            if args.ctc and "T" not in image.axes:
+                raise CliError(
+                    f"{source}: --ctc needs a time-lapse (axes with T), got {image.axes}"
+                )
+            spatial = [a for a in image.axes if a in "ZYX"]
+            spacing = None
+            if all(a in image.pixel_size for a in spatial):  # anisotropic volumes need it
+                spacing = tuple(image.pixel_size[a] for a in spatial)
+            steps = segment_steps(
+                image.data,
+                model,
+                image.axes,
+                params,
+                tta,
+                tile,
+                args.device,
+                name=str(source),
+                spacing=spacing,
+                invert=invert,
             )
-        else:
-            write_labels(
-                target, result.labels, result.axes, pixel_size, image.unit, overwrite=args.overwrite
-            )
-        write_json(_recipe_path(target), result.recipe() | {"input": str(source)})
-        if args.ctc:
-            from .engine.tracking import write_ctc
+            bar = None
+            while True:
+                try:
+                    progress: Progress = next(steps)
+                except StopIteration as stop:
+                    result = stop.value
+                    break
+                if progress.stage == "predict":
+                    if bar is None:
+                        bar = _progress_bar(progress.total, source.name, args.quiet)
+                    bar.n = progress.done
+                    bar.refresh()
+            if bar is not None:
+                bar.close()
+            pixel_size = {a: s for a, s in image.pixel_size.items() if a in result.axes}
+            if args.stack:
+                _write_stack(target, result, args.overwrite)
+            elif is_zarr_path(target):
+                write_zarr_labels(
+                    target,
+                    result.labels,
+                    result.axes,
+                    pixel_size,
+                    image.unit,
+                    overwrite=args.overwrite,
+                )
+            else:
+                write_labels(
+                    target,
+                    result.labels,
+                    result.axes,
+                    pixel_size,
+                    image.unit,
+                    overwrite=args.overwrite,
+                )
+            write_json(_recipe_path(target), result.recipe() | {"input": str(source)})
+            if args.ctc:
+                from .engine.tracking import write_ctc
 
-            write_ctc(result.labels, result.lineage, args.ctc, overwrite=args.overwrite)
-        if not args.quiet:
-            what = "tracks" if result.lineage is not None else "objects"
-            print(f"{source} -> {target}: {int(result.labels.max())} {what}")
+                write_ctc(result.labels, result.lineage, args.ctc, overwrite=args.overwrite)
+            if not args.quiet:
+                what = "tracks" if result.lineage is not None else "objects"
+                print(f"{source} -> {target}: {int(result.labels.max())} {what}")
+        except (CliError, ValueError, OSError) as exc:
+            if len(jobs) == 1:
+                raise
+            failed.append(source.name)  # the other images of a folder go on
+            print(f"tessella segment: error: {exc} (skipped)", file=sys.stderr)
+    if failed:
+        raise CliError(f"{len(failed)} of {len(jobs)} images failed: {', '.join(failed)}")
     return 0
 
 
