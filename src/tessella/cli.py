@@ -409,6 +409,20 @@ def _cmd_train(args) -> int:
         device=args.device,
         seed=args.seed,
     )
+    import warnings
+
+    def show(message, category, *_args, **_kwargs) -> None:  # one line, no source excerpt
+        print(f"warning: {message}", file=sys.stderr, flush=True)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        warnings.simplefilter("always", UserWarning)
+        _train_with_progress(args, config, train_steps)
+    print(f"model written to {args.out}")
+    return 0
+
+
+def _train_with_progress(args, config, train_steps) -> None:
     bar = None
     for progress in train_steps(config):
         if progress.message:
@@ -425,8 +439,6 @@ def _cmd_train(args) -> int:
         bar.set_postfix(loss=f"{progress.loss:.3f}")
     if bar is not None:
         bar.close()
-    print(f"model written to {args.out}")
-    return 0
 
 
 def _progress_bar(total: int, description: str, quiet: bool):

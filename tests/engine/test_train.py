@@ -1,6 +1,7 @@
 """Training runs for real (briefly) in 2D and 3D, resumes, and writes a loadable model."""
 
 import json
+import re
 import warnings
 
 import numpy as np
@@ -257,7 +258,7 @@ def test_deform_keeps_the_high_bits_of_a_bitmask():
         assert ((warped & 1) != 0).any() and ((warped >> 62) & 1).any()
 
 
-def test_cli_trains_3d_resumes_and_the_model_segments_volumes(tmp_path, data_dir):
+def test_cli_trains_3d_resumes_and_the_model_segments_volumes(tmp_path, data_dir, capsys):
     volume = tifffile.imread(data_dir / "fixtures" / "img3d.tif")
     mask = tifffile.imread(data_dir / "fixtures" / "mask3d.tif")
     _write_pairs(tmp_path / "data", [volume, volume[:, ::-1]], [mask, mask[:, ::-1]])
@@ -283,13 +284,17 @@ def test_cli_trains_3d_resumes_and_the_model_segments_volumes(tmp_path, data_dir
         "cpu",
         "-q",
     ]
-    with pytest.warns(UserWarning, match=r"1 of 1 training images .* 32x32x32 .*31x61x57"):
-        assert main(args) == 0  # the volumes are 31 deep: the user is told the patch is not
+    assert main(args) == 0  # the volumes are 31 deep: the user is told the patch is not
+    err = capsys.readouterr().err  # one line, without Python's source excerpt
+    assert re.search(r"^warning: 1 of 1 training images .* 32x32x32 .*31x61x57", err, re.M)
+    assert "UserWarning" not in err
     card = json.loads((out / "card.json").read_text())
     assert card["input"]["axes"] == "ZYX" and card["architecture"]["args"]["ndim"] == 3
+    assert main(args) == 1  # the folder holds a model: not overwritten without --resume
+    assert "holds a model already" in capsys.readouterr().err
     args[args.index("--epochs") + 1] = "2"
-    with pytest.warns(UserWarning, match="smaller than the patch"):
-        assert main([*args, "--resume"]) == 0
+    assert main([*args, "--resume"]) == 0
+    assert "smaller than the patch" in capsys.readouterr().err
     log = [json.loads(line) for line in (out / "train.log").read_text().splitlines()]
     assert [entry["epoch"] for entry in log] == [1, 2]
     model = load_model(out)
@@ -332,6 +337,39 @@ def test_fine_tuning_from_a_base_model_keeps_its_architecture(
     base = json.loads((tiny_model_dir / "card.json").read_text())
     tuned = json.loads((out / "card.json").read_text())
     assert tuned["architecture"] == base["architecture"] and tuned["name"] == "tuned"
+
+
+def test_bad_sizes_another_network_and_a_stopped_run_are_handled(
+    tmp_path, tiny_model_dir, nuclei_sample, capsys, monkeypatch
+):
+    """Sizes below one step are refused naming the option; --resume of a checkpoint of
+    another network is one line, not a traceback; a run stopped before its first model
+    (Ctrl-C) leaves no folder; --resume with nothing to resume says it starts afresh."""
+    image, labels = nuclei_sample
+    _write_pairs(tmp_path / "data", [image[:256, :256]], [labels[:256, :256]])
+    common = ["train", "embedding", "--data", str(tmp_path / "data"), "--device", "cpu", "-q"]
+    small = ["--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "1", "--patch", "64"]
+    for option, value in (("--epochs", "0"), ("--steps-per-epoch", "0"), ("--batch-size", "0")):
+        args = [*common, *small, "--out", str(tmp_path / "m"), option, value]  # the last wins
+        assert main(args) == 1
+        err = capsys.readouterr().err
+        assert f"{option[2:].replace('-', ' ')} 0: must be at least 1" in err, err
+        assert not (tmp_path / "m").exists()
+    out = tmp_path / "m"
+    assert main([*common, *small, "--out", str(out), "--features", "8,16", "--resume"]) == 0
+    assert "has no checkpoint to continue; training starts afresh" in capsys.readouterr().err
+    assert main([*common, *small, "--out", str(out), "--features", "8,16,32", "--resume"]) == 1
+    err = capsys.readouterr().err
+    assert "its checkpoint holds another network" in err and "Traceback" not in err
+
+    import tessella.engine.train.loop as loop
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(loop, "_validate", interrupted)  # Ctrl-C during the first epoch
+    assert main([*common, *small, "--out", str(tmp_path / "stopped")]) == 130
+    assert not (tmp_path / "stopped").exists()
 
 
 @pytest.mark.parametrize("bad", ["missing", "mismatch"])

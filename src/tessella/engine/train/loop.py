@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import shlex
+import shutil
 import sys
 import time
+import warnings
 from collections.abc import Generator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -322,6 +324,27 @@ def _train_steps(
     from ..device import execution_plan
     from ..models import build_network
 
+    for option, value, least in (
+        ("epochs", config.epochs, 1),
+        ("steps per epoch", config.steps_per_epoch, 1),
+        ("batch size", config.batch_size, 1),
+        ("patch", config.patch, 16),
+        ("accumulate", config.accumulate, 1),
+    ):
+        if value < least:
+            raise ValueError(f"{option} {value}: must be at least {least}")
+    out_dir = Path(config.out)
+    made = [n for n in ("card.json", "model.safetensors", CHECKPOINT) if (out_dir / n).exists()]
+    if made and not config.resume:
+        raise ValueError(
+            f"{out_dir} holds a model already ({', '.join(made)}); --resume continues its "
+            "training, or choose another output folder"
+        )
+    if config.resume and not (out_dir / CHECKPOINT).exists():
+        warnings.warn(
+            f"--resume: {out_dir} has no checkpoint to continue; training starts afresh",
+            stacklevel=2,
+        )
     if not 0.0 <= config.ema < 1.0:
         raise ValueError(f"ema {config.ema}: the decay must be in [0, 1) (0: no averaging)")
     if not 0.0 <= config.border_crops <= 1.0:
@@ -518,8 +541,16 @@ def _train_steps(
     if config.resume and checkpoint_path.exists():
         kept = (out / "model.safetensors").exists()
         state = torch.load(checkpoint_path, map_location=device, weights_only=True)
-        network.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
+        try:
+            network.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+        except (RuntimeError, ValueError, KeyError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ValueError(
+                f"--resume {out}: its checkpoint holds another network than this run's "
+                f"{config.method} model (method, --features or other architecture options "
+                f"differ: {first})"
+            ) from None
         # a checkpoint from before the decay was recorded: averaged or not is all it says
         saved_ema = state.get("ema", None if "averaged" in state else 0.0)
         if (saved_ema is None and not config.ema) or (
@@ -563,8 +594,9 @@ def _train_steps(
     )
     score_key = f"val_{training.score_name}"
     started = time.monotonic()
+    fresh = not out.exists()  # made by this run: removed again if it ends with no model
     out.mkdir(parents=True, exist_ok=True)
-    log = open(out / "train.log", "a")
+    log = open(out / "train.log", "a" if config.resume else "w")
 
     def keep_best(score: float) -> None:
         nonlocal kept
@@ -696,6 +728,8 @@ def _train_steps(
             keep_best(best)
     finally:
         log.close()
+        if fresh and not kept:  # stopped (Ctrl-C, cancel, an error) before a model: no trace
+            shutil.rmtree(out, ignore_errors=True)
     return out
 
 
