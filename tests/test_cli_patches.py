@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 import tifffile
 
 from tessella.cli import main
@@ -49,3 +50,18 @@ def test_evaluate_overlapping_matches_each_mask(tmp_path, capsys):
     assert "avS" in capsys.readouterr().out
     assert main([*args, "--metric", "seg"]) == 1
     assert "AP only" in capsys.readouterr().err
+
+
+def test_empty_mask_planes_are_no_objects(tmp_path):
+    """A ground-truth stack with empty planes (an annotation tool's unused slots) scores as
+    the same stack without them: an empty plane is no object to miss."""
+    rods = crossing_rods()
+    padded = np.concatenate([rods, np.zeros((2, *rods.shape[1:]), bool)])
+    write_mask_stack(tmp_path / "gt.tif", padded)
+    write_mask_stack(tmp_path / "pred.tif", rods[:2])
+    assert len(tifffile.imread(tmp_path / "gt.tif")) == len(rods) + 2
+    np.testing.assert_array_equal(read_mask_stack(tmp_path / "gt.tif"), rods)
+    out = tmp_path / "s.json"
+    args = ["evaluate", str(tmp_path / "pred.tif"), str(tmp_path / "gt.tif"), "--overlapping"]
+    assert main([*args, "--json", str(out), "-q"]) == 0
+    assert json.loads(out.read_text())["recall"]["0.5"] == pytest.approx(2 / 3)

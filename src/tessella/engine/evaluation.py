@@ -304,8 +304,8 @@ def mask_stack_objects(
     object masks or a label image of ``ndim`` axes, as bool ``(N, *spatial)`` masks and the
     bool map of pixels of ``ignore_label`` (not annotated; None without a label).
 
-    Pixels of ``ignore_label`` in any plane of a stack (or in the label image) are left out of
-    every object; a plane holding nothing else marks only them. ValueError for a shape that is
+    Empty planes are no objects. Pixels of ``ignore_label`` in any plane of a stack (or in the
+    label image) are left out of every object; a plane holding nothing else marks only them. ValueError for a shape that is
     neither, and when ``ignore_label`` is a stack's object value (every plane holds only it,
     so no object would be left).
 
@@ -328,8 +328,9 @@ def mask_stack_objects(
             f"{name}: expected {ndim}D labels or an (N, ...) stack of object masks, got shape "
             f"{data.shape}"
         )
-    if ignore_label is None:
-        return data > 0, None
+    if ignore_label is None:  # an empty plane is no object (it could only count as missed)
+        objects = data > 0
+        return objects[objects.reshape(len(objects), -1).any(axis=1)], None
     marks = data == ignore_label
     unannotated = marks.any(axis=0)
     planes = [plane for plane, mark in zip(data, marks) if (plane[~mark] != 0).any()]
