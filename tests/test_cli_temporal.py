@@ -57,6 +57,13 @@ def test_evaluate_ctc_of_the_truth_is_perfect(tmp_path, capsys):
     assert scores["link_accuracy"] == 1.0 and scores["divisions_reproduced"] == 2
     assert main(["evaluate", "a", "b", "--frames", "1:2"]) == 1
     assert "--frames needs --ctc" in capsys.readouterr().err
+    assert main([*args, "--frames", "0:1", "--json", str(json_path)]) == 0  # no link, no SEG
+    assert json.loads(json_path.read_text())["link_accuracy"] is None  # valid JSON, no NaN
+    out = capsys.readouterr().out
+    assert "links: none in these frames" in out and "no annotated (SEG) frame" in out
+    for frames in ("5:9", "3:1", "-1:2"):  # outside the 8 frames, or empty: refused
+        assert main([*args, f"--frames={frames}", "-q"]) == 1
+        assert "has frames 0:8" in capsys.readouterr().err
 
 
 def test_time_lapse_model_refuses_what_it_cannot_do(tmp_path, tiny_temporal_dir, capsys):

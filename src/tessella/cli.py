@@ -905,6 +905,8 @@ def _cmd_evaluate_ctc(args) -> int:
     if args.frames and not args.ctc:
         raise CliError("--frames needs --ctc")
     scores = evaluate_ctc(args.pred, args.gt, _parse_frames(args.frames))
+    if scores.get("links") == 0:  # nothing to reproduce: no accuracy (JSON has no NaN)
+        scores["link_accuracy"] = None
     if args.json:
         write_json(args.json, scores)
     if not args.quiet:
@@ -913,7 +915,11 @@ def _cmd_evaluate_ctc(args) -> int:
                 f"SEG: {scores['seg']:.4f} over {scores['n_objects']} cells in "
                 f"{scores['seg_frames']} frames"
             )
-        if "link_accuracy" in scores:
+        else:
+            print("SEG: no annotated (SEG) frame in these frames")
+        if scores.get("links") == 0:
+            print("links: none in these frames")
+        elif "link_accuracy" in scores:
             print(
                 f"links reproduced: {scores['reproduced']} of {scores['links']} "
                 f"({scores['link_accuracy']:.4f}); divisions: "

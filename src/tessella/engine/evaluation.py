@@ -305,9 +305,9 @@ def mask_stack_objects(
     bool map of pixels of ``ignore_label`` (not annotated; None without a label).
 
     Empty planes are no objects. Pixels of ``ignore_label`` in any plane of a stack (or in the
-    label image) are left out of every object; a plane holding nothing else marks only them. ValueError for a shape that is
-    neither, and when ``ignore_label`` is a stack's object value (every plane holds only it,
-    so no object would be left).
+    label image) are left out of every object; a plane holding nothing else marks only them.
+    ValueError for a shape that is neither, and when ``ignore_label`` is a stack's object
+    value (every plane holds only it, so no object would be left).
 
     >>> stack = np.array([[[1, 1, 0, 0]], [[0, 1, 1, 0]], [[0, 0, 9, 9]]])
     >>> objects, unannotated = mask_stack_objects(stack, 2, 9)

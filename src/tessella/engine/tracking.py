@@ -429,6 +429,11 @@ def evaluate_ctc(result_dir, gt_dir, frames: range | None = None) -> dict:
     missing = [t for t in range(count) if t not in masks]
     if missing:
         raise ValueError(f"{result_dir}: mask{missing[0]:03d}.tif is missing")
+    if frames is not None and (not len(frames) or frames[0] < 0 or frames[-1] >= count):
+        raise ValueError(
+            f"frames {frames.start}:{frames.stop}: {result_dir} has frames 0:{count} (A:B, "
+            "B excluded, A < B)"
+        )
     frames = range(count) if frames is None else frames
     tracked = np.stack([_read_labels(masks[t]) for t in range(count)])
     track_file = result_dir / "res_track.txt"
