@@ -349,3 +349,30 @@ def test_a_bad_file_in_a_folder_is_skipped_and_reported(
     assert "b.tif" in err and "(skipped)" in err and "1 of 3 images failed: b.tif" in err
     assert sorted(p.name for p in out.glob("*.tif")) == ["a.tif", "c.tif"]
     assert not (out / "b.recipe.json").exists()
+
+
+def test_option_mistakes_are_named(tmp_path, image_file, nuclei_sample, capsys):
+    """--tile 0 or negative, a tile too small (reported as typed), two ground-truth kinds at
+    once; and a zarr prediction scores like a TIFF one."""
+    import zarr
+
+    out = tmp_path / "o.tif"
+    for tile, message in (
+        ("0", "--tile must be a positive number of pixels, got 0"),
+        ("-5", "--tile must be a positive number of pixels, got -5"),
+        ("7", "tile size 7 is too small"),
+    ):
+        assert main(["segment", str(image_file), "-o", str(out), f"--tile={tile}", "-q"]) == 1
+        assert message in capsys.readouterr().err
+        assert not out.exists()
+    labels = nuclei_sample[1]
+    tifffile.imwrite(tmp_path / "gt.tif", labels)
+    both = [str(tmp_path / "gt.tif"), str(tmp_path / "gt.tif"), "--gt-binary", "--gt-boundaries"]
+    assert main(["evaluate", *both]) == 1
+    assert "give one" in capsys.readouterr().err
+    array = zarr.create_array(str(tmp_path / "pred.zarr"), shape=labels.shape, dtype=labels.dtype)
+    array[...] = labels
+    scores = tmp_path / "s.json"
+    args = [str(tmp_path / "pred.zarr"), str(tmp_path / "gt.tif"), "--json", str(scores), "-q"]
+    assert main(["evaluate", *args]) == 0
+    assert json.loads(scores.read_text())["ap"]["0.5"] == 1.0

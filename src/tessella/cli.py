@@ -549,6 +549,8 @@ def _cmd_segment(args) -> int:
 
     recipe = _read_recipe(args.recipe) if args.recipe else {}
     _check_blockwise_usage(args)
+    if args.tile is not None and args.tile <= 0:
+        raise CliError(f"--tile must be a positive number of pixels, got {args.tile}")
     if args.model or not recipe:
         model = load_model(args.model or DEFAULT_MODEL)
     else:  # the very model of the recipe: its folder, or one of its name with its weights
@@ -930,12 +932,19 @@ def _cmd_evaluate_ctc(args) -> int:
 
 def _file_pairs(pred: str, gt: str) -> list[tuple[Path, Path]]:
     """(GT file, PRED file) pairs: two files, or the GT folder's files and their namesakes."""
-    from .engine.io import list_images
+    from .engine.io import is_zarr_path, list_images
 
     pred_path, gt_path = Path(pred), Path(gt)
-    if pred_path.is_dir() != gt_path.is_dir():
-        raise CliError("PRED and GT must both be files or both be folders")
-    if not pred_path.is_dir():
+    for path in (pred_path, gt_path):
+        if not path.exists():
+            raise CliError(f"{path}: no such file or folder")
+    folders = [p.is_dir() and not is_zarr_path(p) for p in (pred_path, gt_path)]  # zarr: a file
+    if folders[0] != folders[1]:
+        raise CliError(
+            f"PRED {pred_path} and GT {gt_path} must both be images (TIFF or zarr) or both "
+            "folders of TIFFs"
+        )
+    if not folders[0]:
         return [(gt_path, pred_path)]
     pairs = []
     for gt_file in list_images(gt_path):
@@ -1025,6 +1034,10 @@ def _cmd_evaluate(args) -> int:
 
     from .engine.io import write_json
 
+    if args.gt_boundaries and args.gt_binary:
+        raise CliError(
+            "--gt-boundaries and --gt-binary describe the ground truth two ways; give one"
+        )
     if args.ignore_label is not None and (args.ctc or args.frames):
         raise CliError(
             "--ignore-label scores label images and mask stacks; it does not apply to --ctc "

@@ -85,14 +85,14 @@ def tile_grid(
     if any(s <= 0 for s in shape):
         raise ValueError(f"cannot tile an empty image of shape {tuple(shape)}")
     tiles, origins, padded = [], [], []
-    for n, t, h, r in zip(shape, tile_shape, halo, ramp):
+    for n, requested, h, r in zip(shape, tile_shape, halo, ramp):
         needed = _round_up(n + 2 * h, multiple)
-        t = min(_round_up(t, multiple), needed)
+        t = min(_round_up(requested, multiple), needed)
         step = (t - 2 * h - r) // multiple * multiple
         if t < needed and step < multiple:
             raise ValueError(
-                f"tile size {t} is too small for halo {h} and blending ramp {r}; "
-                f"use a tile of at least {2 * h + r + multiple}"
+                f"tile size {requested} is too small for halo {h} and blending ramp {r}; "
+                f"use a tile of at least {_round_up(2 * h + r + multiple, multiple)}"
             )
         if t < needed:
             # the fewest windows of at most ``t`` that cover the axis, then the smallest
