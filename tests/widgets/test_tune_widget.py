@@ -484,3 +484,28 @@ def test_a_blank_frame_stays_empty_when_tuned(nuclei_image, segment_model_dir):
     params = make_params(embedding.Params, result.params, fg_thresh=0.01, seed_thresh=0.05)
     done = dict(tune_module._postprocess_frames(embedding, result.predictions, params, (0, 1)))
     assert not done[0].any() and done[1].any()
+
+
+def test_a_new_run_keeps_the_tuned_parameters(segment_widget, nuclei_image, run_to_end, qtbot):
+    """Tuned, then run again (say with TTA): the new result is post-processed with the
+    tuned values, and Tune shows them; after Reset a run uses the model's own again."""
+    viewer, segment = segment_widget
+    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Tune")
+    viewer.add_image(nuclei_image, name="nuclei")
+    run_to_end(segment)
+    default = widget.params.seed_thresh
+    change(qtbot, widget, seed_thresh=0.55)
+
+    run_to_end(segment)
+    layer = viewer.layers["nuclei labels"]
+    result = _results.get(layer)
+    assert result.params.seed_thresh == 0.55 == widget.params.seed_thresh
+    np.testing.assert_array_equal(layer.data, expected(result, seed_thresh=0.55))
+    assert layer.metadata["tessella_recipe"]["params"]["seed_thresh"] == 0.55
+    assert "with the parameters tuned before" in segment.status_label.text()
+
+    widget.reset()
+    qtbot.waitUntil(lambda: not widget.busy, timeout=10_000)
+    run_to_end(segment)
+    assert _results.get(viewer.layers["nuclei labels"]).params.seed_thresh == default
+    assert "tuned before" not in segment.status_label.text()

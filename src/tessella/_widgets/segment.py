@@ -108,6 +108,7 @@ class _Run:
     units: tuple
     show_outputs: bool
     started: float
+    tuned: bool = False  # the previous result's (tuned) parameters were kept
 
 
 def _smallest_tile(card: ModelCard) -> int:
@@ -391,6 +392,7 @@ class SegmentWidget(LayerWatcher, QWidget):
         if self.blockwise_checkbox.isChecked():
             self._start_blockwise(layer, model, axes, scale, translate, units)
             return
+        params = self._tuned_params(layer, model)
         self._run = _Run(
             layer.unique_id,
             layer.name,
@@ -399,6 +401,7 @@ class SegmentWidget(LayerWatcher, QWidget):
             units,
             self.outputs_checkbox.isChecked(),
             time.perf_counter(),
+            tuned=params is not None and params != self._default_params(model),
         )
         # superqt's worker class, not napari's: napari's would also post every error to the
         # notification manager as a traceback, doubling the one-line message shown here.
@@ -406,6 +409,7 @@ class SegmentWidget(LayerWatcher, QWidget):
             _segment_steps,
             _layer_array(layer),
             model=model,
+            params=params,
             axes=axes or None,
             tta=self.tta_checkbox.isChecked(),
             tile=self.tile_spin.value(),
@@ -422,6 +426,27 @@ class SegmentWidget(LayerWatcher, QWidget):
         self.progress_bar.setRange(0, 0)  # busy until the first tile count arrives
         self.status_label.setText(f"'{layer.name}': loading the model…")
         worker.start()
+
+    def _default_params(self, model) -> dict:
+        """The card's parameters (without loading the network)."""
+        from tessella.engine.methods import get_method
+        from tessella.engine.params import make_params, params_to_dict
+
+        card = self._cards[model]
+        method = get_method(card.method)
+        return params_to_dict(make_params(method.Params, **card.defaults.get("params", {})))
+
+    def _tuned_params(self, layer, model) -> dict | None:
+        """The parameters of this image's previous result when it came from the same model
+        (tuned in Tune, and on screen): a new run (say with TTA) keeps them. None: the card's."""
+        previous = self._find_layer(self._outputs.get((layer.unique_id, "labels")))
+        if previous is None:
+            return None
+        recipe, _reproduces = _results.recipe_on_screen(previous)
+        card = self._cards.get(model)
+        if not recipe or card is None or recipe.get("model_sha256") != card.sha256:
+            return None
+        return recipe.get("params") or None
 
     def _start_blockwise(self, layer, model, axes, scale, translate, units) -> None:
         out = Path(self.blockwise_edit.text().strip()).expanduser()
@@ -582,7 +607,8 @@ class SegmentWidget(LayerWatcher, QWidget):
         objects = np.unique(result.labels[result.labels > 0]).size
         seconds = time.perf_counter() - run.started
         what = "tracks" if result.lineage is not None else "objects"
-        self.status_label.setText(f"'{run.name}': {objects} {what} in {seconds:.1f} s")
+        kept = " (with the parameters tuned before)" if run.tuned else ""
+        self.status_label.setText(f"'{run.name}': {objects} {what} in {seconds:.1f} s{kept}")
 
     def _place_output(self, run: _Run, kind: str, data: np.ndarray, metadata: dict):
         """Replace the data of this widget's previous ``kind`` layer for the image, or add one."""
