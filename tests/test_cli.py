@@ -123,7 +123,7 @@ def test_a_recipe_replays_its_own_model_or_refuses(
             "recipe field 'tile' must be a whole number, got 'big'",
         ),
         ('{"model": "nuclei2d", "tile": -3}', "recipe field 'tile' must be positive"),
-        ('{"params": {}}', "the recipe names no model"),
+        ('{"params": {}}', "the recipe names no model; give one with --model"),
     ],
 )
 def test_a_hand_edited_recipe_is_checked(tmp_path, image_file, capsys, content, message):
@@ -134,6 +134,23 @@ def test_a_hand_edited_recipe_is_checked(tmp_path, image_file, capsys, content, 
     err = capsys.readouterr().err
     assert str(recipe) in err and message in err and "Traceback" not in err
     assert not out.exists()
+    if content == '{"params": {}}':  # --model gives what the recipe does not say
+        assert (
+            main(
+                [
+                    "segment",
+                    str(image_file),
+                    "-o",
+                    str(out),
+                    "--recipe",
+                    str(recipe),
+                    "--model",
+                    "nuclei2d",
+                    "-q",
+                ]
+            )
+            == 0
+        )
 
 
 def test_folder_in_folder_out(tmp_path, nuclei_sample, tiny_model_dir):

@@ -92,3 +92,21 @@ def test_time_lapse_model_refuses_what_it_cannot_do(tmp_path, tiny_temporal_dir,
     code = main(["segment", str(frames), "-o", str(tmp_path / "m.tif"), *model])
     assert code == 1 and "t003.tif: shape" in capsys.readouterr().err
     assert not (tmp_path / "m.tif").exists()
+
+
+def test_a_blank_frame_splits_the_tracks_that_cross_it(tmp_path, tiny_temporal_dir):
+    """A blank frame in the middle of a movie has no labels; the track crossing it goes on
+    after it as a new track whose parent is the piece before, so the CTC result is valid."""
+    image, labels, tracks = cell_movie()
+    image = image.copy()
+    image[4] = 0  # nothing imaged in frame 4
+    movie = tmp_path / "movie.tif"
+    tifffile.imwrite(movie, image, metadata={"axes": "TYX"}, imagej=True)
+    out, ctc = tmp_path / "labels.tif", tmp_path / "01_RES"
+    args = ["segment", str(movie), "-o", str(out), "--model", str(tiny_temporal_dir)]
+    code = main([*args, "--ctc", str(ctc), "--set", "threshold=0", "--set", "split=false", "-q"])
+    assert code == 0
+    result = read_image(out).data
+    assert not result[4].any() and result[3].any() and result[5].any()
+    table = [(k.id, k.start, k.end, k.parent) for k in read_ctc_tracks(ctc / "res_track.txt")]
+    assert table == [(1, 0, 3, 0), (2, 5, image.shape[0] - 1, 1)]

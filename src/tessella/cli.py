@@ -551,6 +551,8 @@ def _cmd_segment(args) -> int:
     _check_blockwise_usage(args)
     if args.tile is not None and args.tile <= 0:
         raise CliError(f"--tile must be a positive number of pixels, got {args.tile}")
+    if recipe and not args.model and not recipe.get("model"):
+        raise CliError(f"{args.recipe}: the recipe names no model; give one with --model")
     if args.model or not recipe:
         model = load_model(args.model or DEFAULT_MODEL)
     else:  # the very model of the recipe: its folder, or one of its name with its weights
@@ -987,8 +989,6 @@ def _read_recipe(path: str) -> dict:
             raise CliError(f"{path}: recipe field {key!r} must be {wanted[kind]}, got {value!r}")
     if recipe.get("tile") is not None and recipe["tile"] <= 0:
         raise CliError(f"{path}: recipe field 'tile' must be positive, got {recipe['tile']}")
-    if not recipe.get("model"):
-        raise CliError(f"{path}: the recipe names no model")
     return recipe
 
 

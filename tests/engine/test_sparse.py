@@ -235,8 +235,9 @@ def test_mask_stacks_mark_the_unannotated_part_in_any_plane(tmp_path, data_dir, 
     ].any()
     # N is the value of every object (a 0/N stack): refused, naming the file
     binary = kept.astype(np.uint16) * 255
-    with pytest.raises(ValueError, match="b.tif: ignore label 255 is the value of every object"):
-        mask_stack_objects(binary, 2, 255, "b.tif")
+    for stack in (binary, binary[:1]):  # one plane or several: refused alike
+        with pytest.raises(ValueError, match="b.tif: ignore label 255 is the value of every"):
+            mask_stack_objects(stack, 2, 255, "b.tif")
     tifffile.imwrite(tmp_path / "masks" / "w.tif", binary)
     args = ["--data", str(tmp_path), "--out", str(tmp_path / "m"), "--device", "cpu"]
     assert main(["train", "patches", *args, "--ignore-label", "255"]) == 1

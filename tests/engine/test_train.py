@@ -368,8 +368,36 @@ def test_bad_sizes_another_network_and_a_stopped_run_are_handled(
         raise KeyboardInterrupt
 
     monkeypatch.setattr(loop, "_validate", interrupted)  # Ctrl-C during the first epoch
-    assert main([*common, *small, "--out", str(tmp_path / "stopped")]) == 130
-    assert not (tmp_path / "stopped").exists()
+    nested = tmp_path / "new" / "deeper" / "stopped"
+    assert main([*common, *small, "--out", str(nested)]) == 130
+    assert not (tmp_path / "new").exists()  # every folder the run made is gone
+
+    # a fine-tune whose epochs have not beaten its base yet keeps its checkpoint to resume
+    scores = iter([0.9, 0.1, 0.1])
+
+    def validate(*args, **kwargs):
+        score = next(scores, None)
+        if score is None:
+            raise KeyboardInterrupt
+        return score
+
+    monkeypatch.setattr(loop, "_validate", validate)
+    tuned = tmp_path / "tuned"
+    more = ["--epochs", "5", "--steps-per-epoch", "1", "--batch-size", "1", "--patch", "64"]
+    assert main([*common, *more, "--out", str(tuned), "--base", str(tiny_model_dir)]) == 130
+    assert (tuned / "checkpoint.pt").is_file() and not (tuned / "model.safetensors").exists()
+
+    # a model folder without a checkpoint is not retrained over by --resume
+    (out / "checkpoint.pt").unlink()
+    weights = (out / "model.safetensors").read_bytes()
+    assert main([*common, *small, "--out", str(out), "--features", "8,16", "--resume"]) == 1
+    assert "holds a model but no checkpoint" in capsys.readouterr().err
+    assert (out / "model.safetensors").read_bytes() == weights
+
+    # the patches method's shape patch must stay within the reach that shared bits allow
+    bad = ["train", "patches", "--data", str(tmp_path / "data"), "--out", str(tmp_path / "p")]
+    assert main([*bad, "--patch-size", "129", "--device", "cpu"]) == 1
+    assert "patch size 129: at most 127 pixels" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("bad", ["missing", "mismatch"])

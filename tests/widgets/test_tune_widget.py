@@ -471,6 +471,13 @@ def test_an_update_over_hand_edits_says_so_once(tune, result_2d, qtbot, monkeypa
     layer.undo()
     layer.undo()
     np.testing.assert_array_equal(layer.data, corrected)
+    assert "Ctrl+Z brings them back" in warned[0]
+
+    monkeypatch.setattr(_results, "UNDO_PIXELS", 10)  # too large to record: said so
+    with layer.block_history():
+        layer.data_setitem(np.nonzero(layer.data == 2), 0)
+    change(qtbot, widget, seed_thresh=0.6)
+    assert len(warned) == 2 and "too large to undo, so they are lost" in warned[1]
 
 
 def test_a_blank_frame_stays_empty_when_tuned(nuclei_image, segment_model_dir):

@@ -79,7 +79,7 @@ def _postprocess_frames(
     Time-lapse methods (``postprocess_series``): a frame alone is previewed with its
     neighbours' smoothing but unlinked; ``series`` redoes the whole movie, yielding
     ``(frame, None)`` as each frame is done and ``(None, (labels, lineage))`` after linking."""
-    from tessella.engine.pipeline import without_blank_parts
+    from tessella.engine.pipeline import series_without_blank_frames, without_blank_parts
 
     if series:
         steps = method.postprocess_series_steps(predictions, params)
@@ -87,9 +87,7 @@ def _postprocess_frames(
             try:
                 yield next(steps), None
             except StopIteration as stop:
-                labels, lineage = stop.value
-                labels = np.stack([without_blank_parts(f, p) for f, p in zip(labels, predictions)])
-                yield None, (labels, lineage)
+                yield None, series_without_blank_frames(*stop.value, predictions)
                 return
     for t in frames:  # a blank frame or slice keeps no labels, as in Segment
         if hasattr(method, "postprocess_frame"):
@@ -553,9 +551,11 @@ class TuneWidget(LayerWatcher, QWidget):
             return
         if t is None:  # a time-lapse, post-processed and linked as a whole
             labels, lineage = labels
-            _results.write_labels(layer, labels if layer.ndim == labels.ndim else labels[0])
+            undoable = _results.write_labels(
+                layer, labels if layer.ndim == labels.ndim else labels[0]
+            )
             _results.show_tracks(self.viewer, layer, labels, lineage)
-            self._warn_if_edited(layer, request)
+            self._warn_if_edited(layer, request, undoable)
             self._stale[request.layer_id] = set()
             _results.note_labels_state(layer, params_to_dict(request.params))
             ms = (time.perf_counter() - request.started) * 1000
@@ -585,19 +585,26 @@ class TuneWidget(LayerWatcher, QWidget):
                 hidden = _results.overlap_labels(self.method, prediction, request.params, labels)
                 _results.show_overlaps(self.viewer, layer, hidden)
         self._record(layer, request, t)
-        self._warn_if_edited(layer, request)
+        if request.plane is None and (request.apply_all or request.n_frames == 1):
+            self._warn_if_edited(layer, request, undoable)  # (a part alone: maybe not theirs)
         if not undoable:
             self.status_label.setText(
                 self.status_label.text() + " (too large a change to undo: history restarted)"
             )
 
-    def _warn_if_edited(self, layer: Labels, request: _Request) -> None:
-        """Say once, when it happens, that an update replaced the user's own edits."""
+    def _warn_if_edited(self, layer: Labels, request: _Request, undoable: bool) -> None:
+        """Say once, when it happens, that an update of the whole layer replaced the user's
+        own edits, and whether Ctrl+Z can bring them back."""
         if request.layer_id in self._edited:
             self._edited.discard(request.layer_id)
+            back = (
+                "Ctrl+Z brings them back"
+                if undoable
+                else "the change was too large to undo, so they are lost"
+            )
             show_warning(
                 f"Tune: this update replaced your edits of '{layer.name}' (painting or "
-                "corrections); Ctrl+Z brings them back. Tune before correcting."
+                f"corrections); {back}. Tune before correcting."
             )
 
     def _record(self, layer: Labels, request: _Request, t: int) -> None:

@@ -334,7 +334,7 @@ def mask_stack_objects(
     marks = data == ignore_label
     unannotated = marks.any(axis=0)
     planes = [plane for plane, mark in zip(data, marks) if (plane[~mark] != 0).any()]
-    if unannotated.any() and not planes and len(data) > 1:
+    if unannotated.any() and not planes:
         raise ValueError(
             f"{name}: ignore label {ignore_label} is the value of every object mask (no object "
             "would be left); paint the unannotated parts with a value of their own"

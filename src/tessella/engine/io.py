@@ -324,10 +324,13 @@ def read_masks(path: str | os.PathLike, ndim: int = 2, ignore_label: int | None 
 
     from .evaluation import mask_stack_objects
 
-    try:
-        data = tifffile.imread(path)
-    except (OSError, ValueError, tifffile.TiffFileError) as exc:
-        raise ValueError(f"{path}: cannot read as TIFF ({exc})") from None
+    if is_zarr_path(Path(path)):
+        data = np.asarray(read_image(path).data)
+    else:
+        try:
+            data = tifffile.imread(path)
+        except (OSError, ValueError, tifffile.TiffFileError) as exc:
+            raise ValueError(f"{path}: cannot read as TIFF ({exc})") from None
     return mask_stack_objects(data, ndim, ignore_label, str(path))
 
 

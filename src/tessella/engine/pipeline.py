@@ -33,6 +33,7 @@ __all__ = [
     "postprocess_with_lineage",
     "segment_steps",
     "window_of",
+    "series_without_blank_frames",
     "without_blank_parts",
     "segment",
     "run_steps",
@@ -247,7 +248,9 @@ def _predict_steps(
             return np.asarray(image)
         return np.asarray(image[(slice(None),) * axes.index("T") + (t,)])
 
-    check_finite_and_varied(np.asarray(image), name)  # the whole image; a part may be blank
+    if isinstance(image, np.ndarray):  # the whole image at once; a part may be blank
+        check_finite_and_varied(image, name)
+    blank_parts = 0  # lazy data (dask, zarr) is read frame by frame: counted as it comes
     yield Progress("predict", 0, total)
     for t in range(frames):
         frame = frame_at(t)
@@ -258,8 +261,12 @@ def _predict_steps(
             blank = [z for z in range(slices) if _is_constant(np.take(own, z, axis=z_axis))]
             if blank:
                 frame_meta["blank_slices"] = blank
+            blank_parts += len(blank)
         elif _is_constant(own):
             frame_meta["blank"] = True
+            blank_parts += 1
+        if blank_parts == frames * slices:  # every part so far, and this was the last
+            check_finite_and_varied(np.asarray(own), name)
         if window > 1:  # the window around frame t, edges repeated (as in training)
             from .train.timelapse import window_indices
 
@@ -295,6 +302,18 @@ def _is_constant(array: np.ndarray) -> bool:
     return bool(array.size) and array.min() == array.max()
 
 
+def series_without_blank_frames(labels: np.ndarray, lineage, predictions: list[Prediction]):
+    """A linked movie's ``(labels, lineage)`` with its blank frames cleared
+    (:func:`without_blank_parts`) and each track that crossed one split there, the piece
+    after it continuing the one before (:func:`~tessella.engine.tracking.split_at_gaps`)."""
+    from .tracking import split_at_gaps
+
+    labels = np.stack([without_blank_parts(f, p) for f, p in zip(labels, predictions)])
+    if any(p.meta.get("blank") for p in predictions):
+        labels, lineage = split_at_gaps(labels, lineage)
+    return labels, lineage
+
+
 def without_blank_parts(labels: np.ndarray, prediction: Prediction, plane: int | None = None):
     """``labels`` post-processed from ``prediction`` with those of a blank (constant) frame,
     or of its blank Z slices, cleared: whatever the network makes of nothing is not kept.
@@ -318,8 +337,9 @@ def postprocess_with_lineage(model: LoadedModel, predictions: list[Prediction], 
     and link the frames; the lineage is ``None`` for every other method."""
     method = get_method(model.card.method)
     if hasattr(method, "postprocess_series"):
-        labels, lineage = method.postprocess_series(predictions, params)
-        labels = np.stack([without_blank_parts(f, p) for f, p in zip(labels, predictions)])
+        labels, lineage = series_without_blank_frames(
+            *method.postprocess_series(predictions, params), predictions
+        )
         return (labels[0] if len(labels) == 1 else labels), lineage
     labels = [without_blank_parts(method.postprocess(p, params), p) for p in predictions]
     return (labels[0] if len(labels) == 1 else np.stack(labels)), None

@@ -34,6 +34,7 @@ __all__ = [
     "frame_overlaps",
     "link",
     "link_objects",
+    "split_at_gaps",
     "track_table",
     "napari_tracks",
     "write_ctc",
@@ -221,6 +222,45 @@ def link(
         lookup = np.zeros(int(found.ids.max()) + 1 if found.ids.size else 1, np.int32)
         lookup[found.ids] = assigned
         tracked[t] = lookup[labels[t]]
+    return tracked, lineage
+
+
+def split_at_gaps(tracked: np.ndarray, lineage: dict[int, int] | None = None):
+    """``(tracked, lineage)`` with every track that skips frames (a blank frame cleared after
+    linking) split into continuous pieces: each piece after a gap gets a new ID whose parent
+    is the piece before it (how the Cell Tracking Challenge writes a gap), and daughters
+    that start after a gap descend from the piece they follow.
+
+    >>> movie = np.array([[[1]], [[0]], [[1]]])
+    >>> split, lineage = split_at_gaps(movie)
+    >>> split.ravel().tolist(), lineage
+    ([1, 0, 2], {2: 1})
+    """
+    lineage = dict(lineage or {})
+    tracked = np.array(tracked, copy=True)
+    next_id = int(tracked.max(initial=0)) + 1
+    present: dict[int, list[int]] = {}
+    for t, frame in enumerate(tracked):
+        for track in np.unique(frame[frame != 0]).tolist():
+            present.setdefault(int(track), []).append(t)
+    pieces: dict[int, list[tuple[int, int]]] = {}  # old id -> [(first frame, id)]
+    for track, frames in sorted(present.items()):
+        runs = [[frames[0]]]
+        for before, t in zip(frames, frames[1:]):
+            if t > before + 1:  # a gap: what follows is a new track, continuing this one
+                runs.append([])
+            runs[-1].append(t)
+        pieces[track] = [(runs[0][0], track)]
+        for run in runs[1:]:
+            new, next_id = next_id, next_id + 1
+            lineage[new] = pieces[track][-1][1]
+            pieces[track].append((run[0], new))
+            for t in run:
+                tracked[t][tracked[t] == track] = new
+    for child, parent in list(lineage.items()):  # a daughter follows the piece before her
+        if parent in pieces and child in present and len(pieces[parent]) > 1:
+            start = present[child][0]
+            lineage[child] = [i for first, i in pieces[parent] if first < start][-1]
     return tracked, lineage
 
 

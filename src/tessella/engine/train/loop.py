@@ -31,7 +31,7 @@ from .data import (
     split_holdout,
 )
 from .methods import get_training
-from .overlapping import load_overlapping_pairs
+from .overlapping import SHARED_GAP, load_overlapping_pairs
 from .timelapse import load_timelapse_samples
 
 __all__ = ["TrainConfig", "TrainProgress", "train_steps", "train", "training_normalization"]
@@ -333,12 +333,21 @@ def _train_steps(
     ):
         if value < least:
             raise ValueError(f"{option} {value}: must be at least {least}")
+    if get_training(config.method).overlapping and config.patch_size >= 2 * SHARED_GAP:
+        raise ValueError(  # objects sharing a bit must lie beyond a shape patch's reach
+            f"patch size {config.patch_size}: at most {2 * SHARED_GAP - 1} pixels"
+        )
     out_dir = Path(config.out)
     made = [n for n in ("card.json", "model.safetensors", CHECKPOINT) if (out_dir / n).exists()]
     if made and not config.resume:
         raise ValueError(
             f"{out_dir} holds a model already ({', '.join(made)}); --resume continues its "
             "training, or choose another output folder"
+        )
+    if config.resume and not (out_dir / CHECKPOINT).exists() and made:
+        raise ValueError(
+            f"--resume {out_dir}: it holds a model but no checkpoint to continue from; "
+            "fine-tune it with --base into another output folder"
         )
     if config.resume and not (out_dir / CHECKPOINT).exists():
         warnings.warn(
@@ -594,7 +603,10 @@ def _train_steps(
     )
     score_key = f"val_{training.score_name}"
     started = time.monotonic()
-    fresh = not out.exists()  # made by this run: removed again if it ends with no model
+    made_here = out  # the topmost folder this run makes: removed if it ends with nothing
+    while not made_here.parent.exists():
+        made_here = made_here.parent
+    fresh = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     log = open(out / "train.log", "a" if config.resume else "w")
 
@@ -728,8 +740,9 @@ def _train_steps(
             keep_best(best)
     finally:
         log.close()
-        if fresh and not kept:  # stopped (Ctrl-C, cancel, an error) before a model: no trace
-            shutil.rmtree(out, ignore_errors=True)
+        if fresh and not kept and not checkpoint_path.exists():
+            # stopped (Ctrl-C, cancel, an error) before a model or a checkpoint: no trace
+            shutil.rmtree(made_here, ignore_errors=True)
     return out
 
 
