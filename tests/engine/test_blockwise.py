@@ -530,6 +530,24 @@ def test_a_binary_image_is_segmented_as_its_zeros_and_ones(tmp_path, nuclei_samp
     )
 
 
+def test_a_blank_frame_gets_no_labels_blockwise_as_in_memory(tmp_path, nuclei_sample, nuclei2d):
+    from tessella.engine.pipeline import segment
+
+    image = nuclei_sample[0][:256, :256]
+    movie = np.stack([np.zeros_like(image), image])
+    source = write_zarr(tmp_path / "movie.zarr", movie, (1, 128, 128))
+    result = segment_blockwise(
+        source, tmp_path / "labels.zarr", nuclei2d, "TYX", block=128, device="cpu"
+    )
+    labels = zarr.open(str(result.path))[...]
+    assert not labels[0].any() and labels[1].max() > 10
+    in_memory = segment(movie, nuclei2d, "TYX", device="cpu")
+    assert metrics.matching(in_memory[1], labels[1], 0.5).f1 >= 0.99
+    blank = write_zarr(tmp_path / "blank.zarr", np.zeros_like(movie), (1, 128, 128))
+    with pytest.raises(ValueError, match="constant"):
+        segment_blockwise(blank, tmp_path / "none.zarr", nuclei2d, "TYX", block=128)
+
+
 def test_model_run_cancelled_and_resumed_equals_an_uninterrupted_one(
     tmp_path, nuclei_sample, nuclei2d
 ):

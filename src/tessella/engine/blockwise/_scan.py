@@ -116,15 +116,21 @@ def _scan(run: _Run, executor) -> Generator[BlockProgress, None, _Run]:
         for stats in results.values():
             for unit, channels in stats.items():
                 units.setdefault(unit, []).append(channels)
-        ranges = []
+        ranges, constant = [], []
+        # a model segmenter clears the labels of a blank (constant) frame or slice; the
+        # superpixel graph and the time-window network cannot, so there one is refused
+        clears = getattr(segmenter, "graph", True) is False
         for unit, parts in sorted(units.items()):
             merged = _merge_stats(parts, low, high, invert, segmenter.invert)
             if all(vmin == vmax for _, _, vmin, vmax, _ in merged):
-                where = (f" (frame {unit[0]})" if unit[0] >= 0 else "") + (
-                    f" (slice {unit[1]})" if unit[1] >= 0 else ""
-                )
-                raise ValueError(f"{run.name}: the input{where} is constant: nothing to segment")
+                constant.append(unit)
             ranges.append([list(unit), merged])
+        if constant and (len(constant) == len(ranges) or not clears):
+            unit = constant[0]
+            where = (f" (frame {unit[0]})" if unit[0] >= 0 else "") + (
+                f" (slice {unit[1]})" if unit[1] >= 0 else ""
+            )
+            raise ValueError(f"{run.name}: the input{where} is constant: nothing to segment")
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(ranges))
         os.replace(tmp, path)

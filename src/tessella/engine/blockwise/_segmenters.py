@@ -176,10 +176,11 @@ class ModelSegmenter:
         model, predict = self.network()
         card = model.card
         ranges = dict(self.ranges)
-        outputs = []
+        outputs, blank = [], []
         for unit, part, part_axes in _units(image, axes, origin, model):
             data = _normalize(_model_layout(part, part_axes, card), ranges[unit])
             outputs.append((yield from predict(data)))
+            blank.append(all(vmin == vmax for _, _, vmin, vmax, *_ in ranges[unit]))
         if len(outputs) > 1 or _slicewise(axes, model):  # slices -> (C, Z, Y, X)
             arrays = {name: np.stack([o[name] for o in outputs], axis=1) for name in outputs[0]}
             spatial = "Z" + card.spatial_axes
@@ -198,6 +199,12 @@ class ModelSegmenter:
                 graph["spacing"] = (1.0, *graph["spacing"])
             return graph
         labels = postprocess(model, [prediction], self.params)
+        if any(blank):  # a blank frame or slice (constant in the whole input): no labels
+            if len(blank) == 1:
+                labels = np.zeros_like(labels)
+            else:
+                labels = labels.copy()
+                labels[np.flatnonzero(blank)] = 0
         return labels[None] if "T" in axes else labels
 
     def objects(self, edges, mean_p, size, pixels, fg_sum) -> np.ndarray:
