@@ -154,3 +154,29 @@ def test_export_writes_cell_tracking_challenge_results(
     viewer.add_labels(truth[0], name="one frame")
     widget.labels_combo.setCurrentIndex(widget.labels_combo.findText("one frame"))
     assert all(o.kind != "ctc" for o in widget.outputs())
+
+
+def test_correct_edits_redraw_the_tracks_and_undo_brings_them_back(
+    make_napari_viewer, movie_result
+):
+    """Deleting a daughter's track in Correct removes it (and its division edge) from the
+    Tracks layer; Undo brings both back."""
+    from tessella.engine.tracking import link
+
+    _result, truth = movie_result
+    viewer = make_napari_viewer()
+    tracked, lineage = link(truth)
+    assert lineage
+    layer = viewer.add_labels(tracked, name="movie labels", metadata={"axes": "TYX"})
+    _results.show_tracks(viewer, layer, tracked, lineage)
+    tracks = _results.tracks_layer(viewer, layer)
+    daughter = next(iter(lineage))
+    assert daughter in tracks.graph
+    _dock, correct = viewer.window.add_plugin_dock_widget("tessella", "Correct")
+    correct.layer_combo.setCurrentIndex(correct.layer_combo.findText("movie labels"))
+    correct.set_selection([daughter])
+    correct.delete_button.click()
+    assert daughter not in set(tracks.data[:, 0].astype(int)) and daughter not in tracks.graph
+    correct.undo()
+    assert daughter in set(tracks.data[:, 0].astype(int))
+    assert tracks.graph[daughter] == [lineage[daughter]]

@@ -272,6 +272,10 @@ def _place_companion(viewer, labels_layer, kind, update, add):
     return layer
 
 
+#: a Tracks layer's metadata: the lineage ``{child: parent}`` it was drawn from, in full
+LINEAGE_KEY = "tessella_lineage"
+
+
 def show_tracks(viewer, labels_layer: Layer, labels: np.ndarray, lineage: dict | None):
     """Show the tracks of a TYX labels layer (one per label ID, centroids, divisions as
     graph edges) in a Tracks layer beside it: its previous one is updated, else one is added.
@@ -279,11 +283,14 @@ def show_tracks(viewer, labels_layer: Layer, labels: np.ndarray, lineage: dict |
     from tessella.engine.tracking import napari_tracks
 
     data, graph = napari_tracks(labels, lineage)
+    # every division, also those whose ends are gone for now (an edit that Undo may revert)
+    kept = {LINEAGE_KEY: {int(c): int(p) for c, p in (lineage or {}).items()}}
 
     def update(layer):
         layer.graph = {}  # the old graph may name tracks the new data lack
         layer.data = data
         layer.graph = graph
+        layer.metadata = {**layer.metadata, **kept}
 
     def add():
         return viewer.add_tracks(
@@ -293,6 +300,7 @@ def show_tracks(viewer, labels_layer: Layer, labels: np.ndarray, lineage: dict |
             scale=labels_layer.scale,
             translate=labels_layer.translate,
             tail_length=10,
+            metadata=kept,
         )
 
     return _place_companion(viewer, labels_layer, "tracks", update if len(data) else None, add)

@@ -286,7 +286,8 @@ def napari_tracks(tracked: np.ndarray, lineage: dict[int, int] | None = None):
         for track, centre in zip(ids, frame_objects(tracked[t]).centres):
             rows.append([int(track), t, *centre])
     data = np.asarray(rows, np.float64).reshape(-1, 2 + tracked.ndim - 1)
-    graph = {int(c): [int(p)] for c, p in (lineage or {}).items()}
+    present = set(data[:, 0].astype(int).tolist())  # a division's ends both still there
+    graph = {int(c): [int(p)] for c, p in (lineage or {}).items() if c in present and p in present}
     return data, graph
 
 
