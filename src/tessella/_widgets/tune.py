@@ -87,7 +87,8 @@ def _postprocess_frames(
             try:
                 yield next(steps), None
             except StopIteration as stop:
-                yield None, series_without_blank_frames(*stop.value, predictions)
+                labels, lineage = stop.value
+                yield None, series_without_blank_frames(labels, lineage, predictions)
                 return
     for t in frames:  # a blank frame or slice keeps no labels, as in Segment
         if hasattr(method, "postprocess_frame"):

@@ -337,9 +337,8 @@ def postprocess_with_lineage(model: LoadedModel, predictions: list[Prediction], 
     and link the frames; the lineage is ``None`` for every other method."""
     method = get_method(model.card.method)
     if hasattr(method, "postprocess_series"):
-        labels, lineage = series_without_blank_frames(
-            *method.postprocess_series(predictions, params), predictions
-        )
+        labels, lineage = method.postprocess_series(predictions, params)
+        labels, lineage = series_without_blank_frames(labels, lineage, predictions)
         return (labels[0] if len(labels) == 1 else labels), lineage
     labels = [without_blank_parts(method.postprocess(p, params), p) for p in predictions]
     return (labels[0] if len(labels) == 1 else np.stack(labels)), None
