@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 
 import numpy as np
 import pytest
@@ -611,6 +612,38 @@ def test_with_worker_processes_torch_stays_out_of_the_main_process(
     assert done.stdout.split() == ["6", "False"]
     expected = segment(image, nuclei2d, "YX", device="cpu")
     assert metrics.matching(expected, zarr.open(str(out))[...], 0.5).ap >= 0.99
+
+
+def test_ctrl_c_with_worker_processes_is_one_line(tmp_path, nuclei_sample):
+    """Ctrl-C in a terminal reaches the whole process group; the worker processes leave it
+    to the main one, which stops them and says 'interrupted', with no worker tracebacks.
+    The finished blocks stay for a resume."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    source = write_zarr(tmp_path / "in.zarr", np.tile(nuclei_sample[0], (4, 4)), (256, 256))
+    out = tmp_path / "out.zarr"
+    command = [sys.executable, "-c", "import sys; from tessella.cli import main; sys.exit(main())"]
+    command += ["segment", str(source), "-o", str(out), "--blockwise", "--workers", "1"]
+    command += ["--block", "256", "--device", "cpu", "-q"]
+    process = subprocess.Popen(  # as a terminal starts it: its own group, Ctrl-C heard
+        command,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    deadline = time.monotonic() + 240
+    while not list(work_dir(out).glob("blocks/*")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert process.poll() is None, process.stderr.read()
+    os.killpg(process.pid, signal.SIGINT)
+    _out, err = process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert err.strip() == "tessella segment: interrupted"
+    assert not out.exists() and list(work_dir(out).glob("blocks/*"))
 
 
 @pytest.mark.parametrize(

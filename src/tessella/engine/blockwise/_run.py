@@ -99,13 +99,14 @@ def open_executor(
 
         import distributed
 
-        cluster = distributed.LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        )
+        with _workers_ignore_ctrl_c():  # Ctrl-C stops this process, which closes them
+            cluster = distributed.LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.CRITICAL,  # a worker cut off by Ctrl-C logs errors
+            )
         with cluster, distributed.Client(cluster) as client:
             yield client.get_executor()
         return
@@ -123,6 +124,24 @@ def open_executor(
             process.terminate()
         raise
     pool.shutdown()
+
+
+@contextlib.contextmanager
+def _workers_ignore_ctrl_c():
+    """Start processes that ignore SIGINT (inherited through exec): a terminal's Ctrl-C
+    reaches the whole process group, and each worker would print its own traceback; this
+    process stops and shuts them down. Outside the main thread (napari's worker) a no-op."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _open_zarr(store: str, key: str = "", mode: Literal["r", "r+", "a", "w", "w-"] = "r") -> Any:
