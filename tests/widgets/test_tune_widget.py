@@ -516,3 +516,25 @@ def test_a_new_run_keeps_the_tuned_parameters(segment_widget, nuclei_image, run_
     run_to_end(segment)
     assert _results.get(viewer.layers["nuclei labels"]).params.seed_thresh == default
     assert "tuned before" not in segment.status_label.text()
+
+
+def test_the_controls_follow_an_undo_of_an_update(tune, result_2d, qtbot, no_network):
+    """After Ctrl+Z undoes a Tune update, the controls show (when the pointer comes back to
+    them) the parameters of the labels on screen, so the next change builds on those."""
+    from qtpy.QtCore import QPointF
+    from qtpy.QtGui import QEnterEvent
+    from qtpy.QtWidgets import QApplication
+
+    viewer, widget = tune
+    layer = place(viewer, result_2d)
+    original = result_2d.params.seed_thresh
+    change(qtbot, widget, seed_thresh=0.5)
+    layer.undo()
+    point = QPointF(5, 5)
+    QApplication.sendEvent(widget, QEnterEvent(point, point, point))
+    assert widget.params.seed_thresh == original
+    assert widget.controls["seed_thresh"].value() == pytest.approx(original)
+    assert not widget.busy  # shown, not applied
+    change(qtbot, widget, min_size=40)
+    np.testing.assert_array_equal(layer.data, expected(result_2d, min_size=40))
+    assert widget.follow_labels_on_screen() is False  # nothing to follow: in step

@@ -370,6 +370,39 @@ class TuneWidget(LayerWatcher, QWidget):
         for name, control in self.controls.items():
             _set_value(control, getattr(params, name))
 
+    def enterEvent(self, event) -> None:
+        """The pointer comes to the controls: first make them show what the labels on
+        screen were made with (Ctrl+Z may have undone an update since)."""
+        self.follow_labels_on_screen()
+        super().enterEvent(event)
+
+    def follow_labels_on_screen(self) -> bool:
+        """Show the parameters of the labels on screen when they are a recorded state other
+        than the controls' (an undone or redone update); True if the controls changed."""
+        from tessella.engine.params import make_params
+
+        layer, result = self.labels_layer, self.result
+        if layer is None or result is None or self.busy:
+            return False
+        recipe, reproduces = _results.recipe_on_screen(layer)
+        if not reproduces or not recipe or not recipe.get("params"):
+            return False
+        params = make_params(self.method.Params, **recipe["params"])
+        if params == self.params:
+            return False
+        self._params[layer.unique_id] = params
+        for control in self.controls.values():  # shown, not applied: they are on screen
+            control.blockSignals(True)
+        try:
+            self._show_params(params)
+        finally:
+            for control in self.controls.values():
+                control.blockSignals(False)
+        self.status_label.setText(
+            f"'{layer.name}': the controls show the parameters of the labels on screen"
+        )
+        return True
+
     def _on_param_changed(self, spec: ParamSpec, value) -> None:
         if spec.kind is float and spec.low is not None and spec.high is not None:
             value = round(float(value), _decimals(spec) + 1)  # not the slider's float noise
