@@ -135,22 +135,8 @@ def test_a_hand_edited_recipe_is_checked(tmp_path, image_file, capsys, content, 
     assert str(recipe) in err and message in err and "Traceback" not in err
     assert not out.exists()
     if content == '{"params": {}}':  # --model gives what the recipe does not say
-        assert (
-            main(
-                [
-                    "segment",
-                    str(image_file),
-                    "-o",
-                    str(out),
-                    "--recipe",
-                    str(recipe),
-                    "--model",
-                    "nuclei2d",
-                    "-q",
-                ]
-            )
-            == 0
-        )
+        replay = ["segment", str(image_file), "-o", str(out), "--recipe", str(recipe)]
+        assert main([*replay, "--model", "nuclei2d", "-q"]) == 0
 
 
 def test_folder_in_folder_out(tmp_path, nuclei_sample, tiny_model_dir):

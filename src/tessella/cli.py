@@ -643,24 +643,9 @@ def _cmd_segment(args) -> int:
             pixel_size = {a: s for a, s in image.pixel_size.items() if a in result.axes}
             if args.stack:
                 _write_stack(target, result, args.overwrite)
-            elif is_zarr_path(target):
-                write_zarr_labels(
-                    target,
-                    result.labels,
-                    result.axes,
-                    pixel_size,
-                    image.unit,
-                    overwrite=args.overwrite,
-                )
             else:
-                write_labels(
-                    target,
-                    result.labels,
-                    result.axes,
-                    pixel_size,
-                    image.unit,
-                    overwrite=args.overwrite,
-                )
+                write = write_zarr_labels if is_zarr_path(target) else write_labels
+                write(target, result.labels, result.axes, pixel_size, image.unit, args.overwrite)
             write_json(_recipe_path(target), result.recipe() | {"input": str(source)})
             if args.ctc:
                 from .engine.tracking import write_ctc
