@@ -160,6 +160,9 @@ def test_pick_toggles_the_clicked_label(correct):
     assert widget.selected_ids() == []
     widget.pick_button.setChecked(False)
     assert widget._pick not in layer.mouse_drag_callbacks
+    widget.pick_button.setChecked(True)  # closing the panel while picking stops picking
+    viewer.window.remove_dock_widget(widget)
+    assert widget._pick not in layer.mouse_drag_callbacks
 
 
 def test_bad_requests_change_nothing_and_leave_the_widget_usable(correct):
@@ -263,3 +266,32 @@ def test_confidence_comes_from_the_cached_prediction(
         assert suspect.confidence == pytest.approx(
             float(seed[result.labels == suspect.label].mean())
         )
+
+
+def test_split_lines_drawn_for_a_2d_layer_never_act_on_a_volume(make_napari_viewer, nuclei_sample):
+    """A 'split lines' layer drawn over a 2D labels layer is not used for a volume (its
+    points would land on slice 0): the volume gets its own lines layer, and a line drawn on
+    the slice on screen splits that slice only."""
+    viewer = make_napari_viewer()
+    labels = nuclei_sample[1]
+    flat = viewer.add_labels(labels.copy(), name="flat")
+    volume = viewer.add_labels(np.stack([labels, labels, labels]), name="volume")
+    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Correct")
+    widget.layer_combo.setCurrentIndex(widget.layer_combo.findData(flat.unique_id))
+    widget.draw_line_button.click()
+    big = int(np.argmax(np.bincount(labels.ravel())[1:]) + 1)
+    rows, cols = np.nonzero(labels == big)
+    cx = int(np.median(cols))
+    viewer.layers[LINES_LAYER].add_lines(np.array([[rows.min() - 2, cx], [rows.max() + 2, cx]]))
+
+    widget.layer_combo.setCurrentIndex(widget.layer_combo.findData(volume.unique_id))
+    assert not widget.split_along_lines()  # the 2D lines are not this volume's
+    assert np.array_equal(volume.data[0], labels)
+    widget.draw_line_button.click()
+    shapes = viewer.layers[LINES_LAYER]
+    assert shapes.ndim == 3 and len(shapes.data) == 0
+    viewer.dims.set_current_step(0, 2)
+    shapes.add_lines(np.array([[2, rows.min() - 2, cx], [2, rows.max() + 2, cx]]))
+    assert widget.split_along_lines()
+    assert len(np.unique(volume.data[2][labels == big])) == 2
+    assert np.array_equal(volume.data[:2], np.stack([labels, labels]))

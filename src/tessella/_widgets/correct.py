@@ -210,6 +210,10 @@ class CorrectWidget(LayerWatcher, QWidget):
     def set_selection(self, ids) -> None:
         self.selection_edit.setText(", ".join(str(i) for i in ids))
 
+    def _panel_closed(self) -> None:
+        """The panel was closed: clicks on the layer no longer pick for it."""
+        self.pick_button.setChecked(False)
+
     def _on_pick_toggled(self, checked: bool) -> None:
         if self._picking is not None:
             if self._pick in self._picking.mouse_drag_callbacks:
@@ -346,13 +350,25 @@ class CorrectWidget(LayerWatcher, QWidget):
 
         return self._apply("Relabel", relabel_sequential)
 
-    def _helper_layer(self, name: str, kind: type):
+    def _find_helper(self, name: str, kind: type):
+        """The ``name`` layer of ``kind`` drawn for the chosen labels layer's dimensions
+        (lines drawn over a 2D image mean nothing on a slice of a volume)."""
         layer = self.labels_layer
         for candidate in self.viewer.layers:
             if isinstance(candidate, kind) and candidate.name == name:
-                return candidate
+                if layer is None or candidate.ndim == layer.ndim:
+                    return candidate
+        return None
+
+    def _helper_layer(self, name: str, kind: type):
+        layer = self.labels_layer
+        found = self._find_helper(name, kind)
+        if found is not None:
+            return found
         if layer is None:
             return None
+        for other in [c for c in self.viewer.layers if isinstance(c, kind) and c.name == name]:
+            self.viewer.layers.remove(other)  # drawn for a layer of other dimensions
         options = {"name": name, "ndim": layer.ndim, "scale": layer.scale}
         options["translate"] = layer.translate
         if kind is Shapes:
@@ -377,10 +393,7 @@ class CorrectWidget(LayerWatcher, QWidget):
         """Split the object each line in the split-lines layer crosses; clear the lines."""
         from tessella.engine.edit import split_line
 
-        shapes = next(
-            (s for s in self.viewer.layers if isinstance(s, Shapes) and s.name == LINES_LAYER),
-            None,
-        )
+        shapes = self._find_helper(LINES_LAYER, Shapes)
         if shapes is None or not len(shapes.data):
             show_info("Split: draw a line first ('Draw split line').")
             return False
@@ -420,10 +433,7 @@ class CorrectWidget(LayerWatcher, QWidget):
         if len(ids) != 1:
             show_info("Split by watershed: select exactly one label.")
             return False
-        points = next(
-            (p for p in self.viewer.layers if isinstance(p, Points) and p.name == SEEDS_LAYER),
-            None,
-        )
+        points = self._find_helper(SEEDS_LAYER, Points)
         seeds = None
         if points is not None and len(points.data):
             seeds = self._to_labels_coords(points, points.data)
