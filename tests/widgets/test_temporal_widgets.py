@@ -180,3 +180,56 @@ def test_correct_edits_redraw_the_tracks_and_undo_brings_them_back(
     correct.undo()
     assert daughter in set(tracks.data[:, 0].astype(int))
     assert tracks.graph[daughter] == [lineage[daughter]]
+
+
+def test_an_undone_relink_exports_the_divisions_of_the_labels_on_screen(
+    make_napari_viewer, movie_result, qtbot, tmp_path
+):
+    """Linked, then unlinked by Tune, then Ctrl+Z back to the linked labels: the CTC export
+    and the Tracks layer give that state's divisions, not the unlinked one's (none)."""
+    from tessella._widgets.export import ExportWidget
+
+    result, _truth = movie_result
+    viewer = make_napari_viewer()
+    _dock, tune = viewer.window.add_plugin_dock_widget("tessella", "Tune")
+    layer = viewer.add_labels(
+        result.labels.copy(), name="movie labels", metadata={"tessella_recipe": result.recipe()}
+    )
+    _results.register(layer, result, viewer.layers)
+    tune.layer_combo.setCurrentIndex(tune.layer_combo.findData(layer.unique_id))
+    with qtbot.waitSignal(tune.update_finished, timeout=60_000):
+        tune.set_param("temporal_sigma", 0.0)
+    qtbot.waitUntil(lambda: not tune.busy, timeout=30_000)
+    with qtbot.waitSignal(tune.update_finished, timeout=60_000):
+        tune.apply_all_button.click()
+    qtbot.waitUntil(lambda: not tune.busy, timeout=30_000)
+    linked = layer.data.copy()
+    tracks = _results.tracks_layer(viewer, layer)
+    divisions = {c: p[0] for c, p in tracks.graph.items()}
+    assert len(divisions) == 2
+
+    with qtbot.waitSignal(tune.update_finished, timeout=30_000):
+        tune.set_param("link", False)
+    qtbot.waitUntil(lambda: not tune.busy, timeout=30_000)
+    with qtbot.waitSignal(tune.update_finished, timeout=60_000):
+        tune.apply_all_button.click()
+    qtbot.waitUntil(lambda: not tune.busy, timeout=30_000)
+    assert not tracks.graph or all(not p for p in tracks.graph.values())
+    for _ in range(4):
+        if np.array_equal(layer.data, linked):
+            break
+        layer.undo()
+    np.testing.assert_array_equal(layer.data, linked)
+
+    export = viewer.window.add_plugin_dock_widget("tessella", "Export")[1]
+    assert isinstance(export, ExportWidget)
+    export.labels_combo.setCurrentIndex(export.labels_combo.findText("movie labels"))
+    export.path_edit.setText(str(tmp_path / "movie"))
+    for box in (export.tiff_checkbox, export.csv_checkbox, export.recipe_checkbox):
+        box.setChecked(False)
+    export.ctc_checkbox.setChecked(True)
+    assert export.export() == [tmp_path / "movie_RES"]
+    table = read_ctc_tracks(tmp_path / "movie_RES" / "res_track.txt")
+    assert {k.id: k.parent for k in table if k.parent} == divisions
+    assert tune.follow_labels_on_screen()  # the controls and the Tracks layer follow too
+    assert tune.params.link and {c: p[0] for c, p in tracks.graph.items()} == divisions

@@ -538,3 +538,23 @@ def test_the_controls_follow_an_undo_of_an_update(tune, result_2d, qtbot, no_net
     change(qtbot, widget, min_size=40)
     np.testing.assert_array_equal(layer.data, expected(result_2d, min_size=40))
     assert widget.follow_labels_on_screen() is False  # nothing to follow: in step
+
+
+def test_an_undo_back_to_corrected_labels_records_what_they_came_from(
+    tune, result_2d, qtbot, no_network
+):
+    """Tuned (0.7), corrected, tuned again (0.95), then Ctrl+Z back to the corrected labels:
+    their recipe is the 0.7 one they were corrected from, marked as edited, and the controls
+    show 0.7 again."""
+    viewer, widget = tune
+    layer = place(viewer, result_2d)
+    change(qtbot, widget, seed_thresh=0.7)
+    with layer.block_history():  # a correction
+        layer.data_setitem(np.nonzero(layer.data == layer.data.max()), 0)
+    corrected = layer.data.copy()
+    change(qtbot, widget, seed_thresh=0.95)
+    layer.undo()
+    np.testing.assert_array_equal(layer.data, corrected)
+    recipe, reproduces = _results.recipe_on_screen(layer)
+    assert recipe["params"]["seed_thresh"] == 0.7 and not reproduces
+    assert widget.follow_labels_on_screen() and widget.params.seed_thresh == 0.7

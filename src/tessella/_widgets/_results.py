@@ -34,8 +34,11 @@ __all__ = [
     "confidence_map",
     "height_map",
     "companion_layer",
+    "lineage_on_screen",
     "note_labels_state",
     "recipe_on_screen",
+    "remember_edited_state",
+    "state_on_screen",
     "overlap_labels",
     "show_overlaps",
     "show_tracks",
@@ -69,35 +72,79 @@ def _fingerprint(data) -> str | None:
     return digest.hexdigest()
 
 
-def note_labels_state(layer, params: dict) -> None:
-    """Record that ``layer``'s labels, as they are now, are what ``params`` make: its
-    recipe's parameters become ``params``, and an undo back to these labels later finds
-    them again (:func:`recipe_on_screen`)."""
+def _add_state(layer, state: dict, recipe: dict | None = None) -> None:
+    states = [
+        s for s in layer.metadata.get(STATES_KEY, []) if s["fingerprint"] != state["fingerprint"]
+    ]
+    states = [*states[-(MAX_STATES - 1) :], state]
+    metadata = {**layer.metadata, STATES_KEY: states}
+    if recipe is not None:
+        metadata[RECIPE_KEY] = recipe
+    layer.metadata = metadata
+
+
+def note_labels_state(layer, params: dict, lineage: dict | None = None) -> None:
+    """Record that ``layer``'s labels, as they are now, are what ``params`` make (a linked
+    movie: with ``lineage``, its divisions): its recipe's parameters become ``params``, and
+    an undo back to these labels later finds them again (:func:`recipe_on_screen`)."""
     recipe = {**layer.metadata.get(RECIPE_KEY, {}), "params": params}
     fingerprint = _fingerprint(layer.data)
-    states = [s for s in layer.metadata.get(STATES_KEY, []) if s["fingerprint"] != fingerprint]
-    if fingerprint is not None:
-        states = [*states[-(MAX_STATES - 1) :], {"fingerprint": fingerprint, "recipe": recipe}]
-    layer.metadata = {**layer.metadata, RECIPE_KEY: recipe, STATES_KEY: states}
+    if fingerprint is None:
+        layer.metadata = {**layer.metadata, RECIPE_KEY: recipe}
+        return
+    kept = None if lineage is None else {int(c): int(p) for c, p in lineage.items()}
+    _add_state(layer, {"fingerprint": fingerprint, "recipe": recipe, "lineage": kept}, recipe)
+
+
+def remember_edited_state(layer, lineage: dict | None = None) -> None:
+    """Before a tool replaces ``layer``'s labels: if they are no recorded state (painted,
+    corrected, or partly previewed), remember them as edits of the current recipe, so that
+    an undo back to them is known as such (:func:`recipe_on_screen`: not reproducible)."""
+    fingerprint = _fingerprint(layer.data)
+    recipe = layer.metadata.get(RECIPE_KEY)
+    if fingerprint is None or not isinstance(recipe, dict):
+        return
+    if any(s["fingerprint"] == fingerprint for s in layer.metadata.get(STATES_KEY, [])):
+        return
+    kept = None if lineage is None else {int(c): int(p) for c, p in lineage.items()}
+    _add_state(
+        layer, {"fingerprint": fingerprint, "recipe": recipe, "lineage": kept, "edited": True}
+    )
+
+
+def state_on_screen(layer) -> dict | None:
+    """The recorded state (``fingerprint``, ``recipe``, ``lineage``, ``edited``) the labels on
+    screen are, or None."""
+    states = layer.metadata.get(STATES_KEY)
+    fingerprint = _fingerprint(layer.data) if states else None
+    if fingerprint is None:
+        return None
+    return next((s for s in reversed(states) if s["fingerprint"] == fingerprint), None)
 
 
 def recipe_on_screen(layer) -> tuple[dict | None, bool]:
     """``(recipe, reproduces)``: the recipe of the labels on screen (the parameters of the
     recorded state they equal, e.g. after Ctrl+Z undid a Tune update), and whether replaying
     it gives these labels. False after hand edits, or a Tune preview of one slice or frame
-    not applied to the rest: the recipe then makes the labels before those changes. Lazy
-    labels and layers without recorded states are taken as they are."""
+    not applied to the rest: the recipe then makes the labels before those changes (after an
+    undo back to edited labels, the recipe they were edited from). Lazy labels and layers
+    without recorded states are taken as they are."""
     recipe = layer.metadata.get(RECIPE_KEY)
     if not isinstance(recipe, dict):
         return None, False
-    states = layer.metadata.get(STATES_KEY)
-    fingerprint = _fingerprint(layer.data) if states else None
-    if fingerprint is None:
+    if not layer.metadata.get(STATES_KEY) or not isinstance(layer.data, np.ndarray):
         return recipe, True
-    for state in reversed(states):
-        if state["fingerprint"] == fingerprint:
-            return state["recipe"], True
-    return recipe, False
+    state = state_on_screen(layer)
+    if state is None:
+        return recipe, False
+    return state["recipe"], not state.get("edited", False)
+
+
+def lineage_on_screen(layer) -> dict | None:
+    """The divisions recorded with the labels on screen (a linked movie's state), or None
+    when the labels are no recorded state or the state has none."""
+    state = state_on_screen(layer) if isinstance(layer.data, np.ndarray) else None
+    return None if state is None else state.get("lineage")
 
 
 def tool_is_writing(layer_id) -> bool:

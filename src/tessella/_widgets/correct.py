@@ -289,7 +289,7 @@ class CorrectWidget(LayerWatcher, QWidget):
         tracks = _results.tracks_layer(self.viewer, layer)
         if tracks is None or not isinstance(layer.data, np.ndarray):
             return
-        lineage = tracks.metadata.get(_results.LINEAGE_KEY)
+        lineage = _results.lineage_on_screen(layer) or tracks.metadata.get(_results.LINEAGE_KEY)
         if lineage is None:
             lineage = {int(c): int(p[0]) for c, p in tracks.graph.items() if p}
         _results.show_tracks(self.viewer, layer, np.asarray(layer.data), lineage)

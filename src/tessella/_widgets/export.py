@@ -368,7 +368,10 @@ class ExportWidget(LayerWatcher, QWidget):
         tracks = _results.tracks_layer(self.viewer, self.labels_layer)
         result = _results.get(self.labels_layer)
         lineage = {}
-        if tracks is not None:  # every division drawn, those Correct hid for now included
+        recorded = _results.lineage_on_screen(self.labels_layer)  # after Ctrl+Z too
+        if recorded is not None:
+            lineage = recorded
+        elif tracks is not None:  # every division drawn, those Correct hid for now included
             lineage = tracks.metadata.get(_results.LINEAGE_KEY) or {
                 int(c): int(p[0]) for c, p in tracks.graph.items() if p
             }

@@ -586,7 +586,7 @@ class SegmentWidget(LayerWatcher, QWidget):
             return
         metadata = {SOURCE_KEY: run.name, RECIPE_KEY: result.recipe()}
         labels_layer = self._place_output(run, "labels", result.labels, metadata)
-        _results.note_labels_state(labels_layer, metadata[RECIPE_KEY]["params"])
+        _results.note_labels_state(labels_layer, metadata[RECIPE_KEY]["params"], result.lineage)
         _results.register(labels_layer, result, self.viewer.layers)  # for the Tune widget
         if result.lineage is not None:  # a time-lapse method linked the frames
             _results.show_tracks(self.viewer, labels_layer, result.labels, result.lineage)

@@ -384,10 +384,10 @@ class TuneWidget(LayerWatcher, QWidget):
         layer, result = self.labels_layer, self.result
         if layer is None or result is None or self.busy:
             return False
-        recipe, reproduces = _results.recipe_on_screen(layer)
-        if not reproduces or not recipe or not recipe.get("params"):
+        state = _results.state_on_screen(layer)  # also labels edited by hand, then undone to
+        if state is None or not state["recipe"].get("params"):
             return False
-        params = make_params(self.method.Params, **recipe["params"])
+        params = make_params(self.method.Params, **state["recipe"]["params"])
         if params == self.params:
             return False
         self._params[layer.unique_id] = params
@@ -398,6 +398,9 @@ class TuneWidget(LayerWatcher, QWidget):
         finally:
             for control in self.controls.values():
                 control.blockSignals(False)
+        lineage = state.get("lineage")
+        if lineage is not None and _results.tracks_layer(self.viewer, layer) is not None:
+            _results.show_tracks(self.viewer, layer, np.asarray(layer.data), lineage)
         self.status_label.setText(
             f"'{layer.name}': the controls show the parameters of the labels on screen"
         )
@@ -538,6 +541,9 @@ class TuneWidget(LayerWatcher, QWidget):
             return
         self._supersede()
         self._timer.start()  # changes in the next DEBOUNCE_MS wait and run together
+        tracks = _results.tracks_layer(self.viewer, layer)
+        shown = None if tracks is None else tracks.metadata.get(_results.LINEAGE_KEY)
+        _results.remember_edited_state(layer, shown)  # an undo back to edits is known so
         current = self._current_frame(layer, result.axes)
         n_frames = len(result.predictions)
         frames = tuple(range(n_frames)) if apply_all else (current or 0,)
@@ -591,7 +597,7 @@ class TuneWidget(LayerWatcher, QWidget):
             _results.show_tracks(self.viewer, layer, labels, lineage)
             self._warn_if_edited(layer, request, undoable)
             self._stale[request.layer_id] = set()
-            _results.note_labels_state(layer, params_to_dict(request.params))
+            _results.note_labels_state(layer, params_to_dict(request.params), lineage)
             ms = (time.perf_counter() - request.started) * 1000
             tracks = int(np.unique(labels[labels > 0]).size)
             self.status_label.setText(
