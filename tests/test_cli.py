@@ -379,3 +379,17 @@ def test_option_mistakes_are_named(tmp_path, image_file, nuclei_sample, capsys):
     args = [str(tmp_path / "pred.zarr"), str(tmp_path / "gt.tif"), "--json", str(scores), "-q"]
     assert main(["evaluate", *args]) == 0
     assert json.loads(scores.read_text())["ap"]["0.5"] == 1.0
+
+
+def test_a_short_stack_without_axes_is_not_taken_for_colour(tmp_path, nuclei_sample, capsys):
+    """Three frames saved without axes metadata are a stack, not the channels of one image:
+    a 2D model refuses them with a hint, and --axes TYX or CYX says which."""
+    frames = np.stack([nuclei_sample[0][:128, :128]] * 3)
+    tifffile.imwrite(tmp_path / "three.tif", frames, photometric="minisblack")
+    args = ["segment", str(tmp_path / "three.tif"), "-q", "--model", "nuclei2d"]
+    assert main([*args, "-o", str(tmp_path / "a.tif")]) == 1
+    assert "use axes TYX (CYX if its planes are channels)" in capsys.readouterr().err
+    assert main([*args, "-o", str(tmp_path / "t.tif"), "--axes", "TYX"]) == 0
+    assert tifffile.imread(tmp_path / "t.tif").shape == frames.shape
+    assert main([*args, "-o", str(tmp_path / "c.tif"), "--axes", "CYX"]) == 0
+    assert tifffile.imread(tmp_path / "c.tif").shape == frames.shape[1:]

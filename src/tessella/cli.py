@@ -112,7 +112,12 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     segment.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     segment.add_argument("--overwrite", action="store_true", help="replace existing outputs")
-    segment.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    segment.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress bar or summary (errors and warnings still print)",
+    )
     segment.add_argument(
         "--stack",
         action="store_true",
@@ -242,8 +247,8 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--one-decoder",
         action="store_true",
-        help="embedding: one decoder for offsets, sigmas and seeds instead of two (about 40%% "
-        "less work per pixel, so faster segmentation); with --base, a two-decoder base is "
+        help="embedding: one decoder for offsets, sigmas and seeds instead of two (about a "
+        "third less work per pixel, so faster segmentation); with --base, a two-decoder base is "
         "merged: its encoder and offset decoder are kept and the seed output starts from a "
         "least-squares fit to the base's seed map (add --distil to follow the base closely)",
     )
@@ -299,7 +304,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "they are left out of the loss and of validation (objects there are not taught as "
         "background). Paint them over the unannotated parts. Default: none (every unlabelled "
         "pixel is background). For the patches method, pixels of N in any plane of a mask "
-        "stack",
+        "stack are the unannotated part",
     )
     train.add_argument(
         "--invert-bright-background",
@@ -580,10 +585,8 @@ def _cmd_segment(args) -> int:
         raise CliError(f"--ctc needs a time-lapse model; {model.card.name} is not one")
     _check_stack_usage(args, model)
     if (
-        recipe.get("model_sha256")
-        and recipe["model_sha256"] != model.card.sha256
-        and not args.quiet
-    ):  # --model chose another model on purpose
+        recipe.get("model_sha256") and recipe["model_sha256"] != model.card.sha256
+    ):  # --model chose another model on purpose: said even with -q
         print(
             f"warning: {args.recipe} was made with another model than {model.path}", file=sys.stderr
         )

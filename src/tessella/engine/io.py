@@ -121,9 +121,9 @@ def _read_tiff(path: Path, axes: str | None) -> ImageData:
     if drop and data.ndim == len(series.axes):
         data = data.squeeze(axis=tuple(drop))
     if axes is None:
+        # without metadata, a stack of 3 or 4 planes is a stack like any other (ZYX, which
+        # the CLI refuses for 2D models with a hint to give --axes TYX or CYX), not colour
         axes = meta_axes if len(meta_axes) == data.ndim else guess_axes(data.shape)
-        if axes == "ZYX" and series.axes in ("QYX", "IYX") and data.shape[0] in (3, 4):
-            axes = "CYX"
     return ImageData(data, check_axes(axes, data.ndim, str(path)), sizes, unit, path)
 
 

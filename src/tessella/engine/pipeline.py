@@ -131,7 +131,11 @@ def _check_image(image: np.ndarray, axes: str | None, model: LoadedModel, name: 
             f"image has axes {axes}: if its first axis is time, give axes TYX"
         )
     if spatial_of(axes) != expected:
-        hint = "; for a stack of 2D images use axes TYX" if axes == "ZYX" else ""
+        hint = (
+            "; for a stack of 2D images use axes TYX (CYX if its planes are channels)"
+            if axes == "ZYX"
+            else ""
+        )
         raise ValueError(
             f"{name}: axes {axes} do not fit model {model.card.name!r}, which segments "
             f"{expected} images{hint}"
