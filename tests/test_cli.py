@@ -393,3 +393,40 @@ def test_a_short_stack_without_axes_is_not_taken_for_colour(tmp_path, nuclei_sam
     assert tifffile.imread(tmp_path / "t.tif").shape == frames.shape
     assert main([*args, "-o", str(tmp_path / "c.tif"), "--axes", "CYX"]) == 0
     assert tifffile.imread(tmp_path / "c.tif").shape == frames.shape[1:]
+
+
+def test_a_recipe_brings_its_voxel_size_to_a_file_without_one(tmp_path, data_dir, capsys):
+    """A volume segmented with a voxel size (napari's scale, or the file's) is replayed with
+    that voxel size on a copy of the file that lacks it; a file with another one is warned."""
+    stack = tifffile.imread(data_dir / "em_mito_lucchipp" / "val" / "image.tif")[:3, 256:384, :128]
+    with_size = tmp_path / "sized.tif"
+    tifffile.imwrite(
+        with_size,
+        stack,
+        imagej=True,
+        resolution=(200.0, 200.0),
+        metadata={"axes": "ZYX", "spacing": 0.01, "unit": "um"},
+    )
+    tifffile.imwrite(tmp_path / "bare.tif", stack, imagej=True, metadata={"axes": "ZYX"})
+    common = ["--model", "em-mito3d", "--no-tta", "--device", "cpu", "-q"]
+    assert main(["segment", str(with_size), "-o", str(tmp_path / "a.tif"), *common]) == 0
+    recipe = json.loads((tmp_path / "a.recipe.json").read_text())
+    assert recipe["spacing"] == pytest.approx([0.01, 0.005, 0.005])
+    replay = ["--recipe", str(tmp_path / "a.recipe.json"), "-q"]
+    assert (
+        main(["segment", str(tmp_path / "bare.tif"), "-o", str(tmp_path / "b.tif"), *replay]) == 0
+    )
+    assert json.loads((tmp_path / "b.recipe.json").read_text())["spacing"] == recipe["spacing"]
+    np.testing.assert_array_equal(
+        tifffile.imread(tmp_path / "a.tif"), tifffile.imread(tmp_path / "b.tif")
+    )
+    other = tmp_path / "other.tif"
+    tifffile.imwrite(
+        other,
+        stack,
+        imagej=True,
+        resolution=(100.0, 100.0),
+        metadata={"axes": "ZYX", "spacing": 0.01, "unit": "um"},
+    )
+    assert main(["segment", str(other), "-o", str(tmp_path / "c.tif"), *replay]) == 0
+    assert "was made with (0.01, 0.005, 0.005)" in capsys.readouterr().err

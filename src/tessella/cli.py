@@ -614,9 +614,7 @@ def _cmd_segment(args) -> int:
                     f"{source}: --ctc needs a time-lapse (axes with T), got {image.axes}"
                 )
             spatial = [a for a in image.axes if a in "ZYX"]
-            spacing = None
-            if all(a in image.pixel_size for a in spatial):  # anisotropic volumes need it
-                spacing = tuple(image.pixel_size[a] for a in spatial)
+            spacing = _spacing(image, spatial, recipe, args.recipe)
             steps = segment_steps(
                 image.data,
                 model,
@@ -945,6 +943,24 @@ def _file_pairs(pred: str, gt: str) -> list[tuple[Path, Path]]:
     return pairs
 
 
+def _spacing(image, spatial: list[str], recipe: dict, recipe_path) -> tuple | None:
+    """The voxel size post-processing uses: the file's pixel size, else the recipe's (a
+    volume segmented in napari with a scale its file lacks); a difference is said."""
+    recorded = recipe.get("spacing")
+    if not isinstance(recorded, list) or len(recorded) != len(spatial):
+        recorded = None
+    if all(a in image.pixel_size for a in spatial):
+        spacing = tuple(float(image.pixel_size[a]) for a in spatial)
+        if recorded is not None and not np.allclose(spacing, recorded):
+            print(
+                f"warning: {image.path} has voxel size {spacing}; {recipe_path} was made with "
+                f"{tuple(recorded)}, so objects may differ",
+                file=sys.stderr,
+            )
+        return spacing
+    return None if recorded is None else tuple(float(v) for v in recorded)
+
+
 #: the type each recipe field must have (a hand-edited recipe is checked before use)
 _RECIPE_TYPES = {
     "model": str,
@@ -955,6 +971,7 @@ _RECIPE_TYPES = {
     "tta": bool,
     "tile": int,
     "invert": bool,
+    "spacing": list,
 }
 
 
@@ -973,7 +990,13 @@ def _read_recipe(path: str) -> dict:
         if value is not None and (
             not isinstance(value, kind) or (kind is int and isinstance(value, bool))
         ):
-            wanted = {str: "text", dict: "an object", bool: "true or false", int: "a whole number"}
+            wanted = {
+                str: "text",
+                dict: "an object",
+                bool: "true or false",
+                int: "a whole number",
+                list: "a list",
+            }
             raise CliError(f"{path}: recipe field {key!r} must be {wanted[kind]}, got {value!r}")
     if recipe.get("tile") is not None and recipe["tile"] <= 0:
         raise CliError(f"{path}: recipe field 'tile' must be positive, got {recipe['tile']}")
