@@ -51,12 +51,13 @@ def exporter(make_napari_viewer, nuclei_sample):
     """A viewer with the nuclei image and its labels at 0.5 µm, as Segment leaves them."""
     image, labels = nuclei_sample
     viewer = make_napari_viewer()
-    viewer.add_image(image, name="nuclei", scale=(0.5, 0.5))
+    source = viewer.add_image(image, name="nuclei", scale=(0.5, 0.5))
+    metadata = {"tessella_source": "nuclei", "tessella_source_id": source.unique_id}
     layer = viewer.add_labels(
         labels,
         name="nuclei labels",
         scale=(0.5, 0.5),
-        metadata={"tessella_source": "nuclei", "tessella_recipe": RECIPE},
+        metadata={**metadata, "tessella_recipe": RECIPE},
     )
     _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Export")
     assert isinstance(widget, ExportWidget)
@@ -101,6 +102,17 @@ def test_layer_lists_follow_the_viewer(exporter):
     assert widget.image_combo.currentText() == "small"
     widget.labels_combo.setCurrentText("nuclei labels")
     viewer.layers.remove("small")
+    # an image of the same shape is never taken for the source of labels Segment made
+    viewer.add_image(np.ones((520, 512)), name="nuclei")  # the source's old name, too
+    widget.labels_combo.setCurrentText("other")
+    widget.labels_combo.setCurrentText("nuclei labels")
+    assert widget.image_combo.currentText() == "raw"
+    viewer.layers.remove("raw")
+    widget.labels_combo.setCurrentText("other")
+    widget.labels_combo.setCurrentText("nuclei labels")
+    assert widget.image_layer is None  # its source is gone: none, not the look-alike
+    viewer.layers.remove("nuclei")
+    viewer.add_image(np.ones((520, 512)), name="raw")
 
     viewer.layers.remove("raw")
     assert combo_items(widget.image_combo) == ["none"]

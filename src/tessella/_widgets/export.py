@@ -29,7 +29,7 @@ from qtpy.QtWidgets import (
 
 from . import _results
 from ._layers import LayerWatcher, fill_layer_combo, find_layer
-from .segment import RECIPE_KEY, SOURCE_KEY
+from .segment import RECIPE_KEY, SOURCE_ID_KEY, SOURCE_KEY
 
 if TYPE_CHECKING:
     import napari.viewer
@@ -185,12 +185,17 @@ class ExportWidget(LayerWatcher, QWidget):
                 (i, find_layer(self.viewer, self.image_combo.itemData(i)))
                 for i in range(1, self.image_combo.count())
             ]
-            same_shape = [i for i, image in images if _fits(image, layer)]
-            named = [i for i, image in images if image is not None and image.name == source]
-            if named or same_shape:  # its source image, else one of its shape
-                self.image_combo.setCurrentIndex((named or same_shape)[0])
-            elif not _fits(self.image_layer, layer):  # what is chosen cannot be measured
-                self.image_combo.setCurrentIndex(0)
+            source_id = layer.metadata.get(SOURCE_ID_KEY)
+            if source_id is not None:  # made by Segment: that image, even renamed, or none
+                found = [i for i, im in images if im is not None and im.unique_id == source_id]
+            elif source:  # (labels from before the id was recorded: by name)
+                found = [i for i, im in images if im is not None and im.name == source]
+            else:  # labels of unknown source: an image of their shape
+                found = [i for i, im in images if _fits(im, layer)]
+            if found:
+                self.image_combo.setCurrentIndex(found[0])
+            elif source_id is not None or source or not _fits(self.image_layer, layer):
+                self.image_combo.setCurrentIndex(0)  # never another image's intensities
         self._update_recipe_checkbox()
 
     def _recipe(self) -> dict | None:

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 __all__ = ["SegmentWidget", "guess_layer_axes"]
 
 SOURCE_KEY = "tessella_source"  # output layer metadata: the image layer it was computed from
+SOURCE_ID_KEY = "tessella_source_id"  # ... and that layer's unique_id (survives a rename)
 
 
 @report_runtime_errors
@@ -571,7 +572,9 @@ class SegmentWidget(LayerWatcher, QWidget):
         if run is not None and run is getattr(self, "_closed_run", None):
             return  # finished as the panel closed: nobody asked for it any more
         if self._preview is not None:  # blockwise: the labels are in the output zarr
-            layer = self._preview.finish({SOURCE_KEY: run.name, RECIPE_KEY: result.recipe})
+            layer = self._preview.finish(
+                {SOURCE_KEY: run.name, SOURCE_ID_KEY: run.layer_id, RECIPE_KEY: result.recipe}
+            )
             what = "objects"
             if "lineage" in result.recipe:  # a linked movie: tracks from the zarr, frame by frame
                 lineage = {int(child): int(parent) for child, parent in result.recipe["lineage"]}
@@ -584,7 +587,7 @@ class SegmentWidget(LayerWatcher, QWidget):
                 f"({result.n_blocks} blocks{resumed}), written to {result.path}"
             )
             return
-        metadata = {SOURCE_KEY: run.name, RECIPE_KEY: result.recipe()}
+        metadata = {SOURCE_KEY: run.name, SOURCE_ID_KEY: run.layer_id, RECIPE_KEY: result.recipe()}
         labels_layer = self._place_output(run, "labels", result.labels, metadata)
         _results.note_labels_state(labels_layer, metadata[RECIPE_KEY]["params"], result.lineage)
         _results.register(labels_layer, result, self.viewer.layers)  # for the Tune widget
