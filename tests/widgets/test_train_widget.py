@@ -418,3 +418,24 @@ def test_plot_ticks_are_round_and_never_minus_zero():
     assert _ticks(-0.5, 10) == [0.0, 2.5, 5.0, 7.5, 10.0]
     assert [f"{v:g}" for v in _ticks(-0.3, 10)][0] == "0"
     assert _ticks(3, 3) == [3]
+
+
+def test_a_fine_tune_that_beats_nothing_says_the_base_was_kept(trainer, qtbot, monkeypatch):
+    """When no epoch beats the base on the validation pairs, the saved model is the base's
+    weights, and the status says so rather than announcing a trained model."""
+    import tessella.engine.train.loop as loop
+
+    scores = iter([0.9, 0.4, 0.5])
+    monkeypatch.setattr(loop, "_validate", lambda *args, **kwargs: next(scores))
+    _viewer, _segment, train, models = trainer
+    choose_base(train, "nuclei2d")
+    train.epochs_spin.setValue(2)
+    train.steps_spin.setValue(1)
+    with qtbot.waitSignal(train.run_finished, timeout=300_000):
+        assert train.start()
+    text = train.status_label.text()
+    assert "no epoch beat the base model's validation score 0.900" in text
+    base = json.loads((train.last_model / "card.json").read_text())
+    from tessella.engine.registry import load_model
+
+    assert base["sha256"] == load_model("nuclei2d").card.sha256

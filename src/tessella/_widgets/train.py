@@ -563,6 +563,12 @@ class TrainWidget(LayerWatcher, QWidget):
             cancelled = self.worker is not None and self.worker.abort_requested
             what = "Cancelled; kept the best model so far" if cancelled else "Saved"
             best = f" (best validation score {max(s for _, s in self._scores):.3f})"
+            base_score = self._scores[0][1] if run.base and self._scores else None
+            if base_score is not None and all(s <= base_score for _, s in self._scores[1:]):
+                best = (  # the engine keeps the base until an epoch beats it
+                    f": no epoch beat the base model's validation score {base_score:.3f}, so "
+                    "its weights were kept unchanged (more epochs or another learning rate?)"
+                )
             self.status_label.setText(
                 f"{what}: '{run.out.name}' in {run.out.parent}"
                 + (best if self._scores else "")
