@@ -124,6 +124,7 @@ def test_a_recipe_replays_its_own_model_or_refuses(
         ),
         ('{"model": "nuclei2d", "tile": -3}', "recipe field 'tile' must be positive"),
         ('{"params": {}}', "the recipe names no model; give one with --model"),
+        ('{"model": "nuclei2d", "spacing": [null, 1]}', "'spacing' must hold positive numbers"),
     ],
 )
 def test_a_hand_edited_recipe_is_checked(tmp_path, image_file, capsys, content, message):

@@ -951,7 +951,8 @@ def _spacing(image, spatial: list[str], recipe: dict, recipe_path) -> tuple | No
         recorded = None
     if all(a in image.pixel_size for a in spatial):
         spacing = tuple(float(image.pixel_size[a]) for a in spatial)
-        if recorded is not None and not np.allclose(spacing, recorded):
+        relative = np.asarray(spacing) / min(spacing)  # what post-processing uses
+        if recorded is not None and not np.allclose(relative, np.asarray(recorded) / min(recorded)):
             print(
                 f"warning: {image.path} has voxel size {spacing}; {recipe_path} was made with "
                 f"{tuple(recorded)}, so objects may differ",
@@ -998,6 +999,11 @@ def _read_recipe(path: str) -> dict:
                 list: "a list",
             }
             raise CliError(f"{path}: recipe field {key!r} must be {wanted[kind]}, got {value!r}")
+    spacing = recipe.get("spacing")
+    if spacing is not None and not all(
+        isinstance(v, int | float) and not isinstance(v, bool) and v > 0 for v in spacing
+    ):
+        raise CliError(f"{path}: recipe field 'spacing' must hold positive numbers, got {spacing}")
     if recipe.get("tile") is not None and recipe["tile"] <= 0:
         raise CliError(f"{path}: recipe field 'tile' must be positive, got {recipe['tile']}")
     return recipe

@@ -547,6 +547,9 @@ def test_a_blank_frame_gets_no_labels_blockwise_as_in_memory(tmp_path, nuclei_sa
     blank = write_zarr(tmp_path / "blank.zarr", np.zeros_like(movie), (1, 128, 128))
     with pytest.raises(ValueError, match="constant"):
         segment_blockwise(blank, tmp_path / "none.zarr", nuclei2d, "TYX", block=128)
+    # a time-lapse model's window would carry its neighbours into the blank frame: refused
+    with pytest.raises(ValueError, match=r"\(frame 0\) is constant"):
+        segment_blockwise(source, tmp_path / "cells.zarr", "cells2dt", "TYX", block=128)
 
 
 def test_model_run_cancelled_and_resumed_equals_an_uninterrupted_one(

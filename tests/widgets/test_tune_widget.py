@@ -544,8 +544,8 @@ def test_an_undo_back_to_corrected_labels_records_what_they_came_from(
     tune, result_2d, qtbot, no_network
 ):
     """Tuned (0.7), corrected, tuned again (0.95), then Ctrl+Z back to the corrected labels:
-    their recipe is the 0.7 one they were corrected from, marked as edited, and the controls
-    show 0.7 again."""
+    their recipe is the 0.7 one they were corrected from, marked as edited (no parameters
+    made them, so the controls are left as they are)."""
     viewer, widget = tune
     layer = place(viewer, result_2d)
     change(qtbot, widget, seed_thresh=0.7)
@@ -557,4 +557,17 @@ def test_an_undo_back_to_corrected_labels_records_what_they_came_from(
     np.testing.assert_array_equal(layer.data, corrected)
     recipe, reproduces = _results.recipe_on_screen(layer)
     assert recipe["params"]["seed_thresh"] == 0.7 and not reproduces
-    assert widget.follow_labels_on_screen() and widget.params.seed_thresh == 0.7
+    assert not widget.follow_labels_on_screen() and widget.params.seed_thresh == 0.95
+
+
+def test_previews_of_a_movie_frame_never_pull_the_controls_back(tune, result_tyx, qtbot):
+    """Moving a control back and forth on one frame of a movie (a preview each time) leaves
+    the controls where they were moved: previews are not states the controls follow."""
+    viewer, widget = tune
+    place(viewer, result_tyx, name="movie labels")
+    widget.layer_combo.setCurrentText("movie labels")
+    viewer.dims.set_current_step(0, 1)
+    for value in (0.7, 0.95, 0.7):
+        change(qtbot, widget, seed_thresh=value)
+    assert not widget.follow_labels_on_screen()
+    assert widget.params.seed_thresh == 0.7

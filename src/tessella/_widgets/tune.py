@@ -384,8 +384,8 @@ class TuneWidget(LayerWatcher, QWidget):
         layer, result = self.labels_layer, self.result
         if layer is None or result is None or self.busy:
             return False
-        state = _results.state_on_screen(layer)  # also labels edited by hand, then undone to
-        if state is None or not state["recipe"].get("params"):
+        state = _results.state_on_screen(layer)  # not hand-edited labels: no parameters made
+        if state is None or state.get("edited") or not state["recipe"].get("params"):
             return False
         params = make_params(self.method.Params, **state["recipe"]["params"])
         if params == self.params:
@@ -541,9 +541,10 @@ class TuneWidget(LayerWatcher, QWidget):
             return
         self._supersede()
         self._timer.start()  # changes in the next DEBOUNCE_MS wait and run together
-        tracks = _results.tracks_layer(self.viewer, layer)
-        shown = None if tracks is None else tracks.metadata.get(_results.LINEAGE_KEY)
-        _results.remember_edited_state(layer, shown)  # an undo back to edits is known so
+        if layer.unique_id in self._edited:  # hand edits: an undo back to them is known so
+            tracks = _results.tracks_layer(self.viewer, layer)
+            shown = None if tracks is None else tracks.metadata.get(_results.LINEAGE_KEY)
+            _results.remember_edited_state(layer, shown)
         current = self._current_frame(layer, result.axes)
         n_frames = len(result.predictions)
         frames = tuple(range(n_frames)) if apply_all else (current or 0,)

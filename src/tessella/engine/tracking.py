@@ -279,16 +279,23 @@ def track_table(tracked: np.ndarray, lineage: dict[int, int] | None = None) -> l
 def napari_tracks(tracked: np.ndarray, lineage: dict[int, int] | None = None):
     """``(data, graph)`` for a napari Tracks layer: rows ``(track, t, y, x)`` at each object's
     centroid, and ``{child: [parent]}``."""
-    rows = []
-    for t in range(tracked.shape[0]):
-        ids = np.unique(tracked[t])
-        ids = ids[ids != 0]
-        for track, centre in zip(ids, frame_objects(tracked[t]).centres):
-            rows.append([int(track), t, *centre])
-    data = np.asarray(rows, np.float64).reshape(-1, 2 + tracked.ndim - 1)
-    present = set(data[:, 0].astype(int).tolist())  # a division's ends both still there
-    graph = {int(c): [int(p)] for c, p in (lineage or {}).items() if c in present and p in present}
-    return data, graph
+    rows = [frame_track_rows(tracked[t], t) for t in range(tracked.shape[0])]
+    data = np.concatenate(rows) if rows else np.zeros((0, tracked.ndim + 1))
+    return data, tracks_graph(data, lineage)
+
+
+def frame_track_rows(frame: np.ndarray, t: int) -> np.ndarray:
+    """Rows ``(track, t, y, x)`` of one frame's objects, at their centroids."""
+    ids = np.unique(frame)
+    ids = ids[ids != 0]
+    rows = [[int(track), t, *centre] for track, centre in zip(ids, frame_objects(frame).centres)]
+    return np.asarray(rows, np.float64).reshape(-1, 2 + frame.ndim)
+
+
+def tracks_graph(data: np.ndarray, lineage: dict[int, int] | None) -> dict[int, list[int]]:
+    """napari's ``{child: [parent]}`` for the divisions whose two ends are in ``data``."""
+    present = set(data[:, 0].astype(int).tolist())
+    return {int(c): [int(p)] for c, p in (lineage or {}).items() if c in present and p in present}
 
 
 def write_ctc(tracked, lineage: dict[int, int] | None, directory, overwrite: bool = False):

@@ -119,7 +119,7 @@ def _scan(run: _Run, executor) -> Generator[BlockProgress, None, _Run]:
         ranges, constant = [], []
         # a model segmenter clears the labels of a blank (constant) frame or slice; the
         # superpixel graph and the time-window network cannot, so there one is refused
-        clears = getattr(segmenter, "graph", True) is False
+        clears = getattr(segmenter, "clears_blank", False)
         for unit, parts in sorted(units.items()):
             merged = _merge_stats(parts, low, high, invert, segmenter.invert)
             if all(vmin == vmax for _, _, vmin, vmax, _ in merged):

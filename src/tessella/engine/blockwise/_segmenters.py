@@ -148,6 +148,12 @@ class ModelSegmenter:
     graph: bool = False  # return the block's superpixel graph ("graph" stitching)
     invert: bool | None = None  # None: the card's rule decides per frame (slice) at the scan
 
+    @property
+    def clears_blank(self) -> bool:
+        """Whether :meth:`steps` gives a blank (constant) frame or slice no labels (the
+        superpixel graph of boundary stitching cannot)."""
+        return not self.graph
+
     def fingerprint(self) -> dict:
         from ..params import params_to_dict
 

@@ -30,6 +30,10 @@ class TemporalSegmenter(ModelSegmenter):
     4 ``temporal_sigma`` (the smoothing along time) and the block's halo, and segments the
     frame as in memory. The network runs once per block; linking comes after stitching."""
 
+    @property
+    def clears_blank(self) -> bool:
+        return False  # the window of frames would carry neighbours into a blank frame
+
     store: str = ""  # the stored predictions: (2, T, Y, X) foreground, centre
     frames: int = 0  # frames in the movie
 
