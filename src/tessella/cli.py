@@ -861,7 +861,7 @@ def evaluate_paths(
 ) -> dict:
     """Scores of the label image(s) at ``pred`` against ``gt`` (files or folders); GT pixels
     of ``ignore_label`` (not annotated) are left out, as training validates sparse labels."""
-    from .engine.evaluation import score_pairs, without_ignored
+    from .engine.evaluation import ignore_label_clash, score_pairs, without_ignored
 
     if ignore_label == 0:
         raise CliError("--ignore-label 0: 0 is background; mark unannotated parts with another")
@@ -872,6 +872,9 @@ def evaluate_paths(
         if unannotated is not None:
             marked |= bool(unannotated.any())
             predicted = without_ignored(predicted, unannotated, truth)
+            clash = ignore_label_clash(int(np.max(truth, initial=0)), ignore_label, _name)
+            if unannotated.any() and clash:
+                print(f"warning: {clash}", file=sys.stderr)
         pairs.append((truth, predicted))
     if ignore_label is not None and not marked:
         raise CliError(f"--ignore-label {ignore_label}: no ground-truth pixel has it")

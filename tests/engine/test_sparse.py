@@ -318,3 +318,27 @@ def test_evaluate_overlapping_scores_the_annotated_part(tmp_path, data_dir, caps
     args = [str(tmp_path / "pred.tif"), str(tmp_path / "gt.tif"), "--overlapping"]
     assert main(["evaluate", *args, "--ignore-label", "60000"]) == 1
     assert "--ignore-label 60000: no ground-truth pixel has it" in capsys.readouterr().err
+
+
+def test_an_unannotated_label_among_the_object_ids_is_warned(tmp_path, nuclei_sample, capsys):
+    """An unannotated label smaller than some object ID may be an object's ID: evaluate and
+    train say so (once per file), naming the file and a safe value, and go ahead."""
+    _image, labels = nuclei_sample
+    sparse = labels.astype(np.int32)
+    value = 2  # an ID an object has
+    sparse[:, :256] = value
+    tifffile.imwrite(tmp_path / "gt.tif", sparse)
+    tifffile.imwrite(tmp_path / "pred.tif", labels.astype(np.int32))
+    args = [str(tmp_path / "pred.tif"), str(tmp_path / "gt.tif"), "-q"]
+    assert main(["evaluate", *args, "--ignore-label", str(value)]) == 0
+    err = capsys.readouterr().err
+    assert f"unannotated label {value} is among its object IDs" in err and "gt.tif" in err
+    assert main(["evaluate", *args, "--ignore-label", str(UNANNOTATED)]) == 1  # none painted
+    capsys.readouterr()
+    data = _sparse_folder(tmp_path / "data", nuclei_sample)
+    tifffile.imwrite(data / "masks" / "s.tif", sparse)
+    train = ["train", "embedding", "--data", str(data), "--val-data", str(data), "--base"]
+    train += ["nuclei2d", "--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "1"]
+    train += ["--patch", "64", "--device", "cpu", "-q", "--out", str(tmp_path / "m")]
+    assert main([*train, "--ignore-label", str(value)]) == 0
+    assert f"warning: s.tif: unannotated label {value} is among" in capsys.readouterr().err

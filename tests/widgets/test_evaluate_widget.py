@@ -273,7 +273,7 @@ def test_time_lapse_is_scored_frame_by_frame_like_a_folder(
 
 
 def test_sparse_ground_truth_is_scored_on_its_annotated_part(
-    evaluate_widget, nuclei_pair, tmp_path, shown_errors
+    evaluate_widget, nuclei_pair, tmp_path, shown_errors, monkeypatch
 ):
     """With an 'Unannotated label', the numbers are `tessella evaluate --ignore-label`'s and
     the error layer shows nothing where nothing was annotated; a label no pixel has is a
@@ -303,6 +303,16 @@ def test_sparse_ground_truth_is_scored_on_its_annotated_part(
     assert reference != cli_scores(tmp_path, sparse, expected.prediction)  # not the naive scores
     [errors] = error_layers(viewer)
     assert not errors.data[:, :256].any() and errors.data[:, 256:].any()
+
+    warned: list[str] = []  # a label among the object IDs may be an object's: said
+    monkeypatch.setattr(evaluate_module, "show_warning", warned.append)
+    among = truth.astype(np.int32)
+    among[:, :256] = 2
+    viewer.add_labels(among, name="marked with 2")
+    choose(widget.truth_combo, "marked with 2")
+    widget.ignore_spin.setValue(2)
+    widget.evaluate_button.click()
+    assert len(warned) == 1 and "unannotated label 2 is among its object IDs" in warned[0]
 
 
 @pytest.mark.parametrize("first", ["nuc labels", "nuc ground truth"])

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from napari.layers import Labels
 from napari.qt.threading import create_worker
-from napari.utils.notifications import show_error, show_info
+from napari.utils.notifications import show_error, show_info, show_warning
 from qtpy.QtCore import Qt, Signal
 from qtpy.QtWidgets import (
     QAbstractItemView,
@@ -263,6 +263,13 @@ class EvaluateWidget(LayerWatcher, QWidget):
             self.status_label.setText(f"Not evaluated: {message}")
             return
         pred_data, truth_data = _layer_array(pred), _layer_array(truth)
+        ignore_label = self.ignore_spin.value() or None
+        if ignore_label is not None:
+            from tessella.engine.evaluation import ignore_label_clash
+
+            clash = ignore_label_clash(int(np.max(truth_data)), ignore_label, f"'{truth.name}'")
+            if clash:
+                show_warning(f"Evaluate: {clash}")
         if pred_data.shape != truth_data.shape:
             message = (
                 f"prediction '{pred.name}' has shape {tuple(pred_data.shape)} but ground truth "

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import shutil
 import time
+import warnings
 from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
@@ -426,7 +427,11 @@ class TrainWidget(LayerWatcher, QWidget):
             else:
                 samples = layer_samples([(i, j) for i, j in pairs], ndim, norm)
             if ignore_label is not None:  # checked here, before a worker starts
-                marked = apply_ignore_label(samples, ignore_label, bool(folder) and overlapping)
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always", UserWarning)
+                    marked = apply_ignore_label(samples, ignore_label, bool(folder) and overlapping)
+                for warning in caught[:1]:  # an ID clash: said once, the run goes ahead
+                    show_warning(f"Train: {warning.message}")
                 if overlapping:  # marked here, as bitmasks cannot be marked later
                     samples = marked
             if overlapping and not folder:

@@ -23,6 +23,7 @@ __all__ = [
     "Evaluation",
     "error_map",
     "evaluate_labels",
+    "ignore_label_clash",
     "mask_stack_objects",
     "matched_ids",
     "membrane_map_objects",
@@ -260,6 +261,26 @@ def without_ignored(
         mostly[np.unique(index[(truth > 0) & ~ignore])] = False
     mostly[ids == 0] = False
     return np.where(mostly[index] | ignore, 0, labels)
+
+
+def ignore_label_clash(
+    largest_id: int, ignore_label: int | None, name: str = "labels"
+) -> str | None:
+    """A warning when ``ignore_label`` lies inside the range of object IDs (some object has a
+    larger ID), where an object of that ID would be taken for unannotated; else None.
+
+    >>> print(ignore_label_clash(120, 5, "gt.tif")[:58])
+    gt.tif: unannotated label 5 is among its object IDs (up to
+    >>> ignore_label_clash(120, 999) is None
+    True
+    """
+    if ignore_label is None or largest_id <= ignore_label:
+        return None
+    return (
+        f"{name}: unannotated label {ignore_label} is among its object IDs (up to "
+        f"{largest_id}): an object with ID {ignore_label} would be left out; a value above "
+        f"every ID (e.g. {largest_id + 1}) is safe"
+    )
 
 
 def unannotated_left_out(truth: np.ndarray, predicted: np.ndarray, ignore_label: int | None):

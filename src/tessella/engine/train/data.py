@@ -18,6 +18,7 @@ import numpy as np
 from scipy import ndimage
 
 from ..axes import guess_axes, spatial_of, to_model_layout
+from ..evaluation import ignore_label_clash
 from ..io import read_image
 from ..normalize import normalize
 
@@ -83,6 +84,9 @@ def apply_ignore_label(
             out.append(sample)
             continue
         found = True
+        clash = ignore_label_clash(int(sample.labels.max()), value, sample.name)
+        if clash:
+            warnings.warn(clash, stacklevel=2)
         ignore = marked if sample.ignore is None else sample.ignore | marked
         labels = np.where(marked, 0, sample.labels).astype(sample.labels.dtype)
         out.append(replace(sample, labels=labels, ignore=ignore))
