@@ -400,14 +400,14 @@ def test_a_recipe_brings_its_voxel_size_to_a_file_without_one(tmp_path, data_dir
     """A volume segmented with a voxel size (napari's scale, or the file's) is replayed with
     that voxel size on a copy of the file that lacks it; a file with another one is warned."""
     stack = tifffile.imread(data_dir / "em_mito_lucchipp" / "val" / "image.tif")[:3, 256:384, :128]
-    with_size = tmp_path / "sized.tif"
-    tifffile.imwrite(
-        with_size,
-        stack,
-        imagej=True,
-        resolution=(200.0, 200.0),
-        metadata={"axes": "ZYX", "spacing": 0.01, "unit": "um"},
-    )
+
+    def sized(path, pixels_per_um):  # z 0.01 µm, y and x 1 / pixels_per_um
+        meta = {"axes": "ZYX", "spacing": 0.01, "unit": "um"}
+        resolution = (pixels_per_um, pixels_per_um)
+        tifffile.imwrite(path, stack, imagej=True, resolution=resolution, metadata=meta)
+        return path
+
+    with_size = sized(tmp_path / "sized.tif", 200.0)
     tifffile.imwrite(tmp_path / "bare.tif", stack, imagej=True, metadata={"axes": "ZYX"})
     common = ["--model", "em-mito3d", "--no-tta", "--device", "cpu", "-q"]
     assert main(["segment", str(with_size), "-o", str(tmp_path / "a.tif"), *common]) == 0
@@ -421,13 +421,6 @@ def test_a_recipe_brings_its_voxel_size_to_a_file_without_one(tmp_path, data_dir
     np.testing.assert_array_equal(
         tifffile.imread(tmp_path / "a.tif"), tifffile.imread(tmp_path / "b.tif")
     )
-    other = tmp_path / "other.tif"
-    tifffile.imwrite(
-        other,
-        stack,
-        imagej=True,
-        resolution=(100.0, 100.0),
-        metadata={"axes": "ZYX", "spacing": 0.01, "unit": "um"},
-    )
+    other = sized(tmp_path / "other.tif", 100.0)
     assert main(["segment", str(other), "-o", str(tmp_path / "c.tif"), *replay]) == 0
     assert "was made with (0.01, 0.005, 0.005)" in capsys.readouterr().err

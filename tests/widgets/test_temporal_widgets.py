@@ -75,8 +75,8 @@ def test_segment_a_time_lapse_adds_labels_and_tracks(
     assert widget.run_button.isEnabled()
 
 
-def test_tune_previews_a_frame_then_relinks_the_movie(make_napari_viewer, movie_result, qtbot):
-    result, truth = movie_result
+def _movie_in_tune(make_napari_viewer, result):
+    """A viewer with the movie's labels placed as Segment places them, chosen in Tune."""
     viewer = make_napari_viewer()
     _dock, tune = viewer.window.add_plugin_dock_widget("tessella", "Tune")
     layer = viewer.add_labels(
@@ -84,6 +84,22 @@ def test_tune_previews_a_frame_then_relinks_the_movie(make_napari_viewer, movie_
     )
     _results.register(layer, result, viewer.layers)
     tune.layer_combo.setCurrentIndex(tune.layer_combo.findData(layer.unique_id))
+    return viewer, tune, layer
+
+
+def _set_then_apply_to_all(qtbot, tune, name, value) -> None:
+    """Set one control (a preview of the frame on screen), then Apply to all; wait for both."""
+    with qtbot.waitSignal(tune.update_finished, timeout=60_000):
+        tune.set_param(name, value)
+    qtbot.waitUntil(lambda: not tune.busy, timeout=30_000)
+    with qtbot.waitSignal(tune.update_finished, timeout=60_000):
+        tune.apply_all_button.click()
+    qtbot.waitUntil(lambda: not tune.busy, timeout=30_000)
+
+
+def test_tune_previews_a_frame_then_relinks_the_movie(make_napari_viewer, movie_result, qtbot):
+    result, truth = movie_result
+    viewer, tune, layer = _movie_in_tune(make_napari_viewer, result)
     assert "max_distance" in tune.controls and "temporal_sigma" in tune.controls
     assert tune.apply_all_button.isVisible() or not tune.isVisible()
 
@@ -108,12 +124,7 @@ def test_tune_previews_a_frame_then_relinks_the_movie(make_napari_viewer, movie_
     assert layer.metadata["tessella_recipe"]["params"]["temporal_sigma"] == 0.0
 
     # unlinking gives every frame its own IDs; the Tracks layer follows
-    with qtbot.waitSignal(tune.update_finished, timeout=30_000):
-        tune.set_param("link", False)
-    qtbot.waitUntil(lambda: not tune.busy, timeout=30_000)
-    with qtbot.waitSignal(tune.update_finished, timeout=60_000):
-        tune.apply_all_button.click()
-    qtbot.waitUntil(lambda: not tune.busy, timeout=30_000)
+    _set_then_apply_to_all(qtbot, tune, "link", False)
     assert tracks.graph == {} or all(not p for p in tracks.graph.values())
 
 
@@ -190,30 +201,14 @@ def test_an_undone_relink_exports_the_divisions_of_the_labels_on_screen(
     from tessella._widgets.export import ExportWidget
 
     result, _truth = movie_result
-    viewer = make_napari_viewer()
-    _dock, tune = viewer.window.add_plugin_dock_widget("tessella", "Tune")
-    layer = viewer.add_labels(
-        result.labels.copy(), name="movie labels", metadata={"tessella_recipe": result.recipe()}
-    )
-    _results.register(layer, result, viewer.layers)
-    tune.layer_combo.setCurrentIndex(tune.layer_combo.findData(layer.unique_id))
-    with qtbot.waitSignal(tune.update_finished, timeout=60_000):
-        tune.set_param("temporal_sigma", 0.0)
-    qtbot.waitUntil(lambda: not tune.busy, timeout=30_000)
-    with qtbot.waitSignal(tune.update_finished, timeout=60_000):
-        tune.apply_all_button.click()
-    qtbot.waitUntil(lambda: not tune.busy, timeout=30_000)
+    viewer, tune, layer = _movie_in_tune(make_napari_viewer, result)
+    _set_then_apply_to_all(qtbot, tune, "temporal_sigma", 0.0)
     linked = layer.data.copy()
     tracks = _results.tracks_layer(viewer, layer)
     divisions = {c: p[0] for c, p in tracks.graph.items()}
     assert len(divisions) == 2
 
-    with qtbot.waitSignal(tune.update_finished, timeout=30_000):
-        tune.set_param("link", False)
-    qtbot.waitUntil(lambda: not tune.busy, timeout=30_000)
-    with qtbot.waitSignal(tune.update_finished, timeout=60_000):
-        tune.apply_all_button.click()
-    qtbot.waitUntil(lambda: not tune.busy, timeout=30_000)
+    _set_then_apply_to_all(qtbot, tune, "link", False)
     assert not tracks.graph or all(not p for p in tracks.graph.values())
     for _ in range(4):
         if np.array_equal(layer.data, linked):
