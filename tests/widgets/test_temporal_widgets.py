@@ -228,3 +228,17 @@ def test_an_undone_relink_exports_the_divisions_of_the_labels_on_screen(
     assert {k.id: k.parent for k in table if k.parent} == divisions
     assert tune.follow_labels_on_screen()  # the controls and the Tracks layer follow too
     assert tune.params.link and {c: p[0] for c, p in tracks.graph.items()} == divisions
+
+
+def test_a_frame_previewed_alone_keeps_its_track_ids(make_napari_viewer, movie_result, qtbot):
+    """After linking, a change previewed on one frame gives that frame's cells the IDs of
+    their tracks (not a fresh 1..n that clashes with other tracks)."""
+    result, _truth = movie_result
+    viewer, tune, layer = _movie_in_tune(make_napari_viewer, result)
+    _set_then_apply_to_all(qtbot, tune, "temporal_sigma", 0.0)
+    linked = layer.data.copy()
+    viewer.dims.set_point(0, 5)
+    with qtbot.waitSignal(tune.update_finished, timeout=30_000):
+        assert tune.set_param("max_distance", float(tune.params.max_distance) + 1)
+    qtbot.waitUntil(lambda: not tune.busy, timeout=30_000)
+    np.testing.assert_array_equal(layer.data[5], linked[5])  # same cells, same track IDs

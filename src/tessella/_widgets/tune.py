@@ -617,6 +617,12 @@ class TuneWidget(LayerWatcher, QWidget):
         elif "T" in request.axes:
             index = [slice(None)] * layer.ndim
             index[request.axes.index("T")] = t
+            if hasattr(self.method, "postprocess_series") and not request.apply_all:
+                from tessella.engine.tracking import carry_ids
+
+                # a linked movie's frame previewed alone keeps the track IDs it had
+                before = np.asarray(layer.data[tuple(index)])
+                labels = carry_ids(before, labels, int(np.max(layer.data, initial=0)) + 1)
             undoable = _results.write_labels(layer, labels, tuple(index))
         else:
             undoable = _results.write_labels(layer, labels)

@@ -33,6 +33,7 @@ __all__ = [
     "frame_objects",
     "frame_overlaps",
     "link",
+    "carry_ids",
     "link_objects",
     "split_at_gaps",
     "track_table",
@@ -80,6 +81,28 @@ def frame_overlaps(previous: np.ndarray, frame: np.ndarray) -> np.ndarray:
 
     a_ids, b_ids, _, _, rows, cols, counts = _contingency(previous, frame)
     return np.column_stack([a_ids[rows], b_ids[cols], counts]).astype(np.int64)
+
+
+def carry_ids(previous: np.ndarray, frame: np.ndarray, next_id: int) -> np.ndarray:
+    """``frame`` relabelled so that each object overlapping one of ``previous`` (the same
+    frame before, e.g. of a linked movie) with IoU above 0.5 keeps that object's ID, and the
+    others get new IDs from ``next_id`` on: a frame redone on its own keeps its tracks.
+
+    >>> carry_ids(np.array([[7, 7, 0, 9]]), np.array([[1, 1, 0, 2]]), 10).tolist()
+    [[7, 7, 0, 9]]
+    >>> carry_ids(np.array([[7, 7, 0, 0]]), np.array([[1, 0, 0, 2]]), 10).tolist()
+    [[10, 0, 0, 11]]
+    """
+    overlaps = frame_overlaps(previous, frame)
+    before = np.bincount(np.asarray(previous).ravel())
+    after = np.bincount(np.asarray(frame).ravel())
+    table = np.zeros(after.size, np.int64)
+    for old, new, shared in overlaps:  # IoU above 0.5 pairs at most one with each
+        if shared * 2 > before[old] + after[new] - shared:
+            table[new] = old
+    fresh = [i for i in np.flatnonzero(after) if i and not table[i]]
+    table[fresh] = np.arange(next_id, next_id + len(fresh))
+    return table[frame].astype(np.asarray(previous).dtype, copy=False)
 
 
 def _hungarian(cost: np.ndarray, allowed: np.ndarray) -> list[tuple[int, int]]:
