@@ -105,10 +105,15 @@ def open_executor(
                 threads_per_worker=1,
                 processes=True,
                 dashboard_address=None,
-                silence_logs=logging.CRITICAL,  # a worker cut off by Ctrl-C logs errors
+                silence_logs=logging.ERROR,
             )
         with cluster, distributed.Client(cluster) as client:
-            yield client.get_executor()
+            try:
+                yield client.get_executor()
+            except BaseException:  # Ctrl-C or an error: the workers are about to be cut off
+                with contextlib.suppress(Exception):
+                    client.run(_quiet_worker_logs, wait=True)
+                raise
         return
     import multiprocessing
 
@@ -124,6 +129,14 @@ def open_executor(
             process.terminate()
         raise
     pool.shutdown()
+
+
+def _quiet_worker_logs() -> None:
+    """(On a worker) log nothing more: its scheduler is going away on purpose."""
+    import logging
+
+    for name in ("distributed", "tornado"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 @contextlib.contextmanager
