@@ -79,3 +79,37 @@ def test_cli_exports_and_segments_with_the_package(tmp_path, nuclei_sample, monk
     args = ["segment", str(tmp_path / "img.tif"), "-o", str(tmp_path / "l.tif")]
     assert main([*args, "--model", str(out), "-q"]) == 0
     assert tifffile.imread(tmp_path / "l.tif").max() > 50
+
+
+def _rewritten(package, tmp_path, name, content: bytes):
+    """A copy of ``package`` with one file replaced (its rdf.yaml left as exported)."""
+    out = tmp_path / f"changed-{name}.zip"
+    with zipfile.ZipFile(package) as src, zipfile.ZipFile(out, "w") as dst:
+        for item in src.infolist():
+            dst.writestr(item, content if item.filename == name else src.read(item.filename))
+    return out
+
+
+def test_a_changed_or_odd_package_is_refused_in_one_line(package, tmp_path, monkeypatch):
+    """A file changed after export (its sha256 no longer what rdf.yaml records) is refused,
+    as are a card that is not an object and weights that are not a state dict."""
+    import io
+
+    import torch
+
+    from tessella.engine.bioimageio import import_bioimageio
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    with zipfile.ZipFile(package) as archive:
+        card = json.loads(archive.read("card.json"))
+    tampered = _rewritten(
+        package, tmp_path, "card.json", json.dumps({**card, "method": "boundary"}).encode()
+    )
+    with pytest.raises(ModelError, match="card.json does not match the sha256 in its rdf.yaml"):
+        import_bioimageio(tampered)
+    buffer = io.BytesIO()
+    torch.save({k: v * 0 for k, v in load_model("nuclei2d").network.state_dict().items()}, buffer)
+    zeroed = _rewritten(package, tmp_path, "weights.pt", buffer.getvalue())
+    with pytest.raises(ModelError, match="weights.pt does not match the sha256"):
+        import_bioimageio(zeroed)
+    assert import_bioimageio(package).is_dir()  # the package as exported still loads

@@ -192,6 +192,7 @@ class ExportWidget(LayerWatcher, QWidget):
                 found = [i for i, im in images if im is not None and im.name == source]
             else:  # labels of unknown source: an image of their shape
                 found = [i for i, im in images if _fits(im, layer)]
+            found = [i for i in found if _fits(dict(images)[i], layer)]  # e.g. CYX: none
             if found:
                 self.image_combo.setCurrentIndex(found[0])
             elif source_id is not None or source or not _fits(self.image_layer, layer):

@@ -190,6 +190,26 @@ def export_bioimageio(model: str | os.PathLike, out: str | os.PathLike) -> Path:
     return out
 
 
+def _check_hashes(package: Path, archive: zipfile.ZipFile, names) -> None:
+    """ModelError unless each of ``names`` has the sha256 the package's rdf.yaml records (a
+    package changed after export: tampered or corrupt)."""
+    import re
+
+    try:
+        rdf = archive.read("rdf.yaml").decode()
+    except KeyError:
+        raise ModelError(f"{package}: no rdf.yaml, so its files cannot be checked") from None
+    recorded = dict(re.findall(r"source:\s*(\S+)\s*\n\s*sha256:\s*([0-9a-f]{64})", rdf))
+    for name in names:
+        if name not in recorded:
+            raise ModelError(f"{package}: rdf.yaml records no sha256 for {name}")
+        if hashlib.sha256(archive.read(name)).hexdigest() != recorded[name]:
+            raise ModelError(
+                f"{package}: {name} does not match the sha256 in its rdf.yaml (changed after "
+                "export: tampered or corrupt); refusing to load it"
+            )
+
+
 def import_bioimageio(package: str | os.PathLike, cache: str | os.PathLike | None = None) -> Path:
     """A model folder made from a Tessella bioimage.io package (cached by the zip's hash)."""
     import torch
@@ -210,11 +230,18 @@ def import_bioimageio(package: str | os.PathLike, cache: str | os.PathLike | Non
                     f"{package}: not a Tessella bioimage.io package (no {CARD} attachment); "
                     "only packages of Tessella's architectures can be opened"
                 )
+            _check_hashes(package, archive, (CARD, WEIGHTS_FILE))
             card = json.loads(archive.read(CARD))
+            if not isinstance(card, dict):
+                raise ModelError(f"{package}: its {CARD} is not a model card (a JSON object)")
             with tempfile.TemporaryDirectory() as tmp:
                 archive.extract(WEIGHTS_FILE, tmp)
                 state = torch.load(Path(tmp) / WEIGHTS_FILE, weights_only=True)
-    except (zipfile.BadZipFile, OSError, json.JSONDecodeError) as exc:
+            if not isinstance(state, dict):
+                raise ModelError(f"{package}: its {WEIGHTS_FILE} holds no state dict of weights")
+    except ModelError:
+        raise
+    except Exception as exc:  # zip, JSON, pickle (weights only: nothing is run) or I/O errors
         raise ModelError(f"{package}: cannot read the package ({exc})") from None
     arch = card.get("architecture", {})
     try:

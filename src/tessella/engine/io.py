@@ -94,15 +94,20 @@ def _tiff_pixel_size(tif) -> tuple[dict[str, float], str]:
     page = tif.pages[0]
     ij = tif.imagej_metadata or {}
     tags = page.tags
+    # ImageJ files: pixels per ImageJ's unit, whatever ResolutionUnit says. Others: only a
+    # resolution in centimetres is a pixel size; inches (72 dpi from an image editor) and no
+    # unit are a print resolution, not one
+    res_unit = int(getattr(tags.get("ResolutionUnit"), "value", 2))
+    per_um = 1.0 if ij else (1e-4 if res_unit == 3 else None)
     for axis, tag in (("X", "XResolution"), ("Y", "YResolution")):
-        if tag in tags:
+        if tag in tags and per_um is not None:
             num, den = tags[tag].value
             if num and den and (num != 1 or den != 1):
-                sizes[axis] = den / num
+                sizes[axis] = den / num / per_um
     if "spacing" in ij:
         sizes["Z"] = float(ij["spacing"])
     if sizes:
-        unit = ij.get("unit", "pixel")
+        unit = ij.get("unit", "pixel") if ij else "µm"
         unit = {"micron": "µm", "um": "µm", "\\u00B5m": "µm"}.get(unit, unit)
     return sizes, unit
 
@@ -240,8 +245,8 @@ def atomic_path(target: str | os.PathLike, overwrite: bool = True):
 
 def _labels_dtype(labels: np.ndarray):
     top = int(labels.max()) if labels.size else 0
-    if top < 0:
-        raise ValueError("labels must not be negative")
+    if labels.size and int(labels.min()) < 0:
+        raise ValueError(f"labels must not be negative (found {int(labels.min())})")
     return np.uint16 if top <= np.iinfo(np.uint16).max else np.uint32
 
 
