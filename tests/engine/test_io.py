@@ -167,3 +167,48 @@ def test_zarr_labels_keep_their_pixel_size(tmp_path, nuclei_sample):
     back = read_image(path)
     assert back.pixel_size == {"Y": 0.25, "X": 0.5} and back.unit == "nm"
     assert np.array_equal(np.asarray(back.data), labels)
+
+
+def test_a_print_resolution_is_no_pixel_size(tmp_path):
+    """72 dpi from an image editor is not 0.35 mm pixels; a resolution in centimetres is a
+    pixel size (in µm); ImageJ's own unit is taken as it says."""
+    image = np.arange(400, dtype=np.uint16).reshape(20, 20)
+    tifffile.imwrite(tmp_path / "dpi.tif", image, resolution=(72, 72), resolutionunit="INCH")
+    tifffile.imwrite(tmp_path / "cm.tif", image, resolution=(1e4, 1e4), resolutionunit="CENTIMETER")
+    tifffile.imwrite(
+        tmp_path / "ij.tif", image, imagej=True, resolution=(2, 2), metadata={"unit": "um"}
+    )
+    dpi, cm, ij = (read_image(tmp_path / f"{n}.tif") for n in ("dpi", "cm", "ij"))
+    assert dpi.pixel_size == {} and dpi.unit == "pixel"
+    assert cm.pixel_size == pytest.approx({"X": 1.0, "Y": 1.0}) and cm.unit == "µm"
+    assert ij.pixel_size == pytest.approx({"X": 0.5, "Y": 0.5}) and ij.unit == "µm"
+
+
+def test_ome_zarr_with_all_five_axes_drops_its_singletons(tmp_path):
+    """OME-Zarr writers keep t, c, z, y and x even for one 2D image: the singletons go (as
+    for OME-TIFF), lazily, and their scale with them."""
+    import zarr
+
+    image = np.arange(64 * 80, dtype=np.uint16).reshape(1, 1, 1, 64, 80)
+    group = zarr.open_group(str(tmp_path / "five.zarr"), mode="w")
+    group.create_array("0", shape=image.shape, dtype=image.dtype)[...] = image
+    axes = [{"name": n, "type": "space", "unit": "micrometer"} for n in "tczyx"]
+    scale = {"type": "scale", "scale": [1, 1, 2.0, 0.5, 0.5]}
+    group.attrs["multiscales"] = [
+        {
+            "version": "0.4",
+            "axes": axes,
+            "datasets": [{"path": "0", "coordinateTransformations": [scale]}],
+        }
+    ]
+    read = read_image(tmp_path / "five.zarr")
+    assert read.axes == "YX" and read.data.shape == (64, 80)
+    assert read.pixel_size == {"Y": 0.5, "X": 0.5}
+    np.testing.assert_array_equal(np.asarray(read.data), image[0, 0, 0])
+
+
+def test_negative_labels_are_refused_not_wrapped(tmp_path):
+    labels = np.array([[0, 1], [-1, 2]], np.int32)
+    with pytest.raises(ValueError, match="labels must not be negative"):
+        write_labels(tmp_path / "neg.tif", labels)
+    assert not (tmp_path / "neg.tif").exists()

@@ -158,8 +158,14 @@ def _read_zarr(path: Path, axes: str | None) -> ImageData:
                 sizes = {n: float(s) for n, s in zip(names, transform["scale"]) if n in "ZYX"}
         units = [a.get("unit") for a in first["axes"] if isinstance(a, dict)]
         unit = next((u for u in units if u), "pixel")
-        if axes is None:
-            axes = "".join(names)
+        if axes is None:  # OME-Zarr writers keep all five (TCZYX): singletons are dropped
+            axes, drop = _tiff_axes("".join(names), tuple(array.shape))
+            if drop:
+                import dask.array as da
+
+                index = tuple(0 if i in drop else slice(None) for i in range(array.ndim))
+                array = da.from_zarr(array)[index]  # still lazy
+                sizes = {k: v for k, v in sizes.items() if k in axes}
     else:
         array = node
         attrs = dict(array.attrs)
