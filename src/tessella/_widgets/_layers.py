@@ -5,6 +5,35 @@ from __future__ import annotations
 __all__ = ["LayerWatcher", "fill_layer_combo", "find_layer"]
 
 
+def scrolling_layout(widget):
+    """A QVBoxLayout for ``widget``'s controls inside a scroll area that fills ``widget``:
+    a tall panel (Train, Evaluate) then scrolls in a short window instead of forcing the
+    window taller than the screen."""
+    from qtpy.QtCore import QSize, Qt
+    from qtpy.QtWidgets import QFrame, QScrollArea, QVBoxLayout, QWidget
+
+    class _Scroll(QScrollArea):
+        def minimumSizeHint(self) -> QSize:
+            # as wide as the controls (no sideways scrolling), as short as a few rows
+            width = inner.minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width()
+            return QSize(width, min(160, inner.minimumSizeHint().height()))
+
+        def showEvent(self, event) -> None:
+            self.setMinimumWidth(self.minimumSizeHint().width())  # the controls are built now
+            super().showEvent(event)
+
+    inner = QWidget()
+    scroll = _Scroll()
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setWidget(inner)
+    outer = QVBoxLayout(widget)
+    outer.setContentsMargins(0, 0, 0, 0)
+    outer.addWidget(scroll)
+    return QVBoxLayout(inner)
+
+
 def find_layer(viewer, layer_id):
     """The layer of ``viewer`` whose ``unique_id`` is ``layer_id``, or None."""
     return next((layer for layer in viewer.layers if layer.unique_id == layer_id), None)

@@ -31,7 +31,7 @@ from qtpy.QtWidgets import (
 )
 
 from . import _results
-from ._layers import LayerWatcher, fill_layer_combo, find_layer
+from ._layers import LayerWatcher, fill_layer_combo, find_layer, scrolling_layout
 
 if TYPE_CHECKING:
     import napari.viewer
@@ -157,7 +157,7 @@ class CorrectWidget(LayerWatcher, QWidget):
         review_layout.addLayout(steps)
         review_layout.addWidget(self.suspect_label)
 
-        layout = QVBoxLayout(self)
+        layout = scrolling_layout(self)
         layout.addLayout(form)
         layout.addWidget(edits)
         layout.addLayout(history)

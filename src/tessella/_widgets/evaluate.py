@@ -31,14 +31,13 @@ from qtpy.QtWidgets import (
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
 from superqt.utils import FunctionWorker
 
 from tessella.engine import evaluation
 
-from ._layers import LayerWatcher, fill_layer_combo, find_layer
+from ._layers import LayerWatcher, fill_layer_combo, find_layer, scrolling_layout
 from ._plot import LinePlot
 from ._workers import WorkerFailed
 
@@ -193,7 +192,7 @@ class EvaluateWidget(LayerWatcher, QWidget):
         form.addRow("Error IoU", self.threshold_spin)
         form.addRow("Unannotated label", self.ignore_spin)
         form.addRow(self.errors_checkbox)
-        layout = QVBoxLayout(self)
+        layout = scrolling_layout(self)
         layout.addLayout(form)
         layout.addWidget(self.evaluate_button)
         layout.addWidget(self.status_label)

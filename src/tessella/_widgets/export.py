@@ -23,12 +23,11 @@ from qtpy.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QVBoxLayout,
     QWidget,
 )
 
 from . import _results
-from ._layers import LayerWatcher, fill_layer_combo, find_layer
+from ._layers import LayerWatcher, fill_layer_combo, find_layer, scrolling_layout
 from .segment import RECIPE_KEY, SOURCE_ID_KEY, SOURCE_KEY
 
 if TYPE_CHECKING:
@@ -123,7 +122,7 @@ class ExportWidget(LayerWatcher, QWidget):
         form.addRow("Labels", self.labels_combo)
         form.addRow("Intensity", self.image_combo)
         form.addRow("Save as", path_row)
-        layout = QVBoxLayout(self)
+        layout = scrolling_layout(self)
         layout.addLayout(form)
         for checkbox in (
             self.tiff_checkbox,

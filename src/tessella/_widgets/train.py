@@ -35,12 +35,11 @@ from qtpy.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSpinBox,
-    QVBoxLayout,
     QWidget,
 )
 from superqt.utils import GeneratorWorker
 
-from ._layers import LayerWatcher, fill_layer_combo, find_layer
+from ._layers import LayerWatcher, fill_layer_combo, find_layer, scrolling_layout
 from ._models import listen as listen_for_models
 from ._models import model_events
 from ._plot import LinePlot
@@ -275,7 +274,7 @@ class TrainWidget(LayerWatcher, QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.train_button)
         buttons.addWidget(self.cancel_button)
-        layout = QVBoxLayout(self)
+        layout = scrolling_layout(self)
         layout.addLayout(form)
         layout.addLayout(buttons)
         layout.addWidget(self.progress_bar)
