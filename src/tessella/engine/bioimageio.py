@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import tempfile
+import urllib.parse
 import zipfile
 from pathlib import Path
 
@@ -168,8 +169,14 @@ def export_bioimageio(model: str | os.PathLike, out: str | os.PathLike) -> Path:
             name=card.name,
             description=card.raw.get("description") or f"{card.method} model made with Tessella",
             authors=[v0_5.Author(name="Tessella developers")],
-            cite=[
-                v0_5.CiteEntry(text=citation, url=v0_5.HttpUrl("https://github.com/napari/napari"))
+            cite=[  # the card cites by text; a search for it is the link that cannot be wrong
+                v0_5.CiteEntry(
+                    text=citation,
+                    url=v0_5.HttpUrl(
+                        "https://scholar.google.com/scholar?q="
+                        + urllib.parse.quote_plus(citation.split(";")[0][:200])
+                    ),
+                )
             ],
             license=v0_5.LicenseId("BSD-3-Clause"),
             documentation=v0_5.FileDescr(source=tmp / "README.md"),
