@@ -282,6 +282,7 @@ def test_load_model_button_adds_a_model_by_its_card_or_package(
     widget.load_model_button.click()
     assert widget.model_combo.count() == count + 1
     assert str(tmp_path / "cache") in widget.model_combo.currentData()
+    assert widget.model_combo.currentText().endswith(", bioimage.io package)")  # told apart
 
 
 def test_runtime_error_in_the_engine_is_reported(

@@ -297,7 +297,8 @@ class SegmentWidget(LayerWatcher, QWidget):
     def _add_model_item(self, card: ModelCard, directory: Path, origin: str) -> None:
         key = str(Path(directory).resolve())
         self._cards[key] = card
-        self.model_combo.addItem(f"{card.name} ({card.method}, {card.spatial_axes})", key)
+        source = ", bioimage.io package" if card.raw.get("imported_from") else ""
+        self.model_combo.addItem(f"{card.name} ({card.method}, {card.spatial_axes}{source})", key)
         self.model_combo.setItemData(
             self.model_combo.count() - 1, f"{origin} model in {key}", Qt.ItemDataRole.ToolTipRole
         )
