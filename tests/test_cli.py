@@ -424,3 +424,28 @@ def test_a_recipe_brings_its_voxel_size_to_a_file_without_one(tmp_path, data_dir
     other = sized(tmp_path / "other.tif", 100.0)
     assert main(["segment", str(other), "-o", str(tmp_path / "c.tif"), *replay]) == 0
     assert "was made with (0.01, 0.005, 0.005)" in capsys.readouterr().err
+
+
+def test_channels_first_are_averaged_with_a_warning_and_two_are_refused(
+    tmp_path, nuclei_sample, capsys
+):
+    """Three channels given first (CYX: maybe separate stains, not a colour photo) are
+    averaged for a one-channel model with a one-line warning; two channels are refused,
+    naming the file; an RGB image (YXC) is averaged without a word."""
+    plane = nuclei_sample[0][:128, :128]
+    tifffile.imwrite(tmp_path / "three.tif", np.stack([plane] * 3), photometric="minisblack")
+    tifffile.imwrite(tmp_path / "two.tif", np.stack([plane] * 2), photometric="minisblack")
+    tifffile.imwrite(tmp_path / "rgb.tif", np.stack([plane] * 3, axis=-1), photometric="rgb")
+    common = ["--model", "nuclei2d", "--device", "cpu", "-q"]
+    args = ["segment", str(tmp_path / "three.tif"), "-o", str(tmp_path / "a.tif"), "--axes", "CYX"]
+    assert main([*args, *common]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith(
+        f"warning: {tmp_path / 'three.tif'}: its 3 channels (axes CYX) are averaged"
+    )
+    assert len(err.strip().splitlines()) == 1
+    args = ["segment", str(tmp_path / "two.tif"), "-o", str(tmp_path / "b.tif"), "--axes", "CYX"]
+    assert main([*args, *common]) == 1
+    assert f"{tmp_path / 'two.tif'}: 2 channels (axes CYX)" in capsys.readouterr().err
+    assert main(["segment", str(tmp_path / "rgb.tif"), "-o", str(tmp_path / "c.tif"), *common]) == 0
+    assert capsys.readouterr().err == ""

@@ -414,15 +414,7 @@ def _cmd_train(args) -> int:
         device=args.device,
         seed=args.seed,
     )
-    import warnings
-
-    def show(message, category, *_args, **_kwargs) -> None:  # one line, no source excerpt
-        print(f"warning: {message}", file=sys.stderr, flush=True)
-
-    with warnings.catch_warnings():
-        warnings.showwarning = show
-        warnings.simplefilter("always", UserWarning)
-        _train_with_progress(args, config, train_steps)
+    _train_with_progress(args, config, train_steps)
     print(f"model written to {args.out}")
     return 0
 
@@ -1126,8 +1118,16 @@ def main(argv: list[str] | None = None) -> int:
         "train": _cmd_train,
         "export-bioimageio": _cmd_export_bioimageio,
     }
+    import warnings
+
+    def show(message, category, *_args, **_kwargs) -> None:  # one line, no source excerpt
+        print(f"warning: {message}", file=sys.stderr, flush=True)
+
     try:
-        return handlers[args.command](args)
+        with warnings.catch_warnings():  # the engine's warnings, as one line each
+            warnings.showwarning = show
+            warnings.simplefilter("always", UserWarning)
+            return handlers[args.command](args)
     except (CliError, ValueError, FileExistsError, OSError) as exc:
         print(f"tessella {args.command}: error: {exc}", file=sys.stderr)
         return 1

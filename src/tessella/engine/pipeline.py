@@ -7,6 +7,7 @@ once per window so a caller can show progress and cancel (by closing the generat
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -122,6 +123,14 @@ def _check_image(image: np.ndarray, axes: str | None, model: LoadedModel, name: 
     if image_kind not in "biuf":
         raise ValueError(f"{name}: unsupported pixel type {image.dtype}")
     axes = check_axes(axes or guess_axes(image.shape), image.ndim, name)
+    if "C" in axes and model.card.channels == 1:
+        n = image.shape[axes.index("C")]
+        if n not in (1, 3, 4):
+            raise ValueError(
+                f"{name}: {n} channels (axes {axes}); model {model.card.name!r} reads one: "
+                "segment the channel you want alone (or give axes without C)"
+            )
+
     expected = model.card.spatial_axes
     if _slicewise(axes, model):
         return axes
@@ -225,6 +234,14 @@ def _predict_steps(
     model = _as_model(model)
     axes = _check_image(image, axes, model, name)
     card = model.card
+    if "C" in axes and card.channels == 1 and image.shape[axes.index("C")] > 1:
+        if not axes.endswith("C"):  # channels first: separate stains, not a colour photo?
+            warnings.warn(
+                f"{name}: its {image.shape[axes.index('C')]} channels (axes {axes}) are "
+                f"averaged into the one channel model {card.name!r} reads, as for a colour "
+                "image; if they are separate stains, segment the channel you want alone",
+                stacklevel=2,
+            )
     tta = bool(card.defaults.get("tta", False)) if tta is None else tta
     ndim = len(card.spatial_axes)
     tile = int(tile or card.defaults.get("tile", 1024))
