@@ -31,6 +31,8 @@ def test_make_params_coerces_strings_from_the_cli():
         ({"fg_thresh": "abc"}, "not a valid float"),
         ({"fg_thresh": "nan"}, "NaN"),
         ({"bogus": 1}, "unknown parameter 'bogus'"),
+        ({"seed_thresh": True}, "True is not a valid float"),  # a recipe's true is no 1.0
+        ({"min_size": False}, "False is not a valid int"),
     ],
 )
 def test_bad_values_are_named(values, message):

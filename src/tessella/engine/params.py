@@ -32,6 +32,8 @@ class ParamSpec:
                         raise ValueError
                     value = lowered in {"true", "1", "yes", "on"}
                 coerced: float | int | bool = bool(value)
+            elif isinstance(value, bool):  # true/false is no number (a recipe's typo)
+                raise ValueError
             elif self.kind is int:
                 as_float = float(value)
                 if as_float != int(as_float):
