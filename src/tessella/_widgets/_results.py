@@ -79,6 +79,11 @@ def _fingerprint(data) -> str | None:
     return digest.hexdigest()
 
 
+def _as_lineage(lineage: dict) -> dict[int, int]:
+    """``{child: parent}`` with plain ints (metadata may hold numpy or string keys)."""
+    return {int(c): int(p) for c, p in lineage.items()}
+
+
 def _add_state(layer, state: dict, recipe: dict | None = None) -> None:
     states = [
         s for s in layer.metadata.get(STATES_KEY, []) if s["fingerprint"] != state["fingerprint"]
@@ -101,7 +106,7 @@ def note_labels_state(layer, params: dict, lineage: dict | None = None) -> None:
     if fingerprint is None:
         layer.metadata = {**layer.metadata, RECIPE_KEY: recipe}
         return
-    kept = None if lineage is None else {int(c): int(p) for c, p in lineage.items()}
+    kept = None if lineage is None else _as_lineage(lineage)
     _add_state(layer, {"fingerprint": fingerprint, "recipe": recipe, "lineage": kept}, recipe)
 
 
@@ -115,7 +120,7 @@ def remember_edited_state(layer, lineage: dict | None = None) -> None:
         return
     if any(s["fingerprint"] == fingerprint for s in layer.metadata.get(STATES_KEY, [])):
         return
-    kept = None if lineage is None else {int(c): int(p) for c, p in lineage.items()}
+    kept = None if lineage is None else _as_lineage(lineage)
     _add_state(
         layer, {"fingerprint": fingerprint, "recipe": recipe, "lineage": kept, "edited": True}
     )
@@ -340,13 +345,10 @@ def show_tracks(viewer, labels_layer: Layer, labels: np.ndarray, lineage: dict |
 
     data, graph = napari_tracks(labels, lineage)
     # every division, also those whose ends are gone for now (an edit that Undo may revert)
-    kept = {LINEAGE_KEY: {int(c): int(p) for c, p in (lineage or {}).items()}}
+    kept = {LINEAGE_KEY: _as_lineage(lineage or {})}
 
     def update(layer):
-        layer.graph = {}  # the old graph may name tracks the new data lack
-        layer.data = data
-        layer.graph = graph
-        layer.metadata = {**layer.metadata, **kept}
+        _set_tracks(layer, data, graph, kept)
 
     def add():
         return viewer.add_tracks(
@@ -378,10 +380,14 @@ def refresh_tracks(viewer, labels_layer, labels: np.ndarray, lineage: dict, fram
         viewer.layers.remove(layer)
         return
     data = data[np.lexsort((data[:, 1], data[:, 0]))]  # by track, then time
+    _set_tracks(layer, data, tracks_graph(data, lineage), {LINEAGE_KEY: _as_lineage(lineage)})
+
+
+def _set_tracks(layer, data: np.ndarray, graph: dict, metadata: dict) -> None:
     layer.graph = {}  # the old graph may name tracks the new data lack
     layer.data = data
-    layer.graph = tracks_graph(data, lineage)
-    layer.metadata = {**layer.metadata, LINEAGE_KEY: {int(c): int(p) for c, p in lineage.items()}}
+    layer.graph = graph
+    layer.metadata = {**layer.metadata, **metadata}
 
 
 def overlap_labels(method, prediction, params, labels: np.ndarray) -> np.ndarray:
