@@ -154,7 +154,7 @@ def test_folder_in_folder_out(tmp_path, nuclei_sample, tiny_model_dir):
     assert sorted(p.name for p in (tmp_path / "out").glob("*.tif")) == ["x.tif", "y.tif"]
 
 
-def test_zarr_in_zarr_out(tmp_path, nuclei_sample, tiny_model_dir):
+def test_zarr_in_zarr_out(tmp_path, nuclei_sample, tiny_model_dir, capsys):
     import zarr
 
     array = zarr.create_array(
@@ -176,6 +176,20 @@ def test_zarr_in_zarr_out(tmp_path, nuclei_sample, tiny_model_dir):
         == 0
     )
     assert read_image(tmp_path / "out.zarr").data.shape == (256, 256)
+
+    # a corrupt chunk: one line naming the store, nothing written
+    chunk = next(
+        p for p in (tmp_path / "in.zarr").rglob("*") if p.is_file() and p.parent.name == "0"
+    )
+    chunk.write_bytes(b"not a compressed chunk")
+    for argv, out in (
+        (["segment", str(tmp_path / "in.zarr"), "-o", str(tmp_path / "bad.zarr")], "bad.zarr"),
+        (["evaluate", str(tmp_path / "out.zarr"), str(tmp_path / "in.zarr")], None),
+    ):
+        assert main(argv + ["--model", str(tiny_model_dir), "-q"] * (out is not None)) == 1
+        [line] = capsys.readouterr().err.strip().splitlines()
+        assert f"{tmp_path / 'in.zarr'}: cannot read its data" in line, line
+        assert out is None or not (tmp_path / out).exists()
 
 
 @pytest.mark.parametrize(

@@ -78,6 +78,10 @@ def test_channels_are_split_and_rgb_stays_one_layer(make_napari_viewer, tmp_path
         ("Nuclei_MASK.tif", np.int32, "labels"),
         ("cells.tif", np.uint16, "image"),
         ("label_probability.tif", np.float32, "image"),
+        ("cellmask.tif", np.uint8, "labels"),
+        ("Masked_image.tif", np.uint16, "image"),  # "mask" inside another word
+        ("label-free_cells.tif", np.uint16, "image"),
+        ("unlabelled.tif", np.uint16, "image"),
     ],
 )
 def test_integer_files_named_label_or_mask_open_as_labels(
@@ -113,6 +117,16 @@ def test_ome_zarr_opens_with_its_scale(tmp_path, nuclei_sample):
     assert kwargs["scale"] == pytest.approx((0.4, 0.4))
     assert kwargs["units"] == ("µm", "µm")
 
+    # an OME-Zarr label image (the "image-label" the spec marks them with) opens as labels
+    _image, labels = nuclei_sample
+    group = zarr.open_group(str(tmp_path / "nuclei_seg.ome.zarr"), mode="w")
+    group.create_array("0", shape=labels.shape, dtype=np.uint32)[...] = labels
+    multiscales = [{"axes": ["y", "x"], "datasets": [{"path": "0"}]}]
+    group.attrs.update({"multiscales": multiscales, "image-label": {"version": "0.4"}})
+    [(data, _kwargs, kind)] = read(tmp_path / "nuclei_seg.ome.zarr")
+    assert kind == "labels"
+    np.testing.assert_array_equal(np.asarray(data), labels)
+
 
 def test_unreadable_files_raise_naming_the_file(make_napari_viewer, tmp_path):
     broken = tmp_path / "broken.tif"
@@ -135,6 +149,23 @@ def test_reader_declines_other_paths(tmp_path):
     assert get_reader(str(tmp_path / "notes.txt")) is None
     assert get_reader(str(tmp_path)) is None  # a plain folder
     assert get_reader([str(tmp_path / "a.tif"), str(tmp_path / "b.tif")]) is None
+
+
+@pytest.mark.parametrize("objects", [300, 70_000])  # uint16 ImageJ and uint32 OME-TIFF
+def test_labels_written_under_any_name_reopen_as_labels(tmp_path, nuclei_sample, objects):
+    _image, labels = nuclei_sample
+    labels = np.where(labels > 0, labels.astype(np.uint32) + objects - labels.max(), 0)
+    meta = {"scale": (1.0, 1.0), "metadata": {"axes": "YX"}}
+    for name in ("result.tif", "result.zarr"):
+        write = write_labels_tiff if name.endswith(".tif") else write_zarr_plugin
+        [written] = write(str(tmp_path / name), labels, meta)
+        [(data, _kwargs, layer_type)] = read(written)
+        assert layer_type == "labels", name
+        np.testing.assert_array_equal(np.asarray(data), labels)
+    # an integer image that tessella did not write, under a plain name, is an image
+    tifffile.imwrite(tmp_path / "plain.tif", labels.astype(np.uint32))
+    [(_data, _kwargs, layer_type)] = read(tmp_path / "plain.tif")
+    assert layer_type == "image"
 
 
 def test_tiff_writer_keeps_the_pixel_size(tmp_path, nuclei_sample):
@@ -171,6 +202,24 @@ def test_writers_round_trip_through_the_viewer(make_napari_viewer, tmp_path, nuc
         assert isinstance(reopened, Labels)
         np.testing.assert_array_equal(reopened.data, volume)
         np.testing.assert_allclose(reopened.scale, (3.0, 0.5, 0.5))
+
+
+def test_a_time_lapse_named_by_its_axis_labels_is_saved_as_tyx(
+    make_napari_viewer, tmp_path, nuclei_sample
+):
+    _image, labels = nuclei_sample
+    frames = np.stack([labels[:100, :100], labels[100:200, :100], labels[200:300, :100]])
+    viewer = make_napari_viewer()
+    # no metadata: only napari's dimension names say that the first axis is time
+    layer = viewer.add_labels(frames, name="tracked", axis_labels=("t", "y", "x"))
+    [written] = layer.save(str(tmp_path / "tracked.tif"), plugin="tessella")
+    assert read_image(written).axes == "TYX"
+    unnamed = viewer.add_labels(frames, name="stack")  # axis labels "-3", "-2", "-1"
+    [written] = unnamed.save(str(tmp_path / "stack.tif"), plugin="tessella")
+    assert read_image(written).axes == "ZYX"
+    assert labels_axes(3, {}, ("time", "y", "x")) == "TYX"
+    assert labels_axes(3, {}, ("c", "y", "x")) == "ZYX"  # names that fit no labels axes
+    assert labels_axes(3, {"axes": "ZYX"}, ("t", "y", "x")) == "ZYX"  # metadata comes first
 
 
 def test_zarr_writer_replaces_what_the_save_dialog_agreed_to(tmp_path, nuclei_sample):

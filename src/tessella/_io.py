@@ -26,7 +26,9 @@ __all__ = [
 ]
 
 RECIPE_KEY = "tessella_recipe"  # the Segment widget's recipe in a labels layer's metadata
-_LABELS_NAME = re.compile("label|mask", re.IGNORECASE)
+# an integer TIFF named like labels opens as labels: "nuclei_labels", "cellmask", "mask000",
+# "labelled"; not "Masked_image", "masking", "unlabelled" or "label-free"
+_LABELS_NAME = re.compile(r"(?<!un)(labels?|labell?ed|masks?)(?![a-z])(?![-_ ]?free)", re.I)
 _MICRON = ("µm", "μm", "um", "micron", "microns", "micrometer", "micrometers", "µ")
 _NO_UNIT = ("", "pixel", "pixels", "px")
 
@@ -106,7 +108,8 @@ def _layers_of(path: Path) -> list[tuple]:
     if sizes and unit not in _NO_UNIT and _valid_unit(unit):
         kwargs["units"] = tuple(unit if axis in sizes else "pixel" for axis in layer_axes)
 
-    if data.dtype.kind in "iu" and "C" not in axes and _LABELS_NAME.search(path.name):
+    named = _LABELS_NAME.search(path.name) is not None
+    if data.dtype.kind in "iu" and "C" not in axes and (image.labels or named):
         return [(np.asarray(data), {**kwargs, "metadata": metadata}, "labels")]
     if "C" not in axes:
         return [(data, {**kwargs, "metadata": metadata}, "image")]
@@ -140,11 +143,27 @@ def recorded_axes(ndim: int, metadata: dict | None = None) -> str | None:
     return None
 
 
-def labels_axes(ndim: int, metadata: dict | None = None) -> str:
-    """The axes of a labels layer: :func:`recorded_axes`, else YX, ZYX or TZYX by ``ndim``."""
+_AXIS_NAMES = {"t": "T", "time": "T", "z": "Z", "y": "Y", "x": "X"}
+
+
+def named_axes(axis_labels: Sequence | None, ndim: int) -> str | None:
+    """The axes a layer's ``axis_labels`` name ("t", "y", "x" -> TYX); None when they don't."""
+    from tessella.engine.axes import SUPPORTED_AXES
+
+    if axis_labels is None or len(axis_labels) != ndim:
+        return None
+    axes = "".join(_AXIS_NAMES.get(str(label).strip().lower(), "?") for label in axis_labels)
+    return axes if axes in SUPPORTED_AXES else None
+
+
+def labels_axes(
+    ndim: int, metadata: dict | None = None, axis_labels: Sequence | None = None
+) -> str:
+    """The axes of a labels layer: :func:`recorded_axes`, else what its ``axis_labels`` name
+    (napari's dimension names, e.g. "t", "y", "x"), else YX, ZYX or TZYX by ``ndim``."""
     from tessella.engine.measure import labels_axes_for
 
-    return recorded_axes(ndim, metadata) or labels_axes_for(ndim)
+    return recorded_axes(ndim, metadata) or named_axes(axis_labels, ndim) or labels_axes_for(ndim)
 
 
 def _unit_text(unit) -> str:
@@ -185,7 +204,7 @@ def _labels_of(data) -> np.ndarray:
 
 def _write(path: str, data, meta: dict, write) -> list[str]:
     labels = _labels_of(data)
-    axes = labels_axes(labels.ndim, meta.get("metadata"))
+    axes = labels_axes(labels.ndim, meta.get("metadata"), meta.get("axis_labels"))
     pixel_size, unit = pixel_size_of(axes, meta.get("scale"), meta.get("units"))
     # napari's save dialog has already asked before replacing a file
     write(path, labels, axes, pixel_size, unit if pixel_size else "µm", overwrite=True)

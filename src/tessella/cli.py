@@ -815,7 +815,7 @@ def _label_pairs(
     from scipy import ndimage
 
     from .engine.evaluation import membrane_map_objects
-    from .engine.io import read_image
+    from .engine.io import as_array, read_image
 
     pairs = _file_pairs(pred, gt)
     for gt_file, pred_file in pairs:
@@ -826,7 +826,7 @@ def _label_pairs(
         for path, array in checked:  # maps and masks become integer objects below
             if array.dtype.kind not in "biu":
                 raise CliError(f"{path}: labels must be integers, got {array.dtype}")
-        raw = np.asarray(truth)
+        raw = as_array(truth, gt_file)
         unannotated = None if ignore_label is None else raw == ignore_label
         known = raw if unannotated is None else np.where(unannotated, 0, raw)
         if gt_boundaries:  # EM membranes: the objects are the connected regions inside them
@@ -840,7 +840,7 @@ def _label_pairs(
                 f"{pred_file}: shape {predicted.shape} differs from ground truth "
                 f"{gt_file} {truth.shape}"
             )
-        yield gt_file.name, np.asarray(truth), np.asarray(predicted), unannotated
+        yield gt_file.name, np.asarray(truth), as_array(predicted, pred_file), unannotated
 
 
 def evaluate_paths(

@@ -326,13 +326,14 @@ def test_reset_and_recipes(tune, result_2d, qtbot, tmp_path, errors, nuclei_imag
     for bad, name in (
         ({"params": {"seed_threshold": 0.5}}, "seed_threshold"),
         ({"params": {"cutoff": 3}}, "cutoff"),
+        ({"method": "embedding", "defaults": {"seed_thresh": 0.5}}, "params"),  # a model card
     ):
         bad_path = tmp_path / f"bad_{name}.json"
         bad_path.write_text(json.dumps({"model": recipe["model"], **bad}))
         assert not widget.load_recipe(bad_path)
         assert str(bad_path) in errors[-1] and name in errors[-1]
         assert widget.params == tuned and not widget.busy
-    assert len(errors) == 2
+    assert len(errors) == 3
 
     # the CLI replays the saved recipe and gets the same labels
     import tifffile

@@ -297,7 +297,7 @@ class ExportWidget(LayerWatcher, QWidget):
 
         labels = np.asarray(layer.data[0] if layer.multiscale else layer.data)
         try:
-            axes = labels_axes(labels.ndim, layer.metadata)
+            axes = labels_axes(labels.ndim, layer.metadata, layer.axis_labels)
             pixel_size, unit = pixel_size_of(axes, layer.scale, layer.units)
             table = None
             if any(output.kind == "csv" for output in outputs):
@@ -360,7 +360,7 @@ class ExportWidget(LayerWatcher, QWidget):
         if layer is None:
             return False
         try:
-            return "T" in labels_axes(layer.ndim, layer.metadata)
+            return "T" in labels_axes(layer.ndim, layer.metadata, layer.axis_labels)
         except ValueError:
             return False
 

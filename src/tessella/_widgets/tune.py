@@ -478,8 +478,8 @@ class TuneWidget(LayerWatcher, QWidget):
         card = result.model.card
         try:
             recipe = json.loads(Path(path).read_text())
-            values = recipe.get("params", {}) if isinstance(recipe, dict) else None
-            if not isinstance(values, dict):
+            values = recipe.get("params") if isinstance(recipe, dict) else None
+            if not isinstance(values, dict):  # e.g. a model card: it would load the defaults
                 raise ValueError("not a recipe (a JSON object with a 'params' object)")
             if recipe.get("method", card.method) != card.method:
                 raise ValueError(f"made for method {recipe['method']!r}, not {card.method!r}")

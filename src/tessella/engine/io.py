@@ -40,6 +40,10 @@ TIFF_SUFFIXES = (".tif", ".tiff")
 _SUPPORTED_DTYPES = "biuf"  # bool, int, uint, float
 
 
+# the TIFF Software tag of labels written by tessella: its reader opens them as labels
+LABELS_SOFTWARE = "tessella labels"
+
+
 @dataclass
 class ImageData:
     data: np.ndarray | zarr.Array  # a zarr array for zarr input
@@ -47,6 +51,7 @@ class ImageData:
     pixel_size: dict[str, float] = field(default_factory=dict)  # axis -> size, in `unit`
     unit: str = "pixel"
     path: Path | None = None
+    labels: bool = False  # written as labels (by tessella, or an OME-Zarr image-label)
 
 
 def is_zarr_path(path: Path) -> bool:
@@ -121,6 +126,7 @@ def _read_tiff(path: Path, axes: str | None) -> ImageData:
             data = series.asarray()
             meta_axes, drop = _tiff_axes(series.axes, series.shape)
             sizes, unit = _tiff_pixel_size(tif)
+            labels = str(tif.pages[0].software or "").startswith(LABELS_SOFTWARE)
     except (tifffile.TiffFileError, OSError, ValueError, KeyError) as exc:
         raise ValueError(f"{path}: cannot read as TIFF ({exc})") from None
     if drop and data.ndim == len(series.axes):
@@ -129,7 +135,7 @@ def _read_tiff(path: Path, axes: str | None) -> ImageData:
         # without metadata, a stack of 3 or 4 planes is a stack like any other (ZYX, which
         # the CLI refuses for 2D models with a hint to give --axes TYX or CYX), not colour
         axes = meta_axes if len(meta_axes) == data.ndim else guess_axes(data.shape)
-    return ImageData(data, check_axes(axes, data.ndim, str(path)), sizes, unit, path)
+    return ImageData(data, check_axes(axes, data.ndim, str(path)), sizes, unit, path, labels)
 
 
 def _read_zarr(path: Path, axes: str | None) -> ImageData:
@@ -144,7 +150,9 @@ def _read_zarr(path: Path, axes: str | None) -> ImageData:
     attrs: dict[str, Any]  # JSON metadata: its structure is only known by convention
     if isinstance(node, zarr.Group):  # a group: OME-Zarr multiscales, take the first level
         attrs = dict(node.attrs)
-        multiscales = attrs.get("multiscales") or attrs.get("ome", {}).get("multiscales")
+        ome: dict[str, Any] = attrs["ome"] if isinstance(attrs.get("ome"), dict) else {}
+        labels = "image-label" in attrs or "image-label" in ome
+        multiscales = attrs.get("multiscales") or ome.get("multiscales")
         if not multiscales:
             raise ValueError(f"{path}: a zarr group without OME-Zarr multiscales; name the array")
         first = multiscales[0]
@@ -169,10 +177,24 @@ def _read_zarr(path: Path, axes: str | None) -> ImageData:
     else:
         array = node
         attrs = dict(array.attrs)
+        labels = "tessella_axes" in attrs  # written by write_zarr_labels or blockwise
         axes = axes or attrs.get("tessella_axes") or guess_axes(array.shape)
         sizes = {k: float(v) for k, v in (attrs.get("pixel_size") or {}).items()}
         unit = attrs.get("unit", unit) if sizes else unit
-    return ImageData(array, check_axes(axes, array.ndim, str(path)), sizes, unit, path)
+    return ImageData(array, check_axes(axes, array.ndim, str(path)), sizes, unit, path, labels)
+
+
+def as_array(data, name: str | os.PathLike) -> np.ndarray:
+    """``data`` (numpy, zarr or dask) in memory; a chunk that cannot be read or decoded (a
+    corrupt or missing zarr chunk) raises ValueError naming ``name``, not a codec traceback."""
+    if isinstance(data, np.ndarray):
+        return data
+    try:
+        return np.asarray(data)
+    except (MemoryError, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # codecs raise RuntimeError, ValueError, TypeError, ...
+        raise ValueError(f"{name}: cannot read its data ({type(exc).__name__}: {exc})") from exc
 
 
 def read_image(path: str | os.PathLike, axes: str | None = None) -> ImageData:
@@ -294,6 +316,7 @@ def write_labels(
                 resolution=resolution,
                 metadata=metadata,
                 compression="zlib",
+                software=LABELS_SOFTWARE,
             )
         else:
             metadata = {"axes": axes}
@@ -301,7 +324,12 @@ def write_labels(
                 metadata[f"PhysicalSize{axis}"] = size
                 metadata[f"PhysicalSize{axis}Unit"] = unit
             tifffile.imwrite(
-                tmp, labels.astype(dtype), ome=True, metadata=metadata, compression="zlib"
+                tmp,
+                labels.astype(dtype),
+                ome=True,
+                metadata=metadata,
+                compression="zlib",
+                software=LABELS_SOFTWARE,
             )
     return path
 

@@ -17,6 +17,7 @@ import numpy as np
 from .axes import check_axes, guess_axes, spatial_of, to_model_layout
 from .device import execution_plan, resolve_device
 from .inference import NetworkRunner, prepare_network
+from .io import as_array
 from .memory import retain_freed_memory
 from .methods import Prediction, get_method
 from .normalize import check_finite_and_varied, normalize
@@ -266,8 +267,8 @@ def _predict_steps(
 
     def frame_at(t):
         if "T" not in axes:
-            return np.asarray(image)
-        return np.asarray(image[(slice(None),) * axes.index("T") + (t,)])
+            return as_array(image, name)
+        return as_array(image[(slice(None),) * axes.index("T") + (t,)], name)
 
     if isinstance(image, np.ndarray):  # the whole image at once; a part may be blank
         check_finite_and_varied(image, name)
