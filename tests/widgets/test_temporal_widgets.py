@@ -193,6 +193,42 @@ def test_correct_edits_redraw_the_tracks_and_undo_brings_them_back(
     assert tracks.graph[daughter] == [lineage[daughter]]
 
 
+def test_the_tracks_follow_canvas_edits_and_keyboard_undo(make_napari_viewer, movie_result):
+    """Without any Tessella widget: painting on the canvas and Ctrl+Z / Shift+Ctrl+Z
+    (``layer.undo``/``redo``, what napari's key bindings call) redraw the Tracks layer."""
+    from tessella.engine.tracking import link
+
+    _result, truth = movie_result
+    viewer = make_napari_viewer()
+    tracked, lineage = link(truth)
+    layer = viewer.add_labels(tracked, name="movie labels", metadata={"axes": "TYX"})
+    tracks = _results.show_tracks(viewer, layer, tracked, lineage)
+    daughter = next(iter(lineage))
+
+    def ids():
+        return set(tracks.data[:, 0].astype(int))
+
+    where = np.nonzero(layer.data == daughter)
+    with layer.block_history():  # one step, as the eraser or any plugin would record it
+        layer.data_setitem(where, 0)
+    assert daughter not in ids() and daughter not in tracks.graph
+    layer.undo()
+    assert daughter in ids() and tracks.graph[daughter] == [lineage[daughter]]
+    layer.redo()
+    assert daughter not in ids()
+    layer.undo()
+
+    new_id = int(layer.data.max()) + 1  # a cell painted by hand in frame 2
+    layer.selected_label = new_id
+    layer.brush_size = 5
+    y, x = np.argwhere(layer.data[2] == 0)[len(np.argwhere(layer.data[2] == 0)) // 2]
+    layer.paint((2, y, x), new_id)
+    rows = tracks.data[tracks.data[:, 0] == new_id]
+    assert rows[:, 1].tolist() == [2]
+    layer.undo()
+    assert new_id not in ids() and daughter in ids()
+
+
 def test_an_undone_relink_exports_the_divisions_of_the_labels_on_screen(
     make_napari_viewer, movie_result, qtbot, tmp_path
 ):
@@ -215,6 +251,7 @@ def test_an_undone_relink_exports_the_divisions_of_the_labels_on_screen(
             break
         layer.undo()
     np.testing.assert_array_equal(layer.data, linked)
+    assert {c: p[0] for c, p in tracks.graph.items()} == divisions  # followed the undo
 
     export = viewer.window.add_plugin_dock_widget("tessella", "Export")[1]
     assert isinstance(export, ExportWidget)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Hashable
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -38,6 +39,8 @@ __all__ = [
     "note_labels_state",
     "recipe_on_screen",
     "refresh_tracks",
+    "follow_edits",
+    "follow_tracks",
     "remember_edited_state",
     "state_on_screen",
     "overlap_labels",
@@ -185,8 +188,8 @@ def write_labels(layer, labels: np.ndarray, index: tuple = ()) -> bool:
         if index:
             whole = np.array(data)
             whole[index] = labels
-            layer.data = whole
-        else:
+            labels = whole
+        with writing(layer):
             layer.data = labels
         return False
     if count == 0:
@@ -196,13 +199,19 @@ def write_labels(layer, labels: np.ndarray, index: tuple = ()) -> bool:
     coords = tuple(
         np.full(count, i, np.intp) if isinstance(i, int | np.integer) else next(where) for i in full
     )
+    with writing(layer), layer.block_history():
+        layer.data_setitem(coords, labels[changed].astype(data.dtype, copy=False))
+    return True
+
+
+@contextmanager
+def writing(layer):
+    """Mark the changes made to ``layer`` inside as a tool's, not the user's edits."""
     _WRITING.add(layer.unique_id)
     try:
-        with layer.block_history():
-            layer.data_setitem(coords, labels[changed].astype(data.dtype, copy=False))
+        yield
     finally:
         _WRITING.discard(layer.unique_id)
-    return True
 
 
 def _key(layer: Layer | Hashable) -> Hashable:
@@ -351,6 +360,7 @@ def show_tracks(viewer, labels_layer: Layer, labels: np.ndarray, lineage: dict |
         _set_tracks(layer, data, graph, kept)
 
     def add():
+        follow_edits(viewer, labels_layer)
         return viewer.add_tracks(
             data,
             graph=graph,
@@ -362,6 +372,79 @@ def show_tracks(viewer, labels_layer: Layer, labels: np.ndarray, lineage: dict |
         )
 
     return _place_companion(viewer, labels_layer, "tracks", update if len(data) else None, add)
+
+
+_FOLLOWED: set = set()  # labels layers whose edits the Tracks layer beside them follows
+
+
+def _frame_sums(data) -> list[int] | None:
+    """A checksum of every frame (first axis) of in-memory labels; None for lazy ones."""
+    import zlib
+
+    if not isinstance(data, np.ndarray):
+        return None
+    return [zlib.crc32(np.ascontiguousarray(frame)) for frame in data]
+
+
+def follow_edits(viewer, labels_layer) -> None:
+    """Redraw the Tracks layer beside a time-lapse labels layer after every change of its
+    labels, however it came: painting or filling on the canvas, Correct, Ctrl+Z and
+    Shift+Ctrl+Z on the canvas or the Undo/Redo buttons. Only the changed frames are
+    recomputed. Changes a tool writes (Segment, Tune) are left to the tool, which draws the
+    tracks of its own result.
+
+    A new step of the undo history comes with a ``paint`` event naming what it changed; undo
+    and redo only refresh the layer (``set_data``, as moving through the frames does), so the
+    frames that changed are found by their checksums (about 0.1 s for 200 MB of labels)."""
+    if _key(labels_layer) in _FOLLOWED:
+        return
+    _FOLLOWED.add(_key(labels_layer))
+    sums = [_frame_sums(labels_layer.data)]
+    point = [tuple(viewer.dims.point)]
+
+    def changed_frames() -> list[int] | None:
+        """The frames whose checksum changed since the last look (all when the number of
+        frames changed); None when the labels are not in memory."""
+        before, sums[0] = sums[0], _frame_sums(labels_layer.data)
+        if sums[0] is None:
+            return None
+        if before is None or len(before) != len(sums[0]):
+            return list(range(len(sums[0])))
+        return [t for t, (old, new) in enumerate(zip(before, sums[0])) if old != new]
+
+    def on_paint(event=None) -> None:  # a new step of the undo history
+        frames = changed_frames()
+        if frames and not tool_is_writing(labels_layer.unique_id):
+            follow_tracks(viewer, labels_layer, frames)
+
+    def on_set_data(event=None) -> None:  # a refresh: moving through frames, undo, redo
+        now = tuple(viewer.dims.point)
+        if now != point[0]:  # the view moved; the labels did not change
+            point[0] = now
+            return
+        on_paint()
+
+    labels_layer.events.paint.connect(on_paint)
+    labels_layer.events.set_data.connect(on_set_data)
+
+
+def follow_tracks(viewer, labels_layer, frames=None) -> None:
+    """Redraw the Tracks layer beside a time-lapse labels layer from its labels as they are
+    now, in ``frames`` (all when None). A deleted or merged track leaves it; divisions keep
+    their surviving ends; the lineage is that of the labels on screen when they are a known
+    state (an undo back to a Tune result), else the one the layer was drawn from."""
+    tracks = tracks_layer(viewer, labels_layer)
+    if tracks is None or not isinstance(labels_layer.data, np.ndarray):
+        return
+    lineage = lineage_on_screen(labels_layer)  # {} (unlinked) is a lineage too
+    if lineage is None:
+        lineage = tracks.metadata.get(LINEAGE_KEY)
+    if lineage is None:
+        lineage = {int(c): int(p[0]) for c, p in tracks.graph.items() if p}
+    if frames is not None:
+        refresh_tracks(viewer, labels_layer, labels_layer.data, lineage, frames)
+    else:
+        show_tracks(viewer, labels_layer, np.asarray(labels_layer.data), lineage)
 
 
 def refresh_tracks(viewer, labels_layer, labels: np.ndarray, lineage: dict, frames) -> None:

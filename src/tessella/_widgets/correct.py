@@ -278,26 +278,10 @@ class CorrectWidget(LayerWatcher, QWidget):
             return False
         with layer.block_history():
             layer.data_setitem(change.indices, change.values)
+        # the Tracks layer beside a time-lapse follows the step (_results.follow_edits)
         self.status_label.setText(f"{change.description}: {change.size} px changed")
-        self._follow_tracks(layer, np.unique(change.indices[0]) if layer.ndim == 3 else None)
         self.edited.emit(change.description)
         return True
-
-    def _follow_tracks(self, layer, frames=None) -> None:
-        """Redraw the Tracks layer beside a time-lapse labels layer from its labels as they
-        are now (a deleted or merged track leaves it; divisions keep their surviving ends)."""
-        tracks = _results.tracks_layer(self.viewer, layer)
-        if tracks is None or not isinstance(layer.data, np.ndarray):
-            return
-        lineage = _results.lineage_on_screen(layer)  # {} (unlinked) is a lineage too
-        if lineage is None:
-            lineage = tracks.metadata.get(_results.LINEAGE_KEY)
-        if lineage is None:
-            lineage = {int(c): int(p[0]) for c, p in tracks.graph.items() if p}
-        if frames is not None:  # only the frames the edit touched
-            _results.refresh_tracks(self.viewer, layer, layer.data, lineage, frames)
-        else:
-            _results.show_tracks(self.viewer, layer, np.asarray(layer.data), lineage)
 
     def _selection(self, what: str, at_least: int = 1) -> list[int] | None:
         try:
@@ -456,14 +440,12 @@ class CorrectWidget(LayerWatcher, QWidget):
         layer = self.labels_layer
         if layer is not None:
             layer.undo()
-            self._follow_tracks(layer)
             self.status_label.setText(f"Undone on '{layer.name}'")
 
     def redo(self) -> None:
         layer = self.labels_layer
         if layer is not None:
             layer.redo()
-            self._follow_tracks(layer)
             self.status_label.setText(f"Redone on '{layer.name}'")
 
     # --- review -----------------------------------------------------------------------------

@@ -625,11 +625,12 @@ class SegmentWidget(LayerWatcher, QWidget):
                 show_info(f"Segment: kept '{layer.name}', which you edited; added a new layer.")
                 layer = None
         if layer is not None and layer.ndim == data.ndim:
-            layer.data = data
-            layer.scale = run.scale
-            layer.translate = run.translate
-            layer.units = run.units
-            layer.metadata = {**layer.metadata, **metadata}
+            with _results.writing(layer):  # the new result, not an edit
+                layer.data = data
+                layer.scale = run.scale
+                layer.translate = run.translate
+                layer.units = run.units
+                layer.metadata = {**layer.metadata, **metadata}
             return layer
         options = {"scale": run.scale, "translate": run.translate, "units": run.units}
         options["metadata"] = metadata
