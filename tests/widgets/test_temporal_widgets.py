@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from napari.layers import Labels, Tracks
+from qtpy.QtCore import Qt
 
 from tessella._widgets import _results
 from tessella.engine.methods import Prediction
@@ -58,6 +61,13 @@ def test_segment_a_time_lapse_adds_labels_and_tracks(
     assert widget.axes_combo.currentText() == "ZYX"  # a 3D stack, guessed a volume
     assert widget.add_model(tiny_temporal_dir)
     assert widget.axes_combo.currentText() == "TYX"  # the time-lapse model reads frames
+    temporal = widget.model_combo.currentIndex()
+    widget.model_combo.setCurrentIndex(
+        widget.model_combo.findText("em-mito2d", Qt.MatchFlag.MatchStartsWith)
+    )
+    assert widget.axes_combo.currentText() == "ZYX"  # another model: the guess comes back
+    widget.model_combo.setCurrentIndex(temporal)
+    assert widget.axes_combo.currentText() == "TYX"
 
     run_to_end(widget)
 
@@ -191,6 +201,70 @@ def test_correct_edits_redraw_the_tracks_and_undo_brings_them_back(
     correct.undo()
     assert daughter in set(tracks.data[:, 0].astype(int))
     assert tracks.graph[daughter] == [lineage[daughter]]
+
+
+def test_relabel_renames_the_divisions_and_undo_brings_the_old_ones_back(
+    make_napari_viewer, movie_result, tmp_path
+):
+    """Relabel 1..N after a track was deleted shifts the IDs: the divisions (Tracks layer,
+    CTC export) follow the new IDs, and Ctrl+Z gives back the old IDs with their divisions."""
+    from tessella.engine.tracking import link, write_ctc
+
+    _result, truth = movie_result
+    viewer = make_napari_viewer()
+    tracked, lineage = link(truth)
+    layer = viewer.add_labels(tracked.copy(), name="movie labels", metadata={"axes": "TYX"})
+    layer.metadata = {**layer.metadata, "tessella_recipe": {"params": {}, "axes": "TYX"}}
+    tracks = _results.show_tracks(viewer, layer, tracked, lineage)
+    _dock, correct = viewer.window.add_plugin_dock_widget("tessella", "Correct")
+    correct.layer_combo.setCurrentIndex(correct.layer_combo.findText("movie labels"))
+    first = min(set(np.unique(tracked)) - {0} - set(lineage) - set(lineage.values()))
+    correct.set_selection([first])  # a track outside every division: the IDs above it shift
+    correct.delete_button.click()
+    assert correct.relabel()
+    relabelled = layer.data.copy()
+
+    def divisions_by_frames(labels, links):
+        """Each division as (daughter's first frame, parent's last frame, parent's size)."""
+        found = set()
+        for child, parent in links.items():
+            child_frames = np.nonzero((labels == child).any(axis=(1, 2)))[0]
+            parent_frames = np.nonzero((labels == parent).any(axis=(1, 2)))[0]
+            found.add((child_frames[0], parent_frames[-1], int((labels == parent).sum())))
+        return found
+
+    expected = divisions_by_frames(tracked, lineage)
+    shown = {c: p[0] for c, p in tracks.graph.items() if p}
+    assert len(shown) == len(lineage) and divisions_by_frames(relabelled, shown) == expected
+    with warnings.catch_warnings():  # the export: every division valid, none dropped
+        warnings.simplefilter("error")
+        write_ctc(relabelled, tracks.metadata[_results.LINEAGE_KEY], tmp_path / "RES")
+
+    correct.undo()  # back to the deleted-track labels, with the old IDs and divisions
+    assert first not in layer.data
+    shown = {c: p[0] for c, p in tracks.graph.items() if p}
+    assert divisions_by_frames(np.asarray(layer.data), shown) == expected
+    correct.redo()
+    np.testing.assert_array_equal(layer.data, relabelled)
+    shown = {c: p[0] for c, p in tracks.graph.items() if p}
+    assert divisions_by_frames(relabelled, shown) == expected
+
+
+def test_ctc_export_drops_divisions_that_do_not_fit_the_labels(tmp_path, movie_result):
+    from tessella.engine.tracking import link, read_ctc_tracks, write_ctc
+
+    _result, truth = movie_result
+    tracked, lineage = link(truth)
+    child, parent = next(iter(lineage.items()))
+    whole = next(
+        int(i)
+        for i in np.unique(tracked[0])[1:]
+        if all((tracked[t] == i).any() for t in range(len(tracked)))
+    )  # a track present in every frame cannot be anyone's parent
+    with pytest.warns(UserWarning, match="1 division"):
+        write_ctc(tracked, {**lineage, child: whole}, tmp_path / "RES")
+    table = {k.id: k.parent for k in read_ctc_tracks(tmp_path / "RES" / "res_track.txt")}
+    assert table[child] == 0 and all(table[c] == p for c, p in lineage.items() if c != child)
 
 
 def test_the_tracks_follow_canvas_edits_and_keyboard_undo(make_napari_viewer, movie_result):

@@ -276,12 +276,30 @@ class CorrectWidget(LayerWatcher, QWidget):
         if change.size == 0:
             self.status_label.setText(f"{what}: nothing to change")
             return False
+        renamed = self._rename_tracks(layer, change.renamed) if change.renamed else None
         with layer.block_history():
             layer.data_setitem(change.indices, change.values)
+        if renamed is not None:  # Ctrl+Z and Redo find each side's divisions again
+            _results.remember_edited_state(layer, renamed)
         # the Tracks layer beside a time-lapse follows the step (_results.follow_edits)
         self.status_label.setText(f"{change.description}: {change.size} px changed")
         self.edited.emit(change.description)
         return True
+
+    def _rename_tracks(self, layer, renamed: dict[int, int]) -> dict | None:
+        """Before objects of a time-lapse change IDs (relabel): the divisions drawn beside
+        it, renamed the same way; the labels before the change are remembered with the old
+        ones. Returns the renamed lineage (None without a Tracks layer)."""
+        tracks = _results.tracks_layer(self.viewer, layer)
+        if tracks is None:
+            return None
+        lineage = _results.lineage_on_screen(layer)
+        if lineage is None:
+            lineage = tracks.metadata.get(_results.LINEAGE_KEY) or {}
+        _results.remember_edited_state(layer, lineage)
+        new = {renamed.get(int(c), int(c)): renamed.get(int(p), int(p)) for c, p in lineage.items()}
+        tracks.metadata = {**tracks.metadata, _results.LINEAGE_KEY: new}
+        return new
 
     def _selection(self, what: str, at_least: int = 1) -> list[int] | None:
         try:

@@ -148,6 +148,7 @@ class SegmentWidget(LayerWatcher, QWidget):
         self._preview: BlockwisePreview | None = None  # the blockwise run in progress
 
         self.layer_combo = QComboBox()
+        self._time_preferred = False  # the Axes show TYX because a time-lapse model asked
         self.axes_combo = QComboBox()
         self.axes_combo.setEditable(True)
         self.axes_combo.addItems(SUPPORTED_AXES)
@@ -275,6 +276,7 @@ class SegmentWidget(LayerWatcher, QWidget):
         layer = self.image_layer
         if layer is not None:
             self.axes_combo.setCurrentText(guess_layer_axes(layer))
+            self._time_preferred = False  # TYX set for a time-lapse model, not by the user
             self._prefer_time_axis()
             # lazy (dask, zarr) or huge layers default to blockwise mode, into a zarr beside
             self.blockwise_checkbox.setChecked(is_large(_layer_array(layer)))
@@ -355,14 +357,22 @@ class SegmentWidget(LayerWatcher, QWidget):
 
     def _prefer_time_axis(self) -> None:
         """A time-lapse model reads a 3D stack as frames (TYX), not as a volume (ZYX),
-        unless the layer's metadata named its axes."""
+        unless the layer's metadata named its axes; choosing another model afterwards brings
+        back the axes guessed for the layer."""
         card = self._cards.get(self.model_combo.currentData())
         layer = self.image_layer
-        if card is None or layer is None or int(card.input.get("window", 1)) <= 1:
+        if card is None or layer is None:
+            return
+        current = self.axes_combo.currentText().strip().upper()
+        if int(card.input.get("window", 1)) <= 1:
+            if self._time_preferred and current == "TYX":
+                self.axes_combo.setCurrentText(guess_layer_axes(layer))
+            self._time_preferred = False
             return
         named = isinstance(layer.metadata.get("axes"), str)
-        if not named and self.axes_combo.currentText().strip().upper() == "ZYX":
+        if not named and current == "ZYX":
             self.axes_combo.setCurrentText("TYX")
+            self._time_preferred = True
 
     def _default_tile(self, card: ModelCard) -> int:
         """The card's tile size, smaller when free memory on the chosen device is short."""

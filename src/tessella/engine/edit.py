@@ -14,6 +14,7 @@ as a tracked time-lapse keeps one ID per object.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -41,6 +42,8 @@ class Edit:
     indices: tuple[np.ndarray, ...]
     values: np.ndarray
     description: str
+    #: objects whose ID changed, ``{old: new}`` (relabelling): a lineage must follow them
+    renamed: dict[int, int] | None = None
 
     @property
     def size(self) -> int:
@@ -176,8 +179,11 @@ def relabel_sequential(labels: np.ndarray) -> Edit:
     """Renumber the objects 1..N in the order of their current IDs."""
     from skimage.segmentation import relabel_sequential as relabel
 
-    relabelled, _forward, _inverse = relabel(labels)
-    return _edit(labels, relabelled != labels, relabelled[relabelled != labels], "relabel 1..N")
+    relabelled, forward, _inverse = relabel(labels)
+    edit = _edit(labels, relabelled != labels, relabelled[relabelled != labels], "relabel 1..N")
+    old = forward.in_values.tolist()
+    renamed = {int(a): int(b) for a, b in zip(old, forward.out_values.tolist()) if a != b}
+    return dataclasses.replace(edit, renamed=renamed)
 
 
 def _next_ids(labels: np.ndarray, count: int) -> np.ndarray:

@@ -20,6 +20,7 @@ The lineage is a dict ``{child track: parent track}``.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -371,6 +372,19 @@ def write_ctc(tracked, lineage: dict[int, int] | None, directory, overwrite: boo
             Track(i, first, last, p if (p := int(lineage.get(i, 0))) in spans else 0)
             for i, (first, last, _present) in sorted(spans.items())
         ]
+        # a parent ends before its daughters begin: a link that does not (a lineage that does
+        # not belong to these labels) is dropped, as CTC's checker would refuse the file
+        wrong = [k for k in table if k.parent and spans[k.parent][1] >= k.start]
+        if wrong:
+            warnings.warn(
+                f"{directory}: {len(wrong)} division(s) dropped whose parent track does not "
+                f"end before its daughter begins (e.g. track {wrong[0].id}, parent "
+                f"{wrong[0].parent}): the lineage does not fit these labels",
+                UserWarning,
+                stacklevel=2,
+            )
+            bad = {k.id for k in wrong}
+            table = [Track(k.id, k.start, k.end, 0) if k.id in bad else k for k in table]
         lines = [f"{k.id} {k.start} {k.end} {k.parent}" for k in table]
         (staging / "res_track.txt").write_text("\n".join(lines) + ("\n" if lines else ""))
         directory.mkdir(exist_ok=True)
