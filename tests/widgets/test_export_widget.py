@@ -277,3 +277,20 @@ def test_base_path_drops_an_output_suffix(tmp_path):
     assert base_path(str(tmp_path / "a.recipe.json")) == tmp_path / "a"
     assert base_path(str(tmp_path / "a.tiff")) == tmp_path / "a"
     assert base_path(str(tmp_path / "a.b")) == tmp_path / "a.b"
+    # a folder holds the outputs, named after the layer (they are not written beside it)
+    (tmp_path / "exports").mkdir()
+    assert base_path(str(tmp_path / "exports"), "cells") == tmp_path / "exports" / "cells"
+    assert base_path(str(tmp_path / "new") + "/", "cells") == tmp_path / "new" / "cells"
+    assert base_path(str(tmp_path / "exports.tif"), "cells") == tmp_path / "exports"
+
+
+def test_export_into_a_folder_names_the_files_after_the_layer(exporter, tmp_path):
+    _viewer, widget, _layer = exporter
+    folder = tmp_path / "results"
+    folder.mkdir()
+    choose_all(widget, folder)
+    written = widget.export()
+    assert sorted(p.name for p in written) == sorted(
+        f"nuclei labels{s}" for s in (".tif", ".zarr", ".csv", ".recipe.json")
+    )
+    assert all(p.parent == folder for p in written)

@@ -7,6 +7,7 @@ target already exists and "Overwrite existing files" is off. The measurements co
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -51,17 +52,20 @@ OUTPUT_SUFFIXES = {
 }
 
 
-def base_path(text: str) -> Path | None:
-    """The base the outputs are named after: ``~`` expanded, an output suffix dropped."""
+def base_path(text: str, name: str = "labels") -> Path | None:
+    """The base the outputs are named after: ``~`` expanded, an output suffix dropped; a
+    folder (one that exists, or text ending in a slash) holds them, named ``name``."""
     text = text.strip()
     if not text:
         return None
     path = Path(text).expanduser()
-    name = path.name
+    if text.endswith(("/", os.sep)):
+        return path / name
+    stem = path.name
     for suffix in (*OUTPUT_SUFFIXES.values(), ".tiff", ".json"):
-        if name.lower().endswith(suffix) and len(name) > len(suffix):
-            return path.with_name(name[: -len(suffix)])
-    return path
+        if stem.lower().endswith(suffix) and len(stem) > len(suffix):
+            return path.with_name(stem[: -len(suffix)])
+    return path / name if path.is_dir() else path
 
 
 @dataclass(frozen=True)
@@ -240,7 +244,8 @@ class ExportWidget(LayerWatcher, QWidget):
 
     def outputs(self) -> list[_Output]:
         """The files the current settings write (the recipe only when the layer has one)."""
-        base = base_path(self.path_edit.text())
+        layer = self.labels_layer
+        base = base_path(self.path_edit.text(), layer.name if layer is not None else "labels")
         if base is None:
             return []
         chosen = {
