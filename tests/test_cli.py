@@ -463,3 +463,25 @@ def test_channels_first_are_averaged_with_a_warning_and_two_are_refused(
     assert f"{tmp_path / 'two.tif'}: 2 channels (axes CYX)" in capsys.readouterr().err
     assert main(["segment", str(tmp_path / "rgb.tif"), "-o", str(tmp_path / "c.tif"), *common]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_a_cut_tiff_is_one_line_in_evaluate_and_train(tmp_path, capsys):
+    """A zlib TIFF cut in half raised the codec's DeflateError with a traceback."""
+    image = np.random.default_rng(0).integers(1, 255, (64, 64)).astype(np.uint8)
+    tifffile.imwrite(tmp_path / "z.tif", image, compression="zlib")
+    raw = (tmp_path / "z.tif").read_bytes()
+    cut = tmp_path / "cut.tif"
+    cut.write_bytes(raw[: len(raw) // 2])
+    assert main(["evaluate", str(cut), str(tmp_path / "z.tif")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert f"{cut}: cannot read as TIFF" in err and len(err.splitlines()) == 1
+    data = tmp_path / "data"
+    for sub in ("images", "masks"):
+        (data / sub).mkdir(parents=True)
+        shutil.copy(cut, data / sub / "a.tif")
+    out = tmp_path / "model"
+    args = ["train", "embedding", "--data", str(data), "--out", str(out), "--epochs", "1"]
+    assert main([*args, "--patch", "32", "--features", "8,16", "--device", "cpu", "-q"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "a.tif: cannot read as TIFF" in err and len(err.splitlines()) == 1, err
+    assert not out.exists()

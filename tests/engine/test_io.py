@@ -212,3 +212,28 @@ def test_negative_labels_are_refused_not_wrapped(tmp_path):
     with pytest.raises(ValueError, match="labels must not be negative"):
         write_labels(tmp_path / "neg.tif", labels)
     assert not (tmp_path / "neg.tif").exists()
+
+
+def _cut_tiffs(folder, image):
+    """A zlib TIFF cut in half (its strips no longer decode) and a TIFF cut before its
+    directory (its header points past the end)."""
+    tifffile.imwrite(folder / "zlib.tif", image, compression="zlib")
+    raw = (folder / "zlib.tif").read_bytes()
+    (folder / "half_zlib.tif").write_bytes(raw[: len(raw) // 2])
+    tifffile.imwrite(folder / "plain.tif", image)
+    raw = (folder / "plain.tif").read_bytes()
+    (folder / "no_ifd.tif").write_bytes(raw[:4] + (2 * len(raw)).to_bytes(4, "little") + raw[8:])
+    return folder / "half_zlib.tif", folder / "no_ifd.tif"
+
+
+def test_a_cut_tiff_is_one_error_naming_it(tmp_path):
+    """Any decoding or parsing failure (a codec's own error, an IndexError from tifffile) is a
+    ValueError naming the file, from read_image and read_masks alike."""
+    from tessella.engine.io import read_masks
+
+    image = np.random.default_rng(0).integers(0, 255, (64, 64)).astype(np.uint8)
+    for path in _cut_tiffs(tmp_path, image):
+        with pytest.raises(ValueError, match=f"{path.name}: cannot read as TIFF"):
+            read_image(path)
+        with pytest.raises(ValueError, match=f"{path.name}: cannot read as TIFF"):
+            read_masks(path)

@@ -117,6 +117,15 @@ def _tiff_pixel_size(tif) -> tuple[dict[str, float], str]:
     return sizes, unit
 
 
+def _tiff_error(path, exc: Exception) -> str:
+    """One line for a TIFF that cannot be read: a cut or corrupt file raises anything from
+    tifffile's own TiffFileError to a codec's DeflateError or an IndexError."""
+    import tifffile
+
+    plain = isinstance(exc, tifffile.TiffFileError | OSError | ValueError) and str(exc)
+    return f"{path}: cannot read as TIFF ({exc if plain else f'{type(exc).__name__}: {exc}'})"
+
+
 def _read_tiff(path: Path, axes: str | None) -> ImageData:
     import tifffile
 
@@ -127,8 +136,10 @@ def _read_tiff(path: Path, axes: str | None) -> ImageData:
             meta_axes, drop = _tiff_axes(series.axes, series.shape)
             sizes, unit = _tiff_pixel_size(tif)
             labels = str(tif.pages[0].software or "").startswith(LABELS_SOFTWARE)
-    except (tifffile.TiffFileError, OSError, ValueError, KeyError) as exc:
-        raise ValueError(f"{path}: cannot read as TIFF ({exc})") from None
+    except MemoryError:
+        raise
+    except Exception as exc:  # tifffile and its codecs raise many kinds (DeflateError, ...)
+        raise ValueError(_tiff_error(path, exc)) from None
     if drop and data.ndim == len(series.axes):
         data = data.squeeze(axis=tuple(drop))
     if axes is None:
@@ -368,8 +379,10 @@ def read_masks(path: str | os.PathLike, ndim: int = 2, ignore_label: int | None 
     else:
         try:
             data = tifffile.imread(path)
-        except (OSError, ValueError, tifffile.TiffFileError) as exc:
-            raise ValueError(f"{path}: cannot read as TIFF ({exc})") from None
+        except MemoryError:
+            raise
+        except Exception as exc:  # a codec's error, an IndexError from a cut file, ...
+            raise ValueError(_tiff_error(path, exc)) from None
     return mask_stack_objects(data, ndim, ignore_label, str(path))
 
 
