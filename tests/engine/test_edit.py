@@ -124,6 +124,26 @@ def test_split_by_watershed_recovers_two_merged_nuclei(labels):
         assert matching(truth, pred, 0.8).tp == 2
 
 
+def test_split_by_watershed_does_not_depend_on_where_in_each_nucleus_a_seed_is(labels):
+    """Seeds near the far edge of each nucleus (on the slope of the distance map, not at its
+    peak) still give the two nuclei, not a sliver and the rest."""
+    a, b = touching_pair(labels)
+    merged = applied(labels, edit.merge(labels, [a, b]))
+    centres = [np.array(ndi.center_of_mass(labels == i)) for i in (a, b)]
+    away = (centres[1] - centres[0]) / np.linalg.norm(centres[1] - centres[0])
+    truth = np.where(np.isin(labels, [a, b]), labels, 0)
+    for fraction in (0.5, 0.8):
+        seeds = []
+        for centre, sign, label in zip(centres, (-1, 1), (a, b)):
+            far = centre.copy()  # walk from the centre to the far edge, away from the other
+            while labels[tuple(np.round(far + sign * away).astype(int))] == label:
+                far += sign * away
+            seeds.append(centre + fraction * (far - centre))
+        split = applied(merged, edit.split_seeds(merged, a, seeds=np.array(seeds)))
+        pred = np.where(np.isin(split, [a, split.max()]), split, 0)
+        assert matching(truth, pred, 0.8).tp == 2, fraction
+
+
 def test_split_by_seeds_needs_two_seeds_inside(labels):
     with pytest.raises(ValueError, match="at least two seed points inside label 5"):
         edit.split_seeds(labels, 5, seeds=np.array([[0.0, 0.0], [1.0, 1.0]]))

@@ -268,6 +268,18 @@ def split_line(
     return _split_pieces(labels, label, full_box, pieces.reshape(labels[full_box].shape), "line")
 
 
+def _basins(surface: np.ndarray, region: np.ndarray) -> np.ndarray:
+    """The catchment basins of ``surface``'s peaks inside ``region`` (watershed of its
+    negative), peaks of less than a tenth of its range merged with their neighbours."""
+    from skimage.morphology import h_maxima
+    from skimage.segmentation import watershed
+
+    values = np.where(region, surface, surface[region].min()).astype(float)
+    h = max(0.1 * float(np.ptp(values)), 1e-6)
+    peaks = ndi.label(h_maxima(values, h) & region)[0]
+    return watershed(-values, peaks, mask=region)
+
+
 def split_seeds(
     labels: np.ndarray,
     label: int,
@@ -302,7 +314,16 @@ def split_seeds(
         ]
         if len(inside) < 2:
             raise ValueError(f"put at least two seed points inside label {label}")
-        for k, p in enumerate(inside, start=1):
+        # a point off the centre of its nucleus sits on a slope of the surface: flooded from
+        # there it would start only once the other seeds' floods had crossed the neck and
+        # taken its nucleus. So each point claims the whole basin it lies in (the basins of
+        # the surface's peaks, those less than a tenth of its range high merged), unless
+        # another point lies in the same basin: then the points are the markers, as given
+        basins = _basins(surface, region)
+        owners = [int(basins[tuple(p)]) for p in inside]
+        for k, (p, basin) in enumerate(zip(inside, owners), start=1):
+            if owners.count(basin) == 1:
+                markers[basins == basin] = k
             markers[tuple(p)] = k
     else:
         peaks = peak_local_max(
