@@ -485,3 +485,13 @@ def test_a_cut_tiff_is_one_line_in_evaluate_and_train(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert "a.tif: cannot read as TIFF" in err and len(err.splitlines()) == 1, err
     assert not out.exists()
+
+
+def test_a_broken_user_model_does_not_break_models(tmp_path, monkeypatch, capsys):
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "card.json").write_text('{"name": "x", "normalization": []}')
+    monkeypatch.setenv("TESSELLA_MODELS", str(tmp_path))
+    assert main(["models"]) == 0
+    out, err = capsys.readouterr()
+    assert "nuclei2d" in out and len(err.strip().splitlines()) == 1
+    assert f"{tmp_path / 'broken' / 'card.json'}" in err and "skipped" in err

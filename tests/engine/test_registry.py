@@ -83,3 +83,44 @@ def test_saved_model_files_are_readable_by_others(tiny_model_dir):
 
     for name in ("model.safetensors", "card.json"):
         assert stat.S_IMODE((tiny_model_dir / name).stat().st_mode) & 0o044 == 0o044
+
+
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        (lambda card: None, "must be a JSON object, got null"),
+        (lambda card: [card], "must be a JSON object, got a list"),
+        (lambda card: card | {"normalization": []}, "'normalization' must be an object"),
+        (lambda card: card | {"name": 5}, "'name' must be text"),
+        (lambda card: card | {"defaults": "x"}, "'defaults' must be an object"),
+        (lambda card: card | {"input": {"axes": 3}}, "'input.axes' must be text"),
+        (lambda card: card | {"pixel_size": "big"}, "'pixel_size' must be an object, a list"),
+    ],
+)
+def test_a_card_of_the_wrong_shape_is_a_model_error_naming_it(
+    tiny_model_dir, tmp_path, change, message
+):
+    """Valid JSON of the wrong shape raised TypeError/AttributeError deep in the code."""
+    copy = tmp_path / "bad"
+    shutil.copytree(tiny_model_dir, copy)
+    card = json.loads((copy / "card.json").read_text())
+    (copy / "card.json").write_text(json.dumps(change(card)))
+    with pytest.raises(ModelError, match=message) as info:
+        load_model(copy, verify=False)
+    assert str(copy / "card.json") in str(info.value)
+
+
+def test_a_broken_user_model_is_skipped_with_a_warning(tiny_model_dir, tmp_path, monkeypatch):
+    """One broken user model must not break `tessella models` or a run of another model."""
+    root = tmp_path / "models"
+    shutil.copytree(tiny_model_dir, root / "good")
+    (root / "broken").mkdir()
+    (root / "broken" / "card.json").write_text("null")
+    monkeypatch.setenv("TESSELLA_MODELS", str(root))
+    with pytest.warns(UserWarning, match="broken.card.json.*skipped") as caught:
+        names = {card.name for card, _path, _origin in list_models()}
+    assert len(caught) == 1
+    assert {"tiny", "nuclei2d"} <= names
+    assert find_model("nuclei2d").name == "nuclei2d"
+    with pytest.raises(ModelError, match="must be a JSON object"):
+        load_model(root / "broken")

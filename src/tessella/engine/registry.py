@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,50 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _kind(value: Any) -> str:
+    """How JSON calls ``value``'s type, for messages."""
+    if value is None:
+        return "null"
+    names = {bool: "true/false", str: "text", dict: "an object", list: "a list"}
+    return names.get(type(value), "a number" if isinstance(value, int | float) else "?")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+#: field (dotted for nested ones) -> (check, what it must be); optional fields may be absent
+_CARD_FIELDS: dict[str, tuple[Any, str]] = {
+    "name": (lambda v: isinstance(v, str), "text"),
+    "method": (lambda v: isinstance(v, str), "text"),
+    "sha256": (lambda v: isinstance(v, str), "text"),
+    "architecture": (lambda v: isinstance(v, dict), "an object"),
+    "architecture.name": (lambda v: isinstance(v, str), "text"),
+    "architecture.args": (lambda v: isinstance(v, dict), "an object"),
+    "input": (lambda v: isinstance(v, dict), "an object"),
+    "input.axes": (lambda v: isinstance(v, str), "text"),
+    "input.channels": (lambda v: isinstance(v, int) and not isinstance(v, bool), "a whole number"),
+    "normalization": (lambda v: isinstance(v, dict), "an object"),
+    "normalization.low": (_is_number, "a number"),
+    "normalization.high": (_is_number, "a number"),
+    "method_args": (lambda v: isinstance(v, dict), "an object"),
+    "defaults": (lambda v: isinstance(v, dict), "an object"),
+    "defaults.params": (lambda v: isinstance(v, dict), "an object"),
+    "pixel_size": (lambda v: v is None or isinstance(v, dict | list), "an object, a list or null"),
+}
+
+
+def _check_card_types(data: dict, source: str) -> None:
+    """ModelError naming ``source`` and the field for a card field of the wrong type."""
+    for key, (check, wanted) in _CARD_FIELDS.items():
+        parent, _, child = key.rpartition(".")
+        holder = data.get(parent) if parent else data
+        if isinstance(holder, dict) and child in holder and not check(holder[child]):
+            raise ModelError(
+                f"model card {source}: {key!r} must be {wanted}, got {holder[child]!r}"
+            )
+
+
 @dataclass
 class ModelCard:
     """The parsed ``card.json``; ``raw`` keeps every field, including ones we do not model."""
@@ -73,7 +118,7 @@ class ModelCard:
     sha256: str
     method_args: dict[str, Any] = field(default_factory=dict)
     defaults: dict[str, Any] = field(default_factory=dict)
-    pixel_size: list[float] | None = None
+    pixel_size: dict[str, Any] | list[float] | None = None  # informative only
     raw: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -85,10 +130,15 @@ class ModelCard:
         return int(self.input.get("channels", 1))
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], source: str) -> ModelCard:
+    def from_dict(cls, data: Any, source: str) -> ModelCard:
+        """The card in ``data`` (parsed JSON); ModelError naming ``source`` for a missing
+        field or one of the wrong type (valid JSON of the wrong shape, e.g. ``null``)."""
+        if not isinstance(data, dict):
+            raise ModelError(f"model card {source} must be a JSON object, got {_kind(data)}")
         missing = [key for key in _REQUIRED if key not in data]
         if missing:
             raise ModelError(f"model card {source} lacks {', '.join(missing)}")
+        _check_card_types(data, source)
         from .tiling import PAD_MODES
 
         pad = data.get("defaults", {}).get("pad", "reflect")
@@ -147,15 +197,24 @@ def _candidate_dirs() -> list[Path]:
     return found
 
 
+#: broken user model cards already warned about in this process (one warning each)
+_WARNED: set[str] = set()
+
+
 def list_models() -> list[tuple[ModelCard, Path, str]]:
-    """(card, directory, origin) for every bundled and user model; origin is bundled/user."""
+    """(card, directory, origin) for every bundled and user model; origin is bundled/user.
+    A folder whose card cannot be read is skipped with a warning naming it (once per
+    process): one broken user model must not break every command; load_model reports it."""
     models = []
     bundled = bundled_dir()
     for directory in _candidate_dirs():
         try:
             card = read_card(directory)
-        except ModelError:
-            continue  # a broken user folder must not hide the others; load_model reports it
+        except ModelError as error:
+            if str(directory) not in _WARNED:
+                _WARNED.add(str(directory))
+                warnings.warn(f"{error}; skipped", UserWarning, stacklevel=2)
+            continue
         models.append((card, directory, "bundled" if directory.parent == bundled else "user"))
     return models
 
