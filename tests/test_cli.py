@@ -495,3 +495,28 @@ def test_a_broken_user_model_does_not_break_models(tmp_path, monkeypatch, capsys
     out, err = capsys.readouterr()
     assert "nuclei2d" in out and len(err.strip().splitlines()) == 1
     assert f"{tmp_path / 'broken' / 'card.json'}" in err and "skipped" in err
+
+
+def test_evaluate_ctc_refuses_a_ground_truth_folder_that_is_not_one(tmp_path, capsys):
+    """A GT folder that does not exist, or the image folder `01` given for `01_GT`, exited 0
+    with "SEG: no annotated (SEG) frame"; so did a TRA folder without man_track.txt."""
+    from tessella.engine.tracking import link, write_ctc
+    from tests.conftest import cell_movie, write_ctc_sequence
+
+    image, labels, tracks = cell_movie(frames=3, shape=(48, 64))
+    write_ctc_sequence(tmp_path, image, labels, tracks)
+    write_ctc(*link(labels), tmp_path / "res")
+    res = str(tmp_path / "res")
+    assert main(["evaluate", res, str(tmp_path / "01_GT"), "--ctc", "-q"]) == 0
+    for gt, message in (
+        (tmp_path / "nope", "no such folder"),
+        (tmp_path / "01", "no SEG/man_segTTT.tif"),
+    ):
+        assert main(["evaluate", res, str(gt), "--ctc"]) == 1
+        out, err = capsys.readouterr()
+        assert f"{gt}: " in err and message in err and len(err.strip().splitlines()) == 1, err
+        assert "SEG:" not in out
+    (tmp_path / "01_GT" / "TRA" / "man_track.txt").unlink()
+    assert main(["evaluate", res, str(tmp_path / "01_GT"), "--ctc"]) == 1
+    err = capsys.readouterr().err
+    assert f"{tmp_path / '01_GT' / 'TRA'}: no man_track.txt" in err, err

@@ -494,6 +494,23 @@ def _read_labels(path: Path) -> np.ndarray:
     return data
 
 
+def _check_ctc_ground_truth(gt_dir: Path) -> None:
+    """ValueError naming ``gt_dir`` unless it is a CTC ground-truth folder (``NN_GT``): SEG
+    masks in ``SEG/``, and ``TRA/man_track.txt`` where a ``TRA/`` folder is (links are then
+    scored). A wrong folder would otherwise score "no annotated frame" and exit 0."""
+    if not gt_dir.is_dir():
+        raise ValueError(f"{gt_dir}: no such folder (the CTC ground truth, NN_GT)")
+    seg = gt_dir / "SEG"
+    if not any(_frame_number(p.name, "man_seg") is not None for p in seg.glob("man_seg*.tif")):
+        raise ValueError(
+            f"{gt_dir}: no SEG/man_segTTT.tif; give the ground-truth folder NN_GT (with SEG/ "
+            "and TRA/), not the image folder NN"
+        )
+    tra = gt_dir / "TRA"
+    if tra.exists() and not (tra / "man_track.txt").is_file():
+        raise ValueError(f"{tra}: no man_track.txt (the tracks of the TRA markers)")
+
+
 def evaluate_ctc(result_dir, gt_dir, frames: range | None = None) -> dict:
     """Score a CTC result folder (``maskTTT.tif`` + ``res_track.txt``) against a CTC ground
     truth folder (``NN_GT`` with ``SEG/`` and ``TRA/``).
@@ -503,6 +520,7 @@ def evaluate_ctc(result_dir, gt_dir, frames: range | None = None) -> dict:
     both to those frames (a link counts when it ends in one of them).
     """
     result_dir, gt_dir = Path(result_dir), Path(gt_dir)
+    _check_ctc_ground_truth(gt_dir)
     masks = {
         t: p
         for p in result_dir.glob("mask*.tif")
