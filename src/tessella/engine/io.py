@@ -378,7 +378,8 @@ def read_masks(path: str | os.PathLike, ndim: int = 2, ignore_label: int | None 
         data = np.asarray(read_image(path).data)
     else:
         try:
-            data = tifffile.imread(path)
+            with tifffile.TiffFile(path) as tif:  # imread returns None for a cut directory
+                data = tif.series[0].asarray()
         except MemoryError:
             raise
         except Exception as exc:  # a codec's error, an IndexError from a cut file, ...
