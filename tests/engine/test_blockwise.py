@@ -499,8 +499,20 @@ def test_unreachable_scheduler_is_a_clear_error(monkeypatch):
 
 def test_constant_input_and_model_mismatch_fail_before_any_block(tmp_path, nuclei2d):
     flat = write_zarr(tmp_path / "flat.zarr", np.full((64, 64), 5, np.uint8), (32, 32))
-    with pytest.raises(ValueError, match="constant"):
+    with pytest.raises(ValueError, match="flat.zarr is constant"):  # the input is named
         segment_blockwise(flat, tmp_path / "o.zarr", nuclei2d, block=32, device="cpu")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["flat.zarr"]  # no state is left
+    # a chunk that cannot be decoded: named with the block, nothing left behind
+    image = write_zarr(
+        tmp_path / "bad.zarr", np.arange(64 * 64, dtype=np.uint16).reshape(64, 64), (32, 32)
+    )
+    chunk = next(
+        p for p in sorted((tmp_path / "bad.zarr").rglob("*")) if p.is_file() and p.name == "1"
+    )
+    chunk.write_bytes(b"not a chunk")
+    with pytest.raises(ValueError, match="bad.zarr: cannot read block"):
+        segment_blockwise(image, tmp_path / "b.zarr", nuclei2d, block=32, device="cpu")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.zarr", "flat.zarr"]
     volume = write_zarr(tmp_path / "vol.zarr", np.zeros((4, 64, 64), np.uint8), (4, 32, 32))
     with pytest.raises(ValueError, match="do not fit model 'nuclei2d'"):
         segment_blockwise(volume, tmp_path / "v.zarr", nuclei2d, "ZYX")

@@ -145,7 +145,12 @@ def _blocks_steps(
 def _run_stages(request: _Request, run: _Run, executor) -> Generator[BlockProgress, None, Any]:
     grid, work, out = run.grid, Path(run.work), request.out
     if request.prepare is not None:  # the normalisation scan: gives the segmenter its ranges
-        run = yield from request.prepare(run, executor)
+        try:
+            run = yield from request.prepare(run, executor)
+        except ValueError:  # the input is refused (constant, NaN, unreadable): a run that
+            if not any(run.record_path(i).exists() for i in grid.indices()):  # segmented
+                shutil.rmtree(work, ignore_errors=True)  # nothing leaves nothing behind
+            raise
     todo = [i for i in grid.indices() if not run.record_path(i).exists()]
     resumed = grid.n_blocks - len(todo)
     yield BlockProgress("segment", resumed, grid.n_blocks)

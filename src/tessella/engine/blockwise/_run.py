@@ -208,10 +208,27 @@ class _Run:
         index = list(region)
         if "C" in self.axes:
             index.insert(self.axes.index("C"), slice(None))
-        block = np.asarray(self.source.open()[tuple(index)])
+        try:
+            block = np.asarray(self.source.open()[tuple(index)])
+        except (MemoryError, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # a corrupt or missing chunk: codecs raise all sorts
+            raise ValueError(
+                f"{self.input_name}: cannot read block {_describe(region)} "
+                f"({type(exc).__name__}: {exc})"
+            ) from exc
         if block.dtype.kind == "f" and not np.isfinite(block).all():
-            raise ValueError(f"{self.name}: NaN or infinite values in block {_describe(region)}")
+            raise ValueError(
+                f"{self.input_name}: NaN or infinite values in block {_describe(region)}"
+            )
         return block
+
+    @property
+    def input_name(self) -> str:
+        """The input as messages name it: its store (and array key), else the output's run."""
+        if self.source.store is None:
+            return f"the input of {self.name}"
+        return self.source.store + (f" ({self.source.key})" if self.source.key else "")
 
     def shaped(self, region: tuple[slice, ...]) -> np.ndarray:
         """A zero-strided stand-in with the shape :meth:`read` would give (reads nothing),

@@ -130,7 +130,7 @@ def _scan(run: _Run, executor) -> Generator[BlockProgress, None, _Run]:
             where = (f" (frame {unit[0]})" if unit[0] >= 0 else "") + (
                 f" (slice {unit[1]})" if unit[1] >= 0 else ""
             )
-            raise ValueError(f"{run.name}: the input{where} is constant: nothing to segment")
+            raise ValueError(f"{run.input_name}{where} is constant: nothing to segment")
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(ranges))
         os.replace(tmp, path)
