@@ -197,6 +197,7 @@ def test_error_is_reported_and_the_widget_stays_usable(
     assert "\n" not in errors[0]
     assert len(viewer.layers) == count
     assert widget.run_button.isEnabled() and not widget.cancel_button.isEnabled()
+    assert widget.progress_bar.text() == ""  # no "0 / 1 tiles" for a run that never tiled
 
     viewer.add_image(nuclei_image, name="nuclei")
     choose_layer(widget, "nuclei")

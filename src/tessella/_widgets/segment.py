@@ -165,8 +165,10 @@ class SegmentWidget(LayerWatcher, QWidget):
         self.tile_spin.setSingleStep(32)
         self.tile_spin.setSuffix(" px")
         self.tile_spin.setToolTip(
-            "Edge of the windows the network sees; smaller uses less memory. The default is "
-            "the model's, reduced when the device's free memory is short"
+            "Edge of the windows the network sees; smaller uses less memory but is slower "
+            "(each window also computes its halo: near the minimum most of the work is halo, "
+            "tens of times slower). The default is the model's, reduced when the device's "
+            "free memory is short"
         )
         self.invert_combo = QComboBox()
         for text, value in (
@@ -683,9 +685,10 @@ class SegmentWidget(LayerWatcher, QWidget):
         self.status_label.setText(f"'{self._run.name}': cancelled; no layer was added.")
 
     def _on_finished(self) -> None:
-        if self.progress_bar.maximum() == 0:  # failed before the first tile
+        if self.progress_bar.maximum() == 0:  # failed before the first tile: no count
             self.progress_bar.setRange(0, 1)
             self.progress_bar.setValue(0)
+            self.progress_bar.setFormat("")
         if self._preview is not None and self._preview.layer is not None:
             if self._preview.layer.name.endswith("(blocks so far)"):  # failed mid-run
                 self._preview.discard()
