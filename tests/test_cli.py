@@ -520,3 +520,22 @@ def test_evaluate_ctc_refuses_a_ground_truth_folder_that_is_not_one(tmp_path, ca
     assert main(["evaluate", res, str(tmp_path / "01_GT"), "--ctc"]) == 1
     err = capsys.readouterr().err
     assert f"{tmp_path / '01_GT' / 'TRA'}: no man_track.txt" in err, err
+
+
+def test_a_recipe_made_from_an_ome_zarr_replays_on_it(tmp_path, nuclei_sample, tiny_model_dir):
+    """The recipe records the axes the image was read with ("YX"); given back, they must drop
+    the OME singleton axes (c, z of length 1) as reading without axes does."""
+    import zarr
+
+    group = zarr.open_group(str(tmp_path / "in.zarr"), mode="w", zarr_format=2)
+    image = nuclei_sample[0][:96, :96]
+    group.create_array("0", shape=(1, 1, 96, 96), dtype=image.dtype)[...] = image[None, None]
+    axes = [{"name": n, "type": "space"} for n in "czyx"]
+    group.attrs["multiscales"] = [{"version": "0.4", "axes": axes, "datasets": [{"path": "0"}]}]
+    base = ["segment", str(tmp_path / "in.zarr"), "--model", str(tiny_model_dir), "-q"]
+    assert main([*base, "-o", str(tmp_path / "a.zarr")]) == 0
+    recipe = tmp_path / "a.recipe.json"
+    assert json.loads(recipe.read_text())["axes"] == "YX"
+    assert main([*base, "-o", str(tmp_path / "b.zarr"), "--recipe", str(recipe)]) == 0
+    first, second = (read_image(tmp_path / f"{n}.zarr").data for n in "ab")
+    np.testing.assert_array_equal(np.asarray(first), np.asarray(second))

@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 import tifffile
@@ -237,3 +239,63 @@ def test_a_cut_tiff_is_one_error_naming_it(tmp_path):
             read_image(path)
         with pytest.raises(ValueError, match=f"{path.name}: cannot read as TIFF"):
             read_masks(path)
+
+
+def _ome_group(path, shape, names, datasets=None, **entry):
+    import zarr
+
+    group = zarr.open_group(str(path), mode="w")
+    group.create_array("0", shape=shape, dtype="uint8")[...] = 7
+    axes = [{"name": n, "type": "space"} for n in names]
+    entry = {"axes": axes, "datasets": [{"path": "0"}] if datasets is None else datasets} | entry
+    group.attrs["multiscales"] = [{k: v for k, v in entry.items() if v is not None}]
+    return path
+
+
+def test_given_axes_drop_the_ome_singleton_axes(tmp_path):
+    """A recipe records the axes an OME-Zarr image was read with ("YX" for a (1, 1, Y, X)
+    image); read with those axes again, the singletons go as when read without."""
+    path = _ome_group(tmp_path / "czyx.zarr", (1, 1, 16, 20), "czyx")
+    for axes in ("YX", "yx", None):
+        image = read_image(path, axes)
+        assert image.axes == "YX" and image.data.shape == (16, 20)
+    assert read_image(path, "CZYX").data.shape == (1, 1, 16, 20)  # every axis named: kept
+    with pytest.raises(ValueError, match="czyx.zarr: axes 'ZYX' name 3 axes; the array has 4"):
+        read_image(path, "ZYX")
+
+
+@pytest.mark.parametrize(
+    "make,message",
+    [
+        (lambda p: _ome_group(p, (8, 8), "yx", axes=None), "multiscales names no axes"),
+        (lambda p: _ome_group(p, (8, 8), "yx", [{"path": "9"}]), "dataset '9' does not exist"),
+        (lambda p: _ome_group(p, (8, 8), "yx", []), "lists no datasets"),
+        (lambda p: _ome_group(p, (8, 8), "yxq"), "names 3 axes but its dataset '0' has 2"),
+        (lambda p: _ome_group(p, (3, 8, 8), "wyx"), "unsupported axis 'W'"),
+        (
+            lambda p: _ome_group(
+                p, (8, 8), "yx", [{"path": "0", "coordinateTransformations": [{"type": "scale"}]}]
+            ),
+            "scale",
+        ),
+        (lambda p: _plain(p, pixel_size=[0.5, 0.5]), "pixel_size must be an object"),
+        (lambda p: _plain(p, pixel_size={"Y": "abc"}), "pixel_size 'Y' must be a positive"),
+        (lambda p: _plain(p, tessella_axes=5), "tessella_axes must be text"),
+        (lambda p: _plain(p, shape=(0, 0)), "empty (shape (0, 0))"),
+        (lambda p: _plain(p, shape=(2, 2, 2, 2, 2)), "cannot guess the axes"),
+    ],
+)
+def test_bad_zarr_metadata_is_one_error_naming_the_store(tmp_path, make, message):
+    path = make(tmp_path / "bad.zarr")
+    with pytest.raises(ValueError, match=f"{path}: .*{re.escape(message)}"):
+        read_image(path)
+
+
+def _plain(path, shape=(8, 8), **attrs):
+    import zarr
+
+    array = zarr.create_array(str(path), shape=shape, dtype="uint8")
+    if all(shape):
+        array[...] = 7
+    array.attrs.update(attrs)
+    return path

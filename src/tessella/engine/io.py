@@ -150,49 +150,150 @@ def _read_tiff(path: Path, axes: str | None) -> ImageData:
 
 
 def _read_zarr(path: Path, axes: str | None) -> ImageData:
+    """A zarr array (axes and pixel size in its attributes, as tessella writes them) or an
+    OME-Zarr image (its first level). Metadata of the wrong shape is a ValueError naming the
+    store, never a KeyError or TypeError from deep inside."""
     import zarr
 
     try:
         node = zarr.open(str(path), mode="r")
     except Exception as exc:
         raise ValueError(f"{path}: cannot open as zarr ({exc})") from None
-    sizes: dict[str, float] = {}
-    unit = "pixel"
-    attrs: dict[str, Any]  # JSON metadata: its structure is only known by convention
-    if isinstance(node, zarr.Group):  # a group: OME-Zarr multiscales, take the first level
-        attrs = dict(node.attrs)
-        ome: dict[str, Any] = attrs["ome"] if isinstance(attrs.get("ome"), dict) else {}
-        labels = "image-label" in attrs or "image-label" in ome
-        multiscales = attrs.get("multiscales") or ome.get("multiscales")
-        if not multiscales:
-            raise ValueError(f"{path}: a zarr group without OME-Zarr multiscales; name the array")
-        first = multiscales[0]
-        dataset = first["datasets"][0]
-        array = node[dataset["path"]]
-        if not isinstance(array, zarr.Array):
-            raise ValueError(f"{path}: OME-Zarr dataset {dataset['path']!r} is not an array")
-        names = [a["name"].upper() if isinstance(a, dict) else a.upper() for a in first["axes"]]
-        for transform in dataset.get("coordinateTransformations", []):
-            if transform.get("type") == "scale":
-                sizes = {n: float(s) for n, s in zip(names, transform["scale"]) if n in "ZYX"}
-        units = [a.get("unit") for a in first["axes"] if isinstance(a, dict)]
-        unit = next((u for u in units if u), "pixel")
-        if axes is None:  # OME-Zarr writers keep all five (TCZYX): singletons are dropped
-            axes, drop = _tiff_axes("".join(names), tuple(array.shape))
-            if drop:
-                import dask.array as da
+    if axes is not None and not isinstance(axes, str):
+        raise ValueError(f"{path}: axes must be text such as 'YX', got {axes!r}")
+    try:
+        if isinstance(node, zarr.Group):
+            return _read_ome_zarr(path, node, axes)
+        return _read_zarr_array(path, node, axes)
+    except ValueError as exc:  # name the store once
+        message = str(exc)
+        named = message if message.startswith(str(path)) else f"{path}: {message}"
+        raise ValueError(named) from None
+    except (KeyError, TypeError, AttributeError, IndexError) as exc:  # metadata of odd shape
+        raise ValueError(f"{path}: malformed zarr metadata ({type(exc).__name__}: {exc})") from None
 
-                index = tuple(0 if i in drop else slice(None) for i in range(array.ndim))
-                array = da.from_zarr(array)[index]  # still lazy
-                sizes = {k: v for k, v in sizes.items() if k in axes}
-    else:
-        array = node
-        attrs = dict(array.attrs)
-        labels = "tessella_axes" in attrs  # written by write_zarr_labels or blockwise
-        axes = axes or attrs.get("tessella_axes") or guess_axes(array.shape)
-        sizes = {k: float(v) for k, v in (attrs.get("pixel_size") or {}).items()}
-        unit = attrs.get("unit", unit) if sizes else unit
+
+def _read_zarr_array(path: Path, array, axes: str | None) -> ImageData:
+    attrs: dict[str, Any] = dict(array.attrs)
+    labels = "tessella_axes" in attrs  # written by write_zarr_labels or blockwise
+    recorded = attrs.get("tessella_axes")
+    if recorded is not None and not isinstance(recorded, str):
+        raise ValueError(f"attribute tessella_axes must be text such as 'YX', got {recorded!r}")
+    pixel_size = attrs.get("pixel_size") or {}
+    if not isinstance(pixel_size, dict):
+        raise ValueError(
+            f"attribute pixel_size must be an object of axis sizes such as "
+            f'{{"Y": 0.5, "X": 0.5}}, got {pixel_size!r}'
+        )
+    sizes = {
+        str(k): _positive_size(v, f"attribute pixel_size {k!r}") for k, v in pixel_size.items()
+    }
+    unit = str(attrs["unit"]) if sizes and isinstance(attrs.get("unit"), str) else "pixel"
+    axes = axes or recorded or guess_axes(array.shape)
     return ImageData(array, check_axes(axes, array.ndim, str(path)), sizes, unit, path, labels)
+
+
+def _positive_size(value: Any, what: str) -> float:
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        size = float(value)
+    except (TypeError, ValueError):
+        size = float("nan")
+    if not (np.isfinite(size) and size > 0):
+        raise ValueError(f"{what} must be a positive number, got {value!r}")
+    return size
+
+
+def _read_ome_zarr(path: Path, node, axes: str | None) -> ImageData:
+    """The first level of an OME-Zarr multiscales image. Its singleton axes (writers keep all
+    five, TCZYX, for one 2D image) are dropped when ``axes`` is None or names only the others,
+    so a recipe's recorded axes ("YX") read the image as it was read before."""
+    import zarr
+
+    attrs: dict[str, Any] = dict(node.attrs)  # JSON: its structure is only known by convention
+    ome: dict[str, Any] = attrs["ome"] if isinstance(attrs.get("ome"), dict) else {}
+    labels = "image-label" in attrs or "image-label" in ome
+    multiscales = attrs.get("multiscales") or ome.get("multiscales")
+    if not multiscales:
+        raise ValueError("a zarr group without OME-Zarr multiscales; name the array")
+    if not isinstance(multiscales, list) or not isinstance(multiscales[0], dict):
+        raise ValueError(f"OME-Zarr multiscales must be a list of objects, got {multiscales!r}")
+    first = multiscales[0]
+    datasets = first.get("datasets")
+    if (
+        not isinstance(datasets, list)
+        or not datasets
+        or not isinstance(datasets[0], dict)
+        or not isinstance(datasets[0].get("path"), str)
+    ):
+        raise ValueError(
+            f"OME-Zarr multiscales lists no datasets (objects with a 'path'), got {datasets!r}"
+        )
+    dataset = datasets[0]
+    try:
+        array = node[dataset["path"]]
+    except KeyError:
+        raise ValueError(f"OME-Zarr dataset {dataset['path']!r} does not exist") from None
+    if not isinstance(array, zarr.Array):
+        raise ValueError(f"OME-Zarr dataset {dataset['path']!r} is not an array")
+    names = _ome_axis_names(first.get("axes"), array.ndim, dataset["path"], axes)
+    sizes: dict[str, float] = {}
+    transforms = dataset.get("coordinateTransformations") or []
+    for transform in transforms if isinstance(transforms, list) else [transforms]:
+        if isinstance(transform, dict) and transform.get("type") == "scale":
+            scale = transform.get("scale")
+            if not isinstance(scale, list) or len(scale) != array.ndim:
+                raise ValueError(
+                    f"OME-Zarr dataset {dataset['path']!r}: its scale must list one number per "
+                    f"axis ({array.ndim}), got {scale!r}"
+                )
+            sizes = {
+                n: _positive_size(v, f"OME-Zarr scale of axis {n!r}")
+                for n, v in zip(names or "", scale)
+                if n in "ZYX"
+            }
+    entries: list = first["axes"] if isinstance(first.get("axes"), list) else []
+    units = [a.get("unit") for a in entries if isinstance(a, dict)]
+    unit = next((u for u in units if isinstance(u, str) and u), "pixel")
+    if names is not None and (axes is None or len(axes) < array.ndim):
+        meta_axes, drop = _tiff_axes(names, tuple(array.shape))
+        if axes is not None and len(axes) != array.ndim - len(drop):
+            raise ValueError(
+                f"axes {axes.upper()!r} name {len(axes)} axes; the array has {array.ndim} "
+                f"({names}), {array.ndim - len(drop)} without its axes of length 1"
+            )
+        axes = axes or meta_axes
+        if drop:
+            import dask.array as da
+
+            index = tuple(0 if i in drop else slice(None) for i in range(array.ndim))
+            array = da.from_zarr(array)[index]  # still lazy
+            sizes = {k: v for k, v in sizes.items() if k in axes.upper()}
+    if axes is None:  # no axes in the metadata (OME-Zarr before 0.3 implies TCZYX)
+        raise ValueError("OME-Zarr multiscales names no axes; pass the axes (--axes)")
+    return ImageData(array, check_axes(axes, array.ndim, str(path)), sizes, unit, path, labels)
+
+
+def _ome_axis_names(entries: Any, ndim: int, dataset: str, axes: str | None) -> str | None:
+    """The axis letters of OME-Zarr ``axes`` metadata (``[{"name": "y", ...}, ...]`` or
+    ``["y", ...]``), upper-cased; None when absent (the caller's ``axes`` must say them, or the
+    array is 5D: OME-Zarr before 0.3 had no axes and always TCZYX)."""
+    if entries is None:
+        return "TCZYX" if ndim == 5 and axes is None else None
+    if not isinstance(entries, list):
+        raise ValueError(f"OME-Zarr axes must be a list, got {entries!r}")
+    names = []
+    for entry in entries:
+        name = entry.get("name") if isinstance(entry, dict) else entry
+        if not isinstance(name, str) or len(name) != 1:
+            raise ValueError(f"OME-Zarr axis {entry!r}: its name must be one of t, c, z, y, x")
+        names.append(name.upper())
+    if len(names) != ndim:
+        raise ValueError(
+            f"OME-Zarr multiscales names {len(names)} axes but its dataset {dataset!r} has {ndim}"
+        )
+    return "".join(names)
 
 
 def as_array(data, name: str | os.PathLike) -> np.ndarray:
@@ -225,6 +326,8 @@ def read_image(path: str | os.PathLike, axes: str | None = None) -> ImageData:
         raise ValueError(f"{path}: unsupported file type (use .tif/.tiff or .zarr)")
     if image.data.dtype.kind not in _SUPPORTED_DTYPES:
         raise ValueError(f"{path}: unsupported pixel type {image.data.dtype}")
+    if 0 in image.data.shape:
+        raise ValueError(f"{path}: the image is empty (shape {tuple(image.data.shape)})")
     return image
 
 
