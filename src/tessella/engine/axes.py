@@ -29,6 +29,8 @@ def guess_axes(shape: tuple[int, ...], rgb: bool | None = None) -> str:
     if ndim == 3:
         if (rgb is None and shape[-1] in (3, 4)) or rgb:
             return "YXC"
+        if shape[-1] <= 8 and min(shape[:2]) >= 4 * shape[-1]:
+            return "YXC"  # a few channels last (520 x 512 x 5), not a 5-pixel-wide volume
         return "ZYX"
     if ndim == 4:
         return "ZYXC" if shape[-1] in (3, 4) else "TZYX"
