@@ -539,3 +539,77 @@ def test_a_recipe_made_from_an_ome_zarr_replays_on_it(tmp_path, nuclei_sample, t
     assert main([*base, "-o", str(tmp_path / "b.zarr"), "--recipe", str(recipe)]) == 0
     first, second = (read_image(tmp_path / f"{n}.zarr").data for n in "ab")
     np.testing.assert_array_equal(np.asarray(first), np.asarray(second))
+
+
+@pytest.fixture
+def small_image(tmp_path, nuclei_sample):
+    path = tmp_path / "small.tif"
+    tifffile.imwrite(path, nuclei_sample[0][:96, :96])
+    return path
+
+
+def test_outputs_that_cannot_be_written_are_refused_up_front(
+    tmp_path, small_image, tiny_model_dir, capsys
+):
+    """Each is one line naming the path, and nothing is written: --ctc naming a file (labels
+    and recipe were written first), an existing recipe without --overwrite (it was replaced
+    silently), a recipe path that is a folder (the labels were left behind), an output inside
+    a file ([Errno 17]), an output that is a folder ([Errno 21] naming a hidden .tmp)."""
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "x.recipe.json").write_text('{"mine": 1}')
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "x.recipe.json").mkdir()
+    (tmp_path / "folder.tif").mkdir()
+    cases = [
+        (tmp_path / "c" / "x.tif", ["--ctc", str(tmp_path / "file")], f"{tmp_path / 'file'}"),
+        (tmp_path / "r" / "x.tif", [], f"{tmp_path / 'r' / 'x.recipe.json'} exists"),
+        (tmp_path / "d" / "x.tif", ["--overwrite"], f"{tmp_path / 'd' / 'x.recipe.json'}"),
+        (tmp_path / "file" / "x.tif", [], f"{tmp_path / 'file'} is a file"),
+        (tmp_path / "folder.tif", ["--overwrite"], f"{tmp_path / 'folder.tif'} is a folder"),
+    ]
+    for out, extra, message in cases:
+        args = ["segment", str(small_image), "-o", str(out), "--model", str(tiny_model_dir)]
+        assert main([*args, *extra, "-q"]) == 1
+        err = capsys.readouterr().err.strip()
+        assert message in err and len(err.splitlines()) == 1, err
+        assert "Errno" not in err
+    assert not (tmp_path / "c").exists() and sorted(p.name for p in (tmp_path / "d").iterdir()) == [
+        "x.recipe.json"
+    ]
+    assert (tmp_path / "r" / "x.recipe.json").read_text() == '{"mine": 1}'
+    assert list((tmp_path / "folder.tif").iterdir()) == []
+
+
+def test_labels_and_recipe_are_written_both_or_neither(
+    tmp_path, small_image, tiny_model_dir, monkeypatch, capsys
+):
+    import tessella.engine.io as io
+
+    def fail(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(io, "write_json", fail)
+    out = tmp_path / "o" / "x.tif"
+    args = ["segment", str(small_image), "-o", str(out), "--model", str(tiny_model_dir), "-q"]
+    assert main(args) == 1
+    assert "disk full" in capsys.readouterr().err
+    assert list((tmp_path / "o").iterdir()) == []
+
+
+def test_folder_runs_refuse_colliding_recipes_and_a_zarr_named_folder(
+    tmp_path, small_image, tiny_model_dir, capsys
+):
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in ("a.tif", "a.tiff"):
+        shutil.copy(small_image, src / name)
+    args = ["segment", str(src), "--model", str(tiny_model_dir), "-q"]
+    assert main([*args, "-o", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert "a.tif and a.tiff" in err and "a.recipe.json" in err
+    assert not (tmp_path / "out").exists()
+    (src / "a.tiff").unlink()
+    assert main([*args, "-o", str(tmp_path / "out.zarr")]) == 1
+    assert "out.zarr" in capsys.readouterr().err
+    assert not (tmp_path / "out.zarr").exists()

@@ -520,14 +520,67 @@ def _segment_jobs(inputs: list[str], output: str) -> list[tuple[Path, Path]]:
         return [(sources[0], out)]
     if out.suffix.lower() in TIFF_SUFFIXES:
         raise CliError(f"{out}: several inputs need an output folder, not a file")
+    if out.suffix == ".zarr":
+        raise CliError(
+            f"{out}: several inputs are written as TIFFs into a folder; name it without .zarr"
+        )
     names = [s.name for s in sources]
     if len(set(names)) != len(names):
         raise CliError("two inputs share a file name; their outputs would collide")
-    return [(s, out / s.name) for s in sources]
+    jobs = [(s, out / s.name) for s in sources]
+    recipes: dict[Path, Path] = {}
+    for source, target in jobs:  # a.tif and a.tiff would share a.recipe.json
+        other = recipes.setdefault(_recipe_path(target), source)
+        if other != source:
+            raise CliError(
+                f"{other} and {source.name} would share the recipe "
+                f"{_recipe_path(target).name}; rename one of them"
+            )
+    return jobs
 
 
 def _recipe_path(output: Path) -> Path:
     return output.with_name(output.name.rsplit(".", 1)[0] + ".recipe.json")
+
+
+def _check_writable(path: Path) -> None:
+    """CliError unless ``path``'s folder can be made: its nearest existing ancestor must be a
+    folder (mkdir would say only "[Errno 17] File exists")."""
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise CliError(f"{parent} is a file, not a folder; cannot write {path}")
+            return
+
+
+def _check_outputs(jobs, overwrite: bool, zarr_ok: bool = True) -> None:
+    """Refuse before any work what the writes would fail on or replace unasked: an output or
+    its recipe that exists (without --overwrite), that is a folder where a file goes, or
+    whose folder would be inside a file. So labels and recipe are written both or neither."""
+    from .engine.io import is_zarr_path
+
+    for _source, target in jobs:
+        recipe = _recipe_path(target)
+        _check_writable(target)
+        if target.is_dir() and not (zarr_ok and is_zarr_path(target)):
+            raise CliError(f"{target} is a folder; name the output file")
+        if recipe.is_dir():
+            raise CliError(f"{recipe} is a folder; the recipe of {target.name} goes there")
+        for path in (target, recipe):
+            if path.exists() and not overwrite:
+                raise CliError(f"{path} exists; pass --overwrite to replace it")
+
+
+def _remove_output(target: Path) -> None:
+    """Remove labels just written (their recipe could not be), file or zarr folder."""
+    import contextlib
+    import shutil
+
+    with contextlib.suppress(OSError):
+        if target.is_dir():
+            shutil.rmtree(target)
+        else:
+            target.unlink()
 
 
 def _cmd_segment(args) -> int:
@@ -589,9 +642,7 @@ def _cmd_segment(args) -> int:
     _check_ctc_dir(args)
     if args.blockwise:
         return _segment_blockwise(args, jobs, model, params, tta, tile, recipe, invert)
-    for _source, target in jobs:
-        if target.exists() and not args.overwrite:
-            raise CliError(f"{target} exists; pass --overwrite to replace it")
+    _check_outputs(jobs, args.overwrite)
     if args.ctc and len(jobs) > 1:
         raise CliError("--ctc writes one time-lapse; give one input")
     failed: list[str] = []
@@ -639,7 +690,11 @@ def _cmd_segment(args) -> int:
             else:
                 write = write_zarr_labels if is_zarr_path(target) else write_labels
                 write(target, result.labels, result.axes, pixel_size, image.unit, args.overwrite)
-            write_json(_recipe_path(target), result.recipe() | {"input": str(source)})
+            try:  # labels and their recipe: both or neither
+                write_json(_recipe_path(target), result.recipe() | {"input": str(source)})
+            except BaseException:
+                _remove_output(target)
+                raise
             if args.ctc:
                 from .engine.tracking import write_ctc
 
@@ -720,6 +775,10 @@ def _parse_block(text: str | None):
 def _check_ctc_dir(args) -> None:
     """Refuse before any work when ``--ctc DIR`` holds CTC files and no ``--overwrite``."""
     ctc_dir = Path(args.ctc) if args.ctc else None
+    if ctc_dir and ctc_dir.exists() and not ctc_dir.is_dir():
+        raise CliError(f"{ctc_dir} is a file; --ctc needs a folder")
+    if ctc_dir:
+        _check_writable(ctc_dir)
     if ctc_dir and ctc_dir.is_dir() and not args.overwrite:
         taken = sorted(ctc_dir.glob("mask*.tif")) + sorted(ctc_dir.glob("res_track.txt"))
         if taken:
@@ -735,6 +794,12 @@ def _segment_blockwise(args, jobs, model, params, tta, tile, recipe, invert=None
     [(source, target)] = jobs
     if target.suffix != ".zarr":
         raise CliError(f"{target}: --blockwise writes zarr; name the output .zarr")
+    recipe_path = _recipe_path(target)  # the engine checks the output (and resumes)
+    _check_writable(target)
+    if recipe_path.is_dir():
+        raise CliError(f"{recipe_path} is a folder; the recipe of {target.name} goes there")
+    if recipe_path.exists() and not target.exists() and not args.overwrite:
+        raise CliError(f"{recipe_path} exists; pass --overwrite to replace it")
     replay = recipe.get("blockwise", {})  # a recipe replays the same blocks and halo
     block = _parse_block(args.block) or replay.get("block")
     bar, stage = None, None
