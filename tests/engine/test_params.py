@@ -38,3 +38,11 @@ def test_make_params_coerces_strings_from_the_cli():
 def test_bad_values_are_named(values, message):
     with pytest.raises(ValueError, match=message):
         make_params(Params, **values)
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", float("inf"), "1e400", "nan"])
+def test_non_finite_values_are_refused_by_name(value):
+    """`--set min_size=inf` (or Infinity in a recipe) raised OverflowError from int()."""
+    for name in ("min_size", "seed_thresh"):
+        with pytest.raises(ValueError, match=f"parameter {name!r}: .*(finite|NaN)"):
+            make_params(Params, **{name: value})

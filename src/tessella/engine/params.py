@@ -7,6 +7,7 @@ recipe JSON go through :func:`make_params`, which validates names, types and ran
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,19 +35,21 @@ class ParamSpec:
                 coerced: float | int | bool = bool(value)
             elif isinstance(value, bool):  # true/false is no number (a recipe's typo)
                 raise ValueError
-            elif self.kind is int:
-                as_float = float(value)
-                if as_float != int(as_float):
-                    raise ValueError
-                coerced = int(as_float)
             else:
-                coerced = float(value)
-        except (TypeError, ValueError):
+                as_float = float(value)
+                if math.isnan(as_float):
+                    raise ValueError(f"parameter {self.name!r}: NaN is not allowed")
+                if math.isinf(as_float):  # int() would raise OverflowError
+                    raise ValueError(f"parameter {self.name!r}: {value!r} is not a finite number")
+                if self.kind is int and as_float != int(as_float):
+                    raise ValueError
+                coerced = int(as_float) if self.kind is int else as_float
+        except (TypeError, ValueError) as exc:
+            if str(exc).startswith("parameter "):
+                raise
             raise ValueError(
                 f"parameter {self.name!r}: {value!r} is not a valid {self.kind.__name__}"
             ) from None
-        if self.kind is not bool and coerced != coerced:  # NaN
-            raise ValueError(f"parameter {self.name!r}: NaN is not allowed")
         if self.low is not None and coerced < self.low:
             raise ValueError(
                 f"parameter {self.name!r}={coerced} is below its range [{self.low}, {self.high}]"
