@@ -227,3 +227,99 @@ def test_the_ema_warms_up_before_reaching_its_decay():
     mean = [torch.zeros(3)]
     update(mean, value, torch.tensor(10_000))  # long after: the decay itself
     np.testing.assert_allclose(mean[0].numpy(), 0.001, rtol=1e-4)
+
+
+def _nuclei_pairs(nuclei_sample):
+    image, labels = nuclei_sample
+    samples = load_pairs([image[:128, :128]], [labels[:128, :128]], "YX", 1, NORM)
+    held = load_pairs([image[128:256, :128]], [labels[128:256, :128]], "YX", 1, NORM)
+    return samples, held
+
+
+def _tiny_fine_tune(out, base, epochs: int = 3) -> TrainConfig:
+    return TrainConfig(
+        "embedding",
+        "layers",
+        str(out),
+        base=str(base),
+        epochs=epochs,
+        steps_per_epoch=1,
+        batch_size=1,
+        patch=64,
+        device="cpu",
+    )
+
+
+def _same_weights(written, original) -> None:
+    from safetensors.numpy import load_file
+
+    written, original = load_file(written / "model.safetensors"), load_file(original)
+    assert written.keys() == original.keys()
+    for key in original:
+        np.testing.assert_array_equal(written[key], original[key])
+
+
+def test_a_fine_tune_cancelled_after_an_epoch_that_beat_nothing_keeps_its_base(
+    tmp_path, tiny_model_dir, nuclei_sample, monkeypatch
+):
+    """Cancel (or Ctrl-C, or an error) once an epoch has been scored, none beating the base:
+    the best model so far is the base, written as a finished run writes it (weights
+    unchanged, a card), and the checkpoint stays for --resume."""
+    import json
+
+    import tessella.engine.train.loop as loop
+
+    scores = iter([0.9, 0.1, 0.2, 0.3])
+    monkeypatch.setattr(loop, "_validate", lambda *args, **kwargs: next(scores))
+    samples, held = _nuclei_pairs(nuclei_sample)
+    out = tmp_path / "cancelled"
+    steps = train_steps(_tiny_fine_tune(out, tiny_model_dir), samples, held)
+    for progress in steps:  # up to epoch 1's score
+        if progress.epoch == 1 and progress.message:
+            break
+    assert (out / "checkpoint.pt").is_file() and not (out / "model.safetensors").exists()
+    steps.close()  # what Cancel does
+    _same_weights(out, tiny_model_dir / "model.safetensors")
+    card = json.loads((out / "card.json").read_text())
+    assert card["training"]["best_val_ap50"] == 0.9
+    assert (out / "checkpoint.pt").is_file()  # --resume can go on
+
+
+def test_a_non_finite_loss_stops_training_and_keeps_the_last_good_model(
+    tmp_path, tiny_model_dir, nuclei_sample, monkeypatch
+):
+    """A loss that becomes NaN stops the run with an error that says so; the model kept is
+    the best one before it (here the base of a fine-tune none of whose epochs beat it), and
+    no NaN weights are written."""
+    import dataclasses
+
+    import pytest
+    from safetensors.numpy import load_file
+
+    import tessella.engine.train.loop as loop
+    from tessella.engine.train.methods import get_training
+
+    real = get_training("embedding")
+    calls = iter(range(100))
+
+    def loss(raw, targets, ndim, **extra):
+        value = real.loss(raw, targets, ndim, **extra)
+        return value * float("nan") if next(calls) >= 1 else value  # from epoch 2 on
+
+    monkeypatch.setattr(loop, "get_training", lambda method: dataclasses.replace(real, loss=loss))
+    scores = iter([0.9, 0.1, 0.2])
+    monkeypatch.setattr(loop, "_validate", lambda *args, **kwargs: next(scores))
+    samples, held = _nuclei_pairs(nuclei_sample)
+    out = tmp_path / "nan"
+    with pytest.raises(ValueError, match="the loss became NaN or infinite at batch 1 of epoch 2"):
+        _train(_tiny_fine_tune(out, tiny_model_dir), samples, held)
+    _same_weights(out, tiny_model_dir / "model.safetensors")
+    for weights in load_file(out / "model.safetensors").values():
+        assert np.isfinite(weights.astype(np.float32)).all()
+
+    # before any model: nothing is left
+    calls = iter(range(1, 100))
+    scores = iter([0.9])
+    with pytest.raises(ValueError, match="nothing was saved"):
+        _train(_tiny_fine_tune(tmp_path / "nan-at-once", tiny_model_dir), samples, held)
+    assert not (tmp_path / "nan-at-once").exists()

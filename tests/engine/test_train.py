@@ -372,7 +372,8 @@ def test_bad_sizes_another_network_and_a_stopped_run_are_handled(
     assert main([*common, *small, "--out", str(nested)]) == 130
     assert not (tmp_path / "new").exists()  # every folder the run made is gone
 
-    # a fine-tune whose epochs have not beaten its base yet keeps its checkpoint to resume
+    # a fine-tune whose epochs have not beaten its base yet keeps its checkpoint to resume,
+    # and the best model so far (the base), as Cancel does
     scores = iter([0.9, 0.1, 0.1])
 
     def validate(*args, **kwargs):
@@ -385,7 +386,9 @@ def test_bad_sizes_another_network_and_a_stopped_run_are_handled(
     tuned = tmp_path / "tuned"
     more = ["--epochs", "5", "--steps-per-epoch", "1", "--batch-size", "1", "--patch", "64"]
     assert main([*common, *more, "--out", str(tuned), "--base", str(tiny_model_dir)]) == 130
-    assert (tuned / "checkpoint.pt").is_file() and not (tuned / "model.safetensors").exists()
+    assert (tuned / "checkpoint.pt").is_file()
+    base_weights = (tiny_model_dir / "model.safetensors").read_bytes()
+    assert (tuned / "model.safetensors").read_bytes() == base_weights
 
     # a model folder without a checkpoint is not retrained over by --resume
     (out / "checkpoint.pt").unlink()
@@ -587,3 +590,85 @@ def test_colour_weight_draws_colour_images_more_often(tmp_path, nuclei_sample, c
     )
     assert "colour weight 0.0: must be above 0" in capsys.readouterr().err
     assert not (tmp_path / "z").exists()
+
+
+def test_bad_features_time_budget_exclusions_and_checkpoints_are_one_line(
+    tmp_path, nuclei_sample, capsys
+):
+    """--features 0,0, a time budget of 0 or less, an --exclude that names no file (as
+    --holdout refuses) and a corrupt checkpoint to --resume: one line each, nothing left."""
+    image, labels = nuclei_sample
+    _write_pairs(tmp_path / "data", [image[:128, :128]], [labels[:128, :128]])
+    common = ["train", "embedding", "--data", str(tmp_path / "data"), "--device", "cpu", "-q"]
+    small = ["--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "1", "--patch", "64"]
+    for option, value, said in (
+        ("--features", "0,0", "features 0,0: the channels of each level"),
+        ("--time-budget", "-5", "time budget -5.0: must be above 0"),
+        ("--exclude", "typo", "excluded files not found in"),
+        ("--exclude", "0[z=3]", "excluded files not found in"),  # a 2D file has no slices
+    ):
+        assert main([*common, *small, "--out", str(tmp_path / "m"), option, value]) == 1
+        err = capsys.readouterr().err
+        assert said in err and "Traceback" not in err, err
+        assert len(err.strip().splitlines()) == 1, err
+        assert not (tmp_path / "m").exists()
+    out = tmp_path / "corrupt"
+    out.mkdir()
+    (out / "checkpoint.pt").write_bytes(b"PK\x03\x04 not a checkpoint")
+    args = [*common, *small, "--features", "8,16", "--out", str(out), "--resume"]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert f"--resume {out / 'checkpoint.pt'}: the checkpoint cannot be read" in err, err
+    assert len(err.strip().splitlines()) == 1, err
+    assert sorted(p.name for p in out.iterdir()) == ["checkpoint.pt"]
+
+
+def test_exclusions_must_name_something_in_every_layout(tmp_path, nuclei_sample):
+    """A volume's slices, a time-lapse's frames and an overlapping-objects folder's files:
+    an exclusion naming one of them is fine, one naming none is refused."""
+    from tessella.engine.train.data import load_folder_pairs
+    from tessella.engine.train.overlapping import load_overlapping_pairs
+    from tessella.engine.train.timelapse import load_timelapse_samples
+
+    image, labels = nuclei_sample
+    volume = np.stack([image[:64, :64]] * 5)  # 3 or 4 planes would be read as colour
+    _write_pairs(
+        tmp_path / "vol",
+        [volume, image[:64, :64]],
+        [np.stack([labels[:64, :64]] * 5), labels[:64, :64]],
+    )
+    norm = {"low": 1.0, "high": 99.8}
+    kept = load_folder_pairs(tmp_path / "vol", "YX", 1, norm, exclude=["0[z=1:3]", "1"])
+    assert [s.name for s in kept] == ["0.tif[z=000]", "0.tif[z=003]", "0.tif[z=004]"]
+    with pytest.raises(ValueError, match=r"excluded files not found in .*: 0\[z=7\]"):
+        load_folder_pairs(tmp_path / "vol", "YX", 1, norm, exclude=["0[z=7]"])
+    movie = np.stack([image[:64, :64]] * 5)
+    _write_pairs(tmp_path / "movie", [movie], [np.stack([labels[:64, :64]] * 5)])
+    assert len(load_timelapse_samples(tmp_path / "movie", 3, exclude=["0[t=1]"])) == 4
+    with pytest.raises(ValueError, match=r"excluded files not found .*: 0\[t=7\]"):
+        load_timelapse_samples(tmp_path / "movie", 3, exclude=["0[t=7]"])
+    with pytest.raises(ValueError, match="excluded files not found .*: typo"):
+        load_overlapping_pairs(tmp_path / "vol", norm, exclude=["typo"])
+
+
+def test_images_with_nan_are_refused_by_name(tmp_path, nuclei_sample):
+    """One NaN pixel in a crop makes the loss NaN and a step on it every weight: every
+    loader refuses such an image, naming it."""
+    from tessella.engine.train.data import load_folder_pairs
+    from tessella.engine.train.overlapping import load_overlapping_pairs
+    from tessella.engine.train.timelapse import load_timelapse_samples
+
+    image, labels = nuclei_sample
+    bad = image[:64, :64].astype(np.float32)
+    bad[3, 5] = np.nan
+    _write_pairs(tmp_path / "flat", [image[:64, :64], bad], [labels[:64, :64]] * 2)
+    norm = {"low": 1.0, "high": 99.8}
+    said = "1.tif: the image holds NaN or infinite values"
+    with pytest.raises(ValueError, match=said):
+        load_folder_pairs(tmp_path / "flat", "YX", 1, norm)
+    with pytest.raises(ValueError, match=said):
+        load_overlapping_pairs(tmp_path / "flat", norm)
+    movie = np.stack([image[:64, :64].astype(np.float32)] * 4 + [bad])
+    _write_pairs(tmp_path / "movie", [movie], [np.stack([labels[:64, :64]] * 5)])
+    with pytest.raises(ValueError, match="0.tif: the image holds NaN or infinite values"):
+        load_timelapse_samples(tmp_path / "movie", 3)

@@ -25,6 +25,8 @@ from ..normalize import normalize
 __all__ = [
     "Sample",
     "apply_ignore_label",
+    "check_finite",
+    "refuse_unknown_exclusions",
     "load_pairs",
     "load_folder_pairs",
     "split_holdout",
@@ -98,6 +100,17 @@ def apply_ignore_label(
     return out
 
 
+def check_finite(image: np.ndarray, name: str) -> None:
+    """Raise ValueError naming ``name`` if ``image`` holds NaN or infinite values: one such
+    pixel in a crop makes the loss NaN, and a step on it every weight."""
+    image = np.asarray(image)
+    if image.dtype.kind in "fc" and not np.isfinite(image).all():
+        raise ValueError(
+            f"{name}: the image holds NaN or infinite values; training on it would give a "
+            "model of NaN weights (replace them, or leave the image out)"
+        )
+
+
 def load_pairs(images, labels_list, spatial_axes, channels, normalization, names=None):
     """Normalise image/label arrays into :class:`Sample` objects (validated)."""
     samples = []
@@ -105,6 +118,7 @@ def load_pairs(images, labels_list, spatial_axes, channels, normalization, names
         name = names[i] if names else f"pair {i}"
         image = np.asarray(image)
         labels = np.asarray(labels)
+        check_finite(image, name)
         axes = guess_axes(image.shape) if image.ndim != len(spatial_axes) else spatial_axes
         data = to_model_layout(image, axes, spatial_axes, channels)
         if data.shape[1:] != labels.shape:
@@ -201,6 +215,22 @@ def slab_bounds(selectors, name: str, depth: int) -> list[tuple[int, int]]:
     return list(zip(edges[:-1], edges[1:]))
 
 
+def refuse_unknown_exclusions(exclude, names, where) -> None:
+    """Raise ValueError if a selector of ``exclude`` picks none of ``names`` (every file,
+    slice or frame that ``where`` holds, excluded or not): a typo would otherwise train on
+    what it meant to leave out, as ``--holdout`` refuses a name it cannot find."""
+    names = list(names)
+    missing = [str(e) for e in exclude if not any(selects(str(e), n) for n in names)]
+    if missing:
+        raise ValueError(f"excluded files not found in {where}: {', '.join(sorted(missing))}")
+
+
+def _selected_file(selector: str) -> str:
+    """The file stem that ``selector`` names."""
+    match = _SELECTOR.match(str(selector).strip())
+    return _file_stem(match["file"]) if match else str(selector)
+
+
 def _whole_file(selector: str) -> bool:
     match = _SELECTOR.match(str(selector).strip())
     return match is not None and match["start"] is None
@@ -246,6 +276,9 @@ def load_folder_pairs(
     )
     if not image_files:
         raise ValueError(f"{image_dir} holds no TIFF files (after excluding {sorted(exclude)})")
+    # every file and slice there is, excluded or not: an exclusion that picks none is refused
+    files = [p.name for p in image_dir.iterdir() if p.suffix.lower() in (".tif", ".tiff")]
+    seen = list(files)
     images, labels, names = [], [], []
     for path in image_files:
         label_path = label_dir / path.name
@@ -264,6 +297,7 @@ def load_folder_pairs(
                 )
             for z in range(array.shape[0]):
                 name = f"{path.name}[z={z:03d}]"
+                seen.append(name)
                 if not any(selects(e, name) for e in exclude):
                     images.append(array[z])
                     labels.append(data[z])
@@ -277,6 +311,7 @@ def load_folder_pairs(
             bounds = slab_bounds([*exclude, *cut], path.name, array.shape[0])
             for start, stop in bounds:
                 name = path.name if len(bounds) == 1 else f"{path.name}[z={start:03d}:{stop:03d}]"
+                seen.append(name)
                 if not any(selects(e, name) for e in exclude):
                     images.append(array[start:stop])
                     labels.append(data[start:stop])
@@ -285,6 +320,11 @@ def load_folder_pairs(
             images.append(array)
             labels.append(data)
             names.append(path.name)
+    # a file left out whole is not read: a selector of its slices is taken as found
+    unread = {_file_stem(n) for n in files} - {_file_stem(p.name) for p in image_files}
+    refuse_unknown_exclusions(
+        [e for e in exclude if _selected_file(e) not in unread], seen, image_dir
+    )
     if not names:
         raise ValueError(f"{image_dir}: every slice is excluded ({sorted(exclude)})")
     boundaries, unknown = [], []

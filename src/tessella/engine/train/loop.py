@@ -333,6 +333,14 @@ def _train_steps(
     ):
         if value < least:
             raise ValueError(f"{option} {value}: must be at least {least}")
+    features = tuple(config.features)
+    if not features or not all(int(f) == f and f >= 1 for f in features):
+        raise ValueError(
+            f"features {','.join(map(str, features))}: the channels of each level of the "
+            "network, whole numbers of at least 1 (e.g. 16,32,64,128,256)"
+        )
+    if config.time_budget is not None and not config.time_budget > 0:
+        raise ValueError(f"time budget {config.time_budget}: must be above 0 (none: no limit)")
     if get_training(config.method).overlapping and config.patch_size >= 2 * SHARED_GAP:
         raise ValueError(  # objects sharing a bit must lie beyond a shape patch's reach
             f"patch size {config.patch_size}: at most {2 * SHARED_GAP - 1} pixels"
@@ -549,7 +557,17 @@ def _train_steps(
     kept = False  # whether a best model has been written by this run
     if config.resume and checkpoint_path.exists():
         kept = (out / "model.safetensors").exists()
-        state = torch.load(checkpoint_path, map_location=device, weights_only=True)
+        try:
+            state = torch.load(checkpoint_path, map_location=device, weights_only=True)
+        except Exception as exc:  # truncated, not a checkpoint, unreadable: one line, not pages
+            text = str(exc).strip()
+            first = text.splitlines()[0].split(". ")[0] if text else type(exc).__name__
+            raise ValueError(
+                f"--resume {checkpoint_path}: the checkpoint cannot be read, truncated or not "
+                f"one ({first}); train into another output folder"
+            ) from None
+        if not isinstance(state, dict) or not {"model", "optimizer", "epoch"} <= state.keys():
+            raise ValueError(f"--resume {checkpoint_path}: not a tessella training checkpoint")
         try:
             network.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])
@@ -645,6 +663,15 @@ def _train_steps(
             sparse=config.ignore_label is not None,
         )
 
+    def non_finite(what: str, epoch: int, batch: int) -> str:
+        validated = any(e.get("epoch", 0) >= 1 for e in history)
+        kept_now = kept or (base_state is not None and validated)
+        return (
+            f"{what} became NaN or infinite at batch {batch} of epoch {epoch + 1}, so "
+            "training stopped (is the learning rate too high?); "
+            + (f"the best model so far is kept in {out}" if kept_now else "nothing was saved")
+        )
+
     try:
         if config.base and start_epoch == 0 and not history:
             # epoch 0 is the base itself: an epoch is kept only where it beats the base on
@@ -681,6 +708,9 @@ def _train_steps(
                     loss = loss + config.fg_dice * training.foreground_dice(raw, targets)
                 if teacher is not None:
                     loss = loss + config.distil * _distillation(method, raw, taught, ndim)
+                loss_value = float(loss.detach())
+                if not np.isfinite(loss_value):  # a NaN now is NaN weights after this step
+                    raise ValueError(non_finite("the loss", epoch, i + 1))
                 (loss / config.accumulate).backward()
                 step = epoch * config.steps_per_epoch + (i + 1) // config.accumulate
                 if (i + 1) % config.accumulate == 0:
@@ -689,8 +719,10 @@ def _train_steps(
                     optimizer.zero_grad(set_to_none=True)
                     if averaged is not None:
                         averaged.update_parameters(network)
-                losses.append(float(loss.detach()))
+                losses.append(loss_value)
                 yield TrainProgress(epoch + 1, config.epochs, step, losses[-1], None, best)
+            if not all(bool(torch.isfinite(v).all()) for v in shipped.state_dict().values()):
+                raise ValueError(non_finite("the weights", epoch, len(losses)))
             score = validate()
             elapsed = spent + time.monotonic() - started
             entry = {
@@ -738,6 +770,16 @@ def _train_steps(
         if base_state is not None and not kept:  # no epoch beat the base: the base it is
             shipped.load_state_dict(base_state)
             keep_best(best)
+    except BaseException:
+        # stopped (cancel, Ctrl-C, an error) after an epoch was scored, none of them beating
+        # the base: the best model so far is the base, written as a finished run writes it
+        if base_state is not None and not kept and any(e.get("epoch", 0) >= 1 for e in history):
+            try:
+                shipped.load_state_dict(base_state)
+                keep_best(best)
+            except Exception:  # the first failure is the one to report
+                pass
+        raise
     finally:
         log.close()
         if fresh and not kept and not checkpoint_path.exists():

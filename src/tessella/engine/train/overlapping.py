@@ -20,7 +20,7 @@ import numpy as np
 from ..evaluation import mask_stack_objects
 from ..io import read_image
 from ..normalize import normalize
-from .data import Sample, selects
+from .data import Sample, check_finite, refuse_unknown_exclusions, selects
 
 __all__ = [
     "MAX_OBJECTS",
@@ -149,7 +149,9 @@ def load_overlapping_pairs(
             "or a label image, per image)"
         )
     samples = []
-    for path in sorted(image_dir.glob("*.tif*")):
+    files = sorted(image_dir.glob("*.tif*"))
+    refuse_unknown_exclusions(exclude, [p.name for p in files], image_dir)
+    for path in files:
         if any(selects(e, path.name) for e in exclude):
             continue
         mask_path = mask_dir / path.name
@@ -158,6 +160,7 @@ def load_overlapping_pairs(
         image = np.asarray(read_image(path).data)
         if image.ndim != 2:
             raise ValueError(f"{path}: expected a 2D image, got shape {image.shape}")
+        check_finite(image, str(path))
         bits, unannotated = _as_bits(
             np.asarray(read_image(mask_path).data), image.shape, str(mask_path), ignore_label
         )

@@ -28,7 +28,7 @@ from scipy import ndimage
 from ..axes import to_model_layout
 from ..io import read_image
 from ..normalize import normalize
-from .data import Sample, selects
+from .data import Sample, check_finite, refuse_unknown_exclusions, selects
 
 __all__ = ["window_indices", "stack_window", "load_timelapse_samples", "is_ctc_sequence"]
 
@@ -59,7 +59,7 @@ def is_ctc_sequence(path) -> bool:
     return path.is_dir() and (path.parent / f"{path.name}_GT").is_dir()
 
 
-def _ctc_sequence(path: Path, window, target, channels, normalization, exclude):
+def _ctc_sequence(path: Path, window, target, channels, normalization, exclude, seen):
     gt = path.parent / f"{path.name}_GT"
     frames = sorted(
         (int(m[1]), p) for p in path.iterdir() if (m := _CTC_FRAME.match(p.name)) is not None
@@ -72,11 +72,13 @@ def _ctc_sequence(path: Path, window, target, channels, normalization, exclude):
     if not seg_dir.is_dir():
         raise ValueError(f"{gt}: no SEG folder with man_segTTT.tif ground truth")
     stem = f"{path.parent.name}_{path.name}"
+    seen.extend(f"{stem}[t={t:03d}]" for t, _ in frames)  # annotated or not
     cache: dict[int, np.ndarray] = {}
 
     def frame(i):
         if i not in cache:
             data = np.asarray(read_image(frames[i][1]).data)
+            check_finite(data, str(frames[i][1]))
             cache[i] = to_model_layout(data, "YX" if data.ndim == 2 else "YXC", "YX", channels)
         return cache[i]
 
@@ -111,7 +113,7 @@ def _ctc_sequence(path: Path, window, target, channels, normalization, exclude):
     return samples
 
 
-def _stack_folder(path: Path, window, target, channels, normalization, exclude):
+def _stack_folder(path: Path, window, target, channels, normalization, exclude, seen):
     image_dir, mask_dir = path / "images", path / "masks"
     if not image_dir.is_dir() or not mask_dir.is_dir():
         raise ValueError(
@@ -133,10 +135,12 @@ def _stack_folder(path: Path, window, target, channels, normalization, exclude):
             )
         if not np.issubdtype(labels.dtype, np.integer):
             raise ValueError(f"{mask_path.name}: labels must be integers, got {labels.dtype}")
+        check_finite(data, str(image_path))
         frame_axes = "YX" if data.ndim == 3 else "YXC"
         frames = [to_model_layout(f, frame_axes, "YX", channels) for f in data]
         for t in range(len(frames)):
             name = f"{Path(image_path.name).stem}[t={t:03d}]"
+            seen.append(name)
             if not labels[t].any() or any(selects(e, name) for e in exclude):
                 continue
             window_frames = [frames[i] for i in window_indices(t, len(frames), window, target)]
@@ -153,12 +157,14 @@ def load_timelapse_samples(
     normalization = normalization or {"low": 1.0, "high": 99.8}
     exclude = [str(e) for e in exclude]
     paths = [Path(p) for p in ([data] if isinstance(data, (str, Path)) else data)]
-    samples = []
+    samples: list[Sample] = []
+    seen: list[str] = []  # every frame's name, excluded or not
     for path in paths:
         if not path.is_dir():
             raise ValueError(f"{path}: no such folder")
         reader = _ctc_sequence if is_ctc_sequence(path) else _stack_folder
-        samples += reader(path, window, target, channels, normalization, exclude)
+        samples += reader(path, window, target, channels, normalization, exclude, seen)
+    refuse_unknown_exclusions(exclude, seen, ", ".join(map(str, paths)))
     if not samples:
         raise ValueError(f"no labelled frames in {', '.join(map(str, paths))}")
     return samples
