@@ -175,6 +175,28 @@ def test_bad_requests_are_refused_by_name(trainer, qtbot):
     train.add_pair(viewer.layers["nuclei"], empty)
     assert not train.start()
     assert "no objects" in train.status_label.text()
+    # negative IDs and NaN pixels are refused before a run starts, naming the layer
+    negative = np.asarray(viewer.layers["corrected"].data).astype(np.int32)
+    negative[negative == 3] = -3
+    train.pairs = []
+    train.add_pair(viewer.layers["nuclei"], viewer.add_labels(negative, name="negative"))
+    assert not train.start()
+    assert "labels 'negative' hold negative values (down to -3)" in train.status_label.text()
+    holes = np.asarray(viewer.layers["nuclei"].data).astype(np.float32)
+    holes[10, 10] = np.nan
+    train.pairs = []
+    train.add_pair(viewer.add_image(holes, name="holes"), viewer.layers["corrected"])
+    assert not train.start()
+    assert "image 'holes': the image holds NaN or infinite values" in train.status_label.text()
+    # a movie is for a time-lapse model, and says so
+    movie = viewer.add_image(np.stack([viewer.layers["nuclei"].data] * 3), name="movie")
+    movie.metadata["axes"] = "TYX"
+    movie_labels = viewer.add_labels(np.stack([viewer.layers["corrected"].data] * 3))
+    train.pairs = []
+    train.add_pair(movie, movie_labels)
+    assert not train.start()
+    assert "a time-lapse model (cells2dt, or a new temporal model)" in train.status_label.text()
+    assert not (models / "nuclei2d-finetuned").exists()
     (models / "taken").mkdir(parents=True)
     train.pairs = []
     train.add_pair(viewer.layers["nuclei"], viewer.layers["corrected"])
@@ -439,3 +461,74 @@ def test_a_fine_tune_that_beats_nothing_says_the_base_was_kept(trainer, qtbot, m
     from tessella.engine.registry import load_model
 
     assert base["sha256"] == load_model("nuclei2d").card.sha256
+
+
+def test_cancel_or_close_after_an_epoch_that_beat_nothing_keeps_the_base(
+    trainer, qtbot, monkeypatch
+):
+    """A fine-tune cancelled (or its panel closed) once an epoch has been scored, none beating
+    the base: the base's weights are kept as a model, as a finished run keeps them, and the
+    status says so (not "nothing saved")."""
+    import tessella.engine.train.loop as loop
+    from tessella.engine.registry import load_model
+
+    scores = iter(())
+    monkeypatch.setattr(loop, "_validate", lambda *args, **kwargs: next(scores))
+    viewer, _segment, train, models = trainer
+    choose_base(train, "nuclei2d")
+    train.epochs_spin.setValue(50)
+    train.steps_spin.setValue(1)
+    base_sha = load_model("nuclei2d").card.sha256
+    for name, stop in (("cancelled", train.cancel_button.click), ("closed", None)):
+        scores = iter([0.9] + [0.1] * 60)  # the base, then every epoch worse
+        train.name_edit.setText(name)
+        with qtbot.waitSignal(train.run_finished, timeout=300_000):
+            assert train.start()
+            qtbot.waitUntil(lambda: len(train._scores) >= 2, timeout=300_000)
+            if stop is not None:
+                stop()
+            else:
+                viewer.window.remove_dock_widget(train)
+        assert len(train._scores) < 50
+        card = json.loads((models / name / "card.json").read_text())
+        assert card["sha256"] == base_sha
+        text = train.status_label.text()
+        assert "Cancelled; kept the best model so far" in text, text
+        assert "no epoch beat the base model's validation score 0.900" in text, text
+        assert train.last_model == models / name
+
+
+def test_time_lapse_models_train_on_movie_layers(trainer, qtbot):
+    """cells2dt (and a new temporal model) train on a TYX movie and its labels as `tessella
+    train temporal` does on a folder of TYX stacks; a stack without axes metadata is taken
+    for a movie (as Segment takes it for such a model), a 2D image for a one-frame movie."""
+    from tessella._widgets.train import layer_samples
+    from tests.conftest import cell_movie
+
+    viewer, _segment, train, models = trainer
+    image, labels, _tracks = cell_movie(frames=6, shape=(96, 96))
+    movie = viewer.add_image(image, name="movie", metadata={"axes": "TYX"})
+    movie_labels = viewer.add_labels(labels, name="movie labels")
+    train.pairs = []
+    train.add_pair(movie, movie_labels)
+    choose_base(train, "cells2dt")
+    train.epochs_spin.setValue(1)
+    train.steps_spin.setValue(1)
+    train.patch_spin.setValue(64)
+    with qtbot.waitSignal(train.run_finished, timeout=300_000):
+        assert train.start()
+    assert "Saved" in train.status_label.text(), train.status_label.text()
+    card = json.loads((models / "cells2dt-finetuned" / "card.json").read_text())
+    assert card["method"] == "temporal" and card["input"]["window"] == 3
+
+    # what the engine's folder reader makes of the same movie: a window of 3 per frame
+    samples = layer_samples([(movie, movie_labels)], 2, None, window=3)
+    assert [s.image.shape for s in samples] == [(3, 96, 96)] * 6
+    np.testing.assert_array_equal(samples[2].labels, labels[2])
+    plain = viewer.add_image(image, name="no axes")  # a ZYX guess: a movie for this model
+    assert len(layer_samples([(plain, movie_labels)], 2, None, window=3)) == 6
+    frame = viewer.add_image(image[0], name="frame")
+    (one,) = layer_samples([(frame, viewer.add_labels(labels[0]))], 2, None, window=3)
+    assert one.image.shape == (3, 96, 96)
+    with pytest.raises(ValueError, match="do not match"):
+        layer_samples([(frame, movie_labels)], 2, None, window=3)

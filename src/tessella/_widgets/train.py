@@ -85,20 +85,56 @@ def one_decoder_choice(base: str) -> tuple[bool, bool]:
     return branches > 1, branches == 1
 
 
-def layer_samples(pairs, ndim: int, normalization: dict | None = None) -> list:
+def training_axes(image_layer: Image, temporal: bool) -> str:
+    """The axes an image layer is trained (and compared) with: its guessed axes, except that
+    for a time-lapse model a 3D stack without a T axis is a movie (TYX), as Segment takes it."""
+    axes = guess_layer_axes(image_layer)
+    if temporal and "T" not in axes and axes[:1] == "Z":
+        return "T" + axes[1:]
+    return axes
+
+
+def _check_labels(labels_layer: Labels, target: np.ndarray) -> None:
+    """Refuse labels that cannot be instance labels, naming the layer."""
+    if not np.issubdtype(target.dtype, np.integer):
+        raise ValueError(f"labels '{labels_layer.name}' must be integers, not {target.dtype}")
+    if target.size and target.min() < 0:
+        raise ValueError(
+            f"labels '{labels_layer.name}' hold negative values (down to {target.min()}): "
+            "label IDs are 0 (background) or positive"
+        )
+
+
+def layer_samples(
+    pairs, ndim: int, normalization: dict | None = None, window: int | None = None
+) -> list:
     """Training samples from ``(image layer, labels layer)`` pairs, normalised as
     ``normalization`` (a card's; default percentiles 1-99.8) says; a volume pair gives one
-    sample per labelled slice for a 2D model. Raises ValueError naming a mismatched pair."""
+    sample per labelled slice for a 2D model. ``window``: a time-lapse model's frames per
+    window; a movie (TYX) pair gives one sample per labelled frame, as ``tessella train
+    temporal`` reads an ``images/`` + ``masks/`` folder. Raises ValueError naming a
+    mismatched pair."""
     from tessella.engine.axes import spatial_of, to_model_layout
-    from tessella.engine.train.data import load_pairs
+    from tessella.engine.train.data import check_finite, load_pairs
 
+    normalization = normalization or {"low": 1.0, "high": 99.8}
+    if window is not None:
+        return _movie_samples(pairs, window, normalization)
     images, labels, names = [], [], []
     for image_layer, labels_layer in pairs:
         image = np.asarray(image_layer.data[0] if image_layer.multiscale else image_layer.data)
         target = np.asarray(labels_layer.data)
+        _check_labels(labels_layer, target)
+        check_finite(image, f"image '{image_layer.name}'")
         axes = guess_layer_axes(image_layer)
-        if not axes or "T" in axes:
-            raise ValueError(f"image '{image_layer.name}': train on 2D or 3D images (axes {axes})")
+        if "T" in axes:
+            raise ValueError(
+                f"image '{image_layer.name}' is a time-lapse (axes {axes}): a time-lapse model "
+                "(cells2dt, or a new temporal model) trains on it; other models on 2D images "
+                "or volumes"
+            )
+        if not axes:
+            raise ValueError(f"image '{image_layer.name}': train on 2D or 3D images")
         spatial = spatial_of(axes)
         data = to_model_layout(image, axes, spatial, 1)  # (1, *spatial), channels averaged
         if data.shape[1:] != target.shape:
@@ -121,8 +157,50 @@ def layer_samples(pairs, ndim: int, normalization: dict | None = None) -> list:
     if not images or not any(label.any() for label in labels):
         raise ValueError("the labels layers hold no objects to learn from")
     spatial_axes = "ZYX" if ndim == 3 else "YX"
-    normalization = normalization or {"low": 1.0, "high": 99.8}
     return load_pairs(images, labels, spatial_axes, 1, normalization, names)
+
+
+def _movie_samples(pairs, window: int, normalization: dict) -> list:
+    """A time-lapse model's samples: each labelled frame's labels with the window of frames
+    around it (frames beyond an end repeat it), each frame normalised alone. A 2D image is a
+    one-frame movie."""
+    from tessella.engine.axes import spatial_of, to_model_layout
+    from tessella.engine.train.data import Sample, check_finite
+    from tessella.engine.train.timelapse import stack_window, window_indices
+
+    samples = []
+    for image_layer, labels_layer in pairs:
+        image = np.asarray(image_layer.data[0] if image_layer.multiscale else image_layer.data)
+        target = np.asarray(labels_layer.data)
+        _check_labels(labels_layer, target)
+        check_finite(image, f"image '{image_layer.name}'")
+        axes = training_axes(image_layer, temporal=True)
+        if "T" not in axes and spatial_of(axes) == "YX":  # one frame: a one-frame movie
+            axes, image, target = "T" + axes, image[None], target[None]
+        if "T" not in axes or spatial_of(axes) != "YX":
+            raise ValueError(
+                f"image '{image_layer.name}' (axes {axes or '?'}): a time-lapse model trains "
+                "on a movie (TYX) or a 2D image"
+            )
+        frame_axes = axes.replace("T", "")
+        frames = np.moveaxis(image, axes.index("T"), 0)
+        yx = tuple(frames.shape[1 + frame_axes.index(a)] for a in "YX")
+        if target.shape != (len(frames), *yx):
+            raise ValueError(
+                f"labels '{labels_layer.name}' {target.shape} do not match image "
+                f"'{image_layer.name}' {(len(frames), *yx)} (TYX)"
+            )
+        layout = [to_model_layout(f, frame_axes, "YX", 1) for f in frames]
+        for t in range(len(frames)):
+            if target[t].any():
+                stacked = stack_window(
+                    [layout[i] for i in window_indices(t, len(frames), window)], normalization
+                )
+                name = f"{labels_layer.name} [t={t}]"
+                samples.append(Sample(stacked, target[t].astype(np.int32), name))
+    if not samples:
+        raise ValueError("the labels layers hold no objects to learn from")
+    return samples
 
 
 @report_runtime_errors
@@ -155,6 +233,8 @@ class _Run:
     total_steps: int
     started: float
     ignore_label: int | None = None
+    temporal: bool = False
+    error: str | None = None  # why the run failed, if it did
 
 
 def ema_decay(steps: int) -> float:
@@ -181,6 +261,7 @@ class TrainWidget(LayerWatcher, QWidget):
         self.last_model: Path | None = None
         self.last_base: str | None = None
         self.last_ignore_label: int | None = None  # the last run's, for Compare's scores
+        self.last_temporal = False  # whether the last model is a time-lapse one (Compare)
         self._compare_error: str | None = None  # why the last Compare failed, if it did
         self.comparison: dict[str, dict] = {}
         self._offset = np.zeros(2)  # where the compared region starts, in labels pixels
@@ -381,11 +462,13 @@ class TrainWidget(LayerWatcher, QWidget):
 
     def start(self) -> bool:
         """Train on the chosen pairs; False (with a message) when the request is not valid."""
+        from tessella.engine.methods import get_method
         from tessella.engine.registry import load_model
         from tessella.engine.train.data import apply_ignore_label
         from tessella.engine.train.loop import TrainConfig, training_normalization
         from tessella.engine.train.methods import get_training
         from tessella.engine.train.overlapping import as_overlapping, load_overlapping_pairs
+        from tessella.engine.train.timelapse import load_timelapse_samples
 
         if self._run is not None:
             show_info("Train: a run is in progress; cancel it first.")
@@ -403,6 +486,7 @@ class TrainWidget(LayerWatcher, QWidget):
             if out.exists():
                 raise ValueError(f"a model '{name}' exists in {out.parent}; choose another name")
             invert = self.invert_check.isChecked()
+            window = 3  # a new time-lapse model's frames per window (TrainConfig's default)
             if base.startswith(NEW):
                 method, ndim, base_path = base[len(NEW) :], 2, None
                 norm = training_normalization(None, invert)
@@ -410,9 +494,15 @@ class TrainWidget(LayerWatcher, QWidget):
                 card = load_model(base).card
                 method, ndim, base_path = card.method, len(card.spatial_axes), base
                 norm = training_normalization(card.raw, invert)
+                window = int(card.raw.get("input", {}).get("window", window))
+            temporal = bool(getattr(get_method(method), "TEMPORAL", False))
             ignore_label = self.ignore_spin.value() or None
             overlapping = get_training(method).overlapping  # patches: bitmask labels
-            if folder and overlapping:  # masks are (N, H, W) stacks or label images
+            if folder and temporal:  # images/ + masks/ TYX stacks, or a CTC sequence
+                samples = load_timelapse_samples(
+                    Path(folder).expanduser(), window, "centre", 1, norm
+                )
+            elif folder and overlapping:  # masks are (N, H, W) stacks or label images
                 samples = load_overlapping_pairs(
                     Path(folder).expanduser(), norm, ignore_label=ignore_label
                 )
@@ -424,7 +514,9 @@ class TrainWidget(LayerWatcher, QWidget):
                     Path(folder).expanduser(), spatial, 1, norm, ignore_label=ignore_label
                 )
             else:
-                samples = layer_samples([(i, j) for i, j in pairs], ndim, norm)
+                samples = layer_samples(
+                    [(i, j) for i, j in pairs], ndim, norm, window if temporal else None
+                )
             if ignore_label is not None:  # checked here, before a worker starts
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always", UserWarning)
@@ -461,6 +553,7 @@ class TrainWidget(LayerWatcher, QWidget):
             ignore_label=ignore_label,
             one_decoder=merge,
             distil=10.0 if merge and base_path else 0.0,
+            window=window,
             device=self.device_combo.currentText(),
             time_budget=minutes * 60 if minutes else None,
             command=f"napari Train widget on {described}",
@@ -479,7 +572,7 @@ class TrainWidget(LayerWatcher, QWidget):
         worker.warned.connect(self._on_warned)  # superqt's worker does not notify by itself
         worker.finished.connect(self._on_finished)
         total = config.epochs * config.steps_per_epoch
-        self._run = _Run(out, base_path, total, time.perf_counter(), ignore_label)
+        self._run = _Run(out, base_path, total, time.perf_counter(), ignore_label, temporal)
         self._losses, self._scores = [], []
         self.plot.clear()
         self.progress_bar.setRange(0, total)
@@ -546,10 +639,13 @@ class TrainWidget(LayerWatcher, QWidget):
             self._on_cancel()
             show_info(
                 f"Train: the panel was closed; training '{self._run.out.name}' stops after "
-                "the current step (the best model so far is kept)."
+                "the current step (the best model so far is kept; nothing before the first "
+                "epoch has ended)."
             )
 
     def _on_errored(self, exc: Exception) -> None:
+        if self._run is not None:
+            self._run.error = str(exc)
         show_error(f"Train failed: {exc}")
         self.status_label.setText(f"Training failed: {exc}")
 
@@ -562,10 +658,12 @@ class TrainWidget(LayerWatcher, QWidget):
         saved = (run.out / "card.json").is_file()
         if saved:
             self.last_model, self.last_base = run.out, run.base
-            self.last_ignore_label = run.ignore_label
+            self.last_ignore_label, self.last_temporal = run.ignore_label, run.temporal
             model_events.added.emit(run.out)
             cancelled = self.worker is not None and self.worker.abort_requested
             what = "Cancelled; kept the best model so far" if cancelled else "Saved"
+            if run.error is not None:
+                what = f"Training failed: {run.error}. Kept the best model so far"
             best = f" (best validation score {max(s for _, s in self._scores):.3f})"
             base_score = self._scores[0][1] if run.base and self._scores else None
             if base_score is not None and all(s <= base_score for _, s in self._scores[1:]):
@@ -578,10 +676,15 @@ class TrainWidget(LayerWatcher, QWidget):
                 + (best if self._scores else "")
                 + f", {time.perf_counter() - run.started:.0f} s"
             )
-        else:  # stopped before its first validation: leave nothing half-made
+        else:  # stopped before it had a model: leave nothing half-made
             shutil.rmtree(run.out, ignore_errors=True)
-            if "failed" not in self.status_label.text():
-                self.status_label.setText("Stopped before the first epoch ended; nothing saved.")
+            if run.error is None:
+                epochs_scored = self._scores[1 if run.base else 0 :]  # not the base's
+                self.status_label.setText(
+                    "Stopped; no model was saved."
+                    if epochs_scored
+                    else "Stopped before the first epoch ended; nothing saved."
+                )
         self._set_running(False)
         self.run_finished.emit()
 
@@ -635,7 +738,7 @@ class TrainWidget(LayerWatcher, QWidget):
             show_info("Compare: train a model first.")
             return False
         image_layer, labels_layer = pairs[0]
-        axes = guess_layer_axes(image_layer)
+        axes = training_axes(image_layer, self.last_temporal)
         try:
             box = self._region(labels_layer)
         except ValueError as exc:
