@@ -613,3 +613,29 @@ def test_folder_runs_refuse_colliding_recipes_and_a_zarr_named_folder(
     assert main([*args, "-o", str(tmp_path / "out.zarr")]) == 1
     assert "out.zarr" in capsys.readouterr().err
     assert not (tmp_path / "out.zarr").exists()
+
+
+def test_evaluate_an_empty_ground_truth_writes_valid_json(tmp_path, capsys):
+    """NaN is no JSON: undefined scores are null, and a folder's vrand is the mean over the
+    images that have ground truth (it was NaN when one had none)."""
+    gt = np.zeros((16, 16), np.uint16)
+    gt[2:8, 2:8] = 1
+    for name, image in (("a.tif", gt), ("b.tif", np.zeros_like(gt))):
+        for folder in ("p", "g"):
+            (tmp_path / folder).mkdir(exist_ok=True)
+            tifffile.imwrite(tmp_path / folder / name, image)
+    scores = tmp_path / "s.json"
+    empty = str(tmp_path / "g" / "b.tif")
+    args = ["evaluate", empty, empty, "--metric", "seg", "--metric", "vrand", "--json", str(scores)]
+    assert main(args) == 0
+
+    def refuse(constant):
+        raise AssertionError(f"{constant} in JSON")
+
+    written = json.loads(scores.read_text(), parse_constant=refuse)
+    assert written["seg"] is None and written["vrand"] is None
+    out = capsys.readouterr().out
+    assert "seg: undefined" in out and "vrand: undefined" in out
+    assert main(["evaluate", str(tmp_path / "p"), str(tmp_path / "g"), "--metric", "vrand"]) == 0
+    out = capsys.readouterr().out
+    assert "vrand: 1.0000" in out and "1 of 2 images" in out

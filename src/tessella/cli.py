@@ -1151,8 +1151,17 @@ def _cmd_evaluate(args) -> int:
             "voi_split",
             "voi_merge",
         ):
-            if key in scores:
+            if key in scores and scores[key] is None:
+                why = "no ground-truth object" if key == "seg" else "no ground-truth foreground"
+                print(f"{key}: undefined ({why})")
+            elif key in scores:
                 print(f"{key}: {scores[key]:.4f}")
+        scored = scores.get("vrand_images", scores["n_images"])
+        if 0 < scored < scores["n_images"]:
+            print(
+                f"vrand and voi: means over the {scored} of {scores['n_images']} images with "
+                "ground-truth foreground (the others have nothing to score)"
+            )
     return 0
 
 

@@ -218,3 +218,17 @@ def test_bad_inputs_raise():
         error_map(np.ones((2, 2), int), np.ones((2, 2), int), threshold=0.0)
     with pytest.raises(ValueError, match="unknown metric"):
         score_pairs([(np.ones((2, 2), int),) * 2], ("ap", "dice"))
+
+
+def test_images_without_ground_truth_are_left_out_of_the_vrand_mean():
+    """One empty ground-truth image made a folder's vrand NaN; with none annotated, the
+    scores are None (JSON null), not NaN."""
+    from tessella.engine.evaluation import score_pairs
+
+    gt = np.array([[1, 1, 0, 2, 2]])
+    empty = np.zeros_like(gt)
+    scores = score_pairs([(gt, gt), (empty, gt)], ("vrand", "seg"))
+    assert scores["vrand"] == 1.0 and scores["vrand_images"] == 1 and scores["seg"] == 1.0
+    none = score_pairs([(empty, gt)], ("vrand", "seg"))
+    assert none["vrand"] is None and none["voi"] is None and none["seg"] is None
+    assert none["vrand_images"] == 0

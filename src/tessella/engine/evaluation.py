@@ -52,14 +52,17 @@ def score_pairs(pairs: Iterable, metrics_wanted: Iterable[str] = ("ap",)) -> dic
         Any of :data:`METRICS`: ``"ap"`` (AP, precision, recall and F1 at IoU 0.5 ... 0.9, and
         avS, their mean AP; means over images), ``"seg"`` (SEG pooled over all ground-truth
         objects), ``"iou"`` (foreground IoU over all pixels) and ``"vrand"`` (adapted Rand and
-        VOI, means over images).
+        VOI, means over the images that have ground-truth foreground; ``vrand_images``
+        counts them). A score with nothing to score (no ground-truth object for SEG, no
+        image with foreground for vrand) is None, not NaN (JSON has no NaN).
 
     Returns
     -------
     dict
         ``{"n_images": int}`` plus, per metric wanted, ``"ap"``, ``"precision"``, ``"recall"``,
         ``"f1"`` (``{"0.5": float, ..., "0.9": float}``) and ``"avs"``; ``"seg"``;
-        ``"foreground_iou"``; ``"vrand"``, ``"voi"``, ``"voi_split"``, ``"voi_merge"``.
+        ``"foreground_iou"``; ``"vrand"``, ``"voi"``, ``"voi_split"``, ``"voi_merge"``,
+        ``"vrand_images"``.
 
     Examples
     --------
@@ -83,16 +86,19 @@ def score_pairs(pairs: Iterable, metrics_wanted: Iterable[str] = ("ap",)) -> dic
         scores["avs"] = ap["avs"]
         for key in ("precision", "recall", "f1"):
             scores[key] = {f"{k:.1f}": v for k, v in ap[key].items()}
-    if "seg" in wanted:
-        scores["seg"] = metrics.seg_scores(pairs)["seg"]
+    if "seg" in wanted:  # pooled over every ground-truth object: None when there is none
+        seg = metrics.seg_scores(pairs)["seg"]
+        scores["seg"] = None if np.isnan(seg) else seg
     if "iou" in wanted:
         truth_all = np.concatenate([t.ravel() > 0 for t, _ in pairs])
         pred_all = np.concatenate([p.ravel() > 0 for _, p in pairs])
         scores["foreground_iou"] = metrics.foreground_iou(truth_all, pred_all)
-    if "vrand" in wanted:
+    if "vrand" in wanted:  # undefined for an image without ground-truth foreground: left out
         values = [metrics.rand_voi(t, p) for t, p in pairs]
+        defined = [v for v in values if not np.isnan(v["vrand"])]
         for key in ("vrand", "vrand_split", "vrand_merge", "voi", "voi_split", "voi_merge"):
-            scores[key] = float(np.mean([v[key] for v in values]))
+            scores[key] = float(np.mean([v[key] for v in defined])) if defined else None
+        scores["vrand_images"] = len(defined)
     return scores
 
 

@@ -490,9 +490,22 @@ def read_masks(path: str | os.PathLike, ndim: int = 2, ignore_label: int | None 
     return mask_stack_objects(data, ndim, ignore_label, str(path))
 
 
+def _json_safe(value: Any) -> Any:
+    """``value`` with NaN and infinities as None: JSON has no NaN (Python writes a bare
+    ``NaN`` that other readers refuse)."""
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
 def write_json(path: str | os.PathLike, data: dict, overwrite: bool = True) -> Path:
+    """Write ``data`` as JSON, atomically; NaN and infinities become null."""
     with atomic_path(path, overwrite) as tmp:
-        tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
+        tmp.write_text(json.dumps(_json_safe(data), indent=2, default=str) + "\n")
     return Path(path)
 
 
