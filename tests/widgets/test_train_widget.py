@@ -532,3 +532,9 @@ def test_time_lapse_models_train_on_movie_layers(trainer, qtbot):
     assert one.image.shape == (3, 96, 96)
     with pytest.raises(ValueError, match="do not match"):
         layer_samples([(frame, movie_labels)], 2, None, window=3)
+
+    # Compare scores a movie frame by frame (a track is not one object)
+    with qtbot.waitSignal(train.compare_finished, timeout=300_000):
+        assert train.compare()
+    assert set(train.comparison) == {"cells2dt", "cells2dt-finetuned"}
+    assert all(scores["n_images"] == 6 for scores in train.comparison.values())

@@ -222,7 +222,15 @@ def _compare(image, labels, axes: str, models: list[str], ignore_label=None) -> 
     for model in models:
         result = run_steps(segment_steps(image, model, axes))
         truth, scored, _ = unannotated_left_out(labels, result.labels, ignore_label)
-        scores = score_pairs([(truth, scored)])
+        pairs = [(truth, scored)]
+        if "T" in result.axes:  # a movie is scored frame by frame (a track is no object),
+            t = result.axes.index("T")  # over the frames that hold annotated objects
+            pairs = [
+                (np.take(truth, i, t), np.take(scored, i, t))
+                for i in range(truth.shape[t])
+                if np.take(truth, i, t).any()
+            ] or pairs
+        scores = score_pairs(pairs)
         yield model, result.labels, scores
 
 
