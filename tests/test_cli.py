@@ -639,3 +639,42 @@ def test_evaluate_an_empty_ground_truth_writes_valid_json(tmp_path, capsys):
     assert main(["evaluate", str(tmp_path / "p"), str(tmp_path / "g"), "--metric", "vrand"]) == 0
     out = capsys.readouterr().out
     assert "vrand: 1.0000" in out and "1 of 2 images" in out
+
+
+def test_negative_labels_are_refused_naming_the_file(tmp_path, capsys):
+    """evaluate said "labels_pred contains negative labels" naming no file; --overlapping
+    took negative masks silently as background."""
+    gt = np.zeros((16, 16), np.int32)
+    gt[2:8, 2:8] = 1
+    tifffile.imwrite(tmp_path / "gt.tif", gt)
+    tifffile.imwrite(tmp_path / "neg.tif", -gt)
+    tifffile.imwrite(tmp_path / "stack.tif", np.stack([gt, -gt]))
+    for args in (
+        ["neg.tif", "gt.tif"],
+        ["gt.tif", "neg.tif"],
+        ["neg.tif", "gt.tif", "--overlapping"],
+        ["stack.tif", "gt.tif", "--overlapping"],
+    ):
+        name = args[0] if args[0] != "gt.tif" else args[1]
+        assert (
+            main(["evaluate", *(str(tmp_path / a) if a.endswith(".tif") else a for a in args)]) == 1
+        )
+        err = capsys.readouterr().err.strip()
+        assert f"{tmp_path / name}: " in err and "negative" in err, err
+        assert len(err.splitlines()) == 1
+    # an ignore label may be negative: those pixels are not annotated, not objects
+    marked = np.where(np.arange(16)[None, :] > 12, -1, gt)
+    tifffile.imwrite(tmp_path / "sparse.tif", marked)
+    assert (
+        main(
+            [
+                "evaluate",
+                str(tmp_path / "gt.tif"),
+                str(tmp_path / "sparse.tif"),
+                "--ignore-label",
+                "-1",
+                "-q",
+            ]
+        )
+        == 0
+    )

@@ -891,7 +891,9 @@ def _label_pairs(
         for path, array in checked:  # maps and masks become integer objects below
             if array.dtype.kind not in "biu":
                 raise CliError(f"{path}: labels must be integers, got {array.dtype}")
-        raw = as_array(truth, gt_file)
+        raw, predicted = as_array(truth, gt_file), as_array(predicted, pred_file)
+        for path, array, unmarked in ((pred_file, predicted, None), (gt_file, raw, ignore_label)):
+            _refuse_negative(path, array, unmarked)
         unannotated = None if ignore_label is None else raw == ignore_label
         known = raw if unannotated is None else np.where(unannotated, 0, raw)
         if gt_boundaries:  # EM membranes: the objects are the connected regions inside them
@@ -905,7 +907,21 @@ def _label_pairs(
                 f"{pred_file}: shape {predicted.shape} differs from ground truth "
                 f"{gt_file} {truth.shape}"
             )
-        yield gt_file.name, np.asarray(truth), as_array(predicted, pred_file), unannotated
+        yield gt_file.name, np.asarray(truth), predicted, unannotated
+
+
+def _refuse_negative(path, array: np.ndarray, ignore_label: int | None = None) -> None:
+    """CliError naming ``path`` for a negative label (other than ``ignore_label``, the value of
+    unannotated pixels, which may be negative)."""
+    if array.dtype.kind != "i" or not array.size:
+        return
+    negative = (
+        array[(array < 0) & (array != ignore_label)]
+        if ignore_label is not None
+        else array[array < 0]
+    )
+    if negative.size:
+        raise CliError(f"{path}: labels must not be negative (found {int(negative.min())})")
 
 
 def evaluate_paths(

@@ -346,6 +346,10 @@ def mask_stack_objects(
         raise ValueError(f"{name}: masks must be integers or booleans, got {data.dtype}")
     if ignore_label == 0:
         raise ValueError("ignore label 0: 0 is background; mark unannotated parts with another")
+    if data.dtype.kind == "i" and data.size:  # would be objects, or background in a stack
+        negative = data[(data < 0) & (data != ignore_label)]
+        if negative.size:
+            raise ValueError(f"{name}: masks must not be negative (found {int(negative.min())})")
     if data.ndim == ndim:
         unannotated = None if ignore_label is None else data == ignore_label
         kept = data if unannotated is None else np.where(unannotated, 0, data)
