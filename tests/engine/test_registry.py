@@ -124,3 +124,18 @@ def test_a_broken_user_model_is_skipped_with_a_warning(tiny_model_dir, tmp_path,
     assert find_model("nuclei2d").name == "nuclei2d"
     with pytest.raises(ModelError, match="must be a JSON object"):
         load_model(root / "broken")
+
+
+def test_a_folder_named_like_a_model_does_not_shadow_it(tmp_path, monkeypatch):
+    """A folder `nuclei2d` in the working directory (an output folder, say) made
+    `--model nuclei2d` fail with "not a model directory"; a path is explicit with a slash, or
+    when the folder holds a card.json."""
+    from tessella.engine.registry import bundled_dir
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "nuclei2d").mkdir()
+    assert find_model("nuclei2d") == bundled_dir() / "nuclei2d"
+    with pytest.raises(ModelError, match="not a model directory"):
+        load_model("./nuclei2d")
+    (tmp_path / "nuclei2d" / "card.json").write_text("{}")
+    assert find_model("nuclei2d").resolve() == (tmp_path / "nuclei2d").resolve()

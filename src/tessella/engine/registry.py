@@ -221,9 +221,12 @@ def list_models() -> list[tuple[ModelCard, Path, str]]:
 
 def find_model(name_or_path: str | os.PathLike) -> Path:
     """The directory of a model given by name (bundled first, then user) or by path (a model
-    folder, or a bioimage.io package .zip exported by Tessella, unpacked into the cache)."""
+    folder, or a bioimage.io package .zip exported by Tessella, unpacked into the cache).
+
+    A folder holding a ``card.json`` is that model; a bare name (no slash) is otherwise a
+    model's name even where a folder of that name exists (write ``./NAME`` for the folder)."""
     candidate = Path(name_or_path)
-    if candidate.is_dir():
+    if candidate.is_dir() and (candidate / CARD).is_file():
         return candidate
     if candidate.suffix.lower() == ".zip" and candidate.is_file():  # a bioimage.io package
         from .bioimageio import import_bioimageio
@@ -231,9 +234,13 @@ def find_model(name_or_path: str | os.PathLike) -> Path:
         return import_bioimageio(candidate)
     if candidate.name == CARD and candidate.is_file():
         return candidate.parent
-    for card, directory, _origin in list_models():
-        if card.name == str(name_or_path):
-            return directory
+    text = str(name_or_path)
+    if "/" not in text and os.sep not in text:  # a bare name: a folder of that name without
+        for card, directory, _origin in list_models():  # a card (an output folder, say)
+            if card.name == text:  # does not hide the model; ./NAME means the folder
+                return directory
+    if candidate.is_dir():  # read_card says what it lacks
+        return candidate
     known = sorted({card.name for card, _, _ in list_models()})
     raise ModelError(
         f"unknown model {str(name_or_path)!r}: not a model directory and not one of "
