@@ -678,3 +678,18 @@ def test_negative_labels_are_refused_naming_the_file(tmp_path, capsys):
         )
         == 0
     )
+
+
+def test_a_stack_recipe_replays_as_a_stack(tmp_path, nuclei_sample, tiny_patches_dir):
+    """--stack was not recorded: replaying its recipe wrote a label image."""
+    image = tmp_path / "img.tif"
+    tifffile.imwrite(image, nuclei_sample[0][:64, :64])
+    first = ["segment", str(image), "-o", str(tmp_path / "a.tif"), "--model"]
+    assert main([*first, str(tiny_patches_dir), "--stack", "-q"]) == 0
+    recipe = tmp_path / "a.recipe.json"
+    assert json.loads(recipe.read_text())["stack"] is True
+    replay = ["segment", str(image), "-o", str(tmp_path / "b.tif"), "--recipe", str(recipe), "-q"]
+    assert main(replay) == 0
+    a, b = (tifffile.imread(tmp_path / f"{n}.tif") for n in "ab")
+    assert a.ndim == 3 and b.shape == a.shape
+    np.testing.assert_array_equal(a, b)

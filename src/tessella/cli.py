@@ -628,6 +628,8 @@ def _cmd_segment(args) -> int:
         raise CliError(f"{jobs[0][1]}: the labels of a time-lapse folder go into one .tif (TYX)")
     if args.ctc and args.blockwise and window_of(model.card) == 1:
         raise CliError(f"--ctc needs a time-lapse model; {model.card.name} is not one")
+    if recipe.get("stack") and not args.stack:  # the recipe wrote an (N, Y, X) mask stack
+        args.stack = True
     _check_stack_usage(args, model)
     if (
         recipe.get("model_sha256") and recipe["model_sha256"] != model.card.sha256
@@ -691,7 +693,10 @@ def _cmd_segment(args) -> int:
                 write = write_zarr_labels if is_zarr_path(target) else write_labels
                 write(target, result.labels, result.axes, pixel_size, image.unit, args.overwrite)
             try:  # labels and their recipe: both or neither
-                write_json(_recipe_path(target), result.recipe() | {"input": str(source)})
+                recorded = result.recipe() | {"input": str(source)}
+                if args.stack:
+                    recorded["stack"] = True
+                write_json(_recipe_path(target), recorded)
             except BaseException:
                 _remove_output(target)
                 raise
@@ -1049,6 +1054,7 @@ _RECIPE_TYPES = {
     "tile": int,
     "invert": bool,
     "spacing": list,
+    "stack": bool,
 }
 
 
