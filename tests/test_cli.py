@@ -693,3 +693,24 @@ def test_a_stack_recipe_replays_as_a_stack(tmp_path, nuclei_sample, tiny_patches
     a, b = (tifffile.imread(tmp_path / f"{n}.tif") for n in "ab")
     assert a.ndim == 3 and b.shape == a.shape
     np.testing.assert_array_equal(a, b)
+
+
+def test_float64_beyond_the_float32_range_segments_as_scaled(tmp_path, small_image, tiny_model_dir):
+    """Normalised in float32, values of 1e300 overflowed: 0 objects and exit 0."""
+    import warnings
+
+    from tessella.engine.normalize import percentile_normalize
+
+    image = tifffile.imread(small_image)
+    huge = image.astype(np.float64) * 1e300
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow warning either
+        np.testing.assert_allclose(
+            percentile_normalize(huge[None])[0], percentile_normalize(image[None])[0], atol=1e-5
+        )
+    tifffile.imwrite(tmp_path / "huge.tif", huge)
+    args = ["segment", "--model", str(tiny_model_dir), "-q", "-o"]
+    assert main([*args, str(tmp_path / "a.tif"), str(small_image)]) == 0
+    assert main([*args, str(tmp_path / "b.tif"), str(tmp_path / "huge.tif")]) == 0
+    a, b = (tifffile.imread(tmp_path / f"{n}.tif") for n in "ab")
+    assert metrics.matching(a, b).f1 > 0.9

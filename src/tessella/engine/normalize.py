@@ -55,6 +55,7 @@ def percentile_normalize(
     image: np.ndarray, low: float = 1.0, high: float = 99.8, channel_axis: int | None = 0
 ) -> np.ndarray:
     """Map the ``low``/``high`` percentiles of each channel to 0/1 (float32, not clipped).
+    64-bit input is scaled in float64 before the cast (values beyond float32's range).
 
     Examples
     --------
@@ -74,8 +75,12 @@ def percentile_normalize(
         flat = channel.reshape(-1)
         step = max(1, flat.size // _SAMPLE)
         lo, hi = np.percentile(flat[::step], (low, high))
-        np.subtract(channel, lo, out=out[c], casting="unsafe")
-        out[c] /= percentile_scale(lo, hi, flat.min(), flat.max())
+        scale = percentile_scale(lo, hi, flat.min(), flat.max())
+        if channel.dtype.itemsize > 4:  # float64 beyond float32's range, 64-bit integers:
+            out[c] = (channel - np.float64(lo)) / scale  # scaled in float64, then cast
+        else:
+            np.subtract(channel, lo, out=out[c], casting="unsafe")
+            out[c] /= scale
     return np.moveaxis(out, 0, channel_axis)
 
 
