@@ -79,6 +79,11 @@ def test_channels_are_split_and_rgb_stays_one_layer(make_napari_viewer, tmp_path
         ("cells.tif", np.uint16, "image"),
         ("label_probability.tif", np.float32, "image"),
         ("cellmask.tif", np.uint8, "labels"),
+        ("LabelImage.tif", np.uint16, "labels"),
+        ("labelmap.tif", np.uint16, "labels"),
+        ("NucleiLabelsT0.tif", np.uint16, "labels"),
+        ("maskrcnn.tif", np.uint16, "labels"),
+        ("labelled.tif", np.uint16, "labels"),
         ("Masked_image.tif", np.uint16, "image"),  # "mask" inside another word
         ("label-free_cells.tif", np.uint16, "image"),
         ("unlabelled.tif", np.uint16, "image"),

@@ -26,9 +26,10 @@ __all__ = [
 ]
 
 RECIPE_KEY = "tessella_recipe"  # the Segment widget's recipe in a labels layer's metadata
-# an integer TIFF named like labels opens as labels: "nuclei_labels", "cellmask", "mask000",
-# "labelled"; not "Masked_image", "masking", "unlabelled" or "label-free"
-_LABELS_NAME = re.compile(r"(?<!un)(labels?|labell?ed|masks?)(?![a-z])(?![-_ ]?free)", re.I)
+# an integer TIFF named like labels opens as labels: "nuclei_labels", "LabelImage",
+# "labelmap", "cellmask", "mask000", "labelled"; not "Masked_image", "masking", "unlabelled",
+# "labeling" or "label-free"
+_LABELS_NAME = re.compile(r"(?<!un)(?:labell?ed|label(?!ing|[-_ ]?free)|mask(?!ed|ing))", re.I)
 _MICRON = ("µm", "μm", "um", "micron", "microns", "micrometer", "micrometers", "µ")
 _NO_UNIT = ("", "pixel", "pixels", "px")
 

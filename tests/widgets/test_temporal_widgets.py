@@ -250,6 +250,86 @@ def test_relabel_renames_the_divisions_and_undo_brings_the_old_ones_back(
     assert divisions_by_frames(relabelled, shown) == expected
 
 
+def _squares_movie():
+    """Track 1 (frames 0-1) divides into 2 and 3 (frames 2-3); 4 and 5 run throughout."""
+    labels = np.zeros((4, 64, 64), np.int32)
+    for t, y, x, i in [(0, 10, 10, 1), (1, 10, 10, 1), (2, 10, 2, 2), (3, 10, 2, 2)]:
+        labels[t, y : y + 6, x : x + 6] = i
+    for t in (2, 3):
+        labels[t, 10:16, 20:26] = 3
+    for t in range(4):
+        labels[t, 40:46, 40:46] = 4
+        labels[t, 40:46, 10:16] = 5
+    return labels, {2: 1, 3: 1}
+
+
+def test_relabel_after_deleting_a_parent_invents_no_division(make_napari_viewer):
+    """The Tracks layer keeps the divisions of a deleted parent (for an undo); a relabel must
+    not hand their old IDs to other tracks (a self-loop, a false division)."""
+    labels, lineage = _squares_movie()
+    viewer = make_napari_viewer()
+    layer = viewer.add_labels(labels.copy(), name="movie labels", metadata={"axes": "TYX"})
+    layer.metadata = {**layer.metadata, "tessella_recipe": {"params": {}, "axes": "TYX"}}
+    tracks = _results.show_tracks(viewer, layer, labels, lineage)
+    _dock, correct = viewer.window.add_plugin_dock_widget("tessella", "Correct")
+    correct.layer_combo.setCurrentIndex(correct.layer_combo.findText("movie labels"))
+    correct.set_selection([1])
+    correct.delete_button.click()
+    assert correct.relabel()
+    assert sorted(np.unique(layer.data).tolist()) == [0, 1, 2, 3, 4]
+    assert not any(parents for parents in tracks.graph.values())  # the parent is gone
+    assert tracks.metadata[_results.LINEAGE_KEY] == {}
+    correct.undo()
+    correct.undo()  # the delete too: the division is back under its old IDs
+    np.testing.assert_array_equal(layer.data, labels)
+    assert {c: p[0] for c, p in tracks.graph.items() if p} == lineage
+
+
+def test_the_tracks_follow_an_undo_when_hidden_or_after_another_layers_axis_moved(
+    make_napari_viewer,
+):
+    labels, lineage = _squares_movie()
+    viewer = make_napari_viewer()
+    viewer.add_image(np.zeros((3, 4, 64, 64)), name="a movie of 3 channels")
+    layer = viewer.add_labels(labels.copy(), name="movie labels", metadata={"axes": "TYX"})
+    tracks = _results.show_tracks(viewer, layer, labels, lineage)
+
+    def ids():
+        return set(tracks.data[:, 0].astype(int))
+
+    where = np.nonzero(layer.data == 5)
+    with layer.block_history():
+        layer.data_setitem(where, 0)
+    assert 5 not in ids()
+    viewer.dims.set_point(0, 2)  # an axis the labels do not have: their slice is the same
+    layer.undo()
+    assert 5 in ids()
+    _dock, correct = viewer.window.add_plugin_dock_widget("tessella", "Correct")
+    correct.layer_combo.setCurrentIndex(correct.layer_combo.findText("movie labels"))
+    layer.visible = False  # napari does not refresh a hidden layer after an undo
+    correct.redo()
+    assert 5 not in ids()
+    layer.undo()  # Ctrl+Z on the hidden layer: seen when it is shown again
+    assert 5 not in ids()
+    layer.visible = True
+    assert 5 in ids()
+
+
+def test_a_frame_previewed_in_tune_redraws_its_tracks(make_napari_viewer, movie_result, qtbot):
+    from tessella.engine.tracking import frame_track_rows
+
+    result, _truth = movie_result
+    viewer, tune, layer = _movie_in_tune(make_napari_viewer, result)
+    _set_then_apply_to_all(qtbot, tune, "temporal_sigma", 0.0)
+    tracks = _results.tracks_layer(viewer, layer)
+    viewer.dims.set_point(0, 5)
+    with qtbot.waitSignal(tune.update_finished, timeout=30_000):
+        assert tune.set_param("min_size", 100000)  # frame 5 alone: every cell removed
+    qtbot.waitUntil(lambda: not tune.busy, timeout=30_000)
+    assert not layer.data[5].any()
+    assert len(tracks.data[tracks.data[:, 1] == 5]) == len(frame_track_rows(layer.data[5], 5))
+
+
 def test_ctc_export_drops_divisions_that_do_not_fit_the_labels(tmp_path, movie_result):
     from tessella.engine.tracking import link, read_ctc_tracks, write_ctc
 

@@ -527,6 +527,10 @@ def test_time_lapse_models_train_on_movie_layers(trainer, qtbot):
     np.testing.assert_array_equal(samples[2].labels, labels[2])
     plain = viewer.add_image(image, name="no axes")  # a ZYX guess: a movie for this model
     assert len(layer_samples([(plain, movie_labels)], 2, None, window=3)) == 6
+    from tessella._widgets.train import training_axes
+
+    named = viewer.add_image(image, name="volume", metadata={"axes": "ZYX"})
+    assert training_axes(named, True) == "ZYX"  # named a volume: one, as Segment takes it
     frame = viewer.add_image(image[0], name="frame")
     (one,) = layer_samples([(frame, viewer.add_labels(labels[0]))], 2, None, window=3)
     assert one.image.shape == (3, 96, 96)

@@ -41,6 +41,7 @@ __all__ = [
     "refresh_tracks",
     "follow_edits",
     "follow_tracks",
+    "sync_tracks",
     "remember_edited_state",
     "state_on_screen",
     "overlap_labels",
@@ -376,7 +377,8 @@ def show_tracks(viewer, labels_layer: Layer, labels: np.ndarray, lineage: dict |
     return _place_companion(viewer, labels_layer, "tracks", update if len(data) else None, add)
 
 
-_FOLLOWED: set = set()  # labels layers whose edits the Tracks layer beside them follows
+#: labels layer key -> the callable that redraws the changed frames of its Tracks layer
+_FOLLOWERS: dict = {}
 
 
 def _frame_sums(data) -> list[int] | None:
@@ -398,11 +400,18 @@ def follow_edits(viewer, labels_layer) -> None:
     A new step of the undo history comes with a ``paint`` event naming what it changed; undo
     and redo only refresh the layer (``set_data``, as moving through the frames does), so the
     frames that changed are found by their checksums (about 0.1 s for 200 MB of labels)."""
-    if _key(labels_layer) in _FOLLOWED:
+    if _key(labels_layer) in _FOLLOWERS:
         return
-    _FOLLOWED.add(_key(labels_layer))
     sums = [_frame_sums(labels_layer.data)]
-    point = [tuple(viewer.dims.point)]
+
+    def slice_point() -> tuple:
+        """Where the layer is sliced (its own axes; the viewer's may be more)."""
+        position = labels_layer.world_to_data(viewer.dims.point)
+        shown = set(viewer.dims.displayed[-labels_layer.ndim :])
+        offset = viewer.dims.ndim - labels_layer.ndim
+        return tuple(round(float(v)) for i, v in enumerate(position) if i + offset not in shown)
+
+    point = [slice_point()]
 
     def changed_frames() -> list[int] | None:
         """The frames whose checksum changed since the last look (all when the number of
@@ -415,12 +424,15 @@ def follow_edits(viewer, labels_layer) -> None:
         return [t for t, (old, new) in enumerate(zip(before, sums[0])) if old != new]
 
     def on_paint(event=None) -> None:  # a new step of the undo history
+        if tracks_layer(viewer, labels_layer) is None:  # deleted: nothing to follow for now
+            sums[0] = None  # (all frames count as changed should it come back)
+            return
         frames = changed_frames()
         if frames and not tool_is_writing(labels_layer.unique_id):
             follow_tracks(viewer, labels_layer, frames)
 
     def on_set_data(event=None) -> None:  # a refresh: moving through frames, undo, redo
-        now = tuple(viewer.dims.point)
+        now = slice_point()
         if now != point[0]:  # the view moved; the labels did not change
             point[0] = now
             return
@@ -428,6 +440,17 @@ def follow_edits(viewer, labels_layer) -> None:
 
     labels_layer.events.paint.connect(on_paint)
     labels_layer.events.set_data.connect(on_set_data)
+    # a hidden layer is not refreshed by undo or redo: what changed meanwhile, when shown
+    labels_layer.events.visible.connect(on_paint)
+    _FOLLOWERS[_key(labels_layer)] = on_paint
+
+
+def sync_tracks(labels_layer) -> None:
+    """Bring the Tracks layer beside ``labels_layer`` up to date with its labels now (after an
+    undo or redo, which a hidden layer does not announce)."""
+    follower = _FOLLOWERS.get(_key(labels_layer))
+    if follower is not None:
+        follower()
 
 
 def follow_tracks(viewer, labels_layer, frames=None) -> None:

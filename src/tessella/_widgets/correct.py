@@ -297,7 +297,14 @@ class CorrectWidget(LayerWatcher, QWidget):
         if lineage is None:
             lineage = tracks.metadata.get(_results.LINEAGE_KEY) or {}
         _results.remember_edited_state(layer, lineage)
-        new = {renamed.get(int(c), int(c)): renamed.get(int(p), int(p)) for c, p in lineage.items()}
+        # divisions whose ends are gone for now (kept for an undo) have no new IDs: they stay
+        # with the labels before the change, whose state remembers them
+        present = set(np.unique(layer.data).tolist())
+        new = {
+            renamed.get(int(c), int(c)): renamed.get(int(p), int(p))
+            for c, p in lineage.items()
+            if int(c) in present and int(p) in present
+        }
         tracks.metadata = {**tracks.metadata, _results.LINEAGE_KEY: new}
         return new
 
@@ -458,12 +465,14 @@ class CorrectWidget(LayerWatcher, QWidget):
         layer = self.labels_layer
         if layer is not None:
             layer.undo()
+            _results.sync_tracks(layer)  # a hidden layer emits no refresh
             self.status_label.setText(f"Undone on '{layer.name}'")
 
     def redo(self) -> None:
         layer = self.labels_layer
         if layer is not None:
             layer.redo()
+            _results.sync_tracks(layer)
             self.status_label.setText(f"Redone on '{layer.name}'")
 
     # --- review -----------------------------------------------------------------------------

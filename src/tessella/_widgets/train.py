@@ -87,9 +87,11 @@ def one_decoder_choice(base: str) -> tuple[bool, bool]:
 
 def training_axes(image_layer: Image, temporal: bool) -> str:
     """The axes an image layer is trained (and compared) with: its guessed axes, except that
-    for a time-lapse model a 3D stack without a T axis is a movie (TYX), as Segment takes it."""
+    for a time-lapse model a 3D stack without a T axis is a movie (TYX), as Segment takes it
+    (unless the layer's metadata names its axes: a volume named ZYX stays one)."""
     axes = guess_layer_axes(image_layer)
-    if temporal and "T" not in axes and axes[:1] == "Z":
+    named = isinstance(image_layer.metadata.get("axes"), str)
+    if temporal and not named and "T" not in axes and axes[:1] == "Z":
         return "T" + axes[1:]
     return axes
 

@@ -624,6 +624,7 @@ class TuneWidget(LayerWatcher, QWidget):
                 before = np.asarray(layer.data[tuple(index)])
                 labels = carry_ids(before, labels, int(np.max(layer.data, initial=0)) + 1)
             undoable = _results.write_labels(layer, labels, tuple(index))
+            _results.follow_tracks(self.viewer, layer, [t])  # the frame's tracks, if drawn
         else:
             undoable = _results.write_labels(layer, labels)
             result = _results.get(request.layer_id)
