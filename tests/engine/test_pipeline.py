@@ -70,6 +70,21 @@ def test_bad_images_give_one_line_errors(tiny_model_dir, image, axes, message):
     assert "\n" not in str(info.value)
 
 
+@pytest.mark.parametrize(
+    "image,options,message",
+    [
+        ("/data/nuclei.tif", {}, "not the path '/data/nuclei.tif': read the file"),
+        ([[0, 1], [2, 3]], {}, "takes an array .* not list"),
+        (None, {}, "not NoneType"),
+        (np.zeros((64, 64), np.uint8), {"tta": "no"}, "tta must be True, False or None"),
+        (np.zeros((64, 64), np.uint8), {"invert": 1}, "invert must be True"),
+    ],
+)
+def test_the_python_api_says_what_it_takes(tiny_model_dir, image, options, message):
+    with pytest.raises(TypeError, match=message):
+        segment(image, tiny_model_dir, **options)
+
+
 def test_bad_parameter_fails_before_the_network_runs(tiny_model_dir, nuclei_sample):
     image, _ = nuclei_sample
     steps = segment_steps(image, tiny_model_dir, "YX", params={"seed_thresh": 2})

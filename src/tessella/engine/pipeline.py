@@ -119,6 +119,23 @@ def _runner(model: LoadedModel, device: str, tta: bool) -> NetworkRunner:
     )
 
 
+def _check_call(image, **flags) -> None:
+    """Refuse what the Python API cannot take, with a TypeError saying what it takes: an
+    image that is no array (a path, a list) and switches that are not True, False or None."""
+    import os
+
+    if isinstance(image, str | os.PathLike):
+        raise TypeError(
+            f"segment takes an array, not the path {str(image)!r}: read the file with "
+            "tessella.engine.io.read_image(path).data (its .axes says the axes)"
+        )
+    if not (hasattr(image, "dtype") and hasattr(image, "shape")):
+        raise TypeError(f"segment takes an array (numpy, dask or zarr), not {type(image).__name__}")
+    for flag, value in flags.items():
+        if value is not None and not isinstance(value, bool | np.bool_):
+            raise TypeError(f"{flag} must be True, False or None, not {value!r}")
+
+
 def _check_image(image: np.ndarray, axes: str | None, model: LoadedModel, name: str) -> str:
     image_kind = getattr(image, "dtype", np.dtype(object)).kind
     if image_kind not in "biuf":
@@ -384,6 +401,7 @@ def segment_steps(
     ``spacing`` is the voxel size along the spatial axes (anisotropic volumes). ``invert``:
     see :func:`predict_steps` (the recipe records it when given).
     """
+    _check_call(image, tta=tta, invert=invert)
     model = _as_model(model)
     resolved = resolve_params(model, params)
     axes = _check_image(image, axes, model, name)
