@@ -624,6 +624,8 @@ class SegmentWidget(LayerWatcher, QWidget):
         seconds = time.perf_counter() - run.started
         what = "tracks" if result.lineage is not None else "objects"
         kept = " (with the parameters tuned before)" if run.tuned else ""
+        if self._find_layer(run.layer_id) is None:  # removed while the network ran
+            kept += "; the image was removed during the run, its labels were kept"
         self.status_label.setText(f"'{run.name}': {objects} {what} in {seconds:.1f} s{kept}")
 
     def _place_output(self, run: _Run, kind: str, data: np.ndarray, metadata: dict):
