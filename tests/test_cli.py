@@ -495,6 +495,16 @@ def test_a_broken_user_model_does_not_break_models(tmp_path, monkeypatch, capsys
     out, err = capsys.readouterr()
     assert "nuclei2d" in out and len(err.strip().splitlines()) == 1
     assert f"{tmp_path / 'broken' / 'card.json'}" in err and "skipped" in err
+    # a card that loads but has odd validation scores (display only) is listed
+    import shutil
+
+    from tessella.engine.registry import find_model
+
+    shutil.copytree(find_model("nuclei2d"), tmp_path / "mine")
+    card = json.loads((tmp_path / "mine" / "card.json").read_text())
+    (tmp_path / "mine" / "card.json").write_text(json.dumps({**card, "validation": None}))
+    assert main(["models"]) == 0
+    assert str(tmp_path / "mine") in capsys.readouterr().out
 
 
 def test_evaluate_ctc_refuses_a_ground_truth_folder_that_is_not_one(tmp_path, capsys):
@@ -510,12 +520,18 @@ def test_evaluate_ctc_refuses_a_ground_truth_folder_that_is_not_one(tmp_path, ca
     assert main(["evaluate", res, str(tmp_path / "01_GT"), "--ctc", "-q"]) == 0
     for gt, message in (
         (tmp_path / "nope", "no such folder"),
-        (tmp_path / "01", "no SEG/man_segTTT.tif"),
+        (tmp_path / "01", "neither SEG/man_segTTT.tif nor TRA/man_track.txt"),
     ):
         assert main(["evaluate", res, str(gt), "--ctc"]) == 1
         out, err = capsys.readouterr()
         assert f"{gt}: " in err and message in err and len(err.strip().splitlines()) == 1, err
         assert "SEG:" not in out
+    # tracks without segmentation masks: the links are scored
+    seg = tmp_path / "01_GT" / "SEG"
+    seg.rename(tmp_path / "SEG aside")
+    assert main(["evaluate", res, str(tmp_path / "01_GT"), "--ctc"]) == 0
+    assert "no annotated (SEG) frame" in capsys.readouterr().out
+    (tmp_path / "SEG aside").rename(seg)
     (tmp_path / "01_GT" / "TRA" / "man_track.txt").unlink()
     assert main(["evaluate", res, str(tmp_path / "01_GT"), "--ctc"]) == 1
     err = capsys.readouterr().err
@@ -680,7 +696,7 @@ def test_negative_labels_are_refused_naming_the_file(tmp_path, capsys):
     )
 
 
-def test_a_stack_recipe_replays_as_a_stack(tmp_path, nuclei_sample, tiny_patches_dir):
+def test_a_stack_recipe_replays_as_a_stack(tmp_path, nuclei_sample, tiny_patches_dir, capsys):
     """--stack was not recorded: replaying its recipe wrote a label image."""
     image = tmp_path / "img.tif"
     tifffile.imwrite(image, nuclei_sample[0][:64, :64])
@@ -693,6 +709,19 @@ def test_a_stack_recipe_replays_as_a_stack(tmp_path, nuclei_sample, tiny_patches
     a, b = (tifffile.imread(tmp_path / f"{n}.tif") for n in "ab")
     assert a.ndim == 3 and b.shape == a.shape
     np.testing.assert_array_equal(a, b)
+    # where a stack cannot be written (a zarr output), the replay writes labels and says
+    # why, before any work; an explicit --stack is refused there
+    import zarr
+
+    recipe_args = ["--recipe", str(recipe), "-q"]
+    source = zarr.create_array(str(tmp_path / "img.zarr"), shape=(64, 64), dtype=np.uint8)
+    source[...] = tifffile.imread(image)
+    zarr_out = ["segment", str(tmp_path / "img.zarr"), "-o", str(tmp_path / "c.zarr")]
+    assert main([*zarr_out, *recipe_args]) == 0
+    assert read_image(tmp_path / "c.zarr").data.shape == (64, 64)
+    assert "c.zarr: a stack is written as a TIFF: writing labels" in capsys.readouterr().err
+    assert main([*zarr_out[:-1], str(tmp_path / "e.zarr"), *recipe_args, "--stack"]) == 1
+    assert "--stack: " in capsys.readouterr().err and not (tmp_path / "e.zarr").exists()
 
 
 def test_float64_beyond_the_float32_range_segments_as_scaled(tmp_path, small_image, tiny_model_dir):

@@ -471,8 +471,16 @@ def _cmd_models(args) -> int:
     return 0
 
 
-def _validation_summary(validation: dict) -> str:
-    """A card's validation scores on one line; time-lapse cards score several sequences."""
+def _validation_summary(validation) -> str:
+    """A card's validation scores on one line; time-lapse cards score several sequences.
+    Display only: a user card's odd ``validation`` gives "" rather than stopping the list."""
+    try:
+        return _scores_line(validation)
+    except (AttributeError, KeyError, TypeError):
+        return ""
+
+
+def _scores_line(validation: dict) -> str:
     if "sequences" in validation:
         parts = []
         for entry in validation["sequences"]:
@@ -513,16 +521,17 @@ def _segment_jobs(inputs: list[str], output: str) -> list[tuple[Path, Path]]:
     first = Path(inputs[0])
     single = len(inputs) == 1 and (not first.is_dir() or is_zarr_path(first))
     if single:
-        if is_zarr_path(sources[0]) and out.suffix != ".zarr":
+        if is_zarr_path(sources[0]) and out.suffix.lower() != ".zarr":
             raise CliError(f"{out}: zarr input needs a .zarr output")
         if not is_zarr_path(sources[0]) and out.suffix.lower() not in TIFF_SUFFIXES:
             raise CliError(f"{out}: the output of one image must be a .tif/.tiff file")
         return [(sources[0], out)]
     if out.suffix.lower() in TIFF_SUFFIXES:
         raise CliError(f"{out}: several inputs need an output folder, not a file")
-    if out.suffix == ".zarr":
+    if out.suffix.lower() == ".zarr":
         raise CliError(
-            f"{out}: several inputs are written as TIFFs into a folder; name it without .zarr"
+            f"{out}: several inputs are written into a folder (each output named after its "
+            "input), which a .zarr name would pass off as one zarr store; name it without .zarr"
         )
     names = [s.name for s in sources]
     if len(set(names)) != len(names):
@@ -628,9 +637,14 @@ def _cmd_segment(args) -> int:
         raise CliError(f"{jobs[0][1]}: the labels of a time-lapse folder go into one .tif (TYX)")
     if args.ctc and args.blockwise and window_of(model.card) == 1:
         raise CliError(f"--ctc needs a time-lapse model; {model.card.name} is not one")
-    if recipe.get("stack") and not args.stack:  # the recipe wrote an (N, Y, X) mask stack
-        args.stack = True
-    _check_stack_usage(args, model)
+    if recipe.get("stack") and not args.stack:  # the recipe wrote an (N, Y, X) mask stack:
+        why = _stack_refused(args, model, jobs)  # so does its replay, where one can be written
+        if why:
+            print(
+                f"warning: {args.recipe} wrote a mask stack; {why}: writing labels", file=sys.stderr
+            )
+        args.stack = not why
+    _check_stack_usage(args, model, jobs)
     if (
         recipe.get("model_sha256") and recipe["model_sha256"] != model.card.sha256
     ):  # --model chose another model on purpose: said even with -q
@@ -717,18 +731,29 @@ def _cmd_segment(args) -> int:
     return 0
 
 
-def _check_stack_usage(args, model) -> None:
+def _stack_refused(args, model, jobs) -> str:
+    """Why ``--stack`` cannot be written for this run ("" when it can)."""
+    from .engine.io import TIFF_SUFFIXES
     from .engine.methods import get_method
 
-    if not args.stack:
-        return
     if not hasattr(get_method(model.card.method), "instances"):
-        raise CliError(
-            f"--stack: model {model.card.name!r} ({model.card.method}) makes objects that do "
-            "not overlap; its label image says it all"
+        return (
+            f"model {model.card.name!r} ({model.card.method}) makes objects that do not "
+            "overlap; its label image says it all"
         )
     if args.blockwise:
-        raise CliError("--stack is not available with --blockwise")
+        return "it is not available with --blockwise"
+    for _source, target in jobs:
+        if Path(target).suffix.lower() not in TIFF_SUFFIXES:
+            return f"{target}: a stack is written as a TIFF"
+    return ""
+
+
+def _check_stack_usage(args, model, jobs) -> None:
+    """Refuse ``--stack`` before any work where it cannot be written."""
+    why = _stack_refused(args, model, jobs) if args.stack else ""
+    if why:
+        raise CliError(f"--stack: {why}")
 
 
 def _write_stack(target: Path, result, overwrite: bool) -> None:

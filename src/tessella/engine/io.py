@@ -283,16 +283,21 @@ def _ome_axis_names(entries: Any, ndim: int, dataset: str, axes: str | None) -> 
         return "TCZYX" if ndim == 5 and axes is None else None
     if not isinstance(entries, list):
         raise ValueError(f"OME-Zarr axes must be a list, got {entries!r}")
+    if len(entries) != ndim:
+        raise ValueError(
+            f"OME-Zarr multiscales names {len(entries)} axes but its dataset {dataset!r} has {ndim}"
+        )
     names = []
     for entry in entries:
         name = entry.get("name") if isinstance(entry, dict) else entry
-        if not isinstance(name, str) or len(name) != 1:
-            raise ValueError(f"OME-Zarr axis {entry!r}: its name must be one of t, c, z, y, x")
+        if not isinstance(name, str) or name.upper() not in ("T", "C", "Z", "Y", "X"):
+            if axes is not None and len(axes) == ndim:  # the given axes say what each is
+                return axes.upper()
+            raise ValueError(
+                f"OME-Zarr axis {entry!r}: Tessella knows the axes t, c, z, y and x; give "
+                "the axes of every dimension (--axes)"
+            )
         names.append(name.upper())
-    if len(names) != ndim:
-        raise ValueError(
-            f"OME-Zarr multiscales names {len(names)} axes but its dataset {dataset!r} has {ndim}"
-        )
     return "".join(names)
 
 

@@ -496,19 +496,20 @@ def _read_labels(path: Path) -> np.ndarray:
 
 def _check_ctc_ground_truth(gt_dir: Path) -> None:
     """ValueError naming ``gt_dir`` unless it is a CTC ground-truth folder (``NN_GT``): SEG
-    masks in ``SEG/``, and ``TRA/man_track.txt`` where a ``TRA/`` folder is (links are then
-    scored). A wrong folder would otherwise score "no annotated frame" and exit 0."""
+    masks in ``SEG/`` and/or tracks in ``TRA/man_track.txt`` (a ground truth of tracks alone
+    scores the links). A wrong folder would otherwise score "no annotated frame" and exit 0."""
     if not gt_dir.is_dir():
         raise ValueError(f"{gt_dir}: no such folder (the CTC ground truth, NN_GT)")
     seg = gt_dir / "SEG"
-    if not any(_frame_number(p.name, "man_seg") is not None for p in seg.glob("man_seg*.tif")):
-        raise ValueError(
-            f"{gt_dir}: no SEG/man_segTTT.tif; give the ground-truth folder NN_GT (with SEG/ "
-            "and TRA/), not the image folder NN"
-        )
+    has_seg = any(_frame_number(p.name, "man_seg") is not None for p in seg.glob("man_seg*.tif"))
     tra = gt_dir / "TRA"
     if tra.exists() and not (tra / "man_track.txt").is_file():
         raise ValueError(f"{tra}: no man_track.txt (the tracks of the TRA markers)")
+    if not has_seg and not tra.exists():
+        raise ValueError(
+            f"{gt_dir}: neither SEG/man_segTTT.tif nor TRA/man_track.txt; give the "
+            "ground-truth folder NN_GT (with SEG/ and/or TRA/), not the image folder NN"
+        )
 
 
 def evaluate_ctc(result_dir, gt_dir, frames: range | None = None) -> dict:
