@@ -342,3 +342,22 @@ def test_an_unannotated_label_among_the_object_ids_is_warned(tmp_path, nuclei_sa
     train += ["--patch", "64", "--device", "cpu", "-q", "--out", str(tmp_path / "m")]
     assert main([*train, "--ignore-label", str(value)]) == 0
     assert f"warning: s.tif: unannotated label {value} is among" in capsys.readouterr().err
+
+
+def test_a_crop_with_nothing_annotated_has_a_finite_patches_loss():
+    """Every pixel of a patches crop unannotated (or padding): the number-of-instances term
+    was a mean over no pixel, NaN, which made the weights NaN after the step."""
+    import torch
+
+    from tessella.engine.train.methods import _patch_loss
+
+    class Decoder:
+        def decode(self, codes):
+            return codes[:, :9]
+
+    raw = torch.randn(1, 3 + 9, 8, 8, requires_grad=True)
+    numinst = torch.full((1, 8, 8), -100)
+    coords = torch.zeros((1, 2, 2), dtype=torch.long)
+    loss = _patch_loss(raw, (numinst, coords, torch.zeros(2, 9), torch.zeros(2, 9)), 2, Decoder())
+    loss.backward()
+    assert float(loss.detach()) == 0.0 and bool((raw.grad == 0).all())

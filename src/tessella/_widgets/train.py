@@ -632,6 +632,8 @@ class TrainWidget(LayerWatcher, QWidget):
                     f"{progress.val_score:.3f} (best {progress.best_score:.3f})"
                 )
             return
+        if not np.isfinite(progress.loss):  # a skipped step (a NaN loss) has none to plot
+            return
         self._losses.append((progress.step, progress.loss))
         if len(self._losses) % 5 == 1:  # repaint now and then, not every step
             self.plot.set_series("loss", self._losses)

@@ -7,6 +7,7 @@ epoch so ``--resume`` continues an interrupted run.
 
 from __future__ import annotations
 
+import copy
 import json
 import shlex
 import shutil
@@ -37,6 +38,8 @@ from .timelapse import load_timelapse_samples
 __all__ = ["TrainConfig", "TrainProgress", "train_steps", "train", "training_normalization"]
 
 CHECKPOINT = "checkpoint.pt"
+#: consecutive optimiser steps with a non-finite loss or gradient after which training stops
+MAX_SKIPPED_STEPS = 10
 #: validation runs the network on a whole image up to this edge (2D), else in tiles
 VALIDATION_TILE = 1024
 VALIDATION_TILE_3D = 160
@@ -419,7 +422,9 @@ def _train_steps(
         val_pad = str(base.card.defaults.get("pad", "reflect"))
         base_args = base.card.raw["architecture"]["args"]
         if base_args.get("ndim", 2) == ndim:
-            network = base.network
+            # a copy: the base's network is the one load_model caches for segmenting, which
+            # a fine-tune in the same process (the Train widget) must not change
+            network = copy.deepcopy(base.network)
             # the targets must fit the base's heads (e.g. the patches method's shape patch)
             config = replace(
                 config,
@@ -468,8 +473,6 @@ def _train_steps(
         card_base = None
     teacher = None
     if config.distil:
-        import copy
-
         teacher = copy.deepcopy(base.network).float().eval().requires_grad_(False)
     base_training = base.card.raw.get("training") if config.base else None
     normalization = training_normalization(
@@ -672,6 +675,7 @@ def _train_steps(
             + (f"the best model so far is kept in {out}" if kept_now else "nothing was saved")
         )
 
+    skipped = 0  # consecutive optimiser steps skipped for a non-finite loss or gradient
     try:
         if config.base and start_epoch == 0 and not history:
             # epoch 0 is the base itself: an epoch is kept only where it beats the base on
@@ -709,25 +713,41 @@ def _train_steps(
                 if teacher is not None:
                     loss = loss + config.distil * _distillation(method, raw, taught, ndim)
                 loss_value = float(loss.detach())
-                if not np.isfinite(loss_value):  # a NaN now is NaN weights after this step
-                    raise ValueError(non_finite("the loss", epoch, i + 1))
-                (loss / config.accumulate).backward()
+                finite = bool(np.isfinite(loss_value))
+                if finite:
+                    (loss / config.accumulate).backward()
                 step = epoch * config.steps_per_epoch + (i + 1) // config.accumulate
                 if (i + 1) % config.accumulate == 0:
-                    set_learning_rate(step)
-                    optimizer.step()
+                    # a step whose loss or gradients are not finite (a rare bf16 overflow in
+                    # a small network) is skipped, as AMP's GradScaler skips them; many in a
+                    # row mean the training diverged: it stops, keeping the best model
+                    finite = finite and all(
+                        bool(torch.isfinite(p.grad).all())
+                        for p in network.parameters()
+                        if p.grad is not None
+                    )
+                    if finite:
+                        set_learning_rate(step)
+                        optimizer.step()
+                        if averaged is not None:
+                            averaged.update_parameters(network)
+                        skipped = 0
+                    else:
+                        skipped += 1
+                        if skipped >= MAX_SKIPPED_STEPS:
+                            what = f"the loss or its gradients ({skipped} steps in a row)"
+                            raise ValueError(non_finite(what, epoch, i + 1))
                     optimizer.zero_grad(set_to_none=True)
-                    if averaged is not None:
-                        averaged.update_parameters(network)
-                losses.append(loss_value)
-                yield TrainProgress(epoch + 1, config.epochs, step, losses[-1], None, best)
+                if finite:
+                    losses.append(loss_value)
+                yield TrainProgress(epoch + 1, config.epochs, step, loss_value, None, best)
             if not all(bool(torch.isfinite(v).all()) for v in shipped.state_dict().values()):
                 raise ValueError(non_finite("the weights", epoch, len(losses)))
             score = validate()
             elapsed = spent + time.monotonic() - started
             entry = {
                 "epoch": epoch + 1,
-                "loss": round(float(np.mean(losses)), 5),
+                "loss": round(float(np.mean(losses)), 5) if losses else None,
                 score_key: round(score, 4),
                 "seconds": round(elapsed),
                 "lr": optimizer.param_groups[0]["lr"],

@@ -78,7 +78,9 @@ def embedding_loss(
                 (masks * ((sigma[None] - sigma_mean[:, :, None]) ** 2).sum(dim=1)).sum(dim=1)
                 / sizes
             ).mean()
-            scale = torch.exp(SIGMA_SCALE * sigma_mean)  # (K, ndim)
+            # exp(89) is infinite in float32, and 0 x inf is NaN: a sigma that large (a
+            # small network early in training) would make the whole loss NaN
+            scale = torch.exp((SIGMA_SCALE * sigma_mean).clamp(max=40.0))  # (K, ndim)
             dist = ((embedding[None] - centre[:, :, None]) ** 2 * scale[:, :, None]).sum(dim=1)
             phi = torch.exp(-dist)  # (K, N)
             instance_loss = lovasz_hinge_rows(2 * phi - 1, masks).mean()

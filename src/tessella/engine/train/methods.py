@@ -310,7 +310,10 @@ def _patch_loss(raw, targets, ndim, network):
     numinst, coords, patch_targets, valid = targets
     raw = raw.float()
     weight = torch.tensor([1.0, 1.0, 5.0], device=raw.device)
-    classes = F.cross_entropy(raw[:, :3], numinst, weight=weight)
+    if bool((numinst != -100).any()):
+        classes = F.cross_entropy(raw[:, :3], numinst, weight=weight, ignore_index=-100)
+    else:  # every pixel left out (an unannotated crop): its mean would be 0 / 0 = NaN
+        classes = raw[:, :3].sum() * 0.0
     batch = torch.arange(raw.shape[0], device=raw.device).repeat_interleave(coords.shape[1])
     ys, xs = coords[..., 0].reshape(-1), coords[..., 1].reshape(-1)
     codes = raw[batch, 3:, ys, xs]
