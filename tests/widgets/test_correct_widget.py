@@ -189,6 +189,22 @@ def test_lazy_labels_are_refused_by_name(correct):
     widget.layer_combo.setCurrentIndex(widget.layer_combo.findData(lazy.unique_id))
     widget.relabel_button.click()
     assert "layer 'lazy' is not in memory" in widget.status_label.text()
+    assert "open its .zarr with File > Open" in widget.status_label.text()
+
+
+def test_labels_on_disk_opened_through_the_reader_can_be_edited(correct, tmp_path):
+    """What the message above advises: a zarr of labels (as blockwise writes) opened with
+    File > Open comes into memory, and Correct edits it."""
+    from tessella.engine.io import write_zarr_labels
+
+    viewer, widget, layer = correct
+    gappy = np.where(layer.data > 0, layer.data + 100, 0)
+    write_zarr_labels(tmp_path / "result.zarr", gappy, "YX")
+    [opened] = viewer.open(str(tmp_path / "result.zarr"), plugin="tessella")
+    assert isinstance(opened.data, np.ndarray)
+    widget.layer_combo.setCurrentIndex(widget.layer_combo.findData(opened.unique_id))
+    assert widget.relabel()
+    assert opened.data.max() == len(np.unique(gappy)) - 1
 
 
 def test_split_with_seed_points_in_a_volume(make_napari_viewer, nuclei_sample):

@@ -261,8 +261,9 @@ class CorrectWidget(LayerWatcher, QWidget):
             return False
         if not isinstance(layer.data, np.ndarray):
             message = (
-                f"layer '{layer.name}' is not in memory ({type(layer.data).__name__}); "
-                "load it as a numpy array to edit it"
+                f"layer '{layer.name}' is not in memory ({type(layer.data).__name__}, e.g. a "
+                "blockwise result on disk); to edit a copy, open its .zarr with File > Open "
+                "(Tessella reads labels into memory), then Export the result"
             )
             show_error(f"{what}: {message}")
             self.status_label.setText(f"{what}: {message}")
