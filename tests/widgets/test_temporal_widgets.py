@@ -313,6 +313,8 @@ def test_the_tracks_follow_an_undo_when_hidden_or_after_another_layers_axis_move
     assert 5 not in ids()
     layer.visible = True
     assert 5 in ids()
+    viewer.layers.remove(layer)  # the follower lets go of the layer and its data
+    assert _results._key(layer) not in _results._FOLLOWERS
 
 
 def test_a_frame_previewed_in_tune_redraws_its_tracks(make_napari_viewer, movie_result, qtbot):

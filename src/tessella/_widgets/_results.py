@@ -438,10 +438,20 @@ def follow_edits(viewer, labels_layer) -> None:
             return
         on_paint()
 
+    def forget(event) -> None:  # the labels layer left the viewer: let go of it (and its data)
+        if getattr(event.value, "unique_id", None) != labels_layer.unique_id:
+            return
+        _FOLLOWERS.pop(_key(labels_layer), None)
+        labels_layer.events.paint.disconnect(on_paint)
+        labels_layer.events.set_data.disconnect(on_set_data)
+        labels_layer.events.visible.disconnect(on_paint)
+        viewer.layers.events.removed.disconnect(forget)
+
     labels_layer.events.paint.connect(on_paint)
     labels_layer.events.set_data.connect(on_set_data)
     # a hidden layer is not refreshed by undo or redo: what changed meanwhile, when shown
     labels_layer.events.visible.connect(on_paint)
+    viewer.layers.events.removed.connect(forget)
     _FOLLOWERS[_key(labels_layer)] = on_paint
 
 
