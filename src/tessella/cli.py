@@ -373,7 +373,13 @@ def _cmd_train(args) -> int:
         raise ValueError(f"the {args.method} method trains on one --data folder")
     extra = {}
     if args.features:
-        extra["features"] = tuple(int(v) for v in _stems(args.features))
+        try:
+            extra["features"] = tuple(int(v) for v in _stems(args.features))
+        except ValueError:
+            raise CliError(
+                f"--features {args.features}: the channels of each level, whole numbers "
+                "separated by commas (e.g. 16,32,64,128,256)"
+            ) from None
     config = TrainConfig(
         method=args.method,
         data=args.data[0] if len(args.data) == 1 else tuple(args.data),

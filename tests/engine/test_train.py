@@ -603,6 +603,7 @@ def test_bad_features_time_budget_exclusions_and_checkpoints_are_one_line(
     small = ["--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "1", "--patch", "64"]
     for option, value, said in (
         ("--features", "0,0", "features 0,0: the channels of each level"),
+        ("--features", "16,2.5", "--features 16,2.5: the channels of each level"),
         ("--time-budget", "-5", "time budget -5.0: must be above 0"),
         ("--exclude", "typo", "excluded files not found in"),
         ("--exclude", "0[z=3]", "excluded files not found in"),  # a 2D file has no slices
