@@ -124,6 +124,9 @@ def test_a_broken_user_model_is_skipped_with_a_warning(tiny_model_dir, tmp_path,
     assert find_model("nuclei2d").name == "nuclei2d"
     with pytest.raises(ModelError, match="must be a JSON object"):
         load_model(root / "broken")
+    # asked for by its folder's name: the card's own problem, not "unknown model"
+    with pytest.raises(ModelError, match="broken.card.json must be a JSON object"):
+        load_model("broken")
 
 
 def test_a_folder_named_like_a_model_does_not_shadow_it(tmp_path, monkeypatch):

@@ -241,6 +241,9 @@ def find_model(name_or_path: str | os.PathLike) -> Path:
                 return directory
     if candidate.is_dir():  # read_card says what it lacks
         return candidate
+    for directory in _candidate_dirs():  # a model folder of that name whose card is broken:
+        if directory.name == text:  # its own error says what is wrong with it
+            read_card(directory)
     known = sorted({card.name for card, _, _ in list_models()})
     raise ModelError(
         f"unknown model {str(name_or_path)!r}: not a model directory and not one of "
