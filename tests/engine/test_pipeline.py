@@ -90,3 +90,19 @@ def test_bad_parameter_fails_before_the_network_runs(tiny_model_dir, nuclei_samp
     steps = segment_steps(image, tiny_model_dir, "YX", params={"seed_thresh": 2})
     with pytest.raises(ValueError, match="seed_thresh"):
         next(steps)
+
+
+def test_a_corrupt_chunk_of_a_lazy_movie_is_one_error_naming_the_frame(
+    tmp_path, tiny_model_dir, nuclei_sample
+):
+    """A zarr array decodes as it is indexed: the frame's read is inside the guard."""
+    import zarr
+
+    movie = np.stack([nuclei_sample[0][:64, :64]] * 2)
+    array = zarr.create_array(str(tmp_path / "m.zarr"), shape=movie.shape, dtype=movie.dtype,
+                              chunks=(1, 64, 64))  # fmt: skip
+    array[...] = movie
+    chunk = next(p for p in (tmp_path / "m.zarr").rglob("*") if p.is_file() and "1" in p.parts)
+    chunk.write_bytes(b"not a chunk")
+    with pytest.raises(ValueError, match="movie: cannot read frame 1"):
+        run_steps(segment_steps(array, tiny_model_dir, "TYX", name="movie"))

@@ -96,6 +96,18 @@ def training_axes(image_layer: Image, temporal: bool) -> str:
     return axes
 
 
+def _pair_arrays(image_layer: Image, labels_layer: Labels) -> tuple[np.ndarray, np.ndarray]:
+    """The image and labels of a training pair in memory, refused by layer name when the
+    labels cannot be instance labels or the image holds NaN or infinite values."""
+    from tessella.engine.train.data import check_finite
+
+    image = np.asarray(image_layer.data[0] if image_layer.multiscale else image_layer.data)
+    target = np.asarray(labels_layer.data)
+    _check_labels(labels_layer, target)
+    check_finite(image, f"image '{image_layer.name}'")
+    return image, target
+
+
 def _check_labels(labels_layer: Labels, target: np.ndarray) -> None:
     """Refuse labels that cannot be instance labels, naming the layer."""
     if not np.issubdtype(target.dtype, np.integer):
@@ -117,17 +129,14 @@ def layer_samples(
     temporal`` reads an ``images/`` + ``masks/`` folder. Raises ValueError naming a
     mismatched pair."""
     from tessella.engine.axes import spatial_of, to_model_layout
-    from tessella.engine.train.data import check_finite, load_pairs
+    from tessella.engine.train.data import load_pairs
 
     normalization = normalization or {"low": 1.0, "high": 99.8}
     if window is not None:
         return _movie_samples(pairs, window, normalization)
     images, labels, names = [], [], []
     for image_layer, labels_layer in pairs:
-        image = np.asarray(image_layer.data[0] if image_layer.multiscale else image_layer.data)
-        target = np.asarray(labels_layer.data)
-        _check_labels(labels_layer, target)
-        check_finite(image, f"image '{image_layer.name}'")
+        image, target = _pair_arrays(image_layer, labels_layer)
         axes = guess_layer_axes(image_layer)
         if "T" in axes:
             raise ValueError(
@@ -167,15 +176,12 @@ def _movie_samples(pairs, window: int, normalization: dict) -> list:
     around it (frames beyond an end repeat it), each frame normalised alone. A 2D image is a
     one-frame movie."""
     from tessella.engine.axes import spatial_of, to_model_layout
-    from tessella.engine.train.data import Sample, check_finite
+    from tessella.engine.train.data import Sample
     from tessella.engine.train.timelapse import stack_window, window_indices
 
     samples = []
     for image_layer, labels_layer in pairs:
-        image = np.asarray(image_layer.data[0] if image_layer.multiscale else image_layer.data)
-        target = np.asarray(labels_layer.data)
-        _check_labels(labels_layer, target)
-        check_finite(image, f"image '{image_layer.name}'")
+        image, target = _pair_arrays(image_layer, labels_layer)
         axes = training_axes(image_layer, temporal=True)
         if "T" not in axes and spatial_of(axes) == "YX":  # one frame: a one-frame movie
             axes, image, target = "T" + axes, image[None], target[None]

@@ -301,17 +301,21 @@ def _ome_axis_names(entries: Any, ndim: int, dataset: str, axes: str | None) -> 
     return "".join(names)
 
 
-def as_array(data, name: str | os.PathLike) -> np.ndarray:
-    """``data`` (numpy, zarr or dask) in memory; a chunk that cannot be read or decoded (a
-    corrupt or missing zarr chunk) raises ValueError naming ``name``, not a codec traceback."""
+def as_array(
+    data, name: str | os.PathLike, what: str = "its data", index: tuple | None = None
+) -> np.ndarray:
+    """``data`` (numpy, zarr or dask), or ``data[index]``, in memory; a chunk that cannot be
+    read or decoded (a corrupt or missing zarr chunk) raises ValueError naming ``name`` (and
+    ``what`` of it was read), not a codec traceback. A zarr array decodes as it is indexed,
+    so the index is taken here."""
     if isinstance(data, np.ndarray):
-        return data
+        return data if index is None else data[index]
     try:
-        return np.asarray(data)
+        return np.asarray(data if index is None else data[index])
     except (MemoryError, KeyboardInterrupt):
         raise
     except Exception as exc:  # codecs raise RuntimeError, ValueError, TypeError, ...
-        raise ValueError(f"{name}: cannot read its data ({type(exc).__name__}: {exc})") from exc
+        raise ValueError(f"{name}: cannot read {what} ({type(exc).__name__}: {exc})") from exc
 
 
 def read_image(path: str | os.PathLike, axes: str | None = None) -> ImageData:

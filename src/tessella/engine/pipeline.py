@@ -285,7 +285,7 @@ def _predict_steps(
     def frame_at(t):
         if "T" not in axes:
             return as_array(image, name)
-        return as_array(image[(slice(None),) * axes.index("T") + (t,)], name)
+        return as_array(image, name, f"frame {t}", (slice(None),) * axes.index("T") + (t,))
 
     if isinstance(image, np.ndarray):  # the whole image at once; a part may be blank
         check_finite_and_varied(image, name)

@@ -208,15 +208,12 @@ class _Run:
         index = list(region)
         if "C" in self.axes:
             index.insert(self.axes.index("C"), slice(None))
-        try:
-            block = np.asarray(self.source.open()[tuple(index)])
-        except (MemoryError, KeyboardInterrupt):
-            raise
-        except Exception as exc:  # a corrupt or missing chunk: codecs raise all sorts
-            raise ValueError(
-                f"{self.input_name}: cannot read block {_describe(region)} "
-                f"({type(exc).__name__}: {exc})"
-            ) from exc
+        from ..io import as_array
+
+        # a corrupt or missing chunk: one error naming the input and the block
+        block = as_array(
+            self.source.open(), self.input_name, f"block {_describe(region)}", tuple(index)
+        )
         if block.dtype.kind == "f" and not np.isfinite(block).all():
             raise ValueError(
                 f"{self.input_name}: NaN or infinite values in block {_describe(region)}"
