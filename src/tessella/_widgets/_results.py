@@ -8,7 +8,7 @@ and a result is dropped as soon as its labels layer leaves the viewer.
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Hashable
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -380,14 +380,70 @@ def show_tracks(viewer, labels_layer: Layer, labels: np.ndarray, lineage: dict |
 #: labels layer key -> the callable that redraws the changed frames of its Tracks layer
 _FOLLOWERS: dict = {}
 
+#: in-memory labels up to this size (bytes) have every frame checksummed whenever they are
+#: refreshed (an undo, a redo, a layer shown again: about 0.04 s here), which also catches
+#: writes that bypass napari's history; larger ones only the frames the recent steps of the
+#: history wrote to and the frame on screen (every frame: about 0.25 s per 800 MB)
+FOLLOW_SCAN_BYTES = 2**27
+#: how many steps of the undo history the follower remembers the frames of (napari keeps 100)
+FOLLOW_STEPS = 100
 
-def _frame_sums(data) -> list[int] | None:
-    """A checksum of every frame (first axis) of in-memory labels; None for lazy ones."""
+
+def _frame_sums(data, frames=None) -> dict[int, int] | None:
+    """A checksum of every frame (first axis) of in-memory labels, or of ``frames`` only;
+    None for lazy ones."""
     import zlib
 
     if not isinstance(data, np.ndarray):
         return None
-    return [zlib.crc32(np.ascontiguousarray(frame)) for frame in data]
+    if frames is None:
+        frames = range(len(data))
+    return {int(t): zlib.crc32(np.ascontiguousarray(data[t])) for t in frames}
+
+
+def _atom_frames(atom, n_frames: int) -> set[int] | None:
+    """The frames (first axis) one step of a labels layer's undo history wrote to: a slice
+    key (napari's mask-based paint, fill and polygon) or a fancy index (``data_setitem``);
+    None when it cannot be told."""
+    key = getattr(atom, "slice_key", None)
+    if key is None and isinstance(atom, tuple) and atom:
+        key = atom[0]  # (indices, old values, new values)
+    if not isinstance(key, tuple) or not key:
+        return None
+    first = key[0]
+    if isinstance(first, slice):
+        return set(range(*first.indices(n_frames)))
+    if isinstance(first, int | np.integer):
+        return {int(first) % n_frames} if n_frames else set()
+    try:
+        values = np.unique(np.asarray(first))
+    except (TypeError, ValueError):
+        return None
+    if values.dtype.kind not in "iu":
+        return None
+    return {int(t) % n_frames for t in values} if n_frames else set()
+
+
+def _items_frames(items, n_frames: int) -> set[int] | None:
+    """The frames a list of history items (lists of atoms) wrote to; None if any is unknown."""
+    frames: set[int] = set()
+    for item in items:
+        for atom in item:
+            found = _atom_frames(atom, n_frames)
+            if found is None:
+                return None
+            frames |= found
+    return frames
+
+
+def _weak(data):
+    """A weak reference to ``data`` (one that always answers None where none can be made)."""
+    import weakref
+
+    try:
+        return weakref.ref(data)
+    except TypeError:
+        return lambda: None
 
 
 def follow_edits(viewer, labels_layer) -> None:
@@ -397,12 +453,24 @@ def follow_edits(viewer, labels_layer) -> None:
     recomputed. Changes a tool writes (Segment, Tune) are left to the tool, which draws the
     tracks of its own result.
 
-    A new step of the undo history comes with a ``paint`` event naming what it changed; undo
-    and redo only refresh the layer (``set_data``, as moving through the frames does), so the
-    frames that changed are found by their checksums (about 0.1 s for 200 MB of labels)."""
+    The changed frames are found by per-frame checksums, of as few frames as can be told
+    (a whole movie's take about 0.25 s per 800 MB):
+
+    * a new step of the undo history comes with a ``paint`` event naming what it wrote: only
+      those frames are checked (napari announces a step it does not group before writing it:
+      those frames are checked again at the ``labels_update`` that follows the write);
+    * undo and redo only refresh the layer (``set_data``, as moving through the frames does;
+      a hidden layer not even that: it is looked at when shown, or by :func:`sync_tracks`).
+      Labels up to :data:`FOLLOW_SCAN_BYTES` then have every frame checked; larger ones only
+      the frames the last :data:`FOLLOW_STEPS` steps wrote to (an undo or redo can only
+      bring back one of them) and the frame on screen;
+    * new data (``layer.data = ...``): every frame."""
     if _key(labels_layer) in _FOLLOWERS:
         return
+    data = [_weak(labels_layer.data)]  # the labels looked at (not kept alive once replaced)
     sums = [_frame_sums(labels_layer.data)]
+    pending: set[int] = set()  # frames a paint event named, perhaps not written yet
+    recent: deque[set[int] | None] = deque(maxlen=FOLLOW_STEPS)  # what the steps wrote to
 
     def slice_point() -> tuple:
         """Where the layer is sliced (its own axes; the viewer's may be more)."""
@@ -413,30 +481,81 @@ def follow_edits(viewer, labels_layer) -> None:
 
     point = [slice_point()]
 
-    def changed_frames() -> list[int] | None:
-        """The frames whose checksum changed since the last look (all when the number of
-        frames changed); None when the labels are not in memory."""
-        before, sums[0] = sums[0], _frame_sums(labels_layer.data)
-        if sums[0] is None:
-            return None
-        if before is None or len(before) != len(sums[0]):
-            return list(range(len(sums[0])))
-        return [t for t, (old, new) in enumerate(zip(before, sums[0])) if old != new]
+    def frame_on_screen() -> set[int]:
+        """The frame shown (none when time is a displayed axis)."""
+        if viewer.dims.ndim - labels_layer.ndim in set(viewer.dims.displayed):
+            return set()
+        t = round(float(labels_layer.world_to_data(viewer.dims.point)[0]))
+        return {t} if 0 <= t < labels_layer.data.shape[0] else set()
 
-    def on_paint(event=None) -> None:  # a new step of the undo history
+    def look(frames: set[int] | None = None) -> set[int]:
+        """Check ``frames`` (all when None), redraw the tracks of those that changed; returns
+        them."""
         if tracks_layer(viewer, labels_layer) is None:  # deleted: nothing to follow for now
             sums[0] = None  # (all frames count as changed should it come back)
+            return set()
+        current = labels_layer.data
+        replaced = current is not data[0]()
+        data[0] = _weak(current)
+        if not isinstance(current, np.ndarray):
+            sums[0] = None
+            return set()
+        n = current.shape[0]
+        if replaced:  # napari starts a new history with new data
+            recent.clear()
+        if replaced or sums[0] is None or len(sums[0]) != n:
+            frames = None  # new labels: every frame
+        if frames is None:
+            pending.clear()
+        checked = set(range(n)) if frames is None else {t for t in frames if 0 <= t < n}
+        before = sums[0] or {}
+        now = _frame_sums(current, sorted(checked))
+        sums[0] = now if frames is None else {**before, **now}
+        changed = {t for t in checked if before.get(t) != now[t]}
+        if changed and not tool_is_writing(labels_layer.unique_id):
+            follow_tracks(viewer, labels_layer, sorted(changed))
+        return changed
+
+    def refreshed() -> None:  # an undo or redo, perhaps; a shown layer; sync_tracks
+        current = labels_layer.data
+        if not isinstance(current, np.ndarray) or current.nbytes <= FOLLOW_SCAN_BYTES:
+            look()
             return
-        frames = changed_frames()
-        if frames and not tool_is_writing(labels_layer.unique_id):
-            follow_tracks(viewer, labels_layer, frames)
+        candidates = pending | frame_on_screen()
+        for frames in recent:  # None: a step that could not be read (look at all)
+            candidates = None if frames is None or candidates is None else candidates | frames
+        look(candidates)
+        pending.clear()
+
+    def on_paint(event) -> None:  # a new step of the undo history
+        value = getattr(event, "value", None)
+        frames = (
+            _items_frames([value], labels_layer.data.shape[0]) if isinstance(value, list) else None
+        )
+        if frames is None:  # (a napari whose steps cannot be read)
+            look()
+        else:
+            # what did not change yet is checked again once written
+            pending.update(frames - look(frames))
+        recent.append(frames)
+
+    def on_labels_update(event=None) -> None:  # napari wrote an edit it announced before
+        if pending:
+            frames = set(pending)
+            pending.clear()
+            look(frames)
 
     def on_set_data(event=None) -> None:  # a refresh: moving through frames, undo, redo
         now = slice_point()
         if now != point[0]:  # the view moved; the labels did not change
             point[0] = now
             return
-        on_paint()
+        refreshed()
+
+    def on_visible(event=None) -> None:  # a hidden layer is not refreshed by undo or redo
+        refreshed()
+
+    labels_update = getattr(labels_layer.events, "labels_update", None)
 
     def forget(event) -> None:  # the labels layer left the viewer: let go of it (and its data)
         if getattr(event.value, "unique_id", None) != labels_layer.unique_id:
@@ -444,15 +563,19 @@ def follow_edits(viewer, labels_layer) -> None:
         _FOLLOWERS.pop(_key(labels_layer), None)
         labels_layer.events.paint.disconnect(on_paint)
         labels_layer.events.set_data.disconnect(on_set_data)
-        labels_layer.events.visible.disconnect(on_paint)
+        labels_layer.events.visible.disconnect(on_visible)
+        if labels_update is not None:
+            labels_update.disconnect(on_labels_update)
         viewer.layers.events.removed.disconnect(forget)
+        sums[0] = None
 
     labels_layer.events.paint.connect(on_paint)
     labels_layer.events.set_data.connect(on_set_data)
-    # a hidden layer is not refreshed by undo or redo: what changed meanwhile, when shown
-    labels_layer.events.visible.connect(on_paint)
+    labels_layer.events.visible.connect(on_visible)
+    if labels_update is not None:
+        labels_update.connect(on_labels_update)
     viewer.layers.events.removed.connect(forget)
-    _FOLLOWERS[_key(labels_layer)] = on_paint
+    _FOLLOWERS[_key(labels_layer)] = refreshed
 
 
 def sync_tracks(labels_layer) -> None:
