@@ -32,6 +32,41 @@ def test_the_package_validates_and_holds_our_card(package):
         card = json.loads(archive.read("card.json"))
         assert {"rdf.yaml", "weights.pt", "unet.py", "test_input.npy"} <= set(archive.namelist())
     assert card["sha256"] == load_model("nuclei2d").card.sha256
+    # each output channel is named, the README says what it is, the sample output holds them all
+    names = [str(c) for c in description.outputs[0].axes[1].channel_names]
+    assert names == ["offset_y", "offset_x", "sigma_y", "sigma_x", "seed"]
+    with zipfile.ZipFile(package) as archive:
+        assert "sigmoid gives the seed map" in archive.read("README.md").decode()
+        with archive.open("sample_output.tif") as sample:
+            assert tifffile.imread(sample).shape[0] == 5
+
+
+def test_a_model_that_finds_nothing_on_the_nuclei_sample_exports_with_a_test_image(
+    data_dir, tmp_path
+):
+    """em-mito2d's output is negative everywhere on the shipped nuclei sample, which
+    bioimage.io's reproducibility check cannot accept: one line asks for a test image, and a
+    crop of EM data (a ZYX stack: its middle slice) makes a package that validates."""
+    from bioimageio.spec import load_description
+
+    from tessella.engine.bioimageio import export_bioimageio
+
+    with pytest.raises(ValueError, match=r"negative everywhere.*--test-image"):
+        export_bioimageio("em-mito2d", tmp_path / "no.zip")
+    assert not list(tmp_path.iterdir())  # nothing half-written
+    stack = tifffile.imread(data_dir / "em_mito_lucchipp" / "val" / "image.tif", key=range(3))
+    tifffile.imwrite(tmp_path / "em.tif", stack, imagej=True, metadata={"axes": "ZYX"})
+    package = export_bioimageio("em-mito2d", tmp_path / "m.zip", test_image=tmp_path / "em.tif")
+    description = load_description(package)
+    assert description.validation_summary.status == "valid-format"
+    assert [str(c) for c in description.outputs[0].axes[1].channel_names] == ["foreground"]
+    with zipfile.ZipFile(package) as archive:
+        archive.extract("test_input.npy", tmp_path)
+    crop = np.load(tmp_path / "test_input.npy")[0, 0]
+    assert crop.shape == (256, 256)
+    assert np.array_equal(crop, stack[1, 256:512, 384:640])  # the middle slice's centre
+    with pytest.raises(ValueError, match=r"em.tif: \(3, 768, 1024\) is too small"):
+        export_bioimageio("em-mito3d", tmp_path / "m3.zip", test_image=tmp_path / "em.tif")
 
 
 def test_a_loaded_package_reproduces_the_original(package, nuclei_sample, monkeypatch, tmp_path):

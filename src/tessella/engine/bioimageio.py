@@ -34,17 +34,77 @@ def is_package(path: str | os.PathLike) -> bool:
     return str(path).lower().endswith(".zip") and Path(path).is_file()
 
 
-def _test_image(spatial: str, multiple: int) -> np.ndarray:
-    """A real test input: the shipped nuclei sample, cropped to a multiple of the network's."""
+def _test_image(spatial: str, multiple: int, source=None) -> tuple[np.ndarray, str]:
+    """A real test input and what it is: ``source`` (a file, or an array in the model's
+    spatial axes), else the shipped nuclei sample; a central crop of at most 256 pixels a
+    side (a 2D model given a volume takes its middle plane; a 3D crop is 128 pixels a side and
+    at least 16 planes), cut to a multiple of the network's."""
     import tifffile
 
-    image = tifffile.imread(Path(__file__).resolve().parents[1] / "samples" / "nuclei.tif")
-    size = 256 // multiple * multiple or multiple
-    crop = image[:size, :size].astype(np.float32)
-    if spatial == "ZYX":  # a small volume: the crop and shifted copies of it
-        depth = max(multiple, 16)
-        crop = np.stack([np.roll(crop[: size // 2, : size // 2], z, axis=1) for z in range(depth)])
-    return crop
+    from .axes import spatial_of, to_model_layout
+    from .io import read_image
+
+    if source is None:
+        name = "the shipped nuclei sample"
+        image = tifffile.imread(Path(__file__).resolve().parents[1] / "samples" / "nuclei.tif")
+        size = 256 // multiple * multiple or multiple
+        crop = image[:size, :size].astype(np.float32)
+        if spatial == "ZYX":  # a small volume: the crop and shifted copies of it
+            depth = max(multiple, 16)
+            half = crop[: size // 2, : size // 2]
+            crop = np.stack([np.roll(half, z, axis=1) for z in range(depth)])
+        return crop, name
+    if isinstance(source, np.ndarray):
+        name, data, axes = "the test image", source, spatial if source.ndim == len(spatial) else ""
+        if not axes:
+            raise ValueError(f"{name}: shape {source.shape} is not a {spatial} image")
+    else:
+        read = read_image(source)
+        name, data, axes = str(source), np.asarray(read.data), read.axes
+    for axis in "TZ" if spatial == "YX" else "T":
+        if axis in axes:  # its middle plane or frame
+            data = np.take(data, data.shape[axes.index(axis)] // 2, axis=axes.index(axis))
+            axes = axes.replace(axis, "")
+    if spatial_of(axes) != spatial:
+        raise ValueError(f"{name}: axes {axes} do not fit the model, which reads {spatial} images")
+    try:
+        data = to_model_layout(data, axes, spatial, 1)[0].astype(np.float32)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+    side = [256 if spatial == "YX" else 128] * 2
+    sizes = ([max(multiple, 16)] if spatial == "ZYX" else []) + side
+    crop = []
+    for n, want in zip(data.shape, sizes):
+        size = min(n, want) // multiple * multiple
+        if size == 0:
+            raise ValueError(
+                f"{name}: {data.shape} is too small for a test input (the network needs at "
+                f"least {multiple} pixels along each axis)"
+            )
+        start = (n - size) // 2
+        crop.append(slice(start, start + size))
+    return data[tuple(crop)], name
+
+
+def _channel_names(method: str, spatial: str, n: int) -> list[str]:
+    """What each raw output channel is, as the method's activation splits them."""
+    axes = [a.lower() for a in spatial]
+    named = {
+        "embedding": [f"offset_{a}" for a in axes] + [f"sigma_{a}" for a in axes] + ["seed"],
+        "semantic": ["foreground"],
+        "boundary": ["boundary", "foreground"],
+    }.get(method, [])
+    return named if len(named) == n else [f"c{i}" for i in range(n)]
+
+
+CHANNEL_NOTE = {
+    "embedding": "offset_*: tanh gives the offset to the object's centre (1 = 1024 pixels, "
+    "EmbedSeg's grid); sigma_*: exp(10 x) is the object's size in embedding space; seed: "
+    "sigmoid gives the seed map (high where a pixel's embedding lands on its centre).",
+    "semantic": "foreground: sigmoid gives the foreground probability.",
+    "boundary": "boundary / foreground: sigmoid gives the membrane and the foreground "
+    "probabilities.",
+}
 
 
 #: what a package of a model that inverts bright-background images tells other software
@@ -66,6 +126,10 @@ def _documentation(card) -> str:
     lines = [f"# {card.name}", "", raw.get("description", ""), ""]
     if inverts(card):
         lines += ["## Input", "", INVERT_NOTE, ""]
+    if card.method in CHANNEL_NOTE:
+        lines += ["## Output", "", "The network's raw output, before activation: "]
+        lines[-1] += CHANNEL_NOTE[card.method]
+        lines += [""]
     validation = raw.get("validation")
     if validation:
         lines += ["## Validation (tessella evaluate)", "", "```", json.dumps(validation, indent=2)]
@@ -82,8 +146,13 @@ def _documentation(card) -> str:
     return "\n".join(lines)
 
 
-def export_bioimageio(model: str | os.PathLike, out: str | os.PathLike) -> Path:
-    """Write ``model`` as a bioimage.io package ``out`` (.zip) and validate it."""
+def export_bioimageio(model: str | os.PathLike, out: str | os.PathLike, test_image=None) -> Path:
+    """Write ``model`` as a bioimage.io package ``out`` (.zip) and validate it.
+
+    ``test_image`` (a file, or an array in the model's spatial axes) gives the package's test
+    input; by default the shipped nuclei sample, on which models of other kinds of image may
+    find nothing (a ValueError then asks for one).
+    """
     import torch
     from bioimageio.spec import load_description, save_bioimageio_package
     from bioimageio.spec.model import v0_5
@@ -111,81 +180,104 @@ def export_bioimageio(model: str | os.PathLike, out: str | os.PathLike) -> Path:
         shutil.copy(unet.__file__, tmp / ARCHITECTURE_FILE)
         (tmp / CARD).write_text(json.dumps(card.raw, indent=2, ensure_ascii=False) + "\n")
         (tmp / "README.md").write_text(_documentation(card))
-        image = _test_image(spatial, multiple)[None, None]
+        test, test_name = _test_image(spatial, multiple, test_image)
+        image = test[None, None]
         np.save(tmp / "test_input.npy", image)
         normalized = percentile_normalize(image[0], low, high)[None]
         with torch.inference_mode():
             output = network(torch.from_numpy(np.ascontiguousarray(normalized))).numpy()
+        if not output.max() > 0:  # bioimage.io's tolerance check needs a positive maximum
+            raise ValueError(
+                f"model {card.name!r}: its raw output on {test_name} is negative everywhere "
+                "(it finds nothing there), and bioimage.io's reproducibility check needs a "
+                "test output with positive values; give an image of the kind the model "
+                "segments as the test image (--test-image FILE)"
+            )
         np.save(tmp / "test_output.npy", output.astype(np.float32))
         import tifffile
 
         tifffile.imwrite(tmp / "sample_input.tif", image[0, 0])
-        tifffile.imwrite(tmp / "sample_output.tif", output[0, -1].astype(np.float32))
+        tifffile.imwrite(tmp / "sample_output.tif", output[0].astype(np.float32))
 
-        ids = [v0_5.AxisId(a.lower()) for a in spatial]
-        raw_id = v0_5.TensorId("raw")
-        space_in = [
-            v0_5.SpaceInputAxis(id=a, size=v0_5.ParameterizedSize(min=multiple, step=multiple))
-            for a in ids
-        ]
-        space_out = [
-            v0_5.SpaceOutputAxis(id=a, size=v0_5.SizeReference(tensor_id=raw_id, axis_id=a))
-            for a in ids
-        ]
-        input_descr = v0_5.InputTensorDescr(
-            id=raw_id,
-            description="the image (one channel; RGB is averaged)"
-            + ("; invert bright-background images first (see README)" if inverts(card) else ""),
-            axes=[v0_5.BatchAxis(), v0_5.ChannelAxis(channel_names=["raw"]), *space_in],
-            test_tensor=v0_5.FileDescr(source=tmp / "test_input.npy"),
-            sample_tensor=v0_5.FileDescr(source=tmp / "sample_input.tif"),
-            preprocessing=[
-                v0_5.ScaleRangeDescr(
-                    kwargs=v0_5.ScaleRangeKwargs(axes=ids, min_percentile=low, max_percentile=high)
-                )
-            ],
-        )
-        channels = [f"c{i}" for i in range(output.shape[1])]
-        output_descr = v0_5.OutputTensorDescr(
-            id=v0_5.TensorId("output"),
-            description=f"raw network output of the {card.method} method (before activation)",
-            axes=[v0_5.BatchAxis(), v0_5.ChannelAxis(channel_names=channels), *space_out],
-            test_tensor=v0_5.FileDescr(source=tmp / "test_output.npy"),
-            sample_tensor=v0_5.FileDescr(source=tmp / "sample_output.tif"),
-        )
-        weights = v0_5.WeightsDescr(
-            pytorch_state_dict=v0_5.PytorchStateDictWeightsDescr(
-                source=tmp / WEIGHTS_FILE,
-                architecture=v0_5.ArchitectureFromFileDescr(
-                    source=tmp / ARCHITECTURE_FILE,
-                    callable=card.architecture["name"],
-                    kwargs=dict(card.architecture.get("args", {})),
-                ),
-                pytorch_version=v0_5.Version(torch.__version__.split("+")[0]),
+        from pydantic import ValidationError
+
+        try:
+            ids = [v0_5.AxisId(a.lower()) for a in spatial]
+            raw_id = v0_5.TensorId("raw")
+            space_in = [
+                v0_5.SpaceInputAxis(id=a, size=v0_5.ParameterizedSize(min=multiple, step=multiple))
+                for a in ids
+            ]
+            space_out = [
+                v0_5.SpaceOutputAxis(id=a, size=v0_5.SizeReference(tensor_id=raw_id, axis_id=a))
+                for a in ids
+            ]
+            input_descr = v0_5.InputTensorDescr(
+                id=raw_id,
+                description="the image (one channel; RGB is averaged)"
+                + ("; invert bright-background images first (see README)" if inverts(card) else ""),
+                axes=[v0_5.BatchAxis(), v0_5.ChannelAxis(channel_names=["raw"]), *space_in],
+                test_tensor=v0_5.FileDescr(source=tmp / "test_input.npy"),
+                sample_tensor=v0_5.FileDescr(source=tmp / "sample_input.tif"),
+                preprocessing=[
+                    v0_5.ScaleRangeDescr(
+                        kwargs=v0_5.ScaleRangeKwargs(
+                            axes=ids, min_percentile=low, max_percentile=high
+                        )
+                    )
+                ],
             )
-        )
-        citation = card.raw.get("citation") or "Tessella"
-        descr = v0_5.ModelDescr(
-            name=card.name,
-            description=card.raw.get("description") or f"{card.method} model made with Tessella",
-            authors=[v0_5.Author(name="Tessella developers")],
-            cite=[  # the card cites by text; a search for it is the link that cannot be wrong
-                v0_5.CiteEntry(
-                    text=citation,
-                    url=v0_5.HttpUrl(
-                        "https://scholar.google.com/scholar?q="
-                        + urllib.parse.quote_plus(citation.split(";")[0][:200])
+            channels = _channel_names(card.method, spatial, output.shape[1])
+            output_descr = v0_5.OutputTensorDescr(
+                id=v0_5.TensorId("output"),
+                description=f"raw network output of the {card.method} method (before activation; "
+                "README: what each channel is)",
+                axes=[v0_5.BatchAxis(), v0_5.ChannelAxis(channel_names=channels), *space_out],
+                test_tensor=v0_5.FileDescr(source=tmp / "test_output.npy"),
+                sample_tensor=v0_5.FileDescr(source=tmp / "sample_output.tif"),
+            )
+            weights = v0_5.WeightsDescr(
+                pytorch_state_dict=v0_5.PytorchStateDictWeightsDescr(
+                    source=tmp / WEIGHTS_FILE,
+                    architecture=v0_5.ArchitectureFromFileDescr(
+                        source=tmp / ARCHITECTURE_FILE,
+                        callable=card.architecture["name"],
+                        kwargs=dict(card.architecture.get("args", {})),
                     ),
+                    pytorch_version=v0_5.Version(torch.__version__.split("+")[0]),
                 )
-            ],
-            license=v0_5.LicenseId("BSD-3-Clause"),
-            documentation=v0_5.FileDescr(source=tmp / "README.md"),
-            attachments=[v0_5.FileDescr(source=tmp / CARD)],
-            tags=["tessella", card.method, "instance-segmentation"],
-            inputs=[input_descr],
-            outputs=[output_descr],
-            weights=weights,
-        )
+            )
+            citation = card.raw.get("citation") or "Tessella"
+            descr = v0_5.ModelDescr(
+                name=card.name,
+                description=card.raw.get("description")
+                or f"{card.method} model made with Tessella",
+                authors=[v0_5.Author(name="Tessella developers")],
+                cite=[  # the card cites by text; a search for it is the link that cannot be wrong
+                    v0_5.CiteEntry(
+                        text=citation,
+                        url=v0_5.HttpUrl(
+                            "https://scholar.google.com/scholar?q="
+                            + urllib.parse.quote_plus(citation.split(";")[0][:200])
+                        ),
+                    )
+                ],
+                license=v0_5.LicenseId("BSD-3-Clause"),
+                documentation=v0_5.FileDescr(source=tmp / "README.md"),
+                attachments=[v0_5.FileDescr(source=tmp / CARD)],
+                tags=["tessella", card.method, "instance-segmentation"],
+                inputs=[input_descr],
+                outputs=[output_descr],
+                weights=weights,
+            )
+        except ValidationError as exc:  # one line: what bioimageio.spec refused
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first.get("loc", ()))
+            raise ValueError(
+                f"model {card.name!r}: bioimageio.spec refuses the package"
+                + (f" ({where})" if where else "")
+                + f": {first.get('msg', exc)}"
+            ) from None
         out.parent.mkdir(parents=True, exist_ok=True)
         partial = out.with_name(f".{out.name}.tmp.zip")
         save_bioimageio_package(descr, output_path=partial)
