@@ -6,6 +6,8 @@ Exit codes: 0 ok, 1 failed (bad input, a model that cannot be loaded, ...), 2 ba
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from pathlib import Path
 
@@ -420,9 +422,38 @@ def _cmd_train(args) -> int:
         device=args.device,
         seed=args.seed,
     )
-    _train_with_progress(args, config, train_steps)
+    with _sigterm_as_interrupt():  # `kill`, `timeout`, a batch system: stop as Ctrl-C does
+        _train_with_progress(args, config, train_steps)
     print(f"model written to {args.out}")
     return 0
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread as Ctrl-C raises KeyboardInterrupt."""
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """SIGTERM (``kill``, ``timeout``, a batch system's time limit) raises :class:`Terminated`
+    in the main thread, so what is done on Ctrl-C is done (a fine-tune writes the best model
+    so far); a further SIGTERM meanwhile is ignored. The previous handler is restored after.
+    Off the main thread (where Python cannot set handlers) nothing changes."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminated(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the run is stopping already
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 def _train_with_progress(args, config, train_steps) -> None:
@@ -586,25 +617,127 @@ def _check_outputs(jobs, overwrite: bool, zarr_ok: bool = True) -> None:
                 raise CliError(f"{path} exists; pass --overwrite to replace it")
 
 
-def _remove_output(target: Path) -> None:
-    """Remove labels just written (their recipe could not be), file or zarr folder."""
-    import contextlib
+def _reason(exc: BaseException) -> str:
+    """An OSError's reason without its paths (the message names them), else its text."""
+    return (getattr(exc, "strerror", None) or str(exc) or type(exc).__name__).rstrip(".")
+
+
+def _remove(path: Path) -> None:
     import shutil
 
-    with contextlib.suppress(OSError):
-        if target.is_dir():
-            shutil.rmtree(target)
-        else:
-            target.unlink()
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
+
+
+def _write_labels_and_recipe(target: Path, write, recipe: dict, overwrite: bool) -> None:
+    """Labels (``write(path)`` writes them to ``path``) and their recipe, both or neither.
+
+    Both go first to a hidden staging folder beside ``target`` (so the renames stay on one
+    file system); then the outputs already there (with ``overwrite``) are moved into it and
+    the new ones renamed into place. A failure at any point (a recipe that cannot be written or
+    replaced, a full disk, Ctrl-C) removes what was staged and puts back what was there, so
+    the previous labels and recipe are left exactly as they were."""
+    import tempfile
+
+    from .engine.io import write_json
+
+    recipe_path = _recipe_path(target)
+    finals = (recipe_path, target)  # the recipe first: an immutable one fails before the labels
+    target.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    moved: list[Path] = []  # previous outputs, moved into stage / "previous"
+    placed: list[Path] = []  # new outputs renamed into place
+    there = [what for what, p in (("labels", target), ("recipe", recipe_path)) if p.exists()]
+    verb = "is" if there == ["recipe"] else "are"
+    kept = (
+        f"the previous {' and '.join(there)} {verb} unchanged" if there else "nothing was written"
+    )
+    try:
+        try:
+            write(stage / target.name)
+        except OSError as exc:
+            raise CliError(f"{target}: cannot write the labels ({_reason(exc)}); {kept}") from None
+        try:
+            write_json(stage / recipe_path.name, recipe)
+        except OSError as exc:
+            raise CliError(
+                f"{recipe_path}: cannot write the recipe of {target.name} ({_reason(exc)}); {kept}"
+            ) from None
+        previous = stage / "previous"
+        previous.mkdir()
+        for final in finals:
+            if final.exists() or final.is_symlink():
+                if not overwrite:  # made since the check before the work
+                    raise CliError(f"{final} exists; pass --overwrite to replace it")
+                try:
+                    os.replace(final, previous / final.name)
+                except OSError as exc:
+                    raise CliError(f"{final}: cannot replace it ({_reason(exc)}); {kept}") from None
+                moved.append(final)
+        for final in finals:
+            try:
+                os.replace(stage / final.name, final)
+            except OSError as exc:
+                raise CliError(f"{final}: cannot write it ({_reason(exc)}); {kept}") from None
+            placed.append(final)
+    except BaseException:
+        try:
+            for final in placed:
+                _remove(final)
+            for final in moved:
+                os.replace(stage / "previous" / final.name, final)
+        except OSError as exc:  # keep the stage: it holds what could not be put back
+            raise CliError(
+                f"{target}: writing failed and the previous outputs could not be put back "
+                f"({_reason(exc)}); they are in {stage / 'previous'}"
+            ) from None
+        with contextlib.suppress(OSError):
+            _remove(stage)
+        raise
+    with contextlib.suppress(OSError):  # the previous outputs, replaced
+        _remove(stage)
+
+
+def _probe_recipe(recipe_path: Path, target: Path) -> None:
+    """CliError unless ``recipe_path`` can be written, checked before a long (blockwise) run
+    rather than after it: a file can be made in its folder (or the nearest existing one) and
+    a recipe already there can be renamed (it is renamed back at once)."""
+    import tempfile
+
+    folder = next(p for p in recipe_path.parents if p.exists())
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{recipe_path.name}.", suffix=".tmp", dir=folder)
+        os.close(fd)
+        if not recipe_path.exists():
+            os.remove(probe)
+            return
+        try:
+            os.replace(recipe_path, probe)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.remove(probe)
+            raise
+    except OSError as exc:
+        raise CliError(
+            f"{recipe_path}: the recipe of {target.name} cannot be written there "
+            f"({_reason(exc)}); nothing was done"
+        ) from None
+    try:
+        os.replace(probe, recipe_path)
+    except OSError as exc:  # it could be moved away but not back: say where it is
+        raise CliError(f"{recipe_path}: moved to {probe} and not back ({_reason(exc)})") from None
 
 
 def _cmd_segment(args) -> int:
+    import functools
+
     from .engine.io import (
         TIFF_SUFFIXES,
         is_zarr_path,
         read_frames,
         read_image,
-        write_json,
         write_labels,
         write_zarr_labels,
     )
@@ -707,19 +840,20 @@ def _cmd_segment(args) -> int:
             if bar is not None:
                 bar.close()
             pixel_size = {a: s for a, s in image.pixel_size.items() if a in result.axes}
+            recorded = result.recipe() | {"input": str(source)}
             if args.stack:
-                _write_stack(target, result, args.overwrite)
+                recorded["stack"] = True
+                write = _stack_writer(target, result)
             else:
-                write = write_zarr_labels if is_zarr_path(target) else write_labels
-                write(target, result.labels, result.axes, pixel_size, image.unit, args.overwrite)
-            try:  # labels and their recipe: both or neither
-                recorded = result.recipe() | {"input": str(source)}
-                if args.stack:
-                    recorded["stack"] = True
-                write_json(_recipe_path(target), recorded)
-            except BaseException:
-                _remove_output(target)
-                raise
+                write = functools.partial(
+                    write_zarr_labels if is_zarr_path(target) else write_labels,
+                    labels=result.labels,
+                    axes=result.axes,
+                    pixel_size=pixel_size,
+                    unit=image.unit,
+                )
+            # labels and their recipe: both or neither, and the previous ones kept on failure
+            _write_labels_and_recipe(target, write, recorded, args.overwrite)
             if args.ctc:
                 from .engine.tracking import write_ctc
 
@@ -762,7 +896,8 @@ def _check_stack_usage(args, model, jobs) -> None:
         raise CliError(f"--stack: {why}")
 
 
-def _write_stack(target: Path, result, overwrite: bool) -> None:
+def _stack_writer(target: Path, result):
+    """``write(path)`` of the ``(N, Y, X)`` mask stack of ``result``, checked first."""
     from .engine.io import TIFF_SUFFIXES, write_mask_stack
     from .engine.methods import get_method
 
@@ -771,7 +906,8 @@ def _write_stack(target: Path, result, overwrite: bool) -> None:
     if len(result.predictions) != 1:
         raise CliError("--stack writes one 2D image's objects; the input has several frames")
     method = get_method(result.model.card.method)
-    write_mask_stack(target, method.instances(result.predictions[0], result.params), overwrite)
+    masks = method.instances(result.predictions[0], result.params)
+    return lambda path: write_mask_stack(path, masks)
 
 
 def _is_frame_folder(inputs: list[str]) -> bool:
@@ -836,6 +972,7 @@ def _segment_blockwise(args, jobs, model, params, tta, tile, recipe, invert=None
         raise CliError(f"{recipe_path} is a folder; the recipe of {target.name} goes there")
     if recipe_path.exists() and not target.exists() and not args.overwrite:
         raise CliError(f"{recipe_path} exists; pass --overwrite to replace it")
+    _probe_recipe(recipe_path, target)  # before the long run, not after it
     replay = recipe.get("blockwise", {})  # a recipe replays the same blocks and halo
     block = _parse_block(args.block) or replay.get("block")
     bar, stage = None, None
@@ -886,7 +1023,26 @@ def _segment_blockwise(args, jobs, model, params, tta, tile, recipe, invert=None
         finally:
             if bar is not None:
                 bar.close()
-    write_json(_recipe_path(target), result.recipe)
+    try:
+        write_json(recipe_path, result.recipe)
+    except OSError as exc:  # the labels are kept: deleting a large output seems worse
+        stale = recipe_path.exists() or recipe_path.is_symlink()
+        if stale:  # a recipe of the labels just replaced: it would pass for theirs
+            with contextlib.suppress(OSError):
+                recipe_path.unlink()
+        still = stale and (recipe_path.exists() or recipe_path.is_symlink())
+        raise CliError(
+            f"{target}: the labels were written, but their recipe could not be written to "
+            f"{recipe_path} ({_reason(exc)})"
+            + (
+                "; the recipe there is an earlier run's"
+                if still
+                else "; the earlier run's recipe there was removed"
+                if stale
+                else ""
+            )
+            + "; the labels' zarr attributes ('tessella') hold their recipe"
+        ) from None
     if args.ctc:  # frame by frame from the zarr: the movie is never held whole
         import zarr
 
@@ -1258,6 +1414,9 @@ def main(argv: list[str] | None = None) -> int:
     except (CliError, ValueError, FileExistsError, OSError) as exc:
         print(f"tessella {args.command}: error: {exc}", file=sys.stderr)
         return 1
+    except Terminated:
+        print(f"tessella {args.command}: terminated", file=sys.stderr)
+        return 143  # 128 + SIGTERM, as a shell reports a process that SIGTERM ended
     except KeyboardInterrupt:
         print(f"tessella {args.command}: interrupted", file=sys.stderr)
         return 130
