@@ -340,3 +340,62 @@ def test_a_non_finite_loss_stops_training_and_keeps_the_last_good_model(
     _same_weights(out, tiny_model_dir / "model.safetensors")
     for weights in load_file(out / "model.safetensors").values():
         assert np.isfinite(weights.astype(np.float32)).all()
+
+
+def test_sigterm_stops_a_fine_tune_as_ctrl_c_does(tmp_path, tiny_model_dir, nuclei_sample):
+    """`tessella train --base` ended by SIGTERM (`timeout`, `kill`, a batch system's time
+    limit) once epochs were scored, none beating the base, writes the base's weights as the
+    model with a card, as Ctrl-C does, and exits 143 (it used to die leaving only the
+    checkpoint). Scores are fixed (the base 0.9, every epoch 0.1) so no epoch wins."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    image, labels = nuclei_sample
+    for sub in ("images", "masks"):
+        (tmp_path / "data" / sub).mkdir(parents=True)
+    for i, ys in enumerate((slice(0, 128), slice(128, 256))):
+        tifffile.imwrite(tmp_path / "data" / "images" / f"{i}.tif", image[ys, :128])
+        tifffile.imwrite(tmp_path / "data" / "masks" / f"{i}.tif", labels[ys, :128])
+    script = (
+        "import itertools, sys\n"
+        "import tessella.engine.train.loop as loop\n"
+        "scores = itertools.chain([0.9], itertools.repeat(0.1))\n"
+        "loop._validate = lambda *args, **kwargs: next(scores)\n"
+        "from tessella.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    out = tmp_path / "tuned"
+    args = ["train", "embedding", "--data", str(tmp_path / "data"), "--out", str(out)]
+    args += ["--base", str(tiny_model_dir), "--epochs", "100000", "--steps-per-epoch", "1"]
+    args += ["--batch-size", "1", "--patch", "64", "--device", "cpu", "--workers", "0", "-q"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-c", script, *args], stderr=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not (out / "checkpoint.pt").exists():  # an epoch scored (and not the best)
+            assert process.poll() is None, process.stderr.read() if process.stderr else ""
+            assert time.monotonic() < deadline, "no epoch was scored within a minute"
+            time.sleep(0.1)
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 143, err
+    assert "tessella train: terminated" in err
+    _same_weights(out, tiny_model_dir / "model.safetensors")
+    card = json.loads((out / "card.json").read_text())
+    assert card["training"]["best_val_ap50"] == 0.9
+    assert (out / "checkpoint.pt").is_file()  # --resume can go on
+    assert sorted(p.name for p in out.iterdir()) == [
+        "card.json",
+        "checkpoint.pt",
+        "model.safetensors",
+        "train.log",
+    ]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import torch
+from scipy import ndimage
 
 from tessella.engine import metrics
 from tessella.engine.methods import get_method
@@ -15,11 +18,12 @@ from tessella.engine.models.patches import decode_numpy
 from tessella.engine.params import make_params
 from tessella.engine.train.overlapping import (
     bitmask_to_stack,
+    encode_labels,
     labels_to_bitmask,
     load_overlapping_pairs,
     stack_to_bitmask,
 )
-from tests.conftest import crossing_rods, perfect_patch_prediction, train_tiny
+from tests.conftest import blobs_image, crossing_rods, perfect_patch_prediction, train_tiny
 
 patches = get_method("patches")
 
@@ -141,14 +145,18 @@ def test_crowded_images_share_bits_between_objects_far_apart(data_dir, tmp_path)
     )
     truth = metrics.labels_to_stack(labels)
     assert len(truth) > 150
-    bits = labels_to_bitmask(labels)
-    assert _as_set(bitmask_to_stack(bits)) == _as_set(truth)
+    bits, shared = encode_labels(labels)
+    assert shared  # some bits are shared
+    assert _as_set(bitmask_to_stack(bits, shared)) == _as_set(truth)
+    np.testing.assert_array_equal(labels_to_bitmask(labels), bits)
     np.testing.assert_array_equal(stack_to_bitmask(truth), bits)
     for sub in ("images", "masks"):  # as `tessella train patches` reads a folder
         (tmp_path / sub).mkdir()
     tifffile.imwrite(tmp_path / "images" / "a.tif", (labels > 0).astype(np.uint8))
     tifffile.imwrite(tmp_path / "masks" / "a.tif", labels)
-    np.testing.assert_array_equal(load_overlapping_pairs(tmp_path)[0].labels, bits)
+    [sample] = load_overlapping_pairs(tmp_path)
+    np.testing.assert_array_equal(sample.labels, bits)
+    assert sample.shared == shared
     numinst, coords, target, _valid = _patch_targets(bits, None, np.random.default_rng(1), 41)
     np.testing.assert_array_equal(numinst, (labels > 0).astype(int))
     padded = np.pad(labels, 20)
@@ -156,6 +164,56 @@ def test_crowded_images_share_bits_between_objects_far_apart(data_dir, tmp_path)
         y, x = coords[i]
         window = padded[y : y + 41, x : x + 41] == labels[y, x]
         np.testing.assert_array_equal(target[i], window)
+
+
+def test_an_object_in_pieces_far_apart_stays_one_object(tmp_path, data_dir):
+    """One mask of a real BBBC010 well holding two worms 230 px apart (one annotation in two
+    pieces) comes back from the training data as one object, not two (the parts of a bit
+    63 px or more apart used to be taken for objects sharing it)."""
+    import tifffile
+
+    from tessella.engine.train.methods import _patch_validation_pair
+
+    root = data_dir / "worms_bbbc010"
+    image = tifffile.imread(root / "gfp" / "E03.tif")
+    worms = tifffile.imread(root / "worm_masks" / "E03.tif") > 0
+    stack = np.concatenate([(worms[0] | worms[2])[None], worms[[1, *range(3, len(worms))]]])
+    gap = ndimage.distance_transform_edt(~worms[0])[worms[2]].min()
+    assert gap > 200
+    for sub, array in (("images", image), ("masks", stack.astype(np.uint8))):
+        (tmp_path / sub).mkdir()
+        tifffile.imwrite(tmp_path / sub / "E03.tif", array)
+    [sample] = load_overlapping_pairs(tmp_path)
+    assert sample.shared == 0  # 13 objects: a bit each
+    np.testing.assert_array_equal(bitmask_to_stack(sample.labels), stack)
+    # the hold-out's truth, as training scores it (the prediction does not matter here)
+    nothing = SimpleNamespace(instances=lambda *args: np.zeros((0, *image.shape), bool))
+    truth, _found = _patch_validation_pair(nothing, None, sample.labels, None, None, 0)
+    np.testing.assert_array_equal(truth, stack)
+
+
+def test_an_object_in_pieces_far_apart_stays_one_where_bits_are_shared():
+    """In an image of more than 62 objects (bits shared by objects far apart), an object in
+    two pieces 200 px apart gets a bit of its own and comes back whole; the objects sharing
+    bits come back apart, also in every orientation of a hold-out sample."""
+    from tessella.engine.train.data import Sample, orientations
+    from tessella.engine.train.overlapping import as_overlapping
+
+    _image, labels = blobs_image((160, 480), n=90, radius=5, seed=3)
+    ids = [i for i in np.unique(labels) if i]
+    centre = {i: np.argwhere(labels == i).mean(0) for i in ids}
+    left = min(ids, key=lambda i: centre[i][1])
+    right = next(i for i in ids if centre[i][1] - centre[left][1] > 230)
+    labels[labels == right] = left  # one object, two pieces
+    truth = metrics.labels_to_stack(labels)
+    assert len(truth) > 62
+    bits, shared = encode_labels(labels)
+    assert shared
+    assert _as_set(bitmask_to_stack(bits, shared)) == _as_set(truth)
+    [sample] = as_overlapping([Sample(np.zeros((1, *labels.shape), np.float32), labels, "a")])
+    assert sample.shared == shared
+    for turned in orientations([sample]):
+        assert len(bitmask_to_stack(turned.labels, turned.shared)) == len(truth)
 
 
 def test_patch_targets_sample_single_object_pixels():

@@ -49,6 +49,9 @@ class Sample:
     boundary: np.ndarray | None = None  # (*spatial) bool, when the data are boundary maps
     ignore: np.ndarray | None = None  # (*spatial) bool: pixels left out of the loss
     colour: bool = False  # the file was a colour (RGB/RGBA) image, not grey in three channels
+    #: bitmask labels (overlapping objects): the bits that several objects far apart share,
+    #: as an integer's bits (:func:`~.overlapping.bitmask_to_stack` splits only those)
+    shared: int = 0
 
 
 def apply_ignore_label(
@@ -369,6 +372,7 @@ def orientations(samples: list[Sample]) -> list[Sample]:
                     f"{sample.name}[o={k}]",
                     turn(sample.boundary, transform),
                     turn(sample.ignore, transform),
+                    shared=sample.shared,
                 )
             )
     return out

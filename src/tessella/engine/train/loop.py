@@ -7,8 +7,10 @@ epoch so ``--resume`` continues an interrupted run.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
+import os
 import shlex
 import shutil
 import sys
@@ -292,7 +294,9 @@ def _validate(
             if training.validation_pair is not None:
                 ignore = sample.ignore if sparse else None
                 pairs.append(
-                    training.validation_pair(method, prediction, sample.labels, params, ignore)
+                    training.validation_pair(
+                        method, prediction, sample.labels, params, ignore, sample.shared
+                    )
                 )
             else:
                 predicted = method.postprocess(prediction, params)
@@ -757,7 +761,8 @@ def _train_steps(
             if score > best:
                 best = score
                 keep_best(best)
-            torch.save(
+            partial_checkpoint = checkpoint_path.with_name(f".{CHECKPOINT}.tmp")
+            torch.save(  # then renamed: Ctrl-C or SIGTERM while saving keeps the last one whole
                 {
                     "model": network.state_dict(),
                     "optimizer": optimizer.state_dict(),
@@ -769,8 +774,9 @@ def _train_steps(
                     "seconds": elapsed,
                     "history": json.dumps(history),
                 },
-                checkpoint_path,
+                partial_checkpoint,
             )
+            os.replace(partial_checkpoint, checkpoint_path)
             out_of_time = bool(config.time_budget and elapsed > config.time_budget)
             messages = [json.dumps(entry)]
             if out_of_time:
@@ -802,6 +808,8 @@ def _train_steps(
         raise
     finally:
         log.close()
+        with contextlib.suppress(OSError):  # a checkpoint cut short by Ctrl-C or SIGTERM
+            (out / f".{CHECKPOINT}.tmp").unlink()
         if fresh and not kept and not checkpoint_path.exists():
             # stopped (Ctrl-C, cancel, an error) before a model or a checkpoint: no trace
             shutil.rmtree(made_here, ignore_errors=True)

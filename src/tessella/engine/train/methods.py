@@ -45,8 +45,8 @@ class MethodTraining:
     loss_needs_network: bool = False
     #: labels are bitmasks of overlapping objects: crops keep them as they are (no relabelling)
     overlapping: bool = False
-    #: (method, prediction, sample labels, params, unannotated pixels or None) ->
-    #: (truth, predicted) for ``score``
+    #: (method, prediction, sample labels, params, unannotated pixels or None, the
+    #: sample's shared bits) -> (truth, predicted) for ``score``
     validation_pair: Callable | None = None
     #: crops are rotated, elastically deformed and blurred by default (``data.deform``)
     elastic: bool = False
@@ -352,13 +352,14 @@ def _patch_foreground_dice(raw, targets):
     return soft_dice_loss(probability * known, (numinst > 0).float())
 
 
-def _patch_validation_pair(method, prediction, labels, params, ignore=None):
-    """(true masks, predicted masks); with ``ignore`` (unannotated pixels), predictions there
-    are not scored (:func:`~tessella.engine.evaluation.stack_without_ignored`)."""
+def _patch_validation_pair(method, prediction, labels, params, ignore=None, shared=0):
+    """(true masks, predicted masks) of bitmask ``labels`` (``shared``: the bits several
+    objects share); with ``ignore`` (unannotated pixels), predictions there are not scored
+    (:func:`~tessella.engine.evaluation.stack_without_ignored`)."""
     from ..evaluation import stack_without_ignored
     from .overlapping import bitmask_to_stack
 
-    truth = bitmask_to_stack(labels)
+    truth = bitmask_to_stack(labels, shared)
     return truth, stack_without_ignored(method.instances(prediction, params), ignore, truth)
 
 

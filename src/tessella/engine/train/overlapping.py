@@ -6,8 +6,10 @@ not overlap). The files may be symbolic links.
 
 The objects of a sample travel as one integer *bitmask* image: bit ``k`` is set where object
 ``k`` is, so random crops and flips apply to it as to any label image; an image with more than
-:data:`MAX_OBJECTS` objects (a crowded nuclei image) lets objects far apart share a bit.
-:func:`bitmask_to_stack` gives the masks back.
+:data:`MAX_OBJECTS` objects (a crowded nuclei image) lets objects far apart share a bit, and
+:attr:`~.data.Sample.shared` says which bits are shared. :func:`bitmask_to_stack` gives the
+masks back: one object per bit, however far apart its pieces lie, except that a shared bit is
+split into the objects sharing it.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ __all__ = [
     "MAX_OBJECTS",
     "SHARED_GAP",
     "as_overlapping",
+    "encode_labels",
+    "encode_stack",
     "labels_to_bitmask",
     "stack_to_bitmask",
     "bitmask_to_stack",
@@ -38,19 +42,49 @@ MAX_OBJECTS = 62
 SHARED_GAP = 64
 
 
-def _bits_for(boxes: list, ndim: int, name: str) -> list[int]:
+def _parts(plane: np.ndarray) -> tuple[np.ndarray, int]:
+    """The groups of the pixels of ``plane`` (one bit) that lie less than about
+    :data:`SHARED_GAP` pixels apart: the objects of a shared bit (they lie further apart)."""
+    from scipy import ndimage
+
+    reach = ndimage.maximum_filter(plane, size=SHARED_GAP - 1)  # half the gap, less 1
+    return ndimage.label(reach)
+
+
+def _scattered(mask: np.ndarray) -> bool:
+    """Whether an object (``mask`` cropped to its bounding box) has pieces so far apart that
+    :func:`_parts` would part them: such an object gets a bit of its own."""
+    from scipy import ndimage
+
+    if ndimage.label(mask)[1] <= 1:  # one piece (almost every object): no filter needed
+        return False
+    return _parts(np.pad(mask, SHARED_GAP // 2))[1] > 1
+
+
+def _bits_for(boxes: list, ndim: int, name: str, scattered=lambda index: False) -> list[int]:
     """A bit per object (``boxes``: its bounding box as slices, or None when empty): its
     index when there are at most :data:`MAX_OBJECTS`; otherwise the lowest bit that no object
-    within :data:`SHARED_GAP` pixels (bounding boxes) has."""
+    within :data:`SHARED_GAP` pixels (bounding boxes) has, and a bit that no other object has
+    for an object whose pieces lie far apart (``scattered(index)``, asked only then), since
+    the parts of a shared bit are taken for different objects."""
     if len(boxes) <= MAX_OBJECTS:
         return list(range(len(boxes)))
     lo = np.array([[s.start for s in b] if b else [0] * ndim for b in boxes])
     hi = np.array([[s.stop for s in b] if b else [0] * ndim for b in boxes])
     bits = np.full(len(boxes), -1)
+    alone = [i for i, box in enumerate(boxes) if box is not None and scattered(i)]
+    if len(alone) >= MAX_OBJECTS:
+        raise ValueError(
+            f"{name}: {len(alone)} objects whose pieces lie {SHARED_GAP} pixels or more apart, "
+            f"more than {MAX_OBJECTS - 1}; crop the image into smaller tiles"
+        )
+    bits[alone] = np.arange(len(alone))
     for i in range(len(boxes)):
+        if bits[i] >= 0:
+            continue
         near = np.all((lo < hi[i] + SHARED_GAP) & (lo[i] < hi + SHARED_GAP), axis=1)
         taken = set(bits[near & (bits >= 0)].tolist())
-        free = [k for k in range(MAX_OBJECTS) if k not in taken]
+        free = [k for k in range(len(alone), MAX_OBJECTS) if k not in taken]
         if not free:
             raise ValueError(
                 f"{name}: {len(boxes)} objects, more than {MAX_OBJECTS} of them within "
@@ -60,23 +94,36 @@ def _bits_for(boxes: list, ndim: int, name: str) -> list[int]:
     return bits.tolist()
 
 
-def stack_to_bitmask(masks: np.ndarray, name: str = "masks") -> np.ndarray:
-    """``(N, H, W)`` masks -> int64 bitmask image. Beyond :data:`MAX_OBJECTS` objects, objects
-    at least :data:`SHARED_GAP` pixels apart share bits (crowded nuclei images); ValueError
-    naming ``name`` if that is not enough."""
+def _shared(bits: list[int]) -> int:
+    """The bits (as an integer's bits) that more than one object has."""
+    values, counts = np.unique(np.asarray(bits, np.int64), return_counts=True)
+    return int(sum(1 << int(k) for k in values[counts > 1]))
+
+
+def encode_stack(masks: np.ndarray, name: str = "masks") -> tuple[np.ndarray, int]:
+    """``(N, H, W)`` masks -> (int64 bitmask image, shared bits). Beyond
+    :data:`MAX_OBJECTS` objects, objects at least :data:`SHARED_GAP` pixels apart share bits
+    (crowded nuclei images), and ``shared`` has those bits set (for
+    :func:`bitmask_to_stack`); ValueError naming ``name`` if that is not enough."""
     from scipy import ndimage
 
     masks = np.asarray(masks) > 0
     boxes = [(ndimage.find_objects(m.view(np.uint8)) or [None])[0] for m in masks]
+    assigned = _bits_for(boxes, masks.ndim - 1, name, lambda i: _scattered(masks[i][boxes[i]]))
     bits = np.zeros(masks.shape[1:], np.int64)
-    for k, mask in zip(_bits_for(boxes, masks.ndim - 1, name), masks):
+    for k, mask in zip(assigned, masks):
         bits[mask] |= np.int64(1) << k
-    return bits
+    return bits, _shared([k for k, box in zip(assigned, boxes) if box is not None])
 
 
-def labels_to_bitmask(labels: np.ndarray, name: str = "labels") -> np.ndarray:
-    """A label image (objects that do not overlap) as :func:`stack_to_bitmask` codes it,
-    without a stack of masks."""
+def stack_to_bitmask(masks: np.ndarray, name: str = "masks") -> np.ndarray:
+    """The bitmask image of :func:`encode_stack`."""
+    return encode_stack(masks, name)[0]
+
+
+def encode_labels(labels: np.ndarray, name: str = "labels") -> tuple[np.ndarray, int]:
+    """A label image (objects that do not overlap) as :func:`encode_stack` codes it, without
+    a stack of masks."""
     from scipy import ndimage
 
     labels = np.asarray(labels)
@@ -85,25 +132,32 @@ def labels_to_bitmask(labels: np.ndarray, name: str = "labels") -> np.ndarray:
     compact = np.searchsorted(ids, labels) + 1  # 1..len(ids) on objects
     compact[labels == 0] = 0
     boxes = ndimage.find_objects(compact)
+    assigned = _bits_for(boxes, labels.ndim, name, lambda i: _scattered(compact[boxes[i]] == i + 1))
     table = np.zeros(len(ids) + 1, np.int64)
-    table[1:] = np.int64(1) << np.array(_bits_for(boxes, labels.ndim, name), np.int64)
-    return table[compact]
+    table[1:] = np.int64(1) << np.array(assigned, np.int64)
+    return table[compact], _shared(assigned)
 
 
-def bitmask_to_stack(bits: np.ndarray) -> np.ndarray:
-    """int64 bitmask image -> ``(N, H, W)`` bool masks of the objects present (in bit order).
-    The parts of a bit more than :data:`SHARED_GAP` pixels apart are separate objects (so an
-    object's own pieces further apart than that come back as two)."""
-    from scipy import ndimage
+def labels_to_bitmask(labels: np.ndarray, name: str = "labels") -> np.ndarray:
+    """The bitmask image of :func:`encode_labels`."""
+    return encode_labels(labels, name)[0]
 
-    present = np.bitwise_or.reduce(bits.ravel()) if bits.size else 0
+
+def bitmask_to_stack(bits: np.ndarray, shared: int = 0) -> np.ndarray:
+    """int64 bitmask image -> ``(N, H, W)`` bool masks of the objects present (in bit order):
+    one per bit, however far apart its pieces lie, except that a bit set in ``shared`` (of
+    :func:`encode_stack` or :func:`encode_labels`, or :attr:`~.data.Sample.shared`) is
+    split into the objects sharing it (its parts :data:`SHARED_GAP` pixels or more apart)."""
+    present = int(np.bitwise_or.reduce(bits.ravel())) if bits.size else 0
     masks = []
-    for k in range(MAX_OBJECTS + 1):
-        if not (int(present) >> k) & 1:
+    for k in range(MAX_OBJECTS):
+        if not (present >> k) & 1:
             continue
         plane = (bits >> k) & 1 == 1
-        reach = ndimage.maximum_filter(plane, size=SHARED_GAP - 1)  # half the gap, less 1
-        parts, n = ndimage.label(reach)
+        if not (shared >> k) & 1:
+            masks.append(plane)
+            continue
+        parts, n = _parts(plane)
         if n == 1:
             masks.append(plane)
         else:
@@ -112,7 +166,8 @@ def bitmask_to_stack(bits: np.ndarray) -> np.ndarray:
 
 
 def _as_bits(data: np.ndarray, image_shape, name: str, ignore_label=None):
-    """The bitmask image and the unannotated pixels (or None) of a masks file."""
+    """The bitmask image, its shared bits and the unannotated pixels (or None) of a masks
+    file."""
     if data.shape[-len(image_shape) :] != tuple(image_shape) or data.ndim > len(image_shape) + 1:
         raise ValueError(
             f"{name}: expected an (N, H, W) stack of object masks or a label image matching "
@@ -123,15 +178,19 @@ def _as_bits(data: np.ndarray, image_shape, name: str, ignore_label=None):
             raise ValueError("ignore label 0: 0 is background; mark unannotated parts with another")
         unannotated = None if ignore_label is None else data == ignore_label
         known = data if unannotated is None else np.where(unannotated, 0, data)
-        return labels_to_bitmask(known, name), unannotated
+        return (*encode_labels(known, name), unannotated)
     masks, unannotated = mask_stack_objects(data, len(image_shape), ignore_label, name)
-    return stack_to_bitmask(masks, name), unannotated
+    return (*encode_stack(masks, name), unannotated)
 
 
 def as_overlapping(samples: list[Sample]) -> list[Sample]:
     """Samples with label images (objects that do not overlap, e.g. napari labels layers) as
     the patches method trains on them: their labels as bitmask images."""
-    return [replace(s, labels=labels_to_bitmask(s.labels, s.name)) for s in samples]
+    out = []
+    for sample in samples:
+        bits, shared = encode_labels(sample.labels, sample.name)
+        out.append(replace(sample, labels=bits, shared=shared))
+    return out
 
 
 def load_overlapping_pairs(
@@ -161,12 +220,12 @@ def load_overlapping_pairs(
         if image.ndim != 2:
             raise ValueError(f"{path}: expected a 2D image, got shape {image.shape}")
         check_finite(image, str(path))
-        bits, unannotated = _as_bits(
+        bits, shared, unannotated = _as_bits(
             np.asarray(read_image(mask_path).data), image.shape, str(mask_path), ignore_label
         )
         normalized = normalize(image[None], normalization)
         ignore = unannotated if unannotated is not None and unannotated.any() else None
-        samples.append(Sample(normalized, bits, path.name, ignore=ignore))
+        samples.append(Sample(normalized, bits, path.name, ignore=ignore, shared=shared))
     if not samples:
         raise ValueError(f"{image_dir} holds no TIFF files (after excluding {list(exclude)})")
     return samples
