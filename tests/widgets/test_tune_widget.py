@@ -572,3 +572,29 @@ def test_previews_of_a_movie_frame_never_pull_the_controls_back(tune, result_tyx
         change(qtbot, widget, seed_thresh=value)
     assert not widget.follow_labels_on_screen()
     assert widget.params.seed_thresh == 0.7
+
+
+def test_the_status_line_follows_a_renamed_layer(tune, result_2d, qtbot, no_network):
+    """Renaming the labels layer Tune works on renames it in the status line at once (not
+    at the next update); another layer's name, or a layer no longer chosen, leaves it."""
+    viewer, widget = tune
+    layer = place(viewer, result_2d)
+    assert widget.status_label.text() == "'nuclei labels': move a control to update."
+    layer.name = "cells"
+    assert widget.status_label.text() == "'cells': move a control to update."
+
+    change(qtbot, widget, seed_thresh=0.7)
+    assert widget.status_label.text().startswith("'cells': updated in")
+    layer.name = "nuclei, tuned"
+    assert widget.status_label.text().startswith("'nuclei, tuned': updated in")
+    assert widget.layer_combo.currentText() == "nuclei, tuned"
+
+    other = place(viewer, result_2d, name="other labels")  # chosen by Segment's placing
+    assert widget.labels_layer is other
+    assert widget.status_label.text() == "'other labels': move a control to update."
+    layer.name = "first"  # no longer the one the status line is about
+    assert widget.status_label.text() == "'other labels': move a control to update."
+    viewer.layers.remove(other)
+    assert widget.labels_layer is layer
+    layer.name = "first again"
+    assert widget.status_label.text() == "'first again': move a control to update."

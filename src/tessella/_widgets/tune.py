@@ -205,6 +205,7 @@ class TuneWidget(LayerWatcher, QWidget):
         self._watched: set = set()  # layer ids whose edits this widget hears of
         self._failed = False
         self._pending = False  # a change arrived during the quiet period after a start
+        self._status_names: tuple | None = None  # (layer id, name) the status line starts with
 
         self.layer_combo = QComboBox()
         self.layer_combo.setToolTip("Labels layers made by Segment in this session")
@@ -307,6 +308,29 @@ class TuneWidget(LayerWatcher, QWidget):
                 layer.events.paint.connect(partial(self._on_paint, layer.unique_id))
         if fill_layer_combo(self.layer_combo, self.viewer, layers):
             self._on_layer_changed(self.layer_combo.currentIndex())
+        self._rename_in_status()
+
+    def _say(self, text: str, layer: Labels | None = None) -> None:
+        """Show ``text`` in the status line, after ``'layer name'`` when about a layer (the
+        name then follows a rename of the layer)."""
+        if layer is not None:
+            self._status_names = (layer.unique_id, layer.name)
+            text = f"'{layer.name}'{text}"
+        else:
+            self._status_names = None
+        self.status_label.setText(text)
+
+    def _rename_in_status(self) -> None:
+        """A layer was renamed (or added, removed, moved): the status line names it anew."""
+        if self._status_names is None:
+            return
+        layer_id, name = self._status_names
+        layer = self._find_layer(layer_id)
+        if layer is None or layer.name == name:
+            return
+        text, shown = self.status_label.text(), f"'{name}'"
+        if text.startswith(shown):
+            self._say(text[len(shown) :], layer)
 
     def _layer_removed(self, layer) -> None:
         self._params.pop(layer.unique_id, None)
@@ -349,7 +373,7 @@ class TuneWidget(LayerWatcher, QWidget):
         self.cancel_button.setEnabled(False)
         if result is None:
             self.params_box.setTitle("Parameters")
-            self.status_label.setText("Run Segment first: its labels layers are listed here.")
+            self._say("Run Segment first: its labels layers are listed here.")
             return
         self.params_box.setTitle(f"Parameters ({result.model.card.name}, {method.NAME})")
         for spec in param_specs(method.Params):
@@ -362,7 +386,7 @@ class TuneWidget(LayerWatcher, QWidget):
             signal = control.toggled if isinstance(control, QCheckBox) else control.valueChanged
             signal.connect(partial(self._on_param_changed, spec))
         self._show_params(self.params)
-        self.status_label.setText(f"'{self.labels_layer.name}': move a control to update.")
+        self._say(": move a control to update.", self.labels_layer)
 
     # --- parameters ---------------------------------------------------------------------------
 
@@ -401,9 +425,7 @@ class TuneWidget(LayerWatcher, QWidget):
         lineage = state.get("lineage")
         if lineage is not None and _results.tracks_layer(self.viewer, layer) is not None:
             _results.show_tracks(self.viewer, layer, np.asarray(layer.data), lineage)
-        self.status_label.setText(
-            f"'{layer.name}': the controls show the parameters of the labels on screen"
-        )
+        self._say(": the controls show the parameters of the labels on screen", layer)
         return True
 
     def _on_param_changed(self, spec: ParamSpec, value) -> None:
@@ -601,9 +623,7 @@ class TuneWidget(LayerWatcher, QWidget):
             _results.note_labels_state(layer, params_to_dict(request.params), lineage)
             ms = (time.perf_counter() - request.started) * 1000
             tracks = int(np.unique(labels[labels > 0]).size)
-            self.status_label.setText(
-                f"'{layer.name}': {request.n_frames} frames, {tracks} tracks, linked in {ms:.0f} ms"
-            )
+            self._say(f": {request.n_frames} frames, {tracks} tracks, linked in {ms:.0f} ms", layer)
             return
         if labels is None:  # a time-lapse frame done; the labels come after linking
             self.progress_bar.setValue(request.frames.index(t) + 1)
@@ -680,14 +700,18 @@ class TuneWidget(LayerWatcher, QWidget):
         if request.plane is not None:
             hint = " (a 2D preview); Apply to all for the volume"
         ms = (time.perf_counter() - request.started) * 1000
-        self.status_label.setText(f"'{layer.name}'{what}: updated in {ms:.0f} ms{hint}")
+        self._say(f"{what}: updated in {ms:.0f} ms{hint}", layer)
 
     def _on_errored(self, request: _Request, exc: Exception) -> None:
         if request is self._request:
             self._failed = True
-            name = getattr(self.labels_layer, "name", "?")
+            layer = self._find_layer(request.layer_id) or self.labels_layer
+            name = getattr(layer, "name", "?")
             show_error(f"Tune failed on layer '{name}': {exc}")
-            self.status_label.setText(f"'{name}': post-processing failed ({exc})")
+            if layer is None:
+                self._say(f"'{name}': post-processing failed ({exc})")
+            else:
+                self._say(f": post-processing failed ({exc})", layer)
 
     def _on_finished(self, request: _Request, worker: GeneratorWorker) -> None:
         self._workers.discard(worker)
@@ -695,7 +719,7 @@ class TuneWidget(LayerWatcher, QWidget):
             return
         if worker.abort_requested and not self._failed:
             left = len(self._stale.get(request.layer_id, ()))
-            self.status_label.setText(f"Cancelled: {left} of {request.n_frames} frames are older")
+            self._say(f"Cancelled: {left} of {request.n_frames} frames are older")
         self._request = None
         self.cancel_button.setEnabled(False)
         if not self._pending:
