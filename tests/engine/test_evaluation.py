@@ -171,7 +171,7 @@ def test_score_pairs_equals_tessella_evaluate_on_files(tmp_path, nuclei_pair):
 
     assert score_pairs(pairs, METRICS) == folders
     assert score_pairs(pairs[:1]) == single
-    assert set(single) == {"n_images", "ap", "avs", "precision", "recall", "f1"}
+    assert set(single) == {"n_images", "ap", "avs", "ap_images", "precision", "recall", "f1"}
 
 
 def test_3d_pair_scores_like_its_slices(nuclei_pair):

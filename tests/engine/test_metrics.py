@@ -14,11 +14,13 @@ from tessella.engine.metrics import (
     average_precision_scores,
     foreground_iou,
     iou_matrix,
+    labels_to_stack,
     matching,
     matching_over_thresholds,
     rand_voi,
     seg_score,
     seg_scores,
+    stack_average_precision_scores,
 )
 
 LN2 = math.log(2.0)
@@ -225,6 +227,27 @@ def test_both_empty():
     assert foreground_iou(z, z) == 1.0
     assert math.isnan(seg_score(z, z))
     assert all(math.isnan(v) for v in rand_voi(z, z).values())
+
+
+def test_images_with_nothing_to_score_are_left_out_of_the_means():
+    """An image with no object in the truth or the prediction scores 1.0 on its own; counted
+    in a mean it lifted avS (0.66 -> 0.83 on a real folder with one blank pair)."""
+    gt = np.array([[1, 1, 1, 1, 1, 0, 2, 2]])
+    pred = np.array([[3, 3, 3, 0, 0, 0, 4, 4]])  # AP 1, 1, 1/3, 1/3, 1/3
+    blank = np.zeros_like(gt)
+    alone = average_precision_scores([(gt, pred)])
+    with_blank = average_precision_scores([(gt, pred), (blank, blank)])
+    assert with_blank["ap"] == alone["ap"] and with_blank["avs"] == alone["avs"]
+    assert (with_blank["n_images"], with_blank["scored_images"]) == (2, 1)
+    # a prediction where the truth is empty still counts, as a miss
+    missed = average_precision_scores([(gt, pred), (blank, gt)])
+    assert missed["ap"][0.5] == 0.5 and missed["scored_images"] == 2
+    # nothing anywhere: every score 1.0, not NaN
+    assert average_precision_scores([(blank, blank)])["avs"] == 1.0
+    stacks = stack_average_precision_scores(
+        [(labels_to_stack(gt), labels_to_stack(pred)), (np.zeros((0, *gt.shape), bool),) * 2]
+    )
+    assert stacks["avs"] == pytest.approx(alone["avs"]) and stacks["scored_images"] == 1
 
 
 def test_matching_over_thresholds_and_result():

@@ -73,7 +73,7 @@ def _test_image(spatial: str, multiple: int, source=None) -> tuple[np.ndarray, s
         raise ValueError(f"{name}: {exc}") from None
     side = [256 if spatial == "YX" else 128] * 2
     sizes = ([max(multiple, 16)] if spatial == "ZYX" else []) + side
-    crop = []
+    window = []
     for n, want in zip(data.shape, sizes):
         size = min(n, want) // multiple * multiple
         if size == 0:
@@ -82,8 +82,8 @@ def _test_image(spatial: str, multiple: int, source=None) -> tuple[np.ndarray, s
                 f"least {multiple} pixels along each axis)"
             )
         start = (n - size) // 2
-        crop.append(slice(start, start + size))
-    return data[tuple(crop)], name
+        window.append(slice(start, start + size))
+    return data[tuple(window)], name
 
 
 def _channel_names(method: str, spatial: str, n: int) -> list[str]:

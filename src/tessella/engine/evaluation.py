@@ -50,7 +50,8 @@ def score_pairs(pairs: Iterable, metrics_wanted: Iterable[str] = ("ap",)) -> dic
         Ground-truth and predicted integer label images; the two of a pair have one shape.
     metrics_wanted : iterable of str
         Any of :data:`METRICS`: ``"ap"`` (AP, precision, recall and F1 at IoU 0.5 ... 0.9, and
-        avS, their mean AP; means over images), ``"seg"`` (SEG pooled over all ground-truth
+        avS, their mean AP; means over the images with an object in the truth or the
+        prediction, which ``ap_images`` counts), ``"seg"`` (SEG pooled over all ground-truth
         objects), ``"iou"`` (foreground IoU over all pixels) and ``"vrand"`` (adapted Rand and
         VOI, means over the images that have ground-truth foreground; ``vrand_images``
         counts them). A score with nothing to score (no ground-truth object for SEG, no
@@ -60,7 +61,8 @@ def score_pairs(pairs: Iterable, metrics_wanted: Iterable[str] = ("ap",)) -> dic
     -------
     dict
         ``{"n_images": int}`` plus, per metric wanted, ``"ap"``, ``"precision"``, ``"recall"``,
-        ``"f1"`` (``{"0.5": float, ..., "0.9": float}``) and ``"avs"``; ``"seg"``;
+        ``"f1"`` (``{"0.5": float, ..., "0.9": float}``), ``"avs"`` and ``"ap_images"``;
+        ``"seg"``;
         ``"foreground_iou"``; ``"vrand"``, ``"voi"``, ``"voi_split"``, ``"voi_merge"``,
         ``"vrand_images"``.
 
@@ -84,6 +86,7 @@ def score_pairs(pairs: Iterable, metrics_wanted: Iterable[str] = ("ap",)) -> dic
         ap = metrics.average_precision_scores(pairs)
         scores["ap"] = {f"{k:.1f}": v for k, v in ap["ap"].items()}
         scores["avs"] = ap["avs"]
+        scores["ap_images"] = ap["scored_images"]
         for key in ("precision", "recall", "f1"):
             scores[key] = {f"{k:.1f}": v for k, v in ap[key].items()}
     if "seg" in wanted:  # pooled over every ground-truth object: None when there is none

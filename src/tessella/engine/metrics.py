@@ -212,7 +212,8 @@ def matching(labels_true, labels_pred, threshold: float = 0.5) -> MatchingResult
     matching maximises the number of such pairs (Hungarian algorithm,
     :func:`scipy.optimize.linear_sum_assignment`) and, among maximum matchings,
     prefers higher IoU, exactly like StarDist's ``matching``. For
-    ``threshold >= 0.5`` the matching is unique anyway.
+    ``threshold >= 0.5`` the matching is unique anyway. With no object on either side every
+    score is 1.0 (StarDist's is 0.0); dataset means leave such images out.
 
     Parameters
     ----------
@@ -261,14 +262,16 @@ def average_precision_scores(
 
     For every ``(labels_true, labels_pred)`` pair the per-image
     ``ap = tp / (tp + fp + fn)`` (and precision, recall, f1) is computed at each
-    threshold; the returned values are means over images.
+    threshold; the returned values are means over the images with an object in the truth or
+    the prediction (an image with neither has nothing to score and is left out, unless all
+    are such; ``scored_images`` counts those averaged).
 
     Returns
     -------
     dict
         ``{"ap": {thr: float}, "avs": float, "precision": {thr: float},
-        "recall": {thr: float}, "f1": {thr: float}, "n_images": int}`` where
-        ``avs`` is the mean of ``ap`` over thresholds.
+        "recall": {thr: float}, "f1": {thr: float}, "n_images": int,
+        "scored_images": int}`` where ``avs`` is the mean of ``ap`` over thresholds.
 
     Examples
     --------
@@ -281,19 +284,31 @@ def average_precision_scores(
     thresholds = [float(t) for t in thresholds]
     if not thresholds:
         raise ValueError("at least one threshold is required")
-    keys = ("ap", "precision", "recall", "f1")
-    per_image = [
-        [[getattr(r, k) for k in keys] for r in matching_over_thresholds(t, p, thresholds)]
-        for t, p in pairs
-    ]
+    return _means_over_images(
+        [matching_over_thresholds(t, p, thresholds) for t, p in pairs], thresholds
+    )
+
+
+def _means_over_images(per_image: list[list[MatchingResult]], thresholds) -> dict:
+    """The dataset scores of per-image matchings (one list over ``thresholds`` per image).
+
+    An image with no object in either the truth or the prediction has nothing to score: it
+    is left out of the means (its 1.0 would lift them; StarDist's 0.0 would lower them),
+    unless no image has any object, when every score is 1.0. ``scored_images`` counts the
+    images averaged.
+    """
     if not per_image:
         raise ValueError("no image pairs given")
-    means = np.mean(np.asarray(per_image, dtype=np.float64), axis=0)  # (thr, key)
+    keys = ("ap", "precision", "recall", "f1")
+    scored = [r for r in per_image if r[0].n_true or r[0].n_pred] or per_image
+    values = np.asarray([[[getattr(m, k) for k in keys] for m in r] for r in scored], np.float64)
+    means = values.mean(axis=0)  # (thr, key)
     out: dict = {
         k: {thr: float(means[i, j]) for i, thr in enumerate(thresholds)} for j, k in enumerate(keys)
     }
     out["avs"] = float(np.mean(means[:, 0]))
     out["n_images"] = len(per_image)
+    out["scored_images"] = sum(bool(r[0].n_true or r[0].n_pred) for r in per_image)
     return out
 
 
@@ -434,8 +449,9 @@ def stack_iou_matrix(masks_true, masks_pred) -> np.ndarray:
     array([[1.        ],
            [0.33333333]])
     """
-    t = np.asarray(masks_true, bool).reshape(len(masks_true), -1)
-    p = np.asarray(masks_pred, bool).reshape(len(masks_pred), -1)
+    t, p = np.asarray(masks_true, bool), np.asarray(masks_pred, bool)
+    t = t.reshape(len(t), int(np.prod(t.shape[1:])))  # -1 fails on an empty stack
+    p = p.reshape(len(p), int(np.prod(p.shape[1:])))
     if len(t) and len(p) and t.shape[1] != p.shape[1]:
         raise ValueError(f"mask stacks differ in shape: {masks_true.shape} vs {masks_pred.shape}")
     # counts are exact in float32 up to 2**24 pixels per object pair
@@ -450,20 +466,11 @@ def stack_average_precision_scores(
     """:func:`average_precision_scores` for pairs of mask stacks ``(N, *spatial)``: each
     ground-truth mask is matched one-to-one against predicted masks, which may overlap."""
     thresholds = [float(t) for t in thresholds]
-    keys = ("ap", "precision", "recall", "f1")
     per_image = []
     for truth, pred in pairs:
         iou = stack_iou_matrix(truth, pred)
-        per_image.append([[getattr(_match(iou, thr), k) for k in keys] for thr in thresholds])
-    if not per_image:
-        raise ValueError("no image pairs given")
-    means = np.mean(np.asarray(per_image, dtype=np.float64), axis=0)
-    out: dict = {
-        k: {thr: float(means[i, j]) for i, thr in enumerate(thresholds)} for j, k in enumerate(keys)
-    }
-    out["avs"] = float(np.mean(means[:, 0]))
-    out["n_images"] = len(per_image)
-    return out
+        per_image.append([_match(iou, thr) for thr in thresholds])
+    return _means_over_images(per_image, thresholds)
 
 
 def labels_to_stack(labels: np.ndarray) -> np.ndarray:
