@@ -655,6 +655,23 @@ def test_evaluate_an_empty_ground_truth_writes_valid_json(tmp_path, capsys):
     assert main(["evaluate", str(tmp_path / "p"), str(tmp_path / "g"), "--metric", "vrand"]) == 0
     out = capsys.readouterr().out
     assert "vrand: 1.0000" in out and "1 of 2 images" in out
+    # AP likewise: the blank pair is left out of the means (it scored 1.0 and lifted them)
+    pred = np.zeros_like(gt)
+    pred[2:8, 2:6] = 1  # IoU 2/3 with the one object: AP 1, 1, 0, 0, 0
+    tifffile.imwrite(tmp_path / "p" / "a.tif", pred)
+    assert main(["evaluate", str(tmp_path / "p"), str(tmp_path / "g"), "--json", str(scores)]) == 0
+    written = json.loads(scores.read_text())
+    assert written["avs"] == pytest.approx(0.4) and written["ap_images"] == 1
+    assert "means over the 1 of 2 images with an object" in capsys.readouterr().out
+    stacks = tmp_path / "stacks"
+    for folder, first in (("p", pred), ("g", gt)):
+        (stacks / folder).mkdir(parents=True)
+        tifffile.imwrite(stacks / folder / "a.tif", first[None])
+        tifffile.imwrite(stacks / folder / "b.tif", np.zeros((0, 16, 16), np.uint8))
+    overlapping = ["evaluate", str(stacks / "p"), str(stacks / "g"), "--overlapping"]
+    assert main([*overlapping, "--json", str(scores)]) == 0
+    written = json.loads(scores.read_text())
+    assert written["avs"] == pytest.approx(0.4) and written["ap_images"] == 1
 
 
 def test_negative_labels_are_refused_naming_the_file(tmp_path, capsys):

@@ -361,6 +361,13 @@ def _build_parser() -> argparse.ArgumentParser:
     export.add_argument("model", help="a model name or folder")
     export.add_argument("out", help="the package to write (.zip)")
     export.add_argument("--overwrite", action="store_true", help="replace an existing OUT")
+    export.add_argument(
+        "--test-image",
+        metavar="FILE",
+        help="the package's test input: an image of the kind the model segments (a central "
+        "crop; a 2D model takes a volume's middle plane). Default: the shipped nuclei sample, "
+        "on which a model of other images may find nothing, which bioimage.io refuses",
+    )
     return parser
 
 
@@ -1303,6 +1310,7 @@ def _cmd_evaluate_overlapping(args) -> int:
     if args.ignore_label is not None and not marked:
         raise CliError(f"--ignore-label {args.ignore_label}: no ground-truth pixel has it")
     scores = stack_average_precision_scores(pairs)
+    scores["ap_images"] = scores.pop("scored_images")  # as `tessella evaluate --json` names it
     for key in ("ap", "precision", "recall", "f1"):  # the keys of `tessella evaluate --json`
         scores[key] = {f"{k:.1f}": v for k, v in scores[key].items()}
     if args.json:
@@ -1313,7 +1321,17 @@ def _cmd_evaluate_overlapping(args) -> int:
         for key in ("ap", "precision", "recall", "f1"):
             print(f"{key:<13}  " + "  ".join(f"{v:6.3f}" for v in scores[key].values()))
         print(f"avS (mean AP over 0.5..0.9): {scores['avs']:.4f}")
+        _say_images_left_out(scores["ap_images"], scores["n_images"])
     return 0
+
+
+def _say_images_left_out(scored: int, n_images: int) -> None:
+    if scored < n_images:
+        print(
+            f"AP, precision, recall, F1 and avS: means over the {scored} of {n_images} images "
+            "with an object in the ground truth or the prediction (the others have nothing "
+            "to score)" + ("; with no object anywhere every score is 1.0" if not scored else "")
+        )
 
 
 def _cmd_evaluate(args) -> int:
@@ -1350,6 +1368,7 @@ def _cmd_evaluate(args) -> int:
             for key in ("ap", "precision", "recall", "f1"):
                 print(f"{key:<13}  " + "  ".join(f"{v:6.3f}" for v in scores[key].values()))
             print(f"avS (mean AP over 0.5..0.9): {scores['avs']:.4f}")
+            _say_images_left_out(scores["ap_images"], scores["n_images"])
         for key in (
             "seg",
             "foreground_iou",
@@ -1384,7 +1403,7 @@ def _cmd_export_bioimageio(args) -> int:
         raise CliError(f"bioimageio.spec is needed to export ({exc})") from None
     from .engine.registry import checked_card
 
-    export_bioimageio(args.model, out)
+    export_bioimageio(args.model, out, test_image=args.test_image)
     print(f"wrote {out} (bioimage.io model 0.5, validated by bioimageio.spec)")
     if inverts(checked_card(args.model, verify=False)[0]):
         print(f"note: {INVERT_NOTE} The package's README and input description say so.")

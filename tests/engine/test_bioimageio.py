@@ -67,6 +67,10 @@ def test_a_model_that_finds_nothing_on_the_nuclei_sample_exports_with_a_test_ima
     assert np.array_equal(crop, stack[1, 256:512, 384:640])  # the middle slice's centre
     with pytest.raises(ValueError, match=r"em.tif: \(3, 768, 1024\) is too small"):
         export_bioimageio("em-mito3d", tmp_path / "m3.zip", test_image=tmp_path / "em.tif")
+    cli = ["export-bioimageio", "em-mito2d", str(tmp_path / "cli.zip")]
+    assert main(cli) == 1 and not (tmp_path / "cli.zip").exists()
+    assert main([*cli, "--test-image", str(tmp_path / "em.tif")]) == 0
+    assert load_description(tmp_path / "cli.zip").validation_summary.status == "valid-format"
 
 
 def test_a_loaded_package_reproduces_the_original(package, nuclei_sample, monkeypatch, tmp_path):

@@ -364,7 +364,7 @@ def mask_stack_objects(
         )
     if ignore_label is None:  # an empty plane is no object (it could only count as missed)
         objects = data > 0
-        return objects[objects.reshape(len(objects), -1).any(axis=1)], None
+        return objects[objects.any(axis=tuple(range(1, objects.ndim)))], None  # N may be 0
     marks = data == ignore_label
     unannotated = marks.any(axis=0)
     planes = [plane for plane, mark in zip(data, marks) if (plane[~mark] != 0).any()]
@@ -406,4 +406,4 @@ def stack_without_ignored(
         annotated = np.asarray(truth, bool).any(axis=0) & ~ignore
         mostly &= ~(flat & annotated.ravel()).any(axis=1)
     kept = stack[~mostly] & ~ignore
-    return kept[kept.reshape(len(kept), -1).any(axis=1)]
+    return kept[kept.any(axis=tuple(range(1, kept.ndim)))]
