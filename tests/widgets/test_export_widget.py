@@ -294,3 +294,108 @@ def test_export_into_a_folder_names_the_files_after_the_layer(exporter, tmp_path
         f"nuclei labels{s}" for s in (".tif", ".zarr", ".csv", ".recipe.json")
     )
     assert all(p.parent == folder for p in written)
+
+
+def _scale_and_units(layer) -> tuple:
+    return tuple(float(s) for s in layer.scale), tuple(str(u) for u in layer.units)
+
+
+def _export_and_reopen(viewer, widget, layer, base) -> dict[str, tuple]:
+    """Export ``layer`` as TIFF and zarr, open both with our reader: ``{suffix: (scale,
+    units)}``."""
+    widget.labels_combo.setCurrentIndex(widget.labels_combo.findData(layer.unique_id))
+    widget.path_edit.setText(str(base))
+    for checkbox, on in (
+        (widget.tiff_checkbox, True),
+        (widget.zarr_checkbox, True),
+        (widget.csv_checkbox, True),
+        (widget.recipe_checkbox, False),
+    ):
+        checkbox.setChecked(on)
+    written = widget.export()
+    assert [p.suffix for p in written] == [".tif", ".zarr", ".csv"]
+    back = {}
+    for path in written[:2]:
+        (opened,) = viewer.open(str(path), plugin="tessella")
+        back[path.suffix] = _scale_and_units(opened)
+        viewer.layers.remove(opened)
+    return back
+
+
+@pytest.mark.parametrize(
+    ("case", "pixel_size", "unit", "dtype"),
+    [
+        ("micrometres", {"Y": 0.5, "X": 0.5}, "µm", np.uint16),  # an ImageJ TIFF
+        ("nanometres", {"Y": 40.0, "X": 40.0}, "nm", np.uint16),
+        ("micrometres, OME", {"Y": 0.5, "X": 0.5}, "µm", np.uint32),  # over 65,535 labels
+        ("no unit", {"Y": 0.5, "X": 0.25}, "pixel", np.uint16),  # a size, but no unit
+        ("no unit, OME", {"Y": 0.5, "X": 0.25}, "pixel", np.uint32),
+    ],
+)
+def test_a_file_s_pixel_size_and_unit_round_trip(
+    make_napari_viewer, tmp_path, case, pixel_size, unit, dtype
+):
+    """Labels opened from a file with a pixel size are exported with that size in the file's
+    own unit (none: "pixel", never taken for µm), and read back the same."""
+    from tessella.engine.io import write_labels
+
+    labels = np.zeros((32, 48), dtype)
+    labels[4:10, 5:12], labels[20:30, 30:40] = 1, 2
+    labels[0, 0] = 70_000 if dtype == np.uint32 else 3
+    write_labels(tmp_path / "cells_labels.tif", labels, "YX", pixel_size, unit)
+    viewer = make_napari_viewer()
+    (layer,) = viewer.open(str(tmp_path / "cells_labels.tif"), plugin="tessella")
+    expected = _scale_and_units(layer)
+    assert expected[0] == (pixel_size["Y"], pixel_size["X"])
+    widget = ExportWidget(viewer)
+
+    back = _export_and_reopen(viewer, widget, layer, tmp_path / "out" / "cells")
+
+    assert back == {".tif": expected, ".zarr": expected}, case
+    assert "has no unit" not in widget.status_label.text()
+    rows = read_rows(tmp_path / "out" / "cells.csv")
+    physical = [name for name in rows[0] if name.startswith("area_") and name != "area_px"]
+    assert physical == ([] if unit == "pixel" else [f"area_{'um' if unit == 'µm' else unit}2"])
+
+
+def test_labels_without_a_pixel_size_export_none_and_a_hand_set_scale_says_its_unit(
+    make_napari_viewer, tmp_path
+):
+    """A scale never set (1, napari's default unit "pixel") writes no pixel size and reads
+    back so; Segment's labels of an image whose file has a size but no unit keep that size
+    without a unit; a scale set by hand without a unit is written as µm, and the status line
+    says so."""
+    import tifffile
+
+    labels = np.zeros((32, 48), np.uint16)
+    labels[4:10, 5:12] = 1
+    viewer = make_napari_viewer()
+    widget = ExportWidget(viewer)
+    never = viewer.add_labels(labels, name="drawn")
+    assert _export_and_reopen(viewer, widget, never, tmp_path / "drawn") == {
+        ".tif": ((1.0, 1.0), ("pixel", "pixel")),
+        ".zarr": ((1.0, 1.0), ("pixel", "pixel")),
+    }
+    assert read_image(tmp_path / "drawn.tif").pixel_size == {}
+    assert "has no unit" not in widget.status_label.text()
+
+    image_path = tmp_path / "cells.tif"  # an ImageJ image with a resolution and no unit
+    tifffile.imwrite(image_path, labels * 100, imagej=True, resolution=(2.0, 4.0))
+    (image,) = viewer.open(str(image_path), plugin="tessella")
+    segmented = viewer.add_labels(
+        labels,
+        name="cells labels",
+        scale=image.scale,
+        units=image.units,
+        metadata={"tessella_source": image.name, "tessella_source_id": image.unique_id},
+    )  # as Segment places them (the image's scale and units, not its metadata)
+    same = ((0.25, 0.5), ("pixel", "pixel"))
+    assert _export_and_reopen(viewer, widget, segmented, tmp_path / "segmented") == {
+        ".tif": same,
+        ".zarr": same,
+    }
+
+    by_hand = viewer.add_labels(labels, name="scaled", scale=(0.3, 0.3))
+    back = _export_and_reopen(viewer, widget, by_hand, tmp_path / "scaled")
+    assert back[".tif"] == back[".zarr"] == ((0.3, 0.3), ("micrometer", "micrometer"))
+    assert "the scale (0.3) has no unit: written as µm" in widget.status_label.text()

@@ -74,6 +74,49 @@ class _Output:
     path: Path
 
 
+def _pixel_size(viewer, layer, axes: str) -> tuple[dict[str, float] | None, str, str]:
+    """``(sizes, unit, note)``: the pixel size Export writes for ``layer``, its unit, and what
+    the status line says about a guessed unit.
+
+    napari's default unit is "pixel", so a layer's units cannot tell "never set" from "a
+    pixel size without a unit". A scale of 1 without a unit is no pixel size; a unit the layer
+    names (the reader gives one where the file has one) is written; a scale that is the pixel
+    size the reader found in the file (without a unit: "pixel") is written with the file's
+    unit, so the file reads back the same; any other scale without a unit (set by hand) is
+    taken to be in µm, as Fiji assumes, and the note says so."""
+    from tessella._io import _NO_UNIT, _unit_text, pixel_size_of
+
+    units = getattr(layer, "units", None)  # (napari before 0.5 has none)
+    sizes, unit = pixel_size_of(axes, layer.scale, units)
+    texts = [_unit_text(u) for u in units] if units is not None else [""] * len(axes)
+    if sizes is None or any(t not in _NO_UNIT for a, t in zip(axes, texts) if a in "ZYX"):
+        return sizes, unit, ""
+    recorded = _recorded_unit(viewer, layer, sizes)
+    if recorded is not None:
+        return sizes, "pixel" if recorded in _NO_UNIT else recorded, ""
+    shown = ", ".join(f"{size:g}" for size in dict.fromkeys(sizes.values()))
+    return sizes, unit, f"the scale ({shown}) has no unit: written as {unit}"
+
+
+def _recorded_unit(viewer, layer, sizes: dict[str, float]) -> str | None:
+    """The unit of the pixel size our reader recorded in ``layer``'s metadata (or in that of
+    the image Segment made it from) when that pixel size is ``sizes``; None otherwise."""
+    source = find_layer(viewer, layer.metadata.get(SOURCE_ID_KEY))
+    for metadata in (layer.metadata, getattr(source, "metadata", {})):
+        recorded, unit = metadata.get("pixel_size"), metadata.get("unit")
+        if not isinstance(recorded, dict) or not isinstance(unit, str):
+            continue
+        try:
+            same = set(recorded) >= set(sizes) and all(
+                np.isclose(float(recorded[axis]), size) for axis, size in sizes.items()
+            )
+        except (TypeError, ValueError):
+            continue
+        if same:
+            return unit.strip()
+    return None
+
+
 def _fits(image, labels) -> bool:
     """Whether ``image`` can give ``labels``' objects their mean intensity (same pixels; an RGB
     image's colour axis aside)."""
@@ -268,7 +311,7 @@ class ExportWidget(LayerWatcher, QWidget):
 
     def export(self) -> list[Path]:
         """Write the chosen outputs; returns the files written (none when refused or failed)."""
-        from tessella._io import labels_axes, pixel_size_of
+        from tessella._io import labels_axes
         from tessella.engine.io import write_json, write_labels, write_zarr_labels
         from tessella.engine.measure import measure_objects, write_csv
 
@@ -303,7 +346,7 @@ class ExportWidget(LayerWatcher, QWidget):
         labels = np.asarray(layer.data[0] if layer.multiscale else layer.data)
         try:
             axes = labels_axes(labels.ndim, layer.metadata, layer.axis_labels)
-            pixel_size, unit = pixel_size_of(axes, layer.scale, layer.units)
+            pixel_size, unit, unit_note = _pixel_size(self.viewer, layer, axes)
             table = None
             if any(output.kind == "csv" for output in outputs):
                 # measured before any file is written, so a bad intensity layer writes nothing
@@ -311,7 +354,7 @@ class ExportWidget(LayerWatcher, QWidget):
                     labels,
                     image=self._intensity(),
                     confidence=self._confidence(layer, labels),
-                    spacing=pixel_size,
+                    spacing=None if unit == "pixel" else pixel_size,  # no physical size
                     axes=axes,
                     unit=unit,
                 )
@@ -349,6 +392,8 @@ class ExportWidget(LayerWatcher, QWidget):
         message = f"Wrote {', '.join(names)} to {folder}"
         if skipped_recipe:
             message += f"; no recipe ('{layer.name}' was not made by Segment)"
+        if unit_note and any(o.kind in ("tiff", "zarr", "csv") for o in outputs):
+            message += f"; {unit_note} (set the layer's units to say otherwise)"
         if "recipe" in [o.kind for o in outputs] and not reproduces:
             message += (
                 f". The labels were changed after '{layer.name}' was segmented (by hand, or a "
