@@ -82,8 +82,15 @@ def run_steps(generator: Generator[Any, Any, _Result]) -> _Result:
 
 
 def _as_model(model: str | LoadedModel | None) -> LoadedModel:
+    import os
+
     if isinstance(model, LoadedModel):
         return model
+    if model is not None and not isinstance(model, str | os.PathLike):
+        raise TypeError(
+            "model must be a model name, a model folder or a .zip package (a path), or a "
+            f"loaded model, not {type(model).__name__}"
+        )
     return load_model(model or DEFAULT_MODEL)
 
 
@@ -93,8 +100,13 @@ def resolve_params(model: LoadedModel, params: Any = None, **overrides):
     base = make_params(method.Params, **model.card.defaults.get("params", {}))
     if isinstance(params, method.Params):
         base = params
+    elif params is not None and not isinstance(params, dict):
+        raise TypeError(
+            f"params must be a dict of parameter values (or {method.Params.__name__}), not "
+            f"{type(params).__name__}: e.g. params={{'min_size': 20}}"
+        )
     elif params:
-        base = make_params(method.Params, base, **dict(params))
+        base = make_params(method.Params, base, **params)
     return make_params(method.Params, base, **overrides) if overrides else base
 
 
@@ -131,9 +143,36 @@ def _check_call(image, **flags) -> None:
         )
     if not (hasattr(image, "dtype") and hasattr(image, "shape")):
         raise TypeError(f"segment takes an array (numpy, dask or zarr), not {type(image).__name__}")
+    if not isinstance(getattr(image.dtype, "kind", None), str):  # a torch tensor, say
+        raise TypeError(
+            f"segment takes an array (numpy, dask or zarr), not {type(image).__name__}"
+            + (": pass tensor.cpu().numpy()" if type(image).__module__.startswith("torch") else "")
+        )
     for flag, value in flags.items():
         if value is not None and not isinstance(value, bool | np.bool_):
             raise TypeError(f"{flag} must be True, False or None, not {value!r}")
+
+
+def _check_options(axes, tile, spacing, name: str) -> tuple[float, ...] | None:
+    """Refuse option values of the wrong kind with a TypeError or ValueError saying what each
+    takes; returns ``spacing`` as floats."""
+    if axes is not None and not isinstance(axes, str):
+        raise TypeError(f"axes must be a string such as 'YX' or 'ZYX', not {axes!r}")
+    if tile is not None and (
+        isinstance(tile, bool) or not isinstance(tile, int | np.integer) or tile <= 0
+    ):
+        raise ValueError(f"tile must be a positive number of pixels, not {tile!r}")
+    if spacing is None:
+        return None
+    try:
+        values = tuple(float(v) for v in spacing)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"{name}: spacing must be the voxel size per spatial axis (numbers), not {spacing!r}"
+        ) from None
+    if not all(np.isfinite(v) and v > 0 for v in values):
+        raise ValueError(f"{name}: spacing must be positive numbers, got {list(values)}")
+    return values
 
 
 def _check_image(image: np.ndarray, axes: str | None, model: LoadedModel, name: str) -> str:
@@ -402,9 +441,15 @@ def segment_steps(
     see :func:`predict_steps` (the recipe records it when given).
     """
     _check_call(image, tta=tta, invert=invert)
+    spacing = _check_options(axes, tile, spacing, name)
     model = _as_model(model)
     resolved = resolve_params(model, params)
     axes = _check_image(image, axes, model, name)
+    if spacing is not None and len(spacing) != len(spatial_of(axes)):
+        raise ValueError(
+            f"{name}: spacing {list(spacing)} gives {len(spacing)} sizes but the image has "
+            f"{len(spatial_of(axes))} spatial axes ({spatial_of(axes)})"
+        )
     predictions = yield from predict_steps(
         image, model, axes, tta, tile, device, name, spacing, invert
     )
@@ -437,17 +482,29 @@ def segment(
     tile: int | None = None,
     device: str = "auto",
     invert: bool | None = None,
-    **params,
+    spacing: tuple[float, ...] | None = None,
+    params: Any = None,
+    **overrides,
 ) -> np.ndarray:
-    """Segment ``image`` and return its labels; keyword arguments set parameters
-    (``invert``: see :func:`predict_steps`).
+    """Segment ``image`` and return its labels; ``params`` (a dict) and keyword arguments set
+    parameters, the keywords last (``invert``: see :func:`predict_steps`). ``spacing`` is
+    the voxel size along the image's spatial axes, as :func:`~tessella.engine.io.read_image`
+    gives it in ``pixel_size``: post-processing of anisotropic volumes uses it, as
+    ``tessella segment`` does with a file's voxel size.
 
     Examples
     --------
     >>> import tessella
     >>> labels = tessella.segment(image, model="nuclei2d", seed_thresh=0.8)  # doctest: +SKIP
+    >>> volume = tessella.engine.io.read_image("stack.tif")  # doctest: +SKIP
+    >>> spacing = [volume.pixel_size[a] for a in "ZYX"]  # doctest: +SKIP
+    >>> labels = tessella.segment(volume.data, "em-membranes2d", spacing=spacing)  # doctest: +SKIP
     """
+    _check_call(image, tta=tta, invert=invert)
+    model = _as_model(model)
+    if overrides:  # validated against the model's method, then the keywords win
+        params = {**params_to_dict(resolve_params(model, params)), **overrides}
     result = run_steps(
-        segment_steps(image, model, axes, params or None, tta, tile, device, invert=invert)
+        segment_steps(image, model, axes, params, tta, tile, device, spacing=spacing, invert=invert)
     )
     return result.labels
