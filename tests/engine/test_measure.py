@@ -114,6 +114,23 @@ def test_mean_confidence_and_channels(nuclei_sample):
         measure_objects(labels, confidence=confidence * 2)
 
 
+def test_huge_label_ids_are_measured_under_their_own_ids(nuclei_sample):
+    """regionprops keeps a slot per id up to the largest: one id of 2**31 - 1 asked for
+    16 GB. The rows are the same as with small ids, each under its own id."""
+    image, labels = nuclei_sample
+    small = measure_objects(labels, image)
+    big = labels.astype(np.int64)
+    big[big > 0] += 2**31 - 1 - int(big.max())  # the largest id becomes 2**31 - 1
+    table = measure_objects(big, image)
+    assert table["label"].max() == 2**31 - 1
+    assert table["label"].tolist() == (small["label"] + 2**31 - 1 - labels.max()).tolist()
+    for column in small:
+        if column != "label":
+            np.testing.assert_array_equal(table[column], small[column])
+    huge = np.where(labels > 0, labels.astype(np.uint64) + np.uint64(2**40), 0).astype(np.uint64)
+    assert measure_objects(huge)["area_px"].tolist() == small["area_px"].tolist()
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [

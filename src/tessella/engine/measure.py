@@ -104,9 +104,18 @@ def _measure_frame(
     from skimage.measure import regionprops_table
 
     names = spatial_axes.lower()
+    original_ids = None
+    if labels.size and int(labels.max()) > max(labels.size, 1 << 16):
+        # regionprops keeps a slot per id up to the largest (scipy's find_objects): one id of
+        # 2**31 asked for 16 GB. Measure ids 1..N and give each row its own id back.
+        from skimage.segmentation import relabel_sequential
+
+        labels, _, inverse = relabel_sequential(labels)
+        original_ids = inverse
     table = regionprops_table(labels, properties=("label", "area", "centroid", "bbox"))
     ndim = len(spatial_axes)
-    columns: dict[str, np.ndarray] = {"label": table["label"].astype(np.int64)}
+    ids = table["label"] if original_ids is None else original_ids[table["label"]]
+    columns: dict[str, np.ndarray] = {"label": np.asarray(ids).astype(np.int64)}
     area = table["area"].astype(np.int64)  # pixel counts, whatever the spacing
     columns[size_column(spatial_axes)] = area
     if spacing is not None:
