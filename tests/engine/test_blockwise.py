@@ -470,6 +470,53 @@ def test_ome_zarr_in_gives_ome_zarr_labels_out(tmp_path, objects_across_faces):
     assert same_partition(labels, np.asarray(read.data))
 
 
+def write_ome_zarr(path, array, names, scale, chunks):
+    """An OME-Zarr 0.4 image as many tools write it: every axis kept, singletons included."""
+    group = zarr.open_group(str(path), mode="w", zarr_format=2)
+    group.create_array("0", shape=array.shape, dtype=array.dtype, chunks=chunks)[...] = array
+    kinds = {"t": "time", "c": "channel"}
+    axes = [{"name": n, "type": kinds.get(n, "space")} for n in names]
+    for axis in axes[-2:]:
+        axis["unit"] = "micrometer"
+    transforms = [{"type": "scale", "scale": scale}]
+    group.attrs["multiscales"] = [{"version": "0.4", "axes": axes, "datasets": [
+        {"path": "0", "coordinateTransformations": transforms}]}]  # fmt: skip
+    return path
+
+
+@pytest.mark.parametrize(
+    "shape,names,axes",
+    [((1, 1, 1, 80, 80), "tczyx", "YX"), ((2, 1, 1, 80, 80), "tczyx", "TYX"),
+     ((1, 3, 80, 80), "czyx", "ZYX")],
+)  # fmt: skip
+def test_ome_zarr_singleton_axes_are_left_out_as_in_memory(
+    tmp_path, objects_across_faces, shape, names, axes
+):
+    """An OME-Zarr that keeps its singleton axes, e.g. (1, 1, 1, Y, X) for a 2D image (axes
+    t, c, z, y, x): blockwise reads it as reading it in memory does (YX), and writes labels
+    of those axes (here OME-Zarr labels y, x with the image's scale)."""
+    labels = np.broadcast_to(objects_across_faces[:80, :80].astype(np.uint16), shape)
+    scale = [1.0] * (len(shape) - 2) + [0.5, 0.25]
+    chunks = (1,) * (len(shape) - 2) + (40, 40)
+    source = write_ome_zarr(tmp_path / "image.ome.zarr", labels, names, scale, chunks)
+    image = read_image(source)
+    assert image.axes == axes
+    out = tmp_path / "labels.ome.zarr"
+    segmenter = FunctionSegmenter(crop_scrambled)
+    result = run_steps(label_blocks_steps(source, out, segmenter, block=32, halo=8))
+    assert result.axes == axes and result.shape == image.data.shape
+    read = read_image(out)
+    assert read.axes == axes and read.pixel_size == image.pixel_size
+    written = zarr.open_group(str(out), mode="r").attrs["multiscales"][0]
+    assert [a["name"] for a in written["axes"]] == [n for n in names if n.upper() in axes]
+    expected = np.asarray(image.data)
+    found = np.asarray(read.data)
+    if "T" in axes:  # frames are never stitched: each frame is its own partition
+        assert all(same_partition(e, f) for e, f in zip(expected, found))
+    else:
+        assert same_partition(expected, found)
+
+
 def test_tiff_input_is_refused_with_advice(tmp_path, nuclei2d):
     tifffile.imwrite(tmp_path / "big.tif", np.zeros((64, 64), np.uint8))
     with pytest.raises(ValueError, match="chunked zarr.*convert it first"):
@@ -559,9 +606,6 @@ def test_a_blank_frame_gets_no_labels_blockwise_as_in_memory(tmp_path, nuclei_sa
     blank = write_zarr(tmp_path / "blank.zarr", np.zeros_like(movie), (1, 128, 128))
     with pytest.raises(ValueError, match="constant"):
         segment_blockwise(blank, tmp_path / "none.zarr", nuclei2d, "TYX", block=128)
-    # a time-lapse model's window would carry its neighbours into the blank frame: refused
-    with pytest.raises(ValueError, match=r"\(frame 0\) is constant"):
-        segment_blockwise(source, tmp_path / "cells.zarr", "cells2dt", "TYX", block=128)
 
 
 def test_model_run_cancelled_and_resumed_equals_an_uninterrupted_one(
@@ -714,6 +758,64 @@ def test_em_membranes2d_blockwise_equals_in_memory_on_an_isbi_stack(tmp_path, da
     assert result.recipe["blockwise"]["stitch"] == "graph"
     assert result.n_objects == np.unique(expected[expected > 0]).size > 30
     assert same_partition(expected, labels)
+
+
+@pytest.mark.parametrize("axes", ["ZYX", "TYX"])
+def test_em_membranes2d_blockwise_clears_a_blank_slice_or_frame_as_in_memory(
+    tmp_path, data_dir, axes
+):
+    """A blank (all-zero) section between two real ISBI sections, as a slice of a stack
+    (3D agglomeration through it, as in memory) or as a frame of a movie: the boundary
+    model's graph stitching gives it no labels and the rest equals the in-memory labels."""
+    from tessella.engine.registry import load_model
+
+    model = load_model("em-membranes2d")
+    sections = [
+        tifffile.imread(data_dir / ISBI / "images" / f"{name}.tif")[:256, :256]
+        for name in ("16", "17")
+    ]
+    stack = np.stack([sections[0], np.zeros_like(sections[0]), sections[1]])
+    expected = segment(stack, model, axes=axes, device="cpu", tta=False)
+    source = write_zarr(tmp_path / "stack.zarr", stack, (1, 128, 128))
+    block = (2, 128, 128) if axes == "ZYX" else 128  # a block holds the blank slice and one more
+    result = segment_blockwise(
+        source, tmp_path / "cells.zarr", model, axes, block=block, device="cpu", tta=False
+    )
+    labels = zarr.open(str(result.path))[...]
+    assert not expected[1].any() and not labels[1].any()
+    if axes == "ZYX":
+        assert result.n_objects == np.unique(expected[expected > 0]).size > 30
+        assert same_partition(expected, labels)
+    else:  # in memory, IDs restart in each frame
+        counts = [np.unique(frame[frame > 0]).size for frame in expected]
+        assert result.n_objects == sum(counts) and min(counts[0], counts[2]) > 10
+        assert all(same_partition(e, f) for e, f in zip(expected, labels))
+
+
+def test_cells2dt_blockwise_a_blank_frame_splits_tracks_as_in_memory(tmp_path, data_dir):
+    """A blank (all-zero) frame in a real Fluo-N2DH-SIM+ movie: no cells there, and a cell
+    seen before and after it goes on as a new track whose parent is the track before the
+    gap, as in memory (linked first, then the blank frame cleared)."""
+    from tessella.engine.pipeline import segment_steps
+    from tessella.engine.registry import load_model
+
+    model = load_model("cells2dt")
+    files = sorted((data_dir / "ctc_Fluo-N2DH-SIM+" / "01").glob("*.tif"))[20:24]
+    movie = np.stack([tifffile.imread(f)[:256, :256] for f in files])
+    movie[1] = 0
+    expected = run_steps(segment_steps(movie, model, "TYX", device="cpu"))
+    source = write_zarr(tmp_path / "movie.zarr", movie, (1, 128, 128))
+    result = segment_blockwise(
+        source, tmp_path / "tracks.zarr", model, "TYX", block=128, device="cpu"
+    )
+    labels = zarr.open(str(result.path))[...]
+    assert not expected.labels[1].any() and not labels[1].any()
+    assert result.n_objects == np.unique(expected.labels[expected.labels > 0]).size > 5
+    assert labels.max() == result.n_objects  # consecutive track IDs
+    assert same_partition(expected.labels, labels)
+    to_blockwise = dict(zip(expected.labels.reshape(-1), labels.reshape(-1)))
+    gaps = {(to_blockwise[c], to_blockwise[p]) for c, p in expected.lineage.items()}
+    assert gaps and {tuple(pair) for pair in result.recipe["lineage"]} == gaps
 
 
 def test_cells2dt_blockwise_tracks_equal_in_memory_on_a_real_movie(tmp_path, data_dir, monkeypatch):

@@ -160,7 +160,8 @@ def _run_stages(request: _Request, run: _Run, executor) -> Generator[BlockProgre
             if run.support.stitch == "graph":
                 yield from _stitch_graph(run)
             else:
-                yield from _stitch(run, request.min_size, request.max_size)
+                clear = request.finish is None  # linking clears blank frames itself
+                yield from _stitch(run, request.min_size, request.max_size, clear)
         except OSError as exc:
             raise OSError(f"{out}: stitching failed ({exc}); run again to resume") from exc
     if request.finish is not None:

@@ -99,15 +99,19 @@ def open_executor(
 
         import distributed
 
-        with _workers_ignore_ctrl_c():  # Ctrl-C stops this process, which closes them
-            cluster = distributed.LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
-            )
-        with cluster, distributed.Client(cluster) as client:
+        with contextlib.ExitStack() as stack:
+            with _hold_ctrl_c():  # a Ctrl-C meanwhile stops the run once they have started
+                cluster = stack.enter_context(
+                    distributed.LocalCluster(
+                        n_workers=workers,
+                        threads_per_worker=1,
+                        processes=True,
+                        dashboard_address=None,
+                        silence_logs=logging.ERROR,
+                    )
+                )
+                client = stack.enter_context(distributed.Client(cluster))
+                client.run(_ignore_ctrl_c, wait=True)
             try:
                 yield client.get_executor()
             except BaseException:  # Ctrl-C or an error: the workers are about to be cut off
@@ -118,15 +122,22 @@ def open_executor(
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")
-    pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=context)
+    pool = None
     try:
+        with _hold_ctrl_c():
+            pool = concurrent.futures.ProcessPoolExecutor(
+                workers, mp_context=context, initializer=_ignore_ctrl_c
+            )
+            for _ in range(workers):  # start the processes now (the pool would as blocks come)
+                pool.submit(int)
         yield pool
     except BaseException:
         # cancel now: a block cut short has no record and is redone by the next run
-        processes = list((getattr(pool, "_processes", None) or {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
-            process.terminate()
+        if pool is not None:
+            processes = list((getattr(pool, "_processes", None) or {}).values())
+            pool.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                process.terminate()
         raise
     pool.shutdown()
 
@@ -139,22 +150,52 @@ def _quiet_worker_logs() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
+def _ignore_ctrl_c() -> None:
+    """(On a worker) ignore SIGINT: a terminal's Ctrl-C reaches the whole process group, and
+    each worker would print its own traceback; the main process stops and shuts them down."""
+    import signal
+
+    with contextlib.suppress(ValueError):  # not the main thread: it cannot set handlers
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 @contextlib.contextmanager
-def _workers_ignore_ctrl_c():
-    """Start processes that ignore SIGINT (inherited through exec): a terminal's Ctrl-C
-    reaches the whole process group, and each worker would print its own traceback; this
-    process stops and shuts them down. Outside the main thread (napari's worker) a no-op."""
+def _hold_ctrl_c():
+    """Start worker processes with SIGINT kept from them, and hold a Ctrl-C meanwhile: it
+    raises KeyboardInterrupt at the end (once they have started, so that they are shut down
+    as a Ctrl-C later in the run does), rather than cutting the start short or being lost.
+
+    SIGINT is blocked in this thread, and so in the threads and processes started now, which
+    inherit the mask through exec (the workers then ignore it: :func:`_ignore_ctrl_c`). This
+    process keeps a handler (only recording it): were SIGINT ignored here, the one Ctrl-C
+    could be taken and dropped by any thread that does not block it (BLAS threads). Outside
+    the main thread (napari's worker) a no-op."""
     import signal
     import threading
 
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if not hasattr(signal, "pthread_sigmask"):  # no masks (Windows): workers inherit SIG_IGN
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        return
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()  # starting it unblocks SIGINT in the calling thread
+    held: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda number, frame: held.append(number))
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
     finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # (runs the handler)
         signal.signal(signal.SIGINT, previous)
+    if held:
+        raise KeyboardInterrupt
 
 
 def _open_zarr(store: str, key: str = "", mode: Literal["r", "r+", "a", "w", "w-"] = "r") -> Any:
@@ -174,12 +215,25 @@ class _Source:
     store: str | None
     key: str = ""
     array: Any = None
+    drop: tuple[int, ...] = ()  # stored axes of length 1 the input leaves out (OME t, c, z)
 
     def open(self):
         if self.array is not None:
             return self.array
         assert self.store is not None, "a source is a store path or an array"
         return _open_zarr(self.store, self.key)
+
+    def index(self, index: tuple) -> tuple:
+        """``index`` over the input's axes as an index of what :meth:`open` gives (0 on each
+        dropped axis, which indexing then leaves out)."""
+        full = list(index)
+        for axis in sorted(self.drop):
+            full.insert(axis, 0)
+        return tuple(full)
+
+    def shape(self, opened) -> tuple[int, ...]:
+        """The input's shape: that of ``opened`` (:meth:`open`) without the dropped axes."""
+        return tuple(n for i, n in enumerate(opened.shape) if i not in self.drop)
 
 
 @dataclass(frozen=True)
@@ -212,7 +266,10 @@ class _Run:
 
         # a corrupt or missing chunk: one error naming the input and the block
         block = as_array(
-            self.source.open(), self.input_name, f"block {_describe(region)}", tuple(index)
+            self.source.open(),
+            self.input_name,
+            f"block {_describe(region)}",
+            self.source.index(tuple(index)),
         )
         if block.dtype.kind == "f" and not np.isfinite(block).all():
             raise ValueError(
@@ -234,11 +291,44 @@ class _Run:
         shape = [s.stop - s.start for s in region]
         if "C" in self.axes:
             c = self.axes.index("C")
-            shape.insert(c, source.shape[c])
+            shape.insert(c, self.source.shape(source)[c])
         return np.broadcast_to(np.zeros((), source.dtype), tuple(shape))
+
+    def blank(self, region: tuple[slice, ...]) -> np.ndarray | None:
+        """True where ``region`` (of the label array) lies in a blank frame, or a blank slice
+        for slice-wise models: constant in the whole input, as the scan found (units of
+        ``segmenter.ranges``); None where it meets none. Their labels are cleared, as in
+        memory (:func:`~tessella.engine.pipeline.without_blank_parts`)."""
+        blank = blank_units(self.segmenter)
+        if not blank:
+            return None
+        label_axes = self.axes.replace("C", "")
+        axes = [label_axes.find(a) for a in "TZ"]
+        spans = [range(region[a].start, region[a].stop) if a >= 0 else [-1] for a in axes]
+        mask = np.zeros(tuple(s.stop - s.start for s in region), bool)
+        for t in spans[0]:
+            for z in spans[1]:
+                if not blank & {(t, z), (t, -1), (-1, z)}:
+                    continue
+                index = [slice(None)] * mask.ndim
+                for axis, at in zip(axes, (t, z)):
+                    if axis >= 0:
+                        index[axis] = at - region[axis].start
+                mask[tuple(index)] = True
+        return mask if mask.any() else None
 
     def record_path(self, index) -> Path:
         return Path(self.work) / "blocks" / f"{self.grid.linear(index)}.npz"
+
+
+def blank_units(segmenter) -> set[tuple[int, int]]:
+    """The normalisation units ``(t, z)`` (-1: not applicable) of ``segmenter.ranges`` (the
+    scan's) whose every channel is constant: blank frames, or slices of slice-wise models."""
+    return {
+        tuple(unit)
+        for unit, values in getattr(segmenter, "ranges", ())
+        if all(vmin == vmax for _, _, vmin, vmax, *_ in values)
+    }
 
 
 def _describe(region) -> str:

@@ -117,15 +117,14 @@ def _scan(run: _Run, executor) -> Generator[BlockProgress, None, _Run]:
             for unit, channels in stats.items():
                 units.setdefault(unit, []).append(channels)
         ranges, constant = [], []
-        # a model segmenter clears the labels of a blank (constant) frame or slice; the
-        # superpixel graph and the time-window network cannot, so there one is refused
-        clears = getattr(segmenter, "clears_blank", False)
+        # a blank (constant) frame or slice gets no labels (:meth:`_Run.blank`); only a wholly
+        # blank input is refused, as in memory
         for unit, parts in sorted(units.items()):
             merged = _merge_stats(parts, low, high, invert, segmenter.invert)
             if all(vmin == vmax for _, _, vmin, vmax, _ in merged):
                 constant.append(unit)
             ranges.append([list(unit), merged])
-        if constant and (len(constant) == len(ranges) or not clears):
+        if constant and len(constant) == len(ranges):
             unit = constant[0]
             where = (f" (frame {unit[0]})" if unit[0] >= 0 else "") + (
                 f" (slice {unit[1]})" if unit[1] >= 0 else ""

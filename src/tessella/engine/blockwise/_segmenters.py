@@ -148,12 +148,6 @@ class ModelSegmenter:
     graph: bool = False  # return the block's superpixel graph ("graph" stitching)
     invert: bool | None = None  # None: the card's rule decides per frame (slice) at the scan
 
-    @property
-    def clears_blank(self) -> bool:
-        """Whether :meth:`steps` gives a blank (constant) frame or slice no labels (the
-        superpixel graph of boundary stitching cannot)."""
-        return not self.graph
-
     def fingerprint(self) -> dict:
         from ..params import params_to_dict
 
@@ -198,7 +192,7 @@ class ModelSegmenter:
         if self.spacing is not None:
             meta["spacing"] = self.spacing
         prediction = Prediction(arrays, spatial, meta)
-        if self.graph:
+        if self.graph:  # blank parts are agglomerated as in memory, cleared when relabelled
             graph = _method(card.method).block_graph(prediction, self.params)
             if "T" in axes:  # one frame: a T axis of length 1 in front
                 graph = {k: v[None] if isinstance(v, np.ndarray) else v for k, v in graph.items()}

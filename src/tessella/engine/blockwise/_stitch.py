@@ -43,6 +43,9 @@ def _segment_task(run: _Run, index):
 
     core_local = local(core_labels)
     record = {"counts": np.bincount(core_local.reshape(-1), minlength=ids.size + 1)}
+    blank = run.blank(core)
+    if blank is not None:  # cleared when relabelled: pixels of each label outside blank parts
+        record["kept"] = np.bincount(core_local[~blank], minlength=ids.size + 1)
     for offset in _offsets(run.stitched, positive=False):
         neighbour = tuple(i + o for i, o in zip(index, offset))
         if grid.contains(neighbour):
@@ -101,7 +104,11 @@ def _relabel_task(run: _Run, index):
     block_lut = np.concatenate([[0], lut[prefix[linear] : prefix[linear + 1]]]).astype(np.uint32)
     core = run.grid.core(index)
     local = np.asarray(_open_zarr(str(work / "provisional.zarr"))[core])
-    _open_zarr(str(work / "result.zarr"), run.result_key, "r+")[core] = block_lut[local]
+    labels = block_lut[local]
+    blank = run.blank(core)
+    if blank is not None:  # a blank frame or slice gets no labels
+        labels[blank] = 0
+    _open_zarr(str(work / "result.zarr"), run.result_key, "r+")[core] = labels
     (work / "relabelled" / str(linear)).touch()
     return None
     yield
@@ -146,17 +153,19 @@ def _touching(mine, theirs, offset, stitched, connectivity) -> np.ndarray:
 
 def _pieces(run: _Run, on_pair: Callable | None = None):
     """Join the pieces (block, label) that are one object (one superpixel, for ``"graph"``):
-    yields progress; returns (component per piece, pixels per piece, prefix), where piece
-    ``prefix[linear] + label - 1`` is ``label`` of block ``linear``. ``on_pair(index, mine,
-    neighbour, theirs, offset)`` sees every pair of neighbouring records once."""
+    yields progress; returns (component per piece, pixels per piece, pixels per piece outside
+    blank frames or slices, prefix), where piece ``prefix[linear] + label - 1`` is ``label``
+    of block ``linear``. ``on_pair(index, mine, neighbour, theirs, offset)`` sees every pair
+    of neighbouring records once."""
     from scipy import sparse
     from scipy.sparse.csgraph import connected_components
 
     grid = run.grid
-    counts = []
+    counts, kept = [], []
     for index in grid.indices():
         with np.load(run.record_path(index)) as record:
             counts.append(record["counts"])
+            kept.append(record["kept"] if "kept" in record else record["counts"])
     prefix = np.concatenate([[0], np.cumsum([c.size - 1 for c in counts])]).astype(np.int64)
     total = int(prefix[-1])
     rows, cols, cache = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], {}
@@ -187,7 +196,8 @@ def _pieces(run: _Run, on_pair: Callable | None = None):
     )
     component = connected_components(graph, directed=False)[1] if total else np.zeros(0, int)
     pixels = np.concatenate([c[1:] for c in counts]).astype(np.float64)
-    return component, pixels, prefix
+    kept_pixels = np.concatenate([c[1:] for c in kept]).astype(np.float64)
+    return component, pixels, kept_pixels, prefix
 
 
 def _save_lut(run: _Run, object_of_piece: np.ndarray, prefix: np.ndarray) -> None:
@@ -211,13 +221,19 @@ def _numbered(objects: np.ndarray, keep: np.ndarray, name: str) -> np.ndarray:
     return final[objects]
 
 
-def _stitch(run: _Run, min_size: int, max_size: int) -> Generator[BlockProgress, None, None]:
-    """Join the pieces of each object; writes the final numbering (``lut.npy``)."""
-    component, pixels, prefix = yield from _pieces(run)
+def _stitch(
+    run: _Run, min_size: int, max_size: int, clear_blank: bool = True
+) -> Generator[BlockProgress, None, None]:
+    """Join the pieces of each object; writes the final numbering (``lut.npy``). The size
+    filters count every pixel; with ``clear_blank`` an object wholly in blank frames or slices
+    (cleared when relabelled) gets no ID (linking does that itself, after it)."""
+    component, pixels, kept, prefix = yield from _pieces(run)
     sizes = np.bincount(component, weights=pixels)
     keep = sizes >= min_size
     if max_size > 0:
         keep &= sizes <= max_size
+    if clear_blank:
+        keep &= np.bincount(component, weights=kept, minlength=keep.size) > 0
     _save_lut(run, _numbered(component, keep, run.name), prefix)
 
 
@@ -254,7 +270,7 @@ def _stitch_graph(run: _Run) -> Generator[BlockProgress, None, None]:
         contacts.append((linear(index), a[both], linear(neighbour), b[both], p,
                          np.full(p.size, area)))  # fmt: skip
 
-    component, pixels, prefix = yield from _pieces(run, on_pair)
+    component, pixels, kept, prefix = yield from _pieces(run, on_pair)
     n_nodes = int(component.max(initial=-1)) + 1
     fg = np.zeros(pixels.size)
     for block, sums in fg_sums.items():
@@ -276,6 +292,8 @@ def _stitch_graph(run: _Run) -> Generator[BlockProgress, None, None]:
     if objects.shape != (n_nodes,):
         raise ValueError(f"segmenter.objects returned shape {objects.shape}, not ({n_nodes},)")
     piece_object = objects[component].astype(np.int64)
-    keep = np.ones(int(piece_object.max(initial=0)) + 1, bool)
+    # an object wholly in blank frames or slices (cleared when relabelled) gets no ID
+    n_objects = int(piece_object.max(initial=0)) + 1
+    keep = np.bincount(piece_object, weights=kept, minlength=n_objects) > 0
     keep[0] = False
     _save_lut(run, _numbered(piece_object, keep, run.name), prefix)

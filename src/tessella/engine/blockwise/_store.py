@@ -38,7 +38,7 @@ class _Input:
 
 def _open_input(image, axes: str | None) -> _Input:
     from ..axes import check_axes, guess_axes
-    from ..io import is_zarr_path, read_image
+    from ..io import _ome_axis_names, _tiff_axes, is_zarr_path, read_image
 
     if not isinstance(image, str | os.PathLike):
         store = getattr(getattr(image, "store", None), "root", None)
@@ -60,17 +60,32 @@ def _open_input(image, axes: str | None) -> _Input:
     node = _open_zarr(str(path))
     ome = None
     key = ""
+    drop: list[int] = []
     if not hasattr(node, "shape"):  # OME-Zarr: read_image took the first dataset
         attrs = dict(node.attrs)
         version = attrs["ome"].get("version", "0.5") if "ome" in attrs else "0.4"
         first = (attrs.get("multiscales") or attrs["ome"]["multiscales"])[0]
         dataset = first["datasets"][0]
         key = dataset["path"]
+        stored = node[key]
+        names = _ome_axis_names(first.get("axes"), stored.ndim, key, axes)
+        if data.data.ndim < stored.ndim:  # singleton axes (t, c, z of a 2D image) left out
+            drop = _tiff_axes(names or "", tuple(stored.shape))[1]
+        if len(stored.shape) - len(drop) != data.data.ndim:
+            raise ValueError(f"{path}: cannot tell which of the axes {names} were left out")
         scales = [t for t in dataset.get("coordinateTransformations", []) if t["type"] == "scale"]
-        scale = scales[0]["scale"] if scales else [1.0] * data.data.ndim
-        ome = {"version": version, "axes": first["axes"], "scale": scale}
-    source = _Source(str(path.resolve()), key)
+        scale = scales[0]["scale"] if scales else [1.0] * stored.ndim
+        entries = first.get("axes") or [_ome_axis(a) for a in names or ""]
+        kept = [i for i in range(stored.ndim) if i not in drop]  # the stored axis of each axis
+        ome = {"version": version, "axes": entries, "scale": scale, "kept": kept}
+    source = _Source(str(path.resolve()), key, drop=tuple(drop))
     return _Input(source, data.data, data.axes, data.pixel_size, data.unit, str(path), ome)
+
+
+def _ome_axis(letter: str) -> dict:
+    """OME-Zarr axis metadata for an axis letter (where the input's metadata names none)."""
+    kind = {"T": "time", "C": "channel"}.get(letter, "space")
+    return {"name": letter.lower(), "type": kind}
 
 
 def _check_chunks(data: _Input, grid: BlockGrid) -> None:
@@ -129,7 +144,8 @@ def _create_outputs(work: Path, grid: BlockGrid, data: _Input) -> str:
         fill_value=0,
         chunk_key_encoding=encoding,
     )
-    keep = [i for i, a in enumerate(data.axes) if a != "C"]
+    # the stored axis of each label axis (the input's without C; singleton axes stay out)
+    keep = [data.ome["kept"][i] for i, a in enumerate(data.axes) if a != "C"]
     scale = [float(data.ome["scale"][i]) for i in keep]
     transforms = [{"type": "scale", "scale": scale}]
     multiscale = {

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..progress import Progress
 from ._grid import _within
-from ._run import BlockProgress, _map, _open_zarr, _Run
+from ._run import BlockProgress, _map, _open_zarr, _Run, blank_units
 from ._scan import _scan
 from ._segmenters import ModelSegmenter, _model_layout, _normalize, _units
 
@@ -29,10 +29,6 @@ class TemporalSegmenter(ModelSegmenter):
     provisional labels); :meth:`steps` then reads the stored foreground of the frames within
     4 ``temporal_sigma`` (the smoothing along time) and the block's halo, and segments the
     frame as in memory. The network runs once per block; linking comes after stitching."""
-
-    @property
-    def clears_blank(self) -> bool:
-        return False  # the window of frames would carry neighbours into a blank frame
 
     store: str = ""  # the stored predictions: (2, T, Y, X) foreground, centre
     frames: int = 0  # frames in the movie
@@ -180,6 +176,7 @@ def _link(run: _Run, executor) -> Generator[BlockProgress, None, None]:
     tracks, lineage = link_objects(
         frames, pairs, params.min_iou, params.max_distance, params.divisions
     )
+    tracks, lineage = _without_blank_frames(tracks, lineage, run)
     objects = np.load(work / "objects.npy")
     track_of = np.zeros(int(objects.max(initial=0)) + 1, np.uint32)
     for found, assigned in zip(frames, tracks):
@@ -189,3 +186,27 @@ def _link(run: _Run, executor) -> Generator[BlockProgress, None, None]:
     tmp = work / "lineage.tmp.json"
     tmp.write_text(json.dumps(sorted(lineage.items())))
     os.replace(tmp, work / "lineage.json")
+
+
+def _without_blank_frames(tracks: list[np.ndarray], lineage: dict[int, int], run: _Run):
+    """The track of each frame's objects and the lineage with the blank frames cleared, as
+    in memory (:func:`~tessella.engine.pipeline.series_without_blank_frames`: linked first,
+    so a track that crosses a blank frame goes on after it as a new track whose parent is the
+    piece before), renumbered 1..n (a track only in blank frames is gone)."""
+    from ..tracking import split_at_gaps
+
+    blank = {t for t, _ in blank_units(run.segmenter)}
+    if not blank:
+        return tracks, lineage
+    present = np.zeros((len(tracks), max([a.size for a in tracks] + [1])), np.int64)
+    for t, assigned in enumerate(tracks):
+        if t not in blank:
+            present[t, : assigned.size] = assigned
+    present, lineage = split_at_gaps(present, lineage)  # per frame: its tracks, in order
+    found = np.unique(present[present > 0])
+    renumber = np.zeros(int(found.max(initial=0)) + 1, np.int64)
+    renumber[found] = np.arange(1, found.size + 1)
+    tracks = [renumber[present[t, : a.size]] for t, a in enumerate(tracks)]
+    kept = {int(k): int(renumber[k]) for k in found}
+    lineage = {kept[c]: kept[p] for c, p in lineage.items() if c in kept and p in kept}
+    return tracks, lineage

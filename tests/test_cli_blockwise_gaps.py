@@ -1,0 +1,151 @@
+"""`tessella segment --blockwise` where it used to fall short: an OME-Zarr that keeps its
+singleton axes, and Ctrl-C while the worker processes start."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import zarr
+
+from tessella.cli import main
+from tessella.engine import metrics
+from tessella.engine.blockwise import work_dir
+from tessella.engine.io import read_image
+
+
+def write_ome_zarr(path, array, names, scale, chunks):
+    """An OME-Zarr 0.4 image as many tools write it: every axis kept, singletons included."""
+    group = zarr.open_group(str(path), mode="w", zarr_format=2)
+    group.create_array("0", shape=array.shape, dtype=array.dtype, chunks=chunks)[...] = array
+    kinds = {"t": "time", "c": "channel"}
+    axes = [{"name": n, "type": kinds.get(n, "space")} for n in names]
+    for axis in axes[-2:]:
+        axis["unit"] = "micrometer"
+    transforms = [{"type": "scale", "scale": scale}]
+    group.attrs["multiscales"] = [{"version": "0.4", "axes": axes, "datasets": [
+        {"path": "0", "coordinateTransformations": transforms}]}]  # fmt: skip
+    return path
+
+
+def test_blockwise_on_a_tczyx_ome_zarr_of_one_image_writes_what_in_memory_does(
+    tmp_path, nuclei_sample, capsys
+):
+    """A 2D image stored (1, 1, 1, Y, X) with axes t, c, z, y, x: in memory it is read as YX;
+    blockwise did not drop the singleton axes ('tile_shape ... must have 5 axes'). Now both
+    write YX labels with the image's pixel size, the same nuclei, and the same recipe axes."""
+    image = nuclei_sample[0][:256, :256]
+    source = write_ome_zarr(
+        tmp_path / "in.ome.zarr", image[None, None, None], "tczyx", [1, 1, 1, 0.5, 0.5],
+        (1, 1, 1, 128, 128),
+    )  # fmt: skip
+    base = ["segment", str(source), "--model", "nuclei2d", "--device", "cpu", "-q"]
+    assert main([*base, "-o", str(tmp_path / "memory.zarr")]) == 0
+    blockwise = ["--blockwise", "--workers", "0", "--block", "128"]
+    assert main([*base, "-o", str(tmp_path / "blocks.zarr"), *blockwise]) == 0, (
+        capsys.readouterr().err
+    )
+    memory, blocks = read_image(tmp_path / "memory.zarr"), read_image(tmp_path / "blocks.zarr")
+    assert memory.axes == blocks.axes == "YX"
+    assert memory.data.shape == blocks.data.shape == image.shape
+    assert memory.pixel_size == blocks.pixel_size == {"Y": 0.5, "X": 0.5}
+    expected = np.asarray(memory.data)
+    assert expected.max() > 10
+    assert metrics.matching(expected, np.asarray(blocks.data), 0.5).ap >= 0.99
+    recipes = [
+        json.loads((tmp_path / f"{n}.recipe.json").read_text()) for n in ("memory", "blocks")
+    ]
+    assert recipes[0]["axes"] == recipes[1]["axes"] == "YX"
+
+
+# Ctrl-C while the workers start: the run is held at the start for a moment (a marker file
+# says when), long enough for the signal to come then.
+SLOW_CLUSTER = """
+import pathlib, sys, time
+import distributed
+start = distributed.LocalCluster.__init__
+marker = pathlib.Path(sys.argv.pop(1))
+def slow_start(self, *args, **kwargs):
+    marker.touch()
+    time.sleep(2)
+    start(self, *args, **kwargs)
+distributed.LocalCluster.__init__ = slow_start
+"""
+
+SLOW_POOL = """
+import concurrent.futures, importlib.util, pathlib, sys, time
+find_spec = importlib.util.find_spec  # as where dask.distributed is not installed
+importlib.util.find_spec = lambda name, *a: None if name == "distributed" else find_spec(name, *a)
+spawn = concurrent.futures.ProcessPoolExecutor._spawn_process
+marker = pathlib.Path(sys.argv.pop(1))
+def slow_spawn(self):
+    spawn(self)
+    if not marker.exists():  # the first worker is starting
+        marker.touch()
+        time.sleep(3)
+concurrent.futures.ProcessPoolExecutor._spawn_process = slow_spawn
+"""
+
+RUN = "from tessella.cli import main; sys.exit(main())\n"
+
+
+def _session_processes(sid: int) -> list[str]:
+    found = subprocess.run(
+        ["ps", "-o", "pid=,args=", "-s", str(sid)], capture_output=True, text=True
+    ).stdout
+    return [line for line in found.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("patch", [SLOW_CLUSTER, SLOW_POOL], ids=["dask", "process-pool"])
+def test_ctrl_c_while_the_workers_start_is_an_interrupt_like_later(tmp_path, nuclei_sample, patch):
+    """Ctrl-C reaches the whole process group. While the workers started it was ignored
+    (dask: the run went on to the end) or reached a worker that had not yet learnt to ignore
+    it (process pool: its traceback, and the run's state left behind). Now it is held until
+    they have started, then the run stops as a later Ctrl-C stops it: one line, exit 130,
+    nothing written, no process left."""
+    source = tmp_path / "in.zarr"
+    image = nuclei_sample[0]
+    zarr.create_array(str(source), shape=image.shape, dtype=image.dtype, chunks=(256, 256))[...] = (
+        image
+    )
+    out, marker = tmp_path / "out.zarr", tmp_path / "starting"
+    command = [sys.executable, "-c", patch + RUN, str(marker)]
+    command += ["segment", str(source), "-o", str(out), "--blockwise", "--workers", "1"]
+    command += ["--block", "256", "--device", "cpu"]
+    process = subprocess.Popen(  # as a terminal starts it: its own group, Ctrl-C heard
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        env=os.environ | {"OMP_NUM_THREADS": "1"},
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert marker.exists(), process.communicate()[1]
+        os.killpg(process.pid, signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=120)
+        deadline = time.monotonic() + 30  # the workers are being shut down
+        while _session_processes(process.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        left = _session_processes(process.pid)
+    finally:
+        if process.poll() is None or _session_processes(process.pid):
+            os.killpg(process.pid, signal.SIGKILL)
+    assert (process.returncode, stderr.strip(), stdout) == (
+        130,
+        "tessella segment: interrupted",
+        "",
+    )
+    assert not out.exists() and not work_dir(out).exists()
+    assert not (tmp_path / "out.recipe.json").exists()
+    assert not left
