@@ -187,6 +187,34 @@ def test_tiff_writer_keeps_the_pixel_size(tmp_path, nuclei_sample):
     assert back.axes == "YX" and back.pixel_size == pytest.approx({"Y": 0.5, "X": 0.5})
 
 
+def test_save_layers_keeps_a_file_s_pixel_size_without_a_unit(
+    make_napari_viewer, tmp_path, nuclei_sample
+):
+    """A file with a pixel size and no unit opens scaled, with unit "pixel"; File > Save
+    Layers wrote that size as µm. It now writes the file's own (no) unit, so the saved file
+    reads back as the original did; a scale set by hand without a unit is still µm."""
+    _image, labels = nuclei_sample
+    tifffile.imwrite(tmp_path / "plain_labels.tif", labels, imagej=True, resolution=(2, 2))
+    original = read_image(tmp_path / "plain_labels.tif")
+    assert original.pixel_size == pytest.approx({"Y": 0.5, "X": 0.5})
+    assert original.unit == "pixel"
+    viewer = make_napari_viewer()
+    [layer] = viewer.open(str(tmp_path / "plain_labels.tif"), plugin="tessella")
+    for suffix in ("tif", "zarr"):
+        [written] = layer.save(str(tmp_path / f"saved_labels.{suffix}"), plugin="tessella")
+        back = read_image(written)
+        if suffix == "zarr":  # the size is in the attributes, as the reader gives it
+            attrs = zarr.open_array(written, mode="r").attrs
+            assert attrs["pixel_size"] == pytest.approx({"Y": 0.5, "X": 0.5})
+            assert attrs["unit"] == "pixel"
+        else:
+            assert back.pixel_size == pytest.approx({"Y": 0.5, "X": 0.5})
+            assert back.unit == "pixel"
+    by_hand = viewer.add_labels(labels, name="by_hand", scale=(0.5, 0.5))
+    [written] = by_hand.save(str(tmp_path / "by_hand.tif"), plugin="tessella")
+    assert read_image(written).unit == "µm"
+
+
 def test_writers_round_trip_through_the_viewer(make_napari_viewer, tmp_path, nuclei_sample):
     _image, labels = nuclei_sample
     volume = np.stack([labels[:200, :200], labels[200:400, :200]])

@@ -197,6 +197,38 @@ def pixel_size_of(
     return sizes, named[0] if named else "µm"
 
 
+def layer_pixel_size(
+    axes: str, scale, units=None, metadata: Sequence = ()
+) -> tuple[dict[str, float] | None, str, bool]:
+    """``(sizes, unit, guessed)``: the pixel size to write for a layer, its unit, and whether
+    the unit is µm by assumption.
+
+    napari's default unit is "pixel", so a layer's units cannot tell "never set" from "a
+    pixel size without a unit". A scale of 1 without a unit is no pixel size; a unit the layer
+    names (the reader gives one where the file has one) is written; a scale that is the pixel
+    size our reader recorded in one of ``metadata`` (layer metadata dicts) is written with that
+    file's unit ("pixel" when it had none), so the file reads back the same; any other scale
+    without a unit (set by hand) is taken to be in µm, as Fiji assumes (``guessed``)."""
+    sizes, unit = pixel_size_of(axes, scale, units)
+    texts = [_unit_text(u) for u in units] if units is not None else [""] * len(axes)
+    if sizes is None or any(t not in _NO_UNIT for a, t in zip(axes, texts) if a in "ZYX"):
+        return sizes, unit, False
+    for meta in metadata:
+        recorded, file_unit = meta.get("pixel_size"), meta.get("unit")
+        if not isinstance(recorded, dict) or not isinstance(file_unit, str):
+            continue
+        try:
+            same = set(recorded) >= set(sizes) and all(
+                np.isclose(float(recorded[axis]), size) for axis, size in sizes.items()
+            )
+        except (TypeError, ValueError):
+            continue
+        if same:
+            file_unit = file_unit.strip()
+            return sizes, "pixel" if file_unit in _NO_UNIT else file_unit, False
+    return sizes, unit, True
+
+
 def _labels_of(data) -> np.ndarray:
     if isinstance(data, list):  # a multiscale layer: the full resolution
         data = data[0]
@@ -206,7 +238,10 @@ def _labels_of(data) -> np.ndarray:
 def _write(path: str, data, meta: dict, write) -> list[str]:
     labels = _labels_of(data)
     axes = labels_axes(labels.ndim, meta.get("metadata"), meta.get("axis_labels"))
-    pixel_size, unit = pixel_size_of(axes, meta.get("scale"), meta.get("units"))
+    metadata = meta.get("metadata")
+    pixel_size, unit, _ = layer_pixel_size(
+        axes, meta.get("scale"), meta.get("units"), [metadata] if isinstance(metadata, dict) else []
+    )
     # napari's save dialog has already asked before replacing a file
     write(path, labels, axes, pixel_size, unit if pixel_size else "µm", overwrite=True)
     return [str(path)]

@@ -186,6 +186,17 @@ def test_a_print_resolution_is_no_pixel_size(tmp_path):
     assert ij.pixel_size == pytest.approx({"X": 0.5, "Y": 0.5}) and ij.unit == "µm"
 
 
+def test_a_one_micron_pixel_is_a_pixel_size(tmp_path):
+    """1/1 is TIFF's default resolution, so it is no pixel size alone; with ImageJ's unit
+    it is a 1 µm pixel, which was read back as no pixel size at all."""
+    labels = np.arange(400, dtype=np.uint16).reshape(20, 20)
+    written = write_labels(tmp_path / "one.tif", labels, "YX", {"Y": 1.0, "X": 1.0}, "µm")
+    back = read_image(written)
+    assert back.pixel_size == pytest.approx({"Y": 1.0, "X": 1.0}) and back.unit == "µm"
+    tifffile.imwrite(tmp_path / "plain.tif", labels, imagej=True, resolution=(1, 1))
+    assert read_image(tmp_path / "plain.tif").pixel_size == {}
+
+
 def test_ome_zarr_with_all_five_axes_drops_its_singletons(tmp_path):
     """OME-Zarr writers keep t, c, z, y and x even for one 2D image: the singletons go (as
     for OME-TIFF), lazily, and their scale with them."""

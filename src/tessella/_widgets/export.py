@@ -76,45 +76,21 @@ class _Output:
 
 def _pixel_size(viewer, layer, axes: str) -> tuple[dict[str, float] | None, str, str]:
     """``(sizes, unit, note)``: the pixel size Export writes for ``layer``, its unit, and what
-    the status line says about a guessed unit.
+    the status line says about a guessed unit (:func:`tessella._io.layer_pixel_size`; the
+    pixel size may be the one the reader recorded for the image Segment made it from)."""
+    from tessella._io import layer_pixel_size
 
-    napari's default unit is "pixel", so a layer's units cannot tell "never set" from "a
-    pixel size without a unit". A scale of 1 without a unit is no pixel size; a unit the layer
-    names (the reader gives one where the file has one) is written; a scale that is the pixel
-    size the reader found in the file (without a unit: "pixel") is written with the file's
-    unit, so the file reads back the same; any other scale without a unit (set by hand) is
-    taken to be in µm, as Fiji assumes, and the note says so."""
-    from tessella._io import _NO_UNIT, _unit_text, pixel_size_of
-
-    units = getattr(layer, "units", None)  # (napari before 0.5 has none)
-    sizes, unit = pixel_size_of(axes, layer.scale, units)
-    texts = [_unit_text(u) for u in units] if units is not None else [""] * len(axes)
-    if sizes is None or any(t not in _NO_UNIT for a, t in zip(axes, texts) if a in "ZYX"):
+    source = find_layer(viewer, layer.metadata.get(SOURCE_ID_KEY))
+    sizes, unit, guessed = layer_pixel_size(
+        axes,
+        layer.scale,
+        getattr(layer, "units", None),  # (napari before 0.5 has none)
+        [layer.metadata, getattr(source, "metadata", {})],
+    )
+    if not guessed or sizes is None:
         return sizes, unit, ""
-    recorded = _recorded_unit(viewer, layer, sizes)
-    if recorded is not None:
-        return sizes, "pixel" if recorded in _NO_UNIT else recorded, ""
     shown = ", ".join(f"{size:g}" for size in dict.fromkeys(sizes.values()))
     return sizes, unit, f"the scale ({shown}) has no unit: written as {unit}"
-
-
-def _recorded_unit(viewer, layer, sizes: dict[str, float]) -> str | None:
-    """The unit of the pixel size our reader recorded in ``layer``'s metadata (or in that of
-    the image Segment made it from) when that pixel size is ``sizes``; None otherwise."""
-    source = find_layer(viewer, layer.metadata.get(SOURCE_ID_KEY))
-    for metadata in (layer.metadata, getattr(source, "metadata", {})):
-        recorded, unit = metadata.get("pixel_size"), metadata.get("unit")
-        if not isinstance(recorded, dict) or not isinstance(unit, str):
-            continue
-        try:
-            same = set(recorded) >= set(sizes) and all(
-                np.isclose(float(recorded[axis]), size) for axis, size in sizes.items()
-            )
-        except (TypeError, ValueError):
-            continue
-        if same:
-            return unit.strip()
-    return None
 
 
 def _fits(image, labels) -> bool:

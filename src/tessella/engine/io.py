@@ -104,10 +104,12 @@ def _tiff_pixel_size(tif) -> tuple[dict[str, float], str]:
     # unit are a print resolution, not one
     res_unit = int(getattr(tags.get("ResolutionUnit"), "value", 2))
     per_um = 1.0 if ij else (1e-4 if res_unit == 3 else None)
+    # 1/1 is the default resolution, not a size, unless ImageJ names a unit (a 1 µm pixel)
+    ij_unit = str(ij.get("unit", "")).strip() not in ("", "pixel", "pixels")
     for axis, tag in (("X", "XResolution"), ("Y", "YResolution")):
         if tag in tags and per_um is not None:
             num, den = tags[tag].value
-            if num and den and (num != 1 or den != 1):
+            if num and den and (num != 1 or den != 1 or ij_unit):
                 sizes[axis] = den / num / per_um
     if "spacing" in ij:
         sizes["Z"] = float(ij["spacing"])
