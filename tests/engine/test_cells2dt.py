@@ -37,3 +37,19 @@ def test_card_and_held_out_frames_of_sim_plus(data_dir):
                 kept.append(a == b != 0)
     assert len(kept) > 40 and np.mean(kept) > 0.9
     assert len(tracking.track_table(result.labels, result.lineage)) < 2 * len(np.unique(truth[0]))
+
+
+def test_unlinked_ids_across_a_blank_frame_are_not_split_as_tracks(data_dir):
+    """Without linking, IDs are per frame: the same ID before and after a blank frame is
+    no track crossing it. They were renumbered as pieces of one, with a lineage between."""
+    root = data_dir / "ctc_Fluo-N2DH-SIM+" / "01"
+    crop = (slice(0, 256), slice(0, 256))
+    first, last = (tifffile.imread(root / f"t{t:03d}.tif")[crop] for t in (56, 58))
+    movie = np.stack([first, np.zeros_like(first), last])
+    unlinked = run_steps(segment_steps(movie, "cells2dt", "TYX", params={"link": False}))
+    assert not unlinked.labels[1].any() and unlinked.lineage == {}
+    ids = [set(np.unique(frame[frame > 0]).tolist()) for frame in unlinked.labels]
+    assert ids[0] & ids[2]  # per-frame IDs repeat after the blank frame, as they should
+    assert max(ids[2]) == len(ids[2])  # 1..n in that frame, not moved past the first's
+    linked = run_steps(segment_steps(movie, "cells2dt", "TYX"))
+    assert linked.lineage  # linked tracks crossing the blank frame go on as children

@@ -88,7 +88,8 @@ def _postprocess_frames(
                 yield next(steps), None
             except StopIteration as stop:
                 labels, lineage = stop.value
-                yield None, series_without_blank_frames(labels, lineage, predictions)
+                linked = bool(getattr(params, "link", True))
+                yield None, series_without_blank_frames(labels, lineage, predictions, linked)
                 return
     for t in frames:  # a blank frame or slice keeps no labels, as in Segment
         if hasattr(method, "postprocess_frame"):

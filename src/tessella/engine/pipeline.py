@@ -380,14 +380,18 @@ def _is_constant(array: np.ndarray) -> bool:
     return bool(array.size) and array.min() == array.max()
 
 
-def series_without_blank_frames(labels: np.ndarray, lineage, predictions: list[Prediction]):
-    """A linked movie's ``(labels, lineage)`` with its blank frames cleared
-    (:func:`without_blank_parts`) and each track that crossed one split there, the piece
-    after it continuing the one before (:func:`~tessella.engine.tracking.split_at_gaps`)."""
+def series_without_blank_frames(
+    labels: np.ndarray, lineage, predictions: list[Prediction], linked: bool = True
+):
+    """A movie's ``(labels, lineage)`` with its blank frames cleared
+    (:func:`without_blank_parts`) and, when ``linked``, each track that crossed one split
+    there, the piece after it continuing the one before
+    (:func:`~tessella.engine.tracking.split_at_gaps`). Unlinked IDs are per frame: the same
+    ID on both sides of a blank frame is no track, so nothing is split."""
     from .tracking import split_at_gaps
 
     labels = np.stack([without_blank_parts(f, p) for f, p in zip(labels, predictions)])
-    if any(p.meta.get("blank") for p in predictions):
+    if linked and any(p.meta.get("blank") for p in predictions):
         labels, lineage = split_at_gaps(labels, lineage)
     return labels, lineage
 
@@ -416,7 +420,8 @@ def postprocess_with_lineage(model: LoadedModel, predictions: list[Prediction], 
     method = get_method(model.card.method)
     if hasattr(method, "postprocess_series"):
         labels, lineage = method.postprocess_series(predictions, params)
-        labels, lineage = series_without_blank_frames(labels, lineage, predictions)
+        linked = bool(getattr(params, "link", True))
+        labels, lineage = series_without_blank_frames(labels, lineage, predictions, linked)
         return (labels[0] if len(labels) == 1 else labels), lineage
     labels = [without_blank_parts(method.postprocess(p, params), p) for p in predictions]
     return (labels[0] if len(labels) == 1 else np.stack(labels)), None
