@@ -380,7 +380,7 @@ def _cmd_train(args) -> int:
 
     if len(args.data) > 1 and args.method != "temporal":
         raise ValueError(f"the {args.method} method trains on one --data folder")
-    extra = {}
+    extra: dict = {}
     if args.features:
         try:
             extra["features"] = tuple(int(v) for v in _stems(args.features))
@@ -431,6 +431,14 @@ def _cmd_train(args) -> int:
     )
     with _sigterm_as_interrupt():  # `kill`, `timeout`, a batch system: stop as Ctrl-C does
         _train_with_progress(args, config, train_steps)
+    from .engine.registry import CARD, WEIGHTS
+
+    missing = [n for n in (CARD, WEIGHTS) if not (Path(args.out) / n).is_file()]
+    if missing:  # said only of a model that is there
+        raise CliError(
+            f"training ended without writing a model to {args.out} (no {', '.join(missing)}); "
+            f"see {Path(args.out) / 'train.log'}"
+        )
     print(f"model written to {args.out}")
     return 0
 
@@ -761,7 +769,7 @@ def _cmd_segment(args) -> int:
     if args.model or not recipe:
         model = load_model(args.model or DEFAULT_MODEL)
     else:  # the very model of the recipe: its folder, or one of its name with its weights
-        model = load_model(recipe_model(recipe))
+        model = load_model(_recipe_package(recipe, args.recipe) or recipe_model(recipe))
         if recipe.get("model_sha256") and recipe["model_sha256"] != model.card.sha256:
             raise CliError(
                 f"{args.recipe}: made with model {recipe.get('model')!r} of sha256 "
@@ -802,8 +810,9 @@ def _cmd_segment(args) -> int:
     tile = args.tile or recipe.get("tile")
     invert = args.invert if args.invert is not None else recipe.get("invert")
     _check_ctc_dir(args)
+    package = _package_reference(args.model, recipe, model)
     if args.blockwise:
-        return _segment_blockwise(args, jobs, model, params, tta, tile, recipe, invert)
+        return _segment_blockwise(args, jobs, model, params, tta, tile, recipe, invert, package)
     _check_outputs(jobs, args.overwrite)
     if args.ctc and len(jobs) > 1:
         raise CliError("--ctc writes one time-lapse; give one input")
@@ -847,7 +856,7 @@ def _cmd_segment(args) -> int:
             if bar is not None:
                 bar.close()
             pixel_size = {a: s for a, s in image.pixel_size.items() if a in result.axes}
-            recorded = result.recipe() | {"input": str(source)}
+            recorded = result.recipe() | package | {"input": str(source)}
             if args.stack:
                 recorded["stack"] = True
                 write = _stack_writer(target, result)
@@ -876,6 +885,59 @@ def _cmd_segment(args) -> int:
     if failed:
         raise CliError(f"{len(failed)} of {len(jobs)} images failed: {', '.join(failed)}")
     return 0
+
+
+def _package_reference(model_arg: str | None, recipe: dict, model) -> dict:
+    """How a recipe names the bioimage.io package (.zip) a model was imported from: its
+    path and sha256 (``model_path`` is then only the import's cache folder, which may go):
+    the package given as ``--model``, or the one of the recipe replayed; {} for another
+    model."""
+    from .engine.registry import sha256_file
+
+    if model_arg and Path(model_arg).suffix.lower() == ".zip" and Path(model_arg).is_file():
+        package = Path(model_arg).resolve()
+        return {"model_package": str(package), "model_package_sha256": sha256_file(package)}
+    origin = model.card.raw.get("imported_from")
+    if not model_arg and recipe.get("model_package") and isinstance(origin, dict):
+        return {k: recipe[k] for k in ("model_package", "model_package_sha256") if k in recipe}
+    return {}
+
+
+def _recipe_package(recipe: dict, recipe_path) -> str | None:
+    """The bioimage.io package a recipe's model is loaded from again (it is imported anew)
+    when the recipe's ``model_path`` (the import's cache folder) is gone; None when that
+    folder is there or the model was no package. CliError naming the package when it is
+    gone too or holds another file, or (a recipe from before packages were recorded) naming
+    the lost cache folder."""
+    from .engine.registry import sha256_file
+
+    path = recipe.get("model_path")
+    if isinstance(path, str) and Path(path).is_dir():
+        return None
+    package = recipe.get("model_package")
+    if package is None:
+        folder = Path(path) if isinstance(path, str) else None
+        if folder is not None and folder.parent.parts[-2:] == ("tessella", "bioimageio"):
+            raise CliError(
+                f"{recipe_path}: made with a model imported from a bioimage.io package into "
+                f"{folder}, which is gone (the recipe does not say which package); pass "
+                "--model with the package (.zip) to replay it"
+            )
+        return None
+    if not Path(package).is_file():
+        where = f" (and its import {path} is gone)" if path else ""
+        raise CliError(
+            f"{recipe_path}: made with the bioimage.io package {package}, which is not there "
+            f"any more{where}; pass --model with the package (or another model) to replay it"
+        )
+    wanted = recipe.get("model_package_sha256")
+    if wanted and sha256_file(Path(package)) != wanted:
+        raise CliError(
+            f"{recipe_path}: made with the bioimage.io package {package} of sha256 "
+            f"{wanted[:12]}…, but the file there now differs; pass --model {package} to replay "
+            "it with that package anyway"
+        )
+    return str(package)
 
 
 def _stack_refused(args, model, jobs) -> str:
@@ -964,7 +1026,9 @@ def _check_ctc_dir(args) -> None:
             raise CliError(f"{taken[0]} exists; pass --overwrite to replace it")
 
 
-def _segment_blockwise(args, jobs, model, params, tta, tile, recipe, invert=None) -> int:
+def _segment_blockwise(
+    args, jobs, model, params, tta, tile, recipe, invert=None, package=None
+) -> int:
     import warnings
 
     from .engine.blockwise import open_executor, segment_blockwise_steps, work_dir
@@ -1031,7 +1095,7 @@ def _segment_blockwise(args, jobs, model, params, tta, tile, recipe, invert=None
             if bar is not None:
                 bar.close()
     try:
-        write_json(recipe_path, result.recipe)
+        write_json(recipe_path, {**result.recipe, **(package or {})})
     except OSError as exc:  # the labels are kept: deleting a large output seems worse
         stale = recipe_path.exists() or recipe_path.is_symlink()
         if stale:  # a recipe of the labels just replaced: it would pass for theirs
@@ -1073,6 +1137,7 @@ def _label_pairs(
     gt_boundaries: bool = False,
     gt_binary: bool = False,
     ignore_label: int | None = None,
+    skipped: list | None = None,
 ):
     """``(name, truth, predicted, unannotated)`` per pair of files; ``unannotated`` (GT pixels
     of ``ignore_label``, before boundary maps or binary masks become objects) or None."""
@@ -1081,7 +1146,7 @@ def _label_pairs(
     from .engine.evaluation import membrane_map_objects
     from .engine.io import as_array, read_image
 
-    pairs = _file_pairs(pred, gt)
+    pairs = _file_pairs(pred, gt, skipped)
     for gt_file, pred_file in pairs:
         truth, predicted = read_image(gt_file).data, read_image(pred_file).data
         checked = [(pred_file, predicted)] + (
@@ -1130,16 +1195,19 @@ def evaluate_paths(
     gt_boundaries: bool = False,
     gt_binary=False,
     ignore_label: int | None = None,
+    skipped: list | None = None,
 ) -> dict:
-    """Scores of the label image(s) at ``pred`` against ``gt`` (files or folders); GT pixels
-    of ``ignore_label`` (not annotated) are left out, as training validates sparse labels."""
+    """Scores of the label image(s) at ``pred`` against ``gt`` (files or folders; paired by
+    name without the suffix); GT pixels of ``ignore_label`` (not annotated) are left out, as
+    training validates sparse labels. Predictions without ground truth are not scored; they
+    are added to ``skipped``."""
     from .engine.evaluation import ignore_label_clash, score_pairs, without_ignored
 
     if ignore_label == 0:
         raise CliError("--ignore-label 0: 0 is background; mark unannotated parts with another")
     pairs, marked = [], False
     for _name, truth, predicted, unannotated in _label_pairs(
-        pred, gt, gt_boundaries, gt_binary, ignore_label
+        pred, gt, gt_boundaries, gt_binary, ignore_label, skipped
     ):
         if unannotated is not None:
             marked |= bool(unannotated.any())
@@ -1193,29 +1261,81 @@ def _cmd_evaluate_ctc(args) -> int:
     return 0
 
 
-def _file_pairs(pred: str, gt: str) -> list[tuple[Path, Path]]:
-    """(GT file, PRED file) pairs: two files, or the GT folder's files and their namesakes."""
-    from .engine.io import is_zarr_path, list_images
+#: suffixes a label image's stem is taken without, longest first (``a.ome.tif`` is ``a``)
+_IMAGE_SUFFIXES = (".ome.tiff", ".ome.tif", ".ome.zarr", ".tiff", ".tif", ".zarr")
 
+
+def _image_stem(path: Path) -> str | None:
+    """The name of an image file (TIFF or zarr) without its suffix; None for other files.
+
+    >>> _image_stem(Path("a.ome.tif")), _image_stem(Path("a.TIFF")), _image_stem(Path("a.png"))
+    ('a', 'a', None)
+    """
+    name = path.name
+    for suffix in _IMAGE_SUFFIXES:
+        if name.lower().endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return None
+
+
+def _images_by_stem(folder: Path) -> dict[str, list[Path]]:
+    """The TIFF and zarr images of ``folder`` by stem (:func:`_image_stem`)."""
+    stems: dict[str, list[Path]] = {}
+    for path in sorted(folder.iterdir()):
+        stem = _image_stem(path)
+        if stem is not None and not path.name.startswith("."):
+            stems.setdefault(stem, []).append(path)
+    return stems
+
+
+def _few(paths, count: int = 5) -> str:
+    names = [str(p) for p in paths]
+    more = f" and {len(names) - count} more" if len(names) > count else ""
+    return ", ".join(names[:count]) + more
+
+
+def _file_pairs(pred: str, gt: str, skipped: list | None = None) -> list[tuple[Path, Path]]:
+    """(GT file, PRED file) pairs: two files, or the images (TIFF or zarr) of the GT folder
+    each with the prediction of its stem (``P/a.tiff`` predicts ``G/a.tif``, as ``tessella
+    segment`` keeps each input's suffix). CliError for a stem two files of a folder share
+    and for ground truth without a prediction (all of them named in one line); predictions
+    without ground truth are skipped (added to ``skipped``, for the printout to say)."""
     pred_path, gt_path = Path(pred), Path(gt)
     for path in (pred_path, gt_path):
         if not path.exists():
             raise CliError(f"{path}: no such file or folder")
+    from .engine.io import is_zarr_path
+
     folders = [p.is_dir() and not is_zarr_path(p) for p in (pred_path, gt_path)]  # zarr: a file
     if folders[0] != folders[1]:
         raise CliError(
             f"PRED {pred_path} and GT {gt_path} must both be images (TIFF or zarr) or both "
-            "folders of TIFFs"
+            "folders of them"
         )
     if not folders[0]:
         return [(gt_path, pred_path)]
-    pairs = []
-    for gt_file in list_images(gt_path):
-        pred_file = pred_path / gt_file.name
-        if not pred_file.exists():
-            raise CliError(f"{pred_file}: missing prediction for ground truth {gt_file}")
-        pairs.append((gt_file, pred_file))
-    return pairs
+    truths, predictions = _images_by_stem(gt_path), _images_by_stem(pred_path)
+    if not truths:
+        raise CliError(f"{gt_path}: the folder holds no .tif/.tiff/.zarr images")
+    for stems, folder in ((truths, gt_path), (predictions, pred_path)):
+        shared = [paths for stem, paths in stems.items() if len(paths) > 1 and stem in truths]
+        if shared:
+            raise CliError(
+                f"{folder}: {' and '.join(p.name for p in shared[0])} share the name "
+                f"{_image_stem(shared[0][0])!r}, so which is paired with which is unclear"
+                + (f" ({len(shared) - 1} more names alike)" if len(shared) > 1 else "")
+                + "; rename or move one of them"
+            )
+    missing = [paths[0] for stem, paths in truths.items() if stem not in predictions]
+    if missing:
+        raise CliError(
+            f"{pred_path}: no prediction for {len(missing)} of the {len(truths)} ground-truth "
+            f"images of {gt_path} (predictions are paired by name, without the suffix): "
+            + _few(p.name for p in missing)
+        )
+    if skipped is not None:
+        skipped.extend(paths[0] for stem, paths in predictions.items() if stem not in truths)
+    return [(paths[0], predictions[stem][0]) for stem, paths in truths.items()]
 
 
 def _spacing(image, spatial: list[str], recipe: dict, recipe_path) -> tuple | None:
@@ -1242,6 +1362,8 @@ _RECIPE_TYPES = {
     "model": str,
     "model_sha256": str,
     "model_path": str,
+    "model_package": str,
+    "model_package_sha256": str,
     "params": dict,
     "axes": str,
     "tta": bool,
@@ -1295,7 +1417,8 @@ def _cmd_evaluate_overlapping(args) -> int:
     if args.ignore_label == 0:
         raise CliError("--ignore-label 0: 0 is background; mark unannotated parts with another")
     pairs, marked = [], False
-    for gt_file, pred_file in _file_pairs(args.pred, args.gt):
+    skipped: list[Path] = []
+    for gt_file, pred_file in _file_pairs(args.pred, args.gt, skipped):
         predicted = read_mask_stack(pred_file)
         truth, unannotated = read_masks(gt_file, 2, args.ignore_label)
         if truth.shape[1:] != predicted.shape[1:]:
@@ -1317,12 +1440,21 @@ def _cmd_evaluate_overlapping(args) -> int:
         write_json(args.json, scores)
     if not args.quiet:
         print(f"images: {scores['n_images']} (overlapping objects)")
+        _say_skipped(skipped, args.pred)
         print("IoU threshold  " + "  ".join(f"{k:>6}" for k in scores["ap"]))
         for key in ("ap", "precision", "recall", "f1"):
             print(f"{key:<13}  " + "  ".join(f"{v:6.3f}" for v in scores[key].values()))
         print(f"avS (mean AP over 0.5..0.9): {scores['avs']:.4f}")
         _say_images_left_out(scores["ap_images"], scores["n_images"])
     return 0
+
+
+def _say_skipped(skipped: list, pred) -> None:
+    if skipped:
+        print(
+            f"skipped: {len(skipped)} prediction{'s' if len(skipped) > 1 else ''} in {pred} "
+            f"without ground truth ({_few(p.name for p in skipped)})"
+        )
 
 
 def _say_images_left_out(scored: int, n_images: int) -> None:
@@ -1351,6 +1483,7 @@ def _cmd_evaluate(args) -> int:
         return _cmd_evaluate_ctc(args)
     if args.overlapping:
         return _cmd_evaluate_overlapping(args)
+    skipped: list[Path] = []
     scores = evaluate_paths(
         args.pred,
         args.gt,
@@ -1358,11 +1491,13 @@ def _cmd_evaluate(args) -> int:
         gt_boundaries=args.gt_boundaries,
         gt_binary=args.gt_binary,
         ignore_label=args.ignore_label,
+        skipped=skipped,
     )
     if args.json:
         write_json(args.json, scores)
     if not args.quiet:
         print(f"images: {scores['n_images']}")
+        _say_skipped(skipped, args.pred)
         if "ap" in scores:
             print("IoU threshold  " + "  ".join(f"{k:>6}" for k in scores["ap"]))
             for key in ("ap", "precision", "recall", "f1"):

@@ -25,7 +25,10 @@ from ..normalize import normalize
 __all__ = [
     "Sample",
     "apply_ignore_label",
+    "as_int32_labels",
+    "boundary_map_note",
     "check_finite",
+    "refuse_negative",
     "refuse_unknown_exclusions",
     "load_pairs",
     "load_folder_pairs",
@@ -114,28 +117,145 @@ def check_finite(image: np.ndarray, name: str) -> None:
         )
 
 
-def load_pairs(images, labels_list, spatial_axes, channels, normalization, names=None):
-    """Normalise image/label arrays into :class:`Sample` objects (validated)."""
+def refuse_negative(array: np.ndarray, name: str, ignore_label: int | None = None) -> None:
+    """Raise ValueError naming ``name`` if ``array`` holds a negative label (other than
+    ``ignore_label``, the value of unannotated pixels, which may be negative), as ``tessella
+    evaluate`` refuses one.
+
+    >>> refuse_negative(np.array([[0, -1, 2]]), "a.tif", ignore_label=-1)
+    >>> refuse_negative(np.array([[0, -3, 2]]), "a.tif")
+    Traceback (most recent call last):
+    ...
+    ValueError: a.tif: labels must not be negative (found -3)
+    """
+    array = np.asarray(array)
+    if array.dtype.kind != "i" or not array.size:
+        return
+    negative = array < 0
+    if ignore_label is not None:
+        negative &= array != ignore_label
+    if negative.any():
+        raise ValueError(
+            f"{name}: labels must not be negative (found {int(array[negative].min())})"
+        )
+
+
+_INT32 = np.iinfo(np.int32)
+
+
+def as_int32_labels(labels, name: str, ignore_label: int | None = None) -> np.ndarray:
+    """Integer instance ``labels`` as int32 (what training works in), each object kept apart.
+
+    Labels that fit int32 keep their values. Larger IDs (uint32 or 64-bit masks, where a cast
+    would merge objects 5 and 2**32 + 5 or make IDs above 2**31 negative) are given new IDs
+    above the largest ID that fits (and other than ``ignore_label``); the other IDs, the
+    ``ignore_label`` among them, are kept. ValueError naming ``name`` for labels that are not
+    integers or are negative (other than ``ignore_label``).
+
+    >>> as_int32_labels(np.array([[0, 5, 2**32 + 5, 2**31 + 1]], np.uint64), "m.tif").tolist()
+    [[0, 5, 7, 6]]
+    """
+    labels = np.asarray(labels)
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(f"{name}: labels must be integers, got {labels.dtype}")
+    refuse_negative(labels, name, ignore_label)
+    if not labels.size or (labels.max() <= _INT32.max and labels.min() >= _INT32.min):
+        return labels.astype(np.int32)
+    if ignore_label is not None and ignore_label > _INT32.max and (labels == ignore_label).any():
+        raise ValueError(
+            f"{name}: unannotated label {ignore_label} is too large (training works in 32-bit "
+            f"labels, at most {_INT32.max}); paint the unannotated parts with a smaller value"
+        )
+    ids, inverse = np.unique(labels, return_inverse=True)
+    large = ids > _INT32.max  # sorted: the last ones
+    kept = ids[~large]
+    objects = kept[(kept > 0) & (kept != (ignore_label if ignore_label is not None else 0))]
+    first = int(objects.max(initial=0)) + 1
+    fresh = np.arange(first, first + int(large.sum()) + 1, dtype=np.int64)
+    fresh = fresh[fresh != ignore_label][: int(large.sum())]
+    if fresh.size and fresh[-1] > _INT32.max:
+        raise ValueError(f"{name}: too many objects for 32-bit labels ({len(ids) - 1})")
+    table = np.concatenate([kept.astype(np.int64), fresh]).astype(np.int32)
+    return table[inverse.reshape(labels.shape)]
+
+
+def load_pairs(
+    images,
+    labels_list,
+    spatial_axes,
+    channels,
+    normalization,
+    names=None,
+    sources=None,
+    ignore_label=None,
+):
+    """Normalise image/label arrays into :class:`Sample` objects (validated).
+
+    ``sources``: ``(image, labels)`` descriptions per pair (e.g. their file paths) that errors
+    name, else ``names``. ``ignore_label``: the value of unannotated pixels, which may be
+    negative and is kept (:func:`apply_ignore_label` marks it later). Labels become int32
+    (:func:`as_int32_labels`: large IDs are renumbered, never merged)."""
     samples = []
     for i, (image, labels) in enumerate(zip(images, labels_list)):
         name = names[i] if names else f"pair {i}"
+        image_where, labels_where = sources[i] if sources else (name, name)
         image = np.asarray(image)
         labels = np.asarray(labels)
-        check_finite(image, name)
+        check_finite(image, image_where)
         axes = guess_axes(image.shape) if image.ndim != len(spatial_axes) else spatial_axes
-        data = to_model_layout(image, axes, spatial_axes, channels)
+        try:
+            data = to_model_layout(image, axes, spatial_axes, channels)
+        except ValueError as exc:
+            flat = len(spatial_axes) == 3 and len(spatial_of(axes)) == 2
+            hint = " (a 3D model trains on ZYX volumes: --ndim 2 for 2D images)" if flat else ""
+            raise ValueError(f"{image_where}: {exc}{hint}") from None
         if data.shape[1:] != labels.shape:
             raise ValueError(
-                f"{name}: labels of shape {labels.shape} do not match the image's spatial "
-                f"shape {data.shape[1:]}"
+                f"{labels_where}: labels of shape {labels.shape} do not match the spatial "
+                f"shape {data.shape[1:]} of the image {image_where}"
             )
-        if not np.issubdtype(labels.dtype, np.integer):
-            raise ValueError(f"{name}: labels must be integers, got {labels.dtype}")
         normalized = normalize(data, normalization)
         samples.append(
-            Sample(normalized, labels.astype(np.int32), name, colour=_colour(image, axes))
+            Sample(
+                normalized,
+                as_int32_labels(labels, labels_where, ignore_label),
+                name,
+                colour=_colour(image, axes),
+            )
         )
     return samples
+
+
+def boundary_map_note(data, name: str, ignore_label: int | None = None) -> str | None:
+    """Why the boundary map ``data`` (1 or 255 = membrane, 0 = cell interior) may not be one,
+    or None: a soft map (fractional values: only exact 0 is inside), or one whose membrane
+    (non-zero) is the majority of its pixels (the opposite polarity, as ISBI 2012's
+    originals, 255 = cell, 0 = membrane).
+
+    >>> inverted = np.full((10, 10), 255, np.uint8); inverted[:, 4] = 0
+    >>> boundary_map_note(inverted, "b.tif")[:46]
+    'b.tif: 90% of its pixels are membrane (not 0);'
+    >>> boundary_map_note(255 - inverted, "b.tif") is None
+    True
+    """
+    data = np.asarray(data)
+    values = data[data != ignore_label] if ignore_label is not None else data.ravel()
+    if not values.size:
+        return None
+    if data.dtype.kind == "f" and not np.array_equal(values, np.round(values)):
+        return (
+            f"{name}: a soft boundary map (fractional values, e.g. probabilities): only exact "
+            "0 is taken for cell interior and every other value for membrane; threshold it "
+            "first (1 = membrane, 0 = inside)"
+        )
+    fraction = np.count_nonzero(values > 0) / values.size
+    if not 0.5 < fraction < 1.0:  # all membrane: no cell to score or learn (refused there)
+        return None
+    return (
+        f"{name}: {fraction:.0%} of its pixels are membrane (not 0); boundary maps are 1 (or "
+        "255) = membrane, 0 = cell interior: is the polarity inverted (ISBI 2012's originals "
+        "are 255 = cell, 0 = membrane)? If so, invert it (e.g. 255 - map)"
+    )
 
 
 def _colour(image: np.ndarray, axes: str) -> bool:
@@ -278,25 +398,32 @@ def load_folder_pairs(
         and not any(_whole_file(e) and selects(e, p.name) for e in exclude)
     )
     if not image_files:
-        raise ValueError(f"{image_dir} holds no TIFF files (after excluding {sorted(exclude)})")
+        left_out = f" (after excluding {', '.join(sorted(exclude))})" if exclude else ""
+        raise ValueError(f"{image_dir} holds no TIFF files{left_out}")
     # every file and slice there is, excluded or not: an exclusion that picks none is refused
     files = [p.name for p in image_dir.iterdir() if p.suffix.lower() in (".tif", ".tiff")]
     seen = list(files)
-    images, labels, names = [], [], []
+    images, labels, names, sources = [], [], [], []
+    notes = []  # boundary maps that may not be ones (soft, or the opposite polarity)
     for path in image_files:
         label_path = label_dir / path.name
         if not label_path.is_file():
-            raise ValueError(f"{path.name}: no matching labels file {label_path}")
+            raise ValueError(f"{path}: no matching labels file {label_path}")
         image = read_image(path)
         array = np.asarray(image.data)
         data = np.asarray(read_image(label_path).data)
+        if label_dir is boundary_dir:
+            refuse_negative(data, str(label_path), ignore_label)
+            note = boundary_map_note(data, str(label_path), ignore_label)
+            if note:
+                notes.append((label_path.name, note))
         axes = guess_axes(array.shape) if array.ndim != len(spatial_axes) else spatial_axes
         # a ZYX(C) volume for a 2D model, unless the file says the first axis is channels
         if spatial_axes == "YX" and spatial_of(axes) == "ZYX" and image.axes[0] != "C":
             if data.shape != array.shape[:3]:
                 raise ValueError(
-                    f"{path.name}: labels of shape {data.shape} do not match the volume's "
-                    f"spatial shape {array.shape[:3]}"
+                    f"{label_path}: labels of shape {data.shape} do not match the spatial "
+                    f"shape {array.shape[:3]} of the volume {path}"
                 )
             for z in range(array.shape[0]):
                 name = f"{path.name}[z={z:03d}]"
@@ -305,24 +432,28 @@ def load_folder_pairs(
                     images.append(array[z])
                     labels.append(data[z])
                     names.append(name)
+                    sources.append((f"{path}[z={z:03d}]", f"{label_path}[z={z:03d}]"))
         elif spatial_axes == "ZYX" and array.ndim == 3 and image.axes[0] != "C":
             if data.shape != array.shape:
                 raise ValueError(
-                    f"{path.name}: labels of shape {data.shape} do not match the volume's "
-                    f"shape {array.shape}"
+                    f"{label_path}: labels of shape {data.shape} do not match the shape "
+                    f"{array.shape} of the volume {path}"
                 )
             bounds = slab_bounds([*exclude, *cut], path.name, array.shape[0])
             for start, stop in bounds:
-                name = path.name if len(bounds) == 1 else f"{path.name}[z={start:03d}:{stop:03d}]"
+                slab = "" if len(bounds) == 1 else f"[z={start:03d}:{stop:03d}]"
+                name = path.name + slab
                 seen.append(name)
                 if not any(selects(e, name) for e in exclude):
                     images.append(array[start:stop])
                     labels.append(data[start:stop])
                     names.append(name)
+                    sources.append((f"{path}{slab}", f"{label_path}{slab}"))
         else:
             images.append(array)
             labels.append(data)
             names.append(path.name)
+            sources.append((str(path), str(label_path)))
     # a file left out whole is not read: a selector of its slices is taken as found
     unread = {_file_stem(n) for n in files} - {_file_stem(p.name) for p in image_files}
     refuse_unknown_exclusions(
@@ -330,15 +461,32 @@ def load_folder_pairs(
     )
     if not names:
         raise ValueError(f"{image_dir}: every slice is excluded ({sorted(exclude)})")
+    if notes:  # one line, however many maps
+        others = [name for name, _ in notes[1:]]
+        more = f" and {len(others) - 5} more" if len(others) > 5 else ""
+        also = f"; check {', '.join(others[:5])}{more} too" if others else ""
+        warnings.warn(notes[0][1] + also, stacklevel=2)
     boundaries, unknown = [], []
     if label_dir is boundary_dir:
         from ..evaluation import membrane_map_objects
 
-        maps = [membrane_map_objects(d, ignore_label, n) for d, n in zip(labels, names)]
+        maps = [
+            membrane_map_objects(d, ignore_label, labels_where)
+            for d, (_, labels_where) in zip(labels, sources)
+        ]
         labels = [objects for objects, _, _ in maps]
         boundaries = [membrane for _, membrane, _ in maps]
         unknown = [unannotated for _, _, unannotated in maps]
-    samples = load_pairs(images, labels, spatial_axes, channels, normalization, names)
+    samples = load_pairs(
+        images,
+        labels,
+        spatial_axes,
+        channels,
+        normalization,
+        names,
+        sources,
+        ignore_label=None if boundaries else ignore_label,
+    )
     for sample, boundary, u in zip(samples, boundaries, unknown):
         sample.boundary = boundary
         sample.ignore = u if u.any() else None

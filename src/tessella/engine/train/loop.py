@@ -489,7 +489,9 @@ def _train_steps(
 
     def load(data, exclude=()):
         if temporal:
-            return load_timelapse_samples(data, config.window, "centre", 1, normalization, exclude)
+            return load_timelapse_samples(
+                data, config.window, "centre", 1, normalization, exclude, config.ignore_label
+            )
         if training.overlapping:
             return load_overlapping_pairs(
                 _one_folder(config, data), normalization, exclude, config.ignore_label
@@ -504,10 +506,15 @@ def _train_steps(
             config.ignore_label,
         )
 
+    data_where = _where(config.data) if samples is None else "the training data given"
+    val_where = data_where
     if samples is None:
         samples = load(config.data, config.exclude)
     if val_samples is None and config.val_data:
         val_samples = load(config.val_data)
+        val_where = _where(config.val_data)
+    elif val_samples is not None:
+        val_where = "the hold-out data given"
     elif val_samples is None:
         samples, val_samples = split_holdout(
             samples, config.val_fraction, config.seed, config.holdout
@@ -520,6 +527,7 @@ def _train_steps(
     if not samples or not val_samples:
         raise ValueError("training needs at least one image with labels")
     val_samples = val_samples[: config.max_val_images]
+    _refuse_nothing_to_learn_or_score(samples, val_samples, training, data_where, val_where)
     if config.val_orientations:  # after the cap: it counts images, not orientations
         val_samples = orientations(val_samples)
 
@@ -685,6 +693,7 @@ def _train_steps(
             # epoch 0 is the base itself: an epoch is kept only where it beats the base on
             # the hold-out, so a fine-tune never ends worse than where it started
             best = validate()
+            _refuse_undefined(best, score_key, "the base model")
             start = {"epoch": 0, score_key: round(best, 4), "base": str(config.base)}
             history.append(start)
             print(json.dumps(start), file=log, flush=True)
@@ -752,12 +761,14 @@ def _train_steps(
             entry = {
                 "epoch": epoch + 1,
                 "loss": round(float(np.mean(losses)), 5) if losses else None,
-                score_key: round(score, 4),
+                # JSON has no NaN: an undefined score (refused below) is logged as null
+                score_key: round(score, 4) if np.isfinite(score) else None,
                 "seconds": round(elapsed),
                 "lr": optimizer.param_groups[0]["lr"],
             }
             history.append(entry)
             print(json.dumps(entry), file=log, flush=True)
+            _refuse_undefined(score, score_key, f"epoch {epoch + 1}")
             if score > best:
                 best = score
                 keep_best(best)
@@ -814,6 +825,62 @@ def _train_steps(
             # stopped (Ctrl-C, cancel, an error) before a model or a checkpoint: no trace
             shutil.rmtree(made_here, ignore_errors=True)
     return out
+
+
+def _where(data) -> str:
+    """The data folder(s) of a config, as errors name them."""
+    return data if isinstance(data, str) else ", ".join(map(str, data))
+
+
+def _refuse_nothing_to_learn_or_score(samples, val_samples, training, data_where, val_where):
+    """ValueError when no training image has an object (nothing to learn) or the hold-out
+    has nothing to score: no image with an object, or (V_rand, which is undefined for an
+    image without cells, so that the mean would be NaN and no epoch ever kept) one such
+    image, named."""
+    maps = any(s.boundary is not None for s in [*samples, *val_samples])
+    if maps:
+        nothing = "no cell interior (no 0 in its boundary map: all membrane)"
+        something = "a cell interior (a 0 in its boundary map)"
+    else:
+        nothing, something = "no object", "an object"
+    if not any(np.any(s.labels) for s in samples):
+        what = (
+            "cell interior (0) in any training boundary map"
+            if maps
+            else "object in any training mask"
+        )
+        raise ValueError(
+            f"no {what} of {data_where}"
+            + (" (the hold-out images aside)" if val_where == data_where else "")
+            + ": nothing to learn"
+        )
+    empty = [s.name for s in val_samples if not np.any(s.labels)]
+    listed = ", ".join(empty[:4]) + (", ..." if len(empty) > 4 else "")
+    if training.scores_each_image and empty:
+        which = (
+            f"image {empty[0]} of {val_where} has"
+            if len(empty) == 1
+            else (f"images {listed} of {val_where} have")
+        )
+        raise ValueError(
+            f"hold-out {which} {nothing}: nothing to score ({training.score_name} is undefined "
+            "for such an image); choose other hold-out images"
+        )
+    if len(empty) == len(val_samples):
+        raise ValueError(
+            f"none of the hold-out images {listed} of {val_where} has {something}: nothing "
+            "to score; choose other hold-out images"
+        )
+
+
+def _refuse_undefined(score: float, score_key: str, what: str) -> None:
+    """ValueError when the hold-out score of ``what`` is not a number (no epoch could be
+    kept; the checks before training should have caught why)."""
+    if not np.isfinite(score):
+        raise ValueError(
+            f"the hold-out score {score_key} of {what} is undefined ({score}): the hold-out "
+            "images have nothing to score; choose other hold-out images"
+        )
 
 
 def _fitting_crops(samples, multiple: int, count: int = 16) -> list:

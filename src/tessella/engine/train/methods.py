@@ -53,6 +53,9 @@ class MethodTraining:
     #: (raw network output, target tensors) -> soft Dice loss of the predicted foreground,
     #: for ``--fg-dice``; None: the method has no foreground output to sharpen this way
     foreground_dice: Callable | None = None
+    #: the score is a mean of per-image scores that are undefined (NaN) for an image without
+    #: an object (V_rand): every hold-out image must have one
+    scores_each_image: bool = False
 
 
 # --- embedding ------------------------------------------------------------------------------
@@ -372,7 +375,13 @@ _TRAINING = {
         labels_and_medoids, _embedding_loss, _embedding_head, "ap50", _ap50
     ),
     "boundary": MethodTraining(
-        _boundary_targets, _boundary_loss, _no_head_change, "vrand", _vrand, elastic=True
+        _boundary_targets,
+        _boundary_loss,
+        _no_head_change,
+        "vrand",
+        _vrand,
+        elastic=True,
+        scores_each_image=True,
     ),
     "semantic": MethodTraining(
         _semantic_targets, semantic_loss, _no_head_change, "iou", _foreground_iou

@@ -22,7 +22,7 @@ import numpy as np
 from ..evaluation import mask_stack_objects
 from ..io import read_image
 from ..normalize import normalize
-from .data import Sample, check_finite, refuse_unknown_exclusions, selects
+from .data import Sample, check_finite, refuse_negative, refuse_unknown_exclusions, selects
 
 __all__ = [
     "MAX_OBJECTS",
@@ -176,6 +176,7 @@ def _as_bits(data: np.ndarray, image_shape, name: str, ignore_label=None):
     if data.ndim == len(image_shape) and data.dtype.kind in "iu":  # no stack of masks needed
         if ignore_label == 0:
             raise ValueError("ignore label 0: 0 is background; mark unannotated parts with another")
+        refuse_negative(data, name, ignore_label)  # encode_labels would take them for objects
         unannotated = None if ignore_label is None else data == ignore_label
         known = data if unannotated is None else np.where(unannotated, 0, data)
         return (*encode_labels(known, name), unannotated)
@@ -215,7 +216,7 @@ def load_overlapping_pairs(
             continue
         mask_path = mask_dir / path.name
         if not mask_path.is_file():
-            raise ValueError(f"{path.name}: no matching masks file {mask_path}")
+            raise ValueError(f"{path}: no matching masks file {mask_path}")
         image = np.asarray(read_image(path).data)
         if image.ndim != 2:
             raise ValueError(f"{path}: expected a 2D image, got shape {image.shape}")
@@ -227,5 +228,6 @@ def load_overlapping_pairs(
         ignore = unannotated if unannotated is not None and unannotated.any() else None
         samples.append(Sample(normalized, bits, path.name, ignore=ignore, shared=shared))
     if not samples:
-        raise ValueError(f"{image_dir} holds no TIFF files (after excluding {list(exclude)})")
+        left_out = f" (after excluding {', '.join(map(str, exclude))})" if exclude else ""
+        raise ValueError(f"{image_dir} holds no TIFF files{left_out}")
     return samples

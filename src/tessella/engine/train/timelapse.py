@@ -28,7 +28,7 @@ from scipy import ndimage
 from ..axes import to_model_layout
 from ..io import read_image
 from ..normalize import normalize
-from .data import Sample, check_finite, refuse_unknown_exclusions, selects
+from .data import Sample, as_int32_labels, check_finite, refuse_unknown_exclusions, selects
 
 __all__ = ["window_indices", "stack_window", "load_timelapse_samples", "is_ctc_sequence"]
 
@@ -59,7 +59,9 @@ def is_ctc_sequence(path) -> bool:
     return path.is_dir() and (path.parent / f"{path.name}_GT").is_dir()
 
 
-def _ctc_sequence(path: Path, window, target, channels, normalization, exclude, seen):
+def _ctc_sequence(
+    path: Path, window, target, channels, normalization, exclude, seen, ignore_label=None
+):
     gt = path.parent / f"{path.name}_GT"
     frames = sorted(
         (int(m[1]), p) for p in path.iterdir() if (m := _CTC_FRAME.match(p.name)) is not None
@@ -90,7 +92,7 @@ def _ctc_sequence(path: Path, window, target, channels, normalization, exclude, 
             continue
         if t >= len(frames):
             raise ValueError(f"{seg_path}: frame {t} is beyond the {len(frames)} frames of {path}")
-        labels = np.asarray(read_image(seg_path).data).astype(np.int32)
+        labels = as_int32_labels(read_image(seg_path).data, str(seg_path), ignore_label)
         image = stack_window(
             [frame(i) for i in window_indices(t, len(frames), window, target)], normalization
         )
@@ -113,7 +115,9 @@ def _ctc_sequence(path: Path, window, target, channels, normalization, exclude, 
     return samples
 
 
-def _stack_folder(path: Path, window, target, channels, normalization, exclude, seen):
+def _stack_folder(
+    path: Path, window, target, channels, normalization, exclude, seen, ignore_label=None
+):
     image_dir, mask_dir = path / "images", path / "masks"
     if not image_dir.is_dir() or not mask_dir.is_dir():
         raise ValueError(
@@ -121,20 +125,22 @@ def _stack_folder(path: Path, window, target, channels, normalization, exclude, 
             f"{path.name}_GT) or hold images/ and masks/ folders of TYX stacks"
         )
     samples = []
-    for image_path in sorted(image_dir.glob("*.tif*")):
+    image_paths = sorted(image_dir.glob("*.tif*"))
+    if not image_paths:
+        raise ValueError(f"{image_dir} holds no TIFF files")
+    for image_path in image_paths:
         mask_path = mask_dir / image_path.name
         if not mask_path.is_file():
-            raise ValueError(f"{image_path.name}: no matching labels file {mask_path}")
+            raise ValueError(f"{image_path}: no matching labels file {mask_path}")
         image = read_image(image_path)
         data = np.asarray(image.data)
         labels = np.asarray(read_image(mask_path).data)
         if data.ndim not in (3, 4) or labels.shape != data.shape[:3]:
             raise ValueError(
-                f"{image_path.name}: expected a TYX (or TYXC) stack and TYX labels of the same "
-                f"shape, got {data.shape} and {labels.shape}"
+                f"{image_path}: expected a TYX (or TYXC) stack and TYX labels ({mask_path}) of "
+                f"the same shape, got {data.shape} and {labels.shape}"
             )
-        if not np.issubdtype(labels.dtype, np.integer):
-            raise ValueError(f"{mask_path.name}: labels must be integers, got {labels.dtype}")
+        labels = as_int32_labels(labels, str(mask_path), ignore_label)
         check_finite(data, str(image_path))
         frame_axes = "YX" if data.ndim == 3 else "YXC"
         frames = [to_model_layout(f, frame_axes, "YX", channels) for f in data]
@@ -144,16 +150,23 @@ def _stack_folder(path: Path, window, target, channels, normalization, exclude, 
             if not labels[t].any() or any(selects(e, name) for e in exclude):
                 continue
             window_frames = [frames[i] for i in window_indices(t, len(frames), window, target)]
-            samples.append(
-                Sample(stack_window(window_frames, normalization), labels[t].astype(np.int32), name)
-            )
+            samples.append(Sample(stack_window(window_frames, normalization), labels[t], name))
     return samples
 
 
 def load_timelapse_samples(
-    data, window: int, target: str = "centre", channels: int = 1, normalization=None, exclude=()
+    data,
+    window: int,
+    target: str = "centre",
+    channels: int = 1,
+    normalization=None,
+    exclude=(),
+    ignore_label: int | None = None,
 ) -> list[Sample]:
-    """Samples (window of frames -> labels of one frame) from one or several folders."""
+    """Samples (window of frames -> labels of one frame) from one or several folders.
+
+    Labels become int32 (:func:`~.data.as_int32_labels`: large IDs are renumbered, negative
+    ones other than ``ignore_label``, the value of unannotated pixels, refused)."""
     normalization = normalization or {"low": 1.0, "high": 99.8}
     exclude = [str(e) for e in exclude]
     paths = [Path(p) for p in ([data] if isinstance(data, (str, Path)) else data)]
@@ -163,7 +176,9 @@ def load_timelapse_samples(
         if not path.is_dir():
             raise ValueError(f"{path}: no such folder")
         reader = _ctc_sequence if is_ctc_sequence(path) else _stack_folder
-        samples += reader(path, window, target, channels, normalization, exclude, seen)
+        samples += reader(
+            path, window, target, channels, normalization, exclude, seen, ignore_label
+        )
     refuse_unknown_exclusions(exclude, seen, ", ".join(map(str, paths)))
     if not samples:
         raise ValueError(f"no labelled frames in {', '.join(map(str, paths))}")
