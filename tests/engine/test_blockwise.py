@@ -901,3 +901,20 @@ def test_cli_blockwise_time_lapse_writes_ctc(tmp_path, data_dir, capsys):
     assert main([*args, "-o", str(tmp_path / "other.zarr"), "--ctc", str(ctc)]) == 1
     assert "mask000.tif exists" in capsys.readouterr().err
     assert not (tmp_path / "other.zarr").exists()
+
+
+def test_an_ignored_ctrl_c_stays_ignored_while_workers_start():
+    """A run started with SIGINT ignored (a background job of a non-interactive shell) got a
+    recording handler during worker start-up, so a SIGINT then stopped it."""
+    import os
+    import signal
+
+    from tessella.engine.blockwise._run import _hold_ctrl_c
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with _hold_ctrl_c():
+            os.kill(os.getpid(), signal.SIGINT)
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)

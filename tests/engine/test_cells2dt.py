@@ -53,3 +53,19 @@ def test_unlinked_ids_across_a_blank_frame_are_not_split_as_tracks(data_dir):
     assert max(ids[2]) == len(ids[2])  # 1..n in that frame, not moved past the first's
     linked = run_steps(segment_steps(movie, "cells2dt", "TYX"))
     assert linked.lineage  # linked tracks crossing the blank frame go on as children
+
+
+def test_a_lineage_keeps_no_track_that_lived_only_in_blank_frames():
+    """A parent whose only frames were blank (cleared) is no track: its division goes, as
+    blockwise drops it."""
+    from tessella.engine.methods import Prediction
+    from tessella.engine.pipeline import series_without_blank_frames
+
+    movie = np.zeros((3, 4, 4), np.int32)
+    movie[0, 0, 0] = 1  # track 1 only in frame 0, which is blank
+    movie[1:, 0, 0] = 2  # its daughters 2 and 3
+    movie[1:, 3, 3] = 3
+    maps = {"foreground": np.zeros((1, 4, 4), np.float32)}
+    predictions = [Prediction(maps, "YX", {"blank": t == 0}) for t in range(3)]
+    labels, lineage = series_without_blank_frames(movie, {2: 1, 3: 1}, predictions)
+    assert not labels[0].any() and lineage == {}

@@ -129,6 +129,9 @@ def test_huge_label_ids_are_measured_under_their_own_ids(nuclei_sample):
             np.testing.assert_array_equal(table[column], small[column])
     huge = np.where(labels > 0, labels.astype(np.uint64) + np.uint64(2**40), 0).astype(np.uint64)
     assert measure_objects(huge)["area_px"].tolist() == small["area_px"].tolist()
+    top = np.where(labels > 0, labels.astype(np.uint64) + np.uint64(2**63), 0).astype(np.uint64)
+    ids = measure_objects(top)["label"]
+    assert ids.min() > 2**63 and ids.tolist() == [int(v) + 2**63 for v in small["label"]]
 
 
 @pytest.mark.parametrize(

@@ -140,6 +140,9 @@ def test_python_and_cli_agree_on_an_anisotropic_volume(data_dir, tmp_path):
     from_cli = tifffile.imread(tmp_path / "l.tif")
     labels = segment(volume.data, "em-membranes2d", volume.axes, spacing=spacing)
     assert np.array_equal(labels, from_cli)
+    # read_image's pixel_size as it is (a dict by axis) gives the same
+    by_axis = segment(volume.data, "em-membranes2d", volume.axes, spacing=volume.pixel_size)
+    assert np.array_equal(by_axis, from_cli)
     plain = segment(volume.data, "em-membranes2d", volume.axes)
     assert not np.array_equal(plain, from_cli)  # the voxel size matters here
 

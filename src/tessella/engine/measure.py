@@ -104,6 +104,7 @@ def _measure_frame(
     from skimage.measure import regionprops_table
 
     names = spatial_axes.lower()
+    unsigned64 = labels.dtype == np.uint64
     original_ids = None
     if labels.size and int(labels.max()) > max(labels.size, 1 << 16):
         # regionprops keeps a slot per id up to the largest (scipy's find_objects): one id of
@@ -115,7 +116,10 @@ def _measure_frame(
     table = regionprops_table(labels, properties=("label", "area", "centroid", "bbox"))
     ndim = len(spatial_axes)
     ids = table["label"] if original_ids is None else original_ids[table["label"]]
-    columns: dict[str, np.ndarray] = {"label": np.asarray(ids).astype(np.int64)}
+    ids = np.asarray(ids)  # uint64 ids of 2**63 and more stay unsigned
+    columns: dict[str, np.ndarray] = {
+        "label": ids.astype(np.uint64 if unsigned64 else np.int64)
+    }
     area = table["area"].astype(np.int64)  # pixel counts, whatever the spacing
     columns[size_column(spatial_axes)] = area
     if spacing is not None:

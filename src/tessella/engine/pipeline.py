@@ -153,17 +153,17 @@ def _check_call(image, **flags) -> None:
             raise TypeError(f"{flag} must be True, False or None, not {value!r}")
 
 
-def _check_options(axes, tile, spacing, name: str) -> tuple[float, ...] | None:
+def _check_options(axes, tile, spacing, name: str):
     """Refuse option values of the wrong kind with a TypeError or ValueError saying what each
-    takes; returns ``spacing`` as floats."""
+    takes; returns ``spacing`` as floats (a dict as it is)."""
     if axes is not None and not isinstance(axes, str):
         raise TypeError(f"axes must be a string such as 'YX' or 'ZYX', not {axes!r}")
     if tile is not None and (
         isinstance(tile, bool) or not isinstance(tile, int | np.integer) or tile <= 0
     ):
         raise ValueError(f"tile must be a positive number of pixels, not {tile!r}")
-    if spacing is None:
-        return None
+    if spacing is None or isinstance(spacing, dict):
+        return spacing  # a dict is matched to the image's axes in segment_steps
     try:
         values = tuple(float(v) for v in spacing)
     except (TypeError, ValueError):
@@ -393,6 +393,8 @@ def series_without_blank_frames(
     labels = np.stack([without_blank_parts(f, p) for f, p in zip(labels, predictions)])
     if linked and any(p.meta.get("blank") for p in predictions):
         labels, lineage = split_at_gaps(labels, lineage)
+        present = set(np.unique(labels).tolist())  # a track only in blank frames is gone
+        lineage = {c: p for c, p in lineage.items() if c in present and p in present}
     return labels, lineage
 
 
@@ -442,14 +444,24 @@ def segment_steps(
     """Segment ``image``; yields progress, returns a :class:`SegmentResult`.
 
     Parameters are validated before the network runs, so a bad value fails at once.
-    ``spacing`` is the voxel size along the spatial axes (anisotropic volumes). ``invert``:
-    see :func:`predict_steps` (the recipe records it when given).
+    ``spacing`` is the voxel size along the spatial axes (anisotropic volumes), or a dict of
+    sizes by axis as :func:`~tessella.engine.io.read_image` gives ``pixel_size`` (used when it
+    names every spatial axis, as ``tessella segment`` uses a file's). ``invert``: see
+    :func:`predict_steps` (the recipe records it when given).
     """
     _check_call(image, tta=tta, invert=invert)
     spacing = _check_options(axes, tile, spacing, name)
     model = _as_model(model)
     resolved = resolve_params(model, params)
     axes = _check_image(image, axes, model, name)
+    if isinstance(spacing, dict):  # read_image's pixel_size: used when it has every axis
+        sizes = {str(k).upper(): v for k, v in spacing.items()}
+        known = all(a in sizes for a in spatial_of(axes))
+        spacing = (
+            _check_options(None, None, [sizes[a] for a in spatial_of(axes)], name)
+            if known
+            else None
+        )
     if spacing is not None and len(spacing) != len(spatial_of(axes)):
         raise ValueError(
             f"{name}: spacing {list(spacing)} gives {len(spacing)} sizes but the image has "
@@ -493,17 +505,16 @@ def segment(
 ) -> np.ndarray:
     """Segment ``image`` and return its labels; ``params`` (a dict) and keyword arguments set
     parameters, the keywords last (``invert``: see :func:`predict_steps`). ``spacing`` is
-    the voxel size along the image's spatial axes, as :func:`~tessella.engine.io.read_image`
-    gives it in ``pixel_size``: post-processing of anisotropic volumes uses it, as
-    ``tessella segment`` does with a file's voxel size.
+    the voxel size along the image's spatial axes, or :func:`~tessella.engine.io.read_image`'s
+    ``pixel_size`` dict as it is (see :func:`segment_steps`): post-processing of anisotropic
+    volumes uses it, as ``tessella segment`` does with a file's voxel size.
 
     Examples
     --------
     >>> import tessella
     >>> labels = tessella.segment(image, model="nuclei2d", seed_thresh=0.8)  # doctest: +SKIP
     >>> volume = tessella.engine.io.read_image("stack.tif")  # doctest: +SKIP
-    >>> spacing = [volume.pixel_size[a] for a in "ZYX"]  # doctest: +SKIP
-    >>> labels = tessella.segment(volume.data, "em-membranes2d", spacing=spacing)  # doctest: +SKIP
+    >>> labels = tessella.segment(volume.data, spacing=volume.pixel_size)  # doctest: +SKIP
     """
     _check_call(image, tta=tta, invert=invert)
     model = _as_model(model)

@@ -176,7 +176,11 @@ def _hold_ctrl_c():
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        yield  # ignored already (a background job): it stays so, and the workers inherit it
+        return
     if not hasattr(signal, "pthread_sigmask"):  # no masks (Windows): workers inherit SIG_IGN
+        # (a Ctrl-C in this window is lost there, as dask's own start-up loses it)
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
             yield
