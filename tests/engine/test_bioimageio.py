@@ -152,3 +152,26 @@ def test_a_changed_or_odd_package_is_refused_in_one_line(package, tmp_path, monk
     with pytest.raises(ModelError, match="weights.pt does not match the sha256"):
         import_bioimageio(zeroed)
     assert import_bioimageio(package).is_dir()  # the package as exported still loads
+
+
+def test_a_recipe_of_a_package_model_names_the_package(
+    package, nuclei_sample, tmp_path, monkeypatch
+):
+    """Recipes made outside the CLI (napari's Segment and Export, blockwise attributes)
+    recorded only the package's cache folder: once it was gone, nothing said which package."""
+    import hashlib
+    import shutil
+
+    from tessella.engine.registry import recipe_model
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.chdir(package.parent)
+    image = nuclei_sample[0][:128, :128]
+    result = run_steps(segment_steps(image, package.name, "YX"))  # a relative path, as typed
+    recipe = result.recipe()
+    assert recipe["model_package"] == str(package.resolve())
+    assert recipe["model_package_sha256"] == hashlib.sha256(package.read_bytes()).hexdigest()
+    shutil.rmtree(recipe["model_path"])  # the cache is cleared
+    assert recipe_model(recipe) == str(package.resolve())
+    again = run_steps(segment_steps(image, recipe_model(recipe), "YX"))
+    assert np.array_equal(again.labels, result.labels)

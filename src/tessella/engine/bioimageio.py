@@ -349,5 +349,5 @@ def import_bioimageio(package: str | os.PathLike, cache: str | os.PathLike | Non
     except (ValueError, RuntimeError, TypeError) as exc:
         raise ModelError(f"{package}: weights do not fit the architecture ({exc})") from None
     card = {k: v for k, v in card.items() if k != "sha256"}
-    card["imported_from"] = {"package": str(package), "sha256": digest}
+    card["imported_from"] = {"package": str(package.resolve()), "sha256": digest}
     return save_model(directory, network, card, half=False)

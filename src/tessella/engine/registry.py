@@ -257,16 +257,25 @@ def model_reference(model: LoadedModel) -> dict:
     reference = {"model": model.card.name, "model_sha256": model.card.sha256}
     if model.path.resolve().parent != bundled_dir():
         reference["model_path"] = str(model.path.resolve())
+    origin = model.card.raw.get("imported_from")  # a bioimage.io package: its cache may go
+    if isinstance(origin, dict) and isinstance(origin.get("package"), str):
+        reference["model_package"] = str(Path(origin["package"]).resolve())
+        if isinstance(origin.get("sha256"), str):
+            reference["model_package_sha256"] = origin["sha256"]
     return reference
 
 
 def recipe_model(recipe: dict) -> str:
     """The model a recipe names, as :func:`load_model` takes it: its recorded folder when that
-    still exists, else the installed model of its name whose weights match its sha256 (a
-    user's fine-tune may share a bundled model's name), else its name."""
+    still exists, else the bioimage.io package it was imported from (imported again), else
+    the installed model of its name whose weights match its sha256 (a user's fine-tune may
+    share a bundled model's name), else its name."""
     path = recipe.get("model_path")
     if isinstance(path, str) and Path(path).is_dir():
         return path
+    package = recipe.get("model_package")  # imported from it, and its cache folder is gone
+    if isinstance(package, str) and Path(package).is_file():
+        return package
     name, sha = recipe.get("model"), recipe.get("model_sha256")
     for card, directory, _origin in list_models():
         if card.name == name and card.sha256 == sha:
