@@ -65,7 +65,7 @@ def _recipe_of(target: Path) -> Path:
 
 def _fail_on(monkeypatch, recipe: Path, how: str) -> None:
     """Make writing ``recipe`` fail as a full disk does (``write``), or replacing it as an
-    immutable file or one in a sticky folder that is not the user's does (``replace``)."""
+    immutable file does (``replace``: no rename of it, and no hard link to it either)."""
     import tessella.engine.io as io
 
     if how == "write":
@@ -85,7 +85,15 @@ def _fail_on(monkeypatch, recipe: Path, how: str) -> None:
                 raise PermissionError(errno.EPERM, os.strerror(errno.EPERM), str(recipe))
             return real_replace(src, dst, *args, **kwargs)
 
+        real_link = os.link
+
+        def link(src, dst, *args, **kwargs):
+            if os.path.abspath(src) == str(recipe):
+                raise PermissionError(errno.EPERM, os.strerror(errno.EPERM), str(recipe))
+            return real_link(src, dst, *args, **kwargs)
+
         monkeypatch.setattr(os, "replace", replace)
+        monkeypatch.setattr(os, "link", link)
 
 
 @pytest.mark.parametrize("how", ["write", "replace"])
