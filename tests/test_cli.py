@@ -760,3 +760,18 @@ def test_float64_beyond_the_float32_range_segments_as_scaled(tmp_path, small_ima
     assert main([*args, str(tmp_path / "b.tif"), str(tmp_path / "huge.tif")]) == 0
     a, b = (tifffile.imread(tmp_path / f"{n}.tif") for n in "ab")
     assert metrics.matching(a, b).f1 > 0.9
+
+
+def test_evaluate_warns_of_an_inverted_membrane_map(tmp_path, data_dir, capsys):
+    """Training warned of a boundary map that is mostly membrane (ISBI 2012's originals are
+    255 = cell); evaluate --gt-boundaries scored it silently as a few thin 'cells'."""
+    root = data_dir / "em_membranes_isbi2012" / "boundaries"
+    membranes = tifffile.imread(root / "00.tif")[:128, :128]
+    tifffile.imwrite(tmp_path / "map.tif", membranes)
+    tifffile.imwrite(tmp_path / "inverted.tif", np.where(membranes > 0, 0, 255).astype(np.uint8))
+    tifffile.imwrite(tmp_path / "pred.tif", np.ones((128, 128), np.uint16))
+    for name, warned in (("map.tif", False), ("inverted.tif", True)):
+        args = ["evaluate", str(tmp_path / "pred.tif"), str(tmp_path / name), "--gt-boundaries"]
+        assert main([*args, "-q"]) == 0
+        err = capsys.readouterr().err
+        assert ("of its pixels are membrane" in err and "inverted.tif" in err) is warned

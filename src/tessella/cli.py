@@ -1359,6 +1359,11 @@ def _label_pairs(
         unannotated = None if ignore_label is None else raw == ignore_label
         known = raw if unannotated is None else np.where(unannotated, 0, raw)
         if gt_boundaries:  # EM membranes: the objects are the connected regions inside them
+            from .engine.train.data import boundary_map_note
+
+            note = boundary_map_note(raw, str(gt_file), ignore_label)
+            if note:  # soft, or mostly membrane: the polarity inverted?
+                print(f"warning: {note}", file=sys.stderr)
             truth = membrane_map_objects(raw, ignore_label, str(gt_file))[0]
         elif gt_binary:  # semantic masks: the objects are the connected components
             truth = ndimage.label(known > 0)[0]
