@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -399,3 +400,182 @@ def test_labels_without_a_pixel_size_export_none_and_a_hand_set_scale_says_its_u
     back = _export_and_reopen(viewer, widget, by_hand, tmp_path / "scaled")
     assert back[".tif"] == back[".zarr"] == ((0.3, 0.3), ("micrometer", "micrometer"))
     assert "the scale (0.3) has no unit: written as µm" in widget.status_label.text()
+
+
+# --- objects that overlap: the mask stack ---------------------------------------------------
+
+
+def _choose_model(segment, name: str) -> None:
+    index = next(
+        (
+            i
+            for i in range(segment.model_combo.count())
+            if segment.model_combo.itemText(i).split()[0] == name
+        ),
+        -1,
+    )
+    if index < 0:
+        pytest.skip(f"the bundled {name} model is not installed")
+    segment.model_combo.setCurrentIndex(index)
+
+
+def _whole(mask: np.ndarray, image: np.ndarray) -> dict[str, float]:
+    """What the CSV says of one object measured whole."""
+    ys, xs = np.nonzero(mask)
+    return {
+        "area_px": int(mask.sum()),
+        "centroid_y": ys.mean(),
+        "centroid_x": xs.mean(),
+        "bbox_min_y": ys.min(),
+        "bbox_max_x": xs.max(),
+        "mean_intensity": image[mask].mean(),
+    }
+
+
+def test_crossing_worms_export_their_mask_stack_and_measure_them_whole(
+    make_napari_viewer, data_dir, run_to_end, tmp_path, errors
+):
+    """BBBC010 A06 segmented in the Segment widget with worms2d: Export writes, beside the
+    flat labels, the (N, Y, X) stack `tessella segment --stack` writes, and the CSV measures
+    each worm whole (worms partly hidden under others were 15-22% short); after an edit the
+    stack comes from the labels and their overlaps layer."""
+    from tessella.cli import main
+    from tessella.engine.io import read_mask_stack
+
+    well = data_dir / "worms_bbbc010" / "gfp" / "A06.tif"
+    image = np.asarray(read_image(well).data)
+    viewer = make_napari_viewer()
+    viewer.add_image(image, name="A06")
+    _dock, segment = viewer.window.add_plugin_dock_widget("tessella", "Segment")
+    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Export")
+    _choose_model(segment, "worms2d")
+    run_to_end(segment)
+    layer = viewer.layers["A06 labels"]
+    assert "A06 labels overlaps" in [lyr.name for lyr in viewer.layers]
+    widget.labels_combo.setCurrentIndex(widget.labels_combo.findText("A06 labels"))
+    assert widget.stack_checkbox.isEnabled() and widget.stack_checkbox.isChecked()
+    widget.path_edit.setText(str(tmp_path / "w"))
+
+    written = widget.export()  # the defaults, stack included
+
+    assert errors == []
+    assert [p.name for p in written] == ["w.tif", "w.stack.tif", "w.csv", "w.recipe.json"]
+    np.testing.assert_array_equal(read_image(tmp_path / "w.tif").data, layer.data)  # kept
+    assert main(["segment", str(well), "-o", str(tmp_path / "cli.tif"), "--model", "worms2d",
+                 "--stack", "-q"]) == 0  # fmt: skip
+    expected = read_mask_stack(tmp_path / "cli.tif")
+    stack = read_mask_stack(tmp_path / "w.stack.tif")
+    np.testing.assert_array_equal(stack, expected)  # the CLI's stack, its format too
+    rows = read_rows(tmp_path / "w.csv")
+    assert [int(row["label"]) for row in rows] == list(range(1, len(expected) + 1))
+    hidden = 0
+    for row, mask in zip(rows, expected):
+        whole = _whole(mask, image)
+        assert int(row["area_px"]) == whole["area_px"]
+        for name in ("centroid_y", "centroid_x", "bbox_min_y", "bbox_max_x", "mean_intensity"):
+            assert float(row[name]) == pytest.approx(whole[name])
+        hidden += whole["area_px"] > int((layer.data == int(row["label"])).sum())
+    assert hidden >= 2  # worms partly under others, measured whole
+    status = widget.status_label.text()
+    assert f"w.stack.tif ({len(expected)} whole objects: the network's instances)" in status
+    for name in ("w.stack.tif", "cli.tif"):  # evaluate --overlapping reads it alike
+        out = tmp_path / f"{name}.json"
+        gt = data_dir / "worms_bbbc010" / "worm_masks" / "A06.tif"
+        assert main(["evaluate", str(tmp_path / name), str(gt), "--overlapping", "-q",
+                     "--json", str(out)]) == 0  # fmt: skip
+    assert json.loads((tmp_path / "w.stack.tif.json").read_text()) == json.loads(
+        (tmp_path / "cli.tif.json").read_text()
+    )
+
+    # edited labels (a worm erased): the others are still whole, hidden parts included
+    overlaps = viewer.layers["A06 labels overlaps"]
+    under = set(np.unique(overlaps.data).tolist())
+    erased = next(k for k in range(1, len(expected) + 1) if k not in under)  # not hidden
+    layer.fill(tuple(np.argwhere(layer.data == erased)[0]), 0)
+    widget.overwrite_checkbox.setChecked(True)
+    assert widget.export()
+    status = widget.status_label.text()
+    assert f"({len(expected) - 1} whole objects: the edited labels, hidden parts from" in status
+    stack = read_mask_stack(tmp_path / "w.stack.tif")
+    rows = read_rows(tmp_path / "w.csv")
+    kept = [k for k in range(1, len(expected) + 1) if k != erased]
+    assert [int(row["label"]) for row in rows] == kept  # page n of the stack is row n
+    np.testing.assert_array_equal(stack, expected[np.array(kept) - 1])
+    assert [int(row["area_px"]) for row in rows] == stack.sum(axis=(1, 2)).tolist()
+
+    # no network result behind the labels: their overlaps layer gives the hidden parts
+    _results.discard(layer)
+    assert widget.export()
+    assert "whole objects: the labels with their overlaps layer" in widget.status_label.text()
+    stack = read_mask_stack(tmp_path / "w.stack.tif")
+    for mask, label in zip(stack, kept):
+        whole = (layer.data == label) | (overlaps.data == label)
+        np.testing.assert_array_equal(mask, whole)
+        assert mask.sum() > (layer.data == label).sum() or label not in under
+
+    # the stack left out: the flat labels are measured, as before
+    widget.stack_checkbox.setChecked(False)
+    assert [p.name for p in widget.export()] == ["w.tif", "w.csv", "w.recipe.json"]
+    rows = read_rows(tmp_path / "w.csv")
+    assert [int(r["area_px"]) for r in rows] == [int((layer.data == k).sum()) for k in kept]
+
+
+def test_the_stack_is_offered_only_where_objects_may_overlap(exporter):
+    viewer, widget, _layer = exporter  # nuclei labels: no overlaps layer, no patches result
+    assert not widget.stack_checkbox.isEnabled()
+    assert all(o.kind != "stack" for o in widget.outputs())
+    assert base_path("/x/w.stack.tif") == base_path("/x/w.tif") == Path("/x/w")
+
+
+# --- time-lapses: the Cell Tracking Challenge format ----------------------------------------
+
+
+def test_a_cell_erased_from_one_frame_exports_ctc_with_its_track_split(
+    make_napari_viewer, data_dir, run_to_end, tmp_path, errors
+):
+    """Fluo-N2DH-SIM+ frames 56-61 (a 256x256 crop) tracked by cells2dt in the Segment
+    widget, one cell erased from frame 2: the CTC folder splits its track there (the piece
+    after the gap a new track, its parent the piece before) instead of refusing after the
+    TIFF, CSV and recipe were written; an output that cannot be made writes nothing."""
+    from tessella.engine.tracking import read_ctc_tracks
+
+    folder = data_dir / "ctc_Fluo-N2DH-SIM+" / "01"
+    movie = np.stack([read_image(folder / f"t{t:03d}.tif").data for t in range(56, 62)])
+    viewer = make_napari_viewer()
+    viewer.add_image(np.asarray(movie)[:, :256, :256], name="movie")
+    _dock, segment = viewer.window.add_plugin_dock_widget("tessella", "Segment")
+    _choose_model(segment, "cells2dt")
+    run_to_end(segment)
+    layer = viewer.layers["movie labels"]
+    tracked = np.asarray(layer.data).copy()
+    track = next(k for k in np.unique(tracked[2])[1:] if all((tracked == k).any(axis=(1, 2))))
+    layer.fill(tuple([2, *np.argwhere(tracked[2] == track)[0]]), 0)
+    assert not (layer.data[2] == track).any()
+    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Export")
+    widget.labels_combo.setCurrentIndex(widget.labels_combo.findText("movie labels"))
+    widget.path_edit.setText(str(tmp_path / "movie"))
+    widget.ctc_checkbox.setChecked(True)
+
+    written = widget.export()
+
+    assert errors == []
+    names = ["movie.tif", "movie.csv", "movie.recipe.json", "movie_RES"]
+    assert [p.name for p in written] == names
+    table = {k.id: k for k in read_ctc_tracks(tmp_path / "movie_RES" / "res_track.txt")}
+    new = int(tracked.max()) + 1
+    assert (table[track].start, table[track].end) == (0, 1)
+    assert (table[new].start, table[new].end, table[new].parent) == (3, 5, track)
+    masks = np.stack([read_image(p).data for p in sorted((tmp_path / "movie_RES").glob("m*"))])
+    expected = np.asarray(layer.data).copy()
+    expected[3:][expected[3:] == track] = new
+    np.testing.assert_array_equal(masks, expected)
+    status = widget.status_label.text()
+    assert f"track {track} is missing from frame 2): split at each gap" in status
+
+    # a track ID CTC cannot hold (uint16): nothing written at all, the folder said once
+    layer.fill(tuple([0, *np.argwhere(layer.data[0] == track)[0]]), 70_000)
+    widget.path_edit.setText(str(tmp_path / "big"))
+    assert widget.export() == []
+    assert len(errors) == 1 and "uint16" in errors[0] and "track 70000" in errors[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names)
+    assert "Nothing written" in widget.status_label.text()

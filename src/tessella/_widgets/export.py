@@ -1,16 +1,19 @@
-"""The Export dock widget: labels as TIFF and zarr, measurements as CSV, the recipe as JSON.
+"""The Export dock widget: labels as TIFF and zarr, objects that overlap as a mask stack,
+measurements as CSV, the recipe as JSON, tracks in the Cell Tracking Challenge format.
 
 Every file is written atomically by :mod:`tessella.engine.io`; nothing is written when any
-target already exists and "Overwrite existing files" is off. The measurements come from
+target already exists and "Overwrite existing files" is off, nor when any output cannot be
+made (each is checked before the first is written). The measurements come from
 :func:`tessella.engine.measure.measure_objects`, so a script gets the same table.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from napari.layers import Image, Labels
@@ -34,7 +37,7 @@ from .segment import RECIPE_KEY, SOURCE_ID_KEY, SOURCE_KEY
 if TYPE_CHECKING:
     import napari.viewer
 
-__all__ = ["ExportWidget", "OUTPUT_SUFFIXES", "base_path"]
+__all__ = ["ExportWidget", "OUTPUT_SUFFIXES", "base_path", "measure_stack"]
 
 #: what a recipe file says when replaying it does not give the exported labels
 EDITED_NOTE = (
@@ -45,6 +48,7 @@ EDITED_NOTE = (
 #: what each output adds to the base path
 OUTPUT_SUFFIXES = {
     "tiff": ".tif",
+    "stack": ".stack.tif",  # (N, Y, X) 0/1 masks, as `tessella segment --stack` writes
     "zarr": ".zarr",
     "csv": ".csv",
     "recipe": ".recipe.json",
@@ -62,7 +66,8 @@ def base_path(text: str, name: str = "labels") -> Path | None:
     if text.endswith(("/", os.sep)):
         return path / name
     stem = path.name
-    for suffix in (*OUTPUT_SUFFIXES.values(), ".tiff", ".json"):
+    suffixes = (*OUTPUT_SUFFIXES.values(), ".tiff", ".json")
+    for suffix in sorted(suffixes, key=len, reverse=True):  # ".stack.tif" before ".tif"
         if stem.lower().endswith(suffix) and len(stem) > len(suffix):
             return path.with_name(stem[: -len(suffix)])
     return path / name if path.is_dir() else path
@@ -72,6 +77,48 @@ def base_path(text: str, name: str = "labels") -> Path | None:
 class _Output:
     kind: str  # a key of OUTPUT_SUFFIXES
     path: Path
+
+
+@dataclass(frozen=True)
+class _Stack:
+    """A 2D labels layer's objects whole, overlaps kept: ``masks[n]`` is object ``ids[n]``."""
+
+    masks: np.ndarray  # (N, Y, X) bool
+    ids: np.ndarray  # (N,) label IDs
+    source: str  # where the whole objects came from, for the status line
+
+
+def measure_stack(masks: np.ndarray, ids, **options) -> dict[str, np.ndarray]:
+    """:func:`~tessella.engine.measure.measure_objects` of objects that may overlap, each
+    measured whole: ``masks[n]`` (an ``(N, Y, X)`` stack) is object ``ids[n]``. The objects
+    are spread over as few label images as keep them apart; ``options`` go to
+    ``measure_objects``. Rows are sorted by label.
+
+    >>> masks = np.zeros((2, 4, 6), bool)
+    >>> masks[0, :, :4] = masks[1, 1:3, 2:] = True  # crossing: both cover 4 pixels
+    >>> measure_stack(masks, [1, 2])["area_px"].tolist()
+    [16, 8]
+    """
+    from tessella.engine.measure import measure_objects
+
+    masks = np.asarray(masks, bool)
+    ids = np.asarray(ids, np.int64)
+    if masks.ndim < 3 or len(ids) != len(masks):
+        raise ValueError(f"a mask stack of {len(ids)} objects, got shape {masks.shape}")
+    dtype = np.uint16 if ids.max(initial=0) <= np.iinfo(np.uint16).max else np.int64
+    planes: list[np.ndarray] = []
+    for mask, label in zip(masks, ids):
+        plane = next((p for p in planes if not p[mask].any()), None)
+        if plane is None:
+            plane = np.zeros(masks.shape[1:], dtype)
+            planes.append(plane)
+        plane[mask] = label
+    tables = [measure_objects(plane, **options) for plane in planes]
+    if not tables:
+        return measure_objects(np.zeros(masks.shape[1:], dtype), **options)
+    table = {name: np.concatenate([t[name] for t in tables]) for name in tables[0]}
+    order = np.argsort(table["label"], kind="stable")
+    return {name: values[order] for name, values in table.items()}
 
 
 def _pixel_size(viewer, layer, axes: str) -> tuple[dict[str, float] | None, str, str]:
@@ -120,6 +167,12 @@ class ExportWidget(LayerWatcher, QWidget):
         self.browse_button = QPushButton("Browse…")
         self.tiff_checkbox = QCheckBox("Labels as TIFF (.tif, with pixel size)")
         self.tiff_checkbox.setChecked(True)
+        self.stack_checkbox = QCheckBox("Overlapping objects whole, as a mask stack (.stack.tif)")
+        self.stack_checkbox.setToolTip(
+            "Objects that overlap (e.g. crossing worms): one 0/1 mask per object, (N, Y, X), as "
+            "'tessella segment --stack' writes ('tessella evaluate --overlapping' reads it); "
+            "the CSV then measures each object whole, hidden parts included"
+        )
         self.zarr_checkbox = QCheckBox("Labels as zarr (.zarr)")
         self.csv_checkbox = QCheckBox("Measurements (.csv)")
         self.csv_checkbox.setChecked(True)
@@ -149,6 +202,7 @@ class ExportWidget(LayerWatcher, QWidget):
         layout.addLayout(form)
         for checkbox in (
             self.tiff_checkbox,
+            self.stack_checkbox,
             self.zarr_checkbox,
             self.csv_checkbox,
             self.ctc_checkbox,
@@ -163,7 +217,12 @@ class ExportWidget(LayerWatcher, QWidget):
         self.labels_combo.currentIndexChanged.connect(self._on_labels_changed)
         self.browse_button.clicked.connect(self._on_browse_clicked)
         self.export_button.clicked.connect(self._on_export_clicked)
+        self._stack_state: tuple | None = None  # (layer, stack offered) last seen
         self._watch_layers()
+        changed = _results.results.changed  # Segment registers its result after the labels
+        changed.connect(self._on_results_changed)
+        # the cache outlives viewers: stop hearing from it once this widget is gone
+        self.destroyed.connect(lambda *_: changed.disconnect(self._on_results_changed))
         self._refresh_layers()
 
     # --- layers -----------------------------------------------------------------------------
@@ -184,6 +243,10 @@ class ExportWidget(LayerWatcher, QWidget):
         if changed:
             self._on_labels_changed(self.labels_combo.currentIndex())
         self._update_recipe_checkbox()
+        self._update_stack_checkbox()
+
+    def _on_results_changed(self, layer_id) -> None:
+        self._update_stack_checkbox()
 
     def _fill_image_combo(self) -> None:
         """ "none", then the image layers; the choice is kept while its layer exists."""
@@ -220,6 +283,7 @@ class ExportWidget(LayerWatcher, QWidget):
             elif source_id is not None or source or not _fits(self.image_layer, layer):
                 self.image_combo.setCurrentIndex(0)  # never another image's intensities
         self._update_recipe_checkbox()
+        self._update_stack_checkbox()
 
     def _recipe(self) -> dict | None:
         layer = self.labels_layer
@@ -230,7 +294,8 @@ class ExportWidget(LayerWatcher, QWidget):
         """The recipe of the labels on screen (after Ctrl+Z, the parameters that made them),
         and whether it reproduces them; when not (hand edits, a Tune preview of one slice or
         frame), the file says so."""
-        recipe, reproduces = _results.recipe_on_screen(self.labels_layer)
+        found, reproduces = _results.recipe_on_screen(self.labels_layer)
+        recipe = found or {}  # (only asked for labels that have one)
         if not reproduces:
             recipe = {**recipe, "labels_edited": True, "note": EDITED_NOTE}
         return recipe, reproduces
@@ -243,6 +308,119 @@ class ExportWidget(LayerWatcher, QWidget):
             if has_recipe
             else "This labels layer was not made by Segment, so it has no recipe"
         )
+
+    # --- objects that overlap ---------------------------------------------------------------
+
+    def _overlaps_layer(self) -> Labels | None:
+        """The "overlaps" layer Segment or Tune placed beside the labels (objects hidden in
+        part, each painted whole), when it fits them."""
+        layer = self.labels_layer
+        if layer is None:
+            return None
+        overlaps = _results.companion_layer(self.viewer, layer, "overlaps")
+        if not isinstance(overlaps, Labels) or overlaps.data.shape != layer.data.shape:
+            return None
+        return overlaps
+
+    def _network_instances(self, layer: Labels):
+        """``(method, result)`` when ``layer`` holds a result whose method keeps overlapping
+        objects (``instances``: patches) of one 2D image, else None."""
+        from tessella.engine.methods import get_method
+
+        result = _results.get(layer)
+        if result is None or len(result.predictions) != 1 or result.labels.ndim != 2:
+            return None
+        name = getattr(getattr(result.model, "card", None), "method", None)
+        try:
+            method = get_method(name) if isinstance(name, str) else None
+        except (KeyError, ValueError):
+            return None
+        return (
+            (method, result) if hasattr(method, "instances") and result.params is not None else None
+        )
+
+    def _can_stack(self) -> bool:
+        layer = self.labels_layer
+        if layer is None or layer.multiscale or layer.ndim != 2:
+            return False
+        return self._overlaps_layer() is not None or self._network_instances(layer) is not None
+
+    def _update_stack_checkbox(self) -> None:
+        """Offer the mask stack, ticked, for 2D labels whose objects may overlap (a result of
+        a method that keeps them, or an "overlaps" layer beside the labels)."""
+        offered = self._can_stack()
+        layer = self.labels_layer
+        state = (None if layer is None else layer.unique_id, offered)
+        if state != self._stack_state:  # other labels, or they now may overlap: the default
+            self._stack_state = state
+            self.stack_checkbox.setChecked(offered)
+        self.stack_checkbox.setEnabled(offered)
+
+    def _object_stack(self, layer: Labels, labels: np.ndarray) -> _Stack:
+        """The objects of 2D ``labels`` whole, overlaps kept.
+
+        * Labels as the network's result made them (after Tune too): its instances, what
+          ``tessella segment --stack`` writes.
+        * Labels edited since: each object of the labels as it is now, with the parts of it
+          that other objects hid taken from the network (an object erased is left out, a
+          part erased stays out, one painted in is taken as painted).
+        * No network result behind them (any more): each object of the labels with its
+          hidden part from the "overlaps" layer beside them (where two hidden objects
+          overlap each other, that layer shows one of them only).
+        """
+        found = self._network_instances(layer)
+        if found is not None:
+            stack = self._network_stack(layer, labels, *found)
+            if stack is not None:
+                return stack
+        overlaps = self._overlaps_layer()
+        hidden = None if overlaps is None else np.asarray(overlaps.data)
+        under = set() if hidden is None else set(np.unique(hidden).tolist())
+        ids = np.unique(labels[labels > 0])
+        masks = np.zeros((ids.size, *labels.shape), bool)
+        for n, label in enumerate(ids.tolist()):
+            masks[n] = labels == label
+            if label in under:
+                masks[n] |= hidden == label
+        source = "the labels with their overlaps layer" if hidden is not None else "the labels"
+        return _Stack(masks, ids, source)
+
+    @staticmethod
+    def _network_stack(layer, labels: np.ndarray, method, result) -> _Stack | None:
+        """:meth:`_object_stack` from ``method.instances`` of ``result``, with the parameters
+        of the labels on screen; None when these labels are not (edits of) that result's."""
+        from tessella.engine.params import make_params
+
+        recipe, _reproduces = _results.recipe_on_screen(layer)
+        params = result.params
+        recorded = recipe.get("params") if isinstance(recipe, dict) else None
+        if isinstance(recorded, dict):
+            try:
+                params = make_params(method.Params, **recorded)
+            except (TypeError, ValueError):
+                return None
+        prediction = result.predictions[0]
+        masks = np.asarray(method.instances(prediction, params), bool)
+        if masks.ndim != 3 or masks.shape[1:] != labels.shape or labels.dtype.kind not in "iu":
+            return None
+        labelled = labels > 0
+        rows, cols = np.nonzero(labelled)
+        ids = labels[rows, cols].astype(np.int64)
+        fits = ids <= len(masks)
+        if fits.all() and np.array_equal(masks.any(axis=0), labelled):
+            if masks[ids - 1, rows, cols].all():  # object k in mask k - 1: the result itself
+                return _Stack(masks, np.arange(1, len(masks) + 1), "the network's instances")
+        # edited: what the labels were (object k where it showed), to tell the hidden parts
+        before = np.asarray(method.postprocess(prediction, params))
+        if before.shape != labels.shape or 2 * np.count_nonzero(before[labelled] == ids) < ids.size:
+            return None  # not these labels' result (most objects differ)
+        found = np.unique(ids)
+        stack = np.zeros((found.size, *labels.shape), bool)
+        for n, label in enumerate(found.tolist()):
+            stack[n] = labels == label
+            if label <= len(masks):
+                stack[n] |= masks[label - 1] & (before != label)
+        return _Stack(stack, found, "the edited labels, hidden parts from the network")
 
     # --- paths ------------------------------------------------------------------------------
 
@@ -269,6 +447,7 @@ class ExportWidget(LayerWatcher, QWidget):
             return []
         chosen = {
             "tiff": self.tiff_checkbox.isChecked(),
+            "stack": self.stack_checkbox.isChecked() and self._can_stack(),
             "zarr": self.zarr_checkbox.isChecked(),
             "csv": self.csv_checkbox.isChecked(),
             "recipe": self.recipe_checkbox.isChecked() and self._recipe() is not None,
@@ -288,8 +467,9 @@ class ExportWidget(LayerWatcher, QWidget):
     def export(self) -> list[Path]:
         """Write the chosen outputs; returns the files written (none when refused or failed)."""
         from tessella._io import labels_axes
-        from tessella.engine.io import write_json, write_labels, write_zarr_labels
+        from tessella.engine.io import write_json, write_labels, write_mask_stack, write_zarr_labels
         from tessella.engine.measure import measure_objects, write_csv
+        from tessella.engine.tracking import write_ctc
 
         layer = self.labels_layer
         if layer is None:
@@ -320,57 +500,80 @@ class ExportWidget(LayerWatcher, QWidget):
             return []
 
         labels = np.asarray(layer.data[0] if layer.multiscale else layer.data)
-        try:
+        kinds = [output.kind for output in outputs]
+        try:  # every output made or checked before the first is written: a failure writes none
             axes = labels_axes(labels.ndim, layer.metadata, layer.axis_labels)
+            if labels.dtype.kind not in "iu" or (labels.size and labels.min() < 0):
+                raise ValueError("labels must be integers of 0 and more")
             pixel_size, unit, unit_note = _pixel_size(self.viewer, layer, axes)
+            stack = self._object_stack(layer, labels) if "stack" in kinds else None
             table = None
-            if any(output.kind == "csv" for output in outputs):
-                # measured before any file is written, so a bad intensity layer writes nothing
-                table = measure_objects(
-                    labels,
-                    image=self._intensity(),
-                    confidence=self._confidence(layer, labels),
-                    spacing=None if unit == "pixel" else pixel_size,  # no physical size
-                    axes=axes,
-                    unit=unit,
-                )
+            if "csv" in kinds:
+                options: dict[str, Any] = {
+                    "image": self._intensity(),
+                    "confidence": self._confidence(layer, labels),
+                    "spacing": None if unit == "pixel" else pixel_size,  # no physical size
+                    "axes": axes,
+                    "unit": unit,
+                }
+                if stack is not None:  # each object whole, its hidden parts included
+                    table = measure_stack(stack.masks, stack.ids, **options)
+                else:
+                    table = measure_objects(labels, **options)
+            ctc = self._ctc_tracks(labels, axes) if "ctc" in kinds else None
         except ValueError as exc:
-            show_error(f"Export: cannot measure '{layer.name}': {exc}")
+            show_error(f"Export: nothing written; cannot export '{layer.name}': {exc}")
             self.status_label.setText(f"Nothing written: {exc}")
             return []
 
         written: list[Path] = []
         reproduces = True
+        new = {o.path for o in outputs if not o.path.exists()}  # removed again on a failure
         for output in outputs:
             try:
                 if output.kind == "tiff":
                     write_labels(output.path, labels, axes, pixel_size, unit, overwrite)
+                elif output.kind == "stack":
+                    assert stack is not None
+                    write_mask_stack(output.path, stack.masks, overwrite)
                 elif output.kind == "zarr":
                     write_zarr_labels(output.path, labels, axes, pixel_size, unit, overwrite)
                 elif output.kind == "csv":
+                    assert table is not None
                     write_csv(output.path, table, overwrite)
                 elif output.kind == "ctc":
-                    self._write_ctc(output.path, labels, axes, overwrite)
+                    with warnings.catch_warnings():  # its notes go in the status line
+                        warnings.simplefilter("ignore", UserWarning)
+                        write_ctc(labels, None, output.path, overwrite, tracks=ctc)
                 else:
                     recipe, reproduces = self._recipe_to_write()
                     write_json(output.path, recipe, overwrite)
             except Exception as exc:  # any failure: say which file, keep the widget usable
-                done = f"; wrote {', '.join(p.name for p in written)}" if written else ""
-                show_error(f"Export: cannot write {output.path}: {exc}")
-                self.status_label.setText(f"Failed on {output.path}{done}.")
-                return written
+                text = str(exc)
+                where = "" if str(output.path) in text else f"{output.path}: "
+                show_error(f"Export: cannot write {where}{text}")
+                kept = self._remove_new(written, new)
+                done = f"; kept {', '.join(p.name for p in kept)} (overwritten)" if kept else ""
+                self.status_label.setText(f"Failed on {output.path}; nothing else written{done}.")
+                return []
             written.append(output.path)
 
         folder = written[0].parent
         names = [p.name for p in written]
         if table is not None:
-            names[[o.kind for o in outputs].index("csv")] += f" ({len(table['label'])} objects)"
+            names[kinds.index("csv")] += f" ({len(table['label'])} objects)"
+        if stack is not None:
+            names[kinds.index("stack")] += f" ({len(stack.ids)} whole objects: {stack.source})"
         message = f"Wrote {', '.join(names)} to {folder}"
+        if stack is not None and table is not None:
+            message += "; the CSV measures each object whole (the stack)"
         if skipped_recipe:
             message += f"; no recipe ('{layer.name}' was not made by Segment)"
         if unit_note and any(o.kind in ("tiff", "zarr", "csv") for o in outputs):
             message += f"; {unit_note} (set the layer's units to say otherwise)"
-        if "recipe" in [o.kind for o in outputs] and not reproduces:
+        if ctc is not None and ctc.notes():
+            message += "; CTC: " + "; ".join(ctc.notes())
+        if "recipe" in kinds and not reproduces:
             message += (
                 f". The labels were changed after '{layer.name}' was segmented (by hand, or a "
                 "Tune preview not applied to all): the recipe makes them as they were before"
@@ -378,6 +581,20 @@ class ExportWidget(LayerWatcher, QWidget):
             show_info(f"Export: {message}.")
         self.status_label.setText(message + ".")
         return written
+
+    @staticmethod
+    def _remove_new(written: list[Path], new: set[Path]) -> list[Path]:
+        """After a failure: remove the outputs this export wrote that were not there before;
+        returns those it replaced (with Overwrite), which stay."""
+        import shutil
+
+        for path in written:
+            if path in new:
+                if path.is_dir():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
+        return [path for path in written if path not in new]
 
     def _is_time_lapse(self) -> bool:
         from tessella._io import labels_axes
@@ -390,9 +607,12 @@ class ExportWidget(LayerWatcher, QWidget):
         except ValueError:
             return False
 
-    def _write_ctc(self, path: Path, labels: np.ndarray, axes: str, overwrite: bool) -> None:
-        """maskTTT.tif + res_track.txt; divisions from the layer's Tracks layer (or result)."""
-        from tessella.engine.tracking import write_ctc
+    def _ctc_tracks(self, labels: np.ndarray, axes: str):
+        """What the CTC folder will hold (maskTTT.tif, res_track.txt), with divisions from the
+        layer's recorded lineage, its Tracks layer or its result; tracks that skip frames (a
+        cell erased from a frame) are split at the gaps. ValueError when it cannot be
+        written."""
+        from tessella.engine.tracking import ctc_tracks
 
         if axes != "TYX":
             raise ValueError(f"CTC export needs 2D frames over time (TYX), not {axes}")
@@ -408,7 +628,7 @@ class ExportWidget(LayerWatcher, QWidget):
             }
         elif result is not None and result.lineage:
             lineage = dict(result.lineage)
-        write_ctc(labels, lineage, path, overwrite)
+        return ctc_tracks(labels, lineage)
 
     def _intensity(self) -> np.ndarray | None:
         layer = self.image_layer
