@@ -34,6 +34,12 @@ def test_segment_a_frame_folder_writes_tyx_labels_and_ctc(tmp_path, tiny_tempora
     assert code == 1 and "mask000.tif exists" in capsys.readouterr().err
     assert not (tmp_path / "labels2.tif").exists()
 
+    # unlinked IDs are per frame, no tracks: --ctc refuses them before any work
+    unlinked = [*args2, "--model", str(tiny_temporal_dir), "--ctc", str(tmp_path / "u")]
+    assert main([*unlinked, "--set", "link=false", "--overwrite"]) == 1
+    assert "with link=false the IDs are per frame" in capsys.readouterr().err
+    assert not (tmp_path / "labels2.tif").exists() and not (tmp_path / "u").exists()
+
     # scored against the ground truth: SEG over the SEG frames, links against TRA
     assert main(["evaluate", str(ctc), str(tmp_path / "01_GT"), "--ctc"]) == 0
     printed = capsys.readouterr().out

@@ -1007,6 +1007,11 @@ def _cmd_segment(args) -> int:
     tile = args.tile or recipe.get("tile")
     invert = args.invert if args.invert is not None else recipe.get("invert")
     _check_ctc_dir(args)
+    if args.ctc and getattr(params, "link", True) is False:
+        raise CliError(
+            "--ctc writes tracks, and with link=false the IDs are per frame (the same ID in "
+            "two frames is no one cell): leave link on for --ctc"
+        )
     package = _package_reference(args.model, recipe, model)
     if args.blockwise:
         return _segment_blockwise(args, jobs, model, params, tta, tile, recipe, invert, package)
@@ -1065,12 +1070,21 @@ def _cmd_segment(args) -> int:
                     pixel_size=pixel_size,
                     unit=image.unit,
                 )
+            ctc_plan = None
+            if args.ctc:  # what cannot be written as CTC is refused before any file is
+                from .engine.tracking import ctc_tracks, write_ctc
+
+                ctc_plan = ctc_tracks(result.labels, result.lineage)
             # labels and their recipe: both or neither, and the previous ones kept on failure
             _write_labels_and_recipe(target, write, recorded, args.overwrite)
             if args.ctc:
-                from .engine.tracking import write_ctc
-
-                write_ctc(result.labels, result.lineage, args.ctc, overwrite=args.overwrite)
+                write_ctc(
+                    result.labels,
+                    result.lineage,
+                    args.ctc,
+                    overwrite=args.overwrite,
+                    tracks=ctc_plan,
+                )
             if not args.quiet:
                 what = "tracks" if result.lineage is not None else "objects"
                 print(f"{source} -> {target}: {int(result.labels.max())} {what}")
