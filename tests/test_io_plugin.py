@@ -272,3 +272,30 @@ def test_axes_and_pixel_size_of_a_layer():
     assert pixel_size_of("YX", (1.0, 1.0)) == (None, "pixel")
     assert pixel_size_of("TYX", (5.0, 0.2, 0.2)) == ({"Y": 0.2, "X": 0.2}, "µm")
     assert pixel_size_of("YX", (1.0, 1.0), ("nm", "nm")) == ({"Y": 1.0, "X": 1.0}, "nm")
+
+
+def test_the_reader_says_when_its_axes_are_only_a_guess(tmp_path):
+    stack = np.zeros((6, 32, 32), np.uint16)
+    tifffile.imwrite(tmp_path / "shaped.tif", stack)  # tifffile's own metadata, no axes
+    tifffile.imwrite(tmp_path / "pages.tif", stack, metadata=None)  # a plain multi-page TIFF
+    tifffile.imwrite(tmp_path / "movie.tif", stack, metadata={"axes": "TYX"})
+    imagej_tiff(tmp_path / "volume.tif", stack, "ZYX", 0.5)
+    tifffile.imwrite(tmp_path / "plane.tif", stack[0], metadata=None)
+    zarr.open_array(str(tmp_path / "stack.zarr"), mode="w", shape=stack.shape, dtype="u2")
+    write_zarr_labels(tmp_path / "labels.zarr", stack, "TYX")
+
+    def metadata(name: str) -> dict:
+        [(_data, kwargs, _kind)] = read(tmp_path / name)
+        return kwargs["metadata"]
+
+    for name in ("shaped.tif", "pages.tif", "stack.zarr"):
+        assert metadata(name)["axes"] == "ZYX", name  # the guess, for the Segment widget
+        assert metadata(name)["axes_guessed"] is True, name
+    for name, axes in (
+        ("movie.tif", "TYX"),
+        ("volume.tif", "ZYX"),
+        ("plane.tif", "YX"),
+        ("labels.zarr", "TYX"),
+    ):
+        assert metadata(name)["axes"] == axes, name
+        assert "axes_guessed" not in metadata(name), name

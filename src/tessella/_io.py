@@ -2,8 +2,9 @@
 
 The reader opens what :func:`tessella.engine.io.read_image` reads (TIFF with ImageJ/OME
 metadata, zarr arrays and OME-Zarr) as layers scaled by the pixel size, with the axes in the
-layer's ``metadata["axes"]`` for the Segment widget. The writers save a labels layer with its
-scale as pixel size, so Fiji and the reader see the same physical size.
+layer's ``metadata["axes"]`` for the Segment widget (with ``metadata["axes_guessed"]`` when the
+file names none and they are only a guess from the shape). The writers save a labels layer with
+its scale as pixel size, so Fiji and the reader see the same physical size.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "AXES_GUESSED_KEY",
+    "axes_named",
     "get_reader",
     "read_layers",
     "write_labels_tiff",
@@ -26,6 +29,9 @@ __all__ = [
 ]
 
 RECIPE_KEY = "tessella_recipe"  # the Segment widget's recipe in a labels layer's metadata
+#: layer metadata: True when ``metadata["axes"]`` is the reader's guess from the shape (a
+#: plain TIFF stack or zarr array names no axes), not axes the file named
+AXES_GUESSED_KEY = "axes_guessed"
 # an integer TIFF named like labels opens as labels: "nuclei_labels", "LabelImage",
 # "labelmap", "cellmask", "mask000", "labelled"; not "Masked_image", "masking", "unlabelled",
 # "labeling" or "label-free"
@@ -79,6 +85,36 @@ def _valid_unit(unit: str) -> bool:
     return True
 
 
+def axes_named(metadata: dict) -> bool:
+    """Whether a layer's ``metadata["axes"]`` are axes its file named (not the reader's guess
+    from the shape, nor absent)."""
+    return isinstance(metadata.get("axes"), str) and not metadata.get(AXES_GUESSED_KEY)
+
+
+def _axes_guessed(path: Path, ndim: int) -> bool:
+    """Whether :func:`~tessella.engine.io.read_image` guessed the axes of ``path`` from its
+    shape: a TIFF whose axes tifffile does not know (``Q``: a stack written without axes,
+    ``I``: a plain multi-page file), a zarr array without ``tessella_axes``. ImageJ, OME and
+    tifffile's shaped metadata with axes, and OME-Zarr, name them; so does a 2D TIFF (YX) or
+    a colour one (its samples)."""
+    from tessella.engine.io import is_zarr_path
+
+    try:
+        if is_zarr_path(path):
+            import zarr
+
+            node = zarr.open(str(path), mode="r")
+            return not isinstance(node, zarr.Group) and "tessella_axes" not in node.attrs
+        import tifffile
+
+        with tifffile.TiffFile(path) as tif:
+            series = tif.series[0]
+            kept = [a for a, n in zip(series.axes, series.shape) if n != 1 or a in "YX"]
+    except Exception:  # read_image has read it: no reason to fail, but a guess is a guess
+        return True
+    return len(kept) != ndim or any(letter in "QI" for letter in kept)
+
+
 def _layers_of(path: Path) -> list[tuple]:
     from tessella.engine.io import read_image
 
@@ -99,6 +135,8 @@ def _layers_of(path: Path) -> list[tuple]:
     name = _layer_name(path)
     layer_axes = axes.replace("C", "")
     metadata: dict[str, Any] = {"axes": layer_axes, "path": str(path)}
+    if _axes_guessed(path, data.ndim):
+        metadata[AXES_GUESSED_KEY] = True  # Segment reads a stack as frames for a movie model
     if sizes:
         metadata.update(pixel_size=sizes, unit=unit)
     kwargs: dict[str, Any] = {

@@ -84,3 +84,30 @@ def test_overlaps_layer_shows_hidden_objects_and_follows_tune(
     qtbot.waitUntil(lambda: not tune.busy, timeout=30_000)
     assert len(np.unique(layer.data)) - 1 == 3
     assert _results.companion_layer(viewer, layer, "overlaps") is not None
+
+
+def test_labels_segmented_again_after_a_removal_take_over_their_overlaps_layer(
+    make_napari_viewer,
+):
+    rods = crossing_rods()
+    labels = np.zeros(rods.shape[1:], np.int32)
+    for k, rod in enumerate(rods):
+        labels[rod] = k + 1
+    hidden = np.where(rods[0] & rods[1], 1, 0).astype(np.int32)
+    viewer = make_napari_viewer()
+    layer = viewer.add_labels(labels, name="rods labels")
+    overlaps = _results.show_overlaps(viewer, layer, hidden)
+
+    viewer.layers.remove(layer)
+    again = viewer.add_labels(labels.copy(), name="rods labels")
+    fewer = np.zeros_like(hidden)
+    fewer[rods[0] & rods[1]] = 2
+    assert _results.show_overlaps(viewer, again, fewer) is overlaps
+
+    assert [lyr.name for lyr in viewer.layers] == ["rods labels", "rods labels overlaps"]
+    assert _results.companion_layer(viewer, again, "overlaps") is overlaps
+    np.testing.assert_array_equal(overlaps.data, fewer)
+    # another labels layer's name takes over nothing
+    viewer.layers.remove(again)
+    other = viewer.add_labels(labels.copy(), name="worms labels")
+    assert _results.show_overlaps(viewer, other, fewer) is not overlaps

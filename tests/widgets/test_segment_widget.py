@@ -399,3 +399,66 @@ def test_intensities_choice_reaches_the_network_and_the_recipe(
             if reference["normalization"].get("invert_bright_background"):
                 np.testing.assert_array_equal(layer.data, automatic)
     assert widget.invert_combo.isEnabled()
+
+
+def test_a_reopened_panel_replaces_the_results_of_the_closed_one(
+    segment_widget, nuclei_image, run_to_end, segment_model_dir
+):
+    from napari.layers import Layer
+
+    viewer, widget = segment_widget
+    viewer.add_image(nuclei_image[:256, :256], name="nuclei")
+    choose_layer(widget, "nuclei")
+    run_to_end(widget)
+    [ours] = own_labels(viewer, "nuclei")
+    copy = Layer.create(*ours.as_layer_data_tuple())  # napari's "Duplicate Layer"
+    copy.name = "nuclei labels copy"
+    viewer.add_layer(copy)
+    copied = copy.data.copy()
+
+    def reopen(widget):
+        viewer.window.remove_dock_widget(widget)  # what the panel's "x" does
+        _dock, again = viewer.window.add_plugin_dock_widget("tessella", "Segment")
+        assert again is not widget and again.add_model(segment_model_dir)
+        choose_layer(again, "nuclei")
+        return again
+
+    widget = reopen(widget)
+    first_data = ours.data
+    widget.tile_spin.setValue(128)
+    run_to_end(widget)
+
+    assert [layer.name for layer in viewer.layers] == ["nuclei", "nuclei labels", copy.name]
+    assert ours.data is not first_data and ours.metadata["tessella_recipe"]["tile"] == 128
+    np.testing.assert_array_equal(copy.data, copied)  # a copy is the user's
+
+    # edits are known to any panel: an edited result is kept, a new one added
+    ours.paint((20, 20), 999)
+    widget = reopen(widget)
+    run_to_end(widget)
+    names = [layer.name for layer in viewer.layers]
+    assert names == ["nuclei", "nuclei labels", copy.name, "nuclei labels [1]"]
+    assert (ours.data == 999).any()
+
+
+def test_segment_tune_and_correct_fit_a_small_screen_and_scroll(
+    segment_widget, nuclei_image, run_to_end
+):
+    from qtpy.QtWidgets import QScrollArea
+
+    viewer, segment = segment_widget
+    _dock, tune = viewer.window.add_plugin_dock_widget("tessella", "Tune")
+    viewer.window.add_plugin_dock_widget("tessella", "Correct")
+    viewer.add_image(nuclei_image[:256, :256], name="nuclei")
+    choose_layer(segment, "nuclei")
+    run_to_end(segment)
+    assert tune.controls  # Tune shows the result's parameters: at its tallest
+    window = viewer.window._qt_window
+
+    window.resize(1366, 768)
+
+    assert window.minimumSizeHint().height() <= 768
+    for panel, last in ((segment, segment.status_label), (tune, tune.status_label)):
+        scroll = panel.findChild(QScrollArea)
+        assert scroll is not None and scroll.widget().isAncestorOf(last)
+        assert panel.minimumSizeHint().height() <= 200  # a few rows; the rest scrolls

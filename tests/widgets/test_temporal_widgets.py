@@ -495,3 +495,106 @@ def test_the_tracks_follow_an_edit_by_checking_only_the_frames_it_changed(
     layer.visible = True
     assert rows(7) == []
     assert set(read) <= {0, 2, 5}
+
+
+def test_a_plain_stack_opened_by_the_reader_is_read_as_frames_and_named_so(
+    make_napari_viewer, tiny_temporal_dir, tmp_path, run_to_end
+):
+    import tifffile
+
+    image, _labels, _tracks = cell_movie()
+    tifffile.imwrite(tmp_path / "movie.tif", image)  # no axes in the file: ZYX is a guess
+    tifffile.imwrite(tmp_path / "volume.tif", image, imagej=True, metadata={"axes": "ZYX"})
+    viewer = make_napari_viewer()
+    [volume] = viewer.open(str(tmp_path / "volume.tif"), plugin="tessella")
+    [movie] = viewer.open(str(tmp_path / "movie.tif"), plugin="tessella")
+    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Segment")
+    widget.layer_combo.setCurrentIndex(widget.layer_combo.findData(movie.unique_id))
+    assert widget.axes_combo.currentText() == "ZYX"
+    assert movie.axis_labels == ("z", "y", "x")
+
+    assert widget.add_model(tiny_temporal_dir)
+    assert widget.axes_combo.currentText() == "TYX"  # as napari's own reader's layer
+    assert movie.axis_labels == ("t", "y", "x")  # the slider says "t"
+    assert viewer.dims.axis_labels == ("t", "y", "x")
+    temporal = widget.model_combo.currentIndex()
+    widget.model_combo.setCurrentIndex(
+        widget.model_combo.findText("em-mito2d", Qt.MatchFlag.MatchStartsWith)
+    )
+    assert widget.axes_combo.currentText() == "ZYX"
+    assert movie.axis_labels == ("z", "y", "x")
+    widget.model_combo.setCurrentIndex(temporal)
+
+    run_to_end(widget)
+    assert "failed" not in widget.status_label.text()
+    assert viewer.layers["movie labels"].metadata["tessella_recipe"]["axes"] == "TYX"
+
+    # a file that names its axes ZYX is a volume, whatever the model
+    widget.layer_combo.setCurrentIndex(widget.layer_combo.findData(volume.unique_id))
+    assert widget.axes_combo.currentText() == "ZYX"
+    assert volume.axis_labels == ("z", "y", "x")
+    # names the user gave the dimensions are theirs
+    movie.axis_labels = ("plane", "row", "column")
+    widget.layer_combo.setCurrentIndex(widget.layer_combo.findData(movie.unique_id))
+    assert widget.axes_combo.currentText() == "TYX"
+    assert movie.axis_labels == ("plane", "row", "column")
+
+
+def test_segment_again_after_removing_the_labels_reuses_their_tracks_layer(
+    make_napari_viewer, tiny_temporal_dir, run_to_end, monkeypatch
+):
+    from tessella.engine import pipeline
+
+    original = pipeline.resolve_params
+    monkeypatch.setattr(  # one cell per frame, one track (the tiny model's maps are noise)
+        pipeline,
+        "resolve_params",
+        lambda model, params=None, **kw: original(model, params, threshold=0.0, split=False),
+    )
+    viewer = make_napari_viewer()
+    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Segment")
+    image, _labels, _tracks = cell_movie()
+    viewer.add_image(image, name="movie")
+    assert widget.add_model(tiny_temporal_dir)
+    run_to_end(widget)
+    tracks = viewer.layers["movie labels tracks"]
+    tracks.data = tracks.data[: len(tracks.data) // 2]  # stale tracks: half of them
+
+    viewer.layers.remove("movie labels")
+    run_to_end(widget)
+
+    assert [layer.name for layer in viewer.layers] == [
+        "movie",
+        "movie labels",
+        "movie labels tracks",
+    ]
+    labels = viewer.layers["movie labels"]
+    assert viewer.layers["movie labels tracks"] is tracks  # taken over, drawn anew
+    assert _results.tracks_layer(viewer, labels) is tracks
+    assert tracks.data.shape == (image.shape[0], 4)
+    # and it follows the new labels' edits: frame 0 erased, its rows go
+    where = np.nonzero(labels.data[0] > 0)
+    with labels.block_history():
+        labels.data_setitem((np.zeros_like(where[0]), *where), 0)
+    assert 0 not in tracks.data[:, 1] and 1 in tracks.data[:, 1]
+
+
+def test_tune_forgets_the_progress_of_an_update_of_removed_labels(
+    make_napari_viewer, movie_result, qtbot
+):
+    result, _labels = movie_result
+    viewer, tune, layer = _movie_in_tune(make_napari_viewer, result)
+    tune.set_param("threshold", 0.3)  # a preview of the frame on screen...
+    assert tune.progress_bar.text() == "0 / 1 frames"
+    viewer.layers.remove(layer)  # ...whose labels go before it is written
+    qtbot.waitUntil(lambda: not tune.busy, timeout=30_000)
+    assert tune.progress_bar.text() == ""
+
+    # the movie segmented again: a new result, no count left from the old one
+    again = viewer.add_labels(
+        result.labels.copy(), name="movie labels", metadata={"tessella_recipe": result.recipe()}
+    )
+    _results.register(again, result, viewer.layers)
+    assert tune.layer_combo.currentData() == again.unique_id
+    assert tune.progress_bar.isVisibleTo(tune)
+    assert tune.progress_bar.text() == ""

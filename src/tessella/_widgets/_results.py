@@ -315,7 +315,8 @@ def height_map(result: SegmentResult, shape=None) -> np.ndarray | None:
 
 
 #: (labels layer unique_id, kind) -> the unique_id of a layer shown beside it ("tracks",
-#: "overlaps")
+#: "overlaps"); a companion whose labels layer left the viewer is taken over by the next labels
+#: layer of its name (:func:`_orphan`)
 _COMPANIONS: dict[tuple, Hashable] = {}
 
 
@@ -330,9 +331,36 @@ def tracks_layer(viewer, labels_layer: Layer):
     return companion_layer(viewer, labels_layer, "tracks")
 
 
+def _orphan(viewer, labels_layer: Layer, kind: str, name: str):
+    """The ``kind`` layer ``name`` left behind by a labels layer that has left the viewer
+    (a movie's labels removed, then segmented again), now ``labels_layer``'s; else None.
+
+    The companion stays when its labels layer is removed: removing layers one after another
+    crashes napari under software OpenGL (Mesa llvmpipe, as under xvfb) on a later redraw,
+    as removing two labels layers by hand does. The next result takes it over instead of
+    adding a second one beside it."""
+    present = {layer.unique_id: layer for layer in viewer.layers}
+    for (owner, owned_kind), companion_id in list(_COMPANIONS.items()):
+        layer = present.get(companion_id)
+        if owned_kind != kind or owner in present or layer is None:
+            continue
+        if layer.name == name and layer.ndim == labels_layer.ndim:
+            del _COMPANIONS[(owner, owned_kind)]
+            _COMPANIONS[(_key(labels_layer), kind)] = companion_id
+            layers = viewer.layers
+            if labels_layer in layers and layers.index(layer) < layers.index(labels_layer):
+                # drawn above its labels again, as where it was added
+                layers.move(layers.index(layer), layers.index(labels_layer) + 1)
+            return layer
+    return None
+
+
 def _place_companion(viewer, labels_layer, kind, update, add):
-    """Update the previous ``kind`` layer of ``labels_layer`` or add one; None removes it."""
+    """Update the previous ``kind`` layer of ``labels_layer`` (or the one a removed labels
+    layer of its name left behind) or add one; None removes it."""
     layer = companion_layer(viewer, labels_layer, kind)
+    if layer is None:
+        layer = _orphan(viewer, labels_layer, kind, f"{labels_layer.name} {kind}")
     if update is None:
         if layer is not None:
             viewer.layers.remove(layer)
@@ -360,6 +388,7 @@ def show_tracks(viewer, labels_layer: Layer, labels: np.ndarray, lineage: dict |
     kept = {LINEAGE_KEY: _as_lineage(lineage or {})}
 
     def update(layer):
+        follow_edits(viewer, labels_layer)  # (a Tracks layer taken over from removed labels)
         _set_tracks(layer, data, graph, kept)
 
     def add():

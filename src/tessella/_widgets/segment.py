@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 from collections.abc import Generator
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,15 +30,14 @@ from qtpy.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSpinBox,
-    QVBoxLayout,
     QWidget,
 )
 from superqt.utils import GeneratorWorker
 
-from .._io import RECIPE_KEY  # output layer metadata: what reproduces it
+from .._io import AXES_GUESSED_KEY, RECIPE_KEY, axes_named  # RECIPE_KEY: what reproduces it
 from . import _results
 from ._blockwise import BlockwisePreview, blockwise_steps, is_large
-from ._layers import LayerWatcher, fill_layer_combo, find_layer
+from ._layers import LayerWatcher, fill_layer_combo, find_layer, scrolling_layout
 from ._models import listen as listen_for_models
 from ._workers import close_when_finished, report_runtime_errors
 
@@ -54,6 +52,15 @@ __all__ = ["SegmentWidget", "guess_layer_axes"]
 
 SOURCE_KEY = "tessella_source"  # output layer metadata: the image layer it was computed from
 SOURCE_ID_KEY = "tessella_source_id"  # ... and that layer's unique_id (survives a rename)
+#: output layer metadata: ``{"kind": "labels" (or a network map's key), "layer_id": the layer's
+#: own unique_id}`` while the layer is the image's current result of that kind, which a new run
+#: replaces (a copy of the layer has another unique_id; a kept edited result loses the entry)
+OUTPUT_KEY = "tessella_output"
+#: output labels metadata: True once the user painted or corrected them (Tune's updates are not
+#: edits); kept in the layer so that any Segment panel, also one opened later, knows
+EDITED_KEY = "tessella_edited"
+#: image layer metadata: the ``axis_labels`` Segment gave a layer whose axes the reader guessed
+AXIS_LABELS_KEY = "tessella_axis_labels"
 
 
 @report_runtime_errors
@@ -98,6 +105,39 @@ def _spatial_transform(layer: Image, axes: str) -> tuple[tuple, tuple, tuple]:
     return tuple(np.asarray(layer.scale)[keep]), tuple(np.asarray(layer.translate)[keep]), units
 
 
+def _watch_edits(layer) -> None:
+    """Note in ``layer``'s metadata (:data:`EDITED_KEY`) when the user paints or corrects it:
+    painting, filling and Correct's edits all go through the layer's undo history, which emits
+    ``paint``; so do Tune's updates, which are told apart. The layer holds the callback, which
+    finds the layer in the event (a plugin sees the layer through a proxy made for each call,
+    which a callback must not keep)."""
+
+    def on_paint(event) -> None:
+        painted = getattr(event, "source", None)
+        if painted is None or _results.tool_is_writing(painted.unique_id):
+            return
+        if not painted.metadata.get(EDITED_KEY):
+            painted.metadata = {**painted.metadata, EDITED_KEY: True}
+
+    layer.events.paint.connect(on_paint)
+
+
+def _is_output(layer, image_id, kind: str) -> bool:
+    """Whether ``layer`` is the current ``kind`` result Segment placed for image ``image_id``."""
+    mark = layer.metadata.get(OUTPUT_KEY)
+    return (
+        isinstance(mark, dict)
+        and mark.get("kind") == kind
+        and mark.get("layer_id") == layer.unique_id
+        and layer.metadata.get(SOURCE_ID_KEY) == image_id
+    )
+
+
+def _unmark(layer) -> None:
+    """``layer`` is no longer the result a new run replaces (the user's to keep)."""
+    layer.metadata = {k: v for k, v in layer.metadata.items() if k != OUTPUT_KEY}
+
+
 @dataclass(frozen=True)
 class _Run:
     """Where a run's result goes, fixed when Run is clicked."""
@@ -126,9 +166,11 @@ class SegmentWidget(LayerWatcher, QWidget):
 
     The result is a Labels layer named ``"<image> labels"`` with the image's scale and
     translate and the recipe in its metadata. Running again on the same image replaces the
-    data of the layer this widget made for it (if it still exists), unless the user has
-    painted or corrected that layer since: then it is kept and a new layer is added (or it is
-    replaced when "Replace edited results" is on). Other layers are never touched.
+    data of the layer Segment made for it (if it still exists; found by its metadata, so also
+    after the panel was closed and opened again), unless the user has painted or corrected
+    that layer since: then it is kept and a new layer is added (or it is replaced when
+    "Replace edited results" is on). Other layers, copies of a result included, are never
+    touched.
     """
 
     #: emitted after every run (done, failed or cancelled) once the controls are usable again
@@ -143,8 +185,6 @@ class SegmentWidget(LayerWatcher, QWidget):
         self.worker: GeneratorWorker | None = None
         self._run: _Run | None = None  # the run in progress
         self._cards: dict[str, ModelCard] = {}  # model folder -> card
-        self._outputs: dict[tuple[str, str], str] = {}  # (image id, kind) -> output layer id
-        self._edited: set[str] = set()  # output labels layers the user has painted or corrected
         self._preview: BlockwisePreview | None = None  # the blockwise run in progress
 
         self.layer_combo = QComboBox()
@@ -238,7 +278,7 @@ class SegmentWidget(LayerWatcher, QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
-        layout = QVBoxLayout(self)
+        layout = scrolling_layout(self)  # scrolls on a short screen, as the other panels
         layout.addLayout(form)
         layout.addLayout(buttons)
         layout.addWidget(self.progress_bar)
@@ -246,6 +286,7 @@ class SegmentWidget(LayerWatcher, QWidget):
         layout.addStretch(1)
 
         self.layer_combo.currentIndexChanged.connect(self._on_layer_changed)
+        self.axes_combo.currentTextChanged.connect(self._name_layer_axes)
         self.model_combo.currentIndexChanged.connect(self._on_model_changed)
         self.device_combo.currentIndexChanged.connect(self._on_model_changed)
         self.load_model_button.clicked.connect(self._on_load_model_clicked)
@@ -277,9 +318,14 @@ class SegmentWidget(LayerWatcher, QWidget):
     def _on_layer_changed(self, index: int) -> None:
         layer = self.image_layer
         if layer is not None:
-            self.axes_combo.setCurrentText(guess_layer_axes(layer))
-            self._time_preferred = False  # TYX set for a time-lapse model, not by the user
-            self._prefer_time_axis()
+            self.axes_combo.blockSignals(True)  # the layer's dimensions are named once, below
+            try:
+                self.axes_combo.setCurrentText(guess_layer_axes(layer))
+                self._time_preferred = False  # TYX set for a time-lapse model, not by the user
+                self._prefer_time_axis()
+            finally:
+                self.axes_combo.blockSignals(False)
+            self._name_layer_axes()
             # lazy (dask, zarr) or huge layers default to blockwise mode, into a zarr beside
             self.blockwise_checkbox.setChecked(is_large(_layer_array(layer)))
             self.blockwise_edit.setText(str(Path.cwd() / f"{layer.name} labels.zarr"))
@@ -359,8 +405,9 @@ class SegmentWidget(LayerWatcher, QWidget):
 
     def _prefer_time_axis(self) -> None:
         """A time-lapse model reads a 3D stack as frames (TYX), not as a volume (ZYX),
-        unless the layer's metadata named its axes; choosing another model afterwards brings
-        back the axes guessed for the layer."""
+        unless the layer's file named its axes (the reader's guess from the shape alone does
+        not count); choosing another model afterwards brings back the axes guessed for the
+        layer."""
         card = self._cards.get(self.model_combo.currentData())
         layer = self.image_layer
         if card is None or layer is None:
@@ -371,10 +418,35 @@ class SegmentWidget(LayerWatcher, QWidget):
                 self.axes_combo.setCurrentText(guess_layer_axes(layer))
             self._time_preferred = False
             return
-        named = isinstance(layer.metadata.get("axes"), str)
-        if not named and current == "ZYX":
+        if not axes_named(layer.metadata) and current == "ZYX":
             self.axes_combo.setCurrentText("TYX")
             self._time_preferred = True
+
+    def _name_layer_axes(self, text: str | None = None) -> None:
+        """Name the dimensions of the chosen layer after the Axes (napari's slider says "t"
+        once a stack is read as TYX) when the reader only guessed its axes, as long as its
+        ``axis_labels`` are the reader's or ones set here: never names the user gave, nor
+        those of a file that named its axes."""
+        from tessella.engine.axes import SUPPORTED_AXES
+
+        layer = self.image_layer
+        if layer is None or not layer.metadata.get(AXES_GUESSED_KEY):
+            return
+        axes = self.axes_combo.currentText().strip().upper()
+        if axes not in SUPPORTED_AXES:  # (also while the user is typing)
+            return
+        guess = str(layer.metadata.get("axes", "")).upper()
+        if layer.rgb:  # napari gives the colour axis no dimension
+            axes, guess = axes.replace("C", ""), guess.replace("C", "")
+        if len(axes) != layer.ndim:
+            return
+        wanted = tuple(axes.lower())
+        current = tuple(str(label) for label in layer.axis_labels)
+        ours = {tuple(guess.lower()), tuple(layer.metadata.get(AXIS_LABELS_KEY) or ())}
+        if current == wanted or current not in ours:
+            return
+        layer.axis_labels = wanted
+        layer.metadata = {**layer.metadata, AXIS_LABELS_KEY: list(wanted)}
 
     def _default_tile(self, card: ModelCard) -> int:
         """The card's tile size, smaller when free memory on the chosen device is short."""
@@ -453,7 +525,7 @@ class SegmentWidget(LayerWatcher, QWidget):
     def _tuned_params(self, layer, model) -> dict | None:
         """The parameters of this image's previous result when it came from the same model
         (tuned in Tune, and on screen): a new run (say with TTA) keeps them. None: the card's."""
-        previous = self._find_layer(self._outputs.get((layer.unique_id, "labels")))
+        previous = self._previous_output(layer.unique_id, "labels")
         if previous is None:
             return None
         recipe, _reproduces = _results.recipe_on_screen(previous)
@@ -628,15 +700,18 @@ class SegmentWidget(LayerWatcher, QWidget):
             kept += "; the image was removed during the run, its labels were kept"
         self.status_label.setText(f"'{run.name}': {objects} {what} in {seconds:.1f} s{kept}")
 
+    def _previous_output(self, image_id, kind: str):
+        """The ``kind`` layer Segment placed for image ``image_id`` and a new run replaces
+        (by any Segment panel of the viewer, this one or one closed since), or None."""
+        return next((lay for lay in self.viewer.layers if _is_output(lay, image_id, kind)), None)
+
     def _place_output(self, run: _Run, kind: str, data: np.ndarray, metadata: dict):
-        """Replace the data of this widget's previous ``kind`` layer for the image, or add one."""
-        key = (run.layer_id, kind)
-        layer = self._find_layer(self._outputs.get(key))
-        if layer is not None and layer.unique_id in self._edited:
-            if self.replace_edited_checkbox.isChecked():
-                self._edited.discard(layer.unique_id)
-            else:
+        """Replace the data of the previous ``kind`` layer for the image, or add one."""
+        layer = self._previous_output(run.layer_id, kind)
+        if layer is not None and layer.metadata.get(EDITED_KEY):
+            if not self.replace_edited_checkbox.isChecked():
                 show_info(f"Segment: kept '{layer.name}', which you edited; added a new layer.")
+                _unmark(layer)
                 layer = None
         if layer is not None and layer.ndim == data.ndim:
             with _results.writing(layer):  # the new result, not an edit
@@ -644,25 +719,23 @@ class SegmentWidget(LayerWatcher, QWidget):
                 layer.scale = run.scale
                 layer.translate = run.translate
                 layer.units = run.units
-                layer.metadata = {**layer.metadata, **metadata}
+                kept = {k: v for k, v in layer.metadata.items() if k != EDITED_KEY}
+                layer.metadata = {**kept, **metadata}
             return layer
+        if layer is not None:  # of other dimensions: a new layer takes its place
+            _unmark(layer)
         options = {"scale": run.scale, "translate": run.translate, "units": run.units}
         options["metadata"] = metadata
         if kind == "labels":
             layer = self.viewer.add_labels(data, name=f"{run.name} labels", **options)
-            # painting, filling and Correct's edits all go through the layer's undo history,
-            # which emits ``paint``; so do Tune's updates, which are told apart
-            layer.events.paint.connect(partial(self._mark_edited, layer.unique_id))
+            _watch_edits(layer)
         else:
             layer = self.viewer.add_image(
                 data, name=f"{run.name} {kind}", colormap="magma", blending="additive", **options
             )
-        self._outputs[key] = layer.unique_id
+        mark = {"kind": kind, "layer_id": layer.unique_id}
+        layer.metadata = {**layer.metadata, OUTPUT_KEY: mark}
         return layer
-
-    def _mark_edited(self, layer_id: str, event=None) -> None:
-        if not _results.tool_is_writing(layer_id):  # Tune's updates are undoable, not edits
-            self._edited.add(layer_id)
 
     def _on_errored(self, exc: Exception) -> None:
         text = str(exc)

@@ -40,7 +40,6 @@ from qtpy.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSpinBox,
-    QVBoxLayout,
     QWidget,
 )
 from superqt import QLabeledDoubleSlider, QLabeledSlider
@@ -49,7 +48,7 @@ from superqt.utils import GeneratorWorker
 from tessella.engine.params import params_to_dict
 
 from . import _results
-from ._layers import LayerWatcher, fill_layer_combo, find_layer
+from ._layers import LayerWatcher, fill_layer_combo, find_layer, scrolling_layout
 from ._workers import close_when_finished, report_runtime_errors
 
 if TYPE_CHECKING:
@@ -226,7 +225,7 @@ class TuneWidget(LayerWatcher, QWidget):
         self.status_label.setWordWrap(True)
         self._timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
 
-        layout = QVBoxLayout(self)
+        layout = scrolling_layout(self)  # scrolls on a short screen, as the other panels
         form = QFormLayout()
         form.addRow("Labels", self.layer_combo)
         layout.addLayout(form)
@@ -372,6 +371,9 @@ class TuneWidget(LayerWatcher, QWidget):
             control.setVisible(several)
         self.apply_all_button.setEnabled(several)
         self.cancel_button.setEnabled(False)
+        self.progress_bar.setFormat("")  # no count of another layer's (or result's) update
+        self.progress_bar.setRange(0, 1)
+        self.progress_bar.setValue(0)
         if result is None:
             self.params_box.setTitle("Parameters")
             self._say("Run Segment first: its labels layers are listed here.")
