@@ -497,6 +497,44 @@ def test_the_tracks_follow_an_edit_by_checking_only_the_frames_it_changed(
     assert set(read) <= {0, 2, 5}
 
 
+def test_the_tracks_follow_an_undo_of_a_step_older_than_the_recent_paints(
+    make_napari_viewer, monkeypatch
+):
+    """Over ``FOLLOW_SCAN_BYTES``, an undo is checked on the frames the steps napari can
+    still undo wrote to, not only those of the last few paints: paint frame 3, paint frame
+    0 a few times, undo those, paint frame 0 anew (the undone steps are discarded, frame
+    3's step is still in the history), undo all: frame 3's label leaves the tracks too."""
+    labels = np.zeros((8, 64, 64), np.int32)
+    labels[:, 40:46, 40:46] = 4
+    viewer = make_napari_viewer()
+    layer = viewer.add_labels(labels, name="movie labels", metadata={"axes": "TYX"})
+    viewer.dims.set_point(0, 0)  # frame 0 on screen, frame 3 not
+    monkeypatch.setattr(_results, "FOLLOW_SCAN_BYTES", 0, raising=False)  # as if very large
+    monkeypatch.setattr(_results, "FOLLOW_STEPS", 4, raising=False)  # (the old bound)
+    tracks = _results.show_tracks(viewer, layer, labels, {})
+
+    def rows(label):
+        return tracks.data[tracks.data[:, 0] == label][:, 1].astype(int).tolist()
+
+    layer.brush_size = 3
+    layer.paint((3, 20, 20), 7)
+    assert rows(7) == [3]
+    for i in range(4):
+        layer.paint((0, 10, 10 + 4 * i), 8)
+    for _ in range(4):
+        layer.undo()
+    for i in range(4):
+        layer.paint((0, 30, 10 + 4 * i), 9)
+    assert rows(8) == [] and rows(9) == [0]
+    for _ in range(4):
+        layer.undo()
+    assert rows(9) == [] and rows(7) == [3]
+    layer.undo()  # frame 3's step, older than the last four paints
+    assert 7 not in layer.data[3]
+    assert rows(7) == []
+    assert rows(4) == list(range(8))
+
+
 def test_a_plain_stack_opened_by_the_reader_is_read_as_frames_and_named_so(
     make_napari_viewer, tiny_temporal_dir, tmp_path, run_to_end
 ):

@@ -8,7 +8,7 @@ and a result is dropped as soon as its labels layer leaves the viewer.
 
 from __future__ import annotations
 
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Hashable
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -411,11 +411,9 @@ _FOLLOWERS: dict = {}
 
 #: in-memory labels up to this size (bytes) have every frame checksummed whenever they are
 #: refreshed (an undo, a redo, a layer shown again: about 0.04 s here), which also catches
-#: writes that bypass napari's history; larger ones only the frames the recent steps of the
+#: writes that bypass napari's history; larger ones only the frames the steps of the
 #: history wrote to and the frame on screen (every frame: about 0.25 s per 800 MB)
 FOLLOW_SCAN_BYTES = 2**27
-#: how many steps of the undo history the follower remembers the frames of (napari keeps 100)
-FOLLOW_STEPS = 100
 
 
 def _frame_sums(data, frames=None) -> dict[int, int] | None:
@@ -491,15 +489,20 @@ def follow_edits(viewer, labels_layer) -> None:
     * undo and redo only refresh the layer (``set_data``, as moving through the frames does;
       a hidden layer not even that: it is looked at when shown, or by :func:`sync_tracks`).
       Labels up to :data:`FOLLOW_SCAN_BYTES` then have every frame checked; larger ones only
-      the frames the last :data:`FOLLOW_STEPS` steps wrote to (an undo or redo can only
-      bring back one of them) and the frame on screen;
+      the frames any step since the data was last replaced wrote to (an undo or redo can
+      only bring back one of them, however far back napari's history reaches: the set of
+      such frames only grows with distinct frames, so it stays small) and the frame on
+      screen;
     * new data (``layer.data = ...``): every frame."""
     if _key(labels_layer) in _FOLLOWERS:
         return
     data = [_weak(labels_layer.data)]  # the labels looked at (not kept alive once replaced)
     sums = [_frame_sums(labels_layer.data)]
     pending: set[int] = set()  # frames a paint event named, perhaps not written yet
-    recent: deque[set[int] | None] = deque(maxlen=FOLLOW_STEPS)  # what the steps wrote to
+    # the frames every step of the history since the data was last replaced wrote to (None:
+    # a step that could not be read, so any frame); not the last N steps: napari's history
+    # may still hold older steps (N strokes, undo some, paint new ones)
+    stepped: list[set[int] | None] = [set()]
 
     def slice_point() -> tuple:
         """Where the layer is sliced (its own axes; the viewer's may be more)."""
@@ -531,7 +534,7 @@ def follow_edits(viewer, labels_layer) -> None:
             return set()
         n = current.shape[0]
         if replaced:  # napari starts a new history with new data
-            recent.clear()
+            stepped[0] = set()
         if replaced or sums[0] is None or len(sums[0]) != n:
             frames = None  # new labels: every frame
         if frames is None:
@@ -550,10 +553,7 @@ def follow_edits(viewer, labels_layer) -> None:
         if not isinstance(current, np.ndarray) or current.nbytes <= FOLLOW_SCAN_BYTES:
             look()
             return
-        candidates = pending | frame_on_screen()
-        for frames in recent:  # None: a step that could not be read (look at all)
-            candidates = None if frames is None or candidates is None else candidates | frames
-        look(candidates)
+        look(None if stepped[0] is None else stepped[0] | pending | frame_on_screen())
         pending.clear()
 
     def on_paint(event) -> None:  # a new step of the undo history
@@ -566,7 +566,10 @@ def follow_edits(viewer, labels_layer) -> None:
         else:
             # what did not change yet is checked again once written
             pending.update(frames - look(frames))
-        recent.append(frames)
+        if frames is None or stepped[0] is None:
+            stepped[0] = None
+        else:
+            stepped[0] |= frames
 
     def on_labels_update(event=None) -> None:  # napari wrote an edit it announced before
         if pending:
