@@ -370,6 +370,44 @@ def test_an_error_in_postprocessing_is_reported_and_the_widget_stays_usable(
     assert len(errors) == 1
 
 
+def test_an_error_names_the_layer_of_the_failed_update_even_once_it_is_gone(
+    tune, result_2d, qtbot, monkeypatch, errors
+):
+    """An update fails after its labels layer was removed: the error names that layer (as
+    named when the update began), not the layer chosen now. (Removing the layer the panel
+    shows supersedes its update, whose failure then goes unsaid: the failure of the latest
+    update is delivered here by hand once its layer is gone.)"""
+    import threading
+
+    viewer, widget = tune
+    other = place(viewer, result_2d, name="other labels")
+    layer = place(viewer, result_2d)
+    assert widget.labels_layer is layer
+    running, release = threading.Event(), threading.Event()
+
+    def broken(prediction, params):
+        running.set()
+        release.wait(10)
+        raise RuntimeError("numba kernel failed")
+
+    monkeypatch.setattr(embedding, "postprocess", broken)
+    set_control(widget.controls["seed_thresh"], 0.7)
+    qtbot.waitUntil(running.is_set, timeout=10_000)
+    request = widget._request
+    assert request is not None and request.layer_id == layer.unique_id
+    viewer.layers.remove(layer)
+    assert widget.labels_layer is other
+    release.set()
+    qtbot.waitUntil(lambda: not widget.busy, timeout=10_000)
+    assert errors == []  # superseded by the removal: nothing to say
+
+    widget._request = request  # as if it were still the latest
+    widget._on_errored(request, RuntimeError("numba kernel failed"))
+    assert errors == ["Tune failed on layer 'nuclei labels': numba kernel failed"]
+    assert widget.status_label.text().startswith("'nuclei labels': post-processing failed")
+    widget._request = None
+
+
 def test_the_cache_keeps_the_latest_results_only(tune, result_2d):
     viewer, widget = tune
     layers = [place(viewer, result_2d, name=f"labels {i}") for i in range(_results.MAX_RESULTS + 1)]

@@ -178,6 +178,7 @@ class _Request:
     frames: tuple[int, ...]
     apply_all: bool
     plane: int | None = None  # the Z slice previewed in 2D, for a volume
+    layer_name: str = "?"  # as the request was made (the layer may be gone when it ends)
     started: float = field(default_factory=time.perf_counter)
 
 
@@ -577,7 +578,14 @@ class TuneWidget(LayerWatcher, QWidget):
         if not apply_all and _slice_preview(self.method, result):
             plane = self._current_slice(layer, result.axes)
         request = _Request(
-            layer.unique_id, result.axes, n_frames, self.params, frames, apply_all, plane
+            layer.unique_id,
+            result.axes,
+            n_frames,
+            self.params,
+            frames,
+            apply_all,
+            plane,
+            layer_name=layer.name,
         )
         worker = create_worker(
             _postprocess_frames,
@@ -708,8 +716,8 @@ class TuneWidget(LayerWatcher, QWidget):
     def _on_errored(self, request: _Request, exc: Exception) -> None:
         if request is self._request:
             self._failed = True
-            layer = self._find_layer(request.layer_id) or self.labels_layer
-            name = getattr(layer, "name", "?")
+            layer = self._find_layer(request.layer_id)  # not the one chosen now: it may differ
+            name = request.layer_name if layer is None else layer.name
             show_error(f"Tune failed on layer '{name}': {exc}")
             if layer is None:
                 self._say(f"'{name}': post-processing failed ({exc})")
