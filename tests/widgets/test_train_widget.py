@@ -542,3 +542,31 @@ def test_time_lapse_models_train_on_movie_layers(trainer, qtbot):
         assert train.compare()
     assert set(train.comparison) == {"cells2dt", "cells2dt-finetuned"}
     assert all(scores["n_images"] == 6 for scores in train.comparison.values())
+
+
+def test_a_plain_stack_opened_by_the_reader_trains_a_time_lapse_model_as_frames(
+    make_napari_viewer, tmp_path
+):
+    """A 3D TIFF that names no axes, opened with Tessella's reader (which guesses ZYX and
+    says it guessed), is a movie (TYX) for a time-lapse model, as Segment takes it; a TIFF
+    that names its axes ZYX stays a volume."""
+    import tifffile
+
+    from tessella._widgets.train import layer_samples, training_axes
+    from tests.conftest import cell_movie
+
+    image, labels, _tracks = cell_movie(frames=6, shape=(96, 96))
+    tifffile.imwrite(tmp_path / "movie.tif", image)  # no axes in the file
+    tifffile.imwrite(tmp_path / "volume.tif", image, imagej=True, metadata={"axes": "ZYX"})
+    viewer = make_napari_viewer()
+    [movie] = viewer.open(str(tmp_path / "movie.tif"), plugin="tessella")
+    [volume] = viewer.open(str(tmp_path / "volume.tif"), plugin="tessella")
+    assert movie.metadata.get("axes") == "ZYX"  # the reader's guess, said to be one
+    movie_labels = viewer.add_labels(labels, name="movie labels")
+
+    assert training_axes(movie, True) == "TYX"
+    assert training_axes(movie, False) == "ZYX"  # a 3D model: the guess stands
+    assert training_axes(volume, True) == "ZYX"  # named a volume: one
+    samples = layer_samples([(movie, movie_labels)], 2, None, window=3)
+    assert [s.image.shape for s in samples] == [(3, 96, 96)] * 6
+    np.testing.assert_array_equal(samples[2].labels, labels[2])

@@ -39,6 +39,7 @@ from qtpy.QtWidgets import (
 )
 from superqt.utils import GeneratorWorker
 
+from .._io import axes_named
 from ._layers import LayerWatcher, fill_layer_combo, find_layer, scrolling_layout
 from ._models import listen as listen_for_models
 from ._models import model_events
@@ -88,10 +89,10 @@ def one_decoder_choice(base: str) -> tuple[bool, bool]:
 def training_axes(image_layer: Image, temporal: bool) -> str:
     """The axes an image layer is trained (and compared) with: its guessed axes, except that
     for a time-lapse model a 3D stack without a T axis is a movie (TYX), as Segment takes it
-    (unless the layer's metadata names its axes: a volume named ZYX stays one)."""
+    (unless the layer's file named its axes: a volume named ZYX stays one; the reader's guess
+    from the shape alone does not count)."""
     axes = guess_layer_axes(image_layer)
-    named = isinstance(image_layer.metadata.get("axes"), str)
-    if temporal and not named and "T" not in axes and axes[:1] == "Z":
+    if temporal and not axes_named(image_layer.metadata) and "T" not in axes and axes[:1] == "Z":
         return "T" + axes[1:]
     return axes
 
