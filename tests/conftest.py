@@ -221,3 +221,19 @@ def tiny_patches_dir(tmp_path_factory, nuclei_sample) -> Path:
         tifffile.imwrite(root / "masks" / f"{i}.tif", labels[rows, :128])
     out = tmp_path_factory.mktemp("models") / "tiny_patches"
     return train_tiny("patches", root, out, patch_size=9, code=8)
+
+
+def write_ome_zarr(path, array, names, scale, chunks):
+    """An OME-Zarr 0.4 image as many tools write it: every axis kept, singletons included."""
+    import zarr
+
+    group = zarr.open_group(str(path), mode="w", zarr_format=2)
+    group.create_array("0", shape=array.shape, dtype=array.dtype, chunks=chunks)[...] = array
+    kinds = {"t": "time", "c": "channel"}
+    axes = [{"name": n, "type": kinds.get(n, "space")} for n in names]
+    for axis in axes[-2:]:
+        axis["unit"] = "micrometer"
+    transforms = [{"type": "scale", "scale": scale}]
+    group.attrs["multiscales"] = [{"version": "0.4", "axes": axes, "datasets": [
+        {"path": "0", "coordinateTransformations": transforms}]}]  # fmt: skip
+    return path

@@ -18,20 +18,7 @@ from tessella.cli import main
 from tessella.engine import metrics
 from tessella.engine.blockwise import work_dir
 from tessella.engine.io import read_image
-
-
-def write_ome_zarr(path, array, names, scale, chunks):
-    """An OME-Zarr 0.4 image as many tools write it: every axis kept, singletons included."""
-    group = zarr.open_group(str(path), mode="w", zarr_format=2)
-    group.create_array("0", shape=array.shape, dtype=array.dtype, chunks=chunks)[...] = array
-    kinds = {"t": "time", "c": "channel"}
-    axes = [{"name": n, "type": kinds.get(n, "space")} for n in names]
-    for axis in axes[-2:]:
-        axis["unit"] = "micrometer"
-    transforms = [{"type": "scale", "scale": scale}]
-    group.attrs["multiscales"] = [{"version": "0.4", "axes": axes, "datasets": [
-        {"path": "0", "coordinateTransformations": transforms}]}]  # fmt: skip
-    return path
+from tests.conftest import write_ome_zarr
 
 
 def test_blockwise_on_a_tczyx_ome_zarr_of_one_image_writes_what_in_memory_does(

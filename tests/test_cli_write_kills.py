@@ -30,6 +30,27 @@ pytestmark = pytest.mark.skipif(os.name != "posix", reason="kills a POSIX subpro
 OLD, NEW, NEXT = 7, 8, 9  # the labels' value and the recipe's "run" of each run
 KILLED = 86
 
+# Makes the script exit at once (as SIGKILL would: no handler, no cleanup) before its
+# `kill_at`-th file-system change: any rename, link, removal or new folder.
+_HOOK = textwrap.dedent(
+    """
+    count = 0
+
+    def killing(real):
+        def call(*args, **kwargs):
+            global count
+            count += 1
+            if count == kill_at:
+                os._exit({killed})
+            return real(*args, **kwargs)
+
+        return call
+
+    for name in ("replace", "rename", "link", "remove", "unlink", "rmdir", "mkdir"):
+        setattr(os, name, killing(getattr(os, name)))
+    """
+).format(killed=KILLED)
+
 # Writes `target` (labels all NEW, recipe {"run": NEW}) with --overwrite (or, given
 # "recover", only looks for what a killed write left, as the next run does first), and exits
 # at once (as SIGKILL would: no handler, no cleanup) before its Nth file-system change: any
@@ -45,20 +66,7 @@ _KILLER = textwrap.dedent(
     from tessella.engine.io import write_labels, write_zarr_labels
 
     target, kill_at, value = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-    count = 0
-
-    def killing(real):
-        def call(*args, **kwargs):
-            global count
-            count += 1
-            if count == kill_at:
-                os._exit({killed})
-            return real(*args, **kwargs)
-
-        return call
-
-    for name in ("replace", "rename", "link", "remove", "unlink", "rmdir", "mkdir"):
-        setattr(os, name, killing(getattr(os, name)))
+    {hook}
     labels = np.full((32, 32), value, np.uint16)
     writer = write_zarr_labels if target.suffix == ".zarr" else write_labels
     write = functools.partial(writer, labels=labels)
@@ -68,7 +76,7 @@ _KILLER = textwrap.dedent(
         cli._write_labels_and_recipe(target, write, {{"run": value}}, True)
     print(count)
     """
-).format(killed=KILLED)
+).format(hook=_HOOK)
 
 
 def _write(target: Path, value: int) -> None:
@@ -273,23 +281,10 @@ _PROBE_KILLER = textwrap.dedent(
     from tessella import cli
 
     recipe, kill_at = Path(sys.argv[1]), int(sys.argv[2])
-    count = 0
-
-    def killing(real):
-        def call(*args, **kwargs):
-            global count
-            count += 1
-            if count == kill_at:
-                os._exit({killed})
-            return real(*args, **kwargs)
-
-        return call
-
-    for name in ("replace", "rename", "link", "remove", "unlink", "rmdir", "mkdir"):
-        setattr(os, name, killing(getattr(os, name)))
+    {hook}
     cli._probe_recipe(recipe, recipe.with_name("x.zarr"))
     """
-).format(killed=KILLED)
+).format(hook=_HOOK)
 
 
 def test_probing_the_recipe_never_hides_it(tmp_path):

@@ -28,6 +28,7 @@ from tessella.engine.io import read_image
 from tessella.engine.methods import Prediction
 from tessella.engine.methods import boundary as boundary_method
 from tessella.engine.pipeline import run_steps, segment
+from tests.conftest import write_ome_zarr
 
 ISBI = "em_membranes_isbi2012"
 
@@ -468,20 +469,6 @@ def test_ome_zarr_in_gives_ome_zarr_labels_out(tmp_path, objects_across_faces):
     read = read_image(out)
     assert read.pixel_size == {"Y": 0.5, "X": 0.25} and read.axes == "YX"
     assert same_partition(labels, np.asarray(read.data))
-
-
-def write_ome_zarr(path, array, names, scale, chunks):
-    """An OME-Zarr 0.4 image as many tools write it: every axis kept, singletons included."""
-    group = zarr.open_group(str(path), mode="w", zarr_format=2)
-    group.create_array("0", shape=array.shape, dtype=array.dtype, chunks=chunks)[...] = array
-    kinds = {"t": "time", "c": "channel"}
-    axes = [{"name": n, "type": kinds.get(n, "space")} for n in names]
-    for axis in axes[-2:]:
-        axis["unit"] = "micrometer"
-    transforms = [{"type": "scale", "scale": scale}]
-    group.attrs["multiscales"] = [{"version": "0.4", "axes": axes, "datasets": [
-        {"path": "0", "coordinateTransformations": transforms}]}]  # fmt: skip
-    return path
 
 
 @pytest.mark.parametrize(
