@@ -19,8 +19,8 @@ from qtpy.QtWidgets import QApplication
 
 SPARSE = "--sparse" in sys.argv
 args = [a for a in sys.argv[1:] if a != "--sparse"]
-default = Path(__file__).parent / "screenshots" / (
-    "train_sparse.png" if SPARSE else "train_widget.png"
+default = (
+    Path(__file__).parent / "screenshots" / ("train_sparse.png" if SPARSE else "train_widget.png")
 )
 out = args[0] if args else str(default)
 

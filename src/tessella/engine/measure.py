@@ -117,9 +117,7 @@ def _measure_frame(
     ndim = len(spatial_axes)
     ids = table["label"] if original_ids is None else original_ids[table["label"]]
     ids = np.asarray(ids)  # uint64 ids of 2**63 and more stay unsigned
-    columns: dict[str, np.ndarray] = {
-        "label": ids.astype(np.uint64 if unsigned64 else np.int64)
-    }
+    columns: dict[str, np.ndarray] = {"label": ids.astype(np.uint64 if unsigned64 else np.int64)}
     area = table["area"].astype(np.int64)  # pixel counts, whatever the spacing
     columns[size_column(spatial_axes)] = area
     if spacing is not None:
