@@ -14,6 +14,14 @@ def settle(seconds: float = 1.0) -> None:
         time.sleep(0.02)
 
 
+def wait(condition, seconds: float = 300) -> None:
+    """Let Qt and napari run until ``condition()`` holds (at most ``seconds``)."""
+    start = time.time()
+    while not condition() and time.time() - start < seconds:
+        QApplication.processEvents()
+        time.sleep(0.02)
+
+
 def segment_with(viewer, model: str, axes: str | None = None, timeout: float = 900):
     """Dock Segment, choose ``model`` (a bundled name or a model folder), run it on the
     chosen image and wait; then dock Tune. Returns (segment, tune)."""

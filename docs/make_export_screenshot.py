@@ -10,17 +10,11 @@ import time
 from pathlib import Path
 
 import napari
+from _segment_shot import wait
 from qtpy.QtWidgets import QApplication
 
 default = Path(__file__).parent / "screenshots" / "export_widget.png"
 out = sys.argv[1] if len(sys.argv) > 1 else str(default)
-
-
-def wait(condition, seconds: float = 300) -> None:
-    start = time.time()
-    while not condition() and time.time() - start < seconds:
-        QApplication.processEvents()
-        time.sleep(0.02)
 
 
 viewer = napari.Viewer(show=True)

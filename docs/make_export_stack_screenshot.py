@@ -12,6 +12,7 @@ from pathlib import Path
 
 import napari
 import numpy as np
+from _segment_shot import wait
 from qtpy.QtWidgets import QApplication
 
 from tessella.engine.io import read_image
@@ -19,13 +20,6 @@ from tessella.engine.io import read_image
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 default = Path(__file__).parent / "screenshots" / "export_stack.png"
 out = sys.argv[1] if len(sys.argv) > 1 else str(default)
-
-
-def wait(condition, seconds: float = 300) -> None:
-    start = time.time()
-    while not condition() and time.time() - start < seconds:
-        QApplication.processEvents()
-        time.sleep(0.02)
 
 
 viewer = napari.Viewer(show=True)
