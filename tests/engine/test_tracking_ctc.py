@@ -109,3 +109,20 @@ def test_ids_over_uint16_after_splitting_write_nothing(sim_tracks, tmp_path):
     with pytest.raises(ValueError, match="uint16"):
         tracking.write_ctc(movie, lineage, tmp_path / "RES")
     assert not (tmp_path / "RES").exists() and not list(tmp_path.iterdir())
+
+
+def test_an_erased_mother_is_no_parent_of_a_split_piece():
+    """Mother 5 erased from every frame, track 1 with gaps: its new pieces counted up from
+    the largest ID present (4, 5, ...), so one took the absent mother's ID and her
+    daughters were written as children of track 1's last piece."""
+    movie = np.zeros((10, 8, 8), np.uint16)
+    movie[[0, 2, 4], 0, 0] = 1  # track 1 skips frames 1 and 3
+    movie[5:, 4, 4] = 2  # daughters 2 and 3 of mother 5, who is in no frame
+    movie[5:, 6, 6] = 3
+    plan = tracking.ctc_tracks(movie, {2: 5, 3: 5})
+    parents = {track.id: track.parent for track in plan.tracks}
+    assert parents[2] == 0 and parents[3] == 0
+    pieces = sorted(i for i in parents if i not in (1, 2, 3))
+    assert [parents[i] for i in pieces] == [1, pieces[0]]  # track 1's pieces chain
+    _split, lineage = tracking.split_at_gaps(movie, {2: 5, 3: 5})
+    assert 2 not in lineage and 3 not in lineage

@@ -256,8 +256,9 @@ def _gap_pieces(present: dict[int, list[int]], lineage: dict[int, int], next_id:
     ``(pieces, lineage)`` with ``pieces[track]`` its ``(first, last, id)`` runs of frames in
     order (the first keeps ``track``, each later one a new ID from ``next_id`` on, whose
     parent is the piece before it), and daughters that start after a gap re-parented to the
-    piece they follow."""
-    lineage = dict(lineage)
+    piece they follow. A division whose mother or daughter is in no frame is no division of
+    these labels: it is left out (else a new piece could take the absent mother's ID)."""
+    lineage = {c: p for c, p in lineage.items() if c in present and p in present}
     pieces: dict[int, list[tuple[int, int, int]]] = {}
     for track, frames in sorted(present.items()):
         runs = [[frames[0], frames[0]]]
