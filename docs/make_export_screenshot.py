@@ -6,12 +6,10 @@ xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python docs/make_export_screen
 
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import napari
-from _segment_shot import wait
-from qtpy.QtWidgets import QApplication
+from _segment_shot import settle, wait
 
 default = Path(__file__).parent / "screenshots" / "export_widget.png"
 out = sys.argv[1] if len(sys.argv) > 1 else str(default)
@@ -37,9 +35,7 @@ for checkbox in (export.zarr_checkbox, export.csv_checkbox, export.recipe_checkb
     checkbox.setChecked(True)
 export.export_button.click()
 viewer.reset_view()
-for _ in range(30):
-    QApplication.processEvents()
-    time.sleep(0.02)
+settle(0.6)
 print("export:", export.status_label.text())
 viewer.screenshot(out, canvas_only=False)
 viewer.close()

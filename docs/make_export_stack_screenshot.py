@@ -7,13 +7,11 @@ xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python docs/make_export_stack_
 
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import napari
 import numpy as np
-from _segment_shot import wait
-from qtpy.QtWidgets import QApplication
+from _segment_shot import settle, wait
 
 from tessella.engine.io import read_image
 
@@ -48,9 +46,7 @@ export.labels_combo.setCurrentIndex(export.labels_combo.findText("A06 labels"))
 export.path_edit.setText(str(Path(tempfile.mkdtemp(prefix="tessella_export_")) / "A06"))
 export.export_button.click()  # the defaults: labels, mask stack, CSV, recipe
 viewer.reset_view()
-for _ in range(30):
-    QApplication.processEvents()
-    time.sleep(0.02)
+settle(0.6)
 print("export:", export.status_label.text())
 viewer.screenshot(out, canvas_only=False)
 viewer.close()

@@ -21,33 +21,33 @@ TINY = [
 ]  # fmt: skip
 
 
+def _crops(root, image, truth, sub, size, replaced=None, count=3):
+    """``root/images`` and ``root/<sub>`` holding ``count`` ``size``-pixel square crops of
+    ``image`` and ``truth`` down the first column; ``replaced[i]``, when given, replaces
+    crop i's ground truth."""
+    for folder in ("images", sub):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        box = (slice(size * i, size * (i + 1)), slice(0, size))
+        tifffile.imwrite(root / "images" / f"{i}.tif", image[box])
+        own = None if replaced is None else replaced.get(i)
+        tifffile.imwrite(root / sub / f"{i}.tif", truth[box] if own is None else own)
+    return root
+
+
 def _isbi_crops(data_dir, root, maps=None, count=3):
-    """``root/images`` and ``root/boundaries`` holding ``count`` 96x96 crops of ISBI 2012
-    slice 00 (1 = membrane, 0 = cell); ``maps[i]``, when given, replaces crop i's map."""
+    """96x96 crops of ISBI 2012 slice 00 in ``root/images`` and ``root/boundaries`` (1 =
+    membrane, 0 = cell); ``maps[i]``, when given, replaces crop i's map."""
     image = tifffile.imread(data_dir / ISBI / "images" / "00.tif")
     membranes = tifffile.imread(data_dir / ISBI / "boundaries" / "00.tif")
-    for sub in ("images", "boundaries"):
-        (root / sub).mkdir(parents=True, exist_ok=True)
-    for i in range(count):
-        box = (slice(96 * i, 96 * (i + 1)), slice(0, 96))
-        tifffile.imwrite(root / "images" / f"{i}.tif", image[box])
-        boundary = membranes[box] if maps is None or maps.get(i) is None else maps[i]
-        tifffile.imwrite(root / "boundaries" / f"{i}.tif", boundary)
-    return root
+    return _crops(root, image, membranes, "boundaries", 96, maps, count)
 
 
 def _nuclei_pairs(root, nuclei_sample, masks=None, count=3):
-    """``root/images`` and ``root/masks`` holding ``count`` 128x128 crops of the DSB2018
-    nuclei sample; ``masks[i]``, when given, replaces crop i's labels."""
+    """128x128 crops of the DSB2018 nuclei sample in ``root/images`` and ``root/masks``;
+    ``masks[i]``, when given, replaces crop i's labels."""
     image, labels = nuclei_sample
-    for sub in ("images", "masks"):
-        (root / sub).mkdir(parents=True, exist_ok=True)
-    for i in range(count):
-        box = (slice(128 * i, 128 * (i + 1)), slice(0, 128))
-        tifffile.imwrite(root / "images" / f"{i}.tif", image[box])
-        mask = labels[box] if masks is None or masks.get(i) is None else masks[i]
-        tifffile.imwrite(root / "masks" / f"{i}.tif", mask)
-    return root
+    return _crops(root, image, labels, "masks", 128, masks, count)
 
 
 def _train(method, data, out, *options):
