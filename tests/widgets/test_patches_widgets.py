@@ -99,10 +99,15 @@ def test_labels_segmented_again_after_a_removal_take_over_their_overlaps_layer(
     overlaps = _results.show_overlaps(viewer, layer, hidden)
 
     viewer.layers.remove(layer)
+    assert not overlaps.visible  # the overlaps of labels that are gone are not drawn
     again = viewer.add_labels(labels.copy(), name="rods labels")
     fewer = np.zeros_like(hidden)
     fewer[rods[0] & rods[1]] = 2
     assert _results.show_overlaps(viewer, again, fewer) is overlaps
+    assert overlaps.visible
+    overlaps.visible = False  # the user hides it: another update leaves it hidden
+    _results.show_overlaps(viewer, again, fewer)
+    assert not overlaps.visible
 
     assert [lyr.name for lyr in viewer.layers] == ["rods labels", "rods labels overlaps"]
     assert _results.companion_layer(viewer, again, "overlaps") is overlaps

@@ -598,8 +598,11 @@ def test_segment_again_after_removing_the_labels_reuses_their_tracks_layer(
     tracks = viewer.layers["movie labels tracks"]
     tracks.data = tracks.data[: len(tracks.data) // 2]  # stale tracks: half of them
 
+    tracks.visible = True
     viewer.layers.remove("movie labels")
+    assert not tracks.visible  # tracks of labels that are gone are not drawn
     run_to_end(widget)
+    assert tracks.visible  # shown again with the labels that took it over
 
     assert [layer.name for layer in viewer.layers] == [
         "movie",

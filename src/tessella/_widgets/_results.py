@@ -8,6 +8,7 @@ and a result is dropped as soon as its labels layer leaves the viewer.
 
 from __future__ import annotations
 
+import weakref
 from collections import OrderedDict
 from collections.abc import Hashable
 from contextlib import contextmanager
@@ -355,11 +356,37 @@ def _orphan(viewer, labels_layer: Layer, kind: str, name: str):
     return None
 
 
+#: layer lists that hide the companions of a labels layer that leaves them
+_HIDING: weakref.WeakSet = weakref.WeakSet()
+
+
+def _hide_companions(viewer) -> None:
+    """Once per viewer: when a labels layer leaves it, hide its companion layers. They stay
+    (see :func:`_orphan`), but tracks or overlaps of labels that are gone would mislead; the
+    next result of the same name takes them over and shows them again."""
+    layers = viewer.layers
+    if layers in _HIDING:
+        return
+    _HIDING.add(layers)
+
+    def on_removed(event) -> None:
+        owner = getattr(event.value, "unique_id", None)
+        present = {layer.unique_id: layer for layer in layers}
+        for (key, _kind), companion_id in list(_COMPANIONS.items()):
+            companion = present.get(companion_id)
+            if key == owner and companion is not None:
+                companion.visible = False
+
+    layers.events.removed.connect(on_removed)
+
+
 def _place_companion(viewer, labels_layer, kind, update, add):
     """Update the previous ``kind`` layer of ``labels_layer`` (or the one a removed labels
-    layer of its name left behind) or add one; None removes it."""
+    layer of its name left behind, shown again) or add one; None removes it."""
+    _hide_companions(viewer)
     layer = companion_layer(viewer, labels_layer, kind)
-    if layer is None:
+    orphan = layer is None
+    if orphan:
         layer = _orphan(viewer, labels_layer, kind, f"{labels_layer.name} {kind}")
     if update is None:
         if layer is not None:
@@ -367,6 +394,8 @@ def _place_companion(viewer, labels_layer, kind, update, add):
         return None
     if layer is not None:
         update(layer)
+        if orphan:  # hidden when its labels left; a layer the user hid stays hidden
+            layer.visible = True
         return layer
     layer = add()
     _COMPANIONS[(_key(labels_layer), kind)] = layer.unique_id
