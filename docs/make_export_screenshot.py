@@ -1,5 +1,6 @@
 """Screenshot of the Export widget after exporting Segment's labels of the nuclei sample (not a
-test). The files go to a temporary folder.
+test): no nuclei overlap, so the mask stack option is off and greyed out. The files go to a
+temporary folder.
 
 xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python docs/make_export_screenshot.py [OUT]
 """
@@ -20,13 +21,14 @@ viewer.window._qt_window.resize(1500, 950)
 viewer.open_sample("tessella", "nuclei")
 viewer.layers["nuclei"].scale = (0.5, 0.5)  # as if read from a file with a 0.5 µm pixel size
 viewer.layers["nuclei ground truth"].scale = (0.5, 0.5)
-_dock, segment = viewer.window.add_plugin_dock_widget("tessella", "Segment")
+dock, segment = viewer.window.add_plugin_dock_widget("tessella", "Segment")
 segment.layer_combo.setCurrentIndex(segment.layer_combo.findText("nuclei"))
 done = []
 segment.run_finished.connect(lambda: done.append(True))
 segment.run_button.click()
 wait(lambda: bool(done))
 print("segment:", segment.status_label.text())
+viewer.window.remove_dock_widget(dock)  # the Export panel whole: its mask stack greyed out
 
 _dock, export = viewer.window.add_plugin_dock_widget("tessella", "Export")
 export.labels_combo.setCurrentIndex(export.labels_combo.findText("nuclei labels"))

@@ -166,14 +166,36 @@ def _layers_of(path: Path) -> list[tuple]:
 # --- writing --------------------------------------------------------------------------------
 
 
-def recorded_axes(ndim: int, metadata: dict | None = None) -> str | None:
-    """The axes a labels layer's metadata records: its ``metadata["axes"]``, else the axes of
-    the recipe of the image it was segmented from (without C); None when neither fits."""
+def recorded_axes(
+    ndim: int, metadata: dict | None = None, axis_labels: Sequence | None = None
+) -> str | None:
+    """The axes a labels layer records, best evidence first; None when none fits ``ndim``:
+
+    1. ``metadata["axes"]`` its file named (the reader found them in the file);
+    2. the axes of the recipe of the image Segment made it from (without C): how Segment
+       read that image, e.g. a plain 3D TIFF as frames (TYX) for a time-lapse model;
+    3. what its ``axis_labels`` (napari's dimension names) say, e.g. "t", "y", "x" given by
+       the user or a script;
+    4. ``metadata["axes"]`` the reader only guessed from the shape (``axes_guessed``: a plain
+       3D TIFF is ZYX, though it may be a time-lapse).
+
+    >>> guessed = {"axes": "ZYX", "axes_guessed": True}
+    >>> recorded_axes(3, guessed), recorded_axes(3, guessed, ("t", "y", "x"))
+    ('ZYX', 'TYX')
+    >>> recorded_axes(3, {"axes": "ZYX"}, ("t", "y", "x"))  # the file named them
+    'ZYX'
+    """
     from tessella.engine.axes import SUPPORTED_AXES
 
     metadata = metadata or {}
     recipe = metadata.get(RECIPE_KEY)
-    candidates = [metadata.get("axes"), recipe.get("axes") if isinstance(recipe, dict) else None]
+    guessed = bool(metadata.get(AXES_GUESSED_KEY))
+    candidates = [
+        None if guessed else metadata.get("axes"),
+        recipe.get("axes") if isinstance(recipe, dict) else None,
+        named_axes(axis_labels, ndim),
+        metadata.get("axes") if guessed else None,
+    ]
     for axes in candidates:
         if isinstance(axes, str):
             axes = axes.upper().replace("C", "")
@@ -198,11 +220,11 @@ def named_axes(axis_labels: Sequence | None, ndim: int) -> str | None:
 def labels_axes(
     ndim: int, metadata: dict | None = None, axis_labels: Sequence | None = None
 ) -> str:
-    """The axes of a labels layer: :func:`recorded_axes`, else what its ``axis_labels`` name
-    (napari's dimension names, e.g. "t", "y", "x"), else YX, ZYX or TZYX by ``ndim``."""
+    """The axes of a labels layer: :func:`recorded_axes` (its file's, its recipe's, its
+    ``axis_labels``', the reader's guess, in that order), else YX, ZYX or TZYX by ``ndim``."""
     from tessella.engine.measure import labels_axes_for
 
-    return recorded_axes(ndim, metadata) or named_axes(axis_labels, ndim) or labels_axes_for(ndim)
+    return recorded_axes(ndim, metadata, axis_labels) or labels_axes_for(ndim)
 
 
 def _unit_text(unit) -> str:

@@ -62,10 +62,12 @@ def _digest(data: np.ndarray) -> bytes:
 
 
 def _axes_of(layer: Labels) -> str | None:
-    """The labels' axes as Segment (or the reader) recorded them (e.g. "TYX"), if known."""
+    """The labels' axes (e.g. "TYX"), if known: as their file named them, as Segment read the
+    image it made them from, as their napari ``axis_labels`` say, else as the reader guessed
+    (:func:`tessella._io.recorded_axes`, as Export and Evaluate take them)."""
     from tessella._io import recorded_axes
 
-    return recorded_axes(layer.ndim, layer.metadata)
+    return recorded_axes(layer.ndim, layer.metadata, layer.axis_labels)
 
 
 class CorrectWidget(LayerWatcher, QWidget):

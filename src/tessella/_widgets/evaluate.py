@@ -74,11 +74,13 @@ def _looks_like_truth(name: str) -> bool:
 
 
 def _frame_axis(*layers: Labels) -> int | None:
-    """The T axis of time-lapse labels (from Segment's recipe or the reader's axes), if any."""
+    """The T axis of time-lapse labels, if any: the axes their file named, Segment's recipe,
+    their napari ``axis_labels``, else the reader's guess (:func:`tessella._io.recorded_axes`,
+    as Correct and Export take them)."""
     from tessella._io import recorded_axes
 
     for layer in layers:
-        axes = recorded_axes(layer.ndim, layer.metadata)
+        axes = recorded_axes(layer.ndim, layer.metadata, layer.axis_labels)
         if axes and "T" in axes:
             return axes.index("T")
     return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,6 +44,13 @@ __all__ = ["ExportWidget", "OUTPUT_SUFFIXES", "base_path", "measure_stack"]
 EDITED_NOTE = (
     "The labels were changed after segmentation (edited by hand, or a Tune preview of one "
     "slice or frame not applied to all); replaying this recipe gives them as they were before."
+)
+
+#: the mask stack's tooltip where the labels' objects overlap
+STACK_TIP = (
+    "Objects that overlap (e.g. crossing worms): one 0/1 mask per object, (N, Y, X), as "
+    "'tessella segment --stack' writes ('tessella evaluate --overlapping' reads it); "
+    "the CSV then measures each object whole, hidden parts included"
 )
 
 #: what each output adds to the base path
@@ -168,11 +176,7 @@ class ExportWidget(LayerWatcher, QWidget):
         self.tiff_checkbox = QCheckBox("Labels as TIFF (.tif, with pixel size)")
         self.tiff_checkbox.setChecked(True)
         self.stack_checkbox = QCheckBox("Overlapping objects whole, as a mask stack (.stack.tif)")
-        self.stack_checkbox.setToolTip(
-            "Objects that overlap (e.g. crossing worms): one 0/1 mask per object, (N, Y, X), as "
-            "'tessella segment --stack' writes ('tessella evaluate --overlapping' reads it); "
-            "the CSV then measures each object whole, hidden parts included"
-        )
+        self.stack_checkbox.setToolTip(STACK_TIP)
         self.zarr_checkbox = QCheckBox("Labels as zarr (.zarr)")
         self.csv_checkbox = QCheckBox("Measurements (.csv)")
         self.csv_checkbox.setChecked(True)
@@ -217,7 +221,7 @@ class ExportWidget(LayerWatcher, QWidget):
         self.labels_combo.currentIndexChanged.connect(self._on_labels_changed)
         self.browse_button.clicked.connect(self._on_browse_clicked)
         self.export_button.clicked.connect(self._on_export_clicked)
-        self._stack_state: tuple | None = None  # (layer, stack offered) last seen
+        self._stack_state: tuple | None = None  # (layer, stack possible, overlaps) last seen
         self._watch_layers()
         changed = _results.results.changed  # Segment registers its result after the labels
         changed.connect(self._on_results_changed)
@@ -290,14 +294,23 @@ class ExportWidget(LayerWatcher, QWidget):
         recipe = None if layer is None else layer.metadata.get(RECIPE_KEY)
         return recipe if isinstance(recipe, dict) else None
 
-    def _recipe_to_write(self) -> tuple[dict, bool]:
+    def _recipe_to_write(
+        self, outputs: Sequence[_Output] = (), stack: _Stack | None = None
+    ) -> tuple[dict, bool]:
         """The recipe of the labels on screen (after Ctrl+Z, the parameters that made them),
         and whether it reproduces them; when not (hand edits, a Tune preview of one slice or
-        frame), the file says so."""
+        frame), the file says so. It names the files this export writes beside it
+        (``exported``: output kind -> file name) and, with a mask stack, how many objects
+        it holds and where they came from (``stack_objects``, ``stack_from``)."""
         found, reproduces = _results.recipe_on_screen(self.labels_layer)
         recipe = found or {}  # (only asked for labels that have one)
         if not reproduces:
             recipe = {**recipe, "labels_edited": True, "note": EDITED_NOTE}
+        exported = {o.kind: o.path.name for o in outputs if o.kind != "recipe"}
+        if exported:
+            recipe = {**recipe, "exported": exported}
+        if stack is not None and "stack" in exported:
+            recipe = {**recipe, "stack_objects": len(stack.ids), "stack_from": stack.source}
         return recipe, reproduces
 
     def _update_recipe_checkbox(self) -> None:
@@ -340,21 +353,80 @@ class ExportWidget(LayerWatcher, QWidget):
         )
 
     def _can_stack(self) -> bool:
+        """Whether a mask stack can be written: 2D labels whose objects may overlap (a result
+        of a method that keeps them, or an "overlaps" layer beside the labels)."""
         layer = self.labels_layer
         if layer is None or layer.multiscale or layer.ndim != 2:
             return False
         return self._overlaps_layer() is not None or self._network_instances(layer) is not None
 
-    def _update_stack_checkbox(self) -> None:
-        """Offer the mask stack, ticked, for 2D labels whose objects may overlap (a result of
-        a method that keeps them, or an "overlaps" layer beside the labels)."""
-        offered = self._can_stack()
+    def _overlapping(self, layer: Labels) -> tuple[int, int]:
+        """``(overlapping, objects)``: how many objects of the 2D ``layer`` share pixels with
+        another in the stack :meth:`_object_stack` writes, and how many it holds."""
+        labels = np.asarray(layer.data)
+        found = self._network_instances(layer)
+        try:
+            stack = None if found is None else self._network_stack(layer, labels, *found)
+        except Exception:  # (a default only: Export says what fails, should it be ticked)
+            stack = None
+        if stack is not None:
+            masks = stack.masks
+            shared = masks.sum(axis=0, dtype=np.int64) > 1
+            return int(masks[:, shared].any(axis=1).sum()), len(stack.ids)
+        # the labels with the overlaps layer: object b is hidden where that layer shows it
+        # over another object a (the stack's masks of a and b then share the pixel)
+        ids = np.unique(labels[labels > 0])
+        overlaps = self._overlaps_layer()
+        if overlaps is None:
+            return 0, ids.size
+        hidden = np.asarray(overlaps.data)
+        shared = (labels > 0) & (hidden > 0) & (hidden != labels) & np.isin(hidden, ids)
+        both = np.union1d(hidden[shared], labels[shared])
+        return both.size, ids.size
+
+    def _stack_offer(self) -> tuple[bool, int, str]:
+        """``(possible, overlapping, tooltip)``: whether a mask stack can be written for the
+        chosen labels, how many of their objects overlap another, and what the option's
+        tooltip says (why it is off, where it is)."""
         layer = self.labels_layer
-        state = (None if layer is None else layer.unique_id, offered)
-        if state != self._stack_state:  # other labels, or they now may overlap: the default
+        if layer is None:
+            return False, 0, "Choose a labels layer"
+        name = layer.name
+        if layer.multiscale or layer.ndim != 2:
+            what = "multiscale" if layer.multiscale else f"{layer.ndim}D"
+            why = f"'{name}' is {what}: a mask stack holds the overlapping objects of one 2D image"
+            return False, 0, f"{why} (e.g. worms2d's crossing worms)"
+        if not self._can_stack():
+            why = (
+                f"No objects overlap in '{name}': it has no overlaps layer beside it and is no "
+                "result of a method that keeps overlapping objects (e.g. worms2d), so the "
+                "labels already hold each object whole"
+            )
+            return False, 0, why
+        overlapping, objects = self._overlapping(layer)
+        if not overlapping:
+            why = (
+                f"No objects overlap in '{name}' (none hides part of another), so the labels "
+                "already hold each object whole: off. Tick it to write the stack anyway (one "
+                "0/1 mask per object, as 'tessella segment --stack' writes)"
+            )
+            return True, 0, why
+        tip = f"{STACK_TIP}. In '{name}', {overlapping} of {objects} objects overlap another"
+        return True, overlapping, tip
+
+    def _update_stack_checkbox(self) -> None:
+        """Offer the mask stack where the labels' objects may overlap (a result of a method
+        that keeps them, or an "overlaps" layer beside them), ticked where some do; the
+        tooltip says why it is off or disabled. Other labels, or other data behind them (a
+        result registered, an overlaps layer added or removed), bring back the default."""
+        possible, overlapping, tip = self._stack_offer()
+        layer = self.labels_layer
+        state = (None if layer is None else layer.unique_id, possible, overlapping > 0)
+        if state != self._stack_state:
             self._stack_state = state
-            self.stack_checkbox.setChecked(offered)
-        self.stack_checkbox.setEnabled(offered)
+            self.stack_checkbox.setChecked(overlapping > 0)
+        self.stack_checkbox.setEnabled(possible)
+        self.stack_checkbox.setToolTip(tip)
 
     def _object_stack(self, layer: Labels, labels: np.ndarray) -> _Stack:
         """The objects of 2D ``labels`` whole, overlaps kept.
@@ -529,7 +601,8 @@ class ExportWidget(LayerWatcher, QWidget):
         written: list[Path] = []
         reproduces = True
         new = {o.path for o in outputs if not o.path.exists()}  # removed again on a failure
-        for output in outputs:
+        # the recipe last: it names the files written before it
+        for output in sorted(outputs, key=lambda o: o.kind == "recipe"):
             try:
                 if output.kind == "tiff":
                     write_labels(output.path, labels, axes, pixel_size, unit, overwrite)
@@ -546,7 +619,7 @@ class ExportWidget(LayerWatcher, QWidget):
                         warnings.simplefilter("ignore", UserWarning)
                         write_ctc(labels, None, output.path, overwrite, tracks=ctc)
                 else:
-                    recipe, reproduces = self._recipe_to_write()
+                    recipe, reproduces = self._recipe_to_write(outputs, stack)
                     write_json(output.path, recipe, overwrite)
             except Exception as exc:  # any failure: say which file, keep the widget usable
                 text = str(exc)
@@ -558,6 +631,8 @@ class ExportWidget(LayerWatcher, QWidget):
                 return []
             written.append(output.path)
 
+        order = [o.path for o in outputs]
+        written.sort(key=order.index)
         folder = written[0].parent
         names = [p.name for p in written]
         if table is not None:
