@@ -430,8 +430,7 @@ def _cmd_train(args) -> int:
         device=args.device,
         seed=args.seed,
     )
-    with _sigterm_as_interrupt():  # `kill`, `timeout`, a batch system: stop as Ctrl-C does
-        _train_with_progress(args, config, train_steps)
+    _train_with_progress(args, config, train_steps)  # SIGTERM stops it as Ctrl-C (main)
     from .engine.registry import CARD, WEIGHTS
 
     missing = [n for n in (CARD, WEIGHTS) if not (Path(args.out) / n).is_file()]
@@ -451,13 +450,19 @@ class Terminated(KeyboardInterrupt):
 @contextlib.contextmanager
 def _sigterm_as_interrupt():
     """SIGTERM (``kill``, ``timeout``, a batch system's time limit) raises :class:`Terminated`
-    in the main thread, so what is done on Ctrl-C is done (a fine-tune writes the best model
-    so far); a further SIGTERM meanwhile is ignored. The previous handler is restored after.
-    Off the main thread (where Python cannot set handlers) nothing changes."""
+    in the main thread, so that a command stops as on Ctrl-C: ``segment`` leaves no partial
+    output and puts back what ``--overwrite`` was replacing, ``--blockwise`` shuts its
+    workers down and keeps its finished blocks, a fine-tune writes the best model so far. A
+    further SIGTERM meanwhile is ignored. The previous handler is restored after. A SIGTERM
+    ignored before (inherited SIG_IGN) stays ignored; off the main thread (where Python
+    cannot set handlers) nothing changes."""
     import signal
     import threading
 
-    if threading.current_thread() is not threading.main_thread():
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
+    ):
         yield
         return
 
@@ -1044,19 +1049,21 @@ def _cmd_segment(args) -> int:
                 invert=invert,
             )
             bar = None
-            while True:
-                try:
-                    progress: Progress = next(steps)
-                except StopIteration as stop:
-                    result = stop.value
-                    break
-                if progress.stage == "predict":
-                    if bar is None:
-                        bar = _progress_bar(progress.total, source.name, args.quiet)
-                    bar.n = progress.done
-                    bar.refresh()
-            if bar is not None:
-                bar.close()
+            try:
+                while True:
+                    try:
+                        progress: Progress = next(steps)
+                    except StopIteration as stop:
+                        result = stop.value
+                        break
+                    if progress.stage == "predict":
+                        if bar is None:
+                            bar = _progress_bar(progress.total, source.name, args.quiet)
+                        bar.n = progress.done
+                        bar.refresh()
+            finally:  # (Ctrl-C, SIGTERM: the one-line message not after the bar)
+                if bar is not None:
+                    bar.close()
             pixel_size = {a: s for a, s in image.pixel_size.items() if a in result.axes}
             recorded = result.recipe() | package | {"input": str(source)}
             if args.stack:
@@ -1778,7 +1785,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"warning: {message}", file=sys.stderr, flush=True)
 
     try:
-        with warnings.catch_warnings():  # the engine's warnings, as one line each
+        # the engine's warnings, as one line each; `kill`, `timeout`, a batch system's time
+        # limit: stop as Ctrl-C does
+        with warnings.catch_warnings(), _sigterm_as_interrupt():
             warnings.showwarning = show
             warnings.simplefilter("always", UserWarning)
             return handlers[args.command](args)

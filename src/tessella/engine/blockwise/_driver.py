@@ -183,13 +183,33 @@ def _run_stages(request: _Request, run: _Run, executor) -> Generator[BlockProgre
         recipe["lineage"] = json.loads((work / "lineage.json").read_text())
     try:
         _open_zarr(str(work / "result.zarr"), mode="r+").attrs["tessella"] = recipe
-        if out.exists():
-            shutil.rmtree(out) if out.is_dir() else out.unlink()
-        os.replace(work / "result.zarr", out)  # the commit point
+        # the labels replaced are moved aside in one rename (they go with ``work``), so that
+        # Ctrl-C or SIGTERM never leaves them half deleted in place, and are put back if the
+        # commit does not happen
+        aside = work / "replaced"
+        _remove(aside)  # (left by a run killed at the commit, which the next run makes)
+        if out.exists() or out.is_symlink():
+            try:
+                os.replace(out, aside)
+            except OSError:  # (a mount point, say) removed in place
+                _remove(out)
+        try:
+            os.replace(work / "result.zarr", out)  # the commit point
+        except BaseException:
+            if (aside.exists() or aside.is_symlink()) and not (out.exists() or out.is_symlink()):
+                os.replace(aside, out)
+            raise
         shutil.rmtree(work)
     except OSError as exc:
         raise OSError(f"{out}: cannot finish ({exc}); run again to resume") from exc
     return BlockwiseResult(out, n_objects, grid.shape, label_axes, grid.n_blocks, resumed, recipe)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
 
 
 def segment_blockwise_steps(

@@ -93,6 +93,9 @@ def open_executor(
         return
     workers = workers or default_workers()
     import importlib.util
+    import signal
+
+    sigterm = callable(signal.getsignal(signal.SIGTERM))  # this process stops on SIGTERM
 
     if importlib.util.find_spec("distributed") is not None:
         import logging
@@ -111,7 +114,7 @@ def open_executor(
                     )
                 )
                 client = stack.enter_context(distributed.Client(cluster))
-                client.run(_ignore_ctrl_c, wait=True)
+                client.run(_ignore_ctrl_c, sigterm, wait=True)
             try:
                 yield client.get_executor()
             except BaseException:  # Ctrl-C or an error: the workers are about to be cut off
@@ -126,7 +129,7 @@ def open_executor(
     try:
         with _hold_ctrl_c():
             pool = concurrent.futures.ProcessPoolExecutor(
-                workers, mp_context=context, initializer=_ignore_ctrl_c
+                workers, mp_context=context, initializer=_ignore_ctrl_c, initargs=(sigterm,)
             )
             for _ in range(workers):  # start the processes now (the pool would as blocks come)
                 pool.submit(int)
@@ -136,8 +139,8 @@ def open_executor(
         if pool is not None:
             processes = list((getattr(pool, "_processes", None) or {}).values())
             pool.shutdown(wait=False, cancel_futures=True)
-            for process in processes:
-                process.terminate()
+            for process in processes:  # SIGKILL: a worker may ignore SIGTERM (_ignore_ctrl_c)
+                process.kill()
         raise
     pool.shutdown()
 
@@ -150,55 +153,82 @@ def _quiet_worker_logs() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
-def _ignore_ctrl_c() -> None:
-    """(On a worker) ignore SIGINT: a terminal's Ctrl-C reaches the whole process group, and
-    each worker would print its own traceback; the main process stops and shuts them down."""
+def _ignore_ctrl_c(sigterm: bool = False) -> None:
+    """(On a worker) ignore SIGINT, and SIGTERM where ``sigterm`` (the main process stops on
+    it: the CLI's ``kill``, ``timeout``, a batch system's time limit): a terminal's Ctrl-C
+    reaches the whole process group, as do ``timeout``'s and a batch system's SIGTERM, and
+    each worker would print its own traceback or die under the run; the main process stops
+    and shuts them down (dask's nanny, or the pool, kills a worker that does not stop)."""
     import signal
 
     with contextlib.suppress(ValueError):  # not the main thread: it cannot set handlers
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if sigterm:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 @contextlib.contextmanager
 def _hold_ctrl_c():
-    """Start worker processes with SIGINT kept from them, and hold a Ctrl-C meanwhile: it
-    raises KeyboardInterrupt at the end (once they have started, so that they are shut down
-    as a Ctrl-C later in the run does), rather than cutting the start short or being lost.
+    """Start worker processes with SIGINT (and SIGTERM, where this process handles it: the
+    CLI) kept from them, and hold a Ctrl-C or SIGTERM meanwhile: at the end (once they have
+    started, so that they are shut down as a later one shuts them down) it raises
+    KeyboardInterrupt, or runs the SIGTERM handler there was (the CLI's raises its
+    ``Terminated``), rather than cutting the start short or being lost.
 
-    SIGINT is blocked in this thread, and so in the threads and processes started now, which
-    inherit the mask through exec (the workers then ignore it: :func:`_ignore_ctrl_c`). This
-    process keeps a handler (only recording it): were SIGINT ignored here, the one Ctrl-C
-    could be taken and dropped by any thread that does not block it (BLAS threads). Outside
-    the main thread (napari's worker) a no-op."""
+    The signals are blocked in this thread, and so in the threads and processes started now,
+    which inherit the mask through exec (the workers then ignore them: :func:`_ignore_ctrl_c`).
+    This process keeps a handler (only recording them): were a signal ignored here, it could
+    be taken and dropped by any thread that does not block it (BLAS threads). A signal that
+    was ignored before (a background job, ``nohup``-like set-ups) stays ignored, and the
+    workers inherit that. Outside the main thread (napari's worker) a no-op."""
     import signal
     import threading
 
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
-        yield  # ignored already (a background job): it stays so, and the workers inherit it
+    held_signals = [
+        number
+        for number, handler in (
+            (signal.SIGINT, signal.getsignal(signal.SIGINT)),
+            (signal.SIGTERM, signal.getsignal(signal.SIGTERM)),
+        )
+        if handler is not signal.SIG_IGN and (number == signal.SIGINT or callable(handler))
+    ]  # SIGTERM only where handled: by default it ends the process, held or not
+    if not held_signals:
+        yield  # ignored already: they stay so, and the workers inherit it
         return
     if not hasattr(signal, "pthread_sigmask"):  # no masks (Windows): workers inherit SIG_IGN
+        if signal.SIGINT not in held_signals:
+            yield
+            return
         # (a Ctrl-C in this window is lost there, as dask's own start-up loses it)
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        previous_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
             yield
         finally:
-            signal.signal(signal.SIGINT, previous)
+            signal.signal(signal.SIGINT, previous_int)
         return
     from multiprocessing import resource_tracker
 
     resource_tracker.ensure_running()  # starting it unblocks SIGINT in the calling thread
     held: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda number, frame: held.append(number))
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    previous = {
+        number: signal.signal(number, lambda number, frame: held.append(number))
+        for number in held_signals
+    }
+    signal.pthread_sigmask(signal.SIG_BLOCK, set(held_signals))
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # (runs the handler)
-        signal.signal(signal.SIGINT, previous)
-    if held:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, set(held_signals))  # (runs the handler)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    if signal.SIGTERM in held:
+        handler = previous[signal.SIGTERM]
+        if callable(handler):  # always, as only a handled SIGTERM is held
+            handler(signal.SIGTERM, None)
+    if signal.SIGINT in held:
         raise KeyboardInterrupt
 
 
