@@ -773,7 +773,7 @@ def test_em_membranes2d_blockwise_clears_a_blank_slice_or_frame_as_in_memory(
     if axes == "ZYX":
         assert result.n_objects == np.unique(expected[expected > 0]).size > 30
         assert same_partition(expected, labels)
-    else:  # in memory, IDs restart in each frame
+    else:  # IDs go on across frames, in memory as blockwise
         counts = [np.unique(frame[frame > 0]).size for frame in expected]
         assert result.n_objects == sum(counts) and min(counts[0], counts[2]) > 10
         assert all(same_partition(e, f) for e, f in zip(expected, labels))

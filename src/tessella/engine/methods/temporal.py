@@ -168,7 +168,8 @@ def postprocess_series(
     predictions: list[Prediction], params: Params
 ) -> tuple[np.ndarray, dict[int, int]]:
     """Labels for the whole movie (TYX) and the lineage ``{child track: parent track}``
-    (empty without ``link``: IDs are then per frame)."""
+    (empty without ``link``: IDs are then per frame, 1..n in each, which the pipeline
+    numbers across the movie: :func:`~tessella.engine.pipeline.number_frames`)."""
     from ..pipeline import run_steps
 
     return run_steps(postprocess_series_steps(predictions, params))
