@@ -175,3 +175,23 @@ def test_a_recipe_of_a_package_model_names_the_package(
     assert recipe_model(recipe) == str(package.resolve())
     again = run_steps(segment_steps(image, recipe_model(recipe), "YX"))
     assert np.array_equal(again.labels, result.labels)
+
+
+def test_an_export_stopped_while_saving_leaves_no_partial_package(tmp_path, monkeypatch):
+    import bioimageio.spec
+
+    from tessella.engine.bioimageio import export_bioimageio
+
+    real_save = bioimageio.spec.save_bioimageio_package
+
+    def save_then_stop(descr, output_path, **kwargs):  # Ctrl-C (or SIGTERM) once it is written
+        real_save(descr, output_path=output_path, **kwargs)
+        assert output_path.exists()
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(bioimageio.spec, "save_bioimageio_package", save_then_stop)
+    (tmp_path / "nuclei2d.zip").write_bytes(b"the previous package")
+    with pytest.raises(KeyboardInterrupt):
+        export_bioimageio("nuclei2d", tmp_path / "nuclei2d.zip")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["nuclei2d.zip"]
+    assert (tmp_path / "nuclei2d.zip").read_bytes() == b"the previous package"

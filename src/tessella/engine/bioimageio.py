@@ -280,12 +280,14 @@ def export_bioimageio(model: str | os.PathLike, out: str | os.PathLike, test_ima
             ) from None
         out.parent.mkdir(parents=True, exist_ok=True)
         partial = out.with_name(f".{out.name}.tmp.zip")
-        save_bioimageio_package(descr, output_path=partial)
-        summary = load_description(partial).validation_summary
-        if summary.status not in ("valid-format", "passed"):
+        try:
+            save_bioimageio_package(descr, output_path=partial)
+            summary = load_description(partial).validation_summary
+            if summary.status not in ("valid-format", "passed"):
+                raise ValueError(f"{out}: the package does not validate: {summary.status}")
+            os.replace(partial, out)
+        finally:  # also on Ctrl-C or SIGTERM while saving: no half-written package is left
             partial.unlink(missing_ok=True)
-            raise ValueError(f"{out}: the package does not validate: {summary.status}")
-        os.replace(partial, out)
     return out
 
 
