@@ -37,7 +37,7 @@ def test_segment_a_frame_folder_writes_tyx_labels_and_ctc(tmp_path, tiny_tempora
     # unlinked IDs are per frame, no tracks: --ctc refuses them before any work
     unlinked = [*args2, "--model", str(tiny_temporal_dir), "--ctc", str(tmp_path / "u")]
     assert main([*unlinked, "--set", "link=false", "--overwrite"]) == 1
-    assert "with link=false the IDs are per frame" in capsys.readouterr().err
+    assert "with link=false no object is followed" in capsys.readouterr().err
     assert not (tmp_path / "labels2.tif").exists() and not (tmp_path / "u").exists()
 
     # scored against the ground truth: SEG over the SEG frames, links against TRA
@@ -88,6 +88,12 @@ def test_time_lapse_model_refuses_what_it_cannot_do(tmp_path, tiny_temporal_dir,
     tifffile.imwrite(frame, image[0])
     code = main(["segment", str(frame), "-o", str(tmp_path / "f.tif"), *model, "--ctc", "x"])
     assert code == 1 and "--ctc needs a time-lapse" in capsys.readouterr().err
+    # a movie segmented frame by frame has no tracks to write, in memory as blockwise
+    per_frame = ["segment", str(stack), "-o", str(tmp_path / "n.tif"), "--axes", "TYX"]
+    assert main([*per_frame, "--model", "nuclei2d", "--ctc", str(tmp_path / "n")]) == 1
+    err = capsys.readouterr().err
+    assert "--ctc needs a time-lapse model (it writes tracks); nuclei2d" in err
+    assert not (tmp_path / "n.tif").exists() and not (tmp_path / "n").exists()
     frames = tmp_path / "frames"
     frames.mkdir()
     for t in range(3):

@@ -991,8 +991,11 @@ def _cmd_segment(args) -> int:
             )
     if movie and jobs[0][1].suffix.lower() not in TIFF_SUFFIXES:
         raise CliError(f"{jobs[0][1]}: the labels of a time-lapse folder go into one .tif (TYX)")
-    if args.ctc and args.blockwise and window_of(model.card) == 1:
-        raise CliError(f"--ctc needs a time-lapse model; {model.card.name} is not one")
+    if args.ctc and window_of(model.card) == 1:  # its objects are no tracks
+        raise CliError(
+            f"--ctc needs a time-lapse model (it writes tracks); {model.card.name} segments "
+            "frame by frame (without --ctc each object of the movie gets its own ID)"
+        )
     if recipe.get("stack") and not args.stack:  # the recipe wrote an (N, Y, X) mask stack:
         why = _stack_refused(args, model, jobs)  # so does its replay, where one can be written
         if why:
@@ -1014,8 +1017,8 @@ def _cmd_segment(args) -> int:
     _check_ctc_dir(args)
     if args.ctc and getattr(params, "link", True) is False:
         raise CliError(
-            "--ctc writes tracks, and with link=false the IDs are per frame (the same ID in "
-            "two frames is no one cell): leave link on for --ctc"
+            "--ctc writes tracks, and with link=false no object is followed from frame to "
+            "frame (each gets its own ID): leave link on for --ctc"
         )
     package = _package_reference(args.model, recipe, model)
     if args.blockwise:
