@@ -77,8 +77,14 @@ def _postprocess_frames(
 
     Time-lapse methods (``postprocess_series``): a frame alone is previewed with its
     neighbours' smoothing but unlinked; ``series`` redoes the whole movie, yielding
-    ``(frame, None)`` as each frame is done and ``(None, (labels, lineage))`` after linking."""
-    from tessella.engine.pipeline import series_without_blank_frames, without_blank_parts
+    ``(frame, None)`` as each frame is done and ``(None, (labels, lineage))`` after linking.
+    Every frame of a movie segmented frame by frame is numbered after the frames before it,
+    as Segment numbers them (one ID, one object of the movie)."""
+    from tessella.engine.pipeline import (
+        number_frame,
+        series_without_blank_frames,
+        without_blank_parts,
+    )
 
     if series:
         steps = method.postprocess_series_steps(predictions, params)
@@ -90,14 +96,18 @@ def _postprocess_frames(
                 linked = bool(getattr(params, "link", True))
                 yield None, series_without_blank_frames(labels, lineage, predictions, linked)
                 return
+    whole_movie = len(predictions) > 1 and tuple(frames) == tuple(range(len(predictions)))
+    after = 0  # the last ID of the frames before
     for t in frames:  # a blank frame or slice keeps no labels, as in Segment
         if hasattr(method, "postprocess_frame"):
             labels = method.postprocess_frame(predictions, t, params)
             yield t, without_blank_parts(labels, predictions[t])
             continue
         prediction = predictions[t] if plane is None else _z_slice(predictions[t], plane)
-        labels = method.postprocess(prediction, params)
-        yield t, without_blank_parts(labels, predictions[t], plane)
+        labels = without_blank_parts(method.postprocess(prediction, params), predictions[t], plane)
+        if whole_movie:
+            labels, after = number_frame(labels, after)
+        yield t, labels
 
 
 def _z_slice(prediction, z: int):
@@ -648,10 +658,11 @@ class TuneWidget(LayerWatcher, QWidget):
         elif "T" in request.axes:
             index = [slice(None)] * layer.ndim
             index[request.axes.index("T")] = t
-            if hasattr(self.method, "postprocess_series") and not request.apply_all:
+            if not request.apply_all:
                 from tessella.engine.tracking import carry_ids
 
-                # a linked movie's frame previewed alone keeps the track IDs it had
+                # a frame previewed alone keeps the IDs (a linked movie's tracks) of the
+                # objects it had; new ones get IDs no other frame uses
                 before = np.asarray(layer.data[tuple(index)])
                 labels = carry_ids(before, labels, int(np.max(layer.data, initial=0)) + 1)
             undoable = _results.write_labels(layer, labels, tuple(index))
