@@ -7,31 +7,12 @@ __all__ = ["LayerWatcher", "fill_layer_combo", "find_layer"]
 
 def scrolling_layout(widget):
     """A QVBoxLayout for ``widget``'s controls inside a scroll area that fills ``widget``:
-    a tall panel (Train, Evaluate) then scrolls in a short window instead of forcing the
-    window taller than the screen."""
-    from qtpy.QtCore import QSize, Qt
-    from qtpy.QtWidgets import QFrame, QScrollArea, QVBoxLayout, QWidget
+    a tall panel then scrolls in a short window instead of forcing the window taller than
+    the screen. Panels with a run button use :func:`._layout.panel_layout`, which also
+    keeps that button, the progress and the status out of the scrolling part."""
+    from ._layout import panel_layout
 
-    class _Scroll(QScrollArea):
-        def minimumSizeHint(self) -> QSize:
-            # as wide as the controls (no sideways scrolling), as short as a few rows
-            width = inner.minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width()
-            return QSize(width, min(160, inner.minimumSizeHint().height()))
-
-        def showEvent(self, event) -> None:
-            self.setMinimumWidth(self.minimumSizeHint().width())  # the controls are built now
-            super().showEvent(event)
-
-    inner = QWidget()
-    scroll = _Scroll()
-    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    scroll.setWidgetResizable(True)
-    scroll.setFrameShape(QFrame.Shape.NoFrame)
-    scroll.setWidget(inner)
-    outer = QVBoxLayout(widget)
-    outer.setContentsMargins(0, 0, 0, 0)
-    outer.addWidget(scroll)
-    return QVBoxLayout(inner)
+    return panel_layout(widget)[0]
 
 
 def find_layer(viewer, layer_id):

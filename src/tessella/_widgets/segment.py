@@ -37,7 +37,8 @@ from superqt.utils import GeneratorWorker
 from .._io import AXES_GUESSED_KEY, RECIPE_KEY, axes_named  # RECIPE_KEY: what reproduces it
 from . import _results
 from ._blockwise import BlockwisePreview, blockwise_steps, is_large
-from ._layers import LayerWatcher, fill_layer_combo, find_layer, scrolling_layout
+from ._layers import LayerWatcher, fill_layer_combo, find_layer
+from ._layout import panel_layout
 from ._models import listen as listen_for_models
 from ._workers import close_when_finished, report_runtime_errors
 
@@ -278,12 +279,12 @@ class SegmentWidget(LayerWatcher, QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
-        layout = scrolling_layout(self)  # scrolls on a short screen, as the other panels
+        layout, footer = panel_layout(self)  # the form scrolls; Run and the status stay
         layout.addLayout(form)
-        layout.addLayout(buttons)
-        layout.addWidget(self.progress_bar)
-        layout.addWidget(self.status_label)
         layout.addStretch(1)
+        footer.addLayout(buttons)
+        footer.addWidget(self.progress_bar)
+        footer.addWidget(self.status_label)
 
         self.layer_combo.currentIndexChanged.connect(self._on_layer_changed)
         self.axes_combo.currentTextChanged.connect(self._name_layer_axes)

@@ -40,7 +40,8 @@ from qtpy.QtWidgets import (
 from superqt.utils import GeneratorWorker
 
 from .._io import axes_named
-from ._layers import LayerWatcher, fill_layer_combo, find_layer, scrolling_layout
+from ._layers import LayerWatcher, fill_layer_combo, find_layer
+from ._layout import panel_layout
 from ._models import listen as listen_for_models
 from ._models import model_events
 from ._plot import LinePlot
@@ -372,17 +373,17 @@ class TrainWidget(LayerWatcher, QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.train_button)
         buttons.addWidget(self.cancel_button)
-        layout = scrolling_layout(self)
+        layout, footer = panel_layout(self)  # the options scroll; Train to status stay
         layout.addLayout(form)
-        layout.addLayout(buttons)
-        layout.addWidget(self.progress_bar)
-        layout.addWidget(self.plot)
+        layout.addStretch(1)
+        footer.addLayout(buttons)
+        footer.addWidget(self.progress_bar)
+        footer.addWidget(self.plot)
         compare_row = QHBoxLayout()
         compare_row.addWidget(self.region_button)
         compare_row.addWidget(self.compare_button, 1)
-        layout.addLayout(compare_row)
-        layout.addWidget(self.status_label)
-        layout.addStretch(1)
+        footer.addLayout(compare_row)
+        footer.addWidget(self.status_label)
 
         self.add_pair_button.clicked.connect(self._on_add_pair)
         self.remove_pair_button.clicked.connect(self._on_remove_pair)

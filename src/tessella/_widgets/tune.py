@@ -48,7 +48,8 @@ from superqt.utils import GeneratorWorker
 from tessella.engine.params import params_to_dict
 
 from . import _results
-from ._layers import LayerWatcher, fill_layer_combo, find_layer, scrolling_layout
+from ._layers import LayerWatcher, fill_layer_combo, find_layer
+from ._layout import panel_layout
 from ._workers import close_when_finished, report_runtime_errors
 
 if TYPE_CHECKING:
@@ -236,7 +237,7 @@ class TuneWidget(LayerWatcher, QWidget):
         self.status_label.setWordWrap(True)
         self._timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
 
-        layout = scrolling_layout(self)  # scrolls on a short screen, as the other panels
+        layout, footer = panel_layout(self)  # the parameters scroll; Apply and status stay
         form = QFormLayout()
         form.addRow("Labels", self.layer_combo)
         layout.addLayout(form)
@@ -248,10 +249,10 @@ class TuneWidget(LayerWatcher, QWidget):
             row = QHBoxLayout()
             for button in buttons:
                 row.addWidget(button)
-            layout.addLayout(row)
-        layout.addWidget(self.progress_bar)
-        layout.addWidget(self.status_label)
+            (footer if self.apply_all_button in buttons else layout).addLayout(row)
         layout.addStretch(1)
+        footer.addWidget(self.progress_bar)
+        footer.addWidget(self.status_label)
 
         self.layer_combo.currentIndexChanged.connect(self._on_layer_changed)
         self.reset_button.clicked.connect(self._on_reset_clicked)

@@ -1,0 +1,91 @@
+"""How the dock widgets share the height of napari's dock area.
+
+Every panel is a scrolling body (its options) above a footer that never scrolls (its run
+button, progress bar and status line):
+
+- the panel is never taller than its content (vertical policy ``Maximum``, size hint the
+  whole content's): a short panel (Segment, Tune) leaves the rest of the dock area to the
+  panels below it instead of claiming empty space;
+- its minimum is the footer plus a few rows of the body, so however napari splits the
+  area between stacked panels (it asks for the smallest size of all but the last), the key
+  controls of each stay on screen and only the options scroll.
+"""
+
+from __future__ import annotations
+
+__all__ = ["BODY_MIN_HEIGHT", "panel_layout"]
+
+#: the smallest height of a panel's scrolling body (about three rows of controls)
+BODY_MIN_HEIGHT = 90
+
+
+def panel_layout(widget):
+    """Lay ``widget`` out as a scrolling body above a fixed footer; returns the two
+    QVBoxLayouts ``(body, footer)`` to fill."""
+    from qtpy.QtCore import QSize, Qt
+    from qtpy.QtWidgets import QFrame, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
+
+    class _Scroll(QScrollArea):
+        def sizeHint(self) -> QSize:
+            # the whole content (QScrollArea caps its hint at 24 lines of text)
+            hint = inner.sizeHint()
+            width = hint.width() + self.verticalScrollBar().sizeHint().width()
+            return QSize(width, hint.height() + 2 * self.frameWidth())
+
+        def minimumSizeHint(self) -> QSize:
+            # as wide as the controls (no sideways scrolling), as short as a few rows
+            width = inner.minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width()
+            return QSize(width, min(BODY_MIN_HEIGHT, inner.minimumSizeHint().height()))
+
+        def showEvent(self, event) -> None:
+            self.setMinimumWidth(self.minimumSizeHint().width())  # the controls are built now
+            super().showEvent(event)
+
+    inner = QWidget()
+    scroll = _Scroll()
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setWidget(inner)
+    footer = QWidget()
+    outer = QVBoxLayout(widget)
+    outer.setContentsMargins(0, 0, 0, 0)
+    outer.setSpacing(0)
+    outer.addWidget(scroll)
+    outer.addWidget(footer)
+    # Expanding, so that Qt gives the spare height of the dock area to the panels (napari
+    # asks for the smallest size of every panel but the last); at most the content's height
+    policy = widget.sizePolicy()
+    policy.setVerticalPolicy(QSizePolicy.Policy.Expanding)
+    widget.setSizePolicy(policy)
+    fit = _FitContent(widget, scroll, footer)
+    for watched in (widget, inner, footer):
+        watched.installEventFilter(fit)
+
+    body = QVBoxLayout(inner)
+    footer_layout = QVBoxLayout(footer)
+    margins = body.contentsMargins()
+    body.setContentsMargins(margins.left(), margins.top(), margins.right(), body.spacing())
+    footer_layout.setContentsMargins(margins.left(), 0, margins.right(), margins.bottom())
+    return body, footer_layout
+
+
+def _FitContent(panel, scroll, footer):
+    """An event filter that keeps ``panel`` no taller than its content: the whole scrolling
+    body plus the footer at the panel's width, again whenever either changes."""
+    from qtpy.QtCore import QEvent, QObject
+
+    class FitContent(QObject):
+        def eventFilter(self, watched, event) -> bool:
+            if event.type() in (QEvent.Type.LayoutRequest, QEvent.Type.Resize):
+                scroll.updateGeometry()  # the body's hint may have changed
+                width = footer.width() or footer.sizeHint().width()
+                height = footer.heightForWidth(width)
+                if height < 0:
+                    height = footer.sizeHint().height()
+                panel.setMaximumHeight(
+                    max(scroll.sizeHint().height() + height, panel.minimumHeight())
+                )
+            return False
+
+    return FitContent(panel)
