@@ -31,7 +31,8 @@ from qtpy.QtWidgets import (
 )
 
 from . import _results
-from ._layers import LayerWatcher, fill_layer_combo, find_layer, scrolling_layout
+from ._layers import LayerWatcher, fill_layer_combo, find_layer
+from ._layout import panel_layout
 
 if TYPE_CHECKING:
     import napari.viewer
@@ -159,13 +160,13 @@ class CorrectWidget(LayerWatcher, QWidget):
         review_layout.addLayout(steps)
         review_layout.addWidget(self.suspect_label)
 
-        layout = scrolling_layout(self)
+        layout, footer = panel_layout(self)  # the edits scroll; the status stays
         layout.addLayout(form)
         layout.addWidget(edits)
         layout.addLayout(history)
         layout.addWidget(review)
-        layout.addWidget(self.status_label)
         layout.addStretch(1)
+        footer.addWidget(self.status_label)
 
         self.layer_combo.currentIndexChanged.connect(self._on_layer_changed)
         self.pick_button.toggled.connect(self._on_pick_toggled)

@@ -37,7 +37,8 @@ from superqt.utils import FunctionWorker
 
 from tessella.engine import evaluation
 
-from ._layers import LayerWatcher, fill_layer_combo, find_layer, scrolling_layout
+from ._layers import LayerWatcher, fill_layer_combo, find_layer
+from ._layout import panel_layout
 from ._plot import LinePlot
 from ._workers import WorkerFailed
 
@@ -194,10 +195,10 @@ class EvaluateWidget(LayerWatcher, QWidget):
         form.addRow("Error IoU", self.threshold_spin)
         form.addRow("Unannotated label", self.ignore_spin)
         form.addRow(self.errors_checkbox)
-        layout = scrolling_layout(self)
+        layout, footer = panel_layout(self)  # the options and scores scroll
+        footer.addWidget(self.evaluate_button)
+        footer.addWidget(self.status_label)
         layout.addLayout(form)
-        layout.addWidget(self.evaluate_button)
-        layout.addWidget(self.status_label)
         layout.addWidget(QLabel("Scores by IoU threshold"))
         layout.addWidget(self.scores_table)
         layout.addWidget(self.counts_label)

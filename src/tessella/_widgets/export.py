@@ -32,7 +32,8 @@ from qtpy.QtWidgets import (
 )
 
 from . import _results
-from ._layers import LayerWatcher, fill_layer_combo, find_layer, scrolling_layout
+from ._layers import LayerWatcher, fill_layer_combo, find_layer
+from ._layout import panel_layout
 from .segment import RECIPE_KEY, SOURCE_ID_KEY, SOURCE_KEY
 
 if TYPE_CHECKING:
@@ -202,7 +203,7 @@ class ExportWidget(LayerWatcher, QWidget):
         form.addRow("Labels", self.labels_combo)
         form.addRow("Intensity", self.image_combo)
         form.addRow("Save as", path_row)
-        layout = scrolling_layout(self)
+        layout, footer = panel_layout(self)  # the choices scroll; Export and status stay
         layout.addLayout(form)
         for checkbox in (
             self.tiff_checkbox,
@@ -214,9 +215,9 @@ class ExportWidget(LayerWatcher, QWidget):
             self.overwrite_checkbox,
         ):
             layout.addWidget(checkbox)
-        layout.addWidget(self.export_button)
-        layout.addWidget(self.status_label)
         layout.addStretch(1)
+        footer.addWidget(self.export_button)
+        footer.addWidget(self.status_label)
 
         self.labels_combo.currentIndexChanged.connect(self._on_labels_changed)
         self.browse_button.clicked.connect(self._on_browse_clicked)
