@@ -83,9 +83,18 @@ def _FitContent(panel, scroll, footer):
                 height = footer.heightForWidth(width)
                 if height < 0:
                     height = footer.sizeHint().height()
-                panel.setMaximumHeight(
-                    max(scroll.sizeHint().height() + height, panel.minimumHeight())
-                )
+                content = max(scroll.sizeHint().height() + height, panel.minimumHeight())
+                # in a tab group, Qt caps the group at its shortest tab's height: no cap there
+                panel.setMaximumHeight(16777215 if _tabbed(panel) else content)
             return False
 
     return FitContent(panel)
+
+
+def _tabbed(panel) -> bool:
+    """Whether ``panel`` is docked in a main window's tab group."""
+    from qtpy.QtWidgets import QDockWidget, QMainWindow
+
+    dock = panel.parentWidget()
+    window = dock.parentWidget() if isinstance(dock, QDockWidget) else None
+    return isinstance(window, QMainWindow) and bool(window.tabifiedDockWidgets(dock))
