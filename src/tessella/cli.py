@@ -521,7 +521,7 @@ def _cmd_models(args) -> int:
         return 0
     rows = [("NAME", "METHOD", "AXES", "ORIGIN", "VALIDATION", "PATH")]
     for card, path, origin in models:
-        scores = _validation_summary(card.raw.get("validation", {}))
+        scores = _validation_summary(card.raw.get("validation", {})) or _holdout_summary(card.raw)
         rows.append((card.name, card.method, card.spatial_axes, origin, scores or "-", str(path)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
@@ -536,6 +536,25 @@ def _validation_summary(validation) -> str:
         return _scores_line(validation)
     except (AttributeError, KeyError, TypeError):
         return ""
+
+
+def _holdout_summary(card: dict) -> str:
+    """A card without validation scores: its training hold-out's best score, as ``train``
+    (the command or the Train panel) records it in ``training.best_val_*``, said to be one
+    (it chose the epoch, so it flatters the model); a stopped run says so."""
+    training = card.get("training")
+    if not isinstance(training, dict):
+        return ""
+    best = [
+        f"{key[len('best_val_') :]}={value}"
+        for key, value in training.items()
+        if key.startswith("best_val_") and isinstance(value, int | float)
+    ]
+    if not best:
+        return ""
+    stopped = training.get("stopped")
+    note = " (stopped)" if isinstance(stopped, dict) else ""
+    return "hold-out " + ", ".join(best) + note
 
 
 def _scores_line(validation: dict) -> str:

@@ -301,9 +301,9 @@ def test_invert_box_follows_the_base_and_training_inverts_as_its_card_says(
     seen = []
     trained = train_module._train
 
-    def spy(config, samples):
+    def spy(config, samples, held):  # the hold-out is split before the worker starts
         seen.append(samples)
-        return (yield from trained(config, samples))
+        return (yield from trained(config, samples, held))
 
     monkeypatch.setattr(train_module, "_train", spy)
     with qtbot.waitSignal(train.run_finished, timeout=300_000):
@@ -429,7 +429,7 @@ def test_a_failed_compare_says_why(trainer, qtbot, tmp_path):
     with qtbot.waitSignal(train.compare_finished, timeout=300_000):
         assert train.compare()
     text = train.status_label.text()
-    assert text.startswith("Against the labels: nuclei2d: AP(0.5)")
+    assert text.startswith("Against 'corrected' on 'nuclei': nuclei2d: AP(0.5)")
     assert "Compare failed:" in text and "deleted-model" in text
     assert train.compare_button.isEnabled()
 

@@ -10,6 +10,8 @@ both against its labels.
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import time
 import warnings
@@ -17,6 +19,7 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
 
 import numpy as np
 from napari.layers import Image, Labels
@@ -51,11 +54,15 @@ from .segment import guess_layer_axes
 if TYPE_CHECKING:
     import napari.viewer
 
-__all__ = ["REGION_LAYER", "TrainWidget", "layer_samples"]
+__all__ = ["REGION_LAYER", "TrainWidget", "default_holdout", "layer_samples", "stopped_run"]
 
 NEW = "new:"  # base-combo data prefix for a model trained from scratch
 REGION_LAYER = "compare region"  # a Shapes layer whose last rectangle bounds the comparison
 INVERT = "invert_bright_background"  # the card's normalization key the invert box sets
+#: the share of 2D images held out at random to score each epoch (``--val-fraction``)
+HOLDOUT_FRACTION = 0.2
+#: what the last Train panel of a viewer trained, for a panel reopened in that viewer
+_LAST: WeakKeyDictionary = WeakKeyDictionary()
 
 
 def _base_card(base: str) -> dict:
@@ -67,6 +74,24 @@ def _base_card(base: str) -> dict:
         return read_card(Path(base)).raw
     except ModelError:
         return {}
+
+
+def _base_kind(base: str) -> tuple[str, int, bool]:
+    """(method, spatial dimensions, whether time-lapse) of a model trained from ``base``."""
+    from tessella.engine.methods import get_method
+
+    if base.startswith(NEW):
+        method, ndim = base[len(NEW) :], 2
+    else:
+        card = _base_card(base)
+        method = str(card.get("method", ""))
+        model_input = card.get("input", {})
+        ndim = len(model_input.get("axes", "YX")) if isinstance(model_input, dict) else 2
+    try:
+        temporal = bool(getattr(get_method(method), "TEMPORAL", False))
+    except ValueError:
+        temporal = False
+    return method, ndim, temporal
 
 
 def _base_normalization(base: str) -> dict:
@@ -122,16 +147,22 @@ def _check_labels(labels_layer: Labels, target: np.ndarray) -> None:
 
 
 def layer_samples(
-    pairs, ndim: int, normalization: dict | None = None, window: int | None = None
+    pairs,
+    ndim: int,
+    normalization: dict | None = None,
+    window: int | None = None,
+    holdout=(),
 ) -> list:
     """Training samples from ``(image layer, labels layer)`` pairs, normalised as
     ``normalization`` (a card's; default percentiles 1-99.8) says; a volume pair gives one
-    sample per labelled slice for a 2D model. ``window``: a time-lapse model's frames per
-    window; a movie (TYX) pair gives one sample per labelled frame, as ``tessella train
+    sample per labelled slice for a 2D model (named ``LABELS[z=N]``), a 3D model one per slab
+    between the z ranges that the ``holdout`` selectors (``LABELS[z=A:B]``) cut, as ``tessella
+    train`` cuts a volume file. ``window``: a time-lapse model's frames per window; a movie
+    (TYX) pair gives one sample per labelled frame (``LABELS[t=N]``), as ``tessella train
     temporal`` reads an ``images/`` + ``masks/`` folder. Raises ValueError naming a
     mismatched pair."""
     from tessella.engine.axes import spatial_of, to_model_layout
-    from tessella.engine.train.data import load_pairs
+    from tessella.engine.train.data import load_pairs, slab_bounds
 
     normalization = normalization or {"low": 1.0, "high": 99.8}
     if window is not None:
@@ -160,7 +191,14 @@ def layer_samples(
                 if target[z].any():
                     images.append(data[0, z])
                     labels.append(target[z])
-                    names.append(f"{labels_layer.name} [z={z}]")
+                    names.append(f"{labels_layer.name}[z={z}]")
+        elif len(spatial) == 3 and ndim == 3:  # slabs cut where a hold-out range starts/ends
+            slabs = slab_bounds(holdout, labels_layer.name, target.shape[0])
+            for start, stop in slabs:
+                images.append(data[0, start:stop])
+                labels.append(target[start:stop])
+                whole = len(slabs) == 1
+                names.append(labels_layer.name + ("" if whole else f"[z={start}:{stop}]"))
         elif len(spatial) == ndim:
             images.append(data[0])
             labels.append(target)
@@ -206,20 +244,105 @@ def _movie_samples(pairs, window: int, normalization: dict) -> list:
                 stacked = stack_window(
                     [layout[i] for i in window_indices(t, len(frames), window)], normalization
                 )
-                name = f"{labels_layer.name} [t={t}]"
+                name = f"{labels_layer.name}[t={t}]"
                 samples.append(Sample(stacked, target[t].astype(np.int32), name))
     if not samples:
         raise ValueError("the labels layers hold no objects to learn from")
     return samples
 
 
+def default_holdout(pairs, ndim: int, temporal: bool) -> list[str]:
+    """The hold-out the panel proposes for ``pairs``: for each volume (or movie, for a
+    time-lapse model) the last fifth of its labelled slices (frames), at least one, as one
+    contiguous range in ``--holdout``'s syntax, ``LABELS[z=A:B]`` (``[t=A:B]``); a slice's
+    neighbours are near copies of it, so a random set of them would score the model on what it
+    learnt. Nothing for 2D images: a random fifth of them is held out."""
+    selectors = []
+    for image_layer, labels_layer in pairs:
+        axes = training_axes(image_layer, temporal)
+        axis = "t" if temporal and "T" in axes else "z" if "Z" in axes else None
+        target = labels_layer.data
+        if axis is None or len(target.shape) != 3:
+            continue
+        labelled = [i for i in range(target.shape[0]) if np.any(target[i])]
+        if len(labelled) < 2:
+            continue
+        first = labelled[-max(1, round(len(labelled) * HOLDOUT_FRACTION))]
+        selectors.append(f"{labels_layer.name}[{axis}={first}:{target.shape[0]}]")
+    return selectors
+
+
+def _selectors(text: str) -> tuple[str, ...]:
+    """The comma-separated hold-out selectors of the Hold out field."""
+    return tuple(s.strip() for s in text.split(",") if s.strip())
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _log_entries(out: Path) -> list[dict]:
+    """The epoch entries of ``out/train.log`` (none when it cannot be read)."""
+    entries = []
+    try:
+        lines = (out / "train.log").read_text().splitlines()
+    except OSError:
+        return []
+    for line in lines:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and "epoch" in entry:
+            entries.append(entry)
+    return entries
+
+
+def stopped_run(out: Path) -> str | None:
+    """How the run in model folder ``out`` stopped before its last epoch ("after epoch 2 of
+    5, cancelled") when it left a checkpoint to resume from; None for a finished run or a
+    folder without a checkpoint. The card's ``training.stopped`` says it; a run killed outright
+    (no mark) is told by its log ending before the epochs its card asked for."""
+    from tessella.engine.train.loop import CHECKPOINT
+
+    if not (out / CHECKPOINT).is_file():
+        return None
+    training = _read_json(out / "card.json").get("training", {})
+    stopped = training.get("stopped") if isinstance(training, dict) else None
+    if isinstance(stopped, dict):
+        return (
+            f"after epoch {stopped.get('after_epoch', '?')} of {stopped.get('of_epochs', '?')}, "
+            f"{stopped.get('why', 'stopped')}"
+        )
+    config = training.get("config", {}) if isinstance(training, dict) else {}
+    epochs = config.get("epochs") if isinstance(config, dict) else None
+    done = max((int(e.get("epoch", 0)) for e in _log_entries(out)), default=0)
+    if not isinstance(epochs, int):
+        return None if (out / "card.json").is_file() else f"after epoch {done}"
+    return f"after epoch {done} of {epochs}" if done < epochs else None
+
+
+def free_name(directory: Path, name: str) -> str:
+    """``name``, or ``name-2``, ``name-3``... (a trailing ``-N`` counted on) when a model
+    folder of that name is in ``directory``."""
+    if not (directory / name).exists():
+        return name
+    match = re.fullmatch(r"(.*)-(\d+)", name)
+    stem, n = (match[1], int(match[2])) if match else (name, 1)
+    while (directory / f"{stem}-{n + 1}").exists():
+        n += 1
+    return f"{stem}-{n + 1}"
+
+
 @report_runtime_errors
-def _train(config, samples) -> Generator:
-    from tessella.engine.train.data import split_holdout
+def _train(config, samples, held) -> Generator:
     from tessella.engine.train.loop import train_steps
 
-    train, held = split_holdout(samples, 0.2, config.seed)
-    return (yield from train_steps(config, train, held))
+    return (yield from train_steps(config, samples, held))
 
 
 @report_runtime_errors
@@ -253,6 +376,20 @@ class _Run:
     ignore_label: int | None = None
     temporal: bool = False
     error: str | None = None  # why the run failed, if it did
+    pairs: tuple = ()  # the (image id, labels id) pairs it trained on
+    described: str = ""  # the layers (or folder) it trained on, as the card says
+    resumed: bool = False  # it continues a stopped run in ``out``
+
+
+def _nothing_yet(best: float | None, base: str | None) -> str:
+    """A hint when a new model's (no ``base``) best validation score is still 0."""
+    if base is not None or best is None or best > 0:
+        return ""
+    return (
+        ". It finds nothing on the hold-out yet: a new model often needs many more steps "
+        "(more epochs, or a time budget) before its first objects; or start from a "
+        "trained model"
+    )
 
 
 def ema_decay(steps: int) -> float:
@@ -280,7 +417,11 @@ class TrainWidget(LayerWatcher, QWidget):
         self.last_base: str | None = None
         self.last_ignore_label: int | None = None  # the last run's, for Compare's scores
         self.last_temporal = False  # whether the last model is a time-lapse one (Compare)
+        self.last_pairs: tuple = ()  # the (image id, labels id) pairs it was trained on
+        self.last_described = ""  # what it was trained on, in words
+        self._auto_holdout = ""  # the hold-out last proposed (replaced while not edited)
         self._compare_error: str | None = None  # why the last Compare failed, if it did
+        self._compared = ""  # the labels and image Compare scores, in words
         self.comparison: dict[str, dict] = {}
         self._offset = np.zeros(2)  # where the compared region starts, in labels pixels
         self._losses: list[tuple[float, float]] = []
@@ -296,6 +437,17 @@ class TrainWidget(LayerWatcher, QWidget):
         self.folder_edit = QLineEdit()
         self.folder_edit.setPlaceholderText("or a folder with images/ and masks/ (or boundaries/)")
         self.folder_edit.setToolTip("Train on the files of a folder instead of layers")
+        self.holdout_edit = QLineEdit()
+        self.holdout_edit.setPlaceholderText("a random fifth of the images")
+        self.holdout_edit.setToolTip(
+            "What is held out of training to score each epoch and keep the best one: labels "
+            "layer names (a folder's file names), or a range of a volume's slices as "
+            "LABELS[z=A:B] (slices A to B-1) or of a movie's frames as LABELS[t=A:B], "
+            "comma-separated, as `tessella train --holdout`. Proposed: the last fifth of each "
+            "volume's labelled slices (movie's frames): neighbouring slices are near copies, so "
+            "a random set of them would score the model on what it learnt. Empty: a random "
+            "fifth of the images. The card records what was held out."
+        )
         self.name_edit = QLineEdit()
         self.name_edit.setPlaceholderText("name of the new model")
         self.patch_spin = _spin(32, 1024, 256, 32, " px")
@@ -336,6 +488,12 @@ class TrainWidget(LayerWatcher, QWidget):
         self.device_combo = QComboBox()
         self.device_combo.addItems(DEVICE_CHOICES)
         self.train_button = QPushButton("Train")
+        self.resume_button = QPushButton("Resume")
+        self.resume_button.setEnabled(False)
+        self.resume_button.setToolTip(
+            "Continue the stopped run of the model named in Save as from its checkpoint, with "
+            "its settings (as `tessella train --resume`); train on the same pairs"
+        )
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.compare_button = QPushButton("Compare with base")
@@ -358,6 +516,7 @@ class TrainWidget(LayerWatcher, QWidget):
         form.addRow(pair_row)
         form.addRow("Pairs", self.pair_list)
         form.addRow("Folder", self.folder_edit)
+        form.addRow("Hold out", self.holdout_edit)
         form.addRow("Start from", self.base_combo)
         form.addRow("Save as", self.name_edit)
         form.addRow("Patch", self.patch_spin)
@@ -372,6 +531,7 @@ class TrainWidget(LayerWatcher, QWidget):
         form.addRow("Device", self.device_combo)
         buttons = QHBoxLayout()
         buttons.addWidget(self.train_button)
+        buttons.addWidget(self.resume_button)
         buttons.addWidget(self.cancel_button)
         layout, footer = panel_layout(self)  # the options scroll; Train to status stay
         layout.addLayout(form)
@@ -389,6 +549,11 @@ class TrainWidget(LayerWatcher, QWidget):
         self.remove_pair_button.clicked.connect(self._on_remove_pair)
         self.base_combo.currentIndexChanged.connect(self._on_base_changed)
         self.train_button.clicked.connect(self.start)
+        self.resume_button.clicked.connect(self.resume)
+        self.name_edit.textChanged.connect(self._update_resume)
+        self.image_combo.currentIndexChanged.connect(self._update_holdout)
+        self.labels_combo.currentIndexChanged.connect(self._update_holdout)
+        self.folder_edit.textChanged.connect(self._update_holdout)
         self.cancel_button.clicked.connect(self._on_cancel)
         self.compare_button.clicked.connect(self.compare)
         self.region_button.clicked.connect(self.draw_region)
@@ -396,6 +561,7 @@ class TrainWidget(LayerWatcher, QWidget):
         listen_for_models(self, self._fill_bases)
         self._fill_bases()
         self._refresh_layers()
+        self._restore_last()
 
     # --- choices ----------------------------------------------------------------------------
 
@@ -413,6 +579,25 @@ class TrainWidget(LayerWatcher, QWidget):
         for image_id, labels_id in self.pairs:
             image, labels = find_layer(self.viewer, image_id), find_layer(self.viewer, labels_id)
             self.pair_list.addItem(f"{image.name}  ↔  {labels.name}")
+        self._update_holdout()
+
+    def _update_holdout(self, *args) -> None:
+        """Propose the hold-out for the chosen pairs and starting model (the last fifth of a
+        volume's slices or a movie's frames), unless the field holds the user's own."""
+        if not hasattr(self, "holdout_edit") or self._run is not None:  # building; running
+            return
+        text = self.holdout_edit.text().strip()
+        if text and text != self._auto_holdout:
+            return
+        proposed = ""
+        if not self.folder_edit.text().strip():
+            _method, ndim, temporal = _base_kind(self.base_combo.currentData() or "")
+            try:
+                proposed = ", ".join(default_holdout(self._chosen_pairs(), ndim, temporal))
+            except (AttributeError, TypeError, ValueError, IndexError):
+                proposed = ""  # an odd layer: Train says what is wrong with it
+        self._auto_holdout = proposed
+        self.holdout_edit.setText(proposed)
 
     def add_pair(self, image: Image, labels: Labels) -> None:
         pair = (image.unique_id, labels.unique_id)
@@ -464,7 +649,11 @@ class TrainWidget(LayerWatcher, QWidget):
         self.one_decoder_check.setChecked(ticked)
         self.one_decoder_check.setEnabled(changeable and self._run is None)
         stem = base[len(NEW) :] if new else Path(base).name
-        self.name_edit.setText(f"my-{stem}" if new else f"{stem}-finetuned")
+        self.name_edit.setText(self._free_name(f"my-{stem}" if new else f"{stem}-finetuned"))
+        self._update_holdout()
+
+    def _free_name(self, name: str) -> str:
+        return free_name(self._out_dir(name).parent, name)
 
     # --- training ---------------------------------------------------------------------------
 
@@ -478,11 +667,13 @@ class TrainWidget(LayerWatcher, QWidget):
 
         return user_model_dirs()[0] / name
 
-    def start(self) -> bool:
-        """Train on the chosen pairs; False (with a message) when the request is not valid."""
+    def start(self, resume: bool = False) -> bool:
+        """Train on the chosen pairs; False (with a message) when the request is not valid.
+        ``resume``: continue the stopped run of the model named in Save as (see
+        :meth:`resume`)."""
         from tessella.engine.methods import get_method
         from tessella.engine.registry import load_model
-        from tessella.engine.train.data import apply_ignore_label
+        from tessella.engine.train.data import apply_ignore_label, split_holdout
         from tessella.engine.train.loop import TrainConfig, training_normalization
         from tessella.engine.train.methods import get_training
         from tessella.engine.train.overlapping import as_overlapping, load_overlapping_pairs
@@ -501,8 +692,17 @@ class TrainWidget(LayerWatcher, QWidget):
             if not name or any(c in name for c in "/\\:") or name.startswith("."):
                 raise ValueError(f"'{name}' is not a usable model name")
             out = self._out_dir(name)
-            if out.exists():
-                raise ValueError(f"a model '{name}' exists in {out.parent}; choose another name")
+            stopped = stopped_run(out)
+            if out.exists() and not (resume and stopped):
+                raise ValueError(
+                    f"a model '{name}' exists in {out.parent}"
+                    + (
+                        f" (its run stopped {stopped}): Resume continues it, or choose another name"
+                        if stopped
+                        else f"; choose another name (e.g. {self._free_name(name)})"
+                    )
+                )
+            holdout = _selectors(self.holdout_edit.text())
             invert = self.invert_check.isChecked()
             window = 3  # a new time-lapse model's frames per window (TrainConfig's default)
             if base.startswith(NEW):
@@ -529,11 +729,11 @@ class TrainWidget(LayerWatcher, QWidget):
 
                 spatial = "ZYX" if ndim == 3 else "YX"
                 samples = load_folder_pairs(
-                    Path(folder).expanduser(), spatial, 1, norm, ignore_label=ignore_label
+                    Path(folder).expanduser(), spatial, 1, norm, (), holdout, ignore_label
                 )
             else:
                 samples = layer_samples(
-                    [(i, j) for i, j in pairs], ndim, norm, window if temporal else None
+                    [(i, j) for i, j in pairs], ndim, norm, window if temporal else None, holdout
                 )
             if ignore_label is not None:  # checked here, before a worker starts
                 with warnings.catch_warnings(record=True) as caught:
@@ -545,10 +745,20 @@ class TrainWidget(LayerWatcher, QWidget):
                     samples = marked
             if overlapping and not folder:
                 samples = as_overlapping(samples)
+            # held out here, before a worker starts: a name that picks nothing is refused
+            samples, held = split_holdout(samples, HOLDOUT_FRACTION, 0, holdout)
+            if not samples:
+                raise ValueError(
+                    f"the hold-out ({', '.join(holdout)}) is every image: leave some to train on"
+                )
         except ValueError as exc:
             show_error(f"Train: {exc}")
             self.status_label.setText(f"Not started: {exc}")
             return False
+        # the card records what was held out: the selectors, or the images drawn at random
+        # (one image is trained on and scored on: nothing held out)
+        same = len(held) == 1 and len(samples) == 1 and held[0] is samples[0]
+        held_out = holdout or (() if same else tuple(dict.fromkeys(s.name for s in held)))
         described = folder or ", ".join(f"{i.name} + {j.name}" for i, j in pairs)
         minutes = self.minutes_spin.value()
         total = self.epochs_spin.value() * self.steps_spin.value()
@@ -574,12 +784,16 @@ class TrainWidget(LayerWatcher, QWidget):
             window=window,
             device=self.device_combo.currentText(),
             time_budget=minutes * 60 if minutes else None,
+            resume=resume,
+            val_fraction=HOLDOUT_FRACTION,
+            holdout=held_out,
             command=f"napari Train widget on {described}",
         )
         worker = create_worker(
             _train,
             config,
             samples,
+            held,
             _worker_class=GeneratorWorker,
             _ignore_errors=True,
             _start_thread=False,
@@ -590,12 +804,31 @@ class TrainWidget(LayerWatcher, QWidget):
         worker.warned.connect(self._on_warned)  # superqt's worker does not notify by itself
         worker.finished.connect(self._on_finished)
         total = config.epochs * config.steps_per_epoch
-        self._run = _Run(out, base_path, total, time.perf_counter(), ignore_label, temporal)
+        self._run = _Run(
+            out,
+            base_path,
+            total,
+            time.perf_counter(),
+            ignore_label,
+            temporal,
+            pairs=tuple((i.unique_id, j.unique_id) for i, j in pairs),
+            described=described,
+            resumed=resume,
+        )
         self._losses, self._scores = [], []
         self.plot.clear()
         self.progress_bar.setRange(0, total)
         self.progress_bar.setValue(0)
-        self.status_label.setText(f"Training '{name}' on {len(samples)} images…")
+        if resume:  # the curves so far, from the run's log
+            self._resume_curves(out, config.steps_per_epoch)
+        self.status_label.setText(
+            f"{'Resuming' if resume else 'Training'} '{name}' on {len(samples)} images, "
+            + (
+                "scored on the same one (add another pair to hold one out)…"
+                if same
+                else f"holding out {len(held)}: {', '.join(held_out)}…"
+            )
+        )
         self.worker = worker
         self._set_running(True)
         worker.start()
@@ -610,6 +843,7 @@ class TrainWidget(LayerWatcher, QWidget):
             self.base_combo,
             self.name_edit,
             self.folder_edit,
+            self.holdout_edit,
             self.patch_spin,
             self.epochs_spin,
             self.steps_spin,
@@ -626,6 +860,73 @@ class TrainWidget(LayerWatcher, QWidget):
         self.one_decoder_check.setEnabled(not running and changeable)
         self.cancel_button.setEnabled(running)
         self.compare_button.setEnabled(not running and self.last_model is not None)
+        self._update_resume()
+
+    def _update_resume(self, *args) -> None:
+        """Offer Resume while Save as names a model folder whose run stopped early."""
+        name = self.name_edit.text().strip()
+        usable = bool(name) and not any(c in name for c in "/\\:") and not name.startswith(".")
+        stopped = stopped_run(self._out_dir(name)) if usable else None
+        self.resume_button.setEnabled(self._run is None and stopped is not None)
+        self.resume_button.setToolTip(
+            f"Continue '{name}', stopped {stopped}, from its checkpoint with the settings it "
+            "was started with (as `tessella train --resume`); train on the same pairs"
+            if stopped
+            else "Continue a stopped run: name its model in Save as"
+        )
+
+    def resume(self) -> bool:
+        """Continue the stopped run of the model named in Save as from its checkpoint: the
+        settings it was started with (starting model, epochs, steps, patch, learning rate,
+        hold-out, averaging, unannotated label, time budget) are put back in the panel first,
+        then it trains on the chosen pairs, as ``tessella train --resume`` does."""
+        name = self.name_edit.text().strip()
+        if self._run is not None:
+            show_info("Train: a run is in progress; cancel it first.")
+            return False
+        out = self._out_dir(name) if name else None
+        if out is None or stopped_run(out) is None:
+            show_error(f"Train: no stopped run named '{name}' to resume")
+            self.status_label.setText(f"Not resumed: no stopped run named '{name}'")
+            return False
+        config = _read_json(out / "card.json").get("training", {}).get("config", {})
+        if config:
+            base = config.get("base") or NEW + str(config.get("method", ""))
+            index = self.base_combo.findData(base)
+            if index >= 0:
+                self.base_combo.setCurrentIndex(index)  # resets the name, put back below
+            for spin, key in (
+                (self.epochs_spin, "epochs"),
+                (self.steps_spin, "steps_per_epoch"),
+                (self.patch_spin, "patch"),
+            ):
+                if isinstance(config.get(key), int):
+                    spin.setValue(config[key])
+            if isinstance(config.get("lr"), float | int):
+                self.lr_spin.setValue(float(config["lr"]))
+            self.ignore_spin.setValue(int(config.get("ignore_label") or 0))
+            self.average_check.setChecked(bool(config.get("ema")))
+            self.invert_check.setChecked(bool(config.get(INVERT)))
+            budget = config.get("time_budget")
+            self.minutes_spin.setValue(round(budget / 60) if budget else 0)
+            self.holdout_edit.setText(", ".join(config.get("holdout") or ()))
+            self.name_edit.setText(name)
+        return self.start(resume=True)
+
+    def _resume_curves(self, out: Path, steps_per_epoch: int) -> None:
+        """The loss and score curves of a resumed run up to where it stopped (its log)."""
+        for entry in _log_entries(out):
+            step = int(entry["epoch"]) * steps_per_epoch
+            score = next((v for k, v in entry.items() if k.startswith("val_")), None)
+            if isinstance(score, float | int):
+                self._scores.append((step, float(score)))
+            if isinstance(entry.get("loss"), float | int) and step:
+                self._losses.append((step, float(entry["loss"])))
+        self.plot.set_series("loss", self._losses)
+        self.plot.set_series("validation score", self._scores)
+        self.progress_bar.setValue(
+            int(min(max((s for s, _ in self._scores), default=0), self.progress_bar.maximum()))
+        )
 
     def _on_progress(self, progress) -> None:
         self.progress_bar.setValue(min(progress.step, self.progress_bar.maximum()))
@@ -638,6 +939,7 @@ class TrainWidget(LayerWatcher, QWidget):
                     if progress.epoch == 0  # a fine-tune first scores where it starts
                     else f"Epoch {progress.epoch} of {progress.epochs}: validation score "
                     f"{progress.val_score:.3f} (best {progress.best_score:.3f})"
+                    + _nothing_yet(progress.best_score, self._run.base if self._run else "")
                 )
             return
         if not np.isfinite(progress.loss):  # a skipped step (a NaN loss) has none to plot
@@ -679,34 +981,84 @@ class TrainWidget(LayerWatcher, QWidget):
         if saved:
             self.last_model, self.last_base = run.out, run.base
             self.last_ignore_label, self.last_temporal = run.ignore_label, run.temporal
+            self.last_pairs, self.last_described = run.pairs, run.described
+            self._remember()
             model_events.added.emit(run.out)
             cancelled = self.worker is not None and self.worker.abort_requested
             what = "Cancelled; kept the best model so far" if cancelled else "Saved"
             if run.error is not None:
                 what = f"Training failed: {run.error}. Kept the best model so far"
-            best = f" (best validation score {max(s for _, s in self._scores):.3f})"
+            best = ""
+            if self._scores:
+                best_score = max(s for _, s in self._scores)
+                hint = _nothing_yet(best_score, run.base).replace(". It", "; it")
+                best = f" (best validation score {best_score:.3f}{hint})"
             base_score = self._scores[0][1] if run.base and self._scores else None
             if base_score is not None and all(s <= base_score for _, s in self._scores[1:]):
                 best = (  # the engine keeps the base until an epoch beats it
                     f": no epoch beat the base model's validation score {base_score:.3f}, so "
                     "its weights were kept unchanged (more epochs or another learning rate?)"
                 )
+            stopped = stopped_run(run.out)
             self.status_label.setText(
                 f"{what}: '{run.out.name}' in {run.out.parent}"
                 + (best if self._scores else "")
                 + f", {time.perf_counter() - run.started:.0f} s"
+                + (f". It stopped {stopped}: Resume continues it" if stopped else "")
             )
-        else:  # stopped before it had a model: leave nothing half-made
+            if stopped is None:  # finished: the next run needs a name of its own
+                self.name_edit.setText(self._free_name(run.out.name))
+        elif not run.resumed:  # stopped before it had a model: leave nothing half-made
             shutil.rmtree(run.out, ignore_errors=True)
-            if run.error is None:
-                epochs_scored = self._scores[1 if run.base else 0 :]  # not the base's
-                self.status_label.setText(
-                    "Stopped; no model was saved."
-                    if epochs_scored
-                    else "Stopped before the first epoch ended; nothing saved."
-                )
+        if not saved and run.error is None:
+            epochs_scored = self._scores[1 if run.base else 0 :]  # not the base's
+            self.status_label.setText(
+                "Stopped; no model was saved."
+                if epochs_scored
+                else "Stopped before the first epoch ended; nothing saved."
+            )
         self._set_running(False)
         self.run_finished.emit()
+
+    def _remember(self) -> None:
+        """Keep the last model for a Train panel reopened in this viewer."""
+        _LAST[self.viewer] = {
+            "model": self.last_model,
+            "base": self.last_base,
+            "ignore_label": self.last_ignore_label,
+            "temporal": self.last_temporal,
+            "pairs": self.last_pairs,
+            "described": self.last_described,
+        }
+        self._show_compare_label()
+
+    def _restore_last(self) -> None:
+        """A panel reopened in a viewer takes up the last model trained there, if its
+        folder still holds it (Compare runs it again)."""
+        last = _LAST.get(self.viewer)
+        if not last or not (Path(last["model"]) / "card.json").is_file():
+            return
+        self.last_model, self.last_base = Path(last["model"]), last["base"]
+        self.last_ignore_label, self.last_temporal = last["ignore_label"], last["temporal"]
+        self.last_pairs, self.last_described = last["pairs"], last["described"]
+        self._show_compare_label()
+        self.compare_button.setEnabled(self._run is None)
+        self.status_label.setText(
+            f"Last model: '{self.last_model.name}' in {self.last_model.parent}"
+            f" (trained on {self.last_described}); Compare runs it."
+        )
+
+    def _show_compare_label(self) -> None:
+        """Compare with base, or, for a model with no base, with the labels only."""
+        with_base = self.last_model is None or bool(self.last_base)
+        self.compare_button.setText("Compare with base" if with_base else "Compare with labels")
+        self.compare_button.setToolTip(
+            "Segment the pair's image with the starting model and the new one, and score both "
+            "against its labels"
+            if with_base
+            else "Segment the pair's image with the new model (it has no starting model) and "
+            "score it against the labels"
+        )
 
     # --- comparing --------------------------------------------------------------------------
 
@@ -750,14 +1102,43 @@ class TrainWidget(LayerWatcher, QWidget):
             raise ValueError("the compare region is too small (or outside the image)")
         return tuple(box)
 
+    def _compare_pair(self) -> tuple[Image, Labels]:
+        """The pair Compare runs on: the first of the Pairs list; with none listed, the pair
+        the model was trained on, while its layers are there (else the Image and Labels
+        boxes, for a model not trained on layers). ValueError when the layers it was trained
+        on are gone and no pair is listed: the boxes may pair any image with any labels."""
+        listed = [(find_layer(self.viewer, i), find_layer(self.viewer, j)) for i, j in self.pairs]
+        trained = [
+            (find_layer(self.viewer, i), find_layer(self.viewer, j)) for i, j in self.last_pairs
+        ]
+        for image, labels in [*listed, *trained]:
+            if image is not None and labels is not None:
+                return image, labels
+        if self.last_pairs:
+            raise ValueError(
+                f"the layers '{self.last_model.name if self.last_model else ''}' was trained "
+                f"on ({self.last_described}) are gone; add a pair (an image and its labels) "
+                "to compare on"
+            )
+        image = find_layer(self.viewer, self.image_combo.currentData())
+        labels = find_layer(self.viewer, self.labels_combo.currentData())
+        if image is None or labels is None:
+            raise ValueError("add a pair (an image and its labels) to compare on")
+        return image, labels
+
     def compare(self) -> bool:
-        """Run the base model and the new one on the first pair (within the region drawn in
-        the compare-region layer, if any); add both, score both against the labels."""
-        pairs = self._chosen_pairs()
-        if self.last_model is None or not pairs:
+        """Run the base model and the new one on a pair (see :meth:`_compare_pair`), within
+        the region drawn in the compare-region layer, if any; add both, score both against
+        the labels, and name the image and labels in the status."""
+        if self.last_model is None:
             show_info("Compare: train a model first.")
             return False
-        image_layer, labels_layer = pairs[0]
+        try:
+            image_layer, labels_layer = self._compare_pair()
+        except ValueError as exc:
+            show_error(f"Compare: {exc}")
+            self.status_label.setText(f"Not compared: {exc}")
+            return False
         axes = training_axes(image_layer, self.last_temporal)
         try:
             box = self._region(labels_layer)
@@ -793,7 +1174,8 @@ class TrainWidget(LayerWatcher, QWidget):
         worker.errored.connect(self._on_compare_errored)
         worker.finished.connect(self._on_compare_finished)
         self.compare_button.setEnabled(False)
-        self.status_label.setText(f"Comparing on '{image_layer.name}'…")
+        self._compared = f"'{labels_layer.name}' on '{image_layer.name}'"
+        self.status_label.setText(f"Comparing: {self._compared}…")
         self.worker = worker
         worker.start()
         return True
@@ -823,7 +1205,11 @@ class TrainWidget(LayerWatcher, QWidget):
             lines.append(f"Compare failed: {error}")
         if self.worker is not None and self.worker.abort_requested and error is None:
             lines.append("cancelled")
-        text = "Against the labels: " + "; ".join(lines) if self.comparison else "; ".join(lines)
+        text = (
+            f"Against {self._compared}: " + "; ".join(lines)
+            if self.comparison
+            else "; ".join(lines)
+        )
         self.status_label.setText(text or "Compare gave no scores.")
         self.compare_button.setEnabled(True)
         self.compare_finished.emit()

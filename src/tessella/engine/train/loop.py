@@ -199,7 +199,7 @@ def _card(config: TrainConfig, ndim: int, in_channels: int, history: list[dict])
     return {
         "name": config.name or Path(config.out).name,
         "method": config.method,
-        "description": f"{config.method} model trained with tessella",
+        "description": f"{config.method} model trained with tessella on {_where(data)}",
         "architecture": _architecture(config, ndim, in_channels),
         "input": model_input,
         "normalization": training_normalization(None, config.invert_bright_background),
@@ -652,6 +652,17 @@ def _train_steps(
             # user's own evaluation fills them in
             inherited = {k: v for k, v in card_base.items() if k != "validation"}
             card = {**inherited, **{k: card[k] for k in ("name", "training")}}
+            # this model's own description: what it was fine-tuned from and on (the base's
+            # text follows, as it says what kind of images the model takes)
+            card["description"] = (
+                f"{config.method} model fine-tuned with tessella from "
+                f"{card_base.get('name', config.base)} on {_where(config.data)}."
+                + (
+                    f" The base model: {card_base['description']}"
+                    if card_base.get("description")
+                    else ""
+                )
+            )
             tuning = card.get("defaults", {}).get("params_tuning")
             if tuning and "from_base" not in tuning:  # the parameters start as the base's
                 card["defaults"] = {
@@ -688,6 +699,7 @@ def _train_steps(
         )
 
     skipped = 0  # consecutive optimiser steps skipped for a non-finite loss or gradient
+    stopped: str | None = "stopped"  # why the run ended before its last epoch; None: it did not
     try:
         if config.base and start_epoch == 0 and not history:
             # epoch 0 is the base itself: an epoch is kept only where it beats the base on
@@ -803,11 +815,21 @@ def _train_steps(
                     message,
                 )
             if out_of_time:
+                stopped = "time budget reached"
                 break
+        else:
+            stopped = None
         if base_state is not None and not kept:  # no epoch beat the base: the base it is
             shipped.load_state_dict(base_state)
             keep_best(best)
-    except BaseException:
+    except BaseException as exc:
+        stopped = (
+            "cancelled"
+            if isinstance(exc, GeneratorExit)
+            else "interrupted"
+            if isinstance(exc, KeyboardInterrupt)
+            else f"failed: {exc}"
+        )
         # stopped (cancel, Ctrl-C, an error) after an epoch was scored, none of them beating
         # the base: the best model so far is the base, written as a finished run writes it
         if base_state is not None and not kept and any(e.get("epoch", 0) >= 1 for e in history):
@@ -821,10 +843,42 @@ def _train_steps(
         log.close()
         with contextlib.suppress(OSError):  # a checkpoint cut short by Ctrl-C or SIGTERM
             (out / f".{CHECKPOINT}.tmp").unlink()
+        _mark_stopped(out, stopped, history, config.epochs)
         if fresh and not kept and not checkpoint_path.exists():
             # stopped (Ctrl-C, cancel, an error) before a model or a checkpoint: no trace
             shutil.rmtree(made_here, ignore_errors=True)
     return out
+
+
+def _mark_stopped(out: Path, why: str | None, history: list[dict], epochs: int) -> None:
+    """Say in the card in ``out`` (if any) whether its run stopped before its last epoch:
+    ``training.stopped`` = {"after_epoch", "of_epochs", "why", "resume"}; a run that went
+    to its last epoch (a resumed one included) removes the mark. The card is rewritten
+    whole (temporary name, then renamed); its weights and sha256 are untouched."""
+    path = out / "card.json"
+    if not path.is_file():
+        return
+    with contextlib.suppress(OSError, ValueError):
+        card = json.loads(path.read_text())
+        training = card.get("training")
+        if not isinstance(training, dict):
+            return
+        if why is None:
+            if "stopped" not in training:
+                return
+            training.pop("stopped")
+        else:
+            done = max((int(e.get("epoch", 0)) for e in history), default=0)
+            training["stopped"] = {
+                "after_epoch": done,
+                "of_epochs": epochs,
+                "why": why,
+                "resume": "tessella train ... --resume (or Resume in the Train widget) "
+                "continues from checkpoint.pt",
+            }
+        partial = path.with_name(f".{path.name}.tmp")
+        partial.write_text(json.dumps(card, indent=2) + "\n")
+        os.replace(partial, path)
 
 
 def _where(data) -> str:
