@@ -398,7 +398,7 @@ def test_an_error_names_the_layer_of_the_failed_update_even_once_it_is_gone(
     monkeypatch.setattr(embedding, "postprocess", broken)
     set_control(widget.controls["seed_thresh"], 0.7)
     qtbot.waitUntil(running.is_set, timeout=10_000)
-    request = widget._request
+    request = widget._requests.get(layer.unique_id)
     assert request is not None and request.layer_id == layer.unique_id
     viewer.layers.remove(layer)
     assert widget.labels_layer is other
@@ -406,11 +406,11 @@ def test_an_error_names_the_layer_of_the_failed_update_even_once_it_is_gone(
     qtbot.waitUntil(lambda: not widget.busy, timeout=10_000)
     assert errors == []  # superseded by the removal: nothing to say
 
-    widget._request = request  # as if it were still the latest
+    widget._requests[request.layer_id] = request  # as if it were still the latest
     widget._on_errored(request, RuntimeError("numba kernel failed"))
     assert errors == ["Tune failed on layer 'nuclei labels': numba kernel failed"]
     assert widget.status_label.text().startswith("'nuclei labels': post-processing failed")
-    widget._request = None
+    del widget._requests[request.layer_id]
 
 
 def test_the_cache_keeps_the_latest_results_only(tune, result_2d):

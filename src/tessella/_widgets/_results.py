@@ -38,6 +38,7 @@ __all__ = [
     "companion_layer",
     "lineage_on_screen",
     "note_labels_state",
+    "note_preview_state",
     "recipe_on_screen",
     "refresh_tracks",
     "follow_edits",
@@ -115,6 +116,22 @@ def note_labels_state(layer, params: dict, lineage: dict | None = None) -> None:
         return
     kept = None if lineage is None else _as_lineage(lineage)
     _add_state(layer, {"fingerprint": fingerprint, "recipe": recipe, "lineage": kept}, recipe)
+
+
+def note_preview_state(layer, params: dict) -> str | None:
+    """Record that ``layer``'s labels, as they are now, are a preview of one frame or slice
+    made with ``params`` (Tune) over the labels of its recipe: no recipe reproduces them
+    (:func:`recipe_on_screen` says so), but an undo back to them finds ``params`` (the
+    state's ``preview``). Labels that are a recorded state already (a preview that changed
+    nothing) stay that state. Returns their fingerprint (None: not recorded)."""
+    fingerprint = _fingerprint(layer.data)
+    recipe = layer.metadata.get(RECIPE_KEY)
+    if fingerprint is None or not isinstance(recipe, dict):
+        return None
+    if not any(s["fingerprint"] == fingerprint for s in layer.metadata.get(STATES_KEY, [])):
+        state = {"fingerprint": fingerprint, "recipe": recipe, "lineage": None, "edited": True}
+        _add_state(layer, {**state, "preview": params})
+    return fingerprint
 
 
 def remember_edited_state(layer, lineage: dict | None = None) -> None:
@@ -404,14 +421,48 @@ def _place_companion(viewer, labels_layer, kind, update, add):
 
 #: a Tracks layer's metadata: the lineage ``{child: parent}`` it was drawn from, in full
 LINEAGE_KEY = "tessella_lineage"
+#: a Tracks layer's metadata: hidden because its labels are not linked (shown again once
+#: they are)
+UNLINKED_KEY = "tessella_unlinked"
 
 
-def show_tracks(viewer, labels_layer: Layer, labels: np.ndarray, lineage: dict | None):
+def _linked(recipe) -> bool:
+    """Whether labels made by ``recipe`` are linked: not when its ``link`` (a time-lapse
+    method's parameter) is false."""
+    params = recipe.get("params") if isinstance(recipe, dict) else None
+    return not (isinstance(params, dict) and params.get("link") is False)
+
+
+def _show_if_linked(layer, linked: bool) -> None:
+    """Hide a Tracks layer whose labels are not linked (each object has its own ID: its
+    "tracks" are one point each; it is kept, not removed: see :func:`_orphan`), and show it
+    again once they are."""
+    if linked and layer.metadata.get(UNLINKED_KEY):
+        layer.metadata = {k: v for k, v in layer.metadata.items() if k != UNLINKED_KEY}
+        layer.visible = True
+    elif not linked and not layer.metadata.get(UNLINKED_KEY):
+        layer.metadata = {**layer.metadata, UNLINKED_KEY: True}
+        layer.visible = False
+
+
+def show_tracks(
+    viewer,
+    labels_layer: Layer,
+    labels: np.ndarray,
+    lineage: dict | None,
+    linked: bool | None = None,
+):
     """Show the tracks of a TYX labels layer (one per label ID, centroids, divisions as
     graph edges) in a Tracks layer beside it: its previous one is updated, else one is added.
-    Returns the layer, or None when there is nothing to draw."""
+    Returns the layer, or None when there is nothing to draw.
+
+    Labels that are not linked (``linked`` false; None: as the recipe of the labels on
+    screen says, its ``link``) have no tracks: the Tracks layer beside them is drawn (one
+    point per object) but hidden, and none is added; linked labels show it again."""
     from tessella.engine.tracking import napari_tracks
 
+    if linked is None:
+        linked = _linked(recipe_on_screen(labels_layer)[0])
     data, graph = napari_tracks(labels, lineage)
     # every division, also those whose ends are gone for now (an edit that Undo may revert)
     kept = {LINEAGE_KEY: _as_lineage(lineage or {})}
@@ -419,6 +470,7 @@ def show_tracks(viewer, labels_layer: Layer, labels: np.ndarray, lineage: dict |
     def update(layer):
         follow_edits(viewer, labels_layer)  # (a Tracks layer taken over from removed labels)
         _set_tracks(layer, data, graph, kept)
+        _show_if_linked(layer, linked)
 
     def add():
         follow_edits(viewer, labels_layer)
@@ -432,6 +484,13 @@ def show_tracks(viewer, labels_layer: Layer, labels: np.ndarray, lineage: dict |
             metadata=kept,
         )
 
+    if not linked:  # no Tracks layer added (nor taken over) for labels without tracks
+        layer = tracks_layer(viewer, labels_layer)
+        if layer is not None and len(data):
+            update(layer)
+        elif layer is not None:
+            _show_if_linked(layer, False)
+        return None
     return _place_companion(viewer, labels_layer, "tracks", update if len(data) else None, add)
 
 
@@ -651,19 +710,25 @@ def follow_tracks(viewer, labels_layer, frames=None) -> None:
     """Redraw the Tracks layer beside a time-lapse labels layer from its labels as they are
     now, in ``frames`` (all when None). A deleted or merged track leaves it; divisions keep
     their surviving ends; the lineage is that of the labels on screen when they are a known
-    state (an undo back to a Tune result), else the one the layer was drawn from."""
+    state (an undo back to a Tune result), else the one the layer was drawn from. Labels
+    made with ``link`` off hide it (:func:`show_tracks`)."""
     tracks = tracks_layer(viewer, labels_layer)
     if tracks is None or not isinstance(labels_layer.data, np.ndarray):
         return
-    lineage = lineage_on_screen(labels_layer)  # {} (unlinked) is a lineage too
+    state = state_on_screen(labels_layer)
+    recipe = labels_layer.metadata.get(RECIPE_KEY) if state is None else state["recipe"]
+    linked = _linked(recipe)  # hidden while not (an undo back to labels made with link off)
+    lineage = None if state is None else state.get("lineage")  # {} (unlinked) is one too
     if lineage is None:
         lineage = tracks.metadata.get(LINEAGE_KEY)
     if lineage is None:
         lineage = {int(c): int(p[0]) for c, p in tracks.graph.items() if p}
     if frames is not None:
         refresh_tracks(viewer, labels_layer, labels_layer.data, lineage, frames)
+        if tracks_layer(viewer, labels_layer) is tracks:  # (not removed: no rows left)
+            _show_if_linked(tracks, linked)
     else:
-        show_tracks(viewer, labels_layer, np.asarray(labels_layer.data), lineage)
+        show_tracks(viewer, labels_layer, np.asarray(labels_layer.data), lineage, linked)
 
 
 def refresh_tracks(viewer, labels_layer, labels: np.ndarray, lineage: dict, frames) -> None:

@@ -4,9 +4,12 @@ A change re-runs only ``method.postprocess(prediction, params)`` on the network 
 Segment widget cached (:mod:`tessella._widgets._results`); the network never runs here. A change
 starts a run in a thread worker at once; changes in the next :data:`DEBOUNCE_MS` are coalesced
 into one run with the latest values (so a dragged slider updates live without queueing runs).
-A newer run supersedes an older one, whose labels are dropped. For time-lapse (``T``) results
-only the frame on screen is updated until "Apply to all". Recipes saved here are what
-``tessella segment --recipe FILE`` replays.
+A newer run supersedes an older one of the same labels layer, whose labels are dropped; a run
+goes on when another layer is chosen meanwhile, and its labels land in its own layer. For
+time-lapse (``T``) results only the frame on screen is updated until "Apply to all"; a volume
+shows a 2D preview of the slice on screen, except for Reset and Load recipe, which redo the
+whole volume. Recipes saved here are what ``tessella segment --recipe FILE`` replays; Save
+recipe warns when the labels on screen are not what its parameters make.
 
 Integer parameters with a range wider than :data:`MAX_SLIDER_STEPS` (``min_size`` goes up to a
 million) get a spin box whose step grows with the value (1, 10, 100, ...), not a slider.
@@ -62,6 +65,10 @@ __all__ = ["TuneWidget", "DEBOUNCE_MS", "MAX_SLIDER_STEPS"]
 
 DEBOUNCE_MS = 30  # after a start, changes wait this long and then run together
 MAX_SLIDER_STEPS = 5000  # wider integer ranges get a spin box with growing steps
+#: a preview of one frame or slice is recorded as a state of labels up to this size (bytes),
+#: so that the controls follow an undo back to it; checksumming larger labels at each
+#: preview would slow the slider (about 40 ms here for this size)
+PREVIEW_STATE_BYTES = 2**26
 
 
 @report_runtime_errors
@@ -133,6 +140,11 @@ def _slice_preview(method, result) -> bool:
     )
 
 
+def _small(data, limit: int) -> bool:
+    """Whether ``data`` is an array in memory of at most ``limit`` bytes (not lazy labels)."""
+    return isinstance(data, np.ndarray) and data.nbytes <= limit
+
+
 def _decimals(spec: ParamSpec) -> int:
     """Decimals of a float control: a step of about 1/100 of the range, rounded to 10^-n."""
     if spec.low is None or spec.high is None or spec.high <= spec.low:
@@ -190,6 +202,7 @@ class _Request:
     apply_all: bool
     plane: int | None = None  # the Z slice previewed in 2D, for a volume
     layer_name: str = "?"  # as the request was made (the layer may be gone when it ends)
+    method: Any = None  # the method module of the layer's result
     started: float = field(default_factory=time.perf_counter)
 
 
@@ -208,15 +221,22 @@ class TuneWidget(LayerWatcher, QWidget):
         super().__init__(parent)
         self.viewer = napari_viewer
         self.controls: dict[str, QWidget] = {}
-        self.worker: GeneratorWorker | None = None  # the worker of the latest request
         self._workers: set[GeneratorWorker] = set()  # every worker not finished yet
-        self._request: _Request | None = None  # the latest request, until its worker ends
+        # layer id -> its latest request and that request's worker, until the worker ends
+        self._requests: dict[Any, _Request] = {}
+        self._worker_of: dict[Any, GeneratorWorker] = {}
+        self._progress: dict[Any, int] = {}  # layer id -> parts its latest request has done
         self._params: dict[Any, Any] = {}  # layer id -> parameters chosen here
         self._stale: dict[Any, set[int]] = {}  # layer id -> frames left at older parameters
         self._edited: set = set()  # layer ids painted or corrected since Tune last wrote them
         self._watched: set = set()  # layer ids whose edits this widget hears of
-        self._failed = False
-        self._pending = False  # a change arrived during the quiet period after a start
+        # layer id -> the fingerprint of labels the controls are known to match though they
+        # may not be the parameters of that state (a preview that changed nothing)
+        self._in_step: dict[Any, str] = {}
+        self._failed: set = set()  # layer ids whose latest request failed
+        # (layer id, whole): a change that arrived during the quiet period after a start,
+        # run when it ends (whole: the whole volume, not a slice preview)
+        self._due: tuple[Any, bool] | None = None
         self._status_names: tuple | None = None  # (layer id, name) the status line starts with
 
         self.layer_combo = QComboBox()
@@ -300,7 +320,12 @@ class TuneWidget(LayerWatcher, QWidget):
     @property
     def busy(self) -> bool:
         """Whether an update is due or any worker, stale ones included, is still running."""
-        return bool(self._workers) or self._pending
+        return bool(self._workers) or self._due is not None
+
+    @property
+    def worker(self) -> GeneratorWorker | None:
+        """The worker of the latest request of the chosen layer, until it ends."""
+        return self._worker_of.get(self.layer_combo.currentData())
 
     def _find_layer(self, layer_id):
         return find_layer(self.viewer, layer_id)
@@ -345,9 +370,11 @@ class TuneWidget(LayerWatcher, QWidget):
             self._say(text[len(shown) :], layer)
 
     def _layer_removed(self, layer) -> None:
+        self._supersede(layer.unique_id)  # nowhere to write its labels
         self._params.pop(layer.unique_id, None)
         self._stale.pop(layer.unique_id, None)
         self._edited.discard(layer.unique_id)
+        self._in_step.pop(layer.unique_id, None)
 
     def _on_paint(self, layer_id, event=None) -> None:
         if not _results.tool_is_writing(layer_id):  # Tune's own updates are not edits
@@ -355,9 +382,11 @@ class TuneWidget(LayerWatcher, QWidget):
 
     def _on_results_changed(self, layer_id) -> None:
         """Show a result Segment has just placed (a new result starts from its parameters)."""
+        self._supersede(layer_id)  # an update of the result it replaces
         self._params.pop(layer_id, None)
         self._stale.pop(layer_id, None)
         self._edited.discard(layer_id)
+        self._in_step.pop(layer_id, None)
         self._refresh_layers()
         index = self.layer_combo.findData(layer_id)
         if index >= 0 and index == self.layer_combo.currentIndex():
@@ -366,10 +395,13 @@ class TuneWidget(LayerWatcher, QWidget):
             self.layer_combo.setCurrentIndex(index)
 
     def _on_layer_changed(self, index: int) -> None:
-        """Build one control per parameter of the chosen result's method."""
+        """Build one control per parameter of the chosen result's method. An update of the
+        layer chosen before goes on (a change still due starts now) and lands in that layer,
+        so that its controls, when it is chosen again, show what made its labels."""
         from tessella.engine.params import param_specs
 
-        self._supersede()
+        if self._due is not None:
+            self._run_due()
         while self.params_form.rowCount():
             self.params_form.removeRow(0)
         self.controls = {}
@@ -393,15 +425,38 @@ class TuneWidget(LayerWatcher, QWidget):
         self.params_box.setTitle(f"Parameters ({result.model.card.name}, {method.NAME})")
         for spec in param_specs(method.Params):
             control = _make_control(spec)
-            control.setToolTip(spec.help)
             label = QLabel(spec.name)
-            label.setToolTip(spec.help)
+            missing = [axis for axis in spec.needs if axis not in result.axes]
+            tip = spec.help
+            if missing:  # e.g. a filter along Z on a 2D image: shown, but it cannot act
+                tip = (
+                    f"Not used here: {spec.name} acts along {', '.join(spec.needs)}, and these "
+                    f"labels ({result.axes}) have no {', '.join(missing)} axis. {spec.help}"
+                )
+                control.setEnabled(False)
+                label.setEnabled(False)
+            control.setToolTip(tip)
+            label.setToolTip(tip)
             self.params_form.addRow(label, control)
             self.controls[spec.name] = control
             signal = control.toggled if isinstance(control, QCheckBox) else control.valueChanged
             signal.connect(partial(self._on_param_changed, spec))
         self._show_params(self.params)
         self._say(": move a control to update.", self.labels_layer)
+        request = self._requests.get(self.layer_combo.currentData())
+        if request is not None:  # still updating (chosen again meanwhile): its progress
+            self._show_progress(request)
+            self.cancel_button.setEnabled(request.apply_all)
+        others = [
+            find_layer(self.viewer, layer_id)
+            for layer_id in self._requests
+            if layer_id != self.layer_combo.currentData()
+        ]
+        names = ", ".join(f"'{layer.name}'" for layer in others if layer is not None)
+        if names:
+            self.status_label.setText(
+                f"{self.status_label.text()} ({names}: still updating, in its own layer)"
+            )
 
     # --- parameters ---------------------------------------------------------------------------
 
@@ -415,21 +470,33 @@ class TuneWidget(LayerWatcher, QWidget):
         self.follow_labels_on_screen()
         super().enterEvent(event)
 
+    def _updating(self, layer_id) -> bool:
+        """Whether an update of ``layer_id`` is due or running."""
+        return layer_id in self._requests or (self._due is not None and self._due[0] == layer_id)
+
     def follow_labels_on_screen(self) -> bool:
         """Show the parameters of the labels on screen when they are a recorded state other
-        than the controls' (an undone or redone update); True if the controls changed."""
+        than the controls' (an undone or redone update, or a preview of one frame or slice);
+        True if the controls changed."""
         from tessella.engine.params import make_params
 
         layer, result = self.labels_layer, self.result
-        if layer is None or result is None or self.busy:
+        if layer is None or result is None or self._updating(layer.unique_id):
             return False
         state = _results.state_on_screen(layer)  # not hand-edited labels: no parameters made
-        if state is None or state.get("edited") or not state["recipe"].get("params"):
+        if state is None or state["fingerprint"] == self._in_step.get(layer.unique_id):
             return False
-        params = make_params(self.method.Params, **state["recipe"]["params"])
+        values = state.get("preview")  # a preview: the parameters the controls showed
+        if values is None and (state.get("edited") or not state["recipe"].get("params")):
+            return False
+        try:
+            params = make_params(self.method.Params, **(values or state["recipe"]["params"]))
+        except ValueError:  # a recipe of an older version of the method
+            return False
         if params == self.params:
             return False
         self._params[layer.unique_id] = params
+        self._in_step[layer.unique_id] = state["fingerprint"]
         for control in self.controls.values():  # shown, not applied: they are on screen
             control.blockSignals(True)
         try:
@@ -439,8 +506,16 @@ class TuneWidget(LayerWatcher, QWidget):
                 control.blockSignals(False)
         lineage = state.get("lineage")
         if lineage is not None and _results.tracks_layer(self.viewer, layer) is not None:
-            _results.show_tracks(self.viewer, layer, np.asarray(layer.data), lineage)
-        self._say(": the controls show the parameters of the labels on screen", layer)
+            linked = bool(getattr(params, "link", True))
+            _results.show_tracks(self.viewer, layer, np.asarray(layer.data), lineage, linked)
+        if values is not None and state.get("edited"):
+            self._say(
+                ": the controls show the parameters of the preview on screen (one frame or "
+                "slice; Apply to all to make them the labels' recipe)",
+                layer,
+            )
+        else:
+            self._say(": the controls show the parameters of the labels on screen", layer)
         return True
 
     def _on_param_changed(self, spec: ParamSpec, value) -> None:
@@ -463,24 +538,41 @@ class TuneWidget(LayerWatcher, QWidget):
         self._use_params(params)
         return True
 
-    def _use_params(self, params) -> None:
-        self._params[self.layer_combo.currentData()] = params
+    def _use_params(self, params, whole: bool = False) -> None:
+        """Show ``params`` and update the labels with them: the frame or slice on screen, or
+        with ``whole`` the whole volume."""
+        layer_id = self.layer_combo.currentData()
+        self._params[layer_id] = params
         self._show_params(params)
-        if self._timer.isActive():
-            self._pending = True  # coalesced: runs with the latest values when the timer fires
+        if self._timer.isActive():  # coalesced: runs with the latest values when it fires
+            whole = whole or (self._due is not None and self._due[0] == layer_id and self._due[1])
+            self._due = (layer_id, whole)
         else:
-            self._start(apply_all=False)
+            self._start(apply_all=whole)
+
+    def _run_due(self) -> None:
+        """Start the update due (of the layer it was made for, chosen or not)."""
+        if self._due is not None:
+            layer_id, whole = self._due
+            self._due = None
+            self._start(apply_all=whole, layer_id=layer_id)
 
     def _on_quiet_period_over(self) -> None:
-        if self._pending:
-            self._start(apply_all=False)
+        self._run_due()
+
+    def _whole_volume(self) -> bool:
+        """Whether the chosen result is a volume whose changes are previewed slice by slice:
+        Reset and Load recipe then redo it whole (a preview of one slice in 2D would leave
+        the volume different from what the parameters make)."""
+        result = self.result
+        return result is not None and _slice_preview(self.method, result)
 
     def reset(self) -> None:
-        """Go back to the model card's default parameters."""
+        """Go back to the model card's default parameters (for a volume, of all of it)."""
         from tessella.engine.pipeline import resolve_params
 
         if self.result is not None:
-            self._use_params(resolve_params(self.result.model))
+            self._use_params(resolve_params(self.result.model), whole=self._whole_volume())
 
     def _on_reset_clicked(self) -> None:
         self.reset()
@@ -488,18 +580,54 @@ class TuneWidget(LayerWatcher, QWidget):
     # --- recipes ------------------------------------------------------------------------------
 
     def save_recipe(self, path: str | Path) -> Path | None:
-        """Write the result's recipe with the current parameters (atomically) to ``path``."""
+        """Write the result's recipe with the current parameters (atomically) to ``path``.
+
+        When the labels on screen are not what these parameters make (a preview of one frame
+        or slice, an update still running or failed, hand edits) a warning says so and why:
+        the recipe holds the controls' values, which replaying gives, not those labels."""
         from tessella.engine.io import write_json
         from tessella.engine.params import params_to_dict
 
-        result = self.result
+        result, layer = self.result, self.labels_layer
         if result is None:
             return None
         try:
-            return write_json(path, result.recipe() | {"params": params_to_dict(self.params)})
+            saved = write_json(path, result.recipe() | {"params": params_to_dict(self.params)})
         except OSError as exc:
             show_error(f"Cannot save recipe {path}: {exc}")
             return None
+        why = None if layer is None else self._not_on_screen(layer)
+        if why is not None:
+            show_warning(
+                f"Tune: the recipe saved to {saved} does not make the labels now in "
+                f"'{layer.name}': {why}."
+            )
+            self._say(f": the recipe saved does not make these labels ({why})", layer)
+        return saved
+
+    def _not_on_screen(self, layer: Labels) -> str | None:
+        """Why the controls' parameters do not make ``layer``'s labels on screen; None when
+        they do."""
+        from tessella.engine.params import make_params
+
+        if self._updating(layer.unique_id):
+            return "an update with these values is still running; save again once it is done"
+        recipe, reproduces = _results.recipe_on_screen(layer)
+        try:
+            made_with = make_params(self.method.Params, **(recipe or {}).get("params", {}))
+        except ValueError:  # a recipe of an older version of the method
+            made_with = None
+        if reproduces and made_with == self.params:
+            return None
+        state = _results.state_on_screen(layer)
+        preview = state is not None and state.get("preview") is not None and state.get("edited")
+        if preview or (reproduces and self._stale.get(layer.unique_id)):
+            return "only the frame or slice on screen was updated with them: Apply to all first"
+        if not reproduces:
+            return "the labels were edited (painted or corrected) since"
+        if layer.unique_id in self._failed:
+            return "the last update with these values failed"
+        return "they were made with other values (the controls changed since)"
 
     def load_recipe(self, path: str | Path) -> bool:
         """Use the parameters of the recipe at ``path`` (over the model defaults, as the CLI).
@@ -526,7 +654,7 @@ class TuneWidget(LayerWatcher, QWidget):
             return False
         if recipe.get("model", card.name) != card.name:
             show_warning(f"Recipe {path} was made for model {recipe['model']!r}, not {card.name!r}")
-        self._use_params(params)
+        self._use_params(params, whole=self._whole_volume())
         return True
 
     def _on_save_clicked(self) -> None:
@@ -564,19 +692,30 @@ class TuneWidget(LayerWatcher, QWidget):
         if self.worker is not None:
             self.worker.quit()  # after the frame being computed
 
-    def _supersede(self) -> None:
-        """Make the running request stale (its worker stops at its next frame); drop a due one."""
-        self._timer.stop()
-        self._pending = False
-        if self.worker is not None:
-            self.worker.quit()
-        self._request = None
+    def _supersede(self, layer_id) -> None:
+        """Make ``layer_id``'s running request stale (its worker stops at its next frame);
+        drop a change due for it."""
+        if self._due is not None and self._due[0] == layer_id:
+            self._due = None
+        self._requests.pop(layer_id, None)
+        self._progress.pop(layer_id, None)
+        worker = self._worker_of.pop(layer_id, None)
+        if worker is not None:
+            worker.quit()
 
-    def _start(self, apply_all: bool) -> None:
-        layer, result = self.labels_layer, self.result
+    def _start(self, apply_all: bool, layer_id=None) -> None:
+        """Post-process with ``layer_id``'s parameters (the chosen layer's by default) and
+        write the labels into that layer."""
+        from tessella.engine.methods import get_method
+
+        if layer_id is None:
+            layer_id = self.layer_combo.currentData()
+        layer, result = self._find_layer(layer_id), _results.get(layer_id)
         if layer is None or result is None:
             return
-        self._supersede()
+        method = get_method(result.model.card.method)
+        params = self._params.get(layer_id, result.params)
+        self._supersede(layer_id)
         self._timer.start()  # changes in the next DEBOUNCE_MS wait and run together
         if layer.unique_id in self._edited:  # hand edits: an undo back to them is known so
             tracks = _results.tracks_layer(self.viewer, layer)
@@ -586,26 +725,27 @@ class TuneWidget(LayerWatcher, QWidget):
         n_frames = len(result.predictions)
         frames = tuple(range(n_frames)) if apply_all else (current or 0,)
         plane = None
-        if not apply_all and _slice_preview(self.method, result):
+        if not apply_all and _slice_preview(method, result):
             plane = self._current_slice(layer, result.axes)
         request = _Request(
             layer.unique_id,
             result.axes,
             n_frames,
-            self.params,
+            params,
             frames,
             apply_all,
             plane,
             layer_name=layer.name,
+            method=method,
         )
         worker = create_worker(
             _postprocess_frames,
-            self.method,
+            method,
             result.predictions,
             request.params,
             frames,
             plane,
-            apply_all and hasattr(self.method, "postprocess_series"),
+            apply_all and hasattr(method, "postprocess_series"),
             _worker_class=GeneratorWorker,
             _ignore_errors=True,
             _start_thread=False,
@@ -614,21 +754,41 @@ class TuneWidget(LayerWatcher, QWidget):
         worker.yielded.connect(partial(self._on_frame, request))
         worker.errored.connect(partial(self._on_errored, request))
         worker.finished.connect(partial(self._on_finished, request, worker))
-        self.worker, self._request, self._failed = worker, request, False
+        self._requests[layer_id], self._worker_of[layer_id] = request, worker
+        self._failed.discard(layer_id)
         self._workers.add(worker)
-        self.cancel_button.setEnabled(apply_all)
-        movie = "T" in result.axes
-        self.progress_bar.setFormat(
-            "slice preview" if plane is not None else "%v / %m frames" if movie else "volume"
-        )
-        self.progress_bar.setRange(0, len(frames))
-        self.progress_bar.setValue(0)
+        if layer_id == self.layer_combo.currentData():
+            self.cancel_button.setEnabled(apply_all)
+        self._set_progress(request, 0)
         if apply_all:
             self._stale[layer.unique_id] = set(range(n_frames))
         worker.start()
 
+    def _latest(self, request: _Request) -> bool:
+        """Whether ``request`` is the latest of its layer (else its labels are dropped)."""
+        return self._requests.get(request.layer_id) is request
+
+    def _set_progress(self, request: _Request, done: int) -> None:
+        """Count ``done`` parts of ``request``; the progress bar shows it when its layer is
+        the one chosen."""
+        self._progress[request.layer_id] = done
+        if request.layer_id == self.layer_combo.currentData():
+            self._show_progress(request)
+
+    def _show_progress(self, request: _Request) -> None:
+        movie = "T" in request.axes
+        self.progress_bar.setFormat(
+            "slice preview"
+            if request.plane is not None
+            else "%v / %m frames"
+            if movie
+            else "volume"
+        )
+        self.progress_bar.setRange(0, len(request.frames))
+        self.progress_bar.setValue(self._progress.get(request.layer_id, 0))
+
     def _on_frame(self, request: _Request, item: tuple[int, np.ndarray]) -> None:
-        if request is not self._request:
+        if not self._latest(request):
             return  # superseded: a newer request's labels are on the way
         t, labels = item
         layer = self._find_layer(request.layer_id)
@@ -639,16 +799,27 @@ class TuneWidget(LayerWatcher, QWidget):
             undoable = _results.write_labels(
                 layer, labels if layer.ndim == labels.ndim else labels[0]
             )
-            _results.show_tracks(self.viewer, layer, labels, lineage)
-            self._warn_if_edited(layer, request, undoable)
             self._stale[request.layer_id] = set()
             _results.note_labels_state(layer, params_to_dict(request.params), lineage)
+            self._in_step.pop(request.layer_id, None)
+            # unlinked (link off), every object has its own ID: no tracks to draw, the
+            # Tracks layer is hidden (shown again when linked)
+            linked = bool(getattr(request.params, "link", True))
+            _results.show_tracks(self.viewer, layer, labels, lineage, linked)
+            self._warn_if_edited(layer, request, undoable)
             ms = (time.perf_counter() - request.started) * 1000
-            tracks = int(np.unique(labels[labels > 0]).size)
-            self._say(f": {request.n_frames} frames, {tracks} tracks, linked in {ms:.0f} ms", layer)
+            count = int(np.unique(labels[labels > 0]).size)
+            if linked:
+                done = f"{count} tracks, linked in {ms:.0f} ms"
+            else:
+                done = (
+                    f"{count} objects, not linked (link is off: each object has its own ID, "
+                    f"no tracks), in {ms:.0f} ms"
+                )
+            self._say(f": {request.n_frames} frames, {done}", layer)
             return
         if labels is None:  # a time-lapse frame done; the labels come after linking
-            self.progress_bar.setValue(request.frames.index(t) + 1)
+            self._set_progress(request, request.frames.index(t) + 1)
             return
         # one undo step per update (Ctrl+Z brings back the labels before it, corrections
         # included), unless too large to record: then the status says so
@@ -670,10 +841,10 @@ class TuneWidget(LayerWatcher, QWidget):
             _results.follow_tracks(self.viewer, layer, [t])  # the frame's tracks, if drawn
         else:
             undoable = _results.write_labels(layer, labels)
-            result = _results.get(request.layer_id)
-            if result is not None and hasattr(self.method, "instances"):  # objects overlap
+            result, method = _results.get(request.layer_id), request.method
+            if result is not None and hasattr(method, "instances"):  # objects overlap
                 prediction = result.predictions[0]
-                hidden = _results.overlap_labels(self.method, prediction, request.params, labels)
+                hidden = _results.overlap_labels(method, prediction, request.params, labels)
                 _results.show_overlaps(self.viewer, layer, hidden)
         self._record(layer, request, t)
         if request.plane is None and (request.apply_all or request.n_frames == 1):
@@ -700,16 +871,24 @@ class TuneWidget(LayerWatcher, QWidget):
 
     def _record(self, layer: Labels, request: _Request, t: int) -> None:
         """Note in the status which parameters made the labels, and in the layer's recipe
-        once they made all of them (not a preview of one slice or frame)."""
+        once they made all of them; a preview of one slice or frame is noted as such (an
+        undo back to it brings its parameters back to the controls)."""
         stale = self._stale.setdefault(request.layer_id, set())
         if not request.apply_all:
             stale.update(range(request.n_frames))
         if request.plane is None:
             stale.discard(t)
+        fingerprint = None
         if request.plane is None and not stale:
             _results.note_labels_state(layer, params_to_dict(request.params))
+        elif not request.apply_all and _small(layer.data, PREVIEW_STATE_BYTES):
+            fingerprint = _results.note_preview_state(layer, params_to_dict(request.params))
+        if fingerprint is None:
+            self._in_step.pop(request.layer_id, None)
+        else:  # (the state of labels a preview left as they were keeps its parameters)
+            self._in_step[request.layer_id] = fingerprint
         done = request.frames.index(t) + 1
-        self.progress_bar.setValue(done)
+        self._set_progress(request, done)
         what = f" frame {t}" if request.n_frames > 1 else ""
         if request.plane is not None:
             what = f" slice {request.plane}"
@@ -717,17 +896,22 @@ class TuneWidget(LayerWatcher, QWidget):
             what = f" {done} of {request.n_frames} frames"
             if "T" not in request.axes:  # a volume, post-processed as a whole
                 what = " the whole volume"
+        method = request.method
         hint = "" if request.apply_all or not stale else f"; {len(stale)} more: Apply to all"
-        if hint and hasattr(self.method, "postprocess_series"):
+        if hint and hasattr(method, "postprocess_series") and getattr(request.params, "link", 1):
             hint += " (it also links the IDs across frames)"
         if request.plane is not None:
-            hint = " (a 2D preview); Apply to all for the volume"
+            from tessella.engine.params import param_specs
+
+            across = [spec.name for spec in param_specs(method.Params) if "Z" in spec.needs]
+            without = f", without {', '.join(across)}" if across else ""
+            hint = f" (a 2D preview{without}); Apply to all for the volume"
         ms = (time.perf_counter() - request.started) * 1000
         self._say(f"{what}: updated in {ms:.0f} ms{hint}", layer)
 
     def _on_errored(self, request: _Request, exc: Exception) -> None:
-        if request is self._request:
-            self._failed = True
+        if self._latest(request):
+            self._failed.add(request.layer_id)
             layer = self._find_layer(request.layer_id)  # not the one chosen now: it may differ
             name = request.layer_name if layer is None else layer.name
             show_error(f"Tune failed on layer '{name}': {exc}")
@@ -738,12 +922,15 @@ class TuneWidget(LayerWatcher, QWidget):
 
     def _on_finished(self, request: _Request, worker: GeneratorWorker) -> None:
         self._workers.discard(worker)
-        if request is not self._request:
+        if not self._latest(request):
             return
-        if worker.abort_requested and not self._failed:
+        del self._requests[request.layer_id]
+        self._worker_of.pop(request.layer_id, None)
+        self._progress.pop(request.layer_id, None)
+        if worker.abort_requested and request.layer_id not in self._failed:
             left = len(self._stale.get(request.layer_id, ()))
             self._say(f"Cancelled: {left} of {request.n_frames} frames are older")
-        self._request = None
-        self.cancel_button.setEnabled(False)
-        if not self._pending:
+        if request.layer_id == self.layer_combo.currentData():
+            self.cancel_button.setEnabled(False)
+        if not self._requests and self._due is None:  # every layer's latest is done
             self.update_finished.emit()

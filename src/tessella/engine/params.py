@@ -22,6 +22,9 @@ class ParamSpec:
     high: float | None
     help: str
     kind: type
+    #: axes the labels must have for this parameter to act (e.g. ``"Z"``: a filter along Z,
+    #: which a 2D image has not); empty: it acts on any result
+    needs: str = ""
 
     def validate(self, value: Any) -> float | int | bool:
         """Return ``value`` coerced to this parameter's type, or raise ValueError."""
@@ -61,9 +64,12 @@ class ParamSpec:
         return coerced
 
 
-def param(default, low=None, high=None, help: str = ""):
-    """A dataclass field with a range and a one-line help text."""
-    return dataclasses.field(default=default, metadata={"low": low, "high": high, "help": help})
+def param(default, low=None, high=None, help: str = "", needs: str = ""):
+    """A dataclass field with a range and a one-line help text; ``needs``: the axes (e.g.
+    ``"Z"``) without which the parameter cannot act, so that widgets can disable it."""
+    return dataclasses.field(
+        default=default, metadata={"low": low, "high": high, "help": help, "needs": needs}
+    )
 
 
 def param_specs(params_cls) -> list[ParamSpec]:
@@ -82,6 +88,7 @@ def param_specs(params_cls) -> list[ParamSpec]:
                 high=field.metadata.get("high"),
                 help=field.metadata.get("help", ""),
                 kind=kind,
+                needs=field.metadata.get("needs", ""),
             )
         )
     return specs

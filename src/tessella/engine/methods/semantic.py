@@ -54,7 +54,11 @@ NECK_RATIO = 0.7
 class Params:
     threshold: float = param(0.5, 0.0, 1.0, "Foreground where the probability is above this.")
     z_median: int = param(
-        0, 0, 31, "Median filter size along Z (volumes; 0 = off; even sizes act as the next odd)."
+        0,
+        0,
+        31,
+        "Median filter size along Z (volumes; 0 = off; even sizes act as the next odd).",
+        needs="Z",
     )
     radius: int = param(
         0, 0, 10, "Opening then closing with a ball of this radius in pixels (0 = off)."

@@ -1,0 +1,332 @@
+"""Tune gaps an acceptance pass found in a real viewer: an update of a layer left for another
+one, Save recipe over labels its parameters did not make, unlinked time-lapses shown as
+tracks, volumes after Reset and Undo, and parameters that cannot act on a 2D result."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import numpy as np
+import pytest
+from napari.layers import Tracks
+from scipy import ndimage
+
+from tessella._widgets import _results
+from tessella._widgets import tune as tune_module
+from tessella.engine.methods import Prediction, embedding, semantic
+from tessella.engine.params import make_params
+from tessella.engine.pipeline import SegmentResult, resolve_params
+from tests.widgets.test_temporal_widgets import (
+    _movie_in_tune,
+    _perfect_predictions,
+    _set_then_apply_to_all,
+)
+from tests.widgets.test_tune_widget import change, expected, place, set_control
+
+
+@pytest.fixture(scope="module")
+def nuclei_result(nuclei_image, segment_model_dir):
+    """A real Segment result on a 512x512 nuclei image (as test_tune_widget's nuclei_result)."""
+    from tessella.engine.pipeline import run_steps, segment_steps
+
+    return run_steps(segment_steps(nuclei_image, str(segment_model_dir), "YX"))
+
+
+@pytest.fixture(scope="module")
+def nuclei_movie(nuclei_image, segment_model_dir):
+    """Three 192x192 crops of the nuclei image as a time-lapse (as nuclei_movie)."""
+    from tessella.engine.pipeline import run_steps, segment_steps
+
+    frames = [nuclei_image[y : y + 192, x : x + 192] for y, x in ((0, 0), (160, 200), (300, 300))]
+    return run_steps(segment_steps(np.stack(frames), str(segment_model_dir), "TYX"))
+
+
+@pytest.fixture(scope="module")
+def cells_movie(tiny_temporal_dir):
+    """The tiny temporal model's result on a cell movie, with perfect predictions (as
+    test_temporal_widgets' movie_result)."""
+    from dataclasses import replace
+
+    from tessella.engine.pipeline import run_steps, segment_steps
+    from tests.conftest import cell_movie
+
+    image, labels, _tracks = cell_movie()
+    result = run_steps(segment_steps(image, str(tiny_temporal_dir), "TYX"))
+    return replace(result, predictions=_perfect_predictions(labels))
+
+
+@pytest.fixture
+def docked(make_napari_viewer):
+    """A viewer and its Tune widget, docked through the manifest."""
+    viewer = make_napari_viewer()
+    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Tune")
+    return viewer, widget
+
+
+@pytest.fixture
+def warnings_shown(monkeypatch):
+    shown: list[str] = []
+    monkeypatch.setattr(tune_module, "show_warning", shown.append)
+    return shown
+
+
+def _wait(qtbot, widget, timeout=30_000) -> None:
+    qtbot.waitUntil(lambda: not widget.busy, timeout=timeout)
+
+
+# --- 1. an update under way when another layer is chosen ---------------------------------------
+
+
+def test_an_update_under_way_lands_in_its_layer_when_another_is_chosen(
+    docked, nuclei_result, qtbot, monkeypatch, warnings_shown, tmp_path
+):
+    """seed_thresh moved on one layer, another chosen at once: the update goes on and lands
+    in the first layer, whose controls, recipe and saved recipe then all say 0.5 (it was
+    dropped, leaving 0.5 in the controls and in Save recipe over the 0.9 labels)."""
+    viewer, widget = docked
+    first = place(viewer, nuclei_result, name="nuc labels")
+    second = place(viewer, nuclei_result, name="nuc2 labels")
+    widget.layer_combo.setCurrentText("nuc labels")
+    before_second = second.data.copy()
+    running, release = threading.Event(), threading.Event()
+    original = embedding.postprocess
+
+    def held(prediction, params):
+        running.set()
+        release.wait(10)
+        return original(prediction, params)
+
+    monkeypatch.setattr(embedding, "postprocess", held)
+    set_control(widget.controls["seed_thresh"], 0.5)
+    qtbot.waitUntil(running.is_set, timeout=10_000)
+    widget.layer_combo.setCurrentText("nuc2 labels")  # while the update runs
+    assert "'nuc labels': still updating" in widget.status_label.text()
+    release.set()
+    _wait(qtbot, widget)
+
+    np.testing.assert_array_equal(first.data, expected(nuclei_result, seed_thresh=0.5))
+    assert first.metadata["tessella_recipe"]["params"]["seed_thresh"] == 0.5
+    np.testing.assert_array_equal(second.data, before_second)  # not the other layer
+    assert widget.params.seed_thresh == nuclei_result.params.seed_thresh  # nuc2's own
+    widget.layer_combo.setCurrentText("nuc labels")
+    assert widget.params.seed_thresh == 0.5
+    assert widget.controls["seed_thresh"].value() == pytest.approx(0.5)
+    assert not widget.follow_labels_on_screen()  # in step with the labels on screen
+    path = widget.save_recipe(tmp_path / "nuc.recipe.json")
+    assert json.loads(path.read_text())["params"]["seed_thresh"] == 0.5
+    assert warnings_shown == []
+
+    # a change still waiting for the quiet period when the other layer is chosen runs too
+    monkeypatch.setattr(embedding, "postprocess", original)
+    set_control(widget.controls["seed_thresh"], 0.6)  # starts at once
+    set_control(widget.controls["min_size"], 40)  # due at the end of the quiet period
+    widget.layer_combo.setCurrentText("nuc2 labels")
+    _wait(qtbot, widget)
+    np.testing.assert_array_equal(first.data, expected(nuclei_result, seed_thresh=0.6, min_size=40))
+    np.testing.assert_array_equal(second.data, before_second)
+    widget.layer_combo.setCurrentText("nuc labels")
+    assert (widget.params.seed_thresh, widget.params.min_size) == (0.6, 40)
+
+
+def test_save_recipe_says_when_the_labels_on_screen_are_not_what_it_makes(
+    docked, nuclei_result, nuclei_movie, qtbot, monkeypatch, warnings_shown, tmp_path
+):
+    viewer, widget = docked
+    place(viewer, nuclei_movie, name="movie labels")
+    viewer.dims.set_current_step(0, 1)
+    change(qtbot, widget, min_size=150)  # frame 1 only
+    assert widget.save_recipe(tmp_path / "a.json") is not None
+    assert (
+        len(warnings_shown) == 1
+        and "does not make the labels now in 'movie labels'" in (warnings_shown[0])
+    )
+    assert "Apply to all" in warnings_shown[0]
+    with qtbot.waitSignal(widget.update_finished, timeout=30_000):
+        widget.apply_all_button.click()
+    _wait(qtbot, widget)
+    widget.save_recipe(tmp_path / "b.json")
+    assert len(warnings_shown) == 1  # now they do
+
+    layer = place(viewer, nuclei_result)
+    assert widget.labels_layer is layer
+
+    def broken(prediction, params):
+        raise RuntimeError("numba kernel failed")
+
+    monkeypatch.setattr(tune_module, "show_error", lambda message: None)
+    monkeypatch.setattr(embedding, "postprocess", broken)
+    change(qtbot, widget, seed_thresh=0.7)
+    widget.save_recipe(tmp_path / "c.json")
+    assert len(warnings_shown) == 2 and "failed" in warnings_shown[1]
+    assert "does not make these labels" in widget.status_label.text()
+
+
+# --- 2. a time-lapse with link off ---------------------------------------------------------------
+
+
+def test_an_unlinked_movie_says_so_and_hides_its_tracks(make_napari_viewer, cells_movie, qtbot):
+    """link off, Apply to all: the status says the frames are not linked (no "tracks") and
+    the Tracks layer is hidden; linking again shows it; an undo back to the unlinked labels
+    hides it again."""
+    viewer, tune, layer = _movie_in_tune(make_napari_viewer, cells_movie)
+    _set_then_apply_to_all(qtbot, tune, "temporal_sigma", 0.0)
+    tracks = _results.tracks_layer(viewer, layer)
+    assert isinstance(tracks, Tracks) and tracks.visible
+    assert "tracks, linked in" in tune.status_label.text()
+
+    _set_then_apply_to_all(qtbot, tune, "link", False)
+    status = tune.status_label.text()
+    assert "not linked" in status and "tracks," not in status and "linked in" not in status
+    assert not tracks.visible
+    assert [lay for lay in viewer.layers if isinstance(lay, Tracks)] == [tracks]
+    unlinked = layer.data.copy()
+
+    _set_then_apply_to_all(qtbot, tune, "link", True)
+    assert tracks.visible and "tracks, linked in" in tune.status_label.text()
+    layer.undo()  # back to the unlinked labels: no tracks to show
+    np.testing.assert_array_equal(layer.data, unlinked)
+    assert not tracks.visible
+    layer.redo()
+    assert tracks.visible
+
+
+def test_segment_with_link_off_adds_no_tracks_layer(
+    make_napari_viewer, tiny_temporal_dir, run_to_end, monkeypatch
+):
+    from tessella.engine import pipeline
+    from tests.conftest import cell_movie
+
+    original = pipeline.resolve_params
+    monkeypatch.setattr(
+        pipeline,
+        "resolve_params",
+        lambda model, params=None, **kw: original(model, params, threshold=0.0, link=False),
+    )
+    viewer = make_napari_viewer()
+    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Segment")
+    image, _labels, _tracks = cell_movie()
+    viewer.add_image(image, name="movie")
+    assert widget.add_model(tiny_temporal_dir)
+    assert widget.axes_combo.currentText() == "TYX"
+    run_to_end(widget)
+    layer = viewer.layers["movie labels"]
+    assert layer.metadata["tessella_recipe"]["params"]["link"] is False
+    assert layer.data.any()
+    assert not [lay for lay in viewer.layers if isinstance(lay, Tracks)]
+
+
+# --- 3. volumes: Reset, Load recipe, Undo of a slice preview -----------------------------------
+
+
+def _blobs_volume(shape=(10, 96, 96), seed=0) -> np.ndarray:
+    """A smooth foreground probability with a dozen blobs through the slices."""
+    rng = np.random.default_rng(seed)
+    points = np.zeros(shape, np.float32)
+    for _ in range(12):
+        points[tuple(rng.integers(0, s) for s in shape)] = 1.0
+    smooth = ndimage.gaussian_filter(points, (2.0, 6.0, 6.0))
+    return np.clip(smooth / smooth.max() * 1.6, 0, 1).astype(np.float32)
+
+
+def _semantic_result(model_name: str, probability: np.ndarray, axes: str) -> SegmentResult:
+    """A Segment result of a semantic model on a made-up probability (no network run)."""
+    from tessella.engine.registry import load_model
+
+    model = load_model(model_name)
+    params = resolve_params(model)
+    prediction = Prediction({"foreground": probability[None]}, axes)
+    labels = semantic.postprocess(prediction, params)
+    return SegmentResult(labels, axes, [prediction], params, model)
+
+
+@pytest.fixture(scope="module")
+def volume_result():
+    return _semantic_result("em-mito3d", _blobs_volume(), "ZYX")
+
+
+def _volume_in_tune(docked, result, z=5):
+    viewer, widget = docked
+    layer = place(viewer, result, name="vol labels")
+    viewer.dims.set_current_step(0, z)
+    assert widget.labels_layer is layer and widget.apply_all_button.isEnabled()
+    return viewer, widget, layer
+
+
+def test_reset_of_a_volume_redoes_all_of_it(docked, volume_result, qtbot, tmp_path):
+    viewer, widget, layer = _volume_in_tune(docked, volume_result)
+    change(qtbot, widget, threshold=0.3)
+    assert "slice 5" in widget.status_label.text()
+    assert not np.array_equal(layer.data, volume_result.labels)  # a 2D preview of slice 5
+    with qtbot.waitSignal(widget.update_finished, timeout=30_000):
+        widget.reset_button.click()
+    _wait(qtbot, widget)
+    assert widget.params == resolve_params(volume_result.model)
+    np.testing.assert_array_equal(layer.data, volume_result.labels)  # as Segment made them
+    assert "the whole volume" in widget.status_label.text()
+    recipe, reproduces = _results.recipe_on_screen(layer)
+    assert reproduces and recipe["params"] == volume_result.recipe()["params"]
+
+    # Load recipe too: the volume the recipe makes
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps({"params": {"threshold": 0.3, "min_size": 50}}))
+    with qtbot.waitSignal(widget.update_finished, timeout=30_000):
+        assert widget.load_recipe(path)
+    _wait(qtbot, widget)
+    params = make_params(semantic.Params, volume_result.params, threshold=0.3, min_size=50)
+    np.testing.assert_array_equal(
+        layer.data, semantic.postprocess(volume_result.predictions[0], params)
+    )
+
+
+def test_the_controls_follow_an_undo_of_a_slice_preview(
+    docked, volume_result, qtbot, warnings_shown, tmp_path
+):
+    viewer, widget, layer = _volume_in_tune(docked, volume_result)
+    default = volume_result.params
+    change(qtbot, widget, threshold=0.3)
+    first = layer.data.copy()
+    change(qtbot, widget, min_size=2000)
+    assert not np.array_equal(layer.data, first)
+    layer.undo()  # back to the first preview
+    np.testing.assert_array_equal(layer.data, first)
+    assert widget.follow_labels_on_screen()
+    assert (widget.params.threshold, widget.params.min_size) == (0.3, default.min_size)
+    assert widget.controls["min_size"].value() == default.min_size
+    assert "preview" in widget.status_label.text()
+    layer.undo()  # back to Segment's labels
+    assert widget.follow_labels_on_screen() and widget.params == default
+    layer.redo()
+    assert widget.follow_labels_on_screen() and widget.params.threshold == 0.3
+    # a preview is not what the recipe makes of the volume: Save recipe says so
+    widget.save_recipe(tmp_path / "p.json")
+    assert len(warnings_shown) == 1 and "Apply to all" in warnings_shown[0]
+
+
+def test_a_preview_that_changes_nothing_keeps_the_controls(docked, volume_result, qtbot):
+    """z_median cannot act on a 2D preview of one slice (the status says so): the labels on
+    screen stay those of the preview before, and the controls keep the value moved, not
+    pulled back to that preview's."""
+    viewer, widget, layer = _volume_in_tune(docked, volume_result)
+    change(qtbot, widget, threshold=0.3)
+    before = layer.data.copy()
+    change(qtbot, widget, z_median=5)
+    np.testing.assert_array_equal(layer.data, before)
+    assert "without z_median" in widget.status_label.text()
+    assert not widget.follow_labels_on_screen() and widget.params.z_median == 5
+
+
+# --- 4. parameters that cannot act on the result's axes -----------------------------------------
+
+
+def test_z_median_is_disabled_on_a_2d_result_and_says_why(docked, volume_result):
+    viewer, widget = docked
+    flat = _semantic_result("em-mito2d", _blobs_volume((1, 96, 96))[0], "YX")
+    place(viewer, flat, name="em labels")
+    control = widget.controls["z_median"]
+    assert not control.isEnabled()
+    assert "no Z axis" in control.toolTip() and "Not used here" in control.toolTip()
+    assert all(c.isEnabled() for name, c in widget.controls.items() if name != "z_median")
+    place(viewer, volume_result, name="vol labels")  # a volume: it acts
+    assert widget.controls["z_median"].isEnabled()
+    assert "Not used" not in widget.controls["z_median"].toolTip()
