@@ -390,6 +390,31 @@ def test_bad_sizes_another_network_and_a_stopped_run_are_handled(
     base_weights = (tiny_model_dir / "model.safetensors").read_bytes()
     assert (tuned / "model.safetensors").read_bytes() == base_weights
 
+    # stopped while epoch 1's checkpoint was being written (after its log line, the base
+    # not beaten): the epoch is checkpointed on the way out, so --resume continues it
+    real_save = torch.save
+    stops = iter([True])
+
+    def save_stopped(state, path, *args, **kwargs):
+        real_save(state, path, *args, **kwargs)
+        if next(stops, False):
+            raise KeyboardInterrupt  # (SIGTERM raises the same in the CLI)
+
+    monkeypatch.setattr(loop, "_validate", lambda *args, **kwargs: 0.0)
+    monkeypatch.setattr(torch, "save", save_stopped)
+    cut = tmp_path / "cut"
+    assert main([*common, *more, "--out", str(cut), "--base", str(tiny_model_dir)]) == 130
+    log = [json.loads(line) for line in (cut / "train.log").read_text().splitlines()]
+    assert log[-1]["epoch"] == 1
+    checkpoint = torch.load(cut / "checkpoint.pt", weights_only=True)
+    assert checkpoint["epoch"] == 1 and not (cut / ".checkpoint.pt.tmp").exists()
+    monkeypatch.setattr(torch, "save", real_save)
+    resumed = ["--epochs", "2", "--steps-per-epoch", "1", "--batch-size", "1", "--patch", "64"]
+    args = [*common, *resumed, "--out", str(cut), "--base", str(tiny_model_dir), "--resume"]
+    assert main(args) == 0
+    log = [json.loads(line) for line in (cut / "train.log").read_text().splitlines()]
+    assert [entry["epoch"] for entry in log if "epoch" in entry] == [0, 1, 2]  # 0: the base
+
     # a model folder without a checkpoint is not retrained over by --resume
     (out / "checkpoint.pt").unlink()
     weights = (out / "model.safetensors").read_bytes()

@@ -642,6 +642,27 @@ def _train_steps(
     fresh = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     log = open(out / "train.log", "a" if config.resume else "w")
+    checkpointed = start_epoch  # the last epoch checkpoint.pt holds
+
+    def save_checkpoint(epoch_done: int, elapsed: float) -> None:
+        nonlocal checkpointed
+        partial_checkpoint = checkpoint_path.with_name(f".{CHECKPOINT}.tmp")
+        torch.save(  # then renamed: Ctrl-C or SIGTERM while saving keeps the last one whole
+            {
+                "model": network.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "ema": config.ema,
+                "ignore_label": config.ignore_label,
+                **({"averaged": averaged.state_dict()} if averaged is not None else {}),
+                "epoch": epoch_done,
+                "best": best,
+                "seconds": elapsed,
+                "history": json.dumps(history),
+            },
+            partial_checkpoint,
+        )
+        os.replace(partial_checkpoint, checkpoint_path)
+        checkpointed = epoch_done
 
     def keep_best(score: float) -> None:
         nonlocal kept
@@ -784,22 +805,7 @@ def _train_steps(
             if score > best:
                 best = score
                 keep_best(best)
-            partial_checkpoint = checkpoint_path.with_name(f".{CHECKPOINT}.tmp")
-            torch.save(  # then renamed: Ctrl-C or SIGTERM while saving keeps the last one whole
-                {
-                    "model": network.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "ema": config.ema,
-                    "ignore_label": config.ignore_label,
-                    **({"averaged": averaged.state_dict()} if averaged is not None else {}),
-                    "epoch": epoch + 1,
-                    "best": best,
-                    "seconds": elapsed,
-                    "history": json.dumps(history),
-                },
-                partial_checkpoint,
-            )
-            os.replace(partial_checkpoint, checkpoint_path)
+            save_checkpoint(epoch + 1, elapsed)
             out_of_time = bool(config.time_budget and elapsed > config.time_budget)
             messages = [json.dumps(entry)]
             if out_of_time:
@@ -838,6 +844,14 @@ def _train_steps(
                 keep_best(best)
             except Exception:  # the first failure is the one to report
                 pass
+        if stopped in ("cancelled", "interrupted") and history:
+            # stopped between an epoch's log line and its checkpoint (while the best model
+            # or the checkpoint was written): the weights are that epoch's, so save it now,
+            # or the log would claim an epoch that --resume cannot continue from
+            done = int(history[-1].get("epoch", 0))
+            if done > checkpointed:
+                with contextlib.suppress(Exception):
+                    save_checkpoint(done, history[-1].get("seconds", 0))
         raise
     finally:
         log.close()
