@@ -25,3 +25,25 @@ def test_the_docked_widgets_fit_a_laptop_screen(make_napari_viewer):
     set_up(viewer)
     window = viewer.window._qt_window
     assert window.minimumSizeHint().height() < 700, window.minimumSizeHint()
+
+
+def test_make_run_shows_segment_whole_in_front_and_tune_below(make_napari_viewer, qtbot):
+    """At 1366x768 Segment is in front of its tab group (with Train) and none of its options
+    scroll; Tune is in front of the group below it (with Correct, Export, Evaluate)."""
+    viewer = make_napari_viewer(show=True)
+    viewer.window._qt_window.resize(1366, 768)
+    widgets = set_up(viewer)
+
+    def in_front() -> bool:
+        # (a dock behind another tab stays "visible", moved off the window)
+        shown = {name for name, widget in widgets.items() if not widget.visibleRegion().isEmpty()}
+        return shown == {"Segment", "Tune"}
+
+    qtbot.waitUntil(in_front)
+    qtbot.wait(200)  # (the splitter settles)
+    segment = widgets["Segment"]
+    assert segment.height() >= segment.sizeHint().height()  # nothing scrolled away
+    run = segment.run_button
+    assert run.visibleRegion().boundingRect().height() == run.height()
+    tune = widgets["Tune"].parentWidget()
+    assert tune.geometry().top() >= segment.parentWidget().geometry().bottom()
