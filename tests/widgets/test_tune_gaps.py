@@ -214,6 +214,8 @@ def test_segment_with_link_off_adds_no_tracks_layer(
     assert layer.metadata["tessella_recipe"]["params"]["link"] is False
     assert layer.data.any()
     assert not [lay for lay in viewer.layers if isinstance(lay, Tracks)]
+    status = widget.status_label.text()
+    assert " objects in " in status and "tracks" not in status  # (it said "N tracks")
 
 
 # --- 3. volumes: Reset, Load recipe, Undo of a slice preview -----------------------------------

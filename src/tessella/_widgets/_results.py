@@ -36,6 +36,7 @@ __all__ = [
     "confidence_map",
     "height_map",
     "companion_layer",
+    "is_linked",
     "lineage_on_screen",
     "note_labels_state",
     "note_preview_state",
@@ -426,7 +427,7 @@ LINEAGE_KEY = "tessella_lineage"
 UNLINKED_KEY = "tessella_unlinked"
 
 
-def _linked(recipe) -> bool:
+def is_linked(recipe) -> bool:
     """Whether labels made by ``recipe`` are linked: not when its ``link`` (a time-lapse
     method's parameter) is false."""
     params = recipe.get("params") if isinstance(recipe, dict) else None
@@ -462,7 +463,7 @@ def show_tracks(
     from tessella.engine.tracking import napari_tracks
 
     if linked is None:
-        linked = _linked(recipe_on_screen(labels_layer)[0])
+        linked = is_linked(recipe_on_screen(labels_layer)[0])
     data, graph = napari_tracks(labels, lineage)
     # every division, also those whose ends are gone for now (an edit that Undo may revert)
     kept = {LINEAGE_KEY: _as_lineage(lineage or {})}
@@ -717,7 +718,7 @@ def follow_tracks(viewer, labels_layer, frames=None) -> None:
         return
     state = state_on_screen(labels_layer)
     recipe = labels_layer.metadata.get(RECIPE_KEY) if state is None else state["recipe"]
-    linked = _linked(recipe)  # hidden while not (an undo back to labels made with link off)
+    linked = is_linked(recipe)  # hidden while not (an undo back to labels made with link off)
     lineage = None if state is None else state.get("lineage")  # {} (unlinked) is one too
     if lineage is None:
         lineage = tracks.metadata.get(LINEAGE_KEY)

@@ -662,7 +662,8 @@ class SegmentWidget(LayerWatcher, QWidget):
                 {SOURCE_KEY: run.name, SOURCE_ID_KEY: run.layer_id, RECIPE_KEY: result.recipe}
             )
             what = "objects"
-            if "lineage" in result.recipe:  # a linked movie: tracks from the zarr, frame by frame
+            if "lineage" in result.recipe and _results.is_linked(result.recipe):
+                # a linked movie: tracks from the zarr, frame by frame
                 lineage = {int(child): int(parent) for child, parent in result.recipe["lineage"]}
                 _results.show_tracks(self.viewer, layer, layer.data, lineage)
                 what = "tracks"
@@ -695,7 +696,8 @@ class SegmentWidget(LayerWatcher, QWidget):
         self.progress_bar.setValue(self.progress_bar.maximum())
         objects = np.unique(result.labels[result.labels > 0]).size
         seconds = time.perf_counter() - run.started
-        what = "tracks" if result.lineage is not None else "objects"
+        linked = result.lineage is not None and getattr(result.params, "link", True) is not False
+        what = "tracks" if linked else "objects"
         kept = " (with the parameters tuned before)" if run.tuned else ""
         if self._find_layer(run.layer_id) is None:  # removed while the network ran
             kept += "; the image was removed during the run, its labels were kept"
