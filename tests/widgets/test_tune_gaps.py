@@ -305,6 +305,29 @@ def test_the_controls_follow_an_undo_of_a_slice_preview(
     assert len(warnings_shown) == 1 and "Apply to all" in warnings_shown[0]
 
 
+def test_a_slice_preview_keeps_the_ids_of_the_volumes_objects(docked, volume_result, qtbot):
+    """A 2D preview of slice 5 gives its objects the IDs of the 3D objects they overlap (they
+    were renumbered 1..n in 2D, so one object had two IDs and two objects one); others get
+    IDs no other slice uses."""
+    viewer, widget, layer = _volume_in_tune(docked, volume_result, z=9)
+    before = layer.data.copy()
+    change(qtbot, widget, threshold=0.5)
+    shown = layer.data[9]
+    preview = semantic.postprocess(
+        Prediction({"foreground": volume_result.predictions[0].arrays["foreground"][:, 9]}, "YX"),
+        make_params(semantic.Params, volume_result.params, threshold=0.5),
+    )
+    assert ((shown > 0) == (preview > 0)).all() and not np.array_equal(shown, before[9])
+    assert len(np.unique(shown)) == len(np.unique(preview)) == 5  # 4 blobs
+    pairs = set(zip(preview.ravel().tolist(), shown.ravel().tolist()))
+    assert len(pairs) == 5  # one ID for each object of the preview
+    kept = np.setdiff1d(np.intersect1d(shown, before[9]), [0])
+    assert kept.size >= 2  # the blobs that stay keep their 3D IDs
+    new = np.setdiff1d(shown, np.concatenate([kept, [0]]))
+    others = np.delete(before, 9, axis=0)
+    assert not np.isin(new, others).any()  # and no new object takes another's ID
+
+
 def test_a_preview_that_changes_nothing_keeps_the_controls(docked, volume_result, qtbot):
     """z_median cannot act on a 2D preview of one slice (the status says so): the labels on
     screen stay those of the preview before, and the controls keep the value moved, not

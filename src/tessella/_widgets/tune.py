@@ -823,22 +823,23 @@ class TuneWidget(LayerWatcher, QWidget):
             return
         # one undo step per update (Ctrl+Z brings back the labels before it, corrections
         # included), unless too large to record: then the status says so
-        if request.plane is not None:  # a preview of one slice of the volume
-            index: list = [slice(None)] * layer.ndim
-            index[request.axes.index("Z")] = request.plane
-            undoable = _results.write_labels(layer, labels, tuple(index))
-        elif "T" in request.axes:
-            index = [slice(None)] * layer.ndim
-            index[request.axes.index("T")] = t
-            if not request.apply_all:
-                from tessella.engine.tracking import carry_ids
+        if request.plane is not None or "T" in request.axes:
+            from tessella.engine.tracking import carry_ids
 
-                # a frame previewed alone keeps the IDs (a linked movie's tracks) of the
-                # objects it had; new ones get IDs no other frame uses
+            index: list = [slice(None)] * layer.ndim
+            if request.plane is not None:  # a preview of one slice of the volume
+                index[request.axes.index("Z")] = request.plane
+            else:
+                index[request.axes.index("T")] = t
+            if not request.apply_all:
+                # a frame or slice previewed alone keeps the IDs of the objects it had (a
+                # linked movie's tracks, a volume's 3D objects); new ones get IDs no other
+                # frame or slice uses
                 before = np.asarray(layer.data[tuple(index)])
                 labels = carry_ids(before, labels, int(np.max(layer.data, initial=0)) + 1)
             undoable = _results.write_labels(layer, labels, tuple(index))
-            _results.follow_tracks(self.viewer, layer, [t])  # the frame's tracks, if drawn
+            if request.plane is None:
+                _results.follow_tracks(self.viewer, layer, [t])  # the frame's tracks, if drawn
         else:
             undoable = _results.write_labels(layer, labels)
             result, method = _results.get(request.layer_id), request.method
