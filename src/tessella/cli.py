@@ -45,6 +45,8 @@ into consistent IDs. Interrupted? Run the same command again: finished blocks ar
 EPILOG_EVALUATE = """examples:
   tessella evaluate labels.tif gt.tif
   tessella evaluate predictions/ ground_truth/ --metric ap --json scores.json
+  # EM membrane maps (1 = membrane); a ZYX stack of them is scored per 2D section:
+  tessella evaluate stack_labels.tif membranes.tif --metric vrand --gt-boundaries
 """
 
 EPILOG_TRAIN = """examples:
@@ -171,7 +173,15 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--gt-boundaries",
         action="store_true",
-        help="GT files are boundary maps (1 = membrane): objects are their connected insides",
+        help="GT files are boundary maps (1 = membrane): objects are their connected insides; "
+        "a stack (ZYX, TYX) was annotated section by section, so each 2D section is scored as "
+        "an image of its own",
+    )
+    evaluate.add_argument(
+        "--gt-boundaries-3d",
+        action="store_true",
+        help="GT files are 3D boundary maps: objects are insides connected in 3D, and each "
+        "volume is scored as one",
     )
     evaluate.add_argument(
         "--gt-binary",
@@ -1379,13 +1389,20 @@ def _label_pairs(
     gt_binary: bool = False,
     ignore_label: int | None = None,
     skipped: list | None = None,
+    boundaries_3d: bool = False,
+    sections: list | None = None,
 ):
     """``(name, truth, predicted, unannotated)`` per pair of files; ``unannotated`` (GT pixels
-    of ``ignore_label``, before boundary maps or binary masks become objects) or None."""
+    of ``ignore_label``, before boundary maps or binary masks become objects) or None. A
+    boundary map of more than 2 axes (unless ``boundaries_3d``) gives one pair per 2D section,
+    its number added to ``sections``. A ground truth or prediction that does not look like
+    what it is taken for is warned about on stderr (``evaluation.ground_truth_note``)."""
     from scipy import ndimage
 
-    from .engine.evaluation import membrane_map_objects
+    from .engine.evaluation import ground_truth_note, membrane_map_objects, prediction_note
     from .engine.io import as_array, read_image
+
+    gt_boundaries = gt_boundaries or boundaries_3d
 
     pairs = _file_pairs(pred, gt, skipped)
     for gt_file, pred_file in pairs:
@@ -1401,23 +1418,39 @@ def _label_pairs(
             _refuse_negative(path, array, unmarked)
         unannotated = None if ignore_label is None else raw == ignore_label
         known = raw if unannotated is None else np.where(unannotated, 0, raw)
+        note = prediction_note(predicted, str(pred_file))
+        if note:  # the raw image instead of labels?
+            print(f"warning: {note}", file=sys.stderr)
+        per_section = gt_boundaries and not boundaries_3d and raw.ndim > 2
         if gt_boundaries:  # EM membranes: the objects are the connected regions inside them
             from .engine.train.data import boundary_map_note
 
             note = boundary_map_note(raw, str(gt_file), ignore_label)
-            if note:  # soft, or mostly membrane: the polarity inverted?
-                print(f"warning: {note}", file=sys.stderr)
-            truth = membrane_map_objects(raw, ignore_label, str(gt_file))[0]
+            truth = membrane_map_objects(raw, ignore_label, str(gt_file), per_section)[0]
+            kind = "boundaries3d" if boundaries_3d and raw.ndim > 2 else "boundaries"
         elif gt_binary:  # semantic masks: the objects are the connected components
-            truth = ndimage.label(known > 0)[0]
+            note, truth, kind = None, ndimage.label(known > 0)[0], "binary"
         else:
-            truth = known
+            note, truth, kind = None, known, "labels"
+        # soft, or mostly membrane (the polarity inverted?); else a flag forgotten or wrong
+        note = note or ground_truth_note(raw, str(gt_file), truth, kind, ignore_label)
+        if note:
+            print(f"warning: {note}", file=sys.stderr)
         if truth.shape != predicted.shape:
             raise CliError(
                 f"{pred_file}: shape {predicted.shape} differs from ground truth "
                 f"{gt_file} {truth.shape}"
             )
-        yield gt_file.name, np.asarray(truth), predicted, unannotated
+        if not per_section:
+            yield gt_file.name, np.asarray(truth), predicted, unannotated
+            continue
+        plane = truth.shape[-2:]  # annotated section by section: each scored as an image
+        truth, predicted = truth.reshape(-1, *plane), predicted.reshape(-1, *plane)
+        if sections is not None:
+            sections.append(len(truth))
+        for z, (t, p) in enumerate(zip(truth, predicted)):
+            u = None if unannotated is None else unannotated.reshape(-1, *plane)[z]
+            yield f"{gt_file.name}[{z}]", t, p, u
 
 
 def _refuse_negative(path, array: np.ndarray, ignore_label: int | None = None) -> None:
@@ -1442,18 +1475,22 @@ def evaluate_paths(
     gt_binary=False,
     ignore_label: int | None = None,
     skipped: list | None = None,
+    boundaries_3d: bool = False,
 ) -> dict:
     """Scores of the label image(s) at ``pred`` against ``gt`` (files or folders; paired by
     name without the suffix); GT pixels of ``ignore_label`` (not annotated) are left out, as
     training validates sparse labels. Predictions without ground truth are not scored; they
-    are added to ``skipped``."""
+    are added to ``skipped``. Boundary maps of more than 2 axes are scored section by section
+    (each 2D section an image, as ISBI 2012 scores) unless ``boundaries_3d``: then
+    ``"sections"`` is ``{"files": stacks, "sections": images}``."""
     from .engine.evaluation import ignore_label_clash, score_pairs, without_ignored
 
     if ignore_label == 0:
         raise CliError("--ignore-label 0: 0 is background; mark unannotated parts with another")
     pairs, marked = [], False
+    sections: list[int] = []
     for _name, truth, predicted, unannotated in _label_pairs(
-        pred, gt, gt_boundaries, gt_binary, ignore_label, skipped
+        pred, gt, gt_boundaries, gt_binary, ignore_label, skipped, boundaries_3d, sections
     ):
         if unannotated is not None:
             marked |= bool(unannotated.any())
@@ -1464,7 +1501,10 @@ def evaluate_paths(
         pairs.append((truth, predicted))
     if ignore_label is not None and not marked:
         raise CliError(f"--ignore-label {ignore_label}: no ground-truth pixel has it")
-    return score_pairs(pairs, metrics_wanted)
+    scores = score_pairs(pairs, metrics_wanted)
+    if sections:
+        scores["sections"] = {"files": len(sections), "sections": sum(sections)}
+    return scores
 
 
 def _parse_frames(text: str | None) -> range | None:
@@ -1716,10 +1756,9 @@ def _cmd_evaluate(args) -> int:
 
     from .engine.io import write_json
 
-    if args.gt_boundaries and args.gt_binary:
-        raise CliError(
-            "--gt-boundaries and --gt-binary describe the ground truth two ways; give one"
-        )
+    if (args.gt_boundaries or args.gt_boundaries_3d) and args.gt_binary:
+        flag = "--gt-boundaries" if args.gt_boundaries else "--gt-boundaries-3d"
+        raise CliError(f"{flag} and --gt-binary describe the ground truth two ways; give one")
     if args.ignore_label is not None and (args.ctc or args.frames):
         raise CliError(
             "--ignore-label scores label images and mask stacks; it does not apply to --ctc "
@@ -1738,11 +1777,22 @@ def _cmd_evaluate(args) -> int:
         gt_binary=args.gt_binary,
         ignore_label=args.ignore_label,
         skipped=skipped,
+        boundaries_3d=args.gt_boundaries_3d,
     )
     if args.json:
         write_json(args.json, scores)
     if not args.quiet:
-        print(f"images: {scores['n_images']}")
+        stacks = scores.get("sections")
+        print(
+            f"images: {scores['n_images']}"
+            + (
+                f" (the 2D sections of {stacks['files']} membrane-map stack"
+                f"{'s' if stacks['files'] > 1 else ''}, each scored on its own; "
+                "--gt-boundaries-3d scores a 3D map as one volume)"
+                if stacks
+                else ""
+            )
+        )
         _say_skipped(skipped, args.pred)
         if "ap" in scores:
             print("IoU threshold  " + "  ".join(f"{k:>6}" for k in scores["ap"]))

@@ -339,3 +339,48 @@ def test_a_layer_is_never_scored_against_itself(
     assert widget.truth_combo.currentText() == "nuc ground truth"
     widget.evaluate_button.click()
     assert widget.last_scores is not None and widget.last_scores["avs"] < 1.0
+
+
+def test_inputs_that_are_no_labels_are_warned_about(
+    make_napari_viewer, data_dir, monkeypatch, qtbot
+):
+    """As `tessella evaluate` warns: an ISBI membrane map as the ground truth (its membrane
+    one object) and the raw EM image as the prediction, each named in a napari warning and in
+    the status; a real prediction against its ground truth gives none."""
+    from scipy import ndimage
+
+    warned: list[str] = []
+    monkeypatch.setattr(evaluate_module, "show_warning", warned.append)
+    isbi = data_dir / "em_membranes_isbi2012"
+    membranes = tifffile.imread(isbi / "boundaries" / "16.tif")
+    cells = ndimage.label(membranes == 0)[0]
+    viewer = make_napari_viewer()
+    viewer.add_labels(membranes, name="membranes ground truth")
+    viewer.add_labels(cells, name="cells")
+    widget = EvaluateWidget(viewer)
+    viewer.window.add_dock_widget(widget, name="Evaluate")
+    choose(widget.pred_combo, "cells")
+    choose(widget.truth_combo, "membranes ground truth")
+    widget.evaluate_button.click()
+    assert widget.last_scores["ap"]["0.5"] == 0.0
+    [note] = warned
+    assert note.startswith(
+        "Evaluate: ground truth 'membranes ground truth': holds only 0 and 1, like a membrane map"
+    )
+    assert "`tessella evaluate --gt-boundaries` would score the regions between" in note
+    assert note.removeprefix("Evaluate: ") in widget.status_label.text()
+
+    warned.clear()
+    viewer.add_labels(tifffile.imread(isbi / "images" / "16.tif"), name="EM image")
+    viewer.add_labels(cells, name="cells truth")
+    choose(widget.pred_combo, "EM image")
+    choose(widget.truth_combo, "cells truth")
+    widget.evaluate_button.click()
+    [note] = warned
+    assert note.startswith("Evaluate: prediction 'EM image': looks like an image, not labels")
+
+    warned.clear()
+    choose(widget.pred_combo, "cells")
+    widget.evaluate_button.click()
+    assert widget.last_scores["avs"] == 1.0 and warned == []
+    assert "Warning" not in widget.status_label.text()

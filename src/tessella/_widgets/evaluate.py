@@ -88,11 +88,21 @@ def _frame_axis(*layers: Labels) -> int | None:
 
 
 def _evaluate(
-    labels_true, labels_pred, threshold: float, frame_axis=None, ignore_label=None
+    labels_true,
+    labels_pred,
+    threshold: float,
+    frame_axis=None,
+    ignore_label=None,
+    names=("ground truth", "prediction"),
 ) -> Evaluation:
     try:
         return evaluation.evaluate_labels(
-            np.asarray(labels_true), np.asarray(labels_pred), threshold, frame_axis, ignore_label
+            np.asarray(labels_true),
+            np.asarray(labels_pred),
+            threshold,
+            frame_axis,
+            ignore_label,
+            names,
         )
     except RuntimeError as exc:  # superqt drops RuntimeErrors silently (see _workers)
         raise WorkerFailed(str(exc)) from exc
@@ -292,10 +302,16 @@ class EvaluateWidget(LayerWatcher, QWidget):
         )
         self._set_running(True)
         frame_axis = _frame_axis(pred, truth)
+        names = (f"ground truth '{truth.name}'", f"prediction '{pred.name}'")
         if np.prod(pred_data.shape) <= SYNC_MAX_PIXELS:
             try:
                 result = _evaluate(
-                    truth_data, pred_data, self._run.threshold, frame_axis, self._run.ignore_label
+                    truth_data,
+                    pred_data,
+                    self._run.threshold,
+                    frame_axis,
+                    self._run.ignore_label,
+                    names,
                 )
             except (ValueError, TypeError, MemoryError, WorkerFailed) as exc:
                 self._on_errored(exc)
@@ -311,6 +327,7 @@ class EvaluateWidget(LayerWatcher, QWidget):
             self._run.threshold,
             frame_axis,
             self._run.ignore_label,
+            names,
             _worker_class=FunctionWorker,
             _ignore_errors=True,
             _start_thread=False,
@@ -346,8 +363,10 @@ class EvaluateWidget(LayerWatcher, QWidget):
             self._place_errors()
         self.status_label.setText(
             f"'{run.pred_name}' against '{run.truth_name}': avS {scores['avs']:.3f} "
-            f"({seconds:.2f} s)"
+            f"({seconds:.2f} s)" + "".join(f"\nWarning: {note}" for note in result.notes)
         )
+        for note in result.notes:  # inputs that score little for no real reason
+            show_warning(f"Evaluate: {note}")
 
     def _set_counts_caption(self, threshold: float) -> None:
         self.counts_label.setText(f"Objects; TP / FP / FN at IoU {threshold:g}")

@@ -18,15 +18,18 @@ from . import metrics
 
 __all__ = [
     "FALSE_NEGATIVE",
+    "COLLAPSED_FRACTION",
     "FALSE_POSITIVE",
     "METRICS",
     "Evaluation",
     "error_map",
     "evaluate_labels",
+    "ground_truth_note",
     "ignore_label_clash",
     "mask_stack_objects",
     "matched_ids",
     "membrane_map_objects",
+    "prediction_note",
     "score_pairs",
     "stack_without_ignored",
     "unannotated_left_out",
@@ -186,6 +189,9 @@ class Evaluation:
     fp: int
     fn: int
     errors: np.ndarray
+    #: one-line warnings on inputs that score little for no real reason
+    #: (:func:`ground_truth_note`, :func:`prediction_note`)
+    notes: tuple[str, ...] = ()
 
 
 def evaluate_labels(
@@ -194,6 +200,7 @@ def evaluate_labels(
     threshold: float = 0.5,
     frame_axis: int | None = None,
     ignore_label: int | None = None,
+    names: tuple[str, str] = ("ground truth", "prediction"),
 ) -> Evaluation:
     """Score ``labels_pred`` against ``labels_true``, with counts and errors at ``threshold``.
 
@@ -201,7 +208,8 @@ def evaluate_labels(
     ``tessella evaluate`` scores a folder: AP is averaged over frames and counts are summed.
     ``ignore_label``: ground-truth pixels of that value were not annotated and are left out
     (:func:`unannotated_left_out`, as ``tessella evaluate --ignore-label``); ValueError if no
-    pixel has it.
+    pixel has it. ``notes`` warns, as ``tessella evaluate`` does, about a ground truth or a
+    prediction that does not look like labels (``names``: what to call them there).
 
     Examples
     --------
@@ -212,6 +220,14 @@ def evaluate_labels(
     (1, 1, 1, 0.3333333333333333)
     """
     truth, predicted = np.asarray(labels_true), np.asarray(labels_pred)
+    notes = tuple(
+        note
+        for note in (
+            prediction_note(predicted, names[1]),
+            ground_truth_note(truth, names[0], ignore_label=ignore_label, flags=False),
+        )
+        if note
+    )
     if frame_axis is None:
         truth_frames, pred_frames = [truth], [predicted]
     else:
@@ -243,6 +259,7 @@ def evaluate_labels(
         fp=n_pred - tp,
         fn=n_true - tp,
         errors=error_map,
+        notes=notes,
     )
 
 
@@ -304,15 +321,30 @@ def unannotated_left_out(truth: np.ndarray, predicted: np.ndarray, ignore_label:
     return truth, without_ignored(predicted, ignore, truth), bool(ignore.any())
 
 
-def membrane_map_objects(data: np.ndarray, ignore_label: int | None = None, name: str = "map"):
+def membrane_map_objects(
+    data: np.ndarray,
+    ignore_label: int | None = None,
+    name: str = "map",
+    per_section: bool = False,
+):
     """``(objects, membrane, unannotated)`` of a membrane map (positive = membrane, as ISBI
     2012 gives them): the cells are the connected regions of zeros; pixels of
     ``ignore_label`` (not annotated) are neither membrane nor cell. ValueError if
     ``ignore_label`` is the map's membrane value (no membrane would be left).
 
+    ``per_section``: a map of more than 2 axes was annotated section by section (every 2D
+    plane of the last two axes on its own, as most EM ground truth is): the cells are the
+    connected regions of each plane, with IDs unique across planes. Otherwise they are
+    connected in all axes (a 3D map).
+
     >>> objects, membrane, unannotated = membrane_map_objects(np.array([[0, 1, 0, 9]]), 9)
     >>> objects.tolist(), membrane.tolist(), unannotated.tolist()
     ([[1, 0, 2, 0]], [[False, True, False, False]], [[False, False, False, True]])
+    >>> stack = np.array([[[0, 1, 0]], [[0, 1, 0]]])
+    >>> membrane_map_objects(stack)[0].tolist()
+    [[[1, 0, 2]], [[1, 0, 2]]]
+    >>> membrane_map_objects(stack, per_section=True)[0].tolist()
+    [[[1, 0, 2]], [[3, 0, 4]]]
     """
     from scipy import ndimage
 
@@ -324,7 +356,17 @@ def membrane_map_objects(data: np.ndarray, ignore_label: int | None = None, name
             f"{name}: ignore label {ignore_label} is its membrane value (no membrane would be "
             "left); paint the unannotated parts with a value of their own"
         )
-    return ndimage.label(data == 0)[0], membrane, unannotated
+    inside = data == 0
+    if not per_section or data.ndim <= 2:
+        return ndimage.label(inside)[0], membrane, unannotated
+    planes = inside.reshape(-1, *inside.shape[-2:])
+    objects = np.zeros(planes.shape, np.int32)
+    offset = 0
+    for plane, out in zip(planes, objects):
+        count = ndimage.label(plane, output=out)
+        out[out > 0] += offset  # IDs unique across sections
+        offset += count
+    return objects.reshape(inside.shape), membrane, unannotated
 
 
 def mask_stack_objects(
@@ -407,3 +449,216 @@ def stack_without_ignored(
         mostly &= ~(flat & annotated.ravel()).any(axis=1)
     kept = stack[~mostly] & ~ignore
     return kept[kept.any(axis=tuple(range(1, kept.ndim)))]
+
+
+# --- plausible mistakes: ground truth or predictions that score 0 (or 1) for no real reason ---
+
+#: a ground-truth object covering at least this fraction of the pixels is warned about
+COLLAPSED_FRACTION = 0.5
+#: at most this many pixels are looked at to tell labels from intensities
+_SAMPLE_PIXELS = 4_000_000
+
+
+def _rows(array: np.ndarray) -> np.ndarray:
+    """Rows along the last axis of ``array`` (every k-th row of a large one)."""
+    rows = array.reshape(-1, array.shape[-1])
+    return rows[:: max(1, rows.size // _SAMPLE_PIXELS)]
+
+
+def _intensities(array: np.ndarray) -> str | None:
+    """Why ``array`` looks like an image rather than labels (many distinct values on most
+    pixels, equal neighbours rare where objects are solid), or None."""
+    if array.ndim < 2 or array.size < 64:
+        return None
+    rows = _rows(array)
+    nonzero = rows != 0
+    if nonzero.mean() < 0.1:
+        return None
+    neighbours = nonzero[:, 1:]
+    same = int(np.count_nonzero((rows[:, 1:] == rows[:, :-1]) & neighbours))
+    pairs = max(int(np.count_nonzero(neighbours)), 1)
+    run = 1.0 / max(1.0 - same / pairs, 1e-9)  # mean length of a run of one value
+    if run >= 1 / 0.3:  # label objects: runs of equal values, mostly several pixels long
+        return None
+    distinct = np.unique(rows[nonzero]).size
+    if distinct < 20:
+        return None
+    return (
+        f"looks like an image, not labels: {distinct} distinct values on {nonzero.mean():.0%} "
+        f"of its pixels, where one value runs {run:.1f} pixels on average (objects a pixel or "
+        "two wide)"
+    )
+
+
+def _two_values(array: np.ndarray) -> int | None:
+    """The one non-zero value of an array holding only 0 and it, else None."""
+    if array.dtype.kind not in "biu" or not array.size:
+        return None
+    top = array.max()
+    if top <= 0 or np.any((array != 0) & (array != top)):
+        return None
+    return int(top)
+
+
+def _sections(array: np.ndarray, count: int = 16) -> np.ndarray:
+    """Up to ``count`` evenly spaced 2D planes (the last two axes) of ``array``."""
+    planes = array.reshape(-1, *array.shape[-2:])
+    return planes[np.unique(np.linspace(0, len(planes) - 1, min(count, len(planes))).astype(int))]
+
+
+def _largest(objects: np.ndarray, counted: np.ndarray | None = None) -> tuple[int, int, float]:
+    """``(n_objects, largest_id, its fraction of the counted pixels)`` of a label image."""
+    values = objects if counted is None else objects[counted]
+    values = np.asarray(values).ravel()
+    if not values.size:
+        return 0, 0, 0.0
+    ids, sizes = np.unique(values, return_counts=True)
+    sizes, ids = sizes[ids != 0], ids[ids != 0]
+    if not ids.size:
+        return 0, 0, 0.0
+    k = int(np.argmax(sizes))
+    return int(ids.size), int(ids[k]), float(sizes[k] / values.size)
+
+
+def _hint(flag: str, what: str, flags: bool) -> str:
+    return f"pass {flag} to {what}" if flags else f"`tessella evaluate {flag}` would {what}"
+
+
+def ground_truth_note(
+    truth,
+    name: str,
+    objects=None,
+    kind: str = "labels",
+    ignore_label: int | None = None,
+    flags: bool = True,
+) -> str | None:
+    """Why the ground truth ``truth`` may not be what it was taken for (one line starting with
+    ``name``), or None: scores of it would mean little.
+
+    ``kind`` is what it was taken for: ``"labels"`` (instance labels), ``"binary"`` (a mask
+    whose connected pieces are the objects), ``"boundaries"`` (a membrane map whose insides
+    are the objects, per 2D section) or ``"boundaries3d"`` (insides connected in 3D);
+    ``objects`` the objects made of it (``truth`` itself for labels). Pixels of
+    ``ignore_label`` are not counted. Hints name the ``tessella evaluate`` options with
+    ``flags`` (the command line), else say what they would do. Noted: an intensity image;
+    labels holding only 0 and one value in a membrane-like network (``--gt-boundaries``) or
+    in separate pieces (``--gt-binary``); a binary mask with many values (a label image?);
+    and objects whose largest covers :data:`COLLAPSED_FRACTION` of the pixels.
+
+    >>> membrane = np.zeros((64, 64), np.uint8); membrane[::8] = 1; membrane[:, ::8] = 1
+    >>> print(ground_truth_note(membrane, "gt.tif")[:70])
+    gt.tif: holds only 0 and 1, like a membrane map (1 in thin lines betwe
+    >>> ground_truth_note(np.kron(np.arange(16).reshape(4, 4), np.ones((8, 8), int)), "gt.tif")
+    """
+    truth = np.asarray(truth)
+    counted = None if ignore_label is None else truth != ignore_label
+    known = truth if counted is None else np.where(counted, truth, 0)
+    image = _intensities(known)
+    if image:
+        swapped = "are PRED and GT swapped?" if flags else "is it the image?"
+        return f"{name}: the ground truth {image}: {swapped}"
+    if kind == "binary":
+        distinct = np.unique(_rows(known)).size
+        if distinct > 2:
+            return (
+                f"{name}: a binary mask with {distinct - 1} distinct object values: a label "
+                "image? As a mask, objects that touch are joined into one; drop --gt-binary to "
+                "score its labels"
+            )
+    elif kind == "labels":
+        note = _two_valued_truth(known, name, flags)
+        if note:
+            return note
+    objects = known if objects is None else np.asarray(objects)
+    count, largest, fraction = _largest(objects, counted)
+    if fraction < COLLAPSED_FRACTION:
+        return None
+    size = (
+        f"{count} object{'s' if count != 1 else ''}, the largest covering {fraction:.0%} of the "
+        "pixels"
+    )
+    if kind == "boundaries3d":
+        return (
+            f"{name}: the insides of the membrane map, connected in 3D, are {size}: in a map "
+            "annotated section by section (as most EM ground truth) they join across sections; "
+            "without --gt-boundaries-3d each 2D section is scored on its own"
+        )
+    if kind == "boundaries":
+        return (
+            f"{name}: the insides of the membrane map are {size}: is the membrane broken (gaps "
+            "join the cells) or its polarity inverted (1 = membrane, 0 = inside)?"
+        )
+    if kind == "binary":
+        return (
+            f"{name}: the connected pieces of the mask are {size}: is it inverted (0 is "
+            "background)? Objects that touch join in a mask; a label image keeps them apart"
+        )
+    return (
+        f"{name}: the ground truth is {size} (ID {largest}): a label painted on the background? "
+        "0 is background"
+    )
+
+
+def _two_valued_truth(known: np.ndarray, name: str, flags: bool) -> str | None:
+    """The note on label ground truth holding only 0 and one value (see
+    :func:`ground_truth_note`), or None."""
+    from scipy import ndimage
+
+    value = _two_values(known)
+    if value is None:
+        return None
+    on = known != 0
+    pieces = ndimage.label(on)[1]
+    planes = _sections(on)  # cells of a membrane map are counted per 2D section
+    cells = np.mean([ndimage.label(~plane)[1] for plane in planes])
+    lines = np.mean([ndimage.label(plane)[1] for plane in planes])
+    if cells >= 10 and cells >= 5 * lines:
+        per = " per section" if known.ndim > 2 else ""
+        return (
+            f"{name}: holds only 0 and {value}, like a membrane map ({value} in thin lines "
+            f"between {cells:.0f} regions of 0{per}): as labels, its membrane is one object; "
+            + _hint("--gt-boundaries", "score the regions between the lines as the objects", flags)
+        )
+    if pieces < 2:
+        return None
+    mostly = (
+        f" (mostly {value} with lines of 0: a membrane map with 0 = membrane, whose pieces "
+        "are its cells?)"
+        if on.mean() > 0.5
+        else ""
+    )
+    return (
+        f"{name}: holds only 0 and {value}, in {pieces} separate pieces: a binary mask{mostly}? "
+        f"As labels, every piece is one object (ID {value}); "
+        + _hint("--gt-binary", "score each connected piece as an object", flags)
+    )
+
+
+def prediction_note(predicted, name: str) -> str | None:
+    """Why the prediction ``predicted`` does not look like labels (one line starting with
+    ``name``), or None: an intensity image (the raw image given instead of its labels), or a
+    binary mask in 3 or more pieces (every piece one object of one ID).
+
+    >>> rng = np.random.default_rng(0)
+    >>> print(prediction_note(rng.integers(0, 4000, (64, 64)), "pred.tif")[:52])
+    pred.tif: looks like an image, not labels: 2598 dist
+    >>> prediction_note(np.kron(np.arange(16).reshape(4, 4), np.ones((8, 8), int)), "p") is None
+    True
+    """
+    from scipy import ndimage
+
+    predicted = np.asarray(predicted)
+    image = _intensities(predicted)
+    if image:
+        return f"{name}: {image}: segment the image and score its labels"
+    value = _two_values(predicted)
+    if value is None:
+        return None
+    pieces = ndimage.label(predicted != 0)[1]
+    if pieces < 3:
+        return None
+    return (
+        f"{name}: holds only 0 and {value}, in {pieces} separate pieces: a binary mask, not "
+        f"labels? Every piece counts as one object of ID {value}; give each its own ID (e.g. "
+        "scipy.ndimage.label)"
+    )
