@@ -239,11 +239,13 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument("--base", help="start from this model (fine-tuning)")
     train.add_argument("--name", help="model name in the card (default: the folder name)")
     train.add_argument("--ndim", type=int, choices=[2, 3], default=2, help="2D or 3D model")
-    train.add_argument("--epochs", type=int, default=50)
-    train.add_argument("--steps-per-epoch", type=int, default=100)
-    train.add_argument("--batch-size", type=int, default=8)
+    train.add_argument("--epochs", type=int, default=50, help="default: %(default)s")
+    train.add_argument("--steps-per-epoch", type=int, default=100, help="default: %(default)s")
+    train.add_argument("--batch-size", type=int, default=8, help="default: %(default)s")
     train.add_argument("--accumulate", type=int, default=1, help="gradient accumulation steps")
-    train.add_argument("--patch", type=int, default=256, help="training crop edge in pixels")
+    train.add_argument(
+        "--patch", type=int, default=256, help="training crop edge in pixels (default: %(default)s)"
+    )
     train.add_argument(
         "--window", type=int, default=3, help="temporal: frames per window (odd; centred)"
     )
@@ -290,7 +292,9 @@ def _build_parser() -> argparse.ArgumentParser:
         help="random rotation, elastic deformation and blur of the crops (default: on for "
         "boundary, off for the others)",
     )
-    train.add_argument("--lr", type=float, default=5e-4)
+    train.add_argument(
+        "--lr", type=float, default=5e-4, help="learning rate (default: %(default)s)"
+    )
     train.add_argument(
         "--border-crops",
         type=float,
@@ -400,6 +404,8 @@ def _cmd_train(args) -> int:
                 f"--features {args.features}: the channels of each level, whole numbers "
                 "separated by commas (e.g. 16,32,64,128,256)"
             ) from None
+    for option in ("holdout", "exclude"):
+        _check_selectors(option, _stems(getattr(args, option)), args.method)
     config = TrainConfig(
         method=args.method,
         data=args.data[0] if len(args.data) == 1 else tuple(args.data),
@@ -449,8 +455,70 @@ def _cmd_train(args) -> int:
             f"training ended without writing a model to {args.out} (no {', '.join(missing)}); "
             f"see {Path(args.out) / 'train.log'}"
         )
-    print(f"model written to {args.out}")
+    kept = _base_kept(Path(args.out)) if args.base else None
+    if kept is None:
+        print(f"model written to {args.out}")
+    else:  # as the Train panel says it
+        print(
+            f"model written to {args.out}: no epoch beat the base model's validation score "
+            f"{kept:.3f}, so its weights are the base's ({args.base}) unchanged (more epochs "
+            "or another learning rate?)"
+        )
     return 0
+
+
+def _check_selectors(option: str, selectors, method: str) -> None:
+    """Refuse a ``--holdout``/``--exclude`` selector of the wrong axis: slices of a volume are
+    ``STEM[z=...]``, frames of a movie (the temporal method) ``STEM[t=...]``; the other
+    letter would pick the same numbers along the axis the data has."""
+    import re
+
+    axis, other = ("t", "z") if method == "temporal" else ("z", "t")
+    what = {"z": "slices of a volume", "t": "frames of a movie"}
+    for selector in selectors:
+        match = re.search(r"\[\s*([A-Za-z]+)\s*=", selector)
+        if match and match[1].lower() != axis:
+            given = match[1]
+            known = given.lower() == other
+            raise CliError(
+                f"--{option} {selector}: "
+                + (
+                    f"axis {given!r} selects {what[other]}, but the {method} method takes "
+                    if known
+                    else f"unknown axis {given!r}; the {method} method takes "
+                )
+                + f"{what[axis]}: STEM[{axis}=N] or STEM[{axis}=A:B] (B excluded)"
+            )
+
+
+def _base_kept(out: Path) -> float | None:
+    """The base's validation score when a fine-tune into ``out`` kept the base's weights (no
+    epoch beat it, as its ``train.log`` says), else None."""
+    import json
+
+    entries = []
+    try:
+        lines = (out / "train.log").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        with contextlib.suppress(ValueError):
+            entry = json.loads(line)
+            if isinstance(entry, dict):
+                entries.append(entry)
+    bases = [e for e in entries if e.get("epoch") == 0 and "base" in e]
+    if not bases:
+        return None
+    keys = [k for k, v in bases[-1].items() if k not in ("epoch", "base")]
+    if len(keys) != 1 or not isinstance(bases[-1][keys[0]], int | float):
+        return None
+    key, base = keys[0], bases[-1][keys[0]]
+    scores = [
+        e[key] for e in entries if e.get("epoch", 0) >= 1 and isinstance(e.get(key), int | float)
+    ]
+    if not scores or max(scores) > base:
+        return None
+    return float(base)
 
 
 class Terminated(KeyboardInterrupt):
@@ -531,7 +599,8 @@ def _cmd_models(args) -> int:
         return 0
     rows = [("NAME", "METHOD", "AXES", "ORIGIN", "VALIDATION", "PATH")]
     for card, path, origin in models:
-        scores = _validation_summary(card.raw.get("validation", {})) or _holdout_summary(card.raw)
+        scores = _validation_summary(card.raw.get("validation", {}), card.raw.get("defaults"))
+        scores = scores or _holdout_summary(card.raw)
         rows.append((card.name, card.method, card.spatial_axes, origin, scores or "-", str(path)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
@@ -539,11 +608,27 @@ def _cmd_models(args) -> int:
     return 0
 
 
-def _validation_summary(validation) -> str:
-    """A card's validation scores on one line; time-lapse cards score several sequences.
-    Display only: a user card's odd ``validation`` gives "" rather than stopping the list."""
+def _validation_summary(validation, defaults=None) -> str:
+    """A card's validation scores on one line, of the model as it segments by default: of
+    the entry (``validation`` or one inside it, such as ``with_tta``) whose ``tta`` is the
+    card's ``defaults.tta``, said with or without TTA; time-lapse cards score several
+    sequences. Display only: a user card's odd ``validation`` gives "" rather than stopping
+    the list."""
     try:
-        return _scores_line(validation)
+        tta = bool(defaults.get("tta", False)) if isinstance(defaults, dict) else False
+        entries = [validation] + [v for v in validation.values() if isinstance(v, dict)]
+        said = [e for e in entries if isinstance(e.get("tta"), bool) and _scores_line(e)]
+        chosen = next((e for e in said if e["tta"] == tta), validation)
+        line = _scores_line(chosen)
+        if not line or not isinstance(chosen.get("tta"), bool) and "sequences" not in chosen:
+            return line
+        used = {e.get("tta") for e in chosen.get("sequences", [chosen]) if isinstance(e, dict)}
+        if used == {tta}:
+            return f"{line} ({'with' if tta else 'without'} TTA, its default)"
+        if len(used) == 1 and isinstance(next(iter(used)), bool):
+            done = "with" if next(iter(used)) else "without"
+            return f"{line} ({done} TTA; by default it {'uses' if tta else 'does not use'} TTA)"
+        return line
     except (AttributeError, KeyError, TypeError):
         return ""
 
@@ -579,7 +664,11 @@ def _scores_line(validation: dict) -> str:
             if links is not None:
                 parts.append(f"{name} links={links}")
         return ", ".join(parts)
-    return ", ".join(f"{k}={v}" for k, v in validation.get("scores", {}).items())
+    return ", ".join(  # numbers only: AP per threshold, say, is in `tessella models --json`
+        f"{k}={v}"
+        for k, v in validation.get("scores", {}).items()
+        if isinstance(v, int | float) and not isinstance(v, bool)
+    )
 
 
 def _parse_sets(pairs: list[str]) -> dict[str, str]:
@@ -982,6 +1071,7 @@ def _cmd_segment(args) -> int:
     from .engine.io import (
         TIFF_SUFFIXES,
         is_zarr_path,
+        labels_ome,
         read_frames,
         read_image,
         write_labels,
@@ -1039,7 +1129,11 @@ def _cmd_segment(args) -> int:
         print(
             f"warning: {args.recipe} was made with another model than {model.path}", file=sys.stderr
         )
-    params = resolve_params(model, recipe.get("params"), **_parse_sets(args.set))
+    try:  # a hand-edited recipe's parameters: the error names the recipe
+        params = resolve_params(model, recipe.get("params"))
+    except (ValueError, TypeError) as exc:
+        raise CliError(f"{args.recipe}: {exc}") from None
+    params = resolve_params(model, params, **_parse_sets(args.set))
     tta = args.tta if args.tta is not None else recipe.get("tta")
     tile = args.tile or recipe.get("tile")
     invert = args.invert if args.invert is not None else recipe.get("invert")
@@ -1068,6 +1162,8 @@ def _cmd_segment(args) -> int:
                 )
             spatial = [a for a in image.axes if a in "ZYX"]
             spacing = _spacing(image, spatial, recipe, args.recipe)
+            if not (args.axes or recipe.get("axes")):
+                _say_if_frames(image, model, str(source))
             steps = segment_steps(
                 image.data,
                 model,
@@ -1102,12 +1198,15 @@ def _cmd_segment(args) -> int:
                 recorded["stack"] = True
                 write = _stack_writer(target, result)
             else:
+                # OME-Zarr input: OME-Zarr labels (its version, axes and scale), as --blockwise
+                ome = labels_ome(image, result.axes) if is_zarr_path(target) else None
                 write = functools.partial(
                     write_zarr_labels if is_zarr_path(target) else write_labels,
                     labels=result.labels,
                     axes=result.axes,
                     pixel_size=pixel_size,
                     unit=image.unit,
+                    **({"ome": ome} if ome else {}),
                 )
             ctc_plan = None
             if args.ctc:  # what cannot be written as CTC is refused before any file is
@@ -1127,6 +1226,8 @@ def _cmd_segment(args) -> int:
             if not args.quiet:
                 what = "tracks" if result.lineage is not None else "objects"
                 print(f"{source} -> {target}: {int(result.labels.max())} {what}")
+        except BrokenPipeError:  # stdout's reader is gone (`| head`): not this image's fault
+            raise
         except (CliError, ValueError, OSError) as exc:
             if len(jobs) == 1:
                 raise
@@ -1135,6 +1236,32 @@ def _cmd_segment(args) -> int:
     if failed:
         raise CliError(f"{len(failed)} of {len(jobs)} images failed: {', '.join(failed)}")
     return 0
+
+
+def _say_if_frames(image, model, name: str) -> None:
+    """A time-lapse model given planes that were read as channels first (``CYX``: a 3- or
+    4-frame movie that ``tifffile.imwrite`` tagged as planar RGB, say): they are averaged
+    into one image, which the engine warns of; this says it once, with the fix for frames."""
+    import re
+    import warnings
+
+    from .engine.pipeline import window_of
+
+    axes = image.axes
+    if window_of(model.card) <= 1 or "T" in axes or not axes.startswith("C"):
+        return
+    n = image.data.shape[0]
+    if model.card.channels != 1 or n < 2:
+        return
+    engine = f"{name}: its {n} channels (axes {axes}) are averaged"
+    own = re.escape(f"{engine} into the one channel model ")  # the engine's; not this one
+    warnings.filterwarnings("ignore", message=own, category=UserWarning)
+    warnings.warn(
+        f"{engine} into the one channel time-lapse model {model.card.name!r} reads, as for a "
+        f"colour image; if these are frames, use --axes T{axes[1:]}",
+        UserWarning,
+        stacklevel=2,
+    )
 
 
 def _package_reference(model_arg: str | None, recipe: dict, model) -> dict:
@@ -1292,8 +1419,9 @@ def _segment_blockwise(
     _recover_staging(target)  # a killed run's write of these labels (not --blockwise's)
     if recipe_path.is_dir():
         raise CliError(f"{recipe_path} is a folder; the recipe of {target.name} goes there")
-    if recipe_path.exists() and not target.exists() and not args.overwrite:
-        raise CliError(f"{recipe_path} exists; pass --overwrite to replace it")
+    for path in (target, recipe_path):  # (a finished run's labels: the engine refuses too)
+        if (path.exists() or path.is_symlink()) and not args.overwrite:
+            raise CliError(f"{path} exists; pass --overwrite to replace it")
     _probe_recipe(recipe_path, target)  # before the long run, not after it
     replay = recipe.get("blockwise", {})  # a recipe replays the same blocks and halo
     block = _parse_block(args.block) or replay.get("block")
@@ -1342,6 +1470,9 @@ def _segment_blockwise(
             raise
         except RuntimeError as exc:  # a worker died
             raise CliError(str(exc)) from None
+        except (ValueError, FileExistsError) as exc:  # the engine's advice, as the CLI says it
+            said = str(exc).replace("overwrite=True (--overwrite)", "--overwrite")
+            raise CliError(said) from None
         finally:
             if bar is not None:
                 bar.close()
@@ -1841,6 +1972,15 @@ def _cmd_export_bioimageio(args) -> int:
     return 0
 
 
+def _drop_stdout() -> None:
+    """Send what is left of stdout nowhere: Python would otherwise report the broken pipe
+    again when it flushes stdout at exit."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
@@ -1862,7 +2002,12 @@ def main(argv: list[str] | None = None) -> int:
         with warnings.catch_warnings(), _sigterm_as_interrupt():
             warnings.showwarning = show
             warnings.simplefilter("always", UserWarning)
-            return handlers[args.command](args)
+            code = handlers[args.command](args)
+            sys.stdout.flush()  # here, where a reader gone away is seen (below)
+            return code
+    except BrokenPipeError:  # `tessella models --json | head`: the reader has all it wanted
+        _drop_stdout()
+        return 141  # 128 + SIGPIPE, as a shell reports a Unix tool that SIGPIPE ended
     except (CliError, ValueError, FileExistsError, OSError) as exc:
         print(f"tessella {args.command}: error: {exc}", file=sys.stderr)
         return 1

@@ -32,6 +32,8 @@ __all__ = [
     "read_mask_stack",
     "read_masks",
     "write_zarr_labels",
+    "labels_ome",
+    "create_ome_labels",
     "atomic_path",
     "is_zarr_path",
 ]
@@ -52,6 +54,9 @@ class ImageData:
     unit: str = "pixel"
     path: Path | None = None
     labels: bool = False  # written as labels (by tessella, or an OME-Zarr image-label)
+    #: an OME-Zarr image's layout, which its labels repeat (:func:`labels_ome`): ``version``,
+    #: ``axes`` and ``scale`` of each stored axis, ``kept``: the stored axis of each of ``axes``
+    ome: dict | None = None
 
 
 def is_zarr_path(path: Path) -> bool:
@@ -258,6 +263,8 @@ def _read_ome_zarr(path: Path, node, axes: str | None) -> ImageData:
     entries: list = first["axes"] if isinstance(first.get("axes"), list) else []
     units = [a.get("unit") for a in entries if isinstance(a, dict)]
     unit = next((u for u in units if isinstance(u, str) and u), "pixel")
+    stored_names = names
+    drop: list[int] = []
     if names is not None and (axes is None or len(axes) < array.ndim):
         meta_axes, drop = _tiff_axes(names, tuple(array.shape))
         if axes is not None and len(axes) != array.ndim - len(drop):
@@ -274,7 +281,88 @@ def _read_ome_zarr(path: Path, node, axes: str | None) -> ImageData:
             sizes = {k: v for k, v in sizes.items() if k in axes.upper()}
     if axes is None:  # no axes in the metadata (OME-Zarr before 0.3 implies TCZYX)
         raise ValueError("OME-Zarr multiscales names no axes; pass the axes (--axes)")
-    return ImageData(array, check_axes(axes, array.ndim, str(path)), sizes, unit, path, labels)
+    axes = check_axes(axes, array.ndim, str(path))
+    stored = len(drop) + array.ndim
+    version = ome.get("version", "0.5") if ome else first.get("version", "0.4")
+    scale = next(
+        (
+            [float(v) for v in t["scale"]]
+            for t in (transforms if isinstance(transforms, list) else [transforms])
+            if isinstance(t, dict) and t.get("type") == "scale"
+        ),
+        [1.0] * stored,
+    )
+    letters = stored_names or axes
+    layout = {
+        "version": str(version),
+        "axes": [
+            e if isinstance(e, dict) else _ome_axis(letters[i])
+            for i, e in enumerate(entries or [None] * stored)
+        ],
+        "scale": scale,
+        "kept": [i for i in range(stored) if i not in drop],
+    }
+    return ImageData(array, axes, sizes, unit, path, labels, layout)
+
+
+def _ome_axis(letter: str) -> dict:
+    """OME-Zarr axis metadata for an axis letter (where the input's metadata names none)."""
+    kind = {"T": "time", "C": "channel"}.get(letter.upper(), "space")
+    return {"name": letter.lower(), "type": kind}
+
+
+def labels_ome(image: ImageData, label_axes: str) -> dict | None:
+    """The OME-Zarr layout of labels of ``label_axes`` (the image's axes without C) of an
+    OME-Zarr ``image``, as :func:`write_zarr_labels` and blockwise segmentation write them:
+    the image's version and, of the label axes, its axis metadata and scale. None for an
+    image that is no OME-Zarr."""
+    if image.ome is None:
+        return None
+    source = str(Path(image.path).resolve()) if image.path is not None else None
+    return _labels_layout(image.ome, image.axes, label_axes, source)
+
+
+def _labels_layout(ome: dict, axes: str, label_axes: str, source: str | None) -> dict:
+    """:func:`labels_ome` of an image of ``axes`` and OME-Zarr layout ``ome``."""
+    keep = [ome["kept"][axes.index(a)] for a in label_axes]
+    return {
+        "version": ome["version"],
+        "axes": [ome["axes"][i] for i in keep],
+        "scale": [float(ome["scale"][i]) for i in keep],
+        "source": source,
+    }
+
+
+def create_ome_labels(path: str | os.PathLike, shape, dtype, chunks, ome: dict):
+    """An empty OME-Zarr labels image at ``path`` (one level, ``0``) of the layout ``ome``
+    (:func:`labels_ome`): zarr v2 with "/" chunk keys for OME-Zarr 0.4 and before, zarr v3
+    for 0.5. Returns the array."""
+    import zarr
+
+    version = ome["version"]
+    v2 = version < "0.5"
+    group = zarr.open_group(str(path), mode="w", zarr_format=2 if v2 else 3)
+    encoding: dict[str, Any] | None = {"name": "v2", "separator": "/"} if v2 else None
+    array = group.create_array(
+        "0", shape=shape, dtype=dtype, chunks=chunks, fill_value=0, chunk_key_encoding=encoding
+    )
+    multiscale = {
+        "name": "tessella labels",
+        "axes": list(ome["axes"]),
+        "datasets": [
+            {"path": "0", "coordinateTransformations": [{"type": "scale", "scale": ome["scale"]}]}
+        ],
+    }
+    label = {"version": version, "source": {"image": ome.get("source")}}
+    if v2:
+        version = "0.4" if version < "0.4" else version  # the layout written is 0.4's
+        label["version"] = version
+        group.attrs.update(
+            {"multiscales": [multiscale | {"version": version}], "image-label": label}
+        )
+    else:
+        group.attrs["ome"] = {"version": version, "multiscales": [multiscale], "image-label": label}
+    return array
 
 
 def _ome_axis_names(entries: Any, ndim: int, dataset: str, axes: str | None) -> str | None:
@@ -528,8 +616,11 @@ def write_zarr_labels(
     unit: str = "µm",
     overwrite: bool = True,
     chunks: int = 512,
+    ome: dict | None = None,
 ) -> Path:
-    """Write labels as a zarr array (with ``tessella_axes`` and pixel size in its attributes).
+    """Write labels as a zarr array (with ``tessella_axes`` and pixel size in its attributes),
+    or with ``ome`` (:func:`labels_ome` of an OME-Zarr image) as OME-Zarr labels of that
+    image's version, axes and scale, as blockwise segmentation writes them.
 
     Written under a temporary name and renamed into place when complete.
     """
@@ -544,14 +635,18 @@ def write_zarr_labels(
     tmp = path.with_name(f".{path.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
-        array = zarr.create_array(
-            str(tmp),
-            shape=labels.shape,
-            dtype=_labels_dtype(labels),
-            chunks=tuple(min(chunks, n) for n in labels.shape),
-        )
-        array[...] = labels
-        array.attrs.update({"tessella_axes": axes, "pixel_size": pixel_size or {}, "unit": unit})
+        shape, dtype = labels.shape, _labels_dtype(labels)
+        blocks = tuple(min(chunks, n) for n in labels.shape)
+        if ome is not None:
+            if len(ome["axes"]) != labels.ndim:
+                raise ValueError(f"{path}: OME-Zarr axes {ome['axes']} for {axes} labels")
+            create_ome_labels(tmp, shape, dtype, blocks, ome)[...] = labels
+        else:
+            array = zarr.create_array(str(tmp), shape=shape, dtype=dtype, chunks=blocks)
+            array[...] = labels
+            array.attrs.update(
+                {"tessella_axes": axes, "pixel_size": pixel_size or {}, "unit": unit}
+            )
         if path.exists():
             shutil.rmtree(path)
         os.replace(tmp, path)

@@ -296,7 +296,10 @@ def segment_blockwise_steps(
         graph=support.stitch == "graph",
         invert=invert,
     )
-    recipe = {
+    from ... import __version__
+
+    recipe = {  # as an in-memory result's recipe (SegmentResult.recipe)
+        "tessella_version": __version__,
         **model_reference(model),
         "method": model.card.method,
         "params": params_to_dict(resolved),

@@ -33,12 +33,12 @@ class _Input:
     pixel_size: dict
     unit: str
     name: str
-    ome: dict | None = None  # version, axes and scale of an OME-Zarr input
+    ome: dict | None = None  # an OME-Zarr input's layout (ImageData.ome)
 
 
 def _open_input(image, axes: str | None) -> _Input:
     from ..axes import check_axes, guess_axes
-    from ..io import _ome_axis_names, _tiff_axes, is_zarr_path, read_image
+    from ..io import is_zarr_path, read_image
 
     if not isinstance(image, str | os.PathLike):
         store = getattr(getattr(image, "store", None), "root", None)
@@ -58,34 +58,15 @@ def _open_input(image, axes: str | None) -> _Input:
         )
     data = read_image(path, axes)
     node = _open_zarr(str(path))
-    ome = None
     key = ""
     drop: list[int] = []
-    if not hasattr(node, "shape"):  # OME-Zarr: read_image took the first dataset
+    if data.ome is not None:  # OME-Zarr: read_image took the first dataset
         attrs = dict(node.attrs)
-        version = attrs["ome"].get("version", "0.5") if "ome" in attrs else "0.4"
         first = (attrs.get("multiscales") or attrs["ome"]["multiscales"])[0]
-        dataset = first["datasets"][0]
-        key = dataset["path"]
-        stored = node[key]
-        names = _ome_axis_names(first.get("axes"), stored.ndim, key, axes)
-        if data.data.ndim < stored.ndim:  # singleton axes (t, c, z of a 2D image) left out
-            drop = _tiff_axes(names or "", tuple(stored.shape))[1]
-        if len(stored.shape) - len(drop) != data.data.ndim:
-            raise ValueError(f"{path}: cannot tell which of the axes {names} were left out")
-        scales = [t for t in dataset.get("coordinateTransformations", []) if t["type"] == "scale"]
-        scale = scales[0]["scale"] if scales else [1.0] * stored.ndim
-        entries = first.get("axes") or [_ome_axis(a) for a in names or ""]
-        kept = [i for i in range(stored.ndim) if i not in drop]  # the stored axis of each axis
-        ome = {"version": version, "axes": entries, "scale": scale, "kept": kept}
+        key = first["datasets"][0]["path"]
+        drop = [i for i in range(len(data.ome["axes"])) if i not in data.ome["kept"]]
     source = _Source(str(path.resolve()), key, drop=tuple(drop))
-    return _Input(source, data.data, data.axes, data.pixel_size, data.unit, str(path), ome)
-
-
-def _ome_axis(letter: str) -> dict:
-    """OME-Zarr axis metadata for an axis letter (where the input's metadata names none)."""
-    kind = {"T": "time", "C": "channel"}.get(letter, "space")
-    return {"name": letter.lower(), "type": kind}
+    return _Input(source, data.data, data.axes, data.pixel_size, data.unit, str(path), data.ome)
 
 
 def _check_chunks(data: _Input, grid: BlockGrid) -> None:
@@ -116,6 +97,8 @@ def _create_outputs(work: Path, grid: BlockGrid, data: _Input) -> str:
     """The provisional array and the empty result; returns the result's array key."""
     import zarr
 
+    from ..io import _labels_layout, create_ome_labels
+
     label_axes = data.axes.replace("C", "")
     shape, chunks = grid.shape, grid.block
     zarr.create_array(
@@ -132,34 +115,8 @@ def _create_outputs(work: Path, grid: BlockGrid, data: _Input) -> str:
         array = zarr.create_array(result, shape=shape, dtype="uint32", chunks=chunks, fill_value=0)
         array.attrs.update(attrs)
         return ""
-    version = data.ome["version"]
-    v2 = version < "0.5"  # OME-Zarr 0.4 is zarr v2 with "/" chunk keys
-    group = zarr.open_group(result, mode="w", zarr_format=2 if v2 else 3)
-    encoding: dict[str, Any] | None = {"name": "v2", "separator": "/"} if v2 else None
-    group.create_array(
-        "0",
-        shape=shape,
-        dtype="uint32",
-        chunks=chunks,
-        fill_value=0,
-        chunk_key_encoding=encoding,
-    )
-    # the stored axis of each label axis (the input's without C; singleton axes stay out)
-    keep = [data.ome["kept"][i] for i, a in enumerate(data.axes) if a != "C"]
-    scale = [float(data.ome["scale"][i]) for i in keep]
-    transforms = [{"type": "scale", "scale": scale}]
-    multiscale = {
-        "name": "tessella labels",
-        "axes": [data.ome["axes"][i] for i in keep],
-        "datasets": [{"path": "0", "coordinateTransformations": transforms}],
-    }
-    label = {"version": version, "source": {"image": data.source.store}}
-    if v2:
-        group.attrs.update(
-            {"multiscales": [multiscale | {"version": version}], "image-label": label}
-        )
-    else:
-        group.attrs["ome"] = {"version": version, "multiscales": [multiscale], "image-label": label}
+    layout = _labels_layout(data.ome, data.axes, label_axes, data.source.store)
+    create_ome_labels(result, shape, "uint32", chunks, layout)  # as write_zarr_labels does
     return "0"
 
 
