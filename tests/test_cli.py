@@ -565,7 +565,7 @@ def small_image(tmp_path, nuclei_sample):
 
 
 def test_outputs_that_cannot_be_written_are_refused_up_front(
-    tmp_path, small_image, tiny_model_dir, capsys
+    tmp_path, small_image, tiny_model_dir, tiny_temporal_dir, capsys
 ):
     """Each is one line naming the path, and nothing is written: --ctc naming a file (labels
     and recipe were written first), an existing recipe without --overwrite (it was replaced
@@ -585,7 +585,8 @@ def test_outputs_that_cannot_be_written_are_refused_up_front(
         (tmp_path / "folder.tif", ["--overwrite"], f"{tmp_path / 'folder.tif'} is a folder"),
     ]
     for out, extra, message in cases:
-        args = ["segment", str(small_image), "-o", str(out), "--model", str(tiny_model_dir)]
+        model = tiny_temporal_dir if "--ctc" in extra else tiny_model_dir  # (--ctc: tracks)
+        args = ["segment", str(small_image), "-o", str(out), "--model", str(model)]
         assert main([*args, *extra, "-q"]) == 1
         err = capsys.readouterr().err.strip()
         assert message in err and len(err.splitlines()) == 1, err
