@@ -254,3 +254,16 @@ def test_a_fine_tune_that_never_beat_its_base_says_its_weights_are_the_base_s(
         assert "0.500" in said and "the base's (nuclei2d) unchanged" in said
     else:
         assert said == f"model written to {out}"
+
+
+def test_a_broken_pipe_that_is_not_stdouts_is_an_error(monkeypatch, capsys):
+    """Only a closed stdout ends quietly: a broken pipe elsewhere (a worker's connection, a
+    FIFO output) is an error that says what broke."""
+    from tessella import cli
+
+    def broken(args):
+        raise BrokenPipeError(32, "Broken pipe (a worker's connection)")
+
+    monkeypatch.setattr(cli, "_cmd_models", broken)
+    assert main(["models"]) == 1
+    assert "error: [Errno 32] Broken pipe (a worker's connection)" in capsys.readouterr().err

@@ -39,6 +39,13 @@ def test_segment_a_frame_folder_writes_tyx_labels_and_ctc(tmp_path, tiny_tempora
     assert main([*unlinked, "--set", "link=false", "--overwrite"]) == 1
     assert "with link=false no object is followed" in capsys.readouterr().err
     assert not (tmp_path / "labels2.tif").exists() and not (tmp_path / "u").exists()
+    # without --ctc it runs, and says objects, not tracks (it said "N tracks")
+    sets = ["--set", "threshold=0", "--set", "split=false", "--set", "link=false"]
+    assert main([*args2, "--model", str(tiny_temporal_dir), *sets]) == 0
+    said = capsys.readouterr().out.strip()
+    assert said.endswith(" objects") and "tracks" not in said, said
+    (tmp_path / "labels2.tif").unlink()
+    (tmp_path / "labels2.recipe.json").unlink()
 
     # scored against the ground truth: SEG over the SEG frames, links against TRA
     assert main(["evaluate", str(ctc), str(tmp_path / "01_GT"), "--ctc"]) == 0

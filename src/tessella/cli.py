@@ -1224,11 +1224,12 @@ def _cmd_segment(args) -> int:
                     tracks=ctc_plan,
                 )
             if not args.quiet:
-                what = "tracks" if result.lineage is not None else "objects"
+                linked = result.lineage is not None and getattr(result.params, "link", True)
+                what = "tracks" if linked else "objects"  # (link=false: no object followed)
                 print(f"{source} -> {target}: {int(result.labels.max())} {what}")
-        except BrokenPipeError:  # stdout's reader is gone (`| head`): not this image's fault
-            raise
         except (CliError, ValueError, OSError) as exc:
+            if isinstance(exc, BrokenPipeError) and _stdout_gone():
+                raise  # stdout's reader is gone (`| head`): not this image's fault
             if len(jobs) == 1:
                 raise
             failed.append(source.name)  # the other images of a folder go on
@@ -1972,6 +1973,19 @@ def _cmd_export_bioimageio(args) -> int:
     return 0
 
 
+def _stdout_gone() -> bool:
+    """Whether stdout is a pipe whose reader has gone (`| head` has all it wanted): a broken
+    pipe of stdout, not of a worker's connection or of an output file."""
+    import select
+
+    try:
+        poll = select.poll()
+        poll.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(event & (select.POLLERR | select.POLLHUP) for _, event in poll.poll(0))
+    except (OSError, ValueError, AttributeError):  # no real stdout (pytest's capture)
+        return False
+
+
 def _drop_stdout() -> None:
     """Send what is left of stdout nowhere: Python would otherwise report the broken pipe
     again when it flushes stdout at exit."""
@@ -2005,10 +2019,11 @@ def main(argv: list[str] | None = None) -> int:
             code = handlers[args.command](args)
             sys.stdout.flush()  # here, where a reader gone away is seen (below)
             return code
-    except BrokenPipeError:  # `tessella models --json | head`: the reader has all it wanted
-        _drop_stdout()
-        return 141  # 128 + SIGPIPE, as a shell reports a Unix tool that SIGPIPE ended
     except (CliError, ValueError, FileExistsError, OSError) as exc:
+        if isinstance(exc, BrokenPipeError) and _stdout_gone():
+            # `tessella models --json | head`: the reader has all it wanted
+            _drop_stdout()
+            return 141  # 128 + SIGPIPE, as a shell reports a Unix tool that SIGPIPE ended
         print(f"tessella {args.command}: error: {exc}", file=sys.stderr)
         return 1
     except Terminated:
