@@ -204,6 +204,7 @@ class _Request:
     layer_name: str = "?"  # as the request was made (the layer may be gone when it ends)
     method: Any = None  # the method module of the layer's result
     started: float = field(default_factory=time.perf_counter)
+    written: set = field(default_factory=set)  # the frames of a movie this run wrote
 
 
 class TuneWidget(LayerWatcher, QWidget):
@@ -839,6 +840,7 @@ class TuneWidget(LayerWatcher, QWidget):
                 labels = carry_ids(before, labels, int(np.max(layer.data, initial=0)) + 1)
             undoable = _results.write_labels(layer, labels, tuple(index))
             if request.plane is None:
+                request.written.add(t)
                 _results.follow_tracks(self.viewer, layer, [t])  # the frame's tracks, if drawn
         else:
             undoable = _results.write_labels(layer, labels)
@@ -854,6 +856,29 @@ class TuneWidget(LayerWatcher, QWidget):
             self.status_label.setText(
                 self.status_label.text() + " (too large a change to undo: history restarted)"
             )
+
+    def _renumber_the_rest(self, request: _Request) -> None:
+        """After *Apply to all* on a movie segmented frame by frame stopped part way
+        (cancelled, superseded, failed): the frames it wrote are numbered from 1 on, so the
+        frames it did not reach, numbered as before, may hold the same IDs for other objects.
+        They are renumbered after the largest ID of the movie, in one undo step."""
+        from tessella.engine.pipeline import number_frame
+
+        n = request.n_frames
+        if not request.apply_all or "T" not in request.axes or not 0 < len(request.written) < n:
+            return
+        layer = self._find_layer(request.layer_id)
+        if layer is None or not isinstance(layer.data, np.ndarray):
+            return
+        axis = request.axes.index("T")
+        data = np.moveaxis(layer.data, axis, 0)
+        after = int(data.max(initial=0))
+        renumbered = data.copy()
+        for t in sorted(set(range(n)) - request.written):
+            renumbered[t], after = number_frame(data[t], after)
+        if after > np.iinfo(layer.data.dtype).max:
+            return  # (IDs beyond the layer's type: left as they are)
+        _results.write_labels(layer, np.moveaxis(renumbered, 0, axis))
 
     def _warn_if_edited(self, layer: Labels, request: _Request, undoable: bool) -> None:
         """Say once, when it happens, that an update of the whole layer replaced the user's
@@ -923,6 +948,7 @@ class TuneWidget(LayerWatcher, QWidget):
 
     def _on_finished(self, request: _Request, worker: GeneratorWorker) -> None:
         self._workers.discard(worker)
+        self._renumber_the_rest(request)
         if not self._latest(request):
             return
         del self._requests[request.layer_id]
