@@ -139,9 +139,13 @@ def test_tune_previews_the_slice_on_screen_then_applies_to_the_volume(
 
     params = make_params(boundary.Params, result.params, boundary_thresh=0.3)
     from tessella._widgets.tune import _z_slice
+    from tessella.engine.tracking import carry_ids
 
     preview = boundary.postprocess(_z_slice(result.predictions[0], 1), params)
-    np.testing.assert_array_equal(layer.data[1], preview)  # the slice on screen, in 2D
+    # the slice on screen, in 2D, its cells keeping the IDs of the 3D ones they overlap
+    expected = carry_ids(before[1], preview, int(before.max()) + 1)
+    np.testing.assert_array_equal(layer.data[1], expected)
+    assert np.intersect1d(layer.data[1], before[1]).size > 1
     np.testing.assert_array_equal(layer.data[0], before[0])  # the rest waits
     assert "slice 1" in tune.status_label.text() and "Apply to all" in tune.status_label.text()
 
