@@ -14,17 +14,9 @@ import zarr
 
 from tessella.engine.blockwise import segment_blockwise
 from tessella.engine.pipeline import number_frame, number_frames, run_steps, segment_steps
+from tests.engine.test_blockwise import same_partition
 
 ISBI = "em_membranes_isbi2012"
-
-
-def same_partition(a, b) -> bool:
-    """True when ``a`` and ``b`` are the same labels up to renumbering (0 stays 0)."""
-    a, b = np.asarray(a).reshape(-1), np.asarray(b).reshape(-1)
-    if not np.array_equal(a == 0, b == 0):
-        return False
-    pairs = np.unique(np.stack([a[a > 0], b[b > 0]]), axis=1)
-    return pairs.shape[1] == np.unique(a[a > 0]).size == np.unique(b[b > 0]).size
 
 
 def ids_per_frame(labels) -> list[set[int]]:

@@ -303,16 +303,10 @@ class EvaluateWidget(LayerWatcher, QWidget):
         self._set_running(True)
         frame_axis = _frame_axis(pred, truth)
         names = (f"ground truth '{truth.name}'", f"prediction '{pred.name}'")
+        args = (truth_data, pred_data, self._run.threshold, frame_axis, self._run.ignore_label)
         if np.prod(pred_data.shape) <= SYNC_MAX_PIXELS:
             try:
-                result = _evaluate(
-                    truth_data,
-                    pred_data,
-                    self._run.threshold,
-                    frame_axis,
-                    self._run.ignore_label,
-                    names,
-                )
+                result = _evaluate(*args, names)
             except (ValueError, TypeError, MemoryError, WorkerFailed) as exc:
                 self._on_errored(exc)
             else:
@@ -322,11 +316,7 @@ class EvaluateWidget(LayerWatcher, QWidget):
         self.status_label.setText(f"Evaluating '{pred.name}' against '{truth.name}'…")
         worker = create_worker(
             _evaluate,
-            truth_data,
-            pred_data,
-            self._run.threshold,
-            frame_axis,
-            self._run.ignore_label,
+            *args,
             names,
             _worker_class=FunctionWorker,
             _ignore_errors=True,
