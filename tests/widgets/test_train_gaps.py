@@ -269,3 +269,42 @@ def test_a_stopped_run_is_marked_in_its_card_and_resumes(viewer_models, qtbot, m
     assert "stopped" not in card["training"]
     assert not train.resume_button.isEnabled() and train.name_edit.text() == "run-2"
     assert card["description"] == "embedding model trained with tessella on napari layers: img + gt"
+
+
+def test_resume_of_a_run_that_used_its_time_budget_runs_on(viewer_models, qtbot, monkeypatch):
+    """A run stopped by its time budget: the budget counts the time already trained, so
+    putting it back would stop the resumed run after one epoch; Resume runs on without a
+    limit instead, and says so."""
+    import torch
+
+    import tessella.engine.train.loop as loop
+
+    monkeypatch.setattr(loop, "_validate", lambda *args, **kwargs: 0.0)
+    viewer, models = viewer_models
+    image, labels = _volume(depth=1)
+    train = _train_panel(viewer)
+    train.add_pair(viewer.add_image(image[0], name="img"), viewer.add_labels(labels[0], name="gt"))
+    _choose_base(train, NEW + "embedding")
+    train.name_edit.setText("timed")
+    train.epochs_spin.setValue(4)
+    train.minutes_spin.setValue(1)
+    with qtbot.waitSignal(train.run_finished, timeout=300_000):
+        assert train.start()
+        qtbot.waitUntil(lambda: bool(train._scores), timeout=300_000)
+        train.cancel_button.click()
+    out = models / "timed"
+    # as if the minute had run out after that epoch (a real minute would slow the suite)
+    checkpoint = torch.load(out / "checkpoint.pt", weights_only=True)
+    checkpoint["seconds"] = 75.0
+    torch.save(checkpoint, out / "checkpoint.pt")
+    lines = [json.loads(x) for x in (out / "train.log").read_text().splitlines()]
+    lines[-1]["seconds"] = 75
+    (out / "train.log").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    assert json.loads((out / "card.json").read_text())["training"]["config"]["time_budget"] == 60
+
+    with qtbot.waitSignal(train.run_finished, timeout=300_000):
+        assert train.resume(), train.status_label.text()
+    assert train.minutes_spin.value() == 0  # no limit
+    log = [json.loads(x) for x in (out / "train.log").read_text().splitlines()]
+    assert [e["epoch"] for e in log][-1] == 4  # (it stopped after one more epoch)
+    assert "stopped" not in json.loads((out / "card.json").read_text())["training"]

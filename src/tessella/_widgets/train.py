@@ -908,6 +908,17 @@ class TrainWidget(LayerWatcher, QWidget):
             self.average_check.setChecked(bool(config.get("ema")))
             self.invert_check.setChecked(bool(config.get(INVERT)))
             budget = config.get("time_budget")
+            entries = _log_entries(out)
+            spent = float(entries[-1].get("seconds") or 0) if entries else 0.0
+            if budget and spent >= budget:
+                # the budget counts the time already trained (as --time-budget with
+                # --resume): spent, it would stop the resumed run after one epoch
+                budget = None
+                show_info(
+                    f"Train: '{name}' used its time budget ({spent / 60:.0f} min trained); "
+                    "Resume runs on without a limit: set a Time budget above that to stop "
+                    "earlier"
+                )
             self.minutes_spin.setValue(round(budget / 60) if budget else 0)
             self.holdout_edit.setText(", ".join(config.get("holdout") or ()))
             self.name_edit.setText(name)
