@@ -229,11 +229,9 @@ def test_a_new_model_says_compare_with_labels_and_hints_when_it_finds_nothing(
     assert train.compare_button.text() == "Compare with labels"
 
 
-def test_a_stopped_run_is_marked_in_its_card_and_resumes(viewer_models, qtbot, monkeypatch):
-    """Cancel after an epoch: the card says the run stopped (after which epoch, why), the
-    status offers Resume, Train under the same name says Resume continues it, and Resume
-    runs the remaining epochs from the checkpoint with the settings the run started with;
-    the finished card drops the mark and describes the model."""
+def _cancelled_after_an_epoch(viewer_models, qtbot, monkeypatch, name: str, minutes: int = 0):
+    """A new embedding model NAME (4 epochs, scored 0), cancelled once an epoch is scored;
+    returns the panel and the model folder."""
     import tessella.engine.train.loop as loop
 
     monkeypatch.setattr(loop, "_validate", lambda *args, **kwargs: 0.0)
@@ -242,13 +240,22 @@ def test_a_stopped_run_is_marked_in_its_card_and_resumes(viewer_models, qtbot, m
     train = _train_panel(viewer)
     train.add_pair(viewer.add_image(image[0], name="img"), viewer.add_labels(labels[0], name="gt"))
     _choose_base(train, NEW + "embedding")
-    train.name_edit.setText("run")
+    train.name_edit.setText(name)
     train.epochs_spin.setValue(4)
+    train.minutes_spin.setValue(minutes)
     with qtbot.waitSignal(train.run_finished, timeout=300_000):
         assert train.start()
         qtbot.waitUntil(lambda: bool(train._scores), timeout=300_000)
         train.cancel_button.click()
-    out = models / "run"
+    return train, models / name
+
+
+def test_a_stopped_run_is_marked_in_its_card_and_resumes(viewer_models, qtbot, monkeypatch):
+    """Cancel after an epoch: the card says the run stopped (after which epoch, why), the
+    status offers Resume, Train under the same name says Resume continues it, and Resume
+    runs the remaining epochs from the checkpoint with the settings the run started with;
+    the finished card drops the mark and describes the model."""
+    train, out = _cancelled_after_an_epoch(viewer_models, qtbot, monkeypatch, "run")
     stopped = json.loads((out / "card.json").read_text())["training"].get("stopped")
     assert stopped is not None, "the card does not say the run stopped"
     assert stopped["why"] == "cancelled" and stopped["of_epochs"] == 4
@@ -277,22 +284,7 @@ def test_resume_of_a_run_that_used_its_time_budget_runs_on(viewer_models, qtbot,
     limit instead, and says so."""
     import torch
 
-    import tessella.engine.train.loop as loop
-
-    monkeypatch.setattr(loop, "_validate", lambda *args, **kwargs: 0.0)
-    viewer, models = viewer_models
-    image, labels = _volume(depth=1)
-    train = _train_panel(viewer)
-    train.add_pair(viewer.add_image(image[0], name="img"), viewer.add_labels(labels[0], name="gt"))
-    _choose_base(train, NEW + "embedding")
-    train.name_edit.setText("timed")
-    train.epochs_spin.setValue(4)
-    train.minutes_spin.setValue(1)
-    with qtbot.waitSignal(train.run_finished, timeout=300_000):
-        assert train.start()
-        qtbot.waitUntil(lambda: bool(train._scores), timeout=300_000)
-        train.cancel_button.click()
-    out = models / "timed"
+    train, out = _cancelled_after_an_epoch(viewer_models, qtbot, monkeypatch, "timed", 1)
     # as if the minute had run out after that epoch (a real minute would slow the suite)
     checkpoint = torch.load(out / "checkpoint.pt", weights_only=True)
     checkpoint["seconds"] = 75.0
