@@ -137,12 +137,39 @@ def open_executor(
     except BaseException:
         # cancel now: a block cut short has no record and is redone by the next run
         if pool is not None:
-            processes = list((getattr(pool, "_processes", None) or {}).values())
-            pool.shutdown(wait=False, cancel_futures=True)
-            for process in processes:  # SIGKILL: a worker may ignore SIGTERM (_ignore_ctrl_c)
-                process.kill()
+            _kill_pool(pool)
         raise
     pool.shutdown()
+
+
+def _kill_pool(pool) -> None:
+    """Cancel what waits and kill the processes of ``pool`` (SIGKILL: a worker may ignore
+    SIGTERM, see ``_ignore_ctrl_c``), then let its manager thread end quietly: finding the
+    pool broken, it sets an error on every work item, and on one that the shutdown had
+    cancelled Python 3.11 raises InvalidStateError there, printing a traceback after the
+    run's one-line message."""
+    import threading
+
+    manager = getattr(pool, "_executor_manager_thread", None)
+    previous = threading.excepthook
+
+    def quiet(args) -> None:
+        if args.thread is manager and issubclass(
+            args.exc_type, concurrent.futures.InvalidStateError
+        ):
+            return
+        previous(args)
+
+    threading.excepthook = quiet
+    try:
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.kill()
+        if manager is not None:
+            manager.join(timeout=30)
+    finally:
+        threading.excepthook = previous
 
 
 def _quiet_worker_logs() -> None:
