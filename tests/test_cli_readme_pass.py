@@ -268,3 +268,15 @@ def test_a_broken_pipe_that_is_not_stdouts_is_an_error(monkeypatch, capsys):
     monkeypatch.setattr(cli, "_cmd_models", broken)
     assert main(["models"]) == 1
     assert "error: [Errno 32] Broken pipe (a worker's connection)" in capsys.readouterr().err
+
+
+def test_the_frames_hint_comes_from_the_engine_for_napari_too():
+    """The hint is the engine's warning (which the Segment panel shows as a notification),
+    not only the command line's."""
+    from tessella.engine.pipeline import run_steps, segment_steps
+
+    frames = (np.random.default_rng(1).random((3, 48, 48)) * 1000).astype(np.uint16)
+    with pytest.warns(UserWarning, match=r"if these are frames, use --axes TYX \(Axes in the"):
+        run_steps(segment_steps(frames, "cells2dt", "CYX", name="movie", device="cpu"))
+    with pytest.warns(UserWarning, match="separate stains"):  # (a one-image model)
+        run_steps(segment_steps(frames, "nuclei2d", "CYX", name="stains", device="cpu"))

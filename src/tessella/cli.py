@@ -1162,8 +1162,6 @@ def _cmd_segment(args) -> int:
                 )
             spatial = [a for a in image.axes if a in "ZYX"]
             spacing = _spacing(image, spatial, recipe, args.recipe)
-            if not (args.axes or recipe.get("axes")):
-                _say_if_frames(image, model, str(source))
             steps = segment_steps(
                 image.data,
                 model,
@@ -1237,32 +1235,6 @@ def _cmd_segment(args) -> int:
     if failed:
         raise CliError(f"{len(failed)} of {len(jobs)} images failed: {', '.join(failed)}")
     return 0
-
-
-def _say_if_frames(image, model, name: str) -> None:
-    """A time-lapse model given planes that were read as channels first (``CYX``: a 3- or
-    4-frame movie that ``tifffile.imwrite`` tagged as planar RGB, say): they are averaged
-    into one image, which the engine warns of; this says it once, with the fix for frames."""
-    import re
-    import warnings
-
-    from .engine.pipeline import window_of
-
-    axes = image.axes
-    if window_of(model.card) <= 1 or "T" in axes or not axes.startswith("C"):
-        return
-    n = image.data.shape[0]
-    if model.card.channels != 1 or n < 2:
-        return
-    engine = f"{name}: its {n} channels (axes {axes}) are averaged"
-    own = re.escape(f"{engine} into the one channel model ")  # the engine's; not this one
-    warnings.filterwarnings("ignore", message=own, category=UserWarning)
-    warnings.warn(
-        f"{engine} into the one channel time-lapse model {model.card.name!r} reads, as for a "
-        f"colour image; if these are frames, use --axes T{axes[1:]}",
-        UserWarning,
-        stacklevel=2,
-    )
 
 
 def _package_reference(model_arg: str | None, recipe: dict, model) -> dict:

@@ -295,10 +295,16 @@ def _predict_steps(
     card = model.card
     if "C" in axes and card.channels == 1 and image.shape[axes.index("C")] > 1:
         if not axes.endswith("C"):  # channels first: separate stains, not a colour photo?
+            # (or, for a time-lapse model, frames that a TIFF's tags called planar RGB)
+            hint = (
+                f"if these are frames, use --axes T{axes[1:]} (Axes in the Segment panel)"
+                if window_of(card) > 1 and axes.startswith("C")
+                else "if they are separate stains, segment the channel you want alone"
+            )
             warnings.warn(
                 f"{name}: its {image.shape[axes.index('C')]} channels (axes {axes}) are "
                 f"averaged into the one channel model {card.name!r} reads, as for a colour "
-                "image; if they are separate stains, segment the channel you want alone",
+                f"image; {hint}",
                 stacklevel=2,
             )
     tta = bool(card.defaults.get("tta", False)) if tta is None else tta
