@@ -15,6 +15,25 @@ from tessella.engine.tracking import read_ctc_tracks
 from tests.conftest import cell_movie
 
 
+def segment_cell_movie(make_napari_viewer, tiny_temporal_dir, monkeypatch, scale=None, **forced):
+    """A viewer with the Segment panel, the tiny time-lapse model and a synthetic cell movie
+    ("movie"); every run's parameters get ``forced`` (the tiny model's maps are noise:
+    threshold 0 makes one cell per frame, one track). Returns viewer, widget, image."""
+    from tessella.engine import pipeline
+
+    original = pipeline.resolve_params
+    monkeypatch.setattr(
+        pipeline,
+        "resolve_params",
+        lambda model, params=None, **kw: original(model, params, **forced),
+    )
+    viewer = make_napari_viewer()
+    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Segment")
+    image, _labels, _tracks = cell_movie()
+    viewer.add_image(image, name="movie", **({"scale": scale} if scale else {}))
+    return viewer, widget, image
+
+
 def _perfect_predictions(labels):
     """The maps a perfect network gives: foreground and each cell's centre map."""
     from tessella.engine.train.methods import centre_map
@@ -45,19 +64,14 @@ def movie_result(tiny_temporal_dir):
 def test_segment_a_time_lapse_adds_labels_and_tracks(
     make_napari_viewer, tiny_temporal_dir, run_to_end, monkeypatch
 ):
-    from tessella.engine import pipeline
-
-    # the tiny model's maps are noise: threshold 0 makes one cell per frame, one track
-    original = pipeline.resolve_params
-    monkeypatch.setattr(
-        pipeline,
-        "resolve_params",
-        lambda model, params=None, **kw: original(model, params, threshold=0.0, split=False),
+    viewer, widget, image = segment_cell_movie(
+        make_napari_viewer,
+        tiny_temporal_dir,
+        monkeypatch,
+        (1, 0.5, 0.5),
+        threshold=0.0,
+        split=False,
     )
-    viewer = make_napari_viewer()
-    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Segment")
-    image, _labels, _tracks = cell_movie()
-    viewer.add_image(image, name="movie", scale=(1, 0.5, 0.5))
     assert widget.axes_combo.currentText() == "ZYX"  # a 3D stack, guessed a volume
     assert widget.add_model(tiny_temporal_dir)
     assert widget.axes_combo.currentText() == "TYX"  # the time-lapse model reads frames
@@ -581,18 +595,9 @@ def test_a_plain_stack_opened_by_the_reader_is_read_as_frames_and_named_so(
 def test_segment_again_after_removing_the_labels_reuses_their_tracks_layer(
     make_napari_viewer, tiny_temporal_dir, run_to_end, monkeypatch
 ):
-    from tessella.engine import pipeline
-
-    original = pipeline.resolve_params
-    monkeypatch.setattr(  # one cell per frame, one track (the tiny model's maps are noise)
-        pipeline,
-        "resolve_params",
-        lambda model, params=None, **kw: original(model, params, threshold=0.0, split=False),
+    viewer, widget, image = segment_cell_movie(
+        make_napari_viewer, tiny_temporal_dir, monkeypatch, threshold=0.0, split=False
     )
-    viewer = make_napari_viewer()
-    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Segment")
-    image, _labels, _tracks = cell_movie()
-    viewer.add_image(image, name="movie")
     assert widget.add_model(tiny_temporal_dir)
     run_to_end(widget)
     tracks = viewer.layers["movie labels tracks"]

@@ -21,6 +21,7 @@ from tests.widgets.test_temporal_widgets import (
     _movie_in_tune,
     _perfect_predictions,
     _set_then_apply_to_all,
+    segment_cell_movie,
 )
 from tests.widgets.test_tune_widget import change, expected, place, set_control
 
@@ -194,19 +195,9 @@ def test_an_unlinked_movie_says_so_and_hides_its_tracks(make_napari_viewer, cell
 def test_segment_with_link_off_adds_no_tracks_layer(
     make_napari_viewer, tiny_temporal_dir, run_to_end, monkeypatch
 ):
-    from tessella.engine import pipeline
-    from tests.conftest import cell_movie
-
-    original = pipeline.resolve_params
-    monkeypatch.setattr(
-        pipeline,
-        "resolve_params",
-        lambda model, params=None, **kw: original(model, params, threshold=0.0, link=False),
+    viewer, widget, _image = segment_cell_movie(
+        make_napari_viewer, tiny_temporal_dir, monkeypatch, threshold=0.0, link=False
     )
-    viewer = make_napari_viewer()
-    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Segment")
-    image, _labels, _tracks = cell_movie()
-    viewer.add_image(image, name="movie")
     assert widget.add_model(tiny_temporal_dir)
     assert widget.axes_combo.currentText() == "TYX"
     run_to_end(widget)
