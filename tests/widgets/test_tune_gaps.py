@@ -27,23 +27,6 @@ from tests.widgets.test_tune_widget import change, expected, place, set_control
 
 
 @pytest.fixture(scope="module")
-def nuclei_result(nuclei_image, segment_model_dir):
-    """A real Segment result on a 512x512 nuclei image (as test_tune_widget's nuclei_result)."""
-    from tessella.engine.pipeline import run_steps, segment_steps
-
-    return run_steps(segment_steps(nuclei_image, str(segment_model_dir), "YX"))
-
-
-@pytest.fixture(scope="module")
-def nuclei_movie(nuclei_image, segment_model_dir):
-    """Three 192x192 crops of the nuclei image as a time-lapse (as nuclei_movie)."""
-    from tessella.engine.pipeline import run_steps, segment_steps
-
-    frames = [nuclei_image[y : y + 192, x : x + 192] for y, x in ((0, 0), (160, 200), (300, 300))]
-    return run_steps(segment_steps(np.stack(frames), str(segment_model_dir), "TYX"))
-
-
-@pytest.fixture(scope="module")
 def cells_movie(tiny_temporal_dir):
     """The tiny temporal model's result on a cell movie, with perfect predictions (as
     test_temporal_widgets' movie_result)."""
@@ -80,14 +63,14 @@ def _wait(qtbot, widget, timeout=30_000) -> None:
 
 
 def test_an_update_under_way_lands_in_its_layer_when_another_is_chosen(
-    docked, nuclei_result, qtbot, monkeypatch, warnings_shown, tmp_path
+    docked, result_2d, qtbot, monkeypatch, warnings_shown, tmp_path
 ):
     """seed_thresh moved on one layer, another chosen at once: the update goes on and lands
     in the first layer, whose controls, recipe and saved recipe then all say 0.5 (it was
     dropped, leaving 0.5 in the controls and in Save recipe over the 0.9 labels)."""
     viewer, widget = docked
-    first = place(viewer, nuclei_result, name="nuc labels")
-    second = place(viewer, nuclei_result, name="nuc2 labels")
+    first = place(viewer, result_2d, name="nuc labels")
+    second = place(viewer, result_2d, name="nuc2 labels")
     widget.layer_combo.setCurrentText("nuc labels")
     before_second = second.data.copy()
     running, release = threading.Event(), threading.Event()
@@ -106,10 +89,10 @@ def test_an_update_under_way_lands_in_its_layer_when_another_is_chosen(
     release.set()
     _wait(qtbot, widget)
 
-    np.testing.assert_array_equal(first.data, expected(nuclei_result, seed_thresh=0.5))
+    np.testing.assert_array_equal(first.data, expected(result_2d, seed_thresh=0.5))
     assert first.metadata["tessella_recipe"]["params"]["seed_thresh"] == 0.5
     np.testing.assert_array_equal(second.data, before_second)  # not the other layer
-    assert widget.params.seed_thresh == nuclei_result.params.seed_thresh  # nuc2's own
+    assert widget.params.seed_thresh == result_2d.params.seed_thresh  # nuc2's own
     widget.layer_combo.setCurrentText("nuc labels")
     assert widget.params.seed_thresh == 0.5
     assert widget.controls["seed_thresh"].value() == pytest.approx(0.5)
@@ -124,17 +107,17 @@ def test_an_update_under_way_lands_in_its_layer_when_another_is_chosen(
     set_control(widget.controls["min_size"], 40)  # due at the end of the quiet period
     widget.layer_combo.setCurrentText("nuc2 labels")
     _wait(qtbot, widget)
-    np.testing.assert_array_equal(first.data, expected(nuclei_result, seed_thresh=0.6, min_size=40))
+    np.testing.assert_array_equal(first.data, expected(result_2d, seed_thresh=0.6, min_size=40))
     np.testing.assert_array_equal(second.data, before_second)
     widget.layer_combo.setCurrentText("nuc labels")
     assert (widget.params.seed_thresh, widget.params.min_size) == (0.6, 40)
 
 
 def test_save_recipe_says_when_the_labels_on_screen_are_not_what_it_makes(
-    docked, nuclei_result, nuclei_movie, qtbot, monkeypatch, warnings_shown, tmp_path
+    docked, result_2d, result_tyx, qtbot, monkeypatch, warnings_shown, tmp_path
 ):
     viewer, widget = docked
-    place(viewer, nuclei_movie, name="movie labels")
+    place(viewer, result_tyx, name="movie labels")
     viewer.dims.set_current_step(0, 1)
     change(qtbot, widget, min_size=150)  # frame 1 only
     assert widget.save_recipe(tmp_path / "a.json") is not None
@@ -149,7 +132,7 @@ def test_save_recipe_says_when_the_labels_on_screen_are_not_what_it_makes(
     widget.save_recipe(tmp_path / "b.json")
     assert len(warnings_shown) == 1  # now they do
 
-    layer = place(viewer, nuclei_result)
+    layer = place(viewer, result_2d)
     assert widget.labels_layer is layer
 
     def broken(prediction, params):

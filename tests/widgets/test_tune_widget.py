@@ -17,23 +17,6 @@ from tessella.engine.params import make_params, param_specs
 from tessella.engine.pipeline import number_frames
 
 
-@pytest.fixture(scope="module")
-def result_2d(nuclei_image, segment_model_dir):
-    """A real Segment result (network run once for the module) on a 512x512 nuclei image."""
-    from tessella.engine.pipeline import run_steps, segment_steps
-
-    return run_steps(segment_steps(nuclei_image, str(segment_model_dir), "YX"))
-
-
-@pytest.fixture(scope="module")
-def result_tyx(nuclei_image, segment_model_dir):
-    """A 3-frame time-lapse made of three different 192x192 crops of the nuclei image."""
-    from tessella.engine.pipeline import run_steps, segment_steps
-
-    frames = [nuclei_image[y : y + 192, x : x + 192] for y, x in ((0, 0), (160, 200), (300, 300))]
-    return run_steps(segment_steps(np.stack(frames), str(segment_model_dir), "TYX"))
-
-
 @pytest.fixture
 def tune(make_napari_viewer):
     """A viewer and its Tune widget, docked through the manifest."""
