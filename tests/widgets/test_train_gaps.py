@@ -208,19 +208,26 @@ def test_a_reopened_panel_takes_up_the_last_model(fine_tuned):
     assert again.compare_button.text() == "Compare with base"
 
 
+def _new_model_panel(viewer_models, monkeypatch):
+    """The Train panel set to train a new embedding model on one image and its labels, every
+    epoch scored 0; returns the panel and the models folder."""
+    import tessella.engine.train.loop as loop
+
+    monkeypatch.setattr(loop, "_validate", lambda *args, **kwargs: 0.0)
+    viewer, models = viewer_models
+    image, labels = _volume(depth=1)
+    train = _train_panel(viewer)
+    train.add_pair(viewer.add_image(image[0], name="img"), viewer.add_labels(labels[0], name="gt"))
+    _choose_base(train, NEW + "embedding")
+    return train, models
+
+
 def test_a_new_model_says_compare_with_labels_and_hints_when_it_finds_nothing(
     viewer_models, qtbot, monkeypatch
 ):
     """A model with no base is compared with the labels only (no "Compare with base"), and
     a best validation score of 0 says that it finds nothing yet."""
-    import tessella.engine.train.loop as loop
-
-    monkeypatch.setattr(loop, "_validate", lambda *args, **kwargs: 0.0)
-    viewer, _models = viewer_models
-    image, labels = _volume(depth=1)
-    train = _train_panel(viewer)
-    train.add_pair(viewer.add_image(image[0], name="img"), viewer.add_labels(labels[0], name="gt"))
-    _choose_base(train, NEW + "embedding")
+    train, _models = _new_model_panel(viewer_models, monkeypatch)
     train.epochs_spin.setValue(1)
     with qtbot.waitSignal(train.run_finished, timeout=300_000):
         assert train.start()
@@ -232,14 +239,7 @@ def test_a_new_model_says_compare_with_labels_and_hints_when_it_finds_nothing(
 def _cancelled_after_an_epoch(viewer_models, qtbot, monkeypatch, name: str, minutes: int = 0):
     """A new embedding model NAME (4 epochs, scored 0), cancelled once an epoch is scored;
     returns the panel and the model folder."""
-    import tessella.engine.train.loop as loop
-
-    monkeypatch.setattr(loop, "_validate", lambda *args, **kwargs: 0.0)
-    viewer, models = viewer_models
-    image, labels = _volume(depth=1)
-    train = _train_panel(viewer)
-    train.add_pair(viewer.add_image(image[0], name="img"), viewer.add_labels(labels[0], name="gt"))
-    _choose_base(train, NEW + "embedding")
+    train, models = _new_model_panel(viewer_models, monkeypatch)
     train.name_edit.setText(name)
     train.epochs_spin.setValue(4)
     train.minutes_spin.setValue(minutes)
