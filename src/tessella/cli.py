@@ -681,6 +681,28 @@ def _parse_sets(pairs: list[str]) -> dict[str, str]:
     return values
 
 
+def _run_params(model, recipe_params: dict | None, sets: dict[str, str], recipe_path):
+    """The model's default parameters, then the recipe's, then ``--set``'s, checked once all
+    are in: a ``--set`` replaces a recipe's bad value before it is checked, so a hand-edited
+    recipe can be fixed from the command line. A bad value left is named with where it came
+    from: ``--set`` or the recipe file."""
+    from .engine.methods import get_method
+    from .engine.params import make_params
+    from .engine.pipeline import resolve_params
+
+    try:
+        make_params(get_method(model.card.method).Params, **sets)
+    except ValueError as exc:
+        raise CliError(f"--set: {exc}") from None
+    kept = {name: v for name, v in (recipe_params or {}).items() if name not in sets}
+    if not kept:
+        return resolve_params(model, None, **sets)
+    try:  # a hand-edited recipe's parameters: the error names the recipe
+        return resolve_params(model, {**kept, **sets})
+    except (ValueError, TypeError) as exc:
+        raise CliError(f"{recipe_path}: {exc}") from None
+
+
 def _segment_jobs(inputs: list[str], output: str) -> list[tuple[Path, Path]]:
     from .engine.io import TIFF_SUFFIXES, is_zarr_path, list_images
 
@@ -1077,7 +1099,7 @@ def _cmd_segment(args) -> int:
         write_labels,
         write_zarr_labels,
     )
-    from .engine.pipeline import DEFAULT_MODEL, resolve_params, segment_steps, window_of
+    from .engine.pipeline import DEFAULT_MODEL, segment_steps, window_of
     from .engine.progress import Progress
     from .engine.registry import load_model, recipe_model
 
@@ -1129,11 +1151,7 @@ def _cmd_segment(args) -> int:
         print(
             f"warning: {args.recipe} was made with another model than {model.path}", file=sys.stderr
         )
-    try:  # a hand-edited recipe's parameters: the error names the recipe
-        params = resolve_params(model, recipe.get("params"))
-    except (ValueError, TypeError) as exc:
-        raise CliError(f"{args.recipe}: {exc}") from None
-    params = resolve_params(model, params, **_parse_sets(args.set))
+    params = _run_params(model, recipe.get("params"), _parse_sets(args.set), args.recipe)
     tta = args.tta if args.tta is not None else recipe.get("tta")
     tile = args.tile or recipe.get("tile")
     invert = args.invert if args.invert is not None else recipe.get("invert")
