@@ -1,6 +1,7 @@
 """Tune gaps an acceptance pass found in a real viewer: an update of a layer left for another
 one, Save recipe over labels its parameters did not make, unlinked time-lapses shown as
-tracks, volumes after Reset and Undo, and parameters that cannot act on a 2D result."""
+tracks, volumes after Reset and Undo, parameters that cannot act on a 2D result (or on a
+time-lapse with link off), and the controls after a failed update."""
 
 from __future__ import annotations
 
@@ -114,7 +115,7 @@ def test_an_update_under_way_lands_in_its_layer_when_another_is_chosen(
 
 
 def test_save_recipe_says_when_the_labels_on_screen_are_not_what_it_makes(
-    docked, result_2d, result_tyx, qtbot, monkeypatch, warnings_shown, tmp_path
+    docked, result_tyx, qtbot, warnings_shown, tmp_path
 ):
     viewer, widget = docked
     place(viewer, result_tyx, name="movie labels")
@@ -131,19 +132,6 @@ def test_save_recipe_says_when_the_labels_on_screen_are_not_what_it_makes(
     _wait(qtbot, widget)
     widget.save_recipe(tmp_path / "b.json")
     assert len(warnings_shown) == 1  # now they do
-
-    layer = place(viewer, result_2d)
-    assert widget.labels_layer is layer
-
-    def broken(prediction, params):
-        raise RuntimeError("numba kernel failed")
-
-    monkeypatch.setattr(tune_module, "show_error", lambda message: None)
-    monkeypatch.setattr(embedding, "postprocess", broken)
-    change(qtbot, widget, seed_thresh=0.7)
-    widget.save_recipe(tmp_path / "c.json")
-    assert len(warnings_shown) == 2 and "failed" in warnings_shown[1]
-    assert "does not make these labels" in widget.status_label.text()
 
 
 # --- 2. a time-lapse with link off ---------------------------------------------------------------
@@ -329,3 +317,108 @@ def test_z_median_is_disabled_on_a_2d_result_and_says_why(docked, volume_result)
     place(viewer, volume_result, name="vol labels")  # a volume: it acts
     assert widget.controls["z_median"].isEnabled()
     assert "Not used" not in widget.controls["z_median"].toolTip()
+
+
+def test_tracking_parameters_are_greyed_out_while_link_is_off(
+    make_napari_viewer, cells_movie, qtbot, warnings_shown, tmp_path
+):
+    """cells2dt's min_iou, max_distance and divisions act only when the movie is linked:
+    greyed out (the tooltip says why) while link is off, whether it was turned off here, by
+    Load recipe or shown after an undo; Reset and link on bring them back. Their values stay,
+    and Save recipe writes them."""
+    viewer, tune, layer = _movie_in_tune(make_napari_viewer, cells_movie)
+    tracking = ("min_iou", "max_distance", "divisions")
+
+    def usable(name: str) -> bool:
+        control = tune.controls[name]
+        label = tune.params_form.labelForField(control)
+        assert label.isEnabled() == control.isEnabled()
+        assert label.toolTip() == control.toolTip()
+        return control.isEnabled()
+
+    assert all(usable(name) for name in tune.controls)
+    assert "Not used" not in tune.controls["min_iou"].toolTip()
+
+    _set_then_apply_to_all(qtbot, tune, "link", False)
+    assert not tune.controls["link"].isChecked()
+    assert not any(usable(name) for name in tracking)
+    assert all(usable(name) for name in tune.controls if name not in tracking)
+    tip = tune.controls["max_distance"].toolTip()
+    assert "Not used now: max_distance acts only while link is on" in tip
+    assert "cells that no longer overlap" in tip  # (the parameter's own help follows)
+    recipe = json.loads(tune.save_recipe(tmp_path / "unlinked.json").read_text())["params"]
+    assert recipe["link"] is False and recipe["min_iou"] == cells_movie.params.min_iou
+    assert warnings_shown == []  # these parameters made the labels on screen
+
+    _set_then_apply_to_all(qtbot, tune, "link", True)
+    assert all(usable(name) for name in tracking)
+    assert "Not used" not in tune.controls["min_iou"].toolTip()
+    layer.undo()  # back to the unlinked labels: the controls follow them
+    assert tune.follow_labels_on_screen() and not tune.params.link
+    assert not any(usable(name) for name in tracking)
+
+    with qtbot.waitSignal(tune.update_finished, timeout=60_000):
+        tune.reset_button.click()  # link on again (the frame on screen)
+    qtbot.waitUntil(lambda: not tune.busy, timeout=30_000)
+    assert tune.controls["link"].isChecked() and all(usable(name) for name in tracking)
+
+    path = tmp_path / "off.json"
+    path.write_text(json.dumps({"params": {"link": False, "min_iou": 0.35}}))
+    with qtbot.waitSignal(tune.update_finished, timeout=60_000):
+        assert tune.load_recipe(path)
+    qtbot.waitUntil(lambda: not tune.busy, timeout=30_000)
+    assert not any(usable(name) for name in tracking)
+    assert tune.controls["min_iou"].value() == pytest.approx(0.35)
+
+    with qtbot.waitSignal(tune.update_finished, timeout=60_000):
+        set_control(tune.controls["link"], True)  # as a click does
+    qtbot.waitUntil(lambda: not tune.busy, timeout=30_000)
+    assert all(usable(name) for name in tracking)
+
+
+# --- 5. a failed update --------------------------------------------------------------------------
+
+
+def test_a_failed_update_brings_the_controls_back_to_the_labels_on_screen(
+    docked, result_2d, qtbot, monkeypatch, warnings_shown, tmp_path
+):
+    """seed_thresh moved to a value whose post-processing fails: the labels stay, and the
+    controls go back to the values that made them (they kept the failed value, which Save
+    recipe then saved); the status says which value failed and why."""
+    viewer, widget = docked
+    layer = place(viewer, result_2d)
+    errors: list[str] = []
+    monkeypatch.setattr(tune_module, "show_error", errors.append)
+    original = embedding.postprocess
+
+    def fails_below(prediction, params):
+        if params.seed_thresh < 0.3:
+            raise RuntimeError("numba kernel failed")
+        return original(prediction, params)
+
+    monkeypatch.setattr(embedding, "postprocess", fails_below)
+    change(qtbot, widget, seed_thresh=0.6)
+    made = layer.data.copy()
+    np.testing.assert_array_equal(made, expected(result_2d, seed_thresh=0.6))
+
+    change(qtbot, widget, seed_thresh=0.2)
+
+    assert errors == ["Tune failed on layer 'nuclei labels': numba kernel failed"]
+    np.testing.assert_array_equal(layer.data, made)
+    assert widget.params == make_params(embedding.Params, result_2d.params, seed_thresh=0.6)
+    assert widget.controls["seed_thresh"].value() == pytest.approx(0.6)
+    status = widget.status_label.text()
+    assert status.startswith("'nuclei labels': post-processing failed with seed_thresh=0.2")
+    assert "(numba kernel failed)" in status and "back to the values of the labels" in status
+    saved = json.loads(widget.save_recipe(tmp_path / "r.json").read_text())["params"]
+    assert saved["seed_thresh"] == 0.6 and warnings_shown == []
+
+    # another change goes on from the values on screen; a failure right after Segment goes
+    # back to Segment's values
+    change(qtbot, widget, min_size=50)
+    np.testing.assert_array_equal(layer.data, expected(result_2d, seed_thresh=0.6, min_size=50))
+    second = place(viewer, result_2d, name="second labels")
+    assert widget.labels_layer is second
+    change(qtbot, widget, seed_thresh=0.1)
+    assert widget.params == result_2d.params
+    np.testing.assert_array_equal(second.data, result_2d.labels)

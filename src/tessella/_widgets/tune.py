@@ -9,7 +9,8 @@ goes on when another layer is chosen meanwhile, and its labels land in its own l
 time-lapse (``T``) results only the frame on screen is updated until "Apply to all"; a volume
 shows a 2D preview of the slice on screen, except for Reset and Load recipe, which redo the
 whole volume. Recipes saved here are what ``tessella segment --recipe FILE`` replays; Save
-recipe warns when the labels on screen are not what its parameters make.
+recipe warns when the labels on screen are not what its parameters make. An update that fails
+leaves the labels as they were, and the controls go back to the values that made them.
 
 Integer parameters with a range wider than :data:`MAX_SLIDER_STEPS` (``min_size`` goes up to a
 million) get a spin box whose step grows with the value (1, 10, 100, ...), not a slider.
@@ -61,7 +62,7 @@ if TYPE_CHECKING:
     from tessella.engine.params import ParamSpec
     from tessella.engine.pipeline import SegmentResult
 
-__all__ = ["TuneWidget", "DEBOUNCE_MS", "MAX_SLIDER_STEPS"]
+__all__ = ["TuneWidget", "DEBOUNCE_MS", "MAX_SLIDER_STEPS", "SWITCHED_BY"]
 
 DEBOUNCE_MS = 30  # after a start, changes wait this long and then run together
 MAX_SLIDER_STEPS = 5000  # wider integer ranges get a spin box with growing steps
@@ -69,6 +70,12 @@ MAX_SLIDER_STEPS = 5000  # wider integer ranges get a spin box with growing step
 #: so that the controls follow an undo back to it; checksumming larger labels at each
 #: preview would slow the slider (about 40 ms here for this size)
 PREVIEW_STATE_BYTES = 2**26
+#: parameters that act only while a switch of the same method is on: method NAME ->
+#: {parameter: switch}. Their controls are greyed out while it is off, as those of a
+#: parameter whose axes the labels lack (``ParamSpec.needs``).
+SWITCHED_BY = {
+    "temporal": {"min_iou": "link", "max_distance": "link", "divisions": "link"},
+}
 
 
 @report_runtime_errors
@@ -222,6 +229,9 @@ class TuneWidget(LayerWatcher, QWidget):
         super().__init__(parent)
         self.viewer = napari_viewer
         self.controls: dict[str, QWidget] = {}
+        self._row_labels: dict[str, QLabel] = {}  # the name beside each control
+        self._tips: dict[str, str] = {}  # each control's tooltip while it can act
+        self._no_axis: set[str] = set()  # parameters the labels' axes leave nothing to act on
         self._workers: set[GeneratorWorker] = set()  # every worker not finished yet
         # layer id -> its latest request and that request's worker, until the worker ends
         self._requests: dict[Any, _Request] = {}
@@ -235,6 +245,9 @@ class TuneWidget(LayerWatcher, QWidget):
         # may not be the parameters of that state (a preview that changed nothing)
         self._in_step: dict[Any, str] = {}
         self._failed: set = set()  # layer ids whose latest request failed
+        # layer id -> the parameters of the labels last written into it (a failed update
+        # brings the controls back to them)
+        self._written_with: dict[Any, Any] = {}
         # (layer id, whole): a change that arrived during the quiet period after a start,
         # run when it ends (whole: the whole volume, not a slice preview)
         self._due: tuple[Any, bool] | None = None
@@ -376,6 +389,7 @@ class TuneWidget(LayerWatcher, QWidget):
         self._stale.pop(layer.unique_id, None)
         self._edited.discard(layer.unique_id)
         self._in_step.pop(layer.unique_id, None)
+        self._written_with.pop(layer.unique_id, None)
 
     def _on_paint(self, layer_id, event=None) -> None:
         if not _results.tool_is_writing(layer_id):  # Tune's own updates are not edits
@@ -388,6 +402,7 @@ class TuneWidget(LayerWatcher, QWidget):
         self._stale.pop(layer_id, None)
         self._edited.discard(layer_id)
         self._in_step.pop(layer_id, None)
+        self._written_with.pop(layer_id, None)
         self._refresh_layers()
         index = self.layer_combo.findData(layer_id)
         if index >= 0 and index == self.layer_combo.currentIndex():
@@ -405,7 +420,7 @@ class TuneWidget(LayerWatcher, QWidget):
             self._run_due()
         while self.params_form.rowCount():
             self.params_form.removeRow(0)
-        self.controls = {}
+        self.controls, self._row_labels, self._tips, self._no_axis = {}, {}, {}, set()
         result, method = self.result, self.method
         for control in (self.reset_button, self.save_button, self.load_button):
             control.setEnabled(result is not None)
@@ -436,10 +451,12 @@ class TuneWidget(LayerWatcher, QWidget):
                 )
                 control.setEnabled(False)
                 label.setEnabled(False)
+                self._no_axis.add(spec.name)
             control.setToolTip(tip)
             label.setToolTip(tip)
             self.params_form.addRow(label, control)
             self.controls[spec.name] = control
+            self._row_labels[spec.name], self._tips[spec.name] = label, tip
             signal = control.toggled if isinstance(control, QCheckBox) else control.valueChanged
             signal.connect(partial(self._on_param_changed, spec))
         self._show_params(self.params)
@@ -464,6 +481,26 @@ class TuneWidget(LayerWatcher, QWidget):
     def _show_params(self, params) -> None:
         for name, control in self.controls.items():
             _set_value(control, getattr(params, name))
+        self._grey_out_switched_off(params)
+
+    def _grey_out_switched_off(self, params) -> None:
+        """Grey out the controls of parameters whose switch is off in ``params`` (a
+        time-lapse's tracking parameters with ``link`` off), their tooltip saying why; the
+        others as they were built (those the labels' axes leave nothing to act on stay
+        greyed out)."""
+        method = self.method
+        switched = SWITCHED_BY.get(getattr(method, "NAME", ""), {})
+        for name, switch in switched.items():
+            control, label = self.controls.get(name), self._row_labels.get(name)
+            if control is None or label is None or name in self._no_axis:
+                continue
+            on = bool(getattr(params, switch, True))
+            tip = self._tips[name]
+            if not on:
+                tip = f"Not used now: {name} acts only while {switch} is on. {tip}"
+            for widget in (control, label):
+                widget.setEnabled(on)
+                widget.setToolTip(tip)
 
     def enterEvent(self, event) -> None:
         """The pointer comes to the controls: first make them show what the labels on
@@ -496,7 +533,7 @@ class TuneWidget(LayerWatcher, QWidget):
             return False
         if params == self.params:
             return False
-        self._params[layer.unique_id] = params
+        self._params[layer.unique_id] = self._written_with[layer.unique_id] = params
         self._in_step[layer.unique_id] = state["fingerprint"]
         for control in self.controls.values():  # shown, not applied: they are on screen
             control.blockSignals(True)
@@ -801,6 +838,7 @@ class TuneWidget(LayerWatcher, QWidget):
                 layer, labels if layer.ndim == labels.ndim else labels[0]
             )
             self._stale[request.layer_id] = set()
+            self._written_with[request.layer_id] = request.params
             _results.note_labels_state(layer, params_to_dict(request.params), lineage)
             self._in_step.pop(request.layer_id, None)
             # unlinked (link off), every object has its own ID: no tracks to draw, the
@@ -899,6 +937,7 @@ class TuneWidget(LayerWatcher, QWidget):
         """Note in the status which parameters made the labels, and in the layer's recipe
         once they made all of them; a preview of one slice or frame is noted as such (an
         undo back to it brings its parameters back to the controls)."""
+        self._written_with[request.layer_id] = request.params
         stale = self._stale.setdefault(request.layer_id, set())
         if not request.apply_all:
             stale.update(range(request.n_frames))
@@ -936,15 +975,40 @@ class TuneWidget(LayerWatcher, QWidget):
         self._say(f"{what}: updated in {ms:.0f} ms{hint}", layer)
 
     def _on_errored(self, request: _Request, exc: Exception) -> None:
+        """Say that the latest update of a layer failed, with which values and why; the
+        controls go back to the values of the labels on screen when it wrote none of them."""
         if self._latest(request):
             self._failed.add(request.layer_id)
             layer = self._find_layer(request.layer_id)  # not the one chosen now: it may differ
             name = request.layer_name if layer is None else layer.name
             show_error(f"Tune failed on layer '{name}': {exc}")
+            back = self._take_back(request)
+            before = params_to_dict(back if back is not None else request.params)
+            tried = params_to_dict(request.params)
+            changed = ", ".join(f"{k}={v}" for k, v in tried.items() if v != before.get(k))
+            what = f"post-processing failed with {changed or 'these values'} ({exc})"
+            if back is not None:
+                what += "; the controls are back to the values of the labels on screen"
             if layer is None:
-                self._say(f"'{name}': post-processing failed ({exc})")
+                self._say(f"'{name}': {what}")
             else:
-                self._say(f": post-processing failed ({exc})", layer)
+                self._say(f": {what}", layer)
+
+    def _take_back(self, request: _Request):
+        """After ``request`` failed: its layer's parameters back to those of the labels last
+        written into it (the labels on screen), shown when that layer is chosen; returns
+        them, or None when left as they are (a newer change is due, the run wrote part of a
+        movie before it failed, or the result is gone)."""
+        layer_id = request.layer_id
+        result = _results.get(layer_id)
+        due = self._due is not None and self._due[0] == layer_id
+        if result is None or due or request.written or self._params.get(layer_id) != request.params:
+            return None
+        back = self._written_with.get(layer_id, result.params)
+        self._params[layer_id] = back
+        if layer_id == self.layer_combo.currentData():
+            self._show_params(back)
+        return back
 
     def _on_finished(self, request: _Request, worker: GeneratorWorker) -> None:
         self._workers.discard(worker)
