@@ -1,7 +1,8 @@
 """Three gaps of Export (and the axes Correct and Evaluate take), in a real viewer:
 
 1. the mask stack (``.stack.tif``) is ticked only where the chosen labels' objects overlap,
-   disabled with a tooltip saying why where they cannot, and follows the Labels combo box;
+   disabled with a tooltip saying why where they cannot, and follows the Labels combo box
+   and edits of the labels;
 2. the recipe Export writes names the files written beside it, the stack included;
 3. axes the reader only guessed from the shape (a plain 3D TIFF is ZYX) rank below a
    recipe's axes and the layer's napari ``axis_labels``, for Correct, Evaluate and Export.
@@ -137,6 +138,54 @@ def test_an_overlaps_layer_counts_only_where_it_hides_part_of_another_object(
     assert enabled and ticked
     assert "No objects overlap in 'other worms'" in other_tip
     assert f"of {len(np.unique(flat)) - 1} objects overlap another" in tip
+
+
+def test_the_stack_option_follows_edits_of_the_labels(
+    make_napari_viewer, data_dir, run_to_end, qtbot, monkeypatch, tmp_path
+):
+    """A06: Correct deletes, one after another, every worm that crosses another. Once the
+    edits pause the stack is unticked, its tooltip saying that none overlaps, after one
+    check of the labels (none while editing; they were not checked at all, the option
+    stayed ticked). Undone, Export pressed at once checks again and writes the stack."""
+    viewer = make_napari_viewer()
+    _segment_wells(viewer, data_dir, run_to_end, ["A06"])
+    layer = viewer.layers["A06 labels"]
+    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Export")
+    _choose(widget.labels_combo, "A06 labels")
+    widget.path_edit.setText(str(tmp_path / "w"))
+    assert _stack_option(widget)[:2] == (True, True)
+    method, result = widget._network_instances(layer)
+    masks = np.asarray(method.instances(result.predictions[0], result.params), bool)
+    shared = masks.sum(axis=0) > 1
+    crossing = (np.flatnonzero(masks[:, shared].any(axis=1)) + 1).tolist()  # object k: mask k-1
+    assert len(crossing) >= 2
+    _dock, correct = viewer.window.add_plugin_dock_widget("tessella", "Correct")
+    _choose(correct.layer_combo, "A06 labels")
+    checks: list[int] = []
+    overlapping = ExportWidget._overlapping
+
+    def counted(self, labels_layer):
+        checks.append(1)
+        return overlapping(self, labels_layer)
+
+    monkeypatch.setattr(ExportWidget, "_overlapping", counted)
+
+    for label in crossing:
+        correct.set_selection([label])
+        assert correct.delete()
+    assert checks == []  # nothing scanned while editing
+    qtbot.waitUntil(lambda: not widget.stack_checkbox.isChecked(), timeout=5_000)
+    assert len(checks) == 1
+    enabled, _ticked, tip = _stack_option(widget)
+    assert enabled and "No objects overlap in 'A06 labels'" in tip
+    assert "stack" not in [o.kind for o in widget.outputs()]
+
+    for _ in crossing:
+        correct.undo()
+    written = widget.export()
+    assert [p.name for p in written] == ["w.tif", "w.stack.tif", "w.csv", "w.recipe.json"]
+    assert widget.stack_checkbox.isChecked()
+    assert len(read_mask_stack(tmp_path / "w.stack.tif")) == len(masks)
 
 
 # --- 2. the recipe says what was written ---------------------------------------------------
