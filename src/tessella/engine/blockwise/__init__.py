@@ -56,6 +56,13 @@ What runs per block, what after stitching (:data:`SUPPORT`)
   renumbering, as long as the holes filled are smaller than the halo. With ``split``, the
   distance watershed runs per block (``context`` at least 32 px) and pieces are matched by
   overlap, as for the embedding.
+- ``patches``: the whole assembly per block, ``min_size`` included (``context`` 128 px), pieces
+  matched by overlap. The filter runs in the block, as in memory: an instance under
+  ``min_size`` is never painted, so it cannot take the pixels of a worm it overlaps (filtered
+  after stitching, it left them background), and a worm is measured by its mask, not by the
+  pixels the instances painted over it leave. An instance cut by the edge of the block and
+  halo is measured by its part inside; a part that reaches the core crosses the whole halo
+  (the network's + 128 px), which is more pixels than ``min_size`` asks of a worm.
 - A method module may declare its own split with ``BLOCKWISE`` (a dict of
   :class:`BlockwiseSupport` fields, or a function of the parameters), e.g. connected components
   after a threshold: ``BLOCKWISE = {"context": 16, "stitch": "touch", "size_params":

@@ -46,8 +46,11 @@ SUPPORT: dict[str, BlockwiseSupport | Callable] = {
     "embedding": BlockwiseSupport(64, "overlap"),
     "boundary": BlockwiseSupport(128, "graph"),
     "semantic": _semantic_support,
-    # objects as label images (where they overlap, one of them shows); worms reach ~250 px
-    "patches": BlockwiseSupport(128, "overlap", size_params=("min_size", "")),
+    # objects as label images (where they overlap, one of them shows); worms reach ~250 px.
+    # min_size per block, as in memory: an instance under it is never painted, so it cannot
+    # cover part of a worm (after stitching it would leave those pixels background), and a
+    # worm is measured by its mask, not by the pixels left to it by the instances over it
+    "patches": BlockwiseSupport(128, "overlap"),
     "temporal": _temporal_support,
 }
 
