@@ -300,3 +300,48 @@ def test_resume_of_a_run_that_used_its_time_budget_runs_on(viewer_models, qtbot,
     log = [json.loads(x) for x in (out / "train.log").read_text().splitlines()]
     assert [e["epoch"] for e in log][-1] == 4  # (it stopped after one more epoch)
     assert "stopped" not in json.loads((out / "card.json").read_text())["training"]
+
+
+def test_a_cancelled_fresh_run_with_a_checkpoint_but_no_card_is_kept_and_resumes(
+    viewer_models, qtbot, monkeypatch
+):
+    """A fine-tune whose epochs do not beat its base has a checkpoint and no card until it
+    ends; stopped with its card unwritable (here a full disk), the panel removed the folder
+    and the epochs trained with it. The checkpoint is kept, the status says Resume continues
+    it, and Resume (the card writable again) runs on to a model."""
+    import tessella.engine.train.loop as loop
+
+    monkeypatch.setattr(loop, "_validate", lambda *args, **kwargs: 0.5)  # the base's score
+    writable = loop.save_model
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(loop, "save_model", disk_full)
+    viewer, models = viewer_models
+    image, labels = _volume(depth=1)
+    viewer.add_image(image[0], name="img A")
+    viewer.add_labels(labels[0], name="gt A")
+    train = _train_panel(viewer)
+    _fine_tune(viewer, train)
+    train.epochs_spin.setValue(4)
+    with qtbot.waitSignal(train.run_finished, timeout=300_000):
+        assert train.start()
+        # the base's score, then epoch 1's: its checkpoint is written before it is reported
+        qtbot.waitUntil(lambda: len(train._scores) >= 2, timeout=300_000)
+        train.cancel_button.click()
+    out = models / "ft"
+    assert (out / "checkpoint.pt").is_file(), "the checkpoint was removed with the folder"
+    assert not (out / "card.json").exists()
+    text = train.status_label.text()
+    assert "no model was saved" in text and "Resume continues it" in text, text
+    assert train.name_edit.text() == "ft" and train.resume_button.isEnabled()
+
+    monkeypatch.setattr(loop, "save_model", writable)
+    with qtbot.waitSignal(train.run_finished, timeout=300_000):
+        assert train.resume(), train.status_label.text()
+    log = [json.loads(x) for x in (out / "train.log").read_text().splitlines()]
+    assert [e["epoch"] for e in log][0] == 0 and log[-1]["epoch"] == 4
+    card = json.loads((out / "card.json").read_text())
+    assert "stopped" not in card["training"]
+    assert "no epoch beat the base model's validation score 0.500" in train.status_label.text()

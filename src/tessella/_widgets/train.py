@@ -1019,9 +1019,18 @@ class TrainWidget(LayerWatcher, QWidget):
             )
             if stopped is None:  # finished: the next run needs a name of its own
                 self.name_edit.setText(self._free_name(run.out.name))
-        elif not run.resumed:  # stopped before it had a model: leave nothing half-made
-            shutil.rmtree(run.out, ignore_errors=True)
-        if not saved and run.error is None:
+        # a checkpoint without a card (the card could not be written: a full disk, or a
+        # stop before the first best model was) is what Resume continues: never removed
+        resumable = None if saved else stopped_run(run.out)
+        if not saved and resumable is None and not run.resumed:
+            shutil.rmtree(run.out, ignore_errors=True)  # stopped before it had a model
+        if resumable is not None:
+            kept = f"; its checkpoint ({resumable}) is kept in {run.out}: Resume continues it"
+            self.status_label.setText(
+                (f"Training failed: {run.error}" if run.error is not None else "Stopped")
+                + f"; no model was saved{kept}"
+            )
+        elif not saved and run.error is None:
             epochs_scored = self._scores[1 if run.base else 0 :]  # not the base's
             self.status_label.setText(
                 "Stopped; no model was saved."
