@@ -631,7 +631,7 @@ def test_bad_features_time_budget_exclusions_and_checkpoints_are_one_line(
         ("--features", "16,2.5", "--features 16,2.5: the channels of each level"),
         ("--time-budget", "-5", "time budget -5.0: must be above 0"),
         ("--exclude", "typo", "excluded files not found in"),
-        ("--exclude", "0[z=3]", "excluded files not found in"),  # a 2D file has no slices
+        ("--exclude", "0[z=3]", "exclude 0[z=3]: '0.tif' is one image, with no slices"),
     ):
         assert main([*common, *small, "--out", str(tmp_path / "m"), option, value]) == 1
         err = capsys.readouterr().err
@@ -675,6 +675,67 @@ def test_exclusions_must_name_something_in_every_layout(tmp_path, nuclei_sample)
         load_timelapse_samples(tmp_path / "movie", 3, exclude=["0[t=7]"])
     with pytest.raises(ValueError, match="excluded files not found .*: typo"):
         load_overlapping_pairs(tmp_path / "vol", norm, exclude=["typo"])
+
+
+def test_a_selector_of_the_wrong_axis_is_refused_by_the_engine(tmp_path, nuclei_sample):
+    """STEM[z=...] selects slices of a volume, STEM[t=...] frames of a movie: from the Python
+    API (and the Train panel, which splits with the same function) the other letter picked
+    the same numbers along the axis the file has (the command refused it, the engine did
+    not). The engine refuses it, naming the selector, the file and the axis it has, before
+    anything is written."""
+    from tessella.engine.train import TrainConfig, train
+    from tessella.engine.train.data import split_holdout
+    from tessella.engine.train.timelapse import load_timelapse_samples
+
+    image, labels = nuclei_sample
+    volume, masks = np.stack([image[:64, :64]] * 5), np.stack([labels[:64, :64]] * 5)
+    _write_pairs(tmp_path / "vol", [volume, image[:64, :64]], [masks, labels[:64, :64]])
+    _write_pairs(tmp_path / "movie", [volume], [masks])
+    cases = [
+        (
+            "embedding",
+            "vol",
+            "0[t=1:3]",
+            r"axis 't' selects frames of a movie, but '0.tif' has "
+            r"slices of a volume: select them as 0\[z=N\] or 0\[z=A:B\]",
+        ),
+        (
+            "temporal",
+            "movie",
+            "0[z=1]",
+            r"axis 'z' selects slices of a volume, but '0' has "
+            r"frames of a movie: select them as 0\[t=N\]",
+        ),
+        (
+            "embedding",
+            "vol",
+            "1[z=0]",
+            r"'1.tif' is one image, with no slices \(z\) or "
+            r"frames \(t\) to select: name it whole \(1\)",
+        ),
+        ("embedding", "vol", "0[q=1]", r"unknown axis 'q'; '0.tif' has slices of a volume"),
+    ]
+    for method, data, selector, message in cases:
+        config = TrainConfig(
+            method,
+            str(tmp_path / data),
+            str(tmp_path / "m"),
+            holdout=(selector,),
+            epochs=1,
+            steps_per_epoch=1,
+            batch_size=1,
+            patch=32,
+            device="cpu",
+        )
+        with pytest.raises(ValueError, match=rf"^hold-out {re.escape(selector)}: {message}"):
+            train(config)
+        assert not (tmp_path / "m").exists()
+    # the same check for --exclude, and the right letter in either case (upper case too)
+    with pytest.raises(ValueError, match=r"^exclude 0\[z=1\]: axis 'z' selects slices"):
+        load_timelapse_samples(tmp_path / "movie", 3, exclude=["0[z=1]"])
+    samples = load_timelapse_samples(tmp_path / "movie", 3, exclude=["0[T=4]"])
+    _, held = split_holdout(samples, 0.1, names=["0[t=1:3]"])
+    assert [s.name for s in held] == ["0[t=001]", "0[t=002]"]
 
 
 def test_images_with_nan_are_refused_by_name(tmp_path, nuclei_sample):

@@ -345,3 +345,20 @@ def test_a_cancelled_fresh_run_with_a_checkpoint_but_no_card_is_kept_and_resumes
     card = json.loads((out / "card.json").read_text())
     assert "stopped" not in card["training"]
     assert "no epoch beat the base model's validation score 0.500" in train.status_label.text()
+
+
+def test_a_hold_out_of_the_wrong_axis_is_refused_before_training(viewer_models):
+    """The slices of a volume are held out as LABELS[z=A:B]: a [t=...] selector picked the
+    same slices silently; it is refused, naming the labels and the axis they have."""
+    viewer, models = viewer_models
+    image, labels = _volume()
+    viewer.add_image(image, name="vol")
+    train = _train_panel(viewer)
+    train.add_pair(viewer.layers["vol"], viewer.add_labels(labels, name="vol gt"))
+    _choose_base(train, NEW + "semantic")
+    train.holdout_edit.setText("vol gt[t=8:10]")
+    assert not train.start()
+    text = train.status_label.text()
+    assert text.startswith("Not started: hold-out vol gt[t=8:10]: axis 't' selects frames"), text
+    assert "'vol gt' has slices of a volume: select them as vol gt[z=N]" in text, text
+    assert not (models / "my-semantic").exists()

@@ -30,6 +30,7 @@ __all__ = [
     "check_finite",
     "refuse_negative",
     "refuse_unknown_exclusions",
+    "refuse_wrong_axes",
     "load_pairs",
     "load_folder_pairs",
     "split_holdout",
@@ -266,8 +267,14 @@ def _colour(image: np.ndarray, axes: str) -> bool:
     return not (np.array_equal(rgb[0], rgb[1]) and np.array_equal(rgb[0], rgb[2]))
 
 
-_SLICE_NAME = re.compile(r"^(?P<file>.+)\[(?P<axis>[zt])=(?P<z>\d+)(?::(?P<stop>\d+))?\]$")
-_SELECTOR = re.compile(r"^(?P<file>.+?)(?:\[(?P<axis>[zt])=(?P<start>\d+)(?::(?P<stop>\d+))?\])?$")
+_SLICE_NAME = re.compile(
+    r"^(?P<file>.+)\[(?P<axis>[zt])=(?P<z>\d+)(?::(?P<stop>\d+))?\]$", re.IGNORECASE
+)
+_SELECTOR = re.compile(
+    r"^(?P<file>.+?)(?:\[(?P<axis>[zt])=(?P<start>\d+)(?::(?P<stop>\d+))?\])?$", re.IGNORECASE
+)
+_ANY_AXIS = re.compile(r"^(?P<file>.+?)\[\s*(?P<axis>[A-Za-z]+)\s*=[^\]]*\]$")  # any letter
+_AXIS_HOLDS = {"z": "slices of a volume", "t": "frames of a movie"}
 
 
 def _file_stem(name: str) -> str:
@@ -311,6 +318,9 @@ def selects(selector: str, sample_name: str) -> bool:
     stem, first, end = _slice_of(sample_name)
     if _file_stem(match["file"]) != stem:
         return False
+    named = _SLICE_NAME.match(sample_name)
+    if match["axis"] and named and match["axis"].lower() != named["axis"].lower():
+        return False  # frames are not slices (refuse_wrong_axes says so)
     if match["start"] is None:
         return True
     start = int(match["start"])
@@ -338,11 +348,59 @@ def slab_bounds(selectors, name: str, depth: int) -> list[tuple[int, int]]:
     return list(zip(edges[:-1], edges[1:]))
 
 
+def refuse_wrong_axes(selectors, names, option: str) -> None:
+    """Raise ValueError if a selector names slices or frames of a file in ``names`` along
+    another axis than the file has: ``STEM[z=...]`` selects slices of a volume and
+    ``STEM[t=...]`` frames of a movie (the other letter would pick the same numbers along the
+    axis the file has), and a file that is one image has neither. ``option`` (``hold-out``,
+    ``exclude``) starts the message; a selector of a file not in ``names`` is left to the
+    caller's "not found".
+
+    >>> refuse_wrong_axes(["a[z=1:3]", "b"], ["a.tif[z=000]", "a.tif[z=001]", "b.tif"], "x")
+    >>> refuse_wrong_axes(["a[t=1:3]"], ["a.tif[z=000]", "a.tif[z=001]"], "hold-out")
+    Traceback (most recent call last):
+    ...
+    ValueError: hold-out a[t=1:3]: axis 't' selects frames of a movie, but 'a.tif' has slices
+    of a volume: select them as a[z=N] or a[z=A:B] (B excluded)
+    """
+    axes: dict[str, set[str]] = {}  # file stem -> the axis letters of its samples
+    files: dict[str, str] = {}  # file stem -> the file's name, as messages give it
+    for name in map(str, names):
+        named = _SLICE_NAME.match(name)
+        file = named["file"] if named else name
+        files.setdefault(_file_stem(file), file)
+        axes.setdefault(_file_stem(file), set()).update([named["axis"].lower()] if named else [])
+    for selector in map(str, selectors):
+        match = _ANY_AXIS.match(selector.strip())
+        stem = _file_stem(match["file"].strip()) if match else ""
+        if match is None or stem not in axes or match["axis"].lower() in axes[stem]:
+            continue
+        given = match["axis"]
+        lead = (
+            f"axis {given!r} selects {_AXIS_HOLDS[given.lower()]}, but"
+            if given.lower() in _AXIS_HOLDS
+            else f"unknown axis {given!r};"
+        )
+        if not axes[stem]:
+            unknown = "" if given.lower() in _AXIS_HOLDS else f"unknown axis {given!r}; "
+            raise ValueError(
+                f"{option} {selector}: {unknown}{files[stem]!r} is one image, with no slices "
+                f"(z) or frames (t) to select: name it whole ({stem})"
+            )
+        axis = sorted(axes[stem])[0]
+        raise ValueError(
+            f"{option} {selector}: {lead} {files[stem]!r} has {_AXIS_HOLDS[axis]}: select "
+            f"them as {stem}[{axis}=N] or {stem}[{axis}=A:B] (B excluded)"
+        )
+
+
 def refuse_unknown_exclusions(exclude, names, where) -> None:
     """Raise ValueError if a selector of ``exclude`` picks none of ``names`` (every file,
     slice or frame that ``where`` holds, excluded or not): a typo would otherwise train on
-    what it meant to leave out, as ``--holdout`` refuses a name it cannot find."""
+    what it meant to leave out, as ``--holdout`` refuses a name it cannot find; a selector
+    of the wrong axis is refused by :func:`refuse_wrong_axes`."""
     names = list(names)
+    refuse_wrong_axes(exclude, names, "exclude")
     missing = [str(e) for e in exclude if not any(selects(str(e), n) for n in names)]
     if missing:
         raise ValueError(f"excluded files not found in {where}: {', '.join(sorted(missing))}")
@@ -535,6 +593,7 @@ def split_holdout(samples: list[Sample], fraction: float, seed: int = 0, names=(
     """
     if names:
         names = [str(n) for n in names]
+        refuse_wrong_axes(names, [s.name for s in samples], "hold-out")
         missing = [n for n in names if not any(selects(n, s.name) for s in samples)]
         if missing:
             raise ValueError(f"hold-out files not found: {', '.join(sorted(missing))}")
