@@ -278,11 +278,16 @@ def test_a_stopped_run_is_marked_in_its_card_and_resumes(viewer_models, qtbot, m
     assert card["description"] == "embedding model trained with tessella on napari layers: img + gt"
 
 
-def test_resume_of_a_run_that_used_its_time_budget_runs_on(viewer_models, qtbot, monkeypatch):
-    """A run stopped by its time budget: the budget counts the time already trained, so
-    putting it back would stop the resumed run after one epoch; Resume runs on without a
-    limit instead, and says so."""
+def test_resume_trains_the_time_budget_more_after_the_time_already_trained(
+    viewer_models, qtbot, monkeypatch
+):
+    """The engine's time budget counts the time already trained (as --time-budget with
+    --resume), so a run that had used its budget stopped after one more epoch, and the panel
+    then dropped the budget: no Resume with a limit was possible. The Time budget box is
+    this session's: Resume trains at most that many minutes more, and leaves it as set."""
     import torch
+
+    import tessella._widgets.train as train_module
 
     train, out = _cancelled_after_an_epoch(viewer_models, qtbot, monkeypatch, "timed", 1)
     # as if the minute had run out after that epoch (a real minute would slow the suite)
@@ -294,9 +299,19 @@ def test_resume_of_a_run_that_used_its_time_budget_runs_on(viewer_models, qtbot,
     (out / "train.log").write_text("".join(json.dumps(x) + "\n" for x in lines))
     assert json.loads((out / "card.json").read_text())["training"]["config"]["time_budget"] == 60
 
+    budgets = []
+    real = train_module._train
+
+    def spy(config, samples, held):
+        budgets.append(config.time_budget)
+        return (yield from real(config, samples, held))
+
+    monkeypatch.setattr(train_module, "_train", spy)
+    train.minutes_spin.setValue(2)
     with qtbot.waitSignal(train.run_finished, timeout=300_000):
         assert train.resume(), train.status_label.text()
-    assert train.minutes_spin.value() == 0  # no limit
+    assert train.minutes_spin.value() == 2
+    assert budgets == [75 + 2 * 60]  # the 75 s trained and two minutes more
     log = [json.loads(x) for x in (out / "train.log").read_text().splitlines()]
     assert [e["epoch"] for e in log][-1] == 4  # (it stopped after one more epoch)
     assert "stopped" not in json.loads((out / "card.json").read_text())["training"]

@@ -455,6 +455,10 @@ class TrainWidget(LayerWatcher, QWidget):
         self.steps_spin = _spin(1, 10_000, 25, 5, "")
         self.minutes_spin = _spin(0, 24 * 60, 0, 5, " min")
         self.minutes_spin.setSpecialValueText("no limit")
+        self.minutes_spin.setToolTip(
+            "Stop training after this many minutes; Resume trains this many minutes more "
+            "(`tessella train --time-budget` with --resume counts the time already trained)"
+        )
         self.lr_spin = QDoubleSpinBox()
         self.lr_spin.setDecimals(5)
         self.lr_spin.setRange(1e-5, 1e-1)
@@ -492,7 +496,8 @@ class TrainWidget(LayerWatcher, QWidget):
         self.resume_button.setEnabled(False)
         self.resume_button.setToolTip(
             "Continue the stopped run of the model named in Save as from its checkpoint, with "
-            "its settings (as `tessella train --resume`); train on the same pairs"
+            "its settings (as `tessella train --resume`), for at most Time budget minutes "
+            "more; train on the same pairs"
         )
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
@@ -761,6 +766,10 @@ class TrainWidget(LayerWatcher, QWidget):
         held_out = holdout or (() if same else tuple(dict.fromkeys(s.name for s in held)))
         described = folder or ", ".join(f"{i.name} + {j.name}" for i, j in pairs)
         minutes = self.minutes_spin.value()
+        # the engine's budget counts the time already trained (as --time-budget with
+        # --resume); the panel's is this session's: a Resume trains that many minutes more
+        entries = _log_entries(out) if resume else []
+        trained = float(entries[-1].get("seconds") or 0) if entries else 0.0
         total = self.epochs_spin.value() * self.steps_spin.value()
         # ticked and changeable: a new one-decoder model, or a two-decoder base to merge
         merge = self.one_decoder_check.isChecked() and self.one_decoder_check.isEnabled()
@@ -783,7 +792,7 @@ class TrainWidget(LayerWatcher, QWidget):
             distil=10.0 if merge and base_path else 0.0,
             window=window,
             device=self.device_combo.currentText(),
-            time_budget=minutes * 60 if minutes else None,
+            time_budget=trained + minutes * 60 if minutes else None,
             resume=resume,
             val_fraction=HOLDOUT_FRACTION,
             holdout=held_out,
@@ -822,7 +831,9 @@ class TrainWidget(LayerWatcher, QWidget):
         if resume:  # the curves so far, from the run's log
             self._resume_curves(out, config.steps_per_epoch)
         self.status_label.setText(
-            f"{'Resuming' if resume else 'Training'} '{name}' on {len(samples)} images, "
+            f"{'Resuming' if resume else 'Training'} '{name}'"
+            + (f" for at most {minutes} min more" if resume and minutes else "")
+            + f" on {len(samples)} images, "
             + (
                 "scored on the same one (add another pair to hold one out)…"
                 if same
@@ -870,7 +881,8 @@ class TrainWidget(LayerWatcher, QWidget):
         self.resume_button.setEnabled(self._run is None and stopped is not None)
         self.resume_button.setToolTip(
             f"Continue '{name}', stopped {stopped}, from its checkpoint with the settings it "
-            "was started with (as `tessella train --resume`); train on the same pairs"
+            "was started with (as `tessella train --resume`), for at most Time budget minutes "
+            "more; train on the same pairs"
             if stopped
             else "Continue a stopped run: name its model in Save as"
         )
@@ -878,8 +890,9 @@ class TrainWidget(LayerWatcher, QWidget):
     def resume(self) -> bool:
         """Continue the stopped run of the model named in Save as from its checkpoint: the
         settings it was started with (starting model, epochs, steps, patch, learning rate,
-        hold-out, averaging, unannotated label, time budget) are put back in the panel first,
-        then it trains on the chosen pairs, as ``tessella train --resume`` does."""
+        hold-out, averaging, unannotated label) are put back in the panel first, then it
+        trains on the chosen pairs, as ``tessella train --resume`` does, for at most the
+        Time budget's minutes more (no limit: to its last epoch)."""
         name = self.name_edit.text().strip()
         if self._run is not None:
             show_info("Train: a run is in progress; cancel it first.")
@@ -907,19 +920,6 @@ class TrainWidget(LayerWatcher, QWidget):
             self.ignore_spin.setValue(int(config.get("ignore_label") or 0))
             self.average_check.setChecked(bool(config.get("ema")))
             self.invert_check.setChecked(bool(config.get(INVERT)))
-            budget = config.get("time_budget")
-            entries = _log_entries(out)
-            spent = float(entries[-1].get("seconds") or 0) if entries else 0.0
-            if budget and spent >= budget:
-                # the budget counts the time already trained (as --time-budget with
-                # --resume): spent, it would stop the resumed run after one epoch
-                budget = None
-                show_info(
-                    f"Train: '{name}' used its time budget ({spent / 60:.0f} min trained); "
-                    "Resume runs on without a limit: set a Time budget above that to stop "
-                    "earlier"
-                )
-            self.minutes_spin.setValue(round(budget / 60) if budget else 0)
             self.holdout_edit.setText(", ".join(config.get("holdout") or ()))
             self.name_edit.setText(name)
         return self.start(resume=True)
