@@ -313,7 +313,10 @@ def test_z_median_is_disabled_on_a_2d_result_and_says_why(docked, volume_result)
     control = widget.controls["z_median"]
     assert not control.isEnabled()
     assert "no Z axis" in control.toolTip() and "Not used here" in control.toolTip()
-    assert all(c.isEnabled() for name, c in widget.controls.items() if name != "z_median")
+    assert not flat.params.split  # em-mito2d's default: min_distance greyed out, as it says
+    assert "acts only while split is on" in widget.controls["min_distance"].toolTip()
+    others = {"z_median", "min_distance"}
+    assert all(c.isEnabled() for name, c in widget.controls.items() if name not in others)
     place(viewer, volume_result, name="vol labels")  # a volume: it acts
     assert widget.controls["z_median"].isEnabled()
     assert "Not used" not in widget.controls["z_median"].toolTip()

@@ -62,7 +62,7 @@ if TYPE_CHECKING:
     from tessella.engine.params import ParamSpec
     from tessella.engine.pipeline import SegmentResult
 
-__all__ = ["TuneWidget", "DEBOUNCE_MS", "MAX_SLIDER_STEPS", "SWITCHED_BY"]
+__all__ = ["TuneWidget", "DEBOUNCE_MS", "MAX_SLIDER_STEPS"]
 
 DEBOUNCE_MS = 30  # after a start, changes wait this long and then run together
 MAX_SLIDER_STEPS = 5000  # wider integer ranges get a spin box with growing steps
@@ -70,12 +70,6 @@ MAX_SLIDER_STEPS = 5000  # wider integer ranges get a spin box with growing step
 #: so that the controls follow an undo back to it; checksumming larger labels at each
 #: preview would slow the slider (about 40 ms here for this size)
 PREVIEW_STATE_BYTES = 2**26
-#: parameters that act only while a switch of the same method is on: method NAME ->
-#: {parameter: switch}. Their controls are greyed out while it is off, as those of a
-#: parameter whose axes the labels lack (``ParamSpec.needs``).
-SWITCHED_BY = {
-    "temporal": {"min_iou": "link", "max_distance": "link", "divisions": "link"},
-}
 
 
 @report_runtime_errors
@@ -232,6 +226,7 @@ class TuneWidget(LayerWatcher, QWidget):
         self._row_labels: dict[str, QLabel] = {}  # the name beside each control
         self._tips: dict[str, str] = {}  # each control's tooltip while it can act
         self._no_axis: set[str] = set()  # parameters the labels' axes leave nothing to act on
+        self._switches: dict[str, str] = {}  # parameter -> the switch it acts only with
         self._workers: set[GeneratorWorker] = set()  # every worker not finished yet
         # layer id -> its latest request and that request's worker, until the worker ends
         self._requests: dict[Any, _Request] = {}
@@ -421,6 +416,7 @@ class TuneWidget(LayerWatcher, QWidget):
         while self.params_form.rowCount():
             self.params_form.removeRow(0)
         self.controls, self._row_labels, self._tips, self._no_axis = {}, {}, {}, set()
+        self._switches = {}
         result, method = self.result, self.method
         for control in (self.reset_button, self.save_button, self.load_button):
             control.setEnabled(result is not None)
@@ -457,6 +453,8 @@ class TuneWidget(LayerWatcher, QWidget):
             self.params_form.addRow(label, control)
             self.controls[spec.name] = control
             self._row_labels[spec.name], self._tips[spec.name] = label, tip
+            if spec.only_with:
+                self._switches[spec.name] = spec.only_with
             signal = control.toggled if isinstance(control, QCheckBox) else control.valueChanged
             signal.connect(partial(self._on_param_changed, spec))
         self._show_params(self.params)
@@ -484,13 +482,11 @@ class TuneWidget(LayerWatcher, QWidget):
         self._grey_out_switched_off(params)
 
     def _grey_out_switched_off(self, params) -> None:
-        """Grey out the controls of parameters whose switch is off in ``params`` (a
-        time-lapse's tracking parameters with ``link`` off), their tooltip saying why; the
-        others as they were built (those the labels' axes leave nothing to act on stay
-        greyed out)."""
-        method = self.method
-        switched = SWITCHED_BY.get(getattr(method, "NAME", ""), {})
-        for name, switch in switched.items():
+        """Grey out the controls of parameters whose switch (``ParamSpec.only_with``) is off
+        in ``params`` (a time-lapse's tracking parameters with ``link`` off), their tooltip
+        saying why; the others as they were built (those the labels' axes leave nothing to
+        act on stay greyed out)."""
+        for name, switch in self._switches.items():
             control, label = self.controls.get(name), self._row_labels.get(name)
             if control is None or label is None or name in self._no_axis:
                 continue

@@ -25,6 +25,9 @@ class ParamSpec:
     #: axes the labels must have for this parameter to act (e.g. ``"Z"``: a filter along Z,
     #: which a 2D image has not); empty: it acts on any result
     needs: str = ""
+    #: a bool parameter of the same ``Params`` this one acts only while it is on (e.g. a
+    #: time-lapse's ``min_iou`` only while ``link`` is); empty: it always acts
+    only_with: str = ""
 
     def validate(self, value: Any) -> float | int | bool:
         """Return ``value`` coerced to this parameter's type, or raise ValueError."""
@@ -64,12 +67,12 @@ class ParamSpec:
         return coerced
 
 
-def param(default, low=None, high=None, help: str = "", needs: str = ""):
+def param(default, low=None, high=None, help: str = "", needs: str = "", only_with: str = ""):
     """A dataclass field with a range and a one-line help text; ``needs``: the axes (e.g.
-    ``"Z"``) without which the parameter cannot act, so that widgets can disable it."""
-    return dataclasses.field(
-        default=default, metadata={"low": low, "high": high, "help": help, "needs": needs}
-    )
+    ``"Z"``) without which the parameter cannot act; ``only_with``: the bool parameter
+    without which it does nothing. Widgets disable it then."""
+    metadata = {"low": low, "high": high, "help": help, "needs": needs, "only_with": only_with}
+    return dataclasses.field(default=default, metadata=metadata)
 
 
 def param_specs(params_cls) -> list[ParamSpec]:
@@ -89,6 +92,7 @@ def param_specs(params_cls) -> list[ParamSpec]:
                 help=field.metadata.get("help", ""),
                 kind=kind,
                 needs=field.metadata.get("needs", ""),
+                only_with=field.metadata.get("only_with", ""),
             )
         )
     return specs

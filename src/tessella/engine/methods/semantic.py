@@ -67,7 +67,11 @@ class Params:
     min_size: int = param(100, 0, 1_000_000_000, "Discard objects with fewer pixels (voxels).")
     split: bool = param(False, help="Split touching objects by a distance-transform watershed.")
     min_distance: int = param(
-        10, 1, 1000, "Split: object centres (distance maxima) at least this many pixels apart."
+        10,
+        1,
+        1000,
+        "Split: object centres (distance maxima) at least this many pixels apart.",
+        only_with="split",
     )
 
 

@@ -55,7 +55,7 @@ OUTPUT_KINDS = {"foreground": "scalar", "centre": "scalar"}
 class Params:
     threshold: float = param(0.5, 0.0, 1.0, "Foreground where the probability is above this.")
     seed_threshold: float = param(
-        0.5, 0.0, 1.0, "Split: cell centres where the centre map is above this."
+        0.5, 0.0, 1.0, "Split: cell centres where the centre map is above this.", only_with="split"
     )
     temporal_sigma: float = param(
         1.0, 0.0, 10.0, "Gap filling: Gaussian along time on the foreground, in frames (0 = off)."
@@ -64,11 +64,19 @@ class Params:
     split: bool = param(True, help="Split touching cells by a seeded watershed on the boundaries.")
     min_size: int = param(100, 0, 1_000_000_000, "Discard objects with fewer pixels.")
     link: bool = param(True, help="Give each cell one ID across frames (tracking).")
-    min_iou: float = param(0.2, 0.0, 1.0, "Linking: frame-to-frame matches need this IoU.")
-    max_distance: float = param(
-        40.0, 0.0, 10_000.0, "Linking: cells that no longer overlap may move this many pixels."
+    min_iou: float = param(
+        0.2, 0.0, 1.0, "Linking: frame-to-frame matches need this IoU.", only_with="link"
     )
-    divisions: bool = param(True, help="Linking: detect divisions (mother -> two daughters).")
+    max_distance: float = param(
+        40.0,
+        0.0,
+        10_000.0,
+        "Linking: cells that no longer overlap may move this many pixels.",
+        only_with="link",
+    )
+    divisions: bool = param(
+        True, help="Linking: detect divisions (mother -> two daughters).", only_with="link"
+    )
 
 
 def out_channels(ndim: int) -> tuple[int, ...]:
