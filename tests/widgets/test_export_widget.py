@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -125,6 +126,7 @@ def test_layer_lists_follow_the_viewer(exporter):
 def test_export_round_trip(exporter, tmp_path, nuclei_sample, errors):
     _viewer, widget, layer = exporter
     image, labels = nuclei_sample
+    (tmp_path / "out").mkdir()
     paths = choose_all(widget, tmp_path / "out" / "nuclei")
 
     widget.export_button.click()
@@ -188,19 +190,84 @@ def test_existing_files_are_left_alone_unless_overwrite_is_ticked(exporter, tmp_
     assert read_rows(paths["csv"])[0].keys() >= {"label", "area_px", "area_um2"}
 
 
-def test_unwritable_path_is_reported_and_the_widget_stays_usable(exporter, tmp_path, errors):
+@pytest.mark.parametrize(
+    ("save_as", "reason"),
+    [
+        ("a file/nuclei", "'{tmp}/a file' is a file, not a folder"),
+        ("a file/sub/nuclei", "'{tmp}/a file' is a file, not a folder"),
+        (
+            "typo/sub/nuclei",
+            "folder '{tmp}/typo' does not exist; create it first, or choose another",
+        ),
+        ("typo/new/", "folder '{tmp}/typo' does not exist; create it first, or choose another"),
+        ("bad\0name", "the path has a character that cannot be in a file name (a NUL byte)"),
+    ],
+)
+def test_a_path_the_outputs_cannot_go_to_is_refused_saying_why(
+    exporter, tmp_path, errors, save_as, reason
+):
+    """A folder of Save as that is a file, or that does not exist (a typo: it is not made,
+    nor any folder above it), and a NUL byte are refused in words, before anything is
+    written, and the widget stays usable."""
     _viewer, widget, _layer = exporter
-    blocker = tmp_path / "a file"
-    blocker.write_text("not a folder")
-    choose_all(widget, blocker / "nuclei")
+    (tmp_path / "a file").write_text("not a folder")
+    choose_all(widget, tmp_path)
+    widget.path_edit.setText(f"{tmp_path}/{save_as}")
 
     assert widget.export() == []
 
-    assert len(errors) == 1 and str(blocker / "nuclei.tif") in errors[0]
-    assert "Failed on" in widget.status_label.text()
+    reason = reason.format(
+        tmp=tmp_path, MISSING="does not exist; create it first, or choose another"
+    )
+    assert errors == [f"Export: nothing written; {reason}."]
+    assert widget.status_label.text() == f"Nothing written: {reason}."
+    assert [p.name for p in tmp_path.iterdir()] == ["a file"]
     assert widget.export_button.isEnabled()
     paths = choose_all(widget, tmp_path / "fine")
     assert sorted(widget.export()) == sorted(paths.values())
+
+
+def test_a_path_ending_in_a_slash_makes_that_one_folder(exporter, tmp_path, errors):
+    """As the README says: Save as 'new/' in an existing folder makes 'new', says so, and
+    names the files after the layer; a failed export removes it again."""
+    _viewer, widget, _layer = exporter
+    choose_all(widget, tmp_path)
+    widget.path_edit.setText(f"{tmp_path}/new/")
+
+    written = widget.export()
+
+    assert {p.parent for p in written} == {tmp_path / "new"} and len(written) == 4
+    assert widget.status_label.text().startswith("Wrote nuclei labels.tif")
+    assert f"to {tmp_path / 'new'} (a new folder)" in widget.status_label.text()
+    assert errors == []
+
+    widget.path_edit.setText(f"{tmp_path}/other/")
+    widget.image_combo.setCurrentIndex(0)
+    with pytest.MonkeyPatch.context() as patch:  # the CSV fails after the TIFF is written
+        patch.setattr("tessella.engine.measure.write_csv", _disk_full)
+        assert widget.export() == []
+    assert len(errors) == 1 and "No space left on device" in errors[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new"]
+
+
+def _disk_full(*args, **kwargs):
+    import errno
+
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_a_write_that_fails_names_the_file_not_its_temporary(exporter, errors):
+    """/proc takes no new files: the TIFF's temporary file cannot be made. The message
+    names the file asked for, never the temporary file beside it, and nothing is written."""
+    _viewer, widget, _layer = exporter
+    choose_all(widget, Path("/proc/nuclei"))
+
+    assert widget.export() == []
+
+    assert errors == ["Export: cannot write /proc/nuclei.tif: '/proc' takes no new files"]
+    assert "Failed on /proc/nuclei.tif; nothing else written" in widget.status_label.text()
+    assert not any(Path("/proc").glob("nuclei*"))
 
 
 def test_labels_without_recipe_export_the_rest(exporter, tmp_path, nuclei_sample, errors):
@@ -356,6 +423,7 @@ def test_a_file_s_pixel_size_and_unit_round_trip(
     assert expected[0] == (pixel_size["Y"], pixel_size["X"])
     widget = ExportWidget(viewer)
 
+    (tmp_path / "out").mkdir()
     back = _export_and_reopen(viewer, widget, layer, tmp_path / "out" / "cells")
 
     assert back == {".tif": expected, ".zarr": expected}, case

@@ -91,6 +91,48 @@ def base_path(text: str, name: str = "labels") -> Path | None:
     return path / name if path.is_dir() else path
 
 
+def folder_to_make(text: str, base: Path) -> Path | None:
+    """The folder Export makes to hold the outputs named after ``base`` (None when it
+    exists); ValueError, saying why, when they cannot go there. Only the folder that a
+    *Save as* ``text`` ending in a slash names is made, and only inside an existing folder:
+    a typo in a parent folder is refused, never made into a new tree of folders.
+
+    >>> folder_to_make("/no_such_folder/sub/name", Path("/no_such_folder/sub/name"))
+    Traceback (most recent call last):
+    ...
+    ValueError: folder '/no_such_folder' does not exist; create it first, or choose another
+    """
+    if "\0" in text:
+        raise ValueError("the path has a character that cannot be in a file name (a NUL byte)")
+    folder = base.parent
+    if folder.is_dir():
+        return None
+    chain = [folder, *folder.parents]
+    found = next((n for n, path in enumerate(chain) if path.exists()), len(chain) - 1)
+    if chain[found].exists() and not chain[found].is_dir():
+        raise ValueError(f"'{chain[found]}' is a file, not a folder")
+    missing = chain[max(found - 1, 0)]  # the first folder of the path that does not exist
+    if missing == folder and text.strip().endswith(("/", os.sep)):
+        return folder
+    raise ValueError(f"folder '{missing}' does not exist; create it first, or choose another")
+
+
+def _write_error(exc: Exception, target: Path) -> str:
+    """Why ``target`` could not be written, naming it rather than the temporary file that
+    :func:`tessella.engine.io.atomic_path` writes first."""
+    import errno
+    import re
+
+    if isinstance(exc, OSError) and exc.strerror:
+        if exc.errno == errno.ENOENT and target.parent.is_dir():
+            return f"cannot write {target}: '{target.parent}' takes no new files"
+        return f"cannot write {target}: {exc.strerror}"
+    text = str(exc)
+    folder, name = re.escape(str(target.parent) + os.sep), re.escape(target.name)
+    text = re.sub(rf"{folder}\.{name}\.[^'\"\s]*tmp", str(target), text)  # (.NAME.XXXX.tmp)
+    return f"cannot write {text if str(target) in text else f'{target}: {text}'}"
+
+
 @dataclass(frozen=True)
 class _Output:
     kind: str  # a key of OUTPUT_SUFFIXES
@@ -604,6 +646,12 @@ class ExportWidget(LayerWatcher, QWidget):
             show_info(message)
             self.status_label.setText(message)
             return []
+        try:
+            make_folder = folder_to_make(self.path_edit.text(), outputs[0].path)
+        except ValueError as exc:
+            show_error(f"Export: nothing written; {exc}.")
+            self.status_label.setText(f"Nothing written: {exc}.")
+            return []
         overwrite = self.overwrite_checkbox.isChecked()
         existing = [str(output.path) for output in outputs if output.path.exists()]
         if existing and not overwrite:
@@ -643,6 +691,14 @@ class ExportWidget(LayerWatcher, QWidget):
             self.status_label.setText(f"Nothing written: {exc}")
             return []
 
+        if make_folder is not None:
+            try:
+                make_folder.mkdir()
+            except OSError as exc:
+                message = f"cannot make the folder {make_folder}: {exc.strerror or exc}"
+                show_error(f"Export: nothing written; {message}")
+                self.status_label.setText(f"Nothing written: {message}.")
+                return []
         written: list[Path] = []
         reproduces = True
         new = {o.path for o in outputs if not o.path.exists()}  # removed again on a failure
@@ -667,10 +723,13 @@ class ExportWidget(LayerWatcher, QWidget):
                     recipe, reproduces = self._recipe_to_write(outputs, stack)
                     write_json(output.path, recipe, overwrite)
             except Exception as exc:  # any failure: say which file, keep the widget usable
-                text = str(exc)
-                where = "" if str(output.path) in text else f"{output.path}: "
-                show_error(f"Export: cannot write {where}{text}")
+                show_error(f"Export: {_write_error(exc, output.path)}")
                 kept = self._remove_new(written, new)
+                if make_folder is not None and not kept:
+                    try:
+                        make_folder.rmdir()  # (only when empty)
+                    except OSError:
+                        pass
                 done = f"; kept {', '.join(p.name for p in kept)} (overwritten)" if kept else ""
                 self.status_label.setText(f"Failed on {output.path}; nothing else written{done}.")
                 return []
@@ -685,6 +744,8 @@ class ExportWidget(LayerWatcher, QWidget):
         if stack is not None:
             names[kinds.index("stack")] += f" ({len(stack.ids)} whole objects: {stack.source})"
         message = f"Wrote {', '.join(names)} to {folder}"
+        if make_folder is not None:
+            message += " (a new folder)"
         if stack is not None and table is not None:
             message += "; the CSV measures each object whole (the stack)"
         if skipped_recipe:
