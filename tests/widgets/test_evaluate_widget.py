@@ -56,8 +56,9 @@ def evaluate_widget(make_napari_viewer, nuclei_pair):
     widget docked through the manifest."""
     truth, expected = nuclei_pair
     viewer = make_napari_viewer()
-    viewer.add_labels(truth, name="nuclei ground truth")
-    viewer.add_labels(expected.prediction, name="prediction", scale=(0.5, 0.5), translate=(3, 4))
+    placed = {"scale": (0.5, 0.5), "translate": (3, 4)}  # the same for both: no warning
+    viewer.add_labels(truth, name="nuclei ground truth", **placed)
+    viewer.add_labels(expected.prediction, name="prediction", **placed)
     _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Evaluate")
     return viewer, widget
 
@@ -193,7 +194,7 @@ def test_3d_pair(make_napari_viewer, nuclei_pair, tmp_path):
     pred_3d = np.stack([expected.prediction[:200, :240]] * 3)
     pred_3d[1, 50:60] = 0  # the planes differ
     viewer = make_napari_viewer()
-    viewer.add_labels(truth_3d, name="gt")
+    viewer.add_labels(truth_3d, name="gt", scale=(2, 1, 1))
     viewer.add_labels(pred_3d, name="pred", scale=(2, 1, 1))
     _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Evaluate")
     widget.errors_checkbox.setChecked(True)
@@ -282,7 +283,8 @@ def test_sparse_ground_truth_is_scored_on_its_annotated_part(
     truth, expected = nuclei_pair
     sparse = truth.astype(np.int32)
     sparse[:, :256] = 999
-    viewer.add_labels(sparse, name="half annotated")
+    placed = {"scale": (0.5, 0.5), "translate": (3, 4)}  # where the prediction lies
+    viewer.add_labels(sparse, name="half annotated", **placed)
     choose(widget.truth_combo, "half annotated")
     choose(widget.pred_combo, "prediction")
     widget.ignore_spin.setValue(60000)
@@ -308,7 +310,7 @@ def test_sparse_ground_truth_is_scored_on_its_annotated_part(
     monkeypatch.setattr(evaluate_module, "show_warning", warned.append)
     among = truth.astype(np.int32)
     among[:, :256] = 2
-    viewer.add_labels(among, name="marked with 2")
+    viewer.add_labels(among, name="marked with 2", **placed)
     choose(widget.truth_combo, "marked with 2")
     widget.ignore_spin.setValue(2)
     widget.evaluate_button.click()
@@ -384,3 +386,55 @@ def test_inputs_that_are_no_labels_are_warned_about(
     widget.evaluate_button.click()
     assert widget.last_scores["avs"] == 1.0 and warned == []
     assert "Warning" not in widget.status_label.text()
+
+
+def test_layers_placed_differently_on_the_canvas_are_warned_about(
+    make_napari_viewer, nuclei_pair, monkeypatch
+):
+    """Ground truth at scale 2 and a prediction at scale 1, of one shape: scored pixel by
+    pixel as before, with a warning naming both layers and their scales and translates."""
+    truth, expected = nuclei_pair
+    warned: list[str] = []
+    monkeypatch.setattr(evaluate_module, "show_warning", warned.append)
+    viewer = make_napari_viewer()
+    viewer.add_labels(truth, name="GT", scale=(2, 2))
+    viewer.add_labels(expected.prediction, name="pred", translate=(0, 5.5))
+    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Evaluate")
+    widget.evaluate_button.click()
+
+    note = (
+        "prediction 'pred' has scale (1, 1), translate (0, 5.5) but ground truth 'GT' has "
+        "scale (2, 2), translate (0, 0): the scores compare their pixels one to one, not what "
+        "the canvas shows"
+    )
+    assert warned == [f"Evaluate: {note}"]
+    assert widget.status_label.text().endswith(f"\nWarning: {note}")
+    assert widget.last_evaluation.tp == expected.tp  # the scores themselves are unchanged
+
+
+@pytest.mark.parametrize("removed", ["prediction", "nuclei ground truth"])
+def test_a_layer_removed_during_the_run_gets_no_errors_layer(
+    evaluate_widget, nuclei_pair, qtbot, monkeypatch, removed
+):
+    """As Segment does: the status says which layer was removed while the worker scored,
+    the scores are labelled as those of the layers when the run started, and no errors
+    layer is added for them (nor when Show errors is ticked again)."""
+    viewer, widget = evaluate_widget
+    _truth, expected = nuclei_pair
+    monkeypatch.setattr(evaluate_module, "SYNC_MAX_PIXELS", 0)
+    widget.errors_checkbox.setChecked(True)
+
+    with qtbot.waitSignal(widget.evaluation_finished, timeout=30_000):
+        widget.evaluate_button.click()
+        assert widget.worker is not None  # still scoring
+        viewer.layers.remove(removed)
+
+    assert (widget.last_evaluation.tp, widget.last_evaluation.fp) == (expected.tp, expected.fp)
+    what = "the prediction" if removed == "prediction" else "the ground truth"
+    status = widget.status_label.text()
+    assert status.startswith("Scores of 'prediction' against 'nuclei ground truth' when the run")
+    assert f"; {what} '{removed}' was removed during the run: no errors layer added" in status
+    assert error_layers(viewer) == []
+    widget.errors_checkbox.setChecked(False)
+    widget.errors_checkbox.setChecked(True)
+    assert error_layers(viewer) == []

@@ -108,18 +108,39 @@ def _evaluate(
         raise WorkerFailed(str(exc)) from exc
 
 
+def _placement(layer: Labels) -> str:
+    return ", ".join(
+        f"{what} ({', '.join(f'{value:g}' for value in values)})"
+        for what, values in (("scale", layer.scale), ("translate", layer.translate))
+    )
+
+
+def _placement_note(pred: Labels, truth: Labels) -> str:
+    """A warning when the layers of a pair do not lie on each other on the canvas: the
+    scores compare the arrays pixel by pixel, whatever their scale and translate."""
+    if np.allclose(pred.scale, truth.scale) and np.allclose(pred.translate, truth.translate):
+        return ""
+    return (
+        f"prediction '{pred.name}' has {_placement(pred)} but ground truth '{truth.name}' has "
+        f"{_placement(truth)}: the scores compare their pixels one to one, not what the "
+        "canvas shows"
+    )
+
+
 @dataclass(frozen=True)
 class _Run:
     """What an evaluation scores and where its error layer goes, fixed when it starts."""
 
     pred_id: str
     pred_name: str
+    truth_id: str
     truth_name: str
     threshold: float
     ignore_label: int | None
     scale: tuple
     translate: tuple
     started: float
+    notes: tuple[str, ...] = ()  # the widget's own warnings, after those of the scores
 
 
 def _read_only_table(rows: int, columns: int) -> QTableWidget:
@@ -293,12 +314,14 @@ class EvaluateWidget(LayerWatcher, QWidget):
         self._run = _Run(
             pred.unique_id,
             pred.name,
+            truth.unique_id,
             truth.name,
             round(self.threshold_spin.value(), 2),
             self.ignore_spin.value() or None,
             tuple(pred.scale),
             tuple(pred.translate),
             time.perf_counter(),
+            tuple(note for note in [_placement_note(pred, truth)] if note),
         )
         self._set_running(True)
         frame_axis = _frame_axis(pred, truth)
@@ -349,14 +372,35 @@ class EvaluateWidget(LayerWatcher, QWidget):
             _set_cell(self.counts_table, 0, column, str(count))
         self._set_counts_caption(run.threshold)
         self.plot.set_series("AP", ((float(key), value) for key, value in scores["ap"].items()))
-        if self.errors_checkbox.isChecked():
-            self._place_errors()
-        self.status_label.setText(
-            f"'{run.pred_name}' against '{run.truth_name}': avS {scores['avs']:.3f} "
-            f"({seconds:.2f} s)" + "".join(f"\nWarning: {note}" for note in result.notes)
-        )
-        for note in result.notes:  # inputs that score little for no real reason
+        removed = self._removed_during(run)
+        if removed:  # as Segment does: the scores of the layers as they were, no orphan layer
+            text = f"{removed} removed during the run: no errors layer added"
+            show_info(f"Evaluate: the scores are those of the layers when it started; {text}.")
+            summary = f"Scores of '{run.pred_name}' against '{run.truth_name}' when the run "
+            summary += f"started ({seconds:.2f} s): avS {scores['avs']:.3f}; {text}."
+        else:
+            if self.errors_checkbox.isChecked():
+                self._place_errors()
+            summary = f"'{run.pred_name}' against '{run.truth_name}': avS {scores['avs']:.3f} "
+            summary += f"({seconds:.2f} s)"
+        notes = (*result.notes, *run.notes)
+        self.status_label.setText(summary + "".join(f"\nWarning: {note}" for note in notes))
+        for note in notes:  # inputs that score little, or not as shown, for no real reason
             show_warning(f"Evaluate: {note}")
+
+    def _removed_during(self, run: _Run) -> str:
+        """What of ``run``'s layers is no longer in the viewer, in words ("" when none)."""
+        gone = [
+            f"{what} '{name}'"
+            for what, layer_id, name in (
+                ("the prediction", run.pred_id, run.pred_name),
+                ("the ground truth", run.truth_id, run.truth_name),
+            )
+            if find_layer(self.viewer, layer_id) is None
+        ]
+        if not gone:
+            return ""
+        return f"{' and '.join(gone)} {'was' if len(gone) == 1 else 'were'}"
 
     def _set_counts_caption(self, threshold: float) -> None:
         self.counts_label.setText(f"Objects; TP / FP / FN at IoU {threshold:g}")
@@ -376,7 +420,8 @@ class EvaluateWidget(LayerWatcher, QWidget):
 
     def _on_show_errors_toggled(self, checked: bool) -> None:
         if checked and self.last_evaluation is not None:
-            self._place_errors()
+            if not self._removed_during(self._scored):  # (never the errors of a removed layer)
+                self._place_errors()
         elif not checked and self._scored is not None:
             layer = find_layer(self.viewer, self._error_layers.get(self._scored.pred_id))
             if layer is not None:
