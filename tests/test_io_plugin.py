@@ -99,6 +99,80 @@ def test_integer_files_named_label_or_mask_open_as_labels(
     np.testing.assert_array_equal(data, labels)
 
 
+@pytest.mark.parametrize(
+    ("folder", "dtype", "kind"),
+    [
+        ("masks", np.uint16, "labels"),  # DSB2018's val/masks/<id>.tif
+        ("Labels", np.int32, "labels"),
+        ("GT", np.uint16, "labels"),
+        ("ground-truth", np.uint8, "labels"),
+        ("masks", np.float32, "image"),  # a probability map is no labels, wherever it is
+        ("images", np.uint16, "image"),
+        ("masks_old", np.uint16, "image"),  # only the folder's whole name counts
+    ],
+)
+def test_integer_files_in_a_folder_of_masks_open_as_labels(
+    tmp_path, nuclei_sample, folder, dtype, kind
+):
+    _image, labels = nuclei_sample
+    (tmp_path / folder).mkdir()
+    path = tmp_path / folder / "2227fd9b01d67c2b.tif"  # named after its image, not as labels
+    tifffile.imwrite(path, labels.astype(dtype))
+    [(data, _kwargs, layer_type)] = read(path)
+    assert layer_type == kind
+    np.testing.assert_array_equal(data, labels)
+
+
+SEGMENT_RECIPE = {  # what ``tessella segment`` writes beside its labels
+    "tessella_version": "0.1.0",
+    "model": "nuclei2d",
+    "model_sha256": "ab" * 32,
+    "method": "embedding",
+    "params": {"fg_thresh": 0.4, "seed_thresh": 0.9, "min_size": 10},
+    "axes": "YX",
+    "tta": False,
+    "tile": 1024,
+    "device": "cpu",
+    "input": "nuclei.tif",
+}
+
+
+def test_labels_with_a_recipe_beside_them_carry_it(tmp_path, nuclei_sample):
+    """Labels Segment wrote reopen with their recipe in the layer's metadata, as the layers
+    Segment adds hold it (so Export can write it): a blockwise zarr's ``tessella``
+    attribute, the ``name.recipe.json`` that ``tessella segment`` writes beside
+    ``name.tif``; not a recipe Export wrote for other files, nor one beside an image."""
+    import json
+
+    from tessella._io import RECIPE_KEY
+
+    _image, labels = nuclei_sample
+    zarr_path = write_zarr_labels(tmp_path / "blockwise.zarr", labels, "YX")
+    blockwise = {**SEGMENT_RECIPE, "blockwise": {"block": [512, 512], "halo": [96, 96]}}
+    zarr.open(str(zarr_path), mode="r+").attrs["tessella"] = blockwise
+    [(_data, kwargs, _kind)] = read(zarr_path)
+    assert kwargs["metadata"][RECIPE_KEY] == blockwise
+
+    write_labels_tiff(str(tmp_path / "cli.tif"), labels, {"metadata": {"axes": "YX"}})
+    (tmp_path / "cli.recipe.json").write_text(json.dumps(SEGMENT_RECIPE))
+    [(_data, kwargs, _kind)] = read(tmp_path / "cli.tif")
+    assert kwargs["metadata"][RECIPE_KEY] == SEGMENT_RECIPE
+
+    exported = {**SEGMENT_RECIPE, "exported": {"tiff": "other.tif", "csv": "other.csv"}}
+    (tmp_path / "cli.recipe.json").write_text(json.dumps(exported))
+    [(_data, kwargs, _kind)] = read(tmp_path / "cli.tif")
+    assert RECIPE_KEY not in kwargs["metadata"]
+    exported["exported"]["tiff"] = "cli.tif"  # Export wrote it for this file
+    (tmp_path / "cli.recipe.json").write_text(json.dumps(exported))
+    [(_data, kwargs, _kind)] = read(tmp_path / "cli.tif")
+    assert kwargs["metadata"][RECIPE_KEY] == exported
+
+    tifffile.imwrite(tmp_path / "nuclei.tif", nuclei_sample[0])
+    (tmp_path / "nuclei.recipe.json").write_text(json.dumps(SEGMENT_RECIPE))
+    [(_data, kwargs, kind)] = read(tmp_path / "nuclei.tif")
+    assert kind == "image" and RECIPE_KEY not in kwargs["metadata"]
+
+
 def test_ome_zarr_opens_with_its_scale(tmp_path, nuclei_sample):
     image, _labels = nuclei_sample
     path = tmp_path / "nuclei.ome.zarr"

@@ -3,8 +3,10 @@
 The reader opens what :func:`tessella.engine.io.read_image` reads (TIFF with ImageJ/OME
 metadata, zarr arrays and OME-Zarr) as layers scaled by the pixel size, with the axes in the
 layer's ``metadata["axes"]`` for the Segment widget (with ``metadata["axes_guessed"]`` when the
-file names none and they are only a guess from the shape). The writers save a labels layer with
-its scale as pixel size, so Fiji and the reader see the same physical size.
+file names none and they are only a guess from the shape). Labels that Segment made (a
+blockwise zarr, or a file with its ``.recipe.json`` beside it) carry their recipe, as the
+layers Segment adds do, so Export writes it. The writers save a labels layer with its scale
+as pixel size, so Fiji and the reader see the same physical size.
 """
 
 from __future__ import annotations
@@ -36,6 +38,11 @@ AXES_GUESSED_KEY = "axes_guessed"
 # "labelmap", "cellmask", "mask000", "labelled"; not "Masked_image", "masking", "unlabelled",
 # "labeling" or "label-free"
 _LABELS_NAME = re.compile(r"(?<!un)(?:labell?ed|label(?!ing|[-_ ]?free)|mask(?!ed|ing))", re.I)
+# ... and so does an integer file in a folder of such files (DSB2018's "masks/<id>.tif")
+_LABELS_FOLDERS = {"mask", "masks", "label", "labels", "gt", "ground_truth", "groundtruth"}
+#: the zarr attribute in which a blockwise run (the Segment panel's or ``tessella segment``'s)
+#: keeps the recipe of the labels it wrote
+ZARR_RECIPE_ATTR = "tessella"
 _MICRON = ("µm", "μm", "um", "micron", "microns", "micrometer", "micrometers", "µ")
 _NO_UNIT = ("", "pixel", "pixels", "px")
 
@@ -148,8 +155,11 @@ def _layers_of(path: Path) -> list[tuple]:
         kwargs["units"] = tuple(unit if axis in sizes else "pixel" for axis in layer_axes)
 
     named = _LABELS_NAME.search(path.name) is not None
+    folder = path.parent.name.lower().replace("-", "_").replace(" ", "_")
+    named = named or folder in _LABELS_FOLDERS
     if data.dtype.kind in "iu" and "C" not in axes and (image.labels or named):
-        return [(np.asarray(data), {**kwargs, "metadata": metadata}, "labels")]
+        labels = np.asarray(data)
+        return [(labels, {**kwargs, "metadata": _with_recipe(metadata, path, labels)}, "labels")]
     if "C" not in axes:
         return [(data, {**kwargs, "metadata": metadata}, "image")]
     channels = data.shape[axes.index("C")]
@@ -161,6 +171,54 @@ def _layers_of(path: Path) -> list[tuple]:
     split["name"] = [f"{name} c{c}" for c in range(channels)]
     split["metadata"] = [dict(metadata, channel=c) for c in range(channels)]
     return [(data, {**split, "channel_axis": axes.index("C")}, "image")]
+
+
+def _recipe_beside(path: Path) -> dict | None:
+    """The recipe Segment kept with the labels in ``path``: a blockwise zarr's
+    :data:`ZARR_RECIPE_ATTR` attribute, else the ``name.recipe.json`` that ``tessella segment``
+    and Export write beside ``name.tif``/``name.zarr`` (one written by Export only when its
+    ``exported`` names this file). None when there is none, or it is no Segment recipe."""
+    import json
+
+    from tessella.engine.io import is_zarr_path
+
+    found = None
+    if is_zarr_path(path):
+        import zarr
+
+        try:
+            found = zarr.open(str(path), mode="r").attrs.get(ZARR_RECIPE_ATTR)
+        except Exception:  # read_image has read it; the recipe is a bonus
+            found = None
+    sidecar = path.with_name(path.name.rsplit(".", 1)[0] + ".recipe.json")
+    if not isinstance(found, dict) and sidecar.is_file():
+        try:
+            found = json.loads(sidecar.read_text())
+        except (OSError, ValueError):
+            return None
+        exported = found.get("exported") if isinstance(found, dict) else None
+        if isinstance(exported, dict) and path.name not in exported.values():
+            return None  # Export wrote it for other files of this name
+    if not isinstance(found, dict) or not isinstance(found.get("model"), str):
+        return None
+    return found if isinstance(found.get("params"), dict) else None
+
+
+def _with_recipe(metadata: dict, path: Path, labels: np.ndarray) -> dict:
+    """``metadata`` of labels read from ``path``, with the recipe that made them (as the
+    layers Segment adds carry it), and these labels as the state the recipe makes: Export
+    then writes the recipe, and marks it edited once the labels differ from these."""
+    recipe = _recipe_beside(path)
+    if recipe is None:
+        return metadata
+    from tessella._widgets import _results  # (no Qt: it records labels states)
+
+    metadata = {**metadata, RECIPE_KEY: recipe}
+    fingerprint = _results._fingerprint(labels)
+    if fingerprint is not None:
+        state = {"fingerprint": fingerprint, "recipe": recipe, "lineage": None}
+        metadata[_results.STATES_KEY] = [state]
+    return metadata
 
 
 # --- writing --------------------------------------------------------------------------------

@@ -6,9 +6,11 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import zarr
 from scipy import ndimage as ndi
 
 from tessella._widgets import _results
+from tessella._widgets import correct as correct_module
 from tessella._widgets.correct import LINES_LAYER, SEEDS_LAYER, CorrectWidget, parse_ids
 from tessella.engine import edit
 from tessella.engine.metrics import matching
@@ -205,6 +207,124 @@ def test_labels_on_disk_opened_through_the_reader_can_be_edited(correct, tmp_pat
     widget.layer_combo.setCurrentIndex(widget.layer_combo.findData(opened.unique_id))
     assert widget.relabel()
     assert opened.data.max() == len(np.unique(gappy)) - 1
+
+
+def test_reopened_blockwise_labels_keep_their_recipe_through_edits_and_export(correct, tmp_path):
+    """The route the message above advises, to the end: a blockwise zarr (its recipe in the
+    ``tessella`` attribute) opened with File > Open carries the recipe as Segment's layers
+    do, so Export writes it; after a Correct edit the recipe says the labels were edited."""
+    import json
+
+    from tessella.engine.io import write_zarr_labels
+
+    viewer, widget, layer = correct
+    recipe = {
+        "tessella_version": "0.1.0",
+        "model": "nuclei2d",
+        "model_sha256": "ab" * 32,
+        "method": "embedding",
+        "params": {"fg_thresh": 0.4, "seed_thresh": 0.9, "min_size": 10},
+        "axes": "YX",
+        "blockwise": {"block": [512, 512], "halo": [96, 96], "stitch": "overlap"},
+        "input": "mosaic.zarr",
+    }
+    path = write_zarr_labels(tmp_path / "mosaic_labels.zarr", layer.data, "YX")
+    zarr.open(str(path), mode="r+").attrs["tessella"] = recipe  # as blockwise Segment does
+    [opened] = viewer.open(str(path), plugin="tessella")
+    _dock, export = viewer.window.add_plugin_dock_widget("tessella", "Export")
+    export.labels_combo.setCurrentIndex(export.labels_combo.findData(opened.unique_id))
+    assert export.recipe_checkbox.isEnabled()
+
+    def exported(name: str) -> dict:
+        export.path_edit.setText(str(tmp_path / name))
+        export.tiff_checkbox.setChecked(True)
+        export.recipe_checkbox.setChecked(True)
+        export.export()
+        return json.loads((tmp_path / f"{name}.recipe.json").read_text())
+
+    as_read = exported("as_read")
+    assert as_read.pop("exported")["tiff"] == "as_read.tif"
+    assert as_read == recipe  # unedited: the recipe reproduces them
+    widget.layer_combo.setCurrentIndex(widget.layer_combo.findData(opened.unique_id))
+    widget.set_selection(touching_pair(opened.data))
+    assert widget.merge()
+    edited = exported("edited")
+    assert edited["labels_edited"] is True
+    assert edited["params"] == recipe["params"] and edited["blockwise"] == recipe["blockwise"]
+
+
+def test_removing_the_chosen_layer_says_which_layer_is_edited_now(correct):
+    """The combo falls back to another labels layer (here the ground truth): the status and
+    a notification say so, and the next edit's message names the layer it changed."""
+    viewer, widget, truth = correct
+    shown = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(correct_module, "show_warning", shown.append, raising=False)
+        copy = viewer.add_labels(truth.data.copy(), name="copy to remove", scale=SCALE)
+        widget.layer_combo.setCurrentIndex(widget.layer_combo.findData(copy.unique_id))
+        a, b = touching_pair(truth.data)
+        widget.set_selection([a, b])
+        viewer.layers.remove(copy)
+    message = "Correct: 'copy to remove' was removed; now editing 'nuclei labels'"
+    assert shown == [message]
+    assert widget.status_label.text() == message
+    assert widget.labels_layer is truth and widget.selected_ids() == []
+    widget.set_selection([a, b])
+    assert widget.merge()
+    assert widget.status_label.text().startswith(
+        f"merge {a}, {b} into {min(a, b)} on 'nuclei labels': "
+    )
+    viewer.layers.remove(truth)
+    assert widget.status_label.text() == (
+        "Correct: 'nuclei labels' was removed; no labels layer is left to edit"
+    )
+
+
+def test_the_status_line_says_what_each_notification_says(correct, monkeypatch):
+    viewer, widget, layer = correct
+    shown = []
+    for kind in ("show_info", "show_error", "show_warning"):
+        monkeypatch.setattr(correct_module, kind, shown.append, raising=False)
+
+    def says_the_same(action) -> None:
+        shown.clear()
+        action()
+        assert len(shown) == 1 and widget.status_label.text() == shown[0], shown
+
+    widget.set_selection([999])
+    assert not widget.delete()  # an error on this layer first, to see it replaced
+    assert widget.status_label.text() == "Delete on layer 'nuclei labels': no object with label 999"
+    widget.selection_edit.setText("abc")
+    says_the_same(widget.merge)
+    assert "'abc' is not a label ID" in widget.status_label.text()
+    says_the_same(widget.split_along_lines)  # no line drawn
+    a, b = touching_pair(layer.data)
+    widget.set_selection([a, b])
+    says_the_same(widget.split_watershed)  # two labels
+    widget.set_selection([a])
+    says_the_same(widget.merge_button.click)
+    assert widget.status_label.text() == "Merge: select 2 labels first (type IDs or use Pick)."
+    # without a notification the status line still moves on: next suspicious, edits
+    shown.clear()
+    suspect = widget.step_suspicious()
+    assert (
+        shown == [] and f"label {suspect.label} is {suspect.reason}" in widget.status_label.text()
+    )
+    assert widget.status_label.text().startswith("Suspicious in 'nuclei labels': ")
+
+
+def test_a_watershed_split_without_two_peaks_says_to_place_seeds(correct):
+    """A round object has one peak in the distance to its border: the message points to the
+    seed points that would split it."""
+    _viewer, widget, layer = correct
+    sizes = np.bincount(layer.data.ravel())
+    sizes[0] = 0
+    small = int(np.nonzero((sizes > 0) & (sizes < 60))[0][0])
+    widget.set_selection([small])
+    assert not widget.split_watershed()
+    status = widget.status_label.text()
+    assert f"label {small} has fewer than two peaks" in status
+    assert f"'{SEEDS_LAYER}' points layer" in status
 
 
 def test_split_with_seed_points_in_a_volume(make_napari_viewer, nuclei_sample):

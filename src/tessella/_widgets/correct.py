@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from napari.layers import Labels, Points, Shapes
-from napari.utils.notifications import show_error, show_info
+from napari.utils.notifications import show_error, show_info, show_warning
 from qtpy.QtCore import Signal
 from qtpy.QtWidgets import (
     QComboBox,
@@ -84,6 +84,7 @@ class CorrectWidget(LayerWatcher, QWidget):
         self._suspects_key: tuple | None = None  # (layer id, labels digest) they were found on
         self._suspect_index = -1
         self._picking: Labels | None = None  # the layer whose clicks pick labels
+        self._removed: str | None = None  # the name of the chosen layer, just removed
 
         self.layer_combo = QComboBox()
         self.selection_edit = QLineEdit()
@@ -193,17 +194,39 @@ class CorrectWidget(LayerWatcher, QWidget):
 
     def _refresh_layers(self, event=None) -> None:
         labels = [layer for layer in self.viewer.layers if isinstance(layer, Labels)]
+        removed, self._removed = self._removed, None
         if fill_layer_combo(self.layer_combo, self.viewer, labels):
             self._on_layer_changed(self.layer_combo.currentIndex())
+        if removed is None:
+            return
+        # the next edit goes to the layer now chosen (maybe a ground truth): say which
+        layer = self.labels_layer
+        if layer is None:
+            self._say(f"Correct: '{removed}' was removed; no labels layer is left to edit", None)
+        else:
+            self._say(f"Correct: '{removed}' was removed; now editing '{layer.name}'", "warning")
 
     def _layer_removed(self, layer) -> None:
         if layer is self._picking:
             self.pick_button.setChecked(False)
+        if layer.unique_id == self.layer_combo.currentData():
+            self._removed = layer.name
 
     def _on_layer_changed(self, index: int) -> None:
         self.pick_button.setChecked(False)
         self.selection_edit.clear()
         self._suspects_key = None
+        layer = self.labels_layer
+        self.status_label.setText("Ready" if layer is None else f"Editing '{layer.name}'")
+
+    def _say(self, message: str, kind: str | None = "info") -> None:
+        """Show ``message`` in the status line and, as a notification of ``kind`` ("info",
+        "warning", "error"; None: none, for what the status line alone reports), the same
+        text: the two always agree."""
+        self.status_label.setText(message)
+        notify = {"info": show_info, "warning": show_warning, "error": show_error}.get(kind or "")
+        if notify is not None:
+            notify(message)
 
     # --- selection --------------------------------------------------------------------------
 
@@ -260,7 +283,7 @@ class CorrectWidget(LayerWatcher, QWidget):
         """Compute an edit on the chosen layer's data and record it as one undo step."""
         layer = self.labels_layer
         if layer is None:
-            show_info("Correct: add or choose a labels layer first.")
+            self._say(f"{what}: add or choose a labels layer first.")
             return False
         if not isinstance(layer.data, np.ndarray):
             message = (
@@ -268,17 +291,15 @@ class CorrectWidget(LayerWatcher, QWidget):
                 "blockwise result on disk); to edit a copy, open its .zarr with File > Open "
                 "(Tessella reads labels into memory), then Export the result"
             )
-            show_error(f"{what}: {message}")
-            self.status_label.setText(f"{what}: {message}")
+            self._say(f"{what}: {message}", "error")
             return False
         try:
             change = make_edit(layer.data)
         except ValueError as exc:
-            show_error(f"{what} on layer '{layer.name}': {exc}")
-            self.status_label.setText(f"{what}: {exc}")
+            self._say(f"{what} on layer '{layer.name}': {exc}", "error")
             return False
         if change.size == 0:
-            self.status_label.setText(f"{what}: nothing to change")
+            self._say(f"{what} on '{layer.name}': nothing to change", None)
             return False
         renamed = self._rename_tracks(layer, change.renamed) if change.renamed else None
         with layer.block_history():
@@ -286,7 +307,8 @@ class CorrectWidget(LayerWatcher, QWidget):
         if renamed is not None:  # Ctrl+Z and Redo find each side's divisions again
             _results.remember_edited_state(layer, renamed)
         # the Tracks layer beside a time-lapse follows the step (_results.follow_edits)
-        self.status_label.setText(f"{change.description}: {change.size} px changed")
+        done = f"{change.description} on '{layer.name}': {change.size} px changed"
+        self._say(done, None)
         self.edited.emit(change.description)
         return True
 
@@ -316,12 +338,11 @@ class CorrectWidget(LayerWatcher, QWidget):
         try:
             ids = self.selected_ids()
         except ValueError as exc:
-            show_error(f"{what}: {exc}")
+            self._say(f"{what}: {exc}", "error")
             return None
         if len(ids) < at_least:
-            message = f"{what}: select {'a label' if at_least == 1 else f'{at_least} labels'} first"
-            show_info(message + " (type IDs or use Pick).")
-            self.status_label.setText(message)
+            wanted = "a label" if at_least == 1 else f"{at_least} labels"
+            self._say(f"{what}: select {wanted} first (type IDs or use Pick).")
             return None
         return ids
 
@@ -349,7 +370,7 @@ class CorrectWidget(LayerWatcher, QWidget):
         try:
             ids = self.selected_ids() or None
         except ValueError as exc:
-            show_error(f"Fill holes: {exc}")
+            self._say(f"Fill holes: {exc}", "error")
             return False
         layer = self.labels_layer
         axes = _axes_of(layer) if layer is not None else None
@@ -396,7 +417,7 @@ class CorrectWidget(LayerWatcher, QWidget):
     def draw_split_line(self) -> None:
         """Add (or choose) the split-lines layer in line-drawing mode."""
         if self.labels_layer is None:
-            show_info("Correct: add or choose a labels layer first.")
+            self._say("Draw split line: add or choose a labels layer first.")
             return
         shapes = self._helper_layer(LINES_LAYER, Shapes)
         self.viewer.layers.selection.active = shapes
@@ -413,10 +434,10 @@ class CorrectWidget(LayerWatcher, QWidget):
 
         shapes = self._find_helper(LINES_LAYER, Shapes)
         if shapes is None or not len(shapes.data):
-            show_info("Split: draw a line first ('Draw split line').")
+            self._say("Split along lines: draw a line first ('Draw split line').")
             return False
         if self.viewer.dims.ndisplay != 2:
-            show_error("Split along lines: switch the viewer to 2D to draw and split.")
+            self._say("Split along lines: switch the viewer to 2D to draw and split.", "error")
             return False
         plane = tuple(self.viewer.dims.displayed[-2:])
         ids = self._selection_or_empty()
@@ -446,10 +467,13 @@ class CorrectWidget(LayerWatcher, QWidget):
 
         ids = self._selection("Split by watershed")
         layer = self.labels_layer
-        if ids is None or layer is None:
+        if ids is None:
+            return False
+        if layer is None:
+            self._say("Split by watershed: add or choose a labels layer first.")
             return False
         if len(ids) != 1:
-            show_info("Split by watershed: select exactly one label.")
+            self._say(f"Split by watershed: select exactly one label, not {len(ids)}.")
             return False
         points = self._find_helper(SEEDS_LAYER, Points)
         seeds = None
@@ -457,27 +481,38 @@ class CorrectWidget(LayerWatcher, QWidget):
             seeds = self._to_labels_coords(points, points.data)
         height = self._height_map(layer)
         pieces = self.pieces_spin.value()
-        done = self._apply(
-            "Split by watershed",
-            lambda data: split_seeds(data, ids[0], seeds=seeds, height=height, pieces=pieces),
-        )
+
+        def split(data: np.ndarray) -> Edit:
+            try:
+                return split_seeds(data, ids[0], seeds=seeds, height=height, pieces=pieces)
+            except ValueError as exc:
+                if seeds is None and "peaks" in str(exc):  # no two nuclei in the map: ask
+                    hint = f"put one point per piece inside it in a '{SEEDS_LAYER}' points layer"
+                    raise ValueError(f"{exc}; {hint}") from None
+                raise
+
+        done = self._apply("Split by watershed", split)
         if done and points is not None:
             points.data = np.empty((0, points.ndim))
         return done
 
     def undo(self) -> None:
         layer = self.labels_layer
-        if layer is not None:
-            layer.undo()
-            _results.sync_tracks(layer)  # a hidden layer emits no refresh
-            self.status_label.setText(f"Undone on '{layer.name}'")
+        if layer is None:
+            self._say("Undo: add or choose a labels layer first.")
+            return
+        layer.undo()
+        _results.sync_tracks(layer)  # a hidden layer emits no refresh
+        self._say(f"Undone on '{layer.name}'", None)
 
     def redo(self) -> None:
         layer = self.labels_layer
-        if layer is not None:
-            layer.redo()
-            _results.sync_tracks(layer)
-            self.status_label.setText(f"Redone on '{layer.name}'")
+        if layer is None:
+            self._say("Redo: add or choose a labels layer first.")
+            return
+        layer.redo()
+        _results.sync_tracks(layer)
+        self._say(f"Redone on '{layer.name}'", None)
 
     # --- review -----------------------------------------------------------------------------
 
@@ -501,11 +536,12 @@ class CorrectWidget(LayerWatcher, QWidget):
         """Centre the view on the next (or previous) suspicious object and select it."""
         layer = self.labels_layer
         if layer is None:
-            show_info("Correct: add or choose a labels layer first.")
+            self._say("Next suspicious: add or choose a labels layer first.")
             return None
         suspects = self.suspects()
         if not suspects:
             self.suspect_label.setText(f"Nothing unusual in '{layer.name}'")
+            self._say(f"Nothing unusual in '{layer.name}'", None)
             return None
         self._suspect_index = (self._suspect_index + step) % len(suspects)
         suspect = suspects[self._suspect_index]
@@ -520,8 +556,10 @@ class CorrectWidget(LayerWatcher, QWidget):
         self.set_selection([suspect.label])
         confidence = "" if suspect.confidence is None else f", confidence {suspect.confidence:.2f}"
         frame = "" if suspect.frame is None else f" in frame {suspect.frame}"
-        self.suspect_label.setText(
+        found = (
             f"{self._suspect_index + 1} of {len(suspects)}: label {suspect.label}{frame} is "
             f"{suspect.reason} ({suspect.size} px{confidence})"
         )
+        self.suspect_label.setText(found)
+        self._say(f"Suspicious in '{layer.name}': {found}", None)
         return suspect
