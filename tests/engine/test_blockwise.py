@@ -376,6 +376,41 @@ def test_cancel_keeps_finished_blocks_and_a_rerun_does_only_the_rest(tmp_path):
     assert not work_dir(out).exists()
 
 
+def _cancel_after(steps, blocks: int) -> None:
+    """Run ``steps`` until ``blocks`` blocks are segmented, then cancel (as a widget does)."""
+    finished = 0
+    for progress in steps:
+        finished += progress.stage == "segment" and progress.region is not None
+        if finished == blocks:
+            break
+    steps.close()
+
+
+def test_an_in_memory_array_resumes_on_the_same_pixels_only(tmp_path):
+    """An array input (a napari layer read into memory) resumes as a zarr input does: the
+    plan holds its pixels' sha256, so the same pixels (another array object) resume and
+    other pixels are refused unless overwrite. It always started again."""
+    source, expected = _blobs(tmp_path)
+    image = np.asarray(zarr.open(str(source)))
+    out = tmp_path / "array.zarr"
+    _cancel_after(_touch_steps(image, out), 4)
+    CALLS.clear()
+    result = run_steps(_touch_steps(image.copy(), out))
+    assert result.resumed == 4 and len(CALLS) == 9 - 4
+    assert same_partition(expected, zarr.open(str(out))[...])
+
+    out = tmp_path / "edited.zarr"
+    _cancel_after(_touch_steps(image, out), 4)
+    edited = image.copy()
+    edited[95, 95] = 1 - edited[95, 95]  # one pixel of the last block
+    with pytest.raises(ValueError, match="other settings \\(the input's pixels\\).*overwrite"):
+        run_steps(_touch_steps(edited, out))
+    CALLS.clear()
+    result = run_steps(_touch_steps(edited, out, overwrite=True))
+    assert result.resumed == 0 and len(CALLS) == 9
+    assert same_partition(ndimage.label(edited)[0], zarr.open(str(out))[...])
+
+
 def test_rerun_with_other_settings_is_refused_unless_overwrite(tmp_path):
     source, _ = _blobs(tmp_path)
     out = tmp_path / "o.zarr"

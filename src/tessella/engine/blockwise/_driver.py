@@ -133,6 +133,8 @@ def _blocks_steps(
         "sizes": (request.min_size, request.max_size),
         "segmenter": getattr(segmenter, "fingerprint", lambda: repr(segmenter))(),
     }
+    if data.source.store is None:  # an array: its pixels stand for the store's path
+        plan["input_sha256"] = yield from _array_sha256(data, grid)
     work, result_key = _start(out, plan, overwrite, data, grid)
     run = _Run(data.source, data.axes, grid, segmenter, support, str(work), result_key, str(out))
     try:
@@ -140,6 +142,24 @@ def _blocks_steps(
     finally:
         with contextlib.suppress(OSError):
             (work / "lock").unlink()
+
+
+def _array_sha256(data: _Input, grid) -> Generator[BlockProgress, None, str]:
+    """The sha256 of an in-memory input's pixels (every channel), read block by block in the
+    grid's order and yielding after each block (a cancel point): a run into the same output
+    resumes only on the same pixels, as a zarr input's resumes on the same store. About 0.1 s
+    for an 8192² uint16 image (128 MiB), against minutes to segment it."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    channel = data.axes.find("C")
+    for done, index in enumerate(grid.indices(), 1):
+        region = list(grid.core(index))
+        if channel >= 0:
+            region.insert(channel, slice(None))
+        digest.update(np.ascontiguousarray(np.asarray(data.array[tuple(region)])).data)
+        yield BlockProgress("fingerprint", done, grid.n_blocks)
+    return digest.hexdigest()
 
 
 def _run_stages(request: _Request, run: _Run, executor) -> Generator[BlockProgress, None, Any]:

@@ -149,6 +149,9 @@ def _lock(work: Path) -> None:
     (work / "lock").write_text(f"{socket.gethostname()} {os.getpid()}\n")
 
 
+_SETTING_NAMES = {"input_sha256": "the input's pixels"}  # plan keys as messages say them
+
+
 def _start(out: Path, plan: dict, overwrite: bool, data: _Input, grid: BlockGrid) -> tuple:
     """A fresh or resumed work directory, locked for this process; returns (work, result key)."""
     work = work_dir(out)
@@ -164,11 +167,13 @@ def _start(out: Path, plan: dict, overwrite: bool, data: _Input, grid: BlockGrid
         result_key = old.pop("result_key", "") if old else ""
         if not (work / "result.zarr").exists():
             old = None  # the result was moved onto ``out``: that run finished
-        if old == plan and data.source.store is not None:
+        if old == plan:  # an array's plan holds the sha256 of its pixels
             _lock(work)
             return work, result_key
-        if old is not None and data.source.store is not None and not overwrite:
-            changed = sorted(k for k in set(plan) | set(old) if plan.get(k) != old.get(k))
+        if old is not None and not overwrite:
+            changed = sorted(
+                _SETTING_NAMES.get(k, k) for k in set(plan) | set(old) if plan.get(k) != old.get(k)
+            )
             raise ValueError(
                 f"{out}: an unfinished blockwise run with other settings ({', '.join(changed)}) "
                 f"is in {work}; pass overwrite=True (--overwrite) to start again"
