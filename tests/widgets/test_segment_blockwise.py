@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import zarr
+from qtpy.QtCore import Qt
 
 from tessella.engine.blockwise import work_dir
 from tessella.engine.metrics import matching
@@ -102,12 +103,13 @@ def test_cancel_keeps_blocks_and_run_resumes(
         widget.run_button.click()
         widget.worker.yielded.connect(cancel_after_two)
     assert "Run again to resume" in widget.status_label.text()
-    assert "big labels (blocks so far)" not in [x.name for x in viewer.layers]
+    preview = viewer.layers["big labels (blocks so far)"]  # kept: it shows the finished blocks
     assert not out.exists() and work_dir(out).is_dir()
 
     run_to_end(widget)
     assert "blocks resumed" in widget.status_label.text()
     assert out.is_dir() and viewer.layers["big labels"].data.shape == lazy_nuclei.shape
+    assert viewer.layers["big labels"] is preview  # the resumed run went on in that layer
 
 
 def test_boundary_model_blockwise_shows_superpixels_then_the_same_cells_as_in_memory(
@@ -159,3 +161,65 @@ def test_time_lapse_blockwise_gives_tracks_like_in_memory(
     tracks = viewer.layers["movie labels tracks"]
     assert set(np.unique(tracks.data[:, 0]).astype(int)) == set(np.unique(labels[labels > 0]))
     assert "tracks" in widget.status_label.text()
+
+
+def test_in_memory_layer_cancelled_resumes_in_the_same_preview(
+    segment_widget, nuclei_image, tmp_path, run_to_end, qtbot
+):
+    """A numpy layer (a TIFF read into memory) resumes as a zarr-backed one does: Cancel keeps
+    the finished blocks and their preview layer, and Run does only the others (it redid every
+    block, though the status promised a resume). The Cancel status speaks of blocks."""
+    viewer, widget = segment_widget
+    image = nuclei_image[:256, :256].copy()
+    viewer.add_image(image, name="crop")
+    widget.layer_combo.setCurrentIndex(widget.layer_combo.findText("crop"))
+    widget.blockwise_checkbox.setChecked(True)
+    out = tmp_path / "crop_labels.zarr"
+    widget.blockwise_edit.setText(str(out))
+    widget.block_spin.setValue(128)
+    said = []
+
+    def second_block(progress) -> bool:
+        return progress.stage == "segment" and progress.done == 2 and progress.region is not None
+
+    def stop_there(progress):  # in the worker's thread: it stops right after the 2nd block
+        if second_block(progress):
+            widget.worker.quit()
+
+    def click_cancel(progress):
+        if second_block(progress):
+            widget.cancel_button.click()
+            said.append(widget.status_label.text())
+
+    widget.worker = None
+    with qtbot.waitSignal(widget.run_finished, timeout=300_000):
+        widget.run_button.click()
+        widget.worker.yielded.connect(stop_there, Qt.ConnectionType.DirectConnection)
+        widget.worker.yielded.connect(click_cancel)
+    assert "finished blocks are kept" in said[0] and "tile" not in said[0]
+    assert "(shown in 'crop labels (blocks so far)')" in widget.status_label.text()
+    preview = viewer.layers["crop labels (blocks so far)"]
+    assert len(list((work_dir(out) / "blocks").glob("*.npz"))) == 2
+
+    run_to_end(widget)
+    assert "4 blocks, 2 blocks resumed" in widget.status_label.text()
+    assert viewer.layers["crop labels"] is preview and len(viewer.layers) == 2
+    assert np.asarray(preview.data).max() > 5
+
+
+def test_default_output_is_beside_the_layers_file_with_a_safe_name(
+    segment_widget, lazy_nuclei, tmp_path, monkeypatch
+):
+    """The blockwise output defaults to the folder of the file the layer was read from, not
+    the working folder ('mosaic labels.zarr' there, with a space); an array layer gets its
+    name made safe, in the working folder."""
+    viewer, widget = segment_widget
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")  # napari started from another folder
+    [layer] = viewer.open(str(tmp_path / "nuclei.zarr"), plugin="tessella")
+    widget.layer_combo.setCurrentIndex(widget.layer_combo.findText(layer.name))
+    assert widget.blockwise_checkbox.isChecked()
+    assert widget.blockwise_edit.text() == str(tmp_path / "nuclei_labels.zarr")
+    viewer.add_image(np.zeros((64, 64), np.uint8), name="my crop: 2/3")
+    widget.layer_combo.setCurrentIndex(widget.layer_combo.findText("my crop: 2/3"))
+    assert widget.blockwise_edit.text() == str(tmp_path / "elsewhere" / "my_crop_2_3_labels.zarr")

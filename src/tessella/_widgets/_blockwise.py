@@ -3,6 +3,8 @@ block into a zarr on disk (:mod:`tessella.engine.blockwise`), shown as the block
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Generator
 from pathlib import Path
 
@@ -10,14 +12,49 @@ import numpy as np
 
 from ._workers import report_runtime_errors
 
-__all__ = ["LARGE_PIXELS", "BlockwisePreview", "blockwise_steps", "is_large"]
+__all__ = [
+    "LARGE_PIXELS",
+    "PREVIEW_KEY",
+    "BlockwisePreview",
+    "blockwise_steps",
+    "default_output",
+    "is_large",
+]
 
 LARGE_PIXELS = 8192 * 8192  # layers bigger than this default to blockwise mode
+#: preview layer metadata: the output (str) whose unfinished blocks it shows; a later run into
+#: that output shows its blocks in the same layer
+PREVIEW_KEY = "tessella_blockwise_preview"
 
 
 def is_large(data) -> bool:
     """Whether a layer's data is lazy (not a numpy array) or too big to segment in memory."""
     return not isinstance(data, np.ndarray) or int(np.prod(data.shape)) > LARGE_PIXELS
+
+
+def default_output(layer) -> Path:
+    """Where a blockwise run of ``layer`` writes unless the user says otherwise: beside the
+    file the layer was read from (``/data/mosaic.zarr`` -> ``/data/mosaic_labels.zarr``), else
+    (an array, or a folder that cannot be written) in the working folder, or the home folder
+    where that cannot be written either (napari started from a launcher: ``/``), named after
+    the layer. Characters other than letters, digits, ``.``, ``-`` and ``_`` become ``_``.
+    """
+    source = getattr(getattr(layer, "source", None), "path", None)
+    folder, stem = None, layer.name
+    if source:
+        path = Path(source)
+        if path.parent.is_dir() and os.access(path.parent, os.W_OK):
+            folder, stem = path.parent, path.name
+            for _ in range(2):  # image.zarr, image.ome.zarr, image.ome.tif
+                stem = stem[: -len(Path(stem).suffix)] if Path(stem).suffix else stem
+                if not stem.lower().endswith(".ome"):
+                    break
+    if folder is None:
+        folder = Path.cwd()
+        if not os.access(folder, os.W_OK):
+            folder = Path.home()
+    safe = re.sub(r"[^\w.-]+", "_", stem, flags=re.ASCII).strip("._") or "image"
+    return folder / f"{safe}_labels.zarr"
 
 
 @report_runtime_errors
@@ -44,32 +81,46 @@ class BlockwisePreview:
     def __init__(self, viewer, out: Path, name: str, options: dict, superpixels: bool = False):
         self.viewer, self.out, self.name, self.options = viewer, Path(out), name, options
         self.superpixels = superpixels
-        self.layer = None
+        # the preview a cancelled run into ``out`` kept: this run goes on showing its blocks
+        self.layer = next(
+            (lay for lay in viewer.layers if lay.metadata.get(PREVIEW_KEY) == str(self.out)),
+            None,
+        )
+        self.opened = False  # whether the layer shows this run's blocks (its provisional array)
 
     def block_done(self) -> None:
         from tessella.engine.blockwise import work_dir
 
-        if self.layer is None:
-            provisional = _open_labels(work_dir(self.out) / "provisional.zarr")
+        provisional = work_dir(self.out) / "provisional.zarr"
+        if self.layer is None or self.layer not in self.viewer.layers:
+            options = {**self.options, "metadata": {PREVIEW_KEY: str(self.out)}}
             self.layer = self.viewer.add_labels(
-                provisional,
+                _open_labels(provisional),
                 name=f"{self.name} ({'superpixels' if self.superpixels else 'blocks'} so far)",
-                **self.options,
+                **options,
             )
+        elif not self.opened:  # a kept preview: its array may be an earlier run's, deleted
+            self.layer.data = _open_labels(provisional)
         else:
             self.layer.refresh()
+        self.opened = True
 
     def finish(self, metadata: dict):
         """Show the finished labels (read lazily from the output zarr); returns the layer."""
         labels = _open_labels(self.out)
-        if self.layer is None:
+        if self.layer is None or self.layer not in self.viewer.layers:
             options = {**self.options, "metadata": {**self.options.get("metadata", {}), **metadata}}
             self.layer = self.viewer.add_labels(labels, name=self.name, **options)
         else:  # the metadata first: widgets that follow the rename read it (Export's recipe)
-            self.layer.metadata = {**self.layer.metadata, **metadata}
+            kept = {k: v for k, v in self.layer.metadata.items() if k != PREVIEW_KEY}
+            self.layer.metadata = {**kept, **metadata}
             self.layer.data = labels
             self.layer.name = self.name
         return self.layer
+
+    def is_preview(self) -> bool:
+        """Whether the layer shows unfinished blocks (not yet the result)."""
+        return self.layer is not None and PREVIEW_KEY in self.layer.metadata
 
     def discard(self) -> None:
         """Remove the preview of an unfinished run (its blocks stay on disk to resume)."""

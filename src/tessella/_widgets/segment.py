@@ -36,7 +36,7 @@ from superqt.utils import GeneratorWorker
 
 from .._io import AXES_GUESSED_KEY, RECIPE_KEY, axes_named  # RECIPE_KEY: what reproduces it
 from . import _results
-from ._blockwise import BlockwisePreview, blockwise_steps, is_large
+from ._blockwise import BlockwisePreview, blockwise_steps, default_output, is_large
 from ._layers import LayerWatcher, fill_layer_combo, find_layer
 from ._layout import panel_layout
 from ._models import listen as listen_for_models
@@ -328,8 +328,9 @@ class SegmentWidget(LayerWatcher, QWidget):
                 self.axes_combo.blockSignals(False)
             self._name_layer_axes()
             # lazy (dask, zarr) or huge layers default to blockwise mode, into a zarr beside
+            # the layer's file (else in the working folder)
             self.blockwise_checkbox.setChecked(is_large(_layer_array(layer)))
-            self.blockwise_edit.setText(str(Path.cwd() / f"{layer.name} labels.zarr"))
+            self.blockwise_edit.setText(str(default_output(layer)))
 
     # --- models -----------------------------------------------------------------------------
 
@@ -602,7 +603,13 @@ class SegmentWidget(LayerWatcher, QWidget):
         if self.worker is not None:
             self.worker.quit()  # takes effect at the engine's next yield (after this tile)
         self.cancel_button.setEnabled(False)
-        self.status_label.setText("Cancelling after the current tile…")
+        if self._preview is not None:  # the bar counts blocks; the one in progress is dropped
+            self.status_label.setText(
+                "Cancelling: finished blocks are kept, the block in progress is redone by the "
+                "next Run…"
+            )
+        else:
+            self.status_label.setText("Cancelling after the current tile…")
 
     def _panel_closed(self) -> None:
         """The panel was closed: a run in progress stops and adds nothing."""
@@ -754,9 +761,18 @@ class SegmentWidget(LayerWatcher, QWidget):
 
     def _on_aborted(self) -> None:
         if self._preview is not None:
-            self._preview.discard()
+            from tessella.engine.blockwise import work_dir
+
+            preview, self._preview = self._preview, None  # kept: _on_finished leaves it
+            if not work_dir(preview.out).exists():  # while an array input was hashed
+                preview.discard()
+                self.status_label.setText(f"'{self._run.name}': cancelled; nothing was written.")
+                return
+            shown = ""
+            if preview.is_preview() and preview.layer in self.viewer.layers:
+                shown = f" (shown in '{preview.layer.name}')"
             self.status_label.setText(
-                f"'{self._run.name}': cancelled; finished blocks are kept on disk: Run "
+                f"'{self._run.name}': cancelled; finished blocks are kept on disk{shown}: Run "
                 "again to resume."
             )
             return
@@ -767,9 +783,9 @@ class SegmentWidget(LayerWatcher, QWidget):
             self.progress_bar.setRange(0, 1)
             self.progress_bar.setValue(0)
             self.progress_bar.setFormat("")
-        if self._preview is not None and self._preview.layer is not None:
-            if self._preview.layer.name.endswith("(blocks so far)"):  # failed mid-run
-                self._preview.discard()
+        if self._preview is not None and self._preview.is_preview() and self._preview.opened:
+            self._preview.discard()  # failed mid-run (one refused at the start keeps the
+            # preview an earlier, cancelled run left)
         self._run = None
         self._preview = None
         self._set_running(False)
