@@ -12,6 +12,7 @@ import time
 
 import numpy as np
 import pytest
+import tifffile
 import zarr
 
 from tessella.cli import main
@@ -136,3 +137,32 @@ def test_ctrl_c_while_the_workers_start_is_an_interrupt_like_later(tmp_path, nuc
     assert not out.exists() and not work_dir(out).exists()
     assert not (tmp_path / "out.recipe.json").exists()
     assert not left
+
+
+def test_a_blockwise_recipe_replays_blockwise_or_says_why_not(tmp_path, nuclei_sample, capsys):
+    """`segment --recipe R` where R came from a blockwise run replays it blockwise with R's
+    blocks and halo (it ran in memory without a word: an image that needed blocks may not fit
+    in memory); a TIFF input, which blockwise cannot read, gets a warning, even with -q, and
+    runs in memory."""
+    image = nuclei_sample[0][:256, :256]
+    stored = zarr.create_array(
+        str(tmp_path / "in.zarr"), shape=image.shape, dtype=image.dtype, chunks=(128, 128)
+    )
+    stored[...] = image
+    recipe = tmp_path / "blocks.recipe.json"
+    blockwise = {"block": [128, 128], "halo": [96, 96], "stitch": "overlap"}
+    recipe.write_text(json.dumps({"model": "nuclei2d", "device": "cpu", "blockwise": blockwise}))
+    base = ["segment", str(tmp_path / "in.zarr"), "--recipe", str(recipe), "--device", "cpu"]
+
+    assert main([*base, "-o", str(tmp_path / "replay.zarr"), "--workers", "0"]) == 0
+    said = capsys.readouterr()
+    assert "replaying it blockwise" in said.err and "(4 blocks)" in said.out
+    assert json.loads((tmp_path / "replay.recipe.json").read_text())["blockwise"] == blockwise
+
+    tifffile.imwrite(tmp_path / "in.tif", image[:128, :128])
+    base[1] = str(tmp_path / "in.tif")
+    assert main([*base, "-o", str(tmp_path / "memory.tif"), "-q"]) == 0
+    said = capsys.readouterr().err
+    assert "warning:" in said and "run blockwise (blocks of 128x128 px)" in said
+    assert "reads one zarr input" in said and "segmenting in memory" in said
+    assert "blockwise" not in json.loads((tmp_path / "memory.recipe.json").read_text())

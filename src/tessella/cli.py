@@ -40,6 +40,8 @@ blockwise (bigger than memory, zarr/OME-Zarr in and out): blocks of --block pixe
 segmented with a halo of context, on a local dask cluster (one worker per core by default;
 --workers 0: in this process) or on --scheduler's cluster; labels are stitched across blocks
 into consistent IDs. Interrupted? Run the same command again: finished blocks are kept.
+--recipe of a blockwise run replays it blockwise (its blocks and halo) where the input is one
+zarr and the output a .zarr (else in memory, with a warning); --no-blockwise: in memory.
 """
 
 EPILOG_EVALUATE = """examples:
@@ -137,8 +139,10 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     segment.add_argument(
         "--blockwise",
-        action="store_true",
-        help="segment a zarr bigger than memory block by block (resumable)",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="segment a zarr bigger than memory block by block (resumable); default: as the "
+        "--recipe replayed was run, else in memory",
     )
     segment.add_argument(
         "--scheduler", metavar="ADDRESS", help="with --blockwise: a dask scheduler to run on"
@@ -1104,6 +1108,7 @@ def _cmd_segment(args) -> int:
     from .engine.registry import load_model, recipe_model
 
     recipe = _read_recipe(args.recipe) if args.recipe else {}
+    args.blockwise = _replays_blockwise(args, recipe)
     _check_blockwise_usage(args)
     if args.tile is not None and args.tile <= 0:
         raise CliError(f"--tile must be a positive number of pixels, got {args.tile}")
@@ -1352,6 +1357,33 @@ def _is_frame_folder(inputs: list[str]) -> bool:
 
     path = Path(inputs[0])
     return len(inputs) == 1 and path.is_dir() and not is_zarr_path(path)
+
+
+def _replays_blockwise(args, recipe: dict) -> bool:
+    """Whether to segment blockwise: as ``--blockwise``/``--no-blockwise`` say, else as the
+    recipe replayed was run (a blockwise run's recipe holds its blocks and halo, which
+    ``_segment_blockwise`` replays). An image that needed blocks is likely too big to load
+    whole, so a blockwise recipe replays blockwise where it can (one zarr input; zarr input
+    writes zarr either way), and says so; where it cannot (a TIFF, several inputs), the
+    warning says that the image is loaded whole."""
+    from .engine.io import is_zarr_path
+
+    replay = recipe.get("blockwise")
+    if args.blockwise is not None or not replay:
+        return bool(args.blockwise)
+    block = replay.get("block")
+    size = "x".join(map(str, block)) if isinstance(block, list) else str(block or "default")
+    made = f"{args.recipe} was run blockwise (blocks of {size} px)"
+    if len(args.inputs) != 1 or not is_zarr_path(Path(args.inputs[0])):
+        print(
+            f"warning: {made}; blockwise segmentation reads one zarr input (convert a big TIFF "
+            "to zarr: see --help): segmenting in memory, the whole image at once",
+            file=sys.stderr,
+        )
+        return False
+    if not args.quiet:
+        print(f"{made}: replaying it blockwise (--no-blockwise: in memory)", file=sys.stderr)
+    return True
 
 
 def _check_blockwise_usage(args) -> None:
@@ -1779,6 +1811,7 @@ _RECIPE_TYPES = {
     "invert": bool,
     "spacing": list,
     "stack": bool,
+    "blockwise": dict,
 }
 
 
