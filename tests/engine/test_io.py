@@ -313,3 +313,47 @@ def _plain(path, shape=(8, 8), **attrs):
         array[...] = 7
     array.attrs.update(attrs)
     return path
+
+
+@pytest.mark.parametrize(
+    ("pixel_size", "unit", "ij_unit"),
+    [({"Y": 0.3, "X": 0.3}, "µm", "micron"), ({"Y": 40.0, "X": 20.0}, "nm", "nm")],
+)
+def test_a_mask_stack_keeps_its_pixel_size_and_reads_as_frames(tmp_path, pixel_size, unit, ij_unit):
+    """Overlapping objects written as an (N, Y, X) stack carry the pixel size as the labels
+    TIFF does (they had none: Fiji measured them in pixels), as an ImageJ hyperstack whose
+    frames are the objects (the axes were QYX, read as Z slices); read_mask_stack and
+    read_image read them back."""
+    from tessella.engine.io import read_mask_stack, write_mask_stack
+    from tests.conftest import crossing_rods
+
+    rods = crossing_rods()
+    path = write_mask_stack(tmp_path / "rods.tif", rods, pixel_size=pixel_size, unit=unit)
+
+    np.testing.assert_array_equal(read_mask_stack(path), rods)
+    image = read_image(path)
+    assert image.axes == "TYX" and image.data.shape == rods.shape
+    assert image.pixel_size == pytest.approx(pixel_size) and image.unit == unit
+    with tifffile.TiffFile(path) as tif:
+        assert tif.is_imagej and tif.imagej_metadata["frames"] == len(rods)
+        assert tif.imagej_metadata["unit"] == ij_unit
+        x_resolution = tif.pages[0].tags["XResolution"].value
+        assert x_resolution[0] / x_resolution[1] == pytest.approx(1 / pixel_size["X"])
+
+
+def test_a_mask_stack_without_a_pixel_size_or_with_one_object_or_none(tmp_path):
+    """No pixel size: none is written. One object and no object read back as stacks of one
+    and of none."""
+    from tessella.engine.io import read_mask_stack, write_mask_stack
+    from tests.conftest import crossing_rods
+
+    rods = crossing_rods()
+    plain = read_image(write_mask_stack(tmp_path / "plain.tif", rods))
+    assert plain.pixel_size == {} and plain.unit == "pixel"
+    size = {"Y": 0.3, "X": 0.3}
+    one = write_mask_stack(tmp_path / "one.tif", rods[:1], pixel_size=size)
+    np.testing.assert_array_equal(read_mask_stack(one), rods[:1])
+    assert read_image(one).pixel_size == pytest.approx(size)
+    with pytest.warns(UserWarning, match="zero-size"):  # (tifffile's: still a TIFF)
+        none = write_mask_stack(tmp_path / "none.tif", rods[:0], pixel_size=size)
+    assert read_mask_stack(none).shape == (0, *rods.shape[1:])

@@ -140,6 +140,46 @@ def test_an_overlaps_layer_counts_only_where_it_hides_part_of_another_object(
     assert f"of {len(np.unique(flat)) - 1} objects overlap another" in tip
 
 
+def test_the_stack_keeps_the_pixel_size_of_the_labels(make_napari_viewer, data_dir, tmp_path):
+    """BBBC010 A06's ground-truth worms flattened at 1.2 µm per pixel, their hidden parts in
+    an overlaps layer: the stack Export writes beside the labels TIFF has the same pixel size
+    and unit (it had none, so Fiji measured the worms in pixels), its objects as ImageJ
+    frames; it reads back as the worms, `tessella evaluate --overlapping` scores it against
+    the ground truth, and our reader opens it as one layer at that scale."""
+    from tessella.cli import main
+
+    gt = data_dir / "worms_bbbc010" / "worm_masks" / "A06.tif"
+    masks = np.asarray(read_mask_stack(gt))
+    flat = np.zeros(masks.shape[1:], np.uint16)
+    for k, mask in enumerate(masks, start=1):
+        flat[mask] = k
+    hidden = np.zeros_like(flat)
+    for k, mask in enumerate(masks, start=1):
+        hidden[mask & (flat != k) & (hidden == 0)] = k
+    viewer = make_napari_viewer()
+    layer = viewer.add_labels(flat, name="worms", scale=(1.2, 1.2), units=("µm", "µm"))
+    _results.show_overlaps(viewer, layer, hidden)
+    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Export")
+    _choose(widget.labels_combo, "worms")
+    widget.path_edit.setText(str(tmp_path / "w"))
+
+    assert [p.name for p in widget.export()] == ["w.tif", "w.stack.tif", "w.csv"]
+
+    labels, stack = read_image(tmp_path / "w.tif"), read_image(tmp_path / "w.stack.tif")
+    assert stack.pixel_size == labels.pixel_size == pytest.approx({"Y": 1.2, "X": 1.2})
+    assert stack.unit == labels.unit == "µm"
+    assert stack.axes == "TYX"
+    with tifffile.TiffFile(tmp_path / "w.stack.tif") as tif:
+        assert tif.imagej_metadata["frames"] == len(masks)
+    np.testing.assert_array_equal(read_mask_stack(tmp_path / "w.stack.tif"), masks)
+    scores = tmp_path / "scores.json"
+    assert main(["evaluate", str(tmp_path / "w.stack.tif"), str(gt), "--overlapping", "-q",
+                 "--json", str(scores)]) == 0  # fmt: skip
+    assert set(json.loads(scores.read_text())["ap"].values()) == {1.0}
+    (opened,) = viewer.open(str(tmp_path / "w.stack.tif"), plugin="tessella")
+    assert opened.data.shape == masks.shape and tuple(opened.scale) == (1.0, 1.2, 1.2)
+
+
 def test_the_stack_option_follows_edits_of_the_labels(
     make_napari_viewer, data_dir, run_to_end, qtbot, monkeypatch, tmp_path
 ):

@@ -709,7 +709,9 @@ class ExportWidget(LayerWatcher, QWidget):
                     write_labels(output.path, labels, axes, pixel_size, unit, overwrite)
                 elif output.kind == "stack":
                     assert stack is not None
-                    write_mask_stack(output.path, stack.masks, overwrite)
+                    write_mask_stack(
+                        output.path, stack.masks, overwrite, pixel_size=pixel_size, unit=unit
+                    )
                 elif output.kind == "zarr":
                     write_zarr_labels(output.path, labels, axes, pixel_size, unit, overwrite)
                 elif output.kind == "csv":
