@@ -473,7 +473,24 @@ def test_labels_without_a_pixel_size_export_none_and_a_hand_set_scale_says_its_u
     by_hand = viewer.add_labels(labels, name="scaled", scale=(0.3, 0.3))
     back = _export_and_reopen(viewer, widget, by_hand, tmp_path / "scaled")
     assert back[".tif"] == back[".zarr"] == ((0.3, 0.3), ("micrometer", "micrometer"))
-    assert "the scale (0.3) has no unit: written as µm" in widget.status_label.text()
+    assert "the scale (Y 0.3, X 0.3) has no unit: written as µm" in widget.status_label.text()
+
+
+def test_an_anisotropic_scale_without_a_unit_is_named_axis_by_axis(make_napari_viewer, tmp_path):
+    """A volume's scale set by hand, (0.02, 0.005, 0.005) without a unit: the status line
+    names each axis's size (it showed "(0.02, 0.005)", the repeated size dropped, as if the
+    scale had two axes), and the file has them."""
+    labels = np.zeros((4, 24, 32), np.uint16)
+    labels[1:3, 4:10, 5:12] = 1
+    viewer = make_napari_viewer()
+    layer = viewer.add_labels(labels, name="mito labels", scale=(0.02, 0.005, 0.005))
+    widget = ExportWidget(viewer)
+
+    back = _export_and_reopen(viewer, widget, layer, tmp_path / "mito")
+
+    assert back[".tif"][0] == pytest.approx((0.02, 0.005, 0.005))
+    note = "the scale (Z 0.02, Y 0.005, X 0.005) has no unit: written as µm"
+    assert note in widget.status_label.text()
 
 
 # --- objects that overlap: the mask stack ---------------------------------------------------

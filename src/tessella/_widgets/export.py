@@ -196,7 +196,7 @@ def _pixel_size(viewer, layer, axes: str) -> tuple[dict[str, float] | None, str,
     )
     if not guessed or sizes is None:
         return sizes, unit, ""
-    shown = ", ".join(f"{size:g}" for size in dict.fromkeys(sizes.values()))
+    shown = ", ".join(f"{axis} {size:g}" for axis, size in sizes.items())  # every axis
     return sizes, unit, f"the scale ({shown}) has no unit: written as {unit}"
 
 
