@@ -116,3 +116,30 @@ def test_labels_segmented_again_after_a_removal_take_over_their_overlaps_layer(
     viewer.layers.remove(again)
     other = viewer.add_labels(labels.copy(), name="worms labels")
     assert _results.show_overlaps(viewer, other, fewer) is not overlaps
+
+
+def test_the_overlaps_layer_takes_the_units_and_axes_of_its_labels(make_napari_viewer):
+    """Labels in µm: their overlaps layer lies where they do in the same units and axis
+    labels (it had napari's "pixel", and napari then dropped the units of every layer:
+    "Inconsistent units across layers"); labels made again at another pixel size move it."""
+    rods = crossing_rods()
+    labels = np.zeros(rods.shape[1:], np.int32)
+    for k, rod in enumerate(rods):
+        labels[rod] = k + 1
+    hidden = np.where(rods[0] & rods[1], 1, 0).astype(np.int32)
+    viewer = make_napari_viewer()
+    layer = viewer.add_labels(
+        labels, name="rods labels", scale=(1.2, 1.2), units=("µm", "µm"), axis_labels=("y", "x")
+    )
+
+    overlaps = _results.show_overlaps(viewer, layer, hidden)
+
+    assert tuple(overlaps.units) == tuple(layer.units)
+    assert tuple(overlaps.axis_labels) == ("y", "x")
+    assert tuple(overlaps.scale) == (1.2, 1.2)
+    assert viewer.layers.extent.units is not None  # (None: the warning, no units drawn)
+    layer.scale, layer.units = (0.3, 0.3), ("nm", "nm")
+    assert _results.show_overlaps(viewer, layer, hidden) is overlaps
+    assert tuple(overlaps.scale) == (0.3, 0.3)
+    assert tuple(overlaps.units) == tuple(layer.units)
+    assert viewer.layers.extent.units is not None

@@ -48,6 +48,7 @@ __all__ = [
     "remember_edited_state",
     "state_on_screen",
     "overlap_labels",
+    "placement",
     "show_overlaps",
     "show_tracks",
     "tool_is_writing",
@@ -398,6 +399,27 @@ def _hide_companions(viewer) -> None:
     layers.events.removed.connect(on_removed)
 
 
+def placement(layer) -> dict:
+    """Where ``layer`` lies on the canvas, for a layer drawn over it: its scale, translate,
+    units and axis labels (a companion with napari's default "pixel" units beside labels in
+    µm makes napari drop the units of every layer, the scale bar's included)."""
+    return {
+        "scale": layer.scale,
+        "translate": layer.translate,
+        "units": layer.units,
+        "axis_labels": layer.axis_labels,
+    }
+
+
+def _place(layer, labels_layer) -> None:
+    """Put a companion ``layer`` where ``labels_layer`` lies now (labels of a run on an image
+    of another pixel size: the previous companion moves with them)."""
+    if layer.ndim != labels_layer.ndim:  # (napari refuses a scale of another length)
+        return
+    for name, value in placement(labels_layer).items():
+        setattr(layer, name, value)
+
+
 def _place_companion(viewer, labels_layer, kind, update, add):
     """Update the previous ``kind`` layer of ``labels_layer`` (or the one a removed labels
     layer of its name left behind, shown again) or add one; None removes it."""
@@ -471,6 +493,7 @@ def show_tracks(
     def update(layer):
         follow_edits(viewer, labels_layer)  # (a Tracks layer taken over from removed labels)
         _set_tracks(layer, data, graph, kept)
+        _place(layer, labels_layer)
         _show_if_linked(layer, linked)
 
     def add():
@@ -479,10 +502,9 @@ def show_tracks(
             data,
             graph=graph,
             name=f"{labels_layer.name} tracks",
-            scale=labels_layer.scale,
-            translate=labels_layer.translate,
             tail_length=10,
             metadata=kept,
+            **placement(labels_layer),
         )
 
     if not linked:  # no Tracks layer added (nor taken over) for labels without tracks
@@ -778,14 +800,11 @@ def show_overlaps(viewer, labels_layer: Layer, data: np.ndarray):
 
     def update(layer):
         layer.data = data
+        _place(layer, labels_layer)
 
     def add():
         return viewer.add_labels(
-            data,
-            name=f"{labels_layer.name} overlaps",
-            scale=labels_layer.scale,
-            translate=labels_layer.translate,
-            opacity=0.6,
+            data, name=f"{labels_layer.name} overlaps", opacity=0.6, **placement(labels_layer)
         )
 
     return _place_companion(viewer, labels_layer, "overlaps", update if data.any() else None, add)
