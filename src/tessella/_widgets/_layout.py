@@ -83,6 +83,10 @@ def _FitContent(panel, scroll, footer):
                 height = footer.heightForWidth(width)
                 if height < 0:
                     height = footer.sizeHint().height()
+                # a status wrapped over more lines needs more height: the dock area's split
+                # then gives it (its minimum took one line, and a long status was cut off,
+                # the footer squeezed over the body's last rows)
+                footer.setMinimumHeight(height)
                 content = max(scroll.sizeHint().height() + height, panel.minimumHeight())
                 # in a tab group, Qt caps the group at its shortest tab's height: no cap there
                 panel.setMaximumHeight(16777215 if _tabbed(panel) else content)
