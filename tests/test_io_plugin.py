@@ -87,6 +87,13 @@ def test_channels_are_split_and_rgb_stays_one_layer(make_napari_viewer, tmp_path
         ("Masked_image.tif", np.uint16, "image"),  # "mask" inside another word
         ("label-free_cells.tif", np.uint16, "image"),
         ("unlabelled.tif", np.uint16, "image"),
+        ("gt_cc.tif", np.uint16, "labels"),  # ground truth: "gt" as a word, any case
+        ("lucchi_gt.tif", np.uint16, "labels"),
+        ("GT01.tif", np.uint16, "labels"),
+        ("cells-ground_truth.tif", np.uint16, "labels"),
+        ("GroundTruth.tif", np.uint16, "labels"),
+        ("length.tif", np.uint16, "image"),  # "gt" inside a word
+        ("weight_gtx.tif", np.uint16, "image"),
     ],
 )
 def test_integer_files_named_label_or_mask_open_as_labels(
@@ -121,6 +128,32 @@ def test_integer_files_in_a_folder_of_masks_open_as_labels(
     [(data, _kwargs, layer_type)] = read(path)
     assert layer_type == kind
     np.testing.assert_array_equal(data, labels)
+
+
+@pytest.mark.parametrize(
+    ("values", "kind"),
+    [
+        ("binary", "labels"),  # Lucchi++'s mito.tif: 0 and 1
+        ("image", "image"),  # an 8-bit image is an integer image too
+        ("zero", "image"),  # a blank image: nothing says it is a mask
+        ("instances", "image"),  # labels 0..N under a plain name: the name rule says
+    ],
+)
+def test_an_integer_file_of_only_0_and_1_opens_as_labels(tmp_path, nuclei_sample, values, kind):
+    """A binary ground truth named after what it shows (``mito.tif``) opened as an image,
+    which Evaluate does not list; a file holding only 0 and 1 is a mask, whatever its name."""
+    image, labels = nuclei_sample
+    data = {
+        "binary": (labels > 0).astype(np.uint8),
+        "image": image.astype(np.uint8),
+        "zero": np.zeros_like(labels, np.uint8),
+        "instances": labels.astype(np.uint16),
+    }[values]
+    stack = np.stack([data, data])
+    tifffile.imwrite(tmp_path / "mito.tif", stack, imagej=True, metadata={"axes": "ZYX"})
+    [(read_data, _kwargs, layer_type)] = read(tmp_path / "mito.tif")
+    assert layer_type == kind
+    np.testing.assert_array_equal(read_data, stack)
 
 
 SEGMENT_RECIPE = {  # what ``tessella segment`` writes beside its labels

@@ -35,9 +35,14 @@ RECIPE_KEY = "tessella_recipe"  # the Segment widget's recipe in a labels layer'
 #: plain TIFF stack or zarr array names no axes), not axes the file named
 AXES_GUESSED_KEY = "axes_guessed"
 # an integer TIFF named like labels opens as labels: "nuclei_labels", "LabelImage",
-# "labelmap", "cellmask", "mask000", "labelled"; not "Masked_image", "masking", "unlabelled",
-# "labeling" or "label-free"
-_LABELS_NAME = re.compile(r"(?<!un)(?:labell?ed|label(?!ing|[-_ ]?free)|mask(?!ed|ing))", re.I)
+# "labelmap", "cellmask", "mask000", "labelled", ground truth ("gt_cc", "mito_gt", "GT01",
+# "ground-truth"); not "Masked_image", "masking", "unlabelled", "labeling", "label-free", nor
+# "gt" inside a word ("length", "weight")
+_LABELS_NAME = re.compile(
+    r"(?<!un)(?:labell?ed|label(?!ing|[-_ ]?free)|mask(?!ed|ing))"
+    r"|(?<![a-z])gt(?![a-z])|ground[-_ ]?truth",
+    re.I,
+)
 # ... and so does an integer file in a folder of such files (DSB2018's "masks/<id>.tif")
 _LABELS_FOLDERS = {"mask", "masks", "label", "labels", "gt", "ground_truth", "groundtruth"}
 #: the zarr attribute in which a blockwise run (the Segment panel's or ``tessella segment``'s)
@@ -157,7 +162,7 @@ def _layers_of(path: Path) -> list[tuple]:
     named = _LABELS_NAME.search(path.name) is not None
     folder = path.parent.name.lower().replace("-", "_").replace(" ", "_")
     named = named or folder in _LABELS_FOLDERS
-    if data.dtype.kind in "iu" and "C" not in axes and (image.labels or named):
+    if data.dtype.kind in "iu" and "C" not in axes and (image.labels or named or _binary(data)):
         labels = np.asarray(data)
         return [(labels, {**kwargs, "metadata": _with_recipe(metadata, path, labels)}, "labels")]
     if "C" not in axes:
@@ -171,6 +176,15 @@ def _layers_of(path: Path) -> list[tuple]:
     split["name"] = [f"{name} c{c}" for c in range(channels)]
     split["metadata"] = [dict(metadata, channel=c) for c in range(channels)]
     return [(data, {**split, "channel_axis": axes.index("C")}, "image")]
+
+
+def _binary(data) -> bool:
+    """Whether an integer image holds only 0 and 1, both: a binary mask (ground truth such as
+    Lucchi++'s ``mito.tif``), which as an image looks black. An 8-bit image (EM) holds more
+    values, so it stays an image; a zarr array is not read whole to find out."""
+    if not isinstance(data, np.ndarray) or data.dtype.kind not in "iu":
+        return False
+    return bool(data.max() == 1 and data.min() == 0)
 
 
 def _recipe_beside(path: Path) -> dict | None:
