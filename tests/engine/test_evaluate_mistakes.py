@@ -202,6 +202,50 @@ def test_binary_prediction_and_label_image_with_gt_binary(data_dir, tmp_path, ca
     assert err.startswith(f"warning: {tmp_path / 'gt.tif'}: a binary mask with ")
 
 
+def test_mask_stacks_without_overlapping_are_warned(data_dir, tmp_path, capsys):
+    """Two (N, Y, X) 0/1 worm mask stacks (BBBC010 E03 and a prediction of it) scored as
+    labels give 0 without a word of --overlapping: both are now said to be stacks of object
+    masks, with --overlapping named; with it, no warning."""
+    truth = tifffile.imread(data_dir / "worms_bbbc010" / "worm_masks" / "E03.tif")
+    # every worm 2 pixels off, in another order (as a network lists them)
+    predicted = np.roll(truth[::-1], 2, axis=2).astype(np.uint8)
+    tifffile.imwrite(tmp_path / "pred.tif", predicted)
+    tifffile.imwrite(tmp_path / "gt.tif", truth)
+    out, err = evaluate(capsys, tmp_path / "pred.tif", tmp_path / "gt.tif")
+    assert "avS (mean AP over 0.5..0.9): 0.0000" in out
+    lines = err.strip().splitlines()
+    assert [line.split(": ")[1] for line in lines] == [
+        str(tmp_path / name) for name in ("pred.tif", "gt.tif")
+    ]
+    for line in lines:
+        assert (
+            ": looks like an (N, Y, X) stack of object masks (14 planes, each holding one " in line
+        )
+        assert line.endswith(
+            "pass --overlapping to score each plane as one object, overlaps allowed"
+        )
+        assert "--gt-binary" not in line and "ndimage.label" not in line
+    out, err = evaluate(capsys, tmp_path / "pred.tif", tmp_path / "gt.tif", "--overlapping")
+    assert "ap              1.000" in out and err == ""
+
+
+def test_ground_truth_kind_of_real_ground_truth(data_dir):
+    """What the Evaluate panel pre-selects: Lucchi++ mitochondria are a binary mask (a 3D
+    volume, not a stack of masks), an ISBI map a boundary map, BBBC010 worms overlapping
+    masks (against their image's labels, or as a stack of the same shape), DSB nuclei labels."""
+    from tessella.engine.evaluation import ground_truth_kind
+
+    mito = tifffile.imread(data_dir / "em_mito_lucchipp" / "val" / "mito.tif")[:8, :384, :384]
+    isbi = tifffile.imread(data_dir / ISBI / "boundaries" / "16.tif")
+    worms = tifffile.imread(data_dir / "worms_bbbc010" / "worm_masks" / "E03.tif")
+    nuclei = tifffile.imread(data_dir / "fixtures" / "mask2d.tif")
+    assert ground_truth_kind(mito, mito.shape)[0] == "binary"
+    assert ground_truth_kind(isbi, isbi.shape)[0] == "boundaries"
+    assert ground_truth_kind(worms, worms.shape[1:])[0] == "overlapping"
+    assert ground_truth_kind(worms, worms.shape)[0] == "overlapping"
+    assert ground_truth_kind(nuclei, nuclei.shape) == ("labels", "many object IDs: instance labels")
+
+
 def test_collapsed_ground_truth_is_warned(data_dir, tmp_path, capsys):
     """A label image whose one object is the background (an inverted mask): warned."""
     labels = tifffile.imread(data_dir / "fixtures" / "mask2d.tif")

@@ -14,6 +14,8 @@ from tessella.cli import evaluate_paths
 from tests.engine.test_evaluation import perturb
 
 THRESHOLDS = ("0.5", "0.6", "0.7", "0.8", "0.9")
+#: what the panel reports: AP and foreground IoU (`tessella evaluate --metric ap --metric iou`)
+PANEL_METRICS = ("ap", "iou")
 
 
 def combo_items(combo) -> list[str]:
@@ -27,10 +29,11 @@ def choose(combo, name: str) -> None:
 
 
 def cli_scores(tmp_path, truth: np.ndarray, prediction: np.ndarray) -> dict:
-    """What ``tessella evaluate PRED GT`` reports for the arrays written as TIFFs."""
+    """What ``tessella evaluate PRED GT --metric ap --metric iou`` reports for the arrays
+    written as TIFFs."""
     tifffile.imwrite(tmp_path / "pred.tif", prediction, photometric="minisblack")
     tifffile.imwrite(tmp_path / "gt.tif", truth, photometric="minisblack")
-    return evaluate_paths(str(tmp_path / "pred.tif"), str(tmp_path / "gt.tif"))
+    return evaluate_paths(str(tmp_path / "pred.tif"), str(tmp_path / "gt.tif"), PANEL_METRICS)
 
 
 def error_layers(viewer) -> list[Labels]:
@@ -266,7 +269,7 @@ def test_time_lapse_is_scored_frame_by_frame_like_a_folder(
     for t, (p, g) in enumerate(zip(frames_pred, frames_true)):
         tifffile.imwrite(folder_pred / f"{t}.tif", p, photometric="minisblack")
         tifffile.imwrite(folder_gt / f"{t}.tif", g, photometric="minisblack")
-    assert widget.last_scores == evaluate_paths(str(folder_pred), str(folder_gt))
+    assert widget.last_scores == evaluate_paths(str(folder_pred), str(folder_gt), PANEL_METRICS)
     [layer] = error_layers(viewer)
     assert layer.data.shape == (2, 256, 256)
     n_true = sum(len(np.unique(f[f > 0])) for f in frames_true)
@@ -299,7 +302,7 @@ def test_sparse_ground_truth_is_scored_on_its_annotated_part(
     tifffile.imwrite(tmp_path / "pred.tif", expected.prediction, photometric="minisblack")
     tifffile.imwrite(tmp_path / "gt.tif", sparse, photometric="minisblack")
     reference = evaluate_paths(
-        str(tmp_path / "pred.tif"), str(tmp_path / "gt.tif"), ignore_label=999
+        str(tmp_path / "pred.tif"), str(tmp_path / "gt.tif"), PANEL_METRICS, ignore_label=999
     )
     assert widget.last_scores == reference
     assert reference != cli_scores(tmp_path, sparse, expected.prediction)  # not the naive scores
@@ -346,9 +349,10 @@ def test_a_layer_is_never_scored_against_itself(
 def test_inputs_that_are_no_labels_are_warned_about(
     make_napari_viewer, data_dir, monkeypatch, qtbot
 ):
-    """As `tessella evaluate` warns: an ISBI membrane map as the ground truth (its membrane
+    """As `tessella evaluate` warns: an ISBI membrane map taken as instances (its membrane
     one object) and the raw EM image as the prediction, each named in a napari warning and in
-    the status; a real prediction against its ground truth gives none."""
+    the status, the warning naming the panel's choice; a real prediction against its ground
+    truth gives none. The membrane map is taken as a boundary map by default."""
     from scipy import ndimage
 
     warned: list[str] = []
@@ -363,13 +367,18 @@ def test_inputs_that_are_no_labels_are_warned_about(
     viewer.window.add_dock_widget(widget, name="Evaluate")
     choose(widget.pred_combo, "cells")
     choose(widget.truth_combo, "membranes ground truth")
+    assert widget.truth_kind == "boundaries"  # guessed from the data, and said
+    assert "in thin lines between regions: a membrane map" in widget.kind_label.text()
+    widget.evaluate_button.click()
+    assert widget.last_scores["ap"]["0.5"] == 1.0 and warned == []
+    choose(widget.kind_combo, "instances (labels)")
     widget.evaluate_button.click()
     assert widget.last_scores["ap"]["0.5"] == 0.0
     [note] = warned
     assert note.startswith(
         "Evaluate: ground truth 'membranes ground truth': holds only 0 and 1, like a membrane map"
     )
-    assert "`tessella evaluate --gt-boundaries` would score the regions between" in note
+    assert "choose Ground truth is: boundary map to score the regions between" in note
     assert note.removeprefix("Evaluate: ") in widget.status_label.text()
 
     warned.clear()
@@ -438,3 +447,20 @@ def test_a_layer_removed_during_the_run_gets_no_errors_layer(
     widget.errors_checkbox.setChecked(False)
     widget.errors_checkbox.setChecked(True)
     assert error_layers(viewer) == []
+
+
+def test_the_errors_layer_has_the_units_of_its_prediction(make_napari_viewer, nuclei_pair):
+    """Errors of a prediction in µm are in µm, with its axis labels (in "pixel" they made
+    napari drop every layer's units: "Inconsistent units across layers")."""
+    truth, expected = nuclei_pair
+    viewer = make_napari_viewer()
+    placed = {"scale": (0.3, 0.3), "units": ("µm", "µm"), "axis_labels": ("y", "x")}
+    viewer.add_labels(truth, name="nuclei ground truth", **placed)
+    viewer.add_labels(expected.prediction, name="prediction", **placed)
+    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Evaluate")
+    widget.errors_checkbox.setChecked(True)
+    widget.evaluate_button.click()
+    [errors] = error_layers(viewer)
+    prediction = viewer.layers["prediction"]
+    assert (errors.units, errors.axis_labels) == (prediction.units, ("y", "x"))
+    assert tuple(errors.scale) == (0.3, 0.3)

@@ -1,7 +1,10 @@
 """The Evaluate dock widget: score a labels layer against a ground-truth labels layer.
 
-The widget reads its controls and calls :func:`tessella.engine.evaluation.evaluate_labels`, so
-its scores are what ``tessella evaluate PRED GT`` prints for the same arrays. Pairs up to
+The widget reads its controls and calls :func:`tessella.engine.evaluation.evaluate_labels`
+(:func:`~tessella.engine.evaluation.evaluate_masks` for overlapping masks), so its scores are
+what ``tessella evaluate PRED GT`` prints for the same arrays with the flag of the ground
+truth's kind ("Ground truth is": instances, ``--gt-binary``, ``--gt-boundaries`` or
+``--overlapping``; chosen from the data when the layers change). Pairs up to
 :data:`SYNC_MAX_PIXELS` pixels are scored at once (a 2048 x 2048 image takes about half a
 second); larger ones in a thread worker. "Show errors" puts the unmatched objects in a labels
 layer ``"<prediction> errors @<IoU>"``: false positives red, false negatives cyan. Each
@@ -62,6 +65,22 @@ ERROR_COLORS = {
 SCORE_ROWS = (("ap", "AP"), ("precision", "Precision"), ("recall", "Recall"), ("f1", "F1"))
 COUNT_COLUMNS = ("Predicted", "Truth", "TP", "FP", "FN")
 _TRUTH_WORDS = ("truth", "gt", "ground", "annot", "mask", "manual")
+#: the "Ground truth is" choices: (text, kind of :data:`evaluation.GROUND_TRUTH_KINDS`)
+TRUTH_KINDS = (
+    ("instances (labels)", "labels"),
+    ("binary mask", "binary"),
+    ("boundary map", "boundaries"),
+    ("overlapping masks", "overlapping"),
+)
+_KIND_TIP = (
+    "What the ground-truth layer holds, as `tessella evaluate` flags say it:\n"
+    "instances: each object its own ID;\n"
+    "binary mask: 0/1, each connected piece an object (--gt-binary);\n"
+    "boundary map: 1 = membrane, the regions inside are the objects, each 2D section scored "
+    "on its own (--gt-boundaries);\n"
+    "overlapping masks: an (N, Y, X) stack, one object per plane, scored one-to-one against "
+    "the prediction's objects whole (--overlapping)"
+)
 
 
 def _layer_array(layer: Labels):
@@ -94,8 +113,13 @@ def _evaluate(
     frame_axis=None,
     ignore_label=None,
     names=("ground truth", "prediction"),
+    kind: str = "labels",
 ) -> Evaluation:
     try:
+        if kind == "overlapping":
+            return evaluation.evaluate_masks(
+                np.asarray(labels_true), np.asarray(labels_pred), threshold, ignore_label, names
+            )
         return evaluation.evaluate_labels(
             np.asarray(labels_true),
             np.asarray(labels_pred),
@@ -103,9 +127,85 @@ def _evaluate(
             frame_axis,
             ignore_label,
             names,
+            kind,
+            ("ap", "iou"),  # foreground IoU: the headline score of semantic models
         )
     except RuntimeError as exc:  # superqt drops RuntimeErrors silently (see _workers)
         raise WorkerFailed(str(exc)) from exc
+
+
+def _companion_ids(viewer, labels: list[Labels]) -> set:
+    """The ids of the layers Segment or Tune placed beside a result (its "overlaps"): part
+    of that prediction, never its ground truth by default. One is known by its name too
+    ("NAME overlaps" beside labels "NAME"): the layer list changes before it is recorded."""
+    from . import _results
+
+    found = [_results.companion_layer(viewer, layer, "overlaps") for layer in labels]
+    names = {f"{layer.name} overlaps" for layer in labels}
+    return {layer.unique_id for layer in found if layer is not None} | {
+        layer.unique_id for layer in labels if layer.name in names
+    }
+
+
+def _prediction_masks(viewer, layer: Labels) -> tuple[np.ndarray, str]:
+    """``(masks, source)``: the objects of the prediction ``layer`` whole, for scoring against
+    overlapping ground-truth masks, as Export writes its mask stack (what ``tessella evaluate
+    --overlapping`` then reads): a result's network instances (worms2d), else its objects
+    with the hidden parts its "overlaps" layer shows, else the layer's own objects (an
+    ``(N, Y, X)`` layer is a stack already)."""
+    from tessella.engine.methods import get_method
+
+    from . import _results
+    from .export import ExportWidget
+
+    labels = np.asarray(_layer_array(layer))
+    if labels.ndim != 2:
+        return labels, "its planes"
+    result = _results.get(layer)
+    name = getattr(getattr(getattr(result, "model", None), "card", None), "method", None)
+    try:
+        method = get_method(name) if isinstance(name, str) else None
+    except (KeyError, ValueError):
+        method = None
+    if (
+        method is not None
+        and hasattr(method, "instances")
+        and result.params is not None
+        and len(result.predictions) == 1
+    ):
+        stack = ExportWidget._network_stack(layer, labels, method, result)
+        if stack is not None:
+            return stack.masks, stack.source
+    overlaps = _results.companion_layer(viewer, layer, "overlaps")
+    if overlaps is None or overlaps.data.shape != labels.shape:
+        return labels, "the labels"
+    hidden = np.asarray(overlaps.data)
+    ids = np.unique(labels[labels > 0])
+    masks = (labels[None] == ids[:, None, None]) | (hidden[None] == ids[:, None, None])
+    return masks, "the labels with their overlaps layer"
+
+
+def _shape_problem(pred: Labels, pred_shape, truth: Labels, truth_shape, kind: str) -> str:
+    """Why the arrays of a pair cannot be scored as ``kind`` ("" when they can)."""
+    pred_shape, truth_shape = tuple(pred_shape), tuple(truth_shape)
+    names = f"prediction '{pred.name}' has shape {pred_shape} but ground truth '{truth.name}'"
+    if kind == "overlapping":
+        if len(pred_shape) == 3 and truth_shape in (pred_shape, pred_shape[1:]):
+            return ""  # a stack of masks against a stack, or labels
+        if len(pred_shape) == 2 and truth_shape[-2:] == pred_shape and len(truth_shape) <= 3:
+            return ""
+        return (
+            f"{names} has shape {truth_shape}: overlapping masks are an (N, Y, X) stack of one "
+            "image's objects, against (Y, X) labels or a stack of the same image size."
+        )
+    if pred_shape == truth_shape:
+        return ""
+    hint = (
+        " It is a stack of object masks? Choose Ground truth is: overlapping masks."
+        if len(truth_shape) == 3 and truth_shape[1:] == pred_shape
+        else ""
+    )
+    return f"{names} has shape {truth_shape}; they must be equal.{hint}"
 
 
 def _placement(layer: Labels) -> str:
@@ -118,7 +218,10 @@ def _placement(layer: Labels) -> str:
 def _placement_note(pred: Labels, truth: Labels) -> str:
     """A warning when the layers of a pair do not lie on each other on the canvas: the
     scores compare the arrays pixel by pixel, whatever their scale and translate."""
-    if np.allclose(pred.scale, truth.scale) and np.allclose(pred.translate, truth.translate):
+    n = min(pred.ndim, truth.ndim)  # an (N, Y, X) stack of masks lies over (Y, X) labels
+    if np.allclose(pred.scale[-n:], truth.scale[-n:]) and np.allclose(
+        pred.translate[-n:], truth.translate[-n:]
+    ):
         return ""
     return (
         f"prediction '{pred.name}' has {_placement(pred)} but ground truth '{truth.name}' has "
@@ -141,6 +244,10 @@ class _Run:
     translate: tuple
     started: float
     notes: tuple[str, ...] = ()  # the widget's own warnings, after those of the scores
+    kind: str = "labels"  # what the ground truth is (a key of GROUND_TRUTH_KINDS)
+    units: tuple = ()  # the prediction's, for its errors layer
+    axis_labels: tuple = ()
+    masks_from: str = ""  # overlapping: where the prediction's whole objects came from
 
 
 def _read_only_table(rows: int, columns: int) -> QTableWidget:
@@ -166,9 +273,12 @@ def _set_cell(table: QTableWidget, row: int, column: int, text: str) -> None:
 class EvaluateWidget(LayerWatcher, QWidget):
     """Score a predicted labels layer against a ground-truth labels layer.
 
-    The scores table holds AP, precision, recall and F1 at IoU 0.5 to 0.9 and avS (mean AP);
-    the counts table the objects of both layers and the true and false positives and false
-    negatives at the error IoU. ``last_scores`` is the dict ``tessella evaluate`` reports.
+    The scores table holds AP, precision, recall and F1 at IoU 0.5 to 0.9 and avS (mean AP),
+    with foreground IoU below it; the counts table the objects of both layers and the true and
+    false positives and false negatives at the error IoU. ``last_scores`` is the dict
+    ``tessella evaluate --metric ap --metric iou`` reports (``--overlapping``: AP only).
+    "Ground truth is" (``kind_combo``) is chosen from the data whenever the pair of layers
+    changes, saying why in ``kind_label``; a choice made by hand is then replaced.
     """
 
     #: emitted after every evaluation (done or failed) once the controls are usable again
@@ -183,11 +293,29 @@ class EvaluateWidget(LayerWatcher, QWidget):
         self._run: _Run | None = None  # the evaluation in progress
         self._scored: _Run | None = None  # the evaluation behind the tables
         self._error_layers: dict[str, str] = {}  # prediction layer id -> error layer id
+        self._truth_by_hand = False  # the ground truth was chosen by the user: kept
+        self._picking = False  # the widget itself sets a choice
+        self._kind_pair: tuple | None = None  # the (prediction, truth) the kind was guessed for
 
         self.pred_combo = QComboBox()
         self.pred_combo.setToolTip("The labels to score")
         self.truth_combo = QComboBox()
-        self.truth_combo.setToolTip("The reference labels, of the same shape")
+        self.truth_combo.setToolTip(
+            "The reference labels, of the same shape (an (N, Y, X) stack of overlapping "
+            "object masks for a (Y, X) prediction)"
+        )
+        self.kind_combo = QComboBox()
+        for text, kind in TRUTH_KINDS:
+            self.kind_combo.addItem(text, kind)
+        self.kind_combo.setToolTip(_KIND_TIP)
+        self.kind_label = QLabel()
+        self.kind_label.setWordWrap(True)
+        self.iou_label = QLabel()
+        self.iou_label.setToolTip(
+            "Foreground IoU: every object's pixels as one mask, against the ground truth's "
+            "(`tessella evaluate --metric iou`; the headline score of semantic models such as "
+            "em-mito2d)"
+        )
         self.threshold_spin = QDoubleSpinBox()
         self.threshold_spin.setRange(0.05, 1.0)
         self.threshold_spin.setSingleStep(0.05)
@@ -223,6 +351,8 @@ class EvaluateWidget(LayerWatcher, QWidget):
         form = QFormLayout()
         form.addRow("Prediction", self.pred_combo)
         form.addRow("Ground truth", self.truth_combo)
+        form.addRow("Ground truth is", self.kind_combo)
+        form.addRow(self.kind_label)
         form.addRow("Error IoU", self.threshold_spin)
         form.addRow("Unannotated label", self.ignore_spin)
         form.addRow(self.errors_checkbox)
@@ -232,6 +362,7 @@ class EvaluateWidget(LayerWatcher, QWidget):
         layout.addLayout(form)
         layout.addWidget(QLabel("Scores by IoU threshold"))
         layout.addWidget(self.scores_table)
+        layout.addWidget(self.iou_label)
         layout.addWidget(self.counts_label)
         layout.addWidget(self.counts_table)
         layout.addWidget(self.plot)
@@ -239,6 +370,8 @@ class EvaluateWidget(LayerWatcher, QWidget):
         self._set_counts_caption(self.threshold_spin.value())
 
         self.evaluate_button.clicked.connect(self._on_evaluate_clicked)
+        self.pred_combo.currentIndexChanged.connect(self._on_prediction_changed)
+        self.truth_combo.currentIndexChanged.connect(self._on_truth_changed)
         self.errors_checkbox.toggled.connect(self._on_show_errors_toggled)
         self._watch_layers()
         self._refresh_layers()
@@ -255,28 +388,112 @@ class EvaluateWidget(LayerWatcher, QWidget):
         """The labels layer chosen as the ground truth."""
         return find_layer(self.viewer, self.truth_combo.currentData())
 
-    def _refresh_layers(self, event=None) -> None:
-        """List the labels layers (not error maps); a new choice avoids scoring a layer by
-        itself, preferring a name like "ground truth" for the truth."""
-        labels = [
+    def _labels_layers(self) -> list[Labels]:
+        return [
             layer
             for layer in self.viewer.layers
             if isinstance(layer, Labels) and ERRORS_KEY not in layer.metadata
         ]
+
+    def _refresh_layers(self, event=None) -> None:
+        """List the labels layers (not error maps); a new choice avoids scoring a layer by
+        itself and a result's own companion layers ("overlaps"), preferring a name like
+        "ground truth" for the truth. A ground truth chosen by hand is kept."""
+        labels = self._labels_layers()
+        companions = _companion_ids(self.viewer, labels)
         changed = fill_layer_combo(self.pred_combo, self.viewer, labels)
         same = self.pred_combo.currentData() == self.truth_combo.currentData()
         if changed or same:  # a layer scored by itself is never kept as a choice
             layer = self.prediction_layer
-            others = [other for other in labels if not _looks_like_truth(other.name)]
-            if layer is not None and _looks_like_truth(layer.name) and others:
-                self.pred_combo.setCurrentIndex(self.pred_combo.findData(others[0].unique_id))
-        fill_layer_combo(self.truth_combo, self.viewer, labels)
+            others = [
+                other
+                for other in labels
+                if not _looks_like_truth(other.name) and other.unique_id not in companions
+            ]
+            if (
+                layer is not None
+                and others
+                and (_looks_like_truth(layer.name) or layer.unique_id in companions)
+            ):
+                self._pick(self.pred_combo, others[0])
+        if fill_layer_combo(self.truth_combo, self.viewer, labels):
+            self._truth_by_hand = False  # the layer chosen by hand is gone
+        if (
+            not self._truth_by_hand
+            or self.truth_combo.currentData() == self.pred_combo.currentData()
+        ):
+            self._pick_truth(labels, companions)
+        self._guess_kind()
+
+    def _pick(self, combo: QComboBox, layer: Labels) -> None:
+        self._picking = True
+        try:
+            combo.setCurrentIndex(combo.findData(layer.unique_id))
+        finally:
+            self._picking = False
+
+    def _pick_truth(self, labels: list[Labels], companions: set) -> None:
+        """Choose the likeliest ground truth of the prediction: another layer, a name like
+        "ground truth" first, never a companion of a result (none chosen when only those
+        are left)."""
         pred_id = self.pred_combo.currentData()
-        if self.truth_combo.currentData() == pred_id:
-            others = [other for other in labels if other.unique_id != pred_id]
-            others.sort(key=lambda other: not _looks_like_truth(other.name))
-            if others:
-                self.truth_combo.setCurrentIndex(self.truth_combo.findData(others[0].unique_id))
+        others = [other for other in labels if other.unique_id != pred_id]
+        candidates = [other for other in others if other.unique_id not in companions]
+        candidates.sort(key=lambda other: not _looks_like_truth(other.name))
+        if candidates:
+            self._pick(self.truth_combo, candidates[0])
+        elif others:
+            self._picking = True
+            try:
+                self.truth_combo.setCurrentIndex(-1)
+            finally:
+                self._picking = False
+
+    def _on_prediction_changed(self, _index: int) -> None:
+        if self._picking:
+            return
+        if (
+            not self._truth_by_hand
+            or self.truth_combo.currentData() == self.pred_combo.currentData()
+        ):
+            labels = self._labels_layers()
+            self._pick_truth(labels, _companion_ids(self.viewer, labels))
+        self._guess_kind()
+
+    def _on_truth_changed(self, _index: int) -> None:
+        if self._picking:
+            return
+        self._truth_by_hand = self.truth_combo.currentData() is not None
+        self._guess_kind()
+
+    def _guess_kind(self) -> None:
+        """Choose "Ground truth is" from the data of a new pair of layers, saying why."""
+        pred, truth = self.prediction_layer, self.truth_layer
+        pair = (self.pred_combo.currentData(), self.truth_combo.currentData())
+        if pair == self._kind_pair:
+            return
+        self._kind_pair = pair
+        if pred is None or truth is None or pred is truth:
+            self.kind_label.setText("")
+            return
+        pred_shape = tuple(_layer_array(pred).shape)
+        data = _layer_array(truth)
+        if not isinstance(data, np.ndarray) or data.size > 4 * SYNC_MAX_PIXELS:
+            self.kind_combo.setCurrentIndex(self.kind_combo.findData("labels"))
+            self.kind_label.setText(
+                f"'{truth.name}' is too large to look at here: taken as instances; choose "
+                "what it is"
+            )
+            return
+        kind, why = evaluation.ground_truth_kind(data, pred_shape)
+        self.kind_combo.setCurrentIndex(self.kind_combo.findData(kind))
+        text = dict((k, t) for t, k in TRUTH_KINDS)[kind]
+        self.kind_label.setText(f"'{truth.name}': {why}, so taken as {text}.")
+
+    @property
+    def truth_kind(self) -> str:
+        """What the ground truth is: a key of :data:`evaluation.GROUND_TRUTH_KINDS`."""
+        return self.kind_combo.currentData()
 
     # --- evaluating -------------------------------------------------------------------------
 
@@ -303,14 +520,15 @@ class EvaluateWidget(LayerWatcher, QWidget):
             clash = ignore_label_clash(int(np.max(truth_data)), ignore_label, f"'{truth.name}'")
             if clash:
                 show_warning(f"Evaluate: {clash}")
-        if pred_data.shape != truth_data.shape:
-            message = (
-                f"prediction '{pred.name}' has shape {tuple(pred_data.shape)} but ground truth "
-                f"'{truth.name}' has shape {tuple(truth_data.shape)}; they must be equal."
-            )
+        kind = self.truth_kind
+        message = _shape_problem(pred, pred_data.shape, truth, truth_data.shape, kind)
+        if message:
             show_error(f"Evaluate: {message}")
             self.status_label.setText(f"Not evaluated: {message}")
             return
+        masks_from = ""
+        if kind == "overlapping":  # the prediction's objects whole, as Export's mask stack
+            pred_data, masks_from = _prediction_masks(self.viewer, pred)
         self._run = _Run(
             pred.unique_id,
             pred.name,
@@ -322,14 +540,18 @@ class EvaluateWidget(LayerWatcher, QWidget):
             tuple(pred.translate),
             time.perf_counter(),
             tuple(note for note in [_placement_note(pred, truth)] if note),
+            kind,
+            tuple(pred.units),
+            tuple(pred.axis_labels),
+            masks_from,
         )
         self._set_running(True)
-        frame_axis = _frame_axis(pred, truth)
+        frame_axis = _frame_axis(pred, truth) if kind in ("labels", "binary") else None
         names = (f"ground truth '{truth.name}'", f"prediction '{pred.name}'")
         args = (truth_data, pred_data, self._run.threshold, frame_axis, self._run.ignore_label)
         if np.prod(pred_data.shape) <= SYNC_MAX_PIXELS:
             try:
-                result = _evaluate(*args, names)
+                result = _evaluate(*args, names, kind)
             except (ValueError, TypeError, MemoryError, WorkerFailed) as exc:
                 self._on_errored(exc)
             else:
@@ -341,6 +563,7 @@ class EvaluateWidget(LayerWatcher, QWidget):
             _evaluate,
             *args,
             names,
+            kind,
             _worker_class=FunctionWorker,
             _ignore_errors=True,
             _start_thread=False,
@@ -352,7 +575,14 @@ class EvaluateWidget(LayerWatcher, QWidget):
         worker.start()
 
     def _set_running(self, running: bool) -> None:
-        for control in (self.pred_combo, self.truth_combo, self.threshold_spin, self.ignore_spin):
+        controls = (
+            self.pred_combo,
+            self.truth_combo,
+            self.kind_combo,
+            self.threshold_spin,
+            self.ignore_spin,
+        )
+        for control in controls:
             control.setEnabled(not running)
         self.evaluate_button.setEnabled(not running)
 
@@ -367,6 +597,12 @@ class EvaluateWidget(LayerWatcher, QWidget):
             for column, value in enumerate(scores[key].values()):
                 _set_cell(self.scores_table, row, column, f"{value:.3f}")
         _set_cell(self.scores_table, len(SCORE_ROWS), 0, f"{scores['avs']:.3f}")
+        iou = scores.get("foreground_iou")
+        self.iou_label.setText(
+            "Foreground IoU: — (objects overlap: AP only, as --overlapping)"
+            if iou is None
+            else f"Foreground IoU: {iou:.3f}"
+        )
         counts = (result.n_pred, result.n_true, result.tp, result.fp, result.fn)
         for column, count in enumerate(counts):
             _set_cell(self.counts_table, 0, column, str(count))
@@ -381,8 +617,14 @@ class EvaluateWidget(LayerWatcher, QWidget):
         else:
             if self.errors_checkbox.isChecked():
                 self._place_errors()
-            summary = f"'{run.pred_name}' against '{run.truth_name}': avS {scores['avs']:.3f} "
-            summary += f"({seconds:.2f} s)"
+            summary = f"'{run.pred_name}' against '{run.truth_name}' "
+            summary += f"({dict((k, t) for t, k in TRUTH_KINDS)[run.kind]}): "
+            summary += f"avS {scores['avs']:.3f}"
+            if run.kind in ("binary", "boundaries") and scores.get("foreground_iou") is not None:
+                summary += f", foreground IoU {scores['foreground_iou']:.3f}"
+            if run.masks_from:
+                summary += f"; the prediction's {result.n_pred} objects whole from {run.masks_from}"
+            summary += f" ({seconds:.2f} s)"
         notes = (*result.notes, *run.notes)
         self.status_label.setText(summary + "".join(f"\nWarning: {note}" for note in notes))
         for note in notes:  # inputs that score little, or not as shown, for no real reason
@@ -431,6 +673,14 @@ class EvaluateWidget(LayerWatcher, QWidget):
         """Show the last evaluation's errors in its prediction's error layer, made if needed."""
         run, errors = self._scored, self.last_evaluation.errors
         name = f"{run.pred_name} errors @{run.threshold:g}"
+        # the prediction's units too: napari drops every layer's units (the scale bar's)
+        # when one layer has its default "pixel" among layers in µm
+        placement = {  # (the last axes: overlapping masks of an (N, Y, X) prediction)
+            "scale": run.scale[-errors.ndim :],
+            "translate": run.translate[-errors.ndim :],
+            "units": run.units[-errors.ndim :],
+            "axis_labels": run.axis_labels[-errors.ndim :],
+        }
         layer = find_layer(self.viewer, self._error_layers.get(run.pred_id))
         if layer is not None and layer.ndim != errors.ndim:
             self.viewer.layers.remove(layer)
@@ -441,16 +691,15 @@ class EvaluateWidget(LayerWatcher, QWidget):
                 name=name,
                 colormap=ERROR_COLORS,
                 opacity=0.8,
-                scale=run.scale,
-                translate=run.translate,
                 metadata={ERRORS_KEY: run.pred_name},
+                **placement,
             )
             self._error_layers[run.pred_id] = layer.unique_id
             return layer
         layer.data = errors
         layer.name = name
-        layer.scale = run.scale
-        layer.translate = run.translate
+        for key, value in placement.items():
+            setattr(layer, key, value)
         layer.metadata = {**layer.metadata, ERRORS_KEY: run.pred_name}
         layer.visible = True
         return layer

@@ -20,13 +20,17 @@ __all__ = [
     "FALSE_NEGATIVE",
     "COLLAPSED_FRACTION",
     "FALSE_POSITIVE",
+    "GROUND_TRUTH_KINDS",
     "METRICS",
     "Evaluation",
     "error_map",
     "evaluate_labels",
+    "evaluate_masks",
+    "ground_truth_kind",
     "ground_truth_note",
     "ignore_label_clash",
     "mask_stack_objects",
+    "mask_stack_reason",
     "matched_ids",
     "membrane_map_objects",
     "prediction_note",
@@ -42,6 +46,14 @@ FALSE_POSITIVE = 1
 FALSE_NEGATIVE = 2
 #: metric names :func:`score_pairs` understands (the choices of ``tessella evaluate --metric``)
 METRICS = ("ap", "seg", "iou", "vrand")
+#: what a ground truth can be taken for (:func:`evaluate_labels`' ``kind``, with
+#: ``"overlapping"`` for :func:`evaluate_masks`), and the ``tessella evaluate`` flag of each
+GROUND_TRUTH_KINDS = {
+    "labels": "",
+    "binary": "--gt-binary",
+    "boundaries": "--gt-boundaries",
+    "overlapping": "--overlapping",
+}
 
 
 def score_pairs(pairs: Iterable, metrics_wanted: Iterable[str] = ("ap",)) -> dict:
@@ -201,15 +213,23 @@ def evaluate_labels(
     frame_axis: int | None = None,
     ignore_label: int | None = None,
     names: tuple[str, str] = ("ground truth", "prediction"),
+    kind: str = "labels",
+    metrics_wanted: Iterable[str] = ("ap",),
 ) -> Evaluation:
     """Score ``labels_pred`` against ``labels_true``, with counts and errors at ``threshold``.
 
-    With ``frame_axis`` (the T axis of a time-lapse) every frame is an image of its own, as
-    ``tessella evaluate`` scores a folder: AP is averaged over frames and counts are summed.
-    ``ignore_label``: ground-truth pixels of that value were not annotated and are left out
-    (:func:`unannotated_left_out`, as ``tessella evaluate --ignore-label``); ValueError if no
-    pixel has it. ``notes`` warns, as ``tessella evaluate`` does, about a ground truth or a
-    prediction that does not look like labels (``names``: what to call them there).
+    ``kind`` is what ``labels_true`` is, as ``tessella evaluate`` takes it: ``"labels"``
+    (instance labels), ``"binary"`` (a mask whose connected pieces are the objects, as
+    ``--gt-binary``) or ``"boundaries"`` (a membrane map, 1 = membrane, whose insides are the
+    objects; a map of more than 2 axes is scored section by section, every 2D plane an image,
+    as ``--gt-boundaries``). With ``frame_axis`` (the T axis of a time-lapse) every frame is
+    an image of its own, as ``tessella evaluate`` scores a folder: AP is averaged over frames
+    and counts are summed. ``ignore_label``: ground-truth pixels of that value were not
+    annotated and are left out (:func:`unannotated_left_out`, as ``tessella evaluate
+    --ignore-label``); ValueError if no pixel has it. ``scores`` holds the metrics wanted, as
+    :func:`score_pairs` gives them (``"iou"``: foreground IoU, ``--metric iou``). ``notes``
+    warns, as ``tessella evaluate`` does, about a ground truth or a prediction that does not
+    look like what it is taken for (``names``: what to call them there).
 
     Examples
     --------
@@ -218,29 +238,62 @@ def evaluate_labels(
     >>> result = evaluate_labels(gt, pred)
     >>> result.tp, result.fp, result.fn, result.scores["ap"]["0.5"]
     (1, 1, 1, 0.3333333333333333)
+    >>> binary = evaluate_labels(gt > 0, pred, kind="binary", metrics_wanted=("ap", "iou"))
+    >>> binary.scores["foreground_iou"]  # 2 of 5 pixels
+    0.4
     """
-    truth, predicted = np.asarray(labels_true), np.asarray(labels_pred)
+    from scipy import ndimage
+
+    if kind not in ("labels", "binary", "boundaries"):
+        raise ValueError(f"ground truth kind {kind!r}: choose labels, binary or boundaries")
+    raw, predicted = np.asarray(labels_true), np.asarray(labels_pred)
+    unannotated = None if ignore_label is None else raw == ignore_label
+    if unannotated is not None and not unannotated.any():
+        raise ValueError(f"unannotated label {ignore_label}: no ground-truth pixel has it")
+    known = raw if unannotated is None else np.where(unannotated, 0, raw)
+    note = None
+    per_section = kind == "boundaries" and raw.ndim > 2
+    if kind == "boundaries":  # EM membranes: the objects are the connected regions inside them
+        from .train.data import boundary_map_note
+
+        note = boundary_map_note(raw, names[0], ignore_label)
+        truth = membrane_map_objects(raw, ignore_label, names[0], per_section)[0]
+    elif kind == "binary":  # semantic masks: the objects are the connected components
+        truth = ndimage.label(known > 0)[0]
+    else:
+        truth = known
     notes = tuple(
-        note
-        for note in (
-            prediction_note(predicted, names[1]),
-            ground_truth_note(truth, names[0], ignore_label=ignore_label, flags=False),
+        n
+        for n in (
+            prediction_note(predicted, names[1], flags=False),
+            note or ground_truth_note(raw, names[0], truth, kind, ignore_label, flags=False),
         )
-        if note
+        if n
     )
-    if frame_axis is None:
+    if truth.shape != predicted.shape:
+        raise ValueError(
+            f"label images differ in shape: {names[1]} {predicted.shape}, {names[0]} {truth.shape}"
+        )
+    if per_section:  # annotated section by section: each scored as an image
+        plane = truth.shape[-2:]
+        truth_frames, pred_frames = (
+            list(truth.reshape(-1, *plane)),
+            list(predicted.reshape(-1, *plane)),
+        )
+        ignored = None if unannotated is None else list(unannotated.reshape(-1, *plane))
+    elif frame_axis is None:
         truth_frames, pred_frames = [truth], [predicted]
+        ignored = None if unannotated is None else [unannotated]
     else:
         truth_frames = list(np.moveaxis(truth, frame_axis, 0))
         pred_frames = list(np.moveaxis(predicted, frame_axis, 0))
-    if ignore_label is not None:
-        sparse = [
-            unannotated_left_out(t, p, ignore_label) for t, p in zip(truth_frames, pred_frames)
+        ignored = None if unannotated is None else list(np.moveaxis(unannotated, frame_axis, 0))
+    if ignored is not None:
+        pred_frames = [
+            without_ignored(p, u, t) for t, p, u in zip(truth_frames, pred_frames, ignored)
         ]
-        if not any(marked for _, _, marked in sparse):
-            raise ValueError(f"unannotated label {ignore_label}: no ground-truth pixel has it")
-        truth_frames, pred_frames = [t for t, _, _ in sparse], [p for _, p, _ in sparse]
-    scores = score_pairs(list(zip(truth_frames, pred_frames)))  # checks shapes and dtypes
+    # checks shapes and dtypes
+    scores = score_pairs(list(zip(truth_frames, pred_frames)), metrics_wanted)
     counts = np.zeros(3, np.int64)  # true, predicted, matched objects
     errors = []
     for t_frame, p_frame in zip(truth_frames, pred_frames):
@@ -249,7 +302,12 @@ def evaluate_labels(
         counts += (true_ids.size, pred_ids.size, rows.size)
         errors.append(_error_map(t_frame, p_frame, true_ids, pred_ids, rows, cols))
     n_true, n_pred, tp = (int(c) for c in counts)
-    error_map = errors[0] if frame_axis is None else np.moveaxis(np.stack(errors), 0, frame_axis)
+    if per_section:
+        error_map = np.stack(errors).reshape(truth.shape)
+    elif frame_axis is None:
+        error_map = errors[0]
+    else:
+        error_map = np.moveaxis(np.stack(errors), 0, frame_axis)
     return Evaluation(
         scores=scores,
         threshold=float(threshold),
@@ -260,6 +318,61 @@ def evaluate_labels(
         fn=n_true - tp,
         errors=error_map,
         notes=notes,
+    )
+
+
+def evaluate_masks(
+    masks_true,
+    masks_pred,
+    threshold: float = 0.5,
+    ignore_label: int | None = None,
+    names: tuple[str, str] = ("ground truth", "prediction"),
+) -> Evaluation:
+    """Score objects that may overlap, as ``tessella evaluate --overlapping`` does.
+
+    ``masks_true`` and ``masks_pred`` are ``(N, Y, X)`` stacks of object masks (each non-empty
+    plane one object, as worm ground truth such as BBBC010's and ``tessella segment --stack``
+    give them) or ``(Y, X)`` label images (:func:`mask_stack_objects`); each ground-truth mask
+    is matched one-to-one against the predicted masks. ``scores`` are AP and its kin (not
+    foreground IoU, which overlaps make ambiguous); the counts and ``errors``, a ``(Y, X)``
+    map (:func:`error_map`'s values: a pixel of any unmatched mask), are at ``threshold``.
+    ``ignore_label`` marks unannotated pixels in any plane of the truth, as
+    ``--ignore-label``.
+
+    >>> truth = np.array([[[1, 1, 1, 0, 0]], [[0, 0, 1, 1, 0]]])  # two objects overlapping
+    >>> result = evaluate_masks(truth, np.array([[3, 3, 3, 0, 4]]))
+    >>> result.tp, result.fp, result.fn, result.errors.tolist()
+    (1, 1, 1, [[0, 0, 2, 2, 1]])
+    """
+    truth, unannotated = mask_stack_objects(masks_true, 2, ignore_label, names[0])
+    predicted = mask_stack_objects(masks_pred, 2, None, names[1])[0]
+    if truth.shape[1:] != predicted.shape[1:]:
+        raise ValueError(
+            f"{names[1]} has image shape {predicted.shape[1:]} but {names[0]} has {truth.shape[1:]}"
+        )
+    if ignore_label is not None:
+        if unannotated is None or not unannotated.any():
+            raise ValueError(f"unannotated label {ignore_label}: no ground-truth pixel has it")
+        predicted = stack_without_ignored(predicted, unannotated, truth)
+    scores = metrics.stack_average_precision_scores([(truth, predicted)])
+    scores["ap_images"] = scores.pop("scored_images")  # as `tessella evaluate --json` names it
+    for key in ("ap", "precision", "recall", "f1"):
+        scores[key] = {f"{k:.1f}": v for k, v in scores[key].items()}
+    iou = metrics.stack_iou_matrix(truth, predicted)
+    rows, cols = metrics.match_indices(iou, threshold)
+    errors = np.zeros(truth.shape[1:], np.uint8)
+    errors[np.delete(predicted, cols, axis=0).any(axis=0)] = FALSE_POSITIVE
+    errors[np.delete(truth, rows, axis=0).any(axis=0)] = FALSE_NEGATIVE  # missed: whole
+    tp = int(rows.size)
+    return Evaluation(
+        scores=scores,
+        threshold=float(threshold),
+        n_true=len(truth),
+        n_pred=len(predicted),
+        tp=tp,
+        fp=len(predicted) - tp,
+        fn=len(truth) - tp,
+        errors=errors,
     )
 
 
@@ -520,8 +633,109 @@ def _largest(objects: np.ndarray, counted: np.ndarray | None = None) -> tuple[in
     return int(ids.size), int(ids[k]), float(sizes[k] / values.size)
 
 
+#: the Evaluate panel's "Ground truth is" choice of each ``tessella evaluate`` flag
+PANEL_CHOICES = {
+    "--gt-binary": "binary mask",
+    "--gt-boundaries": "boundary map",
+    "--overlapping": "overlapping masks",
+}
+
+
 def _hint(flag: str, what: str, flags: bool) -> str:
-    return f"pass {flag} to {what}" if flags else f"`tessella evaluate {flag}` would {what}"
+    if flags:
+        return f"pass {flag} to {what}"
+    return (
+        f"choose Ground truth is: {PANEL_CHOICES[flag]} to {what} (as `tessella evaluate {flag}`)"
+    )
+
+
+def mask_stack_reason(array) -> str | None:
+    """Why an ``(N, Y, X)`` array looks like a stack of object masks (objects that may
+    overlap, one per plane, as BBBC010's worm ground truth and ``tessella segment --stack``
+    give them) rather than a volume or a time-lapse, or None.
+
+    Each non-empty plane holds 0 and one value, in one or a few pieces, and neighbouring
+    planes hardly overlap (in a volume or a movie they mostly do).
+
+    >>> stack = np.zeros((3, 8, 8), np.uint8)
+    >>> stack[0, :2] = stack[1, 3:5] = stack[2, :, 6:] = 1
+    >>> mask_stack_reason(stack)
+    '3 planes, each holding one object (0 and one value) where its neighbours have none'
+    >>> mask_stack_reason(np.ones((3, 8, 8), np.uint8)) is None  # a solid volume
+    True
+    """
+    from scipy import ndimage
+
+    array = np.asarray(array)
+    if array.ndim != 3 or array.dtype.kind not in "biu" or len(array) < 2:
+        return None
+    planes = [plane for plane in array if plane.any()]
+    if len(planes) < 2:
+        return None
+    picked = np.unique(np.linspace(0, len(planes) - 1, min(16, len(planes))).astype(int))
+    for k in picked:
+        if _two_values(planes[k]) is None:  # (negative values, or two objects)
+            return None
+    if np.median([ndimage.label(planes[k])[1] for k in picked]) > 3:
+        return None
+    overlaps = []
+    for k in np.unique(np.minimum(picked, len(planes) - 2)):
+        a, b = planes[k] != 0, planes[k + 1] != 0
+        overlaps.append(np.count_nonzero(a & b) / np.count_nonzero(a | b))
+    if np.median(overlaps) >= 0.2:
+        return None
+    return (
+        f"{len(planes)} planes, each holding one object (0 and one value) where its "
+        "neighbours have none"
+    )
+
+
+def _mask_stack_note(array: np.ndarray, name: str, flags: bool) -> str | None:
+    reason = mask_stack_reason(array)
+    if reason is None:
+        return None
+    return (
+        f"{name}: looks like an (N, Y, X) stack of object masks ({reason}): scored as one "
+        "label volume, its objects cannot match; "
+        + _hint("--overlapping", "score each plane as one object, overlaps allowed", flags)
+    )
+
+
+def ground_truth_kind(truth, prediction_shape: tuple) -> tuple[str, str]:
+    """``(kind, why)``: what the ground truth ``truth`` most likely is for a prediction of
+    ``prediction_shape``, a key of :data:`GROUND_TRUTH_KINDS`, and why in a few words.
+
+    ``"overlapping"``: an ``(N, Y, X)`` array against a ``(Y, X)`` prediction, or one that
+    looks like a stack of object masks (:func:`mask_stack_reason`); ``"boundaries"``: 0 and
+    one value in thin lines around many regions; ``"binary"``: 0 and one value otherwise;
+    else ``"labels"``.
+
+    >>> ground_truth_kind(np.array([[0, 1, 1, 0, 1]]), (1, 5))[0]
+    'binary'
+    >>> ground_truth_kind(np.array([[0, 1, 1, 0, 2]]), (1, 5))[0]
+    'labels'
+    """
+    from scipy import ndimage
+
+    truth = np.asarray(truth)
+    shape = tuple(prediction_shape)
+    if truth.ndim == len(shape) + 1 == 3 and truth.shape[1:] == shape:
+        return "overlapping", (
+            f"an ({len(truth)}, Y, X) stack against a (Y, X) prediction: one object mask per plane"
+        )
+    reason = mask_stack_reason(truth) if truth.shape == shape else None
+    if reason:
+        return "overlapping", f"a stack of object masks: {reason}"
+    value = _two_values(truth)
+    if value is None:
+        return "labels", "many object IDs: instance labels"
+    if _membrane_cells(truth != 0):
+        return "boundaries", f"only 0 and {value}, in thin lines between regions: a membrane map"
+    pieces = ndimage.label(truth != 0)[1]
+    return "binary", (
+        f"only 0 and {value} ({pieces} connected piece{'s' if pieces != 1 else ''}): probably "
+        "a binary mask"
+    )
 
 
 def ground_truth_note(
@@ -557,6 +771,10 @@ def ground_truth_note(
     if image:
         swapped = "are PRED and GT swapped?" if flags else "is it the image?"
         return f"{name}: the ground truth {image}: {swapped}"
+    if kind in ("labels", "binary"):
+        note = _mask_stack_note(known, name, flags)
+        if note:
+            return note
     if kind == "binary":
         distinct = np.unique(_rows(known)).size
         if distinct > 2:
@@ -599,6 +817,17 @@ def ground_truth_note(
     )
 
 
+def _membrane_cells(on: np.ndarray) -> float:
+    """The mean number of regions of 0 per 2D section when the foreground ``on`` is thin
+    lines between many of them (a membrane map), else 0."""
+    from scipy import ndimage
+
+    planes = _sections(on)  # cells of a membrane map are counted per 2D section
+    cells = np.mean([ndimage.label(~plane)[1] for plane in planes])
+    lines = np.mean([ndimage.label(plane)[1] for plane in planes])
+    return float(cells) if cells >= 10 and cells >= 5 * lines else 0.0
+
+
 def _two_valued_truth(known: np.ndarray, name: str, flags: bool) -> str | None:
     """The note on label ground truth holding only 0 and one value (see
     :func:`ground_truth_note`), or None."""
@@ -609,10 +838,8 @@ def _two_valued_truth(known: np.ndarray, name: str, flags: bool) -> str | None:
         return None
     on = known != 0
     pieces = ndimage.label(on)[1]
-    planes = _sections(on)  # cells of a membrane map are counted per 2D section
-    cells = np.mean([ndimage.label(~plane)[1] for plane in planes])
-    lines = np.mean([ndimage.label(plane)[1] for plane in planes])
-    if cells >= 10 and cells >= 5 * lines:
+    cells = _membrane_cells(on)
+    if cells:
         per = " per section" if known.ndim > 2 else ""
         return (
             f"{name}: holds only 0 and {value}, like a membrane map ({value} in thin lines "
@@ -634,10 +861,12 @@ def _two_valued_truth(known: np.ndarray, name: str, flags: bool) -> str | None:
     )
 
 
-def prediction_note(predicted, name: str) -> str | None:
+def prediction_note(predicted, name: str, flags: bool = True) -> str | None:
     """Why the prediction ``predicted`` does not look like labels (one line starting with
-    ``name``), or None: an intensity image (the raw image given instead of its labels), or a
-    binary mask in 3 or more pieces (every piece one object of one ID).
+    ``name``), or None: an intensity image (the raw image given instead of its labels), an
+    ``(N, Y, X)`` stack of object masks (:func:`mask_stack_reason`; ``flags``: the hint names
+    ``--overlapping``, else the Evaluate panel's choice), or a binary mask in 3 or more pieces
+    (every piece one object of one ID).
 
     >>> rng = np.random.default_rng(0)
     >>> print(prediction_note(rng.integers(0, 4000, (64, 64)), "pred.tif")[:52])
@@ -651,6 +880,9 @@ def prediction_note(predicted, name: str) -> str | None:
     image = _intensities(predicted)
     if image:
         return f"{name}: {image}: segment the image and score its labels"
+    stack = _mask_stack_note(predicted, name, flags)
+    if stack:
+        return stack
     value = _two_values(predicted)
     if value is None:
         return None

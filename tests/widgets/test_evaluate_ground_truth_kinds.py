@@ -1,0 +1,135 @@
+"""The Evaluate panel on the ground truth EM and worm users have: a binary mitochondria mask
+(Lucchi++) and an (N, Y, X) stack of overlapping worm masks (BBBC010). "Ground truth is" is
+chosen from the data, the numbers equal ``tessella evaluate`` with the matching flag, a
+result's "overlaps" layer is never its ground truth by default, and the errors layer keeps the
+prediction's units."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import tifffile
+from scipy import ndimage
+
+from tessella.cli import evaluate_paths, main
+from tests.widgets.test_evaluate_widget import choose, error_layers
+
+
+def test_binary_mito_mask_is_scored_as_gt_binary_with_foreground_iou(
+    make_napari_viewer, data_dir, tmp_path
+):
+    """A Lucchi++ mitochondria crop (0/1, ZYX at 20 x 5 x 5 nm): taken as a binary mask, said
+    why, and scored as `tessella evaluate --gt-binary --metric iou` scores it (AP was 0 with
+    every prediction a false positive); the errors layer has the prediction's units."""
+    mito = tifffile.imread(data_dir / "em_mito_lucchipp" / "val" / "mito.tif")[:8, 128:384, 128:384]
+    # a plausible prediction: each mitochondrion a little larger, the smallest one missed
+    pieces, count = ndimage.label(mito)
+    sizes = ndimage.sum_labels(np.ones_like(pieces), pieces, range(1, count + 1))
+    grown = ndimage.binary_dilation(mito > 0, np.ones((1, 3, 3), bool))
+    grown[pieces == 1 + int(np.argmin(sizes))] = False
+    prediction = ndimage.label(grown)[0].astype(np.uint16)
+    viewer = make_napari_viewer()
+    placed = {"scale": (0.02, 0.005, 0.005), "units": ("µm", "µm", "µm")}
+    viewer.add_labels(mito, name="mito", **placed)
+    viewer.add_labels(prediction, name="lucchi labels", **placed)
+    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Evaluate")
+    assert (widget.pred_combo.currentText(), widget.truth_combo.currentText()) == (
+        "lucchi labels",
+        "mito",
+    )
+    assert widget.truth_kind == "binary"
+    assert widget.kind_label.text() == (
+        f"'mito': only 0 and 1 ({count} connected pieces): probably a binary mask, so taken as "
+        "binary mask."
+    )
+    widget.errors_checkbox.setChecked(True)
+
+    widget.evaluate_button.click()
+
+    tifffile.imwrite(tmp_path / "pred.tif", prediction, photometric="minisblack")
+    tifffile.imwrite(tmp_path / "gt.tif", mito, photometric="minisblack")
+    reference = evaluate_paths(
+        str(tmp_path / "pred.tif"), str(tmp_path / "gt.tif"), ("ap", "iou"), gt_binary=True
+    )
+    assert widget.last_scores == reference
+    assert reference["ap"]["0.5"] > 0.5 and 0.5 < reference["foreground_iou"] < 1
+    iou = f"{reference['foreground_iou']:.3f}"
+    assert widget.iou_label.text() == f"Foreground IoU: {iou}"
+    assert f"(binary mask): avS {reference['avs']:.3f}, foreground IoU {iou}" in (
+        widget.status_label.text()
+    )
+    assert "Warning" not in widget.status_label.text()
+    [errors] = error_layers(viewer)
+    assert tuple(errors.scale) == placed["scale"]
+    assert [str(unit) for unit in errors.units] == ["micrometer"] * 3  # (was "pixel")
+    assert errors.axis_labels == viewer.layers["lucchi labels"].axis_labels
+
+    choose(widget.kind_combo, "instances (labels)")  # as before: every piece one object
+    widget.evaluate_button.click()
+    assert widget.last_scores["ap"]["0.5"] == 0.0
+    assert "choose Ground truth is: binary mask to score each connected piece" in (
+        widget.status_label.text()
+    )
+
+
+def _choose_model(segment, name: str) -> None:
+    texts = [segment.model_combo.itemText(i).split()[0] for i in range(segment.model_combo.count())]
+    if name not in texts:
+        pytest.skip(f"the bundled {name} model is not installed")
+    segment.model_combo.setCurrentIndex(texts.index(name))
+
+
+def test_worm_mask_stack_against_a_worms2d_result(
+    make_napari_viewer, data_dir, run_to_end, tmp_path
+):
+    """A BBBC010 well crop segmented with worms2d: the ground truth is the worms' (N, Y, X)
+    mask stack, not the result's own "overlaps" layer; it is scored as overlapping masks
+    (it was refused: shapes must be equal) with the network's whole worms, equal to
+    `tessella evaluate STACK GT --overlapping` on the stack `tessella segment --stack` writes."""
+    from tessella._widgets import _results
+    from tessella.engine.methods import patches
+
+    crop = (slice(320, 520), slice(150, 430))  # crossing worms
+    root = data_dir / "worms_bbbc010"
+    image = tifffile.imread(root / "gfp" / "E03.tif")[crop]
+    truth = tifffile.imread(root / "worm_masks" / "E03.tif")[(slice(None), *crop)]
+    viewer = make_napari_viewer()
+    viewer.add_image(image, name="E03")
+    _dock, evaluate = viewer.window.add_plugin_dock_widget("tessella", "Evaluate")
+    _dock, segment = viewer.window.add_plugin_dock_widget("tessella", "Segment")
+    _choose_model(segment, "worms2d")
+    run_to_end(segment)
+    assert [layer.name for layer in viewer.layers] == ["E03", "E03 labels", "E03 labels overlaps"]
+    assert evaluate.pred_combo.currentText() == "E03 labels"
+    assert evaluate.truth_combo.currentText() != "E03 labels overlaps"  # its own part
+
+    viewer.add_labels(truth, name="E03_worm_masks")
+    assert evaluate.pred_combo.currentText() == "E03 labels"
+    assert evaluate.truth_combo.currentText() == "E03_worm_masks"
+    assert evaluate.truth_kind == "overlapping"
+    assert "against a (Y, X) prediction: one object mask per plane" in evaluate.kind_label.text()
+    evaluate.errors_checkbox.setChecked(True)
+
+    evaluate.evaluate_button.click()
+
+    result = _results.get(viewer.layers["E03 labels"])
+    stack = patches.instances(result.predictions[0], result.params).astype(np.uint8)
+    tifffile.imwrite(tmp_path / "pred.tif", stack)  # as `tessella segment --stack` writes
+    tifffile.imwrite(tmp_path / "gt.tif", truth)
+    assert main(["evaluate", str(tmp_path / "pred.tif"), str(tmp_path / "gt.tif"),
+                 "--overlapping", "-q", "--json", str(tmp_path / "s.json")]) == 0  # fmt: skip
+    reference = json.loads((tmp_path / "s.json").read_text())
+    assert json.loads(json.dumps(evaluate.last_scores)) == reference
+    assert reference["ap"]["0.5"] > 0.5
+    status = evaluate.status_label.text()
+    assert (
+        f"(overlapping masks): avS {reference['avs']:.3f}; the prediction's {len(stack)} "
+        "objects whole from the network's instances"
+    ) in status
+    assert "Warning" not in status
+    counts = evaluate.last_evaluation
+    assert (counts.n_pred, counts.n_true) == (len(stack), int(truth.any(axis=(1, 2)).sum()))
+    [errors] = error_layers(viewer)
+    assert errors.data.shape == image.shape
