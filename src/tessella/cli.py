@@ -750,6 +750,68 @@ def _segment_jobs(inputs: list[str], output: str) -> list[tuple[Path, Path]]:
     return jobs
 
 
+def _say_not_images(inputs: list[str]) -> None:
+    """Name, on stderr, what the input folders hold that is not segmented: files that are not
+    TIFF and folders (a zarr store in a folder too), but not hidden files (``.DS_Store``)."""
+    from .engine.io import TIFF_SUFFIXES, is_zarr_path
+
+    for item in inputs:
+        folder = Path(item)
+        if not folder.is_dir() or is_zarr_path(folder):
+            continue
+        names, zarrs = [], False
+        for path in sorted(folder.iterdir()):
+            if path.name.startswith(".") or (
+                path.suffix.lower() in TIFF_SUFFIXES and not path.is_dir()
+            ):
+                continue
+            zarrs = zarrs or is_zarr_path(path)
+            names.append(path.name + ("/" if path.is_dir() else ""))
+        if names:
+            zarr_hint = "; give a zarr store as an input of its own" if zarrs else ""
+            print(f"{folder}: skipped {_few(names)} (not TIFF{zarr_hint})", file=sys.stderr)
+
+
+def _read_input(source: Path, args, recipe: dict):
+    """An input read with the axes forced on it, checked against the axes its metadata states
+    (an RGB tag, ImageJ or OME axes). ``--axes`` is applied as given, with a warning naming the
+    file and both axes where they contradict. A recipe's axes (without ``--axes``) are applied
+    only where they fit: a file whose metadata states other axes, or with another number of
+    axes, is refused with the ``--axes`` that reads it (a recipe tuned on a stack, replayed
+    over a folder, would cut a colour image into 3-pixel-wide slices)."""
+    import dataclasses
+
+    from .engine.axes import axes_contradict, check_axes
+    from .engine.io import is_zarr_path, read_image
+
+    wanted = args.axes or recipe.get("axes")
+    if args.axes or not wanted or is_zarr_path(source):
+        image = read_image(source, wanted)
+        if args.axes and axes_contradict(image.axes, image.stated_axes):
+            print(
+                f"warning: {source}: read as {image.axes} as --axes says, but its "
+                f"{image.stated_by} say {image.stated_axes}",
+                file=sys.stderr,
+            )
+        return image
+    wanted = wanted.upper()
+    image = read_image(source)  # its own axes (the same pixels whichever axes are given)
+    if wanted == image.axes:
+        return image
+    own = f"segment it on its own with --axes {image.axes}"
+    if len(wanted) != image.data.ndim:
+        raise CliError(
+            f"{source}: the recipe's axes {wanted} name {len(wanted)} axes but the image has "
+            f"{image.data.ndim} ({image.axes}); {own}"
+        )
+    if axes_contradict(wanted, image.stated_axes):
+        raise CliError(
+            f"{source}: the recipe's axes {wanted} contradict its {image.stated_by}, which say "
+            f"{image.stated_axes}; {own} (or --axes {wanted} to read it as the recipe does)"
+        )
+    return dataclasses.replace(image, axes=check_axes(wanted, image.data.ndim, str(source)))
+
+
 def _recipe_path(output: Path) -> Path:
     return output.with_name(output.name.rsplit(".", 1)[0] + ".recipe.json")
 
@@ -1099,7 +1161,6 @@ def _cmd_segment(args) -> int:
         is_zarr_path,
         labels_ome,
         read_frames,
-        read_image,
         write_labels,
         write_zarr_labels,
     )
@@ -1130,6 +1191,8 @@ def _cmd_segment(args) -> int:
         jobs = [(Path(args.inputs[0]), Path(args.output))]
     else:
         jobs = _segment_jobs(args.inputs, args.output)
+    if not args.blockwise and not args.quiet:
+        _say_not_images(args.inputs)
     for source, target in jobs:  # even with --overwrite: the image would be lost
         if Path(source).resolve().is_relative_to(Path(target).resolve()):
             raise CliError(
@@ -1178,7 +1241,7 @@ def _cmd_segment(args) -> int:
             if movie:
                 image = read_frames(source)
             else:
-                image = read_image(source, args.axes or recipe.get("axes"))
+                image = _read_input(source, args, recipe)
             if args.ctc and "T" not in image.axes:
                 raise CliError(
                     f"{source}: --ctc needs a time-lapse (axes with T), got {image.axes}"

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["SUPPORTED_AXES", "check_axes", "guess_axes", "to_model_layout", "spatial_of"]
+__all__ = [
+    "SUPPORTED_AXES",
+    "axes_contradict",
+    "check_axes",
+    "guess_axes",
+    "to_model_layout",
+    "spatial_of",
+]
 
 SUPPORTED_AXES = ("YX", "YXC", "CYX", "ZYX", "ZYXC", "CZYX", "TYX", "TYXC", "TZYX")
 
@@ -35,6 +42,23 @@ def guess_axes(shape: tuple[int, ...], rgb: bool | None = None) -> str:
     if ndim == 4:
         return "ZYXC" if shape[-1] in (3, 4) else "TZYX"
     raise ValueError(f"cannot guess the axes of an array with {ndim} dimensions {shape}")
+
+
+def axes_contradict(axes: str, stated: str | None) -> bool:
+    """True when ``axes`` given for a file contradict the axes its metadata states
+    (``stated``, ``?`` where it says nothing; see ``ImageData.stated_axes``).
+
+    >>> axes_contradict("ZYX", "YXC")  # a colour image read as 256 slices 3 pixels wide
+    True
+    >>> axes_contradict("ZYX", "?YX"), axes_contradict("TYX", "?YX"), axes_contradict("YX", None)
+    (False, False, False)
+    """
+    if stated is None:
+        return False
+    axes = axes.upper()
+    return len(axes) != len(stated) or any(
+        s not in ("?", a) for a, s in zip(axes, stated, strict=True)
+    )
 
 
 def spatial_of(axes: str) -> str:

@@ -57,6 +57,13 @@ class ImageData:
     #: an OME-Zarr image's layout, which its labels repeat (:func:`labels_ome`): ``version``,
     #: ``axes`` and ``scale`` of each stored axis, ``kept``: the stored axis of each of ``axes``
     ome: dict | None = None
+    #: the axes the file's own metadata states, one letter per axis of ``data`` and ``?`` where
+    #: it says nothing (an ImageJ stack of unknown planes, a plain TIFF's pages, planes tagged
+    #: planar RGB, which a plain ``tifffile.imwrite`` of 3 or 4 planes writes); None when unknown
+    stated_axes: str | None = None
+    #: what states them: "ImageJ metadata", "OME metadata", "TIFF tags (RGB)", "TIFF
+    #: description" (tifffile's) or "TIFF pages"
+    stated_by: str = ""
 
 
 def is_zarr_path(path: Path) -> bool:
@@ -141,6 +148,7 @@ def _read_tiff(path: Path, axes: str | None) -> ImageData:
             series = tif.series[0]
             data = series.asarray()
             meta_axes, drop = _tiff_axes(series.axes, series.shape)
+            stated, stated_by = _tiff_stated_axes(series, drop)
             sizes, unit = _tiff_pixel_size(tif)
             labels = str(tif.pages[0].software or "").startswith(LABELS_SOFTWARE)
     except MemoryError:
@@ -153,7 +161,30 @@ def _read_tiff(path: Path, axes: str | None) -> ImageData:
         # without metadata, a stack of 3 or 4 planes is a stack like any other (ZYX, which
         # the CLI refuses for 2D models with a hint to give --axes TYX or CYX), not colour
         axes = meta_axes if len(meta_axes) == data.ndim else guess_axes(data.shape)
-    return ImageData(data, check_axes(axes, data.ndim, str(path)), sizes, unit, path, labels)
+    axes = check_axes(axes, data.ndim, str(path))
+    if stated is not None and len(stated) != data.ndim:
+        stated = None
+    return ImageData(data, axes, sizes, unit, path, labels, stated_axes=stated, stated_by=stated_by)
+
+
+def _tiff_stated_axes(series, drop: list[int]) -> tuple[str | None, str]:
+    """What a TIFF's metadata says each kept axis is (``?``: nothing) and what says it.
+    tifffile names axes it knows nothing of Q or I, and a plain ``imwrite`` of 3 or 4 planes
+    tags them planar RGB (S first), so those are ``?``; Y and X are the pages' own."""
+    letters = [letter for i, letter in enumerate(series.axes) if i not in drop]
+    kind = getattr(series, "kind", "")
+    last = len(letters) - 1
+    stated = "".join(
+        "?" if letter in "QI" or (letter == "S" and i != last) else {"S": "C"}.get(letter, letter)
+        for i, letter in enumerate(letters)
+    )
+    if any(letter not in "TZCYX?" for letter in stated):
+        return None, ""
+    if kind in ("imagej", "ome"):
+        return stated, {"imagej": "ImageJ metadata", "ome": "OME metadata"}[kind]
+    if stated.endswith("C"):
+        return stated, "TIFF tags (RGB)"
+    return stated, "TIFF description" if set(stated) & set("TZC") else "TIFF pages"
 
 
 def _read_zarr(path: Path, axes: str | None) -> ImageData:

@@ -295,12 +295,16 @@ def _predict_steps(
     card = model.card
     if "C" in axes and card.channels == 1 and image.shape[axes.index("C")] > 1:
         if not axes.endswith("C"):  # channels first: separate stains, not a colour photo?
-            # (or, for a time-lapse model, frames that a TIFF's tags called planar RGB)
-            hint = (
-                f"if these are frames, use --axes T{axes[1:]} (Axes in the Segment panel)"
-                if window_of(card) > 1 and axes.startswith("C")
-                else "if they are separate stains, segment the channel you want alone"
-            )
+            # (or frames of a time-lapse, or slices of a stack a slice-by-slice model takes,
+            # that a TIFF's tags called planar RGB, as a plain tifffile.imwrite of 3-4 planes does)
+            hint = "if they are separate stains, segment the channel you want alone"
+            if window_of(card) > 1 and axes.startswith("C"):
+                hint = f"if these are frames, use --axes T{axes[1:]} (Axes in the Segment panel)"
+            elif axes == "CYX" and _slicewise("ZYX", model):
+                hint = (
+                    "if these are slices of a stack, use --axes ZYX (Axes in the Segment "
+                    f"panel), which {card.name!r} segments slice by slice; or {hint}"
+                )
             warnings.warn(
                 f"{name}: its {image.shape[axes.index('C')]} channels (axes {axes}) are "
                 f"averaged into the one channel model {card.name!r} reads, as for a colour "
@@ -522,7 +526,14 @@ def segment_steps(
     axes = _check_image(image, axes, model, name)
     if isinstance(spacing, dict):  # read_image's pixel_size: used when it has every axis
         sizes = {str(k).upper(): v for k, v in spacing.items()}
-        known = all(a in sizes for a in spatial_of(axes))
+        missing = [a for a in spatial_of(axes) if a not in sizes]
+        known = not missing
+        if sizes and missing:  # (an empty dict, a file without pixel size, says nothing)
+            warnings.warn(
+                f"{name}: spacing {spacing} names no size for {', '.join(missing)} of the "
+                f"spatial axes {spatial_of(axes)}: ignored, the image is taken as isotropic",
+                stacklevel=2,
+            )
         spacing = (
             _check_options(None, None, [sizes[a] for a in spatial_of(axes)], name)
             if known
