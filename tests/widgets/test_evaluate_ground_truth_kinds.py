@@ -109,7 +109,9 @@ def test_worm_mask_stack_against_a_worms2d_result(
     assert evaluate.pred_combo.currentText() == "E03 labels"
     assert evaluate.truth_combo.currentText() == "E03_worm_masks"
     assert evaluate.truth_kind == "overlapping"
-    assert "against a (Y, X) prediction: one object mask per plane" in evaluate.kind_label.text()
+    assert "14 (Y, X) planes against a (Y, X) prediction: one object mask per plane" in (
+        evaluate.kind_label.text()
+    )
     evaluate.errors_checkbox.setChecked(True)
 
     evaluate.evaluate_button.click()

@@ -721,7 +721,8 @@ def ground_truth_kind(truth, prediction_shape: tuple) -> tuple[str, str]:
     shape = tuple(prediction_shape)
     if truth.ndim == len(shape) + 1 == 3 and truth.shape[1:] == shape:
         return "overlapping", (
-            f"an ({len(truth)}, Y, X) stack against a (Y, X) prediction: one object mask per plane"
+            f"a stack of {len(truth)} (Y, X) planes against a (Y, X) prediction: one object "
+            "mask per plane"
         )
     reason = mask_stack_reason(truth) if truth.shape == shape else None
     if reason:
