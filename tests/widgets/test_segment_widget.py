@@ -464,3 +464,56 @@ def test_segment_tune_and_correct_fit_a_small_screen_and_scroll(
         assert scroll is not None and scroll.widget().isAncestorOf(panel.layer_combo)
         assert not scroll.isAncestorOf(panel.status_label)
         assert panel.minimumSizeHint().height() <= 200  # a few rows; the rest scrolls
+
+
+def test_another_model_adds_its_own_layer_and_a_renamed_result_is_kept(
+    segment_widget, nuclei_image, run_to_end, tiny_patches_dir
+):
+    from tessella._widgets import _results
+    from tessella.engine.registry import read_card
+
+    viewer, widget = segment_widget
+    viewer.add_image(nuclei_image[:128, :128], name="nuclei")
+    choose_layer(widget, "nuclei")
+    first_model = widget.model_combo.currentIndex()
+    run_to_end(widget)
+    first = viewer.layers["nuclei labels"]
+    first_data = first.data.copy()
+    assert widget.status_label.text().endswith("added 'nuclei labels'")
+
+    # another model on the same image: a new layer named after it, beside the first
+    assert widget.add_model(tiny_patches_dir)
+    other = read_card(tiny_patches_dir).name
+    run_to_end(widget)
+    second = viewer.layers[f"nuclei labels ({other})"]
+    assert second is not first
+    assert second.metadata["tessella_recipe"]["model"] == other
+    np.testing.assert_array_equal(first.data, first_data)
+    assert first.metadata["tessella_recipe"]["model"] != other
+    assert widget.status_label.text().endswith(f"added 'nuclei labels ({other})'")
+    # its companion layers follow it, the first result keeps its own (none here)
+    assert _results.companion_layer(viewer, first, "overlaps") is None
+    assert _results.get(first).model.card.name != other
+    assert _results.get(second).model.card.name == other
+
+    # the same model again replaces its own layer only
+    count = len(viewer.layers)
+    widget.tile_spin.setValue(widget.tile_spin.minimum())
+    run_to_end(widget)
+    assert len(viewer.layers) == count
+    assert second.metadata["tessella_recipe"]["tile"] == widget.tile_spin.minimum()
+    assert widget.status_label.text().endswith(f"replaced 'nuclei labels ({other})'")
+    np.testing.assert_array_equal(first.data, first_data)
+
+    # a result the user renamed is theirs: the first model's next run adds a layer
+    first.name = "nuclei2d result"
+    widget.model_combo.setCurrentIndex(first_model)
+    run_to_end(widget)
+    assert len(viewer.layers) == count + 1
+    third = viewer.layers["nuclei labels"]
+    assert third is not first and widget.status_label.text().endswith("added 'nuclei labels'")
+    np.testing.assert_array_equal(first.data, first_data)
+    # ... which the run after replaces
+    run_to_end(widget)
+    assert len(viewer.layers) == count + 1
+    assert widget.status_label.text().endswith("replaced 'nuclei labels'")

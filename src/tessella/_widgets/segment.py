@@ -54,8 +54,10 @@ __all__ = ["SegmentWidget", "guess_layer_axes"]
 SOURCE_KEY = "tessella_source"  # output layer metadata: the image layer it was computed from
 SOURCE_ID_KEY = "tessella_source_id"  # ... and that layer's unique_id (survives a rename)
 #: output layer metadata: ``{"kind": "labels" (or a network map's key), "layer_id": the layer's
-#: own unique_id}`` while the layer is the image's current result of that kind, which a new run
-#: replaces (a copy of the layer has another unique_id; a kept edited result loses the entry)
+#: own unique_id, "result": which model on which axes made it, "name": the name Segment gave
+#: it}`` while the layer is the image's current result of that kind from that model, which a
+#: new run of the same model replaces (a copy of the layer has another unique_id; a kept edited
+#: or renamed result loses the entry)
 OUTPUT_KEY = "tessella_output"
 #: output labels metadata: True once the user painted or corrected them (Tune's updates are not
 #: edits); kept in the layer so that any Segment panel, also one opened later, knows
@@ -123,15 +125,29 @@ def _watch_edits(layer) -> None:
     layer.events.paint.connect(on_paint)
 
 
-def _is_output(layer, image_id, kind: str) -> bool:
-    """Whether ``layer`` is the current ``kind`` result Segment placed for image ``image_id``."""
+def _is_output(layer, image_id, kind: str, result_key: dict | None = None) -> bool:
+    """Whether ``layer`` is the current ``kind`` result Segment placed for image ``image_id``
+    (with ``result_key``: made by that model on those axes, :func:`_result_key`)."""
     mark = layer.metadata.get(OUTPUT_KEY)
     return (
         isinstance(mark, dict)
         and mark.get("kind") == kind
         and mark.get("layer_id") == layer.unique_id
         and layer.metadata.get(SOURCE_ID_KEY) == image_id
+        and (result_key is None or mark.get("result") == result_key)
     )
+
+
+def _result_key(card: ModelCard, axes: str) -> dict:
+    """What makes results of one kind: the model (its name and weights) and the image's axes
+    (a stack read as a volume or as frames gives a different result)."""
+    return {"model": card.name, "model_sha256": card.sha256, "axes": axes}
+
+
+def _renamed(layer) -> bool:
+    """Whether the user renamed a result layer since Segment placed it: a result to keep."""
+    mark = layer.metadata.get(OUTPUT_KEY)
+    return isinstance(mark, dict) and mark.get("name") not in (None, layer.name)
 
 
 def _unmark(layer) -> None:
@@ -151,6 +167,8 @@ class _Run:
     show_outputs: bool
     started: float
     tuned: bool = False  # the previous result's (tuned) parameters were kept
+    #: the model and axes (:func:`_result_key`): the result of the same ones is replaced
+    result_key: dict | None = None
 
 
 def _smallest_tile(card: ModelCard) -> int:
@@ -166,11 +184,13 @@ class SegmentWidget(LayerWatcher, QWidget):
     """Segment an image layer with an instance segmentation model.
 
     The result is a Labels layer named ``"<image> labels"`` with the image's scale and
-    translate and the recipe in its metadata. Running again on the same image replaces the
-    data of the layer Segment made for it (if it still exists; found by its metadata, so also
-    after the panel was closed and opened again), unless the user has painted or corrected
-    that layer since: then it is kept and a new layer is added (or it is replaced when
-    "Replace edited results" is on). Other layers, copies of a result included, are never
+    translate and the recipe in its metadata. Running the same model again on the same image
+    (and axes) replaces the data of the layer Segment made for it with that model (if it
+    still exists; found by its metadata, so also after the panel was closed and opened again),
+    unless the user has painted or corrected that layer since: then it is kept and a new layer
+    is added (or it is replaced when "Replace edited results" is on). Another model adds its
+    own layer, named after it (``"<image> labels (em-mito3d)"``), so results can be compared.
+    A result the user renamed is kept. Other layers, copies of a result included, are never
     touched.
     """
 
@@ -480,7 +500,8 @@ class SegmentWidget(LayerWatcher, QWidget):
         if self.blockwise_checkbox.isChecked():
             self._start_blockwise(layer, model, axes, scale, translate, units)
             return
-        params = self._tuned_params(layer, model)
+        card = self._cards[model]
+        params = self._tuned_params(layer, model, axes)
         self._run = _Run(
             layer.unique_id,
             layer.name,
@@ -490,6 +511,7 @@ class SegmentWidget(LayerWatcher, QWidget):
             self.outputs_checkbox.isChecked(),
             time.perf_counter(),
             tuned=params is not None and params != self._default_params(model),
+            result_key=_result_key(card, axes),
         )
         # superqt's worker class, not napari's: napari's would also post every error to the
         # notification manager as a traceback, doubling the one-line message shown here.
@@ -524,15 +546,17 @@ class SegmentWidget(LayerWatcher, QWidget):
         method = get_method(card.method)
         return params_to_dict(make_params(method.Params, **card.defaults.get("params", {})))
 
-    def _tuned_params(self, layer, model) -> dict | None:
+    def _tuned_params(self, layer, model, axes: str) -> dict | None:
         """The parameters of this image's previous result when it came from the same model
         (tuned in Tune, and on screen): a new run (say with TTA) keeps them. None: the card's."""
-        previous = self._previous_output(layer.unique_id, "labels")
-        if previous is None:
+        card = self._cards.get(model)
+        if card is None:
+            return None
+        previous = self._previous_output(layer.unique_id, "labels", _result_key(card, axes))
+        if previous is None or _renamed(previous):
             return None
         recipe, _reproduces = _results.recipe_on_screen(previous)
-        card = self._cards.get(model)
-        if not recipe or card is None or recipe.get("model_sha256") != card.sha256:
+        if not recipe or recipe.get("model_sha256") != card.sha256:
             return None
         return recipe.get("params") or None
 
@@ -682,7 +706,7 @@ class SegmentWidget(LayerWatcher, QWidget):
             )
             return
         metadata = {SOURCE_KEY: run.name, SOURCE_ID_KEY: run.layer_id, RECIPE_KEY: result.recipe()}
-        labels_layer = self._place_output(run, "labels", result.labels, metadata)
+        labels_layer, replaced = self._place_output(run, "labels", result.labels, metadata)
         _results.note_labels_state(labels_layer, metadata[RECIPE_KEY]["params"], result.lineage)
         _results.register(labels_layer, result, self.viewer.layers)  # for the Tune widget
         if result.lineage is not None:  # a time-lapse method linked the frames
@@ -708,16 +732,46 @@ class SegmentWidget(LayerWatcher, QWidget):
         kept = " (with the parameters tuned before)" if run.tuned else ""
         if self._find_layer(run.layer_id) is None:  # removed while the network ran
             kept += "; the image was removed during the run, its labels were kept"
-        self.status_label.setText(f"'{run.name}': {objects} {what} in {seconds:.1f} s{kept}")
+        placed = f"replaced '{labels_layer.name}'" if replaced else f"added '{labels_layer.name}'"
+        self.status_label.setText(
+            f"'{run.name}': {objects} {what} in {seconds:.1f} s, {placed}{kept}"
+        )
 
-    def _previous_output(self, image_id, kind: str):
-        """The ``kind`` layer Segment placed for image ``image_id`` and a new run replaces
-        (by any Segment panel of the viewer, this one or one closed since), or None."""
-        return next((lay for lay in self.viewer.layers if _is_output(lay, image_id, kind)), None)
+    def _previous_output(self, image_id, kind: str, result_key: dict | None = None):
+        """The ``kind`` layer Segment placed for image ``image_id`` (with ``result_key``: by
+        that model on those axes) and a new run replaces (by any Segment panel of the viewer,
+        this one or one closed since), or None."""
+        return next(
+            (lay for lay in self.viewer.layers if _is_output(lay, image_id, kind, result_key)),
+            None,
+        )
+
+    def _new_name(self, run: _Run, kind: str) -> str:
+        """``"<image> <kind>"``, or with the model's name (``"<image> labels (em-mito3d)"``)
+        when a layer of that name holds another model's result, so the names tell apart the
+        results of the models compared on one image."""
+        name = f"{run.name} {kind}"
+        ours = run.result_key or {}
+        model = {k: ours.get(k) for k in ("model", "model_sha256")}
+        for layer in self.viewer.layers:
+            if layer.name != name:
+                continue
+            recipe = layer.metadata.get(RECIPE_KEY)
+            mark = layer.metadata.get(OUTPUT_KEY)
+            if isinstance(recipe, dict) and {k: recipe.get(k) for k in model} != model:
+                return f"{name} ({ours.get('model')})"
+            theirs = mark.get("result") if isinstance(mark, dict) else None
+            if isinstance(theirs, dict) and theirs.get("axes") != ours.get("axes"):
+                return f"{name} ({ours.get('model')}, {ours.get('axes')})"
+        return name
 
     def _place_output(self, run: _Run, kind: str, data: np.ndarray, metadata: dict):
-        """Replace the data of the previous ``kind`` layer for the image, or add one."""
-        layer = self._previous_output(run.layer_id, kind)
+        """Replace the data of the previous ``kind`` layer the same model made for the image,
+        or add one. Returns ``(layer, replaced)``: whether an existing layer was replaced."""
+        layer = self._previous_output(run.layer_id, kind, run.result_key)
+        if layer is not None and _renamed(layer):  # a result the user named: kept
+            _unmark(layer)
+            layer = None
         if layer is not None and layer.metadata.get(EDITED_KEY):
             if not self.replace_edited_checkbox.isChecked():
                 show_info(f"Segment: kept '{layer.name}', which you edited; added a new layer.")
@@ -731,21 +785,22 @@ class SegmentWidget(LayerWatcher, QWidget):
                 layer.units = run.units
                 kept = {k: v for k, v in layer.metadata.items() if k != EDITED_KEY}
                 layer.metadata = {**kept, **metadata}
-            return layer
+            return layer, True
         if layer is not None:  # of other dimensions: a new layer takes its place
             _unmark(layer)
         options = {"scale": run.scale, "translate": run.translate, "units": run.units}
         options["metadata"] = metadata
+        name = self._new_name(run, kind)
         if kind == "labels":
-            layer = self.viewer.add_labels(data, name=f"{run.name} labels", **options)
+            layer = self.viewer.add_labels(data, name=name, **options)
             _watch_edits(layer)
         else:
             layer = self.viewer.add_image(
-                data, name=f"{run.name} {kind}", colormap="magma", blending="additive", **options
+                data, name=name, colormap="magma", blending="additive", **options
             )
-        mark = {"kind": kind, "layer_id": layer.unique_id}
-        layer.metadata = {**layer.metadata, OUTPUT_KEY: mark}
-        return layer
+        mark = {"kind": kind, "layer_id": layer.unique_id, "result": run.result_key}
+        layer.metadata = {**layer.metadata, OUTPUT_KEY: {**mark, "name": layer.name}}
+        return layer, False
 
     def _on_errored(self, exc: Exception) -> None:
         text = str(exc)
