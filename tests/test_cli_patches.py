@@ -9,19 +9,28 @@ import pytest
 import tifffile
 
 from tessella.cli import main
-from tessella.engine.io import read_mask_stack, write_mask_stack
+from tessella.engine.io import read_image, read_mask_stack, write_mask_stack
 from tests.conftest import crossing_rods
 
 
 def test_segment_writes_a_mask_stack(tmp_path, tiny_patches_dir, nuclei_sample, capsys):
     image = tmp_path / "nuclei.tif"
-    tifffile.imwrite(image, nuclei_sample[0][:128, :128])
+    tifffile.imwrite(  # 0.3 µm pixels, which the stack keeps as the labels would
+        image,
+        nuclei_sample[0][:128, :128],
+        imagej=True,
+        resolution=(1 / 0.3, 1 / 0.3),
+        metadata={"unit": "micron", "axes": "YX"},
+    )
     out = tmp_path / "objects.tif"
     args = ["segment", str(image), "-o", str(out), "--model", str(tiny_patches_dir), "-q"]
     assert main([*args, "--stack", "--set", "fg_threshold=0"]) == 0
     stack = tifffile.imread(out)
     assert stack.ndim == 3 and stack.shape[1:] == (128, 128) and stack.dtype == np.uint8
     assert set(np.unique(stack)) <= {0, 1}
+    written = read_image(out)
+    assert written.axes == "TYX"  # frame n is object n (Fiji, the reader)
+    assert written.pixel_size == pytest.approx({"Y": 0.3, "X": 0.3}) and written.unit == "µm"
     # a method whose objects never overlap has no stack to write
     assert main(["segment", str(image), "-o", str(tmp_path / "x.tif"), "--stack", "-q"]) == 1
     assert "do not overlap" in capsys.readouterr().err

@@ -1280,7 +1280,7 @@ def _cmd_segment(args) -> int:
             recorded = result.recipe() | package | {"input": str(source)}
             if args.stack:
                 recorded["stack"] = True
-                write = _stack_writer(target, result)
+                write = _stack_writer(target, result, pixel_size, image.unit)
             else:
                 # OME-Zarr input: OME-Zarr labels (its version, axes and scale), as --blockwise
                 ome = labels_ome(image, result.axes) if is_zarr_path(target) else None
@@ -1401,8 +1401,9 @@ def _check_stack_usage(args, model, jobs) -> None:
         raise CliError(f"--stack: {why}")
 
 
-def _stack_writer(target: Path, result):
-    """``write(path)`` of the ``(N, Y, X)`` mask stack of ``result``, checked first."""
+def _stack_writer(target: Path, result, pixel_size: dict[str, float], unit: str):
+    """``write(path)`` of the ``(N, Y, X)`` mask stack of ``result`` with the input's pixel
+    size (as its labels would have), checked first."""
     from .engine.io import TIFF_SUFFIXES, write_mask_stack
     from .engine.methods import get_method
 
@@ -1412,7 +1413,7 @@ def _stack_writer(target: Path, result):
         raise CliError("--stack writes one 2D image's objects; the input has several frames")
     method = get_method(result.model.card.method)
     masks = method.instances(result.predictions[0], result.params)
-    return lambda path: write_mask_stack(path, masks)
+    return lambda path: write_mask_stack(path, masks, pixel_size=pixel_size, unit=unit)
 
 
 def _is_frame_folder(inputs: list[str]) -> bool:
