@@ -80,9 +80,12 @@ def _postprocess_frames(
     frames: tuple[int, ...],
     plane: int | None = None,
     series: bool = False,
+    overlaps: bool = False,
 ) -> Generator:
     """Yield ``(frame, labels)`` per frame; a quit worker stops at the next frame. With
-    ``plane``, only that Z slice of each frame's volume is post-processed (in 2D).
+    ``plane``, only that Z slice of each frame's volume is post-processed (in 2D). With
+    ``overlaps`` (a method whose objects overlap), ``(frame, labels, hidden)``: the objects
+    the labels hide in part (:func:`._results.overlap_labels`), found here, off the GUI thread.
 
     Time-lapse methods (``postprocess_series``): a frame alone is previewed with its
     neighbours' smoothing but unlinked; ``series`` redoes the whole movie, yielding
@@ -116,7 +119,10 @@ def _postprocess_frames(
         labels = without_blank_parts(method.postprocess(prediction, params), predictions[t], plane)
         if whole_movie:
             labels, after = number_frame(labels, after)
-        yield t, labels
+        if overlaps and labels.ndim == 2:
+            yield t, labels, _results.overlap_labels(method, prediction, params, labels)
+        else:
+            yield t, labels
 
 
 def _z_slice(prediction, z: int):
@@ -780,6 +786,8 @@ class TuneWidget(LayerWatcher, QWidget):
             frames,
             plane,
             apply_all and hasattr(method, "postprocess_series"),
+            # objects that overlap (one 2D image): their "overlaps" layer follows
+            hasattr(method, "instances") and n_frames == 1 and plane is None,
             _worker_class=GeneratorWorker,
             _ignore_errors=True,
             _start_thread=False,
@@ -821,10 +829,10 @@ class TuneWidget(LayerWatcher, QWidget):
         self.progress_bar.setRange(0, len(request.frames))
         self.progress_bar.setValue(self._progress.get(request.layer_id, 0))
 
-    def _on_frame(self, request: _Request, item: tuple[int, np.ndarray]) -> None:
+    def _on_frame(self, request: _Request, item: tuple) -> None:
         if not self._latest(request):
             return  # superseded: a newer request's labels are on the way
-        t, labels = item
+        t, labels, *hidden = item  # (hidden: the objects labels of overlapping ones hide)
         layer = self._find_layer(request.layer_id)
         if layer is None:
             return
@@ -878,11 +886,8 @@ class TuneWidget(LayerWatcher, QWidget):
                 _results.follow_tracks(self.viewer, layer, [t])  # the frame's tracks, if drawn
         else:
             undoable = _results.write_labels(layer, labels)
-            result, method = _results.get(request.layer_id), request.method
-            if result is not None and hasattr(method, "instances"):  # objects overlap
-                prediction = result.predictions[0]
-                hidden = _results.overlap_labels(method, prediction, request.params, labels)
-                _results.show_overlaps(self.viewer, layer, hidden)
+            if hidden:  # objects overlap: their layer follows, redrawn only when they changed
+                self._show_overlaps(layer, hidden[0])
         self._record(layer, request, t)
         if request.plane is None and (request.apply_all or request.n_frames == 1):
             self._warn_if_edited(layer, request, undoable)  # (a part alone: maybe not theirs)
@@ -890,6 +895,24 @@ class TuneWidget(LayerWatcher, QWidget):
             self.status_label.setText(
                 self.status_label.text() + " (too large a change to undo: history restarted)"
             )
+
+    def _show_overlaps(self, layer: Labels, hidden: np.ndarray) -> None:
+        """Show ``hidden`` in the "overlaps" layer beside ``layer``. A redraw costs tens of
+        ms on the GUI thread (napari recolours every pixel), so the layer is left alone when
+        its objects did not change, and otherwise only its pixels are rewritten: Tune never
+        moves the labels nor changes their shape, so the layer stays where it is (setting
+        ``data`` or its placement would also recompute the viewer's extent)."""
+        shown = _results.companion_layer(self.viewer, layer, "overlaps")
+        if shown is None or not hidden.any():  # added, or removed: as Segment does
+            _results.show_overlaps(self.viewer, layer, hidden)
+            return
+        data = shown.data
+        if isinstance(data, np.ndarray) and data.shape == hidden.shape:
+            if not np.array_equal(data, hidden):
+                data[...] = hidden
+                shown.refresh()
+        else:
+            shown.data = hidden
 
     def _renumber_the_rest(self, request: _Request) -> None:
         """After *Apply to all* on a movie segmented frame by frame stopped part way

@@ -1,0 +1,72 @@
+"""Tune on a method whose objects overlap (patches): the "overlaps" layer beside the labels
+follows each update without costing the GUI thread more than it must."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+
+import numpy as np
+
+from tessella._widgets import _results
+from tests.conftest import crossing_rods, perfect_patch_prediction
+
+
+def test_tune_finds_overlaps_off_the_gui_thread_and_redraws_them_only_when_they_change(
+    make_napari_viewer, tiny_patches_dir, qtbot, monkeypatch
+):
+    from tessella.engine.methods import patches
+    from tessella.engine.pipeline import run_steps, segment_steps
+
+    rods = crossing_rods()
+    image = rods.any(0) * 200.0 + np.random.default_rng(0).normal(20, 5, rods.shape[1:])
+    result = run_steps(segment_steps(image, str(tiny_patches_dir), "YX"))
+    prediction = perfect_patch_prediction(rods)
+    params = patches.Params(min_size=20)
+    labels = patches.postprocess(prediction, params)
+    result = replace(result, predictions=[prediction], params=params, labels=labels)
+    viewer = make_napari_viewer()
+    layer = viewer.add_labels(labels.copy(), name="rods labels")
+    _results.register(layer, result, viewer.layers)
+    overlaps = _results.show_overlaps(
+        viewer, layer, _results.overlap_labels(patches, prediction, params, labels)
+    )
+    hidden_before = overlaps.data.copy()
+    assert hidden_before.any()
+
+    on_gui_thread = []  # the instance stack is assembled again for every update
+    assemble = patches.instances
+
+    def instances(*args, **kwargs):
+        on_gui_thread.append(threading.current_thread() is threading.main_thread())
+        return assemble(*args, **kwargs)
+
+    monkeypatch.setattr(patches, "instances", instances)
+    redraws = []
+    overlaps.events.set_data.connect(lambda event: redraws.append(event))
+    _dock, tune = viewer.window.add_plugin_dock_widget("tessella", "Tune")
+    tune.layer_combo.setCurrentIndex(tune.layer_combo.findData(layer.unique_id))
+
+    def change(name, value):
+        with qtbot.waitSignal(tune.update_finished, timeout=30_000):
+            tune.set_param(name, value)
+        qtbot.waitUntil(lambda: not tune.busy, timeout=30_000)
+
+    # new labels, the same hidden parts: the overlaps layer is not redrawn
+    change("cover_threshold", 0.3)
+    assert not np.array_equal(layer.data, labels)
+    assert on_gui_thread == [False]
+    assert redraws == []
+    np.testing.assert_array_equal(overlaps.data, hidden_before)
+
+    # other hidden parts: the same layer shows them, where it was
+    change("cover_threshold", 0.6)
+    assert on_gui_thread == [False, False]
+    now = tune.params
+    expected = _results.overlap_labels(
+        patches, prediction, now, patches.postprocess(prediction, now)
+    )
+    assert not np.array_equal(expected, hidden_before) and expected.any()
+    assert _results.companion_layer(viewer, layer, "overlaps") is overlaps
+    np.testing.assert_array_equal(overlaps.data, expected)
+    assert redraws
