@@ -18,7 +18,7 @@ import tifffile
 
 from tessella._io import AXES_GUESSED_KEY, labels_axes, recorded_axes
 from tessella._widgets import _results
-from tessella._widgets.export import ExportWidget
+from tessella._widgets.export import ExportWidget, network_instances
 from tessella.engine.io import read_image, read_mask_stack
 
 WORMS = ("worms_bbbc010", "gfp")  # (in this copy of BBBC010 the gfp/ files are brightfield)
@@ -194,7 +194,7 @@ def test_the_stack_option_follows_edits_of_the_labels(
     _choose(widget.labels_combo, "A06 labels")
     widget.path_edit.setText(str(tmp_path / "w"))
     assert _stack_option(widget)[:2] == (True, True)
-    method, result = widget._network_instances(layer)
+    method, result = network_instances(layer)
     masks = np.asarray(method.instances(result.predictions[0], result.params), bool)
     shared = masks.sum(axis=0) > 1
     crossing = (np.flatnonzero(masks[:, shared].any(axis=1)) + 1).tolist()  # object k: mask k-1

@@ -153,36 +153,15 @@ def _prediction_masks(viewer, layer: Labels) -> tuple[np.ndarray, str]:
     --overlapping`` then reads): a result's network instances (worms2d), else its objects
     with the hidden parts its "overlaps" layer shows, else the layer's own objects (an
     ``(N, Y, X)`` layer is a stack already)."""
-    from tessella.engine.methods import get_method
-
-    from . import _results
-    from .export import ExportWidget
+    from .export import network_instances, object_stack, overlaps_layer
 
     labels = np.asarray(_layer_array(layer))
     if labels.ndim != 2:
         return labels, "its planes"
-    result = _results.get(layer)
-    name = getattr(getattr(getattr(result, "model", None), "card", None), "method", None)
-    try:
-        method = get_method(name) if isinstance(name, str) else None
-    except (KeyError, ValueError):
-        method = None
-    if (
-        method is not None
-        and hasattr(method, "instances")
-        and result.params is not None
-        and len(result.predictions) == 1
-    ):
-        stack = ExportWidget._network_stack(layer, labels, method, result)
-        if stack is not None:
-            return stack.masks, stack.source
-    overlaps = _results.companion_layer(viewer, layer, "overlaps")
-    if overlaps is None or overlaps.data.shape != labels.shape:
-        return labels, "the labels"
-    hidden = np.asarray(overlaps.data)
-    ids = np.unique(labels[labels > 0])
-    masks = (labels[None] == ids[:, None, None]) | (hidden[None] == ids[:, None, None])
-    return masks, "the labels with their overlaps layer"
+    if network_instances(layer) is None and overlaps_layer(viewer, layer) is None:
+        return labels, "the labels"  # (a label image is read as the stack of its objects)
+    stack = object_stack(viewer, layer, labels)
+    return stack.masks, stack.source
 
 
 def _shape_problem(pred: Labels, pred_shape, truth: Labels, truth_shape, kind: str) -> str:
