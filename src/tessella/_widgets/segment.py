@@ -553,7 +553,7 @@ class SegmentWidget(LayerWatcher, QWidget):
         if card is None:
             return None
         previous = self._previous_output(layer.unique_id, "labels", _result_key(card, axes))
-        if previous is None or _renamed(previous):
+        if previous is None:  # (a renamed or edited result still passes on its values)
             return None
         recipe, _reproduces = _results.recipe_on_screen(previous)
         if not recipe or recipe.get("model_sha256") != card.sha256:
