@@ -145,6 +145,19 @@ def test_corrections_share_napari_history_with_painting(correct):
     assert np.array_equal(layer.data, before)
 
 
+def test_helper_layers_lie_where_the_labels_lie_units_included(correct):
+    """The split-lines and split-seeds layers take the labels' scale, translate, units and
+    axis labels (other units made napari drop every layer's units, the scale bar's too)."""
+    viewer, widget, layer = correct
+    layer.units = ("µm", "µm")
+    layer.translate = (5.0, 7.0)
+    widget.draw_line_button.click()
+    lines = viewer.layers[LINES_LAYER]
+    assert lines.units == layer.units and lines.axis_labels == layer.axis_labels
+    np.testing.assert_allclose(lines.scale, layer.scale)
+    np.testing.assert_allclose(lines.translate, layer.translate)
+
+
 def test_pick_toggles_the_clicked_label(correct):
     viewer, widget, layer = correct
     big = largest(layer.data)

@@ -64,9 +64,11 @@ def test_fine_tunes_saves_a_user_model_segment_lists_and_compare_scores(trainer,
     assert str(out.resolve()) in listed
     assert train.train_button.isEnabled() and train.compare_button.isEnabled()
 
+    viewer.layers["nuclei"].units = ("µm", "µm")  # the compared labels take them too
     with qtbot.waitSignal(train.compare_finished, timeout=300_000):
         assert train.compare()
     assert set(train.comparison) == {"nuclei2d", "nuclei2d-finetuned"}
+    assert {str(u) for u in viewer.layers["nuclei by nuclei2d"].units} == {"micrometer"}
     from tessella.engine.evaluation import score_pairs
 
     for name, scores in train.comparison.items():

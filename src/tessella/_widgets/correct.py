@@ -408,8 +408,9 @@ class CorrectWidget(LayerWatcher, QWidget):
             return None
         for other in [c for c in self.viewer.layers if isinstance(c, kind) and c.name == name]:
             self.viewer.layers.remove(other)  # drawn for a layer of other dimensions
-        options = {"name": name, "ndim": layer.ndim, "scale": layer.scale}
-        options["translate"] = layer.translate
+        # where the labels lie, units too (napari drops every layer's units, the scale bar's
+        # included, when one layer has other units)
+        options = {"name": name, "ndim": layer.ndim, **_results.placement(layer)}
         if kind is Shapes:
             return self.viewer.add_shapes(edge_color="yellow", edge_width=2, **options)
         return self.viewer.add_points(face_color="yellow", size=6, **options)

@@ -1208,7 +1208,15 @@ class TrainWidget(LayerWatcher, QWidget):
             self.viewer.layers.remove(existing)
         scale = np.asarray(image_layer.scale[-labels.ndim :])
         translate = np.asarray(image_layer.translate[-labels.ndim :]) + self._offset * scale
-        self.viewer.add_labels(labels, name=name, scale=scale, translate=translate, opacity=0.6)
+        self.viewer.add_labels(
+            labels,
+            name=name,
+            scale=scale,
+            translate=translate,
+            units=image_layer.units[-labels.ndim :],  # (other units: napari drops them all)
+            axis_labels=image_layer.axis_labels[-labels.ndim :],
+            opacity=0.6,
+        )
         self.comparison[Path(model).name] = scores
 
     def _on_compare_errored(self, exc: Exception) -> None:
