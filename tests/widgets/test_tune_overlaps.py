@@ -70,3 +70,27 @@ def test_tune_finds_overlaps_off_the_gui_thread_and_redraws_them_only_when_they_
     assert _results.companion_layer(viewer, layer, "overlaps") is overlaps
     np.testing.assert_array_equal(overlaps.data, expected)
     assert redraws
+
+
+def test_a_companion_layer_is_not_placed_again_where_it_already_lies(make_napari_viewer):
+    """Updating the overlaps beside labels that did not move leaves the layer's placement
+    alone (napari redraws a layer for a scale or translate set to the value it has); labels
+    that moved still take it along."""
+    rods = crossing_rods()
+    labels = np.zeros(rods.shape[1:], np.int32)
+    for k, rod in enumerate(rods):
+        labels[rod] = k + 1
+    hidden = np.where(rods[0] & rods[1], 1, 0).astype(np.int32)
+    viewer = make_napari_viewer()
+    layer = viewer.add_labels(labels, name="rods labels", scale=(1.2, 1.2), units=("µm", "µm"))
+    overlaps = _results.show_overlaps(viewer, layer, hidden)
+    placed = []
+    for name in ("scale", "translate", "units", "axis_labels"):
+        getattr(overlaps.events, name).connect(lambda event, name=name: placed.append(name))
+
+    assert _results.show_overlaps(viewer, layer, hidden * 2) is overlaps
+    assert placed == []
+    np.testing.assert_array_equal(overlaps.data, hidden * 2)
+    layer.translate = (5.0, 0.0)
+    _results.show_overlaps(viewer, layer, hidden)
+    assert placed == ["translate"] and tuple(overlaps.translate) == (5.0, 0.0)
