@@ -302,6 +302,23 @@ def _log_entries(out: Path) -> list[dict]:
     return entries
 
 
+def trained_seconds(out: Path) -> float:
+    """The seconds the stopped run in model folder ``out`` has trained, as its checkpoint
+    holds them: the engine counts a resumed run's time budget from these, not from
+    ``train.log`` (which may be missing or behind the checkpoint). 0 when it cannot be read
+    (the engine then refuses to resume)."""
+    import torch
+
+    from tessella.engine.train.loop import CHECKPOINT
+
+    try:  # mapped, not read: only one number is needed from the weights and optimizer state
+        state = torch.load(out / CHECKPOINT, map_location="cpu", weights_only=True, mmap=True)
+    except Exception:  # truncated, not a checkpoint, unreadable: the engine says which
+        return 0.0
+    seconds = state.get("seconds", 0.0) if isinstance(state, dict) else 0.0
+    return float(seconds) if isinstance(seconds, int | float) else 0.0
+
+
 def stopped_run(out: Path) -> str | None:
     """How the run in model folder ``out`` stopped before its last epoch ("after epoch 2 of
     5, cancelled") when it left a checkpoint to resume from; None for a finished run or a
@@ -767,9 +784,9 @@ class TrainWidget(LayerWatcher, QWidget):
         described = folder or ", ".join(f"{i.name} + {j.name}" for i, j in pairs)
         minutes = self.minutes_spin.value()
         # the engine's budget counts the time already trained (as --time-budget with
-        # --resume); the panel's is this session's: a Resume trains that many minutes more
-        entries = _log_entries(out) if resume else []
-        trained = float(entries[-1].get("seconds") or 0) if entries else 0.0
+        # --resume), from the checkpoint's seconds; the panel's is this session's: a Resume
+        # trains that many minutes more
+        trained = trained_seconds(out) if resume else 0.0
         total = self.epochs_spin.value() * self.steps_spin.value()
         # ticked and changeable: a new one-decoder model, or a two-decoder base to merge
         merge = self.one_decoder_check.isChecked() and self.one_decoder_check.isEnabled()
