@@ -293,6 +293,56 @@ def test_removing_the_chosen_layer_says_which_layer_is_edited_now(correct):
     )
 
 
+def test_layers_tessella_or_the_viewer_removes_are_told_in_the_status_line_only(correct, tmp_path):
+    """Correct warned at every removal of its chosen layer, also when Tessella removed it (a
+    blockwise run's "(blocks so far)" preview discarded, an Evaluate errors layer replaced)
+    and once per layer when the viewer cleared or closed. Those now go to the status line
+    alone; removing the layer the user edits still warns (test above), once for a batch."""
+    from tessella._widgets._blockwise import PREVIEW_KEY, BlockwisePreview
+    from tessella._widgets.evaluate import ERRORS_KEY
+
+    viewer, widget, truth = correct
+    shown = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(correct_module, "show_warning", shown.append, raising=False)
+        out = tmp_path / "nuclei_labels.zarr"
+        viewer.add_labels(
+            truth.data.copy(), name="nuclei (blocks so far)", metadata={PREVIEW_KEY: str(out)}
+        )
+        preview = BlockwisePreview(viewer, out, "nuclei_labels", {})  # the kept preview
+        widget.layer_combo.setCurrentIndex(widget.layer_combo.findData(preview.layer.unique_id))
+        preview.discard()
+        assert widget.labels_layer is truth
+        assert widget.status_label.text() == (
+            "Correct: 'nuclei (blocks so far)' was removed; now editing 'nuclei labels'"
+        )
+        errors = viewer.add_labels(
+            np.zeros_like(truth.data), name="pred errors @0.5", metadata={ERRORS_KEY: "pred"}
+        )
+        widget.layer_combo.setCurrentIndex(widget.layer_combo.findData(errors.unique_id))
+        viewer.layers.remove(errors)
+        assert widget.status_label.text().startswith("Correct: 'pred errors @0.5' was removed")
+        assert shown == []
+
+        # the user deletes the selected layers, the one edited among them: one warning
+        edited = viewer.add_labels(truth.data.copy(), name="edited", scale=SCALE)
+        other = viewer.add_labels(truth.data.copy(), name="other", scale=SCALE)
+        widget.layer_combo.setCurrentIndex(widget.layer_combo.findData(edited.unique_id))
+        viewer.layers.selection = {edited, other}
+        viewer.layers.remove_selected()
+        assert shown == ["Correct: 'edited' was removed; now editing 'nuclei labels'"]
+
+        # the viewer clears (as when it closes): the edited layer goes with all the others
+        first = viewer.add_labels(truth.data.copy(), name="first", scale=SCALE)
+        viewer.add_labels(truth.data.copy(), name="last", scale=SCALE)
+        widget.layer_combo.setCurrentIndex(widget.layer_combo.findData(first.unique_id))
+        viewer.layers.clear()
+        assert len(shown) == 1
+        assert widget.status_label.text() == (
+            "Correct: 'first' was removed; no labels layer is left to edit"
+        )
+
+
 def test_the_status_line_says_what_each_notification_says(correct, monkeypatch):
     viewer, widget, layer = correct
     shown = []

@@ -55,6 +55,15 @@ def parse_ids(text: str) -> list[int]:
     return ids
 
 
+def _tessella_layer(layer) -> bool:
+    """Whether ``layer`` is one Tessella shows and removes by itself: the "(blocks so far)"
+    preview of a blockwise run, or Evaluate's errors layer."""
+    from ._blockwise import PREVIEW_KEY
+    from .evaluate import ERRORS_KEY
+
+    return PREVIEW_KEY in layer.metadata or ERRORS_KEY in layer.metadata
+
+
 def _digest(data: np.ndarray) -> bytes:
     """A fingerprint of the labels, to know when the suspicious-object list is stale."""
     return hashlib.blake2b(
@@ -84,7 +93,9 @@ class CorrectWidget(LayerWatcher, QWidget):
         self._suspects_key: tuple | None = None  # (layer id, labels digest) they were found on
         self._suspect_index = -1
         self._picking: Labels | None = None  # the layer whose clicks pick labels
-        self._removed: str | None = None  # the name of the chosen layer, just removed
+        # the chosen layer, just removed: its name, and whether to warn (the user's layer)
+        self._removed: tuple[str, bool] | None = None
+        self._batches = 0  # nested batches of layer changes under way (viewer.layers.clear())
 
         self.layer_combo = QComboBox()
         self.selection_edit = QLineEdit()
@@ -184,6 +195,12 @@ class CorrectWidget(LayerWatcher, QWidget):
         self.next_button.clicked.connect(lambda: self.step_suspicious(+1))
         self.previous_button.clicked.connect(lambda: self.step_suspicious(-1))
         self._watch_layers()
+        # napari removes layers in a batch when the viewer clears or closes, or the user
+        # deletes the selected layers: one message at its end, not one per layer
+        events = self.viewer.layers.events
+        if hasattr(events, "begin_batch") and hasattr(events, "end_batch"):
+            events.begin_batch.connect(self._on_begin_batch)
+            events.end_batch.connect(self._on_end_batch)
         self._refresh_layers()
 
     # --- layers -----------------------------------------------------------------------------
@@ -194,23 +211,42 @@ class CorrectWidget(LayerWatcher, QWidget):
 
     def _refresh_layers(self, event=None) -> None:
         labels = [layer for layer in self.viewer.layers if isinstance(layer, Labels)]
-        removed, self._removed = self._removed, None
         if fill_layer_combo(self.layer_combo, self.viewer, labels):
             self._on_layer_changed(self.layer_combo.currentIndex())
-        if removed is None:
+        if not self._batches:
+            self._say_removed()
+
+    def _say_removed(self) -> None:
+        """Say that the chosen layer was removed and which layer the next edit goes to (maybe
+        a ground truth). A warning only when the user removed the layer they were editing and
+        another is left; the status line alone when none is left (as when the viewer clears
+        or closes) and for Tessella's own layers (a blockwise preview, Evaluate's errors)."""
+        if self._removed is None:
             return
-        # the next edit goes to the layer now chosen (maybe a ground truth): say which
+        (name, warn), self._removed = self._removed, None
         layer = self.labels_layer
         if layer is None:
-            self._say(f"Correct: '{removed}' was removed; no labels layer is left to edit", None)
+            self._say(f"Correct: '{name}' was removed; no labels layer is left to edit", None)
         else:
-            self._say(f"Correct: '{removed}' was removed; now editing '{layer.name}'", "warning")
+            self._say(
+                f"Correct: '{name}' was removed; now editing '{layer.name}'",
+                "warning" if warn else None,
+            )
+
+    def _on_begin_batch(self, event=None) -> None:
+        self._batches += 1
+
+    def _on_end_batch(self, event=None) -> None:
+        self._batches = max(self._batches - 1, 0)
+        if not self._batches:
+            self._say_removed()
 
     def _layer_removed(self, layer) -> None:
         if layer is self._picking:
             self.pick_button.setChecked(False)
-        if layer.unique_id == self.layer_combo.currentData():
-            self._removed = layer.name
+        # in a batch, the first: the layer the user was editing, not those chosen after it
+        if layer.unique_id == self.layer_combo.currentData() and self._removed is None:
+            self._removed = (layer.name, not _tessella_layer(layer))
 
     def _on_layer_changed(self, index: int) -> None:
         self.pick_button.setChecked(False)
