@@ -1610,18 +1610,24 @@ def _label_pairs(
     boundaries_3d: bool = False,
     sections: list | None = None,
 ):
-    """``(name, truth, predicted, unannotated)`` per pair of files; ``unannotated`` (GT pixels
-    of ``ignore_label``, before boundary maps or binary masks become objects) or None. A
-    boundary map of more than 2 axes (unless ``boundaries_3d``) gives one pair per 2D section,
-    its number added to ``sections``. A ground truth or prediction that does not look like
-    what it is taken for is warned about on stderr (``evaluation.ground_truth_note``)."""
-    from scipy import ndimage
-
-    from .engine.evaluation import ground_truth_note, membrane_map_objects, prediction_note
+    """``(name, truth, predicted, unannotated)`` per image of each pair of files, the
+    prediction cut at the unannotated pixels: what ``evaluation.truth_objects`` and
+    ``evaluation.scored_images`` make of them, as the Evaluate panel's ``evaluate_labels``
+    does. ``unannotated``: GT pixels of ``ignore_label`` or None. A boundary map of more than
+    2 axes (unless ``boundaries_3d``) gives one pair per 2D section, its number added to
+    ``sections``. A ground truth or prediction that does not look like what it is taken for
+    is warned about on stderr (``evaluation.ground_truth_note``)."""
+    from .engine.evaluation import prediction_note, scored_images, truth_objects
     from .engine.io import as_array, read_image
 
     gt_boundaries = gt_boundaries or boundaries_3d
-
+    kind = (
+        ("boundaries3d" if boundaries_3d else "boundaries")
+        if gt_boundaries
+        else "binary"
+        if gt_binary
+        else "labels"
+    )
     pairs = _file_pairs(pred, gt, skipped)
     for gt_file, pred_file in pairs:
         truth, predicted = read_image(gt_file).data, read_image(pred_file).data
@@ -1634,24 +1640,10 @@ def _label_pairs(
         raw, predicted = as_array(truth, gt_file), as_array(predicted, pred_file)
         for path, array, unmarked in ((pred_file, predicted, None), (gt_file, raw, ignore_label)):
             _refuse_negative(path, array, unmarked)
-        unannotated = None if ignore_label is None else raw == ignore_label
-        known = raw if unannotated is None else np.where(unannotated, 0, raw)
         note = prediction_note(predicted, str(pred_file))
         if note:  # the raw image instead of labels?
             print(f"warning: {note}", file=sys.stderr)
-        per_section = gt_boundaries and not boundaries_3d and raw.ndim > 2
-        if gt_boundaries:  # EM membranes: the objects are the connected regions inside them
-            from .engine.train.data import boundary_map_note
-
-            note = boundary_map_note(raw, str(gt_file), ignore_label)
-            truth = membrane_map_objects(raw, ignore_label, str(gt_file), per_section)[0]
-            kind = "boundaries3d" if boundaries_3d and raw.ndim > 2 else "boundaries"
-        elif gt_binary:  # semantic masks: the objects are the connected components
-            note, truth, kind = None, ndimage.label(known > 0)[0], "binary"
-        else:
-            note, truth, kind = None, known, "labels"
-        # soft, or mostly membrane (the polarity inverted?); else a flag forgotten or wrong
-        note = note or ground_truth_note(raw, str(gt_file), truth, kind, ignore_label)
+        truth, unannotated, note = truth_objects(raw, kind, ignore_label, str(gt_file))
         if note:
             print(f"warning: {note}", file=sys.stderr)
         if truth.shape != predicted.shape:
@@ -1659,16 +1651,14 @@ def _label_pairs(
                 f"{pred_file}: shape {predicted.shape} differs from ground truth "
                 f"{gt_file} {truth.shape}"
             )
-        if not per_section:
-            yield gt_file.name, np.asarray(truth), predicted, unannotated
+        images = scored_images(truth, predicted, unannotated, kind)
+        if not (kind == "boundaries" and truth.ndim > 2):
+            yield gt_file.name, *images[0]
             continue
-        plane = truth.shape[-2:]  # annotated section by section: each scored as an image
-        truth, predicted = truth.reshape(-1, *plane), predicted.reshape(-1, *plane)
-        if sections is not None:
-            sections.append(len(truth))
-        for z, (t, p) in enumerate(zip(truth, predicted)):
-            u = None if unannotated is None else unannotated.reshape(-1, *plane)[z]
-            yield f"{gt_file.name}[{z}]", t, p, u
+        if sections is not None:  # annotated section by section: each scored as an image
+            sections.append(len(images))
+        for z, image in enumerate(images):
+            yield f"{gt_file.name}[{z}]", *image
 
 
 def _refuse_negative(path, array: np.ndarray, ignore_label: int | None = None) -> None:
@@ -1701,7 +1691,7 @@ def evaluate_paths(
     are added to ``skipped``. Boundary maps of more than 2 axes are scored section by section
     (each 2D section an image, as ISBI 2012 scores) unless ``boundaries_3d``: then
     ``"sections"`` is ``{"files": stacks, "sections": images}``."""
-    from .engine.evaluation import ignore_label_clash, score_pairs, without_ignored
+    from .engine.evaluation import ignore_label_clash, score_pairs
 
     if ignore_label == 0:
         raise CliError("--ignore-label 0: 0 is background; mark unannotated parts with another")
@@ -1710,9 +1700,8 @@ def evaluate_paths(
     for _name, truth, predicted, unannotated in _label_pairs(
         pred, gt, gt_boundaries, gt_binary, ignore_label, skipped, boundaries_3d, sections
     ):
-        if unannotated is not None:
+        if unannotated is not None:  # (the prediction is cut there already)
             marked |= bool(unannotated.any())
-            predicted = without_ignored(predicted, unannotated, truth)
             clash = ignore_label_clash(int(np.max(truth, initial=0)), ignore_label, _name)
             if unannotated.any() and clash:
                 print(f"warning: {clash}", file=sys.stderr)
@@ -1913,9 +1902,8 @@ def _read_recipe(path: str) -> dict:
 
 
 def _cmd_evaluate_overlapping(args) -> int:
-    from .engine.evaluation import stack_without_ignored
+    from .engine.evaluation import score_mask_pairs, stack_without_ignored
     from .engine.io import read_mask_stack, read_masks, write_json
-    from .engine.metrics import stack_average_precision_scores
 
     if args.metric and set(args.metric) != {"ap"}:
         raise CliError("--overlapping scores AP only (objects may overlap)")
@@ -1937,10 +1925,7 @@ def _cmd_evaluate_overlapping(args) -> int:
         pairs.append((truth, predicted))
     if args.ignore_label is not None and not marked:
         raise CliError(f"--ignore-label {args.ignore_label}: no ground-truth pixel has it")
-    scores = stack_average_precision_scores(pairs)
-    scores["ap_images"] = scores.pop("scored_images")  # as `tessella evaluate --json` names it
-    for key in ("ap", "precision", "recall", "f1"):  # the keys of `tessella evaluate --json`
-        scores[key] = {f"{k:.1f}": v for k, v in scores[key].items()}
+    scores = score_mask_pairs(pairs)  # as the Evaluate panel's evaluate_masks scores them
     if args.json:
         write_json(args.json, scores)
     if not args.quiet:

@@ -246,6 +246,96 @@ def test_ground_truth_kind_of_real_ground_truth(data_dir):
     assert ground_truth_kind(nuclei, nuclei.shape) == ("labels", "many object IDs: instance labels")
 
 
+def test_ground_truth_kind_of_two_mask_stacks_of_other_counts(data_dir):
+    """Worm masks against a mask stack of the same image holding fewer objects (what
+    `tessella segment --stack` writes): overlapping masks (was "binary", whose scoring the
+    panel then refused for shapes that differ); against a label volume of that shape, not."""
+    from tessella.engine.evaluation import ground_truth_kind
+
+    worms = tifffile.imread(data_dir / "worms_bbbc010" / "worm_masks" / "E03.tif") > 0
+    found = ndimage.binary_dilation(worms[2:], np.ones((1, 3, 3), bool)).astype(np.uint8)
+    kind, why = ground_truth_kind(worms, found.shape, found)
+    assert kind == "overlapping"
+    assert why.endswith(f"against a stack of {len(found)} object masks")
+    assert ground_truth_kind(worms, found.shape)[0] == "overlapping"  # (the shape alone)
+    volume = np.cumsum(found, axis=0, dtype=np.uint16)  # labels continuing from plane to plane
+    assert ground_truth_kind(worms, volume.shape, volume)[0] != "overlapping"
+
+
+def test_engine_notes_name_the_kind_and_the_flag_not_the_panel(data_dir):
+    """`evaluate_labels` in a script: a forgotten binary kind is advised as kind='binary' and
+    its `tessella evaluate` flag, not as the Evaluate panel's combo box (as it was)."""
+    from tessella.engine.evaluation import evaluate_labels
+
+    mito = tifffile.imread(data_dir / "em_mito_lucchipp" / "val" / "mito.tif")[:8, :384, :384]
+    result = evaluate_labels(mito, ndimage.label(mito)[0], names=("mito.tif", "pred"))
+    [note] = result.notes
+    assert note.startswith("mito.tif: holds only 0 and 1, in ")
+    assert note.endswith(
+        "take it as kind='binary' to score each connected piece as an object "
+        "(`tessella evaluate --gt-binary`)"
+    )
+    assert "Ground truth is" not in note
+
+
+@pytest.mark.parametrize("kind", ["binary", "boundaries", "boundaries3d", "overlapping"])
+def test_the_engine_scores_each_kind_as_the_cli(isbi_maps, data_dir, tmp_path, capsys, kind):
+    """`evaluate_labels` / `evaluate_masks` (the Evaluate panel) and `tessella evaluate` with
+    the kind's flag give the same scores on Lucchi++ mitochondria, ISBI membrane maps and
+    BBBC010 worms, each with unannotated pixels, the CLI's ground-truth warning being the
+    engine's note in flag words: both make the objects with one engine function.
+    ("boundaries3d" was the CLI's alone.)"""
+    from tessella.engine.evaluation import GROUND_TRUTH_KINDS, evaluate_labels, evaluate_masks
+
+    if kind == "overlapping":
+        truth = tifffile.imread(data_dir / "worms_bbbc010" / "worm_masks" / "E03.tif")
+        truth = truth[:, 300:560, 100:460].astype(np.uint8)
+        truth[:, :40, :60] = np.where(truth[:, :40, :60] > 0, 9, 0)  # (in any plane)
+        truth[0, :40, :60] = 9
+        pred = ndimage.binary_dilation(truth[1:] == 1, np.ones((1, 3, 3), bool))
+        pred = pred.astype(np.uint8)
+    elif kind == "binary":
+        mito = tifffile.imread(data_dir / "em_mito_lucchipp" / "val" / "mito.tif")[:8, :384, :384]
+        pred = ndimage.label(ndimage.binary_dilation(mito > 0, np.ones((1, 3, 3), bool)))[0]
+        truth = np.where(np.arange(384) < 64, 9, mito).astype(np.uint8)
+    else:
+        truth = isbi_maps.copy()
+        truth[:, :64, :64] = 9
+        pred = agglomerated_3d(isbi_maps)
+    write_stack(tmp_path / "gt.tif", truth)
+    write_stack(tmp_path / "pred.tif", pred.astype(np.uint16))
+    names = (str(tmp_path / "gt.tif"), str(tmp_path / "pred.tif"))
+    flag = GROUND_TRUTH_KINDS[kind]
+    metric = ["--metric", "ap"] if kind == "overlapping" else ["--metric", "ap", "--metric", "iou"]
+    assert main(["evaluate", names[1], names[0], flag, "--ignore-label", "9", *metric, "-q",
+                 "--json", str(tmp_path / "s.json")]) == 0  # fmt: skip
+    reference = json.loads((tmp_path / "s.json").read_text())
+    err = capsys.readouterr().err.strip().splitlines()
+    warnings = [line for line in err if "is among its object IDs" not in line]  # (ID 9: fine)
+    if kind == "overlapping":
+        result = evaluate_masks(truth, pred, ignore_label=9, names=names)
+    else:
+        result = evaluate_labels(
+            truth, pred, ignore_label=9, names=names, kind=kind, metrics_wanted=("ap", "iou")
+        )
+    if kind == "boundaries":
+        reference.pop("sections")  # (the CLI's count of the files and sections)
+    assert json.loads(json.dumps(result.scores)) == reference
+    assert reference["ap"]["0.5"] > 0 or kind == "boundaries3d"
+    if kind == "boundaries3d":  # its insides join in 3D: warned, with the way out
+        [note] = result.notes
+        [line] = warnings
+        head = note.split("; take it as")[0]
+        way_out = "without --gt-boundaries-3d each 2D section is scored on its own"
+        assert line == f"warning: {head}; {way_out}"
+        assert note.endswith(
+            "take it as kind='boundaries' to score each 2D section on its own "
+            "(`tessella evaluate --gt-boundaries`)"
+        )
+    else:
+        assert result.notes == () and warnings == []
+
+
 def test_collapsed_ground_truth_is_warned(data_dir, tmp_path, capsys):
     """A label image whose one object is the background (an inverted mask): warned."""
     labels = tifffile.imread(data_dir / "fixtures" / "mask2d.tif")

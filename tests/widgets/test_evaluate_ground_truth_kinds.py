@@ -135,3 +135,97 @@ def test_worm_mask_stack_against_a_worms2d_result(
     assert (counts.n_pred, counts.n_true) == (len(stack), int(truth.any(axis=(1, 2)).sum()))
     [errors] = error_layers(viewer)
     assert errors.data.shape == image.shape
+
+
+def test_a_mask_stack_file_against_worm_masks_of_another_count(
+    make_napari_viewer, data_dir, tmp_path
+):
+    """The stack `tessella segment --stack` and Export write (`write_mask_stack`, an ImageJ
+    TYX hyperstack the reader opens as Labels), holding fewer worms than BBBC010's masks of
+    the same crop: taken as overlapping masks and scored as `tessella evaluate --overlapping`
+    scores the two files (it was taken as a binary mask and refused, shapes differing, and
+    refused as overlapping masks too)."""
+    from tessella.engine.io import write_mask_stack
+
+    crop = (slice(None), slice(320, 520), slice(150, 430))  # crossing worms
+    truth = tifffile.imread(data_dir / "worms_bbbc010" / "worm_masks" / "E03.tif")[crop]
+    worms = truth[truth.any(axis=(1, 2))] > 0
+    # a plausible prediction: each worm found a pixel wider, but the first two missed
+    found = ndimage.binary_dilation(worms[2:], np.ones((1, 3, 3), bool))
+    assert len(found) != len(truth)
+    write_mask_stack(tmp_path / "E03_pred.stack.tif", found)
+    tifffile.imwrite(tmp_path / "gt.tif", truth)
+    viewer = make_napari_viewer()
+    [predicted] = viewer.open(str(tmp_path / "E03_pred.stack.tif"), plugin="tessella")
+    assert predicted.data.shape == found.shape
+    viewer.add_labels(truth, name="E03_worm_masks")
+    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Evaluate")
+    assert widget.pred_combo.currentText() == predicted.name
+    assert widget.truth_combo.currentText() == "E03_worm_masks"
+    assert widget.truth_kind == "overlapping"
+    assert widget.kind_label.text().endswith(
+        f"against a stack of {len(found)} object masks, so taken as overlapping masks."
+    )
+
+    widget.evaluate_button.click()
+
+    command = ["evaluate", str(tmp_path / "E03_pred.stack.tif"), str(tmp_path / "gt.tif")]
+    assert main([*command, "--overlapping", "-q", "--json", str(tmp_path / "s.json")]) == 0
+    reference = json.loads((tmp_path / "s.json").read_text())
+    assert json.loads(json.dumps(widget.last_scores)) == reference
+    assert 0 < reference["ap"]["0.5"] < 1
+    result = widget.last_evaluation
+    assert (result.n_pred, result.n_true, result.fn) == (len(found), len(worms), 2)
+    assert f"(overlapping masks): avS {reference['avs']:.3f}" in widget.status_label.text()
+
+
+def test_a_3d_membrane_map_is_scored_as_gt_boundaries_3d(make_napari_viewer, data_dir, tmp_path):
+    """ "boundary map, 3D" scores an ISBI stack as one volume, as `tessella evaluate
+    --gt-boundaries-3d` does (the panel had no such choice), and the warning that its insides
+    join across sections names the panel's choice for section by section, with its flag."""
+    from tests.engine.test_evaluate_mistakes import agglomerated_3d, write_stack
+
+    maps = np.stack(
+        [
+            tifffile.imread(data_dir / "em_membranes_isbi2012" / "boundaries" / f"{n}.tif")
+            for n in (16, 17)
+        ]
+    )[:, :256, :256]
+    prediction = agglomerated_3d(maps)
+    viewer = make_napari_viewer()
+    viewer.add_labels(maps, name="isbi gt")
+    viewer.add_labels(prediction, name="isbi labels")
+    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Evaluate")
+    assert widget.truth_kind == "boundaries"  # (section by section, as most EM ground truth)
+    choose(widget.kind_combo, "boundary map, 3D")
+
+    widget.evaluate_button.click()
+
+    write_stack(tmp_path / "pred.tif", prediction)
+    write_stack(tmp_path / "gt.tif", maps)
+    reference = evaluate_paths(
+        str(tmp_path / "pred.tif"), str(tmp_path / "gt.tif"), ("ap", "iou"), boundaries_3d=True
+    )
+    assert widget.last_scores == reference
+    assert "(boundary map, 3D): avS" in widget.status_label.text()
+    assert widget.status_label.text().endswith(
+        "join across sections; choose Ground truth is: boundary map to score each 2D section "
+        "on its own (as `tessella evaluate --gt-boundaries`)"
+    )
+
+
+def test_a_lazy_ground_truth_is_said_to_be_lazy_not_large(make_napari_viewer, nuclei_sample):
+    """A small dask ground truth is not looked at on the GUI thread (it would be read from
+    disk), and the panel says so: it said "too large" for any lazy layer."""
+    import dask.array as da
+
+    labels = np.asarray(nuclei_sample[1])
+    viewer = make_napari_viewer()
+    viewer.add_labels(labels, name="labels")
+    viewer.add_labels(da.from_array(labels, chunks=64), name="ground truth")
+    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Evaluate")
+    assert widget.truth_combo.currentText() == "ground truth"
+    assert widget.truth_kind == "labels"
+    assert widget.kind_label.text() == (
+        "'ground truth' is lazy (read from disk): taken as instances; choose what it is"
+    )

@@ -3,12 +3,12 @@
 The widget reads its controls and calls :func:`tessella.engine.evaluation.evaluate_labels`
 (:func:`~tessella.engine.evaluation.evaluate_masks` for overlapping masks), so its scores are
 what ``tessella evaluate PRED GT`` prints for the same arrays with the flag of the ground
-truth's kind ("Ground truth is": instances, ``--gt-binary``, ``--gt-boundaries`` or
-``--overlapping``; chosen from the data when the layers change). Pairs up to
-:data:`SYNC_MAX_PIXELS` pixels are scored at once (a 2048 x 2048 image takes about half a
-second); larger ones in a thread worker. "Show errors" puts the unmatched objects in a labels
-layer ``"<prediction> errors @<IoU>"``: false positives red, false negatives cyan. Each
-prediction has one such layer, updated by every evaluation.
+truth's kind ("Ground truth is": instances, ``--gt-binary``, ``--gt-boundaries``,
+``--gt-boundaries-3d`` or ``--overlapping``; chosen from the data when the layers change).
+Pairs up to :data:`SYNC_MAX_PIXELS` pixels are scored at once (a 2048 x 2048 image takes
+about half a second); larger ones in a thread worker. "Show errors" puts the unmatched
+objects in a labels layer ``"<prediction> errors @<IoU>"``: false positives red, false
+negatives cyan. Each prediction has one such layer, updated by every evaluation.
 """
 
 from __future__ import annotations
@@ -70,6 +70,7 @@ TRUTH_KINDS = (
     ("instances (labels)", "labels"),
     ("binary mask", "binary"),
     ("boundary map", "boundaries"),
+    ("boundary map, 3D", "boundaries3d"),
     ("overlapping masks", "overlapping"),
 )
 _KIND_TIP = (
@@ -78,6 +79,8 @@ _KIND_TIP = (
     "binary mask: 0/1, each connected piece an object (--gt-binary);\n"
     "boundary map: 1 = membrane, the regions inside are the objects, each 2D section scored "
     "on its own (--gt-boundaries);\n"
+    "boundary map, 3D: the same, its regions connected across sections, one volume "
+    "(--gt-boundaries-3d);\n"
     "overlapping masks: an (N, Y, X) stack, one object per plane, scored one-to-one against "
     "the prediction's objects whole (--overlapping)"
 )
@@ -104,6 +107,19 @@ def _frame_axis(*layers: Labels) -> int | None:
         if axes and "T" in axes:
             return axes.index("T")
     return None
+
+
+def _panel_note(note: str) -> str:
+    """An engine note as the panel says it: ``kind='binary'`` is the "Ground truth is"
+    choice (``choose Ground truth is: binary mask to ...``), the flag of ``tessella evaluate``
+    kept beside it."""
+    import re
+
+    texts = {kind: text for text, kind in TRUTH_KINDS}
+    note = re.sub(r"kind='(\w+)'", lambda match: f"Ground truth is: {texts[match[1]]}", note)
+    return note.replace("take it as Ground truth is", "choose Ground truth is").replace(
+        "(`tessella evaluate", "(as `tessella evaluate"
+    )
 
 
 def _evaluate(
@@ -168,8 +184,12 @@ def _shape_problem(pred: Labels, pred_shape, truth: Labels, truth_shape, kind: s
     """Why the arrays of a pair cannot be scored as ``kind`` ("" when they can)."""
     pred_shape, truth_shape = tuple(pred_shape), tuple(truth_shape)
     names = f"prediction '{pred.name}' has shape {pred_shape} but ground truth '{truth.name}'"
-    if kind == "overlapping":
-        if len(pred_shape) == 3 and truth_shape in (pred_shape, pred_shape[1:]):
+    if kind == "overlapping":  # any number of objects in each: the image size counts
+        if (
+            len(pred_shape) == 3
+            and len(truth_shape) in (2, 3)
+            and truth_shape[-2:] == pred_shape[1:]
+        ):
             return ""  # a stack of masks against a stack, or labels
         if len(pred_shape) == 2 and truth_shape[-2:] == pred_shape and len(truth_shape) <= 3:
             return ""
@@ -179,9 +199,10 @@ def _shape_problem(pred: Labels, pred_shape, truth: Labels, truth_shape, kind: s
         )
     if pred_shape == truth_shape:
         return ""
+    stacks = len(truth_shape) == 3 and truth_shape[1:] in (pred_shape, pred_shape[1:])
     hint = (
         " It is a stack of object masks? Choose Ground truth is: overlapping masks."
-        if len(truth_shape) == 3 and truth_shape[1:] == pred_shape
+        if stacks and len(pred_shape) in (2, 3)
         else ""
     )
     return f"{names} has shape {truth_shape}; they must be equal.{hint}"
@@ -455,16 +476,25 @@ class EvaluateWidget(LayerWatcher, QWidget):
         if pred is None or truth is None or pred is truth:
             self.kind_label.setText("")
             return
-        pred_shape = tuple(_layer_array(pred).shape)
-        data = _layer_array(truth)
-        if not isinstance(data, np.ndarray) or data.size > 4 * SYNC_MAX_PIXELS:
+        pred_data, data = _layer_array(pred), _layer_array(truth)
+        # (on the GUI thread: at most 4 x 2048² pixels, about 0.1 s; never a read from disk)
+        why_not = (
+            "is lazy (read from disk)"
+            if not isinstance(data, np.ndarray)
+            else "is too large to look at here"
+            if data.size > 4 * SYNC_MAX_PIXELS
+            else ""
+        )
+        if why_not:
             self.kind_combo.setCurrentIndex(self.kind_combo.findData("labels"))
             self.kind_label.setText(
-                f"'{truth.name}' is too large to look at here: taken as instances; choose "
-                "what it is"
+                f"'{truth.name}' {why_not}: taken as instances; choose what it is"
             )
             return
-        kind, why = evaluation.ground_truth_kind(data, pred_shape)
+        at_hand = isinstance(pred_data, np.ndarray) and pred_data.size <= 4 * SYNC_MAX_PIXELS
+        kind, why = evaluation.ground_truth_kind(
+            data, pred_data.shape, pred_data if at_hand else None
+        )
         self.kind_combo.setCurrentIndex(self.kind_combo.findData(kind))
         text = dict((k, t) for t, k in TRUTH_KINDS)[kind]
         self.kind_label.setText(f"'{truth.name}': {why}, so taken as {text}.")
@@ -599,12 +629,13 @@ class EvaluateWidget(LayerWatcher, QWidget):
             summary = f"'{run.pred_name}' against '{run.truth_name}' "
             summary += f"({dict((k, t) for t, k in TRUTH_KINDS)[run.kind]}): "
             summary += f"avS {scores['avs']:.3f}"
-            if run.kind in ("binary", "boundaries") and scores.get("foreground_iou") is not None:
+            semantic = run.kind in ("binary", "boundaries", "boundaries3d")
+            if semantic and scores.get("foreground_iou") is not None:
                 summary += f", foreground IoU {scores['foreground_iou']:.3f}"
             if run.masks_from:
                 summary += f"; the prediction's {result.n_pred} objects whole from {run.masks_from}"
             summary += f" ({seconds:.2f} s)"
-        notes = (*result.notes, *run.notes)
+        notes = (*(_panel_note(note) for note in result.notes), *run.notes)
         self.status_label.setText(summary + "".join(f"\nWarning: {note}" for note in notes))
         for note in notes:  # inputs that score little, or not as shown, for no real reason
             show_warning(f"Evaluate: {note}")

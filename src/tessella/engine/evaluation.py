@@ -1,7 +1,9 @@
 """Scoring predicted label images against ground truth, and where the errors are.
 
-:func:`score_pairs` gives the scores ``tessella evaluate`` reports, for label images in memory;
-:func:`evaluate_labels` scores one pair for the Evaluate widget and also returns the object
+:func:`score_pairs` gives the scores ``tessella evaluate`` reports, for label images in memory
+(:func:`score_mask_pairs` for overlapping objects), of the images :func:`truth_objects` and
+:func:`scored_images` make of each file pair; :func:`evaluate_labels` (:func:`evaluate_masks`)
+scores one pair with the same functions for the Evaluate widget and also returns the object
 counts and the error map at one IoU threshold. Label images of any dimensionality are scored as
 one nD image (a time-lapse ``TYX`` array is one volume, as in ``tessella evaluate``). Objects are
 matched exactly as :func:`tessella.engine.metrics.matching` matches them.
@@ -34,8 +36,11 @@ __all__ = [
     "matched_ids",
     "membrane_map_objects",
     "prediction_note",
+    "score_mask_pairs",
     "score_pairs",
+    "scored_images",
     "stack_without_ignored",
+    "truth_objects",
     "unannotated_left_out",
     "without_ignored",
 ]
@@ -52,6 +57,7 @@ GROUND_TRUTH_KINDS = {
     "labels": "",
     "binary": "--gt-binary",
     "boundaries": "--gt-boundaries",
+    "boundaries3d": "--gt-boundaries-3d",
     "overlapping": "--overlapping",
 }
 
@@ -206,6 +212,90 @@ class Evaluation:
     notes: tuple[str, ...] = ()
 
 
+def truth_objects(
+    labels_true,
+    kind: str = "labels",
+    ignore_label: int | None = None,
+    name: str = "ground truth",
+    flags: bool = True,
+) -> tuple[np.ndarray, np.ndarray | None, str | None]:
+    """``(objects, unannotated, note)``: the objects a ground truth of ``kind`` holds, as
+    ``tessella evaluate`` and :func:`evaluate_labels` score them.
+
+    ``kind``: ``"labels"`` (instance labels, the objects as they are), ``"binary"`` (a mask
+    whose connected pieces are the objects, ``--gt-binary``), ``"boundaries"`` (a membrane
+    map, 1 = membrane, whose insides are the objects; a map of more than 2 axes was annotated
+    section by section, so its cells are found per 2D plane, ``--gt-boundaries``) or
+    ``"boundaries3d"`` (cells connected in 3D, ``--gt-boundaries-3d``). ``unannotated``: the
+    pixels of ``ignore_label`` (not annotated; background in ``objects``), or None without
+    a label. ``note``: why the ground truth may not be what it is taken for
+    (:func:`ground_truth_note`, and ``boundary_map_note`` for membrane maps), or None; its
+    hints name the ``tessella evaluate`` flags with ``flags``, else ``kind``.
+
+    >>> objects, unannotated, note = truth_objects(np.array([[1, 1, 0, 0, 1, 9]]), "binary", 9)
+    >>> objects.tolist(), unannotated.tolist(), note
+    ([[1, 1, 0, 0, 2, 0]], [[False, False, False, False, False, True]], None)
+    """
+    from scipy import ndimage
+
+    if kind not in ("labels", "binary", "boundaries", "boundaries3d"):
+        raise ValueError(
+            f"ground truth kind {kind!r}: choose labels, binary, boundaries or boundaries3d"
+        )
+    raw = np.asarray(labels_true)
+    unannotated = None if ignore_label is None else raw == ignore_label
+    known = raw if unannotated is None else np.where(unannotated, 0, raw)
+    note = None
+    if kind in ("boundaries", "boundaries3d"):  # EM membranes: the regions inside them
+        from .train.data import boundary_map_note
+
+        note = boundary_map_note(raw, name, ignore_label)
+        per_section = kind == "boundaries" and raw.ndim > 2
+        objects = membrane_map_objects(raw, ignore_label, name, per_section)[0]
+        kind = "boundaries3d" if kind == "boundaries3d" and raw.ndim > 2 else "boundaries"
+    elif kind == "binary":  # semantic masks: the objects are the connected components
+        objects = ndimage.label(known > 0)[0]
+    else:
+        objects = known
+    # soft, or mostly membrane (the polarity inverted?); else a kind forgotten or wrong
+    note = note or ground_truth_note(raw, name, objects, kind, ignore_label, flags)
+    return objects, unannotated, note
+
+
+def scored_images(
+    objects: np.ndarray,
+    labels_pred: np.ndarray,
+    unannotated: np.ndarray | None = None,
+    kind: str = "labels",
+    frame_axis: int | None = None,
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
+    """``[(truth, predicted, unannotated), ...]``: the images a pair of one shape is scored
+    as, the ground truth's ``objects`` (:func:`truth_objects`) against ``labels_pred``.
+
+    A boundary map (``kind="boundaries"``) of more than 2 axes gives every 2D section (an
+    image each, as it was annotated); else ``frame_axis`` (the T axis of a time-lapse) every
+    frame; else the pair is one image. Where ``unannotated`` pixels are marked, the
+    prediction is cut as :func:`without_ignored` does.
+
+    >>> volume = np.zeros((3, 4, 4), int)
+    >>> len(scored_images(volume, volume)), len(scored_images(volume, volume, kind="boundaries"))
+    (1, 3)
+    """
+    if kind == "boundaries" and objects.ndim > 2:  # annotated section by section
+        plane = objects.shape[-2:]
+        images = [objects.reshape(-1, *plane), labels_pred.reshape(-1, *plane)]
+        ignored = None if unannotated is None else list(unannotated.reshape(-1, *plane))
+    elif frame_axis is None:
+        images = [objects[None], labels_pred[None]]
+        ignored = None if unannotated is None else [unannotated]
+    else:
+        images = [np.moveaxis(objects, frame_axis, 0), np.moveaxis(labels_pred, frame_axis, 0)]
+        ignored = None if unannotated is None else list(np.moveaxis(unannotated, frame_axis, 0))
+    if ignored is None:
+        return [(t, p, None) for t, p in zip(*images)]
+    return [(t, without_ignored(p, u, t), u) for t, p, u in zip(*images, ignored)]
+
+
 def evaluate_labels(
     labels_true,
     labels_pred,
@@ -218,18 +308,20 @@ def evaluate_labels(
 ) -> Evaluation:
     """Score ``labels_pred`` against ``labels_true``, with counts and errors at ``threshold``.
 
-    ``kind`` is what ``labels_true`` is, as ``tessella evaluate`` takes it: ``"labels"``
-    (instance labels), ``"binary"`` (a mask whose connected pieces are the objects, as
-    ``--gt-binary``) or ``"boundaries"`` (a membrane map, 1 = membrane, whose insides are the
-    objects; a map of more than 2 axes is scored section by section, every 2D plane an image,
-    as ``--gt-boundaries``). With ``frame_axis`` (the T axis of a time-lapse) every frame is
-    an image of its own, as ``tessella evaluate`` scores a folder: AP is averaged over frames
-    and counts are summed. ``ignore_label``: ground-truth pixels of that value were not
-    annotated and are left out (:func:`unannotated_left_out`, as ``tessella evaluate
-    --ignore-label``); ValueError if no pixel has it. ``scores`` holds the metrics wanted, as
-    :func:`score_pairs` gives them (``"iou"``: foreground IoU, ``--metric iou``). ``notes``
-    warns, as ``tessella evaluate`` does, about a ground truth or a prediction that does not
-    look like what it is taken for (``names``: what to call them there).
+    ``kind`` is what ``labels_true`` is, as ``tessella evaluate`` takes it
+    (:func:`truth_objects`): ``"labels"`` (instance labels), ``"binary"`` (a mask whose
+    connected pieces are the objects, as ``--gt-binary``), ``"boundaries"`` (a membrane map,
+    1 = membrane, whose insides are the objects; a map of more than 2 axes is scored section
+    by section, every 2D plane an image, as ``--gt-boundaries``) or ``"boundaries3d"`` (a 3D
+    map scored as one volume, as ``--gt-boundaries-3d``). With ``frame_axis`` (the T axis of
+    a time-lapse) every frame is an image of its own, as ``tessella evaluate`` scores a
+    folder: AP is averaged over frames and counts are summed. ``ignore_label``: ground-truth
+    pixels of that value were not annotated and are left out (:func:`unannotated_left_out`,
+    as ``tessella evaluate --ignore-label``); ValueError if no pixel has it. ``scores`` holds
+    the metrics wanted, as :func:`score_pairs` gives them (``"iou"``: foreground IoU,
+    ``--metric iou``). ``notes`` warns, as ``tessella evaluate`` does, about a ground truth or
+    a prediction that does not look like what it is taken for (``names``: what to call them
+    there); a hint names the ``kind`` to score it as and its ``tessella evaluate`` flag.
 
     Examples
     --------
@@ -242,70 +334,28 @@ def evaluate_labels(
     >>> binary.scores["foreground_iou"]  # 2 of 5 pixels
     0.4
     """
-    from scipy import ndimage
-
-    if kind not in ("labels", "binary", "boundaries"):
-        raise ValueError(f"ground truth kind {kind!r}: choose labels, binary or boundaries")
-    raw, predicted = np.asarray(labels_true), np.asarray(labels_pred)
-    unannotated = None if ignore_label is None else raw == ignore_label
+    predicted = np.asarray(labels_pred)
+    truth, unannotated, note = truth_objects(labels_true, kind, ignore_label, names[0], False)
     if unannotated is not None and not unannotated.any():
         raise ValueError(f"unannotated label {ignore_label}: no ground-truth pixel has it")
-    known = raw if unannotated is None else np.where(unannotated, 0, raw)
-    note = None
-    per_section = kind == "boundaries" and raw.ndim > 2
-    if kind == "boundaries":  # EM membranes: the objects are the connected regions inside them
-        from .train.data import boundary_map_note
-
-        note = boundary_map_note(raw, names[0], ignore_label)
-        truth = membrane_map_objects(raw, ignore_label, names[0], per_section)[0]
-    elif kind == "binary":  # semantic masks: the objects are the connected components
-        truth = ndimage.label(known > 0)[0]
-    else:
-        truth = known
-    notes = tuple(
-        n
-        for n in (
-            prediction_note(predicted, names[1], flags=False),
-            note or ground_truth_note(raw, names[0], truth, kind, ignore_label, flags=False),
-        )
-        if n
-    )
+    notes = tuple(n for n in (prediction_note(predicted, names[1], flags=False), note) if n)
     if truth.shape != predicted.shape:
         raise ValueError(
             f"label images differ in shape: {names[1]} {predicted.shape}, {names[0]} {truth.shape}"
         )
-    if per_section:  # annotated section by section: each scored as an image
-        plane = truth.shape[-2:]
-        truth_frames, pred_frames = (
-            list(truth.reshape(-1, *plane)),
-            list(predicted.reshape(-1, *plane)),
-        )
-        ignored = None if unannotated is None else list(unannotated.reshape(-1, *plane))
-    elif frame_axis is None:
-        truth_frames, pred_frames = [truth], [predicted]
-        ignored = None if unannotated is None else [unannotated]
-    else:
-        truth_frames = list(np.moveaxis(truth, frame_axis, 0))
-        pred_frames = list(np.moveaxis(predicted, frame_axis, 0))
-        ignored = None if unannotated is None else list(np.moveaxis(unannotated, frame_axis, 0))
-    if ignored is not None:
-        pred_frames = [
-            without_ignored(p, u, t) for t, p, u in zip(truth_frames, pred_frames, ignored)
-        ]
+    images = scored_images(truth, predicted, unannotated, kind, frame_axis)
     # checks shapes and dtypes
-    scores = score_pairs(list(zip(truth_frames, pred_frames)), metrics_wanted)
+    scores = score_pairs([(t, p) for t, p, _ in images], metrics_wanted)
     counts = np.zeros(3, np.int64)  # true, predicted, matched objects
     errors = []
-    for t_frame, p_frame in zip(truth_frames, pred_frames):
+    for t_frame, p_frame, _ in images:
         iou, true_ids, pred_ids = metrics.iou_matrix(t_frame, p_frame)
         rows, cols = metrics.match_indices(iou, threshold)
         counts += (true_ids.size, pred_ids.size, rows.size)
         errors.append(_error_map(t_frame, p_frame, true_ids, pred_ids, rows, cols))
     n_true, n_pred, tp = (int(c) for c in counts)
-    if per_section:
+    if frame_axis is None or (kind == "boundaries" and truth.ndim > 2):
         error_map = np.stack(errors).reshape(truth.shape)
-    elif frame_axis is None:
-        error_map = errors[0]
     else:
         error_map = np.moveaxis(np.stack(errors), 0, frame_axis)
     return Evaluation(
@@ -321,6 +371,23 @@ def evaluate_labels(
     )
 
 
+def score_mask_pairs(pairs: Iterable) -> dict:
+    """Dataset scores of ``(masks_true, masks_pred)`` pairs of bool ``(N, *spatial)`` object
+    stacks (objects may overlap; :func:`mask_stack_objects`), as ``tessella evaluate
+    --overlapping`` reports them: :func:`score_pairs`' ``"ap"`` keys (AP, precision, recall,
+    F1 at IoU 0.5 ... 0.9, ``"avs"``, ``"ap_images"``) and ``"n_images"``.
+
+    >>> truth = np.array([[[1, 1, 1, 0, 0]], [[0, 0, 1, 1, 0]]], bool)
+    >>> score_mask_pairs([(truth, truth[:1])])["ap"]["0.5"]
+    0.5
+    """
+    scores = metrics.stack_average_precision_scores(list(pairs))
+    scores["ap_images"] = scores.pop("scored_images")  # as `tessella evaluate --json` names it
+    for key in ("ap", "precision", "recall", "f1"):
+        scores[key] = {f"{k:.1f}": v for k, v in scores[key].items()}
+    return scores
+
+
 def evaluate_masks(
     masks_true,
     masks_pred,
@@ -332,10 +399,11 @@ def evaluate_masks(
 
     ``masks_true`` and ``masks_pred`` are ``(N, Y, X)`` stacks of object masks (each non-empty
     plane one object, as worm ground truth such as BBBC010's and ``tessella segment --stack``
-    give them) or ``(Y, X)`` label images (:func:`mask_stack_objects`); each ground-truth mask
-    is matched one-to-one against the predicted masks. ``scores`` are AP and its kin (not
-    foreground IoU, which overlaps make ambiguous); the counts and ``errors``, a ``(Y, X)``
-    map (:func:`error_map`'s values: a pixel of any unmatched mask), are at ``threshold``.
+    give them; the two may hold any number of objects) or ``(Y, X)`` label images
+    (:func:`mask_stack_objects`); each ground-truth mask is matched one-to-one against the
+    predicted masks. ``scores`` (:func:`score_mask_pairs`) are AP and its kin (not foreground
+    IoU, which overlaps make ambiguous); the counts and ``errors``, a ``(Y, X)`` map
+    (:func:`error_map`'s values: a pixel of any unmatched mask), are at ``threshold``.
     ``ignore_label`` marks unannotated pixels in any plane of the truth, as
     ``--ignore-label``.
 
@@ -354,10 +422,7 @@ def evaluate_masks(
         if unannotated is None or not unannotated.any():
             raise ValueError(f"unannotated label {ignore_label}: no ground-truth pixel has it")
         predicted = stack_without_ignored(predicted, unannotated, truth)
-    scores = metrics.stack_average_precision_scores([(truth, predicted)])
-    scores["ap_images"] = scores.pop("scored_images")  # as `tessella evaluate --json` names it
-    for key in ("ap", "precision", "recall", "f1"):
-        scores[key] = {f"{k:.1f}": v for k, v in scores[key].items()}
+    scores = score_mask_pairs([(truth, predicted)])
     iou = metrics.stack_iou_matrix(truth, predicted)
     rows, cols = metrics.match_indices(iou, threshold)
     errors = np.zeros(truth.shape[1:], np.uint8)
@@ -633,20 +698,13 @@ def _largest(objects: np.ndarray, counted: np.ndarray | None = None) -> tuple[in
     return int(ids.size), int(ids[k]), float(sizes[k] / values.size)
 
 
-#: the Evaluate panel's "Ground truth is" choice of each ``tessella evaluate`` flag
-PANEL_CHOICES = {
-    "--gt-binary": "binary mask",
-    "--gt-boundaries": "boundary map",
-    "--overlapping": "overlapping masks",
-}
-
-
-def _hint(flag: str, what: str, flags: bool) -> str:
+def _hint(kind: str, what: str, flags: bool) -> str:
+    """Advice to score the ground truth as ``kind`` (a key of :data:`GROUND_TRUTH_KINDS`):
+    its ``tessella evaluate`` flag with ``flags``, else the ``kind`` and the flag."""
+    flag = GROUND_TRUTH_KINDS[kind]
     if flags:
         return f"pass {flag} to {what}"
-    return (
-        f"choose Ground truth is: {PANEL_CHOICES[flag]} to {what} (as `tessella evaluate {flag}`)"
-    )
+    return f"take it as kind={kind!r} to {what} (`tessella evaluate {flag}`)"
 
 
 def mask_stack_reason(array) -> str | None:
@@ -697,21 +755,29 @@ def _mask_stack_note(array: np.ndarray, name: str, flags: bool) -> str | None:
     return (
         f"{name}: looks like an (N, Y, X) stack of object masks ({reason}): scored as one "
         "label volume, its objects cannot match; "
-        + _hint("--overlapping", "score each plane as one object, overlaps allowed", flags)
+        + _hint("overlapping", "score each plane as one object, overlaps allowed", flags)
     )
 
 
-def ground_truth_kind(truth, prediction_shape: tuple) -> tuple[str, str]:
+#: above this many pixels, the connected pieces of a mask are not counted for
+#: :func:`ground_truth_kind`'s words (a full 3D labelling takes about 0.1 s per 20 Mpx)
+_COUNT_PIXELS = 2**22
+
+
+def ground_truth_kind(truth, prediction_shape: tuple, prediction=None) -> tuple[str, str]:
     """``(kind, why)``: what the ground truth ``truth`` most likely is for a prediction of
     ``prediction_shape``, a key of :data:`GROUND_TRUTH_KINDS`, and why in a few words.
 
-    ``"overlapping"``: an ``(N, Y, X)`` array against a ``(Y, X)`` prediction, or one that
-    looks like a stack of object masks (:func:`mask_stack_reason`); ``"boundaries"``: 0 and
-    one value in thin lines around many regions; ``"binary"``: 0 and one value otherwise;
-    else ``"labels"``.
+    ``"overlapping"``: an ``(N, Y, X)`` array against a ``(Y, X)`` prediction, one that looks
+    like a stack of object masks (:func:`mask_stack_reason`) against a prediction of its
+    shape, or against an ``(M, Y, X)`` prediction of the same image size that looks like one
+    too (``prediction``, its data, when at hand; else its shape alone is taken);
+    ``"boundaries"``: 0 and one value in thin lines around many regions; ``"binary"``: 0 and
+    one value otherwise; else ``"labels"``. Quick enough to call at every change of a pair:
+    a few sections are looked at, and the pieces of a mask over 4 Mpx are not counted.
 
-    >>> ground_truth_kind(np.array([[0, 1, 1, 0, 1]]), (1, 5))[0]
-    'binary'
+    >>> ground_truth_kind(np.array([[0, 1, 1, 0, 1]]), (1, 5))
+    ('binary', 'only 0 and 1 (2 connected pieces): probably a binary mask')
     >>> ground_truth_kind(np.array([[0, 1, 1, 0, 2]]), (1, 5))[0]
     'labels'
     """
@@ -724,19 +790,23 @@ def ground_truth_kind(truth, prediction_shape: tuple) -> tuple[str, str]:
             f"a stack of {len(truth)} (Y, X) planes against a (Y, X) prediction: one object "
             "mask per plane"
         )
-    reason = mask_stack_reason(truth) if truth.shape == shape else None
-    if reason:
-        return "overlapping", f"a stack of object masks: {reason}"
+    stacks = truth.ndim == len(shape) == 3 and truth.shape[1:] == shape[1:]
+    reason = mask_stack_reason(truth) if stacks else None
+    if reason and (
+        truth.shape == shape or prediction is None or mask_stack_reason(prediction) is not None
+    ):
+        against = "" if truth.shape == shape else f" against a stack of {shape[0]} object masks"
+        return "overlapping", f"a stack of object masks: {reason}{against}"
     value = _two_values(truth)
     if value is None:
         return "labels", "many object IDs: instance labels"
-    if _membrane_cells(truth != 0):
+    if _membrane_cells(truth != 0, 4):
         return "boundaries", f"only 0 and {value}, in thin lines between regions: a membrane map"
-    pieces = ndimage.label(truth != 0)[1]
-    return "binary", (
-        f"only 0 and {value} ({pieces} connected piece{'s' if pieces != 1 else ''}): probably "
-        "a binary mask"
-    )
+    pieces = ""
+    if truth.size <= _COUNT_PIXELS:
+        count = ndimage.label(truth != 0)[1]
+        pieces = f" ({count} connected piece{'s' if count != 1 else ''})"
+    return "binary", f"only 0 and {value}{pieces}: probably a binary mask"
 
 
 def ground_truth_note(
@@ -755,7 +825,8 @@ def ground_truth_note(
     are the objects, per 2D section) or ``"boundaries3d"`` (insides connected in 3D);
     ``objects`` the objects made of it (``truth`` itself for labels). Pixels of
     ``ignore_label`` are not counted. Hints name the ``tessella evaluate`` options with
-    ``flags`` (the command line), else say what they would do. Noted: an intensity image;
+    ``flags`` (the command line), else the ``kind`` to take it as (of
+    :func:`evaluate_labels` and :func:`evaluate_masks`) and its flag. Noted: an intensity image;
     labels holding only 0 and one value in a membrane-like network (``--gt-boundaries``) or
     in separate pieces (``--gt-binary``); a binary mask with many values (a label image?);
     and objects whose largest covers :data:`COLLAPSED_FRACTION` of the pixels.
@@ -779,10 +850,15 @@ def ground_truth_note(
     if kind == "binary":
         distinct = np.unique(_rows(known)).size
         if distinct > 2:
+            labels = (
+                "drop --gt-binary to score its labels"
+                if flags
+                else "take it as kind='labels' to score its labels (`tessella evaluate` "
+                "without --gt-binary)"
+            )
             return (
                 f"{name}: a binary mask with {distinct - 1} distinct object values: a label "
-                "image? As a mask, objects that touch are joined into one; drop --gt-binary to "
-                "score its labels"
+                f"image? As a mask, objects that touch are joined into one; {labels}"
             )
     elif kind == "labels":
         note = _two_valued_truth(known, name, flags)
@@ -797,10 +873,15 @@ def ground_truth_note(
         "pixels"
     )
     if kind == "boundaries3d":
+        sections = (
+            "without --gt-boundaries-3d each 2D section is scored on its own"
+            if flags
+            else _hint("boundaries", "score each 2D section on its own", flags)
+        )
         return (
             f"{name}: the insides of the membrane map, connected in 3D, are {size}: in a map "
             "annotated section by section (as most EM ground truth) they join across sections; "
-            "without --gt-boundaries-3d each 2D section is scored on its own"
+            + sections
         )
     if kind == "boundaries":
         return (
@@ -818,12 +899,12 @@ def ground_truth_note(
     )
 
 
-def _membrane_cells(on: np.ndarray) -> float:
-    """The mean number of regions of 0 per 2D section when the foreground ``on`` is thin
-    lines between many of them (a membrane map), else 0."""
+def _membrane_cells(on: np.ndarray, sections: int = 16) -> float:
+    """The mean number of regions of 0 per 2D section (of up to ``sections`` of them) when
+    the foreground ``on`` is thin lines between many of them (a membrane map), else 0."""
     from scipy import ndimage
 
-    planes = _sections(on)  # cells of a membrane map are counted per 2D section
+    planes = _sections(on, sections)  # cells of a membrane map are counted per 2D section
     cells = np.mean([ndimage.label(~plane)[1] for plane in planes])
     lines = np.mean([ndimage.label(plane)[1] for plane in planes])
     return float(cells) if cells >= 10 and cells >= 5 * lines else 0.0
@@ -845,7 +926,7 @@ def _two_valued_truth(known: np.ndarray, name: str, flags: bool) -> str | None:
         return (
             f"{name}: holds only 0 and {value}, like a membrane map ({value} in thin lines "
             f"between {cells:.0f} regions of 0{per}): as labels, its membrane is one object; "
-            + _hint("--gt-boundaries", "score the regions between the lines as the objects", flags)
+            + _hint("boundaries", "score the regions between the lines as the objects", flags)
         )
     if pieces < 2:
         return None
@@ -858,7 +939,7 @@ def _two_valued_truth(known: np.ndarray, name: str, flags: bool) -> str | None:
     return (
         f"{name}: holds only 0 and {value}, in {pieces} separate pieces: a binary mask{mostly}? "
         f"As labels, every piece is one object (ID {value}); "
-        + _hint("--gt-binary", "score each connected piece as an object", flags)
+        + _hint("binary", "score each connected piece as an object", flags)
     )
 
 
@@ -866,8 +947,8 @@ def prediction_note(predicted, name: str, flags: bool = True) -> str | None:
     """Why the prediction ``predicted`` does not look like labels (one line starting with
     ``name``), or None: an intensity image (the raw image given instead of its labels), an
     ``(N, Y, X)`` stack of object masks (:func:`mask_stack_reason`; ``flags``: the hint names
-    ``--overlapping``, else the Evaluate panel's choice), or a binary mask in 3 or more pieces
-    (every piece one object of one ID).
+    ``--overlapping``, else ``kind='overlapping'`` and the flag), or a binary mask in 3 or
+    more pieces (every piece one object of one ID).
 
     >>> rng = np.random.default_rng(0)
     >>> print(prediction_note(rng.integers(0, 4000, (64, 64)), "pred.tif")[:52])
