@@ -388,8 +388,9 @@ def _cancel_after(steps, blocks: int) -> None:
 
 def test_an_in_memory_array_resumes_on_the_same_pixels_only(tmp_path):
     """An array input (a napari layer read into memory) resumes as a zarr input does: the
-    plan holds its pixels' sha256, so the same pixels (another array object) resume and
-    other pixels are refused unless overwrite. It always started again."""
+    plan holds its pixels' sha256, so the same pixels (another array object) resume. Other
+    pixels cannot resume: the run starts again, saying so (it was refused, and the Segment
+    panel has no overwrite to pass); other settings are still refused."""
     source, expected = _blobs(tmp_path)
     image = np.asarray(zarr.open(str(source)))
     out = tmp_path / "array.zarr"
@@ -403,12 +404,66 @@ def test_an_in_memory_array_resumes_on_the_same_pixels_only(tmp_path):
     _cancel_after(_touch_steps(image, out), 4)
     edited = image.copy()
     edited[95, 95] = 1 - edited[95, 95]  # one pixel of the last block
-    with pytest.raises(ValueError, match="other settings \\(the input's pixels\\).*overwrite"):
-        run_steps(_touch_steps(edited, out))
+    with pytest.raises(ValueError, match="other settings \\(sizes, the input's pixels\\)"):
+        run_steps(_touch_steps(edited, out, min_size=5))  # not the pixels only: refused
+    assert len(list((work_dir(out) / "blocks").glob("*.npz"))) == 4  # kept
     CALLS.clear()
-    result = run_steps(_touch_steps(edited, out, overwrite=True))
+    with pytest.warns(
+        blockwise.StartedAgainWarning,
+        match="the input's pixels changed since the unfinished run: starting again",
+    ):
+        result = run_steps(_touch_steps(edited, out))
     assert result.resumed == 0 and len(CALLS) == 9
     assert same_partition(ndimage.label(edited)[0], zarr.open(str(out))[...])
+
+
+class _CountedReads:
+    """An array-like that counts the pixels read from it (what dask reads for a lazy image)."""
+
+    def __init__(self, array):
+        self.array, self.shape, self.dtype, self.ndim = array, array.shape, array.dtype, array.ndim
+        self.read = 0
+
+    def __getitem__(self, index):
+        block = self.array[index]
+        self.read += block.size
+        return block
+
+
+def test_a_dask_array_is_known_by_its_name_and_never_read_to_fingerprint(tmp_path):
+    """A lazy (dask) input not backed by a zarr path: no pixel is read before segmenting (it
+    was read whole and hashed at every run and resume); the same dask array resumes, another
+    one (another name) starts again, and an array that is neither numpy nor dask (a zarr array
+    in memory) is never resumed."""
+    import dask.array as da
+
+    source, expected = _blobs(tmp_path)
+    image = np.asarray(zarr.open(str(source)))
+    lazy = _CountedReads(image)
+    dask_image = da.from_array(lazy, chunks=32)
+    out = tmp_path / "dask.zarr"
+    steps = _touch_steps(dask_image, out)
+    first = next(steps)
+    assert first.stage == "segment" and lazy.read == 0
+    _cancel_after(steps, 4)
+    CALLS.clear()
+    result = run_steps(_touch_steps(dask_image, out))
+    assert result.resumed == 4 and len(CALLS) == 9 - 4
+    assert same_partition(expected, zarr.open(str(out))[...])
+
+    out = tmp_path / "other.zarr"
+    _cancel_after(_touch_steps(dask_image, out), 4)
+    with pytest.warns(blockwise.StartedAgainWarning, match="pixels changed"):
+        result = run_steps(_touch_steps(da.from_array(image[::-1].copy(), chunks=32), out))
+    assert result.resumed == 0
+
+    out = tmp_path / "memory.zarr"
+    in_memory = zarr.create_array(zarr.storage.MemoryStore(), data=image, chunks=(32, 32))
+    _cancel_after(_touch_steps(in_memory, out), 4)
+    CALLS.clear()
+    with pytest.warns(blockwise.StartedAgainWarning, match="neither numpy nor dask"):
+        result = run_steps(_touch_steps(in_memory, out))
+    assert result.resumed == 0 and len(CALLS) == 9
 
 
 def test_rerun_with_other_settings_is_refused_unless_overwrite(tmp_path):

@@ -207,6 +207,51 @@ def test_in_memory_layer_cancelled_resumes_in_the_same_preview(
     assert np.asarray(preview.data).max() > 5
 
 
+def test_in_memory_layer_with_other_pixels_starts_again_without_the_old_preview(
+    segment_widget, nuclei_image, tmp_path, run_to_end, qtbot, monkeypatch, segment_model_dir
+):
+    """A numpy layer whose pixels changed since its cancelled run (same name, so the same
+    output) starts again, saying so, and the kept preview of the old blocks goes: every Run
+    was refused ('other settings (the input's pixels)'), and the panel has no overwrite."""
+    from tessella._widgets import segment as segment_module
+
+    warned: list[str] = []
+    monkeypatch.setattr(segment_module, "show_warning", warned.append)
+    viewer, widget = segment_widget
+    image = nuclei_image[:128, :256].copy()  # two blocks of 128
+    layer = viewer.add_image(image, name="crop")
+    widget.layer_combo.setCurrentIndex(widget.layer_combo.findText("crop"))
+    widget.blockwise_checkbox.setChecked(True)
+    out = tmp_path / "crop_labels.zarr"
+    widget.blockwise_edit.setText(str(out))
+    widget.block_spin.setValue(128)
+
+    def stop_after_one(progress):  # in the worker's thread: it stops right after block 1
+        if progress.stage == "segment" and progress.region is not None:
+            widget.worker.quit()
+
+    widget.worker = None
+    with qtbot.waitSignal(widget.run_finished, timeout=300_000):
+        widget.run_button.click()
+        widget.worker.yielded.connect(stop_after_one, Qt.ConnectionType.DirectConnection)
+    old_preview = viewer.layers["crop labels (blocks so far)"]
+    assert len(list((work_dir(out) / "blocks").glob("*.npz"))) == 1
+
+    layer.data = image[:, ::-1].copy()  # processed again: other pixels, the same name
+    run_to_end(widget)
+    status = widget.status_label.text()
+    assert "(2 blocks), written to" in status and "resumed" not in status
+    assert status.endswith("; the input's pixels changed since the unfinished run: started again")
+    assert warned == [f"{out}: the input's pixels changed since the unfinished run: starting again"]
+    assert old_preview not in viewer.layers
+    result = viewer.layers["crop labels"]
+    assert result is not old_preview and [lay.name for lay in viewer.layers] == [
+        "crop",
+        "crop labels",
+    ]
+    assert same_partition(segment(layer.data, str(segment_model_dir), "YX"), result.data)
+
+
 def test_default_output_is_beside_the_layers_file_with_a_safe_name(
     segment_widget, lazy_nuclei, tmp_path, monkeypatch
 ):

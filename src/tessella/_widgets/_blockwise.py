@@ -87,6 +87,15 @@ class BlockwisePreview:
             None,
         )
         self.opened = False  # whether the layer shows this run's blocks (its provisional array)
+        self.started_again = ""  # why the unfinished run into ``out`` was deleted, if it was
+
+    def start_again(self, warning: Warning) -> None:
+        """The engine deleted an unfinished run into ``out`` that this input cannot resume
+        (:class:`~tessella.engine.blockwise.StartedAgainWarning`): the preview an earlier
+        run kept shows blocks that are gone, so it goes."""
+        self.started_again = str(warning).removeprefix(f"{self.out}: ")
+        if not self.opened:
+            self.discard()
 
     def block_done(self) -> None:
         from tessella.engine.blockwise import work_dir

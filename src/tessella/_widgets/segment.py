@@ -700,9 +700,11 @@ class SegmentWidget(LayerWatcher, QWidget):
                 what = "tracks"
             seconds = time.perf_counter() - run.started
             resumed = f", {result.resumed} blocks resumed" if result.resumed else ""
+            again = self._preview.started_again.replace(": starting again", ": started again")
             self.status_label.setText(
                 f"'{run.name}': {result.n_objects} {what} in {seconds:.1f} s "
                 f"({result.n_blocks} blocks{resumed}), written to {result.path}"
+                + (f"; {again}" if again else "")
             )
             return
         metadata = {SOURCE_KEY: run.name, SOURCE_ID_KEY: run.layer_id, RECIPE_KEY: result.recipe()}
@@ -806,13 +808,20 @@ class SegmentWidget(LayerWatcher, QWidget):
         text = str(exc)
         if "; pass overwrite=True" in text:  # the engine's advice is for the command line
             text = text.split("; pass overwrite=True")[0] + (
-                "; choose another blockwise output, or delete it to start again"
+                "; choose another blockwise output, or Run with the settings it had to resume it "
+                "(to start again, delete that hidden folder)"
             )
         show_error(f"Segment failed on layer '{self._run.name}': {text}")
         self.status_label.setText(f"'{self._run.name}': failed ({text})")
 
     def _on_warned(self, warning_args: tuple) -> None:
-        show_warning(str(warning_args[0]))
+        from tessella.engine.blockwise import StartedAgainWarning
+
+        warning = warning_args[0]
+        if self._preview is not None and isinstance(warning, StartedAgainWarning):
+            self._preview.start_again(warning)  # (an array's other pixels)
+            self.status_label.setText(f"'{self._run.name}': {self._preview.started_again}…")
+        show_warning(str(warning))
 
     def _on_aborted(self) -> None:
         if self._preview is not None:

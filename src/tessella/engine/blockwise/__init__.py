@@ -93,9 +93,13 @@ Until the end, everything lives in ``.<out name>.blockwise/`` beside ``out``
 ``overwrite``), ``ranges.json`` (the scan), the provisional array, one record per finished block,
 the stitching table and one marker per relabelled block. A block writes its chunk first and its
 record last (atomically), so after a failure (a full disk, a killed worker, Ctrl-C) every
-finished block is kept and the same call resumes. An in-memory array input resumes too when its
-pixels are the same: a first stage, ``fingerprint``, hashes them block by block (sha256, about
-0.1 s per 128 MiB) into the plan; other pixels are refused, as other settings are.
+finished block is kept and the same call resumes. An array input resumes too when it is the
+same: a numpy array's pixels are hashed block by block by a first stage, ``fingerprint``
+(sha256, about 0.1 s per 128 MiB), a dask array is known by its ``name`` (its pixels are not
+read: for ``dask.array.from_zarr`` the name stands for the store and key), and any other array
+is never resumed. An array whose pixels (or dask name) differ from the unfinished run's, other
+settings being the same, starts again with a :class:`StartedAgainWarning`; other settings are
+refused.
 """
 
 from __future__ import annotations
@@ -104,7 +108,7 @@ from ._driver import DEFAULT_BLOCK, label_blocks_steps, segment_blockwise, segme
 from ._grid import BlockGrid, block_grid
 from ._run import BlockProgress, BlockwiseResult, default_workers, open_executor
 from ._segmenters import FunctionSegmenter, ModelSegmenter
-from ._store import work_dir
+from ._store import StartedAgainWarning, work_dir
 from ._support import SUPPORT, BlockwiseSupport, blockwise_support
 from ._temporal import TemporalSegmenter
 
@@ -117,6 +121,7 @@ __all__ = [
     "BlockwiseSupport",
     "FunctionSegmenter",
     "ModelSegmenter",
+    "StartedAgainWarning",
     "TemporalSegmenter",
     "block_grid",
     "blockwise_support",

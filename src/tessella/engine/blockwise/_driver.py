@@ -133,8 +133,8 @@ def _blocks_steps(
         "sizes": (request.min_size, request.max_size),
         "segmenter": getattr(segmenter, "fingerprint", lambda: repr(segmenter))(),
     }
-    if data.source.store is None:  # an array: its pixels stand for the store's path
-        plan["input_sha256"] = yield from _array_sha256(data, grid)
+    if data.source.store is None:  # an array: what stands for its pixels, as a store's path
+        plan["input_pixels"] = yield from _array_identity(data, grid)
     work, result_key = _start(out, plan, overwrite, data, grid)
     run = _Run(data.source, data.axes, grid, segmenter, support, str(work), result_key, str(out))
     try:
@@ -144,22 +144,37 @@ def _blocks_steps(
             (work / "lock").unlink()
 
 
-def _array_sha256(data: _Input, grid) -> Generator[BlockProgress, None, str]:
-    """The sha256 of an in-memory input's pixels (every channel), read block by block in the
-    grid's order and yielding after each block (a cancel point): a run into the same output
-    resumes only on the same pixels, as a zarr input's resumes on the same store. About 0.1 s
-    for an 8192² uint16 image (128 MiB), against minutes to segment it."""
+def _array_identity(data: _Input, grid) -> Generator[BlockProgress, None, str | None]:
+    """What stands for an array input's pixels in the plan, as a zarr input's store path
+    does: a run into the same output resumes only when it is the same.
+
+    - a numpy array: the sha256 of its pixels (every channel), read block by block in the
+      grid's order, yielding after each block (a cancel point); about 0.1 s per 128 MiB in
+      memory, against minutes to segment them;
+    - a dask array: its ``name``, dask's deterministic token for its graph (for
+      ``dask.array.from_zarr`` it stands for the store and key), never its pixels: reading a
+      lazy image, possibly bigger than memory or remote, before every run would cost about
+      as much as segmenting it. As for a zarr path, pixels rewritten in the same store are
+      not noticed;
+    - None for any other array (a zarr array without a path, a lazy wrapper): it cannot be
+      identified cheaply, so an unfinished run is started again, never resumed.
+    """
     import hashlib
 
+    array = data.array
+    if not isinstance(array, np.ndarray):
+        name = getattr(array, "name", None)
+        is_dask = hasattr(array, "__dask_graph__") and isinstance(name, str)
+        return f"dask:{name}" if is_dask else None
     digest = hashlib.sha256()
     channel = data.axes.find("C")
     for done, index in enumerate(grid.indices(), 1):
         region = list(grid.core(index))
         if channel >= 0:
             region.insert(channel, slice(None))
-        digest.update(np.ascontiguousarray(np.asarray(data.array[tuple(region)])).data)
+        digest.update(np.ascontiguousarray(array[tuple(region)]).data)
         yield BlockProgress("fingerprint", done, grid.n_blocks)
-    return digest.hexdigest()
+    return f"sha256:{digest.hexdigest()}"
 
 
 def _run_stages(request: _Request, run: _Run, executor) -> Generator[BlockProgress, None, Any]:

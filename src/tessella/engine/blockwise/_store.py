@@ -149,7 +149,14 @@ def _lock(work: Path) -> None:
     (work / "lock").write_text(f"{socket.gethostname()} {os.getpid()}\n")
 
 
-_SETTING_NAMES = {"input_sha256": "the input's pixels"}  # plan keys as messages say them
+PIXEL_KEYS = ("input_pixels", "input_sha256")  # an array input's identity (_array_identity)
+_SETTING_NAMES = dict.fromkeys(PIXEL_KEYS, "the input's pixels")  # plan keys as messages say
+
+
+class StartedAgainWarning(UserWarning):
+    """An unfinished run into the output was made from other pixels of an in-memory array
+    (or from an array that cannot be identified): it cannot be resumed, so it was deleted
+    and the run started again."""
 
 
 def _start(out: Path, plan: dict, overwrite: bool, data: _Input, grid: BlockGrid) -> tuple:
@@ -167,17 +174,28 @@ def _start(out: Path, plan: dict, overwrite: bool, data: _Input, grid: BlockGrid
         result_key = old.pop("result_key", "") if old else ""
         if not (work / "result.zarr").exists():
             old = None  # the result was moved onto ``out``: that run finished
-        if old == plan:  # an array's plan holds the sha256 of its pixels
+        array = data.source.store is None
+        unknown = array and plan.get("input_pixels") is None  # never resumed
+        if old == plan and not unknown:  # an array's plan holds what stands for its pixels
             _lock(work)
             return work, result_key
         if old is not None and not overwrite:
-            changed = sorted(
-                _SETTING_NAMES.get(k, k) for k in set(plan) | set(old) if plan.get(k) != old.get(k)
+            changed = {k for k in set(plan) | set(old) if plan.get(k) != old.get(k)}
+            if not (array and changed <= set(PIXEL_KEYS)):
+                names = sorted({_SETTING_NAMES.get(k, k) for k in changed})
+                raise ValueError(
+                    f"{out}: an unfinished blockwise run with other settings "
+                    f"({', '.join(names)}) is in {work}; pass overwrite=True (--overwrite) to "
+                    "start again"
+                )
+            # an array's other pixels: that run can never be resumed from this input
+            why = (
+                f"the input ({type(data.array).__name__}, neither numpy nor dask) cannot be "
+                "matched with the unfinished run's"
+                if unknown
+                else "the input's pixels changed since the unfinished run"
             )
-            raise ValueError(
-                f"{out}: an unfinished blockwise run with other settings ({', '.join(changed)}) "
-                f"is in {work}; pass overwrite=True (--overwrite) to start again"
-            )
+            warnings.warn(f"{out}: {why}: starting again", StartedAgainWarning, stacklevel=4)
         shutil.rmtree(work)
     (work / "blocks").mkdir(parents=True)
     (work / "relabelled").mkdir()
