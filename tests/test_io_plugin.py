@@ -1,5 +1,7 @@
 """The napari reader and writers: axes and pixel size survive a trip through files."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import tifffile
@@ -198,12 +200,46 @@ def test_labels_with_a_recipe_beside_them_carry_it(tmp_path, nuclei_sample):
     exported["exported"]["tiff"] = "cli.tif"  # Export wrote it for this file
     (tmp_path / "cli.recipe.json").write_text(json.dumps(exported))
     [(_data, kwargs, _kind)] = read(tmp_path / "cli.tif")
-    assert kwargs["metadata"][RECIPE_KEY] == exported
+    assert kwargs["metadata"][RECIPE_KEY] == SEGMENT_RECIPE  # without what that export wrote
 
     tifffile.imwrite(tmp_path / "nuclei.tif", nuclei_sample[0])
     (tmp_path / "nuclei.recipe.json").write_text(json.dumps(SEGMENT_RECIPE))
     [(_data, kwargs, kind)] = read(tmp_path / "nuclei.tif")
     assert kind == "image" and RECIPE_KEY not in kwargs["metadata"]
+
+
+def test_reopened_labels_an_export_marked_edited_stay_edited_without_its_keys(tmp_path):
+    """A recipe Export wrote for edited labels (``labels_edited``, and the keys of that export:
+    ``exported``, ``stack_objects``, ``stack_from``, ``note``) reopens as the recipe alone,
+    and the labels as a state edited after it: they were taken as what the recipe makes, and
+    a later export copied that export's keys."""
+    import json
+
+    from tessella._io import RECIPE_KEY
+    from tessella._widgets._results import recipe_on_screen
+
+    labels = np.zeros((32, 32), np.uint16)
+    labels[4:12, 4:12], labels[20:28, 16:30] = 1, 2
+    write_labels_tiff(str(tmp_path / "cells.tif"), labels, {"metadata": {"axes": "YX"}})
+    written = {
+        **SEGMENT_RECIPE,
+        "labels_edited": True,
+        "note": "edited by hand",
+        "exported": {"tiff": "cells.tif", "stack": "cells.stack.tif"},
+        "stack_objects": 2,
+        "stack_from": "labels + overlaps layer",
+    }
+    (tmp_path / "cells.recipe.json").write_text(json.dumps(written))
+    [(data, kwargs, _kind)] = read(tmp_path / "cells.tif")
+    layer = SimpleNamespace(data=data, metadata=kwargs["metadata"])
+    assert layer.metadata[RECIPE_KEY] == SEGMENT_RECIPE
+    assert recipe_on_screen(layer) == (SEGMENT_RECIPE, False)  # it does not reproduce them
+
+    del written["labels_edited"], written["note"]
+    (tmp_path / "cells.recipe.json").write_text(json.dumps(written))
+    [(data, kwargs, _kind)] = read(tmp_path / "cells.tif")
+    layer = SimpleNamespace(data=data, metadata=kwargs["metadata"])
+    assert recipe_on_screen(layer) == (SEGMENT_RECIPE, True)
 
 
 def test_ome_zarr_opens_with_its_scale(tmp_path, nuclei_sample):

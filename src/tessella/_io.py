@@ -218,19 +218,31 @@ def _recipe_beside(path: Path) -> dict | None:
     return found if isinstance(found.get("params"), dict) else None
 
 
+#: recipe keys that say what one export wrote (Export's ``_recipe_to_write``), not how the
+#: labels were made: a later export of the reopened labels says its own
+EXPORT_ONLY_KEYS = ("exported", "stack_objects", "stack_from", "labels_edited", "note")
+
+
 def _with_recipe(metadata: dict, path: Path, labels: np.ndarray) -> dict:
     """``metadata`` of labels read from ``path``, with the recipe that made them (as the
-    layers Segment adds carry it), and these labels as the state the recipe makes: Export
-    then writes the recipe, and marks it edited once the labels differ from these."""
-    recipe = _recipe_beside(path)
-    if recipe is None:
+    layers Segment adds carry it, without the keys of the export that wrote it:
+    :data:`EXPORT_ONLY_KEYS`), and these labels as the state the recipe makes, or, when the
+    recipe says ``labels_edited``, as a state edited after it: Export then writes the recipe,
+    and says it does not reproduce the labels once they differ from the recipe's or were
+    edited before."""
+    found = _recipe_beside(path)
+    if found is None:
         return metadata
     from tessella._widgets import _results  # (no Qt: it records labels states)
 
-    metadata = {**metadata, RECIPE_KEY: recipe}
+    recipe = {k: v for k, v in found.items() if k not in EXPORT_ONLY_KEYS}
+    edited = bool(found.get("labels_edited"))
     fingerprint = _results._fingerprint(labels)
+    if fingerprint is None and edited:  # no state to say so (labels over 256 MiB): the
+        recipe |= {k: found[k] for k in ("labels_edited", "note") if k in found}  # recipe does
+    metadata = {**metadata, RECIPE_KEY: recipe}
     if fingerprint is not None:
-        state = {"fingerprint": fingerprint, "recipe": recipe, "lineage": None}
+        state = {"fingerprint": fingerprint, "recipe": recipe, "lineage": None, "edited": edited}
         metadata[_results.STATES_KEY] = [state]
     return metadata
 

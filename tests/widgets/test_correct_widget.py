@@ -248,9 +248,10 @@ def test_reopened_blockwise_labels_keep_their_recipe_through_edits_and_export(co
     export.labels_combo.setCurrentIndex(export.labels_combo.findData(opened.unique_id))
     assert export.recipe_checkbox.isEnabled()
 
-    def exported(name: str) -> dict:
+    def exported(name: str, files: bool = True) -> dict:
         export.path_edit.setText(str(tmp_path / name))
-        export.tiff_checkbox.setChecked(True)
+        export.tiff_checkbox.setChecked(files)
+        export.csv_checkbox.setChecked(files)
         export.recipe_checkbox.setChecked(True)
         export.export()
         return json.loads((tmp_path / f"{name}.recipe.json").read_text())
@@ -264,6 +265,16 @@ def test_reopened_blockwise_labels_keep_their_recipe_through_edits_and_export(co
     edited = exported("edited")
     assert edited["labels_edited"] is True
     assert edited["params"] == recipe["params"] and edited["blockwise"] == recipe["blockwise"]
+
+    # reopened in a new session and exported again (the recipe alone): still edited, and
+    # none of the first export's keys (they were copied: 'exported' named edited.tif, and
+    # the labels were taken as what the recipe makes)
+    [reopened] = viewer.open(str(tmp_path / "edited.tif"), plugin="tessella")
+    export.labels_combo.setCurrentIndex(export.labels_combo.findData(reopened.unique_id))
+    again = exported("again", files=False)
+    assert "the recipe makes them as they were before" in export.status_label.text()
+    assert again.pop("labels_edited") is True and again.pop("note") == edited["note"]
+    assert again == recipe
 
 
 def test_removing_the_chosen_layer_says_which_layer_is_edited_now(correct):
