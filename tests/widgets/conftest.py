@@ -75,3 +75,36 @@ def result_tyx(nuclei_image, segment_model_dir):
 
     frames = [nuclei_image[y : y + 192, x : x + 192] for y, x in ((0, 0), (160, 200), (300, 300))]
     return run_steps(segment_steps(np.stack(frames), str(segment_model_dir), "TYX"))
+
+
+def rods_labels_and_hidden():
+    """Three crossing rods (``tests.conftest.crossing_rods``) as a label image (rod k is
+    ``k + 1``, later rods painted over earlier ones) and the overlaps layer's data that shows
+    rod 1 where rod 2 hides it: ``(rods, labels, hidden)``."""
+    from tests.conftest import crossing_rods
+
+    rods = crossing_rods()
+    labels = np.zeros(rods.shape[1:], np.int32)
+    for k, rod in enumerate(rods):
+        labels[rod] = k + 1
+    hidden = np.where(rods[0] & rods[1], 1, 0).astype(np.int32)
+    return rods, labels, hidden
+
+
+@pytest.fixture
+def rods_result(tiny_patches_dir):
+    """A patches result on crossing rods whose prediction is perfect (the tiny model's run,
+    its prediction replaced): ``(rods, result)``, ``result.labels`` its assembled labels."""
+    from dataclasses import replace
+
+    from tessella.engine.methods import patches
+    from tessella.engine.pipeline import run_steps, segment_steps
+    from tests.conftest import crossing_rods, perfect_patch_prediction
+
+    rods = crossing_rods()
+    image = rods.any(0) * 200.0 + np.random.default_rng(0).normal(20, 5, rods.shape[1:])
+    result = run_steps(segment_steps(image, str(tiny_patches_dir), "YX"))
+    prediction = perfect_patch_prediction(rods)
+    params = patches.Params(min_size=20)
+    labels = patches.postprocess(prediction, params)
+    return rods, replace(result, predictions=[prediction], params=params, labels=labels)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 from napari.layers import Labels
 
 from tessella._widgets import _results
-from tests.conftest import crossing_rods, perfect_patch_prediction
+from tests.widgets.conftest import rods_labels_and_hidden
 
 
 def test_segment_runs_a_patches_model(
@@ -29,18 +27,12 @@ def test_segment_runs_a_patches_model(
 
 
 def test_overlaps_layer_shows_hidden_objects_and_follows_tune(
-    make_napari_viewer, tiny_patches_dir, qtbot
+    make_napari_viewer, rods_result, qtbot
 ):
     from tessella.engine.methods import patches
-    from tessella.engine.pipeline import run_steps, segment_steps
 
-    rods = crossing_rods()
-    image = rods.any(0) * 200.0 + np.random.default_rng(0).normal(20, 5, rods.shape[1:])
-    result = run_steps(segment_steps(image, str(tiny_patches_dir), "YX"))
-    prediction = perfect_patch_prediction(rods)
-    params = patches.Params(min_size=20)
-    labels = patches.postprocess(prediction, params)
-    result = replace(result, predictions=[prediction], params=params, labels=labels)
+    rods, result = rods_result
+    prediction, params, labels = result.predictions[0], result.params, result.labels
 
     viewer = make_napari_viewer()
     layer = viewer.add_labels(labels, name="rods labels")
@@ -89,11 +81,7 @@ def test_overlaps_layer_shows_hidden_objects_and_follows_tune(
 def test_labels_segmented_again_after_a_removal_take_over_their_overlaps_layer(
     make_napari_viewer,
 ):
-    rods = crossing_rods()
-    labels = np.zeros(rods.shape[1:], np.int32)
-    for k, rod in enumerate(rods):
-        labels[rod] = k + 1
-    hidden = np.where(rods[0] & rods[1], 1, 0).astype(np.int32)
+    rods, labels, hidden = rods_labels_and_hidden()
     viewer = make_napari_viewer()
     layer = viewer.add_labels(labels, name="rods labels")
     overlaps = _results.show_overlaps(viewer, layer, hidden)
@@ -122,11 +110,7 @@ def test_the_overlaps_layer_takes_the_units_and_axes_of_its_labels(make_napari_v
     """Labels in µm: their overlaps layer lies where they do in the same units and axis
     labels (it had napari's "pixel", and napari then dropped the units of every layer:
     "Inconsistent units across layers"); labels made again at another pixel size move it."""
-    rods = crossing_rods()
-    labels = np.zeros(rods.shape[1:], np.int32)
-    for k, rod in enumerate(rods):
-        labels[rod] = k + 1
-    hidden = np.where(rods[0] & rods[1], 1, 0).astype(np.int32)
+    rods, labels, hidden = rods_labels_and_hidden()
     viewer = make_napari_viewer()
     layer = viewer.add_labels(
         labels, name="rods labels", scale=(1.2, 1.2), units=("µm", "µm"), axis_labels=("y", "x")

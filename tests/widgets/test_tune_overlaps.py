@@ -4,27 +4,20 @@ follows each update without costing the GUI thread more than it must."""
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
 
 import numpy as np
 
 from tessella._widgets import _results
-from tests.conftest import crossing_rods, perfect_patch_prediction
+from tests.widgets.conftest import rods_labels_and_hidden
 
 
 def test_tune_finds_overlaps_off_the_gui_thread_and_redraws_them_only_when_they_change(
-    make_napari_viewer, tiny_patches_dir, qtbot, monkeypatch
+    make_napari_viewer, rods_result, qtbot, monkeypatch
 ):
     from tessella.engine.methods import patches
-    from tessella.engine.pipeline import run_steps, segment_steps
 
-    rods = crossing_rods()
-    image = rods.any(0) * 200.0 + np.random.default_rng(0).normal(20, 5, rods.shape[1:])
-    result = run_steps(segment_steps(image, str(tiny_patches_dir), "YX"))
-    prediction = perfect_patch_prediction(rods)
-    params = patches.Params(min_size=20)
-    labels = patches.postprocess(prediction, params)
-    result = replace(result, predictions=[prediction], params=params, labels=labels)
+    rods, result = rods_result
+    prediction, params, labels = result.predictions[0], result.params, result.labels
     viewer = make_napari_viewer()
     layer = viewer.add_labels(labels.copy(), name="rods labels")
     _results.register(layer, result, viewer.layers)
@@ -77,11 +70,7 @@ def test_a_companion_layer_is_not_placed_again_where_it_already_lies(make_napari
     """Updating the overlaps beside labels that did not move leaves the layer's placement
     alone (napari redraws a layer for a scale or translate set to the value it has); labels
     that moved still take it along."""
-    rods = crossing_rods()
-    labels = np.zeros(rods.shape[1:], np.int32)
-    for k, rod in enumerate(rods):
-        labels[rod] = k + 1
-    hidden = np.where(rods[0] & rods[1], 1, 0).astype(np.int32)
+    rods, labels, hidden = rods_labels_and_hidden()
     viewer = make_napari_viewer()
     layer = viewer.add_labels(labels, name="rods labels", scale=(1.2, 1.2), units=("µm", "µm"))
     overlaps = _results.show_overlaps(viewer, layer, hidden)
