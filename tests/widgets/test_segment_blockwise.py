@@ -139,14 +139,14 @@ def test_boundary_model_blockwise_shows_superpixels_then_the_same_cells_as_in_me
 def test_time_lapse_blockwise_gives_tracks_like_in_memory(
     segment_widget, tmp_path, run_to_end, data_dir
 ):
-    """cells2dt blockwise from the GUI on 6 real Fluo-N2DH-SIM+ frames (a 448x448 crop with
+    """cells2dt blockwise from the GUI on 4 real Fluo-N2DH-SIM+ frames (a 448x448 crop with
     more than 20 cells, 2x2 blocks per frame): the labels are the in-memory tracks (up to
     renumbering) and a Tracks layer shows them."""
     import tifffile
 
     from tessella.engine.pipeline import run_steps, segment_steps
 
-    files = sorted((data_dir / "ctc_Fluo-N2DH-SIM+" / "01").glob("*.tif"))[20:26]
+    files = sorted((data_dir / "ctc_Fluo-N2DH-SIM+" / "01").glob("*.tif"))[20:24]
     movie = np.stack([tifffile.imread(f)[64:512, :448] for f in files])
     viewer, widget = lazy_layer_with_model(
         segment_widget, tmp_path, "movie", movie, (1, 224, 224), "cells2dt "
