@@ -425,11 +425,11 @@ def test_a_reopened_panel_replaces_the_results_of_the_closed_one(
 
     widget = reopen(widget)
     first_data = ours.data
-    widget.tile_spin.setValue(128)
+    widget.tile_spin.setValue(192)
     run_to_end(widget)
 
     assert [layer.name for layer in viewer.layers] == ["nuclei", "nuclei labels", copy.name]
-    assert ours.data is not first_data and ours.metadata["tessella_recipe"]["tile"] == 128
+    assert ours.data is not first_data and ours.metadata["tessella_recipe"]["tile"] == 192
     np.testing.assert_array_equal(copy.data, copied)  # a copy is the user's
 
     # edits are known to any panel: an edited result is kept, a new one added
@@ -520,3 +520,22 @@ def test_another_model_adds_its_own_layer_and_a_renamed_result_is_kept(
     run_to_end(widget)
     assert len(viewer.layers) == count + 1
     assert widget.status_label.text().endswith("replaced 'nuclei labels'")
+
+
+def test_the_smallest_tile_offered_leaves_a_core_of_twice_the_halo():
+    """A tile steps by its core (tile - 3 x halo): the panel's smallest tile left nuclei2d a
+    16-px core (112-px tiles), thousands of tiles for a 1024² image. Every bundled model's
+    smallest tile now keeps a core of twice its halo, fits its network's size multiple and
+    is no larger than the card's own tile."""
+    from tessella._widgets.segment import _smallest_tile
+    from tessella.engine.registry import list_models
+
+    cards = [card for card, _directory, origin in list_models() if origin == "bundled"]
+    assert len(cards) >= 6
+    for card in cards:
+        halo = int(card.defaults.get("halo", 32))
+        levels = len(card.raw["architecture"]["args"]["features"])
+        smallest = _smallest_tile(card)
+        assert smallest - 3 * halo >= 2 * halo, card.name
+        assert smallest % 2 ** (levels - 1) == 0, card.name
+        assert smallest <= int(card.defaults.get("tile", 1024)), card.name

@@ -172,12 +172,15 @@ class _Run:
 
 
 def _smallest_tile(card: ModelCard) -> int:
-    """The smallest tile the card's model can use: its halo on both sides, a blending ramp as
-    wide, and one step of the network's size multiple (2 ** (levels - 1) for our U-Nets)."""
+    """The smallest tile the Segment panel offers for the card's model: its halo on both
+    sides, a blending ramp as wide, and a core of twice the halo (at least one step of the
+    network's size multiple, 2 ** (levels - 1) for our U-Nets), rounded up to that multiple.
+    A tile steps by its core, so a core of one multiple (16 px for nuclei2d's 112-px tile)
+    made a 1024² image thousands of tiles, each predicted mostly for its halo."""
     halo = int(card.defaults.get("halo", 32))
     features = card.raw.get("architecture", {}).get("args", {}).get("features") or [0] * 5
     multiple = 2 ** (len(features) - 1)
-    return -(-(3 * halo + multiple) // multiple) * multiple
+    return -(-(3 * halo + max(2 * halo, multiple)) // multiple) * multiple
 
 
 class SegmentWidget(LayerWatcher, QWidget):
