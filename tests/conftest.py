@@ -237,3 +237,17 @@ def write_ome_zarr(path, array, names, scale, chunks):
     group.attrs["multiscales"] = [{"version": "0.4", "axes": axes, "datasets": [
         {"path": "0", "coordinateTransformations": transforms}]}]  # fmt: skip
     return path
+
+
+SEGMENT_RECIPE = {  # what ``tessella segment`` writes beside its labels
+    "tessella_version": "0.1.0",
+    "model": "nuclei2d",
+    "model_sha256": "ab" * 32,
+    "method": "embedding",
+    "params": {"fg_thresh": 0.4, "seed_thresh": 0.9, "min_size": 10},
+    "axes": "YX",
+    "tta": False,
+    "tile": 1024,
+    "device": "cpu",
+    "input": "nuclei.tif",
+}

@@ -11,6 +11,7 @@ from napari.layers import Image, Labels
 from tessella._io import get_reader, labels_axes, pixel_size_of, write_labels_tiff
 from tessella._io import write_labels_zarr as write_zarr_plugin
 from tessella.engine.io import read_image, write_zarr_labels
+from tests.conftest import SEGMENT_RECIPE
 
 
 def imagej_tiff(path, data, axes, size, spacing=None):
@@ -156,20 +157,6 @@ def test_an_integer_file_of_only_0_and_1_opens_as_labels(tmp_path, nuclei_sample
     [(read_data, _kwargs, layer_type)] = read(tmp_path / "mito.tif")
     assert layer_type == kind
     np.testing.assert_array_equal(read_data, stack)
-
-
-SEGMENT_RECIPE = {  # what ``tessella segment`` writes beside its labels
-    "tessella_version": "0.1.0",
-    "model": "nuclei2d",
-    "model_sha256": "ab" * 32,
-    "method": "embedding",
-    "params": {"fg_thresh": 0.4, "seed_thresh": 0.9, "min_size": 10},
-    "axes": "YX",
-    "tta": False,
-    "tile": 1024,
-    "device": "cpu",
-    "input": "nuclei.tif",
-}
 
 
 def test_labels_with_a_recipe_beside_them_carry_it(tmp_path, nuclei_sample):

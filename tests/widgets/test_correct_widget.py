@@ -14,6 +14,7 @@ from tessella._widgets import correct as correct_module
 from tessella._widgets.correct import LINES_LAYER, SEEDS_LAYER, CorrectWidget, parse_ids
 from tessella.engine import edit
 from tessella.engine.metrics import matching
+from tests.conftest import SEGMENT_RECIPE
 from tests.engine.test_edit import touching_pair
 
 SCALE = (0.5, 0.25)  # non-unit pixel size: the canvas and the data coordinates differ
@@ -232,12 +233,7 @@ def test_reopened_blockwise_labels_keep_their_recipe_through_edits_and_export(co
 
     viewer, widget, layer = correct
     recipe = {
-        "tessella_version": "0.1.0",
-        "model": "nuclei2d",
-        "model_sha256": "ab" * 32,
-        "method": "embedding",
-        "params": {"fg_thresh": 0.4, "seed_thresh": 0.9, "min_size": 10},
-        "axes": "YX",
+        **SEGMENT_RECIPE,
         "blockwise": {"block": [512, 512], "halo": [96, 96], "stitch": "overlap"},
         "input": "mosaic.zarr",
     }
