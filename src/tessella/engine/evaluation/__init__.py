@@ -1,0 +1,68 @@
+"""Scoring predicted label images against ground truth, and where the errors are.
+
+:func:`score_pairs` gives the scores ``tessella evaluate`` reports, for label images in memory
+(:func:`score_mask_pairs` for overlapping objects), of the images :func:`truth_objects` and
+:func:`scored_images` make of each file pair; :func:`evaluate_labels` (:func:`evaluate_masks`)
+scores one pair with the same functions for the Evaluate widget and also returns the object
+counts and the error map at one IoU threshold. Label images of any dimensionality are scored as
+one nD image (a time-lapse ``TYX`` array is one volume, as in ``tessella evaluate``). Objects are
+matched exactly as :func:`tessella.engine.metrics.matching` matches them.
+
+Modules: ``_scores`` (scores, matching, error map), ``_truth`` (the objects a ground truth
+holds, sparse annotations), ``_evaluate`` (one pair for the widget), ``_mistakes`` (notes on
+inputs that score little for no real reason) and ``_kind`` (a guess at what a ground truth is).
+"""
+
+from __future__ import annotations
+
+from ._evaluate import evaluate_labels, evaluate_masks
+from ._kind import ground_truth_kind
+from ._mistakes import COLLAPSED_FRACTION, ground_truth_note, mask_stack_reason, prediction_note
+from ._scores import (
+    FALSE_NEGATIVE,
+    FALSE_POSITIVE,
+    GROUND_TRUTH_KINDS,
+    METRICS,
+    Evaluation,
+    error_map,
+    matched_ids,
+    score_mask_pairs,
+    score_pairs,
+)
+from ._truth import (
+    ignore_label_clash,
+    mask_stack_objects,
+    membrane_map_objects,
+    scored_images,
+    stack_without_ignored,
+    truth_objects,
+    unannotated_left_out,
+    without_ignored,
+)
+
+__all__ = [
+    "FALSE_NEGATIVE",
+    "COLLAPSED_FRACTION",
+    "FALSE_POSITIVE",
+    "GROUND_TRUTH_KINDS",
+    "METRICS",
+    "Evaluation",
+    "error_map",
+    "evaluate_labels",
+    "evaluate_masks",
+    "ground_truth_kind",
+    "ground_truth_note",
+    "ignore_label_clash",
+    "mask_stack_objects",
+    "mask_stack_reason",
+    "matched_ids",
+    "membrane_map_objects",
+    "prediction_note",
+    "score_mask_pairs",
+    "score_pairs",
+    "scored_images",
+    "stack_without_ignored",
+    "truth_objects",
+    "unannotated_left_out",
+    "without_ignored",
+]

@@ -1,0 +1,150 @@
+"""One prediction scored against its ground truth, for the Evaluate panel:
+:func:`evaluate_labels` and :func:`evaluate_masks` (objects that may overlap)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from .. import metrics
+from ._mistakes import prediction_note
+from ._scores import (
+    FALSE_NEGATIVE,
+    FALSE_POSITIVE,
+    Evaluation,
+    _error_map,
+    score_mask_pairs,
+    score_pairs,
+)
+from ._truth import mask_stack_objects, scored_images, stack_without_ignored, truth_objects
+
+__all__ = ["evaluate_labels", "evaluate_masks"]
+
+
+def evaluate_labels(
+    labels_true,
+    labels_pred,
+    threshold: float = 0.5,
+    frame_axis: int | None = None,
+    ignore_label: int | None = None,
+    names: tuple[str, str] = ("ground truth", "prediction"),
+    kind: str = "labels",
+    metrics_wanted: Iterable[str] = ("ap",),
+) -> Evaluation:
+    """Score ``labels_pred`` against ``labels_true``, with counts and errors at ``threshold``.
+
+    ``kind`` is what ``labels_true`` is, as ``tessella evaluate`` takes it
+    (:func:`truth_objects`): ``"labels"`` (instance labels), ``"binary"`` (a mask whose
+    connected pieces are the objects, as ``--gt-binary``), ``"boundaries"`` (a membrane map,
+    1 = membrane, whose insides are the objects; a map of more than 2 axes is scored section
+    by section, every 2D plane an image, as ``--gt-boundaries``) or ``"boundaries3d"`` (a 3D
+    map scored as one volume, as ``--gt-boundaries-3d``). With ``frame_axis`` (the T axis of
+    a time-lapse) every frame is an image of its own, as ``tessella evaluate`` scores a
+    folder: AP is averaged over frames and counts are summed. ``ignore_label``: ground-truth
+    pixels of that value were not annotated and are left out (:func:`unannotated_left_out`,
+    as ``tessella evaluate --ignore-label``); ValueError if no pixel has it. ``scores`` holds
+    the metrics wanted, as :func:`score_pairs` gives them (``"iou"``: foreground IoU,
+    ``--metric iou``). ``notes`` warns, as ``tessella evaluate`` does, about a ground truth or
+    a prediction that does not look like what it is taken for (``names``: what to call them
+    there); a hint names the ``kind`` to score it as and its ``tessella evaluate`` flag.
+
+    Examples
+    --------
+    >>> gt = np.array([[1, 1, 0, 2, 2, 0, 0]])
+    >>> pred = np.array([[3, 3, 0, 0, 0, 0, 4]])
+    >>> result = evaluate_labels(gt, pred)
+    >>> result.tp, result.fp, result.fn, result.scores["ap"]["0.5"]
+    (1, 1, 1, 0.3333333333333333)
+    >>> binary = evaluate_labels(gt > 0, pred, kind="binary", metrics_wanted=("ap", "iou"))
+    >>> binary.scores["foreground_iou"]  # 2 of 5 pixels
+    0.4
+    """
+    predicted = np.asarray(labels_pred)
+    truth, unannotated, note = truth_objects(labels_true, kind, ignore_label, names[0], False)
+    if unannotated is not None and not unannotated.any():
+        raise ValueError(f"unannotated label {ignore_label}: no ground-truth pixel has it")
+    notes = tuple(n for n in (prediction_note(predicted, names[1], flags=False), note) if n)
+    if truth.shape != predicted.shape:
+        raise ValueError(
+            f"label images differ in shape: {names[1]} {predicted.shape}, {names[0]} {truth.shape}"
+        )
+    images = scored_images(truth, predicted, unannotated, kind, frame_axis)
+    # checks shapes and dtypes
+    scores = score_pairs([(t, p) for t, p, _ in images], metrics_wanted)
+    counts = np.zeros(3, np.int64)  # true, predicted, matched objects
+    errors = []
+    for t_frame, p_frame, _ in images:
+        iou, true_ids, pred_ids = metrics.iou_matrix(t_frame, p_frame)
+        rows, cols = metrics.match_indices(iou, threshold)
+        counts += (true_ids.size, pred_ids.size, rows.size)
+        errors.append(_error_map(t_frame, p_frame, true_ids, pred_ids, rows, cols))
+    n_true, n_pred, tp = (int(c) for c in counts)
+    if frame_axis is None or (kind == "boundaries" and truth.ndim > 2):
+        error_map = np.stack(errors).reshape(truth.shape)
+    else:
+        error_map = np.moveaxis(np.stack(errors), 0, frame_axis)
+    return Evaluation(
+        scores=scores,
+        threshold=float(threshold),
+        n_true=n_true,
+        n_pred=n_pred,
+        tp=tp,
+        fp=n_pred - tp,
+        fn=n_true - tp,
+        errors=error_map,
+        notes=notes,
+    )
+
+
+def evaluate_masks(
+    masks_true,
+    masks_pred,
+    threshold: float = 0.5,
+    ignore_label: int | None = None,
+    names: tuple[str, str] = ("ground truth", "prediction"),
+) -> Evaluation:
+    """Score objects that may overlap, as ``tessella evaluate --overlapping`` does.
+
+    ``masks_true`` and ``masks_pred`` are ``(N, Y, X)`` stacks of object masks (each non-empty
+    plane one object, as worm ground truth such as BBBC010's and ``tessella segment --stack``
+    give them; the two may hold any number of objects) or ``(Y, X)`` label images
+    (:func:`mask_stack_objects`); each ground-truth mask is matched one-to-one against the
+    predicted masks. ``scores`` (:func:`score_mask_pairs`) are AP and its kin (not foreground
+    IoU, which overlaps make ambiguous); the counts and ``errors``, a ``(Y, X)`` map
+    (:func:`error_map`'s values: a pixel of any unmatched mask), are at ``threshold``.
+    ``ignore_label`` marks unannotated pixels in any plane of the truth, as
+    ``--ignore-label``.
+
+    >>> truth = np.array([[[1, 1, 1, 0, 0]], [[0, 0, 1, 1, 0]]])  # two objects overlapping
+    >>> result = evaluate_masks(truth, np.array([[3, 3, 3, 0, 4]]))
+    >>> result.tp, result.fp, result.fn, result.errors.tolist()
+    (1, 1, 1, [[0, 0, 2, 2, 1]])
+    """
+    truth, unannotated = mask_stack_objects(masks_true, 2, ignore_label, names[0])
+    predicted = mask_stack_objects(masks_pred, 2, None, names[1])[0]
+    if truth.shape[1:] != predicted.shape[1:]:
+        raise ValueError(
+            f"{names[1]} has image shape {predicted.shape[1:]} but {names[0]} has {truth.shape[1:]}"
+        )
+    if ignore_label is not None:
+        if unannotated is None or not unannotated.any():
+            raise ValueError(f"unannotated label {ignore_label}: no ground-truth pixel has it")
+        predicted = stack_without_ignored(predicted, unannotated, truth)
+    scores = score_mask_pairs([(truth, predicted)])
+    iou = metrics.stack_iou_matrix(truth, predicted)
+    rows, cols = metrics.match_indices(iou, threshold)
+    errors = np.zeros(truth.shape[1:], np.uint8)
+    errors[np.delete(predicted, cols, axis=0).any(axis=0)] = FALSE_POSITIVE
+    errors[np.delete(truth, rows, axis=0).any(axis=0)] = FALSE_NEGATIVE  # missed: whole
+    tp = int(rows.size)
+    return Evaluation(
+        scores=scores,
+        threshold=float(threshold),
+        n_true=len(truth),
+        n_pred=len(predicted),
+        tp=tp,
+        fp=len(predicted) - tp,
+        fn=len(truth) - tp,
+        errors=errors,
+    )

@@ -1,0 +1,307 @@
+"""Plausible mistakes: ground truth or predictions that score 0 (or 1) for no real reason
+(an intensity image, a mask taken for labels, a membrane map, a stack of object masks, a
+label painted on the background), each noted in one line with the way to score it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._scores import GROUND_TRUTH_KINDS
+
+__all__ = ["COLLAPSED_FRACTION", "ground_truth_note", "mask_stack_reason", "prediction_note"]
+
+#: a ground-truth object covering at least this fraction of the pixels is warned about
+COLLAPSED_FRACTION = 0.5
+#: at most this many pixels are looked at to tell labels from intensities
+_SAMPLE_PIXELS = 4_000_000
+
+
+def _rows(array: np.ndarray) -> np.ndarray:
+    """Rows along the last axis of ``array`` (every k-th row of a large one)."""
+    rows = array.reshape(-1, array.shape[-1])
+    return rows[:: max(1, rows.size // _SAMPLE_PIXELS)]
+
+
+def _intensities(array: np.ndarray) -> str | None:
+    """Why ``array`` looks like an image rather than labels (many distinct values on most
+    pixels, equal neighbours rare where objects are solid), or None."""
+    if array.ndim < 2 or array.size < 64:
+        return None
+    rows = _rows(array)
+    nonzero = rows != 0
+    if nonzero.mean() < 0.1:
+        return None
+    neighbours = nonzero[:, 1:]
+    same = int(np.count_nonzero((rows[:, 1:] == rows[:, :-1]) & neighbours))
+    pairs = max(int(np.count_nonzero(neighbours)), 1)
+    run = 1.0 / max(1.0 - same / pairs, 1e-9)  # mean length of a run of one value
+    if run >= 1 / 0.3:  # label objects: runs of equal values, mostly several pixels long
+        return None
+    distinct = np.unique(rows[nonzero]).size
+    if distinct < 20:
+        return None
+    return (
+        f"looks like an image, not labels: {distinct} distinct values on {nonzero.mean():.0%} "
+        f"of its pixels, where one value runs {run:.1f} pixels on average (objects a pixel or "
+        "two wide)"
+    )
+
+
+def _two_values(array: np.ndarray) -> int | None:
+    """The one non-zero value of an array holding only 0 and it, else None."""
+    if array.dtype.kind not in "biu" or not array.size:
+        return None
+    top = array.max()
+    if top <= 0 or np.any((array != 0) & (array != top)):
+        return None
+    return int(top)
+
+
+def _sections(array: np.ndarray, count: int = 16) -> np.ndarray:
+    """Up to ``count`` evenly spaced 2D planes (the last two axes) of ``array``."""
+    planes = array.reshape(-1, *array.shape[-2:])
+    return planes[np.unique(np.linspace(0, len(planes) - 1, min(count, len(planes))).astype(int))]
+
+
+def _largest(objects: np.ndarray, counted: np.ndarray | None = None) -> tuple[int, int, float]:
+    """``(n_objects, largest_id, its fraction of the counted pixels)`` of a label image."""
+    values = objects if counted is None else objects[counted]
+    values = np.asarray(values).ravel()
+    if not values.size:
+        return 0, 0, 0.0
+    ids, sizes = np.unique(values, return_counts=True)
+    sizes, ids = sizes[ids != 0], ids[ids != 0]
+    if not ids.size:
+        return 0, 0, 0.0
+    k = int(np.argmax(sizes))
+    return int(ids.size), int(ids[k]), float(sizes[k] / values.size)
+
+
+def _hint(kind: str, what: str, flags: bool) -> str:
+    """Advice to score the ground truth as ``kind`` (a key of :data:`GROUND_TRUTH_KINDS`):
+    its ``tessella evaluate`` flag with ``flags``, else the ``kind`` and the flag."""
+    flag = GROUND_TRUTH_KINDS[kind]
+    if flags:
+        return f"pass {flag} to {what}"
+    return f"take it as kind={kind!r} to {what} (`tessella evaluate {flag}`)"
+
+
+def mask_stack_reason(array) -> str | None:
+    """Why an ``(N, Y, X)`` array looks like a stack of object masks (objects that may
+    overlap, one per plane, as BBBC010's worm ground truth and ``tessella segment --stack``
+    give them) rather than a volume or a time-lapse, or None.
+
+    Each non-empty plane holds 0 and one value, in one or a few pieces, and neighbouring
+    planes hardly overlap (in a volume or a movie they mostly do).
+
+    >>> stack = np.zeros((3, 8, 8), np.uint8)
+    >>> stack[0, :2] = stack[1, 3:5] = stack[2, :, 6:] = 1
+    >>> mask_stack_reason(stack)
+    '3 planes, each holding one object (0 and one value) where its neighbours have none'
+    >>> mask_stack_reason(np.ones((3, 8, 8), np.uint8)) is None  # a solid volume
+    True
+    """
+    from scipy import ndimage
+
+    array = np.asarray(array)
+    if array.ndim != 3 or array.dtype.kind not in "biu" or len(array) < 2:
+        return None
+    planes = [plane for plane in array if plane.any()]
+    if len(planes) < 2:
+        return None
+    picked = np.unique(np.linspace(0, len(planes) - 1, min(16, len(planes))).astype(int))
+    for k in picked:
+        if _two_values(planes[k]) is None:  # (negative values, or two objects)
+            return None
+    if np.median([ndimage.label(planes[k])[1] for k in picked]) > 3:
+        return None
+    overlaps = []
+    for k in np.unique(np.minimum(picked, len(planes) - 2)):
+        a, b = planes[k] != 0, planes[k + 1] != 0
+        overlaps.append(np.count_nonzero(a & b) / np.count_nonzero(a | b))
+    if np.median(overlaps) >= 0.2:
+        return None
+    return (
+        f"{len(planes)} planes, each holding one object (0 and one value) where its "
+        "neighbours have none"
+    )
+
+
+def _mask_stack_note(array: np.ndarray, name: str, flags: bool) -> str | None:
+    reason = mask_stack_reason(array)
+    if reason is None:
+        return None
+    return (
+        f"{name}: looks like an (N, Y, X) stack of object masks ({reason}): scored as one "
+        "label volume, its objects cannot match; "
+        + _hint("overlapping", "score each plane as one object, overlaps allowed", flags)
+    )
+
+
+def ground_truth_note(
+    truth,
+    name: str,
+    objects=None,
+    kind: str = "labels",
+    ignore_label: int | None = None,
+    flags: bool = True,
+) -> str | None:
+    """Why the ground truth ``truth`` may not be what it was taken for (one line starting with
+    ``name``), or None: scores of it would mean little.
+
+    ``kind`` is what it was taken for: ``"labels"`` (instance labels), ``"binary"`` (a mask
+    whose connected pieces are the objects), ``"boundaries"`` (a membrane map whose insides
+    are the objects, per 2D section) or ``"boundaries3d"`` (insides connected in 3D);
+    ``objects`` the objects made of it (``truth`` itself for labels). Pixels of
+    ``ignore_label`` are not counted. Hints name the ``tessella evaluate`` options with
+    ``flags`` (the command line), else the ``kind`` to take it as (of
+    :func:`evaluate_labels` and :func:`evaluate_masks`) and its flag. Noted: an intensity image;
+    labels holding only 0 and one value in a membrane-like network (``--gt-boundaries``) or
+    in separate pieces (``--gt-binary``); a binary mask with many values (a label image?);
+    and objects whose largest covers :data:`COLLAPSED_FRACTION` of the pixels.
+
+    >>> membrane = np.zeros((64, 64), np.uint8); membrane[::8] = 1; membrane[:, ::8] = 1
+    >>> print(ground_truth_note(membrane, "gt.tif")[:70])
+    gt.tif: holds only 0 and 1, like a membrane map (1 in thin lines betwe
+    >>> ground_truth_note(np.kron(np.arange(16).reshape(4, 4), np.ones((8, 8), int)), "gt.tif")
+    """
+    truth = np.asarray(truth)
+    counted = None if ignore_label is None else truth != ignore_label
+    known = truth if counted is None else np.where(counted, truth, 0)
+    image = _intensities(known)
+    if image:
+        swapped = "are PRED and GT swapped?" if flags else "is it the image?"
+        return f"{name}: the ground truth {image}: {swapped}"
+    if kind in ("labels", "binary"):
+        note = _mask_stack_note(known, name, flags)
+        if note:
+            return note
+    if kind == "binary":
+        distinct = np.unique(_rows(known)).size
+        if distinct > 2:
+            labels = (
+                "drop --gt-binary to score its labels"
+                if flags
+                else "take it as kind='labels' to score its labels (`tessella evaluate` "
+                "without --gt-binary)"
+            )
+            return (
+                f"{name}: a binary mask with {distinct - 1} distinct object values: a label "
+                f"image? As a mask, objects that touch are joined into one; {labels}"
+            )
+    elif kind == "labels":
+        note = _two_valued_truth(known, name, flags)
+        if note:
+            return note
+    objects = known if objects is None else np.asarray(objects)
+    count, largest, fraction = _largest(objects, counted)
+    if fraction < COLLAPSED_FRACTION:
+        return None
+    size = (
+        f"{count} object{'s' if count != 1 else ''}, the largest covering {fraction:.0%} of the "
+        "pixels"
+    )
+    if kind == "boundaries3d":
+        sections = (
+            "without --gt-boundaries-3d each 2D section is scored on its own"
+            if flags
+            else _hint("boundaries", "score each 2D section on its own", flags)
+        )
+        return (
+            f"{name}: the insides of the membrane map, connected in 3D, are {size}: in a map "
+            "annotated section by section (as most EM ground truth) they join across sections; "
+            + sections
+        )
+    if kind == "boundaries":
+        return (
+            f"{name}: the insides of the membrane map are {size}: is the membrane broken (gaps "
+            "join the cells) or its polarity inverted (1 = membrane, 0 = inside)?"
+        )
+    if kind == "binary":
+        return (
+            f"{name}: the connected pieces of the mask are {size}: is it inverted (0 is "
+            "background)? Objects that touch join in a mask; a label image keeps them apart"
+        )
+    return (
+        f"{name}: the ground truth is {size} (ID {largest}): a label painted on the background? "
+        "0 is background"
+    )
+
+
+def _membrane_cells(on: np.ndarray, sections: int = 16) -> float:
+    """The mean number of regions of 0 per 2D section (of up to ``sections`` of them) when
+    the foreground ``on`` is thin lines between many of them (a membrane map), else 0."""
+    from scipy import ndimage
+
+    planes = _sections(on, sections)  # cells of a membrane map are counted per 2D section
+    cells = np.mean([ndimage.label(~plane)[1] for plane in planes])
+    lines = np.mean([ndimage.label(plane)[1] for plane in planes])
+    return float(cells) if cells >= 10 and cells >= 5 * lines else 0.0
+
+
+def _two_valued_truth(known: np.ndarray, name: str, flags: bool) -> str | None:
+    """The note on label ground truth holding only 0 and one value (see
+    :func:`ground_truth_note`), or None."""
+    from scipy import ndimage
+
+    value = _two_values(known)
+    if value is None:
+        return None
+    on = known != 0
+    pieces = ndimage.label(on)[1]
+    cells = _membrane_cells(on)
+    if cells:
+        per = " per section" if known.ndim > 2 else ""
+        return (
+            f"{name}: holds only 0 and {value}, like a membrane map ({value} in thin lines "
+            f"between {cells:.0f} regions of 0{per}): as labels, its membrane is one object; "
+            + _hint("boundaries", "score the regions between the lines as the objects", flags)
+        )
+    if pieces < 2:
+        return None
+    mostly = (
+        f" (mostly {value} with lines of 0: a membrane map with 0 = membrane, whose pieces "
+        "are its cells?)"
+        if on.mean() > 0.5
+        else ""
+    )
+    return (
+        f"{name}: holds only 0 and {value}, in {pieces} separate pieces: a binary mask{mostly}? "
+        f"As labels, every piece is one object (ID {value}); "
+        + _hint("binary", "score each connected piece as an object", flags)
+    )
+
+
+def prediction_note(predicted, name: str, flags: bool = True) -> str | None:
+    """Why the prediction ``predicted`` does not look like labels (one line starting with
+    ``name``), or None: an intensity image (the raw image given instead of its labels), an
+    ``(N, Y, X)`` stack of object masks (:func:`mask_stack_reason`; ``flags``: the hint names
+    ``--overlapping``, else ``kind='overlapping'`` and the flag), or a binary mask in 3 or
+    more pieces (every piece one object of one ID).
+
+    >>> rng = np.random.default_rng(0)
+    >>> print(prediction_note(rng.integers(0, 4000, (64, 64)), "pred.tif")[:52])
+    pred.tif: looks like an image, not labels: 2598 dist
+    >>> prediction_note(np.kron(np.arange(16).reshape(4, 4), np.ones((8, 8), int)), "p") is None
+    True
+    """
+    from scipy import ndimage
+
+    predicted = np.asarray(predicted)
+    image = _intensities(predicted)
+    if image:
+        return f"{name}: {image}: segment the image and score its labels"
+    stack = _mask_stack_note(predicted, name, flags)
+    if stack:
+        return stack
+    value = _two_values(predicted)
+    if value is None:
+        return None
+    pieces = ndimage.label(predicted != 0)[1]
+    if pieces < 3:
+        return None
+    return (
+        f"{name}: holds only 0 and {value}, in {pieces} separate pieces: a binary mask, not "
+        f"labels? Every piece counts as one object of ID {value}; give each its own ID (e.g. "
+        "scipy.ndimage.label)"
+    )

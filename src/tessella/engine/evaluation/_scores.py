@@ -1,0 +1,207 @@
+"""Scores of predicted labels against ground truth: the dataset scores ``tessella evaluate``
+reports (:func:`score_pairs`, :func:`score_mask_pairs` for overlapping objects), the matched
+pairs and the error map at one IoU threshold, and the :class:`Evaluation` record."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import metrics
+
+__all__ = [
+    "Evaluation",
+    "FALSE_NEGATIVE",
+    "FALSE_POSITIVE",
+    "GROUND_TRUTH_KINDS",
+    "METRICS",
+    "error_map",
+    "matched_ids",
+    "score_mask_pairs",
+    "score_pairs",
+]
+
+#: error map value of the pixels of predicted objects that match no ground-truth object
+FALSE_POSITIVE = 1
+#: error map value of the pixels of ground-truth objects that no predicted object matches
+FALSE_NEGATIVE = 2
+#: metric names :func:`score_pairs` understands (the choices of ``tessella evaluate --metric``)
+METRICS = ("ap", "seg", "iou", "vrand")
+#: what a ground truth can be taken for (:func:`evaluate_labels`' ``kind``, with
+#: ``"overlapping"`` for :func:`evaluate_masks`), and the ``tessella evaluate`` flag of each
+GROUND_TRUTH_KINDS = {
+    "labels": "",
+    "binary": "--gt-binary",
+    "boundaries": "--gt-boundaries",
+    "boundaries3d": "--gt-boundaries-3d",
+    "overlapping": "--overlapping",
+}
+
+
+def score_pairs(pairs: Iterable, metrics_wanted: Iterable[str] = ("ap",)) -> dict:
+    """Dataset scores of ``(labels_true, labels_pred)`` pairs, as ``tessella evaluate`` reports.
+
+    Parameters
+    ----------
+    pairs : iterable of (array_like, array_like)
+        Ground-truth and predicted integer label images; the two of a pair have one shape.
+    metrics_wanted : iterable of str
+        Any of :data:`METRICS`: ``"ap"`` (AP, precision, recall and F1 at IoU 0.5 ... 0.9, and
+        avS, their mean AP; means over the images with an object in the truth or the
+        prediction, which ``ap_images`` counts), ``"seg"`` (SEG pooled over all ground-truth
+        objects), ``"iou"`` (foreground IoU over all pixels) and ``"vrand"`` (adapted Rand and
+        VOI, means over the images that have ground-truth foreground; ``vrand_images``
+        counts them). A score with nothing to score (no ground-truth object for SEG, no
+        image with foreground for vrand) is None, not NaN (JSON has no NaN).
+
+    Returns
+    -------
+    dict
+        ``{"n_images": int}`` plus, per metric wanted, ``"ap"``, ``"precision"``, ``"recall"``,
+        ``"f1"`` (``{"0.5": float, ..., "0.9": float}``), ``"avs"`` and ``"ap_images"``;
+        ``"seg"``;
+        ``"foreground_iou"``; ``"vrand"``, ``"voi"``, ``"voi_split"``, ``"voi_merge"``,
+        ``"vrand_images"``.
+
+    Examples
+    --------
+    >>> gt = np.array([[1, 1, 0, 2, 2]])
+    >>> pred = np.array([[3, 3, 0, 0, 4]])
+    >>> scores = score_pairs([(gt, pred)])
+    >>> {threshold: round(ap, 3) for threshold, ap in scores["ap"].items()}
+    {'0.5': 1.0, '0.6': 0.333, '0.7': 0.333, '0.8': 0.333, '0.9': 0.333}
+    >>> round(scores["avs"], 4), scores["n_images"]
+    (0.4667, 1)
+    """
+    wanted = tuple(metrics_wanted)
+    unknown = sorted(set(wanted) - set(METRICS))
+    if unknown:
+        raise ValueError(f"unknown metric(s) {', '.join(unknown)}; choose from {METRICS}")
+    pairs = [(np.asarray(truth), np.asarray(predicted)) for truth, predicted in pairs]
+    scores: dict = {"n_images": len(pairs)}
+    if "ap" in wanted:
+        ap = metrics.average_precision_scores(pairs)
+        scores["ap"] = {f"{k:.1f}": v for k, v in ap["ap"].items()}
+        scores["avs"] = ap["avs"]
+        scores["ap_images"] = ap["scored_images"]
+        for key in ("precision", "recall", "f1"):
+            scores[key] = {f"{k:.1f}": v for k, v in ap[key].items()}
+    if "seg" in wanted:  # pooled over every ground-truth object: None when there is none
+        seg = metrics.seg_scores(pairs)["seg"]
+        scores["seg"] = None if np.isnan(seg) else seg
+    if "iou" in wanted:
+        truth_all = np.concatenate([t.ravel() > 0 for t, _ in pairs])
+        pred_all = np.concatenate([p.ravel() > 0 for _, p in pairs])
+        scores["foreground_iou"] = metrics.foreground_iou(truth_all, pred_all)
+    if "vrand" in wanted:  # undefined for an image without ground-truth foreground: left out
+        values = [metrics.rand_voi(t, p) for t, p in pairs]
+        defined = [v for v in values if not np.isnan(v["vrand"])]
+        for key in ("vrand", "vrand_split", "vrand_merge", "voi", "voi_split", "voi_merge"):
+            scores[key] = float(np.mean([v[key] for v in defined])) if defined else None
+        scores["vrand_images"] = len(defined)
+    return scores
+
+
+def matched_ids(labels_true, labels_pred, threshold: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """The ids of the object pairs matched at an IoU threshold.
+
+    The matching is :func:`tessella.engine.metrics.matching`'s (unique for
+    ``threshold > 0.5``), so the number of pairs is its ``tp``.
+
+    Returns
+    -------
+    true_ids, pred_ids : ndarray
+        ``true_ids[k]`` is matched to ``pred_ids[k]``; sorted by ground-truth id.
+
+    Examples
+    --------
+    >>> gt = np.array([[1, 1, 0, 2, 2]])
+    >>> pred = np.array([[3, 3, 0, 0, 4]])
+    >>> matched_ids(gt, pred, 0.5)
+    (array([1, 2]), array([3, 4]))
+    >>> matched_ids(gt, pred, 0.6)  # object 2 vs 4 has IoU 0.5
+    (array([1]), array([3]))
+    """
+    iou, true_ids, pred_ids = metrics.iou_matrix(labels_true, labels_pred)
+    rows, cols = metrics.match_indices(iou, threshold)
+    return true_ids[rows], pred_ids[cols]
+
+
+def _error_map(labels_true, labels_pred, true_ids, pred_ids, rows, cols) -> np.ndarray:
+    truth, predicted = np.asarray(labels_true), np.asarray(labels_pred)
+    errors = np.zeros(truth.shape, dtype=np.uint8)
+    errors[np.isin(predicted, np.delete(pred_ids, cols))] = FALSE_POSITIVE
+    # written last: a missed object stays whole where a spurious one overlaps it
+    errors[np.isin(truth, np.delete(true_ids, rows))] = FALSE_NEGATIVE
+    return errors
+
+
+def error_map(labels_true, labels_pred, threshold: float = 0.5) -> np.ndarray:
+    """Where the unmatched objects are, at an IoU threshold.
+
+    Parameters
+    ----------
+    labels_true, labels_pred : array_like of int
+        Label images of identical shape (any dimensionality); 0 is background.
+    threshold : float
+        IoU threshold in (0, 1]; objects are matched as by
+        :func:`tessella.engine.metrics.matching`.
+
+    Returns
+    -------
+    ndarray of uint8, the shape of the inputs
+        :data:`FALSE_NEGATIVE` (2) on the pixels of ground-truth objects that no predicted
+        object matches, else :data:`FALSE_POSITIVE` (1) on the pixels of predicted objects that
+        match no ground-truth object, else 0. A pixel of both kinds is a false negative, so
+        every missed object shows whole.
+
+    Examples
+    --------
+    >>> gt = np.array([[1, 1, 0, 2, 2, 0, 0]])
+    >>> pred = np.array([[3, 3, 0, 0, 0, 0, 4]])  # object 2 missed, object 4 spurious
+    >>> error_map(gt, pred)
+    array([[0, 0, 0, 2, 2, 0, 1]], dtype=uint8)
+    """
+    iou, true_ids, pred_ids = metrics.iou_matrix(labels_true, labels_pred)
+    rows, cols = metrics.match_indices(iou, threshold)
+    return _error_map(labels_true, labels_pred, true_ids, pred_ids, rows, cols)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One prediction scored against its ground truth.
+
+    ``scores`` is :func:`score_pairs` of the one pair (what ``tessella evaluate`` reports for
+    it); the counts and ``errors`` (:func:`error_map`) are at IoU ``threshold``.
+    """
+
+    scores: dict
+    threshold: float
+    n_true: int
+    n_pred: int
+    tp: int
+    fp: int
+    fn: int
+    errors: np.ndarray
+    #: one-line warnings on inputs that score little for no real reason
+    #: (:func:`ground_truth_note`, :func:`prediction_note`)
+    notes: tuple[str, ...] = ()
+
+
+def score_mask_pairs(pairs: Iterable) -> dict:
+    """Dataset scores of ``(masks_true, masks_pred)`` pairs of bool ``(N, *spatial)`` object
+    stacks (objects may overlap; :func:`mask_stack_objects`), as ``tessella evaluate
+    --overlapping`` reports them: :func:`score_pairs`' ``"ap"`` keys (AP, precision, recall,
+    F1 at IoU 0.5 ... 0.9, ``"avs"``, ``"ap_images"``) and ``"n_images"``.
+
+    >>> truth = np.array([[[1, 1, 1, 0, 0]], [[0, 0, 1, 1, 0]]], bool)
+    >>> score_mask_pairs([(truth, truth[:1])])["ap"]["0.5"]
+    0.5
+    """
+    scores = metrics.stack_average_precision_scores(list(pairs))
+    scores["ap_images"] = scores.pop("scored_images")  # as `tessella evaluate --json` names it
+    for key in ("ap", "precision", "recall", "f1"):
+        scores[key] = {f"{k:.1f}": v for k, v in scores[key].items()}
+    return scores
