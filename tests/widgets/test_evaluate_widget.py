@@ -421,6 +421,56 @@ def test_layers_placed_differently_on_the_canvas_are_warned_about(
     assert widget.last_evaluation.tp == expected.tp  # the scores themselves are unchanged
 
 
+@pytest.mark.parametrize(
+    ("placed", "pred_words", "truth_words"),
+    [
+        ({"rotate": 30}, "rotate 30°", "rotate 0°"),
+        ({"shear": [0.25]}, "shear (0.25)", "shear (0)"),
+        (
+            {"affine": [[0, -1, 300], [1, 0, 5.5], [0, 0, 1]]},
+            "affine [[0, -1, 300], [1, 0, 5.5]]",
+            "affine [[1, 0, 0], [0, 1, 0]]",
+        ),
+    ],
+    ids=["rotate", "shear", "affine"],
+)
+def test_layers_rotated_sheared_or_moved_by_an_affine_are_warned_about(
+    make_napari_viewer, nuclei_pair, monkeypatch, placed, pred_words, truth_words
+):
+    """The whole world transform is compared, not only scale and translate (the old panel
+    scored a rotated, sheared or affine-moved prediction without a word): the warning names
+    the layers, the part that differs and both values; the errors layer lies where its
+    prediction does. The same placement, up to rounding, is not warned about."""
+    truth, expected = nuclei_pair
+    warned: list[str] = []
+    monkeypatch.setattr(evaluate_module, "show_warning", warned.append)
+    viewer = make_napari_viewer()
+    truth_layer = viewer.add_labels(truth, name="GT")
+    pred_layer = viewer.add_labels(expected.prediction, name="pred", **placed)
+    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Evaluate")
+    widget.errors_checkbox.setChecked(True)
+    widget.evaluate_button.click()
+
+    note = (
+        f"prediction 'pred' has {pred_words} but ground truth 'GT' has {truth_words}: the "
+        "scores compare their pixels one to one, not what the canvas shows"
+    )
+    assert warned == [f"Evaluate: {note}"]
+    assert widget.status_label.text().endswith(f"\nWarning: {note}")
+    assert widget.last_evaluation.tp == expected.tp  # the scores themselves are unchanged
+    [errors] = error_layers(viewer)
+    for part in ("scale", "translate", "rotate", "shear"):
+        np.testing.assert_allclose(getattr(errors, part), getattr(pred_layer, part))
+    np.testing.assert_allclose(errors.affine.affine_matrix, pred_layer.affine.affine_matrix)
+
+    warned.clear()
+    for part, value in placed.items():  # the truth placed alike, but for float rounding
+        setattr(truth_layer, part, np.asarray(value, float) + 1e-9)
+    widget.evaluate_button.click()
+    assert warned == []
+    assert "Warning" not in widget.status_label.text()
+
+
 @pytest.mark.parametrize("removed", ["prediction", "nuclei ground truth"])
 def test_a_layer_removed_during_the_run_gets_no_errors_layer(
     evaluate_widget, nuclei_pair, qtbot, monkeypatch, removed

@@ -42,6 +42,7 @@ from tessella.engine import evaluation
 
 from ._layers import LayerWatcher, fill_layer_combo, find_layer
 from ._layout import panel_layout
+from ._placement import last_axes, placement_note, world_transform
 from ._plot import LinePlot
 from ._workers import WorkerFailed
 
@@ -208,28 +209,6 @@ def _shape_problem(pred: Labels, pred_shape, truth: Labels, truth_shape, kind: s
     return f"{names} has shape {truth_shape}; they must be equal.{hint}"
 
 
-def _placement(layer: Labels) -> str:
-    return ", ".join(
-        f"{what} ({', '.join(f'{value:g}' for value in values)})"
-        for what, values in (("scale", layer.scale), ("translate", layer.translate))
-    )
-
-
-def _placement_note(pred: Labels, truth: Labels) -> str:
-    """A warning when the layers of a pair do not lie on each other on the canvas: the
-    scores compare the arrays pixel by pixel, whatever their scale and translate."""
-    n = min(pred.ndim, truth.ndim)  # an (N, Y, X) stack of masks lies over (Y, X) labels
-    if np.allclose(pred.scale[-n:], truth.scale[-n:]) and np.allclose(
-        pred.translate[-n:], truth.translate[-n:]
-    ):
-        return ""
-    return (
-        f"prediction '{pred.name}' has {_placement(pred)} but ground truth '{truth.name}' has "
-        f"{_placement(truth)}: the scores compare their pixels one to one, not what the "
-        "canvas shows"
-    )
-
-
 @dataclass(frozen=True)
 class _Run:
     """What an evaluation scores and where its error layer goes, fixed when it starts."""
@@ -240,8 +219,7 @@ class _Run:
     truth_name: str
     threshold: float
     ignore_label: int | None
-    scale: tuple
-    translate: tuple
+    world: tuple  # the prediction's world transform (name, values), for its errors layer
     started: float
     notes: tuple[str, ...] = ()  # the widget's own warnings, after those of the scores
     kind: str = "labels"  # what the ground truth is (a key of GROUND_TRUTH_KINDS)
@@ -545,10 +523,9 @@ class EvaluateWidget(LayerWatcher, QWidget):
             truth.name,
             round(self.threshold_spin.value(), 2),
             self.ignore_spin.value() or None,
-            tuple(pred.scale),
-            tuple(pred.translate),
+            tuple(world_transform(pred).items()),
             time.perf_counter(),
-            tuple(note for note in [_placement_note(pred, truth)] if note),
+            tuple(note for note in [placement_note(pred, truth)] if note),
             kind,
             tuple(pred.units),
             tuple(pred.axis_labels),
@@ -686,8 +663,7 @@ class EvaluateWidget(LayerWatcher, QWidget):
         # the prediction's units too: napari drops every layer's units (the scale bar's)
         # when one layer has its default "pixel" among layers in µm
         placement = {  # (the last axes: overlapping masks of an (N, Y, X) prediction)
-            "scale": run.scale[-errors.ndim :],
-            "translate": run.translate[-errors.ndim :],
+            **last_axes(dict(run.world), errors.ndim),
             "units": run.units[-errors.ndim :],
             "axis_labels": run.axis_labels[-errors.ndim :],
         }

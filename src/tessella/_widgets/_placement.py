@@ -1,0 +1,93 @@
+"""Where a layer lies on the canvas: its whole world transform (scale, translate, rotate,
+shear and affine), compared between two layers and copied to a layer made from another."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["TRANSFORMS", "last_axes", "placement_note", "world_transform"]
+
+#: the parts of a napari layer's world transform: ``affine`` applied after the other four
+TRANSFORMS = ("scale", "translate", "rotate", "shear", "affine")
+#: matrices equal to this are one placement (float rounding of an angle, of a composed affine)
+_TOLERANCE = 1e-6
+
+
+def world_transform(layer) -> dict[str, np.ndarray]:
+    """The parts of ``layer``'s world transform over all its axes: ``scale`` and ``translate``
+    vectors, ``rotate``, ``shear`` (its upper-triangular matrix) and ``affine`` matrices."""
+    from napari.utils.transforms.transform_utils import expand_upper_triangular
+
+    shear = np.asarray(layer.shear, float)
+    return {
+        "scale": np.asarray(layer.scale, float),
+        "translate": np.asarray(layer.translate, float),
+        "rotate": np.asarray(layer.rotate, float),
+        "shear": shear if shear.ndim == 2 else expand_upper_triangular(shear),
+        "affine": np.asarray(layer.affine.affine_matrix, float),
+    }
+
+
+def last_axes(transform: dict[str, np.ndarray], count: int) -> dict[str, np.ndarray]:
+    """``transform`` (:func:`world_transform`) of the last ``count`` axes alone, in the forms
+    a napari layer of ``count`` axes takes them: an ``(N, Y, X)`` stack of masks lies over
+    ``(Y, X)`` labels."""
+    ndim = len(transform["scale"])
+    kept = list(range(ndim - count, ndim))
+    return {
+        "scale": transform["scale"][kept],
+        "translate": transform["translate"][kept],
+        "rotate": transform["rotate"][np.ix_(kept, kept)],
+        "shear": transform["shear"][np.ix_(kept, kept)],
+        "affine": transform["affine"][np.ix_([*kept, ndim], [*kept, ndim])],
+    }
+
+
+def _numbers(values) -> str:
+    return ", ".join(f"{value:.4g}" if abs(value) > 1e-12 else "0" for value in values)
+
+
+def _matrix(rows) -> str:
+    return "[" + ", ".join(f"[{_numbers(row)}]" for row in rows) + "]"
+
+
+def _part(what: str, values: np.ndarray) -> str:
+    """One part of a placement in words: ``scale (2, 2)``, ``rotate 30°``, ``affine [...]``."""
+    if what in ("scale", "translate"):
+        return f"{what} ({', '.join(f'{value:g}' for value in values)})"
+    if what == "shear":  # the coefficients napari takes: the upper triangle
+        return f"shear ({_numbers(values[np.triu_indices(len(values), 1)])})"
+    if what == "rotate" and values.shape == (2, 2):
+        return f"rotate {math.degrees(math.atan2(values[1, 0], values[0, 0])):.4g}°"
+    if what == "affine":  # its last row is always (0, ..., 0, 1)
+        return f"affine {_matrix(values[:-1])}"
+    return f"{what} {_matrix(values)}"
+
+
+def placement_note(pred, truth) -> str:
+    """A warning when the layers of a pair do not lie on each other on the canvas (any part
+    of their world transforms differs on their shared last axes): the scores compare the
+    arrays pixel by pixel, whatever their placement. It names both layers and, for each,
+    the parts that differ (scale and translate together, as a placement is usually set)."""
+    n = min(pred.ndim, truth.ndim)  # an (N, Y, X) stack of masks lies over (Y, X) labels
+    mine, theirs = last_axes(world_transform(pred), n), last_axes(world_transform(truth), n)
+    differ = [
+        what
+        for what in TRANSFORMS
+        if not np.allclose(mine[what], theirs[what], rtol=1e-5, atol=_TOLERANCE)
+    ]
+    if not differ:
+        return ""
+    if {"scale", "translate"} & set(differ):
+        differ = ["scale", "translate", *(what for what in differ if what in TRANSFORMS[2:])]
+
+    def placed(parts: dict) -> str:
+        return ", ".join(_part(what, parts[what]) for what in differ)
+
+    return (
+        f"prediction '{pred.name}' has {placed(mine)} but ground truth '{truth.name}' has "
+        f"{placed(theirs)}: the scores compare their pixels one to one, not what the canvas "
+        "shows"
+    )
