@@ -1,0 +1,166 @@
+"""Scoring tracked labels against a Cell Tracking Challenge ground truth."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from ._ctc import read_ctc_tracks
+from ._tracks import Track
+
+__all__ = ["link_accuracy", "evaluate_ctc"]
+
+
+def _marker_owner(markers: np.ndarray, predicted: np.ndarray) -> dict[int, int]:
+    """GT marker -> the predicted object covering more than half of it, when that object
+    covers no other marker that much (one-to-one); others are unmatched."""
+    inside = markers > 0
+    pairs, counts = np.unique(
+        np.stack([markers[inside], predicted[inside]]), axis=1, return_counts=True
+    )
+    sizes = dict(zip(*np.unique(markers[inside], return_counts=True)))
+    owner = {int(m): int(p) for (m, p), n in zip(pairs.T, counts) if p and 2 * n > sizes[int(m)]}
+    claims: dict[int, int] = {}
+    for p in owner.values():
+        claims[p] = claims.get(p, 0) + 1
+    return {m: p for m, p in owner.items() if claims[p] == 1}
+
+
+def link_accuracy(
+    gt_markers: np.ndarray,
+    gt_tracks: list[Track],
+    tracked: np.ndarray,
+    lineage: dict[int, int] | None = None,
+    frames: Iterable[int] | None = None,
+) -> dict:
+    """The fraction of ground-truth links (a cell from one frame to the next, and mother to
+    daughter) that the tracked labels reproduce.
+
+    A link between GT objects ``a`` (frame t-1) and ``b`` (frame t) is reproduced when both are
+    matched one-to-one to predicted objects (covering more than half of their TRA marker) and
+    those carry the same track ID, or the one at t is a daughter of the one at t-1.
+    ``frames`` limits the links to those ending in these frames. Returns
+    ``{"link_accuracy", "links", "reproduced", "division_links", "divisions_reproduced"}``.
+    """
+    lineage = lineage or {}
+    parents = {t.id: t.parent for t in gt_tracks}
+    frames = frames if frames is not None else range(1, gt_markers.shape[0])
+    total = reproduced = div_total = div_found = 0
+    owners = {}
+
+    def owner(t):
+        if t not in owners:
+            owners[t] = _marker_owner(gt_markers[t], tracked[t])
+        return owners[t]
+
+    for t in frames:
+        if t < 1:
+            continue
+        here = np.unique(gt_markers[t])
+        before = set(np.unique(gt_markers[t - 1]).tolist())
+        for cell in here[here != 0].tolist():
+            division = cell not in before and parents.get(cell, 0) in before
+            source = parents.get(cell, 0) if division else (cell if cell in before else 0)
+            if not source:
+                continue
+            total += 1
+            div_total += division
+            a, b = owner(t - 1).get(source), owner(t).get(cell)
+            ok = a is not None and b is not None and (a == b or lineage.get(b) == a)
+            reproduced += ok
+            div_found += ok and division
+    return {
+        "link_accuracy": reproduced / total if total else float("nan"),
+        "links": total,
+        "reproduced": reproduced,
+        "division_links": div_total,
+        "divisions_reproduced": div_found,
+    }
+
+
+def _frame_number(name: str, prefix: str) -> int | None:
+    stem = Path(name).stem
+    digits = stem[len(prefix) :]
+    return int(digits) if stem.startswith(prefix) and digits.isdigit() else None
+
+
+def _read_labels(path: Path) -> np.ndarray:
+    from ..io import read_image
+
+    data = np.asarray(read_image(path).data)
+    if not np.issubdtype(data.dtype, np.integer):
+        raise ValueError(f"{path}: labels must be integers, got {data.dtype}")
+    return data
+
+
+def _check_ctc_ground_truth(gt_dir: Path) -> None:
+    """ValueError naming ``gt_dir`` unless it is a CTC ground-truth folder (``NN_GT``): SEG
+    masks in ``SEG/`` and/or tracks in ``TRA/man_track.txt`` (a ground truth of tracks alone
+    scores the links). A wrong folder would otherwise score "no annotated frame" and exit 0."""
+    if not gt_dir.is_dir():
+        raise ValueError(f"{gt_dir}: no such folder (the CTC ground truth, NN_GT)")
+    seg = gt_dir / "SEG"
+    has_seg = any(_frame_number(p.name, "man_seg") is not None for p in seg.glob("man_seg*.tif"))
+    tra = gt_dir / "TRA"
+    if tra.exists() and not (tra / "man_track.txt").is_file():
+        raise ValueError(f"{tra}: no man_track.txt (the tracks of the TRA markers)")
+    if not has_seg and not tra.exists():
+        raise ValueError(
+            f"{gt_dir}: neither SEG/man_segTTT.tif nor TRA/man_track.txt; give the "
+            "ground-truth folder NN_GT (with SEG/ and/or TRA/), not the image folder NN"
+        )
+
+
+def evaluate_ctc(result_dir, gt_dir, frames: range | None = None) -> dict:
+    """Score a CTC result folder (``maskTTT.tif`` + ``res_track.txt``) against a CTC ground
+    truth folder (``NN_GT`` with ``SEG/`` and ``TRA/``).
+
+    Returns SEG over the SEG-annotated frames (pooled over their cells), the link accuracy of
+    :func:`link_accuracy` against TRA, and the frames and cells counted. ``frames`` limits
+    both to those frames (a link counts when it ends in one of them).
+    """
+    result_dir, gt_dir = Path(result_dir), Path(gt_dir)
+    _check_ctc_ground_truth(gt_dir)
+    masks = {
+        t: p
+        for p in result_dir.glob("mask*.tif")
+        if (t := _frame_number(p.name, "mask")) is not None
+    }
+    if not masks:
+        raise ValueError(f"{result_dir}: no maskTTT.tif files (a CTC result folder)")
+    count = max(masks) + 1
+    missing = [t for t in range(count) if t not in masks]
+    if missing:
+        raise ValueError(f"{result_dir}: mask{missing[0]:03d}.tif is missing")
+    if frames is not None and (not len(frames) or frames[0] < 0 or frames[-1] >= count):
+        raise ValueError(
+            f"frames {frames.start}:{frames.stop}: {result_dir} has frames 0:{count} (A:B, "
+            "B excluded, A < B)"
+        )
+    frames = range(count) if frames is None else frames
+    tracked = np.stack([_read_labels(masks[t]) for t in range(count)])
+    track_file = result_dir / "res_track.txt"
+    lineage = {}
+    if track_file.is_file():
+        lineage = {k.id: k.parent for k in read_ctc_tracks(track_file) if k.parent}
+    from ..metrics import seg_scores
+
+    pairs = []
+    for path in sorted((gt_dir / "SEG").glob("man_seg*.tif")):
+        t = _frame_number(path.name, "man_seg")
+        if t is not None and t in frames and t < count:
+            pairs.append((_read_labels(path), tracked[t]))
+    scores = {"seg_frames": len(pairs), **seg_scores(pairs)} if pairs else {"seg_frames": 0}
+    tra_dir = gt_dir / "TRA"
+    if (tra_dir / "man_track.txt").is_file():
+        markers = np.zeros_like(tracked)
+        for path in tra_dir.glob("man_track*.tif"):
+            t = _frame_number(path.name, "man_track")
+            if t is not None and t < count:
+                markers[t] = _read_labels(path)
+        gt_tracks = read_ctc_tracks(tra_dir / "man_track.txt")
+        link_frames = [t for t in frames if 0 < t < count]
+        scores.update(link_accuracy(markers, gt_tracks, tracked, lineage, link_frames))
+    return scores

@@ -1,0 +1,53 @@
+"""Tables of tracks: their spans and parents, napari Tracks data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._link import frame_objects
+
+__all__ = ["Track", "track_table", "napari_tracks", "frame_track_rows", "tracks_graph"]
+
+
+@dataclass(frozen=True)
+class Track:
+    id: int
+    start: int  # first frame
+    end: int  # last frame (inclusive)
+    parent: int  # 0: none
+
+
+def track_table(tracked: np.ndarray, lineage: dict[int, int] | None = None) -> list[Track]:
+    """Each track's first and last frame and parent, sorted by ID."""
+    lineage = lineage or {}
+    spans: dict[int, list[int]] = {}
+    for t in range(tracked.shape[0]):
+        for track in np.unique(tracked[t]):
+            if track:
+                span = spans.setdefault(int(track), [t, t])
+                span[1] = t
+    return [Track(i, s, e, int(lineage.get(i, 0))) for i, (s, e) in sorted(spans.items())]
+
+
+def napari_tracks(tracked: np.ndarray, lineage: dict[int, int] | None = None):
+    """``(data, graph)`` for a napari Tracks layer: rows ``(track, t, y, x)`` at each object's
+    centroid, and ``{child: [parent]}``."""
+    rows = [frame_track_rows(tracked[t], t) for t in range(tracked.shape[0])]
+    data = np.concatenate(rows) if rows else np.zeros((0, tracked.ndim + 1))
+    return data, tracks_graph(data, lineage)
+
+
+def frame_track_rows(frame: np.ndarray, t: int) -> np.ndarray:
+    """Rows ``(track, t, y, x)`` of one frame's objects, at their centroids."""
+    ids = np.unique(frame)
+    ids = ids[ids != 0]
+    rows = [[int(track), t, *centre] for track, centre in zip(ids, frame_objects(frame).centres)]
+    return np.asarray(rows, np.float64).reshape(-1, 2 + frame.ndim)
+
+
+def tracks_graph(data: np.ndarray, lineage: dict[int, int] | None) -> dict[int, list[int]]:
+    """napari's ``{child: [parent]}`` for the divisions whose two ends are in ``data``."""
+    present = set(data[:, 0].astype(int).tolist())
+    return {int(c): [int(p)] for c, p in (lineage or {}).items() if c in present and p in present}
