@@ -1,0 +1,270 @@
+"""Correct's edits: merge, delete, fill holes, remove small, relabel, split along lines or by
+watershed, undo and redo (the operations of :class:`.correct.CorrectWidget`, a mixin).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+from napari.layers import Labels, Points, Shapes
+
+from . import _results
+
+if TYPE_CHECKING:
+    from tessella.engine.edit import Edit
+
+__all__ = ["LINES_LAYER", "SEEDS_LAYER", "CorrectEdits"]
+
+LINES_LAYER = "split lines"  # the Shapes layer the user draws split lines in
+SEEDS_LAYER = "split seeds"  # the Points layer of watershed seeds
+
+
+def _axes_of(layer: Labels) -> str | None:
+    """The labels' axes (e.g. "TYX"), if known: as their file named them, as Segment read the
+    image it made them from, as their napari ``axis_labels`` say, else as the reader guessed
+    (:func:`tessella._io.recorded_axes`, as Export and Evaluate take them)."""
+    from tessella._io import recorded_axes
+
+    return recorded_axes(layer.ndim, layer.metadata, layer.axis_labels)
+
+
+class CorrectEdits:
+    """Mixin for :class:`.correct.CorrectWidget`: each edit is computed by
+    :mod:`tessella.engine.edit` on the chosen labels layer and written as one step of its undo
+    history (uses the widget's ``viewer``, ``labels_layer``, controls, ``_say`` and ``edited``)."""
+
+    # --- operations -------------------------------------------------------------------------
+
+    def _apply(self, what: str, make_edit: Callable[[np.ndarray], Edit]) -> bool:
+        """Compute an edit on the chosen layer's data and record it as one undo step."""
+        layer = self.labels_layer
+        if layer is None:
+            self._say(f"{what}: add or choose a labels layer first.")
+            return False
+        if not isinstance(layer.data, np.ndarray):
+            message = (
+                f"layer '{layer.name}' is not in memory ({type(layer.data).__name__}, e.g. a "
+                "blockwise result on disk); to edit a copy, open its .zarr with File > Open "
+                "(Tessella reads labels into memory), then Export the result"
+            )
+            self._say(f"{what}: {message}", "error")
+            return False
+        try:
+            change = make_edit(layer.data)
+        except ValueError as exc:
+            self._say(f"{what} on layer '{layer.name}': {exc}", "error")
+            return False
+        if change.size == 0:
+            self._say(f"{what} on '{layer.name}': nothing to change", None)
+            return False
+        renamed = self._rename_tracks(layer, change.renamed) if change.renamed else None
+        with layer.block_history():
+            layer.data_setitem(change.indices, change.values)
+        if renamed is not None:  # Ctrl+Z and Redo find each side's divisions again
+            _results.remember_edited_state(layer, renamed)
+        # the Tracks layer beside a time-lapse follows the step (_results.follow_edits)
+        done = f"{change.description} on '{layer.name}': {change.size} px changed"
+        self._say(done, None)
+        self.edited.emit(change.description)
+        return True
+
+    def _rename_tracks(self, layer, renamed: dict[int, int]) -> dict | None:
+        """Before objects of a time-lapse change IDs (relabel): the divisions drawn beside
+        it, renamed the same way; the labels before the change are remembered with the old
+        ones. Returns the renamed lineage (None without a Tracks layer)."""
+        tracks = _results.tracks_layer(self.viewer, layer)
+        if tracks is None:
+            return None
+        lineage = _results.lineage_on_screen(layer)
+        if lineage is None:
+            lineage = tracks.metadata.get(_results.LINEAGE_KEY) or {}
+        _results.remember_edited_state(layer, lineage)
+        # divisions whose ends are gone for now (kept for an undo) have no new IDs: they stay
+        # with the labels before the change, whose state remembers them
+        present = set(np.unique(layer.data).tolist())
+        new = {
+            renamed.get(int(c), int(c)): renamed.get(int(p), int(p))
+            for c, p in lineage.items()
+            if int(c) in present and int(p) in present
+        }
+        tracks.metadata = {**tracks.metadata, _results.LINEAGE_KEY: new}
+        return new
+
+    def _selection(self, what: str, at_least: int = 1) -> list[int] | None:
+        try:
+            ids = self.selected_ids()
+        except ValueError as exc:
+            self._say(f"{what}: {exc}", "error")
+            return None
+        if len(ids) < at_least:
+            wanted = "a label" if at_least == 1 else f"{at_least} labels"
+            self._say(f"{what}: select {wanted} first (type IDs or use Pick).")
+            return None
+        return ids
+
+    def merge(self) -> bool:
+        from tessella.engine.edit import merge
+
+        ids = self._selection("Merge", 2)
+        if ids is None or not self._apply("Merge", lambda data: merge(data, ids)):
+            return False
+        self.set_selection([min(ids)])
+        return True
+
+    def delete(self) -> bool:
+        from tessella.engine.edit import delete
+
+        ids = self._selection("Delete")
+        if ids is None or not self._apply("Delete", lambda data: delete(data, ids)):
+            return False
+        self.selection_edit.clear()
+        return True
+
+    def fill_holes(self) -> bool:
+        from tessella.engine.edit import fill_holes
+
+        try:
+            ids = self.selected_ids() or None
+        except ValueError as exc:
+            self._say(f"Fill holes: {exc}", "error")
+            return False
+        layer = self.labels_layer
+        axes = _axes_of(layer) if layer is not None else None
+        return self._apply("Fill holes", lambda data: fill_holes(data, ids, axes=axes))
+
+    def remove_small(self) -> bool:
+        from tessella.engine.edit import remove_small
+
+        layer = self.labels_layer
+        axes = _axes_of(layer) if layer is not None else None
+        size = self.min_size_spin.value()
+        return self._apply("Remove small", lambda data: remove_small(data, size, axes=axes))
+
+    def relabel(self) -> bool:
+        from tessella.engine.edit import relabel_sequential
+
+        return self._apply("Relabel", relabel_sequential)
+
+    def _find_helper(self, name: str, kind: type):
+        """The ``name`` layer of ``kind`` drawn for the chosen labels layer's dimensions
+        (lines drawn over a 2D image mean nothing on a slice of a volume)."""
+        layer = self.labels_layer
+        for candidate in self.viewer.layers:
+            if isinstance(candidate, kind) and candidate.name == name:
+                if layer is None or candidate.ndim == layer.ndim:
+                    return candidate
+        return None
+
+    def _helper_layer(self, name: str, kind: type):
+        layer = self.labels_layer
+        found = self._find_helper(name, kind)
+        if found is not None:
+            return found
+        if layer is None:
+            return None
+        for other in [c for c in self.viewer.layers if isinstance(c, kind) and c.name == name]:
+            self.viewer.layers.remove(other)  # drawn for a layer of other dimensions
+        # where the labels lie, units too (napari drops every layer's units, the scale bar's
+        # included, when one layer has other units)
+        options = {"name": name, "ndim": layer.ndim, **_results.placement(layer)}
+        if kind is Shapes:
+            return self.viewer.add_shapes(edge_color="yellow", edge_width=2, **options)
+        return self.viewer.add_points(face_color="yellow", size=6, **options)
+
+    def draw_split_line(self) -> None:
+        """Add (or choose) the split-lines layer in line-drawing mode."""
+        if self.labels_layer is None:
+            self._say("Draw split line: add or choose a labels layer first.")
+            return
+        shapes = self._helper_layer(LINES_LAYER, Shapes)
+        self.viewer.layers.selection.active = shapes
+        shapes.mode = "add_line"
+        self.status_label.setText("Drag a line across the object, then click 'Split along lines'")
+
+    def _to_labels_coords(self, helper, points: np.ndarray) -> np.ndarray:
+        layer = self.labels_layer
+        return np.array([layer.world_to_data(helper.data_to_world(p)) for p in points])
+
+    def split_along_lines(self) -> bool:
+        """Split the object each line in the split-lines layer crosses; clear the lines."""
+        from tessella.engine.edit import split_line
+
+        shapes = self._find_helper(LINES_LAYER, Shapes)
+        if shapes is None or not len(shapes.data):
+            self._say("Split along lines: draw a line first ('Draw split line').")
+            return False
+        if self.viewer.dims.ndisplay != 2:
+            self._say("Split along lines: switch the viewer to 2D to draw and split.", "error")
+            return False
+        plane = tuple(self.viewer.dims.displayed[-2:])
+        ids = self._selection_or_empty()
+        label = ids[0] if len(ids) == 1 else None
+        lines = [self._to_labels_coords(shapes, line) for line in shapes.data]
+        done = False
+        for line in lines:
+            done |= self._apply(
+                "Split along line", lambda data, line=line: split_line(data, label, line, plane)
+            )
+        if done:
+            shapes.data = []
+            self.viewer.layers.selection.active = self.labels_layer
+        return done
+
+    def _height_map(self, layer: Labels) -> np.ndarray | None:
+        """The cached network map behind ``layer`` that is high inside objects, if any."""
+        result = _results.get(layer)
+        return None if result is None else _results.height_map(result, layer.data.shape)
+
+    def split_watershed(self) -> bool:
+        from tessella.engine.edit import split_seeds
+
+        ids = self._selection("Split by watershed")
+        layer = self.labels_layer
+        if ids is None:
+            return False
+        if layer is None:
+            self._say("Split by watershed: add or choose a labels layer first.")
+            return False
+        if len(ids) != 1:
+            self._say(f"Split by watershed: select exactly one label, not {len(ids)}.")
+            return False
+        points = self._find_helper(SEEDS_LAYER, Points)
+        seeds = None
+        if points is not None and len(points.data):
+            seeds = self._to_labels_coords(points, points.data)
+        height = self._height_map(layer)
+        pieces = self.pieces_spin.value()
+
+        def split(data: np.ndarray) -> Edit:
+            try:
+                return split_seeds(data, ids[0], seeds=seeds, height=height, pieces=pieces)
+            except ValueError as exc:
+                if seeds is None and "peaks" in str(exc):  # no two nuclei in the map: ask
+                    hint = f"put one point per piece inside it in a '{SEEDS_LAYER}' points layer"
+                    raise ValueError(f"{exc}; {hint}") from None
+                raise
+
+        done = self._apply("Split by watershed", split)
+        if done and points is not None:
+            points.data = np.empty((0, points.ndim))
+        return done
+
+    def undo(self) -> None:
+        layer = self.labels_layer
+        if layer is None:
+            self._say("Undo: add or choose a labels layer first.")
+            return
+        layer.undo()
+        _results.sync_tracks(layer)  # a hidden layer emits no refresh
+        self._say(f"Undone on '{layer.name}'", None)
+
+    def redo(self) -> None:
+        layer = self.labels_layer
+        if layer is None:
+            self._say("Redo: add or choose a labels layer first.")
+            return
+        layer.redo()
+        _results.sync_tracks(layer)
+        self._say(f"Redone on '{layer.name}'", None)
