@@ -327,3 +327,31 @@ def test_mirrored_grid_flips_onto_itself(stride):
         # as dense as a plain grid: at most one position more or less, where the halves meet
         assert abs(grid.sum() - len(range(0, length, stride))) <= 1
         assert np.diff(np.flatnonzero(grid)).max(initial=1) <= max(1, 2 * stride - 1)
+
+
+def test_labels_and_instances_is_postprocess_and_instances_from_one_assembly(data_dir, monkeypatch):
+    """On worms2d's prediction of a BBBC010 crop where worms cross (held-out well E03; this
+    copy keeps the brightfield images in gfp/): the labels and the stack of one assembly are
+    what postprocess and instances give, for each kind of parameter change Tune makes."""
+    import tifffile
+
+    from tessella.engine.pipeline import run_steps, segment_steps
+
+    image = tifffile.imread(data_dir / "worms_bbbc010" / "gfp" / "E03.tif")[200:456, 200:456]
+    result = run_steps(segment_steps(image, "worms2d", "YX", device="cpu"))
+    prediction, tuned = result.predictions[0], result.params
+    assembled = []
+    original = patches._assemble_sparse
+    monkeypatch.setattr(patches, "_assemble_sparse", lambda *a: assembled.append(1) or original(*a))
+    changes = ({}, {"cover_threshold": 0.7}, {"mutex": False}, {"min_size": 0})
+    for change in changes + ({"patch_threshold": 0.5},):
+        params = make_params(patches.Params, tuned, **change)
+        before = len(assembled)
+        labels, stack = patches.labels_and_instances(prediction, params)
+        assert len(assembled) == before + 1
+        np.testing.assert_array_equal(labels, patches.postprocess(prediction, params))
+        np.testing.assert_array_equal(stack, patches.instances(prediction, params))
+        assert labels.dtype == np.int32 and stack.dtype == bool
+        if not change:  # worms cross here: some pixels belong to two of them
+            assert len(stack) >= 3 and (stack.sum(0) > 1).sum() > 10
+            assert set(np.unique(labels[labels > 0]).tolist()) == set(range(1, len(stack) + 1))

@@ -11,7 +11,7 @@ from tessella._widgets import _results
 from tests.widgets.conftest import rods_labels_and_hidden
 
 
-def test_tune_finds_overlaps_off_the_gui_thread_and_redraws_them_only_when_they_change(
+def test_tune_assembles_once_per_update_off_the_gui_thread_and_redraws_changed_overlaps(
     make_napari_viewer, rods_result, qtbot, monkeypatch
 ):
     from tessella.engine.methods import patches
@@ -27,14 +27,16 @@ def test_tune_finds_overlaps_off_the_gui_thread_and_redraws_them_only_when_they_
     hidden_before = overlaps.data.copy()
     assert hidden_before.any()
 
-    on_gui_thread = []  # the instance stack is assembled again for every update
-    assemble = patches.instances
+    # each assembly of the worms (labels, instance stack or both), and whether it ran on the
+    # GUI thread: one per update, in the worker
+    on_gui_thread = []
+    assemble = patches._assemble_sparse
 
-    def instances(*args, **kwargs):
+    def assemble_sparse(*args, **kwargs):
         on_gui_thread.append(threading.current_thread() is threading.main_thread())
         return assemble(*args, **kwargs)
 
-    monkeypatch.setattr(patches, "instances", instances)
+    monkeypatch.setattr(patches, "_assemble_sparse", assemble_sparse)
     # a new ``data`` makes napari recolour the layer and recompute the viewer's extent;
     # how it redraws pixels rewritten in place is its own affair (what they hold is checked)
     data_set = []
@@ -58,10 +60,12 @@ def test_tune_finds_overlaps_off_the_gui_thread_and_redraws_them_only_when_they_
     change("cover_threshold", 0.6)
     assert on_gui_thread == [False, False]
     now = tune.params
-    expected = _results.overlap_labels(
-        patches, prediction, now, patches.postprocess(prediction, now)
-    )
+    monkeypatch.setattr(patches, "_assemble_sparse", assemble)
+    # what the labels and their overlaps were, each assembled on its own
+    expected_labels = patches.postprocess(prediction, now)
+    expected = _results.overlap_labels(patches, prediction, now, expected_labels)
     assert not np.array_equal(expected, hidden_before) and expected.any()
+    np.testing.assert_array_equal(layer.data, expected_labels)
     assert _results.companion_layer(viewer, layer, "overlaps") is overlaps
     np.testing.assert_array_equal(overlaps.data, expected)
 

@@ -24,6 +24,7 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -85,7 +86,8 @@ def _postprocess_frames(
     """Yield ``(frame, labels)`` per frame; a quit worker stops at the next frame. With
     ``plane``, only that Z slice of each frame's volume is post-processed (in 2D). With
     ``overlaps`` (a method whose objects overlap), ``(frame, labels, hidden)``: the objects
-    the labels hide in part (:func:`._results.overlap_labels`), found here, off the GUI thread.
+    the labels hide in part (:func:`._results.overlap_labels`), found here, off the GUI thread,
+    from the same assembly as the labels where the method offers ``labels_and_instances``.
 
     Time-lapse methods (``postprocess_series``): a frame alone is previewed with its
     neighbours' smoothing but unlinked; ``series`` redoes the whole movie, yielding
@@ -116,11 +118,17 @@ def _postprocess_frames(
             yield t, without_blank_parts(labels, predictions[t])
             continue
         prediction = predictions[t] if plane is None else _z_slice(predictions[t], plane)
-        labels = without_blank_parts(method.postprocess(prediction, params), predictions[t], plane)
+        if overlaps and hasattr(method, "labels_and_instances"):  # one assembly, not two
+            labels, stack = method.labels_and_instances(prediction, params)
+            # overlap_labels takes the objects from ``instances``: these, already assembled
+            assembled = SimpleNamespace(instances=lambda *_, stack=stack: stack)
+        else:
+            labels, assembled = method.postprocess(prediction, params), method
+        labels = without_blank_parts(labels, predictions[t], plane)
         if whole_movie:
             labels, after = number_frame(labels, after)
         if overlaps and labels.ndim == 2:
-            yield t, labels, _results.overlap_labels(method, prediction, params, labels)
+            yield t, labels, _results.overlap_labels(assembled, prediction, params, labels)
         else:
             yield t, labels
 

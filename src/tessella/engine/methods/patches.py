@@ -33,9 +33,9 @@ numpy. Assembly, in the order of :func:`assemble`:
    its patches. Instances under ``min_size`` pixels go.
 
 :func:`postprocess` returns a label image (each pixel's best instance); :func:`instances`
-returns the full ``(N, H, W)`` stack with overlaps. The decoded candidates (steps 1-3) are
-cached, so moving ``cover_threshold``, ``affinity_threshold``, ``mutex`` or ``min_size`` does
-not decode again.
+returns the full ``(N, H, W)`` stack with overlaps; :func:`labels_and_instances` both from
+one assembly. The decoded candidates (steps 1-3) are cached, so moving ``cover_threshold``,
+``affinity_threshold``, ``mutex`` or ``min_size`` does not decode again.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ __all__ = [
     "activate",
     "assemble",
     "instances",
+    "labels_and_instances",
     "out_channels",
     "postprocess",
 ]
@@ -430,13 +431,24 @@ def _assemble_sparse(prediction: Prediction, params: Params):
     return objects, shape
 
 
-def assemble(prediction: Prediction, params: Params) -> np.ndarray:
-    """The instance stack ``(N, H, W)`` (bool; instances may overlap), steps 1-6."""
-    objects, shape = _assemble_sparse(prediction, params)
+def _stack(objects: list, shape: tuple[int, ...]) -> np.ndarray:
     stack = np.zeros((len(objects), *shape), bool)
     for k, (box, mask) in enumerate(objects):
         stack[k][box] = mask
     return stack
+
+
+def _label_image(objects: list, shape: tuple[int, ...]) -> np.ndarray:
+    labels = np.zeros(shape, np.int32)
+    for k in np.argsort([-int(mask.sum()) for _box, mask in objects], kind="stable"):
+        box, mask = objects[k]
+        labels[box][mask] = k + 1
+    return labels
+
+
+def assemble(prediction: Prediction, params: Params) -> np.ndarray:
+    """The instance stack ``(N, H, W)`` (bool; instances may overlap), steps 1-6."""
+    return _stack(*_assemble_sparse(prediction, params))
 
 
 def instances(prediction: Prediction, params: Params) -> np.ndarray:
@@ -447,9 +459,20 @@ def instances(prediction: Prediction, params: Params) -> np.ndarray:
 def postprocess(prediction: Prediction, params: Params) -> np.ndarray:
     """A label image: every instance painted, larger ones first, so where instances overlap
     the smaller one shows (:func:`instances` keeps both)."""
+    return _label_image(*_assemble_sparse(prediction, params))
+
+
+def labels_and_instances(prediction: Prediction, params: Params) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`postprocess` and :func:`instances` from one assembly, for a caller that needs
+    both (Tune shows the labels and the objects they hide at every change): calling the two
+    runs steps 4-6 twice on the same candidates.
+
+    Returns
+    -------
+    labels : (H, W) int32 ndarray
+        Equal to ``postprocess(prediction, params)``; object ``k + 1`` is ``instances[k]``.
+    instances : (N, H, W) bool ndarray
+        Equal to ``instances(prediction, params)``.
+    """
     objects, shape = _assemble_sparse(prediction, params)
-    labels = np.zeros(shape, np.int32)
-    for k in np.argsort([-int(mask.sum()) for _box, mask in objects], kind="stable"):
-        box, mask = objects[k]
-        labels[box][mask] = k + 1
-    return labels
+    return _label_image(objects, shape), _stack(objects, shape)
