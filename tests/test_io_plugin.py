@@ -229,6 +229,84 @@ def test_reopened_labels_an_export_marked_edited_stay_edited_without_its_keys(tm
     assert recipe_on_screen(layer) == (SEGMENT_RECIPE, True)
 
 
+def test_a_recipe_vouches_only_for_the_labels_its_digest_names(tmp_path):
+    """A ``name.recipe.json`` with the ``labels_digest`` of the labels written beside it
+    reattaches as their recipe while ``name.tif`` holds those labels (in any integer type);
+    once the file holds other labels (a pixel edited in Fiji, a broken digest) the labels
+    are a state edited after the recipe, noted as such, so Export says the recipe does not
+    reproduce them. A recipe without a digest (older files) is taken as it says."""
+    import json
+
+    from tessella._io import LABELS_CHANGED_NOTE, RECIPE_KEY
+    from tessella._widgets._results import recipe_on_screen
+    from tessella.engine.digest import labels_digest
+
+    def reopened():
+        [(data, kwargs, kind)] = read(tmp_path / "cells_labels.tif")
+        assert kind == "labels"
+        return recipe_on_screen(SimpleNamespace(data=data, metadata=kwargs["metadata"]))
+
+    labels = np.zeros((32, 32), np.uint16)
+    labels[4:12, 4:12], labels[20:28, 16:30] = 1, 2
+    write_labels_tiff(str(tmp_path / "cells_labels.tif"), labels, {"metadata": {"axes": "YX"}})
+    recipe_file = tmp_path / "cells_labels.recipe.json"
+    recipe_file.write_text(json.dumps({**SEGMENT_RECIPE, "labels_digest": labels_digest(labels)}))
+    assert reopened() == (SEGMENT_RECIPE, True)  # the digest stays with the file
+    same = labels.astype(np.uint32)  # re-saved in another type: the same labels
+    tifffile.imwrite(tmp_path / "cells_labels.tif", same)
+    assert reopened() == (SEGMENT_RECIPE, True)
+
+    edited = labels.copy()
+    edited[12, 4:12] = 1  # one row painted on in Fiji
+    tifffile.imwrite(tmp_path / "cells_labels.tif", edited)
+    recipe, reproduces = reopened()
+    assert not reproduces and recipe == {**SEGMENT_RECIPE, "note": LABELS_CHANGED_NOTE}
+    for broken in ({"sha256": "0"}, "deadbeef"):  # a digest that is none vouches for nothing
+        recipe_file.write_text(json.dumps({**SEGMENT_RECIPE, "labels_digest": broken}))
+        assert reopened()[1] is False
+    recipe_file.write_text(json.dumps(SEGMENT_RECIPE))  # no digest: as before, trusted
+    assert reopened() == (SEGMENT_RECIPE, True)
+    [(_data, kwargs, _kind)] = read(tmp_path / "cells_labels.tif")
+    assert kwargs["metadata"][RECIPE_KEY] == SEGMENT_RECIPE
+
+
+def test_labels_too_big_to_fingerprint_keep_a_changed_file_s_edited_mark(tmp_path, monkeypatch):
+    """Labels over the fingerprint limit get no labels state; a recipe that does not
+    reproduce them (an export's ``labels_edited``, or a file changed after its digest) then
+    says so itself, and ``recipe_on_screen`` reads it (it took their recipe as reproducing
+    them). The limit is lowered to keep the labels small; the code path is the real one."""
+    import json
+
+    from tessella._io import LABELS_CHANGED_NOTE
+    from tessella._widgets import _results
+    from tessella.engine.digest import labels_digest
+
+    labels = np.zeros((64, 64), np.uint16)
+    labels[4:12, 4:12], labels[20:28, 16:30] = 1, 2
+    monkeypatch.setattr(_results, "MAX_FINGERPRINT_BYTES", labels.nbytes - 1)
+    assert _results._fingerprint(labels) is None
+    write_labels_tiff(str(tmp_path / "cells_labels.tif"), labels, {"metadata": {"axes": "YX"}})
+    recipe_file = tmp_path / "cells_labels.recipe.json"
+
+    def reopened():
+        [(data, kwargs, _kind)] = read(tmp_path / "cells_labels.tif")
+        assert _results.STATES_KEY not in kwargs["metadata"]
+        return _results.recipe_on_screen(SimpleNamespace(data=data, metadata=kwargs["metadata"]))
+
+    digest = labels_digest(labels)
+    recipe_file.write_text(json.dumps({**SEGMENT_RECIPE, "labels_digest": digest}))
+    assert reopened() == (SEGMENT_RECIPE, True)
+    recipe_file.write_text(json.dumps({**SEGMENT_RECIPE, "labels_edited": True, "note": "n"}))
+    assert reopened() == ({**SEGMENT_RECIPE, "labels_edited": True, "note": "n"}, False)
+
+    labels[40:50, 40:50] = 3  # a cell added in Fiji after the recipe was written
+    tifffile.imwrite(tmp_path / "cells_labels.tif", labels)
+    recipe_file.write_text(json.dumps({**SEGMENT_RECIPE, "labels_digest": digest}))
+    recipe, reproduces = reopened()
+    assert not reproduces and recipe["labels_edited"] is True
+    assert recipe["note"] == LABELS_CHANGED_NOTE and recipe["params"] == SEGMENT_RECIPE["params"]
+
+
 def test_ome_zarr_opens_with_its_scale(tmp_path, nuclei_sample):
     image, _labels = nuclei_sample
     path = tmp_path / "nuclei.ome.zarr"

@@ -218,9 +218,23 @@ def _recipe_beside(path: Path) -> dict | None:
     return found if isinstance(found.get("params"), dict) else None
 
 
-#: recipe keys that say what one export wrote (Export's ``_recipe_to_write``), not how the
-#: labels were made: a later export of the reopened labels says its own
-EXPORT_ONLY_KEYS = ("exported", "stack_objects", "stack_from", "labels_edited", "note")
+#: recipe keys that say what one export wrote (Export's ``_recipe_to_write``, and the
+#: labels' digest ``tessella segment`` records too), not how the labels were made: a later
+#: export of the reopened labels says its own
+EXPORT_ONLY_KEYS = (
+    "exported",
+    "stack_objects",
+    "stack_from",
+    "labels_edited",
+    "note",
+    "labels_digest",
+)
+#: the note a reopened recipe gets when its labels file no longer holds the labels it was
+#: written beside (its ``labels_digest`` differs); Export writes it in the recipe it writes
+LABELS_CHANGED_NOTE = (
+    "The labels file changed after this recipe was written beside it (edited or replaced "
+    "outside Tessella); replaying this recipe does not give these labels."
+)
 
 
 def _with_recipe(metadata: dict, path: Path, labels: np.ndarray) -> dict:
@@ -229,17 +243,31 @@ def _with_recipe(metadata: dict, path: Path, labels: np.ndarray) -> dict:
     :data:`EXPORT_ONLY_KEYS`), and these labels as the state the recipe makes, or, when the
     recipe says ``labels_edited``, as a state edited after it: Export then writes the recipe,
     and says it does not reproduce the labels once they differ from the recipe's or were
-    edited before."""
+    edited before.
+
+    A recipe that records the ``labels_digest`` of the labels written beside it
+    (``tessella segment`` and Export write one) vouches for those labels only: when the file
+    holds others (edited in Fiji, or replaced, after the recipe was written) the labels are a
+    state edited after the recipe, which gets :data:`LABELS_CHANGED_NOTE`. The recipe stays:
+    it is likely what the labels were made from before the change, and Export writes it
+    saying it does not reproduce them. An older recipe without a digest is taken as it says.
+    """
     found = _recipe_beside(path)
     if found is None:
         return metadata
     from tessella._widgets import _results  # (no Qt: it records labels states)
+    from tessella.engine.digest import DIGEST_KEY, digest_matches
 
     recipe = {k: v for k, v in found.items() if k not in EXPORT_ONLY_KEYS}
     edited = bool(found.get("labels_edited"))
+    if DIGEST_KEY in found and not digest_matches(found[DIGEST_KEY], labels):
+        recipe["note"] = LABELS_CHANGED_NOTE  # (Export writes it instead of its own)
+        edited = True
     fingerprint = _results._fingerprint(labels)
     if fingerprint is None and edited:  # no state to say so (labels over 256 MiB): the
-        recipe |= {k: found[k] for k in ("labels_edited", "note") if k in found}  # recipe does
+        recipe["labels_edited"] = True  # recipe does (Export's recipe_on_screen reads it)
+        if "note" not in recipe and "note" in found:
+            recipe["note"] = found["note"]
     metadata = {**metadata, RECIPE_KEY: recipe}
     if fingerprint is not None:
         state = {"fingerprint": fingerprint, "recipe": recipe, "lineage": None, "edited": edited}

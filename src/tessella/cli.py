@@ -1282,6 +1282,9 @@ def _cmd_segment(args) -> int:
                 recorded["stack"] = True
                 write = _stack_writer(target, result, pixel_size, image.unit)
             else:
+                from .engine.digest import DIGEST_KEY, labels_digest  # the reader checks it
+
+                recorded[DIGEST_KEY] = labels_digest(result.labels)
                 # OME-Zarr input: OME-Zarr labels (its version, axes and scale), as --blockwise
                 ome = labels_ome(image, result.axes) if is_zarr_path(target) else None
                 write = functools.partial(

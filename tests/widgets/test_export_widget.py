@@ -15,6 +15,7 @@ from scipy import ndimage as ndi
 from tessella._widgets import _results
 from tessella._widgets import export as export_module
 from tessella._widgets.export import ExportWidget, base_path
+from tessella.engine.digest import labels_digest
 from tessella.engine.io import read_image
 from tessella.engine.methods import Prediction
 from tessella.engine.pipeline import SegmentResult
@@ -148,6 +149,7 @@ def test_export_round_trip(exporter, tmp_path, nuclei_sample, errors):
         "zarr": "nuclei.zarr",
         "csv": "nuclei.csv",
     }
+    assert recipe.pop("labels_digest") == labels_digest(labels)  # the reader checks it
     assert recipe == layer.metadata["tessella_recipe"]  # the rest: the layer's recipe
 
     rows = read_rows(paths["csv"])

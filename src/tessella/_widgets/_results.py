@@ -72,7 +72,8 @@ MAX_STATES = 32
 
 #: labels larger than this (bytes) are not fingerprinted: checksumming them on the GUI
 #: thread at each update would stall it (CRC-32 runs at about 1.5 GB/s here: 0.17 s for this
-#: size); their recipes are then taken as they are
+#: size); their recipes are then taken as they are: as reproducing them unless they say
+#: ``labels_edited`` (:func:`recipe_on_screen`)
 MAX_FINGERPRINT_BYTES = 2**28
 
 
@@ -112,6 +113,8 @@ def note_labels_state(layer, params: dict, lineage: dict | None = None) -> None:
     movie: with ``lineage``, its divisions): its recipe's parameters become ``params``, and
     an undo back to these labels later finds them again (:func:`recipe_on_screen`)."""
     recipe = {**layer.metadata.get(RECIPE_KEY, {}), "params": params}
+    for key in ("labels_edited", "note"):  # (a big layer's: these params make its labels)
+        recipe.pop(key, None)
     fingerprint = _fingerprint(layer.data)
     if fingerprint is None:
         layer.metadata = {**layer.metadata, RECIPE_KEY: recipe}
@@ -168,12 +171,14 @@ def recipe_on_screen(layer) -> tuple[dict | None, bool]:
     it gives these labels. False after hand edits, or a Tune preview of one slice or frame
     not applied to the rest: the recipe then makes the labels before those changes (after an
     undo back to edited labels, the recipe they were edited from). Lazy labels and layers
-    without recorded states are taken as they are."""
+    without recorded states (over :data:`MAX_FINGERPRINT_BYTES`) are taken as they are,
+    unless their recipe says ``labels_edited`` (the reader keeps it there for labels it
+    cannot fingerprint: reopened edited labels, or a labels file changed after its recipe)."""
     recipe = layer.metadata.get(RECIPE_KEY)
     if not isinstance(recipe, dict):
         return None, False
     if not layer.metadata.get(STATES_KEY) or not isinstance(layer.data, np.ndarray):
-        return recipe, True
+        return recipe, not recipe.get("labels_edited", False)
     state = state_on_screen(layer)
     if state is None:
         return recipe, False

@@ -472,20 +472,29 @@ class ExportWidget(LayerWatcher, QWidget):
         return recipe if isinstance(recipe, dict) else None
 
     def _recipe_to_write(
-        self, outputs: Sequence[_Output] = (), stack: _Stack | None = None
+        self,
+        outputs: Sequence[_Output] = (),
+        stack: _Stack | None = None,
+        labels: np.ndarray | None = None,
     ) -> tuple[dict, bool]:
         """The recipe of the labels on screen (after Ctrl+Z, the parameters that made them),
         and whether it reproduces them; when not (hand edits, a Tune preview of one slice or
-        frame), the file says so. It names the files this export writes beside it
-        (``exported``: output kind -> file name) and, with a mask stack, how many objects
-        it holds and where they came from (``stack_objects``, ``stack_from``)."""
+        frame, a labels file changed after its recipe), the file says so. It names the files
+        this export writes beside it (``exported``: output kind -> file name), with the
+        ``labels_digest`` of ``labels`` when they are among them (the reader checks that the
+        file still holds them), and, with a mask stack, how many objects it holds and where
+        they came from (``stack_objects``, ``stack_from``)."""
+        from tessella.engine.digest import DIGEST_KEY, labels_digest
+
         found, reproduces = _results.recipe_on_screen(self.labels_layer)
         recipe = found or {}  # (only asked for labels that have one)
-        if not reproduces:
-            recipe = {**recipe, "labels_edited": True, "note": EDITED_NOTE}
+        if not reproduces:  # (the reader's note, when the labels file changed)
+            recipe = {**recipe, "labels_edited": True, "note": recipe.get("note", EDITED_NOTE)}
         exported = {o.kind: o.path.name for o in outputs if o.kind != "recipe"}
         if exported:
             recipe = {**recipe, "exported": exported}
+        if labels is not None and {"tiff", "zarr"} & set(exported):
+            recipe = {**recipe, DIGEST_KEY: labels_digest(labels)}
         if stack is not None and "stack" in exported:
             recipe = {**recipe, "stack_objects": len(stack.ids), "stack_from": stack.source}
         return recipe, reproduces
@@ -730,7 +739,7 @@ class ExportWidget(LayerWatcher, QWidget):
                         warnings.simplefilter("ignore", UserWarning)
                         write_ctc(labels, None, output.path, overwrite, tracks=ctc)
                 else:
-                    recipe, reproduces = self._recipe_to_write(outputs, stack)
+                    recipe, reproduces = self._recipe_to_write(outputs, stack, labels)
                     write_json(output.path, recipe, overwrite)
             except Exception as exc:  # any failure: say which file, keep the widget usable
                 show_error(f"Export: {_write_error(exc, output.path)}")
