@@ -254,6 +254,7 @@ def test_reopened_blockwise_labels_keep_their_recipe_through_edits_and_export(co
 
     as_read = exported("as_read")
     assert as_read.pop("exported")["tiff"] == "as_read.tif"
+    assert as_read.pop("labels_digest")["shape"] == list(opened.data.shape)  # (the reader's)
     assert as_read == recipe  # unedited: the recipe reproduces them
     widget.layer_combo.setCurrentIndex(widget.layer_combo.findData(opened.unique_id))
     widget.set_selection(touching_pair(opened.data))
