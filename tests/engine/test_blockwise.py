@@ -461,9 +461,79 @@ def test_a_dask_array_is_known_by_its_name_and_never_read_to_fingerprint(tmp_pat
     in_memory = zarr.create_array(zarr.storage.MemoryStore(), data=image, chunks=(32, 32))
     _cancel_after(_touch_steps(in_memory, out), 4)
     CALLS.clear()
-    with pytest.warns(blockwise.StartedAgainWarning, match="neither numpy nor dask"):
+    with pytest.warns(blockwise.StartedAgainWarning, match="neither numpy, dask nor a zarr folder"):
         result = run_steps(_touch_steps(in_memory, out))
     assert result.resumed == 0 and len(CALLS) == 9
+
+
+def _rewrite_last_chunk(path) -> np.ndarray:
+    """Flip one pixel of the last 32x32 chunk of the zarr array at ``path`` in place (zarr
+    writes that chunk's file again; the others are untouched); returns the new pixels."""
+    stored = zarr.open_array(str(path), mode="r+")
+    stored[95, 95] = 1 - stored[95, 95]
+    return stored[...]
+
+
+@pytest.mark.parametrize("form", ["path", "from_zarr"])
+def test_a_zarr_input_rewritten_in_place_starts_again(tmp_path, form):
+    """A zarr input (a path, or a dask array over it) whose chunk files were written since its
+    unfinished run starts again, naming the chunk files: it resumed, mixing blocks of the old
+    pixels with blocks of the new ones, because the plan held only the store's path (and the
+    dask name, which from_zarr derives from the path). Untouched, it still resumes. The chunks
+    are stored uncompressed, so the rewritten chunk keeps its size: its time tells."""
+    import dask.array as da
+
+    mask = np.asarray(zarr.open(str(_blobs(tmp_path)[0])))
+    source = tmp_path / "raw.zarr"
+    zarr.create_array(str(source), data=mask, chunks=(32, 32), compressors=None)
+
+    def image():
+        return source if form == "path" else da.from_zarr(str(source))
+
+    out = tmp_path / "resumed.zarr"
+    _cancel_after(_touch_steps(image(), out), 4)
+    CALLS.clear()
+    result = run_steps(_touch_steps(image(), out))
+    assert result.resumed == 4 and len(CALLS) == 9 - 4
+
+    out = tmp_path / "rewritten.zarr"
+    _cancel_after(_touch_steps(image(), out), 4)
+    name, sizes = (
+        da.from_zarr(str(source)).name,
+        sorted(p.stat().st_size for p in source.rglob("c/*/*")),
+    )
+    edited = _rewrite_last_chunk(source)
+    assert da.from_zarr(str(source)).name == name  # what the plan held is the same
+    assert sorted(p.stat().st_size for p in source.rglob("c/*/*")) == sizes
+    CALLS.clear()
+    with pytest.warns(blockwise.StartedAgainWarning) as warned:
+        result = run_steps(_touch_steps(image(), out))
+    assert str(warned[0].message) == (
+        f"{out}: the input's pixels changed since the unfinished run (chunk files of "
+        f"{source.resolve()}): starting again"
+    )
+    assert result.resumed == 0 and len(CALLS) == 9
+    assert same_partition(ndimage.label(edited)[0], zarr.open(str(out))[...])
+
+
+def test_an_ome_zarr_input_rewritten_in_place_starts_again(tmp_path):
+    """The same for an OME-Zarr image: its level-0 array's chunk files are checked, not the
+    group's other members (labels written beside it change nothing)."""
+    mask = np.asarray(zarr.open(str(_blobs(tmp_path)[0])))
+    source = write_ome_zarr(tmp_path / "image.ome.zarr", mask, "yx", [1.0, 1.0], (32, 32))
+    out = tmp_path / "o.ome.zarr"
+    _cancel_after(_touch_steps(source, out), 4)
+    zarr.open_group(str(source), mode="r+").create_group("labels")  # not the image's pixels
+    CALLS.clear()
+    assert run_steps(_touch_steps(source, out)).resumed == 4
+
+    out = tmp_path / "rewritten.ome.zarr"
+    _cancel_after(_touch_steps(source, out), 4)
+    edited = _rewrite_last_chunk(source / "0")
+    with pytest.warns(blockwise.StartedAgainWarning, match="chunk files of .*image.ome.zarr/0"):
+        result = run_steps(_touch_steps(source, out))
+    assert result.resumed == 0
+    assert same_partition(ndimage.label(edited)[0], np.asarray(read_image(out).data))
 
 
 def test_rerun_with_other_settings_is_refused_unless_overwrite(tmp_path):

@@ -93,13 +93,17 @@ Until the end, everything lives in ``.<out name>.blockwise/`` beside ``out``
 ``overwrite``), ``ranges.json`` (the scan), the provisional array, one record per finished block,
 the stitching table and one marker per relabelled block. A block writes its chunk first and its
 record last (atomically), so after a failure (a full disk, a killed worker, Ctrl-C) every
-finished block is kept and the same call resumes. An array input resumes too when it is the
-same: a numpy array's pixels are hashed block by block by a first stage, ``fingerprint``
-(sha256, about 0.1 s per 128 MiB), a dask array is known by its ``name`` (its pixels are not
-read: for ``dask.array.from_zarr`` the name stands for the store and key), and any other array
-is never resumed. An array whose pixels (or dask name) differ from the unfinished run's, other
-settings being the same, starts again with a :class:`StartedAgainWarning`; other settings are
-refused.
+finished block is kept and the same call resumes, only on the same pixels: a first stage,
+``fingerprint``, puts what stands for them in the plan. A zarr input (a path, or a zarr array
+in a local folder) is known by the sizes and modification times of its chunk files and its
+array metadata, so a chunk rewritten in place is noticed without reading a pixel (one
+``stat`` per chunk file: 0.23 s for a 32768² image in 16384 chunks of 256²); a numpy array's
+pixels are hashed block by block (sha256, about 0.1 s per 128 MiB); a dask array is known by
+its ``name`` and the chunk files of the local zarr arrays its graph reads (``from_zarr``; over
+other files, by its name alone); any other array is never resumed. An input whose pixels
+differ from the unfinished run's, other settings being the same, starts again with a
+:class:`StartedAgainWarning` (naming a zarr input's folder); other settings are refused. See
+``_identity.py`` for what goes unnoticed and why blocks are not hashed as they are read.
 """
 
 from __future__ import annotations

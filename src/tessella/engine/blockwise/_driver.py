@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ._grid import _as_tuple, block_grid
+from ._identity import input_identity
 from ._run import STITCH_DEPTH, BlockProgress, BlockwiseResult, _map, _open_zarr, _Run
 from ._scan import _scan
 from ._segmenters import _MODELS, ModelSegmenter, _method, _slicewise
@@ -133,8 +134,8 @@ def _blocks_steps(
         "sizes": (request.min_size, request.max_size),
         "segmenter": getattr(segmenter, "fingerprint", lambda: repr(segmenter))(),
     }
-    if data.source.store is None:  # an array: what stands for its pixels, as a store's path
-        plan["input_pixels"] = yield from _array_identity(data, grid)
+    # what stands for the input's pixels (chunk files, a dask name, a numpy array's sha256)
+    plan["input_pixels"] = yield from input_identity(data, grid)
     work, result_key = _start(out, plan, overwrite, data, grid)
     run = _Run(data.source, data.axes, grid, segmenter, support, str(work), result_key, str(out))
     try:
@@ -142,39 +143,6 @@ def _blocks_steps(
     finally:
         with contextlib.suppress(OSError):
             (work / "lock").unlink()
-
-
-def _array_identity(data: _Input, grid) -> Generator[BlockProgress, None, str | None]:
-    """What stands for an array input's pixels in the plan, as a zarr input's store path
-    does: a run into the same output resumes only when it is the same.
-
-    - a numpy array: the sha256 of its pixels (every channel), read block by block in the
-      grid's order, yielding after each block (a cancel point); about 0.1 s per 128 MiB in
-      memory, against minutes to segment them;
-    - a dask array: its ``name``, dask's deterministic token for its graph (for
-      ``dask.array.from_zarr`` it stands for the store and key), never its pixels: reading a
-      lazy image, possibly bigger than memory or remote, before every run would cost about
-      as much as segmenting it. As for a zarr path, pixels rewritten in the same store are
-      not noticed;
-    - None for any other array (a zarr array without a path, a lazy wrapper): it cannot be
-      identified cheaply, so an unfinished run is started again, never resumed.
-    """
-    import hashlib
-
-    array = data.array
-    if not isinstance(array, np.ndarray):
-        name = getattr(array, "name", None)
-        is_dask = hasattr(array, "__dask_graph__") and isinstance(name, str)
-        return f"dask:{name}" if is_dask else None
-    digest = hashlib.sha256()
-    channel = data.axes.find("C")
-    for done, index in enumerate(grid.indices(), 1):
-        region = list(grid.core(index))
-        if channel >= 0:
-            region.insert(channel, slice(None))
-        digest.update(np.ascontiguousarray(array[tuple(region)]).data)
-        yield BlockProgress("fingerprint", done, grid.n_blocks)
-    return f"sha256:{digest.hexdigest()}"
 
 
 def _run_stages(request: _Request, run: _Run, executor) -> Generator[BlockProgress, None, Any]:

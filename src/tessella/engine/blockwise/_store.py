@@ -149,14 +149,33 @@ def _lock(work: Path) -> None:
     (work / "lock").write_text(f"{socket.gethostname()} {os.getpid()}\n")
 
 
-PIXEL_KEYS = ("input_pixels", "input_sha256")  # an array input's identity (_array_identity)
+PIXEL_KEYS = ("input_pixels", "input_sha256")  # the input's identity (_identity.py)
 _SETTING_NAMES = dict.fromkeys(PIXEL_KEYS, "the input's pixels")  # plan keys as messages say
 
 
 class StartedAgainWarning(UserWarning):
-    """An unfinished run into the output was made from other pixels of an in-memory array
-    (or from an array that cannot be identified): it cannot be resumed, so it was deleted
-    and the run started again."""
+    """An unfinished run into the output was made from other pixels (a numpy array's, or a
+    zarr input's chunk files written since), or from an array that cannot be identified: it
+    cannot be resumed, so it was deleted and the run started again."""
+
+
+def _why_started_again(plan: dict, old: dict, data: _Input) -> str:
+    """Why an unfinished run whose plan differs from ``plan`` only in the input's identity
+    cannot be resumed (the warning's text, without the output and "starting again")."""
+    from ._identity import input_folders
+
+    identity, before = plan.get("input_pixels"), old.get("input_pixels")
+    if identity is None:
+        return (
+            f"the input ({type(data.array).__name__}, neither numpy, dask nor a zarr folder) "
+            "cannot be matched with the unfinished run's"
+        )
+    if before is None:
+        return "the unfinished run did not record its input's identity (an older version)"
+    if "files:" in identity and identity.split("files:")[0] == before.split("files:")[0]:
+        folders = ", ".join(str(f) for f in input_folders(data))
+        return f"the input's pixels changed since the unfinished run (chunk files of {folders})"
+    return "the input's pixels changed since the unfinished run"
 
 
 def _start(out: Path, plan: dict, overwrite: bool, data: _Input, grid: BlockGrid) -> tuple:
@@ -174,27 +193,21 @@ def _start(out: Path, plan: dict, overwrite: bool, data: _Input, grid: BlockGrid
         result_key = old.pop("result_key", "") if old else ""
         if not (work / "result.zarr").exists():
             old = None  # the result was moved onto ``out``: that run finished
-        array = data.source.store is None
-        unknown = array and plan.get("input_pixels") is None  # never resumed
-        if old == plan and not unknown:  # an array's plan holds what stands for its pixels
+        unknown = plan.get("input_pixels") is None  # never resumed
+        if old == plan and not unknown:  # the plan holds what stands for the input's pixels
             _lock(work)
             return work, result_key
         if old is not None and not overwrite:
             changed = {k for k in set(plan) | set(old) if plan.get(k) != old.get(k)}
-            if not (array and changed <= set(PIXEL_KEYS)):
+            if not changed <= set(PIXEL_KEYS):
                 names = sorted({_SETTING_NAMES.get(k, k) for k in changed})
                 raise ValueError(
                     f"{out}: an unfinished blockwise run with other settings "
                     f"({', '.join(names)}) is in {work}; pass overwrite=True (--overwrite) to "
                     "start again"
                 )
-            # an array's other pixels: that run can never be resumed from this input
-            why = (
-                f"the input ({type(data.array).__name__}, neither numpy nor dask) cannot be "
-                "matched with the unfinished run's"
-                if unknown
-                else "the input's pixels changed since the unfinished run"
-            )
+            # other pixels: that run can never be resumed from this input
+            why = _why_started_again(plan, old, data)
             warnings.warn(f"{out}: {why}: starting again", StartedAgainWarning, stacklevel=4)
         shutil.rmtree(work)
     (work / "blocks").mkdir(parents=True)
