@@ -253,6 +253,60 @@ def test_in_memory_layer_with_other_pixels_starts_again_without_the_old_preview(
     assert same_partition(segment(layer.data, str(segment_model_dir), "YX"), result.data)
 
 
+def test_a_run_refused_for_other_settings_marks_the_kept_preview_as_the_earlier_settings(
+    segment_widget, nuclei_image, tmp_path, run_to_end, qtbot, monkeypatch
+):
+    """Cancel after 1 of 2 blocks, tick TTA and Run: the engine refuses (the unfinished run
+    had other settings). The kept preview still said '(blocks so far)', as if it showed this
+    run's blocks; now it is kept (its blocks untouched, to look at before choosing) and named
+    for the earlier settings, and the message names it. Run with the earlier settings again:
+    the run resumes in that layer, which becomes the result."""
+    from tessella._widgets import segment as segment_module
+
+    errors: list[str] = []
+    monkeypatch.setattr(segment_module, "show_error", errors.append)
+    viewer, widget = segment_widget
+    image = nuclei_image[:128, :256].copy()  # two blocks of 128
+    viewer.add_image(image, name="crop")
+    widget.layer_combo.setCurrentIndex(widget.layer_combo.findText("crop"))
+    widget.blockwise_checkbox.setChecked(True)
+    out = tmp_path / "crop_labels.zarr"
+    widget.blockwise_edit.setText(str(out))
+    widget.block_spin.setValue(128)
+    widget.tta_checkbox.setChecked(False)
+
+    def stop_after_one(progress):  # in the worker's thread: it stops right after block 1
+        if progress.stage == "segment" and progress.region is not None:
+            widget.worker.quit()
+
+    widget.worker = None
+    with qtbot.waitSignal(widget.run_finished, timeout=300_000):
+        widget.run_button.click()
+        widget.worker.yielded.connect(stop_after_one, Qt.ConnectionType.DirectConnection)
+    preview = viewer.layers["crop labels (blocks so far)"]
+    shown = np.asarray(preview.data).copy()
+    assert shown.max() > 0
+
+    widget.tta_checkbox.setChecked(True)  # another setting: the engine refuses the run
+    run_to_end(widget)
+    name = "crop labels (blocks so far, earlier settings)"
+    assert preview in viewer.layers and preview.name == name
+    np.testing.assert_array_equal(np.asarray(preview.data), shown)  # the blocks are kept
+    status = widget.status_label.text()
+    assert "failed" in status and "other settings (segmenter)" in status
+    assert status.endswith(f"; its blocks so far are shown in '{name}')")
+    assert len(errors) == 1 and f"shown in '{name}'" in errors[0]
+    assert len(list((work_dir(out) / "blocks").glob("*.npz"))) == 1
+
+    widget.tta_checkbox.setChecked(False)  # the settings it had: it resumes in that layer
+    names = []
+    preview.events.name.connect(lambda event: names.append(preview.name))
+    run_to_end(widget)
+    assert "(2 blocks, 1 blocks resumed)" in widget.status_label.text()
+    assert names[0] == "crop labels (blocks so far)"  # this run's blocks again
+    assert viewer.layers["crop labels"] is preview and len(viewer.layers) == 2
+
+
 def test_default_output_is_beside_the_layers_file_with_a_safe_name(
     segment_widget, lazy_nuclei, tmp_path, monkeypatch
 ):

@@ -62,6 +62,8 @@ OUTPUT_KEY = "tessella_output"
 #: output labels metadata: True once the user painted or corrected them (Tune's updates are not
 #: edits); kept in the layer so that any Segment panel, also one opened later, knows
 EDITED_KEY = "tessella_edited"
+#: said in a kept blockwise preview's name while a run with other settings was refused
+EARLIER_SETTINGS = "earlier settings"
 #: image layer metadata: the ``axis_labels`` Segment gave a layer whose axes the reader guessed
 AXIS_LABELS_KEY = "tessella_axis_labels"
 
@@ -668,6 +670,8 @@ class SegmentWidget(LayerWatcher, QWidget):
     def _on_progress(self, progress: Progress) -> None:
         name = self._run.name
         if self._preview is not None:  # blockwise: progress over blocks
+            if progress.stage != "fingerprint":  # past the plan: this run's settings
+                self._unmark_earlier_preview()
             if progress.total:
                 self.progress_bar.setRange(0, progress.total)
                 self.progress_bar.setValue(progress.done)
@@ -814,15 +818,45 @@ class SegmentWidget(LayerWatcher, QWidget):
                 "; choose another blockwise output, or Run with the settings it had to resume it "
                 "(to start again, delete that hidden folder)"
             )
+            text += self._mark_earlier_preview()
         show_error(f"Segment failed on layer '{self._run.name}': {text}")
         self.status_label.setText(f"'{self._run.name}': failed ({text})")
+
+    def _mark_earlier_preview(self) -> str:
+        """A run refused because the unfinished run into its output had other settings: the
+        preview a cancelled run kept shows blocks made with those settings, not the panel's.
+        It is kept (the user may want to look at them before choosing what to do) and its
+        name says so, until a run resumes in it (:meth:`_unmark_earlier_preview`). Returns
+        the sentence naming it for the message ("" when none is shown)."""
+        preview = self._preview
+        if preview is None or preview.opened or not preview.is_preview():
+            return ""
+        layer = preview.layer
+        if layer not in self.viewer.layers:
+            return ""
+        if not layer.name.endswith(f"{EARLIER_SETTINGS})"):  # "x (blocks so far)" ->
+            name = layer.name  # "x (blocks so far, earlier settings)"
+            mark = f", {EARLIER_SETTINGS})" if name.endswith(")") else f" ({EARLIER_SETTINGS})"
+            layer.name = name.removesuffix(")") + mark
+        return f"; its blocks so far are shown in '{layer.name}'"
+
+    def _unmark_earlier_preview(self) -> None:
+        """The engine took this run's settings (it resumes in the kept preview): that preview
+        shows this run's blocks again."""
+        layer = self._preview.layer if self._preview is not None else None
+        if layer is None:
+            return
+        for mark, end in ((f", {EARLIER_SETTINGS})", ")"), (f" ({EARLIER_SETTINGS})", "")):
+            if layer.name.endswith(mark):
+                layer.name = layer.name.removesuffix(mark) + end
+                return
 
     def _on_warned(self, warning_args: tuple) -> None:
         from tessella.engine.blockwise import StartedAgainWarning
 
         warning = warning_args[0]
         if self._preview is not None and isinstance(warning, StartedAgainWarning):
-            self._preview.start_again(warning)  # (an array's other pixels)
+            self._preview.start_again(warning)  # (other pixels: an array, chunk files)
             self.status_label.setText(f"'{self._run.name}': {self._preview.started_again}…")
         show_warning(str(warning))
 
