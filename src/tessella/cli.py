@@ -408,8 +408,10 @@ def _cmd_train(args) -> int:
                 f"--features {args.features}: the channels of each level, whole numbers "
                 "separated by commas (e.g. 16,32,64,128,256)"
             ) from None
-    for option in ("holdout", "exclude"):
-        _check_selectors(option, _stems(getattr(args, option)), args.method)
+    from .engine.train.data import refuse_wrong_axes
+
+    for option in ("holdout", "exclude"):  # the wrong axis, before any data is read
+        refuse_wrong_axes(_stems(getattr(args, option)), (), f"--{option}", args.method)
     config = TrainConfig(
         method=args.method,
         data=args.data[0] if len(args.data) == 1 else tuple(args.data),
@@ -469,30 +471,6 @@ def _cmd_train(args) -> int:
             "or another learning rate?)"
         )
     return 0
-
-
-def _check_selectors(option: str, selectors, method: str) -> None:
-    """Refuse a ``--holdout``/``--exclude`` selector of the wrong axis: slices of a volume are
-    ``STEM[z=...]``, frames of a movie (the temporal method) ``STEM[t=...]``; the other
-    letter would pick the same numbers along the axis the data has."""
-    import re
-
-    axis, other = ("t", "z") if method == "temporal" else ("z", "t")
-    what = {"z": "slices of a volume", "t": "frames of a movie"}
-    for selector in selectors:
-        match = re.search(r"\[\s*([A-Za-z]+)\s*=", selector)
-        if match and match[1].lower() != axis:
-            given = match[1]
-            known = given.lower() == other
-            raise CliError(
-                f"--{option} {selector}: "
-                + (
-                    f"axis {given!r} selects {what[other]}, but the {method} method takes "
-                    if known
-                    else f"unknown axis {given!r}; the {method} method takes "
-                )
-                + f"{what[axis]}: STEM[{axis}=N] or STEM[{axis}=A:B] (B excluded)"
-            )
 
 
 def _base_kept(out: Path) -> float | None:

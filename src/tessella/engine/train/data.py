@@ -348,13 +348,15 @@ def slab_bounds(selectors, name: str, depth: int) -> list[tuple[int, int]]:
     return list(zip(edges[:-1], edges[1:]))
 
 
-def refuse_wrong_axes(selectors, names, option: str) -> None:
+def refuse_wrong_axes(selectors, names, option: str, method: str | None = None) -> None:
     """Raise ValueError if a selector names slices or frames of a file in ``names`` along
     another axis than the file has: ``STEM[z=...]`` selects slices of a volume and
     ``STEM[t=...]`` frames of a movie (the other letter would pick the same numbers along the
     axis the file has), and a file that is one image has neither. ``option`` (``hold-out``,
-    ``exclude``) starts the message; a selector of a file not in ``names`` is left to the
-    caller's "not found".
+    ``exclude``, the command line's ``--holdout``) starts the message; a selector of a file
+    not in ``names`` is left to the caller's "not found", unless ``method`` is given: then it
+    is checked against the axis that method's samples have (frames for ``temporal``, slices
+    for the others), which the command line does before any data is read.
 
     >>> refuse_wrong_axes(["a[z=1:3]", "b"], ["a.tif[z=000]", "a.tif[z=001]", "b.tif"], "x")
     >>> refuse_wrong_axes(["a[t=1:3]"], ["a.tif[z=000]", "a.tif[z=001]"], "hold-out")
@@ -362,6 +364,11 @@ def refuse_wrong_axes(selectors, names, option: str) -> None:
     ...
     ValueError: hold-out a[t=1:3]: axis 't' selects frames of a movie, but 'a.tif' has slices
     of a volume: select them as a[z=N] or a[z=A:B] (B excluded)
+    >>> refuse_wrong_axes(["a[z=4]"], [], "--holdout", method="temporal")
+    Traceback (most recent call last):
+    ...
+    ValueError: --holdout a[z=4]: axis 'z' selects slices of a volume, but the temporal method
+    takes frames of a movie: select them as a[t=N] or a[t=A:B] (B excluded)
     """
     axes: dict[str, set[str]] = {}  # file stem -> the axis letters of its samples
     files: dict[str, str] = {}  # file stem -> the file's name, as messages give it
@@ -373,7 +380,10 @@ def refuse_wrong_axes(selectors, names, option: str) -> None:
     for selector in map(str, selectors):
         match = _ANY_AXIS.match(selector.strip())
         stem = _file_stem(match["file"].strip()) if match else ""
-        if match is None or stem not in axes or match["axis"].lower() in axes[stem]:
+        by_method = match is not None and stem not in axes and method is not None
+        # the axis letters of the file's samples (by_method: those the method's samples have)
+        has = {"t" if method == "temporal" else "z"} if by_method else axes.get(stem)
+        if match is None or has is None or match["axis"].lower() in has:
             continue
         given = match["axis"]
         lead = (
@@ -381,15 +391,16 @@ def refuse_wrong_axes(selectors, names, option: str) -> None:
             if given.lower() in _AXIS_HOLDS
             else f"unknown axis {given!r};"
         )
-        if not axes[stem]:
+        if not has:
             unknown = "" if given.lower() in _AXIS_HOLDS else f"unknown axis {given!r}; "
             raise ValueError(
                 f"{option} {selector}: {unknown}{files[stem]!r} is one image, with no slices "
                 f"(z) or frames (t) to select: name it whole ({stem})"
             )
-        axis = sorted(axes[stem])[0]
+        axis = sorted(has)[0]
+        holder = f"the {method} method takes" if by_method else f"{files[stem]!r} has"
         raise ValueError(
-            f"{option} {selector}: {lead} {files[stem]!r} has {_AXIS_HOLDS[axis]}: select "
+            f"{option} {selector}: {lead} {holder} {_AXIS_HOLDS[axis]}: select "
             f"them as {stem}[{axis}=N] or {stem}[{axis}=A:B] (B excluded)"
         )
 
