@@ -72,8 +72,8 @@ def test_explicit_axes_that_contradict_a_file_s_metadata_are_said(
     assert main([*args, "--axes", "TYX", "--no-tta", "-q"]) == 0
     warnings = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
     assert warnings == [
-        f"warning: {mixed_folder / 'rgb.tif'}: read as TYX as --axes says, but its TIFF tags "
-        "(RGB) say YXC"
+        f"warning: {mixed_folder / 'rgb.tif'}: read as TYX as the axes given say, but its "
+        "TIFF tags (RGB) say YXC"
     ]
     assert read_image(out / "rgb.tif").data.shape == (12, 64, 3)  # as --axes said
 
@@ -114,3 +114,36 @@ def test_files_of_a_folder_that_are_not_tiff_are_named(
     assert ".DS_Store" not in err
     assert main([*args, str(tmp_path / "out_quiet"), "-q"]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_axes_that_contradict_a_zarr_s_metadata_are_said_or_refused(
+    tmp_path, nuclei_sample, tiny_model_dir, capsys
+):
+    """An OME-Zarr image whose axes metadata say ZYX (a volume): --axes TYX read it as a movie
+    without a word, as --axes did for TIFFs before; now it warns as for a TIFF (the engine's
+    read_image says it, in memory and --blockwise alike). A recipe's axes that contradict it
+    are refused, as for a TIFF, with the --axes that reads it."""
+    from tests.conftest import write_ome_zarr
+
+    planes = np.stack([nuclei_sample[0][:64, :64]] * 3)
+    source = write_ome_zarr(
+        tmp_path / "volume.zarr", planes[None], "tzyx", [1, 2.0, 0.5, 0.5], (1, 3, 64, 64)
+    )
+    args = ["segment", str(source), "--model", str(tiny_model_dir), "--no-tta", "-q"]
+    said = f"warning: {source}: read as TYX as the axes given say, but its OME-Zarr axes say ZYX"
+    assert main([*args, "-o", str(tmp_path / "movie.zarr"), "--axes", "TYX"]) == 0
+    assert capsys.readouterr().err.splitlines() == [said]
+    assert read_image(tmp_path / "movie.zarr").data.shape == (3, 64, 64)
+    blockwise = ["--blockwise", "--workers", "0", "--block", "64", "--axes", "TYX"]
+    assert main([*args[:-1], "-o", str(tmp_path / "blocks.zarr"), *blockwise]) == 0
+    assert said in capsys.readouterr().err.splitlines()
+
+    recipe = tmp_path / "movie.recipe.json"  # recorded TYX, replayed on the volume
+    replay = ["segment", str(source), "--recipe", str(recipe), "-q", "-o"]
+    assert main([*replay, str(tmp_path / "replayed.zarr")]) == 1
+    err = capsys.readouterr().err
+    assert (
+        f"{source}: the recipe's axes TYX contradict its OME-Zarr axes, which say ZYX; "
+        "segment it on its own with --axes ZYX (or --axes TYX to read it as the recipe does)" in err
+    )
+    assert "warning" not in err and not (tmp_path / "replayed.zarr").exists()

@@ -752,24 +752,30 @@ def _say_not_images(inputs: list[str]) -> None:
 
 def _read_input(source: Path, args, recipe: dict):
     """An input read with the axes forced on it, checked against the axes its metadata states
-    (an RGB tag, ImageJ or OME axes). ``--axes`` is applied as given, with a warning naming the
-    file and both axes where they contradict. A recipe's axes (without ``--axes``) are applied
-    only where they fit: a file whose metadata states other axes, or with another number of
-    axes, is refused with the ``--axes`` that reads it (a recipe tuned on a stack, replayed
-    over a folder, would cut a colour image into 3-pixel-wide slices)."""
+    (an RGB tag, ImageJ, OME or OME-Zarr axes). ``--axes`` is applied as given, with a
+    warning naming the file and both axes where they contradict (``read_image``'s). A
+    recipe's axes (without ``--axes``) are applied only where they fit: a file whose metadata
+    states other axes, or with another number of axes, is refused with the ``--axes`` that
+    reads it (a recipe tuned on a stack, replayed over a folder, would cut a colour image
+    into 3-pixel-wide slices)."""
     import dataclasses
+    import warnings
 
     from .engine.axes import axes_contradict, check_axes
-    from .engine.io import is_zarr_path, read_image
+    from .engine.io import AxesContradictionWarning, is_zarr_path, read_image
 
     wanted = args.axes or recipe.get("axes")
-    if args.axes or not wanted or is_zarr_path(source):
-        image = read_image(source, wanted)
-        if args.axes and axes_contradict(image.axes, image.stated_axes):
-            print(
-                f"warning: {source}: read as {image.axes} as --axes says, but its "
-                f"{image.stated_by} say {image.stated_axes}",
-                file=sys.stderr,
+    if args.axes or not wanted:
+        return read_image(source, wanted)
+    if is_zarr_path(source):  # read with the recipe's axes (its singleton axes dropped so)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", AxesContradictionWarning)
+            image = read_image(source, wanted)
+        if axes_contradict(image.axes, image.stated_axes):
+            raise CliError(
+                f"{source}: the recipe's axes {image.axes} contradict its {image.stated_by}, "
+                f"which say {image.stated_axes}; segment it on its own with --axes "
+                f"{image.stated_axes} (or --axes {image.axes} to read it as the recipe does)"
             )
         return image
     wanted = wanted.upper()

@@ -35,6 +35,8 @@ def test_axes_are_guessed_from_the_shape(shape, rgb, axes):
     ],
 )
 def test_the_reader_says_what_a_tiff_s_metadata_state(tmp_path, write, stated, stated_by):
+    import warnings
+
     import numpy as np
     import tifffile
 
@@ -43,8 +45,12 @@ def test_the_reader_says_what_a_tiff_s_metadata_state(tmp_path, write, stated, s
     shape = (16, 16, 3) if stated == "YXC" else (3, 16, 16)
     path = tmp_path / "image.tif"
     tifffile.imwrite(path, np.arange(np.prod(shape), dtype=np.uint8).reshape(shape), **write)
-    image = read_image(path, "ZYX")  # forced axes do not change what the file states
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        image = read_image(path, "ZYX")  # forced axes do not change what the file states
     assert (image.axes, image.stated_axes, image.stated_by) == ("ZYX", stated, stated_by)
+    said = f"{path}: read as ZYX as the axes given say, but its {stated_by} say {stated}"
+    assert [str(w.message) for w in caught] == ([] if stated in ("ZYX", "?YX") else [said])
 
 
 @pytest.mark.parametrize(

@@ -357,3 +357,41 @@ def test_a_mask_stack_without_a_pixel_size_or_with_one_object_or_none(tmp_path):
     with pytest.warns(UserWarning, match="zero-size"):  # (tifffile's: still a TIFF)
         none = write_mask_stack(tmp_path / "none.tif", rods[:0], pixel_size=size)
     assert read_mask_stack(none).shape == (0, *rods.shape[1:])
+
+
+def test_given_axes_that_contradict_the_metadata_are_warned_about(tmp_path, nuclei_sample):
+    """Axes given to read_image override a file's metadata, as the command line's --axes does;
+    where the metadata state other axes the reading now says so, naming the file and both,
+    for an OME-Zarr image (its multiscales axes, singletons dropped as they are read) and a
+    zarr array (its tessella_axes) as for a TIFF (a Python caller, and --axes on zarr, got
+    no word). Axes that agree, or metadata that say nothing, stay silent."""
+    import warnings
+
+    import zarr
+
+    from tests.conftest import write_ome_zarr
+
+    planes = np.stack([nuclei_sample[0][:48, :64]] * 3)
+    tifffile.imwrite(tmp_path / "volume.tif", planes, imagej=True, metadata={"axes": "ZYX"})
+    write_ome_zarr(tmp_path / "ome.zarr", planes[None], "tzyx", [1, 2.0, 0.5, 0.5], (1, 3, 48, 64))
+    plain = zarr.create_array(str(tmp_path / "plain.zarr"), shape=planes.shape, dtype="uint8")
+    plain.attrs["tessella_axes"] = "ZYX"
+    for name, axes, stated_by, stated in (
+        ("volume.tif", "TYX", "ImageJ metadata", "ZYX"),
+        ("ome.zarr", "TYX", "OME-Zarr axes", "ZYX"),  # the singleton t dropped
+        ("ome.zarr", "CZYX", "OME-Zarr axes", "TZYX"),
+        ("plain.zarr", "CYX", "zarr attribute tessella_axes", "ZYX"),
+    ):
+        with pytest.warns(UserWarning) as caught:
+            image = read_image(tmp_path / name, axes)
+        assert image.axes == axes and image.data.shape[-2:] == (48, 64)  # as the axes say
+        assert [type(w.message).__name__ for w in caught] == ["AxesContradictionWarning"]
+        assert [str(w.message) for w in caught] == [
+            f"{tmp_path / name}: read as {axes} as the axes given say, but its {stated_by} "
+            f"say {stated}"
+        ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for name, axes in (("volume.tif", "ZYX"), ("ome.zarr", "ZYX"), ("plain.zarr", None)):
+            read_image(tmp_path / name, axes)
+        read_image(_ome_group(tmp_path / "angle.zarr", (3, 16, 20), ["angle", "y", "x"]), "TYX")

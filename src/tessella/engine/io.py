@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .axes import check_axes, guess_axes
+from .axes import axes_contradict, check_axes, guess_axes
 
 if TYPE_CHECKING:
     import zarr
 
 __all__ = [
+    "AxesContradictionWarning",
     "ImageData",
     "read_image",
     "read_frames",
@@ -46,6 +47,11 @@ _SUPPORTED_DTYPES = "biuf"  # bool, int, uint, float
 LABELS_SOFTWARE = "tessella labels"
 
 
+class AxesContradictionWarning(UserWarning):
+    """Axes given to :func:`read_image` that contradict the axes the file's metadata states:
+    the file is read as they say (they override the metadata)."""
+
+
 @dataclass
 class ImageData:
     data: np.ndarray | zarr.Array  # a zarr array for zarr input
@@ -62,7 +68,8 @@ class ImageData:
     #: planar RGB, which a plain ``tifffile.imwrite`` of 3 or 4 planes writes); None when unknown
     stated_axes: str | None = None
     #: what states them: "ImageJ metadata", "OME metadata", "TIFF tags (RGB)", "TIFF
-    #: description" (tifffile's) or "TIFF pages"
+    #: description" (tifffile's), "TIFF pages", "OME-Zarr axes" or "zarr attribute
+    #: tessella_axes"
     stated_by: str = ""
 
 
@@ -228,7 +235,18 @@ def _read_zarr_array(path: Path, array, axes: str | None) -> ImageData:
     }
     unit = str(attrs["unit"]) if sizes and isinstance(attrs.get("unit"), str) else "pixel"
     axes = axes or recorded or guess_axes(array.shape)
-    return ImageData(array, check_axes(axes, array.ndim, str(path)), sizes, unit, path, labels)
+    axes = check_axes(axes, array.ndim, str(path))
+    stated = recorded.upper() if recorded is not None and len(recorded) == array.ndim else None
+    return ImageData(
+        array,
+        axes,
+        sizes,
+        unit,
+        path,
+        labels,
+        stated_axes=stated,
+        stated_by="zarr attribute tessella_axes" if stated else "",
+    )
 
 
 def _positive_size(value: Any, what: str) -> float:
@@ -313,6 +331,7 @@ def _read_ome_zarr(path: Path, node, axes: str | None) -> ImageData:
     if axes is None:  # no axes in the metadata (OME-Zarr before 0.3 implies TCZYX)
         raise ValueError("OME-Zarr multiscales names no axes; pass the axes (--axes)")
     axes = check_axes(axes, array.ndim, str(path))
+    stated = _ome_stated_axes(first.get("axes"), drop)
     stored = len(drop) + array.ndim
     version = ome.get("version", "0.5") if ome else first.get("version", "0.4")
     scale = next(
@@ -333,7 +352,31 @@ def _read_ome_zarr(path: Path, node, axes: str | None) -> ImageData:
         "scale": scale,
         "kept": [i for i in range(stored) if i not in drop],
     }
-    return ImageData(array, axes, sizes, unit, path, labels, layout)
+    if stated is not None and len(stated) != array.ndim:
+        stated = None
+    return ImageData(
+        array,
+        axes,
+        sizes,
+        unit,
+        path,
+        labels,
+        layout,
+        stated_axes=stated,
+        stated_by="OME-Zarr axes" if stated else "",
+    )
+
+
+def _ome_stated_axes(entries: Any, drop: list[int]) -> str | None:
+    """The axis letters OME-Zarr ``axes`` metadata names, without the axes dropped (length 1);
+    None where it names none or one Tessella does not know (the axes given say them)."""
+    if not isinstance(entries, list):
+        return None
+    names = [entry.get("name") if isinstance(entry, dict) else entry for entry in entries]
+    letters = [n.upper() for n in names if isinstance(n, str)]
+    if len(letters) != len(names) or not all(n in ("T", "C", "Z", "Y", "X") for n in letters):
+        return None
+    return "".join(n for i, n in enumerate(letters) if i not in drop)
 
 
 def _ome_axis(letter: str) -> dict:
@@ -442,8 +485,10 @@ def as_array(
 def read_image(path: str | os.PathLike, axes: str | None = None) -> ImageData:
     """Read a TIFF or zarr image with its axes and pixel size.
 
-    ``axes`` overrides what the file's metadata says. Raises ValueError naming the file for
-    anything unreadable or unsupported.
+    ``axes`` overrides what the file's metadata says (ImageJ or OME axes, RGB tags, OME-Zarr
+    axes, a zarr array's ``tessella_axes``), with an :class:`AxesContradictionWarning` naming
+    the file and both where they contradict. Raises ValueError naming the file for anything
+    unreadable or unsupported.
     """
     path = Path(path)
     if not path.exists():
@@ -458,6 +503,15 @@ def read_image(path: str | os.PathLike, axes: str | None = None) -> ImageData:
         raise ValueError(f"{path}: unsupported pixel type {image.data.dtype}")
     if 0 in image.data.shape:
         raise ValueError(f"{path}: the image is empty (shape {tuple(image.data.shape)})")
+    if axes is not None and axes_contradict(image.axes, image.stated_axes):
+        import warnings
+
+        warnings.warn(
+            f"{path}: read as {image.axes} as the axes given say, but its {image.stated_by} "
+            f"say {image.stated_axes}",
+            AxesContradictionWarning,
+            stacklevel=2,
+        )
     return image
 
 
