@@ -31,6 +31,7 @@ def model_dir(name_or_path: str) -> Path:
 EPILOG_SEGMENT = """examples:
   tessella segment img.tif -o labels.tif --model nuclei2d
   tessella segment images/ -o labels/ --model nuclei2d --set seed_thresh=0.8 --tta
+  tessella segment images/ -o labels/ --model nuclei2d --skip-existing  # go on after a stop
   tessella segment stack.tif -o labels.tif --model nuclei2d --axes TYX
   tessella segment img.tif -o labels.tif --recipe labels_old.recipe.json
   tessella segment big.zarr -o labels.zarr --model nuclei2d --blockwise --block 2048
@@ -118,7 +119,16 @@ def _build_parser() -> argparse.ArgumentParser:
         help="test-time augmentation (8 transforms in 2D, 16 in 3D)",
     )
     segment.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
-    segment.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    existing = segment.add_mutually_exclusive_group()
+    existing.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    existing.add_argument(
+        "--skip-existing",
+        action="store_true",
+        help="keep each output whose labels and recipe are both there (an interrupted run, or "
+        "images added to the folder since) and segment the others; an output whose recipe "
+        "records other settings (model, parameters, axes, TTA, tile, inversion, --stack) is "
+        "refused before any work: --overwrite redoes them all",
+    )
     segment.add_argument(
         "-q",
         "--quiet",
@@ -810,10 +820,11 @@ def _check_writable(path: Path) -> None:
             return
 
 
-def _check_outputs(jobs, overwrite: bool, zarr_ok: bool = True) -> None:
+def _check_outputs(jobs, overwrite: bool, zarr_ok: bool = True, replace=frozenset()) -> None:
     """Refuse before any work what the writes would fail on or replace unasked: an output or
-    its recipe that exists (without --overwrite), that is a folder where a file goes, or
-    whose folder would be inside a file. So labels and recipe are written both or neither."""
+    its recipe that exists (without --overwrite; ``replace``: the targets whose incomplete
+    outputs --skip-existing redoes), that is a folder where a file goes, or whose folder
+    would be inside a file. So labels and recipe are written both or neither."""
     from .engine.io import is_zarr_path
 
     for _source, target in jobs:
@@ -825,8 +836,131 @@ def _check_outputs(jobs, overwrite: bool, zarr_ok: bool = True) -> None:
         if recipe.is_dir():
             raise CliError(f"{recipe} is a folder; the recipe of {target.name} goes there")
         for path in (target, recipe):
-            if path.exists() and not overwrite:
+            if path.exists() and not (overwrite or target in replace):
                 raise CliError(f"{path} exists; pass --overwrite to replace it")
+
+
+def _run_settings(model, params, tta, tile, invert, axes, stack) -> dict:
+    """What of this run's settings a recipe records, as it records them (JSON): compared
+    with an existing output's recipe by ``--skip-existing``. ``axes`` only where this run
+    forces them (``--axes``, a recipe's); the device and the version are not compared (a
+    device gives the same labels up to rounding)."""
+    import json
+
+    from .engine.io import _json_safe
+    from .engine.params import params_to_dict
+
+    defaults = model.card.defaults
+    settings = {
+        "model_sha256": model.card.sha256,
+        "params": params_to_dict(params),
+        "tta": bool(defaults.get("tta", False)) if tta is None else bool(tta),
+        "tile": int(tile or defaults.get("tile", 1024)),
+        "invert": None if invert is None else bool(invert),
+        "stack": bool(stack),
+    }
+    if axes:
+        settings["axes"] = axes.upper()
+    return json.loads(json.dumps(_json_safe(settings), default=str))
+
+
+def _recipe_differences(recorded: dict, settings: dict, model) -> list[str]:
+    """How an existing output's recipe differs from this run's ``settings`` (see
+    :func:`_run_settings`), one phrase per setting: ``seed_thresh=0.5 (this run: 0.8)``."""
+
+    missing = object()
+
+    def show(value, key: str = "") -> str:
+        if value is missing:
+            return "not recorded"
+        return "as the model says" if key == "invert" and value is None else str(value)
+
+    differences = []
+    if recorded.get("model_sha256") != settings["model_sha256"]:
+        sha = recorded.get("model_sha256")
+        there = f"{recorded.get('model')!r}" + (f" {str(sha)[:12]}…" if sha else "")
+        differences.append(
+            f"model {there} (this run: {model.card.name!r} {model.card.sha256[:12]}…)"
+        )
+    there_params = recorded.get("params")
+    if not isinstance(there_params, dict):
+        differences.append("no parameters recorded")
+    else:
+        here_params = settings["params"]
+        for name in sorted(set(there_params) | set(here_params)):
+            there, here = there_params.get(name, missing), here_params.get(name, missing)
+            if there != here:
+                differences.append(f"{name}={show(there)} (this run: {show(here)})")
+    defaults = {"invert": None, "stack": False}  # recorded only where given
+    for key, here in settings.items():
+        if key in ("model_sha256", "params"):
+            continue
+        there = recorded.get(key, defaults.get(key, missing))
+        if key == "axes" and isinstance(there, str):
+            there = there.upper()
+        if there != here:
+            name = "--stack" if key == "stack" else key
+            differences.append(f"{name}={show(there, key)} (this run: {show(here, key)})")
+    return differences
+
+
+def _skip_existing(jobs, settings: dict, model) -> tuple[list, list, set]:
+    """``--skip-existing``: (jobs to run, sources skipped, targets to redo). An output is
+    complete, and its job skipped, when its labels and its recipe (a JSON object) are both
+    there and no staging folder of a killed write is beside them; the others are segmented,
+    and those of them that left something (labels without a recipe, a recipe without labels,
+    a killed write, put back first) are replaced (the targets to redo). A complete output
+    whose recipe records other settings than this run's is refused before any work, naming
+    it and each difference: keeping it would leave stale labels beside new ones."""
+    import json
+
+    from .engine.io import is_zarr_path
+
+    todo, skipped, redo, stale = [], [], set(), []
+    for source, target in jobs:
+        recipe_path = _recipe_path(target)
+        _check_writable(target)
+        killed = _there(_staging(target))
+        _recover_staging(target)  # (says so) what it put back is not taken as complete
+        labels = target.is_file() or (target.is_dir() and is_zarr_path(target))
+        recorded = None
+        if recipe_path.is_file():
+            with contextlib.suppress(OSError, ValueError):
+                recorded = json.loads(recipe_path.read_text())
+        if killed or not labels or not isinstance(recorded, dict):
+            todo.append((source, target))
+            if killed or _there(target) or _there(recipe_path):
+                redo.add(target)
+            continue
+        differences = _recipe_differences(recorded, settings, model)
+        if differences:
+            stale.append((target, differences))
+        else:
+            skipped.append(source)
+    if stale:
+        target, differences = stale[0]
+        others = [t.name for t, _ in stale[1:]]
+        plural = "s" if len(others) > 1 else ""
+        more = f" (and {len(others)} more output{plural} so: {_few(others)})" if others else ""
+        raise CliError(
+            f"--skip-existing: {target} was made with other settings than this run's: "
+            f"{', '.join(differences)}{more}; pass --overwrite to segment every image again "
+            f"with this run's settings, or --recipe {_recipe_path(target)} to go on with its"
+        )
+    return todo, skipped, redo
+
+
+def _say_skipped_existing(skipped: list, redo: set, total: int) -> None:
+    """``--skip-existing``'s one line: how many images were skipped (named when few) and
+    which incomplete outputs are redone; nothing where neither."""
+    if not skipped and not redo:
+        return
+    line = f"skipped {len(skipped)} of {total} images whose labels and recipe are there"
+    if skipped:
+        line += f" ({_few([s.name for s in skipped])})"
+    if redo:
+        line += f"; redoing incomplete {_few(sorted(t.name for t in redo))}"
+    print(line, file=sys.stderr, flush=True)
 
 
 def _reason(exc: BaseException) -> str:
@@ -1214,9 +1348,26 @@ def _cmd_segment(args) -> int:
             "frame (each gets its own ID): leave link on for --ctc"
         )
     package = _package_reference(args.model, recipe, model)
+    if args.skip_existing and args.ctc:
+        raise CliError(
+            "--skip-existing cannot tell whether the files --ctc wrote are complete; run "
+            "without it (--overwrite replaces the labels and the CTC files)"
+        )
+    settings = None
+    if args.skip_existing:  # what an existing output's recipe must record to be kept
+        forced = None if movie else (args.axes or recipe.get("axes"))
+        settings = _run_settings(model, params, tta, tile, invert, forced, args.stack)
     if args.blockwise:
-        return _segment_blockwise(args, jobs, model, params, tta, tile, recipe, invert, package)
-    _check_outputs(jobs, args.overwrite)
+        return _segment_blockwise(
+            args, jobs, model, params, tta, tile, recipe, invert, package, settings
+        )
+    redo: set = set()
+    if settings is not None:
+        total = len(jobs)
+        jobs, skipped, redo = _skip_existing(jobs, settings, model)
+        if not args.quiet:
+            _say_skipped_existing(skipped, redo, total)
+    _check_outputs(jobs, args.overwrite, replace=redo)
     if args.ctc and len(jobs) > 1:
         raise CliError("--ctc writes one time-lapse; give one input")
     failed: list[str] = []
@@ -1285,7 +1436,7 @@ def _cmd_segment(args) -> int:
 
                 ctc_plan = ctc_tracks(result.labels, result.lineage)
             # labels and their recipe: both or neither, and the previous ones kept on failure
-            _write_labels_and_recipe(target, write, recorded, args.overwrite)
+            _write_labels_and_recipe(target, write, recorded, args.overwrite or target in redo)
             if args.ctc:
                 write_ctc(
                     result.labels,
@@ -1478,8 +1629,12 @@ def _check_ctc_dir(args) -> None:
 
 
 def _segment_blockwise(
-    args, jobs, model, params, tta, tile, recipe, invert=None, package=None
+    args, jobs, model, params, tta, tile, recipe, invert=None, package=None, settings=None
 ) -> int:
+    """``settings`` (``--skip-existing``, see :func:`_run_settings`): finished labels with
+    their recipe, made with these settings, are kept and nothing is done; an unfinished run
+    resumes as always (its finished blocks are the engine's to keep), and labels left
+    without their recipe are segmented again."""
     import warnings
 
     from .engine.blockwise import open_executor, segment_blockwise_steps, work_dir
@@ -1488,13 +1643,21 @@ def _segment_blockwise(
     [(source, target)] = jobs
     if target.suffix != ".zarr":
         raise CliError(f"{target}: --blockwise writes zarr; name the output .zarr")
+    overwrite = args.overwrite
+    if settings is not None:
+        todo, skipped, redo = _skip_existing(jobs, settings, model)
+        if not args.quiet:
+            _say_skipped_existing(skipped, redo, 1)
+        if not todo:
+            return 0
+        overwrite = target in redo
     recipe_path = _recipe_path(target)  # the engine checks the output (and resumes)
     _check_writable(target)
     _recover_staging(target)  # a killed run's write of these labels (not --blockwise's)
     if recipe_path.is_dir():
         raise CliError(f"{recipe_path} is a folder; the recipe of {target.name} goes there")
     for path in (target, recipe_path):  # (a finished run's labels: the engine refuses too)
-        if (path.exists() or path.is_symlink()) and not args.overwrite:
+        if (path.exists() or path.is_symlink()) and not overwrite:
             raise CliError(f"{path} exists; pass --overwrite to replace it")
     _probe_recipe(recipe_path, target)  # before the long run, not after it
     replay = recipe.get("blockwise", {})  # a recipe replays the same blocks and halo
@@ -1517,7 +1680,7 @@ def _segment_blockwise(
                     tile=tile,
                     device=args.device,
                     executor=executor,
-                    overwrite=args.overwrite,
+                    overwrite=overwrite,
                     invert=invert,
                 )
                 while True:
