@@ -246,6 +246,56 @@ def test_ground_truth_kind_of_real_ground_truth(data_dir):
     assert ground_truth_kind(nuclei, nuclei.shape) == ("labels", "many object IDs: instance labels")
 
 
+class ReadCounter:
+    """An array that counts the pixels read from it (``dask.array.from_array`` reads chunks
+    through ``__getitem__``)."""
+
+    def __init__(self, array: np.ndarray):
+        self.array, self.shape, self.dtype, self.ndim = array, array.shape, array.dtype, array.ndim
+        self.read = 0
+
+    def __getitem__(self, index):
+        out = self.array[index]
+        self.read += np.size(out)
+        return out
+
+
+def test_ground_truth_kind_of_lazy_ground_truth_from_a_sample(data_dir):
+    """Dask ground truth larger than the sample: Lucchi++ mitochondria (25 x 768 x 1024) are
+    a binary mask, the 20 ISBI membrane maps a boundary map, BBBC010's worm masks against a
+    stack of fewer masks overlapping masks, as when the whole arrays are looked at; each is
+    guessed from a sample (``why`` says so) read chunk by chunk, never the whole array."""
+    import dask.array as da
+
+    from tessella.engine.evaluation import ground_truth_kind
+
+    budget = 2**20
+    mito = tifffile.imread(data_dir / "em_mito_lucchipp" / "val" / "mito.tif")
+    isbi = np.stack(
+        [tifffile.imread(path) for path in sorted((data_dir / ISBI / "boundaries").glob("*.tif"))]
+    )
+    worms = (tifffile.imread(data_dir / "worms_bbbc010" / "worm_masks" / "E03.tif") > 0).astype(
+        np.uint8
+    )
+    found = ndimage.binary_dilation(worms[2:], np.ones((1, 3, 3), bool)).astype(np.uint8)
+    for truth, prediction, expected in (
+        (mito, None, "binary"),  # (a prediction of the same shape is not looked at)
+        (isbi, None, "boundaries"),
+        (worms, found, "overlapping"),
+    ):
+        assert truth.size > 4 * budget
+        shape = truth.shape if prediction is None else prediction.shape
+        source = ReadCounter(truth)
+        lazy = da.from_array(source, chunks=(1, 128, 128), name=False)
+        lazy_prediction = None
+        if prediction is not None:
+            lazy_prediction = da.from_array(prediction, chunks=(1, 128, 128), name=False)
+        kind, why = ground_truth_kind(lazy, shape, lazy_prediction, budget)
+        assert (kind, ground_truth_kind(truth, shape, prediction)[0]) == (expected, expected)
+        assert "(guessed from a sample: " in why and why.endswith(")")
+        assert source.read <= 3 * budget  # the sample's chunks, not the array
+
+
 def test_ground_truth_kind_of_two_mask_stacks_of_other_counts(data_dir):
     """Worm masks against a mask stack of the same image holding fewer objects (what
     `tessella segment --stack` writes): overlapping masks (was "binary", whose scoring the

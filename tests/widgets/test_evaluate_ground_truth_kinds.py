@@ -214,18 +214,79 @@ def test_a_3d_membrane_map_is_scored_as_gt_boundaries_3d(make_napari_viewer, dat
     )
 
 
-def test_a_lazy_ground_truth_is_said_to_be_lazy_not_large(make_napari_viewer, nuclei_sample):
-    """A small dask ground truth is not looked at on the GUI thread (it would be read from
-    disk), and the panel says so: it said "too large" for any lazy layer."""
+def test_a_lazy_ground_truth_is_guessed_from_a_sample_in_a_worker(
+    make_napari_viewer, data_dir, qtbot
+):
+    """Lucchi++ mitochondria as a dask array (25 x 768 x 1024, read chunk by chunk): "Ground
+    truth is" becomes binary mask, guessed in a thread worker (instances meanwhile, saying so)
+    from a sample the line names, a part of the volume read (every lazy layer was taken as
+    instances without a look)."""
     import dask.array as da
 
+    from tessella._widgets import evaluate as evaluate_module
+    from tests.engine.test_evaluate_mistakes import ReadCounter
+
+    mito = tifffile.imread(data_dir / "em_mito_lucchipp" / "val" / "mito.tif")
+    source = ReadCounter(mito)
+    viewer = make_napari_viewer()
+    viewer.add_labels(
+        da.zeros(mito.shape, dtype=np.uint16, chunks=(1, 128, 128)), name="mito labels"
+    )
+    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Evaluate")
+
+    with qtbot.waitSignal(widget.kind_guessed, timeout=30_000):
+        viewer.add_labels(da.from_array(source, chunks=(1, 128, 128), name=False), name="mito")
+        assert widget.truth_combo.currentText() == "mito"
+        assert widget.kind_worker is not None  # not on the GUI thread
+        assert widget.truth_kind == "labels"
+        assert widget.kind_label.text() == (
+            "'mito' is lazy (read from disk): guessing what it is in the background; taken as "
+            "instances meanwhile"
+        )
+
+    assert widget.truth_kind == "binary"
+    assert widget.kind_label.text() == (
+        "'mito': only 0 and 1: probably a binary mask (guessed from a sample: 16 of its 25 "
+        "planes, each its central 512 x 512 of 768 x 1024), so taken as binary mask."
+    )
+    # the sample (16 windows of 512 x 512) and the plane napari shows, not the volume
+    assert evaluate_module.GUESS_SAMPLE_PIXELS <= source.read < mito.size / 3
+
+
+def test_a_kind_chosen_while_the_guess_runs_is_kept(
+    make_napari_viewer, nuclei_sample, qtbot, monkeypatch
+):
+    """Choosing "Ground truth is" by hand while a lazy ground truth is being looked at keeps
+    the choice: the guess, once done, is dropped (it would have reset the choice)."""
+    import threading
+
+    import dask.array as da
+
+    from tessella._widgets import evaluate as evaluate_module
+
+    release = threading.Event()
+    guess = evaluate_module._guess
+
+    def held_back(*args):  # the worker's guess waits until the kind has been chosen
+        release.wait(20)
+        return guess(*args)
+
+    monkeypatch.setattr(evaluate_module, "_guess", held_back)
     labels = np.asarray(nuclei_sample[1])
     viewer = make_napari_viewer()
     viewer.add_labels(labels, name="labels")
-    viewer.add_labels(da.from_array(labels, chunks=64), name="ground truth")
     _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Evaluate")
-    assert widget.truth_combo.currentText() == "ground truth"
-    assert widget.truth_kind == "labels"
+    viewer.add_labels(da.from_array(labels, chunks=128), name="ground truth")
+    worker = widget.kind_worker
+    assert worker is not None and widget.truth_kind == "labels"
+    index = widget.kind_combo.findData("binary")
+    widget.kind_combo.setCurrentIndex(index)
+    widget.kind_combo.activated.emit(index)  # as a choice by hand signals it
+    with qtbot.waitSignal(worker.finished, timeout=30_000):
+        release.set()
+
+    assert widget.kind_worker is None
+    assert widget.truth_kind == "binary"  # (the guess, instances, was not applied)
     assert widget.kind_label.text() == (
-        "'ground truth' is lazy (read from disk): taken as instances; choose what it is"
+        "'ground truth' taken as binary mask, as chosen (before the guess from a sample was done)"
     )

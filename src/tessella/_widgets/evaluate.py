@@ -51,10 +51,23 @@ if TYPE_CHECKING:
 
     from tessella.engine.evaluation import Evaluation
 
-__all__ = ["ERRORS_KEY", "EvaluateWidget", "SYNC_MAX_PIXELS"]
+__all__ = [
+    "ERRORS_KEY",
+    "EvaluateWidget",
+    "GUESS_SAMPLE_PIXELS",
+    "GUESS_SYNC_PIXELS",
+    "SYNC_MAX_PIXELS",
+]
 
 #: pairs with more pixels than this are scored in a thread worker
 SYNC_MAX_PIXELS = 2048 * 2048
+#: ground truth (and prediction) in memory up to this many pixels is looked at on the GUI
+#: thread to guess what it is (at most about 0.04 s for masks and membrane maps, 0.1 s for
+#: pixel noise); larger or lazy ones in a thread worker, from a sample
+GUESS_SYNC_PIXELS = 2**20
+#: the most pixels of the ground truth (and of the prediction) read to guess what it is: a
+#: larger or lazy array is judged from a sample of its planes (``sample_planes``)
+GUESS_SAMPLE_PIXELS = 2**22
 #: error layer metadata: the prediction layer it shows the errors of
 ERRORS_KEY = "tessella_errors_of"
 #: error layer colours: false positives (1) red, false negatives (2) cyan
@@ -149,6 +162,19 @@ def _evaluate(
         )
     except RuntimeError as exc:  # superqt drops RuntimeErrors silently (see _workers)
         raise WorkerFailed(str(exc)) from exc
+
+
+def _guess(pair: tuple, name: str, truth, prediction) -> tuple:
+    """``(pair, name, (kind, why) or None, error)``: what the ground truth ``truth`` of the
+    layer pair ``pair`` is, from at most :data:`GUESS_SAMPLE_PIXELS` of its pixels (and of
+    ``prediction``'s), for the panel to show if the pair is still chosen."""
+    try:
+        guess = evaluation.ground_truth_kind(
+            truth, prediction.shape, prediction, GUESS_SAMPLE_PIXELS
+        )
+    except Exception as exc:  # a guess only: a layer that cannot be read is said so
+        return pair, name, None, f"{type(exc).__name__}: {exc}"
+    return pair, name, guess, ""
 
 
 def _companion_ids(viewer, labels: list[Labels]) -> set:
@@ -256,11 +282,15 @@ class EvaluateWidget(LayerWatcher, QWidget):
     false positives and false negatives at the error IoU. ``last_scores`` is the dict
     ``tessella evaluate --metric ap --metric iou`` reports (``--overlapping``: AP only).
     "Ground truth is" (``kind_combo``) is chosen from the data whenever the pair of layers
-    changes, saying why in ``kind_label``; a choice made by hand is then replaced.
+    changes, saying why in ``kind_label``; a choice made by hand is then replaced. A lazy
+    (dask, zarr) or large ground truth is looked at in a thread worker (``kind_worker``), from
+    a sample of it; ``kind_guessed`` is emitted when the guess is shown.
     """
 
     #: emitted after every evaluation (done or failed) once the controls are usable again
     evaluation_finished = Signal()
+    #: emitted when "Ground truth is" was guessed for a pair (at once, or by a worker)
+    kind_guessed = Signal()
 
     def __init__(self, napari_viewer: napari.viewer.Viewer, parent: QWidget | None = None):
         super().__init__(parent)
@@ -274,6 +304,9 @@ class EvaluateWidget(LayerWatcher, QWidget):
         self._truth_by_hand = False  # the ground truth was chosen by the user: kept
         self._picking = False  # the widget itself sets a choice
         self._kind_pair: tuple | None = None  # the (prediction, truth) the kind was guessed for
+        self.kind_worker: FunctionWorker | None = None  # guessing from a sample, if any
+        self._worker_pair: tuple | None = None  # the pair kind_worker guesses for
+        self._guessing: tuple | None = None  # the pair the worker's guess is still wanted for
 
         self.pred_combo = QComboBox()
         self.pred_combo.setToolTip("The labels to score")
@@ -350,6 +383,7 @@ class EvaluateWidget(LayerWatcher, QWidget):
         self.evaluate_button.clicked.connect(self._on_evaluate_clicked)
         self.pred_combo.currentIndexChanged.connect(self._on_prediction_changed)
         self.truth_combo.currentIndexChanged.connect(self._on_truth_changed)
+        self.kind_combo.activated.connect(self._on_kind_chosen)
         self.errors_checkbox.toggled.connect(self._on_show_errors_toggled)
         self._watch_layers()
         self._refresh_layers()
@@ -445,37 +479,80 @@ class EvaluateWidget(LayerWatcher, QWidget):
         self._guess_kind()
 
     def _guess_kind(self) -> None:
-        """Choose "Ground truth is" from the data of a new pair of layers, saying why."""
+        """Choose "Ground truth is" from the data of a new pair of layers, saying why. Small
+        arrays in memory are looked at here; larger or lazy ones (dask, zarr: read from
+        disk) in a thread worker, from a sample of at most :data:`GUESS_SAMPLE_PIXELS`
+        pixels, "instances" being chosen meanwhile."""
         pred, truth = self.prediction_layer, self.truth_layer
         pair = (self.pred_combo.currentData(), self.truth_combo.currentData())
         if pair == self._kind_pair:
             return
         self._kind_pair = pair
+        self._guessing = None  # (a guess still running is for another pair: dropped)
         if pred is None or truth is None or pred is truth:
             self.kind_label.setText("")
             return
         pred_data, data = _layer_array(pred), _layer_array(truth)
-        # (on the GUI thread: at most 4 x 2048² pixels, about 0.1 s; never a read from disk)
-        why_not = (
-            "is lazy (read from disk)"
-            if not isinstance(data, np.ndarray)
-            else "is too large to look at here"
-            if data.size > 4 * SYNC_MAX_PIXELS
-            else ""
+        at_hand = all(
+            isinstance(array, np.ndarray) and array.size <= GUESS_SYNC_PIXELS
+            for array in (data, pred_data)
         )
-        if why_not:
+        if at_hand:
+            self._show_kind(_guess(pair, truth.name, data, pred_data))
+            return
+        self.kind_combo.setCurrentIndex(self.kind_combo.findData("labels"))
+        lazy = "" if isinstance(data, np.ndarray) else " is lazy (read from disk)"
+        self.kind_label.setText(
+            f"'{truth.name}'{lazy}: guessing what it is in the background; taken as instances "
+            "meanwhile"
+        )
+        self._guessing = pair
+        worker = create_worker(
+            _guess,
+            pair,
+            truth.name,
+            data,
+            pred_data,
+            _worker_class=FunctionWorker,
+            _start_thread=False,
+        )
+        worker.returned.connect(self._on_kind_guessed)
+        self.kind_worker, self._worker_pair = worker, pair
+        worker.start()
+
+    def _on_kind_guessed(self, result: tuple) -> None:
+        """The worker's guess, shown if still wanted: not when another pair is chosen now, or
+        the kind was chosen by hand meanwhile."""
+        if result[0] == self._worker_pair:
+            self.kind_worker = None  # (the latest worker is done)
+        if result[0] == self._guessing:
+            self._guessing = None
+            self._show_kind(result)
+
+    def _show_kind(self, result: tuple) -> None:
+        _pair, name, guess, error = result
+        if guess is None:
             self.kind_combo.setCurrentIndex(self.kind_combo.findData("labels"))
             self.kind_label.setText(
-                f"'{truth.name}' {why_not}: taken as instances; choose what it is"
+                f"'{name}' could not be read to guess what it is ({error}): taken as "
+                "instances; choose what it is"
             )
-            return
-        at_hand = isinstance(pred_data, np.ndarray) and pred_data.size <= 4 * SYNC_MAX_PIXELS
-        kind, why = evaluation.ground_truth_kind(
-            data, pred_data.shape, pred_data if at_hand else None
-        )
-        self.kind_combo.setCurrentIndex(self.kind_combo.findData(kind))
-        text = dict((k, t) for t, k in TRUTH_KINDS)[kind]
-        self.kind_label.setText(f"'{truth.name}': {why}, so taken as {text}.")
+        else:
+            kind, why = guess
+            self.kind_combo.setCurrentIndex(self.kind_combo.findData(kind))
+            text = dict((k, t) for t, k in TRUTH_KINDS)[kind]
+            self.kind_label.setText(f"'{name}': {why}, so taken as {text}.")
+        self.kind_guessed.emit()
+
+    def _on_kind_chosen(self, _index: int) -> None:
+        """A kind chosen by hand while a guess runs is kept: the guess is dropped."""
+        if self._guessing is not None:
+            self._guessing = None
+            name = self.truth_layer.name if self.truth_layer is not None else "ground truth"
+            self.kind_label.setText(
+                f"'{name}' taken as {self.kind_combo.currentText()}, as chosen (before the "
+                "guess from a sample was done)"
+            )
 
     @property
     def truth_kind(self) -> str:

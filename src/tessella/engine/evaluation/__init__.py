@@ -16,7 +16,7 @@ inputs that score little for no real reason) and ``_kind`` (a guess at what a gr
 from __future__ import annotations
 
 from ._evaluate import evaluate_labels, evaluate_masks
-from ._kind import ground_truth_kind
+from ._kind import ground_truth_kind, sample_planes
 from ._mistakes import COLLAPSED_FRACTION, ground_truth_note, mask_stack_reason, prediction_note
 from ._scores import (
     FALSE_NEGATIVE,
@@ -58,6 +58,7 @@ __all__ = [
     "matched_ids",
     "membrane_map_objects",
     "prediction_note",
+    "sample_planes",
     "score_mask_pairs",
     "score_pairs",
     "scored_images",

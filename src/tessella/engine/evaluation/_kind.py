@@ -3,18 +3,68 @@ mask, a membrane map or a stack of overlapping object masks."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ._mistakes import _membrane_cells, _two_values, mask_stack_reason
 
-__all__ = ["ground_truth_kind"]
+__all__ = ["ground_truth_kind", "sample_planes"]
 
 #: above this many pixels, the connected pieces of a mask are not counted for
 #: :func:`ground_truth_kind`'s words (a full 3D labelling takes about 0.1 s per 20 Mpx)
 _COUNT_PIXELS = 2**22
 
 
-def ground_truth_kind(truth, prediction_shape: tuple, prediction=None) -> tuple[str, str]:
+def sample_planes(array, max_pixels: int) -> tuple[np.ndarray, str]:
+    """``(sample, words)``: at most about ``max_pixels`` pixels of ``array`` (numpy, or lazy:
+    dask, zarr; only the sample is read), and what the sample is in words ("" when it is the
+    whole array, which is then read whole).
+
+    A 2D array gives its central window; a larger one up to 16 of its 2D planes (the last two
+    axes), the whole of each or its central window, as an ``(n, y, x)`` stack: 8 pairs of
+    neighbouring planes spread evenly, so neighbours in the sample are mostly neighbours in
+    the array (:func:`mask_stack_reason` compares them). Windows are contiguous, so thin
+    lines and the regions between them stay as they are.
+
+    >>> sample, words = sample_planes(np.zeros((100, 64, 64), np.uint8), 16 * 32 * 32)
+    >>> sample.shape, words
+    ((16, 32, 32), '16 of its 100 planes, each its central 32 x 32 of 64 x 64')
+    >>> sample_planes(np.zeros((64, 64)), 4096)[1]
+    ''
+    """
+    shape = tuple(int(size) for size in array.shape)
+    if math.prod(shape) <= max_pixels or len(shape) < 2:
+        return np.asarray(array), ""
+    height, width = shape[-2:]
+    count = math.prod(shape[:-2])
+    if count <= 16:
+        picks = list(range(count))
+    else:
+        starts = np.unique(np.linspace(0, count - 2, 8).astype(int))
+        picks = sorted({*starts.tolist(), *(starts + 1).tolist()})
+    budget = max(1, max_pixels // len(picks))
+    h = min(height, max(1, math.isqrt(budget)))
+    w = min(width, max(1, budget // h))
+    h = min(height, max(1, budget // w))
+    top, left = (height - h) // 2, (width - w) // 2
+    window = (slice(top, top + h), slice(left, left + w))
+    planes = [array[tuple(np.unravel_index(k, shape[:-2])) + window] for k in picks]
+    if hasattr(array, "__dask_graph__"):  # computed together: the graph is optimised once
+        import dask
+
+        planes = list(dask.compute(*planes))
+    planes = [np.asarray(plane) for plane in planes]
+    cut = "" if (h, w) == (height, width) else f"central {h} x {w} of {height} x {width}"
+    if len(shape) == 2:
+        return planes[0], f"its {cut} pixels"
+    words = f"{len(picks)} of its {count} planes" + (f", each its {cut}" if cut else "")
+    return np.stack(planes), words
+
+
+def ground_truth_kind(
+    truth, prediction_shape: tuple, prediction=None, sample_pixels: int | None = None
+) -> tuple[str, str]:
     """``(kind, why)``: what the ground truth ``truth`` most likely is for a prediction of
     ``prediction_shape``, a key of :data:`GROUND_TRUTH_KINDS`, and why in a few words.
 
@@ -26,6 +76,11 @@ def ground_truth_kind(truth, prediction_shape: tuple, prediction=None) -> tuple[
     one value otherwise; else ``"labels"``. Quick enough to call at every change of a pair:
     a few sections are looked at, and the pieces of a mask over 4 Mpx are not counted.
 
+    ``sample_pixels``: a larger ``truth`` (and ``prediction``), lazy ones included, is judged
+    from a sample of about that many of its pixels (:func:`sample_planes`), the rest never
+    read; ``why`` then ends by saying so. The choice between ``"overlapping"`` and the others
+    by shape alone reads no pixel.
+
     >>> ground_truth_kind(np.array([[0, 1, 1, 0, 1]]), (1, 5))
     ('binary', 'only 0 and 1 (2 connected pieces): probably a binary mask')
     >>> ground_truth_kind(np.array([[0, 1, 1, 0, 2]]), (1, 5))[0]
@@ -33,27 +88,38 @@ def ground_truth_kind(truth, prediction_shape: tuple, prediction=None) -> tuple[
     """
     from scipy import ndimage
 
-    truth = np.asarray(truth)
-    shape = tuple(prediction_shape)
-    if truth.ndim == len(shape) + 1 == 3 and truth.shape[1:] == shape:
+    truth_shape, shape = tuple(np.shape(truth)), tuple(prediction_shape)
+    if len(truth_shape) == len(shape) + 1 == 3 and truth_shape[1:] == shape:
         return "overlapping", (
-            f"a stack of {len(truth)} (Y, X) planes against a (Y, X) prediction: one object "
+            f"a stack of {truth_shape[0]} (Y, X) planes against a (Y, X) prediction: one object "
             "mask per plane"
         )
-    stacks = truth.ndim == len(shape) == 3 and truth.shape[1:] == shape[1:]
+
+    def read(array):  # the whole array, or a sample of it
+        if sample_pixels is None:
+            return np.asarray(array), ""
+        return sample_planes(array, sample_pixels)
+
+    truth, sampled = read(truth)
+    sample = f" (guessed from a sample: {sampled})" if sampled else ""
+    stacks = len(truth_shape) == len(shape) == 3 and truth_shape[1:] == shape[1:]
     reason = mask_stack_reason(truth) if stacks else None
     if reason and (
-        truth.shape == shape or prediction is None or mask_stack_reason(prediction) is not None
+        truth_shape == shape
+        or prediction is None
+        or mask_stack_reason(read(prediction)[0]) is not None
     ):
-        against = "" if truth.shape == shape else f" against a stack of {shape[0]} object masks"
-        return "overlapping", f"a stack of object masks: {reason}{against}"
+        against = "" if truth_shape == shape else f" against a stack of {shape[0]} object masks"
+        return "overlapping", f"a stack of object masks: {reason}{against}{sample}"
     value = _two_values(truth)
     if value is None:
-        return "labels", "many object IDs: instance labels"
+        return "labels", f"many object IDs: instance labels{sample}"
     if _membrane_cells(truth != 0, 4):
-        return "boundaries", f"only 0 and {value}, in thin lines between regions: a membrane map"
+        return "boundaries", (
+            f"only 0 and {value}, in thin lines between regions: a membrane map{sample}"
+        )
     pieces = ""
-    if truth.size <= _COUNT_PIXELS:
+    if truth.size <= _COUNT_PIXELS and not sampled:  # (a sample's pieces are not the array's)
         count = ndimage.label(truth != 0)[1]
         pieces = f" ({count} connected piece{'s' if count != 1 else ''})"
-    return "binary", f"only 0 and {value}{pieces}: probably a binary mask"
+    return "binary", f"only 0 and {value}{pieces}: probably a binary mask{sample}"
