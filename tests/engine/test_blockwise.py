@@ -404,7 +404,8 @@ def test_an_in_memory_array_resumes_on_the_same_pixels_only(tmp_path):
     _cancel_after(_touch_steps(image, out), 4)
     edited = image.copy()
     edited[95, 95] = 1 - edited[95, 95]  # one pixel of the last block
-    with pytest.raises(ValueError, match="other settings \\(sizes, the input's pixels\\)"):
+    said = "min_size: 0 in the unfinished run, 5 now; the input's pixels: other than the unfinished"
+    with pytest.raises(ValueError, match=f"other settings \\({said} run's\\) is in "):
         run_steps(_touch_steps(edited, out, min_size=5))  # not the pixels only: refused
     assert len(list((work_dir(out) / "blocks").glob("*.npz"))) == 4  # kept
     CALLS.clear()

@@ -293,9 +293,10 @@ def test_a_run_refused_for_other_settings_marks_the_kept_preview_as_the_earlier_
     assert preview in viewer.layers and preview.name == name
     np.testing.assert_array_equal(np.asarray(preview.data), shown)  # the blocks are kept
     status = widget.status_label.text()
-    assert "failed" in status and "other settings (segmenter)" in status
+    said = "other settings (test-time augmentation: off in the unfinished run, on now)"
+    assert "failed" in status and said in status
     assert status.endswith(f"; its blocks so far are shown in '{name}')")
-    assert len(errors) == 1 and f"shown in '{name}'" in errors[0]
+    assert len(errors) == 1 and f"shown in '{name}'" in errors[0] and said in errors[0]
     assert len(list((work_dir(out) / "blocks").glob("*.npz"))) == 1
 
     widget.tta_checkbox.setChecked(False)  # the settings it had: it resumes in that layer

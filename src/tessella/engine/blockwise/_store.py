@@ -15,6 +15,7 @@ import numpy as np
 
 from ._grid import BlockGrid
 from ._run import _open_zarr, _Source
+from ._settings import PIXEL_KEYS, describe_differences
 
 MAX_CHUNK_BYTES = 1 << 30  # a bigger input chunk is refused: every block would decode it
 
@@ -149,10 +150,6 @@ def _lock(work: Path) -> None:
     (work / "lock").write_text(f"{socket.gethostname()} {os.getpid()}\n")
 
 
-PIXEL_KEYS = ("input_pixels", "input_sha256")  # the input's identity (_identity.py)
-_SETTING_NAMES = dict.fromkeys(PIXEL_KEYS, "the input's pixels")  # plan keys as messages say
-
-
 class StartedAgainWarning(UserWarning):
     """An unfinished run into the output was made from other pixels (a numpy array's, or a
     zarr input's chunk files written since), or from an array that cannot be identified: it
@@ -200,11 +197,10 @@ def _start(out: Path, plan: dict, overwrite: bool, data: _Input, grid: BlockGrid
         if old is not None and not overwrite:
             changed = {k for k in set(plan) | set(old) if plan.get(k) != old.get(k)}
             if not changed <= set(PIXEL_KEYS):
-                names = sorted({_SETTING_NAMES.get(k, k) for k in changed})
+                said = "; ".join(describe_differences(old, plan))
                 raise ValueError(
-                    f"{out}: an unfinished blockwise run with other settings "
-                    f"({', '.join(names)}) is in {work}; pass overwrite=True (--overwrite) to "
-                    "start again"
+                    f"{out}: an unfinished blockwise run with other settings ({said}) is in "
+                    f"{work}; pass overwrite=True (--overwrite) to start again"
                 )
             # other pixels: that run can never be resumed from this input
             why = _why_started_again(plan, old, data)
