@@ -262,16 +262,16 @@ def test_a_kind_chosen_while_the_guess_runs_is_kept(
 
     import dask.array as da
 
-    from tessella._widgets import evaluate as evaluate_module
+    from tessella._widgets import _evaluate_kinds
 
     release = threading.Event()
-    guess = evaluate_module._guess
+    guess = _evaluate_kinds._guess
 
     def held_back(*args):  # the worker's guess waits until the kind has been chosen
         release.wait(20)
         return guess(*args)
 
-    monkeypatch.setattr(evaluate_module, "_guess", held_back)
+    monkeypatch.setattr(_evaluate_kinds, "_guess", held_back)
     labels = np.asarray(nuclei_sample[1])
     viewer = make_napari_viewer()
     viewer.add_labels(labels, name="labels")

@@ -8,7 +8,7 @@ import pytest
 import tifffile
 from napari.layers import Labels
 
-from tessella._widgets import evaluate as evaluate_module
+from tessella._widgets import _evaluate_run
 from tessella._widgets.evaluate import ERRORS_KEY, EvaluateWidget
 from tessella.cli import evaluate_paths
 from tests.engine.test_evaluation import perturb
@@ -69,7 +69,7 @@ def evaluate_widget(make_napari_viewer, nuclei_pair):
 @pytest.fixture
 def shown_errors(monkeypatch) -> list[str]:
     shown: list[str] = []
-    monkeypatch.setattr(evaluate_module, "show_error", shown.append)
+    monkeypatch.setattr(_evaluate_run, "show_error", shown.append)
     return shown
 
 
@@ -218,7 +218,7 @@ def test_large_pairs_are_scored_in_a_worker(evaluate_widget, qtbot, monkeypatch,
     widget.evaluate_button.click()
     synchronous = widget.last_scores
     widget.last_scores = None
-    monkeypatch.setattr(evaluate_module, "SYNC_MAX_PIXELS", 0)
+    monkeypatch.setattr(_evaluate_run, "SYNC_MAX_PIXELS", 0)
     widget.errors_checkbox.setChecked(True)
 
     with qtbot.waitSignal(widget.evaluation_finished, timeout=30_000):
@@ -232,7 +232,7 @@ def test_large_pairs_are_scored_in_a_worker(evaluate_widget, qtbot, monkeypatch,
 
 def test_worker_failure_is_reported(evaluate_widget, qtbot, monkeypatch, shown_errors):
     viewer, widget = evaluate_widget
-    monkeypatch.setattr(evaluate_module, "SYNC_MAX_PIXELS", 0)
+    monkeypatch.setattr(_evaluate_run, "SYNC_MAX_PIXELS", 0)
 
     def out_of_memory(*args, **kwargs):
         raise RuntimeError("out of memory")
@@ -310,7 +310,7 @@ def test_sparse_ground_truth_is_scored_on_its_annotated_part(
     assert not errors.data[:, :256].any() and errors.data[:, 256:].any()
 
     warned: list[str] = []  # a label among the object IDs may be an object's: said
-    monkeypatch.setattr(evaluate_module, "show_warning", warned.append)
+    monkeypatch.setattr(_evaluate_run, "show_warning", warned.append)
     among = truth.astype(np.int32)
     among[:, :256] = 2
     viewer.add_labels(among, name="marked with 2", **placed)
@@ -356,7 +356,7 @@ def test_inputs_that_are_no_labels_are_warned_about(
     from scipy import ndimage
 
     warned: list[str] = []
-    monkeypatch.setattr(evaluate_module, "show_warning", warned.append)
+    monkeypatch.setattr(_evaluate_run, "show_warning", warned.append)
     isbi = data_dir / "em_membranes_isbi2012"
     membranes = tifffile.imread(isbi / "boundaries" / "16.tif")
     cells = ndimage.label(membranes == 0)[0]
@@ -404,7 +404,7 @@ def test_layers_placed_differently_on_the_canvas_are_warned_about(
     pixel as before, with a warning naming both layers and their scales and translates."""
     truth, expected = nuclei_pair
     warned: list[str] = []
-    monkeypatch.setattr(evaluate_module, "show_warning", warned.append)
+    monkeypatch.setattr(_evaluate_run, "show_warning", warned.append)
     viewer = make_napari_viewer()
     viewer.add_labels(truth, name="GT", scale=(2, 2))
     viewer.add_labels(expected.prediction, name="pred", translate=(0, 5.5))
@@ -443,7 +443,7 @@ def test_layers_rotated_sheared_or_moved_by_an_affine_are_warned_about(
     prediction does. The same placement, up to rounding, is not warned about."""
     truth, expected = nuclei_pair
     warned: list[str] = []
-    monkeypatch.setattr(evaluate_module, "show_warning", warned.append)
+    monkeypatch.setattr(_evaluate_run, "show_warning", warned.append)
     viewer = make_napari_viewer()
     truth_layer = viewer.add_labels(truth, name="GT")
     pred_layer = viewer.add_labels(expected.prediction, name="pred", **placed)
@@ -480,7 +480,7 @@ def test_a_layer_removed_during_the_run_gets_no_errors_layer(
     layer is added for them (nor when Show errors is ticked again)."""
     viewer, widget = evaluate_widget
     _truth, expected = nuclei_pair
-    monkeypatch.setattr(evaluate_module, "SYNC_MAX_PIXELS", 0)
+    monkeypatch.setattr(_evaluate_run, "SYNC_MAX_PIXELS", 0)
     widget.errors_checkbox.setChecked(True)
 
     with qtbot.waitSignal(widget.evaluation_finished, timeout=30_000):

@@ -1,0 +1,137 @@
+"""Evaluate's "Ground truth is": what the ground truth of the chosen pair of layers holds
+(instances, a binary mask, a boundary map, overlapping masks), guessed from its data whenever
+the pair changes: small arrays in memory at once, larger or lazy ones in a thread worker from
+a sample (the guessing of :class:`.evaluate.EvaluateWidget`, a mixin)."""
+
+from __future__ import annotations
+
+import numpy as np
+from napari.layers import Labels
+from napari.qt.threading import create_worker
+from superqt.utils import FunctionWorker
+
+from tessella.engine import evaluation
+
+__all__ = ["GUESS_SAMPLE_PIXELS", "GUESS_SYNC_PIXELS", "TRUTH_KINDS", "EvaluateKinds"]
+
+#: ground truth (and prediction) in memory up to this many pixels is looked at on the GUI
+#: thread to guess what it is (at most about 0.04 s for masks and membrane maps, 0.1 s for
+#: pixel noise); larger or lazy ones in a thread worker, from a sample
+GUESS_SYNC_PIXELS = 2**20
+#: the most pixels of the ground truth (and of the prediction) read to guess what it is: a
+#: larger or lazy array is judged from a sample of its planes (``sample_planes``)
+GUESS_SAMPLE_PIXELS = 2**22
+#: the "Ground truth is" choices: (text, kind of :data:`evaluation.GROUND_TRUTH_KINDS`)
+TRUTH_KINDS = (
+    ("instances (labels)", "labels"),
+    ("binary mask", "binary"),
+    ("boundary map", "boundaries"),
+    ("boundary map, 3D", "boundaries3d"),
+    ("overlapping masks", "overlapping"),
+)
+
+
+def _layer_array(layer: Labels):
+    """The full-resolution data of a labels layer (level 0 of a pyramid)."""
+    return layer.data[0] if layer.multiscale else layer.data
+
+
+def _guess(pair: tuple, name: str, truth, prediction) -> tuple:
+    """``(pair, name, (kind, why) or None, error)``: what the ground truth ``truth`` of the
+    layer pair ``pair`` is, from at most :data:`GUESS_SAMPLE_PIXELS` of its pixels (and of
+    ``prediction``'s), for the panel to show if the pair is still chosen."""
+    try:
+        guess = evaluation.ground_truth_kind(
+            truth, prediction.shape, prediction, GUESS_SAMPLE_PIXELS
+        )
+    except Exception as exc:  # a guess only: a layer that cannot be read is said so
+        return pair, name, None, f"{type(exc).__name__}: {exc}"
+    return pair, name, guess, ""
+
+
+class EvaluateKinds:
+    """Mixin for :class:`.evaluate.EvaluateWidget`: "Ground truth is" (``kind_combo``) chosen
+    from the data of each new pair of layers, saying why in ``kind_label`` (uses the widget's
+    combos, ``prediction_layer``, ``truth_layer``, ``kind_guessed`` and the guessing state its
+    ``__init__`` sets: ``kind_worker``, ``_kind_pair``, ``_worker_pair``, ``_guessing``)."""
+
+    def _guess_kind(self) -> None:
+        """Choose "Ground truth is" from the data of a new pair of layers, saying why. Small
+        arrays in memory are looked at here; larger or lazy ones (dask, zarr: read from
+        disk) in a thread worker, from a sample of at most :data:`GUESS_SAMPLE_PIXELS`
+        pixels, "instances" being chosen meanwhile."""
+        pred, truth = self.prediction_layer, self.truth_layer
+        pair = (self.pred_combo.currentData(), self.truth_combo.currentData())
+        if pair == self._kind_pair:
+            return
+        self._kind_pair = pair
+        self._guessing = None  # (a guess still running is for another pair: dropped)
+        if pred is None or truth is None or pred is truth:
+            self.kind_label.setText("")
+            return
+        pred_data, data = _layer_array(pred), _layer_array(truth)
+        at_hand = all(
+            isinstance(array, np.ndarray) and array.size <= GUESS_SYNC_PIXELS
+            for array in (data, pred_data)
+        )
+        if at_hand:
+            self._show_kind(_guess(pair, truth.name, data, pred_data))
+            return
+        self.kind_combo.setCurrentIndex(self.kind_combo.findData("labels"))
+        lazy = "" if isinstance(data, np.ndarray) else " is lazy (read from disk)"
+        self.kind_label.setText(
+            f"'{truth.name}'{lazy}: guessing what it is in the background; taken as instances "
+            "meanwhile"
+        )
+        self._guessing = pair
+        worker = create_worker(
+            _guess,
+            pair,
+            truth.name,
+            data,
+            pred_data,
+            _worker_class=FunctionWorker,
+            _start_thread=False,
+        )
+        worker.returned.connect(self._on_kind_guessed)
+        self.kind_worker, self._worker_pair = worker, pair
+        worker.start()
+
+    def _on_kind_guessed(self, result: tuple) -> None:
+        """The worker's guess, shown if still wanted: not when another pair is chosen now, or
+        the kind was chosen by hand meanwhile."""
+        if result[0] == self._worker_pair:
+            self.kind_worker = None  # (the latest worker is done)
+        if result[0] == self._guessing:
+            self._guessing = None
+            self._show_kind(result)
+
+    def _show_kind(self, result: tuple) -> None:
+        _pair, name, guess, error = result
+        if guess is None:
+            self.kind_combo.setCurrentIndex(self.kind_combo.findData("labels"))
+            self.kind_label.setText(
+                f"'{name}' could not be read to guess what it is ({error}): taken as "
+                "instances; choose what it is"
+            )
+        else:
+            kind, why = guess
+            self.kind_combo.setCurrentIndex(self.kind_combo.findData(kind))
+            text = dict((k, t) for t, k in TRUTH_KINDS)[kind]
+            self.kind_label.setText(f"'{name}': {why}, so taken as {text}.")
+        self.kind_guessed.emit()
+
+    def _on_kind_chosen(self, _index: int) -> None:
+        """A kind chosen by hand while a guess runs is kept: the guess is dropped."""
+        if self._guessing is not None:
+            self._guessing = None
+            name = self.truth_layer.name if self.truth_layer is not None else "ground truth"
+            self.kind_label.setText(
+                f"'{name}' taken as {self.kind_combo.currentText()}, as chosen (before the "
+                "guess from a sample was done)"
+            )
+
+    @property
+    def truth_kind(self) -> str:
+        """What the ground truth is: a key of :data:`evaluation.GROUND_TRUTH_KINDS`."""
+        return self.kind_combo.currentData()
