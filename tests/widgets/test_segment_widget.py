@@ -267,11 +267,13 @@ def test_load_model_button_adds_a_model_by_its_card_or_package(
     segment_widget, segment_model_dir, tmp_path, monkeypatch
 ):
     viewer, widget = segment_widget
+    from tessella._widgets import _segment_models  # where Load model… says what is wrong
+
     errors = []
-    monkeypatch.setattr(segment_module, "show_error", errors.append)
+    monkeypatch.setattr(_segment_models, "show_error", errors.append)
     chosen = {"file": str(Path(segment_model_dir) / "card.json")}
     monkeypatch.setattr(
-        segment_module.QFileDialog,
+        _segment_models.QFileDialog,
         "getOpenFileName",
         staticmethod(lambda *args, **kwargs: (chosen["file"], "")),
     )

@@ -1,0 +1,123 @@
+"""The Segment panel's image: the image layer chosen, what each of its axes is (guessed, or
+as a time-lapse model reads a stack), and naming its dimensions after them (a mixin of
+:class:`.segment.SegmentWidget`)."""
+
+from __future__ import annotations
+
+from napari.layers import Image
+
+from .._io import AXES_GUESSED_KEY, axes_named
+from ._blockwise import default_output, is_large
+from ._layers import fill_layer_combo, find_layer
+
+__all__ = ["AXIS_LABELS_KEY", "SegmentImage", "guess_layer_axes"]
+
+#: image layer metadata: the ``axis_labels`` Segment gave a layer whose axes the reader guessed
+AXIS_LABELS_KEY = "tessella_axis_labels"
+
+
+def _layer_array(layer: Image):
+    """The full-resolution data of an image layer (level 0 of a pyramid)."""
+    return layer.data[0] if layer.multiscale else layer.data
+
+
+def guess_layer_axes(layer: Image) -> str:
+    """The axes of an image layer's data, or "" when there is no sensible guess.
+
+    The layer's ``metadata["axes"]`` wins when it names every axis; otherwise RGB -> YXC,
+    2D -> YX, 3D -> ZYX, 4D -> TZYX (ZYXC when the last axis has 3 or 4 entries).
+    """
+    from tessella.engine.axes import guess_axes
+
+    shape = _layer_array(layer).shape
+    axes = layer.metadata.get("axes")
+    if isinstance(axes, str) and len(axes) == len(shape):
+        return axes.upper()
+    try:
+        return guess_axes(shape, rgb=bool(layer.rgb))
+    except ValueError:
+        return ""
+
+
+class SegmentImage:
+    """Mixin for :class:`.segment.SegmentWidget`: the image layers listed, and the Axes and
+    the blockwise defaults following the chosen layer and the model (uses the widget's
+    ``viewer``, ``layer_combo``, ``axes_combo``, ``model_combo``, ``blockwise_checkbox``,
+    ``blockwise_edit`` and ``_cards``)."""
+
+    # --- layers -----------------------------------------------------------------------------
+
+    @property
+    def image_layer(self) -> Image | None:
+        """The image layer chosen in the combo box."""
+        return self._find_layer(self.layer_combo.currentData())
+
+    def _find_layer(self, layer_id: str | None):
+        return find_layer(self.viewer, layer_id)
+
+    def _refresh_layers(self, event=None) -> None:
+        """List the image layers, keeping the chosen one (else the active one) chosen."""
+        images = [layer for layer in self.viewer.layers if isinstance(layer, Image)]
+        if fill_layer_combo(self.layer_combo, self.viewer, images):
+            self._on_layer_changed(self.layer_combo.currentIndex())
+
+    def _on_layer_changed(self, index: int) -> None:
+        layer = self.image_layer
+        if layer is not None:
+            self.axes_combo.blockSignals(True)  # the layer's dimensions are named once, below
+            try:
+                self.axes_combo.setCurrentText(guess_layer_axes(layer))
+                self._time_preferred = False  # TYX set for a time-lapse model, not by the user
+                self._prefer_time_axis()
+            finally:
+                self.axes_combo.blockSignals(False)
+            self._name_layer_axes()
+            # lazy (dask, zarr) or huge layers default to blockwise mode, into a zarr beside
+            # the layer's file (else in the working folder)
+            self.blockwise_checkbox.setChecked(is_large(_layer_array(layer)))
+            self.blockwise_edit.setText(str(default_output(layer)))
+
+    def _prefer_time_axis(self) -> None:
+        """A time-lapse model reads a 3D stack as frames (TYX), not as a volume (ZYX),
+        unless the layer's file named its axes (the reader's guess from the shape alone does
+        not count); choosing another model afterwards brings back the axes guessed for the
+        layer."""
+        card = self._cards.get(self.model_combo.currentData())
+        layer = self.image_layer
+        if card is None or layer is None:
+            return
+        current = self.axes_combo.currentText().strip().upper()
+        if int(card.input.get("window", 1)) <= 1:
+            if self._time_preferred and current == "TYX":
+                self.axes_combo.setCurrentText(guess_layer_axes(layer))
+            self._time_preferred = False
+            return
+        if not axes_named(layer.metadata) and current == "ZYX":
+            self.axes_combo.setCurrentText("TYX")
+            self._time_preferred = True
+
+    def _name_layer_axes(self, text: str | None = None) -> None:
+        """Name the dimensions of the chosen layer after the Axes (napari's slider says "t"
+        once a stack is read as TYX) when the reader only guessed its axes, as long as its
+        ``axis_labels`` are the reader's or ones set here: never names the user gave, nor
+        those of a file that named its axes."""
+        from tessella.engine.axes import SUPPORTED_AXES
+
+        layer = self.image_layer
+        if layer is None or not layer.metadata.get(AXES_GUESSED_KEY):
+            return
+        axes = self.axes_combo.currentText().strip().upper()
+        if axes not in SUPPORTED_AXES:  # (also while the user is typing)
+            return
+        guess = str(layer.metadata.get("axes", "")).upper()
+        if layer.rgb:  # napari gives the colour axis no dimension
+            axes, guess = axes.replace("C", ""), guess.replace("C", "")
+        if len(axes) != layer.ndim:
+            return
+        wanted = tuple(axes.lower())
+        current = tuple(str(label) for label in layer.axis_labels)
+        ours = {tuple(guess.lower()), tuple(layer.metadata.get(AXIS_LABELS_KEY) or ())}
+        if current == wanted or current not in ours:
+            return
+        layer.axis_labels = wanted
+        layer.metadata = {**layer.metadata, AXIS_LABELS_KEY: list(wanted)}

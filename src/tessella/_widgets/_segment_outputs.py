@@ -1,0 +1,268 @@
+"""Where the Segment panel's results go: the layers it places (and replaces) for an image, the
+metadata that marks them, and the parameters a new run keeps (a mixin of
+:class:`.segment.SegmentWidget`).
+
+Its notifications are looked up in this module.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from napari.layers import Image
+from napari.utils.notifications import show_info
+
+from .._io import RECIPE_KEY
+from . import _results
+
+if TYPE_CHECKING:
+    from tessella.engine.pipeline import SegmentResult
+    from tessella.engine.registry import ModelCard
+
+__all__ = [
+    "EDITED_KEY",
+    "OUTPUT_KEY",
+    "SOURCE_ID_KEY",
+    "SOURCE_KEY",
+    "SegmentOutputs",
+]
+
+SOURCE_KEY = "tessella_source"  # output layer metadata: the image layer it was computed from
+SOURCE_ID_KEY = "tessella_source_id"  # ... and that layer's unique_id (survives a rename)
+#: output layer metadata: ``{"kind": "labels" (or a network map's key), "layer_id": the layer's
+#: own unique_id, "result": which model on which axes made it, "name": the name Segment gave
+#: it}`` while the layer is the image's current result of that kind from that model, which a
+#: new run of the same model replaces (a copy of the layer has another unique_id; a kept edited
+#: or renamed result loses the entry)
+OUTPUT_KEY = "tessella_output"
+#: output labels metadata: True once the user painted or corrected them (Tune's updates are not
+#: edits); kept in the layer so that any Segment panel, also one opened later, knows
+EDITED_KEY = "tessella_edited"
+
+
+def _spatial_transform(layer: Image, axes: str) -> tuple[tuple, tuple, tuple]:
+    """The layer's scale, translate and units on the axes the labels keep (all but C)."""
+    # napari gives an RGB layer no dimension for its colour axis
+    layer_axes = axes.replace("C", "") if layer.rgb else axes
+    if len(layer_axes) == layer.ndim:
+        keep = [i for i, axis in enumerate(layer_axes) if axis != "C"]
+    else:  # the engine rejects these axes; the transform is never used
+        keep = list(range(layer.ndim))
+    units = tuple(layer.units[i] for i in keep)
+    return tuple(np.asarray(layer.scale)[keep]), tuple(np.asarray(layer.translate)[keep]), units
+
+
+def _watch_edits(layer) -> None:
+    """Note in ``layer``'s metadata (:data:`EDITED_KEY`) when the user paints or corrects it:
+    painting, filling and Correct's edits all go through the layer's undo history, which emits
+    ``paint``; so do Tune's updates, which are told apart. The layer holds the callback, which
+    finds the layer in the event (a plugin sees the layer through a proxy made for each call,
+    which a callback must not keep)."""
+
+    def on_paint(event) -> None:
+        painted = getattr(event, "source", None)
+        if painted is None or _results.tool_is_writing(painted.unique_id):
+            return
+        if not painted.metadata.get(EDITED_KEY):
+            painted.metadata = {**painted.metadata, EDITED_KEY: True}
+
+    layer.events.paint.connect(on_paint)
+
+
+def _is_output(layer, image_id, kind: str, result_key: dict | None = None) -> bool:
+    """Whether ``layer`` is the current ``kind`` result Segment placed for image ``image_id``
+    (with ``result_key``: made by that model on those axes, :func:`_result_key`)."""
+    mark = layer.metadata.get(OUTPUT_KEY)
+    return (
+        isinstance(mark, dict)
+        and mark.get("kind") == kind
+        and mark.get("layer_id") == layer.unique_id
+        and layer.metadata.get(SOURCE_ID_KEY) == image_id
+        and (result_key is None or mark.get("result") == result_key)
+    )
+
+
+def _result_key(card: ModelCard, axes: str) -> dict:
+    """What makes results of one kind: the model (its name and weights) and the image's axes
+    (a stack read as a volume or as frames gives a different result)."""
+    return {"model": card.name, "model_sha256": card.sha256, "axes": axes}
+
+
+def _renamed(layer) -> bool:
+    """Whether the user renamed a result layer since Segment placed it: a result to keep."""
+    mark = layer.metadata.get(OUTPUT_KEY)
+    return isinstance(mark, dict) and mark.get("name") not in (None, layer.name)
+
+
+def _unmark(layer) -> None:
+    """``layer`` is no longer the result a new run replaces (the user's to keep)."""
+    layer.metadata = {k: v for k, v in layer.metadata.items() if k != OUTPUT_KEY}
+
+
+@dataclass(frozen=True)
+class _Run:
+    """Where a run's result goes, fixed when Run is clicked."""
+
+    layer_id: str
+    name: str
+    scale: tuple
+    translate: tuple
+    units: tuple
+    show_outputs: bool
+    started: float
+    tuned: bool = False  # the previous result's (tuned) parameters were kept
+    #: the model and axes (:func:`_result_key`): the result of the same ones is replaced
+    result_key: dict | None = None
+
+
+class SegmentOutputs:
+    """Mixin for :class:`.segment.SegmentWidget`: a finished run's layers are placed, replacing
+    the previous result of the same model on the image unless it was edited or renamed (uses
+    the widget's ``viewer``, ``_cards``, ``_run``, ``_preview``, ``progress_bar``,
+    ``status_label``, ``replace_edited_checkbox`` and ``_find_layer``)."""
+
+    def _default_params(self, model) -> dict:
+        """The card's parameters (without loading the network)."""
+        from tessella.engine.methods import get_method
+        from tessella.engine.params import make_params, params_to_dict
+
+        card = self._cards[model]
+        method = get_method(card.method)
+        return params_to_dict(make_params(method.Params, **card.defaults.get("params", {})))
+
+    def _tuned_params(self, layer, model, axes: str) -> dict | None:
+        """The parameters of this image's previous result when it came from the same model
+        (tuned in Tune, and on screen): a new run (say with TTA) keeps them. None: the card's."""
+        card = self._cards.get(model)
+        if card is None:
+            return None
+        previous = self._previous_output(layer.unique_id, "labels", _result_key(card, axes))
+        if previous is None:  # (a renamed or edited result still passes on its values)
+            return None
+        recipe, _reproduces = _results.recipe_on_screen(previous)
+        if not recipe or recipe.get("model_sha256") != card.sha256:
+            return None
+        return recipe.get("params") or None
+
+    def _on_returned(self, result: SegmentResult) -> None:
+        run = self._run
+        if run is not None and run is getattr(self, "_closed_run", None):
+            return  # finished as the panel closed: nobody asked for it any more
+        if self._preview is not None:  # blockwise: the labels are in the output zarr
+            layer = self._preview.finish(
+                {SOURCE_KEY: run.name, SOURCE_ID_KEY: run.layer_id, RECIPE_KEY: result.recipe}
+            )
+            what = "objects"
+            if "lineage" in result.recipe and _results.is_linked(result.recipe):
+                # a linked movie: tracks from the zarr, frame by frame
+                lineage = {int(child): int(parent) for child, parent in result.recipe["lineage"]}
+                _results.show_tracks(self.viewer, layer, layer.data, lineage)
+                what = "tracks"
+            seconds = time.perf_counter() - run.started
+            resumed = f", {result.resumed} blocks resumed" if result.resumed else ""
+            again = self._preview.started_again.replace(": starting again", ": started again")
+            self.status_label.setText(
+                f"'{run.name}': {result.n_objects} {what} in {seconds:.1f} s "
+                f"({result.n_blocks} blocks{resumed}), written to {result.path}"
+                + (f"; {again}" if again else "")
+            )
+            return
+        metadata = {SOURCE_KEY: run.name, SOURCE_ID_KEY: run.layer_id, RECIPE_KEY: result.recipe()}
+        labels_layer, replaced = self._place_output(run, "labels", result.labels, metadata)
+        _results.note_labels_state(labels_layer, metadata[RECIPE_KEY]["params"], result.lineage)
+        _results.register(labels_layer, result, self.viewer.layers)  # for the Tune widget
+        if result.lineage is not None:  # a time-lapse method linked the frames
+            _results.show_tracks(self.viewer, labels_layer, result.labels, result.lineage)
+        if len(result.predictions) == 1 and result.labels.ndim == 2:  # objects may overlap
+            from tessella.engine.methods import get_method
+
+            method = get_method(result.model.card.method)
+            hidden = _results.overlap_labels(
+                method, result.predictions[0], result.params, result.labels
+            )
+            _results.show_overlaps(self.viewer, labels_layer, hidden)
+        if run.show_outputs:  # every single-channel map: seed, boundary, foreground...
+            for key in result.predictions[0].arrays:
+                output = _results.network_map(result, key, result.labels.shape)
+                if output is not None:
+                    self._place_output(run, key, output, metadata)
+        self.progress_bar.setValue(self.progress_bar.maximum())
+        objects = np.unique(result.labels[result.labels > 0]).size
+        seconds = time.perf_counter() - run.started
+        linked = result.lineage is not None and getattr(result.params, "link", True) is not False
+        what = "tracks" if linked else "objects"
+        kept = " (with the parameters tuned before)" if run.tuned else ""
+        if self._find_layer(run.layer_id) is None:  # removed while the network ran
+            kept += "; the image was removed during the run, its labels were kept"
+        placed = f"replaced '{labels_layer.name}'" if replaced else f"added '{labels_layer.name}'"
+        self.status_label.setText(
+            f"'{run.name}': {objects} {what} in {seconds:.1f} s, {placed}{kept}"
+        )
+
+    def _previous_output(self, image_id, kind: str, result_key: dict | None = None):
+        """The ``kind`` layer Segment placed for image ``image_id`` (with ``result_key``: by
+        that model on those axes) and a new run replaces (by any Segment panel of the viewer,
+        this one or one closed since), or None."""
+        return next(
+            (lay for lay in self.viewer.layers if _is_output(lay, image_id, kind, result_key)),
+            None,
+        )
+
+    def _new_name(self, run: _Run, kind: str) -> str:
+        """``"<image> <kind>"``, or with the model's name (``"<image> labels (em-mito3d)"``)
+        when a layer of that name holds another model's result, so the names tell apart the
+        results of the models compared on one image."""
+        name = f"{run.name} {kind}"
+        ours = run.result_key or {}
+        model = {k: ours.get(k) for k in ("model", "model_sha256")}
+        for layer in self.viewer.layers:
+            if layer.name != name:
+                continue
+            recipe = layer.metadata.get(RECIPE_KEY)
+            mark = layer.metadata.get(OUTPUT_KEY)
+            if isinstance(recipe, dict) and {k: recipe.get(k) for k in model} != model:
+                return f"{name} ({ours.get('model')})"
+            theirs = mark.get("result") if isinstance(mark, dict) else None
+            if isinstance(theirs, dict) and theirs.get("axes") != ours.get("axes"):
+                return f"{name} ({ours.get('model')}, {ours.get('axes')})"
+        return name
+
+    def _place_output(self, run: _Run, kind: str, data: np.ndarray, metadata: dict):
+        """Replace the data of the previous ``kind`` layer the same model made for the image,
+        or add one. Returns ``(layer, replaced)``: whether an existing layer was replaced."""
+        layer = self._previous_output(run.layer_id, kind, run.result_key)
+        if layer is not None and _renamed(layer):  # a result the user named: kept
+            _unmark(layer)
+            layer = None
+        if layer is not None and layer.metadata.get(EDITED_KEY):
+            if not self.replace_edited_checkbox.isChecked():
+                show_info(f"Segment: kept '{layer.name}', which you edited; added a new layer.")
+                _unmark(layer)
+                layer = None
+        if layer is not None and layer.ndim == data.ndim:
+            with _results.writing(layer):  # the new result, not an edit
+                layer.data = data
+                layer.scale = run.scale
+                layer.translate = run.translate
+                layer.units = run.units
+                kept = {k: v for k, v in layer.metadata.items() if k != EDITED_KEY}
+                layer.metadata = {**kept, **metadata}
+            return layer, True
+        if layer is not None:  # of other dimensions: a new layer takes its place
+            _unmark(layer)
+        options = {"scale": run.scale, "translate": run.translate, "units": run.units}
+        options["metadata"] = metadata
+        name = self._new_name(run, kind)
+        if kind == "labels":
+            layer = self.viewer.add_labels(data, name=name, **options)
+            _watch_edits(layer)
+        else:
+            layer = self.viewer.add_image(
+                data, name=name, colormap="magma", blending="additive", **options
+            )
+        mark = {"kind": kind, "layer_id": layer.unique_id, "result": run.result_key}
+        layer.metadata = {**layer.metadata, OUTPUT_KEY: {**mark, "name": layer.name}}
+        return layer, False
