@@ -12,8 +12,7 @@ import pytest
 import zarr
 from scipy import ndimage as ndi
 
-from tessella._widgets import _results
-from tessella._widgets import export as export_module
+from tessella._widgets import _export_write, _results
 from tessella._widgets.export import ExportWidget, base_path
 from tessella.engine.digest import labels_digest
 from tessella.engine.io import read_image
@@ -45,7 +44,7 @@ def read_rows(path) -> list[dict[str, str]]:
 @pytest.fixture
 def errors(monkeypatch) -> list[str]:
     shown: list[str] = []
-    monkeypatch.setattr(export_module, "show_error", shown.append)
+    monkeypatch.setattr(_export_write, "show_error", shown.append)
     return shown
 
 

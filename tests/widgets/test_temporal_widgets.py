@@ -155,12 +155,12 @@ def test_tune_previews_a_frame_then_relinks_the_movie(make_napari_viewer, movie_
 def test_export_writes_cell_tracking_challenge_results(
     make_napari_viewer, movie_result, tmp_path, monkeypatch
 ):
-    from tessella._widgets import export as export_module
+    from tessella._widgets import _export_write
     from tessella.engine.tracking import link
 
     result, truth = movie_result
     errors = []
-    monkeypatch.setattr(export_module, "show_error", errors.append)
+    monkeypatch.setattr(_export_write, "show_error", errors.append)
     viewer = make_napari_viewer()
     tracked, lineage = link(truth)
     layer = viewer.add_labels(tracked, name="movie labels", metadata={"axes": "TYX"})

@@ -101,7 +101,7 @@ def _prediction_masks(viewer, layer: Labels) -> tuple[np.ndarray, str]:
     --overlapping`` then reads): a result's network instances (worms2d), else its objects
     with the hidden parts its "overlaps" layer shows, else the layer's own objects (an
     ``(N, Y, X)`` layer is a stack already)."""
-    from .export import network_instances, object_stack, overlaps_layer
+    from ._object_stack import network_instances, object_stack, overlaps_layer
 
     labels = np.asarray(_layer_array(layer))
     if labels.ndim != 2:

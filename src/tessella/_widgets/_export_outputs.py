@@ -1,0 +1,180 @@
+"""Export's outputs: what each adds to the base path, where they go (``Save as``, the
+folder made for them) and the recipe written beside the labels (the choosing of
+:class:`.export.ExportWidget`, a mixin)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from qtpy.QtWidgets import QFileDialog
+
+from . import _results
+from ._object_stack import _Stack
+from .segment import RECIPE_KEY
+
+__all__ = ["EDITED_NOTE", "OUTPUT_SUFFIXES", "ExportOutputs", "base_path", "folder_to_make"]
+
+#: what a recipe file says when replaying it does not give the exported labels
+EDITED_NOTE = (
+    "The labels were changed after segmentation (edited by hand, or a Tune preview of one "
+    "slice or frame not applied to all); replaying this recipe gives them as they were before."
+)
+
+#: what each output adds to the base path
+OUTPUT_SUFFIXES = {
+    "tiff": ".tif",
+    "stack": ".stack.tif",  # (N, Y, X) 0/1 masks, as `tessella segment --stack` writes
+    "zarr": ".zarr",
+    "csv": ".csv",
+    "recipe": ".recipe.json",
+    "ctc": "_RES",  # a folder: maskTTT.tif + res_track.txt
+}
+
+
+def base_path(text: str, name: str = "labels") -> Path | None:
+    """The base the outputs are named after: ``~`` expanded, an output suffix dropped; a
+    folder (one that exists, or text ending in a slash) holds them, named ``name``."""
+    text = text.strip()
+    if not text:
+        return None
+    path = Path(text).expanduser()
+    if text.endswith(("/", os.sep)):
+        return path / name
+    stem = path.name
+    suffixes = (*OUTPUT_SUFFIXES.values(), ".tiff", ".json")
+    for suffix in sorted(suffixes, key=len, reverse=True):  # ".stack.tif" before ".tif"
+        if stem.lower().endswith(suffix) and len(stem) > len(suffix):
+            return path.with_name(stem[: -len(suffix)])
+    return path / name if path.is_dir() else path
+
+
+def folder_to_make(text: str, base: Path) -> Path | None:
+    """The folder Export makes to hold the outputs named after ``base`` (None when it
+    exists); ValueError, saying why, when they cannot go there. Only the folder that a
+    *Save as* ``text`` ending in a slash names is made, and only inside an existing folder:
+    a typo in a parent folder is refused, never made into a new tree of folders.
+
+    >>> folder_to_make("/no_such_folder/sub/name", Path("/no_such_folder/sub/name"))
+    Traceback (most recent call last):
+    ...
+    ValueError: folder '/no_such_folder' does not exist; create it first, or choose another
+    """
+    if "\0" in text:
+        raise ValueError("the path has a character that cannot be in a file name (a NUL byte)")
+    folder = base.parent
+    if folder.is_dir():
+        return None
+    chain = [folder, *folder.parents]
+    found = next((n for n, path in enumerate(chain) if path.exists()), len(chain) - 1)
+    if chain[found].exists() and not chain[found].is_dir():
+        raise ValueError(f"'{chain[found]}' is a file, not a folder")
+    missing = chain[max(found - 1, 0)]  # the first folder of the path that does not exist
+    if missing == folder and text.strip().endswith(("/", os.sep)):
+        return folder
+    raise ValueError(f"folder '{missing}' does not exist; create it first, or choose another")
+
+
+@dataclass(frozen=True)
+class _Output:
+    kind: str  # a key of OUTPUT_SUFFIXES
+    path: Path
+
+
+class ExportOutputs:
+    """Mixin for :class:`.export.ExportWidget`: the files the current settings write and the
+    recipe among them (uses the widget's ``viewer``, ``labels_layer``, ``path_edit`` and
+    checkboxes)."""
+
+    def _recipe(self) -> dict | None:
+        layer = self.labels_layer
+        recipe = None if layer is None else layer.metadata.get(RECIPE_KEY)
+        return recipe if isinstance(recipe, dict) else None
+
+    def _recipe_to_write(
+        self,
+        outputs: Sequence[_Output] = (),
+        stack: _Stack | None = None,
+        labels: np.ndarray | None = None,
+    ) -> tuple[dict, bool]:
+        """The recipe of the labels on screen (after Ctrl+Z, the parameters that made them),
+        and whether it reproduces them; when not (hand edits, a Tune preview of one slice or
+        frame, a labels file changed after its recipe), the file says so. It names the files
+        this export writes beside it (``exported``: output kind -> file name), with the
+        ``labels_digest`` of ``labels`` when they are among them (the reader checks that the
+        file still holds them), and, with a mask stack, how many objects it holds and where
+        they came from (``stack_objects``, ``stack_from``)."""
+        from tessella.engine.digest import DIGEST_KEY, labels_digest
+
+        found, reproduces = _results.recipe_on_screen(self.labels_layer)
+        recipe = found or {}  # (only asked for labels that have one)
+        if not reproduces:  # (the reader's note, when the labels file changed)
+            recipe = {**recipe, "labels_edited": True, "note": recipe.get("note", EDITED_NOTE)}
+        exported = {o.kind: o.path.name for o in outputs if o.kind != "recipe"}
+        if exported:
+            recipe = {**recipe, "exported": exported}
+        if labels is not None and {"tiff", "zarr"} & set(exported):
+            recipe = {**recipe, DIGEST_KEY: labels_digest(labels)}
+        if stack is not None and "stack" in exported:
+            recipe = {**recipe, "stack_objects": len(stack.ids), "stack_from": stack.source}
+        return recipe, reproduces
+
+    def _update_recipe_checkbox(self) -> None:
+        has_recipe = self._recipe() is not None
+        self.recipe_checkbox.setEnabled(has_recipe)
+        self.recipe_checkbox.setToolTip(
+            "How the labels were made: model, its checksum, parameters"
+            if has_recipe
+            else "This labels layer was not made by Segment, so it has no recipe"
+        )
+
+    # --- paths ------------------------------------------------------------------------------
+
+    def _on_browse_clicked(self) -> None:
+        path, _filter = QFileDialog.getSaveFileName(
+            self,
+            "Export as (the extension is added for each output)",
+            self.path_edit.text() or self._default_base(),
+            "All files (*)",
+            options=QFileDialog.Option.DontConfirmOverwrite,
+        )
+        if path:
+            self.path_edit.setText(str(base_path(path)))
+
+    def _default_base(self) -> str:
+        layer = self.labels_layer
+        return str(Path.home() / layer.name) if layer is not None else str(Path.home())
+
+    def outputs(self) -> list[_Output]:
+        """The files the current settings write (the recipe only when the layer has one)."""
+        layer = self.labels_layer
+        base = base_path(self.path_edit.text(), layer.name if layer is not None else "labels")
+        if base is None:
+            return []
+        chosen = {
+            "tiff": self.tiff_checkbox.isChecked(),
+            "stack": self.stack_checkbox.isChecked() and self._can_stack(),
+            "zarr": self.zarr_checkbox.isChecked(),
+            "csv": self.csv_checkbox.isChecked(),
+            "recipe": self.recipe_checkbox.isChecked() and self._recipe() is not None,
+            "ctc": self.ctc_checkbox.isChecked() and self._is_time_lapse(),
+        }
+        return [
+            _Output(kind, base.with_name(base.name + suffix))
+            for kind, suffix in OUTPUT_SUFFIXES.items()
+            if chosen[kind]
+        ]
+
+    def _is_time_lapse(self) -> bool:
+        from tessella._io import labels_axes
+
+        layer = self.labels_layer
+        if layer is None:
+            return False
+        try:
+            return "T" in labels_axes(layer.ndim, layer.metadata, layer.axis_labels)
+        except ValueError:
+            return False

@@ -1,0 +1,261 @@
+"""Export's writing: every chosen output made or checked before the first is written, then
+written atomically, the recipe last; a failure removes what this export wrote new (the
+exporting of :class:`.export.ExportWidget`, a mixin)."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from napari.layers import Labels
+from napari.utils.notifications import show_error, show_info
+
+from . import _results
+from ._export_outputs import base_path, folder_to_make
+from ._layers import find_layer
+from ._object_stack import measure_stack
+from .segment import SOURCE_ID_KEY
+
+__all__ = ["ExportWriting"]
+
+
+def _write_error(exc: Exception, target: Path) -> str:
+    """Why ``target`` could not be written, naming it rather than the temporary file that
+    :func:`tessella.engine.io.atomic_path` writes first."""
+    import errno
+    import re
+
+    if isinstance(exc, OSError) and exc.strerror:
+        if exc.errno == errno.ENOENT and target.parent.is_dir():
+            return f"cannot write {target}: '{target.parent}' takes no new files"
+        return f"cannot write {target}: {exc.strerror}"
+    text = str(exc)
+    folder, name = re.escape(str(target.parent) + os.sep), re.escape(target.name)
+    text = re.sub(rf"{folder}\.{name}\.[^'\"\s]*tmp", str(target), text)  # (.NAME.XXXX.tmp)
+    return f"cannot write {text if str(target) in text else f'{target}: {text}'}"
+
+
+def _pixel_size(viewer, layer, axes: str) -> tuple[dict[str, float] | None, str, str]:
+    """``(sizes, unit, note)``: the pixel size Export writes for ``layer``, its unit, and what
+    the status line says about a guessed unit (:func:`tessella._io.layer_pixel_size`; the
+    pixel size may be the one the reader recorded for the image Segment made it from)."""
+    from tessella._io import layer_pixel_size
+
+    source = find_layer(viewer, layer.metadata.get(SOURCE_ID_KEY))
+    sizes, unit, guessed = layer_pixel_size(
+        axes,
+        layer.scale,
+        getattr(layer, "units", None),  # (napari before 0.5 has none)
+        [layer.metadata, getattr(source, "metadata", {})],
+    )
+    if not guessed or sizes is None:
+        return sizes, unit, ""
+    shown = ", ".join(f"{axis} {size:g}" for axis, size in sizes.items())  # every axis
+    return sizes, unit, f"the scale ({shown}) has no unit: written as {unit}"
+
+
+class ExportWriting:
+    """Mixin for :class:`.export.ExportWidget`: writes the outputs of the current settings
+    (uses the widget's ``viewer``, ``labels_layer``, ``image_layer``, controls,
+    ``status_label``, ``outputs``, ``_recipe_to_write``, ``_object_stack`` and the stack
+    state)."""
+
+    # --- exporting --------------------------------------------------------------------------
+
+    def _on_export_clicked(self) -> None:
+        self.export()
+
+    def export(self) -> list[Path]:
+        """Write the chosen outputs; returns the files written (none when refused or failed)."""
+        from tessella._io import labels_axes
+        from tessella.engine.io import write_json, write_labels, write_mask_stack, write_zarr_labels
+        from tessella.engine.measure import measure_objects, write_csv
+        from tessella.engine.tracking import write_ctc
+
+        layer = self.labels_layer
+        if layer is None:
+            show_info("Export: add a labels layer first.")
+            return []
+        if base_path(self.path_edit.text()) is None:
+            show_info("Export: choose where to save (the 'Save as' path) first.")
+            return []
+        if self._stack_state is not None and self._stack_state[1]:
+            self._update_stack_checkbox()  # the default of the labels as they are now
+        outputs = self.outputs()
+        skipped_recipe = self.recipe_checkbox.isChecked() and self._recipe() is None
+        if not outputs:
+            message = "Export: nothing chosen to write."
+            if skipped_recipe:
+                message += f" '{layer.name}' has no recipe (it was not made by Segment)."
+            show_info(message)
+            self.status_label.setText(message)
+            return []
+        try:
+            make_folder = folder_to_make(self.path_edit.text(), outputs[0].path)
+        except ValueError as exc:
+            show_error(f"Export: nothing written; {exc}.")
+            self.status_label.setText(f"Nothing written: {exc}.")
+            return []
+        overwrite = self.overwrite_checkbox.isChecked()
+        existing = [str(output.path) for output in outputs if output.path.exists()]
+        if existing and not overwrite:
+            message = (
+                f"Export: nothing written; {', '.join(existing)} already "
+                f"{'exists' if len(existing) == 1 else 'exist'}. Tick 'Overwrite existing "
+                "files' to replace, or choose another name."
+            )
+            show_error(message)
+            self.status_label.setText(message)
+            return []
+
+        labels = np.asarray(layer.data[0] if layer.multiscale else layer.data)
+        kinds = [output.kind for output in outputs]
+        try:  # every output made or checked before the first is written: a failure writes none
+            axes = labels_axes(labels.ndim, layer.metadata, layer.axis_labels)
+            if labels.dtype.kind not in "iu" or (labels.size and labels.min() < 0):
+                raise ValueError("labels must be integers of 0 and more")
+            pixel_size, unit, unit_note = _pixel_size(self.viewer, layer, axes)
+            stack = self._object_stack(layer, labels) if "stack" in kinds else None
+            table = None
+            if "csv" in kinds:
+                options: dict[str, Any] = {
+                    "image": self._intensity(),
+                    "confidence": self._confidence(layer, labels),
+                    "spacing": None if unit == "pixel" else pixel_size,  # no physical size
+                    "axes": axes,
+                    "unit": unit,
+                }
+                if stack is not None:  # each object whole, its hidden parts included
+                    table = measure_stack(stack.masks, stack.ids, **options)
+                else:
+                    table = measure_objects(labels, **options)
+            ctc = self._ctc_tracks(labels, axes) if "ctc" in kinds else None
+        except ValueError as exc:
+            show_error(f"Export: nothing written; cannot export '{layer.name}': {exc}")
+            self.status_label.setText(f"Nothing written: {exc}")
+            return []
+
+        if make_folder is not None:
+            try:
+                make_folder.mkdir()
+            except OSError as exc:
+                message = f"cannot make the folder {make_folder}: {exc.strerror or exc}"
+                show_error(f"Export: nothing written; {message}")
+                self.status_label.setText(f"Nothing written: {message}.")
+                return []
+        written: list[Path] = []
+        reproduces = True
+        new = {o.path for o in outputs if not o.path.exists()}  # removed again on a failure
+        # the recipe last: it names the files written before it
+        for output in sorted(outputs, key=lambda o: o.kind == "recipe"):
+            try:
+                if output.kind == "tiff":
+                    write_labels(output.path, labels, axes, pixel_size, unit, overwrite)
+                elif output.kind == "stack":
+                    assert stack is not None
+                    write_mask_stack(
+                        output.path, stack.masks, overwrite, pixel_size=pixel_size, unit=unit
+                    )
+                elif output.kind == "zarr":
+                    write_zarr_labels(output.path, labels, axes, pixel_size, unit, overwrite)
+                elif output.kind == "csv":
+                    assert table is not None
+                    write_csv(output.path, table, overwrite)
+                elif output.kind == "ctc":
+                    with warnings.catch_warnings():  # its notes go in the status line
+                        warnings.simplefilter("ignore", UserWarning)
+                        write_ctc(labels, None, output.path, overwrite, tracks=ctc)
+                else:
+                    recipe, reproduces = self._recipe_to_write(outputs, stack, labels)
+                    write_json(output.path, recipe, overwrite)
+            except Exception as exc:  # any failure: say which file, keep the widget usable
+                show_error(f"Export: {_write_error(exc, output.path)}")
+                kept = self._remove_new(written, new)
+                if make_folder is not None and not kept:
+                    try:
+                        make_folder.rmdir()  # (only when empty)
+                    except OSError:
+                        pass
+                done = f"; kept {', '.join(p.name for p in kept)} (overwritten)" if kept else ""
+                self.status_label.setText(f"Failed on {output.path}; nothing else written{done}.")
+                return []
+            written.append(output.path)
+
+        order = [o.path for o in outputs]
+        written.sort(key=order.index)
+        folder = written[0].parent
+        names = [p.name for p in written]
+        if table is not None:
+            names[kinds.index("csv")] += f" ({len(table['label'])} objects)"
+        if stack is not None:
+            names[kinds.index("stack")] += f" ({len(stack.ids)} whole objects: {stack.source})"
+        message = f"Wrote {', '.join(names)} to {folder}"
+        if make_folder is not None:
+            message += " (a new folder)"
+        if stack is not None and table is not None:
+            message += "; the CSV measures each object whole (the stack)"
+        if skipped_recipe:
+            message += f"; no recipe ('{layer.name}' was not made by Segment)"
+        if unit_note and any(o.kind in ("tiff", "zarr", "csv") for o in outputs):
+            message += f"; {unit_note} (set the layer's units to say otherwise)"
+        if ctc is not None and ctc.notes():
+            message += "; CTC: " + "; ".join(ctc.notes())
+        if "recipe" in kinds and not reproduces:
+            message += (
+                f". The labels were changed after '{layer.name}' was segmented (by hand, or a "
+                "Tune preview not applied to all): the recipe makes them as they were before"
+            )
+            show_info(f"Export: {message}.")
+        self.status_label.setText(message + ".")
+        return written
+
+    @staticmethod
+    def _remove_new(written: list[Path], new: set[Path]) -> list[Path]:
+        """After a failure: remove the outputs this export wrote that were not there before;
+        returns those it replaced (with Overwrite), which stay."""
+        import shutil
+
+        for path in written:
+            if path in new:
+                if path.is_dir():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
+        return [path for path in written if path not in new]
+
+    def _ctc_tracks(self, labels: np.ndarray, axes: str):
+        """What the CTC folder will hold (maskTTT.tif, res_track.txt), with divisions from the
+        layer's recorded lineage, its Tracks layer or its result; tracks that skip frames (a
+        cell erased from a frame) are split at the gaps. ValueError when it cannot be
+        written."""
+        from tessella.engine.tracking import ctc_tracks
+
+        if axes != "TYX":
+            raise ValueError(f"CTC export needs 2D frames over time (TYX), not {axes}")
+        tracks = _results.tracks_layer(self.viewer, self.labels_layer)
+        result = _results.get(self.labels_layer)
+        lineage = {}
+        recorded = _results.lineage_on_screen(self.labels_layer)  # after Ctrl+Z too
+        if recorded is not None:
+            lineage = recorded
+        elif tracks is not None:  # every division drawn, those Correct hid for now included
+            lineage = tracks.metadata.get(_results.LINEAGE_KEY) or {
+                int(c): int(p[0]) for c, p in tracks.graph.items() if p
+            }
+        elif result is not None and result.lineage:
+            lineage = dict(result.lineage)
+        return ctc_tracks(labels, lineage)
+
+    def _intensity(self) -> np.ndarray | None:
+        layer = self.image_layer
+        if layer is None:
+            return None
+        return np.asarray(layer.data[0] if layer.multiscale else layer.data)
+
+    def _confidence(self, layer: Labels, labels: np.ndarray) -> np.ndarray | None:
+        """The network's confidence map behind ``layer`` (stacked over time), if any."""
+        result = _results.get(layer)
+        return None if result is None else _results.confidence_map(result, labels.shape)

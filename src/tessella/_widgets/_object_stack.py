@@ -1,0 +1,149 @@
+"""The objects of a 2D labels layer whole, overlaps kept (e.g. crossing worms): as Export
+writes its mask stack and Evaluate scores a prediction against overlapping masks, and
+measured whole (:func:`measure_stack`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from napari.layers import Labels
+
+from . import _results
+
+__all__ = ["measure_stack", "network_instances", "network_stack", "object_stack", "overlaps_layer"]
+
+
+@dataclass(frozen=True)
+class _Stack:
+    """A 2D labels layer's objects whole, overlaps kept: ``masks[n]`` is object ``ids[n]``."""
+
+    masks: np.ndarray  # (N, Y, X) bool
+    ids: np.ndarray  # (N,) label IDs
+    source: str  # where the whole objects came from, for the status line
+
+
+def overlaps_layer(viewer, layer: Labels) -> Labels | None:
+    """The "overlaps" layer Segment or Tune placed beside ``layer`` (objects hidden in part,
+    each painted whole), when it fits them."""
+    overlaps = _results.companion_layer(viewer, layer, "overlaps")
+    if not isinstance(overlaps, Labels) or overlaps.data.shape != layer.data.shape:
+        return None
+    return overlaps
+
+
+def network_instances(layer: Labels):
+    """``(method, result)`` when ``layer`` holds a result whose method keeps overlapping
+    objects (``instances``: patches) of one 2D image, else None."""
+    from tessella.engine.methods import get_method
+
+    result = _results.get(layer)
+    if result is None or len(result.predictions) != 1 or result.labels.ndim != 2:
+        return None
+    name = getattr(getattr(result.model, "card", None), "method", None)
+    try:
+        method = get_method(name) if isinstance(name, str) else None
+    except (KeyError, ValueError):
+        return None
+    return (method, result) if hasattr(method, "instances") and result.params is not None else None
+
+
+def object_stack(viewer, layer: Labels, labels: np.ndarray) -> _Stack:
+    """The objects of the 2D ``labels`` (of ``layer``) whole, overlaps kept, as Export writes
+    its mask stack and Evaluate scores them against overlapping masks.
+
+    * Labels as the network's result made them (after Tune too): its instances, what
+      ``tessella segment --stack`` writes.
+    * Labels edited since: each object of the labels as it is now, with the parts of it
+      that other objects hid taken from the network (an object erased is left out, a
+      part erased stays out, one painted in is taken as painted).
+    * No network result behind them (any more): each object of the labels with its
+      hidden part from the "overlaps" layer beside them (where two hidden objects
+      overlap each other, that layer shows one of them only).
+    """
+    found = network_instances(layer)
+    if found is not None:
+        stack = network_stack(layer, labels, *found)
+        if stack is not None:
+            return stack
+    overlaps = overlaps_layer(viewer, layer)
+    hidden = None if overlaps is None else np.asarray(overlaps.data)
+    under = set() if hidden is None else set(np.unique(hidden).tolist())
+    ids = np.unique(labels[labels > 0])
+    masks = np.zeros((ids.size, *labels.shape), bool)
+    for n, label in enumerate(ids.tolist()):
+        masks[n] = labels == label
+        if label in under:
+            masks[n] |= hidden == label
+    source = "the labels with their overlaps layer" if hidden is not None else "the labels"
+    return _Stack(masks, ids, source)
+
+
+def network_stack(layer, labels: np.ndarray, method, result) -> _Stack | None:
+    """:func:`object_stack` from ``method.instances`` of ``result``, with the parameters
+    of the labels on screen; None when these labels are not (edits of) that result's."""
+    from tessella.engine.params import make_params
+
+    recipe, _reproduces = _results.recipe_on_screen(layer)
+    params = result.params
+    recorded = recipe.get("params") if isinstance(recipe, dict) else None
+    if isinstance(recorded, dict):
+        try:
+            params = make_params(method.Params, **recorded)
+        except (TypeError, ValueError):
+            return None
+    prediction = result.predictions[0]
+    masks = np.asarray(method.instances(prediction, params), bool)
+    if masks.ndim != 3 or masks.shape[1:] != labels.shape or labels.dtype.kind not in "iu":
+        return None
+    labelled = labels > 0
+    rows, cols = np.nonzero(labelled)
+    ids = labels[rows, cols].astype(np.int64)
+    fits = ids <= len(masks)
+    if fits.all() and np.array_equal(masks.any(axis=0), labelled):
+        if masks[ids - 1, rows, cols].all():  # object k in mask k - 1: the result itself
+            return _Stack(masks, np.arange(1, len(masks) + 1), "the network's instances")
+    # edited: what the labels were (object k where it showed), to tell the hidden parts
+    before = np.asarray(method.postprocess(prediction, params))
+    if before.shape != labels.shape or 2 * np.count_nonzero(before[labelled] == ids) < ids.size:
+        return None  # not these labels' result (most objects differ)
+    found = np.unique(ids)
+    stack = np.zeros((found.size, *labels.shape), bool)
+    for n, label in enumerate(found.tolist()):
+        stack[n] = labels == label
+        if label <= len(masks):
+            stack[n] |= masks[label - 1] & (before != label)
+    return _Stack(stack, found, "the edited labels, hidden parts from the network")
+
+
+def measure_stack(masks: np.ndarray, ids, **options) -> dict[str, np.ndarray]:
+    """:func:`~tessella.engine.measure.measure_objects` of objects that may overlap, each
+    measured whole: ``masks[n]`` (an ``(N, Y, X)`` stack) is object ``ids[n]``. The objects
+    are spread over as few label images as keep them apart; ``options`` go to
+    ``measure_objects``. Rows are sorted by label.
+
+    >>> masks = np.zeros((2, 4, 6), bool)
+    >>> masks[0, :, :4] = masks[1, 1:3, 2:] = True  # crossing: both cover 4 pixels
+    >>> measure_stack(masks, [1, 2])["area_px"].tolist()
+    [16, 8]
+    """
+    from tessella.engine.measure import measure_objects
+
+    masks = np.asarray(masks, bool)
+    ids = np.asarray(ids, np.int64)
+    if masks.ndim < 3 or len(ids) != len(masks):
+        raise ValueError(f"a mask stack of {len(ids)} objects, got shape {masks.shape}")
+    dtype = np.uint16 if ids.max(initial=0) <= np.iinfo(np.uint16).max else np.int64
+    planes: list[np.ndarray] = []
+    for mask, label in zip(masks, ids):
+        plane = next((p for p in planes if not p[mask].any()), None)
+        if plane is None:
+            plane = np.zeros(masks.shape[1:], dtype)
+            planes.append(plane)
+        plane[mask] = label
+    tables = [measure_objects(plane, **options) for plane in planes]
+    if not tables:
+        return measure_objects(np.zeros(masks.shape[1:], dtype), **options)
+    table = {name: np.concatenate([t[name] for t in tables]) for name in tables[0]}
+    order = np.argsort(table["label"], kind="stable")
+    return {name: values[order] for name, values in table.items()}
