@@ -64,13 +64,13 @@ elif where == "write":
         return write
     io.write_labels, io.write_zarr_labels = held(io.write_labels), held(io.write_zarr_labels)
 elif where == "renamed":
-    from tessella import cli
-    real_fsync = cli._fsync
+    from tessella.cli import _write
+    real_fsync = _write._fsync
     def fsync(path):
         real_fsync(path)
         if path.is_dir() and path.name == "out":  # the folder, after the renames
             pause()
-    cli._fsync = fsync
+    _write._fsync = fsync
 elif where == "blocks":
     from tessella.engine.blockwise import _driver
     real_map = _driver._map

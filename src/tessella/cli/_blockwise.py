@@ -1,0 +1,189 @@
+"""``segment --blockwise``: bigger-than-memory zarr in and out, resumable."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from pathlib import Path
+
+from ._console import CliError, _progress_bar
+from ._skip_existing import _say_skipped_existing, _skip_existing
+from ._write import _check_writable, _probe_recipe, _reason, _recipe_path, _recover_staging
+
+__all__ = ["_replays_blockwise", "_check_blockwise_usage", "_segment_blockwise"]
+
+
+def _replays_blockwise(args, recipe: dict) -> bool:
+    """Whether to segment blockwise: as ``--blockwise``/``--no-blockwise`` say, else as the
+    recipe replayed was run (a blockwise run's recipe holds its blocks and halo, which
+    ``_segment_blockwise`` replays). An image that needed blocks is likely too big to load
+    whole, so a blockwise recipe replays blockwise where it can (one zarr input; zarr input
+    writes zarr either way), and says so; where it cannot (a TIFF, several inputs), the
+    warning says that the image is loaded whole."""
+    from ..engine.io import is_zarr_path
+
+    replay = recipe.get("blockwise")
+    if args.blockwise is not None or not replay:
+        return bool(args.blockwise)
+    block = replay.get("block")
+    size = "x".join(map(str, block)) if isinstance(block, list) else str(block or "default")
+    made = f"{args.recipe} was run blockwise (blocks of {size} px)"
+    if len(args.inputs) != 1 or not is_zarr_path(Path(args.inputs[0])):
+        print(
+            f"warning: {made}; blockwise segmentation reads one zarr input (convert a big TIFF "
+            "to zarr: see --help): segmenting in memory, the whole image at once",
+            file=sys.stderr,
+        )
+        return False
+    if not args.quiet:
+        print(f"{made}: replaying it blockwise (--no-blockwise: in memory)", file=sys.stderr)
+    return True
+
+
+def _check_blockwise_usage(args) -> None:
+    given = [f"--{name}" for name in ("scheduler", "workers", "block") if getattr(args, name)]
+    given += ["--workers"] if args.workers == 0 else []
+    if given and not args.blockwise:
+        raise CliError(f"{given[0]} needs --blockwise")
+    if not args.blockwise:
+        return
+    if args.scheduler and args.workers is not None:
+        raise CliError("give --scheduler or --workers, not both")
+    if args.workers is not None and args.workers < 0:
+        raise CliError(f"--workers must be 0 or more, got {args.workers}")
+    if len(args.inputs) != 1:
+        raise CliError("--blockwise segments one zarr input at a time")
+
+
+def _parse_block(text: str | None):
+    if not text:
+        return None
+    try:
+        values = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise CliError(f"--block expects N or N,N[,N], got {text!r}") from None
+    if any(v < 1 for v in values):
+        raise CliError(f"--block values must be positive, got {text!r}")
+    return values[0] if len(values) == 1 else values
+
+
+def _segment_blockwise(
+    args, jobs, model, params, tta, tile, recipe, invert=None, package=None, settings=None
+) -> int:
+    """``settings`` (``--skip-existing``, see :func:`_run_settings`): finished labels with
+    their recipe, made with these settings, are kept and nothing is done; an unfinished run
+    resumes as always (its finished blocks are the engine's to keep), and labels left
+    without their recipe are segmented again."""
+    import warnings
+
+    from ..engine.blockwise import open_executor, segment_blockwise_steps, work_dir
+    from ..engine.io import write_json
+
+    [(source, target)] = jobs
+    if target.suffix != ".zarr":
+        raise CliError(f"{target}: --blockwise writes zarr; name the output .zarr")
+    overwrite = args.overwrite
+    if settings is not None:
+        todo, skipped, redo = _skip_existing(jobs, settings, model)
+        if not args.quiet:
+            _say_skipped_existing(skipped, redo, 1)
+        if not todo:
+            return 0
+        overwrite = target in redo
+    recipe_path = _recipe_path(target)  # the engine checks the output (and resumes)
+    _check_writable(target)
+    _recover_staging(target)  # a killed run's write of these labels (not --blockwise's)
+    if recipe_path.is_dir():
+        raise CliError(f"{recipe_path} is a folder; the recipe of {target.name} goes there")
+    for path in (target, recipe_path):  # (a finished run's labels: the engine refuses too)
+        if (path.exists() or path.is_symlink()) and not overwrite:
+            raise CliError(f"{path} exists; pass --overwrite to replace it")
+    _probe_recipe(recipe_path, target)  # before the long run, not after it
+    replay = recipe.get("blockwise", {})  # a recipe replays the same blocks and halo
+    block = _parse_block(args.block) or replay.get("block")
+    bar, stage = None, None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        shown = 0
+        try:
+            with open_executor(args.scheduler, args.workers) as executor:
+                steps = segment_blockwise_steps(
+                    source,
+                    target,
+                    model,
+                    args.axes or recipe.get("axes"),
+                    params,
+                    block=block,
+                    halo=replay.get("halo"),
+                    tta=tta,
+                    tile=tile,
+                    device=args.device,
+                    executor=executor,
+                    overwrite=overwrite,
+                    invert=invert,
+                )
+                while True:
+                    try:
+                        progress = next(steps)
+                    except StopIteration as stop:
+                        result = stop.value
+                        break
+                    for warning in caught[shown:]:
+                        if not args.quiet:
+                            print(f"warning: {warning.message}", file=sys.stderr)
+                    shown = len(caught)
+                    if progress.stage != stage:
+                        if bar is not None:
+                            bar.close()
+                        stage = progress.stage
+                        bar = _progress_bar(progress.total, f"{source.name}: {stage}", args.quiet)
+                        bar.unit = "block"
+                    bar.n = progress.done
+                    bar.refresh()
+        except KeyboardInterrupt:
+            if work_dir(target).exists() and not args.quiet:
+                print(f"finished blocks are kept in {work_dir(target)}", file=sys.stderr)
+            raise
+        except RuntimeError as exc:  # a worker died
+            raise CliError(str(exc)) from None
+        except (ValueError, FileExistsError) as exc:  # the engine's advice, as the CLI says it
+            said = str(exc).replace("overwrite=True (--overwrite)", "--overwrite")
+            raise CliError(said) from None
+        finally:
+            if bar is not None:
+                bar.close()
+    try:
+        write_json(recipe_path, {**result.recipe, **(package or {})})
+    except OSError as exc:  # the labels are kept: deleting a large output seems worse
+        stale = recipe_path.exists() or recipe_path.is_symlink()
+        if stale:  # a recipe of the labels just replaced: it would pass for theirs
+            with contextlib.suppress(OSError):
+                recipe_path.unlink()
+        still = stale and (recipe_path.exists() or recipe_path.is_symlink())
+        raise CliError(
+            f"{target}: the labels were written, but their recipe could not be written to "
+            f"{recipe_path} ({_reason(exc)})"
+            + (
+                "; the recipe there is an earlier run's"
+                if still
+                else "; the earlier run's recipe there was removed"
+                if stale
+                else ""
+            )
+            + "; the labels' zarr attributes ('tessella') hold their recipe"
+        ) from None
+    if args.ctc:  # frame by frame from the zarr: the movie is never held whole
+        import zarr
+
+        from ..engine.tracking import write_ctc
+
+        lineage = {int(c): int(p) for c, p in result.recipe.get("lineage", [])}
+        write_ctc(zarr.open(str(result.path), mode="r"), lineage, args.ctc, args.overwrite)
+    if not args.quiet:
+        resumed = f", {result.resumed} resumed" if result.resumed else ""
+        print(
+            f"{source} -> {target}: {result.n_objects} "
+            f"{'tracks' if 'lineage' in result.recipe else 'objects'} "
+            f"({result.n_blocks} blocks{resumed})"
+        )
+    return 0

@@ -1,0 +1,377 @@
+"""The argparse set-up of every command, with their examples."""
+
+from __future__ import annotations
+
+import argparse
+
+__all__ = ["_build_parser"]
+
+
+EPILOG_SEGMENT = """examples:
+  tessella segment img.tif -o labels.tif --model nuclei2d
+  tessella segment images/ -o labels/ --model nuclei2d --set seed_thresh=0.8 --tta
+  tessella segment images/ -o labels/ --model nuclei2d --skip-existing  # go on after a stop
+  tessella segment stack.tif -o labels.tif --model nuclei2d --axes TYX
+  tessella segment img.tif -o labels.tif --recipe labels_old.recipe.json
+  tessella segment big.zarr -o labels.zarr --model nuclei2d --blockwise --block 2048
+  tessella segment big.zarr -o labels.zarr --blockwise --scheduler tcp://10.0.0.5:8786
+
+blockwise (bigger than memory, zarr/OME-Zarr in and out): blocks of --block pixels are
+segmented with a halo of context, on a local dask cluster (one worker per core by default;
+--workers 0: in this process) or on --scheduler's cluster; labels are stitched across blocks
+into consistent IDs. Interrupted? Run the same command again: finished blocks are kept.
+--recipe of a blockwise run replays it blockwise (its blocks and halo) where the input is one
+zarr and the output a .zarr (else in memory, with a warning); --no-blockwise: in memory.
+"""
+
+
+EPILOG_EVALUATE = """examples:
+  tessella evaluate labels.tif gt.tif
+  tessella evaluate predictions/ ground_truth/ --metric ap --json scores.json
+  # EM membrane maps (1 = membrane); a ZYX stack of them is scored per 2D section:
+  tessella evaluate stack_labels.tif membranes.tif --metric vrand --gt-boundaries
+"""
+
+
+EPILOG_TRAIN = """examples:
+  tessella train embedding --data ../shared/data/nuclei2d_dsb2018/train --out my_model
+  tessella train embedding --data corrected/ --out finetuned --base nuclei2d --epochs 5
+  tessella train boundary --data isbi2012 --out membranes --exclude 16,17,18,19 --holdout 14,15
+  # a 2D semantic model on the slices of a volume (symlinks, no copies):
+  ln -s $PWD/../shared/data/em_mito_lucchipp/train/image.tif lucchi/images/lucchi.tif
+  ln -s $PWD/../shared/data/em_mito_lucchipp/train/mito.tif lucchi/masks/lucchi.tif
+  tessella train semantic --data lucchi --holdout "lucchi[z=90:100]" --out mito2d
+"""
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    from .. import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="tessella", description="Deep-learning instance segmentation for microscopy."
+    )
+    parser.add_argument("--version", action="version", version=f"tessella {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    models = sub.add_parser("models", help="list bundled and user models")
+    models.add_argument("--json", action="store_true", help="print the model cards as JSON")
+
+    segment = sub.add_parser(
+        "segment",
+        help="segment images",
+        epilog=EPILOG_SEGMENT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    segment.add_argument("inputs", nargs="+", metavar="IN", help="TIFF file(s), a folder, or zarr")
+    segment.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUT",
+        help="output TIFF (or folder for several inputs; zarr for zarr input)",
+    )
+    segment.add_argument("--model", default=None, help="model name or directory (default nuclei2d)")
+    segment.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a post-processing parameter (repeatable)",
+    )
+    segment.add_argument("--recipe", metavar="FILE", help="replay a recipe JSON written earlier")
+    segment.add_argument("--axes", help="axes of the input, e.g. YX, YXC, CYX, ZYX, TYX, TZYX")
+    segment.add_argument("--tile", type=int, help="tile edge in pixels (default from the model)")
+    segment.add_argument(
+        "--invert",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="invert the image's intensities before the network (dark objects on a bright "
+        "field for a model trained on bright ones), or --no-invert to keep them. Default: as "
+        "the model's card says (nuclei2d inverts bright-background images itself)",
+    )
+    segment.add_argument(
+        "--tta",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="test-time augmentation (8 transforms in 2D, 16 in 3D)",
+    )
+    segment.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    existing = segment.add_mutually_exclusive_group()
+    existing.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    existing.add_argument(
+        "--skip-existing",
+        action="store_true",
+        help="keep each output whose labels and recipe are both there (an interrupted run, or "
+        "images added to the folder since) and segment the others; an output whose recipe "
+        "records other settings (model, parameters, axes, TTA, tile, inversion, --stack) is "
+        "refused before any work: --overwrite redoes them all",
+    )
+    segment.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress bar or summary (errors and warnings still print)",
+    )
+    segment.add_argument(
+        "--stack",
+        action="store_true",
+        help="methods that keep overlapping objects (patches): write OUT as an (N, Y, X) stack "
+        "of 0/1 masks, one per object, instead of a label image",
+    )
+    segment.add_argument(
+        "--ctc",
+        metavar="DIR",
+        help="time-lapse models: also write the tracked cells in the Cell Tracking Challenge "
+        "format (DIR/maskTTT.tif + DIR/res_track.txt; with --blockwise, frame by frame)",
+    )
+    segment.add_argument(
+        "--blockwise",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="segment a zarr bigger than memory block by block (resumable); default: as the "
+        "--recipe replayed was run, else in memory",
+    )
+    segment.add_argument(
+        "--scheduler", metavar="ADDRESS", help="with --blockwise: a dask scheduler to run on"
+    )
+    segment.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="with --blockwise: local worker processes (default: one per core; 0: this process)",
+    )
+    segment.add_argument(
+        "--block",
+        metavar="N[,N...]",
+        help="with --blockwise: block edge in pixels, or one per spatial axis (default 2048 in "
+        "2D, 256 in 3D)",
+    )
+
+    evaluate = sub.add_parser(
+        "evaluate",
+        help="score labels against ground truth",
+        epilog=EPILOG_EVALUATE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    evaluate.add_argument("pred", help="predicted labels: a TIFF or a folder of TIFFs")
+    evaluate.add_argument("gt", help="ground-truth labels: a TIFF or a folder with the same names")
+    evaluate.add_argument(
+        "--metric",
+        action="append",
+        choices=["ap", "seg", "iou", "vrand"],
+        help="metrics to report (repeatable; default ap)",
+    )
+    evaluate.add_argument(
+        "--gt-boundaries",
+        action="store_true",
+        help="GT files are boundary maps (1 = membrane): objects are their connected insides; "
+        "a stack (ZYX, TYX) was annotated section by section, so each 2D section is scored as "
+        "an image of its own",
+    )
+    evaluate.add_argument(
+        "--gt-boundaries-3d",
+        action="store_true",
+        help="GT files are 3D boundary maps: objects are insides connected in 3D, and each "
+        "volume is scored as one",
+    )
+    evaluate.add_argument(
+        "--gt-binary",
+        action="store_true",
+        help="GT files are binary masks: objects are their connected components (3D in volumes)",
+    )
+    evaluate.add_argument(
+        "--overlapping",
+        action="store_true",
+        help="objects may overlap: PRED and GT files are (N, Y, X) mask stacks (label images "
+        "are read as stacks); each GT mask is matched one-to-one against predicted masks",
+    )
+    evaluate.add_argument(
+        "--ctc",
+        action="store_true",
+        help="PRED is a Cell Tracking Challenge result folder (maskTTT.tif + res_track.txt) and "
+        "GT its NN_GT folder: reports SEG and the fraction of TRA links reproduced",
+    )
+    evaluate.add_argument(
+        "--frames", metavar="A:B", help="with --ctc: score frames A to B - 1 only"
+    )
+    evaluate.add_argument(
+        "--ignore-label",
+        type=int,
+        metavar="N",
+        help="sparse ground truth: GT pixels of value N were not annotated (also in membrane "
+        "maps, binary masks and, with --overlapping, any plane of a mask stack); predictions "
+        "there are not scored (objects lying mostly there "
+        "are left out unless they overlap an annotated one; all are cut at its edge), as "
+        "`tessella train --ignore-label` validates",
+    )
+    evaluate.add_argument("--json", metavar="FILE", help="also write the scores as JSON")
+    evaluate.add_argument("-q", "--quiet", action="store_true")
+
+    train = sub.add_parser(
+        "train",
+        help="train or fine-tune a model",
+        epilog=EPILOG_TRAIN,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    train.add_argument(
+        "method", choices=["embedding", "boundary", "semantic", "temporal", "patches"]
+    )
+    train.add_argument(
+        "--data",
+        required=True,
+        action="append",
+        help="folder with images/ and masks/ (instance labels or binary masks) or boundaries/ "
+        "(boundary maps); files may be symlinks; with --ndim 2 a ZYX volume is cut into slices. "
+        "temporal: a Cell Tracking Challenge sequence folder (NN, with NN_GT next to it) or "
+        "images/ + masks/ of TYX stacks; repeat --data to train on several",
+    )
+    train.add_argument("--out", required=True, help="model directory to write")
+    train.add_argument("--val-data", help="validation folder (default: hold out part of --data)")
+    train.add_argument("--base", help="start from this model (fine-tuning)")
+    train.add_argument("--name", help="model name in the card (default: the folder name)")
+    train.add_argument("--ndim", type=int, choices=[2, 3], default=2, help="2D or 3D model")
+    train.add_argument("--epochs", type=int, default=50, help="default: %(default)s")
+    train.add_argument("--steps-per-epoch", type=int, default=100, help="default: %(default)s")
+    train.add_argument("--batch-size", type=int, default=8, help="default: %(default)s")
+    train.add_argument("--accumulate", type=int, default=1, help="gradient accumulation steps")
+    train.add_argument(
+        "--patch", type=int, default=256, help="training crop edge in pixels (default: %(default)s)"
+    )
+    train.add_argument(
+        "--window", type=int, default=3, help="temporal: frames per window (odd; centred)"
+    )
+    train.add_argument(
+        "--patch-size", type=int, default=41, help="patches: shape patch edge in pixels (odd)"
+    )
+    train.add_argument(
+        "--code", type=int, default=32, help="patches: channels of the per-pixel shape code"
+    )
+    train.add_argument(
+        "--features",
+        help="U-Net channels per level, comma-separated (default 16,32,64,128,256)",
+    )
+    train.add_argument(
+        "--one-decoder",
+        action="store_true",
+        help="embedding: one decoder for offsets, sigmas and seeds instead of two (about a "
+        "third less work per pixel, so faster segmentation); with --base, a two-decoder base is "
+        "merged: its encoder and offset decoder are kept and the seed output starts from a "
+        "least-squares fit to the base's seed map (add --distil to follow the base closely)",
+    )
+    train.add_argument(
+        "--distil",
+        type=float,
+        default=0.0,
+        metavar="WEIGHT",
+        help="also pull the outputs towards the --base model's on the same crops (mean squared "
+        "difference of the activated outputs, times WEIGHT): knowledge distillation, e.g. to "
+        "teach a --one-decoder model its base's seed map quickly. Default 0: none",
+    )
+    train.add_argument(
+        "--fg-dice",
+        type=float,
+        default=0.0,
+        metavar="WEIGHT",
+        help="patches: add WEIGHT x a soft Dice loss of the predicted foreground (1+ "
+        "instances) to the cross-entropy, which averages over mostly background and leaves "
+        "the edges of thin objects a pixel off. Default 0: none",
+    )
+    train.add_argument(
+        "--elastic",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="random rotation, elastic deformation and blur of the crops (default: on for "
+        "boundary, off for the others)",
+    )
+    train.add_argument(
+        "--lr", type=float, default=5e-4, help="learning rate (default: %(default)s)"
+    )
+    train.add_argument(
+        "--border-crops",
+        type=float,
+        default=0.0,
+        metavar="FRACTION",
+        help="this fraction of the crops reaches past the image's edge (along one axis, up to "
+        "a third of the crop), padded as inference pads (the base card's defaults.pad, else "
+        "mirrored): for 3D models, whose first and last slices otherwise do worst. Default 0",
+    )
+    train.add_argument(
+        "--colour-weight",
+        type=float,
+        default=1.0,
+        metavar="W",
+        help="draw each colour (RGB) training image W times as often as a single-channel one, "
+        "for a mix where colour images are rare. Default 1",
+    )
+    train.add_argument(
+        "--ignore-label",
+        type=int,
+        default=None,
+        metavar="N",
+        help="sparse annotations: mask pixels of value N mark where nothing was annotated; "
+        "they are left out of the loss and of validation (objects there are not taught as "
+        "background). Paint them over the unannotated parts. Default: none (every unlabelled "
+        "pixel is background). For the patches method, pixels of N in any plane of a mask "
+        "stack are the unannotated part",
+    )
+    train.add_argument(
+        "--invert-bright-background",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="invert each image whose background is bright (brightfield, H&E: its normalised "
+        "median above 0.3) so that every image reaches the network with bright objects on a "
+        "dark background, in training and, through the card, at inference. Default: as the "
+        "--base model's card says (off for a new model)",
+    )
+    train.add_argument(
+        "--ema",
+        type=float,
+        default=0.0,
+        metavar="DECAY",
+        help="validate, keep and write an exponential moving average of the weights with this "
+        "decay per step (e.g. 0.998: about the last 500 steps); steadier epoch to epoch. "
+        "Default 0: the raw weights",
+    )
+    train.add_argument("--workers", type=int, default=0, help="data loader processes")
+    train.add_argument("--val-fraction", type=float, default=0.1)
+    train.add_argument(
+        "--holdout",
+        help="comma-separated file stems held out for model selection (e.g. 14,15), or slices "
+        "of a volume as STEM[z=N] / STEM[z=A:B] (B excluded)",
+    )
+    train.add_argument(
+        "--exclude", help="comma-separated file stems never used (e.g. test slices 16,17,18,19)"
+    )
+    train.add_argument("--max-val-images", type=int, default=64)
+    train.add_argument(
+        "--val-orientations",
+        action="store_true",
+        help="score each hold-out image in all its dihedral orientations (8 in 2D, 16 in 3D): "
+        "a less noisy choice of epoch, at 8x or 16x the validation time",
+    )
+    train.add_argument("--data-citation", default="", help="citation of the training data")
+    train.add_argument("--data-license", default="", help="licence of the training data")
+    train.add_argument("--time-budget", type=float, help="stop after this many seconds")
+    train.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    train.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("-q", "--quiet", action="store_true")
+
+    export = sub.add_parser(
+        "export-bioimageio",
+        help="write a model as a bioimage.io package (.zip) and validate it",
+        description="Write MODEL as a bioimage.io model package (format 0.5: PyTorch state dict, "
+        "our U-Net source, percentile preprocessing, test tensors, card attached), validated "
+        "with bioimageio.spec. `tessella segment --model OUT.zip` opens it again.",
+    )
+    export.add_argument("model", help="a model name or folder")
+    export.add_argument("out", help="the package to write (.zip)")
+    export.add_argument("--overwrite", action="store_true", help="replace an existing OUT")
+    export.add_argument(
+        "--test-image",
+        metavar="FILE",
+        help="the package's test input: an image of the kind the model segments (a central "
+        "crop; a 2D model takes a volume's middle plane). Default: the shipped nuclei sample, "
+        "on which a model of other images may find nothing, which bioimage.io refuses",
+    )
+    return parser

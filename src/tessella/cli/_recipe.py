@@ -1,0 +1,146 @@
+"""A recipe read and checked, the parameters of a run (model, recipe, ``--set``) and
+the model package a recipe names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ._console import CliError
+
+__all__ = ["_parse_sets", "_run_params", "_package_reference", "_recipe_package", "_read_recipe"]
+
+
+def _parse_sets(pairs: list[str]) -> dict[str, str]:
+    values = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise CliError(f"--set expects NAME=VALUE, got {pair!r}")
+        values[name.strip()] = value.strip()
+    return values
+
+
+def _run_params(model, recipe_params: dict | None, sets: dict[str, str], recipe_path):
+    """The model's default parameters, then the recipe's, then ``--set``'s, checked once all
+    are in: a ``--set`` replaces a recipe's bad value before it is checked, so a hand-edited
+    recipe can be fixed from the command line. A bad value left is named with where it came
+    from: ``--set`` or the recipe file."""
+    from ..engine.methods import get_method
+    from ..engine.params import make_params
+    from ..engine.pipeline import resolve_params
+
+    try:
+        make_params(get_method(model.card.method).Params, **sets)
+    except ValueError as exc:
+        raise CliError(f"--set: {exc}") from None
+    kept = {name: v for name, v in (recipe_params or {}).items() if name not in sets}
+    if not kept:
+        return resolve_params(model, None, **sets)
+    try:  # a hand-edited recipe's parameters: the error names the recipe
+        return resolve_params(model, {**kept, **sets})
+    except (ValueError, TypeError) as exc:
+        raise CliError(f"{recipe_path}: {exc}") from None
+
+
+def _package_reference(model_arg: str | None, recipe: dict, model) -> dict:
+    """How a recipe names the bioimage.io package (.zip) a model was imported from: its
+    path and sha256 (``model_path`` is then only the import's cache folder, which may go):
+    the package given as ``--model``, or the one of the recipe replayed; {} for another
+    model."""
+    from ..engine.registry import sha256_file
+
+    if model_arg and Path(model_arg).suffix.lower() == ".zip" and Path(model_arg).is_file():
+        package = Path(model_arg).resolve()
+        return {"model_package": str(package), "model_package_sha256": sha256_file(package)}
+    origin = model.card.raw.get("imported_from")
+    if not model_arg and recipe.get("model_package") and isinstance(origin, dict):
+        return {k: recipe[k] for k in ("model_package", "model_package_sha256") if k in recipe}
+    return {}
+
+
+def _recipe_package(recipe: dict, recipe_path) -> str | None:
+    """The bioimage.io package a recipe's model is loaded from again (it is imported anew)
+    when the recipe's ``model_path`` (the import's cache folder) is gone; None when that
+    folder is there or the model was no package. CliError naming the package when it is
+    gone too or holds another file, or (a recipe from before packages were recorded) naming
+    the lost cache folder."""
+    from ..engine.registry import sha256_file
+
+    path = recipe.get("model_path")
+    if isinstance(path, str) and Path(path).is_dir():
+        return None
+    package = recipe.get("model_package")
+    if package is None:
+        folder = Path(path) if isinstance(path, str) else None
+        if folder is not None and folder.parent.parts[-2:] == ("tessella", "bioimageio"):
+            raise CliError(
+                f"{recipe_path}: made with a model imported from a bioimage.io package into "
+                f"{folder}, which is gone (the recipe does not say which package); pass "
+                "--model with the package (.zip) to replay it"
+            )
+        return None
+    if not Path(package).is_file():
+        where = f" (and its import {path} is gone)" if path else ""
+        raise CliError(
+            f"{recipe_path}: made with the bioimage.io package {package}, which is not there "
+            f"any more{where}; pass --model with the package (or another model) to replay it"
+        )
+    wanted = recipe.get("model_package_sha256")
+    if wanted and sha256_file(Path(package)) != wanted:
+        raise CliError(
+            f"{recipe_path}: made with the bioimage.io package {package} of sha256 "
+            f"{wanted[:12]}…, but the file there now differs; pass --model {package} to replay "
+            "it with that package anyway"
+        )
+    return str(package)
+
+
+#: the type each recipe field must have (a hand-edited recipe is checked before use)
+_RECIPE_TYPES = {
+    "model": str,
+    "model_sha256": str,
+    "model_path": str,
+    "model_package": str,
+    "model_package_sha256": str,
+    "params": dict,
+    "axes": str,
+    "tta": bool,
+    "tile": int,
+    "invert": bool,
+    "spacing": list,
+    "stack": bool,
+    "blockwise": dict,
+}
+
+
+def _read_recipe(path: str) -> dict:
+    """A recipe JSON, its fields checked; CliError naming the file and the field."""
+    import json
+
+    try:
+        recipe = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CliError(f"{path}: cannot read recipe ({exc})") from None
+    if not isinstance(recipe, dict):
+        raise CliError(f"{path}: a recipe is a JSON object, got {type(recipe).__name__}")
+    for key, kind in _RECIPE_TYPES.items():
+        value = recipe.get(key)
+        if value is not None and (
+            not isinstance(value, kind) or (kind is int and isinstance(value, bool))
+        ):
+            wanted = {
+                str: "text",
+                dict: "an object",
+                bool: "true or false",
+                int: "a whole number",
+                list: "a list",
+            }
+            raise CliError(f"{path}: recipe field {key!r} must be {wanted[kind]}, got {value!r}")
+    spacing = recipe.get("spacing")
+    if spacing is not None and not all(
+        isinstance(v, int | float) and not isinstance(v, bool) and v > 0 for v in spacing
+    ):
+        raise CliError(f"{path}: recipe field 'spacing' must hold positive numbers, got {spacing}")
+    if recipe.get("tile") is not None and recipe["tile"] <= 0:
+        raise CliError(f"{path}: recipe field 'tile' must be positive, got {recipe['tile']}")
+    return recipe

@@ -1,0 +1,259 @@
+"""``tessella segment``: in memory, image by image (mask stacks, CTC folders), or
+blockwise (``_blockwise``)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ._blockwise import _check_blockwise_usage, _replays_blockwise, _segment_blockwise
+from ._console import CliError, _progress_bar, _stdout_gone
+from ._inputs import _is_frame_folder, _read_input, _say_not_images, _segment_jobs, _spacing
+from ._recipe import _package_reference, _parse_sets, _read_recipe, _recipe_package, _run_params
+from ._skip_existing import _run_settings, _say_skipped_existing, _skip_existing
+from ._write import _check_outputs, _check_writable, _write_labels_and_recipe
+
+__all__ = ["_cmd_segment"]
+
+
+def _cmd_segment(args) -> int:
+    import functools
+
+    from ..engine.io import (
+        TIFF_SUFFIXES,
+        is_zarr_path,
+        labels_ome,
+        read_frames,
+        write_labels,
+        write_zarr_labels,
+    )
+    from ..engine.pipeline import DEFAULT_MODEL, segment_steps, window_of
+    from ..engine.progress import Progress
+    from ..engine.registry import load_model, recipe_model
+
+    recipe = _read_recipe(args.recipe) if args.recipe else {}
+    args.blockwise = _replays_blockwise(args, recipe)
+    _check_blockwise_usage(args)
+    if args.tile is not None and args.tile <= 0:
+        raise CliError(f"--tile must be a positive number of pixels, got {args.tile}")
+    if recipe and not args.model and not recipe.get("model"):
+        raise CliError(f"{args.recipe}: the recipe names no model; give one with --model")
+    if args.model or not recipe:
+        model = load_model(args.model or DEFAULT_MODEL)
+    else:  # the very model of the recipe: its folder, or one of its name with its weights
+        model = load_model(_recipe_package(recipe, args.recipe) or recipe_model(recipe))
+        if recipe.get("model_sha256") and recipe["model_sha256"] != model.card.sha256:
+            raise CliError(
+                f"{args.recipe}: made with model {recipe.get('model')!r} of sha256 "
+                f"{recipe['model_sha256'][:12]}…, but {model.path} has other weights "
+                f"({model.card.sha256[:12]}…); pass --model to replay it with a model anyway"
+            )
+    # a time-lapse model reads a folder of frames as one movie
+    movie = window_of(model.card) > 1 and _is_frame_folder(args.inputs)
+    if args.blockwise or movie:  # the engine checks the input (zarr) and the output
+        jobs = [(Path(args.inputs[0]), Path(args.output))]
+    else:
+        jobs = _segment_jobs(args.inputs, args.output)
+    if not args.blockwise and not args.quiet:
+        _say_not_images(args.inputs)
+    for source, target in jobs:  # even with --overwrite: the image would be lost
+        if Path(source).resolve().is_relative_to(Path(target).resolve()):
+            raise CliError(
+                f"{target}: the output would replace the input {source}; choose another output"
+            )
+    if movie and jobs[0][1].suffix.lower() not in TIFF_SUFFIXES:
+        raise CliError(f"{jobs[0][1]}: the labels of a time-lapse folder go into one .tif (TYX)")
+    if args.ctc and window_of(model.card) == 1:  # its objects are no tracks
+        raise CliError(
+            f"--ctc needs a time-lapse model (it writes tracks); {model.card.name} segments "
+            "frame by frame (without --ctc each object of the movie gets its own ID)"
+        )
+    if recipe.get("stack") and not args.stack:  # the recipe wrote an (N, Y, X) mask stack:
+        why = _stack_refused(args, model, jobs)  # so does its replay, where one can be written
+        if why:
+            print(
+                f"warning: {args.recipe} wrote a mask stack; {why}: writing labels", file=sys.stderr
+            )
+        args.stack = not why
+    _check_stack_usage(args, model, jobs)
+    if (
+        recipe.get("model_sha256") and recipe["model_sha256"] != model.card.sha256
+    ):  # --model chose another model on purpose: said even with -q
+        print(
+            f"warning: {args.recipe} was made with another model than {model.path}", file=sys.stderr
+        )
+    params = _run_params(model, recipe.get("params"), _parse_sets(args.set), args.recipe)
+    tta = args.tta if args.tta is not None else recipe.get("tta")
+    tile = args.tile or recipe.get("tile")
+    invert = args.invert if args.invert is not None else recipe.get("invert")
+    _check_ctc_dir(args)
+    if args.ctc and getattr(params, "link", True) is False:
+        raise CliError(
+            "--ctc writes tracks, and with link=false no object is followed from frame to "
+            "frame (each gets its own ID): leave link on for --ctc"
+        )
+    package = _package_reference(args.model, recipe, model)
+    if args.skip_existing and args.ctc:
+        raise CliError(
+            "--skip-existing cannot tell whether the files --ctc wrote are complete; run "
+            "without it (--overwrite replaces the labels and the CTC files)"
+        )
+    settings = None
+    if args.skip_existing:  # what an existing output's recipe must record to be kept
+        forced = None if movie else (args.axes or recipe.get("axes"))
+        settings = _run_settings(model, params, tta, tile, invert, forced, args.stack)
+    if args.blockwise:
+        return _segment_blockwise(
+            args, jobs, model, params, tta, tile, recipe, invert, package, settings
+        )
+    redo: set = set()
+    if settings is not None:
+        total = len(jobs)
+        jobs, skipped, redo = _skip_existing(jobs, settings, model)
+        if not args.quiet:
+            _say_skipped_existing(skipped, redo, total)
+    _check_outputs(jobs, args.overwrite, replace=redo)
+    if args.ctc and len(jobs) > 1:
+        raise CliError("--ctc writes one time-lapse; give one input")
+    failed: list[str] = []
+    for source, target in jobs:
+        try:
+            if movie:
+                image = read_frames(source)
+            else:
+                image = _read_input(source, args, recipe)
+            if args.ctc and "T" not in image.axes:
+                raise CliError(
+                    f"{source}: --ctc needs a time-lapse (axes with T), got {image.axes}"
+                )
+            spatial = [a for a in image.axes if a in "ZYX"]
+            spacing = _spacing(image, spatial, recipe, args.recipe)
+            steps = segment_steps(
+                image.data,
+                model,
+                image.axes,
+                params,
+                tta,
+                tile,
+                args.device,
+                name=str(source),
+                spacing=spacing,
+                invert=invert,
+            )
+            bar = None
+            try:
+                while True:
+                    try:
+                        progress: Progress = next(steps)
+                    except StopIteration as stop:
+                        result = stop.value
+                        break
+                    if progress.stage == "predict":
+                        if bar is None:
+                            bar = _progress_bar(progress.total, source.name, args.quiet)
+                        bar.n = progress.done
+                        bar.refresh()
+            finally:  # (Ctrl-C, SIGTERM: the one-line message not after the bar)
+                if bar is not None:
+                    bar.close()
+            pixel_size = {a: s for a, s in image.pixel_size.items() if a in result.axes}
+            recorded = result.recipe() | package | {"input": str(source)}
+            if args.stack:
+                recorded["stack"] = True
+                write = _stack_writer(target, result, pixel_size, image.unit)
+            else:
+                from ..engine.digest import DIGEST_KEY, labels_digest  # the reader checks it
+
+                recorded[DIGEST_KEY] = labels_digest(result.labels)
+                # OME-Zarr input: OME-Zarr labels (its version, axes and scale), as --blockwise
+                ome = labels_ome(image, result.axes) if is_zarr_path(target) else None
+                write = functools.partial(
+                    write_zarr_labels if is_zarr_path(target) else write_labels,
+                    labels=result.labels,
+                    axes=result.axes,
+                    pixel_size=pixel_size,
+                    unit=image.unit,
+                    **({"ome": ome} if ome else {}),
+                )
+            ctc_plan = None
+            if args.ctc:  # what cannot be written as CTC is refused before any file is
+                from ..engine.tracking import ctc_tracks, write_ctc
+
+                ctc_plan = ctc_tracks(result.labels, result.lineage)
+            # labels and their recipe: both or neither, and the previous ones kept on failure
+            _write_labels_and_recipe(target, write, recorded, args.overwrite or target in redo)
+            if args.ctc:
+                write_ctc(
+                    result.labels,
+                    result.lineage,
+                    args.ctc,
+                    overwrite=args.overwrite,
+                    tracks=ctc_plan,
+                )
+            if not args.quiet:
+                linked = result.lineage is not None and getattr(result.params, "link", True)
+                what = "tracks" if linked else "objects"  # (link=false: no object followed)
+                print(f"{source} -> {target}: {int(result.labels.max())} {what}")
+        except (CliError, ValueError, OSError) as exc:
+            if isinstance(exc, BrokenPipeError) and _stdout_gone():
+                raise  # stdout's reader is gone (`| head`): not this image's fault
+            if len(jobs) == 1:
+                raise
+            failed.append(source.name)  # the other images of a folder go on
+            print(f"tessella segment: error: {exc} (skipped)", file=sys.stderr)
+    if failed:
+        raise CliError(f"{len(failed)} of {len(jobs)} images failed: {', '.join(failed)}")
+    return 0
+
+
+def _stack_refused(args, model, jobs) -> str:
+    """Why ``--stack`` cannot be written for this run ("" when it can)."""
+    from ..engine.io import TIFF_SUFFIXES
+    from ..engine.methods import get_method
+
+    if not hasattr(get_method(model.card.method), "instances"):
+        return (
+            f"model {model.card.name!r} ({model.card.method}) makes objects that do not "
+            "overlap; its label image says it all"
+        )
+    if args.blockwise:
+        return "it is not available with --blockwise"
+    for _source, target in jobs:
+        if Path(target).suffix.lower() not in TIFF_SUFFIXES:
+            return f"{target}: a stack is written as a TIFF"
+    return ""
+
+
+def _check_stack_usage(args, model, jobs) -> None:
+    """Refuse ``--stack`` before any work where it cannot be written."""
+    why = _stack_refused(args, model, jobs) if args.stack else ""
+    if why:
+        raise CliError(f"--stack: {why}")
+
+
+def _stack_writer(target: Path, result, pixel_size: dict[str, float], unit: str):
+    """``write(path)`` of the ``(N, Y, X)`` mask stack of ``result`` with the input's pixel
+    size (as its labels would have), checked first."""
+    from ..engine.io import TIFF_SUFFIXES, write_mask_stack
+    from ..engine.methods import get_method
+
+    if target.suffix.lower() not in TIFF_SUFFIXES:
+        raise CliError(f"{target}: --stack writes a TIFF")
+    if len(result.predictions) != 1:
+        raise CliError("--stack writes one 2D image's objects; the input has several frames")
+    method = get_method(result.model.card.method)
+    masks = method.instances(result.predictions[0], result.params)
+    return lambda path: write_mask_stack(path, masks, pixel_size=pixel_size, unit=unit)
+
+
+def _check_ctc_dir(args) -> None:
+    """Refuse before any work when ``--ctc DIR`` holds CTC files and no ``--overwrite``."""
+    ctc_dir = Path(args.ctc) if args.ctc else None
+    if ctc_dir and ctc_dir.exists() and not ctc_dir.is_dir():
+        raise CliError(f"{ctc_dir} is a file; --ctc needs a folder")
+    if ctc_dir:
+        _check_writable(ctc_dir)
+    if ctc_dir and ctc_dir.is_dir() and not args.overwrite:
+        taken = sorted(ctc_dir.glob("mask*.tif")) + sorted(ctc_dir.glob("res_track.txt"))
+        if taken:
+            raise CliError(f"{taken[0]} exists; pass --overwrite to replace it")

@@ -1,0 +1,176 @@
+"""``tessella train``, its progress, and SIGTERM taken as Ctrl-C (for every command)."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+from ._console import CliError, _progress_bar
+
+__all__ = ["_cmd_train", "Terminated", "_sigterm_as_interrupt"]
+
+
+def _stems(text: str | None) -> tuple[str, ...]:
+    return tuple(s.strip() for s in text.split(",") if s.strip()) if text else ()
+
+
+def _cmd_train(args) -> int:
+    from ..engine.train import TrainConfig, train_steps
+
+    if len(args.data) > 1 and args.method != "temporal":
+        raise ValueError(f"the {args.method} method trains on one --data folder")
+    extra: dict = {}
+    if args.features:
+        try:
+            extra["features"] = tuple(int(v) for v in _stems(args.features))
+        except ValueError:
+            raise CliError(
+                f"--features {args.features}: the channels of each level, whole numbers "
+                "separated by commas (e.g. 16,32,64,128,256)"
+            ) from None
+    from ..engine.train.data import refuse_wrong_axes
+
+    for option in ("holdout", "exclude"):  # the wrong axis, before any data is read
+        refuse_wrong_axes(_stems(getattr(args, option)), (), f"--{option}", args.method)
+    config = TrainConfig(
+        method=args.method,
+        data=args.data[0] if len(args.data) == 1 else tuple(args.data),
+        window=args.window,
+        patch_size=args.patch_size,
+        code=args.code,
+        elastic=args.elastic,
+        one_decoder=args.one_decoder,
+        distil=args.distil,
+        fg_dice=args.fg_dice,
+        **extra,
+        out=args.out,
+        val_data=args.val_data,
+        base=args.base,
+        name=args.name,
+        ndim=args.ndim,
+        epochs=args.epochs,
+        steps_per_epoch=args.steps_per_epoch,
+        batch_size=args.batch_size,
+        accumulate=args.accumulate,
+        patch=args.patch,
+        lr=args.lr,
+        ema=args.ema,
+        border_crops=args.border_crops,
+        colour_weight=args.colour_weight,
+        ignore_label=args.ignore_label,
+        invert_bright_background=args.invert_bright_background,
+        workers=args.workers,
+        val_fraction=args.val_fraction,
+        holdout=_stems(args.holdout),
+        exclude=_stems(args.exclude),
+        max_val_images=args.max_val_images,
+        val_orientations=args.val_orientations,
+        time_budget=args.time_budget,
+        data_citation=args.data_citation,
+        data_license=args.data_license,
+        resume=args.resume,
+        device=args.device,
+        seed=args.seed,
+    )
+    _train_with_progress(args, config, train_steps)  # SIGTERM stops it as Ctrl-C (main)
+    from ..engine.registry import CARD, WEIGHTS
+
+    missing = [n for n in (CARD, WEIGHTS) if not (Path(args.out) / n).is_file()]
+    if missing:  # said only of a model that is there
+        raise CliError(
+            f"training ended without writing a model to {args.out} (no {', '.join(missing)}); "
+            f"see {Path(args.out) / 'train.log'}"
+        )
+    kept = _base_kept(Path(args.out)) if args.base else None
+    if kept is None:
+        print(f"model written to {args.out}")
+    else:  # as the Train panel says it
+        print(
+            f"model written to {args.out}: no epoch beat the base model's validation score "
+            f"{kept:.3f}, so its weights are the base's ({args.base}) unchanged (more epochs "
+            "or another learning rate?)"
+        )
+    return 0
+
+
+def _base_kept(out: Path) -> float | None:
+    """The base's validation score when a fine-tune into ``out`` kept the base's weights (no
+    epoch beat it, as its ``train.log`` says), else None."""
+    import json
+
+    entries = []
+    try:
+        lines = (out / "train.log").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        with contextlib.suppress(ValueError):
+            entry = json.loads(line)
+            if isinstance(entry, dict):
+                entries.append(entry)
+    bases = [e for e in entries if e.get("epoch") == 0 and "base" in e]
+    if not bases:
+        return None
+    keys = [k for k, v in bases[-1].items() if k not in ("epoch", "base")]
+    if len(keys) != 1 or not isinstance(bases[-1][keys[0]], int | float):
+        return None
+    key, base = keys[0], bases[-1][keys[0]]
+    scores = [
+        e[key] for e in entries if e.get("epoch", 0) >= 1 and isinstance(e.get(key), int | float)
+    ]
+    if not scores or max(scores) > base:
+        return None
+    return float(base)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread as Ctrl-C raises KeyboardInterrupt."""
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """SIGTERM (``kill``, ``timeout``, a batch system's time limit) raises :class:`Terminated`
+    in the main thread, so that a command stops as on Ctrl-C: ``segment`` leaves no partial
+    output and puts back what ``--overwrite`` was replacing, ``--blockwise`` shuts its
+    workers down and keeps its finished blocks, a fine-tune writes the best model so far. A
+    further SIGTERM meanwhile is ignored. The previous handler is restored after. A SIGTERM
+    ignored before (inherited SIG_IGN) stays ignored; off the main thread (where Python
+    cannot set handlers) nothing changes."""
+    import signal
+    import threading
+
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
+    ):
+        yield
+        return
+
+    def terminated(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the run is stopping already
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+
+
+def _train_with_progress(args, config, train_steps) -> None:
+    bar = None
+    for progress in train_steps(config):
+        if progress.message:
+            if bar is not None:
+                bar.close()
+                bar = None
+            if not args.quiet:
+                print(progress.message, flush=True)
+            continue
+        if bar is None:
+            bar = _progress_bar(config.steps_per_epoch, f"epoch {progress.epoch}", args.quiet)
+            bar.unit = "step"
+        bar.update(1)
+        bar.set_postfix(loss=f"{progress.loss:.3f}")
+    if bar is not None:
+        bar.close()

@@ -1,0 +1,366 @@
+"""Writing labels and their recipe as one: staged beside the target, locked, fsynced,
+renamed into place, rolled back (or recovered by the next run) when stopped midway."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import sys
+from pathlib import Path
+
+from ._console import CliError
+
+__all__ = [
+    "_recipe_path",
+    "_check_writable",
+    "_check_outputs",
+    "_reason",
+    "_there",
+    "_staging",
+    "_recover_staging",
+    "_write_labels_and_recipe",
+    "_probe_recipe",
+]
+
+
+def _recipe_path(output: Path) -> Path:
+    return output.with_name(output.name.rsplit(".", 1)[0] + ".recipe.json")
+
+
+def _check_writable(path: Path) -> None:
+    """CliError unless ``path``'s folder can be made: its nearest existing ancestor must be a
+    folder (mkdir would say only "[Errno 17] File exists")."""
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise CliError(f"{parent} is a file, not a folder; cannot write {path}")
+            return
+
+
+def _check_outputs(jobs, overwrite: bool, zarr_ok: bool = True, replace=frozenset()) -> None:
+    """Refuse before any work what the writes would fail on or replace unasked: an output or
+    its recipe that exists (without --overwrite; ``replace``: the targets whose incomplete
+    outputs --skip-existing redoes), that is a folder where a file goes, or whose folder
+    would be inside a file. So labels and recipe are written both or neither."""
+    from ..engine.io import is_zarr_path
+
+    for _source, target in jobs:
+        recipe = _recipe_path(target)
+        _check_writable(target)
+        _recover_staging(target)  # what a killed run left: before looking at the outputs
+        if target.is_dir() and not (zarr_ok and is_zarr_path(target)):
+            raise CliError(f"{target} is a folder; name the output file")
+        if recipe.is_dir():
+            raise CliError(f"{recipe} is a folder; the recipe of {target.name} goes there")
+        for path in (target, recipe):
+            if path.exists() and not (overwrite or target in replace):
+                raise CliError(f"{path} exists; pass --overwrite to replace it")
+
+
+def _reason(exc: BaseException) -> str:
+    """An OSError's reason without its paths (the message names them), else its text."""
+    return (getattr(exc, "strerror", None) or str(exc) or type(exc).__name__).rstrip(".")
+
+
+def _remove(path: Path) -> None:
+    import shutil
+
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
+
+
+def _there(path: Path) -> bool:
+    """``path`` exists, or is a symbolic link (a dangling one too)."""
+    return path.exists() or path.is_symlink()
+
+
+def _staging(target: Path) -> Path:
+    """The folder where ``target`` and its recipe are staged: a fixed name beside it (the
+    renames stay on one file system), so the next run finds what a killed one left."""
+    return target.with_name(f".{target.name}.tessella-staging")
+
+
+def _lock(fd: int) -> bool | None:
+    """Lock the open file ``fd`` until it is closed or this process ends, however it ends:
+    True; False where another process holds it; None where this cannot be told."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        try:
+            import msvcrt
+        except ImportError:
+            return None
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError as exc:
+            return False if exc.errno in (errno.EACCES, errno.EDEADLK) else None
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    except OSError:  # a file system without locks
+        return None
+    return True
+
+
+def _alive(pid: int | None) -> bool:
+    """Whether process ``pid`` runs (on POSIX; elsewhere, and without a pid, False)."""
+    if pid is None or os.name != "posix":
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's
+        return True
+    return True
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file, or a folder's entries (POSIX), to disk where this can be done, so that
+    after a power cut a renamed file is whole. (Not the chunks inside a zarr folder.)"""
+    if path.is_symlink() or (path.is_dir() and os.name != "posix"):
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _roll_back(stage: Path, finals) -> list[str] | None:
+    """Put back the outputs (``finals``) that the write staged in ``stage`` had replaced, and
+    take away those it had made: a failed or killed write undone, which can be done again
+    if it is itself cut short. None where the write had not begun to replace any (or had
+    replaced them all: it was done), else the names of the outputs there before it.
+
+    The stage holds ``new/`` (the new outputs), ``previous/`` (each output there before,
+    moved or hard-linked there before it is replaced) and, from just before the first
+    replacement until the last is done, ``replacing`` (the names of those outputs)."""
+    import json
+
+    manifest = stage / "replacing"
+    if not manifest.exists():
+        return None
+    had = json.loads(manifest.read_text())
+    for final in reversed(finals):
+        staged, backup = stage / "new" / final.name, stage / "previous" / final.name
+        if final.name in had:
+            if not _there(backup):  # neither moved nor replaced yet
+                continue
+            if _there(final):
+                if os.path.samestat(os.lstat(final), os.lstat(backup)):  # a link, not replaced
+                    continue
+                if final.is_dir() and not final.is_symlink():  # cannot be replaced in one go
+                    os.replace(final, staged)
+            os.replace(backup, final)
+        elif _there(final) and not _there(staged):  # the write's, where there was none
+            os.replace(final, staged)
+    manifest.unlink()
+    return had
+
+
+def _close_and_remove(stage: Path, owner: int | None) -> None:
+    with contextlib.suppress(OSError):
+        _remove(stage)  # the lock held while it goes, where an open file can be removed
+    if owner is not None:
+        os.close(owner)
+    if _there(stage):
+        with contextlib.suppress(OSError):
+            _remove(stage)
+
+
+def _recover_staging(target: Path) -> None:
+    """Undo what a write of ``target`` left when it was killed (SIGKILL, the OOM killer, a
+    power cut) before it had finished: its staging folder is removed, and where it had
+    begun replacing the outputs, the previous labels and recipe are put back first. Said in
+    one line. CliError while another run is writing ``target`` (its folder is locked)."""
+    stage = _staging(target)
+    if not _there(stage):
+        return
+    if stage.is_symlink() or not stage.is_dir():
+        raise CliError(f"{stage} is in the way of writing {target}; remove it")
+    owner = stage / "owner"
+    pid = None
+    with contextlib.suppress(OSError, ValueError):
+        pid = int(owner.read_text())
+    fd = None
+    try:
+        with contextlib.suppress(FileNotFoundError):  # killed before it was made
+            fd = os.open(owner, os.O_RDONLY)
+        locked = _lock(fd) if fd is not None else None
+        if locked is False or (locked is None and pid != os.getpid() and _alive(pid)):
+            by = f" (pid {pid})" if pid is not None else ""
+            raise CliError(
+                f"{target} is being written by another run{by}; if none is, remove {stage}"
+            )
+        had = _roll_back(stage, (_recipe_path(target), target))
+    except (OSError, ValueError) as exc:
+        if fd is not None:
+            os.close(fd)
+        raise CliError(
+            f"{target}: a write killed before it finished left {stage}, which could not be "
+            f"undone ({_reason(exc)}); the previous outputs are in {stage / 'previous'}"
+        ) from None
+    except BaseException:
+        if fd is not None:
+            os.close(fd)
+        raise
+    _close_and_remove(stage, fd)
+    by = f" (pid {pid})" if pid is not None else ""
+    if had is None:  # killed before replacing anything, or after replacing all
+        message = f"removed {stage.name}, left by a run killed while writing it{by}"
+    else:
+        outputs = (("labels", target), ("recipe", _recipe_path(target)))
+        back = [what for what, path in outputs if path.name in had]
+        message = f"a write killed before it finished{by} was undone; " + (
+            f"the previous {' and '.join(back)} {'is' if len(back) == 1 else 'are'} back"
+            if back
+            else "what it had written was removed"
+        )
+    print(f"warning: {target}: {message}", file=sys.stderr, flush=True)
+
+
+def _write_labels_and_recipe(target: Path, write, recipe: dict, overwrite: bool) -> None:
+    """Labels (``write(path)`` writes them to ``path``) and their recipe, both or neither.
+
+    Both are written to ``new/`` in a staging folder beside ``target`` (see ``_staging``);
+    then each output already there (with ``overwrite``) is hard-linked into ``previous/``
+    (or, where the file system has no hard links, and for a zarr folder, moved there just
+    before its replacement), and the new ones renamed into place, back to back. So a file
+    path always holds its old or its new file, the recipe and the labels differ between
+    two renames only, and the path of a zarr folder is empty between two renames only.
+
+    A failure at any point (a recipe that cannot be written or replaced, a full disk,
+    Ctrl-C) puts back what was there and removes the staging folder, so the previous labels
+    and recipe are left exactly as they were. A kill (which no handler sees) leaves the
+    staging folder, and the next run writing ``target`` does the same (``_recover_staging``)."""
+    import json
+
+    from ..engine.io import write_json
+
+    recipe_path = _recipe_path(target)
+    finals = (recipe_path, target)  # the recipe first: an immutable one fails before the labels
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _recover_staging(target)
+    there = [what for what, p in (("labels", target), ("recipe", recipe_path)) if _there(p)]
+    verb = "is" if there == ["recipe"] else "are"
+    kept = (
+        f"the previous {' and '.join(there)} {verb} unchanged" if there else "nothing was written"
+    )
+    stage = _staging(target)
+    try:
+        stage.mkdir()
+    except FileExistsError:  # made since _recover_staging looked
+        raise CliError(
+            f"{target} is being written by another run; if none is, remove {stage}"
+        ) from None
+    except OSError as exc:
+        raise CliError(f"{target}: cannot write the labels ({_reason(exc)}); {kept}") from None
+    owner = None
+    new, previous = stage / "new", stage / "previous"
+    try:
+        try:
+            owner = os.open(stage / "owner", os.O_RDWR | os.O_CREAT, 0o644)
+            _lock(owner)  # a run that finds it locked leaves the stage alone
+            os.write(owner, str(os.getpid()).encode())
+            new.mkdir()
+            previous.mkdir()
+            write(new / target.name)
+        except OSError as exc:
+            raise CliError(f"{target}: cannot write the labels ({_reason(exc)}); {kept}") from None
+        try:
+            write_json(new / recipe_path.name, recipe)
+        except OSError as exc:
+            raise CliError(
+                f"{recipe_path}: cannot write the recipe of {target.name} ({_reason(exc)}); {kept}"
+            ) from None
+        had = [final.name for final in finals if _there(final)]
+        for final in finals:
+            if _there(final) and not overwrite:  # made since the check before the work
+                raise CliError(f"{final} exists; pass --overwrite to replace it")
+            _fsync(new / final.name)
+        listed = stage / "replacing.tmp"
+        listed.write_text(json.dumps(had))
+        os.replace(listed, stage / "replacing")  # from here a kill is undone by the next run
+        linked = set()
+        for final in finals:  # a hard link keeps a file in place until it is replaced
+            if final.name in had and (final.is_symlink() or not final.is_dir()):
+                with contextlib.suppress(OSError, NotImplementedError):
+                    os.link(final, previous / final.name, follow_symlinks=False)
+                    linked.add(final.name)
+        for final in finals:  # the renames, back to back
+            if final.name in had and final.name not in linked:
+                try:
+                    os.replace(final, previous / final.name)
+                except OSError as exc:
+                    raise CliError(f"{final}: cannot replace it ({_reason(exc)}); {kept}") from None
+            try:
+                os.replace(new / final.name, final)
+            except OSError as exc:
+                did = "replace" if final.name in had else "write"
+                raise CliError(f"{final}: cannot {did} it ({_reason(exc)}); {kept}") from None
+        _fsync(target.parent)
+        os.remove(stage / "replacing")  # done: the stage holds only what was replaced
+    except BaseException:
+        try:
+            _roll_back(stage, finals)
+        except (OSError, ValueError) as exc:  # the stage is kept: the next run tries again
+            if owner is not None:
+                os.close(owner)
+            raise CliError(
+                f"{target}: writing failed and the previous outputs could not be put back "
+                f"({_reason(exc)}); they are in {previous}, and the next run writing "
+                f"{target.name} puts them back"
+            ) from None
+        _close_and_remove(stage, owner)
+        raise
+    _close_and_remove(stage, owner)
+
+
+def _probe_recipe(recipe_path: Path, target: Path) -> None:
+    """CliError unless ``recipe_path`` can be written, checked before a long (blockwise) run
+    rather than after it: a file can be made in its folder (or the nearest existing one),
+    and a recipe already there can be replaced. The recipe is never moved (a kill or Ctrl-C
+    cannot leave it hidden): where the file system makes hard links, one to it is made and
+    removed (Linux refuses it for an immutable or append-only file, as the rename would be),
+    and in a sticky folder (/tmp) another user's recipe is refused, as the rename would be."""
+    import stat
+    import tempfile
+
+    folder = next(p for p in recipe_path.parents if p.exists())
+    probe = None
+    try:
+        try:
+            fd, probe = tempfile.mkstemp(prefix=f".{recipe_path.name}.", suffix=".tmp", dir=folder)
+            os.close(fd)
+            if _there(recipe_path):
+                link = f"{probe}.link"
+                try:  # can this file system make hard links (of a link itself) at all?
+                    os.link(probe, link, follow_symlinks=False)
+                except (OSError, NotImplementedError):
+                    pass
+                else:
+                    os.remove(link)
+                    os.link(recipe_path, link, follow_symlinks=False)
+                    os.remove(link)
+                mode, owner = os.stat(folder).st_mode, os.stat(folder).st_uid
+                if mode & stat.S_ISVTX and hasattr(os, "geteuid"):
+                    user = os.geteuid()
+                    if user not in (0, owner, os.lstat(recipe_path).st_uid):
+                        raise PermissionError(errno.EPERM, os.strerror(errno.EPERM))
+        finally:
+            if probe is not None:
+                for path in (probe, f"{probe}.link"):
+                    with contextlib.suppress(OSError):
+                        os.remove(path)
+    except OSError as exc:
+        raise CliError(
+            f"{recipe_path}: the recipe of {target.name} cannot be written there "
+            f"({_reason(exc)}); nothing was done"
+        ) from None
