@@ -1,0 +1,44 @@
+"""Reading images (TIFF with ImageJ/OME metadata, folders of TIFFs, zarr) and writing labels.
+
+Every write is atomic: data goes to a temporary file beside the target, which is renamed over
+it only when complete, so a failure never leaves a half-written file.
+"""
+
+from __future__ import annotations
+
+from ._image import LABELS_SOFTWARE as LABELS_SOFTWARE
+from ._image import (
+    TIFF_SUFFIXES,
+    AxesContradictionWarning,
+    ImageData,
+    is_zarr_path,
+)
+from ._masks import read_mask_stack, read_masks, write_mask_stack
+from ._read import as_array, list_images, read_frames, read_image
+from ._write import _default_mode as _default_mode
+from ._write import _json_safe as _json_safe
+from ._write import atomic_path, write_json, write_labels, write_zarr_labels
+from ._zarr import _labels_layout as _labels_layout
+from ._zarr import create_ome_labels, labels_ome
+
+# LABELS_SOFTWARE, _default_mode (registry), _json_safe (CLI) and _labels_layout (blockwise)
+# are importable from here too
+__all__ = [
+    "AxesContradictionWarning",
+    "ImageData",
+    "read_image",
+    "read_frames",
+    "list_images",
+    "write_labels",
+    "write_json",
+    "write_mask_stack",
+    "read_mask_stack",
+    "read_masks",
+    "write_zarr_labels",
+    "labels_ome",
+    "create_ome_labels",
+    "atomic_path",
+    "is_zarr_path",
+    "as_array",
+    "TIFF_SUFFIXES",
+]

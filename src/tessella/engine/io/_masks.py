@@ -1,0 +1,96 @@
+"""Objects that may overlap: writing and reading stacks of 0/1 masks."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._image import is_zarr_path
+from ._read import read_image
+from ._tiff import _tiff_error
+from ._write import atomic_path
+
+__all__ = ["write_mask_stack", "read_mask_stack", "read_masks"]
+
+
+def write_mask_stack(
+    path: str | os.PathLike,
+    masks: np.ndarray,
+    overwrite: bool = True,
+    *,
+    pixel_size: dict[str, float] | None = None,
+    unit: str = "µm",
+) -> Path:
+    """Write objects that may overlap as an ``(N, Y, X)`` uint8 stack of 0/1 masks, one per
+    object, atomically, with the pixel size as :func:`write_labels` writes it.
+
+    The stack is an ImageJ hyperstack whose frames are the objects (Fiji shows one mask per
+    frame, white on black, with its pixel size; frame n is object n). Frames rather than
+    channels: napari splits channels into one layer per object. ``pixel_size`` may name
+    more axes than ``Y`` and ``X`` (a labels layer's, say); only those two are written.
+
+    >>> import tempfile
+    >>> masks = np.zeros((2, 4, 5), bool)
+    >>> masks[0, :2], masks[1, 1:] = True, True  # two objects sharing a row
+    >>> path = Path(tempfile.mkdtemp()) / "worms.tif"
+    >>> _ = write_mask_stack(path, masks, pixel_size={"Y": 0.3, "X": 0.3})
+    >>> back = read_image(path)
+    >>> back.data.shape, back.axes, back.pixel_size == {"Y": 0.3, "X": 0.3}, back.unit
+    ((2, 4, 5), 'TYX', True, 'µm')
+    """
+    import tifffile
+
+    masks = np.asarray(masks, bool)
+    if masks.ndim != 3:
+        raise ValueError(f"{path}: a mask stack is (N, Y, X), got shape {masks.shape}")
+    y_size, x_size = ((pixel_size or {}).get(axis) for axis in "YX")
+    resolution = None
+    metadata: dict[str, Any] = {"axes": "TYX", "min": 0, "max": 1}  # (Fiji's display range)
+    if y_size and x_size:
+        resolution = (1.0 / x_size, 1.0 / y_size)
+        metadata["unit"] = "micron" if unit in ("µm", "um", "micron") else unit
+    with atomic_path(path, overwrite) as tmp:
+        if len(masks):
+            tifffile.imwrite(
+                tmp,
+                masks.astype(np.uint8),
+                imagej=True,
+                resolution=resolution,
+                metadata=metadata,
+                compression="zlib",
+            )
+        else:  # no objects (nothing to measure): ImageJ has no empty hyperstack
+            tifffile.imwrite(
+                tmp, masks.astype(np.uint8), photometric="minisblack", metadata={"axes": "QYX"}
+            )
+    return Path(path)
+
+
+def read_mask_stack(path: str | os.PathLike, ndim: int = 2) -> np.ndarray:
+    """Objects as an ``(N, *spatial)`` bool stack from a mask stack (``ndim + 1`` axes) or a
+    label image (``ndim`` axes; its objects then do not overlap)."""
+    return read_masks(path, ndim)[0]
+
+
+def read_masks(path: str | os.PathLike, ndim: int = 2, ignore_label: int | None = None):
+    """``(objects, unannotated)``: :func:`read_mask_stack`'s objects, and with
+    ``ignore_label`` the pixels of that value (not annotated; left out of every object), else
+    None (:func:`tessella.engine.evaluation.mask_stack_objects`)."""
+    import tifffile
+
+    from ..evaluation import mask_stack_objects
+
+    if is_zarr_path(Path(path)):
+        data = np.asarray(read_image(path).data)
+    else:
+        try:
+            with tifffile.TiffFile(path) as tif:  # imread returns None for a cut directory
+                data = tif.series[0].asarray()
+        except MemoryError:
+            raise
+        except Exception as exc:  # a codec's error, an IndexError from a cut file, ...
+            raise ValueError(_tiff_error(path, exc)) from None
+    return mask_stack_objects(data, ndim, ignore_label, str(path))

@@ -1,0 +1,100 @@
+"""Reading an image file of any supported kind, a folder of frames, an array in memory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ..axes import axes_contradict
+from ._image import (
+    _SUPPORTED_DTYPES,
+    TIFF_SUFFIXES,
+    AxesContradictionWarning,
+    ImageData,
+    is_zarr_path,
+)
+from ._tiff import _read_tiff
+from ._zarr import _read_zarr
+
+__all__ = ["as_array", "read_image", "list_images", "read_frames"]
+
+
+def as_array(
+    data, name: str | os.PathLike, what: str = "its data", index: tuple | None = None
+) -> np.ndarray:
+    """``data`` (numpy, zarr or dask), or ``data[index]``, in memory; a chunk that cannot be
+    read or decoded (a corrupt or missing zarr chunk) raises ValueError naming ``name`` (and
+    ``what`` of it was read), not a codec traceback. A zarr array decodes as it is indexed,
+    so the index is taken here."""
+    if isinstance(data, np.ndarray):
+        return data if index is None else data[index]
+    try:
+        return np.asarray(data if index is None else data[index])
+    except (MemoryError, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # codecs raise RuntimeError, ValueError, TypeError, ...
+        raise ValueError(f"{name}: cannot read {what} ({type(exc).__name__}: {exc})") from exc
+
+
+def read_image(path: str | os.PathLike, axes: str | None = None) -> ImageData:
+    """Read a TIFF or zarr image with its axes and pixel size.
+
+    ``axes`` overrides what the file's metadata says (ImageJ or OME axes, RGB tags, OME-Zarr
+    axes, a zarr array's ``tessella_axes``), with an :class:`AxesContradictionWarning` naming
+    the file and both where they contradict. Raises ValueError naming the file for anything
+    unreadable or unsupported.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ValueError(f"{path}: no such file or folder")
+    if is_zarr_path(path):
+        image = _read_zarr(path, axes)
+    elif path.suffix.lower() in TIFF_SUFFIXES:
+        image = _read_tiff(path, axes)
+    else:
+        raise ValueError(f"{path}: unsupported file type (use .tif/.tiff or .zarr)")
+    if image.data.dtype.kind not in _SUPPORTED_DTYPES:
+        raise ValueError(f"{path}: unsupported pixel type {image.data.dtype}")
+    if 0 in image.data.shape:
+        raise ValueError(f"{path}: the image is empty (shape {tuple(image.data.shape)})")
+    if axes is not None and axes_contradict(image.axes, image.stated_axes):
+        import warnings
+
+        warnings.warn(
+            f"{path}: read as {image.axes} as the axes given say, but its {image.stated_by} "
+            f"say {image.stated_axes}",
+            AxesContradictionWarning,
+            stacklevel=2,
+        )
+    return image
+
+
+def list_images(folder: str | os.PathLike) -> list[Path]:
+    folder = Path(folder)
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in TIFF_SUFFIXES)
+    if not files:
+        raise ValueError(f"{folder}: the folder holds no .tif/.tiff files")
+    return files
+
+
+def read_frames(folder: str | os.PathLike) -> ImageData:
+    """A folder of 2D frames (e.g. a Cell Tracking Challenge sequence ``t000.tif ...``) as one
+    time-lapse ``T`` + the frames' axes, in file-name order; the pixel size is the first
+    frame's. Every frame must have the first one's shape."""
+    folder = Path(folder)
+    files = list_images(folder)
+    first = read_image(files[0])
+    if "T" in first.axes or "Z" in first.axes:
+        raise ValueError(f"{files[0]}: frames of a time-lapse folder must be 2D, got {first.axes}")
+    frames = [np.asarray(first.data)]
+    for path in files[1:]:
+        frame = np.asarray(read_image(path, first.axes).data)
+        if frame.shape != frames[0].shape:
+            raise ValueError(
+                f"{path}: shape {frame.shape} differs from {files[0].name}'s {frames[0].shape}; "
+                "the frames of a time-lapse must all have one shape"
+            )
+        frames.append(frame)
+    return ImageData(np.stack(frames), "T" + first.axes, first.pixel_size, first.unit, folder)

@@ -1,0 +1,286 @@
+"""Reading zarr arrays and OME-Zarr images, and the OME-Zarr layout of their labels."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..axes import check_axes, guess_axes
+from ._image import ImageData
+from ._tiff import _tiff_axes
+
+__all__ = ["_read_zarr", "labels_ome", "create_ome_labels", "_labels_layout"]
+
+
+def _read_zarr(path: Path, axes: str | None) -> ImageData:
+    """A zarr array (axes and pixel size in its attributes, as tessella writes them) or an
+    OME-Zarr image (its first level). Metadata of the wrong shape is a ValueError naming the
+    store, never a KeyError or TypeError from deep inside."""
+    import zarr
+
+    try:
+        node = zarr.open(str(path), mode="r")
+    except Exception as exc:
+        raise ValueError(f"{path}: cannot open as zarr ({exc})") from None
+    if axes is not None and not isinstance(axes, str):
+        raise ValueError(f"{path}: axes must be text such as 'YX', got {axes!r}")
+    try:
+        if isinstance(node, zarr.Group):
+            return _read_ome_zarr(path, node, axes)
+        return _read_zarr_array(path, node, axes)
+    except ValueError as exc:  # name the store once
+        message = str(exc)
+        named = message if message.startswith(str(path)) else f"{path}: {message}"
+        raise ValueError(named) from None
+    except (KeyError, TypeError, AttributeError, IndexError) as exc:  # metadata of odd shape
+        raise ValueError(f"{path}: malformed zarr metadata ({type(exc).__name__}: {exc})") from None
+
+
+def _read_zarr_array(path: Path, array, axes: str | None) -> ImageData:
+    attrs: dict[str, Any] = dict(array.attrs)
+    labels = "tessella_axes" in attrs  # written by write_zarr_labels or blockwise
+    recorded = attrs.get("tessella_axes")
+    if recorded is not None and not isinstance(recorded, str):
+        raise ValueError(f"attribute tessella_axes must be text such as 'YX', got {recorded!r}")
+    pixel_size = attrs.get("pixel_size") or {}
+    if not isinstance(pixel_size, dict):
+        raise ValueError(
+            f"attribute pixel_size must be an object of axis sizes such as "
+            f'{{"Y": 0.5, "X": 0.5}}, got {pixel_size!r}'
+        )
+    sizes = {
+        str(k): _positive_size(v, f"attribute pixel_size {k!r}") for k, v in pixel_size.items()
+    }
+    unit = str(attrs["unit"]) if sizes and isinstance(attrs.get("unit"), str) else "pixel"
+    axes = axes or recorded or guess_axes(array.shape)
+    axes = check_axes(axes, array.ndim, str(path))
+    stated = recorded.upper() if recorded is not None and len(recorded) == array.ndim else None
+    return ImageData(
+        array,
+        axes,
+        sizes,
+        unit,
+        path,
+        labels,
+        stated_axes=stated,
+        stated_by="zarr attribute tessella_axes" if stated else "",
+    )
+
+
+def _positive_size(value: Any, what: str) -> float:
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        size = float(value)
+    except (TypeError, ValueError):
+        size = float("nan")
+    if not (np.isfinite(size) and size > 0):
+        raise ValueError(f"{what} must be a positive number, got {value!r}")
+    return size
+
+
+def _read_ome_zarr(path: Path, node, axes: str | None) -> ImageData:
+    """The first level of an OME-Zarr multiscales image. Its singleton axes (writers keep all
+    five, TCZYX, for one 2D image) are dropped when ``axes`` is None or names only the others,
+    so a recipe's recorded axes ("YX") read the image as it was read before."""
+    import zarr
+
+    attrs: dict[str, Any] = dict(node.attrs)  # JSON: its structure is only known by convention
+    ome: dict[str, Any] = attrs["ome"] if isinstance(attrs.get("ome"), dict) else {}
+    labels = "image-label" in attrs or "image-label" in ome
+    multiscales = attrs.get("multiscales") or ome.get("multiscales")
+    if not multiscales:
+        raise ValueError("a zarr group without OME-Zarr multiscales; name the array")
+    if not isinstance(multiscales, list) or not isinstance(multiscales[0], dict):
+        raise ValueError(f"OME-Zarr multiscales must be a list of objects, got {multiscales!r}")
+    first = multiscales[0]
+    datasets = first.get("datasets")
+    if (
+        not isinstance(datasets, list)
+        or not datasets
+        or not isinstance(datasets[0], dict)
+        or not isinstance(datasets[0].get("path"), str)
+    ):
+        raise ValueError(
+            f"OME-Zarr multiscales lists no datasets (objects with a 'path'), got {datasets!r}"
+        )
+    dataset = datasets[0]
+    try:
+        array = node[dataset["path"]]
+    except KeyError:
+        raise ValueError(f"OME-Zarr dataset {dataset['path']!r} does not exist") from None
+    if not isinstance(array, zarr.Array):
+        raise ValueError(f"OME-Zarr dataset {dataset['path']!r} is not an array")
+    names = _ome_axis_names(first.get("axes"), array.ndim, dataset["path"], axes)
+    sizes: dict[str, float] = {}
+    transforms = dataset.get("coordinateTransformations") or []
+    for transform in transforms if isinstance(transforms, list) else [transforms]:
+        if isinstance(transform, dict) and transform.get("type") == "scale":
+            scale = transform.get("scale")
+            if not isinstance(scale, list) or len(scale) != array.ndim:
+                raise ValueError(
+                    f"OME-Zarr dataset {dataset['path']!r}: its scale must list one number per "
+                    f"axis ({array.ndim}), got {scale!r}"
+                )
+            sizes = {
+                n: _positive_size(v, f"OME-Zarr scale of axis {n!r}")
+                for n, v in zip(names or "", scale)
+                if n in "ZYX"
+            }
+    entries: list = first["axes"] if isinstance(first.get("axes"), list) else []
+    units = [a.get("unit") for a in entries if isinstance(a, dict)]
+    unit = next((u for u in units if isinstance(u, str) and u), "pixel")
+    stored_names = names
+    drop: list[int] = []
+    if names is not None and (axes is None or len(axes) < array.ndim):
+        meta_axes, drop = _tiff_axes(names, tuple(array.shape))
+        if axes is not None and len(axes) != array.ndim - len(drop):
+            raise ValueError(
+                f"axes {axes.upper()!r} name {len(axes)} axes; the array has {array.ndim} "
+                f"({names}), {array.ndim - len(drop)} without its axes of length 1"
+            )
+        axes = axes or meta_axes
+        if drop:
+            import dask.array as da
+
+            index = tuple(0 if i in drop else slice(None) for i in range(array.ndim))
+            array = da.from_zarr(array)[index]  # still lazy
+            sizes = {k: v for k, v in sizes.items() if k in axes.upper()}
+    if axes is None:  # no axes in the metadata (OME-Zarr before 0.3 implies TCZYX)
+        raise ValueError("OME-Zarr multiscales names no axes; pass the axes (--axes)")
+    axes = check_axes(axes, array.ndim, str(path))
+    stated = _ome_stated_axes(first.get("axes"), drop)
+    stored = len(drop) + array.ndim
+    version = ome.get("version", "0.5") if ome else first.get("version", "0.4")
+    scale = next(
+        (
+            [float(v) for v in t["scale"]]
+            for t in (transforms if isinstance(transforms, list) else [transforms])
+            if isinstance(t, dict) and t.get("type") == "scale"
+        ),
+        [1.0] * stored,
+    )
+    letters = stored_names or axes
+    layout = {
+        "version": str(version),
+        "axes": [
+            e if isinstance(e, dict) else _ome_axis(letters[i])
+            for i, e in enumerate(entries or [None] * stored)
+        ],
+        "scale": scale,
+        "kept": [i for i in range(stored) if i not in drop],
+    }
+    if stated is not None and len(stated) != array.ndim:
+        stated = None
+    return ImageData(
+        array,
+        axes,
+        sizes,
+        unit,
+        path,
+        labels,
+        layout,
+        stated_axes=stated,
+        stated_by="OME-Zarr axes" if stated else "",
+    )
+
+
+def _ome_stated_axes(entries: Any, drop: list[int]) -> str | None:
+    """The axis letters OME-Zarr ``axes`` metadata names, without the axes dropped (length 1);
+    None where it names none or one Tessella does not know (the axes given say them)."""
+    if not isinstance(entries, list):
+        return None
+    names = [entry.get("name") if isinstance(entry, dict) else entry for entry in entries]
+    letters = [n.upper() for n in names if isinstance(n, str)]
+    if len(letters) != len(names) or not all(n in ("T", "C", "Z", "Y", "X") for n in letters):
+        return None
+    return "".join(n for i, n in enumerate(letters) if i not in drop)
+
+
+def _ome_axis(letter: str) -> dict:
+    """OME-Zarr axis metadata for an axis letter (where the input's metadata names none)."""
+    kind = {"T": "time", "C": "channel"}.get(letter.upper(), "space")
+    return {"name": letter.lower(), "type": kind}
+
+
+def labels_ome(image: ImageData, label_axes: str) -> dict | None:
+    """The OME-Zarr layout of labels of ``label_axes`` (the image's axes without C) of an
+    OME-Zarr ``image``, as :func:`write_zarr_labels` and blockwise segmentation write them:
+    the image's version and, of the label axes, its axis metadata and scale. None for an
+    image that is no OME-Zarr."""
+    if image.ome is None:
+        return None
+    source = str(Path(image.path).resolve()) if image.path is not None else None
+    return _labels_layout(image.ome, image.axes, label_axes, source)
+
+
+def _labels_layout(ome: dict, axes: str, label_axes: str, source: str | None) -> dict:
+    """:func:`labels_ome` of an image of ``axes`` and OME-Zarr layout ``ome``."""
+    keep = [ome["kept"][axes.index(a)] for a in label_axes]
+    return {
+        "version": ome["version"],
+        "axes": [ome["axes"][i] for i in keep],
+        "scale": [float(ome["scale"][i]) for i in keep],
+        "source": source,
+    }
+
+
+def create_ome_labels(path: str | os.PathLike, shape, dtype, chunks, ome: dict):
+    """An empty OME-Zarr labels image at ``path`` (one level, ``0``) of the layout ``ome``
+    (:func:`labels_ome`): zarr v2 with "/" chunk keys for OME-Zarr 0.4 and before, zarr v3
+    for 0.5. Returns the array."""
+    import zarr
+
+    version = ome["version"]
+    v2 = version < "0.5"
+    group = zarr.open_group(str(path), mode="w", zarr_format=2 if v2 else 3)
+    encoding: dict[str, Any] | None = {"name": "v2", "separator": "/"} if v2 else None
+    array = group.create_array(
+        "0", shape=shape, dtype=dtype, chunks=chunks, fill_value=0, chunk_key_encoding=encoding
+    )
+    multiscale = {
+        "name": "tessella labels",
+        "axes": list(ome["axes"]),
+        "datasets": [
+            {"path": "0", "coordinateTransformations": [{"type": "scale", "scale": ome["scale"]}]}
+        ],
+    }
+    label = {"version": version, "source": {"image": ome.get("source")}}
+    if v2:
+        version = "0.4" if version < "0.4" else version  # the layout written is 0.4's
+        label["version"] = version
+        group.attrs.update(
+            {"multiscales": [multiscale | {"version": version}], "image-label": label}
+        )
+    else:
+        group.attrs["ome"] = {"version": version, "multiscales": [multiscale], "image-label": label}
+    return array
+
+
+def _ome_axis_names(entries: Any, ndim: int, dataset: str, axes: str | None) -> str | None:
+    """The axis letters of OME-Zarr ``axes`` metadata (``[{"name": "y", ...}, ...]`` or
+    ``["y", ...]``), upper-cased; None when absent (the caller's ``axes`` must say them, or the
+    array is 5D: OME-Zarr before 0.3 had no axes and always TCZYX)."""
+    if entries is None:
+        return "TCZYX" if ndim == 5 and axes is None else None
+    if not isinstance(entries, list):
+        raise ValueError(f"OME-Zarr axes must be a list, got {entries!r}")
+    if len(entries) != ndim:
+        raise ValueError(
+            f"OME-Zarr multiscales names {len(entries)} axes but its dataset {dataset!r} has {ndim}"
+        )
+    names = []
+    for entry in entries:
+        name = entry.get("name") if isinstance(entry, dict) else entry
+        if not isinstance(name, str) or name.upper() not in ("T", "C", "Z", "Y", "X"):
+            if axes is not None and len(axes) == ndim:  # the given axes say what each is
+                return axes.upper()
+            raise ValueError(
+                f"OME-Zarr axis {entry!r}: Tessella knows the axes t, c, z, y and x; give "
+                "the axes of every dimension (--axes)"
+            )
+        names.append(name.upper())
+    return "".join(names)
