@@ -278,12 +278,12 @@ def test_labels_too_big_to_fingerprint_keep_a_changed_file_s_edited_mark(tmp_pat
     import json
 
     from tessella._io import LABELS_CHANGED_NOTE
-    from tessella._widgets import _results
+    from tessella._widgets import _labels_states, _results
     from tessella.engine.digest import labels_digest
 
     labels = np.zeros((64, 64), np.uint16)
     labels[4:12, 4:12], labels[20:28, 16:30] = 1, 2
-    monkeypatch.setattr(_results, "MAX_FINGERPRINT_BYTES", labels.nbytes - 1)
+    monkeypatch.setattr(_labels_states, "MAX_FINGERPRINT_BYTES", labels.nbytes - 1)
     assert _results._fingerprint(labels) is None
     write_labels_tiff(str(tmp_path / "cells_labels.tif"), labels, {"metadata": {"axes": "YX"}})
     recipe_file = tmp_path / "cells_labels.recipe.json"

@@ -12,7 +12,7 @@ import tifffile
 import zarr
 
 from tessella._io import LABELS_CHANGED_NOTE
-from tessella._widgets import _results
+from tessella._widgets import _labels_states, _results
 from tessella._widgets.export import ExportWidget
 from tessella.engine.digest import labels_digest
 from tests.conftest import SEGMENT_RECIPE
@@ -75,7 +75,7 @@ def test_reopened_edited_labels_over_the_fingerprint_limit_export_as_not_reprodu
     is lowered to keep the labels small; the code path is the real one."""
     labels = np.zeros((96, 96), np.uint16)
     labels[4:30, 4:30], labels[50:90, 40:70] = 1, 2
-    monkeypatch.setattr(_results, "MAX_FINGERPRINT_BYTES", labels.nbytes - 1)
+    monkeypatch.setattr(_labels_states, "MAX_FINGERPRINT_BYTES", labels.nbytes - 1)
     tifffile.imwrite(tmp_path / "cells_labels.tif", labels)
     edited = {**SEGMENT_RECIPE, "labels_edited": True, "note": "edited by hand"}
     (tmp_path / "cells_labels.recipe.json").write_text(json.dumps(edited))

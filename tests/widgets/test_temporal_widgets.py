@@ -9,7 +9,7 @@ import pytest
 from napari.layers import Labels, Tracks
 from qtpy.QtCore import Qt
 
-from tessella._widgets import _results
+from tessella._widgets import _results, _tracks_layer
 from tessella.engine.methods import Prediction
 from tessella.engine.tracking import read_ctc_tracks
 from tests.conftest import cell_movie
@@ -467,7 +467,7 @@ def test_the_tracks_follow_an_edit_by_checking_only_the_frames_it_changed(
     layer = viewer.add_labels(labels, name="movie labels", metadata={"axes": "TYX"})
     viewer.dims.set_point(0, 0)  # frame 0 on screen
     tracks = _results.show_tracks(viewer, layer, labels, {})
-    monkeypatch.setattr(_results, "FOLLOW_SCAN_BYTES", 0, raising=False)  # as if very large
+    monkeypatch.setattr(_tracks_layer, "FOLLOW_SCAN_BYTES", 0, raising=False)  # as if very large
     read: list[int] = []  # the frames checksummed
     crc32 = zlib.crc32
 
@@ -523,8 +523,8 @@ def test_the_tracks_follow_an_undo_of_a_step_older_than_the_recent_paints(
     viewer = make_napari_viewer()
     layer = viewer.add_labels(labels, name="movie labels", metadata={"axes": "TYX"})
     viewer.dims.set_point(0, 0)  # frame 0 on screen, frame 3 not
-    monkeypatch.setattr(_results, "FOLLOW_SCAN_BYTES", 0, raising=False)  # as if very large
-    monkeypatch.setattr(_results, "FOLLOW_STEPS", 4, raising=False)  # (the old bound)
+    monkeypatch.setattr(_tracks_layer, "FOLLOW_SCAN_BYTES", 0, raising=False)  # as if very large
+    monkeypatch.setattr(_tracks_layer, "FOLLOW_STEPS", 4, raising=False)  # (the old bound)
     tracks = _results.show_tracks(viewer, layer, labels, {})
 
     def rows(label):

@@ -1,0 +1,211 @@
+"""The labels states of a labels layer: the recipe that made each state of its labels (found
+again after an undo), and the labels a tool writes (not the user's edits). No Qt: the reader
+records the state of reopened labels with it (:mod:`tessella._io`)."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import numpy as np
+
+from .._io import RECIPE_KEY
+
+__all__ = [
+    "UNDO_PIXELS",
+    "STATES_KEY",
+    "MAX_STATES",
+    "MAX_FINGERPRINT_BYTES",
+    "lineage_on_screen",
+    "note_labels_state",
+    "note_preview_state",
+    "recipe_on_screen",
+    "remember_edited_state",
+    "state_on_screen",
+    "tool_is_writing",
+    "write_labels",
+    "writing",
+]
+
+#: a labels change of more pixels than this replaces the data without an undo step (napari
+#: keeps 100 steps of about 24-32 bytes per changed pixel: this bounds them near 50-70 MB each)
+UNDO_PIXELS = 2**21
+
+
+_WRITING: set = set()  # unique_ids of layers a tool is writing now (not the user's edits)
+
+#: labels layer metadata: ``[{"fingerprint", "recipe"}, ...]``, the labels each recipe made
+#: (Segment's, then each whole-layer Tune update), newest last
+STATES_KEY = "tessella_labels_states"
+MAX_STATES = 32
+
+
+#: labels larger than this (bytes) are not fingerprinted: checksumming them on the GUI
+#: thread at each update would stall it (CRC-32 runs at about 1.5 GB/s here: 0.17 s for this
+#: size); their recipes are then taken as they are: as reproducing them unless they say
+#: ``labels_edited`` (:func:`recipe_on_screen`)
+MAX_FINGERPRINT_BYTES = 2**28
+
+
+def _fingerprint(data) -> str | None:
+    """A checksum of a labels array in memory with its shape and type (None for lazy data:
+    dask or zarr, and for arrays over :data:`MAX_FINGERPRINT_BYTES`). It tells apart the
+    few states of one layer (at most :data:`MAX_STATES`), not adversaries: CRC-32 suffices
+    and is five times faster than a cryptographic hash."""
+    import zlib
+
+    if not isinstance(data, np.ndarray) or data.nbytes > MAX_FINGERPRINT_BYTES:
+        return None
+    checksum = zlib.crc32(np.ascontiguousarray(data).view(np.uint8).ravel())
+    return f"{'x'.join(map(str, data.shape))}-{data.dtype.str}-{checksum:08x}"
+
+
+def _as_lineage(lineage: dict) -> dict[int, int]:
+    """``{child: parent}`` with plain ints (metadata may hold numpy or string keys)."""
+    return {int(c): int(p) for c, p in lineage.items()}
+
+
+def _add_state(layer, state: dict, recipe: dict | None = None) -> None:
+    states = [
+        s for s in layer.metadata.get(STATES_KEY, []) if s["fingerprint"] != state["fingerprint"]
+    ]
+    if len(states) >= MAX_STATES:  # the first (Segment's own) stays: an undo reaches it last
+        states = [states[0], *states[-(MAX_STATES - 2) :]]
+    states = [*states, state]
+    metadata = {**layer.metadata, STATES_KEY: states}
+    if recipe is not None:
+        metadata[RECIPE_KEY] = recipe
+    layer.metadata = metadata
+
+
+def note_labels_state(layer, params: dict, lineage: dict | None = None) -> None:
+    """Record that ``layer``'s labels, as they are now, are what ``params`` make (a linked
+    movie: with ``lineage``, its divisions): its recipe's parameters become ``params``, and
+    an undo back to these labels later finds them again (:func:`recipe_on_screen`)."""
+    recipe = {**layer.metadata.get(RECIPE_KEY, {}), "params": params}
+    for key in ("labels_edited", "note"):  # (a big layer's: these params make its labels)
+        recipe.pop(key, None)
+    fingerprint = _fingerprint(layer.data)
+    if fingerprint is None:
+        layer.metadata = {**layer.metadata, RECIPE_KEY: recipe}
+        return
+    kept = None if lineage is None else _as_lineage(lineage)
+    _add_state(layer, {"fingerprint": fingerprint, "recipe": recipe, "lineage": kept}, recipe)
+
+
+def note_preview_state(layer, params: dict) -> str | None:
+    """Record that ``layer``'s labels, as they are now, are a preview of one frame or slice
+    made with ``params`` (Tune) over the labels of its recipe: no recipe reproduces them
+    (:func:`recipe_on_screen` says so), but an undo back to them finds ``params`` (the
+    state's ``preview``). Labels that are a recorded state already (a preview that changed
+    nothing) stay that state. Returns their fingerprint (None: not recorded)."""
+    fingerprint = _fingerprint(layer.data)
+    recipe = layer.metadata.get(RECIPE_KEY)
+    if fingerprint is None or not isinstance(recipe, dict):
+        return None
+    if not any(s["fingerprint"] == fingerprint for s in layer.metadata.get(STATES_KEY, [])):
+        state = {"fingerprint": fingerprint, "recipe": recipe, "lineage": None, "edited": True}
+        _add_state(layer, {**state, "preview": params})
+    return fingerprint
+
+
+def remember_edited_state(layer, lineage: dict | None = None) -> None:
+    """Before a tool replaces ``layer``'s labels: if they are no recorded state (painted,
+    corrected, or partly previewed), remember them as edits of the current recipe, so that
+    an undo back to them is known as such (:func:`recipe_on_screen`: not reproducible)."""
+    fingerprint = _fingerprint(layer.data)
+    recipe = layer.metadata.get(RECIPE_KEY)
+    if fingerprint is None or not isinstance(recipe, dict):
+        return
+    if any(s["fingerprint"] == fingerprint for s in layer.metadata.get(STATES_KEY, [])):
+        return
+    kept = None if lineage is None else _as_lineage(lineage)
+    _add_state(
+        layer, {"fingerprint": fingerprint, "recipe": recipe, "lineage": kept, "edited": True}
+    )
+
+
+def state_on_screen(layer) -> dict | None:
+    """The recorded state (``fingerprint``, ``recipe``, ``lineage``, ``edited``) the labels on
+    screen are, or None."""
+    states = layer.metadata.get(STATES_KEY)
+    fingerprint = _fingerprint(layer.data) if states else None
+    if fingerprint is None:
+        return None
+    return next((s for s in reversed(states) if s["fingerprint"] == fingerprint), None)
+
+
+def recipe_on_screen(layer) -> tuple[dict | None, bool]:
+    """``(recipe, reproduces)``: the recipe of the labels on screen (the parameters of the
+    recorded state they equal, e.g. after Ctrl+Z undid a Tune update), and whether replaying
+    it gives these labels. False after hand edits, or a Tune preview of one slice or frame
+    not applied to the rest: the recipe then makes the labels before those changes (after an
+    undo back to edited labels, the recipe they were edited from). Lazy labels and layers
+    without recorded states (over :data:`MAX_FINGERPRINT_BYTES`) are taken as they are,
+    unless their recipe says ``labels_edited`` (the reader keeps it there for labels it
+    cannot fingerprint: reopened edited labels, or a labels file changed after its recipe)."""
+    recipe = layer.metadata.get(RECIPE_KEY)
+    if not isinstance(recipe, dict):
+        return None, False
+    if not layer.metadata.get(STATES_KEY) or not isinstance(layer.data, np.ndarray):
+        return recipe, not recipe.get("labels_edited", False)
+    state = state_on_screen(layer)
+    if state is None:
+        return recipe, False
+    return state["recipe"], not state.get("edited", False)
+
+
+def lineage_on_screen(layer) -> dict | None:
+    """The divisions recorded with the labels on screen (a linked movie's state), or None
+    when the labels are no recorded state or the state has none."""
+    state = state_on_screen(layer) if isinstance(layer.data, np.ndarray) else None
+    return None if state is None else state.get("lineage")
+
+
+def tool_is_writing(layer_id) -> bool:
+    """Whether the history step being recorded on the layer comes from :func:`write_labels`
+    (Tune), not from the user painting or correcting: Segment only protects the latter."""
+    return layer_id in _WRITING
+
+
+def write_labels(layer, labels: np.ndarray, index: tuple = ()) -> bool:
+    """Put ``labels`` into ``layer.data[index]`` (``index``: ints for the frame/slice axes,
+    ``slice(None)`` for the others) as one step of the layer's undo history, so Ctrl+Z (and
+    Correct's Undo) brings back what was there, corrections included.
+
+    Only the changed pixels are recorded. Returns False when the change was too large to
+    record (over :data:`UNDO_PIXELS`): the data are then replaced and the history starts over,
+    so no stale step can be undone into the new labels.
+    """
+    data = layer.data
+    current = data[index] if index else data
+    fits = isinstance(data, np.ndarray) and current.shape == labels.shape
+    changed = current != labels if fits else None
+    count = int(np.count_nonzero(changed)) if fits else 0
+    if not fits or count > UNDO_PIXELS:  # a new array: napari starts a new history
+        if index:
+            whole = np.array(data)
+            whole[index] = labels
+            labels = whole
+        with writing(layer):
+            layer.data = labels
+        return False
+    if count == 0:
+        return True
+    where = iter(np.nonzero(changed))
+    full = index or (slice(None),) * data.ndim
+    coords = tuple(
+        np.full(count, i, np.intp) if isinstance(i, int | np.integer) else next(where) for i in full
+    )
+    with writing(layer), layer.block_history():
+        layer.data_setitem(coords, labels[changed].astype(data.dtype, copy=False))
+    return True
+
+
+@contextmanager
+def writing(layer):
+    """Mark the changes made to ``layer`` inside as a tool's, not the user's edits."""
+    _WRITING.add(layer.unique_id)
+    try:
+        yield
+    finally:
+        _WRITING.discard(layer.unique_id)

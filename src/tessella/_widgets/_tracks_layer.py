@@ -1,0 +1,366 @@
+"""The Tracks layer beside a time-lapse labels layer: drawn from the labels and their lineage,
+hidden while they are not linked, and redrawn after every change of the labels (only the
+frames that changed)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .._io import RECIPE_KEY
+from ._companions import _place, _place_companion, placement, tracks_layer
+from ._labels_states import _as_lineage, recipe_on_screen, state_on_screen, tool_is_writing
+from ._result_cache import _key
+
+if TYPE_CHECKING:
+    from napari.layers import Layer
+
+__all__ = [
+    "LINEAGE_KEY",
+    "UNLINKED_KEY",
+    "FOLLOW_SCAN_BYTES",
+    "is_linked",
+    "show_tracks",
+    "follow_edits",
+    "sync_tracks",
+    "follow_tracks",
+    "refresh_tracks",
+]
+
+#: a Tracks layer's metadata: the lineage ``{child: parent}`` it was drawn from, in full
+LINEAGE_KEY = "tessella_lineage"
+#: a Tracks layer's metadata: hidden because its labels are not linked (shown again once
+#: they are)
+UNLINKED_KEY = "tessella_unlinked"
+
+
+def is_linked(recipe) -> bool:
+    """Whether labels made by ``recipe`` are linked: not when its ``link`` (a time-lapse
+    method's parameter) is false."""
+    params = recipe.get("params") if isinstance(recipe, dict) else None
+    return not (isinstance(params, dict) and params.get("link") is False)
+
+
+def _show_if_linked(layer, linked: bool) -> None:
+    """Hide a Tracks layer whose labels are not linked (each object has its own ID: its
+    "tracks" are one point each; it is kept, not removed: see :func:`_orphan`), and show it
+    again once they are."""
+    if linked and layer.metadata.get(UNLINKED_KEY):
+        layer.metadata = {k: v for k, v in layer.metadata.items() if k != UNLINKED_KEY}
+        layer.visible = True
+    elif not linked and not layer.metadata.get(UNLINKED_KEY):
+        layer.metadata = {**layer.metadata, UNLINKED_KEY: True}
+        layer.visible = False
+
+
+def show_tracks(
+    viewer,
+    labels_layer: Layer,
+    labels: np.ndarray,
+    lineage: dict | None,
+    linked: bool | None = None,
+):
+    """Show the tracks of a TYX labels layer (one per label ID, centroids, divisions as
+    graph edges) in a Tracks layer beside it: its previous one is updated, else one is added.
+    Returns the layer, or None when there is nothing to draw.
+
+    Labels that are not linked (``linked`` false; None: as the recipe of the labels on
+    screen says, its ``link``) have no tracks: the Tracks layer beside them is drawn (one
+    point per object) but hidden, and none is added; linked labels show it again."""
+    from tessella.engine.tracking import napari_tracks
+
+    if linked is None:
+        linked = is_linked(recipe_on_screen(labels_layer)[0])
+    data, graph = napari_tracks(labels, lineage)
+    # every division, also those whose ends are gone for now (an edit that Undo may revert)
+    kept = {LINEAGE_KEY: _as_lineage(lineage or {})}
+
+    def update(layer):
+        follow_edits(viewer, labels_layer)  # (a Tracks layer taken over from removed labels)
+        _set_tracks(layer, data, graph, kept)
+        _place(layer, labels_layer)
+        _show_if_linked(layer, linked)
+
+    def add():
+        follow_edits(viewer, labels_layer)
+        return viewer.add_tracks(
+            data,
+            graph=graph,
+            name=f"{labels_layer.name} tracks",
+            tail_length=10,
+            metadata=kept,
+            **placement(labels_layer),
+        )
+
+    if not linked:  # no Tracks layer added (nor taken over) for labels without tracks
+        layer = tracks_layer(viewer, labels_layer)
+        if layer is not None and len(data):
+            update(layer)
+        elif layer is not None:
+            _show_if_linked(layer, False)
+        return None
+    return _place_companion(viewer, labels_layer, "tracks", update if len(data) else None, add)
+
+
+#: labels layer key -> the callable that redraws the changed frames of its Tracks layer
+_FOLLOWERS: dict = {}
+
+#: in-memory labels up to this size (bytes) have every frame checksummed whenever they are
+#: refreshed (an undo, a redo, a layer shown again: about 0.04 s here), which also catches
+#: writes that bypass napari's history; larger ones only the frames the steps of the
+#: history wrote to and the frame on screen (every frame: about 0.25 s per 800 MB)
+FOLLOW_SCAN_BYTES = 2**27
+
+
+def _frame_sums(data, frames=None) -> dict[int, int] | None:
+    """A checksum of every frame (first axis) of in-memory labels, or of ``frames`` only;
+    None for lazy ones."""
+    import zlib
+
+    if not isinstance(data, np.ndarray):
+        return None
+    if frames is None:
+        frames = range(len(data))
+    return {int(t): zlib.crc32(np.ascontiguousarray(data[t])) for t in frames}
+
+
+def _atom_frames(atom, n_frames: int) -> set[int] | None:
+    """The frames (first axis) one step of a labels layer's undo history wrote to: a slice
+    key (napari's mask-based paint, fill and polygon) or a fancy index (``data_setitem``);
+    None when it cannot be told."""
+    key = getattr(atom, "slice_key", None)
+    if key is None and isinstance(atom, tuple) and atom:
+        key = atom[0]  # (indices, old values, new values)
+    if not isinstance(key, tuple) or not key:
+        return None
+    first = key[0]
+    if isinstance(first, slice):
+        return set(range(*first.indices(n_frames)))
+    if isinstance(first, int | np.integer):
+        return {int(first) % n_frames} if n_frames else set()
+    try:
+        values = np.unique(np.asarray(first))
+    except (TypeError, ValueError):
+        return None
+    if values.dtype.kind not in "iu":
+        return None
+    return {int(t) % n_frames for t in values} if n_frames else set()
+
+
+def _items_frames(items, n_frames: int) -> set[int] | None:
+    """The frames a list of history items (lists of atoms) wrote to; None if any is unknown."""
+    frames: set[int] = set()
+    for item in items:
+        for atom in item:
+            found = _atom_frames(atom, n_frames)
+            if found is None:
+                return None
+            frames |= found
+    return frames
+
+
+def _weak(data):
+    """A weak reference to ``data`` (one that always answers None where none can be made)."""
+    import weakref
+
+    try:
+        return weakref.ref(data)
+    except TypeError:
+        return lambda: None
+
+
+def follow_edits(viewer, labels_layer) -> None:
+    """Redraw the Tracks layer beside a time-lapse labels layer after every change of its
+    labels, however it came: painting or filling on the canvas, Correct, Ctrl+Z and
+    Shift+Ctrl+Z on the canvas or the Undo/Redo buttons. Only the changed frames are
+    recomputed. Changes a tool writes (Segment, Tune) are left to the tool, which draws the
+    tracks of its own result.
+
+    The changed frames are found by per-frame checksums, of as few frames as can be told
+    (a whole movie's take about 0.25 s per 800 MB):
+
+    * a new step of the undo history comes with a ``paint`` event naming what it wrote: only
+      those frames are checked (napari announces a step it does not group before writing it:
+      those frames are checked again at the ``labels_update`` that follows the write);
+    * undo and redo only refresh the layer (``set_data``, as moving through the frames does;
+      a hidden layer not even that: it is looked at when shown, or by :func:`sync_tracks`).
+      Labels up to :data:`FOLLOW_SCAN_BYTES` then have every frame checked; larger ones only
+      the frames any step since the data was last replaced wrote to (an undo or redo can
+      only bring back one of them, however far back napari's history reaches: the set of
+      such frames only grows with distinct frames, so it stays small) and the frame on
+      screen;
+    * new data (``layer.data = ...``): every frame."""
+    if _key(labels_layer) in _FOLLOWERS:
+        return
+    data = [_weak(labels_layer.data)]  # the labels looked at (not kept alive once replaced)
+    sums = [_frame_sums(labels_layer.data)]
+    pending: set[int] = set()  # frames a paint event named, perhaps not written yet
+    # the frames every step of the history since the data was last replaced wrote to (None:
+    # a step that could not be read, so any frame); not the last N steps: napari's history
+    # may still hold older steps (N strokes, undo some, paint new ones)
+    stepped: list[set[int] | None] = [set()]
+
+    def slice_point() -> tuple:
+        """Where the layer is sliced (its own axes; the viewer's may be more)."""
+        position = labels_layer.world_to_data(viewer.dims.point)
+        shown = set(viewer.dims.displayed[-labels_layer.ndim :])
+        offset = viewer.dims.ndim - labels_layer.ndim
+        return tuple(round(float(v)) for i, v in enumerate(position) if i + offset not in shown)
+
+    point = [slice_point()]
+
+    def frame_on_screen() -> set[int]:
+        """The frame shown (none when time is a displayed axis)."""
+        if viewer.dims.ndim - labels_layer.ndim in set(viewer.dims.displayed):
+            return set()
+        t = round(float(labels_layer.world_to_data(viewer.dims.point)[0]))
+        return {t} if 0 <= t < labels_layer.data.shape[0] else set()
+
+    def look(frames: set[int] | None = None) -> set[int]:
+        """Check ``frames`` (all when None), redraw the tracks of those that changed; returns
+        them."""
+        if tracks_layer(viewer, labels_layer) is None:  # deleted: nothing to follow for now
+            sums[0] = None  # (all frames count as changed should it come back)
+            return set()
+        current = labels_layer.data
+        replaced = current is not data[0]()
+        data[0] = _weak(current)
+        if not isinstance(current, np.ndarray):
+            sums[0] = None
+            return set()
+        n = current.shape[0]
+        if replaced:  # napari starts a new history with new data
+            stepped[0] = set()
+        if replaced or sums[0] is None or len(sums[0]) != n:
+            frames = None  # new labels: every frame
+        if frames is None:
+            pending.clear()
+        checked = set(range(n)) if frames is None else {t for t in frames if 0 <= t < n}
+        before = sums[0] or {}
+        now = _frame_sums(current, sorted(checked))
+        sums[0] = now if frames is None else {**before, **now}
+        changed = {t for t in checked if before.get(t) != now[t]}
+        if changed and not tool_is_writing(labels_layer.unique_id):
+            follow_tracks(viewer, labels_layer, sorted(changed))
+        return changed
+
+    def refreshed() -> None:  # an undo or redo, perhaps; a shown layer; sync_tracks
+        current = labels_layer.data
+        if not isinstance(current, np.ndarray) or current.nbytes <= FOLLOW_SCAN_BYTES:
+            look()
+            return
+        look(None if stepped[0] is None else stepped[0] | pending | frame_on_screen())
+        pending.clear()
+
+    def on_paint(event) -> None:  # a new step of the undo history
+        value = getattr(event, "value", None)
+        frames = (
+            _items_frames([value], labels_layer.data.shape[0]) if isinstance(value, list) else None
+        )
+        if frames is None:  # (a napari whose steps cannot be read)
+            look()
+        else:
+            # what did not change yet is checked again once written
+            pending.update(frames - look(frames))
+        if frames is None or stepped[0] is None:
+            stepped[0] = None
+        else:
+            stepped[0] |= frames
+
+    def on_labels_update(event=None) -> None:  # napari wrote an edit it announced before
+        if pending:
+            frames = set(pending)
+            pending.clear()
+            look(frames)
+
+    def on_set_data(event=None) -> None:  # a refresh: moving through frames, undo, redo
+        now = slice_point()
+        if now != point[0]:  # the view moved; the labels did not change
+            point[0] = now
+            return
+        refreshed()
+
+    def on_visible(event=None) -> None:  # a hidden layer is not refreshed by undo or redo
+        refreshed()
+
+    labels_update = getattr(labels_layer.events, "labels_update", None)
+
+    def forget(event) -> None:  # the labels layer left the viewer: let go of it (and its data)
+        if getattr(event.value, "unique_id", None) != labels_layer.unique_id:
+            return
+        _FOLLOWERS.pop(_key(labels_layer), None)
+        labels_layer.events.paint.disconnect(on_paint)
+        labels_layer.events.set_data.disconnect(on_set_data)
+        labels_layer.events.visible.disconnect(on_visible)
+        if labels_update is not None:
+            labels_update.disconnect(on_labels_update)
+        viewer.layers.events.removed.disconnect(forget)
+        sums[0] = None
+
+    labels_layer.events.paint.connect(on_paint)
+    labels_layer.events.set_data.connect(on_set_data)
+    labels_layer.events.visible.connect(on_visible)
+    if labels_update is not None:
+        labels_update.connect(on_labels_update)
+    viewer.layers.events.removed.connect(forget)
+    _FOLLOWERS[_key(labels_layer)] = refreshed
+
+
+def sync_tracks(labels_layer) -> None:
+    """Bring the Tracks layer beside ``labels_layer`` up to date with its labels now (after an
+    undo or redo, which a hidden layer does not announce)."""
+    follower = _FOLLOWERS.get(_key(labels_layer))
+    if follower is not None:
+        follower()
+
+
+def follow_tracks(viewer, labels_layer, frames=None) -> None:
+    """Redraw the Tracks layer beside a time-lapse labels layer from its labels as they are
+    now, in ``frames`` (all when None). A deleted or merged track leaves it; divisions keep
+    their surviving ends; the lineage is that of the labels on screen when they are a known
+    state (an undo back to a Tune result), else the one the layer was drawn from. Labels
+    made with ``link`` off hide it (:func:`show_tracks`)."""
+    tracks = tracks_layer(viewer, labels_layer)
+    if tracks is None or not isinstance(labels_layer.data, np.ndarray):
+        return
+    state = state_on_screen(labels_layer)
+    recipe = labels_layer.metadata.get(RECIPE_KEY) if state is None else state["recipe"]
+    linked = is_linked(recipe)  # hidden while not (an undo back to labels made with link off)
+    lineage = None if state is None else state.get("lineage")  # {} (unlinked) is one too
+    if lineage is None:
+        lineage = tracks.metadata.get(LINEAGE_KEY)
+    if lineage is None:
+        lineage = {int(c): int(p[0]) for c, p in tracks.graph.items() if p}
+    if frames is not None:
+        refresh_tracks(viewer, labels_layer, labels_layer.data, lineage, frames)
+        if tracks_layer(viewer, labels_layer) is tracks:  # (not removed: no rows left)
+            _show_if_linked(tracks, linked)
+    else:
+        show_tracks(viewer, labels_layer, np.asarray(labels_layer.data), lineage, linked)
+
+
+def refresh_tracks(viewer, labels_layer, labels: np.ndarray, lineage: dict, frames) -> None:
+    """After an edit of ``frames`` only: redraw those frames' rows of the Tracks layer beside
+    ``labels_layer`` (a whole movie's centroids take about a second per 100 frames)."""
+    from tessella.engine.tracking import frame_track_rows, tracks_graph
+
+    layer = tracks_layer(viewer, labels_layer)
+    if layer is None:
+        return
+    data = np.asarray(layer.data)
+    rows = [data[~np.isin(data[:, 1], frames)]]
+    rows += [frame_track_rows(labels[t], int(t)) for t in frames]
+    data = np.concatenate(rows)
+    if not len(data):
+        viewer.layers.remove(layer)
+        return
+    data = data[np.lexsort((data[:, 1], data[:, 0]))]  # by track, then time
+    _set_tracks(layer, data, tracks_graph(data, lineage), {LINEAGE_KEY: _as_lineage(lineage)})
+
+
+def _set_tracks(layer, data: np.ndarray, graph: dict, metadata: dict) -> None:
+    layer.graph = {}  # the old graph may name tracks the new data lack
+    layer.data = data
+    layer.graph = graph
+    layer.metadata = {**layer.metadata, **metadata}
