@@ -1,0 +1,157 @@
+"""Pairs from a folder: ``images/`` with ``masks/`` or ``boundaries/``; volumes cut into slices
+or slabs."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from ..axes import guess_axes, spatial_of
+from ..io import read_image
+from ._samples import Sample, boundary_map_note, load_pairs, refuse_negative
+from ._selectors import (
+    _file_stem,
+    _selected_file,
+    _whole_file,
+    refuse_unknown_exclusions,
+    selects,
+    slab_bounds,
+)
+
+__all__ = ["load_folder_pairs"]
+
+
+def load_folder_pairs(
+    directory, spatial_axes, channels, normalization, exclude=(), cut=(), ignore_label=None
+) -> list[Sample]:
+    """Pairs from ``directory/images/NAME.tif`` and ``directory/masks/NAME.tif`` (instance
+    labels; binary masks are fine for the semantic method) or ``directory/boundaries/NAME.tif``
+    (boundary maps: 1 = boundary, 0 = inside an object; the objects are the connected insides).
+
+    For a 2D model (``spatial_axes`` ``"YX"``), a volume (a 3D array whose last axis is not
+    RGB, or 4D with RGB last, as :func:`~tessella.engine.axes.guess_axes` has it, unless the
+    file's metadata calls its first axis channels) becomes one sample per Z slice, named
+    ``NAME[z=NNN]``; its labels must be the matching ZYX volume. The files may be symbolic
+    links, e.g. ``images/lucchi.tif -> .../train/image.tif`` and ``masks/lucchi.tif ->
+    .../train/mito.tif``. Files and slices picked by a selector in ``exclude`` (see
+    :func:`selects`) are left out (e.g. the test slices of a stack).
+
+    For a 3D model, a volume that a selector in ``exclude`` or ``cut`` names with a z range
+    (``lucchi[z=80:100]``) is cut into slabs at those ranges, named ``NAME[z=A:B]``, so a
+    range can be held out (``cut`` = the hold-out selectors) or left out.
+
+    ``ignore_label``: in boundary maps, pixels of that value were not annotated; they are
+    neither boundary nor inside and become the samples' ignore mask (instance masks are
+    marked later, by :func:`apply_ignore_label`, whatever their source).
+    """
+    directory = Path(directory)
+    image_dir = directory / "images"
+    mask_dir, boundary_dir = directory / "masks", directory / "boundaries"
+    label_dir = mask_dir if mask_dir.is_dir() else boundary_dir
+    if not image_dir.is_dir() or not label_dir.is_dir():
+        raise ValueError(
+            f"{directory} must hold images/ and masks/ (or boundaries/) folders of TIFFs"
+        )
+    exclude = [str(name) for name in exclude]
+    image_files = sorted(
+        p
+        for p in image_dir.iterdir()
+        if p.suffix.lower() in (".tif", ".tiff")
+        and not any(_whole_file(e) and selects(e, p.name) for e in exclude)
+    )
+    if not image_files:
+        left_out = f" (after excluding {', '.join(sorted(exclude))})" if exclude else ""
+        raise ValueError(f"{image_dir} holds no TIFF files{left_out}")
+    # every file and slice there is, excluded or not: an exclusion that picks none is refused
+    files = [p.name for p in image_dir.iterdir() if p.suffix.lower() in (".tif", ".tiff")]
+    seen = list(files)
+    images, labels, names, sources = [], [], [], []
+    notes = []  # boundary maps that may not be ones (soft, or the opposite polarity)
+    for path in image_files:
+        label_path = label_dir / path.name
+        if not label_path.is_file():
+            raise ValueError(f"{path}: no matching labels file {label_path}")
+        image = read_image(path)
+        array = np.asarray(image.data)
+        data = np.asarray(read_image(label_path).data)
+        if label_dir is boundary_dir:
+            refuse_negative(data, str(label_path), ignore_label)
+            note = boundary_map_note(data, str(label_path), ignore_label)
+            if note:
+                notes.append((label_path.name, note))
+        axes = guess_axes(array.shape) if array.ndim != len(spatial_axes) else spatial_axes
+        # a ZYX(C) volume for a 2D model, unless the file says the first axis is channels
+        if spatial_axes == "YX" and spatial_of(axes) == "ZYX" and image.axes[0] != "C":
+            if data.shape != array.shape[:3]:
+                raise ValueError(
+                    f"{label_path}: labels of shape {data.shape} do not match the spatial "
+                    f"shape {array.shape[:3]} of the volume {path}"
+                )
+            for z in range(array.shape[0]):
+                name = f"{path.name}[z={z:03d}]"
+                seen.append(name)
+                if not any(selects(e, name) for e in exclude):
+                    images.append(array[z])
+                    labels.append(data[z])
+                    names.append(name)
+                    sources.append((f"{path}[z={z:03d}]", f"{label_path}[z={z:03d}]"))
+        elif spatial_axes == "ZYX" and array.ndim == 3 and image.axes[0] != "C":
+            if data.shape != array.shape:
+                raise ValueError(
+                    f"{label_path}: labels of shape {data.shape} do not match the shape "
+                    f"{array.shape} of the volume {path}"
+                )
+            bounds = slab_bounds([*exclude, *cut], path.name, array.shape[0])
+            for start, stop in bounds:
+                slab = "" if len(bounds) == 1 else f"[z={start:03d}:{stop:03d}]"
+                name = path.name + slab
+                seen.append(name)
+                if not any(selects(e, name) for e in exclude):
+                    images.append(array[start:stop])
+                    labels.append(data[start:stop])
+                    names.append(name)
+                    sources.append((f"{path}{slab}", f"{label_path}{slab}"))
+        else:
+            images.append(array)
+            labels.append(data)
+            names.append(path.name)
+            sources.append((str(path), str(label_path)))
+    # a file left out whole is not read: a selector of its slices is taken as found
+    unread = {_file_stem(n) for n in files} - {_file_stem(p.name) for p in image_files}
+    refuse_unknown_exclusions(
+        [e for e in exclude if _selected_file(e) not in unread], seen, image_dir
+    )
+    if not names:
+        raise ValueError(f"{image_dir}: every slice is excluded ({sorted(exclude)})")
+    if notes:  # one line, however many maps
+        others = [name for name, _ in notes[1:]]
+        more = f" and {len(others) - 5} more" if len(others) > 5 else ""
+        also = f"; check {', '.join(others[:5])}{more} too" if others else ""
+        warnings.warn(notes[0][1] + also, stacklevel=2)
+    boundaries, unknown = [], []
+    if label_dir is boundary_dir:
+        from ..evaluation import membrane_map_objects
+
+        maps = [
+            membrane_map_objects(d, ignore_label, labels_where)
+            for d, (_, labels_where) in zip(labels, sources)
+        ]
+        labels = [objects for objects, _, _ in maps]
+        boundaries = [membrane for _, membrane, _ in maps]
+        unknown = [unannotated for _, _, unannotated in maps]
+    samples = load_pairs(
+        images,
+        labels,
+        spatial_axes,
+        channels,
+        normalization,
+        names,
+        sources,
+        ignore_label=None if boundaries else ignore_label,
+    )
+    for sample, boundary, u in zip(samples, boundaries, unknown):
+        sample.boundary = boundary
+        sample.ignore = u if u.any() else None
+    return samples
