@@ -291,15 +291,17 @@ def test_a_slice_preview_keeps_the_ids_of_the_volumes_objects(docked, volume_res
 
 
 def test_a_preview_that_changes_nothing_keeps_the_controls(docked, volume_result, qtbot):
-    """z_median cannot act on a 2D preview of one slice (the status says so): the labels on
-    screen stay those of the preview before, and the controls keep the value moved, not
-    pulled back to that preview's."""
+    """z_median cannot act on a 2D preview of one slice: none is run (the status says it
+    applies at Apply to all), the labels on screen stay those of the preview before, and the
+    controls keep the value moved, not pulled back to that preview's."""
     viewer, widget, layer = _volume_in_tune(docked, volume_result)
     change(qtbot, widget, threshold=0.3)
-    before = layer.data.copy()
-    change(qtbot, widget, z_median=5)
-    np.testing.assert_array_equal(layer.data, before)
     assert "without z_median" in widget.status_label.text()
+    before = layer.data.copy()
+    set_control(widget.controls["z_median"], 5)
+    assert not widget.busy
+    np.testing.assert_array_equal(layer.data, before)
+    assert "applies at Apply to all" in widget.status_label.text()
     assert not widget.follow_labels_on_screen() and widget.params.z_median == 5
 
 

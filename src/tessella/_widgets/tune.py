@@ -2,10 +2,13 @@
 
 A change re-runs only ``method.postprocess(prediction, params)`` on the network prediction the
 Segment widget cached (:mod:`tessella._widgets._results`); the network never runs here. A change
-starts a run in a thread worker at once; changes in the next :data:`DEBOUNCE_MS` are coalesced
-into one run with the latest values (so a dragged slider updates live without queueing runs).
-A newer run supersedes an older one of the same labels layer, whose labels are dropped; a run
-goes on when another layer is chosen meanwhile, and its labels land in its own layer. For
+starts a run in a thread worker at once; changes in the next :data:`DEBOUNCE_MS`, and changes
+made while a preview of the same labels layer runs, wait and then run together, once, with the
+latest values: the run under way finishes and is shown first, so a dragged slider redraws as
+often as the method allows and the labels end on the last value. Apply to all, Reset and Load
+recipe on a volume, and a change during Apply to all supersede the run under way instead (its
+labels are dropped, it stops at its next frame). A run goes on when another layer is chosen
+meanwhile, and its labels land in its own layer. For
 time-lapse (``T``) results only the frame on screen is updated until "Apply to all"; a volume
 shows a 2D preview of the slice on screen, except for Reset and Load recipe, which redo the
 whole volume. Recipes saved here are what ``tessella segment --recipe FILE`` replays; Save
@@ -155,6 +158,29 @@ def _slice_preview(method, result) -> bool:
     )
 
 
+def _count_objects(labels: np.ndarray) -> int:
+    """How many objects (non-zero IDs) ``labels`` hold."""
+    if labels.size == 0:
+        return 0
+    top = int(labels.max())
+    if top <= 4 * labels.size:  # counting IDs is ~10x faster than sorting the pixels
+        ids = labels.ravel().astype(np.intp, copy=False)  # (bincount takes no uint64)
+        return int(np.count_nonzero(np.bincount(ids)[1:]))
+    return int(np.unique(labels[labels > 0]).size)
+
+
+def _canvas_drawn(widget: QWidget):
+    """The ``frameSwapped`` signal of the viewer's canvas, emitted when it has drawn a frame:
+    the largest OpenGL widget shown in the window ``widget`` is docked in. None when there
+    is none (not docked, a viewer not shown)."""
+    from qtpy.QtOpenGLWidgets import QOpenGLWidget
+
+    shown = [c for c in widget.window().findChildren(QOpenGLWidget) if c.isVisible()]
+    if not shown:
+        return None
+    return max(shown, key=lambda canvas: canvas.width() * canvas.height()).frameSwapped
+
+
 def _small(data, limit: int) -> bool:
     """Whether ``data`` is an array in memory of at most ``limit`` bytes (not lazy labels)."""
     return isinstance(data, np.ndarray) and data.nbytes <= limit
@@ -167,8 +193,26 @@ def _decimals(spec: ParamSpec) -> int:
     return max(0, -round(np.log10((spec.high - spec.low) / 100)))
 
 
+def _lowest_means(spec: ParamSpec) -> str:
+    """What the lowest value of ``spec`` means where its help says so ("0 = no limit": "no
+    limit"), shown instead of that value; empty where it says nothing."""
+    import re
+
+    if spec.low is None:
+        return ""
+    said = re.search(rf"\b{spec.kind(spec.low)!s} = ([\w ]+)", spec.help)
+    return "" if said is None else said.group(1).strip()
+
+
+def _odd_only(spec: ParamSpec) -> bool:
+    """Whether the help of ``spec`` (an integer) says that even values act as the next odd
+    one (a median's size): its control then steps over them."""
+    return spec.kind is int and "even sizes act as the next odd" in spec.help
+
+
 def _make_control(spec: ParamSpec) -> QWidget:
-    """A check box, a labelled slider, or for wide/open ranges a spin box with growing steps."""
+    """A check box, a labelled slider, or for wide/open ranges a spin box with growing steps;
+    a spin box shows what its lowest value means ("no limit") where the help says so."""
     bounded = spec.low is not None and spec.high is not None
     if spec.kind is bool:
         return QCheckBox()
@@ -182,6 +226,7 @@ def _make_control(spec: ParamSpec) -> QWidget:
         control = QSpinBox() if spec.kind is int else QDoubleSpinBox()
         control.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
         control.setKeyboardTracking(False)  # one update per typed number, not per digit
+        control.setSpecialValueText(_lowest_means(spec))
     limit = 2**31 - 1  # a QSpinBox's range
     low = -limit if spec.low is None else max(spec.low, -limit)
     high = limit if spec.high is None else min(spec.high, limit)
@@ -206,8 +251,10 @@ def _set_value(control: QWidget, value) -> None:
 
 @dataclass(frozen=True)
 class _Request:
-    """One post-processing run and where its labels go. Only the latest request (compared by
-    identity) writes: a superseded run's labels are dropped even when they arrive last."""
+    """One post-processing run and where its labels go. Only the latest request of its layer
+    (compared by identity) writes: a superseded run's labels are dropped even when they arrive
+    last. ``started``: when the values it runs with were set (the status times the update
+    from there)."""
 
     layer_id: Any
     axes: str  # of the labels
@@ -257,9 +304,15 @@ class TuneWidget(LayerWatcher, QWidget):
         # layer id -> the parameters of the labels last written into it (a failed update
         # brings the controls back to them)
         self._written_with: dict[Any, Any] = {}
-        # (layer id, whole): a change that arrived during the quiet period after a start,
-        # run when it ends (whole: the whole volume, not a slice preview)
-        self._due: tuple[Any, bool] | None = None
+        # layer id -> whole: a change that arrived during the quiet period after a start or
+        # while a preview of that layer runs, run when they end (whole: the whole volume, not
+        # a slice preview)
+        self._due: dict[Any, bool] = {}
+        self._changed_at: dict[Any, float] = {}  # layer id -> when its latest change came
+        # (status text, its "updated in N ms", when the labels were set): the drawing of the
+        # latest update, timed when the canvas has drawn it
+        self._drawing: tuple[str, str, float] | None = None
+        self._drawn: Any = None  # the canvas's signal that it drew, while it is listened to
         self._status_names: tuple | None = None  # (layer id, name) the status line starts with
 
         self.layer_combo = QComboBox()
@@ -343,7 +396,7 @@ class TuneWidget(LayerWatcher, QWidget):
     @property
     def busy(self) -> bool:
         """Whether an update is due or any worker, stale ones included, is still running."""
-        return bool(self._workers) or self._due is not None
+        return bool(self._workers) or bool(self._due)
 
     @property
     def worker(self) -> GeneratorWorker | None:
@@ -398,6 +451,7 @@ class TuneWidget(LayerWatcher, QWidget):
         self._stale.pop(layer.unique_id, None)
         self._edited.discard(layer.unique_id)
         self._in_step.pop(layer.unique_id, None)
+        self._changed_at.pop(layer.unique_id, None)
         self._written_with.pop(layer.unique_id, None)
 
     def _on_paint(self, layer_id, event=None) -> None:
@@ -412,6 +466,7 @@ class TuneWidget(LayerWatcher, QWidget):
         self._edited.discard(layer_id)
         self._in_step.pop(layer_id, None)
         self._written_with.pop(layer_id, None)
+        self._changed_at.pop(layer_id, None)
         self._refresh_layers()
         index = self.layer_combo.findData(layer_id)
         if index >= 0 and index == self.layer_combo.currentIndex():
@@ -425,8 +480,8 @@ class TuneWidget(LayerWatcher, QWidget):
         so that its controls, when it is chosen again, show what made its labels."""
         from tessella.engine.params import param_specs
 
-        if self._due is not None:
-            self._run_due()
+        for layer_id in list(self._due):
+            self._run_due(layer_id)
         while self.params_form.rowCount():
             self.params_form.removeRow(0)
         self.controls, self._row_labels, self._tips, self._no_axis = {}, {}, {}, set()
@@ -520,7 +575,7 @@ class TuneWidget(LayerWatcher, QWidget):
 
     def _updating(self, layer_id) -> bool:
         """Whether an update of ``layer_id`` is due or running."""
-        return layer_id in self._requests or (self._due is not None and self._due[0] == layer_id)
+        return layer_id in self._requests or layer_id in self._due
 
     def follow_labels_on_screen(self) -> bool:
         """Show the parameters of the labels on screen when they are a recorded state other
@@ -569,6 +624,10 @@ class TuneWidget(LayerWatcher, QWidget):
     def _on_param_changed(self, spec: ParamSpec, value) -> None:
         if spec.kind is float and spec.low is not None and spec.high is not None:
             value = round(float(value), _decimals(spec) + 1)  # not the slider's float noise
+        if _odd_only(spec) and value > 0 and value % 2 == 0:  # shown as it acts: odd
+            down = self.params is not None and value < getattr(self.params, spec.name)
+            high = spec.high if spec.high is not None else value + 1
+            value = value - 1 if down or value + 1 > high else value + 1
         self.set_param(spec.name, value)
 
     def set_param(self, name: str, value) -> bool:
@@ -583,30 +642,69 @@ class TuneWidget(LayerWatcher, QWidget):
             show_error(f"Tune: {exc}")
             self._show_params(self.params)
             return False
-        self._use_params(params)
+        if self._not_in_preview(name):
+            self._keep_for_apply_to_all(params, name)
+        else:
+            self._use_params(params)
         return True
+
+    def _not_in_preview(self, name: str) -> bool:
+        """Whether ``name`` cannot act in the chosen volume's preview of one slice in 2D (it
+        acts along Z): a preview would change nothing."""
+        from tessella.engine.params import param_specs
+
+        if not self._whole_volume():
+            return False
+        return any(s.name == name and "Z" in s.needs for s in param_specs(self.method.Params))
+
+    def _keep_for_apply_to_all(self, params, name: str) -> None:
+        """Show ``params`` without running a preview, which could not show the change of
+        ``name``; the status says that it acts at *Apply to all*."""
+        layer_id, layer = self.layer_combo.currentData(), self.labels_layer
+        self._params[layer_id] = params
+        self._show_params(params)
+        if layer is None:
+            return
+        state = _results.state_on_screen(layer)
+        if state is not None:  # the controls stay on these labels (an undo moves them)
+            self._in_step[layer_id] = state["fingerprint"]
+        self._say(
+            f": {name}={getattr(params, name)} applies at Apply to all (it acts across "
+            "slices; the preview of one slice is 2D, so none was run)",
+            layer,
+        )
 
     def _use_params(self, params, whole: bool = False) -> None:
         """Show ``params`` and update the labels with them: the frame or slice on screen, or
         with ``whole`` the whole volume."""
         layer_id = self.layer_combo.currentData()
         self._params[layer_id] = params
+        self._changed_at[layer_id] = time.perf_counter()
         self._show_params(params)
-        if self._timer.isActive():  # coalesced: runs with the latest values when it fires
-            whole = whole or (self._due is not None and self._due[0] == layer_id and self._due[1])
-            self._due = (layer_id, whole)
-        else:
-            self._start(apply_all=whole)
+        # coalesced: runs with the latest values when the quiet period or the preview under
+        # way ends
+        self._due[layer_id] = whole or self._due.get(layer_id, False)
+        if not self._timer.isActive():
+            self._run_due(layer_id)
 
-    def _run_due(self) -> None:
-        """Start the update due (of the layer it was made for, chosen or not)."""
-        if self._due is not None:
-            layer_id, whole = self._due
-            self._due = None
-            self._start(apply_all=whole, layer_id=layer_id)
+    def _run_due(self, layer_id) -> None:
+        """Start the update due for ``layer_id`` (chosen or not), unless it waits for the
+        preview of that layer under way: that one is shown first, then this one starts
+        (:meth:`_on_finished`). An update of the whole volume supersedes a preview, and any
+        change supersedes *Apply to all*, which would keep the user waiting frame after
+        frame."""
+        whole = self._due.get(layer_id)
+        if whole is None:
+            return
+        running = self._requests.get(layer_id)
+        if running is not None and not running.apply_all and not whole:
+            return
+        del self._due[layer_id]
+        self._start(apply_all=whole, layer_id=layer_id)
 
     def _on_quiet_period_over(self) -> None:
-        self._run_due()
+        for layer_id in list(self._due):
+            self._run_due(layer_id)
 
     def _whole_volume(self) -> bool:
         """Whether the chosen result is a volume whose changes are previewed slice by slice:
@@ -651,6 +749,8 @@ class TuneWidget(LayerWatcher, QWidget):
                 f"'{layer.name}': {why}."
             )
             self._say(f": the recipe saved does not make these labels ({why})", layer)
+        else:
+            self._say(f"Saved recipe to {saved}")
         return saved
 
     def _not_on_screen(self, layer: Labels) -> str | None:
@@ -734,6 +834,7 @@ class TuneWidget(LayerWatcher, QWidget):
         return int(np.clip(round(position), 0, layer.data.shape[z_axis] - 1))
 
     def _on_apply_all_clicked(self) -> None:
+        self._changed_at[self.layer_combo.currentData()] = time.perf_counter()
         self._start(apply_all=True)
 
     def _on_cancel_clicked(self) -> None:
@@ -743,8 +844,7 @@ class TuneWidget(LayerWatcher, QWidget):
     def _supersede(self, layer_id) -> None:
         """Make ``layer_id``'s running request stale (its worker stops at its next frame);
         drop a change due for it."""
-        if self._due is not None and self._due[0] == layer_id:
-            self._due = None
+        self._due.pop(layer_id, None)
         self._requests.pop(layer_id, None)
         self._progress.pop(layer_id, None)
         worker = self._worker_of.pop(layer_id, None)
@@ -775,6 +875,7 @@ class TuneWidget(LayerWatcher, QWidget):
         plane = None
         if not apply_all and _slice_preview(method, result):
             plane = self._current_slice(layer, result.axes)
+        started = self._changed_at.pop(layer_id, None)
         request = _Request(
             layer.unique_id,
             result.axes,
@@ -785,6 +886,7 @@ class TuneWidget(LayerWatcher, QWidget):
             plane,
             layer_name=layer.name,
             method=method,
+            started=time.perf_counter() if started is None else started,
         )
         worker = create_worker(
             _postprocess_frames,
@@ -810,7 +912,8 @@ class TuneWidget(LayerWatcher, QWidget):
         if layer_id == self.layer_combo.currentData():
             self.cancel_button.setEnabled(apply_all)
         self._set_progress(request, 0)
-        if apply_all:
+        if apply_all and self._written_with.get(layer_id) != params:
+            # (else the frames or slice previewed with these values are not older)
             self._stale[layer.unique_id] = set(range(n_frames))
         worker.start()
 
@@ -858,16 +961,17 @@ class TuneWidget(LayerWatcher, QWidget):
             linked = bool(getattr(request.params, "link", True))
             _results.show_tracks(self.viewer, layer, labels, lineage, linked)
             self._warn_if_edited(layer, request, undoable)
-            ms = (time.perf_counter() - request.started) * 1000
+            timed = f"in {(time.perf_counter() - request.started) * 1000:.0f} ms"
             count = int(np.unique(labels[labels > 0]).size)
             if linked:
-                done = f"{count} tracks, linked in {ms:.0f} ms"
+                done = f"{count} tracks, linked {timed}"
             else:
                 done = (
                     f"{count} objects, not linked (link is off: each object has its own ID, "
-                    f"no tracks), in {ms:.0f} ms"
+                    f"no tracks), {timed}"
                 )
             self._say(f": {request.n_frames} frames, {done}", layer)
+            self._time_the_drawing(timed)
             return
         if labels is None:  # a time-lapse frame done; the labels come after linking
             self._set_progress(request, request.frames.index(t) + 1)
@@ -896,13 +1000,36 @@ class TuneWidget(LayerWatcher, QWidget):
             undoable = _results.write_labels(layer, labels)
             if hidden:  # objects overlap: their layer follows, redrawn only when they changed
                 self._show_overlaps(layer, hidden[0])
-        self._record(layer, request, t)
+        timed = self._record(layer, request, t, labels)
         if request.plane is None and (request.apply_all or request.n_frames == 1):
             self._warn_if_edited(layer, request, undoable)  # (a part alone: maybe not theirs)
         if not undoable:
             self.status_label.setText(
                 self.status_label.text() + " (too large a change to undo: history restarted)"
             )
+        self._time_the_drawing(timed)
+
+    def _time_the_drawing(self, timed: str) -> None:
+        """Labels were just set: once the canvas has drawn them, the status line's ``timed``
+        ("updated in 6 ms") gains the drawing's time ("updated in 6 ms + 58 ms drawing"), if
+        it still says the same; the two are what the user waits from the value change."""
+        self._drawing = (self.status_label.text(), timed, time.perf_counter())
+        if self._drawn is None:
+            self._drawn = _canvas_drawn(self)
+            if self._drawn is not None:
+                self._drawn.connect(self._on_canvas_drawn)
+
+    def _on_canvas_drawn(self) -> None:
+        if self._drawn is not None:
+            self._drawn.disconnect(self._on_canvas_drawn)
+            self._drawn = None
+        if self._drawing is None:
+            return
+        text, timed, written = self._drawing
+        self._drawing = None
+        if self.status_label.text() == text:
+            drawn = f"{timed} + {(time.perf_counter() - written) * 1000:.0f} ms drawing"
+            self.status_label.setText(text.replace(timed, drawn, 1))
 
     def _show_overlaps(self, layer: Labels, hidden: np.ndarray) -> None:
         """Show ``hidden`` in the "overlaps" layer beside ``layer``. A redraw costs tens of
@@ -960,10 +1087,12 @@ class TuneWidget(LayerWatcher, QWidget):
                 f"corrections); {back}. Tune before correcting."
             )
 
-    def _record(self, layer: Labels, request: _Request, t: int) -> None:
+    def _record(self, layer: Labels, request: _Request, t: int, labels: np.ndarray) -> str:
         """Note in the status which parameters made the labels, and in the layer's recipe
         once they made all of them; a preview of one slice or frame is noted as such (an
-        undo back to it brings its parameters back to the controls)."""
+        undo back to it brings its parameters back to the controls). The status says how
+        long since the values were set, and how many objects ``labels`` (an image, or the
+        frame or slice previewed) hold; returns its "updated in N ms"."""
         self._written_with[request.layer_id] = request.params
         stale = self._stale.setdefault(request.layer_id, set())
         if not request.apply_all:
@@ -998,8 +1127,12 @@ class TuneWidget(LayerWatcher, QWidget):
             across = [spec.name for spec in param_specs(method.Params) if "Z" in spec.needs]
             without = f", without {', '.join(across)}" if across else ""
             hint = f" (a 2D preview{without}); Apply to all for the volume"
-        ms = (time.perf_counter() - request.started) * 1000
-        self._say(f"{what}: updated in {ms:.0f} ms{hint}", layer)
+        timed = f"updated in {(time.perf_counter() - request.started) * 1000:.0f} ms"
+        count = ""
+        if not request.apply_all:  # an image, a frame or a slice: everything gone shows
+            count = f": {_count_objects(labels)} objects"
+        self._say(f"{what}: {timed}{count}{hint}", layer)
+        return timed
 
     def _on_errored(self, request: _Request, exc: Exception) -> None:
         """Say that the latest update of a layer failed, with which values and why; the
@@ -1028,7 +1161,7 @@ class TuneWidget(LayerWatcher, QWidget):
         movie before it failed, or the result is gone)."""
         layer_id = request.layer_id
         result = _results.get(layer_id)
-        due = self._due is not None and self._due[0] == layer_id
+        due = layer_id in self._due
         if result is None or due or request.written or self._params.get(layer_id) != request.params:
             return None
         back = self._written_with.get(layer_id, result.params)
@@ -1050,5 +1183,7 @@ class TuneWidget(LayerWatcher, QWidget):
             self._say(f"Cancelled: {left} of {request.n_frames} frames are older")
         if request.layer_id == self.layer_combo.currentData():
             self.cancel_button.setEnabled(False)
-        if not self._requests and self._due is None:  # every layer's latest is done
+        if not self._timer.isActive():  # (else the change due starts when it fires)
+            self._run_due(request.layer_id)  # a change made while this preview ran
+        if not self._requests and not self._due:  # every layer's latest is done
             self.update_finished.emit()

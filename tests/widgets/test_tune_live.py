@@ -1,0 +1,229 @@
+"""Tune as a user watches it (acceptance pass 3): a drag redraws at the rate the method allows
+and ends on the last value, the status line times the whole wait (computing and drawing) and
+counts the objects, "no limit" and odd median sizes are shown as they act, Save recipe says
+it saved, a parameter the slice preview cannot show runs none, and a cancelled Apply to all
+counts the frames previewed with its values as done."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from tessella._widgets import tune as tune_module
+from tessella.engine.methods import boundary, embedding, semantic
+from tessella.engine.params import make_params, param_specs
+from tests.widgets.test_tune_gaps import _volume_in_tune, volume_result  # noqa: F401
+from tests.widgets.test_tune_widget import change, expected, place, set_control
+
+
+@pytest.fixture
+def docked(make_napari_viewer):
+    viewer = make_napari_viewer()
+    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Tune")
+    return viewer, widget
+
+
+@pytest.fixture
+def held(monkeypatch):
+    """embedding.postprocess, whose first call waits until ``gate`` is set; ``calls`` holds
+    the seed_thresh of every call, ``running`` is set when the first one has begun."""
+    gate, running, calls = threading.Event(), threading.Event(), []
+    original = embedding.postprocess
+
+    def postprocess(prediction, params):
+        calls.append(params.seed_thresh)
+        if len(calls) == 1:
+            running.set()
+            assert gate.wait(20), "the test never let the first update finish"
+        return original(prediction, params)
+
+    monkeypatch.setattr(embedding, "postprocess", postprocess)
+    yield gate, running, calls
+    gate.set()  # a failed test leaves no worker waiting
+
+
+def test_a_drag_shows_the_update_under_way_then_the_last_value(docked, result_2d, qtbot, held):
+    """Values that come while an update runs wait for it, which is shown, and then run once
+    together with the latest value (the code before dropped the update under way for each
+    newer value, so a method slower than the slider showed nothing until the drag stopped)."""
+    viewer, widget = docked
+    gate, running, calls = held
+    layer = place(viewer, result_2d)
+    shown = []  # the value the labels were made with at each write (writes emit ``paint``)
+    layer.events.paint.connect(lambda event: shown.append(calls[-1]))
+    control = widget.controls["seed_thresh"]
+
+    set_control(control, 0.6)  # starts at once, and waits in the worker
+    assert running.wait(10)
+    for value in (0.7, 0.75):  # the first of these within the quiet period after a start
+        set_control(control, value)
+    qtbot.waitUntil(lambda: not widget._timer.isActive(), timeout=5_000)  # it has passed
+    for value in (0.8, 0.85, 0.95):  # the drag goes on while the first update runs
+        set_control(control, value)
+    assert widget.busy and shown == []
+    with qtbot.waitSignal(widget.update_finished, timeout=20_000):
+        gate.set()
+    qtbot.waitUntil(lambda: not widget.busy, timeout=20_000)
+
+    assert calls == [0.6, 0.95]  # the values in between were never computed
+    assert shown == [0.6, 0.95]  # the update under way was shown, then the last value
+    np.testing.assert_array_equal(layer.data, expected(result_2d, seed_thresh=0.95))
+    assert widget.params.seed_thresh == 0.95 and control.value() == pytest.approx(0.95)
+
+
+def test_a_failed_update_under_way_leaves_the_values_that_came_meanwhile(
+    docked, result_2d, qtbot, monkeypatch
+):
+    """The update under way fails while a newer value waits: the controls keep the newer
+    value (they go back only when nothing newer is due), which runs and is shown."""
+    viewer, widget = docked
+    layer = place(viewer, result_2d)
+    gate, original = threading.Event(), embedding.postprocess
+
+    def fails_first(prediction, params):
+        if params.seed_thresh == 0.6:
+            assert gate.wait(20)
+            raise ValueError("no seeds at 0.6")
+        return original(prediction, params)
+
+    monkeypatch.setattr(embedding, "postprocess", fails_first)
+    monkeypatch.setattr(tune_module, "show_error", lambda message: None)
+    set_control(widget.controls["seed_thresh"], 0.6)
+    qtbot.waitUntil(lambda: not widget._timer.isActive(), timeout=5_000)
+    set_control(widget.controls["seed_thresh"], 0.95)
+    with qtbot.waitSignal(widget.update_finished, timeout=20_000):
+        gate.set()
+    qtbot.waitUntil(lambda: not widget.busy, timeout=20_000)
+    assert widget.params.seed_thresh == 0.95
+    np.testing.assert_array_equal(layer.data, expected(result_2d, seed_thresh=0.95))
+    assert "updated in" in widget.status_label.text()
+
+
+def test_the_status_times_the_update_from_the_value_change_and_counts_the_objects(
+    docked, result_2d, qtbot
+):
+    """A value set during the quiet period after a start waits for it; the status line's time
+    counts from when the value was set (it counted from the start of the run, leaving out
+    that wait), up to the labels set on the layer; and it says how many objects there are."""
+    viewer, widget = docked
+    layer = place(viewer, result_2d)
+    written = []
+    layer.events.paint.connect(lambda event: written.append(time.perf_counter()))
+    with qtbot.waitSignal(widget.update_finished, timeout=20_000):
+        set_control(widget.controls["seed_thresh"], 0.8)  # starts a run and the quiet period
+        set_at = time.perf_counter()
+        set_control(widget.controls["seed_thresh"], 0.95)  # waits for the quiet period
+    qtbot.waitUntil(lambda: not widget.busy, timeout=20_000)
+
+    text = widget.status_label.text()
+    ms = int(re.search(r"updated in (\d+) ms", text).group(1))
+    assert ms >= (written[-1] - set_at) * 1000 - 1  # (rounded to the ms)
+    assert ms >= tune_module.DEBOUNCE_MS - 1
+    count = len(np.unique(expected(result_2d, seed_thresh=0.95))) - 1
+    assert count > 5 and text.endswith(f"updated in {ms} ms: {count} objects")
+
+    change(qtbot, widget, min_size=1_000_000)  # nothing is left: the status says so
+    assert widget.status_label.text().endswith(": 0 objects") and not layer.data.any()
+
+
+def test_the_status_adds_the_drawing_once_the_canvas_has_drawn(
+    make_napari_viewer, result_2d, qtbot
+):
+    viewer = make_napari_viewer(show=True)
+    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Tune")
+    place(viewer, result_2d)
+    change(qtbot, widget, seed_thresh=0.8)
+    qtbot.waitUntil(lambda: "drawing" in widget.status_label.text(), timeout=10_000)
+    count = len(np.unique(expected(result_2d, seed_thresh=0.8))) - 1
+    assert re.fullmatch(
+        rf"'nuclei labels': updated in \d+ ms \+ \d+ ms drawing: {count} objects",
+        widget.status_label.text(),
+    )
+
+
+def test_no_limit_and_odd_median_sizes_are_shown_as_they_act(docked, volume_result, qtbot):  # noqa: F811
+    specs = {spec.name: spec for spec in param_specs(boundary.Params)}
+    max_size = tune_module._make_control(specs["max_size"])  # help: "0 = no limit"
+    min_size = tune_module._make_control(specs["min_size"])  # its help says nothing of 0
+    for control in (max_size, min_size):
+        qtbot.addWidget(control)
+        tune_module._set_value(control, 0)
+    assert max_size.text() == "no limit" and min_size.text() == "0"
+    tune_module._set_value(max_size, 500)
+    assert max_size.text() == "500"
+
+    # z_median: "even sizes act as the next odd": the control shows the size that acts
+    viewer, widget, layer = _volume_in_tune(docked, volume_result)
+    control = widget.controls["z_median"]
+    control.setValue(6)  # moving up
+    assert control.value() == 7 and widget.params.z_median == 7
+    control.setValue(4)  # moving down
+    assert control.value() == 3 and widget.params.z_median == 3
+    control.setValue(31)
+    assert control.value() == 31
+
+
+def test_z_median_runs_no_slice_preview_and_acts_at_apply_to_all(
+    docked,
+    volume_result,  # noqa: F811
+    qtbot,
+    monkeypatch,
+):
+    """(test_tune_gaps checks the labels and controls after such a change.)"""
+    viewer, widget, layer = _volume_in_tune(docked, volume_result)
+    calls = []
+    original = semantic.postprocess
+    monkeypatch.setattr(
+        semantic, "postprocess", lambda *args: calls.append(args[1]) or original(*args)
+    )
+    set_control(widget.controls["z_median"], 5)
+    assert calls == [] and not widget.busy  # no preview: it could not show the change
+    assert "z_median=5 applies at Apply to all" in widget.status_label.text()
+
+    with qtbot.waitSignal(widget.update_finished, timeout=30_000):
+        widget.apply_all_button.click()
+    qtbot.waitUntil(lambda: not widget.busy, timeout=30_000)
+    params = make_params(semantic.Params, volume_result.params, z_median=5)
+    np.testing.assert_array_equal(layer.data, original(volume_result.predictions[0], params))
+    assert len(calls) == 1 and "the whole volume" in widget.status_label.text()
+
+
+def test_save_recipe_says_it_saved(docked, result_2d, qtbot, tmp_path):
+    viewer, widget = docked
+    place(viewer, result_2d)
+    change(qtbot, widget, seed_thresh=0.8)
+    path = widget.save_recipe(tmp_path / "nuclei.recipe.json")
+    assert path is not None and widget.status_label.text() == f"Saved recipe to {path}"
+
+
+def test_a_cancelled_apply_to_all_counts_the_frame_previewed_with_its_values(
+    docked, result_tyx, qtbot, monkeypatch
+):
+    """Frame 2 was previewed with the values Apply to all runs with, which is cancelled
+    while frame 1 is computed: frames 0 and 1 are done, 2 was already, none is older (it
+    said 1 of 3: every frame was counted as older at the start)."""
+    viewer, widget = docked
+    place(viewer, result_tyx, name="movie labels")
+    viewer.dims.set_current_step(0, 2)
+    change(qtbot, widget, min_size=150)  # the preview of frame 2
+    gate, original, frames = threading.Event(), embedding.postprocess, []
+
+    def held_at_frame_1(prediction, params):
+        frames.append(prediction)
+        if len(frames) == 2:
+            assert gate.wait(20)
+        return original(prediction, params)
+
+    monkeypatch.setattr(embedding, "postprocess", held_at_frame_1)
+    with qtbot.waitSignal(widget.update_finished, timeout=20_000):
+        widget.apply_all_button.click()
+        qtbot.waitUntil(lambda: widget.progress_bar.value() == 1, timeout=10_000)
+        widget.cancel_button.click()  # frame 1 is under way: it is kept, frame 2 not redone
+        gate.set()
+    qtbot.waitUntil(lambda: not widget.busy, timeout=10_000)
+    assert len(frames) == 2
+    assert widget.status_label.text() == "Cancelled: 0 of 3 frames are older"
