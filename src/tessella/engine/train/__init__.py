@@ -1,5 +1,5 @@
 """Training: datasets, losses, augmentation and the loops that train the bundled models."""
 
-from .loop import TrainConfig, TrainProgress, train, train_steps
+from .loop import TrainConfig, TrainingStopped, TrainProgress, train, train_steps
 
-__all__ = ["TrainConfig", "TrainProgress", "train", "train_steps"]
+__all__ = ["TrainConfig", "TrainProgress", "TrainingStopped", "train", "train_steps"]

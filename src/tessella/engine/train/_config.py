@@ -7,7 +7,24 @@ from dataclasses import dataclass, field
 
 from ..methods import get_method
 
-__all__ = ["TrainConfig", "TrainProgress"]
+__all__ = ["TrainConfig", "TrainProgress", "TrainingStopped"]
+
+
+class TrainingStopped(Exception):
+    """Thrown into :func:`.loop.train_steps` (``generator.throw``) to stop a run as closing
+    the generator does (the best model so far is kept, the checkpoint too), with the reason
+    the card's ``training.stopped.why`` records: "panel closed", "viewer closed" (closing the
+    generator records "cancelled"). It is raised again out of ``throw``.
+
+    Examples
+    --------
+    >>> TrainingStopped("panel closed").why
+    'panel closed'
+    """
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """The training loop shared by the CLI (``tessella train``) and, later, the Train widget.
 
-``train_steps`` is a generator yielding :class:`TrainProgress`; closing it (cancel) keeps the
-best model saved so far. A checkpoint (model, optimiser, step, best score) is written after each
+``train_steps`` is a generator yielding :class:`TrainProgress`; closing it (cancel), or
+throwing :class:`TrainingStopped` into it with a reason, keeps the best model saved so far. A
+checkpoint (model, optimiser, step, best score, the loss of every step) is written after each
 epoch so ``--resume`` continues an interrupted run.
 """
 
@@ -23,7 +24,14 @@ import numpy as np
 from ..memory import retain_freed_memory
 from ..methods import get_method
 from ..registry import load_model, save_model
-from ._config import TrainConfig, TrainProgress, _one_folder, _temporal, _where
+from ._config import (
+    TrainConfig,
+    TrainingStopped,
+    TrainProgress,
+    _one_folder,
+    _temporal,
+    _where,
+)
 from ._model_card import _architecture, _card, _mark_stopped, training_normalization
 from ._optimisation import _distillation, _ema_with_warm_up, _fitting_crops
 from ._validation import _refuse_nothing_to_learn_or_score, _refuse_undefined, _validate
@@ -38,7 +46,15 @@ from .methods import get_training
 from .overlapping import SHARED_GAP, load_overlapping_pairs
 from .timelapse import load_timelapse_samples
 
-__all__ = ["TrainConfig", "TrainProgress", "train_steps", "train", "training_normalization"]
+__all__ = [
+    "TrainConfig",
+    "TrainProgress",
+    "TrainingStopped",
+    "checkpoint_losses",
+    "train_steps",
+    "train",
+    "training_normalization",
+]
 
 CHECKPOINT = "checkpoint.pt"
 #: consecutive optimiser steps with a non-finite loss or gradient after which training stops
@@ -293,6 +309,9 @@ def _train_steps(
     shipped = averaged.module if averaged is not None else network
     total_steps = config.epochs * config.steps_per_epoch
     start_epoch, best, history, spent = 0, -1.0, [], 0.0
+    # (step, loss) of every step with a finite loss, kept in the checkpoint: a resumed run's
+    # loss curve (the Train panel's) goes on from the same points, not one per epoch
+    step_losses: list[tuple[int, float]] = []
 
     def set_learning_rate(step: int) -> None:
         # poly decay over whichever runs out first: the steps or the time budget
@@ -353,6 +372,7 @@ def _train_steps(
         start_epoch, best = int(state["epoch"]), float(state["best"])
         spent = float(state.get("seconds", 0.0))
         history = json.loads(state["history"])
+        step_losses = checkpoint_losses(state, start_epoch * config.steps_per_epoch)
 
     def autocast():
         return torch.autocast(
@@ -396,6 +416,10 @@ def _train_steps(
                 "best": best,
                 "seconds": elapsed,
                 "history": json.dumps(history),
+                "step_losses": torch.tensor(
+                    [p for p in step_losses if p[0] <= epoch_done * config.steps_per_epoch],
+                    dtype=torch.float64,
+                ).reshape(-1, 2),
             },
             partial_checkpoint,
         )
@@ -524,6 +548,7 @@ def _train_steps(
                     optimizer.zero_grad(set_to_none=True)
                 if finite:
                     losses.append(loss_value)
+                    step_losses.append((step, loss_value))
                 yield TrainProgress(epoch + 1, config.epochs, step, loss_value, None, best)
             if not all(bool(torch.isfinite(v).all()) for v in shipped.state_dict().values()):
                 raise ValueError(non_finite("the weights", epoch, len(losses)))
@@ -567,8 +592,11 @@ def _train_steps(
             shipped.load_state_dict(base_state)
             keep_best(best)
     except BaseException as exc:
+        by_hand = isinstance(exc, GeneratorExit | KeyboardInterrupt | TrainingStopped)
         stopped = (
-            "cancelled"
+            exc.why
+            if isinstance(exc, TrainingStopped)
+            else "cancelled"
             if isinstance(exc, GeneratorExit)
             else "interrupted"
             if isinstance(exc, KeyboardInterrupt)
@@ -582,7 +610,7 @@ def _train_steps(
                 keep_best(best)
             except Exception:  # the first failure is the one to report
                 pass
-        if stopped in ("cancelled", "interrupted") and history:
+        if by_hand and history:
             # stopped between an epoch's log line and its checkpoint (while the best model
             # or the checkpoint was written): the weights are that epoch's, so save it now,
             # or the log would claim an epoch that --resume cannot continue from
@@ -600,6 +628,19 @@ def _train_steps(
             # stopped (Ctrl-C, cancel, an error) before a model or a checkpoint: no trace
             shutil.rmtree(made_here, ignore_errors=True)
     return out
+
+
+def checkpoint_losses(state, last_step: int | None = None) -> list[tuple[int, float]]:
+    """The ``(step, loss)`` of each step a checkpoint's run trained with a finite loss, up
+    to ``last_step`` (all: None); none for a checkpoint from before they were kept."""
+    losses = state.get("step_losses") if isinstance(state, dict) else None
+    if losses is None or getattr(losses, "ndim", 0) != 2 or losses.shape[-1] != 2:
+        return []
+    return [
+        (int(step), float(loss))
+        for step, loss in losses.tolist()
+        if last_step is None or step <= last_step
+    ]
 
 
 def train(config: TrainConfig) -> Path:
