@@ -1,0 +1,95 @@
+"""Tune's controls: one per parameter of a method (:func:`_make_control`), and setting the
+value they show (:func:`_set_value`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from qtpy.QtWidgets import (
+    QAbstractSpinBox,
+    QCheckBox,
+    QDoubleSpinBox,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
+from superqt import QLabeledDoubleSlider, QLabeledSlider
+
+if TYPE_CHECKING:
+    from tessella.engine.params import ParamSpec
+
+__all__ = [
+    "MAX_SLIDER_STEPS",
+    "_button",
+    "_decimals",
+    "_lowest_means",
+    "_make_control",
+    "_odd_only",
+    "_set_value",
+]
+
+MAX_SLIDER_STEPS = 5000  # wider integer ranges get a spin box with growing steps
+
+
+def _decimals(spec: ParamSpec) -> int:
+    """Decimals of a float control: a step of about 1/100 of the range, rounded to 10^-n."""
+    if spec.low is None or spec.high is None or spec.high <= spec.low:
+        return 3
+    return max(0, -round(np.log10((spec.high - spec.low) / 100)))
+
+
+def _lowest_means(spec: ParamSpec) -> str:
+    """What the lowest value of ``spec`` means where its help says so ("0 = no limit": "no
+    limit"), shown instead of that value; empty where it says nothing."""
+    import re
+
+    if spec.low is None:
+        return ""
+    said = re.search(rf"\b{spec.kind(spec.low)!s} = ([\w ]+)", spec.help)
+    return "" if said is None else said.group(1).strip()
+
+
+def _odd_only(spec: ParamSpec) -> bool:
+    """Whether the help of ``spec`` (an integer) says that even values act as the next odd
+    one (a median's size): its control then steps over them."""
+    return spec.kind is int and "even sizes act as the next odd" in spec.help
+
+
+def _make_control(spec: ParamSpec) -> QWidget:
+    """A check box, a labelled slider, or for wide/open ranges a spin box with growing steps;
+    a spin box shows what its lowest value means ("no limit") where the help says so."""
+    bounded = spec.low is not None and spec.high is not None
+    if spec.kind is bool:
+        return QCheckBox()
+    if spec.kind is int and bounded and spec.high - spec.low <= MAX_SLIDER_STEPS:
+        control = QLabeledSlider()
+    elif spec.kind is float and bounded:
+        control = QLabeledDoubleSlider()
+        control.setDecimals(_decimals(spec))
+        control.setSingleStep(10.0 ** -_decimals(spec))
+    else:
+        control = QSpinBox() if spec.kind is int else QDoubleSpinBox()
+        control.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
+        control.setKeyboardTracking(False)  # one update per typed number, not per digit
+        control.setSpecialValueText(_lowest_means(spec))
+    limit = 2**31 - 1  # a QSpinBox's range
+    low = -limit if spec.low is None else max(spec.low, -limit)
+    high = limit if spec.high is None else min(spec.high, limit)
+    control.setRange(spec.kind(low), spec.kind(high))
+    return control
+
+
+def _button(text: str, tip: str) -> QPushButton:
+    button = QPushButton(text)
+    button.setToolTip(tip)
+    return button
+
+
+def _set_value(control: QWidget, value) -> None:
+    control.blockSignals(True)  # showing a value is not a change
+    if isinstance(control, QCheckBox):
+        control.setChecked(bool(value))
+    else:
+        control.setValue(value)
+    control.blockSignals(False)

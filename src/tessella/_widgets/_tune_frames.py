@@ -1,0 +1,118 @@
+"""Tune's work off the GUI thread: post-processing the frames, or a slice, of a cached Segment
+result (:func:`_postprocess_frames`, run in a thread worker), and the request (:class:`_Request`)
+that says where its labels go."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+from . import _results
+from ._workers import report_runtime_errors
+
+__all__ = ["_Request", "_postprocess_frames", "_slice_preview", "_z_slice"]
+
+
+@report_runtime_errors
+def _postprocess_frames(
+    method,
+    predictions: list,
+    params,
+    frames: tuple[int, ...],
+    plane: int | None = None,
+    series: bool = False,
+    overlaps: bool = False,
+) -> Generator:
+    """Yield ``(frame, labels)`` per frame; a quit worker stops at the next frame. With
+    ``plane``, only that Z slice of each frame's volume is post-processed (in 2D). With
+    ``overlaps`` (a method whose objects overlap), ``(frame, labels, hidden)``: the objects
+    the labels hide in part (:func:`._results.overlap_labels`), found here, off the GUI thread,
+    from the same assembly as the labels where the method offers ``labels_and_instances``.
+
+    Time-lapse methods (``postprocess_series``): a frame alone is previewed with its
+    neighbours' smoothing but unlinked; ``series`` redoes the whole movie, yielding
+    ``(frame, None)`` as each frame is done and ``(None, (labels, lineage))`` after linking.
+    Every frame of a movie segmented frame by frame is numbered after the frames before it,
+    as Segment numbers them (one ID, one object of the movie)."""
+    from tessella.engine.pipeline import (
+        number_frame,
+        series_without_blank_frames,
+        without_blank_parts,
+    )
+
+    if series:
+        steps = method.postprocess_series_steps(predictions, params)
+        while True:
+            try:
+                yield next(steps), None
+            except StopIteration as stop:
+                labels, lineage = stop.value
+                linked = bool(getattr(params, "link", True))
+                yield None, series_without_blank_frames(labels, lineage, predictions, linked)
+                return
+    whole_movie = len(predictions) > 1 and tuple(frames) == tuple(range(len(predictions)))
+    after = 0  # the last ID of the frames before
+    for t in frames:  # a blank frame or slice keeps no labels, as in Segment
+        if hasattr(method, "postprocess_frame"):
+            labels = method.postprocess_frame(predictions, t, params)
+            yield t, without_blank_parts(labels, predictions[t])
+            continue
+        prediction = predictions[t] if plane is None else _z_slice(predictions[t], plane)
+        if overlaps and hasattr(method, "labels_and_instances"):  # one assembly, not two
+            labels, stack = method.labels_and_instances(prediction, params)
+            # overlap_labels takes the objects from ``instances``: these, already assembled
+            assembled = SimpleNamespace(instances=lambda *_, stack=stack: stack)
+        else:
+            labels, assembled = method.postprocess(prediction, params), method
+        labels = without_blank_parts(labels, predictions[t], plane)
+        if whole_movie:
+            labels, after = number_frame(labels, after)
+        if overlaps and labels.ndim == 2:
+            yield t, labels, _results.overlap_labels(assembled, prediction, params, labels)
+        else:
+            yield t, labels
+
+
+def _z_slice(prediction, z: int):
+    """Slice ``z`` of a volume prediction as a 2D prediction."""
+    from tessella.engine.methods import Prediction
+
+    axis = prediction.spatial_axes.index("Z")
+    arrays = {k: v[(slice(None),) * (axis + 1) + (z,)] for k, v in prediction.arrays.items()}
+    meta = dict(prediction.meta)
+    if meta.get("spacing") is not None:
+        meta["spacing"] = tuple(s for i, s in enumerate(meta["spacing"]) if i != axis)
+    return Prediction(arrays, prediction.spatial_axes.replace("Z", ""), meta)
+
+
+def _slice_preview(method, result) -> bool:
+    """Whether a volume's current slice can be post-processed on its own first: 3D labels
+    without T from maps that are all scalar (a slice of 3D offset vectors is not a 2D one)."""
+    return (
+        "Z" in result.axes
+        and "T" not in result.axes
+        and all(kind == "scalar" for kind in method.OUTPUT_KINDS.values())
+    )
+
+
+@dataclass(frozen=True)
+class _Request:
+    """One post-processing run and where its labels go. Only the latest request of its layer
+    (compared by identity) writes: a superseded run's labels are dropped even when they arrive
+    last. ``started``: when the values it runs with were set (the status times the update
+    from there)."""
+
+    layer_id: Any
+    axes: str  # of the labels
+    n_frames: int
+    params: Any
+    frames: tuple[int, ...]
+    apply_all: bool
+    plane: int | None = None  # the Z slice previewed in 2D, for a volume
+    layer_name: str = "?"  # as the request was made (the layer may be gone when it ends)
+    method: Any = None  # the method module of the layer's result
+    started: float = field(default_factory=time.perf_counter)
+    written: set = field(default_factory=set)  # the frames of a movie this run wrote

@@ -1,0 +1,204 @@
+"""Tune's parameters: the controls follow the labels on screen, and a change of a value
+schedules an update (:class:`TuneParams`, a mixin of :class:`.tune.TuneWidget`)."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from . import _results
+from ._tune_controls import _decimals, _odd_only, _set_value
+from ._tune_frames import _slice_preview
+from ._tune_notices import show_error
+
+if TYPE_CHECKING:
+    from tessella.engine.params import ParamSpec
+
+__all__ = ["TuneParams"]
+
+
+class TuneParams:
+    """Mixin for :class:`.tune.TuneWidget`: the parameters the controls show and their
+    changes (uses the widget's ``controls``, ``_params``, ``_start``, ``_say``, ...)."""
+
+    # --- parameters ---------------------------------------------------------------------------
+
+    def _show_params(self, params) -> None:
+        for name, control in self.controls.items():
+            _set_value(control, getattr(params, name))
+        self._grey_out_switched_off(params)
+
+    def _grey_out_switched_off(self, params) -> None:
+        """Grey out the controls of parameters whose switch (``ParamSpec.only_with``) is off
+        in ``params`` (a time-lapse's tracking parameters with ``link`` off), their tooltip
+        saying why; the others as they were built (those the labels' axes leave nothing to
+        act on stay greyed out)."""
+        for name, switch in self._switches.items():
+            control, label = self.controls.get(name), self._row_labels.get(name)
+            if control is None or label is None or name in self._no_axis:
+                continue
+            on = bool(getattr(params, switch, True))
+            tip = self._tips[name]
+            if not on:
+                tip = f"Not used now: {name} acts only while {switch} is on. {tip}"
+            for widget in (control, label):
+                widget.setEnabled(on)
+                widget.setToolTip(tip)
+
+    def enterEvent(self, event) -> None:
+        """The pointer comes to the controls: first make them show what the labels on
+        screen were made with (Ctrl+Z may have undone an update since)."""
+        self.follow_labels_on_screen()
+        super().enterEvent(event)
+
+    def _updating(self, layer_id) -> bool:
+        """Whether an update of ``layer_id`` is due or running."""
+        return layer_id in self._requests or layer_id in self._due
+
+    def follow_labels_on_screen(self) -> bool:
+        """Show the parameters of the labels on screen when they are a recorded state other
+        than the controls' (an undone or redone update, or a preview of one frame or slice);
+        True if the controls changed."""
+        from tessella.engine.params import make_params
+
+        layer, result = self.labels_layer, self.result
+        if layer is None or result is None or self._updating(layer.unique_id):
+            return False
+        state = _results.state_on_screen(layer)  # not hand-edited labels: no parameters made
+        if state is None or state["fingerprint"] == self._in_step.get(layer.unique_id):
+            return False
+        values = state.get("preview")  # a preview: the parameters the controls showed
+        if values is None and (state.get("edited") or not state["recipe"].get("params")):
+            return False
+        try:
+            params = make_params(self.method.Params, **(values or state["recipe"]["params"]))
+        except ValueError:  # a recipe of an older version of the method
+            return False
+        if params == self.params:
+            return False
+        self._params[layer.unique_id] = self._written_with[layer.unique_id] = params
+        self._in_step[layer.unique_id] = state["fingerprint"]
+        for control in self.controls.values():  # shown, not applied: they are on screen
+            control.blockSignals(True)
+        try:
+            self._show_params(params)
+        finally:
+            for control in self.controls.values():
+                control.blockSignals(False)
+        lineage = state.get("lineage")
+        if lineage is not None and _results.tracks_layer(self.viewer, layer) is not None:
+            linked = bool(getattr(params, "link", True))
+            _results.show_tracks(self.viewer, layer, np.asarray(layer.data), lineage, linked)
+        if values is not None and state.get("edited"):
+            self._say(
+                ": the controls show the parameters of the preview on screen (one frame or "
+                "slice; Apply to all to make them the labels' recipe)",
+                layer,
+            )
+        else:
+            self._say(": the controls show the parameters of the labels on screen", layer)
+        return True
+
+    def _on_param_changed(self, spec: ParamSpec, value) -> None:
+        if spec.kind is float and spec.low is not None and spec.high is not None:
+            value = round(float(value), _decimals(spec) + 1)  # not the slider's float noise
+        if _odd_only(spec) and value > 0 and value % 2 == 0:  # shown as it acts: odd
+            down = self.params is not None and value < getattr(self.params, spec.name)
+            high = spec.high if spec.high is not None else value + 1
+            value = value - 1 if down or value + 1 > high else value + 1
+        self.set_param(spec.name, value)
+
+    def set_param(self, name: str, value) -> bool:
+        """Validate ``name=value`` and schedule an update; False (and an error) if invalid."""
+        from tessella.engine.params import make_params
+
+        if self.result is None:
+            return False
+        try:
+            params = make_params(self.method.Params, self.params, **{name: value})
+        except ValueError as exc:
+            show_error(f"Tune: {exc}")
+            self._show_params(self.params)
+            return False
+        if self._not_in_preview(name):
+            self._keep_for_apply_to_all(params, name)
+        else:
+            self._use_params(params)
+        return True
+
+    def _not_in_preview(self, name: str) -> bool:
+        """Whether ``name`` cannot act in the chosen volume's preview of one slice in 2D (it
+        acts along Z): a preview would change nothing."""
+        from tessella.engine.params import param_specs
+
+        if not self._whole_volume():
+            return False
+        return any(s.name == name and "Z" in s.needs for s in param_specs(self.method.Params))
+
+    def _keep_for_apply_to_all(self, params, name: str) -> None:
+        """Show ``params`` without running a preview, which could not show the change of
+        ``name``; the status says that it acts at *Apply to all*."""
+        layer_id, layer = self.layer_combo.currentData(), self.labels_layer
+        self._params[layer_id] = params
+        self._show_params(params)
+        if layer is None:
+            return
+        state = _results.state_on_screen(layer)
+        if state is not None:  # the controls stay on these labels (an undo moves them)
+            self._in_step[layer_id] = state["fingerprint"]
+        self._say(
+            f": {name}={getattr(params, name)} applies at Apply to all (it acts across "
+            "slices; the preview of one slice is 2D, so none was run)",
+            layer,
+        )
+
+    def _use_params(self, params, whole: bool = False) -> None:
+        """Show ``params`` and update the labels with them: the frame or slice on screen, or
+        with ``whole`` the whole volume."""
+        layer_id = self.layer_combo.currentData()
+        self._params[layer_id] = params
+        self._changed_at[layer_id] = time.perf_counter()
+        self._show_params(params)
+        # coalesced: runs with the latest values when the quiet period or the preview under
+        # way ends
+        self._due[layer_id] = whole or self._due.get(layer_id, False)
+        if not self._timer.isActive():
+            self._run_due(layer_id)
+
+    def _run_due(self, layer_id) -> None:
+        """Start the update due for ``layer_id`` (chosen or not), unless it waits for the
+        preview of that layer under way: that one is shown first, then this one starts
+        (:meth:`_on_finished`). An update of the whole volume supersedes a preview, and any
+        change supersedes *Apply to all*, which would keep the user waiting frame after
+        frame."""
+        whole = self._due.get(layer_id)
+        if whole is None:
+            return
+        running = self._requests.get(layer_id)
+        if running is not None and not running.apply_all and not whole:
+            return
+        del self._due[layer_id]
+        self._start(apply_all=whole, layer_id=layer_id)
+
+    def _on_quiet_period_over(self) -> None:
+        for layer_id in list(self._due):
+            self._run_due(layer_id)
+
+    def _whole_volume(self) -> bool:
+        """Whether the chosen result is a volume whose changes are previewed slice by slice:
+        Reset and Load recipe then redo it whole (a preview of one slice in 2D would leave
+        the volume different from what the parameters make)."""
+        result = self.result
+        return result is not None and _slice_preview(self.method, result)
+
+    def reset(self) -> None:
+        """Go back to the model card's default parameters (for a volume, of all of it)."""
+        from tessella.engine.pipeline import resolve_params
+
+        if self.result is not None:
+            self._use_params(resolve_params(self.result.model), whole=self._whole_volume())
+
+    def _on_reset_clicked(self) -> None:
+        self.reset()

@@ -1,0 +1,114 @@
+"""Tune's recipes: Save recipe (and why it may not make the labels on screen) and Load recipe
+(:class:`TuneRecipes`, a mixin of :class:`.tune.TuneWidget`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from napari.layers import Labels
+from qtpy.QtWidgets import QFileDialog
+
+from . import _results
+from ._tune_notices import show_error, show_warning
+
+__all__ = ["TuneRecipes"]
+
+
+class TuneRecipes:
+    """Mixin for :class:`.tune.TuneWidget`: its recipes (uses the widget's ``result``,
+    ``params``, ``_use_params``, ``_say``, ...)."""
+
+    # --- recipes ------------------------------------------------------------------------------
+
+    def save_recipe(self, path: str | Path) -> Path | None:
+        """Write the result's recipe with the current parameters (atomically) to ``path``.
+
+        When the labels on screen are not what these parameters make (a preview of one frame
+        or slice, an update still running or failed, hand edits) a warning says so and why:
+        the recipe holds the controls' values, which replaying gives, not those labels."""
+        from tessella.engine.io import write_json
+        from tessella.engine.params import params_to_dict
+
+        result, layer = self.result, self.labels_layer
+        if result is None:
+            return None
+        try:
+            saved = write_json(path, result.recipe() | {"params": params_to_dict(self.params)})
+        except OSError as exc:
+            show_error(f"Cannot save recipe {path}: {exc}")
+            return None
+        why = None if layer is None else self._not_on_screen(layer)
+        if why is not None:
+            show_warning(
+                f"Tune: the recipe saved to {saved} does not make the labels now in "
+                f"'{layer.name}': {why}."
+            )
+            self._say(f": the recipe saved does not make these labels ({why})", layer)
+        else:
+            self._say(f"Saved recipe to {saved}")
+        return saved
+
+    def _not_on_screen(self, layer: Labels) -> str | None:
+        """Why the controls' parameters do not make ``layer``'s labels on screen; None when
+        they do."""
+        from tessella.engine.params import make_params
+
+        if self._updating(layer.unique_id):
+            return "an update with these values is still running; save again once it is done"
+        recipe, reproduces = _results.recipe_on_screen(layer)
+        try:
+            made_with = make_params(self.method.Params, **(recipe or {}).get("params", {}))
+        except ValueError:  # a recipe of an older version of the method
+            made_with = None
+        if reproduces and made_with == self.params:
+            return None
+        state = _results.state_on_screen(layer)
+        preview = state is not None and state.get("preview") is not None and state.get("edited")
+        if preview or (reproduces and self._stale.get(layer.unique_id)):
+            return "only the frame or slice on screen was updated with them: Apply to all first"
+        if not reproduces:
+            return "the labels were edited (painted or corrected) since"
+        if layer.unique_id in self._failed:
+            return "the last update with these values failed"
+        return "they were made with other values (the controls changed since)"
+
+    def load_recipe(self, path: str | Path) -> bool:
+        """Use the parameters of the recipe at ``path`` (over the model defaults, as the CLI).
+
+        Its ``tta``, ``tile`` and ``axes`` concern the network, which Tune never runs: Segment
+        uses them. On an unreadable file or a bad parameter nothing changes.
+        """
+        from tessella.engine.pipeline import resolve_params
+
+        result = self.result
+        if result is None:
+            return False
+        card = result.model.card
+        try:
+            recipe = json.loads(Path(path).read_text())
+            values = recipe.get("params") if isinstance(recipe, dict) else None
+            if not isinstance(values, dict):  # e.g. a model card: it would load the defaults
+                raise ValueError("not a recipe (a JSON object with a 'params' object)")
+            if recipe.get("method", card.method) != card.method:
+                raise ValueError(f"made for method {recipe['method']!r}, not {card.method!r}")
+            params = resolve_params(result.model, values)
+        except (OSError, ValueError) as exc:  # JSONDecodeError is a ValueError
+            show_error(f"Cannot load recipe {path}: {exc}")
+            return False
+        if recipe.get("model", card.name) != card.name:
+            show_warning(f"Recipe {path} was made for model {recipe['model']!r}, not {card.name!r}")
+        self._use_params(params, whole=self._whole_volume())
+        return True
+
+    def _on_save_clicked(self) -> None:
+        layer = self.labels_layer
+        name = f"{layer.name}.recipe.json" if layer is not None else "recipe.json"
+        path, _ = QFileDialog.getSaveFileName(self, "Save recipe", name, "Recipe (*.json)")
+        if path:
+            self.save_recipe(path)
+
+    def _on_load_clicked(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load recipe", "", "Recipe (*.json)")
+        if path:
+            self.load_recipe(path)

@@ -1,0 +1,204 @@
+"""Tune's runs: starting a thread worker for the frames or slice to update, superseding,
+cancelling, progress, and the end of a run, failed or not (:class:`TuneRunning`, a mixin of
+:class:`.tune.TuneWidget`)."""
+
+from __future__ import annotations
+
+import time
+from functools import partial
+
+import numpy as np
+from napari.layers import Labels
+from napari.qt.threading import create_worker
+from superqt.utils import GeneratorWorker
+
+from tessella.engine.params import params_to_dict
+
+from . import _results
+from ._tune_frames import _postprocess_frames, _Request, _slice_preview
+from ._tune_notices import show_error
+from ._workers import close_when_finished
+
+__all__ = ["TuneRunning"]
+
+
+class TuneRunning:
+    """Mixin for :class:`.tune.TuneWidget`: its runs (uses the widget's ``_requests``,
+    ``_worker_of``, ``_due``, ``_on_frame``, ...)."""
+
+    # --- running ------------------------------------------------------------------------------
+
+    def _current_frame(self, layer: Labels, axes: str) -> int | None:
+        """The data index along T of the frame on screen, None without a T axis."""
+        if "T" not in axes:
+            return None
+        t_axis = axes.index("T")
+        position = layer.world_to_data(self.viewer.dims.point)[t_axis]
+        return int(np.clip(round(position), 0, layer.data.shape[t_axis] - 1))
+
+    def _current_slice(self, layer: Labels, axes: str) -> int:
+        """The data index along Z of the slice on screen."""
+        z_axis = axes.index("Z")
+        position = layer.world_to_data(self.viewer.dims.point)[z_axis]
+        return int(np.clip(round(position), 0, layer.data.shape[z_axis] - 1))
+
+    def _on_apply_all_clicked(self) -> None:
+        self._changed_at[self.layer_combo.currentData()] = time.perf_counter()
+        self._start(apply_all=True)
+
+    def _on_cancel_clicked(self) -> None:
+        if self.worker is not None:
+            self.worker.quit()  # after the frame being computed
+
+    def _supersede(self, layer_id) -> None:
+        """Make ``layer_id``'s running request stale (its worker stops at its next frame);
+        drop a change due for it."""
+        self._due.pop(layer_id, None)
+        self._requests.pop(layer_id, None)
+        self._progress.pop(layer_id, None)
+        worker = self._worker_of.pop(layer_id, None)
+        if worker is not None:
+            worker.quit()
+
+    def _start(self, apply_all: bool, layer_id=None) -> None:
+        """Post-process with ``layer_id``'s parameters (the chosen layer's by default) and
+        write the labels into that layer."""
+        from tessella.engine.methods import get_method
+
+        if layer_id is None:
+            layer_id = self.layer_combo.currentData()
+        layer, result = self._find_layer(layer_id), _results.get(layer_id)
+        if layer is None or result is None:
+            return
+        method = get_method(result.model.card.method)
+        params = self._params.get(layer_id, result.params)
+        self._supersede(layer_id)
+        self._timer.start()  # changes in the next DEBOUNCE_MS wait and run together
+        if layer.unique_id in self._edited:  # hand edits: an undo back to them is known so
+            tracks = _results.tracks_layer(self.viewer, layer)
+            shown = None if tracks is None else tracks.metadata.get(_results.LINEAGE_KEY)
+            _results.remember_edited_state(layer, shown)
+        current = self._current_frame(layer, result.axes)
+        n_frames = len(result.predictions)
+        frames = tuple(range(n_frames)) if apply_all else (current or 0,)
+        plane = None
+        if not apply_all and _slice_preview(method, result):
+            plane = self._current_slice(layer, result.axes)
+        started = self._changed_at.pop(layer_id, None)
+        request = _Request(
+            layer.unique_id,
+            result.axes,
+            n_frames,
+            params,
+            frames,
+            apply_all,
+            plane,
+            layer_name=layer.name,
+            method=method,
+            started=time.perf_counter() if started is None else started,
+        )
+        worker = create_worker(
+            _postprocess_frames,
+            method,
+            result.predictions,
+            request.params,
+            frames,
+            plane,
+            apply_all and hasattr(method, "postprocess_series"),
+            # objects that overlap (one 2D image): their "overlaps" layer follows
+            hasattr(method, "instances") and n_frames == 1 and plane is None,
+            _worker_class=GeneratorWorker,
+            _ignore_errors=True,
+            _start_thread=False,
+        )
+        close_when_finished(worker)
+        worker.yielded.connect(partial(self._on_frame, request))
+        worker.errored.connect(partial(self._on_errored, request))
+        worker.finished.connect(partial(self._on_finished, request, worker))
+        self._requests[layer_id], self._worker_of[layer_id] = request, worker
+        self._failed.discard(layer_id)
+        self._workers.add(worker)
+        if layer_id == self.layer_combo.currentData():
+            self.cancel_button.setEnabled(apply_all)
+        self._set_progress(request, 0)
+        if apply_all and self._written_with.get(layer_id) != params:
+            # (else the frames or slice previewed with these values are not older)
+            self._stale[layer.unique_id] = set(range(n_frames))
+        worker.start()
+
+    def _latest(self, request: _Request) -> bool:
+        """Whether ``request`` is the latest of its layer (else its labels are dropped)."""
+        return self._requests.get(request.layer_id) is request
+
+    def _set_progress(self, request: _Request, done: int) -> None:
+        """Count ``done`` parts of ``request``; the progress bar shows it when its layer is
+        the one chosen."""
+        self._progress[request.layer_id] = done
+        if request.layer_id == self.layer_combo.currentData():
+            self._show_progress(request)
+
+    def _show_progress(self, request: _Request) -> None:
+        movie = "T" in request.axes
+        self.progress_bar.setFormat(
+            "slice preview"
+            if request.plane is not None
+            else "%v / %m frames"
+            if movie
+            else "volume"
+        )
+        self.progress_bar.setRange(0, len(request.frames))
+        self.progress_bar.setValue(self._progress.get(request.layer_id, 0))
+
+    def _on_errored(self, request: _Request, exc: Exception) -> None:
+        """Say that the latest update of a layer failed, with which values and why; the
+        controls go back to the values of the labels on screen when it wrote none of them."""
+        if self._latest(request):
+            self._failed.add(request.layer_id)
+            layer = self._find_layer(request.layer_id)  # not the one chosen now: it may differ
+            name = request.layer_name if layer is None else layer.name
+            show_error(f"Tune failed on layer '{name}': {exc}")
+            back = self._take_back(request)
+            before = params_to_dict(back if back is not None else request.params)
+            tried = params_to_dict(request.params)
+            changed = ", ".join(f"{k}={v}" for k, v in tried.items() if v != before.get(k))
+            what = f"post-processing failed with {changed or 'these values'} ({exc})"
+            if back is not None:
+                what += "; the controls are back to the values of the labels on screen"
+            if layer is None:
+                self._say(f"'{name}': {what}")
+            else:
+                self._say(f": {what}", layer)
+
+    def _take_back(self, request: _Request):
+        """After ``request`` failed: its layer's parameters back to those of the labels last
+        written into it (the labels on screen), shown when that layer is chosen; returns
+        them, or None when left as they are (a newer change is due, the run wrote part of a
+        movie before it failed, or the result is gone)."""
+        layer_id = request.layer_id
+        result = _results.get(layer_id)
+        due = layer_id in self._due
+        if result is None or due or request.written or self._params.get(layer_id) != request.params:
+            return None
+        back = self._written_with.get(layer_id, result.params)
+        self._params[layer_id] = back
+        if layer_id == self.layer_combo.currentData():
+            self._show_params(back)
+        return back
+
+    def _on_finished(self, request: _Request, worker: GeneratorWorker) -> None:
+        self._workers.discard(worker)
+        self._renumber_the_rest(request)
+        if not self._latest(request):
+            return
+        del self._requests[request.layer_id]
+        self._worker_of.pop(request.layer_id, None)
+        self._progress.pop(request.layer_id, None)
+        if worker.abort_requested and request.layer_id not in self._failed:
+            left = len(self._stale.get(request.layer_id, ()))
+            self._say(f"Cancelled: {left} of {request.n_frames} frames are older")
+        if request.layer_id == self.layer_combo.currentData():
+            self.cancel_button.setEnabled(False)
+        if not self._timer.isActive():  # (else the change due starts when it fires)
+            self._run_due(request.layer_id)  # a change made while this preview ran
+        if not self._requests and not self._due:  # every layer's latest is done
+            self.update_finished.emit()

@@ -1,0 +1,251 @@
+"""Tune's writes: the labels a run yields go into their layer, one undo step each, and the
+status line says what made them, how long it took and how many objects they hold
+(:class:`TuneWriting`, a mixin of :class:`.tune.TuneWidget`)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from napari.layers import Labels
+from qtpy.QtWidgets import QWidget
+
+from tessella.engine.params import params_to_dict
+
+from . import _results
+from ._tune_frames import _Request
+from ._tune_notices import show_warning
+
+__all__ = ["PREVIEW_STATE_BYTES", "TuneWriting"]
+
+#: a preview of one frame or slice is recorded as a state of labels up to this size (bytes),
+#: so that the controls follow an undo back to it; checksumming larger labels at each
+#: preview would slow the slider (about 40 ms here for this size)
+PREVIEW_STATE_BYTES = 2**26
+
+
+def _count_objects(labels: np.ndarray) -> int:
+    """How many objects (non-zero IDs) ``labels`` hold."""
+    if labels.size == 0:
+        return 0
+    top = int(labels.max())
+    if top <= 4 * labels.size:  # counting IDs is ~10x faster than sorting the pixels
+        ids = labels.ravel().astype(np.intp, copy=False)  # (bincount takes no uint64)
+        return int(np.count_nonzero(np.bincount(ids)[1:]))
+    return int(np.unique(labels[labels > 0]).size)
+
+
+def _canvas_drawn(widget: QWidget):
+    """The ``frameSwapped`` signal of the viewer's canvas, emitted when it has drawn a frame:
+    the largest OpenGL widget shown in the window ``widget`` is docked in. None when there
+    is none (not docked, a viewer not shown)."""
+    from qtpy.QtOpenGLWidgets import QOpenGLWidget
+
+    shown = [c for c in widget.window().findChildren(QOpenGLWidget) if c.isVisible()]
+    if not shown:
+        return None
+    return max(shown, key=lambda canvas: canvas.width() * canvas.height()).frameSwapped
+
+
+def _small(data, limit: int) -> bool:
+    """Whether ``data`` is an array in memory of at most ``limit`` bytes (not lazy labels)."""
+    return isinstance(data, np.ndarray) and data.nbytes <= limit
+
+
+class TuneWriting:
+    """Mixin for :class:`.tune.TuneWidget`: writing the labels of a run (uses the widget's
+    ``viewer``, ``status_label``, ``_stale``, ``_say``, ...)."""
+
+    def _on_frame(self, request: _Request, item: tuple) -> None:
+        if not self._latest(request):
+            return  # superseded: a newer request's labels are on the way
+        t, labels, *hidden = item  # (hidden: the objects labels of overlapping ones hide)
+        layer = self._find_layer(request.layer_id)
+        if layer is None:
+            return
+        if t is None:  # a time-lapse, post-processed and linked as a whole
+            labels, lineage = labels
+            undoable = _results.write_labels(
+                layer, labels if layer.ndim == labels.ndim else labels[0]
+            )
+            self._stale[request.layer_id] = set()
+            self._written_with[request.layer_id] = request.params
+            _results.note_labels_state(layer, params_to_dict(request.params), lineage)
+            self._in_step.pop(request.layer_id, None)
+            # unlinked (link off), every object has its own ID: no tracks to draw, the
+            # Tracks layer is hidden (shown again when linked)
+            linked = bool(getattr(request.params, "link", True))
+            _results.show_tracks(self.viewer, layer, labels, lineage, linked)
+            self._warn_if_edited(layer, request, undoable)
+            timed = f"in {(time.perf_counter() - request.started) * 1000:.0f} ms"
+            count = int(np.unique(labels[labels > 0]).size)
+            if linked:
+                done = f"{count} tracks, linked {timed}"
+            else:
+                done = (
+                    f"{count} objects, not linked (link is off: each object has its own ID, "
+                    f"no tracks), {timed}"
+                )
+            self._say(f": {request.n_frames} frames, {done}", layer)
+            self._time_the_drawing(timed)
+            return
+        if labels is None:  # a time-lapse frame done; the labels come after linking
+            self._set_progress(request, request.frames.index(t) + 1)
+            return
+        # one undo step per update (Ctrl+Z brings back the labels before it, corrections
+        # included), unless too large to record: then the status says so
+        if request.plane is not None or "T" in request.axes:
+            from tessella.engine.tracking import carry_ids
+
+            index: list = [slice(None)] * layer.ndim
+            if request.plane is not None:  # a preview of one slice of the volume
+                index[request.axes.index("Z")] = request.plane
+            else:
+                index[request.axes.index("T")] = t
+            if not request.apply_all:
+                # a frame or slice previewed alone keeps the IDs of the objects it had (a
+                # linked movie's tracks, a volume's 3D objects); new ones get IDs no other
+                # frame or slice uses
+                before = np.asarray(layer.data[tuple(index)])
+                labels = carry_ids(before, labels, int(np.max(layer.data, initial=0)) + 1)
+            undoable = _results.write_labels(layer, labels, tuple(index))
+            if request.plane is None:
+                request.written.add(t)
+                _results.follow_tracks(self.viewer, layer, [t])  # the frame's tracks, if drawn
+        else:
+            undoable = _results.write_labels(layer, labels)
+            if hidden:  # objects overlap: their layer follows, redrawn only when they changed
+                self._show_overlaps(layer, hidden[0])
+        timed = self._record(layer, request, t, labels)
+        if request.plane is None and (request.apply_all or request.n_frames == 1):
+            self._warn_if_edited(layer, request, undoable)  # (a part alone: maybe not theirs)
+        if not undoable:
+            self.status_label.setText(
+                self.status_label.text() + " (too large a change to undo: history restarted)"
+            )
+        self._time_the_drawing(timed)
+
+    def _time_the_drawing(self, timed: str) -> None:
+        """Labels were just set: once the canvas has drawn them, the status line's ``timed``
+        ("updated in 6 ms") gains the drawing's time ("updated in 6 ms + 58 ms drawing"), if
+        it still says the same; the two are what the user waits from the value change."""
+        self._drawing = (self.status_label.text(), timed, time.perf_counter())
+        if self._drawn is None:
+            self._drawn = _canvas_drawn(self)
+            if self._drawn is not None:
+                self._drawn.connect(self._on_canvas_drawn)
+
+    def _on_canvas_drawn(self) -> None:
+        if self._drawn is not None:
+            self._drawn.disconnect(self._on_canvas_drawn)
+            self._drawn = None
+        if self._drawing is None:
+            return
+        text, timed, written = self._drawing
+        self._drawing = None
+        if self.status_label.text() == text:
+            drawn = f"{timed} + {(time.perf_counter() - written) * 1000:.0f} ms drawing"
+            self.status_label.setText(text.replace(timed, drawn, 1))
+
+    def _show_overlaps(self, layer: Labels, hidden: np.ndarray) -> None:
+        """Show ``hidden`` in the "overlaps" layer beside ``layer``. A redraw costs tens of
+        ms on the GUI thread (napari recolours every pixel), so the layer is left alone when
+        its objects did not change, and otherwise only its pixels are rewritten: Tune never
+        moves the labels nor changes their shape, so the layer stays where it is (setting
+        ``data`` or its placement would also recompute the viewer's extent)."""
+        shown = _results.companion_layer(self.viewer, layer, "overlaps")
+        if shown is None or not hidden.any():  # added, or removed: as Segment does
+            _results.show_overlaps(self.viewer, layer, hidden)
+            return
+        data = shown.data
+        if isinstance(data, np.ndarray) and data.shape == hidden.shape:
+            if not np.array_equal(data, hidden):
+                data[...] = hidden
+                shown.refresh()
+        else:
+            shown.data = hidden
+
+    def _renumber_the_rest(self, request: _Request) -> None:
+        """After *Apply to all* on a movie segmented frame by frame stopped part way
+        (cancelled, superseded, failed): the frames it wrote are numbered from 1 on, so the
+        frames it did not reach, numbered as before, may hold the same IDs for other objects.
+        They are renumbered after the largest ID of the movie, in one undo step."""
+        from tessella.engine.pipeline import number_frame
+
+        n = request.n_frames
+        if not request.apply_all or "T" not in request.axes or not 0 < len(request.written) < n:
+            return
+        layer = self._find_layer(request.layer_id)
+        if layer is None or not isinstance(layer.data, np.ndarray):
+            return
+        axis = request.axes.index("T")
+        data = np.moveaxis(layer.data, axis, 0)
+        after = int(data.max(initial=0))
+        renumbered = data.copy()
+        for t in sorted(set(range(n)) - request.written):
+            renumbered[t], after = number_frame(data[t], after)
+        if after > np.iinfo(layer.data.dtype).max:
+            return  # (IDs beyond the layer's type: left as they are)
+        _results.write_labels(layer, np.moveaxis(renumbered, 0, axis))
+
+    def _warn_if_edited(self, layer: Labels, request: _Request, undoable: bool) -> None:
+        """Say once, when it happens, that an update of the whole layer replaced the user's
+        own edits, and whether Ctrl+Z can bring them back."""
+        if request.layer_id in self._edited:
+            self._edited.discard(request.layer_id)
+            back = (
+                "Ctrl+Z brings them back"
+                if undoable
+                else "the change was too large to undo, so they are lost"
+            )
+            show_warning(
+                f"Tune: this update replaced your edits of '{layer.name}' (painting or "
+                f"corrections); {back}. Tune before correcting."
+            )
+
+    def _record(self, layer: Labels, request: _Request, t: int, labels: np.ndarray) -> str:
+        """Note in the status which parameters made the labels, and in the layer's recipe
+        once they made all of them; a preview of one slice or frame is noted as such (an
+        undo back to it brings its parameters back to the controls). The status says how
+        long since the values were set, and how many objects ``labels`` (an image, or the
+        frame or slice previewed) hold; returns its "updated in N ms"."""
+        self._written_with[request.layer_id] = request.params
+        stale = self._stale.setdefault(request.layer_id, set())
+        if not request.apply_all:
+            stale.update(range(request.n_frames))
+        if request.plane is None:
+            stale.discard(t)
+        fingerprint = None
+        if request.plane is None and not stale:
+            _results.note_labels_state(layer, params_to_dict(request.params))
+        elif not request.apply_all and _small(layer.data, PREVIEW_STATE_BYTES):
+            fingerprint = _results.note_preview_state(layer, params_to_dict(request.params))
+        if fingerprint is None:
+            self._in_step.pop(request.layer_id, None)
+        else:  # (the state of labels a preview left as they were keeps its parameters)
+            self._in_step[request.layer_id] = fingerprint
+        done = request.frames.index(t) + 1
+        self._set_progress(request, done)
+        what = f" frame {t}" if request.n_frames > 1 else ""
+        if request.plane is not None:
+            what = f" slice {request.plane}"
+        if request.apply_all:
+            what = f" {done} of {request.n_frames} frames"
+            if "T" not in request.axes:  # a volume, post-processed as a whole
+                what = " the whole volume"
+        method = request.method
+        hint = "" if request.apply_all or not stale else f"; {len(stale)} more: Apply to all"
+        if hint and hasattr(method, "postprocess_series") and getattr(request.params, "link", 1):
+            hint += " (it also links the IDs across frames)"
+        if request.plane is not None:
+            from tessella.engine.params import param_specs
+
+            across = [spec.name for spec in param_specs(method.Params) if "Z" in spec.needs]
+            without = f", without {', '.join(across)}" if across else ""
+            hint = f" (a 2D preview{without}); Apply to all for the volume"
+        timed = f"updated in {(time.perf_counter() - request.started) * 1000:.0f} ms"
+        count = ""
+        if not request.apply_all:  # an image, a frame or a slice: everything gone shows
+            count = f": {_count_objects(labels)} objects"
+        self._say(f"{what}: {timed}{count}{hint}", layer)
+        return timed
