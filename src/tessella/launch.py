@@ -14,20 +14,29 @@ IN_FRONT = ("Segment", "Tune")
 def set_up(viewer) -> dict:
     """Open the sample in ``viewer`` and dock every Tessella widget; returns them by name.
 
-    Segment shares its tab group with Train, whose footer (button, progress, loss plot,
-    status) is the tallest: the group is then tall enough for all of Segment's options,
-    which would scroll in a share of the height left by a tab group holding Train."""
+    The tab group of Segment and Train is made as tall as all of Segment's options (Train's
+    options then scroll in that height less its footer; its loss plot is hidden until there
+    is something to plot), the group below takes the rest."""
     viewer.open_sample("tessella", "nuclei")
     widgets, docks = {}, {}
     for name in WIDGETS:
         docks[name], widgets[name] = viewer.window.add_plugin_dock_widget(
             "tessella", name, tabify=name not in NEW_GROUP
         )
-    from qtpy.QtCore import QTimer
+    from qtpy.QtCore import Qt, QTimer
 
     def to_front() -> None:
         for name in IN_FRONT:
             docks[name].raise_()
+        top, bottom = docks[IN_FRONT[0]], docks[IN_FRONT[1]]
+        both = top.height() + bottom.height()
+        # the whole dock (title bar included) for all of Segment's options
+        segment = widgets[IN_FRONT[0]]
+        wanted = top.height() - segment.height() + segment.sizeHint().height()
+        if 0 < wanted < both:
+            viewer.window._qt_window.resizeDocks(
+                [top, bottom], [wanted, both - wanted], Qt.Orientation.Vertical
+            )
 
     to_front()
     QTimer.singleShot(0, to_front)  # (again once the tab bars exist)

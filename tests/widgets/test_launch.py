@@ -47,3 +47,27 @@ def test_make_run_shows_segment_whole_in_front_and_tune_below(make_napari_viewer
     assert run.visibleRegion().boundingRect().height() == run.height()
     tune = widgets["Tune"].parentWidget()
     assert tune.geometry().top() >= segment.parentWidget().geometry().bottom()
+
+
+def test_make_run_gives_train_its_options_not_an_empty_plot(make_napari_viewer, qtbot):
+    """At 1366x768, with Train in front of its tab group, its options scrolled in 88 px
+    (Image, Labels and half a row of buttons of 587 px) while an empty loss plot took
+    200 px. The plot is hidden until there is something to plot: the options get that room."""
+    from qtpy.QtWidgets import QScrollArea
+
+    viewer = make_napari_viewer(show=True)
+    window = viewer.window._qt_window
+    window.resize(1366, 768)
+    qtbot.waitUntil(lambda: (window.width(), window.height()) == (1366, 768), timeout=5000)
+    widgets = set_up(viewer)
+    train = widgets["Train"]
+    qtbot.wait(100)  # (set_up raises Segment again once the tab bars exist)
+    train.parentWidget().raise_()
+    qtbot.waitUntil(lambda: not train.visibleRegion().isEmpty())
+    qtbot.wait(200)  # (the splitter settles)
+    [options] = [
+        s for s in train.findChildren(QScrollArea) if s.widget().isAncestorOf(train.name_edit)
+    ]
+    assert not train.plot.isVisible()
+    assert options.viewport().height() >= 200, options.viewport().height()
+    assert train.train_button.visibleRegion().boundingRect().height() == train.train_button.height()

@@ -48,13 +48,20 @@ from ._layout import panel_layout
 from ._models import listen as listen_for_models
 from ._models import model_events
 from ._plot import LinePlot
-from ._workers import close_when_finished, report_runtime_errors
+from ._train_requests import as_different, counted, refuse_missing_layers, refuse_unwritable
+from ._workers import ThreadWarningsWorker, close_when_finished, report_runtime_errors
 from .segment import guess_layer_axes
 
 if TYPE_CHECKING:
     import napari.viewer
 
-__all__ = ["REGION_LAYER", "TrainWidget", "default_holdout", "layer_samples", "stopped_run"]
+__all__ = [
+    "REGION_LAYER",
+    "TrainWidget",
+    "default_holdout",
+    "layer_samples",
+    "stopped_run",
+]
 
 NEW = "new:"  # base-combo data prefix for a model trained from scratch
 REGION_LAYER = "compare region"  # a Shapes layer whose last rectangle bounds the comparison
@@ -307,16 +314,23 @@ def trained_seconds(out: Path) -> float:
     holds them: the engine counts a resumed run's time budget from these, not from
     ``train.log`` (which may be missing or behind the checkpoint). 0 when it cannot be read
     (the engine then refuses to resume)."""
+    seconds = _checkpoint(out).get("seconds", 0.0)
+    return float(seconds) if isinstance(seconds, int | float) else 0.0
+
+
+def _checkpoint(out: Path) -> dict:
+    """The checkpoint in model folder ``out``, mapped rather than read: a few numbers are
+    needed from it, not the weights and optimizer state ({} when it cannot be read: the
+    engine then says why)."""
     import torch
 
     from tessella.engine.train.loop import CHECKPOINT
 
-    try:  # mapped, not read: only one number is needed from the weights and optimizer state
+    try:
         state = torch.load(out / CHECKPOINT, map_location="cpu", weights_only=True, mmap=True)
-    except Exception:  # truncated, not a checkpoint, unreadable: the engine says which
-        return 0.0
-    seconds = state.get("seconds", 0.0) if isinstance(state, dict) else 0.0
-    return float(seconds) if isinstance(seconds, int | float) else 0.0
+    except Exception:  # truncated, not a checkpoint, unreadable
+        return {}
+    return state if isinstance(state, dict) else {}
 
 
 def stopped_run(out: Path) -> str | None:
@@ -441,8 +455,10 @@ class TrainWidget(LayerWatcher, QWidget):
         self._compared = ""  # the labels and image Compare scores, in words
         self.comparison: dict[str, dict] = {}
         self._offset = np.zeros(2)  # where the compared region starts, in labels pixels
-        self._losses: list[tuple[float, float]] = []
+        self._losses: list[tuple[float, float]] = []  # (step, loss) of every step drawn
         self._scores: list[tuple[float, float]] = []
+        self._curves_of: Path | None = None  # the model folder whose run the curves show
+        self._stop_why: str | None = None  # why this panel stopped the run: its card says so
 
         self.image_combo = QComboBox()
         self.labels_combo = QComboBox()
@@ -526,6 +542,8 @@ class TrainWidget(LayerWatcher, QWidget):
         )
         self.progress_bar = QProgressBar()
         self.plot = LinePlot("step", "loss / score")
+        # shown once there is something to plot: empty, it took the options' room
+        self.plot.setVisible(False)
         self.status_label = QLabel("Add pairs of image and labels layers, then Train.")
         self.status_label.setWordWrap(True)
 
@@ -767,15 +785,19 @@ class TrainWidget(LayerWatcher, QWidget):
                     samples = marked
             if overlapping and not folder:
                 samples = as_overlapping(samples)
+            if holdout and not folder:  # said of layers, not of files as the engine says
+                refuse_missing_layers(holdout, samples, pairs)
             # held out here, before a worker starts: a name that picks nothing is refused
             samples, held = split_holdout(samples, HOLDOUT_FRACTION, 0, holdout)
             if not samples:
                 raise ValueError(
                     f"the hold-out ({', '.join(holdout)}) is every image: leave some to train on"
                 )
+            refuse_unwritable(out.parent)  # last: it makes the folder
         except ValueError as exc:
             show_error(f"Train: {exc}")
             self.status_label.setText(f"Not started: {exc}")
+            self._forget_last_model()
             return False
         # the card records what was held out: the selectors, or the images drawn at random
         # (one image is trained on and scored on: nothing held out)
@@ -820,14 +842,18 @@ class TrainWidget(LayerWatcher, QWidget):
             config,
             samples,
             held,
-            _worker_class=GeneratorWorker,
+            _worker_class=ThreadWarningsWorker,
             _ignore_errors=True,
             _start_thread=False,
         )
-        close_when_finished(worker)  # first: the log is closed before a cancelled run is removed
+        # first: the log is closed before a cancelled run is removed; the card says why it stopped
+        self._stop_why = None
+        close_when_finished(worker, lambda: self._why_stopped(worker))
         worker.yielded.connect(self._on_progress)
         worker.errored.connect(self._on_errored)
-        worker.warned.connect(self._on_warned)  # superqt's worker does not notify by itself
+        # superqt's worker does not notify by itself; this one's warned carries only the
+        # warnings of its own thread (a warning raised on the GUI thread meanwhile is not Train's)
+        worker.warned.connect(self._on_warned)
         worker.finished.connect(self._on_finished)
         total = config.epochs * config.steps_per_epoch
         self._run = _Run(
@@ -841,20 +867,22 @@ class TrainWidget(LayerWatcher, QWidget):
             described=described,
             resumed=resume,
         )
-        self._losses, self._scores = [], []
+        drawn = self._losses if resume and self._curves_of == out else []
+        self._losses, self._scores, self._curves_of = [], [], out
         self.plot.clear()
+        self.plot.setVisible(True)
         self.progress_bar.setRange(0, total)
         self.progress_bar.setValue(0)
-        if resume:  # the curves so far, from the run's log
-            self._resume_curves(out, config.steps_per_epoch)
+        if resume:  # the curves so far: the steps drawn here, else the run's log
+            self._resume_curves(out, config.steps_per_epoch, drawn)
         self.status_label.setText(
             f"{'Resuming' if resume else 'Training'} '{name}'"
             + (f" for at most {minutes} min more" if resume and minutes else "")
-            + f" on {len(samples)} images, "
+            + f" on {counted(samples)}, "
             + (
                 "scored on the same one (add another pair to hold one out)…"
                 if same
-                else f"holding out {len(held)}: {', '.join(held_out)}…"
+                else f"holding out {counted(held)}: {', '.join(held_out)}…"
             )
         )
         self.worker = worker
@@ -919,8 +947,16 @@ class TrainWidget(LayerWatcher, QWidget):
             show_error(f"Train: no stopped run named '{name}' to resume")
             self.status_label.setText(f"Not resumed: no stopped run named '{name}'")
             return False
-        config = _read_json(out / "card.json").get("training", {}).get("config", {})
-        if config:
+        self._show_run_settings(out)
+        return self.start(resume=True)
+
+    def _show_run_settings(self, out: Path) -> None:
+        """Put the settings the run in model folder ``out`` started with (its card's) back in
+        the panel, and its name in Save as."""
+        name = out.name
+        training = _read_json(out / "card.json").get("training", {})
+        config = training.get("config", {}) if isinstance(training, dict) else {}
+        if isinstance(config, dict) and config:
             base = config.get("base") or NEW + str(config.get("method", ""))
             index = self.base_combo.findData(base)
             if index >= 0:
@@ -938,17 +974,27 @@ class TrainWidget(LayerWatcher, QWidget):
             self.average_check.setChecked(bool(config.get("ema")))
             self.invert_check.setChecked(bool(config.get(INVERT)))
             self.holdout_edit.setText(", ".join(config.get("holdout") or ()))
-            self.name_edit.setText(name)
-        return self.start(resume=True)
+        self.name_edit.setText(name)
 
-    def _resume_curves(self, out: Path, steps_per_epoch: int) -> None:
-        """The loss and score curves of a resumed run up to where it stopped (its log)."""
-        for entry in _log_entries(out):
+    def _resume_curves(self, out: Path, steps_per_epoch: int, drawn=()) -> None:
+        """The loss and score curves of a resumed run up to where it stopped: the scores
+        from its log; the loss of each step of the epochs it kept, as this panel drew them
+        (``drawn``: (step, loss) points; those of an epoch cut short are dropped, as the run
+        does it again) or else as its checkpoint keeps them, else (a checkpoint from before
+        they were kept) one point per epoch, its mean loss, from the log."""
+        from tessella.engine.train.loop import checkpoint_losses
+
+        entries = _log_entries(out)
+        drawn = drawn or checkpoint_losses(_checkpoint(out))
+        kept = max((int(e["epoch"]) for e in entries), default=0) * steps_per_epoch
+        self._losses = [(x, y) for x, y in drawn if x <= kept]
+        covered = max((x for x, _ in self._losses), default=0)
+        for entry in entries:
             step = int(entry["epoch"]) * steps_per_epoch
             score = next((v for k, v in entry.items() if k.startswith("val_")), None)
             if isinstance(score, float | int):
                 self._scores.append((step, float(score)))
-            if isinstance(entry.get("loss"), float | int) and step:
+            if isinstance(entry.get("loss"), float | int) and step > covered:
                 self._losses.append((step, float(entry["loss"])))
         self.plot.set_series("loss", self._losses)
         self.plot.set_series("validation score", self._scores)
@@ -976,7 +1022,21 @@ class TrainWidget(LayerWatcher, QWidget):
         if len(self._losses) % 5 == 1:  # repaint now and then, not every step
             self.plot.set_series("loss", self._losses)
 
+    def _why_stopped(self, worker):
+        """The engine's TrainingStopped saying why ``worker``'s run was stopped, when not by
+        Cancel (closing the generator records "cancelled"): this panel closed, or the viewer
+        (napari quits the workers of a window that closes); None when it was not stopped.
+        Called once the worker has finished, even after the widget was deleted."""
+        from tessella.engine.train.loop import TrainingStopped
+
+        if not worker.abort_requested:
+            return None
+        why = self._stop_why or "viewer closed"
+        return None if why == "cancelled" else TrainingStopped(why)
+
     def _on_cancel(self) -> None:
+        if self._stop_why is None:
+            self._stop_why = "cancelled"
         if self.worker is not None:
             self.worker.quit()  # at the next training step
         self.cancel_button.setEnabled(False)
@@ -986,6 +1046,7 @@ class TrainWidget(LayerWatcher, QWidget):
         """The panel was closed: training stops as Cancel stops it (the best model so far is
         kept), rather than going on unseen."""
         if self._run is not None and self.worker is not None:
+            self._stop_why = "panel closed"
             self._on_cancel()
             show_info(
                 f"Train: the panel was closed; training '{self._run.out.name}' stops after "
@@ -1017,11 +1078,15 @@ class TrainWidget(LayerWatcher, QWidget):
             if run.error is not None:
                 what = f"Training failed: {run.error}. Kept the best model so far"
             best = ""
+            base_score = self._scores[0][1] if run.base and self._scores else None
             if self._scores:
                 best_score = max(s for _, s in self._scores)
                 hint = _nothing_yet(best_score, run.base).replace(". It", "; it")
-                best = f" (best validation score {best_score:.3f}{hint})"
-            base_score = self._scores[0][1] if run.base and self._scores else None
+                if base_score is None:
+                    best = f" (best validation score {best_score:.3f}{hint})"
+                else:  # what the fine-tune gained
+                    shown, base_shown = as_different(best_score, base_score)
+                    best = f" (best validation score {shown}, base {base_shown})"
             if base_score is not None and all(s <= base_score for _, s in self._scores[1:]):
                 best = (  # the engine keeps the base until an epoch beats it
                     f": no epoch beat the base model's validation score {base_score:.3f}, so "
@@ -1039,6 +1104,8 @@ class TrainWidget(LayerWatcher, QWidget):
         # a checkpoint without a card (the card could not be written: a full disk, or a
         # stop before the first best model was) is what Resume continues: never removed
         resumable = None if saved else stopped_run(run.out)
+        if not saved and run.error is not None:
+            self._forget_last_model()
         if not saved and resumable is None and not run.resumed:
             shutil.rmtree(run.out, ignore_errors=True)  # stopped before it had a model
         if resumable is not None:
@@ -1066,6 +1133,7 @@ class TrainWidget(LayerWatcher, QWidget):
             "temporal": self.last_temporal,
             "pairs": self.last_pairs,
             "described": self.last_described,
+            "curves": (list(self._losses), list(self._scores)),  # its run's, to draw again
         }
         self._show_compare_label()
 
@@ -1080,10 +1148,31 @@ class TrainWidget(LayerWatcher, QWidget):
         self.last_pairs, self.last_described = last["pairs"], last["described"]
         self._show_compare_label()
         self.compare_button.setEnabled(self._run is None)
-        self.status_label.setText(
+        text = (
             f"Last model: '{self.last_model.name}' in {self.last_model.parent}"
             f" (trained on {self.last_described}); Compare runs it."
         )
+        stopped = stopped_run(self.last_model)
+        if stopped is not None:  # its run stopped (Cancel, this panel closed): offer Resume
+            self._show_run_settings(self.last_model)
+            self._losses, self._scores = (list(c) for c in last.get("curves", ([], [])))
+            self._curves_of = self.last_model
+            self.plot.set_series("loss", self._losses)
+            self.plot.set_series("validation score", self._scores)
+            self.plot.setVisible(bool(self._losses or self._scores))
+            self.pairs = [p for p in self.last_pairs if all(find_layer(self.viewer, i) for i in p)]
+            self._show_pairs()
+            text += f" Its run stopped {stopped}: Resume continues it"
+            text += " on the same pairs." if self.pairs else " (add the pairs it trained on)."
+        self.status_label.setText(text)
+
+    def _forget_last_model(self) -> None:
+        """After a refusal or a failed run, Compare no longer offers the model trained
+        before: next to a message about another model it read as that one's."""
+        self.last_model, self.last_base, self.last_pairs = None, None, ()
+        _LAST.pop(self.viewer, None)
+        self.compare_button.setEnabled(False)
+        self._show_compare_label()
 
     def _show_compare_label(self) -> None:
         """Compare with base, or, for a model with no base, with the labels only."""
@@ -1201,7 +1290,7 @@ class TrainWidget(LayerWatcher, QWidget):
             axes,
             models,
             self.last_ignore_label,
-            _worker_class=GeneratorWorker,
+            _worker_class=ThreadWarningsWorker,
             _ignore_errors=True,
             _start_thread=False,
         )
@@ -1209,6 +1298,7 @@ class TrainWidget(LayerWatcher, QWidget):
         close_when_finished(worker)
         worker.yielded.connect(lambda item: self._on_compared(image_layer, item))
         worker.errored.connect(self._on_compare_errored)
+        worker.warned.connect(lambda args: show_warning(f"Compare: {args[0]}"))
         worker.finished.connect(self._on_compare_finished)
         self.compare_button.setEnabled(False)
         self._compared = f"'{labels_layer.name}' on '{image_layer.name}'"

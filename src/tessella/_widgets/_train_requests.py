@@ -1,0 +1,79 @@
+"""How the Train panel checks a request before a run starts, and words what it trains on:
+a models folder it cannot write, hold-out selectors that pick no layer, counts of images,
+slices or frames, two scores told apart."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["as_different", "counted", "refuse_missing_layers", "refuse_unwritable"]
+
+
+def refuse_missing_layers(holdout, samples, pairs) -> None:
+    """Refuse hold-out selectors that pick none of the layers' samples, naming the labels
+    layers (the engine, which reads files, says "hold-out files not found")."""
+    from tessella.engine.train.data import refuse_wrong_axes, selects
+
+    names = [s.name for s in samples]
+    refuse_wrong_axes(list(holdout), names, "hold-out")
+    missing = [n for n in holdout if not any(selects(n, name) for name in names)]
+    if missing:
+        layers = ", ".join(dict.fromkeys(f"'{labels.name}'" for _image, labels in pairs))
+        raise ValueError(
+            f"hold-out layers not found: {', '.join(sorted(missing))} (the labels layers "
+            f"trained on: {layers})"
+        )
+
+
+def counted(samples) -> str:
+    """How many training samples, in words: frames of a movie and slices (or slabs) of a
+    volume are called so; images otherwise ("1 image", "13 slices")."""
+    names = [getattr(s, "name", "") for s in samples]
+
+    def all_match(pattern: str) -> bool:
+        return bool(names) and all(re.search(pattern, n) for n in names)
+
+    if all_match(r"\[t=\d+\]$"):
+        what = "frame"
+    elif all_match(r"\[z=\d+\]$"):
+        what = "slice"
+    elif all_match(r"\[z=\d+:\d+\]$"):
+        what = "slab"
+    elif names and all(np.ndim(s.labels) == 3 for s in samples):
+        what = "volume"
+    else:
+        what = "image"
+    return f"{len(samples)} {what}" + ("" if len(samples) == 1 else "s")
+
+
+def refuse_unwritable(folder: Path) -> None:
+    """Make the models folder ``folder`` if need be and check that a model can be written
+    there; ValueError naming it (and ``$TESSELLA_MODELS``, which chooses it) if not, before a
+    run starts rather than with an OS error once it has."""
+    import tempfile
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        blocking = next((p for p in folder.parents if p.exists() and not p.is_dir()), None)
+        why = f"{blocking} is a file" if blocking is not None else exc.strerror or str(exc)
+        chosen = "$TESSELLA_MODELS" if os.environ.get("TESSELLA_MODELS") else "the default"
+        raise ValueError(
+            f"the models folder {folder} ({chosen}) cannot be created or written: {why}; "
+            "set $TESSELLA_MODELS to a folder you can write"
+        ) from None
+
+
+def as_different(score: float, other: float) -> tuple[str, str]:
+    """Two scores with 3 decimals, or as many more (up to 5) as it takes to tell them apart."""
+    for decimals in (3, 4):
+        shown = f"{score:.{decimals}f}", f"{other:.{decimals}f}"
+        if shown[0] != shown[1]:
+            return shown
+    return f"{score:.5f}", f"{other:.5f}"
