@@ -1,0 +1,232 @@
+"""The one entry point the CLI, the widgets and blockwise segmentation call.
+
+model (from the registry) -> ``predict`` (tiling, TTA, the network) -> ``postprocess``.
+:func:`segment_steps` is the generator form: it yields :class:`~tessella.engine.progress.Progress`
+once per window so a caller can show progress and cancel (by closing the generator).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import numpy as np
+
+from ..axes import spatial_of
+from ..device import resolve_device
+from ..memory import retain_freed_memory
+from ..methods import Prediction, get_method
+from ..params import make_params, params_to_dict
+from ..progress import Progress
+from ..registry import LoadedModel
+from ._frames import (
+    number_frame,
+    number_frames,
+    postprocess,
+    postprocess_with_lineage,
+    series_without_blank_frames,
+    without_blank_parts,
+)
+from ._inputs import DEFAULT_MODEL, _as_model, _check_call, _check_image, _check_options, window_of
+from ._predict import _predict_steps
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "SegmentResult",
+    "resolve_params",
+    "predict_steps",
+    "postprocess",
+    "postprocess_with_lineage",
+    "segment_steps",
+    "window_of",
+    "series_without_blank_frames",
+    "number_frame",
+    "number_frames",
+    "without_blank_parts",
+    "segment",
+    "run_steps",
+]
+
+
+@dataclass
+class SegmentResult:
+    labels: np.ndarray  # the input's axes without C, e.g. YX, ZYX, TYX
+    axes: str
+    predictions: list[Prediction]  # one per time point
+    params: Any
+    model: LoadedModel
+    options: dict = field(default_factory=dict)
+    #: time-lapse methods that link frames: ``{child track: parent track}`` (divisions)
+    lineage: dict[int, int] | None = None
+
+    def recipe(self) -> dict:
+        """What reproduces this result: model, its hash, parameters and options."""
+        from ... import __version__
+        from ..registry import model_reference
+
+        return {
+            "tessella_version": __version__,
+            **model_reference(self.model),
+            "method": self.model.card.method,
+            "params": params_to_dict(self.params),
+            **self.options,
+        }
+
+
+_Result = TypeVar("_Result")
+
+
+def run_steps(generator: Generator[Any, Any, _Result]) -> _Result:
+    """Drive a step generator to the end and return its value (no progress shown)."""
+    while True:
+        try:
+            next(generator)
+        except StopIteration as stop:
+            return stop.value
+
+
+def resolve_params(model: LoadedModel, params: Any = None, **overrides):
+    """The model's default parameters, then ``params`` (a Params or a dict), then overrides."""
+    method = get_method(model.card.method)
+    base = make_params(method.Params, **model.card.defaults.get("params", {}))
+    if isinstance(params, method.Params):
+        base = params
+    elif params is not None and not isinstance(params, dict):
+        raise TypeError(
+            f"params must be a dict of parameter values (or {method.Params.__name__}), not "
+            f"{type(params).__name__}: e.g. params={{'min_size': 20}}"
+        )
+    elif params:
+        base = make_params(method.Params, base, **params)
+    return make_params(method.Params, base, **overrides) if overrides else base
+
+
+def predict_steps(
+    image: np.ndarray,
+    model: str | LoadedModel | None = None,
+    axes: str | None = None,
+    tta: bool | None = None,
+    tile: int | None = None,
+    device: str = "auto",
+    name: str = "image",
+    spacing: tuple[float, ...] | None = None,
+    invert: bool | None = None,
+) -> Generator[Progress, None, list[Prediction]]:
+    """Network outputs for every time point of ``image`` (one :class:`Prediction` each).
+
+    A 2D model of a method with ``SLICEWISE_3D`` predicts a ZYX volume slice by slice and
+    returns one 3D prediction per time point. ``spacing`` (the voxel size along the
+    prediction's spatial axes) goes into the predictions' ``meta`` for post-processing.
+    ``invert`` (None: as the model's card says) inverts the image's intensities before the
+    network (True) or keeps them (False): for a polarity the card's rule gets wrong.
+    """
+    with retain_freed_memory():  # no page faults for each window's feature maps
+        return (
+            yield from _predict_steps(image, model, axes, tta, tile, device, name, spacing, invert)
+        )
+
+
+def segment_steps(
+    image: np.ndarray,
+    model: str | LoadedModel | None = None,
+    axes: str | None = None,
+    params: Any = None,
+    tta: bool | None = None,
+    tile: int | None = None,
+    device: str = "auto",
+    name: str = "image",
+    spacing: tuple[float, ...] | None = None,
+    invert: bool | None = None,
+) -> Generator[Progress, None, SegmentResult]:
+    """Segment ``image``; yields progress, returns a :class:`SegmentResult`.
+
+    Parameters are validated before the network runs, so a bad value fails at once.
+    ``spacing`` is the voxel size along the spatial axes (anisotropic volumes), or a dict of
+    sizes by axis as :func:`~tessella.engine.io.read_image` gives ``pixel_size`` (used when it
+    names every spatial axis, as ``tessella segment`` uses a file's). ``invert``: see
+    :func:`predict_steps` (the recipe records it when given).
+    """
+    _check_call(image, tta=tta, invert=invert)
+    spacing = _check_options(axes, tile, spacing, name)
+    model = _as_model(model)
+    resolved = resolve_params(model, params)
+    axes = _check_image(image, axes, model, name)
+    if isinstance(spacing, dict):  # read_image's pixel_size: used when it has every axis
+        sizes = {str(k).upper(): v for k, v in spacing.items()}
+        missing = [a for a in spatial_of(axes) if a not in sizes]
+        known = not missing
+        if sizes and missing:  # (an empty dict, a file without pixel size, says nothing)
+            warnings.warn(
+                f"{name}: spacing {spacing} names no size for {', '.join(missing)} of the "
+                f"spatial axes {spatial_of(axes)}: ignored, the image is taken as isotropic",
+                stacklevel=2,
+            )
+        spacing = (
+            _check_options(None, None, [sizes[a] for a in spatial_of(axes)], name)
+            if known
+            else None
+        )
+    if spacing is not None and len(spacing) != len(spatial_of(axes)):
+        raise ValueError(
+            f"{name}: spacing {list(spacing)} gives {len(spacing)} sizes but the image has "
+            f"{len(spatial_of(axes))} spatial axes ({spatial_of(axes)})"
+        )
+    predictions = yield from predict_steps(
+        image, model, axes, tta, tile, device, name, spacing, invert
+    )
+    yield Progress("postprocess", 0, len(predictions))
+    labels, lineage = postprocess_with_lineage(model, predictions, resolved)
+    yield Progress("postprocess", len(predictions), len(predictions))
+    out_axes = axes.replace("C", "")
+    if "T" in axes and labels.ndim == len(out_axes) - 1:
+        labels = labels[None]
+    defaults = model.card.defaults
+    options = {
+        "axes": axes,
+        "tta": bool(defaults.get("tta", False)) if tta is None else bool(tta),
+        "tile": int(tile or defaults.get("tile", 1024)),
+        "device": resolve_device(device),
+    }
+    if spacing is not None:
+        options["spacing"] = [float(s) for s in spacing]
+    if invert is not None:
+        options["invert"] = bool(invert)
+    return SegmentResult(labels, out_axes, predictions, resolved, model, options, lineage)
+
+
+def segment(
+    image: np.ndarray,
+    model: str | LoadedModel | None = None,
+    axes: str | None = None,
+    *,
+    tta: bool | None = None,
+    tile: int | None = None,
+    device: str = "auto",
+    invert: bool | None = None,
+    spacing: tuple[float, ...] | None = None,
+    params: Any = None,
+    **overrides,
+) -> np.ndarray:
+    """Segment ``image`` and return its labels; ``params`` (a dict) and keyword arguments set
+    parameters, the keywords last (``invert``: see :func:`predict_steps`). ``spacing`` is
+    the voxel size along the image's spatial axes, or :func:`~tessella.engine.io.read_image`'s
+    ``pixel_size`` dict as it is (see :func:`segment_steps`): post-processing of anisotropic
+    volumes uses it, as ``tessella segment`` does with a file's voxel size.
+
+    Examples
+    --------
+    >>> import tessella
+    >>> labels = tessella.segment(image, model="nuclei2d", seed_thresh=0.8)  # doctest: +SKIP
+    >>> volume = tessella.engine.io.read_image("stack.tif")  # doctest: +SKIP
+    >>> labels = tessella.segment(volume.data, spacing=volume.pixel_size)  # doctest: +SKIP
+    """
+    _check_call(image, tta=tta, invert=invert)
+    model = _as_model(model)
+    if overrides:  # validated against the model's method, then the keywords win
+        params = {**params_to_dict(resolve_params(model, params)), **overrides}
+    result = run_steps(
+        segment_steps(image, model, axes, params, tta, tile, device, spacing=spacing, invert=invert)
+    )
+    return result.labels

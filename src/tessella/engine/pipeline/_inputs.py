@@ -1,0 +1,145 @@
+"""A call's arguments checked (the model, the image and its axes, the options) and a frame in
+the model's input layout."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..axes import check_axes, guess_axes, spatial_of, to_model_layout
+from ..methods import get_method
+from ..normalize import normalize
+from ..registry import LoadedModel, load_model
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "window_of",
+    "_as_model",
+    "_check_call",
+    "_check_options",
+    "_check_image",
+    "_slicewise",
+    "_model_input",
+]
+
+
+DEFAULT_MODEL = "nuclei2d"
+
+
+def _as_model(model: str | LoadedModel | None) -> LoadedModel:
+    import os
+
+    if isinstance(model, LoadedModel):
+        return model
+    if model is not None and not isinstance(model, str | os.PathLike):
+        raise TypeError(
+            "model must be a model name, a model folder or a .zip package (a path), or a "
+            f"loaded model, not {type(model).__name__}"
+        )
+    return load_model(model or DEFAULT_MODEL)
+
+
+def _check_call(image, **flags) -> None:
+    """Refuse what the Python API cannot take, with a TypeError saying what it takes: an
+    image that is no array (a path, a list) and switches that are not True, False or None."""
+    import os
+
+    if isinstance(image, str | os.PathLike):
+        raise TypeError(
+            f"segment takes an array, not the path {str(image)!r}: read the file with "
+            "tessella.engine.io.read_image(path).data (its .axes says the axes)"
+        )
+    if not (hasattr(image, "dtype") and hasattr(image, "shape")):
+        raise TypeError(f"segment takes an array (numpy, dask or zarr), not {type(image).__name__}")
+    if not isinstance(getattr(image.dtype, "kind", None), str):  # a torch tensor, say
+        raise TypeError(
+            f"segment takes an array (numpy, dask or zarr), not {type(image).__name__}"
+            + (": pass tensor.cpu().numpy()" if type(image).__module__.startswith("torch") else "")
+        )
+    for flag, value in flags.items():
+        if value is not None and not isinstance(value, bool | np.bool_):
+            raise TypeError(f"{flag} must be True, False or None, not {value!r}")
+
+
+def _check_options(axes, tile, spacing, name: str):
+    """Refuse option values of the wrong kind with a TypeError or ValueError saying what each
+    takes; returns ``spacing`` as floats (a dict as it is)."""
+    if axes is not None and not isinstance(axes, str):
+        raise TypeError(f"axes must be a string such as 'YX' or 'ZYX', not {axes!r}")
+    if tile is not None and (
+        isinstance(tile, bool) or not isinstance(tile, int | np.integer) or tile <= 0
+    ):
+        raise ValueError(f"tile must be a positive number of pixels, not {tile!r}")
+    if spacing is None or isinstance(spacing, dict):
+        return spacing  # a dict is matched to the image's axes in segment_steps
+    try:
+        values = tuple(float(v) for v in spacing)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"{name}: spacing must be the voxel size per spatial axis (numbers), not {spacing!r}"
+        ) from None
+    if not all(np.isfinite(v) and v > 0 for v in values):
+        raise ValueError(f"{name}: spacing must be positive numbers, got {list(values)}")
+    return values
+
+
+def _check_image(image: np.ndarray, axes: str | None, model: LoadedModel, name: str) -> str:
+    image_kind = getattr(image, "dtype", np.dtype(object)).kind
+    if image_kind not in "biuf":
+        raise ValueError(f"{name}: unsupported pixel type {image.dtype}")
+    axes = check_axes(axes or guess_axes(image.shape), image.ndim, name)
+    if "C" in axes and model.card.channels == 1:
+        n = image.shape[axes.index("C")]
+        if n not in (1, 3, 4):
+            raise ValueError(
+                f"{name}: {n} channels (axes {axes}); model {model.card.name!r} reads one: "
+                "segment the channel you want alone (or give axes without C)"
+            )
+
+    expected = model.card.spatial_axes
+    if _slicewise(axes, model):
+        return axes
+    if window_of(model.card) > 1 and spatial_of(axes) == "ZYX" and "T" not in axes:
+        raise ValueError(
+            f"{name}: model {model.card.name!r} segments time-lapses of 2D frames (TYX); the "
+            f"image has axes {axes}: if its first axis is time, give axes TYX"
+        )
+    if spatial_of(axes) != expected:
+        hint = (
+            "; for a stack of 2D images use axes TYX (CYX if its planes are channels)"
+            if axes == "ZYX"
+            else ""
+        )
+        raise ValueError(
+            f"{name}: axes {axes} do not fit model {model.card.name!r}, which segments "
+            f"{expected} images{hint}"
+        )
+    return axes
+
+
+def _slicewise(axes: str, model: LoadedModel) -> bool:
+    """True when a 2D model segments a volume slice by slice with 3D post-processing (methods
+    with ``SLICEWISE_3D``, e.g. boundary prediction on anisotropic EM stacks)."""
+    method = get_method(model.card.method)
+    return (
+        getattr(method, "SLICEWISE_3D", False)
+        and model.card.spatial_axes == "YX"
+        and spatial_of(axes) == "ZYX"
+    )
+
+
+def _model_input(frame, frame_axes, card, name, invert=None) -> np.ndarray:
+    """One frame in the model's layout ``(C, *spatial)``, normalised (``invert``: see
+    :func:`~tessella.engine.normalize.normalize`). A constant frame (a blank frame or slice
+    of a stack that is not blank as a whole) becomes zeros; its labels are cleared after
+    (:func:`without_blank_parts`)."""
+    if np.issubdtype(frame.dtype, np.floating) and not np.isfinite(frame).all():
+        raise ValueError(f"{name} contains NaN or infinite values")
+    data = to_model_layout(
+        frame, frame_axes, card.spatial_axes, card.channels, card.input.get("rgb", "mean")
+    )
+    return normalize(data, card.normalization, invert)
+
+
+def window_of(card) -> int:
+    """Frames a time-lapse model reads per prediction (1 for every other model)."""
+    return int(card.input.get("window", 1))

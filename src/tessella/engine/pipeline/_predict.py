@@ -1,0 +1,169 @@
+"""The network over every frame (and slice) of an image, window by window: its predictions."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Generator
+from typing import Any
+
+import numpy as np
+
+from ..device import execution_plan
+from ..inference import NetworkRunner, prepare_network
+from ..io import as_array
+from ..methods import Prediction, get_method
+from ..normalize import check_finite_and_varied
+from ..progress import Progress
+from ..registry import LoadedModel
+from ..tiling import tile_grid
+from ._inputs import _as_model, _check_image, _model_input, _slicewise, window_of
+
+__all__ = ["_predict_steps"]
+
+
+_RUNNERS: dict[tuple, Any] = {}
+
+
+def _runner(model: LoadedModel, device: str, tta: bool) -> NetworkRunner:
+    method = get_method(model.card.method)
+    plan = execution_plan(device)
+    key = (id(model.network), model.card.sha256, plan)
+    if key not in _RUNNERS:
+        _RUNNERS.clear()  # keep one prepared network: they can be large
+        _RUNNERS[key] = prepare_network(model.network, plan)
+    ndim = len(model.card.spatial_axes)
+    return NetworkRunner(
+        _RUNNERS[key],
+        plan,
+        lambda raw: method.activate(raw, ndim),
+        method.OUTPUT_KINDS,
+        ndim,
+        tta=tta,
+    )
+
+
+def _predict_frame(runner, frames, frame_axes, card, tile, halo, multiple, name, invert=None):
+    """One frame's network outputs, as a generator of tile progress (done, total).
+
+    ``frames`` is one frame, or for a time-lapse model the window of frames (stacked along
+    channels, each normalised on its own, as in training)."""
+    if isinstance(frames, list):
+        data = np.concatenate([_model_input(f, frame_axes, card, name, invert) for f in frames])
+    else:
+        data = _model_input(frames, frame_axes, card, name, invert)
+    ndim = len(card.spatial_axes)
+    pad_mode = str(card.defaults.get("pad", "reflect"))
+    return (yield from runner.predict(data, (tile,) * ndim, (halo,) * ndim, multiple, pad_mode))
+
+
+def _predict_steps(
+    image: np.ndarray,
+    model: str | LoadedModel | None,
+    axes: str | None,
+    tta: bool | None,
+    tile: int | None,
+    device: str,
+    name: str,
+    spacing: tuple[float, ...] | None,
+    invert: bool | None = None,
+) -> Generator[Progress, None, list[Prediction]]:
+    model = _as_model(model)
+    axes = _check_image(image, axes, model, name)
+    card = model.card
+    if "C" in axes and card.channels == 1 and image.shape[axes.index("C")] > 1:
+        if not axes.endswith("C"):  # channels first: separate stains, not a colour photo?
+            # (or frames of a time-lapse, or slices of a stack a slice-by-slice model takes,
+            # that a TIFF's tags called planar RGB, as a plain tifffile.imwrite of 3-4 planes does)
+            hint = "if they are separate stains, segment the channel you want alone"
+            if window_of(card) > 1 and axes.startswith("C"):
+                hint = f"if these are frames, use --axes T{axes[1:]} (Axes in the Segment panel)"
+            elif axes == "CYX" and _slicewise("ZYX", model):
+                hint = (
+                    "if these are slices of a stack, use --axes ZYX (Axes in the Segment "
+                    f"panel), which {card.name!r} segments slice by slice; or {hint}"
+                )
+            warnings.warn(
+                f"{name}: its {image.shape[axes.index('C')]} channels (axes {axes}) are "
+                f"averaged into the one channel model {card.name!r} reads, as for a colour "
+                f"image; {hint}",
+                stacklevel=2,
+            )
+    tta = bool(card.defaults.get("tta", False)) if tta is None else tta
+    ndim = len(card.spatial_axes)
+    tile = int(tile or card.defaults.get("tile", 1024))
+    halo = int(card.defaults.get("halo", 32))
+    frames = image.shape[axes.index("T")] if "T" in axes else 1
+    frame_axes = axes.replace("T", "")
+    slicewise = _slicewise(axes, model)
+    slices = image.shape[axes.index("Z")] if slicewise else 1
+    slice_axes = frame_axes.replace("Z", "") if slicewise else frame_axes
+    runner = _runner(model, device, tta)
+    multiple = getattr(model.network, "multiple", 1)
+    spatial_shape = tuple(image.shape[axes.index(a)] for a in card.spatial_axes)
+    grid = tile_grid(spatial_shape, (tile,) * ndim, (halo,) * ndim, multiple)
+    total = frames * slices * grid.n_tiles
+    meta = dict(card.method_args)
+    if hasattr(model.network, "decoder_weights"):  # patches: the codes' decoder
+        meta["decoder"] = model.network.decoder_weights()
+    if spacing is not None:
+        meta["spacing"] = tuple(float(s) for s in spacing)
+    predictions = []
+    window = window_of(card)
+
+    def frame_at(t):
+        if "T" not in axes:
+            return as_array(image, name)
+        return as_array(image, name, f"frame {t}", (slice(None),) * axes.index("T") + (t,))
+
+    if isinstance(image, np.ndarray):  # the whole image at once; a part may be blank
+        check_finite_and_varied(image, name)
+    blank_parts = 0  # lazy data (dask, zarr) is read frame by frame: counted as it comes
+    yield Progress("predict", 0, total)
+    for t in range(frames):
+        frame = frame_at(t)
+        own = frame  # the frame itself, not the window around it
+        frame_meta = dict(meta)
+        if slicewise:
+            z_axis = frame_axes.index("Z")
+            blank = [z for z in range(slices) if _is_constant(np.take(own, z, axis=z_axis))]
+            if blank:
+                frame_meta["blank_slices"] = blank
+            blank_parts += len(blank)
+        elif _is_constant(own):
+            frame_meta["blank"] = True
+            blank_parts += 1
+        if blank_parts == frames * slices:  # every part so far, and this was the last
+            check_finite_and_varied(np.asarray(own), name)
+        if window > 1:  # the window around frame t, edges repeated (as in training)
+            from ..train.timelapse import window_indices
+
+            target = card.input.get("target", "centre")
+            frame = [frame_at(i) for i in window_indices(t, frames, window, target)]
+        parts = []
+        for z in range(slices):
+            part = np.take(frame, z, axis=frame_axes.index("Z")) if slicewise else frame
+            label = name + (f" (frame {t})" if "T" in axes else "")
+            label += f" (slice {z})" if slicewise else ""
+            steps = _predict_frame(
+                runner, part, slice_axes, card, tile, halo, multiple, label, invert
+            )
+            done_before = (t * slices + z) * grid.n_tiles
+            while True:
+                try:
+                    progress = next(steps)
+                except StopIteration as stop:
+                    parts.append(stop.value)
+                    break
+                if progress.done:
+                    yield Progress("predict", done_before + progress.done, total)
+        if slicewise:  # (C, Y, X) per slice -> (C, Z, Y, X)
+            outputs = {k: np.stack([p[k] for p in parts], axis=1) for k in parts[0]}
+            spatial = "Z" + card.spatial_axes
+        else:
+            outputs, spatial = parts[0], card.spatial_axes
+        predictions.append(Prediction(outputs, spatial, frame_meta))
+    return predictions
+
+
+def _is_constant(array: np.ndarray) -> bool:
+    return bool(array.size) and array.min() == array.max()
