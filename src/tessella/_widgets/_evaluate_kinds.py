@@ -8,9 +8,11 @@ from __future__ import annotations
 import numpy as np
 from napari.layers import Labels
 from napari.qt.threading import create_worker
-from superqt.utils import FunctionWorker
+from napari.utils.notifications import show_warning
 
 from tessella.engine import evaluation
+
+from ._workers import ThreadWarningsFunctionWorker
 
 __all__ = ["GUESS_SAMPLE_PIXELS", "GUESS_SYNC_PIXELS", "TRUTH_KINDS", "EvaluateKinds"]
 
@@ -90,10 +92,11 @@ class EvaluateKinds:
             truth.name,
             data,
             pred_data,
-            _worker_class=FunctionWorker,
+            _worker_class=ThreadWarningsFunctionWorker,  # warned: this guess's warnings only
             _start_thread=False,
         )
         worker.returned.connect(self._on_kind_guessed)
+        worker.warned.connect(lambda args: show_warning(f"Evaluate: {args[0]}"))
         self.kind_worker, self._worker_pair = worker, pair
         worker.start()
 

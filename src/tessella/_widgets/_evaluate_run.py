@@ -14,14 +14,13 @@ from napari.qt.threading import create_worker
 from napari.utils.notifications import show_error, show_info, show_warning
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QTableWidget, QTableWidgetItem
-from superqt.utils import FunctionWorker
 
 from tessella.engine import evaluation
 
 from ._evaluate_kinds import TRUTH_KINDS, _layer_array
 from ._layers import find_layer
 from ._placement import last_axes, placement_note, world_transform
-from ._workers import WorkerFailed
+from ._workers import ThreadWarningsFunctionWorker, WorkerFailed
 
 if TYPE_CHECKING:
     from tessella.engine.evaluation import Evaluation
@@ -239,12 +238,13 @@ class EvaluateRun:
             *args,
             names,
             kind,
-            _worker_class=FunctionWorker,
+            _worker_class=ThreadWarningsFunctionWorker,  # warned: this run's warnings only
             _ignore_errors=True,
             _start_thread=False,
         )
         worker.returned.connect(self._on_returned)
         worker.errored.connect(self._on_errored)
+        worker.warned.connect(lambda args: show_warning(f"Evaluate: {args[0]}"))
         worker.finished.connect(self._on_finished)
         self.worker = worker
         worker.start()

@@ -12,11 +12,11 @@ from pathlib import Path
 
 from napari.qt.threading import create_worker
 from napari.utils.notifications import show_error, show_info
-from superqt.utils import GeneratorWorker
 
 from ._blockwise import BlockwisePreview, blockwise_steps
 from ._segment_image import _layer_array
 from ._segment_outputs import _Run
+from ._workers import ThreadWarningsWorker
 
 __all__ = ["EARLIER_SETTINGS", "SegmentBlockwise"]
 
@@ -71,7 +71,7 @@ class SegmentBlockwise:
             tile=self.tile_spin.value(),
             device=self.device_combo.currentText(),
             invert=self.invert_combo.currentData(),
-            _worker_class=GeneratorWorker,
+            _worker_class=ThreadWarningsWorker,  # warned: this run's warnings, no others
             _ignore_errors=True,
             _start_thread=False,
         )

@@ -16,8 +16,8 @@ from tessella.engine.params import params_to_dict
 
 from . import _results
 from ._tune_frames import _postprocess_frames, _Request, _slice_preview
-from ._tune_notices import show_error
-from ._workers import close_when_finished
+from ._tune_notices import show_error, show_warning
+from ._workers import ThreadWarningsWorker, close_when_finished
 
 __all__ = ["TuneRunning"]
 
@@ -107,13 +107,14 @@ class TuneRunning:
             apply_all and hasattr(method, "postprocess_series"),
             # objects that overlap (one 2D image): their "overlaps" layer follows
             hasattr(method, "instances") and n_frames == 1 and plane is None,
-            _worker_class=GeneratorWorker,
+            _worker_class=ThreadWarningsWorker,  # warned: this run's warnings, no others
             _ignore_errors=True,
             _start_thread=False,
         )
         close_when_finished(worker)
         worker.yielded.connect(partial(self._on_frame, request))
         worker.errored.connect(partial(self._on_errored, request))
+        worker.warned.connect(lambda args: show_warning(f"Tune: {args[0]}"))
         worker.finished.connect(partial(self._on_finished, request, worker))
         self._requests[layer_id], self._worker_of[layer_id] = request, worker
         self._failed.discard(layer_id)

@@ -8,9 +8,10 @@ from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from functools import wraps
 
-from superqt.utils import GeneratorWorker
+from superqt.utils import FunctionWorker, GeneratorWorker, WorkerBase
 
 __all__ = [
+    "ThreadWarningsFunctionWorker",
     "ThreadWarningsWorker",
     "WorkerFailed",
     "close_when_finished",
@@ -117,6 +118,31 @@ def warnings_of_this_thread(capture: Callable) -> Iterator[None]:
                 warnings.showwarning = hook.outside
 
 
+def _run_with_own_warnings(worker: WorkerBase) -> None:
+    """superqt's ``WorkerBase.run``, with its process-wide ``warnings.catch_warnings``
+    replaced by :func:`warnings_of_this_thread`: ``worker.warned`` carries only the warnings
+    raised in the worker's thread."""
+    worker.started.emit()
+    worker._running = True
+    try:
+        with warnings_of_this_thread(lambda *args: worker.warned.emit(args)):
+            result = worker.work()
+        if isinstance(result, Exception):
+            if isinstance(result, RuntimeError):  # superqt: the worker was deleted
+                warnings.warn(
+                    f"RuntimeError in aborted thread: {result}", RuntimeWarning, stacklevel=2
+                )
+                return
+            raise result
+        if not worker.abort_requested:
+            worker.returned.emit(result)
+    except Exception as exc:
+        worker.errored.emit(exc)
+    worker._running = False
+    worker.finished.emit()
+    worker._finished.emit(worker)
+
+
 class ThreadWarningsWorker(GeneratorWorker):
     """A generator worker whose ``warned`` signal carries the warnings raised in its own
     thread only (see :func:`warnings_of_this_thread`); any other warning raised while it runs
@@ -127,23 +153,15 @@ class ThreadWarningsWorker(GeneratorWorker):
     """
 
     def run(self) -> None:
-        # superqt's WorkerBase.run, with its process-wide warnings.catch_warnings replaced
-        self.started.emit()
-        self._running = True
-        try:
-            with warnings_of_this_thread(lambda *args: self.warned.emit(args)):
-                result = self.work()
-            if isinstance(result, Exception):
-                if isinstance(result, RuntimeError):  # superqt: the worker was deleted
-                    warnings.warn(
-                        f"RuntimeError in aborted thread: {result}", RuntimeWarning, stacklevel=2
-                    )
-                    return
-                raise result
-            if not self.abort_requested:
-                self.returned.emit(result)
-        except Exception as exc:
-            self.errored.emit(exc)
-        self._running = False
-        self.finished.emit()
-        self._finished.emit(self)
+        _run_with_own_warnings(self)
+
+
+class ThreadWarningsFunctionWorker(FunctionWorker):
+    """:class:`ThreadWarningsWorker` for a plain function (superqt's ``FunctionWorker``):
+    ``warned`` carries the warnings raised in its own thread only.
+
+    Pass it as ``create_worker(..., _worker_class=ThreadWarningsFunctionWorker)``.
+    """
+
+    def run(self) -> None:
+        _run_with_own_warnings(self)

@@ -48,7 +48,7 @@ from ._segment_outputs import (
     _Run,
     _spatial_transform,
 )
-from ._workers import close_when_finished, report_runtime_errors
+from ._workers import ThreadWarningsWorker, close_when_finished, report_runtime_errors
 
 if TYPE_CHECKING:
     import napari.viewer
@@ -265,7 +265,7 @@ class SegmentWidget(
             invert=self.invert_combo.currentData(),
             name=layer.name,
             spacing=tuple(s for a, s in zip(axes.replace("C", ""), scale) if a in "ZYX"),
-            _worker_class=GeneratorWorker,
+            _worker_class=ThreadWarningsWorker,  # warned: this run's warnings, no others
             _ignore_errors=True,
             _start_thread=False,
         )
