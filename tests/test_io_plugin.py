@@ -270,6 +270,45 @@ def test_a_recipe_vouches_only_for_the_labels_its_digest_names(tmp_path):
     assert kwargs["metadata"][RECIPE_KEY] == SEGMENT_RECIPE
 
 
+@pytest.mark.parametrize(
+    ("shape", "axes", "read_shape"),
+    [((1, 32, 32), "ZYX", (32, 32)), ((3, 32, 32), "ZYX", (3, 32, 32))],
+    ids=["one-slice", "zyx"],
+)
+def test_a_digest_vouches_for_labels_whose_file_reads_back_without_a_length_1_axis(
+    tmp_path, shape, axes, read_shape
+):
+    """Labels with an axis of length 1 (1 x Y x X, from a reader that keeps it) read back
+    from their TIFF without it; their digest still vouches for them, as for a 3D stack (it
+    said they had changed outside Tessella, only because the shapes differ). The same file
+    with a pixel changed is still caught."""
+    import json
+
+    from tessella._io import LABELS_CHANGED_NOTE
+    from tessella._widgets._results import recipe_on_screen
+    from tessella.engine.digest import labels_digest
+
+    def reopened():
+        [(data, kwargs, kind)] = read(tmp_path / "cells_labels.tif")
+        assert kind == "labels" and data.shape == read_shape
+        return recipe_on_screen(SimpleNamespace(data=data, metadata=kwargs["metadata"]))
+
+    labels = np.zeros(shape, np.uint16)
+    labels[..., 4:12, 4:12], labels[-1, 20:28, 16:30] = 1, 2
+    recipe = {**SEGMENT_RECIPE, "axes": axes}
+    write_labels_tiff(str(tmp_path / "cells_labels.tif"), labels, {"metadata": {"axes": axes}})
+    digest = labels_digest(labels)
+    (tmp_path / "cells_labels.recipe.json").write_text(
+        json.dumps({**recipe, "labels_digest": digest})
+    )
+    assert digest["shape"] == list(shape)
+    assert reopened() == (recipe, True)
+
+    labels[-1, 12, 4:12] = 1  # one row painted on in Fiji
+    tifffile.imwrite(tmp_path / "cells_labels.tif", labels, photometric="minisblack")
+    assert reopened() == ({**recipe, "note": LABELS_CHANGED_NOTE}, False)
+
+
 def test_labels_too_big_to_fingerprint_keep_a_changed_file_s_edited_mark(tmp_path, monkeypatch):
     """Labels over the fingerprint limit get no labels state; a recipe that does not
     reproduce them (an export's ``labels_edited``, or a file changed after its digest) then

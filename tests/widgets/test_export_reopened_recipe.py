@@ -88,3 +88,27 @@ def test_reopened_edited_labels_over_the_fingerprint_limit_export_as_not_reprodu
     assert NOT_REPRODUCED in widget.status_label.text()
     assert again["labels_edited"] is True and again["note"] == "edited by hand"
     assert again["labels_digest"] == labels_digest(labels)
+
+
+def test_labels_with_a_length_1_axis_or_slices_reopen_as_exported(
+    make_napari_viewer, nuclei_sample, tmp_path
+):
+    """Labels exported from a 1 x Y x X layer (a reader that keeps a length-1 axis, e.g. an
+    OME-Zarr's) reopen from their TIFF as Y x X, and a Z x Y x X stack as itself: both still
+    reproduce from the recipe Export wrote (the TIFF's 1 x Y x X labels were taken as changed
+    outside Tessella, so Export said the recipe does not reproduce them)."""
+    labels = nuclei_sample[1][:128, :128]
+    viewer = make_napari_viewer()
+    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Export")
+    stacks = {"one_slice": labels[np.newaxis], "slices": np.stack([labels, labels.T, labels])}
+    for name, stack in stacks.items():
+        recipe = {**SEGMENT_RECIPE, "axes": "ZYX"}
+        made = viewer.add_labels(stack, name=name, metadata={"tessella_recipe": recipe})
+        written = _export(widget, made, tmp_path / name, files=True)
+        assert written["labels_digest"]["shape"] == list(stack.shape)
+        for path in (tmp_path / f"{name}.tif", tmp_path / f"{name}.zarr"):
+            [opened] = viewer.open(str(path), plugin="tessella")
+            assert opened.data.size == stack.size
+            again = _export(widget, opened, tmp_path / f"{name}_{path.suffix[1:]}", files=False)
+            assert NOT_REPRODUCED not in widget.status_label.text(), (name, path.suffix)
+            assert "labels_edited" not in again and "note" not in again
