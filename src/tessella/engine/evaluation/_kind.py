@@ -21,15 +21,22 @@ def sample_planes(array, max_pixels: int) -> tuple[np.ndarray, str]:
     dask, zarr; only the sample is read), and what the sample is in words ("" when it is the
     whole array, which is then read whole).
 
-    A 2D array gives its central window; a larger one up to 16 of its 2D planes (the last two
-    axes), the whole of each or its central window, as an ``(n, y, x)`` stack: 8 pairs of
-    neighbouring planes spread evenly, so neighbours in the sample are mostly neighbours in
-    the array (:func:`mask_stack_reason` compares them). Windows are contiguous, so thin
-    lines and the regions between them stay as they are.
+    A 2D array gives a 3 x 3 grid of windows spread evenly over it (its corners, the middles
+    of its edges and its centre; fewer where a window spans a whole side) as an
+    ``(n, y, x)`` stack: one central window can hold one object of many, as sparse
+    annotations do, and a ground truth of instances then looked like a binary mask.
+    A larger array gives up to 16 of its 2D planes (the last two axes), the whole of each or
+    its central window, as an ``(n, y, x)`` stack: 8 pairs of neighbouring planes spread
+    evenly, so neighbours in the sample are mostly neighbours in the array
+    (:func:`mask_stack_reason` compares them). Windows are contiguous, so thin lines and the
+    regions between them stay as they are.
 
     >>> sample, words = sample_planes(np.zeros((100, 64, 64), np.uint8), 16 * 32 * 32)
     >>> sample.shape, words
     ((16, 32, 32), '16 of its 100 planes, each its central 32 x 32 of 64 x 64')
+    >>> sample, words = sample_planes(np.zeros((300, 300), np.uint8), 9 * 50 * 50)
+    >>> sample.shape, words
+    ((9, 50, 50), '9 windows of 50 x 50 spread evenly over its 300 x 300 pixels')
     >>> sample_planes(np.zeros((64, 64)), 4096)[1]
     ''
     """
@@ -43,21 +50,29 @@ def sample_planes(array, max_pixels: int) -> tuple[np.ndarray, str]:
     else:
         starts = np.unique(np.linspace(0, count - 2, 8).astype(int))
         picks = sorted({*starts.tolist(), *(starts + 1).tolist()})
-    budget = max(1, max_pixels // len(picks))
+    grid = 3 if len(shape) == 2 else 1  # windows per side of a plane
+    budget = max(1, max_pixels // (len(picks) * grid * grid))
     h = min(height, max(1, math.isqrt(budget)))
     w = min(width, max(1, budget // h))
     h = min(height, max(1, budget // w))
-    top, left = (height - h) // 2, (width - w) // 2
-    window = (slice(top, top + h), slice(left, left + w))
-    planes = [array[tuple(np.unravel_index(k, shape[:-2])) + window] for k in picks]
+    if grid == 1:
+        tops, lefts = [(height - h) // 2], [(width - w) // 2]
+    else:  # first to last row and column, evenly
+        tops = np.unique(np.linspace(0, height - h, grid).astype(int)).tolist()
+        lefts = np.unique(np.linspace(0, width - w, grid).astype(int)).tolist()
+    windows = [(slice(top, top + h), slice(left, left + w)) for top in tops for left in lefts]
+    planes = [
+        array[tuple(np.unravel_index(k, shape[:-2])) + window] for k in picks for window in windows
+    ]
     if hasattr(array, "__dask_graph__"):  # computed together: the graph is optimised once
         import dask
 
         planes = list(dask.compute(*planes))
     planes = [np.asarray(plane) for plane in planes]
-    cut = "" if (h, w) == (height, width) else f"central {h} x {w} of {height} x {width}"
     if len(shape) == 2:
-        return planes[0], f"its {cut} pixels"
+        spread = f"spread evenly over its {height} x {width} pixels"
+        return np.stack(planes), f"{len(planes)} windows of {h} x {w} {spread}"
+    cut = "" if (h, w) == (height, width) else f"central {h} x {w} of {height} x {width}"
     words = f"{len(picks)} of its {count} planes" + (f", each its {cut}" if cut else "")
     return np.stack(planes), words
 
