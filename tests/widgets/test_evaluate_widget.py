@@ -471,6 +471,67 @@ def test_layers_rotated_sheared_or_moved_by_an_affine_are_warned_about(
     assert "Warning" not in widget.status_label.text()
 
 
+@pytest.mark.parametrize(
+    ("pred_placed", "truth_placed"),
+    [
+        ({"scale": (2, 2)}, {"affine": np.diag([2.0, 2.0, 1.0])}),
+        (
+            {"rotate": 90, "translate": (300, 5.5)},
+            {"affine": [[0, -1, 300], [1, 0, 5.5], [0, 0, 1]]},
+        ),
+    ],
+    ids=["scale-as-affine", "rotate-as-affine"],
+)
+def test_layers_placed_alike_by_other_parts_of_their_transform_are_not_warned_about(
+    make_napari_viewer, nuclei_pair, monkeypatch, pred_placed, truth_placed
+):
+    """A prediction scaled (or rotated and moved) by its scale, rotate and translate, and a
+    ground truth by an affine that composes to the same world transform, lie exactly on each
+    other: no warning (every differing part was warned about, with "not what the canvas
+    shows"). Once the ground truth is moved by half a pixel they differ, and the warning
+    names the parts that differ, as for any other placement."""
+    truth, expected = nuclei_pair
+    warned: list[str] = []
+    monkeypatch.setattr(_evaluate_run, "show_warning", warned.append)
+    viewer = make_napari_viewer()
+    truth_layer = viewer.add_labels(truth, name="GT", **truth_placed)
+    pred_layer = viewer.add_labels(expected.prediction, name="pred", **pred_placed)
+    np.testing.assert_allclose(  # (what napari draws them with)
+        pred_layer._data_to_world.affine_matrix,
+        truth_layer._data_to_world.affine_matrix,
+        atol=1e-12,
+    )
+    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Evaluate")
+    widget.evaluate_button.click()
+    assert warned == []
+    assert "Warning" not in widget.status_label.text()
+    assert widget.last_evaluation.tp == expected.tp
+
+    truth_layer.translate = (0, 0.5)  # half a pixel to the right (in its world units)
+    widget.evaluate_button.click()
+    [note] = warned
+    assert note.startswith("Evaluate: prediction 'pred' has scale (")
+    assert "translate (0, 0.5), " in note and "but ground truth 'GT' has scale (1, 1), " in note
+    assert note.endswith(": the scores compare their pixels one to one, not what the canvas shows")
+
+
+def test_a_placement_that_differs_names_the_parts_as_before():
+    """Scale (2, 2) against an affine of diag(2, 2) moved by 3 in x: the composed transforms
+    differ (by the move), and the warning names scale, translate and affine with both
+    layers' values, as when parts alone were compared."""
+    from tessella._widgets._placement import placement_note
+
+    labels = np.zeros((8, 8), np.uint16)
+    pred = Labels(labels, name="pred", scale=(2, 2))
+    truth = Labels(labels, name="GT", affine=[[2, 0, 0], [0, 2, 3], [0, 0, 1]])
+    assert placement_note(pred, truth) == (
+        "prediction 'pred' has scale (2, 2), translate (0, 0), affine [[1, 0, 0], [0, 1, 0]] "
+        "but ground truth 'GT' has scale (1, 1), translate (0, 0), affine [[2, 0, 0], "
+        "[0, 2, 3]]: the scores compare their pixels one to one, not what the canvas shows"
+    )
+    assert placement_note(pred, Labels(labels, name="GT", affine=np.diag([2, 2, 1]))) == ""
+
+
 @pytest.mark.parametrize("removed", ["prediction", "nuclei ground truth"])
 def test_a_layer_removed_during_the_run_gets_no_errors_layer(
     evaluate_widget, nuclei_pair, qtbot, monkeypatch, removed

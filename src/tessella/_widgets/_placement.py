@@ -1,5 +1,6 @@
 """Where a layer lies on the canvas: its whole world transform (scale, translate, rotate,
-shear and affine), compared between two layers and copied to a layer made from another."""
+shear and affine), compared between two layers (composed: the placement they make) and
+copied to a layer made from another."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import math
 
 import numpy as np
 
-__all__ = ["TRANSFORMS", "last_axes", "placement_note", "world_transform"]
+__all__ = ["TRANSFORMS", "composed", "last_axes", "placement_note", "world_transform"]
 
 #: the parts of a napari layer's world transform: ``affine`` applied after the other four
 TRANSFORMS = ("scale", "translate", "rotate", "shear", "affine")
@@ -66,20 +67,40 @@ def _part(what: str, values: np.ndarray) -> str:
     return f"{what} {_matrix(values)}"
 
 
+def composed(transform: dict[str, np.ndarray]) -> np.ndarray:
+    """The ``(N + 1, N + 1)`` matrix that takes data coordinates to world coordinates, as
+    napari composes ``transform`` (:func:`world_transform`): ``affine`` after ``rotate``,
+    ``shear`` and ``scale``, then ``translate``. Parts written differently can compose to
+    the same placement: ``scale (2, 2)`` and an ``affine`` of diag(2, 2)."""
+    from napari.utils.transforms import Affine
+
+    placed = Affine(
+        scale=transform["scale"],
+        translate=transform["translate"],
+        rotate=transform["rotate"],
+        shear=transform["shear"],
+    )
+    return np.asarray(transform["affine"], float) @ placed.affine_matrix
+
+
+def _same(mine: np.ndarray, theirs: np.ndarray) -> bool:
+    return bool(np.allclose(mine, theirs, rtol=1e-5, atol=_TOLERANCE))
+
+
 def placement_note(pred, truth) -> str:
-    """A warning when the layers of a pair do not lie on each other on the canvas (any part
-    of their world transforms differs on their shared last axes): the scores compare the
+    """A warning when the layers of a pair do not lie on each other on the canvas (their
+    composed world transforms differ on their shared last axes): the scores compare the
     arrays pixel by pixel, whatever their placement. It names both layers and, for each,
-    the parts that differ (scale and translate together, as a placement is usually set)."""
+    the parts that differ (scale and translate together, as a placement is usually set).
+    Layers whose parts differ but compose to the same placement lie on each other: no
+    warning."""
     n = min(pred.ndim, truth.ndim)  # an (N, Y, X) stack of masks lies over (Y, X) labels
     mine, theirs = last_axes(world_transform(pred), n), last_axes(world_transform(truth), n)
-    differ = [
-        what
-        for what in TRANSFORMS
-        if not np.allclose(mine[what], theirs[what], rtol=1e-5, atol=_TOLERANCE)
-    ]
-    if not differ:
+    if _same(composed(mine), composed(theirs)):
         return ""
+    differ = [what for what in TRANSFORMS if not _same(mine[what], theirs[what])]
+    if not differ:  # (each part within rounding, their composition not): name them all
+        differ = list(TRANSFORMS)
     if {"scale", "translate"} & set(differ):
         differ = ["scale", "translate", *(what for what in differ if what in TRANSFORMS[2:])]
 
