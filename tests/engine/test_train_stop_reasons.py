@@ -52,3 +52,36 @@ def test_a_stop_with_a_reason_is_marked_so_and_the_step_losses_survive_resume(
     losses = checkpoint_losses(state)
     assert [s for s, _ in losses] == [1, 2, 3, 4] and losses[:2] == seen
     assert "stopped" not in json.loads((out / "card.json").read_text())["training"]
+
+
+def test_with_accumulate_the_checkpoint_keeps_one_loss_per_optimiser_step(
+    tmp_path, nuclei_sample, monkeypatch
+):
+    """With --accumulate K the checkpoint kept a point per micro-batch, K per step, the first
+    ones of an epoch numbered with the step before. Now one point per optimiser step, the
+    mean of its micro-batches' losses, numbered as the progress numbers that step once its
+    last micro-batch is done (1, 2, ... as without --accumulate)."""
+    import numpy as np
+    import torch
+
+    import tessella.engine.train.loop as loop
+
+    monkeypatch.setattr(loop, "_validate", lambda *args, **kwargs: 0.0)
+    image, labels = nuclei_sample
+    samples = load_pairs([image[:128, :128]], [labels[:128, :128]], "YX", 1, NORM)
+    held = load_pairs([image[128:256, :128]], [labels[128:256, :128]], "YX", 1, NORM)
+    out = tmp_path / "accumulated"
+    config = TrainConfig(
+        "embedding", "layers", str(out), epochs=1, steps_per_epoch=2, batch_size=1, patch=64,
+        features=(8, 16), device="cpu", accumulate=2,
+    )  # fmt: skip
+    micro = [(p.step, p.loss) for p in train_steps(config, samples, held) if not p.message]
+    assert len(micro) == 2 * 2  # steps x micro-batches
+    expected = [
+        (micro[k + 1][0], float(np.mean([loss for _, loss in micro[k : k + 2]])))
+        for k in range(0, len(micro), 2)
+    ]
+    state = torch.load(out / "checkpoint.pt", weights_only=True)
+    losses = checkpoint_losses(state)
+    assert [s for s, _ in losses] == [s for s, _ in expected] == [1, 2]
+    assert losses == expected

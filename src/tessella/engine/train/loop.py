@@ -309,8 +309,9 @@ def _train_steps(
     shipped = averaged.module if averaged is not None else network
     total_steps = config.epochs * config.steps_per_epoch
     start_epoch, best, history, spent = 0, -1.0, [], 0.0
-    # (step, loss) of every step with a finite loss, kept in the checkpoint: a resumed run's
-    # loss curve (the Train panel's) goes on from the same points, not one per epoch
+    # (step, loss) of every optimiser step with a finite loss (with --accumulate, the mean of
+    # its micro-batches), kept in the checkpoint: a resumed run's loss curve (the Train
+    # panel's) goes on from the same points, not one per epoch
     step_losses: list[tuple[int, float]] = []
 
     def set_learning_rate(step: int) -> None:
@@ -505,6 +506,7 @@ def _train_steps(
                 pin_memory=device.startswith("cuda"),
             )
             losses = []
+            step_parts: list[float] = []  # the losses of the micro-batches of this step
             optimizer.zero_grad(set_to_none=True)
             for i, (images, *targets) in enumerate(loader):
                 images = images.to(device, non_blocking=True)
@@ -524,6 +526,7 @@ def _train_steps(
                 finite = bool(np.isfinite(loss_value))
                 if finite:
                     (loss / config.accumulate).backward()
+                step_parts.append(loss_value)
                 step = epoch * config.steps_per_epoch + (i + 1) // config.accumulate
                 if (i + 1) % config.accumulate == 0:
                     # a step whose loss or gradients are not finite (a rare bf16 overflow in
@@ -546,9 +549,13 @@ def _train_steps(
                             what = f"the loss or its gradients ({skipped} steps in a row)"
                             raise ValueError(non_finite(what, epoch, i + 1))
                     optimizer.zero_grad(set_to_none=True)
+                    # one point per optimiser step (with --accumulate, the mean of its
+                    # micro-batches), numbered as the step the progress reports on its last
+                    if finite and np.isfinite(step_parts).all():
+                        step_losses.append((step, float(np.mean(step_parts))))
+                    step_parts = []
                 if finite:
                     losses.append(loss_value)
-                    step_losses.append((step, loss_value))
                 yield TrainProgress(epoch + 1, config.epochs, step, loss_value, None, best)
             if not all(bool(torch.isfinite(v).all()) for v in shipped.state_dict().values()):
                 raise ValueError(non_finite("the weights", epoch, len(losses)))
@@ -631,8 +638,9 @@ def _train_steps(
 
 
 def checkpoint_losses(state, last_step: int | None = None) -> list[tuple[int, float]]:
-    """The ``(step, loss)`` of each step a checkpoint's run trained with a finite loss, up
-    to ``last_step`` (all: None); none for a checkpoint from before they were kept."""
+    """The ``(step, loss)`` of each optimiser step a checkpoint's run trained with a finite
+    loss (with ``accumulate``, the mean over its micro-batches; steps counted from 1), up to
+    ``last_step`` (all: None); none for a checkpoint from before they were kept."""
     losses = state.get("step_losses") if isinstance(state, dict) else None
     if losses is None or getattr(losses, "ndim", 0) != 2 or losses.shape[-1] != 2:
         return []
