@@ -237,27 +237,60 @@ def test_a_models_folder_that_cannot_be_made_is_refused_before_the_run(
     viewer_models, qtbot, monkeypatch, tmp_path, tiny_model_dir
 ):
     """$TESSELLA_MODELS under a file: the run started and failed with "[Errno 20] Not a
-    directory", and Compare went on offering the model trained before. Now it is refused
-    before the run, naming the folder, what is wrong and $TESSELLA_MODELS; a refusal (or a
-    failed run) leaves Compare off. The loss plot is hidden until a run starts."""
+    directory". Now it is refused before the run, naming the folder, what is wrong and
+    $TESSELLA_MODELS; a models folder that is itself a file said "File exists", now "it is a
+    file, not a folder". The loss plot is hidden until a run starts."""
     viewer, _models = viewer_models
     train = _panel(viewer)
     assert train.plot.isHidden()  # nothing to plot yet: the options get its room
     _trained(train, qtbot, _engine(tiny_model_dir))
     assert not train.plot.isHidden()
-    assert train.compare_button.isEnabled() and train.compare_button.text() == "Compare with labels"
 
     (tmp_path / "afile").write_text("not a folder")
-    models = tmp_path / "afile" / "models"
-    monkeypatch.setenv("TESSELLA_MODELS", str(models))
     train.name_edit.setText("unwritable")
+    for models, why in (
+        (tmp_path / "afile", "it is a file, not a folder"),
+        (tmp_path / "afile" / "models", f"{tmp_path / 'afile'} is a file, not a folder"),
+    ):
+        monkeypatch.setenv("TESSELLA_MODELS", str(models))
+        assert not train.start()
+        assert train.status_label.text().startswith(
+            f"Not started: the models folder {models} ($TESSELLA_MODELS) cannot be created or "
+            f"written: {why}; set $TESSELLA_MODELS to a folder you can write."
+        ), train.status_label.text()
+        assert train._run is None
+
+
+def test_a_refusal_before_the_run_keeps_the_last_model_for_compare(
+    viewer_models, qtbot, tmp_path, monkeypatch, tiny_model_dir
+):
+    """Any refusal (a hold-out typo, a models folder that cannot be written) made the panel
+    forget the model just trained: Compare was off, and a reopened panel no longer offered
+    it. Nothing started and nothing replaced it, so it is kept, and the status says so."""
+    viewer, models = viewer_models
+    train = _panel(viewer)
+    _trained(train, qtbot, _engine(tiny_model_dir))
+    last = train.last_model
+    assert last is not None and last.parent == models and train.compare_button.isEnabled()
+
+    train.holdout_edit.setText("nosuch")
     assert not train.start()
+    assert train.last_model == last and train.compare_button.isEnabled()
     assert train.status_label.text() == (
-        f"Not started: the models folder {models} ($TESSELLA_MODELS) cannot be created or "
-        f"written: {tmp_path / 'afile'} is a file; set $TESSELLA_MODELS to a folder you can write"
+        "Not started: hold-out layers not found: nosuch (the labels layers trained on: 'gt'). "
+        f"Compare still runs the last model, '{last.name}'."
     )
-    assert train._run is None and train.last_model is None
-    assert not train.compare_button.isEnabled()
+    (tmp_path / "afile").write_text("not a folder")
+    monkeypatch.setenv("TESSELLA_MODELS", str(tmp_path / "afile"))
+    train.holdout_edit.setText("")
+    assert not train.start()
+    assert train.status_label.text().endswith(f"Compare still runs the last model, '{last.name}'.")
+    assert train.last_model == last and train.compare_button.isEnabled()
+
+    monkeypatch.setenv("TESSELLA_MODELS", str(models))
+    viewer.window.remove_dock_widget(train)
+    _dock, again = viewer.window.add_plugin_dock_widget("tessella", "Train")
+    assert again.last_model == last and again.compare_button.isEnabled()
 
 
 def test_after_a_failed_run_compare_no_longer_offers_the_model_before(
@@ -270,6 +303,88 @@ def test_after_a_failed_run_compare_no_longer_offers_the_model_before(
     _trained(train, qtbot, _engine(error=OSError("No space left on device")))
     assert train.status_label.text() == "Training failed: No space left on device"
     assert train.last_model is None and not train.compare_button.isEnabled()
+
+
+def test_a_cancelled_run_stays_cancelled_when_the_panel_is_then_closed(
+    viewer_models, qtbot, monkeypatch
+):
+    """Cancel, then closing the panel before the run reached its next step, recorded the
+    run as stopped by "panel closed" (TrainingStopped thrown into it); it was cancelled, and
+    is stopped as Cancel stops it (the generator closed: the engine records "cancelled")."""
+    viewer, _models = viewer_models
+    train = _panel(viewer)
+    stepped, go_on = threading.Event(), threading.Event()
+    thrown: list[BaseException] = []
+
+    def engine(config, samples, held):
+        try:
+            for step in range(1, 10):
+                yield TrainProgress(1, 1, step, 0.5, None, -1.0)
+                stepped.set()
+                assert go_on.wait(20)  # a long step: Cancel and the close come meanwhile
+        except BaseException as exc:
+            thrown.append(exc)
+            raise
+
+    monkeypatch.setattr(train_module, "_train", engine)
+    with qtbot.waitSignal(train.run_finished, timeout=30_000):
+        assert train.start(), train.status_label.text()
+        assert stepped.wait(20)
+        train.cancel_button.click()
+        viewer.window.remove_dock_widget(train)
+        go_on.set()
+    assert [type(exc) for exc in thrown] == [GeneratorExit]
+
+
+def _stopped_run(out, samples, epochs: int = 3, after: int = 2) -> list[tuple[int, float]]:
+    """A run of the engine in ``out`` stopped by a closed panel after epoch ``after``;
+    the (step, loss) of its steps."""
+    from tessella.engine.train import TrainConfig, TrainingStopped
+    from tessella.engine.train.loop import train_steps
+
+    config = TrainConfig(
+        "embedding", "napari layers: img + gt", str(out), epochs=epochs, steps_per_epoch=2,
+        batch_size=1, patch=64, features=(8, 16), device="cpu",
+    )  # fmt: skip
+    steps, seen = train_steps(config, samples, samples), []
+    for progress in steps:
+        if progress.message and progress.epoch == after:
+            break
+        if not progress.message:
+            seen.append((progress.step, progress.loss))
+    with pytest.raises(TrainingStopped):
+        steps.throw(TrainingStopped("panel closed"))
+    return seen
+
+
+@pytest.mark.parametrize("log_is", ["missing", "behind"])
+def test_resume_draws_the_losses_the_checkpoint_keeps_whatever_the_log(
+    viewer_models, qtbot, monkeypatch, log_is
+):
+    """Resume's loss curve stopped where train.log's last epoch did: with the log missing it
+    was empty, with the log behind the checkpoint it lacked the epochs after. The curve and
+    the scores now go as far as the checkpoint: the loss of every step it kept, the
+    validation score of each of its epochs."""
+    from tessella.engine.train.data import load_pairs
+
+    _scored_zero(monkeypatch)
+    viewer, models = viewer_models
+    image, labels = _disks()
+    samples = load_pairs([image], [labels], "YX", 1, {"low": 1.0, "high": 99.8})
+    seen = _stopped_run(models / "stopped", samples)
+    log = models / "stopped" / "train.log"
+    if log_is == "missing":
+        log.unlink()
+    else:  # its first epoch only (written where the checkpoint is not, e.g. a full disk)
+        log.write_text(log.read_text().splitlines()[0] + "\n")
+
+    train = _panel(viewer)
+    monkeypatch.setattr(train_module, "_train", _engine())
+    train.name_edit.setText("stopped")
+    with qtbot.waitSignal(train.run_finished, timeout=30_000):
+        assert train.resume(), train.status_label.text()
+    assert train._losses == seen and [x for x, _ in seen] == [1, 2, 3, 4]
+    assert train._scores == [(2, 0.0), (4, 0.0)]
 
 
 def test_counts_are_worded_for_what_is_trained_on(viewer_models, qtbot, tiny_model_dir):

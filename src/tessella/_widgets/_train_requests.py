@@ -61,8 +61,16 @@ def refuse_unwritable(folder: Path) -> None:
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as exc:
-        blocking = next((p for p in folder.parents if p.exists() and not p.is_dir()), None)
-        why = f"{blocking} is a file" if blocking is not None else exc.strerror or str(exc)
+        blocking = next(
+            (p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None
+        )
+        why = (
+            exc.strerror or str(exc)
+            if blocking is None
+            else "it is a file, not a folder"
+            if blocking == folder
+            else f"{blocking} is a file, not a folder"
+        )
         chosen = "$TESSELLA_MODELS" if os.environ.get("TESSELLA_MODELS") else "the default"
         raise ValueError(
             f"the models folder {folder} ({chosen}) cannot be created or written: {why}; "

@@ -14,7 +14,6 @@ import json
 import re
 import shutil
 import time
-import warnings
 from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +48,12 @@ from ._models import listen as listen_for_models
 from ._models import model_events
 from ._plot import LinePlot
 from ._train_requests import as_different, counted, refuse_missing_layers, refuse_unwritable
-from ._workers import ThreadWarningsWorker, close_when_finished, report_runtime_errors
+from ._workers import (
+    ThreadWarningsWorker,
+    caught_warnings_of_this_thread,
+    close_when_finished,
+    report_runtime_errors,
+)
 from .segment import guess_layer_axes
 
 if TYPE_CHECKING:
@@ -307,6 +311,18 @@ def _log_entries(out: Path) -> list[dict]:
         if isinstance(entry, dict) and "epoch" in entry:
             entries.append(entry)
     return entries
+
+
+def _history(state: dict) -> list[dict]:
+    """The epoch entries a checkpoint holds (those of ``train.log`` up to its epoch; none
+    when it has none or they cannot be read)."""
+    try:
+        history = json.loads(state.get("history", "[]"))
+    except (TypeError, ValueError):
+        return []
+    if not isinstance(history, list):
+        return []
+    return [e for e in history if isinstance(e, dict) and isinstance(e.get("epoch"), int)]
 
 
 def trained_seconds(out: Path) -> float:
@@ -776,8 +792,7 @@ class TrainWidget(LayerWatcher, QWidget):
                     [(i, j) for i, j in pairs], ndim, norm, window if temporal else None, holdout
                 )
             if ignore_label is not None:  # checked here, before a worker starts
-                with warnings.catch_warnings(record=True) as caught:
-                    warnings.simplefilter("always", UserWarning)
+                with caught_warnings_of_this_thread(UserWarning) as caught:
                     marked = apply_ignore_label(samples, ignore_label, bool(folder) and overlapping)
                 for warning in caught[:1]:  # an ID clash: said once, the run goes ahead
                     show_warning(f"Train: {warning.message}")
@@ -796,8 +811,12 @@ class TrainWidget(LayerWatcher, QWidget):
             refuse_unwritable(out.parent)  # last: it makes the folder
         except ValueError as exc:
             show_error(f"Train: {exc}")
-            self.status_label.setText(f"Not started: {exc}")
-            self._forget_last_model()
+            refused = f"Not started: {exc}"
+            if self.last_model is not None:  # nothing started or replaced: it is still there
+                refused += ("" if refused.endswith(".") else ".") + (
+                    f" Compare still runs the last model, '{self.last_model.name}'."
+                )
+            self.status_label.setText(refused)
             return False
         # the card records what was held out: the selectors, or the images drawn at random
         # (one image is trained on and scored on: nothing held out)
@@ -977,17 +996,24 @@ class TrainWidget(LayerWatcher, QWidget):
         self.name_edit.setText(name)
 
     def _resume_curves(self, out: Path, steps_per_epoch: int, drawn=()) -> None:
-        """The loss and score curves of a resumed run up to where it stopped: the scores
-        from its log; the loss of each step of the epochs it kept, as this panel drew them
-        (``drawn``: (step, loss) points; those of an epoch cut short are dropped, as the run
-        does it again) or else as its checkpoint keeps them, else (a checkpoint from before
-        they were kept) one point per epoch, its mean loss, from the log."""
+        """The loss and score curves of a resumed run up to where it stopped, which is where
+        its checkpoint is (``train.log`` may be missing, or behind or ahead of it): the loss
+        of each step of the epochs kept, as the checkpoint keeps them, else as this panel
+        drew them (``drawn``: (step, loss) points; those of an epoch cut short are dropped,
+        as the run does it again); after those, one point per epoch, its mean loss, and the
+        scores, from the checkpoint's history, else the log."""
         from tessella.engine.train.loop import checkpoint_losses
 
-        entries = _log_entries(out)
-        drawn = drawn or checkpoint_losses(_checkpoint(out))
-        kept = max((int(e["epoch"]) for e in entries), default=0) * steps_per_epoch
-        self._losses = [(x, y) for x, y in drawn if x <= kept]
+        state = _checkpoint(out)
+        entries = _history(state) or _log_entries(out)
+        epoch = state.get("epoch")
+        if isinstance(epoch, int):
+            entries = [e for e in entries if int(e["epoch"]) <= epoch]
+        else:  # no checkpoint to tell (the engine refuses to resume then): the log's
+            epoch = max((int(e["epoch"]) for e in entries), default=None)
+        kept = None if epoch is None else epoch * steps_per_epoch
+        points = checkpoint_losses(state) or list(drawn)
+        self._losses = [(x, y) for x, y in points if kept is None or x <= kept]
         covered = max((x for x, _ in self._losses), default=0)
         for entry in entries:
             step = int(entry["epoch"]) * steps_per_epoch
@@ -1046,7 +1072,8 @@ class TrainWidget(LayerWatcher, QWidget):
         """The panel was closed: training stops as Cancel stops it (the best model so far is
         kept), rather than going on unseen."""
         if self._run is not None and self.worker is not None:
-            self._stop_why = "panel closed"
+            if self._stop_why is None:  # a run already cancelled stays "cancelled"
+                self._stop_why = "panel closed"
             self._on_cancel()
             show_info(
                 f"Train: the panel was closed; training '{self._run.out.name}' stops after "
@@ -1167,8 +1194,9 @@ class TrainWidget(LayerWatcher, QWidget):
         self.status_label.setText(text)
 
     def _forget_last_model(self) -> None:
-        """After a refusal or a failed run, Compare no longer offers the model trained
-        before: next to a message about another model it read as that one's."""
+        """After a failed run (one the engine refused included) that saved no model,
+        Compare no longer offers the model trained before: next to the failure of another
+        model it read as that one's. A request refused before a run starts keeps it."""
         self.last_model, self.last_base, self.last_pairs = None, None, ()
         _LAST.pop(self.viewer, None)
         self.compare_button.setEnabled(False)
