@@ -163,10 +163,10 @@ def _sparse_folder(root, nuclei_sample):
     return root
 
 
-def test_training_leaves_the_unannotated_part_out_of_validation(tmp_path, nuclei_sample):
+def test_training_leaves_the_unannotated_part_out_of_validation(tmp_path, nuclei_sample, capsys):
     """Scored on a sparsely annotated hold-out, the bundled model is judged on the annotated
     half only with --ignore-label; without it, everything it finds in the other half counts as
-    false and the painted half as one missed object."""
+    false and the painted half as one missed object, and the run warns, naming the flag."""
     data = _sparse_folder(tmp_path / "data", nuclei_sample)
     common = ["--data", str(data), "--val-data", str(data), "--base", "nuclei2d"]
     common += ["--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "1", "--patch", "64"]
@@ -177,6 +177,9 @@ def test_training_leaves_the_unannotated_part_out_of_validation(tmp_path, nuclei
         assert main(["train", "embedding", *common, "--out", str(out), *extra]) == 0
         log = [json.loads(x) for x in (out / "train.log").read_text().splitlines()]
         scores[name] = log[0]["val_ap50"]  # epoch 0: the bundled model itself
+        painted = f"label {UNANNOTATED} covers 50% of the pixels"
+        err = capsys.readouterr().err
+        assert (painted in err and f"--ignore-label {UNANNOTATED}" in err) == (name == "naive")
     card = json.loads((tmp_path / "sparse" / "card.json").read_text())
     assert card["training"]["config"]["ignore_label"] == UNANNOTATED
     assert scores["sparse"] > 0.8 and scores["naive"] < scores["sparse"] - 0.3
@@ -341,7 +344,8 @@ def test_an_unannotated_label_among_the_object_ids_is_warned(tmp_path, nuclei_sa
     train += ["nuclei2d", "--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "1"]
     train += ["--patch", "64", "--device", "cpu", "-q", "--out", str(tmp_path / "m")]
     assert main([*train, "--ignore-label", str(value)]) == 0
-    assert f"warning: s.tif: unannotated label {value} is among" in capsys.readouterr().err
+    warned = f"warning: unannotated label {value} is among the object IDs of s.tif (up to"
+    assert warned in capsys.readouterr().err
 
 
 def test_a_crop_with_nothing_annotated_has_a_finite_patches_loss():

@@ -9,7 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from ..axes import guess_axes, spatial_of
-from ..io import read_image
+from ..evaluation import COLLAPSED_FRACTION
+from ..evaluation._mistakes import _largest, _rows  # what evaluate's "painted" note sees
+from ..io import TIFF_SUFFIXES, read_image
 from ._samples import Sample, boundary_map_note, load_pairs, refuse_negative
 from ._selectors import (
     _file_stem,
@@ -20,7 +22,7 @@ from ._selectors import (
     slab_bounds,
 )
 
-__all__ = ["load_folder_pairs"]
+__all__ = ["load_folder_pairs", "left_out_files", "painted_label"]
 
 
 def load_folder_pairs(
@@ -45,6 +47,11 @@ def load_folder_pairs(
     ``ignore_label``: in boundary maps, pixels of that value were not annotated; they are
     neither boundary nor inside and become the samples' ignore mask (instance masks are
     marked later, by :func:`apply_ignore_label`, whatever their source).
+
+    Warned (one line each): files left out (:func:`left_out_files`) and, without
+    ``ignore_label``, masks where one label covers much of the image, as unannotated parts
+    painted with one value do (:func:`painted_label`; a mask of that one label alone only
+    when others have it beside objects).
     """
     directory = Path(directory)
     image_dir = directory / "images"
@@ -67,6 +74,10 @@ def load_folder_pairs(
     # every file and slice there is, excluded or not: an exclusion that picks none is refused
     files = [p.name for p in image_dir.iterdir() if p.suffix.lower() in (".tif", ".tiff")]
     seen = list(files)
+    unused = left_out_files(image_dir, label_dir)
+    if unused:
+        warnings.warn(f"{directory}: {unused}", stacklevel=2)
+    painted = []  # (mask file, label, fraction, objects): unannotated parts, no ignore label?
     images, labels, names, sources = [], [], [], []
     notes = []  # boundary maps that may not be ones (soft, or the opposite polarity)
     for path in image_files:
@@ -81,6 +92,10 @@ def load_folder_pairs(
             note = boundary_map_note(data, str(label_path), ignore_label)
             if note:
                 notes.append((label_path.name, note))
+        elif ignore_label is None:
+            found = painted_label(data)
+            if found:
+                painted.append((label_path.name, *found))
         axes = guess_axes(array.shape) if array.ndim != len(spatial_axes) else spatial_axes
         # a ZYX(C) volume for a 2D model, unless the file says the first axis is channels
         if spatial_axes == "YX" and spatial_of(axes) == "ZYX" and image.axes[0] != "C":
@@ -154,4 +169,90 @@ def load_folder_pairs(
     for sample, boundary, u in zip(samples, boundaries, unknown):
         sample.boundary = boundary
         sample.ignore = u if u.any() else None
+    # a mask of one object may be a binary one, unless other masks have other objects beside
+    # that value (a file of nothing annotated yet)
+    values = {value for _, value, _, objects in painted if objects > 1}
+    painted = [p for p in painted if p[1] in values]
+    if painted:
+        warnings.warn(_painted_note(label_dir, painted), stacklevel=2)
     return samples
+
+
+def _few(names, count: int = 5) -> str:
+    names = list(names)
+    more = f" and {len(names) - count} more" if len(names) > count else ""
+    return ", ".join(names[:count]) + more
+
+
+def left_out_files(image_dir: Path, label_dir: Path) -> str | None:
+    """What of ``image_dir`` and ``label_dir`` a folder of pairs leaves out, and why, or None:
+    files that are not TIFF (and folders; hidden files such as ``.DS_Store`` are not named)
+    and labels files with no image of their name. An image with no labels is refused, not
+    left out.
+
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> for name in ("images/a.tif", "images/notes.txt", "masks/a.tif", "masks/b.tif"):
+    ...     (root / name).parent.mkdir(exist_ok=True); (root / name).touch()
+    >>> left_out_files(root / "images", root / "masks")
+    'left out images/notes.txt (not TIFF); masks/b.tif (no image of that name in images/)'
+    """
+    not_tiff, no_image = [], []
+    images = {p.name for p in image_dir.iterdir() if p.suffix.lower() in TIFF_SUFFIXES}
+    for folder in (image_dir, label_dir):
+        for path in sorted(folder.iterdir()):
+            if path.name.startswith("."):
+                continue
+            where = f"{folder.name}/{path.name}" + ("/" if path.is_dir() else "")
+            if path.suffix.lower() not in TIFF_SUFFIXES or path.is_dir():
+                not_tiff.append(where)
+            elif folder == label_dir and path.name not in images:
+                no_image.append(where)
+    parts = [f"{_few(not_tiff)} (not TIFF)"] if not_tiff else []
+    if no_image:
+        parts.append(f"{_few(no_image)} (no image of that name in {image_dir.name}/)")
+    return "left out " + "; ".join(parts) if parts else None
+
+
+def painted_label(labels) -> tuple[int, float, int] | None:
+    """``(label, fraction, objects)`` when one label of the instance ``labels`` covers
+    :data:`~tessella.engine.evaluation.COLLAPSED_FRACTION` or more of the pixels, as a region
+    left unannotated and painted with one value (999, 65535) does and ``tessella evaluate``
+    warns of; else None. ``objects``: how many labels there are (1 may be a binary mask).
+
+    >>> sparse = np.zeros((8, 8), np.int32); sparse[:, :4] = 999; sparse[1, 5] = 1
+    >>> painted_label(sparse)
+    (999, 0.5, 2)
+    >>> painted_label(sparse // 999)
+    (1, 0.5, 1)
+    """
+    labels = np.asarray(labels)
+    if labels.ndim < 2 or not labels.size:
+        return None
+    count, largest, fraction = _largest(_rows(labels))
+    return (largest, fraction, count) if fraction >= COLLAPSED_FRACTION else None
+
+
+def _painted_note(label_dir: Path, painted: list[tuple[str, int, float, int]]) -> str:
+    """One line on the masks where :func:`painted_label` found a label, naming a few."""
+    values = sorted({value for _, value, _, _ in painted})
+    fractions = [fraction for _, _, fraction, _ in painted]
+    low, high = f"{min(fractions):.0%}", f"{max(fractions):.0%}"
+    share = low if low == high else f"{low} to {high}"
+    if len(values) == 1:
+        value = values[0]
+        what = f"label {value} covers {share} of the pixels: unannotated parts painted {value}?"
+        advice = f"--ignore-label {value} (the Train panel's Unannotated label) leaves them out"
+    else:
+        what = (
+            f"one label ({', '.join(map(str, values))}) covers {share} of the pixels: "
+            "unannotated parts painted with it?"
+        )
+        advice = (
+            "paint them one value, above every object ID, and pass it as --ignore-label (the "
+            "Train panel's Unannotated label) to leave them out"
+        )
+    return (
+        f"{label_dir}: {_few(name for name, *_ in painted)}: {what} Without an ignore label "
+        f"they are learnt as one object; {advice} of the loss"
+    )

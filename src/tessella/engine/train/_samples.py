@@ -61,19 +61,23 @@ def apply_ignore_label(
     if value == 0:
         raise ValueError("ignore label 0: 0 is background; mark unannotated parts with another")
     out, found = [], False
+    clashes: dict[str, int] = {}  # file: its largest ID, where the value is among the IDs
+    largest = 0  # of every sample: a value above it is safe for the whole data set
     for sample in samples:
         if marked_when_read or sample.boundary is not None:  # (load_folder_pairs): the labels
             found |= sample.ignore is not None  # are the map's insides, not its values
             out.append(sample)
             continue
+        top = int(sample.labels.max(initial=0))
+        largest = max(largest, top)
         marked = sample.labels == value
         if not marked.any():
             out.append(sample)
             continue
         found = True
-        clash = ignore_label_clash(int(sample.labels.max()), value, sample.name)
-        if clash:
-            warnings.warn(clash, stacklevel=2)
+        if ignore_label_clash(top, value):
+            file = sample.name.split("[")[0]  # a volume's slices and slabs: its file
+            clashes[file] = max(top, clashes.get(file, 0))
         ignore = marked if sample.ignore is None else sample.ignore | marked
         labels = np.where(marked, 0, sample.labels).astype(sample.labels.dtype)
         out.append(replace(sample, labels=labels, ignore=ignore))
@@ -82,7 +86,27 @@ def apply_ignore_label(
             f"ignore label {value}: no pixel of the {len(samples)} training and hold-out "
             "images has it"
         )
+    if clashes:  # one line, with one value safe for every file (not each file's own)
+        warnings.warn(_clash_note(clashes, value, largest), stacklevel=2)
     return out
+
+
+def _clash_note(clashes: dict[str, int], value: int, largest: int) -> str:
+    """The warning of :func:`apply_ignore_label` on the files (``clashes``: file, largest ID)
+    where ``value`` is among the object IDs; ``largest``: the largest ID of all samples.
+
+    >>> print(_clash_note({"a.tif": 123, "b.tif": 32}, 9, 309))
+    unannotated label 9 is among the object IDs of a.tif (up to 123), b.tif (up to 32): an \
+object with ID 9 would be left out; a value above every ID of the training and hold-out \
+labels (e.g. 310) is safe
+    """
+    files = [f"{name} (up to {top})" for name, top in clashes.items()]
+    more = f" and {len(files) - 5} more" if len(files) > 5 else ""
+    return (
+        f"unannotated label {value} is among the object IDs of {', '.join(files[:5])}{more}: "
+        f"an object with ID {value} would be left out; a value above every ID of the training "
+        f"and hold-out labels (e.g. {largest + 1}) is safe"
+    )
 
 
 def check_finite(image: np.ndarray, name: str) -> None:
