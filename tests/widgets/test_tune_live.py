@@ -16,7 +16,12 @@ import pytest
 from tessella._widgets import tune as tune_module
 from tessella.engine.methods import boundary, embedding, semantic
 from tessella.engine.params import make_params, param_specs
-from tests.widgets.test_tune_gaps import _volume_in_tune, volume_result  # noqa: F401
+from tests.widgets.test_temporal_widgets import (
+    _movie_in_tune,
+    _perfect_predictions,
+    _set_then_apply_to_all,
+)
+from tests.widgets.test_tune_gaps import _volume_in_tune, cells_movie, volume_result  # noqa: F401
 from tests.widgets.test_tune_widget import change, expected, place, set_control
 
 
@@ -130,6 +135,48 @@ def test_the_status_times_the_update_from_the_value_change_and_counts_the_object
     assert widget.status_label.text().endswith(": 0 objects") and not layer.data.any()
 
 
+def test_the_status_says_1_object_in_the_singular(docked, result_2d, qtbot):
+    """It said "1 objects"."""
+    viewer, widget = docked
+    place(viewer, result_2d)
+    sizes = np.bincount(expected(result_2d).ravel())[1:]
+    largest = int(sizes.max())
+    assert np.count_nonzero(sizes == largest) == 1  # min_size=largest keeps that one only
+    assert len(np.unique(expected(result_2d, min_size=largest))) == 2
+    change(qtbot, widget, min_size=largest)
+    assert re.fullmatch(r"'nuclei labels': updated in \d+ ms: 1 object", widget.status_label.text())
+
+
+def test_apply_to_all_of_a_movie_says_1_track_and_1_object_in_the_singular(
+    make_napari_viewer,
+    cells_movie,  # noqa: F811
+    qtbot,
+):
+    """A movie of 8 frames with one cell, in its first frame: "1 track, linked", and with
+    link off "1 object, not linked" (they said "1 tracks", "1 objects")."""
+    from dataclasses import replace
+
+    from tests.conftest import cell_movie
+
+    _image, labels, _tracks = cell_movie()
+    one_cell = np.zeros_like(labels)
+    one_cell[0][labels[0] == 1] = 1
+    result = replace(cells_movie, predictions=_perfect_predictions(one_cell))
+    viewer, widget, layer = _movie_in_tune(make_napari_viewer, result)
+
+    _set_then_apply_to_all(qtbot, widget, "temporal_sigma", 0.0)  # (no cell in other frames)
+    assert np.unique(layer.data).tolist() == [0, 1]
+    assert re.fullmatch(
+        r"'movie labels': 8 frames, 1 track, linked in \d+ ms", widget.status_label.text()
+    )
+    _set_then_apply_to_all(qtbot, widget, "link", False)
+    assert re.fullmatch(
+        r"'movie labels': 8 frames, 1 object, not linked \(link is off: each object has its "
+        r"own ID, no tracks\), in \d+ ms",
+        widget.status_label.text(),
+    )
+
+
 def test_the_status_adds_the_drawing_once_the_canvas_has_drawn(
     make_napari_viewer, result_2d, qtbot
 ):
@@ -161,7 +208,12 @@ def test_no_limit_and_odd_median_sizes_are_shown_as_they_act(docked, volume_resu
     control = widget.controls["z_median"]
     control.setValue(6)  # moving up
     assert control.value() == 7 and widget.params.z_median == 7
-    control.setValue(4)  # moving down
+    control.setValue(6)  # one step down from 7: on to 5 (6 would act as 7 again)
+    assert control.value() == 5 and widget.params.z_median == 5
+    control.setValue(9)
+    control.setValue(6)  # a jump down (a drag, a click on the slider's track): 6 acts as 7
+    assert control.value() == 7 and widget.params.z_median == 7  # (it went to 5)
+    control.setValue(2)  # a jump down to 2, which acts as 3
     assert control.value() == 3 and widget.params.z_median == 3
     control.setValue(31)
     assert control.value() == 31
@@ -227,3 +279,31 @@ def test_a_cancelled_apply_to_all_counts_the_frame_previewed_with_its_values(
     qtbot.waitUntil(lambda: not widget.busy, timeout=10_000)
     assert len(frames) == 2
     assert widget.status_label.text() == "Cancelled: 0 of 3 frames are older"
+
+
+def test_a_cancelled_apply_to_all_says_1_of_3_frames_is_older(
+    docked, result_tyx, qtbot, monkeypatch
+):
+    """Frame 0 was previewed with the values Apply to all runs with, which is cancelled while
+    frame 1 is computed (kept): frame 2 alone is older (it said "1 of 3 frames are older")."""
+    viewer, widget = docked
+    place(viewer, result_tyx, name="movie labels")
+    viewer.dims.set_current_step(0, 0)
+    change(qtbot, widget, min_size=150)  # the preview of frame 0
+    gate, original, frames = threading.Event(), embedding.postprocess, []
+
+    def held_at_frame_1(prediction, params):
+        frames.append(prediction)
+        if len(frames) == 2:
+            assert gate.wait(20)
+        return original(prediction, params)
+
+    monkeypatch.setattr(embedding, "postprocess", held_at_frame_1)
+    with qtbot.waitSignal(widget.update_finished, timeout=20_000):
+        widget.apply_all_button.click()
+        qtbot.waitUntil(lambda: widget.progress_bar.value() == 1, timeout=10_000)
+        widget.cancel_button.click()
+        gate.set()
+    qtbot.waitUntil(lambda: not widget.busy, timeout=10_000)
+    assert len(frames) == 2
+    assert widget.status_label.text() == "Cancelled: 1 of 3 frames is older"

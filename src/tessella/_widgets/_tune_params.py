@@ -104,10 +104,15 @@ class TuneParams:
     def _on_param_changed(self, spec: ParamSpec, value) -> None:
         if spec.kind is float and spec.low is not None and spec.high is not None:
             value = round(float(value), _decimals(spec) + 1)  # not the slider's float noise
-        if _odd_only(spec) and value > 0 and value % 2 == 0:  # shown as it acts: odd
-            down = self.params is not None and value < getattr(self.params, spec.name)
-            high = spec.high if spec.high is not None else value + 1
-            value = value - 1 if down or value + 1 > high else value + 1
+        if _odd_only(spec) and value > 0 and value % 2 == 0:
+            # shown as it acts: an even size acts as the next odd one, so a value dragged
+            # or clicked to lands there; only a single step down from that odd size goes on
+            # to the odd size below (else the control could never step down past it)
+            before = None if self.params is None else getattr(self.params, spec.name)
+            if before == value + 1:
+                value -= 1
+            elif spec.high is None or value + 1 <= spec.high:
+                value += 1  # (at an even top of the range it stays: the help says how it acts)
         self.set_param(spec.name, value)
 
     def set_param(self, name: str, value) -> bool:

@@ -195,8 +195,9 @@ class TuneRunning:
         self._worker_of.pop(request.layer_id, None)
         self._progress.pop(request.layer_id, None)
         if worker.abort_requested and request.layer_id not in self._failed:
-            left = len(self._stale.get(request.layer_id, ()))
-            self._say(f"Cancelled: {left} of {request.n_frames} frames are older")
+            left, n = len(self._stale.get(request.layer_id, ())), request.n_frames
+            frames, are = "frame" if n == 1 else "frames", "is" if left == 1 else "are"
+            self._say(f"Cancelled: {left} of {n} {frames} {are} older")
         if request.layer_id == self.layer_combo.currentData():
             self.cancel_button.setEnabled(False)
         if not self._timer.isActive():  # (else the change due starts when it fires)

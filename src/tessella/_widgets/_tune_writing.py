@@ -35,6 +35,11 @@ def _count_objects(labels: np.ndarray) -> int:
     return int(np.unique(labels[labels > 0]).size)
 
 
+def _counted(count: int, noun: str) -> str:
+    """``count`` and ``noun``, plural unless one: "1 object", "0 objects", "3 tracks"."""
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
 def _canvas_drawn(widget: QWidget):
     """The ``frameSwapped`` signal of the viewer's canvas, emitted when it has drawn a frame:
     the largest OpenGL widget shown in the window ``widget`` is docked in. None when there
@@ -78,15 +83,15 @@ class TuneWriting:
             _results.show_tracks(self.viewer, layer, labels, lineage, linked)
             self._warn_if_edited(layer, request, undoable)
             timed = f"in {(time.perf_counter() - request.started) * 1000:.0f} ms"
-            count = int(np.unique(labels[labels > 0]).size)
+            count = _count_objects(labels)
             if linked:
-                done = f"{count} tracks, linked {timed}"
+                done = f"{_counted(count, 'track')}, linked {timed}"
             else:
                 done = (
-                    f"{count} objects, not linked (link is off: each object has its own ID, "
-                    f"no tracks), {timed}"
+                    f"{_counted(count, 'object')}, not linked (link is off: each object has "
+                    f"its own ID, no tracks), {timed}"
                 )
-            self._say(f": {request.n_frames} frames, {done}", layer)
+            self._say(f": {_counted(request.n_frames, 'frame')}, {done}", layer)
             self._time_the_drawing(timed)
             return
         if labels is None:  # a time-lapse frame done; the labels come after linking
@@ -230,7 +235,7 @@ class TuneWriting:
         if request.plane is not None:
             what = f" slice {request.plane}"
         if request.apply_all:
-            what = f" {done} of {request.n_frames} frames"
+            what = f" {done} of {_counted(request.n_frames, 'frame')}"
             if "T" not in request.axes:  # a volume, post-processed as a whole
                 what = " the whole volume"
         method = request.method
@@ -246,6 +251,6 @@ class TuneWriting:
         timed = f"updated in {(time.perf_counter() - request.started) * 1000:.0f} ms"
         count = ""
         if not request.apply_all:  # an image, a frame or a slice: everything gone shows
-            count = f": {_count_objects(labels)} objects"
+            count = f": {_counted(_count_objects(labels), 'object')}"
         self._say(f"{what}: {timed}{count}{hint}", layer)
         return timed
