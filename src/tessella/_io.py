@@ -162,9 +162,14 @@ def _layers_of(path: Path) -> list[tuple]:
     named = _LABELS_NAME.search(path.name) is not None
     folder = path.parent.name.lower().replace("-", "_").replace(" ", "_")
     named = named or folder in _LABELS_FOLDERS
-    if data.dtype.kind in "iu" and "C" not in axes and (image.labels or named or _binary(data)):
-        labels = np.asarray(data)
-        return [(labels, {**kwargs, "metadata": _with_recipe(metadata, path, labels)}, "labels")]
+    if data.dtype.kind in "iu" and "C" not in axes:
+        # a recipe written beside labels says they are labels, though the file lost our tag
+        # (re-saved by Fiji or a script) and its name says nothing ("out/cells.tif")
+        found = _recipe_beside(path)
+        if image.labels or named or _binary(data) or _made_beside_labels(found, path):
+            labels = np.asarray(data)
+            metadata = _with_recipe(metadata, path, labels, found)
+            return [(labels, {**kwargs, "metadata": metadata}, "labels")]
     if "C" not in axes:
         return [(data, {**kwargs, "metadata": metadata}, "image")]
     channels = data.shape[axes.index("C")]
@@ -185,6 +190,31 @@ def _binary(data) -> bool:
     if not isinstance(data, np.ndarray) or data.dtype.kind not in "iu":
         return False
     return bool(data.max() == 1 and data.min() == 0)
+
+
+def _made_beside_labels(recipe: dict | None, path: Path) -> bool:
+    """Whether ``recipe`` (:func:`_recipe_beside` of ``path``) was written beside labels, so
+    that an integer file ``path`` holds labels whatever its name and tags: Export names the
+    files it wrote beside it (``exported``), ``tessella segment`` and Export record the labels'
+    ``labels_digest``; an older recipe without either counts unless its ``input`` is a file of
+    this name (the recipe of the image it was made from, saved beside that image).
+
+    >>> recipe = {"model": "nuclei2d", "params": {}, "input": "raw/cells.tif"}
+    >>> _made_beside_labels(recipe, Path("out/cells.tif"))
+    False
+    >>> _made_beside_labels({**recipe, "labels_digest": {}}, Path("out/cells.tif"))
+    True
+    >>> _made_beside_labels(recipe, Path("out/cells_labels.tif"))
+    True
+    """
+    from tessella.engine.digest import DIGEST_KEY
+
+    if recipe is None:
+        return False
+    if "exported" in recipe or DIGEST_KEY in recipe:
+        return True
+    source = recipe.get("input")
+    return not isinstance(source, str) or Path(source).name != path.name
 
 
 def _recipe_beside(path: Path) -> dict | None:
@@ -235,9 +265,15 @@ LABELS_CHANGED_NOTE = (
     "The labels file changed after this recipe was written beside it (edited or replaced "
     "outside Tessella); replaying this recipe does not give these labels."
 )
+#: the note a reopened recipe gets when its ``labels_digest`` is no digest (edited by hand,
+#: cut short): it cannot say whether the labels beside it are still the ones it made
+DIGEST_DAMAGED_NOTE = (
+    "This recipe's labels_digest is damaged (edited or cut short), so it cannot vouch for "
+    "the labels beside it; replaying this recipe may not give them."
+)
 
 
-def _with_recipe(metadata: dict, path: Path, labels: np.ndarray) -> dict:
+def _with_recipe(metadata: dict, path: Path, labels: np.ndarray, found: dict | None = None) -> dict:
     """``metadata`` of labels read from ``path``, with the recipe that made them (as the
     layers Segment adds carry it, without the keys of the export that wrote it:
     :data:`EXPORT_ONLY_KEYS`), and these labels as the state the recipe makes, or, when the
@@ -250,9 +286,12 @@ def _with_recipe(metadata: dict, path: Path, labels: np.ndarray) -> dict:
     holds others (edited in Fiji, or replaced, after the recipe was written) the labels are a
     state edited after the recipe, which gets :data:`LABELS_CHANGED_NOTE`. The recipe stays:
     it is likely what the labels were made from before the change, and Export writes it
-    saying it does not reproduce them. An older recipe without a digest is taken as it says.
+    saying it does not reproduce them. An older recipe without a digest is taken as it says;
+    one whose digest is damaged vouches for nothing (:data:`DIGEST_DAMAGED_NOTE`). ``found``
+    is :func:`_recipe_beside` of ``path`` when the caller has read it.
     """
-    found = _recipe_beside(path)
+    if found is None:
+        found = _recipe_beside(path)
     if found is None:
         return metadata
     from tessella._widgets import _results  # (no Qt: it records labels states)
@@ -261,7 +300,9 @@ def _with_recipe(metadata: dict, path: Path, labels: np.ndarray) -> dict:
     recipe = {k: v for k, v in found.items() if k not in EXPORT_ONLY_KEYS}
     edited = bool(found.get("labels_edited"))
     if DIGEST_KEY in found and not digest_matches(found[DIGEST_KEY], labels):
-        recipe["note"] = LABELS_CHANGED_NOTE  # (Export writes it instead of its own)
+        damaged = not _is_digest(found[DIGEST_KEY])
+        # (Export writes it instead of its own, and says why on its status line)
+        recipe["note"] = DIGEST_DAMAGED_NOTE if damaged else LABELS_CHANGED_NOTE
         edited = True
     fingerprint = _results._fingerprint(labels)
     if fingerprint is None and edited:  # no state to say so (labels over 256 MiB): the
@@ -273,6 +314,26 @@ def _with_recipe(metadata: dict, path: Path, labels: np.ndarray) -> dict:
         state = {"fingerprint": fingerprint, "recipe": recipe, "lineage": None, "edited": edited}
         metadata[_results.STATES_KEY] = [state]
     return metadata
+
+
+def _is_digest(digest) -> bool:
+    """Whether ``digest`` has the form of a ``labels_digest`` (whatever labels it names).
+
+    >>> _is_digest({"shape": [2, 3], "dtype": "uint16", "sha256": "0f" * 32})
+    True
+    >>> _is_digest({"shape": [2, 3], "dtype": "uint16", "sha256": "abc"})
+    False
+    """
+    if not isinstance(digest, dict):
+        return False
+    shape, dtype, sha256 = digest.get("shape"), digest.get("dtype"), digest.get("sha256")
+    return (
+        isinstance(shape, list)
+        and all(isinstance(n, int) and n >= 0 for n in shape)
+        and isinstance(dtype, str)
+        and isinstance(sha256, str)
+        and re.fullmatch(r"[0-9a-f]{64}", sha256) is not None
+    )
 
 
 # --- writing --------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 from napari.layers import Labels
-from napari.utils.notifications import show_error, show_info
+from napari.utils.notifications import show_error, show_info, show_warning
 
 from . import _results
 from ._export_outputs import base_path, folder_to_make
@@ -55,6 +55,31 @@ def _pixel_size(viewer, layer, axes: str) -> tuple[dict[str, float] | None, str,
         return sizes, unit, ""
     shown = ", ".join(f"{axis} {size:g}" for axis, size in sizes.items())  # every axis
     return sizes, unit, f"the scale ({shown}) has no unit: written as {unit}"
+
+
+def _not_reproduced(name: str, note: object) -> str:
+    """What the status line says when the recipe written does not make the labels of layer
+    ``name``, with the cause its ``note`` records: the reader's, for a labels file changed
+    after its recipe was written beside it or a recipe whose digest is damaged; else edits
+    in napari (by hand, or a Tune preview of one slice or frame)."""
+    from tessella._io import DIGEST_DAMAGED_NOTE, LABELS_CHANGED_NOTE
+
+    if note == LABELS_CHANGED_NOTE:
+        return (
+            f"'{name}' was read from a labels file changed after its recipe was written "
+            "beside it (edited or replaced outside Tessella): the recipe makes them as they "
+            "were before"
+        )
+    if note == DIGEST_DAMAGED_NOTE:
+        return (
+            f"'{name}' was read from a file whose recipe has a damaged labels_digest (edited "
+            "or cut short): the recipe cannot vouch for these labels, and replaying it may "
+            "not give them"
+        )
+    return (
+        f"The labels were changed after '{name}' was segmented (by hand, or a Tune preview "
+        "not applied to all): the recipe makes them as they were before"
+    )
 
 
 class ExportWriting:
@@ -147,7 +172,7 @@ class ExportWriting:
                 self.status_label.setText(f"Nothing written: {message}.")
                 return []
         written: list[Path] = []
-        reproduces = True
+        reproduces, note = True, None
         new = {o.path for o in outputs if not o.path.exists()}  # removed again on a failure
         # the recipe last: it names the files written before it
         for output in sorted(outputs, key=lambda o: o.kind == "recipe"):
@@ -170,6 +195,7 @@ class ExportWriting:
                         write_ctc(labels, None, output.path, overwrite, tracks=ctc)
                 else:
                     recipe, reproduces = self._recipe_to_write(outputs, stack, labels)
+                    note = recipe.get("note")
                     write_json(output.path, recipe, overwrite)
             except Exception as exc:  # any failure: say which file, keep the widget usable
                 show_error(f"Export: {_write_error(exc, output.path)}")
@@ -204,11 +230,8 @@ class ExportWriting:
         if ctc is not None and ctc.notes():
             message += "; CTC: " + "; ".join(ctc.notes())
         if "recipe" in kinds and not reproduces:
-            message += (
-                f". The labels were changed after '{layer.name}' was segmented (by hand, or a "
-                "Tune preview not applied to all): the recipe makes them as they were before"
-            )
-            show_info(f"Export: {message}.")
+            message += f". {_not_reproduced(layer.name, note)}"
+            show_warning(f"Export: {message}.")  # (the status line says it all too)
         self.status_label.setText(message + ".")
         return written
 
