@@ -179,3 +179,53 @@ def test_blockwise_skips_finished_labels_and_redoes_labels_without_their_recipe(
     extra = ["--skip-existing", "--set", "min_size=3"]
     assert _segment([source], target, tiny_model_dir, *blockwise, *extra) == 1
     assert "min_size=" in capsys.readouterr().err
+
+
+def test_blockwise_outputs_made_with_another_block_size_or_halo_are_refused(
+    tmp_path, nuclei_sample, tiny_model_dir, capsys
+):
+    """Blocks and stitching change the labels at the seams: a finished blockwise output made
+    with other blocks or another halo than this run's is refused as other settings are (it
+    was skipped), compared as the run would cut its blocks (the default block, 2048, is the
+    whole 128x128 image here); its own recipe replays its blocks and halo, and is kept."""
+    import zarr
+
+    image = nuclei_sample[0][:128, :128]
+    source = tmp_path / "in.zarr"
+    zarr.create_array(str(source), shape=image.shape, dtype=image.dtype, chunks=(64, 64))[...] = (
+        image
+    )
+    target = tmp_path / "labels.zarr"
+    blockwise = ["--blockwise", "--workers", "0"]
+    assert _segment([source], target, tiny_model_dir, *blockwise, "--block", "64", "-q") == 0
+    recipe = tmp_path / "labels.recipe.json"
+    recorded = json.loads(recipe.read_text())
+    halo = "x".join(map(str, recorded["blockwise"]["halo"]))
+    made = _state(recipe), _state(target / "zarr.json")
+    capsys.readouterr()
+
+    for block in (["--block", "128"], []):  # (the default: 2048, cut to the image's size)
+        assert (
+            _segment([source], target, tiny_model_dir, *blockwise, *block, "--skip-existing") == 1
+        )
+        [err] = capsys.readouterr().err.strip().splitlines()
+        assert err == (
+            f"tessella segment: error: --skip-existing: {target} was made with other settings "
+            "than this run's: block=64x64 (this run: 128x128); pass --overwrite to segment "
+            f"every image again with this run's settings, or --recipe {recipe} to go on with its"
+        )
+    other = tmp_path / "other.recipe.json"
+    other.write_text(
+        json.dumps({**recorded, "blockwise": {**recorded["blockwise"], "halo": [5, 5]}})
+    )
+    replay = ["segment", str(source), "-o", str(target), "--skip-existing", "--recipe"]
+    assert main([*replay, str(other)]) == 1
+    assert (
+        f"other settings than this run's: halo={halo} (this run: 5x5); " in capsys.readouterr().err
+    )
+
+    assert main([*replay, str(recipe)]) == 0
+    assert "skipped 1 of 1 images whose labels and recipe are there (in.zarr)" in (
+        capsys.readouterr().err
+    )
+    assert (_state(recipe), _state(target / "zarr.json")) == made

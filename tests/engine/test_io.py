@@ -387,11 +387,41 @@ def test_given_axes_that_contradict_the_metadata_are_warned_about(tmp_path, nucl
         assert image.axes == axes and image.data.shape[-2:] == (48, 64)  # as the axes say
         assert [type(w.message).__name__ for w in caught] == ["AxesContradictionWarning"]
         assert [str(w.message) for w in caught] == [
-            f"{tmp_path / name}: read as {axes} as the axes given say, but its {stated_by} "
-            f"say {stated}"
+            f"{tmp_path / name}: read as {axes} as the axes given say, not as {stated} "
+            f"from its {stated_by}"
         ]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         for name, axes in (("volume.tif", "ZYX"), ("ome.zarr", "ZYX"), ("plain.zarr", None)):
             read_image(tmp_path / name, axes)
         read_image(_ome_group(tmp_path / "angle.zarr", (3, 16, 20), ["angle", "y", "x"]), "TYX")
+
+
+@pytest.mark.parametrize("axes", ["TYX", "CYX"])
+def test_a_volume_read_as_frames_or_channels_keeps_no_z_pixel_size(tmp_path, axes):
+    """A volume read as frames or channels (given axes) has no Z, so no Z pixel size, whether
+    it is an OME-Zarr ZYX, the same with a singleton channel (CZYX), an ImageJ stack with a
+    Z spacing or a zarr array with a Z size; read as ZYX each keeps its Z size. The OME-Zarr
+    ZYX kept ``Z: 2.0`` (its singleton-channel twin did not), and so did the others."""
+    import warnings
+
+    import zarr
+
+    from tests.conftest import write_ome_zarr
+
+    planes = np.arange(3 * 16 * 20, dtype=np.uint16).reshape(3, 16, 20)
+    sizes = {"Z": 2.0, "Y": 0.5, "X": 0.5}
+    write_ome_zarr(tmp_path / "zyx.zarr", planes, "zyx", [2.0, 0.5, 0.5], (3, 16, 20))
+    write_ome_zarr(tmp_path / "czyx.zarr", planes[None], "czyx", [1, 2.0, 0.5, 0.5], (1, 3, 16, 20))
+    metadata = {"axes": "ZYX", "spacing": 2.0, "unit": "um"}
+    tifffile.imwrite(
+        tmp_path / "zyx.tif", planes, imagej=True, resolution=(2, 2), metadata=metadata
+    )
+    array = zarr.create_array(str(tmp_path / "plain.zarr"), shape=planes.shape, dtype="uint16")
+    array.attrs.update(tessella_axes="ZYX", pixel_size=sizes, unit="µm")
+    for name in ("zyx.zarr", "czyx.zarr", "zyx.tif", "plain.zarr"):
+        assert read_image(tmp_path / name, "ZYX").pixel_size == pytest.approx(sizes), name
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # (the axes contradict: tested above)
+            image = read_image(tmp_path / name, axes)
+        assert image.axes == axes and image.pixel_size == pytest.approx({"Y": 0.5, "X": 0.5}), name

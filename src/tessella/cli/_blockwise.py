@@ -67,13 +67,42 @@ def _parse_block(text: str | None):
     return values[0] if len(values) == 1 else values
 
 
+def _blocks_of_this_run(source, model, axes, params, block, halo) -> dict:
+    """The block size and halo, per spatial axis, that a run of ``model`` on ``source`` with
+    ``block`` and ``halo`` (None: the defaults) uses, as its recipe's ``blockwise`` entry
+    records them: the engine's defaults (:func:`segment_blockwise_steps`), and each block
+    at most the image's size, as :func:`block_grid` makes it."""
+    import warnings
+
+    from ..engine.blockwise import DEFAULT_BLOCK, block_grid, blockwise_support
+    from ..engine.blockwise._driver import _per_axis
+    from ..engine.blockwise._store import _open_input
+    from ..engine.pipeline import resolve_params
+
+    try:
+        with warnings.catch_warnings():  # (the run itself says them, if it runs)
+            warnings.simplefilter("ignore")
+            data = _open_input(source, axes)
+        label_axes = data.axes.replace("C", "")
+        shape = [n for a, n in zip(data.axes, data.array.shape) if a != "C"]
+        spatial = [i for i, a in enumerate(label_axes) if a in "ZYX"]
+        if halo is None:
+            support = blockwise_support(model.card.method, resolve_params(model, params))
+            halo = int(model.card.defaults.get("halo", 32)) + support.context
+        block = block or DEFAULT_BLOCK.get(len(spatial), 256)
+        grid = block_grid(shape, _per_axis(block, label_axes, 1), _per_axis(halo, label_axes, 0))
+    except ValueError as exc:  # as the engine would refuse the run
+        raise CliError(str(exc)) from None
+    return {"block": [grid.block[i] for i in spatial], "halo": [grid.halo[i] for i in spatial]}
+
+
 def _segment_blockwise(
     args, jobs, model, params, tta, tile, recipe, invert=None, package=None, settings=None
 ) -> int:
     """``settings`` (``--skip-existing``, see :func:`_run_settings`): finished labels with
-    their recipe, made with these settings, are kept and nothing is done; an unfinished run
-    resumes as always (its finished blocks are the engine's to keep), and labels left
-    without their recipe are segmented again."""
+    their recipe, made with these settings and the same block size and halo, are kept and
+    nothing is done; an unfinished run resumes as always (its finished blocks are the
+    engine's to keep), and labels left without their recipe are segmented again."""
     import warnings
 
     from ..engine.blockwise import open_executor, segment_blockwise_steps, work_dir
@@ -82,9 +111,13 @@ def _segment_blockwise(
     [(source, target)] = jobs
     if target.suffix != ".zarr":
         raise CliError(f"{target}: --blockwise writes zarr; name the output .zarr")
+    replay = recipe.get("blockwise", {})  # a recipe replays the same blocks and halo
+    block, halo = _parse_block(args.block) or replay.get("block"), replay.get("halo")
+    axes = args.axes or recipe.get("axes")
     overwrite = args.overwrite
-    if settings is not None:
-        todo, skipped, redo = _skip_existing(jobs, settings, model)
+    if settings is not None:  # blocks and stitching change the labels at the seams
+        blocks = _blocks_of_this_run(source, model, axes, params, block, halo)
+        todo, skipped, redo = _skip_existing(jobs, {**settings, "blockwise": blocks}, model)
         if not args.quiet:
             _say_skipped_existing(skipped, redo, 1)
         if not todo:
@@ -99,8 +132,6 @@ def _segment_blockwise(
         if (path.exists() or path.is_symlink()) and not overwrite:
             raise CliError(f"{path} exists; pass --overwrite to replace it")
     _probe_recipe(recipe_path, target)  # before the long run, not after it
-    replay = recipe.get("blockwise", {})  # a recipe replays the same blocks and halo
-    block = _parse_block(args.block) or replay.get("block")
     bar, stage = None, None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
@@ -111,10 +142,10 @@ def _segment_blockwise(
                     source,
                     target,
                     model,
-                    args.axes or recipe.get("axes"),
+                    axes,
                     params,
                     block=block,
-                    halo=replay.get("halo"),
+                    halo=halo,
                     tta=tta,
                     tile=tile,
                     device=args.device,

@@ -38,7 +38,8 @@ def _run_settings(model, params, tta, tile, invert, axes, stack) -> dict:
 
 def _recipe_differences(recorded: dict, settings: dict, model) -> list[str]:
     """How an existing output's recipe differs from this run's ``settings`` (see
-    :func:`_run_settings`), one phrase per setting: ``seed_thresh=0.5 (this run: 0.8)``."""
+    :func:`_run_settings`; a blockwise run adds its ``blockwise`` block size and halo, see
+    :func:`_block_differences`), one phrase per setting: ``seed_thresh=0.5 (this run: 0.8)``."""
 
     missing = object()
 
@@ -65,7 +66,9 @@ def _recipe_differences(recorded: dict, settings: dict, model) -> list[str]:
                 differences.append(f"{name}={show(there)} (this run: {show(here)})")
     defaults = {"invert": None, "stack": False}  # recorded only where given
     for key, here in settings.items():
-        if key in ("model_sha256", "params"):
+        if key == "blockwise":
+            differences += _block_differences(recorded.get("blockwise"), here)
+        if key in ("model_sha256", "params", "blockwise"):
             continue
         there = recorded.get(key, defaults.get(key, missing))
         if key == "axes" and isinstance(there, str):
@@ -74,6 +77,26 @@ def _recipe_differences(recorded: dict, settings: dict, model) -> list[str]:
             name = "--stack" if key == "stack" else key
             differences.append(f"{name}={show(there, key)} (this run: {show(here, key)})")
     return differences
+
+
+def _block_differences(recorded, here: dict) -> list[str]:
+    """How a blockwise output's block size and halo (its recipe's ``blockwise`` entry,
+    ``recorded``) differ from this run's (``here``, per spatial axis): ``block=512x512 (this
+    run: 2048x2048)``. Labels made in memory (no ``blockwise`` entry) have no seams to
+    differ at: none."""
+    if not isinstance(recorded, dict):
+        return []
+
+    def edges(value) -> str:
+        if value is None:
+            return "not recorded"
+        return "x".join(map(str, value)) if isinstance(value, list) else str(value)
+
+    return [
+        f"{key}={edges(recorded.get(key))} (this run: {edges(here[key])})"
+        for key in ("block", "halo")
+        if recorded.get(key) != here[key]
+    ]
 
 
 def _skip_existing(jobs, settings: dict, model) -> tuple[list, list, set]:

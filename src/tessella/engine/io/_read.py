@@ -63,11 +63,15 @@ def read_image(path: str | os.PathLike, axes: str | None = None) -> ImageData:
         import warnings
 
         warnings.warn(
-            f"{path}: read as {image.axes} as the axes given say, but its {image.stated_by} "
-            f"say {image.stated_axes}",
+            f"{path}: read as {image.axes} as the axes given say, not as "
+            f"{image.stated_axes} from its {image.stated_by}",
             AxesContradictionWarning,
             stacklevel=2,
         )
+    # a size only for a spatial axis the image has: the metadata's Z spacing does not hold
+    # for a volume read as frames (TYX) or channels (CYX)
+    dropped = {"T", "C"} | ({"Z"} - set(image.axes))
+    image.pixel_size = {k: v for k, v in image.pixel_size.items() if k.upper() not in dropped}
     return image
 
 
