@@ -386,6 +386,46 @@ def _cancel_after(steps, blocks: int) -> None:
     steps.close()
 
 
+@pytest.mark.parametrize("form", ["path", "from_zarr"])
+def test_the_chunk_file_scan_of_a_zarr_input_yields_a_cancel_point(tmp_path, monkeypatch, form):
+    """A zarr input's chunk files (a path, or a dask array over them) are stat'ed
+    FILES_PER_STEP at a time, each step a progress and a cancel point: the scan ran whole
+    before the first yield, so Cancel waited for it (minutes for many files on a network
+    file system). Closed at the first step, the run leaves nothing; run on, its labels are
+    those of the whole image."""
+    import dask.array as da
+
+    from tessella.engine.blockwise import BlockProgress, _identity
+
+    monkeypatch.setattr(_identity, "FILES_PER_STEP", 10)
+    mask = np.asarray(zarr.open(str(_blobs(tmp_path)[0])))
+    source = write_zarr(tmp_path / "raw.zarr", mask, (8, 8))  # 12 x 12 chunks
+    n_files = sum(path.is_file() for path in (source / "c").rglob("*"))
+    assert 100 < n_files <= 144  # (a chunk of zeros only, the fill value, has no file)
+
+    def image():
+        return source if form == "path" else da.from_zarr(str(source))
+
+    out = tmp_path / "labels.zarr"
+    steps = _touch_steps(image(), out, components)
+    assert next(steps) == BlockProgress("fingerprint", 10, 144)  # 10 of the files
+    steps.close()  # Cancel
+    assert not out.exists() and not work_dir(out).exists()
+
+    progress: list = []
+    steps = _touch_steps(image(), out, components)
+    while True:
+        try:
+            progress.append(next(steps))
+        except StopIteration as stop:
+            result = stop.value
+            break
+    scan = [BlockProgress("fingerprint", done, 144) for done in range(10, n_files + 1, 10)]
+    assert progress[: len(scan)] == scan and progress[len(scan)].stage != "fingerprint"
+    assert result.n_blocks == 9
+    assert same_partition(ndimage.label(mask)[0], zarr.open(str(out))[...])
+
+
 def test_an_in_memory_array_resumes_on_the_same_pixels_only(tmp_path):
     """An array input (a napari layer read into memory) resumes as a zarr input does: the
     plan holds its pixels' sha256, so the same pixels (another array object) resume. Other

@@ -168,7 +168,8 @@ def _segment_blockwise(
                             bar.close()
                         stage = progress.stage
                         bar = _progress_bar(progress.total, f"{source.name}: {stage}", args.quiet)
-                        bar.unit = "block"
+                        # (a zarr input's fingerprint is the scan of its chunk files)
+                        bar.unit = "file" if stage == "fingerprint" else "block"
                     bar.n = progress.done
                     bar.refresh()
         except KeyboardInterrupt:

@@ -13,7 +13,8 @@ whenever the pixels do, and cost little beside segmenting them (minutes to hours
   chunk written as all fill value is deleted, and a new one appears), so a chunk rewritten in
   place is noticed without reading a pixel: one ``stat`` per chunk file (measured on a local
   disk, file cache warm: 10 ms for a 32768² image in 1024 chunks of 1024², 0.23 s in 16384
-  chunks of 256²; a network file system takes longer per file). Only
+  chunks of 256²; a network file system takes longer per file). The scan yields its
+  progress, a cancel point, every :data:`FILES_PER_STEP` files. Only
   a file replaced by one of the same size *and* the same modification time goes unnoticed:
   a copy that keeps the time of the same write (``cp -p``, ``rsync -a``), which is the quick
   check rsync and make rely on. Attribute edits and dot-files (``.DS_Store``) are left out;
@@ -39,8 +40,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,14 +52,21 @@ from ._run import BlockProgress
 
 _METADATA_FILES = ("zarr.json", ".zarray")  # an array's own metadata (v3, v2)
 
+#: the chunk-file scan yields ``BlockProgress("fingerprint", files, expected files)``, a cancel
+#: point, after this many files: about 15 ms on a local disk, seconds on a slow network file
+#: system, against the minutes that a Cancel would otherwise wait there for 100 000 files
+FILES_PER_STEP = 1000
+
 
 def input_identity(data, grid) -> Generator[BlockProgress, None, str | None]:
     """What stands for ``data``'s pixels in the plan (see the module's notes): ``files:…``
     for a zarr input, ``dask:NAME`` (``dask:NAME files:…`` over zarr arrays),
-    ``sha256:…`` for a numpy array, None for an array that cannot be identified."""
+    ``sha256:…`` for a numpy array, None for an array that cannot be identified. Yields
+    ``fingerprint`` progress, a cancel point, per block hashed or :data:`FILES_PER_STEP`
+    chunk files scanned."""
     if data.source.store is not None:  # a zarr path (or a zarr array in a local folder)
         folder = Path(data.source.store).resolve() / data.source.key
-        return f"files:{chunk_files_digest([folder])}"
+        return f"files:{(yield from chunk_files_digest_steps([folder]))}"
     array = data.array
     if isinstance(array, np.ndarray):
         return (yield from _pixels_sha256(array, data.axes, grid))
@@ -65,7 +74,9 @@ def input_identity(data, grid) -> Generator[BlockProgress, None, str | None]:
     if not (hasattr(array, "__dask_graph__") and isinstance(name, str)):
         return None
     folders = dask_zarr_folders(array)
-    return f"dask:{name}" + (f" files:{chunk_files_digest(folders)}" if folders else "")
+    if not folders:
+        return f"dask:{name}"
+    return f"dask:{name} files:{(yield from chunk_files_digest_steps(folders))}"
 
 
 def input_folders(data) -> list[Path]:
@@ -109,15 +120,47 @@ def chunk_files_digest(folders: list[Path]) -> str:
     >>> before == chunk_files_digest([folder])
     False
     """
+    steps = chunk_files_digest_steps(folders)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as stop:
+            return stop.value
+
+
+def chunk_files_digest_steps(folders: list[Path]) -> Generator[BlockProgress, None, str]:
+    """:func:`chunk_files_digest`, yielding ``BlockProgress("fingerprint", files, expected)``
+    after every :data:`FILES_PER_STEP` files (a cancel point): ``expected`` is the number of
+    chunk files that the arrays' metadata allow (chunks all fill value have none)."""
     digest = hashlib.sha256()
+    expected = sum(_expected_files(folder) for folder in folders)
+    done = 0
     for folder in folders:
         digest.update(f"{folder}\0".encode())
         try:
             digest.update(_metadata_without_attributes(folder))
-            _digest_files(folder, "", digest)
+            for _ in _digest_files(folder, "", digest):
+                done += 1
+                if done % FILES_PER_STEP == 0:
+                    yield BlockProgress("fingerprint", done, max(expected, done))
         except OSError as exc:
             digest.update(f"missing: {exc}".encode())
     return digest.hexdigest()
+
+
+def _expected_files(folder: Path) -> int:
+    """How many chunk files the zarr array at ``folder`` has at most, from its metadata (the
+    chunks of zarr v2, the outer chunk grid, shards included, of v3); 0 where it says not."""
+    for name in _METADATA_FILES:
+        try:
+            metadata = json.loads((folder / name).read_bytes())
+            shape = metadata["shape"]
+            grid = metadata.get("chunk_grid") or {}  # (v3; v2 has "chunks")
+            chunks = metadata.get("chunks") or grid["configuration"]["chunk_shape"]
+            return math.prod(-(-int(n) // int(c)) for n, c in zip(shape, chunks, strict=True))
+        except (OSError, ValueError, LookupError, TypeError):
+            continue
+    return 0
 
 
 def _metadata_without_attributes(folder: Path) -> bytes:
@@ -134,9 +177,9 @@ def _metadata_without_attributes(folder: Path) -> bytes:
     return b""
 
 
-def _digest_files(folder: Path, prefix: str, digest) -> None:
+def _digest_files(folder: Path, prefix: str, digest) -> Iterator[None]:
     """Each file's relative path, size and mtime (ns), in name order, recursively: one stat
-    per file (``os.scandir`` knows directories from the listing)."""
+    per file (``os.scandir`` knows directories from the listing); yields after each file."""
     with os.scandir(folder) as listing:
         entries = sorted(listing, key=lambda entry: entry.name)
     for entry in entries:
@@ -144,10 +187,11 @@ def _digest_files(folder: Path, prefix: str, digest) -> None:
             continue
         relative = f"{prefix}{entry.name}"
         if entry.is_dir():
-            _digest_files(Path(entry.path), f"{relative}/", digest)
+            yield from _digest_files(Path(entry.path), f"{relative}/", digest)
         elif prefix or entry.name not in _METADATA_FILES:
             stat = entry.stat()
             digest.update(f"{relative}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+            yield
 
 
 def dask_zarr_folders(array) -> list[Path]:
