@@ -5,20 +5,27 @@ and Evaluate dropped it (and their workers' own warnings too). Now each panel's 
 only the warnings of its own thread and shows them as the panel's; any other goes to the
 handler that was there (here pytest's recorder), which is put back when the worker ends.
 
-Each worker is held at a gate, inside its thread, until the GUI thread has warned."""
+Each worker is held at a gate, inside its thread, until the GUI thread has warned.
+
+Also: a worker gets the same warning in every run (as under superqt's "always" filter), and a
+block on the GUI thread that catches its warnings (Train's start(), Export's CTC writing) takes
+those of its own thread only, so a worker's warning raised meanwhile still reaches its panel."""
 
 from __future__ import annotations
 
+import doctest
 import threading
 import warnings
 from functools import wraps
 
 import numpy as np
 import pytest
+from napari.qt.threading import create_worker
 
 from tessella._widgets import _evaluate_kinds, _evaluate_run, _segment_blockwise, _tune_running
 from tessella._widgets import segment as segment_module
 from tessella._widgets import tune as tune_module
+from tessella._widgets._workers import ThreadWarningsFunctionWorker, ThreadWarningsWorker
 from tests.widgets.test_tune_widget import place
 
 ON_THE_GUI_THREAD = "a warning from the user's console"
@@ -32,6 +39,7 @@ class Gate:
 
     def __init__(self) -> None:
         self.running, self._open = threading.Event(), threading.Event()
+        self.warned = threading.Event()  # set once the worker has raised its warning
 
     def open(self) -> None:
         self._open.set()
@@ -41,6 +49,7 @@ class Gate:
             self.running.set()
             assert self._open.wait(20), "the gate was not opened"
             warnings.warn(IN_THE_WORKER, UserWarning, stacklevel=1)
+            self.warned.set()
 
     def function(self, original):
         @wraps(original)
@@ -190,3 +199,182 @@ def test_evaluates_guess_of_the_ground_truth_shows_its_warnings_only(
     assert _shown_elsewhere(recwarn) == [ON_THE_GUI_THREAD]
     assert _ours(shown) == [f"Evaluate: {IN_THE_WORKER}"]
     assert warnings.showwarning is before
+
+
+# --- each run's warnings, every time -------------------------------------------------------
+# No recwarn here: it sets the "always" filter for the whole test, which hides what is tested.
+
+
+def _same_warning() -> None:
+    warnings.warn(IN_THE_WORKER, UserWarning, stacklevel=1)
+
+
+def _function_run() -> int:
+    _same_warning()
+    return 1
+
+
+def _generator_run():
+    yield 0
+    _same_warning()
+    yield 1
+
+
+@pytest.mark.parametrize(
+    ("work", "worker_class"),
+    [(_function_run, ThreadWarningsFunctionWorker), (_generator_run, ThreadWarningsWorker)],
+    ids=["function", "generator"],
+)
+def test_a_worker_gets_the_same_warning_in_every_run(qtbot, work, worker_class):
+    """The workers left the filters as they were (superqt's set "always"), so under Python's
+    "default" action a warning with the same text from the same line reached ``warned`` in
+    the first run only (in a panel: Train again on the same pairs said nothing of its images
+    smaller than the patch, a second blockwise "starting again" never reached Segment)."""
+    warned: list[tuple[int, str]] = []
+    for run in range(3):
+        worker = create_worker(work, _worker_class=worker_class, _start_thread=False)
+        worker.warned.connect(lambda args, run=run: warned.append((run, str(args[0]))))
+        with qtbot.waitSignal(worker.finished, timeout=20_000):
+            worker.start()
+
+    assert warned == [(run, IN_THE_WORKER) for run in range(3)]
+
+
+# --- blocks on the GUI thread that catch its warnings ------------------------------------------
+# Train's start() caught the warnings of the ignore label's check, Export silenced write_ctc's
+# notes, with warnings.catch_warnings: one handler and one set of filters for the whole process,
+# so a worker's warning raised meanwhile was taken by Train ("Train: ...") or silenced.
+
+
+def _disks(size: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """Three bright disks on noise, and their labels 1, 2, 3."""
+    yy, xx = np.mgrid[:size, :size]
+    image = 0.1 * np.random.default_rng(0).random((size, size)).astype(np.float32)
+    labels = np.zeros((size, size), np.int32)
+    for k, (y, x) in enumerate(((16, 16), (40, 44), (20, 48))):
+        disk = (yy - y) ** 2 + (xx - x) ** 2 < 64
+        image[disk] = 1.0
+        labels[disk] = k + 1
+    return image, labels
+
+
+def _held_evaluate(viewer, labels, monkeypatch) -> tuple:
+    """Evaluate docked in ``viewer`` on ``labels`` (as ground truth and prediction), its run's
+    worker held at a gate; returns the panel, the gate and the list of what it showed."""
+    viewer.add_labels(labels, name="truth")
+    viewer.add_labels(labels.copy(), name="prediction")
+    _dock, evaluate = viewer.window.add_plugin_dock_widget("tessella", "Evaluate")
+    evaluate.truth_combo.setCurrentIndex(evaluate.truth_combo.findText("truth"))
+    evaluate.pred_combo.setCurrentIndex(evaluate.pred_combo.findText("prediction"))
+    shown: list[str] = []
+    monkeypatch.setattr(_evaluate_run, "show_warning", shown.append)
+    monkeypatch.setattr(_evaluate_run, "SYNC_MAX_PIXELS", 0)  # in a thread worker
+    gate = Gate()
+    monkeypatch.setattr(_evaluate_run, "_evaluate", gate.function(_evaluate_run._evaluate))
+    return evaluate, gate, shown
+
+
+def _when_the_worker_has_warned(gate: Gate, original):
+    """``original``, called once the worker held at ``gate`` has raised its warning (from a
+    block on the GUI thread, the worker's warning is raised while the block runs)."""
+
+    @wraps(original)
+    def after(*args, **kwargs):
+        gate.open()
+        assert gate.warned.wait(20), "the worker did not warn"
+        return original(*args, **kwargs)
+
+    return after
+
+
+def test_trains_start_takes_its_own_warnings_only(make_napari_viewer, qtbot, monkeypatch, tmp_path):
+    """Train's start() warns of an ignore label among the object IDs ("Train: ..."); an
+    Evaluate run's warning raised meanwhile is Evaluate's, not Train's."""
+    import tessella._widgets.train as train_module
+    import tessella.engine.train.data as train_data
+    from tessella._widgets.train import NEW
+
+    (tmp_path / "afile").write_text("not a folder")  # refused after the check: nothing trains
+    monkeypatch.setenv("TESSELLA_MODELS", str(tmp_path / "afile"))
+    viewer = make_napari_viewer()
+    image, labels = _disks()
+    evaluate, gate, evaluate_shown = _held_evaluate(viewer, labels, monkeypatch)
+    _dock, train = viewer.window.add_plugin_dock_widget("tessella", "Train")
+    base = next(
+        i
+        for i in range(train.base_combo.count())
+        if train.base_combo.itemData(i) == NEW + "embedding"
+    )
+    train.base_combo.setCurrentIndex(base)
+    train.add_pair(viewer.add_image(image, name="img"), viewer.layers["truth"])
+    train.ignore_spin.setValue(2)  # an object's ID: the check warns
+    train_shown: list[str] = []
+    monkeypatch.setattr(train_module, "show_warning", train_shown.append)
+    monkeypatch.setattr(
+        train_data,
+        "apply_ignore_label",
+        _when_the_worker_has_warned(gate, train_data.apply_ignore_label),
+    )
+
+    try:
+        with qtbot.waitSignal(evaluate.evaluation_finished, timeout=60_000):
+            evaluate.evaluate_button.click()
+            assert gate.running.wait(20), "the worker did not reach the gate"
+            assert not train.start()
+    finally:
+        gate.open()
+
+    assert "cannot be created or written" in train.status_label.text()  # refused after it
+    assert [m[:32] for m in train_shown] == ["Train: unannotated label 2 is am"]
+    assert _ours(evaluate_shown) == [f"Evaluate: {IN_THE_WORKER}"]
+
+
+def test_exports_ctc_notes_do_not_silence_a_workers_warnings(
+    make_napari_viewer, qtbot, monkeypatch, tmp_path, recwarn
+):
+    """Export leaves write_ctc's notes out (they go in the status line); an Evaluate run's
+    warning raised meanwhile still reaches Evaluate."""
+    import tessella.engine.tracking as tracking
+
+    viewer = make_napari_viewer()
+    _image, labels = _disks()
+    evaluate, gate, evaluate_shown = _held_evaluate(viewer, labels, monkeypatch)
+    movie = viewer.add_labels(np.stack([labels] * 3), name="movie labels")
+    movie.axis_labels = ("t", "y", "x")
+    _dock, export = viewer.window.add_plugin_dock_widget("tessella", "Export")
+    export.labels_combo.setCurrentIndex(export.labels_combo.findText("movie labels"))
+    export.path_edit.setText(str(tmp_path / "movie"))
+    export.ctc_checkbox.setChecked(True)
+    note, original = "a note of write_ctc's", tracking.write_ctc
+
+    def write_ctc(*args, **kwargs):
+        warnings.warn(note, UserWarning, stacklevel=1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(tracking, "write_ctc", _when_the_worker_has_warned(gate, write_ctc))
+
+    try:
+        with qtbot.waitSignal(evaluate.evaluation_finished, timeout=60_000):
+            evaluate.evaluate_button.click()
+            assert gate.running.wait(20), "the worker did not reach the gate"
+            written = export.export()
+    finally:
+        gate.open()
+
+    assert "movie_RES" in [p.name for p in written]
+    assert _ours(evaluate_shown) == [f"Evaluate: {IN_THE_WORKER}"]
+    assert note not in [str(w.message) for w in recwarn]  # left out, as before
+
+
+def test_the_gui_threads_block_sees_its_own_warnings_every_time():
+    """What Train and Export use: the warnings of this thread, each time, and only while the
+    block runs; the handler and filters are as they were afterwards."""
+    from tessella._widgets import _workers
+
+    before = (warnings.showwarning, list(warnings.filters))
+    for _time in range(2):
+        with _workers.caught_warnings_of_this_thread(UserWarning) as caught:
+            warnings.warn(ON_THE_GUI_THREAD, UserWarning, stacklevel=1)
+        assert [str(w.message) for w in caught] == [ON_THE_GUI_THREAD]
+    assert (warnings.showwarning, list(warnings.filters)) == before
+    assert doctest.testmod(_workers).failed == 0

@@ -5,7 +5,6 @@ exporting of :class:`.export.ExportWidget`, a mixin)."""
 from __future__ import annotations
 
 import os
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from . import _results
 from ._export_outputs import base_path, folder_to_make
 from ._layers import find_layer
 from ._object_stack import measure_stack
+from ._workers import caught_warnings_of_this_thread
 from .segment import SOURCE_ID_KEY
 
 __all__ = ["ExportWriting"]
@@ -190,8 +190,8 @@ class ExportWriting:
                     assert table is not None
                     write_csv(output.path, table, overwrite)
                 elif output.kind == "ctc":
-                    with warnings.catch_warnings():  # its notes go in the status line
-                        warnings.simplefilter("ignore", UserWarning)
+                    # its notes go in the status line (a worker's warnings still go to its panel)
+                    with caught_warnings_of_this_thread(UserWarning):
                         write_ctc(labels, None, output.path, overwrite, tracks=ctc)
                 else:
                     recipe, reproduces = self._recipe_to_write(outputs, stack, labels)

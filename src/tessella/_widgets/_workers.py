@@ -7,6 +7,7 @@ import warnings
 from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from functools import wraps
+from typing import cast
 
 from superqt.utils import FunctionWorker, GeneratorWorker, WorkerBase
 
@@ -14,6 +15,7 @@ __all__ = [
     "ThreadWarningsFunctionWorker",
     "ThreadWarningsWorker",
     "WorkerFailed",
+    "caught_warnings_of_this_thread",
     "close_when_finished",
     "report_runtime_errors",
     "warnings_of_this_thread",
@@ -72,50 +74,135 @@ def close_when_finished(worker, stop: Callable[[], BaseException | None] | None 
     worker.finished.connect(close)
 
 
-#: thread id -> where that thread's warnings go, while a worker there captures them
-_capturing: dict[int, Callable] = {}
-_capturing_lock = threading.Lock()
+#: thread id -> that thread's collectors, innermost last: (where its warnings go, of which
+#: category); a thread with none here has its warnings go where they would without us
+_collectors: dict[int, list[tuple[Callable, type[Warning]]]] = {}
+_collectors_lock = threading.Lock()
+
+
+def _collector_of(category: type[Warning]) -> Callable | None:
+    """Where a warning of ``category`` raised in the calling thread goes, if it is collected."""
+    for capture, wanted in reversed(_collectors.get(threading.get_ident(), ())):
+        if issubclass(category, wanted):
+            return capture
+    return None
+
+
+class _CollectedHereMeta(type):
+    # a filter's category is matched with issubclass: the one hook that sees the thread
+    def __subclasscheck__(cls, category) -> bool:
+        return _collector_of(category) is not None
+
+
+class _CollectedHere(metaclass=_CollectedHereMeta):
+    """The category of :data:`_ALWAYS_WHEN_COLLECTED`: ``issubclass(category,
+    _CollectedHere)`` is true for a warning the calling thread collects, and only then."""
+
+
+#: the warning filter that shows a collected warning every time it is raised (superqt's worker
+#: set "always" for the whole process instead). Without it Python's "default" action shows a
+#: warning with the same text from the same line once per process, so a second run (Train on the
+#: same pairs, a blockwise run started again) would say nothing. The filter's category matches
+#: in a collecting thread only, so the filters of every other thread are as they were (and the
+#: registries of warnings shown once are not reset, as ``catch_warnings`` does). Left as it is:
+#: a filter put in front of it later wins, and a warning another thread has already shown once
+#: from the same line with the same text (Python checks that before the filters) stays silent.
+_ALWAYS_WHEN_COLLECTED = ("always", None, _CollectedHere, None, 0)
 
 
 class _ByThread:
-    """``warnings.showwarning`` while workers capture warnings: a warning raised in a
-    capturing worker's thread goes to that worker, any other to the handler this one
-    replaced (napari's notifications, the console's, pytest's)."""
+    """``warnings.showwarning`` while some thread collects its warnings: a warning raised in
+    such a thread goes to its collector, any other to the handler this one replaced (napari's
+    notifications, the console's, pytest's)."""
 
     def __init__(self, outside: Callable) -> None:
         self.outside = outside
 
     def __call__(self, message, category, filename, lineno, file=None, line=None) -> None:
-        capture = _capturing.get(threading.get_ident())
+        capture = _collector_of(category)
         if capture is None:
             self.outside(message, category, filename, lineno, file, line)
         else:
             capture(message, category, filename, lineno, file, line)
 
 
-@contextmanager
-def warnings_of_this_thread(capture: Callable) -> Iterator[None]:
-    """Send the warnings raised in the calling thread, and only those, to ``capture`` (called
-    with ``warnings.showwarning``'s arguments) while the block runs.
+def _filters() -> list:
+    """The warning filters in use: a list (typeshed calls it a sequence)."""
+    return cast(list, warnings.filters)
 
-    ``warnings.catch_warnings`` cannot do this: ``warnings.showwarning`` is one for the whole
-    process, so a worker that swaps it (as superqt's ``WorkerBase.run`` does) also takes the
-    warnings raised meanwhile on the GUI thread or by napari, and two workers ending out of
-    order leave the first one's handler in place for good.
+
+def _install() -> None:
+    """Put the dispatch in place (``_collectors_lock`` held): the handler, and the filter at the
+    front of the filters in use (a ``catch_warnings`` block entered since may have put back a
+    list without it)."""
+    if not isinstance(warnings.showwarning, _ByThread):
+        warnings.showwarning = _ByThread(warnings.showwarning)
+    if not any(entry is _ALWAYS_WHEN_COLLECTED for entry in warnings.filters):
+        _filters().insert(0, _ALWAYS_WHEN_COLLECTED)
+
+
+def _uninstall() -> None:
+    """Take the dispatch away once no thread collects (``_collectors_lock`` held). A copy of
+    the filters that a ``catch_warnings`` block saved may keep the filter; it matches nothing
+    while no thread collects."""
+    hook = warnings.showwarning
+    if isinstance(hook, _ByThread):
+        warnings.showwarning = hook.outside
+    filters = _filters()
+    for index, entry in enumerate(filters):
+        if entry is _ALWAYS_WHEN_COLLECTED:
+            del filters[index]
+            break
+
+
+@contextmanager
+def warnings_of_this_thread(capture: Callable, category: type[Warning] = Warning) -> Iterator[None]:
+    """Send the warnings of ``category`` raised in the calling thread, and only those, to
+    ``capture`` (called with ``warnings.showwarning``'s arguments) while the block runs, each
+    time one is raised (as the "always" filter does, in this thread only).
+
+    ``warnings.catch_warnings`` cannot do this: ``warnings.showwarning`` and the filters are
+    one for the whole process, so a worker that swaps them (as superqt's ``WorkerBase.run``
+    does) also takes the warnings raised meanwhile on the GUI thread or by napari, a block on
+    the GUI thread takes the workers', and two of them ending out of order leave the first
+    one's handler in place for good. Blocks nest: a warning goes to the innermost that takes
+    its category; the others go where they would without this block.
     """
     ident = threading.get_ident()
-    with _capturing_lock:
-        if not isinstance(warnings.showwarning, _ByThread):
-            warnings.showwarning = _ByThread(warnings.showwarning)
-        _capturing[ident] = capture
+    with _collectors_lock:
+        _collectors.setdefault(ident, []).append((capture, category))
+        _install()
     try:
         yield
     finally:
-        with _capturing_lock:
-            _capturing.pop(ident, None)
-            hook = warnings.showwarning
-            if not _capturing and isinstance(hook, _ByThread):
-                warnings.showwarning = hook.outside
+        with _collectors_lock:
+            mine = _collectors[ident]
+            mine.pop()
+            if not mine:
+                del _collectors[ident]
+            if not _collectors:
+                _uninstall()
+
+
+@contextmanager
+def caught_warnings_of_this_thread(
+    category: type[Warning] = Warning,
+) -> Iterator[list[warnings.WarningMessage]]:
+    """``warnings.catch_warnings(record=True)`` with ``simplefilter("always", category)`` for
+    the calling thread only: the list it gives holds the warnings of ``category`` raised in
+    this thread while the block runs; those of other threads (a panel's worker) go where they
+    would have gone without the block. For code on the GUI thread.
+
+    >>> with caught_warnings_of_this_thread(UserWarning) as caught:
+    ...     warnings.warn("an ID clash", UserWarning)
+    >>> [str(warning.message) for warning in caught]
+    ['an ID clash']
+    """
+    caught: list[warnings.WarningMessage] = []
+    with warnings_of_this_thread(
+        lambda *args: caught.append(warnings.WarningMessage(*args)), category
+    ):
+        yield caught
 
 
 def _run_with_own_warnings(worker: WorkerBase) -> None:
@@ -146,8 +233,9 @@ def _run_with_own_warnings(worker: WorkerBase) -> None:
 class ThreadWarningsWorker(GeneratorWorker):
     """A generator worker whose ``warned`` signal carries the warnings raised in its own
     thread only (see :func:`warnings_of_this_thread`); any other warning raised while it runs
-    goes where it would have gone without the worker. The warning filters are left as they
-    are (superqt's worker sets "always" for the whole process while it runs).
+    goes where it would have gone without the worker. Each of its own is sent every time it is
+    raised, as under superqt's "always" filter, which this one does not set for the other
+    threads.
 
     Pass it as ``create_worker(..., _worker_class=ThreadWarningsWorker)``.
     """
