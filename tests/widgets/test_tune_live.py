@@ -213,6 +213,8 @@ def test_no_limit_and_odd_median_sizes_are_shown_as_they_act(docked, volume_resu
     control.setValue(9)
     control.setValue(6)  # a jump down (a drag, a click on the slider's track): 6 acts as 7
     assert control.value() == 7 and widget.params.z_median == 7  # (it went to 5)
+    control.setValue(4)  # a jump down from 7 to 4, which acts as 5 (it went to 3)
+    assert control.value() == 5 and widget.params.z_median == 5
     control.setValue(2)  # a jump down to 2, which acts as 3
     assert control.value() == 3 and widget.params.z_median == 3
     control.setValue(31)
