@@ -254,16 +254,26 @@ def test_save_recipe_says_it_saved(docked, result_2d, qtbot, tmp_path):
     assert path is not None and widget.status_label.text() == f"Saved recipe to {path}"
 
 
+@pytest.mark.parametrize(
+    ("previewed", "expected"),
+    [
+        # frames 0 and 1 are done, 2 was already: none is older (it said 1 of 3: every
+        # frame was counted as older at the start)
+        (2, "Cancelled: 0 of 3 frames are older"),
+        # frame 1 is done, 0 was already: frame 2 alone is older, in the singular (it said
+        # "1 of 3 frames are older")
+        (0, "Cancelled: 1 of 3 frames is older"),
+    ],
+)
 def test_a_cancelled_apply_to_all_counts_the_frame_previewed_with_its_values(
-    docked, result_tyx, qtbot, monkeypatch
+    docked, result_tyx, qtbot, monkeypatch, previewed, expected
 ):
-    """Frame 2 was previewed with the values Apply to all runs with, which is cancelled
-    while frame 1 is computed: frames 0 and 1 are done, 2 was already, none is older (it
-    said 1 of 3: every frame was counted as older at the start)."""
+    """Frame ``previewed`` was previewed with the values Apply to all runs with, which is
+    cancelled while frame 1 is computed (kept): the frame previewed is not counted as older."""
     viewer, widget = docked
     place(viewer, result_tyx, name="movie labels")
-    viewer.dims.set_current_step(0, 2)
-    change(qtbot, widget, min_size=150)  # the preview of frame 2
+    viewer.dims.set_current_step(0, previewed)
+    change(qtbot, widget, min_size=150)  # the preview of that frame
     gate, original, frames = threading.Event(), embedding.postprocess, []
 
     def held_at_frame_1(prediction, params):
@@ -276,36 +286,8 @@ def test_a_cancelled_apply_to_all_counts_the_frame_previewed_with_its_values(
     with qtbot.waitSignal(widget.update_finished, timeout=20_000):
         widget.apply_all_button.click()
         qtbot.waitUntil(lambda: widget.progress_bar.value() == 1, timeout=10_000)
-        widget.cancel_button.click()  # frame 1 is under way: it is kept, frame 2 not redone
+        widget.cancel_button.click()  # frame 1 is under way: it is kept, the rest not done
         gate.set()
     qtbot.waitUntil(lambda: not widget.busy, timeout=10_000)
     assert len(frames) == 2
-    assert widget.status_label.text() == "Cancelled: 0 of 3 frames are older"
-
-
-def test_a_cancelled_apply_to_all_says_1_of_3_frames_is_older(
-    docked, result_tyx, qtbot, monkeypatch
-):
-    """Frame 0 was previewed with the values Apply to all runs with, which is cancelled while
-    frame 1 is computed (kept): frame 2 alone is older (it said "1 of 3 frames are older")."""
-    viewer, widget = docked
-    place(viewer, result_tyx, name="movie labels")
-    viewer.dims.set_current_step(0, 0)
-    change(qtbot, widget, min_size=150)  # the preview of frame 0
-    gate, original, frames = threading.Event(), embedding.postprocess, []
-
-    def held_at_frame_1(prediction, params):
-        frames.append(prediction)
-        if len(frames) == 2:
-            assert gate.wait(20)
-        return original(prediction, params)
-
-    monkeypatch.setattr(embedding, "postprocess", held_at_frame_1)
-    with qtbot.waitSignal(widget.update_finished, timeout=20_000):
-        widget.apply_all_button.click()
-        qtbot.waitUntil(lambda: widget.progress_bar.value() == 1, timeout=10_000)
-        widget.cancel_button.click()
-        gate.set()
-    qtbot.waitUntil(lambda: not widget.busy, timeout=10_000)
-    assert len(frames) == 2
-    assert widget.status_label.text() == "Cancelled: 1 of 3 frames is older"
+    assert widget.status_label.text() == expected
