@@ -10,12 +10,12 @@ import shutil
 import threading
 import warnings
 
-import numpy as np
 import pytest
 
 import tessella._widgets.train as train_module
 from tessella._widgets.train import NEW, TrainWidget
 from tessella.engine.train.loop import TrainProgress
+from tests.widgets.test_train_gaps import _volume
 
 
 @pytest.fixture
@@ -26,15 +26,7 @@ def viewer_models(make_napari_viewer, tmp_path, monkeypatch):
 
 def _disks(depth: int = 1, size: int = 64):
     """Bright disks and their labels, every slice labelled (depth 1: a 2D image)."""
-    yy, xx = np.mgrid[:size, :size]
-    image = np.zeros((depth, size, size), np.float32)
-    labels = np.zeros((depth, size, size), np.int32)
-    for z in range(depth):
-        for k, (y, x) in enumerate(((16, 16), (40, 44), (20, 48))):
-            disk = (yy - y - z % 3) ** 2 + (xx - x) ** 2 < 64
-            image[z][disk] = 1.0
-            labels[z][disk] = k + 1
-    image += 0.1 * np.random.default_rng(0).random(image.shape, np.float32)
+    image, labels = _volume(depth, size)
     return (image[0], labels[0]) if depth == 1 else (image, labels)
 
 
