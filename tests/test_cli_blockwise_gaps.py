@@ -166,3 +166,49 @@ def test_a_blockwise_recipe_replays_blockwise_or_says_why_not(tmp_path, nuclei_s
     assert "warning:" in said and "run blockwise (blocks of 128x128 px)" in said
     assert "reads one zarr input" in said and "segmenting in memory" in said
     assert "blockwise" not in json.loads((tmp_path / "memory.recipe.json").read_text())
+
+
+def test_a_resumed_run_says_so_and_its_rate_leaves_out_the_resumed_blocks(
+    tmp_path, nuclei_sample, tiny_model_dir, capsys, monkeypatch
+):
+    """A run stopped (Ctrl-C) after 2 of its 4 blocks, rerun: it said nothing of resuming
+    (only '2 resumed' at the very end), and its bar counted the resumed blocks as done at
+    once ('2/4 [00:00<00:00, 762600.73block/s]'). Now one line says what is resumed, and
+    the bar's rate counts only this run's blocks."""
+    import re
+
+    import tessella.engine.blockwise as blockwise
+
+    image = nuclei_sample[0][:128, :128]
+    source = tmp_path / "in.zarr"
+    zarr.create_array(str(source), shape=image.shape, dtype=image.dtype, chunks=(64, 64))[...] = (
+        image
+    )
+    out = tmp_path / "out.zarr"
+    steps = blockwise.segment_blockwise_steps
+
+    def stopped_after_two(*args, **kwargs):
+        run = steps(*args, **kwargs)
+        for progress in run:
+            yield progress
+            if progress.stage == "segment" and progress.done == 2:
+                run.close()
+                raise KeyboardInterrupt
+
+    command = ["segment", str(source), "-o", str(out), "--model", str(tiny_model_dir)]
+    command += ["--blockwise", "--workers", "0", "--block", "64", "--no-tta"]
+    monkeypatch.setattr(blockwise, "segment_blockwise_steps", stopped_after_two)
+    assert main(command) == 130
+    assert work_dir(out).exists()
+    monkeypatch.setattr(blockwise, "segment_blockwise_steps", steps)
+    capsys.readouterr()
+
+    assert main(command) == 0
+    captured = capsys.readouterr()
+    assert f"resuming: 2 of 4 blocks already done in {work_dir(out)}\n" in captured.err
+    assert "(4 blocks, 2 resumed)" in captured.out
+    segment = [f for f in captured.err.split("\r") if "in.zarr: segment:" in f]
+    assert "2/4 [00:00<?, ?block/s]" in segment[0]  # (it started from 0, as tiles)
+    rates = [float(r) for f in segment for r in re.findall(r"([0-9.]+)block/s", f)]
+    assert rates and all(rate < 1000 for rate in rates), rates  # a block takes > 1 ms
+    assert "tile/s" not in captured.err

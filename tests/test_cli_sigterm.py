@@ -171,7 +171,8 @@ def test_sigterm_during_a_folder_run_keeps_the_images_done_and_writes_no_other(
     tmp_path, nuclei_sample, tiny_model_dir
 ):
     """SIGTERM while the second of three images is predicted: the first image's labels and
-    recipe are whole, nothing of the second or third is written, exit 143 and one line."""
+    recipe are whole, nothing of the second or third is written, exit 143, and a line that
+    says how to go on (--skip-existing) before the one line."""
     images, out = tmp_path / "images", tmp_path / "out"
     images.mkdir()
     for name, xs in (("a", slice(0, 128)), ("b", slice(128, 256)), ("c", slice(256, 384))):
@@ -179,7 +180,8 @@ def test_sigterm_during_a_folder_run_keeps_the_images_done_and_writes_no_other(
     args = [str(images), "-o", str(out), "--model", str(tiny_model_dir)]
     process = _start(tmp_path, "predict:b.tif", args)
     code, stdout, stderr, _ = _terminate(process)
-    assert (code, stderr, stdout) == (143, "tessella segment: terminated", "")
+    hint = "1 of 3 images written; rerun with --skip-existing to segment the others"
+    assert (code, stderr, stdout) == (143, f"{hint}\ntessella segment: terminated", "")
     assert sorted(p.name for p in out.iterdir()) == ["a.recipe.json", "a.tif"]
     assert read_image(out / "a.tif").data.shape == (128, 128)
     assert json.loads((out / "a.recipe.json").read_text())["input"] == str(images / "a.tif")

@@ -98,7 +98,7 @@ def test_outputs_made_with_other_settings_are_refused_before_any_work(
     [err] = capsys.readouterr().err.strip().splitlines()
     assert (
         f"--skip-existing: {out / 'a.tif'} was made with other settings than this run's: "
-        f"min_size={min_size} (this run: {min_size + 7}) (and 1 more output so: b.tif); "
+        f"min_size={min_size} (this run: {min_size + 7}) (as is 1 more output: b.tif); "
         "pass --overwrite to segment every image again with this run's settings, or "
         f"--recipe {out / 'a.recipe.json'} to go on with its" in err
     )
@@ -133,7 +133,7 @@ def test_a_killed_write_is_redone_and_overwrite_is_refused_with_it(
     assert "skipped 2 of 3 images whose labels and recipe are there (a.tif, c.tif); " in (
         captured.err
     )
-    assert "redoing incomplete b.tif" in captured.err
+    assert "redoing b.tif: write killed midway" in captured.err
     assert captured.out.splitlines()[0].startswith(f"{folder / 'b.tif'} -> ")
     assert _state(out / "a.tif") == kept and _state(out / "b.tif")[:2] != redone[:2]
     assert not (out / ".b.tif.tessella-staging").exists()
@@ -229,3 +229,109 @@ def test_blockwise_outputs_made_with_another_block_size_or_halo_are_refused(
         capsys.readouterr().err
     )
     assert (_state(recipe), _state(target / "zarr.json")) == made
+
+
+def test_outputs_that_disagree_among_themselves_get_no_recipe_to_go_on_with(
+    tmp_path, folder, tiny_model_dir, capsys
+):
+    """a.tif and b.tif were made with a min_size, c.tif with another: suggesting one of
+    their recipes sent the user round in a circle (each refused by the other group). The
+    refusal says how they differ, in groups, and offers --overwrite or moving some aside."""
+    out = tmp_path / "out"
+    assert _segment([folder], out, tiny_model_dir, "-q", "--set", "min_size=30") == 0
+    (out / "c.tif").unlink()
+    (out / "c.recipe.json").unlink()
+    assert _segment([folder / "c.tif"], out / "c.tif", tiny_model_dir, "-q") == 0
+    default = json.loads((out / "c.recipe.json").read_text())["params"]["min_size"]
+    capsys.readouterr()
+
+    for recipe in ("a", "c"):
+        args = [
+            "segment",
+            str(folder),
+            "-o",
+            str(out),
+            "--recipe",
+            str(out / f"{recipe}.recipe.json"),
+        ]
+        assert main([*args, "--skip-existing"]) == 1
+        [err] = capsys.readouterr().err.strip().splitlines()
+        assert "--recipe" not in err and "--overwrite" in err and "move aside" in err
+        assert f"the 3 existing outputs in {out} were made with 2 different settings: " in err
+        if recipe == "a":
+            assert f"1 with min_size={default} (this run: 30) (c.tif); 2 with this run's" in err
+        else:
+            assert (
+                f"2 with min_size=30 (this run: {default}) (a.tif, b.tif); 1 with this run's" in err
+            )
+
+
+def test_a_cut_short_labels_file_an_unreadable_recipe_and_a_replaced_input_are_redone(
+    tmp_path, folder, nuclei_sample, tiny_model_dir, capsys
+):
+    """Both files there was taken as complete: a labels TIFF cut short (a copy interrupted,
+    a disk error) was kept, an image replaced since kept its stale labels, and a recipe that
+    is not JSON was redone as 'incomplete', with no word of why. Now each is redone, saying
+    why; the complete one is kept."""
+    import os
+
+    out = tmp_path / "out"
+    assert _segment([folder], out, tiny_model_dir, "-q") == 0
+    kept = _state(out / "a.tif")
+    whole = (out / "b.tif").read_bytes()
+    (out / "b.tif").write_bytes(whole[: len(whole) // 2])
+    (out / "c.recipe.json").write_text('{"model": "x", ')  # a hand edit with a typo
+    capsys.readouterr()
+    assert _segment([folder], out, tiny_model_dir, "--skip-existing") == 0
+    err = capsys.readouterr().err
+    assert (
+        "skipped 1 of 3 images whose labels and recipe are there (a.tif); "
+        "redoing b.tif: labels file cut short; redoing c.tif: recipe unreadable (not JSON)\n"
+    ) in err
+    assert _state(out / "a.tif") == kept
+    assert read_image(out / "b.tif").data.shape == (128, 128)
+    assert isinstance(json.loads((out / "c.recipe.json").read_text()), dict)
+
+    # the input a.tif replaced by other pixels since its labels were written
+    tifffile.imwrite(folder / "a.tif", nuclei_sample[0][384:512, 0:128])
+    later = (out / "a.tif").stat().st_mtime_ns + 10**9
+    os.utime(folder / "a.tif", ns=(later, later))
+    assert _segment([folder], out, tiny_model_dir, "--skip-existing") == 0
+    captured = capsys.readouterr()
+    assert (
+        "skipped 2 of 3 images whose labels and recipe are there (b.tif, c.tif); " in captured.err
+    )
+    assert "redoing a.tif: input changed since\n" in captured.err
+    assert captured.out.startswith(f"{folder / 'a.tif'} -> ")
+    # and a labels file of another shape than its recipe records
+    tifffile.imwrite(out / "b.tif", np.zeros((64, 64), np.uint16))
+    assert _segment([folder], out, tiny_model_dir, "--skip-existing") == 0
+    assert "redoing b.tif: labels file not of its recipe's shape" in capsys.readouterr().err
+
+
+def test_an_interrupted_folder_run_says_how_many_were_written_and_how_to_go_on(
+    tmp_path, folder, tiny_model_dir, capsys, monkeypatch
+):
+    """Ctrl-C (or SIGTERM) during the second image of three: the run said only
+    'interrupted'; now it says how many were written and suggests --skip-existing. A
+    single image's run gets no such advice."""
+    from tessella.cli import _segment as segment_module
+
+    read = segment_module._read_input
+
+    def stopped_at_b(source, *args):
+        if source.name == "b.tif":
+            raise KeyboardInterrupt
+        return read(source, *args)
+
+    monkeypatch.setattr(segment_module, "_read_input", stopped_at_b)
+    out = tmp_path / "out"
+    assert _segment([folder], out, tiny_model_dir, "-q") == 130
+    err = capsys.readouterr().err
+    assert err.endswith(
+        "1 of 3 images written; rerun with --skip-existing to segment the others\n"
+        "tessella segment: interrupted\n"
+    )
+    assert sorted(p.name for p in out.iterdir()) == ["a.recipe.json", "a.tif"]
+    assert _segment([folder / "b.tif"], tmp_path / "b.tif", tiny_model_dir, "-q") == 130
+    assert capsys.readouterr().err == "tessella segment: interrupted\n"

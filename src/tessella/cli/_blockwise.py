@@ -70,30 +70,17 @@ def _parse_block(text: str | None):
 def _blocks_of_this_run(source, model, axes, params, block, halo) -> dict:
     """The block size and halo, per spatial axis, that a run of ``model`` on ``source`` with
     ``block`` and ``halo`` (None: the defaults) uses, as its recipe's ``blockwise`` entry
-    records them: the engine's defaults (:func:`segment_blockwise_steps`), and each block
-    at most the image's size, as :func:`block_grid` makes it."""
+    records them: the engine's own rule (:func:`planned_blocks`)."""
     import warnings
 
-    from ..engine.blockwise import DEFAULT_BLOCK, block_grid, blockwise_support
-    from ..engine.blockwise._driver import _per_axis
-    from ..engine.blockwise._store import _open_input
-    from ..engine.pipeline import resolve_params
+    from ..engine.blockwise._driver import planned_blocks
 
     try:
         with warnings.catch_warnings():  # (the run itself says them, if it runs)
             warnings.simplefilter("ignore")
-            data = _open_input(source, axes)
-        label_axes = data.axes.replace("C", "")
-        shape = [n for a, n in zip(data.axes, data.array.shape) if a != "C"]
-        spatial = [i for i, a in enumerate(label_axes) if a in "ZYX"]
-        if halo is None:
-            support = blockwise_support(model.card.method, resolve_params(model, params))
-            halo = int(model.card.defaults.get("halo", 32)) + support.context
-        block = block or DEFAULT_BLOCK.get(len(spatial), 256)
-        grid = block_grid(shape, _per_axis(block, label_axes, 1), _per_axis(halo, label_axes, 0))
+            return planned_blocks(source, model, axes, params, block, halo)
     except ValueError as exc:  # as the engine would refuse the run
         raise CliError(str(exc)) from None
-    return {"block": [grid.block[i] for i in spatial], "halo": [grid.halo[i] for i in spatial]}
 
 
 def _segment_blockwise(
@@ -167,9 +154,20 @@ def _segment_blockwise(
                         if bar is not None:
                             bar.close()
                         stage = progress.stage
-                        bar = _progress_bar(progress.total, f"{source.name}: {stage}", args.quiet)
+                        if stage == "segment" and progress.done and not args.quiet:
+                            print(
+                                f"resuming: {progress.done} of {progress.total} blocks already "
+                                f"done in {work_dir(target)}",
+                                file=sys.stderr,
+                            )
                         # (a zarr input's fingerprint is the scan of its chunk files)
-                        bar.unit = "file" if stage == "fingerprint" else "block"
+                        bar = _progress_bar(
+                            progress.total,
+                            f"{source.name}: {stage}",
+                            args.quiet,
+                            unit="file" if stage == "fingerprint" else "block",
+                            initial=progress.done,  # resumed: not in the rate
+                        )
                     bar.n = progress.done
                     bar.refresh()
         except KeyboardInterrupt:

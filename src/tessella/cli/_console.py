@@ -20,10 +20,14 @@ def _few(paths, count: int = 5) -> str:
     return ", ".join(names[:count]) + more
 
 
-def _progress_bar(total: int, description: str, quiet: bool):
+def _progress_bar(total: int, description: str, quiet: bool, unit="tile", initial=0):
+    """A bar of ``total`` ``unit``s; ``initial`` of them done before it starts (resumed): the
+    rate counts only those done since, not the resumed ones as done at once."""
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=description, disable=quiet, unit="tile", leave=False)
+    return tqdm(
+        total=total, desc=description, disable=quiet, unit=unit, initial=initial, leave=False
+    )
 
 
 def _stdout_gone() -> bool:

@@ -106,7 +106,7 @@ def _cmd_segment(args) -> int:
         return _segment_blockwise(
             args, jobs, model, params, tta, tile, recipe, invert, package, settings
         )
-    redo: set = set()
+    redo: dict = {}
     if settings is not None:
         total = len(jobs)
         jobs, skipped, redo = _skip_existing(jobs, settings, model)
@@ -116,91 +116,102 @@ def _cmd_segment(args) -> int:
     if args.ctc and len(jobs) > 1:
         raise CliError("--ctc writes one time-lapse; give one input")
     failed: list[str] = []
-    for source, target in jobs:
-        try:
-            if movie:
-                image = read_frames(source)
-            else:
-                image = _read_input(source, args, recipe)
-            if args.ctc and "T" not in image.axes:
-                raise CliError(
-                    f"{source}: --ctc needs a time-lapse (axes with T), got {image.axes}"
-                )
-            spatial = [a for a in image.axes if a in "ZYX"]
-            spacing = _spacing(image, spatial, recipe, args.recipe)
-            steps = segment_steps(
-                image.data,
-                model,
-                image.axes,
-                params,
-                tta,
-                tile,
-                args.device,
-                name=str(source),
-                spacing=spacing,
-                invert=invert,
-            )
-            bar = None
+    written = 0
+    try:
+        for source, target in jobs:
             try:
-                while True:
-                    try:
-                        progress: Progress = next(steps)
-                    except StopIteration as stop:
-                        result = stop.value
-                        break
-                    if progress.stage == "predict":
-                        if bar is None:
-                            bar = _progress_bar(progress.total, source.name, args.quiet)
-                        bar.n = progress.done
-                        bar.refresh()
-            finally:  # (Ctrl-C, SIGTERM: the one-line message not after the bar)
-                if bar is not None:
-                    bar.close()
-            pixel_size = {a: s for a, s in image.pixel_size.items() if a in result.axes}
-            recorded = result.recipe() | package | {"input": str(source)}
-            if args.stack:
-                recorded["stack"] = True
-                write = _stack_writer(target, result, pixel_size, image.unit)
-            else:
-                from ..engine.digest import DIGEST_KEY, labels_digest  # the reader checks it
-
-                recorded[DIGEST_KEY] = labels_digest(result.labels)
-                # OME-Zarr input: OME-Zarr labels (its version, axes and scale), as --blockwise
-                ome = labels_ome(image, result.axes) if is_zarr_path(target) else None
-                write = functools.partial(
-                    write_zarr_labels if is_zarr_path(target) else write_labels,
-                    labels=result.labels,
-                    axes=result.axes,
-                    pixel_size=pixel_size,
-                    unit=image.unit,
-                    **({"ome": ome} if ome else {}),
+                if movie:
+                    image = read_frames(source)
+                else:
+                    image = _read_input(source, args, recipe)
+                if args.ctc and "T" not in image.axes:
+                    raise CliError(
+                        f"{source}: --ctc needs a time-lapse (axes with T), got {image.axes}"
+                    )
+                spatial = [a for a in image.axes if a in "ZYX"]
+                spacing = _spacing(image, spatial, recipe, args.recipe)
+                steps = segment_steps(
+                    image.data,
+                    model,
+                    image.axes,
+                    params,
+                    tta,
+                    tile,
+                    args.device,
+                    name=str(source),
+                    spacing=spacing,
+                    invert=invert,
                 )
-            ctc_plan = None
-            if args.ctc:  # what cannot be written as CTC is refused before any file is
-                from ..engine.tracking import ctc_tracks, write_ctc
+                bar = None
+                try:
+                    while True:
+                        try:
+                            progress: Progress = next(steps)
+                        except StopIteration as stop:
+                            result = stop.value
+                            break
+                        if progress.stage == "predict":
+                            if bar is None:
+                                bar = _progress_bar(progress.total, source.name, args.quiet)
+                            bar.n = progress.done
+                            bar.refresh()
+                finally:  # (Ctrl-C, SIGTERM: the one-line message not after the bar)
+                    if bar is not None:
+                        bar.close()
+                pixel_size = {a: s for a, s in image.pixel_size.items() if a in result.axes}
+                recorded = result.recipe() | package | {"input": str(source)}
+                if args.stack:
+                    recorded["stack"] = True
+                    write = _stack_writer(target, result, pixel_size, image.unit)
+                else:
+                    from ..engine.digest import DIGEST_KEY, labels_digest  # the reader checks it
 
-                ctc_plan = ctc_tracks(result.labels, result.lineage)
-            # labels and their recipe: both or neither, and the previous ones kept on failure
-            _write_labels_and_recipe(target, write, recorded, args.overwrite or target in redo)
-            if args.ctc:
-                write_ctc(
-                    result.labels,
-                    result.lineage,
-                    args.ctc,
-                    overwrite=args.overwrite,
-                    tracks=ctc_plan,
-                )
-            if not args.quiet:
-                linked = result.lineage is not None and getattr(result.params, "link", True)
-                what = "tracks" if linked else "objects"  # (link=false: no object followed)
-                print(f"{source} -> {target}: {int(result.labels.max())} {what}")
-        except (CliError, ValueError, OSError) as exc:
-            if isinstance(exc, BrokenPipeError) and _stdout_gone():
-                raise  # stdout's reader is gone (`| head`): not this image's fault
-            if len(jobs) == 1:
-                raise
-            failed.append(source.name)  # the other images of a folder go on
-            print(f"tessella segment: error: {exc} (skipped)", file=sys.stderr)
+                    recorded[DIGEST_KEY] = labels_digest(result.labels)
+                    # OME-Zarr input: OME-Zarr labels (its version, axes and scale), as --blockwise
+                    ome = labels_ome(image, result.axes) if is_zarr_path(target) else None
+                    write = functools.partial(
+                        write_zarr_labels if is_zarr_path(target) else write_labels,
+                        labels=result.labels,
+                        axes=result.axes,
+                        pixel_size=pixel_size,
+                        unit=image.unit,
+                        **({"ome": ome} if ome else {}),
+                    )
+                ctc_plan = None
+                if args.ctc:  # what cannot be written as CTC is refused before any file is
+                    from ..engine.tracking import ctc_tracks, write_ctc
+
+                    ctc_plan = ctc_tracks(result.labels, result.lineage)
+                # labels and their recipe: both or neither, and the previous ones kept on failure
+                _write_labels_and_recipe(target, write, recorded, args.overwrite or target in redo)
+                if args.ctc:
+                    write_ctc(
+                        result.labels,
+                        result.lineage,
+                        args.ctc,
+                        overwrite=args.overwrite,
+                        tracks=ctc_plan,
+                    )
+                written += 1
+                if not args.quiet:
+                    linked = result.lineage is not None and getattr(result.params, "link", True)
+                    what = "tracks" if linked else "objects"  # (link=false: no object followed)
+                    print(f"{source} -> {target}: {int(result.labels.max())} {what}")
+            except (CliError, ValueError, OSError) as exc:
+                if isinstance(exc, BrokenPipeError) and _stdout_gone():
+                    raise  # stdout's reader is gone (`| head`): not this image's fault
+                if len(jobs) == 1:
+                    raise
+                failed.append(source.name)  # the other images of a folder go on
+                print(f"tessella segment: error: {exc} (skipped)", file=sys.stderr)
+    except KeyboardInterrupt:  # Ctrl-C, SIGTERM: how a folder run goes on
+        if len(jobs) > 1 and not args.ctc:
+            print(
+                f"{written} of {len(jobs)} images written; rerun with --skip-existing to "
+                "segment the others",
+                file=sys.stderr,
+            )
+        raise
     if failed:
         raise CliError(f"{len(failed)} of {len(jobs)} images failed: {', '.join(failed)}")
     return 0

@@ -3,8 +3,8 @@ skipped, incomplete ones redone, and ones with other settings refuse the run."""
 
 from __future__ import annotations
 
-import contextlib
 import sys
+from pathlib import Path
 
 from ._console import CliError, _few
 from ._write import _check_writable, _recipe_path, _recover_staging, _staging, _there
@@ -99,33 +99,94 @@ def _block_differences(recorded, here: dict) -> list[str]:
     ]
 
 
-def _skip_existing(jobs, settings: dict, model) -> tuple[list, list, set]:
-    """``--skip-existing``: (jobs to run, sources skipped, targets to redo). An output is
-    complete, and its job skipped, when its labels and its recipe (a JSON object) are both
-    there and no staging folder of a killed write is beside them; the others are segmented,
-    and those of them that left something (labels without a recipe, a recipe without labels,
-    a killed write, put back first) are replaced (the targets to redo). A complete output
-    whose recipe records other settings than this run's is refused before any work, naming
-    it and each difference: keeping it would leave stale labels beside new ones."""
+def _unreadable_labels(target, recorded: dict) -> str:
+    """Why the labels ``target`` cannot be taken as complete ("" where they can), cheaply:
+    a TIFF opens, its pages' data lie within the file (a copy cut short, a disk error) and
+    its shape is the one the recipe's ``labels_digest`` records; a zarr's array metadata
+    opens with that shape. The pixels are not read."""
+    from ..engine.io import is_zarr_path
+
+    digest = recorded.get("labels_digest")
+    want = digest.get("shape") if isinstance(digest, dict) else None
+    try:
+        if is_zarr_path(target):
+            import zarr
+
+            node = zarr.open(str(target), mode="r")
+            if isinstance(node, zarr.Group):  # OME-Zarr labels: their full resolution
+                node = node["0"]
+            shape = tuple(node.shape)
+        else:
+            import tifffile
+
+            with tifffile.TiffFile(target) as tif:
+                size = target.stat().st_size
+                for page in tif.pages:
+                    ends = [o + n for o, n in zip(page.dataoffsets, page.databytecounts)]
+                    if max(ends, default=0) > size:
+                        return "labels file cut short"
+                shape = tuple(tif.series[0].shape)
+    except Exception:  # any reader's error: not readable
+        return "labels file unreadable"
+    if isinstance(want, list):
+        squeezed = [n for n in shape if n != 1]
+        if squeezed != [n for n in want if n != 1]:
+            return "labels file not of its recipe's shape"
+    return ""
+
+
+def _input_newer(source, target) -> bool:
+    """Whether the input file ``source`` was modified after its labels ``target`` were
+    written (replaced since): the recipe records only the input's path, so its modification
+    time is what tells. Folders (zarr) are not compared: rewriting a chunk leaves the
+    folder's time as it was."""
+    try:
+        return source.is_file() and source.stat().st_mtime_ns > target.stat().st_mtime_ns
+    except OSError:
+        return False
+
+
+def _skip_existing(jobs, settings: dict, model) -> tuple[list, list, dict]:
+    """``--skip-existing``: (jobs to run, sources skipped, targets to redo with why). An
+    output is complete, and its job skipped, when its labels are there and readable (see
+    :func:`_unreadable_labels`), its recipe (a JSON object) is there, no staging folder of a
+    killed write is beside them, and its input file is not newer than its labels; the others
+    are segmented, and those of them that left something (labels without a recipe, a recipe
+    without labels, a killed write, put back first) are replaced (the targets to redo, each
+    with its reason). Complete outputs whose recipes record other settings than this run's
+    are refused before any work, naming them and each difference: keeping them would leave
+    stale labels beside new ones."""
     import json
 
     from ..engine.io import is_zarr_path
 
-    todo, skipped, redo, stale = [], [], set(), []
+    todo, skipped, redo, stale = [], [], {}, []
     for source, target in jobs:
         recipe_path = _recipe_path(target)
         _check_writable(target)
         killed = _there(_staging(target))
         _recover_staging(target)  # (says so) what it put back is not taken as complete
         labels = target.is_file() or (target.is_dir() and is_zarr_path(target))
-        recorded = None
+        recorded, why = None, ""
         if recipe_path.is_file():
-            with contextlib.suppress(OSError, ValueError):
+            try:
                 recorded = json.loads(recipe_path.read_text())
-        if killed or not labels or not isinstance(recorded, dict):
+            except ValueError:
+                why = "recipe unreadable (not JSON)"
+            except OSError:
+                why = "recipe unreadable"
+            if not why and not isinstance(recorded, dict):
+                why = "recipe unreadable (not a JSON object)"
+        if killed:
+            why = "write killed midway"
+        elif labels and isinstance(recorded, dict):
+            why = _unreadable_labels(target, recorded)
+            if not why and _input_newer(Path(source), target):
+                why = "input changed since"
+        if killed or why or not labels or not isinstance(recorded, dict):
             todo.append((source, target))
             if killed or _there(target) or _there(recipe_path):
-                redo.add(target)
+                redo[target] = why or "incomplete"
             continue
         differences = _recipe_differences(recorded, settings, model)
         if differences:
@@ -133,26 +194,60 @@ def _skip_existing(jobs, settings: dict, model) -> tuple[list, list, set]:
         else:
             skipped.append(source)
     if stale:
-        target, differences = stale[0]
-        others = [t.name for t, _ in stale[1:]]
-        plural = "s" if len(others) > 1 else ""
-        more = f" (and {len(others)} more output{plural} so: {_few(others)})" if others else ""
-        raise CliError(
-            f"--skip-existing: {target} was made with other settings than this run's: "
-            f"{', '.join(differences)}{more}; pass --overwrite to segment every image again "
-            f"with this run's settings, or --recipe {_recipe_path(target)} to go on with its"
-        )
+        raise CliError(_refusal(stale, skipped))
     return todo, skipped, redo
 
 
-def _say_skipped_existing(skipped: list, redo: set, total: int) -> None:
+def _refusal(stale: list, same: list) -> str:
+    """The refusal of outputs made with other settings: with ``--recipe`` of one of them
+    only where every existing output was made with the same settings (else that recipe is
+    refused by the others in turn); where they disagree among themselves, how many differ
+    and in which groups."""
+    groups: dict[tuple, list] = {}
+    for target, differences in stale:
+        groups.setdefault(tuple(differences), []).append(target)
+    advice = "pass --overwrite to segment every image again with this run's settings"
+    if len(groups) == 1 and not same:
+        [(differences, targets)] = groups.items()
+        target, others = targets[0], [t.name for t in targets[1:]]
+        many = len(others) > 1
+        verb, plural = ("are", "s") if many else ("is", "")
+        more = f" (as {verb} {len(others)} more output{plural}: {_few(others)})" if others else ""
+        return (
+            f"--skip-existing: {target} was made with other settings than this run's: "
+            f"{', '.join(differences)}{more}; {advice}, or --recipe {_recipe_path(target)} "
+            "to go on with its"
+        )
+    total = len(stale) + len(same)
+    parts = [
+        f"{len(targets)} with {', '.join(differences)} ({_few(t.name for t in targets)})"
+        for differences, targets in sorted(groups.items(), key=lambda g: -len(g[1]))
+    ]
+    if same:
+        parts.append(f"{len(same)} with this run's")
+    folder = stale[0][0].parent
+    return (
+        f"--skip-existing: the {total} existing outputs in {folder} were made with "
+        f"{len(parts)} different settings: {'; '.join(parts)}; no one run's settings go on "
+        f"with them all: {advice}, or move aside the outputs you do not want to keep"
+    )
+
+
+def _say_skipped_existing(skipped: list, redo: dict, total: int) -> None:
     """``--skip-existing``'s one line: how many images were skipped (named when few) and
-    which incomplete outputs are redone; nothing where neither."""
+    which outputs are redone and why ("redoing incomplete b.tif", "redoing c.tif: recipe
+    unreadable (not JSON)", "…: input changed since"); nothing where neither."""
     if not skipped and not redo:
         return
     line = f"skipped {len(skipped)} of {total} images whose labels and recipe are there"
     if skipped:
         line += f" ({_few([s.name for s in skipped])})"
-    if redo:
-        line += f"; redoing incomplete {_few(sorted(t.name for t in redo))}"
+    reasons: dict[str, list] = {}
+    for target in sorted(redo, key=lambda t: t.name):
+        reasons.setdefault(redo[target], []).append(target.name)
+    for why, names in reasons.items():
+        if why == "incomplete":
+            line += f"; redoing incomplete {_few(names)}"
+        else:
+            line += f"; redoing {_few(names)}: {why}"
     print(line, file=sys.stderr, flush=True)

@@ -39,6 +39,36 @@ def _per_axis(value, label_axes: str, along_t: int) -> tuple[int, ...]:
     return tuple(along_t if a == "T" else next(spatial_values) for a in label_axes)
 
 
+def default_block_and_halo(model, resolved, n_spatial: int, block=None, halo=None):
+    """The block size and halo a model's blockwise run uses where ``block``/``halo`` are
+    None: :data:`DEFAULT_BLOCK` for its number of spatial axes, and the model's network
+    halo plus its method's context (``resolved``: its resolved parameters). The one rule,
+    for the run and for whoever must know its blocks before it (``--skip-existing``)."""
+    block = block or DEFAULT_BLOCK.get(n_spatial, 256)
+    if halo is None:
+        support = blockwise_support(model.card.method, resolved)
+        halo = int(model.card.defaults.get("halo", 32)) + support.context
+    return block, halo
+
+
+def planned_blocks(image, model, axes=None, params=None, block=None, halo=None) -> dict:
+    """The block size and halo per spatial axis that :func:`segment_blockwise_steps` of
+    ``model`` on ``image`` with ``block`` and ``halo`` (None: the defaults) cuts, each block
+    at most the image's size, as its recipe's ``blockwise`` entry records them:
+    ``{"block": [...], "halo": [...]}``. Reads only the input's metadata."""
+    from ..pipeline import resolve_params
+
+    data = _open_input(image, axes)
+    label_axes = data.axes.replace("C", "")
+    shape = [n for a, n in zip(data.axes, data.array.shape) if a != "C"]
+    spatial = [i for i, a in enumerate(label_axes) if a in "ZYX"]
+    block, halo = default_block_and_halo(
+        model, resolve_params(model, params), len(spatial), block, halo
+    )
+    grid = block_grid(shape, _per_axis(block, label_axes, 1), _per_axis(halo, label_axes, 0))
+    return {"block": [grid.block[i] for i in spatial], "halo": [grid.halo[i] for i in spatial]}
+
+
 def label_blocks_steps(
     image,
     out: str | os.PathLike,
@@ -314,8 +344,7 @@ def segment_blockwise_steps(
     }
     if invert is not None:
         recipe["invert"] = bool(invert)
-    block = block or DEFAULT_BLOCK.get(len(spatial), 256)
-    halo = int(defaults.get("halo", 32)) + support.context if halo is None else halo
+    block, halo = default_block_and_halo(model, resolved, len(spatial), block, halo)
     request = _Request(
         data, Path(out), segmenter, block, halo, support, sizes[0], sizes[1], recipe, _scan
     )
