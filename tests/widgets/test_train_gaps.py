@@ -53,6 +53,7 @@ def test_a_volume_holds_out_its_last_slices_as_one_slab_and_the_card_says_so(
     """A volume pair is held out as a contiguous range of its slices (the last fifth), shown
     in the Hold out field and editable there; the card records that range and the fraction
     the panel's random split uses (0.2, not the CLI's default 0.1)."""
+    import tessella._widgets._train_starting as starting_module  # start() runs its _train
     import tessella._widgets.train as train_module
     from tessella._widgets.train import layer_samples
 
@@ -66,13 +67,13 @@ def test_a_volume_holds_out_its_last_slices_as_one_slab_and_the_card_says_so(
     assert train.holdout_edit.text() == "vol gt[z=8:10]"
 
     seen = {}
-    real = train_module._train
+    real = starting_module._train
 
     def spy(config, samples, held):
         seen["train"], seen["held"] = [s.name for s in samples], [s.name for s in held]
         return (yield from real(config, samples, held))
 
-    monkeypatch.setattr(train_module, "_train", spy)
+    monkeypatch.setattr(starting_module, "_train", spy)
     train.holdout_edit.setText("vol gt[z=0:3]")  # the user's choice stays
     train.epochs_spin.setValue(1)
     with qtbot.waitSignal(train.run_finished, timeout=300_000):
@@ -289,7 +290,7 @@ def test_resume_trains_the_time_budget_more_after_the_time_already_trained(
     (or behind the checkpoint) the panel took 0 s, and the run stopped after one epoch."""
     import torch
 
-    import tessella._widgets.train as train_module
+    import tessella._widgets._train_starting as starting_module  # start() runs its _train
 
     train, out = _cancelled_after_an_epoch(viewer_models, qtbot, monkeypatch, "timed", 1)
     # as if the minute had run out after that epoch (a real minute would slow the suite)
@@ -300,13 +301,13 @@ def test_resume_trains_the_time_budget_more_after_the_time_already_trained(
     assert json.loads((out / "card.json").read_text())["training"]["config"]["time_budget"] == 60
 
     budgets = []
-    real = train_module._train
+    real = starting_module._train
 
     def spy(config, samples, held):
         budgets.append(config.time_budget)
         return (yield from real(config, samples, held))
 
-    monkeypatch.setattr(train_module, "_train", spy)
+    monkeypatch.setattr(starting_module, "_train", spy)
     train.minutes_spin.setValue(2)
     with qtbot.waitSignal(train.run_finished, timeout=300_000):
         assert train.resume(), train.status_label.text()

@@ -12,6 +12,7 @@ import warnings
 
 import pytest
 
+import tessella._widgets._train_starting as starting_module  # start() runs its _train
 import tessella._widgets.train as train_module
 from tessella._widgets.train import NEW, TrainWidget
 from tessella.engine.train.loop import TrainProgress
@@ -62,7 +63,7 @@ def test_only_the_training_threads_warnings_are_shown_as_train(
         warnings.warn("a warning from the training thread", stacklevel=1)
         yield from ()
 
-    monkeypatch.setattr(train_module, "_train", engine)
+    monkeypatch.setattr(starting_module, "_train", engine)
     shown: list[str] = []
     monkeypatch.setattr(train_module, "show_warning", shown.append)
     before = warnings.showwarning
@@ -212,15 +213,15 @@ def _engine(model_dir=None, scores=(), error: Exception | None = None):
 def _trained(train, qtbot, engine) -> str:
     """Start ``train`` with ``engine`` and wait for the run's end; the status it started
     with."""
-    import tessella._widgets.train as train_module
+    import tessella._widgets._train_starting as starting_module
 
     with qtbot.waitSignal(train.run_finished, timeout=30_000):
-        original = train_module._train
-        train_module._train = engine
+        original = starting_module._train
+        starting_module._train = engine
         try:
             assert train.start(), train.status_label.text()
         finally:
-            train_module._train = original
+            starting_module._train = original
         started = train.status_label.text()
     return started
 
@@ -318,7 +319,7 @@ def test_a_cancelled_run_stays_cancelled_when_the_panel_is_then_closed(
             thrown.append(exc)
             raise
 
-    monkeypatch.setattr(train_module, "_train", engine)
+    monkeypatch.setattr(starting_module, "_train", engine)
     with qtbot.waitSignal(train.run_finished, timeout=30_000):
         assert train.start(), train.status_label.text()
         assert stepped.wait(20)
@@ -371,7 +372,7 @@ def test_resume_draws_the_losses_the_checkpoint_keeps_whatever_the_log(
         log.write_text(log.read_text().splitlines()[0] + "\n")
 
     train = _panel(viewer)
-    monkeypatch.setattr(train_module, "_train", _engine())
+    monkeypatch.setattr(starting_module, "_train", _engine())
     train.name_edit.setText("stopped")
     with qtbot.waitSignal(train.run_finished, timeout=30_000):
         assert train.resume(), train.status_label.text()

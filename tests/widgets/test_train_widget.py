@@ -274,7 +274,7 @@ def test_invert_box_follows_the_base_and_training_inverts_as_its_card_says(
 ):
     """A base whose card inverts bright-background images checks the box; the layers are
     then normalised for training as the new card will have them normalised in use."""
-    from tessella._widgets import train as train_module
+    from tessella._widgets import _train_starting as starting_module  # start() runs its _train
     from tessella.engine.normalize import percentile_normalize
     from tessella.engine.registry import bundled_dir
 
@@ -301,13 +301,13 @@ def test_invert_box_follows_the_base_and_training_inverts_as_its_card_says(
     train.epochs_spin.setValue(1)
     train.steps_spin.setValue(1)
     seen = []
-    trained = train_module._train
+    trained = starting_module._train
 
     def spy(config, samples, held):  # the hold-out is split before the worker starts
         seen.append(samples)
         return (yield from trained(config, samples, held))
 
-    monkeypatch.setattr(train_module, "_train", spy)
+    monkeypatch.setattr(starting_module, "_train", spy)
     with qtbot.waitSignal(train.run_finished, timeout=300_000):
         assert train.start()
         assert not train.invert_check.isEnabled()

@@ -1,0 +1,119 @@
+"""Train's choices: the image and labels layers, the list of pairs and its hold-out, the starting
+model (Start from) and a free name to save as (:class:`TrainChoices`, a mixin of
+:class:`.train.TrainWidget`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from napari.layers import Image, Labels
+
+from ._layers import fill_layer_combo, find_layer
+from ._train_data import (
+    INVERT,
+    NEW,
+    _base_kind,
+    _base_normalization,
+    default_holdout,
+    one_decoder_choice,
+)
+from ._train_notices import show_info
+from ._train_runs import free_name
+
+__all__ = ["TrainChoices"]
+
+
+class TrainChoices:
+    """Mixin for :class:`.train.TrainWidget`: its layer, pair and model choices."""
+
+    # --- choices ----------------------------------------------------------------------------
+
+    def _refresh_layers(self, event=None) -> None:
+        layers = self.viewer.layers
+        fill_layer_combo(self.image_combo, self.viewer, [x for x in layers if isinstance(x, Image)])
+        fill_layer_combo(
+            self.labels_combo, self.viewer, [x for x in layers if isinstance(x, Labels)]
+        )
+        self.pairs = [p for p in self.pairs if all(find_layer(self.viewer, i) for i in p)]
+        self._show_pairs()
+
+    def _show_pairs(self) -> None:
+        self.pair_list.clear()
+        for image_id, labels_id in self.pairs:
+            image, labels = find_layer(self.viewer, image_id), find_layer(self.viewer, labels_id)
+            self.pair_list.addItem(f"{image.name}  ↔  {labels.name}")
+        self._update_holdout()
+
+    def _update_holdout(self, *args) -> None:
+        """Propose the hold-out for the chosen pairs and starting model (the last fifth of a
+        volume's slices or a movie's frames), unless the field holds the user's own."""
+        if not hasattr(self, "holdout_edit") or self._run is not None:  # building; running
+            return
+        text = self.holdout_edit.text().strip()
+        if text and text != self._auto_holdout:
+            return
+        proposed = ""
+        if not self.folder_edit.text().strip():
+            _method, ndim, temporal = _base_kind(self.base_combo.currentData() or "")
+            try:
+                proposed = ", ".join(default_holdout(self._chosen_pairs(), ndim, temporal))
+            except (AttributeError, TypeError, ValueError, IndexError):
+                proposed = ""  # an odd layer: Train says what is wrong with it
+        self._auto_holdout = proposed
+        self.holdout_edit.setText(proposed)
+
+    def add_pair(self, image: Image, labels: Labels) -> None:
+        pair = (image.unique_id, labels.unique_id)
+        if pair not in self.pairs:
+            self.pairs.append(pair)
+            self._show_pairs()
+
+    def _on_add_pair(self) -> None:
+        image = find_layer(self.viewer, self.image_combo.currentData())
+        labels = find_layer(self.viewer, self.labels_combo.currentData())
+        if image is None or labels is None:
+            show_info("Train: choose an image layer and its labels layer first.")
+            return
+        self.add_pair(image, labels)
+
+    def _on_remove_pair(self) -> None:
+        row = self.pair_list.currentRow()
+        if 0 <= row < len(self.pairs):
+            del self.pairs[row]
+            self._show_pairs()
+
+    def _fill_bases(self, event=None) -> None:
+        from tessella.engine.pipeline import DEFAULT_MODEL
+        from tessella.engine.registry import list_models
+        from tessella.engine.train.methods import trainable_methods
+
+        current = self.base_combo.currentData()
+        self.base_combo.blockSignals(True)
+        self.base_combo.clear()
+        default = 0  # the bundled default model (nuclei2d), the one Segment starts with
+        for card, directory, origin in list_models():
+            if card.name == DEFAULT_MODEL and origin == "bundled":
+                default = self.base_combo.count()
+            self.base_combo.addItem(f"{card.name} ({card.method}, {origin})", str(directory))
+        for method in trainable_methods():
+            self.base_combo.addItem(f"new {method} model", NEW + method)
+        index = self.base_combo.findData(current)
+        self.base_combo.setCurrentIndex(index if index >= 0 else default)
+        self.base_combo.blockSignals(False)
+        if current is None:
+            self._on_base_changed(self.base_combo.currentIndex())
+
+    def _on_base_changed(self, index: int) -> None:
+        base = self.base_combo.currentData() or ""
+        new = base.startswith(NEW)
+        self.lr_spin.setValue(1e-3 if new else 3e-4)  # fine-tuning takes smaller steps
+        self.invert_check.setChecked(not new and bool(_base_normalization(base).get(INVERT)))
+        changeable, ticked = one_decoder_choice(base)
+        self.one_decoder_check.setChecked(ticked)
+        self.one_decoder_check.setEnabled(changeable and self._run is None)
+        stem = base[len(NEW) :] if new else Path(base).name
+        self.name_edit.setText(self._free_name(f"my-{stem}" if new else f"{stem}-finetuned"))
+        self._update_holdout()
+
+    def _free_name(self, name: str) -> str:
+        return free_name(self._out_dir(name).parent, name)

@@ -1,0 +1,185 @@
+"""Train's Compare: the region to compare in, the pair, and the base and new models run and
+scored against the labels (:class:`TrainComparing`, a mixin of :class:`.train.TrainWidget`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from napari.layers import Image, Labels
+from napari.qt.threading import create_worker
+
+from ._layers import find_layer
+from ._train_data import REGION_LAYER, training_axes
+from ._train_notices import show_error, show_info, show_warning
+from ._train_runs import _compare
+from ._workers import ThreadWarningsWorker, close_when_finished
+
+__all__ = ["TrainComparing"]
+
+
+class TrainComparing:
+    """Mixin for :class:`.train.TrainWidget`: Compare."""
+
+    # --- comparing --------------------------------------------------------------------------
+
+    def draw_region(self) -> None:
+        """Add (or choose) the compare-region layer in rectangle mode."""
+        from napari.layers import Shapes
+
+        region = next(
+            (x for x in self.viewer.layers if isinstance(x, Shapes) and x.name == REGION_LAYER),
+            None,
+        )
+        if region is None:
+            region = self.viewer.add_shapes(
+                name=REGION_LAYER, edge_color="cyan", face_color="transparent", edge_width=2
+            )
+        self.viewer.layers.selection.active = region
+        region.mode = "add_rectangle"
+
+    def _region(self, labels_layer: Labels) -> tuple[slice, ...] | None:
+        """The labels' index box under the last rectangle of the region layer, if any."""
+        from napari.layers import Shapes
+
+        region = next(
+            (x for x in self.viewer.layers if isinstance(x, Shapes) and x.name == REGION_LAYER),
+            None,
+        )
+        if region is None or not len(region.data):
+            return None
+        corners = np.array(
+            [labels_layer.world_to_data(region.data_to_world(p)) for p in region.data[-1]]
+        )
+        box = []
+        for axis, n in enumerate(labels_layer.data.shape):
+            if axis < labels_layer.ndim - 2:  # leading axes (Z): keep all
+                box.append(slice(None))
+                continue
+            low = int(np.clip(np.floor(corners[:, axis].min()), 0, n))
+            high = int(np.clip(np.ceil(corners[:, axis].max()), 0, n))
+            box.append(slice(low, high))
+        if any(s.stop is not None and s.stop - s.start < 16 for s in box):
+            raise ValueError("the compare region is too small (or outside the image)")
+        return tuple(box)
+
+    def _compare_pair(self) -> tuple[Image, Labels]:
+        """The pair Compare runs on: the first of the Pairs list; with none listed, the pair
+        the model was trained on, while its layers are there (else the Image and Labels
+        boxes, for a model not trained on layers). ValueError when the layers it was trained
+        on are gone and no pair is listed: the boxes may pair any image with any labels."""
+        listed = [(find_layer(self.viewer, i), find_layer(self.viewer, j)) for i, j in self.pairs]
+        trained = [
+            (find_layer(self.viewer, i), find_layer(self.viewer, j)) for i, j in self.last_pairs
+        ]
+        for image, labels in [*listed, *trained]:
+            if image is not None and labels is not None:
+                return image, labels
+        if self.last_pairs:
+            raise ValueError(
+                f"the layers '{self.last_model.name if self.last_model else ''}' was trained "
+                f"on ({self.last_described}) are gone; add a pair (an image and its labels) "
+                "to compare on"
+            )
+        image = find_layer(self.viewer, self.image_combo.currentData())
+        labels = find_layer(self.viewer, self.labels_combo.currentData())
+        if image is None or labels is None:
+            raise ValueError("add a pair (an image and its labels) to compare on")
+        return image, labels
+
+    def compare(self) -> bool:
+        """Run the base model and the new one on a pair (see :meth:`_compare_pair`), within
+        the region drawn in the compare-region layer, if any; add both, score both against
+        the labels, and name the image and labels in the status."""
+        if self.last_model is None:
+            show_info("Compare: train a model first.")
+            return False
+        try:
+            image_layer, labels_layer = self._compare_pair()
+        except ValueError as exc:
+            show_error(f"Compare: {exc}")
+            self.status_label.setText(f"Not compared: {exc}")
+            return False
+        axes = training_axes(image_layer, self.last_temporal)
+        try:
+            box = self._region(labels_layer)
+        except ValueError as exc:
+            show_error(f"Compare: {exc}")
+            return False
+        image, labels = np.asarray(image_layer.data), np.asarray(labels_layer.data)
+        self._offset = np.zeros(labels.ndim)
+        if box is not None:
+            spatial = [i for i, a in enumerate(axes) if a in "ZYX"]
+            index = [slice(None)] * image.ndim
+            for i, s in zip(spatial, box):
+                index[i] = s
+            image, labels = image[tuple(index)], labels[box]
+            self._offset = np.array([s.start or 0 for s in box], float)
+        models = [str(self.last_model)]
+        if self.last_base:
+            models.insert(0, self.last_base)
+        worker = create_worker(
+            _compare,
+            image,
+            labels,
+            axes,
+            models,
+            self.last_ignore_label,
+            _worker_class=ThreadWarningsWorker,
+            _ignore_errors=True,
+            _start_thread=False,
+        )
+        self.comparison, self._compare_error = {}, None
+        close_when_finished(worker)
+        worker.yielded.connect(lambda item: self._on_compared(image_layer, item))
+        worker.errored.connect(self._on_compare_errored)
+        worker.warned.connect(lambda args: show_warning(f"Compare: {args[0]}"))
+        worker.finished.connect(self._on_compare_finished)
+        self.compare_button.setEnabled(False)
+        self._compared = f"'{labels_layer.name}' on '{image_layer.name}'"
+        self.status_label.setText(f"Comparing: {self._compared}…")
+        self.worker = worker
+        worker.start()
+        return True
+
+    def _on_compared(self, image_layer: Image, item) -> None:
+        model, labels, scores = item
+        name = f"{image_layer.name} by {Path(model).name}"
+        existing = next((x for x in self.viewer.layers if x.name == name), None)
+        if existing is not None:
+            self.viewer.layers.remove(existing)
+        scale = np.asarray(image_layer.scale[-labels.ndim :])
+        translate = np.asarray(image_layer.translate[-labels.ndim :]) + self._offset * scale
+        self.viewer.add_labels(
+            labels,
+            name=name,
+            scale=scale,
+            translate=translate,
+            units=image_layer.units[-labels.ndim :],  # (other units: napari drops them all)
+            axis_labels=image_layer.axis_labels[-labels.ndim :],
+            opacity=0.6,
+        )
+        self.comparison[Path(model).name] = scores
+
+    def _on_compare_errored(self, exc: Exception) -> None:
+        self._compare_error = str(exc)
+        show_error(f"Compare failed: {exc}")
+
+    def _on_compare_finished(self) -> None:
+        lines = [
+            f"{name}: AP(0.5) {s['ap']['0.5']:.3f}, avS {s['avs']:.3f}"
+            for name, s in self.comparison.items()
+        ]
+        error, self._compare_error = self._compare_error, None
+        if error is not None:
+            lines.append(f"Compare failed: {error}")
+        if self.worker is not None and self.worker.abort_requested and error is None:
+            lines.append("cancelled")
+        text = (
+            f"Against {self._compared}: " + "; ".join(lines)
+            if self.comparison
+            else "; ".join(lines)
+        )
+        self.status_label.setText(text or "Compare gave no scores.")
+        self.compare_button.setEnabled(True)
+        self.compare_finished.emit()

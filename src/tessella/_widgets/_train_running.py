@@ -1,0 +1,265 @@
+"""A Train run under way and its end: Resume, progress and the plot, Cancel, the panel closed,
+errors, warnings and why a run stopped (:class:`TrainRunning`, a mixin of
+:class:`.train.TrainWidget`)."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ._models import model_events
+from ._train_data import INVERT, NEW, one_decoder_choice
+from ._train_notices import show_error, show_info, show_warning
+from ._train_requests import as_different
+from ._train_runs import _checkpoint, _history, _log_entries, _nothing_yet, _read_json, stopped_run
+
+__all__ = ["TrainRunning"]
+
+
+class TrainRunning:
+    """Mixin for :class:`.train.TrainWidget`: its run, from progress to the end."""
+
+    def _set_running(self, running: bool) -> None:
+        for control in (
+            self.image_combo,
+            self.labels_combo,
+            self.add_pair_button,
+            self.remove_pair_button,
+            self.base_combo,
+            self.name_edit,
+            self.folder_edit,
+            self.holdout_edit,
+            self.patch_spin,
+            self.epochs_spin,
+            self.steps_spin,
+            self.minutes_spin,
+            self.lr_spin,
+            self.ignore_spin,
+            self.average_check,
+            self.invert_check,
+            self.device_combo,
+            self.train_button,
+        ):
+            control.setEnabled(not running)
+        changeable, _ticked = one_decoder_choice(self.base_combo.currentData() or "")
+        self.one_decoder_check.setEnabled(not running and changeable)
+        self.cancel_button.setEnabled(running)
+        self.compare_button.setEnabled(not running and self.last_model is not None)
+        self._update_resume()
+
+    def _update_resume(self, *args) -> None:
+        """Offer Resume while Save as names a model folder whose run stopped early."""
+        name = self.name_edit.text().strip()
+        usable = bool(name) and not any(c in name for c in "/\\:") and not name.startswith(".")
+        stopped = stopped_run(self._out_dir(name)) if usable else None
+        self.resume_button.setEnabled(self._run is None and stopped is not None)
+        self.resume_button.setToolTip(
+            f"Continue '{name}', stopped {stopped}, from its checkpoint with the settings it "
+            "was started with (as `tessella train --resume`), for at most Time budget minutes "
+            "more; train on the same pairs"
+            if stopped
+            else "Continue a stopped run: name its model in Save as"
+        )
+
+    def resume(self) -> bool:
+        """Continue the stopped run of the model named in Save as from its checkpoint: the
+        settings it was started with (starting model, epochs, steps, patch, learning rate,
+        hold-out, averaging, unannotated label) are put back in the panel first, then it
+        trains on the chosen pairs, as ``tessella train --resume`` does, for at most the
+        Time budget's minutes more (no limit: to its last epoch)."""
+        name = self.name_edit.text().strip()
+        if self._run is not None:
+            show_info("Train: a run is in progress; cancel it first.")
+            return False
+        out = self._out_dir(name) if name else None
+        if out is None or stopped_run(out) is None:
+            show_error(f"Train: no stopped run named '{name}' to resume")
+            self.status_label.setText(f"Not resumed: no stopped run named '{name}'")
+            return False
+        self._show_run_settings(out)
+        return self.start(resume=True)
+
+    def _show_run_settings(self, out: Path) -> None:
+        """Put the settings the run in model folder ``out`` started with (its card's) back in
+        the panel, and its name in Save as."""
+        name = out.name
+        training = _read_json(out / "card.json").get("training", {})
+        config = training.get("config", {}) if isinstance(training, dict) else {}
+        if isinstance(config, dict) and config:
+            base = config.get("base") or NEW + str(config.get("method", ""))
+            index = self.base_combo.findData(base)
+            if index >= 0:
+                self.base_combo.setCurrentIndex(index)  # resets the name, put back below
+            for spin, key in (
+                (self.epochs_spin, "epochs"),
+                (self.steps_spin, "steps_per_epoch"),
+                (self.patch_spin, "patch"),
+            ):
+                if isinstance(config.get(key), int):
+                    spin.setValue(config[key])
+            if isinstance(config.get("lr"), float | int):
+                self.lr_spin.setValue(float(config["lr"]))
+            self.ignore_spin.setValue(int(config.get("ignore_label") or 0))
+            self.average_check.setChecked(bool(config.get("ema")))
+            self.invert_check.setChecked(bool(config.get(INVERT)))
+            self.holdout_edit.setText(", ".join(config.get("holdout") or ()))
+        self.name_edit.setText(name)
+
+    def _resume_curves(self, out: Path, steps_per_epoch: int, drawn=()) -> None:
+        """The loss and score curves of a resumed run up to where it stopped, which is where
+        its checkpoint is (``train.log`` may be missing, or behind or ahead of it): the loss
+        of each step of the epochs kept, as the checkpoint keeps them, else as this panel
+        drew them (``drawn``: (step, loss) points; those of an epoch cut short are dropped,
+        as the run does it again); after those, one point per epoch, its mean loss, and the
+        scores, from the checkpoint's history, else the log."""
+        from tessella.engine.train.loop import checkpoint_losses
+
+        state = _checkpoint(out)
+        entries = _history(state) or _log_entries(out)
+        epoch = state.get("epoch")
+        if isinstance(epoch, int):
+            entries = [e for e in entries if int(e["epoch"]) <= epoch]
+        else:  # no checkpoint to tell (the engine refuses to resume then): the log's
+            epoch = max((int(e["epoch"]) for e in entries), default=None)
+        kept = None if epoch is None else epoch * steps_per_epoch
+        points = checkpoint_losses(state) or list(drawn)
+        self._losses = [(x, y) for x, y in points if kept is None or x <= kept]
+        covered = max((x for x, _ in self._losses), default=0)
+        for entry in entries:
+            step = int(entry["epoch"]) * steps_per_epoch
+            score = next((v for k, v in entry.items() if k.startswith("val_")), None)
+            if isinstance(score, float | int):
+                self._scores.append((step, float(score)))
+            if isinstance(entry.get("loss"), float | int) and step > covered:
+                self._losses.append((step, float(entry["loss"])))
+        self.plot.set_series("loss", self._losses)
+        self.plot.set_series("validation score", self._scores)
+        self.progress_bar.setValue(
+            int(min(max((s for s, _ in self._scores), default=0), self.progress_bar.maximum()))
+        )
+
+    def _on_progress(self, progress) -> None:
+        self.progress_bar.setValue(min(progress.step, self.progress_bar.maximum()))
+        if progress.message:
+            if progress.val_score is not None and progress.message.startswith("{"):
+                self._scores.append((progress.step, progress.val_score))
+                self.plot.set_series("validation score", self._scores)
+                self.status_label.setText(
+                    f"Base model: validation score {progress.val_score:.3f}"
+                    if progress.epoch == 0  # a fine-tune first scores where it starts
+                    else f"Epoch {progress.epoch} of {progress.epochs}: validation score "
+                    f"{progress.val_score:.3f} (best {progress.best_score:.3f})"
+                    + _nothing_yet(progress.best_score, self._run.base if self._run else "")
+                )
+            return
+        if not np.isfinite(progress.loss):  # a skipped step (a NaN loss) has none to plot
+            return
+        self._losses.append((progress.step, progress.loss))
+        if len(self._losses) % 5 == 1:  # repaint now and then, not every step
+            self.plot.set_series("loss", self._losses)
+
+    def _why_stopped(self, worker):
+        """The engine's TrainingStopped saying why ``worker``'s run was stopped, when not by
+        Cancel (closing the generator records "cancelled"): this panel closed, or the viewer
+        (napari quits the workers of a window that closes); None when it was not stopped.
+        Called once the worker has finished, even after the widget was deleted."""
+        from tessella.engine.train.loop import TrainingStopped
+
+        if not worker.abort_requested:
+            return None
+        why = self._stop_why or "viewer closed"
+        return None if why == "cancelled" else TrainingStopped(why)
+
+    def _on_cancel(self) -> None:
+        if self._stop_why is None:
+            self._stop_why = "cancelled"
+        if self.worker is not None:
+            self.worker.quit()  # at the next training step
+        self.cancel_button.setEnabled(False)
+        self.status_label.setText("Cancelling after the current step…")
+
+    def _panel_closed(self) -> None:
+        """The panel was closed: training stops as Cancel stops it (the best model so far is
+        kept), rather than going on unseen."""
+        if self._run is not None and self.worker is not None:
+            if self._stop_why is None:  # a run already cancelled stays "cancelled"
+                self._stop_why = "panel closed"
+            self._on_cancel()
+            show_info(
+                f"Train: the panel was closed; training '{self._run.out.name}' stops after "
+                "the current step (the best model so far is kept; nothing before the first "
+                "epoch has ended)."
+            )
+
+    def _on_errored(self, exc: Exception) -> None:
+        if self._run is not None:
+            self._run.error = str(exc)
+        show_error(f"Train failed: {exc}")
+        self.status_label.setText(f"Training failed: {exc}")
+
+    def _on_warned(self, warning_args: tuple) -> None:
+        show_warning(f"Train: {warning_args[0]}")
+
+    def _on_finished(self) -> None:
+        run, self._run = self._run, None
+        self.plot.set_series("loss", self._losses)
+        saved = (run.out / "card.json").is_file()
+        if saved:
+            self.last_model, self.last_base = run.out, run.base
+            self.last_ignore_label, self.last_temporal = run.ignore_label, run.temporal
+            self.last_pairs, self.last_described = run.pairs, run.described
+            self._remember()
+            model_events.added.emit(run.out)
+            cancelled = self.worker is not None and self.worker.abort_requested
+            what = "Cancelled; kept the best model so far" if cancelled else "Saved"
+            if run.error is not None:
+                what = f"Training failed: {run.error}. Kept the best model so far"
+            best = ""
+            base_score = self._scores[0][1] if run.base and self._scores else None
+            if self._scores:
+                best_score = max(s for _, s in self._scores)
+                hint = _nothing_yet(best_score, run.base).replace(". It", "; it")
+                if base_score is None:
+                    best = f" (best validation score {best_score:.3f}{hint})"
+                else:  # what the fine-tune gained
+                    shown, base_shown = as_different(best_score, base_score)
+                    best = f" (best validation score {shown}, base {base_shown})"
+            if base_score is not None and all(s <= base_score for _, s in self._scores[1:]):
+                best = (  # the engine keeps the base until an epoch beats it
+                    f": no epoch beat the base model's validation score {base_score:.3f}, so "
+                    "its weights were kept unchanged (more epochs or another learning rate?)"
+                )
+            stopped = stopped_run(run.out)
+            self.status_label.setText(
+                f"{what}: '{run.out.name}' in {run.out.parent}"
+                + (best if self._scores else "")
+                + f", {time.perf_counter() - run.started:.0f} s"
+                + (f". It stopped {stopped}: Resume continues it" if stopped else "")
+            )
+            if stopped is None:  # finished: the next run needs a name of its own
+                self.name_edit.setText(self._free_name(run.out.name))
+        # a checkpoint without a card (the card could not be written: a full disk, or a
+        # stop before the first best model was) is what Resume continues: never removed
+        resumable = None if saved else stopped_run(run.out)
+        if not saved and run.error is not None:
+            self._forget_last_model()
+        if not saved and resumable is None and not run.resumed:
+            shutil.rmtree(run.out, ignore_errors=True)  # stopped before it had a model
+        if resumable is not None:
+            kept = f"; its checkpoint ({resumable}) is kept in {run.out}: Resume continues it"
+            self.status_label.setText(
+                (f"Training failed: {run.error}" if run.error is not None else "Stopped")
+                + f"; no model was saved{kept}"
+            )
+        elif not saved and run.error is None:
+            epochs_scored = self._scores[1 if run.base else 0 :]  # not the base's
+            self.status_label.setText(
+                "Stopped; no model was saved."
+                if epochs_scored
+                else "Stopped before the first epoch ended; nothing saved."
+            )
+        self._set_running(False)
+        self.run_finished.emit()

@@ -1,0 +1,172 @@
+"""Train's run folders (log, checkpoint, a stopped run, a free name) and the generators its
+workers run: training and Compare (helpers of :class:`.train.TrainWidget`)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Generator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ._workers import report_runtime_errors
+
+__all__ = ["trained_seconds", "stopped_run", "free_name", "ema_decay"]
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _log_entries(out: Path) -> list[dict]:
+    """The epoch entries of ``out/train.log`` (none when it cannot be read)."""
+    entries = []
+    try:
+        lines = (out / "train.log").read_text().splitlines()
+    except OSError:
+        return []
+    for line in lines:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and "epoch" in entry:
+            entries.append(entry)
+    return entries
+
+
+def _history(state: dict) -> list[dict]:
+    """The epoch entries a checkpoint holds (those of ``train.log`` up to its epoch; none
+    when it has none or they cannot be read)."""
+    try:
+        history = json.loads(state.get("history", "[]"))
+    except (TypeError, ValueError):
+        return []
+    if not isinstance(history, list):
+        return []
+    return [e for e in history if isinstance(e, dict) and isinstance(e.get("epoch"), int)]
+
+
+def trained_seconds(out: Path) -> float:
+    """The seconds the stopped run in model folder ``out`` has trained, as its checkpoint
+    holds them: the engine counts a resumed run's time budget from these, not from
+    ``train.log`` (which may be missing or behind the checkpoint). 0 when it cannot be read
+    (the engine then refuses to resume)."""
+    seconds = _checkpoint(out).get("seconds", 0.0)
+    return float(seconds) if isinstance(seconds, int | float) else 0.0
+
+
+def _checkpoint(out: Path) -> dict:
+    """The checkpoint in model folder ``out``, mapped rather than read: a few numbers are
+    needed from it, not the weights and optimizer state ({} when it cannot be read: the
+    engine then says why)."""
+    import torch
+
+    from tessella.engine.train.loop import CHECKPOINT
+
+    try:
+        state = torch.load(out / CHECKPOINT, map_location="cpu", weights_only=True, mmap=True)
+    except Exception:  # truncated, not a checkpoint, unreadable
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
+def stopped_run(out: Path) -> str | None:
+    """How the run in model folder ``out`` stopped before its last epoch ("after epoch 2 of
+    5, cancelled") when it left a checkpoint to resume from; None for a finished run or a
+    folder without a checkpoint. The card's ``training.stopped`` says it; a run killed outright
+    (no mark) is told by its log ending before the epochs its card asked for."""
+    from tessella.engine.train.loop import CHECKPOINT
+
+    if not (out / CHECKPOINT).is_file():
+        return None
+    training = _read_json(out / "card.json").get("training", {})
+    stopped = training.get("stopped") if isinstance(training, dict) else None
+    if isinstance(stopped, dict):
+        return (
+            f"after epoch {stopped.get('after_epoch', '?')} of {stopped.get('of_epochs', '?')}, "
+            f"{stopped.get('why', 'stopped')}"
+        )
+    config = training.get("config", {}) if isinstance(training, dict) else {}
+    epochs = config.get("epochs") if isinstance(config, dict) else None
+    done = max((int(e.get("epoch", 0)) for e in _log_entries(out)), default=0)
+    if not isinstance(epochs, int):
+        return None if (out / "card.json").is_file() else f"after epoch {done}"
+    return f"after epoch {done} of {epochs}" if done < epochs else None
+
+
+def free_name(directory: Path, name: str) -> str:
+    """``name``, or ``name-2``, ``name-3``... (a trailing ``-N`` counted on) when a model
+    folder of that name is in ``directory``."""
+    if not (directory / name).exists():
+        return name
+    match = re.fullmatch(r"(.*)-(\d+)", name)
+    stem, n = (match[1], int(match[2])) if match else (name, 1)
+    while (directory / f"{stem}-{n + 1}").exists():
+        n += 1
+    return f"{stem}-{n + 1}"
+
+
+@report_runtime_errors
+def _train(config, samples, held) -> Generator:
+    from tessella.engine.train.loop import train_steps
+
+    return (yield from train_steps(config, samples, held))
+
+
+@report_runtime_errors
+def _compare(image, labels, axes: str, models: list[str], ignore_label=None) -> Generator:
+    """Yield ``(model, labels, scores)`` for each model on ``image``; pixels of
+    ``ignore_label`` in ``labels`` (not annotated) are left out of the scores."""
+    from tessella.engine.evaluation import score_pairs, unannotated_left_out
+    from tessella.engine.pipeline import run_steps, segment_steps
+
+    for model in models:
+        result = run_steps(segment_steps(image, model, axes))
+        truth, scored, _ = unannotated_left_out(labels, result.labels, ignore_label)
+        pairs = [(truth, scored)]
+        if "T" in result.axes:  # a movie is scored frame by frame (a track is no object),
+            t = result.axes.index("T")  # over the frames that hold annotated objects
+            pairs = [
+                (np.take(truth, i, t), np.take(scored, i, t))
+                for i in range(truth.shape[t])
+                if np.take(truth, i, t).any()
+            ] or pairs
+        scores = score_pairs(pairs)
+        yield model, result.labels, scores
+
+
+@dataclass
+class _Run:
+    out: Path
+    base: str | None
+    total_steps: int
+    started: float
+    ignore_label: int | None = None
+    temporal: bool = False
+    error: str | None = None  # why the run failed, if it did
+    pairs: tuple = ()  # the (image id, labels id) pairs it trained on
+    described: str = ""  # the layers (or folder) it trained on, as the card says
+    resumed: bool = False  # it continues a stopped run in ``out``
+
+
+def _nothing_yet(best: float | None, base: str | None) -> str:
+    """A hint when a new model's (no ``base``) best validation score is still 0."""
+    if base is not None or best is None or best > 0:
+        return ""
+    return (
+        ". It finds nothing on the hold-out yet: a new model often needs many more steps "
+        "(more epochs, or a time budget) before its first objects; or start from a "
+        "trained model"
+    )
+
+
+def ema_decay(steps: int) -> float:
+    """The moving average's decay per step: it spans about a fifth of ``steps`` (10-500)."""
+    return 1.0 - 1.0 / min(500.0, max(10.0, steps / 5))

@@ -1,0 +1,221 @@
+"""Starting a Train run: the checks, the samples, the run's settings and its thread worker
+(:class:`TrainStarting`, a mixin of :class:`.train.TrainWidget`)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from napari.layers import Image, Labels
+from napari.qt.threading import create_worker
+
+from ._layers import find_layer
+from ._train_data import HOLDOUT_FRACTION, NEW, _selectors, layer_samples
+from ._train_notices import show_error, show_info, show_warning
+from ._train_requests import counted, refuse_missing_layers, refuse_unwritable
+from ._train_runs import _Run, _train, ema_decay, stopped_run, trained_seconds
+from ._workers import ThreadWarningsWorker, caught_warnings_of_this_thread, close_when_finished
+
+__all__ = ["TrainStarting"]
+
+
+class TrainStarting:
+    """Mixin for :class:`.train.TrainWidget`: :meth:`start`."""
+
+    # --- training ---------------------------------------------------------------------------
+
+    def _chosen_pairs(self) -> list[tuple[Image, Labels]]:
+        ids = self.pairs or [(self.image_combo.currentData(), self.labels_combo.currentData())]
+        pairs = [(find_layer(self.viewer, i), find_layer(self.viewer, j)) for i, j in ids]
+        return [(i, j) for i, j in pairs if i is not None and j is not None]
+
+    def _out_dir(self, name: str) -> Path:
+        from tessella.engine.registry import user_model_dirs
+
+        return user_model_dirs()[0] / name
+
+    def start(self, resume: bool = False) -> bool:
+        """Train on the chosen pairs; False (with a message) when the request is not valid.
+        ``resume``: continue the stopped run of the model named in Save as (see
+        :meth:`resume`)."""
+        from tessella.engine.methods import get_method
+        from tessella.engine.registry import load_model
+        from tessella.engine.train.data import apply_ignore_label, split_holdout
+        from tessella.engine.train.loop import TrainConfig, training_normalization
+        from tessella.engine.train.methods import get_training
+        from tessella.engine.train.overlapping import as_overlapping, load_overlapping_pairs
+        from tessella.engine.train.timelapse import load_timelapse_samples
+
+        if self._run is not None:
+            show_info("Train: a run is in progress; cancel it first.")
+            return False
+        name = self.name_edit.text().strip()
+        base = self.base_combo.currentData() or ""
+        folder = self.folder_edit.text().strip()
+        pairs = [] if folder else self._chosen_pairs()
+        try:
+            if not pairs and not folder:
+                raise ValueError("add a pair of image and labels layers, or give a folder")
+            if not name or any(c in name for c in "/\\:") or name.startswith("."):
+                raise ValueError(f"'{name}' is not a usable model name")
+            out = self._out_dir(name)
+            stopped = stopped_run(out)
+            if out.exists() and not (resume and stopped):
+                raise ValueError(
+                    f"a model '{name}' exists in {out.parent}"
+                    + (
+                        f" (its run stopped {stopped}): Resume continues it, or choose another name"
+                        if stopped
+                        else f"; choose another name (e.g. {self._free_name(name)})"
+                    )
+                )
+            holdout = _selectors(self.holdout_edit.text())
+            invert = self.invert_check.isChecked()
+            window = 3  # a new time-lapse model's frames per window (TrainConfig's default)
+            if base.startswith(NEW):
+                method, ndim, base_path = base[len(NEW) :], 2, None
+                norm = training_normalization(None, invert)
+            else:
+                card = load_model(base).card
+                method, ndim, base_path = card.method, len(card.spatial_axes), base
+                norm = training_normalization(card.raw, invert)
+                window = int(card.raw.get("input", {}).get("window", window))
+            temporal = bool(getattr(get_method(method), "TEMPORAL", False))
+            ignore_label = self.ignore_spin.value() or None
+            overlapping = get_training(method).overlapping  # patches: bitmask labels
+            if folder and temporal:  # images/ + masks/ TYX stacks, or a CTC sequence
+                samples = load_timelapse_samples(
+                    Path(folder).expanduser(), window, "centre", 1, norm
+                )
+            elif folder and overlapping:  # masks are (N, H, W) stacks or label images
+                samples = load_overlapping_pairs(
+                    Path(folder).expanduser(), norm, ignore_label=ignore_label
+                )
+            elif folder:
+                from tessella.engine.train.data import load_folder_pairs
+
+                spatial = "ZYX" if ndim == 3 else "YX"
+                samples = load_folder_pairs(
+                    Path(folder).expanduser(), spatial, 1, norm, (), holdout, ignore_label
+                )
+            else:
+                samples = layer_samples(
+                    [(i, j) for i, j in pairs], ndim, norm, window if temporal else None, holdout
+                )
+            if ignore_label is not None:  # checked here, before a worker starts
+                with caught_warnings_of_this_thread(UserWarning) as caught:
+                    marked = apply_ignore_label(samples, ignore_label, bool(folder) and overlapping)
+                for warning in caught[:1]:  # an ID clash: said once, the run goes ahead
+                    show_warning(f"Train: {warning.message}")
+                if overlapping:  # marked here, as bitmasks cannot be marked later
+                    samples = marked
+            if overlapping and not folder:
+                samples = as_overlapping(samples)
+            if holdout and not folder:  # said of layers, not of files as the engine says
+                refuse_missing_layers(holdout, samples, pairs)
+            # held out here, before a worker starts: a name that picks nothing is refused
+            samples, held = split_holdout(samples, HOLDOUT_FRACTION, 0, holdout)
+            if not samples:
+                raise ValueError(
+                    f"the hold-out ({', '.join(holdout)}) is every image: leave some to train on"
+                )
+            refuse_unwritable(out.parent)  # last: it makes the folder
+        except ValueError as exc:
+            show_error(f"Train: {exc}")
+            refused = f"Not started: {exc}"
+            if self.last_model is not None:  # nothing started or replaced: it is still there
+                refused += ("" if refused.endswith(".") else ".") + (
+                    f" Compare still runs the last model, '{self.last_model.name}'."
+                )
+            self.status_label.setText(refused)
+            return False
+        # the card records what was held out: the selectors, or the images drawn at random
+        # (one image is trained on and scored on: nothing held out)
+        same = len(held) == 1 and len(samples) == 1 and held[0] is samples[0]
+        held_out = holdout or (() if same else tuple(dict.fromkeys(s.name for s in held)))
+        described = folder or ", ".join(f"{i.name} + {j.name}" for i, j in pairs)
+        minutes = self.minutes_spin.value()
+        # the engine's budget counts the time already trained (as --time-budget with
+        # --resume), from the checkpoint's seconds; the panel's is this session's: a Resume
+        # trains that many minutes more
+        trained = trained_seconds(out) if resume else 0.0
+        total = self.epochs_spin.value() * self.steps_spin.value()
+        # ticked and changeable: a new one-decoder model, or a two-decoder base to merge
+        merge = self.one_decoder_check.isChecked() and self.one_decoder_check.isEnabled()
+        config = TrainConfig(
+            method=method,
+            data=f"napari layers: {described}",
+            out=str(out),
+            base=base_path,
+            name=name,
+            ndim=ndim,
+            epochs=self.epochs_spin.value(),
+            steps_per_epoch=self.steps_spin.value(),
+            batch_size=4,
+            patch=self.patch_spin.value(),
+            lr=self.lr_spin.value(),
+            ema=ema_decay(total) if self.average_check.isChecked() else 0.0,
+            invert_bright_background=invert,
+            ignore_label=ignore_label,
+            one_decoder=merge,
+            distil=10.0 if merge and base_path else 0.0,
+            window=window,
+            device=self.device_combo.currentText(),
+            time_budget=trained + minutes * 60 if minutes else None,
+            resume=resume,
+            val_fraction=HOLDOUT_FRACTION,
+            holdout=held_out,
+            command=f"napari Train widget on {described}",
+        )
+        worker = create_worker(
+            _train,
+            config,
+            samples,
+            held,
+            _worker_class=ThreadWarningsWorker,
+            _ignore_errors=True,
+            _start_thread=False,
+        )
+        # first: the log is closed before a cancelled run is removed; the card says why it stopped
+        self._stop_why = None
+        close_when_finished(worker, lambda: self._why_stopped(worker))
+        worker.yielded.connect(self._on_progress)
+        worker.errored.connect(self._on_errored)
+        # superqt's worker does not notify by itself; this one's warned carries only the
+        # warnings of its own thread (a warning raised on the GUI thread meanwhile is not Train's)
+        worker.warned.connect(self._on_warned)
+        worker.finished.connect(self._on_finished)
+        total = config.epochs * config.steps_per_epoch
+        self._run = _Run(
+            out,
+            base_path,
+            total,
+            time.perf_counter(),
+            ignore_label,
+            temporal,
+            pairs=tuple((i.unique_id, j.unique_id) for i, j in pairs),
+            described=described,
+            resumed=resume,
+        )
+        drawn = self._losses if resume and self._curves_of == out else []
+        self._losses, self._scores, self._curves_of = [], [], out
+        self.plot.clear()
+        self.plot.setVisible(True)
+        self.progress_bar.setRange(0, total)
+        self.progress_bar.setValue(0)
+        if resume:  # the curves so far: the steps drawn here, else the run's log
+            self._resume_curves(out, config.steps_per_epoch, drawn)
+        self.status_label.setText(
+            f"{'Resuming' if resume else 'Training'} '{name}'"
+            + (f" for at most {minutes} min more" if resume and minutes else "")
+            + f" on {counted(samples)}, "
+            + (
+                "scored on the same one (add another pair to hold one out)…"
+                if same
+                else f"holding out {counted(held)}: {', '.join(held_out)}…"
+            )
+        )
+        self.worker = worker
+        self._set_running(True)
+        worker.start()
+        return True
