@@ -9,6 +9,8 @@ import numpy as np
 from napari.layers import Labels
 from napari.qt.threading import create_worker
 from napari.utils.notifications import show_warning
+from qtpy.QtCore import QEvent
+from qtpy.QtWidgets import QApplication
 
 from tessella.engine import evaluation
 
@@ -57,6 +59,14 @@ class EvaluateKinds:
     combos, ``prediction_layer``, ``truth_layer``, ``kind_guessed`` and the guessing state its
     ``__init__`` sets: ``kind_worker``, ``_kind_pair``, ``_worker_pair``, ``_guessing``)."""
 
+    def _explain_kind(self, text: str) -> None:
+        """Say ``text`` under "Ground truth is", the panel laid out for it at once: the label
+        as tall as its lines wrapped at its width. (Qt lays out at the next turn of the event
+        loop: until then new, longer text was drawn in the old height, its first line under
+        the combo box and its last cut off, as a screenshot taken on ``kind_guessed`` showed.)"""
+        self.kind_label.setText(text)
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+
     def _guess_kind(self) -> None:
         """Choose "Ground truth is" from the data of a new pair of layers, saying why. Small
         arrays in memory are looked at here; larger or lazy ones (dask, zarr: read from
@@ -69,7 +79,7 @@ class EvaluateKinds:
         self._kind_pair = pair
         self._guessing = None  # (a guess still running is for another pair: dropped)
         if pred is None or truth is None or pred is truth:
-            self.kind_label.setText("")
+            self._explain_kind("")
             return
         pred_data, data = _layer_array(pred), _layer_array(truth)
         at_hand = all(
@@ -81,7 +91,7 @@ class EvaluateKinds:
             return
         self.kind_combo.setCurrentIndex(self.kind_combo.findData("labels"))
         lazy = "" if isinstance(data, np.ndarray) else " is lazy (read from disk)"
-        self.kind_label.setText(
+        self._explain_kind(
             f"'{truth.name}'{lazy}: guessing what it is in the background; taken as instances "
             "meanwhile"
         )
@@ -113,7 +123,7 @@ class EvaluateKinds:
         _pair, name, guess, error = result
         if guess is None:
             self.kind_combo.setCurrentIndex(self.kind_combo.findData("labels"))
-            self.kind_label.setText(
+            self._explain_kind(
                 f"'{name}' could not be read to guess what it is ({error}): taken as "
                 "instances; choose what it is"
             )
@@ -121,7 +131,7 @@ class EvaluateKinds:
             kind, why = guess
             self.kind_combo.setCurrentIndex(self.kind_combo.findData(kind))
             text = dict((k, t) for t, k in TRUTH_KINDS)[kind]
-            self.kind_label.setText(f"'{name}': {why}, so taken as {text}.")
+            self._explain_kind(f"'{name}': {why}, so taken as {text}.")
         self.kind_guessed.emit()
 
     def _on_kind_chosen(self, _index: int) -> None:
@@ -129,7 +139,7 @@ class EvaluateKinds:
         if self._guessing is not None:
             self._guessing = None
             name = self.truth_layer.name if self.truth_layer is not None else "ground truth"
-            self.kind_label.setText(
+            self._explain_kind(
                 f"'{name}' taken as {self.kind_combo.currentText()}, as chosen (before the "
                 "guess from a sample was done)"
             )
