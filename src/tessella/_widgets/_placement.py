@@ -54,14 +54,38 @@ def _matrix(rows) -> str:
     return "[" + ", ".join(f"[{_numbers(row)}]" for row in rows) + "]"
 
 
+def _degrees(cos: float, sin: float) -> str:
+    return f"{math.degrees(math.atan2(sin, cos)):.4g}°"
+
+
+def _rotation(matrix: np.ndarray) -> str:
+    """A rotation matrix in words: ``rotate 30°`` in 2D (and for none: ``rotate 0°``),
+    ``rotate 45° about z`` for a rotation about one of the last three axes (z, y, x) that
+    keeps the other axes, its angle as napari's angles turn it (``rotate=45`` of a 3D layer
+    is ``rotate 45° about z``); any other rotation as its matrix."""
+    ndim = len(matrix)
+    if ndim == 2 or (ndim > 2 and _same(matrix, np.eye(ndim))):
+        return f"rotate {_degrees(matrix[0, 0], matrix[1, 0])}"
+    for about in range(ndim - 3, ndim) if ndim > 2 else ():
+        # the plane turned, in the order napari's matrices turn it: about z from y towards
+        # x, about y from x towards z, about x from z towards y
+        first, second = (ndim - 3 + (about - ndim + 3 + step) % 3 for step in (1, 2))
+        cos, sin = matrix[first, first], matrix[second, first]
+        turned = np.eye(ndim)
+        turned[np.ix_([first, second], [first, second])] = [[cos, -sin], [sin, cos]]
+        if _same(matrix, turned):
+            return f"rotate {_degrees(cos, sin)} about {'zyx'[about - ndim + 3]}"
+    return f"rotate {_matrix(matrix)}"
+
+
 def _part(what: str, values: np.ndarray) -> str:
     """One part of a placement in words: ``scale (2, 2)``, ``rotate 30°``, ``affine [...]``."""
     if what in ("scale", "translate"):
         return f"{what} ({', '.join(f'{value:g}' for value in values)})"
     if what == "shear":  # the coefficients napari takes: the upper triangle
         return f"shear ({_numbers(values[np.triu_indices(len(values), 1)])})"
-    if what == "rotate" and values.shape == (2, 2):
-        return f"rotate {math.degrees(math.atan2(values[1, 0], values[0, 0])):.4g}°"
+    if what == "rotate":
+        return _rotation(values)
     if what == "affine":  # its last row is always (0, ..., 0, 1)
         return f"affine {_matrix(values[:-1])}"
     return f"{what} {_matrix(values)}"
@@ -91,8 +115,8 @@ def placement_note(pred, truth) -> str:
     """A warning when the layers of a pair do not lie on each other on the canvas (their
     composed world transforms differ on their shared last axes): the scores compare the
     arrays pixel by pixel, whatever their placement. It names both layers and, for each,
-    the parts that differ (scale and translate together, as a placement is usually set).
-    Layers whose parts differ but compose to the same placement lie on each other: no
+    the parts that differ (parts equal on both, such as ``translate (0, 0)``, are left
+    out). Layers whose parts differ but compose to the same placement lie on each other: no
     warning."""
     n = min(pred.ndim, truth.ndim)  # an (N, Y, X) stack of masks lies over (Y, X) labels
     mine, theirs = last_axes(world_transform(pred), n), last_axes(world_transform(truth), n)
@@ -101,8 +125,6 @@ def placement_note(pred, truth) -> str:
     differ = [what for what in TRANSFORMS if not _same(mine[what], theirs[what])]
     if not differ:  # (each part within rounding, their composition not): name them all
         differ = list(TRANSFORMS)
-    if {"scale", "translate"} & set(differ):
-        differ = ["scale", "translate", *(what for what in differ if what in TRANSFORMS[2:])]
 
     def placed(parts: dict) -> str:
         return ", ".join(_part(what, parts[what]) for what in differ)
