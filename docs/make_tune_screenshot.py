@@ -25,9 +25,9 @@ segment.run_finished.connect(lambda: done.append(True))
 segment.run_button.click()
 wait(lambda: bool(done))
 print("segment:", segment.status_label.text())
-tune.controls["seed_thresh"].setValue(0.8)
+viewer.reset_view()  # fit the whole image to the canvas the docks left
 tune.controls["min_size"].setValue(60)
-wait(lambda: not tune.busy)
+wait(lambda: "drawing" in tune.status_label.text())  # the update and its drawing timed
 for _ in range(30):
     QApplication.processEvents()
     time.sleep(0.02)
