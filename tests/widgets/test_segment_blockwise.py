@@ -208,6 +208,29 @@ def test_in_memory_layer_cancelled_resumes_in_the_same_preview(
     assert np.asarray(preview.data).max() > 5
 
 
+def _stopped_after_one_block(viewer, widget, qtbot, image, out, tta: bool | None = None):
+    """Adds ``image`` as 'crop' and runs it blockwise into ``out`` in blocks of 128 (with
+    ``tta`` ticked or not when given), stopped from the worker's thread right after its first
+    block; returns the layer added."""
+    layer = viewer.add_image(image, name="crop")
+    widget.layer_combo.setCurrentIndex(widget.layer_combo.findText("crop"))
+    widget.blockwise_checkbox.setChecked(True)
+    widget.blockwise_edit.setText(str(out))
+    widget.block_spin.setValue(128)
+    if tta is not None:
+        widget.tta_checkbox.setChecked(tta)
+
+    def stop_after_one(progress):  # in the worker's thread: it stops right after block 1
+        if progress.stage == "segment" and progress.region is not None:
+            widget.worker.quit()
+
+    widget.worker = None
+    with qtbot.waitSignal(widget.run_finished, timeout=300_000):
+        widget.run_button.click()
+        widget.worker.yielded.connect(stop_after_one, Qt.ConnectionType.DirectConnection)
+    return layer
+
+
 def test_in_memory_layer_with_other_pixels_starts_again_without_the_old_preview(
     segment_widget, nuclei_image, tmp_path, run_to_end, qtbot, monkeypatch, segment_model_dir
 ):
@@ -220,21 +243,8 @@ def test_in_memory_layer_with_other_pixels_starts_again_without_the_old_preview(
     monkeypatch.setattr(segment_module, "show_warning", warned.append)
     viewer, widget = segment_widget
     image = nuclei_image[:128, :256].copy()  # two blocks of 128
-    layer = viewer.add_image(image, name="crop")
-    widget.layer_combo.setCurrentIndex(widget.layer_combo.findText("crop"))
-    widget.blockwise_checkbox.setChecked(True)
     out = tmp_path / "crop_labels.zarr"
-    widget.blockwise_edit.setText(str(out))
-    widget.block_spin.setValue(128)
-
-    def stop_after_one(progress):  # in the worker's thread: it stops right after block 1
-        if progress.stage == "segment" and progress.region is not None:
-            widget.worker.quit()
-
-    widget.worker = None
-    with qtbot.waitSignal(widget.run_finished, timeout=300_000):
-        widget.run_button.click()
-        widget.worker.yielded.connect(stop_after_one, Qt.ConnectionType.DirectConnection)
+    layer = _stopped_after_one_block(viewer, widget, qtbot, image, out)
     old_preview = viewer.layers["crop labels (blocks so far)"]
     assert len(list((work_dir(out) / "blocks").glob("*.npz"))) == 1
 
@@ -267,22 +277,8 @@ def test_a_run_refused_for_other_settings_marks_the_kept_preview_as_the_earlier_
     monkeypatch.setattr(segment_module, "show_error", errors.append)
     viewer, widget = segment_widget
     image = nuclei_image[:128, :256].copy()  # two blocks of 128
-    viewer.add_image(image, name="crop")
-    widget.layer_combo.setCurrentIndex(widget.layer_combo.findText("crop"))
-    widget.blockwise_checkbox.setChecked(True)
     out = tmp_path / "crop_labels.zarr"
-    widget.blockwise_edit.setText(str(out))
-    widget.block_spin.setValue(128)
-    widget.tta_checkbox.setChecked(False)
-
-    def stop_after_one(progress):  # in the worker's thread: it stops right after block 1
-        if progress.stage == "segment" and progress.region is not None:
-            widget.worker.quit()
-
-    widget.worker = None
-    with qtbot.waitSignal(widget.run_finished, timeout=300_000):
-        widget.run_button.click()
-        widget.worker.yielded.connect(stop_after_one, Qt.ConnectionType.DirectConnection)
+    _stopped_after_one_block(viewer, widget, qtbot, image, out, tta=False)
     preview = viewer.layers["crop labels (blocks so far)"]
     shown = np.asarray(preview.data).copy()
     assert shown.max() > 0
