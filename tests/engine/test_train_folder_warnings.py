@@ -10,6 +10,8 @@ import tifffile
 
 from tessella.engine.evaluation import ground_truth_note
 from tessella.engine.train.data import apply_ignore_label, load_folder_pairs
+from tessella.engine.train.overlapping import load_overlapping_pairs
+from tessella.engine.train.timelapse import load_timelapse_samples
 
 NORM = {"low": 1.0, "high": 99.8}
 UNANNOTATED = 999
@@ -113,3 +115,82 @@ def test_files_a_folder_leaves_out_are_named(tmp_path, nuclei_sample, extra_mask
             "masks/extra1.tif, masks/extra2.tif, masks/extra3.tif and 2 more (no image of that "
             "name in images/)"
         )
+
+
+def _said(load, *args, **kwargs) -> tuple[list, list[str]]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        samples = load(*args, **kwargs)
+    return samples, [str(w.message) for w in caught]
+
+
+def _timelapse_folder(root, nuclei_sample, painted=None):
+    """Two TYX movies of 3 frames (64x64 crops of the nuclei sample) in ``root/images`` and
+    their labels in ``root/masks``; with ``painted``, each labelled frame's left half."""
+    image, labels = nuclei_sample
+    for sub in ("images", "masks"):
+        (root / sub).mkdir(parents=True)
+    for i in range(2):
+        boxes = [(slice(64 * (3 * i + t), 64 * (3 * i + t + 1)), slice(0, 64)) for t in range(3)]
+        masks = np.stack([labels[b] for b in boxes]).astype(np.uint16)
+        masks[1] = 0  # an unlabelled frame
+        if painted is not None:
+            masks[[0, 2], :, :32] = painted
+        tifffile.imwrite(
+            root / "images" / f"m{i}.tif",
+            np.stack([image[b] for b in boxes]),
+            photometric="minisblack",
+        )
+        tifffile.imwrite(root / "masks" / f"m{i}.tif", masks, photometric="minisblack")
+    return root
+
+
+def _leave_files_out(root):
+    (root / "images" / "notes.txt").write_text("hi")
+    (root / "images" / ".DS_Store").write_bytes(b"")
+    tifffile.imwrite(root / "masks" / "extra.tif", np.zeros((8, 8), np.uint8))
+    return (
+        f"{root}: left out images/notes.txt (not TIFF); masks/extra.tif (no image of that name "
+        "in images/)"
+    )
+
+
+def test_patches_and_timelapse_folders_name_the_files_they_leave_out(tmp_path, nuclei_sample):
+    """The patches and time-lapse loaders dropped a mask with no image and non-TIFF files
+    silently: now the same line as the other methods' folders."""
+    root = _folder(tmp_path / "patches", nuclei_sample, count=2)
+    line = _leave_files_out(root)
+    samples, said = _said(load_overlapping_pairs, root, NORM)
+    assert [s.name for s in samples] == ["0.tif", "1.tif"] and said == [line]
+
+    root = _timelapse_folder(tmp_path / "timelapse", nuclei_sample)
+    line = _leave_files_out(root)
+    samples, said = _said(load_timelapse_samples, root, 3, normalization=NORM)
+    assert len(samples) == 4 and said == [line]
+
+
+def test_patches_label_masks_painted_unannotated_are_warned(tmp_path, nuclei_sample):
+    """Label-image masks of the patches method with their left half 999 and no ignore label:
+    one line names them and suggests --ignore-label 999; with it, or as annotated, nothing."""
+    root = _folder(tmp_path / "sparse", nuclei_sample, count=2, painted=UNANNOTATED)
+    _, said = _said(load_overlapping_pairs, root, NORM)
+    assert len(said) == 1, said
+    assert said[0].startswith(f"{root / 'masks'}: 0.tif, 1.tif: label 999 covers 50%")
+    assert "--ignore-label 999" in said[0]
+    samples, said = _said(load_overlapping_pairs, root, NORM, ignore_label=UNANNOTATED)
+    assert said == [] and all(s.ignore is not None for s in samples)
+    assert _said(load_overlapping_pairs, _folder(tmp_path / "whole", nuclei_sample), NORM)[1] == []
+
+
+def test_timelapse_masks_painted_unannotated_are_warned(tmp_path, nuclei_sample):
+    """TYX masks whose labelled frames have their left half 999 and no ignore label: one line
+    names the movies and suggests --ignore-label 999; with it, or as annotated, nothing."""
+    root = _timelapse_folder(tmp_path / "sparse", nuclei_sample, painted=UNANNOTATED)
+    _, said = _said(load_timelapse_samples, root, 3, normalization=NORM)
+    assert len(said) == 1, said
+    assert said[0].startswith(f"{root / 'masks'}: m0.tif, m1.tif: label 999 covers 50%")
+    assert "--ignore-label 999" in said[0]
+    load = load_timelapse_samples
+    assert _said(load, root, 3, normalization=NORM, ignore_label=UNANNOTATED)[1] == []
+    whole = _timelapse_folder(tmp_path / "whole", nuclei_sample)
+    assert _said(load, whole, 3, normalization=NORM)[1] == []

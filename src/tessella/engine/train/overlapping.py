@@ -14,6 +14,7 @@ split into the objects sharing it.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import numpy as np
 from ..evaluation import mask_stack_objects
 from ..io import read_image
 from ..normalize import normalize
+from ._folders import _painted_note, left_out_files, painted_label
 from .data import Sample, check_finite, refuse_negative, refuse_unknown_exclusions, selects
 
 __all__ = [
@@ -199,7 +201,12 @@ def load_overlapping_pairs(
 ) -> list[Sample]:
     """Samples whose ``labels`` are bitmask images (see the module docstring). With
     ``ignore_label``, pixels of that value (in any plane of a stack) are not annotated: left
-    out of every object and marked in :attr:`Sample.ignore`."""
+    out of every object and marked in :attr:`Sample.ignore`.
+
+    Warned (one line each, as :func:`~.data.load_folder_pairs` does): files left out
+    (:func:`~._folders.left_out_files`) and, without ``ignore_label``, label-image masks where
+    one label covers much of the image (:func:`~._folders.painted_label`; a mask of that one
+    label alone only when others have it beside objects). Stacks of masks are not checked."""
     directory = Path(directory)
     normalization = normalization or {"low": 1.0, "high": 99.8}
     image_dir, mask_dir = directory / "images", directory / "masks"
@@ -208,6 +215,10 @@ def load_overlapping_pairs(
             f"{directory} must hold images/ and masks/ (an (N, H, W) stack of object masks, "
             "or a label image, per image)"
         )
+    unused = left_out_files(image_dir, mask_dir)
+    if unused:
+        warnings.warn(f"{directory}: {unused}", stacklevel=2)
+    painted = []  # (mask file, label, fraction, objects): unannotated parts, no ignore label?
     samples = []
     files = sorted(image_dir.glob("*.tif*"))
     refuse_unknown_exclusions(exclude, [p.name for p in files], image_dir)
@@ -221,13 +232,20 @@ def load_overlapping_pairs(
         if image.ndim != 2:
             raise ValueError(f"{path}: expected a 2D image, got shape {image.shape}")
         check_finite(image, str(path))
-        bits, shared, unannotated = _as_bits(
-            np.asarray(read_image(mask_path).data), image.shape, str(mask_path), ignore_label
-        )
+        data = np.asarray(read_image(mask_path).data)
+        bits, shared, unannotated = _as_bits(data, image.shape, str(mask_path), ignore_label)
+        if ignore_label is None and data.ndim == image.ndim and data.dtype.kind in "iu":
+            found = painted_label(data)  # a label image (stacks: one object per plane)
+            if found:
+                painted.append((mask_path.name, *found))
         normalized = normalize(image[None], normalization)
         ignore = unannotated if unannotated is not None and unannotated.any() else None
         samples.append(Sample(normalized, bits, path.name, ignore=ignore, shared=shared))
     if not samples:
         left_out = f" (after excluding {', '.join(map(str, exclude))})" if exclude else ""
         raise ValueError(f"{image_dir} holds no TIFF files{left_out}")
+    values = {value for _, value, _, objects in painted if objects > 1}  # not binary masks
+    painted = [p for p in painted if p[1] in values]
+    if painted:
+        warnings.warn(_painted_note(mask_dir, painted), stacklevel=2)
     return samples

@@ -8,7 +8,10 @@ Two layouts are read:
   tracking markers ``TRA/man_trackTTT.tif`` show are left out of the loss (a band around each
   unannotated marker is ignored) instead of being taught as background;
 - a folder with ``images/NAME.tif`` (TYX stacks) and ``masks/NAME.tif`` (TYX instance labels);
-  frames whose mask is empty count as unlabelled and are skipped.
+  frames whose mask is empty count as unlabelled and are skipped. Files left out, and masks
+  with a frame where one label covers much of it (unannotated parts painted one value, with
+  no ``ignore_label``), are warned about in one line each, as
+  :func:`~.data.load_folder_pairs` does.
 
 Each :class:`~.data.Sample` holds the window of frames ``t - window//2 .. t + window//2``
 (``target="centre"``) or ``t - window + 1 .. t`` (``"last"``) as channels, each frame
@@ -20,6 +23,7 @@ Samples are named ``STEM[t=TTT]`` (CTC: ``DATASET_NN[t=TTT]``), which ``--holdou
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +32,7 @@ from scipy import ndimage
 from ..axes import to_model_layout
 from ..io import read_image
 from ..normalize import normalize
+from ._folders import _painted_note, left_out_files, painted_label
 from .data import Sample, as_int32_labels, check_finite, refuse_unknown_exclusions, selects
 
 __all__ = ["window_indices", "stack_window", "load_timelapse_samples", "is_ctc_sequence"]
@@ -124,6 +129,10 @@ def _stack_folder(
             f"{path} must be a Cell Tracking Challenge sequence folder (with a sibling "
             f"{path.name}_GT) or hold images/ and masks/ folders of TYX stacks"
         )
+    unused = left_out_files(image_dir, mask_dir)
+    if unused:
+        warnings.warn(f"{path}: {unused}", stacklevel=3)
+    painted = []  # (mask file, label, fraction, objects): unannotated parts, no ignore label?
     samples = []
     image_paths = sorted(image_dir.glob("*.tif*"))
     if not image_paths:
@@ -141,6 +150,10 @@ def _stack_folder(
                 f"the same shape, got {data.shape} and {labels.shape}"
             )
         labels = as_int32_labels(labels, str(mask_path), ignore_label)
+        if ignore_label is None:  # the frame most covered by one label, of those labelled
+            found = [f for frame in labels if frame.any() and (f := painted_label(frame))]
+            if found:
+                painted.append((mask_path.name, *max(found, key=lambda f: f[1])))
         check_finite(data, str(image_path))
         frame_axes = "YX" if data.ndim == 3 else "YXC"
         frames = [to_model_layout(f, frame_axes, "YX", channels) for f in data]
@@ -151,6 +164,10 @@ def _stack_folder(
                 continue
             window_frames = [frames[i] for i in window_indices(t, len(frames), window, target)]
             samples.append(Sample(stack_window(window_frames, normalization), labels[t], name))
+    values = {value for _, value, _, objects in painted if objects > 1}  # not binary masks
+    painted = [p for p in painted if p[1] in values]
+    if painted:
+        warnings.warn(_painted_note(mask_dir, painted), stacklevel=3)
     return samples
 
 
