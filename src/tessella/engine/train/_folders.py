@@ -22,7 +22,7 @@ from ._selectors import (
     slab_bounds,
 )
 
-__all__ = ["load_folder_pairs", "left_out_files", "painted_label"]
+__all__ = ["load_folder_pairs", "left_out_files", "painted_label", "warn_painted"]
 
 
 def load_folder_pairs(
@@ -169,12 +169,7 @@ def load_folder_pairs(
     for sample, boundary, u in zip(samples, boundaries, unknown):
         sample.boundary = boundary
         sample.ignore = u if u.any() else None
-    # a mask of one object may be a binary one, unless other masks have other objects beside
-    # that value (a file of nothing annotated yet)
-    values = {value for _, value, _, objects in painted if objects > 1}
-    painted = [p for p in painted if p[1] in values]
-    if painted:
-        warnings.warn(_painted_note(label_dir, painted), stacklevel=2)
+    warn_painted(label_dir, painted, stacklevel=2)
     return samples
 
 
@@ -231,6 +226,19 @@ def painted_label(labels) -> tuple[int, float, int] | None:
         return None
     count, largest, fraction = _largest(_rows(labels))
     return (largest, fraction, count) if fraction >= COLLAPSED_FRACTION else None
+
+
+def warn_painted(
+    label_dir: Path, painted: list[tuple[str, int, float, int]], stacklevel: int = 2
+) -> None:
+    """Warn in one line of the masks where :func:`painted_label` found a label (file name,
+    label, fraction, objects). A mask of that one label alone may be a binary one, so it is
+    named only when other masks have other objects beside that value (a file of nothing
+    annotated yet). ``stacklevel`` as :func:`warnings.warn` counts it from the caller."""
+    values = {value for _, value, _, objects in painted if objects > 1}
+    painted = [p for p in painted if p[1] in values]
+    if painted:
+        warnings.warn(_painted_note(label_dir, painted), stacklevel=stacklevel + 1)
 
 
 def _painted_note(label_dir: Path, painted: list[tuple[str, int, float, int]]) -> str:

@@ -23,7 +23,7 @@ import numpy as np
 from ..evaluation import mask_stack_objects
 from ..io import read_image
 from ..normalize import normalize
-from ._folders import _painted_note, left_out_files, painted_label
+from ._folders import left_out_files, painted_label, warn_painted
 from .data import Sample, check_finite, refuse_negative, refuse_unknown_exclusions, selects
 
 __all__ = [
@@ -244,8 +244,5 @@ def load_overlapping_pairs(
     if not samples:
         left_out = f" (after excluding {', '.join(map(str, exclude))})" if exclude else ""
         raise ValueError(f"{image_dir} holds no TIFF files{left_out}")
-    values = {value for _, value, _, objects in painted if objects > 1}  # not binary masks
-    painted = [p for p in painted if p[1] in values]
-    if painted:
-        warnings.warn(_painted_note(mask_dir, painted), stacklevel=2)
+    warn_painted(mask_dir, painted, stacklevel=2)
     return samples

@@ -32,7 +32,7 @@ from scipy import ndimage
 from ..axes import to_model_layout
 from ..io import read_image
 from ..normalize import normalize
-from ._folders import _painted_note, left_out_files, painted_label
+from ._folders import left_out_files, painted_label, warn_painted
 from .data import Sample, as_int32_labels, check_finite, refuse_unknown_exclusions, selects
 
 __all__ = ["window_indices", "stack_window", "load_timelapse_samples", "is_ctc_sequence"]
@@ -164,10 +164,7 @@ def _stack_folder(
                 continue
             window_frames = [frames[i] for i in window_indices(t, len(frames), window, target)]
             samples.append(Sample(stack_window(window_frames, normalization), labels[t], name))
-    values = {value for _, value, _, objects in painted if objects > 1}  # not binary masks
-    painted = [p for p in painted if p[1] in values]
-    if painted:
-        warnings.warn(_painted_note(mask_dir, painted), stacklevel=3)
+    warn_painted(mask_dir, painted, stacklevel=3)
     return samples
 
 
