@@ -18,6 +18,17 @@ def pytest_configure(config):
     for var in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
         if var not in os.environ:
             os.environ[var] = str(Path(config.rootpath) / ".pytest_cache" / var.lower())
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        # `make test` runs the suite in one process per core (pytest-xdist): each keeps its
+        # napari settings apart, and uses one torch thread so that the processes do not
+        # oversubscribe the cores (subprocesses the tests start inherit OMP_NUM_THREADS)
+        for var in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
+            os.environ[var] = str(Path(os.environ[var]) / worker)
+        os.environ["OMP_NUM_THREADS"] = "1"
+        import torch
+
+        torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="session")
