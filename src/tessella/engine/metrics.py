@@ -10,10 +10,22 @@ over the pixels, so large images with thousands of objects stay fast.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
+
+from ._metrics_matching import (
+    DEFAULT_THRESHOLDS,
+    MatchingResult,
+    _match,
+    _means_over_images,
+    average_precision_scores,
+    matching,
+    matching_over_thresholds,
+)
+from ._metrics_matching import _ratio as _ratio
+from ._metrics_matching import match_indices as match_indices
+from ._metrics_overlap import _check_pair, _contingency, iou_matrix
+from ._metrics_overlap import _relabel as _relabel
 
 __all__ = [
     "MatchingResult",
@@ -29,287 +41,6 @@ __all__ = [
     "labels_to_stack",
     "seg_scores",
 ]
-
-DEFAULT_THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9)
-
-
-@dataclass(frozen=True)
-class MatchingResult:
-    """Object-level detection counts and scores at one IoU threshold.
-
-    ``ap`` is ``tp / (tp + fp + fn)``, the "average precision" of the
-    DSB2018 / StarDist / Cellpose papers. Ratios whose denominator is zero are
-    0.0, except when both images are empty, where precision, recall, f1 and
-    ap are all 1.0.
-    """
-
-    threshold: float
-    n_true: int
-    n_pred: int
-    tp: int
-    fp: int
-    fn: int
-    precision: float
-    recall: float
-    f1: float
-    ap: float
-    mean_matched_iou: float
-
-    def as_dict(self) -> dict:
-        """Return the fields as a plain ``dict``."""
-        return asdict(self)
-
-
-def _check_pair(labels_true, labels_pred) -> tuple[np.ndarray, np.ndarray]:
-    t = np.asarray(labels_true)
-    p = np.asarray(labels_pred)
-    if t.shape != p.shape:
-        raise ValueError(
-            f"label images differ in shape: labels_true {t.shape} vs labels_pred {p.shape}"
-        )
-    for name, a in (("labels_true", t), ("labels_pred", p)):
-        if a.dtype != bool and not np.issubdtype(a.dtype, np.integer):
-            raise TypeError(f"{name} must be an integer label image, got dtype {a.dtype}")
-        if a.size and np.issubdtype(a.dtype, np.signedinteger) and a.min() < 0:
-            raise ValueError(f"{name} contains negative labels")
-    return t.reshape(-1), p.reshape(-1)
-
-
-def _relabel(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return (ids, index of each pixel in ids, pixel count per id), all labels incl. 0."""
-    top = int(x.max()) if x.size else 0
-    if top <= 4 * x.size + 1024:  # O(n) path: bincount on the raw values
-        xi = x.astype(np.intp, copy=False)
-        counts = np.bincount(xi, minlength=1)
-        ids = np.flatnonzero(counts)
-        lut = np.zeros(counts.size, dtype=np.intp)
-        lut[ids] = np.arange(ids.size)
-        return ids, lut[xi], counts[ids]
-    ids, inverse, counts = np.unique(x, return_inverse=True, return_counts=True)
-    return ids, inverse.reshape(-1), counts
-
-
-def _contingency(labels_true, labels_pred):
-    """Sparse overlap table between the foreground objects of two label images.
-
-    Returns ``(true_ids, pred_ids, true_sizes, pred_sizes, rows, cols, counts)``:
-    sorted non-zero ids, their pixel counts, and the non-zero table entries
-    ``counts[k] = |true_ids[rows[k]] ∩ pred_ids[cols[k]]|``.
-    """
-    t, p = _check_pair(labels_true, labels_pred)
-    t_ids, t_idx, t_cnt = _relabel(t)
-    p_ids, p_idx, p_cnt = _relabel(p)
-    n_p = p_ids.size
-    both = (t != 0) & (p != 0)
-    codes = t_idx[both].astype(np.int64) * n_p + p_idx[both]
-    if t_ids.size * n_p <= 4 * t.size + 1024:
-        table = np.bincount(codes, minlength=t_ids.size * n_p)
-        codes = np.flatnonzero(table)
-        counts = table[codes]
-    else:
-        codes, counts = np.unique(codes, return_counts=True)
-    rows, cols = np.divmod(codes, n_p)
-    # drop background (label 0 sorts first when present)
-    t0 = int(t_ids.size > 0 and t_ids[0] == 0)
-    p0 = int(p_ids.size > 0 and p_ids[0] == 0)
-    return (
-        t_ids[t0:],
-        p_ids[p0:],
-        t_cnt[t0:].astype(np.int64),
-        p_cnt[p0:].astype(np.int64),
-        rows - t0,
-        cols - p0,
-        counts.astype(np.int64),
-    )
-
-
-def iou_matrix(labels_true, labels_pred) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Intersection over union between every pair of objects.
-
-    Parameters
-    ----------
-    labels_true, labels_pred : array_like of int
-        Label images of identical shape; 0 is background.
-
-    Returns
-    -------
-    iou : ndarray of float64, shape (n_true, n_pred)
-        ``iou[i, j]`` is the IoU of ``true_ids[i]`` and ``pred_ids[j]``.
-    true_ids, pred_ids : ndarray
-        Sorted object ids (background excluded) indexing the rows / columns.
-
-    Examples
-    --------
-    >>> a = np.array([[1, 1, 0, 0]])
-    >>> b = np.array([[0, 5, 5, 0]])
-    >>> iou, t, p = iou_matrix(a, b)
-    >>> iou, t, p
-    (array([[0.33333333]]), array([1]), array([5]))
-    """
-    t_ids, p_ids, t_sz, p_sz, rows, cols, inter = _contingency(labels_true, labels_pred)
-    iou = np.zeros((t_ids.size, p_ids.size), dtype=np.float64)
-    iou[rows, cols] = inter / (t_sz[rows] + p_sz[cols] - inter)
-    return iou, t_ids, p_ids
-
-
-def _ratio(num: float, den: float) -> float:
-    return float(num / den) if den > 0 else 0.0
-
-
-def match_indices(iou: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
-    """Rows (true objects) and columns (predicted) of the pairs matched one-to-one in ``iou``.
-
-    Above IoU 0.5 an object can overlap at most one other that much, so the pairs over the
-    threshold are the matching; at or below 0.5 a maximum matching is solved.
-    """
-    if not 0.0 < threshold <= 1.0:
-        raise ValueError(f"IoU threshold must be in (0, 1], got {threshold}")
-    hit = iou >= threshold
-    if not hit.any():
-        empty = np.zeros(0, dtype=np.intp)
-        return empty, empty
-    if threshold > 0.5:
-        rows, cols = np.nonzero(hit)
-        return rows, cols
-    # Maximise the number of pairs above threshold; IoU breaks ties. The tie-break sums
-    # to <= 1/2 over any matching, so it never trades a pair.
-    cost = -hit.astype(np.float64) - iou / (2 * min(iou.shape))
-    rows, cols = linear_sum_assignment(cost)
-    ok = hit[rows, cols]
-    return rows[ok], cols[ok]
-
-
-def _match(iou: np.ndarray, threshold: float) -> MatchingResult:
-    n_true, n_pred = iou.shape
-    rows, cols = match_indices(iou, threshold)
-    matched = iou[rows, cols]
-    tp = int(matched.size)
-    fp, fn = n_pred - tp, n_true - tp
-    if n_true == 0 and n_pred == 0:
-        precision = recall = f1 = ap = 1.0
-    else:
-        precision, recall = _ratio(tp, tp + fp), _ratio(tp, tp + fn)
-        f1, ap = _ratio(2 * tp, 2 * tp + fp + fn), _ratio(tp, tp + fp + fn)
-    return MatchingResult(
-        threshold=float(threshold),
-        n_true=int(n_true),
-        n_pred=int(n_pred),
-        tp=tp,
-        fp=int(fp),
-        fn=int(fn),
-        precision=precision,
-        recall=recall,
-        f1=f1,
-        ap=ap,
-        mean_matched_iou=float(matched.mean()) if tp else 0.0,
-    )
-
-
-def matching(labels_true, labels_pred, threshold: float = 0.5) -> MatchingResult:
-    """One-to-one object matching at an IoU threshold.
-
-    A pair counts as a true positive when its IoU is ``>= threshold``. The
-    matching maximises the number of such pairs (Hungarian algorithm,
-    :func:`scipy.optimize.linear_sum_assignment`) and, among maximum matchings,
-    prefers higher IoU, exactly like StarDist's ``matching``. For
-    ``threshold >= 0.5`` the matching is unique anyway. With no object on either side every
-    score is 1.0 (StarDist's is 0.0); dataset means leave such images out.
-
-    Parameters
-    ----------
-    labels_true, labels_pred : array_like of int
-        Label images of identical shape; 0 is background.
-    threshold : float
-        IoU threshold in (0, 1].
-
-    Returns
-    -------
-    MatchingResult
-
-    Examples
-    --------
-    >>> gt = np.array([[1, 1, 0, 2, 2]])
-    >>> pred = np.array([[3, 3, 0, 0, 4]])
-    >>> r = matching(gt, pred, threshold=0.5)
-    >>> r.tp, r.fp, r.fn, r.ap
-    (2, 0, 0, 1.0)
-    >>> matching(gt, pred, threshold=0.6).ap  # object 2 vs 4 has IoU 0.5
-    0.3333333333333333
-    """
-    return _match(iou_matrix(labels_true, labels_pred)[0], threshold)
-
-
-def matching_over_thresholds(
-    labels_true, labels_pred, thresholds: Sequence[float] = DEFAULT_THRESHOLDS
-) -> list[MatchingResult]:
-    """:func:`matching` at several thresholds, computing the IoU matrix once.
-
-    Examples
-    --------
-    >>> gt = np.array([[1, 1, 0, 2, 2]])
-    >>> pred = np.array([[3, 3, 0, 0, 4]])
-    >>> [r.tp for r in matching_over_thresholds(gt, pred, (0.5, 0.9))]
-    [2, 1]
-    """
-    iou = iou_matrix(labels_true, labels_pred)[0]
-    return [_match(iou, thr) for thr in thresholds]
-
-
-def average_precision_scores(
-    pairs: Iterable, thresholds: Sequence[float] = DEFAULT_THRESHOLDS
-) -> dict:
-    """Dataset-level AP(τ), averaged per image.
-
-    For every ``(labels_true, labels_pred)`` pair the per-image
-    ``ap = tp / (tp + fp + fn)`` (and precision, recall, f1) is computed at each
-    threshold; the returned values are means over the images with an object in the truth or
-    the prediction (an image with neither has nothing to score and is left out, unless all
-    are such; ``scored_images`` counts those averaged).
-
-    Returns
-    -------
-    dict
-        ``{"ap": {thr: float}, "avs": float, "precision": {thr: float},
-        "recall": {thr: float}, "f1": {thr: float}, "n_images": int,
-        "scored_images": int}`` where ``avs`` is the mean of ``ap`` over thresholds.
-
-    Examples
-    --------
-    >>> gt = np.array([[1, 1, 0, 2, 2]])
-    >>> pairs = [(gt, gt), (gt, np.zeros_like(gt))]
-    >>> s = average_precision_scores(pairs, thresholds=(0.5,))
-    >>> s["ap"], s["avs"], s["n_images"]
-    ({0.5: 0.5}, 0.5, 2)
-    """
-    thresholds = [float(t) for t in thresholds]
-    if not thresholds:
-        raise ValueError("at least one threshold is required")
-    return _means_over_images(
-        [matching_over_thresholds(t, p, thresholds) for t, p in pairs], thresholds
-    )
-
-
-def _means_over_images(per_image: list[list[MatchingResult]], thresholds) -> dict:
-    """The dataset scores of per-image matchings (one list over ``thresholds`` per image).
-
-    An image with no object in either the truth or the prediction has nothing to score: it
-    is left out of the means (its 1.0 would lift them; StarDist's 0.0 would lower them),
-    unless no image has any object, when every score is 1.0. ``scored_images`` counts the
-    images averaged.
-    """
-    if not per_image:
-        raise ValueError("no image pairs given")
-    keys = ("ap", "precision", "recall", "f1")
-    scored = [r for r in per_image if r[0].n_true or r[0].n_pred] or per_image
-    values = np.asarray([[[getattr(m, k) for k in keys] for m in r] for r in scored], np.float64)
-    means = values.mean(axis=0)  # (thr, key)
-    out: dict = {
-        k: {thr: float(means[i, j]) for i, thr in enumerate(thresholds)} for j, k in enumerate(keys)
-    }
-    out["avs"] = float(np.mean(means[:, 0]))
-    out["n_images"] = len(per_image)
-    out["scored_images"] = sum(bool(r[0].n_true or r[0].n_pred) for r in per_image)
-    return out
 
 
 def _seg_sum(labels_true, labels_pred) -> tuple[float, int]:
@@ -436,8 +167,6 @@ def rand_voi(labels_true, labels_pred) -> dict:
 
 
 # --- overlapping instances (one binary mask per object) -------------------------------------
-
-
 def stack_iou_matrix(masks_true, masks_pred) -> np.ndarray:
     """IoU between every pair of binary masks of two stacks ``(N, *spatial)`` (objects may
     overlap, as BBBC010's worms do).
