@@ -1,0 +1,85 @@
+"""An :class:`Edit` (the changed pixels of a label image and their new values), and the steps
+every correction shares to compute one: checking the IDs, keeping only the pixels that change,
+working frame by frame."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage as ndi
+
+__all__ = ["Edit"]
+
+
+@dataclass(frozen=True)
+class Edit:
+    """New ``values`` at ``indices`` (a numpy multi-index, one array per axis)."""
+
+    indices: tuple[np.ndarray, ...]
+    values: np.ndarray
+    description: str
+    #: objects whose ID changed, ``{old: new}`` (relabelling): a lineage must follow them
+    renamed: dict[int, int] | None = None
+
+    @property
+    def size(self) -> int:
+        """How many pixels change."""
+        return int(self.values.size)
+
+    def apply(self, labels: np.ndarray) -> None:
+        labels[self.indices] = self.values
+
+
+def _ids(ids: Iterable[int]) -> list[int]:
+    unique = sorted({int(i) for i in ids})
+    if any(i <= 0 for i in unique):
+        raise ValueError("label IDs must be positive (0 is background)")
+    return unique
+
+
+def _check_present(labels: np.ndarray, ids: Sequence[int]) -> None:
+    present = np.isin(ids, labels)
+    if not present.all():
+        missing = ", ".join(str(i) for i, p in zip(ids, present) if not p)
+        raise ValueError(f"no object with label {missing}")
+
+
+def _edit(labels: np.ndarray, mask: np.ndarray, values, description: str) -> Edit:
+    """The edit that sets ``labels[mask]`` to ``values``, keeping only pixels that change."""
+    indices = np.nonzero(mask)
+    values = np.broadcast_to(np.asarray(values, labels.dtype), indices[0].shape)
+    changed = labels[indices] != values
+    return Edit(tuple(i[changed] for i in indices), np.array(values[changed]), description)
+
+
+def _bbox(mask: np.ndarray, margin: int = 0) -> tuple[slice, ...]:
+    """The bounding box of ``mask`` (non-empty), grown by ``margin`` within the array."""
+    box = ndi.find_objects(mask.astype(np.uint8))[0]
+    return tuple(
+        slice(max(s.start - margin, 0), min(s.stop + margin, n)) for s, n in zip(box, mask.shape)
+    )
+
+
+def _frames(labels: np.ndarray, axes: str | None):
+    """``(index, frame)`` pairs: one per time point when ``axes`` has a T, else the whole."""
+    if axes and "T" in axes:
+        t_axis = axes.index("T")
+        for t in range(labels.shape[t_axis]):
+            index: list[slice | int] = [slice(None)] * labels.ndim
+            index[t_axis] = t
+            yield tuple(index), labels[tuple(index)]
+    else:
+        yield (slice(None),) * labels.ndim, labels
+
+
+def _per_frame(labels, axes, make_mask: Callable, description: str) -> Edit:
+    """An edit assembled from ``make_mask(frame) -> (mask, frame_values)`` on every frame."""
+    mask = np.zeros(labels.shape, bool)
+    new = np.zeros(labels.shape, labels.dtype)
+    for index, frame in _frames(labels, axes):
+        frame_mask, frame_values = make_mask(frame)
+        mask[index] = frame_mask
+        new[index][frame_mask] = frame_values
+    return _edit(labels, mask, new[mask], description)
