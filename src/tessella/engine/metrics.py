@@ -167,6 +167,8 @@ def rand_voi(labels_true, labels_pred) -> dict:
 
 
 # --- overlapping instances (one binary mask per object) -------------------------------------
+
+
 def stack_iou_matrix(masks_true, masks_pred) -> np.ndarray:
     """IoU between every pair of binary masks of two stacks ``(N, *spatial)`` (objects may
     overlap, as BBBC010's worms do).
