@@ -22,12 +22,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 from scipy import ndimage
 
 from ..params import param
 from ._base import Prediction, relative_spacing
+from ._distance_transform import _CHUNK as _CHUNK
+from ._distance_transform import _axis_lines as _axis_lines
+from ._distance_transform import _distance_pass as _distance_pass
+from ._distance_transform import _lower_envelope as _lower_envelope
+from ._distance_transform import distance_transform
+from ._seeded_watershed import _flood
+from ._seeded_watershed import _heap_pop as _heap_pop
+from ._seeded_watershed import _heap_push as _heap_push
+from ._seeded_watershed import _neighbours as _neighbours
 
 __all__ = [
     "NAME",
@@ -152,225 +160,6 @@ def foreground_mask(prediction: Prediction, params: Params) -> np.ndarray:
 
 
 # --- distance transform and splitting -----------------------------------------------------------
-
-_CHUNK = 16  # lines processed together: one 64-byte cache line of float32 per step
-
-
-@numba.njit(cache=True, nogil=True)
-def _lower_envelope(f, out, weight, v, z):
-    """1D squared distance transform of ``f`` (Felzenszwalb & Huttenlocher 2012): ``out[q] =
-    min_p weight * (q - p)**2 + f[p]``; entries ``inf`` never win."""
-    n = f.shape[0]
-    k = -1
-    for q in range(n):
-        fq = f[q]
-        if fq == np.inf:
-            continue
-        if k < 0:
-            k = 0
-            v[0] = q
-            z[0] = -np.inf
-            z[1] = np.inf
-            continue
-        while True:
-            p = v[k]
-            s = ((fq + weight * q * q) - (f[p] + weight * p * p)) / (2.0 * weight * (q - p))
-            if s > z[k]:
-                break
-            k -= 1
-        k += 1
-        v[k] = q
-        z[k] = s
-        z[k + 1] = np.inf
-    if k < 0:
-        out[:] = np.inf
-        return
-    k = 0
-    for q in range(n):
-        while z[k + 1] < q:
-            k += 1
-        p = v[k]
-        out[q] = weight * (q - p) * (q - p) + f[p]
-
-
-@numba.njit(cache=True, nogil=True)
-def _distance_pass(array, weight):
-    """The squared distance step along axis 1 of ``array`` (outer, n, inner), in place.
-
-    ``_CHUNK`` inner lines at a time, so that the strided axes are read a cache line at a
-    time; lines of zeros (background) are left alone.
-    """
-    outer, n, inner = array.shape
-    lines = np.empty((_CHUNK, n), np.float64)
-    out = np.empty(n, np.float64)
-    v = np.empty(n, np.int64)
-    z = np.empty(n + 1, np.float64)
-    for i in range(outer):
-        for start in range(0, inner, _CHUNK):
-            width = min(_CHUNK, inner - start)
-            for q in range(n):
-                for c in range(width):
-                    lines[c, q] = array[i, q, start + c]
-            for c in range(width):
-                line = lines[c]
-                if line.max() == 0.0:
-                    continue
-                _lower_envelope(line, out, weight, v, z)
-                line[:] = out
-            for q in range(n):
-                for c in range(width):
-                    array[i, q, start + c] = lines[c, q]
-
-
-def _axis_lines(array: np.ndarray, axis: int) -> np.ndarray:
-    """A (outer, n, inner) view of a C-contiguous ``array`` with axis ``axis`` in the middle."""
-    shape = array.shape
-    return array.reshape(int(np.prod(shape[:axis])), shape[axis], int(np.prod(shape[axis + 1 :])))
-
-
-def distance_transform(mask: np.ndarray, sampling=None) -> np.ndarray:
-    """Euclidean distance (float32) of every ``mask`` pixel to the nearest background pixel.
-
-    The same as ``scipy.ndimage.distance_transform_edt(mask, sampling)`` (which also computes
-    the feature transform and is ten times slower on large volumes); ``inf`` with no background.
-
-    Examples
-    --------
-    >>> distance_transform(np.array([[0, 1, 1, 1, 0]], bool)).tolist()
-    [[0.0, 1.0, 2.0, 1.0, 0.0]]
-    """
-    mask = np.asarray(mask, bool)
-    sampling = np.ones(mask.ndim) if sampling is None else np.broadcast_to(sampling, mask.ndim)
-    squared = np.where(mask, np.float32(np.inf), np.float32(0.0))
-    for axis in range(mask.ndim):
-        _distance_pass(_axis_lines(squared, axis), float(sampling[axis]) ** 2)
-    return np.sqrt(squared, out=squared)
-
-
-@numba.njit(cache=True, nogil=True)
-def _heap_push(keys, items, size, key, item):
-    """Push onto the binary min-heap ``keys``/``items`` of ``size`` entries; the new size."""
-    i = size
-    while i > 0:
-        parent = (i - 1) >> 1
-        if keys[parent] <= key:
-            break
-        keys[i] = keys[parent]
-        items[i] = items[parent]
-        i = parent
-    keys[i] = key
-    items[i] = item
-    return size + 1
-
-
-@numba.njit(cache=True, nogil=True)
-def _heap_pop(keys, items, size):
-    """(item with the smallest key, new size) of the heap ``keys``/``items``."""
-    top = items[0]
-    size -= 1
-    key, item = keys[size], items[size]
-    i = 0
-    while True:
-        child = 2 * i + 1
-        if child >= size:
-            break
-        if child + 1 < size and keys[child + 1] < keys[child]:
-            child += 1
-        if keys[child] >= key:
-            break
-        keys[i] = keys[child]
-        items[i] = items[child]
-        i = child
-    keys[i] = key
-    items[i] = item
-    return top, size
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _neighbours(index, depth, height, width):
-    """Flat indices of the six face neighbours of ``index`` in (depth, height, width); -1
-    beyond the edges."""
-    plane = height * width
-    z, rest = divmod(index, plane)
-    y, x = divmod(rest, width)
-    return (
-        index - plane if z > 0 else -1,
-        index + plane if z < depth - 1 else -1,
-        index - width if y > 0 else -1,
-        index + width if y < height - 1 else -1,
-        index - 1 if x > 0 else -1,
-        index + 1 if x < width - 1 else -1,
-    )
-
-
-@numba.njit(cache=True, nogil=True)
-def _flood(distance, mask, seeds):
-    """Seeded watershed of ``-distance`` within ``mask`` (both (Z, Y, X)), face connectivity:
-    voxels join the region that reaches them first, flooding from the highest distance down
-    (ties: first come, first served). Components without a seed become one region each.
-
-    Returns the regions (int32, seed ``i`` -> ``i + 1``, seedless components after them),
-    their number and, for every pair ``a < b`` of touching regions, its saddle: the highest
-    ``min(distance)`` over their face contacts.
-    """
-    depth, height, width = mask.shape
-    flat_distance = distance.reshape(-1)
-    # non-negative float32 order as their bit patterns do: highest distance = smallest key
-    bits = flat_distance.view(np.int32)
-    labels = np.where(mask.reshape(-1), np.int32(0), np.int32(-1))  # -1: outside the mask
-    n = np.int64(seeds.size + 1)
-    saddles = dict()
-    saddles[np.int64(-1)] = 0.0  # types the dict; removed below
-    capacity = np.count_nonzero(mask)  # every voxel enters the heap once
-    keys = np.empty(capacity, np.int64)
-    items = np.empty(capacity, np.int64)
-    size = 0
-    age = np.int64(0)  # the low 32 bits of a key: first come, first served
-    for i in range(seeds.size):
-        labels[seeds[i]] = i + 1
-        rank = np.int64(0x7FFFFFFF - bits[seeds[i]])
-        size = _heap_push(keys, items, size, (rank << 32) | age, seeds[i])
-        age += 1
-    while size > 0:
-        index, size = _heap_pop(keys, items, size)
-        label = labels[index]
-        for other in _neighbours(index, depth, height, width):
-            if other < 0:
-                continue
-            neighbour = labels[other]
-            if neighbour == 0:
-                labels[other] = label
-                rank = np.int64(0x7FFFFFFF - bits[other])
-                size = _heap_push(keys, items, size, (rank << 32) | age, other)
-                age += 1
-            elif neighbour > 0 and neighbour != label:
-                key = min(label, neighbour) * n + max(label, neighbour)
-                contact = min(flat_distance[index], flat_distance[other])
-                if contact > saddles.get(key, -1.0):
-                    saddles[key] = contact
-    label = np.int32(seeds.size)
-    for start in range(labels.size):
-        if labels[start] != 0:
-            continue
-        label += 1
-        labels[start] = label
-        items[0] = start
-        size = 1
-        while size > 0:  # depth-first fill, ``items`` as the stack
-            size -= 1
-            for other in _neighbours(items[size], depth, height, width):
-                if other >= 0 and labels[other] == 0:
-                    labels[other] = label
-                    items[size] = other
-                    size += 1
-    del saddles[np.int64(-1)]
-    pairs = np.empty(len(saddles), np.int64)
-    values = np.empty(len(saddles), np.float64)
-    for i, (key, value) in enumerate(saddles.items()):
-        pairs[i] = key
-        values[i] = value
-    np.maximum(labels, 0, labels)
-    return labels.reshape(mask.shape), label, pairs // n, pairs % n, values
 
 
 def split_objects(mask: np.ndarray, min_distance: int, spacing=None) -> np.ndarray:
