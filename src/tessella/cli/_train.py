@@ -158,7 +158,14 @@ def _sigterm_as_interrupt():
 
 
 def _train_with_progress(args, config, train_steps) -> None:
+    """One bar per epoch counting its optimiser steps (``--steps-per-epoch`` of them; with
+    ``--accumulate N``, N micro-batches make one), with the loss of the last step (the mean of
+    its micro-batches, as the checkpoint keeps it). A bar appears at the epoch's first step,
+    which it counts as done before it started: the rate (steps per second) counts only the
+    steps it timed, never those of an earlier epoch or of the run a ``--resume`` continues."""
     bar = None
+    epoch, counted = None, 0  # the epoch the bar counts, and the steps it has counted
+    step_losses: list[float] = []  # the losses of the micro-batches of the step under way
     for progress in train_steps(config):
         if progress.message:
             if bar is not None:
@@ -167,10 +174,26 @@ def _train_with_progress(args, config, train_steps) -> None:
             if not args.quiet:
                 print(progress.message, flush=True)
             continue
+        if progress.epoch != epoch:
+            if bar is not None:
+                bar.close()
+                bar = None
+            epoch, step_losses = progress.epoch, []
+        # the engine reports each micro-batch with the optimiser steps done so far
+        done = progress.step - (progress.epoch - 1) * config.steps_per_epoch
+        step_losses.append(progress.loss)
         if bar is None:
-            bar = _progress_bar(config.steps_per_epoch, f"epoch {progress.epoch}", args.quiet)
-            bar.unit = "step"
-        bar.update(1)
-        bar.set_postfix(loss=f"{progress.loss:.3f}")
+            if done < 1:  # the first step is under way: nothing to count or time yet
+                continue
+            bar = _progress_bar(
+                config.steps_per_epoch, f"epoch {progress.epoch}", args.quiet, "step", done
+            )
+        elif done > counted:
+            bar.update(done - counted)
+        else:  # a micro-batch of a step under way
+            continue
+        counted = done
+        bar.set_postfix(loss=f"{sum(step_losses) / len(step_losses):.3f}")
+        step_losses = []
     if bar is not None:
         bar.close()
