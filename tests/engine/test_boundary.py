@@ -15,7 +15,7 @@ import pytest
 from scipy import ndimage
 
 from tessella.engine import metrics
-from tessella.engine.methods import Prediction, boundary
+from tessella.engine.methods import Prediction, _superpixels, boundary
 from tessella.engine.methods.boundary import (
     Params,
     agglomerate,
@@ -315,13 +315,13 @@ def test_spacing_must_match_the_axes():
 def test_a_beta_change_reuses_the_superpixels_and_a_threshold_change_does_not(isbi, monkeypatch):
     _, cells, predicted = isbi
     calls = []
-    real_watershed = boundary.watershed
+    real_watershed = _superpixels.watershed
 
     def counting(*args, **kwargs):
         calls.append(1)
         return real_watershed(*args, **kwargs)
 
-    monkeypatch.setattr(boundary, "watershed", counting)
+    monkeypatch.setattr(_superpixels, "watershed", counting)
     prediction = prediction_2d(predicted[7])
     first = postprocess(prediction, Params())
     assert len(calls) == 1
@@ -344,9 +344,9 @@ def test_a_beta_change_reuses_the_superpixels_and_a_threshold_change_does_not(is
 
 def test_cache_keeps_a_few_entries_and_drops_dead_arrays(monkeypatch):
     calls = []
-    real_watershed = boundary.watershed
+    real_watershed = _superpixels.watershed
     monkeypatch.setattr(
-        boundary, "watershed", lambda *a, **k: calls.append(1) or real_watershed(*a, **k)
+        _superpixels, "watershed", lambda *a, **k: calls.append(1) or real_watershed(*a, **k)
     )
     image = np.zeros((20, 20), np.float32)
     image[:, 10] = 1.0
