@@ -22,11 +22,25 @@ from ._selectors import (
     slab_bounds,
 )
 
-__all__ = ["load_folder_pairs", "left_out_files", "painted_label", "warn_painted"]
+__all__ = [
+    "load_folder_pairs",
+    "left_out_files",
+    "painted_label",
+    "tiff_files",
+    "warn_once",
+    "warn_painted",
+]
 
 
 def load_folder_pairs(
-    directory, spatial_axes, channels, normalization, exclude=(), cut=(), ignore_label=None
+    directory,
+    spatial_axes,
+    channels,
+    normalization,
+    exclude=(),
+    cut=(),
+    ignore_label=None,
+    warned: set[str] | None = None,
 ) -> list[Sample]:
     """Pairs from ``directory/images/NAME.tif`` and ``directory/masks/NAME.tif`` (instance
     labels; binary masks are fine for the semantic method) or ``directory/boundaries/NAME.tif``
@@ -51,7 +65,9 @@ def load_folder_pairs(
     Warned (one line each): files left out (:func:`left_out_files`) and, without
     ``ignore_label``, masks where one label covers much of the image, as unannotated parts
     painted with one value do (:func:`painted_label`; a mask of that one label alone only
-    when others have it beside objects).
+    when others have it beside objects). A line already in ``warned`` (a set that the calls of
+    one run share, e.g. for the training and the validation folder) is not said again; the
+    lines said are added to it.
     """
     directory = Path(directory)
     image_dir = directory / "images"
@@ -62,21 +78,19 @@ def load_folder_pairs(
             f"{directory} must hold images/ and masks/ (or boundaries/) folders of TIFFs"
         )
     exclude = [str(name) for name in exclude]
-    image_files = sorted(
-        p
-        for p in image_dir.iterdir()
-        if p.suffix.lower() in (".tif", ".tiff")
-        and not any(_whole_file(e) and selects(e, p.name) for e in exclude)
-    )
+    tiffs = tiff_files(image_dir)
+    image_files = [
+        p for p in tiffs if not any(_whole_file(e) and selects(e, p.name) for e in exclude)
+    ]
     if not image_files:
         left_out = f" (after excluding {', '.join(sorted(exclude))})" if exclude else ""
         raise ValueError(f"{image_dir} holds no TIFF files{left_out}")
     # every file and slice there is, excluded or not: an exclusion that picks none is refused
-    files = [p.name for p in image_dir.iterdir() if p.suffix.lower() in (".tif", ".tiff")]
+    files = [p.name for p in tiffs]
     seen = list(files)
     unused = left_out_files(image_dir, label_dir)
     if unused:
-        warnings.warn(f"{directory}: {unused}", stacklevel=2)
+        warn_once(f"{directory}: {unused}", warned, stacklevel=2)
     painted = []  # (mask file, label, fraction, objects): unannotated parts, no ignore label?
     images, labels, names, sources = [], [], [], []
     notes = []  # boundary maps that may not be ones (soft, or the opposite polarity)
@@ -144,7 +158,7 @@ def load_folder_pairs(
         others = [name for name, _ in notes[1:]]
         more = f" and {len(others) - 5} more" if len(others) > 5 else ""
         also = f"; check {', '.join(others[:5])}{more} too" if others else ""
-        warnings.warn(notes[0][1] + also, stacklevel=2)
+        warn_once(notes[0][1] + also, warned, stacklevel=2)
     boundaries, unknown = [], []
     if label_dir is boundary_dir:
         from ..evaluation import membrane_map_objects
@@ -169,7 +183,7 @@ def load_folder_pairs(
     for sample, boundary, u in zip(samples, boundaries, unknown):
         sample.boundary = boundary
         sample.ignore = u if u.any() else None
-    warn_painted(label_dir, painted, stacklevel=2)
+    warn_painted(label_dir, painted, stacklevel=2, warned=warned)
     return samples
 
 
@@ -179,11 +193,30 @@ def _few(names, count: int = 5) -> str:
     return ", ".join(names[:count]) + more
 
 
+def tiff_files(folder: Path) -> list[Path]:
+    """The files of ``folder`` that a folder of pairs reads, sorted: names ending in ``.tif``
+    or ``.tiff`` (any case), not hidden (``._a.tif``, as macOS leaves on shared drives), not
+    folders. ``a.tif.bak``, ``a.tiff~`` or ``a.tif.part`` are not TIFF names.
+
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> for name in ("a.tif", "B.TIFF", "a.tif.bak", "a.tiff~", "._a.tif", "notes.txt"):
+    ...     (root / name).touch()
+    >>> [p.name for p in tiff_files(root)]
+    ['B.TIFF', 'a.tif']
+    """
+    return sorted(
+        p
+        for p in Path(folder).iterdir()
+        if p.suffix.lower() in TIFF_SUFFIXES and not p.name.startswith(".") and not p.is_dir()
+    )
+
+
 def left_out_files(image_dir: Path, label_dir: Path) -> str | None:
     """What of ``image_dir`` and ``label_dir`` a folder of pairs leaves out, and why, or None:
-    files that are not TIFF (and folders; hidden files such as ``.DS_Store`` are not named)
-    and labels files with no image of their name. An image with no labels is refused, not
-    left out.
+    what :func:`tiff_files` does not take (``a.tif.bak``, folders; hidden files such as
+    ``.DS_Store`` are not named) and labels files with no image of their name. An image with
+    no labels is refused, not left out.
 
     >>> import tempfile
     >>> root = Path(tempfile.mkdtemp())
@@ -193,13 +226,14 @@ def left_out_files(image_dir: Path, label_dir: Path) -> str | None:
     'left out images/notes.txt (not TIFF); masks/b.tif (no image of that name in images/)'
     """
     not_tiff, no_image = [], []
-    images = {p.name for p in image_dir.iterdir() if p.suffix.lower() in TIFF_SUFFIXES}
+    images = {p.name for p in tiff_files(image_dir)}
     for folder in (image_dir, label_dir):
+        taken = {p.name for p in tiff_files(folder)}
         for path in sorted(folder.iterdir()):
             if path.name.startswith("."):
                 continue
             where = f"{folder.name}/{path.name}" + ("/" if path.is_dir() else "")
-            if path.suffix.lower() not in TIFF_SUFFIXES or path.is_dir():
+            if path.name not in taken:
                 not_tiff.append(where)
             elif folder == label_dir and path.name not in images:
                 no_image.append(where)
@@ -228,17 +262,41 @@ def painted_label(labels) -> tuple[int, float, int] | None:
     return (largest, fraction, count) if fraction >= COLLAPSED_FRACTION else None
 
 
+def warn_once(message: str, warned: set[str] | None = None, stacklevel: int = 2) -> None:
+    """:func:`warnings.warn` ``message`` unless it is in ``warned`` (the lines a run has said
+    already: the same folder as training and validation data is described once); it is added.
+    ``stacklevel`` as :func:`warnings.warn` counts it from the caller.
+
+    >>> said = set()
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     for _ in range(2):
+    ...         warn_once("data: left out images/notes.txt (not TIFF)", said)
+    >>> len(caught), sorted(said)
+    (1, ['data: left out images/notes.txt (not TIFF)'])
+    """
+    if warned is not None:
+        if message in warned:
+            return
+        warned.add(message)
+    warnings.warn(message, stacklevel=stacklevel + 1)
+
+
 def warn_painted(
-    label_dir: Path, painted: list[tuple[str, int, float, int]], stacklevel: int = 2
+    label_dir: Path,
+    painted: list[tuple[str, int, float, int]],
+    stacklevel: int = 2,
+    warned: set[str] | None = None,
 ) -> None:
     """Warn in one line of the masks where :func:`painted_label` found a label (file name,
     label, fraction, objects). A mask of that one label alone may be a binary one, so it is
     named only when other masks have other objects beside that value (a file of nothing
-    annotated yet). ``stacklevel`` as :func:`warnings.warn` counts it from the caller."""
+    annotated yet). ``stacklevel`` as :func:`warnings.warn` counts it from the caller;
+    ``warned`` as :func:`warn_once` has it."""
     values = {value for _, value, _, objects in painted if objects > 1}
     painted = [p for p in painted if p[1] in values]
     if painted:
-        warnings.warn(_painted_note(label_dir, painted), stacklevel=stacklevel + 1)
+        warn_once(_painted_note(label_dir, painted), warned, stacklevel=stacklevel + 1)
 
 
 def _painted_note(label_dir: Path, painted: list[tuple[str, int, float, int]]) -> str:

@@ -14,16 +14,15 @@ split into the objects sharing it.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from ..evaluation import mask_stack_objects
+from ..evaluation import COLLAPSED_FRACTION, mask_stack_objects
 from ..io import read_image
 from ..normalize import normalize
-from ._folders import left_out_files, painted_label, warn_painted
+from ._folders import _few, left_out_files, painted_label, tiff_files, warn_once, warn_painted
 from .data import Sample, check_finite, refuse_negative, refuse_unknown_exclusions, selects
 
 __all__ = [
@@ -36,6 +35,7 @@ __all__ = [
     "stack_to_bitmask",
     "bitmask_to_stack",
     "load_overlapping_pairs",
+    "painted_plane",
 ]
 
 MAX_OBJECTS = 62
@@ -196,17 +196,70 @@ def as_overlapping(samples: list[Sample]) -> list[Sample]:
     return out
 
 
+def painted_plane(stack) -> tuple[int, float, int, bool] | None:
+    """``(value, fraction, objects, own)`` when a plane of the ``(N, H, W)`` stack of object
+    masks covers :data:`~tessella.engine.evaluation.COLLAPSED_FRACTION` or more of the pixels
+    (the plane covering most), as a plane added over a region left unannotated does, else
+    None. ``value``: what that plane holds most; ``objects``: the planes that hold anything;
+    ``own``: whether no other plane holds ``value`` (then ``--ignore-label value`` leaves the
+    region out and keeps the objects).
+
+    >>> stack = np.zeros((3, 8, 8), np.uint8); stack[0, 1, 1] = stack[1, 5, 5] = 1
+    >>> stack[2, :, :4] = 255
+    >>> painted_plane(stack)
+    (255, 0.5, 3, True)
+    >>> painted_plane(stack // 255 + (stack == 1))
+    (1, 0.5, 3, False)
+    """
+    stack = np.asarray(stack)
+    if stack.ndim < 3 or not stack.size:
+        return None
+    planes = stack.reshape(len(stack), -1)
+    cover = np.count_nonzero(planes, axis=1)
+    k = int(np.argmax(cover))
+    fraction = float(cover[k] / planes.shape[1])
+    if fraction < COLLAPSED_FRACTION:
+        return None
+    values, counts = np.unique(planes[k][planes[k] != 0], return_counts=True)
+    value = int(values[np.argmax(counts)])
+    others = np.delete(planes, k, axis=0)
+    return value, fraction, int(np.count_nonzero(cover)), not (others == value).any()
+
+
+def _painted_planes_note(mask_dir: Path, painted: list[tuple[str, int, float, int]]) -> str:
+    """One line on the stacks whose largest plane, holding a value other planes' objects
+    have too, covers much of the image (:func:`painted_plane`): ``--ignore-label`` with that
+    value would take every object for unannotated."""
+    values = ", ".join(map(str, sorted({value for _, value, _, _ in painted})))
+    fractions = [fraction for _, _, fraction, _ in painted]
+    low, high = f"{min(fractions):.0%}", f"{max(fractions):.0%}"
+    share = low if low == high else f"{low} to {high}"
+    return (
+        f"{mask_dir}: {_few(name for name, *_ in painted)}: one object mask covers {share} of "
+        f"the pixels: unannotated parts painted as an object? Without an ignore label they are "
+        f"learnt as one object; paint that plane a value no object mask has ({values} is "
+        "theirs) and pass it as --ignore-label (the Train panel's Unannotated label) to leave "
+        "them out of the loss"
+    )
+
+
 def load_overlapping_pairs(
-    directory, normalization=None, exclude=(), ignore_label: int | None = None
+    directory,
+    normalization=None,
+    exclude=(),
+    ignore_label: int | None = None,
+    warned: set[str] | None = None,
 ) -> list[Sample]:
     """Samples whose ``labels`` are bitmask images (see the module docstring). With
     ``ignore_label``, pixels of that value (in any plane of a stack) are not annotated: left
     out of every object and marked in :attr:`Sample.ignore`.
 
     Warned (one line each, as :func:`~.data.load_folder_pairs` does): files left out
-    (:func:`~._folders.left_out_files`) and, without ``ignore_label``, label-image masks where
-    one label covers much of the image (:func:`~._folders.painted_label`; a mask of that one
-    label alone only when others have it beside objects). Stacks of masks are not checked."""
+    (:func:`~._folders.left_out_files`) and, without ``ignore_label``, masks where one label
+    covers much of the image (:func:`~._folders.painted_label`) or, in a stack, one plane does
+    (:func:`painted_plane`): a mask of that one object alone only when others have its value
+    beside objects. A line already in ``warned`` is not said again (see
+    :func:`~._folders.warn_once`)."""
     directory = Path(directory)
     normalization = normalization or {"low": 1.0, "high": 99.8}
     image_dir, mask_dir = directory / "images", directory / "masks"
@@ -217,10 +270,12 @@ def load_overlapping_pairs(
         )
     unused = left_out_files(image_dir, mask_dir)
     if unused:
-        warnings.warn(f"{directory}: {unused}", stacklevel=2)
+        warn_once(f"{directory}: {unused}", warned, stacklevel=2)
     painted = []  # (mask file, label, fraction, objects): unannotated parts, no ignore label?
+    # the same, of stacks whose painted plane holds their objects' value
+    painted_as_objects: list[tuple[str, int, float, int]] = []
     samples = []
-    files = sorted(image_dir.glob("*.tif*"))
+    files = tiff_files(image_dir)
     refuse_unknown_exclusions(exclude, [p.name for p in files], image_dir)
     for path in files:
         if any(selects(e, path.name) for e in exclude):
@@ -235,14 +290,22 @@ def load_overlapping_pairs(
         data = np.asarray(read_image(mask_path).data)
         bits, shared, unannotated = _as_bits(data, image.shape, str(mask_path), ignore_label)
         if ignore_label is None and data.ndim == image.ndim and data.dtype.kind in "iu":
-            found = painted_label(data)  # a label image (stacks: one object per plane)
+            found = painted_label(data)  # a label image
             if found:
                 painted.append((mask_path.name, *found))
+        elif ignore_label is None and data.ndim == image.ndim + 1:  # one object per plane
+            plane = painted_plane(data)
+            if plane:
+                value, fraction, objects, own = plane
+                found_in = painted if own else painted_as_objects
+                found_in.append((mask_path.name, value, fraction, objects))
         normalized = normalize(image[None], normalization)
         ignore = unannotated if unannotated is not None and unannotated.any() else None
         samples.append(Sample(normalized, bits, path.name, ignore=ignore, shared=shared))
     if not samples:
         left_out = f" (after excluding {', '.join(map(str, exclude))})" if exclude else ""
         raise ValueError(f"{image_dir} holds no TIFF files{left_out}")
-    warn_painted(mask_dir, painted, stacklevel=2)
+    warn_painted(mask_dir, painted, stacklevel=2, warned=warned)
+    if painted_as_objects:  # beside other planes: no single mask of a binary method
+        warn_once(_painted_planes_note(mask_dir, painted_as_objects), warned, stacklevel=2)
     return samples

@@ -11,7 +11,8 @@ Two layouts are read:
   frames whose mask is empty count as unlabelled and are skipped. Files left out, and masks
   with a frame where one label covers much of it (unannotated parts painted one value, with
   no ``ignore_label``), are warned about in one line each, as
-  :func:`~.data.load_folder_pairs` does.
+  :func:`~.data.load_folder_pairs` does; so are SEG files of a CTC sequence where one label
+  covers much of the frame.
 
 Each :class:`~.data.Sample` holds the window of frames ``t - window//2 .. t + window//2``
 (``target="centre"``) or ``t - window + 1 .. t`` (``"last"``) as channels, each frame
@@ -23,7 +24,6 @@ Samples are named ``STEM[t=TTT]`` (CTC: ``DATASET_NN[t=TTT]``), which ``--holdou
 from __future__ import annotations
 
 import re
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +32,7 @@ from scipy import ndimage
 from ..axes import to_model_layout
 from ..io import read_image
 from ..normalize import normalize
-from ._folders import left_out_files, painted_label, warn_painted
+from ._folders import left_out_files, painted_label, tiff_files, warn_once, warn_painted
 from .data import Sample, as_int32_labels, check_finite, refuse_unknown_exclusions, selects
 
 __all__ = ["window_indices", "stack_window", "load_timelapse_samples", "is_ctc_sequence"]
@@ -65,7 +65,7 @@ def is_ctc_sequence(path) -> bool:
 
 
 def _ctc_sequence(
-    path: Path, window, target, channels, normalization, exclude, seen, ignore_label=None
+    path: Path, window, target, channels, normalization, exclude, seen, ignore_label, warned
 ):
     gt = path.parent / f"{path.name}_GT"
     frames = sorted(
@@ -81,6 +81,7 @@ def _ctc_sequence(
     stem = f"{path.parent.name}_{path.name}"
     seen.extend(f"{stem}[t={t:03d}]" for t, _ in frames)  # annotated or not
     cache: dict[int, np.ndarray] = {}
+    painted = []  # (SEG file, label, fraction, objects): unannotated parts, no ignore label?
 
     def frame(i):
         if i not in cache:
@@ -98,6 +99,8 @@ def _ctc_sequence(
         if t >= len(frames):
             raise ValueError(f"{seg_path}: frame {t} is beyond the {len(frames)} frames of {path}")
         labels = as_int32_labels(read_image(seg_path).data, str(seg_path), ignore_label)
+        if ignore_label is None and (found := painted_label(labels)):
+            painted.append((seg_path.name, *found))
         image = stack_window(
             [frame(i) for i in window_indices(t, len(frames), window, target)], normalization
         )
@@ -117,11 +120,12 @@ def _ctc_sequence(
                     labels == 0
                 )
         samples.append(sample)
+    warn_painted(seg_dir, painted, stacklevel=3, warned=warned)
     return samples
 
 
 def _stack_folder(
-    path: Path, window, target, channels, normalization, exclude, seen, ignore_label=None
+    path: Path, window, target, channels, normalization, exclude, seen, ignore_label, warned
 ):
     image_dir, mask_dir = path / "images", path / "masks"
     if not image_dir.is_dir() or not mask_dir.is_dir():
@@ -131,10 +135,10 @@ def _stack_folder(
         )
     unused = left_out_files(image_dir, mask_dir)
     if unused:
-        warnings.warn(f"{path}: {unused}", stacklevel=3)
+        warn_once(f"{path}: {unused}", warned, stacklevel=3)
     painted = []  # (mask file, label, fraction, objects): unannotated parts, no ignore label?
     samples = []
-    image_paths = sorted(image_dir.glob("*.tif*"))
+    image_paths = tiff_files(image_dir)
     if not image_paths:
         raise ValueError(f"{image_dir} holds no TIFF files")
     for image_path in image_paths:
@@ -164,7 +168,7 @@ def _stack_folder(
                 continue
             window_frames = [frames[i] for i in window_indices(t, len(frames), window, target)]
             samples.append(Sample(stack_window(window_frames, normalization), labels[t], name))
-    warn_painted(mask_dir, painted, stacklevel=3)
+    warn_painted(mask_dir, painted, stacklevel=3, warned=warned)
     return samples
 
 
@@ -176,22 +180,27 @@ def load_timelapse_samples(
     normalization=None,
     exclude=(),
     ignore_label: int | None = None,
+    warned: set[str] | None = None,
 ) -> list[Sample]:
     """Samples (window of frames -> labels of one frame) from one or several folders.
 
     Labels become int32 (:func:`~.data.as_int32_labels`: large IDs are renumbered, negative
-    ones other than ``ignore_label``, the value of unannotated pixels, refused)."""
+    ones other than ``ignore_label``, the value of unannotated pixels, refused). What is
+    warned of a folder is said once, however often it is given; a line already in ``warned``
+    (a set that the calls of one run share) is not said again, and the lines said are added
+    to it."""
     normalization = normalization or {"low": 1.0, "high": 99.8}
     exclude = [str(e) for e in exclude]
     paths = [Path(p) for p in ([data] if isinstance(data, (str, Path)) else data)]
     samples: list[Sample] = []
     seen: list[str] = []  # every frame's name, excluded or not
+    warned = set() if warned is None else warned
     for path in paths:
         if not path.is_dir():
             raise ValueError(f"{path}: no such folder")
         reader = _ctc_sequence if is_ctc_sequence(path) else _stack_folder
         samples += reader(
-            path, window, target, channels, normalization, exclude, seen, ignore_label
+            path, window, target, channels, normalization, exclude, seen, ignore_label, warned
         )
     refuse_unknown_exclusions(exclude, seen, ", ".join(map(str, paths)))
     if not samples:
