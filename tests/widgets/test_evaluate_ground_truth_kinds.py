@@ -247,9 +247,10 @@ def test_a_lazy_ground_truth_is_guessed_from_a_sample_in_a_worker(
     assert widget.truth_kind == "binary"
     assert widget.kind_label.text() == (
         "'mito': only 0 and 1: probably a binary mask (guessed from a sample: 16 of its 25 "
-        "planes, each its central 512 x 512 of 768 x 1024), so taken as binary mask."
+        "planes, each its central 362 x 362 of 768 x 1024; then 25 small windows over 25 planes "
+        "and 768 x 1024 of planes 3-4 around the fullest), so taken as binary mask."
     )
-    # the sample (16 windows of 512 x 512) and the plane napari shows, not the volume
+    # the samples (about GUESS_SAMPLE_PIXELS in all) and the plane napari shows, not the volume
     assert evaluate_module.GUESS_SAMPLE_PIXELS <= source.read < mito.size / 3
 
 

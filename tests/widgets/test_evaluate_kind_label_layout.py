@@ -53,7 +53,8 @@ def test_a_longer_explanation_is_laid_out_when_the_guess_is_shown(
     assert widget.truth_kind == "binary"
     assert label.text() == (
         "'mito ground truth': only 0 and 1: probably a binary mask (guessed from a sample: 16 "
-        "of its 25 planes, each its central 512 x 512 of 768 x 1024), so taken as binary mask."
+        "of its 25 planes, each its central 362 x 362 of 768 x 1024; then 25 small windows over "
+        "25 planes and 768 x 1024 of planes 3-4 around the fullest), so taken as binary mask."
     )
     [(geometry, needed, combo, below)] = shown
     assert needed > placeholder  # more lines than the placeholder's
