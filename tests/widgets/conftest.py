@@ -1,4 +1,5 @@
-"""Widget test fixtures: a docked Segment widget with a model to run, and real images.
+"""Widget test fixtures: a docked Segment widget with a model to run, a docked Tune widget, and
+real images.
 
 napari's settings and caches already go to temporary folders: ``tests/conftest.py`` sets
 ``XDG_CONFIG_HOME``/``XDG_CACHE_HOME`` before napari is imported when the Makefile has not.
@@ -46,6 +47,14 @@ def segment_widget(make_napari_viewer, segment_model_dir):
     viewer = make_napari_viewer()
     _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Segment")
     assert widget.add_model(segment_model_dir)
+    return viewer, widget
+
+
+@pytest.fixture
+def docked_tune(make_napari_viewer):
+    """A viewer and its Tune widget, docked through the manifest: ``(viewer, widget)``."""
+    viewer = make_napari_viewer()
+    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Tune")
     return viewer, widget
 
 

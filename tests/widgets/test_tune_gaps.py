@@ -42,14 +42,6 @@ def cells_movie(tiny_temporal_dir):
 
 
 @pytest.fixture
-def docked(make_napari_viewer):
-    """A viewer and its Tune widget, docked through the manifest."""
-    viewer = make_napari_viewer()
-    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Tune")
-    return viewer, widget
-
-
-@pytest.fixture
 def warnings_shown(monkeypatch):
     shown: list[str] = []
     monkeypatch.setattr(tune_module, "show_warning", shown.append)
@@ -64,12 +56,12 @@ def _wait(qtbot, widget, timeout=30_000) -> None:
 
 
 def test_an_update_under_way_lands_in_its_layer_when_another_is_chosen(
-    docked, result_2d, qtbot, monkeypatch, warnings_shown, tmp_path
+    docked_tune, result_2d, qtbot, monkeypatch, warnings_shown, tmp_path
 ):
     """seed_thresh moved on one layer, another chosen at once: the update goes on and lands
     in the first layer, whose controls, recipe and saved recipe then all say 0.5 (it was
     dropped, leaving 0.5 in the controls and in Save recipe over the 0.9 labels)."""
-    viewer, widget = docked
+    viewer, widget = docked_tune
     first = place(viewer, result_2d, name="nuc labels")
     second = place(viewer, result_2d, name="nuc2 labels")
     widget.layer_combo.setCurrentText("nuc labels")
@@ -115,9 +107,9 @@ def test_an_update_under_way_lands_in_its_layer_when_another_is_chosen(
 
 
 def test_save_recipe_says_when_the_labels_on_screen_are_not_what_it_makes(
-    docked, result_tyx, qtbot, warnings_shown, tmp_path
+    docked_tune, result_tyx, qtbot, warnings_shown, tmp_path
 ):
-    viewer, widget = docked
+    viewer, widget = docked_tune
     place(viewer, result_tyx, name="movie labels")
     viewer.dims.set_current_step(0, 1)
     change(qtbot, widget, min_size=150)  # frame 1 only
@@ -161,6 +153,52 @@ def test_an_unlinked_movie_says_so_and_hides_its_tracks(make_napari_viewer, cell
     assert not tracks.visible
     layer.redo()
     assert tracks.visible
+
+
+def test_a_linking_parameter_runs_no_frame_preview_and_acts_at_apply_to_all(
+    make_napari_viewer, cells_movie, qtbot, monkeypatch
+):
+    """min_iou, divisions, link: a preview of the frame on screen is never linked, so a change
+    runs none (it ran one, which changed nothing the user could see); the status and the
+    tooltips say that these act at Apply to all, which then links with them. A parameter of
+    the frames (min_size) still previews the frame."""
+    from tessella.engine.methods import temporal
+
+    viewer, tune, layer = _movie_in_tune(make_napari_viewer, cells_movie)
+    viewer.dims.set_point(0, 5)
+    previewed = []
+    original = temporal.postprocess_frame
+    monkeypatch.setattr(
+        temporal,
+        "postprocess_frame",
+        lambda predictions, t, params: previewed.append(t) or original(predictions, t, params),
+    )
+    before = layer.data.copy()
+    for name in ("min_iou", "max_distance", "divisions", "link"):
+        assert "Apply to all" in tune.controls[name].toolTip(), name
+    assert "Apply to all" not in tune.controls["min_size"].toolTip()
+
+    with qtbot.waitSignal(tune.update_finished, timeout=5_000):
+        tune.controls["min_iou"].setValue(0.6)
+    assert not tune.busy and previewed == []
+    assert tune.params.min_iou == 0.6
+    assert "min_iou=0.6 applies at Apply to all (it links the frames" in tune.status_label.text()
+    with qtbot.waitSignal(tune.update_finished, timeout=5_000):
+        tune.controls["link"].setChecked(False)
+    assert not tune.busy and previewed == [] and not tune.controls["min_iou"].isEnabled()
+    np.testing.assert_array_equal(layer.data, before)
+
+    with qtbot.waitSignal(tune.update_finished, timeout=30_000):
+        tune.controls["min_size"].setValue(50)
+    qtbot.waitUntil(lambda: not tune.busy, timeout=30_000)
+    assert previewed == [5]
+
+    with qtbot.waitSignal(tune.update_finished, timeout=60_000):
+        tune.apply_all_button.click()
+    qtbot.waitUntil(lambda: not tune.busy, timeout=30_000)
+    params = layer.metadata["tessella_recipe"]["params"]
+    assert (params["min_iou"], params["link"], params["min_size"]) == (0.6, False, 50)
+    assert "not linked" in tune.status_label.text()
 
 
 def test_segment_with_link_off_adds_no_tracks_layer(
@@ -209,16 +247,16 @@ def volume_result():
     return _semantic_result("em-mito3d", _blobs_volume(), "ZYX")
 
 
-def _volume_in_tune(docked, result, z=5):
-    viewer, widget = docked
+def _volume_in_tune(docked_tune, result, z=5):
+    viewer, widget = docked_tune
     layer = place(viewer, result, name="vol labels")
     viewer.dims.set_current_step(0, z)
     assert widget.labels_layer is layer and widget.apply_all_button.isEnabled()
     return viewer, widget, layer
 
 
-def test_reset_of_a_volume_redoes_all_of_it(docked, volume_result, qtbot, tmp_path):
-    viewer, widget, layer = _volume_in_tune(docked, volume_result)
+def test_reset_of_a_volume_redoes_all_of_it(docked_tune, volume_result, qtbot, tmp_path):
+    viewer, widget, layer = _volume_in_tune(docked_tune, volume_result)
     change(qtbot, widget, threshold=0.3)
     assert "slice 5" in widget.status_label.text()
     assert not np.array_equal(layer.data, volume_result.labels)  # a 2D preview of slice 5
@@ -244,9 +282,9 @@ def test_reset_of_a_volume_redoes_all_of_it(docked, volume_result, qtbot, tmp_pa
 
 
 def test_the_controls_follow_an_undo_of_a_slice_preview(
-    docked, volume_result, qtbot, warnings_shown, tmp_path
+    docked_tune, volume_result, qtbot, warnings_shown, tmp_path
 ):
-    viewer, widget, layer = _volume_in_tune(docked, volume_result)
+    viewer, widget, layer = _volume_in_tune(docked_tune, volume_result)
     default = volume_result.params
     change(qtbot, widget, threshold=0.3)
     first = layer.data.copy()
@@ -267,11 +305,11 @@ def test_the_controls_follow_an_undo_of_a_slice_preview(
     assert len(warnings_shown) == 1 and "Apply to all" in warnings_shown[0]
 
 
-def test_a_slice_preview_keeps_the_ids_of_the_volumes_objects(docked, volume_result, qtbot):
+def test_a_slice_preview_keeps_the_ids_of_the_volumes_objects(docked_tune, volume_result, qtbot):
     """A 2D preview of slice 5 gives its objects the IDs of the 3D objects they overlap (they
     were renumbered 1..n in 2D, so one object had two IDs and two objects one); others get
     IDs no other slice uses."""
-    viewer, widget, layer = _volume_in_tune(docked, volume_result, z=9)
+    viewer, widget, layer = _volume_in_tune(docked_tune, volume_result, z=9)
     before = layer.data.copy()
     change(qtbot, widget, threshold=0.5)
     shown = layer.data[9]
@@ -290,11 +328,11 @@ def test_a_slice_preview_keeps_the_ids_of_the_volumes_objects(docked, volume_res
     assert not np.isin(new, others).any()  # and no new object takes another's ID
 
 
-def test_a_preview_that_changes_nothing_keeps_the_controls(docked, volume_result, qtbot):
+def test_a_preview_that_changes_nothing_keeps_the_controls(docked_tune, volume_result, qtbot):
     """z_median cannot act on a 2D preview of one slice: none is run (the status says it
     applies at Apply to all), the labels on screen stay those of the preview before, and the
     controls keep the value moved, not pulled back to that preview's."""
-    viewer, widget, layer = _volume_in_tune(docked, volume_result)
+    viewer, widget, layer = _volume_in_tune(docked_tune, volume_result)
     change(qtbot, widget, threshold=0.3)
     assert "without z_median" in widget.status_label.text()
     before = layer.data.copy()
@@ -308,8 +346,8 @@ def test_a_preview_that_changes_nothing_keeps_the_controls(docked, volume_result
 # --- 4. parameters that cannot act on the result's axes -----------------------------------------
 
 
-def test_z_median_is_disabled_on_a_2d_result_and_says_why(docked, volume_result):
-    viewer, widget = docked
+def test_z_median_is_disabled_on_a_2d_result_and_says_why(docked_tune, volume_result):
+    viewer, widget = docked_tune
     flat = _semantic_result("em-mito2d", _blobs_volume((1, 96, 96))[0], "YX")
     place(viewer, flat, name="em labels")
     control = widget.controls["z_median"]
@@ -385,12 +423,12 @@ def test_tracking_parameters_are_greyed_out_while_link_is_off(
 
 
 def test_a_failed_update_brings_the_controls_back_to_the_labels_on_screen(
-    docked, result_2d, qtbot, monkeypatch, warnings_shown, tmp_path
+    docked_tune, result_2d, qtbot, monkeypatch, warnings_shown, tmp_path
 ):
     """seed_thresh moved to a value whose post-processing fails: the labels stay, and the
     controls go back to the values that made them (they kept the failed value, which Save
     recipe then saved); the status says which value failed and why."""
-    viewer, widget = docked
+    viewer, widget = docked_tune
     layer = place(viewer, result_2d)
     errors: list[str] = []
     monkeypatch.setattr(tune_module, "show_error", errors.append)

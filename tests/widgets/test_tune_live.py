@@ -26,13 +26,6 @@ from tests.widgets.test_tune_widget import change, expected, place, set_control
 
 
 @pytest.fixture
-def docked(make_napari_viewer):
-    viewer = make_napari_viewer()
-    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Tune")
-    return viewer, widget
-
-
-@pytest.fixture
 def held(monkeypatch):
     """embedding.postprocess, whose first call waits until ``gate`` is set; ``calls`` holds
     the seed_thresh of every call, ``running`` is set when the first one has begun."""
@@ -51,11 +44,11 @@ def held(monkeypatch):
     gate.set()  # a failed test leaves no worker waiting
 
 
-def test_a_drag_shows_the_update_under_way_then_the_last_value(docked, result_2d, qtbot, held):
+def test_a_drag_shows_the_update_under_way_then_the_last_value(docked_tune, result_2d, qtbot, held):
     """Values that come while an update runs wait for it, which is shown, and then run once
     together with the latest value (the code before dropped the update under way for each
     newer value, so a method slower than the slider showed nothing until the drag stopped)."""
-    viewer, widget = docked
+    viewer, widget = docked_tune
     gate, running, calls = held
     layer = place(viewer, result_2d)
     shown = []  # the value the labels were made with at each write (writes emit ``paint``)
@@ -81,11 +74,11 @@ def test_a_drag_shows_the_update_under_way_then_the_last_value(docked, result_2d
 
 
 def test_a_failed_update_under_way_leaves_the_values_that_came_meanwhile(
-    docked, result_2d, qtbot, monkeypatch
+    docked_tune, result_2d, qtbot, monkeypatch
 ):
     """The update under way fails while a newer value waits: the controls keep the newer
     value (they go back only when nothing newer is due), which runs and is shown."""
-    viewer, widget = docked
+    viewer, widget = docked_tune
     layer = place(viewer, result_2d)
     gate, original = threading.Event(), embedding.postprocess
 
@@ -109,12 +102,12 @@ def test_a_failed_update_under_way_leaves_the_values_that_came_meanwhile(
 
 
 def test_the_status_times_the_update_from_the_value_change_and_counts_the_objects(
-    docked, result_2d, qtbot
+    docked_tune, result_2d, qtbot
 ):
     """A value set during the quiet period after a start waits for it; the status line's time
     counts from when the value was set (it counted from the start of the run, leaving out
     that wait), up to the labels set on the layer; and it says how many objects there are."""
-    viewer, widget = docked
+    viewer, widget = docked_tune
     layer = place(viewer, result_2d)
     written = []
     layer.events.paint.connect(lambda event: written.append(time.perf_counter()))
@@ -135,9 +128,9 @@ def test_the_status_times_the_update_from_the_value_change_and_counts_the_object
     assert widget.status_label.text().endswith(": 0 objects") and not layer.data.any()
 
 
-def test_the_status_says_1_object_in_the_singular(docked, result_2d, qtbot):
+def test_the_status_says_1_object_in_the_singular(docked_tune, result_2d, qtbot):
     """It said "1 objects"."""
-    viewer, widget = docked
+    viewer, widget = docked_tune
     place(viewer, result_2d)
     sizes = np.bincount(expected(result_2d).ravel())[1:]
     largest = int(sizes.max())
@@ -192,20 +185,41 @@ def test_the_status_adds_the_drawing_once_the_canvas_has_drawn(
     )
 
 
-def test_no_limit_and_odd_median_sizes_are_shown_as_they_act(docked, volume_result, qtbot):  # noqa: F811
+def test_no_limit_off_and_odd_median_sizes_are_shown_as_they_act(
+    docked_tune,
+    volume_result,  # noqa: F811
+    qtbot,
+):
+    """0 reads "no limit" on a size limit's spin box and "off" on a slider whose 0 switches
+    a step off, as their tooltips say (min_size showed a plain 0, its help silent on it, and
+    the sliders showed 0)."""
     specs = {spec.name: spec for spec in param_specs(boundary.Params)}
     max_size = tune_module._make_control(specs["max_size"])  # help: "0 = no limit"
     min_size = tune_module._make_control(specs["min_size"])  # its help says nothing of 0
     for control in (max_size, min_size):
         qtbot.addWidget(control)
         tune_module._set_value(control, 0)
-    assert max_size.text() == "no limit" and min_size.text() == "0"
+    assert max_size.text() == "no limit" and min_size.text() == "no limit"
     tune_module._set_value(max_size, 500)
     assert max_size.text() == "500"
 
+    viewer, widget, layer = _volume_in_tune(docked_tune, volume_result)
+    assert widget.controls["min_size"].toolTip().endswith("; 0 = no limit.")
+    radius = widget.controls["radius"]  # a slider: "(0 = off)"
+    assert "0 = off" in radius.toolTip() and radius.value() == 2  # (em-mito3d's default)
+    assert radius._label.text() == "2"
+    radius._label.setText("off")  # the value's box, typed into: "off" is 0
+    with qtbot.waitSignal(widget.update_finished, timeout=30_000):
+        radius._label.editingFinished.emit()
+    assert radius.value() == 0 and widget.params.radius == 0 and radius._label.text() == "off"
+    with qtbot.waitSignal(widget.update_finished, timeout=30_000):
+        radius.setValue(1)
+    assert radius._label.text() == "1" and widget.params.radius == 1
+    qtbot.waitUntil(lambda: not widget.busy, timeout=30_000)
+
     # z_median: "even sizes act as the next odd": the control shows the size that acts
-    viewer, widget, layer = _volume_in_tune(docked, volume_result)
     control = widget.controls["z_median"]
+    assert control._label.text() == "off"
     control.setValue(6)  # moving up
     assert control.value() == 7 and widget.params.z_median == 7
     control.setValue(6)  # one step down from 7: on to 5 (6 would act as 7 again)
@@ -222,13 +236,13 @@ def test_no_limit_and_odd_median_sizes_are_shown_as_they_act(docked, volume_resu
 
 
 def test_z_median_runs_no_slice_preview_and_acts_at_apply_to_all(
-    docked,
+    docked_tune,
     volume_result,  # noqa: F811
     qtbot,
     monkeypatch,
 ):
     """(test_tune_gaps checks the labels and controls after such a change.)"""
-    viewer, widget, layer = _volume_in_tune(docked, volume_result)
+    viewer, widget, layer = _volume_in_tune(docked_tune, volume_result)
     calls = []
     original = semantic.postprocess
     monkeypatch.setattr(
@@ -246,8 +260,8 @@ def test_z_median_runs_no_slice_preview_and_acts_at_apply_to_all(
     assert len(calls) == 1 and "the whole volume" in widget.status_label.text()
 
 
-def test_save_recipe_says_it_saved(docked, result_2d, qtbot, tmp_path):
-    viewer, widget = docked
+def test_save_recipe_says_it_saved(docked_tune, result_2d, qtbot, tmp_path):
+    viewer, widget = docked_tune
     place(viewer, result_2d)
     change(qtbot, widget, seed_thresh=0.8)
     path = widget.save_recipe(tmp_path / "nuclei.recipe.json")
@@ -266,11 +280,11 @@ def test_save_recipe_says_it_saved(docked, result_2d, qtbot, tmp_path):
     ],
 )
 def test_a_cancelled_apply_to_all_counts_the_frame_previewed_with_its_values(
-    docked, result_tyx, qtbot, monkeypatch, previewed, expected
+    docked_tune, result_tyx, qtbot, monkeypatch, previewed, expected
 ):
     """Frame ``previewed`` was previewed with the values Apply to all runs with, which is
     cancelled while frame 1 is computed (kept): the frame previewed is not counted as older."""
-    viewer, widget = docked
+    viewer, widget = docked_tune
     place(viewer, result_tyx, name="movie labels")
     viewer.dims.set_current_step(0, previewed)
     change(qtbot, widget, min_size=150)  # the preview of that frame

@@ -3,6 +3,7 @@ value they show (:func:`_set_value`)."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -20,9 +21,11 @@ if TYPE_CHECKING:
     from tessella.engine.params import ParamSpec
 
 __all__ = [
+    "LOWEST_UNSAID",
     "MAX_SLIDER_STEPS",
     "_button",
     "_decimals",
+    "_help",
     "_lowest_means",
     "_make_control",
     "_odd_only",
@@ -39,15 +42,54 @@ def _decimals(spec: ParamSpec) -> int:
     return max(0, -round(np.log10((spec.high - spec.low) / 100)))
 
 
-def _lowest_means(spec: ParamSpec) -> str:
-    """What the lowest value of ``spec`` means where its help says so ("0 = no limit": "no
-    limit"), shown instead of that value; empty where it says nothing."""
-    import re
+#: what the lowest value of a parameter means where its help does not say (a name means the
+#: same in every method): nothing has fewer than 0 pixels, a Gaussian of sigma 0 smooths nothing
+LOWEST_UNSAID = {"min_size": "no limit", "min_superpixel": "off", "sigma_seeds": "off"}
 
+
+def _lowest_means(spec: ParamSpec) -> str:
+    """What the lowest value of ``spec`` means ("0 = no limit" in its help: "no limit", or
+    :data:`LOWEST_UNSAID`), shown instead of that value; empty where it means nothing else."""
     if spec.low is None:
         return ""
-    said = re.search(rf"\b{spec.kind(spec.low)!s} = ([\w ]+)", spec.help)
-    return "" if said is None else said.group(1).strip()
+    said = re.search(rf"\b{re.escape(f'{spec.low:g}')} = ([\w ]+)", spec.help)
+    if said is not None:
+        return said.group(1).strip()
+    return LOWEST_UNSAID.get(spec.name, "") if spec.low == 0 else ""
+
+
+def _help(spec: ParamSpec) -> str:
+    """The help of ``spec`` as its control's tooltip, with what its lowest value means where
+    the help does not say it ("Discard objects with fewer pixels; 0 = no limit.")."""
+    means = _lowest_means(spec)
+    if not means or re.search(rf"\b{re.escape(f'{spec.low:g}')} = ", spec.help):
+        return spec.help
+    return f"{spec.help.rstrip('.')}; {spec.low:g} = {means}."
+
+
+def _name_the_lowest(slider: QLabeledSlider | QLabeledDoubleSlider, text: str) -> None:
+    """Make a labelled slider's number read ``text`` at its lowest value ("off"), as a spin
+    box's special value text does (superqt's label, a QLineEdit, has none). The label is
+    superqt's private ``_label``: its number is formatted by ``_format_value``, read back by
+    ``_editing_finished`` (float() of "off" would raise), and sized from both ends' text."""
+    label = slider._label
+    plain = label._format_value
+    label._format_value = lambda value: text if value <= label.minimum() else plain(value)
+
+    def edited() -> None:  # Enter or a click away after the label was clicked
+        typed = label.text().strip()
+        try:
+            value = label.minimum() if typed == text else float(typed)
+        except ValueError:  # nothing valid typed: the value stays
+            label.updateText()
+            return
+        label.setValue(value)
+        label.valueEdited.emit(label.value())
+
+    label.editingFinished.disconnect(label._editing_finished)
+    label.editingFinished.connect(edited)
+    label._update_size()
+    label.updateText()
 
 
 def _odd_only(spec: ParamSpec) -> bool:
@@ -58,7 +100,8 @@ def _odd_only(spec: ParamSpec) -> bool:
 
 def _make_control(spec: ParamSpec) -> QWidget:
     """A check box, a labelled slider, or for wide/open ranges a spin box with growing steps;
-    a spin box shows what its lowest value means ("no limit") where the help says so."""
+    a spin box shows what its lowest value means ("no limit", "off": :func:`_lowest_means`)
+    instead of it, and so does a slider whose lowest value, 0, switches a step off."""
     bounded = spec.low is not None and spec.high is not None
     if spec.kind is bool:
         return QCheckBox()
@@ -77,6 +120,10 @@ def _make_control(spec: ParamSpec) -> QWidget:
     low = -limit if spec.low is None else max(spec.low, -limit)
     high = limit if spec.high is None else min(spec.high, limit)
     control.setRange(spec.kind(low), spec.kind(high))
+    means = _lowest_means(spec)
+    # (a slider from 1, a grid step, reads better as the number: "1 = every pixel")
+    if means and spec.low == 0 and isinstance(control, (QLabeledSlider, QLabeledDoubleSlider)):
+        _name_the_lowest(control, means)
     return control
 
 

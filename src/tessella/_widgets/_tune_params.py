@@ -16,7 +16,13 @@ from ._tune_notices import show_error
 if TYPE_CHECKING:
     from tessella.engine.params import ParamSpec
 
-__all__ = ["TuneParams"]
+__all__ = ["LINKING_ACTS", "TuneParams"]
+
+#: the tooltip's word on a time-lapse's linking parameters (:meth:`TuneParams._links`)
+LINKING_ACTS = (
+    "Acts when the whole movie is post-processed (Apply to all, or Segment): the preview of "
+    "the frame on screen is not linked, so a change here runs none."
+)
 
 
 class TuneParams:
@@ -134,17 +140,36 @@ class TuneParams:
         return True
 
     def _not_in_preview(self, name: str) -> bool:
-        """Whether ``name`` cannot act in the chosen volume's preview of one slice in 2D (it
-        acts along Z): a preview would change nothing."""
+        """Whether ``name`` cannot act in the chosen result's preview: it acts along Z, and a
+        volume's preview is one slice in 2D, or it links a movie's frames (:meth:`_links`),
+        and the preview is one frame. A preview would change nothing."""
         from tessella.engine.params import param_specs
 
+        if self._links(name):
+            return True
         if not self._whole_volume():
             return False
         return any(s.name == name and "Z" in s.needs for s in param_specs(self.method.Params))
 
+    def _links(self, name: str) -> bool:
+        """Whether ``name`` is a linking parameter of the chosen movie: ``link`` or one that
+        acts only with it, of a method that links the frames (``postprocess_series``) of a
+        result of several frames. The preview of a frame is never linked
+        (:func:`._tune_frames._postprocess_frames`)."""
+        from tessella.engine.params import param_specs
+
+        result, method = self.result, self.method
+        if result is None or len(result.predictions) < 2:
+            return False
+        if not hasattr(method, "postprocess_series"):
+            return False
+        spec = {spec.name: spec for spec in param_specs(method.Params)}.get(name)
+        return spec is not None and (name == "link" or spec.only_with == "link")
+
     def _keep_for_apply_to_all(self, params, name: str) -> None:
         """Show ``params`` without running a preview, which could not show the change of
-        ``name``; the status says that it acts at *Apply to all*."""
+        ``name``; the status says that it acts at *Apply to all*. Nothing to run:
+        :attr:`update_finished` says so at once unless an update is under way or due."""
         layer_id, layer = self.layer_combo.currentData(), self.labels_layer
         self._params[layer_id] = params
         self._show_params(params)
@@ -153,11 +178,17 @@ class TuneParams:
         state = _results.state_on_screen(layer)
         if state is not None:  # the controls stay on these labels (an undo moves them)
             self._in_step[layer_id] = state["fingerprint"]
+        why = (
+            "it links the frames; the preview of one frame is not linked"
+            if self._links(name)
+            else "it acts across slices; the preview of one slice is 2D"
+        )
         self._say(
-            f": {name}={getattr(params, name)} applies at Apply to all (it acts across "
-            "slices; the preview of one slice is 2D, so none was run)",
+            f": {name}={getattr(params, name)} applies at Apply to all ({why}, so none was run)",
             layer,
         )
+        if not self._requests and not self._due:
+            self.update_finished.emit()
 
     def _use_params(self, params, whole: bool = False) -> None:
         """Show ``params`` and update the labels with them: the frame or slice on screen, or

@@ -9,7 +9,8 @@ often as the method allows and the labels end on the last value. Apply to all, R
 recipe on a volume, and a change during Apply to all supersede the run under way instead (its
 labels are dropped, it stops at its next frame). A run goes on when another layer is chosen
 meanwhile, and its labels land in its own layer. For
-time-lapse (``T``) results only the frame on screen is updated until "Apply to all"; a volume
+time-lapse (``T``) results only the frame on screen is updated until "Apply to all", and a
+change of a linking parameter runs no preview (a frame alone is not linked); a volume
 shows a 2D preview of the slice on screen, except for Reset and Load recipe, which redo the
 whole volume. Recipes saved here are what ``tessella segment --recipe FILE`` replays; Save
 recipe warns when the labels on screen are not what its parameters make. An update that fails
@@ -43,12 +44,12 @@ from superqt.utils import GeneratorWorker
 from . import _results
 from ._layers import LayerWatcher, fill_layer_combo, find_layer
 from ._layout import panel_layout
-from ._tune_controls import MAX_SLIDER_STEPS, _button, _make_control
+from ._tune_controls import MAX_SLIDER_STEPS, _button, _help, _make_control
 from ._tune_controls import _set_value as _set_value  # tests import it from here
 from ._tune_frames import _postprocess_frames as _postprocess_frames  # (tests, too)
 from ._tune_frames import _Request, _slice_preview
 from ._tune_frames import _z_slice as _z_slice  # (tests, too)
-from ._tune_params import TuneParams
+from ._tune_params import LINKING_ACTS, TuneParams
 from ._tune_recipes import TuneRecipes
 from ._tune_running import TuneRunning
 from ._tune_writing import PREVIEW_STATE_BYTES as PREVIEW_STATE_BYTES
@@ -74,7 +75,8 @@ class TuneWidget(TuneParams, TuneRecipes, TuneRunning, TuneWriting, LayerWatcher
     says when, :attr:`busy` whether anything is still due or running.
     """
 
-    #: emitted when the latest requested update has finished (done, failed or cancelled)
+    #: emitted when the latest requested update has finished (done, failed or cancelled), or
+    #: a change needs none (it acts at Apply to all only) while nothing else runs
     update_finished = Signal()
 
     def __init__(self, napari_viewer: napari.viewer.Viewer, parent: QWidget | None = None):
@@ -305,15 +307,17 @@ class TuneWidget(TuneParams, TuneRecipes, TuneRunning, TuneWriting, LayerWatcher
             control = _make_control(spec)
             label = QLabel(spec.name)
             missing = [axis for axis in spec.needs if axis not in result.axes]
-            tip = spec.help
+            tip = _help(spec)
             if missing:  # e.g. a filter along Z on a 2D image: shown, but it cannot act
                 tip = (
                     f"Not used here: {spec.name} acts along {', '.join(spec.needs)}, and these "
-                    f"labels ({result.axes}) have no {', '.join(missing)} axis. {spec.help}"
+                    f"labels ({result.axes}) have no {', '.join(missing)} axis. {tip}"
                 )
                 control.setEnabled(False)
                 label.setEnabled(False)
                 self._no_axis.add(spec.name)
+            elif self._links(spec.name):  # a frame's preview is not linked
+                tip += f" {LINKING_ACTS}"
             control.setToolTip(tip)
             label.setToolTip(tip)
             self.params_form.addRow(label, control)
