@@ -344,12 +344,19 @@ def test_labels_and_instances_is_postprocess_and_instances_from_one_assembly(dat
     original = patches._assemble_sparse
     monkeypatch.setattr(patches, "_assemble_sparse", lambda *a: assembled.append(1) or original(*a))
     changes = ({}, {"cover_threshold": 0.7}, {"mutex": False}, {"min_size": 0})
+
+    def anew(params):  # the last assemblies are kept (the pipeline's of ``tuned`` too)
+        patches._candidates(prediction, params).assembled.clear()
+
     for change in changes + ({"patch_threshold": 0.5},):
         params = make_params(patches.Params, tuned, **change)
+        anew(params)
         before = len(assembled)
         labels, stack = patches.labels_and_instances(prediction, params)
         assert len(assembled) == before + 1
+        anew(params)
         np.testing.assert_array_equal(labels, patches.postprocess(prediction, params))
+        anew(params)
         np.testing.assert_array_equal(stack, patches.instances(prediction, params))
         assert labels.dtype == np.int32 and stack.dtype == bool
         if not change:  # worms cross here: some pixels belong to two of them

@@ -35,14 +35,18 @@ numpy. Assembly, in the order of :func:`assemble`:
 :func:`postprocess` returns a label image (each pixel's best instance); :func:`instances`
 returns the full ``(N, H, W)`` stack with overlaps; :func:`labels_and_instances` both from
 one assembly. The decoded candidates (steps 1-3) are cached, so moving ``cover_threshold``,
-``affinity_threshold``, ``mutex`` or ``min_size`` does not decode again.
+``affinity_threshold``, ``mutex`` or ``min_size`` does not decode again; so is the last
+assembly of each (steps 4-6), so the label image and then the stack of the same prediction
+with the same parameters (``tessella segment --stack``, Segment's overlaps layer, Export's
+mask stack: the pipeline makes the labels, the caller asks for the stack after) assemble once.
 """
 
 from __future__ import annotations
 
+import threading
 import weakref
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numba
 import numpy as np
@@ -117,10 +121,16 @@ class _Candidates:
     score: np.ndarray  # (n,) consensus score
     foreground: np.ndarray  # (H, W) bool
     overlap: np.ndarray  # (H, W) bool
+    #: the last assemblies of these candidates (steps 4-6), by the parameters they take
+    assembled: OrderedDict = field(default_factory=OrderedDict)
 
 
 _CACHE: OrderedDict = OrderedDict()
 _CACHE_SIZE = 2
+#: assemblies kept per set of candidates: this setting's and the one before it (Export's
+#: mask stack of labels made before Tune's last change, say)
+_ASSEMBLED_SIZE = 2
+_ASSEMBLED_LOCK = threading.Lock()
 
 
 @numba.njit(cache=True, nogil=True)
@@ -391,6 +401,24 @@ def _paint_box(coords, claims, members, top, left, height, width, shape):
     return votes
 
 
+def _assembled(prediction: Prediction, params: Params):
+    """:func:`_assemble_sparse`, kept with the candidates for the parameters of steps 4-6:
+    the objects are only read after (:func:`_stack` and :func:`_label_image` copy them)."""
+    found = _candidates(prediction, params)
+    key = (params.cover_threshold, params.affinity_threshold, params.mutex, params.min_size)
+    with _ASSEMBLED_LOCK:  # (Tune's worker and Export on the GUI thread may both ask)
+        hit = found.assembled.get(key)
+        if hit is not None:
+            found.assembled.move_to_end(key)
+            return hit
+    hit = _assemble_sparse(prediction, params)
+    with _ASSEMBLED_LOCK:
+        found.assembled[key] = hit
+        while len(found.assembled) > _ASSEMBLED_SIZE:
+            found.assembled.popitem(last=False)
+    return hit
+
+
 def _assemble_sparse(prediction: Prediction, params: Params):
     """Instances as ``[(box, mask)]`` (a mask per bounding box), steps 1-6, and the shape.
 
@@ -448,7 +476,7 @@ def _label_image(objects: list, shape: tuple[int, ...]) -> np.ndarray:
 
 def assemble(prediction: Prediction, params: Params) -> np.ndarray:
     """The instance stack ``(N, H, W)`` (bool; instances may overlap), steps 1-6."""
-    return _stack(*_assemble_sparse(prediction, params))
+    return _stack(*_assembled(prediction, params))
 
 
 def instances(prediction: Prediction, params: Params) -> np.ndarray:
@@ -459,13 +487,14 @@ def instances(prediction: Prediction, params: Params) -> np.ndarray:
 def postprocess(prediction: Prediction, params: Params) -> np.ndarray:
     """A label image: every instance painted, larger ones first, so where instances overlap
     the smaller one shows (:func:`instances` keeps both)."""
-    return _label_image(*_assemble_sparse(prediction, params))
+    return _label_image(*_assembled(prediction, params))
 
 
 def labels_and_instances(prediction: Prediction, params: Params) -> tuple[np.ndarray, np.ndarray]:
     """:func:`postprocess` and :func:`instances` from one assembly, for a caller that needs
-    both (Tune shows the labels and the objects they hide at every change): calling the two
-    runs steps 4-6 twice on the same candidates.
+    both (Tune shows the labels and the objects they hide at every change). Calling the two
+    one after the other with the same arguments assembles once too: the last assemblies of
+    each prediction are kept.
 
     Returns
     -------
@@ -474,5 +503,5 @@ def labels_and_instances(prediction: Prediction, params: Params) -> tuple[np.nda
     instances : (N, H, W) bool ndarray
         Equal to ``instances(prediction, params)``.
     """
-    objects, shape = _assemble_sparse(prediction, params)
+    objects, shape = _assembled(prediction, params)
     return _label_image(objects, shape), _stack(objects, shape)
