@@ -6,6 +6,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from ._blockwise import _check_blockwise_usage, _replays_blockwise, _segment_blockwise
 from ._console import CliError, _progress_bar, _stdout_gone
 from ._inputs import _is_frame_folder, _read_input, _say_not_images, _segment_jobs, _spacing
@@ -19,12 +21,14 @@ __all__ = ["_cmd_segment"]
 def _cmd_segment(args) -> int:
     import functools
 
+    from ..engine.digest import DIGEST_KEY, labels_digest  # the reader checks it
     from ..engine.io import (
         TIFF_SUFFIXES,
         is_zarr_path,
         labels_ome,
         read_frames,
         write_labels,
+        write_mask_stack,
         write_zarr_labels,
     )
     from ..engine.pipeline import DEFAULT_MODEL, segment_steps, window_of
@@ -107,8 +111,10 @@ def _cmd_segment(args) -> int:
             args, jobs, model, params, tta, tile, recipe, invert, package, settings
         )
     redo: dict = {}
+    # a folder (several images) goes on past an image that fails and counts the failures
+    # against all its images, also where --skip-existing leaves one: its messages stay the same
+    several, total = len(jobs) > 1, len(jobs)
     if settings is not None:
-        total = len(jobs)
         jobs, skipped, redo = _skip_existing(jobs, settings, model)
         if not args.quiet:
             _say_skipped_existing(skipped, redo, total)
@@ -162,10 +168,12 @@ def _cmd_segment(args) -> int:
                 recorded = result.recipe() | package | {"input": str(source)}
                 if args.stack:
                     recorded["stack"] = True
-                    write = _stack_writer(target, result, pixel_size, image.unit)
+                    masks = _stack_of(target, result)
+                    recorded[DIGEST_KEY] = labels_digest(masks)  # (of the 0/1 values written)
+                    write = functools.partial(
+                        write_mask_stack, masks=masks, pixel_size=pixel_size, unit=image.unit
+                    )
                 else:
-                    from ..engine.digest import DIGEST_KEY, labels_digest  # the reader checks it
-
                     recorded[DIGEST_KEY] = labels_digest(result.labels)
                     # OME-Zarr input: OME-Zarr labels (its version, axes and scale), as --blockwise
                     ome = labels_ome(image, result.axes) if is_zarr_path(target) else None
@@ -200,7 +208,7 @@ def _cmd_segment(args) -> int:
             except (CliError, ValueError, OSError) as exc:
                 if isinstance(exc, BrokenPipeError) and _stdout_gone():
                     raise  # stdout's reader is gone (`| head`): not this image's fault
-                if len(jobs) == 1:
+                if not several:
                     raise
                 failed.append(source.name)  # the other images of a folder go on
                 print(f"tessella segment: error: {exc} (skipped)", file=sys.stderr)
@@ -213,7 +221,7 @@ def _cmd_segment(args) -> int:
             )
         raise
     if failed:
-        raise CliError(f"{len(failed)} of {len(jobs)} images failed: {', '.join(failed)}")
+        raise CliError(f"{len(failed)} of {total} images failed: {', '.join(failed)}")
     return 0
 
 
@@ -242,10 +250,10 @@ def _check_stack_usage(args, model, jobs) -> None:
         raise CliError(f"--stack: {why}")
 
 
-def _stack_writer(target: Path, result, pixel_size: dict[str, float], unit: str):
-    """``write(path)`` of the ``(N, Y, X)`` mask stack of ``result`` with the input's pixel
-    size (as its labels would have), checked first."""
-    from ..engine.io import TIFF_SUFFIXES, write_mask_stack
+def _stack_of(target: Path, result):
+    """The ``(N, Y, X)`` mask stack of ``result`` to write to ``target``, checked first (the
+    patches method assembled the labels' objects already: not again)."""
+    from ..engine.io import TIFF_SUFFIXES
     from ..engine.methods import get_method
 
     if target.suffix.lower() not in TIFF_SUFFIXES:
@@ -253,8 +261,7 @@ def _stack_writer(target: Path, result, pixel_size: dict[str, float], unit: str)
     if len(result.predictions) != 1:
         raise CliError("--stack writes one 2D image's objects; the input has several frames")
     method = get_method(result.model.card.method)
-    masks = method.instances(result.predictions[0], result.params)
-    return lambda path: write_mask_stack(path, masks, pixel_size=pixel_size, unit=unit)
+    return np.asarray(method.instances(result.predictions[0], result.params), bool)
 
 
 def _check_ctc_dir(args) -> None:
