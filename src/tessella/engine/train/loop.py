@@ -241,14 +241,24 @@ def _train_steps(
         config, invert_bright_background=bool(normalization.get("invert_bright_background"))
     )
 
+    # the lines the loaders have said: a folder given as --data and --val-data is described once
+    warned: set[str] = set()
+
     def load(data, exclude=()):
         if temporal:
             return load_timelapse_samples(
-                data, config.window, "centre", 1, normalization, exclude, config.ignore_label
+                data,
+                config.window,
+                "centre",
+                1,
+                normalization,
+                exclude,
+                config.ignore_label,
+                warned,
             )
         if training.overlapping:
             return load_overlapping_pairs(
-                _one_folder(config, data), normalization, exclude, config.ignore_label
+                _one_folder(config, data), normalization, exclude, config.ignore_label, warned
             )
         return load_folder_pairs(
             _one_folder(config, data),
@@ -258,6 +268,7 @@ def _train_steps(
             exclude,
             config.holdout,
             config.ignore_label,
+            warned,
         )
 
     data_where = _where(config.data) if samples is None else "the training data given"

@@ -1,0 +1,49 @@
+"""The same folder given as the training data and the validation data (``--data A
+--val-data A``) is described once: its left-out files are named in one warning, not two, and
+the warning still points at the line of the training loop that loads the folder."""
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import tifffile
+
+from tessella.engine.train import loop
+from tessella.engine.train.loop import TrainConfig, train_steps
+
+
+def test_a_folder_given_as_data_and_val_data_warns_once(tmp_path, nuclei_sample):
+    image, labels = nuclei_sample
+    folder = tmp_path / "data"
+    for sub in ("images", "masks"):
+        (folder / sub).mkdir(parents=True)
+    for i in range(2):
+        rows = slice(128 * i, 128 * (i + 1))
+        tifffile.imwrite(folder / "images" / f"{i}.tif", image[rows, :128])
+        tifffile.imwrite(folder / "masks" / f"{i}.tif", labels[rows, :128].astype(np.uint16))
+    (folder / "images" / "notes.txt").write_text("not an image")
+    config = TrainConfig(
+        "embedding",
+        str(folder),
+        str(tmp_path / "out"),
+        val_data=str(folder),
+        epochs=1,
+        steps_per_epoch=1,
+        batch_size=1,
+        patch=64,
+        features=(8, 16),
+        max_val_images=1,
+        device="cpu",
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        steps = train_steps(config)
+        next(steps)  # the data are loaded before the first step: no need to train on
+        steps.close()
+    left_out = [w for w in caught if "left out images/notes.txt (not TIFF)" in str(w.message)]
+    assert [str(w.message) for w in left_out] == [f"{folder}: left out images/notes.txt (not TIFF)"]
+    # where it pointed before: the training loop's call of the folder loader
+    assert Path(left_out[0].filename) == Path(loop.__file__)
+    source = Path(loop.__file__).read_text().splitlines()
+    assert "load_folder_pairs(" in source[left_out[0].lineno - 1]
+    assert not (tmp_path / "out").exists()  # closed before a model: nothing is left behind
