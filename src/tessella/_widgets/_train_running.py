@@ -22,6 +22,9 @@ __all__ = ["TrainRunning"]
 class TrainRunning:
     """Mixin for :class:`.train.TrainWidget`: its run, from progress to the end."""
 
+    #: the optimiser step under way: (epoch, steps done before it, its micro-batches' losses)
+    _step_under_way: tuple[int, int, tuple[float, ...]] = (0, 0, ())
+
     def _set_running(self, running: bool) -> None:
         for control in (
             self.image_combo,
@@ -155,9 +158,20 @@ class TrainRunning:
                     + _nothing_yet(progress.best_score, self._run.base if self._run else "")
                 )
             return
-        if not np.isfinite(progress.loss):  # a skipped step (a NaN loss) has none to plot
+        # the engine reports each micro-batch with the optimiser steps done so far: one point
+        # per step (with accumulate, the mean of its micro-batches), as the checkpoint keeps
+        # them and `tessella train` shows them
+        epoch, done, parts = self._step_under_way
+        if progress.epoch != epoch:  # a new epoch (or run): its steps count from its start
+            epoch, done, parts = progress.epoch, (progress.epoch - 1) * self.steps_spin.value(), ()
+        parts = (*parts, progress.loss)
+        if progress.step <= done:  # a micro-batch of a step under way
+            self._step_under_way = (epoch, done, parts)
             return
-        self._losses.append((progress.step, progress.loss))
+        self._step_under_way = (epoch, progress.step, ())
+        if not np.isfinite(parts).all():  # a skipped step (a NaN loss) has none to plot
+            return
+        self._losses.append((progress.step, float(np.mean(parts))))
         if len(self._losses) % 5 == 1:  # repaint now and then, not every step
             self.plot.set_series("loss", self._losses)
 

@@ -85,7 +85,7 @@ class TrainStarting:
             overlapping = get_training(method).overlapping  # patches: bitmask labels
             if folder and temporal:  # images/ + masks/ TYX stacks, or a CTC sequence
                 samples = load_timelapse_samples(
-                    Path(folder).expanduser(), window, "centre", 1, norm
+                    Path(folder).expanduser(), window, "centre", 1, norm, (), ignore_label
                 )
             elif folder and overlapping:  # masks are (N, H, W) stacks or label images
                 samples = load_overlapping_pairs(
@@ -199,6 +199,7 @@ class TrainStarting:
         )
         drawn = self._losses if resume and self._curves_of == out else []
         self._losses, self._scores, self._curves_of = [], [], out
+        self._step_under_way = (0, 0, ())  # epochs count from 1: the first one starts afresh
         self.plot.clear()
         self.plot.setVisible(True)
         self.progress_bar.setRange(0, total)
