@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 import tifffile
 
-from tessella._widgets import _evaluate_kinds
 from tessella._widgets._evaluate_kinds import GUESS_SAMPLE_PIXELS
 from tessella.engine.evaluation import ground_truth_kind
 from tests.engine.test_evaluate_mistakes import ISBI, ReadCounter
@@ -64,7 +63,7 @@ def test_a_membrane_map_with_cells_larger_than_the_windows_is_a_boundary_map(
         "boundary map."
     )
     source.read = 0  # (napari read the plane it shows)
-    assert _evaluate_kinds._guess_kind(truth, truth, GUESS_SAMPLE_PIXELS)[0] == "boundaries"
+    assert ground_truth_kind(truth, truth.shape, truth, GUESS_SAMPLE_PIXELS)[0] == "boundaries"
     assert source.read <= 2 * GUESS_SAMPLE_PIXELS  # the windows' chunks, not the map
 
 

@@ -10,14 +10,16 @@ matched exactly as :func:`tessella.engine.metrics.matching` matches them.
 
 Modules: ``_scores`` (scores, matching, error map), ``_truth`` (the objects a ground truth
 holds, sparse annotations), ``_evaluate`` (one pair for the widget), ``_mistakes`` (notes on
-inputs that score little for no real reason) and ``_kind`` (a guess at what a ground truth is).
+inputs that score little for no real reason), ``_kind`` (a guess at what a ground truth is) and
+``_samples`` (the parts of a large or lazy ground truth that guess reads).
 """
 
 from __future__ import annotations
 
 from ._evaluate import evaluate_labels, evaluate_masks
-from ._kind import ground_truth_kind, sample_planes
+from ._kind import ground_truth_kind
 from ._mistakes import COLLAPSED_FRACTION, ground_truth_note, mask_stack_reason, prediction_note
+from ._samples import sample_planes
 from ._scores import (
     FALSE_NEGATIVE,
     FALSE_POSITIVE,

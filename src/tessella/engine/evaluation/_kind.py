@@ -1,5 +1,6 @@
 """A guess at what a ground truth is (:func:`ground_truth_kind`): instance labels, a binary
-mask, a membrane map or a stack of overlapping object masks."""
+mask, a membrane map or a stack of overlapping object masks; a large or lazy one judged from
+samples of it (:mod:`._samples`)."""
 
 from __future__ import annotations
 
@@ -8,73 +9,13 @@ import math
 import numpy as np
 
 from ._mistakes import _membrane_cells, _two_values, mask_stack_reason
+from ._samples import sample_planes, wider_look
 
-__all__ = ["ground_truth_kind", "sample_planes"]
+__all__ = ["ground_truth_kind"]
 
 #: above this many pixels, the connected pieces of a mask are not counted for
 #: :func:`ground_truth_kind`'s words (a full 3D labelling takes about 0.1 s per 20 Mpx)
 _COUNT_PIXELS = 2**22
-
-
-def sample_planes(array, max_pixels: int) -> tuple[np.ndarray, str]:
-    """``(sample, words)``: at most about ``max_pixels`` pixels of ``array`` (numpy, or lazy:
-    dask, zarr; only the sample is read), and what the sample is in words ("" when it is the
-    whole array, which is then read whole).
-
-    A 2D array gives a 3 x 3 grid of windows spread evenly over it (its corners, the middles
-    of its edges and its centre; fewer where a window spans a whole side) as an
-    ``(n, y, x)`` stack: one central window can hold one object of many, as sparse
-    annotations do, and a ground truth of instances then looked like a binary mask.
-    A larger array gives up to 16 of its 2D planes (the last two axes), the whole of each or
-    its central window, as an ``(n, y, x)`` stack: 8 pairs of neighbouring planes spread
-    evenly, so neighbours in the sample are mostly neighbours in the array
-    (:func:`mask_stack_reason` compares them). Windows are contiguous, so thin lines and the
-    regions between them stay as they are.
-
-    >>> sample, words = sample_planes(np.zeros((100, 64, 64), np.uint8), 16 * 32 * 32)
-    >>> sample.shape, words
-    ((16, 32, 32), '16 of its 100 planes, each its central 32 x 32 of 64 x 64')
-    >>> sample, words = sample_planes(np.zeros((300, 300), np.uint8), 9 * 50 * 50)
-    >>> sample.shape, words
-    ((9, 50, 50), '9 windows of 50 x 50 spread evenly over its 300 x 300 pixels')
-    >>> sample_planes(np.zeros((64, 64)), 4096)[1]
-    ''
-    """
-    shape = tuple(int(size) for size in array.shape)
-    if math.prod(shape) <= max_pixels or len(shape) < 2:
-        return np.asarray(array), ""
-    height, width = shape[-2:]
-    count = math.prod(shape[:-2])
-    if count <= 16:
-        picks = list(range(count))
-    else:
-        starts = np.unique(np.linspace(0, count - 2, 8).astype(int))
-        picks = sorted({*starts.tolist(), *(starts + 1).tolist()})
-    grid = 3 if len(shape) == 2 else 1  # windows per side of a plane
-    budget = max(1, max_pixels // (len(picks) * grid * grid))
-    h = min(height, max(1, math.isqrt(budget)))
-    w = min(width, max(1, budget // h))
-    h = min(height, max(1, budget // w))
-    if grid == 1:
-        tops, lefts = [(height - h) // 2], [(width - w) // 2]
-    else:  # first to last row and column, evenly
-        tops = np.unique(np.linspace(0, height - h, grid).astype(int)).tolist()
-        lefts = np.unique(np.linspace(0, width - w, grid).astype(int)).tolist()
-    windows = [(slice(top, top + h), slice(left, left + w)) for top in tops for left in lefts]
-    planes = [
-        array[tuple(np.unravel_index(k, shape[:-2])) + window] for k in picks for window in windows
-    ]
-    if hasattr(array, "__dask_graph__"):  # computed together: the graph is optimised once
-        import dask
-
-        planes = list(dask.compute(*planes))
-    planes = [np.asarray(plane) for plane in planes]
-    if len(shape) == 2:
-        spread = f"spread evenly over its {height} x {width} pixels"
-        return np.stack(planes), f"{len(planes)} windows of {h} x {w} {spread}"
-    cut = "" if (h, w) == (height, width) else f"central {h} x {w} of {height} x {width}"
-    words = f"{len(picks)} of its {count} planes" + (f", each its {cut}" if cut else "")
-    return np.stack(planes), words
 
 
 def ground_truth_kind(
@@ -92,15 +33,43 @@ def ground_truth_kind(
     a few sections are looked at, and the pieces of a mask over 4 Mpx are not counted.
 
     ``sample_pixels``: a larger ``truth`` (and ``prediction``), lazy ones included, is judged
-    from a sample of about that many of its pixels (:func:`sample_planes`), the rest never
-    read; ``why`` then ends by saying so. The choice between ``"overlapping"`` and the others
-    by shape alone reads no pixel.
+    from samples of about that many of its pixels in all, the rest never read; ``why`` then
+    ends by saying which. Half of them are :func:`sample_planes` (9 windows of a 2D image,
+    16 planes' central windows of a volume). When that shows only 0, 0 and one value (a
+    binary mask?) or a stack of object masks, the other half takes a wider look
+    (:func:`wider_look`: small windows on up to 32 planes spread over the depth and over
+    each plane, then one large window around the fullest), as annotation kept to a few
+    planes or to one part of them, or a membrane map whose cells are larger than the first
+    windows, looks empty, like a binary mask or (a membrane map in two of the planes
+    sampled) like a stack of object masks from the first sample alone. A mask stack against
+    a stack of another count is judged from :func:`sample_planes` alone. The choice between
+    ``"overlapping"`` and the others by shape alone reads no pixel.
 
     >>> ground_truth_kind(np.array([[0, 1, 1, 0, 1]]), (1, 5))
     ('binary', 'only 0 and 1 (2 connected pieces): probably a binary mask')
     >>> ground_truth_kind(np.array([[0, 1, 1, 0, 2]]), (1, 5))[0]
     'labels'
+    >>> volume = np.zeros((200, 256, 256), np.uint8)  # annotated in planes 120-129 only
+    >>> volume[120:130, 30:230, 30:230] = 1
+    >>> kind, why = ground_truth_kind(volume, volume.shape, None, 2**18)
+    >>> kind, why[why.index("; then") :]  # (none of the first sample's 16 planes held any)
+    ('binary', '; then 32 small windows over 32 planes and 128 x 128 of planes 121-122 ...')
     """
+    if sample_pixels is None:
+        return _judged(truth, prediction_shape, prediction)
+    return _sampled(truth, prediction_shape, prediction, sample_pixels)
+
+
+def _judged(
+    truth,
+    prediction_shape: tuple,
+    prediction=None,
+    sample_pixels: int | None = None,
+    pieces: bool = True,
+) -> tuple[str, str]:
+    """:func:`ground_truth_kind` of ``truth``, whole or (``sample_pixels``) from
+    :func:`sample_planes` alone; ``pieces``: the connected pieces of a binary mask read whole
+    are counted in ``why`` (a sample's pieces are not the array's)."""
     from scipy import ndimage
 
     truth_shape, shape = tuple(np.shape(truth)), tuple(prediction_shape)
@@ -133,8 +102,47 @@ def ground_truth_kind(
         return "boundaries", (
             f"only 0 and {value}, in thin lines between regions: a membrane map{sample}"
         )
-    pieces = ""
-    if truth.size <= _COUNT_PIXELS and not sampled:  # (a sample's pieces are not the array's)
+    counted = ""
+    if pieces and truth.size <= _COUNT_PIXELS and not sampled:  # (a sample's are not the array's)
         count = ndimage.label(truth != 0)[1]
-        pieces = f" ({count} connected piece{'s' if count != 1 else ''})"
-    return "binary", f"only 0 and {value}{pieces}: probably a binary mask{sample}"
+        counted = f" ({count} connected piece{'s' if count != 1 else ''})"
+    return "binary", f"only 0 and {value}{counted}: probably a binary mask{sample}"
+
+
+def _sampled(truth, prediction_shape: tuple, prediction, budget: int) -> tuple[str, str]:
+    """:func:`ground_truth_kind` of ``truth`` with ``sample_pixels`` ``budget``: from the
+    first and, where that shows little, the wider look (see there)."""
+    truth_shape = tuple(int(size) for size in np.shape(truth))
+    shape = tuple(int(size) for size in prediction_shape)
+    small = math.prod(truth_shape) <= budget and math.prod(shape) <= budget
+    by_shape = len(truth_shape) == len(shape) + 1 == 3 and truth_shape[1:] == shape
+    stacks = len(truth_shape) == len(shape) == 3 and truth_shape[1:] == shape[1:]
+    if small or by_shape or (stacks and truth_shape != shape):  # (one sample, if any)
+        return _judged(truth, shape, prediction, budget)
+    sample, words = sample_planes(truth, budget // 2)
+    # a prediction of the ground truth's shape, sampled alike; else no shape to compare
+    kind, why = _judged(sample, sample.shape if stacks else (), None, pieces=not words)
+    if not words:  # (the whole ground truth, under half the budget)
+        return kind, why
+    if kind == "boundaries" or (kind == "labels" and sample.any()):
+        return kind, f"{why} (guessed from a sample: {words})"
+    # nothing seen: mostly more places to look; else a closer look where most is
+    half = budget - budget // 2
+    probe_pixels = half // 4 if sample.any() else half * 3 // 4
+    probe, close, more = wider_look(truth, probe_pixels, half - probe_pixels)
+    said = f" (guessed from a sample: {words}; {more})"
+    if kind == "overlapping":  # (a membrane map in a few of the planes sampled looks alike)
+        closer = _judged(close, (), None, pieces=False) if close.any() else ("", "")
+        if closer[0] == "boundaries":
+            return "boundaries", closer[1] + said
+        return kind, f"{why} (guessed from a sample: {words})"
+    values = np.unique(np.concatenate([part[part != 0] for part in (sample, probe, close)]))
+    if not values.size:
+        return "labels", f"only 0 in the sample: nothing annotated to tell what it is{said}"
+    if len(values) > 1:
+        return "labels", f"many object IDs: instance labels{said}"
+    if close.any():
+        kind, why = _judged(close, (), None, pieces=False)
+    elif kind != "binary":  # (annotation only in the probe's windows)
+        kind, why = _judged(probe, (), None, pieces=False)
+    return kind, why + said
