@@ -18,14 +18,6 @@ from tessella.engine.pipeline import number_frames
 
 
 @pytest.fixture
-def tune(make_napari_viewer):
-    """A viewer and its Tune widget, docked through the manifest."""
-    viewer = make_napari_viewer()
-    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Tune")
-    return viewer, widget
-
-
-@pytest.fixture
 def no_network(monkeypatch):
     """Record (and refuse) every attempt to run a network."""
     from tessella.engine import inference, pipeline
@@ -110,8 +102,8 @@ def test_lists_the_segment_result_with_one_control_per_parameter(
     assert widget.layer_combo.count() == 0 and widget.controls == {}
 
 
-def test_a_change_reruns_only_postprocessing(tune, result_2d, qtbot, no_network):
-    viewer, widget = tune
+def test_a_change_reruns_only_postprocessing(docked_tune, result_2d, qtbot, no_network):
+    viewer, widget = docked_tune
     layer = place(viewer, result_2d)
     assert widget.labels_layer is layer
 
@@ -132,9 +124,9 @@ def test_a_change_reruns_only_postprocessing(tune, result_2d, qtbot, no_network)
 
 
 def test_undo_after_a_change_brings_back_the_corrected_labels(
-    tune, result_2d, result_tyx, qtbot, no_network, monkeypatch
+    docked_tune, result_2d, result_tyx, qtbot, no_network, monkeypatch
 ):
-    viewer, widget = tune
+    viewer, widget = docked_tune
     layer = place(viewer, result_2d)
     with layer.block_history():  # a correction, as the Correct widget records it
         layer.data_setitem(np.nonzero(layer.data == 1), 0)
@@ -175,9 +167,9 @@ def test_undo_after_a_change_brings_back_the_corrected_labels(
 
 
 def test_rapid_changes_run_together_and_the_last_reaches_the_layer(
-    tune, result_2d, qtbot, monkeypatch, no_network
+    docked_tune, result_2d, qtbot, monkeypatch, no_network
 ):
-    viewer, widget = tune
+    viewer, widget = docked_tune
     LAST = 0.95  # the value the spaced changes end on
     layer = place(viewer, result_2d)
     calls = []
@@ -220,8 +212,8 @@ def test_rapid_changes_run_together_and_the_last_reaches_the_layer(
     assert no_network == []
 
 
-def test_time_lapse_updates_the_current_frame_then_all(tune, result_tyx, qtbot, no_network):
-    viewer, widget = tune
+def test_time_lapse_updates_the_current_frame_then_all(docked_tune, result_tyx, qtbot, no_network):
+    viewer, widget = docked_tune
     layer = place(viewer, result_tyx, name="movie labels", scale=(2.0, 1.0, 1.0))
     before = layer.data.copy()
     assert widget.apply_all_button.isEnabled()
@@ -251,8 +243,8 @@ def test_time_lapse_updates_the_current_frame_then_all(tune, result_tyx, qtbot, 
     assert no_network == []
 
 
-def test_apply_to_all_can_be_cancelled(tune, result_tyx, qtbot, monkeypatch):
-    viewer, widget = tune
+def test_apply_to_all_can_be_cancelled(docked_tune, result_tyx, qtbot, monkeypatch):
+    viewer, widget = docked_tune
     layer = place(viewer, result_tyx, name="movie labels")
     before = layer.data.copy()
     original = embedding.postprocess
@@ -284,11 +276,11 @@ def test_apply_to_all_can_be_cancelled(tune, result_tyx, qtbot, monkeypatch):
     assert not widget.cancel_button.isEnabled() and widget.apply_all_button.isEnabled()
 
 
-def test_reset_and_recipes(tune, result_2d, qtbot, tmp_path, errors, nuclei_image):
+def test_reset_and_recipes(docked_tune, result_2d, qtbot, tmp_path, errors, nuclei_image):
     from tessella.cli import main
     from tessella.engine.pipeline import resolve_params
 
-    viewer, widget = tune
+    viewer, widget = docked_tune
     layer = place(viewer, result_2d)
     defaults = resolve_params(result_2d.model)
 
@@ -342,9 +334,9 @@ def test_reset_and_recipes(tune, result_2d, qtbot, tmp_path, errors, nuclei_imag
 
 
 def test_an_error_in_postprocessing_is_reported_and_the_widget_stays_usable(
-    tune, result_2d, qtbot, monkeypatch, errors
+    docked_tune, result_2d, qtbot, monkeypatch, errors
 ):
-    viewer, widget = tune
+    viewer, widget = docked_tune
     layer = place(viewer, result_2d)
     before = layer.data.copy()
     original = embedding.postprocess
@@ -366,7 +358,7 @@ def test_an_error_in_postprocessing_is_reported_and_the_widget_stays_usable(
 
 
 def test_an_error_names_the_layer_of_the_failed_update_even_once_it_is_gone(
-    tune, result_2d, qtbot, monkeypatch, errors
+    docked_tune, result_2d, qtbot, monkeypatch, errors
 ):
     """An update fails after its labels layer was removed: the error names that layer (as
     named when the update began), not the layer chosen now. (Removing the layer the panel
@@ -374,7 +366,7 @@ def test_an_error_names_the_layer_of_the_failed_update_even_once_it_is_gone(
     update is delivered here by hand once its layer is gone.)"""
     import threading
 
-    viewer, widget = tune
+    viewer, widget = docked_tune
     other = place(viewer, result_2d, name="other labels")
     layer = place(viewer, result_2d)
     assert widget.labels_layer is layer
@@ -403,8 +395,8 @@ def test_an_error_names_the_layer_of_the_failed_update_even_once_it_is_gone(
     del widget._requests[request.layer_id]
 
 
-def test_the_cache_keeps_the_latest_results_only(tune, result_2d):
-    viewer, widget = tune
+def test_the_cache_keeps_the_latest_results_only(docked_tune, result_2d):
+    viewer, widget = docked_tune
     layers = [place(viewer, result_2d, name=f"labels {i}") for i in range(_results.MAX_RESULTS + 1)]
     assert _results.get(layers[0]) is None
     assert all(_results.get(layer) is result_2d for layer in layers[1:])
@@ -435,12 +427,12 @@ def test_each_kind_of_parameter_gets_a_fitting_control(qtbot):
 
 
 def test_the_exported_recipe_makes_the_labels_on_screen(
-    tune, result_2d, result_tyx, qtbot, tmp_path, no_network
+    docked_tune, result_2d, result_tyx, qtbot, tmp_path, no_network
 ):
     """After Ctrl+Z undoes a Tune update, Export's recipe holds the parameters that made the
     labels on screen, not the last ones tried; after a hand edit, or a change of one frame
     of a movie not applied to all, the recipe says the labels were changed after it."""
-    viewer, widget = tune
+    viewer, widget = docked_tune
     layer = place(viewer, result_2d)
     original = result_2d.recipe()["params"]
     _dock, export = viewer.window.add_plugin_dock_widget("tessella", "Export")
@@ -485,13 +477,15 @@ def test_the_exported_recipe_makes_the_labels_on_screen(
     assert movie.metadata["tessella_recipe"]["params"]["min_size"] == 150
 
 
-def test_an_update_over_hand_edits_says_so_once(tune, result_2d, qtbot, monkeypatch, no_network):
+def test_an_update_over_hand_edits_says_so_once(
+    docked_tune, result_2d, qtbot, monkeypatch, no_network
+):
     """Moving a parameter after correcting the labels replaces the corrections (they stay in
     the undo history): a warning says so when it happens, once, and Tune's own updates are
     not taken for edits."""
     warned: list[str] = []
     monkeypatch.setattr(tune_module, "show_warning", warned.append)
-    viewer, widget = tune
+    viewer, widget = docked_tune
     layer = place(viewer, result_2d)
     change(qtbot, widget, seed_thresh=0.7)
     assert warned == []
@@ -552,14 +546,14 @@ def test_a_new_run_keeps_the_tuned_parameters(segment_widget, nuclei_image, run_
     assert "tuned before" not in segment.status_label.text()
 
 
-def test_the_controls_follow_an_undo_of_an_update(tune, result_2d, qtbot, no_network):
+def test_the_controls_follow_an_undo_of_an_update(docked_tune, result_2d, qtbot, no_network):
     """After Ctrl+Z undoes a Tune update, the controls show (when the pointer comes back to
     them) the parameters of the labels on screen, so the next change builds on those."""
     from qtpy.QtCore import QPointF
     from qtpy.QtGui import QEnterEvent
     from qtpy.QtWidgets import QApplication
 
-    viewer, widget = tune
+    viewer, widget = docked_tune
     layer = place(viewer, result_2d)
     original = result_2d.params.seed_thresh
     change(qtbot, widget, seed_thresh=0.5)
@@ -575,12 +569,12 @@ def test_the_controls_follow_an_undo_of_an_update(tune, result_2d, qtbot, no_net
 
 
 def test_an_undo_back_to_corrected_labels_records_what_they_came_from(
-    tune, result_2d, qtbot, no_network
+    docked_tune, result_2d, qtbot, no_network
 ):
     """Tuned (0.7), corrected, tuned again (0.95), then Ctrl+Z back to the corrected labels:
     their recipe is the 0.7 one they were corrected from, marked as edited (no parameters
     made them, so the controls are left as they are)."""
-    viewer, widget = tune
+    viewer, widget = docked_tune
     layer = place(viewer, result_2d)
     change(qtbot, widget, seed_thresh=0.7)
     with layer.block_history():  # a correction
@@ -594,10 +588,10 @@ def test_an_undo_back_to_corrected_labels_records_what_they_came_from(
     assert not widget.follow_labels_on_screen() and widget.params.seed_thresh == 0.95
 
 
-def test_previews_of_a_movie_frame_never_pull_the_controls_back(tune, result_tyx, qtbot):
+def test_previews_of_a_movie_frame_never_pull_the_controls_back(docked_tune, result_tyx, qtbot):
     """Moving a control back and forth on one frame of a movie (a preview each time) leaves
     the controls where they were moved: previews are not states the controls follow."""
-    viewer, widget = tune
+    viewer, widget = docked_tune
     place(viewer, result_tyx, name="movie labels")
     widget.layer_combo.setCurrentText("movie labels")
     viewer.dims.set_current_step(0, 1)
@@ -607,10 +601,10 @@ def test_previews_of_a_movie_frame_never_pull_the_controls_back(tune, result_tyx
     assert widget.params.seed_thresh == 0.7
 
 
-def test_the_status_line_follows_a_renamed_layer(tune, result_2d, qtbot, no_network):
+def test_the_status_line_follows_a_renamed_layer(docked_tune, result_2d, qtbot, no_network):
     """Renaming the labels layer Tune works on renames it in the status line at once (not
     at the next update); another layer's name, or a layer no longer chosen, leaves it."""
-    viewer, widget = tune
+    viewer, widget = docked_tune
     layer = place(viewer, result_2d)
     assert widget.status_label.text() == "'nuclei labels': move a control to update."
     layer.name = "cells"
