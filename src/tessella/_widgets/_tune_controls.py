@@ -71,8 +71,12 @@ def _name_the_lowest(slider: QLabeledSlider | QLabeledDoubleSlider, text: str) -
     """Make a labelled slider's number read ``text`` at its lowest value ("off"), as a spin
     box's special value text does (superqt's label, a QLineEdit, has none). The label is
     superqt's private ``_label``: its number is formatted by ``_format_value``, read back by
-    ``_editing_finished`` (float() of "off" would raise), and sized from both ends' text."""
-    label = slider._label
+    ``_editing_finished`` (float() of "off" would raise), and sized from both ends' text.
+    A superqt without them keeps the number (the tooltip still says what 0 means)."""
+    label = getattr(slider, "_label", None)
+    needed = ("_format_value", "_editing_finished", "_update_size", "valueEdited")
+    if label is None or not all(hasattr(label, name) for name in needed):
+        return
     plain = label._format_value
     label._format_value = lambda value: text if value <= label.minimum() else plain(value)
 
