@@ -1,0 +1,85 @@
+"""The options of a training run checked before anything is loaded or written: values out of
+range, combinations that cannot work, an output folder that holds a model already."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+from ._checkpoint import CHECKPOINT
+from ._config import TrainConfig, _temporal
+from .methods import get_training
+from .overlapping import SHARED_GAP
+
+__all__ = ["_check_options"]
+
+
+def _check_options(config: TrainConfig) -> None:
+    """Refuse ``config`` (ValueError, one line) where an option is out of range or does not go
+    with the others, or where ``config.out`` holds a model that ``--resume`` does not continue;
+    warn where ``--resume`` finds no checkpoint (training starts afresh). The warning points
+    at :func:`~.loop.train_steps`' caller line, as it did when the check was written there."""
+    for option, value, least in (
+        ("epochs", config.epochs, 1),
+        ("steps per epoch", config.steps_per_epoch, 1),
+        ("batch size", config.batch_size, 1),
+        ("patch", config.patch, 16),
+        ("accumulate", config.accumulate, 1),
+    ):
+        if value < least:
+            raise ValueError(f"{option} {value}: must be at least {least}")
+    features = tuple(config.features)
+    if not features or not all(int(f) == f and f >= 1 for f in features):
+        raise ValueError(
+            f"features {','.join(map(str, features))}: the channels of each level of the "
+            "network, whole numbers of at least 1 (e.g. 16,32,64,128,256)"
+        )
+    if config.time_budget is not None and not config.time_budget > 0:
+        raise ValueError(f"time budget {config.time_budget}: must be above 0 (none: no limit)")
+    if get_training(config.method).overlapping and config.patch_size >= 2 * SHARED_GAP:
+        raise ValueError(  # objects sharing a bit must lie beyond a shape patch's reach
+            f"patch size {config.patch_size}: at most {2 * SHARED_GAP - 1} pixels"
+        )
+    out_dir = Path(config.out)
+    made = [n for n in ("card.json", "model.safetensors", CHECKPOINT) if (out_dir / n).exists()]
+    if made and not config.resume:
+        raise ValueError(
+            f"{out_dir} holds a model already ({', '.join(made)}); --resume continues its "
+            "training, or choose another output folder"
+        )
+    if config.resume and not (out_dir / CHECKPOINT).exists() and made:
+        raise ValueError(
+            f"--resume {out_dir}: it holds a model but no checkpoint to continue from; "
+            "fine-tune it with --base into another output folder"
+        )
+    if config.resume and not (out_dir / CHECKPOINT).exists():
+        warnings.warn(  # 3: this function, _train_steps, then train_steps' line
+            f"--resume: {out_dir} has no checkpoint to continue; training starts afresh",
+            stacklevel=3,
+        )
+    if not 0.0 <= config.ema < 1.0:
+        raise ValueError(f"ema {config.ema}: the decay must be in [0, 1) (0: no averaging)")
+    if not 0.0 <= config.border_crops <= 1.0:
+        raise ValueError(f"border crops {config.border_crops}: a fraction in [0, 1]")
+    if not config.colour_weight > 0:
+        raise ValueError(f"colour weight {config.colour_weight}: must be above 0 (1: no weighting)")
+    if config.distil and not config.base:
+        raise ValueError("--distil needs a --base model to learn from")
+    if config.distil < 0:
+        raise ValueError(f"distil {config.distil}: the weight must be 0 or more (0: none)")
+    if config.fg_dice < 0:
+        raise ValueError(f"fg dice {config.fg_dice}: the weight must be 0 or more (0: none)")
+    if config.fg_dice and get_training(config.method).foreground_dice is None:
+        raise ValueError(
+            f"fg dice: the {config.method} method's loss has no foreground term to add it to "
+            "(patches only)"
+        )
+    if config.one_decoder and config.method != "embedding":
+        raise ValueError(
+            f"one decoder: the {config.method} method's network has one decoder already"
+        )
+    if config.val_orientations and _temporal(config):
+        raise ValueError(
+            f"val orientations: the {config.method} method's hold-out is scored as a time-lapse, "
+            "in the orientation it comes in"
+        )

@@ -1,0 +1,133 @@
+"""The network a training run starts from: a new one, a copy of a ``--base`` model of the
+same dimension (merged into one decoder with ``--one-decoder``), or a 3D one inflated from a 2D
+base; and what a fine-tune takes from its base besides (post-processing parameters and padding
+for the hold-out scores, the card, the normalisation, a teacher for ``--distil``)."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, replace
+from typing import Any
+
+from ..registry import load_model
+from ._config import TrainConfig
+from ._model_card import _architecture, training_normalization
+
+__all__ = ["StartingModel", "_starting_model"]
+
+
+@dataclass(frozen=True)
+class StartingModel:
+    """What :func:`_starting_model` sets up. ``config``: the run's, with what the base fixes
+    (features, patch size, code, one decoder, elastic and inverting as recorded); ``val_params``
+    and ``val_pad``: how the hold-out is scored; ``merged_from``: a base whose branches were
+    merged into ``network``'s one decoder (its seed output is fitted to the base's);
+    ``card_base``: the base's card a fine-tune's card inherits; ``teacher``: the base network
+    ``--distil`` learns from; ``base_training``: how the base itself was trained."""
+
+    config: TrainConfig
+    network: Any
+    val_params: Any
+    val_pad: str
+    merged_from: Any
+    card_base: dict | None
+    teacher: Any
+    base_training: dict | None
+    normalization: dict
+
+
+def _starting_model(config: TrainConfig, method, training, temporal: bool) -> StartingModel:
+    """The network ``config`` starts from (see the module docstring), on the CPU; refused
+    (one line) where the base is of another method or dimension, or its architecture does
+    not fit."""
+    from ..models import build_network
+
+    ndim = config.ndim
+    val_params = method.Params()  # the hold-out scores of a new model: the method defaults
+    val_pad = "reflect"  # and its images are padded as a new model's card says
+    merged_from = None  # a base whose branches were merged into one decoder
+    if config.base:
+        base = load_model(config.base)
+        if base.card.method != config.method:
+            raise ValueError(
+                f"--base {config.base}: a {base.card.method} model cannot start a "
+                f"{config.method} model"
+            )
+        # a fine-tune is scored with the post-processing its base was tuned to, so the best
+        # epoch is the one that is best with the parameters it will be shipped with
+        val_params = method.Params(**base.card.defaults.get("params", {}))
+        val_pad = str(base.card.defaults.get("pad", "reflect"))
+        base_args = base.card.raw["architecture"]["args"]
+        if base_args.get("ndim", 2) == ndim:
+            # a copy: the base's network is the one load_model caches for segmenting, which
+            # a fine-tune in the same process (the Train widget) must not change
+            network = copy.deepcopy(base.network)
+            # the targets must fit the base's heads (e.g. the patches method's shape patch)
+            config = replace(
+                config,
+                features=tuple(base_args.get("features", config.features)),
+                patch_size=int(base_args.get("patch", config.patch_size)),
+                code=int(base_args.get("code", config.code)),
+            )
+            card_base = base.card.raw
+            branches = len(base_args.get("out_channels", ()))
+            if config.one_decoder and branches > 1:
+                from ..models.unet import merge_branches
+
+                if base.card.raw["architecture"]["name"] != "BranchedUNet":
+                    raise ValueError(f"--one-decoder: {config.base} is not a branched U-Net")
+                architecture = _architecture(config, ndim, 1)
+                merged_from = network
+                network = merge_branches(
+                    network, build_network(architecture["name"], architecture["args"])
+                )
+                card_base = {**card_base, "architecture": architecture}
+            elif config.method == "embedding":  # the record says the design the base has
+                config = replace(config, one_decoder=branches == 1)
+        elif base_args.get("ndim", 2) == 2 and ndim == 3 and not temporal:
+            # a 3D model from a 2D one: each 2D kernel is the middle slice of a 3D kernel
+            from ..models.unet import inflate_to_3d
+
+            config = replace(config, features=tuple(base_args["features"]))
+            architecture = _architecture(config, ndim, 1)
+            if {**base_args, "ndim": 3} != architecture["args"]:
+                raise ValueError(
+                    f"--base {config.base}: its architecture {base_args} does not match a 3D "
+                    f"{config.method} model {architecture['args']}"
+                )
+            network = build_network(architecture["name"], architecture["args"])
+            inflate_to_3d(base.network, network)
+            card_base = None
+        else:
+            raise ValueError(
+                f"--base {config.base} is a {base_args.get('ndim', 2)}D model; it can start a "
+                f"model of the same dimension, or a 3D model from a 2D one"
+            )
+    else:
+        architecture = _architecture(config, ndim, 1)
+        network = build_network(architecture["name"], architecture["args"])
+        training.init_head(network, ndim)
+        card_base = None
+    teacher = None
+    if config.distil:
+        teacher = copy.deepcopy(base.network).float().eval().requires_grad_(False)
+    base_training = base.card.raw.get("training") if config.base else None
+    normalization = training_normalization(
+        base.card.raw if config.base else None, config.invert_bright_background
+    )
+    # the card records what the model was trained with
+    config = replace(
+        config, invert_bright_background=bool(normalization.get("invert_bright_background"))
+    )
+
+    return StartingModel(
+        config,
+        network,
+        val_params,
+        val_pad,
+        merged_from,
+        card_base,
+        teacher,
+        base_training,
+        normalization,
+    )
