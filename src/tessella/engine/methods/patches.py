@@ -127,6 +127,10 @@ class _Candidates:
 
 _CACHE: OrderedDict = OrderedDict()
 _CACHE_SIZE = 2
+#: held for each look-up, insertion and eviction of :data:`_CACHE` (not for the decoding):
+#: Tune's worker and Export on the GUI thread may both ask, and a look-up's hit must not be
+#: evicted by the other thread before it is moved to the end
+_CACHE_LOCK = threading.Lock()
 #: assemblies kept per set of candidates: this setting's and the one before it (Export's
 #: mask stack of labels made before Tune's last change, say)
 _ASSEMBLED_SIZE = 2
@@ -216,10 +220,11 @@ def _candidates(prediction: Prediction, params: Params) -> _Candidates:
         params.stride,
         params.mirrored_grid,
     )
-    hit = _CACHE.get(key)
-    if hit is not None and hit[0]() is prediction:  # not a recycled id of a freed prediction
-        _CACHE.move_to_end(key)
-        return hit[1]
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None and hit[0]() is prediction:  # not a recycled id of a freed one
+            _CACHE.move_to_end(key)
+            return hit[1]
     numinst = np.asarray(prediction.arrays["numinst"], np.float32)
     code = np.asarray(prediction.arrays["code"], np.float32)
     if numinst.ndim != 3 or numinst.shape[0] != 3 or code.shape[1:] != numinst.shape[1:]:
@@ -249,10 +254,15 @@ def _candidates(prediction: Prediction, params: Params) -> _Candidates:
     index_map[coords[:, 0], coords[:, 1]] = np.arange(len(coords))
     score = _reciprocal_score(coords, patches, claims, index_map)
     found = _Candidates(coords, patches, claims, score, foreground, overlap)
-    _CACHE[key] = (weakref.ref(prediction), found)
-    _CACHE.move_to_end(key)
-    while len(_CACHE) > _CACHE_SIZE:
-        _CACHE.popitem(last=False)
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None and hit[0]() is prediction:  # another thread decoded them meanwhile:
+            _CACHE.move_to_end(key)  # one set of candidates, one cache of their assemblies
+            return hit[1]
+        _CACHE[key] = (weakref.ref(prediction), found)
+        _CACHE.move_to_end(key)
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
     return found
 
 
@@ -411,7 +421,7 @@ def _assembled(prediction: Prediction, params: Params):
         if hit is not None:
             found.assembled.move_to_end(key)
             return hit
-    hit = _assemble_sparse(prediction, params)
+    hit = _assemble_sparse(prediction, params, found)
     with _ASSEMBLED_LOCK:
         found.assembled[key] = hit
         while len(found.assembled) > _ASSEMBLED_SIZE:
@@ -419,12 +429,14 @@ def _assembled(prediction: Prediction, params: Params):
     return hit
 
 
-def _assemble_sparse(prediction: Prediction, params: Params):
-    """Instances as ``[(box, mask)]`` (a mask per bounding box), steps 1-6, and the shape.
+def _assemble_sparse(prediction: Prediction, params: Params, found: _Candidates | None = None):
+    """Instances as ``[(box, mask)]`` (a mask per bounding box), steps 1-6, and the shape;
+    ``found``: the candidates of ``params`` (steps 1-3) where the caller has them already.
 
     Memory stays at one support map per instance box plus two image-sized maps, so a
     1024² image with hundreds of nuclei needs no (N, H, W) array."""
-    found = _candidates(prediction, params)
+    if found is None:
+        found = _candidates(prediction, params)
     shape = found.foreground.shape
     if len(found.coords) == 0:
         return [], shape
