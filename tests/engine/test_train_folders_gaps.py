@@ -146,6 +146,20 @@ def test_a_painted_plane_of_the_objects_value_is_warned_without_a_wrong_flag(
     assert "paint that plane a value no object mask has (1 is theirs)" in said[0]
     assert "--ignore-label 1 " not in said[0]
 
+    # two such stacks, one of 1s and one of 255s: one line, naming both values as theirs
+    other_image, other_labels = _crop(nuclei_sample, 1)
+    both = _pairs(
+        tmp_path / "both",
+        {
+            "0.tif": (image, _object_stack(labels, painted=1)),
+            "1.tif": (other_image, _object_stack(other_labels, painted=1) * 255),
+        },
+    )
+    _, said = _said(load_overlapping_pairs, both, NORM)
+    assert len(said) == 1, said
+    assert said[0].startswith(f"{both / 'masks'}: 0.tif, 1.tif: one object mask covers 50% of")
+    assert "paint that plane a value no object mask has (1, 255 are theirs)" in said[0]
+
 
 def test_real_worm_masks_are_not_taken_for_painted_ones(tmp_path, data_dir):
     """BBBC010's (N, H, W) 0/1 worm masks: no worm covers much of its well, nothing said;

@@ -230,15 +230,16 @@ def _painted_planes_note(mask_dir: Path, painted: list[tuple[str, int, float, in
     """One line on the stacks whose largest plane, holding a value other planes' objects
     have too, covers much of the image (:func:`painted_plane`): ``--ignore-label`` with that
     value would take every object for unannotated."""
-    values = ", ".join(map(str, sorted({value for _, value, _, _ in painted})))
+    values = sorted({value for _, value, _, _ in painted})
+    theirs = f"{', '.join(map(str, values))} {'is' if len(values) == 1 else 'are'} theirs"
     fractions = [fraction for _, _, fraction, _ in painted]
     low, high = f"{min(fractions):.0%}", f"{max(fractions):.0%}"
     share = low if low == high else f"{low} to {high}"
     return (
         f"{mask_dir}: {_few(name for name, *_ in painted)}: one object mask covers {share} of "
         f"the pixels: unannotated parts painted as an object? Without an ignore label they are "
-        f"learnt as one object; paint that plane a value no object mask has ({values} is "
-        "theirs) and pass it as --ignore-label (the Train panel's Unannotated label) to leave "
+        f"learnt as one object; paint that plane a value no object mask has ({theirs}) "
+        "and pass it as --ignore-label (the Train panel's Unannotated label) to leave "
         "them out of the loss"
     )
 
