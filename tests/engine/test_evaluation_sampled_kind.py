@@ -47,8 +47,8 @@ def test_a_membrane_map_with_cells_larger_than_the_windows_is_a_boundary_map(dat
     assert ground_truth_kind(truth, truth.shape, truth, BUDGET) == (
         "boundaries",
         "only 0 and 1, in thin lines between regions: a membrane map (guessed from a sample: "
-        "9 windows of 482 x 483 spread evenly over its 4096 x 4096 pixels; then 9 small "
-        "windows over it and 1254 x 1254 around the fullest)",
+        "9 windows of 482 x 483 spread evenly over its 4096 x 4096 pixels; then 40 small "
+        "windows between them and 1254 x 1254 around the fullest)",
     )
     assert source.read <= 2 * BUDGET  # the windows' chunks, not the map
     assert _judged(large, large.shape, None, BUDGET)[0] == "binary"  # (the first sample alone)
@@ -118,3 +118,49 @@ def test_a_small_ground_truth_is_judged_whole_as_before(data_dir):
     mito = tifffile.imread(data_dir / "em_mito_lucchipp" / "val" / "mito.tif")[:4, :512, :512]
     assert ground_truth_kind(mito, mito.shape, mito, BUDGET) == ground_truth_kind(mito, mito.shape)
     assert "connected piece" in ground_truth_kind(mito, mito.shape, mito, BUDGET)[1]
+
+
+@pytest.fixture(scope="module")
+def patches_400(data_dir, nuclei_sample) -> dict[str, tuple[np.ndarray, str]]:
+    """400 x 400 of real annotation of each kind, and the start of what ``ground_truth_kind``
+    says of it: DSB2018 nuclei labels, Lucchi++ mitochondria (0/1), an ISBI membrane map."""
+    mito = tifffile.imread(data_dir / "em_mito_lucchipp" / "val" / "mito.tif")[12, 200:600, 300:700]
+    membranes = tifffile.imread(data_dir / ISBI / "boundaries" / "00.tif")[:400, :400]
+    return {
+        "labels": (nuclei_sample[1][:400, :400], "many object IDs: instance labels ("),
+        "binary": (mito, "only 0 and 1: probably a binary mask ("),
+        "boundaries": (
+            membranes.astype(np.uint8),
+            "only 0 and 1, in thin lines between regions: a membrane map (",
+        ),
+    }
+
+
+@pytest.mark.parametrize("kind", ["labels", "binary", "boundaries"])
+@pytest.mark.parametrize(
+    "centre",
+    [(1144, 1144), (1144, 2048), (3000, 400)],
+    ids=["between-corner-and-centre", "between-top-and-centre", "between-left-and-corner"],
+)
+def test_2d_annotation_between_the_first_windows_is_found(patches_400, kind, centre):
+    """A lazy 4096 x 4096 image annotated only in 400 x 400 (0 elsewhere) between the 9 first
+    windows (482 x 483 at its corners, the middles of its edges and its centre): guessed as
+    what the 400 x 400 are, reading at most twice the budget. The wider look's windows lie
+    between the first windows; they lay inside them, so nothing annotated was seen and it
+    was taken for instances for want of anything else ("only 0 in the sample")."""
+    patch, said = patches_400[kind]
+    assert ground_truth_kind(patch, patch.shape)[0] == kind
+    image = np.zeros((4096, 4096), patch.dtype)
+    top, left = centre[0] - 200, centre[1] - 200
+    image[top : top + 400, left : left + 400] = patch
+    source = ReadCounter(image)
+    truth = da.from_array(source, chunks=512, name=False)
+
+    guessed, why = ground_truth_kind(truth, truth.shape, truth, BUDGET)
+
+    assert (guessed, why[: len(said)]) == (kind, said)
+    assert why.endswith(
+        "(guessed from a sample: 9 windows of 482 x 483 spread evenly over its 4096 x 4096 "
+        "pixels; then 40 small windows between them and 724 x 724 around the fullest)"
+    )
+    assert source.read <= 2 * BUDGET

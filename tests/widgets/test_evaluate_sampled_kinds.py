@@ -59,7 +59,7 @@ def test_a_membrane_map_with_cells_larger_than_the_windows_is_a_boundary_map(
     assert widget.kind_label.text() == (
         "'membranes': only 0 and 1, in thin lines between regions: a membrane map (guessed "
         "from a sample: 9 windows of 482 x 483 spread evenly over its 4096 x 4096 pixels; "
-        "then 9 small windows over it and 1254 x 1254 around the fullest), so taken as "
+        "then 40 small windows between them and 1254 x 1254 around the fullest), so taken as "
         "boundary map."
     )
     source.read = 0  # (napari read the plane it shows)

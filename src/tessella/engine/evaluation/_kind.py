@@ -37,11 +37,13 @@ def ground_truth_kind(
     ends by saying which. Half of them are :func:`sample_planes` (9 windows of a 2D image,
     16 planes' central windows of a volume). When that shows only 0, 0 and one value (a
     binary mask?) or a stack of object masks, the other half takes a wider look
-    (:func:`wider_look`: small windows on up to 32 planes spread over the depth and over
-    each plane, then one large window around the fullest), as annotation kept to a few
-    planes or to one part of them, or a membrane map whose cells are larger than the first
-    windows, looks empty, like a binary mask or (a membrane map in two of the planes
-    sampled) like a stack of object masks from the first sample alone. A mask stack against
+    (:func:`wider_look`: small windows between the first windows of a 2D image, or on up to
+    32 planes spread over the depth and over each plane of a volume; then one large window
+    around the fullest), as annotation kept to a few planes or to one part of them (of a 2D
+    image, one wider than the spaces left between the windows, about 310 pixels of a 4096 x
+    4096 one), or a membrane map whose cells are larger than the first windows, looks empty,
+    like a binary mask or (a membrane map in two of the planes sampled) like a stack of
+    object masks from the first sample alone. A mask stack against
     a stack of another count is judged from :func:`sample_planes` alone. The choice between
     ``"overlapping"`` and the others by shape alone reads no pixel.
 
@@ -54,6 +56,11 @@ def ground_truth_kind(
     >>> kind, why = ground_truth_kind(volume, volume.shape, None, 2**18)
     >>> kind, why[why.index("; then") :]  # (none of the first sample's 16 planes held any)
     ('binary', '; then 32 small windows over 32 planes and 128 x 128 of planes 121-122 ...')
+    >>> image = np.zeros((2048, 2048), np.uint8)  # annotated between the first windows only
+    >>> image[400:600, 400:600] = 1
+    >>> kind, why = ground_truth_kind(image, image.shape, None, 2**20)
+    >>> kind, why[why.index("9 windows") :]  # (the first 9, 241 x 241, held none of it)
+    ('binary', '9 windows of 241 x 241 ...; then 40 small windows between them and 362 x 362 ...')
     """
     if sample_pixels is None:
         return _judged(truth, prediction_shape, prediction)
@@ -129,7 +136,7 @@ def _sampled(truth, prediction_shape: tuple, prediction, budget: int) -> tuple[s
     # nothing seen: mostly more places to look; else a closer look where most is
     half = budget - budget // 2
     probe_pixels = half // 4 if sample.any() else half * 3 // 4
-    probe, close, more = wider_look(truth, probe_pixels, half - probe_pixels)
+    probe, close, more = wider_look(truth, probe_pixels, half - probe_pixels, budget // 2)
     said = f" (guessed from a sample: {words}; {more})"
     if kind == "overlapping":  # (a membrane map in a few of the planes sampled looks alike)
         closer = _judged(close, (), None, pieces=False) if close.any() else ("", "")

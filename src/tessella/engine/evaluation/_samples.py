@@ -12,6 +12,10 @@ import numpy as np
 
 __all__ = ["sample_planes", "wider_look"]
 
+#: windows of :func:`wider_look`'s probe of a 2D image in each gap between the first windows,
+#: along each side
+_PER_GAP = 2
+
 
 def _read(array, windows: list[tuple]) -> list[np.ndarray]:
     """The ``windows`` (index tuples) of ``array``, numpy or lazy (a dask array's computed
@@ -30,6 +34,54 @@ def _fit(height: int, width: int, pixels: int) -> tuple[int, int]:
     h = min(height, max(1, math.isqrt(max(1, pixels))))
     w = min(width, max(1, pixels // h))
     return min(height, max(1, pixels // w)), w
+
+
+def _first_windows(
+    shape: tuple[int, ...], max_pixels: int
+) -> tuple[list[int], tuple[int, int], list[int], list[int]]:
+    """``(picks, (h, w), tops, lefts)``: the planes :func:`sample_planes` reads of an array of
+    ``shape`` (flat indices over the axes before the last two), and its windows in each: the
+    ``h`` x ``w`` ones at every pair of ``tops`` and ``lefts``."""
+    height, width = shape[-2:]
+    count = math.prod(shape[:-2])
+    if count <= 16:
+        picks = list(range(count))
+    else:
+        starts = np.unique(np.linspace(0, count - 2, 8).astype(int))
+        picks = sorted({*starts.tolist(), *(starts + 1).tolist()})
+    grid = 3 if len(shape) == 2 else 1  # windows per side of a plane
+    budget = max(1, max_pixels // (len(picks) * grid * grid))
+    h = min(height, max(1, math.isqrt(budget)))
+    w = min(width, max(1, budget // h))
+    h = min(height, max(1, budget // w))
+    if grid == 1:
+        return picks, (h, w), [(height - h) // 2], [(width - w) // 2]
+    # first to last row and column, evenly
+    tops = np.unique(np.linspace(0, height - h, grid).astype(int)).tolist()
+    lefts = np.unique(np.linspace(0, width - w, grid).astype(int)).tolist()
+    return picks, (h, w), tops, lefts
+
+
+def _between(extent: int, starts: list[int], seen: int, size: int) -> list[tuple[int, bool]]:
+    """``(start, in_seen)`` of windows of ``size`` along one side (``extent`` long) of a
+    plane whose first look read ``seen`` long from each of ``starts``: one centred on each
+    such stretch (``in_seen``), and up to :data:`_PER_GAP` spread evenly over each gap
+    between or beside them (space before, between and after them alike), so that a grid of
+    them, less the windows in seen stretches both ways, lies between the first windows."""
+    places: list[tuple[int, bool]] = []
+    end = 0
+    for start in [*sorted(starts), extent]:
+        gap = start - end
+        if gap > 0:
+            fits = min(_PER_GAP, -(-gap // size))  # (one where the gap is no wider)
+            free = gap - fits * size
+            for i in range(fits):
+                place = end + free * (i + 1) // (fits + 1) + i * size
+                places.append((min(max(0, place), extent - size), False))
+        if start < extent:
+            places.append((min(max(0, start + (seen - size) // 2), extent - size), True))
+            end = max(end, start + seen)
+    return list(dict.fromkeys(places))
 
 
 def _around(centre: int, size: int, extent: int) -> slice:
@@ -66,21 +118,7 @@ def sample_planes(array, max_pixels: int) -> tuple[np.ndarray, str]:
         return np.asarray(array), ""
     height, width = shape[-2:]
     count = math.prod(shape[:-2])
-    if count <= 16:
-        picks = list(range(count))
-    else:
-        starts = np.unique(np.linspace(0, count - 2, 8).astype(int))
-        picks = sorted({*starts.tolist(), *(starts + 1).tolist()})
-    grid = 3 if len(shape) == 2 else 1  # windows per side of a plane
-    budget = max(1, max_pixels // (len(picks) * grid * grid))
-    h = min(height, max(1, math.isqrt(budget)))
-    w = min(width, max(1, budget // h))
-    h = min(height, max(1, budget // w))
-    if grid == 1:
-        tops, lefts = [(height - h) // 2], [(width - w) // 2]
-    else:  # first to last row and column, evenly
-        tops = np.unique(np.linspace(0, height - h, grid).astype(int)).tolist()
-        lefts = np.unique(np.linspace(0, width - w, grid).astype(int)).tolist()
+    picks, (h, w), tops, lefts = _first_windows(shape, max_pixels)
     windows = [(slice(top, top + h), slice(left, left + w)) for top in tops for left in lefts]
     planes = _read(
         array,
@@ -94,43 +132,65 @@ def sample_planes(array, max_pixels: int) -> tuple[np.ndarray, str]:
     return np.stack(planes), words
 
 
-def wider_look(array, probe_pixels: int, close_pixels: int) -> tuple[np.ndarray, np.ndarray, str]:
+def wider_look(
+    array, probe_pixels: int, close_pixels: int, first_pixels: int
+) -> tuple[np.ndarray, np.ndarray, str]:
     """``(probe, close, words)``: a second look at a large ``array`` (numpy, or lazy; 2 axes
-    or more, the last two a plane), and what it was in words.
+    or more, the last two a plane) after :func:`sample_planes` with ``first_pixels``, and
+    what it was in words.
 
-    ``probe``: about ``probe_pixels`` pixels as small windows spread over it, 3 x 3 over a
-    2D image, one on each of up to 32 planes spread over the depth of a larger array, their
-    place in the plane going round a 3 x 3 grid from plane to plane (so that annotation kept
-    to some planes, or to one part of them, is found); ``close``: about ``close_pixels``
-    more as one window (a pair of neighbouring planes' windows) around the probe window
-    holding most annotation, large enough to hold a good many cells of a membrane map whose
-    cells are larger than the probe's or :func:`sample_planes`' windows; none (an empty
-    array) when the probe found nothing.
+    ``probe``: about ``probe_pixels`` pixels as small windows spread over it. Over a 2D
+    image they lie between the first look's windows, where it read nothing: rows and
+    columns of them through the middle of each stretch it read and two spread evenly over
+    each gap between (40 windows against its 3 x 3), less the places it read both ways; so
+    annotation kept to a part of the image the first look missed is found where it is wider
+    than the spaces left between all the windows (about 310 to 370 pixels of a 4096 x 4096
+    image, with the budget Evaluate uses). Over a larger array, one on each of up to 32
+    planes spread over its depth, their place in the plane going round a 3 x 3 grid from
+    plane to plane (so that annotation kept to some planes, or to one part of them, is
+    found). ``close``: about ``close_pixels`` more as one window (a pair of neighbouring
+    planes' windows) around the probe window holding most annotation, large enough to hold a
+    good many cells of a membrane map whose cells are larger than the probe's or
+    :func:`sample_planes`' windows; none (an empty array) when the probe found nothing.
 
     >>> volume = np.zeros((200, 64, 64), np.uint8)
     >>> volume[100:110, 40:60, 40:60] = 1
-    >>> probe, close, words = wider_look(volume, 32 * 16 * 16, 2 * 32 * 32)
+    >>> probe, close, words = wider_look(volume, 32 * 16 * 16, 2 * 32 * 32, 16 * 32 * 32)
     >>> probe.shape, close.shape, int(close.sum())
     ((32, 16, 16), (2, 32, 32), 400)
     >>> words
     'then 32 small windows over 32 planes and 32 x 32 of planes 109-110 around the fullest'
-    >>> wider_look(np.zeros((300, 300), np.uint8), 9 * 50 * 50, 100 * 100)[1].shape
-    (0, 50, 50)
+    >>> image = np.zeros((600, 600), np.uint8)  # the first look: 9 windows of 100 x 100
+    >>> image[150:200, 400:450] = 1  # between them
+    >>> probe, close, words = wider_look(image, 40 * 30 * 30, 200 * 200, 9 * 100 * 100)
+    >>> probe.shape, close.shape, int(close.sum()), words
+    ((40, 30, 30), (1, 200, 200), 2500, 'then 40 small windows between them and 200 x 200 ...')
+    >>> wider_look(np.zeros((300, 300), np.uint8), 40 * 25 * 25, 100 * 100, 9 * 50 * 50)[1].shape
+    (0, 25, 25)
     """
     shape = tuple(int(size) for size in array.shape)
     height, width = shape[-2:]
     count = math.prod(shape[:-2])
     picks = np.unique(np.linspace(0, count - 1, min(count, 32)).astype(int)).tolist()
-    places = 9 if count == 1 else 1  # windows per picked plane
-    h, w = _fit(height, width, probe_pixels // (len(picks) * places))
-    tops = np.unique(np.linspace(0, height - h, 3).astype(int)).tolist()
-    lefts = np.unique(np.linspace(0, width - w, 3).astype(int)).tolist()
-    grid = [(top, left) for top in tops for left in lefts]
-    probes = [  # (plane, top, left)
-        (plane, *grid[(i * places + j) % len(grid)])
-        for i, plane in enumerate(picks)
-        for j in range(places)
-    ]
+    if count == 1:  # between the first windows
+        _, (first_h, first_w), first_tops, first_lefts = _first_windows(shape, first_pixels)
+
+        def places(size: tuple[int, int]) -> list[tuple[int, int]]:
+            rows = _between(height, first_tops, first_h, size[0])
+            columns = _between(width, first_lefts, first_w, size[1])
+            return [
+                (top, left) for top, seen in rows for left, also in columns if not (seen and also)
+            ]
+
+        h, w = _fit(height, width, probe_pixels // max(1, len(places((1, 1)))))
+        grid = places((h, w)) or [(top, left) for top in first_tops for left in first_lefts]
+        probes = [(0, top, left) for top, left in grid]  # (plane, top, left)
+    else:
+        h, w = _fit(height, width, probe_pixels // len(picks))
+        tops = np.unique(np.linspace(0, height - h, 3).astype(int)).tolist()
+        lefts = np.unique(np.linspace(0, width - w, 3).astype(int)).tolist()
+        grid = [(top, left) for top in tops for left in lefts]
+        probes = [(plane, *grid[i % len(grid)]) for i, plane in enumerate(picks)]
 
     def plane_index(plane: int) -> tuple:
         return tuple(int(k) for k in np.unravel_index(plane, shape[:-2]))
@@ -146,8 +206,8 @@ def wider_look(array, probe_pixels: int, close_pixels: int) -> tuple[np.ndarray,
     )
     fullest = int(np.argmax(np.count_nonzero(probe.reshape(len(probe), -1), axis=1)))
     plane, top, left = probes[fullest]
-    where = "it" if count == 1 else f"{len(picks)} planes"
-    words = f"then {len(probes)} small windows over {where}"
+    where = "between them" if count == 1 else f"over {len(picks)} planes"
+    words = f"then {len(probes)} small windows {where}"
     if not probe[fullest].any():  # (nothing to look closer at)
         return probe, probe[:0], words
     planes = [plane] if count == 1 else [min(plane, count - 2), min(plane, count - 2) + 1]
