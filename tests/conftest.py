@@ -101,6 +101,21 @@ def blobs_image(shape=(256, 256), n=30, radius=8, seed=0):
     return image.astype(np.float32), labels
 
 
+def nuclei_folder(folder: Path, nuclei_sample, count: int = 2) -> Path:
+    """A training folder (``images/`` + ``masks/``) of ``count`` 128² crops of the nuclei
+    sample, one under the other."""
+    import tifffile
+
+    image, labels = nuclei_sample
+    for sub in ("images", "masks"):
+        (folder / sub).mkdir(parents=True)
+    for i in range(count):
+        rows = slice(128 * i, 128 * (i + 1))
+        tifffile.imwrite(folder / "images" / f"{i}.tif", image[rows, :128])
+        tifffile.imwrite(folder / "masks" / f"{i}.tif", labels[rows, :128].astype(np.uint16))
+    return folder
+
+
 def train_tiny(method: str, data, out, **options) -> Path:
     """Train a tiny ``method`` model for two steps of 64² crops (fast; quality irrelevant)."""
     from tessella.engine.train import TrainConfig, train

@@ -5,22 +5,13 @@ the warning still points at the line of the training loop that loads the folder.
 import warnings
 from pathlib import Path
 
-import numpy as np
-import tifffile
-
 from tessella.engine.train import loop
 from tessella.engine.train.loop import TrainConfig, train_steps
+from tests.conftest import nuclei_folder
 
 
 def test_a_folder_given_as_data_and_val_data_warns_once(tmp_path, nuclei_sample):
-    image, labels = nuclei_sample
-    folder = tmp_path / "data"
-    for sub in ("images", "masks"):
-        (folder / sub).mkdir(parents=True)
-    for i in range(2):
-        rows = slice(128 * i, 128 * (i + 1))
-        tifffile.imwrite(folder / "images" / f"{i}.tif", image[rows, :128])
-        tifffile.imwrite(folder / "masks" / f"{i}.tif", labels[rows, :128].astype(np.uint16))
+    folder = nuclei_folder(tmp_path / "data", nuclei_sample)
     (folder / "images" / "notes.txt").write_text("not an image")
     config = TrainConfig(
         "embedding",

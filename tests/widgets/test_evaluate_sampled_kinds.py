@@ -13,6 +13,7 @@ import tifffile
 from tessella._widgets._evaluate_kinds import GUESS_SAMPLE_PIXELS
 from tessella.engine.evaluation import ground_truth_kind
 from tests.engine.test_evaluate_mistakes import ISBI, ReadCounter
+from tests.engine.test_evaluation_sampled_kind import _volume
 
 
 def _guessed(viewer, qtbot, truth, name: str):
@@ -23,21 +24,6 @@ def _guessed(viewer, qtbot, truth, name: str):
         viewer.add_labels(truth, name=name)
         assert widget.kind_worker is not None  # (in a worker, from a sample)
     return widget
-
-
-def _volume(planes: np.ndarray, depth: int, first: int):
-    """``planes`` as planes ``first`` onwards of a lazy volume of ``depth`` planes, 0
-    elsewhere (nothing but the annotated planes in memory); and their read counter."""
-    source = ReadCounter(planes)
-    chunks = (1, 512, 512)
-    parts = [
-        da.zeros((first, *planes.shape[1:]), dtype=planes.dtype, chunks=chunks),
-        da.from_array(source, chunks=chunks, name=False),
-        da.zeros(
-            (depth - first - len(planes), *planes.shape[1:]), dtype=planes.dtype, chunks=chunks
-        ),
-    ]
-    return da.concatenate([part for part in parts if part.shape[0]]), source
 
 
 def test_a_membrane_map_with_cells_larger_than_the_windows_is_a_boundary_map(

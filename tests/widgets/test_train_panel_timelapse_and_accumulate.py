@@ -11,7 +11,7 @@ import pytest
 import tifffile
 
 from tessella._widgets.train import NEW, TrainWidget
-from tests.conftest import cell_movie
+from tests.conftest import cell_movie, nuclei_folder
 
 UNANNOTATED = 999
 
@@ -73,14 +73,7 @@ def test_the_loss_curve_has_one_point_per_optimiser_step(train, tmp_path, nuclei
 
     from tessella.engine.train.loop import CHECKPOINT, TrainConfig, checkpoint_losses, train_steps
 
-    image, labels = nuclei_sample
-    folder = tmp_path / "data"
-    for sub in ("images", "masks"):
-        (folder / sub).mkdir(parents=True)
-    for i in range(2):
-        rows = slice(128 * i, 128 * (i + 1))
-        tifffile.imwrite(folder / "images" / f"{i}.tif", image[rows, :128])
-        tifffile.imwrite(folder / "masks" / f"{i}.tif", labels[rows, :128].astype(np.uint16))
+    folder = nuclei_folder(tmp_path / "data", nuclei_sample)
     config = TrainConfig(
         "embedding",
         str(folder),
