@@ -182,10 +182,20 @@ def test_a_linking_parameter_runs_no_frame_preview_and_acts_at_apply_to_all(
         tune.controls["min_iou"].setValue(0.6)
     assert not tune.busy and previewed == []
     assert tune.params.min_iou == 0.6
-    assert "min_iou=0.6 applies at Apply to all (it links the frames" in tune.status_label.text()
+    assert tune.status_label.text() == (
+        "'movie labels': min_iou=0.6 applies at Apply to all (it acts on how the frames are "
+        "linked; the preview of one frame is not linked, so none was run)"
+    )
+    with qtbot.waitSignal(tune.update_finished, timeout=5_000):
+        tune.controls["divisions"].setChecked(False)
+    assert "divisions off applies at Apply to all (it acts on how" in tune.status_label.text()
     with qtbot.waitSignal(tune.update_finished, timeout=5_000):
         tune.controls["link"].setChecked(False)
     assert not tune.busy and previewed == [] and not tune.controls["min_iou"].isEnabled()
+    assert (
+        "link off applies at Apply to all (it leaves the frames unlinked, each object with "
+        "its own ID; the preview" in tune.status_label.text()
+    )  # (it said "link=False ... it links")
     np.testing.assert_array_equal(layer.data, before)
 
     with qtbot.waitSignal(tune.update_finished, timeout=30_000):
@@ -198,6 +208,7 @@ def test_a_linking_parameter_runs_no_frame_preview_and_acts_at_apply_to_all(
     qtbot.waitUntil(lambda: not tune.busy, timeout=30_000)
     params = layer.metadata["tessella_recipe"]["params"]
     assert (params["min_iou"], params["link"], params["min_size"]) == (0.6, False, 50)
+    assert params["divisions"] is False
     assert "not linked" in tune.status_label.text()
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import _results
-from ._tune_controls import _decimals, _odd_only, _set_value
+from ._tune_controls import _decimals, _lowest_means, _odd_only, _set_value
 from ._tune_frames import _slice_preview
 from ._tune_notices import show_error
 
@@ -133,10 +133,12 @@ class TuneParams:
             show_error(f"Tune: {exc}")
             self._show_params(self.params)
             return False
-        if self._not_in_preview(name):
-            self._keep_for_apply_to_all(params, name)
-        else:
+        if not self._not_in_preview(name):
             self._use_params(params)
+        elif self._applying_to_all():
+            self._apply_to_all_again(params, name)
+        else:
+            self._keep_for_apply_to_all(params, name)
         return True
 
     def _not_in_preview(self, name: str) -> bool:
@@ -166,6 +168,39 @@ class TuneParams:
         spec = {spec.name: spec for spec in param_specs(method.Params)}.get(name)
         return spec is not None and (name == "link" or spec.only_with == "link")
 
+    def _applying_to_all(self) -> bool:
+        """Whether *Apply to all* of the chosen layer runs or is due (a volume's Reset or Load
+        recipe waiting for the quiet period counts: it redoes the whole volume too)."""
+        layer_id = self.layer_combo.currentData()
+        running = self._requests.get(layer_id)
+        return (running is not None and running.apply_all) or self._due.get(layer_id) is True
+
+    def _apply_to_all_again(self, params, name: str) -> None:
+        """A change of ``name``, which no preview shows, while *Apply to all* runs: that run
+        is superseded, as by any change, and *Apply to all* starts again with ``params`` (kept
+        for a later *Apply to all*, the change would be dropped: the run under way would end
+        with the old value in the labels and the new one in the controls)."""
+        self._use_params(params, whole=True)
+        layer = self.labels_layer
+        if layer is not None and self._applying_to_all():
+            self._say(
+                f": {_named(params, name)} changed during Apply to all, which starts again "
+                f"with it ({self._why_no_preview(name, params)})",
+                layer,
+            )
+
+    def _why_no_preview(self, name: str, params) -> str:
+        """Why a change of ``name`` to its value in ``params`` runs no preview."""
+        if not self._links(name):
+            return "it acts across slices; the preview of one slice is 2D"
+        if name != "link":
+            what = "it acts on how the frames are linked"
+        elif getattr(params, name):
+            what = "it links the frames"
+        else:
+            what = "it leaves the frames unlinked, each object with its own ID"
+        return f"{what}; the preview of one frame is not linked"
+
     def _keep_for_apply_to_all(self, params, name: str) -> None:
         """Show ``params`` without running a preview, which could not show the change of
         ``name``; the status says that it acts at *Apply to all*. Nothing to run:
@@ -178,13 +213,9 @@ class TuneParams:
         state = _results.state_on_screen(layer)
         if state is not None:  # the controls stay on these labels (an undo moves them)
             self._in_step[layer_id] = state["fingerprint"]
-        why = (
-            "it links the frames; the preview of one frame is not linked"
-            if self._links(name)
-            else "it acts across slices; the preview of one slice is 2D"
-        )
         self._say(
-            f": {name}={getattr(params, name)} applies at Apply to all ({why}, so none was run)",
+            f": {_named(params, name)} applies at Apply to all "
+            f"({self._why_no_preview(name, params)}, so none was run)",
             layer,
         )
         if not self._requests and not self._due:
@@ -238,3 +269,16 @@ class TuneParams:
 
     def _on_reset_clicked(self) -> None:
         self.reset()
+
+
+def _named(params, name: str) -> str:
+    """``name`` and its value in ``params`` as the status line says them: "min_iou=0.6",
+    "link off", "z_median off" (what its lowest value means, as its control shows)."""
+    from tessella.engine.params import param_specs
+
+    value = getattr(params, name)
+    if isinstance(value, bool):
+        return f"{name} {'on' if value else 'off'}"
+    spec = {spec.name: spec for spec in param_specs(type(params))}.get(name)
+    means = "" if spec is None or value != spec.low else _lowest_means(spec)
+    return f"{name} {means}" if means else f"{name}={value}"

@@ -12,7 +12,9 @@ meanwhile, and its labels land in its own layer. For
 time-lapse (``T``) results only the frame on screen is updated until "Apply to all", and a
 change of a linking parameter runs no preview (a frame alone is not linked); a volume
 shows a 2D preview of the slice on screen, except for Reset and Load recipe, which redo the
-whole volume. Recipes saved here are what ``tessella segment --recipe FILE`` replays; Save
+whole volume, and a change of ``z_median``, which runs none. Such a change (linking,
+``z_median``) made during Apply to all supersedes it too, and Apply to all starts again with
+it. Recipes saved here are what ``tessella segment --recipe FILE`` replays; Save
 recipe warns when the labels on screen are not what its parameters make. An update that fails
 leaves the labels as they were, and the controls go back to the values that made them.
 
