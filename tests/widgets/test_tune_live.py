@@ -12,6 +12,8 @@ import time
 
 import numpy as np
 import pytest
+from qtpy.QtCore import Qt
+from qtpy.QtTest import QTest
 
 from tessella._widgets import tune as tune_module
 from tessella.engine.methods import boundary, embedding, semantic
@@ -185,6 +187,14 @@ def test_the_status_adds_the_drawing_once_the_canvas_has_drawn(
     )
 
 
+def _type_into(label, text: str) -> None:
+    """Click into a labelled slider's value box, select its text, type ``text``, Enter."""
+    label.setFocus()
+    label.selectAll()
+    QTest.keyClicks(label, text)
+    QTest.keyClick(label, Qt.Key.Key_Return)
+
+
 def test_no_limit_off_and_odd_median_sizes_are_shown_as_they_act(
     docked_tune,
     volume_result,  # noqa: F811
@@ -207,14 +217,16 @@ def test_no_limit_off_and_odd_median_sizes_are_shown_as_they_act(
     assert widget.controls["min_size"].toolTip().endswith("; 0 = no limit.")
     radius = widget.controls["radius"]  # a slider: "(0 = off)"
     assert "0 = off" in radius.toolTip() and radius.value() == 2  # (em-mito3d's default)
-    assert radius._label.text() == "2"
-    radius._label.setText("off")  # the value's box, typed into: "off" is 0
+    label = radius._label  # the value's box, typed into: a number, then Enter
+    assert label.text() == "2"
     with qtbot.waitSignal(widget.update_finished, timeout=30_000):
-        radius._label.editingFinished.emit()
-    assert radius.value() == 0 and widget.params.radius == 0 and radius._label.text() == "off"
+        _type_into(label, "0")
+    assert radius.value() == 0 and widget.params.radius == 0 and label.text() == "off"
     with qtbot.waitSignal(widget.update_finished, timeout=30_000):
-        radius.setValue(1)
-    assert radius._label.text() == "1" and widget.params.radius == 1
+        _type_into(label, "1")  # over "off"
+    assert radius.value() == 1 and widget.params.radius == 1 and label.text() == "1"
+    _type_into(label, "off")  # letters: the label's validator takes none of them
+    assert label.text() == "1" and radius.value() == 1
     qtbot.waitUntil(lambda: not widget.busy, timeout=30_000)
 
     # z_median: "even sizes act as the next odd": the control shows the size that acts
@@ -233,6 +245,33 @@ def test_no_limit_off_and_odd_median_sizes_are_shown_as_they_act(
     assert control.value() == 3 and widget.params.z_median == 3
     control.setValue(31)
     assert control.value() == 31
+
+
+def test_a_superqt_whose_label_fails_keeps_the_slider_as_it_was(qtbot, monkeypatch):
+    """The "off" of a slider leans on superqt's private label API: where it fails, the label
+    keeps superqt's own number and formatting (the override is taken back), not a half-made
+    control that would break the panel."""
+    from superqt import QLabeledSlider
+    from superqt.sliders._labeled import SliderLabel
+
+    from tessella._widgets._tune_controls import _name_the_lowest
+
+    slider = QLabeledSlider()
+    qtbot.addWidget(slider)
+    slider.setRange(0, 5)
+    label = slider._label
+
+    def fails(*_args) -> None:
+        raise RuntimeError("another superqt")
+
+    monkeypatch.setattr(SliderLabel, "_update_size", fails)
+    _name_the_lowest(slider, "off")
+    assert "_format_value" not in vars(label)  # superqt's own again
+    assert label.text() == "0"
+    slider.setValue(3)
+    assert label.text() == "3"
+    slider.setValue(0)
+    assert label.text() == "0"
 
 
 def test_z_median_runs_no_slice_preview_and_acts_at_apply_to_all(

@@ -3,6 +3,7 @@ value they show (:func:`_set_value`)."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import TYPE_CHECKING
 
@@ -69,31 +70,28 @@ def _help(spec: ParamSpec) -> str:
 
 def _name_the_lowest(slider: QLabeledSlider | QLabeledDoubleSlider, text: str) -> None:
     """Make a labelled slider's number read ``text`` at its lowest value ("off"), as a spin
-    box's special value text does (superqt's label, a QLineEdit, has none). The label is
-    superqt's private ``_label``: its number is formatted by ``_format_value``, read back by
-    ``_editing_finished`` (float() of "off" would raise), and sized from both ends' text.
-    A superqt without them keeps the number (the tooltip still says what 0 means)."""
+    box's special value text does (superqt's label, a QLineEdit, has none). Only the display
+    changes: the label is superqt's private ``_label``, whose number ``_format_value`` writes
+    (and ``_update_size`` measures). Its validator takes numbers only, so nothing but a
+    number can be typed into it, "off" shown or not. A superqt where this fails keeps the
+    number (the tooltip still says what 0 means)."""
     label = getattr(slider, "_label", None)
-    needed = ("_format_value", "_editing_finished", "_update_size", "valueEdited")
-    if label is None or not all(hasattr(label, name) for name in needed):
+    plain = getattr(label, "_format_value", None)
+    if label is None or plain is None:
         return
-    plain = label._format_value
-    label._format_value = lambda value: text if value <= label.minimum() else plain(value)
-
-    def edited() -> None:  # Enter or a click away after the label was clicked
-        typed = label.text().strip()
-        try:
-            value = label.minimum() if typed == text else float(typed)
-        except ValueError:  # nothing valid typed: the value stays
+    own = "_format_value" in getattr(label, "__dict__", {})  # (else superqt's, the class's)
+    try:
+        label._format_value = lambda value: text if value <= label.minimum() else plain(value)
+        label._update_size()
+        label.updateText()
+    except Exception:  # another superqt's label: the slider stays as superqt made it
+        with contextlib.suppress(Exception):
+            if own:
+                label._format_value = plain
+            else:
+                del label._format_value  # superqt's own method again
+        with contextlib.suppress(Exception):
             label.updateText()
-            return
-        label.setValue(value)
-        label.valueEdited.emit(label.value())
-
-    label.editingFinished.disconnect(label._editing_finished)
-    label.editingFinished.connect(edited)
-    label._update_size()
-    label.updateText()
 
 
 def _odd_only(spec: ParamSpec) -> bool:
