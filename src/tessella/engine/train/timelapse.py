@@ -6,7 +6,10 @@ Two layouts are read:
   is in ``.../NN_GT``: ``SEG/man_segTTT.tif`` labels the frames used for training. Where SEG
   is sparse (not every cell annotated, as in Fluo-N2DH-GOWT1), the cells that only the
   tracking markers ``TRA/man_trackTTT.tif`` show are left out of the loss (a band around each
-  unannotated marker is ignored) instead of being taught as background;
+  unannotated marker is ignored) instead of being taught as background. ``TTT`` is any number
+  of digits (CTC writes four for long movies) and ``.tif``/``.tiff`` may be in any case; files
+  of other names (``man_seg_old.tif``, ``t000 copy.tif``, ``notes.txt``) are left out and named
+  in one line, and two files of one frame number (``t000.tif``, ``t000.tiff``) are refused;
 - a folder with ``images/NAME.tif`` (TYX stacks) and ``masks/NAME.tif`` (TYX instance labels);
   frames whose mask is empty count as unlabelled and are skipped. Files left out, and masks
   with a frame where one label covers much of it (unannotated parts painted one value, with
@@ -32,12 +35,22 @@ from scipy import ndimage
 from ..axes import to_model_layout
 from ..io import read_image
 from ..normalize import normalize
-from ._folders import left_out_files, painted_label, tiff_files, warn_once, warn_painted
+from ._folders import (
+    _few,
+    left_out_files,
+    painted_label,
+    tiff_files,
+    warn_once,
+    warn_painted,
+)
 from .data import Sample, as_int32_labels, check_finite, refuse_unknown_exclusions, selects
 
 __all__ = ["window_indices", "stack_window", "load_timelapse_samples", "is_ctc_sequence"]
 
-_CTC_FRAME = re.compile(r"^t(\d+)\.tif$")
+# CTC names; the number may have any count of digits, the suffix any case
+_CTC_FRAME = re.compile(r"^t([0-9]+)\.tiff?$", re.IGNORECASE)
+_CTC_SEG = re.compile(r"^man_seg([0-9]+)\.tiff?$", re.IGNORECASE)
+_CTC_TRACK = re.compile(r"^man_track([0-9]+)\.tiff?$", re.IGNORECASE)
 #: pixels around an unannotated cell's tracking marker left out of the loss
 IGNORE_MARGIN = 8
 
@@ -64,18 +77,57 @@ def is_ctc_sequence(path) -> bool:
     return path.is_dir() and (path.parent / f"{path.name}_GT").is_dir()
 
 
+def _numbered(
+    folder: Path, pattern: re.Pattern, base: Path, left_out: dict, keep: tuple[str, ...] = ()
+) -> dict[int, Path]:
+    """The files of ``folder`` whose names ``pattern`` matches, by the number it finds. The
+    others (folders too; hidden files and the names in ``keep`` aside) are added to
+    ``left_out[pattern]`` as ``FOLDER/NAME`` relative to ``base``. Two files of one number
+    (``t000.tif`` and ``t000.tiff``, ``t0.tif`` and ``t000.tif``) are refused."""
+    found: dict[int, Path] = {}
+    if not folder.is_dir():
+        return found
+    relative = folder.relative_to(base)
+    for file in sorted(folder.iterdir()):
+        if file.name.startswith(".") or file.name in keep:
+            continue
+        match = pattern.match(file.name)
+        if match is None or file.is_dir():
+            left_out.setdefault(pattern, []).append(
+                f"{relative.as_posix()}/{file.name}" + ("/" if file.is_dir() else "")
+            )
+            continue
+        number = int(match[1])
+        if number in found:
+            raise ValueError(
+                f"{folder}: {found[number].name} and {file.name} are both frame {number}; keep one"
+            )
+        found[number] = file
+    return found
+
+
+_EXPECTED = {_CTC_FRAME: "tTTT.tif", _CTC_SEG: "man_segTTT.tif", _CTC_TRACK: "man_trackTTT.tif"}
+
+
 def _ctc_sequence(
     path: Path, window, target, channels, normalization, exclude, seen, ignore_label, warned
 ):
     gt = path.parent / f"{path.name}_GT"
-    frames = sorted(
-        (int(m[1]), p) for p in path.iterdir() if (m := _CTC_FRAME.match(p.name)) is not None
-    )
+    left_out: dict[re.Pattern, list[str]] = {}
+    base = path.parent
+    frames = sorted(_numbered(path, _CTC_FRAME, base, left_out).items())
+    seg_dir = gt / "SEG"
+    seg_files = _numbered(seg_dir, _CTC_SEG, base, left_out)
+    track_files = _numbered(gt / "TRA", _CTC_TRACK, base, left_out, keep=("man_track.txt",))
+    if left_out:
+        unused = "; ".join(
+            f"{_few(names)} (not {_EXPECTED[pattern]})" for pattern, names in left_out.items()
+        )
+        warn_once(f"{path.parent}: left out {unused}", warned, stacklevel=3)
     if not frames:
         raise ValueError(f"{path}: a CTC sequence folder must hold frames tTTT.tif")
     if [t for t, _ in frames] != list(range(len(frames))):
         raise ValueError(f"{path}: frames must be numbered t000 .. t{len(frames) - 1:03d}")
-    seg_dir = gt / "SEG"
     if not seg_dir.is_dir():
         raise ValueError(f"{gt}: no SEG folder with man_segTTT.tif ground truth")
     stem = f"{path.parent.name}_{path.name}"
@@ -91,8 +143,7 @@ def _ctc_sequence(
         return cache[i]
 
     samples = []
-    for seg_path in sorted(seg_dir.glob("man_seg*.tif")):
-        t = int(seg_path.stem[len("man_seg") :])
+    for t, seg_path in sorted(seg_files.items()):
         name = f"{stem}[t={t:03d}]"
         if any(selects(e, name) for e in exclude):
             continue
@@ -110,8 +161,8 @@ def _ctc_sequence(
                 f"shape {image.shape[1:]}"
             )
         sample = Sample(image, labels, name)
-        tra_path = gt / "TRA" / f"man_track{t:03d}.tif"
-        if tra_path.is_file():
+        tra_path = track_files.get(t)
+        if tra_path is not None:
             markers = np.asarray(read_image(tra_path).data)
             annotated = np.unique(markers[labels > 0])
             unannotated = (markers > 0) & ~np.isin(markers, annotated)
