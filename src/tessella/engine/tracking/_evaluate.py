@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -80,10 +82,39 @@ def link_accuracy(
     }
 
 
-def _frame_number(name: str, prefix: str) -> int | None:
-    stem = Path(name).stem
-    digits = stem[len(prefix) :]
-    return int(digits) if stem.startswith(prefix) and digits.isdigit() else None
+def _numbered_files(
+    folder: Path, prefix: str, left_out: list[str] | None = None, keep: str = ""
+) -> dict[int, Path]:
+    """The files ``PREFIXnnn.tif`` of ``folder`` by frame number: ``.tif`` or ``.tiff`` in any
+    case, any count of digits (CTC writes four for long movies). The names of the others
+    (``man_seg_old.tif``, ``mask000 copy.tif``, folders; hidden files and ``keep`` aside) are
+    added to ``left_out`` as ``FOLDER/NAME``. Two files of one frame (``man_seg1.tif`` and
+    ``man_seg001.tif``) are refused: which one holds the frame is not known."""
+    pattern = re.compile(rf"^{prefix}([0-9]+)\.tiff?$", re.IGNORECASE)
+    found: dict[int, Path] = {}
+    if not folder.is_dir():
+        return found
+    for file in sorted(folder.iterdir()):
+        if file.name.startswith(".") or file.name == keep:
+            continue
+        match = pattern.match(file.name)
+        if match is None or file.is_dir():
+            if left_out is not None:
+                left_out.append(f"{folder.name}/{file.name}" + ("/" if file.is_dir() else ""))
+            continue
+        t = int(match[1])
+        if t in found:
+            raise ValueError(f"{folder}: {found[t].name} and {file.name} are both frame {t}")
+        found[t] = file
+    return found
+
+
+def _left_out_note(folder: Path, left_out: list[str], expected: str) -> None:
+    if left_out:
+        more = f" and {len(left_out) - 5} more" if len(left_out) > 5 else ""
+        warnings.warn(
+            f"{folder}: left out {', '.join(left_out[:5])}{more} (not {expected})", stacklevel=3
+        )
 
 
 def _read_labels(path: Path) -> np.ndarray:
@@ -102,7 +133,7 @@ def _check_ctc_ground_truth(gt_dir: Path) -> None:
     if not gt_dir.is_dir():
         raise ValueError(f"{gt_dir}: no such folder (the CTC ground truth, NN_GT)")
     seg = gt_dir / "SEG"
-    has_seg = any(_frame_number(p.name, "man_seg") is not None for p in seg.glob("man_seg*.tif"))
+    has_seg = bool(_numbered_files(seg, "man_seg"))
     tra = gt_dir / "TRA"
     if tra.exists() and not (tra / "man_track.txt").is_file():
         raise ValueError(f"{tra}: no man_track.txt (the tracks of the TRA markers)")
@@ -123,13 +154,17 @@ def evaluate_ctc(result_dir, gt_dir, frames: range | None = None) -> dict:
     """
     result_dir, gt_dir = Path(result_dir), Path(gt_dir)
     _check_ctc_ground_truth(gt_dir)
-    masks = {
-        t: p
-        for p in result_dir.glob("mask*.tif")
-        if (t := _frame_number(p.name, "mask")) is not None
-    }
+    unused: list[str] = []
+    masks = _numbered_files(result_dir, "mask", unused, keep="res_track.txt")
     if not masks:
         raise ValueError(f"{result_dir}: no maskTTT.tif files (a CTC result folder)")
+    _left_out_note(result_dir.parent, unused, "maskTTT.tif")
+    unused = []
+    seg_files = _numbered_files(gt_dir / "SEG", "man_seg", unused)
+    _left_out_note(gt_dir, unused, "man_segTTT.tif")
+    unused = []
+    track_files = _numbered_files(gt_dir / "TRA", "man_track", unused, keep="man_track.txt")
+    _left_out_note(gt_dir, unused, "man_trackTTT.tif")
     count = max(masks) + 1
     missing = [t for t in range(count) if t not in masks]
     if missing:
@@ -148,17 +183,15 @@ def evaluate_ctc(result_dir, gt_dir, frames: range | None = None) -> dict:
     from ..metrics import seg_scores
 
     pairs = []
-    for path in sorted((gt_dir / "SEG").glob("man_seg*.tif")):
-        t = _frame_number(path.name, "man_seg")
-        if t is not None and t in frames and t < count:
+    for t, path in sorted(seg_files.items()):
+        if t in frames and t < count:
             pairs.append((_read_labels(path), tracked[t]))
     scores = {"seg_frames": len(pairs), **seg_scores(pairs)} if pairs else {"seg_frames": 0}
     tra_dir = gt_dir / "TRA"
     if (tra_dir / "man_track.txt").is_file():
         markers = np.zeros_like(tracked)
-        for path in tra_dir.glob("man_track*.tif"):
-            t = _frame_number(path.name, "man_track")
-            if t is not None and t < count:
+        for t, path in track_files.items():
+            if t < count:
                 markers[t] = _read_labels(path)
         gt_tracks = read_ctc_tracks(tra_dir / "man_track.txt")
         link_frames = [t for t in frames if 0 < t < count]
