@@ -205,7 +205,7 @@ def test_no_limit_off_and_odd_median_sizes_are_shown_as_they_act(
     the sliders showed 0)."""
     specs = {spec.name: spec for spec in param_specs(boundary.Params)}
     max_size = tune_module._make_control(specs["max_size"])  # help: "0 = no limit"
-    min_size = tune_module._make_control(specs["min_size"])  # its help says nothing of 0
+    min_size = tune_module._make_control(specs["min_size"])  # help: "0 = no limit" too
     for control in (max_size, min_size):
         qtbot.addWidget(control)
         tune_module._set_value(control, 0)
@@ -214,7 +214,9 @@ def test_no_limit_off_and_odd_median_sizes_are_shown_as_they_act(
     assert max_size.text() == "500"
 
     viewer, widget, layer = _volume_in_tune(docked_tune, volume_result)
-    assert widget.controls["min_size"].toolTip().endswith("; 0 = no limit.")
+    said = {spec.name: spec.help for spec in param_specs(semantic.Params)}["min_size"]
+    assert widget.controls["min_size"].toolTip() == said  # the help: "...; 0 = no limit."
+    assert said.endswith("; 0 = no limit.")
     radius = widget.controls["radius"]  # a slider: "(0 = off)"
     assert "0 = off" in radius.toolTip() and radius.value() == 2  # (em-mito3d's default)
     label = radius._label  # the value's box, typed into: a number, then Enter

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from tessella.engine.params import ParamSpec
 
 __all__ = [
-    "LOWEST_UNSAID",
     "MAX_SLIDER_STEPS",
     "_button",
     "_decimals",
@@ -43,29 +42,20 @@ def _decimals(spec: ParamSpec) -> int:
     return max(0, -round(np.log10((spec.high - spec.low) / 100)))
 
 
-#: what the lowest value of a parameter means where its help does not say (a name means the
-#: same in every method): nothing has fewer than 0 pixels, a Gaussian of sigma 0 smooths nothing
-LOWEST_UNSAID = {"min_size": "no limit", "min_superpixel": "off", "sigma_seeds": "off"}
-
-
 def _lowest_means(spec: ParamSpec) -> str:
-    """What the lowest value of ``spec`` means ("0 = no limit" in its help: "no limit", or
-    :data:`LOWEST_UNSAID`), shown instead of that value; empty where it means nothing else."""
+    """What the lowest value of ``spec`` means where its help says so ("...; 0 = no limit.":
+    "no limit"), shown instead of that value; empty where the help says nothing of it (the
+    methods' help texts are the one place that says what 0 means)."""
     if spec.low is None:
         return ""
     said = re.search(rf"\b{re.escape(f'{spec.low:g}')} = ([\w ]+)", spec.help)
-    if said is not None:
-        return said.group(1).strip()
-    return LOWEST_UNSAID.get(spec.name, "") if spec.low == 0 else ""
+    return "" if said is None else said.group(1).strip()
 
 
 def _help(spec: ParamSpec) -> str:
-    """The help of ``spec`` as its control's tooltip, with what its lowest value means where
-    the help does not say it ("Discard objects with fewer pixels; 0 = no limit.")."""
-    means = _lowest_means(spec)
-    if not means or re.search(rf"\b{re.escape(f'{spec.low:g}')} = ", spec.help):
-        return spec.help
-    return f"{spec.help.rstrip('.')}; {spec.low:g} = {means}."
+    """The tooltip of the control of ``spec``: its method's help, which says what 0 means
+    where it means more than a number ("Discard objects with fewer pixels; 0 = no limit.")."""
+    return spec.help
 
 
 def _name_the_lowest(slider: QLabeledSlider | QLabeledDoubleSlider, text: str) -> None:

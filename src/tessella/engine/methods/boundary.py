@@ -79,23 +79,31 @@ class Params:
         0.5, 0.0, 1.0, "Boundary probability at or above this is membrane when placing seeds."
     )
     sigma_seeds: float = param(
-        2.0, 0.0, 10.0, "Smoothing (pixels) of the distance map whose maxima seed superpixels."
+        2.0,
+        0.0,
+        10.0,
+        "Smoothing (pixels) of the distance map whose maxima seed superpixels; 0 = off.",
     )
     alpha: float = param(
         0.9, 0.0, 1.0, "Watershed height: weight of the boundary map against the distance map."
     )
     min_superpixel: int = param(
-        20, 0, 100_000, "Superpixels with fewer pixels join their weakest-boundary neighbour."
+        20,
+        0,
+        100_000,
+        "Superpixels with fewer pixels join their weakest-boundary neighbour; 0 = off.",
     )
     beta: float = param(
         0.5, 0.01, 0.99, "Boundary bias: below 0.5 merges more, above 0.5 splits more."
     )
-    min_size: int = param(0, 0, 1_000_000_000, "Discard objects with fewer pixels (voxels).")
+    min_size: int = param(
+        0, 0, 1_000_000_000, "Discard objects with fewer pixels (voxels); 0 = no limit."
+    )
     max_size: int = param(
         0, 0, 1_000_000_000, "Discard objects with more pixels (voxels); 0 = no limit."
     )
     fg_thresh: float = param(
-        0.5, 0.0, 1.0, "Discard objects whose mean foreground probability is below this."
+        0.5, 0.0, 1.0, "Discard objects whose mean foreground probability is below this; 0 = off."
     )
 
 

@@ -26,10 +26,15 @@ SIGMA_SCALE = 10.0  # s = exp(SIGMA_SCALE * sigma), as in EmbedSeg
 class Params:
     fg_thresh: float = param(0.5, 0.0, 1.0, "Seed map above this is foreground.")
     seed_thresh: float = param(0.9, 0.0, 1.0, "Start no new object at a seed below this.")
-    min_size: int = param(36, 0, 1_000_000, "Discard proposals with fewer pixels (voxels).")
+    min_size: int = param(
+        36, 0, 1_000_000, "Discard proposals with fewer pixels (voxels); 0 = no limit."
+    )
     cutoff: float = param(0.5, 0.01, 0.99, "Gaussian membership above this joins the object.")
     min_unclustered: float = param(
-        0.5, 0.0, 1.0, "Accept a proposal only if more than this fraction is still unclaimed."
+        0.5,
+        0.0,
+        1.0,
+        "Accept a proposal only if more than this fraction is still unclaimed; 0 = off.",
     )
 
 

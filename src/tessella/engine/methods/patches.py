@@ -95,7 +95,9 @@ class Params:
         help="Anchor the candidate grid at both ends of each axis: with TTA, a flipped or "
         "rotated image then gives the same objects, turned.",
     )
-    min_size: int = param(100, 0, 1_000_000_000, "Discard instances with fewer pixels.")
+    min_size: int = param(
+        100, 0, 1_000_000_000, "Discard instances with fewer pixels; 0 = no limit."
+    )
 
 
 def out_channels(ndim: int) -> tuple[int, ...]:

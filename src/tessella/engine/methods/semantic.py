@@ -72,7 +72,9 @@ class Params:
         0, 0, 10, "Opening then closing with a ball of this radius in pixels (0 = off)."
     )
     fill_holes: bool = param(False, help="Fill background enclosed within an image plane.")
-    min_size: int = param(100, 0, 1_000_000_000, "Discard objects with fewer pixels (voxels).")
+    min_size: int = param(
+        100, 0, 1_000_000_000, "Discard objects with fewer pixels (voxels); 0 = no limit."
+    )
     split: bool = param(False, help="Split touching objects by a distance-transform watershed.")
     min_distance: int = param(
         10,

@@ -62,7 +62,7 @@ class Params:
     )
     fill_holes: bool = param(True, help="Fill holes inside each cell.")
     split: bool = param(True, help="Split touching cells by a seeded watershed on the boundaries.")
-    min_size: int = param(100, 0, 1_000_000_000, "Discard objects with fewer pixels.")
+    min_size: int = param(100, 0, 1_000_000_000, "Discard objects with fewer pixels; 0 = no limit.")
     link: bool = param(True, help="Give each cell one ID across frames (tracking).")
     min_iou: float = param(
         0.2, 0.0, 1.0, "Linking: frame-to-frame matches need this IoU.", only_with="link"
