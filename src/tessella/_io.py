@@ -5,7 +5,9 @@ metadata, zarr arrays and OME-Zarr) as layers scaled by the pixel size, with the
 layer's ``metadata["axes"]`` for the Segment widget (with ``metadata["axes_guessed"]`` when the
 file names none and they are only a guess from the shape). Labels that Segment made (a
 blockwise zarr, or a file with its ``.recipe.json`` beside it) carry their recipe, as the
-layers Segment adds do, so Export writes it. The writers save a labels layer with its scale
+layers Segment adds do, so Export writes it; a recipe that does not reproduce them is said on
+open (:class:`LabelsChangedWarning`). A mask stack (``segment --stack``'s, Export's) opens as
+its objects' labels and their overlaps layer. The writers save a labels layer with its scale
 as pixel size, so Fiji and the reader see the same physical size.
 """
 
@@ -13,6 +15,8 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +25,9 @@ import numpy as np
 
 __all__ = [
     "AXES_GUESSED_KEY",
+    "COMPANIONS_KEY",
+    "COMPANION_OF_KEY",
+    "LabelsChangedWarning",
     "axes_named",
     "get_reader",
     "read_layers",
@@ -48,6 +55,11 @@ _LABELS_FOLDERS = {"mask", "masks", "label", "labels", "gt", "ground_truth", "gr
 #: the zarr attribute in which a blockwise run (the Segment panel's or ``tessella segment``'s)
 #: keeps the recipe of the labels it wrote
 ZARR_RECIPE_ATTR = "tessella"
+#: labels layer metadata ``{kind: token}``, and the ``token`` in the metadata of the layer the
+#: reader opened beside them (``COMPANION_OF_KEY``: a mask stack's "overlaps"): napari adds
+#: the two, and the widgets take that layer as the labels' companion
+COMPANIONS_KEY = "tessella_companions"
+COMPANION_OF_KEY = "tessella_companion_of"
 _MICRON = ("µm", "μm", "um", "micron", "microns", "micrometer", "micrometers", "µ")
 _NO_UNIT = ("", "pixel", "pixels", "px")
 
@@ -166,6 +178,9 @@ def _layers_of(path: Path) -> list[tuple]:
         # a recipe written beside labels says they are labels, though the file lost our tag
         # (re-saved by Fiji or a script) and its name says nothing ("out/cells.tif")
         found = _recipe_beside(path)
+        stack = _mask_stack_layers(path, data, kwargs, metadata, found)
+        if stack is not None:
+            return stack
         if image.labels or named or _binary(data) or _made_beside_labels(found, path):
             labels = np.asarray(data)
             metadata = _with_recipe(metadata, path, labels, found)
@@ -181,6 +196,72 @@ def _layers_of(path: Path) -> list[tuple]:
     split["name"] = [f"{name} c{c}" for c in range(channels)]
     split["metadata"] = [dict(metadata, channel=c) for c in range(channels)]
     return [(data, {**split, "channel_axis": axes.index("C")}, "image")]
+
+
+def _mask_stack_layers(
+    path: Path, data, kwargs: dict, metadata: dict, found: dict | None
+) -> list[tuple] | None:
+    """The layers of a mask stack (``tessella segment --stack``'s, Export's): the ``(N, Y, X)``
+    0/1 masks of objects that may overlap, as Segment shows such objects: their labels
+    (object ``n + 1`` is frame ``n``) and, where some hide part of others, an "overlaps"
+    layer beside them, which Export and Evaluate take as the labels' (so Export writes
+    the stack and measures each object whole). The labels get the recipe beside the file,
+    checked against the stack it says it wrote. None when ``path`` holds no mask stack: the
+    recipe beside it says ``stack``, or the file's ImageJ ``Info`` is
+    :data:`~tessella.engine.io.MASK_STACK_INFO` (so an ImageJ hyperstack, TYX, or a stack
+    saved again by a script without that metadata, ZYX, is not a movie or one 3D object)."""
+    from tessella.engine.io import mask_stack_labels
+
+    if not isinstance(data, np.ndarray) or data.ndim != 3 or not _zeros_and_ones(data):
+        return None
+    said = found is not None and found.get("stack") is True
+    if not (said or _marked_mask_stack(path)):
+        return None
+    labels, overlaps = mask_stack_labels(data)
+    name = kwargs["name"]
+    placed = {key: value[-2:] for key, value in kwargs.items() if key != "name"}
+    placed["axis_labels"] = ("y", "x")
+    meta: dict[str, Any] = {k: v for k, v in metadata.items() if k != AXES_GUESSED_KEY}
+    meta["axes"] = "YX"
+    if isinstance(meta.get("pixel_size"), dict):
+        meta["pixel_size"] = {k: v for k, v in meta["pixel_size"].items() if k in "YX"}
+    # the recipe without ``stack``: it makes these labels (replayed, labels, not a stack)
+    recipe = None if found is None else {k: v for k, v in found.items() if k != "stack"}
+    labels_meta = _with_recipe(meta, path, labels, recipe, written=data)
+    if not overlaps.any():
+        return [(labels, {**placed, "name": name, "metadata": labels_meta}, "labels")]
+    token = uuid.uuid4().hex  # pairs the two layers (_companions.companion_layer)
+    labels_meta[COMPANIONS_KEY] = {"overlaps": token}
+    beside = {**meta, COMPANION_OF_KEY: token}
+    return [
+        (labels, {**placed, "name": name, "metadata": labels_meta}, "labels"),
+        (
+            overlaps,
+            {**placed, "name": f"{name} overlaps", "metadata": beside, "opacity": 0.6},
+            "labels",
+        ),
+    ]
+
+
+def _zeros_and_ones(data: np.ndarray) -> bool:
+    """Whether integer ``data`` holds no value but 0 and 1."""
+    return data.dtype.kind in "iu" and bool(data.min() >= 0 and data.max() <= 1)
+
+
+def _marked_mask_stack(path: Path) -> bool:
+    """Whether the TIFF ``path`` says in its ImageJ metadata that it is a mask stack."""
+    from tessella.engine.io import MASK_STACK_INFO, is_zarr_path
+
+    if is_zarr_path(path):
+        return False
+    import tifffile
+
+    try:
+        with tifffile.TiffFile(path) as tif:
+            info = (tif.imagej_metadata or {}).get("Info")
+    except Exception:  # read_image has read it; the mark is a bonus
+        return False
+    return info == MASK_STACK_INFO
 
 
 def _binary(data) -> bool:
@@ -273,7 +354,46 @@ DIGEST_DAMAGED_NOTE = (
 )
 
 
-def _with_recipe(metadata: dict, path: Path, labels: np.ndarray, found: dict | None = None) -> dict:
+class LabelsChangedWarning(UserWarning):
+    """Labels opened with a recipe that does not reproduce them (the file changed after the
+    recipe was written beside it, its digest is damaged, or an Export marked them edited);
+    napari shows it as a notification."""
+
+
+def _recipe_place(path: Path) -> str:
+    """Where the recipe of ``path`` is kept, for a message."""
+    sidecar = path.with_name(path.name.rsplit(".", 1)[0] + ".recipe.json")
+    return sidecar.name if sidecar.is_file() else "the recipe in its zarr attributes"
+
+
+def _say_not_reproduced(path: Path, recipe: dict, found: dict) -> None:
+    """Warn that the recipe reattached to the labels of ``path`` does not reproduce them."""
+    place = _recipe_place(path)
+    note = recipe.get("note", found.get("note"))
+    if note == DIGEST_DAMAGED_NOTE:
+        why = (
+            f"the labels_digest of {place} is damaged (edited by hand or cut short), so it "
+            "cannot say whether these are the labels it made; replaying it may not give them"
+        )
+    elif note == LABELS_CHANGED_NOTE:
+        why = (
+            f"the file changed after {place} was written beside it (edited or replaced "
+            "outside Tessella), so replaying that recipe does not give these labels"
+        )
+    else:
+        why = f"{place} does not reproduce these labels: they were edited after its run"
+    warnings.warn(
+        f"{path}: {why}; Export writes the recipe saying so.", LabelsChangedWarning, stacklevel=2
+    )
+
+
+def _with_recipe(
+    metadata: dict,
+    path: Path,
+    labels: np.ndarray,
+    found: dict | None = None,
+    written: np.ndarray | None = None,
+) -> dict:
     """``metadata`` of labels read from ``path``, with the recipe that made them (as the
     layers Segment adds carry it, without the keys of the export that wrote it:
     :data:`EXPORT_ONLY_KEYS`), and these labels as the state the recipe makes, or, when the
@@ -288,7 +408,11 @@ def _with_recipe(metadata: dict, path: Path, labels: np.ndarray, found: dict | N
     it is likely what the labels were made from before the change, and Export writes it
     saying it does not reproduce them. An older recipe without a digest is taken as it says;
     one whose digest is damaged vouches for nothing (:data:`DIGEST_DAMAGED_NOTE`). ``found``
-    is :func:`_recipe_beside` of ``path`` when the caller has read it.
+    is :func:`_recipe_beside` of ``path`` when the caller has read it; ``written`` what the
+    file holds when that is not ``labels`` (a mask stack: its digest names the stack).
+
+    Labels the recipe does not reproduce are said on open, in a
+    :class:`LabelsChangedWarning` naming the file and why (napari shows it).
     """
     if found is None:
         found = _recipe_beside(path)
@@ -299,7 +423,8 @@ def _with_recipe(metadata: dict, path: Path, labels: np.ndarray, found: dict | N
 
     recipe = {k: v for k, v in found.items() if k not in EXPORT_ONLY_KEYS}
     edited = bool(found.get("labels_edited"))
-    if DIGEST_KEY in found and not digest_matches(found[DIGEST_KEY], labels):
+    held = labels if written is None else written
+    if DIGEST_KEY in found and not digest_matches(found[DIGEST_KEY], held):
         damaged = not _is_digest(found[DIGEST_KEY])
         # (Export writes it instead of its own, and says why on its status line)
         recipe["note"] = DIGEST_DAMAGED_NOTE if damaged else LABELS_CHANGED_NOTE
@@ -309,6 +434,8 @@ def _with_recipe(metadata: dict, path: Path, labels: np.ndarray, found: dict | N
         recipe["labels_edited"] = True  # recipe does (Export's recipe_on_screen reads it)
         if "note" not in recipe and "note" in found:
             recipe["note"] = found["note"]
+    if edited:
+        _say_not_reproduced(path, recipe, found)
     metadata = {**metadata, RECIPE_KEY: recipe}
     if fingerprint is not None:
         state = {"fingerprint": fingerprint, "recipe": recipe, "lineage": None, "edited": edited}

@@ -141,10 +141,10 @@ def test_a_mask_stack_file_against_worm_masks_of_another_count(
     make_napari_viewer, data_dir, tmp_path
 ):
     """The stack `tessella segment --stack` and Export write (`write_mask_stack`, an ImageJ
-    TYX hyperstack the reader opens as Labels), holding fewer worms than BBBC010's masks of
-    the same crop: taken as overlapping masks and scored as `tessella evaluate --overlapping`
-    scores the two files (it was taken as a binary mask and refused, shapes differing, and
-    refused as overlapping masks too)."""
+    TYX hyperstack the reader opens as the worms' labels and overlaps), holding fewer worms
+    than BBBC010's masks of the same crop: taken as overlapping masks and scored as
+    `tessella evaluate --overlapping` scores the two files (it was taken as a binary mask and
+    refused, shapes differing, and refused as overlapping masks too)."""
     from tessella.engine.io import write_mask_stack
 
     crop = (slice(None), slice(320, 520), slice(150, 430))  # crossing worms
@@ -156,15 +156,17 @@ def test_a_mask_stack_file_against_worm_masks_of_another_count(
     write_mask_stack(tmp_path / "E03_pred.stack.tif", found)
     tifffile.imwrite(tmp_path / "gt.tif", truth)
     viewer = make_napari_viewer()
-    [predicted] = viewer.open(str(tmp_path / "E03_pred.stack.tif"), plugin="tessella")
-    assert predicted.data.shape == found.shape
+    # the worms found (labels and their overlaps), as Segment shows them
+    predicted, _overlaps = viewer.open(str(tmp_path / "E03_pred.stack.tif"), plugin="tessella")
+    assert predicted.data.shape == found.shape[1:]
     viewer.add_labels(truth, name="E03_worm_masks")
     _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Evaluate")
     assert widget.pred_combo.currentText() == predicted.name
     assert widget.truth_combo.currentText() == "E03_worm_masks"
     assert widget.truth_kind == "overlapping"
     assert widget.kind_label.text().endswith(
-        f"against a stack of {len(found)} object masks, so taken as overlapping masks."
+        f"a stack of {len(truth)} (Y, X) planes against a (Y, X) prediction: one object mask "
+        "per plane, so taken as overlapping masks."
     )
 
     widget.evaluate_button.click()

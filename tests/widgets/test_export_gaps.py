@@ -145,7 +145,8 @@ def test_the_stack_keeps_the_pixel_size_of_the_labels(make_napari_viewer, data_d
     an overlaps layer: the stack Export writes beside the labels TIFF has the same pixel size
     and unit (it had none, so Fiji measured the worms in pixels), its objects as ImageJ
     frames; it reads back as the worms, `tessella evaluate --overlapping` scores it against
-    the ground truth, and our reader opens it as one layer at that scale."""
+    the ground truth, and our reader opens it as the worms' labels and overlaps at that
+    scale."""
     from tessella.cli import main
 
     gt = data_dir / "worms_bbbc010" / "worm_masks" / "A06.tif"
@@ -176,8 +177,12 @@ def test_the_stack_keeps_the_pixel_size_of_the_labels(make_napari_viewer, data_d
     assert main(["evaluate", str(tmp_path / "w.stack.tif"), str(gt), "--overlapping", "-q",
                  "--json", str(scores)]) == 0  # fmt: skip
     assert set(json.loads(scores.read_text())["ap"].values()) == {1.0}
-    (opened,) = viewer.open(str(tmp_path / "w.stack.tif"), plugin="tessella")
-    assert opened.data.shape == masks.shape and tuple(opened.scale) == (1.0, 1.2, 1.2)
+    # the worms again (labels and overlaps, as Segment shows them), not a movie of masks
+    opened = viewer.open(str(tmp_path / "w.stack.tif"), plugin="tessella")
+    assert [layer.name for layer in opened] == ["w.stack", "w.stack overlaps"]
+    for layer in opened:
+        assert layer.data.shape == masks.shape[1:] and tuple(layer.scale) == (1.2, 1.2)
+    assert np.unique(opened[0].data).size == len(masks) + 1
 
 
 def test_the_stack_option_follows_edits_of_the_labels(

@@ -24,9 +24,30 @@ _COMPANIONS: dict[tuple, Hashable] = {}
 
 
 def companion_layer(viewer, labels_layer: Layer, kind: str):
-    """The ``kind`` layer placed beside ``labels_layer``, if it is still in the viewer."""
+    """The ``kind`` layer placed beside ``labels_layer``, if it is still in the viewer (or
+    the one the reader opened beside it: :func:`_opened_beside`)."""
     wanted = _COMPANIONS.get((_key(labels_layer), kind))
-    return next((layer for layer in viewer.layers if layer.unique_id == wanted), None)
+    found = next((layer for layer in viewer.layers if layer.unique_id == wanted), None)
+    return found if found is not None else _opened_beside(viewer, labels_layer, kind)
+
+
+def _opened_beside(viewer, labels_layer: Layer, kind: str):
+    """The ``kind`` layer the reader opened with ``labels_layer`` (a reopened mask stack's
+    overlaps: both carry one token, :data:`~tessella._io.COMPANIONS_KEY`), now placed
+    beside it as Segment's are (hidden when the labels leave); else None."""
+    from .._io import COMPANION_OF_KEY, COMPANIONS_KEY
+
+    tokens = getattr(labels_layer, "metadata", {}).get(COMPANIONS_KEY)
+    token = tokens.get(kind) if isinstance(tokens, dict) else None
+    if token is None:
+        return None
+    taken = set(_COMPANIONS.values())
+    for layer in viewer.layers:
+        if layer.metadata.get(COMPANION_OF_KEY) == token and layer.unique_id not in taken:
+            _hide_companions(viewer)
+            _COMPANIONS[(_key(labels_layer), kind)] = layer.unique_id
+            return layer
+    return None
 
 
 def tracks_layer(viewer, labels_layer: Layer):

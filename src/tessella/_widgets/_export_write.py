@@ -57,6 +57,15 @@ def _pixel_size(viewer, layer, axes: str) -> tuple[dict[str, float] | None, str,
     return sizes, unit, f"the scale ({shown}) has no unit: written as {unit}"
 
 
+def _objects(count: int, noun: str = "object") -> str:
+    """``count`` objects, in words.
+
+    >>> _objects(1), _objects(15, "whole object")
+    ('1 object', '15 whole objects')
+    """
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def _not_reproduced(name: str, note: object) -> str:
     """What the status line says when the recipe written does not make the labels of layer
     ``name``, with the cause its ``note`` records: the reader's, for a labels file changed
@@ -215,9 +224,10 @@ class ExportWriting:
         folder = written[0].parent
         names = [p.name for p in written]
         if table is not None:
-            names[kinds.index("csv")] += f" ({len(table['label'])} objects)"
+            names[kinds.index("csv")] += f" ({_objects(len(table['label']))})"
         if stack is not None:
-            names[kinds.index("stack")] += f" ({len(stack.ids)} whole objects: {stack.source})"
+            whole = _objects(len(stack.ids), "whole object")
+            names[kinds.index("stack")] += f" ({whole}: {stack.source})"
         message = f"Wrote {', '.join(names)} to {folder}"
         if make_folder is not None:
             message += " (a new folder)"

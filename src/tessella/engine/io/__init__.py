@@ -13,7 +13,13 @@ from ._image import (
     ImageData,
     is_zarr_path,
 )
-from ._masks import read_mask_stack, read_masks, write_mask_stack
+from ._masks import (
+    MASK_STACK_INFO,
+    mask_stack_labels,
+    read_mask_stack,
+    read_masks,
+    write_mask_stack,
+)
 from ._read import as_array, list_images, read_frames, read_image
 from ._write import _default_mode as _default_mode
 from ._write import _json_safe as _json_safe
@@ -34,6 +40,8 @@ __all__ = [
     "write_mask_stack",
     "read_mask_stack",
     "read_masks",
+    "mask_stack_labels",
+    "MASK_STACK_INFO",
     "write_zarr_labels",
     "labels_ome",
     "create_ome_labels",

@@ -13,7 +13,17 @@ from ._read import read_image
 from ._tiff import _tiff_error
 from ._write import atomic_path
 
-__all__ = ["write_mask_stack", "read_mask_stack", "read_masks"]
+__all__ = [
+    "MASK_STACK_INFO",
+    "write_mask_stack",
+    "read_mask_stack",
+    "read_masks",
+    "mask_stack_labels",
+]
+
+#: the ImageJ ``Info`` of a mask stack :func:`write_mask_stack` wrote (Fiji keeps it when it
+#: saves the file again): the napari reader opens such a file as objects, not as a movie
+MASK_STACK_INFO = "tessella mask stack: frame n is object n (0/1), objects may overlap"
 
 
 def write_mask_stack(
@@ -48,7 +58,8 @@ def write_mask_stack(
         raise ValueError(f"{path}: a mask stack is (N, Y, X), got shape {masks.shape}")
     y_size, x_size = ((pixel_size or {}).get(axis) for axis in "YX")
     resolution = None
-    metadata: dict[str, Any] = {"axes": "TYX", "min": 0, "max": 1}  # (Fiji's display range)
+    # (min, max: Fiji's display range; Info: what the frames are, for the reader and Fiji)
+    metadata: dict[str, Any] = {"axes": "TYX", "min": 0, "max": 1, "Info": MASK_STACK_INFO}
     if y_size and x_size:
         resolution = (1.0 / x_size, 1.0 / y_size)
         metadata["unit"] = "micron" if unit in ("µm", "um", "micron") else unit
@@ -94,3 +105,33 @@ def read_masks(path: str | os.PathLike, ndim: int = 2, ignore_label: int | None 
         except Exception as exc:  # a codec's error, an IndexError from a cut file, ...
             raise ValueError(_tiff_error(path, exc)) from None
     return mask_stack_objects(data, ndim, ignore_label, str(path))
+
+
+def mask_stack_labels(masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(labels, overlaps)`` of an ``(N, Y, X)`` mask stack, as Segment shows objects that
+    overlap: ``labels`` paints object ``n + 1`` (``masks[n]``) larger objects first, so the
+    smaller shows where they overlap (what ``tessella segment`` writes without ``--stack``);
+    ``overlaps`` paints each object that ``labels`` hides in part whole, smaller over larger
+    (Segment's overlaps layer), zeros where none is hidden. uint16 (uint32 above 65,535).
+
+    >>> masks = np.zeros((2, 3, 5), bool)
+    >>> masks[0, 1], masks[1, :, 2] = True, True  # a long object crossed by a short one
+    >>> labels, overlaps = mask_stack_labels(masks)
+    >>> labels.tolist()
+    [[0, 0, 2, 0, 0], [1, 1, 2, 1, 1], [0, 0, 2, 0, 0]]
+    >>> overlaps.tolist()
+    [[0, 0, 0, 0, 0], [1, 1, 1, 1, 1], [0, 0, 0, 0, 0]]
+    """
+    masks = np.asarray(masks, bool)
+    if masks.ndim != 3:
+        raise ValueError(f"a mask stack is (N, Y, X), got shape {masks.shape}")
+    dtype = np.uint16 if len(masks) <= np.iinfo(np.uint16).max else np.uint32
+    sizes = masks.reshape(len(masks), -1).sum(axis=1)
+    labels = np.zeros(masks.shape[1:], dtype)
+    for k in np.argsort(-sizes, kind="stable"):
+        labels[masks[k]] = k + 1
+    overlaps = np.zeros_like(labels)
+    for k in np.argsort(sizes, kind="stable"):
+        if (masks[k] & (labels != k + 1)).any():
+            overlaps[masks[k] & (overlaps == 0)] = k + 1
+    return labels, overlaps
