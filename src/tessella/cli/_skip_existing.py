@@ -234,20 +234,28 @@ def _refusal(stale: list, same: list) -> str:
 
 
 def _say_skipped_existing(skipped: list, redo: dict, total: int) -> None:
-    """``--skip-existing``'s one line: how many images were skipped (named when few) and
-    which outputs are redone and why ("redoing incomplete b.tif", "redoing c.tif: recipe
-    unreadable (not JSON)", "…: input changed since"); nothing where neither."""
-    if not skipped and not redo:
-        return
-    line = f"skipped {len(skipped)} of {total} images whose labels and recipe are there"
-    if skipped:
-        line += f" ({_few([s.name for s in skipped])})"
+    """``--skip-existing``'s one line: the images skipped, as many as there are ("skipped 2 of
+    5 images whose labels and recipe are there (a.tif, b.tif)", "skipped all 5 images: their
+    labels and recipe are there (…)", "skipped in.zarr: its labels and recipe are there"; none:
+    not said), then the outputs redone and why ("redoing incomplete b.tif", "redoing c.tif:
+    recipe unreadable (not JSON)", "…: input changed since"); nothing where neither."""
+    parts = []
+    names = _few([s.name for s in skipped])
+    if skipped and len(skipped) == total == 1:
+        parts.append(f"skipped {names}: its labels and recipe are there")
+    elif skipped and len(skipped) == total:
+        parts.append(f"skipped all {total} images: their labels and recipe are there ({names})")
+    elif skipped:
+        parts.append(
+            f"skipped {len(skipped)} of {total} images whose labels and recipe are there ({names})"
+        )
     reasons: dict[str, list] = {}
     for target in sorted(redo, key=lambda t: t.name):
         reasons.setdefault(redo[target], []).append(target.name)
-    for why, names in reasons.items():
+    for why, redone in reasons.items():
         if why == "incomplete":
-            line += f"; redoing incomplete {_few(names)}"
+            parts.append(f"redoing incomplete {_few(redone)}")
         else:
-            line += f"; redoing {_few(names)}: {why}"
-    print(line, file=sys.stderr, flush=True)
+            parts.append(f"redoing {_few(redone)}: {why}")
+    if parts:
+        print("; ".join(parts), file=sys.stderr, flush=True)
