@@ -12,6 +12,7 @@ import contextlib
 import json
 import shutil
 import time
+import warnings
 from collections.abc import Generator
 from dataclasses import replace
 from pathlib import Path
@@ -39,6 +40,7 @@ from ._optimisation import _distillation as _distillation  # importable here as 
 from ._optimisation import _ema_with_warm_up as _ema_with_warm_up  # importable here as before
 from ._optimisation import _fitting_crops
 from ._options import _check_options
+from ._scored_on_training import _scored_on_training_data
 from ._starting_model import _starting_model
 from ._validation import _refuse_nothing_to_learn_or_score, _refuse_undefined, _validate
 from .data import (
@@ -103,7 +105,7 @@ def _train_steps(
         raise ValueError(f"the {config.method} method trains 2D (+ time) models; use ndim 2")
     start = _starting_model(config, method, training, temporal)
     config, teacher = start.config, start.teacher
-    samples, val_samples = _training_samples(
+    samples, val_samples, scored_on_training = _training_samples(
         config, samples, val_samples, training, start.normalization, temporal
     )
     if start.merged_from is not None:  # the seed output starts from a fit to the base's, on crops
@@ -152,6 +154,8 @@ def _train_steps(
             sparse=config.ignore_label is not None,
         )
 
+    if scored_on_training:  # said once: the run starts, and what its scores will mean
+        warnings.warn(scored_on_training, stacklevel=2)
     run.started = time.monotonic()
     made_here = out  # the topmost folder this run makes: removed if it ends with nothing
     while not made_here.parent.exists():
@@ -200,12 +204,14 @@ def _training_samples(
     training,
     normalization: dict,
     temporal: bool,
-) -> tuple[list, list]:
+) -> tuple[list, list, str]:
     """The samples to train on and to score on: ``samples`` and ``val_samples`` as given,
     else read from ``config.data`` and ``config.val_data`` (else held out of the data),
     marked where ``config.ignore_label`` is, the hold-out capped at ``config.max_val_images``
     (then in 8 orientations with ``config.val_orientations``). Refused (one line) where
-    either has nothing to learn or to score."""
+    either has nothing to learn or to score. Third: the warning where folders read make the
+    hold-out images trained on (see :func:`._scored_on_training._scored_on_training_data`),
+    else ""."""
     spatial = "ZYX" if config.ndim == 3 else "YX"
     # the lines the loaders have said: a folder given as --data and --val-data is described once
     warned: set[str] = set()
@@ -239,6 +245,7 @@ def _training_samples(
 
     data_where = _where(config.data) if samples is None else "the training data given"
     val_where = data_where
+    from_folders = samples is None and val_samples is None  # (the Train panel says its own)
     if samples is None:
         samples = load(config.data, config.exclude)
     if val_samples is None and config.val_data:
@@ -259,9 +266,14 @@ def _training_samples(
         raise ValueError("training needs at least one image with labels")
     val_samples = val_samples[: config.max_val_images]
     _refuse_nothing_to_learn_or_score(samples, val_samples, training, data_where, val_where)
+    scored_on_training = ""  # scored on what it trains on: the scores tell little
+    if from_folders:
+        scored_on_training = _scored_on_training_data(
+            samples, val_samples, config.data, config.val_data, f"val_{training.score_name}"
+        )
     if config.val_orientations:  # after the cap: it counts images, not orientations
         val_samples = orientations(val_samples)
-    return samples, val_samples
+    return samples, val_samples, scored_on_training
 
 
 def _score_base(run: TrainingRun, best: float, log) -> TrainProgress:

@@ -1,0 +1,81 @@
+"""A hold-out that is (partly) the training data: the folder of ``--data`` given as
+``--val-data`` too, a ``--val-data`` folder holding copies of training images, or a folder of
+one image, trained on and scored on. Validation scores then measure how well the model fits
+what it learns from, and the epoch kept as the best is chosen on that: said in one warning
+(the training loop's, once the run starts)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ._samples import Sample
+
+__all__ = ["_scored_on_training_data"]
+
+
+def _folders(data) -> set[Path]:
+    paths = [data] if isinstance(data, str | Path) else list(data)
+    return {Path(p).resolve() for p in paths}
+
+
+def _also_trained_on(val_samples: list[Sample], samples: list[Sample]) -> list[Sample]:
+    """The samples of ``val_samples`` that are training samples too: the same object (a
+    hold-out of one image), or the same name and pixels (one file read from two folders).
+    Only samples of one name are compared, so this costs no more than reading them did."""
+    by_name: dict[str, list[Sample]] = {}
+    for sample in samples:
+        by_name.setdefault(sample.name, []).append(sample)
+    return [
+        v
+        for v in val_samples
+        if any(
+            v is s
+            or (
+                v.image.shape == s.image.shape
+                and np.array_equal(v.image, s.image)
+                and np.array_equal(v.labels, s.labels)
+            )
+            for s in by_name.get(v.name, ())
+        )
+    ]
+
+
+def _scored_on_training_data(
+    samples: list[Sample], val_samples: list[Sample], data, val_data, score_key: str
+) -> str:
+    """The warning, where the images scored after each epoch, ``val_samples`` (read from the
+    folder ``val_data``, or held out of ``data`` where it is None), are images trained on,
+    ``samples``: which, what it means and what to do; "" where none is."""
+    both = _also_trained_on(val_samples, samples)
+    if not both:
+        return ""
+    means = (
+        f"{score_key} and the epoch kept as the best then tell how well the model fits the "
+        "images it learns from, not how it does on new ones"
+    )
+    names = ", ".join(s.name for s in both[:5]) + (
+        f" and {len(both) - 5} more" if len(both) > 5 else ""
+    )
+    if val_data is None:  # held out of one image: the image itself
+        where = ", ".join(map(str, [data] if isinstance(data, str | Path) else data))
+        return (
+            f"{where} holds one image ({names}): it is trained on and scored on; {means}. "
+            "Give --val-data a folder of other images, or add images to hold one out "
+            "(--val-fraction, --holdout)"
+        )
+    if _folders(val_data) <= _folders(data):
+        what = f"--val-data {val_data} is the --data folder"
+    else:
+        what = f"--val-data {val_data} holds images of --data (the same name and pixels)"
+    scored = (
+        f"every image the model is scored on ({names}) is one it trains on"
+        if len(both) == len(val_samples)
+        else f"{len(both)} of the {len(val_samples)} images the model is scored on "
+        f"({names}) {'is one' if len(both) == 1 else 'are ones'} it trains on"
+    )
+    return (
+        f"{what}: {scored}; {means}. Give --val-data a folder of other images, or leave "
+        "it out to hold some of --data out (--val-fraction, --holdout)"
+    )
