@@ -3,7 +3,7 @@
 (not the epoch's first step, done before its bar appeared, nor the steps of the run that
 ``--resume`` continues). They counted micro-batches (6 of '3 steps' with --accumulate 2)
 per second, said 'tile/s' until the first update, and counted the first step as done in no
-time."""
+time; then '?step/s' until the first update, so a bar of one step never had a rate."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import torch
 
 from tessella.cli import main
 from tessella.engine.train.loop import CHECKPOINT, checkpoint_losses
+from tests.conftest import nuclei_folder
 
 #: seconds each micro-batch takes on the bars' (fake) clock: two make a step, so 2 steps/s
 MICRO_BATCH = 0.25
@@ -97,11 +98,14 @@ def test_the_bars_count_optimiser_steps_per_second_with_accumulate_and_resume(
         bars = _bars(err)
         assert "tile" not in err and bars
         assert sorted({b["epoch"] for b in bars}) == epochs
-        assert {b["unit"] for b in bars} == {"step"}
+        # no rate until the bar has timed a step (it showed '?step/s'), then one in steps/s
+        assert "?" not in "".join(str(b["rate"]) for b in bars)
+        assert [b["count"] for b in bars if b["rate"] is None] == [1, 1]  # drawn, its loss
+        assert {b["unit"] for b in bars if b["rate"] is not None} == {"step"}
         # of --steps-per-epoch (a count past its total is shown without it: "4step")
         assert {b["total"] for b in bars} == {"/3"}
         assert [b["count"] for b in bars][-1] == 3
-        rates = [b["rate"] for b in bars if b["rate"] not in (None, "?")]
+        rates = [b["rate"] for b in bars if b["rate"] is not None]
         # two micro-batches a step: 2 steps/s, the first step (before the bar) untimed; the
         # steps of epoch 1 are not in the resumed run's rate
         assert rates and all(rate == pytest.approx(1 / (2 * MICRO_BATCH)) for rate in rates)
@@ -117,3 +121,29 @@ def test_the_bars_count_optimiser_steps_per_second_with_accumulate_and_resume(
         if b["loss"] is not None:
             shown[(b["epoch"] - 1) * 3 + b["count"]] = b["loss"]  # the last shown at a count
     assert shown == {step: f"{loss:.3f}" for step, loss in kept.items()}
+
+
+def test_a_bar_of_one_step_shows_no_rate_and_val_data_on_the_training_data_is_said_once(
+    tmp_path, nuclei_sample, timed_training, capsys
+):
+    """A bar of one step has none to time: it shows its count and loss, and no '?step/s'.
+    The same run scores on its own training folder (``--val-data`` = ``--data``), which one
+    warning line says."""
+    folder = nuclei_folder(tmp_path / "data", nuclei_sample)
+    args = ["train", "embedding", "--data", str(folder), "--val-data", str(folder)]
+    args += ["--out", str(tmp_path / "model"), "--epochs", "1", "--steps-per-epoch", "1"]
+    args += ["--batch-size", "1", "--patch", "64", "--features", "8,16", "--device", "cpu"]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    bars = _bars(err)
+    assert bars and {(b["count"], b["total"], b["rate"]) for b in bars} == {(1, "/1", None)}
+    assert bars[-1]["loss"] == f"{timed_training[0]:.3f}"
+    assert "?" not in err
+    said = [line for line in err.splitlines() if "--val-data" in line]
+    assert said == [
+        f"warning: --val-data {folder} is the --data folder: every image the model is scored "
+        "on (0.tif, 1.tif) is one it trains on; val_ap50 and the epoch kept as the best then "
+        "tell how well the model fits the images it learns from, not how it does on new ones. "
+        "Give --val-data a folder of other images, or leave it out to hold some of --data out "
+        "(--val-fraction, --holdout)"
+    ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-from ._console import CliError, _progress_bar
+from ._console import CliError
 
 __all__ = ["_cmd_train", "Terminated", "_sigterm_as_interrupt"]
 
@@ -157,12 +157,33 @@ def _sigterm_as_interrupt():
         signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
+#: an epoch's bar before it has timed a step: no rate (nor time left) until there is one
+UNTIMED = "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]"
+
+
+def _epoch_bar(total: int, epoch: int, quiet: bool, done: int):
+    """The bar of epoch ``epoch``: ``done`` of its ``total`` steps done before it started,
+    shown without a rate (:data:`UNTIMED`) until it has timed a step."""
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total,
+        desc=f"epoch {epoch}",
+        disable=quiet,
+        unit="step",
+        initial=done,
+        leave=False,
+        bar_format=UNTIMED,
+    )
+
+
 def _train_with_progress(args, config, train_steps) -> None:
     """One bar per epoch counting its optimiser steps (``--steps-per-epoch`` of them; with
     ``--accumulate N``, N micro-batches make one), with the loss of the last step (the mean of
     its micro-batches, as the checkpoint keeps it). A bar appears at the epoch's first step,
     which it counts as done before it started: the rate (steps per second) counts only the
-    steps it timed, never those of an earlier epoch or of the run a ``--resume`` continues."""
+    steps it timed, never those of an earlier epoch or of the run a ``--resume`` continues,
+    and is shown from the bar's first timed step on (before it, none: not "?step/s")."""
     bar = None
     epoch, counted = None, 0  # the epoch the bar counts, and the steps it has counted
     step_losses: list[float] = []  # the losses of the micro-batches of the step under way
@@ -185,10 +206,9 @@ def _train_with_progress(args, config, train_steps) -> None:
         if bar is None:
             if done < 1:  # the first step is under way: nothing to count or time yet
                 continue
-            bar = _progress_bar(
-                config.steps_per_epoch, f"epoch {progress.epoch}", args.quiet, "step", done
-            )
+            bar = _epoch_bar(config.steps_per_epoch, progress.epoch, args.quiet, done)
         elif done > counted:
+            bar.bar_format = None  # a step timed: tqdm's own format, with its rate
             bar.update(done - counted)
         else:  # a micro-batch of a step under way
             continue
