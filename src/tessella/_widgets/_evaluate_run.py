@@ -12,8 +12,8 @@ import numpy as np
 from napari.layers import Labels
 from napari.qt.threading import create_worker
 from napari.utils.notifications import show_error, show_info, show_warning
-from qtpy.QtCore import Qt
-from qtpy.QtWidgets import QTableWidget, QTableWidgetItem
+from qtpy.QtCore import QEvent, Qt
+from qtpy.QtWidgets import QApplication, QTableWidget, QTableWidgetItem
 
 from tessella.engine import evaluation
 
@@ -172,6 +172,17 @@ class EvaluateRun:
 
     # --- evaluating -------------------------------------------------------------------------
 
+    def _set_status(self, text: str) -> None:
+        """Say ``text`` in the status line, the panel laid out for it at once: the footer as
+        tall as its lines wrapped at its width, inside the panel. (Qt lays out at the next turn
+        of the event loop: until then a status of more lines than the one before was drawn in
+        the old footer's place, its last line cut off at the bottom of the dock, as a
+        screenshot taken on ``evaluation_finished`` showed. Twice: the footer's new minimum,
+        set on its layout request, asks the panel for another.)"""
+        self.status_label.setText(text)
+        for _ in range(2):
+            QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+
     def _on_evaluate_clicked(self) -> None:
         pred, truth = self.prediction_layer, self.truth_layer
         if pred is None or truth is None:
@@ -185,7 +196,7 @@ class EvaluateRun:
                 f"'{pred.name}' is both the prediction and the ground truth; choose two layers."
             )
             show_error(f"Evaluate: {message}")
-            self.status_label.setText(f"Not evaluated: {message}")
+            self._set_status(f"Not evaluated: {message}")
             return
         pred_data, truth_data = _layer_array(pred), _layer_array(truth)
         ignore_label = self.ignore_spin.value() or None
@@ -199,7 +210,7 @@ class EvaluateRun:
         message = _shape_problem(pred, pred_data.shape, truth, truth_data.shape, kind)
         if message:
             show_error(f"Evaluate: {message}")
-            self.status_label.setText(f"Not evaluated: {message}")
+            self._set_status(f"Not evaluated: {message}")
             return
         masks_from = ""
         if kind == "overlapping":  # the prediction's objects whole, as Export's mask stack
@@ -232,7 +243,7 @@ class EvaluateRun:
                 self._on_returned(result)
             self._on_finished()
             return
-        self.status_label.setText(f"Evaluating '{pred.name}' against '{truth.name}'…")
+        self._set_status(f"Evaluating '{pred.name}' against '{truth.name}'…")
         worker = create_worker(
             _evaluate,
             *args,
@@ -302,7 +313,7 @@ class EvaluateRun:
                 summary += f"; the prediction's {result.n_pred} objects whole from {run.masks_from}"
             summary += f" ({seconds:.2f} s)"
         notes = (*(_panel_note(note) for note in result.notes), *run.notes)
-        self.status_label.setText(summary + "".join(f"\nWarning: {note}" for note in notes))
+        self._set_status(summary + "".join(f"\nWarning: {note}" for note in notes))
         for note in notes:  # inputs that score little, or not as shown, for no real reason
             show_warning(f"Evaluate: {note}")
 
@@ -326,7 +337,7 @@ class EvaluateRun:
     def _on_errored(self, exc: Exception) -> None:
         run = self._run
         show_error(f"Evaluate failed on '{run.pred_name}' against '{run.truth_name}': {exc}")
-        self.status_label.setText(f"Not evaluated: {exc}")
+        self._set_status(f"Not evaluated: {exc}")
 
     def _on_finished(self) -> None:
         self.worker = None

@@ -29,7 +29,8 @@ def _ticks(low: float, high: float, count: int = 5) -> list[float]:
 class LinePlot(QWidget):
     """Series of ``(x, y)`` points as lines (with dots when there are few) on labelled axes.
 
-    Axes are fixed by ``x_range``/``y_range`` or fit the data.
+    Axes are fixed by ``x_range``/``y_range`` or fit the data. ``height``: the height it asks
+    for (at least its minimum, 170), where a panel has little to spare.
     """
 
     def __init__(
@@ -39,15 +40,17 @@ class LinePlot(QWidget):
         x_range: tuple[float, float] | None = None,
         y_range: tuple[float, float] | None = None,
         parent: QWidget | None = None,
+        height: int = 200,
     ):
         super().__init__(parent)
         self.x_label, self.y_label = x_label, y_label
         self.x_range, self.y_range = x_range, y_range
         self.series: dict[str, list[tuple[float, float]]] = {}
         self.setMinimumSize(240, 170)
+        self._height = max(height, self.minimumHeight())
 
     def sizeHint(self) -> QSize:
-        return QSize(320, 200)
+        return QSize(320, self._height)
 
     @property
     def points(self) -> list[tuple[float, float]]:

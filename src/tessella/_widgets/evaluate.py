@@ -26,6 +26,7 @@ from qtpy.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QTableWidget,
     QWidget,
@@ -146,6 +147,13 @@ class EvaluateWidget(EvaluateKinds, EvaluateRun, LayerWatcher, QWidget):
         self.kind_combo.setToolTip(_KIND_TIP)
         self.kind_label = QLabel()
         self.kind_label.setWordWrap(True)
+        # its width is the panel's, never its own: QLabel's hint (531 px for a guess's note)
+        # made the body's hinted height that of a wide body, the note on fewer lines than the
+        # dock's width gives it, and the panel, no taller than that hint, scrolled the rest
+        # (the AP plot's x axis) out of sight
+        policy = self.kind_label.sizePolicy()
+        policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored)
+        self.kind_label.setSizePolicy(policy)
         self.iou_label = QLabel()
         self.iou_label.setToolTip(
             "Foreground IoU: every object's pixels as one mask, against the ground truth's "
@@ -182,7 +190,11 @@ class EvaluateWidget(EvaluateKinds, EvaluateRun, LayerWatcher, QWidget):
         self.counts_table.setHorizontalHeaderLabels(list(COUNT_COLUMNS))
         self.counts_table.verticalHeader().hide()
         self.counts_label = QLabel()
-        self.plot = LinePlot("IoU threshold", "AP", x_range=(0.5, 1.0), y_range=(0.0, 1.0))
+        # at its smallest height: in a 1500 x 1000 window, under a guess's six-line note, the
+        # body then fits the dock (at 200 it scrolled, the plot's x axis below the fold)
+        self.plot = LinePlot(
+            "IoU threshold", "AP", x_range=(0.5, 1.0), y_range=(0.0, 1.0), height=170
+        )
 
         form = QFormLayout()
         form.addRow("Prediction", self.pred_combo)
