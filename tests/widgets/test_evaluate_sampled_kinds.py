@@ -97,3 +97,28 @@ def test_a_mask_drawn_in_planes_the_central_sample_misses_is_a_binary_mask(
     assert text.startswith("'mito': only 0 and 1: probably a binary mask (guessed from a sample")
     assert text.endswith("around the fullest), so taken as binary mask.")
     assert source.read <= 2 * GUESS_SAMPLE_PIXELS
+
+
+def test_a_mask_in_three_planes_the_sample_misses_is_said_to_be_perhaps_missed(
+    make_napari_viewer, qtbot, nuclei_sample
+):
+    """The acceptance tester's case (session 23, finding 11): a binary nuclei mask in the
+    central 512 x 512 of planes 60-62 of a lazy volume of 100 x 1024 x 1024. The sample
+    reads none of it (its planes skip 60-62; plane 60's small window is at its top edge), so
+    it is taken as instances; the line under the choice now says why that may be wrong and
+    what to do (it only said "nothing annotated to tell what it is")."""
+    mask = (nuclei_sample[1][4:516, :512] != 0).astype(np.uint8)
+    planes = np.zeros((3, 1024, 1024), np.uint8)
+    planes[:, 256:768, 256:768] = mask
+    truth, _source = _volume(planes, 100, 60)
+
+    widget = _guessed(make_napari_viewer(), qtbot, truth, "nuclei mask")
+
+    assert widget.truth_kind == "labels"  # (the sample cannot tell: Evaluate's budget)
+    text = widget.kind_label.text()
+    assert text.startswith("'nuclei mask': only 0 in the sample: nothing annotated to tell")
+    assert text.endswith(
+        "so taken as instances (labels). Annotation kept to a few planes, or to a small part of "
+        "them, can lie outside the sample: if it is not instances, choose its kind in Ground "
+        "truth is, above."
+    )

@@ -132,7 +132,14 @@ class EvaluateKinds:
             kind, why = guess
             self.kind_combo.setCurrentIndex(self.kind_combo.findData(kind))
             text = dict((k, t) for t, k in TRUTH_KINDS)[kind]
-            self._explain_kind(f"'{name}': {why}, so taken as {text}.")
+            advice = ""
+            if why.startswith("only 0 in the sample"):  # (a sample can miss sparse annotation)
+                advice = (
+                    " Annotation kept to a few planes, or to a small part of them, can lie "
+                    "outside the sample: if it is not instances, choose its kind in Ground truth "
+                    "is, above."
+                )
+            self._explain_kind(f"'{name}': {why}, so taken as {text}.{advice}")
         self.kind_guessed.emit()
 
     def _on_kind_chosen(self, _index: int) -> None:

@@ -39,11 +39,20 @@ def ground_truth_kind(
     binary mask?) or a stack of object masks, the other half takes a wider look
     (:func:`wider_look`: small windows between the first windows of a 2D image, or on up to
     32 planes spread over the depth and over each plane of a volume; then one large window
-    around the fullest), as annotation kept to a few planes or to one part of them (of a 2D
-    image, one wider than the spaces left between the windows, about 310 pixels of a 4096 x
-    4096 one), or a membrane map whose cells are larger than the first windows, looks empty,
-    like a binary mask or (a membrane map in two of the planes sampled) like a stack of
-    object masks from the first sample alone. A mask stack against
+    around the fullest), as annotation kept to some planes or to one part of them, or a
+    membrane map whose cells are larger than the first windows, looks empty, like a binary
+    mask or (a membrane map in two of the planes sampled) like a stack of object masks from
+    the first sample alone. Neither look reads everything, so annotation is sure to be seen
+    only where it reaches what they read. With Evaluate's ``sample_pixels`` (2**22) over a
+    100 x 1024 x 1024 volume: annotation over 13 or more neighbouring planes that reaches
+    into their central 362 x 362 pixels (the first look's 8 pairs of planes are 14 apart),
+    or over 29 or more planes with a part at least 190 pixels wide each way anywhere in them
+    (the wider look's windows, 221 x 222 on a 3 x 3 grid, are 3 or 4 planes apart, 9 planes
+    going round the grid); of a 2D image, a part wider than the spaces left between all the
+    windows (about 310 pixels of a 4096 x 4096 one). Sparser annotation may be missed: of a
+    binary mask in planes 60-62 of that volume, within their central 512 x 512, nothing is
+    read, and it is taken as ``"labels"``, ``why`` saying "only 0 in the sample" (the kind
+    must then be told). A mask stack against
     a stack of another count is judged from :func:`sample_planes` alone. The choice between
     ``"overlapping"`` and the others by shape alone reads no pixel.
 

@@ -147,8 +147,11 @@ def wider_look(
     than the spaces left between all the windows (about 310 to 370 pixels of a 4096 x 4096
     image, with the budget Evaluate uses). Over a larger array, one on each of up to 32
     planes spread over its depth, their place in the plane going round a 3 x 3 grid from
-    plane to plane (so that annotation kept to some planes, or to one part of them, is
-    found). ``close``: about ``close_pixels`` more as one window (a pair of neighbouring
+    plane to plane: annotation over enough planes for 9 of them to go round the grid, and
+    wider than the spaces between the grid's windows, is found wherever it is in the plane;
+    annotation in fewer planes, or in a smaller part of them, can fall between the windows
+    (see :func:`ground_truth_kind` for what Evaluate's budget makes of a volume).
+    ``close``: about ``close_pixels`` more as one window (a pair of neighbouring
     planes' windows) around the probe window holding most annotation, large enough to hold a
     good many cells of a membrane map whose cells are larger than the probe's or
     :func:`sample_planes`' windows; none (an empty array) when the probe found nothing.
