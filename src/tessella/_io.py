@@ -16,12 +16,33 @@ from __future__ import annotations
 import os
 import re
 import uuid
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from ._io_axes import _AXIS_NAMES as _AXIS_NAMES
+from ._io_axes import (
+    _MICRON,
+    _NO_UNIT,
+    AXES_GUESSED_KEY,
+    labels_axes,
+    layer_pixel_size,
+    pixel_size_of,
+)
+from ._io_axes import _unit_text as _unit_text
+from ._io_axes import named_axes as named_axes
+from ._io_axes import recorded_axes as recorded_axes
+from ._io_recipe import DIGEST_DAMAGED_NOTE as DIGEST_DAMAGED_NOTE
+from ._io_recipe import EXPORT_ONLY_KEYS as EXPORT_ONLY_KEYS
+from ._io_recipe import LABELS_CHANGED_NOTE as LABELS_CHANGED_NOTE
+from ._io_recipe import RECIPE_KEY as RECIPE_KEY
+from ._io_recipe import ZARR_RECIPE_ATTR as ZARR_RECIPE_ATTR
+from ._io_recipe import LabelsChangedWarning, _made_beside_labels, _recipe_beside, _with_recipe
+from ._io_recipe import _is_digest as _is_digest
+from ._io_recipe import _recipe_place as _recipe_place
+from ._io_recipe import _say_not_reproduced as _say_not_reproduced
 
 __all__ = [
     "AXES_GUESSED_KEY",
@@ -37,10 +58,6 @@ __all__ = [
     "pixel_size_of",
 ]
 
-RECIPE_KEY = "tessella_recipe"  # the Segment widget's recipe in a labels layer's metadata
-#: layer metadata: True when ``metadata["axes"]`` is the reader's guess from the shape (a
-#: plain TIFF stack or zarr array names no axes), not axes the file named
-AXES_GUESSED_KEY = "axes_guessed"
 # an integer TIFF named like labels opens as labels: "nuclei_labels", "LabelImage",
 # "labelmap", "cellmask", "mask000", "labelled", ground truth ("gt_cc", "mito_gt", "GT01",
 # "ground-truth"); not "Masked_image", "masking", "unlabelled", "labeling", "label-free", nor
@@ -52,16 +69,11 @@ _LABELS_NAME = re.compile(
 )
 # ... and so does an integer file in a folder of such files (DSB2018's "masks/<id>.tif")
 _LABELS_FOLDERS = {"mask", "masks", "label", "labels", "gt", "ground_truth", "groundtruth"}
-#: the zarr attribute in which a blockwise run (the Segment panel's or ``tessella segment``'s)
-#: keeps the recipe of the labels it wrote
-ZARR_RECIPE_ATTR = "tessella"
 #: labels layer metadata ``{kind: token}``, and the ``token`` in the metadata of the layer the
 #: reader opened beside them (``COMPANION_OF_KEY``: a mask stack's "overlaps"): napari adds
 #: the two, and the widgets take that layer as the labels' companion
 COMPANIONS_KEY = "tessella_companions"
 COMPANION_OF_KEY = "tessella_companion_of"
-_MICRON = ("µm", "μm", "um", "micron", "microns", "micrometer", "micrometers", "µ")
-_NO_UNIT = ("", "pixel", "pixels", "px")
 
 PathOrPaths = str | os.PathLike | Sequence[str | os.PathLike]
 
@@ -273,320 +285,7 @@ def _binary(data) -> bool:
     return bool(data.max() == 1 and data.min() == 0)
 
 
-def _made_beside_labels(recipe: dict | None, path: Path) -> bool:
-    """Whether ``recipe`` (:func:`_recipe_beside` of ``path``) was written beside labels, so
-    that an integer file ``path`` holds labels whatever its name and tags: Export names the
-    files it wrote beside it (``exported``), ``tessella segment`` and Export record the labels'
-    ``labels_digest``; an older recipe without either counts unless its ``input`` is a file of
-    this name (the recipe of the image it was made from, saved beside that image).
-
-    >>> recipe = {"model": "nuclei2d", "params": {}, "input": "raw/cells.tif"}
-    >>> _made_beside_labels(recipe, Path("out/cells.tif"))
-    False
-    >>> _made_beside_labels({**recipe, "labels_digest": {}}, Path("out/cells.tif"))
-    True
-    >>> _made_beside_labels(recipe, Path("out/cells_labels.tif"))
-    True
-    """
-    from tessella.engine.digest import DIGEST_KEY
-
-    if recipe is None:
-        return False
-    if "exported" in recipe or DIGEST_KEY in recipe:
-        return True
-    source = recipe.get("input")
-    return not isinstance(source, str) or Path(source).name != path.name
-
-
-def _recipe_beside(path: Path) -> dict | None:
-    """The recipe Segment kept with the labels in ``path``: a blockwise zarr's
-    :data:`ZARR_RECIPE_ATTR` attribute, else the ``name.recipe.json`` that ``tessella segment``
-    and Export write beside ``name.tif``/``name.zarr`` (one written by Export only when its
-    ``exported`` names this file). None when there is none, or it is no Segment recipe."""
-    import json
-
-    from tessella.engine.io import is_zarr_path
-
-    found = None
-    if is_zarr_path(path):
-        import zarr
-
-        try:
-            found = zarr.open(str(path), mode="r").attrs.get(ZARR_RECIPE_ATTR)
-        except Exception:  # read_image has read it; the recipe is a bonus
-            found = None
-    sidecar = path.with_name(path.name.rsplit(".", 1)[0] + ".recipe.json")
-    if not isinstance(found, dict) and sidecar.is_file():
-        try:
-            found = json.loads(sidecar.read_text())
-        except (OSError, ValueError):
-            return None
-        exported = found.get("exported") if isinstance(found, dict) else None
-        if isinstance(exported, dict) and path.name not in exported.values():
-            return None  # Export wrote it for other files of this name
-    if not isinstance(found, dict) or not isinstance(found.get("model"), str):
-        return None
-    return found if isinstance(found.get("params"), dict) else None
-
-
-#: recipe keys that say what one export wrote (Export's ``_recipe_to_write``, and the
-#: labels' digest ``tessella segment`` records too), not how the labels were made: a later
-#: export of the reopened labels says its own
-EXPORT_ONLY_KEYS = (
-    "exported",
-    "stack_objects",
-    "stack_from",
-    "labels_edited",
-    "note",
-    "labels_digest",
-)
-#: the note a reopened recipe gets when its labels file no longer holds the labels it was
-#: written beside (its ``labels_digest`` differs); Export writes it in the recipe it writes
-LABELS_CHANGED_NOTE = (
-    "The labels file changed after this recipe was written beside it (edited or replaced "
-    "outside Tessella); replaying this recipe does not give these labels."
-)
-#: the note a reopened recipe gets when its ``labels_digest`` is no digest (edited by hand,
-#: cut short): it cannot say whether the labels beside it are still the ones it made
-DIGEST_DAMAGED_NOTE = (
-    "This recipe's labels_digest is damaged (edited or cut short), so it cannot vouch for "
-    "the labels beside it; replaying this recipe may not give them."
-)
-
-
-class LabelsChangedWarning(UserWarning):
-    """Labels opened with a recipe that does not reproduce them (the file changed after the
-    recipe was written beside it, its digest is damaged, or an Export marked them edited);
-    napari shows it as a notification."""
-
-
-def _recipe_place(path: Path) -> str:
-    """Where the recipe of ``path`` is kept, for a message."""
-    sidecar = path.with_name(path.name.rsplit(".", 1)[0] + ".recipe.json")
-    return sidecar.name if sidecar.is_file() else "the recipe in its zarr attributes"
-
-
-def _say_not_reproduced(path: Path, recipe: dict, found: dict) -> None:
-    """Warn that the recipe reattached to the labels of ``path`` does not reproduce them."""
-    place = _recipe_place(path)
-    note = recipe.get("note", found.get("note"))
-    if note == DIGEST_DAMAGED_NOTE:
-        why = (
-            f"the labels_digest of {place} is damaged (edited by hand or cut short), so it "
-            "cannot say whether these are the labels it made; replaying it may not give them"
-        )
-    elif note == LABELS_CHANGED_NOTE:
-        why = (
-            f"the file changed after {place} was written beside it (edited or replaced "
-            "outside Tessella), so replaying that recipe does not give these labels"
-        )
-    else:
-        why = f"{place} does not reproduce these labels: they were edited after its run"
-    warnings.warn(
-        f"{path}: {why}; Export writes the recipe saying so.", LabelsChangedWarning, stacklevel=2
-    )
-
-
-def _with_recipe(
-    metadata: dict,
-    path: Path,
-    labels: np.ndarray,
-    found: dict | None = None,
-    written: np.ndarray | None = None,
-) -> dict:
-    """``metadata`` of labels read from ``path``, with the recipe that made them (as the
-    layers Segment adds carry it, without the keys of the export that wrote it:
-    :data:`EXPORT_ONLY_KEYS`), and these labels as the state the recipe makes, or, when the
-    recipe says ``labels_edited``, as a state edited after it: Export then writes the recipe,
-    and says it does not reproduce the labels once they differ from the recipe's or were
-    edited before.
-
-    A recipe that records the ``labels_digest`` of the labels written beside it
-    (``tessella segment`` and Export write one) vouches for those labels only: when the file
-    holds others (edited in Fiji, or replaced, after the recipe was written) the labels are a
-    state edited after the recipe, which gets :data:`LABELS_CHANGED_NOTE`. The recipe stays:
-    it is likely what the labels were made from before the change, and Export writes it
-    saying it does not reproduce them. An older recipe without a digest is taken as it says;
-    one whose digest is damaged vouches for nothing (:data:`DIGEST_DAMAGED_NOTE`). ``found``
-    is :func:`_recipe_beside` of ``path`` when the caller has read it; ``written`` what the
-    file holds when that is not ``labels`` (a mask stack: its digest names the stack).
-
-    Labels the recipe does not reproduce are said on open, in a
-    :class:`LabelsChangedWarning` naming the file and why (napari shows it).
-    """
-    if found is None:
-        found = _recipe_beside(path)
-    if found is None:
-        return metadata
-    from tessella._widgets import _results  # (no Qt: it records labels states)
-    from tessella.engine.digest import DIGEST_KEY, digest_matches
-
-    recipe = {k: v for k, v in found.items() if k not in EXPORT_ONLY_KEYS}
-    edited = bool(found.get("labels_edited"))
-    held = labels if written is None else written
-    if DIGEST_KEY in found and not digest_matches(found[DIGEST_KEY], held):
-        damaged = not _is_digest(found[DIGEST_KEY])
-        # (Export writes it instead of its own, and says why on its status line)
-        recipe["note"] = DIGEST_DAMAGED_NOTE if damaged else LABELS_CHANGED_NOTE
-        edited = True
-    fingerprint = _results._fingerprint(labels)
-    if fingerprint is None and edited:  # no state to say so (labels over 256 MiB): the
-        recipe["labels_edited"] = True  # recipe does (Export's recipe_on_screen reads it)
-        if "note" not in recipe and "note" in found:
-            recipe["note"] = found["note"]
-    if edited:
-        _say_not_reproduced(path, recipe, found)
-    metadata = {**metadata, RECIPE_KEY: recipe}
-    if fingerprint is not None:
-        state = {"fingerprint": fingerprint, "recipe": recipe, "lineage": None, "edited": edited}
-        metadata[_results.STATES_KEY] = [state]
-    return metadata
-
-
-def _is_digest(digest) -> bool:
-    """Whether ``digest`` has the form of a ``labels_digest`` (whatever labels it names).
-
-    >>> _is_digest({"shape": [2, 3], "dtype": "uint16", "sha256": "0f" * 32})
-    True
-    >>> _is_digest({"shape": [2, 3], "dtype": "uint16", "sha256": "abc"})
-    False
-    """
-    if not isinstance(digest, dict):
-        return False
-    shape, dtype, sha256 = digest.get("shape"), digest.get("dtype"), digest.get("sha256")
-    return (
-        isinstance(shape, list)
-        and all(isinstance(n, int) and n >= 0 for n in shape)
-        and isinstance(dtype, str)
-        and isinstance(sha256, str)
-        and re.fullmatch(r"[0-9a-f]{64}", sha256) is not None
-    )
-
-
 # --- writing --------------------------------------------------------------------------------
-
-
-def recorded_axes(
-    ndim: int, metadata: dict | None = None, axis_labels: Sequence | None = None
-) -> str | None:
-    """The axes a labels layer records, best evidence first; None when none fits ``ndim``:
-
-    1. ``metadata["axes"]`` its file named (the reader found them in the file);
-    2. the axes of the recipe of the image Segment made it from (without C): how Segment
-       read that image, e.g. a plain 3D TIFF as frames (TYX) for a time-lapse model;
-    3. what its ``axis_labels`` (napari's dimension names) say, e.g. "t", "y", "x" given by
-       the user or a script;
-    4. ``metadata["axes"]`` the reader only guessed from the shape (``axes_guessed``: a plain
-       3D TIFF is ZYX, though it may be a time-lapse).
-
-    >>> guessed = {"axes": "ZYX", "axes_guessed": True}
-    >>> recorded_axes(3, guessed), recorded_axes(3, guessed, ("t", "y", "x"))
-    ('ZYX', 'TYX')
-    >>> recorded_axes(3, {"axes": "ZYX"}, ("t", "y", "x"))  # the file named them
-    'ZYX'
-    """
-    from tessella.engine.axes import SUPPORTED_AXES
-
-    metadata = metadata or {}
-    recipe = metadata.get(RECIPE_KEY)
-    guessed = bool(metadata.get(AXES_GUESSED_KEY))
-    candidates = [
-        None if guessed else metadata.get("axes"),
-        recipe.get("axes") if isinstance(recipe, dict) else None,
-        named_axes(axis_labels, ndim),
-        metadata.get("axes") if guessed else None,
-    ]
-    for axes in candidates:
-        if isinstance(axes, str):
-            axes = axes.upper().replace("C", "")
-            if len(axes) == ndim and axes in SUPPORTED_AXES:
-                return axes
-    return None
-
-
-_AXIS_NAMES = {"t": "T", "time": "T", "z": "Z", "y": "Y", "x": "X"}
-
-
-def named_axes(axis_labels: Sequence | None, ndim: int) -> str | None:
-    """The axes a layer's ``axis_labels`` name ("t", "y", "x" -> TYX); None when they don't."""
-    from tessella.engine.axes import SUPPORTED_AXES
-
-    if axis_labels is None or len(axis_labels) != ndim:
-        return None
-    axes = "".join(_AXIS_NAMES.get(str(label).strip().lower(), "?") for label in axis_labels)
-    return axes if axes in SUPPORTED_AXES else None
-
-
-def labels_axes(
-    ndim: int, metadata: dict | None = None, axis_labels: Sequence | None = None
-) -> str:
-    """The axes of a labels layer: :func:`recorded_axes` (its file's, its recipe's, its
-    ``axis_labels``', the reader's guess, in that order), else YX, ZYX or TZYX by ``ndim``."""
-    from tessella.engine.measure import labels_axes_for
-
-    return recorded_axes(ndim, metadata, axis_labels) or labels_axes_for(ndim)
-
-
-def _unit_text(unit) -> str:
-    """A unit (string or pint Unit) as text: "µm", "nm", "pixel"."""
-    if unit is None:
-        return ""
-    if isinstance(unit, str):
-        text = unit.strip()
-    else:
-        text = str(unit) if str(unit) in ("micron", "pixel") else f"{unit:~}"
-    return "µm" if text in _MICRON else text
-
-
-def pixel_size_of(
-    axes: str, scale: Sequence[float] | None, units: Sequence | None = None
-) -> tuple[dict[str, float] | None, str]:
-    """``({axis: size}, unit)`` of the spatial axes from a layer's scale and units.
-
-    ``(None, "pixel")`` when the scale is 1 and there is no unit; a scale without a unit is
-    taken to be in µm, the microscopy default that Fiji also assumes.
-    """
-    scale = [1.0] * len(axes) if scale is None else [float(s) for s in scale]
-    if len(scale) != len(axes):
-        raise ValueError(f"the scale {tuple(scale)} does not fit axes {axes}")
-    texts = [_unit_text(u) for u in units] if units is not None else [""] * len(axes)
-    sizes = {axis: size for axis, size in zip(axes, scale) if axis in "ZYX"}
-    named = [t for axis, t in zip(axes, texts) if axis in "ZYX" and t not in _NO_UNIT]
-    if not named and all(size == 1.0 for size in sizes.values()):
-        return None, "pixel"
-    return sizes, named[0] if named else "µm"
-
-
-def layer_pixel_size(
-    axes: str, scale, units=None, metadata: Sequence = ()
-) -> tuple[dict[str, float] | None, str, bool]:
-    """``(sizes, unit, guessed)``: the pixel size to write for a layer, its unit, and whether
-    the unit is µm by assumption.
-
-    napari's default unit is "pixel", so a layer's units cannot tell "never set" from "a
-    pixel size without a unit". A scale of 1 without a unit is no pixel size; a unit the layer
-    names (the reader gives one where the file has one) is written; a scale that is the pixel
-    size our reader recorded in one of ``metadata`` (layer metadata dicts) is written with that
-    file's unit ("pixel" when it had none), so the file reads back the same; any other scale
-    without a unit (set by hand) is taken to be in µm, as Fiji assumes (``guessed``)."""
-    sizes, unit = pixel_size_of(axes, scale, units)
-    texts = [_unit_text(u) for u in units] if units is not None else [""] * len(axes)
-    if sizes is None or any(t not in _NO_UNIT for a, t in zip(axes, texts) if a in "ZYX"):
-        return sizes, unit, False
-    for meta in metadata:
-        recorded, file_unit = meta.get("pixel_size"), meta.get("unit")
-        if not isinstance(recorded, dict) or not isinstance(file_unit, str):
-            continue
-        try:
-            same = set(recorded) >= set(sizes) and all(
-                np.isclose(float(recorded[axis]), size) for axis, size in sizes.items()
-            )
-        except (TypeError, ValueError):
-            continue
-        if same:
-            file_unit = file_unit.strip()
-            return sizes, "pixel" if file_unit in _NO_UNIT else file_unit, False
-    return sizes, unit, True
 
 
 def _labels_of(data) -> np.ndarray:

@@ -1,0 +1,208 @@
+"""The recipe that labels reopened by the reader carry: found beside them (a blockwise zarr's
+attribute, or the ``.recipe.json`` beside the file) and checked against them, saying on open
+when it does not reproduce them (:class:`LabelsChangedWarning`). Part of :mod:`tessella._io`,
+which re-exports every name. No Qt here.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+RECIPE_KEY = "tessella_recipe"  # the Segment widget's recipe in a labels layer's metadata
+#: the zarr attribute in which a blockwise run (the Segment panel's or ``tessella segment``'s)
+#: keeps the recipe of the labels it wrote
+ZARR_RECIPE_ATTR = "tessella"
+
+
+def _made_beside_labels(recipe: dict | None, path: Path) -> bool:
+    """Whether ``recipe`` (:func:`_recipe_beside` of ``path``) was written beside labels, so
+    that an integer file ``path`` holds labels whatever its name and tags: Export names the
+    files it wrote beside it (``exported``), ``tessella segment`` and Export record the labels'
+    ``labels_digest``; an older recipe without either counts unless its ``input`` is a file of
+    this name (the recipe of the image it was made from, saved beside that image).
+
+    >>> recipe = {"model": "nuclei2d", "params": {}, "input": "raw/cells.tif"}
+    >>> _made_beside_labels(recipe, Path("out/cells.tif"))
+    False
+    >>> _made_beside_labels({**recipe, "labels_digest": {}}, Path("out/cells.tif"))
+    True
+    >>> _made_beside_labels(recipe, Path("out/cells_labels.tif"))
+    True
+    """
+    from tessella.engine.digest import DIGEST_KEY
+
+    if recipe is None:
+        return False
+    if "exported" in recipe or DIGEST_KEY in recipe:
+        return True
+    source = recipe.get("input")
+    return not isinstance(source, str) or Path(source).name != path.name
+
+
+def _recipe_beside(path: Path) -> dict | None:
+    """The recipe Segment kept with the labels in ``path``: a blockwise zarr's
+    :data:`ZARR_RECIPE_ATTR` attribute, else the ``name.recipe.json`` that ``tessella segment``
+    and Export write beside ``name.tif``/``name.zarr`` (one written by Export only when its
+    ``exported`` names this file). None when there is none, or it is no Segment recipe."""
+    import json
+
+    from tessella.engine.io import is_zarr_path
+
+    found = None
+    if is_zarr_path(path):
+        import zarr
+
+        try:
+            found = zarr.open(str(path), mode="r").attrs.get(ZARR_RECIPE_ATTR)
+        except Exception:  # read_image has read it; the recipe is a bonus
+            found = None
+    sidecar = path.with_name(path.name.rsplit(".", 1)[0] + ".recipe.json")
+    if not isinstance(found, dict) and sidecar.is_file():
+        try:
+            found = json.loads(sidecar.read_text())
+        except (OSError, ValueError):
+            return None
+        exported = found.get("exported") if isinstance(found, dict) else None
+        if isinstance(exported, dict) and path.name not in exported.values():
+            return None  # Export wrote it for other files of this name
+    if not isinstance(found, dict) or not isinstance(found.get("model"), str):
+        return None
+    return found if isinstance(found.get("params"), dict) else None
+
+
+#: recipe keys that say what one export wrote (Export's ``_recipe_to_write``, and the
+#: labels' digest ``tessella segment`` records too), not how the labels were made: a later
+#: export of the reopened labels says its own
+EXPORT_ONLY_KEYS = (
+    "exported",
+    "stack_objects",
+    "stack_from",
+    "labels_edited",
+    "note",
+    "labels_digest",
+)
+#: the note a reopened recipe gets when its labels file no longer holds the labels it was
+#: written beside (its ``labels_digest`` differs); Export writes it in the recipe it writes
+LABELS_CHANGED_NOTE = (
+    "The labels file changed after this recipe was written beside it (edited or replaced "
+    "outside Tessella); replaying this recipe does not give these labels."
+)
+#: the note a reopened recipe gets when its ``labels_digest`` is no digest (edited by hand,
+#: cut short): it cannot say whether the labels beside it are still the ones it made
+DIGEST_DAMAGED_NOTE = (
+    "This recipe's labels_digest is damaged (edited or cut short), so it cannot vouch for "
+    "the labels beside it; replaying this recipe may not give them."
+)
+
+
+class LabelsChangedWarning(UserWarning):
+    """Labels opened with a recipe that does not reproduce them (the file changed after the
+    recipe was written beside it, its digest is damaged, or an Export marked them edited);
+    napari shows it as a notification."""
+
+
+def _recipe_place(path: Path) -> str:
+    """Where the recipe of ``path`` is kept, for a message."""
+    sidecar = path.with_name(path.name.rsplit(".", 1)[0] + ".recipe.json")
+    return sidecar.name if sidecar.is_file() else "the recipe in its zarr attributes"
+
+
+def _say_not_reproduced(path: Path, recipe: dict, found: dict) -> None:
+    """Warn that the recipe reattached to the labels of ``path`` does not reproduce them."""
+    place = _recipe_place(path)
+    note = recipe.get("note", found.get("note"))
+    if note == DIGEST_DAMAGED_NOTE:
+        why = (
+            f"the labels_digest of {place} is damaged (edited by hand or cut short), so it "
+            "cannot say whether these are the labels it made; replaying it may not give them"
+        )
+    elif note == LABELS_CHANGED_NOTE:
+        why = (
+            f"the file changed after {place} was written beside it (edited or replaced "
+            "outside Tessella), so replaying that recipe does not give these labels"
+        )
+    else:
+        why = f"{place} does not reproduce these labels: they were edited after its run"
+    warnings.warn(
+        f"{path}: {why}; Export writes the recipe saying so.", LabelsChangedWarning, stacklevel=2
+    )
+
+
+def _with_recipe(
+    metadata: dict,
+    path: Path,
+    labels: np.ndarray,
+    found: dict | None = None,
+    written: np.ndarray | None = None,
+) -> dict:
+    """``metadata`` of labels read from ``path``, with the recipe that made them (as the
+    layers Segment adds carry it, without the keys of the export that wrote it:
+    :data:`EXPORT_ONLY_KEYS`), and these labels as the state the recipe makes, or, when the
+    recipe says ``labels_edited``, as a state edited after it: Export then writes the recipe,
+    and says it does not reproduce the labels once they differ from the recipe's or were
+    edited before.
+
+    A recipe that records the ``labels_digest`` of the labels written beside it
+    (``tessella segment`` and Export write one) vouches for those labels only: when the file
+    holds others (edited in Fiji, or replaced, after the recipe was written) the labels are a
+    state edited after the recipe, which gets :data:`LABELS_CHANGED_NOTE`. The recipe stays:
+    it is likely what the labels were made from before the change, and Export writes it
+    saying it does not reproduce them. An older recipe without a digest is taken as it says;
+    one whose digest is damaged vouches for nothing (:data:`DIGEST_DAMAGED_NOTE`). ``found``
+    is :func:`_recipe_beside` of ``path`` when the caller has read it; ``written`` what the
+    file holds when that is not ``labels`` (a mask stack: its digest names the stack).
+
+    Labels the recipe does not reproduce are said on open, in a
+    :class:`LabelsChangedWarning` naming the file and why (napari shows it).
+    """
+    if found is None:
+        found = _recipe_beside(path)
+    if found is None:
+        return metadata
+    from tessella._widgets import _results  # (no Qt: it records labels states)
+    from tessella.engine.digest import DIGEST_KEY, digest_matches
+
+    recipe = {k: v for k, v in found.items() if k not in EXPORT_ONLY_KEYS}
+    edited = bool(found.get("labels_edited"))
+    held = labels if written is None else written
+    if DIGEST_KEY in found and not digest_matches(found[DIGEST_KEY], held):
+        damaged = not _is_digest(found[DIGEST_KEY])
+        # (Export writes it instead of its own, and says why on its status line)
+        recipe["note"] = DIGEST_DAMAGED_NOTE if damaged else LABELS_CHANGED_NOTE
+        edited = True
+    fingerprint = _results._fingerprint(labels)
+    if fingerprint is None and edited:  # no state to say so (labels over 256 MiB): the
+        recipe["labels_edited"] = True  # recipe does (Export's recipe_on_screen reads it)
+        if "note" not in recipe and "note" in found:
+            recipe["note"] = found["note"]
+    if edited:
+        _say_not_reproduced(path, recipe, found)
+    metadata = {**metadata, RECIPE_KEY: recipe}
+    if fingerprint is not None:
+        state = {"fingerprint": fingerprint, "recipe": recipe, "lineage": None, "edited": edited}
+        metadata[_results.STATES_KEY] = [state]
+    return metadata
+
+
+def _is_digest(digest) -> bool:
+    """Whether ``digest`` has the form of a ``labels_digest`` (whatever labels it names).
+
+    >>> _is_digest({"shape": [2, 3], "dtype": "uint16", "sha256": "0f" * 32})
+    True
+    >>> _is_digest({"shape": [2, 3], "dtype": "uint16", "sha256": "abc"})
+    False
+    """
+    if not isinstance(digest, dict):
+        return False
+    shape, dtype, sha256 = digest.get("shape"), digest.get("dtype"), digest.get("sha256")
+    return (
+        isinstance(shape, list)
+        and all(isinstance(n, int) and n >= 0 for n in shape)
+        and isinstance(dtype, str)
+        and isinstance(sha256, str)
+        and re.fullmatch(r"[0-9a-f]{64}", sha256) is not None
+    )
