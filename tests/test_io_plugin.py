@@ -1,5 +1,7 @@
 """The napari reader and writers: axes and pixel size survive a trip through files."""
 
+import contextlib
+import warnings
 from types import SimpleNamespace
 
 import numpy as np
@@ -8,10 +10,24 @@ import tifffile
 import zarr
 from napari.layers import Image, Labels
 
-from tessella._io import get_reader, labels_axes, pixel_size_of, write_labels_tiff
+from tessella._io import (
+    LabelsChangedWarning,
+    get_reader,
+    labels_axes,
+    pixel_size_of,
+    write_labels_tiff,
+)
 from tessella._io import write_labels_zarr as write_zarr_plugin
 from tessella.engine.io import read_image, write_zarr_labels
 from tests.conftest import SEGMENT_RECIPE
+
+
+@contextlib.contextmanager
+def _silent():
+    """Fails on a :class:`LabelsChangedWarning`: labels their recipe reproduces say nothing."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LabelsChangedWarning)
+        yield
 
 
 def imagej_tiff(path, data, axes, size, spacing=None):
@@ -217,14 +233,16 @@ def test_reopened_labels_an_export_marked_edited_stay_edited_without_its_keys(tm
         "stack_from": "labels + overlaps layer",
     }
     (tmp_path / "cells.recipe.json").write_text(json.dumps(written))
-    [(data, kwargs, _kind)] = read(tmp_path / "cells.tif")
+    with pytest.warns(LabelsChangedWarning, match="cells.recipe.json does not reproduce these"):
+        [(data, kwargs, _kind)] = read(tmp_path / "cells.tif")
     layer = SimpleNamespace(data=data, metadata=kwargs["metadata"])
     assert layer.metadata[RECIPE_KEY] == SEGMENT_RECIPE
     assert recipe_on_screen(layer) == (SEGMENT_RECIPE, False)  # it does not reproduce them
 
     del written["labels_edited"], written["note"]
     (tmp_path / "cells.recipe.json").write_text(json.dumps(written))
-    [(data, kwargs, _kind)] = read(tmp_path / "cells.tif")
+    with _silent():
+        [(data, kwargs, _kind)] = read(tmp_path / "cells.tif")
     layer = SimpleNamespace(data=data, metadata=kwargs["metadata"])
     assert recipe_on_screen(layer) == (SEGMENT_RECIPE, True)
 
@@ -251,22 +269,29 @@ def test_a_recipe_vouches_only_for_the_labels_its_digest_names(tmp_path):
     write_labels_tiff(str(tmp_path / "cells_labels.tif"), labels, {"metadata": {"axes": "YX"}})
     recipe_file = tmp_path / "cells_labels.recipe.json"
     recipe_file.write_text(json.dumps({**SEGMENT_RECIPE, "labels_digest": labels_digest(labels)}))
-    assert reopened() == (SEGMENT_RECIPE, True)  # the digest stays with the file
+    with _silent():
+        assert reopened() == (SEGMENT_RECIPE, True)  # the digest stays with the file
     same = labels.astype(np.uint32)  # re-saved in another type: the same labels
     tifffile.imwrite(tmp_path / "cells_labels.tif", same)
-    assert reopened() == (SEGMENT_RECIPE, True)
+    with _silent():
+        assert reopened() == (SEGMENT_RECIPE, True)
 
     edited = labels.copy()
     edited[12, 4:12] = 1  # one row painted on in Fiji
     tifffile.imwrite(tmp_path / "cells_labels.tif", edited)
-    recipe, reproduces = reopened()
+    with pytest.warns(LabelsChangedWarning, match="the file changed after cells_labels.recipe"):
+        recipe, reproduces = reopened()
     assert not reproduces and recipe == {**SEGMENT_RECIPE, "note": LABELS_CHANGED_NOTE}
     for broken in ({"sha256": "0"}, "deadbeef"):  # a digest that is none vouches for nothing
         recipe_file.write_text(json.dumps({**SEGMENT_RECIPE, "labels_digest": broken}))
-        assert reopened()[1] is False
+        with pytest.warns(
+            LabelsChangedWarning, match="labels_digest of cells_labels.recipe.json is damaged"
+        ):
+            assert reopened()[1] is False
     recipe_file.write_text(json.dumps(SEGMENT_RECIPE))  # no digest: as before, trusted
-    assert reopened() == (SEGMENT_RECIPE, True)
-    [(_data, kwargs, _kind)] = read(tmp_path / "cells_labels.tif")
+    with _silent():
+        assert reopened() == (SEGMENT_RECIPE, True)
+        [(_data, kwargs, _kind)] = read(tmp_path / "cells_labels.tif")
     assert kwargs["metadata"][RECIPE_KEY] == SEGMENT_RECIPE
 
 
@@ -302,11 +327,13 @@ def test_a_digest_vouches_for_labels_whose_file_reads_back_without_a_length_1_ax
         json.dumps({**recipe, "labels_digest": digest})
     )
     assert digest["shape"] == list(shape)
-    assert reopened() == (recipe, True)
+    with _silent():
+        assert reopened() == (recipe, True)
 
     labels[-1, 12, 4:12] = 1  # one row painted on in Fiji
     tifffile.imwrite(tmp_path / "cells_labels.tif", labels, photometric="minisblack")
-    assert reopened() == ({**recipe, "note": LABELS_CHANGED_NOTE}, False)
+    with pytest.warns(LabelsChangedWarning, match="the file changed after cells_labels.recipe"):
+        assert reopened() == ({**recipe, "note": LABELS_CHANGED_NOTE}, False)
 
 
 def test_labels_too_big_to_fingerprint_keep_a_changed_file_s_edited_mark(tmp_path, monkeypatch):
@@ -334,14 +361,17 @@ def test_labels_too_big_to_fingerprint_keep_a_changed_file_s_edited_mark(tmp_pat
 
     digest = labels_digest(labels)
     recipe_file.write_text(json.dumps({**SEGMENT_RECIPE, "labels_digest": digest}))
-    assert reopened() == (SEGMENT_RECIPE, True)
+    with _silent():
+        assert reopened() == (SEGMENT_RECIPE, True)
     recipe_file.write_text(json.dumps({**SEGMENT_RECIPE, "labels_edited": True, "note": "n"}))
-    assert reopened() == ({**SEGMENT_RECIPE, "labels_edited": True, "note": "n"}, False)
+    with pytest.warns(LabelsChangedWarning, match="cells_labels.recipe.json does not reproduce"):
+        assert reopened() == ({**SEGMENT_RECIPE, "labels_edited": True, "note": "n"}, False)
 
     labels[40:50, 40:50] = 3  # a cell added in Fiji after the recipe was written
     tifffile.imwrite(tmp_path / "cells_labels.tif", labels)
     recipe_file.write_text(json.dumps({**SEGMENT_RECIPE, "labels_digest": digest}))
-    recipe, reproduces = reopened()
+    with pytest.warns(LabelsChangedWarning, match="the file changed after cells_labels.recipe"):
+        recipe, reproduces = reopened()
     assert not reproduces and recipe["labels_edited"] is True
     assert recipe["note"] == LABELS_CHANGED_NOTE and recipe["params"] == SEGMENT_RECIPE["params"]
 

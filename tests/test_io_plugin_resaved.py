@@ -5,12 +5,20 @@ that recipe, which vouches only for the labels its digest names."""
 
 import json
 import shutil
+import warnings
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 import tifffile
 
-from tessella._io import DIGEST_DAMAGED_NOTE, LABELS_CHANGED_NOTE, RECIPE_KEY, get_reader
+from tessella._io import (
+    DIGEST_DAMAGED_NOTE,
+    LABELS_CHANGED_NOTE,
+    RECIPE_KEY,
+    LabelsChangedWarning,
+    get_reader,
+)
 from tessella._widgets._results import recipe_on_screen
 from tessella.cli import main
 from tessella.engine.io import read_image
@@ -54,12 +62,18 @@ def test_segmented_labels_resaved_without_our_tag_reopen_as_labels_with_their_re
     assert not read_image(analysis / "cells.tif").labels  # the tag is gone
 
     expected = {k: v for k, v in recipe.items() if k != "labels_digest"}
-    for name, note in (
-        ("cells", None),
-        ("edited", LABELS_CHANGED_NOTE),
-        ("garbled", DIGEST_DAMAGED_NOTE),
+    for name, note, said in (
+        ("cells", None, None),
+        ("edited", LABELS_CHANGED_NOTE, "the file changed after edited.recipe.json"),
+        ("garbled", DIGEST_DAMAGED_NOTE, "labels_digest of garbled.recipe.json is damaged"),
     ):
-        data, metadata, kind = _read(analysis / f"{name}.tif")
+        if said is None:  # labels their recipe reproduces say nothing on open
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", LabelsChangedWarning)
+                data, metadata, kind = _read(analysis / f"{name}.tif")
+        else:
+            with pytest.warns(LabelsChangedWarning, match=said):
+                data, metadata, kind = _read(analysis / f"{name}.tif")
         assert kind == "labels", name
         made, reproduces = recipe_on_screen(SimpleNamespace(data=data, metadata=metadata))
         assert made == (expected if note is None else {**expected, "note": note}), name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from types import SimpleNamespace
 
 import numpy as np
@@ -9,6 +10,7 @@ import pytest
 import zarr
 from scipy import ndimage as ndi
 
+from tessella._io import LabelsChangedWarning
 from tessella._widgets import _results
 from tessella._widgets import correct as correct_module
 from tessella._widgets.correct import LINES_LAYER, SEEDS_LAYER, CorrectWidget, parse_ids
@@ -239,7 +241,9 @@ def test_reopened_blockwise_labels_keep_their_recipe_through_edits_and_export(co
     }
     path = write_zarr_labels(tmp_path / "mosaic_labels.zarr", layer.data, "YX")
     zarr.open(str(path), mode="r+").attrs["tessella"] = recipe  # as blockwise Segment does
-    [opened] = viewer.open(str(path), plugin="tessella")
+    with warnings.catch_warnings():  # labels their recipe reproduces say nothing on open
+        warnings.simplefilter("error", LabelsChangedWarning)
+        [opened] = viewer.open(str(path), plugin="tessella")
     _dock, export = viewer.window.add_plugin_dock_widget("tessella", "Export")
     export.labels_combo.setCurrentIndex(export.labels_combo.findData(opened.unique_id))
     assert export.recipe_checkbox.isEnabled()
@@ -266,7 +270,8 @@ def test_reopened_blockwise_labels_keep_their_recipe_through_edits_and_export(co
     # reopened in a new session and exported again (the recipe alone): still edited, and
     # none of the first export's keys (they were copied: 'exported' named edited.tif, and
     # the labels were taken as what the recipe makes)
-    [reopened] = viewer.open(str(tmp_path / "edited.tif"), plugin="tessella")
+    with pytest.warns(LabelsChangedWarning, match="edited.recipe.json does not reproduce these"):
+        [reopened] = viewer.open(str(tmp_path / "edited.tif"), plugin="tessella")
     export.labels_combo.setCurrentIndex(export.labels_combo.findData(reopened.unique_id))
     again = exported("again", files=False)
     assert "the recipe makes them as they were before" in export.status_label.text()

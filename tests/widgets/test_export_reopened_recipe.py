@@ -6,12 +6,14 @@ labels state)."""
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
+import pytest
 import tifffile
 import zarr
 
-from tessella._io import LABELS_CHANGED_NOTE
+from tessella._io import LABELS_CHANGED_NOTE, LabelsChangedWarning
 from tessella._widgets import _labels_states, _results
 from tessella._widgets.export import ExportWidget
 from tessella.engine.digest import labels_digest
@@ -50,7 +52,9 @@ def test_a_labels_file_changed_after_export_reopens_as_not_reproduced(
 
     tif, store = tmp_path / "nuclei_labels.tif", tmp_path / "nuclei_labels.zarr"
     for path in (tif, store):
-        [opened] = viewer.open(str(path), plugin="tessella")
+        with warnings.catch_warnings():  # labels their recipe reproduces say nothing on open
+            warnings.simplefilter("error", LabelsChangedWarning)
+            [opened] = viewer.open(str(path), plugin="tessella")
         again = _export(widget, opened, tmp_path / f"{path.suffix[1:]}_as_read", files=False)
         assert "labels_edited" not in again and NOT_REPRODUCED not in widget.status_label.text()
 
@@ -59,7 +63,10 @@ def test_a_labels_file_changed_after_export_reopens_as_not_reproduced(
     tifffile.imwrite(tif, painted)
     zarr.open_array(str(store), mode="r+")[:12, :12] = labels.max() + 1
     for path in (tif, store):
-        [opened] = viewer.open(str(path), plugin="tessella")
+        with pytest.warns(
+            LabelsChangedWarning, match="the file changed after nuclei_labels.recipe.json"
+        ):
+            [opened] = viewer.open(str(path), plugin="tessella")
         again = _export(widget, opened, tmp_path / f"{path.suffix[1:]}_changed", files=False)
         assert NOT_REPRODUCED in widget.status_label.text()
         assert again["labels_edited"] is True and again["note"] == LABELS_CHANGED_NOTE
@@ -80,7 +87,8 @@ def test_reopened_edited_labels_over_the_fingerprint_limit_export_as_not_reprodu
     edited = {**SEGMENT_RECIPE, "labels_edited": True, "note": "edited by hand"}
     (tmp_path / "cells_labels.recipe.json").write_text(json.dumps(edited))
     viewer = make_napari_viewer()
-    [opened] = viewer.open(str(tmp_path / "cells_labels.tif"), plugin="tessella")
+    with pytest.warns(LabelsChangedWarning, match="cells_labels.recipe.json does not reproduce"):
+        [opened] = viewer.open(str(tmp_path / "cells_labels.tif"), plugin="tessella")
     assert _results.STATES_KEY not in opened.metadata  # too big for a labels state
     _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Export")
 
@@ -107,7 +115,9 @@ def test_labels_with_a_length_1_axis_or_slices_reopen_as_exported(
         written = _export(widget, made, tmp_path / name, files=True)
         assert written["labels_digest"]["shape"] == list(stack.shape)
         for path in (tmp_path / f"{name}.tif", tmp_path / f"{name}.zarr"):
-            [opened] = viewer.open(str(path), plugin="tessella")
+            with warnings.catch_warnings():  # they match their recipe: nothing said on open
+                warnings.simplefilter("error", LabelsChangedWarning)
+                [opened] = viewer.open(str(path), plugin="tessella")
             assert opened.data.size == stack.size
             again = _export(widget, opened, tmp_path / f"{name}_{path.suffix[1:]}", files=False)
             assert NOT_REPRODUCED not in widget.status_label.text(), (name, path.suffix)

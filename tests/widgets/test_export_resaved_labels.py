@@ -7,10 +7,11 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 import tifffile
 from napari.layers import Labels
 
-from tessella._io import DIGEST_DAMAGED_NOTE, LABELS_CHANGED_NOTE
+from tessella._io import DIGEST_DAMAGED_NOTE, LABELS_CHANGED_NOTE, LabelsChangedWarning
 from tessella._widgets import _export_write
 from tessella.engine.digest import labels_digest
 from tests.conftest import SEGMENT_RECIPE
@@ -39,6 +40,10 @@ def test_export_of_labels_changed_outside_tessella_names_that_cause(
     _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Export")
     widget.csv_checkbox.setChecked(False)
 
+    on_open = {
+        "edited": "the file changed after edited.recipe.json",
+        "garbled": "labels_digest of garbled.recipe.json is damaged",
+    }
     said = {
         "edited": (
             "'edited' was read from a labels file changed after its recipe was written beside "
@@ -54,7 +59,8 @@ def test_export_of_labels_changed_outside_tessella_names_that_cause(
         ),
     }
     for name, (status, note) in said.items():
-        [opened] = viewer.open(str(folder / f"{name}.tif"), plugin="tessella")
+        with pytest.warns(LabelsChangedWarning, match=on_open[name]):
+            [opened] = viewer.open(str(folder / f"{name}.tif"), plugin="tessella")
         assert isinstance(opened, Labels)
         widget.labels_combo.setCurrentIndex(widget.labels_combo.findData(opened.unique_id))
         widget.path_edit.setText(str(tmp_path / name))
