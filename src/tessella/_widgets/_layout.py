@@ -29,8 +29,23 @@ def panel_layout(widget):
         def sizeHint(self) -> QSize:
             # the whole content (QScrollArea caps its hint at 24 lines of text)
             hint = inner.sizeHint()
-            width = hint.width() + self.verticalScrollBar().sizeHint().width()
-            return QSize(width, hint.height() + 2 * self.frameWidth())
+            bar = self.verticalScrollBar().sizeHint().width()
+            height = hint.height()
+            if self.isVisible():
+                # at the width the body really has, not its preferred one: word-wrapped
+                # labels need more lines, so more height, when narrower (the hint alone was
+                # too short and the body's last rows scrolled out of a dock narrower than
+                # the hint). The width is the body's with the scroll bar shown, the
+                # narrowest it gets, so the answer does not flip with the bar
+                needed = inner.heightForWidth(max(1, self.width() - 2 * self.frameWidth() - bar))
+                if needed >= 0:
+                    height = needed
+            return QSize(hint.width() + bar, height + 2 * self.frameWidth())
+
+        def resizeEvent(self, event) -> None:
+            super().resizeEvent(event)
+            if event.size().width() != event.oldSize().width():
+                self.updateGeometry()  # the hint depends on the width (not on the height)
 
         def minimumSizeHint(self) -> QSize:
             # as wide as the controls (no sideways scrolling), as short as a few rows
