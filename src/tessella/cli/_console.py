@@ -20,13 +20,22 @@ def _few(paths, count: int = 5) -> str:
     return ", ".join(names[:count]) + more
 
 
-def _progress_bar(total: int, description: str, quiet: bool, unit="tile", initial=0):
+def _progress_bar(
+    total: int, description: str, quiet: bool, unit="tile", initial=0, bar_format=None
+):
     """A bar of ``total`` ``unit``s; ``initial`` of them done before it starts (resumed): the
-    rate counts only those done since, not the resumed ones as done at once."""
+    rate counts only those done since, not the resumed ones as done at once. ``bar_format``:
+    tqdm's, e.g. one without a rate until there is one to show."""
     from tqdm import tqdm
 
     return tqdm(
-        total=total, desc=description, disable=quiet, unit=unit, initial=initial, leave=False
+        total=total,
+        desc=description,
+        disable=quiet,
+        unit=unit,
+        initial=initial,
+        leave=False,
+        bar_format=bar_format,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-from ._console import CliError
+from ._console import CliError, _progress_bar
 
 __all__ = ["_cmd_train", "Terminated", "_sigterm_as_interrupt"]
 
@@ -164,17 +164,7 @@ UNTIMED = "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]"
 def _epoch_bar(total: int, epoch: int, quiet: bool, done: int):
     """The bar of epoch ``epoch``: ``done`` of its ``total`` steps done before it started,
     shown without a rate (:data:`UNTIMED`) until it has timed a step."""
-    from tqdm import tqdm
-
-    return tqdm(
-        total=total,
-        desc=f"epoch {epoch}",
-        disable=quiet,
-        unit="step",
-        initial=done,
-        leave=False,
-        bar_format=UNTIMED,
-    )
+    return _progress_bar(total, f"epoch {epoch}", quiet, "step", done, bar_format=UNTIMED)
 
 
 def _train_with_progress(args, config, train_steps) -> None:
