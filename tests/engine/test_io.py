@@ -113,6 +113,35 @@ def test_folder_of_tiffs_lists_only_tiffs(tmp_path):
     assert [p.name for p in list_images(tmp_path)] == ["a.tiff", "b.tif"]
 
 
+def test_frames_without_zero_padding_keep_their_number_order(tmp_path):
+    """A folder ``t1.tif ... t12.tif`` is a movie in frame order, not t1, t10, t11, t12, t2."""
+    import tifffile
+
+    from tessella.engine.io import list_images, read_frames
+
+    for t in range(1, 13):
+        tifffile.imwrite(tmp_path / f"t{t}.tif", np.full((6, 7), t, np.uint16))
+    names = [p.name for p in list_images(tmp_path)]
+    assert names == [f"t{t}.tif" for t in range(1, 13)]
+    movie = read_frames(tmp_path)
+    assert movie.axes == "TYX"
+    assert [int(np.asarray(movie.data)[i, 0, 0]) for i in range(12)] == list(range(1, 13))
+
+
+def test_natural_order_of_mixed_names():
+    from tessella.engine.io._read import natural_key
+
+    names = ["img10b.tif", "img2.tif", "IMG1.tif", "img10a.tif", "img01.tif", "a.tif"]
+    assert sorted(names, key=natural_key) == [
+        "a.tif",
+        "IMG1.tif",
+        "img01.tif",
+        "img2.tif",
+        "img10a.tif",
+        "img10b.tif",
+    ]
+
+
 @pytest.mark.parametrize("nested", [False, True])
 def test_ome_zarr_image_axes_and_scale(tmp_path, nested):
     import zarr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -75,9 +76,24 @@ def read_image(path: str | os.PathLike, axes: str | None = None) -> ImageData:
     return image
 
 
+def natural_key(name: str) -> tuple:
+    """A sort key that orders the numbers in a file name by value, as a file browser does:
+    ``t2.tif`` before ``t10.tif`` (plain string order puts ``t10`` first). Names equal
+    but for zero padding (``t1``/``t01``) or case keep a fixed order by the name itself."""
+    parts = re.split(r"([0-9]+)", name)
+    return (
+        tuple((0, int(p), "") if p.isdigit() else (1, 0, p.lower()) for p in parts if p),
+        name,
+    )
+
+
 def list_images(folder: str | os.PathLike) -> list[Path]:
+    """The ``.tif``/``.tiff`` files of ``folder`` in natural order (``t2`` before ``t10``)."""
     folder = Path(folder)
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in TIFF_SUFFIXES)
+    files = sorted(
+        (p for p in folder.iterdir() if p.suffix.lower() in TIFF_SUFFIXES),
+        key=lambda p: natural_key(p.name),
+    )
     if not files:
         raise ValueError(f"{folder}: the folder holds no .tif/.tiff files")
     return files
@@ -85,7 +101,8 @@ def list_images(folder: str | os.PathLike) -> list[Path]:
 
 def read_frames(folder: str | os.PathLike) -> ImageData:
     """A folder of 2D frames (e.g. a Cell Tracking Challenge sequence ``t000.tif ...``) as one
-    time-lapse ``T`` + the frames' axes, in file-name order; the pixel size is the first
+    time-lapse ``T`` + the frames' axes, in natural file-name order (``t9.tif`` before
+    ``t10.tif``, numbers compared by value); the pixel size is the first
     frame's. Every frame must have the first one's shape."""
     folder = Path(folder)
     files = list_images(folder)
