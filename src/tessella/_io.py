@@ -38,8 +38,15 @@ from ._io_recipe import DIGEST_DAMAGED_NOTE as DIGEST_DAMAGED_NOTE
 from ._io_recipe import EXPORT_ONLY_KEYS as EXPORT_ONLY_KEYS
 from ._io_recipe import LABELS_CHANGED_NOTE as LABELS_CHANGED_NOTE
 from ._io_recipe import RECIPE_KEY as RECIPE_KEY
+from ._io_recipe import STACK_DIGEST_KEY as STACK_DIGEST_KEY
 from ._io_recipe import ZARR_RECIPE_ATTR as ZARR_RECIPE_ATTR
-from ._io_recipe import LabelsChangedWarning, _made_beside_labels, _recipe_beside, _with_recipe
+from ._io_recipe import (
+    LabelsChangedWarning,
+    _exported_stack,
+    _made_beside_labels,
+    _recipe_beside,
+    _with_recipe,
+)
 from ._io_recipe import _is_digest as _is_digest
 from ._io_recipe import _recipe_place as _recipe_place
 from ._io_recipe import _say_not_reproduced as _say_not_reproduced
@@ -219,14 +226,17 @@ def _mask_stack_layers(
     layer beside them, which Export and Evaluate take as the labels' (so Export writes
     the stack and measures each object whole). The labels get the recipe beside the file,
     checked against the stack it says it wrote. None when ``path`` holds no mask stack: the
-    recipe beside it says ``stack``, or the file's ImageJ ``Info`` is
+    recipe beside it says ``stack`` (``tessella segment --stack``) or names the file as the
+    stack it exported (Export's ``name.stack.tif``), or the file's ImageJ ``Info`` is
     :data:`~tessella.engine.io.MASK_STACK_INFO` (so an ImageJ hyperstack, TYX, or a stack
     saved again by a script without that metadata, ZYX, is not a movie or one 3D object)."""
+    from tessella.engine.digest import DIGEST_KEY
     from tessella.engine.io import mask_stack_labels
 
     if not isinstance(data, np.ndarray) or data.ndim != 3 or not _zeros_and_ones(data):
         return None
-    said = found is not None and found.get("stack") is True
+    exported = _exported_stack(found, path)
+    said = exported or (found is not None and found.get("stack") is True)
     if not (said or _marked_mask_stack(path)):
         return None
     labels, overlaps = mask_stack_labels(data)
@@ -239,6 +249,10 @@ def _mask_stack_layers(
         meta["pixel_size"] = {k: v for k, v in meta["pixel_size"].items() if k in "YX"}
     # the recipe without ``stack``: it makes these labels (replayed, labels, not a stack)
     recipe = None if found is None else {k: v for k, v in found.items() if k != "stack"}
+    if recipe is not None and exported:  # Export's: its labels_digest names the labels file
+        recipe.pop(DIGEST_KEY, None)  # written beside the stack; the stack's has its own key
+        if STACK_DIGEST_KEY in recipe:
+            recipe[DIGEST_KEY] = recipe.pop(STACK_DIGEST_KEY)
     labels_meta = _with_recipe(meta, path, labels, recipe, written=data)
     if not overlaps.any():
         return [(labels, {**placed, "name": name, "metadata": labels_meta}, "labels")]

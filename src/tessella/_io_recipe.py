@@ -16,6 +16,11 @@ RECIPE_KEY = "tessella_recipe"  # the Segment widget's recipe in a labels layer'
 #: the zarr attribute in which a blockwise run (the Segment panel's or ``tessella segment``'s)
 #: keeps the recipe of the labels it wrote
 ZARR_RECIPE_ATTR = "tessella"
+#: the end of the name (before ``.tif``) of the mask stack Export writes beside the labels
+STACK_STEM = ".stack"
+#: the recipe key in which Export records :func:`~tessella.engine.digest.labels_digest` of the
+#: mask stack it wrote (``labels_digest`` names the labels file written beside it)
+STACK_DIGEST_KEY = "stack_digest"
 
 
 def _made_beside_labels(recipe: dict | None, path: Path) -> bool:
@@ -43,13 +48,42 @@ def _made_beside_labels(recipe: dict | None, path: Path) -> bool:
     return not isinstance(source, str) or Path(source).name != path.name
 
 
+def _sidecars(path: Path) -> list[Path]:
+    """The files that may hold the recipe of ``path``: ``name.recipe.json`` beside
+    ``name.tif``/``name.zarr``, and for Export's mask stack ``name.stack.tif`` the
+    ``name.recipe.json`` Export wrote beside it (which names it in ``exported``)."""
+    stem = path.name.rsplit(".", 1)[0]
+    found = [path.with_name(stem + ".recipe.json")]
+    if stem.lower().endswith(STACK_STEM) and len(stem) > len(STACK_STEM):
+        found.append(path.with_name(stem[: -len(STACK_STEM)] + ".recipe.json"))
+    return found
+
+
+def _sidecar_recipe(path: Path) -> tuple[Path, dict] | None:
+    """The sidecar (:func:`_sidecars`) holding the recipe of ``path`` and what it holds: the
+    first that reads as JSON and, when Export wrote it (``exported``), names this file."""
+    import json
+
+    for sidecar in _sidecars(path):
+        if not sidecar.is_file():
+            continue
+        try:
+            found = json.loads(sidecar.read_text())
+        except (OSError, ValueError):
+            continue
+        exported = found.get("exported") if isinstance(found, dict) else None
+        if isinstance(exported, dict) and path.name not in exported.values():
+            continue  # Export wrote it for other files of this name
+        return sidecar, found
+    return None
+
+
 def _recipe_beside(path: Path) -> dict | None:
     """The recipe Segment kept with the labels in ``path``: a blockwise zarr's
     :data:`ZARR_RECIPE_ATTR` attribute, else the ``name.recipe.json`` that ``tessella segment``
     and Export write beside ``name.tif``/``name.zarr`` (one written by Export only when its
-    ``exported`` names this file). None when there is none, or it is no Segment recipe."""
-    import json
-
+    ``exported`` names this file; Export's mask stack ``name.stack.tif`` shares the
+    ``name.recipe.json`` of its export). None when there is none, or it is no Segment recipe."""
     from tessella.engine.io import is_zarr_path
 
     found = None
@@ -60,18 +94,18 @@ def _recipe_beside(path: Path) -> dict | None:
             found = zarr.open(str(path), mode="r").attrs.get(ZARR_RECIPE_ATTR)
         except Exception:  # read_image has read it; the recipe is a bonus
             found = None
-    sidecar = path.with_name(path.name.rsplit(".", 1)[0] + ".recipe.json")
-    if not isinstance(found, dict) and sidecar.is_file():
-        try:
-            found = json.loads(sidecar.read_text())
-        except (OSError, ValueError):
-            return None
-        exported = found.get("exported") if isinstance(found, dict) else None
-        if isinstance(exported, dict) and path.name not in exported.values():
-            return None  # Export wrote it for other files of this name
+    if not isinstance(found, dict):
+        beside = _sidecar_recipe(path)
+        found = None if beside is None else beside[1]
     if not isinstance(found, dict) or not isinstance(found.get("model"), str):
         return None
     return found if isinstance(found.get("params"), dict) else None
+
+
+def _exported_stack(found: dict | None, path: Path) -> bool:
+    """Whether ``found`` is the recipe of an Export that wrote ``path`` as its mask stack."""
+    exported = None if found is None else found.get("exported")
+    return isinstance(exported, dict) and exported.get("stack") == path.name
 
 
 #: recipe keys that say what one export wrote (Export's ``_recipe_to_write``, and the
@@ -84,6 +118,7 @@ EXPORT_ONLY_KEYS = (
     "labels_edited",
     "note",
     "labels_digest",
+    STACK_DIGEST_KEY,
 )
 #: the note a reopened recipe gets when its labels file no longer holds the labels it was
 #: written beside (its ``labels_digest`` differs); Export writes it in the recipe it writes
@@ -107,8 +142,8 @@ class LabelsChangedWarning(UserWarning):
 
 def _recipe_place(path: Path) -> str:
     """Where the recipe of ``path`` is kept, for a message."""
-    sidecar = path.with_name(path.name.rsplit(".", 1)[0] + ".recipe.json")
-    return sidecar.name if sidecar.is_file() else "the recipe in its zarr attributes"
+    beside = _sidecar_recipe(path)
+    return beside[0].name if beside is not None else "the recipe in its zarr attributes"
 
 
 def _say_not_reproduced(path: Path, recipe: dict, found: dict) -> None:

@@ -11,14 +11,24 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pytest
 import tifffile
 
-from tessella._io import AXES_GUESSED_KEY, labels_axes, recorded_axes
+from tessella._io import (
+    AXES_GUESSED_KEY,
+    EXPORT_ONLY_KEYS,
+    RECIPE_KEY,
+    LabelsChangedWarning,
+    labels_axes,
+    read_layers,
+    recorded_axes,
+)
 from tessella._widgets import _results
 from tessella._widgets.export import ExportWidget, network_instances
+from tessella.engine.digest import labels_digest
 from tessella.engine.io import read_image, read_mask_stack
 
 WORMS = ("worms_bbbc010", "gfp")  # (in this copy of BBBC010 the gfp/ files are brightfield)
@@ -264,6 +274,25 @@ def test_the_recipe_names_the_stack_written_beside_it(
     assert main(["segment", str(well), "-o", str(replay), "--recipe",
                  str(tmp_path / "w.recipe.json"), "-q"]) == 0  # fmt: skip
     np.testing.assert_array_equal(read_image(replay).data, viewer.layers["A06 labels"].data)
+
+    # the stack reopens with this recipe, which vouches for it by the stack's own digest ...
+    stack_path = tmp_path / "w.stack.tif"
+    assert recipe["stack_digest"] == labels_digest(read_mask_stack(stack_path))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LabelsChangedWarning)
+        layers = read_layers(str(stack_path))
+    assert [layer[1]["name"] for layer in layers] == ["w.stack", "w.stack overlaps"]
+    reopened = layers[0][1]["metadata"][RECIPE_KEY]
+    assert reopened["model"] == "worms2d" and reopened["params"] == recipe["params"]
+    assert not set(EXPORT_ONLY_KEYS) & set(reopened)
+    # ... and says so on open once the stack was changed (saved again without its ImageJ note)
+    masks = tifffile.imread(stack_path)
+    masks[0, 0, 0] ^= 1
+    tifffile.imwrite(stack_path, masks)
+    with pytest.warns(LabelsChangedWarning, match=r"w\.stack\.tif: .*w\.recipe\.json"):
+        layers = read_layers(str(stack_path))
+    assert layers[0][1]["metadata"][RECIPE_KEY]["model"] == "worms2d"
+    assert layers[0][2] == "labels" and layers[0][0].ndim == 2
 
     widget.stack_checkbox.setChecked(False)
     widget.zarr_checkbox.setChecked(True)

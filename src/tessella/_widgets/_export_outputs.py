@@ -106,7 +106,9 @@ class ExportOutputs:
         this export writes beside it (``exported``: output kind -> file name), with the
         ``labels_digest`` of ``labels`` when they are among them (the reader checks that the
         file still holds them), and, with a mask stack, how many objects it holds and where
-        they came from (``stack_objects``, ``stack_from``)."""
+        they came from (``stack_objects``, ``stack_from``) and its own digest
+        (``stack_digest``), so the stack reopens with this recipe."""
+        from tessella._io import STACK_DIGEST_KEY
         from tessella.engine.digest import DIGEST_KEY, labels_digest
 
         found, reproduces = _results.recipe_on_screen(self.labels_layer)
@@ -119,7 +121,12 @@ class ExportOutputs:
         if labels is not None and {"tiff", "zarr"} & set(exported):
             recipe = {**recipe, DIGEST_KEY: labels_digest(labels)}
         if stack is not None and "stack" in exported:
-            recipe = {**recipe, "stack_objects": len(stack.ids), "stack_from": stack.source}
+            recipe = {
+                **recipe,
+                "stack_objects": len(stack.ids),
+                "stack_from": stack.source,
+                STACK_DIGEST_KEY: labels_digest(stack.masks),  # (the reader checks the stack)
+            }
         return recipe, reproduces
 
     def _update_recipe_checkbox(self) -> None:
