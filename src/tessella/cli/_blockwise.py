@@ -6,7 +6,7 @@ import contextlib
 import sys
 from pathlib import Path
 
-from ._console import CliError, _progress_bar
+from ._console import CliError, _advance, _progress_bar
 from ._skip_existing import _say_skipped_existing, _skip_existing
 from ._write import _check_writable, _probe_recipe, _reason, _recipe_path, _recover_staging
 
@@ -168,8 +168,7 @@ def _segment_blockwise(
                             unit="file" if stage == "fingerprint" else "block",
                             initial=progress.done,  # resumed: not in the rate
                         )
-                    bar.n = progress.done
-                    bar.refresh()
+                    _advance(bar, progress.done)
         except KeyboardInterrupt:
             if work_dir(target).exists() and not args.quiet:
                 print(f"finished blocks are kept in {work_dir(target)}", file=sys.stderr)

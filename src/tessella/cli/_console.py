@@ -7,7 +7,7 @@ import contextlib
 import os
 import sys
 
-__all__ = ["CliError", "_few", "_progress_bar", "_stdout_gone", "_drop_stdout"]
+__all__ = ["CliError", "_few", "_progress_bar", "_advance", "_stdout_gone", "_drop_stdout"]
 
 
 class CliError(Exception):
@@ -20,12 +20,15 @@ def _few(paths, count: int = 5) -> str:
     return ", ".join(names[:count]) + more
 
 
-def _progress_bar(
-    total: int, description: str, quiet: bool, unit="tile", initial=0, bar_format=None
-):
+#: a bar before it has timed anything: no rate (nor time left) until there is one, rather
+#: than tqdm's "?tile/s" (:func:`_advance` gives it tqdm's own format once it has moved)
+UNTIMED = "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]"
+
+
+def _progress_bar(total: int, description: str, quiet: bool, unit="tile", initial=0):
     """A bar of ``total`` ``unit``s; ``initial`` of them done before it starts (resumed): the
-    rate counts only those done since, not the resumed ones as done at once. ``bar_format``:
-    tqdm's, e.g. one without a rate until there is one to show."""
+    rate counts only those done since, not the resumed ones as done at once, and is shown
+    from the first one it times on (:func:`_advance`); before that, no rate (:data:`UNTIMED`)."""
     from tqdm import tqdm
 
     return tqdm(
@@ -35,8 +38,17 @@ def _progress_bar(
         unit=unit,
         initial=initial,
         leave=False,
-        bar_format=bar_format,
+        bar_format=UNTIMED,
     )
+
+
+def _advance(bar, done: int) -> None:
+    """Show ``done`` units done on ``bar`` (:func:`_progress_bar`'s); from its first unit done
+    after it started, with tqdm's format and so its rate."""
+    if done > bar.n:
+        bar.bar_format = None
+        bar.update(done - bar.n)
+        bar.refresh()  # (update draws at most every 0.1 s; each unit is shown)
 
 
 def _stdout_gone() -> bool:

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ._blockwise import _check_blockwise_usage, _replays_blockwise, _segment_blockwise
-from ._console import CliError, _progress_bar, _stdout_gone
+from ._console import CliError, _advance, _progress_bar, _stdout_gone
 from ._inputs import _is_frame_folder, _read_input, _say_not_images, _segment_jobs, _spacing
 from ._recipe import _package_reference, _parse_sets, _read_recipe, _recipe_package, _run_params
 from ._skip_existing import _run_settings, _say_skipped_existing, _skip_existing
@@ -159,8 +159,7 @@ def _cmd_segment(args) -> int:
                         if progress.stage == "predict":
                             if bar is None:
                                 bar = _progress_bar(progress.total, source.name, args.quiet)
-                            bar.n = progress.done
-                            bar.refresh()
+                            _advance(bar, progress.done)
                 finally:  # (Ctrl-C, SIGTERM: the one-line message not after the bar)
                     if bar is not None:
                         bar.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-from ._console import CliError, _progress_bar
+from ._console import CliError, _advance, _progress_bar
 
 __all__ = ["_cmd_train", "Terminated", "_sigterm_as_interrupt"]
 
@@ -157,14 +157,10 @@ def _sigterm_as_interrupt():
         signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
-#: an epoch's bar before it has timed a step: no rate (nor time left) until there is one
-UNTIMED = "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]"
-
-
 def _epoch_bar(total: int, epoch: int, quiet: bool, done: int):
     """The bar of epoch ``epoch``: ``done`` of its ``total`` steps done before it started,
-    shown without a rate (:data:`UNTIMED`) until it has timed a step."""
-    return _progress_bar(total, f"epoch {epoch}", quiet, "step", done, bar_format=UNTIMED)
+    shown without a rate until it has timed a step."""
+    return _progress_bar(total, f"epoch {epoch}", quiet, "step", done)
 
 
 def _train_with_progress(args, config, train_steps) -> None:
@@ -198,8 +194,7 @@ def _train_with_progress(args, config, train_steps) -> None:
                 continue
             bar = _epoch_bar(config.steps_per_epoch, progress.epoch, args.quiet, done)
         elif done > counted:
-            bar.bar_format = None  # a step timed: tqdm's own format, with its rate
-            bar.update(done - counted)
+            _advance(bar, done)  # a step timed: tqdm's own format, with its rate
         else:  # a micro-batch of a step under way
             continue
         counted = done
