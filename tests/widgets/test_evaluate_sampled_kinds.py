@@ -119,6 +119,25 @@ def test_a_mask_in_three_planes_the_sample_misses_is_said_to_be_perhaps_missed(
     assert text.startswith("'nuclei mask': only 0 in the sample: nothing annotated to tell")
     assert text.endswith(
         "so taken as instances (labels). Annotation kept to a few planes, or to a small part of "
-        "them, can lie outside the sample: if it is not instances, choose its kind in Ground "
-        "truth is, above."
+        "them, can lie outside the sample: if it is not instances, choose its kind in 'Ground "
+        "truth is' above."
     )
+
+
+def test_a_2d_mask_the_sample_misses_is_advised_of_in_words_of_an_image(make_napari_viewer, qtbot):
+    """A 60 x 60 mask at the top edge of a lazy 8192 x 8192 image, between the first
+    windows: the advice speaks of a part of the image (it spoke of planes, which a 2D image
+    has none of)."""
+    image = np.zeros((8192, 8192), np.uint8)
+    image[0:60, 700:760] = 1
+    truth = da.from_array(image, chunks=1024)
+
+    widget = _guessed(make_napari_viewer(), qtbot, truth, "mask2d")
+
+    text = widget.kind_label.text()
+    assert text.startswith("'mask2d': only 0 in the sample"), text
+    assert text.endswith(
+        "Annotation kept to a small part of the image can lie outside the sample: if it is "
+        "not instances, choose its kind in 'Ground truth is' above."
+    )
+    assert "planes" not in text

@@ -134,10 +134,14 @@ class EvaluateKinds:
             text = dict((k, t) for t, k in TRUTH_KINDS)[kind]
             advice = ""
             if why.startswith("only 0 in the sample"):  # (a sample can miss sparse annotation)
+                where = (
+                    "to a few planes, or to a small part of them,"
+                    if " planes" in why
+                    else "to a small part of the image"
+                )
                 advice = (
-                    " Annotation kept to a few planes, or to a small part of them, can lie "
-                    "outside the sample: if it is not instances, choose its kind in Ground truth "
-                    "is, above."
+                    f" Annotation kept {where} can lie outside the sample: if it is not "
+                    "instances, choose its kind in 'Ground truth is' above."
                 )
             self._explain_kind(f"'{name}': {why}, so taken as {text}.{advice}")
         self.kind_guessed.emit()
