@@ -185,3 +185,72 @@ def test_export_says_one_object(make_napari_viewer, tmp_path):
     export.path_edit.setText(str(tmp_path / "one"))
     assert export.export()
     assert "one.csv (1 object)" in export.status_label.text()
+
+
+def _hidden_and_triple() -> dict[str, np.ndarray]:
+    """Stacks two layers cannot hold: an object that two smaller ones cover whole (it shows
+    in the overlaps layer only), and three objects on one pixel."""
+    hidden = np.zeros((3, 20, 20), np.uint8)
+    hidden[0, 5, 2:12] = 1  # 10 px, covered by objects 2 and 3 (9 px each)
+    hidden[1, 5, 2:7] = hidden[1, 4, 2:6] = 1
+    hidden[2, 5, 7:12] = hidden[2, 6, 7:11] = 1
+    triple = np.zeros((3, 20, 20), np.uint8)
+    triple[0, 10, :] = triple[1, :15, 10] = 1
+    triple[2, 9:12, 10] = triple[2, 10, 9:12] = 1  # all three on (10, 10)
+    return {"hidden": hidden, "triple": triple}
+
+
+@pytest.mark.parametrize("name", ["hidden", "triple"])
+def test_export_of_a_reopened_stack_keeps_every_object_whole(make_napari_viewer, tmp_path, name):
+    """The review's cases (session 24): Export of the reopened stack wrote 2 objects of 3 (an
+    object smaller ones cover whole was dropped), or lost a pixel where three objects
+    cross; a stack without a recipe (its ImageJ mark only) was not even offered, its overlaps
+    layer unfound. The reader keeps the stack with the labels, so Export (and Evaluate, through
+    the same object_stack) takes it as it was; edited labels keep their hidden parts."""
+    from tessella._widgets._object_stack import object_stack
+
+    stack = _hidden_and_triple()[name]
+    path = tmp_path / f"{name}.tif"
+    write_mask_stack(path, stack)
+    viewer = make_napari_viewer()
+    labels_layer = viewer.open(str(path), plugin="tessella")[0]
+    _dock, export = viewer.window.add_plugin_dock_widget("tessella", "Export")
+    export.labels_combo.setCurrentIndex(export.labels_combo.findData(labels_layer.unique_id))
+    export.path_edit.setText(str(tmp_path / "out"))
+    export.csv_checkbox.setChecked(True)
+
+    assert export.export()
+
+    np.testing.assert_array_equal(tifffile.imread(tmp_path / "out.stack.tif"), stack)
+    assert "3 whole objects: the mask stack it was read from" in export.status_label.text()
+    with open(tmp_path / "out.csv") as table:
+        areas = [int(row["area_px"]) for row in csv.DictReader(table)]
+    assert areas == stack.reshape(3, -1).sum(axis=1).tolist()
+
+    # edited: object 2 erased; the others whole, hidden parts from the stack (object 1 of
+    # "hidden", which no edit could reach, too)
+    edited = np.asarray(labels_layer.data).copy()
+    edited[edited == 2] = 0
+    kept = object_stack(viewer, labels_layer, edited)
+    assert kept.source == "the edited labels, hidden parts from the mask stack it was read from"
+    assert kept.ids.tolist() == [1, 3]
+    np.testing.assert_array_equal(kept.masks, stack[[0, 2]].astype(bool))
+
+
+def test_a_one_object_stack_output_reopens_as_labels_whose_recipe_replays_as_labels(tmp_path):
+    """A `segment --stack` output of one object reads back 2D, as plain labels; its recipe kept
+    `stack: true` there (the review, session 24), so a recipe exported from those labels would
+    have turned --stack on when replayed. The reopened recipe has no `stack`, as for stacks of
+    several objects."""
+    one = np.zeros((1, 32, 32), np.uint8)
+    one[0, 5:10, 5:20] = 1
+    path = tmp_path / "one.tif"
+    write_mask_stack(path, one)
+    recipe = {**SEGMENT_RECIPE, "stack": True, "labels_digest": labels_digest(one)}
+    (tmp_path / "one.recipe.json").write_text(json.dumps(recipe))
+
+    [(labels, meta, kind)] = _opened(path)
+
+    assert kind == "labels" and labels.shape == (32, 32)
+    reopened = meta["metadata"][RECIPE_KEY]
+    assert "stack" not in reopened and reopened["model"] == recipe["model"]

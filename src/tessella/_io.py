@@ -80,6 +80,9 @@ _LABELS_FOLDERS = {"mask", "masks", "label", "labels", "gt", "ground_truth", "gr
 #: reader opened beside them (``COMPANION_OF_KEY``: a mask stack's "overlaps"): napari adds
 #: the two, and the widgets take that layer as the labels' companion
 COMPANIONS_KEY = "tessella_companions"
+#: the labels metadata key of the mask stack they were read from (a
+#: :class:`~tessella.engine.io.MaskCrops`), which Export and Evaluate take as their objects
+READ_STACK_KEY = "tessella_read_stack"
 COMPANION_OF_KEY = "tessella_companion_of"
 
 PathOrPaths = str | os.PathLike | Sequence[str | os.PathLike]
@@ -202,6 +205,10 @@ def _layers_of(path: Path) -> list[tuple]:
             return stack
         if image.labels or named or _binary(data) or _made_beside_labels(found, path):
             labels = np.asarray(data)
+            # labels, whatever the recipe wrote (a one-object --stack output reads back 2D):
+            # without ``stack``, a recipe exported from them replays as labels
+            if found is not None and "stack" in found:
+                found = {k: v for k, v in found.items() if k != "stack"}
             metadata = _with_recipe(metadata, path, labels, found)
             return [(labels, {**kwargs, "metadata": metadata}, "labels")]
     if "C" not in axes:
@@ -231,7 +238,7 @@ def _mask_stack_layers(
     :data:`~tessella.engine.io.MASK_STACK_INFO` (so an ImageJ hyperstack, TYX, or a stack
     saved again by a script without that metadata, ZYX, is not a movie or one 3D object)."""
     from tessella.engine.digest import DIGEST_KEY
-    from tessella.engine.io import mask_stack_labels
+    from tessella.engine.io import mask_crops, mask_stack_labels
 
     if not isinstance(data, np.ndarray) or data.ndim != 3 or not _zeros_and_ones(data):
         return None
@@ -253,7 +260,10 @@ def _mask_stack_layers(
         recipe.pop(DIGEST_KEY, None)  # written beside the stack; the stack's has its own key
         if STACK_DIGEST_KEY in recipe:
             recipe[DIGEST_KEY] = recipe.pop(STACK_DIGEST_KEY)
-    labels_meta = _with_recipe(meta, path, labels, recipe, written=data)
+    labels_meta = dict(_with_recipe(meta, path, labels, recipe, written=data))  # (a copy)
+    # the stack itself, which two layers cannot always hold (an object that smaller ones
+    # cover whole is in neither; a pixel of three objects keeps two): Export writes it back
+    labels_meta[READ_STACK_KEY] = mask_crops(data)
     if not overlaps.any():
         return [(labels, {**placed, "name": name, "metadata": labels_meta}, "labels")]
     token = uuid.uuid4().hex  # pairs the two layers (_companions.companion_layer)

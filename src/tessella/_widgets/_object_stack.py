@@ -11,7 +11,14 @@ from napari.layers import Labels
 
 from . import _results
 
-__all__ = ["measure_stack", "network_instances", "network_stack", "object_stack", "overlaps_layer"]
+__all__ = [
+    "measure_stack",
+    "network_instances",
+    "network_stack",
+    "object_stack",
+    "overlaps_layer",
+    "read_stack",
+]
 
 
 @dataclass(frozen=True)
@@ -57,15 +64,21 @@ def object_stack(viewer, layer: Labels, labels: np.ndarray) -> _Stack:
     * Labels edited since: each object of the labels as it is now, with the parts of it
       that other objects hid taken from the network (an object erased is left out, a
       part erased stays out, one painted in is taken as painted).
-    * No network result behind them (any more): each object of the labels with its
-      hidden part from the "overlaps" layer beside them (where two hidden objects
-      overlap each other, that layer shows one of them only).
+    * Labels read from a mask stack (the reader's ``tessella_read_stack``): that stack's
+      objects, as for the network's result above (edited: with the hidden parts from it).
+    * No network result or stack behind them (any more): each object of the labels with its
+      hidden part from the "overlaps" layer beside them (where two hidden objects overlap
+      each other, that layer shows one of them only; an object it alone shows, perhaps
+      erased from the labels, is left out).
     """
     found = network_instances(layer)
     if found is not None:
         stack = network_stack(layer, labels, *found)
         if stack is not None:
             return stack
+    stack = read_stack(layer, labels)
+    if stack is not None:
+        return stack
     overlaps = overlaps_layer(viewer, layer)
     hidden = None if overlaps is None else np.asarray(overlaps.data)
     under = set() if hidden is None else set(np.unique(hidden).tolist())
@@ -105,15 +118,49 @@ def network_stack(layer, labels: np.ndarray, method, result) -> _Stack | None:
             return _Stack(masks, np.arange(1, len(masks) + 1), "the network's instances")
     # edited: what the labels were (object k where it showed), to tell the hidden parts
     before = np.asarray(method.postprocess(prediction, params))
+    return _edited_stack(labels, masks, before, "the network")
+
+
+def read_stack(layer, labels: np.ndarray) -> _Stack | None:
+    """:func:`object_stack` of labels the reader opened from a mask stack, from that stack:
+    the stack itself while the labels are as read, else each object as the labels hold it
+    with its hidden parts from the stack; None when the layer was not read from a stack,
+    or its labels are no longer (edits of) the stack's."""
+    from tessella._io import READ_STACK_KEY
+    from tessella.engine.io import MaskCrops, mask_stack_labels, masks_from_crops
+
+    kept = layer.metadata.get(READ_STACK_KEY)
+    if not isinstance(kept, MaskCrops) or kept.shape[1:] != labels.shape:
+        return None
+    masks = masks_from_crops(kept)
+    before = mask_stack_labels(masks)[0]
+    if np.array_equal(before, labels):
+        return _Stack(masks, np.arange(1, len(masks) + 1), "the mask stack it was read from")
+    return _edited_stack(labels, masks, before, "the mask stack it was read from")
+
+
+def _edited_stack(
+    labels: np.ndarray, masks: np.ndarray, before: np.ndarray, origin: str
+) -> _Stack | None:
+    """The objects of ``labels``, edits of ``before`` (object k where ``masks[k - 1]``
+    showed), whole: each as the labels hold it, with the parts of it that other objects hid
+    in ``before`` from ``masks`` (an object erased is left out, a part erased stays out, one
+    painted in is taken as painted); an object ``before`` hid whole, which no edit could
+    reach, stays whole. None when most objects differ from ``before``."""
+    labelled = labels > 0
+    ids = labels[labelled].astype(np.int64)
     if before.shape != labels.shape or 2 * np.count_nonzero(before[labelled] == ids) < ids.size:
         return None  # not these labels' result (most objects differ)
-    found = np.unique(ids)
+    shown = np.zeros(len(masks) + 1, bool)
+    shown[np.unique(before[(before > 0) & (before <= len(masks))])] = True
+    hidden_whole = [k for k in range(1, len(masks) + 1) if not shown[k] and masks[k - 1].any()]
+    found = np.union1d(ids, hidden_whole).astype(np.int64)
     stack = np.zeros((found.size, *labels.shape), bool)
     for n, label in enumerate(found.tolist()):
         stack[n] = labels == label
         if label <= len(masks):
             stack[n] |= masks[label - 1] & (before != label)
-    return _Stack(stack, found, "the edited labels, hidden parts from the network")
+    return _Stack(stack, found, f"the edited labels, hidden parts from {origin}")
 
 
 def measure_stack(masks: np.ndarray, ids, **options) -> dict[str, np.ndarray]:

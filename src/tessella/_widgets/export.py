@@ -42,6 +42,7 @@ from ._object_stack import (
     network_stack,
     object_stack,
     overlaps_layer,
+    read_stack,
 )
 from .segment import SOURCE_ID_KEY, SOURCE_KEY
 
@@ -256,6 +257,7 @@ class ExportWidget(ExportOutputs, ExportWriting, LayerWatcher, QWidget):
         found = network_instances(layer)
         try:
             stack = None if found is None else network_stack(layer, labels, *found)
+            stack = read_stack(layer, labels) if stack is None else stack
         except Exception:  # (a default only: Export says what fails, should it be ticked)
             stack = None
         if stack is not None:

@@ -15,7 +15,10 @@ from ._image import (
 )
 from ._masks import (
     MASK_STACK_INFO,
+    MaskCrops,
+    mask_crops,
     mask_stack_labels,
+    masks_from_crops,
     read_mask_stack,
     read_masks,
     write_mask_stack,
@@ -41,6 +44,9 @@ __all__ = [
     "read_mask_stack",
     "read_masks",
     "mask_stack_labels",
+    "MaskCrops",
+    "mask_crops",
+    "masks_from_crops",
     "MASK_STACK_INFO",
     "write_zarr_labels",
     "labels_ome",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,9 @@ __all__ = [
     "read_mask_stack",
     "read_masks",
     "mask_stack_labels",
+    "MaskCrops",
+    "mask_crops",
+    "masks_from_crops",
 ]
 
 #: the ImageJ ``Info`` of a mask stack :func:`write_mask_stack` wrote (Fiji keeps it when it
@@ -135,3 +139,50 @@ def mask_stack_labels(masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if (masks[k] & (labels != k + 1)).any():
             overlaps[masks[k] & (overlaps == 0)] = k + 1
     return labels, overlaps
+
+
+@dataclass(frozen=True)
+class MaskCrops:
+    """An ``(N, Y, X)`` mask stack kept small: each object's mask cropped to its bounding box
+    (``crops[n]`` at ``corners[n]``), so it costs about what its objects cover, not
+    ``N x Y x X``. :func:`mask_crops` makes one, :func:`masks_from_crops` gives the stack back."""
+
+    shape: tuple[int, int, int]
+    corners: tuple[tuple[int, int], ...]
+    crops: tuple[np.ndarray, ...]
+
+
+def mask_crops(masks: np.ndarray) -> MaskCrops:
+    """``masks`` (``(N, Y, X)``, 0/1) as :class:`MaskCrops`; an empty mask keeps a 0 x 0 crop.
+
+    >>> masks = np.zeros((2, 4, 6), bool)
+    >>> masks[0, 1:3, 2:5] = masks[1, 3, 0] = True
+    >>> kept = mask_crops(masks)
+    >>> kept.corners, [c.shape for c in kept.crops]
+    (((1, 2), (3, 0)), [(2, 3), (1, 1)])
+    >>> bool((masks_from_crops(kept) == masks).all())
+    True
+    """
+    masks = np.asarray(masks, bool)
+    if masks.ndim != 3:
+        raise ValueError(f"a mask stack is (N, Y, X), got shape {masks.shape}")
+    corners, crops = [], []
+    for mask in masks:
+        rows, cols = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
+        if rows.size == 0:
+            corners.append((0, 0))
+            crops.append(np.zeros((0, 0), bool))
+            continue
+        y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+        corners.append((y0, x0))
+        crops.append(mask[y0:y1, x0:x1].copy())
+    shape = (int(masks.shape[0]), int(masks.shape[1]), int(masks.shape[2]))
+    return MaskCrops(shape, tuple(corners), tuple(crops))
+
+
+def masks_from_crops(kept: MaskCrops) -> np.ndarray:
+    """The ``(N, Y, X)`` bool stack :func:`mask_crops` was given."""
+    masks = np.zeros(kept.shape, bool)
+    for n, ((y0, x0), crop) in enumerate(zip(kept.corners, kept.crops)):
+        masks[n, y0 : y0 + crop.shape[0], x0 : x0 + crop.shape[1]] = crop
+    return masks
