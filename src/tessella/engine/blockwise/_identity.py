@@ -48,6 +48,7 @@ from typing import Any
 
 import numpy as np
 
+from ..progress import run_steps
 from ._run import BlockProgress
 
 _METADATA_FILES = ("zarr.json", ".zarray")  # an array's own metadata (v3, v2)
@@ -120,12 +121,7 @@ def chunk_files_digest(folders: list[Path]) -> str:
     >>> before == chunk_files_digest([folder])
     False
     """
-    steps = chunk_files_digest_steps(folders)
-    while True:
-        try:
-            next(steps)
-        except StopIteration as stop:
-            return stop.value
+    return run_steps(chunk_files_digest_steps(folders))
 
 
 def chunk_files_digest_steps(folders: list[Path]) -> Generator[BlockProgress, None, str]:

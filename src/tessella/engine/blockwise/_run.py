@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ..progress import Progress
+from ..progress import Progress, run_steps
 from ._grid import BlockGrid
 from ._support import BlockwiseSupport
 
@@ -397,12 +397,7 @@ def _describe(region) -> str:
 
 
 def _run_task(task, run, index):
-    steps = task(run, index)
-    while True:
-        try:
-            next(steps)
-        except StopIteration as stop:
-            return stop.value
+    return run_steps(task(run, index))
 
 
 def _map(task, run: _Run, indices, executor, stage: str, done: int, results: dict):

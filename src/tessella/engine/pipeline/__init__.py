@@ -10,7 +10,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Generator
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
@@ -19,7 +19,7 @@ from ..device import resolve_device
 from ..memory import retain_freed_memory
 from ..methods import Prediction, get_method
 from ..params import make_params, params_to_dict
-from ..progress import Progress
+from ..progress import Progress, run_steps
 from ..registry import LoadedModel
 from ._frames import (
     number_frame,
@@ -73,18 +73,6 @@ class SegmentResult:
             "params": params_to_dict(self.params),
             **self.options,
         }
-
-
-_Result = TypeVar("_Result")
-
-
-def run_steps(generator: Generator[Any, Any, _Result]) -> _Result:
-    """Drive a step generator to the end and return its value (no progress shown)."""
-    while True:
-        try:
-            next(generator)
-        except StopIteration as stop:
-            return stop.value
 
 
 def resolve_params(model: LoadedModel, params: Any = None, **overrides):

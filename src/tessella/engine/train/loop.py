@@ -21,6 +21,7 @@ import numpy as np
 
 from ..memory import retain_freed_memory
 from ..methods import get_method
+from ..progress import run_steps
 from ..registry import load_model as load_model  # importable here as before
 from ..registry import save_model
 from ._checkpoint import (
@@ -399,9 +400,5 @@ def _keep_on_stopping(run: TrainingRun, exc: BaseException) -> None:
 
 
 def train(config: TrainConfig) -> Path:
-    generator = train_steps(config)
-    while True:
-        try:
-            next(generator)
-        except StopIteration as stop:
-            return stop.value
+    """:func:`train_steps` run to the end: the folder of the trained model."""
+    return run_steps(train_steps(config))
