@@ -64,6 +64,9 @@ def test_models_shows_the_score_of_each_model_s_default_configuration(capsys):
     assert "(without TTA, its default)" in rows["em-mito3d"]
     assert "(without TTA, its default)" in rows["cells2dt"]  # sequences
     assert "ap50=0.8457" in rows["nuclei2d"] and "{" not in rows["nuclei2d"]
+    # the axes of what each segments: a time-lapse model's movies (it read "YX", its frames')
+    axes = {name: row.split()[2] for name, row in rows.items() if name != "NAME"}
+    assert axes["cells2dt"] == "TYX" and axes["em-mito3d"] == "ZYX" and axes["nuclei2d"] == "YX"
 
 
 def test_ome_zarr_in_memory_and_blockwise_write_the_same_labels_format_and_recipe(

@@ -54,6 +54,12 @@ def test_widget_docks_from_manifest_and_lists_image_layers(make_napari_viewer):
     assert combo_items(widget.layer_combo) == []
     assert widget.image_layer is None
 
+    # each model with the axes of what it segments: cells2dt's movies (it read "YX")
+    models = {text.split()[0]: text for text in combo_items(widget.model_combo)}
+    assert models["cells2dt"] == "cells2dt (temporal, TYX)"
+    assert models["nuclei2d"] == "nuclei2d (embedding, YX)"
+    assert models["em-mito3d"] == "em-mito3d (semantic, ZYX)"
+
 
 def test_run_adds_labels_with_the_image_scale_and_recipe(
     segment_widget, segment_model_dir, nuclei_image, run_to_end

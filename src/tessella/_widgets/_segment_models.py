@@ -54,7 +54,7 @@ class SegmentModels:
         key = str(Path(directory).resolve())
         self._cards[key] = card
         source = ", bioimage.io package" if card.raw.get("imported_from") else ""
-        self.model_combo.addItem(f"{card.name} ({card.method}, {card.spatial_axes}{source})", key)
+        self.model_combo.addItem(f"{card.name} ({card.method}, {card.image_axes}{source})", key)
         self.model_combo.setItemData(
             self.model_combo.count() - 1, f"{origin} model in {key}", Qt.ItemDataRole.ToolTipRole
         )

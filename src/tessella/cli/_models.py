@@ -43,7 +43,7 @@ def _cmd_models(args) -> int:
     for card, path, origin in models:
         scores = _validation_summary(card.raw.get("validation", {}), card.raw.get("defaults"))
         scores = scores or _holdout_summary(card.raw)
-        rows.append((card.name, card.method, card.spatial_axes, origin, scores or "-", str(path)))
+        rows.append((card.name, card.method, card.image_axes, origin, scores or "-", str(path)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1])

@@ -126,6 +126,17 @@ class ModelCard:
         return self.input.get("axes", "YX")
 
     @property
+    def window(self) -> int:
+        """Frames a time-lapse model reads per prediction (1 for every other model)."""
+        return int(self.input.get("window", 1))
+
+    @property
+    def image_axes(self) -> str:
+        """The axes of the images the model segments: a time-lapse model's movies are ``T``
+        + its frames' axes (``TYX``); others, :attr:`spatial_axes`."""
+        return "T" + self.spatial_axes if self.window > 1 else self.spatial_axes
+
+    @property
     def channels(self) -> int:
         return int(self.input.get("channels", 1))
 

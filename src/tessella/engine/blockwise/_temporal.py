@@ -44,7 +44,7 @@ class TemporalSegmenter(ModelSegmenter):
         ranges = dict(self.ranges)
         core, extended = run.grid.core(index), run.grid.extended(index)
         t = core[0].start
-        frames = window_indices(t, self.frames, int(card.input.get("window", 1)),
+        frames = window_indices(t, self.frames, card.window,
                                 card.input.get("target", "centre"))  # fmt: skip
         parts = []
         for k in frames:

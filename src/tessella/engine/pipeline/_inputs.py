@@ -142,4 +142,4 @@ def _model_input(frame, frame_axes, card, name, invert=None) -> np.ndarray:
 
 def window_of(card) -> int:
     """Frames a time-lapse model reads per prediction (1 for every other model)."""
-    return int(card.input.get("window", 1))
+    return card.window
