@@ -222,7 +222,27 @@ class TuneWidget(TuneParams, TuneRecipes, TuneRunning, TuneWriting, LayerWatcher
                 layer.events.paint.connect(partial(self._on_paint, layer.unique_id))
         if fill_layer_combo(self.layer_combo, self.viewer, layers):
             self._on_layer_changed(self.layer_combo.currentIndex())
+        elif not layers:  # (labels opened from a file meanwhile: say how to tune them)
+            self._say(self._no_result_text())
         self._rename_in_status()
+
+    def _no_result_text(self) -> str:
+        """What the status line says with no result to tune: run Segment; and, for labels
+        opened from a file with their recipe, how to go on tuning them (a file keeps the
+        labels and their recipe, not the network's output Tune works on)."""
+        from tessella._io import RECIPE_KEY
+
+        text = "Run Segment first: its labels layers are listed here."
+        for layer in self.viewer.layers:
+            recipe = layer.metadata.get(RECIPE_KEY) if isinstance(layer, Labels) else None
+            if isinstance(recipe, dict) and isinstance(recipe.get("model"), str):
+                return (
+                    f"{text} '{layer.name}' was opened from a file, which keeps its labels and "
+                    "recipe but not the network's output that Tune works on: segment its image "
+                    f"with {recipe['model']}, then Load recipe (its .recipe.json) here to go on "
+                    "from its parameters."
+                )
+        return text
 
     def _say(self, text: str, layer: Labels | None = None) -> None:
         """Show ``text`` in the status line, after ``'layer name'`` when about a layer (the
@@ -302,7 +322,7 @@ class TuneWidget(TuneParams, TuneRecipes, TuneRunning, TuneWriting, LayerWatcher
         self.progress_bar.setValue(0)
         if result is None:
             self.params_box.setTitle("Parameters")
-            self._say("Run Segment first: its labels layers are listed here.")
+            self._say(self._no_result_text())
             return
         self.params_box.setTitle(f"Parameters ({result.model.card.name}, {method.NAME})")
         for spec in param_specs(method.Params):
