@@ -7,13 +7,14 @@ Its notifications are looked up in this module.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 from napari.layers import Image
-from napari.utils.notifications import show_info
+from napari.utils.notifications import show_error, show_info
 
 from .._io import RECIPE_KEY
 from . import _results
@@ -29,6 +30,8 @@ __all__ = [
     "SOURCE_KEY",
     "SegmentOutputs",
 ]
+
+_log = logging.getLogger(__name__)
 
 SOURCE_KEY = "tessella_source"  # output layer metadata: the image layer it was computed from
 SOURCE_ID_KEY = "tessella_source_id"  # ... and that layer's unique_id (survives a rename)
@@ -151,10 +154,30 @@ class SegmentOutputs:
         run = self._run
         if run is not None and run is getattr(self, "_closed_run", None):
             return  # finished as the panel closed: nobody asked for it any more
+        placed: list[str] = []  # the layers placed so far, named if a later step fails
+        try:
+            self._place_result(run, result, placed)
+        except Exception as exc:  # raised out of a Qt slot, it would abort an app without hooks
+            self._placing_failed(run, exc, placed)
+
+    def _placing_failed(self, run: _Run, exc: Exception, placed: list[str]) -> None:
+        """A result that could not be placed: one error notification naming the panel, the
+        image and the layers placed before the error, and the same on the status line (the
+        traceback goes to the log); the panel is usable again once the worker finishes."""
+        _log.error("Segment: placing the result of '%s' failed", run.name, exc_info=exc)
+        kept = f"; placed {', '.join(repr(name) for name in placed)} before it" if placed else ""
+        text = f"placing the result failed ({type(exc).__name__}: {exc}){kept}"
+        show_error(f"Segment failed on layer '{run.name}': {text}")
+        self.status_label.setText(f"'{run.name}': failed, {text}")
+
+    def _place_result(self, run: _Run, result: SegmentResult, placed: list[str]) -> None:
+        """Place a finished run's layers (appending their names to ``placed`` as they come)
+        and say on the status line what was done."""
         if self._preview is not None:  # blockwise: the labels are in the output zarr
             layer = self._preview.finish(
                 {SOURCE_KEY: run.name, SOURCE_ID_KEY: run.layer_id, RECIPE_KEY: result.recipe}
             )
+            placed.append(layer.name)
             what = "objects"
             if "lineage" in result.recipe and _results.is_linked(result.recipe):
                 # a linked movie: tracks from the zarr, frame by frame
@@ -172,9 +195,13 @@ class SegmentOutputs:
             return
         metadata = {SOURCE_KEY: run.name, SOURCE_ID_KEY: run.layer_id, RECIPE_KEY: result.recipe()}
         labels_layer, replaced = self._place_output(run, "labels", result.labels, metadata)
+        placed.append(labels_layer.name)
         _results.note_labels_state(labels_layer, metadata[RECIPE_KEY]["params"], result.lineage)
         _results.register(labels_layer, result, self.viewer.layers)  # for the Tune widget
-        if result.lineage is not None:  # a time-lapse method linked the frames
+        # a time-lapse method linked the frames; a 2D image was one frame (YX labels, as
+        # `tessella segment` writes them): no tracks to draw
+        one_frame = result.lineage is not None and "T" not in result.axes
+        if result.lineage is not None and not one_frame:
             _results.show_tracks(self.viewer, labels_layer, result.labels, result.lineage)
         if len(result.predictions) == 1 and result.labels.ndim == 2:  # objects may overlap
             from tessella.engine.methods import get_method
@@ -193,13 +220,15 @@ class SegmentOutputs:
         objects = np.unique(result.labels[result.labels > 0]).size
         seconds = time.perf_counter() - run.started
         linked = result.lineage is not None and getattr(result.params, "link", True) is not False
-        what = "tracks" if linked else "objects"
+        what = "tracks" if linked and not one_frame else "objects"
         kept = " (with the parameters tuned before)" if run.tuned else ""
+        if one_frame:
+            kept += " (a 2D image is one frame of a time-lapse: no tracks)"
         if self._find_layer(run.layer_id) is None:  # removed while the network ran
             kept += "; the image was removed during the run, its labels were kept"
-        placed = f"replaced '{labels_layer.name}'" if replaced else f"added '{labels_layer.name}'"
+        done = f"replaced '{labels_layer.name}'" if replaced else f"added '{labels_layer.name}'"
         self.status_label.setText(
-            f"'{run.name}': {objects} {what} in {seconds:.1f} s, {placed}{kept}"
+            f"'{run.name}': {objects} {what} in {seconds:.1f} s, {done}{kept}"
         )
 
     def _previous_output(self, image_id, kind: str, result_key: dict | None = None):

@@ -63,13 +63,16 @@ def show_tracks(
 ):
     """Show the tracks of a TYX labels layer (one per label ID, centroids, divisions as
     graph edges) in a Tracks layer beside it: its previous one is updated, else one is added.
-    Returns the layer, or None when there is nothing to draw.
+    Returns the layer, or None when there is nothing to draw (also for YX labels: a 2D image
+    segmented as a one-frame movie has no frames to draw tracks over).
 
     Labels that are not linked (``linked`` false; None: as the recipe of the labels on
     screen says, its ``link``) have no tracks: the Tracks layer beside them is drawn (one
     point per object) but hidden, and none is added; linked labels show it again."""
     from tessella.engine.tracking import napari_tracks
 
+    if np.ndim(labels) < 3 or labels_layer.ndim < 3:  # (napari wants (track, t, y, x) rows)
+        return None
     if linked is None:
         linked = is_linked(recipe_on_screen(labels_layer)[0])
     data, graph = napari_tracks(labels, lineage)
