@@ -7,6 +7,7 @@ import os
 import re
 from collections.abc import Generator
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -16,9 +17,13 @@ __all__ = [
     "LARGE_PIXELS",
     "PREVIEW_KEY",
     "BlockwisePreview",
+    "KeptWork",
+    "bar_format",
     "blockwise_steps",
     "default_output",
+    "folder_problem",
     "is_large",
+    "kept_work",
 ]
 
 LARGE_PIXELS = 8192 * 8192  # layers bigger than this default to blockwise mode
@@ -55,6 +60,69 @@ def default_output(layer) -> Path:
             folder = Path.home()
     safe = re.sub(r"[^\w.-]+", "_", stem, flags=re.ASCII).strip("._") or "image"
     return folder / f"{safe}_labels.zarr"
+
+
+def folder_problem(out: Path) -> str:
+    """Why the folder of a blockwise output ``out`` cannot hold it ("" when it can): a folder
+    that does not exist is not made (the engine would make it, and with it a typo's tree of
+    folders), as Export refuses it.
+
+    >>> folder_problem(Path("/no_such_folder/sub/out.zarr"))
+    "folder '/no_such_folder' does not exist; create it first, or choose another"
+    """
+    folder = Path(os.path.abspath(out)).parent
+    if folder.is_dir():
+        return ""
+    chain = [folder, *folder.parents]
+    found = next(n for n, path in enumerate(chain) if path.exists())  # "/" at least
+    if not chain[found].is_dir():
+        return f"'{chain[found]}' is a file, not a folder"
+    return f"folder '{chain[found - 1]}' does not exist; create it first, or choose another"
+
+
+#: the progress bar's format in a stage of a blockwise run (others: "STAGE: %v / %m blocks"):
+#: the stage is named, so that the scan's blocks are not read as blocks segmented
+BAR_FORMATS = {
+    "fingerprint": "checking the input: %v / %m",  # chunk files, or blocks hashed
+    "scan": "intensity scan: %v / %m blocks",
+}
+
+
+def bar_format(stage: str) -> str:
+    """The progress bar's format in ``stage`` of a blockwise run.
+
+    >>> bar_format("scan"), bar_format("segment")
+    ('intensity scan: %v / %m blocks', 'segment: %v / %m blocks')
+    """
+    return BAR_FORMATS.get(stage, f"{stage}: %v / %m blocks")
+
+
+class KeptWork(NamedTuple):
+    """What an unfinished blockwise run keeps on disk for the next Run to resume."""
+
+    segmented: int  # blocks segmented (each one's record)
+    predicted: int  # blocks whose network maps are stored (time-lapse models' first pass)
+    scanned: bool  # the intensity scan is done
+
+    def anything(self) -> bool:
+        return bool(self.segmented or self.predicted or self.scanned)
+
+
+def kept_work(out: Path) -> KeptWork | None:
+    """What the unfinished run into ``out`` keeps in its work folder
+    (:func:`~tessella.engine.blockwise.work_dir`, laid out as that module's docstring says);
+    None when there is no such folder."""
+    from tessella.engine.blockwise import work_dir
+
+    work = work_dir(out)
+    if not work.is_dir():
+        return None
+
+    def count(folder: str, pattern: str) -> int:
+        return sum(1 for _ in (work / folder).glob(pattern)) if (work / folder).is_dir() else 0
+
+    scanned = (work / "ranges.json").exists()
+    return KeptWork(count("blocks", "*.npz"), count("predicted", "*"), scanned)
 
 
 @report_runtime_errors

@@ -7,13 +7,14 @@ Its notifications are looked up in this module.
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 
 from napari.qt.threading import create_worker
 from napari.utils.notifications import show_error, show_info
 
-from ._blockwise import BlockwisePreview, blockwise_steps
+from ._blockwise import BlockwisePreview, blockwise_steps, folder_problem, kept_work
 from ._segment_image import _layer_array
 from ._segment_outputs import _Run
 from ._workers import ThreadWarningsWorker
@@ -29,10 +30,24 @@ class SegmentBlockwise:
     settings, and a cancel that keeps the finished blocks (uses the widget's ``viewer``,
     controls, ``_cards``, ``_run``, ``_preview``, ``_connect`` and ``status_label``)."""
 
+    def _refuse(self, message: str) -> None:
+        """Run refused: said in a notification and on the status line, which would still
+        show the outcome of the previous run."""
+        show_error(f"Segment: {message}")
+        self.status_label.setText(message)
+
     def _start_blockwise(self, layer, model, axes, scale, translate, units) -> None:
-        out = Path(self.blockwise_edit.text().strip()).expanduser()
+        text = self.blockwise_edit.text().strip()
+        if not text:
+            self._refuse("give the blockwise output: a .zarr folder.")
+            return
+        out = Path(text).expanduser()
         if not out.name.endswith(".zarr"):
-            show_error(f"Segment: blockwise output '{out}' must be a .zarr folder.")
+            self._refuse(f"blockwise output '{out}' must be a .zarr folder.")
+            return
+        problem = folder_problem(out)
+        if problem:
+            self._refuse(f"blockwise output '{out}': {problem}.")
             return
         if out.exists():  # a finished result: never replaced from here; offer a free name
             free = next(
@@ -112,19 +127,49 @@ class SegmentBlockwise:
 
     def _on_aborted(self) -> None:
         if self._preview is not None:
-            from tessella.engine.blockwise import work_dir
-
             preview, self._preview = self._preview, None  # kept: _on_finished leaves it
-            if not work_dir(preview.out).exists():  # while an array input was hashed
+            name = self._run.name
+            kept = kept_work(preview.out)
+            if kept is None:  # while the input was fingerprinted, before the work folder
                 preview.discard()
-                self.status_label.setText(f"'{self._run.name}': cancelled; nothing was written.")
+                self.status_label.setText(f"'{name}': cancelled; nothing was written.")
+                return
+            if not kept.anything():  # cancelled in the scan (or the fingerprint before it)
+                preview.discard()
+                self._empty_work = preview.out  # removed by _on_finished, once closed
+                self.status_label.setText(
+                    f"'{name}': cancelled before any block was segmented; nothing is kept: "
+                    "Run again starts over."
+                )
                 return
             shown = ""
             if preview.is_preview() and preview.layer in self.viewer.layers:
                 shown = f" (shown in '{preview.layer.name}')"
-            self.status_label.setText(
-                f"'{self._run.name}': cancelled; finished blocks are kept on disk{shown}: Run "
-                "again to resume."
-            )
+            if kept.segmented:
+                n = kept.segmented
+                what = f"{n} finished block{'s are' if n != 1 else ' is'} kept on disk{shown}"
+            elif kept.predicted:
+                n = kept.predicted
+                what = (
+                    "no block was segmented yet; the network's maps of "
+                    f"{n} block{'s are' if n != 1 else ' is'} kept on disk"
+                )
+            else:
+                what = "no block was segmented yet; the intensity scan is kept on disk"
+            self.status_label.setText(f"'{name}': cancelled; {what}: Run again to resume.")
             return
         self.status_label.setText(f"'{self._run.name}': cancelled; no layer was added.")
+
+    def _remove_empty_work(self) -> None:
+        """After a run cancelled before it kept anything, and once its generator is closed
+        (its lock gone): the work folder holds only the plan, which would refuse a Run with
+        other settings for a run that has nothing to resume. (The engine leaves nothing
+        behind either when it refuses an input before segmenting.)"""
+        out, self._empty_work = self._empty_work, None
+        if out is None:
+            return
+        from tessella.engine.blockwise import work_dir
+
+        kept = kept_work(out)
+        if kept is not None and not kept.anything():
+            shutil.rmtree(work_dir(out), ignore_errors=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Generator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from napari.qt.threading import create_worker
@@ -30,7 +31,7 @@ from qtpy.QtWidgets import (
 from superqt.utils import GeneratorWorker
 
 from .._io import RECIPE_KEY  # what reproduces a result (Export imports it from here)
-from ._blockwise import BlockwisePreview
+from ._blockwise import BlockwisePreview, bar_format
 from ._layers import LayerWatcher
 from ._layout import panel_layout
 from ._models import listen as listen_for_models
@@ -106,6 +107,10 @@ class SegmentWidget(
         self._run: _Run | None = None  # the run in progress
         self._cards: dict[str, ModelCard] = {}  # model folder -> card
         self._preview: BlockwisePreview | None = None  # the blockwise run in progress
+        self._stage = ""  # the stage of the blockwise run in progress
+        #: the output of a blockwise run cancelled before it kept anything: its work folder
+        #: goes once the run has finished
+        self._empty_work: Path | None = None
 
         self.layer_combo = QComboBox()
         self._time_preferred = False  # the Axes show TYX because a time-lapse model asked
@@ -226,9 +231,11 @@ class SegmentWidget(
         model = self.model_combo.currentData()
         if layer is None:
             show_info("Segment: add an image layer first.")
+            self.status_label.setText("Add an image layer first.")
             return
         if model is None:
             show_info("Segment: no model installed; add one with 'Load model…'.")
+            self.status_label.setText("No model installed; add one with 'Load model…'.")
             return
         if self._run is not None:  # Run is disabled while running; this guards calls from code
             show_info("Segment: a run is in progress; cancel it first.")
@@ -290,7 +297,11 @@ class SegmentWidget(
         if self.worker is not None:
             self.worker.quit()  # takes effect at the engine's next yield (after this tile)
         self.cancel_button.setEnabled(False)
-        if self._preview is not None:  # the bar counts blocks; the one in progress is dropped
+        if self._preview is not None and self._stage == "scan":  # before any block's labels
+            self.status_label.setText("Cancelling the intensity scan (no block is segmented yet)…")
+        elif self._preview is not None and self._stage in ("", "fingerprint"):
+            self.status_label.setText("Cancelling…")
+        elif self._preview is not None:  # the bar counts blocks; the one in progress is dropped
             self.status_label.setText(
                 "Cancelling: finished blocks are kept, the block in progress is redone by the "
                 "next Run…"
@@ -330,14 +341,15 @@ class SegmentWidget(
         if self._preview is not None:  # blockwise: progress over blocks
             if progress.stage != "fingerprint":  # past the plan: this run's settings
                 self._unmark_earlier_preview()
+            self._stage = progress.stage
             if progress.total:
+                self.progress_bar.setFormat(bar_format(progress.stage))
                 self.progress_bar.setRange(0, progress.total)
                 self.progress_bar.setValue(progress.done)
             if getattr(progress, "region", None) is not None and progress.stage == "segment":
                 self._preview.block_done()
-            self.status_label.setText(
-                f"'{name}': {progress.stage}, {progress.done} of {progress.total}"
-            )
+            stage = "intensity scan" if progress.stage == "scan" else progress.stage
+            self.status_label.setText(f"'{name}': {stage}, {progress.done} of {progress.total}")
             return
         if progress.stage == "predict":
             self.progress_bar.setRange(0, progress.total)
@@ -379,5 +391,7 @@ class SegmentWidget(
             # preview an earlier, cancelled run left)
         self._run = None
         self._preview = None
+        self._stage = ""
+        self._remove_empty_work()
         self._set_running(False)
         self.run_finished.emit()
