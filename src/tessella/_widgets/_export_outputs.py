@@ -16,7 +16,16 @@ from . import _results
 from ._object_stack import _Stack
 from .segment import RECIPE_KEY
 
-__all__ = ["EDITED_NOTE", "OUTPUT_SUFFIXES", "ExportOutputs", "base_path", "folder_to_make"]
+__all__ = [
+    "EDITED_NOTE",
+    "OUTPUT_SUFFIXES",
+    "ExportOutputs",
+    "base_path",
+    "file_name",
+    "folder_to_make",
+    "names_a_folder",
+    "renaming",
+]
 
 #: what a recipe file says when replaying it does not give the exported labels
 EDITED_NOTE = (
@@ -35,21 +44,84 @@ OUTPUT_SUFFIXES = {
 }
 
 
+#: what a file name made from a layer name cannot hold: path separators (a layer named
+#: "DAPI/GFP" or "../x" names no folder), and what Windows forbids, so that an export
+#: folder can be shared
+NOT_IN_FILE_NAMES = frozenset('/\\<>:"|?*' + "".join(map(chr, range(32))) + "\x7f")
+
+
+def file_name(name: str) -> str:
+    """The file name that outputs named after the layer ``name`` get (before their
+    suffixes): one name, never a path, each character a file name cannot hold
+    (:data:`NOT_IN_FILE_NAMES`) and each leading ``.`` (``..`` names the folder above; a
+    name starting with ``.`` is hidden) replaced by ``_``.
+
+    >>> file_name("DAPI/GFP"), file_name("../up"), file_name("day 1/well A"), file_name("a:b*c?")
+    ('DAPI_GFP', '___up', 'day 1_well A', 'a_b_c_')
+    """
+    safe = "".join("_" if char in NOT_IN_FILE_NAMES else char for char in name)
+    dots = len(safe) - len(safe.lstrip("."))
+    return "_" * dots + safe[dots:] or "labels"
+
+
+def renaming(name: str) -> str:
+    """What the status line says when outputs named after the layer ``name`` are named
+    otherwise (:func:`file_name`); "" when they have its name.
+
+    >>> renaming("cells/v2")
+    "named 'cells_v2' after the layer 'cells/v2' (a file name cannot hold '/')"
+    >>> renaming("nuclei")
+    ''
+    """
+    safe = file_name(name)
+    if safe == name:
+        return ""
+    if not name:
+        return f"named '{safe}' (the layer has no name)"
+    held = sorted({char for char in name if char in NOT_IN_FILE_NAMES})
+    why = [f"hold {', '.join(repr(char) for char in held)}"] if held else []
+    if name.startswith("."):
+        why.append("start with '.'")
+    return f"named '{safe}' after the layer '{name}' (a file name cannot {' nor '.join(why)})"
+
+
+def names_a_folder(text: str) -> bool:
+    """Whether *Save as* ``text`` names the folder that holds the outputs (an existing one,
+    or text ending in a slash; they are then named after the layer), not their base name."""
+    text = text.strip()
+    if not text:
+        return False
+    if text.endswith(("/", os.sep)):
+        return True
+    path = Path(text).expanduser()
+    return _without_suffix(path.name) == path.name and path.is_dir()  # ("x.tif": a base)
+
+
+def _without_suffix(stem: str) -> str:
+    """``stem`` without an output suffix (".stack.tif" before ".tif"), if it ends in one."""
+    suffixes = (*OUTPUT_SUFFIXES.values(), ".tiff", ".json")
+    for suffix in sorted(suffixes, key=len, reverse=True):
+        if stem.lower().endswith(suffix) and len(stem) > len(suffix):
+            return stem[: -len(suffix)]
+    return stem
+
+
 def base_path(text: str, name: str = "labels") -> Path | None:
     """The base the outputs are named after: ``~`` expanded, an output suffix dropped; a
-    folder (one that exists, or text ending in a slash) holds them, named ``name``."""
+    folder (one that exists, or text ending in a slash) holds them, named after the layer
+    ``name`` made a single file name (:func:`file_name`), so they never go elsewhere.
+
+    >>> base_path("/data/exports/", "../cells/v2").name
+    '___cells_v2'
+    """
     text = text.strip()
     if not text:
         return None
     path = Path(text).expanduser()
-    if text.endswith(("/", os.sep)):
-        return path / name
-    stem = path.name
-    suffixes = (*OUTPUT_SUFFIXES.values(), ".tiff", ".json")
-    for suffix in sorted(suffixes, key=len, reverse=True):  # ".stack.tif" before ".tif"
-        if stem.lower().endswith(suffix) and len(stem) > len(suffix):
-            return path.with_name(stem[: -len(suffix)])
-    return path / name if path.is_dir() else path
+    if names_a_folder(text):
+        return path / file_name(name)
+    stem = _without_suffix(path.name)
+    return path.with_name(stem) if stem != path.name else path
 
 
 def folder_to_make(text: str, base: Path) -> Path | None:
@@ -153,7 +225,8 @@ class ExportOutputs:
 
     def _default_base(self) -> str:
         layer = self.labels_layer
-        return str(Path.home() / layer.name) if layer is not None else str(Path.home())
+        home = Path.home()  # (a layer name is never a path: file_name)
+        return str(home / file_name(layer.name)) if layer is not None else str(home)
 
     def outputs(self) -> list[_Output]:
         """The files the current settings write (the recipe only when the layer has one)."""

@@ -13,7 +13,7 @@ from napari.layers import Labels
 from napari.utils.notifications import show_error, show_info, show_warning
 
 from . import _results
-from ._export_outputs import base_path, folder_to_make
+from ._export_outputs import base_path, folder_to_make, names_a_folder, renaming
 from ._layers import find_layer
 from ._object_stack import measure_stack
 from ._workers import caught_warnings_of_this_thread
@@ -111,11 +111,9 @@ class ExportWriting:
 
         layer = self.labels_layer
         if layer is None:
-            show_info("Export: add a labels layer first.")
-            return []
+            return self._refuse("Export: add a labels layer first.")
         if base_path(self.path_edit.text()) is None:
-            show_info("Export: choose where to save (the 'Save as' path) first.")
-            return []
+            return self._refuse("Export: choose where to save (the 'Save as' path) first.")
         if self._stack_state is not None and self._stack_state[1]:
             self._update_stack_checkbox()  # the default of the labels as they are now
         outputs = self.outputs()
@@ -124,9 +122,7 @@ class ExportWriting:
             message = "Export: nothing chosen to write."
             if skipped_recipe:
                 message += f" '{layer.name}' has no recipe (it was not made by Segment)."
-            show_info(message)
-            self.status_label.setText(message)
-            return []
+            return self._refuse(message)
         try:
             make_folder = folder_to_make(self.path_edit.text(), outputs[0].path)
         except ValueError as exc:
@@ -231,6 +227,9 @@ class ExportWriting:
         message = f"Wrote {', '.join(names)} to {folder}"
         if make_folder is not None:
             message += " (a new folder)"
+        renamed = renaming(layer.name) if names_a_folder(self.path_edit.text()) else ""
+        if renamed:
+            message += f"; {renamed}"
         if stack is not None and table is not None:
             message += "; the CSV measures each object whole (the stack)"
         if skipped_recipe:
@@ -244,6 +243,13 @@ class ExportWriting:
             show_warning(f"Export: {message}.")  # (the status line says it all too)
         self.status_label.setText(message + ".")
         return written
+
+    def _refuse(self, message: str) -> list[Path]:
+        """Say why nothing is written, in a notification and in the status line (which
+        would else still show what an earlier export said); returns no files."""
+        show_info(message)
+        self.status_label.setText(message)
+        return []
 
     @staticmethod
     def _remove_new(written: list[Path], new: set[Path]) -> list[Path]:
