@@ -128,6 +128,38 @@ def test_frames_without_zero_padding_keep_their_number_order(tmp_path):
     assert [int(np.asarray(movie.data)[i, 0, 0]) for i in range(12)] == list(range(1, 13))
 
 
+def test_stray_files_in_a_folder_of_frames_are_left_out_and_one_frame_twice_refused(tmp_path):
+    """The acceptance pass (session 24): 12 frames plus ``t3 copy.tif`` made a 13-frame movie
+    without a word (the frames after the copy then had the wrong numbers); a second file of
+    frame 5 made 14. Now the copy is named as left out, and two files of a frame refused."""
+    import tifffile
+
+    from tessella.engine.io import read_frames
+
+    for t in range(12):
+        tifffile.imwrite(tmp_path / f"t{t:03d}.tif", np.full((6, 7), t, np.uint16))
+    tifffile.imwrite(tmp_path / "t003 copy.tif", np.full((6, 7), 99, np.uint16))
+    with pytest.warns(UserWarning, match=r"left out t003 copy\.tif: not named as its frames"):
+        movie = read_frames(tmp_path)
+    assert [int(np.asarray(movie.data)[i, 0, 0]) for i in range(len(movie.data))] == list(range(12))
+
+    tifffile.imwrite(tmp_path / "t5.tiff", np.full((6, 7), 55, np.uint16))
+    with pytest.raises(ValueError, match=r"t005\.tif and t5\.tiff are both frame 5; keep one"):
+        read_frames(tmp_path)
+
+
+def test_frames_named_without_one_pattern_keep_the_natural_order(tmp_path):
+    """Names that share no pattern around a number are every frame, in natural order."""
+    import tifffile
+
+    from tessella.engine.io import read_frames
+
+    for value, name in enumerate(["start.tif", "middle2.tif", "end.tif"]):
+        tifffile.imwrite(tmp_path / name, np.full((4, 4), value, np.uint16))
+    movie = read_frames(tmp_path)
+    assert [int(np.asarray(movie.data)[i, 0, 0]) for i in range(3)] == [2, 1, 0]
+
+
 def test_natural_order_of_mixed_names():
     from tessella.engine.io._read import natural_key
 

@@ -99,13 +99,58 @@ def list_images(folder: str | os.PathLike) -> list[Path]:
     return files
 
 
+#: a frame's file name: its last number, between what comes before and after it
+_NUMBERED = re.compile(r"^(.*?)([0-9]+)([^0-9]*)\.tiff?$", re.IGNORECASE)
+
+
+def frame_files(folder: str | os.PathLike) -> list[Path]:
+    """The frames of a time-lapse ``folder`` in order. Where most of its TIFF names share one
+    pattern around a number (``t000.tif``, ``frame_12.tiff``), the frames are those, by that
+    number; the others (``t3 copy.tif``, ``notes.tif``) are left out with a warning naming
+    them, and two files of one number (``t5.tif`` and ``t05.tiff``) are refused. Otherwise
+    every TIFF, in natural order (:func:`list_images`)."""
+    files = list_images(folder)
+    groups: dict[tuple[str, str], list[tuple[int, Path]]] = {}
+    for path in files:
+        match = _NUMBERED.match(path.name)
+        if match is not None:
+            key = (match[1].lower(), match[3].lower())
+            groups.setdefault(key, []).append((int(match[2]), path))
+    numbered = max(groups.values(), key=len, default=[])
+    if 2 * len(numbered) <= len(files):
+        return files  # no pattern most names share: the names' own order
+    by_number: dict[int, Path] = {}
+    for number, path in numbered:
+        if number in by_number:
+            raise ValueError(
+                f"{folder}: {by_number[number].name} and {path.name} are both frame {number}; "
+                "keep one"
+            )
+        by_number[number] = path
+    kept = set(by_number.values())
+    left_out = [path.name for path in files if path not in kept]
+    if left_out:
+        import warnings
+
+        more = f" and {len(left_out) - 5} more" if len(left_out) > 5 else ""
+        example = sorted(by_number.items())[0][1].name
+        warnings.warn(
+            f"{folder}: left out {', '.join(left_out[:5])}{more}: not named as its frames "
+            f"are (like {example})",
+            UserWarning,
+            stacklevel=3,
+        )
+    return [by_number[number] for number in sorted(by_number)]
+
+
 def read_frames(folder: str | os.PathLike) -> ImageData:
     """A folder of 2D frames (e.g. a Cell Tracking Challenge sequence ``t000.tif ...``) as one
-    time-lapse ``T`` + the frames' axes, in natural file-name order (``t9.tif`` before
-    ``t10.tif``, numbers compared by value); the pixel size is the first
+    time-lapse ``T`` + the frames' axes, by frame number (``t9.tif`` before ``t10.tif``;
+    :func:`frame_files`: files not named as the frames are left out, with a warning); the
+    pixel size is the first
     frame's. Every frame must have the first one's shape."""
     folder = Path(folder)
-    files = list_images(folder)
+    files = frame_files(folder)
     first = read_image(files[0])
     if "T" in first.axes or "Z" in first.axes:
         raise ValueError(f"{files[0]}: frames of a time-lapse folder must be 2D, got {first.axes}")
