@@ -314,10 +314,10 @@ def test_save_recipe_says_it_saved(docked_tune, result_2d, qtbot, tmp_path):
     [
         # frames 0 and 1 are done, 2 was already: none is older (it said 1 of 3: every
         # frame was counted as older at the start)
-        (2, "Cancelled: 0 of 3 frames are older"),
+        (2, "'movie labels': cancelled; 0 of 3 frames still show the earlier parameters"),
         # frame 1 is done, 0 was already: frame 2 alone is older, in the singular (it said
-        # "1 of 3 frames are older")
-        (0, "Cancelled: 1 of 3 frames is older"),
+        # "1 of 3 frames are older"); the line names the layer (it did not)
+        (0, "'movie labels': cancelled; 1 of 3 frames still shows the earlier parameters"),
     ],
 )
 def test_a_cancelled_apply_to_all_counts_the_frame_previewed_with_its_values(

@@ -265,7 +265,7 @@ def test_apply_to_all_can_be_cancelled(docked_tune, result_tyx, qtbot, monkeypat
     # frame 1 is kept when it finishes before the worker sees the cancel (timing-dependent)
     done = widget.progress_bar.value()
     assert done in (1, 2)
-    assert f"Cancelled: {3 - done} of 3 frames" in widget.status_label.text()
+    assert f": cancelled; {3 - done} of 3 frames still show" in widget.status_label.text()
     # frame 2 keeps its objects, renumbered after the frames redone: the redone ones are
     # numbered from 1 on and found more objects, so its old IDs were theirs too
     kept = np.asarray(layer.data[2])

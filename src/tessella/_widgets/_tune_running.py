@@ -196,8 +196,11 @@ class TuneRunning:
         self._progress.pop(request.layer_id, None)
         if worker.abort_requested and request.layer_id not in self._failed:
             left, n = len(self._stale.get(request.layer_id, ())), request.n_frames
-            frames, are = "frame" if n == 1 else "frames", "is" if left == 1 else "are"
-            self._say(f"Cancelled: {left} of {n} {frames} {are} older")
+            frames, show = "frame" if n == 1 else "frames", "shows" if left == 1 else "show"
+            self._say(
+                f": cancelled; {left} of {n} {frames} still {show} the earlier parameters",
+                self._find_layer(request.layer_id),
+            )
         if request.layer_id == self.layer_combo.currentData():
             self.cancel_button.setEnabled(False)
         if not self._timer.isActive():  # (else the change due starts when it fires)
