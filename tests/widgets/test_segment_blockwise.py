@@ -33,6 +33,7 @@ def lazy_layer_with_model(segment_widget, tmp_path, name, data, chunks, model):
     viewer, widget = segment_widget
     viewer.add_image(zarr.open_array(str(tmp_path / f"{name}.zarr"), mode="r"), name=name)
     widget.layer_combo.setCurrentIndex(widget.layer_combo.findText(name))
+    widget.blockwise_checkbox.setChecked(True)  # small enough for memory: ticked by hand
     items = [widget.model_combo.itemText(i) for i in range(widget.model_combo.count())]
     widget.model_combo.setCurrentIndex(next(i for i, t in enumerate(items) if t.startswith(model)))
     return viewer, widget
@@ -51,7 +52,9 @@ def test_blockwise_run_writes_zarr_labels_that_match_in_memory(
     viewer, widget = segment_widget
     viewer.add_image(lazy_nuclei, name="big", scale=(0.5, 0.5))
     widget.layer_combo.setCurrentIndex(widget.layer_combo.findText("big"))
-    assert widget.blockwise_checkbox.isChecked()  # lazy data defaults to blockwise
+    # lazy but small enough for memory: in memory by default (blockwise for big layers)
+    assert not widget.blockwise_checkbox.isChecked()
+    widget.blockwise_checkbox.setChecked(True)
     out = tmp_path / "big labels.zarr"
     widget.blockwise_edit.setText(str(out))
     widget.block_spin.setValue(256)
@@ -87,6 +90,7 @@ def test_cancel_keeps_blocks_and_run_resumes(
     viewer, widget = segment_widget
     viewer.add_image(lazy_nuclei, name="big")
     widget.layer_combo.setCurrentIndex(widget.layer_combo.findText("big"))
+    widget.blockwise_checkbox.setChecked(True)
     out = tmp_path / "resumed.zarr"
     widget.blockwise_edit.setText(str(out))
     widget.block_spin.setValue(128)
@@ -299,7 +303,7 @@ def test_a_run_refused_for_other_settings_marks_the_kept_preview_as_the_earlier_
     names = []
     preview.events.name.connect(lambda event: names.append(preview.name))
     run_to_end(widget)
-    assert "(2 blocks, 1 blocks resumed)" in widget.status_label.text()
+    assert "(2 blocks, 1 block resumed)" in widget.status_label.text()
     assert names[0] == "crop labels (blocks so far)"  # this run's blocks again
     assert viewer.layers["crop labels"] is preview and len(viewer.layers) == 2
 
@@ -315,7 +319,7 @@ def test_default_output_is_beside_the_layers_file_with_a_safe_name(
     monkeypatch.chdir(tmp_path / "elsewhere")  # napari started from another folder
     [layer] = viewer.open(str(tmp_path / "nuclei.zarr"), plugin="tessella")
     widget.layer_combo.setCurrentIndex(widget.layer_combo.findText(layer.name))
-    assert widget.blockwise_checkbox.isChecked()
+    assert not widget.blockwise_checkbox.isChecked()  # 520x512: in memory by default
     assert widget.blockwise_edit.text() == str(tmp_path / "nuclei_labels.zarr")
     viewer.add_image(np.zeros((64, 64), np.uint8), name="my crop: 2/3")
     widget.layer_combo.setCurrentIndex(widget.layer_combo.findText("my crop: 2/3"))

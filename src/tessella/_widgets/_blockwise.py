@@ -26,20 +26,33 @@ __all__ = [
     "kept_work",
 ]
 
-LARGE_PIXELS = 8192 * 8192  # layers bigger than this default to blockwise mode
+#: layers bigger than this (all axes together) default to blockwise mode, lazy or not: the
+#: in-memory pipeline needs about 100 bytes a pixel (26 GiB for 16384², README), so ~6.5 GiB here
+LARGE_PIXELS = 8192 * 8192
 #: preview layer metadata: the output (str) whose unfinished blocks it shows; a later run into
 #: that output shows its blocks in the same layer
 PREVIEW_KEY = "tessella_blockwise_preview"
 
 
 def is_large(data) -> bool:
-    """Whether a layer's data is lazy (not a numpy array) or too big to segment in memory."""
-    return not isinstance(data, np.ndarray) or int(np.prod(data.shape)) > LARGE_PIXELS
+    """Whether a layer's data is too big to segment in memory (more than
+    :data:`LARGE_PIXELS`). Lazy data (dask, zarr) is not large for being lazy: napari's own
+    reader opens a folder of frames as a dask array, a movie of a few MB that is read whole
+    and segmented in memory as quickly as a TIFF.
+
+    >>> import dask.array as da
+    >>> is_large(da.zeros((12, 256, 256))), is_large(da.zeros((2, 8192, 8192)))
+    (False, True)
+    """
+    return int(np.prod(data.shape, dtype=np.int64)) > LARGE_PIXELS
 
 
 def default_output(layer) -> Path:
     """Where a blockwise run of ``layer`` writes unless the user says otherwise: beside the
-    file the layer was read from (``/data/mosaic.zarr`` -> ``/data/mosaic_labels.zarr``), else
+    file or folder napari read the layer from (its ``source.path``, whichever reader: also a
+    folder of frames napari's own reader stacked; ``/data/mosaic.zarr`` ->
+    ``/data/mosaic_labels.zarr``, ``/data/movie/`` -> ``/data/movie_labels.zarr``; absolute
+    where napari was given a relative path), else
     (an array, or a folder that cannot be written) in the working folder, or the home folder
     where that cannot be written either (napari started from a launcher: ``/``), named after
     the layer. Characters other than letters, digits, ``.``, ``-`` and ``_`` become ``_``.
@@ -47,10 +60,11 @@ def default_output(layer) -> Path:
     source = getattr(getattr(layer, "source", None), "path", None)
     folder, stem = None, layer.name
     if source:
-        path = Path(source)
+        path = Path(os.path.abspath(source))
         if path.parent.is_dir() and os.access(path.parent, os.W_OK):
             folder, stem = path.parent, path.name
-            for _ in range(2):  # image.zarr, image.ome.zarr, image.ome.tif
+            plain_folder = path.is_dir() and path.suffix.lower() != ".zarr"  # (a "." in it)
+            for _ in range(0 if plain_folder else 2):  # image.zarr, image.ome.zarr, image.ome.tif
                 stem = stem[: -len(Path(stem).suffix)] if Path(stem).suffix else stem
                 if not stem.lower().endswith(".ome"):
                     break

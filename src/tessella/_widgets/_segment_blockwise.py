@@ -15,7 +15,7 @@ from napari.qt.threading import create_worker
 from napari.utils.notifications import show_error, show_info
 
 from ._blockwise import BlockwisePreview, blockwise_steps, folder_problem, kept_work
-from ._segment_image import _layer_array
+from ._segment_image import _layer_array, guess_layer_axes
 from ._segment_outputs import _Run
 from ._workers import ThreadWarningsWorker
 
@@ -37,6 +37,17 @@ class SegmentBlockwise:
         self.status_label.setText(message)
 
     def _start_blockwise(self, layer, model, axes, scale, translate, units) -> None:
+        card = self._cards[model]
+        given = axes or guess_layer_axes(layer)
+        if card.window > 1 and not set("TZ") & set(given):
+            # a single 2D image: in memory a one-frame movie (YX labels, no tracks, as the CLI
+            # gives); blockwise runs a movie's network pass, stores and linking over T
+            self._refuse(
+                f"model '{card.name}' segments a single 2D image (axes {given}) as a one-frame "
+                "movie in memory only; blockwise needs a time-lapse (a T axis): untick "
+                "'Blockwise into zarr'."
+            )
+            return
         text = self.blockwise_edit.text().strip()
         if not text:
             self._refuse("give the blockwise output: a .zarr folder.")

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from napari.layers import Image
 
-from .._io import AXES_GUESSED_KEY, axes_named
+from .._io import axes_named
 from ._blockwise import default_output, is_large
 from ._layers import fill_layer_combo, find_layer
 
-__all__ = ["AXIS_LABELS_KEY", "SegmentImage", "guess_layer_axes"]
+__all__ = ["AXIS_LABELS_KEY", "SegmentImage", "guess_layer_axes", "napari_axis_labels"]
 
 #: image layer metadata: the ``axis_labels`` Segment gave a layer whose axes the reader guessed
 AXIS_LABELS_KEY = "tessella_axis_labels"
@@ -19,6 +19,12 @@ AXIS_LABELS_KEY = "tessella_axis_labels"
 def _layer_array(layer: Image):
     """The full-resolution data of an image layer (level 0 of a pyramid)."""
     return layer.data[0] if layer.multiscale else layer.data
+
+
+def napari_axis_labels(ndim: int) -> tuple[str, ...]:
+    """The ``axis_labels`` napari gives a layer that was not told any (its folder reader's,
+    an array added from the console): ``('-3', '-2', '-1')`` for 3D."""
+    return tuple(str(i) for i in range(-ndim, 0))
 
 
 def guess_layer_axes(layer: Image) -> str:
@@ -72,8 +78,8 @@ class SegmentImage:
             finally:
                 self.axes_combo.blockSignals(False)
             self._name_layer_axes()
-            # lazy (dask, zarr) or huge layers default to blockwise mode, into a zarr beside
-            # the layer's file (else in the working folder)
+            # layers too big for memory (lazy or not) default to blockwise mode, into a zarr
+            # beside the layer's file or folder (else in the working folder)
             self.blockwise_checkbox.setChecked(is_large(_layer_array(layer)))
             self.blockwise_edit.setText(str(default_output(layer)))
 
@@ -98,13 +104,15 @@ class SegmentImage:
 
     def _name_layer_axes(self, text: str | None = None) -> None:
         """Name the dimensions of the chosen layer after the Axes (napari's slider says "t"
-        once a stack is read as TYX) when the reader only guessed its axes, as long as its
-        ``axis_labels`` are the reader's or ones set here: never names the user gave, nor
-        those of a file that named its axes."""
+        once a stack is read as TYX) when its axes are only guessed (by Tessella's reader, or
+        by nobody: a layer of napari's own folder reader or from the console, whose
+        ``axis_labels`` are napari's ``-3, -2, -1``), as long as its ``axis_labels`` are the
+        reader's, napari's or ones set here: never names the user gave, nor those of a file
+        that named its axes."""
         from tessella.engine.axes import SUPPORTED_AXES
 
         layer = self.image_layer
-        if layer is None or not layer.metadata.get(AXES_GUESSED_KEY):
+        if layer is None or axes_named(layer.metadata):
             return
         axes = self.axes_combo.currentText().strip().upper()
         if axes not in SUPPORTED_AXES:  # (also while the user is typing)
@@ -116,7 +124,11 @@ class SegmentImage:
             return
         wanted = tuple(axes.lower())
         current = tuple(str(label) for label in layer.axis_labels)
-        ours = {tuple(guess.lower()), tuple(layer.metadata.get(AXIS_LABELS_KEY) or ())}
+        ours = {  # the reader's guess, napari's defaults, or set here before
+            tuple(guess.lower()),
+            napari_axis_labels(layer.ndim),
+            tuple(layer.metadata.get(AXIS_LABELS_KEY) or ()),
+        }
         if current == wanted or current not in ours:
             return
         layer.axis_labels = wanted

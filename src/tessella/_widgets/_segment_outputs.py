@@ -46,6 +46,15 @@ OUTPUT_KEY = "tessella_output"
 EDITED_KEY = "tessella_edited"
 
 
+def _count(n: int, noun: str) -> str:
+    """``n`` and ``noun``, plural unless ``n`` is 1.
+
+    >>> _count(1, "block"), _count(2, "block")
+    ('1 block', '2 blocks')
+    """
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def _spatial_transform(layer: Image, axes: str) -> tuple[tuple, tuple, tuple]:
     """The layer's scale, translate and units on the axes the labels keep (all but C)."""
     # napari gives an RGB layer no dimension for its colour axis
@@ -185,11 +194,11 @@ class SegmentOutputs:
                 _results.show_tracks(self.viewer, layer, layer.data, lineage)
                 what = "tracks"
             seconds = time.perf_counter() - run.started
-            resumed = f", {result.resumed} blocks resumed" if result.resumed else ""
+            resumed = f", {_count(result.resumed, 'block')} resumed" if result.resumed else ""
             again = self._preview.started_again.replace(": starting again", ": started again")
             self.status_label.setText(
                 f"'{run.name}': {result.n_objects} {what} in {seconds:.1f} s "
-                f"({result.n_blocks} blocks{resumed}), written to {result.path}"
+                f"({_count(result.n_blocks, 'block')}{resumed}), written to {result.path}"
                 + (f"; {again}" if again else "")
             )
             return

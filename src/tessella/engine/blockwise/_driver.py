@@ -311,6 +311,14 @@ def segment_blockwise_steps(
     if model.network is not None:  # this process needs no reload
         _MODELS[(str(model.path), model.card.sha256)] = model
     temporal = bool(getattr(_method(model.card.method), "TEMPORAL", False))
+    if temporal and "T" not in data.axes and "Z" not in data.axes:
+        # in memory (segment_steps, `tessella segment`) a one-frame movie: YX labels, no
+        # tracks; blockwise stores the network's maps per block and frame and links over T
+        raise ValueError(
+            f"{data.name}: model {model.card.name!r} segments time-lapses, and blockwise needs "
+            f"a T axis (got {data.axes}); a single 2D image is segmented as a one-frame movie "
+            "in memory only: segment it without blockwise (without --blockwise)"
+        )
     if temporal and "T" not in data.axes:
         raise ValueError(
             f"{data.name}: model {model.card.name!r} segments time-lapses; the input needs a T "
