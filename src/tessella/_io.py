@@ -50,6 +50,7 @@ from ._io_recipe import (
 from ._io_recipe import _is_digest as _is_digest
 from ._io_recipe import _recipe_place as _recipe_place
 from ._io_recipe import _say_not_reproduced as _say_not_reproduced
+from ._io_recipe import recipe_lineage as recipe_lineage
 
 __all__ = [
     "AXES_GUESSED_KEY",

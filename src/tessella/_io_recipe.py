@@ -204,11 +204,15 @@ def _with_recipe(
     recipe = {k: v for k, v in found.items() if k not in EXPORT_ONLY_KEYS}
     edited = bool(found.get("labels_edited"))
     held = labels if written is None else written
-    if DIGEST_KEY in found and not digest_matches(found[DIGEST_KEY], held):
+    changed = DIGEST_KEY in found and not digest_matches(found[DIGEST_KEY], held)
+    if changed:
         damaged = not _is_digest(found[DIGEST_KEY])
         # (Export writes it instead of its own, and says why on its status line)
         recipe["note"] = DIGEST_DAMAGED_NOTE if damaged else LABELS_CHANGED_NOTE
         edited = True
+    # the divisions recorded with the labels file, while it holds them (a file changed outside
+    # Tessella is an edit: Export then takes them as it takes a live result's after edits)
+    lineage = None if changed else recipe_lineage(found)
     fingerprint = _results._fingerprint(labels)
     if fingerprint is None and edited:  # no state to say so (labels over 256 MiB): the
         recipe["labels_edited"] = True  # recipe does (Export's recipe_on_screen reads it)
@@ -218,9 +222,32 @@ def _with_recipe(
         _say_not_reproduced(path, recipe, found)
     metadata = {**metadata, RECIPE_KEY: recipe}
     if fingerprint is not None:
-        state = {"fingerprint": fingerprint, "recipe": recipe, "lineage": None, "edited": edited}
+        state = {"fingerprint": fingerprint, "recipe": recipe, "lineage": lineage, "edited": edited}
         metadata[_results.STATES_KEY] = [state]
     return metadata
+
+
+def recipe_lineage(recipe) -> dict[int, int] | None:
+    """The divisions ``{child track: parent track}`` a recipe records for the labels written
+    beside it (``lineage``: ``[[child, parent], ...]``, as a blockwise run of a time-lapse
+    model and Export of linked labels write it); None when it records none, or not in that
+    form (a recipe edited by hand: its divisions are not guessed at).
+
+    >>> recipe_lineage({"lineage": [[8, 3], [9, 3]]})
+    {8: 3, 9: 3}
+    >>> recipe_lineage({"lineage": []}), recipe_lineage({"lineage": [[8]]}), recipe_lineage({})
+    ({}, None, None)
+    """
+    found = recipe.get("lineage") if isinstance(recipe, dict) else None
+    if not isinstance(found, list):
+        return None
+    pairs = [pair for pair in found if isinstance(pair, list | tuple) and len(pair) == 2]
+    ints = [
+        (child, parent)
+        for child, parent in pairs
+        if all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in (child, parent))
+    ]
+    return {int(child): int(parent) for child, parent in ints} if len(ints) == len(found) else None
 
 
 def _is_digest(digest) -> bool:

@@ -179,7 +179,10 @@ class ExportOutputs:
         ``labels_digest`` of ``labels`` when they are among them (the reader checks that the
         file still holds them), and, with a mask stack, how many objects it holds and where
         they came from (``stack_objects``, ``stack_from``) and its own digest
-        (``stack_digest``), so the stack reopens with this recipe."""
+        (``stack_digest``), so the stack reopens with this recipe. Labels with tracks (the CTC
+        format is offered) get their divisions (``lineage``: ``[[child, parent], ...]``, those
+        whose ends are both in ``labels``), so that reopened they export the same tracks;
+        other labels none (a recipe's ``lineage`` says the labels are linked)."""
         from tessella._io import STACK_DIGEST_KEY
         from tessella.engine.digest import DIGEST_KEY, labels_digest
 
@@ -187,6 +190,12 @@ class ExportOutputs:
         recipe = found or {}  # (only asked for labels that have one)
         if not reproduces:  # (the reader's note, when the labels file changed)
             recipe = {**recipe, "labels_edited": True, "note": recipe.get("note", EDITED_NOTE)}
+        recipe = {k: v for k, v in recipe.items() if k != "lineage"}
+        if self.ctc_checkbox.isEnabled():
+            lineage = self._lineage()
+            present = None if labels is None else _present(labels, {*lineage, *lineage.values()})
+            kept = {c: p for c, p in lineage.items() if present is None or {c, p} <= present}
+            recipe = {**recipe, "lineage": sorted([int(c), int(p)] for c, p in kept.items())}
         exported = {o.kind: o.path.name for o in outputs if o.kind != "recipe"}
         if exported:
             recipe = {**recipe, "exported": exported}
@@ -240,7 +249,7 @@ class ExportOutputs:
             "zarr": self.zarr_checkbox.isChecked(),
             "csv": self.csv_checkbox.isChecked(),
             "recipe": self.recipe_checkbox.isChecked() and self._recipe() is not None,
-            "ctc": self.ctc_checkbox.isChecked() and self._is_time_lapse(),
+            "ctc": self.ctc_checkbox.isChecked() and self.ctc_checkbox.isEnabled(),
         }
         return [
             _Output(kind, base.with_name(base.name + suffix))
@@ -258,3 +267,127 @@ class ExportOutputs:
             return "T" in labels_axes(layer.ndim, layer.metadata, layer.axis_labels)
         except ValueError:
             return False
+
+    # --- tracks (CTC) ----------------------------------------------------------------------
+
+    def _ctc_offer(self) -> tuple[bool, str]:
+        """``(possible, tooltip)``: whether the chosen labels can go to the Cell Tracking
+        Challenge format, and what the option's tooltip says (why it is off, where it is).
+
+        They need 2D frames over time (TYX) whose IDs are tracks, as ``tessella segment
+        --ctc`` does: labels a model segmented frame by frame, or made with ``link`` off,
+        have no tracks (each object of each frame its own ID), unless their IDs were linked
+        by hand since (Correct's Merge, or painting with an object's ID in another frame:
+        some ID in two frames). Labels not made by Segment are taken as they are (a
+        tracking ground truth, another tool's tracks)."""
+        from tessella._io import labels_axes
+
+        layer = self.labels_layer
+        if layer is None:
+            return False, "Choose a labels layer"
+        name = layer.name
+        try:
+            axes = labels_axes(layer.ndim, layer.metadata, layer.axis_labels)
+        except ValueError as exc:
+            return False, f"'{name}': {exc}"
+        if axes != "TYX":
+            why = f"'{name}' is {axes}: the CTC format holds 2D frames over time (TYX)"
+            if "T" not in axes and layer.ndim == 3:
+                why += "; if these are frames, name the axes t, y, x (layer.axis_labels)"
+            return False, why
+        found, reproduces = _results.recipe_on_screen(layer)
+        unlinked = _unlinked(found, _results.get(layer))
+        if unlinked:
+            linked_by_hand = None if reproduces else _shared_id(layer.data)
+            if linked_by_hand is None:
+                return False, (
+                    f"'{name}' {unlinked}, so its objects are no tracks: each object of each "
+                    "frame has its own ID (tessella segment --ctc refuses them too). Segment "
+                    "the movie with a time-lapse model (cells2dt) with link on, or link IDs by "
+                    "hand (Correct's Merge)"
+                )
+            track, frames = linked_by_hand
+            return True, (
+                f"{CTC_TIP}. '{name}' {unlinked}, but its IDs were linked by hand since (e.g. "
+                f"ID {track} is in frames {frames[0]} and {frames[1]}): each ID is written as "
+                "a track, the others one frame long"
+            )
+        return True, CTC_TIP
+
+    def _update_ctc_checkbox(self) -> None:
+        """Offer the CTC format for labels whose IDs are tracks; the tooltip says why not."""
+        possible, tip = self._ctc_offer()
+        self.ctc_checkbox.setEnabled(possible)
+        self.ctc_checkbox.setToolTip(tip)
+
+
+def _present(labels: np.ndarray, ids: set[int]) -> set[int]:
+    """Those of ``ids`` that are in ``labels`` (one pass over the labels: a lookup table up to
+    the largest of ``ids``, not a sort of the whole movie).
+
+    >>> sorted(_present(np.array([[0, 3], [5, 3]]), {3, 4, 5, 70}))
+    [3, 5]
+    """
+    if not ids:
+        return set()
+    table = np.zeros(max(ids) + 1, bool)
+    table[sorted(ids)] = True
+    flat = labels.ravel()
+    found = flat[(flat <= max(ids)) & table[np.minimum(flat, max(ids))]]
+    return set(np.unique(found).tolist())
+
+
+#: the CTC option's tooltip where it is offered
+CTC_TIP = (
+    "Time-lapses: maskTTT.tif per frame and res_track.txt (label, first and last frame, "
+    "parent) in a folder NAME_RES"
+)
+
+
+def _unlinked(found: dict | None, result) -> str:
+    """Why labels are not linked over time, as the recipe of the labels on screen ``found``
+    (or Segment's ``result`` behind them) says: made by a model that segments frame by frame,
+    or with ``link`` off; "" when linked, or not known to be unlinked."""
+    if isinstance(found, dict):
+        model, method = found.get("model", "its model"), found.get("method")
+    elif result is not None:  # (a result placed without a recipe: by a script)
+        found = result.recipe()
+        model, method = found.get("model"), found.get("method")
+    else:
+        return ""  # not made by Segment: its IDs are what they are
+    if isinstance(method, str) and not _links(method):
+        return f"was segmented frame by frame by {model} (not a time-lapse model)"
+    if not _results.is_linked(found):
+        return f"was made by {model} with link off"
+    return ""
+
+
+def _links(method: str) -> bool:
+    """Whether the method family ``method`` links a movie's frames (an unknown one: taken
+    as it may)."""
+    from tessella.engine.methods import get_method
+
+    try:
+        return hasattr(get_method(method), "postprocess_series")
+    except (ValueError, ImportError):
+        return True
+
+
+def _shared_id(data) -> tuple[int, tuple[int, int]] | None:
+    """An ID of in-memory TYX labels ``data`` found in two frames, and the first two frames
+    it is in (IDs linked by hand); None when every ID is in one frame only, and for lazy
+    labels (not read whole for a tooltip).
+
+    >>> _shared_id(np.array([[[1, 2]], [[3, 0]], [[2, 4]]]))
+    (2, (0, 2))
+    """
+    if not isinstance(data, np.ndarray):
+        return None
+    seen: dict[int, int] = {}
+    for t in range(data.shape[0]):
+        ids = np.unique(data[t])
+        for track in ids[ids > 0].tolist():
+            first = seen.setdefault(int(track), t)
+            if first != t:
+                return int(track), (first, t)
+    return None

@@ -91,6 +91,17 @@ def _not_reproduced(name: str, note: object) -> str:
     )
 
 
+def _one_frame_tracks(ctc) -> list[str]:
+    """What the status line says when no track of a movie lasts more than one frame (no ID
+    is in two frames: labels not made by Segment whose IDs are not linked over time)."""
+    if ctc.n_frames < 2 or not ctc.tracks or any(k.end > k.start for k in ctc.tracks):
+        return []
+    return [
+        f"every one of the {len(ctc.tracks)} tracks is one frame long (no ID is in two "
+        "frames): are these labels linked over time?"
+    ]
+
+
 class ExportWriting:
     """Mixin for :class:`.export.ExportWidget`: writes the outputs of the current settings
     (uses the widget's ``viewer``, ``labels_layer``, ``image_layer``, controls,
@@ -116,12 +127,18 @@ class ExportWriting:
             return self._refuse("Export: choose where to save (the 'Save as' path) first.")
         if self._stack_state is not None and self._stack_state[1]:
             self._update_stack_checkbox()  # the default of the labels as they are now
+        self._update_ctc_checkbox()  # (the labels as they are now: edits, axis names)
         outputs = self.outputs()
         skipped_recipe = self.recipe_checkbox.isChecked() and self._recipe() is None
+        # ticked, but these labels have no tracks: the tooltip says why
+        skipped_ctc = self.ctc_checkbox.isChecked() and not self.ctc_checkbox.isEnabled()
+        no_ctc = f"no CTC tracks: {self.ctc_checkbox.toolTip()}" if skipped_ctc else ""
         if not outputs:
             message = "Export: nothing chosen to write."
             if skipped_recipe:
                 message += f" '{layer.name}' has no recipe (it was not made by Segment)."
+            if skipped_ctc:
+                message += f" {no_ctc[0].upper()}{no_ctc[1:]}."
             return self._refuse(message)
         try:
             make_folder = folder_to_make(self.path_edit.text(), outputs[0].path)
@@ -236,8 +253,11 @@ class ExportWriting:
             message += f"; no recipe ('{layer.name}' was not made by Segment)"
         if unit_note and any(o.kind in ("tiff", "zarr", "csv") for o in outputs):
             message += f"; {unit_note} (set the layer's units to say otherwise)"
-        if ctc is not None and ctc.notes():
-            message += "; CTC: " + "; ".join(ctc.notes())
+        if ctc is not None and (ctc.notes() or _one_frame_tracks(ctc)):
+            message += "; CTC: " + "; ".join([*ctc.notes(), *_one_frame_tracks(ctc)])
+        if skipped_ctc:
+            message += f"; {no_ctc}"
+            show_warning(f"Export: wrote {', '.join(names)}; {no_ctc}.")
         if "recipe" in kinds and not reproduces:
             message += f". {_not_reproduced(layer.name, note)}"
             show_warning(f"Export: {message}.")  # (the status line says it all too)
@@ -274,19 +294,29 @@ class ExportWriting:
 
         if axes != "TYX":
             raise ValueError(f"CTC export needs 2D frames over time (TYX), not {axes}")
-        tracks = _results.tracks_layer(self.viewer, self.labels_layer)
-        result = _results.get(self.labels_layer)
-        lineage = {}
-        recorded = _results.lineage_on_screen(self.labels_layer)  # after Ctrl+Z too
+        return ctc_tracks(labels, self._lineage())
+
+    def _lineage(self) -> dict[int, int]:
+        """The divisions ``{child: parent}`` of the chosen labels: those recorded with the
+        labels on screen (a result, a Tune update, reopened labels while they are those of
+        the file: after Ctrl+Z too), else those their Tracks layer was drawn from, else
+        those of Segment's result behind them, else those their recipe records (reopened
+        labels edited since); divisions whose ends are gone are left to :func:`ctc_tracks`."""
+        from tessella._io import recipe_lineage
+
+        layer = self.labels_layer
+        recorded = _results.lineage_on_screen(layer)  # after Ctrl+Z too
         if recorded is not None:
-            lineage = recorded
-        elif tracks is not None:  # every division drawn, those Correct hid for now included
-            lineage = tracks.metadata.get(_results.LINEAGE_KEY) or {
+            return dict(recorded)
+        tracks = _results.tracks_layer(self.viewer, layer)
+        if tracks is not None:  # every division drawn, those Correct hid for now included
+            return tracks.metadata.get(_results.LINEAGE_KEY) or {
                 int(c): int(p[0]) for c, p in tracks.graph.items() if p
             }
-        elif result is not None and result.lineage:
-            lineage = dict(result.lineage)
-        return ctc_tracks(labels, lineage)
+        result = _results.get(layer)
+        if result is not None and result.lineage:
+            return dict(result.lineage)
+        return recipe_lineage(self._recipe()) or {}
 
     def _intensity(self) -> np.ndarray | None:
         layer = self.image_layer

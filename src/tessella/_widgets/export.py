@@ -31,7 +31,7 @@ from qtpy.QtWidgets import (
 )
 
 from . import _results
-from ._export_outputs import OUTPUT_SUFFIXES, ExportOutputs, base_path
+from ._export_outputs import CTC_TIP, OUTPUT_SUFFIXES, ExportOutputs, base_path
 from ._export_write import ExportWriting
 from ._layers import LayerWatcher, fill_layer_combo, find_layer
 from ._layout import panel_layout
@@ -44,7 +44,7 @@ from ._object_stack import (
     overlaps_layer,
     read_stack,
 )
-from .segment import SOURCE_ID_KEY, SOURCE_KEY
+from .segment import RECIPE_KEY, SOURCE_ID_KEY, SOURCE_KEY
 
 if TYPE_CHECKING:
     import napari.viewer
@@ -69,6 +69,13 @@ def _fits(image, labels) -> bool:
         return False
     shape = tuple(image.data.shape[: labels.ndim])
     return shape == tuple(labels.data.shape) and (image.ndim == labels.ndim or image.rgb)
+
+
+def _described_by(layer) -> list:
+    """The events of ``layer`` that change what its labels are: its axis names (napari 0.5
+    and later) and its metadata (the recipe)."""
+    events = layer.events
+    return [getattr(events, name) for name in ("axis_labels", "metadata") if hasattr(events, name)]
 
 
 class ExportWidget(ExportOutputs, ExportWriting, LayerWatcher, QWidget):
@@ -98,10 +105,7 @@ class ExportWidget(ExportOutputs, ExportWriting, LayerWatcher, QWidget):
             "One row per object: size, centroid, bounding box, mean intensity, mean confidence"
         )
         self.ctc_checkbox = QCheckBox("Tracks, Cell Tracking Challenge format (_RES folder)")
-        self.ctc_checkbox.setToolTip(
-            "Time-lapses: maskTTT.tif per frame and res_track.txt (label, first and last frame, "
-            "parent) in a folder NAME_RES"
-        )
+        self.ctc_checkbox.setToolTip(CTC_TIP)
         self.recipe_checkbox = QCheckBox("Recipe (.recipe.json)")
         self.recipe_checkbox.setChecked(True)
         self.overwrite_checkbox = QCheckBox("Overwrite existing files")
@@ -139,6 +143,9 @@ class ExportWidget(ExportOutputs, ExportWriting, LayerWatcher, QWidget):
         self._edits_heard: Labels | None = None  # the labels layer whose edits are followed
         self._stack_timer = QTimer(self, singleShot=True, interval=STACK_RECHECK_MS)
         self._stack_timer.timeout.connect(self._update_stack_checkbox)
+        # the CTC option follows edits too (Ctrl+Z back to unlinked labels, IDs linked by hand)
+        self._ctc_timer = QTimer(self, singleShot=True, interval=STACK_RECHECK_MS)
+        self._ctc_timer.timeout.connect(self._update_ctc_checkbox)
         self._watch_layers()
         changed = _results.results.changed  # Segment registers its result after the labels
         changed.connect(self._on_results_changed)
@@ -165,9 +172,11 @@ class ExportWidget(ExportOutputs, ExportWriting, LayerWatcher, QWidget):
             self._on_labels_changed(self.labels_combo.currentIndex())
         self._update_recipe_checkbox()
         self._update_stack_checkbox()
+        self._update_ctc_checkbox()
 
     def _on_results_changed(self, layer_id) -> None:
         self._update_stack_checkbox()
+        self._update_ctc_checkbox()
 
     def _fill_image_combo(self) -> None:
         """ "none", then the image layers; the choice is kept while its layer exists."""
@@ -206,24 +215,31 @@ class ExportWidget(ExportOutputs, ExportWriting, LayerWatcher, QWidget):
         self._hear_edits_of(layer)
         self._update_recipe_checkbox()
         self._update_stack_checkbox()
+        self._update_ctc_checkbox()
 
     def _hear_edits_of(self, layer: Labels | None) -> None:
         """Follow the edits of ``layer`` (only): painting and Correct (``paint``), new data
-        (``data``), and Ctrl+Z, which only redraws it (``set_data``)."""
+        (``data``), and Ctrl+Z, which only redraws it (``set_data``); and what says whether
+        they are frames with tracks (its axis names, its recipe in ``metadata``)."""
         if layer is self._edits_heard:
             return
         self._stop_hearing_edits()
         if layer is not None:
             for emitter in (layer.events.paint, layer.events.data, layer.events.set_data):
                 emitter.connect(self._on_labels_edited)
+            for emitter in _described_by(layer):
+                emitter.connect(self._on_labels_described)
         self._edits_heard = layer
 
     def _stop_hearing_edits(self) -> None:
         self._stack_timer.stop()
+        self._ctc_timer.stop()
         layer, self._edits_heard = self._edits_heard, None
         if layer is not None:
             for emitter in (layer.events.paint, layer.events.data, layer.events.set_data):
                 emitter.disconnect(self._on_labels_edited)
+            for emitter in _described_by(layer):
+                emitter.disconnect(self._on_labels_described)
 
     def _layer_removed(self, layer) -> None:
         if layer is self._edits_heard:
@@ -234,6 +250,16 @@ class ExportWidget(ExportOutputs, ExportWriting, LayerWatcher, QWidget):
         the edits pause, where a stack can be written (else nothing there depends on them)."""
         if self._stack_state is not None and self._stack_state[1]:
             self._stack_timer.start()
+        layer = self._edits_heard
+        # whether Segment's movie labels have tracks may change with an edit (a Ctrl+Z back
+        # to labels made with link off, IDs linked by hand); other labels' offer does not
+        if layer is not None and layer.ndim == 3:
+            if RECIPE_KEY in layer.metadata or _results.get(layer) is not None:
+                self._ctc_timer.start()
+
+    def _on_labels_described(self, event=None) -> None:
+        """The chosen labels' axis names or metadata changed: offer CTC as they now say."""
+        self._ctc_timer.start()
 
     # --- objects that overlap ---------------------------------------------------------------
 
