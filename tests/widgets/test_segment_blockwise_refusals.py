@@ -72,7 +72,7 @@ def test_cancel_in_the_scan_keeps_nothing_and_says_so(segment_widget, tmp_path, 
     zarr.create_array(str(tmp_path / "big.zarr"), data=image, chunks=(128, 128))
     viewer.add_image(zarr.open_array(str(tmp_path / "big.zarr"), mode="r"), name="big")
     widget.layer_combo.setCurrentIndex(widget.layer_combo.findText("big"))
-    assert widget.blockwise_checkbox.isChecked()
+    widget.blockwise_checkbox.setChecked(True)  # (a small lazy layer runs in memory by default)
     out = tmp_path / "big_labels.zarr"
     widget.blockwise_edit.setText(str(out))
     widget.block_spin.setValue(128)
