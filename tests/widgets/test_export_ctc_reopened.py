@@ -187,3 +187,34 @@ def test_frame_by_frame_labels_offer_no_ctc_until_linked_by_hand(
     export.path_edit.setText(str(tmp_path / "hand"))
     assert [p.name for p in export.export()] == ["hand_RES"]
     assert (min(first, second), 0, 1, 0) in _tracks(tmp_path / "hand_RES")
+
+
+def test_a_movie_segmented_by_the_cli_reopens_with_its_divisions(
+    make_napari_viewer, data_dir, tmp_path
+):
+    """`tessella segment` in memory wrote no `lineage` in its recipe, so its movie reopened in
+    napari exported every parent as 0, unlike `--ctc` of the same run. The recipe now records
+    the divisions, and Export of the reopened labels writes the CLI's own tracks."""
+    import tifffile
+
+    from tessella.cli import main
+
+    movie = tmp_path / "movie.tif"
+    tifffile.imwrite(
+        movie, _sim_movie(data_dir, range(6, 12)), imagej=True, metadata={"axes": "TYX"}
+    )
+    out = tmp_path / "movie_labels.tif"
+    args = ["segment", str(movie), "-o", str(out), "--model", "cells2dt"]
+    assert main([*args, "--ctc", str(tmp_path / "cli_RES"), "--device", "cpu", "-q"]) == 0
+    cli_tracks = _tracks(tmp_path / "cli_RES")
+    assert any(parent for *_, parent in cli_tracks)  # (a cell divides in these frames)
+    recipe = json.loads((tmp_path / "movie_labels.recipe.json").read_text())
+    assert sorted(map(tuple, recipe["lineage"])) == sorted(
+        (i, parent) for i, _first, _last, parent in cli_tracks if parent
+    )
+
+    viewer = make_napari_viewer()
+    [layer] = viewer.open(str(out), plugin="tessella")
+    _panel, written = _export(viewer, layer.name, tmp_path / "again")
+    assert (tmp_path / "again_RES") in written
+    assert _tracks(tmp_path / "again_RES") == cli_tracks

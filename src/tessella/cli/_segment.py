@@ -165,6 +165,11 @@ def _cmd_segment(args) -> int:
                         bar.close()
                 pixel_size = {a: s for a, s in image.pixel_size.items() if a in result.axes}
                 recorded = result.recipe() | package | {"input": str(source)}
+                if result.lineage is not None:  # a linked movie's divisions, as --blockwise
+                    # and Export record them: the labels reopened in napari keep their tracks
+                    recorded["lineage"] = sorted(
+                        [int(c), int(p)] for c, p in result.lineage.items()
+                    )
                 if args.stack:
                     recorded["stack"] = True
                     masks = _stack_of(target, result)
