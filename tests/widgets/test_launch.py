@@ -2,7 +2,7 @@
 
 from napari.layers import Image, Labels
 
-from tessella.launch import WIDGETS, set_up
+from tessella.launch import WIDGETS, fit_to_screen, set_up
 
 
 def test_make_run_docks_every_widget_with_the_sample(make_napari_viewer):
@@ -71,3 +71,16 @@ def test_make_run_gives_train_its_options_not_an_empty_plot(make_napari_viewer, 
     assert not train.plot.isVisible()
     assert options.viewport().height() >= 200, options.viewport().height()
     assert train.train_button.visibleRegion().boundingRect().height() == train.train_button.height()
+
+
+def test_make_run_opens_the_window_as_large_as_the_screen(make_napari_viewer, qtbot):
+    """napari opened at about 1089 x 630 on make run's 1600 x 1000 screen, the image a strip
+    about 260 px wide between the layer list and the docks; the window now fills the screen
+    (there the canvas is 770 x 951)."""
+    viewer = make_napari_viewer(show=True)
+    window = viewer.window._qt_window
+    free = window.screen().availableGeometry()
+    fit_to_screen(viewer)
+    set_up(viewer)
+    qtbot.waitUntil(lambda: window.width() >= free.width() - 20, timeout=5_000)
+    assert window.height() >= free.height() - 60  # (a title bar, where a manager draws one)
