@@ -169,8 +169,8 @@ class TuneParams:
         return spec is not None and (name == "link" or spec.only_with == "link")
 
     def _applying_to_all(self) -> bool:
-        """Whether *Apply to all* of the chosen layer runs or is due (a volume's Reset or Load
-        recipe waiting for the quiet period counts: it redoes the whole volume too)."""
+        """Whether *Apply to all* of the chosen layer runs or is due (Reset or Load recipe of
+        a volume or movie waiting for the quiet period counts: it redoes all of it too)."""
         layer_id = self.layer_combo.currentData()
         running = self._requests.get(layer_id)
         return (running is not None and running.apply_all) or self._due.get(layer_id) is True
@@ -223,7 +223,7 @@ class TuneParams:
 
     def _use_params(self, params, whole: bool = False) -> None:
         """Show ``params`` and update the labels with them: the frame or slice on screen, or
-        with ``whole`` the whole volume."""
+        with ``whole`` the whole volume or movie (as *Apply to all*)."""
         layer_id = self.layer_combo.currentData()
         self._params[layer_id] = params
         self._changed_at[layer_id] = time.perf_counter()
@@ -260,12 +260,21 @@ class TuneParams:
         result = self.result
         return result is not None and _slice_preview(self.method, result)
 
+    def _redo_all(self) -> bool:
+        """Whether Reset and Load recipe redo all of the chosen result, as *Apply to all*
+        does: a volume previewed slice by slice, or a movie (a preview of the frame on screen
+        would leave the other frames, and the tracks, made with the values before, while the
+        controls show the new ones)."""
+        result = self.result
+        return result is not None and (len(result.predictions) > 1 or self._whole_volume())
+
     def reset(self) -> None:
-        """Go back to the model card's default parameters (for a volume, of all of it)."""
+        """Go back to the model card's default parameters (for a volume or a movie, of all
+        of it)."""
         from tessella.engine.pipeline import resolve_params
 
         if self.result is not None:
-            self._use_params(resolve_params(self.result.model), whole=self._whole_volume())
+            self._use_params(resolve_params(self.result.model), whole=self._redo_all())
 
     def _on_reset_clicked(self) -> None:
         self.reset()

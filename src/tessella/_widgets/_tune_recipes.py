@@ -98,7 +98,7 @@ class TuneRecipes:
             return False
         if recipe.get("model", card.name) != card.name:
             show_warning(f"Recipe {path} was made for model {recipe['model']!r}, not {card.name!r}")
-        self._use_params(params, whole=self._whole_volume())
+        self._use_params(params, whole=self._redo_all())
         return True
 
     def _on_save_clicked(self) -> None:

@@ -6,17 +6,17 @@ starts a run in a thread worker at once; changes in the next :data:`DEBOUNCE_MS`
 made while a preview of the same labels layer runs, wait and then run together, once, with the
 latest values: the run under way finishes and is shown first, so a dragged slider redraws as
 often as the method allows and the labels end on the last value. Apply to all, Reset and Load
-recipe on a volume, and a change during Apply to all supersede the run under way instead (its
-labels are dropped, it stops at its next frame). A run goes on when another layer is chosen
-meanwhile, and its labels land in its own layer. For
-time-lapse (``T``) results only the frame on screen is updated until "Apply to all", and a
-change of a linking parameter runs no preview (a frame alone is not linked); a volume
-shows a 2D preview of the slice on screen, except for Reset and Load recipe, which redo the
-whole volume, and a change of ``z_median``, which runs none. Such a change (linking,
-``z_median``) made during Apply to all supersedes it too, and Apply to all starts again with
-it. Recipes saved here are what ``tessella segment --recipe FILE`` replays; Save
-recipe warns when the labels on screen are not what its parameters make. An update that fails
-leaves the labels as they were, and the controls go back to the values that made them.
+recipe on a volume or movie, and a change during Apply to all supersede the run under way
+instead (its labels are dropped, it stops at its next frame). A run goes on when another layer
+is chosen meanwhile, and its labels land in its own layer. For time-lapse (``T``) results
+only the frame on screen is updated until "Apply to all", and a change of a linking parameter
+runs no preview (a frame alone is not linked); a volume shows a 2D preview of the slice on
+screen, and a change of ``z_median`` runs none. Such a change (linking, ``z_median``) made
+during Apply to all supersedes it too, and Apply to all starts again with it. Reset and Load
+recipe redo the whole volume or movie, as "Apply to all" does. Recipes saved here are what
+``tessella segment --recipe FILE`` replays; Save recipe warns when the labels on screen are
+not what its parameters make. An update that fails leaves the labels as they were, and the
+controls go back to the values that made them.
 
 Integer parameters with a range wider than :data:`MAX_SLIDER_STEPS` (``min_size`` goes up to a
 million) get a spin box whose step grows with the value (1, 10, 100, ...), not a slider.
