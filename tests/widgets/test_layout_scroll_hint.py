@@ -43,3 +43,34 @@ def test_a_narrow_body_with_a_wrapped_label_asks_for_all_its_height(qtbot):
 
     qtbot.waitUntil(last_row_shown, timeout=3000)
     assert not scroll.verticalScrollBar().isVisible()
+
+
+def test_a_body_that_needs_more_width_after_show_widens_the_panel(qtbot):
+    """A label that does not wrap, given a longer text once the panel is shown: the panel
+    widens with it. Its minimum width was set at show only, so the body, which never scrolls
+    sideways, grew past the panel and was cut at the right edge."""
+    from qtpy.QtWidgets import QLabel, QScrollArea, QWidget
+
+    from tessella._widgets._layout import panel_layout
+
+    panel = QWidget()
+    qtbot.addWidget(panel)
+    body, footer = panel_layout(panel)
+    line = QLabel("short")
+    body.addWidget(line)
+    footer.addWidget(QLabel("status"))
+    scroll = panel.findChild(QScrollArea)
+    inner = scroll.widget()
+    panel.resize(200, 300)
+    panel.show()
+    qtbot.waitExposed(panel)
+
+    line.setText("a line that does not wrap and is far wider than the panel was at first")
+    assert line.minimumSizeHint().width() > 200
+    qtbot.waitUntil(lambda: panel.width() > line.minimumSizeHint().width(), timeout=3000)
+
+    def line_shown() -> bool:  # all of it in the body's view
+        right = line.mapTo(scroll.viewport(), line.rect().topRight()).x()
+        return inner.width() <= scroll.viewport().width() and right < scroll.viewport().width()
+
+    qtbot.waitUntil(line_shown, timeout=3000)

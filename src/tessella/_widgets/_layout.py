@@ -8,7 +8,10 @@ button, progress bar and status line):
   panels below it instead of claiming empty space;
 - its minimum is the footer plus a few rows of the body, so however napari splits the
   area between stacked panels (it asks for the smallest size of all but the last), the key
-  controls of each stay on screen and only the options scroll.
+  controls of each stay on screen and only the options scroll;
+- it is never narrower than its controls, which never scroll sideways: when they need more
+  width after the panel is shown (a longer text in a label that does not wrap), its minimum
+  width grows with them, so the dock widens rather than cut the body at its right edge.
 """
 
 from __future__ import annotations
@@ -93,6 +96,10 @@ def _FitContent(panel, scroll, footer):
     class FitContent(QObject):
         def eventFilter(self, watched, event) -> bool:
             if event.type() in (QEvent.Type.LayoutRequest, QEvent.Type.Resize):
+                if scroll.isVisible():  # (at first show, its showEvent sets the minimum)
+                    wide = scroll.minimumSizeHint().width()
+                    if wide > scroll.minimumWidth():  # the body was cut at the right
+                        scroll.setMinimumWidth(wide)
                 scroll.updateGeometry()  # the body's hint may have changed
                 width = footer.width() or footer.sizeHint().width()
                 height = footer.heightForWidth(width)

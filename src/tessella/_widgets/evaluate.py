@@ -86,6 +86,22 @@ def _companion_ids(viewer, labels: list[Labels]) -> set:
     }
 
 
+def _wrapped_label() -> QLabel:
+    """A label whose text wraps at the panel's width, never sets it. Its width is the
+    panel's, never its own: QLabel's hint (531 px for a guess's note) made the body's hinted
+    height that of a wide body, the note on fewer lines than the dock's width gives it, and
+    the panel, no taller than that hint, scrolled the rest (the AP plot's x axis) out of
+    sight; a label on one line ("Foreground IoU: — (objects overlap: AP only, as
+    --overlapping)", 416 px) made the body wider than the dock, cut at its right edge with
+    the tables' last columns."""
+    label = QLabel()
+    label.setWordWrap(True)
+    policy = label.sizePolicy()
+    policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored)
+    label.setSizePolicy(policy)
+    return label
+
+
 def _read_only_table(rows: int, columns: int) -> QTableWidget:
     table = QTableWidget(rows, columns)
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -145,16 +161,8 @@ class EvaluateWidget(EvaluateKinds, EvaluateRun, LayerWatcher, QWidget):
         for text, kind in TRUTH_KINDS:
             self.kind_combo.addItem(text, kind)
         self.kind_combo.setToolTip(_KIND_TIP)
-        self.kind_label = QLabel()
-        self.kind_label.setWordWrap(True)
-        # its width is the panel's, never its own: QLabel's hint (531 px for a guess's note)
-        # made the body's hinted height that of a wide body, the note on fewer lines than the
-        # dock's width gives it, and the panel, no taller than that hint, scrolled the rest
-        # (the AP plot's x axis) out of sight
-        policy = self.kind_label.sizePolicy()
-        policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored)
-        self.kind_label.setSizePolicy(policy)
-        self.iou_label = QLabel()
+        self.kind_label = _wrapped_label()
+        self.iou_label = _wrapped_label()
         self.iou_label.setToolTip(
             "Foreground IoU: every object's pixels as one mask, against the ground truth's "
             "(`tessella evaluate --metric iou`; the headline score of semantic models such as "
@@ -189,7 +197,7 @@ class EvaluateWidget(EvaluateKinds, EvaluateRun, LayerWatcher, QWidget):
         self.counts_table = _read_only_table(1, len(COUNT_COLUMNS))
         self.counts_table.setHorizontalHeaderLabels(list(COUNT_COLUMNS))
         self.counts_table.verticalHeader().hide()
-        self.counts_label = QLabel()
+        self.counts_label = _wrapped_label()
         # at its smallest height: in a 1500 x 1000 window, under a guess's six-line note, the
         # body then fits the dock (at 200 it scrolled, the plot's x axis below the fold)
         self.plot = LinePlot(
