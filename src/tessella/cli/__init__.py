@@ -54,9 +54,9 @@ def main(argv: list[str] | None = None) -> int:
             return 141  # 128 + SIGPIPE, as a shell reports a Unix tool that SIGPIPE ended
         print(f"tessella {args.command}: error: {exc}", file=sys.stderr)
         return 1
-    except Terminated:
-        print(f"tessella {args.command}: terminated", file=sys.stderr)
+    except Terminated as exc:  # (train: after which epoch, what was kept, how to go on)
+        print(f"tessella {args.command}: terminated{getattr(exc, 'kept', '')}", file=sys.stderr)
         return 143  # 128 + SIGTERM, as a shell reports a process that SIGTERM ended
-    except KeyboardInterrupt:
-        print(f"tessella {args.command}: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        print(f"tessella {args.command}: interrupted{getattr(exc, 'kept', '')}", file=sys.stderr)
         return 130

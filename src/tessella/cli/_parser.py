@@ -352,10 +352,16 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument("--data-citation", default="", help="citation of the training data")
     train.add_argument("--data-license", default="", help="licence of the training data")
     train.add_argument("--time-budget", type=float, help="stop after this many seconds")
-    train.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    train.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from OUT/checkpoint.pt, with its run's settings for the options not "
+        "given again (all but --data, --device, --workers, --time-budget)",
+    )
     train.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("-q", "--quiet", action="store_true")
+    _note_given(train)  # --resume takes the checkpoint's settings of the options not given
 
     export = sub.add_parser(
         "export-bioimageio",
@@ -375,3 +381,31 @@ def _build_parser() -> argparse.ArgumentParser:
         "on which a model of other images may find nothing, which bioimage.io refuses",
     )
     return parser
+
+
+def _note_given(parser: argparse.ArgumentParser) -> None:
+    """Each option of ``parser`` adds its ``dest`` to ``given_options`` (a frozenset in the
+    parsed namespace) when it is on the command line, however spelt (``--feat 8,16``,
+    ``--features=8,16``), so that ``tessella train --resume`` tells an option left out (the
+    checkpoint's setting is taken) from one given with its default value."""
+    parser.set_defaults(given_options=frozenset())
+    for action in parser._actions:  # argparse has no public way to list them
+        if action.option_strings and action.dest != "help":
+            action.__class__ = _noting_given(type(action))
+
+
+_NOTING: dict[type, type] = {}
+
+
+def _noting_given(action_class: type) -> type:
+    """``action_class`` that also notes its ``dest`` in ``namespace.given_options``."""
+    if action_class not in _NOTING:
+
+        class NotingGiven(action_class):  # type: ignore[valid-type,misc]
+            def __call__(self, parser, namespace, values, option_string=None):
+                given = getattr(namespace, "given_options", frozenset())
+                namespace.given_options = given | {self.dest}
+                super().__call__(parser, namespace, values, option_string)
+
+        _NOTING[action_class] = NotingGiven
+    return _NOTING[action_class]

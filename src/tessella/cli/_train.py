@@ -32,7 +32,7 @@ def _cmd_train(args) -> int:
 
     for option in ("holdout", "exclude"):  # the wrong axis, before any data is read
         refuse_wrong_axes(_stems(getattr(args, option)), (), f"--{option}", args.method)
-    config = TrainConfig(
+    settings = dict(
         method=args.method,
         data=args.data[0] if len(args.data) == 1 else tuple(args.data),
         window=args.window,
@@ -72,7 +72,14 @@ def _cmd_train(args) -> int:
         device=args.device,
         seed=args.seed,
     )
-    _train_with_progress(args, config, train_steps)  # SIGTERM stops it as Ctrl-C (main)
+    if args.resume:
+        settings.update(_resumed(args, settings))
+    config = TrainConfig(**settings)
+    try:
+        _train_with_progress(args, config, train_steps)  # SIGTERM stops it as Ctrl-C (main)
+    except KeyboardInterrupt as exc:  # main says "interrupted" or "terminated", then this
+        exc.kept = _kept_on_stopping(Path(args.out))  # type: ignore[attr-defined]
+        raise
     from ..engine.registry import CARD, WEIGHTS
 
     missing = [n for n in (CARD, WEIGHTS) if not (Path(args.out) / n).is_file()]
@@ -91,6 +98,97 @@ def _cmd_train(args) -> int:
             "or another learning rate?)"
         )
     return 0
+
+
+# what --resume does not take from the checkpoint: where and how long this run trains
+NOT_RESUMED = ("data", "out", "resume", "device", "workers", "time_budget", "command", "card_extra")
+
+
+def _resumed(args, settings: dict) -> dict:
+    """The settings of the run that ``--resume`` continues (its checkpoint's, else its
+    card's) for the options not given on the command line, said in one line; refused (one
+    line) where a given option asks for another network than the checkpoint's."""
+    from dataclasses import replace
+
+    from ..engine.train._checkpoint import architecture_differences, resumed_settings
+    from ..engine.train._config import TrainConfig
+
+    saved = resumed_settings(args.out)
+    if saved is None:  # no checkpoint (the run says so) or one from before settings were kept
+        return {}
+    given = set(getattr(args, "given_options", ())) | {"method"}
+    asked = TrainConfig(**settings)  # this command's settings, defaults filled in
+    taken = {
+        name: _as_config(value)
+        for name, value in saved.items()
+        if hasattr(asked, name) and name not in given and name not in NOT_RESUMED
+    }
+    differences = architecture_differences(replace(asked, **taken), saved)
+    if differences:
+        raise CliError(
+            f"--resume {args.out}: its checkpoint holds another network than this run asks "
+            f"for: {'; '.join(differences)} (leave an option out to take the checkpoint's)"
+        )
+    from ..engine.train.methods import get_training
+
+    # None: the run decides (the method's elastic default; a new model's images not inverted)
+    decided = {"elastic": get_training(args.method).elastic, "invert_bright_background": False}
+    changed = [
+        _as_option(n, v)
+        for n, v in taken.items()
+        if v != getattr(asked, n) and not (getattr(asked, n) is None and decided.get(n, ...) == v)
+    ]
+    if changed and not args.quiet:
+        print(f"--resume {args.out}: the run's settings from its checkpoint: {' '.join(changed)}")
+    return taken
+
+
+def _as_config(value):
+    """A setting as JSON keeps it, as :class:`TrainConfig` takes it."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _as_option(name: str, value) -> str:
+    """A setting as the command line gives it: ``--features 8,16,32``, ``--no-elastic``."""
+    import shlex
+
+    option = f"--{name.replace('_', '-')}"
+    if isinstance(value, bool):
+        return option if value else f"--no-{option[2:]}"
+    if value is None:
+        return f"{option} (none)"
+    if isinstance(value, tuple):
+        value = ",".join(map(str, value))
+    return f"{option} {shlex.quote(str(value))}"
+
+
+def _kept_on_stopping(out: Path) -> str:
+    """What a stopped run left in ``out`` and how to go on, for the line that says it stopped."""
+    import json
+
+    from ..engine.registry import WEIGHTS
+    from ..engine.train._checkpoint import CHECKPOINT
+
+    model, checkpoint = (out / WEIGHTS).is_file(), (out / CHECKPOINT).is_file()
+    if not model and not checkpoint:
+        return f"; nothing was kept in {out}" if not out.exists() else ""
+    stopped: dict = {}
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        stopped = json.loads((out / "card.json").read_text())["training"]["stopped"]
+    when = (
+        f" after epoch {stopped['after_epoch']} of {stopped['of_epochs']}"
+        if isinstance(stopped, dict) and {"after_epoch", "of_epochs"} <= stopped.keys()
+        else ""
+    )
+    kept = (
+        f"the best model so far and {CHECKPOINT} are kept"
+        if model and checkpoint
+        else f"{CHECKPOINT} is kept"
+        if checkpoint
+        else "the best model so far is kept"
+    )
+    go_on = ": rerun with --resume to continue" if checkpoint else ""
+    return f"{when}; {kept} in {out}{go_on}"
 
 
 def _base_kept(out: Path) -> float | None:
@@ -124,7 +222,10 @@ def _base_kept(out: Path) -> float | None:
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised in the main thread as Ctrl-C raises KeyboardInterrupt."""
+    """SIGTERM, raised in the main thread as Ctrl-C raises KeyboardInterrupt; a stopped
+    training run's card says ``why`` it stopped."""
+
+    why = "terminated"
 
 
 @contextlib.contextmanager
@@ -170,14 +271,35 @@ def _train_with_progress(args, config, train_steps) -> None:
     which it counts as done before it started: the rate (steps per second) counts only the
     steps it timed, never those of an earlier epoch or of the run a ``--resume`` continues,
     and is shown from the bar's first timed step on (before it, none: not "?step/s")."""
+    import inspect
+
+    steps = train_steps(config)
+    on_screen: list = []  # the bar shown, if any
+    try:
+        _follow(args, config, steps, on_screen)
+    except KeyboardInterrupt as exc:
+        if inspect.getgeneratorstate(steps) == inspect.GEN_SUSPENDED:
+            # stopped here, not in the run: the run keeps what it has and records why
+            with contextlib.suppress(KeyboardInterrupt, StopIteration):
+                steps.throw(exc)
+        raise
+    finally:
+        for bar in on_screen:  # cleared: the line saying the run stopped starts a line
+            bar.close()
+
+
+def _follow(args, config, steps, on_screen: list) -> None:
+    """Show ``steps`` (the run's progress) as :func:`_train_with_progress` says, the bar
+    shown in ``on_screen``."""
     bar = None
     epoch, counted = None, 0  # the epoch the bar counts, and the steps it has counted
     step_losses: list[float] = []  # the losses of the micro-batches of the step under way
-    for progress in train_steps(config):
+    for progress in steps:
         if progress.message:
             if bar is not None:
                 bar.close()
                 bar = None
+                on_screen.clear()
             if not args.quiet:
                 print(progress.message, flush=True)
             continue
@@ -185,6 +307,7 @@ def _train_with_progress(args, config, train_steps) -> None:
             if bar is not None:
                 bar.close()
                 bar = None
+                on_screen.clear()
             epoch, step_losses = progress.epoch, []
         # the engine reports each micro-batch with the optimiser steps done so far
         done = progress.step - (progress.epoch - 1) * config.steps_per_epoch
@@ -193,6 +316,7 @@ def _train_with_progress(args, config, train_steps) -> None:
             if done < 1:  # the first step is under way: nothing to count or time yet
                 continue
             bar = _epoch_bar(config.steps_per_epoch, progress.epoch, args.quiet, done)
+            on_screen[:] = [bar]
         elif done > counted:
             _advance(bar, done)  # a step timed: tqdm's own format, with its rate
         else:  # a micro-batch of a step under way
@@ -200,5 +324,3 @@ def _train_with_progress(args, config, train_steps) -> None:
         counted = done
         bar.set_postfix(loss=f"{sum(step_losses) / len(step_losses):.3f}")
         step_losses = []
-    if bar is not None:
-        bar.close()

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,9 +16,19 @@ from ._optimisation import _ema_with_warm_up
 if TYPE_CHECKING:
     from ._starting_model import StartingModel
 
-__all__ = ["CHECKPOINT", "TrainingRun", "checkpoint_losses"]
+__all__ = ["CHECKPOINT", "TrainingRun", "checkpoint_losses", "resumed_settings"]
 
 CHECKPOINT = "checkpoint.pt"
+
+# the settings that make the network: a checkpoint continues only with the same (method and
+# ndim, then these where the method uses them; None: every method)
+ARCHITECTURE: dict[str, tuple[str, ...] | None] = {
+    "features": None,
+    "one_decoder": None,
+    "window": ("temporal",),
+    "patch_size": ("patches",),
+    "code": ("patches",),
+}
 
 
 @dataclass
@@ -49,6 +60,10 @@ class TrainingRun:
     step_losses: list[tuple[int, float]] = field(default_factory=list)
     kept: bool = False  # whether a best model has been written by this run
     checkpointed: int = 0  # the last epoch checkpoint.pt holds
+    # the commands of every run of this model (the first, then each --resume), as the card
+    # records them; and the epoch whose weights are kept (0: a fine-tune's base; None: none)
+    commands: list[str] = field(default_factory=list)
+    kept_epoch: int | None = None
     started: float = 0.0  # time.monotonic() when training started
     skipped: int = 0  # consecutive optimiser steps skipped for a non-finite loss or gradient
 
@@ -82,7 +97,7 @@ def _new_run(
     base_state = (
         {k: v.detach().clone() for k, v in network.state_dict().items()} if config.base else None
     )
-    return TrainingRun(
+    run = TrainingRun(
         config,
         out,
         config.ndim,
@@ -96,6 +111,84 @@ def _new_run(
         start.normalization,
         score_key,
     )
+    run.commands = [_this_command(config)]
+    return run
+
+
+def _this_command(config: TrainConfig) -> str:
+    """The command the card records for this run: ``config.command``, else this CLI call."""
+    import shlex
+    import sys
+
+    return config.command or ("tessella " + shlex.join(sys.argv[1:]) if sys.argv else "")
+
+
+def _saved_config(state: dict) -> dict | None:
+    """The training settings a checkpoint (``state``) was written with; None before they were
+    kept."""
+    with contextlib.suppress(TypeError, ValueError):
+        saved = json.loads(state["config"])
+        if isinstance(saved, dict):
+            return saved
+    return None
+
+
+def _card_training(out: Path) -> dict:
+    """The ``training`` record of the card in ``out`` ({} where there is none)."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        training = json.loads((out / "card.json").read_text()).get("training")
+        if isinstance(training, dict):
+            return training
+    return {}
+
+
+def resumed_settings(out: str | os.PathLike) -> dict | None:
+    """The settings (:class:`TrainConfig`'s fields, as JSON) of the run whose checkpoint is in
+    ``out``: kept in the checkpoint, else (a checkpoint from before they were) in the card's
+    ``training.config``; None where there is no checkpoint or neither says."""
+    import torch
+
+    out = Path(out)
+    if not (out / CHECKPOINT).is_file():
+        return None
+    try:
+        state = torch.load(out / CHECKPOINT, map_location="cpu", weights_only=True)
+    except Exception:  # unreadable: the run itself says so, in its own words
+        return None
+    saved = _saved_config(state) if isinstance(state, dict) else None
+    if saved is None:
+        saved = _card_training(out).get("config")
+    return saved if isinstance(saved, dict) else None
+
+
+def architecture_differences(config: TrainConfig, saved: dict) -> list[str]:
+    """Where ``config`` asks for another network than the settings ``saved`` (a checkpoint's,
+    :func:`resumed_settings`) made, one phrase each: "--features 16,32 given, the checkpoint
+    has 8,16,32"."""
+
+    def shown(name: str, value) -> str:
+        if name == "one_decoder":
+            return "--one-decoder" if value else "no --one-decoder"
+        if isinstance(value, list | tuple):
+            value = ",".join(map(str, value))
+        return f"--{name.replace('_', '-')} {value}"
+
+    if saved.get("method", config.method) != config.method:
+        return [f"a {config.method} model asked for, the checkpoint has a {saved['method']} one"]
+    differences = []
+    for name in ("ndim", *ARCHITECTURE):
+        methods = ARCHITECTURE.get(name)
+        if name not in saved or (methods is not None and config.method not in methods):
+            continue
+        mine, theirs = getattr(config, name), saved[name]
+        if isinstance(mine, tuple):
+            mine, theirs = list(mine), list(theirs) if isinstance(theirs, list | tuple) else theirs
+        if mine != theirs:
+            given = shown(name, mine)
+            had = shown(name, theirs)
+            had = had if name == "one_decoder" else had.split(" ", 1)[1]
+            differences.append(f"{given} given, the checkpoint has {had}")
+    return differences
 
 
 def _resume_checkpoint(run: TrainingRun, device: str) -> None:
@@ -118,15 +211,28 @@ def _resume_checkpoint(run: TrainingRun, device: str) -> None:
         ) from None
     if not isinstance(state, dict) or not {"model", "optimizer", "epoch"} <= state.keys():
         raise ValueError(f"--resume {checkpoint_path}: not a tessella training checkpoint")
+    training = _card_training(out)
+    saved = _saved_config(state) or training.get("config")
+    differences = architecture_differences(config, saved) if isinstance(saved, dict) else []
+    if differences:
+        raise ValueError(
+            f"--resume {out}: its checkpoint holds another network than this run asks for: "
+            f"{'; '.join(differences)} (leave an option out to take the checkpoint's)"
+        )
     try:
         run.network.load_state_dict(state["model"])
         run.optimizer.load_state_dict(state["optimizer"])
     except (RuntimeError, ValueError, KeyError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        # torch's first line ("Error(s) in loading state_dict for BranchedUNet:") says
+        # nothing; the next names a layer that differs
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        detail = (
+            lines[1] if len(lines) > 1 and lines[0].endswith(":") else lines[0] if lines else ""
+        )
         raise ValueError(
             f"--resume {out}: its checkpoint holds another network than this run's "
             f"{config.method} model (method, --features or other architecture options "
-            f"differ: {first})"
+            f"differ{': ' + detail.rstrip('.') if detail else ''})"
         ) from None
     # a checkpoint from before the decay was recorded: averaged or not is all it says
     saved_ema = state.get("ema", None if "averaged" in state else 0.0)
@@ -151,6 +257,35 @@ def _resume_checkpoint(run: TrainingRun, device: str) -> None:
     run.spent = float(state.get("seconds", 0.0))
     run.history = json.loads(state["history"])
     run.step_losses = checkpoint_losses(state, run.start_epoch * config.steps_per_epoch)
+    run.commands = _saved_commands(state, training) + run.commands
+    run.kept_epoch = _saved_kept_epoch(state, training, run) if run.kept else None
+
+
+def _saved_commands(state: dict, training: dict) -> list[str]:
+    """The commands of the runs a checkpoint continues: kept in it, else (a checkpoint from
+    before they were) the card's ``command`` and ``command_resumed``."""
+    with contextlib.suppress(TypeError, ValueError):
+        commands = json.loads(state["commands"])
+        if isinstance(commands, list):
+            return [str(c) for c in commands]
+    first = training.get("command")
+    resumed = training.get("command_resumed")
+    return ([str(first)] if first else []) + (
+        [str(c) for c in resumed] if isinstance(resumed, list) else []
+    )
+
+
+def _saved_kept_epoch(state: dict, training: dict, run: TrainingRun) -> int | None:
+    """The epoch whose weights the model a checkpoint continues holds: kept in it, else in the
+    card, else the first epoch logged with the best score."""
+    for kept in (state.get("kept_epoch"), training.get("kept_epoch")):
+        if isinstance(kept, int) and not isinstance(kept, bool):
+            return kept
+    scored = [e for e in run.history if isinstance(e.get(run.score_key), int | float)]
+    if not scored:
+        return None
+    best = max(e[run.score_key] for e in scored)
+    return int(next(e for e in scored if e[run.score_key] == best).get("epoch", 0))
 
 
 def _save_checkpoint(run: TrainingRun, epoch_done: int, elapsed: float) -> None:
@@ -170,6 +305,10 @@ def _save_checkpoint(run: TrainingRun, epoch_done: int, elapsed: float) -> None:
             "best": run.best,
             "seconds": elapsed,
             "history": json.dumps(run.history),
+            # what --resume takes when not told otherwise, and what the card records
+            "config": json.dumps({k: v for k, v in asdict(config).items() if k != "card_extra"}),
+            "commands": json.dumps(run.commands),
+            **({"kept_epoch": run.kept_epoch} if run.kept_epoch is not None else {}),
             "step_losses": torch.tensor(
                 [p for p in run.step_losses if p[0] <= epoch_done * config.steps_per_epoch],
                 dtype=torch.float64,

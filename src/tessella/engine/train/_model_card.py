@@ -84,7 +84,41 @@ def training_normalization(base_card: dict | None, invert: bool | None = None) -
     return normalization
 
 
-def _card(config: TrainConfig, ndim: int, in_channels: int, history: list[dict]) -> dict:
+def _training_record(
+    config: TrainConfig, history: list[dict], commands: list[str], kept_epoch: int | None
+) -> dict:
+    """The card's record of a model's whole run, its resumptions included: the data, the
+    commands (``command`` the first, ``command_resumed`` each ``--resume`` after it), the
+    settings of the latest run, the log line of every epoch, and the epoch whose weights are
+    kept (0: a fine-tune's base)."""
+    data = config.data if isinstance(config.data, str) else list(config.data)
+    commands = commands or [
+        config.command or ("tessella " + shlex.join(sys.argv[1:]) if sys.argv else "")
+    ]
+    record: dict = {
+        "data": data,
+        "data_citation": config.data_citation,
+        "data_license": config.data_license,
+        "val_data": config.val_data,
+        "command": commands[0],
+    }
+    if len(commands) > 1:
+        record["command_resumed"] = commands[1:]
+    record["config"] = {k: v for k, v in asdict(config).items() if k != "card_extra"}
+    record["log_summary"] = list(history)
+    if kept_epoch is not None:
+        record["kept_epoch"] = kept_epoch
+    return record
+
+
+def _card(
+    config: TrainConfig,
+    ndim: int,
+    in_channels: int,
+    history: list[dict],
+    commands: list[str] | None = None,
+    kept_epoch: int | None = None,
+) -> dict:
     spatial = "ZYX" if ndim == 3 else "YX"
     model_input = {"axes": spatial, "channels": in_channels, "rgb": "mean"}
     if _temporal(config):
@@ -107,18 +141,31 @@ def _card(config: TrainConfig, ndim: int, in_channels: int, history: list[dict])
         "pixel_size": None,
         "citation": METHOD_CITATIONS.get(config.method, ""),
         "license": "BSD-3-Clause (weights); see training.data_license for the data",
-        "training": {
-            "data": data,
-            "data_citation": config.data_citation,
-            "data_license": config.data_license,
-            "val_data": config.val_data,
-            "command": config.command
-            or ("tessella " + shlex.join(sys.argv[1:]) if sys.argv else ""),
-            "config": {k: v for k, v in asdict(config).items() if k != "card_extra"},
-            "log_summary": history[-5:],
-        },
+        "training": _training_record(config, history, commands or [], kept_epoch),
         **config.card_extra,
     }
+
+
+def _record_run(
+    out: Path, config: TrainConfig, history: list[dict], commands: list[str], kept_epoch: int | None
+) -> None:
+    """Bring the training record of the card in ``out`` (if any) up to the run's last epoch
+    (:func:`_training_record`), though its weights are an earlier epoch's: the card of a
+    model whose later epochs did not beat it says how long it was trained, by which commands.
+    Rewritten whole (temporary name, then renamed); the weights and sha256 are untouched."""
+    path = out / "card.json"
+    if not path.is_file():
+        return
+    with contextlib.suppress(OSError, ValueError):
+        card = json.loads(path.read_text())
+        training = card.get("training")
+        if not isinstance(training, dict):
+            return
+        training.pop("command_resumed", None)
+        training.update(_training_record(config, history, commands, kept_epoch))
+        partial = path.with_name(f".{path.name}.tmp")
+        partial.write_text(json.dumps(card, indent=2) + "\n")
+        os.replace(partial, path)
 
 
 def _mark_stopped(out: Path, why: str | None, history: list[dict], epochs: int) -> None:

@@ -36,7 +36,7 @@ from ._config import TrainConfig, TrainingStopped, TrainProgress, _one_folder, _
 from ._epoch import MAX_SKIPPED_STEPS as MAX_SKIPPED_STEPS  # importable here as before
 from ._epoch import _epoch_steps, _non_finite
 from ._model_card import _architecture as _architecture  # importable here as before
-from ._model_card import _card, _mark_stopped, training_normalization
+from ._model_card import _card, _mark_stopped, _record_run, training_normalization
 from ._optimisation import _distillation as _distillation  # importable here as before
 from ._optimisation import _ema_with_warm_up as _ema_with_warm_up  # importable here as before
 from ._optimisation import _fitting_crops
@@ -182,7 +182,7 @@ def _train_steps(
             stopped = None
         if run.base_state is not None and not run.kept:  # no epoch beat the base: the base it is
             run.shipped.load_state_dict(run.base_state)
-            _keep_best(run, run.best)
+            _keep_best(run, run.best, 0)
     except BaseException as exc:
         stopped = _stop_reason(exc)
         _keep_on_stopping(run, exc)
@@ -310,8 +310,10 @@ def _end_of_epoch(
     _refuse_undefined(score, run.score_key, f"epoch {epoch + 1}")
     if score > run.best:
         run.best = score
-        _keep_best(run, run.best)
+        _keep_best(run, run.best, epoch + 1)
     _save_checkpoint(run, epoch + 1, elapsed)
+    if run.kept:  # the card says how far the run went, though its weights are older
+        _record_run(run.out, config, run.history, run.commands, run.kept_epoch)
     out_of_time = bool(config.time_budget and elapsed > config.time_budget)
     messages = [json.dumps(entry)]
     if out_of_time:
@@ -329,11 +331,12 @@ def _end_of_epoch(
     return out_of_time
 
 
-def _keep_best(run: TrainingRun, score: float) -> None:
-    """Write ``run``'s shipped network as the best model, ``score`` on the hold-out."""
+def _keep_best(run: TrainingRun, score: float, epoch: int) -> None:
+    """Write ``run``'s shipped network as the best model, ``score`` on the hold-out, the
+    weights of epoch ``epoch`` (0: a fine-tune's base)."""
     config, card_base = run.config, run.card_base
-    run.kept = True
-    card = _card(config, run.ndim, 1, run.history)
+    run.kept, run.kept_epoch = True, epoch
+    card = _card(config, run.ndim, 1, run.history, run.commands, epoch)
     if card_base:
         # the base's scores are not this model's: `tools/score_model.py --record` or the
         # user's own evaluation fills them in
@@ -370,7 +373,8 @@ def _stop_reason(exc: BaseException) -> str:
         if isinstance(exc, TrainingStopped)
         else "cancelled"
         if isinstance(exc, GeneratorExit)
-        else "interrupted"
+        # Ctrl-C; an interrupt that says its own why (the CLI's SIGTERM: "terminated")
+        else str(getattr(exc, "why", "interrupted"))
         if isinstance(exc, KeyboardInterrupt)
         else f"failed: {exc}"
     )
@@ -386,7 +390,7 @@ def _keep_on_stopping(run: TrainingRun, exc: BaseException) -> None:
     if run.base_state is not None and not run.kept and any(e.get("epoch", 0) >= 1 for e in history):
         try:
             run.shipped.load_state_dict(run.base_state)
-            _keep_best(run, run.best)
+            _keep_best(run, run.best, 0)
         except Exception:  # the first failure is the one to report
             pass
     if by_hand and history:
