@@ -7,7 +7,7 @@ from qtpy.QtCore import QPointF, QRectF, QSize, Qt
 from qtpy.QtGui import QColor, QPainter, QPainterPath, QPalette, QPen
 from qtpy.QtWidgets import QWidget
 
-__all__ = ["LinePlot"]
+__all__ = ["COLORS", "LinePlot"]
 
 COLORS = ("#f5a623", "#4fc3f7", "#ef5350", "#9ccc65")
 
@@ -30,7 +30,9 @@ class LinePlot(QWidget):
     """Series of ``(x, y)`` points as lines (with dots when there are few) on labelled axes.
 
     Axes are fixed by ``x_range``/``y_range`` or fit the data. ``height``: the height it asks
-    for (at least its minimum, 170), where a panel has little to spare.
+    for (at least its minimum, 170), where a panel has little to spare. ``colors``: a fixed
+    colour per series name, drawn (and named in the legend) in that order, whichever series
+    comes first; other series take the colours of :data:`COLORS` left, in order of arrival.
     """
 
     def __init__(
@@ -41,10 +43,12 @@ class LinePlot(QWidget):
         y_range: tuple[float, float] | None = None,
         parent: QWidget | None = None,
         height: int = 200,
+        colors: dict[str, str] | None = None,
     ):
         super().__init__(parent)
         self.x_label, self.y_label = x_label, y_label
         self.x_range, self.y_range = x_range, y_range
+        self.colors = dict(colors or {})
         self.series: dict[str, list[tuple[float, float]]] = {}
         self.setMinimumSize(240, 170)
         self._height = max(height, self.minimumHeight())
@@ -65,6 +69,16 @@ class LinePlot(QWidget):
         else:
             self.series.pop(name, None)
         self.update()
+
+    def drawn(self) -> list[tuple[str, str]]:
+        """``(series name, colour)`` of the series in the order they are drawn and named in
+        the legend: those given a colour first, in the order given, then the others."""
+        fixed = [name for name in self.colors if name in self.series]
+        others = [name for name in self.series if name not in self.colors]
+        free = [c for c in COLORS if c not in self.colors.values()] or list(COLORS)
+        return [(name, self.colors[name]) for name in fixed] + [
+            (name, free[index % len(free)]) for index, name in enumerate(others)
+        ]
 
     def clear(self) -> None:
         self.series = {}
@@ -144,8 +158,8 @@ class LinePlot(QWidget):
         painter.drawText(QPointF(0, 0), self.y_label)
         painter.restore()
         legend_x = area.left() + 4
-        for index, (name, points) in enumerate(self.series.items()):
-            color = QColor(COLORS[index % len(COLORS)])
+        for name, hex_color in self.drawn():
+            points, color = self.series[name], QColor(hex_color)
             screen = [to_screen(x, y) for x, y in points]
             path = QPainterPath(screen[0])
             for point in screen[1:]:

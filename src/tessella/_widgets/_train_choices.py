@@ -16,8 +16,9 @@ from ._train_data import (
     _base_normalization,
     default_holdout,
     one_decoder_choice,
+    pair_mismatch,
 )
-from ._train_notices import show_info
+from ._train_notices import show_error, show_info
 from ._train_runs import free_name
 
 __all__ = ["TrainChoices"]
@@ -73,6 +74,18 @@ class TrainChoices:
         labels = find_layer(self.viewer, self.labels_combo.currentData())
         if image is None or labels is None:
             show_info("Train: choose an image layer and its labels layer first.")
+            return
+        # refused now, in the words Train would refuse it with (with the starting model's kind)
+        from .segment import guess_layer_axes
+
+        _method, _ndim, temporal = _base_kind(self.base_combo.currentData() or "")
+        try:
+            mismatch = pair_mismatch(image, labels, temporal or "T" in guess_layer_axes(image))
+        except (AttributeError, TypeError, ValueError, IndexError):
+            mismatch = None  # an odd layer: Train says what is wrong with it
+        if mismatch:
+            show_error(f"Train: {mismatch}")
+            self.status_label.setText(f"Not added: {mismatch}.")
             return
         self.add_pair(image, labels)
 

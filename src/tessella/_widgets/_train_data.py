@@ -21,6 +21,7 @@ __all__ = [
     "training_axes",
     "layer_samples",
     "default_holdout",
+    "pair_mismatch",
 ]
 
 
@@ -112,6 +113,41 @@ def _check_labels(labels_layer: Labels, target: np.ndarray) -> None:
         )
 
 
+def pair_mismatch(image_layer: Image, labels_layer: Labels, temporal: bool) -> str | None:
+    """Why ``labels_layer`` does not fit ``image_layer`` for a model (a time-lapse one where
+    ``temporal``), in the words Train refuses the pair with, or None: the labels must have the
+    image's spatial shape (a movie's: its frames, TYX; a 2D image is one frame). Read from the
+    layers' shapes alone, so *Add pair* can say it at once. None too for a pair that Train
+    refuses for another reason (a movie for a model that is not time-lapse, an odd layer)."""
+    from tessella.engine.axes import spatial_of
+
+    data = image_layer.data[0] if image_layer.multiscale else image_layer.data
+    shape, target = tuple(data.shape), tuple(labels_layer.data.shape)
+    if temporal:
+        axes = training_axes(image_layer, temporal=True)
+        if "T" not in axes and spatial_of(axes) == "YX":  # one frame: a one-frame movie
+            axes, shape, target = "T" + axes, (1, *shape), (1, *target)
+        if "T" not in axes or spatial_of(axes) != "YX" or len(axes) != len(shape):
+            return None
+        expected = tuple(shape[axes.index(a)] for a in "TYX")
+        if target != expected:
+            return (
+                f"labels '{labels_layer.name}' {target} do not match image "
+                f"'{image_layer.name}' {expected} (TYX)"
+            )
+        return None
+    axes = guess_layer_axes(image_layer)
+    if not axes or "T" in axes or len(axes) != len(shape):
+        return None
+    expected = tuple(shape[axes.index(a)] for a in spatial_of(axes))
+    if target != expected:
+        return (
+            f"labels '{labels_layer.name}' {target} do not match image "
+            f"'{image_layer.name}' {expected}"
+        )
+    return None
+
+
 def layer_samples(
     pairs,
     ndim: int,
@@ -145,13 +181,11 @@ def layer_samples(
             )
         if not axes:
             raise ValueError(f"image '{image_layer.name}': train on 2D or 3D images")
+        mismatch = pair_mismatch(image_layer, labels_layer, temporal=False)
+        if mismatch:
+            raise ValueError(mismatch)
         spatial = spatial_of(axes)
         data = to_model_layout(image, axes, spatial, 1)  # (1, *spatial), channels averaged
-        if data.shape[1:] != target.shape:
-            raise ValueError(
-                f"labels '{labels_layer.name}' {target.shape} do not match image "
-                f"'{image_layer.name}' {data.shape[1:]}"
-            )
         if len(spatial) == 3 and ndim == 2:  # slices of a volume for a 2D model
             for z in range(target.shape[0]):
                 if target[z].any():
@@ -196,14 +230,11 @@ def _movie_samples(pairs, window: int, normalization: dict) -> list:
                 f"image '{image_layer.name}' (axes {axes or '?'}): a time-lapse model trains "
                 "on a movie (TYX) or a 2D image"
             )
+        mismatch = pair_mismatch(image_layer, labels_layer, temporal=True)
+        if mismatch:
+            raise ValueError(mismatch)
         frame_axes = axes.replace("T", "")
         frames = np.moveaxis(image, axes.index("T"), 0)
-        yx = tuple(frames.shape[1 + frame_axes.index(a)] for a in "YX")
-        if target.shape != (len(frames), *yx):
-            raise ValueError(
-                f"labels '{labels_layer.name}' {target.shape} do not match image "
-                f"'{image_layer.name}' {(len(frames), *yx)} (TYX)"
-            )
         layout = [to_model_layout(f, frame_axes, "YX", 1) for f in frames]
         for t in range(len(frames)):
             if target[t].any():

@@ -37,7 +37,7 @@ from superqt.utils import GeneratorWorker
 from ._layers import LayerWatcher
 from ._layout import panel_layout
 from ._models import listen as listen_for_models
-from ._plot import LinePlot
+from ._plot import COLORS, LinePlot
 from ._train_choices import TrainChoices
 from ._train_comparing import TrainComparing
 from ._train_data import NEW as NEW  # tests import it from here
@@ -107,15 +107,16 @@ class TrainWidget(
         self.folder_edit.setPlaceholderText("or a folder with images/ and masks/ (or boundaries/)")
         self.folder_edit.setToolTip("Train on the files of a folder instead of layers")
         self.holdout_edit = QLineEdit()
-        self.holdout_edit.setPlaceholderText("a random fifth of the images")
+        self.holdout_edit.setPlaceholderText("a volume's last fifth, a random fifth of 2D images")
         self.holdout_edit.setToolTip(
             "What is held out of training to score each epoch and keep the best one: labels "
             "layer names (a folder's file names), or a range of a volume's slices as "
             "LABELS[z=A:B] (slices A to B-1) or of a movie's frames as LABELS[t=A:B], "
             "comma-separated, as `tessella train --holdout`. Proposed: the last fifth of each "
             "volume's labelled slices (movie's frames): neighbouring slices are near copies, so "
-            "a random set of them would score the model on what it learnt. Empty: a random "
-            "fifth of the images. The card records what was held out."
+            "a random set of them would score the model on what it learnt. Empty: the same "
+            "last fifth of each volume (a folder's too) and a random fifth of the 2D images. "
+            "The card records what was held out."
         )
         self.name_edit = QLineEdit()
         self.name_edit.setPlaceholderText("name of the new model")
@@ -177,7 +178,12 @@ class TrainWidget(
             f"Draw a rectangle in the '{REGION_LAYER}' layer: Compare runs there only"
         )
         self.progress_bar = QProgressBar()
-        self.plot = LinePlot("step", "loss / score")
+        # fixed colours: a fine-tune's base is scored (step 0) before its first loss
+        self.plot = LinePlot(
+            "step",
+            "loss / score",
+            colors={"loss": COLORS[0], "validation score": COLORS[1]},
+        )
         # shown once there is something to plot: empty, it took the options' room
         self.plot.setVisible(False)
         self.status_label = QLabel("Add pairs of image and labels layers, then Train.")

@@ -111,8 +111,13 @@ def load_folder_pairs(
             if found:
                 painted.append((label_path.name, *found))
         axes = guess_axes(array.shape) if array.ndim != len(spatial_axes) else spatial_axes
-        # a ZYX(C) volume for a 2D model, unless the file says the first axis is channels
-        if spatial_axes == "YX" and spatial_of(axes) == "ZYX" and image.axes[0] != "C":
+        channels_first = _channels_first(image, data.shape)
+        if channels_first and array.ndim == 3 and spatial_axes == "YX":
+            # channels (e.g. planar RGB) with 2D labels: as a colour image, channels last
+            array = np.moveaxis(array, 0, -1)
+            axes = guess_axes(array.shape)
+        # a ZYX(C) volume for a 2D model, unless the first axis is channels
+        if spatial_axes == "YX" and spatial_of(axes) == "ZYX" and not channels_first:
             if data.shape != array.shape[:3]:
                 raise ValueError(
                     f"{label_path}: labels of shape {data.shape} do not match the spatial "
@@ -126,7 +131,7 @@ def load_folder_pairs(
                     labels.append(data[z])
                     names.append(name)
                     sources.append((f"{path}[z={z:03d}]", f"{label_path}[z={z:03d}]"))
-        elif spatial_axes == "ZYX" and array.ndim == 3 and image.axes[0] != "C":
+        elif spatial_axes == "ZYX" and array.ndim == 3 and not channels_first:
             if data.shape != array.shape:
                 raise ValueError(
                     f"{label_path}: labels of shape {data.shape} do not match the shape "
@@ -185,6 +190,27 @@ def load_folder_pairs(
         sample.ignore = u if u.any() else None
     warn_painted(label_dir, painted, stacklevel=2, warned=warned)
     return samples
+
+
+def _channels_first(image, labels_shape) -> bool:
+    """Whether the first axis of ``image`` (an :class:`~tessella.engine.io.ImageData`) holds
+    channels: the reader says so (``CYX``), and the file's metadata states it (ImageJ or OME
+    channels, an axes description) or the labels are no volume of the image's shape. A plain
+    ``tifffile.imwrite`` of 3 or 4 planes is tagged planar RGB; with labels of its own 3D shape
+    (a volume of labels) it is a volume, cut into slices like one of 5 or more planes.
+
+    >>> from tessella.engine.io import ImageData
+    >>> plain = ImageData(np.zeros((4, 8, 8)), "CYX", stated_axes="?YX")
+    >>> _channels_first(plain, (4, 8, 8)), _channels_first(plain, (8, 8))
+    (False, True)
+    >>> stated = ImageData(np.zeros((4, 8, 8)), "CYX", stated_axes="CYX")
+    >>> _channels_first(stated, (4, 8, 8))
+    True
+    """
+    if image.axes[:1] != "C":
+        return False
+    stated = image.stated_axes or ""
+    return stated[:1] == "C" or tuple(labels_shape) != tuple(np.shape(image.data))
 
 
 def _few(names, count: int = 5) -> str:

@@ -206,12 +206,17 @@ def load_pairs(
         labels = np.asarray(labels)
         check_finite(image, image_where)
         axes = guess_axes(image.shape) if image.ndim != len(spatial_axes) else spatial_axes
+        if spatial_of(axes) != spatial_axes:  # said here: training takes no axes to advise
+            flat = len(spatial_axes) == 3 and len(spatial_of(axes)) == 2
+            hint = " (a 3D model trains on ZYX volumes: --ndim 2 for 2D images)" if flat else ""
+            raise ValueError(
+                f"{image_where}: the image has spatial axes {spatial_of(axes)} (shape "
+                f"{image.shape}) but the model expects {spatial_axes}{hint}"
+            )
         try:
             data = to_model_layout(image, axes, spatial_axes, channels)
         except ValueError as exc:
-            flat = len(spatial_axes) == 3 and len(spatial_of(axes)) == 2
-            hint = " (a 3D model trains on ZYX volumes: --ndim 2 for 2D images)" if flat else ""
-            raise ValueError(f"{image_where}: {exc}{hint}") from None
+            raise ValueError(f"{image_where}: {exc}") from None
         if data.shape[1:] != labels.shape:
             raise ValueError(
                 f"{labels_where}: labels of shape {labels.shape} do not match the spatial "

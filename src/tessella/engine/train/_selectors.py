@@ -191,10 +191,18 @@ def _whole_file(selector: str) -> bool:
 
 def split_holdout(samples: list[Sample], fraction: float, seed: int = 0, names=()):
     """(train, holdout): the samples picked by the selectors in ``names`` (file stems, or
-    slices of a volume such as ``lucchi[z=90:100]``; see :func:`selects`), else a seeded
-    random ``fraction`` of them, are held out for model selection (at least one; with a
-    single sample it serves as both). Slices of one volume are near copies of their
-    neighbours: hold out a range of them (or use separate validation data), not a random set.
+    slices of a volume such as ``lucchi[z=90:100]``; see :func:`selects`) are held out for
+    model selection. Without ``names``: of each volume (or movie) cut into slices (frames)
+    named ``FILE[z=N]`` (``[t=N]``), its last ``fraction`` of them, at least one, as the Train
+    panel proposes for layers (a slice's neighbours are near copies of it, so a random set of
+    them would score the model on what it learnt); of the other samples (2D images) a seeded
+    random ``fraction``, at least one where no volume gave any. With a single sample it serves
+    as both.
+
+    >>> names = [f"a.tif[z={z:03d}]" for z in range(10)] + ["b.tif", "c.tif"]
+    >>> train, held = split_holdout([Sample(None, None, n) for n in names], 0.2)
+    >>> [s.name for s in held]
+    ['a.tif[z=008]', 'a.tif[z=009]']
     """
     if names:
         names = [str(n) for n in names]
@@ -207,6 +215,26 @@ def split_holdout(samples: list[Sample], fraction: float, seed: int = 0, names=(
         return train, [s for s, held in zip(samples, picked) if held]
     if len(samples) < 2:
         return samples, samples[:1]
-    order = np.random.default_rng(seed).permutation(len(samples))
-    n_holdout = max(1, int(round(len(samples) * fraction)))
-    return [samples[i] for i in order[n_holdout:]], [samples[i] for i in order[:n_holdout]]
+    # (file, axis): its one-slice (one-frame) samples, as (slice, index)
+    stacks: dict[tuple[str, str], list[tuple[int, int]]] = {}
+    for i, sample in enumerate(samples):
+        named = _SLICE_NAME.match(sample.name)
+        if named and named["stop"] is None:
+            key = (named["file"], named["axis"].lower())
+            stacks.setdefault(key, []).append((int(named["z"]), i))
+    held: set[int] = set()
+    for slices in stacks.values():
+        if len(slices) > 1:
+            ordered = [i for _, i in sorted(slices)]
+            held.update(ordered[-max(1, int(round(len(ordered) * fraction))) :])
+    in_stacks = {i for slices in stacks.values() if len(slices) > 1 for _, i in slices}
+    others = [i for i in range(len(samples)) if i not in in_stacks]  # one slice: a 2D image
+    if not held:  # 2D images only: a seeded random fraction, as always
+        order = np.random.default_rng(seed).permutation(len(samples))
+        n_holdout = max(1, int(round(len(samples) * fraction)))
+        return [samples[i] for i in order[n_holdout:]], [samples[i] for i in order[:n_holdout]]
+    if others:
+        order = np.random.default_rng(seed).permutation(len(others))
+        held.update(others[i] for i in order[: int(round(len(others) * fraction))])
+    train = [s for i, s in enumerate(samples) if i not in held]
+    return train, [s for i, s in enumerate(samples) if i in held]
