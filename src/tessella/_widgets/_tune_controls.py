@@ -126,9 +126,19 @@ def _button(text: str, tip: str) -> QPushButton:
 
 
 def _set_value(control: QWidget, value) -> None:
+    """Show ``value`` in ``control`` without it counting as a change. A float with more
+    decimals than the control shows (0.625 from a recipe on a 2-decimal slider) gets the
+    decimals it needs, up to 6: the slider showed "0.62" while 0.625 was in use, and a
+    spin box rounded the value itself to 0.63."""
     control.blockSignals(True)  # showing a value is not a change
     if isinstance(control, QCheckBox):
         control.setChecked(bool(value))
     else:
+        if isinstance(control, QLabeledDoubleSlider | QDoubleSpinBox):
+            needed = next(
+                (n for n in range(7) if abs(round(float(value), n) - float(value)) < 1e-9), 6
+            )
+            if needed > control.decimals():
+                control.setDecimals(needed)
         control.setValue(value)
     control.blockSignals(False)

@@ -30,13 +30,23 @@ class TuneRecipes:
         from tessella.engine.io import write_json
         from tessella.engine.params import params_to_dict
 
+        from ._blockwise import folder_problem
+        from ._export_write import _write_error
+
         result, layer = self.result, self.labels_layer
         if result is None:
             return None
+        path = Path(path)
+        # a missing folder is not made (a typo's tree of folders), as Export and Segment refuse
+        why = folder_problem(path) or (f"'{path}' is a folder" if path.is_dir() else "")
         try:
+            if why:
+                raise ValueError(f"cannot write {path}: {why}")
             saved = write_json(path, result.recipe() | {"params": params_to_dict(self.params)})
-        except OSError as exc:
-            show_error(f"Cannot save recipe {path}: {exc}")
+        except (OSError, ValueError) as exc:
+            said = str(exc) if isinstance(exc, ValueError) else _write_error(exc, path)
+            show_error(f"Tune: recipe not saved; {said}")
+            self._say(f"Recipe not saved: {said}")
             return None
         why = None if layer is None else self._not_on_screen(layer)
         if why is not None:
@@ -86,15 +96,24 @@ class TuneRecipes:
             return False
         card = result.model.card
         try:
-            recipe = json.loads(Path(path).read_text())
+            try:
+                recipe = json.loads(Path(path).read_text())
+            except json.JSONDecodeError as exc:
+                raise ValueError(
+                    f"not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+                ) from None
+            except UnicodeDecodeError:
+                raise ValueError("not JSON (not a text file)") from None
             values = recipe.get("params") if isinstance(recipe, dict) else None
             if not isinstance(values, dict):  # e.g. a model card: it would load the defaults
                 raise ValueError("not a recipe (a JSON object with a 'params' object)")
             if recipe.get("method", card.method) != card.method:
                 raise ValueError(f"made for method {recipe['method']!r}, not {card.method!r}")
             params = resolve_params(result.model, values)
-        except (OSError, ValueError) as exc:  # JSONDecodeError is a ValueError
-            show_error(f"Cannot load recipe {path}: {exc}")
+        except (OSError, ValueError) as exc:
+            said = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            show_error(f"Cannot load recipe {path}: {said}")
+            self._say(f"Recipe not loaded: {path}: {said}")
             return False
         if recipe.get("model", card.name) != card.name:
             show_warning(f"Recipe {path} was made for model {recipe['model']!r}, not {card.name!r}")
