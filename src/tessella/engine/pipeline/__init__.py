@@ -30,13 +30,16 @@ from ._frames import (
     without_blank_parts,
 )
 from ._inputs import DEFAULT_MODEL, _as_model, _check_call, _check_image, _check_options, window_of
-from ._predict import _predict_steps
+from ._predict import _predict_steps, model_runner, predict_model_input, prediction_meta
 
 __all__ = [
     "DEFAULT_MODEL",
     "SegmentResult",
     "resolve_params",
     "predict_steps",
+    "model_runner",
+    "predict_model_input",
+    "prediction_meta",
     "postprocess",
     "postprocess_with_lineage",
     "segment_steps",

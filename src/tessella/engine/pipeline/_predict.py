@@ -18,22 +18,35 @@ from ..registry import LoadedModel
 from ..tiling import tile_grid
 from ._inputs import _as_model, _check_image, _model_input, _slicewise, window_of
 
-__all__ = ["_predict_steps"]
+__all__ = ["_predict_steps", "model_runner", "predict_model_input", "prediction_meta"]
 
 
 _RUNNERS: dict[tuple, Any] = {}
 
 
-def _runner(model: LoadedModel, device: str, tta: bool) -> NetworkRunner:
+def model_runner(
+    model: LoadedModel, device: str, tta: bool | None = None, keep: bool = True
+) -> NetworkRunner:
+    """The runner Segment calls ``model``'s network through on ``device``: prepared as
+    :func:`~tessella.engine.inference.prepare_network` prepares it (BatchNorm folded, the
+    device's precision and memory layout), with the card's TTA where ``tta`` is None.
+    ``keep``: the prepared network is kept for the next call with the same model (Segment's);
+    False prepares a fresh copy and keeps nothing (a network whose weights change between
+    calls, as training's validation scores one epoch after another)."""
     method = get_method(model.card.method)
     plan = execution_plan(device)
-    key = (id(model.network), model.card.sha256, plan)
-    if key not in _RUNNERS:
-        _RUNNERS.clear()  # keep one prepared network: they can be large
-        _RUNNERS[key] = prepare_network(model.network, plan)
+    tta = bool(model.card.defaults.get("tta", False)) if tta is None else tta
+    if keep:
+        key = (id(model.network), model.card.sha256, plan)
+        if key not in _RUNNERS:
+            _RUNNERS.clear()  # keep one prepared network: they can be large
+            _RUNNERS[key] = prepare_network(model.network, plan)
+        network = _RUNNERS[key]
+    else:
+        network = prepare_network(model.network, plan)
     ndim = len(model.card.spatial_axes)
     return NetworkRunner(
-        _RUNNERS[key],
+        network,
         plan,
         lambda raw: method.activate(raw, ndim),
         method.OUTPUT_KINDS,
@@ -42,18 +55,43 @@ def _runner(model: LoadedModel, device: str, tta: bool) -> NetworkRunner:
     )
 
 
-def _predict_frame(runner, frames, frame_axes, card, tile, halo, multiple, name, invert=None):
+def predict_model_input(
+    runner: NetworkRunner, data: np.ndarray, model: LoadedModel, tile: int | None = None
+) -> Generator[Progress, None, dict[str, np.ndarray]]:
+    """The network outputs of ``data`` as Segment predicts them: ``data`` is one frame (for
+    a time-lapse model, its window of frames along the channels) in the model's layout
+    ``(C, *spatial)``, normalised; it is padded by the card's halo on every side in the
+    card's pad mode and run window by window (``tile``: the card's tile edge by default).
+    Yields progress per window (see :func:`~tessella.engine.tiling.predict_tiled`)."""
+    card = model.card
+    ndim = len(card.spatial_axes)
+    tile = int(tile or card.defaults.get("tile", 1024))
+    halo = int(card.defaults.get("halo", 32))
+    pad_mode = str(card.defaults.get("pad", "reflect"))
+    multiple = getattr(model.network, "multiple", 1)
+    return (yield from runner.predict(data, (tile,) * ndim, (halo,) * ndim, multiple, pad_mode))
+
+
+def prediction_meta(model: LoadedModel) -> dict:
+    """What post-processing reads of ``model`` besides the network outputs: the card's
+    ``method_args`` and, for the patches method, the codes' decoder."""
+    meta = dict(model.card.method_args)
+    if hasattr(model.network, "decoder_weights"):  # patches: the codes' decoder
+        meta["decoder"] = model.network.decoder_weights()
+    return meta
+
+
+def _predict_frame(runner, frames, frame_axes, model, tile, name, invert=None):
     """One frame's network outputs, as a generator of tile progress (done, total).
 
     ``frames`` is one frame, or for a time-lapse model the window of frames (stacked along
     channels, each normalised on its own, as in training)."""
+    card = model.card
     if isinstance(frames, list):
         data = np.concatenate([_model_input(f, frame_axes, card, name, invert) for f in frames])
     else:
         data = _model_input(frames, frame_axes, card, name, invert)
-    ndim = len(card.spatial_axes)
-    pad_mode = str(card.defaults.get("pad", "reflect"))
-    return (yield from runner.predict(data, (tile,) * ndim, (halo,) * ndim, multiple, pad_mode))
+    return (yield from predict_model_input(runner, data, model, tile))
 
 
 def _predict_steps(
@@ -97,14 +135,12 @@ def _predict_steps(
     slicewise = _slicewise(axes, model)
     slices = image.shape[axes.index("Z")] if slicewise else 1
     slice_axes = frame_axes.replace("Z", "") if slicewise else frame_axes
-    runner = _runner(model, device, tta)
+    runner = model_runner(model, device, tta)
     multiple = getattr(model.network, "multiple", 1)
     spatial_shape = tuple(image.shape[axes.index(a)] for a in card.spatial_axes)
     grid = tile_grid(spatial_shape, (tile,) * ndim, (halo,) * ndim, multiple)
     total = frames * slices * grid.n_tiles
-    meta = dict(card.method_args)
-    if hasattr(model.network, "decoder_weights"):  # patches: the codes' decoder
-        meta["decoder"] = model.network.decoder_weights()
+    meta = prediction_meta(model)
     if spacing is not None:
         meta["spacing"] = tuple(float(s) for s in spacing)
     predictions = []
@@ -144,9 +180,7 @@ def _predict_steps(
             part = np.take(frame, z, axis=frame_axes.index("Z")) if slicewise else frame
             label = name + (f" (frame {t})" if "T" in axes else "")
             label += f" (slice {z})" if slicewise else ""
-            steps = _predict_frame(
-                runner, part, slice_axes, card, tile, halo, multiple, label, invert
-            )
+            steps = _predict_frame(runner, part, slice_axes, model, tile, label, invert)
             done_before = (t * slices + z) * grid.n_tiles
             while True:
                 try:

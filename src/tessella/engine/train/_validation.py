@@ -1,79 +1,93 @@
-"""Model selection: the hold-out score of a network, and the refusals of a hold-out (or a
-training set) with nothing to score (or to learn)."""
+"""Model selection: the hold-out score of a network, predicted as Segment predicts with the
+model the run will write, and the refusals of a hold-out (or a training set) with nothing to
+score (or to learn)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 
 from ..evaluation import without_ignored
-from ..methods import Prediction
+from ..methods import Prediction, get_method
+from ..registry import LoadedModel, ModelCard
 
 __all__ = ["VALIDATION_TILE", "VALIDATION_TILE_3D"]
 
-#: validation runs the network on a whole image up to this edge (2D), else in tiles
+#: no longer read: validation tiles an image as Segment does, with the card's tile edge
+#: and halo (:func:`_validation_card`); kept for code that sets them
 VALIDATION_TILE = 1024
 VALIDATION_TILE_3D = 160
+
+
+def _validation_card(run) -> ModelCard:
+    """The card of the model ``run`` writes (a fine-tune's base's, else a new model's), as far
+    as prediction reads it: tile, halo, pad mode, TTA, ``method_args``, input layout and
+    parameters. Its hold-out images are scored as Segment would predict with that card."""
+    from ._model_card import _card
+
+    raw = run.card_base or _card(run.config, run.ndim, 1, [])
+    raw = {**raw, "normalization": run.normalization, "sha256": ""}
+    return ModelCard.from_dict(raw, f"the card of {run.out}")
 
 
 def _validate(
     network,
     samples,
-    method,
+    card: ModelCard,
     params,
     training,
-    ndim,
-    device,
-    autocast,
-    pad_mode="reflect",
+    device: str,
     sparse: bool = False,
 ) -> float:
-    """The hold-out score of ``network``; ``sparse``: the samples' ignore masks mark what
-    was not annotated, and predictions there are not scored (``without_ignored``)."""
+    """The hold-out score of ``network`` with ``card`` (:func:`_validation_card`): each
+    sample's image (normalised as the card says) is predicted through the pipeline's own
+    route, :func:`~tessella.engine.pipeline.predict_model_input`, on ``device`` in its
+    precision, with the card's tile, halo, pad mode and TTA, and post-processed with
+    ``params`` (the card's), so the score is the one Segment and Evaluate give for the
+    model written. ``sparse``: the samples' ignore masks mark what was not annotated, and
+    predictions there are not scored (``without_ignored``)."""
+    from ..pipeline import model_runner, predict_model_input, prediction_meta, run_steps
+
+    method = get_method(card.method)
+    model = LoadedModel(card, _as_written(network), Path())  # (a path prediction does not read)
+    # a fresh inference copy of this epoch's weights (BatchNorm folded, the device's
+    # precision), as Segment prepares a loaded model; nothing is cached between epochs
+    runner = model_runner(model, device, keep=False)
+    meta = prediction_meta(model)
+    pairs = []
+    for sample in samples:
+        outputs = run_steps(predict_model_input(runner, sample.image, model))
+        prediction = Prediction(outputs, card.spatial_axes, dict(meta))
+        if training.validation_pair is not None:
+            ignore = sample.ignore if sparse else None
+            pairs.append(
+                training.validation_pair(
+                    method, prediction, sample.labels, params, ignore, sample.shared
+                )
+            )
+        else:
+            predicted = method.postprocess(prediction, params)
+            if sparse:
+                predicted = without_ignored(predicted, sample.ignore, sample.labels)
+            pairs.append((sample.labels, predicted))
+    return training.score(pairs)
+
+
+def _as_written(network):
+    """A copy of ``network`` with its weights as :func:`~tessella.engine.registry.save_model`
+    writes them and ``load_model`` reads them back: rounded to half precision (a model near
+    a threshold, early in training, segments differently with the unrounded ones)."""
+    import copy
+
     import torch
 
-    from ..pipeline import run_steps
-    from ..tiling import pad_array, predict_tiled
-
-    network.eval()
-    multiple = network.multiple
-
-    def forward(window: np.ndarray) -> dict[str, np.ndarray]:
-        x = torch.from_numpy(window)[None].to(device)
-        with autocast():
-            raw = network(x).float()
-        return {k: v[0].cpu().numpy() for k, v in method.activate(raw, ndim).items()}
-
-    pairs = []
-    with torch.inference_mode():
-        for sample in samples:
-            image = sample.image
-            if image[0].size <= VALIDATION_TILE**2:
-                pad = [(0, 0)] + [(0, (-n) % multiple) for n in image.shape[1:]]
-                crop = (slice(None),) + tuple(slice(0, n) for n in image.shape[1:])
-                outputs = {k: v[crop] for k, v in forward(pad_array(image, pad, pad_mode)).items()}
-            else:  # e.g. a slab of a volume for a 3D model: tiles keep memory bounded
-                tile = (VALIDATION_TILE_3D if ndim == 3 else VALIDATION_TILE,) * ndim
-                outputs = run_steps(
-                    predict_tiled(image, forward, tile, (16,) * ndim, multiple, pad_mode=pad_mode)
-                )
-            meta = {"grid_spacing": [1 / 1024] * ndim}
-            if hasattr(network, "decoder_weights"):  # patches: codes need their decoder
-                meta["decoder"] = network.decoder_weights()
-            prediction = Prediction(outputs, "ZYX" if ndim == 3 else "YX", meta)
-            if training.validation_pair is not None:
-                ignore = sample.ignore if sparse else None
-                pairs.append(
-                    training.validation_pair(
-                        method, prediction, sample.labels, params, ignore, sample.shared
-                    )
-                )
-            else:
-                predicted = method.postprocess(prediction, params)
-                if sparse:
-                    predicted = without_ignored(predicted, sample.ignore, sample.labels)
-                pairs.append((sample.labels, predicted))
-    network.train()
-    return training.score(pairs)
+    written = copy.deepcopy(network)
+    with torch.no_grad():
+        for value in written.state_dict().values():
+            if value.is_floating_point():
+                value.copy_(value.half())
+    return written
 
 
 def _refuse_nothing_to_learn_or_score(samples, val_samples, training, data_where, val_where):

@@ -43,7 +43,12 @@ from ._optimisation import _fitting_crops
 from ._options import _check_options
 from ._scored_on_training import _scored_on_training_data
 from ._starting_model import _starting_model
-from ._validation import _refuse_nothing_to_learn_or_score, _refuse_undefined, _validate
+from ._validation import (
+    _refuse_nothing_to_learn_or_score,
+    _refuse_undefined,
+    _validate,
+    _validation_card,
+)
 from .data import (
     CropDataset,
     apply_ignore_label,
@@ -141,17 +146,16 @@ def _train_steps(
         colour_weight=config.colour_weight,
     )
 
+    val_card = _validation_card(run)  # scored as Segment predicts with the card written
+
     def validate() -> float:
         return _validate(
             run.shipped,
             val_samples,
-            method,
+            val_card,
             start.val_params,
             training,
-            ndim,
             device,
-            autocast,
-            start.val_pad,
             sparse=config.ignore_label is not None,
         )
 
