@@ -147,3 +147,17 @@ def test_ctrl_c_while_the_bar_is_drawn_is_recorded_as_interrupted(trained, monke
     )
     stopped = json.loads((out / "card.json").read_text())["training"]["stopped"]
     assert (stopped["why"], stopped["after_epoch"]) == ("interrupted", 1)
+
+
+def test_the_card_names_the_hold_out_a_run_drew(trained, monkeypatch, capsys):
+    """Without --holdout the run draws its hold-out (--val-fraction) and the card said
+    `holdout: []`: not which image the scores are of (acceptance pass 2). It now lists what
+    was drawn (`held_out`), which --resume does not take as a setting of its own."""
+    out, common, _ = trained
+    config = json.loads((out / "card.json").read_text())["training"]["config"]
+    assert config["holdout"] == [] and config["held_out"] in (["0.tif"], ["1.tif"])
+    _scores(monkeypatch, 0.6)
+    assert _run(monkeypatch, *common, "--resume", "--epochs", "2") == 0
+    assert "held" not in capsys.readouterr().out
+    again = json.loads((out / "card.json").read_text())["training"]["config"]
+    assert again["held_out"] == config["held_out"]  # (the same seed draws the same)

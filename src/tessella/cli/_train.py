@@ -101,7 +101,17 @@ def _cmd_train(args) -> int:
 
 
 # what --resume does not take from the checkpoint: where and how long this run trains
-NOT_RESUMED = ("data", "out", "resume", "device", "workers", "time_budget", "command", "card_extra")
+NOT_RESUMED = (
+    "data",
+    "out",
+    "resume",
+    "device",
+    "workers",
+    "time_budget",
+    "command",
+    "card_extra",
+    "held_out",  # (what the run drew, said in the card)
+)
 
 
 def _resumed(args, settings: dict) -> dict:

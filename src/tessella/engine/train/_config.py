@@ -75,6 +75,9 @@ class TrainConfig:
     val_orientations: bool = False  # score each hold-out image in all its dihedral orientations
     val_fraction: float = 0.1
     holdout: tuple[str, ...] = ()  # file stems held out for model selection
+    # the samples the hold-out drew where ``holdout`` and ``val_data`` name none (set by the
+    # run, for the card to say which images or slices the scores are of; not a selector)
+    held_out: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()  # file stems never loaded (e.g. the test slices)
     data_citation: str = ""
     data_license: str = ""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import shutil
 import time
 import warnings
@@ -114,6 +115,9 @@ def _train_steps(
     samples, val_samples, scored_on_training = _training_samples(
         config, samples, val_samples, training, start.normalization, temporal
     )
+    if not config.holdout and not config.val_data:  # drawn (--val-fraction): the card says
+        names = (re.sub(r"\[o=[0-9]+\]$", "", sample.name) for sample in val_samples)
+        config = replace(config, held_out=tuple(dict.fromkeys(names)))
     if start.merged_from is not None:  # the seed output starts from a fit to the base's, on crops
         from ..models.unet import fit_merged_head
 
