@@ -163,11 +163,7 @@ def test_a_3d_model_holds_out_a_slab_of_the_volume(tmp_path, data_dir):
         split_holdout(slabs, 0.1, names=["v[z=7]"])
 
 
-def test_a_3d_run_validates_a_slab_in_tiles(tmp_path, data_dir, monkeypatch):
-    from tessella.engine.train import _validation  # (where _validate reads the tile edges)
-
-    monkeypatch.setattr(_validation, "VALIDATION_TILE", 16)  # force the tiled path on a small slab
-    monkeypatch.setattr(_validation, "VALIDATION_TILE_3D", 64)
+def test_a_3d_run_validates_a_held_out_slab(tmp_path, data_dir, monkeypatch):
     # a crop with mitochondria in the slices trained on and in those held out (one without
     # any is refused: nothing to learn, nothing to score)
     image = tifffile.imread(data_dir / LUCCHI / "val" / "image.tif")[:24, :96, 256:384]

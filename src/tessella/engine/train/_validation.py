@@ -12,12 +12,7 @@ from ..evaluation import without_ignored
 from ..methods import Prediction, get_method
 from ..registry import LoadedModel, ModelCard
 
-__all__ = ["VALIDATION_TILE", "VALIDATION_TILE_3D"]
-
-#: no longer read: validation tiles an image as Segment does, with the card's tile edge
-#: and halo (:func:`_validation_card`); kept for code that sets them
-VALIDATION_TILE = 1024
-VALIDATION_TILE_3D = 160
+__all__: list[str] = []  # (validation tiles an image as Segment does: the card's tile and halo)
 
 
 def _validation_card(run) -> ModelCard:
