@@ -51,6 +51,13 @@ def segment_widget(make_napari_viewer, segment_model_dir):
 
 
 @pytest.fixture
+def viewer_models(make_napari_viewer, tmp_path, monkeypatch):
+    """A viewer and the user models folder ($TESSELLA_MODELS, empty) a Train panel saves in."""
+    monkeypatch.setenv("TESSELLA_MODELS", str(tmp_path / "models"))
+    return make_napari_viewer(), tmp_path / "models"
+
+
+@pytest.fixture
 def docked_tune(make_napari_viewer):
     """A viewer and its Tune widget, docked through the manifest: ``(viewer, widget)``."""
     viewer = make_napari_viewer()

@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pytest
 import tifffile
 from scipy import ndimage
 
 from tessella.cli import evaluate_paths, main
+from tests.widgets.helpers import choose_model
 from tests.widgets.test_evaluate_widget import choose, error_layers
 
 
@@ -74,13 +74,6 @@ def test_binary_mito_mask_is_scored_as_gt_binary_with_foreground_iou(
     )
 
 
-def _choose_model(segment, name: str) -> None:
-    texts = [segment.model_combo.itemText(i).split()[0] for i in range(segment.model_combo.count())]
-    if name not in texts:
-        pytest.skip(f"the bundled {name} model is not installed")
-    segment.model_combo.setCurrentIndex(texts.index(name))
-
-
 def test_worm_mask_stack_against_a_worms2d_result(
     make_napari_viewer, data_dir, run_to_end, tmp_path
 ):
@@ -99,7 +92,7 @@ def test_worm_mask_stack_against_a_worms2d_result(
     viewer.add_image(image, name="E03")
     _dock, evaluate = viewer.window.add_plugin_dock_widget("tessella", "Evaluate")
     _dock, segment = viewer.window.add_plugin_dock_widget("tessella", "Segment")
-    _choose_model(segment, "worms2d")
+    choose_model(segment, "worms2d")
     run_to_end(segment)
     assert [layer.name for layer in viewer.layers] == ["E03", "E03 labels", "E03 labels overlaps"]
     assert evaluate.pred_combo.currentText() == "E03 labels"

@@ -9,26 +9,12 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pytest
 
 from tessella.engine.io import read_image
 from tessella.engine.tracking import read_ctc_tracks
+from tests.widgets.helpers import choose_model, choose_text
 
 SIM = "ctc_Fluo-N2DH-SIM+"
-
-
-def _choose(combo, name: str) -> None:
-    index = combo.findText(name)
-    assert index >= 0, name
-    combo.setCurrentIndex(index)
-
-
-def _choose_model(segment, name: str) -> None:
-    for i in range(segment.model_combo.count()):
-        if segment.model_combo.itemText(i).split()[0] == name:
-            segment.model_combo.setCurrentIndex(i)
-            return
-    pytest.skip(f"the bundled {name} model is not installed")
 
 
 def _sim_movie(data_dir, frames) -> np.ndarray:
@@ -40,7 +26,7 @@ def _sim_movie(data_dir, frames) -> np.ndarray:
 def _export(viewer, name: str, base, ctc: bool = True, **ticked):
     """Export layer ``name`` to ``base`` (TIFF, CSV, recipe; CTC as ``ctc``)."""
     export = viewer.window.add_plugin_dock_widget("tessella", "Export")[1]
-    _choose(export.labels_combo, name)
+    choose_text(export.labels_combo, name)
     export.path_edit.setText(str(base))
     for box in ("tiff", "zarr", "csv", "recipe"):
         if box in ticked:
@@ -69,7 +55,7 @@ def test_reopened_movie_labels_export_the_divisions_of_the_live_result(
     viewer = make_napari_viewer()
     viewer.add_image(_sim_movie(data_dir, range(6, 12)), name="movie")
     _dock, segment = viewer.window.add_plugin_dock_widget("tessella", "Segment")
-    _choose_model(segment, "cells2dt")
+    choose_model(segment, "cells2dt")
     run_to_end(segment)
     live = viewer.layers["movie labels"]
     labels = np.asarray(live.data).copy()
@@ -133,7 +119,7 @@ def test_frame_by_frame_labels_offer_no_ctc_until_linked_by_hand(
     viewer = make_napari_viewer()
     viewer.add_image(_sim_movie(data_dir, range(6, 9))[:, :128, :128], name="movie")
     _dock, segment = viewer.window.add_plugin_dock_widget("tessella", "Segment")
-    _choose_model(segment, "nuclei2d")
+    choose_model(segment, "nuclei2d")
     segment.axes_combo.setCurrentText("TYX")
     run_to_end(segment)
     layer = viewer.layers["movie labels"]
@@ -142,7 +128,7 @@ def test_frame_by_frame_labels_offer_no_ctc_until_linked_by_hand(
     assert all(frames) and not (frames[0] & frames[1]) and not (frames[1] & frames[2])
 
     export = viewer.window.add_plugin_dock_widget("tessella", "Export")[1]
-    _choose(export.labels_combo, layer.name)
+    choose_text(export.labels_combo, layer.name)
     assert not export.ctc_checkbox.isEnabled()
     tip = export.ctc_checkbox.toolTip()
     assert "segmented frame by frame by nuclei2d" in tip and "no tracks" in tip
@@ -169,17 +155,17 @@ def test_frame_by_frame_labels_offer_no_ctc_until_linked_by_hand(
 
     # reopened: the recipe says frame by frame too
     [reopened] = viewer.open(str(tmp_path / "n.tif"), plugin="tessella")
-    _choose(export.labels_combo, reopened.name)
+    choose_text(export.labels_combo, reopened.name)
     assert not export.ctc_checkbox.isEnabled()
     assert "segmented frame by frame" in export.ctc_checkbox.toolTip()
 
     # linked by hand: one object of frame 0 merged with the one over it in frame 1
-    _choose(export.labels_combo, layer.name)
+    choose_text(export.labels_combo, layer.name)
     first = max(frames[0], key=lambda k: (labels[0] == k).sum())
     below = labels[1][labels[0] == first]
     second = int(np.bincount(below[below > 0]).argmax())
     _dock, correct = viewer.window.add_plugin_dock_widget("tessella", "Correct")
-    _choose(correct.layer_combo, layer.name)
+    choose_text(correct.layer_combo, layer.name)
     correct.selection_edit.setText(f"{first}, {second}")
     assert correct.merge()
     qtbot.waitUntil(export.ctc_checkbox.isEnabled, timeout=5_000)  # once the edits pause

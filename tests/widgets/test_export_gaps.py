@@ -30,33 +30,20 @@ from tessella._widgets import _results
 from tessella._widgets.export import ExportWidget, network_instances
 from tessella.engine.digest import labels_digest
 from tessella.engine.io import read_image, read_mask_stack
+from tests.widgets.helpers import choose_model, choose_text
 
 WORMS = ("worms_bbbc010", "gfp")  # (in this copy of BBBC010 the gfp/ files are brightfield)
 SIM = "ctc_Fluo-N2DH-SIM+"
 
 
-def _choose(combo, name: str) -> None:
-    index = combo.findText(name)
-    assert index >= 0, name
-    combo.setCurrentIndex(index)
-
-
-def _choose_model(segment, name: str) -> None:
-    for i in range(segment.model_combo.count()):
-        if segment.model_combo.itemText(i).split()[0] == name:
-            segment.model_combo.setCurrentIndex(i)
-            return
-    pytest.skip(f"the bundled {name} model is not installed")
-
-
 def _segment_wells(viewer, data_dir, run_to_end, wells) -> None:
     """Each BBBC010 well as an image layer, segmented by worms2d in the Segment widget."""
     _dock, segment = viewer.window.add_plugin_dock_widget("tessella", "Segment")
-    _choose_model(segment, "worms2d")
+    choose_model(segment, "worms2d")
     for well in wells:
         image = np.asarray(read_image(data_dir.joinpath(*WORMS, f"{well}.tif")).data)
         viewer.add_image(image, name=well)
-        _choose(segment.layer_combo, well)
+        choose_text(segment.layer_combo, well)
         run_to_end(segment)
         assert f"{well} labels" in [layer.name for layer in viewer.layers]
 
@@ -85,18 +72,18 @@ def test_the_stack_is_ticked_only_for_labels_whose_objects_overlap(
     _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Export")
     widget.path_edit.setText(str(tmp_path / "w"))
 
-    _choose(widget.labels_combo, "A06 labels")
+    choose_text(widget.labels_combo, "A06 labels")
     enabled, ticked, a06_tip = _stack_option(widget)
     assert enabled and ticked
     assert "stack" in [o.kind for o in widget.outputs()]
 
-    _choose(widget.labels_combo, "A20 labels")  # worms2d's, but no worm crosses another
+    choose_text(widget.labels_combo, "A20 labels")  # worms2d's, but no worm crosses another
     enabled, ticked, a20_tip = _stack_option(widget)
     assert enabled and not ticked
     assert "stack" not in [o.kind for o in widget.outputs()]
     assert [p.name for p in widget.export()] == ["w.tif", "w.csv", "w.recipe.json"]
 
-    _choose(widget.labels_combo, "nuclei labels")  # ordinary labels: nothing can overlap
+    choose_text(widget.labels_combo, "nuclei labels")  # ordinary labels: nothing can overlap
     enabled, ticked, nuclei_tip = _stack_option(widget)
     assert not enabled and not ticked
 
@@ -105,10 +92,10 @@ def test_the_stack_is_ticked_only_for_labels_whose_objects_overlap(
     assert "No objects overlap in 'nuclei labels'" in nuclei_tip
     assert "no overlaps layer" in nuclei_tip
 
-    _choose(widget.labels_combo, "A06 labels")  # back: the default for these labels again
+    choose_text(widget.labels_combo, "A06 labels")  # back: the default for these labels again
     assert _stack_option(widget)[:2] == (True, True)
 
-    _choose(widget.labels_combo, "A20 labels")  # ticked by hand: a stack all the same
+    choose_text(widget.labels_combo, "A20 labels")  # ticked by hand: a stack all the same
     widget.stack_checkbox.setChecked(True)
     widget.path_edit.setText(str(tmp_path / "a20"))
     assert "a20.stack.tif" in [p.name for p in widget.export()]
@@ -140,10 +127,10 @@ def test_an_overlaps_layer_counts_only_where_it_hides_part_of_another_object(
     _results.show_overlaps(viewer, other, hidden)
     _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Export")
 
-    _choose(widget.labels_combo, "other worms")
+    choose_text(widget.labels_combo, "other worms")
     enabled, ticked, other_tip = _stack_option(widget)
     assert enabled and not ticked
-    _choose(widget.labels_combo, "worms")
+    choose_text(widget.labels_combo, "worms")
     enabled, ticked, tip = _stack_option(widget)
     assert enabled and ticked
     assert "No objects overlap in 'other worms'" in other_tip
@@ -171,7 +158,7 @@ def test_the_stack_keeps_the_pixel_size_of_the_labels(make_napari_viewer, data_d
     layer = viewer.add_labels(flat, name="worms", scale=(1.2, 1.2), units=("µm", "µm"))
     _results.show_overlaps(viewer, layer, hidden)
     _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Export")
-    _choose(widget.labels_combo, "worms")
+    choose_text(widget.labels_combo, "worms")
     widget.path_edit.setText(str(tmp_path / "w"))
 
     assert [p.name for p in widget.export()] == ["w.tif", "w.stack.tif", "w.csv"]
@@ -206,7 +193,7 @@ def test_the_stack_option_follows_edits_of_the_labels(
     _segment_wells(viewer, data_dir, run_to_end, ["A06"])
     layer = viewer.layers["A06 labels"]
     _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Export")
-    _choose(widget.labels_combo, "A06 labels")
+    choose_text(widget.labels_combo, "A06 labels")
     widget.path_edit.setText(str(tmp_path / "w"))
     assert _stack_option(widget)[:2] == (True, True)
     method, result = network_instances(layer)
@@ -215,7 +202,7 @@ def test_the_stack_option_follows_edits_of_the_labels(
     crossing = (np.flatnonzero(masks[:, shared].any(axis=1)) + 1).tolist()  # object k: mask k-1
     assert len(crossing) >= 2
     _dock, correct = viewer.window.add_plugin_dock_widget("tessella", "Correct")
-    _choose(correct.layer_combo, "A06 labels")
+    choose_text(correct.layer_combo, "A06 labels")
     checks: list[int] = []
     overlapping = ExportWidget._overlapping
 
@@ -258,7 +245,7 @@ def test_the_recipe_names_the_stack_written_beside_it(
     viewer = make_napari_viewer()
     _segment_wells(viewer, data_dir, run_to_end, ["A06"])
     _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Export")
-    _choose(widget.labels_combo, "A06 labels")
+    choose_text(widget.labels_combo, "A06 labels")
     widget.path_edit.setText(str(tmp_path / "w"))
 
     written = widget.export()
@@ -354,7 +341,7 @@ def test_correct_sizes_the_objects_of_a_named_plain_tiff_movie_frame_by_frame(na
 
     viewer, layer, movie = named_movie
     _dock, correct = viewer.window.add_plugin_dock_widget("tessella", "Correct")
-    _choose(correct.layer_combo, layer.name)
+    choose_text(correct.layer_combo, layer.name)
     _ids, counts = np.unique(movie[movie > 0], return_counts=True)
     size = int(np.median(counts) / len(movie) * 1.5)
     per_frame, as_volume = movie.copy(), movie.copy()
@@ -381,8 +368,8 @@ def test_evaluate_scores_a_named_plain_tiff_movie_frame_by_frame(named_movie):
         untracked[t] = np.where(frame > 0, np.searchsorted(found, frame) + 1, 0)
     viewer.add_labels(untracked, name="untracked")
     _dock, evaluate = viewer.window.add_plugin_dock_widget("tessella", "Evaluate")
-    _choose(evaluate.truth_combo, layer.name)
-    _choose(evaluate.pred_combo, "untracked")
+    choose_text(evaluate.truth_combo, layer.name)
+    choose_text(evaluate.pred_combo, "untracked")
 
     evaluate.evaluate_button.click()
 
@@ -396,7 +383,7 @@ def test_evaluate_scores_a_named_plain_tiff_movie_frame_by_frame(named_movie):
 def test_export_writes_a_named_plain_tiff_movie_as_tyx_and_ctc(named_movie, tmp_path):
     viewer, layer, movie = named_movie
     _dock, export = viewer.window.add_plugin_dock_widget("tessella", "Export")
-    _choose(export.labels_combo, layer.name)
+    choose_text(export.labels_combo, layer.name)
     export.path_edit.setText(str(tmp_path / "out"))
     export.ctc_checkbox.setChecked(True)
 
@@ -424,8 +411,8 @@ def test_labels_segmented_from_a_plain_tiff_movie_are_frames_everywhere(
     [image] = viewer.open(str(path), plugin="tessella")
     assert image.metadata[AXES_GUESSED_KEY]
     _dock, segment = viewer.window.add_plugin_dock_widget("tessella", "Segment")
-    _choose(segment.layer_combo, "movie")
-    _choose_model(segment, "cells2dt")
+    choose_text(segment.layer_combo, "movie")
+    choose_model(segment, "cells2dt")
     assert segment.axes_combo.currentText() == "TYX"
     run_to_end(segment)
     labels = viewer.layers["movie labels"]
@@ -434,7 +421,7 @@ def test_labels_segmented_from_a_plain_tiff_movie_are_frames_everywhere(
     assert _axes_of(labels) == "TYX"
     assert _frame_axis(labels) == 0
     _dock, export = viewer.window.add_plugin_dock_widget("tessella", "Export")
-    _choose(export.labels_combo, "movie labels")
+    choose_text(export.labels_combo, "movie labels")
     assert export._is_time_lapse()
     [saved] = labels.save(str(tmp_path / "saved.tif"), plugin="tessella")
     assert read_image(saved).axes == "TYX"

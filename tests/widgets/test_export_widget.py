@@ -18,6 +18,7 @@ from tessella.engine.digest import labels_digest
 from tessella.engine.io import read_image
 from tessella.engine.methods import Prediction
 from tessella.engine.pipeline import SegmentResult
+from tests.widgets.helpers import choose_model
 
 RECIPE = {
     "tessella_version": "0.1.0",
@@ -497,20 +498,6 @@ def test_an_anisotropic_scale_without_a_unit_is_named_axis_by_axis(make_napari_v
 # --- objects that overlap: the mask stack ---------------------------------------------------
 
 
-def _choose_model(segment, name: str) -> None:
-    index = next(
-        (
-            i
-            for i in range(segment.model_combo.count())
-            if segment.model_combo.itemText(i).split()[0] == name
-        ),
-        -1,
-    )
-    if index < 0:
-        pytest.skip(f"the bundled {name} model is not installed")
-    segment.model_combo.setCurrentIndex(index)
-
-
 def _whole(mask: np.ndarray, image: np.ndarray) -> dict[str, float]:
     """What the CSV says of one object measured whole."""
     ys, xs = np.nonzero(mask)
@@ -540,7 +527,7 @@ def test_crossing_worms_export_their_mask_stack_and_measure_them_whole(
     viewer.add_image(image, name="A06")
     _dock, segment = viewer.window.add_plugin_dock_widget("tessella", "Segment")
     _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Export")
-    _choose_model(segment, "worms2d")
+    choose_model(segment, "worms2d")
     run_to_end(segment)
     layer = viewer.layers["A06 labels"]
     assert "A06 labels overlaps" in [lyr.name for lyr in viewer.layers]
@@ -636,7 +623,7 @@ def test_a_cell_erased_from_one_frame_exports_ctc_with_its_track_split(
     viewer = make_napari_viewer()
     viewer.add_image(np.asarray(movie)[:, :256, :256], name="movie")
     _dock, segment = viewer.window.add_plugin_dock_widget("tessella", "Segment")
-    _choose_model(segment, "cells2dt")
+    choose_model(segment, "cells2dt")
     run_to_end(segment)
     layer = viewer.layers["movie labels"]
     tracked = np.asarray(layer.data).copy()

@@ -5,18 +5,10 @@ Tracks layer, and an error while placing a result is one notification, not a cra
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from napari.layers import Labels, Tracks
 
 from tessella._widgets import _results, _segment_outputs
-
-
-def _choose_model(widget, name: str) -> None:
-    for i in range(widget.model_combo.count()):
-        if widget.model_combo.itemText(i).split()[0] == name:
-            widget.model_combo.setCurrentIndex(i)
-            return
-    pytest.skip(f"the bundled {name} model is not installed")
+from tests.widgets.helpers import choose_model
 
 
 def test_a_time_lapse_model_on_a_2d_image_gives_2d_labels_and_no_tracks(
@@ -26,7 +18,7 @@ def test_a_time_lapse_model_on_a_2d_image_gives_2d_labels_and_no_tracks(
     errors: list[str] = []
     monkeypatch.setattr(_segment_outputs, "show_error", errors.append, raising=False)
     viewer.add_image(nuclei_image[:256, :256], name="crop")
-    _choose_model(widget, "cells2dt")
+    choose_model(widget, "cells2dt")
     assert widget.axes_combo.currentText() == "YX"
 
     run_to_end(widget)

@@ -9,28 +9,8 @@ import json
 import numpy as np
 import pytest
 
-from tessella._widgets.train import NEW, TrainWidget
-
-
-@pytest.fixture
-def viewer_models(make_napari_viewer, tmp_path, monkeypatch):
-    monkeypatch.setenv("TESSELLA_MODELS", str(tmp_path / "models"))
-    return make_napari_viewer(), tmp_path / "models"
-
-
-def _train_panel(viewer) -> TrainWidget:
-    _dock, train = viewer.window.add_plugin_dock_widget("tessella", "Train")
-    train.device_combo.setCurrentText("cpu")
-    train.patch_spin.setValue(64)
-    train.steps_spin.setValue(1)
-    return train
-
-
-def _choose_base(train, data: str) -> None:
-    index = next(
-        i for i in range(train.base_combo.count()) if train.base_combo.itemData(i).endswith(data)
-    )
-    train.base_combo.setCurrentIndex(index)
+from tessella._widgets.train import NEW
+from tests.widgets.helpers import choose_base, train_panel
 
 
 def _volume(depth: int = 10, size: int = 64):
@@ -61,9 +41,9 @@ def test_a_volume_holds_out_its_last_slices_as_one_slab_and_the_card_says_so(
     image, labels = _volume()
     viewer.add_image(image, name="vol")
     gt = viewer.add_labels(labels, name="vol gt")
-    train = _train_panel(viewer)
+    train = train_panel(viewer)
     train.add_pair(viewer.layers["vol"], gt)
-    _choose_base(train, NEW + "semantic")
+    choose_base(train, NEW + "semantic")
     assert train.holdout_edit.text() == "vol gt[z=8:10]"
 
     seen = {}
@@ -104,12 +84,12 @@ def test_random_hold_out_of_2d_images_is_recorded_by_name(viewer_models, qtbot, 
     monkeypatch.setattr(loop, "_validate", lambda *args, **kwargs: 0.5)
     viewer, models = viewer_models
     image, labels = _volume(depth=5)
-    train = _train_panel(viewer)
+    train = train_panel(viewer)
     for z in range(5):
         train.add_pair(
             viewer.add_image(image[z], name=f"im{z}"), viewer.add_labels(labels[z], name=f"gt{z}")
         )
-    _choose_base(train, NEW + "semantic")
+    choose_base(train, NEW + "semantic")
     assert train.holdout_edit.text() == ""
     train.epochs_spin.setValue(1)
     with qtbot.waitSignal(train.run_finished, timeout=300_000):
@@ -121,7 +101,7 @@ def test_random_hold_out_of_2d_images_is_recorded_by_name(viewer_models, qtbot, 
 
 def _fine_tune(viewer, train, name: str = "ft") -> None:
     """Fine-tune nuclei2d for one step on 'img A' + 'gt A' (the Image and Labels boxes)."""
-    _choose_base(train, "nuclei2d")
+    choose_base(train, "nuclei2d")
     train.image_combo.setCurrentText("img A")
     train.labels_combo.setCurrentText("gt A")
     train.name_edit.setText(name)
@@ -141,7 +121,7 @@ def fine_tuned(viewer_models, qtbot, monkeypatch):
     viewer.add_labels(labels[0], name="gt A")
     viewer.add_image(image[1], name="img B")
     viewer.add_labels(labels[1], name="gt B")
-    train = _train_panel(viewer)
+    train = train_panel(viewer)
     _fine_tune(viewer, train)
     with qtbot.waitSignal(train.run_finished, timeout=300_000):
         assert train.start(), train.status_label.text()
@@ -203,7 +183,7 @@ def test_a_reopened_panel_takes_up_the_last_model(fine_tuned):
     (Compare stays usable)."""
     viewer, models, train = fine_tuned
     viewer.window.remove_dock_widget(train)
-    again = _train_panel(viewer)
+    again = train_panel(viewer)
     assert again.last_model == models / "ft" and again.compare_button.isEnabled()
     assert "'ft'" in again.status_label.text()
     assert again.compare_button.text() == "Compare with base"
@@ -217,9 +197,9 @@ def _new_model_panel(viewer_models, monkeypatch):
     monkeypatch.setattr(loop, "_validate", lambda *args, **kwargs: 0.0)
     viewer, models = viewer_models
     image, labels = _volume(depth=1)
-    train = _train_panel(viewer)
+    train = train_panel(viewer)
     train.add_pair(viewer.add_image(image[0], name="img"), viewer.add_labels(labels[0], name="gt"))
-    _choose_base(train, NEW + "embedding")
+    choose_base(train, NEW + "embedding")
     return train, models
 
 
@@ -338,7 +318,7 @@ def test_a_cancelled_fresh_run_with_a_checkpoint_but_no_card_is_kept_and_resumes
     image, labels = _volume(depth=1)
     viewer.add_image(image[0], name="img A")
     viewer.add_labels(labels[0], name="gt A")
-    train = _train_panel(viewer)
+    train = train_panel(viewer)
     _fine_tune(viewer, train)
     train.epochs_spin.setValue(4)
     with qtbot.waitSignal(train.run_finished, timeout=300_000):
@@ -369,9 +349,9 @@ def test_a_hold_out_of_the_wrong_axis_is_refused_before_training(viewer_models):
     viewer, models = viewer_models
     image, labels = _volume()
     viewer.add_image(image, name="vol")
-    train = _train_panel(viewer)
+    train = train_panel(viewer)
     train.add_pair(viewer.layers["vol"], viewer.add_labels(labels, name="vol gt"))
-    _choose_base(train, NEW + "semantic")
+    choose_base(train, NEW + "semantic")
     train.holdout_edit.setText("vol gt[t=8:10]")
     assert not train.start()
     text = train.status_label.text()

@@ -7,40 +7,18 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pytest
 import tifffile
 
-from tessella._widgets.train import NEW, TrainWidget
+from tessella._widgets.train import NEW
+from tests.widgets.helpers import choose_base, train_panel
 
 LUCCHI = "em_mito_lucchipp"
-
-
-@pytest.fixture
-def viewer_models(make_napari_viewer, tmp_path, monkeypatch):
-    monkeypatch.setenv("TESSELLA_MODELS", str(tmp_path / "models"))
-    return make_napari_viewer(), tmp_path / "models"
-
-
-def _train_panel(viewer) -> TrainWidget:
-    _dock, train = viewer.window.add_plugin_dock_widget("tessella", "Train")
-    train.device_combo.setCurrentText("cpu")
-    train.patch_spin.setValue(64)
-    train.steps_spin.setValue(1)
-    train.epochs_spin.setValue(1)
-    return train
-
-
-def _choose_base(train, data: str) -> None:
-    index = next(
-        i for i in range(train.base_combo.count()) if train.base_combo.itemData(i).endswith(data)
-    )
-    train.base_combo.setCurrentIndex(index)
 
 
 def test_add_pair_refuses_labels_of_another_shape_as_train_would(viewer_models, nuclei_sample):
     viewer, models = viewer_models
     image, labels = nuclei_sample
-    train = _train_panel(viewer)
+    train = train_panel(viewer, epochs=1)
     img = viewer.add_image(image[:160, :160], name="img")
     small = viewer.add_labels(labels[:100, :100], name="small_labels")
     train.image_combo.setCurrentText("img")
@@ -60,7 +38,7 @@ def test_add_pair_refuses_labels_of_another_shape_as_train_would(viewer_models, 
     train.add_pair_button.click()
     assert train.pair_list.count() == 1
     # for a time-lapse model, a movie's labels must be its frames (TYX)
-    _choose_base(train, NEW + "temporal")
+    choose_base(train, NEW + "temporal")
     movie = viewer.add_image(np.stack([image[:64, :64]] * 3), name="movie")
     movie.metadata["axes"] = "TYX"
     viewer.add_labels(np.stack([labels[:64, :64]] * 2), name="two frames")
@@ -91,8 +69,8 @@ def test_a_folder_of_a_4_plane_stack_trains_on_its_slices_and_holds_out_the_last
         (folder / sub).mkdir(parents=True)
         # what a plain imwrite of 4 planes writes (tifffile warns it will change that)
         tifffile.imwrite(folder / sub / "a.tif", array, photometric="rgb", planarconfig="separate")
-    train = _train_panel(viewer)
-    _choose_base(train, NEW + "semantic")
+    train = train_panel(viewer, epochs=1)
+    choose_base(train, NEW + "semantic")
     train.folder_edit.setText(str(folder))
     assert train.holdout_edit.text() == ""
     with qtbot.waitSignal(train.run_finished, timeout=300_000):
@@ -118,7 +96,7 @@ def test_each_training_curve_keeps_its_colour_whichever_comes_first(viewer_model
     """A new model's first point is a loss; a fine-tune's is its base's score (step 0): the
     plot is drawn the same either way."""
     viewer, _models = viewer_models
-    train = _train_panel(viewer)
+    train = train_panel(viewer, epochs=1)
     train.plot.setVisible(True)
     train.plot.setFixedSize(320, 200)  # the same picture size for both
     losses, scores = [(1, 0.9), (2, 0.6), (3, 0.5)], [(0, 0.2), (3, 0.4)]

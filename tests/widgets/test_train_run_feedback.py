@@ -19,12 +19,6 @@ from tessella.engine.train.loop import TrainProgress
 from tests.widgets.test_train_gaps import _volume
 
 
-@pytest.fixture
-def viewer_models(make_napari_viewer, tmp_path, monkeypatch):
-    monkeypatch.setenv("TESSELLA_MODELS", str(tmp_path / "models"))
-    return make_napari_viewer(), tmp_path / "models"
-
-
 def _disks(depth: int = 1, size: int = 64):
     """Bright disks and their labels, every slice labelled (depth 1: a 2D image)."""
     image, labels = _volume(depth, size)

@@ -146,6 +146,23 @@ def _card(
     }
 
 
+def _rewrite_training(out: Path, change) -> None:
+    """Apply ``change`` to the ``training`` record of the card in ``out`` (if any) and write
+    the card again whole (temporary name, then renamed); its weights and sha256 are
+    untouched. ``change`` returns False where nothing changed (the card is left as it is)."""
+    path = out / "card.json"
+    if not path.is_file():
+        return
+    with contextlib.suppress(OSError, ValueError):
+        card = json.loads(path.read_text())
+        training = card.get("training")
+        if not isinstance(training, dict) or change(training) is False:
+            return
+        partial = path.with_name(f".{path.name}.tmp")
+        partial.write_text(json.dumps(card, indent=2) + "\n")
+        os.replace(partial, path)
+
+
 def _record_run(
     out: Path, config: TrainConfig, history: list[dict], commands: list[str], kept_epoch: int | None
 ) -> None:
@@ -153,19 +170,12 @@ def _record_run(
     (:func:`_training_record`), though its weights are an earlier epoch's: the card of a
     model whose later epochs did not beat it says how long it was trained, by which commands.
     Rewritten whole (temporary name, then renamed); the weights and sha256 are untouched."""
-    path = out / "card.json"
-    if not path.is_file():
-        return
-    with contextlib.suppress(OSError, ValueError):
-        card = json.loads(path.read_text())
-        training = card.get("training")
-        if not isinstance(training, dict):
-            return
+
+    def change(training: dict) -> None:
         training.pop("command_resumed", None)
         training.update(_training_record(config, history, commands, kept_epoch))
-        partial = path.with_name(f".{path.name}.tmp")
-        partial.write_text(json.dumps(card, indent=2) + "\n")
-        os.replace(partial, path)
+
+    _rewrite_training(out, change)
 
 
 def _mark_stopped(out: Path, why: str | None, history: list[dict], epochs: int) -> None:
@@ -173,27 +183,21 @@ def _mark_stopped(out: Path, why: str | None, history: list[dict], epochs: int) 
     ``training.stopped`` = {"after_epoch", "of_epochs", "why", "resume"}; a run that went
     to its last epoch (a resumed one included) removes the mark. The card is rewritten
     whole (temporary name, then renamed); its weights and sha256 are untouched."""
-    path = out / "card.json"
-    if not path.is_file():
-        return
-    with contextlib.suppress(OSError, ValueError):
-        card = json.loads(path.read_text())
-        training = card.get("training")
-        if not isinstance(training, dict):
-            return
+
+    def change(training: dict) -> bool:
         if why is None:
             if "stopped" not in training:
-                return
+                return False
             training.pop("stopped")
-        else:
-            done = max((int(e.get("epoch", 0)) for e in history), default=0)
-            training["stopped"] = {
-                "after_epoch": done,
-                "of_epochs": epochs,
-                "why": why,
-                "resume": "tessella train ... --resume (or Resume in the Train widget) "
-                "continues from checkpoint.pt",
-            }
-        partial = path.with_name(f".{path.name}.tmp")
-        partial.write_text(json.dumps(card, indent=2) + "\n")
-        os.replace(partial, path)
+            return True
+        done = max((int(e.get("epoch", 0)) for e in history), default=0)
+        training["stopped"] = {
+            "after_epoch": done,
+            "of_epochs": epochs,
+            "why": why,
+            "resume": "tessella train ... --resume (or Resume in the Train widget) "
+            "continues from checkpoint.pt",
+        }
+        return True
+
+    _rewrite_training(out, change)

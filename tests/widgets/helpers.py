@@ -1,0 +1,41 @@
+"""Small helpers the widget tests share (choosing in combo boxes, docking a Train panel)."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def choose_text(combo, text: str) -> None:
+    """Choose the item of ``combo`` whose text is ``text`` (it must be there)."""
+    index = combo.findText(text)
+    assert index >= 0, text
+    combo.setCurrentIndex(index)
+
+
+def choose_model(segment, name: str) -> None:
+    """Choose model ``name`` in a Segment panel (items read "NAME (method, axes)"); the test
+    is skipped where that bundled model is not installed."""
+    for i in range(segment.model_combo.count()):
+        if segment.model_combo.itemText(i).split()[0] == name:
+            segment.model_combo.setCurrentIndex(i)
+            return
+    pytest.skip(f"the bundled {name} model is not installed")
+
+
+def train_panel(viewer, epochs: int | None = None):
+    """A Train panel docked in ``viewer``: CPU, 64² crops, one step per epoch."""
+    _dock, train = viewer.window.add_plugin_dock_widget("tessella", "Train")
+    train.device_combo.setCurrentText("cpu")
+    train.patch_spin.setValue(64)
+    train.steps_spin.setValue(1)
+    if epochs is not None:
+        train.epochs_spin.setValue(epochs)
+    return train
+
+
+def choose_base(train, data: str) -> None:
+    """Choose the Train panel's starting model whose data ends with ``data``."""
+    index = next(
+        i for i in range(train.base_combo.count()) if train.base_combo.itemData(i).endswith(data)
+    )
+    train.base_combo.setCurrentIndex(index)
