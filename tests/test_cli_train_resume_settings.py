@@ -161,3 +161,25 @@ def test_the_card_names_the_hold_out_a_run_drew(trained, monkeypatch, capsys):
     assert "held" not in capsys.readouterr().out
     again = json.loads((out / "card.json").read_text())["training"]["config"]
     assert again["held_out"] == config["held_out"]  # (the same seed draws the same)
+
+
+def test_a_checkpoint_from_before_settings_were_kept_resumes_with_the_cards(
+    trained, monkeypatch, capsys
+):
+    """A checkpoint written before eb7c751 holds no `config`, `commands` or `kept_epoch`:
+    --resume raised KeyError 'config' (review of eb7c751) where it should take the card's."""
+    import torch
+
+    out, common, first = trained
+    path = out / "checkpoint.pt"
+    state = torch.load(path, weights_only=False)
+    for key in ("config", "commands", "kept_epoch"):
+        state.pop(key, None)
+    torch.save(state, path)
+    _scores(monkeypatch, 0.6)
+    assert _run(monkeypatch, *common, "--resume", "--epochs", "2") == 0, capsys.readouterr().err
+    said = capsys.readouterr().out
+    assert "--features 8,16" in said  # (taken from the card's config)
+    training = json.loads((out / "card.json").read_text())["training"]
+    assert [e["epoch"] for e in training["log_summary"]] == [1, 2]
+    assert training["command"].startswith("tessella train embedding")

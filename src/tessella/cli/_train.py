@@ -181,7 +181,7 @@ def _kept_on_stopping(out: Path) -> str:
 
     model, checkpoint = (out / WEIGHTS).is_file(), (out / CHECKPOINT).is_file()
     if not model and not checkpoint:
-        return f"; nothing was kept in {out}" if not out.exists() else ""
+        return f"; nothing was kept in {out}"
     stopped: dict = {}
     with contextlib.suppress(OSError, ValueError, AttributeError):
         stopped = json.loads((out / "card.json").read_text())["training"]["stopped"]

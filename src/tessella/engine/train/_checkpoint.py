@@ -126,7 +126,7 @@ def _this_command(config: TrainConfig) -> str:
 def _saved_config(state: dict) -> dict | None:
     """The training settings a checkpoint (``state``) was written with; None before they were
     kept."""
-    with contextlib.suppress(TypeError, ValueError):
+    with contextlib.suppress(TypeError, ValueError, KeyError):  # (KeyError: an older one)
         saved = json.loads(state["config"])
         if isinstance(saved, dict):
             return saved
@@ -264,7 +264,7 @@ def _resume_checkpoint(run: TrainingRun, device: str) -> None:
 def _saved_commands(state: dict, training: dict) -> list[str]:
     """The commands of the runs a checkpoint continues: kept in it, else (a checkpoint from
     before they were) the card's ``command`` and ``command_resumed``."""
-    with contextlib.suppress(TypeError, ValueError):
+    with contextlib.suppress(TypeError, ValueError, KeyError):  # (KeyError: an older one)
         commands = json.loads(state["commands"])
         if isinstance(commands, list):
             return [str(c) for c in commands]
