@@ -254,3 +254,28 @@ def test_a_one_object_stack_output_reopens_as_labels_whose_recipe_replays_as_lab
     assert kind == "labels" and labels.shape == (32, 32)
     reopened = meta["metadata"][RECIPE_KEY]
     assert "stack" not in reopened and reopened["model"] == recipe["model"]
+
+
+def test_a_reopened_stack_whose_overlaps_layer_was_closed_still_exports_whole(
+    make_napari_viewer, tmp_path
+):
+    """The labels keep the stack they were read from, so closing the overlaps layer no longer
+    loses it: Export offered no stack (its tooltip said no objects overlap) and wrote 2 of the
+    3 objects to its CSV (review of b43dea6)."""
+    from tessella._widgets._evaluate_run import _prediction_masks
+
+    stack = _hidden_and_triple()["hidden"]
+    path = tmp_path / "hidden.tif"
+    write_mask_stack(path, stack)
+    viewer = make_napari_viewer()
+    labels_layer, overlaps = viewer.open(str(path), plugin="tessella")
+    viewer.layers.remove(overlaps)
+    _dock, export = viewer.window.add_plugin_dock_widget("tessella", "Export")
+    export.labels_combo.setCurrentIndex(export.labels_combo.findData(labels_layer.unique_id))
+    assert export.stack_checkbox.isEnabled() and export.stack_checkbox.isChecked()
+    export.path_edit.setText(str(tmp_path / "out"))
+    assert export.export()
+    np.testing.assert_array_equal(tifffile.imread(tmp_path / "out.stack.tif"), stack)
+    masks, source = _prediction_masks(viewer, labels_layer)  # what Evaluate scores
+    np.testing.assert_array_equal(masks, stack.astype(bool))
+    assert source == "the mask stack it was read from"

@@ -98,14 +98,19 @@ def _prediction_masks(viewer, layer: Labels) -> tuple[np.ndarray, str]:
     """``(masks, source)``: the objects of the prediction ``layer`` whole, for scoring against
     overlapping ground-truth masks, as Export writes its mask stack (what ``tessella evaluate
     --overlapping`` then reads): a result's network instances (worms2d), else its objects
-    with the hidden parts its "overlaps" layer shows, else the layer's own objects (an
+    with the hidden parts its "overlaps" layer shows (or the mask stack the reader opened it
+    from keeps), else the layer's own objects (an
     ``(N, Y, X)`` layer is a stack already)."""
-    from ._object_stack import network_instances, object_stack, overlaps_layer
+    from ._object_stack import has_read_stack, network_instances, object_stack, overlaps_layer
 
     labels = np.asarray(_layer_array(layer))
     if labels.ndim != 2:
         return labels, "its planes"
-    if network_instances(layer) is None and overlaps_layer(viewer, layer) is None:
+    if (
+        network_instances(layer) is None
+        and overlaps_layer(viewer, layer) is None
+        and not has_read_stack(layer)
+    ):
         return labels, "the labels"  # (a label image is read as the stack of its objects)
     stack = object_stack(viewer, layer, labels)
     return stack.masks, stack.source

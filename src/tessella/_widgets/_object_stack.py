@@ -18,6 +18,7 @@ __all__ = [
     "object_stack",
     "overlaps_layer",
     "read_stack",
+    "has_read_stack",
 ]
 
 
@@ -119,6 +120,16 @@ def network_stack(layer, labels: np.ndarray, method, result) -> _Stack | None:
     # edited: what the labels were (object k where it showed), to tell the hidden parts
     before = np.asarray(method.postprocess(prediction, params))
     return _edited_stack(labels, masks, before, "the network")
+
+
+def has_read_stack(layer) -> bool:
+    """Whether ``layer`` holds labels the reader opened from a mask stack it keeps (their
+    objects may overlap, whether or not the "overlaps" layer is still in the viewer)."""
+    from tessella._io import READ_STACK_KEY
+    from tessella.engine.io import MaskCrops
+
+    kept = layer.metadata.get(READ_STACK_KEY)
+    return isinstance(kept, MaskCrops) and kept.shape[1:] == tuple(layer.data.shape)
 
 
 def read_stack(layer, labels: np.ndarray) -> _Stack | None:

@@ -37,6 +37,7 @@ from ._layers import LayerWatcher, fill_layer_combo, find_layer
 from ._layout import panel_layout
 from ._object_stack import (
     _Stack,
+    has_read_stack,
     measure_stack,
     network_instances,
     network_stack,
@@ -270,11 +271,16 @@ class ExportWidget(ExportOutputs, ExportWriting, LayerWatcher, QWidget):
 
     def _can_stack(self) -> bool:
         """Whether a mask stack can be written: 2D labels whose objects may overlap (a result
-        of a method that keeps them, or an "overlaps" layer beside the labels)."""
+        of a method that keeps them, an "overlaps" layer beside the labels, or a mask stack
+        the reader opened them from)."""
         layer = self.labels_layer
         if layer is None or layer.multiscale or layer.ndim != 2:
             return False
-        return self._overlaps_layer() is not None or network_instances(layer) is not None
+        return (
+            self._overlaps_layer() is not None
+            or network_instances(layer) is not None
+            or has_read_stack(layer)  # (its overlaps layer may have been closed)
+        )
 
     def _overlapping(self, layer: Labels) -> tuple[int, int]:
         """``(overlapping, objects)``: how many objects of the 2D ``layer`` share pixels with
