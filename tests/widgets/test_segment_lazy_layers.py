@@ -128,3 +128,22 @@ def test_the_engine_refuses_blockwise_2d_for_a_time_lapse_model_saying_what_to_d
     assert "one-frame movie in memory only" in str(refused.value)
     assert "crop.zarr" in str(refused.value)
     assert not (tmp_path / "out.zarr").exists()
+
+
+def test_a_console_layer_whose_metadata_names_its_axes_gets_those_slider_names(segment_widget):
+    """A movie added from the console with ``metadata={"axes": "TYX"}`` kept napari's "-3"
+    slider (the docs' time-lapse screenshot showed it), as its named axes were left alone;
+    its napari default labels now take the named axes. Labels a user set stay."""
+    viewer, widget = segment_widget
+    movie = viewer.add_image(
+        np.zeros((3, 32, 32), np.float32), name="movie", metadata={"axes": "TYX"}
+    )
+    widget.layer_combo.setCurrentIndex(widget.layer_combo.findText("movie"))
+    assert tuple(movie.axis_labels) == ("t", "y", "x")
+
+    mine = viewer.add_image(
+        np.zeros((3, 32, 32), np.float32), name="mine", metadata={"axes": "TYX"}
+    )
+    mine.axis_labels = ("time", "row", "column")
+    widget.layer_combo.setCurrentIndex(widget.layer_combo.findText("mine"))
+    assert tuple(mine.axis_labels) == ("time", "row", "column")

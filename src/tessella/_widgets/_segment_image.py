@@ -107,12 +107,20 @@ class SegmentImage:
         once a stack is read as TYX) when its axes are only guessed (by Tessella's reader, or
         by nobody: a layer of napari's own folder reader or from the console, whose
         ``axis_labels`` are napari's ``-3, -2, -1``), as long as its ``axis_labels`` are the
-        reader's, napari's or ones set here: never names the user gave, nor those of a file
-        that named its axes."""
+        reader's, napari's or ones set here: never names the user gave. Axes a file (or the
+        layer's ``metadata["axes"]``) named are not changed by the Axes box; napari's default
+        labels of such a layer (added from the console) take those names."""
         from tessella.engine.axes import SUPPORTED_AXES
 
         layer = self.image_layer
-        if layer is None or axes_named(layer.metadata):
+        if layer is None:
+            return
+        if axes_named(layer.metadata):  # named: napari's own labels take those names
+            named = str(layer.metadata["axes"]).upper()
+            named = named.replace("C", "") if layer.rgb else named
+            default = napari_axis_labels(layer.ndim)
+            if len(named) == layer.ndim and tuple(map(str, layer.axis_labels)) == default:
+                layer.axis_labels = tuple(named.lower())
             return
         axes = self.axes_combo.currentText().strip().upper()
         if axes not in SUPPORTED_AXES:  # (also while the user is typing)
