@@ -176,10 +176,31 @@ def test_a_checkpoint_from_before_settings_were_kept_resumes_with_the_cards(
     for key in ("config", "commands", "kept_epoch"):
         state.pop(key, None)
     torch.save(state, path)
-    _scores(monkeypatch, 0.6)
+    _scores(monkeypatch, 0.5, 0.6)  # (its kept model scored again first; then epoch 2)
     assert _run(monkeypatch, *common, "--resume", "--epochs", "2") == 0, capsys.readouterr().err
     said = capsys.readouterr().out
     assert "--features 8,16" in said  # (taken from the card's config)
     training = json.loads((out / "card.json").read_text())["training"]
     assert [e["epoch"] for e in training["log_summary"]] == [1, 2]
     assert training["command"].startswith("tessella train embedding")
+
+
+def test_a_resumed_older_checkpoint_scores_its_kept_model_again(trained, monkeypatch, capsys):
+    """The best score of a checkpoint written before validation predicted as Segment does was
+    measured another way (1.000 against Segment's 0.200 in the acceptance case), so later
+    epochs were compared with it and never kept (review of b6a8f63). Resumed, the kept model
+    is scored again first, and an epoch that beats that score is kept."""
+    import torch
+
+    out, common, _ = trained
+    path = out / "checkpoint.pt"
+    state = torch.load(path, weights_only=False)
+    state.pop("config", None)  # (an older checkpoint: no settings)
+    state["best"] = 0.99  # as the old validation measured it
+    torch.save(state, path)
+    _scores(monkeypatch, 0.3, 0.6)  # the kept model now, then epoch 2
+    assert _run(monkeypatch, *common, "--resume", "--epochs", "2") == 0, capsys.readouterr().err
+    log = [json.loads(line) for line in (out / "train.log").read_text().splitlines()]
+    assert {"epoch": 1, "kept_val_ap50": 0.3, "was": 0.99}.items() <= log[-2].items()
+    training = json.loads((out / "card.json").read_text())["training"]
+    assert training["kept_epoch"] == 2  # 0.6 beats the kept model's 0.3 (not the old 0.99)

@@ -65,6 +65,9 @@ class TrainingRun:
     commands: list[str] = field(default_factory=list)
     kept_epoch: int | None = None
     started: float = 0.0  # time.monotonic() when training started
+    # resumed from a checkpoint older than validation predicting as Segment does (it holds no
+    # settings): its best score was measured another way, so the kept weights are scored again
+    rescore: bool = False
     skipped: int = 0  # consecutive optimiser steps skipped for a non-finite loss or gradient
 
     @property
@@ -259,6 +262,7 @@ def _resume_checkpoint(run: TrainingRun, device: str) -> None:
     run.step_losses = checkpoint_losses(state, run.start_epoch * config.steps_per_epoch)
     run.commands = _saved_commands(state, training) + run.commands
     run.kept_epoch = _saved_kept_epoch(state, training, run) if run.kept else None
+    run.rescore = run.kept and _saved_config(state) is None
 
 
 def _saved_commands(state: dict, training: dict) -> list[str]:

@@ -23,8 +23,8 @@ import numpy as np
 from ..memory import retain_freed_memory
 from ..methods import get_method
 from ..progress import run_steps
+from ..registry import WEIGHTS, save_model
 from ..registry import load_model as load_model  # importable here as before
-from ..registry import save_model
 from ._checkpoint import (
     CHECKPOINT,
     TrainingRun,
@@ -152,9 +152,9 @@ def _train_steps(
 
     val_card = _validation_card(run)  # scored as Segment predicts with the card written
 
-    def validate() -> float:
+    def validate(network=None) -> float:
         return _validate(
-            run.shipped,
+            run.shipped if network is None else network,
             val_samples,
             val_card,
             start.val_params,
@@ -177,6 +177,8 @@ def _train_steps(
     try:
         if config.base and run.start_epoch == 0 and not run.history:
             yield _score_base(run, validate(), log)
+        if run.rescore:  # the best of an older checkpoint, measured another way
+            yield _rescore_kept(run, validate(_kept_network(run)), log)
         for epoch in range(run.start_epoch, config.epochs):
             losses = yield from _epoch_steps(
                 run, dataset, epoch, training, method, teacher, device, autocast
@@ -283,6 +285,35 @@ def _training_samples(
     if config.val_orientations:  # after the cap: it counts images, not orientations
         val_samples = orientations(val_samples)
     return samples, val_samples, scored_on_training
+
+
+def _kept_network(run: TrainingRun):
+    """A copy of ``run``'s network holding the weights of the model it has kept on disk."""
+    import copy
+
+    from safetensors.torch import load_file
+
+    kept = copy.deepcopy(run.shipped)
+    kept.load_state_dict(load_file(str(run.out / WEIGHTS)))
+    return kept
+
+
+def _rescore_kept(run: TrainingRun, best: float, log) -> TrainProgress:
+    """The kept model of a run resumed from an older checkpoint, scored ``best`` as
+    validation now scores (as Segment predicts): the best that later epochs must beat."""
+    was, run.best = run.best, best
+    line = {
+        "epoch": run.start_epoch,
+        f"kept_{run.score_key}": round(best, 4),
+        "was": round(was, 4),
+        "why": "the kept model scored again: its checkpoint predates validation as Segment "
+        "predicts",
+    }
+    print(json.dumps(line), file=log, flush=True)
+    step = run.start_epoch * run.config.steps_per_epoch
+    return TrainProgress(
+        run.start_epoch, run.config.epochs, step, 0.0, best, best, json.dumps(line)
+    )
 
 
 def _score_base(run: TrainingRun, best: float, log) -> TrainProgress:
