@@ -204,3 +204,37 @@ def test_a_movie_segmented_by_the_cli_reopens_with_its_divisions(
     _panel, written = _export(viewer, layer.name, tmp_path / "again")
     assert (tmp_path / "again_RES") in written
     assert _tracks(tmp_path / "again_RES") == cli_tracks
+
+
+def test_relabel_of_reopened_movie_labels_keeps_their_divisions(make_napari_viewer, tmp_path):
+    """Correct's Relabel renamed a movie's divisions only in a Tracks layer; reopened labels
+    have none (their divisions come from the recipe), so after Relabel 1..N the divisions
+    named old IDs and Export's CTC output lost them (helper-116's note, session 24)."""
+    from tessella.engine.digest import labels_digest
+    from tessella.engine.io import write_labels
+
+    movie = np.zeros((4, 32, 32), np.uint16)
+    movie[0:2, 8:20, 8:20] = 5  # a cell ...
+    movie[2:4, 4:12, 4:12], movie[2:4, 18:28, 18:28] = 9, 7  # ... divides into 9 and 7
+    write_labels(tmp_path / "cells.tif", movie, "TYX")
+    recipe = {
+        "model": "cells2dt",
+        "method": "temporal",
+        "params": {"link": True},
+        "axes": "TYX",
+        "lineage": [[9, 5], [7, 5]],
+        "labels_digest": labels_digest(movie),
+    }
+    (tmp_path / "cells.recipe.json").write_text(json.dumps(recipe))
+    viewer = make_napari_viewer()
+    [layer] = viewer.open(str(tmp_path / "cells.tif"), plugin="tessella")
+    _dock, correct = viewer.window.add_plugin_dock_widget("tessella", "Correct")
+    choose_text(correct.layer_combo, layer.name)
+
+    assert correct.relabel()
+
+    assert sorted(np.unique(layer.data).tolist()) == [0, 1, 2, 3]  # 5, 7, 9 -> 1, 2, 3
+    _panel, written = _export(viewer, layer.name, tmp_path / "out")
+    assert (tmp_path / "out_RES") in written
+    parents = {i: parent for i, _first, _last, parent in _tracks(tmp_path / "out_RES")}
+    assert parents == {1: 0, 2: 1, 3: 1}

@@ -71,14 +71,16 @@ class CorrectEdits:
         return True
 
     def _rename_tracks(self, layer, renamed: dict[int, int]) -> dict | None:
-        """Before objects of a time-lapse change IDs (relabel): the divisions drawn beside
-        it, renamed the same way; the labels before the change are remembered with the old
-        ones. Returns the renamed lineage (None without a Tracks layer)."""
+        """Before objects of a time-lapse change IDs (relabel): its divisions (those the
+        labels' state records, as reopened labels' recipe gives them, else those drawn
+        beside it), renamed the same way, also in its Tracks layer; the labels before the
+        change are remembered with the old ones. Returns the renamed lineage (None where
+        the labels have none: no Tracks layer and no recorded divisions)."""
         tracks = _results.tracks_layer(self.viewer, layer)
-        if tracks is None:
-            return None
         lineage = _results.lineage_on_screen(layer)
         if lineage is None:
+            if tracks is None:
+                return None
             lineage = tracks.metadata.get(_results.LINEAGE_KEY) or {}
         _results.remember_edited_state(layer, lineage)
         # divisions whose ends are gone for now (kept for an undo) have no new IDs: they stay
@@ -89,7 +91,8 @@ class CorrectEdits:
             for c, p in lineage.items()
             if int(c) in present and int(p) in present
         }
-        tracks.metadata = {**tracks.metadata, _results.LINEAGE_KEY: new}
+        if tracks is not None:
+            tracks.metadata = {**tracks.metadata, _results.LINEAGE_KEY: new}
         return new
 
     def _selection(self, what: str, at_least: int = 1) -> list[int] | None:
