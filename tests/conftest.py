@@ -116,6 +116,21 @@ def nuclei_folder(folder: Path, nuclei_sample, count: int = 2) -> Path:
     return folder
 
 
+def warnings_of_loading(config) -> list:
+    """The warnings a training run of ``config`` gives while it reads its data (before its
+    first step, where it is stopped: no training)."""
+    import warnings
+
+    from tessella.engine.train.loop import train_steps
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        steps = train_steps(config)
+        next(steps)
+        steps.close()
+    return list(caught)
+
+
 def train_tiny(method: str, data, out, **options) -> Path:
     """Train a tiny ``method`` model for two steps of 64² crops (fast; quality irrelevant)."""
     from tessella.engine.train import TrainConfig, train

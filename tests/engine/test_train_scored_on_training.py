@@ -5,14 +5,13 @@ kept as the best looked as if they measured the model on new images. Folders of 
 under the same names, and a hold-out drawn from a folder of several, are not warned of."""
 
 import shutil
-import warnings
 
 import numpy as np
 import pytest
 import tifffile
 
-from tessella.engine.train.loop import TrainConfig, train_steps
-from tests.conftest import nuclei_folder
+from tessella.engine.train.loop import TrainConfig
+from tests.conftest import nuclei_folder, warnings_of_loading
 
 
 def _warnings_of_loading(data, out, val_data=None) -> list[str]:
@@ -30,11 +29,7 @@ def _warnings_of_loading(data, out, val_data=None) -> list[str]:
         max_val_images=8,
         device="cpu",
     )
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        steps = train_steps(config)
-        next(steps)
-        steps.close()
+    caught = warnings_of_loading(config)
     return [str(w.message) for w in caught if "not how it does on new ones" in str(w.message)]
 
 

@@ -2,12 +2,11 @@
 --val-data A``) is described once: its left-out files are named in one warning, not two, and
 the warning still points at the line of the training loop that loads the folder."""
 
-import warnings
 from pathlib import Path
 
 from tessella.engine.train import loop
-from tessella.engine.train.loop import TrainConfig, train_steps
-from tests.conftest import nuclei_folder
+from tessella.engine.train.loop import TrainConfig
+from tests.conftest import nuclei_folder, warnings_of_loading
 
 
 def test_a_folder_given_as_data_and_val_data_warns_once(tmp_path, nuclei_sample):
@@ -26,11 +25,7 @@ def test_a_folder_given_as_data_and_val_data_warns_once(tmp_path, nuclei_sample)
         max_val_images=1,
         device="cpu",
     )
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        steps = train_steps(config)
-        next(steps)  # the data are loaded before the first step: no need to train on
-        steps.close()
+    caught = warnings_of_loading(config)  # (the data are read before the first step)
     left_out = [w for w in caught if "left out images/notes.txt (not TIFF)" in str(w.message)]
     assert [str(w.message) for w in left_out] == [f"{folder}: left out images/notes.txt (not TIFF)"]
     # where it pointed before: the training loop's call of the folder loader
