@@ -56,6 +56,8 @@ def _files(folder: Path) -> list[str]:
         ),
         ("tab\tname", "/", "tab_name", "hold '\\t'"),
         (".hidden", "", "_hidden", "start with '.'"),
+        ("CON", "/", "CON_", "be the Windows device CON"),  # no file on Windows
+        ("nul.v2", "", "nul_.v2", "be the Windows device NUL"),
     ],
 )
 def test_a_layer_name_is_one_file_name_inside_the_chosen_folder(

@@ -50,18 +50,38 @@ OUTPUT_SUFFIXES = {
 NOT_IN_FILE_NAMES = frozenset('/\\<>:"|?*' + "".join(map(chr, range(32))) + "\x7f")
 
 
+#: names Windows keeps for devices, whatever follows a dot (``nul.tif`` is the device
+#: NUL): a file named after a layer "CON" or "nul" could not be written or copied there
+WINDOWS_DEVICES = frozenset(
+    ["CON", "PRN", "AUX", "NUL"] + [f"{port}{n}" for port in ("COM", "LPT") for n in "123456789"]
+)
+
+
+def _windows_device(name: str) -> bool:
+    """Whether outputs named ``name`` + a suffix name a Windows device (:data:`WINDOWS_DEVICES`:
+    the part before the first dot, spaces at its end ignored, in any case)."""
+    return name.split(".", 1)[0].rstrip(" ").upper() in WINDOWS_DEVICES
+
+
 def file_name(name: str) -> str:
     """The file name that outputs named after the layer ``name`` get (before their
     suffixes): one name, never a path, each character a file name cannot hold
     (:data:`NOT_IN_FILE_NAMES`) and each leading ``.`` (``..`` names the folder above; a
-    name starting with ``.`` is hidden) replaced by ``_``.
+    name starting with ``.`` is hidden) replaced by ``_``; a Windows device name
+    (:data:`WINDOWS_DEVICES`) gets a ``_`` after it.
 
     >>> file_name("DAPI/GFP"), file_name("../up"), file_name("day 1/well A"), file_name("a:b*c?")
     ('DAPI_GFP', '___up', 'day 1_well A', 'a_b_c_')
+    >>> file_name("CON"), file_name("nul.v2"), file_name("com1 "), file_name("CONTROL")
+    ('CON_', 'nul_.v2', 'com1_ ', 'CONTROL')
     """
     safe = "".join("_" if char in NOT_IN_FILE_NAMES else char for char in name)
     dots = len(safe) - len(safe.lstrip("."))
-    return "_" * dots + safe[dots:] or "labels"
+    safe = "_" * dots + safe[dots:] or "labels"
+    if _windows_device(safe):
+        device = safe.split(".", 1)[0].rstrip(" ")
+        safe = device + "_" + safe[len(device) :]
+    return safe
 
 
 def renaming(name: str) -> str:
@@ -82,6 +102,8 @@ def renaming(name: str) -> str:
     why = [f"hold {', '.join(repr(char) for char in held)}"] if held else []
     if name.startswith("."):
         why.append("start with '.'")
+    if _windows_device(name):
+        why.append(f"be the Windows device {name.split('.', 1)[0].rstrip(' ').upper()}")
     return f"named '{safe}' after the layer '{name}' (a file name cannot {' nor '.join(why)})"
 
 
