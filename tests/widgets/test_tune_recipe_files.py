@@ -59,3 +59,27 @@ def test_a_value_off_the_controls_grid_is_shown_as_it_is_used(
     assert getattr(widget.params, name) == 0.625
     assert control.value() == pytest.approx(0.625)
     assert "0.625" in control._label.text()
+
+
+def test_save_proposes_one_file_name_after_the_layer(docked_tune, result_2d, monkeypatch):
+    """Save recipe's dialog proposes a file named after the labels layer as Export names
+    its files: a layer "../cells/v2" proposed a path into another folder."""
+    from tessella._widgets import _tune_recipes
+
+    viewer, widget = docked_tune
+    layer = place(viewer, result_2d)
+    proposed: list[str] = []
+
+    def dialog(parent, caption, directory, *args, **kwargs):
+        proposed.append(directory)
+        return "", ""
+
+    monkeypatch.setattr(_tune_recipes.QFileDialog, "getSaveFileName", dialog)
+    for name in ("../cells/v2", "CON", "nuclei labels"):
+        layer.name = name
+        widget.save_button.click()
+    assert proposed == [
+        "___cells_v2.recipe.json",
+        "CON_.recipe.json",
+        "nuclei labels.recipe.json",
+    ]

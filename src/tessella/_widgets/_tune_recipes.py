@@ -10,6 +10,7 @@ from napari.layers import Labels
 from qtpy.QtWidgets import QFileDialog
 
 from . import _results
+from ._export_outputs import file_name
 from ._tune_notices import show_error, show_warning
 
 __all__ = ["TuneRecipes"]
@@ -122,7 +123,8 @@ class TuneRecipes:
 
     def _on_save_clicked(self) -> None:
         layer = self.labels_layer
-        name = f"{layer.name}.recipe.json" if layer is not None else "recipe.json"
+        stem = file_name(layer.name) if layer is not None else "recipe"  # (never a path)
+        name = f"{stem}.recipe.json"
         path, _ = QFileDialog.getSaveFileName(self, "Save recipe", name, "Recipe (*.json)")
         if path:
             self.save_recipe(path)
