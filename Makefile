@@ -56,8 +56,10 @@ format: $(STAMP)
 	$(BIN)/ruff format src tests benchmarks tools
 	$(BIN)/ruff check --fix src tests benchmarks tools
 
+# on a virtual X server, as the tests get one (pytest-xvfb): the Tune suite opens a napari viewer
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks
+	XDG_CONFIG_HOME=$$(mktemp -d) XDG_CACHE_HOME=$$(mktemp -d) \
+		xvfb-run -a $(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache

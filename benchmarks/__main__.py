@@ -1,4 +1,5 @@
-"""Run every benchmark and print figures beside the reference tools' (BENCHMARKS.md).
+"""Run every benchmark and print figures beside the reference tools' and the project's targets
+(README.md, Benchmarks).
 
 python -m benchmarks [--quick] [--only segment,cluster,precision,tune,boundary,semantic,blockwise,
                                        temporal,patches]

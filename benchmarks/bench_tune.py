@@ -36,7 +36,18 @@ def run(repeats: int = 3) -> None:
     loop = QEventLoop()  # waits idle, as napari's own event loop does, not spinning
     give_up = QTimer(singleShot=True, interval=30_000)
     give_up.timeout.connect(loop.quit)
-    layer.events.data.connect(lambda event: (arrived.append(time.perf_counter()), loop.quit()))
+
+    def labels_arrived(event=None) -> None:
+        arrived.append(time.perf_counter())
+        loop.quit()
+
+    # Tune writes the changed pixels in place (``data_setitem``: napari's ``labels_update``
+    # event) and replaces the whole array (``data``) only when the change is too large to undo
+    layer.events.data.connect(labels_arrived)
+    if hasattr(layer.events, "labels_update"):
+        layer.events.labels_update.connect(labels_arrived)
+    # an update that ends without writing (failed, or the same labels) ends the wait too
+    widget.update_finished.connect(loop.quit)
 
     def change(value: float) -> float:
         arrived.clear()
@@ -47,6 +58,11 @@ def run(repeats: int = 3) -> None:
         give_up.stop()
         while widget.busy or time.perf_counter() - start < 2 * DEBOUNCE_MS / 1000:
             QApplication.processEvents()
+        if not arrived:
+            raise RuntimeError(
+                f"Tune wrote nothing into the labels layer after seed_thresh -> {value} "
+                f"(status: {widget.status_label.text()!r})"
+            )
         return arrived[0] - start
 
     change(0.85)  # warm-up: numba's cached kernels load on first use
@@ -65,6 +81,6 @@ def run(repeats: int = 3) -> None:
     )
     row("  of which post-processing (clustering, same parameters)", post)
     print(
-        f"  {'':<58} target < 0.100 s (issue), < 0.050 s (BENCHMARKS.md): "
+        f"  {'':<58} target < 0.100 s (issue), < 0.050 s (project): "
         f"{'met' if seconds < 0.05 else 'met (issue only)' if seconds < 0.1 else 'missed'}"
     )
