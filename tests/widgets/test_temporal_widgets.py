@@ -89,7 +89,7 @@ def test_segment_a_time_lapse_adds_labels_and_tracks(
     assert [layer.name for layer in labels] == ["movie labels"]
     assert labels[0].data.shape == image.shape
     assert labels[0].metadata["tessella_recipe"]["axes"] == "TYX"
-    assert "tracks" in widget.status_label.text()
+    assert " track" in widget.status_label.text()  # "1 track", "N tracks": not objects
     tracks = [layer for layer in viewer.layers if isinstance(layer, Tracks)]
     assert [layer.name for layer in tracks] == ["movie labels tracks"]
     np.testing.assert_allclose(tracks[0].scale, (1, 0.5, 0.5))

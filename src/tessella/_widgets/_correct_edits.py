@@ -255,19 +255,35 @@ class CorrectEdits:
         return done
 
     def undo(self) -> None:
-        layer = self.labels_layer
-        if layer is None:
-            self._say("Undo: add or choose a labels layer first.")
-            return
-        layer.undo()
-        _results.sync_tracks(layer)  # a hidden layer emits no refresh
-        self._say(f"Undone on '{layer.name}'", None)
+        self._step_history("Undo", "Undone", "undo")
 
     def redo(self) -> None:
+        self._step_history("Redo", "Redone", "redo")
+
+    def _step_history(self, what: str, done: str, which: str) -> None:
+        """Undo or redo (``which``) one step of the chosen layer's history; with nothing to
+        undo (a new layer, or every step undone) or redo, say so: a user after a lost edit
+        must not be told that it came back."""
         layer = self.labels_layer
         if layer is None:
-            self._say("Redo: add or choose a labels layer first.")
+            self._say(f"{what}: add or choose a labels layer first.")
             return
-        layer.redo()
-        _results.sync_tracks(layer)
-        self._say(f"Redone on '{layer.name}'", None)
+        if _history_length(layer, which) == 0:
+            self._say(f"Nothing to {which} on '{layer.name}'", None)
+            return
+        getattr(layer, which)()
+        _results.sync_tracks(layer)  # a hidden layer emits no refresh
+        self._say(f"{done} on '{layer.name}'", None)
+
+
+def _history_length(layer: Labels, which: str) -> int | None:
+    """How many steps ``layer`` can undo (``which``: "undo") or redo ("redo"); None where
+    this napari does not say. napari keeps the history private (``_undo_history`` and
+    ``_redo_history``, deques of steps in napari 0.9) and announces neither an undo nor a
+    redo (a hidden layer not even a refresh), so the Undo and Redo buttons cannot be greyed
+    out as it changes; they say what they did instead."""
+    history = getattr(layer, f"_{which}_history", None)
+    try:
+        return len(history)
+    except TypeError:  # not there, or not a sequence: this napari keeps it another way
+        return None

@@ -49,7 +49,7 @@ class SegmentImage:
     """Mixin for :class:`.segment.SegmentWidget`: the image layers listed, and the Axes and
     the blockwise defaults following the chosen layer and the model (uses the widget's
     ``viewer``, ``layer_combo``, ``axes_combo``, ``model_combo``, ``blockwise_checkbox``,
-    ``blockwise_edit`` and ``_cards``)."""
+    ``blockwise_edit``, ``_cards`` and ``_refuse``)."""
 
     # --- layers -----------------------------------------------------------------------------
 
@@ -70,18 +70,41 @@ class SegmentImage:
     def _on_layer_changed(self, index: int) -> None:
         layer = self.image_layer
         if layer is not None:
-            self.axes_combo.blockSignals(True)  # the layer's dimensions are named once, below
-            try:
-                self.axes_combo.setCurrentText(guess_layer_axes(layer))
-                self._time_preferred = False  # TYX set for a time-lapse model, not by the user
-                self._prefer_time_axis()
-            finally:
-                self.axes_combo.blockSignals(False)
-            self._name_layer_axes()
+            self._show_guessed_axes(layer)
             # layers too big for memory (lazy or not) default to blockwise mode, into a zarr
             # beside the layer's file or folder (else in the working folder)
             self.blockwise_checkbox.setChecked(is_large(_layer_array(layer)))
             self.blockwise_edit.setText(str(default_output(layer)))
+
+    def _show_guessed_axes(self, layer: Image) -> None:
+        """Put the axes guessed for ``layer`` in the Axes box (TYX for a stack a time-lapse
+        model reads; empty where its shape gives no guess) and name its dimensions after
+        them: what choosing the layer shows, and what Run takes when the box was emptied."""
+        self.axes_combo.blockSignals(True)  # the layer's dimensions are named once, below
+        try:
+            self.axes_combo.setCurrentText(guess_layer_axes(layer))
+            self._time_preferred = False  # TYX set for a time-lapse model, not by the user
+            self._prefer_time_axis()
+        finally:
+            self.axes_combo.blockSignals(False)
+        self._name_layer_axes()
+
+    def _axes_to_run(self, layer: Image) -> str | None:
+        """The axes a Run reads ``layer`` with: the Axes box's; where the box was emptied,
+        the guess again (shown in it, as choosing the layer shows it). None, with the Run
+        refused, where the layer's shape gives no guess either."""
+        axes = self.axes_combo.currentText().strip().upper()
+        if not axes:
+            self._show_guessed_axes(layer)
+            axes = self.axes_combo.currentText().strip().upper()
+        if not axes:
+            shape = "x".join(map(str, _layer_array(layer).shape))
+            self._refuse(
+                f"choose the axes of '{layer.name}' in the Axes box (e.g. YX, ZYX, TYX): "
+                f"none can be guessed for its {shape} data."
+            )
+            return None
+        return axes
 
     def _prefer_time_axis(self) -> None:
         """A time-lapse model reads a 3D stack as frames (TYX), not as a volume (ZYX),

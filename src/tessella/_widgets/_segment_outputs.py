@@ -187,17 +187,17 @@ class SegmentOutputs:
                 {SOURCE_KEY: run.name, SOURCE_ID_KEY: run.layer_id, RECIPE_KEY: result.recipe}
             )
             placed.append(layer.name)
-            what = "objects"
+            what = "object"
             if "lineage" in result.recipe and _results.is_linked(result.recipe):
                 # a linked movie: tracks from the zarr, frame by frame
                 lineage = {int(child): int(parent) for child, parent in result.recipe["lineage"]}
                 _results.show_tracks(self.viewer, layer, layer.data, lineage)
-                what = "tracks"
+                what = "track"
             seconds = time.perf_counter() - run.started
             resumed = f", {_count(result.resumed, 'block')} resumed" if result.resumed else ""
             again = self._preview.started_again.replace(": starting again", ": started again")
             self.status_label.setText(
-                f"'{run.name}': {result.n_objects} {what} in {seconds:.1f} s "
+                f"'{run.name}': {_count(result.n_objects, what)} in {seconds:.1f} s "
                 f"({_count(result.n_blocks, 'block')}{resumed}), written to {result.path}"
                 + (f"; {again}" if again else "")
             )
@@ -229,7 +229,7 @@ class SegmentOutputs:
         objects = np.unique(result.labels[result.labels > 0]).size
         seconds = time.perf_counter() - run.started
         linked = result.lineage is not None and getattr(result.params, "link", True) is not False
-        what = "tracks" if linked and not one_frame else "objects"
+        what = "track" if linked and not one_frame else "object"
         kept = " (with the parameters tuned before)" if run.tuned else ""
         if one_frame:
             kept += " (a 2D image is one frame of a time-lapse: no tracks)"
@@ -237,7 +237,7 @@ class SegmentOutputs:
             kept += "; the image was removed during the run, its labels were kept"
         done = f"replaced '{labels_layer.name}'" if replaced else f"added '{labels_layer.name}'"
         self.status_label.setText(
-            f"'{run.name}': {objects} {what} in {seconds:.1f} s, {done}{kept}"
+            f"'{run.name}': {_count(objects, what)} in {seconds:.1f} s, {done}{kept}"
         )
 
     def _previous_output(self, image_id, kind: str, result_key: dict | None = None):

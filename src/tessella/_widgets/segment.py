@@ -240,7 +240,9 @@ class SegmentWidget(
         if self._run is not None:  # Run is disabled while running; this guards calls from code
             show_info("Segment: a run is in progress; cancel it first.")
             return
-        axes = self.axes_combo.currentText().strip().upper()
+        axes = self._axes_to_run(layer)
+        if axes is None:
+            return
         scale, translate, units = _spatial_transform(layer, axes)
         if self.blockwise_checkbox.isChecked():
             self._start_blockwise(layer, model, axes, scale, translate, units)
@@ -265,7 +267,7 @@ class SegmentWidget(
             _layer_array(layer),
             model=model,
             params=params,
-            axes=axes or None,
+            axes=axes,
             tta=self.tta_checkbox.isChecked(),
             tile=self.tile_spin.value(),
             device=self.device_combo.currentText(),
