@@ -167,30 +167,39 @@ def tool_is_writing(layer_id) -> bool:
     return layer_id in _WRITING
 
 
-def write_labels(layer, labels: np.ndarray, index: tuple = ()) -> bool:
+def write_labels(layer, labels: np.ndarray, index: tuple = ()) -> str | None:
     """Put ``labels`` into ``layer.data[index]`` (``index``: ints for the frame/slice axes,
     ``slice(None)`` for the others) as one step of the layer's undo history, so Ctrl+Z (and
     Correct's Undo) brings back what was there, corrections included.
 
-    Only the changed pixels are recorded. Returns False when the change was too large to
-    record (over :data:`UNDO_PIXELS`): the data are then replaced and the history starts over,
-    so no stale step can be undone into the new labels.
+    Only the changed pixels are recorded. Returns None then, or why the data were replaced
+    instead and the history started over (so no stale step can be undone into the new
+    labels): the change was too large to record (over :data:`UNDO_PIXELS`), or the labels
+    hold IDs the layer's data type cannot (a layer the user converted to uint8, and more
+    than 255 objects): the layer is then widened to a type that holds them (the labels'
+    own, as Segment made them), never cast, which would wrap ID 256 around to 0 and give
+    other objects' IDs to the rest.
     """
     data = layer.data
     current = data[index] if index else data
     fits = isinstance(data, np.ndarray) and current.shape == labels.shape
-    changed = current != labels if fits else None
-    count = int(np.count_nonzero(changed)) if fits else 0
-    if not fits or count > UNDO_PIXELS:  # a new array: napari starts a new history
+    too_narrow = _too_narrow(np.dtype(data.dtype), labels)
+    changed = current != labels if fits and too_narrow is None else None
+    count = int(np.count_nonzero(changed)) if changed is not None else 0
+    if changed is None or count > UNDO_PIXELS:  # a new array, with a new history
+        why = "too large a change to undo" if fits else "data not in memory or reshaped"
         if index:
-            whole = np.array(data)
+            whole = np.array(data, _wide_enough(data.dtype, labels.dtype) if too_narrow else None)
             whole[index] = labels
             labels = whole
+        if too_narrow is not None:
+            why = f"{too_narrow} do not fit in {data.dtype}, so the layer is now {labels.dtype}"
         with writing(layer):
             layer.data = labels
-        return False
+        _restart_history(layer)
+        return why
     if count == 0:
-        return True
+        return None
     where = iter(np.nonzero(changed))
     full = index or (slice(None),) * data.ndim
     coords = tuple(
@@ -198,7 +207,36 @@ def write_labels(layer, labels: np.ndarray, index: tuple = ()) -> bool:
     )
     with writing(layer), layer.block_history():
         layer.data_setitem(coords, labels[changed].astype(data.dtype, copy=False))
-    return True
+    return None
+
+
+def _restart_history(layer) -> None:
+    """Start ``layer``'s undo history over after its data were replaced: napari (0.9) keeps
+    it, and Ctrl+Z would then write the pixels of a step recorded on the old array into the
+    new one (other objects' IDs, or indices outside a reshaped array)."""
+    reset = getattr(layer, "_reset_history", None)  # (private; a napari without it: kept)
+    if callable(reset):
+        reset()
+
+
+def _too_narrow(dtype: np.dtype, labels: np.ndarray) -> str | None:
+    """Which IDs of ``labels`` an array of ``dtype`` cannot hold ("IDs up to 461"), or None
+    when it holds them all (labels of a type it holds are not looked at: no extra pass)."""
+    if np.can_cast(labels.dtype, dtype) or labels.size == 0:
+        return None
+    info = np.iinfo(dtype)
+    low, high = int(labels.min()), int(labels.max())
+    if high > info.max:
+        return f"IDs up to {high}"
+    if low < info.min:
+        return f"IDs down to {low}"
+    return None
+
+
+def _wide_enough(dtype: np.dtype, labels_dtype: np.dtype) -> np.dtype:
+    """A type that holds the values of both types: the labels' own for a narrower layer."""
+    wide = np.promote_types(dtype, labels_dtype)
+    return wide if wide.kind in "iu" else np.dtype(np.int64)  # (uint64 and int64: float)
 
 
 @contextmanager

@@ -115,4 +115,4 @@ class _Request:
     layer_name: str = "?"  # as the request was made (the layer may be gone when it ends)
     method: Any = None  # the method module of the layer's result
     started: float = field(default_factory=time.perf_counter)
-    written: set = field(default_factory=set)  # the frames of a movie this run wrote
+    written: set = field(default_factory=set)  # the frames (a volume: 0) this run wrote

@@ -70,6 +70,11 @@ class TuneRunning:
         layer, result = self._find_layer(layer_id), _results.get(layer_id)
         if layer is None or result is None:
             return
+        if self._refuse_if_reshaped(layer, result):
+            self._supersede(layer_id)  # (nothing runs for it now)
+            if not self._requests and not self._due:
+                self.update_finished.emit()
+            return
         method = get_method(result.model.card.method)
         params = self._params.get(layer_id, result.params)
         self._supersede(layer_id)
@@ -126,6 +131,26 @@ class TuneRunning:
             # (else the frames or slice previewed with these values are not older)
             self._stale[layer.unique_id] = set(range(n_frames))
         worker.start()
+
+    def _refuse_if_reshaped(self, layer: Labels, result) -> bool:
+        """Whether ``layer``'s data no longer have the shape of the labels Segment made from
+        ``result`` (the user cropped, transposed or replaced them): Tune's labels would
+        replace the user's data whole, and a frame or slice would land in the wrong place.
+        The status line then says so, the layer is left as it is, and the controls go back
+        to the values of the labels last written (True)."""
+        shape, made = tuple(np.shape(layer.data)), tuple(result.labels.shape)
+        if shape == made:
+            return False
+        back = self._written_with.get(layer.unique_id, result.params)
+        self._params[layer.unique_id] = back
+        if layer.unique_id == self.layer_combo.currentData():
+            self._show_params(back)
+        self._say(
+            f" no longer has the shape Segment made ({_sized(shape)}, not {_sized(made)}): "
+            "Tune left it as it is; run Segment again to tune it",
+            layer,
+        )
+        return True
 
     def _latest(self, request: _Request) -> bool:
         """Whether ``request`` is the latest of its layer (else its labels are dropped)."""
@@ -195,15 +220,36 @@ class TuneRunning:
         self._worker_of.pop(request.layer_id, None)
         self._progress.pop(request.layer_id, None)
         if worker.abort_requested and request.layer_id not in self._failed:
-            left, n = len(self._stale.get(request.layer_id, ())), request.n_frames
-            frames, show = "frame" if n == 1 else "frames", "shows" if left == 1 else "show"
-            self._say(
-                f": cancelled; {left} of {n} {frames} still {show} the earlier parameters",
-                self._find_layer(request.layer_id),
-            )
+            self._say_cancelled(request)
         if request.layer_id == self.layer_combo.currentData():
             self.cancel_button.setEnabled(False)
         if not self._timer.isActive():  # (else the change due starts when it fires)
             self._run_due(request.layer_id)  # a change made while this preview ran
         if not self._requests and not self._due:  # every layer's latest is done
             self.update_finished.emit()
+
+    def _say_cancelled(self, request: _Request) -> None:
+        """Say what a cancelled *Apply to all* left: how many frames of a movie still show
+        the earlier parameters. A volume is post-processed in one piece, which Cancel stops
+        only before it starts: it is all updated, or not at all."""
+        layer = self._find_layer(request.layer_id)
+        if "T" not in request.axes:
+            if request.written:
+                self._say(
+                    ": the whole volume was updated before Cancel could stop it (a volume is "
+                    "post-processed in one piece)",
+                    layer,
+                )
+            else:
+                self._say(
+                    ": cancelled before the volume was updated: its labels are as they were", layer
+                )
+            return
+        left, n = len(self._stale.get(request.layer_id, ())), request.n_frames
+        frames, show = "frame" if n == 1 else "frames", "shows" if left == 1 else "show"
+        self._say(f": cancelled; {left} of {n} {frames} still {show} the earlier parameters", layer)
+
+
+def _sized(shape: tuple) -> str:
+    """A shape as the status line writes it: "256x200"."""
+    return "x".join(map(str, shape))

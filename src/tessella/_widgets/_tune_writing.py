@@ -68,9 +68,16 @@ class TuneWriting:
         layer = self._find_layer(request.layer_id)
         if layer is None:
             return
+        result = _results.get(request.layer_id)
+        if result is not None and self._refuse_if_reshaped(layer, result):  # during the run
+            self._failed.add(request.layer_id)  # (stopped, not "cancelled")
+            worker = self._worker_of.get(request.layer_id)
+            if worker is not None:
+                worker.quit()
+            return
         if t is None:  # a time-lapse, post-processed and linked as a whole
             labels, lineage = labels
-            undoable = _results.write_labels(
+            restarted = _results.write_labels(
                 layer, labels if layer.ndim == labels.ndim else labels[0]
             )
             self._stale[request.layer_id] = set()
@@ -81,7 +88,7 @@ class TuneWriting:
             # Tracks layer is hidden (shown again when linked)
             linked = bool(getattr(request.params, "link", True))
             _results.show_tracks(self.viewer, layer, labels, lineage, linked)
-            self._warn_if_edited(layer, request, undoable)
+            self._warn_if_edited(layer, request, restarted)
             timed = f"in {(time.perf_counter() - request.started) * 1000:.0f} ms"
             count = _count_objects(labels)
             if linked:
@@ -92,6 +99,7 @@ class TuneWriting:
                     f"its own ID, no tracks), {timed}"
                 )
             self._say(f": {_counted(request.n_frames, 'frame')}, {done}", layer)
+            self._say_restarted(restarted)
             self._time_the_drawing(timed)
             return
         if labels is None:  # a time-lapse frame done; the labels come after linking
@@ -112,23 +120,31 @@ class TuneWriting:
                 # linked movie's tracks, a volume's 3D objects); new ones get IDs no other
                 # frame or slice uses
                 before = np.asarray(layer.data[tuple(index)])
+                # (in the labels' type: new IDs beyond a narrower layer's are not cast to it)
+                before = before.astype(np.promote_types(before.dtype, labels.dtype), copy=False)
                 labels = carry_ids(before, labels, int(np.max(layer.data, initial=0)) + 1)
-            undoable = _results.write_labels(layer, labels, tuple(index))
+            restarted = _results.write_labels(layer, labels, tuple(index))
             if request.plane is None:
                 request.written.add(t)
                 _results.follow_tracks(self.viewer, layer, [t])  # the frame's tracks, if drawn
         else:
-            undoable = _results.write_labels(layer, labels)
+            restarted = _results.write_labels(layer, labels)
+            request.written.add(t)  # (Apply to all of a volume: all of it, Cancel or not)
             if hidden:  # objects overlap: their layer follows, redrawn only when they changed
                 self._show_overlaps(layer, hidden[0])
         timed = self._record(layer, request, t, labels)
         if request.plane is None and (request.apply_all or request.n_frames == 1):
-            self._warn_if_edited(layer, request, undoable)  # (a part alone: maybe not theirs)
-        if not undoable:
-            self.status_label.setText(
-                self.status_label.text() + " (too large a change to undo: history restarted)"
-            )
+            self._warn_if_edited(layer, request, restarted)  # (a part alone: maybe not theirs)
+        self._say_restarted(restarted)
         self._time_the_drawing(timed)
+
+    def _say_restarted(self, restarted: str | None) -> None:
+        """Add to the status line why the labels just written restarted the layer's undo
+        history (:func:`._labels_states.write_labels`), if they did."""
+        if restarted is not None:
+            self.status_label.setText(
+                f"{self.status_label.text()} ({restarted}: history restarted)"
+            )
 
     def _time_the_drawing(self, timed: str) -> None:
         """Labels were just set: once the canvas has drawn them, the status line's ``timed``
@@ -180,8 +196,10 @@ class TuneWriting:
         n = request.n_frames
         if not request.apply_all or "T" not in request.axes or not 0 < len(request.written) < n:
             return
-        layer = self._find_layer(request.layer_id)
-        if layer is None or not isinstance(layer.data, np.ndarray):
+        layer, result = self._find_layer(request.layer_id), _results.get(request.layer_id)
+        if layer is None or not isinstance(layer.data, np.ndarray) or result is None:
+            return
+        if layer.data.shape != result.labels.shape:  # (reshaped by the user: not Tune's)
             return
         axis = request.axes.index("T")
         data = np.moveaxis(layer.data, axis, 0)
@@ -193,16 +211,17 @@ class TuneWriting:
             return  # (IDs beyond the layer's type: left as they are)
         _results.write_labels(layer, np.moveaxis(renumbered, 0, axis))
 
-    def _warn_if_edited(self, layer: Labels, request: _Request, undoable: bool) -> None:
+    def _warn_if_edited(self, layer: Labels, request: _Request, restarted: str | None) -> None:
         """Say once, when it happens, that an update of the whole layer replaced the user's
-        own edits, and whether Ctrl+Z can bring them back."""
+        own edits, and whether Ctrl+Z can bring them back (not once ``restarted``: why the
+        update restarted the layer's undo history)."""
         if request.layer_id in self._edited:
             self._edited.discard(request.layer_id)
-            back = (
-                "Ctrl+Z brings them back"
-                if undoable
-                else "the change was too large to undo, so they are lost"
-            )
+            back = "Ctrl+Z brings them back"
+            if restarted == "too large a change to undo":
+                back = "the change was too large to undo, so they are lost"
+            elif restarted is not None:
+                back = f"the update restarted the undo history ({restarted}), so they are lost"
             show_warning(
                 f"Tune: this update replaced your edits of '{layer.name}' (painting or "
                 f"corrections); {back}. Tune before correcting."
