@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from napari.layers import Labels
+from napari.utils.notifications import show_info
 from qtpy.QtCore import Qt, Signal
 from qtpy.QtWidgets import (
     QAbstractItemView,
@@ -141,6 +142,7 @@ class EvaluateWidget(EvaluateKinds, EvaluateRun, LayerWatcher, QWidget):
         self.last_scores: dict | None = None
         self.last_evaluation: Evaluation | None = None
         self._run: _Run | None = None  # the evaluation in progress
+        self._closed_run: _Run | None = None  # the one in progress when the panel was closed
         self._scored: _Run | None = None  # the evaluation behind the tables
         self._error_layers: dict[str, str] = {}  # prediction layer id -> error layer id
         self._truth_by_hand = False  # the ground truth was chosen by the user: kept
@@ -322,3 +324,31 @@ class EvaluateWidget(EvaluateKinds, EvaluateRun, LayerWatcher, QWidget):
             return
         self._truth_by_hand = self.truth_combo.currentData() is not None
         self._guess_kind()
+
+    # --- the panel closed ---------------------------------------------------------------------
+
+    def _panel_closed(self) -> None:
+        """The panel was closed during an evaluation in a worker: it is dropped, as Segment's
+        and Train's runs stop, so nothing is added to the viewer afterwards (no errors layer
+        of a panel the user has closed). ``quit()`` keeps the worker from emitting
+        ``returned``; a result already on its way is dropped by :meth:`_on_returned`. (The
+        scoring itself is one engine call, which cannot be interrupted: the thread ends when
+        it returns, unseen.)"""
+        run = self._run
+        if run is None or self.worker is None:
+            return
+        self._closed_run = run
+        self.worker.quit()
+        text = f"the evaluation of '{run.pred_name}' against '{run.truth_name}' was dropped"
+        self._set_status(f"The panel was closed; {text}.")
+        show_info(f"Evaluate: the panel was closed; {text}: no scores or errors layer shown.")
+
+    def _on_returned(self, result: Evaluation) -> None:
+        if self._run is not None and self._run is self._closed_run:
+            return  # finished as the panel closed: nobody asked for it any more
+        super()._on_returned(result)
+
+    def _on_errored(self, exc: Exception) -> None:
+        if self._run is not None and self._run is self._closed_run:
+            return  # (a dropped evaluation's failure is of no interest either)
+        super()._on_errored(exc)

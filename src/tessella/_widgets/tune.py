@@ -223,26 +223,44 @@ class TuneWidget(TuneParams, TuneRecipes, TuneRunning, TuneWriting, LayerWatcher
         if fill_layer_combo(self.layer_combo, self.viewer, layers):
             self._on_layer_changed(self.layer_combo.currentIndex())
         elif not layers:  # (labels opened from a file meanwhile: say how to tune them)
-            self._say(self._no_result_text())
+            self._say_no_result()
         self._rename_in_status()
 
-    def _no_result_text(self) -> str:
-        """What the status line says with no result to tune: run Segment; and, for labels
-        opened from a file with their recipe, how to go on tuning them (a file keeps the
-        labels and their recipe, not the network's output Tune works on)."""
+    def _say_no_result(self) -> None:
+        """Say in the status line that there is no result to tune: run Segment; and, for the
+        newest labels layer with a recipe, why it is not listed and how to go on. A blockwise
+        result (just made, or its zarr reopened) is read from its zarr and keeps no network
+        output, and the panel's blockwise Run segments with the model's own parameters: tune
+        in memory, then segment blockwise with the saved recipe. Labels opened from a file
+        keep their labels and recipe, not the network's output Tune works on: segment the
+        image with the recipe's model, then Load recipe."""
         from tessella._io import RECIPE_KEY
 
         text = "Run Segment first: its labels layers are listed here."
-        for layer in self.viewer.layers:
+        for layer in reversed(self.viewer.layers):  # the newest first: the one just added
             recipe = layer.metadata.get(RECIPE_KEY) if isinstance(layer, Labels) else None
-            if isinstance(recipe, dict) and isinstance(recipe.get("model"), str):
-                return (
-                    f"{text} '{layer.name}' was opened from a file, which keeps its labels and "
-                    "recipe but not the network's output that Tune works on: segment its image "
-                    f"with {recipe['model']}, then Load recipe (its .recipe.json) here to go on "
-                    "from its parameters."
+            if not (isinstance(recipe, dict) and isinstance(recipe.get("model"), str)):
+                continue
+            if recipe.get("blockwise"):
+                self._say(
+                    " was segmented blockwise: its labels are read from its .zarr on disk "
+                    "and the network's output that Tune works on is not kept, so Tune cannot "
+                    "update it (it lists results segmented in memory). To tune its "
+                    "parameters: untick 'Blockwise into zarr' and Run Segment on the image "
+                    "(or a crop of it), tune here and Save recipe; then `tessella segment "
+                    "IMAGE.zarr -o OUT.zarr --blockwise --recipe RECIPE.json` segments it "
+                    "blockwise with them (the panel's blockwise Run uses the model's own).",
+                    layer,
                 )
-        return text
+                return
+            self._say(
+                f"{text} '{layer.name}' was opened from a file, which keeps its labels and "
+                "recipe but not the network's output that Tune works on: segment its image "
+                f"with {recipe['model']}, then Load recipe (its .recipe.json) here to go on "
+                "from its parameters."
+            )
+            return
+        self._say(text)
 
     def _say(self, text: str, layer: Labels | None = None) -> None:
         """Show ``text`` in the status line, after ``'layer name'`` when about a layer (the
@@ -322,7 +340,7 @@ class TuneWidget(TuneParams, TuneRecipes, TuneRunning, TuneWriting, LayerWatcher
         self.progress_bar.setValue(0)
         if result is None:
             self.params_box.setTitle("Parameters")
-            self._say(self._no_result_text())
+            self._say_no_result()
             return
         self.params_box.setTitle(f"Parameters ({result.model.card.name}, {method.NAME})")
         for spec in param_specs(method.Params):
