@@ -4,6 +4,7 @@ nuclei images (not a test): the finished blocks' labels already on screen, progr
 xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python docs/make_blockwise_screenshot.py [OUT]
 """
 
+import os
 import sys
 import tempfile
 import time
@@ -23,6 +24,7 @@ out = Path(
     sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parent / "screenshots" / "blockwise.png"
 )
 folder = Path(tempfile.mkdtemp())
+os.chdir(folder)  # an in-memory array's output goes to the working folder: the panel's own name
 write_mosaic(folder / "slide.zarr", 6144, 2048)
 viewer = napari.Viewer(show=True)
 viewer.window._qt_window.resize(1500, 900)
@@ -31,8 +33,9 @@ viewer.add_image(zarr.open_array(str(folder / "slide.zarr"), mode="r"), name="sl
 _dock, segment = viewer.window.add_plugin_dock_widget("tessella", "Segment")
 segment.layer_combo.setCurrentIndex(segment.layer_combo.findText("slide"))
 print("blockwise by default:", segment.blockwise_checkbox.isChecked())
-labels = folder / "slide labels.zarr"
-segment.blockwise_edit.setText(str(labels))
+segment.blockwise_checkbox.setChecked(True)  # (38 MB: small enough for memory by default)
+labels = Path(segment.blockwise_edit.text())
+assert labels == folder / "slide_labels.zarr", labels
 segment.block_spin.setValue(2048)
 segment.run_button.click()
 start = time.time()
