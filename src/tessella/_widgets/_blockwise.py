@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._labels_states import _restart_history
 from ._workers import report_runtime_errors
 
 __all__ = [
@@ -192,6 +193,7 @@ class BlockwisePreview:
             )
         elif not self.opened:  # a kept preview: its array may be an earlier run's, deleted
             self.layer.data = _open_labels(provisional)
+            _restart_history(self.layer)
         else:
             self.layer.refresh()
         self.opened = True
@@ -206,6 +208,7 @@ class BlockwisePreview:
             kept = {k: v for k, v in self.layer.metadata.items() if k != PREVIEW_KEY}
             self.layer.metadata = {**kept, **metadata}
             self.layer.data = labels
+            _restart_history(self.layer)  # (napari keeps it: Ctrl+Z would write old steps)
             self.layer.name = self.name
         return self.layer
 

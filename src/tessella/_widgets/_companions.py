@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ._labels_states import _restart_history
 from ._result_cache import _key
 
 if TYPE_CHECKING:
@@ -169,6 +170,7 @@ def show_overlaps(viewer, labels_layer: Layer, data: np.ndarray):
 
     def update(layer):
         layer.data = data
+        _restart_history(layer)  # (napari keeps it: Ctrl+Z would write old steps)
         _place(layer, labels_layer)
 
     def add():

@@ -11,6 +11,7 @@ import numpy as np
 from napari.layers import Labels, Points, Shapes
 
 from . import _results
+from ._labels_states import _restart_history, restart_history_on_new_data
 
 if TYPE_CHECKING:
     from tessella.engine.edit import Edit
@@ -62,6 +63,7 @@ class CorrectEdits:
         renamed = self._rename_tracks(layer, change.renamed) if change.renamed else None
         with layer.block_history():
             layer.data_setitem(change.indices, change.values)
+        restart_history_on_new_data(layer)  # its data replaced later: this step is not undone
         if renamed is not None:  # Ctrl+Z and Redo find each side's divisions again
             _results.remember_edited_state(layer, renamed)
         # the Tracks layer beside a time-lapse follows the step (_results.follow_edits)
@@ -271,9 +273,59 @@ class CorrectEdits:
         if _history_length(layer, which) == 0:
             self._say(f"Nothing to {which} on '{layer.name}'", None)
             return
-        getattr(layer, which)()
+        restart_history_on_new_data(layer)  # from now on: replaced data restart it
+        cannot = f"Cannot {which} on '{layer.name}'"
+        if not _step_fits(layer, which):  # napari would write part of it, then fail
+            _restart_history(layer)
+            why = "its data were replaced since that edit (undo history cleared)"
+            self._say(f"{cannot}: {why}", "warning")
+            return
+        try:
+            getattr(layer, which)()
+        except (IndexError, ValueError) as exc:  # another step napari cannot replay
+            _restart_history(layer)
+            why = f"napari could not replay that edit ({exc}); undo history cleared"
+            self._say(f"{cannot}: {why}, check the labels", "warning")
+            return
         _results.sync_tracks(layer)  # a hidden layer emits no refresh
         self._say(f"{done} on '{layer.name}'", None)
+
+
+def _step_fits(layer: Labels, which: str) -> bool:
+    """Whether every pixel of the step ``layer`` would undo (``which``: "undo") or redo next
+    lies inside its data. napari 0.9 keeps the history when the data are replaced (Tessella
+    restarts it where it can, :func:`restart_history_on_new_data`, but not for data the user
+    replaced before that); on a smaller or reshaped array, it would move the step to the
+    other history, write its first pieces, then raise IndexError. A history kept another way
+    (not a sequence of lists of napari 0.9's atoms) is taken to fit."""
+    layer = getattr(layer, "__wrapped__", layer)  # a plugin's proxy warns on private names
+    history = getattr(layer, f"_{which}_history", None)
+    try:
+        step = history[-1]  # type: ignore[index]
+        shape = tuple(int(n) for n in layer.data.shape)
+        return all(_atom_fits(atom, shape) for atom in step)
+    except (TypeError, IndexError, AttributeError):
+        return True
+
+
+def _atom_fits(atom, shape: tuple[int, ...]) -> bool:
+    """Whether one atom of napari's history fits an array of ``shape``: the fancy-index
+    ``(indices, before, after)`` of ``data_setitem``, or a painted box (``slice_key``, with
+    ``mask`` or ``old_values`` of the box's shape)."""
+    key = getattr(atom, "slice_key", None)
+    if key is not None:
+        if len(key) != len(shape):
+            return False
+        box = tuple(len(range(*k.indices(n))) for k, n in zip(key, shape, strict=True))
+        within = atom.mask if atom.mask is not None else atom.old_values
+        return box == tuple(np.shape(within))
+    indices = atom[0]
+    if len(indices) != len(shape):
+        return False
+    return all(
+        np.size(i) == 0 or (int(np.max(i)) < n and int(np.min(i)) >= -n)
+        for i, n in zip(indices, shape, strict=True)
+    )
 
 
 def _history_length(layer: Labels, which: str) -> int | None:

@@ -18,6 +18,7 @@ from qtpy.QtWidgets import QApplication, QTableWidget, QTableWidgetItem
 from tessella.engine import evaluation
 
 from ._evaluate_kinds import TRUTH_KINDS, _layer_array
+from ._labels_states import _restart_history
 from ._layers import find_layer
 from ._placement import last_axes, placement_note, world_transform
 from ._workers import ThreadWarningsFunctionWorker, WorkerFailed
@@ -315,7 +316,8 @@ class EvaluateRun:
             if semantic and scores.get("foreground_iou") is not None:
                 summary += f", foreground IoU {scores['foreground_iou']:.3f}"
             if run.masks_from:
-                summary += f"; the prediction's {result.n_pred} objects whole from {run.masks_from}"
+                objects = "1 object" if result.n_pred == 1 else f"{result.n_pred} objects"
+                summary += f"; the prediction's {objects} whole from {run.masks_from}"
             summary += f" ({seconds:.2f} s)"
         notes = (*(_panel_note(note) for note in result.notes), *run.notes)
         self._set_status(summary + "".join(f"\nWarning: {note}" for note in notes))
@@ -388,6 +390,7 @@ class EvaluateRun:
             self._error_layers[run.pred_id] = layer.unique_id
             return layer
         layer.data = errors
+        _restart_history(layer)  # (napari keeps it: Ctrl+Z would write old steps)
         layer.name = name
         for key, value in placement.items():
             setattr(layer, key, value)

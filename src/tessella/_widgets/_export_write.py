@@ -96,10 +96,9 @@ def _one_frame_tracks(ctc) -> list[str]:
     is in two frames: labels not made by Segment whose IDs are not linked over time)."""
     if ctc.n_frames < 2 or not ctc.tracks or any(k.end > k.start for k in ctc.tracks):
         return []
-    return [
-        f"every one of the {len(ctc.tracks)} tracks is one frame long (no ID is in two "
-        "frames): are these labels linked over time?"
-    ]
+    n = len(ctc.tracks)
+    which = "the one track is" if n == 1 else f"every one of the {n} tracks is"
+    return [f"{which} one frame long (no ID is in two frames): are these labels linked over time?"]
 
 
 class ExportWriting:

@@ -214,9 +214,26 @@ def _restart_history(layer) -> None:
     """Start ``layer``'s undo history over after its data were replaced: napari (0.9) keeps
     it, and Ctrl+Z would then write the pixels of a step recorded on the old array into the
     new one (other objects' IDs, or indices outside a reshaped array)."""
+    layer = getattr(layer, "__wrapped__", layer)  # a plugin's proxy warns on private names
     reset = getattr(layer, "_reset_history", None)  # (private; a napari without it: kept)
     if callable(reset):
         reset()
+
+
+def restart_history_on_new_data(layer) -> None:
+    """Restart ``layer``'s undo history (:func:`_restart_history`) whenever its data are
+    replaced (``layer.data = ...``, by Tessella or by the user in the console), which napari
+    announces as ``events.data``; edits (painting, ``data_setitem``, undo) write into the
+    array and do not emit it, so they keep their history. Connecting twice connects once."""
+    layer.events.data.connect(_on_new_data)
+
+
+def _on_new_data(event) -> None:
+    """(The callback finds the layer in the event: a plugin sees layers through proxies made
+    for each call, which a callback must not keep.)"""
+    layer = getattr(event, "source", None)
+    if layer is not None:
+        _restart_history(layer)
 
 
 def _too_narrow(dtype: np.dtype, labels: np.ndarray) -> str | None:

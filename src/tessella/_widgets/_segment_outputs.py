@@ -18,6 +18,7 @@ from napari.utils.notifications import show_error, show_info
 
 from .._io import RECIPE_KEY
 from . import _results
+from ._labels_states import _restart_history, restart_history_on_new_data
 
 if TYPE_CHECKING:
     from tessella.engine.pipeline import SegmentResult
@@ -82,6 +83,7 @@ def _watch_edits(layer) -> None:
             painted.metadata = {**painted.metadata, EDITED_KEY: True}
 
     layer.events.paint.connect(on_paint)
+    restart_history_on_new_data(layer)  # data replaced by the user: no stale undo steps
 
 
 def _is_output(layer, image_id, kind: str, result_key: dict | None = None) -> bool:
@@ -288,6 +290,7 @@ class SegmentOutputs:
                 layer.units = run.units
                 kept = {k: v for k, v in layer.metadata.items() if k != EDITED_KEY}
                 layer.metadata = {**kept, **metadata}
+            _restart_history(layer)  # (napari keeps it: Ctrl+Z would bring old pixels back)
             return layer, True
         if layer is not None:  # of other dimensions: a new layer takes its place
             _unmark(layer)
