@@ -30,6 +30,7 @@ from qtpy.QtWidgets import (
 from ._correct_edits import LINES_LAYER, SEEDS_LAYER, CorrectEdits
 from ._correct_edits import _axes_of as _axes_of  # tests import it from here
 from ._correct_review import CorrectReview
+from ._labels_states import restart_history_on_new_data
 from ._layers import LayerWatcher, fill_layer_combo, find_layer
 from ._layout import panel_layout
 
@@ -191,6 +192,8 @@ class CorrectWidget(CorrectEdits, CorrectReview, LayerWatcher, QWidget):
 
     def _refresh_layers(self, event=None) -> None:
         labels = [layer for layer in self.viewer.layers if isinstance(layer, Labels)]
+        for layer in labels:  # any layer Correct can undo on: replaced data, no stale steps
+            restart_history_on_new_data(layer)
         if fill_layer_combo(self.layer_combo, self.viewer, labels):
             self._on_layer_changed(self.layer_combo.currentIndex())
         if not self._batches:
