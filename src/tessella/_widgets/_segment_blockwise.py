@@ -7,10 +7,12 @@ Its notifications are looked up in this module.
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from pathlib import Path
 
+import numpy as np
 from napari.qt.threading import create_worker
 from napari.utils.notifications import show_error, show_info
 
@@ -19,10 +21,56 @@ from ._segment_image import _layer_array, guess_layer_axes
 from ._segment_outputs import _Run
 from ._workers import ThreadWarningsWorker
 
-__all__ = ["EARLIER_SETTINGS", "SegmentBlockwise"]
+__all__ = ["EARLIER_SETTINGS", "SegmentBlockwise", "blockwise_input", "time_left"]
 
 #: said in a kept blockwise preview's name while a run with other settings was refused
 EARLIER_SETTINGS = "earlier settings"
+
+
+def blockwise_input(layer, axes: str, scale, units):
+    """What a blockwise run reads of ``layer`` (an :class:`~tessella.engine.io.ImageData`):
+    its full-resolution array on ``axes``, with the layer's voxel size (``scale`` and
+    ``units`` on the axes the labels keep, as :func:`._segment_outputs._spatial_transform`
+    gives them: the spacing an in-memory run uses, and the pixel size the zarr keeps, as
+    Export writes it), the file napari read it from (the recipe's ``input``) and, where that
+    file is an OME-Zarr image whose first level is this array at this voxel size, its
+    OME-Zarr layout (the labels are then OME-Zarr labels): what ``tessella segment
+    --blockwise`` keeps of a file."""
+    from tessella._io import layer_pixel_size
+    from tessella.engine.io import ImageData, is_zarr_path, read_image
+
+    array = _layer_array(layer)
+    sizes, unit, _ = layer_pixel_size(axes.replace("C", ""), scale, units, [layer.metadata])
+    source = getattr(getattr(layer, "source", None), "path", None) or layer.metadata.get("path")
+    path = Path(os.path.abspath(source)) if source else None
+    ome = None
+    if path is not None and sizes and is_zarr_path(path):
+        try:
+            image = read_image(path, axes)  # (metadata only: zarr is read lazily)
+        except Exception:  # moved or unreadable since: a plain zarr array then
+            image = None
+        if (
+            image is not None
+            and image.ome is not None
+            and image.axes == axes
+            and tuple(image.data.shape) == tuple(array.shape)
+            and all(np.isclose(image.pixel_size.get(a, np.nan), s) for a, s in sizes.items())
+        ):
+            ome = image.ome
+    return ImageData(array, axes, sizes or {}, unit if sizes else "pixel", path, ome=ome)
+
+
+def time_left(seconds: float) -> str:
+    """A remaining time in words, as rough as an estimate is.
+
+    >>> time_left(42), time_left(170), time_left(5400)
+    ('about 42 s left', 'about 3 min left', 'about 1.5 h left')
+    """
+    if seconds < 90:
+        return f"about {max(1, round(seconds))} s left"
+    if seconds < 90 * 60:
+        return f"about {round(seconds / 60)} min left"
+    return f"about {seconds / 3600:.1f} h left"
 
 
 class SegmentBlockwise:
@@ -88,7 +136,7 @@ class SegmentBlockwise:
         )
         worker = create_worker(
             blockwise_steps,
-            _layer_array(layer),
+            blockwise_input(layer, given, scale, units),  # its voxel size, file and layout
             out,
             model=model,
             axes=axes or None,
@@ -101,11 +149,31 @@ class SegmentBlockwise:
             _ignore_errors=True,
             _start_thread=False,
         )
+        self._stage_clock = None  # (stage, blocks done, time) when this run entered it
         self._connect(worker)
         self.progress_bar.setFormat("%v / %m blocks")
         self.progress_bar.setRange(0, 0)
         self.status_label.setText(f"'{layer.name}': blockwise into {out}…")
         worker.start()
+
+    def _blockwise_status(self, progress) -> str:
+        """The status line during a blockwise run: the stage, its count and, once a block of
+        this run has finished in it, the time per block and an estimate of the time left
+        (as the CLI's bar: blocks kept from an earlier run are not in the rate)."""
+        stage = "intensity scan" if progress.stage == "scan" else progress.stage
+        text = f"'{self._run.name}': {stage}, {progress.done} of {progress.total}"
+        now = time.perf_counter()
+        clock = self._stage_clock
+        if clock is None or clock[0] != progress.stage or progress.done < clock[1]:
+            self._stage_clock = (progress.stage, progress.done, now)
+            return text
+        _stage, first, start = clock
+        done = progress.done - first
+        if progress.stage == "fingerprint" or done <= 0 or progress.done >= progress.total:
+            return text
+        each = (now - start) / done
+        rate = f"{each:.1f} s a block" if each < 10 else f"{each:.0f} s a block"
+        return f"{text} ({rate}, {time_left(each * (progress.total - progress.done))})"
 
     def _mark_earlier_preview(self) -> str:
         """A run refused because the unfinished run into its output had other settings: the

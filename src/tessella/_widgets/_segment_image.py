@@ -49,7 +49,7 @@ class SegmentImage:
     """Mixin for :class:`.segment.SegmentWidget`: the image layers listed, and the Axes and
     the blockwise defaults following the chosen layer and the model (uses the widget's
     ``viewer``, ``layer_combo``, ``axes_combo``, ``model_combo``, ``blockwise_checkbox``,
-    ``blockwise_edit``, ``_cards`` and ``_refuse``)."""
+    ``blockwise_edit``, ``block_spin``, ``_block_chosen``, ``_cards`` and ``_refuse``)."""
 
     # --- layers -----------------------------------------------------------------------------
 
@@ -88,6 +88,27 @@ class SegmentImage:
         finally:
             self.axes_combo.blockSignals(False)
         self._name_layer_axes()
+        self._show_default_block()
+
+    def _show_default_block(self, text: str | None = None) -> None:
+        """Unless the user set it, the block size the CLI's blockwise run picks for an image
+        of the axes shown (:func:`~tessella.engine.blockwise.default_block`: 2048 px for 2D
+        images and time-lapses, 256 px for volumes, whose blocks are cut along Z too): so
+        that Blockwise, ticked because a layer is too big for memory, bounds the memory."""
+        from tessella.engine.blockwise import default_block
+
+        if self._block_chosen:
+            return
+        axes = self.axes_combo.currentText().strip().upper()
+        self.block_spin.blockSignals(True)  # not the user's choice
+        try:
+            self.block_spin.setValue(default_block(sum(axis in "ZYX" for axis in axes)))
+        finally:
+            self.block_spin.blockSignals(False)
+
+    def _on_block_changed(self, value: int) -> None:
+        """The user set the block size: it no longer follows the layer and its axes."""
+        self._block_chosen = True
 
     def _axes_to_run(self, layer: Image) -> str | None:
         """The axes a Run reads ``layer`` with: the Axes box's; where the box was emptied,

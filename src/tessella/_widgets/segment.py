@@ -108,6 +108,7 @@ class SegmentWidget(
         self._cards: dict[str, ModelCard] = {}  # model folder -> card
         self._preview: BlockwisePreview | None = None  # the blockwise run in progress
         self._stage = ""  # the stage of the blockwise run in progress
+        self._stage_clock: tuple | None = None  # (stage, blocks done, time) on entering it
         #: the output of a blockwise run cancelled before it kept anything: its work folder
         #: goes once the run has finished
         self._empty_work: Path | None = None
@@ -164,8 +165,16 @@ class SegmentWidget(
         self.block_spin = QSpinBox()
         self.block_spin.setRange(64, 16384)
         self.block_spin.setSingleStep(256)
-        self.block_spin.setValue(2048)
         self.block_spin.setSuffix(" px blocks")
+        self.block_spin.setToolTip(
+            "Edge of the blocks along every spatial axis, Z included (a volume's blocks are "
+            "cubes, cut to the image's size; a time-lapse is blocked frame by frame). Each "
+            "block is segmented in memory with its halo, so smaller blocks use less memory. "
+            "Unless you set it, it follows the image and its axes as 'tessella segment "
+            "--blockwise' picks it: 2048 px for 2D images and time-lapses, 256 px for volumes"
+        )
+        #: whether the user set the block size (else it follows the layer and its axes)
+        self._block_chosen = False
         self.replace_edited_checkbox = QCheckBox("Replace edited results")
         self.replace_edited_checkbox.setToolTip(
             "Off: a result layer you painted or corrected is kept and a new layer is added"
@@ -212,6 +221,8 @@ class SegmentWidget(
 
         self.layer_combo.currentIndexChanged.connect(self._on_layer_changed)
         self.axes_combo.currentTextChanged.connect(self._name_layer_axes)
+        self.axes_combo.currentTextChanged.connect(self._show_default_block)
+        self.block_spin.valueChanged.connect(self._on_block_changed)
         self.model_combo.currentIndexChanged.connect(self._on_model_changed)
         self.device_combo.currentIndexChanged.connect(self._on_model_changed)
         self.load_model_button.clicked.connect(self._on_load_model_clicked)
@@ -220,6 +231,7 @@ class SegmentWidget(
         self.cancel_button.clicked.connect(self._on_cancel_clicked)
         self._watch_layers()
 
+        self._show_default_block()
         self._fill_models()
         self._refresh_layers()
         listen_for_models(self, self._on_model_added)
@@ -350,8 +362,7 @@ class SegmentWidget(
                 self.progress_bar.setValue(progress.done)
             if getattr(progress, "region", None) is not None and progress.stage == "segment":
                 self._preview.block_done()
-            stage = "intensity scan" if progress.stage == "scan" else progress.stage
-            self.status_label.setText(f"'{name}': {stage}, {progress.done} of {progress.total}")
+            self.status_label.setText(self._blockwise_status(progress))
             return
         if progress.stage == "predict":
             self.progress_bar.setRange(0, progress.total)

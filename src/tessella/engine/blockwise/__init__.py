@@ -108,7 +108,13 @@ differ from the unfinished run's, other settings being the same, starts again wi
 
 from __future__ import annotations
 
-from ._driver import DEFAULT_BLOCK, label_blocks_steps, segment_blockwise, segment_blockwise_steps
+from ._driver import (
+    DEFAULT_BLOCK,
+    default_block,
+    label_blocks_steps,
+    segment_blockwise,
+    segment_blockwise_steps,
+)
 from ._grid import BlockGrid, block_grid
 from ._run import BlockProgress, BlockwiseResult, default_workers, open_executor
 from ._segmenters import FunctionSegmenter, ModelSegmenter
@@ -129,6 +135,7 @@ __all__ = [
     "TemporalSegmenter",
     "block_grid",
     "blockwise_support",
+    "default_block",
     "default_workers",
     "label_blocks_steps",
     "open_executor",

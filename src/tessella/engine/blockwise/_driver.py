@@ -29,6 +29,18 @@ from ._temporal import TemporalSegmenter, _link, _scan_and_predict
 DEFAULT_BLOCK = {2: 2048, 3: 256}  # block edge by number of spatial axes
 
 
+def default_block(n_spatial: int) -> int:
+    """The block edge a blockwise run of an image with ``n_spatial`` spatial axes (Z, Y, X)
+    uses unless told, the same along each of them: :data:`DEFAULT_BLOCK` (2048 px for 2D
+    images and time-lapses, 256 px for volumes). The one rule, for the run, ``--skip-existing``
+    and the napari widget's default.
+
+    >>> default_block(2), default_block(3)
+    (2048, 256)
+    """
+    return DEFAULT_BLOCK.get(n_spatial, 256)
+
+
 def _per_axis(value, label_axes: str, along_t: int) -> tuple[int, ...]:
     """One value per label axis from an int or one value per spatial axis; T gets ``along_t``."""
     spatial = [a for a in label_axes if a in "ZYX"]
@@ -44,7 +56,7 @@ def default_block_and_halo(model, resolved, n_spatial: int, block=None, halo=Non
     None: :data:`DEFAULT_BLOCK` for its number of spatial axes, and the model's network
     halo plus its method's context (``resolved``: its resolved parameters). The one rule,
     for the run and for whoever must know its blocks before it (``--skip-existing``)."""
-    block = block or DEFAULT_BLOCK.get(n_spatial, 256)
+    block = block or default_block(n_spatial)
     if halo is None:
         support = blockwise_support(model.card.method, resolved)
         halo = int(model.card.defaults.get("halo", 32)) + support.context
@@ -263,6 +275,11 @@ def segment_blockwise_steps(
 ) -> Generator[BlockProgress, None, BlockwiseResult]:
     """Segment a zarr/OME-Zarr ``image`` (a path; or an array, in this process) into ``out``.
 
+    An array has no pixel size (the post-processing is isotropic); an
+    :class:`~tessella.engine.io.ImageData` (an array with its axes, pixel size, unit, file
+    and OME-Zarr layout, e.g. a napari layer's) is segmented with its voxel size, which the
+    labels keep as a path's, and its file named in the recipe's ``input``.
+
     ``block``: core edge per spatial axis (default 2048 in 2D, 256 in 3D; one output chunk
     each). ``halo``: context per side (default: the model's network halo plus the method's
     :class:`BlockwiseSupport` ``context``). ``executor`` from :func:`open_executor`; None runs
@@ -350,6 +367,8 @@ def segment_blockwise_steps(
         # with workers, torch stays out of this process: they resolve "auto" themselves
         "device": resolve_device(device) if executor is None else device,
     }
+    if spacing is not None:  # as an in-memory recipe records the voxel size it used
+        recipe["spacing"] = list(spacing)
     if invert is not None:
         recipe["invert"] = bool(invert)
     block, halo = default_block_and_halo(model, resolved, len(spatial), block, halo)

@@ -3,6 +3,7 @@ resumable, the provisional and result arrays, and the lock against a second writ
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -38,9 +39,23 @@ class _Input:
 
 
 def _open_input(image, axes: str | None) -> _Input:
+    """The input: a zarr/OME-Zarr path; an array (no pixel size: "pixel"); or an
+    :class:`~tessella.engine.io.ImageData` (an array with its axes, pixel size, unit, OME-Zarr
+    layout and file, as read_image gives them or a caller such as the napari widget knows
+    them from a layer), whose metadata the labels and the recipe keep as a path's. Its OME-Zarr
+    layout is kept only for its own axes (other ``axes`` write a plain zarr array)."""
     from ..axes import check_axes, guess_axes
-    from ..io import is_zarr_path, read_image
+    from ..io import ImageData, is_zarr_path, read_image
 
+    if isinstance(image, ImageData):
+        array = _open_input(image.data, axes or image.axes)
+        return dataclasses.replace(
+            array,
+            pixel_size={str(a).upper(): float(s) for a, s in image.pixel_size.items()},
+            unit=image.unit if image.pixel_size else "pixel",
+            name=str(image.path) if image.path is not None else array.name,
+            ome=image.ome if array.axes == image.axes.upper() else None,
+        )
     if not isinstance(image, str | os.PathLike):
         store = getattr(getattr(image, "store", None), "root", None)
         source = _Source(str(store), image.path) if store is not None else _Source(None, "", image)
