@@ -6,7 +6,10 @@ layer's ``metadata["axes"]`` for the Segment widget (with ``metadata["axes_guess
 file names none and they are only a guess from the shape). Labels that Segment made (a
 blockwise zarr, or a file with its ``.recipe.json`` beside it) carry their recipe, as the
 layers Segment adds do, so Export writes it; a recipe that does not reproduce them is said on
-open (:class:`LabelsChangedWarning`). A mask stack (``segment --stack``'s, Export's) opens as
+open (:class:`LabelsChangedWarning`). Labels are read into memory, so that Correct can edit
+them, unless a zarr holds more than :data:`LAZY_LABELS_PIXELS`: those open lazily, which is
+said (:class:`LazyLabelsWarning`), and their recipe is checked reading them piece by piece.
+A mask stack (``segment --stack``'s, Export's) opens as
 its objects' labels and their overlaps layer. The writers save a labels layer with its scale
 as pixel size, so Fiji and the reader see the same physical size.
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -56,7 +60,9 @@ __all__ = [
     "AXES_GUESSED_KEY",
     "COMPANIONS_KEY",
     "COMPANION_OF_KEY",
+    "LAZY_LABELS_PIXELS",
     "LabelsChangedWarning",
+    "LazyLabelsWarning",
     "axes_named",
     "get_reader",
     "read_layers",
@@ -85,6 +91,14 @@ COMPANIONS_KEY = "tessella_companions"
 #: :class:`~tessella.engine.io.MaskCrops`), which Export and Evaluate take as their objects
 READ_STACK_KEY = "tessella_read_stack"
 COMPANION_OF_KEY = "tessella_companion_of"
+#: labels on disk (zarr) with more pixels than this, all axes together, open lazily: read
+#: whole, they would take twice their size at the peak (4.4 GB for 2 GiB of labels) and can
+#: exceed the memory (a blockwise result); the size from which Segment defaults to blockwise
+#: (``_widgets._blockwise.LARGE_PIXELS``). The environment variable
+#: ``TESSELLA_LAZY_LABELS_PIXELS`` sets another (0: every labels zarr lazily; a larger number:
+#: larger ones into memory, for Correct)
+LAZY_LABELS_PIXELS = 8192 * 8192
+LAZY_LABELS_ENV = "TESSELLA_LAZY_LABELS_PIXELS"
 
 PathOrPaths = str | os.PathLike | Sequence[str | os.PathLike]
 
@@ -205,7 +219,7 @@ def _layers_of(path: Path) -> list[tuple]:
         if stack is not None:
             return stack
         if image.labels or named or _binary(data) or _made_beside_labels(found, path):
-            labels = np.asarray(data)
+            labels = _labels_data(path, data)
             # labels, whatever the recipe wrote (a one-object --stack output reads back 2D):
             # without ``stack``, a recipe exported from them replays as labels
             if found is not None and "stack" in found:
@@ -223,6 +237,44 @@ def _layers_of(path: Path) -> list[tuple]:
     split["name"] = [f"{name} c{c}" for c in range(channels)]
     split["metadata"] = [dict(metadata, channel=c) for c in range(channels)]
     return [(data, {**split, "channel_axis": axes.index("C")}, "image")]
+
+
+class LazyLabelsWarning(UserWarning):
+    """Labels opened lazily (read from disk as napari shows them), being larger than
+    :data:`LAZY_LABELS_PIXELS`; napari shows it as a notification."""
+
+
+def _lazy_labels_pixels() -> int:
+    """:data:`LAZY_LABELS_PIXELS`, or the number the environment variable
+    :data:`LAZY_LABELS_ENV` gives (a whole number of pixels; anything else is ignored)."""
+    given = os.environ.get(LAZY_LABELS_ENV, "").strip().replace("_", "")
+    return int(given) if given.isdigit() else LAZY_LABELS_PIXELS
+
+
+def _labels_data(path: Path, data):
+    """The data of a labels layer read from ``path``: in memory (numpy), so that Correct can
+    edit it, unless it is on disk (zarr, dask) and larger than :func:`_lazy_labels_pixels`,
+    which stays there, said in a :class:`LazyLabelsWarning` naming the file."""
+    if isinstance(data, np.ndarray):
+        return data
+    pixels = int(np.prod(data.shape, dtype=np.int64))
+    limit = _lazy_labels_pixels()
+    if pixels <= limit:
+        return np.asarray(data)
+    size = pixels * np.dtype(data.dtype).itemsize
+    units = [(2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB"), (1, "bytes")]
+    scale, unit = next((scale, unit) for scale, unit in units if size >= scale or scale == 1)
+    amount = f"{size / scale:.1f} GiB" if unit == "GiB" else f"{size // scale} {unit}"
+    warnings.warn(
+        f"{path}: opened lazily ({amount} of labels, more than {limit:,} pixels): napari "
+        "reads them from disk as it shows them, and Export and Evaluate read them whole when "
+        "run. Correct edits need an in-memory copy, which takes about twice their size to "
+        f"read: set the environment variable {LAZY_LABELS_ENV} to {pixels:,} or more and "
+        "open the file again.",
+        LazyLabelsWarning,
+        stacklevel=2,
+    )
+    return data
 
 
 def _mask_stack_layers(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -170,7 +171,7 @@ def _say_not_reproduced(path: Path, recipe: dict, found: dict) -> None:
 def _with_recipe(
     metadata: dict,
     path: Path,
-    labels: np.ndarray,
+    labels: np.ndarray | Any,
     found: dict | None = None,
     written: np.ndarray | None = None,
 ) -> dict:
@@ -190,6 +191,9 @@ def _with_recipe(
     one whose digest is damaged vouches for nothing (:data:`DIGEST_DAMAGED_NOTE`). ``found``
     is :func:`_recipe_beside` of ``path`` when the caller has read it; ``written`` what the
     file holds when that is not ``labels`` (a mask stack: its digest names the stack).
+    ``labels`` may be on disk (zarr, dask: large labels the reader opens lazily): the digest
+    is then checked reading them piece by piece (:func:`~tessella.engine.digest.digest_matches`),
+    never whole, and they get no labels state (nor do labels over 256 MiB).
 
     Labels the recipe does not reproduce are said on open, in a
     :class:`LabelsChangedWarning` naming the file and why (napari shows it).

@@ -48,7 +48,8 @@ class CorrectEdits:
             message = (
                 f"layer '{layer.name}' is not in memory ({type(layer.data).__name__}, e.g. a "
                 "blockwise result on disk); to edit a copy, open its .zarr with File > Open "
-                "(Tessella reads labels into memory), then Export the result"
+                "(Tessella reads labels of up to 8192² pixels into memory, more with the "
+                "environment variable TESSELLA_LAZY_LABELS_PIXELS), then Export the result"
             )
             self._say(f"{what}: {message}", "error")
             return False

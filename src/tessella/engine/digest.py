@@ -3,12 +3,17 @@ the labels file still holds the labels the recipe describes. No Qt here.
 
 ``tessella segment`` and the Export panel record :func:`labels_digest` of the labels they
 write in the ``name.recipe.json`` beside ``name.tif``/``name.zarr``; the napari reader checks
-it with :func:`digest_matches` when it reattaches the recipe.
+it with :func:`digest_matches` when it reattaches the recipe. Both take labels on disk too (a
+zarr or dask array, which the reader opens lazily when large): they read them piece by piece
+in C order, at most about :data:`_PIECE_BYTES` at a time, never whole.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
+import math
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -20,6 +25,8 @@ DIGEST_KEY = "labels_digest"
 
 # values are cast and hashed this many at a time: no copy of a whole large array
 _CHUNK_VALUES = 2**22
+# labels not in memory (zarr, dask) are read in C-order pieces of about this many bytes
+_PIECE_BYTES = 2**27
 
 
 def _canonical_dtype(labels: np.ndarray) -> np.dtype:
@@ -32,13 +39,86 @@ def _canonical_dtype(labels: np.ndarray) -> np.dtype:
         return np.dtype("<u2")
     if labels.size == 0:
         return np.dtype("<u2")
-    if labels.dtype.kind == "i" and int(labels.min()) < 0:
+    return _dtype_of_range(int(labels.min()), int(labels.max()))
+
+
+def _dtype_of_range(low: int, top: int) -> np.dtype:
+    """:func:`_canonical_dtype` of integer labels from ``low`` to ``top`` (wider than uint16)."""
+    if low < 0:
         return np.dtype("<i8")
-    top = int(labels.max())
     for dtype in ("<u2", "<u4"):
         if top <= np.iinfo(dtype).max:
             return np.dtype(dtype)
     return np.dtype("<u8")
+
+
+def _in_memory(labels: Any) -> bool:
+    """Whether ``labels`` are held in memory (numpy), not read from disk on access."""
+    return isinstance(labels, np.ndarray)
+
+
+def _pieces(labels: Any) -> Iterator[np.ndarray]:
+    """``labels`` (a zarr or dask array) read in C order as numpy pieces of about
+    :data:`_PIECE_BYTES`, whose bytes one after the other are the whole array's: runs of whole
+    hyperplanes along the first axis whose hyperplane fits, aligned with the chunks where they
+    can be (a piece then decodes each of its chunks once)."""
+    shape = tuple(int(n) for n in labels.shape)
+    if not shape or 0 in shape:
+        yield np.asarray(labels[...])
+        return
+    chunks = getattr(labels, "chunksize", None) or getattr(labels, "chunks", None)
+    if not (isinstance(chunks, tuple) and len(chunks) == len(shape)):
+        chunks = shape
+    chunks = tuple(int(c) if isinstance(c, int | np.integer) else n for c, n in zip(chunks, shape))
+    itemsize = np.dtype(labels.dtype).itemsize
+    axis = 0  # the first axis a run of whose hyperplanes fits (the last one always does)
+    while axis < len(shape) - 1 and itemsize * math.prod(shape[axis + 1 :]) > _PIECE_BYTES:
+        axis += 1
+    plane = itemsize * math.prod(shape[axis + 1 :])
+    step = max(1, _PIECE_BYTES // plane)
+    if step >= chunks[axis]:
+        step -= step % chunks[axis]
+    for outer in itertools.product(*(range(n) for n in shape[:axis])):
+        for start in range(0, shape[axis], step):
+            yield np.asarray(labels[outer + (slice(start, start + step),)])
+
+
+def _range_of(labels: Any) -> tuple[int, int]:
+    """The smallest and largest value of non-empty ``labels`` on disk, read piece by piece."""
+    low, top = None, None
+    for piece in _pieces(labels):
+        if piece.size:
+            low = int(piece.min()) if low is None else min(low, int(piece.min()))
+            top = int(piece.max()) if top is None else max(top, int(piece.max()))
+    return (0, 0) if low is None or top is None else (low, top)
+
+
+def _hash_pieces(labels: Any, dtype: np.dtype) -> tuple[str, int, int]:
+    """The SHA-256 of the values of ``labels`` on disk as ``dtype``, and their smallest and
+    largest value (0, 0 when empty), in one reading piece by piece."""
+    hashed = hashlib.sha256()
+    low, top = 0, 0
+    seen = False
+    for piece in _pieces(labels):
+        if piece.size:
+            lo, hi = int(piece.min()), int(piece.max())
+            low, top = (min(low, lo), max(top, hi)) if seen else (lo, hi)
+            seen = True
+        flat = piece.reshape(-1)
+        for start in range(0, flat.size, _CHUNK_VALUES):
+            chunk = np.ascontiguousarray(flat[start : start + _CHUNK_VALUES], dtype=dtype)
+            hashed.update(chunk.data.cast("B"))
+    return hashed.hexdigest(), low, top
+
+
+def _streamed_dtype(labels: Any, low: int, top: int) -> np.dtype:
+    """:func:`_canonical_dtype` of labels on disk whose values range from ``low`` to ``top``."""
+    kind, itemsize = np.dtype(labels.dtype).kind, np.dtype(labels.dtype).itemsize
+    if kind not in "iub":
+        raise ValueError(f"labels must be integers, got {labels.dtype}")
+    if kind == "b" or (kind == "u" and itemsize <= 2) or math.prod(labels.shape) == 0:
+        return np.dtype("<u2")
+    return _dtype_of_range(low, top)
 
 
 def labels_digest(labels: np.ndarray) -> dict[str, Any]:
@@ -57,7 +137,14 @@ def labels_digest(labels: np.ndarray) -> dict[str, Any]:
     ([2, 3], 'uint16', 'fa2a032c1833')
     >>> digest == labels_digest(labels.astype(np.uint32))
     True
+
+    Labels on disk (zarr, dask) are read twice piece by piece (their range, then their values),
+    never whole: the same digest as of the array read into memory.
     """
+    if not _in_memory(labels) and hasattr(labels, "shape") and hasattr(labels, "dtype"):
+        dtype = _streamed_dtype(labels, *_range_of(labels))
+        sha256 = _hash_pieces(labels, dtype)[0]
+        return {"shape": [int(n) for n in labels.shape], "dtype": dtype.name, "sha256": sha256}
     labels = np.asarray(labels)
     dtype = _canonical_dtype(labels)
     flat = labels.reshape(-1)  # (a copy only when labels are not contiguous)
@@ -94,6 +181,8 @@ def digest_matches(digest: Any, labels: np.ndarray) -> bool:
     shape, dtype, sha256 = digest.get("shape"), digest.get("dtype"), digest.get("sha256")
     if not isinstance(shape, list) or not isinstance(sha256, str) or not isinstance(dtype, str):
         return False
+    if not _in_memory(labels) and hasattr(labels, "shape") and hasattr(labels, "dtype"):
+        return _streamed_matches(labels, shape, dtype, sha256)
     labels = np.asarray(labels)
     if _without_ones(labels.shape) != _without_ones(shape) or labels.dtype.kind not in "iub":
         return False
@@ -104,3 +193,20 @@ def digest_matches(digest: Any, labels: np.ndarray) -> bool:
 def _without_ones(shape: Any) -> list[Any]:
     """``shape`` without its axes of length 1 (which readers may drop or add)."""
     return [length for length in shape if length != 1]
+
+
+def _streamed_matches(labels: Any, shape: list, dtype: str, sha256: str) -> bool:
+    """:func:`digest_matches` for labels on disk (zarr, dask), read once piece by piece: hashed
+    as the type the digest names, which must then be the one their range gives."""
+    if _without_ones(tuple(labels.shape)) != _without_ones(shape):
+        return False
+    if np.dtype(labels.dtype).kind not in "iub":
+        return False
+    try:
+        recorded = np.dtype(dtype).newbyteorder("<")
+    except TypeError:
+        return False
+    if recorded.name not in ("uint16", "uint32", "uint64", "int64"):
+        return False
+    found, low, top = _hash_pieces(labels, recorded)
+    return found == sha256 and _streamed_dtype(labels, low, top) == recorded

@@ -27,8 +27,8 @@ from ._read import as_array, list_images, read_frames, read_image
 from ._write import _default_mode as _default_mode
 from ._write import _json_safe as _json_safe
 from ._write import atomic_path, write_json, write_labels, write_zarr_labels
+from ._zarr import LABELS_ATTR, create_ome_labels, labels_ome
 from ._zarr import _labels_layout as _labels_layout
-from ._zarr import create_ome_labels, labels_ome
 
 # LABELS_SOFTWARE, _default_mode (registry), _json_safe (CLI) and _labels_layout (blockwise)
 # are importable from here too
@@ -51,6 +51,7 @@ __all__ = [
     "write_zarr_labels",
     "labels_ome",
     "create_ome_labels",
+    "LABELS_ATTR",
     "atomic_path",
     "is_zarr_path",
     "as_array",

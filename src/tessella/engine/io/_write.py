@@ -13,7 +13,7 @@ import numpy as np
 
 from ..axes import check_axes
 from ._image import LABELS_SOFTWARE
-from ._zarr import create_ome_labels
+from ._zarr import LABELS_ATTR, create_ome_labels
 
 __all__ = [
     "atomic_path",
@@ -169,7 +169,12 @@ def write_zarr_labels(
             array = zarr.create_array(str(tmp), shape=shape, dtype=dtype, chunks=blocks)
             array[...] = labels
             array.attrs.update(
-                {"tessella_axes": axes, "pixel_size": pixel_size or {}, "unit": unit}
+                {
+                    "tessella_axes": axes,
+                    "pixel_size": pixel_size or {},
+                    "unit": unit,
+                    LABELS_ATTR: True,  # (the reader's mark: the other keys an image may carry)
+                }
             )
         if path.exists():
             shutil.rmtree(path)

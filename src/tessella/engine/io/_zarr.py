@@ -12,7 +12,14 @@ from ..axes import check_axes, guess_axes
 from ._image import ImageData
 from ._tiff import _tiff_axes
 
-__all__ = ["_read_zarr", "labels_ome", "create_ome_labels", "_labels_layout"]
+__all__ = ["LABELS_ATTR", "_read_zarr", "labels_ome", "create_ome_labels", "_labels_layout"]
+
+#: the attribute (``true``) that marks a zarr array as labels: :func:`write_zarr_labels` writes
+#: it; a blockwise output is told by its recipe (the ``tessella`` attribute). ``tessella_axes``,
+#: ``pixel_size`` and ``unit`` are no mark: they are the input metadata any zarr image may carry
+LABELS_ATTR = "tessella_labels"
+#: the attribute in which a blockwise run keeps the recipe of the labels it wrote
+_RECIPE_ATTR = "tessella"
 
 
 def _read_zarr(path: Path, axes: str | None) -> ImageData:
@@ -41,7 +48,10 @@ def _read_zarr(path: Path, axes: str | None) -> ImageData:
 
 def _read_zarr_array(path: Path, array, axes: str | None) -> ImageData:
     attrs: dict[str, Any] = dict(array.attrs)
-    labels = "tessella_axes" in attrs  # written by write_zarr_labels or blockwise
+    # labels: marked by write_zarr_labels, or holding a blockwise run's recipe; an integer
+    # image given its axes and pixel size (tessella_axes, pixel_size) stays an image
+    labels = attrs.get(LABELS_ATTR) is True or isinstance(attrs.get(_RECIPE_ATTR), dict)
+    labels = labels and np.dtype(array.dtype).kind in "iu"
     recorded = attrs.get("tessella_axes")
     if recorded is not None and not isinstance(recorded, str):
         raise ValueError(f"attribute tessella_axes must be text such as 'YX', got {recorded!r}")

@@ -1,0 +1,206 @@
+"""Labels zarrs larger than ``LAZY_LABELS_PIXELS`` (a blockwise result, which may not fit in
+memory) open lazily, saying so, their recipe's digest checked piece by piece, while smaller
+ones open in memory for Correct; and a zarr *image* given its axes and pixel size in the
+attributes the README names as input metadata opens as an image, not as labels. The lazy
+threshold is lowered here (tiny zarrs) rather than GiB files written."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+import zarr
+
+from tessella import _io
+from tessella._io import RECIPE_KEY, LabelsChangedWarning, LazyLabelsWarning, read_layers
+from tessella.engine import digest
+from tessella.engine.digest import digest_matches, labels_digest
+from tessella.engine.io import write_zarr_labels
+from tests.conftest import SEGMENT_RECIPE
+
+
+def _segmented(tmp_path, nuclei_sample):
+    """Real labels (a 96x128 crop of the nuclei sample, as uint32 to 70,000 so the digest's
+    type is uint32) written as ``cells.zarr`` in 32-px chunks with the recipe beside them
+    recording their digest, as ``tessella segment -o cells.zarr`` writes them."""
+    labels = nuclei_sample[1][:96, :128].astype(np.uint32)
+    labels[labels > 0] += 70_000
+    path = write_zarr_labels(
+        tmp_path / "cells.zarr", labels, "YX", {"Y": 0.5, "X": 0.5}, "µm", chunks=32
+    )
+    recipe = {**SEGMENT_RECIPE, "labels_digest": labels_digest(labels)}
+    (tmp_path / "cells.recipe.json").write_text(json.dumps(recipe))
+    return path, labels
+
+
+def test_labels_zarr_over_the_threshold_opens_lazily_and_says_so(
+    tmp_path, nuclei_sample, monkeypatch
+):
+    """Over the threshold: the layer's data stay the zarr array (not read whole), a
+    LazyLabelsWarning names the file, its size and how to get an in-memory copy for Correct,
+    and the recipe is reattached after its digest is checked piece by piece (no labels
+    changed warning). At or under it, or with the environment variable raising it, the labels
+    are read into memory as before, and nothing is said."""
+    path, labels = _segmented(tmp_path, nuclei_sample)
+    monkeypatch.setattr(_io, "LAZY_LABELS_PIXELS", labels.size - 1, raising=False)
+    monkeypatch.setattr(digest, "_PIECE_BYTES", 4 * 128 * 8, raising=False)  # pieces of 8 rows
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LabelsChangedWarning)
+        with pytest.warns(LazyLabelsWarning) as said:
+            [(data, kwargs, kind)] = read_layers(path)
+    assert kind == "labels" and isinstance(data, zarr.Array) and not isinstance(data, np.ndarray)
+    np.testing.assert_array_equal(data[...], labels)
+    [message] = [str(w.message) for w in said]
+    assert message.startswith(f"{path}: opened lazily (48 KiB of labels, more than 12,287 pixels)")
+    assert "Correct edits need an in-memory copy" in message
+    assert f"TESSELLA_LAZY_LABELS_PIXELS to {labels.size:,} or more" in message
+    recipe = kwargs["metadata"][RECIPE_KEY]
+    assert recipe["params"] == SEGMENT_RECIPE["params"] and "note" not in recipe
+    assert kwargs["scale"] == (0.5, 0.5)
+
+    monkeypatch.setenv("TESSELLA_LAZY_LABELS_PIXELS", str(labels.size))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        [(data, kwargs, kind)] = read_layers(path)
+    assert kind == "labels" and isinstance(data, np.ndarray)
+    monkeypatch.delenv("TESSELLA_LAZY_LABELS_PIXELS")
+    monkeypatch.setattr(_io, "LAZY_LABELS_PIXELS", labels.size, raising=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        [(data, kwargs, kind)] = read_layers(path)
+    assert kind == "labels" and isinstance(data, np.ndarray)
+    np.testing.assert_array_equal(data, labels)
+
+
+def test_lazy_labels_changed_after_their_recipe_are_said_as_in_memory(
+    tmp_path, nuclei_sample, monkeypatch
+):
+    """A cell painted into the zarr after its recipe was written: the piecewise digest check
+    finds it, as the in-memory one does (the recipe says the labels changed)."""
+    path, labels = _segmented(tmp_path, nuclei_sample)
+    zarr.open_array(str(path), mode="r+")[90:, 120:] = 99  # in the last chunk
+    monkeypatch.setattr(_io, "LAZY_LABELS_PIXELS", 0, raising=False)
+    with pytest.warns(LabelsChangedWarning, match="the file changed after cells.recipe.json"):
+        with pytest.warns(LazyLabelsWarning):
+            [(data, kwargs, _kind)] = read_layers(path)
+    assert isinstance(data, zarr.Array)
+    assert kwargs["metadata"][RECIPE_KEY]["note"] == _io.LABELS_CHANGED_NOTE
+
+
+class _Reads:
+    """A chunked array on disk that records the bytes of every read (zarr-like: ``chunks``)."""
+
+    def __init__(self, array: np.ndarray, chunks):
+        self.array, self.chunks, self.reads = array, chunks, []
+        self.shape, self.dtype = array.shape, array.dtype
+
+    def __getitem__(self, index):
+        piece = self.array[index]
+        self.reads.append(piece.nbytes)
+        return piece
+
+    def __array__(self, dtype=None, copy=None):  # what a whole read does
+        self.reads.append(self.array.nbytes)
+        return self.array if dtype is None else self.array.astype(dtype)
+
+
+@pytest.mark.parametrize(
+    ("shape", "chunks", "top"),
+    [
+        ((6, 40, 48), (4, 16, 16), 70_000),
+        ((6, 40, 48), (6, 40, 48), 300),
+        ((50, 70), (8, 8), 2**33),
+    ],
+)
+def test_digest_of_labels_on_disk_reads_pieces_not_the_whole(monkeypatch, shape, chunks, top):
+    """labels_digest and digest_matches of labels on disk read pieces of at most
+    ``_PIECE_BYTES`` (a hyperplane run, or rows of one where a hyperplane is larger), and
+    give what they give for the labels in memory; a changed value does not match."""
+    values = np.random.default_rng(1).integers(0, top, size=shape, dtype=np.int64)
+    labels = values.astype(np.uint64 if top > 2**32 else np.uint32)
+    expected = labels_digest(labels)
+    monkeypatch.setattr(digest, "_PIECE_BYTES", 1000, raising=False)
+    on_disk = _Reads(labels, chunks)
+    assert labels_digest(on_disk) == expected
+    assert digest_matches(expected, on_disk)
+    assert on_disk.reads and max(on_disk.reads) <= 1000
+    changed = labels.copy()
+    changed.flat[-1] += 1
+    assert not digest_matches(expected, _Reads(changed, chunks))
+
+
+def test_zarr_image_with_axes_and_pixel_size_attributes_opens_as_an_image(tmp_path, nuclei_sample):
+    """``tessella_axes``/``pixel_size``/``unit`` are input metadata (README): an 8-bit and a
+    16-bit zarr image carrying them open as images with that scale; labels that Tessella
+    writes (write_zarr_labels: the napari writer, Export, ``segment -o x.zarr``) and a
+    blockwise result (its recipe attribute) open as labels."""
+    image = nuclei_sample[0][:64, :80]
+    attrs = {"tessella_axes": "YX", "pixel_size": {"Y": 0.25, "X": 0.25}, "unit": "micrometer"}
+    for name, values in (("em", image.astype(np.uint8)), ("fluo", image.astype(np.uint16) * 7)):
+        array = zarr.create_array(
+            str(tmp_path / f"{name}.zarr"), shape=values.shape, chunks=(32, 32), dtype=values.dtype
+        )
+        array[...] = values
+        array.attrs.update(attrs)
+        [(data, kwargs, kind)] = read_layers(tmp_path / f"{name}.zarr")
+        assert kind == "image", name
+        assert kwargs["scale"] == (0.25, 0.25) and kwargs["metadata"]["axes"] == "YX"
+
+    labels = nuclei_sample[1][:64, :80]
+    write_zarr_labels(tmp_path / "written.zarr", labels, "YX", {"Y": 0.25, "X": 0.25})
+    blockwise = zarr.create_array(str(tmp_path / "result.zarr"), shape=labels.shape, dtype="uint32")
+    blockwise[...] = labels
+    blockwise.attrs.update({**attrs, "tessella": {**SEGMENT_RECIPE, "blockwise": {}}})
+    for name in ("written.zarr", "result.zarr"):
+        [(data, kwargs, kind)] = read_layers(tmp_path / name)
+        assert kind == "labels", name
+        np.testing.assert_array_equal(np.asarray(data), labels)
+
+
+def test_export_and_evaluate_take_lazily_reopened_labels(
+    make_napari_viewer, qtbot, tmp_path, nuclei_sample, monkeypatch
+):
+    """A labels zarr opened lazily exports (TIFF, zarr and recipe: the labels as on disk,
+    with their recipe) and evaluates (against the truth they came from: perfect scores) as
+    one read into memory does; both read it whole. Correct refuses to edit it, with a
+    message that says how to open it into memory (the reader's threshold, the variable)."""
+    import tifffile
+
+    from tessella._widgets._blockwise import LARGE_PIXELS
+
+    path, labels = _segmented(tmp_path, nuclei_sample)
+    monkeypatch.setenv("TESSELLA_LAZY_LABELS_PIXELS", "0")
+    viewer = make_napari_viewer()
+    with pytest.warns(LazyLabelsWarning):
+        [lazy] = viewer.open(str(path), plugin="tessella")
+    assert isinstance(lazy.data, zarr.Array)
+    _dock, correct = viewer.window.add_plugin_dock_widget("tessella", "Correct")
+    correct.layer_combo.setCurrentIndex(correct.layer_combo.findData(lazy.unique_id))
+    correct.relabel_button.click()  # refused, saying how to get a copy Correct edits
+    assert "'cells' is not in memory" in correct.status_label.text()
+    assert "up to 8192² pixels into memory" in correct.status_label.text()
+    assert "TESSELLA_LAZY_LABELS_PIXELS" in correct.status_label.text()
+    assert _io.LAZY_LABELS_PIXELS == LARGE_PIXELS == 8192**2  # (as the message says)
+    _dock, export = viewer.window.add_plugin_dock_widget("tessella", "Export")
+    export.labels_combo.setCurrentIndex(export.labels_combo.findData(lazy.unique_id))
+    export.path_edit.setText(str(tmp_path / "exported"))
+    for checkbox in (export.tiff_checkbox, export.zarr_checkbox, export.recipe_checkbox):
+        checkbox.setChecked(True)
+    export.csv_checkbox.setChecked(False)
+    assert export.export()
+    np.testing.assert_array_equal(tifffile.imread(tmp_path / "exported.tif"), labels)
+    np.testing.assert_array_equal(zarr.open_array(str(tmp_path / "exported.zarr"))[...], labels)
+    written = json.loads((tmp_path / "exported.recipe.json").read_text())
+    assert written["params"] == SEGMENT_RECIPE["params"] and "labels_edited" not in written
+    assert written["labels_digest"] == labels_digest(labels)
+
+    viewer.add_labels(labels.astype(np.int32), name="cells gt")
+    _dock, evaluate = viewer.window.add_plugin_dock_widget("tessella", "Evaluate")
+    evaluate.pred_combo.setCurrentIndex(evaluate.pred_combo.findText(lazy.name))
+    evaluate.truth_combo.setCurrentIndex(evaluate.truth_combo.findText("cells gt"))
+    with qtbot.waitSignal(evaluate.evaluation_finished, timeout=30_000, raising=False):
+        evaluate.evaluate_button.click()
+    qtbot.waitUntil(lambda: evaluate.last_scores is not None, timeout=30_000)
+    assert evaluate.last_scores["avs"] == pytest.approx(1.0), evaluate.last_scores
