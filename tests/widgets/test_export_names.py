@@ -58,6 +58,8 @@ def _files(folder: Path) -> list[str]:
         (".hidden", "", "_hidden", "start with '.'"),
         ("CON", "/", "CON_", "be the Windows device CON"),  # no file on Windows
         ("nul.v2", "", "nul_.v2", "be the Windows device NUL"),
+        ("com\u00b9", "/", "com\u00b9_", "be the Windows device COM\u00b9"),
+        ("conout$", "", "conout$_", "be the Windows device CONOUT$"),
     ],
 )
 def test_a_layer_name_is_one_file_name_inside_the_chosen_folder(

@@ -207,3 +207,24 @@ def test_a_layer_correct_lists_restarts_its_history_when_the_user_replaces_its_d
 
     assert (layer.data == new).all()
     assert widget.status_label.text() == "Nothing to undo on 'gt'"
+
+
+def test_tunes_update_of_the_overlaps_layer_restarts_its_history(make_napari_viewer):
+    """Tune rewrites an overlaps layer in place (or replaces its data): a step the user
+    painted there before was written into the new overlaps by Ctrl+Z (review of 86b4121)."""
+    from types import SimpleNamespace
+
+    from tessella._widgets._tune_writing import TuneWriting
+
+    viewer = make_napari_viewer()
+    _rods, labels, hidden = rods_labels_and_hidden()
+    layer = viewer.add_labels(labels, name="rods")
+    _results.show_overlaps(viewer, layer, hidden.copy())
+    shown = _results.companion_layer(viewer, layer, "overlaps")
+    with shown.block_history():  # the user paints over the hidden rods: one step
+        shown.data_setitem(np.nonzero(hidden > 0), 3)
+    for moved in (np.roll(hidden, 20, axis=-1), np.roll(hidden, 20, axis=-2)[:, :-1]):
+        TuneWriting._show_overlaps(SimpleNamespace(viewer=viewer), layer, moved.copy())
+        assert _results.companion_layer(viewer, layer, "overlaps") is shown
+        shown.undo()
+        np.testing.assert_array_equal(shown.data, moved)

@@ -21,6 +21,7 @@ from ._evaluate_kinds import TRUTH_KINDS, _layer_array
 from ._labels_states import _restart_history
 from ._layers import find_layer
 from ._placement import last_axes, placement_note, world_transform
+from ._words import counted
 from ._workers import ThreadWarningsFunctionWorker, WorkerFailed
 
 if TYPE_CHECKING:
@@ -316,7 +317,7 @@ class EvaluateRun:
             if semantic and scores.get("foreground_iou") is not None:
                 summary += f", foreground IoU {scores['foreground_iou']:.3f}"
             if run.masks_from:
-                objects = "1 object" if result.n_pred == 1 else f"{result.n_pred} objects"
+                objects = counted(result.n_pred, "object")
                 summary += f"; the prediction's {objects} whole from {run.masks_from}"
             summary += f" ({seconds:.2f} s)"
         notes = (*(_panel_note(note) for note in result.notes), *run.notes)

@@ -53,8 +53,9 @@ NOT_IN_FILE_NAMES = frozenset('/\\<>:"|?*' + "".join(map(chr, range(32))) + "\x7
 #: names Windows keeps for devices, whatever follows a dot (``nul.tif`` is the device
 #: NUL): a file named after a layer "CON" or "nul" could not be written or copied there
 WINDOWS_DEVICES = frozenset(
-    ["CON", "PRN", "AUX", "NUL"] + [f"{port}{n}" for port in ("COM", "LPT") for n in "123456789"]
-)
+    ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"]
+    + [f"{port}{n}" for port in ("COM", "LPT") for n in "123456789\u00b9\u00b2\u00b3"]
+)  # (COM¹ .. LPT³: superscript digits, as Windows and Python's ntpath.isreserved list them)
 
 
 def _windows_device(name: str) -> bool:

@@ -19,6 +19,7 @@ from napari.utils.notifications import show_error, show_info
 from .._io import RECIPE_KEY
 from . import _results
 from ._labels_states import _restart_history, restart_history_on_new_data
+from ._words import counted
 
 if TYPE_CHECKING:
     from tessella.engine.pipeline import SegmentResult
@@ -45,15 +46,6 @@ OUTPUT_KEY = "tessella_output"
 #: output labels metadata: True once the user painted or corrected them (Tune's updates are not
 #: edits); kept in the layer so that any Segment panel, also one opened later, knows
 EDITED_KEY = "tessella_edited"
-
-
-def _count(n: int, noun: str) -> str:
-    """``n`` and ``noun``, plural unless ``n`` is 1.
-
-    >>> _count(1, "block"), _count(2, "block")
-    ('1 block', '2 blocks')
-    """
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _spatial_transform(layer: Image, axes: str) -> tuple[tuple, tuple, tuple]:
@@ -196,11 +188,11 @@ class SegmentOutputs:
                 _results.show_tracks(self.viewer, layer, layer.data, lineage)
                 what = "track"
             seconds = time.perf_counter() - run.started
-            resumed = f", {_count(result.resumed, 'block')} resumed" if result.resumed else ""
+            resumed = f", {counted(result.resumed, 'block')} resumed" if result.resumed else ""
             again = self._preview.started_again.replace(": starting again", ": started again")
             self.status_label.setText(
-                f"'{run.name}': {_count(result.n_objects, what)} in {seconds:.1f} s "
-                f"({_count(result.n_blocks, 'block')}{resumed}), written to {result.path}"
+                f"'{run.name}': {counted(result.n_objects, what)} in {seconds:.1f} s "
+                f"({counted(result.n_blocks, 'block')}{resumed}), written to {result.path}"
                 + (f"; {again}" if again else "")
             )
             return
@@ -239,7 +231,7 @@ class SegmentOutputs:
             kept += "; the image was removed during the run, its labels were kept"
         done = f"replaced '{labels_layer.name}'" if replaced else f"added '{labels_layer.name}'"
         self.status_label.setText(
-            f"'{run.name}': {_count(objects, what)} in {seconds:.1f} s, {done}{kept}"
+            f"'{run.name}': {counted(objects, what)} in {seconds:.1f} s, {done}{kept}"
         )
 
     def _previous_output(self, image_id, kind: str, result_key: dict | None = None):

@@ -14,7 +14,9 @@ from tessella.engine.params import params_to_dict
 
 from . import _results
 from ._tune_frames import _Request
+from ._labels_states import _restart_history
 from ._tune_notices import show_warning
+from ._words import counted
 
 __all__ = ["PREVIEW_STATE_BYTES", "TuneWriting"]
 
@@ -33,11 +35,6 @@ def _count_objects(labels: np.ndarray) -> int:
         ids = labels.ravel().astype(np.intp, copy=False)  # (bincount takes no uint64)
         return int(np.count_nonzero(np.bincount(ids)[1:]))
     return int(np.unique(labels[labels > 0]).size)
-
-
-def _counted(count: int, noun: str) -> str:
-    """``count`` and ``noun``, plural unless one: "1 object", "0 objects", "3 tracks"."""
-    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 def _canvas_drawn(widget: QWidget):
@@ -92,13 +89,13 @@ class TuneWriting:
             timed = f"in {(time.perf_counter() - request.started) * 1000:.0f} ms"
             count = _count_objects(labels)
             if linked:
-                done = f"{_counted(count, 'track')}, linked {timed}"
+                done = f"{counted(count, 'track')}, linked {timed}"
             else:
                 done = (
-                    f"{_counted(count, 'object')}, not linked (link is off: each object has "
+                    f"{counted(count, 'object')}, not linked (link is off: each object has "
                     f"its own ID, no tracks), {timed}"
                 )
-            self._say(f": {_counted(request.n_frames, 'frame')}, {done}", layer)
+            self._say(f": {counted(request.n_frames, 'frame')}, {done}", layer)
             self._say_restarted(restarted)
             self._time_the_drawing(timed)
             return
@@ -182,9 +179,11 @@ class TuneWriting:
         if isinstance(data, np.ndarray) and data.shape == hidden.shape:
             if not np.array_equal(data, hidden):
                 data[...] = hidden
+                _restart_history(shown)  # (a step painted before would undo into new objects)
                 shown.refresh()
         else:
             shown.data = hidden
+            _restart_history(shown)
 
     def _renumber_the_rest(self, request: _Request) -> None:
         """After *Apply to all* on a movie segmented frame by frame stopped part way
@@ -254,7 +253,7 @@ class TuneWriting:
         if request.plane is not None:
             what = f" slice {request.plane}"
         if request.apply_all:
-            what = f" {done} of {_counted(request.n_frames, 'frame')}"
+            what = f" {done} of {counted(request.n_frames, 'frame')}"
             if "T" not in request.axes:  # a volume, post-processed as a whole
                 what = " the whole volume"
         method = request.method
@@ -270,6 +269,6 @@ class TuneWriting:
         timed = f"updated in {(time.perf_counter() - request.started) * 1000:.0f} ms"
         count = ""
         if not request.apply_all:  # an image, a frame or a slice: everything gone shows
-            count = f": {_counted(_count_objects(labels), 'object')}"
+            count = f": {counted(_count_objects(labels), 'object')}"
         self._say(f"{what}: {timed}{count}{hint}", layer)
         return timed
