@@ -16,6 +16,7 @@ from . import _results
 from ._export_outputs import base_path, folder_to_make, names_a_folder, renaming
 from ._layers import find_layer
 from ._object_stack import measure_stack
+from ._words import counted
 from ._workers import caught_warnings_of_this_thread
 from .segment import SOURCE_ID_KEY
 
@@ -55,15 +56,6 @@ def _pixel_size(viewer, layer, axes: str) -> tuple[dict[str, float] | None, str,
         return sizes, unit, ""
     shown = ", ".join(f"{axis} {size:g}" for axis, size in sizes.items())  # every axis
     return sizes, unit, f"the scale ({shown}) has no unit: written as {unit}"
-
-
-def _objects(count: int, noun: str = "object") -> str:
-    """``count`` objects, in words.
-
-    >>> _objects(1), _objects(15, "whole object")
-    ('1 object', '15 whole objects')
-    """
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _not_reproduced(name: str, note: object) -> str:
@@ -236,9 +228,9 @@ class ExportWriting:
         folder = written[0].parent
         names = [p.name for p in written]
         if table is not None:
-            names[kinds.index("csv")] += f" ({_objects(len(table['label']))})"
+            names[kinds.index("csv")] += f" ({counted(len(table['label']), 'object')})"
         if stack is not None:
-            whole = _objects(len(stack.ids), "whole object")
+            whole = counted(len(stack.ids), "whole object")
             names[kinds.index("stack")] += f" ({whole}: {stack.source})"
         message = f"Wrote {', '.join(names)} to {folder}"
         if make_folder is not None:

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["as_different", "counted", "refuse_missing_layers", "refuse_unwritable"]
+from ._words import counted
+
+__all__ = ["as_different", "refuse_missing_layers", "refuse_unwritable", "samples_in_words"]
 
 
 def refuse_missing_layers(holdout, samples, pairs) -> None:
@@ -29,7 +31,7 @@ def refuse_missing_layers(holdout, samples, pairs) -> None:
         )
 
 
-def counted(samples) -> str:
+def samples_in_words(samples) -> str:
     """How many training samples, in words: frames of a movie and slices (or slabs) of a
     volume are called so; images otherwise ("1 image", "13 slices")."""
     names = [getattr(s, "name", "") for s in samples]
@@ -47,7 +49,7 @@ def counted(samples) -> str:
         what = "volume"
     else:
         what = "image"
-    return f"{len(samples)} {what}" + ("" if len(samples) == 1 else "s")
+    return counted(len(samples), what)
 
 
 def refuse_unwritable(folder: Path) -> None:

@@ -12,7 +12,7 @@ from napari.qt.threading import create_worker
 from ._layers import find_layer
 from ._train_data import HOLDOUT_FRACTION, NEW, _selectors, layer_samples
 from ._train_notices import show_error, show_info, show_warning
-from ._train_requests import counted, refuse_missing_layers, refuse_unwritable
+from ._train_requests import refuse_missing_layers, refuse_unwritable, samples_in_words
 from ._train_runs import _Run, _train, ema_decay, stopped_run, trained_seconds
 from ._workers import ThreadWarningsWorker, caught_warnings_of_this_thread, close_when_finished
 
@@ -209,11 +209,11 @@ class TrainStarting:
         self.status_label.setText(
             f"{'Resuming' if resume else 'Training'} '{name}'"
             + (f" for at most {minutes} min more" if resume and minutes else "")
-            + f" on {counted(samples)}, "
+            + f" on {samples_in_words(samples)}, "
             + (
                 "scored on the same one (add another pair to hold one out)…"
                 if same
-                else f"holding out {counted(held)}: {', '.join(held_out)}…"
+                else f"holding out {samples_in_words(held)}: {', '.join(held_out)}…"
             )
         )
         self.worker = worker

@@ -13,8 +13,8 @@ from qtpy.QtWidgets import QWidget
 from tessella.engine.params import params_to_dict
 
 from . import _results
-from ._tune_frames import _Request
 from ._labels_states import _restart_history
+from ._tune_frames import _Request
 from ._tune_notices import show_warning
 from ._words import counted
 
