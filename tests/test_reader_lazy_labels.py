@@ -122,6 +122,7 @@ def test_digest_of_labels_on_disk_reads_pieces_not_the_whole(monkeypatch, shape,
     labels = values.astype(np.uint64 if top > 2**32 else np.uint32)
     expected = labels_digest(labels)
     monkeypatch.setattr(digest, "_PIECE_BYTES", 1000, raising=False)
+    monkeypatch.setattr(digest, "_SLAB_BYTES", 1000, raising=False)
     on_disk = _Reads(labels, chunks)
     assert labels_digest(on_disk) == expected
     assert digest_matches(expected, on_disk)
@@ -144,7 +145,11 @@ def test_zarr_image_with_axes_and_pixel_size_attributes_opens_as_an_image(tmp_pa
         )
         array[...] = values
         array.attrs.update(attrs)
-        [(data, kwargs, kind)] = read_layers(tmp_path / f"{name}.zarr")
+        with warnings.catch_warnings(record=True) as said:  # uint16: may be earlier labels
+            warnings.simplefilter("always")
+            [(data, kwargs, kind)] = read_layers(tmp_path / f"{name}.zarr")
+        maybe = [w for w in said if issubclass(w.category, _io.MaybeLabelsWarning)]
+        assert len(maybe) == (name == "fluo"), name
         assert kind == "image", name
         assert kwargs["scale"] == (0.25, 0.25) and kwargs["metadata"]["axes"] == "YX"
 
@@ -164,8 +169,11 @@ def test_export_and_evaluate_take_lazily_reopened_labels(
 ):
     """A labels zarr opened lazily exports (TIFF, zarr and recipe: the labels as on disk,
     with their recipe) and evaluates (against the truth they came from: perfect scores) as
-    one read into memory does; both read it whole. Correct refuses to edit it, with a
-    message that says how to open it into memory (the reader's threshold, the variable)."""
+    one read into memory does; both read it whole. It is not editable (napari's brush would
+    write into a read-only store); Correct refuses to edit it or look for its suspicious
+    objects, with a message that says how to open it into memory (the reader's threshold, the
+    variable). Opened again with the variable at its size, as that message printed it, it is
+    in memory and editable."""
     import tifffile
 
     from tessella._widgets._blockwise import LARGE_PIXELS
@@ -176,8 +184,12 @@ def test_export_and_evaluate_take_lazily_reopened_labels(
     with pytest.warns(LazyLabelsWarning):
         [lazy] = viewer.open(str(path), plugin="tessella")
     assert isinstance(lazy.data, zarr.Array)
+    assert lazy.editable is False  # read-only on disk: napari's brush and fill are off
     _dock, correct = viewer.window.add_plugin_dock_widget("tessella", "Correct")
     correct.layer_combo.setCurrentIndex(correct.layer_combo.findData(lazy.unique_id))
+    correct.next_button.click()  # refused: it would read the layer whole on the GUI thread
+    assert "Next suspicious: layer 'cells' is not in memory" in correct.status_label.text()
+    assert correct._suspects_key is None
     correct.relabel_button.click()  # refused, saying how to get a copy Correct edits
     assert "'cells' is not in memory" in correct.status_label.text()
     assert "up to 8192² pixels into memory" in correct.status_label.text()
@@ -204,3 +216,107 @@ def test_export_and_evaluate_take_lazily_reopened_labels(
         evaluate.evaluate_button.click()
     qtbot.waitUntil(lambda: evaluate.last_scores is not None, timeout=30_000)
     assert evaluate.last_scores["avs"] == pytest.approx(1.0), evaluate.last_scores
+
+    monkeypatch.setenv("TESSELLA_LAZY_LABELS_PIXELS", f"{labels.size:,}")
+    [in_memory] = viewer.open(str(path), plugin="tessella")
+    assert isinstance(in_memory.data, np.ndarray) and in_memory.editable
+
+
+def test_lazy_labels_variable_is_read_as_the_message_prints_it(
+    tmp_path, nuclei_sample, monkeypatch
+):
+    """The variable set to the number as the lazy-labels message prints it ("12,288"), or
+    with underscores or spaces, is that number (the labels open in memory); a value that is
+    no number is said in a warning naming the variable and the value, and the default holds."""
+    path, labels = _segmented(tmp_path, nuclei_sample)
+    monkeypatch.setattr(_io, "LAZY_LABELS_PIXELS", 0, raising=False)  # the default: lazily
+    for given in (f"{labels.size:,}", "12_288", " 12 288 ", str(labels.size)):
+        monkeypatch.setenv("TESSELLA_LAZY_LABELS_PIXELS", given)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            [(data, _kwargs, kind)] = read_layers(path)
+        assert kind == "labels" and isinstance(data, np.ndarray), given
+    monkeypatch.setenv("TESSELLA_LAZY_LABELS_PIXELS", "12k")
+    with pytest.warns(UserWarning, match="TESSELLA_LAZY_LABELS_PIXELS is '12k', not a whole"):
+        with pytest.warns(LazyLabelsWarning):
+            [(data, _kwargs, kind)] = read_layers(path)
+    assert isinstance(data, zarr.Array)
+
+
+class _CountingStore(zarr.storage.LocalStore):
+    """A zarr store on disk that counts the reads of each chunk (each is decoded whole)."""
+
+    def __init__(self, root) -> None:
+        super().__init__(root, read_only=True)
+        self.reads: dict[str, int] = {}
+
+    async def get(self, key, prototype, byte_range=None):
+        if key.startswith("c/"):
+            self.reads[key] = self.reads.get(key, 0) + 1
+        return await super().get(key, prototype, byte_range)
+
+
+def test_digest_of_a_zarr_with_deep_chunks_decodes_each_chunk_once(tmp_path, monkeypatch):
+    """A 3D labels zarr whose chunks are deeper than a piece (as 512-deep chunks are for
+    labels 2048² wide): a row of chunks fits the slab budget, so the digest reads it whole and
+    decodes each chunk once per pass (the check: one pass), not once per piece crossing it;
+    the digest stays the in-memory one. Budgets scaled down: pieces of 2 planes, chunks 8
+    deep."""
+    labels = np.random.default_rng(2).integers(0, 70_000, (16, 64, 64)).astype(np.uint32)
+    written = zarr.create_array(
+        str(tmp_path / "deep.zarr"), shape=labels.shape, chunks=(8, 32, 32), dtype="uint32"
+    )
+    written[...] = labels
+    expected = labels_digest(labels)
+    monkeypatch.setattr(digest, "_PIECE_BYTES", 2 * 64 * 64 * 4, raising=False)
+    monkeypatch.setattr(digest, "_SLAB_BYTES", 8 * 64 * 64 * 4, raising=False)
+    store = _CountingStore(tmp_path / "deep.zarr")
+    on_disk = zarr.open_array(store=store, mode="r")
+    assert digest_matches(expected, on_disk)
+    assert len(store.reads) == 8 and set(store.reads.values()) == {1}, store.reads
+    store.reads.clear()
+    assert labels_digest(on_disk) == expected  # its range, then its values: two passes
+    assert len(store.reads) == 8 and set(store.reads.values()) == {2}, store.reads
+    monkeypatch.setattr(digest, "_SLAB_BYTES", 2 * 64 * 64 * 4, raising=False)
+    store.reads.clear()  # a row of chunks too large: pieces of 2 planes, one chunk at a time
+    assert digest_matches(expected, on_disk)
+    assert set(store.reads.values()) == {4}, store.reads  # each chunk once per piece
+    changed = labels.copy()
+    changed[15, 63, 63] += 1
+    written[...] = changed
+    assert not digest_matches(expected, zarr.open_array(str(tmp_path / "deep.zarr"), mode="r"))
+
+
+def test_labels_zarr_of_an_earlier_version_opens_as_an_image_saying_how_to_mark_it(
+    tmp_path, nuclei_sample
+):
+    """A uint16 zarr with only tessella_axes, pixel_size and unit, as Tessella's labels writer
+    wrote labels before it marked them (napari's Save labels as zarr), opens as an image with a
+    notification naming the file and the line that marks it; that line run, the file opens as
+    labels. Marked ``tessella_labels: false`` (an image), or uint8, nothing is said."""
+    labels = nuclei_sample[1][:64, :80].astype(np.uint16)
+    path = tmp_path / "cells.zarr"
+    old = zarr.create_array(str(path), shape=labels.shape, chunks=(64, 80), dtype="uint16")
+    old[...] = labels
+    old.attrs.update({"tessella_axes": "YX", "pixel_size": {"Y": 0.5, "X": 0.5}, "unit": "µm"})
+    with pytest.warns(_io.MaybeLabelsWarning) as said:
+        [(_data, kwargs, kind)] = read_layers(path)
+    assert kind == "image" and kwargs["scale"] == (0.5, 0.5)
+    [message] = [str(w.message) for w in said]
+    assert message.startswith(f"{path}: opened as an image, but it may hold labels")
+    line = message[message.index("zarr.open_array(") : message.index("= True") + len("= True")]
+    exec(line, {"zarr": zarr})  # what the message says to run
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        [(data, _kwargs, kind)] = read_layers(path)
+    assert kind == "labels"
+    np.testing.assert_array_equal(np.asarray(data), labels)
+
+    zarr.open_array(str(path), mode="r+").attrs["tessella_labels"] = False
+    uint8 = zarr.create_array(str(tmp_path / "em.zarr"), shape=labels.shape, dtype="uint8")
+    uint8.attrs.update({"tessella_axes": "YX", "pixel_size": {}, "unit": "µm"})
+    for quiet in (path, tmp_path / "em.zarr"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            [(_data, _kwargs, kind)] = read_layers(quiet)
+        assert kind == "image", quiet

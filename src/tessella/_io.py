@@ -63,6 +63,7 @@ __all__ = [
     "LAZY_LABELS_PIXELS",
     "LabelsChangedWarning",
     "LazyLabelsWarning",
+    "MaybeLabelsWarning",
     "axes_named",
     "get_reader",
     "read_layers",
@@ -227,6 +228,8 @@ def _layers_of(path: Path) -> list[tuple]:
             metadata = _with_recipe(metadata, path, labels, found)
             return [(labels, {**kwargs, "metadata": metadata}, "labels")]
     if "C" not in axes:
+        if _like_earlier_labels(data):
+            _say_maybe_labels(path, data)
         return [(data, {**kwargs, "metadata": metadata}, "image")]
     channels = data.shape[axes.index("C")]
     if axes.endswith("C") and channels in (3, 4):
@@ -239,6 +242,47 @@ def _layers_of(path: Path) -> list[tuple]:
     return [(data, {**split, "channel_axis": axes.index("C")}, "image")]
 
 
+class MaybeLabelsWarning(UserWarning):
+    """A zarr opened as an image that may hold labels saved by an earlier Tessella (which did
+    not mark them): napari shows it as a notification naming the file and how to open it as
+    labels."""
+
+
+# the attributes, and only those, with which Tessella's labels zarr writer (napari's Save labels
+# as zarr, Export, segment -o x.zarr) wrote labels before it marked them (tessella_labels)
+_EARLIER_LABELS_ATTRS = {"tessella_axes", "pixel_size", "unit"}
+
+
+def _like_earlier_labels(data) -> bool:
+    """Whether ``data``, opened as an image, is a zarr array as Tessella's labels writer wrote
+    labels before it marked them: uint16 or uint32 (the writer's only types) with exactly the
+    attributes :data:`_EARLIER_LABELS_ATTRS`. A uint16 image given them as input metadata looks
+    the same (hence a message, not labels); ``tessella_labels: false`` says it is an image."""
+    attrs = getattr(data, "attrs", None)
+    if attrs is None or np.dtype(data.dtype) not in (np.dtype("uint16"), np.dtype("uint32")):
+        return False
+    try:
+        return set(dict(attrs)) == _EARLIER_LABELS_ATTRS
+    except Exception:  # attributes that cannot be read are no sign of anything
+        return False
+
+
+def _say_maybe_labels(path: Path, data) -> None:
+    """Say that the zarr at ``path`` opened as an image, and how to open it as labels."""
+    warnings.warn(
+        f"{path}: opened as an image, but it may hold labels saved by an earlier version of "
+        f"Tessella (a {np.dtype(data.dtype)} zarr with only the attributes tessella_axes, "
+        "pixel_size and unit, as napari's Save labels as zarr, Export without its recipe and "
+        "segment -o wrote labels; labels are now marked tessella_labels). If they are labels, "
+        "mark the file once and open it again: in Python, "
+        f"zarr.open_array(r'{path}', mode='r+').attrs['tessella_labels'] = True (or, for "
+        "now, right-click the layer > Convert to Labels). If it is an image, set that "
+        "attribute to False and this message goes.",
+        MaybeLabelsWarning,
+        stacklevel=3,
+    )
+
+
 class LazyLabelsWarning(UserWarning):
     """Labels opened lazily (read from disk as napari shows them), being larger than
     :data:`LAZY_LABELS_PIXELS`; napari shows it as a notification."""
@@ -246,9 +290,22 @@ class LazyLabelsWarning(UserWarning):
 
 def _lazy_labels_pixels() -> int:
     """:data:`LAZY_LABELS_PIXELS`, or the number the environment variable
-    :data:`LAZY_LABELS_ENV` gives (a whole number of pixels; anything else is ignored)."""
-    given = os.environ.get(LAZY_LABELS_ENV, "").strip().replace("_", "")
-    return int(given) if given.isdigit() else LAZY_LABELS_PIXELS
+    :data:`LAZY_LABELS_ENV` gives: a whole number of pixels, written as the lazy-labels message
+    prints it or not ("67,108,865", "67_108_865", "67 108 865" or "67108865"). Anything else
+    is said in a warning naming the variable and its value, and the default holds."""
+    raw = os.environ.get(LAZY_LABELS_ENV, "")
+    given = re.sub(r"[,_\s\u00a0\u202f\u2009']", "", raw)
+    if re.fullmatch(r"[0-9]+", given):
+        return int(given)
+    if raw.strip():
+        warnings.warn(
+            f"the environment variable {LAZY_LABELS_ENV} is {raw!r}, not a whole number of "
+            f"pixels (such as 67,108,865, or 0 to open every labels zarr lazily): ignored, "
+            f"labels zarrs of more than {LAZY_LABELS_PIXELS:,} pixels open lazily",
+            UserWarning,
+            stacklevel=3,
+        )
+    return LAZY_LABELS_PIXELS
 
 
 def _labels_data(path: Path, data):
@@ -268,13 +325,41 @@ def _labels_data(path: Path, data):
     warnings.warn(
         f"{path}: opened lazily ({amount} of labels, more than {limit:,} pixels): napari "
         "reads them from disk as it shows them, and Export and Evaluate read them whole when "
-        "run. Correct edits need an in-memory copy, which takes about twice their size to "
+        "run. The layer is read-only (not editable: napari's brush and fill are off). "
+        "Correct edits need an in-memory copy, which takes about twice their size to "
         f"read: set the environment variable {LAZY_LABELS_ENV} to {pixels:,} or more and "
         "open the file again.",
         LazyLabelsWarning,
         stacklevel=2,
     )
+    _not_editable_when_added(data)
     return data
+
+
+def _not_editable_when_added(data) -> None:
+    """Make the labels layer that napari makes of ``data`` (a zarr opened read-only) not
+    editable (``editable = False``) once the current viewer adds it: else napari's brush and
+    fill raise "store was opened in read-only mode" at every stroke. A reader returns data,
+    not layers, and napari's Labels take no ``editable`` argument: the layer is told by its
+    data when the viewer inserts it, and the watch ends there. Without a viewer (a script
+    reading files) nothing is watched."""
+    try:
+        import napari
+
+        viewer = napari.current_viewer()
+    except Exception:  # napari absent or without a viewer: no layer is made here
+        return
+    if viewer is None:
+        return
+    inserted = viewer.layers.events.inserted
+
+    def read_only(event) -> None:
+        layer = event.value
+        if getattr(layer, "data", None) is data:
+            inserted.disconnect(read_only)
+            layer.editable = False
+
+    inserted.connect(read_only)
 
 
 def _mask_stack_layers(

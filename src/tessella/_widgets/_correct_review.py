@@ -57,6 +57,17 @@ class CorrectReview:
         if layer is None:
             self._say("Next suspicious: add or choose a labels layer first.")
             return None
+        if not isinstance(layer.data, np.ndarray):  # read whole, twice, on the GUI thread
+            self._say(
+                f"Next suspicious: layer '{layer.name}' is not in memory "
+                f"({type(layer.data).__name__}, e.g. a labels zarr the reader opened lazily), "
+                "and finding its suspicious objects would read it whole here; to review a "
+                "copy, open its .zarr with File > Open (Tessella reads labels of up to 8192² "
+                "pixels into memory, more with the environment variable "
+                "TESSELLA_LAZY_LABELS_PIXELS)",
+                "error",
+            )
+            return None
         suspects = self.suspects()
         if not suspects:
             self.suspect_label.setText(f"Nothing unusual in '{layer.name}'")

@@ -5,7 +5,8 @@ the labels file still holds the labels the recipe describes. No Qt here.
 write in the ``name.recipe.json`` beside ``name.tif``/``name.zarr``; the napari reader checks
 it with :func:`digest_matches` when it reattaches the recipe. Both take labels on disk too (a
 zarr or dask array, which the reader opens lazily when large): they read them piece by piece
-in C order, at most about :data:`_PIECE_BYTES` at a time, never whole.
+in C order, whole rows of their chunks where these fit :data:`_SLAB_BYTES` (each chunk
+decoded once), at most :data:`_SLAB_BYTES` at a time, never whole (see :func:`_pieces`).
 """
 
 from __future__ import annotations
@@ -25,8 +26,11 @@ DIGEST_KEY = "labels_digest"
 
 # values are cast and hashed this many at a time: no copy of a whole large array
 _CHUNK_VALUES = 2**22
-# labels not in memory (zarr, dask) are read in C-order pieces of about this many bytes
+# labels not in memory (zarr, dask) are read in C-order pieces of about this many bytes ...
 _PIECE_BYTES = 2**27
+# ... or, where a row of their chunks is larger, one row of chunks up to this many (each
+# chunk decoded once, not once per piece that crosses it)
+_SLAB_BYTES = 2**28
 
 
 def _canonical_dtype(labels: np.ndarray) -> np.dtype:
@@ -58,10 +62,16 @@ def _in_memory(labels: Any) -> bool:
 
 
 def _pieces(labels: Any) -> Iterator[np.ndarray]:
-    """``labels`` (a zarr or dask array) read in C order as numpy pieces of about
-    :data:`_PIECE_BYTES`, whose bytes one after the other are the whole array's: runs of whole
-    hyperplanes along the first axis whose hyperplane fits, aligned with the chunks where they
-    can be (a piece then decodes each of its chunks once)."""
+    """``labels`` (a zarr or dask array) read in C order as numpy pieces whose bytes one after
+    the other are the whole array's. Where it can, each piece is one or more whole rows of
+    chunks along the first axis whose chunk row fits :data:`_SLAB_BYTES` (the axes before it
+    in chunks of 1), so that each chunk is decoded once; pieces then hold about
+    :data:`_PIECE_BYTES`, or one chunk row up to :data:`_SLAB_BYTES`. Otherwise (chunks deeper
+    than that, as 3D labels zarrs written before had) pieces of up to :data:`_SLAB_BYTES`:
+    runs of whole hyperplanes along the first axis whose hyperplane fits, aligned with the
+    chunks where they can be, each read one chunk column at a time; zarr decodes each chunk a
+    piece crosses whole, once per piece (a 512-deep chunk of 512³ uint32 labels 2048² wide:
+    32 times, each 512 MiB)."""
     shape = tuple(int(n) for n in labels.shape)
     if not shape or 0 in shape:
         yield np.asarray(labels[...])
@@ -69,18 +79,47 @@ def _pieces(labels: Any) -> Iterator[np.ndarray]:
     chunks = getattr(labels, "chunksize", None) or getattr(labels, "chunks", None)
     if not (isinstance(chunks, tuple) and len(chunks) == len(shape)):
         chunks = shape
-    chunks = tuple(int(c) if isinstance(c, int | np.integer) else n for c, n in zip(chunks, shape))
+    chunks = tuple(
+        min(int(c), n) if isinstance(c, int | np.integer) and c > 0 else n
+        for c, n in zip(chunks, shape)
+    )
     itemsize = np.dtype(labels.dtype).itemsize
+    for axis in range(len(shape)):  # whole chunk rows, each chunk decoded once
+        plane = itemsize * math.prod(shape[axis + 1 :])
+        row = chunks[axis] * plane
+        if row <= _SLAB_BYTES:
+            step = chunks[axis] * max(1, _PIECE_BYTES // row)
+            for outer in itertools.product(*(range(n) for n in shape[:axis])):
+                for start in range(0, shape[axis], step):
+                    yield np.asarray(labels[outer + (slice(start, start + step),)])
+            return
+        if chunks[axis] != 1:  # read index by index, this axis would decode chunks again
+            break
     axis = 0  # the first axis a run of whose hyperplanes fits (the last one always does)
-    while axis < len(shape) - 1 and itemsize * math.prod(shape[axis + 1 :]) > _PIECE_BYTES:
+    while axis < len(shape) - 1 and itemsize * math.prod(shape[axis + 1 :]) > _SLAB_BYTES:
         axis += 1
     plane = itemsize * math.prod(shape[axis + 1 :])
-    step = max(1, _PIECE_BYTES // plane)
+    step = max(1, _SLAB_BYTES // plane)  # large pieces: fewer decodes of each chunk
     if step >= chunks[axis]:
         step -= step % chunks[axis]
     for outer in itertools.product(*(range(n) for n in shape[:axis])):
         for start in range(0, shape[axis], step):
-            yield np.asarray(labels[outer + (slice(start, start + step),)])
+            yield _chunk_by_chunk(labels, outer + (slice(start, start + step),), chunks)
+
+
+def _chunk_by_chunk(labels: Any, index: tuple, chunks: tuple[int, ...]) -> np.ndarray:
+    """``labels[index]`` (``index``: integers, then a slice, then whole axes) read one chunk
+    column of the whole axes at a time: zarr decodes one chunk at a time, not all those the
+    piece crosses at once (each up to 512 MiB in 3D labels written before)."""
+    shape = tuple(int(n) for n in labels.shape)
+    first = len(index) - 1
+    lead = range(*index[-1].indices(shape[first]))
+    piece = np.empty((len(lead), *shape[first + 1 :]), dtype=labels.dtype)
+    grid = [range(0, n, c) for n, c in zip(shape[first + 1 :], chunks[first + 1 :])]
+    for corner in itertools.product(*grid):
+        block = tuple(slice(o, o + c) for o, c in zip(corner, chunks[first + 1 :]))
+        piece[(slice(None),) + block] = np.asarray(labels[index + block])
+    return piece
 
 
 def _range_of(labels: Any) -> tuple[int, int]:

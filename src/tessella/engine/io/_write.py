@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -132,6 +133,28 @@ def write_json(path: str | os.PathLike, data: dict, overwrite: bool = True) -> P
     return Path(path)
 
 
+def _label_chunks(shape: tuple[int, ...], itemsize: int, chunks: int) -> tuple[int, ...]:
+    """The chunks :func:`write_zarr_labels` writes: ``chunks`` along each axis, except the axes
+    before the last two (Z, T): 1, and the one before Y and X as deep as a row of chunks stays
+    within the digest's piece (:data:`~tessella.engine.digest._PIECE_BYTES`, 128 MiB), so that
+    the reader checks a recipe's digest decoding each chunk once, and napari showing one plane
+    of labels opened lazily decodes a few planes, not 512 (512³ uint32 chunks were 512 MiB).
+
+    >>> _label_chunks((512, 2048, 2048), 4, 512), _label_chunks((4, 64, 256, 256), 2, 512)
+    ((8, 512, 512), (1, 64, 256, 256))
+    >>> _label_chunks((3000, 5000), 4, 512)
+    (512, 512)
+    """
+    from ..digest import _PIECE_BYTES
+
+    blocks = [min(chunks, n) for n in shape]
+    if len(shape) >= 3:
+        blocks[: len(shape) - 3] = [1] * (len(shape) - 3)
+        plane = itemsize * math.prod(shape[-2:])
+        blocks[-3] = max(1, min(blocks[-3], _PIECE_BYTES // plane))
+    return tuple(blocks)
+
+
 def write_zarr_labels(
     path: str | os.PathLike,
     labels: np.ndarray,
@@ -160,7 +183,7 @@ def write_zarr_labels(
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         shape, dtype = labels.shape, _labels_dtype(labels)
-        blocks = tuple(min(chunks, n) for n in labels.shape)
+        blocks = _label_chunks(shape, np.dtype(dtype).itemsize, chunks)
         if ome is not None:
             if len(ome["axes"]) != labels.ndim:
                 raise ValueError(f"{path}: OME-Zarr axes {ome['axes']} for {axes} labels")
