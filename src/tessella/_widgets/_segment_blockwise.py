@@ -84,7 +84,11 @@ class SegmentBlockwise:
         show_error(f"Segment: {message}")
         self.status_label.setText(message)
 
-    def _start_blockwise(self, layer, model, axes, scale, translate, units) -> None:
+    def _start_blockwise(
+        self, layer, model, axes, scale, translate, units, params=None, params_from=""
+    ) -> None:
+        """Run blockwise into the output given, with ``params`` (None: the model's; chosen
+        under *Parameters*, which ``params_from`` names for the status line, as in memory)."""
         card = self._cards[model]
         given = axes or guess_layer_axes(layer)
         if card.window > 1 and not set("TZ") & set(given):
@@ -126,7 +130,14 @@ class SegmentBlockwise:
             return
         options = {"scale": scale, "translate": translate, "units": units}
         self._run = _Run(
-            layer.unique_id, layer.name, scale, translate, units, False, time.perf_counter()
+            layer.unique_id,
+            layer.name,
+            scale,
+            translate,
+            units,
+            False,
+            time.perf_counter(),
+            params_from=params_from,
         )
         from tessella.engine.blockwise import blockwise_support
 
@@ -140,6 +151,7 @@ class SegmentBlockwise:
             out,
             model=model,
             axes=axes or None,
+            params=params,
             block=self.block_spin.value(),
             tta=self.tta_checkbox.isChecked(),
             tile=self.tile_spin.value(),
@@ -153,7 +165,8 @@ class SegmentBlockwise:
         self._connect(worker)
         self.progress_bar.setFormat("%v / %m blocks")
         self.progress_bar.setRange(0, 0)
-        self.status_label.setText(f"'{layer.name}': blockwise into {out}…")
+        said = f" {params_from}" if params_from else ""
+        self.status_label.setText(f"'{layer.name}': blockwise into {out}{said}…")
         worker.start()
 
     def _blockwise_status(self, progress) -> str:

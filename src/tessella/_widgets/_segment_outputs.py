@@ -119,7 +119,9 @@ class _Run:
     units: tuple
     show_outputs: bool
     started: float
-    tuned: bool = False  # the previous result's (tuned) parameters were kept
+    #: where the parameters came from, as the status line says it ("with the parameters of
+    #: 'crop labels'"); "" for the model's defaults
+    params_from: str = ""
     #: the model and axes (:func:`_result_key`): the result of the same ones is replaced
     result_key: dict | None = None
 
@@ -141,7 +143,8 @@ class SegmentOutputs:
 
     def _tuned_params(self, layer, model, axes: str) -> dict | None:
         """The parameters of this image's previous result when it came from the same model
-        (tuned in Tune, and on screen): a new run (say with TTA) keeps them. None: the card's."""
+        (tuned in Tune, and on screen): a new run (say with TTA) keeps them, unless another
+        entry of *Parameters* is chosen (:mod:`._segment_params`). None: the card's."""
         card = self._cards.get(model)
         if card is None:
             return None
@@ -190,10 +193,11 @@ class SegmentOutputs:
             seconds = time.perf_counter() - run.started
             resumed = f", {counted(result.resumed, 'block')} resumed" if result.resumed else ""
             again = self._preview.started_again.replace(": starting again", ": started again")
+            said = f" {run.params_from}" if run.params_from else ""
             self.status_label.setText(
                 f"'{run.name}': {counted(result.n_objects, what)} in {seconds:.1f} s "
-                f"({counted(result.n_blocks, 'block')}{resumed}), written to {result.path}"
-                + (f"; {again}" if again else "")
+                f"({counted(result.n_blocks, 'block')}{resumed}){said}, written to "
+                f"{result.path}" + (f"; {again}" if again else "")
             )
             return
         metadata = {SOURCE_KEY: run.name, SOURCE_ID_KEY: run.layer_id, RECIPE_KEY: result.recipe()}
@@ -224,7 +228,7 @@ class SegmentOutputs:
         seconds = time.perf_counter() - run.started
         linked = result.lineage is not None and getattr(result.params, "link", True) is not False
         what = "track" if linked and not one_frame else "object"
-        kept = " (with the parameters tuned before)" if run.tuned else ""
+        kept = f" ({run.params_from})" if run.params_from else ""
         if one_frame:
             kept += " (a 2D image is one frame of a time-lapse: no tracks)"
         if self._find_layer(run.layer_id) is None:  # removed while the network ran

@@ -1,10 +1,11 @@
 """Tune's recipes: Save recipe (and why it may not make the labels on screen) and Load recipe
-(:class:`TuneRecipes`, a mixin of :class:`.tune.TuneWidget`)."""
+(:class:`TuneRecipes`, a mixin of :class:`.tune.TuneWidget`); the reading of a recipe file's
+parameters for a model, which Segment's *Parameters* share (:func:`read_recipe_params`)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from napari.layers import Labels
 from qtpy.QtWidgets import QFileDialog
@@ -13,7 +14,42 @@ from . import _results
 from ._export_outputs import file_name
 from ._tune_notices import show_error, show_warning
 
-__all__ = ["TuneRecipes"]
+if TYPE_CHECKING:
+    from tessella.engine.registry import ModelCard
+
+__all__ = ["TuneRecipes", "read_recipe_params", "recipe_params"]
+
+
+def recipe_params(recipe: dict, card: ModelCard) -> Any:
+    """The parameters (the method's Params) of ``recipe`` over ``card``'s defaults, as the
+    CLI's ``--recipe`` takes them. ValueError saying why they cannot be used with ``card``'s
+    model: no ``params`` object (e.g. a model card, which would give the defaults), another
+    method, or a value unknown, of the wrong type or out of range."""
+    from tessella.engine.methods import get_method
+    from tessella.engine.params import make_params
+
+    values = recipe.get("params")
+    if not isinstance(values, dict):
+        raise ValueError("not a recipe (a JSON object with a 'params' object)")
+    if recipe.get("method", card.method) != card.method:
+        raise ValueError(f"made for method {recipe['method']!r}, not {card.method!r}")
+    method = get_method(card.method)
+    try:
+        base = make_params(method.Params, **card.defaults.get("params", {}))
+        return make_params(method.Params, base, **values)
+    except TypeError as exc:  # (a value a check could not compare)
+        raise ValueError(str(exc)) from None
+
+
+def read_recipe_params(path: str | Path, card: ModelCard) -> tuple[dict, Any]:
+    """``(recipe, params)``: the recipe file at ``path``, its fields checked as the CLI's
+    ``--recipe`` checks them (:func:`tessella.cli._recipe.read_recipe`), and its parameters
+    for ``card``'s model (:func:`recipe_params`). OSError when it cannot be read,
+    ValueError saying what is wrong (without naming the file)."""
+    from tessella.cli._recipe import read_recipe
+
+    recipe = read_recipe(path)
+    return recipe, recipe_params(recipe, card)
 
 
 class TuneRecipes:
@@ -90,27 +126,12 @@ class TuneRecipes:
         Its ``tta``, ``tile`` and ``axes`` concern the network, which Tune never runs: Segment
         uses them. On an unreadable file or a bad parameter nothing changes.
         """
-        from tessella.engine.pipeline import resolve_params
-
         result = self.result
         if result is None:
             return False
         card = result.model.card
         try:
-            try:
-                recipe = json.loads(Path(path).read_text())
-            except json.JSONDecodeError as exc:
-                raise ValueError(
-                    f"not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-                ) from None
-            except UnicodeDecodeError:
-                raise ValueError("not JSON (not a text file)") from None
-            values = recipe.get("params") if isinstance(recipe, dict) else None
-            if not isinstance(values, dict):  # e.g. a model card: it would load the defaults
-                raise ValueError("not a recipe (a JSON object with a 'params' object)")
-            if recipe.get("method", card.method) != card.method:
-                raise ValueError(f"made for method {recipe['method']!r}, not {card.method!r}")
-            params = resolve_params(result.model, values)
+            recipe, params = read_recipe_params(path, card)
         except (OSError, ValueError) as exc:
             said = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
             show_error(f"Cannot load recipe {path}: {said}")

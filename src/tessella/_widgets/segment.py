@@ -49,6 +49,7 @@ from ._segment_outputs import (
     _Run,
     _spatial_transform,
 )
+from ._segment_params import SegmentParams
 from ._workers import ThreadWarningsWorker, close_when_finished, report_runtime_errors
 
 if TYPE_CHECKING:
@@ -79,7 +80,13 @@ def _segment_steps(image: Any, **options) -> Generator[Progress, None, SegmentRe
 
 
 class SegmentWidget(
-    SegmentImage, SegmentModels, SegmentOutputs, SegmentBlockwise, LayerWatcher, QWidget
+    SegmentImage,
+    SegmentModels,
+    SegmentOutputs,
+    SegmentParams,
+    SegmentBlockwise,
+    LayerWatcher,
+    QWidget,
 ):
     """Segment an image layer with an instance segmentation model.
 
@@ -91,7 +98,8 @@ class SegmentWidget(
     is added (or it is replaced when "Replace edited results" is on). Another model adds its
     own layer, named after it (``"<image> labels (em-mito3d)"``), so results can be compared.
     A result the user renamed is kept. Other layers, copies of a result included, are never
-    touched.
+    touched. *Parameters* chooses the post-processing parameters of a Run, in memory and
+    blockwise (:mod:`._segment_params`): by default the previous result's (tuned) values.
     """
 
     #: emitted after every run (done, failed or cancelled) once the controls are usable again
@@ -195,8 +203,16 @@ class SegmentWidget(
         form.addRow("Image", self.layer_combo)
         form.addRow("Axes", self.axes_combo)
         form.addRow("Model", model_row)
-        form.addRow("Device", self.device_combo)
-        form.addRow("Tile size", self.tile_spin)
+        form.addRow("Parameters", self._make_params_combo())
+        # device and tile size share a row: the panel stays as tall as before Parameters
+        # came (docked above Train at 1366x768, Train's options keep their height)
+        compute_row = QHBoxLayout()
+        compute_row.addWidget(self.device_combo, 1)
+        tile_label = QLabel("Tile size")
+        tile_label.setToolTip(self.tile_spin.toolTip())
+        compute_row.addWidget(tile_label)
+        compute_row.addWidget(self.tile_spin, 1)
+        form.addRow("Device", compute_row)
         form.addRow("Intensities", self.invert_combo)
         form.addRow(self.tta_checkbox)
         form.addRow(self.outputs_checkbox)
@@ -224,6 +240,7 @@ class SegmentWidget(
         self.axes_combo.currentTextChanged.connect(self._show_default_block)
         self.block_spin.valueChanged.connect(self._on_block_changed)
         self.model_combo.currentIndexChanged.connect(self._on_model_changed)
+        self.model_combo.currentIndexChanged.connect(self._fill_params)
         self.device_combo.currentIndexChanged.connect(self._on_model_changed)
         self.load_model_button.clicked.connect(self._on_load_model_clicked)
         self.run_button.clicked.connect(self._on_run_clicked)
@@ -256,11 +273,14 @@ class SegmentWidget(
         if axes is None:
             return
         scale, translate, units = _spatial_transform(layer, axes)
+        chosen = self._params_to_run(layer, model, axes)
+        if chosen is None:
+            return
+        params, params_from = chosen
         if self.blockwise_checkbox.isChecked():
-            self._start_blockwise(layer, model, axes, scale, translate, units)
+            self._start_blockwise(layer, model, axes, scale, translate, units, params, params_from)
             return
         card = self._cards[model]
-        params = self._tuned_params(layer, model, axes)
         self._run = _Run(
             layer.unique_id,
             layer.name,
@@ -269,7 +289,7 @@ class SegmentWidget(
             units,
             self.outputs_checkbox.isChecked(),
             time.perf_counter(),
-            tuned=params is not None and params != self._default_params(model),
+            params_from=params_from,
             result_key=_result_key(card, axes),
         )
         # superqt's worker class, not napari's: napari's would also post every error to the
@@ -293,8 +313,14 @@ class SegmentWidget(
         self._connect(worker)
         self.progress_bar.setFormat("%v / %m tiles")
         self.progress_bar.setRange(0, 0)  # busy until the first tile count arrives
-        self.status_label.setText(f"'{layer.name}': loading the model…")
+        said = f" ({params_from})" if params_from else ""
+        self.status_label.setText(f"'{layer.name}': loading the model{said}…")
         worker.start()
+
+    def _refresh_layers(self, event=None) -> None:
+        """The image layers listed, and the labels layers whose parameters a Run can take."""
+        super()._refresh_layers(event)
+        self._fill_params()
 
     def _connect(self, worker) -> None:
         close_when_finished(worker)  # first: Cancel then leaves no suspended generator
@@ -336,6 +362,7 @@ class SegmentWidget(
             self.axes_combo,
             self.model_combo,
             self.load_model_button,
+            self.params_combo,
             self.device_combo,
             self.tile_spin,
             self.invert_combo,

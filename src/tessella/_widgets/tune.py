@@ -230,10 +230,10 @@ class TuneWidget(TuneParams, TuneRecipes, TuneRunning, TuneWriting, LayerWatcher
         """Say in the status line that there is no result to tune: run Segment; and, for the
         newest labels layer with a recipe, why it is not listed and how to go on. A blockwise
         result (just made, or its zarr reopened) is read from its zarr and keeps no network
-        output, and the panel's blockwise Run segments with the model's own parameters: tune
-        in memory, then segment blockwise with the saved recipe. Labels opened from a file
-        keep their labels and recipe, not the network's output Tune works on: segment the
-        image with the recipe's model, then Load recipe."""
+        output: tune an in-memory run (of a crop), then segment blockwise with its parameters
+        (Segment's *Parameters*, or the saved recipe on the command line). Labels opened from
+        a file keep their labels and recipe, not the network's output Tune works on: segment
+        the image with the recipe's model, then Load recipe."""
         from tessella._io import RECIPE_KEY
 
         text = "Run Segment first: its labels layers are listed here."
@@ -247,9 +247,11 @@ class TuneWidget(TuneParams, TuneRecipes, TuneRunning, TuneWriting, LayerWatcher
                     "and the network's output that Tune works on is not kept, so Tune cannot "
                     "update it (it lists results segmented in memory). To tune its "
                     "parameters: untick 'Blockwise into zarr' and Run Segment on the image "
-                    "(or a crop of it), tune here and Save recipe; then `tessella segment "
-                    "IMAGE.zarr -o OUT.zarr --blockwise --recipe RECIPE.json` segments it "
-                    "blockwise with them (the panel's blockwise Run uses the model's own).",
+                    "(or a crop of it), tune its labels here; then tick 'Blockwise into zarr' "
+                    "again and choose those labels (As 'CROP labels') or a recipe you saved "
+                    "(From recipe file…) under Segment's Parameters, and Run. Or Save recipe "
+                    "and run `tessella segment IMAGE.zarr -o OUT.zarr --blockwise --recipe "
+                    "RECIPE.json`.",
                     layer,
                 )
                 return

@@ -1,5 +1,5 @@
-"""A recipe read and checked, the parameters of a run (model, recipe, ``--set``) and
-the model package a recipe names."""
+"""A recipe read and checked (also by the napari panels' recipe files), the parameters of a
+run (model, recipe, ``--set``) and the model package a recipe names."""
 
 from __future__ import annotations
 
@@ -7,7 +7,14 @@ from pathlib import Path
 
 from ._console import CliError
 
-__all__ = ["_parse_sets", "_run_params", "_package_reference", "_recipe_package", "_read_recipe"]
+__all__ = [
+    "_parse_sets",
+    "_run_params",
+    "_package_reference",
+    "_recipe_package",
+    "_read_recipe",
+    "read_recipe",
+]
 
 
 def _parse_sets(pairs: list[str]) -> dict[str, str]:
@@ -113,16 +120,24 @@ _RECIPE_TYPES = {
 }
 
 
-def _read_recipe(path: str) -> dict:
-    """A recipe JSON, its fields checked; CliError naming the file and the field."""
+def read_recipe(path: str | Path) -> dict:
+    """A recipe JSON read and its fields checked: what ``--recipe``, Tune's Load recipe and
+    Segment's *Parameters* "From recipe file…" read. OSError when the file cannot be read;
+    ValueError saying what is wrong (the file is not named: callers name it).
+
+    >>> read_recipe("nuclei labels.recipe.json")["params"]["seed_thresh"]  # doctest: +SKIP
+    0.55
+    """
     import json
 
     try:
         recipe = json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CliError(f"{path}: cannot read recipe ({exc})") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except UnicodeDecodeError:
+        raise ValueError("not JSON (not a text file)") from None
     if not isinstance(recipe, dict):
-        raise CliError(f"{path}: a recipe is a JSON object, got {type(recipe).__name__}")
+        raise ValueError(f"a recipe is a JSON object, got {type(recipe).__name__}")
     for key, kind in _RECIPE_TYPES.items():
         value = recipe.get(key)
         if value is not None and (
@@ -135,12 +150,23 @@ def _read_recipe(path: str) -> dict:
                 int: "a whole number",
                 list: "a list",
             }
-            raise CliError(f"{path}: recipe field {key!r} must be {wanted[kind]}, got {value!r}")
+            raise ValueError(f"recipe field {key!r} must be {wanted[kind]}, got {value!r}")
     spacing = recipe.get("spacing")
     if spacing is not None and not all(
         isinstance(v, int | float) and not isinstance(v, bool) and v > 0 for v in spacing
     ):
-        raise CliError(f"{path}: recipe field 'spacing' must hold positive numbers, got {spacing}")
+        raise ValueError(f"recipe field 'spacing' must hold positive numbers, got {spacing}")
     if recipe.get("tile") is not None and recipe["tile"] <= 0:
-        raise CliError(f"{path}: recipe field 'tile' must be positive, got {recipe['tile']}")
+        raise ValueError(f"recipe field 'tile' must be positive, got {recipe['tile']}")
     return recipe
+
+
+def _read_recipe(path: str) -> dict:
+    """A recipe JSON, its fields checked (:func:`read_recipe`); CliError naming the file and
+    the field."""
+    try:
+        return read_recipe(path)
+    except OSError as exc:
+        raise CliError(f"{path}: cannot read recipe ({exc})") from None
+    except ValueError as exc:
+        raise CliError(f"{path}: {exc}") from None
