@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from ._console import CliError, _advance, _progress_bar
+from ._inputs import _chosen_spacing, _spacing
 from ._skip_existing import _say_skipped_existing, _skip_existing
 from ._write import _check_writable, _probe_recipe, _reason, _recipe_path, _recover_staging
 
@@ -83,13 +84,31 @@ def _blocks_of_this_run(source, model, axes, params, block, halo) -> dict:
         raise CliError(str(exc)) from None
 
 
+def _open_blockwise_input(source, axes):
+    """The zarr input as the engine opens it (its metadata: the pixels are not read), or
+    None where the engine will refuse it (and say why). Its warnings are the engine's to say,
+    once."""
+    import warnings
+
+    from ..engine.blockwise._store import _open_input
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return _open_input(source, axes)
+    except (ValueError, OSError):
+        return None
+
+
 def _segment_blockwise(
     args, jobs, model, params, tta, tile, recipe, invert=None, package=None, settings=None
 ) -> int:
     """``settings`` (``--skip-existing``, see :func:`_run_settings`): finished labels with
     their recipe, made with these settings and the same block size and halo, are kept and
     nothing is done; an unfinished run resumes as always (its finished blocks are the
-    engine's to keep), and labels left without their recipe are segmented again."""
+    engine's to keep), and labels left without their recipe are segmented again. The voxel
+    size is as in memory (:func:`_spacing`): the zarr's pixel size, else the recipe's
+    ``spacing`` (a run of the napari panel on a layer with a scale the file lacks)."""
     import warnings
 
     from ..engine.blockwise import open_executor, segment_blockwise_steps, work_dir
@@ -102,9 +121,17 @@ def _segment_blockwise(
     block, halo = _parse_block(args.block) or replay.get("block"), replay.get("halo")
     axes = args.axes or recipe.get("axes")
     overwrite = args.overwrite
+    data = _open_blockwise_input(source, axes)
+    spatial = [a for a in data.axes if a in "ZYX"] if data is not None else []
     if settings is not None:  # blocks and stitching change the labels at the seams
         blocks = _blocks_of_this_run(source, model, axes, params, block, halo)
-        todo, skipped, redo = _skip_existing(jobs, {**settings, "blockwise": blocks}, model)
+        run_spacing = None
+        if data is not None:
+            chosen = _chosen_spacing(data.pixel_size, spatial, recipe)[0]
+            run_spacing = chosen, chosen is None or all(a in data.pixel_size for a in spatial)
+        todo, skipped, redo = _skip_existing(
+            jobs, {**settings, "blockwise": blocks}, model, lambda *_: run_spacing
+        )
         if not args.quiet:
             _say_skipped_existing(skipped, redo, 1)
         if not todo:
@@ -119,6 +146,7 @@ def _segment_blockwise(
         if (path.exists() or path.is_symlink()) and not overwrite:
             raise CliError(f"{path} exists; pass --overwrite to replace it")
     _probe_recipe(recipe_path, target)  # before the long run, not after it
+    spacing = None if data is None else _spacing(data, spatial, recipe, args.recipe, data.name)
     bar, stage = None, None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
@@ -139,6 +167,7 @@ def _segment_blockwise(
                     executor=executor,
                     overwrite=overwrite,
                     invert=invert,
+                    spacing=spacing,
                 )
                 while True:
                     try:

@@ -11,7 +11,16 @@ import numpy as np
 from ._console import CliError, _few
 from ._write import _recipe_path
 
-__all__ = ["_segment_jobs", "_say_not_images", "_read_input", "_is_frame_folder", "_spacing"]
+__all__ = [
+    "_segment_jobs",
+    "_say_not_images",
+    "_read_input",
+    "_is_frame_folder",
+    "_spacing",
+    "_chosen_spacing",
+    "_same_spacing",
+    "_input_spacing",
+]
 
 
 def _segment_jobs(inputs: list[str], output: str) -> list[tuple[Path, Path]]:
@@ -132,20 +141,84 @@ def _is_frame_folder(inputs: list[str]) -> bool:
     return len(inputs) == 1 and path.is_dir() and not is_zarr_path(path)
 
 
-def _spacing(image, spatial: list[str], recipe: dict, recipe_path) -> tuple | None:
-    """The voxel size post-processing uses: the file's pixel size, else the recipe's (a
-    volume segmented in napari with a scale its file lacks); a difference is said."""
+def _chosen_spacing(pixel_size: dict, spatial, recipe: dict) -> tuple:
+    """``(spacing, recorded)``: the voxel size post-processing uses, the file's pixel size
+    (``pixel_size``, per axis) where it has every spatial axis, else the recipe's (a volume
+    segmented in napari with a scale its file lacks), else None; and the recipe's, where it
+    gives one per spatial axis (None otherwise). The one rule, in memory, blockwise and for
+    ``--skip-existing``.
+
+    >>> _chosen_spacing({}, "ZYX", {"spacing": [4, 1, 1]})
+    ((4.0, 1.0, 1.0), (4.0, 1.0, 1.0))
+    >>> _chosen_spacing({"Z": 2, "Y": 1, "X": 1}, "ZYX", {})
+    ((2.0, 1.0, 1.0), None)
+    """
     recorded = recipe.get("spacing")
     if not isinstance(recorded, list) or len(recorded) != len(spatial):
         recorded = None
-    if all(a in image.pixel_size for a in spatial):
-        spacing = tuple(float(image.pixel_size[a]) for a in spatial)
-        relative = np.asarray(spacing) / min(spacing)  # what post-processing uses
-        if recorded is not None and not np.allclose(relative, np.asarray(recorded) / min(recorded)):
-            print(
-                f"warning: {image.path} has voxel size {spacing}; {recipe_path} was made with "
-                f"{tuple(recorded)}, so objects may differ",
-                file=sys.stderr,
-            )
-        return spacing
-    return None if recorded is None else tuple(float(v) for v in recorded)
+    else:
+        recorded = tuple(float(v) for v in recorded)
+    if all(a in pixel_size for a in spatial):
+        return tuple(float(pixel_size[a]) for a in spatial), recorded
+    return recorded, recorded
+
+
+def _same_spacing(a, b) -> bool:
+    """Whether two voxel sizes are the same to post-processing, which uses them relative to
+    their smallest (0.02 x 0.005 x 0.005 µm is 4 x 1 x 1 px)."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return a.shape == b.shape and np.allclose(a / a.min(), b / b.min())
+
+
+def _spacing(image, spatial, recipe: dict, recipe_path, name=None) -> tuple | None:
+    """The voxel size post-processing uses (:func:`_chosen_spacing`: the file's pixel size,
+    else the recipe's); a difference between the file's and the recipe's is said.
+    ``image``: anything with a ``pixel_size`` (read_image's ImageData, the blockwise input),
+    named ``name`` (default: its ``path``)."""
+    spacing, recorded = _chosen_spacing(image.pixel_size, spatial, recipe)
+    if spacing is not None and recorded is not None and not _same_spacing(spacing, recorded):
+        print(
+            f"warning: {image.path if name is None else name} has voxel size {spacing}; "
+            f"{recipe_path} was made with {recorded}, so objects may differ",
+            file=sys.stderr,
+        )
+    return spacing
+
+
+def _input_spacing(source: Path, axes: str | None, recipe: dict, recorded: dict):
+    """``(spacing, own)``: the voxel size a run (in memory, with ``axes`` forced or not, and
+    ``recipe``) would use on ``source`` (:func:`_chosen_spacing`) and whether it is the
+    file's own pixel size (or none at all, with no recipe's to take), read from the file's
+    metadata only (a TIFF's pixels are not read); None where that cannot be told cheaply (a
+    file that is not read here, axes not known). ``--skip-existing`` compares it with an
+    existing output's recipe ``recorded``, whose axes stand for the file's where the run
+    forces none."""
+    import warnings
+
+    from ..engine.io import TIFF_SUFFIXES, is_zarr_path, read_image
+
+    axes = axes or recorded.get("axes")
+    if not isinstance(axes, str):
+        return None
+    spatial = [a for a in axes.upper() if a in "ZYX"]
+    try:
+        if is_zarr_path(source):  # (its metadata: the array is not read)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                image = read_image(source, axes)
+            spatial = [a for a in image.axes if a in "ZYX"]
+            pixel_size = image.pixel_size
+        elif source.suffix.lower() in TIFF_SUFFIXES and source.is_file():
+            import tifffile
+
+            from ..engine.io._tiff import _tiff_pixel_size  # as read_image reads it
+
+            with tifffile.TiffFile(source) as tif:
+                pixel_size = _tiff_pixel_size(tif)[0]
+        else:
+            return None
+    except Exception:  # unreadable: segmenting it says why
+        return None
+    spacing, _ = _chosen_spacing(pixel_size, spatial, recipe)
+    own = spacing is None or all(a in pixel_size for a in spatial)
+    return spacing, own

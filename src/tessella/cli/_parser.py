@@ -22,6 +22,9 @@ segmented with a halo of context, on a local dask cluster (one worker per core b
 into consistent IDs. Interrupted? Run the same command again: finished blocks are kept.
 --recipe of a blockwise run replays it blockwise (its blocks and halo) where the input is one
 zarr and the output a .zarr (else in memory, with a warning); --no-blockwise: in memory.
+As in memory, a recipe's voxel size (spacing) is used where the zarr has no pixel size.
+Convert a big TIFF to chunked zarr once, keeping its axes and pixel size:
+  python -c "from tessella.engine.blockwise import to_chunked_zarr as z; z('big.tif', 'big.zarr')"
 """
 
 

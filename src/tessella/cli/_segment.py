@@ -10,7 +10,14 @@ import numpy as np
 
 from ._blockwise import _check_blockwise_usage, _replays_blockwise, _segment_blockwise
 from ._console import CliError, _advance, _progress_bar, _stdout_gone
-from ._inputs import _is_frame_folder, _read_input, _say_not_images, _segment_jobs, _spacing
+from ._inputs import (
+    _input_spacing,
+    _is_frame_folder,
+    _read_input,
+    _say_not_images,
+    _segment_jobs,
+    _spacing,
+)
 from ._recipe import _package_reference, _parse_sets, _read_recipe, _recipe_package, _run_params
 from ._skip_existing import _run_settings, _say_skipped_existing, _skip_existing
 from ._write import _check_outputs, _check_writable, _write_labels_and_recipe
@@ -114,8 +121,12 @@ def _cmd_segment(args) -> int:
     # a folder (several images) goes on past an image that fails and counts the failures
     # against all its images, also where --skip-existing leaves one: its messages stay the same
     several, total = len(jobs) > 1, len(jobs)
-    if settings is not None:
-        jobs, skipped, redo = _skip_existing(jobs, settings, model)
+    if settings is not None:  # the voxel size of each image too (a frame folder's: not)
+
+        def spacing_of(source: Path, recorded: dict):
+            return None if movie else _input_spacing(source, forced, recipe, recorded)
+
+        jobs, skipped, redo = _skip_existing(jobs, settings, model, spacing_of)
         if not args.quiet:
             _say_skipped_existing(skipped, redo, total)
     _check_outputs(jobs, args.overwrite, replace=redo)

@@ -146,7 +146,48 @@ def _input_newer(source, target) -> bool:
         return False
 
 
-def _skip_existing(jobs, settings: dict, model) -> tuple[list, list, dict]:
+def _spacing_differences(recorded: dict, run) -> list[str]:
+    """How the voxel size an existing output was made with (its recipe's ``spacing``)
+    differs from the one this run would use, ``run``: ``(spacing, own)`` (see
+    :func:`~tessella.cli._inputs._input_spacing`; ``own``: the input's own pixel size, or
+    none), or None where it is not known (nothing is compared). Compared as post-processing
+    uses them, relative to their smallest (none at all is isotropic: 1 x 1 x 1). A recipe
+    that records none (in memory: made without a voxel size; blockwise before it was
+    recorded) differs only from a voxel size this run takes from ``--recipe``.
+
+    >>> _spacing_differences({"spacing": [4, 1, 1]}, ((0.02, 0.005, 0.005), True))
+    []
+    >>> _spacing_differences({"spacing": [4, 1, 1]}, (None, True))
+    ['spacing=[4, 1, 1] (this run: none, the input has no pixel size)']
+    >>> _spacing_differences({"spacing": [0.5, 0.5]}, (None, True))
+    []
+    >>> _spacing_differences({}, ((4.0, 1.0, 1.0), False))
+    ["spacing=not recorded (this run: [4.0, 1.0, 1.0], the recipe's)"]
+    """
+    from ._inputs import _same_spacing
+
+    def same(a, b) -> bool:
+        try:
+            return _same_spacing(a, [1.0] * len(a) if b is None else b)
+        except (TypeError, ValueError):  # a hand-edited recipe's
+            return False
+
+    if run is None:
+        return []
+    spacing, own = run
+    there = recorded.get("spacing")
+    if there is None:
+        if spacing is None or own or same(spacing, None):
+            return []
+        return [f"spacing=not recorded (this run: {list(spacing)}, the recipe's)"]
+    if same(there, spacing):
+        return []
+    if spacing is None:
+        return [f"spacing={there} (this run: none, the input has no pixel size)"]
+    return [f"spacing={there} (this run: {list(spacing)})"]
+
+
+def _skip_existing(jobs, settings: dict, model, spacing_of=None) -> tuple[list, list, dict]:
     """``--skip-existing``: (jobs to run, sources skipped, targets to redo with why). An
     output is complete, and its job skipped, when its labels are there and readable (see
     :func:`_unreadable_labels`), its recipe (a JSON object) is there, no staging folder of a
@@ -155,7 +196,9 @@ def _skip_existing(jobs, settings: dict, model) -> tuple[list, list, dict]:
     without labels, a killed write, put back first) are replaced (the targets to redo, each
     with its reason). Complete outputs whose recipes record other settings than this run's
     are refused before any work, naming them and each difference: keeping them would leave
-    stale labels beside new ones."""
+    stale labels beside new ones. ``spacing_of(source, recorded)`` (None: not compared) is
+    the voxel size this run would use on ``source`` (see :func:`_spacing_differences`),
+    given the output's recipe ``recorded``; it is asked only of complete outputs."""
     import json
 
     from ..engine.io import is_zarr_path
@@ -189,6 +232,8 @@ def _skip_existing(jobs, settings: dict, model) -> tuple[list, list, dict]:
                 redo[target] = why or "incomplete"
             continue
         differences = _recipe_differences(recorded, settings, model)
+        if spacing_of is not None:
+            differences += _spacing_differences(recorded, spacing_of(Path(source), recorded))
         if differences:
             stale.append((target, differences))
         else:

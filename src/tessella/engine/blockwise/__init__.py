@@ -108,6 +108,7 @@ differ from the unfinished run's, other settings being the same, starts again wi
 
 from __future__ import annotations
 
+from ._convert import to_chunked_zarr
 from ._driver import (
     DEFAULT_BLOCK,
     default_block,
@@ -141,5 +142,6 @@ __all__ = [
     "open_executor",
     "segment_blockwise",
     "segment_blockwise_steps",
+    "to_chunked_zarr",
     "work_dir",
 ]

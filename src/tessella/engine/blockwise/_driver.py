@@ -272,6 +272,7 @@ def segment_blockwise_steps(
     executor: concurrent.futures.Executor | None = None,
     overwrite: bool = False,
     invert: bool | None = None,
+    spacing=None,
 ) -> Generator[BlockProgress, None, BlockwiseResult]:
     """Segment a zarr/OME-Zarr ``image`` (a path; or an array, in this process) into ``out``.
 
@@ -279,6 +280,10 @@ def segment_blockwise_steps(
     :class:`~tessella.engine.io.ImageData` (an array with its axes, pixel size, unit, file
     and OME-Zarr layout, e.g. a napari layer's) is segmented with its voxel size, which the
     labels keep as a path's, and its file named in the recipe's ``input``.
+    ``spacing`` (one size per spatial axis, as :func:`~tessella.engine.pipeline.segment_steps`
+    takes it) replaces the input's own voxel size for post-processing, and the recipe
+    records it (``tessella segment --blockwise --recipe`` replays a recipe's where the zarr
+    has no pixel size, as in memory); the labels keep the input's pixel size.
 
     ``block``: core edge per spatial axis (default 2048 in 2D, 256 in 3D; one output chunk
     each). ``halo``: context per side (default: the model's network halo plus the method's
@@ -298,6 +303,7 @@ def segment_blockwise_steps(
     from ..device import resolve_device
     from ..params import params_to_dict
     from ..pipeline import DEFAULT_MODEL, resolve_params
+    from ..pipeline._inputs import _check_options
     from ..registry import LoadedModel, checked_card, load_model, model_reference
 
     if isinstance(model, LoadedModel):
@@ -322,8 +328,17 @@ def segment_blockwise_steps(
     defaults = model.card.defaults
     tta = bool(defaults.get("tta", False)) if tta is None else bool(tta)
     tile = int(tile or defaults.get("tile", 1024))
-    spacing = None
-    if all(a in data.pixel_size for a in spatial):
+    if spacing is not None:  # given: as in memory (a recipe's where the file has none)
+        if isinstance(spacing, dict):  # sizes per axis, as read_image's pixel_size
+            given = {str(k).upper(): v for k, v in spacing.items()}
+            spacing = [given.get(a, float("nan")) for a in spatial]
+        spacing = _check_options(None, None, spacing, data.name)
+        if len(spacing) != len(spatial):
+            raise ValueError(
+                f"{data.name}: spacing {list(spacing)} gives {len(spacing)} sizes but the "
+                f"image has {len(spatial)} spatial axes ({spatial})"
+            )
+    elif all(a in data.pixel_size for a in spatial):
         spacing = tuple(float(data.pixel_size[a]) for a in spatial)
     if model.network is not None:  # this process needs no reload
         _MODELS[(str(model.path), model.card.sha256)] = model

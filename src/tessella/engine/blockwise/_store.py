@@ -69,8 +69,8 @@ def _open_input(image, axes: str | None) -> _Input:
     if not is_zarr_path(path):
         raise ValueError(
             f"{path}: blockwise segmentation reads chunked zarr or OME-Zarr; convert it first, "
-            f"e.g. dask.array.from_zarr(tifffile.imread('{path}', aszarr=True))"
-            f".rechunk(2048).to_zarr('{path.with_suffix('.zarr').name}')"
+            'keeping its axes and pixel size: python -c "from tessella.engine.blockwise import '
+            f"to_chunked_zarr; to_chunked_zarr('{path}', '{path.with_suffix('.zarr')}')\""
         )
     data = read_image(path, axes)
     node = _open_zarr(str(path))
@@ -91,9 +91,9 @@ def _check_chunks(data: _Input, grid: BlockGrid) -> None:
         return
     chunks = tuple(max(c) if isinstance(c, tuple) else int(c) for c in chunks)
     nbytes = int(np.prod(chunks)) * data.array.dtype.itemsize
-    advice = (
-        f"rechunk it, e.g. dask.array.from_zarr('{data.name}').rechunk({grid.block[-1]})"
-        ".to_zarr('rechunked.zarr')"
+    advice = (  # (keeping its axes and pixel size, which a plain dask to_zarr copy drops)
+        'rechunk it: python -c "from tessella.engine.blockwise import to_chunked_zarr; '
+        f"to_chunked_zarr('{data.name}', 'rechunked.zarr', {grid.block[-1]})\""
     )
     if nbytes > MAX_CHUNK_BYTES:
         raise ValueError(
