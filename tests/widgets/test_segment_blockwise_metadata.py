@@ -140,3 +140,31 @@ def test_blockwise_status_says_the_time_per_block_and_the_time_left(segment_widg
         assert widget._blockwise_status(BlockProgress("stitch", 0, 48)) == "'val': stitch, 0 of 48"
     finally:
         widget._run = None
+
+
+def test_axes_that_do_not_fit_the_layer_are_refused_and_the_panel_runs_again(
+    segment_widget, tmp_path, qtbot
+):
+    """Axes typed for another layer ("YX" for a volume with a voxel size): the blockwise
+    Run raised out of its Qt slot after the run was set, so every later Run said "a run
+    is in progress" until the panel was reopened (review of 22a6048)."""
+    viewer, widget = segment_widget
+    viewer.add_image(np.zeros((4, 64, 64), np.uint8), name="vol", scale=(2.0, 1.0, 1.0))
+    widget.layer_combo.setCurrentIndex(widget.layer_combo.findText("vol"))
+    widget.axes_combo.setCurrentText("YX")
+    widget.blockwise_checkbox.setChecked(True)
+    widget.blockwise_edit.setText(str(tmp_path / "out.zarr"))
+
+    widget._on_run_clicked()
+
+    assert widget._run is None and widget._preview is None
+    assert widget.status_label.text().startswith("cannot segment 'vol' blockwise: ")
+    assert "does not fit axes YX" in widget.status_label.text()
+    assert [layer.name for layer in viewer.layers] == ["vol"]
+    assert not (tmp_path / "out.zarr").exists()
+    widget.axes_combo.setCurrentText("ZYX")  # the next Run runs (its engine answers)
+    widget._on_run_clicked()
+    assert widget._run is not None
+    qtbot.waitUntil(lambda: widget._run is None, timeout=120_000)
+    assert "a run is in progress" not in widget.status_label.text()
+    assert widget.run_button.isEnabled()

@@ -128,6 +128,11 @@ class SegmentBlockwise:
             show_info(f"Segment: {message}")
             self.status_label.setText(message)
             return
+        try:  # (before the run is set: a refusal leaves the panel as it was)
+            source = blockwise_input(layer, given, scale, units)  # its voxel size, file, layout
+        except ValueError as exc:  # axes typed that do not fit the layer
+            self._refuse(f"cannot segment '{layer.name}' blockwise: {exc}.")
+            return
         options = {"scale": scale, "translate": translate, "units": units}
         self._run = _Run(
             layer.unique_id,
@@ -147,7 +152,7 @@ class SegmentBlockwise:
         )
         worker = create_worker(
             blockwise_steps,
-            blockwise_input(layer, given, scale, units),  # its voxel size, file and layout
+            source,
             out,
             model=model,
             axes=axes or None,
