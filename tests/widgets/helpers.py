@@ -39,3 +39,24 @@ def choose_base(train, data: str) -> None:
         i for i in range(train.base_combo.count()) if train.base_combo.itemData(i).endswith(data)
     )
     train.base_combo.setCurrentIndex(index)
+
+
+def proposed_save_names(monkeypatch, module) -> list[str]:
+    """The file names ``module``'s save dialogs propose from now on (each dialog is
+    answered as cancelled): ``QFileDialog.getSaveFileName`` as ``module`` imported it."""
+    proposed: list[str] = []
+
+    def dialog(parent, caption, directory, *args, **kwargs):
+        proposed.append(directory)
+        return "", ""
+
+    monkeypatch.setattr(module.QFileDialog, "getSaveFileName", dialog)
+    return proposed
+
+
+def said(monkeypatch, module, notify: str = "show_error") -> list[str]:
+    """The notifications ``module`` shows with ``notify`` from now on, instead of showing
+    them (napari's ``show_error`` as ``module`` imported it, by default)."""
+    shown: list[str] = []
+    monkeypatch.setattr(module, notify, shown.append)
+    return shown

@@ -12,6 +12,7 @@ from tessella._widgets import _evaluate_run
 from tessella._widgets.evaluate import ERRORS_KEY, EvaluateWidget
 from tessella.cli import evaluate_paths
 from tests.engine.test_evaluation import perturb
+from tests.widgets.helpers import said
 
 THRESHOLDS = ("0.5", "0.6", "0.7", "0.8", "0.9")
 #: what the panel reports: AP and foreground IoU (`tessella evaluate --metric ap --metric iou`)
@@ -68,9 +69,7 @@ def evaluate_widget(make_napari_viewer, nuclei_pair):
 
 @pytest.fixture
 def shown_errors(monkeypatch) -> list[str]:
-    shown: list[str] = []
-    monkeypatch.setattr(_evaluate_run, "show_error", shown.append)
-    return shown
+    return said(monkeypatch, _evaluate_run)
 
 
 def test_docks_and_lists_only_labels_layers(make_napari_viewer):

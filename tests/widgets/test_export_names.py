@@ -12,6 +12,7 @@ import pytest
 from tessella._widgets import _export_outputs, _export_write
 from tessella._widgets.export import ExportWidget
 from tessella.engine.io import read_image
+from tests.widgets.helpers import proposed_save_names, said
 
 
 @pytest.fixture
@@ -29,9 +30,7 @@ def exporter(make_napari_viewer, nuclei_sample):
 
 @pytest.fixture
 def errors(monkeypatch) -> list[str]:
-    shown: list[str] = []
-    monkeypatch.setattr(_export_write, "show_error", shown.append)
-    return shown
+    return said(monkeypatch, _export_write)
 
 
 def _files(folder: Path) -> list[str]:
@@ -114,13 +113,7 @@ def test_browse_proposes_a_file_in_the_home_folder(exporter, monkeypatch):
     """Browse's first proposal (Save as empty) is the layer's name in the home folder, made
     a file name there: never a path above it or elsewhere."""
     _viewer, widget, layer = exporter
-    proposed: list[str] = []
-
-    def dialog(parent, caption, directory, *args, **kwargs):
-        proposed.append(directory)
-        return "", ""
-
-    monkeypatch.setattr(_export_outputs.QFileDialog, "getSaveFileName", dialog)
+    proposed = proposed_save_names(monkeypatch, _export_outputs)
     for name in ("../../etc/cells", "/tmp/cells", "DAPI/GFP"):
         layer.name = name
         widget.browse_button.click()

@@ -17,7 +17,7 @@ import zarr
 from tessella._widgets import _results
 from tessella.engine.methods import embedding
 from tessella.engine.params import make_params, params_to_dict
-from tests.widgets.helpers import choose_model
+from tests.widgets.helpers import choose_model, said
 from tests.widgets.test_segment_blockwise import same_partition
 from tests.widgets.test_tune_widget import change
 
@@ -66,9 +66,7 @@ def errors(monkeypatch) -> list[str]:
     """The error notifications of Segment's Parameters."""
     from tessella._widgets import _segment_params
 
-    said: list[str] = []
-    monkeypatch.setattr(_segment_params, "show_error", said.append)
-    return said
+    return said(monkeypatch, _segment_params)
 
 
 def test_the_entries_follow_the_labels_layers_and_the_model(segment_widget):
@@ -190,13 +188,13 @@ def test_a_recipe_file_of_another_model_is_refused_and_the_panel_stays_usable(
         lambda *a, **k: (picked.pop(), ""),
     )
     choose(widget, FROM_FILE)
-    said = (
+    why = (
         f"{mito}: made with model 'em-mito2d' (sha256 e61ee61ee61e…), not with the chosen "
         f"model 'nuclei2d' (sha256 {card.sha256[:12]}…); choose that model first, or another "
         "recipe"
     )
-    assert errors == [f"Segment: cannot use recipe {said}"]
-    assert widget.status_label.text() == f"Recipe not used: {said}"
+    assert errors == [f"Segment: cannot use recipe {why}"]
+    assert widget.status_label.text() == f"Recipe not used: {why}"
     assert chosen(widget) == DEFAULTS  # as it was
     assert "From 'mito.recipe.json'" not in entries(widget)
 

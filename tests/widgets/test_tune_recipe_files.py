@@ -10,6 +10,7 @@ import json
 
 import pytest
 
+from tests.widgets.helpers import proposed_save_names
 from tests.widgets.test_tune_widget import place
 
 
@@ -68,13 +69,7 @@ def test_save_proposes_one_file_name_after_the_layer(docked_tune, result_2d, mon
 
     viewer, widget = docked_tune
     layer = place(viewer, result_2d)
-    proposed: list[str] = []
-
-    def dialog(parent, caption, directory, *args, **kwargs):
-        proposed.append(directory)
-        return "", ""
-
-    monkeypatch.setattr(_tune_recipes.QFileDialog, "getSaveFileName", dialog)
+    proposed = proposed_save_names(monkeypatch, _tune_recipes)
     for name in ("../cells/v2", "CON", "nuclei labels"):
         layer.name = name
         widget.save_button.click()
