@@ -622,3 +622,21 @@ def test_the_errors_layer_has_the_units_of_its_prediction(make_napari_viewer, nu
     prediction = viewer.layers["prediction"]
     assert (errors.units, errors.axis_labels) == (prediction.units, ("y", "x"))
     assert tuple(errors.scale) == (0.3, 0.3)
+
+
+def test_negative_labels_are_named_as_the_layer_they_are_in(evaluate_widget, shown_errors):
+    """The metrics name their arguments labels_true / labels_pred; the panel said "Not
+    evaluated: labels_true contains negative labels" (robustness pass, session 25)."""
+    viewer, widget = evaluate_widget
+    truth = viewer.layers["nuclei ground truth"]
+    data = truth.data.astype(np.int32)
+    data[0, 0] = -1
+    truth.data = data
+
+    widget.evaluate_button.click()
+
+    said = "the ground truth 'nuclei ground truth' contains negative labels"
+    assert widget.status_label.text() == f"Not evaluated: {said}"
+    assert shown_errors == [
+        f"Evaluate failed on 'prediction' against 'nuclei ground truth': {said}"
+    ]

@@ -344,8 +344,11 @@ class EvaluateRun:
 
     def _on_errored(self, exc: Exception) -> None:
         run = self._run
-        show_error(f"Evaluate failed on '{run.pred_name}' against '{run.truth_name}': {exc}")
-        self._set_status(f"Not evaluated: {exc}")
+        # (the metrics' own names for their arguments, said as the layers they are here)
+        said = str(exc).replace("labels_true", f"the ground truth '{run.truth_name}'")
+        said = said.replace("labels_pred", f"the prediction '{run.pred_name}'")
+        show_error(f"Evaluate failed on '{run.pred_name}' against '{run.truth_name}': {said}")
+        self._set_status(f"Not evaluated: {said}")
 
     def _on_finished(self) -> None:
         self.worker = None
