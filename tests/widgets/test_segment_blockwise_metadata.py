@@ -168,3 +168,20 @@ def test_axes_that_do_not_fit_the_layer_are_refused_and_the_panel_runs_again(
     qtbot.waitUntil(lambda: widget._run is None, timeout=120_000)
     assert "a run is in progress" not in widget.status_label.text()
     assert widget.run_button.isEnabled()
+
+
+def test_a_relative_output_is_shown_and_said_in_full(segment_widget, tmp_path, monkeypatch):
+    """A relative output ("out.zarr") goes to napari's working folder (make run: the
+    repository); the status line gave the relative name alone, so the user could not
+    tell where the labels went."""
+    viewer, widget = segment_widget
+    monkeypatch.chdir(tmp_path)
+    viewer.add_image(np.zeros((4, 64, 64), np.uint8), name="vol", scale=(2.0, 1.0, 1.0))
+    widget.layer_combo.setCurrentIndex(widget.layer_combo.findText("vol"))
+    widget.axes_combo.setCurrentText("YX")  # (refused after the output is settled)
+    widget.blockwise_checkbox.setChecked(True)
+    widget.blockwise_edit.setText("out.zarr")
+
+    widget._on_run_clicked()
+
+    assert widget.blockwise_edit.text() == str(tmp_path / "out.zarr")

@@ -105,6 +105,9 @@ class SegmentBlockwise:
             self._refuse("give the blockwise output: a .zarr folder.")
             return
         out = Path(text).expanduser()
+        if not out.is_absolute():  # (relative to napari's working folder: said in full)
+            out = Path(os.path.abspath(out))
+            self.blockwise_edit.setText(str(out))
         if not out.name.endswith(".zarr"):
             self._refuse(f"blockwise output '{out}' must be a .zarr folder.")
             return
