@@ -153,3 +153,26 @@ def test_skip_existing_keeps_an_older_output_that_records_no_spacing(tmp_path, i
     again = ["segment", str(bare), "-o", str(outputs[bare]), "--recipe", str(recipe)]
     assert main([*again, *BASE, *BLOCKWISE, "--skip-existing"]) == 1
     assert "spacing=not recorded (this run: [2.0, 1.0], the recipe's)" in capsys.readouterr().err
+
+
+def test_the_printed_conversion_runs_for_any_file_name_and_gives_an_image(tmp_path, image, capsys):
+    """The printed conversion put the path in quotes as it was: a Windows path (C:\\Users\\...)
+    or any name with a backslash was another string once run (\\b a backspace). The zarr it
+    makes of a 16-bit image carries the attributes of labels zarrs written before the
+    tessella_labels marker, so the reader asked whether it held labels (review3)."""
+    import warnings
+
+    from tessella._io import read_layers
+
+    tif = tmp_path / "well\\b2.tif"
+    tifffile.imwrite(tif, image.astype(np.uint16) * 100, imagej=True, resolution=(4.0, 2.0))
+    out = tmp_path / "labels.zarr"
+    assert main(["segment", str(tif), "-o", str(out), "--blockwise", *BLOCKWISE, *BASE]) == 1
+    err = capsys.readouterr().err
+    exec(err[err.index("from tessella") : err.rindex(")") + 1])
+    converted = tmp_path / "well\\b2.zarr"
+    assert converted.is_dir()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (no "may hold labels" question)
+        [(data, kwargs, kind)] = read_layers(converted)
+    assert kind == "image" and kwargs["scale"] == (0.5, 0.25)

@@ -320,3 +320,22 @@ def test_labels_zarr_of_an_earlier_version_opens_as_an_image_saying_how_to_mark_
             warnings.simplefilter("error")
             [(_data, _kwargs, kind)] = read_layers(quiet)
         assert kind == "image", quiet
+
+
+def test_lazy_labels_are_read_only_in_the_viewer_that_opens_them_and_leave_no_watch(
+    make_napari_viewer, qtbot, tmp_path, nuclei_sample, monkeypatch
+):
+    """The layer was made read-only only in the current viewer: a file opened in another
+    viewer stayed editable (every brush stroke then failed on the read-only store), and each
+    read left a watch on the current viewer's layer list, holding the zarr (review3)."""
+    path, _labels = _segmented(tmp_path, nuclei_sample)
+    monkeypatch.setenv("TESSELLA_LAZY_LABELS_PIXELS", "0")
+    first, second = make_napari_viewer(), make_napari_viewer()  # the second is current
+    watches = [len(v.layers.events.inserted.callbacks) for v in (first, second)]
+    with pytest.warns(LazyLabelsWarning):
+        [lazy] = first.open(str(path), plugin="tessella")
+    assert lazy.editable is False
+    with pytest.warns(LazyLabelsWarning):
+        read_layers(path)  # read, and added to no viewer
+    qtbot.wait(10)  # (back in Qt's event loop: the reads' watches end)
+    assert [len(v.layers.events.inserted.callbacks) for v in (first, second)] == watches

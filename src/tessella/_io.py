@@ -338,28 +338,46 @@ def _labels_data(path: Path, data):
 
 def _not_editable_when_added(data) -> None:
     """Make the labels layer that napari makes of ``data`` (a zarr opened read-only) not
-    editable (``editable = False``) once the current viewer adds it: else napari's brush and
-    fill raise "store was opened in read-only mode" at every stroke. A reader returns data,
-    not layers, and napari's Labels take no ``editable`` argument: the layer is told by its
-    data when the viewer inserts it, and the watch ends there. Without a viewer (a script
-    reading files) nothing is watched."""
+    editable (``editable = False``): else napari's brush and fill raise "store was opened in
+    read-only mode" at every stroke. A reader returns data, not layers, and napari's Labels
+    take no ``editable`` argument, so the layer is told by its data when a viewer inserts it:
+    every open viewer is watched (the one opening the file need not be the current one),
+    until the layer is inserted or control returns to Qt's event loop (napari inserts what
+    a reader returns before that: a read whose data no viewer adds leaves no watch behind).
+    The watch holds ``data`` weakly. Without a viewer (a script reading files) nothing is
+    watched."""
+    import weakref
+
     try:
         import napari
 
-        viewer = napari.current_viewer()
+        viewers = list(getattr(napari.Viewer, "_instances", ())) or [napari.current_viewer()]
     except Exception:  # napari absent or without a viewer: no layer is made here
         return
-    if viewer is None:
+    viewers = [viewer for viewer in viewers if viewer is not None]
+    if not viewers:
         return
-    inserted = viewer.layers.events.inserted
+    made_of = weakref.ref(data)
+    watches: list[tuple] = []
+
+    def stop() -> None:
+        for emitter, watch in watches:
+            emitter.disconnect(watch)
+        watches.clear()
 
     def read_only(event) -> None:
         layer = event.value
-        if getattr(layer, "data", None) is data:
-            inserted.disconnect(read_only)
+        if getattr(layer, "data", None) is made_of():
             layer.editable = False
+            stop()
 
-    inserted.connect(read_only)
+    for viewer in viewers:
+        emitter = viewer.layers.events.inserted
+        emitter.connect(read_only)
+        watches.append((emitter, read_only))
+    from qtpy.QtCore import QTimer
+
+    QTimer.singleShot(0, stop)
 
 
 def _mask_stack_layers(

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from tests.widgets.helpers import proposed_save_names
+from tests.widgets.helpers import proposed_save_names, said
 from tests.widgets.test_tune_widget import place
 
 
@@ -77,4 +77,29 @@ def test_save_proposes_one_file_name_after_the_layer(docked_tune, result_2d, mon
         "___cells_v2.recipe.json",
         "CON_.recipe.json",
         "nuclei labels.recipe.json",
+    ]
+
+
+def test_a_recipe_of_other_weights_of_the_model_is_loaded_with_a_warning(
+    docked_tune, result_2d, tmp_path, monkeypatch, qtbot
+):
+    """A recipe of the same model name made with other weights (a fine-tune saved under the
+    name) loaded without a word, where `segment --recipe` warns and Segment's Parameters
+    refuse it (review3)."""
+    from tessella._widgets import _tune_recipes
+
+    viewer, widget = docked_tune
+    place(viewer, result_2d)
+    warned = said(monkeypatch, _tune_recipes, "show_warning")
+    card = widget.result.model.card
+    recipe = tmp_path / "tuned.recipe.json"
+    recipe.write_text(
+        json.dumps({"model": card.name, "model_sha256": "e61e" * 16, "params": {"min_size": 40}})
+    )
+    assert widget.load_recipe(recipe)
+    qtbot.waitUntil(lambda: not widget.busy, timeout=20_000)
+    assert widget.params.min_size == 40
+    assert warned == [
+        f"Recipe {recipe} was made with other weights of {card.name!r} (sha256 e61ee61ee61e…, "
+        f"not {card.sha256[:12]}…)"
     ]

@@ -7,8 +7,10 @@ and blockwise (a mixin of :class:`.segment.SegmentWidget`).
 - "As 'NAME'": those of a labels layer made with the chosen model (the same weights: its
   recipe's ``model_sha256``), e.g. a crop tuned in Tune, to segment the whole image with;
 - "From recipe file…": a recipe JSON (Tune's Save recipe, ``tessella segment``'s), read and
-  checked as Tune's Load recipe and the CLI's ``--recipe`` read it
-  (:func:`._tune_recipes.read_recipe_params`); listed as "From 'FILE'" once read.
+  checked as Tune's Load recipe and the CLI's ``--recipe`` read it (the CLI's
+  ``read_recipe``, then :func:`._tune_recipes.recipe_params`), and refused when made with
+  other weights (:func:`other_model`: Segment can choose the model, where Tune and the CLI
+  only warn); listed as "From 'FILE'" once read.
 
 The layer entries follow layers being added, removed and renamed, and the model chosen; a
 recipe of another model is refused, naming both. The panel's own Tile size, Intensities and

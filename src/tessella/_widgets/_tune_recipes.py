@@ -139,6 +139,11 @@ class TuneRecipes:
             return False
         if recipe.get("model", card.name) != card.name:
             show_warning(f"Recipe {path} was made for model {recipe['model']!r}, not {card.name!r}")
+        elif recipe.get("model_sha256", card.sha256) != card.sha256:  # (as the CLI warns)
+            show_warning(
+                f"Recipe {path} was made with other weights of {card.name!r} (sha256 "
+                f"{str(recipe['model_sha256'])[:12]}…, not {card.sha256[:12]}…)"
+            )
         self._use_params(params, whole=self._redo_all())
         return True
 

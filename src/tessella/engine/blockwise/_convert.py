@@ -59,7 +59,13 @@ def to_chunked_zarr(image, out, chunks: int | None = None, overwrite: bool = Fal
         tuple({"T": 1, "C": shape.get("C", 1)}.get(a, edge) for a in axes) if axes else edge
     )
     data.to_zarr(os.fspath(out), overwrite=overwrite)
-    attrs: dict = {"pixel_size": sizes, "unit": unit if sizes else "pixel"}
+    # (tessella_labels false: an image, though its attributes are those of labels zarrs
+    # written before the marker, which the reader would otherwise ask about)
+    attrs: dict = {
+        "pixel_size": sizes,
+        "unit": unit if sizes else "pixel",
+        "tessella_labels": False,
+    }
     if axes:
         attrs["tessella_axes"] = axes
     zarr.open(os.fspath(out), mode="r+").attrs.update(attrs)

@@ -70,7 +70,7 @@ def _open_input(image, axes: str | None) -> _Input:
         raise ValueError(
             f"{path}: blockwise segmentation reads chunked zarr or OME-Zarr; convert it first, "
             'keeping its axes and pixel size: python -c "from tessella.engine.blockwise import '
-            f"to_chunked_zarr; to_chunked_zarr('{path}', '{path.with_suffix('.zarr')}')\""
+            f'to_chunked_zarr; to_chunked_zarr({str(path)!r}, {str(path.with_suffix(".zarr"))!r})"'
         )
     data = read_image(path, axes)
     node = _open_zarr(str(path))
@@ -93,7 +93,7 @@ def _check_chunks(data: _Input, grid: BlockGrid) -> None:
     nbytes = int(np.prod(chunks)) * data.array.dtype.itemsize
     advice = (  # (keeping its axes and pixel size, which a plain dask to_zarr copy drops)
         'rechunk it: python -c "from tessella.engine.blockwise import to_chunked_zarr; '
-        f"to_chunked_zarr('{data.name}', 'rechunked.zarr', {grid.block[-1]})\""
+        f"to_chunked_zarr({str(data.name)!r}, 'rechunked.zarr', {grid.block[-1]})\""
     )
     if nbytes > MAX_CHUNK_BYTES:
         raise ValueError(
