@@ -65,8 +65,17 @@ class EvaluateKinds:
         as tall as its lines wrapped at its width. (Qt lays out at the next turn of the event
         loop: until then new, longer text was drawn in the old height, its first line under
         the combo box and its last cut off, as a screenshot taken on ``kind_guessed`` showed.)"""
-        self.kind_label.setText(text)
-        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        label = self.kind_label
+        label.setText(text)
+        for _ in range(4):  # (a layout done may ask its parent's for another round)
+            QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+            if label.height() >= label.heightForWidth(label.width()):
+                break
+            widget = label.parentWidget()
+            while widget is not None:  # (not posted yet: activate the layouts up the chain)
+                if widget.layout() is not None:
+                    widget.layout().activate()
+                widget = widget.parentWidget()
 
     def _guess_kind(self) -> None:
         """Choose "Ground truth is" from the data of a new pair of layers, saying why. Small
