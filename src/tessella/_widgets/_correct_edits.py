@@ -11,7 +11,7 @@ import numpy as np
 from napari.layers import Labels, Points, Shapes
 
 from . import _results
-from ._labels_states import _restart_history, restart_history_on_new_data
+from ._labels_states import _restart_history
 
 if TYPE_CHECKING:
     from tessella.engine.edit import Edit
@@ -64,7 +64,6 @@ class CorrectEdits:
         renamed = self._rename_tracks(layer, change.renamed) if change.renamed else None
         with layer.block_history():
             layer.data_setitem(change.indices, change.values)
-        restart_history_on_new_data(layer)  # its data replaced later: this step is not undone
         if renamed is not None:  # Ctrl+Z and Redo find each side's divisions again
             _results.remember_edited_state(layer, renamed)
         # the Tracks layer beside a time-lapse follows the step (_results.follow_edits)
@@ -274,7 +273,6 @@ class CorrectEdits:
         if _history_length(layer, which) == 0:
             self._say(f"Nothing to {which} on '{layer.name}'", None)
             return
-        restart_history_on_new_data(layer)  # from now on: replaced data restart it
         cannot = f"Cannot {which} on '{layer.name}'"
         if not _step_fits(layer, which):  # napari would write part of it, then fail
             _restart_history(layer)

@@ -17,7 +17,7 @@ from napari.qt.threading import create_worker
 from napari.utils.notifications import show_error, show_info
 
 from ._blockwise import BlockwisePreview, blockwise_steps, folder_problem, kept_work
-from ._segment_image import _layer_array, guess_layer_axes
+from ._segment_image import _layer_array
 from ._segment_outputs import _Run
 from ._workers import ThreadWarningsWorker
 
@@ -87,15 +87,15 @@ class SegmentBlockwise:
     def _start_blockwise(
         self, layer, model, axes, scale, translate, units, params=None, params_from=""
     ) -> None:
-        """Run blockwise into the output given, with ``params`` (None: the model's; chosen
-        under *Parameters*, which ``params_from`` names for the status line, as in memory)."""
+        """Run blockwise into the output given, on ``axes`` (the Axes box's, or the
+        layer's guessed), with ``params`` (None: the model's; chosen under *Parameters*,
+        which ``params_from`` names for the status line, as in memory)."""
         card = self._cards[model]
-        given = axes or guess_layer_axes(layer)
-        if card.window > 1 and not set("TZ") & set(given):
+        if card.window > 1 and not set("TZ") & set(axes):
             # a single 2D image: in memory a one-frame movie (YX labels, no tracks, as the CLI
             # gives); blockwise runs a movie's network pass, stores and linking over T
             self._refuse(
-                f"model '{card.name}' segments a single 2D image (axes {given}) as a one-frame "
+                f"model '{card.name}' segments a single 2D image (axes {axes}) as a one-frame "
                 "movie in memory only; blockwise needs a time-lapse (a T axis): untick "
                 "'Blockwise into zarr'."
             )
@@ -132,7 +132,7 @@ class SegmentBlockwise:
             self.status_label.setText(message)
             return
         try:  # (before the run is set: a refusal leaves the panel as it was)
-            source = blockwise_input(layer, given, scale, units)  # its voxel size, file, layout
+            source = blockwise_input(layer, axes, scale, units)  # its voxel size, file, layout
         except ValueError as exc:  # axes typed that do not fit the layer
             self._refuse(f"cannot segment '{layer.name}' blockwise: {exc}.")
             return
@@ -158,7 +158,7 @@ class SegmentBlockwise:
             source,
             out,
             model=model,
-            axes=axes or None,
+            axes=axes,
             params=params,
             block=self.block_spin.value(),
             tta=self.tta_checkbox.isChecked(),
