@@ -213,3 +213,31 @@ def test_split_line_without_a_label_splits_the_object_it_crosses(labels):
     assert change.description.startswith(f"split {label} into 2")
     with pytest.raises(ValueError, match="crosses no object"):
         edit.split_line(np.zeros_like(labels), None, line)
+
+
+def test_a_split_of_full_uint8_labels_gives_new_ids_in_a_wider_type_and_never_wraps(labels):
+    """uint8 labels whose largest ID is 255: the new piece is 256, in a type that holds it
+    (it was refused: "label 256 does not fit in uint8"); writing it into the uint8 labels is
+    refused rather than wrapped around to 0 (background), into wider labels it is written."""
+    sizes = np.bincount(labels.ravel())
+    label = int(np.argmax(sizes[1:]) + 1)
+    narrow = np.where(labels == label, 255, labels).astype(np.uint8)
+    assert narrow.max() == 255 and np.array_equal(narrow > 0, labels > 0)
+    rows, cols = np.nonzero(narrow == 255)
+    cx = int(np.median(cols))
+    line = np.array([[rows.min() - 2, cx], [rows.max() + 2, cx]], float)
+
+    change = edit.split_line(narrow, 255, line)
+
+    assert change.values.dtype == np.uint16 and set(np.unique(change.values)) == {256}
+    assert change.description == "split 255 into 2 by line (new: 256)"
+    kept = narrow.copy()
+    with pytest.raises(ValueError, match="label 256 does not fit in uint8: widen the labels"):
+        change.apply(kept)
+    assert np.array_equal(kept, narrow)
+    wide = narrow.astype(np.int32)
+    change.apply(wide)
+    assert set(np.unique(wide[narrow == 255])) == {255, 256}
+    assert np.array_equal(wide[narrow != 255], narrow[narrow != 255])
+    # labels of a type that holds the new ID keep it: no wider values than needed
+    assert edit.split_line(narrow.astype(np.uint16), 255, line).values.dtype == np.uint16

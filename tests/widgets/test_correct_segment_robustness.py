@@ -23,6 +23,8 @@ def one_nucleus(nuclei_sample) -> np.ndarray:
 
 
 def test_undo_and_redo_say_when_there_is_nothing_to_undo_or_redo(make_napari_viewer, nuclei_sample):
+    """The buttons are greyed out then (tests/widgets/test_correct_history.py); a click that
+    came before that (``undo()``, ``redo()``) changes nothing and says why."""
     viewer = make_napari_viewer()
     layer = viewer.add_labels(nuclei_sample[1].copy(), name="gt")
     _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Correct")
@@ -30,9 +32,10 @@ def test_undo_and_redo_say_when_there_is_nothing_to_undo_or_redo(make_napari_vie
     before = layer.data.copy()
 
     # a new layer: no edit to bring back (it said "Undone on 'gt'")
-    widget.undo_button.click()
+    assert not widget.undo_button.isEnabled() and not widget.redo_button.isEnabled()
+    widget.undo()
     assert widget.status_label.text() == "Nothing to undo on 'gt'"
-    widget.redo_button.click()
+    widget.redo()
     assert widget.status_label.text() == "Nothing to redo on 'gt'"
     assert np.array_equal(layer.data, before)
 
@@ -42,18 +45,21 @@ def test_undo_and_redo_say_when_there_is_nothing_to_undo_or_redo(make_napari_vie
     widget.undo_button.click()
     assert widget.status_label.text() == "Undone on 'gt'"
     assert np.array_equal(layer.data, before)
-    widget.undo_button.click()  # only the one step
+    assert not widget.undo_button.isEnabled()  # only the one step
+    widget.undo()
     assert widget.status_label.text() == "Nothing to undo on 'gt'"
     widget.redo_button.click()
     assert widget.status_label.text() == "Redone on 'gt'"
     assert np.array_equal(layer.data, deleted)
-    widget.redo_button.click()
+    assert not widget.redo_button.isEnabled()
+    widget.redo()
     assert widget.status_label.text() == "Nothing to redo on 'gt'"
 
     # each layer its own history: the other one has nothing to undo
     viewer.add_labels(before.copy(), name="other")
     choose_text(widget.layer_combo, "other")
-    widget.undo_button.click()
+    assert not widget.undo_button.isEnabled()
+    widget.undo()
     assert widget.status_label.text() == "Nothing to undo on 'other'"
     assert np.array_equal(layer.data, deleted)
 

@@ -62,7 +62,8 @@ def test_segment_replacing_an_edited_result_restarts_its_history(
     layer.undo()  # the painted step: its old pixels were written into the new labels
     np.testing.assert_array_equal(layer.data, new)
     correct = _correct(viewer, layer)
-    correct.undo_button.click()
+    assert not correct.undo_button.isEnabled()
+    correct.undo()
     assert correct.status_label.text() == "Nothing to undo on 'nuc labels'"
 
 
@@ -152,9 +153,10 @@ def test_correct_undo_after_the_user_cropped_the_data_clears_the_history(edited)
         text == "Cannot undo on 'gt': its data were replaced since that edit (undo history cleared)"
     )
     np.testing.assert_array_equal(layer.data, cropped)
-    correct.undo_button.click()
+    assert not correct.undo_button.isEnabled() and not correct.redo_button.isEnabled()
+    correct.undo()
     assert correct.status_label.text() == "Nothing to undo on 'gt'"
-    correct.redo_button.click()
+    correct.redo()
     assert correct.status_label.text() == "Nothing to redo on 'gt'"
 
     correct.set_selection([int(cropped[cropped > 0][0])])
@@ -172,7 +174,8 @@ def test_correct_undo_after_the_user_replaced_data_of_the_same_shape(edited):
 
     layer.data = other  # same shape: napari's undo would write the deleted object into it
 
-    correct.undo_button.click()
+    assert not correct.undo_button.isEnabled()
+    correct.undo()
     assert correct.status_label.text() == "Nothing to undo on 'gt'"
     np.testing.assert_array_equal(layer.data, other)
 

@@ -11,7 +11,7 @@ import numpy as np
 from napari.layers import Labels, Points, Shapes
 
 from . import _results
-from ._labels_states import _restart_history
+from ._labels_states import _restart_history, _too_narrow, _wide_enough
 
 if TYPE_CHECKING:
     from tessella.engine.edit import Edit
@@ -34,7 +34,8 @@ def _axes_of(layer: Labels) -> str | None:
 class CorrectEdits:
     """Mixin for :class:`.correct.CorrectWidget`: each edit is computed by
     :mod:`tessella.engine.edit` on the chosen labels layer and written as one step of its undo
-    history (uses the widget's ``viewer``, ``labels_layer``, controls, ``_say`` and ``edited``)."""
+    history (uses the widget's ``viewer``, ``labels_layer``, controls, ``_say``, ``edited`` and
+    ``_show_history``)."""
 
     # --- operations -------------------------------------------------------------------------
 
@@ -62,13 +63,15 @@ class CorrectEdits:
             self._say(f"{what} on '{layer.name}': nothing to change", None)
             return False
         renamed = self._rename_tracks(layer, change.renamed) if change.renamed else None
+        widened = _widen_for(layer, change.values)
         with layer.block_history():
             layer.data_setitem(change.indices, change.values)
         if renamed is not None:  # Ctrl+Z and Redo find each side's divisions again
             _results.remember_edited_state(layer, renamed)
         # the Tracks layer beside a time-lapse follows the step (_results.follow_edits)
         done = f"{change.description} on '{layer.name}': {change.size} px changed"
-        self._say(done, None)
+        self._say(done if widened is None else f"{done}; {widened}", None)
+        self._show_history()  # (also announced by napari's paint event)
         self.edited.emit(change.description)
         return True
 
@@ -263,9 +266,17 @@ class CorrectEdits:
         self._step_history("Redo", "Redone", "redo")
 
     def _step_history(self, what: str, done: str, which: str) -> None:
-        """Undo or redo (``which``) one step of the chosen layer's history; with nothing to
-        undo (a new layer, or every step undone) or redo, say so: a user after a lost edit
-        must not be told that it came back."""
+        """Undo or redo (``which``) one step of the chosen layer's history, then grey out
+        the buttons with nothing left to do."""
+        try:
+            self._undo_or_redo(what, done, which)
+        finally:
+            self._show_history()
+
+    def _undo_or_redo(self, what: str, done: str, which: str) -> None:
+        """With nothing to undo (a new layer, or every step undone) or redo, say so (the
+        button is greyed out then, but a click may come before napari announces the change):
+        a user after a lost edit must not be told that it came back."""
         layer = self.labels_layer
         if layer is None:
             self._say(f"{what}: add or choose a labels layer first.")
@@ -288,6 +299,34 @@ class CorrectEdits:
             return
         _results.sync_tracks(layer)  # a hidden layer emits no refresh
         self._say(f"{done} on '{layer.name}'", None)
+
+
+def _widen_for(layer: Labels, values: np.ndarray) -> str | None:
+    """Before an edit writes ``values`` (a split's new IDs) into ``layer``: where its data
+    type cannot hold them (a layer converted to uint8, and ID 256), widen the layer as Tune
+    does (to int32, or a type that holds them), never cast them, which would wrap 256 around
+    to 0 and give other objects' IDs to the rest. Returns what the status line says of it,
+    or None (they fit).
+
+    The layer keeps its undo history: napari restarts nothing, but Tessella restarts it
+    whenever a layer's data are replaced (:func:`restart_history_on_new_data`), for new
+    labels; these are the same pixels in a wider type, which every earlier step still fits.
+    So the edit stays one step of it, and Undo brings back the pixels before it. An undo
+    cannot change a data type back, so the layer stays widened (and says so)."""
+    too_narrow = _too_narrow(np.dtype(layer.data.dtype), values)
+    if too_narrow is None:
+        return None
+    narrow = layer.data.dtype
+    wide = _wide_enough(narrow, np.result_type(np.int32, values.dtype))
+    inner = getattr(layer, "__wrapped__", layer)  # a plugin's proxy warns on private names
+    kept = [getattr(inner, name, None) for name in ("_undo_history", "_redo_history")]
+    layer.data = layer.data.astype(wide)
+    if None not in kept:  # (a napari without them: its history as the replacement left it)
+        inner._undo_history, inner._redo_history = kept
+    return (
+        f"{too_narrow} do not fit in {narrow}, so the layer is now {wide} "
+        "(Undo brings back the labels, not the type)"
+    )
 
 
 def _step_fits(layer: Labels, which: str) -> bool:
@@ -330,9 +369,7 @@ def _atom_fits(atom, shape: tuple[int, ...]) -> bool:
 def _history_length(layer: Labels, which: str) -> int | None:
     """How many steps ``layer`` can undo (``which``: "undo") or redo ("redo"); None where
     this napari does not say. napari keeps the history private (``_undo_history`` and
-    ``_redo_history``, deques of steps in napari 0.9) and announces neither an undo nor a
-    redo (a hidden layer not even a refresh), so the Undo and Redo buttons cannot be greyed
-    out as it changes; they say what they did instead."""
+    ``_redo_history``, deques of steps in napari 0.9)."""
     history = getattr(layer, f"_{which}_history", None)
     try:
         return len(history)

@@ -3,7 +3,8 @@
 Every operation is computed by :mod:`tessella.engine.edit` and written through
 ``Labels.data_setitem`` inside ``Labels.block_history()``, so it is one step of napari's own
 undo history: the Undo/Redo buttons here and Ctrl+Z / Shift+Ctrl+Z on the layer undo the same
-steps, mixed with the user's painting.
+steps, mixed with the user's painting. The buttons are greyed out while the chosen layer has
+nothing to undo or redo.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from ._correct_edits import LINES_LAYER, SEEDS_LAYER, CorrectEdits
+from ._correct_edits import LINES_LAYER, SEEDS_LAYER, CorrectEdits, _history_length
 from ._correct_edits import _axes_of as _axes_of  # tests import it from here
 from ._correct_review import CorrectReview
 from ._labels_states import restart_history_on_new_data
@@ -40,6 +41,18 @@ if TYPE_CHECKING:
     from tessella.engine.edit import Suspect
 
 __all__ = ["CorrectWidget", "LINES_LAYER", "SEEDS_LAYER", "parse_ids"]
+
+
+#: the tooltips of the Undo and Redo buttons, enabled and greyed out (a layer's name goes in)
+_CAN = {
+    "undo": "Undo the last change to '{}' (as Ctrl+Z on it)",
+    "redo": "Redo the last change undone on '{}' (as Shift+Ctrl+Z on it)",
+}
+_NOTHING = {
+    "undo": "Nothing to undo on '{}': no change since its labels were added or replaced, "
+    "or every change undone",
+    "redo": "Nothing to redo on '{}': no change undone since its last change",
+}
 
 
 def parse_ids(text: str) -> list[int]:
@@ -194,10 +207,43 @@ class CorrectWidget(CorrectEdits, CorrectReview, LayerWatcher, QWidget):
         labels = [layer for layer in self.viewer.layers if isinstance(layer, Labels)]
         for layer in labels:  # any layer Correct can undo on: replaced data, no stale steps
             restart_history_on_new_data(layer)
+            self._follow_history(layer)
         if fill_layer_combo(self.layer_combo, self.viewer, labels):
             self._on_layer_changed(self.layer_combo.currentIndex())
+        self._show_history()
         if not self._batches:
             self._say_removed()
+
+    def _follow_history(self, layer: Labels) -> None:
+        """Grey out Undo and Redo as ``layer``'s history changes, if it is the chosen layer:
+        napari announces each new step (``paint``: an edit here, a brush stroke, a fill, a
+        Tune update; it clears the steps to redo), the refresh after an undo or redo (``set_data``,
+        as at each move through the slices: only looked at, cheaply) and new data (``data``:
+        connected after :func:`restart_history_on_new_data`, so the history is seen restarted).
+        An undo on a hidden layer refreshes nothing: seen when the pointer comes to the panel
+        (:meth:`enterEvent`). Connecting twice connects once."""
+        for emitter in (layer.events.paint, layer.events.set_data, layer.events.data):
+            emitter.connect(self._show_history)
+
+    def _show_history(self, event=None) -> None:
+        """Enable Undo and Redo only where the chosen layer has a step to undo or redo (or
+        where this napari does not say), their tooltips saying why they are greyed out."""
+        layer = self.labels_layer
+        for button, which in ((self.undo_button, "undo"), (self.redo_button, "redo")):
+            if layer is None:
+                enabled, text = False, "Add or choose a labels layer first"
+            else:
+                steps = _history_length(layer, which)
+                enabled = steps is None or steps > 0
+                text = (_CAN if enabled else _NOTHING)[which].format(layer.name)
+            button.setEnabled(enabled)
+            button.setToolTip(text)
+
+    def enterEvent(self, event) -> None:
+        """The pointer came to the panel: show the chosen layer's history as it is now (an
+        undo or redo on a hidden layer, Ctrl+Z, announces nothing)."""
+        self._show_history()
+        super().enterEvent(event)
 
     def _say_removed(self) -> None:
         """Say that the chosen layer was removed and which layer the next edit goes to (maybe
@@ -237,6 +283,7 @@ class CorrectWidget(CorrectEdits, CorrectReview, LayerWatcher, QWidget):
         self._suspects_key = None
         layer = self.labels_layer
         self.status_label.setText("Ready" if layer is None else f"Editing '{layer.name}'")
+        self._show_history()
 
     def _say(self, message: str, kind: str | None = "info") -> None:
         """Show ``message`` in the status line and, as a notification of ``kind`` ("info",

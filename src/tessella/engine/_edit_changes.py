@@ -29,7 +29,25 @@ class Edit:
         return int(self.values.size)
 
     def apply(self, labels: np.ndarray) -> None:
+        """Write the edit into ``labels``. An edit with new IDs the labels' type cannot hold
+        (a split of uint8 labels into ID 256: ``values`` then come in a wider type) is
+        refused, never cast (which would wrap 256 around to 0): widen the labels first,
+        e.g. ``labels = labels.astype(np.int32)``."""
+        too_large = _too_large(self.values, labels.dtype)
+        if too_large is not None:
+            raise ValueError(
+                f"label {too_large} does not fit in {labels.dtype}: widen the labels first"
+            )
         labels[self.indices] = self.values
+
+
+def _too_large(values: np.ndarray, dtype: np.dtype) -> int | None:
+    """The first of ``values`` an array of ``dtype`` cannot hold, or None."""
+    if np.can_cast(values.dtype, dtype) or values.size == 0:
+        return None
+    info = np.iinfo(dtype)
+    outside = values[(values < info.min) | (values > info.max)]
+    return int(outside[0]) if outside.size else None
 
 
 def _ids(ids: Iterable[int]) -> list[int]:
@@ -46,10 +64,11 @@ def _check_present(labels: np.ndarray, ids: Sequence[int]) -> None:
         raise ValueError(f"no object with label {missing}")
 
 
-def _edit(labels: np.ndarray, mask: np.ndarray, values, description: str) -> Edit:
-    """The edit that sets ``labels[mask]`` to ``values``, keeping only pixels that change."""
+def _edit(labels: np.ndarray, mask: np.ndarray, values, description: str, dtype=None) -> Edit:
+    """The edit that sets ``labels[mask]`` to ``values`` (of ``dtype``: the labels' own by
+    default, a wider one for new IDs they cannot hold), keeping only pixels that change."""
     indices = np.nonzero(mask)
-    values = np.broadcast_to(np.asarray(values, labels.dtype), indices[0].shape)
+    values = np.broadcast_to(np.asarray(values, dtype or labels.dtype), indices[0].shape)
     changed = labels[indices] != values
     return Edit(tuple(i[changed] for i in indices), np.array(values[changed]), description)
 

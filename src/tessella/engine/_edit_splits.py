@@ -11,11 +11,17 @@ __all__ = ["split_line", "split_seeds"]
 
 
 def _next_ids(labels: np.ndarray, count: int) -> np.ndarray:
+    """``count`` new IDs after the labels' largest, in the labels' type if it holds them,
+    else in the narrowest integer type that holds both (uint16 for uint8 labels and ID 256):
+    never wrapped around onto IDs in use."""
     top = int(labels.max()) + 1
-    ids = np.arange(top, top + count)
-    if count and ids[-1] > np.iinfo(labels.dtype).max:
-        raise ValueError(f"label {ids[-1]} does not fit in {labels.dtype}")
-    return ids
+    last = top + count - 1
+    dtype = np.dtype(labels.dtype)
+    if count and last > np.iinfo(dtype).max:
+        dtype = np.promote_types(dtype, np.min_scalar_type(last))
+        if dtype.kind not in "iu":  # (past uint64, or int64 and past its largest)
+            raise ValueError(f"label {last} does not fit in any integer type")
+    return np.arange(top, top + count, dtype=dtype)
 
 
 def _split_pieces(
@@ -27,8 +33,9 @@ def _split_pieces(
         raise ValueError(f"the {what} does not cut label {label} into pieces")
     sizes = np.bincount(pieces.ravel(), minlength=count + 1)[1:]
     order = np.argsort(-sizes, kind="stable") + 1  # piece numbers, largest first
-    new_ids = np.concatenate([[label], _next_ids(labels, count - 1)])
-    lookup = np.zeros(count + 1, labels.dtype)
+    added = _next_ids(labels, count - 1)
+    new_ids = np.concatenate([np.array([label], added.dtype), added])
+    lookup = np.zeros(count + 1, added.dtype)
     lookup[order] = new_ids
     region = labels[box] == label
     mask = np.zeros(labels.shape, bool)
@@ -38,6 +45,7 @@ def _split_pieces(
         mask,
         lookup[pieces[region]],
         f"split {label} into {count} by {what} (new: {', '.join(map(str, new_ids[1:]))})",
+        added.dtype,
     )
 
 

@@ -7,6 +7,11 @@ touching the labels, so a caller can record it for undo (the napari Correct widg
     edit = merge(labels, [3, 7])
     edit.apply(labels)
 
+A split numbers its new pieces after the largest ID in use. Where the labels' type cannot
+hold them (uint8 labels and ID 256), the edit's values come in a wider type and
+:meth:`Edit.apply` refuses to write them into those labels rather than wrap 256 around to 0:
+widen the labels first (Correct widens the layer to int32).
+
 Operations that depend on object extent (fill holes, remove small, suspicious objects) work
 frame by frame when the axes have a T; identities (merge, delete, relabel) hold across frames,
 as a tracked time-lapse keeps one ID per object.
