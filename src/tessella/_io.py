@@ -1,7 +1,8 @@
 """napari reader and writers: TIFF and zarr with axes and pixel size. No Qt here.
 
 The reader opens what :func:`tessella.engine.io.read_image` reads (TIFF with ImageJ/OME
-metadata, zarr arrays and OME-Zarr) as layers scaled by the pixel size, with the axes in the
+metadata, zarr arrays and OME-Zarr, and a folder of TIFF frames as one movie:
+:mod:`tessella._io_folder`) as layers scaled by the pixel size, with the axes in the
 layer's ``metadata["axes"]`` for the Segment widget (with ``metadata["axes_guessed"]`` when the
 file names none and they are only a guess from the shape). Labels that Segment made (a
 blockwise zarr, or a file with its ``.recipe.json`` beside it) carry their recipe, as the
@@ -75,11 +76,12 @@ __all__ = [
 
 # an integer TIFF named like labels opens as labels: "nuclei_labels", "LabelImage",
 # "labelmap", "cellmask", "mask000", "labelled", ground truth ("gt_cc", "mito_gt", "GT01",
-# "ground-truth"); not "Masked_image", "masking", "unlabelled", "labeling", "label-free", nor
-# "gt" inside a word ("length", "weight")
+# "ground-truth"), the Cell Tracking Challenge's ground truth ("man_seg000", "man_track000");
+# not "Masked_image", "masking", "unlabelled", "labeling", "label-free", nor "gt" inside a
+# word ("length", "weight")
 _LABELS_NAME = re.compile(
     r"(?<!un)(?:labell?ed|label(?!ing|[-_ ]?free)|mask(?!ed|ing))"
-    r"|(?<![a-z])gt(?![a-z])|ground[-_ ]?truth",
+    r"|(?<![a-z])gt(?![a-z])|ground[-_ ]?truth|man_(?:seg|track)[0-9]",
     re.I,
 )
 # ... and so does an integer file in a folder of such files (DSB2018's "masks/<id>.tif")
@@ -108,19 +110,24 @@ PathOrPaths = str | os.PathLike | Sequence[str | os.PathLike]
 
 
 def get_reader(path: PathOrPaths):
-    """The reader for a ``.tif``/``.tiff`` file or a zarr folder, else None."""
+    """The reader for a ``.tif``/``.tiff`` file, a zarr folder or a folder holding TIFF files
+    (:func:`~tessella._io_folder.folder_layers`), else None: napari then offers the path to
+    its other readers."""
     from tessella.engine.io import TIFF_SUFFIXES, is_zarr_path
+
+    from ._io_folder import holds_tiffs
 
     if not isinstance(path, (str, os.PathLike)):
         return None  # a list of files: napari offers them one by one or to another reader
     path = Path(path)
-    if path.suffix.lower() in TIFF_SUFFIXES or is_zarr_path(path):
+    if path.suffix.lower() in TIFF_SUFFIXES or is_zarr_path(path) or holds_tiffs(path):
         return read_layers
     return None
 
 
 def read_layers(path: PathOrPaths) -> list[tuple]:
-    """Layer data tuples for one file (or several); raises ValueError naming a bad file."""
+    """Layer data tuples for one file or folder (or several); raises ValueError naming a bad
+    file."""
     paths = [path] if isinstance(path, (str, os.PathLike)) else list(path)
     layers: list[tuple] = []
     for one in paths:
@@ -178,8 +185,12 @@ def _axes_guessed(path: Path, ndim: int) -> bool:
 
 
 def _layers_of(path: Path) -> list[tuple]:
-    from tessella.engine.io import read_image
+    from tessella.engine.io import is_zarr_path, read_image
 
+    if path.is_dir() and not is_zarr_path(path):
+        from ._io_folder import folder_layers
+
+        return folder_layers(path)
     try:
         image = read_image(path)
     except ValueError:
@@ -194,11 +205,38 @@ def _layers_of(path: Path) -> list[tuple]:
         unit = str(attrs.get("unit", unit)) if sizes else unit
     unit = "µm" if unit in _MICRON else unit
 
-    name = _layer_name(path)
-    layer_axes = axes.replace("C", "")
-    metadata: dict[str, Any] = {"axes": layer_axes, "path": str(path)}
+    metadata, kwargs = _placement(path, _layer_name(path), axes, sizes, unit)
     if _axes_guessed(path, data.ndim):
         metadata[AXES_GUESSED_KEY] = True  # Segment reads a stack as frames for a movie model
+    if data.dtype.kind in "iu" and "C" not in axes:
+        # a recipe written beside labels says they are labels, though the file lost our tag
+        # (re-saved by Fiji or a script) and its name says nothing ("out/cells.tif")
+        found = _recipe_beside(path)
+        stack = _mask_stack_layers(path, data, kwargs, metadata, found)
+        if stack is not None:
+            return stack
+        named = _named_like_labels(path)
+        if image.labels or named or _binary(data) or _made_beside_labels(found, path):
+            labels = _labels_data(path, data)
+            # labels, whatever the recipe wrote (a one-object --stack output reads back 2D):
+            # without ``stack``, a recipe exported from them replays as labels
+            if found is not None and "stack" in found:
+                found = {k: v for k, v in found.items() if k != "stack"}
+            metadata = _with_recipe(metadata, path, labels, found)
+            return [(labels, {**kwargs, "metadata": metadata}, "labels")]
+    if "C" not in axes and _like_earlier_labels(data):
+        _say_maybe_labels(path, data)
+    return _image_layers(data, axes, kwargs, metadata)
+
+
+def _placement(
+    path: Path, name: str, axes: str, sizes: dict[str, float], unit: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(metadata, kwargs)`` of a layer read from ``path`` of ``axes`` (colour included),
+    named ``name``: its axes, pixel size and path in the metadata, its scale, slider names
+    and units."""
+    layer_axes = axes.replace("C", "")
+    metadata: dict[str, Any] = {"axes": layer_axes, "path": str(path)}
     if sizes:
         metadata.update(pixel_size=sizes, unit=unit)
     kwargs: dict[str, Any] = {
@@ -208,29 +246,21 @@ def _layers_of(path: Path) -> list[tuple]:
     }
     if sizes and unit not in _NO_UNIT and _valid_unit(unit):
         kwargs["units"] = tuple(unit if axis in sizes else "pixel" for axis in layer_axes)
+    return metadata, kwargs
 
-    named = _LABELS_NAME.search(path.name) is not None
+
+def _named_like_labels(path: Path) -> bool:
+    """Whether the file ``path`` is named like labels, or lies in a folder named so."""
     folder = path.parent.name.lower().replace("-", "_").replace(" ", "_")
-    named = named or folder in _LABELS_FOLDERS
-    if data.dtype.kind in "iu" and "C" not in axes:
-        # a recipe written beside labels says they are labels, though the file lost our tag
-        # (re-saved by Fiji or a script) and its name says nothing ("out/cells.tif")
-        found = _recipe_beside(path)
-        stack = _mask_stack_layers(path, data, kwargs, metadata, found)
-        if stack is not None:
-            return stack
-        if image.labels or named or _binary(data) or _made_beside_labels(found, path):
-            labels = _labels_data(path, data)
-            # labels, whatever the recipe wrote (a one-object --stack output reads back 2D):
-            # without ``stack``, a recipe exported from them replays as labels
-            if found is not None and "stack" in found:
-                found = {k: v for k, v in found.items() if k != "stack"}
-            metadata = _with_recipe(metadata, path, labels, found)
-            return [(labels, {**kwargs, "metadata": metadata}, "labels")]
+    return _LABELS_NAME.search(path.name) is not None or folder in _LABELS_FOLDERS
+
+
+def _image_layers(data, axes: str, kwargs: dict, metadata: dict) -> list[tuple]:
+    """The image layers of ``data`` of ``axes``: one, colour (RGB/RGBA, YXC) kept in it, or
+    one per channel."""
     if "C" not in axes:
-        if _like_earlier_labels(data):
-            _say_maybe_labels(path, data)
         return [(data, {**kwargs, "metadata": metadata}, "image")]
+    name = kwargs["name"]
     channels = data.shape[axes.index("C")]
     if axes.endswith("C") and channels in (3, 4):
         # the layer keeps the colour axis, so its axes do too (as the Segment widget expects)

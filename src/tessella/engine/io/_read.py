@@ -103,13 +103,16 @@ def list_images(folder: str | os.PathLike) -> list[Path]:
 _NUMBERED = re.compile(r"^(.*?)([0-9]+)([^0-9]*)\.tiff?$", re.IGNORECASE)
 
 
-def frame_files(folder: str | os.PathLike) -> list[Path]:
-    """The frames of a time-lapse ``folder`` in order. Where most of its TIFF names share one
-    pattern around a number (``t000.tif``, ``frame_12.tiff``), the frames are those, by that
-    number; the others (``t3 copy.tif``, ``notes.tif``) are left out with a warning naming
-    them, and two files of one number (``t5.tif`` and ``t05.tiff``) are refused. Otherwise
-    every TIFF, in natural order (:func:`list_images`)."""
-    files = list_images(folder)
+def numbered_files(files: list[Path]) -> list[tuple[int, Path]]:
+    """``(number, file)`` of the ``files`` named by the one pattern around a number that more
+    than half of them share (``t000.tif``, ``t001.tif``, ...), in the order given; empty
+    where no pattern is that common (``a3f9.tif``, ``c07e.tif``: independent images).
+
+    >>> [n for n, _ in numbered_files([Path("t1.tif"), Path("t10.tif"), Path("notes.tif")])]
+    [1, 10]
+    >>> numbered_files([Path("a3f9.tif"), Path("c07e.tif")])
+    []
+    """
     groups: dict[tuple[str, str], list[tuple[int, Path]]] = {}
     for path in files:
         match = _NUMBERED.match(path.name)
@@ -117,7 +120,18 @@ def frame_files(folder: str | os.PathLike) -> list[Path]:
             key = (match[1].lower(), match[3].lower())
             groups.setdefault(key, []).append((int(match[2]), path))
     numbered = max(groups.values(), key=len, default=[])
-    if 2 * len(numbered) <= len(files):
+    return numbered if 2 * len(numbered) > len(files) else []
+
+
+def frame_files(folder: str | os.PathLike) -> list[Path]:
+    """The frames of a time-lapse ``folder`` in order. Where most of its TIFF names share one
+    pattern around a number (``t000.tif``, ``frame_12.tiff``), the frames are those, by that
+    number; the others (``t3 copy.tif``, ``notes.tif``) are left out with a warning naming
+    them, and two files of one number (``t5.tif`` and ``t05.tiff``) are refused. Otherwise
+    every TIFF, in natural order (:func:`list_images`)."""
+    files = list_images(folder)
+    numbered = numbered_files(files)
+    if not numbered:
         return files  # no pattern most names share: the names' own order
     by_number: dict[int, Path] = {}
     for number, path in numbered:
