@@ -66,15 +66,15 @@ def test_evaluate_scores_on_a_worker_and_shows_errors(evaluate_on_a_worker, qtbo
 def test_evaluate_closed_during_a_run_adds_nothing(evaluate_on_a_worker, qtbot, monkeypatch):
     viewer, widget, said = evaluate_on_a_worker
     running, go_on = threading.Event(), threading.Event()
-    original = _evaluate_run._evaluate
+    original = _evaluate_run._evaluate_steps
 
     @wraps(original)
     def held(*args, **kwargs):  # in the worker's thread: scoring until the panel has closed
         running.set()
         assert go_on.wait(20), "the test did not let the evaluation go on"
-        return original(*args, **kwargs)
+        return (yield from original(*args, **kwargs))
 
-    monkeypatch.setattr(_evaluate_run, "_evaluate", held)
+    monkeypatch.setattr(_evaluate_run, "_evaluate_steps", held)
     names = _layer_names(viewer)
     try:
         with qtbot.waitSignal(widget.evaluation_finished, timeout=60_000):
@@ -90,7 +90,7 @@ def test_evaluate_closed_during_a_run_adds_nothing(evaluate_on_a_worker, qtbot, 
     assert widget.last_scores is None  # the dropped evaluation's scores are not shown
     assert said == [
         "Evaluate: the panel was closed; the evaluation of 'pred' against 'nuclei ground "
-        "truth' was dropped: no scores or errors layer shown."
+        "truth' was stopped: no scores or errors layer shown."
     ]
     assert widget.evaluate_button.isEnabled() and widget.pred_combo.isEnabled()
 

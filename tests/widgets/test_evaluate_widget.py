@@ -238,7 +238,7 @@ def test_worker_failure_is_reported(evaluate_widget, qtbot, monkeypatch, shown_e
 
     from tessella.engine import evaluation
 
-    monkeypatch.setattr(evaluation, "evaluate_labels", out_of_memory)
+    monkeypatch.setattr(evaluation, "evaluate_labels_steps", out_of_memory)
     with qtbot.waitSignal(widget.evaluation_finished, timeout=30_000):
         widget.evaluate_button.click()
 

@@ -1,10 +1,11 @@
 """Evaluate's runs: scoring the chosen pair as its ground truth's kind (at once, or in a
-thread worker for large pairs), the scores, counts and AP plot it reports, and the errors layer
-of each prediction (the evaluating of :class:`.evaluate.EvaluateWidget`, a mixin)."""
+thread worker for large pairs, which Cancel stops) and the scores, counts and AP plot it reports
+(the evaluating of :class:`.evaluate.EvaluateWidget`, a mixin)."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -16,13 +17,18 @@ from qtpy.QtCore import QEvent, Qt
 from qtpy.QtWidgets import QApplication, QTableWidget, QTableWidgetItem
 
 from tessella.engine import evaluation
+from tessella.engine.progress import Progress, run_steps
 
 from ._evaluate_kinds import TRUTH_KINDS, _layer_array
-from ._labels_states import _restart_history
 from ._layers import find_layer
-from ._placement import last_axes, placement_note, world_transform
+from ._placement import placement_note, world_transform
 from ._words import counted
-from ._workers import ThreadWarningsFunctionWorker, WorkerFailed
+from ._workers import (
+    ThreadWarningsWorker,
+    WorkerFailed,
+    close_when_finished,
+    report_runtime_errors,
+)
 
 if TYPE_CHECKING:
     from tessella.engine.evaluation import Evaluation
@@ -68,7 +74,7 @@ def _panel_note(note: str) -> str:
     )
 
 
-def _evaluate(
+def _evaluate_steps(
     labels_true,
     labels_pred,
     threshold: float,
@@ -76,13 +82,16 @@ def _evaluate(
     ignore_label=None,
     names=("ground truth", "prediction"),
     kind: str = "labels",
-) -> Evaluation:
-    try:
-        if kind == "overlapping":
-            return evaluation.evaluate_masks(
-                np.asarray(labels_true), np.asarray(labels_pred), threshold, ignore_label, names
-            )
-        return evaluation.evaluate_labels(
+) -> Generator[Progress, None, Evaluation]:
+    """The scoring of a pair as ``kind``, in the engine's steps (a worker that is quit stops
+    at the next one: after the ground truth's objects, then after each image matched);
+    overlapping masks, one image, are one step."""
+    if kind == "overlapping":
+        return evaluation.evaluate_masks(
+            np.asarray(labels_true), np.asarray(labels_pred), threshold, ignore_label, names
+        )
+    return (
+        yield from evaluation.evaluate_labels_steps(
             np.asarray(labels_true),
             np.asarray(labels_pred),
             threshold,
@@ -92,7 +101,14 @@ def _evaluate(
             kind,
             ("ap", "iou"),  # foreground IoU: the headline score of semantic models
         )
-    except RuntimeError as exc:  # superqt drops RuntimeErrors silently (see _workers)
+    )
+
+
+def _evaluate(*args) -> Evaluation:
+    """:func:`_evaluate_steps` to the end (pairs scored at once, on the GUI thread)."""
+    try:
+        return run_steps(_evaluate_steps(*args))
+    except RuntimeError as exc:  # as the worker reports it
         raise WorkerFailed(str(exc)) from exc
 
 
@@ -163,6 +179,7 @@ class _Run:
     units: tuple = ()  # the prediction's, for its errors layer
     axis_labels: tuple = ()
     masks_from: str = ""  # overlapping: where the prediction's whole objects came from
+    versions: tuple[int, int] = (0, 0)  # the data versions of the prediction and truth
 
 
 def _set_cell(table: QTableWidget, row: int, column: int, text: str) -> None:
@@ -173,9 +190,10 @@ def _set_cell(table: QTableWidget, row: int, column: int, text: str) -> None:
 
 class EvaluateRun:
     """Mixin for :class:`.evaluate.EvaluateWidget`: an evaluation of the chosen pair, its
-    report (tables, plot, status line, warnings) and its errors layer (uses the widget's
-    ``viewer``, controls, tables, ``plot``, ``evaluation_finished`` and the run state its
-    ``__init__`` sets: ``worker``, ``_run``, ``_scored``, ``_error_layers``, ...)."""
+    report (tables, plot, status line, warnings) (uses the widget's ``viewer``, controls,
+    tables, ``plot``, ``evaluation_finished``, the errors layer of
+    :class:`._evaluate_errors.EvaluateErrors` and the run state its ``__init__`` sets:
+    ``worker``, ``_run``, ``_scored``, ...)."""
 
     # --- evaluating -------------------------------------------------------------------------
 
@@ -236,6 +254,7 @@ class EvaluateRun:
             tuple(pred.units),
             tuple(pred.axis_labels),
             masks_from,
+            self._watch_data(pred, truth),
         )
         self._set_running(True)
         frame_axis = _frame_axis(pred, truth) if kind in ("labels", "binary") else None
@@ -252,20 +271,52 @@ class EvaluateRun:
             return
         self._set_status(f"Evaluating '{pred.name}' against '{truth.name}'…")
         worker = create_worker(
-            _evaluate,
+            report_runtime_errors(_evaluate_steps),
             *args,
             names,
             kind,
-            _worker_class=ThreadWarningsFunctionWorker,  # warned: this run's warnings only
+            _worker_class=ThreadWarningsWorker,  # warned: this run's warnings only
             _ignore_errors=True,
             _start_thread=False,
         )
+        close_when_finished(worker)  # (a cancelled scoring's arrays are let go at once)
+        worker.yielded.connect(self._on_progress)
         worker.returned.connect(self._on_returned)
         worker.errored.connect(self._on_errored)
+        worker.aborted.connect(self._on_aborted)
         worker.warned.connect(lambda args: show_warning(f"Evaluate: {args[0]}"))
         worker.finished.connect(self._on_finished)
         self.worker = worker
+        self.progress_bar.setRange(0, 0)  # busy until the first count of images arrives
+        self.progress_bar.setFormat("")
+        self.progress_bar.setVisible(True)
+        self.cancel_button.setEnabled(True)
         worker.start()
+
+    def _on_progress(self, progress: Progress) -> None:
+        """A step of the scoring in a worker: the bar counts the images matched."""
+        if progress.stage == "match":
+            self.progress_bar.setRange(0, progress.total)
+            self.progress_bar.setValue(progress.done)
+            self.progress_bar.setFormat("matched: %v / %m images")
+
+    def _on_cancel_clicked(self) -> None:
+        """Stop the scoring in its worker at its next step (after the image being matched);
+        nothing of it is shown."""
+        if self.worker is None or self._run is None:
+            return
+        self.worker.quit()
+        self.cancel_button.setEnabled(False)
+        self._set_status("Cancelling after the image being matched…")
+
+    def _on_aborted(self) -> None:
+        run = self._run
+        if run is None or run is getattr(self, "_closed_run", None):
+            return  # (the panel was closed: it said so)
+        text = f"Cancelled: '{run.pred_name}' against '{run.truth_name}' was not scored"
+        if self.last_evaluation is not None:
+            text += f"; the tables are those of '{self._scored.pred_name}' before it"
+        self._set_status(text + ".")
 
     def _set_running(self, running: bool) -> None:
         controls = (
@@ -278,6 +329,9 @@ class EvaluateRun:
         for control in controls:
             control.setEnabled(not running)
         self.evaluate_button.setEnabled(not running)
+        if not running:
+            self.cancel_button.setEnabled(False)
+            self.progress_bar.setVisible(False)
 
     def _on_returned(self, result: Evaluation) -> None:
         run = self._run
@@ -301,9 +355,9 @@ class EvaluateRun:
             _set_cell(self.counts_table, 0, column, str(count))
         self._set_counts_caption(run.threshold)
         self.plot.set_series("AP", ((float(key), value) for key, value in scores["ap"].items()))
-        removed = self._removed_during(run)
-        if removed:  # as Segment does: the scores of the layers as they were, no orphan layer
-            text = f"{removed} removed during the run: no errors layer added"
+        changed = self._changed_during(run)
+        if changed:  # as Segment does: the scores of the layers as they were, no orphan layer
+            text = f"{changed} during the run: no errors layer added"
             show_info(f"Evaluate: the scores are those of the layers when it started; {text}.")
             summary = f"Scores of '{run.pred_name}' against '{run.truth_name}' when the run "
             summary += f"started ({seconds:.2f} s): avS {scores['avs']:.3f}; {text}."
@@ -325,19 +379,22 @@ class EvaluateRun:
         for note in notes:  # inputs that score little, or not as shown, for no real reason
             show_warning(f"Evaluate: {note}")
 
-    def _removed_during(self, run: _Run) -> str:
-        """What of ``run``'s layers is no longer in the viewer, in words ("" when none)."""
-        gone = [
-            f"{what} '{name}'"
-            for what, layer_id, name in (
-                ("the prediction", run.pred_id, run.pred_name),
-                ("the ground truth", run.truth_id, run.truth_name),
-            )
-            if find_layer(self.viewer, layer_id) is None
-        ]
-        if not gone:
-            return ""
-        return f"{' and '.join(gone)} {'was' if len(gone) == 1 else 'were'}"
+    def _changed_during(self, run: _Run) -> str:
+        """What of ``run``'s layers left the viewer or had its data replaced (a Segment run
+        into it) since it started, in words ("the prediction 'P' was removed"; "" when
+        none)."""
+        changes = []
+        for what, layer_id, name, version in (
+            ("the prediction", run.pred_id, run.pred_name, run.versions[0]),
+            ("the ground truth", run.truth_id, run.truth_name, run.versions[1]),
+        ):
+            if find_layer(self.viewer, layer_id) is None:
+                changes.append((f"{what} '{name}'", "removed"))
+            elif self._data_versions.get(layer_id, 0) != version:
+                changes.append((f"{what} '{name}'", "replaced"))
+        if len(changes) == 2 and changes[0][1] == changes[1][1]:
+            return f"{changes[0][0]} and {changes[1][0]} were {changes[0][1]}"
+        return " and ".join(f"{who} was {how}" for who, how in changes)
 
     def _set_counts_caption(self, threshold: float) -> None:
         self.counts_label.setText(f"Objects; TP / FP / FN at IoU {threshold:g}")
@@ -355,49 +412,3 @@ class EvaluateRun:
         self._run = None
         self._set_running(False)
         self.evaluation_finished.emit()
-
-    # --- error layer ------------------------------------------------------------------------
-
-    def _on_show_errors_toggled(self, checked: bool) -> None:
-        if checked and self.last_evaluation is not None:
-            if not self._removed_during(self._scored):  # (never the errors of a removed layer)
-                self._place_errors()
-        elif not checked and self._scored is not None:
-            layer = find_layer(self.viewer, self._error_layers.get(self._scored.pred_id))
-            if layer is not None:
-                layer.visible = False
-
-    def _place_errors(self) -> Labels:
-        """Show the last evaluation's errors in its prediction's error layer, made if needed."""
-        run, errors = self._scored, self.last_evaluation.errors
-        name = f"{run.pred_name} errors @{run.threshold:g}"
-        # the prediction's units too: napari drops every layer's units (the scale bar's)
-        # when one layer has its default "pixel" among layers in µm
-        placement = {  # (the last axes: overlapping masks of an (N, Y, X) prediction)
-            **last_axes(dict(run.world), errors.ndim),
-            "units": run.units[-errors.ndim :],
-            "axis_labels": run.axis_labels[-errors.ndim :],
-        }
-        layer = find_layer(self.viewer, self._error_layers.get(run.pred_id))
-        if layer is not None and layer.ndim != errors.ndim:
-            self.viewer.layers.remove(layer)
-            layer = None
-        if layer is None:
-            layer = self.viewer.add_labels(
-                errors,
-                name=name,
-                colormap=ERROR_COLORS,
-                opacity=0.8,
-                metadata={ERRORS_KEY: run.pred_name},
-                **placement,
-            )
-            self._error_layers[run.pred_id] = layer.unique_id
-            return layer
-        layer.data = errors
-        _restart_history(layer)  # (napari keeps it: Ctrl+Z would write old steps)
-        layer.name = name
-        for key, value in placement.items():
-            setattr(layer, key, value)
-        layer.metadata = {**layer.metadata, ERRORS_KEY: run.pred_name}
-        layer.visible = True
-        return layer

@@ -6,9 +6,12 @@ what ``tessella evaluate PRED GT`` prints for the same arrays with the flag of t
 truth's kind ("Ground truth is": instances, ``--gt-binary``, ``--gt-boundaries``,
 ``--gt-boundaries-3d`` or ``--overlapping``; chosen from the data when the layers change).
 Pairs up to :data:`SYNC_MAX_PIXELS` pixels are scored at once (a 2048 x 2048 image takes
-about half a second); larger ones in a thread worker. "Show errors" puts the unmatched
+about half a second); larger ones in a thread worker, with a progress bar and Cancel (the
+scoring stops after the image it is matching). "Show errors" puts the unmatched
 objects in a labels layer ``"<prediction> errors @<IoU>"``: false positives red, false
-negatives cyan. Each prediction has one such layer, updated by every evaluation.
+negatives cyan. Each prediction has one such layer, updated by every evaluation; hidden and
+named ``(stale)`` when its prediction or ground truth is removed or has its data replaced
+(:mod:`._evaluate_errors`).
 """
 
 from __future__ import annotations
@@ -24,8 +27,10 @@ from qtpy.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
+    QProgressBar,
     QPushButton,
     QSizePolicy,
     QSpinBox,
@@ -34,6 +39,7 @@ from qtpy.QtWidgets import (
 )
 from superqt.utils import FunctionWorker
 
+from ._evaluate_errors import EvaluateErrors
 from ._evaluate_kinds import GUESS_SAMPLE_PIXELS, GUESS_SYNC_PIXELS, TRUTH_KINDS, EvaluateKinds
 from ._evaluate_run import ERRORS_KEY, SCORE_ROWS, SYNC_MAX_PIXELS, EvaluateRun, _Run
 from ._evaluate_run import _frame_axis as _frame_axis  # tests import it from here
@@ -117,7 +123,7 @@ def _read_only_table(rows: int, columns: int) -> QTableWidget:
     return table
 
 
-class EvaluateWidget(EvaluateKinds, EvaluateRun, LayerWatcher, QWidget):
+class EvaluateWidget(EvaluateKinds, EvaluateRun, EvaluateErrors, LayerWatcher, QWidget):
     """Score a predicted labels layer against a ground-truth labels layer.
 
     The scores table holds AP, precision, recall and F1 at IoU 0.5 to 0.9 and avS (mean AP),
@@ -145,6 +151,8 @@ class EvaluateWidget(EvaluateKinds, EvaluateRun, LayerWatcher, QWidget):
         self._closed_run: _Run | None = None  # the one in progress when the panel was closed
         self._scored: _Run | None = None  # the evaluation behind the tables
         self._error_layers: dict[str, str] = {}  # prediction layer id -> error layer id
+        self._error_runs: dict[str, _Run] = {}  # error layer id -> the run it shows, if current
+        self._data_versions: dict[str, int] = {}  # layer id -> times its data were replaced
         self._truth_by_hand = False  # the ground truth was chosen by the user: kept
         self._picking = False  # the widget itself sets a choice
         self._kind_pair: tuple | None = None  # the (prediction, truth) the kind was guessed for
@@ -189,6 +197,13 @@ class EvaluateWidget(EvaluateKinds, EvaluateRun, LayerWatcher, QWidget):
             "cyan = ground-truth objects with no match (false negatives)"
         )
         self.evaluate_button = QPushButton("Evaluate")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.setToolTip(
+            "Stop a large pair's scoring after the image (frame, section) being matched"
+        )
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setVisible(False)  # shown while a pair is scored in a worker
         self.status_label = QLabel("Choose a prediction and its ground truth.")
         self.status_label.setWordWrap(True)
         self.scores_table = _read_only_table(len(SCORE_ROWS) + 1, 5)
@@ -215,7 +230,11 @@ class EvaluateWidget(EvaluateKinds, EvaluateRun, LayerWatcher, QWidget):
         form.addRow("Unannotated label", self.ignore_spin)
         form.addRow(self.errors_checkbox)
         layout, footer = panel_layout(self)  # the options and scores scroll
-        footer.addWidget(self.evaluate_button)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.evaluate_button)
+        buttons.addWidget(self.cancel_button)
+        footer.addLayout(buttons)
+        footer.addWidget(self.progress_bar)
         footer.addWidget(self.status_label)
         layout.addLayout(form)
         layout.addWidget(QLabel("Scores by IoU threshold"))
@@ -228,6 +247,7 @@ class EvaluateWidget(EvaluateKinds, EvaluateRun, LayerWatcher, QWidget):
         self._set_counts_caption(self.threshold_spin.value())
 
         self.evaluate_button.clicked.connect(self._on_evaluate_clicked)
+        self.cancel_button.clicked.connect(self._on_cancel_clicked)
         self.pred_combo.currentIndexChanged.connect(self._on_prediction_changed)
         self.truth_combo.currentIndexChanged.connect(self._on_truth_changed)
         self.kind_combo.activated.connect(self._on_kind_chosen)
@@ -328,18 +348,17 @@ class EvaluateWidget(EvaluateKinds, EvaluateRun, LayerWatcher, QWidget):
     # --- the panel closed ---------------------------------------------------------------------
 
     def _panel_closed(self) -> None:
-        """The panel was closed during an evaluation in a worker: it is dropped, as Segment's
-        and Train's runs stop, so nothing is added to the viewer afterwards (no errors layer
-        of a panel the user has closed). ``quit()`` keeps the worker from emitting
-        ``returned``; a result already on its way is dropped by :meth:`_on_returned`. (The
-        scoring itself is one engine call, which cannot be interrupted: the thread ends when
-        it returns, unseen.)"""
+        """The panel was closed during an evaluation in a worker: it stops, as Segment's and
+        Train's runs do, so nothing is added to the viewer afterwards (no errors layer of a
+        panel the user has closed). ``quit()`` stops the scoring at its next step (after the
+        image being matched) and keeps the worker from emitting ``returned``; a result already
+        on its way is dropped by :meth:`_on_returned`."""
         run = self._run
         if run is None or self.worker is None:
             return
         self._closed_run = run
-        self.worker.quit()
-        text = f"the evaluation of '{run.pred_name}' against '{run.truth_name}' was dropped"
+        self._on_cancel_clicked()
+        text = f"the evaluation of '{run.pred_name}' against '{run.truth_name}' was stopped"
         self._set_status(f"The panel was closed; {text}.")
         show_info(f"Evaluate: the panel was closed; {text}: no scores or errors layer shown.")
 

@@ -4,7 +4,8 @@
 (:func:`score_mask_pairs` for overlapping objects), of the images :func:`truth_objects` and
 :func:`scored_images` make of each file pair; :func:`evaluate_labels` (:func:`evaluate_masks`)
 scores one pair with the same functions for the Evaluate widget and also returns the object
-counts and the error map at one IoU threshold. Label images of any dimensionality are scored as
+counts and the error map at one IoU threshold (:func:`evaluate_labels_steps`: the same in steps,
+for a worker that can stop between them). Label images of any dimensionality are scored as
 one nD image (a time-lapse ``TYX`` array is one volume, as in ``tessella evaluate``). Objects are
 matched exactly as :func:`tessella.engine.metrics.matching` matches them.
 
@@ -16,7 +17,7 @@ inputs that score little for no real reason), ``_kind`` (a guess at what a groun
 
 from __future__ import annotations
 
-from ._evaluate import evaluate_labels, evaluate_masks
+from ._evaluate import evaluate_labels, evaluate_labels_steps, evaluate_masks
 from ._kind import ground_truth_kind
 from ._mistakes import COLLAPSED_FRACTION, ground_truth_note, mask_stack_reason, prediction_note
 from ._samples import sample_planes
@@ -51,6 +52,7 @@ __all__ = [
     "Evaluation",
     "error_map",
     "evaluate_labels",
+    "evaluate_labels_steps",
     "evaluate_masks",
     "ground_truth_kind",
     "ground_truth_note",

@@ -1,25 +1,29 @@
 """One prediction scored against its ground truth, for the Evaluate panel:
-:func:`evaluate_labels` and :func:`evaluate_masks` (objects that may overlap)."""
+:func:`evaluate_labels` (:func:`evaluate_labels_steps`, its steps for a worker that can stop
+it) and :func:`evaluate_masks` (objects that may overlap)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Generator, Iterable
 
 import numpy as np
 
 from .. import metrics
+from ..progress import Progress, run_steps
 from ._mistakes import prediction_note
 from ._scores import (
     FALSE_NEGATIVE,
     FALSE_POSITIVE,
+    METRICS,
     Evaluation,
+    _ap_scores,
     _error_map,
     score_mask_pairs,
     score_pairs,
 )
 from ._truth import mask_stack_objects, scored_images, stack_without_ignored, truth_objects
 
-__all__ = ["evaluate_labels", "evaluate_masks"]
+__all__ = ["evaluate_labels", "evaluate_labels_steps", "evaluate_masks"]
 
 
 def evaluate_labels(
@@ -60,6 +64,44 @@ def evaluate_labels(
     >>> binary.scores["foreground_iou"]  # 2 of 5 pixels
     0.4
     """
+    return run_steps(
+        evaluate_labels_steps(
+            labels_true,
+            labels_pred,
+            threshold,
+            frame_axis,
+            ignore_label,
+            names,
+            kind,
+            metrics_wanted,
+        )
+    )
+
+
+def evaluate_labels_steps(
+    labels_true,
+    labels_pred,
+    threshold: float = 0.5,
+    frame_axis: int | None = None,
+    ignore_label: int | None = None,
+    names: tuple[str, str] = ("ground truth", "prediction"),
+    kind: str = "labels",
+    metrics_wanted: Iterable[str] = ("ap",),
+) -> Generator[Progress, None, Evaluation]:
+    """:func:`evaluate_labels` (same arguments) as steps: a generator that yields a
+    :class:`~tessella.engine.progress.Progress` once the ground truth's objects are made
+    (``"objects"``, 1 of 1) and once per image matched (``"match"``, one per frame of a
+    time-lapse or 2D section of a membrane map, else 1 of 1), and returns the
+    :class:`Evaluation`. A worker that stops calling it stops the scoring there; each image's
+    IoU matrix is computed once, for the scores and the counts and errors.
+
+    >>> from tessella.engine.progress import Progress
+    >>> gt = np.array([[[1, 1, 0]], [[0, 2, 2]]])
+    >>> steps = evaluate_labels_steps(gt, gt, frame_axis=0)
+    >>> [next(steps) for _ in range(3)]  # doctest: +NORMALIZE_WHITESPACE
+    [Progress(stage='objects', done=1, total=1), Progress(stage='match', done=1, total=2),
+     Progress(stage='match', done=2, total=2)]
+    """
     predicted = np.asarray(labels_pred)
     truth, unannotated, note = truth_objects(labels_true, kind, ignore_label, names[0], False)
     if unannotated is not None and not unannotated.any():
@@ -69,16 +111,30 @@ def evaluate_labels(
         raise ValueError(
             f"label images differ in shape: {names[1]} {predicted.shape}, {names[0]} {truth.shape}"
         )
+    wanted = tuple(metrics_wanted)
+    # checks the metric names before the work, as score_pairs does
+    unknown = sorted(set(wanted) - set(METRICS))
+    if unknown:
+        raise ValueError(f"unknown metric(s) {', '.join(unknown)}; choose from {METRICS}")
+    yield Progress("objects", 1, 1)
     images = scored_images(truth, predicted, unannotated, kind, frame_axis)
-    # checks shapes and dtypes
-    scores = score_pairs([(t, p) for t, p, _ in images], metrics_wanted)
+    thresholds = [float(t) for t in metrics.DEFAULT_THRESHOLDS]
+    per_image = []  # each image's matchings at the score thresholds
     counts = np.zeros(3, np.int64)  # true, predicted, matched objects
     errors = []
-    for t_frame, p_frame, _ in images:
-        iou, true_ids, pred_ids = metrics.iou_matrix(t_frame, p_frame)
+    for done, (t_frame, p_frame, _) in enumerate(images, 1):
+        iou, true_ids, pred_ids = metrics.iou_matrix(t_frame, p_frame)  # checks shapes, dtypes
+        per_image.append([metrics._match(iou, thr) for thr in thresholds])
         rows, cols = metrics.match_indices(iou, threshold)
         counts += (true_ids.size, pred_ids.size, rows.size)
         errors.append(_error_map(t_frame, p_frame, true_ids, pred_ids, rows, cols))
+        yield Progress("match", done, len(images))
+    # the scores of score_pairs, its AP from the matchings above
+    others = score_pairs([(t, p) for t, p, _ in images], [m for m in wanted if m != "ap"])
+    scores: dict = {"n_images": others.pop("n_images")}
+    if "ap" in wanted:
+        scores.update(_ap_scores(metrics._means_over_images(per_image, thresholds)))
+    scores.update(others)
     n_true, n_pred, tp = (int(c) for c in counts)
     if frame_axis is None or (kind == "boundaries" and truth.ndim > 2):
         error_map = np.stack(errors).reshape(truth.shape)

@@ -82,12 +82,7 @@ def score_pairs(pairs: Iterable, metrics_wanted: Iterable[str] = ("ap",)) -> dic
     pairs = [(np.asarray(truth), np.asarray(predicted)) for truth, predicted in pairs]
     scores: dict = {"n_images": len(pairs)}
     if "ap" in wanted:
-        ap = metrics.average_precision_scores(pairs)
-        scores["ap"] = {f"{k:.1f}": v for k, v in ap["ap"].items()}
-        scores["avs"] = ap["avs"]
-        scores["ap_images"] = ap["scored_images"]
-        for key in ("precision", "recall", "f1"):
-            scores[key] = {f"{k:.1f}": v for k, v in ap[key].items()}
+        scores.update(_ap_scores(metrics.average_precision_scores(pairs)))
     if "seg" in wanted:  # pooled over every ground-truth object: None when there is none
         seg = metrics.seg_scores(pairs)["seg"]
         scores["seg"] = None if np.isnan(seg) else seg
@@ -101,6 +96,17 @@ def score_pairs(pairs: Iterable, metrics_wanted: Iterable[str] = ("ap",)) -> dic
         for key in ("vrand", "vrand_split", "vrand_merge", "voi", "voi_split", "voi_merge"):
             scores[key] = float(np.mean([v[key] for v in defined])) if defined else None
         scores["vrand_images"] = len(defined)
+    return scores
+
+
+def _ap_scores(ap: dict) -> dict:
+    """:func:`score_pairs`' AP keys, in its order, of
+    :func:`tessella.engine.metrics.average_precision_scores`' dict (thresholds as "0.5")."""
+    scores: dict = {"ap": {f"{k:.1f}": v for k, v in ap["ap"].items()}}
+    scores["avs"] = ap["avs"]
+    scores["ap_images"] = ap["scored_images"]
+    for key in ("precision", "recall", "f1"):
+        scores[key] = {f"{k:.1f}": v for k, v in ap[key].items()}
     return scores
 
 
