@@ -7,6 +7,7 @@ than this run would use."""
 from __future__ import annotations
 
 import json
+import shlex
 
 import numpy as np
 import pytest
@@ -95,8 +96,9 @@ def test_a_tiff_converted_as_suggested_keeps_its_pixel_size(tmp_path, image, cap
     out = tmp_path / "labels.zarr"
     assert main(["segment", str(tif), "-o", str(out), "--blockwise", *BLOCKWISE, *BASE]) == 1
     err = capsys.readouterr().err
-    command = err[err.index("from tessella") : err.rindex(")") + 1]
-    exec(command)  # the conversion as printed (to_chunked_zarr into aniso.zarr beside it)
+    command = err[err.index("pixel size: ") + len("pixel size: ") :].splitlines()[0]
+    assert command == f"tessella convert {tif} {tmp_path / 'aniso.zarr'}"
+    assert main(shlex.split(command)[1:]) == 0  # the conversion as printed, into aniso.zarr
     converted = read_image(tmp_path / "aniso.zarr")
     assert converted.pixel_size == read_image(tif).pixel_size == {"Y": 0.5, "X": 0.25}
     assert converted.axes == "YX"
@@ -169,7 +171,8 @@ def test_the_printed_conversion_runs_for_any_file_name_and_gives_an_image(tmp_pa
     out = tmp_path / "labels.zarr"
     assert main(["segment", str(tif), "-o", str(out), "--blockwise", *BLOCKWISE, *BASE]) == 1
     err = capsys.readouterr().err
-    exec(err[err.index("from tessella") : err.rindex(")") + 1])
+    command = err[err.index("pixel size: ") + len("pixel size: ") :].splitlines()[0]
+    assert main(shlex.split(command)[1:]) == 0  # as the shell would split it
     converted = tmp_path / "well\\b2.zarr"
     assert converted.is_dir()
     with warnings.catch_warnings():

@@ -1,4 +1,4 @@
-"""The ``tessella`` command line: models, segment, evaluate, train.
+"""The ``tessella`` command line: models, segment, evaluate, train, convert.
 
 Exit codes: 0 ok, 1 failed (bad input, a model that cannot be loaded, ...), 2 bad usage.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 
 from ._console import CliError, _drop_stdout, _stdout_gone
+from ._convert import _cmd_convert
 from ._evaluate import _cmd_evaluate, evaluate_paths
 from ._models import _cmd_export_bioimageio, _cmd_models, model_dir
 from ._parser import _build_parser
@@ -32,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         "evaluate": _cmd_evaluate,
         "train": _cmd_train,
         "export-bioimageio": _cmd_export_bioimageio,
+        "convert": _cmd_convert,
     }
     import warnings
 

@@ -112,6 +112,7 @@ def _segment_blockwise(
     import warnings
 
     from ..engine.blockwise import open_executor, segment_blockwise_steps, work_dir
+    from ..engine.input_record import INPUT_KEY, input_identity
     from ..engine.io import write_json
 
     [(source, target)] = jobs
@@ -147,6 +148,8 @@ def _segment_blockwise(
             raise CliError(f"{path} exists; pass --overwrite to replace it")
     _probe_recipe(recipe_path, target)  # before the long run, not after it
     spacing = None if data is None else _spacing(data, spatial, recipe, args.recipe, data.name)
+    # before the run reads it: what --skip-existing compares the input with later
+    identity = input_identity(source)
     bar, stage = None, None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
@@ -210,8 +213,11 @@ def _segment_blockwise(
         finally:
             if bar is not None:
                 bar.close()
+    recorded = {**result.recipe, **(package or {})}
+    if identity is not None:
+        recorded[INPUT_KEY] = identity
     try:
-        write_json(recipe_path, {**result.recipe, **(package or {})})
+        write_json(recipe_path, recorded)
     except OSError as exc:  # the labels are kept: deleting a large output seems worse
         stale = recipe_path.exists() or recipe_path.is_symlink()
         if stale:  # a recipe of the labels just replaced: it would pass for theirs

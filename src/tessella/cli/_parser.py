@@ -24,7 +24,15 @@ into consistent IDs. Interrupted? Run the same command again: finished blocks ar
 zarr and the output a .zarr (else in memory, with a warning); --no-blockwise: in memory.
 As in memory, a recipe's voxel size (spacing) is used where the zarr has no pixel size.
 Convert a big TIFF to chunked zarr once, keeping its axes and pixel size:
-  python -c "from tessella.engine.blockwise import to_chunked_zarr as z; z('big.tif', 'big.zarr')"
+  tessella convert big.tif big.zarr
+"""
+
+
+EPILOG_CONVERT = """examples:
+  tessella convert slide.tif slide.zarr               # 2048-px chunks in 2D, 256 px in 3D
+  tessella convert slide.tif slide.zarr --chunk 1024  # the --block you will segment with
+  tessella convert one_chunk.zarr rechunked.zarr      # a zarr stored as one chunk
+  tessella segment slide.zarr -o labels.zarr --model nuclei2d --blockwise
 """
 
 
@@ -365,6 +373,28 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("-q", "--quiet", action="store_true")
     _note_given(train)  # --resume takes the checkpoint's settings of the options not given
+
+    convert = sub.add_parser(
+        "convert",
+        help="write a TIFF or zarr as a chunked zarr for --blockwise",
+        description="Write IN (a TIFF, or a zarr/OME-Zarr image) into the zarr array OUT, "
+        "chunk by chunk (never held whole), with its axes, pixel size and unit in OUT's "
+        "attributes, which `tessella segment --blockwise` reads (a plain dask to_zarr copy "
+        "keeps none of them). One frame along T and every channel per chunk.",
+        epilog=EPILOG_CONVERT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    convert.add_argument("image", metavar="IN", help="a TIFF file or a zarr/OME-Zarr image")
+    convert.add_argument("out", metavar="OUT", help="the zarr to write (.zarr)")
+    convert.add_argument(
+        "--chunk",
+        type=int,
+        metavar="N",
+        help="chunk edge in pixels along each spatial axis (default: --block's default, "
+        "2048 in 2D, 256 in 3D)",
+    )
+    convert.add_argument("--overwrite", action="store_true", help="replace an existing OUT")
+    convert.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
 
     export = sub.add_parser(
         "export-bioimageio",

@@ -94,10 +94,12 @@ def _recipe_package(recipe: dict, recipe_path) -> str | None:
         )
     wanted = recipe.get("model_package_sha256")
     if wanted and sha256_file(Path(package)) != wanted:
+        from ..engine.commands import shell_command
+
         raise CliError(
             f"{recipe_path}: made with the bioimage.io package {package} of sha256 "
-            f"{wanted[:12]}…, but the file there now differs; pass --model {package} to replay "
-            "it with that package anyway"
+            f"{wanted[:12]}…, but the file there now differs; pass "
+            f"{shell_command('--model', package)} to replay it with that package anyway"
         )
     return str(package)
 

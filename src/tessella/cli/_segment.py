@@ -29,6 +29,7 @@ def _cmd_segment(args) -> int:
     import functools
 
     from ..engine.digest import DIGEST_KEY, labels_digest  # the reader checks it
+    from ..engine.input_record import INPUT_KEY, input_identity
     from ..engine.io import (
         TIFF_SUFFIXES,
         is_zarr_path,
@@ -137,6 +138,8 @@ def _cmd_segment(args) -> int:
     try:
         for source, target in jobs:
             try:
+                # before it is read: an input rewritten meanwhile is not taken for this one
+                identity = input_identity(source)
                 if movie:
                     image = read_frames(source)
                 else:
@@ -176,6 +179,8 @@ def _cmd_segment(args) -> int:
                         bar.close()
                 pixel_size = {a: s for a, s in image.pixel_size.items() if a in result.axes}
                 recorded = result.recipe() | package | {"input": str(source)}
+                if identity is not None:  # what --skip-existing compares the input with
+                    recorded[INPUT_KEY] = identity
                 if result.lineage is not None:  # a linked movie's divisions, as --blockwise
                     # and Export record them: the labels reopened in napari keep their tracks
                     recorded["lineage"] = sorted(

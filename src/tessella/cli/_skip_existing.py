@@ -135,15 +135,24 @@ def _unreadable_labels(target, recorded: dict) -> str:
     return ""
 
 
-def _input_newer(source, target) -> bool:
-    """Whether the input file ``source`` was modified after its labels ``target`` were
-    written (replaced since): the recipe records only the input's path, so its modification
-    time is what tells. Folders (zarr) are not compared: rewriting a chunk leaves the
-    folder's time as it was."""
-    try:
-        return source.is_file() and source.stat().st_mtime_ns > target.stat().st_mtime_ns
-    except OSError:
-        return False
+def _input_changed(source, target, recorded: dict) -> str:
+    """Why the input ``source`` is not the one its labels ``target`` were made from ("" where
+    it is): its recipe's ``input_identity`` (size, time and sha256 of a file; metadata and
+    chunk files of a zarr, see :mod:`tessella.engine.input_record`) compared with the input
+    now, naming the input and what changed. A recipe without it (written before it was
+    recorded) falls back to modification times: a file modified after its labels were
+    written; folders (zarr) are not compared then (rewriting a chunk leaves the folder's
+    time as it was)."""
+    from ..engine.input_record import INPUT_KEY, input_changes
+
+    changed = input_changes(recorded.get(INPUT_KEY), source)
+    if changed is None:
+        try:
+            newer = source.is_file() and source.stat().st_mtime_ns > target.stat().st_mtime_ns
+        except OSError:
+            newer = False
+        return "input changed since" if newer else ""
+    return f"input {source} changed since: {changed}" if changed else ""
 
 
 def _spacing_differences(recorded: dict, run) -> list[str]:
@@ -191,14 +200,15 @@ def _skip_existing(jobs, settings: dict, model, spacing_of=None) -> tuple[list, 
     """``--skip-existing``: (jobs to run, sources skipped, targets to redo with why). An
     output is complete, and its job skipped, when its labels are there and readable (see
     :func:`_unreadable_labels`), its recipe (a JSON object) is there, no staging folder of a
-    killed write is beside them, and its input file is not newer than its labels; the others
-    are segmented, and those of them that left something (labels without a recipe, a recipe
-    without labels, a killed write, put back first) are replaced (the targets to redo, each
-    with its reason). Complete outputs whose recipes record other settings than this run's
-    are refused before any work, naming them and each difference: keeping them would leave
-    stale labels beside new ones. ``spacing_of(source, recorded)`` (None: not compared) is
-    the voxel size this run would use on ``source`` (see :func:`_spacing_differences`),
-    given the output's recipe ``recorded``; it is asked only of complete outputs."""
+    killed write is beside them, and its input is the one they were made from (see
+    :func:`_input_changed`); the others are segmented, and those of them that left something
+    (labels without a recipe, a recipe without labels, a killed write, put back first) are
+    replaced (the targets to redo, each with its reason). Complete outputs whose recipes
+    record other settings than this run's are refused before any work, naming them and each
+    difference: keeping them would leave stale labels beside new ones.
+    ``spacing_of(source, recorded)`` (None: not compared) is the voxel size this run would
+    use on ``source`` (see :func:`_spacing_differences`), given the output's recipe
+    ``recorded``; it is asked only of complete outputs."""
     import json
 
     from ..engine.io import is_zarr_path
@@ -224,8 +234,8 @@ def _skip_existing(jobs, settings: dict, model, spacing_of=None) -> tuple[list, 
             why = "write killed midway"
         elif labels and isinstance(recorded, dict):
             why = _unreadable_labels(target, recorded)
-            if not why and _input_newer(Path(source), target):
-                why = "input changed since"
+            if not why:
+                why = _input_changed(Path(source), target, recorded)
         if killed or why or not labels or not isinstance(recorded, dict):
             todo.append((source, target))
             if killed or _there(target) or _there(recipe_path):
@@ -258,10 +268,12 @@ def _refusal(stale: list, same: list) -> str:
         many = len(others) > 1
         verb, plural = ("are", "s") if many else ("is", "")
         more = f" (as {verb} {len(others)} more output{plural}: {_few(others)})" if others else ""
+        from ..engine.commands import shell_command
+
         return (
             f"--skip-existing: {target} was made with other settings than this run's: "
-            f"{', '.join(differences)}{more}; {advice}, or --recipe {_recipe_path(target)} "
-            "to go on with its"
+            f"{', '.join(differences)}{more}; {advice}, or "
+            f"{shell_command('--recipe', _recipe_path(target))} to go on with its"
         )
     total = len(stale) + len(same)
     parts = [
@@ -283,7 +295,8 @@ def _say_skipped_existing(skipped: list, redo: dict, total: int) -> None:
     5 images whose labels and recipe are there (a.tif, b.tif)", "skipped all 5 images: their
     labels and recipe are there (…)", "skipped in.zarr: its labels and recipe are there"; none:
     not said), then the outputs redone and why ("redoing incomplete b.tif", "redoing c.tif:
-    recipe unreadable (not JSON)", "…: input changed since"); nothing where neither."""
+    recipe unreadable (not JSON)", "…: input in/a.tif changed since: …"); nothing where
+    neither."""
     parts = []
     names = _few([s.name for s in skipped])
     if skipped and len(skipped) == total == 1:

@@ -160,7 +160,7 @@ def _as_config(value):
 
 def _as_option(name: str, value) -> str:
     """A setting as the command line gives it: ``--features 8,16,32``, ``--no-elastic``."""
-    import shlex
+    from ..engine.commands import shell_command
 
     option = f"--{name.replace('_', '-')}"
     if isinstance(value, bool):
@@ -169,7 +169,7 @@ def _as_option(name: str, value) -> str:
         return f"{option} (none)"
     if isinstance(value, tuple):
         value = ",".join(map(str, value))
-    return f"{option} {shlex.quote(str(value))}"
+    return shell_command(option, value)
 
 
 def _kept_on_stopping(out: Path) -> str:

@@ -17,7 +17,8 @@ def to_chunked_zarr(image, out, chunks: int | None = None, overwrite: bool = Fal
     read_image` reads), so that it is segmented with the same voxel size as the file in
     memory; a plain ``dask.array.to_zarr`` copy keeps none of them. ``chunks``: the edge
     along each spatial axis (default: the default block, 2048 px in 2D, 256 in 3D); one
-    frame along T and every channel per chunk. Returns ``out``.
+    frame along T and every channel per chunk. Returns ``out``. On the command line:
+    ``tessella convert IMAGE OUT [--chunk N]``.
 
     >>> to_chunked_zarr("slide.tif", "slide.zarr")  # doctest: +SKIP
     PosixPath('slide.zarr')

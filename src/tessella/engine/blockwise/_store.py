@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ..commands import convert_command
 from ._grid import BlockGrid
 from ._run import _open_zarr, _Source
 from ._settings import PIXEL_KEYS, describe_differences
@@ -69,8 +70,7 @@ def _open_input(image, axes: str | None) -> _Input:
     if not is_zarr_path(path):
         raise ValueError(
             f"{path}: blockwise segmentation reads chunked zarr or OME-Zarr; convert it first, "
-            'keeping its axes and pixel size: python -c "from tessella.engine.blockwise import '
-            f'to_chunked_zarr; to_chunked_zarr({str(path)!r}, {str(path.with_suffix(".zarr"))!r})"'
+            f"keeping its axes and pixel size: {convert_command(path, path.with_suffix('.zarr'))}"
         )
     data = read_image(path, axes)
     node = _open_zarr(str(path))
@@ -91,10 +91,13 @@ def _check_chunks(data: _Input, grid: BlockGrid) -> None:
         return
     chunks = tuple(max(c) if isinstance(c, tuple) else int(c) for c in chunks)
     nbytes = int(np.prod(chunks)) * data.array.dtype.itemsize
-    advice = (  # (keeping its axes and pixel size, which a plain dask to_zarr copy drops)
-        'rechunk it: python -c "from tessella.engine.blockwise import to_chunked_zarr; '
-        f"to_chunked_zarr({str(data.name)!r}, 'rechunked.zarr', {grid.block[-1]})\""
-    )
+    # (keeping its axes and pixel size, which a plain dask to_zarr copy drops)
+    name = Path(data.name)
+    if data.source.store is not None and name.exists():  # a path: the command to paste
+        rechunked = name.with_name(f"{name.name.rsplit('.', 1)[0]}_rechunked.zarr")
+        advice = f"rechunk it: {convert_command(name, rechunked, grid.block[-1])}"
+    else:
+        advice = f"rechunk its file: tessella convert FILE OUT.zarr --chunk {grid.block[-1]}"
     if nbytes > MAX_CHUNK_BYTES:
         raise ValueError(
             f"{data.name}: one chunk {chunks} holds {nbytes / 2**30:.1f} GiB and every block "
