@@ -39,11 +39,36 @@ class TrainChoices:
         self._show_pairs()
 
     def _show_pairs(self) -> None:
+        """List the pairs by their layers' names now (also after a rename)."""
         self.pair_list.clear()
         for image_id, labels_id in self.pairs:
             image, labels = find_layer(self.viewer, image_id), find_layer(self.viewer, labels_id)
             self.pair_list.addItem(f"{image.name}  ↔  {labels.name}")
         self._update_holdout()
+
+    def _layer_removed(self, layer) -> None:
+        """A layer of listed pairs left the viewer: those pairs leave the list, which says
+        so, naming each pair and the layer removed (the other pairs stay)."""
+        gone = [pair for pair in self.pairs if layer.unique_id in pair]
+        if not gone:
+            return
+        self.pairs = [pair for pair in self.pairs if pair not in gone]
+        for image_id, labels_id in gone:
+            names = [
+                layer.name
+                if i == layer.unique_id
+                else getattr(find_layer(self.viewer, i), "name", "?")
+                for i in (image_id, labels_id)
+            ]
+            what = "image" if image_id == layer.unique_id else "labels"
+            text = (
+                f"Pair '{names[0]}  ↔  {names[1]}' taken off the list: its {what} layer "
+                f"'{layer.name}' was removed from the viewer"
+            )
+            text += f" ({len(self.pairs)} pair{'' if len(self.pairs) == 1 else 's'} left)."
+            show_info(f"Train: {text}")
+            if self._run is None:  # (a run's status line reports its progress)
+                self.status_label.setText(text)
 
     def _update_holdout(self, *args) -> None:
         """Propose the hold-out for the chosen pairs and starting model (the last fifth of a
