@@ -182,6 +182,34 @@ class _Run:
     versions: tuple[int, int] = (0, 0)  # the data versions of the prediction and truth
 
 
+def _images_scored(scores: dict, kind: str) -> str:
+    """What AP and avS average over, when not every image (frame, section) of the pair, as
+    ``tessella evaluate`` says it: an image with no object in either layer has nothing to score
+    and is left out of the means; with none anywhere every score is 1.0 by that convention
+    (StarDist's matching gives 0.0), which the panel must not let pass for a perfect score.
+
+    >>> print(_images_scored({"n_images": 1, "ap_images": 0}, "labels"))  # doctest: +ELLIPSIS
+    <BLANKLINE>
+    No object in either layer: nothing to score (AP, precision, recall, F1 and avS read 1.0 ...).
+    >>> print(_images_scored({"n_images": 5, "ap_images": 3}, "boundaries"))  # doctest: +ELLIPSIS
+    <BLANKLINE>
+    AP, precision, recall, F1 and avS: means over the 3 of 5 sections with an object in ...
+    """
+    scored, n_images = scores.get("ap_images"), scores.get("n_images")
+    if scored is None or n_images is None or scored >= n_images:
+        return ""
+    if not scored:
+        return (
+            "\nNo object in either layer: nothing to score (AP, precision, recall, F1 and avS "
+            "read 1.0 by convention, as `tessella evaluate` prints them)."
+        )
+    images = "sections" if kind == "boundaries" else "frames"
+    return (
+        f"\nAP, precision, recall, F1 and avS: means over the {scored} of {n_images} {images} "
+        "with an object in either layer (the others have nothing to score)."
+    )
+
+
 def _set_cell(table: QTableWidget, row: int, column: int, text: str) -> None:
     item = QTableWidgetItem(text)
     item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -374,6 +402,7 @@ class EvaluateRun:
                 objects = counted(result.n_pred, "object")
                 summary += f"; the prediction's {objects} whole from {run.masks_from}"
             summary += f" ({seconds:.2f} s)"
+        summary += _images_scored(scores, run.kind)
         notes = (*(_panel_note(note) for note in result.notes), *run.notes)
         self._set_status(summary + "".join(f"\nWarning: {note}" for note in notes))
         for note in notes:  # inputs that score little, or not as shown, for no real reason
