@@ -21,13 +21,14 @@ def read(path) -> list[tuple]:
     return reader(str(path))
 
 
-def write_frames(folder, frames, name="t{}.tif", size=0.5, axes="YX", spacing=None):
-    """``frames`` as ImageJ TIFFs of pixel size ``size`` µm in ``folder``, numbered from 1."""
+def write_frames(folder, frames, name="t{}.tif", size=0.5, axes="YX", spacing=None, numbers=None):
+    """``frames`` as ImageJ TIFFs of pixel size ``size`` µm in ``folder``, numbered from 1 (or
+    ``numbers``)."""
     folder.mkdir(parents=True, exist_ok=True)
     metadata = {"axes": axes, "unit": "micron"}
     if spacing is not None:
         metadata["spacing"] = spacing
-    for t, frame in enumerate(frames, start=1):
+    for t, frame in zip(numbers or range(1, len(frames) + 1), frames):
         tifffile.imwrite(
             folder / name.format(t),
             frame,
@@ -114,7 +115,9 @@ def test_label_frames_open_as_labels_by_the_rule_for_label_files(tmp_path, monke
     """CTC ground truth (man_seg000.tif ...: one such file opens as labels too) and a
     masks/ folder; beyond the lazy-labels limit, lazily and read-only, as a labels zarr."""
     labels = (movie(frames=3) % 7).astype(np.uint16)
-    seg = write_frames(tmp_path / "01_GT" / "SEG", labels, name="man_seg{:03d}.tif")
+    seg = write_frames(
+        tmp_path / "01_GT" / "SEG", labels, name="man_seg{:03d}.tif", numbers=[0, 1, 2]
+    )
     [(data, kwargs, kind)] = read(seg)
     assert kind == "labels" and isinstance(data, np.ndarray)
     np.testing.assert_array_equal(data, labels)
@@ -130,7 +133,7 @@ def test_label_frames_open_as_labels_by_the_rule_for_label_files(tmp_path, monke
     assert kind == "image"  # no sign of labels: an image
 
     monkeypatch.setenv(LAZY_LABELS_ENV, str(labels.size - 1))
-    with pytest.warns(LazyLabelsWarning, match="SEG: opened lazily"):
+    with pytest.warns(LazyLabelsWarning, match="SEG: opened lazily.* open the folder again"):
         [(data, _kwargs, kind)] = read(seg)
     assert kind == "labels" and not isinstance(data, np.ndarray)
     np.testing.assert_array_equal(np.asarray(data), labels)
@@ -209,3 +212,128 @@ def test_viewer_opens_a_folder_as_a_movie_that_segment_runs_in_memory(
     assert isinstance(labels, Labels) and isinstance(labels.data, np.ndarray)
     assert labels.data.shape == (4, 64, 64) and labels.data.max() > 0
     assert not list(tmp_path.rglob("*.zarr"))
+
+
+def test_sparse_ctc_ground_truth_sits_at_its_frame_numbers(data_dir):
+    """Fluo-N2DH-GOWT1's 01_GT/SEG annotates 30 of the 92 frames of 01 (man_seg002,
+    man_seg005, ...): it stacked as 30 frames, so t=1 showed frame 5's labels over frame 1's
+    cells. Now each sits at its frame number in a stack as long as the movie beside it, the
+    others empty, said in a notification; past the lazy-labels limit (92 x 1024²), lazily."""
+    from tessella._io_folder import AnnotatedFramesWarning
+
+    seg = data_dir / "ctc_Fluo-N2DH-GOWT1" / "01_GT" / "SEG"
+    with pytest.warns(AnnotatedFramesWarning, match=r"'SEG': 30 annotated frames of 0-91 "):
+        with pytest.warns(LazyLabelsWarning, match="open the folder again"):
+            [(labels, kwargs, kind)] = read(seg)
+    assert kind == "labels" and labels.shape == (92, 1024, 1024)
+    assert labels.chunks[0] == (1,) * 92  # one frame a chunk, the empty ones never read
+    assert kwargs["metadata"]["axes"] == "TYX" and kwargs["name"] == "SEG"
+    for t in (2, 5, 47):
+        np.testing.assert_array_equal(
+            np.asarray(labels[t]), tifffile.imread(seg / f"man_seg{t:03d}.tif")
+        )
+    for t in (0, 3, 48, 91):
+        assert not np.asarray(labels[t]).any()
+
+
+def test_label_frames_with_gaps_in_memory_and_lazily(tmp_path, monkeypatch):
+    """A CTC layout (a 6-frame movie 01, SEG of frames 1 and 4) in memory and lazily;
+    man_seg frames without their movie count from 0 and end at the last one; other label
+    frames (masks/mask1.tif ...) count from 1, as their movie t1.tif ... stacks."""
+    from tessella._io_folder import AnnotatedFramesWarning
+
+    movie_frames = movie(frames=6)
+    labels = (movie_frames % 5).astype(np.uint16)
+    write_frames(tmp_path / "01", movie_frames, name="t{:03d}.tif", numbers=range(6))
+    seg = write_frames(
+        tmp_path / "01_GT" / "SEG", labels[[1, 4]], name="man_seg{:03d}.tif", numbers=[1, 4]
+    )
+
+    with pytest.warns(AnnotatedFramesWarning, match=r"'SEG': 2 annotated frames of 0-5 "):
+        [(data, kwargs, kind)] = read(seg)
+    assert kind == "labels" and isinstance(data, np.ndarray) and data.shape == (6, 32, 48)
+    expected = np.zeros_like(labels)
+    expected[[1, 4]] = labels[[1, 4]]
+    np.testing.assert_array_equal(data, expected)
+    assert kwargs["metadata"]["axes"] == "TYX" and kwargs["scale"] == pytest.approx((1, 0.5, 0.5))
+
+    monkeypatch.setenv(LAZY_LABELS_ENV, "100")
+    with pytest.warns(AnnotatedFramesWarning, match=r"'SEG': 2 annotated frames of 0-5 "):
+        with pytest.warns(LazyLabelsWarning, match=r"SEG: opened lazily .* the folder again"):
+            [(data, _kwargs, _kind)] = read(seg)
+    assert not isinstance(data, np.ndarray) and data.chunks[0] == (1,) * 6
+    np.testing.assert_array_equal(np.asarray(data), expected)
+    monkeypatch.delenv(LAZY_LABELS_ENV)
+
+    # no movie beside: frames 0 to the last annotated
+    alone = write_frames(tmp_path / "SEG", labels[[1, 4]], name="man_seg{:03d}.tif", numbers=[1, 4])
+    with pytest.warns(AnnotatedFramesWarning, match=r"2 annotated frames of 0-4 "):
+        [(data, _kwargs, _kind)] = read(alone)
+    np.testing.assert_array_equal(data, expected[:5])
+
+    masks = write_frames(
+        tmp_path / "masks", labels[[0, 2, 3]], name="mask{}.tif", numbers=[1, 3, 4]
+    )
+    with pytest.warns(AnnotatedFramesWarning, match=r"3 annotated frames of 0-3 "):
+        [(data, _kwargs, kind)] = read(masks)
+    assert kind == "labels" and data.shape == (4, 32, 48) and not data[1].any()
+    np.testing.assert_array_equal(data[[0, 2, 3]], labels[[0, 2, 3]])
+
+
+def test_3d_label_frames_stack_to_tzyx_at_their_frame_numbers(tmp_path):
+    """CTC ground truth of 3D frames (man_track000.tif ... ZYX): TZYX labels; the frames a
+    sparse SEG skips are empty volumes."""
+    from tessella._io_folder import AnnotatedFramesWarning
+
+    volumes = (movie(frames=6) % 9).astype(np.uint16).reshape(3, 2, 32, 48)
+    tra = write_frames(
+        tmp_path / "TRA", volumes, name="man_track{:03d}.tif", axes="ZYX", numbers=range(3)
+    )
+    [(data, kwargs, kind)] = read(tra)
+    assert kind == "labels" and data.shape == (3, 2, 32, 48)
+    assert kwargs["metadata"]["axes"] == "TZYX"
+
+    seg = write_frames(
+        tmp_path / "SEG", volumes[[0, 2]], name="man_seg{:03d}.tif", axes="ZYX", numbers=[1, 3]
+    )
+    with pytest.warns(AnnotatedFramesWarning, match=r"2 annotated frames of 0-3 "):
+        [(data, kwargs, kind)] = read(seg)
+    assert kind == "labels" and data.shape == (4, 2, 32, 48)
+    assert kwargs["metadata"]["axes"] == "TZYX" and kwargs["axis_labels"] == ("t", "z", "y", "x")
+    assert not data[[0, 2]].any()
+    np.testing.assert_array_equal(data[[1, 3]], volumes[[0, 2]])
+
+
+def test_an_image_movie_missing_frames_stacks_in_order_naming_them(tmp_path):
+    """t1, t2, t4, t5, t7: five frames in order (as segment reads them, so that tracks link
+    frame to frame), the missing 3 and 6 named, in the reader as in read_frames."""
+    from tessella.engine.io._read import MissingFramesWarning
+
+    frames = movie(frames=7)
+    folder = write_frames(tmp_path / "01", frames[[0, 1, 3, 4, 6]], numbers=[1, 2, 4, 5, 7])
+    message = r"01: frames 3, 6 missing \(of 1-7\): its 5 frames are stacked in order.*t4\.tif"
+    with pytest.warns(MissingFramesWarning, match=message):
+        [(data, _kwargs, kind)] = read(folder)
+    assert kind == "image"
+    np.testing.assert_array_equal(data, frames[[0, 1, 3, 4, 6]])
+    with pytest.warns(MissingFramesWarning, match=message):
+        np.testing.assert_array_equal(read_frames(folder).data, data)
+
+
+def test_the_in_memory_limit_for_images_has_an_environment_variable(tmp_path, monkeypatch):
+    """TESSELLA_LAZY_IMAGE_BYTES, read as TESSELLA_LAZY_LABELS_PIXELS is (commas allowed)."""
+    from tessella._io_folder import LAZY_IMAGE_ENV
+
+    frames = movie(frames=4)
+    folder = write_frames(tmp_path / "movie", frames)
+    monkeypatch.setenv(LAZY_IMAGE_ENV, f"{frames.nbytes - 1:,}")
+    [(data, _kwargs, _kind)] = read(folder)
+    assert not isinstance(data, np.ndarray) and data.chunks[0] == (1, 1, 1, 1)
+    np.testing.assert_array_equal(np.asarray(data), frames)
+    monkeypatch.setenv(LAZY_IMAGE_ENV, str(frames.nbytes))
+    [(data, _kwargs, _kind)] = read(folder)
+    assert isinstance(data, np.ndarray)
+    monkeypatch.setenv(LAZY_IMAGE_ENV, "1 GB")
+    with pytest.warns(UserWarning, match=rf"{LAZY_IMAGE_ENV} is '1 GB', not a whole number"):
+        [(data, _kwargs, _kind)] = read(folder)
+    assert isinstance(data, np.ndarray)

@@ -323,19 +323,36 @@ def _lazy_labels_pixels() -> int:
     :data:`LAZY_LABELS_ENV` gives: a whole number of pixels, written as the lazy-labels message
     prints it or not ("67,108,865", "67_108_865", "67 108 865" or "67108865"). Anything else
     is said in a warning naming the variable and its value, and the default holds."""
-    raw = os.environ.get(LAZY_LABELS_ENV, "")
+    return _whole_number_env(
+        LAZY_LABELS_ENV,
+        LAZY_LABELS_PIXELS,
+        "pixels",
+        "67,108,865",
+        "every labels zarr and folder of label frames",
+        "labels zarrs and folders of label frames",
+    )
+
+
+def _whole_number_env(
+    name: str, default: int, unit: str, example: str, every: str, what: str
+) -> int:
+    """The whole number of ``unit`` that the environment variable ``name`` gives, with or
+    without thousands separators ("67,108,865", "67_108_865", "67 108 865" or "67108865"),
+    else ``default``; a value that is no such number is said in a warning naming the variable
+    and its value (0 opens ``every`` lazily; ``what`` is what opens lazily beyond the limit)."""
+    raw = os.environ.get(name, "")
     given = re.sub(r"[,_\s\u00a0\u202f\u2009']", "", raw)
     if re.fullmatch(r"[0-9]+", given):
         return int(given)
     if raw.strip():
         warnings.warn(
-            f"the environment variable {LAZY_LABELS_ENV} is {raw!r}, not a whole number of "
-            f"pixels (such as 67,108,865, or 0 to open every labels zarr lazily): ignored, "
-            f"labels zarrs of more than {LAZY_LABELS_PIXELS:,} pixels open lazily",
+            f"the environment variable {name} is {raw!r}, not a whole number of {unit} (such "
+            f"as {example}, or 0 to open {every} lazily): ignored, {what} of more than "
+            f"{default:,} {unit} open lazily",
             UserWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
-    return LAZY_LABELS_PIXELS
+    return default
 
 
 def _labels_data(path: Path, data):
@@ -358,12 +375,19 @@ def _labels_data(path: Path, data):
         "run. The layer is read-only (not editable: napari's brush and fill are off). "
         "Correct edits need an in-memory copy, which takes about twice their size to "
         f"read: set the environment variable {LAZY_LABELS_ENV} to {pixels:,} or more and "
-        "open the file again.",
+        f"open the {_file_or_folder(path)} again.",
         LazyLabelsWarning,
         stacklevel=2,
     )
     _not_editable_when_added(data)
     return data
+
+
+def _file_or_folder(path: Path) -> str:
+    """What ``path`` is to a user: a "folder" of TIFF frames, else a "file" (a zarr too)."""
+    from tessella.engine.io import is_zarr_path
+
+    return "folder" if path.is_dir() and not is_zarr_path(path) else "file"
 
 
 def _not_editable_when_added(data) -> None:

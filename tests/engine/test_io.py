@@ -160,6 +160,54 @@ def test_frames_named_without_one_pattern_keep_the_natural_order(tmp_path):
     assert [int(np.asarray(movie.data)[i, 0, 0]) for i in range(3)] == [2, 1, 0]
 
 
+def test_a_folder_of_3d_frames_reads_as_tzyx_as_the_napari_reader_stacks_it(tmp_path):
+    """``segment FOLDER`` (read_frames) refused 3D frames ("must be 2D, got ZYX") that the
+    reader opens as TZYX; both now follow one rule (movie_axes): T before the frames' axes,
+    with the frames' Z spacing. Frames that make no movie (CYX) are refused, naming them."""
+    import tifffile
+
+    from tessella._io import read_layers
+    from tessella.engine.io import read_frames
+
+    volumes = np.arange(4 * 3 * 8 * 9, dtype=np.uint16).reshape(4, 3, 8, 9)
+    for t, volume in enumerate(volumes):
+        tifffile.imwrite(
+            tmp_path / f"t{t:03d}.tif",
+            volume,
+            imagej=True,
+            resolution=(2.0, 2.0),
+            metadata={"axes": "ZYX", "spacing": 1.5, "unit": "micron"},
+        )
+    movie = read_frames(tmp_path)
+    assert movie.axes == "TZYX"
+    np.testing.assert_array_equal(movie.data, volumes)
+    assert movie.pixel_size == pytest.approx({"Z": 1.5, "Y": 0.5, "X": 0.5})
+    [(data, kwargs, _kind)] = read_layers(tmp_path)
+    np.testing.assert_array_equal(data, movie.data)
+    assert kwargs["metadata"]["axes"] == movie.axes
+
+    channels = tmp_path / "channels"
+    channels.mkdir()
+    for t in range(2):
+        tifffile.imwrite(channels / f"t{t}.tif", volumes[0], imagej=True, metadata={"axes": "CYX"})
+    with pytest.raises(ValueError, match=r"t0\.tif: the frames of a time-lapse folder are YX, "):
+        read_frames(channels)
+
+
+def test_a_folder_of_frames_missing_some_names_them(tmp_path):
+    """t0, t1, t4: three frames in order, with a warning that 2 and 3 are missing."""
+    import tifffile
+
+    from tessella.engine.io import read_frames
+    from tessella.engine.io._read import MissingFramesWarning
+
+    for t in (0, 1, 4):
+        tifffile.imwrite(tmp_path / f"t{t}.tif", np.full((6, 7), t, np.uint16))
+    with pytest.warns(MissingFramesWarning, match=r"frames 2, 3 missing \(of 0-4\).* from t4\.tif"):
+        movie = read_frames(tmp_path)
+    assert [int(movie.data[i, 0, 0]) for i in range(3)] == [0, 1, 4]
+
+
 def test_natural_order_of_mixed_names():
     from tessella.engine.io._read import natural_key
 

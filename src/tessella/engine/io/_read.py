@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..axes import axes_contradict
+from ..axes import SUPPORTED_AXES, axes_contradict
 from ._image import (
     _SUPPORTED_DTYPES,
     TIFF_SUFFIXES,
@@ -123,16 +123,17 @@ def numbered_files(files: list[Path]) -> list[tuple[int, Path]]:
     return numbered if 2 * len(numbered) > len(files) else []
 
 
-def frame_files(folder: str | os.PathLike) -> list[Path]:
-    """The frames of a time-lapse ``folder`` in order. Where most of its TIFF names share one
-    pattern around a number (``t000.tif``, ``frame_12.tiff``), the frames are those, by that
-    number; the others (``t3 copy.tif``, ``notes.tif``) are left out with a warning naming
-    them, and two files of one number (``t5.tif`` and ``t05.tiff``) are refused. Otherwise
-    every TIFF, in natural order (:func:`list_images`)."""
+def frame_numbers(folder: str | os.PathLike) -> dict[int, Path]:
+    """The frames of a time-lapse ``folder`` by frame number, in that order, where most of its
+    TIFF names share one pattern around a number (``t000.tif``, ``frame_12.tiff``,
+    ``man_seg002.tif``); the others (``t3 copy.tif``, ``notes.tif``) are left out with a
+    warning naming them, and two files of one number (``t5.tif`` and ``t05.tiff``) are
+    refused. Empty where no pattern is that common: the frames are then every TIFF in natural
+    order (:func:`list_images`). Numbers may skip frames (:func:`missing_frames`)."""
     files = list_images(folder)
     numbered = numbered_files(files)
     if not numbered:
-        return files  # no pattern most names share: the names' own order
+        return {}
     by_number: dict[int, Path] = {}
     for number, path in numbered:
         if number in by_number:
@@ -154,20 +155,76 @@ def frame_files(folder: str | os.PathLike) -> list[Path]:
             UserWarning,
             stacklevel=3,
         )
-    return [by_number[number] for number in sorted(by_number)]
+    return dict(sorted(by_number.items()))
+
+
+def missing_frames(numbers) -> list[int]:
+    """The frame numbers between the first and the last of ``numbers`` that are not in it.
+
+    >>> missing_frames([0, 1, 2, 5, 7])
+    [3, 4, 6]
+    """
+    have = set(numbers)
+    return [n for n in range(min(have), max(have) + 1) if n not in have] if have else []
+
+
+class MissingFramesWarning(UserWarning):
+    """A folder of numbered frames whose numbers skip some: the movie is stacked in order,
+    so from the first gap on a frame's index in the movie is not its number."""
+
+
+def say_missing_frames(folder: str | os.PathLike, by_number: dict[int, Path]) -> None:
+    """Warn (:class:`MissingFramesWarning`) where the numbers of the frames ``by_number``
+    (:func:`frame_numbers`) skip frames, naming the missing numbers and the first frame
+    whose index is no longer its number."""
+    missing = missing_frames(by_number)
+    if not missing:
+        return
+    import warnings
+
+    first = min(by_number)
+    shown = ", ".join(str(n) for n in missing[:10])
+    more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+    after = next(path for n, path in by_number.items() if n > missing[0])
+    warnings.warn(
+        f"{folder}: frame{'s' if len(missing) > 1 else ''} {shown}{more} missing (of "
+        f"{first}-{max(by_number)}): its {len(by_number)} frames are stacked in order, one "
+        f"after the other, so from {after.name} on a frame's index (t) is not its number",
+        MissingFramesWarning,
+        stacklevel=3,
+    )
+
+
+def movie_axes(frame_axes: str) -> str | None:
+    """The axes of a movie of frames of ``frame_axes``: T before them (TYX, TZYX, TYXC), or
+    None where frames of those axes stack into no movie Tessella reads (CYX, TYX, ZYXC).
+
+    >>> movie_axes("ZYX"), movie_axes("CYX")
+    ('TZYX', None)
+    """
+    axes = "T" + frame_axes
+    return axes if axes in SUPPORTED_AXES else None
 
 
 def read_frames(folder: str | os.PathLike) -> ImageData:
-    """A folder of 2D frames (e.g. a Cell Tracking Challenge sequence ``t000.tif ...``) as one
-    time-lapse ``T`` + the frames' axes, by frame number (``t9.tif`` before ``t10.tif``;
-    :func:`frame_files`: files not named as the frames are left out, with a warning); the
-    pixel size is the first
-    frame's. Every frame must have the first one's shape."""
+    """A folder of 2D or 3D frames (e.g. a Cell Tracking Challenge sequence ``t000.tif ...``)
+    as one time-lapse: T before the frames' axes (:func:`movie_axes`: TYX, TZYX, TYXC), by
+    frame number (``t9.tif`` before ``t10.tif``; :func:`frame_numbers`: files not named as the
+    frames are left out, with a warning; numbers that skip frames are said,
+    :func:`say_missing_frames`), as napari's reader stacks them; the pixel size is the first
+    frame's. Every frame must have the first one's shape; frames of other axes (CYX) are
+    refused."""
     folder = Path(folder)
-    files = frame_files(folder)
+    by_number = frame_numbers(folder)
+    files = list(by_number.values()) if by_number else list_images(folder)
+    say_missing_frames(folder, by_number)
     first = read_image(files[0])
-    if "T" in first.axes or "Z" in first.axes:
-        raise ValueError(f"{files[0]}: frames of a time-lapse folder must be 2D, got {first.axes}")
+    axes = movie_axes(first.axes)
+    if axes is None:
+        raise ValueError(
+            f"{files[0]}: the frames of a time-lapse folder are YX, ZYX or YXC (a movie TYX, "
+            f"TZYX or TYXC), got {first.axes}"
+        )
     frames = [np.asarray(first.data)]
     for path in files[1:]:
         frame = np.asarray(read_image(path, first.axes).data)
@@ -177,4 +234,4 @@ def read_frames(folder: str | os.PathLike) -> ImageData:
                 "the frames of a time-lapse must all have one shape"
             )
         frames.append(frame)
-    return ImageData(np.stack(frames), "T" + first.axes, first.pixel_size, first.unit, folder)
+    return ImageData(np.stack(frames), axes, first.pixel_size, first.unit, folder)
