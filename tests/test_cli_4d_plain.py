@@ -42,6 +42,6 @@ def test_a_4d_stack_tagged_planar_rgb_says_to_pass_axes(tmp_path, nuclei_sample,
     assert main([*args, str(tmp_path / "out.tif")]) == 1
     [line] = capsys.readouterr().err.strip().splitlines()
     assert f"{path}: axes 'ZCYX', guessed from its TIFF tags" in line
-    assert "pass --axes" in line and line.endswith("e.g. --axes TZYX")
+    assert "--axes on the command line" in line and line.endswith("e.g. TZYX")
     assert main([*args, str(tmp_path / "out.tif"), "--axes", "TZYX"]) == 0
     assert read_image(tmp_path / "out.tif").data.shape == (2, 3, 64, 64)

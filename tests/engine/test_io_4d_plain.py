@@ -85,8 +85,9 @@ def test_a_4d_stack_tagged_planar_rgb_is_refused_naming_the_guess_and_axes(
         read_image(path)
     message = str(caught.value)
     assert message.startswith(f"{path}: axes 'ZCYX', guessed from its TIFF tags ")
-    assert "pass --axes with the axes its shape (2, 3, 48, 64) has" in message
-    assert message.endswith("e.g. --axes TZYX")
+    assert "give the axes its shape (2, 3, 48, 64) has in the order the file stores" in message
+    assert "(axes= in Python, --axes on the command line)" in message  # both routes' words
+    assert message.endswith("e.g. TZYX")
     assert "\n" not in message
     with warnings.catch_warnings():
         warnings.simplefilter("error", AxesContradictionWarning)

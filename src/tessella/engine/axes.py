@@ -7,6 +7,8 @@ import numpy as np
 __all__ = [
     "SUPPORTED_AXES",
     "axes_contradict",
+    "misplaced_axes",
+    "supported_order",
     "check_axes",
     "guess_axes",
     "to_model_layout",
@@ -59,6 +61,46 @@ def axes_contradict(axes: str, stated: str | None) -> bool:
     return len(axes) != len(stated) or any(
         s not in ("?", a) for a, s in zip(axes, stated, strict=True)
     )
+
+
+def misplaced_axes(axes: str, stated: str | None) -> str:
+    """The letters of ``axes`` (given for a file, in the order it stores its dimensions) that
+    the file's own metadata (``stated``, see :func:`axes_contradict`) put at another position:
+    a reordering of what the file names, never a mere relabelling (Z read as T).
+
+    >>> misplaced_axes("CZYX", "ZCYX"), misplaced_axes("TYX", "ZYX"), misplaced_axes("CYX", None)
+    ('CZ', '', '')
+    """
+    if stated is None:
+        return ""
+    axes = axes.upper()
+    return "".join(
+        a for i, a in enumerate(axes) if a in stated and (i >= len(stated) or stated[i] != a)
+    )
+
+
+def supported_order(axes: str) -> str | None:
+    """The order the engine reads the axes ``axes`` in: ``axes`` itself where supported, else
+    the same letters in a supported order (a file's own order transposed), with C first where
+    ``axes`` has it before Y (an ImageJ hyperstack's ZCYX as CZYX), last where after (TCYX as
+    TYXC when no order has it first); None where no order of these letters is supported (five
+    axes, an unknown or repeated letter).
+
+    >>> supported_order("ZCYX"), supported_order("TCYX"), supported_order("ZYX")
+    ('CZYX', 'TYXC', 'ZYX')
+    >>> supported_order("TZCYX") is None
+    True
+    """
+    axes = axes.upper()
+    if axes in SUPPORTED_AXES:
+        return axes
+    same = [s for s in SUPPORTED_AXES if sorted(s) == sorted(axes)]
+    if not same:
+        return None
+    if "C" in axes and "Y" in axes:
+        first = axes.index("C") < axes.index("Y")
+        same.sort(key=lambda s: (s.startswith("C") != first, s))
+    return same[0]
 
 
 def spatial_of(axes: str) -> str:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..axes import SUPPORTED_AXES, check_axes, guess_axes
+import numpy as np
+
+from ..axes import SUPPORTED_AXES, guess_axes, misplaced_axes, supported_order
 from ._image import LABELS_SOFTWARE, ImageData
 
 __all__ = ["_read_tiff", "_tiff_axes", "_tiff_error"]
@@ -55,23 +57,24 @@ def _tiff_axes(
     return "".join(mapped), drop
 
 
-def _tiff_pixel_size(tif) -> tuple[dict[str, float], str]:
+def _tiff_pixel_size(tif, series: int = 0) -> tuple[dict[str, float], str]:
+    """The pixel size of ``tif``'s series ``series`` per axis (only the axes its metadata
+    give: a size it leaves out stays unknown) and its unit."""
     sizes: dict[str, float] = {}
     unit = "pixel"
     if tif.is_ome and tif.ome_metadata:
         import xml.etree.ElementTree as ET
 
         root = ET.fromstring(tif.ome_metadata)
-        for element in root.iter():
-            if element.tag.endswith("Pixels"):
-                for axis in "ZYX":
-                    value = element.get(f"PhysicalSize{axis}")
-                    if value:
-                        sizes[axis] = float(value)
-                unit = element.get("PhysicalSizeXUnit", "µm" if sizes else "pixel")
-                break
-        return sizes, unit
-    page = tif.pages[0]
+        pixels = [element for element in root.iter() if element.tag.endswith("Pixels")]
+        for element in pixels[series : series + 1] or pixels[:1]:
+            for axis in "ZYX":
+                value = element.get(f"PhysicalSize{axis}")
+                if value:
+                    sizes[axis] = float(value)
+            unit = element.get("PhysicalSizeXUnit", "µm" if sizes else "pixel")
+        return sizes, _unit_name(unit)
+    page = tif.series[series].keyframe if series < len(tif.series) else tif.pages[0]
     ij = tif.imagej_metadata or {}
     tags = page.tags
     # ImageJ files: pixels per ImageJ's unit, whatever ResolutionUnit says. Others: only a
@@ -90,8 +93,18 @@ def _tiff_pixel_size(tif) -> tuple[dict[str, float], str]:
         sizes["Z"] = float(ij["spacing"])
     if sizes:
         unit = ij.get("unit", "pixel") if ij else "µm"
-        unit = {"micron": "µm", "um": "µm", "\\u00B5m": "µm"}.get(unit, unit)
+        unit = _unit_name(unit)
     return sizes, unit
+
+
+#: spellings of the micrometre, all read as one: "µm" (OME's own; NGFF's "micrometer" is
+#: written back where NGFF asks for it)
+_MICROMETRE = ("µm", "μm", "um", "micron", "microns", "micrometer", "micrometre", "\\u00B5m")
+
+
+def _unit_name(unit: str) -> str:
+    """One spelling per unit in what is read: "µm" for every spelling of the micrometre."""
+    return "µm" if str(unit).strip() in _MICROMETRE else str(unit)
 
 
 def _tiff_error(path, exc: Exception) -> str:
@@ -103,42 +116,176 @@ def _tiff_error(path, exc: Exception) -> str:
     return f"{path}: cannot read as TIFF ({exc if plain else f'{type(exc).__name__}: {exc}'})"
 
 
-def _read_tiff(path: Path, axes: str | None) -> ImageData:
+def _read_tiff(
+    path: Path, axes: str | None, channel: int | None = None, series: int | None = None
+) -> ImageData:
+    """A TIFF's image (:func:`_pick_series` of its series), in a supported order of the axes
+    its metadata name or ``axes`` give (both in the order the file stores its dimensions:
+    ImageJ's ZCYX is read as CZYX, transposed), its pixel size per axis; ``channel``: that
+    channel alone (no C axis)."""
     import tifffile
 
     try:
         with tifffile.TiffFile(path) as tif:
-            series = tif.series[0]
-            data = series.asarray()
-            meta_axes, drop = _tiff_axes(series.axes, series.shape, strict=False)
-            stated, stated_by = _tiff_stated_axes(series, drop)
-            sizes, unit = _tiff_pixel_size(tif)
+            index = _pick_series(path, tif.series, series)
+            chosen = tif.series[index]
+            data = chosen.asarray()
+            meta_axes, drop = _tiff_axes(chosen.axes, chosen.shape, strict=False)
+            stated, stated_by = _tiff_stated_axes(chosen, drop)
+            sizes, unit = _tiff_pixel_size(tif, index)
             labels = str(tif.pages[0].software or "").startswith(LABELS_SOFTWARE)
     except MemoryError:
         raise
+    except ValueError as exc:
+        if str(exc).startswith(str(path)):  # (ours: a series that does not exist)
+            raise
+        raise ValueError(_tiff_error(path, exc)) from None
     except Exception as exc:  # tifffile and its codecs raise many kinds (DeflateError, ...)
         raise ValueError(_tiff_error(path, exc)) from None
-    if drop and data.ndim == len(series.axes):
+    if drop and data.ndim == len(chosen.axes):
         data = data.squeeze(axis=tuple(drop))
+    if stated is not None and len(stated) != data.ndim:
+        stated = None
     if axes is None:
         # without metadata, a stack of 3 or 4 planes is a stack like any other (ZYX, which
         # the CLI refuses for 2D models with a hint to give --axes TYX or CYX), not colour;
         # given axes override the file's, whatever tifffile made of them
         if len(meta_axes) != data.ndim:
             meta_axes = guess_axes(data.shape) if 2 <= data.ndim <= 4 else meta_axes
-        if meta_axes not in SUPPORTED_AXES:
-            raise ValueError(_unsupported_axes(path, series, meta_axes, data.shape))
+        elif meta_axes == "ZYX" and stated == "?YX" and guess_axes(data.shape) == "YXC":
+            # a plain imwrite of (Y, X, 2..8) is stored as Y pages X pixels by 2..8 wide:
+            # channels last (as Fiji and scikit-image take it), not a volume 2 pixels wide
+            meta_axes, stated = "YXC", None
+            _say_guessed(path, data.shape, meta_axes)
+        # axes its metadata name are read in any order (transposed); guessed ones only as
+        # guessed (a plain imwrite's (2, 3, Y, X), tagged planar RGB, is no ZCYX hyperstack)
+        named = stated is not None and "?" not in stated
+        readable = meta_axes in SUPPORTED_AXES or (named and supported_order(meta_axes))
+        if not readable and not (named and channel is not None and "C" in meta_axes):
+            raise ValueError(_unsupported_axes(path, chosen, meta_axes, data.shape))
         axes = meta_axes
-    axes = check_axes(axes, data.ndim, str(path))
-    if stated is not None and len(stated) != data.ndim:
-        stated = None
+    else:
+        axes = _given_axes(path, axes, data.ndim, stated, stated_by)
+    if channel is not None:
+        data, axes, stated = _one_channel(path, data, axes, stated, channel)
+    order = supported_order(axes)
+    if order is None:
+        raise ValueError(_unsupported_axes(path, chosen, axes, data.shape))
+    if order != axes:  # the file's order, transposed to one the engine reads
+        data = np.ascontiguousarray(np.transpose(data, [axes.index(a) for a in order]))
+        if stated is not None:
+            stated = "".join(stated[axes.index(a)] for a in order)
+        axes = order
     return ImageData(data, axes, sizes, unit, path, labels, stated_axes=stated, stated_by=stated_by)
+
+
+def _say_guessed(path: Path, shape: tuple[int, ...], axes: str) -> None:
+    import warnings
+
+    warnings.warn(
+        f"{path}: its metadata name no axes; read as {axes}, guessed from its shape "
+        f"{tuple(shape)} ({shape[-1]} channels last); if they are others, give them "
+        "(axes= in Python, --axes on the command line)",
+        UserWarning,
+        stacklevel=4,
+    )
+
+
+#: metadata that name a file's axes (not tifffile's RGB tags, which only say the samples of
+#: a pixel are colour: axes given against them are said, not refused)
+_NAMING = ("ImageJ metadata", "OME metadata", "TIFF description")
+
+
+def _given_axes(path: Path, axes: str, ndim: int, stated: str | None, stated_by: str) -> str:
+    """``axes`` given for a file, upper-cased: one letter of TZCYX per dimension in the order
+    the file stores them. Letters its metadata put elsewhere (CZYX given for an ImageJ
+    ZCYX hyperstack) are refused naming both, never read as a silent transposition; a
+    relabelling (its Z taken as T) is :func:`~tessella.engine.io.read_image`'s warning."""
+    if not isinstance(axes, str):
+        raise ValueError(f"{path}: axes must be text such as 'YX', got {axes!r}")
+    axes = axes.upper()
+    if len(axes) != ndim:
+        raise ValueError(f"{path}: axes {axes!r} name {len(axes)} axes but the array has {ndim}")
+    if len(set(axes)) != len(axes) or set(axes) - set("TZCYX"):
+        raise ValueError(
+            f"{path}: axes {axes!r} must name each dimension once, with letters of TZCYX"
+        )
+    misplaced = misplaced_axes(axes, stated) if stated_by in _NAMING else ""
+    if misplaced:
+        raise ValueError(
+            f"{path}: axes {axes} put {', '.join(misplaced)} where its {stated_by} do not; "
+            f"they say {stated}, the order the file stores its dimensions in (give axes in "
+            f"that order: axes={stated!r} in Python, --axes {stated} on the command line)"
+        )
+    return axes
+
+
+def _one_channel(path: Path | None, data, axes: str, stated: str | None, channel: int):
+    """``data`` of channel ``channel`` alone, without its C axis; an image without C has one
+    channel (0). A channel it does not have is refused naming the file and its count."""
+    count = data.shape[axes.index("C")] if "C" in axes else 1
+    if isinstance(channel, bool) or not isinstance(channel, int | np.integer):
+        raise ValueError(f"{path}: channel must be a whole number, got {channel!r}")
+    if not 0 <= channel < count:
+        raise ValueError(
+            f"{path}: no channel {channel}: it has {count} channel{'s' if count > 1 else ''} "
+            f"(0 to {count - 1})"
+        )
+    if "C" not in axes:
+        return data, axes, stated
+    at = axes.index("C")
+    data = np.take(data, int(channel), axis=at)
+    if stated is not None:
+        stated = stated[:at] + stated[at + 1 :]
+    return data, axes.replace("C", ""), stated
+
+
+def _pick_series(path: Path, all_series, wanted: int | None) -> int:
+    """Which series of a TIFF to read: ``wanted``, else the first that is not a thumbnail (a
+    series of the axes of another and under a quarter of its pixels); where there are
+    several, a warning names the file, their count, and the one read."""
+    count = len(all_series)
+    if wanted is not None:
+        if isinstance(wanted, bool) or not isinstance(wanted, int | np.integer):
+            raise ValueError(f"{path}: series must be a whole number, got {wanted!r}")
+        if not 0 <= wanted < count:
+            raise ValueError(
+                f"{path}: no series {wanted}: it holds {count} series (0 to {count - 1})"
+            )
+        return int(wanted)
+    if count == 1:
+        return 0
+
+    def pixels(s) -> int:
+        return int(np.prod(s.shape))
+
+    def thumbnail(s) -> bool:
+        return any(o.axes == s.axes and pixels(s) * 4 <= pixels(o) for o in all_series)
+
+    index = next((i for i, s in enumerate(all_series) if not thumbnail(s)), 0)
+    skipped = [i for i in range(index) if thumbnail(all_series[i])]
+    chosen = all_series[index]
+    said = (
+        f" and skipped {', '.join(map(str, skipped))} (thumbnail{'s' if len(skipped) > 1 else ''})"
+        if skipped
+        else ""
+    )
+    import warnings
+
+    warnings.warn(
+        f"{path}: holds {count} series (images); read series {index} (shape "
+        f"{tuple(chosen.shape)}, axes {chosen.axes}){said}; choose one with series=N in "
+        "Python, --series N on the command line",
+        UserWarning,
+        stacklevel=4,
+    )
+    return index
 
 
 def _unsupported_axes(path: Path, series, meta_axes: str, shape: tuple[int, ...]) -> str:
     """One line for a TIFF whose axes, as read from its metadata, Tessella does not read: what
     they were taken for, from what (a guess where tifffile knows nothing of an axis, Q or I,
-    or took planes for planar RGB samples), and to pass ``--axes``."""
+    or took planes for planar RGB samples), and to give the axes (``axes=``, ``--axes``)."""
     kind = getattr(series, "kind", "")
     legend = {"Q": "Q unknown", "I": "I unknown", "S": "S colour samples"}
     said = [legend[letter] for letter in dict.fromkeys(series.axes) if letter in legend]
@@ -155,15 +302,21 @@ def _unsupported_axes(path: Path, series, meta_axes: str, shape: tuple[int, ...]
         )
     supported = ", ".join(SUPPORTED_AXES)
     if not 2 <= len(shape) <= 4:
+        pick = (
+            "; choose one channel (channel= in Python, --channel on the command line)"
+            if "C" in meta_axes and len(shape) == 5
+            else ""
+        )
         return (
             f"{path}: its shape {tuple(shape)} has {len(shape)} axes longer than 1"
-            f"{letters}; Tessella reads 2 to 4 ({supported})"
+            f"{letters}; Tessella reads 2 to 4 ({supported}){pick}"
         )
-    hint = f", e.g. --axes {guess_axes(shape)}" if guessed else ""
+    hint = f", e.g. {guess_axes(shape)}" if guessed else ""
     taken = f"axes {meta_axes!r}" if "?" not in meta_axes else "its axes"
     return (
-        f"{path}: {taken}, {source}{letters}, are not supported; pass --axes with the "
-        f"axes its shape {tuple(shape)} has, one of {supported}{hint}"
+        f"{path}: {taken}, {source}{letters}, are not supported; give the axes its shape "
+        f"{tuple(shape)} has in the order the file stores them (axes= in Python, --axes on "
+        f"the command line): the letters of one of {supported}{hint}"
     )
 
 

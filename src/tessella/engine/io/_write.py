@@ -81,6 +81,18 @@ def write_labels(
     resolution = None
     if "X" in pixel_size and "Y" in pixel_size:
         resolution = (1.0 / pixel_size["X"], 1.0 / pixel_size["Y"])
+    elif pixel_size and dtype == np.uint16:
+        # an ImageJ TIFF holds X and Y together, and a unit without them is read as 1 x 1
+        # pixels of it: a size the input did not give stays unknown, never an invented 1
+        import warnings
+
+        warnings.warn(
+            f"{path}: written without a pixel size: the one given, {pixel_size}, has none "
+            f"for {' or '.join(a for a in 'YX' if a not in pixel_size)}",
+            UserWarning,
+            stacklevel=2,
+        )
+        pixel_size = {}
     with atomic_path(path, overwrite) as tmp:
         metadata: dict[str, Any]
         if dtype == np.uint16:

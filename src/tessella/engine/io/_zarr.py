@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..axes import check_axes, guess_axes
+from ..axes import check_axes, guess_axes, misplaced_axes
 from ._image import ImageData
 from ._tiff import _tiff_axes
 
@@ -22,10 +22,11 @@ LABELS_ATTR = "tessella_labels"
 _RECIPE_ATTR = "tessella"
 
 
-def _read_zarr(path: Path, axes: str | None) -> ImageData:
+def _read_zarr(path: Path, axes: str | None, channel: int | None = None) -> ImageData:
     """A zarr array (axes and pixel size in its attributes, as tessella writes them) or an
-    OME-Zarr image (its first level). Metadata of the wrong shape is a ValueError naming the
-    store, never a KeyError or TypeError from deep inside."""
+    OME-Zarr image (its first level); ``channel``: that channel alone, lazily (no C axis).
+    Metadata of the wrong shape is a ValueError naming the store, never a KeyError or
+    TypeError from deep inside."""
     import zarr
 
     try:
@@ -36,14 +37,45 @@ def _read_zarr(path: Path, axes: str | None) -> ImageData:
         raise ValueError(f"{path}: axes must be text such as 'YX', got {axes!r}")
     try:
         if isinstance(node, zarr.Group):
-            return _read_ome_zarr(path, node, axes)
-        return _read_zarr_array(path, node, axes)
+            image = _read_ome_zarr(path, node, axes)
+        else:
+            image = _read_zarr_array(path, node, axes)
+        misplaced = misplaced_axes(image.axes, image.stated_axes) if axes is not None else ""
+        if misplaced:  # a reordering of what its metadata name: no silent transposition
+            raise ValueError(
+                f"axes {image.axes} put {', '.join(misplaced)} where its {image.stated_by} "
+                f"do not; they say {image.stated_axes}, the order the array stores its "
+                f"dimensions in (give axes in that order: axes={image.stated_axes!r} in "
+                f"Python, --axes {image.stated_axes} on the command line)"
+            )
+        if channel is not None:
+            image = _image_channel(image, channel)
+        return image
     except ValueError as exc:  # name the store once
         message = str(exc)
         named = message if message.startswith(str(path)) else f"{path}: {message}"
         raise ValueError(named) from None
     except (KeyError, TypeError, AttributeError, IndexError) as exc:  # metadata of odd shape
         raise ValueError(f"{path}: malformed zarr metadata ({type(exc).__name__}: {exc})") from None
+
+
+def _image_channel(image: ImageData, channel: int) -> ImageData:
+    """``image`` of its channel ``channel`` alone (lazily: a dask array), without C."""
+    import dataclasses
+
+    import dask.array as da
+
+    from ._tiff import _one_channel
+
+    data = image.data
+    if "C" in image.axes and not isinstance(data, da.Array):
+        data = da.from_zarr(data)
+    data, axes, stated = _one_channel(image.path, data, image.axes, image.stated_axes, channel)
+    ome = image.ome
+    if ome is not None and "C" in image.axes:  # its labels: the layout without C
+        at = ome["kept"][image.axes.index("C")]
+        ome = dict(ome, kept=[i for i in ome["kept"] if i != at])
+    return dataclasses.replace(image, data=data, axes=axes, ome=ome, stated_axes=stated)
 
 
 def _read_zarr_array(path: Path, array, axes: str | None) -> ImageData:
@@ -160,7 +192,10 @@ def _read_ome_zarr(path: Path, node, axes: str | None) -> ImageData:
             array = da.from_zarr(array)[index]  # still lazy
             sizes = {k: v for k, v in sizes.items() if k in axes.upper()}
     if axes is None:  # no axes in the metadata (OME-Zarr before 0.3 implies TCZYX)
-        raise ValueError("OME-Zarr multiscales names no axes; pass the axes (--axes)")
+        raise ValueError(
+            "OME-Zarr multiscales names no axes; give them (axes= in Python, --axes on the "
+            "command line)"
+        )
     axes = check_axes(axes, array.ndim, str(path))
     stated = _ome_stated_axes(first.get("axes"), drop)
     stored = len(drop) + array.ndim

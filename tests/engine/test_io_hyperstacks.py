@@ -1,0 +1,171 @@
+"""Files whose metadata name their axes in an order the engine does not read as such (Fiji's
+ZCYX hyperstacks, OME ZCYX/TZCYX) are read transposed, each axis keeping its pixel size; axes
+given against that order are refused naming both (no silent swap of Z and C); one channel can
+be chosen; the axes of a plain channels-last stack are guessed as channels; multi-series
+TIFFs say which series they read; a pixel size the file lacks stays unknown."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import tifffile
+
+from tessella.engine.io import read_image
+
+SIZES = {"Z": 2.0, "Y": 0.5, "X": 0.5}
+
+
+@pytest.fixture
+def zcyx(nuclei_sample) -> np.ndarray:
+    """3 z-planes of 2 channels (nuclei, and the nuclei upside down), 48 x 64 each."""
+    crop = nuclei_sample[0][:48, :64]
+    planes = [np.stack([crop + z, crop[::-1] + z]) for z in range(3)]
+    return np.stack(planes).astype(np.uint16)
+
+
+def _imagej(path, data, axes):
+    tifffile.imwrite(
+        path,
+        data,
+        imagej=True,
+        resolution=(2.0, 2.0),
+        metadata={"axes": axes, "spacing": 2.0, "unit": "um"},
+    )
+    return path
+
+
+def _ome(path, data, axes):
+    metadata = {"axes": axes, "PhysicalSizeZ": 2.0, "PhysicalSizeY": 0.5, "PhysicalSizeX": 0.5}
+    tifffile.imwrite(path, data, ome=True, metadata=metadata)
+    return path
+
+
+def test_zcyx_hyperstacks_read_transposed_with_each_axis_spacing(tmp_path, zcyx):
+    """Fiji's order for a multichannel z-stack (ImageJ ZCYX), and OME ZCYX and TZCYX (T of 1),
+    were refused with advice to pass --axes from a list without their order; read as CZYX they
+    are the same pixels with C first, Z spacing on Z."""
+    czyx = np.moveaxis(zcyx, 1, 0)
+    files = {
+        "ij.tif": _imagej(tmp_path / "ij.tif", zcyx, "ZCYX"),
+        "zcyx.ome.tif": _ome(tmp_path / "zcyx.ome.tif", zcyx, "ZCYX"),
+        "tzcyx.ome.tif": _ome(tmp_path / "tzcyx.ome.tif", zcyx[None], "TZCYX"),
+    }
+    for name, path in files.items():
+        for given in (None, "ZCYX"):  # its own axes, given in the order it stores them
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                image = read_image(path, given)
+            assert image.axes == "CZYX", name
+            np.testing.assert_array_equal(image.data, czyx)
+            assert image.pixel_size == pytest.approx(SIZES), name
+            assert image.unit == "µm"
+            assert image.stated_axes == "CZYX"
+
+
+def test_axes_given_in_another_order_than_the_file_names_are_refused(tmp_path, zcyx):
+    """--axes CZYX, which the old message offered for a ZCYX hyperstack, read the z-planes as
+    channels and the channels as z-planes, the Z spacing on the channel axis, with a warning.
+    Axes are the file's dimensions in the order stored: another order of the letters its
+    metadata name is refused, naming both, in words for Python and the command line alike."""
+    import zarr
+
+    path = _imagej(tmp_path / "ij.tif", zcyx, "ZCYX")
+    with pytest.raises(ValueError) as caught:
+        read_image(path, "CZYX")
+    message = str(caught.value)
+    assert message.startswith(f"{path}: axes CZYX put C, Z where its ImageJ metadata do not;")
+    assert "they say ZCYX" in message and "axes='ZCYX' in Python, --axes ZCYX" in message
+    array = zarr.create_array(str(tmp_path / "cyx.zarr"), shape=(2, 48, 64), dtype="uint16")
+    array.attrs["tessella_axes"] = "CYX"
+    with pytest.raises(ValueError, match=r"cyx\.zarr: axes YXC put Y, X, C where its zarr"):
+        read_image(tmp_path / "cyx.zarr", "YXC")
+    # a relabelling (its Z taken as T) is no reordering: read as given, with the warning
+    with pytest.warns(UserWarning, match="read as TYXC as the axes given say, not as ZYXC"):
+        movie = read_image(path, "TCYX")
+    assert movie.axes == "TYXC" and movie.data.shape == (3, 48, 64, 2)
+
+
+def test_five_axes_say_to_choose_a_channel_in_both_routes_words(tmp_path, zcyx):
+    """An ImageJ TZCYX of 2 frames: still more axes than read; the message says to choose a
+    channel, in Python's words and the command line's (it said "pass --axes" to Python)."""
+    path = _imagej(tmp_path / "tzcyx.tif", np.stack([zcyx, zcyx]), "TZCYX")
+    with pytest.raises(ValueError) as caught:
+        read_image(path)
+    message = str(caught.value)
+    assert "has 5 axes longer than 1" in message and "pass --axes" not in message
+    assert message.endswith("(channel= in Python, --channel on the command line)")
+
+
+def test_a_plain_channels_last_image_is_read_as_channels_said_guessed(tmp_path, nuclei_sample):
+    """A plain tifffile.imwrite of (Y, X, 2) was read as ZYX, Y slices 2 pixels wide, without a
+    word (em-mito2d then segmented 256 slices of 256 x 2 pixels). Two big axes and a last one
+    of 2 to 4 are channels last, as Fiji and scikit-image take them, and the warning says
+    the axes are a guess; given axes still replace the guess."""
+    crop = nuclei_sample[0][:48, :64]
+    yxc = np.stack([crop, crop[::-1]], axis=-1)
+    path = tmp_path / "two.tif"
+    tifffile.imwrite(path, yxc)
+    with pytest.warns(UserWarning) as caught:
+        image = read_image(path)
+    assert image.axes == "YXC"
+    np.testing.assert_array_equal(image.data, yxc)
+    assert [str(w.message) for w in caught] == [
+        f"{path}: its metadata name no axes; read as YXC, guessed from its shape (48, 64, 2) "
+        "(2 channels last); if they are others, give them (axes= in Python, --axes on the "
+        "command line)"
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert read_image(path, "ZYX").axes == "ZYX"  # as given: a guess contradicts nothing
+        tifffile.imwrite(tmp_path / "stack.tif", np.stack([crop] * 5))  # 5 planes: a stack
+        assert read_image(tmp_path / "stack.tif").axes == "ZYX"
+
+
+def test_a_multi_series_tiff_says_which_series_it_read_skipping_thumbnails(tmp_path, nuclei_sample):
+    """Only series 0 was read, without a word: a file with a thumbnail first was segmented as
+    the thumbnail, and a second position of an OME-TIFF was lost. The first full-size series
+    is read (a series under a quarter of the pixels of another of its axes is a thumbnail),
+    with a warning naming the file, the count and the series read."""
+    full = nuclei_sample[0][:128, :128]
+    thumb = full[::4, ::4]
+    path = tmp_path / "thumbnail_first.tif"
+    with tifffile.TiffWriter(path) as tif:
+        tif.write(thumb)
+        tif.write(full)
+    with pytest.warns(UserWarning) as caught:
+        image = read_image(path)
+    np.testing.assert_array_equal(image.data, full)
+    assert [str(w.message) for w in caught] == [
+        f"{path}: holds 2 series (images); read series 1 (shape (128, 128), axes YX) and "
+        "skipped 0 (thumbnail); choose one with series=N in Python, --series N on the command "
+        "line"
+    ]
+    positions = tmp_path / "positions.ome.tif"
+    with tifffile.TiffWriter(positions, ome=True) as tif:
+        tif.write(full, metadata={"axes": "YX", "PhysicalSizeX": 0.3, "PhysicalSizeY": 0.3})
+        tif.write(full[::-1], metadata={"axes": "YX", "PhysicalSizeX": 0.6, "PhysicalSizeY": 0.6})
+    with pytest.warns(UserWarning, match=r"holds 2 series \(images\); read series 0 \(shape"):
+        first = read_image(positions)
+    np.testing.assert_array_equal(first.data, full)
+    assert first.pixel_size == pytest.approx({"Y": 0.3, "X": 0.3})
+
+
+def test_a_pixel_size_without_y_is_not_written_as_an_invented_one(tmp_path, nuclei_sample):
+    """An OME-TIFF stating only PhysicalSizeX: its labels were written as an ImageJ TIFF of
+    1 x 1 µm pixels (a unit with the default resolution), a calibration the input never had.
+    The size it lacks stays unknown: the labels are written uncalibrated, with a warning."""
+    from tessella.engine.io import write_labels
+
+    crop = nuclei_sample[0][:48, :64]
+    source = tmp_path / "x_only.ome.tif"
+    tifffile.imwrite(source, crop, ome=True, metadata={"axes": "YX", "PhysicalSizeX": 0.3})
+    image = read_image(source)
+    assert image.pixel_size == {"X": 0.3}  # Y stays unknown
+    labels = nuclei_sample[1][:48, :64]
+    with pytest.warns(UserWarning, match=r"written without a pixel size: .* has none for Y"):
+        written = write_labels(tmp_path / "labels.tif", labels, "YX", image.pixel_size, image.unit)
+    back = read_image(written)
+    assert back.pixel_size == {} and back.unit == "pixel"
+    np.testing.assert_array_equal(back.data, labels)
