@@ -1,16 +1,84 @@
-"""Tessella: deep-learning instance segmentation for napari.
+"""Tessella: deep-learning instance segmentation for napari, and its Python API.
 
-``tessella.segment(image, model="nuclei2d", **params)`` is the Python API; the napari widgets are
-reached only through ``napari.yaml`` (this module never imports them).
+The napari widgets are reached only through ``napari.yaml`` (this module never imports
+them); importing ``tessella`` loads neither torch nor the engine, which each function
+imports when it is first used.
+
+Python API
+----------
+read_image(path, axes=None)
+    A TIFF or zarr file: its array (``.data``), ``.axes`` and ``.pixel_size``.
+segment(image, model="nuclei2d", axes=None, *, spacing=None, params=None, **params)
+    Labels of an array or of what ``read_image`` returns (its axes and pixel size used).
+segment_steps(image, model, axes, params, ...) and run_steps(steps)
+    The same as a generator: progress per window, cancel by closing it; ``run_steps`` (or
+    ``StopIteration.value``) gives the result, with ``.labels``, ``.recipe()`` and
+    ``.instances()`` (worms2d's overlapping objects).
+segment_blockwise(image, out, model, ...)
+    Bigger than memory: a zarr (a path) block by block into a labels zarr.
+evaluate(labels_true, labels_pred, ...)
+    Scores against a ground truth, as ``tessella evaluate``.
+models(), model_info(model)
+    The models there are, and one model's parameters with their defaults and ranges.
+write_labels(path, labels, axes, pixel_size, unit)
+    A labels TIFF with its pixel size.
+train(method, data, out, **options)
+    Train or fine-tune a model, as ``tessella train``.
+
+Examples
+--------
+>>> import tessella
+>>> [name for name in ("segment", "read_image", "evaluate") if name in dir(tessella)]
+['segment', 'read_image', 'evaluate']
+>>> tessella.model_info("nuclei2d").method
+'embedding'
 """
 
+import importlib as _importlib
+
+from ._api import evaluate, train
+
 __version__ = "0.1.0"
-__all__ = ["__version__", "segment"]
+__all__ = [
+    "__version__",
+    "evaluate",
+    "model_info",
+    "models",
+    "read_image",
+    "run_steps",
+    "segment",
+    "segment_blockwise",
+    "segment_steps",
+    "train",
+    "write_labels",
+]
+
+#: name -> (module, attribute) of what is imported when first used
+_LAZY = {
+    "segment": ("tessella.engine.pipeline", "segment"),
+    "segment_steps": ("tessella.engine.pipeline", "segment_steps"),
+    "run_steps": ("tessella.engine.progress", "run_steps"),
+    "read_image": ("tessella.engine.io", "read_image"),
+    "write_labels": ("tessella.engine.io", "write_labels"),
+    "segment_blockwise": ("tessella.engine.blockwise", "segment_blockwise"),
+    "models": ("tessella.engine.model_info", "models"),
+    "model_info": ("tessella.engine.model_info", "model_info"),
+}
 
 
-def __getattr__(name):
-    if name == "segment":
-        from .engine.pipeline import segment
-
-        return segment
+def __getattr__(name: str):
+    if name in _LAZY:
+        module, attribute = _LAZY[name]
+        value = getattr(_importlib.import_module(module), attribute)
+        globals()[name] = value  # once imported, a plain attribute
+        return value
+    if name == "engine":  # ``tessella.engine.…`` right after ``import tessella``
+        return _importlib.import_module("tessella.engine")
     raise AttributeError(f"module 'tessella' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """What Jupyter's tab completion offers: the public API (imported or not yet), the
+    engine and the module's dunder names, none of its private ones."""
+    dunders = {name for name in globals() if name.startswith("__")}
+    return sorted(dunders | set(__all__) | {"engine"})

@@ -29,12 +29,23 @@ from ._frames import (
     series_without_blank_frames,
     without_blank_parts,
 )
-from ._inputs import DEFAULT_MODEL, _as_model, _check_call, _check_image, _check_options, window_of
+from ._inputs import (
+    DEFAULT_MODEL,
+    TooBigForMemory,
+    _as_model,
+    _check_call,
+    _check_fits_memory,
+    _check_image,
+    _check_options,
+    _image_and_metadata,
+    window_of,
+)
 from ._predict import _predict_steps, model_runner, predict_model_input, prediction_meta
 
 __all__ = [
     "DEFAULT_MODEL",
     "SegmentResult",
+    "TooBigForMemory",
     "resolve_params",
     "predict_steps",
     "model_runner",
@@ -63,6 +74,31 @@ class SegmentResult:
     options: dict = field(default_factory=dict)
     #: time-lapse methods that link frames: ``{child track: parent track}`` (divisions)
     lineage: dict[int, int] | None = None
+
+    def instances(self) -> np.ndarray:
+        """The objects as an ``(N, Y, X)`` bool stack, overlaps kept (object ``k + 1`` of
+        :attr:`labels` is ``instances()[k]``): what ``tessella segment --stack`` writes, for
+        methods whose objects may overlap (``patches``: ``worms2d``'s crossing worms, of which
+        :attr:`labels` shows one where they cross).
+
+        Raises
+        ------
+        ValueError
+            For a model whose objects do not overlap (its labels say it all), or a result of
+            several frames.
+        """
+        method = get_method(self.model.card.method)
+        if not hasattr(method, "instances"):
+            raise ValueError(
+                f"model {self.model.card.name!r} ({self.model.card.method}) makes objects that "
+                "do not overlap: its labels say it all"
+            )
+        if len(self.predictions) != 1:
+            raise ValueError(
+                f"an instance stack is of one 2D image; this result has {len(self.predictions)} "
+                "frames: segment them one by one"
+            )
+        return np.asarray(method.instances(self.predictions[0], self.params), bool)
 
     def recipe(self) -> dict:
         """What reproduces this result: model, its hash, parameters and options."""
@@ -133,14 +169,37 @@ def segment_steps(
 ) -> Generator[Progress, None, SegmentResult]:
     """Segment ``image``; yields progress, returns a :class:`SegmentResult`.
 
-    Parameters are validated before the network runs, so a bad value fails at once.
-    ``spacing`` is the voxel size along the spatial axes (anisotropic volumes), or a dict of
-    sizes by axis as :func:`~tessella.engine.io.read_image` gives ``pixel_size`` (used when it
+    ``image`` is an array (numpy, dask, zarr) or what :func:`~tessella.engine.io.read_image`
+    returns (an :class:`~tessella.engine.io.ImageData`), whose axes, pixel size (as
+    ``spacing``) and file name (in messages) are used where ``axes``, ``spacing`` and ``name``
+    are not given: the arguments win. Parameters are validated before the network runs, so a
+    bad value fails at once. ``spacing`` is the voxel size along the spatial axes (anisotropic
+    volumes), or a dict of sizes by axis as ``read_image`` gives ``pixel_size`` (used when it
     names every spatial axis, as ``tessella segment`` uses a file's). ``invert``: see
-    :func:`predict_steps` (the recipe records it when given).
+    :func:`predict_steps` (the recipe records it when given). A lazy array (dask, zarr) too
+    big to segment in memory is refused before it is read (:class:`TooBigForMemory`, naming
+    :func:`~tessella.engine.blockwise.segment_blockwise`).
+
+    Closing the generator cancels at the next window; driven to its end, it returns the
+    result as ``StopIteration.value`` (:func:`~tessella.engine.progress.run_steps` does that).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tessella.engine.pipeline import run_steps, segment_steps
+    >>> image = np.zeros((64, 64), np.uint16)
+    >>> image[20:30, 20:30] = 1000
+    >>> steps = segment_steps(image, "nuclei2d", tta=False, device="cpu")
+    >>> next(steps)
+    Progress(stage='predict', done=0, total=1)
+    >>> result = run_steps(steps)  # the rest, and the result
+    >>> result.axes, result.labels.shape, int(result.labels.max())
+    ('YX', (64, 64), 1)
     """
+    image, axes, spacing, name = _image_and_metadata(image, axes, spacing, name)
     _check_call(image, tta=tta, invert=invert)
     spacing = _check_options(axes, tile, spacing, name)
+    _check_fits_memory(image, axes, name)
     model = _as_model(model)
     resolved = resolve_params(model, params)
     axes = _check_image(image, axes, model, name)
@@ -201,23 +260,40 @@ def segment(
     **overrides,
 ) -> np.ndarray:
     """Segment ``image`` and return its labels; ``params`` (a dict) and keyword arguments set
-    parameters, the keywords last (``invert``: see :func:`predict_steps`). ``spacing`` is
-    the voxel size along the image's spatial axes, or :func:`~tessella.engine.io.read_image`'s
-    ``pixel_size`` dict as it is (see :func:`segment_steps`): post-processing of anisotropic
-    volumes uses it, as ``tessella segment`` does with a file's voxel size.
+    parameters, the keywords last (``invert``: see :func:`predict_steps`).
+
+    ``image`` is an array (numpy, dask, zarr) or what :func:`tessella.read_image` returns,
+    whose axes and pixel size are then used as ``axes`` and ``spacing`` unless these are
+    given (the arguments win): a file's voxel size reaches post-processing as it does in
+    ``tessella segment``. ``spacing`` is the voxel size along the image's spatial axes, or a
+    ``pixel_size`` dict by axis (see :func:`segment_steps`): without it a volume is taken as
+    isotropic. A lazy array too big to segment in memory is refused before it is read
+    (:class:`TooBigForMemory`): :func:`tessella.segment_blockwise` segments it. For the
+    recipe, progress or the overlapping objects of ``worms2d``, use :func:`segment_steps`.
 
     Examples
     --------
-    >>> import tessella
-    >>> labels = tessella.segment(image, model="nuclei2d", seed_thresh=0.8)  # doctest: +SKIP
-    >>> volume = tessella.engine.io.read_image("stack.tif")  # doctest: +SKIP
-    >>> labels = tessella.segment(volume.data, spacing=volume.pixel_size)  # doctest: +SKIP
+    >>> import numpy as np, tessella
+    >>> image = np.zeros((64, 64), np.uint16)
+    >>> image[10:20, 10:20] = image[40:52, 30:44] = 1000
+    >>> labels = tessella.segment(image, model="nuclei2d", tta=False, seed_thresh=0.8)
+    >>> labels.shape, int(labels.max())
+    ((64, 64), 2)
+
+    A file, with its axes and pixel size (``volume.tif`` being an anisotropic stack):
+
+    >>> volume = tessella.read_image("volume.tif")  # doctest: +SKIP
+    >>> labels = tessella.segment(volume, "em-membranes2d", min_size=100)  # doctest: +SKIP
     """
+    image, axes, spacing, name = _image_and_metadata(image, axes, spacing, "image")
     _check_call(image, tta=tta, invert=invert)
+    _check_fits_memory(image, axes, name)
     model = _as_model(model)
     if overrides:  # validated against the model's method, then the keywords win
         params = {**params_to_dict(resolve_params(model, params)), **overrides}
     result = run_steps(
-        segment_steps(image, model, axes, params, tta, tile, device, spacing=spacing, invert=invert)
+        segment_steps(
+            image, model, axes, params, tta, tile, device, name, spacing=spacing, invert=invert
+        )
     )
     return result.labels

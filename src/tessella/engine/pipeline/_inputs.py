@@ -12,8 +12,13 @@ from ..registry import LoadedModel, load_model
 
 __all__ = [
     "DEFAULT_MODEL",
+    "IN_MEMORY_BYTES_PER_PIXEL",
+    "TooBigForMemory",
+    "available_memory",
     "window_of",
     "_as_model",
+    "_image_and_metadata",
+    "_check_fits_memory",
     "_check_call",
     "_check_options",
     "_check_image",
@@ -23,6 +28,11 @@ __all__ = [
 
 
 DEFAULT_MODEL = "nuclei2d"
+#: what segmenting in memory takes per pixel of the labels (the image, normalised copies, the
+#: network's outputs, post-processing): 26 GiB for 16384² (README, "Bigger than memory"). The
+#: napari panel's Blockwise default (``_widgets._blockwise.LARGE_PIXELS``, 8192² pixels, about
+#: 6.5 GiB) comes from the same figure
+IN_MEMORY_BYTES_PER_PIXEL = 100
 
 
 def _as_model(model: str | LoadedModel | None) -> LoadedModel:
@@ -38,6 +48,87 @@ def _as_model(model: str | LoadedModel | None) -> LoadedModel:
     return load_model(model or DEFAULT_MODEL)
 
 
+class TooBigForMemory(MemoryError, ValueError):
+    """A lazy image too big to segment in memory: a MemoryError, and a ValueError so that
+    the command line and the napari panel say it in one line as they say bad input."""
+
+
+def _image_and_metadata(image, axes, spacing, name: str):
+    """``(array, axes, spacing, name)`` of ``image``: an
+    :class:`~tessella.engine.io.ImageData` (what ``read_image`` returns) gives its array, and
+    its axes, pixel size and file name where the call gives none; anything else is as given."""
+    from ..io import ImageData
+
+    if not isinstance(image, ImageData):
+        return image, axes, spacing, name
+    if name == "image" and image.path is not None:
+        name = str(image.path)
+    return (
+        image.data,
+        image.axes if axes is None else axes,
+        image.pixel_size if spacing is None else spacing,
+        name,
+    )
+
+
+def available_memory() -> int | None:
+    """Bytes of memory this process can still take (Linux: ``MemAvailable``, less where a
+    cgroup's limit leaves less; elsewhere the free pages), or None when unknown."""
+    import os
+    from pathlib import Path
+
+    found = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                found = int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    if found is None:
+        try:
+            found = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (ValueError, OSError, AttributeError):
+            return None
+    try:  # a container's limit (cgroup v2)
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        if limit != "max":
+            used = int(Path("/sys/fs/cgroup/memory.current").read_text())
+            found = min(found, max(int(limit) - used, 0))
+    except (OSError, ValueError):
+        pass
+    return found
+
+
+def _gib(size: float) -> str:
+    return f"{size / 2**30:.1f} GiB" if size >= 2**30 else f"{size / 2**20:.1f} MiB"
+
+
+def _check_fits_memory(image, axes: str | None, name: str) -> None:
+    """Refuse a lazy array (dask, zarr) that segmenting in memory would need more memory for
+    than there is (:data:`IN_MEMORY_BYTES_PER_PIXEL` per pixel of its labels), before any
+    of it is read; a numpy array is in memory already and is not refused."""
+    if isinstance(image, np.ndarray) or not hasattr(image, "shape"):
+        return
+    shape = tuple(int(n) for n in image.shape)
+    try:
+        axes = check_axes(axes if isinstance(axes, str) else guess_axes(shape), len(shape), name)
+    except (TypeError, ValueError):  # said by _check_options and _check_image
+        axes = ""
+    pixels = int(np.prod([n for a, n in zip(axes, shape) if a != "C"] if axes else shape))
+    needed = pixels * IN_MEMORY_BYTES_PER_PIXEL
+    free = available_memory()
+    if free is None or needed <= free:
+        return
+    size = int(np.prod(shape)) * np.dtype(image.dtype).itemsize
+    kind = f"{type(image).__module__.split('.')[0]}.{type(image).__name__}"  # dask.Array
+    raise TooBigForMemory(
+        f"{name}: {kind} of shape {shape} ({_gib(size)}) needs about "
+        f"{_gib(needed)} to segment in memory and {_gib(free)} is available: segment it block "
+        "by block with tessella.segment_blockwise(image, 'labels.zarr', model) (a zarr path "
+        "or array; tessella segment --blockwise), or crop it"
+    )
+
+
 def _check_call(image, **flags) -> None:
     """Refuse what the Python API cannot take, with a TypeError saying what it takes: an
     image that is no array (a path, a list) and switches that are not True, False or None."""
@@ -46,10 +137,14 @@ def _check_call(image, **flags) -> None:
     if isinstance(image, str | os.PathLike):
         raise TypeError(
             f"segment takes an array, not the path {str(image)!r}: read the file with "
-            "tessella.engine.io.read_image(path).data (its .axes says the axes)"
+            "tessella.read_image(path) and pass what it returns (its axes and pixel size come "
+            "with it)"
         )
     if not (hasattr(image, "dtype") and hasattr(image, "shape")):
-        raise TypeError(f"segment takes an array (numpy, dask or zarr), not {type(image).__name__}")
+        raise TypeError(
+            "segment takes an array (numpy, dask or zarr) or what tessella.read_image returns, "
+            f"not {type(image).__name__}"
+        )
     if not isinstance(getattr(image.dtype, "kind", None), str):  # a torch tensor, say
         raise TypeError(
             f"segment takes an array (numpy, dask or zarr), not {type(image).__name__}"
