@@ -1,0 +1,93 @@
+"""README's "Python" section runs as written, on small crops of real data, so that the
+examples cannot drift from the API (the training example is only checked to reach
+``tessella.train``: no training here)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tifffile
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def python_section_blocks() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("\n## Python\n") :]
+    section = section[: section.index("\n## ", 1)]
+    return re.findall(r"```python\n(.*?)```", section, re.S)
+
+
+@pytest.fixture
+def readme_files(tmp_path, monkeypatch, nuclei_sample, data_dir):
+    """The files README's examples read, as small crops of real images with pixel sizes."""
+    image, truth = nuclei_sample
+    um = {"unit": "um"}
+    tifffile.imwrite(
+        tmp_path / "nuclei.tif",
+        image[:256, :256],
+        imagej=True,
+        resolution=(2.0, 2.0),
+        metadata={"axes": "YX", **um},
+    )
+    tifffile.imwrite(tmp_path / "nuclei_truth.tif", truth[:256, :256].astype(np.uint16))
+    isbi = data_dir / "em_membranes_isbi2012" / "images"
+    stack = np.stack([tifffile.imread(isbi / f"0{i}.tif")[:128, :128] for i in range(3)])
+    tifffile.imwrite(
+        tmp_path / "em_stack.tif",
+        stack,
+        imagej=True,
+        resolution=(250.0, 250.0),
+        metadata={"axes": "ZYX", "spacing": 0.05, **um},
+    )
+    sim = data_dir / "ctc_Fluo-N2DH-SIM+" / "01"
+    frames = np.stack([tifffile.imread(sim / f"t00{t}.tif")[:128, :128] for t in range(3)])
+    tifffile.imwrite(tmp_path / "movie.tif", frames, imagej=True, metadata={"axes": "TYX"})
+    worms = data_dir / "worms_bbbc010"
+    crop = (slice(130, 386), slice(220, 476))
+    tifffile.imwrite(
+        tmp_path / "well.tif", tifffile.imread(worms / "brightfield" / "B15.tif")[crop]
+    )
+    masks = tifffile.imread(worms / "worm_masks" / "B15.tif")[(slice(None), *crop)]
+    tifffile.imwrite(tmp_path / "well_masks.tif", masks[masks.any(axis=(1, 2))])
+    # "my_model": a model folder of one's own (a copy of nuclei2d under another name)
+    from tessella.engine.registry import find_model
+
+    shutil.copytree(find_model("nuclei2d"), tmp_path / "my_model")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_readme_python_examples_run(readme_files, monkeypatch, capsys):
+    import tessella
+    import tessella.engine.train as training
+
+    blocks = python_section_blocks()
+    assert len(blocks) >= 4 and any("tessella.train(" in block for block in blocks)
+    trained = []
+    monkeypatch.setattr(training, "train", lambda config: trained.append(config) or config.out)
+    names: dict = {}
+    for block in blocks:
+        exec(compile(block, "README.md (Python)", "exec"), names)
+    printed = capsys.readouterr().out
+    # what the examples made is what they say
+    written = tessella.read_image("nuclei_labels.tif")
+    assert written.pixel_size == {"Y": 0.5, "X": 0.5} and written.data.max() > 10
+    assert names["labels"].shape == (256, 256)  # the user model's, on the nuclei
+    assert names["tracks"].shape == (3, 128, 128) and names["frames"].shape == (2, 128, 128)
+    masks = names["masks"]  # the worms crossing in this crop: pixels of two masks
+    assert masks.ndim == 3 and len(masks) >= 2 and (masks.sum(axis=0) > 1).any()
+    assert names["scored"].scores["ap"]["0.5"] > 0.5 and names["scored"].tp > 10
+    assert names["done"].n_blocks == 4 and names["done"].n_objects > 10
+    assert names["blockwise_labels"].pixel_size == {"Y": 0.5, "X": 0.5}
+    assert "seed_thresh 0.9 0.0 1.0" in printed and "postprocess: 1/1" in printed
+    windows = re.findall(r"predict: (\d+)/(\d+)", printed)
+    assert len(windows) > 2 and windows[-1][0] == windows[-1][1]
+    assert (readme_files / "nuclei.recipe.json").is_file()
+    (config,) = trained
+    assert (config.method, config.data, config.out) == ("embedding", "my_data", "my_model")
+    assert config.base == "nuclei2d" and config.epochs == 10
