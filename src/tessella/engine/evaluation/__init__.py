@@ -19,7 +19,13 @@ from __future__ import annotations
 
 from ._evaluate import evaluate_labels, evaluate_labels_steps, evaluate_masks
 from ._kind import ground_truth_kind
-from ._mistakes import COLLAPSED_FRACTION, ground_truth_note, mask_stack_reason, prediction_note
+from ._mistakes import (
+    COLLAPSED_FRACTION,
+    binary_mask_pieces,
+    ground_truth_note,
+    mask_stack_reason,
+    prediction_note,
+)
 from ._samples import sample_planes
 from ._scores import (
     FALSE_NEGATIVE,
@@ -50,6 +56,7 @@ __all__ = [
     "GROUND_TRUTH_KINDS",
     "METRICS",
     "Evaluation",
+    "binary_mask_pieces",
     "error_map",
     "evaluate_labels",
     "evaluate_labels_steps",

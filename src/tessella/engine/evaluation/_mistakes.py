@@ -8,7 +8,13 @@ import numpy as np
 
 from ._scores import GROUND_TRUTH_KINDS
 
-__all__ = ["COLLAPSED_FRACTION", "ground_truth_note", "mask_stack_reason", "prediction_note"]
+__all__ = [
+    "COLLAPSED_FRACTION",
+    "binary_mask_pieces",
+    "ground_truth_note",
+    "mask_stack_reason",
+    "prediction_note",
+]
 
 #: a ground-truth object covering at least this fraction of the pixels is warned about
 COLLAPSED_FRACTION = 0.5
@@ -55,6 +61,26 @@ def _two_values(array: np.ndarray) -> int | None:
     if top <= 0 or np.any((array != 0) & (array != top)):
         return None
     return int(top)
+
+
+def binary_mask_pieces(labels) -> tuple[int, int] | None:
+    """``(value, pieces)`` of labels holding only 0 and one value ``value`` (a binary mask
+    taken for labels?), ``pieces`` the connected pieces of its non-zero pixels, else None.
+    ``tessella evaluate`` notes such ground truth; the training of an instance method refuses
+    such labels, which would teach every piece as part of one object.
+
+    >>> binary_mask_pieces(np.array([[0, 1, 1, 0, 1]]))
+    (1, 2)
+    >>> binary_mask_pieces(np.array([[0, 1, 1, 0, 2]])) is None
+    True
+    """
+    from scipy import ndimage
+
+    labels = np.asarray(labels)
+    value = _two_values(labels)
+    if value is None:
+        return None
+    return value, int(ndimage.label(labels != 0)[1])
 
 
 def _sections(array: np.ndarray, count: int = 16) -> np.ndarray:
@@ -242,13 +268,11 @@ def _membrane_cells(on: np.ndarray, sections: int = 16) -> float:
 def _two_valued_truth(known: np.ndarray, name: str, flags: bool) -> str | None:
     """The note on label ground truth holding only 0 and one value (see
     :func:`ground_truth_note`), or None."""
-    from scipy import ndimage
-
-    value = _two_values(known)
-    if value is None:
+    binary = binary_mask_pieces(known)
+    if binary is None:
         return None
+    value, pieces = binary
     on = known != 0
-    pieces = ndimage.label(on)[1]
     cells = _membrane_cells(on)
     if cells:
         per = " per section" if known.ndim > 2 else ""
@@ -285,8 +309,6 @@ def prediction_note(predicted, name: str, flags: bool = True) -> str | None:
     >>> prediction_note(np.kron(np.arange(16).reshape(4, 4), np.ones((8, 8), int)), "p") is None
     True
     """
-    from scipy import ndimage
-
     predicted = np.asarray(predicted)
     image = _intensities(predicted)
     if image:
@@ -294,10 +316,10 @@ def prediction_note(predicted, name: str, flags: bool = True) -> str | None:
     stack = _mask_stack_note(predicted, name, flags)
     if stack:
         return stack
-    value = _two_values(predicted)
-    if value is None:
+    binary = binary_mask_pieces(predicted)
+    if binary is None:
         return None
-    pieces = ndimage.label(predicted != 0)[1]
+    value, pieces = binary
     if pieces < 3:
         return None
     return (

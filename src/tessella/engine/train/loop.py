@@ -25,6 +25,7 @@ from ..methods import get_method
 from ..progress import run_steps
 from ..registry import WEIGHTS, save_model
 from ..registry import load_model as load_model  # importable here as before
+from ._binary_labels import _refuse_binary_masks
 from ._checkpoint import (
     CHECKPOINT,
     TrainingRun,
@@ -257,6 +258,7 @@ def _training_samples(
     data_where = _where(config.data) if samples is None else "the training data given"
     val_where = data_where
     from_folders = samples is None and val_samples is None  # (the Train panel says its own)
+    samples_read = samples is None
     if samples is None:
         samples = load(config.data, config.exclude)
     if val_samples is None and config.val_data:
@@ -275,6 +277,10 @@ def _training_samples(
         samples, val_samples = marked[: len(samples)], marked[len(samples) :]
     if not samples or not val_samples:
         raise ValueError("training needs at least one image with labels")
+    if training.objects:  # a binary mask would be learnt as one object per image
+        where = data_where if val_where == data_where else f"{data_where} and {val_where}"
+        # samples given (the Train panel's layers) are named as they are
+        _refuse_binary_masks(samples + val_samples, config.method, where if samples_read else "")
     val_samples = val_samples[: config.max_val_images]
     _refuse_nothing_to_learn_or_score(samples, val_samples, training, data_where, val_where)
     scored_on_training = ""  # scored on what it trains on: the scores tell little

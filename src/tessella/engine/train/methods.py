@@ -56,6 +56,9 @@ class MethodTraining:
     #: the score is a mean of per-image scores that are undefined (NaN) for an image without
     #: an object (V_rand): every hold-out image must have one
     scores_each_image: bool = False
+    #: the labels are objects, one ID each (a binary mask is refused); False: a foreground
+    #: mask (semantic), 0 and 1 being what it takes
+    objects: bool = True
 
 
 # --- embedding ------------------------------------------------------------------------------
@@ -384,7 +387,7 @@ _TRAINING = {
         scores_each_image=True,
     ),
     "semantic": MethodTraining(
-        _semantic_targets, semantic_loss, _no_head_change, "iou", _foreground_iou
+        _semantic_targets, semantic_loss, _no_head_change, "iou", _foreground_iou, objects=False
     ),
     "temporal": MethodTraining(_temporal_targets, _temporal_loss, _no_head_change, "seg", _seg),
     "patches": MethodTraining(

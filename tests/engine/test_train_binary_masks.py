@@ -1,0 +1,83 @@
+"""A binary (semantic) mask given as the labels of an instance method is refused before any
+training, naming the data and its files; the semantic method and real labels are taken."""
+
+import numpy as np
+import pytest
+import tifffile
+
+from tessella.cli import main
+from tessella.engine.train import TrainConfig
+from tessella.engine.train.loop import _training_samples
+from tessella.engine.train.methods import get_training
+from tests.conftest import cell_movie, nuclei_folder
+
+NORM = {"low": 1.0, "high": 99.8}
+TINY = [
+    "--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "2", "--patch", "64",
+    "--device", "cpu", "--features", "4,8", "-q",
+]  # fmt: skip
+
+
+def _binarised(folder):
+    """``folder/masks`` made 0/1 (every nucleus 1), as a semantic mask."""
+    for path in sorted((folder / "masks").glob("*.tif")):
+        tifffile.imwrite(path, (tifffile.imread(path) > 0).astype(np.uint8))
+    return folder
+
+
+def _samples(method, data, **options):
+    config = TrainConfig(method, str(data), "unused", **options)
+    return _training_samples(config, None, None, get_training(method), NORM, False)
+
+
+@pytest.mark.parametrize("method", ["boundary", "embedding", "patches"])
+def test_a_binary_mask_is_refused_by_the_instance_methods(tmp_path, nuclei_sample, capsys, method):
+    data = _binarised(nuclei_folder(tmp_path / "data", nuclei_sample, count=3))
+    out = tmp_path / "model"
+    code = main(["train", method, "--data", str(data), "--out", str(out), *TINY])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and len(err.splitlines()) == 1, err
+    assert str(data) in err and "'0.tif'" in err and "hold only 0 and 1" in err, err
+    assert f"the {method} method would learn as one object per image" in err, err
+    assert "scipy.ndimage.label" in err, err
+    assert not out.exists()
+
+
+def test_a_binary_time_lapse_is_refused(tmp_path, capsys):
+    image, labels, _ = cell_movie(frames=4)
+    for sub, array in (("images", image), ("masks", (labels > 0).astype(np.uint8))):
+        (tmp_path / sub).mkdir()
+        tifffile.imwrite(tmp_path / sub / "mov.tif", array, photometric="minisblack")
+    code = main(["train", "temporal", "--data", str(tmp_path), "--out", str(tmp_path / "m"), *TINY])
+    err = capsys.readouterr().err
+    assert code == 1 and "the labels of 'mov' hold only 0 and 1" in err, err
+
+
+def test_the_semantic_method_takes_a_binary_mask(tmp_path, nuclei_sample):
+    data = _binarised(nuclei_folder(tmp_path / "data", nuclei_sample, count=3))
+    samples, held, _ = _samples("semantic", data)
+    assert len(samples) + len(held) == 3
+
+
+def test_labels_with_one_binary_image_are_taken(tmp_path, nuclei_sample):
+    # an image whose one object lies in two pieces (a crop cut it) beside labelled images
+    data = nuclei_folder(tmp_path / "data", nuclei_sample, count=3)
+    two = np.zeros((128, 128), np.uint16)
+    two[10:20, 10:20] = two[50:60, 50:60] = 1
+    tifffile.imwrite(data / "masks" / "2.tif", two)
+    samples, held, _ = _samples("boundary", data)
+    assert len(samples) + len(held) == 3
+
+
+def test_binary_layers_given_as_samples_are_refused_by_name(nuclei_sample):
+    # as the napari Train panel gives its layers: the message names them, no folder
+    from tessella.engine.train.data import Sample
+
+    image, labels = nuclei_sample
+    pairs = [
+        Sample(image[None, :128, :128].astype(np.float32), (labels[:128, :128] > 0) * 1, name)
+        for name in ("a bin", "b bin")
+    ]
+    config = TrainConfig("boundary", "napari layers", "unused")
+    with pytest.raises(ValueError, match=r"^the labels of 'a bin', 'b bin' hold only 0 and 1 \("):
+        _training_samples(config, pairs[:1], pairs[1:], get_training("boundary"), NORM, False)
