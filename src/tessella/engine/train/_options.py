@@ -11,7 +11,7 @@ from ._config import TrainConfig, _temporal
 from .methods import get_training
 from .overlapping import SHARED_GAP
 
-__all__ = ["_check_options"]
+__all__ = ["_check_options", "_check_patch_fits"]
 
 
 def _check_options(config: TrainConfig) -> None:
@@ -83,3 +83,31 @@ def _check_options(config: TrainConfig) -> None:
             f"val orientations: the {config.method} method's hold-out is scored as a time-lapse, "
             "in the orientation it comes in"
         )
+
+
+def _check_patch_fits(config: TrainConfig, network) -> None:
+    """Refuse (ValueError, one line) a patch that ``network``'s poolings shrink to one pixel
+    when a batch holds one crop: batch normalisation needs more than one value per channel in
+    training, and torch would stop the run at its first step (a fine-tune's after its base
+    was scored). Said with the smallest patch that fits, before anything is read or scored.
+
+    >>> from tessella.engine.models.unet import UNet
+    >>> _check_patch_fits(TrainConfig("boundary", "d", "o", patch=16, batch_size=1), UNet(2, 1, 1))
+    Traceback (most recent call last):
+    ...
+    ValueError: patch 16 with batch size 1: the network's 5 levels shrink it to under 2 pixels ...
+    """
+    from torch import nn
+
+    multiple = int(getattr(network, "multiple", 1))
+    if config.batch_size > 1 or config.patch // multiple >= 2:
+        return
+    if not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in network.modules()):
+        return
+    levels = multiple.bit_length()  # multiple = 2 ** (levels - 1)
+    fewer = "" if config.base else ", or fewer features"
+    raise ValueError(
+        f"patch {config.patch} with batch size 1: the network's {levels} levels shrink it to "
+        "under 2 pixels a side, where batch normalisation needs more than one value in "
+        f"training; use a patch of at least {2 * multiple} (or batch size 2{fewer})"
+    )

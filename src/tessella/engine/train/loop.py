@@ -42,7 +42,7 @@ from ._model_card import _card, _mark_stopped, _record_run, training_normalizati
 from ._optimisation import _distillation as _distillation  # importable here as before
 from ._optimisation import _ema_with_warm_up as _ema_with_warm_up  # importable here as before
 from ._optimisation import _fitting_crops
-from ._options import _check_options
+from ._options import _check_options, _check_patch_fits
 from ._scored_on_training import _scored_on_training_data
 from ._starting_model import _starting_model
 from ._validation import (
@@ -113,6 +113,7 @@ def _train_steps(
         raise ValueError(f"the {config.method} method trains 2D (+ time) models; use ndim 2")
     start = _starting_model(config, method, training, temporal)
     config, teacher = start.config, start.teacher
+    _check_patch_fits(config, start.network)  # before the data is read or a base scored
     samples, val_samples, scored_on_training = _training_samples(
         config, samples, val_samples, training, start.normalization, temporal
     )
