@@ -175,7 +175,52 @@ def refuse_unknown_exclusions(exclude, names, where) -> None:
     refuse_wrong_axes(exclude, names, "exclude")
     missing = [str(e) for e in exclude if not any(selects(str(e), n) for n in names)]
     if missing:
-        raise ValueError(f"excluded files not found in {where}: {', '.join(sorted(missing))}")
+        raise ValueError(
+            f"excluded files not found in {where}: {', '.join(sorted(missing))} "
+            f"({_names_there(missing, names)})"
+        )
+
+
+def _names_there(missing, names, shown: int = 4) -> str:
+    """What the selectors ``missing`` could have named of ``names`` (the samples' names): the
+    range of slices or frames of a file they name, else the files (a few, then "…").
+
+    >>> _names_there(["01[t=60:62]"], [f"ctc_SIM+_01[t={t:03d}]" for t in range(65)])
+    'the files are: ctc_SIM+_01'
+    >>> _names_there(["vol[z=30:40]"], [f"vol.tif[z={z:03d}]" for z in range(24)])
+    'vol has z=0:24'
+    >>> _names_there(["A9"], [f"A{i}.tif" for i in range(6)])
+    'the files are: A0, A1, A2, A3, …'
+    """
+    spans: dict[str, tuple[str, int, int]] = {}  # file stem: (axis, first, after the last)
+    for name in names:
+        stem, start, stop = _slice_of(name)
+        match = _SLICE_NAME.match(name)
+        if match and start is not None and stop is not None:
+            axis, first, last = spans.get(stem, (match["axis"].lower(), start, stop))
+            spans[stem] = (axis, min(first, start), max(last, stop))
+        else:
+            spans.setdefault(stem, ("", 0, 0))
+    named = [_selected_file(m) for m in missing]
+    ranges = [
+        f"{n} has {spans[n][0]}={spans[n][1]}:{spans[n][2]}"
+        for n in named
+        if spans.get(n, ("",))[0]
+    ]
+    if ranges:
+        return "; ".join(dict.fromkeys(ranges))
+    files = list(spans)
+    return "the files are: " + ", ".join(files[:shown]) + (", …" if len(files) > shown else "")
+
+
+def _counted(samples: list[Sample]) -> str:
+    """``samples`` counted as what they are: "3 images", "8 slices of vol.tif"."""
+    axes = {m["axis"].lower() for s in samples if (m := _SLICE_NAME.match(s.name))}
+    files = list(dict.fromkeys(_slice_of(s.name)[0] for s in samples))
+    if len(axes) == 1 and all(_SLICE_NAME.match(s.name) for s in samples):
+        what = "slices" if axes == {"z"} else "frames"
+        return f"{len(samples)} {what} of {', '.join(files)}"
+    return f"{len(samples)} image{'s' if len(samples) != 1 else ''}"
 
 
 def _selected_file(selector: str) -> str:
@@ -209,9 +254,18 @@ def split_holdout(samples: list[Sample], fraction: float, seed: int = 0, names=(
         refuse_wrong_axes(names, [s.name for s in samples], "hold-out")
         missing = [n for n in names if not any(selects(n, s.name) for s in samples)]
         if missing:
-            raise ValueError(f"hold-out files not found: {', '.join(sorted(missing))}")
+            raise ValueError(
+                f"hold-out files not found: {', '.join(sorted(missing))} "
+                f"({_names_there(missing, [s.name for s in samples])})"
+            )
         picked = [any(selects(n, s.name) for n in names) for s in samples]
         train = [s for s, held in zip(samples, picked) if not held]
+        if not train and samples:
+            raise ValueError(
+                f"hold-out {','.join(names)}: it holds out all {_counted(samples)} there "
+                "are to train on, leaving none; hold out fewer, or give the hold-out as a "
+                "separate folder (--val-data)"
+            )
         return train, [s for s, held in zip(samples, picked) if held]
     if len(samples) < 2:
         return samples, samples[:1]
