@@ -47,6 +47,7 @@ def _check_options(config: TrainConfig) -> None:
             f"{out_dir} holds a model already ({', '.join(made)}); --resume continues its "
             "training, or choose another output folder"
         )
+    _refuse_output_folder(config, out_dir)
     if config.resume and not (out_dir / CHECKPOINT).exists() and made:
         raise ValueError(
             f"--resume {out_dir}: it holds a model but no checkpoint to continue from; "
@@ -82,6 +83,50 @@ def _check_options(config: TrainConfig) -> None:
         raise ValueError(
             f"val orientations: the {config.method} method's hold-out is scored as a time-lapse, "
             "in the orientation it comes in"
+        )
+
+
+#: what a run writes in its output folder (with temporary names beginning with them)
+_RUN_FILES = ("card.json", "model.safetensors", CHECKPOINT, "train.log")
+
+
+def _refuse_output_folder(config: TrainConfig, out: Path) -> None:
+    """Refuse (ValueError, one line) an output folder ``out`` that is a file or lies in one,
+    that is a data folder of the run, or that holds files other than a run's (the model
+    would be mixed in with them). A folder holding a model is for :func:`_check_options`
+    (``--resume`` or another folder); an empty one is taken.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as data:
+    ...     _refuse_output_folder(TrainConfig("boundary", data, data), Path(data))
+    Traceback (most recent call last):
+    ...
+    ValueError: output folder ...: it is the data folder; write the model to a folder of its own
+    """
+    blocking = next((p for p in (out, *out.parents) if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        what = "a file, not a folder" if blocking == out else f"inside {blocking}, a file"
+        raise ValueError(f"output folder {out}: {what}; choose a new or empty folder for the model")
+    if not out.is_dir():
+        return
+    data = [config.data] if isinstance(config.data, str) else list(config.data)
+    data += [config.val_data] if config.val_data else []
+    for folder in data:
+        if Path(folder).is_dir() and Path(folder).resolve() == out.resolve():
+            raise ValueError(
+                f"output folder {out}: it is the data folder; write the model to a folder of "
+                "its own"
+            )
+    others = sorted(
+        p.name
+        for p in out.iterdir()
+        if not p.name.startswith(".") and not p.name.startswith(_RUN_FILES)
+    )
+    if others:
+        listed = ", ".join(others[:3]) + (", …" if len(others) > 3 else "")
+        raise ValueError(
+            f"output folder {out}: it holds other files ({listed}), which the model's would be "
+            "mixed in with; write the model to a new or empty folder"
         )
 
 

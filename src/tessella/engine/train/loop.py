@@ -172,7 +172,10 @@ def _train_steps(
     while not made_here.parent.exists():
         made_here = made_here.parent
     fresh = not out.exists()
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # said as the other refusals of the output folder are
+        raise ValueError(f"output folder {out}: cannot be made ({exc.strerror or exc})") from None
     log = open(out / "train.log", "a" if config.resume else "w")
     run.checkpointed = run.start_epoch  # the last epoch checkpoint.pt holds
     stopped: str | None = "stopped"  # why the run ended before its last epoch; None: it did not
