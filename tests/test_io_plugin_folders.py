@@ -5,6 +5,8 @@ named. Before, the reader refused every folder that was not a zarr."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import tifffile
@@ -239,8 +241,10 @@ def test_sparse_ctc_ground_truth_sits_at_its_frame_numbers(data_dir):
 def test_label_frames_with_gaps_in_memory_and_lazily(tmp_path, monkeypatch):
     """A CTC layout (a 6-frame movie 01, SEG of frames 1 and 4) in memory and lazily;
     man_seg frames without their movie count from 0 and end at the last one; other label
-    frames (masks/mask1.tif ...) count from 1, as their movie t1.tif ... stacks."""
+    frames (masks/mask1.tif, mask3.tif, mask4.tif) stack in order, as image frames do, the
+    missing number said (they sat at frames 0, 2, 3 of 4, and their images at 0, 1, 2)."""
     from tessella._io_folder import AnnotatedFramesWarning
+    from tessella.engine.io._read import MissingFramesWarning
 
     movie_frames = movie(frames=6)
     labels = (movie_frames % 5).astype(np.uint16)
@@ -274,10 +278,11 @@ def test_label_frames_with_gaps_in_memory_and_lazily(tmp_path, monkeypatch):
     masks = write_frames(
         tmp_path / "masks", labels[[0, 2, 3]], name="mask{}.tif", numbers=[1, 3, 4]
     )
-    with pytest.warns(AnnotatedFramesWarning, match=r"3 annotated frames of 0-3 "):
+    message = r"masks: frame 2 missing \(of 1-4\): its 3 frames are stacked in order"
+    with pytest.warns(MissingFramesWarning, match=message):
         [(data, _kwargs, kind)] = read(masks)
-    assert kind == "labels" and data.shape == (4, 32, 48) and not data[1].any()
-    np.testing.assert_array_equal(data[[0, 2, 3]], labels[[0, 2, 3]])
+    assert kind == "labels" and data.shape == (3, 32, 48)
+    np.testing.assert_array_equal(data, labels[[0, 2, 3]])
 
 
 def test_3d_label_frames_stack_to_tzyx_at_their_frame_numbers(tmp_path):
@@ -337,3 +342,159 @@ def test_the_in_memory_limit_for_images_has_an_environment_variable(tmp_path, mo
     with pytest.warns(UserWarning, match=rf"{LAZY_IMAGE_ENV} is '1 GB', not a whole number"):
         [(data, _kwargs, _kind)] = read(folder)
     assert isinstance(data, np.ndarray)
+
+
+def caught(folder) -> tuple[list[tuple], list[str]]:
+    """The layers of ``folder`` and the names of the warnings reading it raised."""
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        layers = read(folder)
+    return layers, [type(w.message).__name__ for w in said]
+
+
+def test_an_image_folder_and_its_masks_folder_with_gaps_line_up(tmp_path):
+    """images/img1,3,4.tif and masks/img1,3,4.tif (a training pair): the masks opened as 4
+    frames (an empty frame 1 put in), the images as 3, so Train and Evaluate could not pair
+    them. Both now stack in order, each with the missing number said."""
+    frames = movie(frames=4)
+    images = write_frames(
+        tmp_path / "exp" / "images", frames[[0, 2, 3]], "img{}.tif", numbers=[1, 3, 4]
+    )
+    masks = (frames % 5).astype(np.uint16)[[0, 2, 3]]
+    write_frames(tmp_path / "exp" / "masks", masks, "img{}.tif", numbers=[1, 3, 4])
+
+    [(image, _kwargs, kind)], said = caught(images)
+    assert kind == "image" and said == ["MissingFramesWarning"]
+    [(labels, _kwargs, kind)], said = caught(tmp_path / "exp" / "masks")
+    assert kind == "labels" and said == ["MissingFramesWarning"]
+    assert labels.shape == image.shape == (3, 32, 48)
+    np.testing.assert_array_equal(labels, masks)
+
+
+def test_dense_label_frames_numbered_from_100_are_their_5_frames(tmp_path):
+    """mask100 ... mask104 (a crop of a movie) opened as 104 frames, 99 of them empty in
+    front, beside their 5-frame image movie t100 ... t104. The Cell Tracking Challenge's
+    layout still places sparse frames on the movie beside them."""
+    from tessella._io_folder import AnnotatedFramesWarning
+
+    labels = (movie(frames=5) % 7).astype(np.uint16)
+    masks = write_frames(tmp_path / "masks_crop", labels, "mask{}.tif", numbers=range(100, 105))
+    [(data, _kwargs, kind)], said = caught(masks)
+    assert kind == "labels" and said == []
+    np.testing.assert_array_equal(data, labels)
+
+    write_frames(tmp_path / "02", movie(frames=5), "t{:03d}.tif", numbers=range(100, 105))
+    seg = write_frames(
+        tmp_path / "02_GT" / "SEG", labels[[0, 3]], "man_seg{:03d}.tif", numbers=[100, 103]
+    )
+    with pytest.warns(AnnotatedFramesWarning, match=r"'SEG': 2 annotated frames of 0-4 "):
+        [(data, _kwargs, kind)] = read(seg)
+    assert kind == "labels" and data.shape == (5, 32, 48)
+    np.testing.assert_array_equal(data[[0, 3]], labels[[0, 3]])
+    assert not data[[1, 2, 4]].any()
+
+
+@pytest.mark.parametrize(
+    ("image_name", "labels_name"),
+    [("cells.tif", "cells_labels.tif"), ("b.tif", "a_mask.tif"), ("raw.tif", "result.tif")],
+)
+def test_an_image_and_its_labels_in_one_folder_open_as_one_layer_each(
+    tmp_path, image_name, labels_name
+):
+    """They were stacked into one 2-frame layer whose kind the first file decided (labels
+    shown as pixels, or the image as labels). result.tif is labels by Tessella's tag."""
+    from tessella.engine.io import write_labels
+
+    frames = movie(frames=2)
+    labels = (frames[1] % 6).astype(np.uint16)
+    tifffile.imwrite(tmp_path / image_name, frames[0])
+    if labels_name == "result.tif":
+        write_labels(tmp_path / labels_name, labels, "YX", {}, "µm")
+    else:
+        tifffile.imwrite(tmp_path / labels_name, labels)
+
+    layers = {kwargs["name"]: (data, kind) for data, kwargs, kind in read(tmp_path)}
+    image_stem, labels_stem = image_name[:-4], labels_name[:-4]
+    assert sorted(layers) == sorted([image_stem, labels_stem])
+    assert layers[image_stem][1] == "image" and layers[labels_stem][1] == "labels"
+    np.testing.assert_array_equal(layers[image_stem][0], frames[0])
+    np.testing.assert_array_equal(layers[labels_stem][0], labels)
+
+
+def test_an_image_series_and_its_labels_series_in_one_folder_open_as_two_movies(tmp_path):
+    """t1..t3.tif and mask1..mask3.tif: an image movie and a labels movie of the same frames
+    (they were one 6-frame labels layer); with mask3.tif gone, the labels are 2 frames (mask1
+    and mask2 were left out of the movie t1..t3 as stray files)."""
+    frames = movie(frames=3)
+    labels = (frames % 5).astype(np.uint16)
+    folder = write_frames(tmp_path / "exp", frames)
+    write_frames(folder, labels, name="mask{}.tif")
+
+    [(image, image_kwargs, image_kind), (masks, masks_kwargs, masks_kind)] = read(folder)
+    assert (image_kind, image_kwargs["name"]) == ("image", "exp")
+    assert (masks_kind, masks_kwargs["name"]) == ("labels", "exp labels")
+    np.testing.assert_array_equal(image, frames)
+    np.testing.assert_array_equal(masks, labels)
+    assert image_kwargs["metadata"]["axes"] == masks_kwargs["metadata"]["axes"] == "TYX"
+
+    (folder / "mask3.tif").unlink()
+    layers, said = caught(folder)
+    assert [(kwargs["name"], kind, data.shape) for data, kwargs, kind in layers] == [
+        ("exp", "image", (3, 32, 48)),
+        ("exp labels", "labels", (2, 32, 48)),
+    ]
+    assert said == []
+    np.testing.assert_array_equal(layers[1][0], labels[:2])
+
+
+def test_hidden_appledouble_files_are_left_out(tmp_path):
+    """macOS's ._t000.tif beside each frame copied to an exFAT or network drive (no TIFF):
+    the folder was refused ("._t000.tif: cannot read as TIFF")."""
+    frames = movie(frames=4)
+    folder = write_frames(tmp_path / "01", frames, name="t{:03d}.tif", numbers=range(4))
+    for t in range(4):
+        (folder / f"._t{t:03d}.tif").write_bytes(b"\x00\x05\x16\x07" + bytes(4000))
+
+    [(data, _kwargs, kind)] = read(folder)
+    assert kind == "image"
+    np.testing.assert_array_equal(data, frames)
+    hidden = tmp_path / "hidden"
+    hidden.mkdir()
+    (hidden / "._t000.tif").write_bytes(b"\x00\x05\x16\x07")
+    assert get_reader(str(hidden)) is None
+
+
+def test_binary_mask_frames_are_labels_in_memory_and_lazily(tmp_path, monkeypatch):
+    """0/1 frames (the first one empty) opened as labels in memory but as an image when
+    lazy (TESSELLA_LAZY_IMAGE_BYTES=0, or a larger folder): now labels both ways."""
+    from tessella._io_folder import LAZY_IMAGE_ENV
+
+    masks = (movie(frames=3) % 3 == 0).astype(np.uint8)
+    masks[0] = 0
+    folder = write_frames(tmp_path / "binary", masks, name="frame{}.tif")
+    [(data, _kwargs, kind)] = read(folder)
+    assert kind == "labels"
+    np.testing.assert_array_equal(data, masks)
+    monkeypatch.setenv(LAZY_IMAGE_ENV, "0")
+    [(data, _kwargs, kind)] = read(folder)
+    assert kind == "labels"
+    np.testing.assert_array_equal(np.asarray(data), masks)
+
+
+def test_2d_frames_not_named_as_times_have_their_axes_marked_guessed(tmp_path):
+    """slice_000.tif ... may be the sections of a volume: TYX is a guess (Segment's Axes may
+    make it ZYX); t000.tif, frame_1.tif and man_seg000.tif name times."""
+    for name, guessed in [
+        ("slice_{:03d}.tif", True),
+        ("img{}.tif", True),
+        ("t{:03d}.tif", False),
+        ("frame_{}.tif", False),
+        ("cell_T{}.tif", False),
+        ("man_seg{:03d}.tif", False),
+    ]:
+        folder = write_frames(
+            tmp_path / name.split("{")[0], movie(frames=3), name, numbers=range(3)
+        )
+        [(_data, kwargs, _kind)] = read(folder)
+        assert kwargs["metadata"]["axes"] == "TYX"
+        assert kwargs["metadata"].get("axes_guessed", False) is guessed, name

@@ -6,20 +6,26 @@ A folder whose TIFF files have one shape (a Cell Tracking Challenge sequence
 named after the folder, its frames in the order ``tessella segment`` reads them
 (:func:`~tessella.engine.io._read.frame_numbers`: by frame number, ``t9`` before ``t10``): a T
 axis before the frames' axes (:func:`~tessella.engine.io._read.movie_axes`: TYX, TZYX for 3D
-frames, TYXC), its slider named "t", with the first frame's pixel size. An image movie whose
-numbers skip frames is stacked in order, the missing numbers said; label frames that skip
-frames (CTC's sparse ``SEG``) sit at their frame numbers, the others empty
-(:class:`AnnotatedFramesWarning`). It is read into memory up to :func:`lazy_image_bytes`
-(labels: up to the reader's lazy-labels limit, :func:`~tessella._io._lazy_labels_pixels`),
-else lazily, one frame per dask chunk. Integer frames open as labels by the rule for a labels
-file (Tessella's tag, a name like labels, a folder named ``masks``, ``labels``, ``gt``..., only
-0 and 1). Files of different shapes that are no movie (DSB2018's images) open as one layer
-each, up to :data:`MAX_FOLDER_LAYERS`; a numbered movie with a frame of another shape is
-refused, naming that frame and both shapes.
+frames, TYXC), its slider named "t", with the first frame's pixel size (2D frames not named
+as times, ``slice_000.tif``, are marked as guessed axes). A movie whose numbers skip frames
+is stacked in order, the missing numbers said, label frames too, so that they line up with
+their images; only in the Cell Tracking Challenge's layout (``01_GT/SEG`` beside ``01``, or
+``man_seg``/``man_track`` names) do label frames that skip frames sit at their frame numbers,
+the others empty (:class:`AnnotatedFramesWarning`). It is read into memory up to
+:func:`lazy_image_bytes` (labels: up to the reader's lazy-labels limit,
+:func:`~tessella._io._lazy_labels_pixels`), else lazily, one frame per dask chunk. Integer
+frames open as labels by the rule for a labels file (Tessella's tag, a name like labels, a
+folder named ``masks``, ``labels``, ``gt``..., only 0 and 1: told by the first frame that is
+not all 0). A folder of images and labels (``cells.tif`` and ``cells_labels.tif``) opens its
+images and its labels apart, never as one layer. Files of different shapes that are no movie
+(DSB2018's images) open as one layer each, up to :data:`MAX_FOLDER_LAYERS`; a numbered movie
+with a frame of another shape is refused, naming that frame and both shapes. Hidden files
+(macOS's ``._t000.tif``) are left out.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections import Counter
 from pathlib import Path
@@ -62,21 +68,25 @@ MAX_FOLDER_LAYERS = 50
 
 
 def holds_tiffs(path: Path) -> bool:
-    """Whether ``path`` is a folder, not a zarr, holding a ``.tif``/``.tiff`` file."""
+    """Whether ``path`` is a folder, not a zarr, holding a ``.tif``/``.tiff`` file that is
+    not hidden (macOS's ``._t000.tif`` is none)."""
     from tessella.engine.io import TIFF_SUFFIXES, is_zarr_path
 
     try:
         if not path.is_dir() or is_zarr_path(path):
             return False
-        return any(child.suffix.lower() in TIFF_SUFFIXES for child in path.iterdir())
+        return any(
+            child.suffix.lower() in TIFF_SUFFIXES and not child.name.startswith(".")
+            for child in path.iterdir()
+        )
     except OSError:  # a folder that cannot be listed is not ours to claim
         return False
 
 
 class AnnotatedFramesWarning(UserWarning):
-    """Label frames whose numbers skip frames (the Cell Tracking Challenge's sparse ``SEG``
-    ground truth) opened at their frame numbers, the frames between empty; napari shows it as
-    a notification saying how many are annotated."""
+    """Label frames of the Cell Tracking Challenge's layout whose numbers skip frames (its
+    sparse ``SEG`` ground truth) opened at their frame numbers, the frames between empty;
+    napari shows it as a notification saying how many are annotated."""
 
 
 def lazy_image_bytes() -> int:
@@ -96,31 +106,80 @@ def lazy_image_bytes() -> int:
 
 def folder_layers(folder: Path) -> list[tuple]:
     """The layers of a folder of TIFF files: one movie of its frames where they have one
-    shape, else a layer per file (at most :data:`MAX_FOLDER_LAYERS`); raises ValueError naming
-    the frame of a numbered movie whose shape differs from the others', or an unreadable
-    file."""
+    shape, else a layer per file (at most :data:`MAX_FOLDER_LAYERS`); a folder of images and
+    labels (by name or Tessella's tag: ``cells.tif`` and ``cells_labels.tif``, ``t1.tif ...``
+    and ``mask1.tif ...``) opens its images so, and its labels so, apart. Raises ValueError
+    naming the frame of a numbered movie whose shape differs from the others', or an
+    unreadable file."""
     from tessella.engine.io import list_images
-    from tessella.engine.io._read import frame_numbers, movie_axes, numbered_files
 
     files = list_images(folder)
     if len(files) == 1:
         return _layers_of(files[0])  # one file is itself, not a movie of one frame
+    frames = _in_frame_order(files)
+    headers = {path: _header(path) for path in frames}
+    for path in files:  # a movie leaves out the others, but mask1.tif beside t1.tif ...
+        if path not in headers:  # is its labels, not a stray file
+            with contextlib.suppress(ValueError):
+                headers[path] = _header(path)
+    marked = {path: _marked_labels(path, *header) for path, header in headers.items()}
+    if len(set(marked.values())) == 1:
+        return _series_layers(folder, files, headers, folder.name, marked[frames[0]])
+    # an image and its labels (cells.tif, cells_labels.tif) are never one layer: the images
+    # open as they would alone in the folder (a movie, or a layer each), and so do the labels
+    layers: list[tuple] = []
+    for labels in (False, True):
+        group = [path for path in files if bool(marked.get(path)) is labels]
+        name = f"{folder.name} labels" if labels else folder.name
+        if len(group) == 1:
+            layers += _layers_of(group[0])
+        else:
+            layers += _series_layers(folder, group, headers, name, labels)
+    return layers
+
+
+def _in_frame_order(files: list[Path]) -> list[Path]:
+    """``files`` by frame number where the names say it, as :func:`frame_numbers` orders
+    them (which is told only once the files are taken for a movie: it warns of the files it
+    leaves out); else as given."""
+    from tessella.engine.io._read import numbered_files
+
     numbered = numbered_files(files)
-    # by frame number where the names say it (as frame_numbers, which is told only once the
-    # files are taken for a movie: it warns of the files it leaves out)
-    frames = [path for _n, path in sorted(numbered, key=lambda n_path: n_path[0])] or files
+    return [path for _n, path in sorted(numbered, key=lambda n_path: n_path[0])] or files
+
+
+def _marked_labels(path: Path, shape, dtype: np.dtype, axes: str, tagged: bool) -> bool:
+    """Whether the TIFF ``path`` (of ``dtype`` and ``axes``, from its header) is labels by
+    its name or folder (:func:`~tessella._io._named_like_labels`) or Tessella's tag, as the
+    reader takes a single file: integer and without channels."""
+    integer = dtype.kind in "iu" and "C" not in axes
+    return integer and (tagged or _named_like_labels(path))
+
+
+def _series_layers(
+    folder: Path, files: list[Path], headers: dict, name: str, marked: bool
+) -> list[tuple]:
+    """The layer ``name`` of the movie of ``files`` of ``folder`` (all labels by name or tag
+    where ``marked``; their ``headers`` read), or a layer per file where they are no movie."""
+    from tessella.engine.io._read import frame_numbers, movie_axes
+
+    frames = _in_frame_order(files)
+    numbered = frames is not files
     first = _read(frames[0])
     if movie_axes(first.axes) is None:
         why = f"{frames[0].name} is {first.axes}, and T{first.axes} is no movie we read"
         return _each_file(folder, files, why)
-    headers = [_header(path) for path in frames]
-    shapes = [shape for shape, _dtype in headers]
+    for path in frames:
+        if path not in headers:
+            headers[path] = _header(path)
+    shapes = [headers[path][0] for path in frames]
     common, count = Counter(shapes).most_common(1)[0]
     if count == len(frames):
-        dtype = np.result_type(*(dtype for _shape, dtype in headers))
+        dtype = np.result_type(*(headers[path][1] for path in frames))
         # the same frames, or a ValueError naming two of one number
-        by_number = frame_numbers(folder)
-        return _movie_layers(folder, by_number, frames if not by_number else None, first, dtype)
+        by_number = frame_numbers(folder, files)
+        unnumbered = frames if not by_number else None
+        return _movie_layers(folder, name, by_number, unnumbered, first, dtype, marked)
     if numbered and 2 * count > len(frames):
         odd, shape = next((path, s) for path, s in zip(frames, shapes) if s != common)
         like = next(path for path, s in zip(frames, shapes) if s == common)
@@ -144,19 +203,22 @@ def _read(path: Path, axes: str | None = None):
         raise ValueError(f"{path}: cannot read ({exc})") from exc
 
 
-def _header(path: Path) -> tuple[tuple[int, ...], np.dtype]:
-    """The shape (without the axes of length 1 that reading drops) and type of the TIFF
-    ``path``, from its header: the pixels are not read."""
+def _header(path: Path) -> tuple[tuple[int, ...], np.dtype, str, bool]:
+    """The shape (without the axes of length 1 that reading drops), type and axes (``?`` for
+    those tifffile does not know) of the TIFF ``path``, and whether Tessella tagged it as
+    labels, from its header: the pixels are not read."""
     import tifffile
 
+    from tessella.engine.io import LABELS_SOFTWARE
     from tessella.engine.io._tiff import _tiff_axes, _tiff_error
 
     try:
         with tifffile.TiffFile(path) as tif:
             series = tif.series[0]
-            _axes, drop = _tiff_axes(series.axes, series.shape, strict=False)
+            axes, drop = _tiff_axes(series.axes, series.shape, strict=False)
             shape = tuple(n for i, n in enumerate(series.shape) if i not in drop)
-            return shape, np.dtype(series.dtype)
+            tagged = str(tif.pages[0].software or "").startswith(LABELS_SOFTWARE)
+            return shape, np.dtype(series.dtype), axes, tagged
     except MemoryError:
         raise
     except Exception as exc:  # tifffile and its codecs raise many kinds
@@ -173,20 +235,23 @@ def _frame(path: Path, axes: str, shape: tuple[int, ...], dtype: np.dtype) -> np
 
 def _movie_layers(
     folder: Path,
+    name: str,
     by_number: dict[int, Path],
     unnumbered: list[Path] | None,
     first,
     dtype: np.dtype,
+    marked: bool,
 ) -> list[tuple]:
-    """The layer of the frames ``by_number`` (or, named without numbers, ``unnumbered``, in
-    order; the first one read: ``first``), stacked along a T axis: an image movie in order,
-    label frames at their frame numbers (:func:`_label_places`)."""
+    """The layer ``name`` of the frames ``by_number`` (or, named without numbers,
+    ``unnumbered``, in order; the first one read: ``first``), stacked along a T axis in
+    order; labels (``marked`` by name or tag, else holding only 0 and 1) of the Cell
+    Tracking Challenge's layout at their frame numbers (:func:`_label_places`)."""
     from tessella.engine.io._read import say_missing_frames
 
     frames = unnumbered or list(by_number.values())
     shape = tuple(first.data.shape)
     integer = dtype.kind in "iu" and "C" not in first.axes
-    labels = integer and (first.labels or _named_like_labels(frames[0]))
+    labels = integer and (marked or _binary_movie(first, frames, shape, dtype))
     places = _label_places(folder, by_number) if labels else None
     index, length = places or (list(range(len(frames))), len(frames))
     pixels = length * int(np.prod(shape, dtype=np.int64))
@@ -200,13 +265,6 @@ def _movie_layers(
         data[index[0]] = first.data
         for t, path in zip(index[1:], frames[1:]):
             data[t] = _frame(path, first.axes, shape, dtype)
-        if integer and not labels and _binary(data):  # 0/1 masks: labels, read in order
-            labels, places = True, _label_places(folder, by_number)
-            if places is not None:
-                index, length = places
-                placed = np.zeros((length, *shape), dtype)
-                placed[index] = data
-                data = placed
     else:
         import dask
         import dask.array as da
@@ -218,25 +276,53 @@ def _movie_layers(
         data = da.stack(stack)
     axes = "T" + first.axes
     unit = "µm" if first.unit in _MICRON else first.unit
-    metadata, kwargs = _placement(folder, folder.name, axes, dict(first.pixel_size), unit)
+    metadata, kwargs = _placement(folder, name, axes, dict(first.pixel_size), unit)
     if _axes_guessed(frames[0], first.data.ndim):
         metadata[AXES_GUESSED_KEY] = True  # plain 3D frames: ZYX is a guess
+    elif first.axes == "YX" and not _TIME_NAME.search(frames[0].name):
+        # slice_000.tif ...: maybe the sections of a volume; Segment's Axes may take ZYX
+        metadata[AXES_GUESSED_KEY] = True
+    if labels and places is not None:
+        _say_annotated(folder, frames, *places)
+    else:
+        say_missing_frames(folder, by_number)
     if labels:
-        if places is not None:
-            _say_annotated(folder, frames, *places)
         return [(_labels_data(folder, data), {**kwargs, "metadata": metadata}, "labels")]
-    say_missing_frames(folder, by_number)
     return _image_layers(data, axes, kwargs, metadata)
+
+
+#: frames named as the times of a movie: ``t000.tif``, ``img_T01.tif``, ``frame_12.tif``,
+#: ``time3.tif``, the Cell Tracking Challenge's ``man_seg000.tif``; not ``slice_000.tif``
+_TIME_NAME = re.compile(
+    r"(?:^|[^a-z])(?:t|tp|time|timepoint|frame)[-_ ]?[0-9]+[^0-9]*\.tiff?$"
+    r"|man_(?:seg|track)[0-9]",
+    re.I,
+)
+
+
+def _binary_movie(first, frames: list[Path], shape: tuple[int, ...], dtype: np.dtype) -> bool:
+    """Whether the integer movie of ``frames`` (the first one read: ``first``) holds only 0
+    and 1, as told by its first frame that is not all 0 (read until one is found): binary
+    masks open as labels, whether the movie is read into memory or lazily."""
+    if first.data.any():
+        return _binary(np.asarray(first.data))
+    for path in frames[1:]:
+        frame = _frame(path, first.axes, shape, dtype)
+        if frame.any():
+            return _binary(frame)
+    return False
 
 
 def _label_places(folder: Path, by_number: dict[int, Path]) -> tuple[list[int], int] | None:
     """``(index, length)``: where the label frames ``by_number`` (ascending) go in a stack
     of ``length`` frames whose index is the frame number, so that they sit on the frames of
-    their movie (CTC's ``SEG`` annotates some frames: ``man_seg002``, ``man_seg005``, ...).
-    Numbers count from the first frame of the movie beside them (CTC's ``01`` beside
-    ``01_GT/SEG``), which also gives the length, else from 0 (numbers from 0, or CTC's names)
-    or 1; None where that is the order they stack in (no frame skipped, as long as the
-    movie): they then stack as image frames do."""
+    their movie (CTC's ``SEG`` annotates some frames: ``man_seg002``, ``man_seg005``, ...),
+    in the Cell Tracking Challenge's layout only, where a frame's number is its movie's t:
+    numbers count from the first frame of the movie beside them (``01`` beside
+    ``01_GT/SEG``), which also gives the length, else, named ``man_seg``/``man_track``, from
+    0. None elsewhere (``masks/img1.tif``, ``img3.tif``: they stack in order, as the image
+    frames they annotate do, so that a pair lines up) and where that is the order they stack
+    in (no frame skipped, as long as the movie)."""
     from tessella.engine.io._read import missing_frames
 
     if not by_number:
@@ -245,9 +331,10 @@ def _label_places(folder: Path, by_number: dict[int, Path]) -> tuple[list[int], 
     beside = _movie_beside(folder)
     if beside is not None:
         base, length = beside
+    elif _CTC_NAME.match(by_number[numbers[0]].name) is not None:
+        base, length = 0, 0
     else:
-        ctc = _CTC_NAME.match(by_number[numbers[0]].name) is not None
-        base, length = (0 if numbers[0] == 0 or ctc else 1), 0
+        return None
     base = min(base, numbers[0])
     index = [n - base for n in numbers]
     length = max(length, index[-1] + 1)

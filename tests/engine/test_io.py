@@ -208,6 +208,22 @@ def test_a_folder_of_frames_missing_some_names_them(tmp_path):
     assert [int(movie.data[i, 0, 0]) for i in range(3)] == [0, 1, 4]
 
 
+def test_hidden_files_are_no_frames_of_a_folder(tmp_path):
+    """macOS's AppleDouble ``._t0.tif`` beside each file copied to an exFAT or network
+    drive (no TIFF): ``segment FOLDER`` and read_frames took them for images ("._t0.tif:
+    cannot read as TIFF")."""
+    from tessella.engine.io import list_images, read_frames
+
+    for t in range(3):
+        tifffile.imwrite(tmp_path / f"t{t}.tif", np.full((6, 7), t, np.uint16))
+        (tmp_path / f"._t{t}.tif").write_bytes(b"\x00\x05\x16\x07" + bytes(100))
+    (tmp_path / ".hidden.tiff").write_bytes(b"")
+    assert [p.name for p in list_images(tmp_path)] == ["t0.tif", "t1.tif", "t2.tif"]
+    movie = read_frames(tmp_path)
+    assert movie.data.shape == (3, 6, 7)
+    assert [int(movie.data[i, 0, 0]) for i in range(3)] == [0, 1, 2]
+
+
 def test_natural_order_of_mixed_names():
     from tessella.engine.io._read import natural_key
 

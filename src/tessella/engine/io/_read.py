@@ -88,10 +88,16 @@ def natural_key(name: str) -> tuple:
 
 
 def list_images(folder: str | os.PathLike) -> list[Path]:
-    """The ``.tif``/``.tiff`` files of ``folder`` in natural order (``t2`` before ``t10``)."""
+    """The ``.tif``/``.tiff`` files of ``folder`` in natural order (``t2`` before ``t10``),
+    hidden ones left out: macOS writes a ``._t000.tif`` (AppleDouble, no TIFF) beside each
+    file copied to a FAT, exFAT or network drive."""
     folder = Path(folder)
     files = sorted(
-        (p for p in folder.iterdir() if p.suffix.lower() in TIFF_SUFFIXES),
+        (
+            p
+            for p in folder.iterdir()
+            if p.suffix.lower() in TIFF_SUFFIXES and not p.name.startswith(".")
+        ),
         key=lambda p: natural_key(p.name),
     )
     if not files:
@@ -123,14 +129,16 @@ def numbered_files(files: list[Path]) -> list[tuple[int, Path]]:
     return numbered if 2 * len(numbered) > len(files) else []
 
 
-def frame_numbers(folder: str | os.PathLike) -> dict[int, Path]:
+def frame_numbers(folder: str | os.PathLike, files: list[Path] | None = None) -> dict[int, Path]:
     """The frames of a time-lapse ``folder`` by frame number, in that order, where most of its
     TIFF names share one pattern around a number (``t000.tif``, ``frame_12.tiff``,
     ``man_seg002.tif``); the others (``t3 copy.tif``, ``notes.tif``) are left out with a
     warning naming them, and two files of one number (``t5.tif`` and ``t05.tiff``) are
     refused. Empty where no pattern is that common: the frames are then every TIFF in natural
-    order (:func:`list_images`). Numbers may skip frames (:func:`missing_frames`)."""
-    files = list_images(folder)
+    order (:func:`list_images`). Numbers may skip frames (:func:`missing_frames`). ``files``:
+    those of the folder's TIFF files that are the movie (the napari reader's image files of a
+    folder that also holds their labels), else all of them."""
+    files = list_images(folder) if files is None else files
     numbered = numbered_files(files)
     if not numbered:
         return {}
