@@ -169,3 +169,28 @@ def test_a_pixel_size_without_y_is_not_written_as_an_invented_one(tmp_path, nucl
     back = read_image(written)
     assert back.pixel_size == {} and back.unit == "pixel"
     np.testing.assert_array_equal(back.data, labels)
+
+
+def test_zarr_axes_in_another_order_are_read_transposed_lazily(tmp_path, zcyx):
+    """A zarr array whose tessella_axes say ZCYX, and an OME-Zarr TCZYX of 2 frames and 2
+    channels (one z-plane: TCYX), were refused ("axes ... are not supported"). They read
+    transposed (CZYX, TYXC), lazily, the OME-Zarr labels' layout following."""
+    import dask.array as da
+    import zarr
+
+    from tessella.engine.io import labels_ome
+    from tests.conftest import write_ome_zarr
+
+    array = zarr.create_array(str(tmp_path / "zcyx.zarr"), shape=zcyx.shape, dtype="uint16")
+    array[:] = zcyx
+    array.attrs.update(tessella_axes="ZCYX", pixel_size=SIZES, unit="µm")
+    image = read_image(tmp_path / "zcyx.zarr")
+    assert image.axes == "CZYX" and isinstance(image.data, da.Array)
+    np.testing.assert_array_equal(np.asarray(image.data), np.moveaxis(zcyx, 1, 0))
+    assert image.pixel_size == pytest.approx(SIZES)
+    tcyx = zcyx[:2, :, None]  # (T 2, C 2, Z 1, Y, X)
+    store = write_ome_zarr(tmp_path / "tc.zarr", tcyx, "tczyx", [1, 1, 2.0, 0.5, 0.5], tcyx.shape)
+    movie = read_image(store)
+    assert movie.axes == "TYXC"
+    np.testing.assert_array_equal(np.asarray(movie.data), np.moveaxis(tcyx[:, :, 0], 1, -1))
+    assert [a["name"] for a in labels_ome(movie, "TYX")["axes"]] == ["t", "y", "x"]

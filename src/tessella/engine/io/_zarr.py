@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..axes import check_axes, guess_axes, misplaced_axes
+from ..axes import SUPPORTED_AXES, check_axes, guess_axes, misplaced_axes, supported_order
 from ._image import ImageData
 from ._tiff import _tiff_axes
 
@@ -50,13 +50,56 @@ def _read_zarr(path: Path, axes: str | None, channel: int | None = None) -> Imag
             )
         if channel is not None:
             image = _image_channel(image, channel)
-        return image
+        return _in_supported_order(image)
     except ValueError as exc:  # name the store once
         message = str(exc)
         named = message if message.startswith(str(path)) else f"{path}: {message}"
         raise ValueError(named) from None
     except (KeyError, TypeError, AttributeError, IndexError) as exc:  # metadata of odd shape
         raise ValueError(f"{path}: malformed zarr metadata ({type(exc).__name__}: {exc})") from None
+
+
+def _stored_axes(axes: str, ndim: int, name: str) -> str:
+    """Axes of a zarr array in the order it stores its dimensions, upper-cased: one letter of
+    TZCYX per dimension, in any order (:func:`_in_supported_order` transposes them)."""
+    upper = axes.upper()
+    if len(set(upper)) != len(upper) or set(upper) - set("TZCYX"):
+        return check_axes(axes, ndim, name)  # (its message)
+    if len(upper) != ndim:
+        raise ValueError(f"{name}: axes {upper!r} name {len(upper)} axes but the array has {ndim}")
+    return upper
+
+
+def _in_supported_order(image: ImageData) -> ImageData:
+    """``image`` with its axes in an order the engine reads (a ``tessella_axes`` ZCYX as
+    CZYX), lazily transposed, its stated axes and OME-Zarr layout following; axes of no
+    supported order are refused as :func:`~tessella.engine.axes.check_axes` refuses them."""
+    import dataclasses
+
+    order = supported_order(image.axes)
+    if order is None:
+        raise ValueError(
+            f"axes {image.axes!r} are not supported; use one of {', '.join(SUPPORTED_AXES)}"
+            " (in any order, the one the array stores them in; or choose a channel: channel= "
+            "in Python, --channel on the command line)"
+        )
+    if order == image.axes:
+        return image
+    import dask.array as da
+
+    at = [image.axes.index(a) for a in order]
+    data = image.data if isinstance(image.data, da.Array) else da.from_zarr(image.data)
+    stated = image.stated_axes
+    ome = image.ome
+    if ome is not None:
+        ome = dict(ome, kept=[ome["kept"][i] for i in at])
+    return dataclasses.replace(
+        image,
+        data=data.transpose(at),
+        axes=order,
+        ome=ome,
+        stated_axes=None if stated is None else "".join(stated[i] for i in at),
+    )
 
 
 def _image_channel(image: ImageData, channel: int) -> ImageData:
@@ -98,7 +141,7 @@ def _read_zarr_array(path: Path, array, axes: str | None) -> ImageData:
     }
     unit = str(attrs["unit"]) if sizes and isinstance(attrs.get("unit"), str) else "pixel"
     axes = axes or recorded or guess_axes(array.shape)
-    axes = check_axes(axes, array.ndim, str(path))
+    axes = _stored_axes(axes, array.ndim, str(path))
     stated = recorded.upper() if recorded is not None and len(recorded) == array.ndim else None
     return ImageData(
         array,
@@ -196,7 +239,7 @@ def _read_ome_zarr(path: Path, node, axes: str | None) -> ImageData:
             "OME-Zarr multiscales names no axes; give them (axes= in Python, --axes on the "
             "command line)"
         )
-    axes = check_axes(axes, array.ndim, str(path))
+    axes = _stored_axes(axes, array.ndim, str(path))
     stated = _ome_stated_axes(first.get("axes"), drop)
     stored = len(drop) + array.ndim
     version = ome.get("version", "0.5") if ome else first.get("version", "0.4")
@@ -325,7 +368,7 @@ def _ome_axis_names(entries: Any, ndim: int, dataset: str, axes: str | None) -> 
                 return axes.upper()
             raise ValueError(
                 f"OME-Zarr axis {entry!r}: Tessella knows the axes t, c, z, y and x; give "
-                "the axes of every dimension (--axes)"
+                "the axes of every dimension (axes= in Python, --axes on the command line)"
             )
         names.append(name.upper())
     return "".join(names)
