@@ -234,6 +234,24 @@ def _whole_file(selector: str) -> bool:
     return match is not None and match["start"] is None
 
 
+def _last_slab(samples: list[Sample], fraction: float) -> str:
+    """The selector of the slab of its last ``fraction`` of slices (at least one, leaving
+    one) to hold out of ``samples`` when they are one volume, as ``--holdout 'STEM[z=A:B]'``
+    would; else "" (several volumes: a fraction of them is held out by :func:`split_holdout`).
+
+    >>> volume = Sample(None, np.zeros((24, 8, 8), np.int32), "vol.tif")
+    >>> _last_slab([volume], 0.1), _last_slab([volume, volume], 0.1)
+    ('vol[z=22:24]', '')
+    """
+    if len(samples) != 1 or samples[0].labels.ndim != 3:
+        return ""
+    depth = samples[0].labels.shape[0]
+    held = max(1, int(round(depth * fraction)))
+    if held >= depth:
+        return ""
+    return f"{_file_stem(samples[0].name)}[z={depth - held}:{depth}]"
+
+
 def split_holdout(samples: list[Sample], fraction: float, seed: int = 0, names=()):
     """(train, holdout): the samples picked by the selectors in ``names`` (file stems, or
     slices of a volume such as ``lucchi[z=90:100]``; see :func:`selects`) are held out for

@@ -44,6 +44,7 @@ from ._optimisation import _ema_with_warm_up as _ema_with_warm_up  # importable 
 from ._optimisation import _fitting_crops
 from ._options import _check_options, _check_patch_fits
 from ._scored_on_training import _scored_on_training_data
+from ._selectors import _last_slab
 from ._starting_model import _starting_model
 from ._validation import (
     _refuse_nothing_to_learn_or_score,
@@ -265,6 +266,12 @@ def _training_samples(
     samples_read = samples is None
     if samples is None:
         samples = load(config.data, config.exclude)
+        one_volume = config.ndim == 3 and not (temporal or training.overlapping)
+        drawn = not (config.holdout or config.val_data or val_samples is not None)
+        slab = _last_slab(samples, config.val_fraction) if one_volume and drawn else ""
+        if slab:  # --val-fraction of one volume: read again, cut as --holdout cuts that slab
+            config = replace(config, holdout=(slab,))
+            samples = load(config.data, config.exclude)
     if val_samples is None and config.val_data:
         val_samples = load(config.val_data)
         val_where = _where(config.val_data)
