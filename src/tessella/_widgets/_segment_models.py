@@ -31,6 +31,34 @@ def _smallest_tile(card: ModelCard) -> int:
     return -(-(3 * halo + max(2 * halo, multiple)) // multiple) * multiple
 
 
+def _model_labels(entries: list[tuple[ModelCard, str]]) -> list[str]:
+    """The list's text for each (card, folder): name, method and axes, and where that text
+    is the same for several models (one name), what tells them apart: "bundled", or the end
+    of the user model's folder path, long enough to differ from the others'
+    ("user, …/share/bnd1")."""
+    from tessella.engine.registry import model_origin
+
+    def text(card: ModelCard) -> str:
+        source = ", bioimage.io package" if card.raw.get("imported_from") else ""
+        return f"{card.name} ({card.method}, {card.image_axes}{source})"
+
+    labels = []
+    for card, key in entries:
+        others = [other for c, other in entries if text(c) == text(card) and other != key]
+        where = "bundled" if model_origin(key) == "bundled" else _path_tail(key, others)
+        labels.append(text(card) + (f" — {where}" if others else ""))
+    return labels
+
+
+def _path_tail(key: str, others: list[str]) -> str:
+    """The shortest end of the folder path ``key`` that none of ``others`` ends with."""
+    parts = Path(key).parts
+    for count in range(2, len(parts)):  # the folder's own name is the same often (bnd1)
+        if not any(Path(other).parts[-count:] == parts[-count:] for other in others):
+            return f"user, …/{Path(*parts[-count:])}"
+    return f"user, {key}"
+
+
 class SegmentModels:
     """Mixin for :class:`.segment.SegmentWidget`: the model list and the tile and TTA a model
     sets (uses the widget's ``model_combo``, ``device_combo``, ``tile_spin``,
@@ -40,24 +68,36 @@ class SegmentModels:
 
     def _fill_models(self) -> None:
         from tessella.engine.pipeline import DEFAULT_MODEL
-        from tessella.engine.registry import list_models
+        from tessella.engine.registry import bundled_dir, list_models
 
         for card, directory, origin in list_models():
             self._add_model_item(card, directory, origin)
-        for index in range(self.model_combo.count()):
-            if self._cards[self.model_combo.itemData(index)].name == DEFAULT_MODEL:
-                self.model_combo.setCurrentIndex(index)
-                break
+        default = self.model_combo.findData(str((bundled_dir() / DEFAULT_MODEL).resolve()))
+        if default < 0:  # no bundled models installed: a user model of that name
+            names = [
+                self._cards[self.model_combo.itemData(i)].name
+                for i in range(self.model_combo.count())
+            ]
+            default = names.index(DEFAULT_MODEL) if DEFAULT_MODEL in names else -1
+        if default >= 0:  # the bundled one, not a user model that took its name
+            self.model_combo.setCurrentIndex(default)
         self._on_model_changed(self.model_combo.currentIndex())
 
     def _add_model_item(self, card: ModelCard, directory: Path, origin: str) -> None:
+        """List a model under its folder (a Run uses that very folder); models of one name
+        are told apart in their text (:func:`_model_labels`)."""
         key = str(Path(directory).resolve())
         self._cards[key] = card
-        source = ", bioimage.io package" if card.raw.get("imported_from") else ""
-        self.model_combo.addItem(f"{card.name} ({card.method}, {card.image_axes}{source})", key)
+        self.model_combo.addItem(card.name, key)
         self.model_combo.setItemData(
-            self.model_combo.count() - 1, f"{origin} model in {key}", Qt.ItemDataRole.ToolTipRole
+            self.model_combo.count() - 1,
+            f"{origin} model in {key} (sha256 {card.sha256[:12]}…)",
+            Qt.ItemDataRole.ToolTipRole,
         )
+        keys = [self.model_combo.itemData(i) for i in range(self.model_combo.count())]
+        labels = _model_labels([(self._cards[k], k) for k in keys])
+        for index, label in enumerate(labels):
+            self.model_combo.setItemText(index, label)
 
     def _on_model_added(self, directory) -> None:
         """A model trained in this session: list it, keeping the chosen one."""

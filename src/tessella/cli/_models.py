@@ -24,14 +24,21 @@ def model_dir(name_or_path: str) -> Path:
 
 def _cmd_models(args) -> int:
     import json
+    from collections import Counter
 
     from ..engine.registry import list_models
 
     models = list_models()
+    shared = {name for name, count in Counter(c.name for c, _, _ in models).items() if count > 1}
     if args.json:
         print(
             json.dumps(
-                [card.raw | {"path": str(path), "origin": origin} for card, path, origin in models],
+                [
+                    card.raw
+                    | {"path": str(path), "origin": origin}
+                    | ({"name_shared": True} if card.name in shared else {})
+                    for card, path, origin in models
+                ],
                 indent=2,
             )
         )
@@ -43,10 +50,17 @@ def _cmd_models(args) -> int:
     for card, path, origin in models:
         scores = _validation_summary(card.raw.get("validation", {}), card.raw.get("defaults"))
         scores = scores or _holdout_summary(card.raw)
-        rows.append((card.name, card.method, card.image_axes, origin, scores or "-", str(path)))
+        name = f"{card.name} *" if card.name in shared else card.name
+        rows.append((name, card.method, card.image_axes, origin, scores or "-", str(path)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1])
+    if shared:
+        print(
+            f"* a name more than one model has ({', '.join(sorted(shared))}): --model with "
+            "that name is refused as ambiguous; give the model's PATH, or rename one (the "
+            '"name" in its card.json)'
+        )
     return 0
 
 

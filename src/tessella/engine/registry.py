@@ -27,6 +27,10 @@ __all__ = [
     "list_models",
     "find_model",
     "load_model",
+    "model_origin",
+    "models_named",
+    "name_taken_note",
+    "describe_model",
     "read_card",
     "save_model",
     "sha256_file",
@@ -201,11 +205,14 @@ def read_card(directory: Path) -> ModelCard:
 
 
 def _candidate_dirs() -> list[Path]:
-    found = []
+    """Model folders, bundled first, each once (a folder named twice in ``$TESSELLA_MODELS``,
+    or also reached through a link, is one model, not two of the same name)."""
+    found: dict[Path, Path] = {}
     for root in [bundled_dir(), *user_model_dirs()]:
         if root.is_dir():
-            found.extend(sorted(p for p in root.iterdir() if (p / CARD).is_file()))
-    return found
+            for path in sorted(p for p in root.iterdir() if (p / CARD).is_file()):
+                found.setdefault(path.resolve(), path)
+    return list(found.values())
 
 
 #: broken user model cards already warned about in this process (one warning each)
@@ -230,12 +237,83 @@ def list_models() -> list[tuple[ModelCard, Path, str]]:
     return models
 
 
+def model_origin(directory: str | os.PathLike) -> str:
+    """``"bundled"`` for a model folder inside the package, else ``"user"``."""
+    return "bundled" if Path(directory).resolve().parent == bundled_dir() else "user"
+
+
+def models_named(name: str) -> list[tuple[ModelCard, Path, str]]:
+    """The installed models (as :func:`list_models` gives them) whose card has ``name``."""
+    return [entry for entry in list_models() if entry[0].name == name]
+
+
+def describe_model(directory: Path, card: ModelCard) -> str:
+    """One model told apart from others of its name: bundled or user, its folder, the sha256
+    prefix of its weights and (a user's) the date they were written."""
+    if model_origin(directory) == "bundled":
+        return f"bundled {directory} (sha256 {card.sha256[:12]})"
+    try:
+        stamp = os.stat(directory / WEIGHTS).st_mtime
+        from datetime import datetime
+
+        when = ", " + datetime.fromtimestamp(stamp).strftime("%Y-%m-%d %H:%M")
+    except OSError:
+        when = ""
+    return f"user {directory} (sha256 {card.sha256[:12]}{when})"
+
+
+def _ambiguous(name: str, matches: list[tuple[ModelCard, Path, str]]) -> ModelError:
+    listed = "; ".join(describe_model(directory, card) for card, directory, _ in matches)
+    return ModelError(
+        f"model name {name!r} is ambiguous: {len(matches)} models have it: {listed}; give "
+        "the folder of the one to use instead of its name, or rename one (the name in its "
+        "card.json)"
+    )
+
+
+def name_taken_note(name: str, out: str | os.PathLike | None = None) -> str | None:
+    """What to tell someone about to write a model called ``name`` (into the folder ``out``,
+    which does not count: a resumed or retrained model keeps its name) when other models have
+    that name already; None when it is free."""
+    here = Path(out).resolve() if out is not None else None
+    others = [
+        (card, directory)
+        for card, directory, _origin in models_named(name)
+        if directory.resolve() != here
+    ]
+    if not others:
+        return None
+    listed = "; ".join(describe_model(directory, card) for card, directory in others)
+    return (
+        f"the name {name!r} is taken already by {listed}: once this model is written, the "
+        "name alone picks neither (it is refused as ambiguous; give the folder instead); "
+        "choose another name to avoid that"
+    )
+
+
+def _holding_folders(text: str) -> str:
+    """``"the folder F holds model 'N' (...); "`` for each model folder called ``text`` whose
+    card has another name (a shared model is known by its card's name, not its folder's)."""
+    notes = [
+        f"the folder {directory} holds model {card.name!r}"
+        for card, directory, _origin in list_models()
+        if directory.name == text and card.name != text
+    ]
+    if not notes:
+        return ""
+    return "; ".join(notes) + " (a model is known by the name in its card.json, or by its folder); "
+
+
 def find_model(name_or_path: str | os.PathLike) -> Path:
-    """The directory of a model given by name (bundled first, then user) or by path (a model
-    folder, or a bioimage.io package .zip exported by Tessella, unpacked into the cache).
+    """The directory of a model given by name (a bundled or user model's, as its card says)
+    or by path (a model folder, or a bioimage.io package .zip exported by Tessella, unpacked
+    into the cache).
 
     A folder holding a ``card.json`` is that model; a bare name (no slash) is otherwise a
-    model's name even where a folder of that name exists (write ``./NAME`` for the folder)."""
+    model's name even where a folder of that name exists (write ``./NAME`` for the folder).
+    A name several installed models have is refused, listing each, never resolved to the
+    first found (which hid the others: a user model named like a bundled one could not be
+    reached by name)."""
     candidate = Path(name_or_path)
     if candidate.is_dir() and (candidate / CARD).is_file():
         return candidate
@@ -246,10 +324,13 @@ def find_model(name_or_path: str | os.PathLike) -> Path:
     if candidate.name == CARD and candidate.is_file():
         return candidate.parent
     text = str(name_or_path)
-    if "/" not in text and os.sep not in text:  # a bare name: a folder of that name without
-        for card, directory, _origin in list_models():  # a card (an output folder, say)
-            if card.name == text:  # does not hide the model; ./NAME means the folder
-                return directory
+    bare = "/" not in text and os.sep not in text
+    if bare:  # a bare name: a folder of that name without a card (an output folder, say)
+        matches = models_named(text)  # does not hide the model; ./NAME means the folder
+        if len(matches) > 1:  # never a silent pick: the first found hid the others
+            raise _ambiguous(text, matches)
+        if matches:
+            return matches[0][1]
     if candidate.is_dir():  # read_card says what it lacks
         return candidate
     for directory in _candidate_dirs():  # a model folder of that name whose card is broken:
@@ -257,8 +338,8 @@ def find_model(name_or_path: str | os.PathLike) -> Path:
             read_card(directory)
     known = sorted({card.name for card, _, _ in list_models()})
     raise ModelError(
-        f"unknown model {str(name_or_path)!r}: not a model directory and not one of "
-        f"{', '.join(known) or '(no models installed)'}"
+        f"unknown model {text!r}: {_holding_folders(text) if bare else ''}not a model directory "
+        f"and not one of {', '.join(known) or '(no models installed)'}"
     )
 
 
@@ -280,7 +361,14 @@ def recipe_model(recipe: dict) -> str:
     """The model a recipe names, as :func:`load_model` takes it: its recorded folder when that
     still exists, else the bioimage.io package it was imported from (imported again), else
     the installed model of its name whose weights match its sha256 (a user's fine-tune may
-    share a bundled model's name), else its name."""
+    share a bundled model's name), else the one model of its name (whose other weights the
+    caller reports).
+
+    Raises
+    ------
+    ModelError
+        No installed model has the recipe's name (deleted, say), or several have it and
+        none its weights; the message gives the name and the sha256 prefix recorded."""
     path = recipe.get("model_path")
     if isinstance(path, str) and Path(path).is_dir():
         return path
@@ -288,10 +376,24 @@ def recipe_model(recipe: dict) -> str:
     if isinstance(package, str) and Path(package).is_file():
         return package
     name, sha = recipe.get("model"), recipe.get("model_sha256")
-    for card, directory, _origin in list_models():
-        if card.name == name and card.sha256 == sha:
+    named = models_named(str(name))
+    for card, directory, _origin in named:
+        if card.sha256 == sha:
             return str(directory)
-    return str(name)
+    if len(named) == 1 or not isinstance(sha, str):
+        return str(named[0][1]) if len(named) == 1 else str(name)
+    made = f"the recipe's model {name!r} (sha256 {sha[:12]}…)"
+    if named:
+        raise ModelError(
+            f"{made} is not installed: {len(named)} other models have its name ("
+            + "; ".join(describe_model(directory, card) for card, directory, _ in named)
+            + "); --model replays it with one of them"
+        )
+    where = f" (its folder {path} is gone)" if isinstance(path, str) else ""
+    raise ModelError(
+        f"{made} is not installed{where}: deleted, or not copied here; --model replays it "
+        "with another model"
+    )
 
 
 _CACHE: dict[tuple[str, str], LoadedModel] = {}
