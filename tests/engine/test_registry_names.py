@@ -152,3 +152,22 @@ def test_models_command_marks_names_several_models_have(two_roots, capsys):
     cards = json.loads(capsys.readouterr().out)
     shared = {(c["name"], c["path"]) for c in cards if c.get("name_shared")}
     assert {name for name, _ in shared} == {"bnd1", "em-membranes2d"} and len(shared) == 4
+
+
+def test_a_run_that_names_no_model_takes_the_bundled_default_by_its_folder(two_roots):
+    """A user model also called ``nuclei2d`` makes the name ambiguous, but not a run that
+    named no model: that one is the bundled default (it was refused as ambiguous)."""
+    import numpy as np
+
+    from tessella.engine.pipeline import default_model, segment_steps
+    from tessella.engine.progress import run_steps
+
+    user_model(two_roots[0] / "mine", "nuclei2d")
+    with pytest.raises(ModelError, match="'nuclei2d' is ambiguous"):
+        find_model("nuclei2d")
+    assert Path(default_model()) == bundled_dir() / "nuclei2d"
+    image = np.zeros((64, 64), np.float32)
+    image[20:30, 20:30] = 1.0
+    result = run_steps(segment_steps(image, axes="YX", tta=False))
+    bundled = json.loads((bundled_dir() / "nuclei2d" / "card.json").read_text())
+    assert result.recipe()["model_sha256"] == bundled["sha256"]

@@ -302,17 +302,17 @@ def segment_blockwise_steps(
     """
     from ..device import resolve_device
     from ..params import params_to_dict
-    from ..pipeline import DEFAULT_MODEL, resolve_params
-    from ..pipeline._inputs import _check_options
+    from ..pipeline import resolve_params
+    from ..pipeline._inputs import _check_options, default_model
     from ..registry import LoadedModel, checked_card, load_model, model_reference
 
     if isinstance(model, LoadedModel):
         pass
     elif executor is not None:  # workers load the network; this process needs only the card
-        card, directory = checked_card(model or DEFAULT_MODEL)
+        card, directory = checked_card(model or default_model())
         model = LoadedModel(card, None, directory)
     else:
-        model = load_model(model or DEFAULT_MODEL)
+        model = load_model(model or default_model())
     resolved = resolve_params(model, params)  # bad values fail before anything is read
     support = blockwise_support(model.card.method, resolved)
     data = _open_input(image, axes)

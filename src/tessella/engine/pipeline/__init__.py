@@ -38,12 +38,14 @@ from ._inputs import (
     _check_image,
     _check_options,
     _image_and_metadata,
+    default_model,
     window_of,
 )
 from ._predict import _predict_steps, model_runner, predict_model_input, prediction_meta
 
 __all__ = [
     "DEFAULT_MODEL",
+    "default_model",
     "SegmentResult",
     "TooBigForMemory",
     "resolve_params",

@@ -12,6 +12,7 @@ from ..registry import LoadedModel, load_model
 
 __all__ = [
     "DEFAULT_MODEL",
+    "default_model",
     "IN_MEMORY_BYTES_PER_PIXEL",
     "TooBigForMemory",
     "available_memory",
@@ -45,7 +46,16 @@ def _as_model(model: str | LoadedModel | None) -> LoadedModel:
             "model must be a model name, a model folder or a .zip package (a path), or a "
             f"loaded model, not {type(model).__name__}"
         )
-    return load_model(model or DEFAULT_MODEL)
+    return load_model(model or default_model())
+
+
+def default_model() -> str:
+    """The folder of the bundled :data:`DEFAULT_MODEL`, which a run that names no model uses:
+    by folder, not by name, so that a user model also called ``nuclei2d`` does not make such a
+    run ambiguous (a name two models share is refused; see ``registry.find_model``)."""
+    from ..registry import bundled_dir
+
+    return str(bundled_dir() / DEFAULT_MODEL)
 
 
 class TooBigForMemory(MemoryError, ValueError):
