@@ -69,6 +69,8 @@ class TrainingRun:
     # settings): its best score was measured another way, so the kept weights are scored again
     rescore: bool = False
     skipped: int = 0  # consecutive optimiser steps skipped for a non-finite loss or gradient
+    #: what a 3D model from a 2D base keeps of its card's defaults (StartingModel's)
+    inherited_defaults: dict | None = None
 
     @property
     def checkpoint_path(self) -> Path:
@@ -115,6 +117,7 @@ def _new_run(
         score_key,
     )
     run.commands = [_this_command(config)]
+    run.inherited_defaults = start.inherited_defaults
     return run
 
 

@@ -84,6 +84,12 @@ def training_normalization(base_card: dict | None, invert: bool | None = None) -
     return normalization
 
 
+def _absolute(path):
+    """``path`` as a card records it: absolute where it names a file or folder (symbolic links
+    kept as typed), else as given (``"napari layers: ..."``, None)."""
+    return os.path.abspath(path) if isinstance(path, str) and os.path.exists(path) else path
+
+
 def _training_record(
     config: TrainConfig, history: list[dict], commands: list[str], kept_epoch: int | None
 ) -> dict:
@@ -91,7 +97,11 @@ def _training_record(
     commands (``command`` the first, ``command_resumed`` each ``--resume`` after it), the
     settings of the latest run, the log line of every epoch, and the epoch whose weights are
     kept (0: a fine-tune's base)."""
-    data = config.data if isinstance(config.data, str) else list(config.data)
+    data = (
+        _absolute(config.data)
+        if isinstance(config.data, str)
+        else list(map(_absolute, config.data))
+    )
     commands = commands or [
         config.command or ("tessella " + shlex.join(sys.argv[1:]) if sys.argv else "")
     ]
@@ -99,12 +109,14 @@ def _training_record(
         "data": data,
         "data_citation": config.data_citation,
         "data_license": config.data_license,
-        "val_data": config.val_data,
+        "val_data": _absolute(config.val_data),
         "command": commands[0],
     }
     if len(commands) > 1:
         record["command_resumed"] = commands[1:]
     record["config"] = {k: v for k, v in asdict(config).items() if k != "card_extra"}
+    # where, from any folder: the command keeps what was typed
+    record["config"].update(data=data, val_data=record["val_data"], out=_absolute(config.out))
     record["log_summary"] = list(history)
     if kept_epoch is not None:
         record["kept_epoch"] = kept_epoch

@@ -23,7 +23,8 @@ class StartingModel:
     and ``val_pad``: how the hold-out is scored; ``merged_from``: a base whose branches were
     merged into ``network``'s one decoder (its seed output is fitted to the base's);
     ``card_base``: the base's card a fine-tune's card inherits; ``teacher``: the base network
-    ``--distil`` learns from; ``base_training``: how the base itself was trained."""
+    ``--distil`` learns from; ``base_training``: how the base itself was trained;
+    ``inherited_defaults``: see there."""
 
     config: TrainConfig
     network: Any
@@ -34,6 +35,9 @@ class StartingModel:
     teacher: Any
     base_training: dict | None
     normalization: dict
+    #: what a 3D model started from a 2D base keeps of the base card's ``defaults`` (its
+    #: parameters, which the hold-out is scored with; not its TTA)
+    inherited_defaults: dict | None = None
 
 
 def _starting_model(config: TrainConfig, method, training, temporal: bool) -> StartingModel:
@@ -46,6 +50,7 @@ def _starting_model(config: TrainConfig, method, training, temporal: bool) -> St
     val_params = method.Params()  # the hold-out scores of a new model: the method defaults
     val_pad = "reflect"  # and its images are padded as a new model's card says
     merged_from = None  # a base whose branches were merged into one decoder
+    inherited_defaults = None
     if config.base:
         base = load_model(config.base)
         if base.card.method != config.method:
@@ -98,6 +103,7 @@ def _starting_model(config: TrainConfig, method, training, temporal: bool) -> St
             network = build_network(architecture["name"], architecture["args"])
             inflate_to_3d(base.network, network)
             card_base = None
+            inherited_defaults = _inherited_by_3d(str(config.base), base.card.defaults)
         else:
             raise ValueError(
                 f"--base {config.base} is a {base_args.get('ndim', 2)}D model; it can start a "
@@ -130,4 +136,36 @@ def _starting_model(config: TrainConfig, method, training, temporal: bool) -> St
         teacher,
         base_training,
         normalization,
+        inherited_defaults,
     )
+
+
+def _inherited_by_3d(base: str, defaults: dict) -> dict | None:
+    """What the card of a 3D model started from the 2D ``base`` keeps of that base's
+    ``defaults``: its parameters, which the hold-out is scored with (so the score logged is
+    the one the model segments with), not its TTA (a 3D model's is other passes, over
+    volumes); said in one warning where the base has either."""
+    import warnings
+
+    params = dict(defaults.get("params") or {})
+    said = []
+    if params:
+        listed = ", ".join(f"{k}={v}" for k, v in params.items())
+        said.append(f"keeps the base's parameters ({listed}), which its hold-out is scored with")
+    if defaults.get("tta"):
+        said.append("does not take the base's TTA (its card says tta false: set it where it helps)")
+    if said:
+        warnings.warn(  # 4: here, _starting_model, _train_steps, then train_steps' line
+            f"--base {base} --ndim 3: the 3D model {', but '.join(said)}",
+            stacklevel=4,
+        )
+    if not params:
+        return None
+    return {
+        "params": params,
+        "params_tuning": {
+            "from_base": str(base),
+            "how": "the 2D base's parameters, taken by the 3D model started from it (its "
+            "hold-out scored with them); not tuned in 3D",
+        },
+    }

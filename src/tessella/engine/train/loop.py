@@ -415,6 +415,8 @@ def _keep_best(run: TrainingRun, score: float, epoch: int) -> None:
                 **card["defaults"],
                 "params_tuning": {"from_base": str(config.base), **tuning},
             }
+    elif run.inherited_defaults:  # a 3D model from a 2D base: the parameters it is scored with
+        card["defaults"] = {**card["defaults"], **run.inherited_defaults}
     card["normalization"] = run.normalization  # what training used (a 3D model from 2D too)
     card["training"][f"best_{run.score_key}"] = round(score, 4)
     if run.base_training is not None:  # the lineage: how the base itself was trained
