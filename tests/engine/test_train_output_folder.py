@@ -47,3 +47,19 @@ def test_a_file_is_refused_as_output(tmp_path, nuclei_sample, capsys, inside):
     said = f"inside {image}, a file" if inside else "a file, not a folder"
     assert f"output folder {out}: {said}; choose a new or empty folder" in err, err
     assert "Errno" not in err
+
+
+def test_a_model_folder_is_for_resume_whatever_else_it_holds(tmp_path):
+    from tessella.engine.train import TrainConfig
+    from tessella.engine.train._options import _check_options
+
+    model = tmp_path / "model"
+    model.mkdir()
+    for name in ("card.json", "model.safetensors", "checkpoint.pt", "scores.csv"):
+        (model / name).write_text("x")
+    with pytest.raises(ValueError, match="holds a model already .*--resume continues"):
+        _check_options(TrainConfig("boundary", str(tmp_path / "d"), str(model)))
+    _check_options(TrainConfig("boundary", str(tmp_path / "d"), str(model), resume=True))
+    # a model written into its data folder (as before this check): not continued there
+    with pytest.raises(ValueError, match="it is the data folder"):
+        _check_options(TrainConfig("boundary", str(model), str(model), resume=True))

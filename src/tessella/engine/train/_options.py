@@ -42,12 +42,12 @@ def _check_options(config: TrainConfig) -> None:
         )
     out_dir = Path(config.out)
     made = [n for n in ("card.json", "model.safetensors", CHECKPOINT) if (out_dir / n).exists()]
+    _refuse_output_folder(config, out_dir, bool(made))
     if made and not config.resume:
         raise ValueError(
             f"{out_dir} holds a model already ({', '.join(made)}); --resume continues its "
             "training, or choose another output folder"
         )
-    _refuse_output_folder(config, out_dir)
     if config.resume and not (out_dir / CHECKPOINT).exists() and made:
         raise ValueError(
             f"--resume {out_dir}: it holds a model but no checkpoint to continue from; "
@@ -90,11 +90,12 @@ def _check_options(config: TrainConfig) -> None:
 _RUN_FILES = ("card.json", "model.safetensors", CHECKPOINT, "train.log")
 
 
-def _refuse_output_folder(config: TrainConfig, out: Path) -> None:
+def _refuse_output_folder(config: TrainConfig, out: Path, holds_model: bool = False) -> None:
     """Refuse (ValueError, one line) an output folder ``out`` that is a file or lies in one,
     that is a data folder of the run, or that holds files other than a run's (the model
-    would be mixed in with them). A folder holding a model is for :func:`_check_options`
-    (``--resume`` or another folder); an empty one is taken.
+    would be mixed in with them), unless it ``holds_model``: a model's folder is for
+    :func:`_check_options` (``--resume`` or another folder), whatever else it holds; an
+    empty one is taken.
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as data:
@@ -117,6 +118,8 @@ def _refuse_output_folder(config: TrainConfig, out: Path) -> None:
                 f"output folder {out}: it is the data folder; write the model to a folder of "
                 "its own"
             )
+    if holds_model:
+        return
     others = sorted(
         p.name
         for p in out.iterdir()

@@ -214,13 +214,16 @@ def _names_there(missing, names, shown: int = 4) -> str:
 
 
 def _counted(samples: list[Sample]) -> str:
-    """``samples`` counted as what they are: "3 images", "8 slices of vol.tif"."""
+    """Every one of ``samples``, as what they are: "all 3 images", "the only image", "all 8
+    slices of vol"."""
     axes = {m["axis"].lower() for s in samples if (m := _SLICE_NAME.match(s.name))}
     files = list(dict.fromkeys(_slice_of(s.name)[0] for s in samples))
+    what, of = "image", ""
     if len(axes) == 1 and all(_SLICE_NAME.match(s.name) for s in samples):
-        what = "slices" if axes == {"z"} else "frames"
-        return f"{len(samples)} {what} of {', '.join(files)}"
-    return f"{len(samples)} image{'s' if len(samples) != 1 else ''}"
+        what, of = ("slice" if axes == {"z"} else "frame"), f" of {', '.join(files)}"
+    if len(samples) == 1:
+        return f"the only {what}{of}"
+    return f"all {len(samples)} {what}s{of}"
 
 
 def _selected_file(selector: str) -> str:
@@ -280,9 +283,9 @@ def split_holdout(samples: list[Sample], fraction: float, seed: int = 0, names=(
         train = [s for s, held in zip(samples, picked) if not held]
         if not train and samples:
             raise ValueError(
-                f"hold-out {','.join(names)}: it holds out all {_counted(samples)} there "
-                "are to train on, leaving none; hold out fewer, or give the hold-out as a "
-                "separate folder (--val-data)"
+                f"hold-out {','.join(names)}: it holds out {_counted(samples)} to train on, "
+                "leaving none; hold out fewer, or give the hold-out as a separate folder "
+                "(--val-data)"
             )
         return train, [s for s, held in zip(samples, picked) if held]
     if len(samples) < 2:
