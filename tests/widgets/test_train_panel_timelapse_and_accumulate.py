@@ -32,7 +32,9 @@ def _refused_with_warnings(train: TrainWidget) -> list[str]:
         warnings.simplefilter("always")
         assert not train.start()
     # held out: every frame, so the panel refuses after reading the folder, before training
-    assert "is every image" in train.status_label.text(), train.status_label.text()
+    assert "leaving none to train on; hold out fewer" in train.status_label.text(), (
+        train.status_label.text()
+    )
     return [str(w.message) for w in caught]
 
 

@@ -113,12 +113,9 @@ class TrainStarting:
                 samples = as_overlapping(samples)
             if holdout and not folder:  # said of layers, not of files as the engine says
                 refuse_missing_layers(holdout, samples, pairs)
-            # held out here, before a worker starts: a name that picks nothing is refused
+            # held out here, before a worker starts: a name that picks nothing is refused, and
+            # so is a hold-out of every image
             samples, held = split_holdout(samples, HOLDOUT_FRACTION, 0, holdout)
-            if not samples:
-                raise ValueError(
-                    f"the hold-out ({', '.join(holdout)}) is every image: leave some to train on"
-                )
             refuse_unwritable(out.parent)  # last: it makes the folder
         except ValueError as exc:
             show_error(f"Train: {exc}")

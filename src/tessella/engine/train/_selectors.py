@@ -11,6 +11,7 @@ import numpy as np
 from ._samples import Sample
 
 __all__ = [
+    "HeldOutEverything",
     "selects",
     "slab_bounds",
     "refuse_wrong_axes",
@@ -213,6 +214,11 @@ def _names_there(missing, names, shown: int = 4) -> str:
     return "the files are: " + ", ".join(files[:shown]) + (", …" if len(files) > shown else "")
 
 
+class HeldOutEverything(ValueError):
+    """A hold-out that leaves nothing to train on (:func:`split_holdout`); the command adds
+    its own way out (``--val-data``)."""
+
+
 def _counted(samples: list[Sample]) -> str:
     """Every one of ``samples``, as what they are: "all 3 images", "the only image", "all 8
     slices of vol"."""
@@ -282,10 +288,9 @@ def split_holdout(samples: list[Sample], fraction: float, seed: int = 0, names=(
         picked = [any(selects(n, s.name) for n in names) for s in samples]
         train = [s for s, held in zip(samples, picked) if not held]
         if not train and samples:
-            raise ValueError(
-                f"hold-out {','.join(names)}: it holds out {_counted(samples)} to train on, "
-                "leaving none; hold out fewer, or give the hold-out as a separate folder "
-                "(--val-data)"
+            raise HeldOutEverything(
+                f"hold-out {','.join(names)}: it holds out {_counted(samples)}, leaving none "
+                "to train on; hold out fewer"
             )
         return train, [s for s, held in zip(samples, picked) if held]
     if len(samples) < 2:

@@ -44,7 +44,7 @@ from ._optimisation import _ema_with_warm_up as _ema_with_warm_up  # importable 
 from ._optimisation import _fitting_crops
 from ._options import _check_options, _check_patch_fits
 from ._scored_on_training import _scored_on_training_data
-from ._selectors import _last_slab
+from ._selectors import HeldOutEverything, _last_slab
 from ._starting_model import _starting_model
 from ._validation import (
     _refuse_nothing_to_learn_or_score,
@@ -278,9 +278,12 @@ def _training_samples(
     elif val_samples is not None:
         val_where = "the hold-out data given"
     elif val_samples is None:
-        samples, val_samples = split_holdout(
-            samples, config.val_fraction, config.seed, config.holdout
-        )
+        try:
+            samples, val_samples = split_holdout(
+                samples, config.val_fraction, config.seed, config.holdout
+            )
+        except HeldOutEverything as exc:  # a folder's: it can be scored on another
+            raise ValueError(f"{exc}, or give a separate hold-out folder (--val-data)") from None
     if config.ignore_label is not None:  # marks anywhere, training images or hold-out
         marked = apply_ignore_label(
             samples + val_samples, config.ignore_label, training.overlapping
