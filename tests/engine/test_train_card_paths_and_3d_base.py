@@ -1,12 +1,12 @@
 """A card says where its data and model are from any folder (absolute paths; the command as
 typed), and a 3D model started from a 2D base keeps the base's parameters, which its hold-out
-is scored with, saying that the base's TTA is not kept."""
+is scored with, saying that the base's TTA is not kept (a warning at the start)."""
 
 import json
 import os
-import warnings
 
 import numpy as np
+import pytest
 
 from tessella.engine.methods import get_method
 from tessella.engine.registry import load_model
@@ -38,12 +38,10 @@ def test_a_3d_model_from_a_2d_base_keeps_its_parameters_not_its_tta(tmp_path):
     base = load_model("em-mito2d").card.defaults
     assert base["tta"] and base["params"]
     config = TrainConfig("semantic", "d", str(tmp_path / "m"), base="em-mito2d", ndim=3)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        start = _starting_model(config, get_method("semantic"), get_training("semantic"), False)
-    said = [str(w.message) for w in caught if "--base em-mito2d --ndim 3" in str(w.message)]
-    assert len(said) == 1 and "keeps the base's parameters (threshold=0.25" in said[0], said
-    assert "does not take the base's TTA" in said[0]
+    start = _starting_model(config, get_method("semantic"), get_training("semantic"), False)
+    said = start.note  # warned by the run once its options are checked
+    assert said.startswith("--base em-mito2d --ndim 3: the 3D model keeps the base's parameters")
+    assert "(threshold=0.25" in said and "does not take the base's TTA" in said, said
     assert vars(start.val_params) == {**vars(start.val_params), **base["params"]}
     run = _new_run(start.config, tmp_path / "m", start.network, start, "val_iou")
     _keep_best(run, 0.5, 0)
@@ -52,3 +50,17 @@ def test_a_3d_model_from_a_2d_base_keeps_its_parameters_not_its_tta(tmp_path):
     assert card["defaults"]["params_tuning"]["from_base"] == "em-mito2d"
     assert card["architecture"]["args"]["ndim"] == 3
     assert np.isfinite(card["training"]["best_val_iou"])
+
+
+def test_the_run_warns_of_it_once_its_options_pass(tmp_path):
+    from tessella.engine.train import train
+
+    # warned before the data is read (here: a folder that is not there, refused after)
+    config = TrainConfig(
+        "semantic", str(tmp_path / "none"), str(tmp_path / "m"), base="em-mito2d", ndim=3,
+        patch=32, batch_size=2, device="cpu",
+    )  # fmt: skip
+    with pytest.warns(UserWarning, match="--base em-mito2d --ndim 3: the 3D model keeps"):
+        with pytest.raises(ValueError):
+            train(config)
+    assert not (tmp_path / "m").exists()

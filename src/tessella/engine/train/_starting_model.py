@@ -38,6 +38,8 @@ class StartingModel:
     #: what a 3D model started from a 2D base keeps of the base card's ``defaults`` (its
     #: parameters, which the hold-out is scored with; not its TTA)
     inherited_defaults: dict | None = None
+    #: a warning for the run to give once its options are checked ("": none)
+    note: str = ""
 
 
 def _starting_model(config: TrainConfig, method, training, temporal: bool) -> StartingModel:
@@ -50,7 +52,7 @@ def _starting_model(config: TrainConfig, method, training, temporal: bool) -> St
     val_params = method.Params()  # the hold-out scores of a new model: the method defaults
     val_pad = "reflect"  # and its images are padded as a new model's card says
     merged_from = None  # a base whose branches were merged into one decoder
-    inherited_defaults = None
+    inherited_defaults, note = None, ""
     if config.base:
         base = load_model(config.base)
         if base.card.method != config.method:
@@ -103,7 +105,7 @@ def _starting_model(config: TrainConfig, method, training, temporal: bool) -> St
             network = build_network(architecture["name"], architecture["args"])
             inflate_to_3d(base.network, network)
             card_base = None
-            inherited_defaults = _inherited_by_3d(str(config.base), base.card.defaults)
+            inherited_defaults, note = _inherited_by_3d(str(config.base), base.card.defaults)
         else:
             raise ValueError(
                 f"--base {config.base} is a {base_args.get('ndim', 2)}D model; it can start a "
@@ -137,16 +139,19 @@ def _starting_model(config: TrainConfig, method, training, temporal: bool) -> St
         base_training,
         normalization,
         inherited_defaults,
+        note,
     )
 
 
-def _inherited_by_3d(base: str, defaults: dict) -> dict | None:
+def _inherited_by_3d(base: str, defaults: dict) -> tuple[dict | None, str]:
     """What the card of a 3D model started from the 2D ``base`` keeps of that base's
-    ``defaults``: its parameters, which the hold-out is scored with (so the score logged is
+    ``defaults``, its parameters, which the hold-out is scored with (so the score logged is
     the one the model segments with), not its TTA (a 3D model's is other passes, over
-    volumes); said in one warning where the base has either."""
-    import warnings
+    volumes); and the warning that says so ("" where the base has neither).
 
+    >>> _inherited_by_3d("b", {"tta": True, "params": {"threshold": 0.3}})[1]
+    "--base b --ndim 3: the 3D model keeps the base's parameters (threshold=0.3), ..."
+    """
     params = dict(defaults.get("params") or {})
     said = []
     if params:
@@ -154,13 +159,9 @@ def _inherited_by_3d(base: str, defaults: dict) -> dict | None:
         said.append(f"keeps the base's parameters ({listed}), which its hold-out is scored with")
     if defaults.get("tta"):
         said.append("does not take the base's TTA (its card says tta false: set it where it helps)")
-    if said:
-        warnings.warn(  # 4: here, _starting_model, _train_steps, then train_steps' line
-            f"--base {base} --ndim 3: the 3D model {', but '.join(said)}",
-            stacklevel=4,
-        )
+    note = f"--base {base} --ndim 3: the 3D model {', but '.join(said)}" if said else ""
     if not params:
-        return None
+        return None, note
     return {
         "params": params,
         "params_tuning": {
@@ -168,4 +169,4 @@ def _inherited_by_3d(base: str, defaults: dict) -> dict | None:
             "how": "the 2D base's parameters, taken by the 3D model started from it (its "
             "hold-out scored with them); not tuned in 3D",
         },
-    }
+    }, note

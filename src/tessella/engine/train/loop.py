@@ -115,6 +115,8 @@ def _train_steps(
     start = _starting_model(config, method, training, temporal)
     config, teacher = start.config, start.teacher
     _check_patch_fits(config, start.network)  # before the data is read or a base scored
+    if start.note:  # (a refusal above says only what stops the run)
+        warnings.warn(start.note, stacklevel=2)
     samples, val_samples, scored_on_training = _training_samples(
         config, samples, val_samples, training, start.normalization, temporal
     )
