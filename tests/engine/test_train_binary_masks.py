@@ -81,3 +81,29 @@ def test_binary_layers_given_as_samples_are_refused_by_name(nuclei_sample):
     config = TrainConfig("boundary", "napari layers", "unused")
     with pytest.raises(ValueError, match=r"^the labels of 'a bin', 'b bin' hold only 0 and 1 \("):
         _training_samples(config, pairs[:1], pairs[1:], get_training("boundary"), NORM, False)
+
+
+def test_one_piece_covering_most_of_every_image_is_warned_of(tmp_path, nuclei_sample):
+    # touching cells of a 0/1 mask join into one piece: taken, but said loudly
+    import warnings
+
+    data = nuclei_folder(tmp_path / "data", nuclei_sample, count=3)
+    for i, size in enumerate((100, 110, 120)):
+        one = np.zeros((128, 128), np.uint8)
+        one[:size, :size] = 1
+        tifffile.imwrite(data / "masks" / f"{i}.tif", one)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        samples, held, _ = _samples("boundary", data)
+    said = [str(w.message) for w in caught if "one piece" in str(w.message)]
+    assert len(said) == 1 and said[0].startswith(f"{data}: the labels of '0.tif', '1.tif', "), said
+    assert "covering 61% or more of each image ('0.tif'): a binary mask of touching" in said[0]
+    # one small object an image (sparse annotation): no word
+    for i in range(3):
+        one = np.zeros((128, 128), np.uint8)
+        one[10:40, 10:40] = 1
+        tifffile.imwrite(data / "masks" / f"{i}.tif", one)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _samples("boundary", data)
+    assert not [w for w in caught if "one piece" in str(w.message)]

@@ -1,11 +1,13 @@
 """Labels that hold a binary (semantic) mask where an instance method needs one ID per object:
-refused before anything is trained, as ``tessella evaluate`` notes such ground truth."""
+refused before anything is trained, as ``tessella evaluate`` notes such ground truth; a mask of
+one piece covering most of every image is warned about."""
 
 from __future__ import annotations
 
 import re
+import warnings
 
-from ..evaluation import binary_mask_pieces
+from ..evaluation import COLLAPSED_FRACTION, binary_mask_pieces
 
 __all__ = ["_refuse_binary_masks"]
 
@@ -17,7 +19,10 @@ def _refuse_binary_masks(samples: list, method: str, where: str) -> None:
     each image's objects would be learnt (and scored) as one object. Labels where some image
     holds several IDs are taken as labels (an image of one object in pieces, as a crop can
     cut it, is then no mistake); samples read from membrane maps (``boundaries/``) are not
-    labels.
+    labels. Where every such sample is one piece covering at least
+    :data:`~tessella.engine.evaluation.COLLAPSED_FRACTION` of its pixels (touching objects
+    of a mask join into one), the run goes on with a warning: one large object per image is
+    also what crops of single objects hold.
 
     >>> import numpy as np
     >>> from .data import Sample
@@ -29,6 +34,7 @@ def _refuse_binary_masks(samples: list, method: str, where: str) -> None:
     >>> _refuse_binary_masks([Sample(None, mask * [[1, 2, 0, 3]], "a.tif")], "boundary", "data")
     """
     pieces: dict[str, int] = {}  # the file or layer: the most pieces of one of its samples
+    covered: dict[str, float] = {}  # and the least fraction of a sample its mask covers
     value = 0
     for sample in samples:
         if sample.boundary is not None or not sample.labels.any():
@@ -39,16 +45,31 @@ def _refuse_binary_masks(samples: list, method: str, where: str) -> None:
         value = binary[0]
         name = re.sub(r"\[[^\]]*\]$", "", sample.name)  # a slice or frame: its file
         pieces[name] = max(pieces.get(name, 0), binary[1])
+        fraction = float((sample.labels != 0).mean())
+        covered[name] = min(covered.get(name, 1.0), fraction)
+    prefix = f"{where}: " if where else ""
     several = {name: count for name, count in pieces.items() if count >= 2}
     if not several:
+        if covered and min(covered.values()) >= COLLAPSED_FRACTION:
+            least = min(covered, key=lambda name: covered[name])
+            warnings.warn(  # 4: here, _training_samples, _train_steps, then train_steps' line
+                f"{prefix}the labels of {_listed(covered)} hold only 0 and {value}, one piece "
+                f"covering {covered[least]:.0%} or more of each image ('{least}'): a binary mask "
+                f"of touching objects? The {method} method learns it as one object per image; "
+                "give each object its own ID where there are several",
+                stacklevel=4,
+            )
         return
-    names = [f"'{name}'" for name in several]
-    listed = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
     most = max(several, key=lambda name: several[name])
-    prefix = f"{where}: " if where else ""
     raise ValueError(
-        f"{prefix}the labels of {listed} hold only 0 and {value} ({several[most]} separate "
-        f"pieces in '{most}'): a binary mask, which the {method} method would learn as one "
-        "object per image; give each object its own ID (e.g. scipy.ndimage.label, where "
-        "objects do not touch), or train the semantic method on it"
+        f"{prefix}the labels of {_listed(several)} hold only 0 and {value} ({several[most]} "
+        f"separate pieces in '{most}'): a binary mask, which the {method} method would learn "
+        "as one object per image; give each object its own ID (e.g. scipy.ndimage.label, "
+        "where objects do not touch), or train the semantic method on it"
     )
+
+
+def _listed(names) -> str:
+    """A few of ``names``, quoted, then how many more."""
+    quoted = [f"'{name}'" for name in names]
+    return ", ".join(quoted[:3]) + (f" and {len(quoted) - 3} more" if len(quoted) > 3 else "")
