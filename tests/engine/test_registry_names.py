@@ -171,3 +171,29 @@ def test_a_run_that_names_no_model_takes_the_bundled_default_by_its_folder(two_r
     result = run_steps(segment_steps(image, axes="YX", tta=False))
     bundled = json.loads((bundled_dir() / "nuclei2d" / "card.json").read_text())
     assert result.recipe()["model_sha256"] == bundled["sha256"]
+
+
+def test_training_under_a_name_another_model_has_warns_at_the_start(two_roots, monkeypatch, capsys):
+    """``tessella train --name NAME`` where another model is called NAME says so (the name
+    alone will pick neither); a free name, or the run's own folder (a resume), says nothing."""
+    from tessella.cli import main
+    from tessella.engine import train as train_package
+
+    user_model(two_roots[1] / "theirs", "bnd1")
+
+    def nothing(config):  # the run itself is not what is tested
+        yield from ()
+
+    monkeypatch.setattr(train_package, "train_steps", nothing)
+    data = two_roots[0].parent / "data"
+    data.mkdir()
+
+    def train(name: str, out: Path) -> str:
+        main(["train", "boundary", "--data", str(data), "--out", str(out), "--name", name])
+        return capsys.readouterr().err
+
+    said = train("bnd1", two_roots[0] / "mine")
+    assert "warning: the name 'bnd1' is taken already by user " in said
+    assert str(two_roots[1] / "theirs") in said
+    assert "is taken already" not in train("bnd2", two_roots[0] / "other")
+    assert "is taken already" not in train("bnd1", two_roots[1] / "theirs")  # its own folder

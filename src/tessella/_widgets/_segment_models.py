@@ -31,22 +31,24 @@ def _smallest_tile(card: ModelCard) -> int:
     return -(-(3 * halo + max(2 * halo, multiple)) // multiple) * multiple
 
 
-def _model_labels(entries: list[tuple[ModelCard, str]]) -> list[str]:
-    """The list's text for each (card, folder): name, method and axes, and where that text
-    is the same for several models (one name), what tells them apart: "bundled", or the end
-    of the user model's folder path, long enough to differ from the others'
-    ("user, …/share/bnd1")."""
+def _model_labels(entries: list[tuple[ModelCard, str]], text=None) -> list[str]:
+    """The list's text for each (card, folder): ``text(card, folder)`` (by default name,
+    method and axes), and where that text is the same for several models (one name), what
+    tells them apart: "bundled", or the end of the user model's folder path, long enough to
+    differ from the others' ("user, …/share/bnd1"). The Train panel's base list uses it too."""
     from tessella.engine.registry import model_origin
 
-    def text(card: ModelCard) -> str:
+    def axes_text(card: ModelCard, _key: str) -> str:
         source = ", bioimage.io package" if card.raw.get("imported_from") else ""
         return f"{card.name} ({card.method}, {card.image_axes}{source})"
 
+    text = text or axes_text
     labels = []
     for card, key in entries:
-        others = [other for c, other in entries if text(c) == text(card) and other != key]
+        mine = text(card, key)
+        others = [other for c, other in entries if text(c, other) == mine and other != key]
         where = "bundled" if model_origin(key) == "bundled" else _path_tail(key, others)
-        labels.append(text(card) + (f" — {where}" if others else ""))
+        labels.append(mine + (f" — {where}" if others else ""))
     return labels
 
 

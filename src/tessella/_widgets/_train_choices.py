@@ -122,17 +122,24 @@ class TrainChoices:
 
     def _fill_bases(self, event=None) -> None:
         from tessella.engine.pipeline import DEFAULT_MODEL
-        from tessella.engine.registry import list_models
+        from tessella.engine.registry import list_models, model_origin
         from tessella.engine.train.methods import trainable_methods
+
+        from ._segment_models import _model_labels
 
         current = self.base_combo.currentData()
         self.base_combo.blockSignals(True)
         self.base_combo.clear()
         default = 0  # the bundled default model (nuclei2d), the one Segment starts with
-        for card, directory, origin in list_models():
+        models = list_models()
+        labels = _model_labels(  # models of one name told apart, as in Segment's list
+            [(card, str(directory)) for card, directory, _origin in models],
+            text=lambda card, key: f"{card.name} ({card.method}, {model_origin(key)})",
+        )
+        for (card, directory, origin), label in zip(models, labels, strict=True):
             if card.name == DEFAULT_MODEL and origin == "bundled":
                 default = self.base_combo.count()
-            self.base_combo.addItem(f"{card.name} ({card.method}, {origin})", str(directory))
+            self.base_combo.addItem(label, str(directory))
         for method in trainable_methods():
             self.base_combo.addItem(f"new {method} model", NEW + method)
         index = self.base_combo.findData(current)

@@ -39,7 +39,7 @@ class TrainStarting:
         ``resume``: continue the stopped run of the model named in Save as (see
         :meth:`resume`)."""
         from tessella.engine.methods import get_method
-        from tessella.engine.registry import load_model
+        from tessella.engine.registry import load_model, name_taken_note
         from tessella.engine.train.data import apply_ignore_label, split_holdout
         from tessella.engine.train.loop import TrainConfig, training_normalization
         from tessella.engine.train.methods import get_training
@@ -126,6 +126,9 @@ class TrainStarting:
                 )
             self.status_label.setText(refused)
             return False
+        taken = name_taken_note(name, out)  # by a model elsewhere (bundled, another folder)
+        if taken:  # said once the run is sure to start, as the command says it
+            show_warning(f"Train: {taken}")
         # the card records what was held out: the selectors, or the images drawn at random
         # (one image is trained on and scored on: nothing held out)
         same = len(held) == 1 and len(samples) == 1 and held[0] is samples[0]

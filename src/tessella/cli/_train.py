@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import warnings
 from pathlib import Path
 
 from ._console import CliError, _advance, _progress_bar
@@ -75,6 +76,11 @@ def _cmd_train(args) -> int:
     if args.resume:
         settings.update(_resumed(args, settings))
     config = TrainConfig(**settings)
+    from ..engine.registry import name_taken_note
+
+    taken = name_taken_note(config.name or Path(args.out).name, args.out)
+    if taken:  # printed as "warning: ..." (main); the run goes ahead
+        warnings.warn(taken, UserWarning, stacklevel=1)
     try:
         _train_with_progress(args, config, train_steps)  # SIGTERM stops it as Ctrl-C (main)
     except KeyboardInterrupt as exc:  # main says "interrupted" or "terminated", then this

@@ -1,0 +1,60 @@
+"""Model names in the Train panel: two models of one name are two entries told apart in its
+base list (they read the same), and a run whose model takes a name another model has says so
+at the start, as ``tessella train`` does."""
+
+from __future__ import annotations
+
+import os
+
+import tessella._widgets._train_starting as starting_module
+import tessella._widgets.train as train_module
+from tessella._widgets.train import NEW
+from tests.widgets.test_segment_model_names import twin
+from tests.widgets.test_train_gaps import _volume
+
+
+def test_two_models_of_one_name_are_two_base_entries(make_napari_viewer, tmp_path, monkeypatch):
+    models, shared = tmp_path / "models", tmp_path / "share"
+    monkeypatch.setenv("TESSELLA_MODELS", os.pathsep.join([str(models), str(shared)]))
+    twin(models / "twin", 1)
+    twin(shared / "twin", 0.5)
+    viewer = make_napari_viewer()
+    _dock, train = viewer.window.add_plugin_dock_widget("tessella", "Train")
+    combo = train.base_combo
+    entries = {
+        combo.itemData(i): combo.itemText(i)
+        for i in range(combo.count())
+        if combo.itemText(i).startswith("twin ")
+    }
+    assert entries == {  # they both read "twin (embedding, user)" before
+        str(models / "twin"): "twin (embedding, user) — user, …/models/twin",
+        str(shared / "twin"): "twin (embedding, user) — user, …/share/twin",
+    }
+    assert combo.currentText() == "nuclei2d (embedding, bundled)"  # unique: no suffix
+
+
+def test_a_name_another_model_has_is_warned_about_at_the_start(viewer_models, qtbot, monkeypatch):
+    viewer, models = viewer_models
+    _dock, train = viewer.window.add_plugin_dock_widget("tessella", "Train")
+    train.device_combo.setCurrentText("cpu")
+    train.patch_spin.setValue(64)
+    train.steps_spin.setValue(1)
+    index = next(
+        i
+        for i in range(train.base_combo.count())
+        if train.base_combo.itemData(i).endswith(NEW + "boundary")
+    )
+    train.base_combo.setCurrentIndex(index)
+    train.name_edit.setText("em-membranes2d")  # the bundled model's name
+    image, labels = _volume(2)
+    for z, name in enumerate(("a", "b")):  # 0/1 labels: the worker refuses them at once
+        binary = viewer.add_labels((labels[z] > 0).astype(int), name=f"{name} bin")
+        train.add_pair(viewer.add_image(image[z], name=name), binary)
+    warnings: list[str] = []
+    monkeypatch.setattr(starting_module, "show_warning", warnings.append)
+    monkeypatch.setattr(train_module, "show_error", lambda message: None)
+    with qtbot.waitSignal(train.run_finished, timeout=60_000):
+        assert train.start(), train.status_label.text()
+    taken = [w for w in warnings if "is taken already" in w]
+    assert len(taken) == 1, warnings
+    assert taken[0].startswith("Train: the name 'em-membranes2d' is taken already by bundled ")
