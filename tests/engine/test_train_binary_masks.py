@@ -107,3 +107,43 @@ def test_one_piece_covering_most_of_every_image_is_warned_of(tmp_path, nuclei_sa
         warnings.simplefilter("always")
         _samples("boundary", data)
     assert not [w for w in caught if "one piece" in str(w.message)]
+
+
+def _worm_crops(folder, worms, picks):
+    """``folder/{images,masks}``: a crop around each single BBBC010 worm ``(well, plane)`` of
+    ``picks`` (its brightfield image, in ``gfp/`` in this copy), the worm labelled 1, as a
+    tool that crops one object per image writes them."""
+    from scipy import ndimage
+
+    for sub in ("images", "masks"):
+        (folder / sub).mkdir(parents=True)
+    for well, plane in picks:
+        worm = tifffile.imread(worms / "worm_masks" / f"{well}.tif")[plane] != 0
+        box = ndimage.find_objects(worm.astype(np.uint8))[0]
+        box = tuple(slice(max(s.start - 16, 0), s.stop + 16) for s in box)
+        image = tifffile.imread(worms / "gfp" / f"{well}.tif")[box]
+        tifffile.imwrite(folder / "images" / f"{well}_{plane}.tif", image)
+        tifffile.imwrite(folder / "masks" / f"{well}_{plane}.tif", worm[box].astype(np.uint8))
+    return folder
+
+
+def test_crops_of_single_real_worms_are_taken_as_labels(tmp_path, data_dir):
+    """One BBBC010 worm per image, labelled 1: A06 plane 12's worm touches itself only at a
+    corner (2 pieces without the diagonals), B07 plane 10's mask has a stray pixel beside the
+    worm; neither is a binary mask of several objects. A mask of a whole well's worms is."""
+    worms = data_dir / "worms_bbbc010"
+    picks = [("A01", 0), ("A06", 12), ("B07", 10), ("B14", 8)]  # B14: 4 pieces by 4-neighbours
+    data = _worm_crops(tmp_path / "crops", worms, picks)
+    samples, held, _ = _samples("embedding", data)
+    assert len(samples) + len(held) == 4
+
+    # several worms of a well in one 0/1 mask: still refused, naming the pieces
+    well = tmp_path / "well"
+    for sub in ("images", "masks"):
+        (well / sub).mkdir(parents=True)
+    crop = (slice(0, 260), slice(0, 348))
+    masks = tifffile.imread(worms / "worm_masks" / "A01.tif")[(slice(None), *crop)]
+    tifffile.imwrite(well / "images" / "A01.tif", tifffile.imread(worms / "gfp" / "A01.tif")[crop])
+    tifffile.imwrite(well / "masks" / "A01.tif", masks.any(axis=0).astype(np.uint8))
+    with pytest.raises(ValueError, match=r"hold only 0 and 1 \(\d+ separate pieces in 'A01.tif'"):
+        _samples("embedding", well)
