@@ -120,16 +120,103 @@ def test_write_labels_keeps_the_pixel_size_read_image_reads(tmp_path):
 
 
 def test_train_takes_the_command_s_arguments_as_a_config(monkeypatch, tmp_path):
-    """(the configuration only: no training here)"""
+    """(the configuration only: no training here) Paths, one name or a list for the
+    hold-out, as a notebook user writes them, reach the config as the command's strings and
+    tuples: a Path in it crashed the checkpoint's JSON after the first epoch (review 2, F13)
+    and ``holdout="n1"`` was split into its characters (F2)."""
+    import dataclasses
+
     import tessella.engine.train as training
 
     configs = []
-    monkeypatch.setattr(training, "train", lambda config: configs.append(config) or config.out)
-    out = tessella.train("semantic", tmp_path / "data", tmp_path / "m", epochs=3, patch=64)
+    monkeypatch.setattr(training, "train", configs.append)
+    tessella.train(
+        "semantic",
+        tmp_path / "data",
+        tmp_path / "m",
+        epochs=3,
+        patch=64,
+        base=tmp_path / "first",
+        val_data=tmp_path / "val",
+        holdout="n1",
+        exclude=["n3", tmp_path / "n4"],
+        features=[8, 16],
+    )
     (config,) = configs
-    assert out == str(tmp_path / "m") and config.data == str(tmp_path / "data")
+    assert config.data == str(tmp_path / "data") and config.out == str(tmp_path / "m")
     assert (config.method, config.epochs, config.patch) == ("semantic", 3, 64)
+    assert (config.base, config.val_data) == (str(tmp_path / "first"), str(tmp_path / "val"))
+    assert (config.holdout, config.exclude) == (("n1",), ("n3", str(tmp_path / "n4")))
+    assert config.features == (8, 16)
+    json.dumps(dataclasses.asdict(config))  # as the checkpoint writes it
+    tessella.train("semantic", "data", "out", holdout="n1, n2", val_data=None)
+    assert configs[-1].holdout == ("n1", "n2") and configs[-1].val_data is None
     tessella.train("temporal", [tmp_path / "01", tmp_path / "02"], tmp_path / "t")
     assert configs[-1].data == (str(tmp_path / "01"), str(tmp_path / "02"))
+    tessella.train("temporal", "01", "t", val_data=[tmp_path / "03"], holdout=("a", "b"))
+    assert configs[-1].val_data == (str(tmp_path / "03"),) and configs[-1].holdout == ("a", "b")
     with pytest.raises(TypeError, match="epoch"):
         tessella.train("semantic", "data", "out", epoch=3)
+
+
+def test_train_from_python_trains_a_model_that_segments(tmp_path, nuclei_sample, tiny_model_dir):
+    """A real (tiny) run through ``tessella.train``: a fine-tune of a model folder given as a
+    Path (crashed at the first checkpoint, F13), one file held out by name (split into
+    characters, F2), and its card records this call, not the Python process's arguments (F7)."""
+    from pathlib import Path
+
+    import tifffile
+
+    image, truth = nuclei_sample
+    data = tmp_path / "my_data"
+    for sub in ("images", "masks"):
+        (data / sub).mkdir(parents=True)
+    for i in range(3):
+        rows = slice(128 * i, 128 * (i + 1))
+        tifffile.imwrite(data / "images" / f"n{i}.tif", image[rows, :128])
+        tifffile.imwrite(data / "masks" / f"n{i}.tif", truth[rows, :128].astype(np.uint16))
+    tiny = dict(epochs=1, steps_per_epoch=2, batch_size=2, patch=64, max_val_images=1)
+    model = tessella.train(
+        "embedding",
+        data,
+        tmp_path / "my_model",
+        base=Path(tiny_model_dir),
+        holdout="n2",
+        device="cpu",
+        **tiny,
+    )
+    assert model == tmp_path / "my_model" and not list(model.glob("*.tmp"))
+    card = json.loads((model / "card.json").read_text())
+    assert card["training"]["command"] == (
+        f"tessella.train('embedding', data={str(data)!r}, out={str(tmp_path / 'my_model')!r}, "
+        f"base={str(tiny_model_dir)!r}, holdout='n2', device='cpu', epochs=1, "
+        "steps_per_epoch=2, batch_size=2, patch=64, max_val_images=1)"
+    )
+    assert (
+        card["training"]["config"]["holdout"] == ["n2"] and (model / "model.safetensors").is_file()
+    )
+    labels = tessella.segment(image[:128, :128], model, tta=False, device="cpu")
+    assert labels.shape == (128, 128) and labels.dtype.kind in "iu"
+
+
+def test_evaluate_takes_what_read_image_returns(tmp_path):
+    truth = np.zeros((32, 32), np.uint16)
+    truth[2:10, 2:10], truth[20:30, 20:30] = 1, 2
+    tessella.write_labels(tmp_path / "truth.tif", truth, "YX")
+    read = tessella.read_image(tmp_path / "truth.tif")
+    labels = truth * 3
+    assert tessella.evaluate(read, labels).tp == 2
+    assert tessella.evaluate(truth, read).tp == 2 and tessella.evaluate(read, read).fp == 0
+
+
+def test_segment_checks_once_that_a_lazy_image_fits_memory(monkeypatch):
+    import dask.array as da
+
+    from tessella.engine.pipeline import _inputs
+
+    asked = []
+    monkeypatch.setattr(_inputs, "available_memory", lambda: asked.append(1) or 2**40)
+    image = np.zeros((64, 64), np.uint16)
+    image[20:30, 20:30] = 1000
+    assert tessella.segment(da.from_array(image), "nuclei2d", tta=False).max() == 1
+    assert len(asked) == 1

@@ -1,6 +1,6 @@
 """README's "Python" section runs as written, on small crops of real data, so that the
 examples cannot drift from the API (the training example is only checked to reach
-``tessella.train``: no training here)."""
+``tessella.train`` and to segment with the folder it returns: no training here)."""
 
 from __future__ import annotations
 
@@ -69,7 +69,14 @@ def test_readme_python_examples_run(readme_files, monkeypatch, capsys):
     blocks = python_section_blocks()
     assert len(blocks) >= 4 and any("tessella.train(" in block for block in blocks)
     trained = []
-    monkeypatch.setattr(training, "train", lambda config: trained.append(config) or config.out)
+
+    def train(config):  # the fine-tune, as a copy of its base (no training here)
+        from tessella.engine.registry import find_model
+
+        trained.append(config)
+        return Path(shutil.copytree(find_model(config.base), config.out))
+
+    monkeypatch.setattr(training, "train", train)
     names: dict = {}
     for block in blocks:
         exec(compile(block, "README.md (Python)", "exec"), names)
@@ -89,5 +96,10 @@ def test_readme_python_examples_run(readme_files, monkeypatch, capsys):
     assert len(windows) > 2 and windows[-1][0] == windows[-1][1]
     assert (readme_files / "nuclei.recipe.json").is_file()
     (config,) = trained
-    assert (config.method, config.data, config.out) == ("embedding", "my_data", "my_model")
+    # into a folder of its own: "my_model", a model already, would be refused (review 2, F9)
+    assert (config.method, config.data, config.out) == ("embedding", "my_data", "my_finetune")
     assert config.base == "nuclei2d" and config.epochs == 10
+    assert config.command == (
+        "tessella.train('embedding', data='my_data', out='my_finetune', base='nuclei2d', epochs=10)"
+    )
+    assert names["model"] == Path("my_finetune") and names["labels"].max() > 10

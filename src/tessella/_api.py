@@ -30,9 +30,9 @@ def evaluate(
 
     Parameters
     ----------
-    labels_true, labels_pred : array_like
+    labels_true, labels_pred : array_like or ImageData
         Integer label images of one shape (any number of axes; a time-lapse is one volume
-        unless ``frame_axis`` is given).
+        unless ``frame_axis`` is given), or what :func:`tessella.read_image` returns.
     threshold : float
         The IoU at which the counts (``tp``, ``fp``, ``fn``) and the error map are taken.
     kind : str
@@ -70,7 +70,13 @@ def evaluate(
     0.5
     """
     from .engine.evaluation import GROUND_TRUTH_KINDS, evaluate_labels, evaluate_masks
+    from .engine.io import ImageData
 
+    # what read_image returns, for either side, as segment takes it (review 2, F11)
+    labels_true, labels_pred = (
+        image.data if isinstance(image, ImageData) else image
+        for image in (labels_true, labels_pred)
+    )
     if kind not in GROUND_TRUTH_KINDS:
         raise ValueError(f"unknown kind {kind!r}; choose from {', '.join(GROUND_TRUTH_KINDS)}")
     if kind != "overlapping":
@@ -112,5 +118,53 @@ def train(method: str, data, out: str | os.PathLike, **options: Any) -> Path:
     from .engine.train import TrainConfig
     from .engine.train import train as run_training
 
-    folders = tuple(map(os.fspath, data)) if isinstance(data, list | tuple) else os.fspath(data)
-    return run_training(TrainConfig(method, folders, os.fspath(out), **options))
+    given = {"data": data, "out": out, **options}
+    options = {name: _plain(name, value) for name, value in options.items()}
+    options.setdefault("command", _python_call(method, given))
+    return run_training(TrainConfig(method, _folders(data), os.fspath(out), **options))
+
+
+#: the options that are paths (str or os.PathLike; ``val_data`` also a list of them)
+_PATH_OPTIONS = ("base", "val_data")
+#: the options that are lists of file stems: one name, names separated by commas (as the
+#: command's ``--holdout n1,n2``) or a list of names
+_STEM_OPTIONS = ("holdout", "exclude", "held_out")
+
+
+def _folders(value) -> str | tuple[str, ...]:
+    """A folder or a list of folders as strings, as TrainConfig keeps them: a Path in a
+    config crashes the checkpoint's JSON after the first epoch (review 2, F13)."""
+    if isinstance(value, list | tuple):
+        return tuple(map(os.fspath, value))
+    return os.fspath(value)
+
+
+def _plain(name: str, value: Any) -> Any:
+    """``value`` of the TrainConfig field ``name`` as the config keeps it (strings, tuples)."""
+    if value is None:
+        return None
+    if name in _PATH_OPTIONS:
+        return _folders(value)
+    if name in _STEM_OPTIONS:
+        if isinstance(value, str | os.PathLike):  # not its characters (review 2, F2)
+            return tuple(stem.strip() for stem in os.fspath(value).split(",") if stem.strip())
+        return tuple(map(os.fspath, value))
+    if name == "features" and isinstance(value, list):
+        return tuple(value)
+    return value
+
+
+def _python_call(method: str, given: dict[str, Any]) -> str:
+    """The call a card records as its command, as the command line records ``tessella train
+    ...``: the process's own arguments would name a notebook's kernel file (review 2, F7)."""
+
+    def shown(value: Any) -> str:
+        if isinstance(value, list | tuple):
+            return repr(type(value)(map(shown_value, value)))
+        return repr(shown_value(value))
+
+    def shown_value(value: Any) -> Any:
+        return os.fspath(value) if isinstance(value, os.PathLike) else value
+
+    arguments = [repr(method)] + [f"{name}={shown(value)}" for name, value in given.items()]
+    return f"tessella.train({', '.join(arguments)})"

@@ -106,6 +106,99 @@ def test_the_memory_refusal_is_for_lazy_arrays_the_size_that_memory_cannot_hold(
     assert segment(colour, "nuclei2d", "YXC", tta=False).max() == 1
 
 
+GiB = 2**30
+
+
+def _fake_linux(monkeypatch, files: dict[str, str]) -> None:
+    """The memory files of a Linux machine as ``files`` gives them (one absent: not there),
+    whatever machine runs the test: a container's cgroup files simulated."""
+    import pathlib
+
+    read_text = pathlib.Path.read_text
+
+    def fake(path, *args, **kwargs):
+        name = str(path)
+        if name in files:
+            return files[name]
+        if name.startswith(("/sys/fs/cgroup", "/proc/self/cgroup", "/proc/meminfo")):
+            raise FileNotFoundError(name)
+        return read_text(path, *args, **kwargs)
+
+    monkeypatch.setattr(pathlib.Path, "read_text", fake)
+
+
+def test_a_container_s_page_cache_counts_as_available_memory(monkeypatch):
+    """A 16 GiB container that has read 12 GiB of files: memory.current is near the limit,
+    10 GiB of it page cache the kernel drops when asked (inactive_file). The old code took
+    16 - 15.9 GiB as available and refused even a 2048² dask array (review 2, F3)."""
+    import dask.array as da
+
+    from tessella.engine.pipeline import _inputs
+
+    meminfo = f"MemTotal: {64 * 2**20} kB\nMemAvailable: {40 * 2**20} kB\n"
+    container = {
+        "/proc/meminfo": meminfo,
+        "/proc/self/cgroup": "0::/\n",  # a container's own namespace: its limit at the root
+        "/sys/fs/cgroup/memory.max": f"{16 * GiB}\n",
+        "/sys/fs/cgroup/memory.current": f"{int(15.9 * GiB)}\n",
+        "/sys/fs/cgroup/memory.stat": f"anon {int(3.9 * GiB)}\nfile {12 * GiB}\n"
+        f"active_file {2 * GiB}\ninactive_file {10 * GiB}\n",
+    }
+    _fake_linux(monkeypatch, container)
+    assert _inputs.available_memory() == 16 * GiB - (int(15.9 * GiB) - 10 * GiB)
+    image = da.zeros((2048, 2048), np.uint16, chunks=512)
+    _inputs._check_fits_memory(image, "YX", "image")  # 400 MiB of 10.1 GiB: not refused
+    # what is not page cache is used: a container at its limit without cache is full
+    _fake_linux(monkeypatch, {**container, "/sys/fs/cgroup/memory.stat": "anon 1\n"})
+    assert _inputs.available_memory() == 16 * GiB - int(15.9 * GiB)
+    with pytest.raises(_inputs.TooBigForMemory, match="and 102.4 MiB is available"):
+        _inputs._check_fits_memory(image, "YX", "image")
+
+
+def test_the_limit_of_the_process_s_own_cgroup_is_seen(monkeypatch):
+    """A Slurm job or ``systemd-run -p MemoryMax=2G``: the limit is on the process's own
+    group (named in /proc/self/cgroup), not on the root the old code read; the least of the
+    groups above it counts."""
+    from tessella.engine.pipeline import _inputs
+
+    job = "/sys/fs/cgroup/system.slice/job.scope"
+    files = {
+        "/proc/meminfo": f"MemAvailable: {40 * 2**20} kB\n",
+        "/proc/self/cgroup": "0::/system.slice/job.scope\n",
+        "/sys/fs/cgroup/system.slice/memory.max": "max\n",
+        f"{job}/memory.max": f"{2 * GiB}\n",
+        f"{job}/memory.current": f"{int(1.5 * GiB)}\n",
+        f"{job}/memory.stat": f"inactive_file {GiB // 2}\n",
+    }
+    _fake_linux(monkeypatch, files)
+    assert _inputs.available_memory() == GiB
+    _fake_linux(monkeypatch, {k: v for k, v in files.items() if not k.startswith(job)})
+    assert _inputs.available_memory() == 40 * GiB  # no limit anywhere: MemAvailable
+
+
+def test_a_lazy_movie_is_charged_one_frame_in_full_and_what_the_others_keep(monkeypatch):
+    """Segmenting a time-lapse keeps far less per further frame than one frame's whole cost
+    (review 2, F10: every frame was charged 100 B/px, so a movie that fits was refused)."""
+    import dask.array as da
+
+    from tessella.engine.pipeline import _inputs
+
+    frames, frame = 64, 690 * 628
+    movie = da.zeros((frames, 690, 628), np.uint16, chunks=(1, 690, 628))
+    monkeypatch.setattr(_inputs, "available_memory", lambda: frames * frame * 100 // 3)
+    _inputs._check_fits_memory(movie, "TYX", "movie")  # a third of 100 B/px a pixel: enough
+    needed = frame * 100 + (frames - 1) * frame * _inputs.KEPT_BYTES_PER_FRAME_PIXEL
+    monkeypatch.setattr(_inputs, "available_memory", lambda: needed)
+    _inputs._check_fits_memory(movie, "TYX", "movie")
+    monkeypatch.setattr(_inputs, "available_memory", lambda: needed - 1)
+    with pytest.raises(_inputs.TooBigForMemory, match="movie: dask.Array of shape .64, 690"):
+        _inputs._check_fits_memory(movie, "TYX", "movie")
+    # a volume (Z, not T) is one image: every pixel in full
+    monkeypatch.setattr(_inputs, "available_memory", lambda: frames * frame * 100 - 1)
+    with pytest.raises(_inputs.TooBigForMemory):
+        _inputs._check_fits_memory(movie, "ZYX", "volume")
+
+
 @pytest.fixture(scope="module")
 def worms_crop(data_dir):
     """A 256² crop of a BBBC010 well where two worms cross."""

@@ -289,8 +289,7 @@ def segment(
     """
     image, axes, spacing, name = _image_and_metadata(image, axes, spacing, "image")
     _check_call(image, tta=tta, invert=invert)
-    _check_fits_memory(image, axes, name)
-    model = _as_model(model)
+    model = _as_model(model)  # (segment_steps checks that the image fits memory: once)
     if overrides:  # validated against the model's method, then the keywords win
         params = {**params_to_dict(resolve_params(model, params)), **overrides}
     result = run_steps(
