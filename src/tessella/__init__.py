@@ -8,8 +8,9 @@ Python API
 ----------
 read_image(path, axes=None)
     A TIFF or zarr file: its array (``.data``), ``.axes`` and ``.pixel_size``.
-segment(image, model="nuclei2d", axes=None, *, spacing=None, params=None, **params)
-    Labels of an array or of what ``read_image`` returns (its axes and pixel size used).
+segment(image, model=None, axes=None, *, spacing=None, params=None, **params)
+    Labels of an array or of what ``read_image`` returns (its axes and pixel size used);
+    without a model, the bundled ``nuclei2d``.
 segment_steps(image, model, axes, params, ...) and run_steps(steps)
     The same as a generator: progress per window, cancel by closing it; ``run_steps`` (or
     ``StopIteration.value``) gives the result, with ``.labels``, ``.recipe()`` and

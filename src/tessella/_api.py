@@ -105,8 +105,11 @@ def train(method: str, data, out: str | os.PathLike, **options: Any) -> Path:
     ``boundaries/`` (membrane maps) of the same file names, as ``--data`` (a list of
     folders: the sequences of a time-lapse);
     ``options`` are the fields of :class:`tessella.engine.train.TrainConfig` (``base`` to
-    fine-tune a model, ``epochs``, ``patch``, ``val_data``, ``device``...). For progress and
-    cancel, drive :func:`tessella.engine.train.train_steps` yourself.
+    fine-tune a model, ``epochs``, ``patch``, ``val_data``, ``device``...). Paths (``data``,
+    ``out``, ``base``, ``val_data``) are strings or :class:`os.PathLike`; ``holdout`` and
+    ``exclude`` one file name, names separated by commas (as ``--holdout n1,n2``) or a list.
+    The model's card records this call as its command. For progress and cancel, drive
+    :func:`tessella.engine.train.train_steps` yourself.
 
     Examples
     --------
