@@ -47,7 +47,7 @@ def mito_movie(data_dir, nuclei_sample):
 
 
 def worms_movie(data_dir, nuclei_sample):
-    path = data_dir / "worms_bbbc010" / "brightfield"
+    path = data_dir / "worms_bbbc010" / "gfp"  # the brightfield images (README, Models)
     return np.stack(
         [tifffile.imread(path / f"{w}.tif")[200:456, 300:556] for w in ("A03", "A05", "A01")]
     )

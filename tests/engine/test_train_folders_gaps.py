@@ -168,7 +168,7 @@ def test_real_worm_masks_are_not_taken_for_painted_ones(tmp_path, data_dir):
     for sub in ("images", "masks"):
         (tmp_path / sub).mkdir()
     for well in sorted(p.name for p in (worms / "worm_masks").iterdir())[:2]:
-        (tmp_path / "images" / well).symlink_to(worms / "brightfield" / well)
+        (tmp_path / "images" / well).symlink_to(worms / "gfp" / well)  # brightfield (README)
         (tmp_path / "masks" / well).symlink_to(worms / "worm_masks" / well)
     assert _said(load_overlapping_pairs, tmp_path, NORM)[1] == []
 

@@ -56,7 +56,7 @@ def test_blockwise_drops_small_instances_as_in_memory(tmp_path, data_dir):
     pixels of the worm background. Blocks of 128 px: the worms are cut and stitched too."""
     import dataclasses
 
-    image = tifffile.imread(data_dir / "worms_bbbc010" / "brightfield" / "A03.tif")
+    image = tifffile.imread(data_dir / "worms_bbbc010" / "gfp" / "A03.tif")  # brightfield
     image = image[200:456, 300:556]
     result = run_steps(segment_steps(image, "worms2d", "YX", device="cpu"))
     expected = result.labels
