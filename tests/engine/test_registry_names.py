@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -136,10 +137,11 @@ def test_a_recipe_picks_the_model_of_its_weights_and_names_one_that_is_gone(two_
 
 def test_models_command_marks_names_several_models_have(two_roots, capsys):
     from tessella.cli import main
+    from tessella.engine.model_info import model_info, models
 
     user_model(two_roots[0] / "bnd1", "bnd1")
-    user_model(two_roots[1] / "bnd1", "bnd1")
-    user_model(two_roots[1] / "fake", "em-membranes2d")
+    user_model(two_roots[1] / "bnd1", "bnd1", scale=0.5)
+    user_model(two_roots[1] / "fake", "em-membranes2d", scale=0.0)
     user_model(two_roots[0] / "solo", "solo")
     assert main(["models"]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -152,6 +154,41 @@ def test_models_command_marks_names_several_models_have(two_roots, capsys):
     cards = json.loads(capsys.readouterr().out)
     shared = {(c["name"], c["path"]) for c in cards if c.get("name_shared")}
     assert {name for name, _ in shared} == {"bnd1", "em-membranes2d"} and len(shared) == 4
+    # the Python listing marks the same models
+    assert {(info.name, str(info.path)) for info in models() if info.name_shared} == shared
+    assert model_info(two_roots[1] / "bnd1").name_shared
+    assert not model_info("solo").name_shared
+
+
+def test_copies_of_one_model_are_that_model_and_other_weights_are_refused(two_roots, capsys):
+    """To share a model, copy its folder: the copy (the same weights and card, apart from
+    paths) and the original are one model, whose name picks the first found; a copy whose
+    weights or post-processing defaults were changed is another model."""
+    from tessella.cli import main
+    from tessella.engine.model_info import models
+
+    first = user_model(two_roots[0] / "mito", "mito-lab")
+    copy = Path(shutil.copytree(first, two_roots[1] / "mito"))
+    card = json.loads((copy / "card.json").read_text())  # a card whose paths say elsewhere
+    card["training"] = {**card.get("training", {}), "data": "/elsewhere/data"}
+    (copy / "card.json").write_text(json.dumps(card))
+    assert find_model("mito-lab") == first  # the first found, not refused as ambiguous
+    assert load_model("mito-lab").path == first
+    assert main(["models"]) == 0
+    said = capsys.readouterr().out
+    assert "mito-lab *" not in said and said.count("mito-lab ") == 2
+    assert not any(info.name_shared for info in models())
+
+    edited = dict(card, defaults={**card.get("defaults", {}), "tile": 128})
+    (copy / "card.json").write_text(json.dumps(edited))  # other defaults: segments otherwise
+    with pytest.raises(ModelError, match="'mito-lab' is ambiguous: 2 models"):
+        find_model("mito-lab")
+    shutil.rmtree(copy)
+    user_model(copy, "mito-lab", scale=0.5)  # other weights
+    with pytest.raises(ModelError, match="'mito-lab' is ambiguous: 2 models"):
+        find_model("mito-lab")
+    assert main(["models"]) == 0
+    assert capsys.readouterr().out.count("mito-lab *") == 2
 
 
 def test_a_run_that_names_no_model_takes_the_bundled_default_by_its_folder(two_roots):

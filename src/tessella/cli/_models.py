@@ -24,12 +24,11 @@ def model_dir(name_or_path: str) -> Path:
 
 def _cmd_models(args) -> int:
     import json
-    from collections import Counter
 
-    from ..engine.registry import list_models
+    from ..engine.registry import list_models, shared_names
 
     models = list_models()
-    shared = {name for name, count in Counter(c.name for c, _, _ in models).items() if count > 1}
+    shared = shared_names(models)  # (copies of one model are one: their name picks the first)
     if args.json:
         print(
             json.dumps(

@@ -117,6 +117,8 @@ NOT_RESUMED = (
     "command",
     "card_extra",
     "held_out",  # (what the run drew, said in the card)
+    "base_path",  # (which model the base is: the run reads it from the checkpoint itself)
+    "base_sha256",
 )
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .params import ParamSpec, param_specs
-from .registry import ModelCard, checked_card, list_models
+from .registry import ModelCard, checked_card, list_models, shared_names
 
 __all__ = ["ModelInfo", "model_info", "models"]
 
@@ -27,6 +27,8 @@ class ModelInfo:
     keyword or ``params={...}`` sets another. ``tta`` and ``tile`` are its defaults for
     those options; ``origin`` is ``"bundled"`` or ``"user"`` (a listed user model folder), or
     ``"path"`` for a folder or package given by path; ``card`` is its whole model card.
+    ``name_shared``: another model has its name, so the name alone is refused as ambiguous
+    (give ``path``), as ``tessella models`` marks it (copies of one model do not count).
     """
 
     name: str
@@ -40,6 +42,7 @@ class ModelInfo:
     path: Path
     origin: str
     card: ModelCard
+    name_shared: bool = False
 
     def param(self, name: str) -> ParamSpec:
         """The spec of parameter ``name`` (ValueError naming the known ones)."""
@@ -50,7 +53,7 @@ class ModelInfo:
         raise ValueError(f"model {self.name!r} has no parameter {name!r}; known: {known}")
 
 
-def _info(card: ModelCard, path: Path, origin: str) -> ModelInfo:
+def _info(card: ModelCard, path: Path, origin: str, name_shared: bool = False) -> ModelInfo:
     from .methods import get_method
 
     defaults: dict[str, Any] = card.defaults.get("params", {})
@@ -70,6 +73,7 @@ def _info(card: ModelCard, path: Path, origin: str) -> ModelInfo:
         path=path,
         origin=origin,
         card=card,
+        name_shared=name_shared,
     )
 
 
@@ -82,7 +86,9 @@ def models() -> list[ModelInfo]:
     >>> "nuclei2d" in names and "worms2d" in names
     True
     """
-    return [_info(card, path, origin) for card, path, origin in list_models()]
+    listed = list_models()
+    shared = shared_names(listed)
+    return [_info(card, path, origin, card.name in shared) for card, path, origin in listed]
 
 
 def model_info(model: str | os.PathLike) -> ModelInfo:
@@ -105,5 +111,7 @@ def model_info(model: str | os.PathLike) -> ModelInfo:
     (0.9, 0.0, 1.0)
     """
     card, path = checked_card(model, verify=False)
-    listed = {p.resolve(): origin for _card, p, origin in list_models()}
-    return _info(card, path, listed.get(path.resolve(), "path"))
+    listed = list_models()
+    origins = {p.resolve(): origin for _card, p, origin in listed}
+    origin = origins.get(path.resolve(), "path")
+    return _info(card, path, origin, origin != "path" and card.name in shared_names(listed))

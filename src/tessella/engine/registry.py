@@ -3,18 +3,22 @@
 A model is a directory holding ``model.safetensors`` (weights; nothing is unpickled) and
 ``card.json`` (the model card: method, architecture and its arguments, input axes and channels,
 normalisation, pixel size, defaults, training data and command, validation scores, licence,
-citation and the weights' sha256). Nothing is ever downloaded.
+citation and the weights' sha256). Nothing is ever downloaded. The card format
+(:class:`ModelCard`, :func:`read_card`, :class:`ModelError`) lives in ``_cards``; its names are
+imported from here.
 """
 
 from __future__ import annotations
 
-import hashlib
+import copy
 import json
 import os
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from ._cards import CARD, WEIGHTS, ModelCard, ModelError, read_card, sha256_file
 
 __all__ = [
     "ModelCard",
@@ -29,20 +33,13 @@ __all__ = [
     "load_model",
     "model_origin",
     "models_named",
+    "shared_names",
     "name_taken_note",
     "describe_model",
     "read_card",
     "save_model",
     "sha256_file",
 ]
-
-WEIGHTS = "model.safetensors"
-CARD = "card.json"
-_REQUIRED = ("name", "method", "architecture", "input", "normalization", "sha256")
-
-
-class ModelError(ValueError):
-    """A model cannot be found, read or trusted; the message names it."""
 
 
 def bundled_dir() -> Path:
@@ -58,129 +55,6 @@ def user_model_dirs() -> list[Path]:
     return dirs
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _kind(value: Any) -> str:
-    """How JSON calls ``value``'s type, for messages."""
-    if value is None:
-        return "null"
-    names = {bool: "true/false", str: "text", dict: "an object", list: "a list"}
-    return names.get(type(value), "a number" if isinstance(value, int | float) else "?")
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-#: field (dotted for nested ones) -> (check, what it must be); optional fields may be absent
-_CARD_FIELDS: dict[str, tuple[Any, str]] = {
-    "name": (lambda v: isinstance(v, str), "text"),
-    "method": (lambda v: isinstance(v, str), "text"),
-    "sha256": (lambda v: isinstance(v, str), "text"),
-    "architecture": (lambda v: isinstance(v, dict), "an object"),
-    "architecture.name": (lambda v: isinstance(v, str), "text"),
-    "architecture.args": (lambda v: isinstance(v, dict), "an object"),
-    "input": (lambda v: isinstance(v, dict), "an object"),
-    "input.axes": (lambda v: isinstance(v, str), "text"),
-    "input.channels": (lambda v: isinstance(v, int) and not isinstance(v, bool), "a whole number"),
-    "normalization": (lambda v: isinstance(v, dict), "an object"),
-    "normalization.low": (_is_number, "a number"),
-    "normalization.high": (_is_number, "a number"),
-    "method_args": (lambda v: isinstance(v, dict), "an object"),
-    "defaults": (lambda v: isinstance(v, dict), "an object"),
-    "defaults.params": (lambda v: isinstance(v, dict), "an object"),
-    "pixel_size": (lambda v: v is None or isinstance(v, dict | list), "an object, a list or null"),
-}
-
-
-def _check_card_types(data: dict, source: str) -> None:
-    """ModelError naming ``source`` and the field for a card field of the wrong type."""
-    for key, (check, wanted) in _CARD_FIELDS.items():
-        parent, _, child = key.rpartition(".")
-        holder = data.get(parent) if parent else data
-        if isinstance(holder, dict) and child in holder and not check(holder[child]):
-            raise ModelError(
-                f"model card {source}: {key!r} must be {wanted}, got {holder[child]!r}"
-            )
-
-
-@dataclass
-class ModelCard:
-    """The parsed ``card.json``; ``raw`` keeps every field, including ones we do not model."""
-
-    name: str
-    method: str
-    architecture: dict[str, Any]
-    input: dict[str, Any]
-    normalization: dict[str, Any]
-    sha256: str
-    method_args: dict[str, Any] = field(default_factory=dict)
-    defaults: dict[str, Any] = field(default_factory=dict)
-    pixel_size: dict[str, Any] | list[float] | None = None  # informative only
-    raw: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def spatial_axes(self) -> str:
-        return self.input.get("axes", "YX")
-
-    @property
-    def window(self) -> int:
-        """Frames a time-lapse model reads per prediction (1 for every other model)."""
-        return int(self.input.get("window", 1))
-
-    @property
-    def image_axes(self) -> str:
-        """The axes of the images the model segments: a time-lapse model's movies are ``T``
-        + its frames' axes (``TYX``); others, :attr:`spatial_axes`."""
-        return "T" + self.spatial_axes if self.window > 1 else self.spatial_axes
-
-    @property
-    def channels(self) -> int:
-        return int(self.input.get("channels", 1))
-
-    @classmethod
-    def from_dict(cls, data: Any, source: str) -> ModelCard:
-        """The card in ``data`` (parsed JSON); ModelError naming ``source`` for a missing
-        field or one of the wrong type (valid JSON of the wrong shape, e.g. ``null``)."""
-        if not isinstance(data, dict):
-            raise ModelError(f"model card {source} must be a JSON object, got {_kind(data)}")
-        missing = [key for key in _REQUIRED if key not in data]
-        if missing:
-            raise ModelError(f"model card {source} lacks {', '.join(missing)}")
-        _check_card_types(data, source)
-        from .tiling import PAD_MODES
-
-        pad = data.get("defaults", {}).get("pad", "reflect")
-        if pad not in PAD_MODES:
-            raise ModelError(
-                f"model card {source}: defaults.pad {pad!r} is not one of {', '.join(PAD_MODES)}"
-            )
-        invert = data["normalization"].get("invert_bright_background", False)
-        if not isinstance(invert, bool):
-            raise ModelError(
-                f"model card {source}: normalization.invert_bright_background {invert!r} is "
-                "not true or false"
-            )
-        return cls(
-            name=data["name"],
-            method=data["method"],
-            architecture=data["architecture"],
-            input=data["input"],
-            normalization=data["normalization"],
-            sha256=data["sha256"],
-            method_args=data.get("method_args", {}),
-            defaults=data.get("defaults", {}),
-            pixel_size=data.get("pixel_size"),
-            raw=data,
-        )
-
-
 @dataclass
 class LoadedModel:
     card: ModelCard
@@ -190,18 +64,6 @@ class LoadedModel:
     @property
     def name(self) -> str:
         return self.card.name
-
-
-def read_card(directory: Path) -> ModelCard:
-    """Parse ``directory/card.json`` (raises ModelError naming the file)."""
-    path = directory / CARD
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ModelError(f"{directory} is not a model directory: {CARD} is missing") from None
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ModelError(f"cannot read model card {path}: {exc}") from None
-    return ModelCard.from_dict(data, str(path))
 
 
 def _candidate_dirs() -> list[Path]:
@@ -304,7 +166,54 @@ def _holding_folders(text: str) -> str:
     return "; ".join(notes) + " (a model is known by the name in its card.json, or by its folder); "
 
 
-def find_model(name_or_path: str | os.PathLike) -> Path:
+#: card fields that say where a model's data, log or package were: a copy of a model may say
+#: other folders and is still that model
+_PATH_FIELDS = {
+    "training": ("data", "val_data", "log_file"),
+    "training.config": ("data", "val_data", "out", "base_path"),
+    "imported_from": ("package",),
+}
+
+
+def _without_paths(raw: dict) -> dict:
+    """A copy of the card ``raw`` without its :data:`_PATH_FIELDS`."""
+    kept = copy.deepcopy(raw)
+    for key, fields in _PATH_FIELDS.items():
+        holder: Any = kept
+        for part in key.split("."):
+            holder = holder.get(part) if isinstance(holder, dict) else None
+        if isinstance(holder, dict):
+            for name in fields:
+                holder.pop(name, None)
+    return kept
+
+
+def _one_model(matches: list[tuple[ModelCard, Path, str]]) -> bool:
+    """Whether the folders ``matches`` are copies of one model: the same weights (sha256)
+    and the same card apart from paths, which segment alike (to share a model, a user copies
+    its folder)."""
+    first = matches[0][0]
+    return all(
+        card.sha256 == first.sha256 and _without_paths(card.raw) == _without_paths(first.raw)
+        for card, _directory, _origin in matches[1:]
+    )
+
+
+def shared_names(models: list[tuple[ModelCard, Path, str]]) -> set[str]:
+    """The names several different models among ``models`` (as :func:`list_models` gives
+    them) have: a name refused as ambiguous. Copies of one model (:func:`_one_model`) are one."""
+    named: dict[str, list[tuple[ModelCard, Path, str]]] = {}
+    for entry in models:
+        named.setdefault(entry[0].name, []).append(entry)
+    return {name for name, entries in named.items() if not _one_model(entries)}
+
+
+def find_model(
+    name_or_path: str | os.PathLike,
+    *,
+    excluding: str | os.PathLike | None = None,
+    sha256: str | None = None,
+) -> Path:
     """The directory of a model given by name (a bundled or user model's, as its card says)
     or by path (a model folder, or a bioimage.io package .zip exported by Tessella, unpacked
     into the cache).
@@ -313,7 +222,12 @@ def find_model(name_or_path: str | os.PathLike) -> Path:
     model's name even where a folder of that name exists (write ``./NAME`` for the folder).
     A name several installed models have is refused, listing each, never resolved to the
     first found (which hid the others: a user model named like a bundled one could not be
-    reached by name)."""
+    reached by name). Copies of one model (the same weights and card, apart from paths: a
+    shared model's folder copied) are that model: the first found is taken.
+
+    A name is looked up without the model folder ``excluding`` (a training run's own, whose
+    model may be named like its base), and among the models of the name, those whose weights
+    have ``sha256`` are taken where there are any."""
     candidate = Path(name_or_path)
     if candidate.is_dir() and (candidate / CARD).is_file():
         return candidate
@@ -326,8 +240,11 @@ def find_model(name_or_path: str | os.PathLike) -> Path:
     text = str(name_or_path)
     bare = "/" not in text and os.sep not in text
     if bare:  # a bare name: a folder of that name without a card (an output folder, say)
-        matches = models_named(text)  # does not hide the model; ./NAME means the folder
-        if len(matches) > 1:  # never a silent pick: the first found hid the others
+        here = Path(excluding).resolve() if excluding is not None else None
+        # does not hide the model; ./NAME means the folder
+        matches = [entry for entry in models_named(text) if entry[1].resolve() != here]
+        matches = [entry for entry in matches if entry[0].sha256 == sha256] or matches
+        if len(matches) > 1 and not _one_model(matches):  # the first found hid the others
             raise _ambiguous(text, matches)
         if matches:
             return matches[0][1]

@@ -78,6 +78,11 @@ class TrainConfig:
     # the samples the hold-out drew where ``holdout`` and ``val_data`` name none (set by the
     # run, for the card to say which images or slices the scores are of; not a selector)
     held_out: tuple[str, ...] = ()
+    # the folder and weights of the model ``base`` named when the run started (set by the
+    # run): a --resume starts from them, not from the name, which the run's own model or one
+    # installed since may also have
+    base_path: str | None = None
+    base_sha256: str | None = None
     exclude: tuple[str, ...] = ()  # file stems never loaded (e.g. the test slices)
     data_citation: str = ""
     data_license: str = ""

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
-from ..registry import load_model
+from ..registry import ModelError, find_model, load_model, read_card
 from ._config import TrainConfig
 from ._model_card import _architecture, training_normalization
 
@@ -54,7 +55,9 @@ def _starting_model(config: TrainConfig, method, training, temporal: bool) -> St
     merged_from = None  # a base whose branches were merged into one decoder
     inherited_defaults, note = None, ""
     if config.base:
-        base = load_model(config.base)
+        base = load_model(_base_folder(config))
+        # the run records which model its base is: a --resume starts from that one
+        config = replace(config, base_path=str(base.path.resolve()), base_sha256=base.card.sha256)
         if base.card.method != config.method:
             raise ValueError(
                 f"--base {config.base}: a {base.card.method} model cannot start a "
@@ -141,6 +144,31 @@ def _starting_model(config: TrainConfig, method, training, temporal: bool) -> St
         inherited_defaults,
         note,
     )
+
+
+def _base_folder(config: TrainConfig) -> Path:
+    """The folder of the model ``config.base`` names, never the run's own output folder (a
+    fine-tune may be named like its base). A resume starts from the model its run started
+    from: the folder its checkpoint (or card) records, while it holds the weights recorded;
+    else, by name, the model with those weights (a checkpoint from before the folder was
+    recorded: the name alone)."""
+    base = str(config.base)
+    saved = None
+    if config.resume:
+        from ._checkpoint import resumed_settings
+
+        saved = resumed_settings(config.out)
+    if not saved or saved.get("base") != config.base:  # a new run, or another base asked for
+        return find_model(base, excluding=config.out)
+    path, sha = saved.get("base_path"), saved.get("base_sha256")
+    sha = sha if isinstance(sha, str) else None
+    if isinstance(path, str):
+        try:
+            if sha is None or read_card(Path(path)).sha256 == sha:
+                return Path(path)
+        except ModelError:  # gone or broken since: by name
+            pass
+    return find_model(base, excluding=config.out, sha256=sha)
 
 
 def _inherited_by_3d(base: str, defaults: dict) -> tuple[dict | None, str]:
