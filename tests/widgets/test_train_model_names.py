@@ -58,3 +58,28 @@ def test_a_name_another_model_has_is_warned_about_at_the_start(viewer_models, qt
     taken = [w for w in warnings if "is taken already" in w]
     assert len(taken) == 1, warnings
     assert taken[0].startswith("Train: the name 'em-membranes2d' is taken already by bundled ")
+
+
+def test_resume_of_a_command_line_run_chooses_the_base_it_started_from(viewer_models):
+    """A run started by ``tessella train --base nuclei2d`` records its base by name, which is
+    no entry of the panel's base list (folders): Resume kept the base chosen in the panel and
+    would have resumed from that one. It now chooses the run's own base."""
+    import json
+
+    from tessella.engine.registry import bundled_dir
+
+    viewer, models = viewer_models
+    out = models / "mine"
+    out.mkdir(parents=True)
+    config = {"base": "nuclei2d", "method": "embedding", "epochs": 3, "patch": 96}
+    (out / "card.json").write_text(json.dumps({"training": {"config": config}}))
+    _dock, train = viewer.window.add_plugin_dock_widget("tessella", "Train")
+    index = next(
+        i
+        for i in range(train.base_combo.count())
+        if train.base_combo.itemData(i).endswith(NEW + "boundary")
+    )
+    train.base_combo.setCurrentIndex(index)
+    train._show_run_settings(out)
+    assert train.base_combo.currentData() == str(bundled_dir() / "nuclei2d")
+    assert (train.patch_spin.value(), train.name_edit.text()) == (96, "mine")

@@ -92,8 +92,15 @@ class TrainRunning:
         training = _read_json(out / "card.json").get("training", {})
         config = training.get("config", {}) if isinstance(training, dict) else {}
         if isinstance(config, dict) and config:
-            base = config.get("base") or NEW + str(config.get("method", ""))
-            index = self.base_combo.findData(base)
+            entry = _base_entry(config, out)
+            index = next(  # the same folder however its path was written
+                (
+                    i
+                    for i in range(self.base_combo.count())
+                    if _same_entry(self.base_combo.itemData(i), entry)
+                ),
+                -1,
+            )
             if index >= 0:
                 self.base_combo.setCurrentIndex(index)  # resets the name, put back below
             for spin, key in (
@@ -277,3 +284,30 @@ class TrainRunning:
             )
         self._set_running(False)
         self.run_finished.emit()
+
+
+def _base_entry(config: dict, out: Path) -> str:
+    """The base list's entry for the base a stopped run in ``out`` started from (its card's
+    ``training.config``): its folder as the run recorded it (``base_path``), else its
+    ``base`` resolved as the run resolves it on resuming (by folder, or by name leaving out
+    the run's own folder and preferring the recorded weights); a run started from the
+    command line names its base (``--base nuclei2d``), which is no entry of the list, so the
+    panel kept whatever base was chosen and resumed from that one instead."""
+    from tessella.engine.registry import ModelError, find_model
+
+    base = config.get("base")
+    if not base:
+        return NEW + str(config.get("method", ""))
+    recorded = config.get("base_path")
+    if recorded and Path(recorded).is_dir():
+        return str(recorded)
+    try:
+        return str(find_model(base, excluding=out, sha256=config.get("base_sha256")))
+    except ModelError:
+        return str(base)
+
+
+def _same_entry(data: object, entry: str) -> bool:
+    if not isinstance(data, str) or data.startswith(NEW) or entry.startswith(NEW):
+        return data == entry
+    return Path(data).resolve() == Path(entry).resolve()
