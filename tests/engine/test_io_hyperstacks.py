@@ -171,10 +171,48 @@ def test_a_pixel_size_without_y_is_not_written_as_an_invented_one(tmp_path, nucl
     np.testing.assert_array_equal(back.data, labels)
 
 
+def test_one_channel_is_read_alone_from_tiff_and_zarr(tmp_path, zcyx):
+    """read_image(path, channel=N): that channel without C, from a TZCYX of 2 frames (five
+    axes: refused whole) and from an OME-Zarr CZYX (lazily), whose labels' layout leaves C
+    out; a channel the image lacks is one line naming the file and its count."""
+    from tessella.engine.io import labels_ome
+    from tests.conftest import write_ome_zarr
+
+    tzcyx = np.stack([zcyx, zcyx[::-1]])
+    path = _imagej(tmp_path / "tzcyx.tif", tzcyx, "TZCYX")
+    image = read_image(path, channel=1)
+    assert image.axes == "TZYX" and image.pixel_size == pytest.approx(SIZES)
+    np.testing.assert_array_equal(image.data, tzcyx[:, :, 1])
+    with pytest.raises(ValueError, match=r"tzcyx\.tif: no channel 2: it has 2 channels \(0 to 1"):
+        read_image(path, channel=2)
+    czyx = np.moveaxis(zcyx, 1, 0)
+    store = write_ome_zarr(tmp_path / "czyx.zarr", czyx, "czyx", [1, 2.0, 0.5, 0.5], (1, 3, 48, 64))
+    nuclei = read_image(store, channel=0)
+    assert nuclei.axes == "ZYX" and nuclei.pixel_size == pytest.approx(SIZES)
+    np.testing.assert_array_equal(np.asarray(nuclei.data), czyx[0])
+    assert [a["name"] for a in labels_ome(nuclei, "ZYX")["axes"]] == ["z", "y", "x"]
+    assert read_image(tmp_path / "tzcyx.tif", "TZCYX", channel=0).axes == "TZYX"
+
+
+def test_series_reads_the_series_asked_for(tmp_path, nuclei_sample):
+    full = nuclei_sample[0][:128, :128]
+    path = tmp_path / "two.tif"
+    with tifffile.TiffWriter(path) as tif:
+        tif.write(full[::4, ::4])
+        tif.write(full)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the series asked for: nothing to say
+        np.testing.assert_array_equal(read_image(path, series=0).data, full[::4, ::4])
+        np.testing.assert_array_equal(read_image(path, series=1).data, full)
+    with pytest.raises(ValueError, match=r"two\.tif: no series 2: it holds 2 series \(0 to 1\)$"):
+        read_image(path, series=2)
+
+
 def test_zarr_axes_in_another_order_are_read_transposed_lazily(tmp_path, zcyx):
     """A zarr array whose tessella_axes say ZCYX, and an OME-Zarr TCZYX of 2 frames and 2
     channels (one z-plane: TCYX), were refused ("axes ... are not supported"). They read
-    transposed (CZYX, TYXC), lazily, the OME-Zarr labels' layout following."""
+    transposed (CZYX, TYXC), lazily, the OME-Zarr labels' layout following; one channel of
+    the TCYX reads as TYX."""
     import dask.array as da
     import zarr
 
@@ -194,3 +232,6 @@ def test_zarr_axes_in_another_order_are_read_transposed_lazily(tmp_path, zcyx):
     assert movie.axes == "TYXC"
     np.testing.assert_array_equal(np.asarray(movie.data), np.moveaxis(tcyx[:, :, 0], 1, -1))
     assert [a["name"] for a in labels_ome(movie, "TYX")["axes"]] == ["t", "y", "x"]
+    first = read_image(store, channel=1)
+    assert first.axes == "TYX"
+    np.testing.assert_array_equal(np.asarray(first.data), tcyx[:, 1, 0])

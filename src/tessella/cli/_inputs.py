@@ -15,6 +15,8 @@ __all__ = [
     "_segment_jobs",
     "_say_not_images",
     "_read_input",
+    "_chosen_part",
+    "_say_averaged",
     "_is_frame_folder",
     "_spacing",
     "_chosen_spacing",
@@ -102,13 +104,14 @@ def _read_input(source: Path, args, recipe: dict):
     from ..engine.axes import axes_contradict, check_axes
     from ..engine.io import AxesContradictionWarning, is_zarr_path, read_image
 
+    part = _chosen_part(args, recipe)
     wanted = args.axes or recipe.get("axes")
     if args.axes or not wanted:
-        return read_image(source, wanted)
+        return read_image(source, wanted, **part)
     if is_zarr_path(source):  # read with the recipe's axes (its singleton axes dropped so)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", AxesContradictionWarning)
-            image = read_image(source, wanted)
+            image = read_image(source, wanted, **part)
         if axes_contradict(image.axes, image.stated_axes):
             raise CliError(
                 f"{source}: the recipe's axes {image.axes} contradict its {image.stated_by}, "
@@ -117,7 +120,7 @@ def _read_input(source: Path, args, recipe: dict):
             )
         return image
     wanted = wanted.upper()
-    image = read_image(source)  # its own axes (the same pixels whichever axes are given)
+    image = read_image(source, **part)  # its own axes (the same pixels whichever are given)
     if wanted == image.axes:
         return image
     own = f"segment it on its own with --axes {image.axes}"
@@ -132,6 +135,43 @@ def _read_input(source: Path, args, recipe: dict):
             f"{image.stated_axes}; {own} (or --axes {wanted} to read it as the recipe does)"
         )
     return dataclasses.replace(image, axes=check_axes(wanted, image.data.ndim, str(source)))
+
+
+def _chosen_part(args, recipe: dict) -> dict:
+    """``read_image``'s ``channel`` and ``series`` for this run: ``--channel``/``--series``,
+    else the recipe's (a replay reads the channel and series its recipe was made from);
+    only those chosen."""
+    part = {}
+    for key in ("channel", "series"):
+        value = getattr(args, key, None)
+        value = recipe.get(key) if value is None else value
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise CliError(f"--{key} must be a number from 0, got {value!r}")
+        part[key] = value
+    return part
+
+
+def _say_averaged(source: Path, image, model, part: dict) -> None:
+    """Warn on stderr where the channels of ``image``, last (YXC), are averaged into the one
+    channel ``model`` reads and they are no 8-bit RGB that its card says to average
+    (``rgb: mean``): separate stains, most likely (a uint16 (Y, X, 3) TIFF, which tifffile
+    tags RGB). Channels first (CYX) the engine's own warning says it."""
+    card = model.card
+    if "channel" in part or "C" not in image.axes or card.channels != 1:
+        return
+    count = image.data.shape[image.axes.index("C")]
+    if count not in (3, 4) or not image.axes.endswith("C"):
+        return
+    if image.data.dtype == "uint8" and card.input.get("rgb") == "mean":
+        return  # a colour photo, averaged as the model's card says
+    print(
+        f"warning: {source}: its {count} channels (axes {image.axes}, "
+        f"{image.data.dtype}) are averaged into the one channel model {card.name!r} "
+        f"reads; if they are separate stains, choose one with --channel N (0 to {count - 1})",
+        file=sys.stderr,
+    )
 
 
 def _is_frame_folder(inputs: list[str]) -> bool:
@@ -185,14 +225,16 @@ def _spacing(image, spatial, recipe: dict, recipe_path, name=None) -> tuple | No
     return spacing
 
 
-def _input_spacing(source: Path, axes: str | None, recipe: dict, recorded: dict):
+def _input_spacing(
+    source: Path, axes: str | None, recipe: dict, recorded: dict, series: int | None = None
+):
     """``(spacing, own)``: the voxel size a run (in memory, with ``axes`` forced or not, and
     ``recipe``) would use on ``source`` (:func:`_chosen_spacing`) and whether it is the
     file's own pixel size (or none at all, with no recipe's to take), read from the file's
     metadata only (a TIFF's pixels are not read); None where that cannot be told cheaply (a
     file that is not read here, axes not known). ``--skip-existing`` compares it with an
     existing output's recipe ``recorded``, whose axes stand for the file's where the run
-    forces none."""
+    forces none; ``series``: the series of a TIFF read (default: the one read_image picks)."""
     import warnings
 
     from ..engine.io import TIFF_SUFFIXES, is_zarr_path, read_image
@@ -211,10 +253,11 @@ def _input_spacing(source: Path, axes: str | None, recipe: dict, recorded: dict)
         elif source.suffix.lower() in TIFF_SUFFIXES and source.is_file():
             import tifffile
 
-            from ..engine.io._tiff import _tiff_pixel_size  # as read_image reads it
+            from ..engine.io._tiff import _pick_series, _tiff_pixel_size  # as read_image
 
-            with tifffile.TiffFile(source) as tif:
-                pixel_size = _tiff_pixel_size(tif)[0]
+            with tifffile.TiffFile(source) as tif, warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # (reading it says which series it reads)
+                pixel_size = _tiff_pixel_size(tif, _pick_series(source, tif.series, series))[0]
         else:
             return None
     except Exception:  # unreadable: segmenting it says why

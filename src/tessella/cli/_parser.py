@@ -90,7 +90,25 @@ def _build_parser() -> argparse.ArgumentParser:
         help="set a post-processing parameter (repeatable)",
     )
     segment.add_argument("--recipe", metavar="FILE", help="replay a recipe JSON written earlier")
-    segment.add_argument("--axes", help="axes of the input, e.g. YX, YXC, CYX, ZYX, TYX, TZYX")
+    segment.add_argument(
+        "--axes",
+        help="axes of the input in the order the file stores them, e.g. YX, YXC, CYX, ZYX, "
+        "TYX, TZYX, ZCYX (Fiji's hyperstack order, read as CZYX)",
+    )
+    segment.add_argument(
+        "--channel",
+        type=int,
+        metavar="N",
+        help="segment channel N (from 0) of a multichannel input alone; without it, the "
+        "channels of a colour image are averaged (with a warning where it is no 8-bit RGB)",
+    )
+    segment.add_argument(
+        "--series",
+        type=int,
+        metavar="N",
+        help="read series N (from 0) of a multi-series TIFF (default: the first that is not "
+        "a thumbnail, said with a warning)",
+    )
     segment.add_argument("--tile", type=int, help="tile edge in pixels (default from the model)")
     segment.add_argument(
         "--invert",
@@ -114,8 +132,8 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="keep each output whose labels and recipe are both there (an interrupted run, or "
         "images added to the folder since) and segment the others; an output whose recipe "
-        "records other settings (model, parameters, axes, TTA, tile, inversion, --stack) is "
-        "refused before any work: --overwrite redoes them all",
+        "records other settings (model, parameters, axes, TTA, tile, inversion, --stack, "
+        "--channel, --series) is refused before any work: --overwrite redoes them all",
     )
     segment.add_argument(
         "-q",

@@ -11,9 +11,11 @@ import numpy as np
 from ._blockwise import _check_blockwise_usage, _replays_blockwise, _segment_blockwise
 from ._console import CliError, _advance, _progress_bar, _stdout_gone
 from ._inputs import (
+    _chosen_part,
     _input_spacing,
     _is_frame_folder,
     _read_input,
+    _say_averaged,
     _say_not_images,
     _segment_jobs,
     _spacing,
@@ -62,6 +64,18 @@ def _cmd_segment(args) -> int:
             )
     # a time-lapse model reads a folder of frames as one movie
     movie = window_of(model.card) > 1 and _is_frame_folder(args.inputs)
+    part = _chosen_part(args, recipe)  # --channel, --series (or the recipe's)
+    for key in part:
+        if args.blockwise or movie:
+            raise CliError(
+                f"--{key} reads one image's {key}; "
+                + (
+                    "--blockwise reads the whole input"
+                    if args.blockwise
+                    else "a folder of frames is read as a movie"
+                )
+                + f": write the {key} wanted to a file of its own first"
+            )
     if args.blockwise or movie:  # the engine checks the input (zarr) and the output
         jobs = [(Path(args.inputs[0]), Path(args.output))]
     else:
@@ -113,7 +127,7 @@ def _cmd_segment(args) -> int:
     settings = None
     if args.skip_existing:  # what an existing output's recipe must record to be kept
         forced = None if movie else (args.axes or recipe.get("axes"))
-        settings = _run_settings(model, params, tta, tile, invert, forced, args.stack)
+        settings = _run_settings(model, params, tta, tile, invert, forced, args.stack, part)
     if args.blockwise:
         return _segment_blockwise(
             args, jobs, model, params, tta, tile, recipe, invert, package, settings
@@ -125,7 +139,9 @@ def _cmd_segment(args) -> int:
     if settings is not None:  # the voxel size of each image too (a frame folder's: not)
 
         def spacing_of(source: Path, recorded: dict):
-            return None if movie else _input_spacing(source, forced, recipe, recorded)
+            if movie:
+                return None
+            return _input_spacing(source, forced, recipe, recorded, part.get("series"))
 
         jobs, skipped, redo = _skip_existing(jobs, settings, model, spacing_of)
         if not args.quiet:
@@ -144,6 +160,7 @@ def _cmd_segment(args) -> int:
                     image = read_frames(source)
                 else:
                     image = _read_input(source, args, recipe)
+                    _say_averaged(source, image, model, part)
                 if args.ctc and "T" not in image.axes:
                     raise CliError(
                         f"{source}: --ctc needs a time-lapse (axes with T), got {image.axes}"
@@ -178,7 +195,7 @@ def _cmd_segment(args) -> int:
                     if bar is not None:
                         bar.close()
                 pixel_size = {a: s for a, s in image.pixel_size.items() if a in result.axes}
-                recorded = result.recipe() | package | {"input": str(source)}
+                recorded = result.recipe() | package | {"input": str(source)} | part
                 if identity is not None:  # what --skip-existing compares the input with
                     recorded[INPUT_KEY] = identity
                 if result.lineage is not None:  # a linked movie's divisions, as --blockwise

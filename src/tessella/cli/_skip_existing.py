@@ -12,11 +12,12 @@ from ._write import _check_writable, _recipe_path, _recover_staging, _staging, _
 __all__ = ["_run_settings", "_skip_existing", "_say_skipped_existing"]
 
 
-def _run_settings(model, params, tta, tile, invert, axes, stack) -> dict:
+def _run_settings(model, params, tta, tile, invert, axes, stack, part=None) -> dict:
     """What of this run's settings a recipe records, as it records them (JSON): compared
     with an existing output's recipe by ``--skip-existing``. ``axes`` only where this run
-    forces them (``--axes``, a recipe's); the device and the version are not compared (a
-    device gives the same labels up to rounding)."""
+    forces them (``--axes``, a recipe's); ``part``: the ``channel`` and ``series`` read
+    (none: the whole image, its default series); the device and the version are not
+    compared (a device gives the same labels up to rounding)."""
     import json
 
     from ..engine.io import _json_safe
@@ -30,6 +31,8 @@ def _run_settings(model, params, tta, tile, invert, axes, stack) -> dict:
         "tile": int(tile or defaults.get("tile", 1024)),
         "invert": None if invert is None else bool(invert),
         "stack": bool(stack),
+        "channel": (part or {}).get("channel"),
+        "series": (part or {}).get("series"),
     }
     if axes:
         settings["axes"] = axes.upper()
@@ -46,6 +49,8 @@ def _recipe_differences(recorded: dict, settings: dict, model) -> list[str]:
     def show(value, key: str = "") -> str:
         if value is missing:
             return "not recorded"
+        if value is None and key in ("channel", "series"):
+            return "all" if key == "channel" else "the default"
         return "as the model says" if key == "invert" and value is None else str(value)
 
     differences = []
@@ -64,7 +69,8 @@ def _recipe_differences(recorded: dict, settings: dict, model) -> list[str]:
             there, here = there_params.get(name, missing), here_params.get(name, missing)
             if there != here:
                 differences.append(f"{name}={show(there)} (this run: {show(here)})")
-    defaults = {"invert": None, "stack": False}  # recorded only where given
+    # recorded only where given
+    defaults = {"invert": None, "stack": False, "channel": None, "series": None}
     for key, here in settings.items():
         if key == "blockwise":
             differences += _block_differences(recorded.get("blockwise"), here)
@@ -74,7 +80,7 @@ def _recipe_differences(recorded: dict, settings: dict, model) -> list[str]:
         if key == "axes" and isinstance(there, str):
             there = there.upper()
         if there != here:
-            name = "--stack" if key == "stack" else key
+            name = f"--{key}" if key in ("stack", "channel", "series") else key
             differences.append(f"{name}={show(there, key)} (this run: {show(here, key)})")
     return differences
 

@@ -39,8 +39,21 @@ def as_array(
         raise ValueError(f"{name}: cannot read {what} ({type(exc).__name__}: {exc})") from exc
 
 
-def read_image(path: str | os.PathLike, axes: str | None = None) -> ImageData:
+def read_image(
+    path: str | os.PathLike,
+    axes: str | None = None,
+    *,
+    channel: int | None = None,
+    series: int | None = None,
+) -> ImageData:
     """Read a TIFF or zarr image with its axes and pixel size.
+
+    ``axes`` name the file's dimensions in the order it stores them; where the file's own
+    metadata name them in an order the engine does not read (Fiji's ZCYX hyperstacks), the
+    image is transposed (CZYX), each axis keeping its pixel size. ``channel``: that channel
+    alone, without C (a channel it lacks is a ValueError naming its count). ``series``: that
+    series of a multi-series TIFF (default: the first that is no thumbnail, with a warning
+    naming the one read where there are several).
 
     ``axes`` overrides what the file's metadata says (ImageJ or OME axes, RGB tags, OME-Zarr
     axes, a zarr array's ``tessella_axes``), with an :class:`AxesContradictionWarning` naming
@@ -51,9 +64,11 @@ def read_image(path: str | os.PathLike, axes: str | None = None) -> ImageData:
     if not path.exists():
         raise ValueError(f"{path}: no such file or folder")
     if is_zarr_path(path):
-        image = _read_zarr(path, axes)
+        if series is not None:
+            raise ValueError(f"{path}: series are a TIFF's; a zarr store holds one image")
+        image = _read_zarr(path, axes, channel)
     elif path.suffix.lower() in TIFF_SUFFIXES:
-        image = _read_tiff(path, axes)
+        image = _read_tiff(path, axes, channel, series)
     else:
         raise ValueError(f"{path}: unsupported file type (use .tif/.tiff or .zarr)")
     if image.data.dtype.kind not in _SUPPORTED_DTYPES:
