@@ -136,3 +136,52 @@ def test_a_zarr_input_rewritten_in_place_is_redone(
     assert captured.out.startswith(f"{source} -> {out}")
     assert _recipe(out)["input_identity"] != recorded
     np.testing.assert_array_equal(zarr.open(str(source), mode="r")[:64, :64], 255 - image[:64, :64])
+
+
+def test_labels_written_inside_their_input_folder_are_skipped_on_a_rerun(
+    tmp_path, nuclei_sample, tiny_model_dir, capsys
+):
+    """Labels written into the zarr they were made from (and their recipe beside them) are
+    no change of that input: every rerun with --skip-existing redid them, 'input changed'."""
+    image = nuclei_sample[0][:64, :64]
+    source = tmp_path / "in.zarr"
+    array = zarr.open(str(source), mode="w", shape=image.shape, chunks=(32, 32), dtype=image.dtype)
+    array[...] = image
+    out = source / "labels.zarr"
+    assert _segment([source], out, tiny_model_dir, "-q") == 0
+    capsys.readouterr()
+    for _rerun in range(2):
+        assert _segment([source], out, tiny_model_dir, "--skip-existing") == 0
+        said = capsys.readouterr().err
+        assert "skipped in.zarr: its labels and recipe are there" in said, said
+        assert "redoing" not in said
+
+
+def test_a_copy_with_a_new_time_is_read_once_and_its_time_recorded(
+    tmp_path, folder, tiny_model_dir, monkeypatch, capsys
+):
+    """An input with the bytes of its labels' input but a new time (copied without -p) is
+    hashed once and its time written into the recipe: the whole file was read again at every
+    rerun (each rerun after a time limit re-read the whole dataset)."""
+    from tessella.engine import input_record
+
+    out = tmp_path / "out"
+    assert _segment([folder / "a.tif"], out / "a.tif", tiny_model_dir, "-q") == 0
+    later = (out / "a.tif").stat().st_mtime_ns + 10**10
+    os.utime(folder / "a.tif", ns=(later, later))
+    from tessella.engine import registry
+
+    hashed, real = [], registry.sha256_file
+    assert "sha256_file" not in vars(input_record)  # looked up in the registry at each call
+
+    def counting(path):
+        hashed.append(path)
+        return real(path)
+
+    monkeypatch.setattr(registry, "sha256_file", counting)
+    for _rerun in range(3):
+        assert _segment([folder / "a.tif"], out / "a.tif", tiny_model_dir, "--skip-existing") == 0
+    said = capsys.readouterr().err
+    assert said.count("its labels and recipe are there") == 3, said
+    assert hashed.count(folder / "a.tif") == 1, hashed
+    assert _recipe(out / "a.tif")["input_identity"]["mtime_ns"] == later

@@ -234,3 +234,25 @@ def test_training_under_a_name_another_model_has_warns_at_the_start(two_roots, m
     assert str(two_roots[1] / "theirs") in said
     assert "is taken already" not in train("bnd2", two_roots[0] / "other")
     assert "is taken already" not in train("bnd1", two_roots[1] / "theirs")  # its own folder
+
+
+def test_the_command_without_model_takes_the_bundled_default_by_its_folder(
+    two_roots, tmp_path, capsys
+):
+    """``tessella segment img.tif -o out.tif`` names no model: a user model also called
+    nuclei2d does not make it ambiguous (it was refused: "model name 'nuclei2d' is
+    ambiguous")."""
+    import numpy as np
+    import tifffile
+
+    from tessella.cli import main
+
+    user_model(two_roots[0] / "mine", "nuclei2d")
+    image = np.zeros((64, 64), np.uint8)
+    image[20:30, 20:30] = 200
+    tifffile.imwrite(tmp_path / "img.tif", image)
+    out = tmp_path / "out.tif"
+    assert main(["segment", str(tmp_path / "img.tif"), "-o", str(out), "--no-tta", "-q"]) == 0
+    recipe = json.loads((tmp_path / "out.recipe.json").read_text())
+    bundled = json.loads((bundled_dir() / "nuclei2d" / "card.json").read_text())
+    assert recipe["model_sha256"] == bundled["sha256"]

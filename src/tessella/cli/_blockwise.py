@@ -9,7 +9,14 @@ from pathlib import Path
 from ._console import CliError, _advance, _progress_bar
 from ._inputs import _chosen_spacing, _spacing
 from ._skip_existing import _say_skipped_existing, _skip_existing
-from ._write import _check_writable, _probe_recipe, _reason, _recipe_path, _recover_staging
+from ._write import (
+    _check_writable,
+    _outputs_of,
+    _probe_recipe,
+    _reason,
+    _recipe_path,
+    _recover_staging,
+)
 
 __all__ = ["_replays_blockwise", "_check_blockwise_usage", "_segment_blockwise"]
 
@@ -149,7 +156,7 @@ def _segment_blockwise(
     _probe_recipe(recipe_path, target)  # before the long run, not after it
     spacing = None if data is None else _spacing(data, spatial, recipe, args.recipe, data.name)
     # before the run reads it: what --skip-existing compares the input with later
-    identity = input_identity(source)
+    identity = input_identity(source, _outputs_of(target))
     bar, stage = None, None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)

@@ -22,7 +22,7 @@ from ._inputs import (
 )
 from ._recipe import _package_reference, _parse_sets, _read_recipe, _recipe_package, _run_params
 from ._skip_existing import _run_settings, _say_skipped_existing, _skip_existing
-from ._write import _check_outputs, _check_writable, _write_labels_and_recipe
+from ._write import _check_outputs, _check_writable, _outputs_of, _write_labels_and_recipe
 
 __all__ = ["_cmd_segment"]
 
@@ -41,7 +41,7 @@ def _cmd_segment(args) -> int:
         write_mask_stack,
         write_zarr_labels,
     )
-    from ..engine.pipeline import DEFAULT_MODEL, segment_steps, window_of
+    from ..engine.pipeline import default_model, segment_steps, window_of
     from ..engine.progress import Progress
     from ..engine.registry import load_model, recipe_model
 
@@ -53,7 +53,7 @@ def _cmd_segment(args) -> int:
     if recipe and not args.model and not recipe.get("model"):
         raise CliError(f"{args.recipe}: the recipe names no model; give one with --model")
     if args.model or not recipe:
-        model = load_model(args.model or DEFAULT_MODEL)
+        model = load_model(args.model or default_model())
     else:  # the very model of the recipe: its folder, or one of its name with its weights
         model = load_model(_recipe_package(recipe, args.recipe) or recipe_model(recipe))
         if recipe.get("model_sha256") and recipe["model_sha256"] != model.card.sha256:
@@ -155,7 +155,7 @@ def _cmd_segment(args) -> int:
         for source, target in jobs:
             try:
                 # before it is read: an input rewritten meanwhile is not taken for this one
-                identity = input_identity(source)
+                identity = input_identity(source, _outputs_of(target))
                 if movie:
                     image = read_frames(source)
                 else:

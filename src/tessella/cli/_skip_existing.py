@@ -7,7 +7,14 @@ import sys
 from pathlib import Path
 
 from ._console import CliError, _few
-from ._write import _check_writable, _recipe_path, _recover_staging, _staging, _there
+from ._write import (
+    _check_writable,
+    _outputs_of,
+    _recipe_path,
+    _recover_staging,
+    _staging,
+    _there,
+)
 
 __all__ = ["_run_settings", "_skip_existing", "_say_skipped_existing"]
 
@@ -151,7 +158,10 @@ def _input_changed(source, target, recorded: dict) -> str:
     time as it was)."""
     from ..engine.input_record import INPUT_KEY, input_changes
 
-    changed = input_changes(recorded.get(INPUT_KEY), source)
+    record = recorded.get(INPUT_KEY)
+    changed = input_changes(record, source, _outputs_of(target))
+    if changed == "":
+        _note_same_content(record, source, target)
     if changed is None:
         try:
             newer = source.is_file() and source.stat().st_mtime_ns > target.stat().st_mtime_ns
@@ -159,6 +169,31 @@ def _input_changed(source, target, recorded: dict) -> str:
             newer = False
         return "input changed since" if newer else ""
     return f"input {source} changed since: {changed}" if changed else ""
+
+
+def _note_same_content(record: dict, source, target) -> None:
+    """Where the input file ``source`` has the bytes its labels ``target`` were made from but
+    another modification time (copied without ``-p``, e.g. to a cluster's scratch), write
+    its time into the recipe's record, so that the next run takes it by size and time
+    without reading the whole file again (each rerun after a time limit re-read the whole
+    dataset). Nothing else of the recipe changes; a recipe that cannot be written is left."""
+    import json
+    import os
+
+    from ..engine.input_record import INPUT_KEY
+
+    try:
+        mtime = source.stat().st_mtime_ns
+        if record.get("kind") != "file" or record.get("mtime_ns") == mtime:
+            return
+        recipe_path = _recipe_path(target)
+        recipe = json.loads(recipe_path.read_text())
+        recipe[INPUT_KEY]["mtime_ns"] = mtime
+        partial = recipe_path.with_name(f".{recipe_path.name}.partial")
+        partial.write_text(json.dumps(recipe, indent=2) + "\n")
+        os.replace(partial, recipe_path)
+    except (OSError, ValueError, KeyError, TypeError):
+        return
 
 
 def _spacing_differences(recorded: dict, run) -> list[str]:

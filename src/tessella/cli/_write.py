@@ -77,6 +77,14 @@ def _there(path: Path) -> bool:
     return path.exists() or path.is_symlink()
 
 
+def _outputs_of(target: Path) -> tuple[Path, Path, Path]:
+    """What a run writes for ``target``: the labels, their recipe and their staging folder;
+    left out of its input's ``input_identity`` where they lie inside a folder input (labels
+    written into the movie folder or the zarr they were made from changed that folder at
+    every run, so ``--skip-existing`` redid them every time)."""
+    return target, _recipe_path(target), _staging(target)
+
+
 def _staging(target: Path) -> Path:
     """The folder where ``target`` and its recipe are staged: a fixed name beside it (the
     renames stay on one file system), so the next run finds what a killed one left."""

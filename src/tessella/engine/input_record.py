@@ -44,10 +44,13 @@ _METADATA = ("zarr.json", ".zarray", ".zgroup")
 _LEFT_OUT = (".zattrs", ".zmetadata", ".DS_Store")
 
 
-def input_identity(path: str | os.PathLike) -> dict | None:
+def input_identity(path: str | os.PathLike, outputs=()) -> dict | None:
     """What identifies the content of the input ``path`` (see the module's notes): for a file
     ``{"kind": "file", "size", "mtime_ns", "sha256"}``, for a folder ``{"kind": "folder",
-    "metadata_sha256", "files_sha256", "files"}``; None where it cannot be read.
+    "metadata_sha256", "files_sha256", "files"}``; None where it cannot be read. ``outputs``:
+    paths a run writes, left out where they lie inside a folder input (labels written into
+    the movie folder or the zarr they were made from; each run rewrites them, so counting
+    them made every input look changed).
 
     >>> import tempfile
     >>> image = Path(tempfile.mkdtemp()) / "a.tif"
@@ -63,7 +66,7 @@ def input_identity(path: str | os.PathLike) -> dict | None:
     path = Path(path)
     try:
         if path.is_dir():
-            return _folder_identity(path)
+            return _folder_identity(path, outputs)
         stat = path.stat()
         digest = sha256_file(path)
         return {
@@ -76,11 +79,12 @@ def input_identity(path: str | os.PathLike) -> dict | None:
         return None
 
 
-def input_changes(recorded, path: str | os.PathLike) -> str | None:
+def input_changes(recorded, path: str | os.PathLike, outputs=()) -> str | None:
     """How the input ``path`` differs from the ``recorded`` :func:`input_identity` (a
     recipe's): "" where it is the same, a phrase naming what changed ("other content (sha256
     …)", "size 1,024 bytes, now 2,048"), None where ``recorded`` is no such record (an older
-    recipe, a hand edit): the caller decides by other means."""
+    recipe, a hand edit): the caller decides by other means. ``outputs``: as for
+    :func:`input_identity`."""
     if not isinstance(recorded, dict) or recorded.get("kind") not in ("file", "folder"):
         return None
     path = Path(path)
@@ -88,7 +92,7 @@ def input_changes(recorded, path: str | os.PathLike) -> str | None:
         if not path.is_dir():
             return "a folder then, not one now"
         try:
-            now = _folder_identity(path)
+            now = _folder_identity(path, outputs)
         except OSError as exc:
             return f"cannot be listed now ({exc.strerror or exc})"
         if now["metadata_sha256"] != recorded.get("metadata_sha256"):
@@ -126,11 +130,13 @@ def _bytes(size) -> str:
     return f"{size:,} bytes" if isinstance(size, int) else f"{size} (not recorded)"
 
 
-def _folder_identity(folder: Path) -> dict:
-    """A folder's metadata and files digests (see the module's notes)."""
+def _folder_identity(folder: Path, outputs=()) -> dict:
+    """A folder's metadata and files digests (see the module's notes), ``outputs`` (paths)
+    left out."""
     metadata, files = hashlib.sha256(), hashlib.sha256()
     count = 0
-    for relative, entry in _walk(folder, ""):
+    skip = {os.path.abspath(p) for p in outputs}
+    for relative, entry in _walk(folder, "", skip):
         if entry.name in _METADATA:
             metadata.update(f"{relative}\0".encode())
             metadata.update(_without_attributes(Path(entry.path)))
@@ -146,17 +152,18 @@ def _folder_identity(folder: Path) -> dict:
     }
 
 
-def _walk(folder: Path, prefix: str):
+def _walk(folder: Path, prefix: str, skip: set[str]):
     """(relative path, entry) of every file under ``folder``, in name order, but
-    :data:`_LEFT_OUT`; one ``scandir`` per folder."""
+    :data:`_LEFT_OUT` and the files and folders ``skip`` names (absolute paths); one
+    ``scandir`` per folder."""
     with os.scandir(folder) as listing:
         entries = sorted(listing, key=lambda entry: entry.name)
     for entry in entries:
-        if entry.name in _LEFT_OUT:
+        if entry.name in _LEFT_OUT or os.path.abspath(entry.path) in skip:
             continue
         relative = f"{prefix}{entry.name}"
         if entry.is_dir():
-            yield from _walk(Path(entry.path), f"{relative}/")
+            yield from _walk(Path(entry.path), f"{relative}/", skip)
         else:
             yield relative, entry
 
