@@ -42,8 +42,8 @@ def test_channel_segments_one_channel_recorded_and_replayed(tmp_path, stains, ca
     [warning] = capsys.readouterr().err.strip().splitlines()
     assert warning == (
         f"warning: {path}: its 3 channels (axes YXC, uint16) are averaged into the one channel "
-        "model 'nuclei2d' reads; if they are separate stains, choose one with --channel N "
-        "(0 to 2)"
+        "model 'nuclei2d' reads; if they are separate stains, choose one (read_image's "
+        "channel= in Python, --channel N on the command line: 0 to 2)"
     )
     assert _segment(alone, "-o", tmp_path / "alone.tif", "-q") == 0
     assert _segment(path, "-o", tmp_path / "chosen.tif", "-q", "--channel", "2") == 0
@@ -117,3 +117,18 @@ def test_series_reads_the_series_chosen_and_is_recorded(tmp_path, nuclei_sample,
     assert capsys.readouterr().err == ""
     assert read_image(tmp_path / "thumb.tif").data.shape == (32, 32)
     assert json.loads((tmp_path / "thumb.recipe.json").read_text())["series"] == 0
+
+
+def test_python_says_it_too(stains):
+    """The averaging of separate stains is said from Python as well (only the command said
+    it), and not for a channel chosen when reading."""
+    import warnings
+
+    import tessella
+
+    path, _alone = stains
+    with pytest.warns(UserWarning, match=r"its 3 channels \(axes YXC, uint16\) are averaged"):
+        tessella.segment(tessella.read_image(path), "nuclei2d", tta=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tessella.segment(tessella.read_image(path, channel=2), "nuclei2d", tta=False)

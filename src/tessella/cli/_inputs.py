@@ -16,7 +16,6 @@ __all__ = [
     "_say_not_images",
     "_read_input",
     "_chosen_part",
-    "_say_averaged",
     "_is_frame_folder",
     "_spacing",
     "_chosen_spacing",
@@ -151,27 +150,6 @@ def _chosen_part(args, recipe: dict) -> dict:
             raise CliError(f"--{key} must be a number from 0, got {value!r}")
         part[key] = value
     return part
-
-
-def _say_averaged(source: Path, image, model, part: dict) -> None:
-    """Warn on stderr where the channels of ``image``, last (YXC), are averaged into the one
-    channel ``model`` reads and they are no 8-bit RGB that its card says to average
-    (``rgb: mean``): separate stains, most likely (a uint16 (Y, X, 3) TIFF, which tifffile
-    tags RGB). Channels first (CYX) the engine's own warning says it."""
-    card = model.card
-    if "channel" in part or "C" not in image.axes or card.channels != 1:
-        return
-    count = image.data.shape[image.axes.index("C")]
-    if count not in (3, 4) or not image.axes.endswith("C"):
-        return
-    if image.data.dtype == "uint8" and card.input.get("rgb") == "mean":
-        return  # a colour photo, averaged as the model's card says
-    print(
-        f"warning: {source}: its {count} channels (axes {image.axes}, "
-        f"{image.data.dtype}) are averaged into the one channel model {card.name!r} "
-        f"reads; if they are separate stains, choose one with --channel N (0 to {count - 1})",
-        file=sys.stderr,
-    )
 
 
 def _is_frame_folder(inputs: list[str]) -> bool:

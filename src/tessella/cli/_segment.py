@@ -15,7 +15,6 @@ from ._inputs import (
     _input_spacing,
     _is_frame_folder,
     _read_input,
-    _say_averaged,
     _say_not_images,
     _segment_jobs,
     _spacing,
@@ -160,7 +159,6 @@ def _cmd_segment(args) -> int:
                     image = read_frames(source)
                 else:
                     image = _read_input(source, args, recipe)
-                    _say_averaged(source, image, model, part)
                 if args.ctc and "T" not in image.axes:
                     raise CliError(
                         f"{source}: --ctc needs a time-lapse (axes with T), got {image.axes}"

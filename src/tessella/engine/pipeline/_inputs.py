@@ -248,7 +248,8 @@ def _check_image(image: np.ndarray, axes: str | None, model: LoadedModel, name: 
         if n not in (1, 3, 4):
             raise ValueError(
                 f"{name}: {n} channels (axes {axes}); model {model.card.name!r} reads one: "
-                "segment the channel you want alone (or give axes without C)"
+                "choose one (read_image's channel= in Python, --channel on the command "
+                "line), or give axes without C"
             )
 
     expected = model.card.spatial_axes

@@ -112,7 +112,10 @@ def _predict_steps(
         if not axes.endswith("C"):  # channels first: separate stains, not a colour photo?
             # (or frames of a time-lapse, or slices of a stack a slice-by-slice model takes,
             # that a TIFF's tags called planar RGB, as a plain tifffile.imwrite of 3-4 planes does)
-            hint = "if they are separate stains, segment the channel you want alone"
+            hint = (
+                "if they are separate stains, choose one (read_image's channel= in Python, "
+                "--channel on the command line)"
+            )
             if window_of(card) > 1 and axes.startswith("C"):
                 hint = f"if these are frames, use --axes T{axes[1:]} (Axes in the Segment panel)"
             elif axes == "CYX" and _slicewise("ZYX", model):
@@ -124,6 +127,17 @@ def _predict_steps(
                 f"{name}: its {image.shape[axes.index('C')]} channels (axes {axes}) are "
                 f"averaged into the one channel model {card.name!r} reads, as for a colour "
                 f"image; {hint}",
+                stacklevel=2,
+            )
+        elif not (image.dtype == np.uint8 and card.input.get("rgb") == "mean"):
+            # channels last but no 8-bit colour photo averaged as the card says: separate
+            # stains most likely (a uint16 (Y, X, 3) TIFF, which tifffile tags RGB)
+            count = image.shape[-1]
+            warnings.warn(
+                f"{name}: its {count} channels (axes {axes}, {image.dtype}) are averaged into "
+                f"the one channel model {card.name!r} reads; if they are separate stains, "
+                f"choose one (read_image's channel= in Python, --channel N on the command "
+                f"line: 0 to {count - 1})",
                 stacklevel=2,
             )
     tta = bool(card.defaults.get("tta", False)) if tta is None else tta
