@@ -28,6 +28,7 @@ from tessella.engine import metrics
 from tessella.engine.methods import Prediction, get_method
 from tessella.engine.pipeline import predict_steps, run_steps
 from tessella.engine.registry import load_model
+from tessella.engine.train._selectors import HeldOutEverything
 from tessella.engine.train.data import Sample, load_folder_pairs, orientations, split_holdout
 
 GRIDS = {
@@ -179,7 +180,10 @@ def main() -> None:
         samples = load_folder_pairs(
             args.data, spatial, 1, normalization, _names(args.exclude), _names(args.holdout)
         )
-    _, holdout = split_holdout(samples, args.fraction, args.seed, _names(args.holdout))
+    try:
+        _, holdout = split_holdout(samples, args.fraction, args.seed, _names(args.holdout))
+    except HeldOutEverything:  # training refuses it; tuning scores the hold-out alone
+        holdout = samples
     if method_name == "semantic" and spatial == "ZYX":  # instances are 3D components
         holdout = [Sample(s.image, ndimage.label(s.labels > 0)[0], s.name) for s in holdout]
     n_images = len(holdout)

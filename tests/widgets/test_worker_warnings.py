@@ -168,7 +168,9 @@ def test_evaluate_shows_its_runs_warnings_only(evaluate_pair, qtbot, monkeypatch
     monkeypatch.setattr(_evaluate_run, "show_warning", shown.append)
     monkeypatch.setattr(_evaluate_run, "SYNC_MAX_PIXELS", 0)  # in a thread worker
     gate = Gate()
-    monkeypatch.setattr(_evaluate_run, "_evaluate", gate.function(_evaluate_run._evaluate))
+    monkeypatch.setattr(  # what its worker runs (steps, so that Cancel stops it)
+        _evaluate_run, "_evaluate_steps", gate.generator(_evaluate_run._evaluate_steps)
+    )
     before = warnings.showwarning
 
     _warn_while_held(qtbot, gate, widget.evaluation_finished, widget.evaluate_button.click)
@@ -270,7 +272,9 @@ def _held_evaluate(viewer, labels, monkeypatch) -> tuple:
     monkeypatch.setattr(_evaluate_run, "show_warning", shown.append)
     monkeypatch.setattr(_evaluate_run, "SYNC_MAX_PIXELS", 0)  # in a thread worker
     gate = Gate()
-    monkeypatch.setattr(_evaluate_run, "_evaluate", gate.function(_evaluate_run._evaluate))
+    monkeypatch.setattr(  # what its worker runs (steps, so that Cancel stops it)
+        _evaluate_run, "_evaluate_steps", gate.generator(_evaluate_run._evaluate_steps)
+    )
     return evaluate, gate, shown
 
 
