@@ -104,6 +104,9 @@ def _read_input(source: Path, args, recipe: dict):
     from ..engine.io import AxesContradictionWarning, is_zarr_path, read_image
 
     part = _chosen_part(args, recipe)
+    if not args.axes and recipe.get("stored_axes"):  # the axes it was read with, as stored
+        return _read_as_recorded(source, recipe["stored_axes"].upper(), part)
+    # a recipe from before stored_axes were recorded: its axes, the engine's order
     wanted = args.axes or recipe.get("axes")
     if args.axes or not wanted:
         return read_image(source, wanted, **part)
@@ -134,6 +137,46 @@ def _read_input(source: Path, args, recipe: dict):
             f"{image.stated_axes}; {own} (or --axes {wanted} to read it as the recipe does)"
         )
     return dataclasses.replace(image, axes=check_axes(wanted, image.data.ndim, str(source)))
+
+
+def _read_as_recorded(source: Path, stored: str, part: dict):
+    """``source`` read with a recipe's ``stored_axes`` (the axes its image was read with, in
+    the order its file stores them: ``--axes ZCYX``'s, not the CZYX they are read as), where
+    they fit: a file whose metadata state other axes, or of another number of axes, is
+    refused with the ``--axes`` that reads it."""
+    import warnings
+
+    from ..engine.axes import axes_contradict
+    from ..engine.io import AxesContradictionWarning, read_image
+
+    image, refusal = None, ""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", AxesContradictionWarning)
+            image = read_image(source, stored, **part)
+    except ValueError as exc:
+        refusal = str(exc)
+    if image is not None and not axes_contradict(image.axes, image.stated_axes):
+        return image
+    try:  # its own axes, for the advice
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            own = read_image(source, **part).stored_axes
+    except ValueError:
+        own = None
+    advice = f"segment it on its own with --axes {own}" if own else "segment it on its own"
+    if image is None:
+        if own and len(own) != len(stored):
+            raise CliError(
+                f"{source}: the recipe's axes {stored} name {len(stored)} axes but the image "
+                f"has {len(own)} ({own}); {advice}"
+            )
+        raise CliError(f"{refusal} (the recipe's axes); {advice}")
+    said = own or image.stated_axes
+    raise CliError(
+        f"{source}: the recipe's axes {stored} contradict its {image.stated_by}, which say "
+        f"{said}; {advice} (or --axes {stored} to read it as the recipe does)"
+    )
 
 
 def _chosen_part(args, recipe: dict) -> dict:
@@ -215,12 +258,13 @@ def _input_spacing(
     forces none; ``series``: the series of a TIFF read (default: the one read_image picks)."""
     import warnings
 
+    from ..engine.axes import supported_order
     from ..engine.io import TIFF_SUFFIXES, is_zarr_path, read_image
 
-    axes = axes or recorded.get("axes")
+    axes = axes or recorded.get("stored_axes") or recorded.get("axes")
     if not isinstance(axes, str):
         return None
-    spatial = [a for a in axes.upper() if a in "ZYX"]
+    spatial = [a for a in (supported_order(axes) or axes.upper()) if a in "ZYX"]
     try:
         if is_zarr_path(source):  # (its metadata: the array is not read)
             with warnings.catch_warnings():

@@ -113,6 +113,7 @@ _RECIPE_TYPES = {
     "model_package_sha256": str,
     "params": dict,
     "axes": str,
+    "stored_axes": str,
     "tta": bool,
     "tile": int,
     "invert": bool,

@@ -125,8 +125,13 @@ def _cmd_segment(args) -> int:
         )
     settings = None
     if args.skip_existing:  # what an existing output's recipe must record to be kept
-        forced = None if movie else (args.axes or recipe.get("axes"))
-        settings = _run_settings(model, params, tta, tile, invert, forced, args.stack, part)
+        # the axes given as the file stores them (--axes, a recipe's stored_axes), else an
+        # older recipe's axes (the engine's order)
+        stored = args.axes or recipe.get("stored_axes")
+        forced = None if movie else (stored or recipe.get("axes"))
+        settings = _run_settings(
+            model, params, tta, tile, invert, forced, args.stack, part, stored=bool(stored)
+        )
     if args.blockwise:
         return _segment_blockwise(
             args, jobs, model, params, tta, tile, recipe, invert, package, settings
@@ -194,6 +199,8 @@ def _cmd_segment(args) -> int:
                         bar.close()
                 pixel_size = {a: s for a, s in image.pixel_size.items() if a in result.axes}
                 recorded = result.recipe() | package | {"input": str(source)} | part
+                if image.stored_axes:  # what --recipe reads it with again (axes: the engine's)
+                    recorded["stored_axes"] = image.stored_axes
                 if identity is not None:  # what --skip-existing compares the input with
                     recorded[INPUT_KEY] = identity
                 if result.lineage is not None:  # a linked movie's divisions, as --blockwise

@@ -19,10 +19,16 @@ from ._write import (
 __all__ = ["_run_settings", "_skip_existing", "_say_skipped_existing"]
 
 
-def _run_settings(model, params, tta, tile, invert, axes, stack, part=None) -> dict:
+def _run_settings(
+    model, params, tta, tile, invert, axes, stack, part=None, stored: bool = False
+) -> dict:
     """What of this run's settings a recipe records, as it records them (JSON): compared
     with an existing output's recipe by ``--skip-existing``. ``axes`` only where this run
-    forces them (``--axes``, a recipe's); ``part``: the ``channel`` and ``series`` read
+    forces them (``--axes``, a recipe's); ``stored``: they are in the order the file stores
+    its dimensions (``--axes``, a recipe's ``stored_axes``; not an older recipe's ``axes``,
+    the engine's order), compared with a recipe's ``stored_axes`` and, in the engine's
+    order (a channel chosen: without C), with the ``axes`` of a recipe that lacks them;
+    ``part``: the ``channel`` and ``series`` read
     (none: the whole image, its default series); the device and the version are not
     compared (a device gives the same labels up to rounding)."""
     import json
@@ -41,7 +47,13 @@ def _run_settings(model, params, tta, tile, invert, axes, stack, part=None) -> d
         "channel": (part or {}).get("channel"),
         "series": (part or {}).get("series"),
     }
-    if axes:
+    if axes and stored:
+        from ..engine.axes import supported_order
+
+        kept = axes.upper().replace("C", "") if settings["channel"] is not None else axes.upper()
+        settings["stored_axes"] = axes.upper()
+        settings["axes"] = supported_order(kept) or kept
+    elif axes:
         settings["axes"] = axes.upper()
     return json.loads(json.dumps(_json_safe(settings), default=str))
 
@@ -83,11 +95,17 @@ def _recipe_differences(recorded: dict, settings: dict, model) -> list[str]:
             differences += _block_differences(recorded.get("blockwise"), here)
         if key in ("model_sha256", "params", "blockwise"):
             continue
+        # axes as the file stores them where both record them, else in the engine's order
+        if key == "stored_axes" and "stored_axes" not in recorded:
+            continue
+        if key == "axes" and "stored_axes" in settings and "stored_axes" in recorded:
+            continue
         there = recorded.get(key, defaults.get(key, missing))
-        if key == "axes" and isinstance(there, str):
+        if key in ("axes", "stored_axes") and isinstance(there, str):
             there = there.upper()
         if there != here:
             name = f"--{key}" if key in ("stack", "channel", "series") else key
+            name = "--axes" if key == "stored_axes" else name
             differences.append(f"{name}={show(there, key)} (this run: {show(here, key)})")
     return differences
 
@@ -176,11 +194,14 @@ def _note_same_content(record: dict, source, target) -> None:
     another modification time (copied without ``-p``, e.g. to a cluster's scratch), write
     its time into the recipe's record, so that the next run takes it by size and time
     without reading the whole file again (each rerun after a time limit re-read the whole
-    dataset). Nothing else of the recipe changes; a recipe that cannot be written is left."""
+    dataset). The recipe is read again just before and written atomically
+    (:func:`~tessella.engine.io.write_json`), and only where its record is still the one
+    compared (a run that rewrote labels and recipe meanwhile keeps its own); nothing else of
+    it changes, and one that cannot be written is left as it is."""
     import json
-    import os
 
     from ..engine.input_record import INPUT_KEY
+    from ..engine.io import write_json
 
     try:
         mtime = source.stat().st_mtime_ns
@@ -188,11 +209,11 @@ def _note_same_content(record: dict, source, target) -> None:
             return
         recipe_path = _recipe_path(target)
         recipe = json.loads(recipe_path.read_text())
-        recipe[INPUT_KEY]["mtime_ns"] = mtime
-        partial = recipe_path.with_name(f".{recipe_path.name}.partial")
-        partial.write_text(json.dumps(recipe, indent=2) + "\n")
-        os.replace(partial, recipe_path)
-    except (OSError, ValueError, KeyError, TypeError):
+        if recipe.get(INPUT_KEY) != record:
+            return
+        recipe[INPUT_KEY] = {**record, "mtime_ns": mtime}
+        write_json(recipe_path, recipe)
+    except (OSError, ValueError, TypeError):
         return
 
 

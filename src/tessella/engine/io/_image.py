@@ -54,6 +54,11 @@ class ImageData:
     #: description" (tifffile's), "TIFF pages", "OME-Zarr axes" or "zarr attribute
     #: tessella_axes"
     stated_by: str = ""
+    #: the axes it was read with, in the order the file stores its dimensions (its C too, where
+    #: one channel was chosen; before the transpose to the engine's order): ``axes=`` reads the
+    #: same image with them again (what a recipe records as ``stored_axes``); None where not
+    #: read from one file
+    stored_axes: str | None = None
 
 
 def is_zarr_path(path: Path) -> bool:

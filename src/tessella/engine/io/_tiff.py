@@ -166,6 +166,7 @@ def _read_tiff(
         axes = meta_axes
     else:
         axes = _given_axes(path, axes, data.ndim, stated, stated_by)
+    stored_axes = axes
     if channel is not None:
         data, axes, stated = _one_channel(path, data, axes, stated, channel)
     order = supported_order(axes)
@@ -176,7 +177,17 @@ def _read_tiff(
         if stated is not None:
             stated = "".join(stated[axes.index(a)] for a in order)
         axes = order
-    return ImageData(data, axes, sizes, unit, path, labels, stated_axes=stated, stated_by=stated_by)
+    return ImageData(
+        data,
+        axes,
+        sizes,
+        unit,
+        path,
+        labels,
+        stated_axes=stated,
+        stated_by=stated_by,
+        stored_axes=stored_axes,
+    )
 
 
 def _say_guessed(path: Path, shape: tuple[int, ...], axes: str) -> None:

@@ -48,6 +48,7 @@ def _read_zarr(path: Path, axes: str | None, channel: int | None = None) -> Imag
                 f"dimensions in (give axes in that order: axes={image.stated_axes!r} in "
                 f"Python, --axes {image.stated_axes} on the command line)"
             )
+        image.stored_axes = image.axes
         if channel is not None:
             image = _image_channel(image, channel)
         return _in_supported_order(image)
