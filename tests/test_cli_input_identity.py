@@ -185,3 +185,23 @@ def test_a_copy_with_a_new_time_is_read_once_and_its_time_recorded(
     assert said.count("its labels and recipe are there") == 3, said
     assert hashed.count(folder / "a.tif") == 1, hashed
     assert _recipe(out / "a.tif")["input_identity"]["mtime_ns"] == later
+
+
+def test_outputs_named_through_a_link_are_left_out_too(
+    tmp_path, nuclei_sample, tiny_model_dir, capsys
+):
+    """The input reached through a symbolic link, the labels named by the real path (review
+    3: absolute paths were compared as text, so the labels still counted and every rerun
+    said 'input changed since')."""
+    image = nuclei_sample[0][:64, :64]
+    source = tmp_path / "in.zarr"
+    array = zarr.open(str(source), mode="w", shape=image.shape, chunks=(32, 32), dtype=image.dtype)
+    array[...] = image
+    link = tmp_path / "link.zarr"
+    link.symlink_to(source)
+    out = source / "labels.zarr"
+    assert _segment([link], out, tiny_model_dir, "-q") == 0
+    capsys.readouterr()
+    assert _segment([link], out, tiny_model_dir, "--skip-existing") == 0
+    said = capsys.readouterr().err
+    assert "its labels and recipe are there" in said and "redoing" not in said, said

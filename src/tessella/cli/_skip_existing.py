@@ -194,11 +194,14 @@ def _note_same_content(record: dict, source, target) -> None:
     another modification time (copied without ``-p``, e.g. to a cluster's scratch), write
     its time into the recipe's record, so that the next run takes it by size and time
     without reading the whole file again (each rerun after a time limit re-read the whole
-    dataset). Nothing else of the recipe changes; a recipe that cannot be written is left."""
+    dataset). The recipe is read again just before and written atomically
+    (:func:`~tessella.engine.io.write_json`), and only where its record is still the one
+    compared (a run that rewrote labels and recipe meanwhile keeps its own); nothing else of
+    it changes, and one that cannot be written is left as it is."""
     import json
-    import os
 
     from ..engine.input_record import INPUT_KEY
+    from ..engine.io import write_json
 
     try:
         mtime = source.stat().st_mtime_ns
@@ -206,11 +209,11 @@ def _note_same_content(record: dict, source, target) -> None:
             return
         recipe_path = _recipe_path(target)
         recipe = json.loads(recipe_path.read_text())
-        recipe[INPUT_KEY]["mtime_ns"] = mtime
-        partial = recipe_path.with_name(f".{recipe_path.name}.partial")
-        partial.write_text(json.dumps(recipe, indent=2) + "\n")
-        os.replace(partial, recipe_path)
-    except (OSError, ValueError, KeyError, TypeError):
+        if recipe.get(INPUT_KEY) != record:
+            return
+        recipe[INPUT_KEY] = {**record, "mtime_ns": mtime}
+        write_json(recipe_path, recipe)
+    except (OSError, ValueError, TypeError):
         return
 
 

@@ -135,7 +135,8 @@ def _folder_identity(folder: Path, outputs=()) -> dict:
     left out."""
     metadata, files = hashlib.sha256(), hashlib.sha256()
     count = 0
-    skip = {os.path.abspath(p) for p in outputs}
+    real = os.path.realpath(folder)  # outputs named through a link, or the input, are found
+    skip = {_inside(p, real) for p in outputs}
     for relative, entry in _walk(folder, "", skip):
         if entry.name in _METADATA:
             metadata.update(f"{relative}\0".encode())
@@ -152,16 +153,25 @@ def _folder_identity(folder: Path, outputs=()) -> dict:
     }
 
 
+def _inside(path, folder: str) -> str:
+    """``path`` relative to ``folder`` (a real path), links resolved ("../x" outside it; a
+    path on another drive, Windows, as it is)."""
+    try:
+        return Path(os.path.relpath(os.path.realpath(path), folder)).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def _walk(folder: Path, prefix: str, skip: set[str]):
     """(relative path, entry) of every file under ``folder``, in name order, but
-    :data:`_LEFT_OUT` and the files and folders ``skip`` names (absolute paths); one
-    ``scandir`` per folder."""
+    :data:`_LEFT_OUT` and the files and folders ``skip`` names (paths relative to the
+    folder); one ``scandir`` per folder."""
     with os.scandir(folder) as listing:
         entries = sorted(listing, key=lambda entry: entry.name)
     for entry in entries:
-        if entry.name in _LEFT_OUT or os.path.abspath(entry.path) in skip:
-            continue
         relative = f"{prefix}{entry.name}"
+        if entry.name in _LEFT_OUT or relative in skip:
+            continue
         if entry.is_dir():
             yield from _walk(Path(entry.path), f"{relative}/", skip)
         else:

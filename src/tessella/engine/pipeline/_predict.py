@@ -129,7 +129,7 @@ def _predict_steps(
                 f"image; {hint}",
                 stacklevel=2,
             )
-        elif not (image.dtype == np.uint8 and card.input.get("rgb") == "mean"):
+        elif not (image.dtype == np.uint8 and card.input.get("rgb", "mean") == "mean"):
             # channels last but no 8-bit colour photo averaged as the card says: separate
             # stains most likely (a uint16 (Y, X, 3) TIFF, which tifffile tags RGB)
             count = image.shape[-1]
