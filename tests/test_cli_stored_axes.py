@@ -128,3 +128,36 @@ def test_a_channel_chosen_on_a_zarr_replays_and_reruns(tmp_path, nuclei_sample, 
     assert (recorded["axes"], recorded["stored_axes"], recorded["channel"]) == ("YX", "CYX", 1)
     skip = ["--axes", "CYX", "--channel", "1", "--skip-existing"]
     assert main([*args, str(first), *skip]) == 0, capsys.readouterr().err
+
+
+def test_wrong_metadata_are_overridden_only_when_asked(tmp_path, stored, capsys):
+    """A script wrote CZYX data as an ImageJ ZCYX hyperstack (wrong metadata): --axes CZYX
+    was refused with no way out. It is still refused (a Fiji ZCYX stack read as CZYX is the
+    silent swap of Z and C), now naming --ignore-axes-metadata; with it the file is read as
+    given, with a warning naming both, recorded, and --recipe reads it so again."""
+    from argparse import Namespace
+
+    from tessella.cli._inputs import _read_input
+
+    czyx = stored.transpose(1, 0, 2, 3)  # the truth: C, Z, Y, X
+    path = tmp_path / "wrong.tif"
+    tifffile.imwrite(path, czyx, imagej=True, metadata={"axes": "ZCYX"})
+    with pytest.raises(ValueError, match="--ignore-axes-metadata on the command line"):
+        read_image(path, "CZYX")
+    with pytest.warns(UserWarning, match="read as CZYX as the axes given say, not as ZCYX"):
+        image = read_image(path, "CZYX", ignore_axes_metadata=True)
+    np.testing.assert_array_equal(image.data, czyx)
+    args = [path, "-o", tmp_path / "out.tif", "--axes", "CZYX"]
+    assert _segment(*args, model="em-mito2d") == 1
+    assert "put C, Z where its ImageJ metadata do not" in capsys.readouterr().err
+    assert _segment(*args, "--ignore-axes-metadata", model="em-mito2d") == 0
+    assert "read as CZYX as the axes given say, not as ZCYX" in capsys.readouterr().err
+    recipe = json.loads((tmp_path / "out.recipe.json").read_text())
+    assert recipe["stored_axes"] == "CZYX" and recipe["ignore_axes_metadata"] is True
+    with pytest.warns(UserWarning, match="not as ZCYX from its ImageJ metadata"):
+        replay = _read_input(path, Namespace(axes=None, channel=None, series=None), recipe)
+    np.testing.assert_array_equal(np.asarray(replay.data), czyx)
+    assert _segment(path, "-o", tmp_path / "o.tif", "--ignore-axes-metadata") == 1
+    assert "--ignore-axes-metadata reads an image with --axes as given: give --axes" in (
+        capsys.readouterr().err
+    )

@@ -104,12 +104,16 @@ def _read_input(source: Path, args, recipe: dict):
     from ..engine.io import AxesContradictionWarning, is_zarr_path, read_image
 
     part = _chosen_part(args, recipe)
-    if not args.axes and recipe.get("stored_axes"):  # the axes it was read with, as stored
-        return _read_as_recorded(source, recipe["stored_axes"].upper(), part)
+    if args.axes:
+        ignore = bool(getattr(args, "ignore_axes_metadata", False))
+        return read_image(source, args.axes, **part, ignore_axes_metadata=ignore)
+    if recipe.get("stored_axes"):  # the axes it was read with, as stored
+        ignore = recipe.get("ignore_axes_metadata") is True
+        return _read_as_recorded(source, recipe["stored_axes"].upper(), part, ignore)
     # a recipe from before stored_axes were recorded: its axes, the engine's order
-    wanted = args.axes or recipe.get("axes")
-    if args.axes or not wanted:
-        return read_image(source, wanted, **part)
+    wanted = recipe.get("axes")
+    if not wanted:
+        return read_image(source, **part)
     if is_zarr_path(source):  # read with the recipe's axes (its singleton axes dropped so)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", AxesContradictionWarning)
@@ -139,11 +143,12 @@ def _read_input(source: Path, args, recipe: dict):
     return dataclasses.replace(image, axes=check_axes(wanted, image.data.ndim, str(source)))
 
 
-def _read_as_recorded(source: Path, stored: str, part: dict):
+def _read_as_recorded(source: Path, stored: str, part: dict, ignore: bool = False):
     """``source`` read with a recipe's ``stored_axes`` (the axes its image was read with, in
     the order its file stores them: ``--axes ZCYX``'s, not the CZYX they are read as), where
     they fit: a file whose metadata state other axes, or of another number of axes, is
-    refused with the ``--axes`` that reads it."""
+    refused with the ``--axes`` that reads it; ``ignore``: the recipe was made with
+    ``--ignore-axes-metadata``, so are they (metadata against them are said, not refused)."""
     import warnings
 
     from ..engine.axes import axes_contradict
@@ -152,11 +157,11 @@ def _read_as_recorded(source: Path, stored: str, part: dict):
     image, refusal = None, ""
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", AxesContradictionWarning)
-            image = read_image(source, stored, **part)
+            warnings.simplefilter("ignore" if not ignore else "default", AxesContradictionWarning)
+            image = read_image(source, stored, **part, ignore_axes_metadata=ignore)
     except ValueError as exc:
         refusal = str(exc)
-    if image is not None and not axes_contradict(image.axes, image.stated_axes):
+    if image is not None and (ignore or not axes_contradict(image.axes, image.stated_axes)):
         return image
     try:  # its own axes, for the advice
         with warnings.catch_warnings():

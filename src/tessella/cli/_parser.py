@@ -96,6 +96,12 @@ def _build_parser() -> argparse.ArgumentParser:
         "TYX, TZYX, ZCYX (Fiji's hyperstack order, read as CZYX)",
     )
     segment.add_argument(
+        "--ignore-axes-metadata",
+        action="store_true",
+        help="read the input with --axes as given where its ImageJ, OME or zarr metadata name "
+        "its axes in another order (metadata known to be wrong; said with a warning)",
+    )
+    segment.add_argument(
         "--channel",
         type=int,
         metavar="N",

@@ -114,6 +114,7 @@ _RECIPE_TYPES = {
     "params": dict,
     "axes": str,
     "stored_axes": str,
+    "ignore_axes_metadata": bool,
     "tta": bool,
     "tile": int,
     "invert": bool,

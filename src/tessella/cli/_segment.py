@@ -64,6 +64,11 @@ def _cmd_segment(args) -> int:
     # a time-lapse model reads a folder of frames as one movie
     movie = window_of(model.card) > 1 and _is_frame_folder(args.inputs)
     part = _chosen_part(args, recipe)  # --channel, --series (or the recipe's)
+    if getattr(args, "ignore_axes_metadata", False) and (not args.axes or args.blockwise):
+        raise CliError(
+            "--ignore-axes-metadata reads an image with --axes as given: "
+            + ("give --axes" if not args.axes else "not with --blockwise")
+        )
     for key in part:
         if args.blockwise or movie:
             raise CliError(
@@ -201,6 +206,8 @@ def _cmd_segment(args) -> int:
                 recorded = result.recipe() | package | {"input": str(source)} | part
                 if image.stored_axes:  # what --recipe reads it with again (axes: the engine's)
                     recorded["stored_axes"] = image.stored_axes
+                    if args.axes and getattr(args, "ignore_axes_metadata", False):
+                        recorded["ignore_axes_metadata"] = True
                 if identity is not None:  # what --skip-existing compares the input with
                     recorded[INPUT_KEY] = identity
                 if result.lineage is not None:  # a linked movie's divisions, as --blockwise

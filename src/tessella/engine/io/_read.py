@@ -45,6 +45,7 @@ def read_image(
     *,
     channel: int | None = None,
     series: int | None = None,
+    ignore_axes_metadata: bool = False,
 ) -> ImageData:
     """Read a TIFF or zarr image with its axes and pixel size.
 
@@ -57,18 +58,23 @@ def read_image(
 
     ``axes`` overrides what the file's metadata says (ImageJ or OME axes, RGB tags, OME-Zarr
     axes, a zarr array's ``tessella_axes``), with an :class:`AxesContradictionWarning` naming
-    the file and both where they contradict. Raises ValueError naming the file for anything
-    unreadable or unsupported.
+    the file and both where they contradict, but for a reordering of the letters its ImageJ,
+    OME, tifffile or OME-Zarr metadata (or ``tessella_axes``) name (CZYX given for a Fiji
+    ZCYX hyperstack), which is refused naming both, unless ``ignore_axes_metadata`` (metadata
+    that are wrong: ``axes`` are then taken as given, with that warning). Raises ValueError
+    naming the file for anything unreadable or unsupported.
     """
     path = Path(path)
     if not path.exists():
         raise ValueError(f"{path}: no such file or folder")
+    if ignore_axes_metadata and axes is None:
+        raise ValueError(f"{path}: ignore_axes_metadata needs the axes to read it with (axes=)")
     if is_zarr_path(path):
         if series is not None:
             raise ValueError(f"{path}: series are a TIFF's; a zarr store holds one image")
-        image = _read_zarr(path, axes, channel)
+        image = _read_zarr(path, axes, channel, ignore_axes_metadata)
     elif path.suffix.lower() in TIFF_SUFFIXES:
-        image = _read_tiff(path, axes, channel, series)
+        image = _read_tiff(path, axes, channel, series, ignore_axes_metadata)
     else:
         raise ValueError(f"{path}: unsupported file type (use .tif/.tiff or .zarr)")
     if image.data.dtype.kind not in _SUPPORTED_DTYPES:

@@ -117,7 +117,11 @@ def _tiff_error(path, exc: Exception) -> str:
 
 
 def _read_tiff(
-    path: Path, axes: str | None, channel: int | None = None, series: int | None = None
+    path: Path,
+    axes: str | None,
+    channel: int | None = None,
+    series: int | None = None,
+    ignore_metadata: bool = False,
 ) -> ImageData:
     """A TIFF's image (:func:`_pick_series` of its series), in a supported order of the axes
     its metadata name or ``axes`` give (both in the order the file stores its dimensions:
@@ -165,7 +169,7 @@ def _read_tiff(
             raise ValueError(_unsupported_axes(path, chosen, meta_axes, data.shape))
         axes = meta_axes
     else:
-        axes = _given_axes(path, axes, data.ndim, stated, stated_by)
+        axes = _given_axes(path, axes, data.ndim, stated, stated_by, ignore_metadata)
     stored_axes = axes
     if channel is not None:
         data, axes, stated = _one_channel(path, data, axes, stated, channel)
@@ -207,11 +211,14 @@ def _say_guessed(path: Path, shape: tuple[int, ...], axes: str) -> None:
 _NAMING = ("ImageJ metadata", "OME metadata", "TIFF description")
 
 
-def _given_axes(path: Path, axes: str, ndim: int, stated: str | None, stated_by: str) -> str:
+def _given_axes(
+    path: Path, axes: str, ndim: int, stated: str | None, stated_by: str, ignore: bool = False
+) -> str:
     """``axes`` given for a file, upper-cased: one letter of TZCYX per dimension in the order
     the file stores them. Letters its metadata put elsewhere (CZYX given for an ImageJ
     ZCYX hyperstack) are refused naming both, never read as a silent transposition; a
-    relabelling (its Z taken as T) is :func:`~tessella.engine.io.read_image`'s warning."""
+    relabelling (its Z taken as T) is :func:`~tessella.engine.io.read_image`'s warning, and so
+    is a reordering where ``ignore`` (metadata known to be wrong)."""
     if not isinstance(axes, str):
         raise ValueError(f"{path}: axes must be text such as 'YX', got {axes!r}")
     axes = axes.upper()
@@ -221,14 +228,23 @@ def _given_axes(path: Path, axes: str, ndim: int, stated: str | None, stated_by:
         raise ValueError(
             f"{path}: axes {axes!r} must name each dimension once, with letters of TZCYX"
         )
-    misplaced = misplaced_axes(axes, stated) if stated_by in _NAMING else ""
+    misplaced = misplaced_axes(axes, stated) if stated_by in _NAMING and not ignore else ""
     if misplaced:
-        raise ValueError(
-            f"{path}: axes {axes} put {', '.join(misplaced)} where its {stated_by} do not; "
-            f"they say {stated}, the order the file stores its dimensions in (give axes in "
-            f"that order: axes={stated!r} in Python, --axes {stated} on the command line)"
-        )
+        raise ValueError(misplaced_message(path, axes, misplaced, stated, stated_by))
     return axes
+
+
+def misplaced_message(path, axes: str, misplaced: str, stated, stated_by: str) -> str:
+    """The refusal of ``axes`` that put the letters ``misplaced`` where a file's metadata
+    (``stated_by``, saying ``stated``) do not: how to read it by its metadata, and how to
+    read it as given where the metadata are wrong."""
+    return (
+        f"{path}: axes {axes} put {', '.join(misplaced)} where its {stated_by} do not; they "
+        f"say {stated}, the order the file stores its dimensions in: give axes in that order "
+        f"(axes={stated!r} in Python, --axes {stated} on the command line), or, where its "
+        f"metadata are wrong, read it as {axes} anyway (ignore_axes_metadata=True in Python, "
+        "--ignore-axes-metadata on the command line)"
+    )
 
 
 def _one_channel(path: Path | None, data, axes: str, stated: str | None, channel: int):

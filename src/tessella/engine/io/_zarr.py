@@ -10,7 +10,7 @@ import numpy as np
 
 from ..axes import SUPPORTED_AXES, check_axes, guess_axes, misplaced_axes, supported_order
 from ._image import ImageData
-from ._tiff import _tiff_axes
+from ._tiff import _tiff_axes, misplaced_message
 
 __all__ = ["LABELS_ATTR", "_read_zarr", "labels_ome", "create_ome_labels", "_labels_layout"]
 
@@ -22,7 +22,9 @@ LABELS_ATTR = "tessella_labels"
 _RECIPE_ATTR = "tessella"
 
 
-def _read_zarr(path: Path, axes: str | None, channel: int | None = None) -> ImageData:
+def _read_zarr(
+    path: Path, axes: str | None, channel: int | None = None, ignore_metadata: bool = False
+) -> ImageData:
     """A zarr array (axes and pixel size in its attributes, as tessella writes them) or an
     OME-Zarr image (its first level); ``channel``: that channel alone, lazily (no C axis).
     Metadata of the wrong shape is a ValueError naming the store, never a KeyError or
@@ -40,13 +42,11 @@ def _read_zarr(path: Path, axes: str | None, channel: int | None = None) -> Imag
             image = _read_ome_zarr(path, node, axes)
         else:
             image = _read_zarr_array(path, node, axes)
-        misplaced = misplaced_axes(image.axes, image.stated_axes) if axes is not None else ""
+        given = axes is not None and not ignore_metadata
+        misplaced = misplaced_axes(image.axes, image.stated_axes) if given else ""
         if misplaced:  # a reordering of what its metadata name: no silent transposition
             raise ValueError(
-                f"axes {image.axes} put {', '.join(misplaced)} where its {image.stated_by} "
-                f"do not; they say {image.stated_axes}, the order the array stores its "
-                f"dimensions in (give axes in that order: axes={image.stated_axes!r} in "
-                f"Python, --axes {image.stated_axes} on the command line)"
+                misplaced_message(path, image.axes, misplaced, image.stated_axes, image.stated_by)
             )
         image.stored_axes = image.axes
         if channel is not None:
