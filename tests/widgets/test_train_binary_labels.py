@@ -9,8 +9,10 @@ from tessella._widgets.train import NEW
 from tests.widgets.test_train_gaps import _volume
 
 
-def test_binary_labels_layers_are_refused_by_name(viewer_models, qtbot, monkeypatch):
-    viewer, models = viewer_models
+def binary_pairs_panel(viewer):
+    """A Train panel docked in ``viewer`` set for a new boundary model (cpu, patch 64, one
+    step), with two pairs of an image and its 0/1 labels ('a bin', 'b bin'): a run the
+    worker refuses at once."""
     _dock, train = viewer.window.add_plugin_dock_widget("tessella", "Train")
     train.device_combo.setCurrentText("cpu")
     train.patch_spin.setValue(64)
@@ -25,6 +27,12 @@ def test_binary_labels_layers_are_refused_by_name(viewer_models, qtbot, monkeypa
     for z, name in enumerate(("a", "b")):
         binary = viewer.add_labels((labels[z] > 0).astype(int), name=f"{name} bin")
         train.add_pair(viewer.add_image(image[z], name=name), binary)
+    return train
+
+
+def test_binary_labels_layers_are_refused_by_name(viewer_models, qtbot, monkeypatch):
+    viewer, models = viewer_models
+    train = binary_pairs_panel(viewer)
     errors: list[str] = []
     monkeypatch.setattr(train_module, "show_error", errors.append)
     with qtbot.waitSignal(train.run_finished, timeout=60_000):

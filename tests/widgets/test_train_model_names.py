@@ -10,7 +10,7 @@ import tessella._widgets._train_starting as starting_module
 import tessella._widgets.train as train_module
 from tessella._widgets.train import NEW
 from tests.widgets.test_segment_model_names import twin
-from tests.widgets.test_train_gaps import _volume
+from tests.widgets.test_train_binary_labels import binary_pairs_panel
 
 
 def test_two_models_of_one_name_are_two_base_entries(make_napari_viewer, tmp_path, monkeypatch):
@@ -34,22 +34,9 @@ def test_two_models_of_one_name_are_two_base_entries(make_napari_viewer, tmp_pat
 
 
 def test_a_name_another_model_has_is_warned_about_at_the_start(viewer_models, qtbot, monkeypatch):
-    viewer, models = viewer_models
-    _dock, train = viewer.window.add_plugin_dock_widget("tessella", "Train")
-    train.device_combo.setCurrentText("cpu")
-    train.patch_spin.setValue(64)
-    train.steps_spin.setValue(1)
-    index = next(
-        i
-        for i in range(train.base_combo.count())
-        if train.base_combo.itemData(i).endswith(NEW + "boundary")
-    )
-    train.base_combo.setCurrentIndex(index)
+    viewer, _models = viewer_models
+    train = binary_pairs_panel(viewer)  # 0/1 labels: the worker refuses them at once
     train.name_edit.setText("em-membranes2d")  # the bundled model's name
-    image, labels = _volume(2)
-    for z, name in enumerate(("a", "b")):  # 0/1 labels: the worker refuses them at once
-        binary = viewer.add_labels((labels[z] > 0).astype(int), name=f"{name} bin")
-        train.add_pair(viewer.add_image(image[z], name=name), binary)
     warnings: list[str] = []
     monkeypatch.setattr(starting_module, "show_warning", warnings.append)
     monkeypatch.setattr(train_module, "show_error", lambda message: None)
