@@ -498,3 +498,136 @@ def test_2d_frames_not_named_as_times_have_their_axes_marked_guessed(tmp_path):
         [(_data, kwargs, _kind)] = read(folder)
         assert kwargs["metadata"]["axes"] == "TYX"
         assert kwargs["metadata"].get("axes_guessed", False) is guessed, name
+
+
+def binary_mask(shape=(32, 48), top=1) -> np.ndarray:
+    """A uint8 disc of ``top`` (1, or ImageJ's 255) on 0."""
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    return ((yy - 16) ** 2 + (xx - 20) ** 2 < 100).astype(np.uint8) * top
+
+
+@pytest.mark.parametrize(
+    ("names", "dtype", "top"),
+    [
+        (["t1.tif", "t2.tif", "t3.tif"], np.uint16, 1),  # it was left out of the movie
+        (["a.tif", "b.tif", "c.tif"], np.uint8, 255),  # it was the movie's 4th frame
+        (["t1.tif"], np.uint16, 1),  # roi.tif came first: a 2-frame labels layer of both
+    ],
+)
+def test_an_unnamed_mask_among_frames_opens_as_its_own_labels(tmp_path, names, dtype, top):
+    """roi.tif, a mask nothing names as labels (0/1, or ImageJ's 0/255), of the frames'
+    shape: it was stacked into the movie (frames without numbers), left out with a warning
+    (numbered frames), or made the image labels. Now the frames are the movie, and the mask
+    its own labels layer, named after it, its values kept."""
+    frames = movie(frames=len(names)).astype(dtype)
+    for name, frame in zip(names, frames):
+        tifffile.imwrite(tmp_path / name, frame)
+    mask = binary_mask(top=top)
+    tifffile.imwrite(tmp_path / "roi.tif", mask)
+
+    layers, said = caught(tmp_path)
+    assert said == []
+    by_name = {kwargs["name"]: (data, kind) for data, kwargs, kind in layers}
+    image_name = tmp_path.name if len(names) > 1 else "t1"
+    assert sorted(by_name) == sorted([image_name, "roi"])
+    image, kind = by_name[image_name]
+    assert kind == "image"
+    np.testing.assert_array_equal(image, frames if len(names) > 1 else frames[0])
+    labels, kind = by_name["roi"]
+    assert kind == "labels" and labels.dtype == np.uint8
+    np.testing.assert_array_equal(labels, mask)
+
+
+def test_unnamed_masks_in_a_lazy_folder_are_told_by_their_type(tmp_path, monkeypatch):
+    """A movie opened lazily is not read whole to look for masks: an 8-bit mask among 16-bit
+    frames is still told (and two masks are their own movie of labels); a folder of masks
+    only stays one movie of masks."""
+    from tessella._io_folder import LAZY_IMAGE_ENV
+
+    frames = movie(frames=3)
+    for name, frame in zip(["a.tif", "b.tif", "c.tif"], frames):
+        tifffile.imwrite(tmp_path / name, frame)
+    masks = np.stack([binary_mask(), binary_mask()[::-1]])
+    tifffile.imwrite(tmp_path / "roi_x.tif", masks[0])
+    tifffile.imwrite(tmp_path / "roi_y.tif", masks[1])
+    monkeypatch.setenv(LAZY_IMAGE_ENV, "0")
+
+    [(image, image_kwargs, image_kind), (labels, kwargs, kind)] = read(tmp_path)
+    assert image_kind == "image" and image_kwargs["name"] == tmp_path.name
+    assert not isinstance(image, np.ndarray)
+    np.testing.assert_array_equal(np.asarray(image), frames)
+    assert kind == "labels" and kwargs["name"] == f"{tmp_path.name} masks"
+    np.testing.assert_array_equal(np.asarray(labels), masks)
+
+    only = tmp_path / "only"
+    only.mkdir()
+    for name, mask in zip(["x.tif", "y.tif"], masks):
+        tifffile.imwrite(only / name, mask)
+    [(labels, kwargs, kind)] = read(only)
+    assert kind == "labels" and kwargs["name"] == "only"
+    np.testing.assert_array_equal(np.asarray(labels), masks)
+
+
+def ctc_3d(root, frames=4, depth=3):
+    """A 3D Cell Tracking Challenge layout in ``root``: the movie ``01`` (t000 ... ZYX,
+    0.5 µm pixels, 2 µm apart) and ``01_GT/SEG`` annotating slices (man_seg_TTT_ZZZ.tif:
+    frame 0 slice 1, frame 2 slices 0 and 2) and a whole frame (man_seg003.tif); returns
+    the SEG folder and the labels expected at (t, z)."""
+    volumes = movie(frames=frames * depth, shape=(16, 20)).reshape(frames, depth, 16, 20)
+    write_frames(root / "01", volumes, "t{:03d}.tif", axes="ZYX", spacing=2.0, numbers=range(4))
+    expected = np.zeros(volumes.shape, np.uint16)
+    seg = root / "01_GT" / "SEG"
+    seg.mkdir(parents=True)
+    for t, z in [(0, 1), (2, 0), (2, 2)]:
+        expected[t, z] = (volumes[t, z] % 7).astype(np.uint16)
+        tifffile.imwrite(seg / f"man_seg_{t:03d}_{z:03d}.tif", expected[t, z])
+    expected[3] = (volumes[3] % 5).astype(np.uint16)
+    tifffile.imwrite(seg / "man_seg003.tif", expected[3], photometric="minisblack")
+    return seg, expected
+
+
+def test_ctc_3d_ground_truth_of_single_slices_sits_at_its_t_and_z(tmp_path, monkeypatch):
+    """3D CTC ground truth annotates single slices (man_seg_TTT_ZZZ.tif, YX): they stacked as
+    a movie of 2D frames (TYX, 4 frames, in name order), none where it belongs. Now TZYX
+    labels as long and deep as the movie 01 beside them, with its pixel size and Z spacing,
+    each slice at (t, z), a whole frame man_segTTT.tif at t, the rest empty; lazily too."""
+    from tessella._io_folder import AnnotatedFramesWarning
+
+    seg, expected = ctc_3d(tmp_path)
+    message = r"'SEG': 3 annotated slices and 1 whole frame in 3 of 4 frames of 3 slices"
+    with pytest.warns(AnnotatedFramesWarning, match=message):
+        [(data, kwargs, kind)] = read(seg)
+    assert kind == "labels" and isinstance(data, np.ndarray) and data.shape == (4, 3, 16, 20)
+    np.testing.assert_array_equal(data, expected)
+    assert kwargs["metadata"]["axes"] == "TZYX" and kwargs["name"] == "SEG"
+    assert kwargs["axis_labels"] == ("t", "z", "y", "x")
+    assert kwargs["scale"] == pytest.approx((1.0, 2.0, 0.5, 0.5))
+
+    monkeypatch.setenv(LAZY_LABELS_ENV, "100")
+    with pytest.warns(AnnotatedFramesWarning, match=message):
+        with pytest.warns(LazyLabelsWarning, match=r"SEG: opened lazily"):
+            [(data, _kwargs, _kind)] = read(seg)
+    assert not isinstance(data, np.ndarray) and data.chunks[0] == (1,) * 4
+    np.testing.assert_array_equal(np.asarray(data), expected)
+
+
+def test_ctc_slices_without_their_movie_say_what_is_assumed(tmp_path):
+    """Without 01 beside 01_GT: frames from 0 to the last annotated one, slices to the
+    deepest known, no Z spacing, said; a slice beyond the movie's Z is refused, named."""
+    from tessella._io_folder import AnnotatedFramesWarning
+
+    seg, expected = ctc_3d(tmp_path)
+    alone = tmp_path / "SEG"
+    seg.rename(alone)
+    with pytest.warns(
+        AnnotatedFramesWarning, match=r"no movie beside it .*: T and Z as far as annotated"
+    ):
+        [(data, kwargs, kind)] = read(alone)
+    assert kind == "labels" and data.shape == (4, 3, 16, 20)
+    np.testing.assert_array_equal(data, expected)
+    assert kwargs["metadata"]["axes"] == "TZYX" and kwargs["scale"][:2] == (1.0, 1.0)
+
+    alone.rename(seg)
+    tifffile.imwrite(seg / "man_seg_001_003.tif", expected[0, 1])
+    with pytest.raises(ValueError, match=r"man_seg_001_003.tif: a slice of .* at z=3 does not"):
+        read(seg)

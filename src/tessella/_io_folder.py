@@ -11,16 +11,18 @@ as times, ``slice_000.tif``, are marked as guessed axes). A movie whose numbers 
 is stacked in order, the missing numbers said, label frames too, so that they line up with
 their images; only in the Cell Tracking Challenge's layout (``01_GT/SEG`` beside ``01``, or
 ``man_seg``/``man_track`` names) do label frames that skip frames sit at their frame numbers,
-the others empty (:class:`AnnotatedFramesWarning`). It is read into memory up to
-:func:`lazy_image_bytes` (labels: up to the reader's lazy-labels limit,
+the others empty (:class:`AnnotatedFramesWarning`); its 3D ground truth of single slices
+(``man_seg_TTT_ZZZ.tif``) opens as TZYX labels, each slice at its t and z. It is read into
+memory up to :func:`lazy_image_bytes` (labels: up to the reader's lazy-labels limit,
 :func:`~tessella._io._lazy_labels_pixels`), else lazily, one frame per dask chunk. Integer
 frames open as labels by the rule for a labels file (Tessella's tag, a name like labels, a
 folder named ``masks``, ``labels``, ``gt``..., only 0 and 1: told by the first frame that is
 not all 0). A folder of images and labels (``cells.tif`` and ``cells_labels.tif``) opens its
-images and its labels apart, never as one layer. Files of different shapes that are no movie
-(DSB2018's images) open as one layer each, up to :data:`MAX_FOLDER_LAYERS`; a numbered movie
-with a frame of another shape is refused, naming that frame and both shapes. Hidden files
-(macOS's ``._t000.tif``) are left out.
+images and its labels apart, never as one layer, and so does a mask beside the frames that
+nothing names as labels (``roi.tif``: 0 and one other value), as its own labels. Files of
+different shapes that are no movie (DSB2018's images) open as one layer each, up to
+:data:`MAX_FOLDER_LAYERS`; a numbered movie with a frame of another shape is refused, naming
+that frame and both shapes. Hidden files (macOS's ``._t000.tif``) are left out.
 """
 
 from __future__ import annotations
@@ -108,14 +110,20 @@ def folder_layers(folder: Path) -> list[tuple]:
     """The layers of a folder of TIFF files: one movie of its frames where they have one
     shape, else a layer per file (at most :data:`MAX_FOLDER_LAYERS`); a folder of images and
     labels (by name or Tessella's tag: ``cells.tif`` and ``cells_labels.tif``, ``t1.tif ...``
-    and ``mask1.tif ...``) opens its images so, and its labels so, apart. Raises ValueError
-    naming the frame of a numbered movie whose shape differs from the others', or an
-    unreadable file."""
+    and ``mask1.tif ...``) opens its images so, and its labels so, apart; so does a mask not
+    named as labels among images (:func:`_unnamed_masks`: ``roi.tif``, 0/1 or 0/255, beside
+    ``t1.tif ...``), as labels. The Cell Tracking Challenge's 3D ground truth annotating
+    single slices (``man_seg_TTT_ZZZ.tif``) opens as TZYX labels (:func:`_ctc_slice_layers`).
+    Raises ValueError naming the frame of a numbered movie whose shape differs from the
+    others', or an unreadable file."""
     from tessella.engine.io import list_images
 
     files = list_images(folder)
     if len(files) == 1:
         return _layers_of(files[0])  # one file is itself, not a movie of one frame
+    slices = _ctc_slice_layers(folder, files)
+    if slices is not None:
+        return slices
     frames = _in_frame_order(files)
     headers = {path: _header(path) for path in frames}
     for path in files:  # a movie leaves out the others, but mask1.tif beside t1.tif ...
@@ -123,19 +131,99 @@ def folder_layers(folder: Path) -> list[tuple]:
             with contextlib.suppress(ValueError):
                 headers[path] = _header(path)
     marked = {path: _marked_labels(path, *header) for path, header in headers.items()}
-    if len(set(marked.values())) == 1:
-        return _series_layers(folder, files, headers, folder.name, marked[frames[0]])
+    masks, read = _unnamed_masks(files, headers, marked)
+    if not masks and len(set(marked.values())) == 1:
+        return _series_layers(folder, files, headers, folder.name, marked[frames[0]], read)
     # an image and its labels (cells.tif, cells_labels.tif) are never one layer: the images
     # open as they would alone in the folder (a movie, or a layer each), and so do the labels
+    # and the masks not named so (as labels, 0/255 too)
+    groups = [
+        ([p for p in files if not marked.get(p) and p not in masks], folder.name, False),
+        ([p for p in files if marked.get(p)], f"{folder.name} labels", True),
+        ([p for p in files if p in masks], f"{folder.name} masks", True),
+    ]
     layers: list[tuple] = []
-    for labels in (False, True):
-        group = [path for path in files if bool(marked.get(path)) is labels]
-        name = f"{folder.name} labels" if labels else folder.name
+    for group, name, labels in groups:
         if len(group) == 1:
-            layers += _layers_of(group[0])
+            found = _layers_of(group[0])
+        elif group:
+            found = _series_layers(folder, group, headers, name, labels, read)
         else:
-            layers += _series_layers(folder, group, headers, name, labels)
+            continue
+        layers += _as_labels(found) if group[0] in masks else found
     return layers
+
+
+def _unnamed_masks(
+    files: list[Path], headers: dict, marked: dict[Path, bool]
+) -> tuple[set[Path], dict[Path, Any]]:
+    """``(masks, read)``: the files among ``files`` (their ``headers`` read, those ``marked``
+    as labels left aside) that are masks of the others though nothing names them so
+    (``roi.tif`` beside ``t1.tif ...``): integer, of the frames' shape, holding 0 and one
+    other value (0/1, 0/255; :func:`_mask_like`), among frames that are not (a folder of
+    masks only is a movie of masks). They were stacked into the movie of images, or left out
+    of a numbered one. Looked for where they would otherwise be lost: among the files that a
+    numbered movie leaves out, and, in a folder named without numbers whose files have one
+    shape, among them all, their pixels kept (``read``) for the movie where it is read into
+    memory; beyond that size, only among the files of another type than most (uint8 beside
+    uint16), so that a lazy movie is not read whole to open it."""
+    unmarked = [path for path in files if path in headers and not marked[path]]
+    if len(unmarked) < 2:
+        return set(), {}
+    frames = _in_frame_order(unmarked)
+    integer = [path for path in unmarked if _integer(headers[path])]
+    keep = False
+    if frames is not unmarked:  # numbered: the files it leaves out, of the frames' shape
+        shape = headers[frames[0]][0]
+        movie = set(frames)
+        candidates = [p for p in integer if p not in movie and headers[p][0] == shape]
+    elif len({headers[path][0] for path in unmarked}) == 1:  # would stack into one movie
+        candidates = integer
+        shape, dtype = headers[unmarked[0]][0], np.result_type(*(headers[p][1] for p in unmarked))
+        keep = len(unmarked) * int(np.prod(shape)) * dtype.itemsize <= lazy_image_bytes()
+        if not keep:
+            common = Counter(headers[path][1] for path in integer).most_common(1)
+            candidates = [p for p in integer if common and headers[p][1] != common[0][0]]
+    else:  # files of other shapes open one layer each, as themselves
+        return set(), {}
+    masks: set[Path] = set()
+    read: dict[Path, Any] = {}
+    for path in candidates:
+        image = _read(path)
+        if _mask_like(image):
+            masks.add(path)
+        if keep:
+            read[path] = image
+    if len(masks) == len(unmarked):
+        return set(), read  # masks only: a movie of masks
+    return masks, read
+
+
+def _integer(header: tuple) -> bool:
+    """Whether a file of ``header`` (:func:`_header`) holds integers without channels."""
+    _shape, dtype, axes, _tagged = header
+    return dtype.kind in "iu" and "C" not in axes
+
+
+def _mask_like(image) -> bool:
+    """Whether ``image`` (read) is integer without channels and holds 0 and one other value
+    (0/1, 0/255, 0/65535): a mask."""
+    data = np.asarray(image.data)
+    if data.dtype.kind not in "iu" or "C" in image.axes or data.size == 0 or data.min() != 0:
+        return False  # an intensity frame is mostly told here, by its one pass
+    top = data.max()
+    return bool(top > 0 and np.count_nonzero(data) == np.count_nonzero(data == top))
+
+
+def _as_labels(layers: list[tuple]) -> list[tuple]:
+    """``layers`` of masks, those opened as images (a 0/255 mask, as it opens alone) as
+    labels."""
+    return [
+        (_labels_data(Path(kwargs["metadata"]["path"]), data), kwargs, "labels")
+        if kind == "image"
+        else (data, kwargs, kind)
+        for data, kwargs, kind in layers
+    ]
 
 
 def _in_frame_order(files: list[Path]) -> list[Path]:
@@ -157,15 +245,23 @@ def _marked_labels(path: Path, shape, dtype: np.dtype, axes: str, tagged: bool) 
 
 
 def _series_layers(
-    folder: Path, files: list[Path], headers: dict, name: str, marked: bool
+    folder: Path,
+    files: list[Path],
+    headers: dict,
+    name: str,
+    marked: bool,
+    read: dict[Path, Any] | None = None,
 ) -> list[tuple]:
     """The layer ``name`` of the movie of ``files`` of ``folder`` (all labels by name or tag
-    where ``marked``; their ``headers`` read), or a layer per file where they are no movie."""
+    where ``marked``; their ``headers`` read; those already ``read``, taken from there), or
+    a layer per file where they are no movie."""
     from tessella.engine.io._read import frame_numbers, movie_axes
 
+    read = {} if read is None else read
     frames = _in_frame_order(files)
     numbered = frames is not files
-    first = _read(frames[0])
+    first = read.pop(frames[0], None)
+    first = _read(frames[0]) if first is None else first
     if movie_axes(first.axes) is None:
         why = f"{frames[0].name} is {first.axes}, and T{first.axes} is no movie we read"
         return _each_file(folder, files, why)
@@ -179,7 +275,7 @@ def _series_layers(
         # the same frames, or a ValueError naming two of one number
         by_number = frame_numbers(folder, files)
         unnumbered = frames if not by_number else None
-        return _movie_layers(folder, name, by_number, unnumbered, first, dtype, marked)
+        return _movie_layers(folder, name, by_number, unnumbered, first, dtype, marked, read)
     if numbered and 2 * count > len(frames):
         odd, shape = next((path, s) for path, s in zip(frames, shapes) if s != common)
         like = next(path for path, s in zip(frames, shapes) if s == common)
@@ -225,9 +321,15 @@ def _header(path: Path) -> tuple[tuple[int, ...], np.dtype, str, bool]:
         raise ValueError(_tiff_error(path, exc)) from None
 
 
-def _frame(path: Path, axes: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    """The pixels of the frame ``path`` read as ``axes``, of ``shape``, as ``dtype``."""
-    data = np.asarray(_read(path, axes).data)
+def _frame(
+    path: Path, axes: str, shape: tuple[int, ...], dtype: np.dtype, read: dict | None = None
+) -> np.ndarray:
+    """The pixels of the frame ``path`` read as ``axes``, of ``shape``, as ``dtype`` (taken
+    from ``read`` where it was read so)."""
+    image = read.pop(path, None) if read else None
+    if image is None or image.axes != axes:
+        image = _read(path, axes)
+    data = np.asarray(image.data)
     if data.shape != shape:  # the file changed since its header was read
         raise ValueError(f"{path}: shape {data.shape} differs from the other frames' {shape}")
     return data.astype(dtype, copy=False)
@@ -241,9 +343,11 @@ def _movie_layers(
     first,
     dtype: np.dtype,
     marked: bool,
+    read: dict[Path, Any] | None = None,
 ) -> list[tuple]:
     """The layer ``name`` of the frames ``by_number`` (or, named without numbers,
-    ``unnumbered``, in order; the first one read: ``first``), stacked along a T axis in
+    ``unnumbered``, in order; the first one read: ``first``, others maybe ``read``), stacked
+    along a T axis in
     order; labels (``marked`` by name or tag, else holding only 0 and 1) of the Cell
     Tracking Challenge's layout at their frame numbers (:func:`_label_places`)."""
     from tessella.engine.io._read import say_missing_frames
@@ -264,15 +368,15 @@ def _movie_layers(
         data = np.zeros((length, *shape), dtype) if places else np.empty((length, *shape), dtype)
         data[index[0]] = first.data
         for t, path in zip(index[1:], frames[1:]):
-            data[t] = _frame(path, first.axes, shape, dtype)
+            data[t] = _frame(path, first.axes, shape, dtype, read)
     else:
         import dask
         import dask.array as da
 
-        read = dask.delayed(_frame, pure=True)
+        load = dask.delayed(_frame, pure=True)
         stack = [da.zeros(shape, dtype=dtype, chunks=shape)] * length
         for t, path in zip(index, frames):
-            stack[t] = da.from_delayed(read(path, first.axes, shape, dtype), shape, dtype=dtype)
+            stack[t] = da.from_delayed(load(path, first.axes, shape, dtype), shape, dtype=dtype)
         data = da.stack(stack)
     axes = "T" + first.axes
     unit = "µm" if first.unit in _MICRON else first.unit
@@ -330,7 +434,7 @@ def _label_places(folder: Path, by_number: dict[int, Path]) -> tuple[list[int], 
     numbers = list(by_number)
     beside = _movie_beside(folder)
     if beside is not None:
-        base, length = beside
+        base, length, _first = beside
     elif _CTC_NAME.match(by_number[numbers[0]].name) is not None:
         base, length = 0, 0
     else:
@@ -343,8 +447,9 @@ def _label_places(folder: Path, by_number: dict[int, Path]) -> tuple[list[int], 
     return index, length
 
 
-def _movie_beside(folder: Path) -> tuple[int, int] | None:
-    """``(first frame number, frames)`` of the movie that the label frames ``folder`` annotate,
+def _movie_beside(folder: Path) -> tuple[int, int, Path] | None:
+    """``(first frame number, frames, first frame)`` of the movie that the label frames
+    ``folder`` annotate,
     where the Cell Tracking Challenge's layout names it (``01`` beside ``01_GT/SEG`` or
     ``01_GT/TRA``), else None."""
     from tessella.engine.io import list_images
@@ -355,10 +460,10 @@ def _movie_beside(folder: Path) -> tuple[int, int] | None:
         return None
     movie = parent.parent / parent.name[:-3]
     try:
-        numbers = [n for n, _path in numbered_files(list_images(movie))]
+        numbered = sorted(numbered_files(list_images(movie)), key=lambda n_path: n_path[0])
     except (OSError, ValueError):  # none there, or no TIFFs
         return None
-    return (min(numbers), len(numbers)) if numbers else None
+    return (numbered[0][0], len(numbered), numbered[0][1]) if numbered else None
 
 
 #: the Cell Tracking Challenge's ground-truth frames, numbered from 0 as its movies are
@@ -379,6 +484,140 @@ def _say_annotated(folder: Path, frames: list[Path], index: list[int], length: i
         AnnotatedFramesWarning,
         stacklevel=2,
     )
+
+
+#: the Cell Tracking Challenge's ground truth of single slices of 3D frames:
+#: ``man_seg_TTT_ZZZ.tif`` (slice z ZZZ of frame TTT), and its whole frames ``man_segTTT.tif``
+_CTC_SLICE = re.compile(r"^man_seg_?([0-9]+)_([0-9]+)\.tiff?$", re.I)
+_CTC_VOLUME = re.compile(r"^man_seg_?([0-9]+)\.tiff?$", re.I)
+
+
+def _ctc_slice_layers(folder: Path, files: list[Path]) -> list[tuple] | None:
+    """The TZYX labels of the Cell Tracking Challenge's 3D ground truth that annotates single
+    slices (``man_seg_TTT_ZZZ.tif``: YX, slice ZZZ of frame TTT), each at its (t, z), whole
+    frames (``man_segTTT.tif``: ZYX) at their t, the rest empty (said in an
+    :class:`AnnotatedFramesWarning`): as long as the movie beside them (``01`` beside
+    ``01_GT/SEG``: its frames give T, Z and the pixel size, its Z spacing too) or, without
+    it, frames 0 to the last annotated one and slices 0 to the last annotated one (or the
+    whole frames' Z), said. In memory up to the lazy-labels limit, else lazily, one frame a
+    chunk. None where ``files`` hold no such slices; other files are left out, said; a slice
+    or frame that does not fit the movie is refused, naming it."""
+    import warnings
+
+    slices: dict[tuple[int, int], Path] = {}
+    volumes: dict[int, Path] = {}
+    for path in files:
+        if (match := _CTC_SLICE.match(path.name)) is not None:
+            slices[int(match[1]), int(match[2])] = path
+        elif (match := _CTC_VOLUME.match(path.name)) is not None:
+            volumes[int(match[1])] = path
+    if not slices or 2 * (len(slices) + len(volumes)) <= len(files):
+        return None
+    headers = {path: _header(path) for path in [*slices.values(), *volumes.values()]}
+    if not all(_integer(header) for header in headers.values()):
+        return None  # no labels: the folder as any other
+    dtype = np.result_type(*(header[1] for header in headers.values()))
+    times = sorted({t for t, _z in slices} | set(volumes))
+    beside = _movie_beside(folder)
+    if beside is not None:
+        base, length, movie_frame = beside
+        frame = _read(movie_frame)
+        if frame.axes != "ZYX":
+            raise ValueError(
+                f"{folder}: {min(slices.values()).name} annotates a slice of a 3D frame, but "
+                f"the movie's {movie_frame.name} is {frame.axes} (not ZYX)"
+            )
+        shape = tuple(frame.data.shape)
+        sizes, unit = dict(frame.pixel_size), frame.unit
+        base = min(base, times[0])
+        source = f"T and Z as the movie {movie_frame.parent.name} beside it"
+    else:
+        first_slice = slices[min(slices)]
+        base, length = 0, 0
+        depth = max(z for _t, z in slices) + 1
+        if len(headers[first_slice][0]) != 2:
+            raise ValueError(f"{first_slice}: shape {headers[first_slice][0]} is no slice (YX)")
+        ys, xs = headers[first_slice][0]
+        for path in volumes.values():
+            depth = max(depth, headers[path][0][0])
+        shape = (depth, ys, xs)
+        image = _read(first_slice)
+        sizes = {k: v for k, v in image.pixel_size.items() if k in "YX"}
+        unit = image.unit
+        parent = folder.parent.name
+        where = (
+            f"no movie {parent[:-3]} beside {parent}"
+            if parent.upper().endswith("_GT") and len(parent) > 3
+            else "no movie beside it (01 beside 01_GT/SEG)"
+        )
+        source = f"{where}: T and Z as far as annotated, no Z spacing"
+    length = max(length, times[-1] - base + 1)
+    for (_t, z), path in slices.items():
+        if headers[path][0] != shape[1:] or z >= shape[0]:
+            raise ValueError(
+                f"{path}: a slice of {headers[path][0]} at z={z} does not fit the frames of "
+                f"{shape} (ZYX; {source})"
+            )
+    for path in volumes.values():
+        if headers[path][0] != shape:
+            raise ValueError(f"{path}: shape {headers[path][0]} differs from the frames' {shape}")
+    by_t: dict[int, tuple[Path | None, list[tuple[int, Path]]]] = {}
+    for t in times:
+        by_t[t - base] = (volumes.get(t), sorted((z, p) for (u, z), p in slices.items() if u == t))
+    pixels = length * int(np.prod(shape, dtype=np.int64))
+    data: Any
+    if pixels <= _lazy_labels_pixels():
+        data = np.zeros((length, *shape), dtype)
+        for t, (volume, planes) in by_t.items():
+            data[t] = _ctc_frame(volume, planes, shape, dtype)
+    else:
+        import dask
+        import dask.array as da
+
+        build = dask.delayed(_ctc_frame, pure=True)
+        stack = [da.zeros(shape, dtype=dtype, chunks=shape)] * length
+        for t, (volume, planes) in by_t.items():
+            stack[t] = da.from_delayed(build(volume, planes, shape, dtype), shape, dtype=dtype)
+        data = da.stack(stack)
+    left_out = [path.name for path in files if path not in headers]
+    if left_out:
+        more = f" and {len(left_out) - 5} more" if len(left_out) > 5 else ""
+        warnings.warn(
+            f"{folder}: left out {', '.join(left_out[:5])}{more}: not named as its ground "
+            f"truth is (like {min(slices.values()).name})",
+            UserWarning,
+            stacklevel=3,
+        )
+    (t0, z0), (t1, z1) = min(slices), max(slices)
+    whole = f" and {len(volumes)} whole frame{'s' if len(volumes) > 1 else ''}" if volumes else ""
+    warnings.warn(
+        f"'{folder.name}': {len(slices)} annotated slice{'s' if len(slices) > 1 else ''}"
+        f"{whole} in {len(by_t)} of {length} frames of {shape[0]} slices "
+        f"({slices[t0, z0].name} at t={t0 - base}, z={z0} ... {slices[t1, z1].name} at "
+        f"t={t1 - base}, z={z1}, by their numbers; {source}); the rest is empty "
+        f"({folder})",
+        AnnotatedFramesWarning,
+        stacklevel=3,
+    )
+    unit = "µm" if unit in _MICRON else unit
+    metadata, kwargs = _placement(folder, folder.name, "TZYX", sizes, unit)
+    return [(_labels_data(folder, data), {**kwargs, "metadata": metadata}, "labels")]
+
+
+def _ctc_frame(
+    volume: Path | None,
+    planes: list[tuple[int, Path]],
+    shape: tuple[int, ...],
+    dtype: np.dtype,
+) -> np.ndarray:
+    """The labels of one frame of ``shape`` (ZYX): the whole frame ``volume`` (or empty),
+    then each slice of ``planes`` (``(z, file)``) at its z."""
+    frame = np.zeros(shape, dtype)
+    if volume is not None:
+        frame[...] = _frame(volume, "ZYX", shape, dtype)
+    for z, path in planes:
+        frame[z] = _frame(path, "YX", shape[1:], dtype)
+    return frame
 
 
 def _each_file(folder: Path, files: list[Path], why: str) -> list[tuple]:
