@@ -541,7 +541,7 @@ def test_an_unnamed_mask_among_frames_opens_as_its_own_labels(tmp_path, names, d
 def test_unnamed_masks_in_a_lazy_folder_are_told_by_their_type(tmp_path, monkeypatch):
     """A movie opened lazily is not read whole to look for masks: an 8-bit mask among 16-bit
     frames is still told (and two masks are their own movie of labels); a folder of masks
-    only stays one movie of masks."""
+    only, one of them empty, stays one movie of masks."""
     from tessella._io_folder import LAZY_IMAGE_ENV
 
     frames = movie(frames=3)
@@ -561,11 +561,14 @@ def test_unnamed_masks_in_a_lazy_folder_are_told_by_their_type(tmp_path, monkeyp
 
     only = tmp_path / "only"
     only.mkdir()
-    for name, mask in zip(["x.tif", "y.tif"], masks):
+    masks = np.stack([masks[0], np.zeros_like(masks[0]), masks[1]])
+    for name, mask in zip(["x.tif", "xy.tif", "y.tif"], masks):
         tifffile.imwrite(only / name, mask)
-    [(labels, kwargs, kind)] = read(only)
-    assert kind == "labels" and kwargs["name"] == "only"
-    np.testing.assert_array_equal(np.asarray(labels), masks)
+    for lazily in ("0", ""):  # an empty mask among them is one of them, read or not
+        monkeypatch.setenv(LAZY_IMAGE_ENV, lazily)
+        [(labels, kwargs, kind)] = read(only)
+        assert kind == "labels" and kwargs["name"] == "only"
+        np.testing.assert_array_equal(np.asarray(labels), masks)
 
 
 def ctc_3d(root, frames=4, depth=3):

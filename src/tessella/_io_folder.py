@@ -161,12 +161,12 @@ def _unnamed_masks(
     as labels left aside) that are masks of the others though nothing names them so
     (``roi.tif`` beside ``t1.tif ...``): integer, of the frames' shape, holding 0 and one
     other value (0/1, 0/255; :func:`_mask_like`), among frames that are not (a folder of
-    masks only is a movie of masks). They were stacked into the movie of images, or left out
-    of a numbered one. Looked for where they would otherwise be lost: among the files that a
-    numbered movie leaves out, and, in a folder named without numbers whose files have one
-    shape, among them all, their pixels kept (``read``) for the movie where it is read into
-    memory; beyond that size, only among the files of another type than most (uint8 beside
-    uint16), so that a lazy movie is not read whole to open it."""
+    masks only, some maybe all 0, is a movie of masks). They were stacked into the movie of
+    images, or left out of a numbered one. Looked for where they would otherwise be lost:
+    among the files that a numbered movie leaves out, and, in a folder named without numbers
+    whose files have one shape, among them all, their pixels kept (``read``) for the movie
+    where it is read into memory; beyond that size, only among the files of another type than
+    most (uint8 beside uint16), so that a lazy movie is not read whole to open it."""
     unmarked = [path for path in files if path in headers and not marked[path]]
     if len(unmarked) < 2:
         return set(), {}
@@ -187,15 +187,18 @@ def _unnamed_masks(
     else:  # files of other shapes open one layer each, as themselves
         return set(), {}
     masks: set[Path] = set()
+    blank = 0
     read: dict[Path, Any] = {}
     for path in candidates:
         image = _read(path)
         if _mask_like(image):
             masks.add(path)
+        elif not np.asarray(image.data).any():
+            blank += 1
         if keep:
             read[path] = image
-    if len(masks) == len(unmarked):
-        return set(), read  # masks only: a movie of masks
+    if len(masks) + blank == len(unmarked):
+        return set(), read  # masks only (some maybe empty): a movie of masks
     return masks, read
 
 
