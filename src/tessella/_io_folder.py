@@ -527,7 +527,7 @@ def _ctc_slice_layers(folder: Path, files: list[Path]) -> list[tuple] | None:
         frame = _read(movie_frame)
         if frame.axes != "ZYX":
             raise ValueError(
-                f"{folder}: {min(slices.values()).name} annotates a slice of a 3D frame, but "
+                f"{folder}: {slices[min(slices)].name} annotates a slice of a 3D frame, but "
                 f"the movie's {movie_frame.name} is {frame.axes} (not ZYX)"
             )
         shape = tuple(frame.data.shape)
@@ -587,7 +587,7 @@ def _ctc_slice_layers(folder: Path, files: list[Path]) -> list[tuple] | None:
         more = f" and {len(left_out) - 5} more" if len(left_out) > 5 else ""
         warnings.warn(
             f"{folder}: left out {', '.join(left_out[:5])}{more}: not named as its ground "
-            f"truth is (like {min(slices.values()).name})",
+            f"truth is (like {slices[min(slices)].name})",
             UserWarning,
             stacklevel=3,
         )
