@@ -21,7 +21,18 @@ from ._train_data import (
 from ._train_notices import show_error, show_info
 from ._train_runs import free_name
 
-__all__ = ["TrainChoices"]
+__all__ = ["TrainChoices", "viewer_closing"]
+
+
+def viewer_closing(viewer) -> bool:
+    """Whether ``viewer`` is being closed: ``Viewer.close()`` (napari quitting, a script, a
+    test's viewer at its end) shuts its layer slicer down, then removes the layers one by
+    one, then closes the window; a layer removed by someone leaves a running slicer. napari
+    tells it by no public attribute: the slicer's executor is shut down (a napari whose
+    slicer is otherwise made reads as not closing, so notices are said as before)."""
+    viewer = getattr(viewer, "__wrapped__", viewer)  # a plugin's proxy warns on private names
+    executor = getattr(getattr(viewer, "_layer_slicer", None), "_executor", None)
+    return getattr(executor, "_shutdown", False) is True
 
 
 class TrainChoices:
@@ -48,11 +59,14 @@ class TrainChoices:
 
     def _layer_removed(self, layer) -> None:
         """A layer of listed pairs left the viewer: those pairs leave the list, which says
-        so, naming each pair and the layer removed (the other pairs stay)."""
+        so, naming each pair and the layer removed (the other pairs stay); quietly while the
+        viewer is closing (napari quitting, ``viewer.close()``), which removes every layer."""
         gone = [pair for pair in self.pairs if layer.unique_id in pair]
         if not gone:
             return
         self.pairs = [pair for pair in self.pairs if pair not in gone]
+        if viewer_closing(self.viewer):  # its layers leave one by one: no one removed them
+            return
         for image_id, labels_id in gone:
             names = [
                 layer.name
