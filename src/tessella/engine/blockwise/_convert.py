@@ -4,6 +4,9 @@ keeping the axes and the pixel size."""
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 __all__ = ["to_chunked_zarr"]
@@ -20,9 +23,16 @@ def to_chunked_zarr(image, out, chunks: int | None = None, overwrite: bool = Fal
     frame along T and every channel per chunk. Returns ``out``. On the command line:
     ``tessella convert IMAGE OUT [--chunk N]``.
 
+    Written as a whole or not at all: into a hidden folder beside ``out``, renamed onto it
+    once every chunk and the attributes are written; a failure or an interruption (a bad
+    chunk, a full disk, Ctrl-C) removes that folder and leaves ``out`` as it was, the
+    ``out`` that ``overwrite`` was replacing included. (A kill -9 leaves the hidden
+    ``.OUT.zarr.*.tmp`` folder, never a half-written ``out``.)
+
     >>> to_chunked_zarr("slide.tif", "slide.zarr")  # doctest: +SKIP
     PosixPath('slide.zarr')
     """
+    import dask
     import dask.array as da
     import zarr
 
@@ -59,7 +69,6 @@ def to_chunked_zarr(image, out, chunks: int | None = None, overwrite: bool = Fal
     data = data.rechunk(
         tuple({"T": 1, "C": shape.get("C", 1)}.get(a, edge) for a in axes) if axes else edge
     )
-    data.to_zarr(os.fspath(out), overwrite=overwrite)
     # (tessella_labels false: an image, though its attributes are those of labels zarrs
     # written before the marker, which the reader would otherwise ask about)
     attrs: dict = {
@@ -69,5 +78,63 @@ def to_chunked_zarr(image, out, chunks: int | None = None, overwrite: bool = Fal
     }
     if axes:
         attrs["tessella_axes"] = axes
-    zarr.open(os.fspath(out), mode="r+").attrs.update(attrs)
+    out.parent.mkdir(parents=True, exist_ok=True)  # (as zarr made it before)
+    staged = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    # a pool of its own, shut down (its running chunk writes finished) before the staged
+    # folder is removed: the threads of dask's shared pool went on writing chunks after an
+    # error or Ctrl-C, and made the removed folder again
+    workers = dask.config.get("num_workers", None) or os.cpu_count() or 1
+    pool = ThreadPoolExecutor(workers)
+    try:
+        try:
+            with dask.config.set(pool=pool):
+                data.to_zarr(os.fspath(staged), overwrite=True)
+        except (ValueError, OSError, MemoryError):
+            raise
+        except Exception as exc:  # a codec's error on a damaged chunk (zstd's RuntimeError)
+            kept = "kept as it was" if out.exists() or out.is_symlink() else "not written"
+            raise ValueError(
+                f"{path}: cannot be converted, a chunk failed to read or write "
+                f"({type(exc).__name__}: {exc}); {out} {kept}"
+            ) from exc
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        zarr.open(os.fspath(staged), mode="r+").attrs.update(attrs)
+        os.chmod(staged, 0o777 & ~_umask())  # mkdtemp makes it 0700
+        _rename_onto(staged, out, overwrite)
+    except BaseException:
+        shutil.rmtree(staged, ignore_errors=True)
+        raise
     return out
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _rename_onto(staged: Path, out: Path, overwrite: bool) -> None:
+    """Put the folder ``staged`` in the place of ``out``: a previous ``out`` (a folder, a
+    file or a link; one made meanwhile is refused without ``overwrite``) is renamed aside
+    first and removed once ``staged`` is in place (put back where that rename fails), as a
+    folder cannot be renamed onto a folder that holds files."""
+    if not (out.exists() or out.is_symlink()):
+        os.rename(staged, out)
+        return
+    if not overwrite:
+        raise FileExistsError(f"{out} exists; pass overwrite=True to replace it")
+    aside = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+    previous = aside / out.name
+    os.rename(out, previous)
+    try:
+        os.rename(staged, out)
+    except BaseException:
+        os.rename(previous, out)
+        aside.rmdir()
+        raise
+    if previous.is_dir() and not previous.is_symlink():
+        shutil.rmtree(aside, ignore_errors=True)
+    else:
+        previous.unlink()
+        aside.rmdir()

@@ -1,0 +1,136 @@
+"""``tessella convert`` (``to_chunked_zarr``) writes its zarr whole or not at all: a conversion
+that fails part-way (a damaged chunk of the input) or is interrupted (Ctrl-C) leaves no
+half-written OUT.zarr that looks valid, and the OUT.zarr that ``--overwrite`` was replacing
+stays as it was. It used to write straight into OUT.zarr (with ``--overwrite``: after
+deleting the previous one)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import zarr
+
+from tessella.cli import main
+from tessella.engine.blockwise import to_chunked_zarr
+from tessella.engine.io import read_image
+
+
+def _input_zarr(path: Path, image: np.ndarray) -> Path:
+    array = zarr.create_array(str(path), shape=image.shape, dtype=image.dtype, chunks=(128, 128))
+    array[...] = image
+    return path
+
+
+def _previous(out: Path, image: np.ndarray) -> np.ndarray:
+    """A good OUT.zarr from an earlier conversion (of other pixels); its pixels."""
+    source = _input_zarr(out.with_name("earlier.zarr"), image[::-1].copy())
+    to_chunked_zarr(source, out, 128)
+    return np.asarray(zarr.open_array(str(out), mode="r"))
+
+
+def _damage_a_chunk(store: Path) -> None:
+    """Make one chunk file of ``store`` undecodable (the sixth of 16), as a cut copy does."""
+    chunks = sorted(p for p in (store / "c").rglob("*") if p.is_file())
+    assert len(chunks) == 16
+    chunks[5].write_bytes(b"not a zstd frame" * 4)
+
+
+def _left_beside(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+
+
+@pytest.mark.parametrize("before", [False, True], ids=["new", "overwrite"])
+def test_a_conversion_failing_part_way_leaves_out_as_it_was(
+    tmp_path, nuclei_sample, capsys, before
+):
+    """A damaged chunk of the input fails the conversion after other chunks were written:
+    one line naming the input and the chunk's error, exit 1, no OUT.zarr (or the previous
+    one, --overwrite, with its pixels and attributes), and nothing hidden left beside it."""
+    image = np.ascontiguousarray(nuclei_sample[0][:512, :512])
+    source = _input_zarr(tmp_path / "in.zarr", image)
+    _damage_a_chunk(source)
+    out = tmp_path / "out.zarr"
+    kept = _previous(out, image) if before else None
+    args = ["convert", str(source), str(out), "--chunk", "128", "-q"]
+    code = main(args + (["--overwrite"] if before else []))
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and len(err.splitlines()) == 1
+    assert err.startswith(f"tessella convert: error: {source}: cannot be converted")
+    assert "Zstd" in err and err.endswith("kept as it was" if before else "not written")
+    assert _left_beside(tmp_path) == []
+    if before:
+        assert np.array_equal(np.asarray(zarr.open_array(str(out), mode="r")), kept)
+        assert read_image(out).axes == "YX"
+    else:
+        assert not out.exists()
+
+
+# Slows each chunk written to 0.3 s and touches sys.argv[1] once the first is written, so that
+# the conversion can be interrupted part-way.
+HOOK = """
+import pathlib, sys, time
+import dask.array.core as core
+marker = pathlib.Path(sys.argv.pop(1))
+real = core.load_store_chunk
+def slow(*args, **kwargs):
+    done = real(*args, **kwargs)
+    marker.touch()
+    time.sleep(0.3)
+    return done
+core.load_store_chunk = slow
+from tessella.cli import main
+sys.exit(main())
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="signals a POSIX subprocess")
+def test_ctrl_c_during_an_overwriting_conversion_keeps_the_previous_out(tmp_path, nuclei_sample):
+    """SIGINT (Ctrl-C) while the chunks are written: exit 130 with one line, the previous
+    OUT.zarr whole, and the staged folder removed (its chunk writes still running are
+    waited for, so none makes it again)."""
+    image = np.ascontiguousarray(nuclei_sample[0][:512, :512])
+    source = _input_zarr(tmp_path / "in.zarr", image)
+    out = tmp_path / "out.zarr"
+    kept = _previous(out, image)
+    marker = tmp_path / "writing"
+    process = subprocess.Popen(
+        [sys.executable, "-c", HOOK, str(marker), "convert", str(source), str(out)]
+        + ["--chunk", "128", "--overwrite", "-q"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert marker.exists(), process.communicate()
+        process.send_signal(signal.SIGINT)
+        _stdout, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert (process.returncode, stderr.strip()) == (130, "tessella convert: interrupted")
+    assert np.array_equal(np.asarray(zarr.open_array(str(out), mode="r")), kept)
+    assert _left_beside(tmp_path) == []
+
+
+def test_overwrite_replaces_out_only_once_the_conversion_is_whole(tmp_path, nuclei_sample):
+    """The successful --overwrite: OUT.zarr holds the new pixels in the new chunks, with its
+    attributes, and no folder is left beside it."""
+    image = np.ascontiguousarray(nuclei_sample[0][:512, :512])
+    source = _input_zarr(tmp_path / "in.zarr", image)
+    out = tmp_path / "out.zarr"
+    _previous(out, image)
+    assert main(["convert", str(source), str(out), "--chunk", "256", "--overwrite", "-q"]) == 0
+    written = zarr.open_array(str(out), mode="r")
+    assert written.chunks == (256, 256) and np.array_equal(np.asarray(written), image)
+    assert written.attrs["tessella_axes"] == "YX"
+    assert _left_beside(tmp_path) == []
