@@ -108,8 +108,10 @@ def train(method: str, data, out: str | os.PathLike, **options: Any) -> Path:
     fine-tune a model, ``epochs``, ``patch``, ``val_data``, ``device``...). Paths (``data``,
     ``out``, ``base``, ``val_data``) are strings or :class:`os.PathLike`; ``holdout`` and
     ``exclude`` one file name, names separated by commas (as ``--holdout n1,n2``) or a list.
-    The model's card records this call as its command. For progress and cancel, drive
-    :func:`tessella.engine.train.train_steps` yourself.
+    The model's card records this call as its command. A name (``name``, else the folder's)
+    that an installed model has already is warned about at the start (UserWarning), as
+    ``tessella train`` and the Train panel warn; the run goes ahead. For progress and
+    cancel, drive :func:`tessella.engine.train.train_steps` yourself.
 
     Examples
     --------
@@ -118,13 +120,21 @@ def train(method: str, data, out: str | os.PathLike, **options: Any) -> Path:
     ...                        epochs=5)  # doctest: +SKIP
     >>> labels = tessella.segment(image, model)  # doctest: +SKIP
     """
+    import warnings
+
+    from .engine.registry import name_taken_note
     from .engine.train import TrainConfig
     from .engine.train import train as run_training
 
     given = {"data": data, "out": out, **options}
     options = {name: _plain(name, value) for name, value in options.items()}
     options.setdefault("command", _python_call(method, given))
-    return run_training(TrainConfig(method, _folders(data), os.fspath(out), **options))
+    config = TrainConfig(method, _folders(data), os.fspath(out), **options)
+    # said at the start, in the words `tessella train` and the Train panel say it
+    taken = name_taken_note(config.name or Path(config.out).name, config.out)
+    if taken:  # the run goes ahead
+        warnings.warn(taken, UserWarning, stacklevel=2)
+    return run_training(config)
 
 
 #: the options that are paths (str or os.PathLike; ``val_data`` also a list of them)
