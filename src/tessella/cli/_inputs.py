@@ -16,6 +16,7 @@ __all__ = [
     "_say_not_images",
     "_read_input",
     "_chosen_part",
+    "_part_said",
     "_is_frame_folder",
     "_spacing",
     "_chosen_spacing",
@@ -96,14 +97,23 @@ def _read_input(source: Path, args, recipe: dict):
     recipe's axes (without ``--axes``) are applied only where they fit: a file whose metadata
     states other axes, or with another number of axes, is refused with the ``--axes`` that
     reads it (a recipe tuned on a stack, replayed over a folder, would cut a colour image
-    into 3-pixel-wide slices)."""
+    into 3-pixel-wide slices). A channel or series the image lacks is refused naming where
+    it was chosen: ``--channel``, or the recipe (:func:`_part_said`)."""
+    part = _chosen_part(args, recipe)
+    try:
+        return _read_with_axes(source, args, recipe, part)
+    except ValueError as exc:  # a channel or series the image lacks: which one, from where
+        raise _part_refused(exc, args, part) from None
+
+
+def _read_with_axes(source: Path, args, recipe: dict, part: dict):
+    """:func:`_read_input` of ``part`` (its channel and series)."""
     import dataclasses
     import warnings
 
     from ..engine.axes import axes_contradict, check_axes
     from ..engine.io import AxesContradictionWarning, is_zarr_path, read_image
 
-    part = _chosen_part(args, recipe)
     if args.axes:
         ignore = bool(getattr(args, "ignore_axes_metadata", False))
         return read_image(source, args.axes, **part, ignore_axes_metadata=ignore)
@@ -160,6 +170,8 @@ def _read_as_recorded(source: Path, stored: str, part: dict, ignore: bool = Fals
             warnings.simplefilter("ignore" if not ignore else "default", AxesContradictionWarning)
             image = read_image(source, stored, **part, ignore_axes_metadata=ignore)
     except ValueError as exc:
+        if _names_part(str(exc), part):  # the channel or series, not the axes
+            raise
         refusal = str(exc)
     if image is not None and (ignore or not axes_contradict(image.axes, image.stated_axes)):
         return image
@@ -195,9 +207,40 @@ def _chosen_part(args, recipe: dict) -> dict:
         if value is None:
             continue
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise CliError(f"--{key} must be a number from 0, got {value!r}")
+            said = _part_said(args, key)
+            raise CliError(f"{said} must be a number from 0, got {value!r}")
         part[key] = value
     return part
+
+
+def _part_said(args, key: str, value=None) -> str:
+    """The channel or series (``value``, where given) as the user chose it: ``--channel 3``
+    where typed, else ``the recipe R.json's channel 3`` (a replay reads the recipe's; the
+    user typed no ``--channel`` that a message could blame)."""
+    shown = "" if value is None else f" {value!r}"
+    if getattr(args, key, None) is not None:
+        return f"--{key}{shown}"
+    return f"the recipe {getattr(args, 'recipe', None)}'s {key}{shown}"
+
+
+def _names_part(message: str, part: dict) -> bool:
+    """Whether ``message`` is read_image's refusal of a channel or series of ``part`` that
+    the image lacks ("PATH: no channel 3: it has 2 channels (0 to 1)")."""
+    return any(f": no {key} {value}: " in message for key, value in part.items())
+
+
+def _part_refused(exc: ValueError, args, part: dict) -> Exception:
+    """``exc``, read_image's refusal of a channel or series the image lacks, saying where the
+    recipe chose it (``PATH: the recipe R.json's channel 3 is not there: it has 2 channels
+    (0 to 1); give --channel to read another``); other errors as they are."""
+    message = str(exc)
+    for key, value in part.items():
+        said = f": no {key} {value}: "
+        if said in message and getattr(args, key, None) is None:
+            chosen = _part_said(args, key, value)
+            message = message.replace(said, f": {chosen} is not there: ", 1)
+            return CliError(f"{message}; give --{key} to read another")
+    return exc
 
 
 def _is_frame_folder(inputs: list[str]) -> bool:

@@ -14,6 +14,7 @@ from ._inputs import (
     _chosen_part,
     _input_spacing,
     _is_frame_folder,
+    _part_said,
     _read_input,
     _say_not_images,
     _segment_jobs,
@@ -69,10 +70,10 @@ def _cmd_segment(args) -> int:
             "--ignore-axes-metadata reads an image with --axes as given: "
             + ("give --axes" if not args.axes else "not with --blockwise")
         )
-    for key in part:
+    for key, value in part.items():
         if args.blockwise or movie:
             raise CliError(
-                f"--{key} reads one image's {key}; "
+                f"{_part_said(args, key, value)} reads one image's {key}; "
                 + (
                     "--blockwise reads the whole input"
                     if args.blockwise
