@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -125,8 +126,8 @@ def _read_tiff(
 ) -> ImageData:
     """A TIFF's image (:func:`_pick_series` of its series), in a supported order of the axes
     its metadata name or ``axes`` give (both in the order the file stores its dimensions:
-    ImageJ's ZCYX is read as CZYX, transposed), its pixel size per axis; ``channel``: that
-    channel alone (no C axis)."""
+    ImageJ's ZCYX is read as CZYX, transposed in place: :func:`_transposed_in_place`), its
+    pixel size per axis; ``channel``: that channel alone (no C axis)."""
     import tifffile
 
     try:
@@ -176,8 +177,8 @@ def _read_tiff(
     order = supported_order(axes)
     if order is None:
         raise ValueError(_unsupported_axes(path, chosen, axes, data.shape))
-    if order != axes:  # the file's order, transposed to one the engine reads
-        data = np.ascontiguousarray(np.transpose(data, [axes.index(a) for a in order]))
+    if order != axes:  # the file's order, transposed to one the engine reads, in place
+        data = _transposed_in_place(data, axes, order)
         if stated is not None:
             stated = "".join(stated[axes.index(a)] for a in order)
         axes = order
@@ -192,6 +193,49 @@ def _read_tiff(
         stated_by=stated_by,
         stored_axes=stored_axes,
     )
+
+
+def _transposed_in_place(data: np.ndarray, axes: str, order: str) -> np.ndarray:
+    """``data`` (of ``axes``) with its axes in ``order``, C-contiguous, rearranged in its own
+    memory where it owns it (the array just read): a copy of the whole (``np.
+    ascontiguousarray`` of the transposed view) held a big stack twice at once, and a
+    transposed view made every channel a copy when normalised. Where the last axes stay
+    (ImageJ's ZCYX read as CZYX: whole YX planes move) the planes are moved along the
+    cycles of their permutation, one plane held aside; where the first axes stay (TCYX read
+    as TYXC) each of their blocks is transposed through a copy of that block; else (no
+    axis stays) the whole is copied.
+
+    >>> x = np.arange(24).reshape(2, 3, 2, 2)
+    >>> y = _transposed_in_place(x.copy(), "ZCYX", "CZYX")
+    >>> bool(np.array_equal(y, x.transpose(1, 0, 2, 3))), y.flags.c_contiguous
+    (True, True)
+    """
+    moved = np.transpose(data, [axes.index(a) for a in order])
+    kept_last = len(axes) - len(os.path.commonprefix([axes[::-1], order[::-1]]))
+    kept_first = len(os.path.commonprefix([axes, order]))
+    owned = data.flags.c_contiguous and data.flags.writeable
+    if not owned or (kept_last == len(axes) and kept_first == 0):
+        return np.ascontiguousarray(moved)
+    flat = data.reshape(-1)  # (a view: contiguous) the memory the result is written into
+    if kept_last < len(axes):  # planes: the trailing axes that stay, moved whole
+        planes = flat.reshape(int(np.prod(data.shape[:kept_last], dtype=np.int64)), -1)
+        lead = [axes.index(a) for a in order[:kept_last]]
+        source = np.arange(len(planes)).reshape(data.shape[:kept_last]).transpose(lead).ravel()
+        done = np.zeros(len(planes), bool)
+        for start in range(len(planes)):  # plane `at` of the result is plane source[at]
+            if done[start] or source[start] == start:
+                continue
+            aside, at = planes[start].copy(), start
+            while source[at] != start:
+                planes[at] = planes[source[at]]
+                done[at], at = True, source[at]
+            planes[at], done[at] = aside, True
+    else:  # blocks of the leading axes that stay, each transposed through a copy of it
+        blocks = flat.reshape(int(np.prod(data.shape[:kept_first], dtype=np.int64)), -1)
+        inner = [axes.index(a) - kept_first for a in order[kept_first:]]
+        for i, block in enumerate(data.reshape(len(blocks), *data.shape[kept_first:])):
+            blocks[i] = np.transpose(block, inner).copy().reshape(-1)
+    return flat.reshape(moved.shape)
 
 
 def _say_guessed(path: Path, shape: tuple[int, ...], axes: str) -> None:
