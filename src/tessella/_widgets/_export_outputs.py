@@ -205,9 +205,12 @@ class ExportOutputs:
         (``stack_digest``), so the stack reopens with this recipe. Labels with tracks (the CTC
         format is offered) get their divisions (``lineage``: ``[[child, parent], ...]``, those
         whose ends are both in ``labels``), so that reopened they export the same tracks;
-        other labels none (a recipe's ``lineage`` says the labels are linked)."""
+        other labels none (a recipe's ``lineage`` says the labels are linked). Labels
+        segmented from an image layer read from a file get its ``input_identity``
+        (:meth:`_input_identity`), as ``tessella segment`` records it."""
         from tessella._io import STACK_DIGEST_KEY
         from tessella.engine.digest import DIGEST_KEY, labels_digest
+        from tessella.engine.input_record import INPUT_KEY
 
         found, reproduces = _results.recipe_on_screen(self.labels_layer)
         recipe = found or {}  # (only asked for labels that have one)
@@ -224,6 +227,9 @@ class ExportOutputs:
             recipe = {**recipe, "exported": exported}
         if labels is not None and {"tiff", "zarr"} & set(exported):
             recipe = {**recipe, DIGEST_KEY: labels_digest(labels)}
+        identity = self._input_identity(outputs)
+        if identity is not None:
+            recipe = {**recipe, INPUT_KEY: identity}
         if stack is not None and "stack" in exported:
             recipe = {
                 **recipe,
@@ -232,6 +238,32 @@ class ExportOutputs:
                 STACK_DIGEST_KEY: labels_digest(stack.masks),  # (the reader checks the stack)
             }
         return recipe, reproduces
+
+    def _input_identity(self, outputs: Sequence[_Output] = ()) -> dict | None:
+        """:func:`~tessella.engine.input_record.input_identity` of the file (or zarr, or
+        folder of frames) that napari read the image layer these labels were segmented from
+        (Segment's ``tessella_source_id``; its ``source.path``, else the path the reader
+        records), which ``tessella segment --skip-existing`` compares by content, as with the
+        labels it wrote itself; the labels and recipe written are left out of a folder's, as
+        it leaves them out. None where that layer is gone or was not read from a file (an
+        array made in Python, a layer pasted): the recipe then records none, and reopened
+        labels keep the one their recipe has."""
+        from tessella.engine.input_record import input_identity
+
+        from ._layers import find_layer
+        from .segment import SOURCE_ID_KEY
+
+        layer = self.labels_layer
+        image = (
+            None if layer is None else find_layer(self.viewer, layer.metadata.get(SOURCE_ID_KEY))
+        )
+        if image is None:
+            return None
+        path = getattr(getattr(image, "source", None), "path", None) or image.metadata.get("path")
+        if not isinstance(path, str | os.PathLike) or not str(path):
+            return None
+        written = [o.path for o in outputs if o.kind in ("tiff", "zarr", "recipe")]
+        return input_identity(os.path.abspath(path), written)
 
     def _update_recipe_checkbox(self) -> None:
         has_recipe = self._recipe() is not None
