@@ -16,7 +16,7 @@ __all__ = ["_refuse_binary_masks"]
 SPECK = 0.01
 
 
-def _refuse_binary_masks(samples: list, method: str, where: str) -> None:
+def _refuse_binary_masks(samples: list, method: str, where: str) -> str:
     """Refuse (ValueError, one line naming ``where``, if any, and the files or layers) the
     samples of an instance method whose labels are a binary mask: every sample with objects
     holds only 0 and one value, in two or more separate pieces in at least one of them, so
@@ -28,7 +28,8 @@ def _refuse_binary_masks(samples: list, method: str, where: str) -> None:
     labels. Where every such sample is one piece covering at least
     :data:`~tessella.engine.evaluation.COLLAPSED_FRACTION` of its pixels (touching objects
     of a mask join into one), the run goes on with a warning: one large object per image is
-    also what crops of single objects hold.
+    also what crops of single objects hold; that warning is returned too (for the card to
+    record), else "".
 
     >>> import numpy as np
     >>> from .data import Sample
@@ -38,6 +39,7 @@ def _refuse_binary_masks(samples: list, method: str, where: str) -> None:
     ...
     ValueError: data: the labels of 'a.tif' hold only 0 and 1 (2 separate pieces in 'a.tif'): ...
     >>> _refuse_binary_masks([Sample(None, mask * [[1, 2, 0, 3]], "a.tif")], "boundary", "data")
+    ''
     """
     pieces: dict[str, int] = {}  # the file or layer: the most pieces of one of its samples
     covered: dict[str, float] = {}  # and the least fraction of a sample its mask covers
@@ -47,7 +49,7 @@ def _refuse_binary_masks(samples: list, method: str, where: str) -> None:
             continue
         binary = binary_mask_pieces(sample.labels, SPECK)
         if binary is None:  # several IDs: labels
-            return
+            return ""
         value = binary[0]
         name = re.sub(r"\[[^\]]*\]$", "", sample.name)  # a slice or frame: its file
         pieces[name] = max(pieces.get(name, 0), binary[1])
@@ -58,14 +60,16 @@ def _refuse_binary_masks(samples: list, method: str, where: str) -> None:
     if not several:
         if covered and min(covered.values()) >= COLLAPSED_FRACTION:
             least = min(covered, key=lambda name: covered[name])
-            warnings.warn(  # 4: here, _training_samples, _train_steps, then train_steps' line
+            said = (
                 f"{prefix}the labels of {_listed(covered)} hold only 0 and {value}, one piece "
                 f"covering {covered[least]:.0%} or more of each image ('{least}'): a binary mask "
                 f"of touching objects? The {method} method learns it as one object per image; "
-                "give each object its own ID where there are several",
-                stacklevel=4,
+                "give each object its own ID where there are several"
             )
-        return
+            # 4: here, _training_samples, _train_steps, then train_steps' line
+            warnings.warn(said, stacklevel=4)
+            return said
+        return ""
     most = max(several, key=lambda name: several[name])
     raise ValueError(
         f"{prefix}the labels of {_listed(several)} hold only 0 and {value} ({several[most]} "

@@ -71,6 +71,9 @@ class TrainingRun:
     skipped: int = 0  # consecutive optimiser steps skipped for a non-finite loss or gradient
     #: what a 3D model from a 2D base keeps of its card's defaults (StartingModel's)
     inherited_defaults: dict | None = None
+    #: the warnings said of the data trained and scored on (a mask of one piece per image,
+    #: files left out...): the card records them as ``training.warnings``
+    data_warnings: list[str] = field(default_factory=list)
 
     @property
     def checkpoint_path(self) -> Path:

@@ -9,6 +9,7 @@ import json
 import os
 import shlex
 import sys
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
@@ -91,12 +92,18 @@ def _absolute(path):
 
 
 def _training_record(
-    config: TrainConfig, history: list[dict], commands: list[str], kept_epoch: int | None
+    config: TrainConfig,
+    history: list[dict],
+    commands: list[str],
+    kept_epoch: int | None,
+    data_warnings: Sequence[str] = (),
 ) -> dict:
     """The card's record of a model's whole run, its resumptions included: the data, the
     commands (``command`` the first, ``command_resumed`` each ``--resume`` after it), the
-    settings of the latest run, the log line of every epoch, and the epoch whose weights are
-    kept (0: a fine-tune's base)."""
+    settings of the latest run, the log line of every epoch, the epoch whose weights are
+    kept (0: a fine-tune's base), and ``warnings``: what the run (the latest) warned of its
+    data (a binary mask of one piece per image...), where it warned of anything, so that a
+    shared model says it was trained on doubtful labels."""
     data = (
         _absolute(config.data)
         if isinstance(config.data, str)
@@ -120,6 +127,8 @@ def _training_record(
     record["log_summary"] = list(history)
     if kept_epoch is not None:
         record["kept_epoch"] = kept_epoch
+    if data_warnings:
+        record["warnings"] = list(data_warnings)
     return record
 
 
@@ -130,6 +139,7 @@ def _card(
     history: list[dict],
     commands: list[str] | None = None,
     kept_epoch: int | None = None,
+    data_warnings: Sequence[str] = (),
 ) -> dict:
     spatial = "ZYX" if ndim == 3 else "YX"
     model_input = {"axes": spatial, "channels": in_channels, "rgb": "mean"}
@@ -153,7 +163,7 @@ def _card(
         "pixel_size": None,
         "citation": METHOD_CITATIONS.get(config.method, ""),
         "license": "BSD-3-Clause (weights); see training.data_license for the data",
-        "training": _training_record(config, history, commands or [], kept_epoch),
+        "training": _training_record(config, history, commands or [], kept_epoch, data_warnings),
         **config.card_extra,
     }
 
@@ -176,7 +186,12 @@ def _rewrite_training(out: Path, change) -> None:
 
 
 def _record_run(
-    out: Path, config: TrainConfig, history: list[dict], commands: list[str], kept_epoch: int | None
+    out: Path,
+    config: TrainConfig,
+    history: list[dict],
+    commands: list[str],
+    kept_epoch: int | None,
+    data_warnings: Sequence[str] = (),
 ) -> None:
     """Bring the training record of the card in ``out`` (if any) up to the run's last epoch
     (:func:`_training_record`), though its weights are an earlier epoch's: the card of a
@@ -185,7 +200,8 @@ def _record_run(
 
     def change(training: dict) -> None:
         training.pop("command_resumed", None)
-        training.update(_training_record(config, history, commands, kept_epoch))
+        training.pop("warnings", None)  # the latest run's, as its settings
+        training.update(_training_record(config, history, commands, kept_epoch, data_warnings))
 
     _rewrite_training(out, change)
 

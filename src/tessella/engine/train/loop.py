@@ -117,8 +117,9 @@ def _train_steps(
     _check_patch_fits(config, start.network)  # before the data is read or a base scored
     if start.note:  # (a refusal above says only what stops the run)
         warnings.warn(start.note, stacklevel=2)
+    data_warnings: list[str] = []  # what is said of the data: the card records it
     samples, val_samples, scored_on_training = _training_samples(
-        config, samples, val_samples, training, start.normalization, temporal
+        config, samples, val_samples, training, start.normalization, temporal, data_warnings
     )
     if not config.holdout and not config.val_data:  # drawn (--val-fraction): the card says
         names = (re.sub(r"\[o=[0-9]+\]$", "", sample.name) for sample in val_samples)
@@ -133,6 +134,8 @@ def _train_steps(
     if teacher is not None:
         teacher = teacher.to(device)
     run = _new_run(config, out, network, start, f"val_{training.score_name}")
+    # what was said of the data, for the card to record (a shared model then says it too)
+    run.data_warnings = [*data_warnings, *([scored_on_training] if scored_on_training else [])]
     if config.resume and run.checkpoint_path.exists():
         _resume_checkpoint(run, device)
 
@@ -223,6 +226,7 @@ def _training_samples(
     training,
     normalization: dict,
     temporal: bool,
+    said: list[str] | None = None,
 ) -> tuple[list, list, str]:
     """The samples to train on and to score on: ``samples`` and ``val_samples`` as given,
     else read from ``config.data`` and ``config.val_data`` (else held out of the data),
@@ -230,7 +234,8 @@ def _training_samples(
     (then in 8 orientations with ``config.val_orientations``). Refused (one line) where
     either has nothing to learn or to score. Third: the warning where folders read make the
     hold-out images trained on (see :func:`._scored_on_training._scored_on_training_data`),
-    else ""."""
+    else "". The warnings said of the data while reading and checking it (the folders'
+    lines, a mask of one piece per image) are added to ``said``, for the card to record."""
     spatial = "ZYX" if config.ndim == 3 else "YX"
     # the lines the loaders have said: a folder given as --data and --val-data is described once
     warned: set[str] = set()
@@ -293,10 +298,15 @@ def _training_samples(
         samples, val_samples = marked[: len(samples)], marked[len(samples) :]
     if not samples or not val_samples:
         raise ValueError("training needs at least one image with labels")
+    said = [] if said is None else said
+    said += sorted(warned)  # the folders' lines (a set: sorted, in an order that stays)
     if training.objects:  # a binary mask would be learnt as one object per image
         where = data_where if val_where == data_where else f"{data_where} and {val_where}"
         # samples given (the Train panel's layers) are named as they are
-        _refuse_binary_masks(samples + val_samples, config.method, where if samples_read else "")
+        one_piece = _refuse_binary_masks(
+            samples + val_samples, config.method, where if samples_read else ""
+        )
+        said += [one_piece] if one_piece else []
     val_samples = val_samples[: config.max_val_images]
     _refuse_nothing_to_learn_or_score(samples, val_samples, training, data_where, val_where)
     scored_on_training = ""  # scored on what it trains on: the scores tell little
@@ -374,7 +384,7 @@ def _end_of_epoch(
         _keep_best(run, run.best, epoch + 1)
     _save_checkpoint(run, epoch + 1, elapsed)
     if run.kept:  # the card says how far the run went, though its weights are older
-        _record_run(run.out, config, run.history, run.commands, run.kept_epoch)
+        _record_run(run.out, config, run.history, run.commands, run.kept_epoch, run.data_warnings)
     out_of_time = bool(config.time_budget and elapsed > config.time_budget)
     messages = [json.dumps(entry)]
     if out_of_time:
@@ -397,7 +407,7 @@ def _keep_best(run: TrainingRun, score: float, epoch: int) -> None:
     weights of epoch ``epoch`` (0: a fine-tune's base)."""
     config, card_base = run.config, run.card_base
     run.kept, run.kept_epoch = True, epoch
-    card = _card(config, run.ndim, 1, run.history, run.commands, epoch)
+    card = _card(config, run.ndim, 1, run.history, run.commands, epoch, run.data_warnings)
     if card_base:
         # the base's scores are not this model's: `tools/score_model.py --record` or the
         # user's own evaluation fills them in
