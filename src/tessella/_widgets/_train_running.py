@@ -82,6 +82,11 @@ class TrainRunning:
             show_error(f"Train: no stopped run named '{name}' to resume")
             self.status_label.setText(f"Not resumed: no stopped run named '{name}'")
             return False
+        missing = _missing_base(out)
+        if missing:  # nothing started: the run stays as it is, to resume once it is back
+            show_error(f"Train: cannot resume '{name}': {missing}")
+            self.status_label.setText(f"Not resumed: {missing}.")
+            return False
         self._show_run_settings(out)
         return self.start(resume=True)
 
@@ -292,19 +297,30 @@ def _base_entry(config: dict, out: Path) -> str:
     ``base`` resolved as the run resolves it on resuming (by folder, or by name leaving out
     the run's own folder and preferring the recorded weights); a run started from the
     command line names its base (``--base nuclei2d``), which is no entry of the list, so the
-    panel kept whatever base was chosen and resumed from that one instead."""
-    from tessella.engine.registry import ModelError, find_model
+    panel kept whatever base was chosen and resumed from that one instead. A base not
+    installed any more: its ``base`` as recorded (no entry; :meth:`resume` refuses first)."""
+
+    from tessella.engine.train._starting_model import resumed_base
 
     base = config.get("base")
     if not base:
         return NEW + str(config.get("method", ""))
-    recorded = config.get("base_path")
-    if recorded and Path(recorded).is_dir():
-        return str(recorded)
-    try:
-        return str(find_model(base, excluding=out, sha256=config.get("base_sha256")))
-    except ModelError:
-        return str(base)
+    found = resumed_base(out, config)
+    return str(found) if isinstance(found, Path) else str(base)
+
+
+def _missing_base(out: Path) -> str | None:
+    """What to say where the model the stopped run in ``out`` started from is not installed
+    any more (its name, folder and sha256; see :func:`resumed_base`), else None (a new
+    model's run, a checkpoint the run itself refuses)."""
+    from tessella.engine.train._checkpoint import resumed_settings
+    from tessella.engine.train._starting_model import resumed_base
+
+    saved = resumed_settings(out)
+    if not saved or not saved.get("base"):
+        return None
+    found = resumed_base(out, saved)
+    return found if isinstance(found, str) else None
 
 
 def _same_entry(data: object, entry: str) -> bool:

@@ -6,15 +6,16 @@ for the hold-out scores, the card, the normalisation, a teacher for ``--distil``
 from __future__ import annotations
 
 import copy
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ..registry import ModelError, find_model, load_model, read_card
+from ..registry import ModelError, find_model, list_models, load_model, read_card
 from ._config import TrainConfig
 from ._model_card import _architecture, training_normalization
 
-__all__ = ["StartingModel", "_starting_model"]
+__all__ = ["StartingModel", "_starting_model", "resumed_base"]
 
 
 @dataclass(frozen=True)
@@ -149,9 +150,8 @@ def _starting_model(config: TrainConfig, method, training, temporal: bool) -> St
 def _base_folder(config: TrainConfig) -> Path:
     """The folder of the model ``config.base`` names, never the run's own output folder (a
     fine-tune may be named like its base). A resume starts from the model its run started
-    from: the folder its checkpoint (or card) records, while it holds the weights recorded;
-    else, by name, the model with those weights (a checkpoint from before the folder was
-    recorded: the name alone)."""
+    from (:func:`resumed_base`); refused (one line) where that model is not installed any
+    more."""
     base = str(config.base)
     saved = None
     if config.resume:
@@ -160,15 +160,56 @@ def _base_folder(config: TrainConfig) -> Path:
         saved = resumed_settings(config.out)
     if not saved or saved.get("base") != config.base:  # a new run, or another base asked for
         return find_model(base, excluding=config.out)
-    path, sha = saved.get("base_path"), saved.get("base_sha256")
+    found = resumed_base(config.out, saved)
+    if isinstance(found, str):
+        raise ValueError(f"--resume {config.out}: {found}")
+    return found
+
+
+def resumed_base(out: str | os.PathLike, saved: dict) -> Path | str:
+    """The folder of the model that the stopped run in ``out`` started from, as its settings
+    ``saved`` (a checkpoint's or card's ``training.config``) record it: the folder recorded,
+    while it holds the weights recorded; else the model with those weights among the models
+    of its name, or among all models (a model given by folder, moved since); else (a
+    checkpoint from before the folder and weights were recorded) the model of its name. Where
+    none is installed, what to tell the user instead (a str: the model's name, folder and
+    sha256, and that the run is kept). Never the run's own model."""
+    base, path, sha = str(saved.get("base")), saved.get("base_path"), saved.get("base_sha256")
     sha = sha if isinstance(sha, str) else None
-    if isinstance(path, str):
+    here = Path(out).resolve()
+
+    def weights(directory: Path) -> str | None:
         try:
-            if sha is None or read_card(Path(path)).sha256 == sha:
-                return Path(path)
-        except ModelError:  # gone or broken since: by name
-            pass
-    return find_model(base, excluding=config.out, sha256=sha)
+            return read_card(directory).sha256
+        except ModelError:
+            return None
+
+    if isinstance(path, str) and Path(path).resolve() != here:
+        held = weights(Path(path))
+        if held is not None and (sha is None or held == sha):
+            return Path(path)
+    try:
+        found: Path | None = find_model(base, excluding=out, sha256=sha)
+    except ModelError:  # not installed, or several of its name, none with its weights
+        found = None
+    if found is not None and found.resolve() != here:
+        held = weights(found)
+        if held is not None and (sha is None or held == sha):
+            return found
+    if sha is not None:  # given by folder and moved: known by its weights
+        for card, directory, _origin in list_models():
+            if card.sha256 == sha and directory.resolve() != here:
+                return directory
+    named = base if "/" not in base and os.sep not in base else Path(base).name
+    said = [f"folder {path}"] if isinstance(path, str) else []
+    said += [f"sha256 {sha[:12]}"] if sha else []
+    which = f" ({', '.join(said)})" if said else ""
+    return (
+        f"the model its run started from, {named!r}{which}, is not installed any more"
+        + (" (a model of that name with other weights is not it)" if found is not None else "")
+        + "; put it back (that folder, or a copy of it in a models folder), then resume; the "
+        f"run and its checkpoint in {out} are kept as they are"
+    )
 
 
 def _inherited_by_3d(base: str, defaults: dict) -> tuple[dict | None, str]:
