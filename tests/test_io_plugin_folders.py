@@ -511,7 +511,8 @@ def binary_mask(shape=(32, 48), top=1) -> np.ndarray:
     [
         (["t1.tif", "t2.tif", "t3.tif"], np.uint16, 1),  # it was left out of the movie
         (["a.tif", "b.tif", "c.tif"], np.uint8, 255),  # it was the movie's 4th frame
-        (["t1.tif"], np.uint16, 1),  # roi.tif came first: a 2-frame labels layer of both
+        # roi.tif came first: a 2-frame labels layer of both (0/1 still is: see below)
+        (["t1.tif"], np.uint16, 255),
     ],
 )
 def test_an_unnamed_mask_among_frames_opens_as_its_own_labels(tmp_path, names, dtype, top):
@@ -536,6 +537,22 @@ def test_an_unnamed_mask_among_frames_opens_as_its_own_labels(tmp_path, names, d
     labels, kind = by_name["roi"]
     assert kind == "labels" and labels.dtype == np.uint8
     np.testing.assert_array_equal(labels, mask)
+
+
+def test_a_0_1_mask_sorting_first_makes_a_folder_labels_by_the_movie_rule(tmp_path):
+    """roi.tif (0/1) sorting first beside one image frame t1.tif (the two named without
+    numbers alike): the folder's movie is labels by the rule for a movie of labels (its
+    first frame not empty holds only 0 and 1), as a folder of label frames whose first frame
+    holds one object is (test_label_frames_one_holding_one_object_stay_one_movie_of_labels);
+    that rule cannot tell the two apart, so this one opens as before 9550ce4: one 2-frame
+    labels layer. Pinned so that a change to the rule is seen here (0/255 still splits)."""
+    frame = movie(frames=1)[0]
+    tifffile.imwrite(tmp_path / "t1.tif", frame)
+    tifffile.imwrite(tmp_path / "roi.tif", binary_mask())
+
+    [(data, kwargs, kind)] = read(tmp_path)
+    assert kind == "labels" and kwargs["name"] == tmp_path.name
+    np.testing.assert_array_equal(data, np.stack([binary_mask(), frame]))
 
 
 def test_unnamed_masks_in_a_lazy_folder_are_told_by_their_type(tmp_path, monkeypatch):
@@ -569,6 +586,50 @@ def test_unnamed_masks_in_a_lazy_folder_are_told_by_their_type(tmp_path, monkeyp
         [(labels, kwargs, kind)] = read(only)
         assert kind == "labels" and kwargs["name"] == "only"
         np.testing.assert_array_equal(np.asarray(labels), masks)
+
+
+def instance_labels(objects: int, shape=(32, 48)) -> np.ndarray:
+    """A uint16 label frame of ``objects`` 6-pixel squares numbered 1, 2, ... on 0."""
+    frame = np.zeros(shape, np.uint16)
+    for i in range(objects):
+        y, x = 2 + 10 * (i // 4), 2 + 11 * (i % 4)
+        frame[y : y + 6, x : x + 6] = i + 1
+    return frame
+
+
+@pytest.mark.parametrize(
+    ("names", "objects", "lazily"),
+    [
+        (["a.tif", "b.tif", "c.tif"], [1, 5, 3], ""),  # 'a' was split out, b c an image
+        (["a.tif", "b.tif", "c.tif", "d.tif"], [0, 1, 4, 1], ""),  # b and d, as 'NAME masks'
+        (["a.tif", "b.tif", "c.tif"], [1, 5, 3], "0"),  # lazily: a (uint8) was split out
+        (["t000.tif", "t001.tif", "t002.tif"], [1, 0, 5], ""),  # numbered: never split
+    ],
+)
+def test_label_frames_one_holding_one_object_stay_one_movie_of_labels(
+    tmp_path, monkeypatch, names, objects, lazily
+):
+    """Label frames (nothing names them so) whose first frame that is not empty holds one
+    object, 0/1: the folder is labels by the rule for a movie of labels, and that frame (and
+    any other of one object) is one of its frames, not a mask beside them. 9550ce4 split
+    such frames out as their own labels, leaving the others an image movie out of line with
+    the image frames they annotate (Evaluate pairs them by frame)."""
+    from tessella._io_folder import LAZY_IMAGE_ENV
+
+    frames = np.stack([instance_labels(n) for n in objects])
+    folder = tmp_path / "seg"
+    folder.mkdir()
+    for name, frame in zip(names, frames):
+        small = lazily and frame.max() == 1  # a one-object frame of another type than most
+        tifffile.imwrite(folder / name, frame.astype(np.uint8) if small else frame)
+    monkeypatch.setenv(LAZY_IMAGE_ENV, lazily)
+
+    layers, said = caught(folder)
+    assert said == []
+    [(data, kwargs, kind)] = layers
+    assert kind == "labels" and kwargs["name"] == "seg"
+    assert kwargs["metadata"]["axes"] == "TYX"
+    np.testing.assert_array_equal(np.asarray(data), frames)
 
 
 def ctc_3d(root, frames=4, depth=3):

@@ -18,8 +18,9 @@ memory up to :func:`lazy_image_bytes` (labels: up to the reader's lazy-labels li
 frames open as labels by the rule for a labels file (Tessella's tag, a name like labels, a
 folder named ``masks``, ``labels``, ``gt``..., only 0 and 1: told by the first frame that is
 not all 0). A folder of images and labels (``cells.tif`` and ``cells_labels.tif``) opens its
-images and its labels apart, never as one layer, and so does a mask beside the frames that
-nothing names as labels (``roi.tif``: 0 and one other value), as its own labels. Files of
+images and its labels apart, never as one layer, and so does a mask among image frames that
+nothing names as labels (``roi.tif``: 0 and one other value), as its own labels (among label
+frames, by the rule above, a frame of one object is one of them). Files of
 different shapes that are no movie (DSB2018's images) open as one layer each, up to
 :data:`MAX_FOLDER_LAYERS`; a numbered movie with a frame of another shape is refused, naming
 that frame and both shapes. Hidden files (macOS's ``._t000.tif``) are left out.
@@ -161,7 +162,9 @@ def _unnamed_masks(
     as labels left aside) that are masks of the others though nothing names them so
     (``roi.tif`` beside ``t1.tif ...``): integer, of the frames' shape, holding 0 and one
     other value (0/1, 0/255; :func:`_mask_like`), among frames that are not (a folder of
-    masks only, some maybe all 0, is a movie of masks). They were stacked into the movie of
+    masks only, some maybe all 0, is a movie of masks; so is a folder of label frames, by the
+    rule for a movie of labels, :func:`_labels_movie`, one of them holding one object: only
+    among frames that are images are they masks). They were stacked into the movie of
     images, or left out of a numbered one. Looked for where they would otherwise be lost:
     among the files that a numbered movie leaves out, and, in a folder named without numbers
     whose files have one shape, among them all, their pixels kept (``read``) for the movie
@@ -199,6 +202,14 @@ def _unnamed_masks(
             read[path] = image
     if len(masks) + blank == len(unmarked):
         return set(), read  # masks only (some maybe empty): a movie of masks
+    if masks and frames is unmarked:  # unnumbered: they are frames of the movie, maybe labels
+        first = read.get(frames[0])
+        first = _read(frames[0]) if first is None else first
+        dtype = np.result_type(*(headers[path][1] for path in frames))
+        if _labels_movie(first, frames, dtype, False, read):
+            # label frames (a.tif with one object, 0/1, b.tif c.tif with more): the one-object
+            # frames are frames of the label movie, which splitting them out would break
+            return set(), read
     return masks, read
 
 
@@ -357,8 +368,7 @@ def _movie_layers(
 
     frames = unnumbered or list(by_number.values())
     shape = tuple(first.data.shape)
-    integer = dtype.kind in "iu" and "C" not in first.axes
-    labels = integer and (marked or _binary_movie(first, frames, shape, dtype))
+    labels = _labels_movie(first, frames, dtype, marked, read)
     places = _label_places(folder, by_number) if labels else None
     index, length = places or (list(range(len(frames))), len(frames))
     pixels = length * int(np.prod(shape, dtype=np.int64))
@@ -407,14 +417,34 @@ _TIME_NAME = re.compile(
 )
 
 
-def _binary_movie(first, frames: list[Path], shape: tuple[int, ...], dtype: np.dtype) -> bool:
+def _labels_movie(
+    first, frames: list[Path], dtype: np.dtype, marked: bool, read: dict[Path, Any] | None = None
+) -> bool:
+    """Whether the movie of ``frames`` (the first one read: ``first``; of ``dtype``) is labels
+    by the rule for a labels file: integer without channels, and ``marked`` as labels by name
+    or tag, or holding only 0 and 1 (:func:`_binary_movie`; frames already ``read`` are taken
+    from there, and left there)."""
+    integer = dtype.kind in "iu" and "C" not in first.axes
+    shape = tuple(first.data.shape)
+    return integer and (marked or _binary_movie(first, frames, shape, dtype, read))
+
+
+def _binary_movie(
+    first,
+    frames: list[Path],
+    shape: tuple[int, ...],
+    dtype: np.dtype,
+    read: dict[Path, Any] | None = None,
+) -> bool:
     """Whether the integer movie of ``frames`` (the first one read: ``first``) holds only 0
-    and 1, as told by its first frame that is not all 0 (read until one is found): binary
-    masks open as labels, whether the movie is read into memory or lazily."""
+    and 1, as told by its first frame that is not all 0 (read until one is found, or taken
+    from those already ``read``, which stay there for the movie): binary masks open as
+    labels, whether the movie is read into memory or lazily."""
     if first.data.any():
         return _binary(np.asarray(first.data))
+    cache = dict(read) if read else None  # _frame takes what it uses out of it
     for path in frames[1:]:
-        frame = _frame(path, first.axes, shape, dtype)
+        frame = _frame(path, first.axes, shape, dtype, cache)
         if frame.any():
             return _binary(frame)
     return False
