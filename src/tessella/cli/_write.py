@@ -45,9 +45,10 @@ def _check_outputs(jobs, overwrite: bool, zarr_ok: bool = True, replace=frozense
     would be inside a file. So labels and recipe are written both or neither."""
     from ..engine.io import is_zarr_path
 
-    for _source, target in jobs:
+    for source, target in jobs:
         recipe = _recipe_path(target)
         _check_writable(target)
+        _check_inside_ome_image(Path(source), target)
         _recover_staging(target)  # what a killed run left: before looking at the outputs
         if target.is_dir() and not (zarr_ok and is_zarr_path(target)):
             raise CliError(f"{target} is a folder; name the output file")
@@ -56,6 +57,34 @@ def _check_outputs(jobs, overwrite: bool, zarr_ok: bool = True, replace=frozense
         for path in (target, recipe):
             if path.exists() and not (overwrite or target in replace):
                 raise CliError(f"{path} exists; pass --overwrite to replace it")
+
+
+def _check_inside_ome_image(source: Path, target: Path) -> None:
+    """CliError where ``target`` lies inside an OME-Zarr image other than as labels of that
+    image in its labels group (``IMAGE/labels/NAME``, OME-NGFF's place for them): elsewhere
+    in it the labels could replace the image's own arrays or groups; in another image's
+    labels group they would pass for that image's; and ``IMAGE/labels/NAME`` that holds
+    something other than labels is not replaced."""
+    from ..engine.io._zarr import _group_metadata, _ome_attrs, ome_image_around
+
+    image = ome_image_around(target)
+    if image is None:
+        return
+    place = image / "labels" / "NAME"
+    if target.absolute().parent != image / "labels":
+        raise CliError(
+            f"{target} is inside the OME-Zarr image {image}, whose arrays it could replace; "
+            f"write its labels to {place} or outside it"
+        )
+    if source.resolve() != image.resolve():
+        raise CliError(
+            f"{target}: the labels group of the OME-Zarr image {image} holds that image's "
+            f"labels, and these are {source}'s; write them elsewhere"
+        )
+    if target.exists():
+        found = _group_metadata(target)
+        if found is None or "image-label" not in _ome_attrs(found[1]):
+            raise CliError(f"{target} exists and holds no OME-Zarr labels; it is not replaced")
 
 
 def _reason(exc: BaseException) -> str:
@@ -77,12 +106,18 @@ def _there(path: Path) -> bool:
     return path.exists() or path.is_symlink()
 
 
-def _outputs_of(target: Path) -> tuple[Path, Path, Path]:
-    """What a run writes for ``target``: the labels, their recipe and their staging folder;
+def _outputs_of(target: Path) -> tuple[Path, ...]:
+    """What a run writes for ``target``: the labels, their recipe and their staging folder
+    (and, for labels in an OME-Zarr image's labels group, that group);
     left out of its input's ``input_identity`` where they lie inside a folder input (labels
     written into the movie folder or the zarr they were made from changed that folder at
     every run, so ``--skip-existing`` redid them every time)."""
-    return target, _recipe_path(target), _staging(target)
+    from ..engine.io._zarr import ome_image_of_labels
+
+    outputs = (target, _recipe_path(target), _staging(target))
+    if ome_image_of_labels(target) is not None:  # labels in their OME-Zarr image: its labels
+        outputs += (target.parent,)  # group (listing them) is none of the image's pixels
+    return outputs
 
 
 def _staging(target: Path) -> Path:
@@ -251,8 +286,10 @@ def _write_labels_and_recipe(target: Path, write, recipe: dict, overwrite: bool)
     import json
 
     from ..engine.io import write_json
+    from ..engine.io._zarr import ome_image_of_labels, point_labels_at_image, register_ome_labels
 
     recipe_path = _recipe_path(target)
+    in_image = ome_image_of_labels(target)
     finals = (recipe_path, target)  # the recipe first: an immutable one fails before the labels
     target.parent.mkdir(parents=True, exist_ok=True)
     _recover_staging(target)
@@ -280,6 +317,9 @@ def _write_labels_and_recipe(target: Path, write, recipe: dict, overwrite: bool)
             new.mkdir()
             previous.mkdir()
             write(new / target.name)
+            if in_image is not None:  # in the image's labels group: named relative to it
+                name = target.name.removesuffix(".zarr") or target.name
+                point_labels_at_image(new / target.name, name)
         except OSError as exc:
             raise CliError(f"{target}: cannot write the labels ({_reason(exc)}); {kept}") from None
         try:
@@ -313,6 +353,14 @@ def _write_labels_and_recipe(target: Path, write, recipe: dict, overwrite: bool)
             except OSError as exc:
                 did = "replace" if final.name in had else "write"
                 raise CliError(f"{final}: cannot {did} it ({_reason(exc)}); {kept}") from None
+        if in_image is not None:  # listed in the labels group, as NGFF readers find them
+            try:
+                register_ome_labels(target)
+            except (OSError, ValueError) as exc:
+                raise CliError(
+                    f"{target.parent}: cannot list {target.name} among the labels of "
+                    f"{in_image} ({_reason(exc)}); {kept}"
+                ) from None
         _fsync(target.parent)
         os.remove(stage / "replacing")  # done: the stage holds only what was replaced
     except BaseException:

@@ -8,7 +8,7 @@ import math
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -17,6 +17,8 @@ from ._image import LABELS_SOFTWARE
 from ._zarr import LABELS_ATTR, create_ome_labels
 
 __all__ = [
+    "UNIT_FORMATS",
+    "unit_for",
     "atomic_path",
     "write_labels",
     "write_json",
@@ -24,6 +26,101 @@ __all__ = [
     "_default_mode",
     "_json_safe",
 ]
+
+
+#: the formats :func:`unit_for` spells a unit for
+UNIT_FORMATS = ("imagej", "ome-tiff", "ome-zarr", "zarr")
+
+#: every spelling read of a unit (lower-cased but µ/μ/Å) -> its symbol, the engine's spelling
+_UNIT_SYMBOLS = {
+    **dict.fromkeys(
+        (
+            "µm",
+            "μm",
+            "um",
+            "micron",
+            "microns",
+            "micrometer",
+            "micrometers",
+            "micrometre",
+            "micrometres",
+            "\\u00b5m",
+        ),
+        "µm",
+    ),  # fmt: skip
+    **dict.fromkeys(("nm", "nanometer", "nanometers", "nanometre", "nanometres"), "nm"),
+    **dict.fromkeys(("mm", "millimeter", "millimeters", "millimetre", "millimetres"), "mm"),
+    **dict.fromkeys(("cm", "centimeter", "centimeters", "centimetre", "centimetres"), "cm"),
+    **dict.fromkeys(("m", "meter", "meters", "metre", "metres"), "m"),
+    **dict.fromkeys(("pm", "picometer", "picometers", "picometre", "picometres"), "pm"),
+    **dict.fromkeys(("Å", "Å", "angstrom", "angstroms"), "Å"),
+    **dict.fromkeys(("s", "sec", "second", "seconds"), "s"),
+    **dict.fromkeys(("ms", "millisecond", "milliseconds"), "ms"),
+    **dict.fromkeys(("min", "minute", "minutes"), "min"),
+    **dict.fromkeys(("h", "hr", "hour", "hours"), "h"),
+}
+#: symbol -> UDUNITS-2 name, the spelling OME-NGFF (OME-Zarr) requires of an axis unit
+_UDUNITS = {
+    "µm": "micrometer",
+    "nm": "nanometer",
+    "mm": "millimeter",
+    "cm": "centimeter",
+    "m": "meter",
+    "pm": "picometer",
+    "Å": "angstrom",
+    "s": "second",
+    "ms": "millisecond",
+    "min": "minute",
+    "h": "hour",
+}
+
+
+def unit_for(unit: str | None, fmt: str) -> str | None:
+    """``unit`` (any spelling: "µm", "um", "micron", "micrometer"...) spelled as the format
+    ``fmt`` requires: ``"ome-zarr"`` its UDUNITS name (OME-NGFF: "micrometer"), ``"imagej"``
+    ImageJ's ("micron", which Fiji shows as µm; ASCII, as its description must be),
+    ``"ome-tiff"`` and ``"zarr"`` (Tessella's own attributes) its symbol ("µm", OME's
+    UnitsLength). A unit it does not know is kept as given. None for ``"ome-zarr"`` where
+    there is no physical unit ("pixel", "", None): NGFF leaves the axis without one.
+
+    >>> [unit_for("micrometer", f) for f in UNIT_FORMATS]
+    ['micron', 'µm', 'micrometer', 'µm']
+    >>> unit_for("µm", "ome-zarr"), unit_for("nm", "ome-zarr"), unit_for("pixel", "ome-zarr")
+    ('micrometer', 'nanometer', None)
+    """
+    if fmt not in UNIT_FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; one of {', '.join(UNIT_FORMATS)}")
+    text = "" if unit is None else str(unit).strip()
+    key = text if text[:1] in ("µ", "μ", "Å", "Å") else text.lower()
+    symbol = _UNIT_SYMBOLS.get(key, text)
+    if fmt == "ome-zarr":
+        if symbol.lower() in ("", "pixel", "pixels", "px"):
+            return None
+        return _UDUNITS.get(symbol, symbol)
+    if fmt == "imagej":
+        return "micron" if symbol == "µm" else symbol
+    return symbol
+
+
+def zarr_format_of(path: str | os.PathLike | None) -> int | None:
+    """The zarr format (2 or 3) of the zarr array or group at ``path``, as its metadata file
+    says (``.zarray``/``.zgroup``: 2, ``zarr.json``: 3); None where it is neither."""
+    if path is None:
+        return None
+    path = Path(path)
+    if (path / "zarr.json").is_file():
+        return 3
+    if (path / ".zarray").is_file() or (path / ".zgroup").is_file():
+        return 2
+    return None
+
+
+def _v2_compressor():
+    """The compressor of zarr v2 labels: Blosc-LZ4, zarr-python 2's default, which the v2
+    readers (older napari-ome-zarr, Fiji's N5/zarr, vizarr) all decode."""
+    from numcodecs import Blosc
+
+    return Blosc(cname="lz4", clevel=5, shuffle=Blosc.SHUFFLE)
 
 
 def _default_mode() -> int:
@@ -98,7 +195,7 @@ def write_labels(
         if dtype == np.uint16:
             metadata = {"axes": axes}
             if pixel_size:
-                metadata["unit"] = "micron" if unit in ("µm", "um", "micron") else unit
+                metadata["unit"] = unit_for(unit, "imagej")
             if "Z" in pixel_size:
                 metadata["spacing"] = pixel_size["Z"]
             tifffile.imwrite(
@@ -114,7 +211,7 @@ def write_labels(
             metadata = {"axes": axes}
             for axis, size in pixel_size.items():
                 metadata[f"PhysicalSize{axis}"] = size
-                metadata[f"PhysicalSize{axis}Unit"] = unit
+                metadata[f"PhysicalSize{axis}Unit"] = unit_for(unit, "ome-tiff")
             tifffile.imwrite(
                 tmp,
                 labels.astype(dtype),
@@ -176,10 +273,16 @@ def write_zarr_labels(
     overwrite: bool = True,
     chunks: int = 512,
     ome: dict | None = None,
+    zarr_format: int | None = None,
 ) -> Path:
     """Write labels as a zarr array (with ``tessella_axes`` and pixel size in its attributes),
     or with ``ome`` (:func:`labels_ome` of an OME-Zarr image) as OME-Zarr labels of that
     image's version, axes and scale, as blockwise segmentation writes them.
+
+    The zarr format: an OME-Zarr image's (0.4: v2, 0.5: v3); else ``zarr_format``, or the
+    one ``ome`` names where it is :func:`labels_ome` of a plain zarr array (its
+    ``zarr_format`` alone), so labels of a v2 image are v2 as their image; else v3. The
+    unit is written as :func:`unit_for` spells it for the format.
 
     Written under a temporary name and renamed into place when complete.
     """
@@ -190,6 +293,11 @@ def write_zarr_labels(
     path = Path(path)
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+    if ome is not None and "version" not in ome:  # a plain zarr image's: its format alone
+        zarr_format, ome = zarr_format or ome.get("zarr_format"), None
+    zarr_format = zarr_format or 3
+    if zarr_format not in (2, 3):
+        raise ValueError(f"{path}: zarr_format must be 2 or 3, got {zarr_format!r}")
     labels = np.asarray(labels)
     tmp = path.with_name(f".{path.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -201,13 +309,19 @@ def write_zarr_labels(
                 raise ValueError(f"{path}: OME-Zarr axes {ome['axes']} for {axes} labels")
             create_ome_labels(tmp, shape, dtype, blocks, ome)[...] = labels
         else:
-            array = zarr.create_array(str(tmp), shape=shape, dtype=dtype, chunks=blocks)
+            codecs: dict[str, Any] = {}
+            if zarr_format == 2:
+                codecs = {"compressors": _v2_compressor()}
+            form: Literal[2, 3] = 2 if zarr_format == 2 else 3
+            array = zarr.create_array(
+                str(tmp), shape=shape, dtype=dtype, chunks=blocks, zarr_format=form, **codecs
+            )
             array[...] = labels
             array.attrs.update(
                 {
                     "tessella_axes": axes,
                     "pixel_size": pixel_size or {},
-                    "unit": unit,
+                    "unit": unit_for(unit, "zarr"),
                     LABELS_ATTR: True,  # (the reader's mark: the other keys an image may carry)
                 }
             )

@@ -12,7 +12,17 @@ from ..axes import SUPPORTED_AXES, check_axes, guess_axes, misplaced_axes, suppo
 from ._image import ImageData
 from ._tiff import _tiff_axes, misplaced_message
 
-__all__ = ["LABELS_ATTR", "_read_zarr", "labels_ome", "create_ome_labels", "_labels_layout"]
+__all__ = [
+    "LABELS_ATTR",
+    "_read_zarr",
+    "labels_ome",
+    "create_ome_labels",
+    "_labels_layout",
+    "ome_image_of_labels",
+    "ome_image_around",
+    "register_ome_labels",
+    "point_labels_at_image",
+]
 
 #: the attribute (``true``) that marks a zarr array as labels: :func:`write_zarr_labels` writes
 #: it; a blockwise output is told by its recipe (the ``tessella`` attribute). ``tessella_axes``,
@@ -296,12 +306,17 @@ def _ome_axis(letter: str) -> dict:
 
 
 def labels_ome(image: ImageData, label_axes: str) -> dict | None:
-    """The OME-Zarr layout of labels of ``label_axes`` (the image's axes without C) of an
-    OME-Zarr ``image``, as :func:`write_zarr_labels` and blockwise segmentation write them:
-    the image's version and, of the label axes, its axis metadata and scale. None for an
-    image that is no OME-Zarr."""
+    """The layout of the zarr labels of ``label_axes`` (the image's axes without C) of a zarr
+    ``image``, as :func:`write_zarr_labels` and blockwise segmentation write them: of an
+    OME-Zarr image, its version and, of the label axes, its axis metadata and scale; of a
+    plain zarr array, its zarr format alone (``{"zarr_format": 2}``), so that the labels of a
+    v2 image are v2, which the tools that read the image read. None for an image that is
+    no zarr."""
+    from ._write import zarr_format_of
+
     if image.ome is None:
-        return None
+        form = zarr_format_of(image.path)
+        return None if form is None else {"zarr_format": form}
     source = str(Path(image.path).resolve()) if image.path is not None else None
     return _labels_layout(image.ome, image.axes, label_axes, source)
 
@@ -320,19 +335,36 @@ def _labels_layout(ome: dict, axes: str, label_axes: str, source: str | None) ->
 def create_ome_labels(path: str | os.PathLike, shape, dtype, chunks, ome: dict):
     """An empty OME-Zarr labels image at ``path`` (one level, ``0``) of the layout ``ome``
     (:func:`labels_ome`): zarr v2 with "/" chunk keys for OME-Zarr 0.4 and before, zarr v3
-    for 0.5. Returns the array."""
+    for 0.5. Axis units are spelled as NGFF requires (UDUNITS: "micrometer", not "µm").
+    Returns the array."""
     import zarr
+
+    from ._write import _v2_compressor, unit_for
 
     version = ome["version"]
     v2 = version < "0.5"
     group = zarr.open_group(str(path), mode="w", zarr_format=2 if v2 else 3)
     encoding: dict[str, Any] | None = {"name": "v2", "separator": "/"} if v2 else None
+    codecs: dict[str, Any] = {"compressors": _v2_compressor()} if v2 else {}
     array = group.create_array(
-        "0", shape=shape, dtype=dtype, chunks=chunks, fill_value=0, chunk_key_encoding=encoding
+        "0",
+        shape=shape,
+        dtype=dtype,
+        chunks=chunks,
+        fill_value=0,
+        chunk_key_encoding=encoding,
+        **codecs,
     )
-    multiscale = {
+    axes = []
+    for axis in ome["axes"]:
+        axis = dict(axis)
+        if "unit" in axis:
+            unit = unit_for(axis.pop("unit"), "ome-zarr")
+            axis.update({"unit": unit} if unit else {})
+        axes.append(axis)
+    multiscale: dict[str, Any] = {
         "name": "tessella labels",
-        "axes": list(ome["axes"]),
+        "axes": axes,
         "datasets": [
             {"path": "0", "coordinateTransformations": [{"type": "scale", "scale": ome["scale"]}]}
         ],
@@ -347,6 +379,132 @@ def create_ome_labels(path: str | os.PathLike, shape, dtype, chunks, ome: dict):
     else:
         group.attrs["ome"] = {"version": version, "multiscales": [multiscale], "image-label": label}
     return array
+
+
+def _group_metadata(path: Path) -> tuple[int, dict] | None:
+    """(zarr format, attributes) of the zarr group at ``path``, read from its metadata files
+    (nothing else is opened); None where ``path`` holds no zarr group."""
+    import json
+
+    try:
+        if (path / "zarr.json").is_file():
+            meta = json.loads((path / "zarr.json").read_text())
+            if not isinstance(meta, dict) or meta.get("node_type") != "group":
+                return None
+            attrs = meta.get("attributes")
+            return 3, attrs if isinstance(attrs, dict) else {}
+        if (path / ".zgroup").is_file():
+            attrs = {}
+            if (path / ".zattrs").is_file():
+                attrs = json.loads((path / ".zattrs").read_text())
+            return 2, attrs if isinstance(attrs, dict) else {}
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def _ome_attrs(attrs: dict) -> dict:
+    """The OME-Zarr metadata among a group's attributes: under ``ome`` (0.5) or top level."""
+    return attrs["ome"] if isinstance(attrs.get("ome"), dict) else attrs
+
+
+def _is_ome_image(path: Path) -> bool:
+    """``path`` is an OME-Zarr image group (multiscales), not labels (image-label)."""
+    found = _group_metadata(path)
+    if found is None:
+        return False
+    ome = _ome_attrs(found[1])
+    return bool(ome.get("multiscales")) and "image-label" not in ome
+
+
+def ome_image_of_labels(target: str | os.PathLike) -> Path | None:
+    """The OME-Zarr image in whose labels group ``target`` lies (``image.zarr/labels/NAME``,
+    where OME-NGFF puts an image's labels), else None."""
+    target = Path(target)
+    if target.parent.name != "labels" or not target.name:
+        return None
+    image = target.parent.parent
+    return image if _is_ome_image(image) else None
+
+
+def ome_image_around(target: str | os.PathLike) -> Path | None:
+    """The OME-Zarr image group that ``target`` lies inside (the nearest enclosing one), else
+    None: what writing there could clobber."""
+    for parent in Path(target).absolute().parents:
+        if _is_ome_image(parent):
+            return parent
+    return None
+
+
+def _write_group_attrs(path: Path, form: int, attrs: dict, create: bool) -> None:
+    """Replace the attributes of the zarr group at ``path`` (format ``form``), atomically;
+    ``create``: make the group first."""
+    import json
+
+    from ._write import write_json
+
+    if form == 2:
+        if create:
+            write_json(path / ".zgroup", {"zarr_format": 2})
+        write_json(path / ".zattrs", attrs)
+        return
+    meta: dict[str, Any] = {"zarr_format": 3, "node_type": "group"}
+    if not create:
+        meta = json.loads((path / "zarr.json").read_text())
+    meta["attributes"] = attrs
+    write_json(path / "zarr.json", meta)
+
+
+def point_labels_at_image(labels: str | os.PathLike, name: str | None = None) -> None:
+    """Make the OME-Zarr labels image at ``labels`` name its image as NGFF says for labels
+    in an image's labels group: ``image-label.source.image`` ``"../../"`` (a relative path;
+    they were written naming it by its absolute path); ``name``: its multiscales name (the
+    layer name napari-ome-zarr gives it; each was "tessella labels")."""
+    labels = Path(labels)
+    found = _group_metadata(labels)
+    if found is None:
+        raise ValueError(f"{labels}: no zarr group")
+    form, attrs = found
+    ome = _ome_attrs(attrs)
+    label = ome.get("image-label")
+    if not isinstance(label, dict):
+        raise ValueError(f"{labels}: no OME-Zarr labels (image-label)")
+    label["source"] = {**(label.get("source") or {}), "image": "../../"}
+    multiscales = ome.get("multiscales")
+    if name and isinstance(multiscales, list) and multiscales and isinstance(multiscales[0], dict):
+        multiscales[0]["name"] = name
+    _write_group_attrs(labels, form, attrs, create=False)
+
+
+def register_ome_labels(target: str | os.PathLike) -> bool:
+    """List labels written to ``image.zarr/labels/NAME`` in the image's labels group
+    (``labels/.zattrs`` ``{"labels": [..., NAME]}``, made in the image's zarr format and
+    OME-Zarr version where there is none), as OME-NGFF readers (napari-ome-zarr) find an
+    image's labels. False where ``target`` lies in no OME-Zarr image's labels group. The
+    image's own arrays and attributes are not touched; the labels group's other attributes
+    and labels are kept."""
+    target = Path(target)
+    image = ome_image_of_labels(target)
+    if image is None:
+        return False
+    form, image_attrs = _group_metadata(image) or (2, {})
+    group = target.parent
+    found = _group_metadata(group)
+    create = found is None
+    attrs = {} if found is None else found[1]
+    if create and form == 3:
+        version = _ome_attrs(image_attrs).get("version", "0.5")
+        attrs = {"ome": {"version": version}}
+    elif found is not None:
+        form = found[0]  # the group's own format, as it is
+    ome = attrs["ome"] if isinstance(attrs.get("ome"), dict) else attrs
+    listed = ome.get("labels")
+    names = [n for n in listed if isinstance(n, str)] if isinstance(listed, list) else []
+    if target.name in names and not create:
+        return True
+    ome["labels"] = names + ([target.name] if target.name not in names else [])
+    _write_group_attrs(group, form, attrs, create)
+    return True
 
 
 def _ome_axis_names(entries: Any, ndim: int, dataset: str, axes: str | None) -> str | None:
