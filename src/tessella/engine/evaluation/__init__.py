@@ -23,6 +23,7 @@ from ._mistakes import (
     COLLAPSED_FRACTION,
     binary_mask_pieces,
     ground_truth_note,
+    mask_pieces,
     mask_stack_reason,
     prediction_note,
 )
@@ -64,6 +65,7 @@ __all__ = [
     "ground_truth_kind",
     "ground_truth_note",
     "ignore_label_clash",
+    "mask_pieces",
     "mask_stack_objects",
     "mask_stack_reason",
     "matched_ids",

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from ._mistakes import _membrane_cells, _two_values, mask_stack_reason
+from ._mistakes import _membrane_cells, _two_values, mask_pieces, mask_stack_reason
 from ._samples import sample_planes, wider_look
 
 __all__ = ["ground_truth_kind"]
@@ -86,8 +86,6 @@ def _judged(
     """:func:`ground_truth_kind` of ``truth``, whole or (``sample_pixels``) from
     :func:`sample_planes` alone; ``pieces``: the connected pieces of a binary mask read whole
     are counted in ``why`` (a sample's pieces are not the array's)."""
-    from scipy import ndimage
-
     truth_shape, shape = tuple(np.shape(truth)), tuple(prediction_shape)
     if len(truth_shape) == len(shape) + 1 == 3 and truth_shape[1:] == shape:
         return "overlapping", (
@@ -120,7 +118,7 @@ def _judged(
         )
     counted = ""
     if pieces and truth.size <= _COUNT_PIXELS and not sampled:  # (a sample's are not the array's)
-        count = ndimage.label(truth != 0)[1]
+        count = mask_pieces(truth)[1]  # (the objects --gt-binary scores)
         counted = f" ({count} connected piece{'s' if count != 1 else ''})"
     return "binary", f"only 0 and {value}{counted}: probably a binary mask{sample}"
 

@@ -12,6 +12,7 @@ __all__ = [
     "COLLAPSED_FRACTION",
     "binary_mask_pieces",
     "ground_truth_note",
+    "mask_pieces",
     "mask_stack_reason",
     "prediction_note",
 ]
@@ -63,16 +64,36 @@ def _two_values(array: np.ndarray) -> int | None:
     return int(top)
 
 
+def mask_pieces(mask) -> tuple[np.ndarray, int]:
+    """``(pieces, count)``: the connected pieces of the non-zero pixels of ``mask``, labelled
+    1 to ``count``. Pixels that touch only at a corner are one piece (full connectivity: 8
+    neighbours in 2D, 26 in 3D), so a thin object drawn diagonally, as a worm often is, is one
+    object. The one rule for the pieces of a binary mask: the objects ``tessella evaluate
+    --gt-binary`` (and the Evaluate panel's "binary mask") scores, and the pieces that
+    :func:`binary_mask_pieces` counts for its notes and for the training's refusal of binary
+    masks.
+
+    >>> pieces, count = mask_pieces(np.array([[1, 0, 0, 1], [0, 1, 0, 1]]))  # a diagonal, a bar
+    >>> pieces.tolist(), count
+    ([[1, 0, 0, 2], [0, 1, 0, 2]], 2)
+    """
+    from scipy import ndimage
+
+    on = np.asarray(mask) != 0
+    pieces, count = ndimage.label(on, np.ones((3,) * on.ndim, bool))
+    return pieces, int(count)
+
+
 def binary_mask_pieces(labels, speck: float = 0.0) -> tuple[int, int] | None:
     """``(value, pieces)`` of labels holding only 0 and one value ``value`` (a binary mask
     taken for labels?), ``pieces`` the connected pieces of its non-zero pixels, else None.
     ``tessella evaluate`` notes such ground truth; the training of an instance method refuses
     such labels, which would teach every piece as part of one object.
 
-    Pixels that touch only at a corner are one piece (full connectivity: 8 neighbours in 2D,
-    26 in 3D), so a thin object drawn diagonally, as a worm often is, is not counted as
-    several. Pieces smaller than ``speck`` times the largest piece (a stray pixel of the
-    annotation) are not counted.
+    Pixels that touch only at a corner are one piece (:func:`mask_pieces`: full
+    connectivity, as ``--gt-binary`` scores the pieces), so a thin object drawn diagonally,
+    as a worm often is, is not counted as several. Pieces smaller than ``speck`` times the
+    largest piece (a stray pixel of the annotation) are not counted.
 
     >>> binary_mask_pieces(np.array([[0, 1, 1, 0, 1]]))
     (1, 2)
@@ -81,13 +102,11 @@ def binary_mask_pieces(labels, speck: float = 0.0) -> tuple[int, int] | None:
     >>> binary_mask_pieces(np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1]]))  # one diagonal line
     (1, 1)
     """
-    from scipy import ndimage
-
     labels = np.asarray(labels)
     value = _two_values(labels)
     if value is None:
         return None
-    pieces, count = ndimage.label(labels != 0, np.ones((3,) * labels.ndim, bool))
+    pieces, count = mask_pieces(labels)
     if speck and count > 1:
         sizes = np.bincount(pieces.ravel())[1:]
         count = int(np.count_nonzero(sizes >= speck * sizes.max()))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import metrics
-from ._mistakes import ground_truth_note
+from ._mistakes import ground_truth_note, mask_pieces
 
 __all__ = [
     "ignore_label_clash",
@@ -33,7 +33,8 @@ def truth_objects(
     ``tessella evaluate`` and :func:`evaluate_labels` score them.
 
     ``kind``: ``"labels"`` (instance labels, the objects as they are), ``"binary"`` (a mask
-    whose connected pieces are the objects, ``--gt-binary``), ``"boundaries"`` (a membrane
+    whose connected pieces are the objects, pixels touching at a corner in one piece,
+    :func:`mask_pieces`, ``--gt-binary``), ``"boundaries"`` (a membrane
     map, 1 = membrane, whose insides are the objects; a map of more than 2 axes was annotated
     section by section, so its cells are found per 2D plane, ``--gt-boundaries``) or
     ``"boundaries3d"`` (cells connected in 3D, ``--gt-boundaries-3d``). ``unannotated``: the
@@ -46,8 +47,6 @@ def truth_objects(
     >>> objects.tolist(), unannotated.tolist(), note
     ([[1, 1, 0, 0, 2, 0]], [[False, False, False, False, False, True]], None)
     """
-    from scipy import ndimage
-
     if kind not in ("labels", "binary", "boundaries", "boundaries3d"):
         raise ValueError(
             f"ground truth kind {kind!r}: choose labels, binary, boundaries or boundaries3d"
@@ -63,8 +62,8 @@ def truth_objects(
         per_section = kind == "boundaries" and raw.ndim > 2
         objects = membrane_map_objects(raw, ignore_label, name, per_section)[0]
         kind = "boundaries3d" if kind == "boundaries3d" and raw.ndim > 2 else "boundaries"
-    elif kind == "binary":  # semantic masks: the objects are the connected components
-        objects = ndimage.label(known > 0)[0]
+    elif kind == "binary":  # semantic masks: the objects are the connected pieces, pixels
+        objects = mask_pieces(known > 0)[0]  # touching at a corner in one (as training counts)
     else:
         objects = known
     # soft, or mostly membrane (the polarity inverted?); else a kind forgotten or wrong
