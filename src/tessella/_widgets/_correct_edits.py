@@ -16,10 +16,21 @@ from ._labels_states import _restart_history, _too_narrow, _wide_enough
 if TYPE_CHECKING:
     from tessella.engine.edit import Edit
 
-__all__ = ["LINES_LAYER", "SEEDS_LAYER", "CorrectEdits"]
+__all__ = ["LINES_LAYER", "SEEDS_LAYER", "CorrectEdits", "being_widened"]
 
 LINES_LAYER = "split lines"  # the Shapes layer the user draws split lines in
 SEEDS_LAYER = "split seeds"  # the Points layer of watershed seeds
+
+#: the labels layers Correct is widening now (:func:`_widen_for`), by unique_id: their data
+#: types before and after
+_WIDENING: dict[str, tuple[str, str]] = {}
+
+
+def being_widened(layer) -> tuple[str, str] | None:
+    """``(narrow, wide)``, the data types of ``layer`` while Correct widens it (its
+    ``events.data`` then announce the same labels in a wider type, not new labels: Evaluate
+    does not take them for replaced); else None."""
+    return _WIDENING.get(layer.unique_id)
 
 
 def _axes_of(layer: Labels) -> str | None:
@@ -320,7 +331,11 @@ def _widen_for(layer: Labels, values: np.ndarray) -> str | None:
     wide = _wide_enough(narrow, np.result_type(np.int32, values.dtype))
     inner = getattr(layer, "__wrapped__", layer)  # a plugin's proxy warns on private names
     kept = [getattr(inner, name, None) for name in ("_undo_history", "_redo_history")]
-    layer.data = layer.data.astype(wide)
+    _WIDENING[layer.unique_id] = (str(narrow), str(np.dtype(wide)))
+    try:
+        layer.data = layer.data.astype(wide)
+    finally:
+        del _WIDENING[layer.unique_id]
     if None not in kept:  # (a napari without them: its history as the replacement left it)
         inner._undo_history, inner._redo_history = kept
     return (

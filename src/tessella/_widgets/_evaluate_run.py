@@ -84,11 +84,14 @@ def _evaluate_steps(
     kind: str = "labels",
 ) -> Generator[Progress, None, Evaluation]:
     """The scoring of a pair as ``kind``, in the engine's steps (a worker that is quit stops
-    at the next one: after the ground truth's objects, then after each image matched);
-    overlapping masks, one image, are one step."""
+    at the next one: after the ground truth's objects, then after each image matched;
+    overlapping masks, one image: after each side's object masks, then after each group of
+    ground-truth masks compared with every predicted one)."""
     if kind == "overlapping":
-        return evaluation.evaluate_masks(
-            np.asarray(labels_true), np.asarray(labels_pred), threshold, ignore_label, names
+        return (
+            yield from evaluation.evaluate_masks_steps(
+                np.asarray(labels_true), np.asarray(labels_pred), threshold, ignore_label, names
+            )
         )
     return (
         yield from evaluation.evaluate_labels_steps(
@@ -322,20 +325,24 @@ class EvaluateRun:
         worker.start()
 
     def _on_progress(self, progress: Progress) -> None:
-        """A step of the scoring in a worker: the bar counts the images matched."""
+        """A step of the scoring in a worker: the bar counts the images matched (overlapping
+        masks: the ground-truth objects compared with the prediction's)."""
         if progress.stage == "match":
             self.progress_bar.setRange(0, progress.total)
             self.progress_bar.setValue(progress.done)
-            self.progress_bar.setFormat("matched: %v / %m images")
+            overlapping = self._run is not None and self._run.kind == "overlapping"
+            units = "ground-truth objects" if overlapping else "images"
+            self.progress_bar.setFormat(f"matched: %v / %m {units}")
 
     def _on_cancel_clicked(self) -> None:
-        """Stop the scoring in its worker at its next step (after the image being matched);
-        nothing of it is shown."""
+        """Stop the scoring in its worker at its next step (after the image being matched, or
+        the group of overlapping masks); nothing of it is shown."""
         if self.worker is None or self._run is None:
             return
         self.worker.quit()
         self.cancel_button.setEnabled(False)
-        self._set_status("Cancelling after the image being matched…")
+        being = "masks" if self._run.kind == "overlapping" else "image"
+        self._set_status(f"Cancelling after the {being} being matched…")
 
     def _on_aborted(self) -> None:
         run = self._run
@@ -409,9 +416,9 @@ class EvaluateRun:
             show_warning(f"Evaluate: {note}")
 
     def _changed_during(self, run: _Run) -> str:
-        """What of ``run``'s layers left the viewer or had its data replaced (a Segment run
-        into it) since it started, in words ("the prediction 'P' was removed"; "" when
-        none)."""
+        """What of ``run``'s layers left the viewer, had its data replaced (a Segment run
+        into it) or was edited since it started, in words ("the prediction 'P' was removed";
+        "" when none)."""
         changes = []
         for what, layer_id, name, version in (
             ("the prediction", run.pred_id, run.pred_name, run.versions[0]),
@@ -420,7 +427,7 @@ class EvaluateRun:
             if find_layer(self.viewer, layer_id) is None:
                 changes.append((f"{what} '{name}'", "removed"))
             elif self._data_versions.get(layer_id, 0) != version:
-                changes.append((f"{what} '{name}'", "replaced"))
+                changes.append((f"{what} '{name}'", self._how_changed(layer_id, version)))
         if len(changes) == 2 and changes[0][1] == changes[1][1]:
             return f"{changes[0][0]} and {changes[1][0]} were {changes[0][1]}"
         return " and ".join(f"{who} was {how}" for who, how in changes)

@@ -7,11 +7,12 @@ truth's kind ("Ground truth is": instances, ``--gt-binary``, ``--gt-boundaries``
 ``--gt-boundaries-3d`` or ``--overlapping``; chosen from the data when the layers change).
 Pairs up to :data:`SYNC_MAX_PIXELS` pixels are scored at once (a 2048 x 2048 image takes
 about half a second); larger ones in a thread worker, with a progress bar and Cancel (the
-scoring stops after the image it is matching). "Show errors" puts the unmatched
-objects in a labels layer ``"<prediction> errors @<IoU>"``: false positives red, false
-negatives cyan. Each prediction has one such layer, updated by every evaluation; hidden and
-named ``(stale)`` when its prediction or ground truth is removed or has its data replaced
-(:mod:`._evaluate_errors`).
+scoring stops after the image it is matching, or the group of overlapping masks). "Show
+errors" puts the unmatched objects in a labels layer ``"<prediction> errors @<IoU>"``: false
+positives red, false negatives cyan. Each prediction has one such layer, updated by every
+evaluation; hidden and named ``(stale)`` when its prediction or ground truth is removed, has
+its data replaced (:mod:`._evaluate_errors`) or is edited (painted, filled, corrected, an undo
+or redo; a type Correct widens for a split's new IDs is the same labels).
 """
 
 from __future__ import annotations
@@ -39,10 +40,12 @@ from qtpy.QtWidgets import (
 )
 from superqt.utils import FunctionWorker
 
+from ._correct_edits import _history_length, being_widened
 from ._evaluate_errors import EvaluateErrors
 from ._evaluate_kinds import GUESS_SAMPLE_PIXELS, GUESS_SYNC_PIXELS, TRUTH_KINDS, EvaluateKinds
 from ._evaluate_run import ERRORS_KEY, SCORE_ROWS, SYNC_MAX_PIXELS, EvaluateRun, _Run
 from ._evaluate_run import _frame_axis as _frame_axis  # tests import it from here
+from ._labels_states import tool_is_writing
 from ._layers import LayerWatcher, fill_layer_combo, find_layer
 from ._layout import panel_layout
 from ._plot import LinePlot
@@ -152,7 +155,10 @@ class EvaluateWidget(EvaluateKinds, EvaluateRun, EvaluateErrors, LayerWatcher, Q
         self._scored: _Run | None = None  # the evaluation behind the tables
         self._error_layers: dict[str, str] = {}  # prediction layer id -> error layer id
         self._error_runs: dict[str, _Run] = {}  # error layer id -> the run it shows, if current
-        self._data_versions: dict[str, int] = {}  # layer id -> times its data were replaced
+        self._data_versions: dict[str, int] = {}  # layer id -> times its data were changed
+        self._replaced_at: dict[str, int] = {}  # layer id -> its version when last replaced
+        self._undo_lengths: dict[str, tuple] = {}  # layer id -> its undo and redo steps
+        self._widened: dict[str, tuple[str, str]] = {}  # layer id -> types of a widening
         self._truth_by_hand = False  # the ground truth was chosen by the user: kept
         self._picking = False  # the widget itself sets a choice
         self._kind_pair: tuple | None = None  # the (prediction, truth) the kind was guessed for
@@ -200,7 +206,8 @@ class EvaluateWidget(EvaluateKinds, EvaluateRun, EvaluateErrors, LayerWatcher, Q
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.cancel_button.setToolTip(
-            "Stop a large pair's scoring after the image (frame, section) being matched"
+            "Stop a large pair's scoring after the image (frame, section), or the group of "
+            "overlapping masks, being matched"
         )
         self.progress_bar = QProgressBar()
         self.progress_bar.setVisible(False)  # shown while a pair is scored in a worker
@@ -345,6 +352,70 @@ class EvaluateWidget(EvaluateKinds, EvaluateRun, EvaluateErrors, LayerWatcher, Q
         self._truth_by_hand = self.truth_combo.currentData() is not None
         self._guess_kind()
 
+    # --- the labels changed ------------------------------------------------------------------
+
+    def _watch_data(self, *layers) -> tuple:
+        """Notice when the data of ``layers`` (a pair about to be scored) are replaced
+        (:meth:`EvaluateErrors._watch_data`) or edited: painted, filled, drawn or corrected
+        (napari's ``events.paint``, once per stroke or edit), or an edit undone or redone
+        (napari announces that only as a redraw, ``events.set_data``, which slicing emits
+        too: told by the lengths of the undo history). Their data versions now."""
+        for layer in layers:  # (connecting twice: once)
+            layer.events.paint.connect(self._on_labels_painted)
+            layer.events.set_data.connect(self._on_labels_redrawn)
+            self._undo_lengths[layer.unique_id] = _undo_lengths(layer)
+        return super()._watch_data(*layers)
+
+    def _on_data_replaced(self, event) -> None:
+        """New data, or the same labels in a wider type (Correct widening a uint8 layer for
+        a split's new IDs, which then edits it): not new labels, so nothing is out of date
+        until that edit, which says so."""
+        layer = getattr(event, "source", None)
+        if layer is None:
+            return
+        widened = being_widened(layer)
+        if widened is not None:
+            self._widened[layer.unique_id] = widened
+            return
+        super()._on_data_replaced(event)
+        self._replaced_at[layer.unique_id] = self._data_versions[layer.unique_id]
+        self._undo_lengths[layer.unique_id] = _undo_lengths(layer)
+
+    def _on_labels_painted(self, event) -> None:
+        layer = getattr(event, "source", None)
+        if layer is not None:
+            self._labels_edited(layer)
+
+    def _on_labels_redrawn(self, event) -> None:
+        """A redraw: an undo or redo when the undo history changed without an edit."""
+        layer = getattr(event, "source", None)
+        if layer is None or being_widened(layer) is not None:
+            return
+        lengths = _undo_lengths(layer)
+        if None in lengths or lengths == self._undo_lengths.get(layer.unique_id, lengths):
+            return
+        self._labels_edited(layer)
+
+    def _labels_edited(self, layer) -> None:
+        """The labels of ``layer`` changed in place: edited by the user, or new labels a tool
+        wrote as an undo step (Tune: "replaced", as new data are)."""
+        layer_id = layer.unique_id
+        self._undo_lengths[layer_id] = _undo_lengths(layer)
+        version = self._data_versions[layer_id] = self._data_versions.get(layer_id, 0) + 1
+        widened = self._widened.pop(layer_id, None)
+        how = "edited"
+        if tool_is_writing(layer_id):
+            self._replaced_at[layer_id] = version
+            how = "replaced"
+        elif widened is not None:
+            how += f", its data type widened from {widened[0]} to {widened[1]} for new IDs"
+        self._errors_out_of_date(layer_id, how)
+
+    def _how_changed(self, layer_id: str, version: int) -> str:
+        """How the layer ``layer_id`` changed since its data ``version``: "replaced" (new
+        data, at least once), else "edited"."""
+        return "replaced" if self._replaced_at.get(layer_id, 0) > version else "edited"
+
     # --- the panel closed ---------------------------------------------------------------------
 
     def _panel_closed(self) -> None:
@@ -371,3 +442,8 @@ class EvaluateWidget(EvaluateKinds, EvaluateRun, EvaluateErrors, LayerWatcher, Q
         if self._run is not None and self._run is self._closed_run:
             return  # (a dropped evaluation's failure is of no interest either)
         super()._on_errored(exc)
+
+
+def _undo_lengths(layer) -> tuple[int | None, int | None]:
+    """How many steps ``layer`` can undo and redo (None where this napari does not say)."""
+    return _history_length(layer, "undo"), _history_length(layer, "redo")

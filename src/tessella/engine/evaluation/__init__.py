@@ -4,10 +4,11 @@
 (:func:`score_mask_pairs` for overlapping objects), of the images :func:`truth_objects` and
 :func:`scored_images` make of each file pair; :func:`evaluate_labels` (:func:`evaluate_masks`)
 scores one pair with the same functions for the Evaluate widget and also returns the object
-counts and the error map at one IoU threshold (:func:`evaluate_labels_steps`: the same in steps,
-for a worker that can stop between them). Label images of any dimensionality are scored as
-one nD image (a time-lapse ``TYX`` array is one volume, as in ``tessella evaluate``). Objects are
-matched exactly as :func:`tessella.engine.metrics.matching` matches them.
+counts and the error map at one IoU threshold (:func:`evaluate_labels_steps` and
+:func:`evaluate_masks_steps`: the same in steps, for a worker that can stop between them).
+Label images of any dimensionality are scored as one nD image (a time-lapse ``TYX`` array is
+one volume, as in ``tessella evaluate``). Objects are matched exactly as
+:func:`tessella.engine.metrics.matching` matches them.
 
 Modules: ``_scores`` (scores, matching, error map), ``_truth`` (the objects a ground truth
 holds, sparse annotations), ``_evaluate`` (one pair for the widget), ``_mistakes`` (notes on
@@ -17,7 +18,12 @@ inputs that score little for no real reason), ``_kind`` (a guess at what a groun
 
 from __future__ import annotations
 
-from ._evaluate import evaluate_labels, evaluate_labels_steps, evaluate_masks
+from ._evaluate import (
+    evaluate_labels,
+    evaluate_labels_steps,
+    evaluate_masks,
+    evaluate_masks_steps,
+)
 from ._kind import ground_truth_kind
 from ._mistakes import (
     COLLAPSED_FRACTION,
@@ -62,6 +68,7 @@ __all__ = [
     "evaluate_labels",
     "evaluate_labels_steps",
     "evaluate_masks",
+    "evaluate_masks_steps",
     "ground_truth_kind",
     "ground_truth_note",
     "ignore_label_clash",

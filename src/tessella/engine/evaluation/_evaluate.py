@@ -1,6 +1,6 @@
 """One prediction scored against its ground truth, for the Evaluate panel:
 :func:`evaluate_labels` (:func:`evaluate_labels_steps`, its steps for a worker that can stop
-it) and :func:`evaluate_masks` (objects that may overlap)."""
+it) and :func:`evaluate_masks` (objects that may overlap; :func:`evaluate_masks_steps`)."""
 
 from __future__ import annotations
 
@@ -18,12 +18,17 @@ from ._scores import (
     Evaluation,
     _ap_scores,
     _error_map,
-    score_mask_pairs,
+    _mask_scores,
     score_pairs,
 )
 from ._truth import mask_stack_objects, scored_images, stack_without_ignored, truth_objects
 
-__all__ = ["evaluate_labels", "evaluate_labels_steps", "evaluate_masks"]
+__all__ = ["evaluate_labels", "evaluate_labels_steps", "evaluate_masks", "evaluate_masks_steps"]
+
+#: the IoU of overlapping masks is computed for as many ground-truth masks at a time as have
+#: about this many pixels together (64 MB of float32 each step: a 696 x 520 image, BBBC010's,
+#: 46 masks), a step of :func:`evaluate_masks_steps` each
+MASK_STEP_PIXELS = 2**24
 
 
 def evaluate_labels(
@@ -177,7 +182,32 @@ def evaluate_masks(
     >>> result.tp, result.fp, result.fn, result.errors.tolist()
     (1, 1, 1, [[0, 0, 2, 2, 1]])
     """
+    return run_steps(evaluate_masks_steps(masks_true, masks_pred, threshold, ignore_label, names))
+
+
+def evaluate_masks_steps(
+    masks_true,
+    masks_pred,
+    threshold: float = 0.5,
+    ignore_label: int | None = None,
+    names: tuple[str, str] = ("ground truth", "prediction"),
+) -> Generator[Progress, None, Evaluation]:
+    """:func:`evaluate_masks` (same arguments) as steps: a generator that yields a
+    :class:`~tessella.engine.progress.Progress` once the ground truth's object masks are made
+    and once the prediction's are (``"objects"``, 1 and 2 of 2), then once per group of
+    ground-truth masks whose IoU with every predicted mask is computed (``"match"``, ``done``
+    of ``total`` ground-truth objects; groups of :data:`MASK_STEP_PIXELS` pixels together),
+    and returns the :class:`Evaluation`. A worker that stops calling it stops the scoring
+    there; the IoU matrix is computed once, for the scores and the counts and errors.
+
+    >>> truth = np.array([[[1, 1, 0]], [[0, 1, 1]], [[0, 0, 1]]])
+    >>> steps = evaluate_masks_steps(truth, truth)
+    >>> [next(steps) for _ in range(3)]  # doctest: +NORMALIZE_WHITESPACE
+    [Progress(stage='objects', done=1, total=2), Progress(stage='objects', done=2, total=2),
+     Progress(stage='match', done=3, total=3)]
+    """
     truth, unannotated = mask_stack_objects(masks_true, 2, ignore_label, names[0])
+    yield Progress("objects", 1, 2)
     predicted = mask_stack_objects(masks_pred, 2, None, names[1])[0]
     if truth.shape[1:] != predicted.shape[1:]:
         raise ValueError(
@@ -187,8 +217,16 @@ def evaluate_masks(
         if unannotated is None or not unannotated.any():
             raise ValueError(f"unannotated label {ignore_label}: no ground-truth pixel has it")
         predicted = stack_without_ignored(predicted, unannotated, truth)
-    scores = score_mask_pairs([(truth, predicted)])
-    iou = metrics.stack_iou_matrix(truth, predicted)
+    yield Progress("objects", 2, 2)
+    rows_of_iou = []
+    for rows in _stack_iou_rows(truth, predicted):
+        rows_of_iou.append(rows)
+        yield Progress("match", sum(len(r) for r in rows_of_iou), len(truth))
+    iou = np.concatenate(rows_of_iou) if rows_of_iou else np.zeros((0, len(predicted)))
+    thresholds = [float(t) for t in metrics.DEFAULT_THRESHOLDS]
+    # the scores of score_mask_pairs (stack_average_precision_scores), of this IoU matrix
+    per_image = [[metrics._match(iou, thr) for thr in thresholds]]
+    scores = _mask_scores(metrics._means_over_images(per_image, thresholds))
     rows, cols = metrics.match_indices(iou, threshold)
     errors = np.zeros(truth.shape[1:], np.uint8)
     errors[np.delete(predicted, cols, axis=0).any(axis=0)] = FALSE_POSITIVE
@@ -204,3 +242,25 @@ def evaluate_masks(
         fn=len(truth) - tp,
         errors=errors,
     )
+
+
+def _stack_iou_rows(truth: np.ndarray, predicted: np.ndarray) -> Generator[np.ndarray, None, None]:
+    """The rows of :func:`tessella.engine.metrics.stack_iou_matrix` of the bool stacks
+    ``truth`` and ``predicted`` (the same values: counts exact in float32), a group of
+    ground-truth masks of about :data:`MASK_STEP_PIXELS` pixels at a time; the predicted
+    masks are converted once.
+
+    >>> a = np.array([[[1, 1, 0, 0]], [[0, 1, 1, 0]]], bool)
+    >>> [rows.tolist() for rows in _stack_iou_rows(a, a[:1])]
+    [[[1.0], [0.3333333333333333]]]
+    """
+    t = truth.reshape(len(truth), int(np.prod(truth.shape[1:])))  # -1 fails on an empty one
+    p = predicted.reshape(len(predicted), int(np.prod(predicted.shape[1:])))
+    p_float = p.T.astype(np.float32)
+    p_sizes = p.sum(1)
+    step = max(1, MASK_STEP_PIXELS // max(t.shape[1], 1))
+    for start in range(0, len(t), step):
+        group = t[start : start + step]
+        inter = (group.astype(np.float32) @ p_float).astype(np.float64)
+        union = group.sum(1)[:, None] + p_sizes[None, :] - inter
+        yield np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)

@@ -206,7 +206,13 @@ def score_mask_pairs(pairs: Iterable) -> dict:
     >>> score_mask_pairs([(truth, truth[:1])])["ap"]["0.5"]
     0.5
     """
-    scores = metrics.stack_average_precision_scores(list(pairs))
+    return _mask_scores(metrics.stack_average_precision_scores(list(pairs)))
+
+
+def _mask_scores(scores: dict) -> dict:
+    """:func:`score_mask_pairs`' dict of the dataset scores of mask-stack matchings
+    (:func:`tessella.engine.metrics.stack_average_precision_scores`' dict)."""
+    scores = dict(scores)
     scores["ap_images"] = scores.pop("scored_images")  # as `tessella evaluate --json` names it
     for key in ("ap", "precision", "recall", "f1"):
         scores[key] = {f"{k:.1f}": v for k, v in scores[key].items()}
