@@ -511,7 +511,7 @@ def binary_mask(shape=(32, 48), top=1) -> np.ndarray:
     [
         (["t1.tif", "t2.tif", "t3.tif"], np.uint16, 1),  # it was left out of the movie
         (["a.tif", "b.tif", "c.tif"], np.uint8, 255),  # it was the movie's 4th frame
-        # roi.tif came first: a 2-frame labels layer of both (0/1 still is: see below)
+        # roi.tif came first: a 2-frame labels layer of both (0/1: see below)
         (["t1.tif"], np.uint16, 255),
     ],
 )
@@ -539,20 +539,49 @@ def test_an_unnamed_mask_among_frames_opens_as_its_own_labels(tmp_path, names, d
     np.testing.assert_array_equal(labels, mask)
 
 
-def test_a_0_1_mask_sorting_first_makes_a_folder_labels_by_the_movie_rule(tmp_path):
-    """roi.tif (0/1) sorting first beside one image frame t1.tif (the two named without
-    numbers alike): the folder's movie is labels by the rule for a movie of labels (its
-    first frame not empty holds only 0 and 1), as a folder of label frames whose first frame
-    holds one object is (test_label_frames_one_holding_one_object_stay_one_movie_of_labels);
-    that rule cannot tell the two apart, so this one opens as before 9550ce4: one 2-frame
-    labels layer. Pinned so that a change to the rule is seen here (0/255 still splits)."""
-    frame = movie(frames=1)[0]
-    tifffile.imwrite(tmp_path / "t1.tif", frame)
-    tifffile.imwrite(tmp_path / "roi.tif", binary_mask())
+def noisy_frames(frames=2, shape=(32, 48), dtype=np.uint16, seed=0) -> np.ndarray:
+    """Intensity frames as a camera gives them: Poisson noise on a background of 100, a
+    brighter cell (400) in each."""
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    cell = ((yy - 12) ** 2 + (xx - 30) ** 2 < 60) * 300 + 100
+    return np.random.default_rng(seed).poisson(cell, (frames, *shape)).astype(dtype)
 
-    [(data, kwargs, kind)] = read(tmp_path)
-    assert kind == "labels" and kwargs["name"] == tmp_path.name
-    np.testing.assert_array_equal(data, np.stack([binary_mask(), frame]))
+
+@pytest.mark.parametrize(
+    ("names", "lazily"),
+    [
+        (["t1.tif"], ""),  # one frame beside it: a 2-frame labels layer of both
+        (["sample_a.tif", "sample_b.tif"], ""),  # named without numbers: a 3-frame labels layer
+        (["sample_a.tif", "sample_b.tif"], "0"),  # lazily (the mask uint8, told by its type)
+    ],
+)
+def test_a_0_1_mask_sorting_first_among_image_frames_opens_as_its_own_labels(
+    tmp_path, monkeypatch, names, lazily
+):
+    """roi.tif (0/1) sorting first among intensity frames named without numbers: 9a4c775
+    asked the rule for a movie of labels (its first frame not empty holds only 0 and 1),
+    which saw roi.tif first and made the whole folder one labels movie. The frames are told
+    images by their content (noise: not piecewise constant), so the mask is its own labels."""
+    from tessella._io_folder import LAZY_IMAGE_ENV
+
+    frames = noisy_frames(len(names))
+    for name, frame in zip(names, frames):
+        tifffile.imwrite(tmp_path / name, frame)
+    mask = binary_mask()  # uint8 0/1
+    tifffile.imwrite(tmp_path / "roi.tif", mask)
+    monkeypatch.setenv(LAZY_IMAGE_ENV, lazily)
+
+    layers, said = caught(tmp_path)
+    assert said == []
+    by_name = {kwargs["name"]: (data, kind) for data, kwargs, kind in layers}
+    image_name = tmp_path.name if len(names) > 1 else "t1"
+    assert sorted(by_name) == sorted([image_name, "roi"])
+    image, kind = by_name[image_name]
+    assert kind == "image"
+    np.testing.assert_array_equal(np.asarray(image), frames if len(names) > 1 else frames[0])
+    labels, kind = by_name["roi"]
+    assert kind == "labels"
+    np.testing.assert_array_equal(np.asarray(labels), mask)
 
 
 def test_unnamed_masks_in_a_lazy_folder_are_told_by_their_type(tmp_path, monkeypatch):
@@ -604,6 +633,13 @@ def instance_labels(objects: int, shape=(32, 48)) -> np.ndarray:
         (["a.tif", "b.tif", "c.tif", "d.tif"], [0, 1, 4, 1], ""),  # b and d, as 'NAME masks'
         (["a.tif", "b.tif", "c.tif"], [1, 5, 3], "0"),  # lazily: a (uint8) was split out
         (["t000.tif", "t001.tif", "t002.tif"], [1, 0, 5], ""),  # numbered: never split
+        # the first frame of many ids: b was split out, a c an image (the rule for a movie of
+        # labels took them for images); lazily, the uint8 b too
+        (["a.tif", "b.tif", "c.tif"], [5, 1, 3], ""),
+        (["a.tif", "b.tif", "c.tif"], [5, 1, 3], "0"),
+        # no frame of one object: an image movie, unnumbered or numbered
+        (["a.tif", "b.tif", "c.tif"], [5, 3, 4], ""),
+        (["t000.tif", "t001.tif", "t002.tif"], [0, 3, 4], "0"),
     ],
 )
 def test_label_frames_one_holding_one_object_stay_one_movie_of_labels(
@@ -613,7 +649,9 @@ def test_label_frames_one_holding_one_object_stay_one_movie_of_labels(
     object, 0/1: the folder is labels by the rule for a movie of labels, and that frame (and
     any other of one object) is one of its frames, not a mask beside them. 9550ce4 split
     such frames out as their own labels, leaving the others an image movie out of line with
-    the image frames they annotate (Evaluate pairs them by frame)."""
+    the image frames they annotate (Evaluate pairs them by frame). Where the first frame
+    holds many ids, the frames are told labels by their content (piecewise constant): one
+    labels movie, a frame of one object among them or not."""
     from tessella._io_folder import LAZY_IMAGE_ENV
 
     frames = np.stack([instance_labels(n) for n in objects])
@@ -629,6 +667,48 @@ def test_label_frames_one_holding_one_object_stay_one_movie_of_labels(
     [(data, kwargs, kind)] = layers
     assert kind == "labels" and kwargs["name"] == "seg"
     assert kwargs["metadata"]["axes"] == "TYX"
+    np.testing.assert_array_equal(np.asarray(data), frames)
+
+
+#: DSB2018's fluorescence image whose pixels look most alike (86 % of it exactly 0): the
+#: intensity frame nearest to labels by the content rule, and its instance labels
+DSB_NEAREST = "f4c4db3df4ff0de90f44b027fc2e28c16bf7e5c75ea75b0a9762bbb7ac86e7a3.tif"
+
+
+def test_real_frames_are_told_images_or_labels_by_their_content(tmp_path, data_dir):
+    """A real fluorescence image (DSB2018, uint8) and its instance labels (uint16), nothing
+    naming either: image frames with a 0/1 mask of their nuclei sorting first (roi.tif) open
+    as an image movie and the mask (9a4c775: one labels movie of all three), label frames one
+    of which holds one object open as one labels movie (9a4c775: that frame was split out
+    as a mask, the other two an image)."""
+    dsb = data_dir / "nuclei2d_dsb2018" / "train"
+    image = tifffile.imread(dsb / "images" / DSB_NEAREST)
+    labels = tifffile.imread(dsb / "masks" / DSB_NEAREST)
+    assert image.dtype == np.uint8 and labels.dtype == np.uint16 and labels.max() > 1
+
+    images = tmp_path / "images"
+    images.mkdir()
+    frames = np.stack([image, image[::-1, ::-1]])
+    for name, frame in zip(["img_a.tif", "img_b.tif"], frames):
+        tifffile.imwrite(images / name, frame)
+    tifffile.imwrite(images / "roi.tif", (labels > 0).astype(np.uint8))
+    layers, said = caught(images)
+    assert said == []
+    by_name = {kwargs["name"]: (data, kind) for data, kwargs, kind in layers}
+    assert sorted(by_name) == ["images", "roi"]
+    assert by_name["images"][1] == "image" and by_name["roi"][1] == "labels"
+    np.testing.assert_array_equal(by_name["images"][0], frames)
+
+    masks = tmp_path / "masks_of_dsb"  # not a name that says labels
+    masks.mkdir()
+    one = (labels == labels.max()).astype(np.uint16)  # one nucleus, id 1
+    frames = np.stack([labels, one, labels[::-1, ::-1]])
+    for name, frame in zip(["a.tif", "b.tif", "c.tif"], frames):
+        tifffile.imwrite(masks / name, frame)
+    layers, said = caught(masks)
+    assert said == []
+    [(data, kwargs, kind)] = layers
+    assert kind == "labels" and kwargs["name"] == "masks_of_dsb"
     np.testing.assert_array_equal(np.asarray(data), frames)
 
 
