@@ -134,3 +134,38 @@ def test_overwrite_replaces_out_only_once_the_conversion_is_whole(tmp_path, nucl
     assert written.chunks == (256, 256) and np.array_equal(np.asarray(written), image)
     assert written.attrs["tessella_axes"] == "YX"
     assert _left_beside(tmp_path) == []
+
+
+def test_a_full_disk_part_way_names_out_and_keeps_the_previous(
+    tmp_path, nuclei_sample, capsys, monkeypatch
+):
+    """The disk fills up after 5 chunks are written (zarr's local store raises ENOSPC on
+    the sixth): one line naming OUT.zarr, not the hidden folder it was staged in (gone),
+    and the previous OUT.zarr as it was."""
+    import errno
+
+    from zarr.storage import LocalStore
+
+    image = np.ascontiguousarray(nuclei_sample[0][:512, :512])
+    source = _input_zarr(tmp_path / "in.zarr", image)
+    out = tmp_path / "out.zarr"
+    kept = _previous(out, image)
+    real_set, written = LocalStore.set, []
+
+    async def set_until_full(self, key, value):
+        if key.startswith("c/") and len(written) >= 5:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(Path(self.root) / key))
+        await real_set(self, key, value)
+        written.append(key)
+
+    monkeypatch.setattr(LocalStore, "set", set_until_full)
+    code = main(["convert", str(source), str(out), "--chunk", "128", "--overwrite", "-q"])
+    monkeypatch.undo()
+    err = capsys.readouterr().err.strip()
+    assert (code, err) == (
+        1,
+        f"tessella convert: error: {source}: [Errno {errno.ENOSPC}] "
+        f"{os.strerror(errno.ENOSPC)}: '{out}'",
+    )
+    assert np.array_equal(np.asarray(zarr.open_array(str(out), mode="r")), kept)
+    assert _left_beside(tmp_path) == []

@@ -89,7 +89,11 @@ def to_chunked_zarr(image, out, chunks: int | None = None, overwrite: bool = Fal
         try:
             with dask.config.set(pool=pool):
                 data.to_zarr(os.fspath(staged), overwrite=True)
-        except (ValueError, OSError, MemoryError):
+        except OSError as exc:  # a full disk: named as OUT, not the staged folder removed
+            if not str(exc.filename or "").startswith(os.fspath(staged)):
+                raise
+            raise OSError(exc.errno, exc.strerror, os.fspath(out)) from exc
+        except (ValueError, MemoryError):
             raise
         except Exception as exc:  # a codec's error on a damaged chunk (zstd's RuntimeError)
             kept = "kept as it was" if out.exists() or out.is_symlink() else "not written"
