@@ -87,19 +87,26 @@ class SegmentModels:
 
     def _add_model_item(self, card: ModelCard, directory: Path, origin: str) -> None:
         """List a model under its folder (a Run uses that very folder); models of one name
-        are told apart in their text (:func:`_model_labels`)."""
+        are told apart in their text (:func:`_model_labels`). A model whose training warned
+        of its data (``training.warnings`` in its card) is marked ⚠, its tooltip saying what."""
+        import textwrap
+
         key = str(Path(directory).resolve())
         self._cards[key] = card
         self.model_combo.addItem(card.name, key)
-        self.model_combo.setItemData(
-            self.model_combo.count() - 1,
-            f"{origin} model in {key} (sha256 {card.sha256[:12]}…)",
-            Qt.ItemDataRole.ToolTipRole,
-        )
+        tip = f"{origin} model in {key} (sha256 {card.sha256[:12]}…)"
+        if card.training_warnings:  # a shared model says it was trained on doubtful data
+            tip += "\n\nThe run that trained it warned of its data (training.warnings):"
+            for line in card.training_warnings:
+                wrap = textwrap.wrap(line, 100, break_long_words=False, break_on_hyphens=False)
+                tip += "\n- " + "\n  ".join(wrap)
+        self.model_combo.setItemData(self.model_combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
         keys = [self.model_combo.itemData(i) for i in range(self.model_combo.count())]
         labels = _model_labels([(self._cards[k], k) for k in keys])
         for index, label in enumerate(labels):
-            self.model_combo.setItemText(index, label)
+            # marked in the list itself: its tooltip says what was warned of
+            warned = " ⚠" if self._cards[keys[index]].training_warnings else ""
+            self.model_combo.setItemText(index, label + warned)
 
     def _on_model_added(self, directory) -> None:
         """A model trained in this session: list it, keeping the chosen one."""

@@ -1,5 +1,6 @@
-"""``tessella models`` (with each model's validation and held-out summary) and
-``tessella export-bioimageio``; ``model_dir``, the argparse type of a model."""
+"""``tessella models`` (with each model's validation and held-out summary, and what its
+training warned of its data) and ``tessella export-bioimageio``; ``model_dir``, the
+argparse type of a model."""
 
 from __future__ import annotations
 
@@ -46,10 +47,14 @@ def _cmd_models(args) -> int:
         print("no models found")
         return 0
     rows = [("NAME", "METHOD", "AXES", "ORIGIN", "VALIDATION", "PATH")]
+    warned = []  # (the model as the notes below name it, its training's warnings)
     for card, path, origin in models:
         scores = _validation_summary(card.raw.get("validation", {}), card.raw.get("defaults"))
         scores = scores or _holdout_summary(card.raw)
         name = f"{card.name} *" if card.name in shared else card.name
+        if card.training_warnings:
+            name += " !"
+            warned.append((f"{card.name} ({path})" if card.name in shared else card.name, card))
         rows.append((name, card.method, card.image_axes, origin, scores or "-", str(path)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
@@ -60,6 +65,11 @@ def _cmd_models(args) -> int:
             "that name is refused as ambiguous; give the model's PATH, or rename one (the "
             '"name" in its card.json)'
         )
+    if warned:
+        print("! the run that trained it warned of its data (training.warnings in its card.json):")
+        for name, card in warned:
+            for line in card.training_warnings:
+                print(f"  {name}: {line}")
     return 0
 
 

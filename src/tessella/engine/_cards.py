@@ -109,6 +109,21 @@ class ModelCard:
     def channels(self) -> int:
         return int(self.input.get("channels", 1))
 
+    @property
+    def training_warnings(self) -> tuple[str, ...]:
+        """What the run that trained the model warned of its data (``training.warnings``,
+        which ``tessella train`` records: a 0/1 mask of one piece per image, files left out,
+        a hold-out also trained on), in the order said; () for a card without any (the
+        bundled models). Display only: an odd value (not a list of text) gives its text
+        items, or ()."""
+        training = self.raw.get("training")
+        said = training.get("warnings") if isinstance(training, dict) else None
+        if isinstance(said, str):
+            said = [said]
+        if not isinstance(said, list):
+            return ()
+        return tuple(line for line in said if isinstance(line, str) and line.strip())
+
     @classmethod
     def from_dict(cls, data: Any, source: str) -> ModelCard:
         """The card in ``data`` (parsed JSON); ModelError naming ``source`` for a missing

@@ -138,6 +138,10 @@ def _documentation(card) -> str:
     if training:
         lines += ["## Training", "", f"Data: {training.get('data', '')}", ""]
         lines += [f"Command: `{training.get('command', '')}`", ""]
+    if card.training_warnings:  # a shared model says it was trained on doubtful data
+        lines += ["### Warnings of its training data", ""]
+        lines += ["The run that trained it warned of its data (`training.warnings` in card.json):"]
+        lines += [""] + [f"- {line}" for line in card.training_warnings] + [""]
     lines += [
         "Made with Tessella. Post-processing (the instances) is Tessella's "
         f"`{card.method}` method; open the package with `tessella segment --model PACKAGE.zip`.",
