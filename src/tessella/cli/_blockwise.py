@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from ._console import CliError, _advance, _progress_bar
-from ._inputs import _chosen_spacing, _spacing
+from ._inputs import _chosen_part, _chosen_spacing, _read_as_recorded, _spacing
 from ._skip_existing import _say_skipped_existing, _skip_existing
 from ._write import (
     _check_writable,
@@ -107,6 +107,27 @@ def _open_blockwise_input(source, axes):
         return None
 
 
+def _recorded_axes(source: Path, recipe_path, recipe: dict, channel: int | None):
+    """The axes a replayed ``recipe`` reads ``source`` with, as in memory: its
+    ``stored_axes`` (the order the file stores them: a ZCYX zarr's ZCYX, not the CZYX it is
+    read as), where they fit (refused otherwise, with the ``--axes`` that reads it); else an
+    older recipe's ``axes`` (the engine's order); None without a recipe."""
+    stored = recipe.get("stored_axes")
+    if not isinstance(stored, str) or not stored:
+        return recipe.get("axes")
+    if recipe.get("ignore_axes_metadata") is True:
+        raise CliError(
+            f"{recipe_path} read {source.name} with --ignore-axes-metadata, which --blockwise "
+            "does not do: replay it without --blockwise (--no-blockwise)"
+        )
+    from ..engine.io import is_zarr_path
+
+    if is_zarr_path(source) and source.exists():  # (else the engine says why)
+        part = {"channel": channel} if channel is not None else {}
+        _read_as_recorded(source, stored.upper(), part)  # metadata only: refused if unfit
+    return stored.upper()
+
+
 def _segment_blockwise(
     args, jobs, model, params, tta, tile, recipe, invert=None, package=None, settings=None
 ) -> int:
@@ -127,7 +148,8 @@ def _segment_blockwise(
         raise CliError(f"{target}: --blockwise writes zarr; name the output .zarr")
     replay = recipe.get("blockwise", {})  # a recipe replays the same blocks and halo
     block, halo = _parse_block(args.block) or replay.get("block"), replay.get("halo")
-    axes = args.axes or recipe.get("axes")
+    channel = _chosen_part(args, recipe).get("channel")  # --channel, else the recipe's
+    axes = args.axes or _recorded_axes(source, args.recipe, recipe, channel)
     overwrite = args.overwrite
     data = _open_blockwise_input(source, axes)
     spatial = [a for a in data.axes if a in "ZYX"] if data is not None else []
@@ -178,6 +200,7 @@ def _segment_blockwise(
                     overwrite=overwrite,
                     invert=invert,
                     spacing=spacing,
+                    channel=channel,
                 )
                 while True:
                     try:

@@ -9,6 +9,7 @@ import dataclasses
 import json
 import os
 import shutil
+import warnings
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ from ._grid import _as_tuple, block_grid
 from ._identity import input_identity
 from ._run import STITCH_DEPTH, BlockProgress, BlockwiseResult, _map, _open_zarr, _Run
 from ._scan import _scan
-from ._segmenters import _MODELS, ModelSegmenter, _method, _slicewise
+from ._segmenters import _MODELS, ModelSegmenter, _method
 from ._stitch import _relabel_task, _segment_task, _stitch, _stitch_graph
 from ._store import _check_chunks, _Input, _open_input, _start
 from ._support import BlockwiseSupport, blockwise_support
@@ -176,6 +177,12 @@ def _blocks_steps(
         "sizes": (request.min_size, request.max_size),
         "segmenter": getattr(segmenter, "fingerprint", lambda: repr(segmenter))(),
     }
+    # the same store read otherwise (its axes transposed as others, another channel): another
+    # run (recorded only then: an unfinished run of an older version resumes as before)
+    if data.stored_axes is not None and data.stored_axes != data.axes:
+        plan["stored_axes"] = data.stored_axes
+    if data.channel is not None:
+        plan["channel"] = data.channel
     # what stands for the input's pixels (chunk files, a dask name, a numpy array's sha256)
     plan["input_pixels"] = yield from input_identity(data, grid)
     work, result_key = _start(out, plan, overwrite, data, grid)
@@ -273,6 +280,7 @@ def segment_blockwise_steps(
     overwrite: bool = False,
     invert: bool | None = None,
     spacing=None,
+    channel: int | None = None,
 ) -> Generator[BlockProgress, None, BlockwiseResult]:
     """Segment a zarr/OME-Zarr ``image`` (a path; or an array, in this process) into ``out``.
 
@@ -303,7 +311,8 @@ def segment_blockwise_steps(
     from ..device import resolve_device
     from ..params import params_to_dict
     from ..pipeline import resolve_params
-    from ..pipeline._inputs import _check_options, default_model
+    from ..pipeline._inputs import _check_image, _check_options, default_model
+    from ..pipeline._predict import channels_averaged
     from ..registry import LoadedModel, checked_card, load_model, model_reference
 
     if isinstance(model, LoadedModel):
@@ -315,13 +324,14 @@ def segment_blockwise_steps(
         model = load_model(model or default_model())
     resolved = resolve_params(model, params)  # bad values fail before anything is read
     support = blockwise_support(model.card.method, resolved)
-    data = _open_input(image, axes)
+    data = _open_input(image, axes, channel)
     spatial = "".join(a for a in data.axes if a in "ZYX")
-    if spatial != model.card.spatial_axes and not _slicewise(data.axes, model):
-        raise ValueError(
-            f"{data.name}: axes {data.axes} do not fit model {model.card.name!r}, which "
-            f"segments {model.card.spatial_axes} images"
-        )
+    # refused as in memory, before any block: its pixel type, its channel count for the
+    # model (2 channels: choose one), its axes for the model
+    _check_image(data.array, data.axes, model, data.name)
+    averaged = channels_averaged(data.array.shape, data.array.dtype, data.axes, model, data.name)
+    if averaged:  # as in memory, once (not once per block)
+        warnings.warn(averaged, UserWarning, stacklevel=2)
     min_name, max_name = support.size_params
     sizes = [int(getattr(resolved, name)) if name else 0 for name in (min_name, max_name)]
     per_block = dataclasses.replace(resolved, **{n: 0 for n in support.size_params if n})
@@ -386,6 +396,10 @@ def segment_blockwise_steps(
         recipe["spacing"] = list(spacing)
     if invert is not None:
         recipe["invert"] = bool(invert)
+    if data.stored_axes is not None:  # a zarr path: what --recipe reads it with again
+        recipe["stored_axes"] = data.stored_axes
+    if channel is not None:
+        recipe["channel"] = int(channel)
     block, halo = default_block_and_halo(model, resolved, len(spatial), block, halo)
     request = _Request(
         data, Path(out), segmenter, block, halo, support, sizes[0], sizes[1], recipe, _scan

@@ -271,12 +271,20 @@ def _open_zarr(store: str, key: str = "", mode: Literal["r", "r+", "a", "w", "w-
 
 @dataclass(frozen=True)
 class _Source:
-    """The input: a zarr store path that workers reopen, or an array in this process."""
+    """The input: a zarr store path that workers reopen, or an array in this process.
+
+    A store is read as the engine reads it (``read_image``): ``drop`` are stored axes it
+    leaves out, each at its index in ``at`` (default 0: an OME-Zarr's axes of length 1; a
+    channel chosen: its index), and ``order`` the stored axes left, transposed into the
+    engine's order (the input's axis ``i`` is the stored one ``order[i]``; empty: as stored),
+    e.g. a ZCYX store read as CZYX: ``order == (1, 0, 2, 3)``."""
 
     store: str | None
     key: str = ""
     array: Any = None
-    drop: tuple[int, ...] = ()  # stored axes of length 1 the input leaves out (OME t, c, z)
+    drop: tuple[int, ...] = ()  # stored axes the input leaves out (OME t, c, z; a channel)
+    at: tuple[int, ...] = ()  # the index taken on each of ``drop`` (default 0)
+    order: tuple[int, ...] = ()  # the input's axes as stored axes (empty: the same order)
 
     def open(self):
         if self.array is not None:
@@ -285,16 +293,28 @@ class _Source:
         return _open_zarr(self.store, self.key)
 
     def index(self, index: tuple) -> tuple:
-        """``index`` over the input's axes as an index of what :meth:`open` gives (0 on each
-        dropped axis, which indexing then leaves out)."""
+        """``index`` over the input's axes as an index of what :meth:`open` gives (the index
+        in ``at`` on each dropped axis, which indexing then leaves out); what it reads is in
+        the stored order: :meth:`arrange` puts it in the input's."""
         full = list(index)
+        if self.order:
+            full = [None] * len(index)
+            for axis, stored in enumerate(self.order):
+                full[stored] = index[axis]
+        taken = dict(zip(self.drop, self.at))
         for axis in sorted(self.drop):
-            full.insert(axis, 0)
+            full.insert(axis, taken.get(axis, 0))
         return tuple(full)
 
+    def arrange(self, block: np.ndarray) -> np.ndarray:
+        """A block read with :meth:`index`, its axes in the input's order."""
+        return np.transpose(block, self.order) if self.order else block
+
     def shape(self, opened) -> tuple[int, ...]:
-        """The input's shape: that of ``opened`` (:meth:`open`) without the dropped axes."""
-        return tuple(n for i, n in enumerate(opened.shape) if i not in self.drop)
+        """The input's shape: that of ``opened`` (:meth:`open`) without the dropped axes, in
+        the input's order."""
+        kept = tuple(n for i, n in enumerate(opened.shape) if i not in self.drop)
+        return tuple(kept[i] for i in self.order) if self.order else kept
 
 
 @dataclass(frozen=True)
@@ -332,6 +352,7 @@ class _Run:
             f"block {_describe(region)}",
             self.source.index(tuple(index)),
         )
+        block = self.source.arrange(block)
         if block.dtype.kind == "f" and not np.isfinite(block).all():
             raise ValueError(
                 f"{self.input_name}: NaN or infinite values in block {_describe(region)}"

@@ -37,17 +37,28 @@ class _Input:
     unit: str
     name: str
     ome: dict | None = None  # an OME-Zarr input's layout (ImageData.ome)
+    #: a zarr path's axes in the order it stores them (a channel chosen: with C), as
+    #: ``read_image`` gives them (what a recipe records as ``stored_axes``); None: an array
+    stored_axes: str | None = None
+    channel: int | None = None  # the channel chosen (``channel=``): that one alone, no C
 
 
-def _open_input(image, axes: str | None) -> _Input:
+def _open_input(image, axes: str | None, channel: int | None = None) -> _Input:
     """The input: a zarr/OME-Zarr path; an array (no pixel size: "pixel"); or an
     :class:`~tessella.engine.io.ImageData` (an array with its axes, pixel size, unit, OME-Zarr
     layout and file, as read_image gives them or a caller such as the napari widget knows
     them from a layer), whose metadata the labels and the recipe keep as a path's. Its OME-Zarr
-    layout is kept only for its own axes (other ``axes`` write a plain zarr array)."""
+    layout is kept only for its own axes (other ``axes`` write a plain zarr array).
+    ``channel`` (a path only: read an array's or ImageData's channel first): that channel
+    alone, as ``read_image(path, axes, channel=channel)`` reads it."""
     from ..axes import check_axes, guess_axes
     from ..io import ImageData, is_zarr_path, read_image
 
+    if channel is not None and not isinstance(image, str | os.PathLike):
+        raise ValueError(
+            "channel= chooses a channel of a zarr path; of an array, pass that channel "
+            "(read_image(path, channel=N) reads one lazily)"
+        )
     if isinstance(image, ImageData):
         array = _open_input(image.data, axes or image.axes)
         return dataclasses.replace(
@@ -72,17 +83,44 @@ def _open_input(image, axes: str | None) -> _Input:
             f"{path}: blockwise segmentation reads chunked zarr or OME-Zarr; convert it first, "
             f"keeping its axes and pixel size: {convert_command(path, path.with_suffix('.zarr'))}"
         )
-    data = read_image(path, axes)
-    node = _open_zarr(str(path))
+    whole = read_image(path, axes)  # every channel: where each axis is stored
+    data = whole if channel is None else read_image(path, axes, channel=channel)
     key = ""
-    drop: list[int] = []
-    if data.ome is not None:  # OME-Zarr: read_image took the first dataset
-        attrs = dict(node.attrs)
+    if whole.ome is not None:  # OME-Zarr: read_image took the first dataset
+        attrs = dict(_open_zarr(str(path)).attrs)
         first = (attrs.get("multiscales") or attrs["ome"]["multiscales"])[0]
         key = first["datasets"][0]["path"]
-        drop = [i for i in range(len(data.ome["axes"])) if i not in data.ome["kept"]]
-    source = _Source(str(path.resolve()), key, drop=tuple(drop))
-    return _Input(source, data.data, data.axes, data.pixel_size, data.unit, str(path), data.ome)
+    source = _Source(str(path.resolve()), key, **_stored_layout(whole, data.axes, channel))
+    return _Input(
+        source, data.data, data.axes, data.pixel_size, data.unit, str(path), data.ome,
+        whole.stored_axes, channel,
+    )  # fmt: skip
+
+
+def _stored_layout(whole, axes: str, channel: int | None) -> dict:
+    """How workers read the store of ``whole`` (``read_image``'s ImageData of a zarr path,
+    every channel) as the input of ``axes`` (``channel``: that channel alone): the
+    :class:`_Source` fields ``drop``, ``at`` and ``order``. The stored positions of its axes
+    are the OME-Zarr layout's ``kept`` (its axes of length 1 left out), else those of its
+    ``stored_axes``; a ZCYX store read as CZYX is read as stored and transposed, as
+    ``read_image`` transposes it."""
+    if whole.ome is not None:
+        positions, ndim = list(whole.ome["kept"]), len(whole.ome["axes"])
+    else:
+        stored = whole.stored_axes or whole.axes
+        positions, ndim = [stored.index(a) for a in whole.axes], len(stored)
+    at_axis = dict(zip(whole.axes, positions))
+    taken = {i: 0 for i in range(ndim) if i not in positions}  # OME axes of length 1
+    if channel is not None and "C" in at_axis:  # (without C: channel 0, the image itself)
+        taken[at_axis.pop("C")] = channel
+    kept = sorted(at_axis.values())
+    order = tuple(kept.index(at_axis[a]) for a in axes)
+    drop = tuple(sorted(taken))
+    return {
+        "drop": drop,
+        "at": tuple(taken[i] for i in drop),
+        "order": () if order == tuple(range(len(order))) else order,
+    }
 
 
 def _check_chunks(data: _Input, grid: BlockGrid) -> None:

@@ -18,7 +18,13 @@ from ..registry import LoadedModel
 from ..tiling import tile_grid
 from ._inputs import _as_model, _check_image, _model_input, _slicewise, window_of
 
-__all__ = ["_predict_steps", "model_runner", "predict_model_input", "prediction_meta"]
+__all__ = [
+    "_predict_steps",
+    "channels_averaged",
+    "model_runner",
+    "predict_model_input",
+    "prediction_meta",
+]
 
 
 _RUNNERS: dict[tuple, Any] = {}
@@ -94,6 +100,47 @@ def _predict_frame(runner, frames, frame_axes, model, tile, name, invert=None):
     return (yield from predict_model_input(runner, data, model, tile))
 
 
+def channels_averaged(shape, dtype, axes: str, model: LoadedModel, name: str) -> str:
+    """The warning (one line, naming ``name``) for an image of ``shape``, ``dtype`` and
+    ``axes`` whose several channels ``model`` (of one input channel) averages: separate
+    stains, frames or slices more likely than a colour photo; "" where none is due (one
+    channel, a model of several, an 8-bit YXC photo averaged as its card says). The one
+    rule, in memory and blockwise (which warns once, not per block)."""
+    card = model.card
+    if "C" not in axes or card.channels != 1 or shape[axes.index("C")] <= 1:
+        return ""
+    if not axes.endswith("C"):  # channels first: separate stains, not a colour photo?
+        # (or frames of a time-lapse, or slices of a stack a slice-by-slice model takes,
+        # that a TIFF's tags called planar RGB, as a plain tifffile.imwrite of 3-4 planes does)
+        hint = (
+            "if they are separate stains, choose one (read_image's channel= in Python, "
+            "--channel on the command line)"
+        )
+        if window_of(card) > 1 and axes.startswith("C"):
+            hint = f"if these are frames, use --axes T{axes[1:]} (Axes in the Segment panel)"
+        elif axes == "CYX" and _slicewise("ZYX", model):
+            hint = (
+                "if these are slices of a stack, use --axes ZYX (Axes in the Segment "
+                f"panel), which {card.name!r} segments slice by slice; or {hint}"
+            )
+        return (
+            f"{name}: its {shape[axes.index('C')]} channels (axes {axes}) are "
+            f"averaged into the one channel model {card.name!r} reads, as for a colour "
+            f"image; {hint}"
+        )
+    if np.dtype(dtype) == np.uint8 and card.input.get("rgb", "mean") == "mean":
+        return ""  # an 8-bit colour photo, averaged as the card says
+    # channels last but no 8-bit colour photo averaged as the card says: separate
+    # stains most likely (a uint16 (Y, X, 3) TIFF, which tifffile tags RGB)
+    count = shape[-1]
+    return (
+        f"{name}: its {count} channels (axes {axes}, {np.dtype(dtype)}) are averaged into "
+        f"the one channel model {card.name!r} reads; if they are separate stains, "
+        f"choose one (read_image's channel= in Python, --channel N on the command "
+        f"line: 0 to {count - 1})"
+    )
+
+
 def _predict_steps(
     image: np.ndarray,
     model: str | LoadedModel | None,
@@ -108,38 +155,9 @@ def _predict_steps(
     model = _as_model(model)
     axes = _check_image(image, axes, model, name)
     card = model.card
-    if "C" in axes and card.channels == 1 and image.shape[axes.index("C")] > 1:
-        if not axes.endswith("C"):  # channels first: separate stains, not a colour photo?
-            # (or frames of a time-lapse, or slices of a stack a slice-by-slice model takes,
-            # that a TIFF's tags called planar RGB, as a plain tifffile.imwrite of 3-4 planes does)
-            hint = (
-                "if they are separate stains, choose one (read_image's channel= in Python, "
-                "--channel on the command line)"
-            )
-            if window_of(card) > 1 and axes.startswith("C"):
-                hint = f"if these are frames, use --axes T{axes[1:]} (Axes in the Segment panel)"
-            elif axes == "CYX" and _slicewise("ZYX", model):
-                hint = (
-                    "if these are slices of a stack, use --axes ZYX (Axes in the Segment "
-                    f"panel), which {card.name!r} segments slice by slice; or {hint}"
-                )
-            warnings.warn(
-                f"{name}: its {image.shape[axes.index('C')]} channels (axes {axes}) are "
-                f"averaged into the one channel model {card.name!r} reads, as for a colour "
-                f"image; {hint}",
-                stacklevel=2,
-            )
-        elif not (image.dtype == np.uint8 and card.input.get("rgb", "mean") == "mean"):
-            # channels last but no 8-bit colour photo averaged as the card says: separate
-            # stains most likely (a uint16 (Y, X, 3) TIFF, which tifffile tags RGB)
-            count = image.shape[-1]
-            warnings.warn(
-                f"{name}: its {count} channels (axes {axes}, {image.dtype}) are averaged into "
-                f"the one channel model {card.name!r} reads; if they are separate stains, "
-                f"choose one (read_image's channel= in Python, --channel N on the command "
-                f"line: 0 to {count - 1})",
-                stacklevel=2,
-            )
+    averaged = channels_averaged(image.shape, image.dtype, axes, model, name)
+    if averaged:
+        warnings.warn(averaged, stacklevel=2)
     tta = bool(card.defaults.get("tta", False)) if tta is None else tta
     ndim = len(card.spatial_axes)
     tile = int(tile or card.defaults.get("tile", 1024))
