@@ -82,6 +82,7 @@ def _evaluate_steps(
     ignore_label=None,
     names=("ground truth", "prediction"),
     kind: str = "labels",
+    annotated=None,
 ) -> Generator[Progress, None, Evaluation]:
     """The scoring of a pair as ``kind``, in the engine's steps (a worker that is quit stops
     at the next one: after the ground truth's objects, then after each image matched;
@@ -103,6 +104,7 @@ def _evaluate_steps(
             names,
             kind,
             ("ap", "iou"),  # foreground IoU: the headline score of semantic models
+            annotated,
         )
     )
 
@@ -183,6 +185,7 @@ class _Run:
     axis_labels: tuple = ()
     masks_from: str = ""  # overlapping: where the prediction's whole objects came from
     versions: tuple[int, int] = (0, 0)  # the data versions of the prediction and truth
+    annotated_how: str = ""  # scored where annotated only: what says where
 
 
 def _images_scored(scores: dict, kind: str) -> str:
@@ -268,6 +271,15 @@ class EvaluateRun:
             show_error(f"Evaluate: {message}")
             self._set_status(f"Not evaluated: {message}")
             return
+        annotated, how = None, ""
+        if self.annotated_checkbox.isChecked():
+            try:
+                annotated, how = self._annotated_places(truth, truth_data, kind)
+            except ValueError as exc:
+                message = f"Score annotated frames only: {exc}"
+                show_error(f"Evaluate: {message}")
+                self._set_status(f"Not evaluated: {message}")
+                return
         masks_from = ""
         if kind == "overlapping":  # the prediction's objects whole, as Export's mask stack
             pred_data, masks_from = _prediction_masks(self.viewer, pred)
@@ -286,6 +298,7 @@ class EvaluateRun:
             tuple(pred.axis_labels),
             masks_from,
             self._watch_data(pred, truth),
+            how,
         )
         self._set_running(True)
         frame_axis = _frame_axis(pred, truth) if kind in ("labels", "binary") else None
@@ -293,7 +306,7 @@ class EvaluateRun:
         args = (truth_data, pred_data, self._run.threshold, frame_axis, self._run.ignore_label)
         if np.prod(pred_data.shape) <= SYNC_MAX_PIXELS:
             try:
-                result = _evaluate(*args, names, kind)
+                result = _evaluate(*args, names, kind, annotated)
             except (ValueError, TypeError, MemoryError, WorkerFailed) as exc:
                 self._on_errored(exc)
             else:
@@ -306,6 +319,7 @@ class EvaluateRun:
             *args,
             names,
             kind,
+            annotated,
             _worker_class=ThreadWarningsWorker,  # warned: this run's warnings only
             _ignore_errors=True,
             _start_thread=False,
@@ -360,6 +374,7 @@ class EvaluateRun:
             self.kind_combo,
             self.threshold_spin,
             self.ignore_spin,
+            self.annotated_checkbox,
         )
         for control in controls:
             control.setEnabled(not running)
@@ -409,6 +424,8 @@ class EvaluateRun:
                 objects = counted(result.n_pred, "object")
                 summary += f"; the prediction's {objects} whole from {run.masks_from}"
             summary += f" ({seconds:.2f} s)"
+        if "annotated" in scores:  # what the scores are of
+            summary += "\n" + evaluation.annotated_text(scores["annotated"], run.annotated_how)
         summary += _images_scored(scores, run.kind)
         notes = (*(_panel_note(note) for note in result.notes), *run.notes)
         self._set_status(summary + "".join(f"\nWarning: {note}" for note in notes))

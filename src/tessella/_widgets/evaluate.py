@@ -12,13 +12,17 @@ errors" puts the unmatched objects in a labels layer ``"<prediction> errors @<Io
 positives red, false negatives cyan. Each prediction has one such layer, updated by every
 evaluation; hidden and named ``(stale)`` when its prediction or ground truth is removed, has
 its data replaced (:mod:`._evaluate_errors`) or is edited (painted, filled, corrected, an undo
-or redo; a type Correct widens for a split's new IDs is the same labels).
+or redo; a type Correct widens for a split's new IDs is the same labels). "Score annotated
+frames only" scores ground truth that annotates some frames or slices only there (checked by
+itself for a Cell Tracking Challenge SEG folder the reader opened), as ``tessella evaluate``
+scores such a folder.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
 from napari.layers import Labels
 from napari.utils.notifications import show_info
 from qtpy.QtCore import Qt, Signal
@@ -75,6 +79,15 @@ _KIND_TIP = (
     "(--gt-boundaries-3d);\n"
     "overlapping masks: an (N, Y, X) stack, one object per plane, scored one-to-one against "
     "the prediction's objects whole (--overlapping)"
+)
+
+_ANNOTATED_TIP = (
+    "Ground truth that annotates only some frames (or slices) of a movie, as the Cell "
+    "Tracking Challenge's SEG folders do:\nscore only those, as its SEG measure does, not "
+    "the empty rest as frames without cells (every predicted object there a false "
+    "positive).\nOn by itself for a SEG folder the reader opened (its files say which "
+    "frames and slices); on other labels it scores the frames holding an object, along the "
+    "first axis\n(a frame annotated as holding no cells is then left out too)"
 )
 
 
@@ -197,6 +210,9 @@ class EvaluateWidget(EvaluateKinds, EvaluateRun, EvaluateErrors, LayerWatcher, Q
             "(as `tessella evaluate --ignore-label N`). none: every unlabelled pixel is "
             "background"
         )
+        self.annotated_checkbox = QCheckBox("Score annotated frames only")
+        self.annotated_checkbox.setToolTip(_ANNOTATED_TIP)
+        self._annotated_for: str | None = None  # the ground truth it was last set for
         self.errors_checkbox = QCheckBox("Show errors")
         self.errors_checkbox.setToolTip(
             "Add a layer: red = predicted objects with no match (false positives),\n"
@@ -235,6 +251,7 @@ class EvaluateWidget(EvaluateKinds, EvaluateRun, EvaluateErrors, LayerWatcher, Q
         form.addRow(self.kind_label)
         form.addRow("Error IoU", self.threshold_spin)
         form.addRow("Unannotated label", self.ignore_spin)
+        form.addRow(self.annotated_checkbox)
         form.addRow(self.errors_checkbox)
         layout, footer = panel_layout(self)  # the options and scores scroll
         buttons = QHBoxLayout()
@@ -310,6 +327,7 @@ class EvaluateWidget(EvaluateKinds, EvaluateRun, EvaluateErrors, LayerWatcher, Q
         ):
             self._pick_truth(labels, companions)
         self._guess_kind()
+        self._sync_annotated()
 
     def _pick(self, combo: QComboBox, layer: Labels) -> None:
         self._picking = True
@@ -345,12 +363,57 @@ class EvaluateWidget(EvaluateKinds, EvaluateRun, EvaluateErrors, LayerWatcher, Q
             labels = self._labels_layers()
             self._pick_truth(labels, _companion_ids(self.viewer, labels))
         self._guess_kind()
+        self._sync_annotated()
 
     def _on_truth_changed(self, _index: int) -> None:
         if self._picking:
             return
         self._truth_by_hand = self.truth_combo.currentData() is not None
         self._guess_kind()
+        self._sync_annotated()
+
+    # --- ground truth of some frames ----------------------------------------------------------
+
+    def _sync_annotated(self) -> None:
+        """When the ground truth changes: "Score annotated frames only" checked where it is
+        a Cell Tracking Challenge SEG folder the reader opened that annotates only some of
+        the movie's frames or slices (its ``path``, :func:`ctc_annotated`), unchecked
+        otherwise; the choice is kept while the ground truth stays the same layer."""
+        from tessella.engine.evaluation import annotated_summary, annotated_text
+
+        truth = self.truth_layer
+        truth_id = None if truth is None else truth.unique_id
+        if truth_id == self._annotated_for:
+            return
+        self._annotated_for = truth_id
+        places = None if truth is None else _ctc_places(truth)
+        self.annotated_checkbox.setChecked(places is not None)
+        tip = _ANNOTATED_TIP
+        if truth is not None and places is not None:
+            summary = annotated_summary(places, tuple(truth.data.shape))
+            tip += f"\n\n'{truth.name}': " + annotated_text(summary, "its SEG files")
+        self.annotated_checkbox.setToolTip(tip)
+
+    def _annotated_places(self, truth: Labels, truth_data, kind: str) -> tuple[list, str]:
+        """``(places, how)``: where ``truth`` is annotated, scored alone: the frames and
+        slices its SEG files name, else the frames (first axis) holding an object.
+        ValueError for a kind or a layer that has no such frames."""
+        from tessella.engine.evaluation import annotated_with_objects
+
+        if kind not in ("labels", "binary"):
+            raise ValueError(
+                f"ground truth '{truth.name}' must be instances or a binary mask, "
+                f"not {dict((k, t) for t, k in TRUTH_KINDS)[kind]}"
+            )
+        places = _ctc_places(truth)
+        if places is not None:
+            return places, f"by the SEG files of '{truth.name}'"
+        if len(truth_data.shape) < 3:
+            raise ValueError(f"ground truth '{truth.name}' has no frames (2D)")
+        places = annotated_with_objects(np.asarray(truth_data))
+        if not places:
+            raise ValueError(f"ground truth '{truth.name}' holds no object")
+        return places, "the frames of the first axis holding a ground-truth object"
 
     # --- the labels changed ------------------------------------------------------------------
 
@@ -442,6 +505,26 @@ class EvaluateWidget(EvaluateKinds, EvaluateRun, EvaluateErrors, LayerWatcher, Q
         if self._run is not None and self._run is self._closed_run:
             return  # (a dropped evaluation's failure is of no interest either)
         super()._on_errored(exc)
+
+
+def _ctc_places(truth: Labels) -> list | None:
+    """Where the ground truth ``truth`` is annotated, where the reader opened it from a Cell
+    Tracking Challenge SEG folder (its ``path``) that annotates only some of its frames or
+    slices, placed as the reader places them; None otherwise (also where they do not fit its
+    shape: the layer is not that folder's labels any more)."""
+    from tessella.engine.evaluation import ctc_annotated
+    from tessella.engine.evaluation._sparse import check_places
+
+    places = ctc_annotated(truth.metadata.get("path"))
+    shape = tuple(truth.data.shape)
+    if places is None:
+        return None
+    try:
+        check_places(places, shape)
+    except ValueError:
+        return None
+    whole = all(len(place) == 1 for place in places) and len(places) == shape[0]
+    return None if whole else places
 
 
 def _undo_lengths(layer) -> tuple[int | None, int | None]:

@@ -23,6 +23,8 @@ def _label_pairs(
     skipped: list | None = None,
     boundaries_3d: bool = False,
     sections: list | None = None,
+    annotated_only: str | None = None,
+    summaries: list | None = None,
 ):
     """``(name, truth, predicted, unannotated)`` per image of each pair of files, the
     prediction cut at the unannotated pixels: what ``evaluation.truth_objects`` and
@@ -30,8 +32,18 @@ def _label_pairs(
     does. ``unannotated``: GT pixels of ``ignore_label`` or None. A boundary map of more than
     2 axes (unless ``boundaries_3d``) gives one pair per 2D section, its number added to
     ``sections``. A ground truth or prediction that does not look like what it is taken for
-    is warned about on stderr (``evaluation.ground_truth_note``)."""
-    from ..engine.evaluation import prediction_note, scored_images, truth_objects
+    is warned about on stderr (``evaluation.ground_truth_note``). Ground truth annotating
+    some frames or slices only is scored there only (:func:`_annotated_places`: a Cell
+    Tracking Challenge ``SEG`` folder, or ``annotated_only``), each place an image, its
+    :func:`evaluation.annotated_summary` and how it is known added to ``summaries``."""
+    from ..engine.evaluation import (
+        annotated_summary,
+        annotated_with_objects,
+        ctc_annotated,
+        prediction_note,
+        scored_images,
+        truth_objects,
+    )
     from ..engine.io import as_array, read_image
 
     gt_boundaries = gt_boundaries or boundaries_3d
@@ -42,9 +54,11 @@ def _label_pairs(
         if gt_binary
         else "labels"
     )
-    pairs = _file_pairs(pred, gt, skipped)
+    seg = _ctc_seg_folder(pred, gt)
+    pairs = [(seg, Path(pred))] if seg is not None else _file_pairs(pred, gt, skipped)
     for gt_file, pred_file in pairs:
-        truth, predicted = read_image(gt_file).data, read_image(pred_file).data
+        truth = _ctc_truth(gt_file) if gt_file is seg else read_image(gt_file).data
+        predicted = read_image(pred_file).data
         checked = [(pred_file, predicted)] + (
             [] if gt_boundaries or gt_binary else [(gt_file, truth)]
         )
@@ -65,6 +79,27 @@ def _label_pairs(
                 f"{pred_file}: shape {predicted.shape} differs from ground truth "
                 f"{gt_file} {truth.shape}"
             )
+        places, how = None, ""
+        if gt_file is seg and annotated_only != "off":
+            places, how = ctc_annotated(seg), f"the files of {seg.name}, by their names"
+        elif annotated_only in ("frames", "slices"):
+            try:
+                places = annotated_with_objects(truth, annotated_only == "slices")
+            except ValueError as exc:
+                raise CliError(f"{gt_file}: --annotated-only: {exc}") from None
+            how = f"the {annotated_only} of the first axis holding a ground-truth object"
+            if not places:
+                raise CliError(f"{gt_file}: --annotated-only: no ground-truth object anywhere")
+        if places is not None:
+            try:
+                images = scored_images(truth, predicted, unannotated, kind, annotated=places)
+            except ValueError as exc:
+                raise CliError(f"{gt_file}: {exc}") from None
+            if summaries is not None:
+                summaries.append((annotated_summary(places, truth.shape), how))
+            for place, image in zip(places, images):
+                yield f"{gt_file.name}[{','.join(map(str, place))}]", *image
+            continue
         images = scored_images(truth, predicted, unannotated, kind)
         if not (kind == "boundaries" and truth.ndim > 2):
             yield gt_file.name, *images[0]
@@ -73,6 +108,52 @@ def _label_pairs(
             sections.append(len(images))
         for z, image in enumerate(images):
             yield f"{gt_file.name}[{z}]", *image
+
+
+def _ctc_seg_folder(pred: str, gt: str) -> Path | None:
+    """The Cell Tracking Challenge ``SEG`` folder ``gt`` is (or ``gt/SEG``, ``gt`` being
+    ``NN_GT``): ``man_segTTT.tif`` (``man_seg_TTT_ZZZ.tif``) files annotating some frames
+    (slices) of a movie, scored against the labels stack ``pred``; None otherwise, and for
+    a folder ``pred`` (its files are paired with the folder's by name, as before)."""
+    from ..engine.evaluation import ctc_annotated
+    from ..engine.io import is_zarr_path
+
+    gt_path = Path(gt)
+    seg = next(
+        (f for f in (gt_path, gt_path / "SEG") if f.is_dir() and ctc_annotated(f)),
+        None,
+    )
+    if seg is None:
+        return None
+    pred_path = Path(pred)
+    if not pred_path.exists():
+        raise CliError(f"{pred_path}: no such file or folder")
+    if pred_path.is_dir() and not is_zarr_path(pred_path):
+        return None  # file by file, paired by name (a CTC result folder: --ctc)
+    return seg
+
+
+def _ctc_truth(seg: Path) -> np.ndarray:
+    """The labels napari's Tessella reader makes of the CTC ground truth ``seg``: as long
+    (and deep) as the movie beside it, each annotation at its frame (slice), the rest 0.
+    Its warnings other than where the annotations were placed are said on stderr."""
+    import warnings
+
+    from .._io_folder import AnnotatedFramesWarning, folder_layers
+
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        try:
+            layers = folder_layers(seg)
+        except (OSError, ValueError) as exc:
+            raise CliError(str(exc)) from None
+    for warning in said:
+        if not issubclass(warning.category, AnnotatedFramesWarning):
+            print(f"warning: {warning.message}", file=sys.stderr)
+    labels = [data for data, _kwargs, kind in layers if kind == "labels"]
+    if len(labels) != 1:
+        raise CliError(f"{seg}: not read as one labels stack of the movie's frames")
+    return np.asarray(labels[0])
 
 
 def _refuse_negative(path, array: np.ndarray, ignore_label: int | None = None) -> None:
@@ -98,21 +179,44 @@ def evaluate_paths(
     ignore_label: int | None = None,
     skipped: list | None = None,
     boundaries_3d: bool = False,
+    annotated_only: str | None = None,
 ) -> dict:
     """Scores of the label image(s) at ``pred`` against ``gt`` (files or folders; paired by
     name without the suffix); GT pixels of ``ignore_label`` (not annotated) are left out, as
     training validates sparse labels. Predictions without ground truth are not scored; they
     are added to ``skipped``. Boundary maps of more than 2 axes are scored section by section
     (each 2D section an image, as ISBI 2012 scores) unless ``boundaries_3d``: then
-    ``"sections"`` is ``{"files": stacks, "sections": images}``."""
+    ``"sections"`` is ``{"files": stacks, "sections": images}``. Ground truth annotating
+    some frames or slices of a movie only is scored there only, each an image: a Cell
+    Tracking Challenge ``SEG`` folder (``gt``, or ``gt/SEG``; its files say where) against
+    a labels stack ``pred``, unless ``annotated_only`` is ``"off"`` (then the whole stack,
+    as one image), or with ``annotated_only`` ``"frames"`` (``"slices"``) the frames (2D
+    slices) of a stack, first axis T, that hold a ground-truth object (a frame annotated
+    as holding none is left out too); ``"annotated"`` then says how many
+    (:func:`~tessella.engine.evaluation.annotated_summary`, summed over files, with
+    ``"how"``)."""
     from ..engine.evaluation import ignore_label_clash, score_pairs
 
     if ignore_label == 0:
         raise CliError("--ignore-label 0: 0 is background; mark unannotated parts with another")
     pairs, marked = [], False
     sections: list[int] = []
+    if annotated_only not in (None, "frames", "slices", "off"):
+        raise CliError(f"--annotated-only {annotated_only}: choose frames, slices or off")
+    if annotated_only in ("frames", "slices") and (gt_boundaries or boundaries_3d):
+        raise CliError("--annotated-only scores labels or --gt-binary, not membrane maps")
+    summaries: list[tuple[dict, str]] = []
     for _name, truth, predicted, unannotated in _label_pairs(
-        pred, gt, gt_boundaries, gt_binary, ignore_label, skipped, boundaries_3d, sections
+        pred,
+        gt,
+        gt_boundaries,
+        gt_binary,
+        ignore_label,
+        skipped,
+        boundaries_3d,
+        sections,
+        annotated_only,
+        summaries,
     ):
         if unannotated is not None:  # (the prediction is cut there already)
             marked |= bool(unannotated.any())
@@ -125,6 +229,11 @@ def evaluate_paths(
     scores = score_pairs(pairs, metrics_wanted)
     if sections:
         scores["sections"] = {"files": len(sections), "sections": sum(sections)}
+    if summaries:
+        scores["annotated"] = {
+            key: sum(summary[key] for summary, _how in summaries) for key in summaries[0][0]
+        }
+        scores["annotated"]["how"] = summaries[0][1]
     return scores
 
 
@@ -249,6 +358,7 @@ def _cmd_evaluate(args) -> int:
         ignore_label=args.ignore_label,
         skipped=skipped,
         boundaries_3d=args.gt_boundaries_3d,
+        annotated_only=getattr(args, "annotated_only", None),
     )
     if args.json:
         write_json(args.json, scores)
@@ -265,6 +375,10 @@ def _cmd_evaluate(args) -> int:
             )
         )
         _say_skipped(skipped, args.pred)
+        if "annotated" in scores:
+            from ..engine.evaluation import annotated_text
+
+            print(annotated_text(scores["annotated"], scores["annotated"]["how"]))
         if "ap" in scores:
             print("IoU threshold  " + "  ".join(f"{k:>6}" for k in scores["ap"]))
             for key in ("ap", "precision", "recall", "f1"):

@@ -11,7 +11,8 @@ one volume, as in ``tessella evaluate``). Objects are matched exactly as
 :func:`tessella.engine.metrics.matching` matches them.
 
 Modules: ``_scores`` (scores, matching, error map), ``_truth`` (the objects a ground truth
-holds, sparse annotations), ``_evaluate`` (one pair for the widget), ``_mistakes`` (notes on
+holds, sparse annotations), ``_sparse`` (ground truth of some frames or slices only: where
+it is scored), ``_evaluate`` (one pair for the widget), ``_mistakes`` (notes on
 inputs that score little for no real reason), ``_kind`` (a guess at what a ground truth is) and
 ``_samples`` (the parts of a large or lazy ground truth that guess reads).
 """
@@ -45,6 +46,7 @@ from ._scores import (
     score_mask_pairs,
     score_pairs,
 )
+from ._sparse import annotated_summary, annotated_text, annotated_with_objects, ctc_annotated
 from ._truth import (
     ignore_label_clash,
     mask_stack_objects,
@@ -63,7 +65,11 @@ __all__ = [
     "GROUND_TRUTH_KINDS",
     "METRICS",
     "Evaluation",
+    "annotated_summary",
+    "annotated_text",
+    "annotated_with_objects",
     "binary_mask_pieces",
+    "ctc_annotated",
     "error_map",
     "evaluate_labels",
     "evaluate_labels_steps",

@@ -21,6 +21,7 @@ from ._scores import (
     _mask_scores,
     score_pairs,
 )
+from ._sparse import annotated_summary, check_places
 from ._truth import mask_stack_objects, scored_images, stack_without_ignored, truth_objects
 
 __all__ = ["evaluate_labels", "evaluate_labels_steps", "evaluate_masks", "evaluate_masks_steps"]
@@ -40,6 +41,7 @@ def evaluate_labels(
     names: tuple[str, str] = ("ground truth", "prediction"),
     kind: str = "labels",
     metrics_wanted: Iterable[str] = ("ap",),
+    annotated: list[tuple[int, ...]] | None = None,
 ) -> Evaluation:
     """Score ``labels_pred`` against ``labels_true``, with counts and errors at ``threshold``.
 
@@ -57,6 +59,11 @@ def evaluate_labels(
     ``--metric iou``). ``notes`` warns, as ``tessella evaluate`` does, about a ground truth or
     a prediction that does not look like what it is taken for (``names``: what to call them
     there); a hint names the ``kind`` to score it as and its ``tessella evaluate`` flag.
+    ``annotated``: ground truth that annotates only some frames or slices (a Cell Tracking
+    Challenge ``SEG`` folder as the reader opens it, :func:`ctc_annotated`) is scored there
+    only, ``(t,)`` a frame, ``(t, z)`` a 2D slice, each an image (``frame_axis`` is then not
+    used; ``kind`` labels or binary); ``scores["annotated"]`` says how many
+    (:func:`annotated_summary`) and ``errors`` is 0 elsewhere.
 
     Examples
     --------
@@ -79,6 +86,7 @@ def evaluate_labels(
             names,
             kind,
             metrics_wanted,
+            annotated,
         )
     )
 
@@ -92,6 +100,7 @@ def evaluate_labels_steps(
     names: tuple[str, str] = ("ground truth", "prediction"),
     kind: str = "labels",
     metrics_wanted: Iterable[str] = ("ap",),
+    annotated: list[tuple[int, ...]] | None = None,
 ) -> Generator[Progress, None, Evaluation]:
     """:func:`evaluate_labels` (same arguments) as steps: a generator that yields a
     :class:`~tessella.engine.progress.Progress` once the ground truth's objects are made
@@ -121,8 +130,14 @@ def evaluate_labels_steps(
     unknown = sorted(set(wanted) - set(METRICS))
     if unknown:
         raise ValueError(f"unknown metric(s) {', '.join(unknown)}; choose from {METRICS}")
+    if annotated is not None and kind not in ("labels", "binary"):
+        raise ValueError(f"annotated frames or slices: {names[0]} must be labels or binary")
+    if annotated is not None:
+        check_places(annotated, truth.shape, names[0])
+        if not len(annotated):
+            raise ValueError(f"{names[0]}: no annotated frame or slice to score")
     yield Progress("objects", 1, 1)
-    images = scored_images(truth, predicted, unannotated, kind, frame_axis)
+    images = scored_images(truth, predicted, unannotated, kind, frame_axis, annotated)
     thresholds = [float(t) for t in metrics.DEFAULT_THRESHOLDS]
     per_image = []  # each image's matchings at the score thresholds
     counts = np.zeros(3, np.int64)  # true, predicted, matched objects
@@ -141,7 +156,12 @@ def evaluate_labels_steps(
         scores.update(_ap_scores(metrics._means_over_images(per_image, thresholds)))
     scores.update(others)
     n_true, n_pred, tp = (int(c) for c in counts)
-    if frame_axis is None or (kind == "boundaries" and truth.ndim > 2):
+    if annotated is not None:
+        scores["annotated"] = annotated_summary(annotated, truth.shape)
+        error_map = np.zeros(truth.shape, np.uint8)
+        for place, image_errors in zip(annotated, errors):
+            error_map[tuple(place)] = image_errors
+    elif frame_axis is None or (kind == "boundaries" and truth.ndim > 2):
         error_map = np.stack(errors).reshape(truth.shape)
     else:
         error_map = np.moveaxis(np.stack(errors), 0, frame_axis)

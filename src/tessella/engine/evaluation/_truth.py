@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import metrics
 from ._mistakes import ground_truth_note, mask_pieces
+from ._sparse import check_places
 
 __all__ = [
     "ignore_label_clash",
@@ -77,20 +78,30 @@ def scored_images(
     unannotated: np.ndarray | None = None,
     kind: str = "labels",
     frame_axis: int | None = None,
+    annotated: list[tuple[int, ...]] | None = None,
 ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
     """``[(truth, predicted, unannotated), ...]``: the images a pair of one shape is scored
     as, the ground truth's ``objects`` (:func:`truth_objects`) against ``labels_pred``.
 
     A boundary map (``kind="boundaries"``) of more than 2 axes gives every 2D section (an
     image each, as it was annotated); else ``frame_axis`` (the T axis of a time-lapse) every
-    frame; else the pair is one image. Where ``unannotated`` pixels are marked, the
-    prediction is cut as :func:`without_ignored` does.
+    frame; else the pair is one image. ``annotated`` (ground truth annotating some frames
+    or slices, :func:`ctc_annotated`): only the places it lists, ``(t,)`` a frame, ``(t, z)``
+    a 2D slice (of the prediction too, as the CTC's SEG scores a slice), each an image.
+    Where ``unannotated`` pixels are marked, the prediction is cut as :func:`without_ignored`
+    does.
 
     >>> volume = np.zeros((3, 4, 4), int)
     >>> len(scored_images(volume, volume)), len(scored_images(volume, volume, kind="boundaries"))
     (1, 3)
     """
-    if kind == "boundaries" and objects.ndim > 2:  # annotated section by section
+    images: list  # the truth's images and the prediction's
+    if annotated is not None:  # only where there is ground truth
+        check_places(annotated, objects.shape)
+        places = [tuple(place) for place in annotated]
+        images = [[objects[p] for p in places], [labels_pred[p] for p in places]]
+        ignored = None if unannotated is None else [unannotated[p] for p in places]
+    elif kind == "boundaries" and objects.ndim > 2:  # annotated section by section
         plane = objects.shape[-2:]
         images = [objects.reshape(-1, *plane), labels_pred.reshape(-1, *plane)]
         ignored = None if unannotated is None else list(unannotated.reshape(-1, *plane))

@@ -1,0 +1,158 @@
+"""Ground truth that annotates only some frames or slices of a movie: where it is scored.
+
+The Cell Tracking Challenge's ``SEG`` ground truth annotates some frames of a movie
+(``man_segTTT.tif``) and, in 3D, often single slices of a frame (``man_seg_TTT_ZZZ.tif``);
+napari's Tessella reader opens such a folder as labels as long (and deep) as the movie, the
+rest empty. The CTC's SEG measure scores only what was annotated, so scored whole, every
+predicted object of an unannotated frame would count as a false positive.
+:func:`ctc_annotated` gives the places the file names annotate, :func:`annotated_with_objects`
+the frames (or slices) of a labels stack that hold an object (asked for explicitly: an empty
+frame may be a real annotation of no cells), and :func:`annotated_summary` and
+:func:`annotated_text` say what was scored.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["annotated_summary", "annotated_text", "annotated_with_objects", "ctc_annotated"]
+
+#: the CTC's ground truth of single slices of 3D frames (slice ZZZ of frame TTT), and of
+#: whole frames, as napari's Tessella reader places them
+_CTC_SLICE = re.compile(r"^man_seg_?([0-9]+)_([0-9]+)\.tiff?$", re.I)
+_CTC_FRAME = re.compile(r"^man_seg_?([0-9]+)\.tiff?$", re.I)
+
+
+def ctc_annotated(folder) -> list[tuple[int, ...]] | None:
+    """The places of a Cell Tracking Challenge ``SEG`` folder's annotations in the labels the
+    reader makes of it: ``(t,)`` for a whole frame (``man_segTTT.tif``), ``(t, z)`` for a
+    slice (``man_seg_TTT_ZZZ.tif``) of a frame not annotated whole, sorted; ``t`` counted from
+    the first frame of the movie beside it (``01`` beside ``01_GT/SEG``), or from 0 without
+    it, as the reader counts. None where ``folder`` is no folder holding such files.
+
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp()) / "SEG"; folder.mkdir()
+    >>> for name in ("man_seg002.tif", "man_seg_005_012.tif", "notes.txt"):
+    ...     _ = (folder / name).write_bytes(b"")
+    >>> ctc_annotated(folder)
+    [(2,), (5, 12)]
+    """
+    if folder is None:
+        return None
+    folder = Path(folder)
+    if not folder.is_dir():
+        return None
+    frames: set[int] = set()
+    slices: set[tuple[int, int]] = set()
+    for path in folder.iterdir():
+        if path.name.startswith("."):  # macOS's ._man_seg000.tif
+            continue
+        if (match := _CTC_SLICE.match(path.name)) is not None:
+            slices.add((int(match[1]), int(match[2])))
+        elif (match := _CTC_FRAME.match(path.name)) is not None:
+            frames.add(int(match[1]))
+    if not frames and not slices:
+        return None
+    times = sorted(frames | {t for t, _z in slices})
+    start = _movie_start(folder)
+    base = 0 if start is None else min(start, times[0])
+    whole = {(t - base,) for t in frames}
+    parts = {(t - base, z) for t, z in slices if t not in frames}
+    return sorted(whole | parts)
+
+
+def _movie_start(folder: Path) -> int | None:
+    """The first frame number of the movie the CTC ground truth ``folder`` annotates (``01``
+    beside ``01_GT/SEG``), None without one (as the reader finds it)."""
+    from ..io import list_images
+    from ..io._read import numbered_files
+
+    parent = folder.parent
+    if not parent.name.upper().endswith("_GT") or len(parent.name) <= 3:
+        return None
+    try:
+        numbered = numbered_files(list_images(parent.parent / parent.name[:-3]))
+    except (OSError, ValueError):  # none there, or no TIFFs
+        return None
+    return min((number for number, _path in numbered), default=None)
+
+
+def annotated_with_objects(labels, slices: bool = False) -> list[tuple[int, ...]]:
+    """The frames ``(t,)`` of a labels stack (T first: TYX, TZYX) that hold an object, or with
+    ``slices`` its 2D slices (``(t, z)`` of TZYX, ``(t,)`` of TYX) that do: the places a
+    ground truth annotating only some of them is scored at, where nothing else says which
+    (a frame annotated as holding no cells is then left out too).
+
+    >>> stack = np.zeros((3, 2, 4, 4), np.uint8); stack[1, 1, 0, 0] = 5
+    >>> annotated_with_objects(stack), annotated_with_objects(stack, slices=True)
+    ([(1,)], [(1, 1)])
+    """
+    array = np.asarray(labels)
+    if array.ndim < 3:
+        raise ValueError(f"labels of shape {array.shape} have no frames (T first, then YX)")
+    lead = array.ndim - 2 if slices else 1
+    flat = array.reshape(*array.shape[:lead], -1)
+    found = np.argwhere(flat.any(axis=-1))
+    return [tuple(int(i) for i in place) for place in found]
+
+
+def check_places(places, shape: tuple[int, ...], name: str = "ground truth") -> None:
+    """ValueError naming ``name`` where an annotated place does not lie in ``shape`` or
+    leaves less than a 2D image."""
+    for place in places:
+        if not 0 < len(place) <= len(shape) - 2 or any(
+            not 0 <= i < n for i, n in zip(place, shape)
+        ):
+            where = ", ".join(f"{a}={i}" for a, i in zip("tz", place))
+            raise ValueError(
+                f"{name}: the annotated place ({where}) does not lie in its shape {shape}"
+            )
+
+
+def annotated_summary(places, shape: tuple[int, ...]) -> dict:
+    """What scoring only ``places`` of labels of ``shape`` (T first) scores:
+    ``{"frames": whole frames, "slices": 2D slices, "in_frames": frames with either,
+    "length": frames in all}``, as ``--json`` records it under ``"annotated"``.
+
+    >>> annotated_summary([(2,), (5, 1), (5, 3)], (92, 8, 64, 64))
+    {'frames': 1, 'slices': 2, 'in_frames': 2, 'length': 92}
+    """
+    places = [tuple(place) for place in places]
+    lead = len(shape) - 2  # axes before YX
+    whole = [p for p in places if len(p) < lead or lead == 1]
+    return {
+        "frames": len(whole),
+        "slices": len(places) - len(whole),
+        "in_frames": len({p[0] for p in places}),
+        "length": int(shape[0]),
+    }
+
+
+def annotated_text(summary: dict, how: str = "") -> str:
+    """The places scored, in words: ``"30 of 92 frames annotated (...); only they are
+    scored"``, ``how`` (what says so) in the brackets.
+
+    >>> annotated_text({"frames": 30, "slices": 0, "in_frames": 30, "length": 92})
+    '30 of 92 frames annotated; only they are scored, the 62 others left out'
+    >>> print(annotated_text({"frames": 1, "slices": 3, "in_frames": 3, "length": 4}, "SEG"))
+    ... # doctest: +ELLIPSIS
+    1 whole frame and 3 slices in 3 of 4 frames annotated (SEG); only they are scored ...
+    """
+    frames, slices, length = summary["frames"], summary["slices"], summary["length"]
+    said = f" ({how})" if how else ""
+    if not slices:
+        others = length - frames
+        rest = f", the {others} others left out" if others > 1 else ""
+        rest = ", the other one left out" if others == 1 else rest
+        return f"{frames} of {length} frame{'s' if length > 1 else ''} annotated{said}; only " + (
+            f"{'they are' if frames > 1 else 'it is'} scored{rest}"
+        )
+    whole = f"{frames} whole frame{'s' if frames > 1 else ''} and " if frames else ""
+    return (
+        f"{whole}{slices} slice{'s' if slices > 1 else ''} in {summary['in_frames']} of "
+        f"{length} frames annotated{said}; only they are scored (each slice as a 2D image, "
+        "against the same slice of the prediction, as the CTC's SEG scores it)"
+    )

@@ -1,0 +1,175 @@
+"""Ground truth that annotates only some frames or slices of a movie (the Cell Tracking
+Challenge's SEG folders, as napari's Tessella reader opens them: as long and deep as the
+movie, the rest empty) is scored only where it is annotated, as the CTC's SEG measure
+does: by ``tessella evaluate`` and by the Evaluate panel."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tifffile
+
+from tessella.cli import main
+from tessella.cli._evaluate import evaluate_paths
+from tessella.engine.evaluation import evaluate_labels
+
+DATA = Path(os.environ.get("TESSELLA_DATA", "/work/shared/data"))
+
+
+def ctc_2d(root: Path, frames: int = 6, annotated=(1, 4)):
+    """A 2D CTC layout: the movie ``01`` (t000 ... t005) and ``01_GT/SEG`` annotating frames
+    ``annotated`` (two square cells each); returns the SEG folder and a prediction stack (TYX)
+    that finds those cells and a cell in every other frame too (unannotated there)."""
+    movie = root / "01"
+    movie.mkdir()
+    for t in range(frames):
+        tifffile.imwrite(movie / f"t{t:03d}.tif", np.full((24, 32), 100 + t, np.uint16))
+    seg = root / "01_GT" / "SEG"
+    seg.mkdir(parents=True)
+    pred = np.zeros((frames, 24, 32), np.uint16)
+    for t in range(frames):
+        pred[t, 2:8, 2:8], pred[t, 12:20, 16:26] = 3, 9
+    for t in annotated:
+        truth = np.zeros((24, 32), np.uint16)
+        truth[2:8, 2:8], truth[12:20, 16:26] = 1, 2
+        tifffile.imwrite(seg / f"man_seg{t:03d}.tif", truth)
+    return seg, pred
+
+
+def ctc_3d(root: Path):
+    """A 3D CTC layout: the movie ``01`` of 3 frames of 5 slices and ``01_GT/SEG`` annotating
+    slice 2 of frames 1 and 2 (``man_seg_001_002.tif``, ``man_seg_002_002.tif``: one cell
+    each); the prediction (TZYX) finds those cells 3 slices deep, and one in frame 0 too."""
+    movie = root / "01"
+    movie.mkdir()
+    for t in range(3):
+        tifffile.imwrite(
+            movie / f"t{t:03d}.tif",
+            np.full((5, 16, 16), 100 + t, np.uint16),
+            imagej=True,
+            metadata={"axes": "ZYX"},
+        )
+    seg = root / "01_GT" / "SEG"
+    seg.mkdir(parents=True)
+    for t in (1, 2):
+        truth = np.zeros((16, 16), np.uint16)
+        truth[4:10, 4:10] = t
+        tifffile.imwrite(seg / f"man_seg_{t:03d}_002.tif", truth)
+    pred = np.zeros((3, 5, 16, 16), np.uint16)
+    pred[:, 1:4, 4:10, 4:10] = 5  # slices 1-3 of every frame
+    return seg, pred
+
+
+def test_engine_scores_only_the_annotated_frames():
+    """Frames 1 and 3 of 4 annotated: scored frame by frame, every predicted cell of the
+    empty frames 0 and 2 was a false positive (AP 0.5 of 0.5); only where annotated: 1.0,
+    the error map 0 elsewhere."""
+    gt = np.zeros((4, 12, 12), np.uint16)
+    gt[[1, 3], 2:6, 2:6] = 1
+    pred = np.zeros_like(gt)
+    pred[:, 2:6, 2:6] = 7
+    assert evaluate_labels(gt, pred, frame_axis=0).scores["ap"]["0.5"] == 0.5
+    result = evaluate_labels(gt, pred, annotated=[(1,), (3,)], metrics_wanted=("ap", "seg"))
+    assert result.scores["ap"]["0.5"] == 1.0 and result.scores["seg"] == 1.0
+    assert (result.tp, result.fp, result.fn) == (2, 0, 0)
+    assert result.scores["annotated"] == {"frames": 2, "slices": 0, "in_frames": 2, "length": 4}
+    assert result.errors.shape == gt.shape and not result.errors.any()
+    with pytest.raises(ValueError, match=r"annotated place \(t=4\) does not lie"):
+        evaluate_labels(gt, pred, annotated=[(4,)])
+
+
+def test_evaluate_ctc_seg_folder_against_a_stack(tmp_path, capsys):
+    """`tessella evaluate PRED.tif 01_GT/SEG`: the folder opens as the reader opens it (6
+    frames, 2 annotated) and only frames 1 and 4 are scored (before: PRED and GT had to be
+    both files or both folders); the printout says so; 01_GT works as well."""
+    seg, pred = ctc_2d(tmp_path)
+    tifffile.imwrite(tmp_path / "pred.tif", pred)
+    scores = evaluate_paths(str(tmp_path / "pred.tif"), str(seg), ("ap", "seg"))
+    assert scores["n_images"] == 2 and scores["ap"]["0.5"] == 1.0 and scores["seg"] == 1.0
+    assert scores["annotated"]["frames"] == 2 and scores["annotated"]["length"] == 6
+    assert main(["evaluate", str(tmp_path / "pred.tif"), str(seg.parent)]) == 0
+    out = capsys.readouterr().out
+    assert "2 of 6 frames annotated (the files of SEG, by their names); only they" in out
+    assert "avS (mean AP over 0.5..0.9): 1.0000" in out
+
+
+def test_evaluate_ctc_slices_score_the_slice_of_the_3d_prediction(tmp_path):
+    """3D ground truth of single slices (man_seg_TTT_002.tif): the 2D slice 2 of frames 1
+    and 2 of the prediction is scored against each (SEG 1.0, AP 1.0); the whole TZYX stack
+    scored as one image (annotated_only="off") matches each annotated slice against a cell
+    9 slices big in all (SEG 1/9)."""
+    seg, pred = ctc_3d(tmp_path)
+    tifffile.imwrite(tmp_path / "pred.tif", pred, imagej=True, metadata={"axes": "TZYX"})
+    scores = evaluate_paths(str(tmp_path / "pred.tif"), str(seg), ("ap", "seg"))
+    assert scores["n_images"] == 2 and scores["seg"] == 1.0 and scores["ap"]["0.5"] == 1.0
+    assert scores["annotated"] == {
+        "frames": 0,
+        "slices": 2,
+        "in_frames": 2,
+        "length": 3,
+        "how": "the files of SEG, by their names",
+    }
+    whole = evaluate_paths(str(tmp_path / "pred.tif"), str(seg), ("seg",), annotated_only="off")
+    assert whole["seg"] == pytest.approx(1 / 9) and "annotated" not in whole
+
+
+def test_annotated_only_frames_of_a_sparse_stack(tmp_path):
+    """A sparse labels stack (a TYX file, as the reader's layer saved): annotated_only
+    ("--annotated-only frames") scores the frames holding an object; without it, the whole
+    stack as one image, the unannotated frames' cells false positives."""
+    gt = np.zeros((5, 12, 12), np.uint16)
+    gt[2, 2:6, 2:6] = 1
+    pred = np.zeros_like(gt)
+    pred[:, 2:6, 2:6] = 4
+    pred[:, 8:11, 8:11] = 6  # one false positive a frame
+    tifffile.imwrite(tmp_path / "gt.tif", gt)
+    tifffile.imwrite(tmp_path / "pred.tif", pred)
+    args = (str(tmp_path / "pred.tif"), str(tmp_path / "gt.tif"))
+    sparse = evaluate_paths(*args, annotated_only="frames")
+    assert sparse["n_images"] == 1 and sparse["ap"]["0.5"] == 0.5  # 1 TP, 1 FP
+    assert sparse["annotated"]["frames"] == 1 and sparse["annotated"]["length"] == 5
+    assert evaluate_paths(*args)["ap"]["0.5"] == 0.0  # as one volume: the tubes do not match
+
+
+def test_panel_scores_the_readers_ctc_layer_where_annotated(make_napari_viewer, tmp_path):
+    """The layer the reader makes of a SEG folder annotating 2 of 6 frames: "Score annotated
+    frames only" is checked by itself and the scores are those of the 2 frames (AP 1.0), the
+    status says so; unchecked, every frame is scored (the 4 empty ones' cells: AP 0.33)."""
+    from tessella._widgets.evaluate import EvaluateWidget
+
+    seg, pred = ctc_2d(tmp_path)
+    viewer = make_napari_viewer()
+    with pytest.warns(UserWarning, match="2 annotated frames of 0-5"):
+        [truth] = viewer.open(str(seg), plugin="tessella")
+    viewer.add_labels(pred, name="prediction", axis_labels=("t", "y", "x"))
+    widget = EvaluateWidget(viewer)
+    assert widget.truth_layer is truth and widget.annotated_checkbox.isChecked()
+    widget.evaluate_button.click()
+    assert widget.last_scores["ap"]["0.5"] == 1.0 and widget.last_evaluation.fp == 0
+    assert "2 of 6 frames annotated (by the SEG files of 'SEG')" in widget.status_label.text()
+    widget.annotated_checkbox.setChecked(False)
+    widget.evaluate_button.click()
+    assert widget.last_scores["ap"]["0.5"] == pytest.approx(1 / 3)
+    assert widget.last_evaluation.fp == 8
+
+
+@pytest.mark.skipif(
+    not (DATA / "ctc_Fluo-N2DH-GOWT1" / "01_GT" / "SEG").is_dir(), reason="no GOWT1 data"
+)
+def test_gowt1_places_are_where_the_reader_puts_its_frames():
+    """Fluo-N2DH-GOWT1 01_GT/SEG: 30 annotated frames of the 92-frame movie; the places the
+    file names give are the frames the reader fills (each holding cells)."""
+    from tessella._io_folder import folder_layers
+    from tessella.engine.evaluation import ctc_annotated
+
+    seg = DATA / "ctc_Fluo-N2DH-GOWT1" / "01_GT" / "SEG"
+    places = ctc_annotated(seg)
+    with pytest.warns(UserWarning, match="30 annotated frames of 0-91"):
+        [(data, _kwargs, kind)] = folder_layers(seg)
+    data = np.asarray(data)
+    assert kind == "labels" and data.shape[0] == 92 and len(places) == 30
+    holding = [(t,) for t in range(92) if data[t].any()]
+    assert places == holding
