@@ -5,6 +5,7 @@ does: by ``tessella evaluate`` and by the Evaluate panel."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -132,6 +133,31 @@ def test_annotated_only_frames_of_a_sparse_stack(tmp_path):
     assert sparse["n_images"] == 1 and sparse["ap"]["0.5"] == 0.5  # 1 TP, 1 FP
     assert sparse["annotated"]["frames"] == 1 and sparse["annotated"]["length"] == 5
     assert evaluate_paths(*args)["ap"]["0.5"] == 0.0  # as one volume: the tubes do not match
+
+
+def test_annotated_only_flag_of_tessella_evaluate(tmp_path, capsys):
+    """`tessella evaluate PRED GT --annotated-only` (frames by default) scores the frames of a
+    sparse stack holding a ground-truth object; `--annotated-only off` scores a SEG folder
+    whole, its empty frames included (the unannotated frames' cells false positives)."""
+    gt = np.zeros((5, 12, 12), np.uint16)
+    gt[2, 2:6, 2:6] = 1
+    pred = np.zeros_like(gt)
+    pred[:, 2:6, 2:6] = 4
+    tifffile.imwrite(tmp_path / "gt.tif", gt)
+    tifffile.imwrite(tmp_path / "pred.tif", pred)
+    out = tmp_path / "scores.json"
+    argv = ["evaluate", str(tmp_path / "pred.tif"), str(tmp_path / "gt.tif"), "--json", str(out)]
+    assert main([*argv, "--annotated-only"]) == 0
+    scores = json.loads(out.read_text())
+    assert scores["ap"]["0.5"] == 1.0 and scores["annotated"]["frames"] == 1
+    (tmp_path / "ctc").mkdir()
+    seg, pred_2d = ctc_2d(tmp_path / "ctc")
+    tifffile.imwrite(tmp_path / "pred2.tif", pred_2d)
+    argv = ["evaluate", str(tmp_path / "pred2.tif"), str(seg), "--json", str(out)]
+    assert main([*argv, "--annotated-only", "off"]) == 0
+    whole = json.loads(out.read_text())
+    assert "annotated" not in whole and whole["ap"]["0.5"] < 1.0
+    capsys.readouterr()
 
 
 def test_panel_scores_the_readers_ctc_layer_where_annotated(make_napari_viewer, tmp_path):

@@ -215,6 +215,15 @@ def _build_parser() -> argparse.ArgumentParser:
         help="GT files are binary masks: objects are their connected components (3D in volumes)",
     )
     evaluate.add_argument(
+        "--annotated-only",
+        nargs="?",
+        const="frames",
+        choices=["frames", "slices", "off"],
+        help="score sparse ground truth only where it is annotated: the frames (slices) of the "
+        "first axis that hold a ground-truth object; a Cell Tracking Challenge SEG folder given "
+        "as GT is scored so by itself (off: score it whole, empty frames included)",
+    )
+    evaluate.add_argument(
         "--overlapping",
         action="store_true",
         help="objects may overlap: PRED and GT files are (N, Y, X) mask stacks (label images "
