@@ -118,11 +118,13 @@ def test_channels_are_split_and_rgb_stays_one_layer(make_napari_viewer, tmp_path
 def test_integer_files_named_label_or_mask_open_as_labels(
     tmp_path, nuclei_sample, name, dtype, kind
 ):
-    _image, labels = nuclei_sample
-    tifffile.imwrite(tmp_path / name, labels.astype(dtype))
+    """The name alone says labels: the file holds an intensity image, which its content would
+    leave an image (labels under any name are labels by their content)."""
+    image, _labels = nuclei_sample
+    tifffile.imwrite(tmp_path / name, image.astype(dtype))
     [(data, kwargs, layer_type)] = read(tmp_path / name)
     assert layer_type == kind
-    np.testing.assert_array_equal(data, labels)
+    np.testing.assert_array_equal(data, image)
 
 
 @pytest.mark.parametrize(
@@ -140,13 +142,13 @@ def test_integer_files_named_label_or_mask_open_as_labels(
 def test_integer_files_in_a_folder_of_masks_open_as_labels(
     tmp_path, nuclei_sample, folder, dtype, kind
 ):
-    _image, labels = nuclei_sample
+    image, _labels = nuclei_sample  # an intensity image: the folder's name alone says labels
     (tmp_path / folder).mkdir()
     path = tmp_path / folder / "2227fd9b01d67c2b.tif"  # named after its image, not as labels
-    tifffile.imwrite(path, labels.astype(dtype))
+    tifffile.imwrite(path, image.astype(dtype))
     [(data, _kwargs, layer_type)] = read(path)
     assert layer_type == kind
-    np.testing.assert_array_equal(data, labels)
+    np.testing.assert_array_equal(data, image)
 
 
 @pytest.mark.parametrize(
@@ -155,12 +157,14 @@ def test_integer_files_in_a_folder_of_masks_open_as_labels(
         ("binary", "labels"),  # Lucchi++'s mito.tif: 0 and 1
         ("image", "image"),  # an 8-bit image is an integer image too
         ("zero", "image"),  # a blank image: nothing says it is a mask
-        ("instances", "image"),  # labels 0..N under a plain name: the name rule says
+        ("instances", "labels"),  # labels 0..N under a plain name: by their content
     ],
 )
 def test_an_integer_file_of_only_0_and_1_opens_as_labels(tmp_path, nuclei_sample, values, kind):
     """A binary ground truth named after what it shows (``mito.tif``) opened as an image,
-    which Evaluate does not list; a file holding only 0 and 1 is a mask, whatever its name."""
+    which Evaluate does not list; a file holding only 0 and 1 is a mask, whatever its name
+    (and instance labels are labels by their content, piecewise constant:
+    tests/test_io_plugin_content.py)."""
     image, labels = nuclei_sample
     data = {
         "binary": (labels > 0).astype(np.uint8),
@@ -435,17 +439,18 @@ def test_reader_declines_other_paths(tmp_path):
 
 @pytest.mark.parametrize("objects", [300, 70_000])  # uint16 ImageJ and uint32 OME-TIFF
 def test_labels_written_under_any_name_reopen_as_labels(tmp_path, nuclei_sample, objects):
-    _image, labels = nuclei_sample
+    image, labels = nuclei_sample
     labels = np.where(labels > 0, labels.astype(np.uint32) + objects - labels.max(), 0)
     meta = {"scale": (1.0, 1.0), "metadata": {"axes": "YX"}}
     for name in ("result.tif", "result.zarr"):
         write = write_labels_tiff if name.endswith(".tif") else write_zarr_plugin
         [written] = write(str(tmp_path / name), labels, meta)
+        assert read_image(written).labels, name  # marked so, not only labels by content
         [(data, _kwargs, layer_type)] = read(written)
         assert layer_type == "labels", name
         np.testing.assert_array_equal(np.asarray(data), labels)
     # an integer image that tessella did not write, under a plain name, is an image
-    tifffile.imwrite(tmp_path / "plain.tif", labels.astype(np.uint32))
+    tifffile.imwrite(tmp_path / "plain.tif", image.astype(np.uint32))
     [(_data, _kwargs, layer_type)] = read(tmp_path / "plain.tif")
     assert layer_type == "image"
 

@@ -51,6 +51,7 @@ from ._io import (
     _placement,
     _whole_number_env,
 )
+from ._io_content import _piecewise_constant
 
 __all__ = [
     "LAZY_IMAGE_BYTES",
@@ -483,37 +484,6 @@ def _labels_content(
         else:
             return False
     return _binary(frame) or bool(_piecewise_constant(frame))
-
-
-#: an integer frame is labels by its content where more than this fraction of its pairs of
-#: neighbouring pixels (right, down) that are both not 0 are equal. Measured on the shared
-#: data sets: label frames 0.966-1.0 (DSB2018's 664 masks 0.966-1.0, the fixtures' masks
-#: 0.984-1.0, CTC SEG/TRA, BBBC010's worm masks, Lucchi++'s mito, ISBI's boundaries 0.997-1.0),
-#: intensity frames 0.015-0.778 (DSB2018's 664 images, fluorescence, brightfield, H&E, up to
-#: 0.778; CTC GOWT1 up to 0.456; BBBC010, Lucchi++, ISBI, SIM+, the fixtures up to 0.113).
-#: Counted over all pairs, a DSB2018 fluorescence image whose background is 86 % exactly 0
-#: reaches 0.898 and the fixtures' 3D masks fall to 0.924: too close to tell
-PIECEWISE_EQUAL = 0.9
-
-
-def _piecewise_constant(data: np.ndarray) -> bool | None:
-    """Whether the integer ``data`` (2D or more: each YX plane) is piecewise constant, as
-    label images are and intensity images (noise) are not: more than
-    :data:`PIECEWISE_EQUAL` of its pairs of neighbouring pixels along Y and X that are both
-    not 0 are equal; None where no such pair is (all 0, or single pixels), which tells
-    nothing; False for other types."""
-    if data.dtype.kind not in "iu" or data.ndim < 2:
-        return False
-    equal = pairs = 0
-    for plane in data.reshape(-1, *data.shape[-2:]):
-        inside = plane != 0
-        for a, b, both in (
-            (plane[:, 1:], plane[:, :-1], inside[:, 1:] & inside[:, :-1]),
-            (plane[1:], plane[:-1], inside[1:] & inside[:-1]),
-        ):
-            pairs += int(np.count_nonzero(both))
-            equal += int(np.count_nonzero(both & (a == b)))
-    return equal > PIECEWISE_EQUAL * pairs if pairs else None
 
 
 def _label_places(folder: Path, by_number: dict[int, Path]) -> tuple[list[int], int] | None:
