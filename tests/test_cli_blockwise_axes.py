@@ -73,6 +73,7 @@ def test_a_tcyx_zarr_is_segmented_recorded_and_replayed_blockwise_as_in_memory(
     replay = ["--recipe", tmp_path / "blocks.recipe.json", "--workers", "0", "-q"]
     assert _segment(movie, "-o", again, *replay) == 0, capsys.readouterr().err
     np.testing.assert_array_equal(np.asarray(read_image(again).data), got)
+    assert _warnings(capsys.readouterr().err) == said_in_memory  # (-q: warnings still print)
     # on a zarr whose metadata say other axes (the same pixels as a ZCYX stack): refused
     # with the same line in memory and blockwise (before: blockwise read it as TYXC)
     other = tmp_path / "stack.zarr"
@@ -89,7 +90,8 @@ def test_a_tcyx_zarr_is_segmented_recorded_and_replayed_blockwise_as_in_memory(
 
 def test_a_plain_zarr_read_with_its_stored_axes_replays_them(movie, tmp_path, capsys):
     """A zarr without axes metadata, read with ``--axes TCYX``: its blockwise recipe's
-    replay reads it with TCYX (before: with the recipe's TYXC, as stored: refused)."""
+    replay reads it with TCYX (before: with the recipe's TYXC, as stored: refused); with
+    ``-q`` the averaging warning is said, as in memory."""
     plain = tmp_path / "plain.zarr"
     data = zarr.open_array(str(movie), mode="r")[...]
     zarr.create_array(str(plain), shape=data.shape, dtype=data.dtype, chunks=(1, 3, 32, 32))[
@@ -100,6 +102,10 @@ def test_a_plain_zarr_read_with_its_stored_axes_replays_them(movie, tmp_path, ca
     assert _segment(plain, "-o", blocks, "--axes", "TCYX", *one_block, "-q") == 0, (
         capsys.readouterr().err
     )
+    # -q: "no progress bar or summary (errors and warnings still print)", as in memory
+    # (before: blockwise said no warning with -q)
+    [said] = _warnings(capsys.readouterr().err)
+    assert "its 3 channels (axes TYXC, uint16) are averaged" in said
     recipe = tmp_path / "blocks.recipe.json"
     assert json.loads(recipe.read_text())["stored_axes"] == "TCYX"
     replay = ["--recipe", recipe, "--workers", "0", "-q"]

@@ -128,6 +128,14 @@ def _recorded_axes(source: Path, recipe_path, recipe: dict, channel: int | None)
     return stored.upper()
 
 
+def _say_warnings(caught: list, shown: int) -> int:
+    """The engine's warnings ``caught`` from ``shown`` on, said as in memory (with ``-q``
+    too: "errors and warnings still print"); returns how many are said now."""
+    for warning in caught[shown:]:
+        print(f"warning: {warning.message}", file=sys.stderr)
+    return len(caught)
+
+
 def _segment_blockwise(
     args, jobs, model, params, tta, tile, recipe, invert=None, package=None, settings=None
 ) -> int:
@@ -208,10 +216,7 @@ def _segment_blockwise(
                     except StopIteration as stop:
                         result = stop.value
                         break
-                    for warning in caught[shown:]:
-                        if not args.quiet:
-                            print(f"warning: {warning.message}", file=sys.stderr)
-                    shown = len(caught)
+                    shown = _say_warnings(caught, shown)
                     if progress.stage != stage:
                         if bar is not None:
                             bar.close()
@@ -243,6 +248,7 @@ def _segment_blockwise(
         finally:
             if bar is not None:
                 bar.close()
+            _say_warnings(caught, shown)  # (those of the last stage, or before a refusal)
     recorded = {**result.recipe, **(package or {})}
     if identity is not None:
         recorded[INPUT_KEY] = identity
