@@ -135,6 +135,37 @@ def test_blockwise_segments_the_channel_chosen_as_in_memory(movie, tmp_path):
     assert (result.recipe["channel"], result.recipe["stored_axes"]) == (1, "TCYX")
 
 
+def test_cli_channel_with_blockwise_is_recorded_skipped_and_replayed(movie, tmp_path, capsys):
+    """``--channel 1 --blockwise``: the labels of channel 1 (as in memory), recorded in the
+    recipe with the axes as stored; ``--skip-existing`` skips the same run and refuses
+    another channel; ``--recipe`` replays it (before: refused, "--blockwise reads the whole
+    input")."""
+    out = tmp_path / "one.zarr"
+    assert _segment(movie, "-o", out, "--channel", "1", *BLOCKWISE, "-q") == 0, (
+        capsys.readouterr().err
+    )
+    assert not [w for w in _warnings(capsys.readouterr().err) if "averaged" in w]
+    expected = tessella.segment(read_image(movie, channel=1), "nuclei2d", tta=False, device="cpu")
+    got = np.asarray(read_image(out).data)
+    for t in range(2):
+        assert expected[t].max() >= 5
+        assert metrics.matching(expected[t], got[t], 0.5).ap >= 0.99
+    recipe = tmp_path / "one.recipe.json"
+    assert (
+        json.loads(recipe.read_text())["channel"],
+        json.loads(recipe.read_text())["stored_axes"],
+    ) == (1, "TCYX")
+    again = [movie, "-o", out, "--channel", "1", *BLOCKWISE, "--skip-existing"]
+    assert _segment(*again) == 0
+    said = capsys.readouterr()
+    assert "skipped" in (said.err + said.out).lower()
+    assert _segment(movie, "-o", out, "--channel", "2", *BLOCKWISE, "--skip-existing") == 1
+    capsys.readouterr()
+    replay = tmp_path / "replay.zarr"
+    assert _segment(movie, "-o", replay, "--recipe", recipe, "--workers", "0", "-q") == 0
+    np.testing.assert_array_equal(np.asarray(read_image(replay).data), got)
+
+
 def test_two_channels_are_refused_before_any_block_as_in_memory(nuclei_sample, tmp_path, capsys):
     """Two channels for a one-channel model (neither one image nor a colour photo): in
     memory refused naming the file and ``--channel``; blockwise scanned every block, then

@@ -71,7 +71,7 @@ def _cmd_segment(args) -> int:
             + ("give --axes" if not args.axes else "not with --blockwise")
         )
     for key, value in part.items():
-        if args.blockwise or movie:
+        if (args.blockwise and key != "channel") or movie:
             raise CliError(
                 f"{_part_said(args, key, value)} reads one image's {key}; "
                 + (
