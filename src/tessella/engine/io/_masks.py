@@ -12,7 +12,7 @@ import numpy as np
 from ._image import is_zarr_path
 from ._read import read_image
 from ._tiff import _tiff_error
-from ._write import atomic_path
+from ._write import atomic_path, unit_for
 
 __all__ = [
     "MASK_STACK_INFO",
@@ -66,7 +66,7 @@ def write_mask_stack(
     metadata: dict[str, Any] = {"axes": "TYX", "min": 0, "max": 1, "Info": MASK_STACK_INFO}
     if y_size and x_size:
         resolution = (1.0 / x_size, 1.0 / y_size)
-        metadata["unit"] = "micron" if unit in ("µm", "um", "micron") else unit
+        metadata["unit"] = unit_for(unit, "imagej")  # ("micron", Fiji's µm: ASCII)
     with atomic_path(path, overwrite) as tmp:
         if len(masks):
             tifffile.imwrite(
