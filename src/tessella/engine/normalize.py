@@ -17,6 +17,7 @@ __all__ = [
 ]
 
 _SAMPLE = 2_000_000  # percentiles from at most this many pixels per channel
+_SLAB = 1 << 22  # pixels of 64-bit input scaled in float64 at a time (32 MiB)
 
 # the ``mode`` strings that :func:`numpy.pad` accepts
 PadMode = Literal[
@@ -71,17 +72,37 @@ def percentile_normalize(
         return percentile_normalize(image[None], low, high, 0)[0]
     moved = np.moveaxis(image, channel_axis, 0)
     out = np.empty(moved.shape, dtype=np.float32)
-    for c, channel in enumerate(moved):
-        flat = channel.reshape(-1)
-        step = max(1, flat.size // _SAMPLE)
-        lo, hi = np.percentile(flat[::step], (low, high))
-        scale = percentile_scale(lo, hi, flat.min(), flat.max())
+    for c, channel in enumerate(moved):  # (no channel is copied whole: only the output is)
+        lo, hi = _sampled_percentiles(channel, (low, high))
+        scale = percentile_scale(lo, hi, channel.min(), channel.max())
         if channel.dtype.itemsize > 4:  # float64 beyond float32's range, 64-bit integers:
-            out[c] = (channel - np.float64(lo)) / scale  # scaled in float64, then cast
+            into = out[c, ...]  # scaled in float64, then cast: a slab at a time, not whole
+            for part in _slabs(channel):
+                into[part] = (channel[part] - np.float64(lo)) / scale
         else:
             np.subtract(channel, lo, out=out[c], casting="unsafe")
             out[c] /= scale
     return np.moveaxis(out, 0, channel_axis)
+
+
+def _slabs(channel: np.ndarray) -> list:
+    """Indices cutting ``channel`` along its first axis into slabs of at most about
+    :data:`_SLAB` pixels (one row at least); ``...`` (the whole) for a 0-d one."""
+    if channel.ndim == 0:
+        return [...]
+    rows = max(1, _SLAB // max(1, channel[0].size))
+    return [slice(i, i + rows) for i in range(0, len(channel), rows)]
+
+
+def _sampled_percentiles(channel: np.ndarray, q: tuple[float, float]) -> np.ndarray:
+    """The percentiles ``q`` of every ``step``-th pixel of ``channel`` in C order (at most
+    about :data:`_SAMPLE` pixels), copying the sample alone: ``reshape(-1)`` copied a whole
+    channel whose pixels are not contiguous (a transposed stack, a channel-last image)."""
+    step = max(1, channel.size // _SAMPLE)
+    if channel.flags.c_contiguous:
+        return np.percentile(channel.reshape(-1)[::step], q)  # (a view; percentile copies it)
+    sample = channel.flat[::step]  # the same pixels, copied without the rest
+    return np.percentile(sample, q, overwrite_input=True)  # ours: sorted in place
 
 
 #: a normalised channel whose median lies above this has a bright background (brightfield,
