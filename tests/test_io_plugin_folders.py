@@ -236,6 +236,37 @@ def test_sparse_ctc_ground_truth_sits_at_its_frame_numbers(data_dir):
         )
     for t in (0, 3, 48, 91):
         assert not np.asarray(labels[t]).any()
+    # its files carry no pixel size: the movie's (0.2405 µm), so that they overlay it (they
+    # were drawn at 1 pixel a unit, a quarter of the image's size, in its corner)
+    np.testing.assert_allclose(kwargs["scale"], (1, 0.2405, 0.2405), rtol=1e-4)
+
+
+def test_ctc_label_frames_without_a_pixel_size_take_the_movies(tmp_path):
+    """Label frames of the CTC layout without a pixel size (as GOWT1's SEG) take the pixel
+    size of the movie beside them (``01`` beside ``01_GT/SEG``), every frame annotated or
+    not; label frames with their own keep it; a movie of another frame shape gives none."""
+    frames = movie(4)
+    write_frames(tmp_path / "01", frames, name="t{:03d}.tif", size=0.5, numbers=range(4))
+    seg = tmp_path / "01_GT" / "SEG"
+    seg.mkdir(parents=True)
+    truth = (frames > frames.mean()).astype(np.uint16)
+    truth[:, :4] = 2
+    for t in range(4):
+        tifffile.imwrite(seg / f"man_seg{t:03d}.tif", truth[t])  # no resolution
+    [(labels, kwargs, kind)] = read(seg)
+    assert kind == "labels" and np.asarray(labels).shape == (4, 32, 48)
+    np.testing.assert_allclose(kwargs["scale"], (1, 0.5, 0.5))
+    own = write_frames(
+        tmp_path / "02_GT" / "SEG", truth, name="man_seg{:03d}.tif", size=0.25, numbers=range(4)
+    )
+    write_frames(tmp_path / "02", frames, name="t{:03d}.tif", size=0.5, numbers=range(4))
+    np.testing.assert_allclose(read(own)[0][1]["scale"], (1, 0.25, 0.25))
+    write_frames(tmp_path / "03", movie(4, (16, 48)), name="t{:03d}.tif", numbers=range(4))
+    other = tmp_path / "03_GT" / "SEG"
+    other.mkdir(parents=True)
+    for t in range(4):
+        tifffile.imwrite(other / f"man_seg{t:03d}.tif", truth[t])
+    np.testing.assert_allclose(read(other)[0][1]["scale"], (1, 1, 1))
 
 
 def test_label_frames_with_gaps_in_memory_and_lazily(tmp_path, monkeypatch):

@@ -424,8 +424,11 @@ def _movie_layers(
             stack[t] = da.from_delayed(load(path, first.axes, shape, dtype), shape, dtype=dtype)
         data = da.stack(stack)
     axes = "T" + first.axes
-    unit = "µm" if first.unit in _MICRON else first.unit
-    metadata, kwargs = _placement(folder, name, axes, dict(first.pixel_size), unit)
+    sizes, unit = dict(first.pixel_size), first.unit
+    if labels and not sizes:  # GOWT1's SEG: no pixel size; its movie's, so that they overlay
+        sizes, unit = _movie_pixel_size(folder, first) or (sizes, unit)
+    unit = "µm" if unit in _MICRON else unit
+    metadata, kwargs = _placement(folder, name, axes, sizes, unit)
     if _axes_guessed(frames[0], first.data.ndim):
         metadata[AXES_GUESSED_KEY] = True  # plain 3D frames: ZYX is a guess
     elif first.axes == "YX" and not _TIME_NAME.search(frames[0].name):
@@ -533,6 +536,22 @@ def _movie_beside(folder: Path) -> tuple[int, int, Path] | None:
     except (OSError, ValueError):  # none there, or no TIFFs
         return None
     return (numbered[0][0], len(numbered), numbered[0][1]) if numbered else None
+
+
+def _movie_pixel_size(folder: Path, first) -> tuple[dict[str, float], str] | None:
+    """The pixel size and unit of the movie beside the label frames ``folder`` (the Cell
+    Tracking Challenge's layout: ``01`` beside ``01_GT/SEG``; its first frame, read), where it
+    has one and its frames have the shape and axes of the label frame ``first``; else None."""
+    beside = _movie_beside(folder)
+    if beside is None:
+        return None
+    try:
+        frame = _read(beside[2])
+    except (OSError, ValueError):
+        return None
+    if frame.axes != first.axes or tuple(frame.data.shape) != tuple(first.data.shape):
+        return None
+    return (dict(frame.pixel_size), frame.unit) if frame.pixel_size else None
 
 
 #: the Cell Tracking Challenge's ground-truth frames, numbered from 0 as its movies are
