@@ -27,6 +27,7 @@ __all__ = [
 
 def _segment_jobs(inputs: list[str], output: str) -> list[tuple[Path, Path]]:
     from ..engine.io import TIFF_SUFFIXES, is_zarr_path, list_images
+    from ..engine.io._zarr import ome_image_of_labels
 
     sources: list[Path] = []
     for item in inputs:
@@ -41,7 +42,9 @@ def _segment_jobs(inputs: list[str], output: str) -> list[tuple[Path, Path]]:
     first = Path(inputs[0])
     single = len(inputs) == 1 and (not first.is_dir() or is_zarr_path(first))
     if single:
-        if is_zarr_path(sources[0]) and out.suffix.lower() != ".zarr":
+        # (OME-NGFF names labels in an image's labels group without .zarr: img.zarr/labels/x)
+        zarr_out = out.suffix.lower() == ".zarr" or ome_image_of_labels(out) is not None
+        if is_zarr_path(sources[0]) and not zarr_out:
             raise CliError(f"{out}: zarr input needs a .zarr output")
         if not is_zarr_path(sources[0]) and out.suffix.lower() not in TIFF_SUFFIXES:
             raise CliError(f"{out}: the output of one image must be a .tif/.tiff file")

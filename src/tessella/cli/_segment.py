@@ -41,6 +41,7 @@ def _cmd_segment(args) -> int:
         write_mask_stack,
         write_zarr_labels,
     )
+    from ..engine.io._zarr import ome_image_of_labels
     from ..engine.pipeline import default_model, segment_steps, window_of
     from ..engine.progress import Progress
     from ..engine.registry import load_model, recipe_model
@@ -226,9 +227,10 @@ def _cmd_segment(args) -> int:
                 else:
                     recorded[DIGEST_KEY] = labels_digest(result.labels)
                     # OME-Zarr input: OME-Zarr labels (its version, axes and scale), as --blockwise
-                    ome = labels_ome(image, result.axes) if is_zarr_path(target) else None
+                    zarr_out = is_zarr_path(target) or ome_image_of_labels(target) is not None
+                    ome = labels_ome(image, result.axes) if zarr_out else None
                     write = functools.partial(
-                        write_zarr_labels if is_zarr_path(target) else write_labels,
+                        write_zarr_labels if zarr_out else write_labels,
                         labels=result.labels,
                         axes=result.axes,
                         pixel_size=pixel_size,
