@@ -27,10 +27,35 @@ def _tool(name: str):
         sys.path.remove(str(TOOLS))
 
 
-def _tune(model: Path, data: Path, *extra: str) -> subprocess.CompletedProcess:
-    command = [sys.executable, str(TOOLS / "tune_defaults.py"), str(model), "--data", str(data)]
+def _main(name: str, capsys, *argv: str) -> subprocess.CompletedProcess:
+    """Run ``tools/NAME.py ARGV...`` in this process, as a fresh one would (no model loaded
+    before it; a subprocess spent most of its time importing torch): its exit code, stdout
+    and stderr. Each tool is also run once as a script, in
+    ``test_tools_take_a_model_by_name_like_the_cli``."""
+    from tessella.engine import registry
+
+    tool = _tool(name)
+    registry._CACHE.clear()  # a card rewritten by the previous run is read again
+    capsys.readouterr()
+    argv_before = sys.argv
+    sys.argv = [str(TOOLS / f"{name}.py"), *argv]
+    try:
+        tool.main()
+        code = 0
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+        if isinstance(stop.code, str):
+            print(stop.code, file=sys.stderr)
+    finally:
+        sys.argv = argv_before
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(argv, code, out, err)
+
+
+def _tune(capsys, model: Path, data: Path, *extra: str) -> subprocess.CompletedProcess:
+    command = [str(model), "--data", str(data)]
     command += ["--holdout", "1", "--grid", "radius=0", "--grid", "z_median=0", *extra]
-    return subprocess.run(command, capture_output=True, text=True, timeout=600)
+    return _main("tune_defaults", capsys, *command)
 
 
 def _two_crops(folder: Path, nuclei_sample, width: int, binary: bool) -> Path:
@@ -47,21 +72,28 @@ def _two_crops(folder: Path, nuclei_sample, width: int, binary: bool) -> Path:
     return folder
 
 
-def test_tune_defaults_grid_dry_run_and_tta(tmp_path, nuclei_sample):
+def test_tune_defaults_grid_dry_run_and_tta(tmp_path, nuclei_sample, capsys):
     data = _two_crops(tmp_path / "data", nuclei_sample, 256, binary=True)
     model = train_tiny("semantic", data, tmp_path / "model")
     card_path = model / "card.json"
     before = card_path.read_text()
 
     # --dry-run prints the choice among the given values and leaves the card alone
-    done = _tune(model, data, "--grid", "threshold=0.3,0.5", "--dry-run")
+    done = _tune(capsys, model, data, "--grid", "threshold=0.3,0.5", "--dry-run")
     assert done.returncode == 0, done.stderr
     assert "top 5:" in done.stdout and "'threshold': (0.3, 0.5)" in done.stdout
     assert card_path.read_text() == before
 
     # --tta tunes on augmented predictions and makes TTA the model's default
     done = _tune(
-        model, data, "--grid", "threshold=0.3,0.5", "--grid", "fill_holes=false,true", "--tta"
+        capsys,
+        model,
+        data,
+        "--grid",
+        "threshold=0.3,0.5",
+        "--grid",
+        "fill_holes=false,true",
+        "--tta",
     )
     assert done.returncode == 0, done.stderr
     defaults = json.loads(card_path.read_text())["defaults"]
@@ -72,6 +104,7 @@ def test_tune_defaults_grid_dry_run_and_tta(tmp_path, nuclei_sample):
     assert "'fill_holes': (False, True)" in defaults["params_tuning"]["how"]
     # the card's parameters are scored too: re-tuned on the same grid, they are the choice
     done = _tune(
+        capsys,
         model,
         data,
         "--grid",
@@ -86,7 +119,7 @@ def test_tune_defaults_grid_dry_run_and_tta(tmp_path, nuclei_sample):
 
     # an unknown parameter is a usage error that names it; the card is untouched
     tuned = card_path.read_text()
-    done = _tune(model, data, "--grid", "thresold=0.3")
+    done = _tune(capsys, model, data, "--grid", "thresold=0.3")
     assert done.returncode == 2 and "--grid thresold=0.3" in done.stderr
     assert card_path.read_text() == tuned
 
@@ -102,12 +135,10 @@ def test_tune_defaults_grid_dry_run_and_tta(tmp_path, nuclei_sample):
     tifffile.imwrite(
         volume / "masks" / "vol.tif", stack_mask.astype("uint8"), photometric="minisblack"
     )
-    command = [sys.executable, str(TOOLS / "tune_defaults.py"), str(model), "--data", str(volume)]
+    command = [str(model), "--data", str(volume)]
     command += ["--holdout", "vol", "--grid", "radius=0", "--grid", "threshold=0.5"]
-    plain = subprocess.run([*command, "--dry-run"], capture_output=True, text=True, timeout=600)
-    turned = subprocess.run(
-        [*command, "--dry-run", "--orientations"], capture_output=True, text=True, timeout=600
-    )
+    plain = _main("tune_defaults", capsys, *command, "--dry-run")
+    turned = _main("tune_defaults", capsys, *command, "--dry-run", "--orientations")
     assert plain.returncode == 0 and turned.returncode == 0, turned.stderr
     assert "each image in its dihedral orientations" in turned.stdout
     assert "orientations" not in plain.stdout
@@ -121,7 +152,7 @@ def test_tune_defaults_grid_dry_run_and_tta(tmp_path, nuclei_sample):
     assert card_path.read_text() == tuned
 
 
-def test_tools_take_a_model_by_name_like_the_cli(tmp_path, nuclei_sample):
+def test_tools_take_a_model_by_name_like_the_cli(tmp_path, nuclei_sample, capsys):
     """``tune_defaults.py nuclei2d`` tunes the bundled model (it used to read the name as a
     folder and fail after the whole hold-out had been predicted); an unknown name is refused
     at once, by name."""
@@ -130,9 +161,9 @@ def test_tools_take_a_model_by_name_like_the_cli(tmp_path, nuclei_sample):
     data = _two_crops(tmp_path / "data", nuclei_sample, 256, binary=False)
     bundled_card = find_model("nuclei2d") / "card.json"
     before = bundled_card.read_text()
-    command = [sys.executable, str(TOOLS / "tune_defaults.py"), "nuclei2d", "--data", str(data)]
+    command = ["nuclei2d", "--data", str(data)]
     command += ["--holdout", "1", "--grid", "seed_thresh=0.8,0.85", "--grid", "min_size=25"]
-    done = subprocess.run([*command, "--dry-run"], capture_output=True, text=True, timeout=600)
+    done = _main("tune_defaults", capsys, *command, "--dry-run")
     assert done.returncode == 0, done.stderr
     tuning = json.loads(done.stdout[: done.stdout.index("top 5:")])["params_tuning"]
     assert tuning["holdout_ap50"] > 0.5  # the bundled network found the sample's nuclei
@@ -149,14 +180,13 @@ def test_tools_take_a_model_by_name_like_the_cli(tmp_path, nuclei_sample):
         assert "unknown model 'no-such-model'" in done.stderr, (tool, done.stderr)
 
 
-def test_score_model_orientations(tmp_path, nuclei_sample):
+def test_score_model_orientations(tmp_path, nuclei_sample, capsys):
     """``score_model.py --orientations`` scores the 8 orientations of images and masks, turned
     together, with the bundled nuclei2d on two crops of the shipped sample."""
     data = _two_crops(tmp_path / "data", nuclei_sample, 320, binary=False)
     model = TOOLS.parent / "src" / "tessella" / "bundled" / "nuclei2d"
-    command = [sys.executable, str(TOOLS / "score_model.py"), str(model)]
-    command += ["--images", str(data / "images"), "--masks", str(data / "masks")]
-    done = subprocess.run([*command, "--orientations"], capture_output=True, text=True, timeout=600)
+    command = [str(model), "--images", str(data / "images"), "--masks", str(data / "masks")]
+    done = _main("score_model", capsys, *command, "--orientations")
     assert done.returncode == 0, done.stderr
     validation = json.loads(done.stdout[done.stdout.index("{\n") :])
     turned = validation["orientations"]
@@ -166,11 +196,13 @@ def test_score_model_orientations(tmp_path, nuclei_sample):
     # masks turned with their images: every orientation scores about as the first (a mask
     # left as it was would match its turned nuclei by chance only)
     assert turned["min"] > validation["scores"]["avs"] - 0.1
-    # an image with a pixel size is refused by name: its turned copies would lose it
+    # an image with a pixel size is refused by name (its turned copies would lose it), before
+    # the plain scoring segments anything
     image = tifffile.imread(data / "images" / "1.tif")
     tifffile.imwrite(data / "images" / "1.tif", image, imagej=True, resolution=(2.0, 2.0))
-    done = subprocess.run([*command, "--orientations"], capture_output=True, text=True, timeout=600)
+    done = _main("score_model", capsys, *command, "--orientations")
     assert done.returncode != 0 and "1.tif: --orientations needs images" in done.stderr
+    assert "$ tessella" not in done.stdout, done.stdout
 
 
 def test_score_model_turns_colour_images_in_y_and_x():

@@ -125,22 +125,28 @@ def _orient(array: np.ndarray, transform, axes: str) -> np.ndarray:
     return np.moveaxis(transform_image(moved, transform), (-2, -1), (y, x))
 
 
-def score_orientations(model: Path, args, plain: dict) -> dict:
-    """The plain scores again for the 7 other orientations of every image (and its masks)."""
+def orientable_images(args) -> tuple[list[Path], list]:
+    """The chosen image files and their images, checked before anything is scored: the turned
+    copies are written without metadata, so each must read back as it was."""
     from tessella.engine.axes import guess_axes
     from tessella.engine.io import read_image
-    from tessella.engine.tta import dihedral_transforms
 
-    key = PRIMARY[args.metric]
     files = [p for p in list_images(args.images) if not args.names or p.stem in args.names]
     images = [read_image(p) for p in files]  # the project's axes (metadata, else the shape)
     for image in images:
-        # the turned copies are written without metadata: they must read back alike
         if image.pixel_size or guess_axes(image.data.shape) != image.axes:
             sys.exit(
                 f"{image.path}: --orientations needs images without a pixel size whose axes "
                 f"({image.axes}) follow from their shape"
             )
+    return files, images
+
+
+def score_orientations(model: Path, args, plain: dict, files: list[Path], images: list) -> dict:
+    """The plain scores again for the 7 other orientations of every image (and its masks)."""
+    from tessella.engine.tta import dihedral_transforms
+
+    key = PRIMARY[args.metric]
     scores = [plain["scores"][key]]
     for transform in dihedral_transforms(2)[1:]:
         with tempfile.TemporaryDirectory() as tmp:
@@ -235,13 +241,15 @@ def main() -> None:
     args = parser.parse_args()
     card_path = args.model / "card.json"
     card = json.loads(card_path.read_text())
+    # refused before the (long) plain scoring, not after it
+    oriented = orientable_images(args) if args.orientations else None
     validation = score(args.model, args.images, args.masks, args, False)
     if args.tta:
         validation["with_tta"] = score(args.model, args.images, args.masks, args, True)
     if args.stack_spacing:
         validation["as_3d_stack"] = score_stack(args.model, args)
-    if args.orientations:
-        validation["orientations"] = score_orientations(args.model, args, validation)
+    if oriented is not None:
+        validation["orientations"] = score_orientations(args.model, args, validation, *oriented)
     if args.record:
         card["validation"] = validation
         card_path.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n")
