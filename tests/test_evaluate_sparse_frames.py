@@ -136,7 +136,7 @@ def test_annotated_only_frames_of_a_sparse_stack(tmp_path):
 
 
 def test_annotated_only_flag_of_tessella_evaluate(tmp_path, capsys):
-    """`tessella evaluate PRED GT --annotated-only` (frames by default) scores the frames of a
+    """`tessella evaluate PRED GT --annotated-only frames` scores the frames of a
     sparse stack holding a ground-truth object; `--annotated-only off` scores a SEG folder
     whole, its empty frames included (the unannotated frames' cells false positives)."""
     gt = np.zeros((5, 12, 12), np.uint16)
@@ -147,7 +147,7 @@ def test_annotated_only_flag_of_tessella_evaluate(tmp_path, capsys):
     tifffile.imwrite(tmp_path / "pred.tif", pred)
     out = tmp_path / "scores.json"
     argv = ["evaluate", str(tmp_path / "pred.tif"), str(tmp_path / "gt.tif"), "--json", str(out)]
-    assert main([*argv, "--annotated-only"]) == 0
+    assert main([*argv, "--annotated-only", "frames"]) == 0
     scores = json.loads(out.read_text())
     assert scores["ap"]["0.5"] == 1.0 and scores["annotated"]["frames"] == 1
     (tmp_path / "ctc").mkdir()
@@ -157,6 +157,10 @@ def test_annotated_only_flag_of_tessella_evaluate(tmp_path, capsys):
     assert main([*argv, "--annotated-only", "off"]) == 0
     whole = json.loads(out.read_text())
     assert "annotated" not in whole and whole["ap"]["0.5"] < 1.0
+    # before the positionals too (a value of its own: it took PRED for its value)
+    first = ["evaluate", "--annotated-only", "frames", str(tmp_path / "pred.tif")]
+    assert main([*first, str(tmp_path / "gt.tif"), "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["annotated"]["frames"] == 1
     capsys.readouterr()
 
 

@@ -216,12 +216,12 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument(
         "--annotated-only",
-        nargs="?",
-        const="frames",
         choices=["frames", "slices", "off"],
-        help="score sparse ground truth only where it is annotated: the frames (slices) of the "
-        "first axis that hold a ground-truth object; a Cell Tracking Challenge SEG folder given "
-        "as GT is scored so by itself (off: score it whole, empty frames included)",
+        metavar="{frames,slices,off}",
+        help="score sparse ground truth only where it is annotated: frames (slices): the frames "
+        "(2D slices) of the first axis that hold a ground-truth object; a Cell Tracking "
+        "Challenge SEG folder given as GT is scored so by itself (off: score it whole, empty "
+        "frames included)",
     )
     evaluate.add_argument(
         "--overlapping",
