@@ -10,6 +10,7 @@ from ._console import CliError, _advance, _progress_bar
 from ._inputs import _chosen_part, _chosen_spacing, _read_as_recorded, _spacing
 from ._skip_existing import _say_skipped_existing, _skip_existing
 from ._write import (
+    _check_inside_ome_image,
     _check_writable,
     _outputs_of,
     _probe_recipe,
@@ -154,6 +155,7 @@ def _segment_blockwise(
     [(source, target)] = jobs
     if target.suffix != ".zarr":
         raise CliError(f"{target}: --blockwise writes zarr; name the output .zarr")
+    _check_inside_ome_image(source, target)  # (the engine lists labels in its image's group)
     replay = recipe.get("blockwise", {})  # a recipe replays the same blocks and halo
     block, halo = _parse_block(args.block) or replay.get("block"), replay.get("halo")
     channel = _chosen_part(args, recipe).get("channel")  # --channel, else the recipe's

@@ -17,13 +17,15 @@ from typing import Any
 
 import numpy as np
 
+from ..input_record import INPUT_KEY
+from ..io._zarr import ome_image_of_labels, point_labels_at_image, register_ome_labels
 from ._grid import _as_tuple, block_grid
 from ._identity import input_identity
 from ._run import STITCH_DEPTH, BlockProgress, BlockwiseResult, _map, _open_zarr, _Run
 from ._scan import _scan
 from ._segmenters import _MODELS, ModelSegmenter, _method
 from ._stitch import _relabel_task, _segment_task, _stitch, _stitch_graph
-from ._store import _check_chunks, _Input, _open_input, _start
+from ._store import _check_chunks, _Input, _open_input, _start, check_target, input_record
 from ._support import BlockwiseSupport, blockwise_support
 from ._temporal import TemporalSegmenter, _link, _scan_and_predict
 
@@ -139,6 +141,8 @@ class _Request:
     max_size: int = 0
     recipe: dict | None = None
     prepare: Callable | None = None  # a stage before "segment" (the normalisation scan)
+    #: the input folder's input_identity (its recipe's, as ``tessella segment`` records it)
+    identity: dict | None = None
     finish: Callable | None = None  # a stage between "stitch" and "relabel" (linking)
 
 
@@ -162,7 +166,9 @@ def _blocks_steps(
         raise ValueError("graph stitching needs a segmenter with objects(): see FunctionSegmenter")
     if executor is not None and data.source.store is None:
         raise ValueError("workers read the input from disk: give a zarr path, not an array")
+    check_target(data, out)
     _check_chunks(data, grid)
+    request.identity = input_record(data, out)  # before the run reads it, as the CLI's
     segmenter = request.segmenter
     plan = {
         "input": data.source.store or "an array",
@@ -231,10 +237,15 @@ def _run_stages(request: _Request, run: _Run, executor) -> Generator[BlockProgre
         "stitch": run.support.stitch,
     }
     recipe = dict(request.recipe or {}) | {"blockwise": blockwise, "input": request.data.name}
+    if request.identity is not None:  # what --skip-existing compares the input with
+        recipe[INPUT_KEY] = request.identity
     if (work / "lineage.json").exists():  # [[child track, parent track], ...]
         recipe["lineage"] = json.loads((work / "lineage.json").read_text())
     try:
         _open_zarr(str(work / "result.zarr"), mode="r+").attrs["tessella"] = recipe
+        image = ome_image_of_labels(out)  # labels into their image's labels group:
+        if image is not None:  # named relative to it, and called as the folder
+            point_labels_at_image(work / "result.zarr", out.name.removesuffix(".zarr") or out.name)
         # the labels replaced are moved aside in one rename (they go with ``work``), so that
         # Ctrl-C or SIGTERM never leaves them half deleted in place, and are put back if the
         # commit does not happen
@@ -254,6 +265,14 @@ def _run_stages(request: _Request, run: _Run, executor) -> Generator[BlockProgre
         shutil.rmtree(work)
     except OSError as exc:
         raise OSError(f"{out}: cannot finish ({exc}); run again to resume") from exc
+    if image is not None:  # listed in the labels group, as NGFF readers find them
+        try:
+            register_ome_labels(out)
+        except (OSError, ValueError) as exc:
+            raise OSError(
+                f"{out.parent}: cannot list {out.name} among the labels of {image} ({exc}); "
+                "the labels are written"
+            ) from None
     return BlockwiseResult(out, n_objects, grid.shape, label_axes, grid.n_blocks, resumed, recipe)
 
 
@@ -300,7 +319,11 @@ def segment_blockwise_steps(
     ``invert`` (None: as the model's card says) inverts every frame's intensities before the
     network, or (False) none. An unfinished run into ``out`` with the same settings is
     resumed. ``out`` becomes OME-Zarr labels for OME-Zarr input, else a zarr array (uint32,
-    chunks = blocks).
+    chunks = blocks) in the input's zarr format (v2 for a v2 zarr, else v3). Labels of an
+    OME-Zarr image written to ``IMAGE.zarr/labels/NAME`` are listed in its labels group when
+    the run ends (elsewhere inside an OME-Zarr image ``out`` is refused before any block).
+    The recipe (the result's ``tessella`` attribute) records a zarr input folder's
+    ``input_identity``, as ``tessella segment`` records it for ``--skip-existing``.
 
     Examples
     --------

@@ -41,6 +41,9 @@ class _Input:
     #: ``read_image`` gives them (what a recipe records as ``stored_axes``); None: an array
     stored_axes: str | None = None
     channel: int | None = None  # the channel chosen (``channel=``): that one alone, no C
+    #: the file or folder the input was read from (a path's; an ImageData's ``path``, e.g.
+    #: the file napari read a layer from); None: an array
+    path: Path | None = None
 
 
 def _open_input(image, axes: str | None, channel: int | None = None) -> _Input:
@@ -67,6 +70,7 @@ def _open_input(image, axes: str | None, channel: int | None = None) -> _Input:
             unit=image.unit if image.pixel_size else "pixel",
             name=str(image.path) if image.path is not None else array.name,
             ome=image.ome if array.axes == image.axes.upper() else None,
+            path=Path(image.path) if image.path is not None else None,
         )
     if not isinstance(image, str | os.PathLike):
         store = getattr(getattr(image, "store", None), "root", None)
@@ -93,7 +97,7 @@ def _open_input(image, axes: str | None, channel: int | None = None) -> _Input:
     source = _Source(str(path.resolve()), key, **_stored_layout(whole, data.axes, channel))
     return _Input(
         source, data.data, data.axes, data.pixel_size, data.unit, str(path), data.ome,
-        whole.stored_axes, channel,
+        whole.stored_axes, channel, path,
     )  # fmt: skip
 
 
@@ -121,6 +125,62 @@ def _stored_layout(whole, axes: str, channel: int | None) -> dict:
         "at": tuple(taken[i] for i in drop),
         "order": () if order == tuple(range(len(order))) else order,
     }
+
+
+def check_target(data: _Input, out: Path) -> Path | None:
+    """Refuse (ValueError, before any block) an ``out`` inside an OME-Zarr image other than
+    as labels of that image in its labels group (``IMAGE/labels/NAME``, OME-NGFF's place):
+    elsewhere in it the labels could replace the image's own arrays or groups; in another
+    image's labels group they would pass for that image's; labels not written as OME-Zarr
+    labels of the image's axes (read with others) are none of its labels; and
+    ``IMAGE/labels/NAME`` that holds something other than labels is not replaced, as
+    ``tessella segment`` refuses them in memory. Returns that image (whose labels group the
+    finished run lists ``out`` in), else None."""
+    from ..io._zarr import _group_metadata, _ome_attrs, ome_image_around
+
+    image = ome_image_around(out)
+    if image is None:
+        return None
+    if out.absolute().parent != image / "labels":
+        raise ValueError(
+            f"{out} is inside the OME-Zarr image {image}, whose arrays it could replace; "
+            f"write its labels to {image / 'labels' / 'NAME'} or outside it"
+        )
+    if data.path is None or data.path.resolve() != image.resolve():
+        raise ValueError(
+            f"{out}: the labels group of the OME-Zarr image {image} holds that image's "
+            f"labels, and these are {data.name}'s; write them elsewhere"
+        )
+    if data.ome is None:
+        raise ValueError(
+            f"{out}: the labels group of the OME-Zarr image {image} holds OME-Zarr labels of "
+            f"its axes, and these are read with axes {data.axes}; write them elsewhere"
+        )
+    if out.exists() or out.is_symlink():
+        found = _group_metadata(out)
+        if found is None or "image-label" not in _ome_attrs(found[1]):
+            raise ValueError(f"{out} exists and holds no OME-Zarr labels; it is not replaced")
+    return image
+
+
+def input_record(data: _Input, out: Path) -> dict | None:
+    """:func:`~tessella.engine.input_record.input_identity` of a zarr input's folder (a
+    path's, or the file of an ImageData, e.g. the one napari read a panel's layer from), as
+    ``tessella segment`` records it beside its labels for ``--skip-existing``: its metadata
+    and one ``stat`` per chunk file, no pixel read. What the run writes there is left out
+    (``out``, its recipe and work folder, and the labels group of an OME-Zarr image it
+    lists ``out`` in). None for an array, and for a file (a TIFF would be hashed whole)."""
+    from ..input_record import input_identity
+    from ..io import is_zarr_path
+    from ..io._zarr import ome_image_of_labels
+
+    if data.path is None or not data.path.is_dir() or not is_zarr_path(data.path):
+        return None
+    recipe = out.with_name(out.name.rsplit(".", 1)[0] + ".recipe.json")
+    outputs = [out, recipe, work_dir(out)]
+    if ome_image_of_labels(out) is not None:  # the labels group: none of the image's pixels
+        outputs.append(out.parent)
+    return input_identity(data.path, outputs)
 
 
 def _check_chunks(data: _Input, grid: BlockGrid) -> None:
@@ -151,10 +211,14 @@ def _check_chunks(data: _Input, grid: BlockGrid) -> None:
 
 
 def _create_outputs(work: Path, grid: BlockGrid, data: _Input) -> str:
-    """The provisional array and the empty result; returns the result's array key."""
+    """The provisional array and the empty result; returns the result's array key. A plain
+    result is in its input's zarr format (v2 labels of a v2 zarr, as in memory: the v2-only
+    tools that read the image read them; v2 with Blosc-LZ4, which every v2 reader decodes),
+    else v3, with its unit spelled as :func:`~tessella.engine.io.unit_for` spells it."""
     import zarr
 
     from ..io import _labels_layout, create_ome_labels
+    from ..io._write import _v2_compressor, unit_for, zarr_format_of
 
     label_axes = data.axes.replace("C", "")
     shape, chunks = grid.shape, grid.block
@@ -167,9 +231,20 @@ def _create_outputs(work: Path, grid: BlockGrid, data: _Input) -> str:
         attrs: dict[str, Any] = {
             "tessella_axes": label_axes,
             "pixel_size": pixel_size,
-            "unit": data.unit,
+            "unit": unit_for(data.unit, "zarr"),
         }
-        array = zarr.create_array(result, shape=shape, dtype="uint32", chunks=chunks, fill_value=0)
+        # (an ImageData's array, as napari read it, has no store: the file it was read from)
+        form = zarr_format_of(data.source.store or data.path) or 3
+        codecs: dict[str, Any] = {"compressors": _v2_compressor()} if form == 2 else {}
+        array = zarr.create_array(
+            result,
+            shape=shape,
+            dtype="uint32",
+            chunks=chunks,
+            fill_value=0,
+            zarr_format=2 if form == 2 else 3,
+            **codecs,
+        )
         array.attrs.update(attrs)
         return ""
     layout = _labels_layout(data.ome, data.axes, label_axes, data.source.store)
