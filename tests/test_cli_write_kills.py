@@ -79,6 +79,91 @@ _KILLER = textwrap.dedent(
 ).format(hook=_HOOK)
 
 
+# Runs scripts like the two above, each in a child forked from one process that imported
+# tessella once (a fresh interpreter per kill point spent most of its ~0.7 s importing): a
+# line of JSON {"script", "argv"} in, the child's exit code out. The child starts with the
+# modules the scripts import already imported (they install their hook after their imports,
+# as before), its output to /dev/null and its errors to the driver's stderr; it ends with
+# os._exit (KILLED from the hook, 0 when the script ran to its end, 1 on an exception).
+_DRIVER = textwrap.dedent(
+    """
+    import json, os, sys, traceback
+
+    import numpy as np
+
+    from tessella import cli
+    import zarr  # imported lazily by write_zarr_labels; its import changes no file
+
+    from tessella.engine.io import write_labels, write_zarr_labels
+
+    while line := sys.stdin.readline():
+        request = json.loads(line)
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                sys.argv = ["-c", *request["argv"]]
+                sys.stdout = open(os.devnull, "w")
+                exec(request["script"], {"__name__": "__main__"})
+                code = 0
+            except SystemExit as stop:
+                code = stop.code if isinstance(stop.code, int) else int(stop.code is not None)
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                sys.stderr.flush()
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        sys.stdout.write(f"{os.waitstatus_to_exitcode(status)}\\n")
+        sys.stdout.flush()
+    """
+)
+
+
+class _Driver:
+    def __init__(self, folder: Path) -> None:
+        self.errors = folder / "driver.err"
+        with self.errors.open("w") as err:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", _DRIVER],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=err,
+                text=True,
+                env={**os.environ, "OMP_NUM_THREADS": "1"},
+            )
+
+    def run(self, script: str, *argv: str) -> tuple[int, str]:
+        """The exit code of ``script`` run with ``argv``, and what it wrote to stderr."""
+        before = self.errors.stat().st_size
+        assert self.process.stdin and self.process.stdout
+        self.process.stdin.write(json.dumps({"script": script, "argv": argv}) + "\n")
+        self.process.stdin.flush()
+        reply = self.process.stdout.readline()
+        with self.errors.open() as err:
+            err.seek(before)
+            errors = err.read()
+        assert reply, f"the driver died: {errors}"
+        return int(reply), errors
+
+    def close(self) -> None:
+        assert self.process.stdin
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
+
+
+_driver: _Driver | None = None
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _forking_driver(tmp_path_factory):
+    global _driver
+    _driver = _Driver(tmp_path_factory.mktemp("driver"))
+    yield
+    _driver.close()
+    _driver = None
+
+
 def _write(target: Path, value: int) -> None:
     labels = np.full((32, 32), value, np.uint16)
     (write_zarr_labels if target.suffix == ".zarr" else write_labels)(target, labels)
@@ -110,14 +195,10 @@ def _hidden(folder: Path) -> list[str]:
 
 def _kill_at(target: Path, n: int, *mode: str) -> int:
     """The killer's exit code (KILLED, or 0 where the write finished before its Nth step)."""
-    done = subprocess.run(
-        [sys.executable, "-c", _KILLER, str(target), str(n), str(NEW), *mode],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "OMP_NUM_THREADS": "1"},
-    )
-    assert done.returncode in (0, KILLED), done.stderr
-    return done.returncode
+    assert _driver is not None
+    code, errors = _driver.run(_KILLER, str(target), str(n), str(NEW), *mode)
+    assert code in (0, KILLED), errors
+    return code
 
 
 @pytest.mark.parametrize("suffix", [".tif", ".zarr"])
