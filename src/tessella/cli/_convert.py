@@ -22,11 +22,17 @@ def _cmd_convert(args) -> int:
         raise CliError(f"{out}: convert writes zarr; name the output .zarr")
     if out.resolve() == image.resolve() or image.resolve() in out.resolve().parents:
         raise CliError(f"{out}: would replace its input {image}; choose another output")
-    if (out.exists() or out.is_symlink()) and not args.overwrite:
-        raise CliError(f"{out} exists; pass --overwrite to replace it")
     if args.chunk is not None and args.chunk < 1:
         raise CliError(f"--chunk must be a whole number of at least 1, got {args.chunk}")
     from ..engine.blockwise import to_chunked_zarr
+    from ..engine.blockwise._convert import recover_convert_leftovers
+
+    try:  # what a conversion to OUT killed before it finished left (said in one line)
+        recover_convert_leftovers(out)
+    except OSError as exc:
+        raise CliError(f"{out}: cannot undo what a killed conversion left ({exc})") from None
+    if (out.exists() or out.is_symlink()) and not args.overwrite:
+        raise CliError(f"{out} exists; pass --overwrite to replace it")
 
     with _ChunksWritten(image.name, args.quiet):
         try:

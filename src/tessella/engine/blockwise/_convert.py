@@ -4,12 +4,15 @@ keeping the axes and the pixel size."""
 from __future__ import annotations
 
 import os
+import re
+import secrets
 import shutil
-import tempfile
+import socket
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-__all__ = ["to_chunked_zarr"]
+__all__ = ["recover_convert_leftovers", "to_chunked_zarr"]
 
 
 def to_chunked_zarr(image, out, chunks: int | None = None, overwrite: bool = False) -> Path:
@@ -26,8 +29,11 @@ def to_chunked_zarr(image, out, chunks: int | None = None, overwrite: bool = Fal
     Written as a whole or not at all: into a hidden folder beside ``out``, renamed onto it
     once every chunk and the attributes are written; a failure or an interruption (a bad
     chunk, a full disk, Ctrl-C) removes that folder and leaves ``out`` as it was, the
-    ``out`` that ``overwrite`` was replacing included. (A kill -9 leaves the hidden
-    ``.OUT.zarr.*.tmp`` folder, never a half-written ``out``.)
+    ``out`` that ``overwrite`` was replacing included. A kill -9 (the OOM killer, a job's
+    time limit) leaves the hidden ``.OUT.zarr.convert-HOST-PID-*.tmp`` folder, never a
+    half-written ``out``; the next conversion to ``out`` removes it, and puts the previous
+    ``out`` back where the kill came between the two renames that replace it
+    (:func:`recover_convert_leftovers`).
 
     >>> to_chunked_zarr("slide.tif", "slide.zarr")  # doctest: +SKIP
     PosixPath('slide.zarr')
@@ -36,11 +42,11 @@ def to_chunked_zarr(image, out, chunks: int | None = None, overwrite: bool = Fal
     import dask.array as da
     import zarr
 
-    from ..axes import SUPPORTED_AXES
     from ..io import TIFF_SUFFIXES, is_zarr_path, read_image
     from ._driver import default_block
 
     path, out = Path(image), Path(out)
+    recover_convert_leftovers(out)
     if (out.exists() or out.is_symlink()) and not overwrite:
         raise FileExistsError(f"{out} exists; pass overwrite=True to replace it")
     if is_zarr_path(path):
@@ -50,25 +56,23 @@ def to_chunked_zarr(image, out, chunks: int | None = None, overwrite: bool = Fal
     elif path.suffix.lower() in TIFF_SUFFIXES:
         import tifffile
 
-        from ..io._tiff import _tiff_axes, _tiff_pixel_size  # as read_image reads a TIFF
+        from ..io._tiff import _pick_series, _tiff_pixel_size
 
         with tifffile.TiffFile(path) as tif:
-            series = tif.series[0]
-            axes, drop = _tiff_axes(series.axes, series.shape, strict=False)
-            sizes, unit = _tiff_pixel_size(tif)
-        data = da.from_zarr(tifffile.imread(path, aszarr=True))
-        if drop and data.ndim == len(series.axes):  # as read_image drops them
+            index = _pick_series(path, tif.series, None)  # the series read_image reads
+            axes, drop = _tiff_stored_axes(path, tif.series[index])
+            sizes, unit = _tiff_pixel_size(tif, index)
+            ndim = len(tif.series[index].shape)
+        data = da.from_zarr(tifffile.imread(path, aszarr=True, series=index))
+        if drop and data.ndim == ndim:  # as read_image drops them
             data = data[tuple(0 if i in drop else slice(None) for i in range(data.ndim))]
-        if axes not in SUPPORTED_AXES or len(axes) != data.ndim:
+        if len(axes) != data.ndim:
             axes = ""  # not stated: give --axes when segmenting it
     else:
         raise ValueError(f"{path}: not a TIFF or zarr")
     n_spatial = sum(a in "ZYX" for a in axes) or min(data.ndim, 2)
     edge = int(chunks or default_block(n_spatial))
-    shape = dict(zip(axes, data.shape))
-    data = data.rechunk(
-        tuple({"T": 1, "C": shape.get("C", 1)}.get(a, edge) for a in axes) if axes else edge
-    )
+    data = data.rechunk(_chunks(axes, data.shape, edge))
     # (tessella_labels false: an image, though its attributes are those of labels zarrs
     # written before the marker, which the reader would otherwise ask about)
     attrs: dict = {
@@ -79,7 +83,7 @@ def to_chunked_zarr(image, out, chunks: int | None = None, overwrite: bool = Fal
     if axes:
         attrs["tessella_axes"] = axes
     out.parent.mkdir(parents=True, exist_ok=True)  # (as zarr made it before)
-    staged = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    staged = _own_folder(out, ".tmp")
     # a pool of its own, shut down (its running chunk writes finished) before the staged
     # folder is removed: the threads of dask's shared pool went on writing chunks after an
     # error or Ctrl-C, and made the removed folder again
@@ -104,7 +108,6 @@ def to_chunked_zarr(image, out, chunks: int | None = None, overwrite: bool = Fal
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
         zarr.open(os.fspath(staged), mode="r+").attrs.update(attrs)
-        os.chmod(staged, 0o777 & ~_umask())  # mkdtemp makes it 0700
         _rename_onto(staged, out, overwrite)
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
@@ -112,10 +115,116 @@ def to_chunked_zarr(image, out, chunks: int | None = None, overwrite: bool = Fal
     return out
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _chunks(axes: str, shape: tuple[int, ...], edge: int) -> tuple[int, ...]:
+    """The chunk of an array of ``axes`` (in the order it is stored) and ``shape``: one
+    frame along T, every channel along C, ``edge`` along Z, Y and X. Axes not known (``""``,
+    given when segmenting): ``edge`` along the last two, 1 along the others, so that no chunk
+    holds a whole movie or stack of unknown axes."""
+    if not axes:
+        return tuple(edge if i >= len(shape) - 2 else 1 for i in range(len(shape)))
+    return tuple({"T": 1, "C": n}.get(a, edge) for a, n in zip(axes, shape))
+
+
+def _tiff_stored_axes(path: Path, series) -> tuple[str, list[int]]:
+    """The axes of the TIFF ``series`` of ``path`` in the order the file stores them (its
+    axes of length 1 left out: their positions, the second value), as ``read_image`` reads
+    them before it transposes them to an order the engine reads (``stored_axes``): Fiji's
+    ZCYX and TCYX hyperstacks kept as stored, recorded as ``tessella_axes`` for the zarr
+    reader to transpose as the TIFF reader does; ``""`` where ``read_image`` refuses the
+    file's own axes (give them when segmenting the zarr). Read from its metadata alone, not
+    its pixels."""
+    from ..axes import SUPPORTED_AXES, guess_axes, supported_order
+    from ..io._tiff import _tiff_axes, _tiff_stated_axes
+
+    # (_read_tiff's reading of the axes, on the series' shape in place of its pixels)
+    axes, drop = _tiff_axes(series.axes, series.shape, strict=False)
+    stated, _by = _tiff_stated_axes(series, drop)
+    shape = tuple(n for i, n in enumerate(series.shape) if i not in drop)
+    if stated is not None and len(stated) != len(shape):
+        stated = None
+    if len(axes) != len(shape):
+        axes = guess_axes(shape) if 2 <= len(shape) <= 4 else axes
+    elif axes == "ZYX" and stated == "?YX" and guess_axes(shape) == "YXC":
+        axes = "YXC"  # a plain imwrite of (Y, X, 2..8): channels last
+    named = stated is not None and "?" not in stated
+    readable = axes in SUPPORTED_AXES or (named and supported_order(axes) is not None)
+    return (axes if readable else ""), drop
+
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9.]", "_", socket.gethostname()) or "host"
+
+
+def _own_folder(out: Path, suffix: str) -> Path:
+    """A new hidden folder beside ``out`` named for this process (its host and pid, which
+    :func:`recover_convert_leftovers` reads to tell a killed conversion's from a running
+    one's): ``.OUT.zarr.convert-HOST-PID-XXXXXX.tmp`` (or ``.old``)."""
+    while True:
+        folder = out.parent / (
+            f".{out.name}.convert-{_host()}-{os.getpid()}-{secrets.token_hex(3)}{suffix}"
+        )
+        try:
+            folder.mkdir()
+            return folder
+        except FileExistsError:
+            continue
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # (PermissionError: another user's process)
+        return True
+    return True
+
+
+def recover_convert_leftovers(out) -> str | None:
+    """Undo what a conversion to ``out`` (:func:`to_chunked_zarr`) killed before it
+    finished (kill -9, the OOM killer, a job's time limit) left beside it: its hidden staged
+    folder (``.OUT.zarr.convert-HOST-PID-*.tmp``) is removed, and the previous ``out`` it
+    was replacing (``.OUT.zarr.convert-HOST-PID-*.old/OUT.zarr``) put back where ``out`` is
+    missing (a kill between the two renames), else removed. Only folders of this host whose
+    process is gone are touched (a conversion still running keeps its own). Says what it did
+    in one warning line, which it also returns; None where there was nothing."""
+    out = Path(out)
+    pattern = re.compile(
+        rf"\.{re.escape(out.name)}\.convert-(?P<host>.+)-(?P<pid>\d+)-[0-9a-f]{{6}}"
+        r"\.(?P<kind>tmp|old)"
+    )
+    try:
+        entries = sorted(out.parent.iterdir()) if out.parent.is_dir() else []
+    except OSError:
+        return None
+    host, removed, restored = _host(), [], None
+    for entry in entries:
+        match = pattern.fullmatch(entry.name)
+        if match is None or match["host"] != host or _pid_alive(int(match["pid"])):
+            continue
+        if entry.is_symlink() or not entry.is_dir():
+            continue
+        previous = entry / out.name
+        if match["kind"] == "old" and (previous.exists() or previous.is_symlink()):
+            if not (out.exists() or out.is_symlink()):
+                os.rename(previous, out)
+                restored = entry.name
+        shutil.rmtree(entry, ignore_errors=True)
+        if restored != entry.name:
+            removed.append(entry.name)
+    if not (removed or restored):
+        return None
+    said = [f"put {out} back from {restored}"] if restored else []
+    if removed:
+        said.append(f"removed {', '.join(removed)}")
+    line = (
+        f"{out}: a conversion to it was killed before it finished; "
+        f"{' and '.join(said)} (left beside it)"
+    )
+    warnings.warn(line, UserWarning, stacklevel=2)
+    return line
 
 
 def _rename_onto(staged: Path, out: Path, overwrite: bool) -> None:
@@ -128,7 +237,7 @@ def _rename_onto(staged: Path, out: Path, overwrite: bool) -> None:
         return
     if not overwrite:
         raise FileExistsError(f"{out} exists; pass overwrite=True to replace it")
-    aside = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+    aside = _own_folder(out, ".old")
     previous = aside / out.name
     os.rename(out, previous)
     try:
