@@ -7,6 +7,7 @@ import json
 import math
 import os
 import tempfile
+import unicodedata
 from pathlib import Path
 from typing import Any, Literal
 
@@ -78,7 +79,8 @@ _UDUNITS = {
 def unit_for(unit: str | None, fmt: str) -> str | None:
     """``unit`` (any spelling: "µm", "um", "micron", "micrometer"...) spelled as the format
     ``fmt`` requires: ``"ome-zarr"`` its UDUNITS name (OME-NGFF: "micrometer"), ``"imagej"``
-    ImageJ's ("micron", which Fiji shows as µm; ASCII, as its description must be),
+    ImageJ's ("micron", which Fiji shows as µm; ASCII, as its description must be: any other
+    character escaped as ImageJ escapes it, "Å" as ``\\u00C5``),
     ``"ome-tiff"`` and ``"zarr"`` (Tessella's own attributes) its symbol ("µm", OME's
     UnitsLength). A unit it does not know is kept as given. None for ``"ome-zarr"`` where
     there is no physical unit ("pixel", "", None): NGFF leaves the axis without one.
@@ -90,7 +92,9 @@ def unit_for(unit: str | None, fmt: str) -> str | None:
     """
     if fmt not in UNIT_FORMATS:
         raise ValueError(f"unknown format {fmt!r}; one of {', '.join(UNIT_FORMATS)}")
-    text = "" if unit is None else str(unit).strip()
+    # (NFC: the angstrom sign U+212B and a decomposed A + ring as Å, U+00C5)
+    text = unicodedata.normalize("NFC", _java_unescaped("" if unit is None else str(unit)))
+    text = text.strip()
     key = text if text[:1] in ("µ", "μ", "Å", "Å") else text.lower()
     symbol = _UNIT_SYMBOLS.get(key, text)
     if fmt == "ome-zarr":
@@ -98,8 +102,37 @@ def unit_for(unit: str | None, fmt: str) -> str | None:
             return None
         return _UDUNITS.get(symbol, symbol)
     if fmt == "imagej":
-        return "micron" if symbol == "µm" else symbol
+        return _java_escaped("micron" if symbol == "µm" else symbol)
     return symbol
+
+
+def _java_escaped(text: str) -> str:
+    """``text`` in ASCII as ImageJ writes a value of its TIFF description (``FileSaver.
+    appendEscapedLine``): a character outside printable ASCII, and the backslash, as
+    ``\\uXXXX`` (UTF-16 code units), which Fiji reads back (``java.util.Properties``) as the
+    character: "Å" is written ``\\u00C5`` and shown as Å. No unit can make the ImageJ
+    writer fail (its description is ASCII)."""
+    if text.isascii() and text.isprintable() and "\\" not in text:
+        return text
+    units = text.encode("utf-16-be")
+    return "".join(
+        chr(code) if 0x20 <= code < 0x7F and code != 0x5C else f"\\u{code:04X}"
+        for code in (int.from_bytes(units[i : i + 2], "big") for i in range(0, len(units), 2))
+    )
+
+
+def _java_unescaped(text: str) -> str:
+    """``text`` with the ``\\uXXXX`` escapes ImageJ writes (``\\u00C5``, ``\\u00B5m``) read
+    as the characters, as Fiji reads them."""
+    if "\\u" not in text:
+        return text
+    import re
+
+    def char(match: re.Match) -> str:
+        return chr(int(match.group(1), 16))
+
+    decoded = re.sub(r"\\u([0-9A-Fa-f]{4})", char, text)
+    return decoded.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def zarr_format_of(path: str | os.PathLike | None) -> int | None:
