@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -489,6 +491,14 @@ def register_ome_labels(target: str | os.PathLike) -> bool:
         return False
     form, image_attrs = _group_metadata(image) or (2, {})
     group = target.parent
+    # (a read-modify-write: runs registering labels of one image at once, a job array,
+    # each lost the others' names; the attributes are written atomically, temp + replace)
+    group.mkdir(parents=True, exist_ok=True)
+    with _exclusive(group / ".tessella-labels.lock"):
+        return _register_locked(target, group, form, image_attrs)
+
+
+def _register_locked(target: Path, group: Path, form: int, image_attrs: dict) -> bool:
     found = _group_metadata(group)
     create = found is None
     attrs = {} if found is None else found[1]
@@ -505,6 +515,47 @@ def register_ome_labels(target: str | os.PathLike) -> bool:
     ome["labels"] = names + ([target.name] if target.name not in names else [])
     _write_group_attrs(group, form, attrs, create)
     return True
+
+
+@contextlib.contextmanager
+def _exclusive(lock: Path, stale_s: float = 60.0):
+    """Hold an exclusive lock on the file ``lock`` (made where missing, kept after) while in
+    the block: ``fcntl.flock`` on POSIX, which the system releases when its holder dies;
+    elsewhere, or where the file system refuses flock, the file ``lock.excl`` made with
+    O_EXCL and removed after, retried while another holds it (one older than ``stale_s``
+    seconds, left by a process killed while holding it, taken over)."""
+    try:
+        import fcntl
+    except ImportError:  # (Windows)
+        fcntl = None  # type: ignore[assignment]
+    if fcntl is not None:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError:  # (a file system without flock: the lock file below)
+            os.close(fd)
+        else:
+            try:
+                yield
+            finally:
+                os.close(fd)  # (releases the lock)
+            return
+    excl = lock.with_name(lock.name + ".excl")
+    while True:
+        try:
+            os.close(os.open(excl, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+            break
+        except FileExistsError:
+            with contextlib.suppress(OSError):
+                if time.time() - excl.stat().st_mtime > stale_s:
+                    excl.unlink()
+                    continue
+            time.sleep(0.02)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            excl.unlink()
 
 
 def _ome_axis_names(entries: Any, ndim: int, dataset: str, axes: str | None) -> str | None:
