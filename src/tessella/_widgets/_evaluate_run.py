@@ -87,7 +87,9 @@ def _evaluate_steps(
     """The scoring of a pair as ``kind``, in the engine's steps (a worker that is quit stops
     at the next one: after the ground truth's objects, then after each image matched;
     overlapping masks, one image: after each side's object masks, then after each group of
-    ground-truth masks compared with every predicted one)."""
+    ground-truth masks compared with every predicted one). Ground truth scored at its
+    annotated places only is given as it is: the engine reads a lazy stack a place at a
+    time (a SEG folder the reader opened lazily), each in the step that scores it."""
     if kind == "overlapping":
         return (
             yield from evaluation.evaluate_masks_steps(
@@ -96,7 +98,7 @@ def _evaluate_steps(
         )
     return (
         yield from evaluation.evaluate_labels_steps(
-            np.asarray(labels_true),
+            labels_true if annotated is not None else np.asarray(labels_true),
             np.asarray(labels_pred),
             threshold,
             frame_axis,
@@ -107,6 +109,22 @@ def _evaluate_steps(
             annotated,
         )
     )
+
+
+def _image_word(kind: str, frame_axis: int | None, annotated, ndim: int) -> str:
+    """What each image of a pair scored as ``kind`` is, as the progress bar counts them.
+
+    >>> _image_word("labels", None, [(2,), (5,)], 3), _image_word("labels", None, [(2, 1)], 4)
+    ('frame', 'slice')
+    >>> _image_word("boundaries", None, None, 3), _image_word("binary", 0, None, 3)
+    ('section', 'frame')
+    """
+    if annotated is not None:
+        lengths = {len(place) for place in annotated}
+        return {frozenset({1}): "frame", frozenset({2}): "slice"}.get(frozenset(lengths), "image")
+    if kind == "boundaries" and ndim > 2:
+        return "section"
+    return "image" if frame_axis is None else "frame"
 
 
 def _evaluate(*args) -> Evaluation:
@@ -186,6 +204,7 @@ class _Run:
     masks_from: str = ""  # overlapping: where the prediction's whole objects came from
     versions: tuple[int, int] = (0, 0)  # the data versions of the prediction and truth
     annotated_how: str = ""  # scored where annotated only: what says where
+    image_word: str = "image"  # what each image scored is: "frame", "slice", "section"
 
 
 def _images_scored(scores: dict, kind: str) -> str:
@@ -280,6 +299,7 @@ class EvaluateRun:
                 show_error(f"Evaluate: {message}")
                 self._set_status(f"Not evaluated: {message}")
                 return
+        frame_axis = _frame_axis(pred, truth) if kind in ("labels", "binary") else None
         masks_from = ""
         if kind == "overlapping":  # the prediction's objects whole, as Export's mask stack
             pred_data, masks_from = _prediction_masks(self.viewer, pred)
@@ -299,9 +319,9 @@ class EvaluateRun:
             masks_from,
             self._watch_data(pred, truth),
             how,
+            _image_word(kind, frame_axis, annotated, len(truth_data.shape)),
         )
         self._set_running(True)
-        frame_axis = _frame_axis(pred, truth) if kind in ("labels", "binary") else None
         names = (f"ground truth '{truth.name}'", f"prediction '{pred.name}'")
         args = (truth_data, pred_data, self._run.threshold, frame_axis, self._run.ignore_label)
         if np.prod(pred_data.shape) <= SYNC_MAX_PIXELS:
@@ -332,31 +352,38 @@ class EvaluateRun:
         worker.warned.connect(lambda args: show_warning(f"Evaluate: {args[0]}"))
         worker.finished.connect(self._on_finished)
         self.worker = worker
-        self.progress_bar.setRange(0, 0)  # busy until the first count of images arrives
+        self.progress_bar.setRange(0, 0)  # busy until the count of images (or masks) arrives
         self.progress_bar.setFormat("")
         self.progress_bar.setVisible(True)
         self.cancel_button.setEnabled(True)
         worker.start()
 
     def _on_progress(self, progress: Progress) -> None:
-        """A step of the scoring in a worker: the bar counts the images matched (overlapping
-        masks: the ground-truth objects compared with the prediction's)."""
-        if progress.stage == "match":
+        """A step of the scoring in a worker: the bar counts the images scored, "frame 12 of
+        30" (frames of a movie, the annotated frames or slices of sparse ground truth, the
+        sections of a membrane map; from 0 as the scoring starts), or the ground-truth objects
+        of overlapping masks compared with the prediction's; one image: busy, then 1 of 1."""
+        if progress.stage == "match" and self._run is not None:
             self.progress_bar.setRange(0, progress.total)
             self.progress_bar.setValue(progress.done)
-            overlapping = self._run is not None and self._run.kind == "overlapping"
-            units = "ground-truth objects" if overlapping else "images"
-            self.progress_bar.setFormat(f"matched: %v / %m {units}")
+            if self._run.kind == "overlapping":
+                self.progress_bar.setFormat("matched: %v / %m ground-truth objects")
+            elif progress.total > 1:
+                self.progress_bar.setFormat(f"scored: {self._run.image_word} %v of %m")
+            else:
+                self.progress_bar.setFormat("matched: %v / %m images")
 
     def _on_cancel_clicked(self) -> None:
-        """Stop the scoring in its worker at its next step (after the image being matched, or
-        the group of overlapping masks); nothing of it is shown."""
+        """Stop the scoring in its worker at its next step (after the image, frame or
+        section being scored, or the group of overlapping masks); nothing of it is shown."""
         if self.worker is None or self._run is None:
             return
         self.worker.quit()
         self.cancel_button.setEnabled(False)
-        being = "masks" if self._run.kind == "overlapping" else "image"
-        self._set_status(f"Cancelling after the {being} being matched…")
+        if self._run.kind == "overlapping":
+            self._set_status("Cancelling after the masks being matched…")
+        else:
+            self._set_status(f"Cancelling after the {self._run.image_word} being scored…")
 
     def _on_aborted(self) -> None:
         run = self._run

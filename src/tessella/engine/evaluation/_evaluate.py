@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import metrics
 from ..progress import Progress, run_steps
-from ._mistakes import prediction_note
+from ._mistakes import ground_truth_note, prediction_note
 from ._scores import (
     FALSE_NEGATIVE,
     FALSE_POSITIVE,
@@ -105,22 +105,39 @@ def evaluate_labels_steps(
     """:func:`evaluate_labels` (same arguments) as steps: a generator that yields a
     :class:`~tessella.engine.progress.Progress` once the ground truth's objects are made
     (``"objects"``, 1 of 1) and once per image matched (``"match"``, one per frame of a
-    time-lapse or 2D section of a membrane map, else 1 of 1), and returns the
-    :class:`Evaluation`. A worker that stops calling it stops the scoring there; each image's
-    IoU matrix is computed once, for the scores and the counts and errors.
+    time-lapse, annotated place or 2D section of a membrane map, else 1 of 1), and returns
+    the :class:`Evaluation`. A pair of several images first says how many (``"match"``, 0 of
+    them), before any work, so that a progress bar counts them from the start. A worker that
+    stops calling it stops the scoring there; each image's IoU matrix is computed once, for
+    the scores and the counts and errors.
 
     >>> from tessella.engine.progress import Progress
     >>> gt = np.array([[[1, 1, 0]], [[0, 2, 2]]])
     >>> steps = evaluate_labels_steps(gt, gt, frame_axis=0)
-    >>> [next(steps) for _ in range(3)]  # doctest: +NORMALIZE_WHITESPACE
-    [Progress(stage='objects', done=1, total=1), Progress(stage='match', done=1, total=2),
-     Progress(stage='match', done=2, total=2)]
+    >>> [next(steps) for _ in range(4)]  # doctest: +NORMALIZE_WHITESPACE
+    [Progress(stage='match', done=0, total=2), Progress(stage='objects', done=1, total=1),
+     Progress(stage='match', done=1, total=2), Progress(stage='match', done=2, total=2)]
     """
+    count = _image_count(np.shape(labels_true), kind, frame_axis, annotated)
+    if count > 1:  # several images: counted from the start
+        yield Progress("match", 0, count)
     predicted = np.asarray(labels_pred)
-    truth, unannotated, note = truth_objects(labels_true, kind, ignore_label, names[0], False)
+    # what instance labels and the prediction look like (their notes) is seen after the
+    # images are scored, so that a progress bar counts those from the start; where some
+    # places are annotated, there only, where they are scored (GOWT1's SEG folder, 30 of 92
+    # frames: the looks of the whole stacks took 7 of a 10 s run in the panel, before the
+    # first frame scored)
+    part = _annotated_part(annotated) if kind == "labels" else None
+    if part is not None and ignore_label is None and hasattr(labels_true, "shape"):
+        # the objects as they are: a lazy stack (a SEG folder the reader opened lazily) is
+        # read a place at a time, each in its step, not whole first
+        truth, unannotated, note = labels_true, None, None
+    else:
+        truth, unannotated, note = truth_objects(
+            labels_true, kind, ignore_label, names[0], False, notes=kind != "labels"
+        )
     if unannotated is not None and not unannotated.any():
         raise ValueError(f"unannotated label {ignore_label}: no ground-truth pixel has it")
-    notes = tuple(n for n in (prediction_note(predicted, names[1], flags=False), note) if n)
     if truth.shape != predicted.shape:
         raise ValueError(
             f"label images differ in shape: {names[1]} {predicted.shape}, {names[0]} {truth.shape}"
@@ -142,13 +159,25 @@ def evaluate_labels_steps(
     per_image = []  # each image's matchings at the score thresholds
     counts = np.zeros(3, np.int64)  # true, predicted, matched objects
     errors = []
-    for done, (t_frame, p_frame, _) in enumerate(images, 1):
+    for done, (t_frame, p_frame, u_frame) in enumerate(images, 1):
+        t_frame = np.asarray(t_frame)  # (a lazy stack's place read here)
+        images[done - 1] = (t_frame, p_frame, u_frame)
         iou, true_ids, pred_ids = metrics.iou_matrix(t_frame, p_frame)  # checks shapes, dtypes
         per_image.append([metrics._match(iou, thr) for thr in thresholds])
         rows, cols = metrics.match_indices(iou, threshold)
         counts += (true_ids.size, pred_ids.size, rows.size)
         errors.append(_error_map(t_frame, p_frame, true_ids, pred_ids, rows, cols))
         yield Progress("match", done, len(images))
+    if part is not None:  # the images read
+        raw = truth_seen = np.stack([t for t, _, _ in images])
+        if unannotated is not None:
+            raw = part(np.asarray(labels_true))
+        seen = part(predicted)
+    else:
+        raw, truth_seen, seen = np.asarray(labels_true), truth, predicted
+    if kind == "labels":
+        note = ground_truth_note(raw, names[0], truth_seen, kind, ignore_label, False)
+    notes = tuple(n for n in (prediction_note(seen, names[1], flags=False), note) if n)
     # the scores of score_pairs, its AP from the matchings above
     others = score_pairs([(t, p) for t, p, _ in images], [m for m in wanted if m != "ap"])
     scores: dict = {"n_images": others.pop("n_images")}
@@ -176,6 +205,49 @@ def evaluate_labels_steps(
         errors=error_map,
         notes=notes,
     )
+
+
+def _annotated_part(annotated: list[tuple[int, ...]] | None):
+    """A function giving the images at the ``annotated`` places of an array, stacked (what
+    is scored of it), where there are places, all frames or all slices; else None.
+
+    >>> part = _annotated_part([(2,), (0,)])
+    >>> part(np.arange(12).reshape(3, 2, 2)).tolist()
+    [[[8, 9], [10, 11]], [[0, 1], [2, 3]]]
+    """
+    if not annotated or len({len(place) for place in annotated}) != 1:
+        return None
+    places = [tuple(place) for place in annotated]
+
+    def part(array: np.ndarray) -> np.ndarray:
+        return np.stack([array[place] for place in places])
+
+    return part
+
+
+def _image_count(
+    shape: tuple[int, ...],
+    kind: str,
+    frame_axis: int | None,
+    annotated: list[tuple[int, ...]] | None,
+) -> int:
+    """How many images :func:`scored_images` makes of a pair of ``shape`` (the steps of
+    :func:`evaluate_labels_steps`' ``"match"``); 0 where the arguments are refused later.
+
+    >>> _image_count((92, 64, 64), "labels", None, [(2,), (5,)])
+    2
+    >>> _image_count((5, 3, 64, 64), "boundaries", None, None)
+    15
+    >>> _image_count((7, 8, 8), "labels", 0, None)
+    7
+    """
+    if annotated is not None:
+        return len(annotated)
+    if kind == "boundaries" and len(shape) > 2:
+        return int(np.prod(shape[:-2]))
+    if frame_axis is None:
+        return 1
+    return shape[frame_axis] if -len(shape) <= frame_axis < len(shape) else 0
 
 
 def evaluate_masks(

@@ -29,6 +29,7 @@ def truth_objects(
     ignore_label: int | None = None,
     name: str = "ground truth",
     flags: bool = True,
+    notes: bool = True,
 ) -> tuple[np.ndarray, np.ndarray | None, str | None]:
     """``(objects, unannotated, note)``: the objects a ground truth of ``kind`` holds, as
     ``tessella evaluate`` and :func:`evaluate_labels` score them.
@@ -42,7 +43,8 @@ def truth_objects(
     pixels of ``ignore_label`` (not annotated; background in ``objects``), or None without
     a label. ``note``: why the ground truth may not be what it is taken for
     (:func:`ground_truth_note`, and ``boundary_map_note`` for membrane maps), or None; its
-    hints name the ``tessella evaluate`` flags with ``flags``, else ``kind``.
+    hints name the ``tessella evaluate`` flags with ``flags``, else ``kind``; None without
+    ``notes`` for instance labels (looked at by the caller: some frames of them only).
 
     >>> objects, unannotated, note = truth_objects(np.array([[1, 1, 0, 0, 1, 9]]), "binary", 9)
     >>> objects.tolist(), unannotated.tolist(), note
@@ -68,7 +70,8 @@ def truth_objects(
     else:
         objects = known
     # soft, or mostly membrane (the polarity inverted?); else a kind forgotten or wrong
-    note = note or ground_truth_note(raw, name, objects, kind, ignore_label, flags)
+    if notes or kind != "labels":
+        note = note or ground_truth_note(raw, name, objects, kind, ignore_label, flags)
     return objects, unannotated, note
 
 
