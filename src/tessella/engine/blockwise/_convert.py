@@ -56,13 +56,16 @@ def to_chunked_zarr(image, out, chunks: int | None = None, overwrite: bool = Fal
     elif path.suffix.lower() in TIFF_SUFFIXES:
         import tifffile
 
-        from ..io._tiff import _pick_series, _tiff_pixel_size
+        from ..io._tiff import tiff_layout
 
-        with tifffile.TiffFile(path) as tif:
-            index = _pick_series(path, tif.series, None)  # the series read_image reads
-            axes, drop = _tiff_stored_axes(path, tif.series[index])
-            sizes, unit = _tiff_pixel_size(tif, index)
-            ndim = len(tif.series[index].shape)
+        with tifffile.TiffFile(path) as tif:  # (its metadata: read_image reads it whole)
+            layout = tiff_layout(path, tif)  # the series, axes and pixel size read_image reads
+        index, drop, sizes, unit = layout.series, layout.drop, layout.sizes, layout.unit
+        ndim = len(layout.shape) + len(drop)
+        # its axes in the order the file stores them (Fiji's ZCYX and TCYX hyperstacks kept
+        # as stored), recorded as tessella_axes for the zarr reader to transpose as the TIFF
+        # reader does; none where read_image refuses the file's own axes
+        axes = layout.axes if layout.readable else ""
         data = da.from_zarr(tifffile.imread(path, aszarr=True, series=index))
         if drop and data.ndim == ndim:  # as read_image drops them
             data = data[tuple(0 if i in drop else slice(None) for i in range(data.ndim))]
@@ -123,32 +126,6 @@ def _chunks(axes: str, shape: tuple[int, ...], edge: int) -> tuple[int, ...]:
     if not axes:
         return tuple(edge if i >= len(shape) - 2 else 1 for i in range(len(shape)))
     return tuple({"T": 1, "C": n}.get(a, edge) for a, n in zip(axes, shape))
-
-
-def _tiff_stored_axes(path: Path, series) -> tuple[str, list[int]]:
-    """The axes of the TIFF ``series`` of ``path`` in the order the file stores them (its
-    axes of length 1 left out: their positions, the second value), as ``read_image`` reads
-    them before it transposes them to an order the engine reads (``stored_axes``): Fiji's
-    ZCYX and TCYX hyperstacks kept as stored, recorded as ``tessella_axes`` for the zarr
-    reader to transpose as the TIFF reader does; ``""`` where ``read_image`` refuses the
-    file's own axes (give them when segmenting the zarr). Read from its metadata alone, not
-    its pixels."""
-    from ..axes import SUPPORTED_AXES, guess_axes, supported_order
-    from ..io._tiff import _tiff_axes, _tiff_stated_axes
-
-    # (_read_tiff's reading of the axes, on the series' shape in place of its pixels)
-    axes, drop = _tiff_axes(series.axes, series.shape, strict=False)
-    stated, _by = _tiff_stated_axes(series, drop)
-    shape = tuple(n for i, n in enumerate(series.shape) if i not in drop)
-    if stated is not None and len(stated) != len(shape):
-        stated = None
-    if len(axes) != len(shape):
-        axes = guess_axes(shape) if 2 <= len(shape) <= 4 else axes
-    elif axes == "ZYX" and stated == "?YX" and guess_axes(shape) == "YXC":
-        axes = "YXC"  # a plain imwrite of (Y, X, 2..8): channels last
-    named = stated is not None and "?" not in stated
-    readable = axes in SUPPORTED_AXES or (named and supported_order(axes) is not None)
-    return (axes if readable else ""), drop
 
 
 def _host() -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ import numpy as np
 from ..axes import SUPPORTED_AXES, guess_axes, misplaced_axes, supported_order
 from ._image import LABELS_SOFTWARE, ImageData
 
-__all__ = ["_read_tiff", "_tiff_axes", "_tiff_error"]
+__all__ = ["TiffLayout", "_read_tiff", "_tiff_axes", "_tiff_error", "tiff_layout"]
 
 
 def _tiff_axes(
@@ -117,6 +118,87 @@ def _tiff_error(path, exc: Exception) -> str:
     return f"{path}: cannot read as TIFF ({exc if plain else f'{type(exc).__name__}: {exc}'})"
 
 
+@dataclass(frozen=True)
+class TiffLayout:
+    """What :func:`tiff_layout` reads of a TIFF's metadata (no pixel): how ``read_image``
+    reads it."""
+
+    #: the series read (:func:`_pick_series`)
+    series: int
+    #: its shape without ``drop``
+    shape: tuple[int, ...]
+    #: the positions (in the series' own shape) of its axes of length 1, left out
+    drop: list[int]
+    #: its axes as read from its metadata (or guessed from its shape) in the order the file
+    #: stores them, ``?`` where unknown: what ``read_image`` reads without axes given
+    axes: str
+    #: what its metadata state each kept axis is (``?``: nothing), what states it
+    #: (:func:`_tiff_stated_axes`); None where they do not name one per kept axis
+    stated: str | None
+    stated_by: str
+    #: ``axes`` are channels last (YXC), guessed from the shape of a plain ``imwrite`` of
+    #: (Y, X, 2..8) stored as a volume 2..8 pixels wide (``read_image`` says so)
+    guessed: bool
+    #: ``read_image`` reads ``axes`` without axes given (one of SUPPORTED_AXES, or axes its
+    #: metadata name in another order, which it transposes)
+    readable: bool
+    #: the order the engine reads ``axes`` in (transposed to it), None where it reads none
+    order: str | None
+    #: the pixel size per axis its metadata give, and its unit (:func:`_tiff_pixel_size`)
+    sizes: dict[str, float]
+    unit: str
+    #: written by Tessella as labels
+    labels: bool
+
+    @property
+    def stated_axes(self) -> str | None:
+        """What its metadata state of ``axes`` (None where ``axes`` were guessed)."""
+        return None if self.guessed else self.stated
+
+
+def tiff_layout(path: Path, tif, series: int | None = None) -> TiffLayout:
+    """The layout of the open TIFF ``tif`` (of ``path``) as ``read_image`` reads it, from its
+    metadata alone (no pixel read, so that a TIFF bigger than memory is described too): the
+    series (``series``, else :func:`_pick_series`'s choice, said where there are several),
+    its axes in the order the file stores them, the order the engine reads them in, and its
+    pixel size. ``read_image`` (:func:`_read_tiff`) and ``tessella convert`` both read it."""
+    index = _pick_series(path, tif.series, series, stacklevel=5)  # (one frame deeper)
+    chosen = tif.series[index]
+    axes, drop = _tiff_axes(chosen.axes, chosen.shape, strict=False)
+    stated, stated_by = _tiff_stated_axes(chosen, drop)
+    shape = tuple(int(n) for i, n in enumerate(chosen.shape) if i not in drop)
+    sizes, unit = _tiff_pixel_size(tif, index)
+    if stated is not None and len(stated) != len(shape):
+        stated = None
+    # without metadata, a stack of 3 or 4 planes is a stack like any other (ZYX, which the
+    # CLI refuses for 2D models with a hint to give --axes TYX or CYX), not colour
+    guessed = False
+    if len(axes) != len(shape):
+        axes = guess_axes(shape) if 2 <= len(shape) <= 4 else axes
+    elif axes == "ZYX" and stated == "?YX" and guess_axes(shape) == "YXC":
+        # a plain imwrite of (Y, X, 2..8) is stored as Y pages X pixels by 2..8 wide:
+        # channels last (as Fiji and scikit-image take it), not a volume 2 pixels wide
+        axes, guessed = "YXC", True
+    # axes its metadata name are read in any order (transposed); guessed ones only as
+    # guessed (a plain imwrite's (2, 3, Y, X), tagged planar RGB, is no ZCYX hyperstack)
+    named = not guessed and stated is not None and "?" not in stated
+    readable = axes in SUPPORTED_AXES or (named and supported_order(axes) is not None)
+    return TiffLayout(
+        series=index,
+        shape=shape,
+        drop=drop,
+        axes=axes,
+        stated=stated,
+        stated_by=stated_by,
+        guessed=guessed,
+        readable=readable,
+        order=supported_order(axes) if readable else None,
+        sizes=sizes,
+        unit=unit,
+        labels=str(tif.pages[0].software or "").startswith(LABELS_SOFTWARE),
+    )
+
+
 def _read_tiff(
     path: Path,
     axes: str | None,
@@ -127,18 +209,15 @@ def _read_tiff(
     """A TIFF's image (:func:`_pick_series` of its series), in a supported order of the axes
     its metadata name or ``axes`` give (both in the order the file stores its dimensions:
     ImageJ's ZCYX is read as CZYX, transposed in place: :func:`_transposed_in_place`), its
-    pixel size per axis; ``channel``: that channel alone (no C axis)."""
+    pixel size per axis; ``channel``: that channel alone (no C axis). What it reads of the
+    metadata is :func:`tiff_layout`."""
     import tifffile
 
     try:
         with tifffile.TiffFile(path) as tif:
-            index = _pick_series(path, tif.series, series)
-            chosen = tif.series[index]
+            layout = tiff_layout(path, tif, series)
+            chosen = tif.series[layout.series]
             data = chosen.asarray()
-            meta_axes, drop = _tiff_axes(chosen.axes, chosen.shape, strict=False)
-            stated, stated_by = _tiff_stated_axes(chosen, drop)
-            sizes, unit = _tiff_pixel_size(tif, index)
-            labels = str(tif.pages[0].software or "").startswith(LABELS_SOFTWARE)
     except MemoryError:
         raise
     except ValueError as exc:
@@ -147,26 +226,16 @@ def _read_tiff(
         raise ValueError(_tiff_error(path, exc)) from None
     except Exception as exc:  # tifffile and its codecs raise many kinds (DeflateError, ...)
         raise ValueError(_tiff_error(path, exc)) from None
+    drop, stated, stated_by = layout.drop, layout.stated, layout.stated_by
     if drop and data.ndim == len(chosen.axes):
         data = data.squeeze(axis=tuple(drop))
-    if stated is not None and len(stated) != data.ndim:
-        stated = None
     if axes is None:
-        # without metadata, a stack of 3 or 4 planes is a stack like any other (ZYX, which
-        # the CLI refuses for 2D models with a hint to give --axes TYX or CYX), not colour;
         # given axes override the file's, whatever tifffile made of them
-        if len(meta_axes) != data.ndim:
-            meta_axes = guess_axes(data.shape) if 2 <= data.ndim <= 4 else meta_axes
-        elif meta_axes == "ZYX" and stated == "?YX" and guess_axes(data.shape) == "YXC":
-            # a plain imwrite of (Y, X, 2..8) is stored as Y pages X pixels by 2..8 wide:
-            # channels last (as Fiji and scikit-image take it), not a volume 2 pixels wide
-            meta_axes, stated = "YXC", None
+        meta_axes, stated = layout.axes, layout.stated_axes
+        if layout.guessed:
             _say_guessed(path, data.shape, meta_axes)
-        # axes its metadata name are read in any order (transposed); guessed ones only as
-        # guessed (a plain imwrite's (2, 3, Y, X), tagged planar RGB, is no ZCYX hyperstack)
         named = stated is not None and "?" not in stated
-        readable = meta_axes in SUPPORTED_AXES or (named and supported_order(meta_axes))
-        if not readable and not (named and channel is not None and "C" in meta_axes):
+        if not layout.readable and not (named and channel is not None and "C" in meta_axes):
             raise ValueError(_unsupported_axes(path, chosen, meta_axes, data.shape))
         axes = meta_axes
     else:
@@ -185,10 +254,10 @@ def _read_tiff(
     return ImageData(
         data,
         axes,
-        sizes,
-        unit,
+        layout.sizes,
+        layout.unit,
         path,
-        labels,
+        layout.labels,
         stated_axes=stated,
         stated_by=stated_by,
         stored_axes=stored_axes,
@@ -311,10 +380,11 @@ def _one_channel(path: Path | None, data, axes: str, stated: str | None, channel
     return data, axes.replace("C", ""), stated
 
 
-def _pick_series(path: Path, all_series, wanted: int | None) -> int:
+def _pick_series(path: Path, all_series, wanted: int | None, stacklevel: int = 4) -> int:
     """Which series of a TIFF to read: ``wanted``, else the first that is not a thumbnail (a
     series of the axes of another and under a quarter of its pixels); where there are
-    several, a warning names the file, their count, and the one read."""
+    several, a warning names the file, their count, and the one read (``stacklevel``: its
+    :func:`warnings.warn`'s)."""
     count = len(all_series)
     if wanted is not None:
         if isinstance(wanted, bool) or not isinstance(wanted, int | np.integer):
@@ -348,7 +418,7 @@ def _pick_series(path: Path, all_series, wanted: int | None) -> int:
         f"{tuple(chosen.shape)}, axes {chosen.axes}){said}; choose one with series=N in "
         "Python, --series N on the command line",
         UserWarning,
-        stacklevel=4,
+        stacklevel=stacklevel,
     )
     return index
 
