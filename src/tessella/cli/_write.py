@@ -61,30 +61,14 @@ def _check_outputs(jobs, overwrite: bool, zarr_ok: bool = True, replace=frozense
 
 def _check_inside_ome_image(source: Path, target: Path) -> None:
     """CliError where ``target`` lies inside an OME-Zarr image other than as labels of that
-    image in its labels group (``IMAGE/labels/NAME``, OME-NGFF's place for them): elsewhere
-    in it the labels could replace the image's own arrays or groups; in another image's
-    labels group they would pass for that image's; and ``IMAGE/labels/NAME`` that holds
-    something other than labels is not replaced."""
-    from ..engine.io._zarr import _group_metadata, _ome_attrs, ome_image_around
+    image in its labels group (``IMAGE/labels/NAME``):
+    :func:`~tessella.engine.io._zarr.check_labels_in_ome_image`, as blockwise runs check it."""
+    from ..engine.io._zarr import check_labels_in_ome_image
 
-    image = ome_image_around(target)
-    if image is None:
-        return
-    place = image / "labels" / "NAME"
-    if target.absolute().parent != image / "labels":
-        raise CliError(
-            f"{target} is inside the OME-Zarr image {image}, whose arrays it could replace; "
-            f"write its labels to {place} or outside it"
-        )
-    if source.resolve() != image.resolve():
-        raise CliError(
-            f"{target}: the labels group of the OME-Zarr image {image} holds that image's "
-            f"labels, and these are {source}'s; write them elsewhere"
-        )
-    if target.exists():
-        found = _group_metadata(target)
-        if found is None or "image-label" not in _ome_attrs(found[1]):
-            raise CliError(f"{target} exists and holds no OME-Zarr labels; it is not replaced")
+    try:
+        check_labels_in_ome_image(target, source)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
 
 
 def _reason(exc: BaseException) -> str:

@@ -129,38 +129,15 @@ def _stored_layout(whole, axes: str, channel: int | None) -> dict:
 
 def check_target(data: _Input, out: Path) -> Path | None:
     """Refuse (ValueError, before any block) an ``out`` inside an OME-Zarr image other than
-    as labels of that image in its labels group (``IMAGE/labels/NAME``, OME-NGFF's place):
-    elsewhere in it the labels could replace the image's own arrays or groups; in another
-    image's labels group they would pass for that image's; labels not written as OME-Zarr
-    labels of the image's axes (read with others) are none of its labels; and
-    ``IMAGE/labels/NAME`` that holds something other than labels is not replaced, as
-    ``tessella segment`` refuses them in memory. Returns that image (whose labels group the
-    finished run lists ``out`` in), else None."""
-    from ..io._zarr import _group_metadata, _ome_attrs, ome_image_around
+    as labels of that image, read with its OME-Zarr axes, in its labels group
+    (:func:`~tessella.engine.io._zarr.check_labels_in_ome_image`, the rule ``tessella
+    segment`` follows in memory). Returns that image (whose labels group the finished run
+    lists ``out`` in), else None."""
+    from ..io._zarr import check_labels_in_ome_image
 
-    image = ome_image_around(out)
-    if image is None:
-        return None
-    if out.absolute().parent != image / "labels":
-        raise ValueError(
-            f"{out} is inside the OME-Zarr image {image}, whose arrays it could replace; "
-            f"write its labels to {image / 'labels' / 'NAME'} or outside it"
-        )
-    if data.path is None or data.path.resolve() != image.resolve():
-        raise ValueError(
-            f"{out}: the labels group of the OME-Zarr image {image} holds that image's "
-            f"labels, and these are {data.name}'s; write them elsewhere"
-        )
-    if data.ome is None:
-        raise ValueError(
-            f"{out}: the labels group of the OME-Zarr image {image} holds OME-Zarr labels of "
-            f"its axes, and these are read with axes {data.axes}; write them elsewhere"
-        )
-    if out.exists() or out.is_symlink():
-        found = _group_metadata(out)
-        if found is None or "image-label" not in _ome_attrs(found[1]):
-            raise ValueError(f"{out} exists and holds no OME-Zarr labels; it is not replaced")
-    return image
+    return check_labels_in_ome_image(
+        out, data.path, data.name, read_with=data.axes if data.ome is None else None
+    )
 
 
 def input_record(data: _Input, out: Path) -> dict | None:

@@ -22,6 +22,7 @@ __all__ = [
     "_labels_layout",
     "ome_image_of_labels",
     "ome_image_around",
+    "check_labels_in_ome_image",
     "register_ome_labels",
     "point_labels_at_image",
 ]
@@ -436,6 +437,48 @@ def ome_image_around(target: str | os.PathLike) -> Path | None:
         if _is_ome_image(parent):
             return parent
     return None
+
+
+def check_labels_in_ome_image(
+    target: str | os.PathLike,
+    source: str | os.PathLike | None,
+    name: str | None = None,
+    read_with: str | None = None,
+) -> Path | None:
+    """Refuse (ValueError, one line) labels written to ``target`` inside an OME-Zarr image
+    other than as labels of that image in its labels group (``IMAGE/labels/NAME``, OME-NGFF's
+    place for them): elsewhere in it the labels could replace the image's own arrays or
+    groups; in another image's labels group they would pass for that image's (``source``:
+    the path of the image they are of, None where not read from a path; ``name``: how they
+    are named, ``source`` unless given); labels of the image read with axes other than its
+    OME-Zarr axes (``read_with``: those axes) are none of its labels; and ``IMAGE/labels/NAME``
+    that holds something other than OME-Zarr labels is not replaced. The rule of
+    ``tessella segment`` in memory and blockwise. Returns that image (whose labels group lists
+    the labels once written), None where ``target`` is in none."""
+    target = Path(target)
+    image = ome_image_around(target)
+    if image is None:
+        return None
+    if target.absolute().parent != image / "labels":
+        raise ValueError(
+            f"{target} is inside the OME-Zarr image {image}, whose arrays it could replace; "
+            f"write its labels to {image / 'labels' / 'NAME'} or outside it"
+        )
+    if source is None or Path(source).resolve() != image.resolve():
+        raise ValueError(
+            f"{target}: the labels group of the OME-Zarr image {image} holds that image's "
+            f"labels, and these are {source if name is None else name}'s; write them elsewhere"
+        )
+    if read_with is not None:
+        raise ValueError(
+            f"{target}: the labels group of the OME-Zarr image {image} holds OME-Zarr labels "
+            f"of its axes, and these are read with axes {read_with}; write them elsewhere"
+        )
+    if target.exists() or target.is_symlink():
+        found = _group_metadata(target)
+        if found is None or "image-label" not in _ome_attrs(found[1]):
+            raise ValueError(f"{target} exists and holds no OME-Zarr labels; it is not replaced")
+    return image
 
 
 def _write_group_attrs(path: Path, form: int, attrs: dict, create: bool) -> None:
