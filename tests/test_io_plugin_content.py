@@ -3,6 +3,8 @@ content, as it tells a folder's frames: instance labels that another tool saved
 (StarDist's, cellpose's, CellProfiler's ``result.tif``) are piecewise constant, intensity
 images (fluorescence, brightfield, EM; mostly 0 or overexposed) are not."""
 
+import warnings
+
 import numpy as np
 import pytest
 import tifffile
@@ -11,9 +13,13 @@ from scipy import ndimage
 from tessella._io import get_reader
 
 DSB = ("nuclei2d_dsb2018", "train")
-#: DSB2018's mask that is least piecewise constant (0.966 of its pairs of neighbouring pixels
-#: both not 0 are equal, the rule's limit 0.9), and its fluorescence image
-DSB_LEAST = "93cfd412c7de5210bbd262ec3a602cfea65072e9272e9fce9b5339a5b9436eb7.tif"
+#: DSB2018's mask that is least piecewise constant of those that tell (0.973 of its 13157
+#: pairs of neighbouring pixels both not 0 are equal, the rule's limit 0.9; 100 values, each
+#: one region), and its fluorescence image
+DSB_LEAST = "c53326fe49fc26b7fe602b9d8c0c2da2cb157690b44c2b9351a93f8d9bd8043d.tif"
+#: DSB2018's mask least piecewise constant of all (0.981 of its pairs equal), 5 small nuclei:
+#: 692 pairs, too few to tell from a crop of a smoothed image, so an image
+DSB_SMALL = "93cfd412c7de5210bbd262ec3a602cfea65072e9272e9fce9b5339a5b9436eb7.tif"
 #: DSB2018's images nearest labels by the rule: fluorescence, dim and smooth (0.778);
 #: fluorescence with 86 % of its pixels exactly 0 (0.459); brightfield, 1024², 3 % at 255
 DSB_SMOOTH = "13c8ff1f49886e91c98ce795c93648ad8634c782ff57eb928ce29496b0425057.tif"
@@ -38,10 +44,11 @@ def _read_alone(path) -> tuple[np.ndarray, str]:
 
 
 def test_untagged_instance_labels_open_as_labels_alone_as_in_a_folder(tmp_path, data_dir):
-    """A real DSB2018 mask (uint16 instance labels, the one least piecewise constant) saved
-    without Tessella's tag under a name that says nothing (``result.tif``) opens as labels,
-    alone as in a folder of two such files (before: an image alone, labels in the folder);
-    so does a 3D one (the fixtures' nuclei volume) and uint8 labels."""
+    """A real DSB2018 mask (uint16 instance labels, the one least piecewise constant of those
+    that tell) saved without Tessella's tag under a name that says nothing (``result.tif``)
+    opens as labels, with a warning naming it, alone as in a folder of two such files
+    (before: an image alone, labels in the folder); so does a 3D one (the fixtures' nuclei
+    volume) and uint8 labels. A mask too small to tell opens as an image."""
     labels = _dsb(data_dir, "masks", DSB_LEAST)
     assert labels.dtype == np.uint16 and labels.max() > 1
     volume = tifffile.imread(data_dir / "fixtures" / "mask3d.tif")
@@ -54,8 +61,11 @@ def test_untagged_instance_labels_open_as_labels_alone_as_in_a_folder(tmp_path, 
         ("other.tif", labels[::-1, ::-1]),
     ]:
         tifffile.imwrite(out / name, data)  # no tag, no metadata
-        read, kind = _read_alone(out / name)
+        with pytest.warns(UserWarning, match="opened as labels by its content") as said:
+            read, kind = _read_alone(out / name)
         assert kind == "labels", name
+        assert [type(w.message).__name__ for w in said] == ["ContentLabelsWarning"]
+        assert str(out / name) in str(said[0].message)  # names the file
         np.testing.assert_array_equal(read, data)
 
     folder = tmp_path / "two"
@@ -65,6 +75,11 @@ def test_untagged_instance_labels_open_as_labels_alone_as_in_a_folder(tmp_path, 
     movie, kind = _read_alone(folder)
     assert kind == "labels"
     np.testing.assert_array_equal(movie, np.stack([labels[::-1, ::-1], labels]))  # in order
+
+    # 5 small nuclei (692 pairs of pixels both not 0): too few to tell from a crop of a
+    # smoothed image, so an image, as every untagged file was before d705c8c
+    tifffile.imwrite(out / "small.tif", _dsb(data_dir, "masks", DSB_SMALL))
+    assert _read_alone(out / "small.tif")[1] == "image"
 
 
 def _lucchi(data_dir) -> tuple[np.ndarray, np.ndarray]:
@@ -87,11 +102,11 @@ def _worms(data_dir) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _gowt1(data_dir) -> tuple[np.ndarray, np.ndarray]:
-    """A Cell Tracking Challenge GOWT1 frame (uint8, 60 % of it exactly 0) and its sparse
-    ground truth (man_seg002)."""
+    """A Cell Tracking Challenge GOWT1 frame (uint8, 60 % of it exactly 0) and its tracking
+    markers (man_track002, 23 ids; its sparse SEG frame holds too few cells to tell)."""
     root = data_dir / "ctc_Fluo-N2DH-GOWT1"
     image = tifffile.imread(root / "01" / "t002.tif")
-    return image, tifffile.imread(root / "01_GT" / "SEG" / "man_seg002.tif")
+    return image, tifffile.imread(root / "01_GT" / "TRA" / "man_track002.tif")
 
 
 @pytest.mark.parametrize(
@@ -140,6 +155,71 @@ def test_real_images_stay_images_and_their_labels_open_as_labels(
     read, kind = _read_alone(out / "raw.tif")
     assert kind == "image"
     np.testing.assert_array_equal(read, image)
-    read, kind = _read_alone(out / "result.tif")
+    with pytest.warns(UserWarning, match="opened as labels by its content"):
+        read, kind = _read_alone(out / "result.tif")
     assert kind == "labels"
     np.testing.assert_array_equal(read, labels)
+
+
+#: a DSB2018 fluorescence image (uint8, 256²) that, Gaussian-denoised (sigma 2) or at a
+#: quarter of the gain (>>2), is more than 0.9 piecewise constant: d705c8c opened both as labels
+DSB_DENOISED = "03398329ced0c23b9ac3fac84dd53a87d9ffe4d9d10f1b5fe8df8fac12380776.tif"
+
+
+def _smoothed(image: np.ndarray, sigma: float) -> np.ndarray:
+    """``image`` Gaussian-denoised, rounded back to its type, as a user saves it."""
+    smooth = ndimage.gaussian_filter(image.astype(np.float32), sigma)
+    return np.rint(smooth).astype(image.dtype)
+
+
+def _gowt1_frame(data_dir, t: int) -> np.ndarray:
+    return tifffile.imread(data_dir / "ctc_Fluo-N2DH-GOWT1" / "01" / f"t{t:03d}.tif")
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "dsb_denoised_sigma2",
+        "dsb_quarter_gain",
+        "gowt1_smoothed_sigma3",
+        "gowt1_smoothed_crop64",  # 7 grey levels, 0.99 of its pairs equal
+        "gowt1_smoothed_crop64_3_levels",  # 3 grey levels of one region each: cannot tell
+    ],
+)
+def test_smoothed_dim_and_cropped_images_stay_images(tmp_path, data_dir, case):
+    """Real images as users save them, denoised, dim or cropped, open as images, silently:
+    each was opened as labels by d705c8c (more than 0.9 of their pairs of neighbouring pixels
+    both not 0 are equal), though each of their grey levels lies in many places (a band
+    around every nucleus, a scatter), or, in a small crop, too few levels are to tell."""
+    if case.startswith("dsb"):
+        image = _dsb(data_dir, "images", DSB_DENOISED)
+        image = _smoothed(image, 2) if case.endswith("sigma2") else image >> 2
+    elif case == "gowt1_smoothed_sigma3":
+        image = _smoothed(_gowt1_frame(data_dir, 10), 3)
+    else:
+        smooth = _smoothed(_gowt1_frame(data_dir, 0), 2)
+        image = smooth[:64, 416:480] if case.endswith("levels") else smooth[:64, :64]
+    assert image.dtype == np.uint8 and image.max() > 1
+    path = tmp_path / "denoised.tif"
+    tifffile.imwrite(path, image)
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        read, kind = _read_alone(path)
+    assert kind == "image"
+    assert [type(w.message).__name__ for w in said] == []
+    np.testing.assert_array_equal(read, image)
+
+
+def test_a_smoothed_movie_whose_first_frame_looks_like_labels_stays_an_image(tmp_path, data_dir):
+    """A folder of GOWT1 frames denoised (sigma 2.5), nothing naming them: its first frame is
+    more than 0.9 piecewise constant, the others not; d705c8c took the whole folder for a
+    labels movie from that frame. Now the frames' grey levels (many regions each) say image,
+    and a movie is told by its first, middle and last frames, not the first alone."""
+    folder = tmp_path / "denoised"
+    folder.mkdir()
+    frames = np.stack([_smoothed(_gowt1_frame(data_dir, t), 2.5) for t in (0, 10, 20)])
+    for t, frame in enumerate(frames):
+        tifffile.imwrite(folder / f"t{t:03d}.tif", frame)
+    movie, kind = _read_alone(folder)
+    assert kind == "image"
+    np.testing.assert_array_equal(movie, frames)

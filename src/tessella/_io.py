@@ -39,7 +39,7 @@ from ._io_axes import (
 from ._io_axes import _unit_text as _unit_text
 from ._io_axes import named_axes as named_axes
 from ._io_axes import recorded_axes as recorded_axes
-from ._io_content import _piecewise_constant
+from ._io_content import _labels_by_content, _say_labels_by_content
 from ._io_recipe import DIGEST_DAMAGED_NOTE as DIGEST_DAMAGED_NOTE
 from ._io_recipe import EXPORT_ONLY_KEYS as EXPORT_ONLY_KEYS
 from ._io_recipe import LABELS_CHANGED_NOTE as LABELS_CHANGED_NOTE
@@ -218,7 +218,7 @@ def _layers_of(path: Path) -> list[tuple]:
             return stack
         named = _named_like_labels(path)
         marked = image.labels or named or _made_beside_labels(found, path)
-        if marked or _binary(data) or _piecewise(data):
+        if marked or _binary(data) or _piecewise(path, data):
             labels = _labels_data(path, data)
             # labels, whatever the recipe wrote (a one-object --stack output reads back 2D):
             # without ``stack``, a recipe exported from them replays as labels
@@ -521,13 +521,20 @@ def _binary(data) -> bool:
     return bool(data.max() == 1 and data.min() == 0)
 
 
-def _piecewise(data) -> bool:
-    """Whether integer ``data`` that nothing names as labels is labels by its content: read
-    into memory (a TIFF), piecewise constant (:func:`~tessella._io_content._piecewise_constant`,
-    as instance labels that another tool wrote, StarDist's, cellpose's, CellProfiler's, are
-    and intensity images are not), as the reader tells a folder's frames; a zarr array (read
-    lazily, from disk as napari shows it) is not read to find out."""
-    return isinstance(data, np.ndarray) and bool(_piecewise_constant(data))
+def _piecewise(path: Path, data) -> bool:
+    """Whether integer ``data`` read from ``path`` that nothing names as labels is labels by
+    its content: read into memory (a TIFF), piecewise constant with each value one region
+    (:func:`~tessella._io_content._labels_by_content`, as instance labels that another tool
+    wrote, StarDist's, cellpose's, CellProfiler's, are and intensity images, smoothed or dim
+    ones included, are not), as the reader tells a folder's frames, and said in a warning; a
+    zarr array (read lazily, from disk as napari shows it) is not read to find out; data
+    the rule cannot tell of (too few pixels or values) is an image, as before the rule."""
+    if not isinstance(data, np.ndarray):
+        return False
+    said, values = _labels_by_content(data)
+    if said:
+        _say_labels_by_content(path, values)
+    return bool(said)
 
 
 # --- writing --------------------------------------------------------------------------------

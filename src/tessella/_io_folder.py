@@ -17,8 +17,10 @@ memory up to :func:`lazy_image_bytes` (labels: up to the reader's lazy-labels li
 :func:`~tessella._io._lazy_labels_pixels`), else lazily, one frame per dask chunk. Integer
 frames open as labels by the rule for a labels file (Tessella's tag, a name like labels, a
 folder named ``masks``, ``labels``, ``gt``..., only 0 and 1) or, nothing naming them so, by
-their content: piecewise constant, as instance labels are and noisy intensity images are not
-(:func:`_piecewise_constant`); both told by the first frame that is not all 0. A folder of
+their content: piecewise constant, each value one region, as instance labels are and
+intensity images, smoothed or dim ones included, are not (:func:`_labels_by_content`; 0 and
+1 only told by the first frame that is not all 0, the content by it and the middle and last
+frames, where they tell, a movie none of whose frames tells being an image). A folder of
 images and labels (``cells.tif`` and ``cells_labels.tif``) opens its images and its labels
 apart, never as one layer, and so does a mask that nothing names as labels (``roi.tif``: 0
 and one other value) among frames that are images by their content, as its own labels (among
@@ -51,7 +53,7 @@ from ._io import (
     _placement,
     _whole_number_env,
 )
-from ._io_content import _piecewise_constant
+from ._io_content import _labels_by_content, _piecewise_constant, _say_labels_by_content
 
 __all__ = [
     "LAZY_IMAGE_BYTES",
@@ -472,21 +474,43 @@ def _labels_content(
     read: dict[Path, Any] | None = None,
 ) -> bool:
     """Whether the integer movie of ``frames`` (the first one read: ``first``) is labels by
-    its content, as told by its first frame that is not all 0 (read until one is found, or
-    taken from those already ``read``, which stay there for the movie): holding only 0 and 1
-    (binary masks, which as an image look black), or piecewise constant
-    (:func:`_piecewise_constant`: instance labels of many ids, which no intensity image is);
+    its content: its first frame that is not all 0 (read until one is found, or taken from
+    those already ``read``, which stay there for the movie) holds only 0 and 1 (binary masks,
+    which as an image look black), or the frames that tell of it, its middle and last frames
+    too (:func:`_labels_by_content`: instance labels of many ids, each one region, which no
+    intensity image is), say labels, none saying image: one frame does not decide a movie
+    (a smoothed movie's frame may look like labels), and where none tells, it is an image.
+    The other frames are read only where the first one does not say image. Said in a warning;
     whether the movie is read into memory or lazily."""
     frame = np.asarray(first.data)
+    cache = dict(read) if read else None  # _frame takes what it uses out of it
+    at = 0
     if not frame.any():
-        cache = dict(read) if read else None  # _frame takes what it uses out of it
-        for path in frames[1:]:
-            frame = _frame(path, first.axes, shape, dtype, cache)
+        for at in range(1, len(frames)):
+            frame = _frame(frames[at], first.axes, shape, dtype, cache)
             if frame.any():
                 break
         else:
             return False
-    return _binary(frame) or bool(_piecewise_constant(frame))
+    if _binary(frame):
+        return True
+    said, values = _labels_by_content(frame)
+    if said is False:
+        return False
+    told = [frames[at]] if said else []
+    for i in sorted({(at + len(frames) - 1) // 2, len(frames) - 1} - {at}):
+        if i < at:
+            continue
+        other, count = _labels_by_content(_frame(frames[i], first.axes, shape, dtype, cache))
+        if other is False:
+            return False
+        if other:
+            told.append(frames[i])
+            values = max(values, count)
+    if not told:
+        return False
+    _say_labels_by_content(frames[0].parent, values, "frames " + ", ".join(p.name for p in told))
+    return True
 
 
 def _label_places(folder: Path, by_number: dict[int, Path]) -> tuple[list[int], int] | None:
