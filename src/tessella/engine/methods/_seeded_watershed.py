@@ -1,6 +1,8 @@
 """The seeded watershed of a distance map (numba) that :func:`.semantic.split_objects` cuts
-touching objects with: a binary heap, the face neighbours of a voxel, and the flood, which
-also records the saddle between every two touching regions."""
+touching objects with: a binary heap, the neighbours of a voxel (full connectivity: the 26
+voxels sharing a face, an edge or a corner, 8 pixels in a 2D image, the rule of
+:func:`tessella.engine.evaluation.mask_pieces`) and the flood, which also records the saddle
+between every two touching regions."""
 
 from __future__ import annotations
 
@@ -50,31 +52,38 @@ def _heap_pop(keys, items, size):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _neighbours(index, depth, height, width):
-    """Flat indices of the six face neighbours of ``index`` in (depth, height, width); -1
-    beyond the edges."""
+def _neighbours(index, depth, height, width, out):
+    """Fill ``out`` (26 entries) with the flat indices of the voxels that share a face, an
+    edge or a corner with ``index`` in (depth, height, width); -1 beyond the edges. ``out``."""
     plane = height * width
     z, rest = divmod(index, plane)
     y, x = divmod(rest, width)
-    return (
-        index - plane if z > 0 else -1,
-        index + plane if z < depth - 1 else -1,
-        index - width if y > 0 else -1,
-        index + width if y < height - 1 else -1,
-        index - 1 if x > 0 else -1,
-        index + 1 if x < width - 1 else -1,
-    )
+    k = 0
+    for dz in range(-1, 2):
+        inside_z = 0 <= z + dz < depth
+        for dy in range(-1, 2):
+            inside_zy = inside_z and 0 <= y + dy < height
+            for dx in range(-1, 2):
+                if dz == 0 and dy == 0 and dx == 0:
+                    continue
+                if inside_zy and 0 <= x + dx < width:
+                    out[k] = index + dz * plane + dy * width + dx
+                else:
+                    out[k] = -1
+                k += 1
+    return out
 
 
 @numba.njit(cache=True, nogil=True)
 def _flood(distance, mask, seeds):
-    """Seeded watershed of ``-distance`` within ``mask`` (both (Z, Y, X)), face connectivity:
-    voxels join the region that reaches them first, flooding from the highest distance down
-    (ties: first come, first served). Components without a seed become one region each.
+    """Seeded watershed of ``-distance`` within ``mask`` (both (Z, Y, X)), full connectivity
+    (:func:`_neighbours`): voxels join the region that reaches them first, flooding from the
+    highest distance down (ties: first come, first served). Components without a seed become
+    one region each.
 
     Returns the regions (int32, seed ``i`` -> ``i + 1``, seedless components after them),
     their number and, for every pair ``a < b`` of touching regions, its saddle: the highest
-    ``min(distance)`` over their face contacts.
+    ``min(distance)`` over their contacts.
     """
     depth, height, width = mask.shape
     flat_distance = distance.reshape(-1)
@@ -89,6 +98,7 @@ def _flood(distance, mask, seeds):
     items = np.empty(capacity, np.int64)
     size = 0
     age = np.int64(0)  # the low 32 bits of a key: first come, first served
+    around = np.empty(26, np.int64)
     for i in range(seeds.size):
         labels[seeds[i]] = i + 1
         rank = np.int64(0x7FFFFFFF - bits[seeds[i]])
@@ -97,7 +107,7 @@ def _flood(distance, mask, seeds):
     while size > 0:
         index, size = _heap_pop(keys, items, size)
         label = labels[index]
-        for other in _neighbours(index, depth, height, width):
+        for other in _neighbours(index, depth, height, width, around):
             if other < 0:
                 continue
             neighbour = labels[other]
@@ -121,7 +131,7 @@ def _flood(distance, mask, seeds):
         size = 1
         while size > 0:  # depth-first fill, ``items`` as the stack
             size -= 1
-            for other in _neighbours(items[size], depth, height, width):
+            for other in _neighbours(items[size], depth, height, width, around):
                 if other >= 0 and labels[other] == 0:
                     labels[other] = label
                     items[size] = other

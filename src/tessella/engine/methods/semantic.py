@@ -9,9 +9,13 @@ in the order of :func:`postprocess`:
    majority vote of the window, which equals thresholding the median of the probability.
 3. Opening then closing with a ball of ``radius`` (removes thin spurious bits, bridges small
    gaps), then ``fill_holes`` (background enclosed within an image plane).
-4. Instances: face-connected components (3D for volumes); with ``split``, touching objects
-   are cut along the valleys of the distance transform by a watershed from its local maxima
-   (at least ``min_distance`` apart). Objects under ``min_size`` pixels (voxels) go.
+4. Instances: connected components (3D for volumes), pixels that touch at a face, an edge or
+   a corner being one object (full connectivity: 8 neighbours in 2D, 26 in 3D), the pieces
+   ``tessella evaluate --gt-binary`` scores a binary mask as
+   (:func:`tessella.engine.evaluation.mask_pieces`); with ``split``, touching objects are cut
+   along the valleys of the distance transform by a watershed from its local maxima (at least
+   ``min_distance`` apart), which floods with the same connectivity. Objects under
+   ``min_size`` pixels (voxels) go.
 
 Anisotropy: ``prediction.meta["spacing"]`` (voxel size per spatial axis) makes the ball an
 ellipsoid (``radius`` and ``min_distance`` count pixels of the finest axis) and scales the
@@ -165,7 +169,9 @@ def foreground_mask(prediction: Prediction, params: Params) -> np.ndarray:
 
 
 def split_objects(mask: np.ndarray, min_distance: int, spacing=None) -> np.ndarray:
-    """Face-connected objects of ``mask`` (int32, 0 = background), touching ones cut apart.
+    """Objects of ``mask`` (int32, 0 = background), touching ones cut apart; pixels that
+    touch at a face, an edge or a corner are one object unless cut (full connectivity, as in
+    :func:`postprocess`).
 
     Seeds are the local maxima of the distance transform within a box of ``min_distance``
     pixels on each side (fewer along coarser axes of ``spacing``); a watershed of the negative
@@ -227,22 +233,29 @@ def postprocess(prediction: Prediction, params: Params) -> np.ndarray:
     """Instance labels (int32, 0 = background) from a cached ``prediction``.
 
     ``prediction.arrays["foreground"]`` is a ``(1, *spatial)`` probability; for volumes
-    (``ZYX``) the Z median and the components are 3D. ``prediction.meta["spacing"]``, if
+    (``ZYX``) the Z median and the components are 3D. Pixels (voxels) touching at a corner
+    are one object, as in ``--gt-binary``'s pieces. ``prediction.meta["spacing"]``, if
     given, is the voxel size per spatial axis. The arrays are not modified.
 
     Examples
     --------
     >>> probability = np.zeros((1, 8, 16), np.float32)
     >>> probability[0, 1:7, 1:6] = 0.9; probability[0, 1:7, 9:15] = 0.8
-    >>> probability[0, 0, 15] = 0.7  # a speck: fewer than min_size pixels
+    >>> probability[0, 0, 7] = 0.7  # a speck: fewer than min_size pixels
     >>> labels = postprocess(Prediction({"foreground": probability}, "YX"), Params(min_size=5))
-    >>> int(labels.max()), int(labels[3, 3]), int(labels[3, 12]), int(labels[0, 15])
+    >>> int(labels.max()), int(labels[3, 3]), int(labels[3, 12]), int(labels[0, 7])
     (2, 1, 2, 0)
+    >>> probability[0, 0, 15] = 0.7  # touches the second object at a corner: part of it
+    >>> labels = postprocess(Prediction({"foreground": probability}, "YX"), Params(min_size=5))
+    >>> int(labels.max()), bool(labels[0, 15] == labels[3, 12])
+    (2, True)
     """
     mask = foreground_mask(prediction, params)
     if params.split:
         relative = relative_spacing(prediction, mask.ndim)
         labels = split_objects(mask, params.min_distance, relative)
     else:
-        labels, _ = ndimage.label(mask)
+        from ..evaluation import mask_pieces  # the pieces --gt-binary scores
+
+        labels, _ = mask_pieces(mask)
     return _drop_small(labels, mask, params.min_size)
