@@ -32,7 +32,7 @@ def _semantic_support(params) -> BlockwiseSupport:
     if getattr(params, "split", False):
         context = max(32, 4 * radius + 2 * getattr(params, "min_distance", 10))
         return BlockwiseSupport(context, "overlap", size_params=("min_size", ""))
-    return BlockwiseSupport(max(16, 4 * radius + z_median), "touch", 1, ("min_size", ""))
+    return BlockwiseSupport(max(16, 4 * radius + z_median), "touch", 3, ("min_size", ""))
 
 
 def _temporal_support(params) -> BlockwiseSupport:
