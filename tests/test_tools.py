@@ -238,14 +238,26 @@ def test_patches_oracle_scores_a_well_with_its_true_foreground(data_dir, capsys)
     assert 0.8 < scores["model"]["fg_iou"] < 0.97  # the edge it misses
 
 
-def test_patches_oracle_tries_another_models_foreground(data_dir, capsys):
+def test_patches_oracle_tries_another_models_foreground(data_dir, capsys, monkeypatch):
     """``--foreground-model``: a semantic model's foreground replaces the patch network's
     (here em-mito2d's, which knows nothing of worms: the row must carry *its* foreground);
     a model of another method is refused."""
-    from tessella.engine.pipeline import predict_steps, run_steps
-    from tessella.engine.registry import load_model
-
     patches_oracle = _tool("patches_oracle")
+    # the tool's predictions, each with the image and model it ran on (em-mito2d's is checked
+    # to be that of the image as read, so it need not be predicted a second time here)
+    predicted, made = [], []
+
+    def predict_steps(image, model, *args, **kwargs):
+        predicted.append((np.array(image), model.name))
+        return real_predict(image, model, *args, **kwargs)
+
+    def run_steps(steps):
+        made.append(real_run(steps))
+        return made[-1]
+
+    real_predict, real_run = patches_oracle.predict_steps, patches_oracle.run_steps
+    monkeypatch.setattr(patches_oracle, "predict_steps", predict_steps)
+    monkeypatch.setattr(patches_oracle, "run_steps", run_steps)
     root = data_dir / "worms_bbbc010"
     args = ["worms2d", "--images", str(root / "gfp"), "--masks", str(root / "worm_masks")]
     args += ["--names", "A05"]
@@ -253,7 +265,9 @@ def test_patches_oracle_tries_another_models_foreground(data_dir, capsys):
     assert "foreground model: avS" in capsys.readouterr().out
     image = tifffile.imread(root / "gfp" / "A05.tif")
     truth = tifffile.imread(root / "worm_masks" / "A05.tif").any(0)
-    prediction = run_steps(predict_steps(image, load_model("em-mito2d")))[0]
+    assert [name for _, name in predicted] == ["worms2d", "em-mito2d"]
+    assert len(made) == 2 and np.array_equal(predicted[1][0], image)
+    prediction = made[1][0]
     theirs = np.asarray(prediction.arrays["foreground"]).reshape(truth.shape) > 0.5
     expected = (theirs & truth).sum() / (theirs | truth).sum()
     assert scores["foreground model"]["fg_iou"] == pytest.approx(expected, abs=1e-4)
