@@ -50,6 +50,7 @@ def _check_outputs(jobs, overwrite: bool, zarr_ok: bool = True, replace=frozense
         _check_writable(target)
         _check_inside_ome_image(Path(source), target)
         _recover_staging(target)  # what a killed run left: before looking at the outputs
+        _recover_killed_convert(target)
         if target.is_dir() and not (zarr_ok and is_zarr_path(target)):
             raise CliError(f"{target} is a folder; name the output file")
         if recipe.is_dir():
@@ -57,6 +58,27 @@ def _check_outputs(jobs, overwrite: bool, zarr_ok: bool = True, replace=frozense
         for path in (target, recipe):
             if path.exists() and not (overwrite or target in replace):
                 raise CliError(f"{path} exists; pass --overwrite to replace it")
+
+
+def _recover_killed_convert(target: Path) -> None:
+    """Undo what a ``tessella convert`` to ``target`` (a zarr) killed before it finished left
+    beside it, as the next conversion to it does (:func:`~tessella.engine.blockwise._convert.
+    recover_convert_leftovers`, one warning line): its hidden staged copy, as big as the
+    image, is removed, and the previous ``target`` it was replacing put back where none is
+    (a kill between its two renames), before the outputs are looked at, so that one is
+    refused without --overwrite, not written over unasked nor left hidden."""
+    from ..engine.io import TIFF_SUFFIXES
+
+    if target.suffix.lower() in TIFF_SUFFIXES:  # (a conversion writes zarr)
+        return
+    from ..engine.blockwise._convert import recover_convert_leftovers
+
+    try:
+        recover_convert_leftovers(target)
+    except OSError as exc:
+        raise CliError(
+            f"{target}: cannot undo what a killed conversion left ({_reason(exc)})"
+        ) from None
 
 
 def _check_inside_ome_image(source: Path, target: Path) -> None:

@@ -284,7 +284,13 @@ def _why_started_again(plan: dict, old: dict, data: _Input) -> str:
 
 
 def _start(out: Path, plan: dict, overwrite: bool, data: _Input, grid: BlockGrid) -> tuple:
-    """A fresh or resumed work directory, locked for this process; returns (work, result key)."""
+    """A fresh or resumed work directory, locked for this process; returns (work, result key).
+    What a conversion to ``out`` killed before it finished left beside it is undone first
+    (:func:`~._convert.recover_convert_leftovers`: its hidden staged copy removed, the
+    previous ``out`` put back where none is, so that it is not replaced without overwrite)."""
+    from ._convert import recover_convert_leftovers
+
+    recover_convert_leftovers(out)
     work = work_dir(out)
     if out.exists() and not overwrite:
         raise FileExistsError(f"{out} exists; pass overwrite=True (--overwrite) to replace it")
