@@ -203,3 +203,129 @@ def test_gowt1_places_are_where_the_reader_puts_its_frames():
     assert kind == "labels" and data.shape[0] == 92 and len(places) == 30
     holding = [(t,) for t in range(92) if data[t].any()]
     assert places == holding
+
+
+def _linked_binary_movie():
+    """A binary TYX mask of 2 frames: frame 0 holds two cells, frame 1 one cell overlapping
+    both (a division seen backwards), and a prediction finding each exactly."""
+    gt = np.zeros((2, 20, 20), np.uint8)
+    gt[0, 2:8, 2:8] = gt[0, 2:8, 10:16] = gt[1, 2:8, 2:16] = 1
+    pred = np.zeros(gt.shape, np.uint16)
+    pred[0, 2:8, 2:8], pred[0, 2:8, 10:16], pred[1, 2:8, 2:16] = 1, 2, 3
+    return gt, pred
+
+
+def test_binary_truth_is_split_into_pieces_per_scored_frame(tmp_path):
+    """A binary mask scored frame by frame (or at annotated frames) has the pieces of each
+    frame as its objects: frame 0's two cells are not one object because frame 1's cell
+    touches both (they were: 1 FP, AP50 0.75 for a perfect prediction). Scored as one
+    volume, the pieces stay 3D (the three cells one object)."""
+    gt, pred = _linked_binary_movie()
+    for where in ({"frame_axis": 0}, {"annotated": [(0,), (1,)]}):
+        result = evaluate_labels(gt, pred, kind="binary", **where)
+        assert (result.tp, result.fp, result.fn) == (3, 0, 0)
+        assert result.scores["ap"]["0.5"] == 1.0
+    volume = evaluate_labels(gt, pred, kind="binary")
+    assert volume.n_true == 1 and volume.n_pred == 3
+    tifffile.imwrite(tmp_path / "gt.tif", gt)
+    tifffile.imwrite(tmp_path / "pred.tif", pred)
+    args = (str(tmp_path / "pred.tif"), str(tmp_path / "gt.tif"))
+    scores = evaluate_paths(*args, gt_binary=True, annotated_only="frames")
+    assert scores["ap"]["0.5"] == 1.0 and scores["n_images"] == 2
+
+
+def test_seg_folder_is_placed_in_the_predictions_shape(tmp_path, capsys):
+    """`tessella evaluate PRED SEG` places each SEG file at its frame (slice) in labels of
+    the prediction's shape: a SEG folder of one file (a 2D frame, or one slice of a 3D
+    frame), one with no movie beside it, and a prediction of another length that holds
+    every annotated frame are scored (each was refused: 'shape ... differs'); one that does
+    not hold them is refused in a line naming the folder, the file and why."""
+    pred_file = str(tmp_path / "pred.tif")
+
+    def scored(root, pred, **kwargs):
+        tifffile.imwrite(pred_file, pred, **kwargs)
+        return evaluate_paths(pred_file, str(root / "01_GT" / "SEG"), ("ap", "seg"))
+
+    one = tmp_path / "one"
+    one.mkdir()
+    _seg, pred = ctc_2d(one, annotated=(3,))
+    scores = scored(one, pred)
+    assert scores["n_images"] == 1 and scores["seg"] == 1.0 and scores["ap"]["0.5"] == 1.0
+    assert scores["annotated"]["frames"] == 1 and scores["annotated"]["length"] == 6
+    slice_ = tmp_path / "slice"
+    slice_.mkdir()
+    seg, pred = ctc_3d(slice_)
+    (seg / "man_seg_002_002.tif").unlink()
+    scores = scored(slice_, pred, imagej=True, metadata={"axes": "TZYX"})
+    assert scores["annotated"]["slices"] == 1 and scores["seg"] == 1.0
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    _seg, pred = ctc_2d(alone)  # frames 1 and 4 of 6
+    for movie_frame in (alone / "01").iterdir():
+        movie_frame.unlink()
+    (alone / "01").rmdir()
+    assert scored(alone, pred)["ap"]["0.5"] == 1.0  # the full-length prediction
+    shorter = scored(alone, pred[:5])  # still holds frame 4
+    assert shorter["seg"] == 1.0 and shorter["annotated"]["length"] == 5
+    tifffile.imwrite(pred_file, pred[:3], photometric="minisblack")
+    seg = alone / "01_GT" / "SEG"
+    assert main(["evaluate", pred_file, str(seg)]) == 1
+    err = capsys.readouterr().err
+    assert f"{seg}: man_seg004.tif annotates frame 4; the prediction pred.tif has 3 frames" in err
+    assert len(err.strip().splitlines()) == 1
+    tifffile.imwrite(pred_file, pred[:, :20])
+    assert main(["evaluate", pred_file, str(seg)]) == 1
+    err = capsys.readouterr().err
+    assert "man_seg001.tif annotates frame 1 with an image of shape (24, 32); the " in err
+    assert "prediction pred.tif has (20, 32) there" in err
+
+
+def test_panel_scores_the_seg_layer_against_a_prediction_of_another_length(
+    make_napari_viewer, tmp_path
+):
+    """The reader's layer of a SEG folder (6 frames, as the movie) against a prediction of
+    5 frames: scored where annotated (frames 1 and 4), as `tessella evaluate` scores the
+    folder; against 3 frames: refused, saying frame 4 is not in the prediction."""
+    from tessella._widgets.evaluate import EvaluateWidget
+
+    seg, pred = ctc_2d(tmp_path)
+    viewer = make_napari_viewer()
+    with pytest.warns(UserWarning, match="2 annotated frames of 0-5"):
+        [truth] = viewer.open(str(seg), plugin="tessella")
+    layer = viewer.add_labels(pred[:5], name="prediction", axis_labels=("t", "y", "x"))
+    widget = EvaluateWidget(viewer)
+    assert widget.truth_layer is truth and widget.annotated_checkbox.isChecked()
+    widget.evaluate_button.click()
+    assert widget.last_scores["ap"]["0.5"] == 1.0 and widget.last_evaluation.fp == 0
+    assert widget.last_evaluation.errors.shape == (5, 24, 32)
+    assert "2 of 5 frames annotated" in widget.status_label.text()
+    layer.data = pred[:3]
+    widget.evaluate_button.click()
+    assert widget.status_label.text() == (
+        "Not evaluated: ground truth 'SEG' annotates frame 4; prediction 'prediction' has 3 frames."
+    )
+
+
+def test_panel_scores_what_was_painted_into_the_seg_layer(make_napari_viewer, tmp_path):
+    """A cell painted into the SEG layer in a slice its files do not annotate (frame 0,
+    slice 2) is scored too (it was left out silently: the places came from the files
+    only), and the status line says so; the prediction has no cell there: 1 FN."""
+    from tessella._widgets.evaluate import EvaluateWidget
+
+    seg, pred = ctc_3d(tmp_path)
+    viewer = make_napari_viewer()
+    with pytest.warns(UserWarning):
+        [truth] = viewer.open(str(seg), plugin="tessella")
+    viewer.add_labels(pred, name="prediction", axis_labels=("t", "z", "y", "x"))
+    widget = EvaluateWidget(viewer)
+    assert widget.truth_layer is truth and widget.annotated_checkbox.isChecked()
+    widget.evaluate_button.click()
+    assert (widget.last_evaluation.tp, widget.last_evaluation.fn) == (2, 0)
+    truth.data[0, 2, 11:15, 11:15] = 7  # as a script or the brush writes it
+    truth.refresh()
+    widget.evaluate_button.click()
+    assert (widget.last_evaluation.tp, widget.last_evaluation.fn) == (2, 1)
+    assert widget.last_scores["annotated"]["slices"] == 3
+    assert "(by the SEG files of 'SEG' and 1 slice (t=0, z=2) painted in the layer)" in (
+        widget.status_label.text()
+    )

@@ -185,6 +185,25 @@ def _shape_problem(pred: Labels, pred_shape, truth: Labels, truth_shape, kind: s
     return f"{names} has shape {truth_shape}; they must be equal.{hint}"
 
 
+def _places_problem(pred: Labels, pred_shape, truth: Labels, truth_shape, places) -> str:
+    """Why the SEG layer ``truth``, scored at its annotated ``places`` only, cannot be scored
+    against ``pred`` ("" when it can): as ``tessella evaluate PRED SEG`` scores the folder,
+    the two may differ in length, but every place must lie in the prediction and hold an
+    image of its shape there.
+
+    >>> from napari.layers import Labels
+    >>> pred = Labels(np.zeros((3, 4, 4), int), name="p")
+    >>> truth = Labels(np.zeros((5, 4, 4), int), name="SEG")
+    >>> _places_problem(pred, (3, 4, 4), truth, (5, 4, 4), [(1,)])
+    ''
+    >>> _places_problem(pred, (3, 4, 4), truth, (5, 4, 4), [(4,)])
+    "ground truth 'SEG' annotates frame 4; prediction 'p' has 3 frames."
+    """
+    shapes = [tuple(truth_shape)[len(place) :] for place in places]
+    why = evaluation.places_misfit(places, shapes, tuple(pred_shape), f"prediction '{pred.name}'")
+    return f"ground truth '{truth.name}' {why}." if why else ""
+
+
 @dataclass(frozen=True)
 class _Run:
     """What an evaluation scores and where its error layer goes, fixed when it starts."""
@@ -285,11 +304,6 @@ class EvaluateRun:
             if clash:
                 show_warning(f"Evaluate: {clash}")
         kind = self.truth_kind
-        message = _shape_problem(pred, pred_data.shape, truth, truth_data.shape, kind)
-        if message:
-            show_error(f"Evaluate: {message}")
-            self._set_status(f"Not evaluated: {message}")
-            return
         annotated, how = None, ""
         if self.annotated_checkbox.isChecked():
             try:
@@ -299,6 +313,15 @@ class EvaluateRun:
                 show_error(f"Evaluate: {message}")
                 self._set_status(f"Not evaluated: {message}")
                 return
+        message = (
+            _places_problem(pred, pred_data.shape, truth, truth_data.shape, annotated)
+            if annotated is not None and self._annotated_by_files(truth)
+            else _shape_problem(pred, pred_data.shape, truth, truth_data.shape, kind)
+        )
+        if message:
+            show_error(f"Evaluate: {message}")
+            self._set_status(f"Not evaluated: {message}")
+            return
         frame_axis = _frame_axis(pred, truth) if kind in ("labels", "binary") else None
         masks_from = ""
         if kind == "overlapping":  # the prediction's objects whole, as Export's mask stack

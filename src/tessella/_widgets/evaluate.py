@@ -396,7 +396,8 @@ class EvaluateWidget(EvaluateKinds, EvaluateRun, EvaluateErrors, LayerWatcher, Q
 
     def _annotated_places(self, truth: Labels, truth_data, kind: str) -> tuple[list, str]:
         """``(places, how)``: where ``truth`` is annotated, scored alone: the frames and
-        slices its SEG files name, else the frames (first axis) holding an object.
+        slices its SEG files name, and those the user has painted an object into since
+        (:func:`_painted_places`), else the frames (first axis) holding an object.
         ValueError for a kind or a layer that has no such frames."""
         from tessella.engine.evaluation import annotated_with_objects
 
@@ -407,13 +408,22 @@ class EvaluateWidget(EvaluateKinds, EvaluateRun, EvaluateErrors, LayerWatcher, Q
             )
         places = _ctc_places(truth)
         if places is not None:
-            return places, f"by the SEG files of '{truth.name}'"
+            how = f"by the SEG files of '{truth.name}'"
+            painted = _painted_places(truth_data, places)
+            if painted:
+                how += f" and {_places_said(painted)} painted in the layer"
+            return sorted(places + painted), how
         if len(truth_data.shape) < 3:
             raise ValueError(f"ground truth '{truth.name}' has no frames (2D)")
         places = annotated_with_objects(np.asarray(truth_data))
         if not places:
             raise ValueError(f"ground truth '{truth.name}' holds no object")
         return places, "the frames of the first axis holding a ground-truth object"
+
+    def _annotated_by_files(self, truth: Labels) -> bool:
+        """Whether ``truth`` is a SEG folder's layer whose files say where it is annotated
+        (scored so against a prediction of another length, as ``tessella evaluate``)."""
+        return _ctc_places(truth) is not None
 
     # --- the labels changed ------------------------------------------------------------------
 
@@ -525,6 +535,42 @@ def _ctc_places(truth: Labels) -> list | None:
         return None
     whole = all(len(place) == 1 for place in places) and len(places) == shape[0]
     return None if whole else places
+
+
+def _painted_places(data, places: list) -> list:
+    """The frames (2D slices of a 3D movie) of a SEG layer's ``data`` that hold an object
+    where its files annotate none (``places``): painted in napari since, scored as well. A
+    lazy stack (dask: the files as the reader read them, never painted) is not looked at."""
+    from tessella.engine.evaluation import annotated_with_objects
+
+    if type(data).__module__.split(".")[0] == "dask":
+        return []
+    frames = {place[0] for place in places if len(place) == 1}
+    named = set(map(tuple, places))
+    return [
+        place
+        for place in annotated_with_objects(np.asarray(data), slices=True)
+        if place not in named and place[0] not in frames
+    ]
+
+
+def _places_said(places: list) -> str:
+    """Places in words, a few of them named: ``"1 slice (t=0, z=2)"``, ``"2 frames (t=3,
+    5)"``.
+
+    >>> _places_said([(0, 2)]), _places_said([(3,), (5,)])
+    ('1 slice (t=0, z=2)', '2 frames (t=3, 5)')
+    """
+    word = "frame" if len(places[0]) == 1 else "slice"
+    named = [
+        ", ".join(f"{a}={i}" for a, i in zip("tz", place)) if word == "slice" else str(place[0])
+        for place in places[:4]
+    ]
+    if word == "frame":
+        named[0] = f"t={named[0]}"
+    more = ", …" if len(places) > 4 else ""
+    sep = "; " if word == "slice" else ", "
+    return f"{len(places)} {word}{'s' if len(places) > 1 else ''} ({sep.join(named)}{more})"
 
 
 def _undo_lengths(layer) -> tuple[int | None, int | None]:

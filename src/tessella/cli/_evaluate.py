@@ -57,8 +57,12 @@ def _label_pairs(
     seg = _ctc_seg_folder(pred, gt)
     pairs = [(seg, Path(pred))] if seg is not None else _file_pairs(pred, gt, skipped)
     for gt_file, pred_file in pairs:
-        truth = _ctc_truth(gt_file) if gt_file is seg else read_image(gt_file).data
         predicted = read_image(pred_file).data
+        truth = (
+            _ctc_truth(gt_file, np.shape(predicted), pred_file)
+            if gt_file is seg
+            else read_image(gt_file).data
+        )
         checked = [(pred_file, predicted)] + (
             [] if gt_boundaries or gt_binary else [(gt_file, truth)]
         )
@@ -133,27 +137,34 @@ def _ctc_seg_folder(pred: str, gt: str) -> Path | None:
     return seg
 
 
-def _ctc_truth(seg: Path) -> np.ndarray:
-    """The labels napari's Tessella reader makes of the CTC ground truth ``seg``: as long
-    (and deep) as the movie beside it, each annotation at its frame (slice), the rest 0.
-    Its warnings other than where the annotations were placed are said on stderr."""
-    import warnings
+def _ctc_truth(seg: Path, shape: tuple[int, ...], pred_file: Path) -> np.ndarray:
+    """The CTC ground truth ``seg`` as labels of the prediction's ``shape`` (T first): each
+    file at its frame (slice) as the reader places it (:func:`ctc_annotated_files`: counted
+    from the movie beside it, or from 0), the rest 0. A SEG folder of one file, one without
+    its movie beside it, and a prediction of another length are scored so too. CliError
+    naming ``seg`` where a place lies outside the prediction, or its file's image is not the
+    prediction's there (YX; ZYX for a whole 3D frame)."""
+    from ..engine.evaluation import ctc_annotated_files, places_misfit
+    from ..engine.io import as_array, read_image
 
-    from .._io_folder import AnnotatedFramesWarning, folder_layers
-
-    with warnings.catch_warnings(record=True) as said:
-        warnings.simplefilter("always")
+    placed = ctc_annotated_files(seg) or []
+    truth: np.ndarray | None = None
+    for place, path in placed:
         try:
-            layers = folder_layers(seg)
+            image = as_array(read_image(path).data, path)
         except (OSError, ValueError) as exc:
-            raise CliError(str(exc)) from None
-    for warning in said:
-        if not issubclass(warning.category, AnnotatedFramesWarning):
-            print(f"warning: {warning.message}", file=sys.stderr)
-    labels = [data for data, _kwargs, kind in layers if kind == "labels"]
-    if len(labels) != 1:
-        raise CliError(f"{seg}: not read as one labels stack of the movie's frames")
-    return np.asarray(labels[0])
+            raise CliError(f"{path}: {exc}") from None
+        misfit = places_misfit([place], [image.shape], shape, f"the prediction {pred_file.name}")
+        if misfit:
+            raise CliError(f"{seg}: {path.name} {misfit}")
+        if truth is None:
+            truth = np.zeros(shape, image.dtype)
+        elif image.dtype != truth.dtype:
+            truth = truth.astype(np.result_type(truth.dtype, image.dtype))
+        truth[place] = image
+    if truth is None:
+        raise CliError(f"{seg}: no man_seg file to score")
+    return truth
 
 
 def _refuse_negative(path, array: np.ndarray, ignore_label: int | None = None) -> None:

@@ -46,7 +46,14 @@ from ._scores import (
     score_mask_pairs,
     score_pairs,
 )
-from ._sparse import annotated_summary, annotated_text, annotated_with_objects, ctc_annotated
+from ._sparse import (
+    annotated_summary,
+    annotated_text,
+    annotated_with_objects,
+    ctc_annotated,
+    ctc_annotated_files,
+    places_misfit,
+)
 from ._truth import (
     ignore_label_clash,
     mask_stack_objects,
@@ -70,6 +77,7 @@ __all__ = [
     "annotated_with_objects",
     "binary_mask_pieces",
     "ctc_annotated",
+    "ctc_annotated_files",
     "error_map",
     "evaluate_labels",
     "evaluate_labels_steps",
@@ -83,6 +91,7 @@ __all__ = [
     "mask_stack_reason",
     "matched_ids",
     "membrane_map_objects",
+    "places_misfit",
     "prediction_note",
     "sample_planes",
     "score_mask_pairs",

@@ -21,7 +21,7 @@ from ._scores import (
     _mask_scores,
     score_pairs,
 )
-from ._sparse import annotated_summary, check_places
+from ._sparse import annotated_summary, check_places, places_misfit
 from ._truth import mask_stack_objects, scored_images, stack_without_ignored, truth_objects
 
 __all__ = ["evaluate_labels", "evaluate_labels_steps", "evaluate_masks", "evaluate_masks_steps"]
@@ -63,7 +63,10 @@ def evaluate_labels(
     Challenge ``SEG`` folder as the reader opens it, :func:`ctc_annotated`) is scored there
     only, ``(t,)`` a frame, ``(t, z)`` a 2D slice, each an image (``frame_axis`` is then not
     used; ``kind`` labels or binary); ``scores["annotated"]`` says how many
-    (:func:`annotated_summary`) and ``errors`` is 0 elsewhere.
+    (:func:`annotated_summary`) and ``errors`` is 0 elsewhere. The two may then differ in
+    length (a SEG folder's stack, as long as its movie, against a prediction of another):
+    every place must lie in both and hold images of one shape (ValueError saying where not,
+    :func:`places_misfit`); ``errors`` has the prediction's shape.
 
     Examples
     --------
@@ -138,7 +141,7 @@ def evaluate_labels_steps(
         )
     if unannotated is not None and not unannotated.any():
         raise ValueError(f"unannotated label {ignore_label}: no ground-truth pixel has it")
-    if truth.shape != predicted.shape:
+    if truth.shape != predicted.shape and annotated is None:
         raise ValueError(
             f"label images differ in shape: {names[1]} {predicted.shape}, {names[0]} {truth.shape}"
         )
@@ -153,6 +156,10 @@ def evaluate_labels_steps(
         check_places(annotated, truth.shape, names[0])
         if not len(annotated):
             raise ValueError(f"{names[0]}: no annotated frame or slice to score")
+        shapes = [truth.shape[len(place) :] for place in annotated]
+        misfit = places_misfit(annotated, shapes, predicted.shape, names[1])
+        if misfit:  # (a prediction of another length: scored where both are)
+            raise ValueError(f"{names[0]} {misfit}")
     yield Progress("objects", 1, 1)
     images = scored_images(truth, predicted, unannotated, kind, frame_axis, annotated)
     thresholds = [float(t) for t in metrics.DEFAULT_THRESHOLDS]
@@ -186,8 +193,8 @@ def evaluate_labels_steps(
     scores.update(others)
     n_true, n_pred, tp = (int(c) for c in counts)
     if annotated is not None:
-        scores["annotated"] = annotated_summary(annotated, truth.shape)
-        error_map = np.zeros(truth.shape, np.uint8)
+        scores["annotated"] = annotated_summary(annotated, predicted.shape)
+        error_map = np.zeros(predicted.shape, np.uint8)  # (over the prediction)
         for place, image_errors in zip(annotated, errors):
             error_map[tuple(place)] = image_errors
     elif frame_axis is None or (kind == "boundaries" and truth.ndim > 2):

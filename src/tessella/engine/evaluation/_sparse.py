@@ -18,7 +18,15 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["annotated_summary", "annotated_text", "annotated_with_objects", "ctc_annotated"]
+__all__ = [
+    "annotated_summary",
+    "annotated_text",
+    "annotated_with_objects",
+    "ctc_annotated",
+    "ctc_annotated_files",
+    "place_words",
+    "places_misfit",
+]
 
 #: the CTC's ground truth of single slices of 3D frames (slice ZZZ of frame TTT), and of
 #: whole frames, as napari's Tessella reader places them
@@ -40,28 +48,36 @@ def ctc_annotated(folder) -> list[tuple[int, ...]] | None:
     >>> ctc_annotated(folder)
     [(2,), (5, 12)]
     """
+    files = ctc_annotated_files(folder)
+    return None if files is None else [place for place, _path in files]
+
+
+def ctc_annotated_files(folder) -> list[tuple[tuple[int, ...], Path]] | None:
+    """``[(place, file), ...]``: the places of :func:`ctc_annotated`, sorted, each with the
+    file annotating it (a slice of a frame annotated whole is left out, as the reader leaves
+    it out). None where ``folder`` is no folder holding such files."""
     if folder is None:
         return None
     folder = Path(folder)
     if not folder.is_dir():
         return None
-    frames: set[int] = set()
-    slices: set[tuple[int, int]] = set()
+    frames: dict[int, Path] = {}
+    slices: dict[tuple[int, int], Path] = {}
     for path in folder.iterdir():
         if path.name.startswith("."):  # macOS's ._man_seg000.tif
             continue
         if (match := _CTC_SLICE.match(path.name)) is not None:
-            slices.add((int(match[1]), int(match[2])))
+            slices[(int(match[1]), int(match[2]))] = path
         elif (match := _CTC_FRAME.match(path.name)) is not None:
-            frames.add(int(match[1]))
+            frames[int(match[1])] = path
     if not frames and not slices:
         return None
-    times = sorted(frames | {t for t, _z in slices})
+    times = sorted(set(frames) | {t for t, _z in slices})
     start = _movie_start(folder)
     base = 0 if start is None else min(start, times[0])
-    whole = {(t - base,) for t in frames}
-    parts = {(t - base, z) for t, z in slices if t not in frames}
-    return sorted(whole | parts)
+    placed: list[tuple[tuple[int, ...], Path]] = [((t - base,), p) for t, p in frames.items()]
+    placed += [((t - base, z), path) for (t, z), path in slices.items() if t not in frames]
+    return sorted(placed)
 
 
 def _movie_start(folder: Path) -> int | None:
@@ -110,6 +126,50 @@ def check_places(places, shape: tuple[int, ...], name: str = "ground truth") -> 
             raise ValueError(
                 f"{name}: the annotated place ({where}) does not lie in its shape {shape}"
             )
+
+
+def place_words(place) -> str:
+    """A place in words: ``"frame 4"``, ``"slice 2 of frame 1"``.
+
+    >>> place_words((4,)), place_words((1, 2))
+    ('frame 4', 'slice 2 of frame 1')
+    """
+    if len(place) == 1:
+        return f"frame {place[0]}"
+    return f"slice {place[1]} of frame {place[0]}"
+
+
+def places_misfit(
+    places, image_shapes, shape: tuple[int, ...], prediction: str = "the prediction"
+) -> str:
+    """Why ground truth annotating ``places`` (``image_shapes``: the shape of the image at
+    each, what its file holds) does not fit labels of ``shape`` (a prediction, T first), in
+    words ("annotates frame 47; the prediction has 40 frames", ``prediction`` naming it), or
+    "" where every place lies inside it and its image is the prediction's there (YX, or ZYX
+    for a whole 3D frame).
+
+    >>> places_misfit([(1,), (47,)], [(8, 8), (8, 8)], (40, 8, 8))
+    'annotates frame 47; the prediction has 40 frames'
+    >>> places_misfit([(1, 2)], [(8, 8)], (3, 5, 8, 8)), places_misfit([(1,)], [(8, 8)], (3, 8, 9))
+    ('', 'annotates frame 1 with an image of shape (8, 8); the prediction has (8, 9) there')
+    """
+    shape = tuple(shape)
+    for place, image_shape in zip(places, image_shapes):
+        place, image_shape = tuple(place), tuple(image_shape)
+        if len(shape) < len(place) + 2:
+            what = "frames" if len(place) == 1 else "slices (T, Z, Y, X)"
+            return f"annotates {place_words(place)}; {prediction}, of shape {shape}, has no {what}"
+        if place[0] >= shape[0]:
+            frames = f"{shape[0]} frame{'s' if shape[0] != 1 else ''}"
+            return f"annotates {place_words(place)}; {prediction} has {frames}"
+        if len(place) == 2 and place[1] >= shape[1]:
+            return f"annotates {place_words(place)}; {prediction} has {shape[1]} slices a frame"
+        if image_shape != shape[len(place) :]:
+            return (
+                f"annotates {place_words(place)} with an image of shape {image_shape}; "
+                f"{prediction} has {shape[len(place) :]} there"
+            )
+    return ""
 
 
 def annotated_summary(places, shape: tuple[int, ...]) -> dict:

@@ -92,11 +92,17 @@ def scored_images(
     or slices, :func:`ctc_annotated`): only the places it lists, ``(t,)`` a frame, ``(t, z)``
     a 2D slice (of the prediction too, as the CTC's SEG scores a slice), each an image.
     Where ``unannotated`` pixels are marked, the prediction is cut as :func:`without_ignored`
-    does.
+    does. A binary mask's objects (``kind="binary"``) scored as several images (frames,
+    places) are its pieces in each image (:func:`mask_pieces`): two cells of a frame are
+    not one object because a cell of the next frame touches both; scored as one image (a
+    volume) they are its pieces in 3D, as ``objects`` holds them.
 
     >>> volume = np.zeros((3, 4, 4), int)
     >>> len(scored_images(volume, volume)), len(scored_images(volume, volume, kind="boundaries"))
     (1, 3)
+    >>> linked = np.array([[[1, 0, 1]], [[1, 1, 1]]])  # frame 0: 2 cells, linked in frame 1
+    >>> [t.tolist() for t, _p, _u in scored_images(linked, linked, kind="binary", frame_axis=0)]
+    [[[1, 0, 2]], [[1, 1, 1]]]
     """
     images: list  # the truth's images and the prediction's
     if annotated is not None:  # only where there is ground truth
@@ -114,6 +120,8 @@ def scored_images(
     else:
         images = [np.moveaxis(objects, frame_axis, 0), np.moveaxis(labels_pred, frame_axis, 0)]
         ignored = None if unannotated is None else list(np.moveaxis(unannotated, frame_axis, 0))
+    if kind == "binary" and (annotated is not None or frame_axis is not None):
+        images[0] = [mask_pieces(np.asarray(t) > 0)[0] for t in images[0]]
     if ignored is None:
         return [(t, p, None) for t, p in zip(*images)]
     return [(t, without_ignored(p, u, t), u) for t, p, u in zip(*images, ignored)]
