@@ -69,6 +69,13 @@ def test_export_of_labels_changed_outside_tessella_names_that_cause(
         assert [path.name for path in written] == [f"{name}.tif", f"{name}.recipe.json"]
         text = widget.status_label.text()
         assert text.endswith(status) and "by hand" not in text, text
-        assert warned == [f"Export: {text}"]  # the whole of it, in the status line too
+        # the caution first (a pop-up shows its first words), then what was written
+        caution = _export_write._recipe_caution(name, note)
+        assert caution.startswith(
+            f"the recipe may not make '{name}'"
+            if name == "garbled"
+            else f"the recipe makes '{name}' as it was before its file was changed"
+        )
+        assert warned == [f"Export: {caution}; wrote {name}.tif, {name}.recipe.json."]
         again = json.loads((tmp_path / f"{name}.recipe.json").read_text())
         assert again["labels_edited"] is True and again["note"] == note

@@ -211,7 +211,8 @@ def test_error_is_reported_and_the_widget_stays_usable(
     run_to_end(widget)
 
     assert len(errors) == 1
-    assert errors[0].startswith("Segment failed on layer 'bad': ")
+    # the engine's message names the layer, quoted: once (it was "on layer 'bad': bad ...")
+    assert errors[0].startswith("Segment failed: 'bad'") and errors[0].count("bad") == 1
     assert message in errors[0]
     assert "\n" not in errors[0]
     assert len(viewer.layers) == count

@@ -631,7 +631,8 @@ def test_tune_forgets_the_progress_of_an_update_of_removed_labels(
     result, _labels = movie_result
     viewer, tune, layer = _movie_in_tune(make_napari_viewer, result)
     tune.set_param("threshold", 0.3)  # a preview of the frame on screen...
-    assert tune.progress_bar.text() == "0 / 1 frames"
+    # the one frame previewed (it read "0 / 1 frames")
+    assert tune.progress_bar.text() == f"frame {viewer.dims.current_step[0]} preview"
     viewer.layers.remove(layer)  # ...whose labels go before it is written
     qtbot.waitUntil(lambda: not tune.busy, timeout=30_000)
     assert tune.progress_bar.text() == ""

@@ -83,6 +83,27 @@ def _not_reproduced(name: str, note: object) -> str:
     )
 
 
+def _recipe_caution(name: str, note: object) -> str:
+    """The warning's first words when the recipe written does not make the labels of layer
+    ``name``: what replaying it gives, before why (:func:`_not_reproduced` says it all on
+    the status line), so that a pop-up cut short still says it."""
+    from tessella._io import DIGEST_DAMAGED_NOTE, LABELS_CHANGED_NOTE
+
+    if note == LABELS_CHANGED_NOTE:
+        return (
+            f"the recipe makes '{name}' as it was before its file was changed outside "
+            "Tessella (edited or replaced)"
+        )
+    if note == DIGEST_DAMAGED_NOTE:
+        return (
+            f"the recipe may not make '{name}': its labels_digest is damaged (edited or cut short)"
+        )
+    return (
+        f"the recipe makes '{name}' as it was before the edits (by hand, or a Tune preview "
+        "not applied to all)"
+    )
+
+
 def _one_frame_tracks(ctc) -> list[str]:
     """What the status line says when no track of a movie lasts more than one frame (no ID
     is in two frames: labels not made by Segment whose IDs are not linked over time)."""
@@ -246,12 +267,14 @@ class ExportWriting:
             message += f"; {unit_note} (set the layer's units to say otherwise)"
         if ctc is not None and (ctc.notes() or _one_frame_tracks(ctc)):
             message += "; CTC: " + "; ".join([*ctc.notes(), *_one_frame_tracks(ctc)])
-        if skipped_ctc:
+        wrote = f"wrote {', '.join(names)}"
+        if skipped_ctc:  # the caution first: a pop-up shows its first words only
             message += f"; {no_ctc}"
-            show_warning(f"Export: wrote {', '.join(names)}; {no_ctc}.")
+            show_warning(f"Export: {no_ctc}; {wrote}.")
         if "recipe" in kinds and not reproduces:
             message += f". {_not_reproduced(layer.name, note)}"
-            show_warning(f"Export: {message}.")  # (the status line says it all too)
+            # (the status line says it all, as it did)
+            show_warning(f"Export: {_recipe_caution(layer.name, note)}; {wrote}.")
         self.status_label.setText(message + ".")
         return written
 

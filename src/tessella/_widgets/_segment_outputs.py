@@ -31,6 +31,7 @@ __all__ = [
     "SOURCE_ID_KEY",
     "SOURCE_KEY",
     "SegmentOutputs",
+    "channels_note",
 ]
 
 _log = logging.getLogger(__name__)
@@ -91,6 +92,26 @@ def _is_output(layer, image_id, kind: str, result_key: dict | None = None) -> bo
     )
 
 
+def channels_note(shape: tuple, axes: str, card: ModelCard) -> str:
+    """What the status line says when an image of ``shape`` and ``axes`` has several channels
+    that ``card``'s one-channel model reads averaged (an RGB layer into nuclei2d): the engine
+    averages them as its warning says (``channels_averaged``, in the same words), which it
+    gives only where separate stains are likely, not for an 8-bit colour photo; "" otherwise.
+
+    >>> from types import SimpleNamespace
+    >>> channels_note((64, 64, 3), "YXC", SimpleNamespace(channels=1, name="nuclei2d"))
+    "its 3 channels are averaged into the one channel model 'nuclei2d' reads"
+    >>> channels_note((64, 64), "YX", SimpleNamespace(channels=1, name="nuclei2d"))
+    ''
+    """
+    if "C" not in axes or len(shape) != len(axes) or card.channels != 1:
+        return ""
+    count = shape[axes.index("C")]
+    if count <= 1:
+        return ""
+    return f"its {count} channels are averaged into the one channel model {card.name!r} reads"
+
+
 def _result_key(card: ModelCard, axes: str) -> dict:
     """What makes results of one kind: the model (its name and weights) and the image's axes
     (a stack read as a volume or as frames gives a different result)."""
@@ -124,6 +145,13 @@ class _Run:
     params_from: str = ""
     #: the model and axes (:func:`_result_key`): the result of the same ones is replaced
     result_key: dict | None = None
+    #: the parts the network predicts one after the other (frames of a movie, slices of a
+    #: volume a 2D model segments slice by slice; 1 for one image), and what one is called
+    parts: int = 1
+    part: str = "frame"
+    #: what the status line adds when the image's channels are averaged for a one-channel
+    #: model (:func:`channels_note`), "" when they are not
+    averaged: str = ""
 
 
 class SegmentOutputs:
@@ -231,6 +259,8 @@ class SegmentOutputs:
         kept = f" ({run.params_from})" if run.params_from else ""
         if one_frame:
             kept += " (a 2D image is one frame of a time-lapse: no tracks)"
+        if run.averaged:
+            kept += f" ({run.averaged})"
         if self._find_layer(run.layer_id) is None:  # removed while the network ran
             kept += "; the image was removed during the run, its labels were kept"
         done = f"replaced '{labels_layer.name}'" if replaced else f"added '{labels_layer.name}'"

@@ -164,14 +164,7 @@ class TuneRunning:
             self._show_progress(request)
 
     def _show_progress(self, request: _Request) -> None:
-        movie = "T" in request.axes
-        self.progress_bar.setFormat(
-            "slice preview"
-            if request.plane is not None
-            else "%v / %m frames"
-            if movie
-            else "volume"
-        )
+        self.progress_bar.setFormat(_bar_format(request))
         self.progress_bar.setRange(0, len(request.frames))
         self.progress_bar.setValue(self._progress.get(request.layer_id, 0))
 
@@ -248,6 +241,20 @@ class TuneRunning:
         left, n = len(self._stale.get(request.layer_id, ())), request.n_frames
         frames, show = "frame" if n == 1 else "frames", "shows" if left == 1 else "show"
         self._say(f": cancelled; {left} of {n} {frames} still {show} the earlier parameters", layer)
+
+
+def _bar_format(request: _Request) -> str:
+    """The progress bar's text for ``request``, naming what it counts as the status line
+    does: "%v / %m frames" for a movie's *Apply to all*, "frame 3 preview" for one frame,
+    "slice 12 preview" for one slice of a volume, "%v / %m volume" and "%v / %m image" for a
+    volume or an image post-processed in one piece."""
+    if request.plane is not None:
+        return f"slice {request.plane} preview"
+    if "T" in request.axes and not request.apply_all:
+        return f"frame {request.frames[0]} preview"
+    if "T" in request.axes:
+        return "%v / %m frames"
+    return "%v / %m volume" if "Z" in request.axes else "%v / %m image"
 
 
 def _sized(shape: tuple) -> str:

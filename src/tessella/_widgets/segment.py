@@ -48,6 +48,7 @@ from ._segment_outputs import (
     _result_key,
     _Run,
     _spatial_transform,
+    channels_note,
 )
 from ._segment_params import SegmentParams
 from ._workers import ThreadWarningsWorker, close_when_finished, report_runtime_errors
@@ -70,6 +71,19 @@ __all__ = [  # with the metadata keys of the mixins' modules, importable here as
     "SegmentWidget",
     "guess_layer_axes",
 ]
+
+
+def _predicted_parts(shape: tuple, axes: str, card: ModelCard) -> tuple[int, str]:
+    """How many parts the network predicts one after the other for an image of ``shape`` and
+    ``axes`` (the frames of a movie, the slices of a volume a 2D model segments slice by
+    slice), and what one is called: the engine counts tiles over all of them, one tile a
+    part where the part fits in a tile."""
+    if len(shape) != len(axes):  # axes the engine refuses: it predicts nothing
+        return 1, "frame"
+    sizes = dict(zip(axes, shape))
+    frames = sizes.get("T", 1)
+    slices = sizes.get("Z", 1) if card.spatial_axes == "YX" else 1
+    return frames * slices, "slice" if slices > 1 else "frame"
 
 
 @report_runtime_errors
@@ -116,6 +130,7 @@ class SegmentWidget(
         self._cards: dict[str, ModelCard] = {}  # model folder -> card
         self._preview: BlockwisePreview | None = None  # the blockwise run in progress
         self._stage = ""  # the stage of the blockwise run in progress
+        self._tiles_a_part = 0  # the tiles of a frame (or slice) in the run's count, if known
         self._stage_clock: tuple | None = None  # (stage, blocks done, time) on entering it
         #: the output of a blockwise run cancelled before it kept anything: its work folder
         #: goes once the run has finished
@@ -281,6 +296,8 @@ class SegmentWidget(
             self._start_blockwise(layer, model, axes, scale, translate, units, params, params_from)
             return
         card = self._cards[model]
+        image = _layer_array(layer)
+        parts, part = _predicted_parts(image.shape, axes, card)
         self._run = _Run(
             layer.unique_id,
             layer.name,
@@ -291,12 +308,15 @@ class SegmentWidget(
             time.perf_counter(),
             params_from=params_from,
             result_key=_result_key(card, axes),
+            parts=parts,
+            part=part,
+            averaged=channels_note(image.shape, axes, card),
         )
         # superqt's worker class, not napari's: napari's would also post every error to the
         # notification manager as a traceback, doubling the one-line message shown here.
         worker = create_worker(
             _segment_steps,
-            _layer_array(layer),
+            image,
             model=model,
             params=params,
             axes=axes,
@@ -304,14 +324,16 @@ class SegmentWidget(
             tile=self.tile_spin.value(),
             device=self.device_combo.currentText(),
             invert=self.invert_combo.currentData(),
-            name=layer.name,
+            # quoted: the engine's messages name it ("'constant' is constant ..."), and a
+            # layer's name may read as a word
+            name=f"'{layer.name}'",
             spacing=tuple(s for a, s in zip(axes.replace("C", ""), scale) if a in "ZYX"),
             _worker_class=ThreadWarningsWorker,  # warned: this run's warnings, no others
             _ignore_errors=True,
             _start_thread=False,
         )
         self._connect(worker)
-        self.progress_bar.setFormat("%v / %m tiles")
+        self.progress_bar.setFormat("")  # "%v / %m tiles" (or frames) from the first count
         self.progress_bar.setRange(0, 0)  # busy until the first tile count arrives
         said = f" ({params_from})" if params_from else ""
         self.status_label.setText(f"'{layer.name}': loading the model{said}…")
@@ -347,7 +369,8 @@ class SegmentWidget(
                 "next Run…"
             )
         else:
-            self.status_label.setText("Cancelling after the current tile…")
+            unit = self._run.part if self._run is not None and self._one_tile_a_part else "tile"
+            self.status_label.setText(f"Cancelling after the current {unit}…")
 
     def _panel_closed(self) -> None:
         """The panel was closed: a run in progress stops and adds nothing."""
@@ -394,12 +417,38 @@ class SegmentWidget(
         if progress.stage == "predict":
             self.progress_bar.setRange(0, progress.total)
             self.progress_bar.setValue(progress.done)
-            self.status_label.setText(
-                f"'{name}': predicting, tile {progress.done} of {progress.total}"
-            )
+            self.progress_bar.setFormat(f"%v / %m {self._unit(progress.total)}s")
+            self.status_label.setText(f"'{name}': predicting, {self._predicting(progress)}")
         else:
             stage = "post-processing" if progress.stage == "postprocess" else progress.stage
             self.status_label.setText(f"'{name}': {stage}…")
+
+    @property
+    def _one_tile_a_part(self) -> bool:
+        """Whether the run in progress predicts each frame (or slice) in one tile, as its
+        last count says: the bar then counts frames, not tiles."""
+        return self._tiles_a_part == 1
+
+    def _unit(self, total: int) -> str:
+        """What the count of ``total`` the engine gives counts: the frames of a movie (or the
+        slices of a volume segmented slice by slice) when each is one tile, else tiles."""
+        run = self._run
+        parts = run.parts if run is not None else 1
+        self._tiles_a_part = total // parts if parts and total % parts == 0 else 0
+        if parts > 1 and self._tiles_a_part == 1:
+            return run.part
+        return "tile"
+
+    def _predicting(self, progress: Progress) -> str:
+        """ "frame 3 of 10", "tile 5 of 8", or with a movie of several tiles a frame "tile 5
+        of 40 (frame 2 of 10)"."""
+        unit = self._unit(progress.total)
+        said = f"{unit} {progress.done} of {progress.total}"
+        per = self._tiles_a_part
+        if unit == "tile" and self._run is not None and self._run.parts > 1 and per > 1:
+            part = min(progress.done // per + 1, self._run.parts)
+            said += f" ({self._run.part} {part} of {self._run.parts})"
+        return said
 
     def _on_errored(self, exc: Exception) -> None:
         text = str(exc)
@@ -409,8 +458,13 @@ class SegmentWidget(
                 "(to start again, delete that hidden folder)"
             )
             text += self._mark_earlier_preview()
-        show_error(f"Segment failed on layer '{self._run.name}': {text}")
-        self.status_label.setText(f"'{self._run.name}': failed ({text})")
+        quoted = f"'{self._run.name}'"
+        if text.startswith(quoted):  # the engine's message names the layer: once is enough
+            show_error(f"Segment failed: {text}")  # the problem in the first words shown
+            self.status_label.setText(f"Failed: {text}")
+            return
+        show_error(f"Segment failed on layer {quoted}: {text}")
+        self.status_label.setText(f"{quoted}: failed ({text})")
 
     def _on_warned(self, warning_args: tuple) -> None:
         from tessella.engine.blockwise import StartedAgainWarning
@@ -432,6 +486,7 @@ class SegmentWidget(
         self._run = None
         self._preview = None
         self._stage = ""
+        self._tiles_a_part = 0
         self._remove_empty_work()
         self._set_running(False)
         self.run_finished.emit()
