@@ -74,14 +74,16 @@ def test_a_recipe_series_the_file_lacks_and_a_recipe_channel_no_number(
     )
 
 
-def test_a_recipe_channel_with_blockwise_names_the_recipe(tmp_path, two_channels, capsys):
-    recipe = _recipe(tmp_path, channel=1)
+def test_a_recipe_series_with_blockwise_names_the_recipe(tmp_path, two_channels, capsys):
+    """A recipe's series with --blockwise (a zarr holds one series; a channel is taken
+    since 3eede58): refused naming the recipe as where the series came from."""
+    recipe = _recipe(tmp_path, series=1)
     code, err = _segment(
         capsys, two_channels, "-o", tmp_path / "out.zarr", "--recipe", recipe, "--blockwise"
     )
     assert code == 1
     assert err.startswith(
-        f"tessella segment: error: the recipe {recipe}'s channel 1 reads one image's channel; "
+        f"tessella segment: error: the recipe {recipe}'s series 1 reads one image's series; "
         "--blockwise reads the whole input"
     )
 
