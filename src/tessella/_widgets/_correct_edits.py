@@ -21,6 +21,9 @@ __all__ = ["LINES_LAYER", "SEEDS_LAYER", "CorrectEdits", "being_widened"]
 LINES_LAYER = "split lines"  # the Shapes layer the user draws split lines in
 SEEDS_LAYER = "split seeds"  # the Points layer of watershed seeds
 
+#: the box that makes Merge, Delete and Split by watershed act on every frame of a time-lapse
+ALL_FRAMES = "All frames (whole track)"
+
 #: the labels layers Correct is widening now (:func:`_widen_for`), by unique_id: their data
 #: types before and after
 _WIDENING: dict[str, tuple[str, str]] = {}
@@ -31,6 +34,78 @@ def being_widened(layer) -> tuple[str, str] | None:
     ``events.data`` then announce the same labels in a wider type, not new labels: Evaluate
     does not take them for replaced); else None."""
     return _WIDENING.get(layer.unique_id)
+
+
+def _time_axis(layer: Labels) -> int | None:
+    """The T axis of a time-lapse labels layer (its axes as :func:`_axes_of` takes them),
+    else None (an image, a volume, axes unknown)."""
+    axes = _axes_of(layer)
+    return axes.index("T") if axes and "T" in axes and len(axes) == layer.ndim else None
+
+
+def _in_frame(make_edit: Callable[[np.ndarray], Edit], data: np.ndarray, axis: int, t: int):
+    """The edit ``make_edit`` computes on frame ``t`` (along ``axis``) of ``data``, its pixels
+    placed in the whole array: it changes nothing in any other frame."""
+    import dataclasses
+
+    index: list[int | slice] = [slice(None)] * data.ndim
+    index[axis] = t
+    change = make_edit(data[tuple(index)])
+    at = np.full(change.indices[0].shape if change.indices else (0,), t, np.intp)
+    indices = (*change.indices[:axis], at, *change.indices[axis:])
+    return dataclasses.replace(change, indices=indices)
+
+
+def _after_movie_ids(change: Edit, frame: np.ndarray, top: int) -> Edit:
+    """A split computed on one ``frame`` of a movie whose largest ID is ``top``: its new IDs
+    (after the frame's largest) moved after ``top``, so that they are no other cell's ID in
+    another frame (in a type that holds them)."""
+    import dataclasses
+    import re
+
+    frame_top = int(frame.max())
+    if top <= frame_top:
+        return change
+    shift = top - frame_top
+    values = change.values
+    new = values > frame_top
+    wide = np.result_type(values.dtype, np.min_scalar_type(int(values.max()) + shift))
+    values = values.astype(wide)
+    values[new] += shift
+    added = ", ".join(map(str, np.unique(values[new]).tolist()))
+    description = re.sub(r"\(new: [^)]*\)", f"(new: {added})", change.description)
+    return dataclasses.replace(change, values=values, description=description)
+
+
+def _merge_into_first(labels: np.ndarray, ids: list[int]) -> Edit:
+    """Merge the objects ``ids`` into the first of them (the engine keeps the smallest ID):
+    on a time-lapse the merged object goes on as the first selected track."""
+    from tessella.engine.edit import Edit, merge
+
+    change = merge(labels, ids)  # checks the IDs; its pixels, gaps closed, become the smallest
+    target, smallest = ids[0], min(ids)
+    if target == smallest:
+        return change
+    mask = labels == smallest
+    mask[change.indices] = True
+    where = np.nonzero(mask)
+    keep = labels[where] != target
+    return Edit(
+        tuple(i[keep] for i in where),
+        np.full(int(keep.sum()), target, labels.dtype),
+        f"merge {', '.join(map(str, dict.fromkeys(ids)))} into {target}",
+    )
+
+
+def _scope_words(layer: Labels, t_axis: int | None, frame: int | None) -> str:
+    """Where an edit of a time-lapse acted, for the status line: " in frame 3", " in all 10
+    frames"; nothing for one image or a volume."""
+    if t_axis is None:
+        return ""
+    if frame is not None:
+        return f" in frame {frame}"
+    count = layer.data.shape[t_axis]
+    return " in its only frame" if count == 1 else f" in all {count} frames"
 
 
 def _axes_of(layer: Labels) -> str | None:
@@ -50,8 +125,18 @@ class CorrectEdits:
 
     # --- operations -------------------------------------------------------------------------
 
-    def _apply(self, what: str, make_edit: Callable[[np.ndarray], Edit]) -> bool:
-        """Compute an edit on the chosen layer's data and record it as one undo step."""
+    def _apply(
+        self,
+        what: str,
+        make_edit: Callable[[np.ndarray], Edit],
+        frame: int | None = None,
+        sliced: bool = True,
+    ) -> bool:
+        """Compute an edit on the chosen layer's data and record it as one undo step.
+
+        On a time-lapse, ``frame`` is the one frame the edit acts in (None: all frames), and
+        the status line names it; with ``sliced``, ``make_edit`` is given that frame alone,
+        else the whole array (it keeps to the frame itself)."""
         layer = self.labels_layer
         if layer is None:
             self._say(f"{what}: add or choose a labels layer first.")
@@ -65,13 +150,24 @@ class CorrectEdits:
             )
             self._say(f"{what}: {message}", "error")
             return False
+        t_axis = _time_axis(layer)
+        if t_axis is None:
+            frame = None
         try:
-            change = make_edit(layer.data)
+            if frame is not None and sliced:
+                change = _in_frame(make_edit, layer.data, t_axis, frame)  # type: ignore[arg-type]
+            else:
+                change = make_edit(layer.data)
         except ValueError as exc:
-            self._say(f"{what} on layer '{layer.name}': {exc}", "error")
+            where = "" if frame is None else f" in frame {frame}"
+            hint = ""
+            if frame is not None and str(exc).startswith("no object"):
+                hint = f" (tick '{ALL_FRAMES}' to act on the whole track)"
+            self._say(f"{what} on layer '{layer.name}'{where}: {exc}{hint}", "error")
             return False
+        scope = _scope_words(layer, t_axis, frame)
         if change.size == 0:
-            self._say(f"{what} on '{layer.name}': nothing to change", None)
+            self._say(f"{what} on '{layer.name}'{scope}: nothing to change", None)
             return False
         renamed = self._rename_tracks(layer, change.renamed) if change.renamed else None
         widened = _widen_for(layer, change.values)
@@ -80,11 +176,31 @@ class CorrectEdits:
         if renamed is not None:  # Ctrl+Z and Redo find each side's divisions again
             _results.remember_edited_state(layer, renamed)
         # the Tracks layer beside a time-lapse follows the step (_results.follow_edits)
-        done = f"{change.description} on '{layer.name}': {change.size} px changed"
+        size = f"{change.size:,}" if t_axis is not None else str(change.size)
+        done = f"{change.description} on '{layer.name}'{scope}: {size} px changed"
         self._say(done if widened is None else f"{done}; {widened}", None)
         self._show_history()  # (also announced by napari's paint event)
         self.edited.emit(change.description)
         return True
+
+    def _frame_scope(self, what: str) -> tuple[bool, int | None]:
+        """``(ok, frame)``: the frame Merge, Delete and Split by watershed act in: the one
+        shown, on a time-lapse whose 'All frames' box is not ticked; None (every frame) on
+        anything else. Not ok (said) where the frame shown lies outside the labels."""
+        layer = self.labels_layer
+        t_axis = None if layer is None else _time_axis(layer)
+        if layer is None or t_axis is None or self.all_frames_checkbox.isChecked():
+            return True, None
+        shown = layer.world_to_data(self.viewer.dims.point)[t_axis]
+        frame, count = int(np.round(shown)), layer.data.shape[t_axis]
+        if not 0 <= frame < count:
+            self._say(
+                f"{what}: frame {frame} on screen is not in '{layer.name}' (frames 0-"
+                f"{count - 1}); move to one of its frames or tick '{ALL_FRAMES}'",
+                "error",
+            )
+            return False, None
+        return True, frame
 
     def _rename_tracks(self, layer, renamed: dict[int, int]) -> dict | None:
         """Before objects of a time-lapse change IDs (relabel): its divisions (those the
@@ -124,19 +240,37 @@ class CorrectEdits:
         return ids
 
     def merge(self) -> bool:
+        """Merge the selected objects: on a time-lapse in the frame shown (or, 'All frames'
+        ticked, along the whole tracks) into the first selected ID, so that the merged object
+        goes on as that track and takes no other cell's ID; on one image or a volume into
+        the smallest."""
         from tessella.engine.edit import merge
 
         ids = self._selection("Merge", 2)
-        if ids is None or not self._apply("Merge", lambda data: merge(data, ids)):
+        if ids is None:
             return False
-        self.set_selection([min(ids)])
+        ok, frame = self._frame_scope("Merge")
+        layer = self.labels_layer
+        movie = layer is not None and _time_axis(layer) is not None
+        if not ok or not self._apply(
+            "Merge",
+            (lambda data: _merge_into_first(data, ids)) if movie else (lambda d: merge(d, ids)),
+            frame,
+        ):
+            return False
+        self.set_selection([ids[0] if movie else min(ids)])
         return True
 
     def delete(self) -> bool:
+        """Delete the selected objects: on a time-lapse in the frame shown (or, 'All frames'
+        ticked, their whole tracks)."""
         from tessella.engine.edit import delete
 
         ids = self._selection("Delete")
-        if ids is None or not self._apply("Delete", lambda data: delete(data, ids)):
+        if ids is None:
+            return False
+        ok, frame = self._frame_scope("Delete")
+        if not ok or not self._apply("Delete", lambda data: delete(data, ids), frame):
             return False
         self.selection_edit.clear()
         return True
@@ -221,10 +355,15 @@ class CorrectEdits:
         ids = self._selection_or_empty()
         label = ids[0] if len(ids) == 1 else None
         lines = [self._to_labels_coords(shapes, line) for line in shapes.data]
+        t_axis = _time_axis(self.labels_layer) if self.labels_layer is not None else None
         done = False
-        for line in lines:
+        for line in lines:  # each in the frame it was drawn in (a time-lapse's)
+            frame = None if t_axis is None else int(np.round(line[0][t_axis]))
             done |= self._apply(
-                "Split along line", lambda data, line=line: split_line(data, label, line, plane)
+                "Split along line",
+                lambda data, line=line: split_line(data, label, line, plane),
+                frame,
+                sliced=False,
             )
         if done:
             shapes.data = []
@@ -249,23 +388,35 @@ class CorrectEdits:
         if len(ids) != 1:
             self._say(f"Split by watershed: select exactly one label, not {len(ids)}.")
             return False
+        ok, frame = self._frame_scope("Split by watershed")
+        if not ok:
+            return False
+        t_axis = _time_axis(layer)
         points = self._find_helper(SEEDS_LAYER, Points)
         seeds = None
         if points is not None and len(points.data):
             seeds = self._to_labels_coords(points, points.data)
         height = self._height_map(layer)
         pieces = self.pieces_spin.value()
+        top = int(layer.data.max()) if isinstance(layer.data, np.ndarray) else 0
+        if frame is not None and t_axis is not None:  # the frame on screen, as one image
+            if seeds is not None:
+                seeds = np.delete(seeds[np.round(seeds[:, t_axis]) == frame], t_axis, axis=1)
+                seeds = seeds if len(seeds) else None  # none in this frame: from the peaks
+            if height is not None:
+                height = np.take(height, frame, axis=t_axis)
 
         def split(data: np.ndarray) -> Edit:
             try:
-                return split_seeds(data, ids[0], seeds=seeds, height=height, pieces=pieces)
+                change = split_seeds(data, ids[0], seeds=seeds, height=height, pieces=pieces)
+                return change if frame is None else _after_movie_ids(change, data, top)
             except ValueError as exc:
                 if seeds is None and "peaks" in str(exc):  # no two nuclei in the map: ask
                     hint = f"put one point per piece inside it in a '{SEEDS_LAYER}' points layer"
                     raise ValueError(f"{exc}; {hint}") from None
                 raise
 
-        done = self._apply("Split by watershed", split)
+        done = self._apply("Split by watershed", split, frame)
         if done and points is not None:
             points.data = np.empty((0, points.ndim))
         return done

@@ -15,6 +15,7 @@ from napari.layers import Labels
 from napari.utils.notifications import show_error, show_info, show_warning
 from qtpy.QtCore import Signal
 from qtpy.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QGridLayout,
@@ -28,7 +29,14 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from ._correct_edits import LINES_LAYER, SEEDS_LAYER, CorrectEdits, _history_length
+from ._correct_edits import (
+    ALL_FRAMES,
+    LINES_LAYER,
+    SEEDS_LAYER,
+    CorrectEdits,
+    _history_length,
+    _time_axis,
+)
 from ._correct_edits import _axes_of as _axes_of  # tests import it from here
 from ._correct_review import CorrectReview
 from ._labels_states import restart_history_on_new_data
@@ -99,8 +107,13 @@ class CorrectWidget(CorrectEdits, CorrectReview, LayerWatcher, QWidget):
         self.pick_button.setCheckable(True)
         self.pick_button.setToolTip("Click objects in the canvas to add or remove them")
 
+        self.all_frames_checkbox = QCheckBox(ALL_FRAMES)
+        self.all_frames_checkbox.setToolTip(
+            "Ticked: Merge, Delete and Split by watershed act on the selected tracks in every "
+            "frame of the movie. Unticked: only in the frame on screen"
+        )
+        self.all_frames_checkbox.setVisible(False)  # shown for time-lapse labels only
         self.merge_button = QPushButton("Merge")
-        self.merge_button.setToolTip("Join the selected labels into the smallest of their IDs")
         self.delete_button = QPushButton("Delete")
         self.fill_button = QPushButton("Fill holes")
         self.fill_button.setToolTip("Fill holes in the selected labels (all labels if none)")
@@ -145,16 +158,17 @@ class CorrectWidget(CorrectEdits, CorrectReview, LayerWatcher, QWidget):
 
         edits = QGroupBox("Edit")
         grid = QGridLayout(edits)
-        grid.addWidget(self.merge_button, 0, 0)
-        grid.addWidget(self.delete_button, 0, 1)
-        grid.addWidget(self.fill_button, 1, 0)
-        grid.addWidget(self.relabel_button, 1, 1)
-        grid.addWidget(self.remove_small_button, 2, 0)
-        grid.addWidget(self.min_size_spin, 2, 1)
-        grid.addWidget(self.draw_line_button, 3, 0)
-        grid.addWidget(self.split_line_button, 3, 1)
-        grid.addWidget(self.split_seeds_button, 4, 0)
-        grid.addWidget(self.pieces_spin, 4, 1)
+        grid.addWidget(self.all_frames_checkbox, 0, 0, 1, 2)  # (hidden: the row takes no room)
+        grid.addWidget(self.merge_button, 1, 0)
+        grid.addWidget(self.delete_button, 1, 1)
+        grid.addWidget(self.fill_button, 2, 0)
+        grid.addWidget(self.relabel_button, 2, 1)
+        grid.addWidget(self.remove_small_button, 3, 0)
+        grid.addWidget(self.min_size_spin, 3, 1)
+        grid.addWidget(self.draw_line_button, 4, 0)
+        grid.addWidget(self.split_line_button, 4, 1)
+        grid.addWidget(self.split_seeds_button, 5, 0)
+        grid.addWidget(self.pieces_spin, 5, 1)
         history = QHBoxLayout()
         history.addWidget(self.undo_button)
         history.addWidget(self.redo_button)
@@ -176,6 +190,7 @@ class CorrectWidget(CorrectEdits, CorrectReview, LayerWatcher, QWidget):
 
         self.layer_combo.currentIndexChanged.connect(self._on_layer_changed)
         self.pick_button.toggled.connect(self._on_pick_toggled)
+        self.all_frames_checkbox.toggled.connect(self._show_scope)
         self.merge_button.clicked.connect(self.merge)
         self.delete_button.clicked.connect(self.delete)
         self.fill_button.clicked.connect(self.fill_holes)
@@ -211,6 +226,7 @@ class CorrectWidget(CorrectEdits, CorrectReview, LayerWatcher, QWidget):
         if fill_layer_combo(self.layer_combo, self.viewer, labels):
             self._on_layer_changed(self.layer_combo.currentIndex())
         self._show_history()
+        self._show_scope()
         if not self._batches:
             self._say_removed()
 
@@ -243,6 +259,7 @@ class CorrectWidget(CorrectEdits, CorrectReview, LayerWatcher, QWidget):
         """The pointer came to the panel: show the chosen layer's history as it is now (an
         undo or redo on a hidden layer, Ctrl+Z, announces nothing)."""
         self._show_history()
+        self._show_scope()
         super().enterEvent(event)
 
     def _say_removed(self) -> None:
@@ -284,6 +301,31 @@ class CorrectWidget(CorrectEdits, CorrectReview, LayerWatcher, QWidget):
         layer = self.labels_layer
         self.status_label.setText("Ready" if layer is None else f"Editing '{layer.name}'")
         self._show_history()
+        self._show_scope()
+
+    def _show_scope(self, _checked: bool | None = None) -> None:
+        """Show the 'All frames' box for time-lapse labels only (their axes have a T), and
+        say in Merge's and Delete's tooltips where they act."""
+        layer = self.labels_layer
+        movie = layer is not None and _time_axis(layer) is not None
+        self.all_frames_checkbox.setVisible(movie)
+        if not movie:
+            merge = "Join the selected labels into the smallest of their IDs"
+            delete = "Delete the selected labels"
+        elif self.all_frames_checkbox.isChecked():
+            merge = "Join the selected tracks in every frame into the first selected ID"
+            delete = "Delete the selected tracks in every frame"
+        else:
+            merge = (
+                "Join the selected labels in the frame on screen into the first selected ID "
+                f"(its track goes on); tick '{ALL_FRAMES}' to join whole tracks"
+            )
+            delete = (
+                f"Delete the selected labels in the frame on screen; tick '{ALL_FRAMES}' to "
+                "delete whole tracks"
+            )
+        self.merge_button.setToolTip(merge)
+        self.delete_button.setToolTip(delete)
 
     def _say(self, message: str, kind: str | None = "info") -> None:
         """Show ``message`` in the status line and, as a notification of ``kind`` ("info",
