@@ -329,3 +329,38 @@ def test_panel_scores_what_was_painted_into_the_seg_layer(make_napari_viewer, tm
     assert "(by the SEG files of 'SEG' and 1 slice (t=0, z=2) painted in the layer)" in (
         widget.status_label.text()
     )
+
+
+def test_panel_places_the_layer_of_a_one_file_seg_folder(make_napari_viewer, tmp_path):
+    """A SEG folder of one file opens as that file (a 2D layer): scored against a movie
+    prediction at the file's frame, as `tessella evaluate` scores the folder (it was
+    refused: the shapes differ); against a prediction without that frame refused saying
+    so; against one 2D image, scored as that image (as before)."""
+    from tessella._widgets.evaluate import EvaluateWidget
+
+    seg, pred = ctc_2d(tmp_path, annotated=(3,))
+    viewer = make_napari_viewer()
+    [truth] = viewer.open(str(seg), plugin="tessella")
+    assert truth.data.shape == (24, 32)
+    layer = viewer.add_labels(pred, name="prediction", axis_labels=("t", "y", "x"))
+    widget = EvaluateWidget(viewer)
+    assert widget.truth_layer is truth and widget.annotated_checkbox.isChecked()
+    widget.evaluate_button.click()
+    assert widget.last_scores["ap"]["0.5"] == 1.0 and widget.last_evaluation.fp == 0
+    assert widget.last_scores["annotated"] == {
+        "frames": 1,
+        "slices": 0,
+        "in_frames": 1,
+        "length": 6,
+    }
+    assert widget.last_evaluation.errors.shape == (6, 24, 32)
+    layer.data = pred[:3]
+    widget.evaluate_button.click()
+    assert widget.status_label.text() == (
+        f"Not evaluated: ground truth '{truth.name}' annotates frame 3; prediction "
+        "'prediction' has 3 frames."
+    )
+    viewer.layers.remove(layer)
+    viewer.add_labels(pred[3], name="prediction")
+    widget.evaluate_button.click()
+    assert widget.last_scores["ap"]["0.5"] == 1.0 and "annotated" not in widget.last_scores

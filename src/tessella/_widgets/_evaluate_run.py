@@ -313,6 +313,15 @@ class EvaluateRun:
                 show_error(f"Evaluate: {message}")
                 self._set_status(f"Not evaluated: {message}")
                 return
+        if annotated is not None:  # (one SEG file: placed in the prediction's shape)
+            try:
+                truth_data, annotated = self._truth_in_place(
+                    truth, truth_data, annotated, pred, pred_data.shape
+                )
+            except ValueError as exc:
+                show_error(f"Evaluate: {exc}")
+                self._set_status(f"Not evaluated: {exc}.")
+                return
         message = (
             _places_problem(pred, pred_data.shape, truth, truth_data.shape, annotated)
             if annotated is not None and self._annotated_by_files(truth)

@@ -380,6 +380,7 @@ class EvaluateWidget(EvaluateKinds, EvaluateRun, EvaluateErrors, LayerWatcher, Q
         the movie's frames or slices (its ``path``, :func:`ctc_annotated`), unchecked
         otherwise; the choice is kept while the ground truth stays the same layer."""
         from tessella.engine.evaluation import annotated_summary, annotated_text
+        from tessella.engine.evaluation._sparse import place_words
 
         truth = self.truth_layer
         truth_id = None if truth is None else truth.unique_id
@@ -389,7 +390,9 @@ class EvaluateWidget(EvaluateKinds, EvaluateRun, EvaluateErrors, LayerWatcher, Q
         places = None if truth is None else _ctc_places(truth)
         self.annotated_checkbox.setChecked(places is not None)
         tip = _ANNOTATED_TIP
-        if truth is not None and places is not None:
+        if truth is not None and places is not None and _ctc_file_place(truth) is not None:
+            tip += f"\n\n'{truth.name}': its SEG file annotates {place_words(places[0])}"
+        elif truth is not None and places is not None:
             summary = annotated_summary(places, tuple(truth.data.shape))
             tip += f"\n\n'{truth.name}': " + annotated_text(summary, "its SEG files")
         self.annotated_checkbox.setToolTip(tip)
@@ -407,6 +410,8 @@ class EvaluateWidget(EvaluateKinds, EvaluateRun, EvaluateErrors, LayerWatcher, Q
                 f"not {dict((k, t) for t, k in TRUTH_KINDS)[kind]}"
             )
         places = _ctc_places(truth)
+        if places is not None and _ctc_file_place(truth) is not None:
+            return places, f"by the SEG file '{truth.name}'"
         if places is not None:
             how = f"by the SEG files of '{truth.name}'"
             painted = _painted_places(truth_data, places)
@@ -424,6 +429,28 @@ class EvaluateWidget(EvaluateKinds, EvaluateRun, EvaluateErrors, LayerWatcher, Q
         """Whether ``truth`` is a SEG folder's layer whose files say where it is annotated
         (scored so against a prediction of another length, as ``tessella evaluate``)."""
         return _ctc_places(truth) is not None
+
+    def _truth_in_place(self, truth: Labels, truth_data, places: list, pred: Labels, shape):
+        """``(truth_data, places)`` as scored: as they are, but for the layer of one SEG
+        file (a SEG folder of one file opens as that file) against a prediction of frames:
+        its image placed at the file's frame (slice) in labels of the prediction's
+        ``shape``, as ``tessella evaluate`` places it (of the prediction's shape already:
+        one image, ``places`` None). ValueError where it does not fit there."""
+        from tessella.engine.evaluation import places_misfit
+
+        if _ctc_file_place(truth) is None:
+            return truth_data, places
+        if tuple(truth_data.shape) == tuple(shape):
+            return truth_data, None
+        why = places_misfit(
+            places, [tuple(truth_data.shape)], tuple(shape), f"prediction '{pred.name}'"
+        )
+        if why:
+            raise ValueError(f"ground truth '{truth.name}' {why}")
+        image = np.asarray(truth_data)
+        placed = np.zeros(tuple(shape), image.dtype)
+        placed[tuple(places[0])] = image
+        return placed, places
 
     # --- the labels changed ------------------------------------------------------------------
 
@@ -525,6 +552,9 @@ def _ctc_places(truth: Labels) -> list | None:
     from tessella.engine.evaluation import ctc_annotated
     from tessella.engine.evaluation._sparse import check_places
 
+    place = _ctc_file_place(truth)
+    if place is not None:
+        return [place]
     places = ctc_annotated(truth.metadata.get("path"))
     shape = tuple(truth.data.shape)
     if places is None:
@@ -535,6 +565,24 @@ def _ctc_places(truth: Labels) -> list | None:
         return None
     whole = all(len(place) == 1 for place in places) and len(places) == shape[0]
     return None if whole else places
+
+
+def _ctc_file_place(truth: Labels) -> tuple[int, ...] | None:
+    """The frame ``(t,)`` or slice ``(t, z)`` that the one SEG file ``truth`` was opened
+    from annotates (a SEG folder of one file opens as that file, as does the file alone),
+    counted as in its folder (:func:`ctc_annotated_files`); None for any other layer."""
+    from pathlib import Path
+
+    from tessella.engine.evaluation import ctc_annotated_files
+
+    path = truth.metadata.get("path")
+    if not path or not Path(path).is_file():
+        return None
+    path = Path(path)
+    for place, file in ctc_annotated_files(path.parent) or []:
+        if file.name == path.name:
+            return place
+    return None
 
 
 def _painted_places(data, places: list) -> list:
