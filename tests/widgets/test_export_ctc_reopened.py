@@ -166,6 +166,7 @@ def test_frame_by_frame_labels_offer_no_ctc_until_linked_by_hand(
     second = int(np.bincount(below[below > 0]).argmax())
     _dock, correct = viewer.window.add_plugin_dock_widget("tessella", "Correct")
     choose_text(correct.layer_combo, layer.name)
+    correct.all_frames_checkbox.setChecked(True)  # IDs of two frames: the whole tracks
     correct.selection_edit.setText(f"{first}, {second}")
     assert correct.merge()
     qtbot.waitUntil(export.ctc_checkbox.isEnabled, timeout=5_000)  # once the edits pause

@@ -209,6 +209,7 @@ def test_correct_edits_redraw_the_tracks_and_undo_brings_them_back(
     assert daughter in tracks.graph
     _dock, correct = viewer.window.add_plugin_dock_widget("tessella", "Correct")
     correct.layer_combo.setCurrentIndex(correct.layer_combo.findText("movie labels"))
+    correct.all_frames_checkbox.setChecked(True)  # the whole track, not the frame on screen
     correct.set_selection([daughter])
     correct.delete_button.click()
     assert daughter not in set(tracks.data[:, 0].astype(int)) and daughter not in tracks.graph
@@ -233,6 +234,7 @@ def test_relabel_renames_the_divisions_and_undo_brings_the_old_ones_back(
     _dock, correct = viewer.window.add_plugin_dock_widget("tessella", "Correct")
     correct.layer_combo.setCurrentIndex(correct.layer_combo.findText("movie labels"))
     first = min(set(np.unique(tracked)) - {0} - set(lineage) - set(lineage.values()))
+    correct.all_frames_checkbox.setChecked(True)  # the whole track, not the frame on screen
     correct.set_selection([first])  # a track outside every division: the IDs above it shift
     correct.delete_button.click()
     assert correct.relabel()
@@ -287,6 +289,7 @@ def test_relabel_after_deleting_a_parent_invents_no_division(make_napari_viewer)
     tracks = _results.show_tracks(viewer, layer, labels, lineage)
     _dock, correct = viewer.window.add_plugin_dock_widget("tessella", "Correct")
     correct.layer_combo.setCurrentIndex(correct.layer_combo.findText("movie labels"))
+    correct.all_frames_checkbox.setChecked(True)  # the whole track, not the frame on screen
     correct.set_selection([1])
     correct.delete_button.click()
     assert correct.relabel()

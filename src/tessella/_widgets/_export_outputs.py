@@ -359,7 +359,7 @@ class ExportOutputs:
                     f"'{name}' {unlinked}, so its objects are no tracks: each object of each "
                     "frame has its own ID (tessella segment --ctc refuses them too). Segment "
                     "the movie with a time-lapse model (cells2dt) with link on, or link IDs by "
-                    "hand (Correct's Merge)"
+                    "hand (Correct's Merge with 'All frames (whole track)' ticked)"
                 )
             track, frames = linked_by_hand
             return True, (
