@@ -16,6 +16,7 @@ import pytest
 import tifffile
 from scipy import ndimage
 
+from tessella.engine.evaluation import mask_pieces
 from tessella.engine.methods import METHOD_NAMES, Prediction, _superpixels, get_method
 from tessella.engine.methods import boundary as boundary_method
 from tessella.engine.methods._base import relative_spacing
@@ -200,19 +201,19 @@ def _patches_min_size(data, monkeypatch):
 
 
 def _z_median(data, monkeypatch):
-    skipped = ndimage.label(data["mito"] > 0.5)[0]  # 3D components of the threshold
+    skipped = mask_pieces(data["mito"] > 0.5)[0]  # 3D pieces of the threshold (as --gt-binary)
     return semantic_run(data["mito"], z_median=0), skipped, semantic_run(data["mito"], z_median=3)
 
 
 def _radius(data, monkeypatch):
     plane = data["mito"][2]
-    skipped = ndimage.label(plane > 0.5)[0]
+    skipped = mask_pieces(plane > 0.5)[0]
     return semantic_run(plane, radius=0), skipped, semantic_run(plane, radius=2)
 
 
 def _semantic_min_size(data, monkeypatch):
     plane = data["mito"][2]
-    skipped = ndimage.label(plane > 0.5)[0]  # every component kept
+    skipped = mask_pieces(plane > 0.5)[0]  # every piece kept
     return semantic_run(plane, min_size=0), skipped, semantic_run(plane, min_size=100)
 
 
