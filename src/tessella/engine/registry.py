@@ -313,6 +313,9 @@ def recipe_model(recipe: dict) -> str:
     )
 
 
+#: the model last loaded from each folder with each weights (sha256): its card as read then
+#: and its network; a card rewritten since (defaults re-tuned, edited, saved by a Train run
+#: over the same weights) is read again, and its network kept where the architecture is the same
 _CACHE: dict[tuple[str, str], LoadedModel] = {}
 
 
@@ -339,7 +342,9 @@ def checked_card(name_or_path: str | os.PathLike, verify: bool = True) -> tuple[
 
 
 def load_model(name_or_path: str | os.PathLike, verify: bool = True) -> LoadedModel:
-    """Load a model's card and weights; checks the weights' sha256 against the card.
+    """Load a model's card and weights; checks the weights' sha256 against the card. The
+    network is built once per folder and weights; the card is read on every call, so one
+    rewritten since (defaults re-tuned, edited) is the one returned.
 
     Raises
     ------
@@ -354,8 +359,13 @@ def load_model(name_or_path: str | os.PathLike, verify: bool = True) -> LoadedMo
     card, directory = checked_card(name_or_path, verify)
     weights = directory / WEIGHTS
     key = (str(directory.resolve()), card.sha256)
-    if key in _CACHE:
-        return _CACHE[key]
+    cached = _CACHE.get(key)
+    if cached is not None and cached.card.raw == card.raw:
+        return cached
+    if cached is not None and cached.card.architecture == card.architecture:
+        loaded = LoadedModel(card, cached.network, directory)  # the card alone rewritten
+        _CACHE[key] = loaded
+        return loaded
     arch = card.architecture
     try:
         network = build_network(arch["name"], arch.get("args", {}))
