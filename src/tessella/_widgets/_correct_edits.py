@@ -77,12 +77,14 @@ def _after_movie_ids(change: Edit, frame: np.ndarray, top: int) -> Edit:
     return dataclasses.replace(change, values=values, description=description)
 
 
-def _merge_into_first(labels: np.ndarray, ids: list[int]) -> Edit:
+def _merge_into_first(labels: np.ndarray, ids: list[int], axes: str | None = None) -> Edit:
     """Merge the objects ``ids`` into the first of them (the engine keeps the smallest ID):
-    on a time-lapse the merged object goes on as the first selected track."""
+    on a time-lapse the merged object goes on as the first selected track. With ``axes``
+    (those of the whole movie), the cracks between them are closed frame by frame."""
     from tessella.engine.edit import Edit, merge
 
-    change = merge(labels, ids)  # checks the IDs; its pixels, gaps closed, become the smallest
+    # checks the IDs; its pixels, gaps closed, become the smallest
+    change = merge(labels, ids, axes=axes)
     target, smallest = ids[0], min(ids)
     if target == smallest:
         return change
@@ -252,9 +254,11 @@ class CorrectEdits:
         ok, frame = self._frame_scope("Merge")
         layer = self.labels_layer
         movie = layer is not None and _time_axis(layer) is not None
+        # all frames: the whole movie, its cracks closed frame by frame (not across T)
+        axes = _axes_of(layer) if layer is not None and movie and frame is None else None
         if not ok or not self._apply(
             "Merge",
-            (lambda data: _merge_into_first(data, ids)) if movie else (lambda d: merge(d, ids)),
+            (lambda d: _merge_into_first(d, ids, axes)) if movie else (lambda d: merge(d, ids)),
             frame,
         ):
             return False

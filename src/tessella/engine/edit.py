@@ -12,9 +12,10 @@ hold them (uint8 labels and ID 256), the edit's values come in a wider type and
 :meth:`Edit.apply` refuses to write them into those labels rather than wrap 256 around to 0:
 widen the labels first (Correct widens the layer to int32).
 
-Operations that depend on object extent (fill holes, remove small, suspicious objects) work
-frame by frame when the axes have a T; identities (merge, delete, relabel) hold across frames,
-as a tracked time-lapse keeps one ID per object.
+Operations that depend on object extent or neighbourhoods (fill holes, remove small, a merge's
+closing of the cracks between its objects, suspicious objects) work frame by frame when the
+axes have a T (each frame one image, or one volume for TZYX); identities (merge, delete,
+relabel) hold across frames, as a tracked time-lapse keeps one ID per object.
 """
 
 from __future__ import annotations
@@ -46,24 +47,40 @@ __all__ = [
 ]
 
 
-def merge(labels: np.ndarray, ids: Iterable[int], close_gaps: bool = True) -> Edit:
+def merge(
+    labels: np.ndarray, ids: Iterable[int], close_gaps: bool = True, axes: str | None = None
+) -> Edit:
     """Give the objects ``ids`` the smallest of their IDs.
 
     With ``close_gaps``, background pixels in the one-pixel cracks between them (which
-    instance methods leave between touching objects) join the merged object.
+    instance methods leave between touching objects) join the merged object. When ``axes``
+    has a T the cracks are closed frame by frame, each frame from its own pixels alone (a
+    frame that holds fewer than two of the objects only takes the new ID); otherwise over
+    all axes (a volume's Z included).
     """
     ids = _ids(ids)
     if len(ids) < 2:
         raise ValueError("choose at least two labels to merge")
+    if axes is not None and len(axes) != labels.ndim:
+        raise ValueError(f"axes {axes!r} do not match labels of {labels.ndim} dimensions")
     _check_present(labels, ids)
     target = ids[0]
     mask = np.isin(labels, ids)
     if close_gaps:
-        box = _bbox(mask, margin=2)
-        merged = mask[box]
-        closed = ndi.binary_closing(merged, structure=ndi.generate_binary_structure(mask.ndim, 1))
-        mask[box] |= closed & (labels[box] == 0)
+        movie = axes is not None and "T" in axes
+        for index, frame in _frames(labels, axes):
+            if movie and np.count_nonzero(np.isin(ids, frame)) < 2:
+                continue  # nothing to join in this frame
+            _close_cracks(mask[index], frame)  # (a view: fills ``mask`` in place)
     return _edit(labels, mask, target, f"merge {', '.join(map(str, ids))} into {target}")
+
+
+def _close_cracks(mask: np.ndarray, labels: np.ndarray) -> None:
+    """Add to ``mask`` (non-empty) the background pixels of ``labels`` its closing fills."""
+    box = _bbox(mask, margin=2)
+    structure = ndi.generate_binary_structure(mask.ndim, 1)
+    closed = ndi.binary_closing(mask[box], structure=structure)
+    mask[box] |= closed & (labels[box] == 0)
 
 
 def delete(labels: np.ndarray, ids: Iterable[int]) -> Edit:
