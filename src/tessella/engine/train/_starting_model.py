@@ -201,6 +201,8 @@ def resumed_base(out: str | os.PathLike, saved: dict) -> Path | str:
             if card.sha256 == sha and directory.resolve() != here:
                 return directory
     named = base if "/" not in base and os.sep not in base else Path(base).name
+    if isinstance(path, str) and _bundled_folder(Path(path)):
+        return _bundled_base_changed(out, saved, Path(path).name, sha)
     said = [f"folder {path}"] if isinstance(path, str) else []
     said += [f"sha256 {sha[:12]}"] if sha else []
     which = f" ({', '.join(said)})" if said else ""
@@ -208,6 +210,62 @@ def resumed_base(out: str | os.PathLike, saved: dict) -> Path | str:
         f"the model its run started from, {named!r}{which}, is not installed any more"
         + (" (a model of that name with other weights is not it)" if found is not None else "")
         + "; put it back (that folder, or a copy of it in a models folder), then resume; the "
+        f"run and its checkpoint in {out} are kept as they are"
+    )
+
+
+def _bundled_folder(path: Path) -> bool:
+    """Whether ``path`` is (or was) a bundled model's folder: in this Tessella's bundled
+    models folder, or in one of another install (``.../tessella/bundled/NAME``, an upgrade
+    from another environment)."""
+    from ..registry import bundled_dir
+
+    if path.resolve().parent == bundled_dir():
+        return True
+    return path.parent.name == bundled_dir().name and path.parent.parent.name == "tessella"
+
+
+def _bundled_base_changed(out: str | os.PathLike, saved: dict, name: str, sha: str | None) -> str:
+    """What to tell the user whose run started from the bundled model ``name`` that this
+    Tessella ships with other weights (it was upgraded): the run cannot go on from that model,
+    which cannot be put back; a new fine-tune can, from the run's own model where ``out``
+    holds a loadable one (card and weights that match), else from the new bundled model."""
+    from ..registry import checked_card
+
+    now = [
+        card.sha256
+        for card, directory, origin in list_models()
+        if origin == "bundled" and directory.name == name
+    ]
+    was = f"sha256 {sha[:12]}" if sha else "other weights"
+    changed = (
+        f"this Tessella's bundled {name!r} has other weights (sha256 {now[0][:12]}, the run "
+        f"started from {was})"
+        if now
+        else f"this Tessella has no bundled {name!r} any more (the run started from {was})"
+    )
+    method = saved.get("method") or "METHOD"
+    data = saved.get("data")
+    data = data if isinstance(data, str) else "DATA"
+    try:
+        checked_card(Path(out).resolve())
+        own = True
+    except ModelError:
+        own = False
+    if own:
+        then = (
+            f"go on as a new fine-tune from the run's model: tessella train {method} --data "
+            f"{data} --base {out} --out NEW"
+        )
+    elif now:
+        then = (
+            f"start again from the new bundled model: tessella train {method} --data {data} "
+            f"--base {name} --out NEW"
+        )
+    else:
+        then = f"start again as a new run: tessella train {method} --data {data} --out NEW"
+    return (
+        f"the bundled model its run started from cannot be resumed: {changed}; {then}; the "
         f"run and its checkpoint in {out} are kept as they are"
     )
 
