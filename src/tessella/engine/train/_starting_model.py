@@ -230,6 +230,7 @@ def _bundled_base_changed(out: str | os.PathLike, saved: dict, name: str, sha: s
     Tessella ships with other weights (it was upgraded): the run cannot go on from that model,
     which cannot be put back; a new fine-tune can, from the run's own model where ``out``
     holds a loadable one (card and weights that match), else from the new bundled model."""
+    from ..commands import shell_command
     from ..registry import checked_card
 
     now = [
@@ -252,18 +253,15 @@ def _bundled_base_changed(out: str | os.PathLike, saved: dict, name: str, sha: s
         own = True
     except ModelError:
         own = False
+    train = ["tessella", "train", method, "--data", data]
     if own:
-        then = (
-            f"go on as a new fine-tune from the run's model: tessella train {method} --data "
-            f"{data} --base {out} --out NEW"
-        )
+        command = shell_command(*train, "--base", out, "--out", "NEW")
+        then = f"go on as a new fine-tune from the run's model: {command}"
     elif now:
-        then = (
-            f"start again from the new bundled model: tessella train {method} --data {data} "
-            f"--base {name} --out NEW"
-        )
+        command = shell_command(*train, "--base", name, "--out", "NEW")
+        then = f"start again from the new bundled model: {command}"
     else:
-        then = f"start again as a new run: tessella train {method} --data {data} --out NEW"
+        then = f"start again as a new run: {shell_command(*train, '--out', 'NEW')}"
     return (
         f"the bundled model its run started from cannot be resumed: {changed}; {then}; the "
         f"run and its checkpoint in {out} are kept as they are"
