@@ -201,7 +201,11 @@ class EvaluateWidget(EvaluateKinds, EvaluateRun, EvaluateErrors, LayerWatcher, Q
         self.threshold_spin.setRange(0.05, 1.0)
         self.threshold_spin.setSingleStep(0.05)
         self.threshold_spin.setValue(0.5)
-        self.threshold_spin.setToolTip("IoU at which objects count as matched for TP/FP/FN")
+        self.threshold_spin.setToolTip(
+            "An object counts as matched (a true positive) where it overlaps a ground-truth "
+            "object at least this much (IoU): the TP / FP / FN table and the errors layer use "
+            "it; the score table is at 0.5 to 0.9 whatever it is"
+        )
         self.ignore_spin = QSpinBox()
         self.ignore_spin.setRange(0, 2**31 - 1)
         self.ignore_spin.setSpecialValueText("none")
@@ -249,7 +253,7 @@ class EvaluateWidget(EvaluateKinds, EvaluateRun, EvaluateErrors, LayerWatcher, Q
         form.addRow("Ground truth", self.truth_combo)
         form.addRow("Ground truth is", self.kind_combo)
         form.addRow(self.kind_label)
-        form.addRow("Error IoU", self.threshold_spin)
+        form.addRow("Matched at IoU ≥", self.threshold_spin)
         form.addRow("Unannotated label", self.ignore_spin)
         form.addRow(self.annotated_checkbox)
         form.addRow(self.errors_checkbox)
