@@ -63,3 +63,16 @@ def test_tzyx_frames_are_merged_as_volumes_and_a_volume_in_3d_as_before():
     )
     change.apply(volume)
     assert (volume[1, 12:18, 12:16] == 1).all()
+
+
+def test_a_crack_running_to_the_image_edge_is_closed_there_too():
+    """Two objects side by side with a one-pixel crack between them from the top edge to the
+    bottom edge: the merge closes the crack in every row, the edge rows included (outside the
+    image was taken as background, so the closing left the crack open in the first and last
+    rows)."""
+    labels = np.zeros((10, 12), np.int32)
+    labels[:, 2:6], labels[:, 7:11] = 1, 2
+    merged = labels.copy()
+    done = edit.merge(labels, [1, 2])
+    merged[done.indices] = done.values
+    assert (merged[:, 2:11] == 1).all() and not merged[:, :2].any() and not merged[:, 11].any()

@@ -79,7 +79,10 @@ def _close_cracks(mask: np.ndarray, labels: np.ndarray) -> None:
     """Add to ``mask`` (non-empty) the background pixels of ``labels`` its closing fills."""
     box = _bbox(mask, margin=2)
     structure = ndi.generate_binary_structure(mask.ndim, 1)
-    closed = ndi.binary_closing(mask[box], structure=structure)
+    # the crop's edge pixels repeated beyond it: outside the image is no background, so a
+    # crack that runs to the image's edge is closed there too
+    padded = np.pad(mask[box], 1, mode="edge")
+    closed = ndi.binary_closing(padded, structure=structure)[(slice(1, -1),) * mask.ndim]
     mask[box] |= closed & (labels[box] == 0)
 
 
