@@ -153,3 +153,21 @@ def test_split_by_watershed_on_a_movie_splits_the_frame_on_screen(movie):
     )
     widget.undo_button.click()
     np.testing.assert_array_equal(layer.data, lobes)
+
+
+def test_split_by_watershed_of_whole_tracks_is_refused_saying_why(movie):
+    """Ticked, Split by watershed ran one watershed over T, Y and X (a track of two touching
+    cells that move had no two peaks: refused as unsplittable, though each frame splits);
+    now it says it splits one frame at a time, and changes nothing."""
+    _viewer, widget, layer, _tracks = movie
+    before = layer.data.copy()
+    widget.all_frames_checkbox.setChecked(True)
+    widget.set_selection([2])
+    assert not widget.split_watershed()
+    np.testing.assert_array_equal(layer.data, before)
+    assert widget.status_label.text().startswith(
+        "Split by watershed on 'movie labels' splits one frame at a time"
+    )
+    widget.all_frames_checkbox.setChecked(False)
+    widget.set_selection([2])
+    assert widget.split_watershed()  # the frame on screen: split

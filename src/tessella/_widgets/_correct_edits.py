@@ -396,6 +396,14 @@ class CorrectEdits:
         if not ok:
             return False
         t_axis = _time_axis(layer)
+        if frame is None and t_axis is not None:  # a whole track: T is no third dimension
+            self._say(
+                f"Split by watershed on '{layer.name}' splits one frame at a time (the pieces "
+                "of a track would need linking from frame to frame): untick "
+                f"'{ALL_FRAMES}' and split it in the frame on screen",
+                "error",
+            )
+            return False
         points = self._find_helper(SEEDS_LAYER, Points)
         seeds = None
         if points is not None and len(points.data):

@@ -109,8 +109,9 @@ class CorrectWidget(CorrectEdits, CorrectReview, LayerWatcher, QWidget):
 
         self.all_frames_checkbox = QCheckBox(ALL_FRAMES)
         self.all_frames_checkbox.setToolTip(
-            "Ticked: Merge, Delete and Split by watershed act on the selected tracks in every "
-            "frame of the movie. Unticked: only in the frame on screen"
+            "Ticked: Merge and Delete act on the selected tracks in every frame of the movie. "
+            "Unticked: they, and Split by watershed (one frame at a time), act in the frame on "
+            "screen"
         )
         self.all_frames_checkbox.setVisible(False)  # shown for time-lapse labels only
         self.merge_button = QPushButton("Merge")
