@@ -187,7 +187,8 @@ def _gowt1_frame(data_dir, t: int) -> np.ndarray:
     ],
 )
 def test_smoothed_dim_and_cropped_images_stay_images(tmp_path, data_dir, case):
-    """Real images as users save them, denoised, dim or cropped, open as images, silently:
+    """Real images as users save them, denoised, dim or cropped, open as images, silently
+    (a crop of 3 grey levels with a warning that it cannot be told from 3 objects):
     each was opened as labels by d705c8c (more than 0.9 of their pairs of neighbouring pixels
     both not 0 are equal), though each of their grey levels lies in many places (a band
     around every nucleus, a scatter), or, in a small crop, too few levels are to tell."""
@@ -206,7 +207,11 @@ def test_smoothed_dim_and_cropped_images_stay_images(tmp_path, data_dir, case):
         warnings.simplefilter("always")
         read, kind = _read_alone(path)
     assert kind == "image"
-    assert [type(w.message).__name__ for w in said] == []
+    # silent, but for the crop of 3 levels, which cannot be told from 3 objects: an image,
+    # said so, with the way to labels were it labels
+    expected = ["ContentLabelsWarning"] if case.endswith("levels") else []
+    assert [type(w.message).__name__ for w in said] == expected
+    assert all("opened as an image: it holds 3 values" in str(w.message) for w in said)
     np.testing.assert_array_equal(read, image)
 
 
@@ -223,3 +228,17 @@ def test_a_smoothed_movie_whose_first_frame_looks_like_labels_stays_an_image(tmp
     movie, kind = _read_alone(folder)
     assert kind == "image"
     np.testing.assert_array_equal(movie, frames)
+
+
+def test_a_labels_file_of_too_few_objects_opens_as_an_image_saying_why(data_dir, tmp_path):
+    """GOWT1's sparse SEG frame man_seg002 (under 4 annotated cells) saved under a neutral
+    name: too few values to tell labels from a crop of a smoothed image, so an image, as
+    before d705c8c, now with a warning naming the file and the way to labels (it was silent)."""
+    from tessella._io_content import ContentLabelsWarning
+
+    seg = data_dir / "ctc_Fluo-N2DH-GOWT1" / "01_GT" / "SEG" / "man_seg002.tif"
+    path = tmp_path / "gow0.tif"
+    tifffile.imwrite(path, tifffile.imread(seg))
+    with pytest.warns(ContentLabelsWarning, match=r"gow0\.tif: opened as an image: it holds"):
+        _data, kind = _read_alone(path)
+    assert kind == "image"

@@ -39,7 +39,7 @@ from ._io_axes import (
 from ._io_axes import _unit_text as _unit_text
 from ._io_axes import named_axes as named_axes
 from ._io_axes import recorded_axes as recorded_axes
-from ._io_content import _labels_by_content, _say_labels_by_content
+from ._io_content import ContentLabelsWarning, _labels_by_content, _say_labels_by_content
 from ._io_recipe import DIGEST_DAMAGED_NOTE as DIGEST_DAMAGED_NOTE
 from ._io_recipe import EXPORT_ONLY_KEYS as EXPORT_ONLY_KEYS
 from ._io_recipe import LABELS_CHANGED_NOTE as LABELS_CHANGED_NOTE
@@ -534,6 +534,17 @@ def _piecewise(path: Path, data) -> bool:
     said, values = _labels_by_content(data)
     if said:
         _say_labels_by_content(path, values)
+    elif said is None and values:  # piecewise constant, each value one region, but 1-3 values
+        import warnings
+
+        warnings.warn(
+            f"{path}: opened as an image: it holds {values} value{'s' if values > 1 else ''} "
+            "besides 0, piecewise constant as labels are, too few to tell labels (one to three "
+            "objects) from a crop of a smoothed image; if it is labels, right-click the layer "
+            "> Convert to Labels (or name it NAME_labels.tif)",
+            ContentLabelsWarning,
+            stacklevel=2,
+        )
     return bool(said)
 
 
