@@ -364,3 +364,16 @@ def test_panel_places_the_layer_of_a_one_file_seg_folder(make_napari_viewer, tmp
     viewer.add_labels(pred[3], name="prediction")
     widget.evaluate_button.click()
     assert widget.last_scores["ap"]["0.5"] == 1.0 and "annotated" not in widget.last_scores
+
+
+def test_a_one_file_seg_folder_against_one_2d_prediction_is_that_pair(tmp_path, capsys):
+    """A SEG folder of one frame's file against one 2D prediction: scored as that pair of
+    files, as the panel scores the layer of such a folder (it was refused: "labels of shape
+    (24, 32) have no frames")."""
+    seg, pred = ctc_2d(tmp_path, annotated=(3,))
+    tifffile.imwrite(tmp_path / "pred2d.tif", pred[3])
+    out = tmp_path / "scores.json"
+    assert main(["evaluate", str(tmp_path / "pred2d.tif"), str(seg), "--json", str(out)]) == 0
+    scores = json.loads(out.read_text())
+    assert scores["ap"]["0.5"] == 1.0 and scores["n_images"] == 1
+    capsys.readouterr()

@@ -55,6 +55,8 @@ def _label_pairs(
         else "labels"
     )
     seg = _ctc_seg_folder(pred, gt)
+    if seg is not None and (one := _one_file_for_one_image(seg, Path(pred))) is not None:
+        seg, gt = None, str(one)  # a one-file SEG folder against one 2D image: that file
     pairs = [(seg, Path(pred))] if seg is not None else _file_pairs(pred, gt, skipped)
     for gt_file, pred_file in pairs:
         predicted = read_image(pred_file).data
@@ -135,6 +137,24 @@ def _ctc_seg_folder(pred: str, gt: str) -> Path | None:
     if pred_path.is_dir() and not is_zarr_path(pred_path):
         return None  # file by file, paired by name (a CTC result folder: --ctc)
     return seg
+
+
+def _one_file_for_one_image(seg: Path, pred: Path) -> Path | None:
+    """The one file of the SEG folder ``seg`` where the prediction ``pred`` is one 2D image
+    (YX, read from its header) and ``seg`` annotates one 2D frame: they are scored as a pair
+    of files, as the Evaluate panel scores the layer of such a folder; else None."""
+    from ..engine.evaluation import ctc_annotated_files
+    from ..engine.io import read_image
+
+    placed = ctc_annotated_files(seg) or []
+    if len(placed) != 1 or len(placed[0][0]) != 1 or pred.is_dir():
+        return None
+    try:
+        if read_image(pred).axes != "YX":
+            return None
+    except (OSError, ValueError):
+        return None  # said where the pair is read
+    return placed[0][1]
 
 
 def _ctc_truth(seg: Path, shape: tuple[int, ...], pred_file: Path) -> np.ndarray:
