@@ -3,6 +3,8 @@ keeping the axes and the pixel size."""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import re
 import secrets
@@ -12,7 +14,7 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-__all__ = ["recover_convert_leftovers", "to_chunked_zarr"]
+__all__ = ["recover_convert_leftovers", "to_chunked_zarr", "try_lock"]
 
 
 def to_chunked_zarr(image, out, chunks: int | None = None, overwrite: bool = False) -> Path:
@@ -33,14 +35,14 @@ def to_chunked_zarr(image, out, chunks: int | None = None, overwrite: bool = Fal
     time limit) leaves the hidden ``.OUT.zarr.convert-HOST-PID-*.tmp`` folder, never a
     half-written ``out``; the next conversion to ``out`` removes it, and puts the previous
     ``out`` back where the kill came between the two renames that replace it
-    (:func:`recover_convert_leftovers`).
+    (:func:`recover_convert_leftovers`). While it runs, it holds a lock on the file
+    ``.OUT.zarr.convert-HOST-PID-*.lock`` beside them, which tells a running conversion's
+    folders from a killed one's.
 
     >>> to_chunked_zarr("slide.tif", "slide.zarr")  # doctest: +SKIP
     PosixPath('slide.zarr')
     """
-    import dask
     import dask.array as da
-    import zarr
 
     from ..io import TIFF_SUFFIXES, is_zarr_path, read_image
     from ._driver import default_block
@@ -86,7 +88,21 @@ def to_chunked_zarr(image, out, chunks: int | None = None, overwrite: bool = Fal
     if axes:
         attrs["tessella_axes"] = axes
     out.parent.mkdir(parents=True, exist_ok=True)  # (as zarr made it before)
-    staged = _own_folder(out, ".tmp")
+    stem, lock = _claim(out)  # held until its folders are gone
+    try:
+        _convert_into(data, stem, out, attrs, overwrite, path)
+    finally:
+        _release(stem, lock)
+    return out
+
+
+def _convert_into(data, stem: Path, out: Path, attrs: dict, overwrite: bool, path: Path) -> None:
+    """Write ``data`` into the folder ``stem``.tmp, then rename it onto ``out`` (the body of
+    :func:`to_chunked_zarr`, run while it holds the lock of ``stem``)."""
+    import dask
+    import zarr
+
+    staged = _own_folder(stem, ".tmp")
     # a pool of its own, shut down (its running chunk writes finished) before the staged
     # folder is removed: the threads of dask's shared pool went on writing chunks after an
     # error or Ctrl-C, and made the removed folder again
@@ -111,11 +127,10 @@ def to_chunked_zarr(image, out, chunks: int | None = None, overwrite: bool = Fal
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
         zarr.open(os.fspath(staged), mode="r+").attrs.update(attrs)
-        _rename_onto(staged, out, overwrite)
+        _rename_onto(staged, out, overwrite, stem)
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
         raise
-    return out
 
 
 def _chunks(axes: str, shape: tuple[int, ...], edge: int) -> tuple[int, ...]:
@@ -132,23 +147,82 @@ def _host() -> str:
     return re.sub(r"[^A-Za-z0-9.]", "_", socket.gethostname()) or "host"
 
 
-def _own_folder(out: Path, suffix: str) -> Path:
-    """A new hidden folder beside ``out`` named for this process (its host and pid, which
-    :func:`recover_convert_leftovers` reads to tell a killed conversion's from a running
-    one's): ``.OUT.zarr.convert-HOST-PID-XXXXXX.tmp`` (or ``.old``)."""
+def _named(stem: Path, suffix: str) -> Path:
+    return stem.with_name(stem.name + suffix)
+
+
+def _there(path: Path) -> bool:
+    return path.exists() or path.is_symlink()
+
+
+def _claim(out: Path) -> tuple[Path, int]:
+    """A name for this conversion's folders beside ``out``,
+    ``.OUT.zarr.convert-HOST-PID-XXXXXX`` (returned as ``stem``), and the open file
+    ``stem``.lock, made new and locked (:func:`try_lock`) until :func:`_release`, so that
+    :func:`recover_convert_leftovers` leaves its ``.tmp`` and ``.old`` folders alone while it
+    runs, though its pid looks dead to a process in another pid namespace (a container) on
+    this host. Made before the folders, removed after them."""
     while True:
-        folder = out.parent / (
-            f".{out.name}.convert-{_host()}-{os.getpid()}-{secrets.token_hex(3)}{suffix}"
-        )
+        stem = out.parent / f".{out.name}.convert-{_host()}-{os.getpid()}-{secrets.token_hex(3)}"
         try:
-            folder.mkdir()
-            return folder
+            fd = os.open(_named(stem, ".lock"), os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
         except FileExistsError:
             continue
+        if any(_there(_named(stem, kind)) for kind in (".tmp", ".old")):  # (an older one's)
+            os.close(fd)
+            _named(stem, ".lock").unlink()
+            continue
+        try_lock(fd)  # (where it cannot be locked, recovery asks whether the pid runs)
+        return stem, fd
+
+
+def _release(stem: Path, fd: int) -> None:
+    """Unlock the lock file of :func:`_claim`, and remove it where its folders are gone (one
+    that could not be removed is left with it, unlocked, for the next recovery)."""
+    os.close(fd)
+    if not any(_there(_named(stem, kind)) for kind in (".tmp", ".old")):
+        with contextlib.suppress(OSError):  # (FileNotFoundError: a recovery took it after)
+            _named(stem, ".lock").unlink()
+
+
+def _own_folder(stem: Path, suffix: str) -> Path:
+    """The new hidden folder ``stem`` + ``suffix`` (``.tmp`` or ``.old``) beside ``out``, of
+    the conversion that holds the lock of ``stem`` (:func:`_claim`)."""
+    folder = _named(stem, suffix)
+    folder.mkdir()
+    return folder
+
+
+def try_lock(fd: int) -> bool | None:
+    """Lock the open file ``fd`` (exclusive, not waiting) until it is closed or this process
+    ends, however it ends: True; False where another open file (of this process or another)
+    holds the lock; None where this cannot be told (a file system without locks)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        try:
+            import msvcrt
+        except ImportError:
+            return None
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined,unused-ignore]
+        except OSError as exc:
+            return False if exc.errno in (errno.EACCES, errno.EDEADLK) else None
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    except OSError:  # a file system without locks
+        return None
+    return True
 
 
 def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
+    """Whether process ``pid`` of this host runs, as far as this process can see (one in
+    another pid namespace looks gone: only where the lock cannot tell). Not POSIX: True
+    (``os.kill(pid, 0)`` would end it)."""
+    if pid == os.getpid() or os.name != "posix":
         return True
     try:
         os.kill(pid, 0)
@@ -165,32 +239,51 @@ def recover_convert_leftovers(out) -> str | None:
     folder (``.OUT.zarr.convert-HOST-PID-*.tmp``) is removed, and the previous ``out`` it
     was replacing (``.OUT.zarr.convert-HOST-PID-*.old/OUT.zarr``) put back where ``out`` is
     missing (a kill between the two renames), else removed. Only folders of this host whose
-    process is gone are touched (a conversion still running keeps its own). Says what it did
+    conversion is gone are touched: one whose lock file (``...-*.lock``, :func:`_claim`)
+    this process can lock, which the system unlocks when its holder dies, so that a running
+    conversion keeps its own though its pid looks dead (a process in another pid namespace,
+    a container on this host). Where there is no lock file (a conversion by a version
+    before it) or the file system cannot lock, one whose pid does not run. Says what it did
     in one warning line, which it also returns; None where there was nothing."""
     out = Path(out)
     pattern = re.compile(
         rf"\.{re.escape(out.name)}\.convert-(?P<host>.+)-(?P<pid>\d+)-[0-9a-f]{{6}}"
-        r"\.(?P<kind>tmp|old)"
+        r"\.(?P<kind>tmp|old|lock)"
     )
     try:
         entries = sorted(out.parent.iterdir()) if out.parent.is_dir() else []
     except OSError:
         return None
     host, removed, restored = _host(), [], None
+    stems: dict[Path, int] = {}
     for entry in entries:
         match = pattern.fullmatch(entry.name)
-        if match is None or match["host"] != host or _pid_alive(int(match["pid"])):
+        if match is not None and match["host"] == host:
+            stems[entry.with_name(entry.name[: -len(match["kind"]) - 1])] = int(match["pid"])
+    for stem, pid in stems.items():
+        gone, fd = _gone(stem, pid)
+        if not gone:
             continue
-        if entry.is_symlink() or not entry.is_dir():
-            continue
-        previous = entry / out.name
-        if match["kind"] == "old" and (previous.exists() or previous.is_symlink()):
-            if not (out.exists() or out.is_symlink()):
-                os.rename(previous, out)
-                restored = entry.name
-        shutil.rmtree(entry, ignore_errors=True)
-        if restored != entry.name:
-            removed.append(entry.name)
+        try:
+            for kind in (".old", ".tmp"):  # (the previous OUT put back before the rest)
+                entry = _named(stem, kind)
+                if entry.is_symlink() or not entry.is_dir():
+                    continue
+                previous = entry / out.name
+                if kind == ".old" and _there(previous) and not _there(out):
+                    try:
+                        os.rename(previous, out)
+                    except FileNotFoundError:
+                        continue  # another recovery put it back meanwhile, and removes this
+                    restored = entry.name
+                shutil.rmtree(entry, ignore_errors=True)
+                if restored != entry.name:
+                    removed.append(entry.name)
+            with contextlib.suppress(OSError):  # (FileNotFoundError: none, or taken by another)
+                _named(stem, ".lock").unlink()
+        finally:
+            if fd is not None:
+                os.close(fd)
     if not (removed or restored):
         return None
     said = [f"put {out} back from {restored}"] if restored else []
@@ -204,7 +297,28 @@ def recover_convert_leftovers(out) -> str | None:
     return line
 
 
-def _rename_onto(staged: Path, out: Path, overwrite: bool) -> None:
+def _gone(stem: Path, pid: int) -> tuple[bool, int | None]:
+    """Whether the conversion of this host that named its folders ``stem`` (its pid ``pid``)
+    is gone, and the open lock file ``stem``.lock, locked by this process, that says so (None
+    where it does not exist or cannot be locked: then it is gone where ``pid`` does not
+    run). Closing it unlocks it."""
+    if pid == os.getpid():
+        return False, None  # (this process's: one of its conversions runs)
+    try:
+        fd: int | None = os.open(_named(stem, ".lock"), os.O_RDONLY)
+    except FileNotFoundError:  # (a conversion by a version that made none)
+        fd = None
+    except OSError:  # (another user's, not readable: kept)
+        return False, None
+    locked = try_lock(fd) if fd is not None else None
+    if locked is True:
+        return True, fd
+    if fd is not None:
+        os.close(fd)
+    return (locked is None and not _pid_alive(pid)), None
+
+
+def _rename_onto(staged: Path, out: Path, overwrite: bool, stem: Path) -> None:
     """Put the folder ``staged`` in the place of ``out``: a previous ``out`` (a folder, a
     file or a link; one made meanwhile is refused without ``overwrite``) is renamed aside
     first and removed once ``staged`` is in place (put back where that rename fails), as a
@@ -214,7 +328,7 @@ def _rename_onto(staged: Path, out: Path, overwrite: bool) -> None:
         return
     if not overwrite:
         raise FileExistsError(f"{out} exists; pass overwrite=True to replace it")
-    aside = _own_folder(out, ".old")
+    aside = _own_folder(stem, ".old")
     previous = aside / out.name
     os.rename(out, previous)
     try:
