@@ -9,6 +9,7 @@ import os
 import sys
 from pathlib import Path
 
+from ..engine._file_lock import try_lock
 from ._console import CliError
 
 __all__ = [
@@ -132,30 +133,6 @@ def _staging(target: Path) -> Path:
     return target.with_name(f".{target.name}.tessella-staging")
 
 
-def _lock(fd: int) -> bool | None:
-    """Lock the open file ``fd`` until it is closed or this process ends, however it ends:
-    True; False where another process holds it; None where this cannot be told."""
-    try:
-        import fcntl
-    except ImportError:  # Windows
-        try:
-            import msvcrt
-        except ImportError:
-            return None
-        try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError as exc:
-            return False if exc.errno in (errno.EACCES, errno.EDEADLK) else None
-        return True
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    except OSError:  # a file system without locks
-        return None
-    return True
-
-
 def _alive(pid: int | None) -> bool:
     """Whether process ``pid`` runs (on POSIX; elsewhere, and without a pid, False)."""
     if pid is None or os.name != "posix":
@@ -242,7 +219,7 @@ def _recover_staging(target: Path) -> None:
     try:
         with contextlib.suppress(FileNotFoundError):  # killed before it was made
             fd = os.open(owner, os.O_RDONLY)
-        locked = _lock(fd) if fd is not None else None
+        locked = try_lock(fd) if fd is not None else None
         if locked is False or (locked is None and pid != os.getpid() and _alive(pid)):
             by = f" (pid {pid})" if pid is not None else ""
             raise CliError(
@@ -318,7 +295,7 @@ def _write_labels_and_recipe(target: Path, write, recipe: dict, overwrite: bool)
     try:
         try:
             owner = os.open(stage / "owner", os.O_RDWR | os.O_CREAT, 0o644)
-            _lock(owner)  # a run that finds it locked leaves the stage alone
+            try_lock(owner)  # a run that finds it locked leaves the stage alone
             os.write(owner, str(os.getpid()).encode())
             new.mkdir()
             previous.mkdir()

@@ -4,7 +4,6 @@ keeping the axes and the pixel size."""
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import re
 import secrets
@@ -13,6 +12,8 @@ import socket
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from .._file_lock import try_lock
 
 __all__ = ["recover_convert_leftovers", "to_chunked_zarr", "try_lock"]
 
@@ -191,31 +192,6 @@ def _own_folder(stem: Path, suffix: str) -> Path:
     folder = _named(stem, suffix)
     folder.mkdir()
     return folder
-
-
-def try_lock(fd: int) -> bool | None:
-    """Lock the open file ``fd`` (exclusive, not waiting) until it is closed or this process
-    ends, however it ends: True; False where another open file (of this process or another)
-    holds the lock; None where this cannot be told (a file system without locks)."""
-    try:
-        import fcntl
-    except ImportError:  # Windows
-        try:
-            import msvcrt
-        except ImportError:
-            return None
-        try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined,unused-ignore]
-        except OSError as exc:
-            return False if exc.errno in (errno.EACCES, errno.EDEADLK) else None
-        return True
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    except OSError:  # a file system without locks
-        return None
-    return True
 
 
 def _pid_alive(pid: int) -> bool:
