@@ -82,7 +82,7 @@ real = core.load_store_chunk
 def slow(*args, **kwargs):
     done = real(*args, **kwargs)
     marker.touch()
-    time.sleep(2.0)  # the signal comes while chunks are written, even on a loaded machine
+    time.sleep(0.3)
     return done
 core.load_store_chunk = slow
 from tessella.cli import main
@@ -106,6 +106,8 @@ def test_ctrl_c_during_an_overwriting_conversion_keeps_the_previous_out(tmp_path
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # as from a terminal: pytest-xdist's workers ignore SIGINT, which a child inherits
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         deadline = time.monotonic() + 120
