@@ -104,12 +104,10 @@ def channels_note(shape: tuple, axes: str, card: ModelCard) -> str:
     >>> channels_note((64, 64), "YX", SimpleNamespace(channels=1, name="nuclei2d"))
     ''
     """
-    if "C" not in axes or len(shape) != len(axes) or card.channels != 1:
-        return ""
-    count = shape[axes.index("C")]
-    if count <= 1:
-        return ""
-    return f"its {count} channels are averaged into the one channel model {card.name!r} reads"
+    from tessella.engine.pipeline._predict import averaged_channels, averaged_words
+
+    count = averaged_channels(shape, axes, card)
+    return averaged_words(count, card) if count else ""
 
 
 def _result_key(card: ModelCard, axes: str) -> dict:

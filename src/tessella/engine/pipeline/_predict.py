@@ -100,6 +100,26 @@ def _predict_frame(runner, frames, frame_axes, model, tile, name, invert=None):
     return (yield from predict_model_input(runner, data, model, tile))
 
 
+def averaged_channels(shape, axes: str, card) -> int:
+    """How many channels of an image of ``shape`` and ``axes`` the one-channel model of
+    ``card`` averages into one; 0 where none are (no C axis, one channel, a model of several).
+
+    >>> from types import SimpleNamespace
+    >>> averaged_channels((64, 64, 3), "YXC", SimpleNamespace(channels=1))
+    3
+    """
+    if "C" not in axes or len(shape) != len(axes) or card.channels != 1:
+        return 0
+    count = int(shape[axes.index("C")])
+    return count if count > 1 else 0
+
+
+def averaged_words(count: int, card) -> str:
+    """The words both the warning and the Segment panel's status line say of ``count``
+    channels averaged for ``card``'s one-channel model."""
+    return f"its {count} channels are averaged into the one channel model {card.name!r} reads"
+
+
 def channels_averaged(shape, dtype, axes: str, model: LoadedModel, name: str) -> str:
     """The warning (one line, naming ``name``) for an image of ``shape``, ``dtype`` and
     ``axes`` whose several channels ``model`` (of one input channel) averages: separate
@@ -107,7 +127,7 @@ def channels_averaged(shape, dtype, axes: str, model: LoadedModel, name: str) ->
     channel, a model of several, an 8-bit YXC photo averaged as its card says). The one
     rule, in memory and blockwise (which warns once, not per block)."""
     card = model.card
-    if "C" not in axes or card.channels != 1 or shape[axes.index("C")] <= 1:
+    if not averaged_channels(shape, axes, card):
         return ""
     if not axes.endswith("C"):  # channels first: separate stains, not a colour photo?
         # (or frames of a time-lapse, or slices of a stack a slice-by-slice model takes,
