@@ -3,9 +3,11 @@ singleton axes, and Ctrl-C while the worker processes start."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -214,3 +216,26 @@ def test_a_resumed_run_says_so_and_its_rate_leaves_out_the_resumed_blocks(
     rates = [float(r) for f in segment for r in re.findall(r"([0-9.]+)block/s", f)]
     assert rates and all(rate < 1000 for rate in rates), rates  # a block takes > 1 ms
     assert "tile/s" not in captured.err
+
+
+def test_a_cluster_already_on_dask_s_port_does_not_print_a_warning(tmp_path, nuclei_sample, capsys):
+    """The workers' scheduler has no dashboard, but dask still served its HTTP routes on port
+    8787: with another dask cluster (or two blockwise runs) on the machine, every run printed
+    'Port 8787 is already in use. Perhaps you already have a cluster running?' (CI saw it
+    break a test's one-line output). Its server now takes a free port: the run prints only
+    its own lines."""
+    source = tmp_path / "in.zarr"
+    image = nuclei_sample[0][:256, :256]
+    zarr.create_array(str(source), shape=image.shape, dtype=image.dtype, chunks=(128, 128))[...] = (
+        image
+    )
+    holder = socket.socket()
+    with contextlib.suppress(OSError):  # taken already: the case this test is about
+        holder.bind(("", 8787))
+        holder.listen()
+    with holder:
+        command = ["segment", str(source), "-o", str(tmp_path / "out.zarr"), "--blockwise"]
+        assert main([*command, "--workers", "1", "--block", "128", "--device", "cpu", "-q"]) == 0
+    err = capsys.readouterr().err
+    assert "8787" not in err and "already in use" not in err, err
+    assert np.asarray(read_image(tmp_path / "out.zarr").data).max() > 3

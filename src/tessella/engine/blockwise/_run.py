@@ -110,6 +110,9 @@ def open_executor(
                         threads_per_worker=1,
                         processes=True,
                         dashboard_address=None,
+                        # no dashboard, and its HTTP server (health routes) on a free port:
+                        # on 8787, taken by another cluster, dask printed a warning per run
+                        scheduler_kwargs={"dashboard_address": ":0"},
                         silence_logs=logging.ERROR,
                     )
                 )
