@@ -9,6 +9,7 @@ nothing to undo or redo.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from napari.layers import Labels
@@ -63,14 +64,33 @@ _NOTHING = {
 }
 
 
+#: the most label IDs one "Selected" text may name (a range such as 1-10000000 is a typo)
+MAX_SELECTED = 100_000
+
+
 def parse_ids(text: str) -> list[int]:
-    """``"3, 7 12"`` -> ``[3, 7, 12]``; raises ValueError naming the bad entry."""
-    ids = []
-    for token in text.replace(",", " ").split():
-        if not token.isdigit() or int(token) == 0:
-            raise ValueError(f"'{token}' is not a label ID (a positive whole number)")
-        ids.append(int(token))
-    return ids
+    """``"3-5, 9 12"`` -> ``[3, 4, 5, 9, 12]``: IDs and ranges of IDs (both ends included),
+    separated by commas or spaces, each ID once in the order given. Raises ValueError naming
+    the bad entry (``'x'``, ``'0'``, ``'5-3'``) in one line."""
+    ids: dict[int, None] = {}
+    for token in re.split(r"[\s,]+", re.sub(r"\s*-\s*", "-", text.strip())):
+        if not token:
+            continue
+        first, dash, last = token.partition("-")
+        if not dash:
+            last = first
+        if not (first.isdigit() and last.isdigit()) or not int(first):
+            what = "a range of label IDs" if dash else "a label ID"
+            raise ValueError(f"'{token}' is not {what} (positive whole numbers, e.g. 3, 7 or 3-5)")
+        low, high = int(first), int(last)
+        if high < low:
+            raise ValueError(
+                f"'{token}' is not a range: {low} is larger than {high} (write {high}-{low})"
+            )
+        if len(ids) + high - low + 1 > MAX_SELECTED:
+            raise ValueError(f"'{token}': too many label IDs (at most {MAX_SELECTED:,} in all)")
+        ids.update(dict.fromkeys(range(low, high + 1)))
+    return list(ids)
 
 
 def _tessella_layer(layer) -> bool:
@@ -101,8 +121,11 @@ class CorrectWidget(CorrectEdits, CorrectReview, LayerWatcher, QWidget):
 
         self.layer_combo = QComboBox()
         self.selection_edit = QLineEdit()
-        self.selection_edit.setPlaceholderText("label IDs, e.g. 12, 15")
-        self.selection_edit.setToolTip("The labels Merge, Delete, Split and Fill holes act on")
+        self.selection_edit.setPlaceholderText("label IDs, e.g. 12, 15 or 3-7")
+        self.selection_edit.setToolTip(
+            "The labels Merge, Delete, Split and Fill holes act on: IDs and ranges, e.g. "
+            "3-5, 9 (3, 4, 5 and 9)"
+        )
         self.pick_button = QPushButton("Pick")
         self.pick_button.setCheckable(True)
         self.pick_button.setToolTip("Click objects in the canvas to add or remove them")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage as ndi
 
-__all__ = ["Edit"]
+__all__ = ["Edit", "id_words"]
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,28 @@ def _ids(ids: Iterable[int]) -> list[int]:
 def _check_present(labels: np.ndarray, ids: Sequence[int]) -> None:
     present = np.isin(ids, labels)
     if not present.all():
-        missing = ", ".join(str(i) for i, p in zip(ids, present) if not p)
-        raise ValueError(f"no object with label {missing}")
+        missing = [int(i) for i, p in zip(ids, present, strict=True) if not p]
+        raise ValueError(f"no object with label {id_words(missing)}")
+
+
+def id_words(ids: Iterable[int], most: int = 12) -> str:
+    """``[3, 4, 5, 9]`` -> ``"3-5, 9"``: sorted IDs, runs of three or more as ranges, at most
+    ``most`` pieces (then "and N more IDs"), so that a long selection stays one short line."""
+    runs: list[list[int]] = []  # [first, last]
+    for i in sorted({int(i) for i in ids}):
+        if runs and i == runs[-1][1] + 1:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i])
+    pieces: list[tuple[str, int]] = []  # (words, how many IDs)
+    for first, last in runs:
+        if last - first >= 2:
+            pieces.append((f"{first}-{last}", last - first + 1))
+        else:
+            pieces.extend((str(i), 1) for i in range(first, last + 1))
+    words = ", ".join(w for w, _ in pieces[:most])
+    rest = sum(n for _, n in pieces[most:])
+    return f"{words} and {rest:,} more IDs" if rest else words
 
 
 def _edit(labels: np.ndarray, mask: np.ndarray, values, description: str, dtype=None) -> Edit:
