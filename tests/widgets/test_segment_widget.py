@@ -131,19 +131,6 @@ def test_run_again_after_deleting_the_result_adds_a_new_layer(
     assert [layer.name for layer in own_labels(viewer, "nuclei")] == ["nuclei labels"]
 
 
-def test_removing_the_image_mid_run_keeps_the_labels_and_says_so(
-    segment_widget, nuclei_image, qtbot
-):
-    viewer, widget = segment_widget
-    viewer.add_image(nuclei_image, name="nuclei")
-    choose_layer(widget, "nuclei")
-    with qtbot.waitSignal(widget.run_finished, timeout=120_000):
-        widget.run_button.click()
-        viewer.layers.remove("nuclei")  # the worker holds the data it reads
-    assert [layer.name for layer in viewer.layers] == ["nuclei labels"]
-    assert "the image was removed during the run" in widget.status_label.text()
-
-
 def test_cancel_mid_run_adds_nothing_and_stops_early(
     segment_widget, nuclei_image, qtbot, run_to_end
 ):

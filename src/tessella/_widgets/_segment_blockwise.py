@@ -226,20 +226,22 @@ class SegmentBlockwise:
                 return
 
     def _on_aborted(self) -> None:
+        stopped = self._stopped_for_removal()  # (its image layer was removed: said first)
         if self._preview is not None:
             preview, self._preview = self._preview, None  # kept: _on_finished leaves it
             name = self._run.name
+            said = f"{stopped}; " if stopped else f"'{name}': cancelled; "
             kept = kept_work(preview.out)
             if kept is None:  # while the input was fingerprinted, before the work folder
                 preview.discard()
-                self.status_label.setText(f"'{name}': cancelled; nothing was written.")
+                self.status_label.setText(f"{said}nothing was written.")
                 return
             if not kept.anything():  # cancelled in the scan (or the fingerprint before it)
                 preview.discard()
                 self._empty_work = preview.out  # removed by _on_finished, once closed
+                before = "" if stopped else " before any block was segmented"
                 self.status_label.setText(
-                    f"'{name}': cancelled before any block was segmented; nothing is kept: "
-                    "Run again starts over."
+                    f"{said.removesuffix('; ')}{before}; nothing is kept: Run again starts over."
                 )
                 return
             shown = ""
@@ -256,9 +258,10 @@ class SegmentBlockwise:
                 )
             else:
                 what = "no block was segmented yet; the intensity scan is kept on disk"
-            self.status_label.setText(f"'{name}': cancelled; {what}: Run again to resume.")
+            self.status_label.setText(f"{said}{what}: Run again to resume.")
             return
-        self.status_label.setText(f"'{self._run.name}': cancelled; no layer was added.")
+        said = stopped or f"'{self._run.name}': cancelled"
+        self.status_label.setText(f"{said}; no layer was added.")
 
     def _remove_empty_work(self) -> None:
         """After a run cancelled before it kept anything, and once its generator is closed

@@ -186,6 +186,12 @@ class SegmentOutputs:
         run = self._run
         if run is not None and run is getattr(self, "_closed_run", None):
             return  # finished as the panel closed: nobody asked for it any more
+        stopped = self._stopped_for_removal()
+        if stopped:  # finished before the stop took effect: its image is gone, nothing added
+            written = getattr(result, "path", None) if self._preview is not None else None
+            kept = f"; its labels were written to {written}" if written else ""
+            self.status_label.setText(f"{stopped}; no layer was added{kept}.")
+            return
         placed: list[str] = []  # the layers placed so far, named if a later step fails
         try:
             self._place_result(run, result, placed)
@@ -259,8 +265,6 @@ class SegmentOutputs:
             kept += " (a 2D image is one frame of a time-lapse: no tracks)"
         if run.averaged:
             kept += f" ({run.averaged})"
-        if self._find_layer(run.layer_id) is None:  # removed while the network ran
-            kept += "; the image was removed during the run, its labels were kept"
         done = f"replaced '{labels_layer.name}'" if replaced else f"added '{labels_layer.name}'"
         self.status_label.setText(
             f"'{run.name}': {counted(objects, what)} in {seconds:.1f} s, {done}{kept}"

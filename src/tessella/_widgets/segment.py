@@ -135,6 +135,8 @@ class SegmentWidget(
         #: the output of a blockwise run cancelled before it kept anything: its work folder
         #: goes once the run has finished
         self._empty_work: Path | None = None
+        #: the run stopped because its image layer was removed, and that layer's name then
+        self._removed: tuple[_Run, str] | None = None
 
         self.layer_combo = QComboBox()
         self._time_preferred = False  # the Axes show TYX because a time-lapse model asked
@@ -379,6 +381,28 @@ class SegmentWidget(
             self._on_cancel_clicked()
             show_info(f"Segment: the panel was closed; the run on '{self._run.name}' stopped.")
 
+    def _layer_removed(self, layer) -> None:
+        """The image layer of the run in progress was removed: the run stops as Cancel stops
+        it (after the current tile or block) and adds no layer; the status line says why."""
+        super()._layer_removed(layer)
+        run = self._run
+        if run is None or self.worker is None or layer.unique_id != run.layer_id:
+            return
+        if self._removed is not None and self._removed[0] is run:
+            return
+        self._removed = (run, layer.name)
+        self.worker.quit()  # takes effect at the engine's next yield
+        self.cancel_button.setEnabled(False)
+        self.status_label.setText(f"Stopping: layer '{layer.name}' was removed during the run…")
+
+    def _stopped_for_removal(self) -> str:
+        """The start of the status line of a run stopped because its image layer was removed
+        ("" when it was not)."""
+        removed = self._removed
+        if removed is None or removed[0] is not self._run:
+            return ""
+        return f"Stopped: layer '{removed[1]}' was removed during the run"
+
     def _set_running(self, running: bool) -> None:
         for control in (
             self.layer_combo,
@@ -401,6 +425,8 @@ class SegmentWidget(
         self.cancel_button.setEnabled(running)
 
     def _on_progress(self, progress: Progress) -> None:
+        if self._stopped_for_removal():  # (counts sent before it stopped: no preview added)
+            return
         name = self._run.name
         if self._preview is not None:  # blockwise: progress over blocks
             if progress.stage != "fingerprint":  # past the plan: this run's settings
@@ -476,7 +502,8 @@ class SegmentWidget(
         show_warning(str(warning))
 
     def _on_finished(self) -> None:
-        if self.progress_bar.maximum() == 0:  # failed before the first tile: no count
+        if self._stopped_for_removal() or self.progress_bar.maximum() == 0:
+            # stopped as its image was removed, or failed before the first tile: no count
             self.progress_bar.setRange(0, 1)
             self.progress_bar.setValue(0)
             self.progress_bar.setFormat("")
@@ -484,6 +511,7 @@ class SegmentWidget(
             self._preview.discard()  # failed mid-run (one refused at the start keeps the
             # preview an earlier, cancelled run left)
         self._run = None
+        self._removed = None
         self._preview = None
         self._stage = ""
         self._tiles_a_part = 0
