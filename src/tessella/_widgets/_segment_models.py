@@ -96,7 +96,10 @@ class SegmentModels:
         self.model_combo.addItem(card.name, key)
         tip = f"{origin} model in {key} (sha256 {card.sha256[:12]}…)"
         if card.training_warnings:  # a shared model says it was trained on doubtful data
-            tip += "\n\nThe run that trained it warned of its data (training.warnings):"
+            tip += "\n\nThe run that trained it warned of its data (training.warnings"
+            if card.base_warnings:  # a fine-tune's: the lines of the runs that trained its bases
+                tip += "; \"base 'X': ...\": the run that trained its base X"
+            tip += "):"
             for line in card.training_warnings:
                 wrap = textwrap.wrap(line, 100, break_long_words=False, break_on_hyphens=False)
                 tip += "\n- " + "\n  ".join(wrap)

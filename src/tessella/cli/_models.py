@@ -66,7 +66,10 @@ def _cmd_models(args) -> int:
             '"name" in its card.json)'
         )
     if warned:
-        print("! the run that trained it warned of its data (training.warnings in its card.json):")
+        said = "! the run that trained it warned of its data (training.warnings in its card.json"
+        if any(card.base_warnings for _name, card in warned):  # a fine-tune's bases' lines
+            said += "; \"base 'X': ...\": what the run that trained its base X warned of"
+        print(said + "):")
         for name, card in warned:
             for line in card.training_warnings:
                 print(f"  {name}: {line}")

@@ -64,6 +64,31 @@ _CARD_FIELDS: dict[str, tuple[Any, str]] = {
 }
 
 
+def _said(value: Any) -> tuple[str, ...]:
+    """The lines of a recorded ``warnings`` value: its text items (a lone text: itself)."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        return ()
+    return tuple(line for line in value if isinstance(line, str) and line.strip())
+
+
+def _base_name(training: dict, base: dict) -> str:
+    """The base whose training record is ``base`` (kept in ``training``), quoted: the name
+    its run gave its card (``config.name``, else its output folder's name), else the
+    ``--base`` the fine-tune was given."""
+    made = base.get("config")
+    made = made if isinstance(made, dict) else {}
+    typed = training.get("config")
+    typed = typed.get("base") if isinstance(typed, dict) else None
+    out = made.get("out")
+    out = Path(out).name if isinstance(out, str) else None
+    for name in (made.get("name"), out, typed):
+        if isinstance(name, str) and name.strip():
+            return repr(name)
+    return "?"
+
+
 def _check_card_types(data: dict, source: str) -> None:
     """ModelError naming ``source`` and the field for a card field of the wrong type."""
     for key, (check, wanted) in _CARD_FIELDS.items():
@@ -113,16 +138,30 @@ class ModelCard:
     def training_warnings(self) -> tuple[str, ...]:
         """What the run that trained the model warned of its data (``training.warnings``,
         which ``tessella train`` records: a 0/1 mask of one piece per image, files left out,
-        a hold-out also trained on), in the order said; () for a card without any (the
-        bundled models). Display only: an odd value (not a list of text) gives its text
-        items, or ()."""
+        a hold-out also trained on), in the order said, then :attr:`base_warnings` (a
+        fine-tune's bases'); () for a card without any (the bundled models). Display only:
+        an odd value (not a list of text) gives its text items, or ()."""
         training = self.raw.get("training")
-        said = training.get("warnings") if isinstance(training, dict) else None
-        if isinstance(said, str):
-            said = [said]
-        if not isinstance(said, list):
-            return ()
-        return tuple(line for line in said if isinstance(line, str) and line.strip())
+        own = _said(training.get("warnings")) if isinstance(training, dict) else ()
+        return tuple(dict.fromkeys(own + self.base_warnings))
+
+    @property
+    def base_warnings(self) -> tuple[str, ...]:
+        """What the runs that trained a fine-tune's base (and its base's base...) warned of
+        their data, each line marked whose: ``base 'A': ...``, ``base 'A', its base 'B':
+        ...``; read from the base's training record the fine-tune's card keeps
+        (``training.base_training``, nested for a chain), so a model tuned from one trained
+        on doubtful labels says so too. Once each; () for a model trained from scratch."""
+        lines: list[str] = []
+        training = self.raw.get("training")
+        names: list[str] = []
+        while isinstance(training, dict) and isinstance(training.get("base_training"), dict):
+            base = training["base_training"]
+            names.append(_base_name(training, base))
+            mark = "base " + ", its base ".join(names)
+            lines += [f"{mark}: {line}" for line in _said(base.get("warnings"))]
+            training = base
+        return tuple(dict.fromkeys(lines))
 
     @classmethod
     def from_dict(cls, data: Any, source: str) -> ModelCard:

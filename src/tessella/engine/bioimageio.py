@@ -140,7 +140,10 @@ def _documentation(card) -> str:
         lines += [f"Command: `{training.get('command', '')}`", ""]
     if card.training_warnings:  # a shared model says it was trained on doubtful data
         lines += ["### Warnings of its training data", ""]
-        lines += ["The run that trained it warned of its data (`training.warnings` in card.json):"]
+        said = "The run that trained it warned of its data (`training.warnings` in card.json"
+        if card.base_warnings:  # a fine-tune's: its bases' (`training.base_training`, nested)
+            said += "; a line `base 'X': ...` is what the run that trained its base X warned of"
+        lines += [said + "):"]
         lines += [""] + [f"- {line}" for line in card.training_warnings] + [""]
     lines += [
         "Made with Tessella. Post-processing (the instances) is Tessella's "
