@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
 import dataclasses
 import json
 import os
@@ -25,7 +24,15 @@ from ._run import STITCH_DEPTH, BlockProgress, BlockwiseResult, _map, _open_zarr
 from ._scan import _scan
 from ._segmenters import _MODELS, ModelSegmenter, _method
 from ._stitch import _relabel_task, _segment_task, _stitch, _stitch_graph
-from ._store import _check_chunks, _Input, _open_input, _start, check_target, input_record
+from ._store import (
+    _check_chunks,
+    _Input,
+    _open_input,
+    _start,
+    check_target,
+    input_record,
+    release_lock,
+)
 from ._support import BlockwiseSupport, blockwise_support
 from ._temporal import TemporalSegmenter, _link, _scan_and_predict
 
@@ -191,13 +198,14 @@ def _blocks_steps(
         plan["channel"] = data.channel
     # what stands for the input's pixels (chunk files, a dask name, a numpy array's sha256)
     plan["input_pixels"] = yield from input_identity(data, grid)
-    work, result_key = _start(out, plan, overwrite, data, grid)
-    run = _Run(data.source, data.axes, grid, segmenter, support, str(work), result_key, str(out))
+    work, result_key, lock = _start(out, plan, overwrite, data, grid)
     try:
+        run = _Run(
+            data.source, data.axes, grid, segmenter, support, str(work), result_key, str(out)
+        )
         return (yield from _run_stages(request, run, executor))
     finally:
-        with contextlib.suppress(OSError):
-            (work / "lock").unlink()
+        release_lock(work, lock)
 
 
 def _run_stages(request: _Request, run: _Run, executor) -> Generator[BlockProgress, None, Any]:

@@ -3,6 +3,7 @@ resumable, the provisional and result arrays, and the lock against a second writ
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -229,8 +230,24 @@ def _create_outputs(work: Path, grid: BlockGrid, data: _Input) -> str:
     return "0"
 
 
-def _check_lock(work: Path, out: Path) -> None:
-    """Refuse to work on ``out`` while another live process on this machine does."""
+def _holder(record: str, out: Path) -> str:
+    """The one-line refusal of a run into ``out`` whose work folder's lock another process
+    holds, naming it as its ``record`` (``HOST PID``, as :func:`_hold_lock` writes it) says."""
+    import socket
+
+    try:
+        host, pid = record.split()
+    except ValueError:
+        return f"{out}: another run is writing it; wait for it to end"
+    where = "" if host == socket.gethostname() else f" on {host}"
+    return f"{out}: another run (process {pid}{where}) is writing it; wait for it to end"
+
+
+def _check_lock_by_pid(work: Path, out: Path) -> None:
+    """Where the work folder's lock file cannot be locked (a file system without locks):
+    refuse to work on ``out`` while another live process on this machine does, as its
+    ``HOST PID`` record says (a process of another pid namespace on this host, a container,
+    cannot be told from a dead one)."""
     import socket
 
     try:
@@ -244,7 +261,7 @@ def _check_lock(work: Path, out: Path) -> None:
             return  # a run that was killed: its lock is stale
         except PermissionError:
             pass
-        raise ValueError(f"{out}: another run (process {pid}) is writing it; wait for it to end")
+        raise ValueError(_holder(f"{host} {pid}", out))
     if host != socket.gethostname():
         raise ValueError(
             f"{out}: a run on {host} (process {pid}) is writing it; if none is, delete "
@@ -252,10 +269,72 @@ def _check_lock(work: Path, out: Path) -> None:
         )
 
 
-def _lock(work: Path) -> None:
+def _hold_lock(work: Path, out: Path) -> int | None:
+    """Lock the work folder of a run into ``out`` for this run (made where missing): its file
+    ``lock`` is locked (:func:`~tessella.engine._file_lock.try_lock`) until
+    :func:`release_lock` or this process ends, however it ends (``kill -9`` included), and
+    names this run (``HOST PID``) for another run's refusal. Whether a run is live there is
+    the lock's to say, not its record's: a process of another container with this hostname
+    (its pid meaningless here) is refused as one of this one's, and a dead one's lock is
+    taken over. ValueError (one line, naming the holder) where another run holds it. Returns
+    the open lock file (None where it cannot be locked: then the record alone says)."""
     import socket
 
-    (work / "lock").write_text(f"{socket.gethostname()} {os.getpid()}\n")
+    from .._file_lock import try_lock
+
+    lock = work / "lock"
+    work.mkdir(parents=True, exist_ok=True)
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        locked = try_lock(fd)
+        if locked is False:
+            try:
+                record = os.pread(fd, 256, 0).decode(errors="replace")
+            finally:
+                os.close(fd)
+            raise ValueError(_holder(record, out))
+        if locked is None:
+            os.close(fd)
+            _check_lock_by_pid(work, out)
+            lock.write_text(f"{socket.gethostname()} {os.getpid()}\n")
+            return None
+        try:  # (a run that ended meanwhile removed the file this one locked: lock the new one)
+            mine = os.stat(lock)
+        except FileNotFoundError:
+            mine = None
+        held = os.fstat(fd)
+        if mine is None or (mine.st_ino, mine.st_dev) != (held.st_ino, held.st_dev):
+            os.close(fd)
+            continue
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{socket.gethostname()} {os.getpid()}\n".encode(), 0)
+        return fd
+
+
+def release_lock(work: Path, fd: int | None) -> None:
+    """Unlock the work folder of :func:`_hold_lock` (its file removed first where it is still
+    the one locked, so that a run started after this one locks a file of its own)."""
+    lock = work / "lock"
+    with contextlib.suppress(OSError):
+        if fd is None:
+            lock.unlink()
+        else:
+            mine, held = os.stat(lock), os.fstat(fd)
+            if (mine.st_ino, mine.st_dev) == (held.st_ino, held.st_dev):
+                lock.unlink()
+    if fd is not None:
+        os.close(fd)
+
+
+def _clear(work: Path) -> None:
+    """Remove what a work folder holds but its lock, which this run holds."""
+    for entry in work.iterdir():
+        if entry.name == "lock":
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
 
 
 class StartedAgainWarning(UserWarning):
@@ -284,7 +363,8 @@ def _why_started_again(plan: dict, old: dict, data: _Input) -> str:
 
 
 def _start(out: Path, plan: dict, overwrite: bool, data: _Input, grid: BlockGrid) -> tuple:
-    """A fresh or resumed work directory, locked for this process; returns (work, result key).
+    """A fresh or resumed work directory, locked for this run (:func:`_hold_lock`); returns
+    (work, result key, the open lock file, for :func:`release_lock` when the run ends).
     What a conversion to ``out`` killed before it finished left beside it is undone first
     (:func:`~._convert.recover_convert_leftovers`: its hidden staged copy removed, the
     previous ``out`` put back where none is, so that it is not replaced without overwrite)."""
@@ -294,9 +374,23 @@ def _start(out: Path, plan: dict, overwrite: bool, data: _Input, grid: BlockGrid
     work = work_dir(out)
     if out.exists() and not overwrite:
         raise FileExistsError(f"{out} exists; pass overwrite=True (--overwrite) to replace it")
-    _check_lock(work, out)
+    existed = work.exists()
+    fd = _hold_lock(work, out)
+    try:
+        return (*_prepare(work, out, plan, overwrite, data, grid, existed), fd)
+    except BaseException:
+        release_lock(work, fd)
+        if not existed:  # (made for the lock: nothing of a run in it)
+            shutil.rmtree(work, ignore_errors=True)
+        raise
+
+
+def _prepare(
+    work: Path, out: Path, plan: dict, overwrite: bool, data: _Input, grid: BlockGrid, existed
+) -> tuple:
+    """:func:`_start` in its locked work folder: (work, result key)."""
     plan = json.loads(json.dumps(plan, default=str))
-    if work.exists():
+    if existed:
         try:
             old = json.loads((work / "plan.json").read_text())
         except (OSError, json.JSONDecodeError):
@@ -306,7 +400,6 @@ def _start(out: Path, plan: dict, overwrite: bool, data: _Input, grid: BlockGrid
             old = None  # the result was moved onto ``out``: that run finished
         unknown = plan.get("input_pixels") is None  # never resumed
         if old == plan and not unknown:  # the plan holds what stands for the input's pixels
-            _lock(work)
             return work, result_key
         if old is not None and not overwrite:
             changed = {k for k in set(plan) | set(old) if plan.get(k) != old.get(k)}
@@ -318,11 +411,10 @@ def _start(out: Path, plan: dict, overwrite: bool, data: _Input, grid: BlockGrid
                 )
             # other pixels: that run can never be resumed from this input
             why = _why_started_again(plan, old, data)
-            warnings.warn(f"{out}: {why}: starting again", StartedAgainWarning, stacklevel=4)
-        shutil.rmtree(work)
-    (work / "blocks").mkdir(parents=True)
+            warnings.warn(f"{out}: {why}: starting again", StartedAgainWarning, stacklevel=5)
+    _clear(work)
+    (work / "blocks").mkdir()
     (work / "relabelled").mkdir()
-    _lock(work)
     result_key = _create_outputs(work, grid, data)
     tmp = work / "plan.json.tmp"
     tmp.write_text(json.dumps(plan | {"result_key": result_key}, indent=2) + "\n")
