@@ -85,36 +85,41 @@ def mirrored_grid(length: int, stride: int) -> np.ndarray:
     return mask
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _claimed(claims, i, cy, cx, covered, mark):
+    """Candidate ``i``'s claimed pixels in the image (its patch centred at ``(cy, cx)``): how
+    many, and how many of them ``covered`` holds already; with ``mark``, set them in ``covered``
+    instead (the counts are then not used)."""
+    size = claims.shape[1]
+    half = size // 2
+    claimed, already = 0, 0
+    for dy in range(size):
+        y = cy + dy - half
+        if y < 0 or y >= covered.shape[0]:
+            continue
+        for dx in range(size):
+            x = cx + dx - half
+            if 0 <= x < covered.shape[1] and claims[i, dy, dx]:
+                if mark:
+                    covered[y, x] = True
+                else:
+                    claimed += 1
+                    already += covered[y, x]
+    return claimed, already
+
+
 @numba.njit(cache=True, nogil=True)
 def _cover(coords, claims, order, shape, cover_threshold):
     """Kept candidates (in ``order``), skipping those already covered beyond the threshold."""
-    size = claims.shape[1]
-    half = size // 2
     covered = np.zeros(shape, np.bool_)
     kept = []
     for i in order:
         cy, cx = coords[i, 0], coords[i, 1]
-        claimed, already = 0, 0
-        for dy in range(size):
-            y = cy + dy - half
-            if y < 0 or y >= shape[0]:
-                continue
-            for dx in range(size):
-                x = cx + dx - half
-                if 0 <= x < shape[1] and claims[i, dy, dx]:
-                    claimed += 1
-                    already += covered[y, x]
+        claimed, already = _claimed(claims, i, cy, cx, covered, False)
         if claimed == 0 or already > cover_threshold * claimed:
             continue
         kept.append(i)
-        for dy in range(size):
-            y = cy + dy - half
-            if y < 0 or y >= shape[0]:
-                continue
-            for dx in range(size):
-                x = cx + dx - half
-                if 0 <= x < shape[1] and claims[i, dy, dx]:
-                    covered[y, x] = True
+        _claimed(claims, i, cy, cx, covered, True)
     return np.array(kept, np.int64)
 
 
