@@ -39,17 +39,18 @@ def test_undo_and_redo_say_when_there_is_nothing_to_undo_or_redo(make_napari_vie
     assert widget.status_label.text() == "Nothing to redo on 'gt'"
     assert np.array_equal(layer.data, before)
 
-    widget.set_selection([int(before.max())])
+    top = int(before.max())
+    widget.set_selection([top])
     assert widget.delete()
     deleted = layer.data.copy()
     widget.undo_button.click()
-    assert widget.status_label.text() == "Undone on 'gt'"
+    assert widget.status_label.text() == f"Undid: delete {top} on 'gt'"
     assert np.array_equal(layer.data, before)
     assert not widget.undo_button.isEnabled()  # only the one step
     widget.undo()
     assert widget.status_label.text() == "Nothing to undo on 'gt'"
     widget.redo_button.click()
-    assert widget.status_label.text() == "Redone on 'gt'"
+    assert widget.status_label.text() == f"Redid: delete {top} on 'gt'"
     assert np.array_equal(layer.data, deleted)
     assert not widget.redo_button.isEnabled()
     widget.redo()
@@ -72,7 +73,7 @@ def test_segment_status_counts_one_object_in_the_singular(segment_widget, one_nu
 
     run_to_end(widget)
 
-    labels = viewer.layers["one labels"].data
+    labels = viewer.layers["one labels (nuclei2d)"].data
     assert np.unique(labels[labels > 0]).size == 1
     assert widget.status_label.text().startswith("'one': 1 object in ")  # not "1 objects"
 
@@ -89,7 +90,7 @@ def test_segment_with_the_axes_box_emptied_runs_on_the_guessed_axes(
 
     assert "failed" not in widget.status_label.text()
     assert widget.axes_combo.currentText() == "YX"  # the guess, shown as choosing gives it
-    result = viewer.layers["flat labels"]
+    result = viewer.layers["flat labels (nuclei2d)"]
     assert result.metadata["tessella_recipe"]["axes"] == "YX"
     np.testing.assert_allclose(result.scale, (0.5, 0.25))
 

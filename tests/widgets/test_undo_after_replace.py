@@ -159,10 +159,11 @@ def test_correct_undo_after_the_user_cropped_the_data_clears_the_history(edited)
     correct.redo()
     assert correct.status_label.text() == "Nothing to redo on 'gt'"
 
-    correct.set_selection([int(cropped[cropped > 0][0])])
+    kept = int(cropped[cropped > 0][0])
+    correct.set_selection([kept])
     assert correct.delete()  # editing goes on on the cropped labels
     correct.undo_button.click()
-    assert correct.status_label.text() == "Undone on 'gt'"
+    assert correct.status_label.text() == f"Undid: delete {kept} on 'gt'"
     np.testing.assert_array_equal(layer.data, cropped)
 
 

@@ -4,7 +4,9 @@ watershed, undo and redo (the operations of :class:`.correct.CorrectWidget`, a m
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -173,8 +175,9 @@ class CorrectEdits:
             return False
         renamed = self._rename_tracks(layer, change.renamed) if change.renamed else None
         widened = _widen_for(layer, change.values)
-        with layer.block_history():
-            layer.data_setitem(change.indices, change.values)
+        with _recording(layer, change.description, scope):
+            with layer.block_history():
+                layer.data_setitem(change.indices, change.values)
         if renamed is not None:  # Ctrl+Z and Redo find each side's divisions again
             _results.remember_edited_state(layer, renamed)
         # the Tracks layer beside a time-lapse follows the step (_results.follow_edits)
@@ -434,10 +437,10 @@ class CorrectEdits:
         return done
 
     def undo(self) -> None:
-        self._step_history("Undo", "Undone", "undo")
+        self._step_history("Undo", "Undid", "undo")
 
     def redo(self) -> None:
-        self._step_history("Redo", "Redone", "redo")
+        self._step_history("Redo", "Redid", "redo")
 
     def _step_history(self, what: str, done: str, which: str) -> None:
         """Undo or redo (``which``) one step of the chosen layer's history, then grey out
@@ -464,6 +467,7 @@ class CorrectEdits:
             why = "its data were replaced since that edit (undo history cleared)"
             self._say(f"{cannot}: {why}", "warning")
             return
+        words = _step_words(layer, which)  # (before the step moves to the other history)
         try:
             getattr(layer, which)()
         except (IndexError, ValueError) as exc:  # another step napari cannot replay
@@ -472,7 +476,75 @@ class CorrectEdits:
             self._say(f"{cannot}: {why}, check the labels", "warning")
             return
         _results.sync_tracks(layer)  # a hidden layer emits no refresh
-        self._say(f"{done} on '{layer.name}'", None)
+        if words is None:  # a napari whose history Tessella cannot read
+            self._say(f"{done} the last change on '{layer.name}'", None)
+            return
+        description, scope = words
+        self._say(f"{done}: {description} on '{layer.name}'{scope}", None)
+
+
+#: what Correct's own edits did, for Undo and Redo to say: by the ``id`` of the array of
+#: pixels before the edit in its history step (napari keeps the same array when it moves the
+#: step between its undo and redo histories), ``(that array, weakly; description, scope)``
+_DONE: dict[int, tuple[weakref.ref, str, str]] = {}
+
+#: what Undo and Redo say of a step not made in this panel
+OTHER_EDIT = (
+    "a change made outside this panel (napari's brush, fill or eraser, a polygon, or a Tune "
+    "update)",
+    "",
+)
+
+
+def _before_arrays(step) -> list[np.ndarray]:
+    """The arrays of pixels before the change in one napari history step (a list of
+    ``data_setitem`` atoms, ``(indices, before, after)``; the brush's atoms are not ours)."""
+    try:
+        atoms = list(step)
+    except TypeError:
+        return []
+    return [
+        a[1] for a in atoms if type(a) is tuple and len(a) == 3 and isinstance(a[1], np.ndarray)
+    ]
+
+
+@contextmanager
+def _recording(layer: Labels, description: str, scope: str):
+    """Remember the history step ``layer`` records inside (napari announces it with
+    ``events.paint``, its ``value`` the step) as Correct's ``description`` (acting ``scope``,
+    e.g. " in frame 2"), for Undo and Redo to say what they undid."""
+    inner = getattr(layer, "__wrapped__", layer)  # (the event's value as napari gave it)
+    steps: list = []
+
+    def caught(event) -> None:
+        steps.append(getattr(event, "value", None))
+
+    inner.events.paint.connect(caught)
+    try:
+        yield
+    finally:
+        inner.events.paint.disconnect(caught)
+    for key in [k for k, (ref, *_words) in _DONE.items() if ref() is None]:
+        del _DONE[key]  # steps napari dropped (past its 100 steps, or a restarted history)
+    for step in steps:
+        for before in _before_arrays(step):
+            _DONE[id(before)] = (weakref.ref(before), description, scope)
+
+
+def _step_words(layer: Labels, which: str) -> tuple[str, str] | None:
+    """``(description, scope)`` of the step ``layer`` undoes (``which``: "undo") or redoes
+    next: Correct's words for its own edits, :data:`OTHER_EDIT` for any other step; None
+    where this napari's history cannot be read (it is private: ``_undo_history``)."""
+    inner = getattr(layer, "__wrapped__", layer)  # a plugin's proxy warns on private names
+    try:
+        step = getattr(inner, f"_{which}_history")[-1]
+    except (AttributeError, TypeError, IndexError, KeyError):
+        return None
+    for before in _before_arrays(step):
+        ref, description, scope = _DONE.get(id(before), (None, "", ""))
+        if ref is not None and ref() is before:
+            return description, scope
+    return OTHER_EDIT
 
 
 def _widen_for(layer: Labels, values: np.ndarray) -> str | None:
