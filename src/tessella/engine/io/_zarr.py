@@ -562,27 +562,43 @@ def _register_locked(target: Path, group: Path, form: int, image_attrs: dict) ->
 
 @contextlib.contextmanager
 def _exclusive(lock: Path, stale_s: float = 60.0):
-    """Hold an exclusive lock on the file ``lock`` (made where missing, kept after) while in
-    the block: ``fcntl.flock`` on POSIX, which the system releases when its holder dies;
-    elsewhere, or where the file system refuses flock, the file ``lock.excl`` made with
-    O_EXCL and removed after, retried while another holds it (one older than ``stale_s``
-    seconds, left by a process killed while holding it, taken over)."""
+    """Hold an exclusive lock on the file ``lock`` (made where missing, removed after, so that
+    nothing is left where it lies: in an image's labels group, whose entries other OME-Zarr
+    readers list) while in the block: ``fcntl.flock`` on POSIX, which the system releases
+    when its holder dies; the file is removed by its holder before it unlocks it, and a
+    process that locked a file no longer at ``lock`` (removed meanwhile) locks the one there
+    now, so that one process at a time holds the file at ``lock``. Elsewhere, or where the
+    file system refuses flock, the file ``lock.excl`` made with O_EXCL and removed after,
+    retried while another holds it (one older than ``stale_s`` seconds, left by a process
+    killed while holding it, taken over)."""
     try:
         import fcntl
     except ImportError:  # (Windows)
         fcntl = None  # type: ignore[assignment]
-    if fcntl is not None:
+    while fcntl is not None:
         fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
         except OSError:  # (a file system without flock: the lock file below)
             os.close(fd)
-        else:
-            try:
-                yield
-            finally:
-                os.close(fd)  # (releases the lock)
-            return
+            with contextlib.suppress(OSError):  # (which no process can lock there)
+                lock.unlink()
+            break
+        try:
+            there = os.stat(lock)
+        except FileNotFoundError:
+            there = None
+        held = os.fstat(fd)
+        if there is None or (there.st_ino, there.st_dev) != (held.st_ino, held.st_dev):
+            os.close(fd)  # (removed by the holder before: lock the file there now)
+            continue
+        try:
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                lock.unlink()
+            os.close(fd)  # (releases the lock)
+        return
     excl = lock.with_name(lock.name + ".excl")
     while True:
         try:
