@@ -476,8 +476,13 @@ class CorrectEdits:
             self._say(f"{cannot}: {why}, check the labels", "warning")
             return
         _results.sync_tracks(layer)  # a hidden layer emits no refresh
-        if words is None:  # a napari whose history Tessella cannot read
-            self._say(f"{done} the last change on '{layer.name}'", None)
+        if words is None:  # a napari whose history Tessella cannot read (_history)
+            undone = {"undo": "undone", "redo": "redone"}[which]
+            self._say(
+                f"{what} sent to '{layer.name}': this napari does not let Tessella read its "
+                f"undo history, so it cannot say what, if anything, was {undone}",
+                None,
+            )
             return
         description, scope = words
         self._say(f"{done}: {description} on '{layer.name}'{scope}", None)
@@ -535,11 +540,13 @@ def _step_words(layer: Labels, which: str) -> tuple[str, str] | None:
     """``(description, scope)`` of the step ``layer`` undoes (``which``: "undo") or redoes
     next: Correct's words for its own edits, :data:`OTHER_EDIT` for any other step; None
     where this napari's history cannot be read (it is private: ``_undo_history``)."""
-    inner = getattr(layer, "__wrapped__", layer)  # a plugin's proxy warns on private names
-    try:
-        step = getattr(inner, f"_{which}_history")[-1]
-    except (AttributeError, TypeError, IndexError, KeyError):
+    history = _history(layer, which)
+    if history is None:
         return None
+    try:
+        step = history[-1]
+    except (TypeError, IndexError, KeyError):
+        return OTHER_EDIT  # (nothing to undo: said before this is asked)
     for before in _before_arrays(step):
         ref, description, scope = _DONE.get(id(before), (None, "", ""))
         if ref is not None and ref() is before:
@@ -565,14 +572,15 @@ def _widen_for(layer: Labels, values: np.ndarray) -> str | None:
     narrow = layer.data.dtype
     wide = _wide_enough(narrow, np.result_type(np.int32, values.dtype))
     inner = getattr(layer, "__wrapped__", layer)  # a plugin's proxy warns on private names
-    kept = [getattr(inner, name, None) for name in ("_undo_history", "_redo_history")]
+    kept = [getattr(inner, name, None) for name in _HISTORY_NAMES.values()]
     _WIDENING[layer.unique_id] = (str(narrow), str(np.dtype(wide)))
     try:
         layer.data = layer.data.astype(wide)
     finally:
         del _WIDENING[layer.unique_id]
     if None not in kept:  # (a napari without them: its history as the replacement left it)
-        inner._undo_history, inner._redo_history = kept
+        for name, history in zip(_HISTORY_NAMES.values(), kept, strict=True):
+            setattr(inner, name, history)
     return (
         f"{too_narrow} do not fit in {narrow}, so the layer is now {wide} "
         "(Undo brings back the labels, not the type)"
@@ -586,8 +594,8 @@ def _step_fits(layer: Labels, which: str) -> bool:
     replaced before that); on a smaller or reshaped array, it would move the step to the
     other history, write its first pieces, then raise IndexError. A history kept another way
     (not a sequence of lists of napari 0.9's atoms) is taken to fit."""
-    layer = getattr(layer, "__wrapped__", layer)  # a plugin's proxy warns on private names
-    history = getattr(layer, f"_{which}_history", None)
+    history = _history(layer, which)
+    layer = getattr(layer, "__wrapped__", layer)
     try:
         step = history[-1]  # type: ignore[index]
         shape = tuple(int(n) for n in layer.data.shape)
@@ -616,12 +624,29 @@ def _atom_fits(atom, shape: tuple[int, ...]) -> bool:
     )
 
 
+#: napari's undo and redo histories of a Labels layer (deques of steps in napari 0.9). They
+#: are private, and napari has no public way to read them: Labels offers ``undo()``,
+#: ``redo()``, ``block_history()`` and ``events.paint`` (each new step, as it is recorded),
+#: but no count of the steps left, no event for an undo or redo (only the redraw after it,
+#: which a hidden layer skips) and no restart. Read only through :func:`_history`, which
+#: finds them or says it cannot (a napari that keeps them another way): then Undo and Redo
+#: stay enabled, say that they cannot tell what they undid, and a step that no longer fits
+#: the data is refused by napari's own error (caught) rather than checked before.
+_HISTORY_NAMES = {"undo": "_undo_history", "redo": "_redo_history"}
+
+
+def _history(layer: Labels, which: str):
+    """``layer``'s napari history ``which`` ("undo", "redo"): a sequence of steps, or None
+    where this napari does not keep one under that name (:data:`_HISTORY_NAMES`)."""
+    inner = getattr(layer, "__wrapped__", layer)  # a plugin's proxy warns on private names
+    history = getattr(inner, _HISTORY_NAMES[which], None)
+    if not (hasattr(history, "__len__") and hasattr(history, "__getitem__")):
+        return None
+    return history
+
+
 def _history_length(layer: Labels, which: str) -> int | None:
     """How many steps ``layer`` can undo (``which``: "undo") or redo ("redo"); None where
-    this napari does not say. napari keeps the history private (``_undo_history`` and
-    ``_redo_history``, deques of steps in napari 0.9)."""
-    history = getattr(layer, f"_{which}_history", None)
-    try:
-        return len(history)
-    except TypeError:  # not there, or not a sequence: this napari keeps it another way
-        return None
+    this napari does not say (:func:`_history`)."""
+    history = _history(layer, which)
+    return None if history is None else len(history)

@@ -276,6 +276,8 @@ class CorrectWidget(CorrectEdits, CorrectReview, LayerWatcher, QWidget):
                 steps = _history_length(layer, which)
                 enabled = steps is None or steps > 0
                 text = (_CAN if enabled else _NOTHING)[which].format(layer.name)
+                if steps is None:  # napari's history unreadable (_correct_edits._history)
+                    text += "; this napari does not tell whether there is one"
             button.setEnabled(enabled)
             button.setToolTip(text)
 
