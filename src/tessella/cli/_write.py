@@ -269,7 +269,12 @@ def _write_labels_and_recipe(target: Path, write, recipe: dict, overwrite: bool)
     import json
 
     from ..engine.io import write_json
-    from ..engine.io._zarr import ome_image_of_labels, point_labels_at_image, register_ome_labels
+    from ..engine.io._zarr import (
+        move_labels_source,
+        ome_image_of_labels,
+        point_labels_at_image,
+        register_ome_labels,
+    )
 
     recipe_path = _recipe_path(target)
     in_image = ome_image_of_labels(target)
@@ -303,6 +308,8 @@ def _write_labels_and_recipe(target: Path, write, recipe: dict, overwrite: bool)
             if in_image is not None:  # in the image's labels group: named relative to it
                 name = target.name.removesuffix(".zarr") or target.name
                 point_labels_at_image(new / target.name, name)
+            else:  # OME-Zarr labels name their image relative to ``target``, where they go
+                move_labels_source(new / target.name, target)
         except OSError as exc:
             raise CliError(f"{target}: cannot write the labels ({_reason(exc)}); {kept}") from None
         try:

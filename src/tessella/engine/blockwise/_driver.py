@@ -17,7 +17,12 @@ from typing import Any
 import numpy as np
 
 from ..input_record import INPUT_KEY
-from ..io._zarr import ome_image_of_labels, point_labels_at_image, register_ome_labels
+from ..io._zarr import (
+    move_labels_source,
+    ome_image_of_labels,
+    point_labels_at_image,
+    register_ome_labels,
+)
 from ._grid import _as_tuple, block_grid
 from ._identity import input_identity
 from ._run import STITCH_DEPTH, BlockProgress, BlockwiseResult, _map, _open_zarr, _Run
@@ -254,6 +259,8 @@ def _run_stages(request: _Request, run: _Run, executor) -> Generator[BlockProgre
         image = ome_image_of_labels(out)  # labels into their image's labels group:
         if image is not None:  # named relative to it, and called as the folder
             point_labels_at_image(work / "result.zarr", out.name.removesuffix(".zarr") or out.name)
+        else:  # OME-Zarr labels name their image relative to ``out``, where they go
+            move_labels_source(work / "result.zarr", out)
         # the labels replaced are moved aside in one rename (they go with ``work``), so that
         # Ctrl-C or SIGTERM never leaves them half deleted in place, and are put back if the
         # commit does not happen

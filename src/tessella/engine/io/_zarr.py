@@ -338,8 +338,9 @@ def _labels_layout(ome: dict, axes: str, label_axes: str, source: str | None) ->
 def create_ome_labels(path: str | os.PathLike, shape, dtype, chunks, ome: dict):
     """An empty OME-Zarr labels image at ``path`` (one level, ``0``) of the layout ``ome``
     (:func:`labels_ome`): zarr v2 with "/" chunk keys for OME-Zarr 0.4 and before, zarr v3
-    for 0.5. Axis units are spelled as NGFF requires (UDUNITS: "micrometer", not "µm").
-    Returns the array."""
+    for 0.5. Axis units are spelled as NGFF requires (UDUNITS: "micrometer", not "µm"). The
+    image is named as :func:`image_source` names it from ``path`` (labels written elsewhere
+    and moved into place: :func:`move_labels_source`). Returns the array."""
     import zarr
 
     from ._write import _v2_compressor, unit_for
@@ -372,7 +373,7 @@ def create_ome_labels(path: str | os.PathLike, shape, dtype, chunks, ome: dict):
             {"path": "0", "coordinateTransformations": [{"type": "scale", "scale": ome["scale"]}]}
         ],
     }
-    label = {"version": version, "source": {"image": ome.get("source")}}
+    label = {"version": version, "source": {"image": image_source(ome.get("source"), path)}}
     if v2:
         version = "0.4" if version < "0.4" else version  # the layout written is 0.4's
         label["version"] = version
@@ -498,6 +499,59 @@ def _write_group_attrs(path: Path, form: int, attrs: dict, create: bool) -> None
         meta = json.loads((path / "zarr.json").read_text())
     meta["attributes"] = attrs
     write_json(path / "zarr.json", meta)
+
+
+def image_source(image: str | None, labels: str | os.PathLike) -> str | None:
+    """How OME-Zarr labels at ``labels`` name the ``image`` they are of (its absolute path,
+    as :func:`labels_ome` gives it) in ``image-label.source.image``: by a path relative to
+    the labels (OME-NGFF's form, as ``"../../"`` for labels in the image's labels group), so
+    that the two moved together still name each other, where both lie in one file system
+    tree (one device, and a common folder other than its root); else by its absolute path
+    (labels on another disk than their image). ``image`` already relative, or None: as is.
+
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp()).resolve()
+    >>> image_source(str(root / "in" / "img.zarr"), root / "out" / "labels.zarr")
+    '../../in/img.zarr'
+    """
+    if image is None or not os.path.isabs(image):
+        return image
+    at = Path(labels).resolve()
+
+    def device(path: Path) -> int:  # (of the nearest folder there: the labels may be unwritten)
+        return os.stat(next(p for p in (path, *path.parents) if p.exists())).st_dev
+
+    try:
+        common = os.path.commonpath([image, str(at)])
+        same = device(Path(image)) == device(at)
+    except (OSError, ValueError, StopIteration):  # (Windows: on other drives)
+        return image
+    if not same or os.path.dirname(common) == common:
+        return image
+    return Path(os.path.relpath(image, at)).as_posix()
+
+
+def move_labels_source(written: str | os.PathLike, final: str | os.PathLike) -> None:
+    """Make the OME-Zarr labels written at ``written``, to be moved to ``final`` (a staging
+    or work folder's copy), name their image as :func:`image_source` names it from
+    ``final``: a relative ``image-label.source.image`` is relative to where the labels lie.
+    Nothing where ``written`` holds no OME-Zarr labels or names no image."""
+    written = Path(written)
+    found = _group_metadata(written)
+    if found is None:
+        return
+    form, attrs = found
+    label = _ome_attrs(attrs).get("image-label")
+    source = label.get("source") if isinstance(label, dict) else None
+    if not isinstance(source, dict) or not isinstance(source.get("image"), str):
+        return
+    image = source["image"]
+    if not os.path.isabs(image):
+        image = os.path.normpath(written.resolve() / image)
+    named = image_source(image, final)
+    if named != source["image"]:
+        source["image"] = named
+        _write_group_attrs(written, form, attrs, create=False)
 
 
 def point_labels_at_image(labels: str | os.PathLike, name: str | None = None) -> None:
