@@ -210,7 +210,7 @@ def test_viewer_opens_a_folder_as_a_movie_that_segment_runs_in_memory(
     assert not widget.blockwise_checkbox.isChecked()
     with qtbot.waitSignal(widget.run_finished, timeout=120_000):
         widget.run_button.click()
-    labels = viewer.layers["movie labels"]
+    labels = viewer.layers["movie labels (cells2dt)"]
     assert isinstance(labels, Labels) and isinstance(labels.data, np.ndarray)
     assert labels.data.shape == (4, 64, 64) and labels.data.max() > 0
     assert not list(tmp_path.rglob("*.zarr"))

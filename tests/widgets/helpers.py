@@ -60,3 +60,11 @@ def said(monkeypatch, module, notify: str = "show_error") -> list[str]:
     shown: list[str] = []
     monkeypatch.setattr(module, notify, shown.append)
     return shown
+
+
+def result_name(segment, image: str, kind: str = "labels") -> str:
+    """The name Segment gives its ``kind`` result (labels, or a network map: "boundary") of
+    layer ``image`` with the model chosen in ``segment``: "<image> <kind> (<model>)" whichever
+    model ran first (the literal names are checked in tests/widgets/test_segment_widget.py)."""
+    card = segment._cards[segment.model_combo.currentData()]
+    return f"{image} {kind} ({card.name})"

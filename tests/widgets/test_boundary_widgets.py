@@ -10,6 +10,7 @@ import tifffile
 from tessella._widgets import _results
 from tessella.engine.methods import boundary
 from tessella.engine.params import make_params, param_specs
+from tests.widgets.helpers import result_name
 from tests.widgets.test_tune_widget import change
 
 ISBI = "em_membranes_isbi2012"
@@ -60,15 +61,15 @@ def test_segment_shows_the_boundary_map_and_tune_moves_beta(
     segment.outputs_checkbox.setChecked(True)
     run_to_end(segment)
 
-    labels = viewer.layers["em labels"]
+    labels = viewer.layers[result_name(segment, "em")]
     assert labels.data.shape == em_stack[0].shape and labels.data.max() >= 1
-    boundary_map = viewer.layers["em boundary"].data
+    boundary_map = viewer.layers[result_name(segment, "em", "boundary")].data
     result = _results.get(labels)
     assert np.array_equal(boundary_map, result.predictions[0].arrays["boundary"][0])
-    assert "em foreground" in [layer.name for layer in viewer.layers]
+    assert result_name(segment, "em", "foreground") in [layer.name for layer in viewer.layers]
 
     _dock, tune = viewer.window.add_plugin_dock_widget("tessella", "Tune")
-    tune.layer_combo.setCurrentIndex(tune.layer_combo.findText("em labels"))
+    tune.layer_combo.setCurrentIndex(tune.layer_combo.findText(result_name(segment, "em")))
     assert list(tune.controls) == [spec.name for spec in param_specs(boundary.Params)]
     from tessella.engine import pipeline
 
@@ -90,7 +91,7 @@ def test_an_anisotropic_stack_gives_3d_labels_with_the_voxel_size(
     assert segment.axes_combo.currentText() == "ZYX"
     run_to_end(segment)
 
-    labels = viewer.layers["stack labels"]
+    labels = viewer.layers[result_name(segment, "stack")]
     assert labels.data.shape == em_stack.shape
     np.testing.assert_allclose(labels.scale, (50.0, 4.0, 4.0))
     result = _results.get(labels)

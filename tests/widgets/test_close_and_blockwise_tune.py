@@ -124,13 +124,15 @@ def test_tune_after_a_blockwise_run_says_what_is_true(
     segment.blockwise_edit.setText(str(tmp_path / "nuc labels.zarr"))
     segment.block_spin.setValue(128)
     run_to_end(segment)
-    layer = viewer.layers["nuc labels"]
+    layer = viewer.layers["nuc labels (nuclei2d)"]
     assert "blockwise" in layer.metadata["tessella_recipe"]  # (a blockwise result)
     assert "written to" in segment.status_label.text()
 
     text = tune.status_label.text()
     assert tune.layer_combo.count() == 0  # nothing Tune can update
-    assert text.startswith("'nuc labels' was segmented blockwise: its labels are read from")
+    assert text.startswith(
+        "'nuc labels (nuclei2d)' was segmented blockwise: its labels are read from"
+    )
     assert "Run Segment first" not in text and "opened from a file" not in text
     assert "untick 'Blockwise into zarr' and Run Segment on the image" in text
     assert "--blockwise --recipe RECIPE.json" in text

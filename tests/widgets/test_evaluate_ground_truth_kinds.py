@@ -94,12 +94,16 @@ def test_worm_mask_stack_against_a_worms2d_result(
     _dock, segment = viewer.window.add_plugin_dock_widget("tessella", "Segment")
     choose_model(segment, "worms2d")
     run_to_end(segment)
-    assert [layer.name for layer in viewer.layers] == ["E03", "E03 labels", "E03 labels overlaps"]
-    assert evaluate.pred_combo.currentText() == "E03 labels"
-    assert evaluate.truth_combo.currentText() != "E03 labels overlaps"  # its own part
+    assert [layer.name for layer in viewer.layers] == [
+        "E03",
+        "E03 labels (worms2d)",
+        "E03 labels (worms2d) overlaps",
+    ]
+    assert evaluate.pred_combo.currentText() == "E03 labels (worms2d)"
+    assert evaluate.truth_combo.currentText() != "E03 labels (worms2d) overlaps"  # its own part
 
     viewer.add_labels(truth, name="E03_worm_masks")
-    assert evaluate.pred_combo.currentText() == "E03 labels"
+    assert evaluate.pred_combo.currentText() == "E03 labels (worms2d)"
     assert evaluate.truth_combo.currentText() == "E03_worm_masks"
     assert evaluate.truth_kind == "overlapping"
     assert "14 (Y, X) planes against a (Y, X) prediction: one object mask per plane" in (
@@ -109,7 +113,7 @@ def test_worm_mask_stack_against_a_worms2d_result(
 
     evaluate.evaluate_button.click()
 
-    result = _results.get(viewer.layers["E03 labels"])
+    result = _results.get(viewer.layers["E03 labels (worms2d)"])
     stack = patches.instances(result.predictions[0], result.params).astype(np.uint8)
     tifffile.imwrite(tmp_path / "pred.tif", stack)  # as `tessella segment --stack` writes
     tifffile.imwrite(tmp_path / "gt.tif", truth)

@@ -57,7 +57,7 @@ def test_reopened_movie_labels_export_the_divisions_of_the_live_result(
     _dock, segment = viewer.window.add_plugin_dock_widget("tessella", "Segment")
     choose_model(segment, "cells2dt")
     run_to_end(segment)
-    live = viewer.layers["movie labels"]
+    live = viewer.layers["movie labels (cells2dt)"]
     labels = np.asarray(live.data).copy()
 
     export, written = _export(viewer, live.name, tmp_path / "live")
@@ -122,7 +122,7 @@ def test_frame_by_frame_labels_offer_no_ctc_until_linked_by_hand(
     choose_model(segment, "nuclei2d")
     segment.axes_combo.setCurrentText("TYX")
     run_to_end(segment)
-    layer = viewer.layers["movie labels"]
+    layer = viewer.layers["movie labels (nuclei2d)"]
     labels = np.asarray(layer.data).copy()
     frames = [set(np.unique(f[f > 0]).tolist()) for f in labels]
     assert all(frames) and not (frames[0] & frames[1]) and not (frames[1] & frames[2])
@@ -142,7 +142,7 @@ def test_frame_by_frame_labels_offer_no_ctc_until_linked_by_hand(
     assert [p.name for p in written] == ["n.tif", "n.csv", "n.recipe.json"]
     assert not (tmp_path / "n_RES").exists()
     status = export.status_label.text()
-    assert "no CTC tracks: 'movie labels' was segmented frame by frame" in status
+    assert "no CTC tracks: 'movie labels (nuclei2d)' was segmented frame by frame" in status
     assert any("no CTC tracks" in message for message in shown)
     assert "lineage" not in json.loads((tmp_path / "n.recipe.json").read_text())
 

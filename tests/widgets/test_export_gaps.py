@@ -45,7 +45,7 @@ def _segment_wells(viewer, data_dir, run_to_end, wells) -> None:
         viewer.add_image(image, name=well)
         choose_text(segment.layer_combo, well)
         run_to_end(segment)
-        assert f"{well} labels" in [layer.name for layer in viewer.layers]
+        assert f"{well} labels (worms2d)" in [layer.name for layer in viewer.layers]
 
 
 def _stack_option(widget: ExportWidget) -> tuple[bool, bool, str]:
@@ -67,17 +67,19 @@ def test_the_stack_is_ticked_only_for_labels_whose_objects_overlap(
     _image, nuclei = nuclei_sample
     viewer.add_labels(nuclei, name="nuclei labels")
     _segment_wells(viewer, data_dir, run_to_end, ["A06", "A20"])
-    assert "A06 labels overlaps" in [layer.name for layer in viewer.layers]
-    assert "A20 labels overlaps" not in [layer.name for layer in viewer.layers]
+    assert "A06 labels (worms2d) overlaps" in [layer.name for layer in viewer.layers]
+    assert "A20 labels (worms2d) overlaps" not in [layer.name for layer in viewer.layers]
     _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Export")
     widget.path_edit.setText(str(tmp_path / "w"))
 
-    choose_text(widget.labels_combo, "A06 labels")
+    choose_text(widget.labels_combo, "A06 labels (worms2d)")
     enabled, ticked, a06_tip = _stack_option(widget)
     assert enabled and ticked
     assert "stack" in [o.kind for o in widget.outputs()]
 
-    choose_text(widget.labels_combo, "A20 labels")  # worms2d's, but no worm crosses another
+    choose_text(
+        widget.labels_combo, "A20 labels (worms2d)"
+    )  # worms2d's, but no worm crosses another
     enabled, ticked, a20_tip = _stack_option(widget)
     assert enabled and not ticked
     assert "stack" not in [o.kind for o in widget.outputs()]
@@ -87,15 +89,17 @@ def test_the_stack_is_ticked_only_for_labels_whose_objects_overlap(
     enabled, ticked, nuclei_tip = _stack_option(widget)
     assert not enabled and not ticked
 
-    assert "objects overlap another" in a06_tip and "'A06 labels'" in a06_tip
-    assert "No objects overlap in 'A20 labels'" in a20_tip and "Tick it" in a20_tip
+    assert "objects overlap another" in a06_tip and "'A06 labels (worms2d)'" in a06_tip
+    assert "No objects overlap in 'A20 labels (worms2d)'" in a20_tip and "Tick it" in a20_tip
     assert "No objects overlap in 'nuclei labels'" in nuclei_tip
     assert "no overlaps layer" in nuclei_tip
 
-    choose_text(widget.labels_combo, "A06 labels")  # back: the default for these labels again
+    choose_text(
+        widget.labels_combo, "A06 labels (worms2d)"
+    )  # back: the default for these labels again
     assert _stack_option(widget)[:2] == (True, True)
 
-    choose_text(widget.labels_combo, "A20 labels")  # ticked by hand: a stack all the same
+    choose_text(widget.labels_combo, "A20 labels (worms2d)")  # ticked by hand: a stack all the same
     widget.stack_checkbox.setChecked(True)
     widget.path_edit.setText(str(tmp_path / "a20"))
     assert "a20.stack.tif" in [p.name for p in widget.export()]
@@ -191,9 +195,9 @@ def test_the_stack_option_follows_edits_of_the_labels(
     stayed ticked). Undone, Export pressed at once checks again and writes the stack."""
     viewer = make_napari_viewer()
     _segment_wells(viewer, data_dir, run_to_end, ["A06"])
-    layer = viewer.layers["A06 labels"]
+    layer = viewer.layers["A06 labels (worms2d)"]
     _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Export")
-    choose_text(widget.labels_combo, "A06 labels")
+    choose_text(widget.labels_combo, "A06 labels (worms2d)")
     widget.path_edit.setText(str(tmp_path / "w"))
     assert _stack_option(widget)[:2] == (True, True)
     method, result = network_instances(layer)
@@ -202,7 +206,7 @@ def test_the_stack_option_follows_edits_of_the_labels(
     crossing = (np.flatnonzero(masks[:, shared].any(axis=1)) + 1).tolist()  # object k: mask k-1
     assert len(crossing) >= 2
     _dock, correct = viewer.window.add_plugin_dock_widget("tessella", "Correct")
-    choose_text(correct.layer_combo, "A06 labels")
+    choose_text(correct.layer_combo, "A06 labels (worms2d)")
     checks: list[int] = []
     overlapping = ExportWidget._overlapping
 
@@ -219,7 +223,7 @@ def test_the_stack_option_follows_edits_of_the_labels(
     qtbot.waitUntil(lambda: not widget.stack_checkbox.isChecked(), timeout=5_000)
     assert len(checks) == 1
     enabled, _ticked, tip = _stack_option(widget)
-    assert enabled and "No objects overlap in 'A06 labels'" in tip
+    assert enabled and "No objects overlap in 'A06 labels (worms2d)'" in tip
     assert "stack" not in [o.kind for o in widget.outputs()]
 
     for _ in crossing:
@@ -245,7 +249,7 @@ def test_the_recipe_names_the_stack_written_beside_it(
     viewer = make_napari_viewer()
     _segment_wells(viewer, data_dir, run_to_end, ["A06"])
     _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Export")
-    choose_text(widget.labels_combo, "A06 labels")
+    choose_text(widget.labels_combo, "A06 labels (worms2d)")
     widget.path_edit.setText(str(tmp_path / "w"))
 
     written = widget.export()
@@ -260,7 +264,9 @@ def test_the_recipe_names_the_stack_written_beside_it(
     replay = tmp_path / "replay.tif"
     assert main(["segment", str(well), "-o", str(replay), "--recipe",
                  str(tmp_path / "w.recipe.json"), "-q"]) == 0  # fmt: skip
-    np.testing.assert_array_equal(read_image(replay).data, viewer.layers["A06 labels"].data)
+    np.testing.assert_array_equal(
+        read_image(replay).data, viewer.layers["A06 labels (worms2d)"].data
+    )
 
     # the stack reopens with this recipe, which vouches for it by the stack's own digest ...
     stack_path = tmp_path / "w.stack.tif"
@@ -415,13 +421,13 @@ def test_labels_segmented_from_a_plain_tiff_movie_are_frames_everywhere(
     choose_model(segment, "cells2dt")
     assert segment.axes_combo.currentText() == "TYX"
     run_to_end(segment)
-    labels = viewer.layers["movie labels"]
+    labels = viewer.layers["movie labels (cells2dt)"]
     assert labels.metadata["tessella_recipe"]["axes"] == "TYX"
 
     assert _axes_of(labels) == "TYX"
     assert _frame_axis(labels) == 0
     _dock, export = viewer.window.add_plugin_dock_widget("tessella", "Export")
-    choose_text(export.labels_combo, "movie labels")
+    choose_text(export.labels_combo, "movie labels (cells2dt)")
     assert export._is_time_lapse()
     [saved] = labels.save(str(tmp_path / "saved.tif"), plugin="tessella")
     assert read_image(saved).axes == "TYX"

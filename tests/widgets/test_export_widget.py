@@ -529,9 +529,9 @@ def test_crossing_worms_export_their_mask_stack_and_measure_them_whole(
     _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Export")
     choose_model(segment, "worms2d")
     run_to_end(segment)
-    layer = viewer.layers["A06 labels"]
-    assert "A06 labels overlaps" in [lyr.name for lyr in viewer.layers]
-    widget.labels_combo.setCurrentIndex(widget.labels_combo.findText("A06 labels"))
+    layer = viewer.layers["A06 labels (worms2d)"]
+    assert "A06 labels (worms2d) overlaps" in [lyr.name for lyr in viewer.layers]
+    widget.labels_combo.setCurrentIndex(widget.labels_combo.findText("A06 labels (worms2d)"))
     assert widget.stack_checkbox.isEnabled() and widget.stack_checkbox.isChecked()
     widget.path_edit.setText(str(tmp_path / "w"))
 
@@ -567,7 +567,7 @@ def test_crossing_worms_export_their_mask_stack_and_measure_them_whole(
     )
 
     # edited labels (a worm erased): the others are still whole, hidden parts included
-    overlaps = viewer.layers["A06 labels overlaps"]
+    overlaps = viewer.layers["A06 labels (worms2d) overlaps"]
     under = set(np.unique(overlaps.data).tolist())
     erased = next(k for k in range(1, len(expected) + 1) if k not in under)  # not hidden
     layer.fill(tuple(np.argwhere(layer.data == erased)[0]), 0)
@@ -625,13 +625,13 @@ def test_a_cell_erased_from_one_frame_exports_ctc_with_its_track_split(
     _dock, segment = viewer.window.add_plugin_dock_widget("tessella", "Segment")
     choose_model(segment, "cells2dt")
     run_to_end(segment)
-    layer = viewer.layers["movie labels"]
+    layer = viewer.layers["movie labels (cells2dt)"]
     tracked = np.asarray(layer.data).copy()
     track = next(k for k in np.unique(tracked[2])[1:] if all((tracked == k).any(axis=(1, 2))))
     layer.fill(tuple([2, *np.argwhere(tracked[2] == track)[0]]), 0)
     assert not (layer.data[2] == track).any()
     _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Export")
-    widget.labels_combo.setCurrentIndex(widget.labels_combo.findText("movie labels"))
+    widget.labels_combo.setCurrentIndex(widget.labels_combo.findText("movie labels (cells2dt)"))
     widget.path_edit.setText(str(tmp_path / "movie"))
     widget.ctc_checkbox.setChecked(True)
 

@@ -125,7 +125,7 @@ def test_rgb_averaged_for_a_one_channel_model_is_said(
 
     status = widget.status_label.text()
     assert status.endswith(
-        "added 'rgb labels' (its 3 channels are averaged into the one channel model "
+        "added 'rgb labels (nuclei2d)' (its 3 channels are averaged into the one channel model "
         "'nuclei2d' reads)"
     ), status
     assert warned == []  # an 8-bit colour photo: averaged as the card says, no warning
@@ -147,7 +147,7 @@ def test_export_of_edited_labels_warns_with_the_caution_first(
     viewer.add_image(nuclei_image[:128, :128], name="nuc")
     choose_layer(segment, "nuc")
     run_to_end(segment)
-    labels = viewer.layers["nuc labels"]
+    labels = viewer.layers["nuc labels (nuclei2d)"]
     labels.paint((5, 5), 99, refresh=False)  # a hand edit, as the brush makes
     assert labels.metadata.get("tessella_edited")
     warned = said(monkeypatch, _export_write, "show_warning")
@@ -160,8 +160,8 @@ def test_export_of_edited_labels_warns_with_the_caution_first(
     assert {p.name for p in written} >= {"nuc_res.tif", "nuc_res.recipe.json"}
     assert len(warned) == 1
     assert warned[0].startswith(
-        "Export: the recipe makes 'nuc labels' as it was before the edits (by hand, or a Tune "
-        "preview not applied to all); wrote nuc_res.tif"
+        "Export: the recipe makes 'nuc labels (nuclei2d)' as it was before the edits (by hand, "
+        "or a Tune preview not applied to all); wrote nuc_res.tif"
     ), warned
     # the status line keeps the whole account, as before
     assert export.status_label.text().startswith("Wrote nuc_res.tif")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tessella.engine.io import read_mask_stack
+from tests.widgets.helpers import result_name
 
 
 def test_segment_then_export_with_a_mask_stack_assemble_the_objects_once(
@@ -24,8 +25,8 @@ def test_segment_then_export_with_a_mask_stack_assemble_the_objects_once(
     _dock, export = viewer.window.add_plugin_dock_widget("tessella", "Export")
     assert segment.add_model(tiny_patches_dir)
     run_to_end(segment)
-    layer = viewer.layers["nuclei labels"]
-    export.labels_combo.setCurrentIndex(export.labels_combo.findText("nuclei labels"))
+    layer = viewer.layers[result_name(segment, "nuclei")]
+    export.labels_combo.setCurrentIndex(export.labels_combo.findText(layer.name))
     assert export.stack_checkbox.isEnabled()  # a result whose objects may overlap
     export.stack_checkbox.setChecked(True)
     export.path_edit.setText(str(tmp_path / "n"))

@@ -20,7 +20,7 @@ def test_segment_runs_a_patches_model(
 
     run_to_end(widget)
 
-    layer = viewer.layers["nuclei labels"]
+    layer = viewer.layers["nuclei labels (tiny_patches)"]
     assert layer.data.shape == (128, 128)
     assert layer.metadata["tessella_recipe"]["tta"] is True
     assert widget.run_button.isEnabled()

@@ -61,7 +61,7 @@ def test_blockwise_run_writes_zarr_labels_that_match_in_memory(
     _dock, export = viewer.window.add_plugin_dock_widget("tessella", "Export")
     run_to_end(widget)
 
-    layer = viewer.layers["big labels"]
+    layer = viewer.layers["big labels (nuclei2d)"]
     assert not isinstance(layer.data, np.ndarray)  # read lazily from the output zarr
     assert out.is_dir() and layer.data.shape == lazy_nuclei.shape
     np.testing.assert_allclose(layer.scale, (0.5, 0.5))
@@ -107,13 +107,17 @@ def test_cancel_keeps_blocks_and_run_resumes(
         widget.run_button.click()
         widget.worker.yielded.connect(cancel_after_two)
     assert "Run again to resume" in widget.status_label.text()
-    preview = viewer.layers["big labels (blocks so far)"]  # kept: it shows the finished blocks
+    preview = viewer.layers[
+        "big labels (nuclei2d) (blocks so far)"
+    ]  # kept: it shows the finished blocks
     assert not out.exists() and work_dir(out).is_dir()
 
     run_to_end(widget)
     assert "blocks resumed" in widget.status_label.text()
-    assert out.is_dir() and viewer.layers["big labels"].data.shape == lazy_nuclei.shape
-    assert viewer.layers["big labels"] is preview  # the resumed run went on in that layer
+    assert out.is_dir() and viewer.layers["big labels (nuclei2d)"].data.shape == lazy_nuclei.shape
+    assert (
+        viewer.layers["big labels (nuclei2d)"] is preview
+    )  # the resumed run went on in that layer
 
 
 def test_boundary_model_blockwise_shows_superpixels_then_the_same_cells_as_in_memory(
@@ -134,8 +138,8 @@ def test_boundary_model_blockwise_shows_superpixels_then_the_same_cells_as_in_me
     viewer.layers.events.inserted.connect(lambda event: names.append(event.value.name))
     run_to_end(widget)
 
-    assert "em labels (superpixels so far)" in names
-    labels = np.asarray(viewer.layers["em labels"].data)
+    assert "em labels (em-membranes2d) (superpixels so far)" in names
+    labels = np.asarray(viewer.layers["em labels (em-membranes2d)"].data)
     expected = segment(image, "em-membranes2d", "YX", tta=False)
     assert np.unique(expected).size > 30 and same_partition(expected, labels)
 
@@ -160,10 +164,10 @@ def test_time_lapse_blockwise_gives_tracks_like_in_memory(
     widget.block_spin.setValue(224)
     run_to_end(widget)
 
-    labels = np.asarray(viewer.layers["movie labels"].data)
+    labels = np.asarray(viewer.layers["movie labels (cells2dt)"].data)
     expected = run_steps(segment_steps(movie, "cells2dt", "TYX", device="cpu")).labels
     assert same_partition(expected, labels) and np.unique(labels).size > 20
-    tracks = viewer.layers["movie labels tracks"]
+    tracks = viewer.layers["movie labels (cells2dt) tracks"]
     assert set(np.unique(tracks.data[:, 0]).astype(int)) == set(np.unique(labels[labels > 0]))
     assert "tracks" in widget.status_label.text()
 
@@ -202,13 +206,13 @@ def test_in_memory_layer_cancelled_resumes_in_the_same_preview(
         widget.worker.yielded.connect(stop_there, Qt.ConnectionType.DirectConnection)
         widget.worker.yielded.connect(click_cancel)
     assert "finished blocks are kept" in said[0] and "tile" not in said[0]
-    assert "(shown in 'crop labels (blocks so far)')" in widget.status_label.text()
-    preview = viewer.layers["crop labels (blocks so far)"]
+    assert "(shown in 'crop labels (nuclei2d) (blocks so far)')" in widget.status_label.text()
+    preview = viewer.layers["crop labels (nuclei2d) (blocks so far)"]
     assert len(list((work_dir(out) / "blocks").glob("*.npz"))) == 2
 
     run_to_end(widget)
     assert "4 blocks, 2 blocks resumed" in widget.status_label.text()
-    assert viewer.layers["crop labels"] is preview and len(viewer.layers) == 2
+    assert viewer.layers["crop labels (nuclei2d)"] is preview and len(viewer.layers) == 2
     assert np.asarray(preview.data).max() > 5
 
 
@@ -249,7 +253,7 @@ def test_in_memory_layer_with_other_pixels_starts_again_without_the_old_preview(
     image = nuclei_image[:128, :256].copy()  # two blocks of 128
     out = tmp_path / "crop_labels.zarr"
     layer = _stopped_after_one_block(viewer, widget, qtbot, image, out)
-    old_preview = viewer.layers["crop labels (blocks so far)"]
+    old_preview = viewer.layers["crop labels (nuclei2d) (blocks so far)"]
     assert len(list((work_dir(out) / "blocks").glob("*.npz"))) == 1
 
     layer.data = image[:, ::-1].copy()  # processed again: other pixels, the same name
@@ -259,10 +263,10 @@ def test_in_memory_layer_with_other_pixels_starts_again_without_the_old_preview(
     assert status.endswith("; the input's pixels changed since the unfinished run: started again")
     assert warned == [f"{out}: the input's pixels changed since the unfinished run: starting again"]
     assert old_preview not in viewer.layers
-    result = viewer.layers["crop labels"]
+    result = viewer.layers["crop labels (nuclei2d)"]
     assert result is not old_preview and [lay.name for lay in viewer.layers] == [
         "crop",
-        "crop labels",
+        "crop labels (nuclei2d)",
     ]
     assert same_partition(segment(layer.data, str(segment_model_dir), "YX"), result.data)
 
@@ -283,13 +287,13 @@ def test_a_run_refused_for_other_settings_marks_the_kept_preview_as_the_earlier_
     image = nuclei_image[:128, :256].copy()  # two blocks of 128
     out = tmp_path / "crop_labels.zarr"
     _stopped_after_one_block(viewer, widget, qtbot, image, out, tta=False)
-    preview = viewer.layers["crop labels (blocks so far)"]
+    preview = viewer.layers["crop labels (nuclei2d) (blocks so far)"]
     shown = np.asarray(preview.data).copy()
     assert shown.max() > 0
 
     widget.tta_checkbox.setChecked(True)  # another setting: the engine refuses the run
     run_to_end(widget)
-    name = "crop labels (blocks so far, earlier settings)"
+    name = "crop labels (nuclei2d) (blocks so far, earlier settings)"
     assert preview in viewer.layers and preview.name == name
     np.testing.assert_array_equal(np.asarray(preview.data), shown)  # the blocks are kept
     status = widget.status_label.text()
@@ -304,8 +308,8 @@ def test_a_run_refused_for_other_settings_marks_the_kept_preview_as_the_earlier_
     preview.events.name.connect(lambda event: names.append(preview.name))
     run_to_end(widget)
     assert "(2 blocks, 1 block resumed)" in widget.status_label.text()
-    assert names[0] == "crop labels (blocks so far)"  # this run's blocks again
-    assert viewer.layers["crop labels"] is preview and len(viewer.layers) == 2
+    assert names[0] == "crop labels (nuclei2d) (blocks so far)"  # this run's blocks again
+    assert viewer.layers["crop labels (nuclei2d)"] is preview and len(viewer.layers) == 2
 
 
 def test_default_output_is_beside_the_layers_file_with_a_safe_name(

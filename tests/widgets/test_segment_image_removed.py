@@ -50,7 +50,7 @@ def test_removing_the_image_mid_run_stops_it_and_adds_nothing(
     viewer.add_image(nuclei_image, name="nuclei")  # usable again
     choose_layer(widget, "nuclei")
     run_to_end(widget)
-    assert "added 'nuclei labels" in widget.status_label.text()
+    assert "added 'nuclei labels (nuclei2d)" in widget.status_label.text()
 
 
 def test_removing_the_image_mid_blockwise_run_stops_it(

@@ -61,7 +61,7 @@ def test_a_folder_of_frames_from_napari_s_reader_runs_in_memory_and_its_slider_s
     assert movie.axis_labels == ("t", "y", "x")
 
     run_to_end(widget)
-    labels = viewer.layers["movie labels"]
+    labels = viewer.layers["movie labels (cells2dt)"]
     assert "tracks in" in widget.status_label.text()
     assert "written to" not in widget.status_label.text()
     assert isinstance(labels.data, np.ndarray)  # in memory, not read from a zarr

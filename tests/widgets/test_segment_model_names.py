@@ -57,7 +57,7 @@ def test_two_models_of_one_name_are_two_entries_each_running_its_own_weights(
         viewer.add_image(nuclei_image[:256, :256], name=folder.parent.name)
         widget.layer_combo.setCurrentIndex(widget.layer_combo.findText(folder.parent.name))
         run_to_end(widget)
-        result = viewer.layers[f"{folder.parent.name} labels"]
+        result = viewer.layers[f"{folder.parent.name} labels (twin)"]
         assert isinstance(result, Labels)
         recipe = result.metadata["tessella_recipe"]
         assert recipe["model"] == "twin" and recipe["model_sha256"] == sha

@@ -124,26 +124,27 @@ def test_blockwise_with_a_tuned_crop_s_parameters_matches_in_memory(
     segment_widget, nuclei_image, tmp_path, run_to_end, qtbot
 ):
     """The whole-image scenario: segment a crop in memory, tune it in Tune, then segment
-    the image blockwise (tiny blocks) "As 'crop labels'": the zarr's recipe holds the crop's
-    tuned values and its labels are those of an in-memory run with them, not the defaults'."""
+    the image blockwise (tiny blocks) "As 'crop labels (nuclei2d)'": the zarr's recipe holds the
+    crop's tuned values and its labels are those of an in-memory run with them, not the
+    defaults'."""
     viewer, widget = segment_widget
     choose_model(widget, "nuclei2d")
     _dock, tune = viewer.window.add_plugin_dock_widget("tessella", "Tune")
     slide = nuclei_image[:256, :256]
     viewer.add_image(slide[64:192, 64:192], name="crop")
     run_to_end(widget)
-    crop = viewer.layers["crop labels"]
+    crop = viewer.layers["crop labels (nuclei2d)"]
     change(qtbot, tune, min_size=300)  # drops the smaller nuclei
     tuned = crop.metadata["tessella_recipe"]["params"]
     assert tuned["min_size"] == 300
 
     viewer.add_image(slide, name="slide")
     widget.layer_combo.setCurrentIndex(widget.layer_combo.findText("slide"))
-    choose(widget, "As 'crop labels'")
+    choose(widget, "As 'crop labels (nuclei2d)'")
     run_to_end(widget)  # in memory
-    in_memory = viewer.layers["slide labels"]
+    in_memory = viewer.layers["slide labels (nuclei2d)"]
     assert in_memory.metadata["tessella_recipe"]["params"] == tuned
-    assert widget.status_label.text().endswith("(with the parameters of 'crop labels')")
+    assert widget.status_label.text().endswith("(with the parameters of 'crop labels (nuclei2d)')")
     reference = np.asarray(in_memory.data).copy()
     result = _results.get(in_memory)  # the model's own values on the same network output:
     default_labels = embedding.postprocess(result.predictions[0], default_params(widget))
@@ -155,11 +156,11 @@ def test_blockwise_with_a_tuned_crop_s_parameters_matches_in_memory(
     widget.block_spin.setValue(128)
     run_to_end(widget)
 
-    layer = viewer.layers["slide labels"]
+    layer = viewer.layers["slide labels (nuclei2d)"]
     recipe = layer.metadata["tessella_recipe"]
     assert "blockwise" in recipe and recipe["params"] == tuned
     assert zarr.open(str(out), mode="r").attrs["tessella"]["params"] == tuned  # kept on disk
-    assert "4 blocks) with the parameters of 'crop labels', written to" in (
+    assert "4 blocks) with the parameters of 'crop labels (nuclei2d)', written to" in (
         widget.status_label.text()
     )
     assert same_partition(np.asarray(layer.data), reference)
@@ -213,7 +214,7 @@ def test_a_recipe_file_of_another_model_is_refused_and_the_panel_stays_usable(
     assert chosen(widget) == "From 'good.recipe.json'"
     viewer.add_image(nuclei_image[:128, :128], name="nuclei")
     run_to_end(widget)
-    recipe = viewer.layers["nuclei labels"].metadata["tessella_recipe"]
+    recipe = viewer.layers["nuclei labels (nuclei2d)"].metadata["tessella_recipe"]
     assert (recipe["params"]["seed_thresh"], recipe["params"]["min_size"]) == (0.95, 150)
     assert widget.status_label.text().endswith("(with the parameters of good.recipe.json)")
 
@@ -233,7 +234,7 @@ def test_by_default_a_run_keeps_the_tuned_values_and_the_defaults_can_be_chosen(
     viewer.add_image(nuclei_image[:128, :128], name="nuclei")
     run_to_end(widget)
     change(qtbot, tune, min_size=150)
-    layer = viewer.layers["nuclei labels"]
+    layer = viewer.layers["nuclei labels (nuclei2d)"]
 
     assert chosen(widget) == TUNED
     run_to_end(widget)
@@ -244,7 +245,7 @@ def test_by_default_a_run_keeps_the_tuned_values_and_the_defaults_can_be_chosen(
     widget.blockwise_edit.setText(str(tmp_path / "nuclei.zarr"))
     widget.block_spin.setValue(128)
     run_to_end(widget)
-    blockwise = viewer.layers["nuclei labels [1]"]
+    blockwise = viewer.layers["nuclei labels (nuclei2d) [1]"]
     assert blockwise.metadata["tessella_recipe"]["params"]["min_size"] == 150
     assert "with the parameters tuned before, written to" in widget.status_label.text()
 
@@ -264,10 +265,12 @@ def test_tune_says_a_blockwise_result_is_tuned_through_segment_s_parameters(dock
     viewer, tune = docked_tune
     recipe = {"model": "nuclei2d", "params": {"min_size": 300}, "blockwise": {"block": [128]}}
     viewer.add_labels(
-        np.zeros((16, 16), np.uint32), name="slide labels", metadata={"tessella_recipe": recipe}
+        np.zeros((16, 16), np.uint32),
+        name="slide labels (nuclei2d)",
+        metadata={"tessella_recipe": recipe},
     )
     text = tune.status_label.text()
-    assert text.startswith("'slide labels' was segmented blockwise")
+    assert text.startswith("'slide labels (nuclei2d)' was segmented blockwise")
     assert (
         "then tick 'Blockwise into zarr' again and choose those labels (As 'CROP labels') or a "
         "recipe you saved (From recipe file…) under Segment's Parameters, and Run" in text

@@ -23,7 +23,7 @@ def test_a_time_lapse_model_on_a_2d_image_gives_2d_labels_and_no_tracks(
 
     run_to_end(widget)
 
-    labels = viewer.layers["crop labels"]
+    labels = viewer.layers["crop labels (cells2dt)"]
     assert isinstance(labels, Labels) and labels.data.shape == (256, 256)
     assert labels.metadata["tessella_recipe"]["model"] == "cells2dt"
     objects = np.unique(labels.data[labels.data > 0]).size
@@ -33,7 +33,7 @@ def test_a_time_lapse_model_on_a_2d_image_gives_2d_labels_and_no_tracks(
     status = widget.status_label.text()
     assert status.startswith(f"'crop': {objects} objects in ")
     assert status.endswith(
-        "added 'crop labels' (a 2D image is one frame of a time-lapse: no tracks)"
+        "added 'crop labels (cells2dt)' (a 2D image is one frame of a time-lapse: no tracks)"
     )
     assert widget.run_button.isEnabled()
     # Tune's redraw of the tracks beside these labels has none to draw either
@@ -59,7 +59,7 @@ def test_an_error_while_placing_a_result_is_one_notification(
 
     expected = (
         "placing the result failed (RuntimeError: no room for the overlaps); placed "
-        "'crop labels' before it"
+        "'crop labels (nuclei2d)' before it"
     )
     assert errors == [f"Segment failed on layer 'crop': {expected}"]
     assert widget.status_label.text() == f"'crop': failed, {expected}"
@@ -68,4 +68,4 @@ def test_an_error_while_placing_a_result_is_one_notification(
     run_to_end(widget)  # usable again: the same result replaces the labels
     assert errors == [f"Segment failed on layer 'crop': {expected}"]
     assert " objects in " in widget.status_label.text()
-    assert widget.status_label.text().endswith("replaced 'crop labels'")
+    assert widget.status_label.text().endswith("replaced 'crop labels (nuclei2d)'")

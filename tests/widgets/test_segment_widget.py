@@ -73,7 +73,7 @@ def test_run_adds_labels_with_the_image_scale_and_recipe(
     run_to_end(widget)
 
     labels = [layer for layer in viewer.layers if isinstance(layer, Labels)]
-    assert [layer.name for layer in labels] == ["nuclei labels"]
+    assert [layer.name for layer in labels] == ["nuclei labels (nuclei2d)"]
     result = labels[0]
     assert result.data.shape == nuclei_image.shape
     assert result.data.dtype.kind in "iu"
@@ -98,7 +98,7 @@ def test_second_run_replaces_its_own_layer_and_leaves_the_users_alone(
     mine = np.zeros(nuclei_image.shape, np.int32)
     mine[10:50, 10:50] = 7
     # the user's layer has the very name the widget would give its own
-    user_layer = viewer.add_labels(mine.copy(), name="nuclei labels")
+    user_layer = viewer.add_labels(mine.copy(), name="nuclei labels (nuclei2d)")
     choose_layer(widget, "nuclei")
 
     run_to_end(widget)
@@ -124,11 +124,11 @@ def test_run_again_after_deleting_the_result_adds_a_new_layer(
     viewer.add_image(nuclei_image, name="nuclei")
     choose_layer(widget, "nuclei")
     run_to_end(widget)
-    viewer.layers.remove("nuclei labels")
+    viewer.layers.remove("nuclei labels (nuclei2d)")
 
     run_to_end(widget)
 
-    assert [layer.name for layer in own_labels(viewer, "nuclei")] == ["nuclei labels"]
+    assert [layer.name for layer in own_labels(viewer, "nuclei")] == ["nuclei labels (nuclei2d)"]
 
 
 def test_cancel_mid_run_adds_nothing_and_stops_early(
@@ -251,7 +251,7 @@ def test_network_outputs_are_shown_on_request(segment_widget, nuclei_image, run_
 
     run_to_end(widget)
 
-    seed = viewer.layers["nuclei seed"]
+    seed = viewer.layers["nuclei seed (nuclei2d)"]
     assert seed.data.shape == nuclei_image.shape
     assert seed.data.dtype.kind == "f"
     np.testing.assert_allclose(seed.scale, (0.5, 0.5))
@@ -424,7 +424,11 @@ def test_a_reopened_panel_replaces_the_results_of_the_closed_one(
     widget.tile_spin.setValue(192)
     run_to_end(widget)
 
-    assert [layer.name for layer in viewer.layers] == ["nuclei", "nuclei labels", copy.name]
+    assert [layer.name for layer in viewer.layers] == [
+        "nuclei",
+        "nuclei labels (nuclei2d)",
+        copy.name,
+    ]
     assert ours.data is not first_data and ours.metadata["tessella_recipe"]["tile"] == 192
     np.testing.assert_array_equal(copy.data, copied)  # a copy is the user's
 
@@ -433,7 +437,12 @@ def test_a_reopened_panel_replaces_the_results_of_the_closed_one(
     widget = reopen(widget)
     run_to_end(widget)
     names = [layer.name for layer in viewer.layers]
-    assert names == ["nuclei", "nuclei labels", copy.name, "nuclei labels [1]"]
+    assert names == [
+        "nuclei",
+        "nuclei labels (nuclei2d)",
+        copy.name,
+        "nuclei labels (nuclei2d) [1]",
+    ]
     assert (ours.data == 999).any()
 
 
@@ -473,9 +482,9 @@ def test_another_model_adds_its_own_layer_and_a_renamed_result_is_kept(
     choose_layer(widget, "nuclei")
     first_model = widget.model_combo.currentIndex()
     run_to_end(widget)
-    first = viewer.layers["nuclei labels"]
+    first = viewer.layers["nuclei labels (nuclei2d)"]
     first_data = first.data.copy()
-    assert widget.status_label.text().endswith("added 'nuclei labels'")
+    assert widget.status_label.text().endswith("added 'nuclei labels (nuclei2d)'")
 
     # another model on the same image: a new layer named after it, beside the first
     assert widget.add_model(tiny_patches_dir)
@@ -509,13 +518,15 @@ def test_another_model_adds_its_own_layer_and_a_renamed_result_is_kept(
     widget.model_combo.setCurrentIndex(first_model)
     run_to_end(widget)
     assert len(viewer.layers) == count + 1
-    third = viewer.layers["nuclei labels"]
-    assert third is not first and widget.status_label.text().endswith("added 'nuclei labels'")
+    third = viewer.layers["nuclei labels (nuclei2d)"]
+    assert third is not first and widget.status_label.text().endswith(
+        "added 'nuclei labels (nuclei2d)'"
+    )
     np.testing.assert_array_equal(first.data, first_data)
     # ... which the run after replaces
     run_to_end(widget)
     assert len(viewer.layers) == count + 1
-    assert widget.status_label.text().endswith("replaced 'nuclei labels'")
+    assert widget.status_label.text().endswith("replaced 'nuclei labels (nuclei2d)'")
 
 
 def test_the_smallest_tile_offered_leaves_a_core_of_twice_the_halo():
@@ -535,3 +546,39 @@ def test_the_smallest_tile_offered_leaves_a_core_of_twice_the_halo():
         assert smallest - 3 * halo >= 2 * halo, card.name
         assert smallest % 2 ** (levels - 1) == 0, card.name
         assert smallest <= int(card.defaults.get("tile", 1024)), card.name
+
+
+def test_result_names_say_the_model_whichever_ran_first_and_the_axes_where_taken(
+    segment_widget, nuclei_image, run_to_end, tiny_patches_dir
+):
+    """A user test: the first result was "<image> labels" whatever model made it and only a
+    second model's said which; every result now names its model, the same one on other axes
+    (a stack's planes as channels, then as frames) its axes too."""
+    from tessella.engine.registry import read_card
+
+    viewer, widget = segment_widget
+    first_model = widget.model_combo.currentIndex()
+    assert widget.add_model(tiny_patches_dir)  # another model first
+    other = read_card(tiny_patches_dir).name
+    viewer.add_image(nuclei_image[:128, :128], name="crop")
+    choose_layer(widget, "crop")
+    run_to_end(widget)
+    widget.model_combo.setCurrentIndex(first_model)
+    run_to_end(widget)
+    assert [layer.name for layer in own_labels(viewer, "crop")] == [
+        f"crop labels ({other})",
+        "crop labels (nuclei2d)",
+    ]
+
+    stack = np.stack([nuclei_image[:96, :96], nuclei_image[96:192, :96], nuclei_image[:96, 96:192]])
+    viewer.add_image(stack, name="stack")
+    choose_layer(widget, "stack")
+    widget.axes_combo.setCurrentText("CYX")
+    run_to_end(widget)
+    widget.axes_combo.setCurrentText("TYX")
+    run_to_end(widget)
+    assert [layer.name for layer in own_labels(viewer, "stack")] == [
+        "stack labels (nuclei2d)",
+        "stack labels (nuclei2d, TYX)",
+    ]
+    assert widget.status_label.text().endswith("added 'stack labels (nuclei2d, TYX)'")

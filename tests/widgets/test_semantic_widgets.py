@@ -10,6 +10,7 @@ import tifffile
 from tessella._widgets import _results
 from tessella.engine.methods import semantic
 from tessella.engine.params import make_params, param_specs
+from tests.widgets.helpers import result_name
 from tests.widgets.test_tune_widget import change
 
 LUCCHI = "em_mito_lucchipp"
@@ -70,14 +71,16 @@ def test_segment_a_stack_and_tune_the_3d_filters(
     segment.outputs_checkbox.setChecked(True)
     run_to_end(segment)
 
-    labels = viewer.layers["mito labels"]
+    labels = viewer.layers[result_name(segment, "mito")]
     assert labels.data.shape == stack.shape
     result = _results.get(labels)
     foreground = result.predictions[0].arrays["foreground"][0]
-    np.testing.assert_array_equal(viewer.layers["mito foreground"].data, foreground)
+    np.testing.assert_array_equal(
+        viewer.layers[result_name(segment, "mito", "foreground")].data, foreground
+    )
 
     _dock, tune = viewer.window.add_plugin_dock_widget("tessella", "Tune")
-    tune.layer_combo.setCurrentIndex(tune.layer_combo.findText("mito labels"))
+    tune.layer_combo.setCurrentIndex(tune.layer_combo.findText(result_name(segment, "mito")))
     assert list(tune.controls) == [spec.name for spec in param_specs(semantic.Params)]
     from tessella.engine import pipeline
 

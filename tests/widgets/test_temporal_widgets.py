@@ -86,12 +86,12 @@ def test_segment_a_time_lapse_adds_labels_and_tracks(
     run_to_end(widget)
 
     labels = [layer for layer in viewer.layers if isinstance(layer, Labels)]
-    assert [layer.name for layer in labels] == ["movie labels"]
+    assert [layer.name for layer in labels] == ["movie labels (tiny_temporal)"]
     assert labels[0].data.shape == image.shape
     assert labels[0].metadata["tessella_recipe"]["axes"] == "TYX"
     assert " track" in widget.status_label.text()  # "1 track", "N tracks": not objects
     tracks = [layer for layer in viewer.layers if isinstance(layer, Tracks)]
-    assert [layer.name for layer in tracks] == ["movie labels tracks"]
+    assert [layer.name for layer in tracks] == ["movie labels (tiny_temporal) tracks"]
     np.testing.assert_allclose(tracks[0].scale, (1, 0.5, 0.5))
     assert set(np.unique(labels[0].data)) - {0} == {1}  # one cell linked through every frame
     assert tracks[0].data.shape == (image.shape[0], 4)
@@ -582,7 +582,9 @@ def test_a_plain_stack_opened_by_the_reader_is_read_as_frames_and_named_so(
 
     run_to_end(widget)
     assert "failed" not in widget.status_label.text()
-    assert viewer.layers["movie labels"].metadata["tessella_recipe"]["axes"] == "TYX"
+    assert (
+        viewer.layers["movie labels (tiny_temporal)"].metadata["tessella_recipe"]["axes"] == "TYX"
+    )
 
     # a file that names its axes ZYX is a volume, whatever the model
     widget.layer_combo.setCurrentIndex(widget.layer_combo.findData(volume.unique_id))
@@ -603,22 +605,22 @@ def test_segment_again_after_removing_the_labels_reuses_their_tracks_layer(
     )
     assert widget.add_model(tiny_temporal_dir)
     run_to_end(widget)
-    tracks = viewer.layers["movie labels tracks"]
+    tracks = viewer.layers["movie labels (tiny_temporal) tracks"]
     tracks.data = tracks.data[: len(tracks.data) // 2]  # stale tracks: half of them
 
     tracks.visible = True
-    viewer.layers.remove("movie labels")
+    viewer.layers.remove("movie labels (tiny_temporal)")
     assert not tracks.visible  # tracks of labels that are gone are not drawn
     run_to_end(widget)
     assert tracks.visible  # shown again with the labels that took it over
 
     assert [layer.name for layer in viewer.layers] == [
         "movie",
-        "movie labels",
-        "movie labels tracks",
+        "movie labels (tiny_temporal)",
+        "movie labels (tiny_temporal) tracks",
     ]
-    labels = viewer.layers["movie labels"]
-    assert viewer.layers["movie labels tracks"] is tracks  # taken over, drawn anew
+    labels = viewer.layers["movie labels (tiny_temporal)"]
+    assert viewer.layers["movie labels (tiny_temporal) tracks"] is tracks  # taken over, drawn anew
     assert _results.tracks_layer(viewer, labels) is tracks
     assert tracks.data.shape == (image.shape[0], 4)
     # and it follows the new labels' edits: frame 0 erased, its rows go

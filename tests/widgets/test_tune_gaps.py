@@ -221,7 +221,7 @@ def test_segment_with_link_off_adds_no_tracks_layer(
     assert widget.add_model(tiny_temporal_dir)
     assert widget.axes_combo.currentText() == "TYX"
     run_to_end(widget)
-    layer = viewer.layers["movie labels"]
+    layer = viewer.layers["movie labels (tiny_temporal)"]
     assert layer.metadata["tessella_recipe"]["params"]["link"] is False
     assert layer.data.any()
     assert not [lay for lay in viewer.layers if isinstance(lay, Tracks)]

@@ -82,11 +82,11 @@ def test_lists_the_segment_result_with_one_control_per_parameter(
 
     run_to_end(segment)
 
-    layer = viewer.layers["nuclei labels"]
+    layer = viewer.layers["nuclei labels (nuclei2d)"]
     result = _results.get(layer)
     assert result is not None and result.labels is not None
     assert [widget.layer_combo.itemText(i) for i in range(widget.layer_combo.count())] == [
-        "nuclei labels"
+        "nuclei labels (nuclei2d)"
     ]
     assert widget.labels_layer is layer
     specs = param_specs(embedding.Params)
@@ -532,7 +532,7 @@ def test_a_new_run_keeps_the_tuned_parameters(segment_widget, nuclei_image, run_
     change(qtbot, widget, seed_thresh=0.55)
 
     run_to_end(segment)
-    layer = viewer.layers["nuclei labels"]
+    layer = viewer.layers["nuclei labels (nuclei2d)"]
     result = _results.get(layer)
     assert result.params.seed_thresh == 0.55 == widget.params.seed_thresh
     np.testing.assert_array_equal(layer.data, expected(result, seed_thresh=0.55))
@@ -542,7 +542,7 @@ def test_a_new_run_keeps_the_tuned_parameters(segment_widget, nuclei_image, run_
     widget.reset()
     qtbot.waitUntil(lambda: not widget.busy, timeout=10_000)
     run_to_end(segment)
-    assert _results.get(viewer.layers["nuclei labels"]).params.seed_thresh == default
+    assert _results.get(viewer.layers["nuclei labels (nuclei2d)"]).params.seed_thresh == default
     assert "tuned before" not in segment.status_label.text()
 
 

@@ -49,7 +49,7 @@ def test_segment_replacing_an_edited_result_restarts_its_history(
     viewer.add_image(image, name="nuc")
     choose_text(widget.layer_combo, "nuc")
     run_to_end(widget)
-    layer = viewer.layers["nuc labels"]
+    layer = viewer.layers["nuc labels (nuclei2d)"]
     _paint_step(layer, 999)
     assert layer.metadata.get("tessella_edited")
     viewer.layers["nuc"].data = np.ascontiguousarray(image[::-1])  # another image
@@ -57,14 +57,14 @@ def test_segment_replacing_an_edited_result_restarts_its_history(
 
     run_to_end(widget)
 
-    assert viewer.layers["nuc labels"] is layer  # replaced, not added
+    assert viewer.layers["nuc labels (nuclei2d)"] is layer  # replaced, not added
     new = np.array(layer.data, copy=True)
     layer.undo()  # the painted step: its old pixels were written into the new labels
     np.testing.assert_array_equal(layer.data, new)
     correct = _correct(viewer, layer)
     assert not correct.undo_button.isEnabled()
     correct.undo()
-    assert correct.status_label.text() == "Nothing to undo on 'nuc labels'"
+    assert correct.status_label.text() == "Nothing to undo on 'nuc labels (nuclei2d)'"
 
 
 def test_blockwise_preview_and_final_labels_restart_the_history(make_napari_viewer, tmp_path):

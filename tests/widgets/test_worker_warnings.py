@@ -117,7 +117,7 @@ def test_segment_shows_its_runs_warnings_only(
 
     _warn_while_held(qtbot, gate, widget.run_finished, widget.run_button.click)
 
-    assert "crop labels" in viewer.layers, widget.status_label.text()  # the run went on
+    assert "crop labels (nuclei2d)" in viewer.layers, widget.status_label.text()  # the run went on
     assert _shown_elsewhere(recwarn) == [ON_THE_GUI_THREAD]
     assert _ours(shown) == [IN_THE_WORKER]
     assert warnings.showwarning is before  # put back when the worker ended

@@ -18,7 +18,7 @@ from napari.utils.notifications import show_error, show_info
 
 from ._blockwise import BlockwisePreview, blockwise_steps, folder_problem, kept_work
 from ._segment_image import _layer_array
-from ._segment_outputs import _Run
+from ._segment_outputs import _Run, result_name
 from ._workers import ThreadWarningsWorker
 
 __all__ = ["EARLIER_SETTINGS", "SegmentBlockwise", "blockwise_input", "time_left"]
@@ -151,7 +151,11 @@ class SegmentBlockwise:
 
         graph = blockwise_support(self._cards[model].method).stitch == "graph"
         self._preview = BlockwisePreview(
-            self.viewer, out, f"{layer.name} labels", options, superpixels=graph
+            self.viewer,
+            out,
+            result_name(layer.name, "labels", self._cards[model].name),
+            options,
+            superpixels=graph,
         )
         worker = create_worker(
             blockwise_steps,

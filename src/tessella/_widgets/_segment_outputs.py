@@ -32,6 +32,7 @@ __all__ = [
     "SOURCE_KEY",
     "SegmentOutputs",
     "channels_note",
+    "result_name",
 ]
 
 _log = logging.getLogger(__name__)
@@ -114,6 +115,17 @@ def _result_key(card: ModelCard, axes: str) -> dict:
     """What makes results of one kind: the model (its name and weights) and the image's axes
     (a stack read as a volume or as frames gives a different result)."""
     return {"model": card.name, "model_sha256": card.sha256, "axes": axes}
+
+
+def result_name(image: str, kind: str, model: str) -> str:
+    """The name Segment gives the ``kind`` result (``"labels"``, or a network map's key) of
+    ``model`` on layer ``image``, in memory and blockwise: the same whichever model ran first,
+    so that it always says which model made it.
+
+    >>> result_name("nuclei", "labels", "nuclei2d")
+    'nuclei labels (nuclei2d)'
+    """
+    return f"{image} {kind} ({model})"
 
 
 def _renamed(layer) -> bool:
@@ -280,23 +292,19 @@ class SegmentOutputs:
         )
 
     def _new_name(self, run: _Run, kind: str) -> str:
-        """``"<image> <kind>"``, or with the model's name (``"<image> labels (em-mito3d)"``)
-        when a layer of that name holds another model's result, so the names tell apart the
-        results of the models compared on one image."""
-        name = f"{run.name} {kind}"
+        """The name of a new ``kind`` layer of ``run``: :func:`result_name`, with the axes
+        added (``"<image> labels (nuclei2d, TYX)"``) where a layer of that name holds the same
+        model's result on other axes (a stack read as a volume and as frames)."""
         ours = run.result_key or {}
-        model = {k: ours.get(k) for k in ("model", "model_sha256")}
+        name = result_name(run.name, kind, str(ours.get("model")))
         for layer in self.viewer.layers:
             if layer.name != name:
                 continue
-            recipe = layer.metadata.get(RECIPE_KEY)
             mark = layer.metadata.get(OUTPUT_KEY)
-            if isinstance(recipe, dict) and {k: recipe.get(k) for k in model} != model:
-                return f"{name} ({ours.get('model')})"
             theirs = mark.get("result") if isinstance(mark, dict) else None
             if isinstance(theirs, dict) and theirs.get("axes") != ours.get("axes"):
-                return f"{name} ({ours.get('model')}, {ours.get('axes')})"
-        return name
+                return result_name(run.name, kind, f"{ours.get('model')}, {ours.get('axes')}")
+        return name  # (another layer of that name: napari numbers the new one)
 
     def _place_output(self, run: _Run, kind: str, data: np.ndarray, metadata: dict):
         """Replace the data of the previous ``kind`` layer the same model made for the image,

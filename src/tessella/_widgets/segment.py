@@ -104,13 +104,14 @@ class SegmentWidget(
 ):
     """Segment an image layer with an instance segmentation model.
 
-    The result is a Labels layer named ``"<image> labels"`` with the image's scale and
+    The result is a Labels layer named ``"<image> labels (<model>)"`` (``"nuclei labels
+    (nuclei2d)"``, :func:`._segment_outputs.result_name`) with the image's scale and
     translate and the recipe in its metadata. Running the same model again on the same image
     (and axes) replaces the data of the layer Segment made for it with that model (if it
     still exists; found by its metadata, so also after the panel was closed and opened again),
     unless the user has painted or corrected that layer since: then it is kept and a new layer
     is added (or it is replaced when "Replace edited results" is on). Another model adds its
-    own layer, named after it (``"<image> labels (em-mito3d)"``), so results can be compared.
+    own layer (``"<image> labels (em-mito3d)"``), so results can be compared.
     A result the user renamed is kept. Other layers, copies of a result included, are never
     touched. *Parameters* chooses the post-processing parameters of a Run, in memory and
     blockwise (:mod:`._segment_params`): by default the previous result's (tuned) values.
