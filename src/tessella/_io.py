@@ -192,6 +192,11 @@ def _layers_of(path: Path) -> list[tuple]:
         from ._io_folder import folder_layers
 
         return folder_layers(path)
+    from tessella.engine.input_record import READ_KEY, file_as_read
+
+    # the file's size and time as read (taken before: a file written while read differs),
+    # for the input_identity of Export's recipe (hashed then only if they are still its)
+    as_read = file_as_read(path)
     try:
         image = read_image(path)
     except ValueError:
@@ -207,6 +212,8 @@ def _layers_of(path: Path) -> list[tuple]:
     unit = "µm" if unit in _MICRON else unit
 
     metadata, kwargs = _placement(path, _layer_name(path), axes, sizes, unit)
+    if as_read is not None:
+        metadata[READ_KEY] = as_read
     if _axes_guessed(path, data.ndim):
         metadata[AXES_GUESSED_KEY] = True  # Segment reads a stack as frames for a movie model
     if data.dtype.kind in "iu" and "C" not in axes:

@@ -34,7 +34,9 @@ def _segmented(viewer, image_layer, labels):
     return viewer.add_labels(labels, name=f"{image_layer.name} labels", metadata=metadata)
 
 
-def _export(viewer, layer, base) -> dict:
+def _export(viewer, layer, base, qtbot) -> dict:
+    """Export ``layer``'s labels and recipe; the recipe written (once the input file, if
+    any, is hashed in Export's worker)."""
     _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Export")
     assert isinstance(widget, ExportWidget)
     widget.labels_combo.setCurrentIndex(widget.labels_combo.findData(layer.unique_id))
@@ -42,7 +44,9 @@ def _export(viewer, layer, base) -> dict:
     widget.tiff_checkbox.setChecked(True)
     widget.csv_checkbox.setChecked(False)
     widget.recipe_checkbox.setChecked(True)
-    assert widget.export(), widget.status_label.text()
+    with qtbot.waitSignal(widget.exported, timeout=30_000) as blocker:
+        widget.export()
+    assert blocker.args[0], widget.status_label.text()
     return json.loads(base.with_name(base.name + ".recipe.json").read_text())
 
 
@@ -56,7 +60,7 @@ def cells(tmp_path, nuclei_sample):
 
 
 def test_labels_of_an_image_read_from_a_file_record_its_identity(
-    make_napari_viewer, tmp_path, cells
+    make_napari_viewer, tmp_path, cells, qtbot
 ):
     """The recipe's input_identity is the file's (size, time, sha256), and --skip-existing
     takes it by content: the same bytes touched later are the same input; other bytes of the
@@ -68,7 +72,7 @@ def test_labels_of_an_image_read_from_a_file_record_its_identity(
     made = _segmented(viewer, image, labels)
     (tmp_path / "out").mkdir()
     target = tmp_path / "out" / "cells.tif"
-    recipe = _export(viewer, made, target.with_suffix(""))
+    recipe = _export(viewer, made, target.with_suffix(""), qtbot)
     assert recipe[INPUT_KEY] == input_identity(path)
     assert recipe[INPUT_KEY]["kind"] == "file"
 
@@ -84,13 +88,15 @@ def test_labels_of_an_image_read_from_a_file_record_its_identity(
     assert changed.startswith(f"input {path} changed since: other content of the same size")
 
 
-def test_labels_of_an_image_not_read_from_a_file_record_none(make_napari_viewer, tmp_path, cells):
+def test_labels_of_an_image_not_read_from_a_file_record_none(
+    make_napari_viewer, tmp_path, cells, qtbot
+):
     """An image layer made from an array (no source path): no input_identity, and the
     export says nothing of it."""
     path, labels = cells
     viewer = make_napari_viewer()
     image = viewer.add_image(tifffile.imread(path), name="cells")
     made = _segmented(viewer, image, labels)
-    recipe = _export(viewer, made, tmp_path / "cells_labels")
+    recipe = _export(viewer, made, tmp_path / "cells_labels", qtbot)
     assert INPUT_KEY not in recipe
     assert recipe["params"] == PANEL_RECIPE["params"]

@@ -18,6 +18,8 @@ from .segment import RECIPE_KEY
 
 __all__ = [
     "EDITED_NOTE",
+    "Hashed",
+    "InputSource",
     "OUTPUT_SUFFIXES",
     "ExportOutputs",
     "base_path",
@@ -179,6 +181,25 @@ class _Output:
     path: Path
 
 
+@dataclass(frozen=True)
+class InputSource:
+    """The file an image layer was read from, whose identity Export's recipe records."""
+
+    path: str  # absolute
+    as_read: dict | None  # its size and time when read (the reader's READ_KEY), if recorded
+    written: tuple[str, ...]  # the outputs left out of a folder's identity
+    layer: str  # the image layer's name
+
+
+@dataclass(frozen=True)
+class Hashed:
+    """What Export's worker found of ``source``: its identity, or None and why."""
+
+    source: InputSource
+    identity: dict | None
+    why: str = ""
+
+
 class ExportOutputs:
     """Mixin for :class:`.export.ExportWidget`: the files the current settings write and the
     recipe among them (uses the widget's ``viewer``, ``labels_layer``, ``path_edit`` and
@@ -194,6 +215,7 @@ class ExportOutputs:
         outputs: Sequence[_Output] = (),
         stack: _Stack | None = None,
         labels: np.ndarray | None = None,
+        hashed: Hashed | None = None,
     ) -> tuple[dict, bool]:
         """The recipe of the labels on screen (after Ctrl+Z, the parameters that made them),
         and whether it reproduces them; when not (hand edits, a Tune preview of one slice or
@@ -206,8 +228,10 @@ class ExportOutputs:
         format is offered) get their divisions (``lineage``: ``[[child, parent], ...]``, those
         whose ends are both in ``labels``), so that reopened they export the same tracks;
         other labels none (a recipe's ``lineage`` says the labels are linked). Labels
-        segmented from an image layer read from a file get its ``input_identity``
-        (:meth:`_input_identity`), as ``tessella segment`` records it."""
+        segmented from an image layer read from a file get its ``input_identity`` as it was
+        read, ``hashed`` by Export's worker (:meth:`_input_source`), as ``tessella segment``
+        records it; none where that file changed or is gone since it was read (``hashed``
+        without one)."""
         from tessella._io import STACK_DIGEST_KEY
         from tessella.engine.digest import DIGEST_KEY, labels_digest
         from tessella.engine.input_record import INPUT_KEY
@@ -227,9 +251,10 @@ class ExportOutputs:
             recipe = {**recipe, "exported": exported}
         if labels is not None and {"tiff", "zarr"} & set(exported):
             recipe = {**recipe, DIGEST_KEY: labels_digest(labels)}
-        identity = self._input_identity(outputs)
-        if identity is not None:
-            recipe = {**recipe, INPUT_KEY: identity}
+        if hashed is not None:  # never a wrong one: none where the file read is not there
+            recipe = {k: v for k, v in recipe.items() if k != INPUT_KEY}
+            if hashed.identity is not None:
+                recipe = {**recipe, INPUT_KEY: hashed.identity}
         if stack is not None and "stack" in exported:
             recipe = {
                 **recipe,
@@ -239,16 +264,19 @@ class ExportOutputs:
             }
         return recipe, reproduces
 
-    def _input_identity(self, outputs: Sequence[_Output] = ()) -> dict | None:
-        """:func:`~tessella.engine.input_record.input_identity` of the file (or zarr, or
-        folder of frames) that napari read the image layer these labels were segmented from
-        (Segment's ``tessella_source_id``; its ``source.path``, else the path the reader
-        records), which ``tessella segment --skip-existing`` compares by content, as with the
-        labels it wrote itself; the labels and recipe written are left out of a folder's, as
-        it leaves them out. None where that layer is gone or was not read from a file (an
-        array made in Python, a layer pasted): the recipe then records none, and reopened
-        labels keep the one their recipe has."""
-        from tessella.engine.input_record import input_identity
+    def _input_source(self, outputs: Sequence[_Output] = ()) -> InputSource | None:
+        """The file (or zarr, or folder of frames) that napari read the image layer these
+        labels were segmented from (Segment's ``tessella_source_id``; its ``source.path``,
+        else the path the reader records), whose ``input_identity`` the recipe records, as
+        ``tessella segment`` does (``--skip-existing`` compares it by content, as with the
+        labels it wrote itself); with the size and time the reader recorded when it read it
+        (:data:`~tessella.engine.input_record.READ_KEY`) and the labels and recipe written
+        (left out of a folder's, as the command line leaves them out). Nothing is read here:
+        Export hashes it in its worker
+        (:func:`~tessella.engine.input_record.identity_as_read`). None where that layer is
+        gone or was not read from a file (an array made in Python, a layer pasted): the
+        recipe then records none, and reopened labels keep the one their recipe has."""
+        from tessella.engine.input_record import READ_KEY
 
         from ._layers import find_layer
         from .segment import SOURCE_ID_KEY
@@ -262,8 +290,15 @@ class ExportOutputs:
         path = getattr(getattr(image, "source", None), "path", None) or image.metadata.get("path")
         if not isinstance(path, str | os.PathLike) or not str(path):
             return None
-        written = [o.path for o in outputs if o.kind in ("tiff", "zarr", "recipe")]
-        return input_identity(os.path.abspath(path), written)
+        path = os.path.abspath(path)
+        as_read = image.metadata.get(READ_KEY)
+        read_path = image.metadata.get("path")
+        if not isinstance(read_path, str) or os.path.abspath(read_path) != path:
+            as_read = None  # (recorded for another path: not this one's)
+        written = tuple(str(o.path) for o in outputs if o.kind in ("tiff", "zarr", "recipe"))
+        return InputSource(
+            path, as_read if isinstance(as_read, dict) else None, written, image.name
+        )
 
     def _update_recipe_checkbox(self) -> None:
         has_recipe = self._recipe() is not None

@@ -13,11 +13,18 @@ from napari.layers import Labels
 from napari.utils.notifications import show_error, show_info, show_warning
 
 from . import _results
-from ._export_outputs import base_path, folder_to_make, names_a_folder, renaming
+from ._export_outputs import (
+    Hashed,
+    InputSource,
+    base_path,
+    folder_to_make,
+    names_a_folder,
+    renaming,
+)
 from ._layers import find_layer
 from ._object_stack import measure_stack
 from ._words import counted
-from ._workers import caught_warnings_of_this_thread
+from ._workers import caught_warnings_of_this_thread, report_runtime_errors
 from .segment import SOURCE_ID_KEY
 
 __all__ = ["ExportWriting"]
@@ -104,6 +111,20 @@ def _recipe_caution(name: str, note: object) -> str:
     )
 
 
+def _no_identity(hashed: Hashed) -> str:
+    """What the status line says when the recipe records no ``input_identity`` because the
+    file the image was read from changed or is gone since (one sentence, naming it)."""
+    source = hashed.source
+    return (
+        f"the recipe records no input_identity: {source.path} (read as '{source.layer}') is "
+        f"not the file that was read, {hashed.why}"
+    )
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:,.0f} MB" if size >= 10**6 else f"{size:,} bytes"
+
+
 def _one_frame_tracks(ctc) -> list[str]:
     """What the status line says when no track of a movie lasts more than one frame (no ID
     is in two frames: labels not made by Segment whose IDs are not linked over time)."""
@@ -123,10 +144,32 @@ class ExportWriting:
     # --- exporting --------------------------------------------------------------------------
 
     def _on_export_clicked(self) -> None:
-        self.export()
+        if self.worker is not None:  # (the button is Cancel while the input is hashed)
+            self._cancel_hashing()
+        else:
+            self.export()
 
     def export(self) -> list[Path]:
-        """Write the chosen outputs; returns the files written (none when refused or failed)."""
+        """Write the chosen outputs; returns the files written (none when refused or failed).
+
+        Where the recipe records the ``input_identity`` of the file the image was read from
+        (:meth:`_input_source`), that file is hashed first, in a worker (``worker``; the
+        Export button is Cancel meanwhile, and the status line counts what is read), never on
+        the GUI thread (a 4 GB file takes some 10 s); this then returns [] at once, and the
+        outputs are written once it is hashed. ``exported`` gives the files written at the
+        end of every export (none when refused, failed or cancelled)."""
+        if self.worker is not None:
+            return []  # (one at a time: the one hashing goes on; its button cancels it)
+        return self._export_and_tell(None)
+
+    def _export_and_tell(self, hashed: Hashed | None) -> list[Path]:
+        written = self._export(hashed)
+        if self.worker is None:  # (else it goes on in the worker, and tells then)
+            self.exported.emit(written)
+        return written
+
+    def _export(self, hashed: Hashed | None) -> list[Path]:
+        """:meth:`export`, with what the worker ``hashed`` of the input (None: not yet)."""
         from tessella._io import labels_axes
         from tessella.engine.io import write_json, write_labels, write_mask_stack, write_zarr_labels
         from tessella.engine.measure import measure_objects, write_csv
@@ -169,6 +212,16 @@ class ExportWriting:
             show_error(message)
             self.status_label.setText(message)
             return []
+        no_identity = ""
+        if any(output.kind == "recipe" for output in outputs):
+            source = self._input_source(outputs)
+            if source is None:
+                hashed = None  # (the image is gone, or was not read from a file)
+            elif hashed is None or hashed.source != source:
+                self._start_hashing(source)  # the rest once it is hashed, in its worker
+                return []
+            elif hashed.identity is None:
+                no_identity = _no_identity(hashed)
 
         labels = np.asarray(layer.data[0] if layer.multiscale else layer.data)
         kinds = [output.kind for output in outputs]
@@ -228,7 +281,7 @@ class ExportWriting:
                     with caught_warnings_of_this_thread(UserWarning):
                         write_ctc(labels, None, output.path, overwrite, tracks=ctc)
                 else:
-                    recipe, reproduces = self._recipe_to_write(outputs, stack, labels)
+                    recipe, reproduces = self._recipe_to_write(outputs, stack, labels, hashed)
                     note = recipe.get("note")
                     write_json(output.path, recipe, overwrite)
             except Exception as exc:  # any failure: say which file, keep the widget usable
@@ -275,8 +328,98 @@ class ExportWriting:
             message += f". {_not_reproduced(layer.name, note)}"
             # (the status line says it all, as it did)
             show_warning(f"Export: {_recipe_caution(layer.name, note)}; {wrote}.")
+        if no_identity:
+            message += f". {no_identity[0].upper()}{no_identity[1:]}"
+            show_warning(f"Export: {no_identity}; {wrote}.")
         self.status_label.setText(message + ".")
         return written
+
+    # --- the input's identity, hashed in a worker ------------------------------------------
+
+    def _start_hashing(self, source: InputSource) -> None:
+        """Hash the file ``source`` names in a worker
+        (:func:`~tessella.engine.input_record.identity_as_read`), the choices locked and the
+        Export button made Cancel; the export goes on when it is done."""
+        from napari.qt.threading import create_worker
+
+        from tessella.engine.input_record import identity_as_read
+
+        worker = create_worker(
+            report_runtime_errors(identity_as_read),
+            source.path,
+            source.as_read,
+            source.written,
+            _ignore_errors=True,
+            _start_thread=False,
+        )
+        worker.yielded.connect(lambda step: self._on_hash_progress(worker, source, step))
+        worker.returned.connect(lambda found: self._on_hashed(worker, source, found))
+        worker.errored.connect(lambda exc: self._on_hash_failed(worker, source, exc))
+        # (stopped: finished without returned, whether it got to say aborted or not)
+        worker.finished.connect(lambda: self._on_hash_cancelled(worker, source))
+        self.worker = worker
+        self._choices.setEnabled(False)  # (the export goes on with these settings)
+        self.export_button.setText("Cancel")
+        self.export_button.setToolTip("Stop reading the input file: nothing is written")
+        self.status_label.setText(
+            f"Reading {source.path} for the recipe's input_identity (nothing written yet)…"
+        )
+        worker.start()
+
+    def _on_hash_progress(self, worker, source: InputSource, step: tuple[int, int]) -> None:
+        if worker is self.worker and not worker.abort_requested:
+            done, size = step
+            self.status_label.setText(
+                f"Reading {source.path} for the recipe's input_identity: {_megabytes(done)} "
+                f"of {_megabytes(size)} (nothing written yet)…"
+            )
+
+    def _on_hashed(self, worker, source: InputSource, found: tuple[dict | None, str]) -> None:
+        if worker is not self.worker:
+            return
+        self._end_hashing(worker)
+        identity, why = found
+        self._export_and_tell(Hashed(source, identity, why))
+
+    def _on_hash_failed(self, worker, source: InputSource, exc: Exception) -> None:
+        if worker is not self.worker:
+            return
+        self._end_hashing(worker)
+        why = f"cannot read {source.path} for the recipe's input_identity: {exc}"
+        show_error(f"Export: nothing written; {why}")
+        self.status_label.setText(f"Nothing written: {why}.")
+        self.exported.emit([])
+
+    def _on_hash_cancelled(self, worker, source: InputSource) -> None:
+        if worker is not self.worker:
+            return  # (it returned or failed, and was answered)
+        self._end_hashing(worker)
+        self.status_label.setText(
+            f"Cancelled: nothing written (reading {source.path} for the recipe was stopped)."
+        )
+        self.exported.emit([])
+
+    def _cancel_hashing(self) -> None:
+        """Stop the worker hashing the input at its next step (some 40 ms): nothing written."""
+        if self.worker is None:
+            return
+        self.worker.quit()
+        self.export_button.setEnabled(False)  # (until it has stopped)
+        self.status_label.setText("Cancelling…")
+
+    def _end_hashing(self, worker) -> None:
+        """The worker ``worker`` is done (or was stopped): the panel is as before it."""
+        if worker is not self.worker:
+            return
+        self.worker = None
+        self._choices.setEnabled(True)
+        self.export_button.setText("Export")
+        self.export_button.setToolTip("")
+        self.export_button.setEnabled(True)
+
+    def _panel_closed(self) -> None:
+        """The panel was closed while the input was hashed: stop, write nothing."""
+        self._cancel_hashing()
 
     def _refuse(self, message: str) -> list[Path]:
         """Say why nothing is written, in a notification and in the status line (which

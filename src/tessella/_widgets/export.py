@@ -4,7 +4,9 @@ measurements as CSV, the recipe as JSON, tracks in the Cell Tracking Challenge f
 Every file is written atomically by :mod:`tessella.engine.io`; nothing is written when any
 target already exists and "Overwrite existing files" is off, nor when any output cannot be
 made (each is checked before the first is written). The measurements come from
-:func:`tessella.engine.measure.measure_objects`, so a script gets the same table.
+:func:`tessella.engine.measure.measure_objects`, so a script gets the same table. The file an
+image was read from is hashed for the recipe's ``input_identity`` in a worker, before the
+outputs are written, and only while it is the file read (Export's button is Cancel meanwhile).
 
 The mask stack's default (ticked where the chosen labels' objects overlap) follows hand edits
 of the labels (painting, Correct, Ctrl+Z): :data:`STACK_RECHECK_MS` after the last change,
@@ -18,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from napari.layers import Image, Labels
-from qtpy.QtCore import QTimer
+from qtpy.QtCore import QTimer, Signal
 from qtpy.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -49,6 +51,7 @@ from .segment import RECIPE_KEY, SOURCE_ID_KEY, SOURCE_KEY
 
 if TYPE_CHECKING:
     import napari.viewer
+    from superqt.utils import WorkerBase
 
 __all__ = ["ExportWidget", "OUTPUT_SUFFIXES", "STACK_RECHECK_MS", "base_path", "measure_stack"]
 
@@ -81,6 +84,10 @@ def _described_by(layer) -> list:
 
 class ExportWidget(ExportOutputs, ExportWriting, LayerWatcher, QWidget):
     """Export a labels layer, its measurements and its recipe next to each other."""
+
+    #: the files an export wrote, at its end (none when refused, failed or cancelled); an
+    #: export whose input file is hashed first ends after :meth:`export` returns
+    exported = Signal(list)
 
     def __init__(self, napari_viewer: napari.viewer.Viewer, parent: QWidget | None = None):
         super().__init__(parent)
@@ -122,6 +129,7 @@ class ExportWidget(ExportOutputs, ExportWriting, LayerWatcher, QWidget):
         form.addRow("Intensity", self.image_combo)
         form.addRow("Save as", path_row)
         layout, footer = panel_layout(self)  # the choices scroll; Export and status stay
+        self._choices = layout.parentWidget()  # locked while the input file is hashed
         layout.addLayout(form)
         for checkbox in (
             self.tiff_checkbox,
@@ -140,6 +148,7 @@ class ExportWidget(ExportOutputs, ExportWriting, LayerWatcher, QWidget):
         self.labels_combo.currentIndexChanged.connect(self._on_labels_changed)
         self.browse_button.clicked.connect(self._on_browse_clicked)
         self.export_button.clicked.connect(self._on_export_clicked)
+        self.worker: WorkerBase | None = None  # hashing the input file for the recipe
         self._stack_state: tuple | None = None  # (layer, stack possible, overlaps) last seen
         self._edits_heard: Labels | None = None  # the labels layer whose edits are followed
         self._stack_timer = QTimer(self, singleShot=True, interval=STACK_RECHECK_MS)
