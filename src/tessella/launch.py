@@ -18,11 +18,14 @@ def set_up(viewer) -> dict:
     options then scroll in that height less its footer; its loss plot is hidden until there
     is something to plot), the group below takes the rest."""
     viewer.open_sample("tessella", "nuclei")
+    from ._widgets._layout import docking_as_placed
+
     widgets, docks = {}, {}
-    for name in WIDGETS:
-        docks[name], widgets[name] = viewer.window.add_plugin_dock_widget(
-            "tessella", name, tabify=name not in NEW_GROUP
-        )
+    with docking_as_placed():  # (a panel docked alone would join the group above)
+        for name in WIDGETS:
+            docks[name], widgets[name] = viewer.window.add_plugin_dock_widget(
+                "tessella", name, tabify=name not in NEW_GROUP
+            )
     from qtpy.QtCore import Qt, QTimer
 
     def to_front() -> None:

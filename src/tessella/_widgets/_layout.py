@@ -12,11 +12,39 @@ button, progress bar and status line):
 - it is never narrower than its controls, which never scroll sideways: when they need more
   width after the panel is shown (a longer text in a label that does not wrap), its minimum
   width grows with them, so the dock widens rather than cut the body at its right edge.
+
+A panel docked beside Tessella's panels joins them as a tab, in front: napari stacks a dock
+opened from its Plugins menu (or by ``add_plugin_dock_widget`` without ``tabify``) below the
+others in its area, and six panels stacked left each a strip too short to use. The panel
+joins the tab group of the last Tessella panel shown in the same area of the same window;
+beside other plugins' docks only, or floating, or outside a QMainWindow, napari's layout is
+kept. Only Qt's public QMainWindow API is used (tabifyDockWidget, dockWidgetArea).
+:func:`docking_as_placed` turns this off while a caller (``make run``) places the panels.
 """
 
 from __future__ import annotations
 
-__all__ = ["BODY_MIN_HEIGHT", "panel_layout"]
+import contextlib
+
+__all__ = ["BODY_MIN_HEIGHT", "docking_as_placed", "panel_layout"]
+
+#: the Qt property that marks a Tessella panel (what a new panel joins)
+PANEL_PROPERTY = "tessella_panel"
+
+_placing = 0  # > 0 inside docking_as_placed()
+
+
+@contextlib.contextmanager
+def docking_as_placed():
+    """Panels docked inside this block stay where the caller docks them (no joining as a
+    tab): for a caller that arranges its own tab groups, as ``make run`` does."""
+    global _placing
+    _placing += 1
+    try:
+        yield
+    finally:
+        _placing -= 1
+
 
 #: the smallest height of a panel's scrolling body (about three rows of controls)
 BODY_MIN_HEIGHT = 90
@@ -79,6 +107,8 @@ def panel_layout(widget):
     fit = _FitContent(widget, scroll, footer)
     for watched in (widget, inner, footer):
         watched.installEventFilter(fit)
+    widget.setProperty(PANEL_PROPERTY, True)
+    widget.installEventFilter(_JoinTabs(widget))
 
     body = QVBoxLayout(inner)
     footer_layout = QVBoxLayout(footer)
@@ -124,3 +154,86 @@ def _tabbed(panel) -> bool:
     dock = panel.parentWidget()
     window = dock.parentWidget() if isinstance(dock, QDockWidget) else None
     return isinstance(window, QMainWindow) and bool(window.tabifiedDockWidgets(dock))
+
+
+def _JoinTabs(panel):
+    """An event filter that, once ``panel``'s dock widget is put in a main window, joins it
+    to the tab group of the Tessella panel docked last in the same area, in front (see the
+    module's docstring). napari docks it untabbed first and lays the area out; the joining
+    waits for that (the next turn of the event loop)."""
+    from qtpy.QtCore import QEvent, QObject, QTimer
+    from qtpy.QtWidgets import QDockWidget, QMainWindow
+
+    class JoinTabs(QObject):
+        dock: QDockWidget | None = None
+
+        def eventFilter(self, watched, event) -> bool:
+            if event.type() == QEvent.Type.ParentChange:
+                if watched is panel:
+                    dock = panel.parentWidget()
+                    if isinstance(dock, QDockWidget) and dock is not self.dock:
+                        if self.dock is not None:
+                            self.dock.removeEventFilter(self)
+                        self.dock = dock
+                        dock.installEventFilter(self)
+                elif self.dock is not None and watched is self.dock and not _placing:
+                    dock, window = self.dock, self.dock.parentWidget()
+                    if isinstance(window, QMainWindow):
+                        QTimer.singleShot(0, lambda: _join(window, dock))
+            return False
+
+    return JoinTabs(panel)
+
+
+def _panel_in(dock):
+    """The Tessella panel that ``dock`` holds, or None."""
+    from qtpy.QtCore import Qt
+    from qtpy.QtWidgets import QWidget
+
+    inner = dock.widget()
+    if inner is None:
+        return None
+    found = [inner] + inner.findChildren(QWidget, "", Qt.FindChildOption.FindDirectChildrenOnly)
+    return next((w for w in found if w.property(PANEL_PROPERTY)), None)
+
+
+def _join(window, dock) -> None:
+    """Tabify ``dock`` (just docked, untabbed, by napari) with the last other Tessella dock
+    shown in its area of ``window``, and raise it; else leave napari's layout."""
+    from qtpy.QtCore import QEvent, QTimer
+    from qtpy.QtWidgets import QApplication, QDockWidget
+
+    try:
+        if dock.parentWidget() is not window or dock.isFloating():
+            return  # (moved or closed meanwhile)
+        if window.tabifiedDockWidgets(dock):
+            return  # docked as a tab already (tabify=True)
+        area = window.dockWidgetArea(dock)
+        others = [
+            other
+            for other in window.findChildren(QDockWidget)
+            if other is not dock
+            and not other.isFloating()
+            and other.isVisibleTo(window)
+            and window.dockWidgetArea(other) == area
+            and _panel_in(other) is not None
+        ]
+        if not others:
+            return  # beside other plugins' docks only: napari's layout
+        window.tabifyDockWidget(others[-1], dock)
+        dock.show()
+        dock.raise_()
+        QTimer.singleShot(0, lambda: _raise(dock))  # (again once the tab bar exists)
+        for member in [dock, *window.tabifiedDockWidgets(dock)]:
+            panel = _panel_in(member)
+            if panel is not None:  # lift the height cap of an untabbed panel
+                QApplication.postEvent(panel, QEvent(QEvent.Type.LayoutRequest))
+    except RuntimeError:  # the window or the dock was deleted meanwhile
+        return
+
+
+def _raise(dock) -> None:
+    try:
+        dock.raise_()
+    except RuntimeError:
+        pass
