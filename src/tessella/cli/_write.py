@@ -121,7 +121,7 @@ def _outputs_of(target: Path) -> tuple[Path, ...]:
     every run, so ``--skip-existing`` redid them every time)."""
     from ..engine.io._zarr import ome_image_of_labels
 
-    outputs = (target, _recipe_path(target), _staging(target))
+    outputs: tuple[Path, ...] = (target, _recipe_path(target), _staging(target))
     if ome_image_of_labels(target) is not None:  # labels in their OME-Zarr image: its labels
         outputs += (target.parent,)  # group (listing them) is none of the image's pixels
     return outputs
@@ -270,10 +270,10 @@ def _write_labels_and_recipe(target: Path, write, recipe: dict, overwrite: bool)
 
     from ..engine.io import write_json
     from ..engine.io._zarr import (
+        list_labels_in_image,
         move_labels_source,
         ome_image_of_labels,
         point_labels_at_image,
-        register_ome_labels,
     )
 
     recipe_path = _recipe_path(target)
@@ -344,13 +344,7 @@ def _write_labels_and_recipe(target: Path, write, recipe: dict, overwrite: bool)
                 did = "replace" if final.name in had else "write"
                 raise CliError(f"{final}: cannot {did} it ({_reason(exc)}); {kept}") from None
         if in_image is not None:  # listed in the labels group, as NGFF readers find them
-            try:
-                register_ome_labels(target)
-            except (OSError, ValueError) as exc:
-                raise CliError(
-                    f"{target.parent}: cannot list {target.name} among the labels of "
-                    f"{in_image} ({_reason(exc)}); {kept}"
-                ) from None
+            list_labels_in_image(target, in_image, kept, CliError, _reason)
         _fsync(target.parent)
         os.remove(stage / "replacing")  # done: the stage holds only what was replaced
     except BaseException:

@@ -18,10 +18,10 @@ import numpy as np
 
 from ..input_record import INPUT_KEY
 from ..io._zarr import (
+    list_labels_in_image,
     move_labels_source,
     ome_image_of_labels,
     point_labels_at_image,
-    register_ome_labels,
 )
 from ._grid import _as_tuple, block_grid
 from ._identity import input_identity
@@ -281,13 +281,7 @@ def _run_stages(request: _Request, run: _Run, executor) -> Generator[BlockProgre
     except OSError as exc:
         raise OSError(f"{out}: cannot finish ({exc}); run again to resume") from exc
     if image is not None:  # listed in the labels group, as NGFF readers find them
-        try:
-            register_ome_labels(out)
-        except (OSError, ValueError) as exc:
-            raise OSError(
-                f"{out.parent}: cannot list {out.name} among the labels of {image} ({exc}); "
-                "the labels are written"
-            ) from None
+        list_labels_in_image(out, image, "the labels are written")
     return BlockwiseResult(out, n_objects, grid.shape, label_axes, grid.n_blocks, resumed, recipe)
 
 

@@ -595,6 +595,22 @@ def register_ome_labels(target: str | os.PathLike) -> bool:
         return _register_locked(target, group, form, image_attrs)
 
 
+def list_labels_in_image(
+    target: Path, image: Path, then: str, error: type[Exception] = OSError, reason=str
+) -> None:
+    """:func:`register_ome_labels` of the labels ``target`` written into the labels group of
+    the OME-Zarr ``image``, its failure (OSError, ValueError) said in one line as ``error``:
+    "GROUP: cannot list NAME among the labels of IMAGE (``reason(exc)``); ``then``" (what was
+    done about the labels). The one wording of ``tessella segment``'s and blockwise runs'."""
+    try:
+        register_ome_labels(target)
+    except (OSError, ValueError) as exc:
+        raise error(
+            f"{target.parent}: cannot list {target.name} among the labels of {image} "
+            f"({reason(exc)}); {then}"
+        ) from None
+
+
 def _register_locked(target: Path, group: Path, form: int, image_attrs: dict) -> bool:
     found = _group_metadata(group)
     create = found is None
