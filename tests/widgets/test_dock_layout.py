@@ -24,12 +24,35 @@ def _viewer(make_napari_viewer, qtbot, size):
 
 
 def _dock(viewer, *names):
-    """Dock the panels one after the other at once, as a script or quick clicks do."""
-    return [viewer.window.add_plugin_dock_widget("tessella", name)[1] for name in names]
+    """Dock the panels stacked, one below the other (as a user gets them by dragging tabs
+    apart: opened from the Plugins menu they join as tabs, test_layout_menu_tabs.py)."""
+    from tessella._widgets._layout import docking_as_placed
+
+    with docking_as_placed():
+        return [viewer.window.add_plugin_dock_widget("tessella", name)[1] for name in names]
 
 
-def _settle(qtbot):
-    qtbot.wait(300)  # the window lays the docks out
+def _settle(qtbot, timeout=10.0):
+    """Wait until the window has laid the docks out: no widget's geometry changes over 300 ms.
+    A fixed 300 ms sufficed on an idle machine, but under load (CI's two cores shared) the
+    layout was still moving and a control could read as cut off."""
+    import time
+
+    from qtpy.QtWidgets import QApplication
+
+    def geometry():
+        return [
+            (w.objectName(), w.geometry().getRect(), w.isVisible())
+            for w in QApplication.allWidgets()
+        ]
+
+    deadline, last = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        qtbot.wait(300)
+        now = geometry()
+        if now == last:
+            return
+        last = now
 
 
 def _fully_shown(widget) -> bool:
