@@ -10,6 +10,8 @@ from pathlib import Path
 import napari
 from qtpy.QtWidgets import QApplication
 
+from tessella._widgets._segment_outputs import result_name
+
 default = Path(__file__).parent / "screenshots" / "correct_widget.png"
 out = sys.argv[1] if len(sys.argv) > 1 else str(default)
 
@@ -34,7 +36,9 @@ while not done and time.time() - start < 300:
 print("segment:", segment.status_label.text())
 
 _dock, correct = viewer.window.add_plugin_dock_widget("tessella", "Correct")
-correct.layer_combo.setCurrentIndex(correct.layer_combo.findText("nuclei labels"))
+index = correct.layer_combo.findText(result_name("nuclei", "labels", "nuclei2d"))
+assert index >= 0, "no nuclei2d labels to correct"
+correct.layer_combo.setCurrentIndex(index)
 # step to the most unusual object away from the image border (border ones are cut-off nuclei)
 for _ in correct.suspects():
     suspect = correct.step_suspicious()

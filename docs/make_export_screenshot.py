@@ -12,6 +12,8 @@ from pathlib import Path
 import napari
 from _segment_shot import settle, wait
 
+from tessella._widgets._segment_outputs import result_name
+
 default = Path(__file__).parent / "screenshots" / "export_widget.png"
 out = sys.argv[1] if len(sys.argv) > 1 else str(default)
 
@@ -31,7 +33,9 @@ print("segment:", segment.status_label.text())
 viewer.window.remove_dock_widget(dock)  # the Export panel whole: its mask stack greyed out
 
 _dock, export = viewer.window.add_plugin_dock_widget("tessella", "Export")
-export.labels_combo.setCurrentIndex(export.labels_combo.findText("nuclei labels"))
+index = export.labels_combo.findText(result_name("nuclei", "labels", "nuclei2d"))
+assert index >= 0, "no nuclei2d labels to export"
+export.labels_combo.setCurrentIndex(index)
 export.path_edit.setText(str(Path(tempfile.mkdtemp(prefix="tessella_export_")) / "nuclei"))
 for checkbox in (export.zarr_checkbox, export.csv_checkbox, export.recipe_checkbox):
     checkbox.setChecked(True)

@@ -13,6 +13,7 @@ import napari
 import numpy as np
 from _segment_shot import settle, wait
 
+from tessella._widgets._segment_outputs import result_name
 from tessella.engine.io import read_image
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -42,7 +43,9 @@ print("segment:", segment.status_label.text())
 viewer.window.remove_dock_widget(dock)
 
 _dock, export = viewer.window.add_plugin_dock_widget("tessella", "Export")
-export.labels_combo.setCurrentIndex(export.labels_combo.findText("A06 labels"))
+index = export.labels_combo.findText(result_name("A06", "labels", "worms2d"))
+assert index >= 0, "no worms2d labels to export"
+export.labels_combo.setCurrentIndex(index)
 export.path_edit.setText(str(Path(tempfile.mkdtemp(prefix="tessella_export_")) / "A06"))
 export.export_button.click()  # the defaults: labels, mask stack, CSV, recipe
 viewer.reset_view()

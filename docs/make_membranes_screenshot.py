@@ -14,6 +14,8 @@ import numpy as np
 import tifffile
 from qtpy.QtWidgets import QApplication
 
+from tessella._widgets._segment_outputs import result_name
+
 data = Path(sys.argv[1])
 default = Path(__file__).parent / "screenshots" / "em_membranes_3d.png"
 out = sys.argv[2] if len(sys.argv) > 2 else str(default)
@@ -41,7 +43,7 @@ while not done and time.time() - start < 900:
 print("segment:", segment.status_label.text())
 _dock, tune = viewer.window.add_plugin_dock_widget("tessella", "Tune")
 viewer.dims.set_point(0, 17 * 0.05)  # a validation slice
-labels = viewer.layers["ISBI 2012 stack labels"]
+labels = viewer.layers[result_name("ISBI 2012 stack", "labels", "em-membranes2d")]
 labels.opacity = 0.45
 for _ in range(40):
     QApplication.processEvents()

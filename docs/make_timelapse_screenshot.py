@@ -13,6 +13,8 @@ import numpy as np
 import tifffile
 from _segment_shot import segment_with, settle
 
+from tessella._widgets._segment_outputs import OUTPUT_KEY
+
 sequence = Path(sys.argv[1])
 default = Path(__file__).parent / "screenshots" / "timelapse_tracks.png"
 out = sys.argv[2] if len(sys.argv) > 2 else str(default)
@@ -25,7 +27,13 @@ viewer.window._qt_window.resize(1500, 950)
 viewer.add_image(frames, name="SIM+ t030-049", metadata={"axes": "TYX"})
 segment_with(viewer, model, axes="TYX")
 viewer.dims.set_point(0, 12)
-viewer.layers["SIM+ t030-049 labels"].opacity = 0.5
+# the labels Segment made (named after the model, which may be a folder given by path)
+labels = next(
+    layer
+    for layer in viewer.layers
+    if (layer.metadata.get(OUTPUT_KEY) or {}).get("kind") == "labels"
+)
+labels.opacity = 0.5
 settle(2)
 viewer.screenshot(out, canvas_only=False)
 print("wrote", out)
