@@ -4,12 +4,11 @@ micro-batches, as the checkpoint keeps them (``accumulate``)."""
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pytest
 import tifffile
 
+import tessella._widgets.train as train_module
 from tessella._widgets.train import NEW, TrainWidget
 from tests.conftest import cell_movie, nuclei_folder
 
@@ -27,18 +26,20 @@ def train(make_napari_viewer, tmp_path, monkeypatch) -> TrainWidget:
     return widget
 
 
-def _refused_with_warnings(train: TrainWidget) -> list[str]:
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        assert not train.start()
+def _refused_with_warnings(train: TrainWidget, monkeypatch) -> list[str]:
+    """The warnings the panel shows ("Train: ...") when a refused start reads the folder
+    (they went to the console before: the panel now says them)."""
+    shown: list[str] = []
+    monkeypatch.setattr(train_module, "show_warning", shown.append)
+    assert not train.start()
     # held out: every frame, so the panel refuses after reading the folder, before training
     assert "leaving none to train on; hold out fewer" in train.status_label.text(), (
         train.status_label.text()
     )
-    return [str(w.message) for w in caught]
+    return shown
 
 
-def test_a_time_lapse_folder_is_read_with_the_unannotated_label(train, tmp_path):
+def test_a_time_lapse_folder_is_read_with_the_unannotated_label(train, tmp_path, monkeypatch):
     """A folder of TYX stacks whose masks have their left 4/5 painted 999: with the panel's
     Unannotated label 999 nothing is said (it said "label 999 covers ...", as the label was
     not passed to the loader); with none, the painted masks are named."""
@@ -57,13 +58,15 @@ def test_a_time_lapse_folder_is_read_with_the_unannotated_label(train, tmp_path)
     train.holdout_edit.setText("m")
 
     train.ignore_spin.setValue(UNANNOTATED)
-    said = _refused_with_warnings(train)
+    said = _refused_with_warnings(train, monkeypatch)
     assert not [line for line in said if "covers" in line], said
 
     train.ignore_spin.setValue(0)  # none: the check that was wrongly made above
-    said = _refused_with_warnings(train)
+    said = _refused_with_warnings(train, monkeypatch)
     painted = [line for line in said if "covers" in line]
     assert len(painted) == 1 and "--ignore-label 999" in painted[0], said
+    assert painted[0].startswith("Train: ")
+    assert f"Warned: {painted[0][len('Train: ') :]}" in train.status_label.text()
 
 
 def test_the_loss_curve_has_one_point_per_optimiser_step(train, tmp_path, nuclei_sample):

@@ -20,6 +20,7 @@ from ._train_data import (
 )
 from ._train_notices import show_error, show_info
 from ._train_runs import free_name
+from ._words import counted
 
 __all__ = ["TrainChoices", "viewer_closing"]
 
@@ -126,13 +127,45 @@ class TrainChoices:
             show_error(f"Train: {mismatch}")
             self.status_label.setText(f"Not added: {mismatch}.")
             return
+        listed = (image.unique_id, labels.unique_id) in self.pairs
         self.add_pair(image, labels)
+        pair = f"'{image.name}  ↔  {labels.name}'"
+        self.status_label.setText(
+            (f"Pair {pair} is listed already. " if listed else f"Added {pair}. ")
+            + self._data_in_words()
+        )
 
     def _on_remove_pair(self) -> None:
         row = self.pair_list.currentRow()
         if 0 <= row < len(self.pairs):
             del self.pairs[row]
             self._show_pairs()
+            self.status_label.setText(self._data_in_words())
+
+    def _on_folder_edited(self, text: str) -> None:
+        """The user typed in Folder: the status line says what Train would train on now."""
+        if self._run is None:
+            self.status_label.setText(self._data_in_words())
+
+    def _data_in_words(self) -> str:
+        """What Train trains on, as the panel stands: the folder, the pairs listed, or the
+        Image and Labels chosen."""
+        folder = self.folder_edit.text().strip()
+        listed = counted(len(self.pairs), "pair")
+        if folder:
+            return f"Train trains on the files of the folder {folder}" + (
+                f", not on the {listed} listed (clear Folder to use them)." if self.pairs else "."
+            )
+        if self.pairs:
+            return f"Train trains on the {listed} listed."
+        image = find_layer(self.viewer, self.image_combo.currentData())
+        labels = find_layer(self.viewer, self.labels_combo.currentData())
+        if image is None or labels is None:
+            return "Add pairs of image and labels layers, or give a folder, then Train."
+        return (
+            f"No pair listed: Train trains on the Image and Labels chosen, '{image.name}' + "
+            f"'{labels.name}'; Add pair lists pairs to train on."
+        )
 
     def _fill_bases(self, event=None) -> None:
         from tessella.engine.pipeline import DEFAULT_MODEL

@@ -12,7 +12,13 @@ import numpy as np
 
 from ._words import counted
 
-__all__ = ["as_different", "refuse_missing_layers", "refuse_unwritable", "samples_in_words"]
+__all__ = [
+    "as_different",
+    "refuse_missing_layers",
+    "refuse_other_data",
+    "refuse_unwritable",
+    "samples_in_words",
+]
 
 
 def refuse_missing_layers(holdout, samples, pairs) -> None:
@@ -29,6 +35,38 @@ def refuse_missing_layers(holdout, samples, pairs) -> None:
             f"hold-out layers not found: {', '.join(sorted(missing))} (the labels layers "
             f"trained on: {layers})"
         )
+
+
+def refuse_other_data(name: str, recorded: tuple[str, str], folder: str, layers: str) -> None:
+    """Refuse to resume the run of model ``name`` on other data than it trained on:
+    ``recorded`` is what it trained on (:func:`._train_runs.recorded_data`), ``folder`` the
+    Folder given now, ``layers`` the pairs the panel would train on now, in the card's words
+    ("img + gt, img2 + gt2"). A run that does not say what it trained on is not refused."""
+    kind, data = recorded
+    if kind == "folder" and not folder:
+        raise ValueError(
+            f"'{name}' trained on the folder {data}, not on layers: give that folder in Folder "
+            "to resume it"
+        )
+    if kind == "folder" and _resolved(folder) != _resolved(data):
+        raise ValueError(
+            f"'{name}' trained on the folder {data}, not on {folder}: give that folder in "
+            "Folder to resume it"
+        )
+    if kind == "layers" and folder:
+        raise ValueError(
+            f"'{name}' trained on the layers {data}, not on the folder {folder}: clear Folder "
+            "and list those pairs to resume it"
+        )
+    if kind == "layers" and layers != data:
+        raise ValueError(
+            f"'{name}' trained on the layers {data}, not on {layers or 'none'}: list those "
+            "pairs to resume it"
+        )
+
+
+def _resolved(folder: str) -> Path:
+    return Path(folder).expanduser().resolve()
 
 
 def samples_in_words(samples) -> str:

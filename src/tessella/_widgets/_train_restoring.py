@@ -57,8 +57,15 @@ class TrainRestoring:
             self.plot.setVisible(bool(self._losses or self._scores))
             self.pairs = [p for p in self.last_pairs if all(find_layer(self.viewer, i) for i in p)]
             self._show_pairs()
+            folder = self.folder_edit.text().strip()  # its folder, put back
             text += f" Its run stopped {stopped}: Resume continues it"
-            text += " on the same pairs." if self.pairs else " (add the pairs it trained on)."
+            text += (
+                f" on the folder {folder}."
+                if folder
+                else " on the same pairs."
+                if self.pairs
+                else f" (list the pairs it trained on: {self.last_described})."
+            )
         self.status_label.setText(text)
 
     def _forget_last_model(self) -> None:

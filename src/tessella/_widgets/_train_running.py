@@ -14,7 +14,15 @@ from ._models import model_events
 from ._train_data import INVERT, NEW, one_decoder_choice
 from ._train_notices import show_error, show_info, show_warning
 from ._train_requests import as_different
-from ._train_runs import _checkpoint, _history, _log_entries, _nothing_yet, _read_json, stopped_run
+from ._train_runs import (
+    _checkpoint,
+    _history,
+    _log_entries,
+    _nothing_yet,
+    recorded_data,
+    run_config,
+    stopped_run,
+)
 
 __all__ = ["TrainRunning"]
 
@@ -91,12 +99,16 @@ class TrainRunning:
         return self.start(resume=True)
 
     def _show_run_settings(self, out: Path) -> None:
-        """Put the settings the run in model folder ``out`` started with (its card's) back in
-        the panel, and its name in Save as."""
+        """Put the settings the run in model folder ``out`` started with (its card's, else
+        its checkpoint's) back in the panel, its folder (a run on layers: none) and its name
+        in Save as. A hold-out the run drew at random is not put in Hold out: Resume holds
+        it out again, a new run draws its own."""
         name = out.name
-        training = _read_json(out / "card.json").get("training", {})
-        config = training.get("config", {}) if isinstance(training, dict) else {}
-        if isinstance(config, dict) and config:
+        config = run_config(out)
+        if config:
+            kind, data = recorded_data(config)
+            if kind:  # first: a folder typed in proposes a hold-out, replaced below
+                self.folder_edit.setText(data if kind == "folder" else "")
             entry = _base_entry(config, out)
             index = next(  # the same folder however its path was written
                 (
@@ -120,7 +132,13 @@ class TrainRunning:
             self.ignore_spin.setValue(int(config.get("ignore_label") or 0))
             self.average_check.setChecked(bool(config.get("ema")))
             self.invert_check.setChecked(bool(config.get(INVERT)))
-            self.holdout_edit.setText(", ".join(config.get("holdout") or ()))
+            holdout = [str(s) for s in config.get("holdout") or ()]
+            drawn = [str(s) for s in config.get("held_out") or ()]
+            self._drawn_holdout = (None, ())
+            if drawn and holdout == drawn:  # drawn by the panel's run, not typed
+                self._drawn_holdout = (out, tuple(drawn))
+                holdout = []
+            self.holdout_edit.setText(", ".join(holdout))
         self.name_edit.setText(name)
 
     def _resume_curves(self, out: Path, steps_per_epoch: int, drawn=()) -> None:

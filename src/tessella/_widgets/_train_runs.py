@@ -13,7 +13,18 @@ import numpy as np
 
 from ._workers import report_runtime_errors
 
-__all__ = ["trained_seconds", "stopped_run", "free_name", "ema_decay"]
+__all__ = [
+    "LAYERS",
+    "trained_seconds",
+    "stopped_run",
+    "free_name",
+    "ema_decay",
+    "recorded_data",
+    "run_config",
+]
+
+#: how a card's ``data`` starts for a run on layers: "napari layers: img + gt, img2 + gt2"
+LAYERS = "napari layers: "
 
 
 def _read_json(path: Path) -> dict:
@@ -22,6 +33,37 @@ def _read_json(path: Path) -> dict:
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def run_config(out: Path) -> dict:
+    """The settings the run in model folder ``out`` started with: its card's
+    ``training.config``, else (a run stopped before its card was written) its checkpoint's;
+    {} where neither can be read."""
+    training = _read_json(out / "card.json").get("training", {})
+    config = training.get("config", {}) if isinstance(training, dict) else {}
+    if not isinstance(config, dict) or not config:
+        from tessella.engine.train._checkpoint import resumed_settings
+
+        config = resumed_settings(out) or {}
+    return config if isinstance(config, dict) else {}
+
+
+def recorded_data(config: dict) -> tuple[str, str]:
+    """What a run's settings (:func:`run_config`) say it trained on: ``("folder", PATH)``,
+    ``("layers", "img + gt, img2 + gt2")``, or ``("", "")`` where they do not say (several
+    folders, nothing recorded). A card of an earlier panel recorded a folder as "napari
+    layers: FOLDER": a folder there is one still."""
+    data = config.get("data")
+    if isinstance(data, list | tuple) and len(data) == 1:
+        data = data[0]
+    if not isinstance(data, str) or not data:
+        return "", ""
+    if not data.startswith(LAYERS):
+        return "folder", data
+    rest = data[len(LAYERS) :]
+    if " + " not in rest and rest and Path(rest).expanduser().is_dir():
+        return "folder", rest
+    return "layers", rest
 
 
 def _log_entries(out: Path) -> list[dict]:

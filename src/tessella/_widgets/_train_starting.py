@@ -12,8 +12,22 @@ from napari.qt.threading import create_worker
 from ._layers import find_layer
 from ._train_data import HOLDOUT_FRACTION, NEW, _selectors, layer_samples
 from ._train_notices import show_error, show_info, show_warning
-from ._train_requests import refuse_missing_layers, refuse_unwritable, samples_in_words
-from ._train_runs import _Run, _train, ema_decay, stopped_run, trained_seconds
+from ._train_requests import (
+    refuse_missing_layers,
+    refuse_other_data,
+    refuse_unwritable,
+    samples_in_words,
+)
+from ._train_runs import (
+    LAYERS,
+    _Run,
+    _train,
+    ema_decay,
+    recorded_data,
+    run_config,
+    stopped_run,
+    trained_seconds,
+)
 from ._workers import ThreadWarningsWorker, caught_warnings_of_this_thread, close_when_finished
 
 __all__ = ["TrainStarting"]
@@ -53,6 +67,8 @@ class TrainStarting:
         base = self.base_combo.currentData() or ""
         folder = self.folder_edit.text().strip()
         pairs = [] if folder else self._chosen_pairs()
+        layers = ", ".join(f"{i.name} + {j.name}" for i, j in pairs)
+        said: list[str] = []  # the warnings said of the data before the run starts
         try:
             if not pairs and not folder:
                 raise ValueError("add a pair of image and labels layers, or give a folder")
@@ -69,7 +85,15 @@ class TrainStarting:
                         else f"; choose another name (e.g. {self._free_name(name)})"
                     )
                 )
-            holdout = _selectors(self.holdout_edit.text())
+            if resume:  # on the data it trained on, or not at all
+                refuse_other_data(name, recorded_data(run_config(out)), folder, layers)
+            typed = _selectors(self.holdout_edit.text())
+            # the hold-out the resumed run drew at random (not put in the field): the same
+            # again, unless the user typed one (a proposal of the panel's is no choice)
+            drawn = self._drawn_holdout[1] if resume and self._drawn_holdout[0] == out else ()
+            if typed and self.holdout_edit.text().strip() != self._auto_holdout:
+                drawn = ()
+            holdout = drawn or typed
             invert = self.invert_check.isChecked()
             window = 3  # a new time-lapse model's frames per window (TrainConfig's default)
             if base.startswith(NEW):
@@ -83,30 +107,38 @@ class TrainStarting:
             temporal = bool(getattr(get_method(method), "TEMPORAL", False))
             ignore_label = self.ignore_spin.value() or None
             overlapping = get_training(method).overlapping  # patches: bitmask labels
-            if folder and temporal:  # images/ + masks/ TYX stacks, or a CTC sequence
-                samples = load_timelapse_samples(
-                    Path(folder).expanduser(), window, "centre", 1, norm, (), ignore_label
-                )
-            elif folder and overlapping:  # masks are (N, H, W) stacks or label images
-                samples = load_overlapping_pairs(
-                    Path(folder).expanduser(), norm, ignore_label=ignore_label
-                )
-            elif folder:
-                from tessella.engine.train.data import load_folder_pairs
+            # what the loaders warn of (a file left out of a folder...) is said in the panel
+            with caught_warnings_of_this_thread(UserWarning) as caught:
+                try:
+                    if folder and temporal:  # images/ + masks/ TYX stacks, or a CTC sequence
+                        samples = load_timelapse_samples(
+                            Path(folder).expanduser(), window, "centre", 1, norm, (), ignore_label
+                        )
+                    elif folder and overlapping:  # masks are (N, H, W) stacks or label images
+                        samples = load_overlapping_pairs(
+                            Path(folder).expanduser(), norm, ignore_label=ignore_label
+                        )
+                    elif folder:
+                        from tessella.engine.train.data import load_folder_pairs
 
-                spatial = "ZYX" if ndim == 3 else "YX"
-                samples = load_folder_pairs(
-                    Path(folder).expanduser(), spatial, 1, norm, (), holdout, ignore_label
-                )
-            else:
-                samples = layer_samples(
-                    [(i, j) for i, j in pairs], ndim, norm, window if temporal else None, holdout
-                )
+                        spatial = "ZYX" if ndim == 3 else "YX"
+                        samples = load_folder_pairs(
+                            Path(folder).expanduser(), spatial, 1, norm, (), holdout, ignore_label
+                        )
+                    else:
+                        samples = layer_samples(
+                            list(pairs), ndim, norm, window if temporal else None, holdout
+                        )
+                finally:
+                    said += list(dict.fromkeys(str(w.message) for w in caught))
+                    for message in said:
+                        show_warning(f"Train: {message}")
             if ignore_label is not None:  # checked here, before a worker starts
                 with caught_warnings_of_this_thread(UserWarning) as caught:
                     marked = apply_ignore_label(samples, ignore_label, bool(folder) and overlapping)
                 for warning in caught[:1]:  # an ID clash: said once, the run goes ahead
                     show_warning(f"Train: {warning.message}")
+                    said.append(str(warning.message))
                 if overlapping:  # marked here, as bitmasks cannot be marked later
                     samples = marked
             if overlapping and not folder:
@@ -119,7 +151,9 @@ class TrainStarting:
             refuse_unwritable(out.parent)  # last: it makes the folder
         except ValueError as exc:
             show_error(f"Train: {exc}")
-            refused = f"Not started: {exc}"
+            refused = f"Not {'resumed' if resume else 'started'}: {exc}"
+            if said:
+                refused += ("" if refused.endswith(".") else ".") + f" Warned: {'; '.join(said)}."
             if self.last_model is not None:  # nothing started or replaced: it is still there
                 refused += ("" if refused.endswith(".") else ".") + (
                     f" Compare still runs the last model, '{self.last_model.name}'."
@@ -133,7 +167,7 @@ class TrainStarting:
         # (one image is trained on and scored on: nothing held out)
         same = len(held) == 1 and len(samples) == 1 and held[0] is samples[0]
         held_out = holdout or (() if same else tuple(dict.fromkeys(s.name for s in held)))
-        described = folder or ", ".join(f"{i.name} + {j.name}" for i, j in pairs)
+        described = folder or layers
         minutes = self.minutes_spin.value()
         # the engine's budget counts the time already trained (as --time-budget with
         # --resume), from the checkpoint's seconds; the panel's is this session's: a Resume
@@ -144,7 +178,9 @@ class TrainStarting:
         merge = self.one_decoder_check.isChecked() and self.one_decoder_check.isEnabled()
         config = TrainConfig(
             method=method,
-            data=f"napari layers: {described}",
+            # a folder as the command records one (its card: the absolute path), as Resume
+            # reads it back
+            data=str(Path(folder).expanduser()) if folder else LAYERS + layers,
             out=str(out),
             base=base_path,
             name=name,
@@ -165,6 +201,9 @@ class TrainStarting:
             resume=resume,
             val_fraction=HOLDOUT_FRACTION,
             holdout=held_out,
+            # drawn at random, not typed: the card says so, and Resume holds them out again
+            # without putting them in the field (a new run draws its own)
+            held_out=() if typed and not drawn else held_out,
             command=f"napari Train widget on {described}",
         )
         worker = create_worker(
@@ -209,12 +248,15 @@ class TrainStarting:
         self.status_label.setText(
             f"{'Resuming' if resume else 'Training'} '{name}'"
             + (f" for at most {minutes} min more" if resume and minutes else "")
-            + f" on {samples_in_words(samples)}, "
+            + f" on {samples_in_words(samples)}"
+            + ("" if folder or self.pairs else f" of {layers} (the Image and Labels chosen)")
+            + ", "
             + (
                 "scored on the same one (add another pair to hold one out)…"
                 if same
                 else f"holding out {samples_in_words(held)}: {', '.join(held_out)}…"
             )
+            + (f" Warned: {'; '.join(said)}." if said else "")
         )
         self.worker = worker
         self._set_running(True)

@@ -87,6 +87,9 @@ class TrainWidget(
         self.last_pairs: tuple = ()  # the (image id, labels id) pairs it was trained on
         self.last_described = ""  # what it was trained on, in words
         self._auto_holdout = ""  # the hold-out last proposed (replaced while not edited)
+        # the model folder of a stopped run and the hold-out its run drew at random: its
+        # Resume holds those out again (they are not put in Hold out)
+        self._drawn_holdout: tuple[Path | None, tuple[str, ...]] = (None, ())
         self._compare_error: str | None = None  # why the last Compare failed, if it did
         self._compared = ""  # the labels and image Compare scores, in words
         self.comparison: dict[str, dict] = {}
@@ -236,6 +239,7 @@ class TrainWidget(
         self.image_combo.currentIndexChanged.connect(self._update_holdout)
         self.labels_combo.currentIndexChanged.connect(self._update_holdout)
         self.folder_edit.textChanged.connect(self._update_holdout)
+        self.folder_edit.textEdited.connect(self._on_folder_edited)  # typed, not set
         self.cancel_button.clicked.connect(self._on_cancel)
         self.compare_button.clicked.connect(self.compare)
         self.region_button.clicked.connect(self.draw_region)
