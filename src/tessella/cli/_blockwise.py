@@ -151,9 +151,11 @@ def _segment_blockwise(
     from ..engine.blockwise import open_executor, segment_blockwise_steps, work_dir
     from ..engine.input_record import INPUT_KEY, input_identity
     from ..engine.io import write_json
+    from ..engine.io._zarr import ome_image_of_labels
 
     [(source, target)] = jobs
-    if target.suffix != ".zarr":
+    # zarr, as in memory: a .zarr name, or OME-NGFF's IMAGE.zarr/labels/NAME (checked below)
+    if target.suffix != ".zarr" and ome_image_of_labels(target) is None:
         raise CliError(f"{target}: --blockwise writes zarr; name the output .zarr")
     _check_inside_ome_image(source, target)  # (the engine lists labels in its image's group)
     replay = recipe.get("blockwise", {})  # a recipe replays the same blocks and halo
