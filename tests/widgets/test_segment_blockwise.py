@@ -108,7 +108,7 @@ def test_cancel_keeps_blocks_and_run_resumes(
         widget.worker.yielded.connect(cancel_after_two)
     assert "Run again to resume" in widget.status_label.text()
     preview = viewer.layers[
-        "big labels (nuclei2d) (blocks so far)"
+        "big labels (nuclei2d, blocks so far)"
     ]  # kept: it shows the finished blocks
     assert not out.exists() and work_dir(out).is_dir()
 
@@ -138,7 +138,7 @@ def test_boundary_model_blockwise_shows_superpixels_then_the_same_cells_as_in_me
     viewer.layers.events.inserted.connect(lambda event: names.append(event.value.name))
     run_to_end(widget)
 
-    assert "em labels (em-membranes2d) (superpixels so far)" in names
+    assert "em labels (em-membranes2d, superpixels so far)" in names
     labels = np.asarray(viewer.layers["em labels (em-membranes2d)"].data)
     expected = segment(image, "em-membranes2d", "YX", tta=False)
     assert np.unique(expected).size > 30 and same_partition(expected, labels)
@@ -206,8 +206,8 @@ def test_in_memory_layer_cancelled_resumes_in_the_same_preview(
         widget.worker.yielded.connect(stop_there, Qt.ConnectionType.DirectConnection)
         widget.worker.yielded.connect(click_cancel)
     assert "finished blocks are kept" in said[0] and "tile" not in said[0]
-    assert "(shown in 'crop labels (nuclei2d) (blocks so far)')" in widget.status_label.text()
-    preview = viewer.layers["crop labels (nuclei2d) (blocks so far)"]
+    assert "(shown in 'crop labels (nuclei2d, blocks so far)')" in widget.status_label.text()
+    preview = viewer.layers["crop labels (nuclei2d, blocks so far)"]
     assert len(list((work_dir(out) / "blocks").glob("*.npz"))) == 2
 
     run_to_end(widget)
@@ -253,7 +253,7 @@ def test_in_memory_layer_with_other_pixels_starts_again_without_the_old_preview(
     image = nuclei_image[:128, :256].copy()  # two blocks of 128
     out = tmp_path / "crop_labels.zarr"
     layer = _stopped_after_one_block(viewer, widget, qtbot, image, out)
-    old_preview = viewer.layers["crop labels (nuclei2d) (blocks so far)"]
+    old_preview = viewer.layers["crop labels (nuclei2d, blocks so far)"]
     assert len(list((work_dir(out) / "blocks").glob("*.npz"))) == 1
 
     layer.data = image[:, ::-1].copy()  # processed again: other pixels, the same name
@@ -287,13 +287,13 @@ def test_a_run_refused_for_other_settings_marks_the_kept_preview_as_the_earlier_
     image = nuclei_image[:128, :256].copy()  # two blocks of 128
     out = tmp_path / "crop_labels.zarr"
     _stopped_after_one_block(viewer, widget, qtbot, image, out, tta=False)
-    preview = viewer.layers["crop labels (nuclei2d) (blocks so far)"]
+    preview = viewer.layers["crop labels (nuclei2d, blocks so far)"]
     shown = np.asarray(preview.data).copy()
     assert shown.max() > 0
 
     widget.tta_checkbox.setChecked(True)  # another setting: the engine refuses the run
     run_to_end(widget)
-    name = "crop labels (nuclei2d) (blocks so far, earlier settings)"
+    name = "crop labels (nuclei2d, blocks so far, earlier settings)"
     assert preview in viewer.layers and preview.name == name
     np.testing.assert_array_equal(np.asarray(preview.data), shown)  # the blocks are kept
     status = widget.status_label.text()
@@ -308,7 +308,7 @@ def test_a_run_refused_for_other_settings_marks_the_kept_preview_as_the_earlier_
     preview.events.name.connect(lambda event: names.append(preview.name))
     run_to_end(widget)
     assert "(2 blocks, 1 block resumed)" in widget.status_label.text()
-    assert names[0] == "crop labels (nuclei2d) (blocks so far)"  # this run's blocks again
+    assert names[0] == "crop labels (nuclei2d, blocks so far)"  # this run's blocks again
     assert viewer.layers["crop labels (nuclei2d)"] is preview and len(viewer.layers) == 2
 
 

@@ -25,6 +25,7 @@ __all__ = [
     "folder_problem",
     "is_large",
     "kept_work",
+    "preview_name",
 ]
 
 #: layers bigger than this (all axes together) default to blockwise mode, lazy or not: the
@@ -155,6 +156,22 @@ def _open_labels(path: Path):
     return node if hasattr(node, "shape") else node["0"]
 
 
+def preview_name(name: str, superpixels: bool = False) -> str:
+    """The name of the preview of the blockwise result ``name`` while its blocks finish: the
+    note joins the brackets that name the model (:func:`._segment_outputs.result_name`), one
+    pair of brackets, not two.
+
+    >>> preview_name("nuclei labels (nuclei2d)"), preview_name("em labels (em2d)", True)
+    ('nuclei labels (nuclei2d, blocks so far)', 'em labels (em2d, superpixels so far)')
+    >>> preview_name("nuclei labels")
+    'nuclei labels (blocks so far)'
+    """
+    note = f"{'superpixels' if superpixels else 'blocks'} so far"
+    if name.endswith(")") and "(" in name:
+        return f"{name[:-1]}, {note})"
+    return f"{name} ({note})"
+
+
 class BlockwisePreview:
     """A labels layer showing a blockwise run: provisional block labels as blocks finish
     (IDs are local to each block until stitching; with ``superpixels``, as for the boundary
@@ -188,7 +205,7 @@ class BlockwisePreview:
             options = {**self.options, "metadata": {PREVIEW_KEY: str(self.out)}}
             self.layer = self.viewer.add_labels(
                 _open_labels(provisional),
-                name=f"{self.name} ({'superpixels' if self.superpixels else 'blocks'} so far)",
+                name=preview_name(self.name, self.superpixels),
                 **options,
             )
         elif not self.opened:  # a kept preview: its array may be an earlier run's, deleted
