@@ -1,15 +1,19 @@
 """Export into a folder names the files after the layer: a layer name is one file name there,
-never a path (one with a '/', '..' or a leading '/' writes nowhere else), and every refusal
-says why in the status line too."""
+never a path (one with a '/', '..' or a leading '/' writes nowhere else), and one that a shell
+script or a Fiji macro takes unquoted (no spaces nor brackets: Segment's "nuclei labels
+(nuclei2d)" gives nuclei_labels_nuclei2d.tif); a name typed in Save as is kept as typed; every
+refusal says why in the status line too."""
 
 from __future__ import annotations
 
 import doctest
+import json
 from pathlib import Path
 
 import pytest
 
 from tessella._widgets import _export_outputs, _export_write
+from tessella._widgets._segment_outputs import result_name
 from tessella._widgets.export import ExportWidget
 from tessella.engine.io import read_image
 from tests.widgets.helpers import proposed_save_names, said
@@ -40,37 +44,53 @@ def _files(folder: Path) -> list[str]:
 @pytest.mark.parametrize(
     ("layer_name", "slash", "file_name", "why"),
     [
-        ("../escaped", "/", "___escaped", "hold '/' nor start with '.'"),
-        ("../escaped", "", "___escaped", "hold '/' nor start with '.'"),
-        ("{tmp}/abs_escaped", "/", "{tmp_}_abs_escaped", "hold '/'"),
-        ("{tmp}/abs_escaped", "", "{tmp_}_abs_escaped", "hold '/'"),
-        ("cells/v2", "/", "cells_v2", "hold '/'"),  # no folder "cells" made
-        ("deep/er/x", "", "deep_er_x", "hold '/'"),  # no refusal about a folder "deep"
-        ("day 1/well A", "/", "day 1_well A", "hold '/'"),
+        ("../escaped", "/", "escaped", "a file name cannot hold '/' nor start with '.'"),
+        ("../escaped", "", "escaped", "a file name cannot hold '/' nor start with '.'"),
+        ("{tmp}/abs_escaped", "/", "{tmp_}_abs_escaped", "a file name cannot hold '/'"),
+        ("{tmp}/abs_escaped", "", "{tmp_}_abs_escaped", "a file name cannot hold '/'"),
+        ("cells/v2", "/", "cells_v2", "a file name cannot hold '/'"),  # no folder "cells"
+        ("deep/er/x", "", "deep_er_x", "a file name cannot hold '/'"),  # no folder "deep"
+        (
+            "day 1/well A",
+            "/",
+            "day_1_well_A",
+            "a file name cannot hold '/'; ' ' made '_' for scripts",
+        ),
         (
             'a:b*c?<d>|"e"\\f',
             "",
-            "a_b_c__d___e__f",
-            "hold '\"', '*', ':', '<', '>', '?', '\\\\', '|'",
+            "a_b_c_d_e_f",
+            "a file name cannot hold '\"', '*', ':', '<', '>', '?', '\\\\', '|'",
         ),
-        ("tab\tname", "/", "tab_name", "hold '\\t'"),
-        (".hidden", "", "_hidden", "start with '.'"),
-        ("CON", "/", "CON_", "be the Windows device CON"),  # no file on Windows
-        ("nul.v2", "", "nul_.v2", "be the Windows device NUL"),
-        ("com\u00b9", "/", "com\u00b9_", "be the Windows device COM\u00b9"),
-        ("conout$", "", "conout$_", "be the Windows device CONOUT$"),
+        ("tab\tname", "/", "tab_name", "a file name cannot hold '\\t'"),
+        (".hidden", "", "hidden", "a file name cannot start with '.'"),
+        ("CON", "/", "CON_", "a file name cannot be the Windows device CON"),  # no file there
+        ("nul.v2", "", "nul_.v2", "a file name cannot be the Windows device NUL"),
+        ("com\u00b9", "/", "com\u00b9_", "a file name cannot be the Windows device COM\u00b9"),
+        ("conout$", "", "conout", "'$' made '_' for scripts"),  # (no longer a device name)
+        ("E03 labels (worms2d)", "/", "E03_labels_worms2d", "' ', '(', ')' made '_' for scripts"),
+        (
+            "stack labels (nuclei2d, TYX)",
+            "",
+            "stack_labels_nuclei2d_TYX",
+            "' ', '(', ')', ',' made '_' for scripts",
+        ),
+        ("Zellkerne (Wölfe)", "/", "Zellkerne_Wölfe", "' ', '(', ')' made '_' for scripts"),
+        ("_x__y.", "", "x_y", "trimmed for scripts"),
     ],
 )
 def test_a_layer_name_is_one_file_name_inside_the_chosen_folder(
     exporter, tmp_path, errors, nuclei_sample, layer_name, file_name, why, slash
 ):
     """Save as an existing folder (typed with or without the slash): the files are named
-    after the layer, each character a file name cannot hold (a path separator, one Windows
-    forbids, a control character) and a leading '.' made '_', always in that folder, and
-    the status line says which name the files got."""
+    after the layer, each run of characters a file name cannot hold (a path separator, one
+    Windows forbids, a control character) or a script would need quoted (spaces, brackets,
+    other punctuation) made one '_', none at either end nor a leading '.', letters of any
+    script kept, always in that folder, and the status line says which name the files got
+    and why."""
     _viewer, widget, layer = exporter
     layer_name = layer_name.format(tmp=tmp_path)
-    file_name = file_name.format(tmp_=str(tmp_path).replace("/", "_"))
+    file_name = file_name.format(tmp_=str(tmp_path).replace("/", "_").lstrip("_"))
     layer.name = layer_name
     folder = tmp_path / "exp" / "inner"
     folder.mkdir(parents=True)
@@ -87,7 +107,7 @@ def test_a_layer_name_is_one_file_name_inside_the_chosen_folder(
     status = widget.status_label.text()
     assert status.startswith(f"Wrote {file_name}.tif, {file_name}.csv (")
     assert f"to {folder}; named '{file_name}' after the layer '{layer_name}' " in status
-    assert f"(a file name cannot {why})" in status
+    assert f"'{layer_name}' ({why})" in status
 
 
 def test_a_base_name_typed_in_save_as_is_kept_and_a_plain_layer_name_not_noted(
@@ -102,11 +122,59 @@ def test_a_base_name_typed_in_save_as_is_kept_and_a_plain_layer_name_not_noted(
     assert widget.export() == [tmp_path / "a:b.tif", tmp_path / "a:b.csv"]
     assert f"to {tmp_path}; named" not in widget.status_label.text()
 
-    layer.name = "nuclei [1]"
+    widget.path_edit.setText(f"{tmp_path}/E03 labels (worms2d)")  # typed: kept so
+    assert widget.export() == [
+        tmp_path / "E03 labels (worms2d).tif",
+        tmp_path / "E03 labels (worms2d).csv",
+    ]
+    assert f"to {tmp_path}; named" not in widget.status_label.text()
+
+    layer.name = "Zellkerne_ü-v2.1+"
     widget.path_edit.setText(f"{tmp_path}/")
-    assert [p.name for p in widget.export()] == ["nuclei [1].tif", "nuclei [1].csv"]
+    assert [p.name for p in widget.export()] == ["Zellkerne_ü-v2.1+.tif", "Zellkerne_ü-v2.1+.csv"]
     assert f"to {tmp_path}; named" not in widget.status_label.text()
     assert errors == []
+
+
+def test_segment_s_result_exports_into_a_folder_under_a_name_for_scripts(
+    make_napari_viewer, nuclei_sample, tmp_path, errors, monkeypatch
+):
+    """Segment's result "nuclei labels (nuclei2d)" (its recipe in its metadata, as Segment
+    leaves it) exported into a folder: every file is named nuclei_labels_nuclei2d.*, which a
+    shell script or a Fiji macro takes unquoted, the recipe lists them so, the labels read
+    back equal, and Browse proposes the same name in the home folder."""
+    image, labels = nuclei_sample
+    viewer = make_napari_viewer()
+    source = viewer.add_image(image, name="nuclei", scale=(0.5, 0.5))
+    name = result_name("nuclei", "labels", "nuclei2d")
+    recipe = {"model": "nuclei2d", "params": {"min_size": 20}, "axes": "YX"}
+    metadata = {"tessella_source": "nuclei", "tessella_source_id": source.unique_id}
+    viewer.add_labels(
+        labels, name=name, scale=(0.5, 0.5), metadata={**metadata, "tessella_recipe": recipe}
+    )
+    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Export")
+    widget.labels_combo.setCurrentIndex(widget.labels_combo.findText(name))
+    for box in (widget.tiff_checkbox, widget.zarr_checkbox, widget.csv_checkbox):
+        box.setChecked(True)
+    assert widget.recipe_checkbox.isEnabled() and widget.recipe_checkbox.isChecked()
+    proposed = proposed_save_names(monkeypatch, _export_outputs)
+    widget.browse_button.click()
+    assert proposed == [str(Path.home() / "nuclei_labels_nuclei2d")]
+
+    widget.path_edit.setText(f"{tmp_path}/")
+    written = widget.export()
+
+    assert errors == []
+    stem = "nuclei_labels_nuclei2d"
+    suffixes = [".tif", ".zarr", ".csv", ".recipe.json"]
+    assert written == [tmp_path / f"{stem}{suffix}" for suffix in suffixes]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in written)
+    assert (read_image(tmp_path / f"{stem}.tif").data == labels).all()
+    exported = json.loads((tmp_path / f"{stem}.recipe.json").read_text())["exported"]
+    assert exported == {"tiff": f"{stem}.tif", "zarr": f"{stem}.zarr", "csv": f"{stem}.csv"}
+    status = widget.status_label.text()
+    assert status.startswith(f"Wrote {stem}.tif, {stem}.zarr, {stem}.csv (")
+    assert f"; named '{stem}' after the layer '{name}' (' ', '(', ')' made '_'" in status
 
 
 def test_browse_proposes_a_file_in_the_home_folder(exporter, monkeypatch):
@@ -118,11 +186,7 @@ def test_browse_proposes_a_file_in_the_home_folder(exporter, monkeypatch):
         layer.name = name
         widget.browse_button.click()
     home = Path.home()
-    assert proposed == [
-        str(home / "___.._etc_cells"),
-        str(home / "_tmp_cells"),
-        str(home / "DAPI_GFP"),
-    ]
+    assert proposed == [str(home / "etc_cells"), str(home / "tmp_cells"), str(home / "DAPI_GFP")]
     assert widget.path_edit.text() == ""  # (the dialog was cancelled)
 
 

@@ -239,7 +239,7 @@ def test_a_path_ending_in_a_slash_makes_that_one_folder(exporter, tmp_path, erro
     written = widget.export()
 
     assert {p.parent for p in written} == {tmp_path / "new"} and len(written) == 4
-    assert widget.status_label.text().startswith("Wrote nuclei labels.tif")
+    assert widget.status_label.text().startswith("Wrote nuclei_labels.tif")
     assert f"to {tmp_path / 'new'} (a new folder)" in widget.status_label.text()
     assert errors == []
 

@@ -5,6 +5,8 @@ folder made for them) and the recipe written beside the labels (the choosing of
 from __future__ import annotations
 
 import os
+import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +28,7 @@ __all__ = [
     "file_name",
     "folder_to_make",
     "names_a_folder",
+    "proposed_name",
     "renaming",
 ]
 
@@ -87,27 +90,69 @@ def file_name(name: str) -> str:
     return safe
 
 
+def _plain(char: str) -> bool:
+    """Whether a proposed file name keeps ``char`` (:func:`proposed_name`): a letter or digit
+    of any script (with its accents), ``_``, ``-``, ``.`` or ``+``; not a space, a bracket
+    or other punctuation that a shell command or a Fiji macro would need quoted."""
+    return char.isalnum() or char in "_-.+" or unicodedata.category(char).startswith("M")
+
+
+def proposed_name(name: str) -> str:
+    """The file name Export proposes for outputs named after the layer ``name`` (before
+    their suffixes), one that a shell script or a Fiji macro takes unquoted: each run of
+    other characters than :func:`_plain` ones (spaces, brackets, commas, path separators,
+    what Windows forbids) becomes one ``_``, with no ``_`` nor ``.`` at either end (``..``
+    names the folder above; a name starting with ``.`` is hidden), and the rules of
+    :func:`file_name` (a Windows device name gets a ``_`` after it). A name the user types
+    in *Save as* is never changed (:func:`base_path`).
+
+    >>> proposed_name("E03 labels (worms2d)"), proposed_name("stack labels (nuclei2d, TYX)")
+    ('E03_labels_worms2d', 'stack_labels_nuclei2d_TYX')
+    >>> proposed_name("../up"), proposed_name("Zellkerne (Wurzel ü)"), proposed_name("a:b*c?")
+    ('up', 'Zellkerne_Wurzel_ü', 'a_b_c')
+    >>> proposed_name("CON"), proposed_name("nul.v2"), proposed_name(" ( ) "), proposed_name("x.")
+    ('CON_', 'nul_.v2', 'labels', 'x')
+    """
+    return file_name(_for_scripts(name))
+
+
+def _for_scripts(name: str) -> str:
+    """``name`` with each run of characters not :func:`_plain` one ``_``, and no ``_`` nor
+    ``.`` at either end (``"labels"`` when nothing is left)."""
+    safe = re.sub(r"_+", "_", "".join(char if _plain(char) else "_" for char in name))
+    return safe.strip("._") or "labels"
+
+
 def renaming(name: str) -> str:
     """What the status line says when outputs named after the layer ``name`` are named
-    otherwise (:func:`file_name`); "" when they have its name.
+    otherwise (:func:`proposed_name`); "" when they have its name.
 
     >>> renaming("cells/v2")
     "named 'cells_v2' after the layer 'cells/v2' (a file name cannot hold '/')"
+    >>> renaming("E03 (worms)")
+    "named 'E03_worms' after the layer 'E03 (worms)' (' ', '(', ')' made '_' for scripts)"
     >>> renaming("nuclei")
     ''
     """
-    safe = file_name(name)
+    safe = proposed_name(name)
     if safe == name:
         return ""
     if not name:
         return f"named '{safe}' (the layer has no name)"
     held = sorted({char for char in name if char in NOT_IN_FILE_NAMES})
-    why = [f"hold {', '.join(repr(char) for char in held)}"] if held else []
+    cannot = [f"hold {', '.join(repr(char) for char in held)}"] if held else []
     if name.startswith("."):
-        why.append("start with '.'")
-    if _windows_device(name):
-        why.append(f"be the Windows device {name.split('.', 1)[0].rstrip(' ').upper()}")
-    return f"named '{safe}' after the layer '{name}' (a file name cannot {' nor '.join(why)})"
+        cannot.append("start with '.'")
+    plain = _for_scripts(name)
+    if _windows_device(plain):  # ("conout$" gives "conout": no device)
+        cannot.append(f"be the Windows device {plain.split('.', 1)[0].upper()}")
+    why = [f"a file name cannot {' nor '.join(cannot)}"] if cannot else []
+    quoted = sorted({char for char in name if not _plain(char) and char not in held})
+    if quoted:
+        why.append(f"{', '.join(repr(char) for char in quoted)} made '_' for scripts")
+    if not why:  # ("_x_", "x.": only the ends trimmed, "a__b": a run of "_" made one)
+        why.append("trimmed for scripts")
+    return f"named '{safe}' after the layer '{name}' ({'; '.join(why)})"
 
 
 def names_a_folder(text: str) -> bool:
@@ -134,17 +179,18 @@ def _without_suffix(stem: str) -> str:
 def base_path(text: str, name: str = "labels") -> Path | None:
     """The base the outputs are named after: ``~`` expanded, an output suffix dropped; a
     folder (one that exists, or text ending in a slash) holds them, named after the layer
-    ``name`` made a single file name (:func:`file_name`), so they never go elsewhere.
+    ``name`` made a single file name (:func:`proposed_name`), so they never go elsewhere; a
+    base name typed is kept as typed.
 
-    >>> base_path("/data/exports/", "../cells/v2").name
-    '___cells_v2'
+    >>> base_path("/data/exports/", "../cells/v2").name, base_path("/data/a (b).tif").name
+    ('cells_v2', 'a (b)')
     """
     text = text.strip()
     if not text:
         return None
     path = Path(text).expanduser()
     if names_a_folder(text):
-        return path / file_name(name)
+        return path / proposed_name(name)
     stem = _without_suffix(path.name)
     return path.with_name(stem) if stem != path.name else path
 
@@ -324,8 +370,8 @@ class ExportOutputs:
 
     def _default_base(self) -> str:
         layer = self.labels_layer
-        home = Path.home()  # (a layer name is never a path: file_name)
-        return str(home / file_name(layer.name)) if layer is not None else str(home)
+        home = Path.home()  # (a layer name is never a path: proposed_name)
+        return str(home / proposed_name(layer.name)) if layer is not None else str(home)
 
     def outputs(self) -> list[_Output]:
         """The files the current settings write (the recipe only when the layer has one)."""
