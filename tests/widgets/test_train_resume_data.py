@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import tifffile
 
 import tessella._widgets._train_starting as starting_module
@@ -186,3 +187,32 @@ def test_the_status_line_says_what_train_trains_on(viewer_models, qtbot, monkeyp
         started
     )
     assert (img, gt) == (viewer.layers["img"], viewer.layers["gt"])
+
+
+def test_images_whose_channels_are_averaged_are_named(
+    viewer_models, qtbot, monkeypatch, tmp_path, nuclei_sample
+):
+    """A colour image in a training folder (or an RGB layer) was trained on, its channels
+    averaged into the model's one, without a word; Segment says it of the image it runs on."""
+    viewer, _models = viewer_models
+    folder = _folder(tmp_path / "rgb", nuclei_sample, [(0, 0), (0, 200), (200, 0)])
+    grey = tifffile.imread(folder / "images" / "n0_200.tif").astype(np.float32)
+    colour = np.stack([grey, 0.7 * grey, 255 - grey], -1).clip(0, 255).astype(np.uint8)
+    tifffile.imwrite(folder / "images" / "n0_200.tif", colour, photometric="rgb")
+    monkeypatch.setattr(starting_module, "_train", _recording([]))
+    train = train_panel(viewer)
+    choose_base(train, NEW + "embedding")
+    train.folder_edit.setText(str(folder))
+    with qtbot.waitSignal(train.run_finished, timeout=30_000):
+        assert train.start(), train.status_label.text()
+        folder_status = train.status_label.text()
+    averaged = "its channels are averaged into the one channel the model reads."
+    assert folder_status.endswith(f" 1 image in colour or with channels (n0_200.tif): {averaged}")
+
+    train.folder_edit.setText("")
+    labels = tifffile.imread(folder / "masks" / "n0_200.tif")
+    train.add_pair(viewer.add_image(colour, name="he"), viewer.add_labels(labels, name="he gt"))
+    with qtbot.waitSignal(train.run_finished, timeout=30_000):
+        assert train.start(), train.status_label.text()
+        layers_status = train.status_label.text()
+    assert layers_status.endswith(f" 1 image in colour or with channels ('he'): {averaged}")

@@ -14,6 +14,7 @@ from ._words import counted
 
 __all__ = [
     "as_different",
+    "channels_in_words",
     "refuse_missing_layers",
     "refuse_other_data",
     "refuse_unwritable",
@@ -67,6 +68,31 @@ def refuse_other_data(name: str, recorded: tuple[str, str], folder: str, layers:
 
 def _resolved(folder: str) -> Path:
     return Path(folder).expanduser().resolve()
+
+
+def channels_in_words(samples, pairs) -> str:
+    """What the status line says of images whose channels are averaged into the one channel
+    a Train model reads: a Folder's colour images (by file), the image layers in colour or
+    with a channel axis (by name); "" where there are none."""
+    if pairs:
+        from .segment import guess_layer_axes
+
+        names = [
+            f"'{image.name}'"
+            for image, _labels in pairs
+            if getattr(image, "rgb", False) or "C" in guess_layer_axes(image)
+        ]
+    else:
+        names = [s.name for s in samples if getattr(s, "colour", False)]
+    names = list(dict.fromkeys(names))
+    if not names:
+        return ""
+    shown = ", ".join(names[:3]) + (", …" if len(names) > 3 else "")
+    its = "its channels are" if len(names) == 1 else "their channels are"
+    return (
+        f" {counted(len(names), 'image')} in colour or with channels ({shown}): {its} "
+        "averaged into the one channel the model reads."
+    )
 
 
 def samples_in_words(samples) -> str:

@@ -13,6 +13,7 @@ from ._layers import find_layer
 from ._train_data import HOLDOUT_FRACTION, NEW, _selectors, layer_samples
 from ._train_notices import show_error, show_info, show_warning
 from ._train_requests import (
+    channels_in_words,
     refuse_missing_layers,
     refuse_other_data,
     refuse_unwritable,
@@ -133,6 +134,7 @@ class TrainStarting:
                     said += list(dict.fromkeys(str(w.message) for w in caught))
                     for message in said:
                         show_warning(f"Train: {message}")
+            channels = channels_in_words(samples, pairs)  # (the hold-out's are among them)
             if ignore_label is not None:  # checked here, before a worker starts
                 with caught_warnings_of_this_thread(UserWarning) as caught:
                     marked = apply_ignore_label(samples, ignore_label, bool(folder) and overlapping)
@@ -256,6 +258,7 @@ class TrainStarting:
                 if same
                 else f"holding out {samples_in_words(held)}: {', '.join(held_out)}…"
             )
+            + channels
             + (f" Warned: {'; '.join(said)}." if said else "")
         )
         self.worker = worker
