@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from napari.layers import Labels
 from napari.utils.notifications import show_info
-from qtpy.QtCore import Qt, Signal
+from qtpy.QtCore import QSize, Qt, Signal
 from qtpy.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -37,6 +37,7 @@ from qtpy.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QSpinBox,
     QTableWidget,
@@ -47,6 +48,7 @@ from superqt.utils import FunctionWorker
 from ._correct_edits import _history_length, being_widened
 from ._evaluate_errors import EvaluateErrors
 from ._evaluate_kinds import GUESS_SAMPLE_PIXELS, GUESS_SYNC_PIXELS, TRUTH_KINDS, EvaluateKinds
+from ._evaluate_picks import EvaluatePicks
 from ._evaluate_run import ERRORS_KEY, SCORE_ROWS, SYNC_MAX_PIXELS, EvaluateRun, _Run
 from ._evaluate_run import _frame_axis as _frame_axis  # tests import it from here
 from ._labels_states import tool_is_writing
@@ -68,7 +70,8 @@ __all__ = [
 ]
 
 COUNT_COLUMNS = ("Predicted", "Truth", "TP", "FP", "FN")
-_TRUTH_WORDS = ("truth", "gt", "ground", "annot", "mask", "manual")
+#: the AP plot's height (LinePlot's own minimum, 170, is more than make run's layout spares)
+PLOT_HEIGHT = 130
 _KIND_TIP = (
     "What the ground-truth layer holds, as `tessella evaluate` flags say it:\n"
     "instances: each object its own ID;\n"
@@ -89,11 +92,6 @@ _ANNOTATED_TIP = (
     "frames and slices); on other labels it scores the frames holding an object, along the "
     "first axis\n(a frame annotated as holding no cells is then left out too)"
 )
-
-
-def _looks_like_truth(name: str) -> bool:
-    words = name.lower().replace("_", " ").replace("-", " ").split()
-    return any(word.startswith(_TRUTH_WORDS) for word in words)
 
 
 def _companion_ids(viewer, labels: list[Labels]) -> set:
@@ -131,7 +129,12 @@ def _read_only_table(rows: int, columns: int) -> QTableWidget:
     table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
     table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
     table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-    table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    row_header = table.verticalHeader()
+    row_header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    # rows as tall as their text (Qt's default, about 30 px, made the scores table 172 px:
+    # in make run's layout it was cut after Recall, the plot below the fold)
+    row_header.setMinimumSectionSize(1)
+    row_header.setDefaultSectionSize(table.fontMetrics().height() + 6)
     table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     height = table.horizontalHeader().sizeHint().height() + table.verticalHeader().length()
@@ -139,7 +142,9 @@ def _read_only_table(rows: int, columns: int) -> QTableWidget:
     return table
 
 
-class EvaluateWidget(EvaluateKinds, EvaluateRun, EvaluateErrors, LayerWatcher, QWidget):
+class EvaluateWidget(
+    EvaluateKinds, EvaluateRun, EvaluateErrors, EvaluatePicks, LayerWatcher, QWidget
+):
     """Score a predicted labels layer against a ground-truth labels layer.
 
     The scores table holds AP, precision, recall and F1 at IoU 0.5 to 0.9 and avS (mean AP),
@@ -242,11 +247,13 @@ class EvaluateWidget(EvaluateKinds, EvaluateRun, EvaluateErrors, LayerWatcher, Q
         self.counts_table.setHorizontalHeaderLabels(list(COUNT_COLUMNS))
         self.counts_table.verticalHeader().hide()
         self.counts_label = _wrapped_label()
-        # at its smallest height: in a 1500 x 1000 window, under a guess's six-line note, the
-        # body then fits the dock (at 200 it scrolled, the plot's x axis below the fold)
-        self.plot = LinePlot(
-            "IoU threshold", "AP", x_range=(0.5, 1.0), y_range=(0.0, 1.0), height=170
-        )
+        # short: in a 1500 x 1000 window, under a guess's six-line note, the body then fits
+        # the dock (at 200 it scrolled, the plot's x axis below the fold); in make run's
+        # 1600 x 1000 layout (Evaluate a tab below Segment) the scores, counts and plot then
+        # fit the body's view together, which an evaluation scrolls to (_show_results)
+        self.plot = LinePlot("IoU threshold", "AP", x_range=(0.5, 1.0), y_range=(0.0, 1.0))
+        self.plot.setMinimumHeight(PLOT_HEIGHT)
+        self.plot.sizeHint = lambda: QSize(320, PLOT_HEIGHT)  # type: ignore[method-assign]
 
         form = QFormLayout()
         form.addRow("Prediction", self.pred_combo)
@@ -255,9 +262,13 @@ class EvaluateWidget(EvaluateKinds, EvaluateRun, EvaluateErrors, LayerWatcher, Q
         form.addRow(self.kind_label)
         form.addRow("Matched at IoU ≥", self.threshold_spin)
         form.addRow("Unannotated label", self.ignore_spin)
-        form.addRow(self.annotated_checkbox)
-        form.addRow(self.errors_checkbox)
+        checkboxes = QHBoxLayout()  # (one row: the results need the height)
+        checkboxes.addWidget(self.annotated_checkbox)
+        checkboxes.addWidget(self.errors_checkbox)
+        checkboxes.addStretch(1)
+        form.addRow(checkboxes)
         layout, footer = panel_layout(self)  # the options and scores scroll
+        self._body = layout.parentWidget()
         buttons = QHBoxLayout()
         buttons.addWidget(self.evaluate_button)
         buttons.addWidget(self.cancel_button)
@@ -265,7 +276,8 @@ class EvaluateWidget(EvaluateKinds, EvaluateRun, EvaluateErrors, LayerWatcher, Q
         footer.addWidget(self.progress_bar)
         footer.addWidget(self.status_label)
         layout.addLayout(form)
-        layout.addWidget(QLabel("Scores by IoU threshold"))
+        self._results_caption = QLabel("Scores by IoU threshold")
+        layout.addWidget(self._results_caption)
         layout.addWidget(self.scores_table)
         layout.addWidget(self.iou_label)
         layout.addWidget(self.counts_label)
@@ -280,6 +292,7 @@ class EvaluateWidget(EvaluateKinds, EvaluateRun, EvaluateErrors, LayerWatcher, Q
         self.truth_combo.currentIndexChanged.connect(self._on_truth_changed)
         self.kind_combo.activated.connect(self._on_kind_chosen)
         self.errors_checkbox.toggled.connect(self._on_show_errors_toggled)
+        self._init_picks()
         self._watch_layers()
         self._refresh_layers()
 
@@ -303,32 +316,23 @@ class EvaluateWidget(EvaluateKinds, EvaluateRun, EvaluateErrors, LayerWatcher, Q
         ]
 
     def _refresh_layers(self, event=None) -> None:
-        """List the labels layers (not error maps); a new choice avoids scoring a layer by
-        itself and a result's own companion layers ("overlaps"), preferring a name like
-        "ground truth" for the truth. A ground truth chosen by hand is kept."""
+        """List the labels layers (not error maps) and choose the pair
+        (:class:`._evaluate_picks.EvaluatePicks`): the newest result as the prediction,
+        unless one was chosen by hand since; a ground truth that fits it, never the
+        prediction itself or a result's companion layers ("overlaps"). A ground truth chosen
+        by hand is kept while it fits the prediction."""
         labels = self._labels_layers()
         companions = _companion_ids(self.viewer, labels)
-        changed = fill_layer_combo(self.pred_combo, self.viewer, labels)
-        same = self.pred_combo.currentData() == self.truth_combo.currentData()
-        if changed or same:  # a layer scored by itself is never kept as a choice
-            layer = self.prediction_layer
-            others = [
-                other
-                for other in labels
-                if not _looks_like_truth(other.name) and other.unique_id not in companions
-            ]
-            if (
-                layer is not None
-                and others
-                and (_looks_like_truth(layer.name) or layer.unique_id in companions)
-            ):
-                self._pick(self.pred_combo, others[0])
+        fill_layer_combo(self.pred_combo, self.viewer, labels)
+        chosen = self._default_prediction(labels, companions)
+        if chosen is not None and chosen.unique_id != self.pred_combo.currentData():
+            self._pick(self.pred_combo, chosen)
         if fill_layer_combo(self.truth_combo, self.viewer, labels):
             self._truth_by_hand = False  # the layer chosen by hand is gone
-        if (
-            not self._truth_by_hand
-            or self.truth_combo.currentData() == self.pred_combo.currentData()
-        ):
+        if self._truth_kept():
+            self._truth_for = self.pred_combo.currentData()
+            self._check_fit()
+        else:
             self._pick_truth(labels, companions)
         self._guess_kind()
         self._sync_annotated()
@@ -340,30 +344,14 @@ class EvaluateWidget(EvaluateKinds, EvaluateRun, EvaluateErrors, LayerWatcher, Q
         finally:
             self._picking = False
 
-    def _pick_truth(self, labels: list[Labels], companions: set) -> None:
-        """Choose the likeliest ground truth of the prediction: another layer, a name like
-        "ground truth" first, never a companion of a result (none chosen when only those
-        are left)."""
-        pred_id = self.pred_combo.currentData()
-        others = [other for other in labels if other.unique_id != pred_id]
-        candidates = [other for other in others if other.unique_id not in companions]
-        candidates.sort(key=lambda other: not _looks_like_truth(other.name))
-        if candidates:
-            self._pick(self.truth_combo, candidates[0])
-        elif others:
-            self._picking = True
-            try:
-                self.truth_combo.setCurrentIndex(-1)
-            finally:
-                self._picking = False
-
     def _on_prediction_changed(self, _index: int) -> None:
         if self._picking:
             return
-        if (
-            not self._truth_by_hand
-            or self.truth_combo.currentData() == self.pred_combo.currentData()
-        ):
+        self._prediction_by_hand()
+        if self._truth_kept():
+            self._truth_for = self.pred_combo.currentData()
+            self._check_fit()
+        else:
             labels = self._labels_layers()
             self._pick_truth(labels, _companion_ids(self.viewer, labels))
         self._guess_kind()
@@ -373,6 +361,8 @@ class EvaluateWidget(EvaluateKinds, EvaluateRun, EvaluateErrors, LayerWatcher, Q
         if self._picking:
             return
         self._truth_by_hand = self.truth_combo.currentData() is not None
+        self._truth_for = self.pred_combo.currentData()
+        self._check_fit()
         self._guess_kind()
         self._sync_annotated()
 
@@ -541,6 +531,23 @@ class EvaluateWidget(EvaluateKinds, EvaluateRun, EvaluateErrors, LayerWatcher, Q
         if self._run is not None and self._run is self._closed_run:
             return  # finished as the panel closed: nobody asked for it any more
         super()._on_returned(result)
+        self._show_results()
+
+    def _show_results(self) -> None:
+        """Scroll the body to the scores, counts and AP plot just shown, where they are out of
+        its view (a short dock: make run's layout gives Evaluate about 390 px): the plot's
+        bottom, then the caption above the scores, in view; the options scroll up out of it
+        (the Evaluate button and the status line stay, below the body)."""
+        scroll = self._body.parentWidget()
+        while scroll is not None and not isinstance(scroll, QScrollArea):
+            scroll = scroll.parentWidget()
+        if scroll is None:
+            return
+        layout = self._body.layout()
+        if layout is not None:
+            layout.activate()
+        scroll.ensureWidgetVisible(self.plot, 0, 0)
+        scroll.ensureWidgetVisible(self._results_caption, 0, 0)
 
     def _on_errored(self, exc: Exception) -> None:
         if self._run is not None and self._run is self._closed_run:
