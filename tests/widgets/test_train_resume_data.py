@@ -216,3 +216,31 @@ def test_images_whose_channels_are_averaged_are_named(
         assert train.start(), train.status_label.text()
         layers_status = train.status_label.text()
     assert layers_status.endswith(f" 1 image in colour or with channels ('he'): {averaged}")
+
+
+def test_a_folder_run_recorded_by_an_earlier_panel_resumes_on_its_folder(
+    viewer_models, qtbot, monkeypatch, tmp_path, nuclei_sample
+):
+    """A card written before this fix says "napari layers: FOLDER" of a Folder run: Resume
+    in a new panel (the name typed) puts that folder in Folder and trains on it."""
+    from tessella.engine.train.data import load_pairs
+
+    _scored_zero(monkeypatch)
+    viewer, models = viewer_models
+    folder = _folder(tmp_path / "mydata", nuclei_sample, [(0, 0), (0, 200), (200, 0)])
+    image, labels = _disks()
+    samples = load_pairs([image], [labels], "YX", 1, {"low": 1.0, "high": 99.8})
+    _stopped_run(models / "old", samples)
+    card = json.loads((models / "old" / "card.json").read_text())
+    card["training"]["config"]["data"] = f"napari layers: {folder}"  # as the panel wrote it
+    (models / "old" / "card.json").write_text(json.dumps(card))
+    configs: list = []
+    monkeypatch.setattr(starting_module, "_train", _recording(configs))
+    train = train_panel(viewer)
+    viewer.add_image(nuclei_sample[0], name="nuclei")  # what the combos would fall back to
+    viewer.add_labels(nuclei_sample[1], name="nuclei ground truth")
+    train.name_edit.setText("old")
+    with qtbot.waitSignal(train.run_finished, timeout=30_000):
+        assert train.resume(), train.status_label.text()
+    assert train.folder_edit.text() == str(folder)
+    assert Path(configs[-1][0].data) == folder
