@@ -117,6 +117,10 @@ class CorrectWidget(CorrectEdits, CorrectReview, LayerWatcher, QWidget):
         self._picking: Labels | None = None  # the layer whose clicks pick labels
         # the chosen layer, just removed: its name, and whether to warn (the user's layer)
         self._removed: tuple[str, bool] | None = None
+        # the ids of the layers the user chose in the Labels box or changed through this
+        # panel (an edit, Undo, Redo, Pick): their removal warns; the layer the box merely
+        # fell on (the active or first labels layer) goes quietly, in the status line
+        self._worked_on: set = set()
         self._batches = 0  # nested batches of layer changes under way (viewer.layers.clear())
 
         self.layer_combo = QComboBox()
@@ -212,7 +216,11 @@ class CorrectWidget(CorrectEdits, CorrectReview, LayerWatcher, QWidget):
         layout.addStretch(1)
         footer.addWidget(self.status_label)
 
-        self.layer_combo.currentIndexChanged.connect(self._on_layer_changed)
+        # (filling the box blocks its signals: this is a choice, the user's or a script's)
+        self.layer_combo.currentIndexChanged.connect(self._on_layer_chosen)
+        self.edited.connect(self._note_worked_on)
+        for button in (self.undo_button, self.redo_button, self.pick_button):
+            button.clicked.connect(self._note_worked_on)
         self.pick_button.toggled.connect(self._on_pick_toggled)
         self.all_frames_checkbox.toggled.connect(self._show_scope)
         self.merge_button.clicked.connect(self.merge)
@@ -290,9 +298,11 @@ class CorrectWidget(CorrectEdits, CorrectReview, LayerWatcher, QWidget):
 
     def _say_removed(self) -> None:
         """Say that the chosen layer was removed and which layer the next edit goes to (maybe
-        a ground truth). A warning only when the user removed the layer they were editing and
-        another is left; the status line alone when none is left (as when the viewer clears
-        or closes) and for Tessella's own layers (a blockwise preview, Evaluate's errors)."""
+        a ground truth). A warning only when the user removed the layer they were editing (one
+        they chose here or changed through this panel) and another is left; the status line
+        alone when none is left (as when the viewer clears or closes), for a layer the panel
+        had merely fallen on (a training pair's labels deleted by a user who never used
+        Correct) and for Tessella's own layers (a blockwise preview, Evaluate's errors)."""
         if self._removed is None:
             return
         (name, warn), self._removed = self._removed, None
@@ -317,8 +327,22 @@ class CorrectWidget(CorrectEdits, CorrectReview, LayerWatcher, QWidget):
         if layer is self._picking:
             self.pick_button.setChecked(False)
         # in a batch, the first: the layer the user was editing, not those chosen after it
+        worked_on = layer.unique_id in self._worked_on
+        self._worked_on.discard(layer.unique_id)
         if layer.unique_id == self.layer_combo.currentData() and self._removed is None:
-            self._removed = (layer.name, not _tessella_layer(layer))
+            self._removed = (layer.name, worked_on and not _tessella_layer(layer))
+
+    def _on_layer_chosen(self, index: int) -> None:
+        """A layer was chosen in the Labels box (filling it blocks its signals): the user's
+        layer from now on, whose removal warns."""
+        self._note_worked_on()
+        self._on_layer_changed(index)
+
+    def _note_worked_on(self, *_args) -> None:
+        """The chosen layer was chosen or changed through this panel (:attr:`_worked_on`)."""
+        layer_id = self.layer_combo.currentData()
+        if layer_id is not None:
+            self._worked_on.add(layer_id)
 
     def _on_layer_changed(self, index: int) -> None:
         self.pick_button.setChecked(False)
