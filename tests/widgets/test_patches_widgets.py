@@ -65,9 +65,10 @@ def test_overlaps_layer_shows_hidden_objects_and_follows_tune(
         tune.set_param("affinity_threshold", 0.05)
     qtbot.waitUntil(lambda: not tune.busy, timeout=30_000)
     assert len(np.unique(layer.data)) - 1 == 2
-    assert _results.companion_layer(viewer, layer, "overlaps") is None
-    assert "rods labels overlaps" not in [lyr.name for lyr in viewer.layers]
-    # back to the defaults (mutex watershed): the overlaps layer returns
+    # the overlaps layer stays, empty (it was removed, its display settings lost)
+    assert _results.companion_layer(viewer, layer, "overlaps") is overlaps
+    assert overlaps in viewer.layers and not overlaps.data.any()
+    # back to the defaults (mutex watershed): the overlaps layer fills again
     with qtbot.waitSignal(tune.update_finished, timeout=30_000):
         tune.set_param("mutex", True)
     qtbot.waitUntil(lambda: not tune.busy, timeout=30_000)
@@ -75,7 +76,8 @@ def test_overlaps_layer_shows_hidden_objects_and_follows_tune(
         tune.set_param("affinity_threshold", 0.5)
     qtbot.waitUntil(lambda: not tune.busy, timeout=30_000)
     assert len(np.unique(layer.data)) - 1 == 3
-    assert _results.companion_layer(viewer, layer, "overlaps") is not None
+    assert _results.companion_layer(viewer, layer, "overlaps") is overlaps
+    assert overlaps.data.any()
 
 
 def test_labels_segmented_again_after_a_removal_take_over_their_overlaps_layer(

@@ -130,7 +130,8 @@ def _place(layer, labels_layer) -> None:
 
 def _place_companion(viewer, labels_layer, kind, update, add):
     """Update the previous ``kind`` layer of ``labels_layer`` (or the one a removed labels
-    layer of its name left behind, shown again) or add one; None removes it."""
+    layer of its name left behind, shown again) or add one (``add`` None: none is added
+    where there is none yet); ``update`` None removes it."""
     _hide_companions(viewer)
     layer = companion_layer(viewer, labels_layer, kind)
     orphan = layer is None
@@ -145,6 +146,8 @@ def _place_companion(viewer, labels_layer, kind, update, add):
         if orphan:  # hidden when its labels left; a layer the user hid stays hidden
             layer.visible = True
         return layer
+    if add is None:
+        return None
     layer = add()
     _COMPANIONS[(_key(labels_layer), kind)] = layer.unique_id
     return layer
@@ -166,7 +169,11 @@ def overlap_labels(method, prediction, params, labels: np.ndarray) -> np.ndarray
 
 def show_overlaps(viewer, labels_layer: Layer, data: np.ndarray):
     """Show ``data`` (from :func:`overlap_labels`) in an "overlaps" labels layer beside
-    ``labels_layer`` (same IDs, so the same colours); removed when nothing overlaps."""
+    ``labels_layer`` (same IDs, so the same colours). Added when something overlaps; once
+    there it stays when nothing does, empty (all zeros), so the colours, opacity and
+    visibility the user gave it survive and it fills again when objects overlap again (it
+    was removed, blanking napari's layer controls where it was the selected layer); Export
+    and Evaluate find no hidden part in it, as where there is none."""
 
     def update(layer):
         layer.data = data
@@ -178,4 +185,4 @@ def show_overlaps(viewer, labels_layer: Layer, data: np.ndarray):
             data, name=f"{labels_layer.name} overlaps", opacity=0.6, **placement(labels_layer)
         )
 
-    return _place_companion(viewer, labels_layer, "overlaps", update if data.any() else None, add)
+    return _place_companion(viewer, labels_layer, "overlaps", update, add if data.any() else None)

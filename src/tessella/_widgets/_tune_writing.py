@@ -170,9 +170,10 @@ class TuneWriting:
         ms on the GUI thread (napari recolours every pixel), so the layer is left alone when
         its objects did not change, and otherwise only its pixels are rewritten: Tune never
         moves the labels nor changes their shape, so the layer stays where it is (setting
-        ``data`` or its placement would also recompute the viewer's extent)."""
+        ``data`` or its placement would also recompute the viewer's extent). Nothing
+        overlapping any more empties it (it stays, with the user's colours and opacity)."""
         shown = _results.companion_layer(self.viewer, layer, "overlaps")
-        if shown is None or not hidden.any():  # added, or removed: as Segment does
+        if shown is None:  # added where something overlaps, as Segment does
             _results.show_overlaps(self.viewer, layer, hidden)
             return
         data = shown.data
