@@ -77,6 +77,7 @@ class TuneWriting:
             restarted = _results.write_labels(
                 layer, labels if layer.ndim == labels.ndim else labels[0]
             )
+            self._counted_by_tune(request.layer_id)  # (the status says what it holds)
             self._stale[request.layer_id] = set()
             self._written_with[request.layer_id] = request.params
             _results.note_labels_state(layer, params_to_dict(request.params), lineage)
@@ -129,6 +130,7 @@ class TuneWriting:
             request.written.add(t)  # (Apply to all of a volume: all of it, Cancel or not)
             if hidden:  # objects overlap: their layer follows, redrawn only when they changed
                 self._show_overlaps(layer, hidden[0])
+        self._counted_by_tune(request.layer_id)  # (the status says what it holds)
         timed = self._record(layer, request, t, labels)
         if request.plane is None and (request.apply_all or request.n_frames == 1):
             self._warn_if_edited(layer, request, restarted)  # (a part alone: maybe not theirs)

@@ -48,6 +48,7 @@ from ._layers import LayerWatcher, fill_layer_combo, find_layer
 from ._layout import panel_layout
 from ._tune_controls import MAX_SLIDER_STEPS, _button, _help, _make_control
 from ._tune_controls import _set_value as _set_value  # tests import it from here
+from ._tune_edits import EDIT_COUNT_MS, TuneEdits
 from ._tune_frames import _postprocess_frames as _postprocess_frames  # (tests, too)
 from ._tune_frames import _Request, _slice_preview
 from ._tune_frames import _z_slice as _z_slice  # (tests, too)
@@ -69,7 +70,9 @@ __all__ = ["TuneWidget", "DEBOUNCE_MS", "MAX_SLIDER_STEPS"]
 DEBOUNCE_MS = 30  # after a start, changes wait this long and then run together
 
 
-class TuneWidget(TuneParams, TuneRecipes, TuneRunning, TuneWriting, LayerWatcher, QWidget):
+class TuneWidget(
+    TuneParams, TuneRecipes, TuneRunning, TuneWriting, TuneEdits, LayerWatcher, QWidget
+):
     """Tune the post-processing parameters of a Segment result, live.
 
     ``controls[name]`` holds the control of each parameter of the result's method; setting
@@ -115,6 +118,11 @@ class TuneWidget(TuneParams, TuneRecipes, TuneRunning, TuneWriting, LayerWatcher
         self._drawing: tuple[str, str, float] | None = None
         self._drawn: Any = None  # the canvas's signal that it drew, while it is listened to
         self._status_names: tuple | None = None  # (layer id, name) the status line starts with
+        # layer ids edited by hand since Tune last said how many objects they hold; their
+        # status is said anew once the edits pause (_tune_edits)
+        self._hand_edited: set = set()
+        self._counted_at: dict[Any, tuple] = {}  # layer id -> its undo history when counted
+        self._count_timer = QTimer(self, singleShot=True, interval=EDIT_COUNT_MS)
 
         self.layer_combo = QComboBox()
         self.layer_combo.setToolTip("Labels layers made by Segment in this session")
@@ -158,6 +166,7 @@ class TuneWidget(TuneParams, TuneRecipes, TuneRunning, TuneWriting, LayerWatcher
         self.apply_all_button.clicked.connect(self._on_apply_all_clicked)
         self.cancel_button.clicked.connect(self._on_cancel_clicked)
         self._timer.timeout.connect(self._on_quiet_period_over)
+        self._count_timer.timeout.connect(self._say_edited)
         self._watch_layers()
         changed = _results.results.changed
         changed.connect(self._on_results_changed)
@@ -220,6 +229,8 @@ class TuneWidget(TuneParams, TuneRecipes, TuneRunning, TuneWriting, LayerWatcher
             if layer.unique_id not in self._watched:
                 self._watched.add(layer.unique_id)
                 layer.events.paint.connect(partial(self._on_paint, layer.unique_id))
+                # (an undo or redo announces no step: the redraw only)
+                layer.events.set_data.connect(partial(self._on_labels_redrawn, layer.unique_id))
         if fill_layer_combo(self.layer_combo, self.viewer, layers):
             self._on_layer_changed(self.layer_combo.currentIndex())
         elif not layers:  # (labels opened from a file meanwhile: say how to tune them)
@@ -291,6 +302,8 @@ class TuneWidget(TuneParams, TuneRecipes, TuneRunning, TuneWriting, LayerWatcher
         self._params.pop(layer.unique_id, None)
         self._stale.pop(layer.unique_id, None)
         self._edited.discard(layer.unique_id)
+        self._hand_edited.discard(layer.unique_id)
+        self._counted_at.pop(layer.unique_id, None)
         self._in_step.pop(layer.unique_id, None)
         self._changed_at.pop(layer.unique_id, None)
         self._written_with.pop(layer.unique_id, None)
@@ -298,6 +311,7 @@ class TuneWidget(TuneParams, TuneRecipes, TuneRunning, TuneWriting, LayerWatcher
     def _on_paint(self, layer_id, event=None) -> None:
         if not _results.tool_is_writing(layer_id):  # Tune's own updates are not edits
             self._edited.add(layer_id)
+            self._on_hand_edit(layer_id)  # (the status line follows)
 
     def _on_results_changed(self, layer_id) -> None:
         """Show a result Segment has just placed (a new result starts from its parameters)."""
@@ -305,6 +319,7 @@ class TuneWidget(TuneParams, TuneRecipes, TuneRunning, TuneWriting, LayerWatcher
         self._params.pop(layer_id, None)
         self._stale.pop(layer_id, None)
         self._edited.discard(layer_id)
+        self._hand_edited.discard(layer_id)
         self._in_step.pop(layer_id, None)
         self._written_with.pop(layer_id, None)
         self._changed_at.pop(layer_id, None)
