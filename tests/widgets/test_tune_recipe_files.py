@@ -70,13 +70,13 @@ def test_save_proposes_one_file_name_after_the_layer(docked_tune, result_2d, mon
     viewer, widget = docked_tune
     layer = place(viewer, result_2d)
     proposed = proposed_save_names(monkeypatch, _tune_recipes)
-    for name in ("../cells/v2", "CON", "nuclei labels"):
+    for name in ("../cells/v2", "CON", "nuclei labels"):  # proposed_name: Export's rule
         layer.name = name
         widget.save_button.click()
     assert proposed == [
-        "___cells_v2.recipe.json",
+        "cells_v2.recipe.json",
         "CON_.recipe.json",
-        "nuclei labels.recipe.json",
+        "nuclei_labels.recipe.json",
     ]
 
 

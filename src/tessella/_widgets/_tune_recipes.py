@@ -11,7 +11,7 @@ from napari.layers import Labels
 from qtpy.QtWidgets import QFileDialog
 
 from . import _results
-from ._export_outputs import file_name
+from ._export_outputs import proposed_name
 from ._tune_notices import show_error, show_warning
 
 if TYPE_CHECKING:
@@ -149,7 +149,7 @@ class TuneRecipes:
 
     def _on_save_clicked(self) -> None:
         layer = self.labels_layer
-        stem = file_name(layer.name) if layer is not None else "recipe"  # (never a path)
+        stem = proposed_name(layer.name) if layer is not None else "recipe"  # as Export names it
         name = f"{stem}.recipe.json"
         path, _ = QFileDialog.getSaveFileName(self, "Save recipe", name, "Recipe (*.json)")
         if path:
