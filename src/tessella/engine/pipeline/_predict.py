@@ -16,6 +16,7 @@ from ..normalize import check_finite_and_varied
 from ..progress import Progress
 from ..registry import LoadedModel
 from ..tiling import tile_grid
+from ._input_check import input_quantiles, unfamiliar_input
 from ._inputs import _as_model, _check_image, _model_input, _slicewise, window_of
 
 __all__ = [
@@ -87,16 +88,20 @@ def prediction_meta(model: LoadedModel) -> dict:
     return meta
 
 
-def _predict_frame(runner, frames, frame_axes, model, tile, name, invert=None):
+def _predict_frame(runner, frames, frame_axes, model, tile, name, invert=None, look=None):
     """One frame's network outputs, as a generator of tile progress (done, total).
 
     ``frames`` is one frame, or for a time-lapse model the window of frames (stacked along
-    channels, each normalised on its own, as in training)."""
+    channels, each normalised on its own, as in training). ``look``, if given, is called
+    with the normalised network input first (the check that the image looks like the
+    model's training images)."""
     card = model.card
     if isinstance(frames, list):
         data = np.concatenate([_model_input(f, frame_axes, card, name, invert) for f in frames])
     else:
         data = _model_input(frames, frame_axes, card, name, invert)
+    if look is not None:
+        look(data)
     return (yield from predict_model_input(runner, data, model, tile))
 
 
@@ -197,6 +202,21 @@ def _predict_steps(
         meta["spacing"] = tuple(float(s) for s in spacing)
     predictions = []
     window = window_of(card)
+    # (an image whose channels were averaged has been warned of already: one line is enough)
+    looked: list[bool] = [True] if averaged else []
+
+    def look(data: np.ndarray) -> None:
+        """Warn once per image (from its first part that is not constant) where the network
+        input looks unlike the model's training images (:func:`unfamiliar_input`)."""
+        if looked:
+            return
+        quantiles = input_quantiles(data)
+        if quantiles is None:  # a blank frame or slice: the next part says more
+            return
+        looked.append(True)
+        said = unfamiliar_input(quantiles, card, name)
+        if said:
+            warnings.warn(said, stacklevel=2)
 
     def frame_at(t):
         if "T" not in axes:
@@ -232,7 +252,7 @@ def _predict_steps(
             part = np.take(frame, z, axis=frame_axes.index("Z")) if slicewise else frame
             label = name + (f" (frame {t})" if "T" in axes else "")
             label += f" (slice {z})" if slicewise else ""
-            steps = _predict_frame(runner, part, slice_axes, model, tile, label, invert)
+            steps = _predict_frame(runner, part, slice_axes, model, tile, label, invert, look)
             done_before = (t * slices + z) * grid.n_tiles
             while True:
                 try:

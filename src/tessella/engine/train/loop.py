@@ -411,7 +411,9 @@ def _keep_best(run: TrainingRun, score: float, epoch: int) -> None:
     if card_base:
         # the base's scores are not this model's: `tools/score_model.py --record` or the
         # user's own evaluation fills them in
-        inherited = {k: v for k, v in card_base.items() if k != "validation"}
+        inherited = {
+            k: v for k, v in card_base.items() if k not in ("validation", "input_statistics")
+        }
         card = {**inherited, **{k: card[k] for k in ("name", "training")}}
         # this model's own description: what it was fine-tuned from and on (the base's
         # text follows, as it says what kind of images the model takes)
