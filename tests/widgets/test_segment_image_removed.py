@@ -8,6 +8,7 @@ import inspect
 import numpy as np
 import zarr
 
+from tessella._widgets._blockwise import kept_work
 from tessella.engine.blockwise import work_dir
 from tests.widgets.test_segment_widget import choose_layer
 
@@ -84,11 +85,29 @@ def test_removing_the_image_mid_blockwise_run_stops_it(
 
     assert widget.worker.abort_requested
     assert not out.exists() and work_dir(out).is_dir()  # unfinished: resumable, as a cancel
-    names = [layer.name for layer in viewer.layers]
-    assert "big labels" not in names and "mine" in names
+    # the preview of the finished blocks stays (as after Cancel); no result layer is added
+    preview = "big labels (nuclei2d, blocks so far)"
+    assert [layer.name for layer in viewer.layers] == ["mine", preview]
     assert not other.data.any()
-    status = widget.status_label.text()
-    assert status.startswith("Stopped: layer 'big' was removed during the run; "), status
-    assert "\n" not in status
+    kept = kept_work(out).segmented
+    assert 2 <= kept < 20
+    assert widget.status_label.text() == (
+        "Stopped: layer 'big' was removed during the run; "
+        f"{kept} finished blocks are kept on disk (shown in '{preview}'): "
+        "reopen 'big' (the same file) and Run again to resume."
+    )
     assert _usable(widget)
     assert widget.progress_bar.value() == 0
+
+    # as said: the same file opened again resumes the kept blocks and finishes the labels
+    viewer.add_image(zarr.open_array(str(tmp_path / "big.zarr"), mode="r"), name="big")
+    choose_layer(widget, "big")
+    widget.blockwise_checkbox.setChecked(True)  # (a small image: in memory by default)
+    widget.blockwise_edit.setText(str(out))
+    with qtbot.waitSignal(widget.run_finished, timeout=300_000):
+        widget.run_button.click()
+    assert out.is_dir() and not work_dir(out).exists()
+    # (the kept preview becomes the result, in its place)
+    assert [layer.name for layer in viewer.layers] == ["mine", "big labels (nuclei2d)", "big"]
+    assert f"(20 blocks, {kept} blocks resumed)" in widget.status_label.text()
+    assert np.asarray(viewer.layers["big labels (nuclei2d)"].data).max() > 0

@@ -235,6 +235,11 @@ class SegmentBlockwise:
             preview, self._preview = self._preview, None  # kept: _on_finished leaves it
             name = self._run.name
             said = f"{stopped}; " if stopped else f"'{name}': cancelled; "
+            # the image removed: its kept blocks (and their preview layer, as after Cancel)
+            # stay, but resume only on the same input (the engine checks its fingerprint)
+            again = "Run again"
+            if stopped:
+                again = f"reopen '{self._removed[1]}' (the same file) and Run again"
             kept = kept_work(preview.out)
             if kept is None:  # while the input was fingerprinted, before the work folder
                 preview.discard()
@@ -262,7 +267,7 @@ class SegmentBlockwise:
                 )
             else:
                 what = "no block was segmented yet; the intensity scan is kept on disk"
-            self.status_label.setText(f"{said}{what}: Run again to resume.")
+            self.status_label.setText(f"{said}{what}: {again} to resume.")
             return
         said = stopped or f"'{self._run.name}': cancelled"
         self.status_label.setText(f"{said}; no layer was added.")
