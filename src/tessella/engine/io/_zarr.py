@@ -650,10 +650,8 @@ def _exclusive(lock: Path, stale_s: float = 60.0):
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
         except OSError:  # (a file system without flock: the lock file below)
-            os.close(fd)
-            with contextlib.suppress(OSError):  # (which no process can lock there)
-                lock.unlink()
-            break
+            os.close(fd)  # (the file is kept: flock may fail for this process alone, e.g.
+            break  # ENOLCK, while another holds it; its next holder removes it)
         try:
             there = os.stat(lock)
         except FileNotFoundError:
