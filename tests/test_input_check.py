@@ -92,3 +92,42 @@ def test_a_fine_tune_does_not_inherit_its_bases_range(tmp_path, nuclei_sample, m
     assert "input_statistics" in json.loads((base / "card.json").read_text())
     assert "input_statistics" not in json.loads((tuned / "card.json").read_text())
     assert load_model(str(tuned)).card.normalization == load_model(str(base)).card.normalization
+
+
+def test_training_records_the_range_and_segment_checks_against_it(
+    tmp_path, nuclei_sample, monkeypatch
+):
+    """A model trained on 10 images or more records the range of its training images in its
+    card: one of them is not warned of, the same image inverted is; fewer record none."""
+    import itertools
+
+    import tessella.engine.train.loop as loop
+    from tessella.engine.train import TrainConfig, train
+    from tests.engine.test_train_card_warnings import TINY
+
+    scores = itertools.count(1)
+    monkeypatch.setattr(loop, "_validate", lambda *args, **kwargs: next(scores) / 10)
+    image, labels = nuclei_sample
+    crops = [
+        np.s_[y : y + 128, x : x + 128] for y in range(0, 384, 128) for x in range(0, 512, 128)
+    ]
+    many, few = tmp_path / "many", tmp_path / "few"
+    for folder, count in ((many, len(crops)), (few, 3)):
+        for sub in ("images", "masks"):
+            (folder / sub).mkdir(parents=True)
+        for i, crop in enumerate(crops[:count]):
+            tifffile.imwrite(folder / "images" / f"{i:02d}.tif", image[crop])
+            tifffile.imwrite(folder / "masks" / f"{i:02d}.tif", labels[crop].astype(np.uint16))
+    held = ("00", "05")
+    train(TrainConfig("boundary", str(many), str(tmp_path / "m"), holdout=held, **TINY))
+    stats = json.loads((tmp_path / "m" / "card.json").read_text())["input_statistics"]
+    assert stats["n"] == len(crops) - 2
+    assert all(lo <= hi for lo, hi in zip(stats["low"], stats["high"], strict=True))
+    model = load_model(str(tmp_path / "m"))
+    assert _said(image[crops[3]], model, "crop 3") == []
+    inverted = image[crops[3]].max() - image[crops[3]]
+    [line] = _said(inverted, model, "crop 3 inverted")
+    assert line.startswith("crop 3 inverted looks unlike the images model 'm'")
+
+    train(TrainConfig("boundary", str(few), str(tmp_path / "f"), holdout=("00",), **TINY))
+    assert "input_statistics" not in json.loads((tmp_path / "f" / "card.json").read_text())

@@ -74,6 +74,9 @@ class TrainingRun:
     #: the warnings said of the data trained and scored on (a mask of one piece per image,
     #: files left out...): the card records them as ``training.warnings``
     data_warnings: list[str] = field(default_factory=list)
+    #: the range of the training images' input statistic (Segment's check that an image looks
+    #: like them): the card's ``input_statistics``; None: not recorded (too few images)
+    input_statistics: dict | None = None
 
     @property
     def checkpoint_path(self) -> Path:

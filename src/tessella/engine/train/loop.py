@@ -136,6 +136,7 @@ def _train_steps(
     run = _new_run(config, out, network, start, f"val_{training.score_name}")
     # what was said of the data, for the card to record (a shared model then says it too)
     run.data_warnings = [*data_warnings, *([scored_on_training] if scored_on_training else [])]
+    run.input_statistics = _input_statistics(samples)
     if config.resume and run.checkpoint_path.exists():
         _resume_checkpoint(run, device)
 
@@ -435,10 +436,30 @@ def _keep_best(run: TrainingRun, score: float, epoch: int) -> None:
     elif run.inherited_defaults:  # a 3D model from a 2D base: the parameters it is scored with
         card["defaults"] = {**card["defaults"], **run.inherited_defaults}
     card["normalization"] = run.normalization  # what training used (a 3D model from 2D too)
+    if run.input_statistics is not None:  # (a base's range is not this model's: not inherited)
+        card["input_statistics"] = run.input_statistics
     card["training"][f"best_{run.score_key}"] = round(score, 4)
     if run.base_training is not None:  # the lineage: how the base itself was trained
         card["training"]["base_training"] = run.base_training
     save_model(run.out, run.shipped, card)
+
+
+#: fewer training images than this record no range of the input statistic: the variation
+#: between a few images says too little of the kind of images the model is meant for
+INPUT_STATISTICS_MIN_IMAGES = 10
+
+
+def _input_statistics(samples: list) -> dict | None:
+    """The card's ``input_statistics`` for a model trained on ``samples`` (their images are
+    normalised as the card says, as Segment's network input is): the range of
+    :func:`~tessella.engine.pipeline._input_check.input_quantiles` over them; None for fewer
+    than :data:`INPUT_STATISTICS_MIN_IMAGES` images that are not constant."""
+    from ..pipeline._input_check import input_quantiles, input_range
+
+    values = [q for q in (input_quantiles(sample.image) for sample in samples) if q is not None]
+    if len(values) < INPUT_STATISTICS_MIN_IMAGES:
+        return None
+    return input_range(values, "tessella train: over the normalised training images")
 
 
 def _stop_reason(exc: BaseException) -> str:
