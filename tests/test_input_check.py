@@ -61,7 +61,9 @@ def test_a_card_without_the_range_does_no_check(tmp_path):
 def test_cli_says_it_on_one_line(tmp_path, capsys):
     image = tmp_path / "E03.tif"
     tifffile.imwrite(image, _well("brightfield"))
-    assert main(["segment", str(image), "-o", str(tmp_path / "out.tif"), "--model", "worms2d"]) == 0
+    out = str(tmp_path / "out.tif")
+    args = ["segment", str(image), "-o", out, "--model", "worms2d", "--no-tta", "--device", "cpu"]
+    assert main(args) == 0
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if "looks unlike" in line]
     assert len(lines) == 1

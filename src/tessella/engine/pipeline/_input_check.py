@@ -10,11 +10,19 @@ warned of in one line. A card without the field does no check.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
 
-__all__ = ["QUANTILES", "input_quantiles", "input_range", "unfamiliar_input"]
+__all__ = [
+    "QUANTILES",
+    "PartsJudge",
+    "input_quantiles",
+    "input_range",
+    "input_sample",
+    "unfamiliar_input",
+]
 
 #: the percentiles (as fractions) of the normalised input that the check compares
 QUANTILES = (0.1, 0.5, 0.9)
@@ -24,16 +32,40 @@ _SAMPLE = 250_000  # percentiles from at most this many pixels
 _NAMES = ("10th percentile", "median", "90th percentile")
 
 
-def input_quantiles(data: np.ndarray) -> tuple[float, ...] | None:
-    """The :data:`QUANTILES` of ``data`` (a normalised network input, every channel), from
-    every ``step``-th pixel; None for a constant input (a blank frame or slice), which says
-    nothing of the image."""
+@functools.lru_cache(maxsize=4)
+def _sample_index(size: int) -> np.ndarray:
+    """Where :func:`input_sample` samples an input of ``size`` values: :data:`_SAMPLE`
+    positions drawn with a fixed seed (the same every run), sorted (read in order)."""
+    rng = np.random.default_rng(0)
+    index = np.sort(rng.integers(0, size, _SAMPLE))
+    index.flags.writeable = False
+    return index
+
+
+def input_sample(data: np.ndarray) -> np.ndarray | None:
+    """The values of ``data`` (a normalised network input, every channel) that
+    :func:`input_quantiles` takes: all of them up to :data:`_SAMPLE`, else :data:`_SAMPLE`
+    drawn at random positions with a fixed seed (a flat stride, one value every ``step``,
+    fell on the same few columns of every row where ``step`` divided the row length); None
+    for a constant input (a blank frame or slice), which says nothing of the image."""
     flat = np.asarray(data).reshape(-1)
     if flat.size == 0:
         return None
-    sample = np.asarray(flat[:: max(1, flat.size // _SAMPLE)], dtype=np.float64)
-    if sample.min() == sample.max():
-        return None
+    if flat.size > _SAMPLE:
+        flat = flat[_sample_index(flat.size)]
+    sample = np.asarray(flat, dtype=np.float64)
+    return None if sample.min() == sample.max() else sample
+
+
+def input_quantiles(data: np.ndarray) -> tuple[float, ...] | None:
+    """The :data:`QUANTILES` of ``data`` (a normalised network input, every channel), from
+    at most :data:`_SAMPLE` of its values (:func:`input_sample`); None for a constant input
+    (a blank frame or slice), which says nothing of the image."""
+    sample = input_sample(data)
+    return None if sample is None else _quantiles(sample)
+
+
+def _quantiles(sample: np.ndarray) -> tuple[float, ...]:
     return tuple(float(v) for v in np.quantile(sample, QUANTILES))
 
 
@@ -68,6 +100,26 @@ def _card_range(card: Any) -> dict | None:
     return stats if ok and stats.get("quantiles", list(QUANTILES)) == list(QUANTILES) else None
 
 
+def _off(quantiles: tuple[float, ...], stats: dict) -> list[str]:
+    """Which of ``quantiles`` fall outside the range ``stats`` records widened by its margin,
+    each as "median 0.45 (training 0.00-0.16)"."""
+    margin = stats.get("margin", MARGIN)
+    margin = float(margin) if isinstance(margin, int | float) else MARGIN
+    off = []
+    for what, value, low, high in zip(_NAMES, quantiles, stats["low"], stats["high"]):
+        if value < low - margin or value > high + margin:
+            off.append(f"{what} {value:.2f} (training {low:.2f}-{high:.2f})")
+    return off
+
+
+def _warning(name: str, card: Any, off: list[str]) -> str:
+    return (
+        f"{name} looks unlike the images model {card.name!r} was trained on: as the network "
+        f"sees it (normalised), its {', '.join(off)}; another channel, inverted contrast or "
+        "another kind of image? Check the result"
+    )
+
+
 def unfamiliar_input(quantiles: tuple[float, ...] | None, card: Any, name: str) -> str:
     """The one-line warning for an image ``name`` whose normalised input has ``quantiles``
     outside the range ``card`` records for its training images; "" where they fall inside
@@ -76,16 +128,60 @@ def unfamiliar_input(quantiles: tuple[float, ...] | None, card: Any, name: str) 
     stats = _card_range(card)
     if stats is None or quantiles is None:
         return ""
-    margin = stats.get("margin", MARGIN)
-    margin = float(margin) if isinstance(margin, int | float) else MARGIN
-    off = []
-    for what, value, low, high in zip(_NAMES, quantiles, stats["low"], stats["high"]):
-        if value < low - margin or value > high + margin:
-            off.append(f"{what} {value:.2f} (training {low:.2f}-{high:.2f})")
-    if not off:
-        return ""
-    return (
-        f"{name} looks unlike the images model {card.name!r} was trained on: as the network "
-        f"sees it (normalised), its {', '.join(off)}; another channel, inverted contrast or "
-        "another kind of image? Check the result"
-    )
+    off = _off(quantiles, stats)
+    return _warning(name, card, off) if off else ""
+
+
+class PartsJudge:
+    """The check of an image segmented in ``parts`` parts (frames, slices: ``kind``) as they
+    come: it judges up to three of them spread over the image, the first part that is not
+    blank (constant), the first at or after the middle and the last, and warns where most of
+    those judged look unlike the training images (:meth:`verdict`). One part alone (a dim or
+    empty first frame of a movie, the top slice of a stack above the cells) decides nothing.
+    Only the parts judged are measured: the last's sample is kept (not its quantiles) until
+    a later part replaces it."""
+
+    def __init__(self, card: Any, name: str, parts: int, kind: str = "parts") -> None:
+        self.card, self.name, self.parts, self.kind = card, name, parts, kind
+        self.stats = _card_range(card)
+        self.judged: list[tuple[int, str, tuple[float, ...]]] = []  # first, middle
+        self.last: tuple[int, str, np.ndarray] | None = None
+
+    def see(self, index: int, where: str, data: np.ndarray) -> None:
+        """Part ``index`` (0 to ``parts`` - 1, in order), called ``where`` ("frame 3"), whose
+        normalised network input is ``data``."""
+        if self.stats is None:
+            return
+        if not self.judged or (
+            len(self.judged) == 1 and index >= self.parts // 2 and index > self.judged[0][0]
+        ):
+            quantiles = input_quantiles(data)
+            if quantiles is not None:
+                self.judged.append((index, where, quantiles))
+        elif len(self.judged) == 2 and index > self.judged[1][0]:
+            sample = input_sample(data)
+            if sample is not None:
+                self.last = (index, where, sample)
+
+    def verdict(self) -> str:
+        """The one-line warning where most parts judged are off ("" where half or fewer
+        are): naming the image when all are, else the parts that are, and how many of how
+        many were judged."""
+        if self.stats is None:
+            return ""
+        judged = list(self.judged)
+        if self.last is not None:
+            index, where, sample = self.last
+            judged.append((index, where, _quantiles(sample)))
+        offs = [(where, off) for _, where, q in judged if (off := _off(q, self.stats))]
+        if not judged or 2 * len(offs) <= len(judged):
+            return ""
+        if len(offs) == len(judged):
+            return _warning(self.name, self.card, offs[0][1])
+        named = " and ".join(where for where, _ in offs)
+        return _warning(
+            f"{self.name} ({named}: {len(offs)} of the {len(judged)} {self.kind} judged, "
+            "first, middle and last)",
+            self.card,
+            offs[0][1],
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Generator
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,7 @@ from ..normalize import check_finite_and_varied
 from ..progress import Progress
 from ..registry import LoadedModel
 from ..tiling import tile_grid
-from ._input_check import input_quantiles, unfamiliar_input
+from ._input_check import PartsJudge
 from ._inputs import _as_model, _check_image, _model_input, _slicewise, window_of
 
 __all__ = [
@@ -203,20 +204,8 @@ def _predict_steps(
     predictions = []
     window = window_of(card)
     # (an image whose channels were averaged has been warned of already: one line is enough)
-    looked: list[bool] = [True] if averaged else []
-
-    def look(data: np.ndarray) -> None:
-        """Warn once per image (from its first part that is not constant) where the network
-        input looks unlike the model's training images (:func:`unfamiliar_input`)."""
-        if looked:
-            return
-        quantiles = input_quantiles(data)
-        if quantiles is None:  # a blank frame or slice: the next part says more
-            return
-        looked.append(True)
-        said = unfamiliar_input(quantiles, card, name)
-        if said:
-            warnings.warn(said, stacklevel=2)
+    kind = "slices" if slicewise and frames == 1 else "frames" if not slicewise else "parts"
+    judge = None if averaged else PartsJudge(card, name, frames * slices, kind)
 
     def frame_at(t):
         if "T" not in axes:
@@ -252,6 +241,8 @@ def _predict_steps(
             part = np.take(frame, z, axis=frame_axes.index("Z")) if slicewise else frame
             label = name + (f" (frame {t})" if "T" in axes else "")
             label += f" (slice {z})" if slicewise else ""
+            where = ([f"frame {t}"] if "T" in axes else []) + ([f"slice {z}"] if slicewise else [])
+            look = None if judge is None else partial(judge.see, t * slices + z, ", ".join(where))
             steps = _predict_frame(runner, part, slice_axes, model, tile, label, invert, look)
             done_before = (t * slices + z) * grid.n_tiles
             while True:
@@ -268,6 +259,9 @@ def _predict_steps(
         else:
             outputs, spatial = parts[0], card.spatial_axes
         predictions.append(Prediction(outputs, spatial, frame_meta))
+    said = "" if judge is None else judge.verdict()
+    if said:  # where the network input looks unlike the model's training images
+        warnings.warn(said, stacklevel=2)
     return predictions
 
 
