@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import dataclasses
 import json
 import os
@@ -31,12 +32,14 @@ from ._segmenters import _MODELS, ModelSegmenter, _method
 from ._stitch import _relabel_task, _segment_task, _stitch, _stitch_graph
 from ._store import (
     _check_chunks,
+    _clear,
     _Input,
     _open_input,
     _start,
     check_target,
     input_record,
     release_lock,
+    remove_work_dir,
 )
 from ._support import BlockwiseSupport, blockwise_support
 from ._temporal import TemporalSegmenter, _link, _scan_and_predict
@@ -210,7 +213,10 @@ def _blocks_steps(
         )
         return (yield from _run_stages(request, run, executor))
     finally:
+        # a finished run emptied its work folder but the lock file, which goes first, so that
+        # no other run locks a file in a folder being deleted; then the folder, where empty
         release_lock(work, lock)
+        remove_work_dir(work)
 
 
 def _run_stages(request: _Request, run: _Run, executor) -> Generator[BlockProgress, None, Any]:
@@ -220,7 +226,8 @@ def _run_stages(request: _Request, run: _Run, executor) -> Generator[BlockProgre
             run = yield from request.prepare(run, executor)
         except ValueError:  # the input is refused (constant, NaN, unreadable): a run that
             if not any(run.record_path(i).exists() for i in grid.indices()):  # segmented
-                shutil.rmtree(work, ignore_errors=True)  # nothing leaves nothing behind
+                with contextlib.suppress(OSError):  # nothing leaves nothing behind
+                    _clear(work)  # (but its lock, which this run holds until it ends)
             raise
     todo = [i for i in grid.indices() if not run.record_path(i).exists()]
     resumed = grid.n_blocks - len(todo)
@@ -277,7 +284,7 @@ def _run_stages(request: _Request, run: _Run, executor) -> Generator[BlockProgre
             if (aside.exists() or aside.is_symlink()) and not (out.exists() or out.is_symlink()):
                 os.replace(aside, out)
             raise
-        shutil.rmtree(work)
+        _clear(work)  # (but its lock: removed, then the folder, when this run ends)
     except OSError as exc:
         raise OSError(f"{out}: cannot finish ({exc}); run again to resume") from exc
     if image is not None:  # listed in the labels group, as NGFF readers find them

@@ -283,8 +283,8 @@ def _hold_lock(work: Path, out: Path) -> int | None:
     from .._file_lock import try_lock
 
     lock = work / "lock"
-    work.mkdir(parents=True, exist_ok=True)
     while True:
+        work.mkdir(parents=True, exist_ok=True)  # (again where a run that ended removed it)
         fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
         locked = try_lock(fd)
         if locked is False:
@@ -377,12 +377,27 @@ def _start(out: Path, plan: dict, overwrite: bool, data: _Input, grid: BlockGrid
     existed = work.exists()
     fd = _hold_lock(work, out)
     try:
+        # again, locked: a run that held the lock until now may have made ``out`` meanwhile
+        if out.exists() and not overwrite:
+            raise FileExistsError(f"{out} exists; pass overwrite=True (--overwrite) to replace it")
         return (*_prepare(work, out, plan, overwrite, data, grid, existed), fd)
     except BaseException:
+        # (made for the lock, or left empty by a run that committed: nothing of a run in it)
+        empty = not existed or not (work / "plan.json").exists()
+        if empty:  # emptied while locked, the lock file last (another run may lock it next)
+            with contextlib.suppress(OSError):
+                _clear(work)
         release_lock(work, fd)
-        if not existed:  # (made for the lock: nothing of a run in it)
-            shutil.rmtree(work, ignore_errors=True)
+        if empty:
+            remove_work_dir(work)
         raise
+
+
+def remove_work_dir(work: Path) -> None:
+    """Remove the work folder that :func:`_clear` emptied and :func:`release_lock` unlocked,
+    where it is still empty (a run that started meanwhile may hold a lock file in it)."""
+    with contextlib.suppress(OSError):
+        os.rmdir(work)
 
 
 def _prepare(

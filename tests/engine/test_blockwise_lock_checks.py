@@ -1,0 +1,82 @@
+"""What a blockwise run checks once it holds its work folder's lock (``_hold_lock``), with real
+processes: that ``out`` does not exist (a run that held the lock until now may have made it),
+and who the lock file's record names where the lock is held."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import zarr
+from scipy import ndimage
+
+from tessella.engine.blockwise._store import work_dir
+from tests.engine.test_blockwise import same_partition, write_zarr
+
+ROOT = Path(__file__).resolve().parents[2]  # (where ``tests`` is imported from)
+
+#: a blockwise run of argv[1] into argv[2] (argv[3] "late": slow between its check that the
+#: output does not exist and its lock, until the output exists); prints "done" or the refusal
+LATE = """
+import sys, time
+from pathlib import Path
+import tessella.engine.blockwise._store as store
+from tessella.engine.blockwise import BlockwiseSupport, FunctionSegmenter, label_blocks_steps
+from tessella.engine.pipeline import run_steps
+from tests.engine.test_blockwise_lock import components
+if sys.argv[3] == "late":
+    hold = store._hold_lock
+    def late(work, out):
+        print("checked", flush=True)
+        while not Path(out).exists():
+            time.sleep(0.02)
+        return hold(work, out)
+    store._hold_lock = late
+try:
+    run_steps(label_blocks_steps(sys.argv[1], sys.argv[2], FunctionSegmenter(components),
+                                 block=32, halo=2, support=BlockwiseSupport(0, "touch")))
+except (OSError, ValueError) as exc:
+    print(f"refused: {exc}", flush=True)
+else:
+    print("done", flush=True)
+"""
+
+
+def _run(source, out, mode):
+    return subprocess.Popen(
+        [sys.executable, "-c", LATE, str(source), str(out), mode],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _two_masks(tmp_path):
+    rng = np.random.default_rng(1)
+    mask = (ndimage.gaussian_filter(rng.normal(size=(96, 96)), 2) > 0.1).astype(np.uint8)
+    other = np.ascontiguousarray(mask[::-1].T)
+    a = write_zarr(tmp_path / "a.zarr", mask, (32, 32))
+    b = write_zarr(tmp_path / "b.zarr", other, (32, 32))
+    return (a, ndimage.label(mask)[0]), (b, ndimage.label(other)[0])
+
+
+def test_a_run_that_checked_before_another_committed_does_not_replace_its_output(tmp_path):
+    """B checks that ``out`` does not exist, then A runs to its end (committing ``out``),
+    then B locks the work folder: B must not go on and replace A's labels without
+    overwrite (it did: its check ran before the lock only)."""
+    (a, a_labels), (b, _) = _two_masks(tmp_path)
+    out = tmp_path / "out.zarr"
+    late = _run(b, out, "late")
+    assert late.stdout.readline() == "checked\n", late.stderr.read()
+    first = _run(a, out, "now")
+    first_out, first_err = first.communicate(timeout=120)
+    assert first_out == "done\n", first_err
+    late_out, late_err = late.communicate(timeout=120)
+    assert late_out.splitlines()[-1] == (
+        f"refused: {out} exists; pass overwrite=True (--overwrite) to replace it"
+    ), late_err
+    assert same_partition(a_labels, zarr.open(str(out))[...])  # A's labels, kept
+    assert not work_dir(out).exists()  # (B's lock file and folder removed)
