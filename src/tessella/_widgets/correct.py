@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 
     from tessella.engine.edit import Suspect
 
-__all__ = ["CorrectWidget", "LINES_LAYER", "SEEDS_LAYER", "parse_ids"]
+__all__ = ["CorrectWidget", "LINES_LAYER", "SEEDS_LAYER", "ids_text", "parse_ids"]
 
 
 #: the tooltips of the Undo and Redo buttons, enabled and greyed out (a layer's name goes in)
@@ -67,19 +67,30 @@ _NOTHING = {
 #: the most label IDs one "Selected" text may name (a range such as 1-10000000 is a typo)
 MAX_SELECTED = 100_000
 
+#: the longest text the "Selected" box keeps (Qt's default, 32,767 characters, cut a list of
+#: a few thousand IDs short without a word): room for MAX_SELECTED IDs of 30 characters
+MAX_SELECTION_TEXT = 32 * MAX_SELECTED
+
+#: what parse_ids reads as the dash of a range: the hyphen, and the en dash, em dash and
+#: minus sign of text pasted from a spreadsheet or a document
+_DASHES = re.compile("[\u2013\u2014\u2212]")
+
 
 def parse_ids(text: str) -> list[int]:
-    """``"3-5, 9 12"`` -> ``[3, 4, 5, 9, 12]``: IDs and ranges of IDs (both ends included),
-    separated by commas or spaces, each ID once in the order given. Raises ValueError naming
-    the bad entry (``'x'``, ``'0'``, ``'5-3'``) in one line."""
+    """``"3-5, 9 12"`` -> ``[3, 4, 5, 9, 12]``: IDs and ranges of IDs (both ends included,
+    the dash a hyphen, an en or em dash or a minus sign), separated by commas or spaces, each
+    ID once in the order given. Raises ValueError naming the bad entry (``'x'``, ``'0'``,
+    ``'5-3'``, ``'²'``) in one line."""
     ids: dict[int, None] = {}
-    for token in re.split(r"[\s,]+", re.sub(r"\s*-\s*", "-", text.strip())):
+    text = _DASHES.sub("-", text.strip())
+    for token in re.split(r"[\s,]+", re.sub(r"\s*-\s*", "-", text)):
         if not token:
             continue
         first, dash, last = token.partition("-")
         if not dash:
             last = first
-        if not (first.isdigit() and last.isdigit()) or not int(first):
+        # (isdecimal: what int() reads; '²'.isdigit() is true, and int('²') raises)
+        if not (first.isdecimal() and last.isdecimal()) or not int(first):
             what = "a range of label IDs" if dash else "a label ID"
             raise ValueError(f"'{token}' is not {what} (positive whole numbers, e.g. 3, 7 or 3-5)")
         low, high = int(first), int(last)
@@ -91,6 +102,40 @@ def parse_ids(text: str) -> list[int]:
             raise ValueError(f"'{token}': too many label IDs (at most {MAX_SELECTED:,} in all)")
         ids.update(dict.fromkeys(range(low, high + 1)))
     return list(ids)
+
+
+def ids_text(ids) -> str:
+    """``[7, 3, 4, 5, 6, 9]`` -> ``"7, 3-6, 9"``: what :func:`parse_ids` reads back as the
+    same IDs in the same order (Merge on a movie keeps the first ID), all of them (never cut
+    short, unlike :func:`tessella.engine._edit_changes.id_words`), runs of three or more
+    IDs that follow each other as ranges. Text among them (a script's ``"4-6"``) is written
+    as it is."""
+    pieces: list[str] = []
+    run: list[int] = []  # [first, last] of the run under way
+
+    def close() -> None:
+        if run:
+            first, last = run
+            if last - first >= 2:
+                pieces.append(f"{first}-{last}")
+            else:
+                pieces.extend(str(i) for i in range(first, last + 1))
+            run.clear()
+
+    for item in ids:
+        try:
+            i = int(item)
+        except (TypeError, ValueError):
+            close()
+            pieces.append(str(item))
+            continue
+        if run and i == run[1] + 1:
+            run[1] = i
+        else:
+            close()
+            run.extend((i, i))
+    close()
+    return ", ".join(pieces)
 
 
 def _tessella_layer(layer) -> bool:
@@ -125,6 +170,7 @@ class CorrectWidget(CorrectEdits, CorrectReview, LayerWatcher, QWidget):
 
         self.layer_combo = QComboBox()
         self.selection_edit = QLineEdit()
+        self.selection_edit.setMaxLength(MAX_SELECTION_TEXT)
         self.selection_edit.setPlaceholderText("label IDs, e.g. 12, 15 or 3-7")
         self.selection_edit.setToolTip(
             "The labels Merge, Delete, Split and Fill holes act on: IDs and ranges, e.g. "
@@ -392,7 +438,9 @@ class CorrectWidget(CorrectEdits, CorrectReview, LayerWatcher, QWidget):
         return parse_ids(self.selection_edit.text())
 
     def set_selection(self, ids) -> None:
-        self.selection_edit.setText(", ".join(str(i) for i in ids))
+        """Select ``ids`` (in this order: Merge on a movie keeps the first), ranges written
+        as ranges (:func:`ids_text`)."""
+        self.selection_edit.setText(ids_text(ids))
 
     def _panel_closed(self) -> None:
         """The panel was closed: clicks on the layer no longer pick for it."""
@@ -425,8 +473,26 @@ class CorrectWidget(CorrectEdits, CorrectReview, LayerWatcher, QWidget):
         )
         if not value:
             return
-        ids = self._selection_or_empty()
-        ids = [i for i in ids if i != value] if value in ids else [*ids, int(value)]
+        try:
+            ids = self.selected_ids()
+        except ValueError as exc:  # a typo in the box: not replaced by the clicked ID
+            self._say(
+                f"Pick: {exc}; the selection is left as it is: correct it, then click again",
+                "error",
+            )
+            return
+        value = int(value)
+        if value in ids:
+            ids.remove(value)
+        elif len(ids) >= MAX_SELECTED:
+            self._say(
+                f"Pick: label {value} not added: at most {MAX_SELECTED:,} label IDs can be "
+                "selected",
+                "error",
+            )
+            return
+        else:
+            ids.append(value)
         self.set_selection(ids)
 
     def _selection_or_empty(self) -> list[int]:
