@@ -5,12 +5,15 @@ each stroke (:class:`TuneEdits`, a mixin of :class:`.tune.TuneWidget`)."""
 
 from __future__ import annotations
 
+import weakref
+
 from . import _results, _tune_writing
 from ._correct_edits import _history_length
+from ._layers import find_layer
 from ._tune_writing import PREVIEW_STATE_BYTES, _small
 from ._words import counted
 
-__all__ = ["EDIT_COUNT_MS", "TuneEdits"]
+__all__ = ["EDIT_COUNT_MS", "LayerSlot", "TuneEdits"]
 
 #: the status line counts the objects of edited labels this long after the last edit
 EDIT_COUNT_MS = 250
@@ -26,10 +29,63 @@ def _steps(layer) -> tuple:
     return (object(),) if None in steps else steps
 
 
+class LayerSlot:
+    """``method(layer_id, event)`` connected to one layer's event, holding the widget of
+    ``method`` weakly: napari holds a callback that is not a bound method (a
+    ``functools.partial``) strongly, which kept every closed Tune panel alive, counting the
+    objects of each edit for a status line no one sees. Calling it once the widget is gone
+    does nothing."""
+
+    def __init__(self, method, layer_id) -> None:
+        self._method = weakref.WeakMethod(method)
+        self.layer_id = layer_id
+
+    def __call__(self, event=None) -> None:
+        method = self._method()
+        if method is not None:
+            method(self.layer_id, event)
+
+
 class TuneEdits:
     """Mixin for :class:`.tune.TuneWidget`: the status line follows hand edits (uses the
     widget's ``_count_timer``, ``_hand_edited``, ``_counted_at``, ``_status_names``,
-    ``_requests``, ``_say``, ``_find_layer``)."""
+    ``_layer_slots``, ``_requests``, ``_say``, ``_find_layer``, ``viewer``)."""
+
+    def _hear_edits(self, layer) -> None:
+        """Hear of ``layer``'s edits: each new step of its undo history (napari's ``paint``:
+        a brush stroke, a fill, Correct, Tune's own writes) and each redraw (``set_data``:
+        an undo or redo announces no step, only this). Not once the panel was closed
+        (napari's "x" takes it out of its dock, :meth:`_panel_closed`)."""
+        if layer.unique_id in self._layer_slots or getattr(self, "_docked", None) is False:
+            return
+        slots = (
+            LayerSlot(self._on_paint, layer.unique_id),
+            LayerSlot(self._on_labels_redrawn, layer.unique_id),
+        )
+        layer.events.paint.connect(slots[0])
+        layer.events.set_data.connect(slots[1])
+        self._layer_slots[layer.unique_id] = slots
+
+    def _stop_hearing_edits(self, layer) -> None:
+        """Disconnect what :meth:`_hear_edits` connected to ``layer``'s events."""
+        slots = self._layer_slots.pop(layer.unique_id, None)
+        if slots is not None:
+            layer.events.paint.disconnect(slots[0])
+            layer.events.set_data.disconnect(slots[1])
+
+    def _panel_closed(self) -> None:
+        """The panel was closed (napari only takes it out of its dock): it hears of no edit
+        any more and counts nothing (an update under way still lands in its layer)."""
+        for layer_id, _slots in list(self._layer_slots.items()):
+            layer = find_layer(self.viewer, layer_id)
+            if layer is None:
+                self._layer_slots.pop(layer_id)
+            else:
+                self._stop_hearing_edits(layer)
+        self._count_timer.stop()
+        self._hand_edited.clear()
+        self._counted_at.clear()
+        super()._panel_closed()  # type: ignore[misc]
 
     def _on_hand_edit(self, layer_id) -> None:
         """``layer_id``'s labels were edited by hand (a new step of its undo history that
@@ -78,5 +134,9 @@ class TuneEdits:
         if movie or not _small(layer.data, PREVIEW_STATE_BYTES):
             self._say(f": {EDITED}; moving a control replaces the edits", layer)
             return
-        count = counted(_tune_writing._count_objects(layer.data), "object")
+        try:
+            count = counted(_tune_writing._count_objects(layer.data), "object")
+        except Exception:  # (a slot of a timer: say edited, uncounted)
+            self._say(f": {EDITED}", layer)
+            return
         self._say(f": {count} now, {EDITED}", layer)

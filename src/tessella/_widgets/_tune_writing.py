@@ -27,11 +27,15 @@ PREVIEW_STATE_BYTES = 2**26
 
 
 def _count_objects(labels: np.ndarray) -> int:
-    """How many objects (non-zero IDs) ``labels`` hold."""
+    """How many objects (positive IDs) ``labels`` hold: a negative label (-1 painted by hand
+    in int32 labels) is no object."""
     if labels.size == 0:
         return 0
     top = int(labels.max())
-    if top <= 4 * labels.size:  # counting IDs is ~10x faster than sorting the pixels
+    if top <= 0:
+        return 0
+    # counting IDs is ~10x faster than sorting the pixels (bincount takes no negative ID)
+    if top <= 4 * labels.size and int(labels.min()) >= 0:
         ids = labels.ravel().astype(np.intp, copy=False)  # (bincount takes no uint64)
         return int(np.count_nonzero(np.bincount(ids)[1:]))
     return int(np.unique(labels[labels > 0]).size)

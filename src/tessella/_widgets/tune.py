@@ -48,7 +48,7 @@ from ._layers import LayerWatcher, fill_layer_combo, find_layer
 from ._layout import panel_layout
 from ._tune_controls import MAX_SLIDER_STEPS, _button, _help, _make_control
 from ._tune_controls import _set_value as _set_value  # tests import it from here
-from ._tune_edits import EDIT_COUNT_MS, TuneEdits
+from ._tune_edits import EDIT_COUNT_MS, LayerSlot, TuneEdits
 from ._tune_frames import _postprocess_frames as _postprocess_frames  # (tests, too)
 from ._tune_frames import _Request, _slice_preview
 from ._tune_frames import _z_slice as _z_slice  # (tests, too)
@@ -100,7 +100,10 @@ class TuneWidget(
         self._params: dict[Any, Any] = {}  # layer id -> parameters chosen here
         self._stale: dict[Any, set[int]] = {}  # layer id -> frames left at older parameters
         self._edited: set = set()  # layer ids painted or corrected since Tune last wrote them
-        self._watched: set = set()  # layer ids whose edits this widget hears of
+        # layer id -> the (paint, redraw) slots connected to its events, by which this widget
+        # hears of its edits: weak (a closed panel is not kept alive by a layer), and
+        # disconnected when the layer goes or the panel closes (_tune_edits)
+        self._layer_slots: dict[Any, tuple[LayerSlot, LayerSlot]] = {}
         # layer id -> the fingerprint of labels the controls are known to match though they
         # may not be the parameters of that state (a preview that changed nothing)
         self._in_step: dict[Any, str] = {}
@@ -226,11 +229,7 @@ class TuneWidget(
             if isinstance(layer, Labels) and layer.unique_id in _results.results
         ]
         for layer in layers:  # hand edits (paint, fill, Correct) go through ``paint``
-            if layer.unique_id not in self._watched:
-                self._watched.add(layer.unique_id)
-                layer.events.paint.connect(partial(self._on_paint, layer.unique_id))
-                # (an undo or redo announces no step: the redraw only)
-                layer.events.set_data.connect(partial(self._on_labels_redrawn, layer.unique_id))
+            self._hear_edits(layer)
         if fill_layer_combo(self.layer_combo, self.viewer, layers):
             self._on_layer_changed(self.layer_combo.currentIndex())
         elif not layers:  # (labels opened from a file meanwhile: say how to tune them)
@@ -304,6 +303,7 @@ class TuneWidget(
         self._edited.discard(layer.unique_id)
         self._hand_edited.discard(layer.unique_id)
         self._counted_at.pop(layer.unique_id, None)
+        self._stop_hearing_edits(layer)
         self._in_step.pop(layer.unique_id, None)
         self._changed_at.pop(layer.unique_id, None)
         self._written_with.pop(layer.unique_id, None)
