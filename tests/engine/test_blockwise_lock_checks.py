@@ -14,6 +14,7 @@ from scipy import ndimage
 
 from tessella.engine.blockwise._store import work_dir
 from tests.engine.test_blockwise import same_partition, write_zarr
+from tests.engine.test_blockwise_lock import HOLDER
 
 ROOT = Path(__file__).resolve().parents[2]  # (where ``tests`` is imported from)
 
@@ -80,3 +81,38 @@ def test_a_run_that_checked_before_another_committed_does_not_replace_its_output
     ), late_err
     assert same_partition(a_labels, zarr.open(str(out))[...])  # A's labels, kept
     assert not work_dir(out).exists()  # (B's lock file and folder removed)
+
+
+def test_a_record_of_another_host_is_refused_though_the_lock_is_free(tmp_path):
+    """Where a file system's locks are only its node's own (BeeGFS by default, NFS mounted
+    nolock), a live run on another node does not hold the lock here: its record, naming
+    another host, refuses the run (it was overwritten and the run went on, two nodes writing
+    one work folder); once the user deletes it, the run resumes."""
+    (a, a_labels), _ = _two_masks(tmp_path)
+    out = tmp_path / "out.zarr"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(a), str(out)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline() == "running\n", holder.stderr.read()
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
+        holder.stderr.close()
+    lock = work_dir(out) / "lock"
+    lock.write_text("node17.cluster 4242\n")  # (as that node's run wrote it)
+    refused = _run(a, out, "now").communicate(timeout=120)[0]
+    assert refused == (
+        f"refused: {out}: a run on node17.cluster (process 4242) is writing it; if none is, "
+        f"delete {lock}\n"
+    )
+    assert lock.read_text() == "node17.cluster 4242\n"  # (kept: the user says)
+    assert len(list((work_dir(out) / "blocks").glob("*.npz"))) == 2 and not out.exists()
+    lock.unlink()
+    assert _run(a, out, "now").communicate(timeout=120)[0] == "done\n"
+    assert same_partition(a_labels, zarr.open(str(out))[...])

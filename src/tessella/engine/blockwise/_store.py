@@ -263,10 +263,15 @@ def _check_lock_by_pid(work: Path, out: Path) -> None:
             pass
         raise ValueError(_holder(f"{host} {pid}", out))
     if host != socket.gethostname():
-        raise ValueError(
-            f"{out}: a run on {host} (process {pid}) is writing it; if none is, delete "
-            f"{work / 'lock'}"
-        )
+        raise ValueError(_elsewhere(host, pid, work, out))
+
+
+def _elsewhere(host: str, pid: str, work: Path, out: Path) -> str:
+    """The one-line refusal of a run into ``out`` whose work folder's record names a run on
+    another ``host``, which this one cannot tell live from killed."""
+    return (
+        f"{out}: a run on {host} (process {pid}) is writing it; if none is, delete {work / 'lock'}"
+    )
 
 
 def _hold_lock(work: Path, out: Path) -> int | None:
@@ -306,6 +311,14 @@ def _hold_lock(work: Path, out: Path) -> int | None:
         if mine is None or (mine.st_ino, mine.st_dev) != (held.st_ino, held.st_dev):
             os.close(fd)
             continue
+        # a record of another host where the lock was free: a file system whose locks are
+        # only the node's own (BeeGFS by default, NFS mounted nolock, Lustre localflock),
+        # where a live run on that host holds a lock this one cannot see, or a run killed
+        # there (a run that ends removes the file): the user tells which
+        record = os.pread(fd, 256, 0).decode(errors="replace").split()
+        if len(record) == 2 and record[0] != socket.gethostname():
+            os.close(fd)
+            raise ValueError(_elsewhere(record[0], record[1], work, out))
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{socket.gethostname()} {os.getpid()}\n".encode(), 0)
         return fd
