@@ -133,3 +133,22 @@ def test_training_records_the_range_and_segment_checks_against_it(
 
     train(TrainConfig("boundary", str(few), str(tmp_path / "f"), holdout=("00",), **TINY))
     assert "input_statistics" not in json.loads((tmp_path / "f" / "card.json").read_text())
+
+
+@pytest.mark.parametrize(
+    ("model", "path", "crop"),
+    [
+        ("em-mito2d", "em_mito_lucchipp/val/image.tif", np.s_[0, :256, :256]),
+        ("worms2d", "worms_bbbc010/gfp/E03.tif", np.s_[100:420, 150:550]),
+    ],
+    ids=["lucchi-val-crop", "worms-well-inside"],
+)
+def test_a_crop_of_the_kind_of_images_a_model_is_for_is_not_warned_of(model, path, crop):
+    """The ranges were of whole training images alone: a 256x256 crop of the Lucchi++ val
+    volume (normalised on its own, as Segment does) was warned of by em-mito2d, a crop inside
+    a brightfield well by worms2d. The cards' ranges now cover the training images' crops."""
+    image = tifffile.imread(DATA / path)[crop]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run_steps(segment_steps(image, model, tta=False, device="cpu", name="crop"))
+    assert [str(w.message) for w in caught if "looks unlike" in str(w.message)] == []
