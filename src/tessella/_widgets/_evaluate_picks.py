@@ -8,6 +8,9 @@ fits, the status line says so before Evaluate is clicked (the picking of
 
 from __future__ import annotations
 
+import weakref
+
+import numpy as np
 from napari.layers import Labels
 
 from tessella._io_recipe import RECIPE_KEY
@@ -15,7 +18,7 @@ from tessella._io_recipe import RECIPE_KEY
 from ._evaluate_kinds import _layer_array
 from ._evaluate_run import ERRORS_KEY, _shape_problem
 
-__all__ = ["EvaluatePicks", "fit_rank", "is_result"]
+__all__ = ["EvaluatePicks", "fit_rank", "is_result", "looks_like_mask_stack"]
 
 _TRUTH_WORDS = ("truth", "gt", "ground", "annot", "mask", "manual")
 
@@ -35,15 +38,61 @@ def _shape(layer: Labels) -> tuple[int, ...]:
     return tuple(_layer_array(layer).shape)
 
 
+#: layer -> (id of its data, whether it looks like a stack of object masks): looked at once
+_STACK_LOOKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def looks_like_mask_stack(layer: Labels) -> bool:
+    """Whether an (N, Y, X) labels layer is a stack of object masks rather than a time-lapse
+    or a volume: its recorded axes (named by its file, its recipe or its ``axis_labels``;
+    not the reader's guess from the shape, which calls any plain 3D TIFF ZYX and names its
+    sliders so) have no T or Z, and its planes hold one object each where their neighbours have none
+    (:func:`~tessella.engine.evaluation.mask_stack_reason`, on a sample of at most
+    :data:`._evaluate_kinds.GUESS_SAMPLE_PIXELS` pixels as "Ground truth is" looks at it; a
+    lazy layer's at most :data:`._evaluate_kinds.GUESS_SYNC_PIXELS`, read once)."""
+    from tessella._io import AXES_GUESSED_KEY, recorded_axes
+    from tessella._io_axes import named_axes
+    from tessella.engine.evaluation import mask_stack_reason, sample_planes
+
+    from ._evaluate_kinds import GUESS_SAMPLE_PIXELS, GUESS_SYNC_PIXELS
+
+    metadata = dict(layer.metadata)
+    labels = getattr(layer, "axis_labels", None)
+    if metadata.get(AXES_GUESSED_KEY):  # (the reader names the axes it guessed: no evidence)
+        guessed = metadata.pop("axes", None)
+        if isinstance(guessed, str) and named_axes(labels, 3) == guessed:
+            labels = None
+    axes = recorded_axes(3, metadata, labels)
+    if axes is not None and set("TZ") & set(axes):
+        return False
+    data = _layer_array(layer)
+    seen = _STACK_LOOKS.get(layer)
+    if seen is not None and seen[0] == id(data):
+        return seen[1]
+    budget = GUESS_SAMPLE_PIXELS if isinstance(data, np.ndarray) else GUESS_SYNC_PIXELS
+    try:
+        looks = mask_stack_reason(sample_planes(data, budget)[0]) is not None
+    except Exception:  # (unreadable: scoring it says why)
+        looks = False
+    _STACK_LOOKS[layer] = (id(data), looks)
+    return looks
+
+
 def fit_rank(pred: Labels, truth: Labels) -> int | None:
     """How ``truth`` fits as the ground truth of ``pred`` by its shape: 0 the same shape (a
     time-lapse's frames included); 1 an (N, Y, X) stack of object masks of a (Y, X)
-    prediction's image size; 2 a Cell Tracking Challenge SEG layer whose annotated frames
-    (slices) lie in the prediction, as the panel scores it; None where it does not fit."""
+    prediction's image size (:func:`looks_like_mask_stack`: not a time-lapse or a volume of
+    that size); 2 a Cell Tracking Challenge SEG layer whose annotated frames (slices) lie in
+    the prediction, as the panel scores it; None where it does not fit."""
     pred_shape, truth_shape = _shape(pred), _shape(truth)
     if pred_shape == truth_shape:
         return 0
-    if len(pred_shape) == 2 and len(truth_shape) == 3 and truth_shape[1:] == pred_shape:
+    if (
+        len(pred_shape) == 2
+        and len(truth_shape) == 3
+        and truth_shape[1:] == pred_shape
+        and looks_like_mask_stack(truth)
+    ):
         return 1
     if not truth.metadata.get("path"):
         return None
