@@ -51,10 +51,18 @@ def _made_beside_labels(recipe: dict | None, path: Path) -> bool:
 
 def _sidecars(path: Path) -> list[Path]:
     """The files that may hold the recipe of ``path``: ``name.recipe.json`` beside
-    ``name.tif``/``name.zarr``, and for Export's mask stack ``name.stack.tif`` the
-    ``name.recipe.json`` Export wrote beside it (which names it in ``exported``)."""
+    ``name.tif``/``name.zarr`` (:func:`~tessella.engine.io._zarr.labels_recipe_path`; OME
+    labels ``labels/cells.v1``: ``cells.v1.recipe.json``, then the ``cells.recipe.json`` an
+    older version wrote where it is theirs alone), and for Export's mask stack
+    ``name.stack.tif`` the ``name.recipe.json`` Export wrote beside it (which names it in
+    ``exported``)."""
+    from tessella.engine.io._zarr import labels_recipe_path, older_labels_recipe_path
+
+    found = [labels_recipe_path(path)]
+    older = older_labels_recipe_path(path)
+    if older is not None:
+        found.append(older)
     stem = path.name.rsplit(".", 1)[0]
-    found = [path.with_name(stem + ".recipe.json")]
     if stem.lower().endswith(STACK_STEM) and len(stem) > len(STACK_STEM):
         found.append(path.with_name(stem[: -len(STACK_STEM)] + ".recipe.json"))
     return found

@@ -9,8 +9,8 @@ from pathlib import Path
 from ._console import CliError, _few
 from ._write import (
     _check_writable,
+    _found_recipe_path,
     _outputs_of,
-    _recipe_path,
     _recover_staging,
     _staging,
     _there,
@@ -207,7 +207,7 @@ def _note_same_content(record: dict, source, target) -> None:
         mtime = source.stat().st_mtime_ns
         if record.get("kind") != "file" or record.get("mtime_ns") == mtime:
             return
-        recipe_path = _recipe_path(target)
+        recipe_path = _found_recipe_path(target)
         recipe = json.loads(recipe_path.read_text())
         if recipe.get(INPUT_KEY) != record:
             return
@@ -277,7 +277,7 @@ def _skip_existing(jobs, settings: dict, model, spacing_of=None) -> tuple[list, 
 
     todo, skipped, redo, stale = [], [], {}, []
     for source, target in jobs:
-        recipe_path = _recipe_path(target)
+        recipe_path = _found_recipe_path(target)
         _check_writable(target)
         killed = _there(_staging(target))
         _recover_staging(target)  # (says so) what it put back is not taken as complete
@@ -335,7 +335,7 @@ def _refusal(stale: list, same: list) -> str:
         return (
             f"--skip-existing: {target} was made with other settings than this run's: "
             f"{', '.join(differences)}{more}; {advice}, or "
-            f"{shell_command('--recipe', _recipe_path(target))} to go on with its"
+            f"{shell_command('--recipe', _found_recipe_path(target))} to go on with its"
         )
     total = len(stale) + len(same)
     parts = [

@@ -14,6 +14,7 @@ from ._console import CliError
 
 __all__ = [
     "_recipe_path",
+    "_found_recipe_path",
     "_check_writable",
     "_check_outputs",
     "_reason",
@@ -26,7 +27,25 @@ __all__ = [
 
 
 def _recipe_path(output: Path) -> Path:
-    return output.with_name(output.name.rsplit(".", 1)[0] + ".recipe.json")
+    """The recipe written beside ``output`` (:func:`~tessella.engine.io._zarr.
+    labels_recipe_path`: ``labels/cells.v1`` -> ``cells.v1.recipe.json``)."""
+    from ..engine.io._zarr import labels_recipe_path
+
+    return labels_recipe_path(output)
+
+
+def _found_recipe_path(output: Path) -> Path:
+    """The recipe of ``output`` to read: :func:`_recipe_path` where it is there, else the
+    name an older version wrote it under where that differs and is this output's alone
+    (:func:`~tessella.engine.io._zarr.older_labels_recipe_path`: the recipe of
+    ``labels/cells.v1`` was ``cells.recipe.json``) and is a file; else :func:`_recipe_path`."""
+    from ..engine.io._zarr import older_labels_recipe_path
+
+    recipe = _recipe_path(output)
+    if _there(recipe):
+        return recipe
+    older = older_labels_recipe_path(output)
+    return older if older is not None and older.is_file() else recipe
 
 
 def _check_writable(path: Path) -> None:

@@ -22,6 +22,8 @@ __all__ = [
     "_labels_layout",
     "ome_image_of_labels",
     "ome_image_around",
+    "labels_recipe_path",
+    "older_labels_recipe_path",
     "check_labels_in_ome_image",
     "register_ome_labels",
     "point_labels_at_image",
@@ -429,6 +431,50 @@ def ome_image_of_labels(target: str | os.PathLike) -> Path | None:
         return None
     image = target.parent.parent
     return image if _is_ome_image(image) else None
+
+
+def labels_recipe_path(output: str | os.PathLike) -> Path:
+    """The ``.recipe.json`` beside labels ``output`` that ``tessella segment`` writes and the
+    reader finds: the name less its ``.tif``/``.tiff``/``.zarr``; OME-Zarr labels in an
+    image's labels group, which NGFF names without a suffix, keep their whole name
+    (``labels/cells.v1`` -> ``cells.v1.recipe.json``: ``cells.v1`` and ``cells.v2`` shared
+    ``cells.recipe.json`` before); other names less the text after their last dot.
+
+    >>> labels_recipe_path("out/a.b.zarr").name, labels_recipe_path("out/a.ome.tif").name
+    ('a.b.recipe.json', 'a.ome.recipe.json')
+    """
+    output = Path(output)
+    name = output.name
+    for suffix in (".tif", ".tiff", ".zarr"):
+        if name.lower().endswith(suffix) and len(name) > len(suffix):
+            return output.with_name(name[: -len(suffix)] + ".recipe.json")
+    if ome_image_of_labels(output) is not None:
+        return output.with_name(name + ".recipe.json")
+    return output.with_name(name.rsplit(".", 1)[0] + ".recipe.json")
+
+
+def older_labels_recipe_path(output: str | os.PathLike) -> Path | None:
+    """The recipe name an older version gave labels ``output`` (the name less the text after
+    its last dot) where :func:`labels_recipe_path` now gives another (dotted OME-Zarr labels
+    names: ``labels/cells.v1`` -> ``cells.recipe.json``), so that their recipe is still
+    found; None where the two agree, or where that file is no more this output's alone:
+    another entry beside it has it as its own recipe (``labels/cells``) or shared it under
+    the old rule (``labels/cells.v2``), or the folder cannot be listed."""
+    output = Path(output)
+    stem = output.name.rsplit(".", 1)[0]
+    older = output.with_name(stem + ".recipe.json")
+    if older == labels_recipe_path(output):
+        return None
+    try:
+        names = [p.name for p in output.parent.iterdir()]
+    except OSError:
+        return None
+    for name in names:
+        if name == output.name or name.endswith(".recipe.json"):
+            continue
+        if name.rsplit(".", 1)[0] == stem or labels_recipe_path(output.with_name(name)) == older:
+            return None
+    return older
 
 
 def ome_image_around(target: str | os.PathLike) -> Path | None:
