@@ -277,7 +277,15 @@ def test_evaluate_prints_and_writes_the_metrics_module_numbers(tmp_path, nuclei_
     scores = json.loads((tmp_path / "s.json").read_text())
     assert scores["ap"]["0.5"] == pytest.approx(expected.ap, abs=1e-4)
     assert f"{expected.ap:6.3f}" in printed
-    assert scores == evaluate_paths(str(tmp_path / "p.tif"), str(tmp_path / "g.tif"), ("ap", "seg"))
+    paths = (str(tmp_path / "p.tif"), str(tmp_path / "g.tif"))
+    assert scores == evaluate_paths(*paths, ("ap", "seg"), per_image=True)
+    [row] = scores["images"]  # the one image's scores, as the metrics module gives them
+    assert row["name"] == "g.tif" and row["ap"]["0.5"] == scores["ap"]["0.5"]
+    assert (row["n_true"], row["n_pred"], row["tp"]["0.5"]) == (
+        expected.n_true,
+        expected.n_pred,
+        expected.tp,
+    )
 
 
 def test_evaluate_shape_mismatch_is_named(tmp_path, capsys):

@@ -370,6 +370,8 @@ def test_the_engine_scores_each_kind_as_the_cli(isbi_maps, data_dir, tmp_path, c
         )
     if kind == "boundaries":
         reference.pop("sections")  # (the CLI's count of the files and sections)
+    rows = reference.pop("images")  # (the CLI's scores of each image: the sections here)
+    assert len(rows) == reference["n_images"] and rows[0]["name"].startswith("gt.tif")
     assert json.loads(json.dumps(result.scores)) == reference
     assert reference["ap"]["0.5"] > 0 or kind == "boundaries3d"
     if kind == "boundaries3d":  # its insides join in 3D: warned, with the way out

@@ -120,6 +120,7 @@ def test_worm_mask_stack_against_a_worms2d_result(
     assert main(["evaluate", str(tmp_path / "pred.tif"), str(tmp_path / "gt.tif"),
                  "--overlapping", "-q", "--json", str(tmp_path / "s.json")]) == 0  # fmt: skip
     reference = json.loads((tmp_path / "s.json").read_text())
+    assert [row["name"] for row in reference.pop("images")] == ["gt.tif"]  # (the CLI's rows)
     assert json.loads(json.dumps(evaluate.last_scores)) == reference
     assert reference["ap"]["0.5"] > 0.5
     status = evaluate.status_label.text()
@@ -171,6 +172,7 @@ def test_a_mask_stack_file_against_worm_masks_of_another_count(
     command = ["evaluate", str(tmp_path / "E03_pred.stack.tif"), str(tmp_path / "gt.tif")]
     assert main([*command, "--overlapping", "-q", "--json", str(tmp_path / "s.json")]) == 0
     reference = json.loads((tmp_path / "s.json").read_text())
+    assert [row["name"] for row in reference.pop("images")] == ["gt.tif"]  # (the CLI's rows)
     assert json.loads(json.dumps(widget.last_scores)) == reference
     assert 0 < reference["ap"]["0.5"] < 1
     result = widget.last_evaluation

@@ -211,6 +211,7 @@ def evaluate_paths(
     skipped: list | None = None,
     boundaries_3d: bool = False,
     annotated_only: str | None = None,
+    per_image: bool = False,
 ) -> dict:
     """Scores of the label image(s) at ``pred`` against ``gt`` (files or folders; paired by
     name without the suffix); GT pixels of ``ignore_label`` (not annotated) are left out, as
@@ -225,7 +226,12 @@ def evaluate_paths(
     slices) of a stack, first axis T, that hold a ground-truth object (a frame annotated
     as holding none is left out too); ``"annotated"`` then says how many
     (:func:`~tessella.engine.evaluation.annotated_summary`, summed over files, with
-    ``"how"``)."""
+    ``"how"``). With ``per_image`` (as ``--json`` writes them) ``"images"`` holds each
+    image's scores, in the order scored
+    (:func:`~tessella.engine.evaluation.image_rows`: ``"name"``, the ground truth's file
+    name, with ``[t]`` for a frame, slice or section; ``"n_true"``, ``"n_pred"``, and
+    per metric ``"ap"``, ``"tp"``, ``"fp"``, ``"fn"`` at each IoU threshold, ``"avs"``,
+    ``"seg"``, ``"foreground_iou"``, ``"vrand"`` ...)."""
     from ..engine.evaluation import ignore_label_clash, score_pairs
 
     if ignore_label == 0:
@@ -237,6 +243,7 @@ def evaluate_paths(
     if annotated_only in ("frames", "slices") and (gt_boundaries or boundaries_3d):
         raise CliError("--annotated-only scores labels or --gt-binary, not membrane maps")
     summaries: list[tuple[dict, str]] = []
+    names: list[str] = []
     for _name, truth, predicted, unannotated in _label_pairs(
         pred,
         gt,
@@ -255,9 +262,10 @@ def evaluate_paths(
             if unannotated.any() and clash:
                 print(f"warning: {clash}", file=sys.stderr)
         pairs.append((truth, predicted))
+        names.append(_name)
     if ignore_label is not None and not marked:
         raise CliError(f"--ignore-label {ignore_label}: no ground-truth pixel has it")
-    scores = score_pairs(pairs, metrics_wanted)
+    scores = score_pairs(pairs, metrics_wanted, names if per_image else None)
     if sections:
         scores["sections"] = {"files": len(sections), "sections": sum(sections)}
     if summaries:
@@ -266,6 +274,78 @@ def evaluate_paths(
         }
         scores["annotated"]["how"] = summaries[0][1]
     return scores
+
+
+def _check_json_target(path: str | None) -> None:
+    """CliError, before any scoring, where ``--json`` cannot name a file to write: an
+    existing folder, or a file in a folder that does not exist (not created: a mistyped path
+    would make folders unasked)."""
+    if not path:
+        return
+    target = Path(path)
+    if target.is_dir():
+        raise CliError(
+            f"--json {path}: is a folder; name the file to write, e.g. {target / 'scores.json'}"
+        )
+    folder = target.parent
+    if not folder.exists():
+        raise CliError(f"--json {path}: the folder {folder} does not exist; create it first")
+    if not folder.is_dir():
+        raise CliError(f"--json {path}: {folder} is not a folder")
+
+
+def _write_scores(path: str | None, scores: dict) -> None:
+    """Write ``scores`` to ``--json`` ``path`` (after the table is printed, so that the scores
+    are not lost where the file cannot be written): CliError in one line naming ``path``."""
+    from ..engine.io import write_json
+
+    if not path:
+        return
+    try:
+        write_json(path, scores)
+    except OSError as exc:
+        raise CliError(f"cannot write {path} ({exc.strerror or exc})") from None
+
+
+#: how many of the lowest-scoring images the printed summary lists
+WORST_SHOWN = 5
+
+#: the per-image scores the printed summary lists: (key of the dataset score, heading,
+#: the value of an image's row; None where the image has nothing to score)
+_IMAGE_COLUMNS = (
+    ("ap", "AP(0.5)", lambda r: r["ap"]["0.5"] if r["n_true"] or r["n_pred"] else None),
+    ("avs", "avS", lambda r: r["avs"] if r["n_true"] or r["n_pred"] else None),
+    ("seg", "SEG", lambda r: r["seg"]),
+    ("foreground_iou", "fg IoU", lambda r: r["foreground_iou"]),
+    ("vrand", "vrand", lambda r: r["vrand"]),
+)
+
+
+def _say_worst_images(scores: dict, json_path: str | None) -> None:
+    """Print the images of lowest score (:data:`WORST_SHOWN` at most, below 1.0) where more
+    than one is scored: by AP at IoU 0.5 (else SEG, foreground IoU, vrand, the first
+    scored), a row each with the image's other scores, its objects and its name. Every
+    image's scores are in ``--json``'s ``"images"``."""
+    rows = scores.get("images") or []
+    columns = [(label, value) for key, label, value in _IMAGE_COLUMNS if key in scores]
+    if len(rows) < 2 or not columns:
+        return
+    label, value = columns[0]
+    scored = [(value(row), row["name"], row) for row in rows]
+    scored = [item for item in scored if item[0] is not None]
+    worst = [item for item in sorted(scored, key=lambda item: item[:2]) if item[0] < 1.0]
+    if not worst:
+        return
+    where = f'"images" in {json_path}' if json_path else "--json FILE"
+    print(
+        f"lowest {label}: {min(len(worst), WORST_SHOWN)} of {len(scored)} images "
+        f"(each image's scores: {where})"
+    )
+    print("  " + "".join(f"{heading:>8}" for heading, _ in columns) + "  n_true  n_pred  image")
+    for _v, name, row in worst[:WORST_SHOWN]:
+        values = [column(row) for _, column in columns]
+        cells = "".join("       -" if v is None else f"{v:8.3f}" for v in values)
+        print(f"  {cells}  {row['n_true']:6d}  {row['n_pred']:6d}  {name}")
 
 
 def _parse_frames(text: str | None) -> range | None:
@@ -279,16 +359,14 @@ def _parse_frames(text: str | None) -> range | None:
 
 
 def _cmd_evaluate_ctc(args) -> int:
-    from ..engine.io import write_json
     from ..engine.tracking import evaluate_ctc
 
     if args.frames and not args.ctc:
         raise CliError("--frames needs --ctc")
+    _check_json_target(args.json)
     scores = evaluate_ctc(args.pred, args.gt, _parse_frames(args.frames))
     if scores.get("links") == 0:  # nothing to reproduce: no accuracy (JSON has no NaN)
         scores["link_accuracy"] = None
-    if args.json:
-        write_json(args.json, scores)
     if not args.quiet:
         if scores.get("seg_frames"):
             print(
@@ -305,19 +383,24 @@ def _cmd_evaluate_ctc(args) -> int:
                 f"({scores['link_accuracy']:.4f}); divisions: "
                 f"{scores['divisions_reproduced']} of {scores['division_links']}"
             )
+        elif "links_not_scored" in scores:
+            print(f"links: not scored ({scores['links_not_scored']})")
+    _write_scores(args.json, scores)
     return 0
 
 
 def _cmd_evaluate_overlapping(args) -> int:
     from ..engine.evaluation import score_mask_pairs, stack_without_ignored
-    from ..engine.io import read_mask_stack, read_masks, write_json
+    from ..engine.io import read_mask_stack, read_masks
 
     if args.metric and set(args.metric) != {"ap"}:
         raise CliError("--overlapping scores AP only (objects may overlap)")
     if args.ignore_label == 0:
         raise CliError("--ignore-label 0: 0 is background; mark unannotated parts with another")
+    _check_json_target(args.json)
     pairs, marked = [], False
     skipped: list[Path] = []
+    names: list[str] = []
     for gt_file, pred_file in _file_pairs(args.pred, args.gt, skipped):
         predicted = read_mask_stack(pred_file)
         truth, unannotated = read_masks(gt_file, 2, args.ignore_label)
@@ -330,11 +413,11 @@ def _cmd_evaluate_overlapping(args) -> int:
             marked = True
             predicted = stack_without_ignored(predicted, unannotated, truth)
         pairs.append((truth, predicted))
+        names.append(gt_file.name)
     if args.ignore_label is not None and not marked:
         raise CliError(f"--ignore-label {args.ignore_label}: no ground-truth pixel has it")
-    scores = score_mask_pairs(pairs)  # as the Evaluate panel's evaluate_masks scores them
-    if args.json:
-        write_json(args.json, scores)
+    # as the Evaluate panel's evaluate_masks scores them, and each image's scores
+    scores = score_mask_pairs(pairs, names)
     if not args.quiet:
         print(f"images: {scores['n_images']} (overlapping objects)")
         _say_skipped(skipped, args.pred)
@@ -343,6 +426,8 @@ def _cmd_evaluate_overlapping(args) -> int:
             print(f"{key:<13}  " + "  ".join(f"{v:6.3f}" for v in scores[key].values()))
         print(f"avS (mean AP over 0.5..0.9): {scores['avs']:.4f}")
         _say_images_left_out(scores["ap_images"], scores["n_images"])
+        _say_worst_images(scores, args.json)
+    _write_scores(args.json, scores)
     return 0
 
 
@@ -364,9 +449,6 @@ def _say_images_left_out(scored: int, n_images: int) -> None:
 
 
 def _cmd_evaluate(args) -> int:
-
-    from ..engine.io import write_json
-
     if (args.gt_boundaries or args.gt_boundaries_3d) and args.gt_binary:
         flag = "--gt-boundaries" if args.gt_boundaries else "--gt-boundaries-3d"
         raise CliError(f"{flag} and --gt-binary describe the ground truth two ways; give one")
@@ -379,6 +461,7 @@ def _cmd_evaluate(args) -> int:
         return _cmd_evaluate_ctc(args)
     if args.overlapping:
         return _cmd_evaluate_overlapping(args)
+    _check_json_target(args.json)
     skipped: list[Path] = []
     scores = evaluate_paths(
         args.pred,
@@ -390,9 +473,8 @@ def _cmd_evaluate(args) -> int:
         skipped=skipped,
         boundaries_3d=args.gt_boundaries_3d,
         annotated_only=getattr(args, "annotated_only", None),
+        per_image=True,
     )
-    if args.json:
-        write_json(args.json, scores)
     if not args.quiet:
         stacks = scores.get("sections")
         print(
@@ -437,4 +519,6 @@ def _cmd_evaluate(args) -> int:
                 f"vrand and voi: means over the {scored} of {scores['n_images']} images with "
                 "ground-truth foreground (the others have nothing to score)"
             )
+        _say_worst_images(scores, args.json)
+    _write_scores(args.json, scores)
     return 0

@@ -4,7 +4,7 @@ pairs and the error map at one IoU threshold, and the :class:`Evaluation` record
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +18,7 @@ __all__ = [
     "GROUND_TRUTH_KINDS",
     "METRICS",
     "error_map",
+    "image_rows",
     "matched_ids",
     "score_mask_pairs",
     "score_pairs",
@@ -40,7 +41,9 @@ GROUND_TRUTH_KINDS = {
 }
 
 
-def score_pairs(pairs: Iterable, metrics_wanted: Iterable[str] = ("ap",)) -> dict:
+def score_pairs(
+    pairs: Iterable, metrics_wanted: Iterable[str] = ("ap",), names: Sequence[str] | None = None
+) -> dict:
     """Dataset scores of ``(labels_true, labels_pred)`` pairs, as ``tessella evaluate`` reports.
 
     Parameters
@@ -55,6 +58,9 @@ def score_pairs(pairs: Iterable, metrics_wanted: Iterable[str] = ("ap",)) -> dic
         VOI, means over the images that have ground-truth foreground; ``vrand_images``
         counts them). A score with nothing to score (no ground-truth object for SEG, no
         image with foreground for vrand) is None, not NaN (JSON has no NaN).
+    names : sequence of str, optional
+        A name per pair: ``"images"`` then holds each image's scores (:func:`image_rows`),
+        in the order of the pairs.
 
     Returns
     -------
@@ -63,7 +69,7 @@ def score_pairs(pairs: Iterable, metrics_wanted: Iterable[str] = ("ap",)) -> dic
         ``"f1"`` (``{"0.5": float, ..., "0.9": float}``), ``"avs"`` and ``"ap_images"``;
         ``"seg"``;
         ``"foreground_iou"``; ``"vrand"``, ``"voi"``, ``"voi_split"``, ``"voi_merge"``,
-        ``"vrand_images"``.
+        ``"vrand_images"``; with ``names``, ``"images"``.
 
     Examples
     --------
@@ -80,23 +86,79 @@ def score_pairs(pairs: Iterable, metrics_wanted: Iterable[str] = ("ap",)) -> dic
     if unknown:
         raise ValueError(f"unknown metric(s) {', '.join(unknown)}; choose from {METRICS}")
     pairs = [(np.asarray(truth), np.asarray(predicted)) for truth, predicted in pairs]
+    if names is not None and len(names) != len(pairs):
+        raise ValueError(f"{len(names)} names for {len(pairs)} image pairs")
     scores: dict = {"n_images": len(pairs)}
-    if "ap" in wanted:
-        scores.update(_ap_scores(metrics.average_precision_scores(pairs)))
+    each: dict = {}  # per metric, its value for each image (rows of "images")
+    if "ap" in wanted:  # the matchings of average_precision_scores, kept per image
+        thresholds = [float(t) for t in metrics.DEFAULT_THRESHOLDS]
+        each["ap"] = [metrics.matching_over_thresholds(t, p, thresholds) for t, p in pairs]
+        scores.update(_ap_scores(metrics._means_over_images(each["ap"], thresholds)))
     if "seg" in wanted:  # pooled over every ground-truth object: None when there is none
-        seg = metrics.seg_scores(pairs)["seg"]
-        scores["seg"] = None if np.isnan(seg) else seg
+        each["seg"] = [metrics._seg_sum(t, p) for t, p in pairs]
+        total, n = 0.0, 0
+        for s, k in each["seg"]:  # (as metrics.seg_scores sums them)
+            total, n = total + s, n + k
+        scores["seg"] = total / n if n else None
     if "iou" in wanted:
         truth_all = np.concatenate([t.ravel() > 0 for t, _ in pairs])
         pred_all = np.concatenate([p.ravel() > 0 for _, p in pairs])
         scores["foreground_iou"] = metrics.foreground_iou(truth_all, pred_all)
+        if names is not None:
+            each["iou"] = [metrics.foreground_iou(t, p) for t, p in pairs]
     if "vrand" in wanted:  # undefined for an image without ground-truth foreground: left out
         values = [metrics.rand_voi(t, p) for t, p in pairs]
         defined = [v for v in values if not np.isnan(v["vrand"])]
-        for key in ("vrand", "vrand_split", "vrand_merge", "voi", "voi_split", "voi_merge"):
+        for key in VRAND_KEYS:
             scores[key] = float(np.mean([v[key] for v in defined])) if defined else None
         scores["vrand_images"] = len(defined)
+        each["vrand"] = values
+    if names is not None:
+        scores["images"] = image_rows(names, pairs, each)
     return scores
+
+
+#: the keys of :func:`tessella.engine.metrics.rand_voi`, in :func:`score_pairs`' order
+VRAND_KEYS = ("vrand", "vrand_split", "vrand_merge", "voi", "voi_split", "voi_merge")
+
+
+def _count(labels: np.ndarray) -> int:
+    ids = np.unique(labels)
+    return int(np.count_nonzero(ids))
+
+
+def image_rows(names: Sequence[str], pairs: list, each: dict) -> list[dict]:
+    """Each image's scores, a dict per pair (``tessella evaluate --json``'s ``"images"``):
+    ``"name"``, ``"n_true"`` and ``"n_pred"`` (the objects of the truth and the prediction,
+    as :class:`Evaluation` counts them), then per metric scored (``each``: its per-image
+    values, as :func:`score_pairs` computes them) ``"ap"``, ``"tp"``, ``"fp"``, ``"fn"``
+    (``{"0.5": ..., "0.9": ...}``) and ``"avs"``; ``"seg"``; ``"foreground_iou"``;
+    ``"vrand"`` ... ``"voi_merge"``. A score the image has nothing for is None: SEG without
+    a ground-truth object, vrand and VOI without ground-truth foreground. An image with no
+    object in either has AP 1.0 here, and is left out of the dataset's means
+    (``"ap_images"``)."""
+    rows = []
+    for i, (name, (truth, predicted)) in enumerate(zip(names, pairs)):
+        row: dict = {"name": str(name)}
+        if "ap" in each:
+            matched = each["ap"][i]
+            row["n_true"], row["n_pred"] = matched[0].n_true, matched[0].n_pred
+            for key in ("ap", "tp", "fp", "fn"):
+                row[key] = {f"{m.threshold:.1f}": getattr(m, key) for m in matched}
+            row["avs"] = float(np.mean([m.ap for m in matched]))
+        else:
+            row["n_true"], row["n_pred"] = _count(truth), _count(predicted)
+        if "seg" in each:
+            s, k = each["seg"][i]
+            row["seg"] = s / k if k else None
+        if "iou" in each:
+            row["foreground_iou"] = each["iou"][i]
+        if "vrand" in each:
+            value = each["vrand"][i]
+            for key in VRAND_KEYS:
+                row[key] = None if np.isnan(value[key]) else float(value[key])
+        rows.append(row)
+    return rows
 
 
 def _ap_scores(ap: dict) -> dict:
@@ -196,17 +258,32 @@ class Evaluation:
     notes: tuple[str, ...] = ()
 
 
-def score_mask_pairs(pairs: Iterable) -> dict:
+def score_mask_pairs(pairs: Iterable, names: Sequence[str] | None = None) -> dict:
     """Dataset scores of ``(masks_true, masks_pred)`` pairs of bool ``(N, *spatial)`` object
     stacks (objects may overlap; :func:`mask_stack_objects`), as ``tessella evaluate
     --overlapping`` reports them: :func:`score_pairs`' ``"ap"`` keys (AP, precision, recall,
-    F1 at IoU 0.5 ... 0.9, ``"avs"``, ``"ap_images"``) and ``"n_images"``.
+    F1 at IoU 0.5 ... 0.9, ``"avs"``, ``"ap_images"``) and ``"n_images"``; with a name per
+    pair, ``"images"``, each image's scores (:func:`image_rows`; the objects are masks).
 
     >>> truth = np.array([[[1, 1, 1, 0, 0]], [[0, 0, 1, 1, 0]]], bool)
     >>> score_mask_pairs([(truth, truth[:1])])["ap"]["0.5"]
     0.5
+    >>> score_mask_pairs([(truth, truth[:1])], ["worms.tif"])["images"][0]["fn"]["0.5"]
+    1
     """
-    return _mask_scores(metrics.stack_average_precision_scores(list(pairs)))
+    pairs = list(pairs)
+    if names is not None and len(names) != len(pairs):
+        raise ValueError(f"{len(names)} names for {len(pairs)} image pairs")
+    thresholds = [float(t) for t in metrics.DEFAULT_THRESHOLDS]
+    # (metrics.stack_average_precision_scores, its matchings kept per image)
+    matched = [
+        [metrics._match(metrics.stack_iou_matrix(t, p), thr) for thr in thresholds]
+        for t, p in pairs
+    ]
+    scores = _mask_scores(metrics._means_over_images(matched, thresholds))
+    if names is not None:
+        scores["images"] = image_rows(names, pairs, {"ap": matched})
+    return scores
 
 
 def _mask_scores(scores: dict) -> dict:

@@ -144,13 +144,52 @@ def _check_ctc_ground_truth(gt_dir: Path) -> None:
         )
 
 
+def _refuse_cut_short(
+    result_dir: Path,
+    gt_dir: Path,
+    count: int,
+    seg_files: dict[int, Path],
+    track_files: dict[int, Path],
+    gt_tracks: list[Track],
+) -> None:
+    """ValueError where the ground truth ``gt_dir`` annotates frames at or past ``count``, the
+    frames of the result ``result_dir``: its SEG or TRA files, or the tracks of
+    ``man_track.txt``. It names the first such frame, how many there are, and ``--frames``."""
+    where: dict[int, str] = {}
+    for track in gt_tracks:
+        for t in range(max(track.start, count), track.end + 1):
+            where[t] = "a track of TRA/man_track.txt"
+    for t, path in track_files.items():
+        if t >= count:
+            where[t] = f"TRA/{path.name}"
+    for t, path in seg_files.items():
+        if t >= count:
+            where[t] = f"SEG/{path.name}"
+    if not where:
+        return
+    first = min(where)
+    more = len(where)
+    raise ValueError(
+        f"{result_dir} has frames 0:{count}, but {gt_dir} annotates {more} frame"
+        f"{'s' if more > 1 else ''} past them (the first, frame {first}: {where[first]}); a "
+        f"result cut short would score as whole: give --frames 0:{count} to score the "
+        "frames it has"
+    )
+
+
 def evaluate_ctc(result_dir, gt_dir, frames: range | None = None) -> dict:
     """Score a CTC result folder (``maskTTT.tif`` + ``res_track.txt``) against a CTC ground
     truth folder (``NN_GT`` with ``SEG/`` and ``TRA/``).
 
     Returns SEG over the SEG-annotated frames (pooled over their cells), the link accuracy of
     :func:`link_accuracy` against TRA, and the frames and cells counted. ``frames`` limits
-    both to those frames (a link counts when it ends in one of them).
+    both to those frames (a link counts when it ends in one of them). Without ``frames``,
+    a result with fewer frames than the ground truth annotates (SEG or TRA files, or tracks
+    of ``man_track.txt``, past its last mask) is refused (ValueError naming the first such
+    frame): a result cut short would score as whole; ``frames=range(0, n)`` scores its
+    ``n`` frames. A result without ``res_track.txt`` has SEG scored but not the links (its
+    mask IDs are not known to be tracks, nor its divisions): warned, and
+    ``"links_not_scored"`` says why.
     """
     result_dir, gt_dir = Path(result_dir), Path(gt_dir)
     _check_ctc_ground_truth(gt_dir)
@@ -174,6 +213,12 @@ def evaluate_ctc(result_dir, gt_dir, frames: range | None = None) -> dict:
             f"frames {frames.start}:{frames.stop}: {result_dir} has frames 0:{count} (A:B, "
             "B excluded, A < B)"
         )
+    tra_dir = gt_dir / "TRA"
+    gt_tracks = (
+        read_ctc_tracks(tra_dir / "man_track.txt") if (tra_dir / "man_track.txt").is_file() else []
+    )
+    if frames is None:
+        _refuse_cut_short(result_dir, gt_dir, count, seg_files, track_files, gt_tracks)
     frames = range(count) if frames is None else frames
     tracked = np.stack([_read_labels(masks[t]) for t in range(count)])
     track_file = result_dir / "res_track.txt"
@@ -187,13 +232,18 @@ def evaluate_ctc(result_dir, gt_dir, frames: range | None = None) -> dict:
         if t in frames and t < count:
             pairs.append((_read_labels(path), tracked[t]))
     scores = {"seg_frames": len(pairs), **seg_scores(pairs)} if pairs else {"seg_frames": 0}
-    tra_dir = gt_dir / "TRA"
-    if (tra_dir / "man_track.txt").is_file():
+    if (tra_dir / "man_track.txt").is_file() and not track_file.is_file():
+        why = (
+            f"{result_dir} has no res_track.txt: its mask IDs are not known to be tracks, "
+            "nor its divisions"
+        )
+        warnings.warn(f"links not scored, SEG only: {why}", stacklevel=2)
+        scores["links_not_scored"] = why
+    elif (tra_dir / "man_track.txt").is_file():
         markers = np.zeros_like(tracked)
         for t, path in track_files.items():
             if t < count:
                 markers[t] = _read_labels(path)
-        gt_tracks = read_ctc_tracks(tra_dir / "man_track.txt")
         link_frames = [t for t in frames if 0 < t < count]
         scores.update(link_accuracy(markers, gt_tracks, tracked, lineage, link_frames))
     return scores
