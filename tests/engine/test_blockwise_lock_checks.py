@@ -4,6 +4,7 @@ and who the lock file's record names where the lock is held."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -115,4 +116,68 @@ def test_a_record_of_another_host_is_refused_though_the_lock_is_free(tmp_path):
     assert len(list((work_dir(out) / "blocks").glob("*.npz"))) == 2 and not out.exists()
     lock.unlink()
     assert _run(a, out, "now").communicate(timeout=120)[0] == "done\n"
+    assert same_partition(a_labels, zarr.open(str(out))[...])
+
+
+#: as on Windows, which has neither
+NO_PREAD = "import os\ndel os.pread, os.pwrite\n"
+
+#: reading any file by its descriptor fails (a lock file locked by Windows's mandatory lock)
+NO_READ = """
+import os
+def read(fd, n):
+    raise PermissionError(13, "Permission denied")
+os.read = read
+"""
+
+
+def test_the_lock_record_is_written_and_read_with_calls_every_system_has(tmp_path):
+    """Windows has no os.pread/os.pwrite: every blockwise run failed there (AttributeError)
+    once it held the lock. Without them (as there) a run holds the lock, a second is refused
+    naming it, one that cannot read the record is refused without naming it, and the first
+    killed, a run resumes it."""
+    (a, a_labels), _ = _two_masks(tmp_path)
+    out = tmp_path / "out.zarr"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", NO_PREAD + HOLDER, str(a), str(out)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline() == "running\n", holder.stderr.read()
+        lock = work_dir(out) / "lock"
+        assert lock.read_text() == f"{socket.gethostname()} {holder.pid}\n"
+
+        def refused(prefix):
+            done = subprocess.run(
+                [sys.executable, "-c", prefix + LATE, str(a), str(out), "now"],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            return done.stdout, done.stderr
+
+        said, err = refused(NO_PREAD)
+        assert said == (
+            f"refused: {out}: another run (process {holder.pid}) is writing it; "
+            "wait for it to end\n"
+        ), err
+        said, err = refused(NO_PREAD + NO_READ)
+        assert said == f"refused: {out}: another run is writing it; wait for it to end\n", err
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
+        holder.stderr.close()
+    done = subprocess.run(
+        [sys.executable, "-c", NO_PREAD + LATE, str(a), str(out), "now"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.stdout == "done\n", done.stderr
     assert same_partition(a_labels, zarr.open(str(out))[...])

@@ -6,8 +6,12 @@ staging folders and the command line's output staging. No Qt here."""
 from __future__ import annotations
 
 import errno
+import os
 
 __all__ = ["try_lock"]
+
+#: the byte Windows locks (msvcrt's locks are mandatory): far beyond what a lock file holds
+LOCKED_BYTE = 1 << 20
 
 
 def try_lock(fd: int) -> bool | None:
@@ -21,7 +25,9 @@ def try_lock(fd: int) -> bool | None:
             import msvcrt
         except ImportError:
             return None
-        try:
+        try:  # (a mandatory lock of the byte at the file's position: one past any record
+            # its holder writes at its start, which others read to name it in a refusal)
+            os.lseek(fd, LOCKED_BYTE, os.SEEK_SET)
             msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined,unused-ignore]
         except OSError as exc:
             return False if exc.errno in (errno.EACCES, errno.EDEADLK) else None

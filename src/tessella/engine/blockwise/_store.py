@@ -294,7 +294,9 @@ def _hold_lock(work: Path, out: Path) -> int | None:
         locked = try_lock(fd)
         if locked is False:
             try:
-                record = os.pread(fd, 256, 0).decode(errors="replace")
+                record = _read_record(fd)
+            except OSError:  # (unreadable: said without its holder)
+                record = ""
             finally:
                 os.close(fd)
             raise ValueError(_holder(record, out))
@@ -315,13 +317,25 @@ def _hold_lock(work: Path, out: Path) -> int | None:
         # only the node's own (BeeGFS by default, NFS mounted nolock, Lustre localflock),
         # where a live run on that host holds a lock this one cannot see, or a run killed
         # there (a run that ends removes the file): the user tells which
-        record = os.pread(fd, 256, 0).decode(errors="replace").split()
+        try:
+            record = _read_record(fd).split()
+        except OSError:
+            record = []
         if len(record) == 2 and record[0] != socket.gethostname():
             os.close(fd)
             raise ValueError(_elsewhere(record[0], record[1], work, out))
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{socket.gethostname()} {os.getpid()}\n".encode(), 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, f"{socket.gethostname()} {os.getpid()}\n".encode())
         return fd
+
+
+def _read_record(fd: int) -> str:
+    """The ``HOST PID`` record of the open lock file ``fd`` (read from its start with the
+    calls every system has: Windows has no ``os.pread``; the lock there is on a byte beyond
+    the record, see :func:`~tessella.engine._file_lock.try_lock`, so that it stays readable)."""
+    os.lseek(fd, 0, os.SEEK_SET)
+    return os.read(fd, 256).decode(errors="replace")
 
 
 def release_lock(work: Path, fd: int | None) -> None:
