@@ -38,7 +38,12 @@ def main(argv: list[str] | None = None) -> int:
     import warnings
 
     def show(message, category, *_args, **_kwargs) -> None:  # one line, no source excerpt
-        print(f"warning: {message}", file=sys.stderr, flush=True)
+        from tqdm import tqdm
+
+        # on a line of its own: tqdm clears a progress bar being drawn, then draws it again
+        # below (a plain print went on the bar's line: "a.tif: 100%|####| 1/1warning: ...")
+        tqdm.write(f"warning: {message}", file=sys.stderr)
+        sys.stderr.flush()
 
     try:
         # the engine's warnings, as one line each; `kill`, `timeout`, a batch system's time
