@@ -72,7 +72,7 @@ def test_explicit_axes_that_contradict_a_file_s_metadata_are_said(
     assert main([*args, "--axes", "TYX", "--no-tta", "-q"]) == 0
     warnings = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
     assert warnings == [
-        f"warning: {mixed_folder / 'rgb.tif'}: read as TYX as the axes given say, not as YXC "
+        f"warning: {mixed_folder / 'rgb.tif'}: read as TYX (as given), not as YXC "
         "from its TIFF tags (RGB)"
     ]
     assert read_image(out / "rgb.tif").data.shape == (12, 64, 3)  # as --axes said
@@ -130,9 +130,7 @@ def test_axes_that_contradict_a_zarr_s_metadata_are_said_or_refused(
         tmp_path / "volume.zarr", planes[None], "tzyx", [1, 2.0, 0.5, 0.5], (1, 3, 64, 64)
     )
     args = ["segment", str(source), "--model", str(tiny_model_dir), "--no-tta", "-q"]
-    said = (
-        f"warning: {source}: read as TYX as the axes given say, not as ZYX from its OME-Zarr axes"
-    )
+    said = f"warning: {source}: read as TYX (as given), not as ZYX from its OME-Zarr axes"
     assert main([*args, "-o", str(tmp_path / "movie.zarr"), "--axes", "TYX"]) == 0
     assert capsys.readouterr().err.splitlines() == [said]
     assert read_image(tmp_path / "movie.zarr").data.shape == (3, 64, 64)

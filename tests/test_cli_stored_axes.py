@@ -144,14 +144,14 @@ def test_wrong_metadata_are_overridden_only_when_asked(tmp_path, stored, capsys)
     tifffile.imwrite(path, czyx, imagej=True, metadata={"axes": "ZCYX"})
     with pytest.raises(ValueError, match="--ignore-axes-metadata on the command line"):
         read_image(path, "CZYX")
-    with pytest.warns(UserWarning, match="read as CZYX as the axes given say, not as ZCYX"):
+    with pytest.warns(UserWarning, match=r"read as CZYX \(as given\), not as ZCYX"):
         image = read_image(path, "CZYX", ignore_axes_metadata=True)
     np.testing.assert_array_equal(image.data, czyx)
     args = [path, "-o", tmp_path / "out.tif", "--axes", "CZYX"]
     assert _segment(*args, model="em-mito2d") == 1
     assert "put C, Z where its ImageJ metadata do not" in capsys.readouterr().err
     assert _segment(*args, "--ignore-axes-metadata", model="em-mito2d") == 0
-    assert "read as CZYX as the axes given say, not as ZCYX" in capsys.readouterr().err
+    assert "read as CZYX (as given), not as ZCYX" in capsys.readouterr().err
     recipe = json.loads((tmp_path / "out.recipe.json").read_text())
     assert recipe["stored_axes"] == "CZYX" and recipe["ignore_axes_metadata"] is True
     with pytest.warns(UserWarning, match="not as ZCYX from its ImageJ metadata"):

@@ -49,7 +49,7 @@ def test_the_reader_says_what_a_tiff_s_metadata_state(tmp_path, write, stated, s
         warnings.simplefilter("always")
         image = read_image(path, "ZYX")  # forced axes do not change what the file states
     assert (image.axes, image.stated_axes, image.stated_by) == ("ZYX", stated, stated_by)
-    said = f"{path}: read as ZYX as the axes given say, not as {stated} from its {stated_by}"
+    said = f"{path}: read as ZYX (as given), not as {stated} from its {stated_by}"
     assert [str(w.message) for w in caught] == ([] if stated in ("ZYX", "?YX") else [said])
 
 

@@ -82,7 +82,7 @@ def test_axes_given_in_another_order_than_the_file_names_are_refused(tmp_path, z
     with pytest.raises(ValueError, match=r"cyx\.zarr: axes YXC put Y, X, C where its zarr"):
         read_image(tmp_path / "cyx.zarr", "YXC")
     # a relabelling (its Z taken as T) is no reordering: read as given, with the warning
-    with pytest.warns(UserWarning, match="read as TYXC as the axes given say, not as ZYXC"):
+    with pytest.warns(UserWarning, match=r"read as TCYX \(as given\), not as ZCYX"):
         movie = read_image(path, "TCYX")
     assert movie.axes == "TYXC" and movie.data.shape == (3, 48, 64, 2)
 

@@ -3,11 +3,16 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
 from ._console import CliError, _advance, _progress_bar
 
 __all__ = ["_cmd_convert"]
+
+#: the errors of a folder that cannot be written (not a full disk: that is said as it is)
+_NOT_WRITABLE = (errno.EACCES, errno.EPERM, errno.EROFS)
 
 
 def _cmd_convert(args) -> int:
@@ -24,6 +29,7 @@ def _cmd_convert(args) -> int:
         raise CliError(f"{out}: would replace its input {image}; choose another output")
     if args.chunk is not None and args.chunk < 1:
         raise CliError(f"--chunk must be a whole number of at least 1, got {args.chunk}")
+    _check_out_folder(out)
     from ..engine.blockwise import to_chunked_zarr
     from ..engine.blockwise._convert import recover_convert_leftovers
 
@@ -37,7 +43,12 @@ def _cmd_convert(args) -> int:
     with _ChunksWritten(image.name, args.quiet):
         try:
             to_chunked_zarr(image, out, args.chunk, overwrite=args.overwrite)
-        except (ValueError, OSError) as exc:
+        except OSError as exc:  # (the engine names OUT where its folder cannot be written)
+            if exc.filename == os.fspath(out) and exc.errno in _NOT_WRITABLE:
+                raise CliError(f"{out}: cannot write there ({exc.strerror})") from None
+            said = str(exc)
+            raise CliError(said if str(image) in said else f"{image}: {said}") from None
+        except ValueError as exc:
             said = str(exc)
             raise CliError(said if str(image) in said else f"{image}: {said}") from None
     if not args.quiet:
@@ -47,6 +58,22 @@ def _cmd_convert(args) -> int:
         chunks = "x".join(map(str, array.chunks))
         print(f"{image} -> {out}: {'x'.join(map(str, array.shape))} in {chunks} chunks")
     return 0
+
+
+def _check_out_folder(out: Path) -> None:
+    """Refuse before reading the input an OUT whose folder (or the nearest of its ancestors
+    that exists, where it is to be made) is a file or cannot be written: it blamed the input
+    and named the hidden lock file ("img.tif: [Errno 13] Permission denied: 'ro/.c.zarr.
+    convert-HOST-PID-XXXXXX.lock'")."""
+    folder = next((p for p in out.absolute().parents if p.exists()), None)
+    if folder is None:
+        return
+    if not folder.is_dir():
+        raise CliError(f"{out}: {folder} is a file, not a folder; cannot write there")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        read_only = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+        why = "Read-only file system" if read_only else "Permission denied"
+        raise CliError(f"{out}: cannot write there ({why})")
 
 
 class _ChunksWritten:

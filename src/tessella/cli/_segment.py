@@ -46,6 +46,11 @@ def _cmd_segment(args) -> int:
     from ..engine.progress import Progress
     from ..engine.registry import load_model, recipe_model
 
+    if args.axes is not None and not args.axes.strip():  # (`--axes ''`: not "no axes")
+        raise CliError(
+            "--axes is empty; give the input's axes in the order the file stores them "
+            "(e.g. --axes YX), or leave --axes out to read the axes its metadata name"
+        )
     recipe = _read_recipe(args.recipe) if args.recipe else {}
     args.blockwise = _replays_blockwise(args, recipe)
     _check_blockwise_usage(args)
@@ -82,9 +87,21 @@ def _cmd_segment(args) -> int:
                 )
                 + f": write the {key} wanted to a file of its own first"
             )
+    if args.ctc and window_of(model.card) == 1:  # its objects are no tracks
+        raise CliError(
+            f"--ctc needs a time-lapse model (it writes tracks); {model.card.name} segments "
+            "frame by frame and writes no tracks (without --ctc each object of the movie gets "
+            "its own ID)"
+        )
+    if args.skip_existing and args.ctc:  # (before --ctc DIR's files are said to exist)
+        raise CliError(
+            "--skip-existing cannot tell whether the files --ctc wrote are complete; run "
+            "without it (--overwrite replaces the labels and the CTC files)"
+        )
     if args.blockwise or movie:  # the engine checks the input (zarr) and the output
         jobs = [(Path(args.inputs[0]), Path(args.output))]
     else:
+        _check_one_image_output(args.inputs, Path(args.output))
         jobs = _segment_jobs(args.inputs, args.output)
     if not args.blockwise and not args.quiet:
         _say_not_images(args.inputs)
@@ -95,11 +112,6 @@ def _cmd_segment(args) -> int:
             )
     if movie and jobs[0][1].suffix.lower() not in TIFF_SUFFIXES:
         raise CliError(f"{jobs[0][1]}: the labels of a time-lapse folder go into one .tif (TYX)")
-    if args.ctc and window_of(model.card) == 1:  # its objects are no tracks
-        raise CliError(
-            f"--ctc needs a time-lapse model (it writes tracks); {model.card.name} segments "
-            "frame by frame (without --ctc each object of the movie gets its own ID)"
-        )
     if recipe.get("stack") and not args.stack:  # the recipe wrote an (N, Y, X) mask stack:
         why = _stack_refused(args, model, jobs)  # so does its replay, where one can be written
         if why:
@@ -125,11 +137,6 @@ def _cmd_segment(args) -> int:
             "frame (each gets its own ID): leave link on for --ctc"
         )
     package = _package_reference(args.model, recipe, model)
-    if args.skip_existing and args.ctc:
-        raise CliError(
-            "--skip-existing cannot tell whether the files --ctc wrote are complete; run "
-            "without it (--overwrite replaces the labels and the CTC files)"
-        )
     settings = None
     if args.skip_existing:  # what an existing output's recipe must record to be kept
         # the axes given as the file stores them (--axes, a recipe's stored_axes), else an
@@ -155,8 +162,9 @@ def _cmd_segment(args) -> int:
             return _input_spacing(source, forced, recipe, recorded, part.get("series"))
 
         jobs, skipped, redo = _skip_existing(jobs, settings, model, spacing_of)
-        if not args.quiet:
-            _say_skipped_existing(skipped, redo, total)
+        # -q: the images skipped are not said, but the outputs redone and why are (existing
+        # outputs are replaced: "errors and warnings still print")
+        _say_skipped_existing([] if args.quiet else skipped, redo, total)
     _check_outputs(jobs, args.overwrite, replace=redo)
     if args.ctc and len(jobs) > 1:
         raise CliError("--ctc writes one time-lapse; give one input")
@@ -275,6 +283,22 @@ def _cmd_segment(args) -> int:
     if failed:
         raise CliError(f"{len(failed)} of {total} images failed: {', '.join(failed)}")
     return 0
+
+
+def _check_one_image_output(inputs: list[str], out: Path) -> None:
+    """Refuse an existing folder as the output of one TIFF image, naming the file it could be
+    (it said only that the output of one image must be a .tif/.tiff file)."""
+    from ..engine.io import TIFF_SUFFIXES, is_zarr_path
+
+    source = Path(inputs[0])
+    if (
+        len(inputs) == 1
+        and source.is_file()
+        and source.suffix.lower() in TIFF_SUFFIXES
+        and out.is_dir()
+        and not is_zarr_path(out)
+    ):
+        raise CliError(f"{out} is a folder; give a file name, e.g. {out / source.name}")
 
 
 def _stack_refused(args, model, jobs) -> str:

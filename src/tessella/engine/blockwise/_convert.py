@@ -59,9 +59,10 @@ def to_chunked_zarr(image, out, chunks: int | None = None, overwrite: bool = Fal
     elif path.suffix.lower() in TIFF_SUFFIXES:
         import tifffile
 
-        from ..io._tiff import tiff_layout
+        from ..io._tiff import tiff_layout, tifffile_log_held
 
-        with tifffile.TiffFile(path) as tif:  # (its metadata: read_image reads it whole)
+        # (its metadata: read_image reads it whole)
+        with tifffile_log_held(), tifffile.TiffFile(path) as tif:
             layout = tiff_layout(path, tif)  # the series, axes and pixel size read_image reads
         index, drop, sizes, unit = layout.series, layout.drop, layout.sizes, layout.unit
         ndim = len(layout.shape) + len(drop)
@@ -88,8 +89,11 @@ def to_chunked_zarr(image, out, chunks: int | None = None, overwrite: bool = Fal
     }
     if axes:
         attrs["tessella_axes"] = axes
-    out.parent.mkdir(parents=True, exist_ok=True)  # (as zarr made it before)
-    stem, lock = _claim(out)  # held until its folders are gone
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)  # (as zarr made it before)
+        stem, lock = _claim(out)  # held until its folders are gone
+    except OSError as exc:  # a folder not writable: named as OUT, not its hidden lock file
+        raise OSError(exc.errno, exc.strerror, os.fspath(out)) from exc
     try:
         _convert_into(data, stem, out, attrs, overwrite, path)
     finally:

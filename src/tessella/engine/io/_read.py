@@ -84,17 +84,47 @@ def read_image(
     if axes is not None and axes_contradict(image.axes, image.stated_axes):
         import warnings
 
-        warnings.warn(
-            f"{path}: read as {image.axes} as the axes given say, not as "
-            f"{image.stated_axes} from its {image.stated_by}",
-            AxesContradictionWarning,
-            stacklevel=2,
-        )
+        warnings.warn(_contradiction(path, image), AxesContradictionWarning, stacklevel=2)
     # a size only for a spatial axis the image has: the metadata's Z spacing does not hold
     # for a volume read as frames (TYX) or channels (CYX)
     dropped = {"T", "C"} | ({"Z"} - set(image.axes))
     image.pixel_size = {k: v for k, v in image.pixel_size.items() if k.upper() not in dropped}
     return image
+
+
+def _contradiction(path: Path, image: ImageData) -> str:
+    """The warning for axes given that contradict what ``image``'s metadata state, both in the
+    order the file stores its dimensions (``image.axes`` and ``stated_axes`` are in the order
+    read, after the transpose: XY given for a plain TIFF was said as "read as YX ..., not as
+    XY"), and, where the order read puts its axes otherwise than given (XY read as YX), the
+    order and shape its labels are written in.
+
+    >>> image = ImageData(np.zeros((347, 260)), "YX", stated_axes="XY", stated_by="TIFF pages",
+    ...                   stored_axes="XY")
+    >>> print(_contradiction(Path("a.tif"), image))  # doctest: +NORMALIZE_WHITESPACE
+    a.tif: read as XY (as given), not as YX from its TIFF pages; its labels are written in
+    the model's order, YX: shape (347, 260), not its (260, 347)
+    """
+    stated = str(image.stated_axes)
+    given = "".join(a for a in (image.stored_axes or image.axes) if a in image.axes)
+    if sorted(given) != sorted(image.axes):  # (not read from one file: as read)
+        given = image.axes
+    said = "".join(stated[image.axes.index(a)] for a in given)
+    unknown = " (?: not named)" if "?" in said else ""
+    message = f"{path}: read as {given} (as given), not as {said} from its {image.stated_by}"
+    kept = [a for a in given if a != "C"]  # the labels' axes: all but the channels
+    written = [a for a in image.axes if a != "C"]
+    if kept == written:
+        return message + unknown
+    shape = image.data.shape
+    as_stored = tuple(int(shape[image.axes.index(a)]) for a in kept)
+    as_written = tuple(int(shape[image.axes.index(a)]) for a in written)
+    order = "".join(written)
+    return f"{message}{unknown}; its labels are written in the model's order, {order}: " + (
+        f"shape {as_written}, not its {as_stored}"
+        if as_written != as_stored
+        else f"transposed from its {''.join(kept)}"
+    )
 
 
 def natural_key(name: str) -> tuple:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,6 +120,30 @@ def _unit_name(unit: str) -> str:
     return "µm" if text.strip() in _MICROMETRE else text
 
 
+@contextlib.contextmanager
+def tifffile_log_held():
+    """tifffile's log records while a TIFF is opened and read, held back and given out after,
+    but dropped where it is refused: a cut file's "<tifffile.TiffPages @398100> invalid offset
+    to first page 398100" came on stderr before the one-line error that says it."""
+    logger = logging.getLogger("tifffile")
+    held: list[logging.LogRecord] = []
+
+    def hold(record: logging.LogRecord) -> bool:
+        held.append(record)
+        return False
+
+    logger.addFilter(hold)
+    try:
+        yield
+    except BaseException:
+        held.clear()
+        raise
+    finally:
+        logger.removeFilter(hold)
+        for record in held:
+            logger.handle(record)
+
+
 def _tiff_error(path, exc: Exception) -> str:
     """One line for a TIFF that cannot be read: a cut or corrupt file raises anything from
     tifffile's own TiffFileError to a codec's DeflateError or an IndexError."""
@@ -171,6 +197,8 @@ def tiff_layout(path: Path, tif, series: int | None = None) -> TiffLayout:
     series (``series``, else :func:`_pick_series`'s choice, said where there are several),
     its axes in the order the file stores them, the order the engine reads them in, and its
     pixel size. ``read_image`` (:func:`_read_tiff`) and ``tessella convert`` both read it."""
+    if len(tif.pages) == 0 or not tif.series:  # (a cut file: tifffile found no page)
+        raise ValueError(f"{path}: truncated or not a complete TIFF (no image directory)")
     index = _pick_series(path, tif.series, series, stacklevel=5)  # (one frame deeper)
     chosen = tif.series[index]
     axes, drop = _tiff_axes(chosen.axes, chosen.shape, strict=False)
@@ -223,7 +251,7 @@ def _read_tiff(
     import tifffile
 
     try:
-        with tifffile.TiffFile(path) as tif:
+        with tifffile_log_held(), tifffile.TiffFile(path) as tif:
             layout = tiff_layout(path, tif, series)
             chosen = tif.series[layout.series]
             data = chosen.asarray()
