@@ -67,6 +67,9 @@ class TrainStarting:
         name = self.name_edit.text().strip()
         base = self.base_combo.currentData() or ""
         folder = self.folder_edit.text().strip()
+        # the folder in full (a relative one is napari's working folder's): the card records
+        # it so, Resume finds it from anywhere, and the loaders read that one
+        where = Path(folder).expanduser().resolve() if folder else None
         pairs = [] if folder else self._chosen_pairs()
         layers = ", ".join(f"{i.name} + {j.name}" for i, j in pairs)
         said: list[str] = []  # the warnings said of the data before the run starts
@@ -113,18 +116,16 @@ class TrainStarting:
                 try:
                     if folder and temporal:  # images/ + masks/ TYX stacks, or a CTC sequence
                         samples = load_timelapse_samples(
-                            Path(folder).expanduser(), window, "centre", 1, norm, (), ignore_label
+                            where, window, "centre", 1, norm, (), ignore_label
                         )
                     elif folder and overlapping:  # masks are (N, H, W) stacks or label images
-                        samples = load_overlapping_pairs(
-                            Path(folder).expanduser(), norm, ignore_label=ignore_label
-                        )
+                        samples = load_overlapping_pairs(where, norm, ignore_label=ignore_label)
                     elif folder:
                         from tessella.engine.train.data import load_folder_pairs
 
                         spatial = "ZYX" if ndim == 3 else "YX"
                         samples = load_folder_pairs(
-                            Path(folder).expanduser(), spatial, 1, norm, (), holdout, ignore_label
+                            where, spatial, 1, norm, (), holdout, ignore_label
                         )
                     else:
                         samples = layer_samples(
@@ -169,7 +170,7 @@ class TrainStarting:
         # (one image is trained on and scored on: nothing held out)
         same = len(held) == 1 and len(samples) == 1 and held[0] is samples[0]
         held_out = holdout or (() if same else tuple(dict.fromkeys(s.name for s in held)))
-        described = folder or layers
+        described = str(where) if where is not None else layers
         minutes = self.minutes_spin.value()
         # the engine's budget counts the time already trained (as --time-budget with
         # --resume), from the checkpoint's seconds; the panel's is this session's: a Resume
@@ -182,7 +183,7 @@ class TrainStarting:
             method=method,
             # a folder as the command records one (its card: the absolute path), as Resume
             # reads it back
-            data=str(Path(folder).expanduser()) if folder else LAYERS + layers,
+            data=str(where) if where is not None else LAYERS + layers,
             out=str(out),
             base=base_path,
             name=name,
