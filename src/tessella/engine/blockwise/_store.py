@@ -318,12 +318,12 @@ def _hold_lock(work: Path, out: Path) -> int | None:
         # where a live run on that host holds a lock this one cannot see, or a run killed
         # there (a run that ends removes the file): the user tells which
         try:
-            record = _read_record(fd).split()
+            old = _read_record(fd).split()
         except OSError:
-            record = []
-        if len(record) == 2 and record[0] != socket.gethostname():
+            old = []
+        if len(old) == 2 and old[0] != socket.gethostname():
             os.close(fd)
-            raise ValueError(_elsewhere(record[0], record[1], work, out))
+            raise ValueError(_elsewhere(old[0], old[1], work, out))
         os.ftruncate(fd, 0)
         os.lseek(fd, 0, os.SEEK_SET)
         os.write(fd, f"{socket.gethostname()} {os.getpid()}\n".encode())
