@@ -194,3 +194,32 @@ def test_json_that_cannot_be_written(data_dir, tmp_path, capsys):
     )
     assert "avS (mean AP over 0.5..0.9): " in done.stdout  # the table, printed first
     assert list(readonly.iterdir()) == []
+
+
+def test_ctc_scores_each_seg_frame(data_dir, tmp_path, capsys):
+    """--ctc gave SEG pooled over the frames only: a frame segmented badly was not found."""
+    res, gt = _short_result(data_dir, tmp_path)
+    eroded = ndimage.grey_erosion(tifffile.imread(res / "mask005.tif"), size=7)
+    tifffile.imwrite(res / "mask005.tif", eroded)
+    missed = tifffile.imread(res / "mask002.tif")
+    missed[missed == 3] = 0
+    tifffile.imwrite(res / "mask002.tif", missed)
+    out = tmp_path / "ctc.json"
+    command = ["evaluate", str(res), str(gt), "--ctc", "--frames", "0:8", "--json", str(out)]
+    assert main(command) == 0
+    rows = json.loads(out.read_text())["images"]
+    assert [(row["name"], row["frame"]) for row in rows] == [
+        (f"man_seg{t:03d}.tif", t) for t in range(8)
+    ]
+    for row in rows:
+        truth = tifffile.imread(gt / "SEG" / row["name"])
+        result = tifffile.imread(res / f"mask{row['frame']:03d}.tif")
+        assert row["seg"] == metrics.seg_score(truth, result)
+        assert (row["n_true"], row["n_pred"]) == (
+            len(np.unique(truth)) - 1,
+            len(np.unique(result)) - 1,
+        )
+    assert [row["seg"] < 1 for row in rows] == [t in (2, 5) for t in range(8)]
+    lines = capsys.readouterr().out.splitlines()
+    at = lines.index(f'lowest SEG: 2 of 8 SEG frames (each image\'s scores: "images" in {out})')
+    assert [line.split()[-1] for line in lines[at + 2 :]] == ["man_seg005.tif", "man_seg002.tif"]

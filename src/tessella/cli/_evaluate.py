@@ -321,7 +321,7 @@ _IMAGE_COLUMNS = (
 )
 
 
-def _say_worst_images(scores: dict, json_path: str | None) -> None:
+def _say_worst_images(scores: dict, json_path: str | None, what: str = "images") -> None:
     """Print the images of lowest score (:data:`WORST_SHOWN` at most, below 1.0) where more
     than one is scored: by AP at IoU 0.5 (else SEG, foreground IoU, vrand, the first
     scored), a row each with the image's other scores, its objects and its name. Every
@@ -338,7 +338,7 @@ def _say_worst_images(scores: dict, json_path: str | None) -> None:
         return
     where = f'"images" in {json_path}' if json_path else "--json FILE"
     print(
-        f"lowest {label}: {min(len(worst), WORST_SHOWN)} of {len(scored)} images "
+        f"lowest {label}: {min(len(worst), WORST_SHOWN)} of {len(scored)} {what} "
         f"(each image's scores: {where})"
     )
     print("  " + "".join(f"{heading:>8}" for heading, _ in columns) + "  n_true  n_pred  image")
@@ -385,6 +385,7 @@ def _cmd_evaluate_ctc(args) -> int:
             )
         elif "links_not_scored" in scores:
             print(f"links: not scored ({scores['links_not_scored']})")
+        _say_worst_images(scores, args.json, "SEG frames")
     _write_scores(args.json, scores)
     return 0
 

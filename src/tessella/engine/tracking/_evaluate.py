@@ -144,6 +144,21 @@ def _check_ctc_ground_truth(gt_dir: Path) -> None:
         )
 
 
+def _frame_row(t: int, path: Path, truth: np.ndarray, result: np.ndarray) -> dict:
+    """The SEG of frame ``t`` (its ground truth ``path``): ``{"name", "frame", "n_true",
+    "n_pred", "seg"}``, ``seg`` None where the frame holds no ground-truth cell."""
+    from ..metrics import seg_scores
+
+    scored = seg_scores([(truth, result)])
+    return {
+        "name": path.name,
+        "frame": t,
+        "n_true": scored["n_objects"],
+        "n_pred": int(np.count_nonzero(np.unique(result))),
+        "seg": None if np.isnan(scored["seg"]) else scored["seg"],
+    }
+
+
 def _refuse_cut_short(
     result_dir: Path,
     gt_dir: Path,
@@ -189,7 +204,8 @@ def evaluate_ctc(result_dir, gt_dir, frames: range | None = None) -> dict:
     frame): a result cut short would score as whole; ``frames=range(0, n)`` scores its
     ``n`` frames. A result without ``res_track.txt`` has SEG scored but not the links (its
     mask IDs are not known to be tracks, nor its divisions): warned, and
-    ``"links_not_scored"`` says why.
+    ``"links_not_scored"`` says why. ``"images"`` holds the SEG of each SEG frame scored
+    (``{"name", "frame", "n_true", "n_pred", "seg"}``).
     """
     result_dir, gt_dir = Path(result_dir), Path(gt_dir)
     _check_ctc_ground_truth(gt_dir)
@@ -227,11 +243,16 @@ def evaluate_ctc(result_dir, gt_dir, frames: range | None = None) -> dict:
         lineage = {k.id: k.parent for k in read_ctc_tracks(track_file) if k.parent}
     from ..metrics import seg_scores
 
-    pairs = []
+    pairs, places = [], []
     for t, path in sorted(seg_files.items()):
         if t in frames and t < count:
             pairs.append((_read_labels(path), tracked[t]))
+            places.append((t, path))
     scores = {"seg_frames": len(pairs), **seg_scores(pairs)} if pairs else {"seg_frames": 0}
+    if pairs:  # each SEG frame's score, as `tessella evaluate --json` gives each image's
+        scores["images"] = [
+            _frame_row(t, path, truth, result) for (t, path), (truth, result) in zip(places, pairs)
+        ]
     if (tra_dir / "man_track.txt").is_file() and not track_file.is_file():
         why = (
             f"{result_dir} has no res_track.txt: its mask IDs are not known to be tracks, "
