@@ -12,6 +12,7 @@ import tifffile
 
 from tessella.cli import main
 from tessella.engine.io import read_image
+from tests.conftest import DATA
 
 
 @pytest.fixture
@@ -78,15 +79,15 @@ def test_explicit_axes_that_contradict_a_file_s_metadata_are_said(
     assert read_image(out / "rgb.tif").data.shape == (12, 64, 3)  # as --axes said
 
 
-def test_a_plain_stack_tagged_planar_rgb_gets_the_hint_to_read_it_as_slices(
-    tmp_path, nuclei_sample, capsys
-):
+def test_a_plain_stack_tagged_planar_rgb_gets_the_hint_to_read_it_as_slices(tmp_path, capsys):
     """A 4-slice EM stack saved with a plain tifffile.imwrite is tagged planar RGB: em-mito2d
     averaged it into one plane, and the warning spoke only of stains. It now says --axes ZYX,
-    which segments it slice by slice (and is no contradiction of the planar-RGB tag)."""
-    image = nuclei_sample[0][:64, :64]
+    which segments it slice by slice (and is no contradiction of the planar-RGB tag). The
+    slices are Lucchi++ EM, what em-mito2d is for (a nuclei crop is now also warned of as
+    unlike its training images)."""
+    volume = tifffile.imread(DATA / "em_mito_lucchipp" / "val" / "image.tif")
     path = tmp_path / "stack.tif"
-    planes = np.stack([image, image[::-1], image[:, ::-1], image.T])
+    planes = np.ascontiguousarray(volume[:4, 300:364, 400:464])
     tifffile.imwrite(path, planes, photometric="rgb", planarconfig="separate")
     args = ["segment", str(path), "--model", "em-mito2d", "--no-tta", "-q", "-o"]
     assert main([*args, str(tmp_path / "averaged.tif")]) == 0
