@@ -322,7 +322,9 @@ def labels_ome(image: ImageData, label_axes: str) -> dict | None:
     if image.ome is None:
         form = zarr_format_of(image.path)
         return None if form is None else {"zarr_format": form}
-    source = str(Path(image.path).resolve()) if image.path is not None else None
+    # (absolute but not resolved: image_source names it relative only where neither it nor
+    # the labels' path goes through a symbolic link)
+    source = os.path.abspath(image.path) if image.path is not None else None
     return _labels_layout(image.ome, image.axes, label_axes, source)
 
 
@@ -547,34 +549,57 @@ def _write_group_attrs(path: Path, form: int, attrs: dict, create: bool) -> None
     write_json(path / "zarr.json", meta)
 
 
+#: how many folders above the labels a relative image name may climb (``../../../``): the
+#: labels' and the image's common folder further up is no one project's
+_MAX_UP = 3
+
+
+def _through_link(path: str) -> bool:
+    """Whether the absolute ``path`` (which may not exist yet) goes through a symbolic link:
+    a reader that joins names lexically (OME-Zarr readers, URLs) and the system, which
+    follows the link before a ``..``, would resolve a relative name from it differently."""
+    return os.path.realpath(path) != os.path.normpath(path)
+
+
 def image_source(image: str | None, labels: str | os.PathLike) -> str | None:
     """How OME-Zarr labels at ``labels`` name the ``image`` they are of (its absolute path,
     as :func:`labels_ome` gives it) in ``image-label.source.image``: by a path relative to
     the labels (OME-NGFF's form, as ``"../../"`` for labels in the image's labels group), so
-    that the two moved together still name each other, where both lie in one file system
-    tree (one device, and a common folder other than its root); else by its absolute path
-    (labels on another disk than their image). ``image`` already relative, or None: as is.
+    that the two moved together still name each other, where they lie close in one file
+    system tree: one device, a common folder at most :data:`_MAX_UP` folders above the
+    labels and at least two below the root (not ``/home`` nor ``/mnt``), and neither path
+    through a symbolic link (a reader joining the name to the labels' path as the user
+    reaches them would land elsewhere than the system does); else by its absolute path.
+    Labels moved without their image lose a relative name. ``image`` already relative, or
+    None: as is.
 
     >>> import tempfile
     >>> root = Path(tempfile.mkdtemp()).resolve()
     >>> image_source(str(root / "in" / "img.zarr"), root / "out" / "labels.zarr")
     '../../in/img.zarr'
+    >>> far = root / "a" / "b" / "c" / "labels.zarr"  # (four folders up to ``root``)
+    >>> image_source(str(root / "in" / "img.zarr"), far) == str(root / "in" / "img.zarr")
+    True
     """
     if image is None or not os.path.isabs(image):
         return image
-    at = Path(labels).resolve()
+    at = os.path.abspath(labels)
+    image = os.path.normpath(image)
 
     def device(path: Path) -> int:  # (of the nearest folder there: the labels may be unwritten)
         return os.stat(next(p for p in (path, *path.parents) if p.exists())).st_dev
 
     try:
-        common = os.path.commonpath([image, str(at)])
-        same = device(Path(image)) == device(at)
+        common = os.path.commonpath([image, at])
+        same = device(Path(image)) == device(Path(at))
+        linked = _through_link(image) or _through_link(at)
     except (OSError, ValueError, StopIteration):  # (Windows: on other drives)
         return image
-    if not same or os.path.dirname(common) == common:
+    named = Path(os.path.relpath(image, at)).as_posix()
+    below_root = len(Path(common).parts) - 1  # (of "/" or "C:\\" itself: 0)
+    if not same or linked or below_root < 2 or named.split("/").count("..") > _MAX_UP:
         return image
-    return Path(os.path.relpath(image, at)).as_posix()
+    return named
 
 
 def move_labels_source(written: str | os.PathLike, final: str | os.PathLike) -> None:
