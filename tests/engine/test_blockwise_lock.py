@@ -123,9 +123,21 @@ def test_a_live_run_is_refused_whatever_pid_its_record_names(blobs, running, rec
         gone = subprocess.Popen([sys.executable, "-c", "pass"])
         gone.wait()
         pid = gone.pid
-    (work_dir(out) / "lock").write_text(f"{socket.gethostname()} {pid}\n")  # (still locked)
-    with pytest.raises(ValueError, match=f"^{out}: another run \\(process {pid}\\) is writing"):
+    lock = work_dir(out) / "lock"
+    lock.write_text(f"{socket.gethostname()} {pid}\n")  # (still locked)
+    with pytest.raises(ValueError) as info:
         run_steps(_steps(source, out))
+    if recorded == "this process":
+        assert (
+            str(info.value)
+            == f"{out}: another run (process {pid}) is writing it; wait for it to end"
+        )
+    else:  # (which also says the lock is held by another process than the one it names)
+        assert str(info.value).startswith(
+            f"{out}: process {pid}, whose run {lock} names, has ended, but another process "
+            "still holds the lock (one it started, a forked worker, say, or a run of another "
+            "container)"
+        )
     assert len(list((work_dir(out) / "blocks").glob("*.npz"))) == 2
     assert not out.exists()
 

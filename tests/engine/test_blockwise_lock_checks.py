@@ -4,6 +4,8 @@ and who the lock file's record names where the lock is held."""
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -180,4 +182,53 @@ def test_the_lock_record_is_written_and_read_with_calls_every_system_has(tmp_pat
         timeout=120,
     )
     assert done.stdout == "done\n", done.stderr
+    assert same_partition(a_labels, zarr.open(str(out))[...])
+
+
+#: HOLDER whose run forks a process (as a fork-based process pool does its workers) once 2
+#: blocks are done, which shares its open lock file; prints "running PID" (the forked one's)
+FORKER = HOLDER.replace(
+    'print("running", flush=True)',
+    "import os\nchild = os.fork()\nif child == 0:\n    time.sleep(120)\n    os._exit(0)\n"
+    'print(f"running {child}", flush=True)',
+)
+
+
+def test_a_lock_held_by_a_process_its_dead_run_forked_says_so(tmp_path):
+    """A run killed while a process it forked lives: that process holds the lock (flock
+    belongs to the open file, which fork shares). The refusal said the dead run's process
+    "is writing it; wait for it to end"; it says that process has ended and another holds
+    the lock, and how to find it."""
+    (a, a_labels), _ = _two_masks(tmp_path)
+    out = tmp_path / "out.zarr"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", FORKER, str(a), str(out)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    line = holder.stdout.readline()
+    forked = int(line.split()[1]) if line.startswith("running ") else None
+    try:
+        assert forked is not None, holder.stderr.read()
+        holder.kill()
+        holder.wait()
+        lock = work_dir(out) / "lock"
+        said = _run(a, out, "now").communicate(timeout=120)[0]
+        assert said == (
+            f"refused: {out}: process {holder.pid}, whose run {lock} names, has ended, but "
+            f"another process still holds the lock (one it started, a forked worker, say, or "
+            f"a run of another container): wait for it or end it (`fuser {lock}` names it)\n"
+        )
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
+        holder.stderr.close()
+        if forked is not None:
+            os.kill(forked, signal.SIGKILL)
+    for _ in range(200):  # (the forked process ended: its lock released)
+        if _run(a, out, "now").communicate(timeout=120)[0] == "done\n":
+            break
     assert same_partition(a_labels, zarr.open(str(out))[...])

@@ -230,17 +230,32 @@ def _create_outputs(work: Path, grid: BlockGrid, data: _Input) -> str:
     return "0"
 
 
-def _holder(record: str, out: Path) -> str:
-    """The one-line refusal of a run into ``out`` whose work folder's lock another process
-    holds, naming it as its ``record`` (``HOST PID``, as :func:`_hold_lock` writes it) says."""
+def _holder(record: str, out: Path, lock: Path) -> str:
+    """The one-line refusal of a run into ``out`` whose work folder's lock file ``lock``
+    another process holds, naming it as its ``record`` (``HOST PID``, as :func:`_hold_lock`
+    writes it) says. A process of this host that has ended holds no lock: what does is one it
+    started (a worker it forked shares its open lock file) or a run of another container with
+    this hostname (a pid of another pid namespace)."""
     import socket
 
     try:
         host, pid = record.split()
+        number = int(pid)
     except ValueError:
         return f"{out}: another run is writing it; wait for it to end"
-    where = "" if host == socket.gethostname() else f" on {host}"
-    return f"{out}: another run (process {pid}{where}) is writing it; wait for it to end"
+    if host != socket.gethostname():
+        return f"{out}: another run (process {pid} on {host}) is writing it; wait for it to end"
+    try:
+        os.kill(number, 0)
+    except ProcessLookupError:
+        return (
+            f"{out}: process {pid}, whose run {lock} names, has ended, but another process "
+            f"still holds the lock (one it started, a forked worker, say, or a run of another "
+            f"container): wait for it or end it (`fuser {lock}` names it)"
+        )
+    except (OSError, OverflowError):
+        pass
+    return f"{out}: another run (process {pid}) is writing it; wait for it to end"
 
 
 def _check_lock_by_pid(work: Path, out: Path) -> None:
@@ -261,7 +276,7 @@ def _check_lock_by_pid(work: Path, out: Path) -> None:
             return  # a run that was killed: its lock is stale
         except PermissionError:
             pass
-        raise ValueError(_holder(f"{host} {pid}", out))
+        raise ValueError(_holder(f"{host} {pid}", out, work / "lock"))
     if host != socket.gethostname():
         raise ValueError(_elsewhere(host, pid, work, out))
 
@@ -299,7 +314,7 @@ def _hold_lock(work: Path, out: Path) -> int | None:
                 record = ""
             finally:
                 os.close(fd)
-            raise ValueError(_holder(record, out))
+            raise ValueError(_holder(record, out, lock))
         if locked is None:
             os.close(fd)
             _check_lock_by_pid(work, out)
