@@ -113,8 +113,8 @@ def test_a_run_on_layers_is_not_resumed_on_other_layers(viewer_models, qtbot, mo
     train.name_edit.setText("stopped")
     assert not train.resume()
     expected = (
-        "'stopped' trained on the layers img + gt, not on other + other gt: list those pairs "
-        "to resume it"
+        "'stopped' trained on the layers img + gt; not listed now: img + gt; not trained on: "
+        "other + other gt: list the pairs it trained on, and only those, to resume it"
     )
     assert train.status_label.text() == f"Not resumed: {expected}", train.status_label.text()
     assert errors == [f"Train: {expected}"] and configs == []
@@ -124,6 +124,41 @@ def test_a_run_on_layers_is_not_resumed_on_other_layers(viewer_models, qtbot, mo
     with qtbot.waitSignal(train.run_finished, timeout=30_000):
         assert train.resume(), train.status_label.text()
     assert configs[-1][0].data == "napari layers: img + gt"
+
+
+def test_a_run_on_layers_resumes_on_its_pairs_in_any_order(viewer_models, qtbot, monkeypatch):
+    """The pairs were compared as one string: "img2 + gt2, img + gt" refused a run on
+    "img + gt, img2 + gt2", naming the two whole strings. Now they are a set of pairs; a
+    refusal names the pair missing (review A, finding 7)."""
+    from tessella.engine.train.data import load_pairs
+
+    _scored_zero(monkeypatch)
+    viewer, models = viewer_models
+    image, labels = _disks()
+    samples = load_pairs([image], [labels], "YX", 1, {"low": 1.0, "high": 99.8})
+    _stopped_run(models / "two", samples)
+    card = json.loads((models / "two" / "card.json").read_text())
+    card["training"]["config"]["data"] = "napari layers: img + gt, img2 + gt2"
+    (models / "two" / "card.json").write_text(json.dumps(card))
+    configs: list = []
+    monkeypatch.setattr(starting_module, "_train", _recording(configs))
+    errors = said(monkeypatch, train_module)
+    train = train_panel(viewer)
+    train.add_pair(viewer.add_image(image, name="img2"), viewer.add_labels(labels, name="gt2"))
+    train.name_edit.setText("two")
+    assert not train.resume()  # one pair of two
+    expected = (
+        "'two' trained on the layers img + gt, img2 + gt2; not listed now: img + gt: list the "
+        "pairs it trained on, and only those, to resume it"
+    )
+    assert train.status_label.text() == f"Not resumed: {expected}"
+    assert errors == [f"Train: {expected}"] and configs == []
+
+    train.add_pair(viewer.add_image(image, name="img"), viewer.add_labels(labels, name="gt"))
+    with qtbot.waitSignal(train.run_finished, timeout=30_000):
+        assert train.resume(), train.status_label.text()  # the same pairs, in another order
+    assert configs[-1][0].resume
+    assert configs[-1][0].data == "napari layers: img2 + gt2, img + gt"
 
 
 def test_what_the_folder_loader_warns_of_is_said_in_the_panel(

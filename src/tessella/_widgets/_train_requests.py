@@ -42,7 +42,9 @@ def refuse_other_data(name: str, recorded: tuple[str, str], folder: str, layers:
     """Refuse to resume the run of model ``name`` on other data than it trained on:
     ``recorded`` is what it trained on (:func:`._train_runs.recorded_data`), ``folder`` the
     Folder given now, ``layers`` the pairs the panel would train on now, in the card's words
-    ("img + gt, img2 + gt2"). A run that does not say what it trained on is not refused."""
+    ("img + gt, img2 + gt2"), compared as a set of pairs (the order they are listed in does
+    not matter); a refusal names the pairs missing and those it did not train on. A run that
+    does not say what it trained on is not refused."""
     kind, data = recorded
     if kind == "folder" and not folder:
         raise ValueError(
@@ -59,11 +61,24 @@ def refuse_other_data(name: str, recorded: tuple[str, str], folder: str, layers:
             f"'{name}' trained on the layers {data}, not on the folder {folder}: clear Folder "
             "and list those pairs to resume it"
         )
-    if kind == "layers" and layers != data:
-        raise ValueError(
-            f"'{name}' trained on the layers {data}, not on {layers or 'none'}: list those "
-            "pairs to resume it"
-        )
+    if kind == "layers":
+        # the pairs as a set, in any order ("b + gt2, a + gt" is "a + gt, b + gt2")
+        trained, listed = _pairs(data), _pairs(layers)
+        if set(trained) != set(listed):
+            missing = [pair for pair in trained if pair not in listed]
+            other = [pair for pair in listed if pair not in trained]
+            said = (f"; not listed now: {', '.join(missing)}" if missing else "") + (
+                f"; not trained on: {', '.join(other)}" if other else ""
+            )
+            raise ValueError(
+                f"'{name}' trained on the layers {data}{said}: list the pairs it trained on, "
+                "and only those, to resume it"
+            )
+
+
+def _pairs(layers: str) -> list[str]:
+    """The pairs of a card's (or the panel's) "img + gt, img2 + gt2", each once, in order."""
+    return list(dict.fromkeys(pair.strip() for pair in layers.split(", ") if pair.strip()))
 
 
 def _resolved(folder: str) -> Path:
