@@ -154,8 +154,12 @@ def test_a_second_run_of_the_same_process_is_refused_until_the_first_ends(blobs,
         done += progress.stage == "segment" and progress.region is not None
         if done == 3:
             break
-    with pytest.raises(ValueError, match=f"another run \\(process {os.getpid()}\\) is writing"):
+    with pytest.raises(ValueError) as info:
         run_steps(_steps(source, out))
+    assert str(info.value) == (
+        f"{out}: a run of this process is writing it (an unfinished blockwise generator: "
+        "close() it, or let it end)"
+    )
     assert len(list((work_dir(out) / "blocks").glob("*.npz"))) == 3 and not out.exists()
     first.close()  # cancelled: the lock is released (its file removed), the blocks kept
     assert not (work_dir(out) / "lock").exists()

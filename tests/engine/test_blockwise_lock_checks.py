@@ -232,3 +232,32 @@ def test_a_lock_held_by_a_process_its_dead_run_forked_says_so(tmp_path):
         if _run(a, out, "now").communicate(timeout=120)[0] == "done\n":
             break
     assert same_partition(a_labels, zarr.open(str(out))[...])
+
+
+#: a file system without locks (flock fails: ENOLCK)
+NO_FLOCK = """
+import errno, fcntl
+def flock(fd, op):
+    raise OSError(errno.ENOLCK, "No locks available")
+fcntl.flock = flock
+"""
+
+
+def test_without_locks_a_record_whose_pid_is_no_number_is_no_run(tmp_path):
+    """Where the lock cannot be locked the record alone says; one whose pid is no number
+    (a damaged file) names no run: the run goes on. It was refused with "invalid literal
+    for int() with base 10: 'abc'"."""
+    (a, a_labels), _ = _two_masks(tmp_path)
+    out = tmp_path / "out.zarr"
+    work_dir(out).mkdir()
+    (work_dir(out) / "lock").write_text(f"{socket.gethostname()} abc\n")
+    done = subprocess.run(
+        [sys.executable, "-c", NO_FLOCK + LATE, str(a), str(out), "now"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.stdout == "done\n", done.stderr
+    assert same_partition(a_labels, zarr.open(str(out))[...])
+    assert not work_dir(out).exists()

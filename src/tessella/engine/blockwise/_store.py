@@ -230,6 +230,10 @@ def _create_outputs(work: Path, grid: BlockGrid, data: _Input) -> str:
     return "0"
 
 
+#: the lock files this process holds (:func:`_hold_lock` to :func:`release_lock`)
+_HELD: set[str] = set()
+
+
 def _holder(record: str, out: Path, lock: Path) -> str:
     """The one-line refusal of a run into ``out`` whose work folder's lock file ``lock``
     another process holds, naming it as its ``record`` (``HOST PID``, as :func:`_hold_lock`
@@ -238,6 +242,11 @@ def _holder(record: str, out: Path, lock: Path) -> str:
     this hostname (a pid of another pid namespace)."""
     import socket
 
+    if str(lock.absolute()) in _HELD:
+        return (
+            f"{out}: a run of this process is writing it (an unfinished blockwise generator: "
+            "close() it, or let it end)"
+        )
     try:
         host, pid = record.split()
         number = int(pid)
@@ -267,11 +276,12 @@ def _check_lock_by_pid(work: Path, out: Path) -> None:
 
     try:
         host, pid = (work / "lock").read_text().split()
+        number = int(pid)
     except (OSError, ValueError):
         return
-    if host == socket.gethostname() and int(pid) != os.getpid():
+    if host == socket.gethostname() and number != os.getpid():
         try:
-            os.kill(int(pid), 0)
+            os.kill(number, 0)
         except ProcessLookupError:
             return  # a run that was killed: its lock is stale
         except PermissionError:
@@ -342,6 +352,7 @@ def _hold_lock(work: Path, out: Path) -> int | None:
         os.ftruncate(fd, 0)
         os.lseek(fd, 0, os.SEEK_SET)
         os.write(fd, f"{socket.gethostname()} {os.getpid()}\n".encode())
+        _HELD.add(str(lock.absolute()))
         return fd
 
 
@@ -365,6 +376,7 @@ def release_lock(work: Path, fd: int | None) -> None:
             if (mine.st_ino, mine.st_dev) == (held.st_ino, held.st_dev):
                 lock.unlink()
     if fd is not None:
+        _HELD.discard(str(lock.absolute()))
         os.close(fd)
 
 
