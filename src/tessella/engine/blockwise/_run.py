@@ -111,8 +111,9 @@ def open_executor(
                         processes=True,
                         dashboard_address=None,
                         # no dashboard, and its HTTP server (health routes) on a free port:
-                        # on 8787, taken by another cluster, dask printed a warning per run
-                        scheduler_kwargs={"dashboard_address": ":0"},
+                        # on 8787, taken by another cluster, dask printed a warning per run; on this
+                        # machine alone (":0" served /info, /json, /metrics to the network)
+                        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                         silence_logs=logging.ERROR,
                     )
                 )
