@@ -154,16 +154,27 @@ def identity_as_read(
     if changed:
         return None, changed
     digest, done = hashlib.sha256(), 0
+
+    def key(stat: os.stat_result) -> tuple[int, int, int, int]:
+        return stat.st_ino, stat.st_dev, stat.st_size, stat.st_mtime_ns
+
     try:
         with open(path, "rb") as handle:
+            # the file opened, not the path's (replaced by a rename since its stat, even by
+            # one of the same size and time, as ``cp -p`` or ``rsync -t`` make it)
+            if key(os.fstat(handle.fileno())) != key(before):
+                return None, "replaced while it was hashed for the recipe"
             while block := handle.read(HASH_STEP):
                 digest.update(block)
                 done += len(block)
                 yield done, before.st_size
+            opened = os.fstat(handle.fileno())
         after = path.stat()
     except OSError as exc:
         return None, f"cannot be read now ({exc.strerror or exc})"
-    if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+    if (after.st_ino, after.st_dev) != (before.st_ino, before.st_dev):
+        return None, "replaced while it was hashed for the recipe"
+    if key(opened) != key(before) or key(after) != key(before):
         return None, "written to while it was hashed for the recipe"
     identity = {
         "kind": "file",
