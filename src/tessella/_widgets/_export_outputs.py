@@ -8,7 +8,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -234,7 +234,9 @@ class InputSource:
     path: str  # absolute
     as_read: dict | None  # its size and time when read (the reader's READ_KEY), if recorded
     written: tuple[str, ...]  # the outputs left out of a folder's identity
-    layer: str  # the image layer's name
+    # the image layer's name: not compared (renamed while the file is hashed, it is the
+    # same file; the hash is not done again)
+    layer: str = field(compare=False)
 
 
 @dataclass(frozen=True)
@@ -244,6 +246,10 @@ class Hashed:
     source: InputSource
     identity: dict | None
     why: str = ""
+    # the labels as they were when Export was clicked (a copy), which are written: edits
+    # made while the file is hashed are not (None: taken when written, nothing was hashed)
+    labels: np.ndarray | None = field(default=None, compare=False, repr=False)
+    labels_of: str = field(default="", compare=False)  # the labels layer's unique_id
 
 
 class ExportOutputs:

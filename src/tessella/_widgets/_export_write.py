@@ -29,6 +29,37 @@ from .segment import SOURCE_ID_KEY
 
 __all__ = ["ExportWriting"]
 
+#: the input identities Export hashed in this session, by file: ``(path, size, mtime_ns,
+#: outputs written)`` -> identity, so that exporting again from an unchanged file does not
+#: read it again (a 4 GB file takes some 10 s); the latest :data:`_KEPT` are kept
+_IDENTITIES: dict[tuple, dict] = {}
+_KEPT = 64
+
+
+def _file_key(source: InputSource) -> tuple | None:
+    """The key of ``source``'s file in :data:`_IDENTITIES`: its path, size and modification
+    time now, where they are those it had when read (when the reader recorded them); None
+    for a folder (whose identity reads no pixel), a file gone, or one changed since read."""
+    import stat as stat_module
+
+    try:
+        now = os.stat(source.path)
+    except (OSError, ValueError):
+        return None
+    if not stat_module.S_ISREG(now.st_mode):
+        return None
+    read = source.as_read
+    if read is not None and (read.get("size"), read.get("mtime_ns")) != (
+        now.st_size,
+        now.st_mtime_ns,
+    ):
+        return None
+    return (source.path, now.st_size, now.st_mtime_ns, source.written)
+
+
+def _labels_now(layer) -> np.ndarray:
+    return np.asarray(layer.data[0] if layer.multiscale else layer.data)
+
 
 def _write_error(exc: Exception, target: Path) -> str:
     """Why ``target`` could not be written, naming it rather than the temporary file that
@@ -213,17 +244,41 @@ class ExportWriting:
             self.status_label.setText(message)
             return []
         no_identity = ""
+        at_click = None  # the labels when Export was clicked, where the input was hashed since
         if any(output.kind == "recipe" for output in outputs):
             source = self._input_source(outputs)
             if source is None:
                 hashed = None  # (the image is gone, or was not read from a file)
-            elif hashed is None or hashed.source != source:
-                self._start_hashing(source)  # the rest once it is hashed, in its worker
-                return []
-            elif hashed.identity is None:
-                no_identity = _no_identity(hashed)
+            elif hashed is None or hashed.source != source or hashed.labels_of != layer.unique_id:
+                # (the file is compared, not the image layer's name, which may change)
+                key = _file_key(source)
+                cached = _IDENTITIES.get(key) if key is not None else None
+                if cached is None:  # the rest once it is hashed, in its worker
+                    self._start_hashing(source, layer)
+                    return []
+                hashed = Hashed(source, cached)  # (hashed before: the file is unchanged)
+            else:
+                at_click = hashed.labels
+                hashed = Hashed(source, hashed.identity, hashed.why)  # (the layer's name now)
+                if hashed.identity is None:
+                    no_identity = _no_identity(hashed)
 
-        labels = np.asarray(layer.data[0] if layer.multiscale else layer.data)
+        labels = _labels_now(layer)
+        if at_click is not None and not (
+            at_click.shape == labels.shape
+            and at_click.dtype == labels.dtype
+            and np.array_equal(at_click, labels)
+        ):
+            # edited while the file was read: the recipe and the measures are of the labels
+            # as they are; those clicked would be written with them. Nothing is written.
+            again = " (that file is not read again)" if hashed and hashed.identity else ""
+            message = (
+                f"'{layer.name}' was edited while {hashed.source.path if hashed else 'its input'} "
+                f"was read for the recipe; Export again to write it as it is now{again}"
+            )
+            show_error(f"Export: nothing written; {message}.")
+            self.status_label.setText(f"Nothing written: {message}.")
+            return []
         kinds = [output.kind for output in outputs]
         try:  # every output made or checked before the first is written: a failure writes none
             axes = labels_axes(labels.ndim, layer.metadata, layer.axis_labels)
@@ -336,13 +391,19 @@ class ExportWriting:
 
     # --- the input's identity, hashed in a worker ------------------------------------------
 
-    def _start_hashing(self, source: InputSource) -> None:
+    def _start_hashing(self, source: InputSource, layer: Labels) -> None:
         """Hash the file ``source`` names in a worker
         (:func:`~tessella.engine.input_record.identity_as_read`), the choices locked and the
-        Export button made Cancel; the export goes on when it is done."""
+        Export button made Cancel; the export goes on when it is done, with the labels of
+        ``layer`` as they are now (a copy, held meanwhile: edits made while the file is read
+        are not written; the export then says so and writes nothing)."""
         from napari.qt.threading import create_worker
 
         from tessella.engine.input_record import identity_as_read
+
+        labels = np.array(_labels_now(layer), copy=True)
+        key = _file_key(source)
+        found_for = (layer.unique_id, labels, key)
 
         worker = create_worker(
             report_runtime_errors(identity_as_read),
@@ -353,7 +414,7 @@ class ExportWriting:
             _start_thread=False,
         )
         worker.yielded.connect(lambda step: self._on_hash_progress(worker, source, step))
-        worker.returned.connect(lambda found: self._on_hashed(worker, source, found))
+        worker.returned.connect(lambda found: self._on_hashed(worker, source, found, found_for))
         worker.errored.connect(lambda exc: self._on_hash_failed(worker, source, exc))
         # (stopped: finished without returned, whether it got to say aborted or not)
         worker.finished.connect(lambda: self._on_hash_cancelled(worker, source))
@@ -374,12 +435,20 @@ class ExportWriting:
                 f"of {_megabytes(size)} (nothing written yet)…"
             )
 
-    def _on_hashed(self, worker, source: InputSource, found: tuple[dict | None, str]) -> None:
+    def _on_hashed(
+        self, worker, source: InputSource, found: tuple[dict | None, str], found_for: tuple
+    ) -> None:
         if worker is not self.worker:
             return
         self._end_hashing(worker)
         identity, why = found
-        self._export_and_tell(Hashed(source, identity, why))
+        layer_id, labels, key = found_for
+        if identity is not None and key is not None and _file_key(source) == key:
+            _IDENTITIES.pop(key, None)
+            _IDENTITIES[key] = identity  # (the file as it was before and after the hash)
+            while len(_IDENTITIES) > _KEPT:
+                del _IDENTITIES[next(iter(_IDENTITIES))]
+        self._export_and_tell(Hashed(source, identity, why, labels, layer_id))
 
     def _on_hash_failed(self, worker, source: InputSource, exc: Exception) -> None:
         if worker is not self.worker:
