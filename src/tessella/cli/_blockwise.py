@@ -149,6 +149,7 @@ def _segment_blockwise(
     import warnings
 
     from ..engine.blockwise import open_executor, segment_blockwise_steps, work_dir
+    from ..engine.blockwise._driver import LabelsNotListedError
     from ..engine.input_record import INPUT_KEY, input_identity
     from ..engine.io import write_json
     from ..engine.io._zarr import ome_image_of_labels
@@ -192,6 +193,7 @@ def _segment_blockwise(
     # before the run reads it: what --skip-existing compares the input with later
     identity = input_identity(source, _outputs_of(target))
     bar, stage = None, None
+    not_listed: LabelsNotListedError | None = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         shown = 0
@@ -240,6 +242,8 @@ def _segment_blockwise(
                             initial=progress.done,  # resumed: not in the rate
                         )
                     _advance(bar, progress.done)
+        except LabelsNotListedError as exc:  # written: their recipe too (not an earlier
+            result, not_listed = exc.result, exc  # run's left beside them), then said
         except KeyboardInterrupt:
             if work_dir(target).exists() and not args.quiet:
                 print(f"finished blocks are kept in {work_dir(target)}", file=sys.stderr)
@@ -276,6 +280,8 @@ def _segment_blockwise(
             )
             + "; the labels' zarr attributes ('tessella') hold their recipe"
         ) from None
+    if not_listed is not None:
+        raise not_listed
     if args.ctc:  # frame by frame from the zarr: the movie is never held whole
         import zarr
 

@@ -292,9 +292,23 @@ def _run_stages(request: _Request, run: _Run, executor) -> Generator[BlockProgre
         _clear(work)  # (but its lock: removed, then the folder, when this run ends)
     except OSError as exc:
         raise OSError(f"{out}: cannot finish ({exc}); run again to resume") from exc
+    result = BlockwiseResult(out, n_objects, grid.shape, label_axes, grid.n_blocks, resumed, recipe)
     if image is not None:  # listed in the labels group, as NGFF readers find them
-        list_labels_in_image(out, image, "the labels are written")
-    return BlockwiseResult(out, n_objects, grid.shape, label_axes, grid.n_blocks, resumed, recipe)
+        try:
+            list_labels_in_image(out, image, "the labels are written")
+        except OSError as exc:
+            raise LabelsNotListedError(str(exc), result) from None
+    return result
+
+
+class LabelsNotListedError(OSError):
+    """Labels written into an OME-Zarr image's labels group (committed: ``result``, their
+    :class:`BlockwiseResult`) that could not be listed in it: the caller still writes what
+    it writes of finished labels (the command line: their recipe file), then says this."""
+
+    def __init__(self, message: str, result: BlockwiseResult):
+        super().__init__(message)
+        self.result = result
 
 
 def _name_image(labels: Path, image: str, out: Path) -> None:
