@@ -77,6 +77,13 @@ def _files(folder: Path) -> list[str]:
         ),
         ("Zellkerne (Wölfe)", "/", "Zellkerne_Wölfe", "' ', '(', ')' made '_' for scripts"),
         ("_x__y.", "", "x_y", "trimmed for scripts"),
+        (
+            "-rf labels (x)",
+            "/",
+            "rf_labels_x",
+            "' ', '(', ')' made '_' for scripts; a leading '-' dropped for scripts",
+        ),
+        ("--x-y", "", "x-y", "a leading '-' dropped for scripts"),  # (not an option)
     ],
 )
 def test_a_layer_name_is_one_file_name_inside_the_chosen_folder(

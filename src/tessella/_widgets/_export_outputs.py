@@ -102,7 +102,8 @@ def proposed_name(name: str) -> str:
     their suffixes), one that a shell script or a Fiji macro takes unquoted: each run of
     other characters than :func:`_plain` ones (spaces, brackets, commas, path separators,
     what Windows forbids) becomes one ``_``, with no ``_`` nor ``.`` at either end (``..``
-    names the folder above; a name starting with ``.`` is hidden), and the rules of
+    names the folder above; a name starting with ``.`` is hidden) and no ``-`` at its start
+    (a shell command takes such a name for an option), and the rules of
     :func:`file_name` (a Windows device name gets a ``_`` after it). A name the user types
     in *Save as* is never changed (:func:`base_path`).
 
@@ -112,15 +113,21 @@ def proposed_name(name: str) -> str:
     ('up', 'Zellkerne_Wurzel_ü', 'a_b_c')
     >>> proposed_name("CON"), proposed_name("nul.v2"), proposed_name(" ( ) "), proposed_name("x.")
     ('CON_', 'nul_.v2', 'labels', 'x')
+    >>> proposed_name("-rf labels (x)"), proposed_name("--- -"), proposed_name("a-b-")
+    ('rf_labels_x', 'labels', 'a-b-')
     """
     return file_name(_for_scripts(name))
 
 
 def _for_scripts(name: str) -> str:
-    """``name`` with each run of characters not :func:`_plain` one ``_``, and no ``_`` nor
-    ``.`` at either end (``"labels"`` when nothing is left)."""
-    safe = re.sub(r"_+", "_", "".join(char if _plain(char) else "_" for char in name))
-    return safe.strip("._") or "labels"
+    """``name`` with each run of characters not :func:`_plain` one ``_``, no ``_`` nor ``.``
+    at either end and no ``-`` at its start (``"labels"`` when nothing is left)."""
+    return _underscored(name).lstrip("._-").rstrip("._") or "labels"
+
+
+def _underscored(name: str) -> str:
+    """``name`` with each run of characters not :func:`_plain` one ``_``."""
+    return re.sub(r"_+", "_", "".join(char if _plain(char) else "_" for char in name))
 
 
 def renaming(name: str) -> str:
@@ -133,6 +140,8 @@ def renaming(name: str) -> str:
     "named 'E03_worms' after the layer 'E03 (worms)' (' ', '(', ')' made '_' for scripts)"
     >>> renaming("nuclei")
     ''
+    >>> renaming("-rf")
+    "named 'rf' after the layer '-rf' (a leading '-' dropped for scripts)"
     """
     safe = proposed_name(name)
     if safe == name:
@@ -150,6 +159,8 @@ def renaming(name: str) -> str:
     quoted = sorted({char for char in name if not _plain(char) and char not in held})
     if quoted:
         why.append(f"{', '.join(repr(char) for char in quoted)} made '_' for scripts")
+    if _underscored(name).lstrip("._").startswith("-"):
+        why.append("a leading '-' dropped for scripts")
     if not why:  # ("_x_", "x.": only the ends trimmed, "a__b": a run of "_" made one)
         why.append("trimmed for scripts")
     return f"named '{safe}' after the layer '{name}' ({'; '.join(why)})"
