@@ -22,7 +22,8 @@ from tests.engine.test_blockwise_lock import HOLDER
 ROOT = Path(__file__).resolve().parents[2]  # (where ``tests`` is imported from)
 
 #: a blockwise run of argv[1] into argv[2] (argv[3] "late": slow between its check that the
-#: output does not exist and its lock, until the output exists); prints "done" or the refusal
+#: output does not exist and its lock, until the output exists and the run that made it has
+#: ended, its work folder removed); prints "done" or the refusal
 LATE = """
 import sys, time
 from pathlib import Path
@@ -34,7 +35,7 @@ if sys.argv[3] == "late":
     hold = store._hold_lock
     def late(work, out):
         print("checked", flush=True)
-        while not Path(out).exists():
+        while not Path(out).exists() or Path(work).exists():
             time.sleep(0.02)
         return hold(work, out)
     store._hold_lock = late
