@@ -22,7 +22,12 @@ from ._inputs import (
 )
 from ._recipe import _package_reference, _parse_sets, _read_recipe, _recipe_package, _run_params
 from ._skip_existing import _run_settings, _say_skipped_existing, _skip_existing
-from ._write import _check_outputs, _check_writable, _outputs_of, _write_labels_and_recipe
+from ._write import (
+    _check_folder_writable,
+    _check_outputs,
+    _outputs_of,
+    _write_labels_and_recipe,
+)
 
 __all__ = ["_cmd_segment"]
 
@@ -346,7 +351,7 @@ def _check_ctc_dir(args) -> None:
     if ctc_dir and ctc_dir.exists() and not ctc_dir.is_dir():
         raise CliError(f"{ctc_dir} is a file; --ctc needs a folder")
     if ctc_dir:
-        _check_writable(ctc_dir)
+        _check_folder_writable(ctc_dir)  # (its files are staged beside it)
     if ctc_dir and ctc_dir.is_dir() and not args.overwrite:
         taken = sorted(ctc_dir.glob("mask*.tif")) + sorted(ctc_dir.glob("res_track.txt"))
         if taken:

@@ -16,6 +16,7 @@ __all__ = [
     "_recipe_path",
     "_found_recipe_path",
     "_check_writable",
+    "_check_folder_writable",
     "_check_outputs",
     "_reason",
     "_there",
@@ -58,16 +59,52 @@ def _check_writable(path: Path) -> None:
             return
 
 
+def _check_folder_writable(path: Path) -> None:
+    """CliError unless a file can be made in ``path``'s folder, or, where that folder is to
+    be made, in the nearest of its ancestors that exists (which must then be a folder, see
+    :func:`_check_writable`): checked by making a file there, as :func:`_probe_recipe`
+    does (``os.access`` says yes to root, and misses ACLs and read-only mounts): one without
+    a name where the file system makes them (a kill leaves none), else a hidden one, made
+    and removed. So that a folder that cannot be written is said once, before any
+    work, naming the output's folder ("ro: cannot write there (Permission denied)"; "ro/sub"
+    where it is to be made inside "ro"), not after segmenting every image. Makes no folder."""
+    import tempfile
+
+    _check_writable(path)
+    folder = next((p for p in path.parents if p.exists()), None)
+    if folder is None:
+        return
+    try:
+        try:  # (Linux) a file without a name: a kill leaves nothing behind
+            os.close(os.open(folder, os.O_TMPFILE | os.O_WRONLY, 0o600))
+        except (AttributeError, OSError) as exc:
+            if isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+                raise
+            # no O_TMPFILE here, or a file system without it: a named one, made and removed
+            fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+            os.close(fd)
+            os.remove(probe)
+    except OSError as exc:
+        raise CliError(
+            f"{path.parent}: cannot write there ({_reason(exc)}); nothing was done"
+        ) from None
+
+
 def _check_outputs(jobs, overwrite: bool, zarr_ok: bool = True, replace=frozenset()) -> None:
     """Refuse before any work what the writes would fail on or replace unasked: an output or
     its recipe that exists (without --overwrite; ``replace``: the targets whose incomplete
-    outputs --skip-existing redoes), that is a folder where a file goes, or whose folder
-    would be inside a file. So labels and recipe are written both or neither."""
+    outputs --skip-existing redoes), that is a folder where a file goes, whose folder
+    would be inside a file, or whose folder cannot be written (or made). So labels and
+    recipe are written both or neither, and an unwritable folder is said before any image is
+    segmented."""
     from ..engine.io import is_zarr_path
 
+    probed: set[Path] = set()
     for source, target in jobs:
         recipe = _recipe_path(target)
-        _check_writable(target)
+        if target.parent not in probed:  # (once per folder: a batch writes into one)
+            _check_folder_writable(target)
+            probed.add(target.parent)
         _check_inside_ome_image(Path(source), target)
         _recover_staging(target)  # what a killed run left: before looking at the outputs
         _recover_killed_convert(target)
@@ -298,7 +335,12 @@ def _write_labels_and_recipe(target: Path, write, recipe: dict, overwrite: bool)
     recipe_path = _recipe_path(target)
     in_image = ome_image_of_labels(target)
     finals = (recipe_path, target)  # the recipe first: an immutable one fails before the labels
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:  # (checked before any work; a folder removed or made read-only since is said too)
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CliError(
+            f"{target.parent}: cannot write there ({_reason(exc)}); nothing was written"
+        ) from None
     _recover_staging(target)
     there = [what for what, p in (("labels", target), ("recipe", recipe_path)) if _there(p)]
     verb = "is" if there == ["recipe"] else "are"
