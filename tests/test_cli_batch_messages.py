@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 import pytest
 import tifffile
+import zarr
 
 from tessella.cli import main
 from tessella.engine.io import AxesContradictionWarning, read_image
@@ -209,3 +210,22 @@ def test_a_folder_as_one_image_s_output_names_a_file_it_could_be(tmp_path, capsy
         f"{folder / RECT.name}"
     )
     assert sorted(folder.iterdir()) == []
+
+
+def test_quiet_still_says_a_blockwise_output_is_redone_and_why(tmp_path, capsys):
+    """The same for --blockwise: --skip-existing -q replaced the labels of a zarr whose
+    content changed without a word."""
+    source = tmp_path / "in.zarr"
+    image = tifffile.imread(SQUARE[0])
+    zarr.create_array(str(source), shape=image.shape, dtype=image.dtype, chunks=(128, 128))[...] = (
+        image
+    )
+    out = tmp_path / "out.zarr"
+    blockwise = ["--blockwise", "--workers", "0", "--block", "128", "-q"]
+    assert _segment(source, "-o", out, *blockwise) == 0
+    zarr.open_array(str(source), mode="r+")[...] = image[::-1]  # other content
+    capsys.readouterr()
+    assert _segment(source, "-o", out, "--skip-existing", *blockwise) == 0
+    err = capsys.readouterr().err.splitlines()
+    redone = [line for line in err if line.startswith("redoing")]
+    assert len(redone) == 1 and redone[0].startswith("redoing out.zarr: "), err

@@ -175,8 +175,8 @@ def _segment_blockwise(
         todo, skipped, redo = _skip_existing(
             jobs, {**settings, "blockwise": blocks}, model, lambda *_: run_spacing
         )
-        if not args.quiet:
-            _say_skipped_existing(skipped, redo, 1)
+        # with -q the redone output and why still print ("errors and warnings still print")
+        _say_skipped_existing([] if args.quiet else skipped, redo, 1)
         if not todo:
             return 0
         overwrite = target in redo
