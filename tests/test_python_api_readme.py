@@ -44,6 +44,9 @@ def readme_files(tmp_path, monkeypatch, nuclei_sample, data_dir):
         resolution=(250.0, 250.0),
         metadata={"axes": "ZYX", "spacing": 0.05, **um},
     )
+    membranes = data_dir / "em_membranes_isbi2012" / "boundaries"  # 1 = membrane
+    truth_stack = [tifffile.imread(membranes / f"0{i}.tif")[:128, :128] for i in range(3)]
+    tifffile.imwrite(tmp_path / "em_truth.tif", np.stack(truth_stack), photometric="minisblack")
     sim = data_dir / "ctc_Fluo-N2DH-SIM+" / "01"
     frames = np.stack([tifffile.imread(sim / f"t00{t}.tif")[:128, :128] for t in range(3)])
     tifffile.imwrite(tmp_path / "movie.tif", frames, imagej=True, metadata={"axes": "TYX"})
@@ -107,3 +110,10 @@ def test_readme_python_examples_run(readme_files, monkeypatch, capsys):
         "tessella.train('embedding', data='my_data', out='my_finetune', base='nuclei2d', epochs=10)"
     )
     assert names["model"] == Path("my_finetune") and names["labels"].max() > 10
+    # the sweep: the em result post-processed again for each beta, the last one kept
+    em, tuned = names["em"], names["tuned"]
+    assert tuned.recipe()["params"]["beta"] == 0.6 and tuned.predictions == em.predictions
+    assert tuned.recipe()["spacing"] == em.recipe()["spacing"] == [0.05, 0.004, 0.004]
+    swept = re.findall(r"^(0\.\d) (0\.\d+) SegmentResult\(model='em-membranes2d'", printed, re.M)
+    assert [beta for beta, _vrand in swept] == ["0.3", "0.4", "0.5", "0.6"], printed
+    assert all(0.5 < float(vrand) <= 1 for _beta, vrand in swept), swept

@@ -13,8 +13,9 @@ segment(image, model=None, axes=None, *, spacing=None, params=None, **params)
     without a model, the bundled ``nuclei2d``.
 segment_steps(image, model, axes, params, ...) and run_steps(steps)
     The same as a generator: progress per window, cancel by closing it; ``run_steps`` (or
-    ``StopIteration.value``) gives the result, with ``.labels``, ``.recipe()`` and
-    ``.instances()`` (worms2d's overlapping objects).
+    ``StopIteration.value``) gives the result, with ``.labels``, ``.recipe()``,
+    ``.instances()`` (worms2d's overlapping objects) and ``.with_params(**params)``: the
+    result post-processed again with other parameters, the network not run again.
 segment_blockwise(image, out, model, ...)
     Bigger than memory: a zarr (a path) block by block into a labels zarr.
 evaluate(labels_true, labels_pred, ...)

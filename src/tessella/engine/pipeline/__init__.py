@@ -7,6 +7,7 @@ once per window so a caller can show progress and cancel (by closing the generat
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Generator
 from dataclasses import dataclass, field
@@ -102,6 +103,58 @@ class SegmentResult:
             )
         return np.asarray(method.instances(self.predictions[0], self.params), bool)
 
+    def with_params(self, params: Any = None, **overrides) -> SegmentResult:
+        """This result post-processed again with other parameters, the network not run again:
+        a new :class:`SegmentResult` with the same :attr:`predictions`, new :attr:`labels`
+        (and lineage) and the new parameters in its :meth:`recipe`, as the Tune panel
+        re-tunes. ``params`` (a dict, or the method's ``Params``) and the keywords (last)
+        change this result's parameters; those not named keep this result's values. Names and
+        values are checked as :func:`segment` checks them (the same ``ValueError``). A movie
+        or a volume segmented slice by slice is post-processed part by part, as
+        :func:`segment_steps` does, so ``result.with_params(beta=0.5).labels`` equals what
+        segmenting with ``beta=0.5`` gives.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from tessella.engine.pipeline import run_steps, segment_steps
+        >>> image = np.zeros((64, 64), np.uint16)
+        >>> image[10:20, 10:20] = image[40:52, 30:44] = 1000
+        >>> result = run_steps(segment_steps(image, "nuclei2d", tta=False, device="cpu"))
+        >>> fewer = result.with_params(min_size=130)  # the 10x10 square is too small now
+        >>> int(result.labels.max()), int(fewer.labels.max()), fewer.recipe()["params"]["min_size"]
+        (2, 1, 130)
+        """
+        if params is None or isinstance(params, dict):
+            params = {**params_to_dict(self.params), **(params or {})}
+        resolved = resolve_params(self.model, params, **overrides)
+        labels, lineage = _labels_of(self.model, self.predictions, resolved, self.axes)
+        return dataclasses.replace(
+            self,
+            labels=labels,
+            predictions=list(self.predictions),
+            params=resolved,
+            options=dict(self.options),
+            lineage=lineage,
+        )
+
+    def __repr__(self) -> str:
+        """A summary, not the arrays: model, labels' dtype, shape and axes, objects, parameters."""
+        labels = np.asarray(self.labels)
+        ids = np.unique(labels)
+        objects = int(np.count_nonzero(ids))
+        parts = len(self.predictions)
+        shown = [
+            f"model={self.model.card.name!r} ({self.model.card.method})",
+            f"labels={labels.dtype} {labels.shape} {self.axes}",
+            f"{objects} object{'s' * (objects != 1)}",
+            f"predictions={parts} part{'s' * (parts != 1)}",
+        ]
+        if self.lineage is not None:
+            shown.append(f"lineage={len(self.lineage)} tracks with a parent")
+        shown.append(f"params={params_to_dict(self.params)}")
+        return f"SegmentResult({', '.join(shown)})"
+
     def recipe(self) -> dict:
         """What reproduces this result: model, its hash, parameters and options."""
         from ... import __version__
@@ -114,6 +167,15 @@ class SegmentResult:
             "params": params_to_dict(self.params),
             **self.options,
         }
+
+
+def _labels_of(model: LoadedModel, predictions: list[Prediction], params: Any, axes: str):
+    """``(labels, lineage)`` of ``predictions`` post-processed with ``params``, the labels
+    with the result's ``axes`` (a movie of one frame keeps its T axis)."""
+    labels, lineage = postprocess_with_lineage(model, predictions, params)
+    if "T" in axes and labels.ndim == len(axes) - 1:
+        labels = labels[None]
+    return labels, lineage
 
 
 def resolve_params(model: LoadedModel, params: Any = None, **overrides):
@@ -229,11 +291,9 @@ def segment_steps(
         image, model, axes, tta, tile, device, name, spacing, invert
     )
     yield Progress("postprocess", 0, len(predictions))
-    labels, lineage = postprocess_with_lineage(model, predictions, resolved)
-    yield Progress("postprocess", len(predictions), len(predictions))
     out_axes = axes.replace("C", "")
-    if "T" in axes and labels.ndim == len(out_axes) - 1:
-        labels = labels[None]
+    labels, lineage = _labels_of(model, predictions, resolved, out_axes)
+    yield Progress("postprocess", len(predictions), len(predictions))
     defaults = model.card.defaults
     options = {
         "axes": axes,
@@ -271,7 +331,9 @@ def segment(
     ``pixel_size`` dict by axis (see :func:`segment_steps`): without it a volume is taken as
     isotropic. A lazy array too big to segment in memory is refused before it is read
     (:class:`TooBigForMemory`): :func:`tessella.segment_blockwise` segments it. For the
-    recipe, progress or the overlapping objects of ``worms2d``, use :func:`segment_steps`.
+    recipe, progress or the overlapping objects of ``worms2d``, use :func:`segment_steps`;
+    to try other parameters without running the network again, its result's
+    :meth:`SegmentResult.with_params`.
 
     Examples
     --------
