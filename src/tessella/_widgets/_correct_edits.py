@@ -121,6 +121,36 @@ def _axes_of(layer: Labels) -> str | None:
     return recorded_axes(layer.ndim, layer.metadata, layer.axis_labels)
 
 
+def _slice_only(
+    change: Edit, data: np.ndarray, line: np.ndarray, plane: tuple[int, ...], t_axis: int | None
+) -> str:
+    """What a split along a line of a volume's slice leaves: the line cuts the object in the
+    slice it is drawn in (:func:`tessella.engine.edit.split_line`), so where the object goes on
+    in other slices (of the line's frame, on a time-lapse), the status line says that the rest
+    of it is unchanged; nothing for a 2D image or an object of that slice alone. ``data``:
+    the labels before the split."""
+    in_plane = {a % data.ndim for a in plane}
+    across = [a for a in range(data.ndim) if a not in in_plane and a != t_axis]
+    if not across or not change.size:
+        return ""
+    label = data[tuple(i[:1] for i in change.indices)][0]  # the object split (its old ID)
+    where: list[int | slice] = [slice(None)] * data.ndim
+    if t_axis is not None:
+        where[t_axis] = int(np.round(line[0][t_axis]))
+    frame = data[tuple(where)]  # (the one frame, its T axis gone)
+    kept = [a - (t_axis is not None and a > t_axis) for a in across]
+    present = np.any(frame == label, axis=tuple(a for a in range(frame.ndim) if a not in kept))
+    cut = tuple(int(np.round(line[0][a])) for a in across)
+    others = int(np.count_nonzero(present)) - int(bool(present[cut]))
+    if others == 0:
+        return ""
+    slice_name = f"slice {cut[0]}" if len(cut) == 1 else f"slice {cut}"
+    return (
+        f", in {slice_name} only; the rest of {label} (in {others} other slice"
+        f"{'s' * (others != 1)}) is unchanged: draw a line in each slice to split it there"
+    )
+
+
 class CorrectEdits:
     """Mixin for :class:`.correct.CorrectWidget`: each edit is computed by
     :mod:`tessella.engine.edit` on the chosen labels layer and written as one step of its undo
@@ -135,12 +165,14 @@ class CorrectEdits:
         make_edit: Callable[[np.ndarray], Edit],
         frame: int | None = None,
         sliced: bool = True,
+        note: Callable[[Edit, np.ndarray], str] | None = None,
     ) -> bool:
         """Compute an edit on the chosen layer's data and record it as one undo step.
 
         On a time-lapse, ``frame`` is the one frame the edit acts in (None: all frames), and
         the status line names it; with ``sliced``, ``make_edit`` is given that frame alone,
-        else the whole array (it keeps to the frame itself)."""
+        else the whole array (it keeps to the frame itself). ``note``: what the status line
+        adds after the pixels changed, from the edit and the labels before it."""
         layer = self.labels_layer
         if layer is None:
             self._say(f"{what}: add or choose a labels layer first.")
@@ -173,6 +205,7 @@ class CorrectEdits:
         if change.size == 0:
             self._say(f"{what} on '{layer.name}'{scope}: nothing to change", None)
             return False
+        noted = "" if note is None else note(change, layer.data)  # (the labels before it)
         renamed = self._rename_tracks(layer, change.renamed) if change.renamed else None
         widened = _widen_for(layer, change.values)
         with _recording(layer, change.description, scope):
@@ -182,7 +215,7 @@ class CorrectEdits:
             _results.remember_edited_state(layer, renamed)
         # the Tracks layer beside a time-lapse follows the step (_results.follow_edits)
         size = f"{change.size:,}" if t_axis is not None else str(change.size)
-        done = f"{change.description} on '{layer.name}'{scope}: {size} px changed"
+        done = f"{change.description} on '{layer.name}'{scope}: {size} px changed{noted}"
         self._say(done if widened is None else f"{done}; {widened}", None)
         self._show_history()  # (also announced by napari's paint event)
         self.edited.emit(change.description)
@@ -371,6 +404,7 @@ class CorrectEdits:
                 lambda data, line=line: split_line(data, label, line, plane),
                 frame,
                 sliced=False,
+                note=lambda change, data, line=line: _slice_only(change, data, line, plane, t_axis),
             )
         if done:
             shapes.data = []
