@@ -62,13 +62,14 @@ def isbi_maps_x3(data_dir) -> np.ndarray:
     return np.kron(maps, np.ones((1, 3, 3), np.uint8))
 
 
-@pytest.mark.parametrize(("first", "alone"), [(0, "binary"), (180, "overlapping")])
+@pytest.mark.parametrize(("first", "alone"), [(0, "binary"), (180, "binary")])
 def test_a_volume_whose_membranes_are_drawn_in_20_planes_at_one_end(isbi_maps_x3, first, alone):
     """The 20 ISBI maps x 3 as planes 0-19 or 180-199 of a lazy volume of 200 planes (0
     elsewhere): a boundary map, as the 20 maps are, reading at most twice the budget of the
     47 Mpx annotated. Of the first sample's 16 planes two hold membranes: alone it takes the
-    volume for a binary mask (the first 20) or a stack of object masks (the last 20: two
-    neighbouring membrane maps hardly overlap)."""
+    volume for a binary mask. (Of the last 20 it took a stack of object masks: two
+    neighbouring membrane maps hardly overlap; their planes, thin lines around many regions,
+    are no object masks now, user test t4 problem 1.)"""
     assert ground_truth_kind(isbi_maps_x3, isbi_maps_x3.shape)[0] == "boundaries"
     truth, source = _volume(isbi_maps_x3, 200, first)
 

@@ -205,10 +205,17 @@ def test_a_3d_membrane_map_is_scored_as_gt_boundaries_3d(make_napari_viewer, dat
     write_stack(tmp_path / "pred.tif", prediction)
     write_stack(tmp_path / "gt.tif", maps)
     reference = evaluate_paths(
-        str(tmp_path / "pred.tif"), str(tmp_path / "gt.tif"), ("ap", "iou"), boundaries_3d=True
+        str(tmp_path / "pred.tif"),
+        str(tmp_path / "gt.tif"),
+        ("ap", "iou", "vrand"),  # (V_rand and VOI too, as the panel scores a boundary map)
+        boundaries_3d=True,
     )
     assert widget.last_scores == reference
-    assert "(boundary map, 3D): avS" in widget.status_label.text()
+    scores = widget.last_scores
+    assert (
+        f"(boundary map, 3D): V_rand {scores['vrand']:.3f}, VOI {scores['voi']:.3f}; avS"
+        in widget.status_label.text()
+    )
     assert widget.status_label.text().endswith(
         "join across sections; choose Ground truth is: boundary map to score each 2D section "
         "on its own (as `tessella evaluate --gt-boundaries`)"

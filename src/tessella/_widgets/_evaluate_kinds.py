@@ -88,6 +88,7 @@ class EvaluateKinds:
             return
         self._kind_pair = pair
         self._guessing = None  # (a guess still running is for another pair: dropped)
+        self._kind_said = None  # (a guess for this pair, once shown)
         if pred is None or truth is None or pred is truth:
             self._explain_kind("")
             return
@@ -153,17 +154,31 @@ class EvaluateKinds:
                     "instances, choose its kind in 'Ground truth is' above."
                 )
             self._explain_kind(f"'{name}': {why}, so taken as {text}.{advice}")
+        self._kind_said = (guess, self.kind_label.text())
         self.kind_guessed.emit()
 
     def _on_kind_chosen(self, _index: int) -> None:
-        """A kind chosen by hand while a guess runs is kept: the guess is dropped."""
+        """A kind chosen by hand while a guess runs is kept: the guess is dropped. Chosen
+        after the guess, the line under the combo says so (it kept saying "so taken as" the
+        kind guessed), with what was guessed and why; the guess's own words come back when
+        its kind is chosen again."""
+        name = self.truth_layer.name if self.truth_layer is not None else "ground truth"
+        chosen = self.kind_combo.currentText()
         if self._guessing is not None:
             self._guessing = None
-            name = self.truth_layer.name if self.truth_layer is not None else "ground truth"
             self._explain_kind(
-                f"'{name}' taken as {self.kind_combo.currentText()}, as chosen (before the "
-                "guess from a sample was done)"
+                f"'{name}' taken as {chosen}, as chosen (before the guess from a sample was done)"
             )
+            return
+        said = getattr(self, "_kind_said", None)
+        if said is None or said[0] is None:
+            return
+        (kind, why), text = said
+        if kind == self.truth_kind:
+            self._explain_kind(text)
+            return
+        guessed = dict((k, t) for t, k in TRUTH_KINDS)[kind]
+        self._explain_kind(f"'{name}' taken as {chosen}, as chosen; guessed {guessed}: {why}.")
 
     @property
     def truth_kind(self) -> str:

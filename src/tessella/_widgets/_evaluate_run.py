@@ -33,7 +33,16 @@ from ._workers import (
 if TYPE_CHECKING:
     from tessella.engine.evaluation import Evaluation
 
-__all__ = ["ERRORS_KEY", "ERROR_COLORS", "SCORE_ROWS", "SYNC_MAX_PIXELS", "EvaluateRun"]
+__all__ = [
+    "ERRORS_KEY",
+    "ERROR_COLORS",
+    "SCORE_ROWS",
+    "SYNC_MAX_PIXELS",
+    "VRAND_COLUMNS",
+    "VRAND_KINDS",
+    "VRAND_ROWS",
+    "EvaluateRun",
+]
 
 #: pairs with more pixels than this are scored in a thread worker
 SYNC_MAX_PIXELS = 2048 * 2048
@@ -46,6 +55,12 @@ ERROR_COLORS = {
     None: "transparent",
 }
 SCORE_ROWS = (("ap", "AP"), ("precision", "Precision"), ("recall", "Recall"), ("f1", "F1"))
+#: the V_rand / VOI table (a boundary map's scores): rows (score key, label) and columns
+VRAND_ROWS = (("vrand", "V_rand"), ("voi", "VOI"))
+VRAND_COLUMNS = ("score", "split", "merge")
+#: the ground-truth kinds whose scores include V_rand and VOI (``--metric vrand``): a membrane
+#: map's cells, as ISBI 2012 scores them
+VRAND_KINDS = ("boundaries", "boundaries3d")
 
 
 def _frame_axis(*layers: Labels) -> int | None:
@@ -105,7 +120,9 @@ def _evaluate_steps(
             ignore_label,
             names,
             kind,
-            ("ap", "iou"),  # foreground IoU: the headline score of semantic models
+            # foreground IoU: the headline score of semantic models; V_rand and VOI: of a
+            # membrane map's cells (each section's in its step, as its matching)
+            ("ap", "iou", "vrand") if kind in VRAND_KINDS else ("ap", "iou"),
             annotated,
         )
     )
@@ -459,6 +476,7 @@ class EvaluateRun:
             if iou is None
             else f"Foreground IoU: {iou:.3f}"
         )
+        self._show_vrand(scores)
         counts = (result.n_pred, result.n_true, result.tp, result.fp, result.fn)
         for column, count in enumerate(counts):
             _set_cell(self.counts_table, 0, column, str(count))
@@ -475,6 +493,8 @@ class EvaluateRun:
                 self._place_errors()
             summary = f"'{run.pred_name}' against '{run.truth_name}' "
             summary += f"({dict((k, t) for t, k in TRUTH_KINDS)[run.kind]}): "
+            if scores.get("vrand") is not None:  # (a membrane map's headline scores first)
+                summary += f"V_rand {scores['vrand']:.3f}, VOI {scores['voi']:.3f}; "
             summary += f"avS {scores['avs']:.3f}"
             semantic = run.kind in ("binary", "boundaries", "boundaries3d")
             if semantic and scores.get("foreground_iou") is not None:
@@ -490,6 +510,19 @@ class EvaluateRun:
         self._set_status(summary + "".join(f"\nWarning: {note}" for note in notes))
         for note in notes:  # inputs that score little, or not as shown, for no real reason
             show_warning(f"Evaluate: {note}")
+
+    def _show_vrand(self, scores: dict) -> None:
+        """The V_rand / VOI table of ``scores`` (with its caption), shown where they hold
+        them (a boundary map), hidden otherwise; "—" where no image has a cell to score."""
+        shown = "vrand" in scores
+        self.vrand_label.setVisible(shown)
+        self.vrand_table.setVisible(shown)
+        if not shown:
+            return
+        for row, (key, _label) in enumerate(VRAND_ROWS):
+            for column, part in enumerate(("", "_split", "_merge")):
+                value = scores[key + part]
+                _set_cell(self.vrand_table, row, column, "—" if value is None else f"{value:.3f}")
 
     def _changed_during(self, run: _Run) -> str:
         """What of ``run``'s layers left the viewer, had its data replaced (a Segment run

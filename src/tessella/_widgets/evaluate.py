@@ -49,7 +49,15 @@ from ._correct_edits import _history_length, being_widened
 from ._evaluate_errors import EvaluateErrors
 from ._evaluate_kinds import GUESS_SAMPLE_PIXELS, GUESS_SYNC_PIXELS, TRUTH_KINDS, EvaluateKinds
 from ._evaluate_picks import EvaluatePicks
-from ._evaluate_run import ERRORS_KEY, SCORE_ROWS, SYNC_MAX_PIXELS, EvaluateRun, _Run
+from ._evaluate_run import (
+    ERRORS_KEY,
+    SCORE_ROWS,
+    SYNC_MAX_PIXELS,
+    VRAND_COLUMNS,
+    VRAND_ROWS,
+    EvaluateRun,
+    _Run,
+)
 from ._evaluate_run import _frame_axis as _frame_axis  # tests import it from here
 from ._labels_states import tool_is_writing
 from ._layers import LayerWatcher, fill_layer_combo, find_layer
@@ -150,7 +158,9 @@ class EvaluateWidget(
     The scores table holds AP, precision, recall and F1 at IoU 0.5 to 0.9 and avS (mean AP),
     with foreground IoU below it; the counts table the objects of both layers and the true and
     false positives and false negatives at the error IoU. ``last_scores`` is the dict
-    ``tessella evaluate --metric ap --metric iou`` reports (``--overlapping``: AP only).
+    ``tessella evaluate --metric ap --metric iou`` reports (``--overlapping``: AP only); of a
+    boundary map (2D sections or 3D), ``--metric vrand`` too: V_rand and VOI, each with its
+    split and merge parts, shown above the AP table (``vrand_table``, hidden otherwise).
     "Ground truth is" (``kind_combo``) is chosen from the data whenever the pair of layers
     changes, saying why in ``kind_label``; a choice made by hand is then replaced. A lazy
     (dask, zarr) or large ground truth is looked at in a thread worker (``kind_worker``), from
@@ -183,6 +193,7 @@ class EvaluateWidget(
         self.kind_worker: FunctionWorker | None = None  # guessing from a sample, if any
         self._worker_pair: tuple | None = None  # the pair kind_worker guesses for
         self._guessing: tuple | None = None  # the pair the worker's guess is still wanted for
+        self._kind_said: tuple | None = None  # the guess shown, (kind, why) and its line
 
         self.pred_combo = QComboBox()
         self.pred_combo.setToolTip("The labels to score")
@@ -243,6 +254,20 @@ class EvaluateWidget(
         self.scores_table.setVerticalHeaderLabels([label for _, label in SCORE_ROWS] + ["avS"])
         self.scores_table.setSpan(len(SCORE_ROWS), 0, 1, 5)
         self.scores_table.setToolTip("Columns: IoU threshold. AP = TP / (TP + FP + FN)")
+        # V_rand and VOI, the EM scores of a boundary map's cells (shown for those kinds)
+        self.vrand_label = QLabel("V_rand (1 = no error) and VOI (nats, 0 = no error)")
+        self.vrand_table = _read_only_table(len(VRAND_ROWS), len(VRAND_COLUMNS))
+        self.vrand_table.setHorizontalHeaderLabels(list(VRAND_COLUMNS))
+        self.vrand_table.setVerticalHeaderLabels([label for _, label in VRAND_ROWS])
+        self.vrand_table.setToolTip(
+            "The cells between the membranes against the prediction's objects, as `tessella "
+            "evaluate --metric vrand --gt-boundaries` scores them (ISBI 2012's measures): "
+            "V_rand, the adapted Rand score, and VOI, the variation of information, over the "
+            "ground truth's cells only; split: the prediction cuts a cell, merge: it joins "
+            "cells. Means over the sections (images) with a cell"
+        )
+        self.vrand_label.setVisible(False)
+        self.vrand_table.setVisible(False)
         self.counts_table = _read_only_table(1, len(COUNT_COLUMNS))
         self.counts_table.setHorizontalHeaderLabels(list(COUNT_COLUMNS))
         self.counts_table.verticalHeader().hide()
@@ -276,6 +301,8 @@ class EvaluateWidget(
         footer.addWidget(self.progress_bar)
         footer.addWidget(self.status_label)
         layout.addLayout(form)
+        layout.addWidget(self.vrand_label)
+        layout.addWidget(self.vrand_table)
         self._results_caption = QLabel("Scores by IoU threshold")
         layout.addWidget(self._results_caption)
         layout.addWidget(self.scores_table)
@@ -548,6 +575,8 @@ class EvaluateWidget(
             layout.activate()
         scroll.ensureWidgetVisible(self.plot, 0, 0)
         scroll.ensureWidgetVisible(self._results_caption, 0, 0)
+        if self.vrand_label.isVisibleTo(self):  # (above the scores: a boundary map's first)
+            scroll.ensureWidgetVisible(self.vrand_label, 0, 0)
 
     def _on_errored(self, exc: Exception) -> None:
         if self._run is not None and self._run is self._closed_run:

@@ -14,12 +14,13 @@ from ._mistakes import ground_truth_note, prediction_note
 from ._scores import (
     FALSE_NEGATIVE,
     FALSE_POSITIVE,
-    METRICS,
     Evaluation,
     _ap_scores,
     _error_map,
     _mask_scores,
     score_pairs,
+    vrand_means,
+    wanted_metrics,
 )
 from ._sparse import annotated_summary, check_places, places_misfit
 from ._truth import mask_stack_objects, scored_images, stack_without_ignored, truth_objects
@@ -56,9 +57,11 @@ def evaluate_labels(
     pixels of that value were not annotated and are left out (:func:`unannotated_left_out`,
     as ``tessella evaluate --ignore-label``); ValueError if no pixel has it. ``scores`` holds
     the metrics wanted, as :func:`score_pairs` gives them (``"iou"``: foreground IoU,
-    ``--metric iou``). ``notes`` warns, as ``tessella evaluate`` does, about a ground truth or
-    a prediction that does not look like what it is taken for (``names``: what to call them
-    there); a hint names the ``kind`` to score it as and its ``tessella evaluate`` flag.
+    ``--metric iou``; ``"vrand"``: V_rand and VOI, each image's computed in its step,
+    ``"voi"`` taken as ``"vrand"``). ``notes`` warns, as ``tessella evaluate`` does, about a
+    ground truth or a prediction that does not look like what it is taken for (``names``:
+    what to call them there); a hint names the ``kind`` to score it as and its
+    ``tessella evaluate`` flag.
     ``annotated``: ground truth that annotates only some frames or slices (a Cell Tracking
     Challenge ``SEG`` folder as the reader opens it, :func:`ctc_annotated`) is scored there
     only, ``(t,)`` a frame, ``(t, z)`` a 2D slice, each an image (``frame_axis`` is then not
@@ -145,11 +148,8 @@ def evaluate_labels_steps(
         raise ValueError(
             f"label images differ in shape: {names[1]} {predicted.shape}, {names[0]} {truth.shape}"
         )
-    wanted = tuple(metrics_wanted)
-    # checks the metric names before the work, as score_pairs does
-    unknown = sorted(set(wanted) - set(METRICS))
-    if unknown:
-        raise ValueError(f"unknown metric(s) {', '.join(unknown)}; choose from {METRICS}")
+    # checks the metric names before the work, as score_pairs does ("voi": "vrand")
+    wanted = wanted_metrics(metrics_wanted)
     if annotated is not None and kind not in ("labels", "binary"):
         raise ValueError(f"annotated frames or slices: {names[0]} must be labels or binary")
     if annotated is not None:
@@ -166,6 +166,7 @@ def evaluate_labels_steps(
     per_image = []  # each image's matchings at the score thresholds
     counts = np.zeros(3, np.int64)  # true, predicted, matched objects
     errors = []
+    rand = []  # each image's V_rand and VOI, if wanted (computed in its step, as its matching)
     for done, (t_frame, p_frame, u_frame) in enumerate(images, 1):
         t_frame = np.asarray(t_frame)  # (a lazy stack's place read here)
         images[done - 1] = (t_frame, p_frame, u_frame)
@@ -174,6 +175,8 @@ def evaluate_labels_steps(
         rows, cols = metrics.match_indices(iou, threshold)
         counts += (true_ids.size, pred_ids.size, rows.size)
         errors.append(_error_map(t_frame, p_frame, true_ids, pred_ids, rows, cols))
+        if "vrand" in wanted:
+            rand.append(metrics.rand_voi(t_frame, p_frame))
         yield Progress("match", done, len(images))
     if part is not None:  # the images read
         raw = truth_seen = np.stack([t for t, _, _ in images])
@@ -186,11 +189,15 @@ def evaluate_labels_steps(
         note = ground_truth_note(raw, names[0], truth_seen, kind, ignore_label, False)
     notes = tuple(n for n in (prediction_note(seen, names[1], flags=False), note) if n)
     # the scores of score_pairs, its AP from the matchings above
-    others = score_pairs([(t, p) for t, p, _ in images], [m for m in wanted if m != "ap"])
+    # (and its V_rand and VOI from those of each image above)
+    rest = [m for m in wanted if m not in ("ap", "vrand")]
+    others = score_pairs([(t, p) for t, p, _ in images], rest)
     scores: dict = {"n_images": others.pop("n_images")}
     if "ap" in wanted:
         scores.update(_ap_scores(metrics._means_over_images(per_image, thresholds)))
     scores.update(others)
+    if "vrand" in wanted:
+        scores.update(vrand_means(rand))
     n_true, n_pred, tp = (int(c) for c in counts)
     if annotated is not None:
         scores["annotated"] = annotated_summary(annotated, predicted.shape)

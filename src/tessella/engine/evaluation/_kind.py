@@ -25,9 +25,11 @@ def ground_truth_kind(
     ``prediction_shape``, a key of :data:`GROUND_TRUTH_KINDS`, and why in a few words.
 
     ``"overlapping"``: an ``(N, Y, X)`` array against a ``(Y, X)`` prediction, one that looks
-    like a stack of object masks (:func:`mask_stack_reason`) against a prediction of its
-    shape, or against an ``(M, Y, X)`` prediction of the same image size that looks like one
-    too (``prediction``, its data, when at hand; else its shape alone is taken);
+    like a stack of object masks (:func:`mask_stack_reason`; not a membrane map's sections)
+    against a prediction of its shape whose planes hold one object each, or against an
+    ``(M, Y, X)`` prediction of the same image size that looks like a mask stack too
+    (``prediction``, its data, when at hand; else its shape alone is taken: a label volume of
+    many objects per plane is no mask stack's prediction);
     ``"boundaries"``: 0 and one value in thin lines around many regions; ``"binary"``: 0 and
     one value otherwise; else ``"labels"``. Quick enough to call at every change of a pair:
     a few sections are looked at, and the pieces of a mask over 4 Mpx are not counted.
@@ -103,8 +105,8 @@ def _judged(
     stacks = len(truth_shape) == len(shape) == 3 and truth_shape[1:] == shape[1:]
     reason = mask_stack_reason(truth) if stacks else None
     if reason and (
-        truth_shape == shape
-        or prediction is None
+        prediction is None
+        or (truth_shape == shape and _one_object_planes(read(prediction)[0]))
         or mask_stack_reason(read(prediction)[0]) is not None
     ):
         against = "" if truth_shape == shape else f" against a stack of {shape[0]} object masks"
@@ -121,6 +123,22 @@ def _judged(
         count = mask_pieces(truth)[1]  # (the objects --gt-binary scores)
         counted = f" ({count} connected piece{'s' if count != 1 else ''})"
     return "binary", f"only 0 and {value}{counted}: probably a binary mask{sample}"
+
+
+def _one_object_planes(array) -> bool:
+    """Whether every non-empty plane of up to 16 spread over the ``(N, Y, X)`` ``array``
+    holds 0 and one value (an object mask each, as a mask stack's prediction has), not the
+    many objects of a label volume's sections.
+
+    >>> _one_object_planes(np.array([[[0, 1]], [[2, 0]]])), _one_object_planes(np.array([[[1, 2]]]))
+    (True, False)
+    """
+    array = np.asarray(array)
+    if array.ndim != 3:
+        return False
+    planes = [plane for plane in array if plane.any()]
+    picked = np.unique(np.linspace(0, len(planes) - 1, min(16, len(planes))).astype(int))
+    return bool(planes) and all(_two_values(planes[k]) is not None for k in picked)
 
 
 def _sampled(truth, prediction_shape: tuple, prediction, budget: int) -> tuple[str, str]:

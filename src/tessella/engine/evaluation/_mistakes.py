@@ -147,8 +147,10 @@ def mask_stack_reason(array) -> str | None:
     overlap, one per plane, as BBBC010's worm ground truth and ``tessella segment --stack``
     give them) rather than a volume or a time-lapse, or None.
 
-    Each non-empty plane holds 0 and one value, in one or a few pieces, and neighbouring
-    planes hardly overlap (in a volume or a movie they mostly do).
+    Each non-empty plane holds 0 and one value, in one or a few pieces, not in thin lines
+    around many regions of 0 (a membrane map's sections: ISBI 2012's network is one piece per
+    section, and thin membranes 50 nm apart hardly overlap either), and neighbouring planes
+    hardly overlap (in a volume or a movie they mostly do).
 
     >>> stack = np.zeros((3, 8, 8), np.uint8)
     >>> stack[0, :2] = stack[1, 3:5] = stack[2, :, 6:] = 1
@@ -171,6 +173,8 @@ def mask_stack_reason(array) -> str | None:
             return None
     if np.median([ndimage.label(planes[k])[1] for k in picked]) > 3:
         return None
+    if _membrane_cells(np.stack([planes[k] != 0 for k in picked])):
+        return None  # thin lines around many regions in each plane: a membrane map's sections
     overlaps = []
     for k in np.unique(np.minimum(picked, len(planes) - 2)):
         a, b = planes[k] != 0, planes[k + 1] != 0

@@ -17,11 +17,14 @@ __all__ = [
     "FALSE_POSITIVE",
     "GROUND_TRUTH_KINDS",
     "METRICS",
+    "METRIC_ALIASES",
     "error_map",
     "image_rows",
     "matched_ids",
     "score_mask_pairs",
     "score_pairs",
+    "vrand_means",
+    "wanted_metrics",
 ]
 
 #: error map value of the pixels of predicted objects that match no ground-truth object
@@ -30,6 +33,32 @@ FALSE_POSITIVE = 1
 FALSE_NEGATIVE = 2
 #: metric names :func:`score_pairs` understands (the choices of ``tessella evaluate --metric``)
 METRICS = ("ap", "seg", "iou", "vrand")
+#: other names of :data:`METRICS` taken by :func:`score_pairs` and :func:`evaluate_labels`:
+#: VOI comes with the adapted Rand score (``"vrand"`` scores both)
+METRIC_ALIASES = {"voi": "vrand"}
+
+
+def wanted_metrics(metrics_wanted: Iterable[str]) -> tuple[str, ...]:
+    """The :data:`METRICS` asked for by ``metrics_wanted``, aliases (:data:`METRIC_ALIASES`)
+    as the metric they name, each once, in order; ValueError naming any unknown.
+
+    >>> wanted_metrics(("vrand", "voi", "ap"))
+    ('vrand', 'ap')
+    >>> wanted_metrics(("voi", "dice"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown metric(s) dice; choose from ('ap', 'seg', 'iou', 'vrand') ...
+    """
+    wanted = tuple(dict.fromkeys(METRIC_ALIASES.get(m, m) for m in metrics_wanted))
+    unknown = sorted(set(wanted) - set(METRICS))
+    if unknown:
+        raise ValueError(
+            f"unknown metric(s) {', '.join(unknown)}; choose from {METRICS} ('voi': as "
+            "'vrand', which scores VOI too)"
+        )
+    return wanted
+
+
 #: what a ground truth can be taken for (:func:`evaluate_labels`' ``kind``, with
 #: ``"overlapping"`` for :func:`evaluate_masks`), and the ``tessella evaluate`` flag of each
 GROUND_TRUTH_KINDS = {
@@ -51,7 +80,8 @@ def score_pairs(
     pairs : iterable of (array_like, array_like)
         Ground-truth and predicted integer label images; the two of a pair have one shape.
     metrics_wanted : iterable of str
-        Any of :data:`METRICS`: ``"ap"`` (AP, precision, recall and F1 at IoU 0.5 ... 0.9, and
+        Any of :data:`METRICS` (``"voi"`` is taken as ``"vrand"``, :data:`METRIC_ALIASES`):
+        ``"ap"`` (AP, precision, recall and F1 at IoU 0.5 ... 0.9, and
         avS, their mean AP; means over the images with an object in the truth or the
         prediction, which ``ap_images`` counts), ``"seg"`` (SEG pooled over all ground-truth
         objects), ``"iou"`` (foreground IoU over all pixels) and ``"vrand"`` (adapted Rand and
@@ -81,10 +111,7 @@ def score_pairs(
     >>> round(scores["avs"], 4), scores["n_images"]
     (0.4667, 1)
     """
-    wanted = tuple(metrics_wanted)
-    unknown = sorted(set(wanted) - set(METRICS))
-    if unknown:
-        raise ValueError(f"unknown metric(s) {', '.join(unknown)}; choose from {METRICS}")
+    wanted = wanted_metrics(metrics_wanted)
     pairs = [(np.asarray(truth), np.asarray(predicted)) for truth, predicted in pairs]
     if names is not None and len(names) != len(pairs):
         raise ValueError(f"{len(names)} names for {len(pairs)} image pairs")
@@ -108,10 +135,7 @@ def score_pairs(
             each["iou"] = [metrics.foreground_iou(t, p) for t, p in pairs]
     if "vrand" in wanted:  # undefined for an image without ground-truth foreground: left out
         values = [metrics.rand_voi(t, p) for t, p in pairs]
-        defined = [v for v in values if not np.isnan(v["vrand"])]
-        for key in VRAND_KEYS:
-            scores[key] = float(np.mean([v[key] for v in defined])) if defined else None
-        scores["vrand_images"] = len(defined)
+        scores.update(vrand_means(values))
         each["vrand"] = values
     if names is not None:
         scores["images"] = image_rows(names, pairs, each)
@@ -120,6 +144,18 @@ def score_pairs(
 
 #: the keys of :func:`tessella.engine.metrics.rand_voi`, in :func:`score_pairs`' order
 VRAND_KEYS = ("vrand", "vrand_split", "vrand_merge", "voi", "voi_split", "voi_merge")
+
+
+def vrand_means(values: list[dict]) -> dict:
+    """:func:`score_pairs`' ``"vrand"`` keys of each image's
+    :func:`tessella.engine.metrics.rand_voi`: means over the images with ground-truth
+    foreground (None where none has), and ``"vrand_images"`` counting them."""
+    defined = [v for v in values if not np.isnan(v["vrand"])]
+    scores: dict = {}
+    for key in VRAND_KEYS:
+        scores[key] = float(np.mean([v[key] for v in defined])) if defined else None
+    scores["vrand_images"] = len(defined)
+    return scores
 
 
 def _count(labels: np.ndarray) -> int:
