@@ -293,6 +293,33 @@ class Evaluation:
     #: (:func:`ground_truth_note`, :func:`prediction_note`)
     notes: tuple[str, ...] = ()
 
+    def __repr__(self) -> str:
+        """A summary: the counts, the headline scores and the error map's type and shape,
+        not its pixels (a notebook cell showed the whole array after the scores).
+
+        >>> gt = np.array([[1, 1, 0, 2, 2, 0, 0]])
+        >>> pred = np.array([[3, 3, 0, 0, 0, 0, 4]])
+        >>> from tessella.engine.evaluation import evaluate_labels
+        >>> wanted = ("ap", "seg")
+        >>> evaluate_labels(gt, pred, metrics_wanted=wanted)  # doctest: +NORMALIZE_WHITESPACE
+        Evaluation(threshold=0.5, n_true=2, n_pred=2, tp=1, fp=1, fn=1, ap@0.5=0.333,
+                   avs=0.333, seg=0.5, errors=uint8 (1, 7), notes=0)
+        """
+        shown = [f"threshold={self.threshold}"]
+        shown += [f"{k}={getattr(self, k)}" for k in ("n_true", "n_pred", "tp", "fp", "fn")]
+        ap = self.scores.get("ap")
+        at = str(float(self.threshold))  # (the AP keys: "0.5" ... "0.9")
+        if isinstance(ap, dict) and isinstance(ap.get(at), float | int):
+            shown.append(f"ap@{at}={ap[at]:.3g}")
+        for key in ("avs", "seg", "foreground_iou", "vrand", "voi"):
+            value = self.scores.get(key)
+            if isinstance(value, float | int) and not isinstance(value, bool):
+                shown.append(f"{key}={value:.3g}")
+        errors = self.errors  # (its type and shape only: a lazy map is not computed)
+        kind = getattr(errors, "dtype", type(errors).__name__)
+        shown += [f"errors={kind} {getattr(errors, 'shape', ())}", f"notes={len(self.notes)}"]
+        return f"Evaluation({', '.join(shown)})"
+
 
 def score_mask_pairs(pairs: Iterable, names: Sequence[str] | None = None) -> dict:
     """Dataset scores of ``(masks_true, masks_pred)`` pairs of bool ``(N, *spatial)`` object
