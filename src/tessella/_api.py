@@ -43,8 +43,9 @@ def evaluate(
         <tessella.engine.pipeline.SegmentResult.instances>`), as ``tessella evaluate``'s
         ``--gt-binary``, ``--gt-boundaries``, ``--gt-boundaries-3d`` and ``--overlapping``.
     metrics_wanted : iterable of str
-        Any of ``"ap"``, ``"seg"``, ``"iou"``, ``"vrand"`` (``--metric``); overlapping
-        masks are scored by AP only.
+        Any of ``"ap"``, ``"seg"``, ``"iou"``, ``"vrand"`` (``--metric``; ``"voi"`` is
+        taken as ``"vrand"``, which gives V_rand and VOI); overlapping masks are scored by
+        AP only.
     frame_axis : int, optional
         The T axis of a time-lapse: every frame is scored as an image of its own.
     ignore_label : int, optional

@@ -450,6 +450,8 @@ def _say_images_left_out(scored: int, n_images: int) -> None:
 
 
 def _cmd_evaluate(args) -> int:
+    if args.metric:  # VOI comes with V_rand (one computation): --metric voi is --metric vrand
+        args.metric = list(dict.fromkeys("vrand" if m == "voi" else m for m in args.metric))
     if (args.gt_boundaries or args.gt_boundaries_3d) and args.gt_binary:
         flag = "--gt-boundaries" if args.gt_boundaries else "--gt-boundaries-3d"
         raise CliError(f"{flag} and --gt-binary describe the ground truth two ways; give one")

@@ -193,8 +193,8 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--metric",
         action="append",
-        choices=["ap", "seg", "iou", "vrand"],
-        help="metrics to report (repeatable; default ap)",
+        choices=["ap", "seg", "iou", "vrand", "voi"],
+        help="metrics to report (repeatable; default ap; vrand and voi both give V_rand and VOI)",
     )
     evaluate.add_argument(
         "--gt-boundaries",
