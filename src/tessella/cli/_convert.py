@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from ._console import CliError, _advance, _progress_bar
+from ._write import _reason, probe_folder
 
 __all__ = ["_cmd_convert"]
 
@@ -70,10 +71,10 @@ def _check_out_folder(out: Path) -> None:
         return
     if not folder.is_dir():
         raise CliError(f"{out}: {folder} is a file, not a folder; cannot write there")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        read_only = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
-        why = "Read-only file system" if read_only else "Permission denied"
-        raise CliError(f"{out}: cannot write there ({why})")
+    try:  # a real write: os.access says yes to root and misses ACLs and read-only mounts
+        probe_folder(folder, out.name)
+    except OSError as exc:
+        raise CliError(f"{out}: cannot write there ({_reason(exc)})") from None
 
 
 class _ChunksWritten:

@@ -68,26 +68,34 @@ def _check_folder_writable(path: Path) -> None:
     and removed. So that a folder that cannot be written is said once, before any
     work, naming the output's folder ("ro: cannot write there (Permission denied)"; "ro/sub"
     where it is to be made inside "ro"), not after segmenting every image. Makes no folder."""
-    import tempfile
-
     _check_writable(path)
     folder = next((p for p in path.parents if p.exists()), None)
     if folder is None:
         return
     try:
-        try:  # (Linux) a file without a name: a kill leaves nothing behind
-            os.close(os.open(folder, os.O_TMPFILE | os.O_WRONLY, 0o600))
-        except (AttributeError, OSError) as exc:
-            if isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-                raise
-            # no O_TMPFILE here, or a file system without it: a named one, made and removed
-            fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-            os.close(fd)
-            os.remove(probe)
+        probe_folder(folder, path.name)
     except OSError as exc:
         raise CliError(
             f"{path.parent}: cannot write there ({_reason(exc)}); nothing was done"
         ) from None
+
+
+def probe_folder(folder: Path, name: str) -> None:
+    """OSError unless a file can be made in ``folder``: one without a name where the file
+    system makes them (Linux ``O_TMPFILE``: a kill leaves nothing behind), else a hidden
+    one named after ``name``, made and removed. A real write, not ``os.access``, which says
+    yes to root and misses ACLs and read-only mounts."""
+    import tempfile
+
+    try:
+        os.close(os.open(folder, os.O_TMPFILE | os.O_WRONLY, 0o600))
+    except (AttributeError, OSError) as exc:
+        if isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise
+        # no O_TMPFILE here, or a file system without it: a named one, made and removed
+        fd, probe = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+        os.close(fd)
+        os.remove(probe)
 
 
 def _check_outputs(jobs, overwrite: bool, zarr_ok: bool = True, replace=frozenset()) -> None:
