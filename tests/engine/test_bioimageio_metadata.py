@@ -108,3 +108,39 @@ def test_the_readme_parameters_reproduce_tessellas_instances(
     from_package = tessella.segment(crop, str(packages["em-membranes2d"]), axes="YX", params=listed)
     assert bundled.max() > 10
     assert np.array_equal(bundled, from_package)
+
+
+def test_a_user_models_own_citations_are_cited_as_written(tmp_path, monkeypatch):
+    """A model of one's own (nuclei2d's weights, a card as a user's training writes it): the
+    DOI and URL its data citation gives are cited as written, each with its own part of the
+    text; a method citation that links nothing cites the method's paper, not a search."""
+    import json
+    import shutil
+
+    from bioimageio.spec import load_description
+
+    from tessella.engine.bioimageio import export_bioimageio
+    from tessella.engine.registry import bundled_dir
+
+    folder = tmp_path / "models" / "mynuclei"
+    shutil.copytree(bundled_dir() / "nuclei2d", folder)
+    card = json.loads((folder / "card.json").read_text())
+    card["name"] = "mynuclei"
+    card["description"] = "nuclei model trained with tessella"
+    card["citation"] = "Our lab's adaptation of a spatial-embedding network (unpublished)"
+    card["training"]["data_citation"] = (
+        "Lab nuclei 2025, doi:10.5281/zenodo.7654321; annotations at https://example.org/nuclei"
+    )
+    (folder / "card.json").write_text(json.dumps(card))
+    monkeypatch.setenv("TESSELLA_MODELS", str(tmp_path / "models"))
+    description = load_description(export_bioimageio(folder, tmp_path / "mine.zip"))
+    assert description.validation_summary.status == "valid-format"
+    cited = [(entry.text, str(entry.doi or ""), str(entry.url or "")) for entry in description.cite]
+    assert cited[0][1] == "10.1016/j.media.2022.102523"  # EmbedSeg, the method's paper
+    assert ("Lab nuclei 2025, doi:10.5281/zenodo.7654321", "10.5281/zenodo.7654321", "") in cited
+    assert ("annotations at https://example.org/nuclei", "", "https://example.org/nuclei") in [
+        (text, doi, url.rstrip("/")) for text, doi, url in cited
+    ]
+    assert not any("scholar.google" in url for _, _, url in cited)
+    assert "trained with tessella" not in description.description
+    assert "trained on Lab nuclei 2025" in description.description
