@@ -42,7 +42,8 @@ EDITED_NOTE = (
 OUTPUT_SUFFIXES = {
     "tiff": ".tif",
     "stack": ".stack.tif",  # (N, Y, X) 0/1 masks, as `tessella segment --stack` writes
-    "zarr": ".zarr",
+    "zarr": ".zarr",  # a zarr array with Tessella's attributes
+    "ome_zarr": ".ome.zarr",  # a standalone OME-Zarr (NGFF 0.4) labels image
     "csv": ".csv",
     "recipe": ".recipe.json",
     "ctc": "_RES",  # a folder: maskTTT.tif + res_track.txt
@@ -312,7 +313,7 @@ class ExportOutputs:
         exported = {o.kind: o.path.name for o in outputs if o.kind != "recipe"}
         if exported:
             recipe = {**recipe, "exported": exported}
-        if labels is not None and {"tiff", "zarr"} & set(exported):
+        if labels is not None and {"tiff", "zarr", "ome_zarr"} & set(exported):
             recipe = {**recipe, DIGEST_KEY: labels_digest(labels)}
         if hashed is not None:  # never a wrong one: none where the file read is not there
             recipe = {k: v for k, v in recipe.items() if k != INPUT_KEY}
@@ -358,7 +359,8 @@ class ExportOutputs:
         read_path = image.metadata.get("path")
         if not isinstance(read_path, str) or os.path.abspath(read_path) != path:
             as_read = None  # (recorded for another path: not this one's)
-        written = tuple(str(o.path) for o in outputs if o.kind in ("tiff", "zarr", "recipe"))
+        labels_kinds = ("tiff", "zarr", "ome_zarr", "recipe")
+        written = tuple(str(o.path) for o in outputs if o.kind in labels_kinds)
         return InputSource(
             path, as_read if isinstance(as_read, dict) else None, written, image.name
         )
@@ -383,7 +385,14 @@ class ExportOutputs:
             options=QFileDialog.Option.DontConfirmOverwrite,
         )
         if path:
+            self._follow_typed_suffix(path)
             self.path_edit.setText(str(base_path(path)))
+
+    def _follow_typed_suffix(self, text: str) -> None:
+        """A *Save as* name typed (or chosen) ending in ``.ome.zarr`` asks for OME-Zarr labels:
+        their option is ticked (the name less the suffix is the base of every output)."""
+        if text.strip().lower().endswith(OUTPUT_SUFFIXES["ome_zarr"]):
+            self.ome_zarr_checkbox.setChecked(True)
 
     def _default_base(self) -> str:
         layer = self.labels_layer
@@ -400,6 +409,7 @@ class ExportOutputs:
             "tiff": self.tiff_checkbox.isChecked(),
             "stack": self.stack_checkbox.isChecked() and self._can_stack(),
             "zarr": self.zarr_checkbox.isChecked(),
+            "ome_zarr": self.ome_zarr_checkbox.isChecked(),
             "csv": self.csv_checkbox.isChecked(),
             "recipe": self.recipe_checkbox.isChecked() and self._recipe() is not None,
             "ctc": self.ctc_checkbox.isChecked() and self.ctc_checkbox.isEnabled(),

@@ -202,7 +202,9 @@ class ExportWriting:
     def _export(self, hashed: Hashed | None) -> list[Path]:
         """:meth:`export`, with what the worker ``hashed`` of the input (None: not yet)."""
         from tessella._io import labels_axes
+        from tessella._io_recipe import ZARR_RECIPE_ATTR
         from tessella.engine.io import write_json, write_labels, write_mask_stack, write_zarr_labels
+        from tessella.engine.io._write import write_ome_zarr_labels
         from tessella.engine.measure import measure_objects, write_csv
         from tessella.engine.tracking import write_ctc
 
@@ -328,6 +330,23 @@ class ExportWriting:
                     )
                 elif output.kind == "zarr":
                     write_zarr_labels(output.path, labels, axes, pixel_size, unit, overwrite)
+                elif output.kind == "ome_zarr":
+                    # (the recipe in its attributes too: the reader finds no name.recipe.json
+                    # for name.ome.zarr, whose recipe would be name.ome.recipe.json)
+                    in_zarr = None
+                    if "recipe" in kinds:
+                        kept, _same = self._recipe_to_write(outputs, stack, labels, hashed)
+                        in_zarr = {ZARR_RECIPE_ATTR: kept}
+                    write_ome_zarr_labels(
+                        output.path,
+                        labels,
+                        axes,
+                        pixel_size,
+                        unit,
+                        overwrite,
+                        name=layer.name,
+                        attrs=in_zarr,
+                    )
                 elif output.kind == "csv":
                     assert table is not None
                     write_csv(output.path, table, overwrite)
@@ -371,7 +390,7 @@ class ExportWriting:
             message += "; the CSV measures each object whole (the stack)"
         if skipped_recipe:
             message += f"; no recipe ('{layer.name}' was not made by Segment)"
-        if unit_note and any(o.kind in ("tiff", "zarr", "csv") for o in outputs):
+        if unit_note and any(o.kind in ("tiff", "zarr", "ome_zarr", "csv") for o in outputs):
             message += f"; {unit_note} (set the layer's units to say otherwise)"
         if ctc is not None and (ctc.notes() or _one_frame_tracks(ctc)):
             message += "; CTC: " + "; ".join([*ctc.notes(), *_one_frame_tracks(ctc)])

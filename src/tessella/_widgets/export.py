@@ -1,4 +1,4 @@
-"""The Export dock widget: labels as TIFF and zarr, objects that overlap as a mask stack,
+"""The Export dock widget: labels as TIFF, zarr and OME-Zarr, objects that overlap as a mask stack,
 measurements as CSV, the recipe as JSON, tracks in the Cell Tracking Challenge format.
 
 Every file is written atomically by :mod:`tessella.engine.io`; nothing is written when any
@@ -58,6 +58,13 @@ __all__ = ["ExportWidget", "OUTPUT_SUFFIXES", "STACK_RECHECK_MS", "base_path", "
 #: the mask stack's default is checked again this long after the last edit of the labels
 STACK_RECHECK_MS = 250
 
+#: the OME-Zarr labels option's tooltip
+OME_ZARR_TIP = (
+    "A standalone OME-Zarr labels image (NGFF 0.4: one scale level, axes with their units, "
+    "the pixel size as its scale), whose voxel size neuroglancer, webknossos and "
+    "napari-ome-zarr read; Tessella reopens it as labels, with its recipe"
+)
+
 #: the mask stack's tooltip where the labels' objects overlap
 STACK_TIP = (
     "Objects that overlap (e.g. crossing worms): one 0/1 mask per object, (N, Y, X), as "
@@ -99,7 +106,8 @@ class ExportWidget(ExportOutputs, ExportWriting, LayerWatcher, QWidget):
         self.path_edit = QLineEdit()
         self.path_edit.setPlaceholderText("folder/name (no extension)")
         self.path_edit.setToolTip(
-            "Outputs are named after this: name.tif, name.zarr, name.csv, name.recipe.json"
+            "Outputs are named after this: name.tif, name.zarr, name.ome.zarr, name.csv, "
+            "name.recipe.json (a name typed with .ome.zarr ticks the OME-Zarr labels)"
         )
         self.browse_button = QPushButton("Browse…")
         self.tiff_checkbox = QCheckBox("Labels as TIFF (.tif, with pixel size)")
@@ -107,6 +115,12 @@ class ExportWidget(ExportOutputs, ExportWriting, LayerWatcher, QWidget):
         self.stack_checkbox = QCheckBox("Overlapping objects whole, as a mask stack (.stack.tif)")
         self.stack_checkbox.setToolTip(STACK_TIP)
         self.zarr_checkbox = QCheckBox("Labels as zarr (.zarr)")
+        self.zarr_checkbox.setToolTip(
+            "A zarr array with Tessella's attributes (axes, pixel size), which Tessella "
+            "reopens; other tools see no voxel size: tick OME-Zarr for them"
+        )
+        self.ome_zarr_checkbox = QCheckBox("Labels as OME-Zarr (.ome.zarr, with voxel size)")
+        self.ome_zarr_checkbox.setToolTip(OME_ZARR_TIP)
         self.csv_checkbox = QCheckBox("Measurements (.csv)")
         self.csv_checkbox.setChecked(True)
         self.csv_checkbox.setToolTip(
@@ -135,6 +149,7 @@ class ExportWidget(ExportOutputs, ExportWriting, LayerWatcher, QWidget):
             self.tiff_checkbox,
             self.stack_checkbox,
             self.zarr_checkbox,
+            self.ome_zarr_checkbox,
             self.csv_checkbox,
             self.ctc_checkbox,
             self.recipe_checkbox,
@@ -147,6 +162,7 @@ class ExportWidget(ExportOutputs, ExportWriting, LayerWatcher, QWidget):
 
         self.labels_combo.currentIndexChanged.connect(self._on_labels_changed)
         self.browse_button.clicked.connect(self._on_browse_clicked)
+        self.path_edit.textEdited.connect(self._follow_typed_suffix)
         self.export_button.clicked.connect(self._on_export_clicked)
         self.worker: WorkerBase | None = None  # hashing the input file for the recipe
         self._stack_state: tuple | None = None  # (layer, stack possible, overlaps) last seen

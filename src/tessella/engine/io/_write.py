@@ -24,6 +24,8 @@ __all__ = [
     "write_labels",
     "write_json",
     "write_zarr_labels",
+    "ome_labels_layout",
+    "write_ome_zarr_labels",
     "_default_mode",
     "_json_safe",
 ]
@@ -307,6 +309,7 @@ def write_zarr_labels(
     chunks: int = 512,
     ome: dict | None = None,
     zarr_format: int | None = None,
+    attrs: dict | None = None,
 ) -> Path:
     """Write labels as a zarr array (with ``tessella_axes`` and pixel size in its attributes),
     or with ``ome`` (:func:`labels_ome` of an OME-Zarr image) as OME-Zarr labels of that
@@ -315,7 +318,8 @@ def write_zarr_labels(
     The zarr format: an OME-Zarr image's (0.4: v2, 0.5: v3); else ``zarr_format``, or the
     one ``ome`` names where it is :func:`labels_ome` of a plain zarr array (its
     ``zarr_format`` alone), so labels of a v2 image are v2 as their image; else v3. The
-    unit is written as :func:`unit_for` spells it for the format.
+    unit is written as :func:`unit_for` spells it for the format. ``attrs``: more attributes
+    (of the OME-Zarr group, or of the array), written with the rest.
 
     Written under a temporary name and renamed into place when complete.
     """
@@ -341,6 +345,8 @@ def write_zarr_labels(
             if len(ome["axes"]) != labels.ndim:
                 raise ValueError(f"{path}: OME-Zarr axes {ome['axes']} for {axes} labels")
             create_ome_labels(tmp, shape, dtype, blocks, ome)[...] = labels
+            if attrs:
+                zarr.open_group(str(tmp), mode="r+").attrs.update(attrs)
         else:
             codecs: dict[str, Any] = {}
             if zarr_format == 2:
@@ -356,6 +362,7 @@ def write_zarr_labels(
                     "pixel_size": pixel_size or {},
                     "unit": unit_for(unit, "zarr"),
                     LABELS_ATTR: True,  # (the reader's mark: the other keys an image may carry)
+                    **(attrs or {}),
                 }
             )
         if path.exists():
@@ -365,3 +372,62 @@ def write_zarr_labels(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return path
+
+
+def ome_labels_layout(
+    axes: str,
+    pixel_size: dict[str, float] | None = None,
+    unit: str = "µm",
+    name: str | None = None,
+) -> dict:
+    """The OME-Zarr layout (as :func:`~._zarr.labels_ome` gives it) of standalone labels of
+    ``axes`` (no image beside them): NGFF 0.4, one axis entry per label axis, its type
+    (``time`` for T, else ``space``) and, for the axes ``pixel_size`` gives, ``unit``
+    (spelled as NGFF requires when written: "µm" as "micrometer"; none for "pixel"), and
+    its scale (1 where ``pixel_size`` gives none). ``name``: the multiscales name (the
+    layer name napari-ome-zarr shows).
+
+    >>> layout = ome_labels_layout("ZYX", {"Z": 0.05, "Y": 0.004, "X": 0.004}, "µm")
+    >>> layout["axes"][0], layout["scale"]
+    ({'name': 'z', 'type': 'space', 'unit': 'µm'}, [0.05, 0.004, 0.004])
+    """
+    sizes = pixel_size or {}
+    entries: list[dict[str, Any]] = []
+    for letter in axes.upper():
+        entry: dict[str, Any] = {"name": letter.lower()}
+        entry["type"] = {"T": "time", "C": "channel"}.get(letter, "space")
+        if letter in sizes and unit_for(unit, "ome-zarr") is not None:
+            entry["unit"] = unit
+        entries.append(entry)
+    layout: dict[str, Any] = {
+        "version": "0.4",
+        "axes": entries,
+        "scale": [float(sizes.get(letter, 1.0)) for letter in axes.upper()],
+    }
+    if name:
+        layout["name"] = name
+    return layout
+
+
+def write_ome_zarr_labels(
+    path: str | os.PathLike,
+    labels: np.ndarray,
+    axes: str = "YX",
+    pixel_size: dict[str, float] | None = None,
+    unit: str = "µm",
+    overwrite: bool = True,
+    chunks: int = 512,
+    name: str | None = None,
+    attrs: dict | None = None,
+) -> Path:
+    """Write labels as a standalone OME-Zarr labels image (``name.ome.zarr``): NGFF 0.4
+    (zarr v2, "/" chunk keys), one scale level ``0`` whose ``coordinateTransformations``
+    scale is the pixel size, axes with their types and unit (:func:`ome_labels_layout`),
+    and ``image-label`` metadata, so that neuroglancer, webknossos and napari-ome-zarr see
+    the voxel size, and Tessella's reader opens them as labels. ``attrs``: more group
+    attributes (Export's recipe, under ``tessella``). Atomic, as :func:`write_zarr_labels`."""
+    axes = check_axes(axes, np.ndim(labels), str(path))
+    layout = ome_labels_layout(axes, pixel_size, unit, name)
+    return write_zarr_labels(
+        path, labels, axes, pixel_size, unit, overwrite, chunks, ome=layout, attrs=attrs
+    )

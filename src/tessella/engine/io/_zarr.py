@@ -371,13 +371,15 @@ def create_ome_labels(path: str | os.PathLike, shape, dtype, chunks, ome: dict):
             axis.update({"unit": unit} if unit else {})
         axes.append(axis)
     multiscale: dict[str, Any] = {
-        "name": "tessella labels",
+        "name": ome.get("name") or "tessella labels",
         "axes": axes,
         "datasets": [
             {"path": "0", "coordinateTransformations": [{"type": "scale", "scale": ome["scale"]}]}
         ],
     }
-    label = {"version": version, "source": {"image": image_source(ome.get("source"), path)}}
+    label: dict[str, Any] = {"version": version}
+    if "source" in ome:  # (standalone labels, :func:`~._write.ome_labels_layout`: none)
+        label["source"] = {"image": image_source(ome["source"], path)}
     if v2:
         version = "0.4" if version < "0.4" else version  # the layout written is 0.4's
         label["version"] = version
