@@ -264,6 +264,7 @@ def _cmd_segment(args) -> int:
                         args.ctc,
                         overwrite=args.overwrite,
                         tracks=ctc_plan,
+                        first_frame=_first_frame_number(source) if movie else 0,
                     )
                 written += 1
                 if not args.quiet:
@@ -343,6 +344,32 @@ def _stack_of(target: Path, result):
         raise CliError("--stack writes one 2D image's objects; the input has several frames")
     method = get_method(result.model.card.method)
     return np.asarray(method.instances(result.predictions[0], result.params), bool)
+
+
+def _first_frame_number(folder: Path) -> int:
+    """The number of the first frame of a folder of frames (``t052.tif``: 52), which --ctc
+    numbers its masks and tracks from, as the CTC convention numbers a result as its input
+    (``maskTTT.tif`` for ``tTTT.tif``); 0 where the frames are not numbered. Where the
+    numbers skip frames (said by the reader), the masks are numbered on from the first, so
+    from the first gap on a mask's number is not its frame's: said here."""
+    import warnings
+
+    from ..engine.io._read import list_images, missing_frames, numbered_files
+
+    numbers = [n for n, _ in numbered_files(list_images(folder))]
+    if not numbers:
+        return 0
+    first = min(numbers)
+    missing = missing_frames(numbers)
+    if missing:
+        warnings.warn(
+            f"{folder}: --ctc numbers its masks from {first} (the first frame's number) "
+            f"one after the other, but the frames skip {missing[0]}: from mask"
+            f"{missing[0]:03d}.tif on a mask's number is not its frame's",
+            UserWarning,
+            stacklevel=2,
+        )
+    return first
 
 
 def _check_ctc_dir(args) -> None:

@@ -39,12 +39,14 @@ class CtcTracks:
             mask[frame == old] = new
         return mask
 
-    def notes(self) -> list[str]:
-        """What the CTC files differ in from the labels, one line each (none: the same)."""
+    def notes(self, first_frame: int = 0) -> list[str]:
+        """What the CTC files differ in from the labels, one line each (none: the same);
+        frames numbered from ``first_frame`` (:func:`write_ctc`)."""
         notes = []
         if self.split:
             track, missing = next(iter(self.split.items()))
-            shown = ", ".join(map(str, missing[:5])) + (", ..." if len(missing) > 5 else "")
+            shown = ", ".join(str(first_frame + t) for t in missing[:5])
+            shown += ", ..." if len(missing) > 5 else ""
             pieces = len({new for names in self.renames.values() for new in names.values()})
             notes.append(
                 f"{len(self.split)} track(s) skip frames (e.g. track {track} is missing from "
@@ -112,8 +114,14 @@ def write_ctc(
     directory,
     overwrite: bool = False,
     tracks: CtcTracks | None = None,
+    first_frame: int = 0,
 ):
     """Write ``maskTTT.tif`` (uint16) per frame and ``res_track.txt`` into ``directory``.
+
+    ``first_frame``: the number of the movie's first frame, as the input's file names give
+    it (``t052.tif``: 52). The CTC convention numbers a result as its input: frame ``t`` of
+    ``tracked`` is written as ``mask{first_frame + t}.tif``, and the frames of
+    ``res_track.txt`` are numbered the same way.
 
     ``tracked`` is a TYX array or anything indexable by frame with a ``shape`` (a zarr
     array: frames are read one at a time, so a movie bigger than memory exports too).
@@ -132,8 +140,11 @@ def write_ctc(
         raise ValueError(f"CTC export needs a TYX stack, got shape {shape}")
     if tracks is not None and tracks.n_frames != shape[0]:
         raise ValueError(f"tracks of {tracks.n_frames} frames for a movie of {shape[0]}")
-    digits = max(3, len(str(shape[0] - 1)))
-    names = [f"mask{t:0{digits}d}.tif" for t in range(shape[0])] + ["res_track.txt"]
+    if first_frame < 0:
+        raise ValueError(f"first_frame must be 0 or more, got {first_frame}")
+    digits = max(3, len(str(first_frame + shape[0] - 1)))
+    names = [f"mask{first_frame + t:0{digits}d}.tif" for t in range(shape[0])]
+    names.append("res_track.txt")
     existing = [n for n in names if (directory / n).exists()]
     if existing and not overwrite:
         raise FileExistsError(
@@ -166,9 +177,12 @@ def write_ctc(
             for t in range(shape[0]):
                 mask = tracks.frame(t, np.asarray(tracked[t]))
                 tifffile.imwrite(staging / names[t], mask, compression="zlib")
-        for note in tracks.notes():
+        for note in tracks.notes(first_frame):
             warnings.warn(f"{directory}: {note}", UserWarning, stacklevel=2)
-        lines = [f"{k.id} {k.start} {k.end} {k.parent}" for k in tracks.tracks]
+        lines = [
+            f"{k.id} {first_frame + k.start} {first_frame + k.end} {k.parent}"
+            for k in tracks.tracks
+        ]
         (staging / "res_track.txt").write_text("\n".join(lines) + ("\n" if lines else ""))
         directory.mkdir(exist_ok=True)
         for name in names:

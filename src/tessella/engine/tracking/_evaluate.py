@@ -162,32 +162,36 @@ def _frame_row(t: int, path: Path, truth: np.ndarray, result: np.ndarray) -> dic
 def _refuse_cut_short(
     result_dir: Path,
     gt_dir: Path,
+    first: int,
     count: int,
     seg_files: dict[int, Path],
     track_files: dict[int, Path],
     gt_tracks: list[Track],
 ) -> None:
-    """ValueError where the ground truth ``gt_dir`` annotates frames at or past ``count``, the
-    frames of the result ``result_dir``: its SEG or TRA files, or the tracks of
-    ``man_track.txt``. It names the first such frame, how many there are, and ``--frames``."""
+    """ValueError where the ground truth ``gt_dir`` annotates frames before ``first`` or at
+    or past ``count``, the frames of the result ``result_dir`` (``first:count``): its SEG or
+    TRA files, or the tracks of ``man_track.txt``. It names the first such frame, how many
+    there are, and ``--frames``."""
     where: dict[int, str] = {}
     for track in gt_tracks:
-        for t in range(max(track.start, count), track.end + 1):
-            where[t] = "a track of TRA/man_track.txt"
+        for t in range(track.start, track.end + 1):
+            if t < first or t >= count:
+                where[t] = "a track of TRA/man_track.txt"
     for t, path in track_files.items():
-        if t >= count:
+        if t < first or t >= count:
             where[t] = f"TRA/{path.name}"
     for t, path in seg_files.items():
-        if t >= count:
+        if t < first or t >= count:
             where[t] = f"SEG/{path.name}"
     if not where:
         return
-    first = min(where)
+    shown = min(where)
     more = len(where)
+    side = "past them" if first == 0 else "outside them"
     raise ValueError(
-        f"{result_dir} has frames 0:{count}, but {gt_dir} annotates {more} frame"
-        f"{'s' if more > 1 else ''} past them (the first, frame {first}: {where[first]}); a "
-        f"result cut short would score as whole: give --frames 0:{count} to score the "
+        f"{result_dir} has frames {first}:{count}, but {gt_dir} annotates {more} frame"
+        f"{'s' if more > 1 else ''} {side} (the first, frame {shown}: {where[shown]}); a "
+        f"result cut short would score as whole: give --frames {first}:{count} to score the "
         "frames it has"
     )
 
@@ -220,23 +224,25 @@ def evaluate_ctc(result_dir, gt_dir, frames: range | None = None) -> dict:
     unused = []
     track_files = _numbered_files(gt_dir / "TRA", "man_track", unused, keep="man_track.txt")
     _left_out_note(gt_dir, unused, "man_trackTTT.tif")
-    count = max(masks) + 1
-    missing = [t for t in range(count) if t not in masks]
+    # numbered as its input (CTC): a result of frames 52-64 holds mask052.tif ... mask064.tif
+    first, count = min(masks), max(masks) + 1
+    missing = [t for t in range(first, count) if t not in masks]
     if missing:
         raise ValueError(f"{result_dir}: mask{missing[0]:03d}.tif is missing")
-    if frames is not None and (not len(frames) or frames[0] < 0 or frames[-1] >= count):
+    if frames is not None and (not len(frames) or frames[0] < first or frames[-1] >= count):
         raise ValueError(
-            f"frames {frames.start}:{frames.stop}: {result_dir} has frames 0:{count} (A:B, "
-            "B excluded, A < B)"
+            f"frames {frames.start}:{frames.stop}: {result_dir} has frames {first}:{count} "
+            "(A:B, B excluded, A < B)"
         )
     tra_dir = gt_dir / "TRA"
     gt_tracks = (
         read_ctc_tracks(tra_dir / "man_track.txt") if (tra_dir / "man_track.txt").is_file() else []
     )
     if frames is None:
-        _refuse_cut_short(result_dir, gt_dir, count, seg_files, track_files, gt_tracks)
-    frames = range(count) if frames is None else frames
-    tracked = np.stack([_read_labels(masks[t]) for t in range(count)])
+        _refuse_cut_short(result_dir, gt_dir, first, count, seg_files, track_files, gt_tracks)
+    frames = range(first, count) if frames is None else frames
+    # tracked[i] is frame first + i
+    tracked = np.stack([_read_labels(masks[t]) for t in range(first, count)])
     track_file = result_dir / "res_track.txt"
     lineage = {}
     if track_file.is_file():
@@ -245,8 +251,8 @@ def evaluate_ctc(result_dir, gt_dir, frames: range | None = None) -> dict:
 
     pairs, places = [], []
     for t, path in sorted(seg_files.items()):
-        if t in frames and t < count:
-            pairs.append((_read_labels(path), tracked[t]))
+        if t in frames and first <= t < count:
+            pairs.append((_read_labels(path), tracked[t - first]))
             places.append((t, path))
     scores = {"seg_frames": len(pairs), **seg_scores(pairs)} if pairs else {"seg_frames": 0}
     if pairs:  # each SEG frame's score, as `tessella evaluate --json` gives each image's
@@ -261,10 +267,11 @@ def evaluate_ctc(result_dir, gt_dir, frames: range | None = None) -> dict:
         warnings.warn(f"links not scored, SEG only: {why}", stacklevel=2)
         scores["links_not_scored"] = why
     elif (tra_dir / "man_track.txt").is_file():
-        markers = np.zeros_like(tracked)
+        markers = np.zeros_like(tracked)  # (markers[i]: frame first + i, as tracked)
         for t, path in track_files.items():
-            if t < count:
-                markers[t] = _read_labels(path)
-        link_frames = [t for t in frames if 0 < t < count]
+            if first <= t < count:
+                markers[t - first] = _read_labels(path)
+        # the links into the frames scored from the frame before, both in the result
+        link_frames = [t - first for t in frames if first < t < count]
         scores.update(link_accuracy(markers, gt_tracks, tracked, lineage, link_frames))
     return scores
