@@ -4,9 +4,13 @@ that says where its labels go."""
 
 from __future__ import annotations
 
+import threading
 import time
+import weakref
+from collections import OrderedDict
 from collections.abc import Generator
 from dataclasses import dataclass, field
+from functools import partial
 from types import SimpleNamespace
 from typing import Any
 
@@ -76,8 +80,51 @@ def _postprocess_frames(
             yield t, labels
 
 
+#: the Z slices of volume predictions handed out by :func:`_z_slice`, most recent last:
+#: ``(id(prediction), z) -> (weak reference to prediction, slice)``
+_SLICES: OrderedDict[tuple[int, int], tuple[weakref.ref, Any]] = OrderedDict()
+#: slices kept (views of their volume: no copies); a few, for the slices a user goes back to
+SLICES_KEPT = 8
+# (reentrant: a prediction freed while the lock is held drops its slices in the same thread)
+_SLICES_LOCK = threading.RLock()
+
+
 def _z_slice(prediction, z: int):
-    """Slice ``z`` of a volume prediction as a 2D prediction."""
+    """Slice ``z`` of a volume prediction as a 2D prediction: the same object (the same
+    array views) each time it is asked for again, while ``prediction`` lives, so that a
+    method's cache of what it computed from a slice (keyed by its arrays or the prediction:
+    the boundary method's superpixels and region graph) is hit by the next preview of that
+    slice. A new slice each time missed it: a beta change on a volume's slice redid the
+    whole post-processing (user test s28/t4 P4). The slices of a freed prediction are
+    forgotten with it (they would keep its arrays alive)."""
+    key = (id(prediction), z)
+    with _SLICES_LOCK:
+        hit = _SLICES.get(key)
+        if hit is not None and hit[0]() is prediction:  # (not a recycled id of a freed one)
+            _SLICES.move_to_end(key)
+            return hit[1]
+    sliced = _slice_of(prediction, z)
+    with _SLICES_LOCK:
+        hit = _SLICES.get(key)
+        if hit is not None and hit[0]() is prediction:  # another thread sliced it meanwhile
+            _SLICES.move_to_end(key)
+            return hit[1]
+        _SLICES[key] = (weakref.ref(prediction, partial(_forget_slices, key[0])), sliced)
+        _SLICES.move_to_end(key)
+        while len(_SLICES) > SLICES_KEPT:
+            _SLICES.popitem(last=False)
+    return sliced
+
+
+def _forget_slices(prediction_id: int, reference: weakref.ref) -> None:
+    """A volume prediction was freed: drop the slices taken of it."""
+    with _SLICES_LOCK:
+        for key in [k for k, (ref, _) in _SLICES.items() if ref is reference]:
+            del _SLICES[key]
+
+
+def _slice_of(prediction, z: int):
+    """Slice ``z`` of a volume prediction as a new 2D prediction (views of its arrays)."""
     from tessella.engine.methods import Prediction
 
     axis = prediction.spatial_axes.index("Z")

@@ -237,8 +237,9 @@ class TuneWriting:
         """Note in the status which parameters made the labels, and in the layer's recipe
         once they made all of them; a preview of one slice or frame is noted as such (an
         undo back to it brings its parameters back to the controls). The status says how
-        long since the values were set, and how many objects ``labels`` (an image, or the
-        frame or slice previewed) hold; returns its "updated in N ms"."""
+        long since the values were set, and how many objects ``labels`` (an image, the frame
+        or slice previewed, or the whole volume of *Apply to all*) hold; returns its
+        "updated in N ms"."""
         self._written_with[request.layer_id] = request.params
         stale = self._stale.setdefault(request.layer_id, set())
         if not request.apply_all:
@@ -274,8 +275,10 @@ class TuneWriting:
             without = f", without {', '.join(across)}" if across else ""
             hint = f" (a 2D preview{without}); Apply to all for the volume"
         timed = f"updated in {(time.perf_counter() - request.started) * 1000:.0f} ms"
+        # an image, a frame or a slice, a whole volume: everything gone shows (a movie's
+        # frames, one by one: the count of the frame just done would read as the movie's)
         count = ""
-        if not request.apply_all:  # an image, a frame or a slice: everything gone shows
+        if not request.apply_all or "T" not in request.axes:
             count = f": {counted(_count_objects(labels), 'object')}"
         self._say(f"{what}: {timed}{count}{hint}", layer)
         return timed
