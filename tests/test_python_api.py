@@ -23,6 +23,7 @@ PUBLIC = (
     "read_image",
     "write_labels",
     "evaluate",
+    "evaluate_paths",
     "models",
     "model_info",
     "segment_blockwise",

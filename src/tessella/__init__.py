@@ -19,7 +19,10 @@ segment_steps(image, model, axes, params, ...) and run_steps(steps)
 segment_blockwise(image, out, model, ...)
     Bigger than memory: a zarr (a path) block by block into a labels zarr.
 evaluate(labels_true, labels_pred, ...)
-    Scores against a ground truth, as ``tessella evaluate``.
+    Scores of arrays against a ground truth, as ``tessella evaluate``.
+evaluate_paths(pred, gt, metrics_wanted, ..., per_image=False)
+    Scores of label files or folders against their ground truth: what ``tessella evaluate
+    PRED GT --json`` writes (``per_image``: each image's too).
 models(), model_info(model)
     The models there are, and one model's parameters with their defaults and ranges.
 write_labels(path, labels, axes, pixel_size, unit)
@@ -38,12 +41,13 @@ Examples
 
 import importlib as _importlib
 
-from ._api import evaluate, train
+from ._api import evaluate, evaluate_paths, train
 
 __version__ = "0.1.0"
 __all__ = [
     "__version__",
     "evaluate",
+    "evaluate_paths",
     "model_info",
     "models",
     "read_image",

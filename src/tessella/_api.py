@@ -1,5 +1,6 @@
 """The top-level functions of ``tessella`` that are more than a name for an engine function:
-:func:`evaluate` (labels or overlapping masks, as ``tessella evaluate``) and :func:`train`
+:func:`evaluate` (labels or overlapping masks, as ``tessella evaluate``),
+:func:`evaluate_paths` (files or folders, as ``tessella evaluate PRED GT``) and :func:`train`
 (as ``tessella train``). Heavy modules are imported when they are called."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .engine.evaluation import Evaluation
 
-__all__ = ["evaluate", "train"]
+__all__ = ["evaluate", "evaluate_paths", "train"]
 
 
 def evaluate(
@@ -95,6 +96,89 @@ def evaluate(
         what = f"metrics {', '.join(unsupported)}" if unsupported else "frame_axis"
         raise ValueError(f"overlapping masks are scored by AP of one 2D image; {what} is not")
     return evaluate_masks(labels_true, labels_pred, threshold, ignore_label)
+
+
+def evaluate_paths(
+    pred: str | os.PathLike,
+    gt: str | os.PathLike,
+    metrics_wanted: Iterable[str] = ("ap",),
+    *,
+    gt_binary: bool = False,
+    gt_boundaries: bool = False,
+    gt_boundaries_3d: bool = False,
+    ignore_label: int | None = None,
+    annotated_only: str | None = None,
+    per_image: bool = False,
+    skipped: list | None = None,
+) -> dict:
+    """Score label files against ground-truth files, as ``tessella evaluate PRED GT`` does:
+    the dict its ``--json`` writes.
+
+    Parameters
+    ----------
+    pred, gt : str or path
+        A labels file and its ground truth, or two folders whose files are paired by name
+        without the suffix (a prediction without ground truth is not scored). ``gt`` may be
+        a Cell Tracking Challenge ``SEG`` folder (or the ``NN_GT`` folder holding it) for a
+        labels stack ``pred``: its annotated frames are scored, each an image. A CTC result
+        *folder* (``maskTTT.tif`` + ``res_track.txt``) is scored by ``tessella evaluate
+        --ctc``, not here.
+    metrics_wanted : iterable of str
+        Any of ``"ap"``, ``"seg"``, ``"iou"``, ``"vrand"`` (``--metric``; ``"voi"`` is taken
+        as ``"vrand"``, which gives V_rand and VOI).
+    gt_binary, gt_boundaries, gt_boundaries_3d : bool
+        What the ground truth is, as ``--gt-binary`` (0/1 masks: their connected pieces are
+        the objects), ``--gt-boundaries`` (membrane maps, 1 = membrane, scored 2D section by
+        section) and ``--gt-boundaries-3d`` (membrane volumes scored whole).
+    ignore_label : int, optional
+        Ground-truth pixels of this value were not annotated and are left out
+        (``--ignore-label``).
+    annotated_only : {"frames", "slices", "off"}, optional
+        ``--annotated-only``: score only the frames (2D slices) of a sparse labels stack
+        that hold a ground-truth object, or (``"off"``) a SEG folder's stack whole.
+    per_image : bool
+        Add ``"images"``: each image's scores, in the order scored (``"name"``,
+        ``"n_true"``, ``"n_pred"``, and each metric's), as ``--json`` writes them.
+    skipped : list, optional
+        Predictions that have no ground truth are appended to it (their paths).
+
+    Returns
+    -------
+    dict
+        With the keys of ``tessella evaluate --json``: ``"ap"`` (``{"0.5": ..., ...}``),
+        ``"precision"``, ``"recall"``, ``"f1"``, ``"tp"``, ``"fp"``, ``"fn"`` per IoU
+        threshold, ``"avs"``, ``"n_images"``, ``"ap_images"``, and ``"seg"``,
+        ``"foreground_iou"``, ``"vrand"``/``"voi"`` ... per metric wanted; ``"sections"``
+        and ``"annotated"`` where they apply.
+
+    Raises
+    ------
+    ValueError
+        In one line naming the file and the problem: no pair to score, shapes that differ,
+        labels that are not integers, options that contradict each other.
+    """
+    from .cli._console import CliError
+    from .cli._evaluate import evaluate_paths as _evaluate_paths
+
+    wanted = tuple(dict.fromkeys("vrand" if m == "voi" else m for m in metrics_wanted))
+    if (gt_boundaries or gt_boundaries_3d) and gt_binary:
+        which = "gt_boundaries" if gt_boundaries else "gt_boundaries_3d"
+        raise ValueError(f"{which} and gt_binary describe the ground truth two ways; give one")
+    try:
+        return _evaluate_paths(
+            str(pred),
+            str(gt),
+            wanted,
+            gt_boundaries=gt_boundaries,
+            gt_binary=gt_binary,
+            ignore_label=ignore_label,
+            skipped=skipped,
+            boundaries_3d=gt_boundaries_3d,
+            annotated_only=annotated_only,
+            per_image=per_image,
+        )
+    except CliError as exc:  # (the command line's one-line errors, a ValueError here)
+        raise ValueError(str(exc)) from None
 
 
 def train(method: str, data, out: str | os.PathLike, **options: Any) -> Path:
