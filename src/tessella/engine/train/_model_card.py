@@ -36,8 +36,9 @@ METHOD_CITATIONS = {
         "Neuroinformatics 20 (2022) (EM_Image_Segmentation, now BiaPy)."
     ),
     "temporal": (
-        "Gómez-de-Mariscal et al. Deep-learning-based segmentation of small extracellular "
-        "vesicles in time-lapse microscopy (microscopy-dl-suite-tf); Arbelle & Raviv. "
+        "Gómez-de-Mariscal et al. Search for temporal cell segmentation robustness in "
+        "phase-contrast microscopy videos. arXiv:2112.08817 (2021) (microscopy-dl-suite-tf); "
+        "Arbelle & Raviv. "
         "Microscopy cell segmentation via convolutional LSTM networks. ISBI 2019; Shi et al. "
         "Convolutional LSTM network. NeurIPS 2015."
     ),
