@@ -317,14 +317,65 @@ def test_default_output_is_beside_the_layers_file_with_a_safe_name(
 ):
     """The blockwise output defaults to the folder of the file the layer was read from, not
     the working folder ('mosaic labels.zarr' there, with a space); an array layer gets its
-    name made safe, in the working folder."""
+    name made safe, in the working folder. The name is the one Export proposes for the
+    result, NAME_labels_MODEL (user test s28/t5 item 9)."""
     viewer, widget = segment_widget
     (tmp_path / "elsewhere").mkdir()
     monkeypatch.chdir(tmp_path / "elsewhere")  # napari started from another folder
     [layer] = viewer.open(str(tmp_path / "nuclei.zarr"), plugin="tessella")
     widget.layer_combo.setCurrentIndex(widget.layer_combo.findText(layer.name))
     assert not widget.blockwise_checkbox.isChecked()  # 520x512: in memory by default
-    assert widget.blockwise_edit.text() == str(tmp_path / "nuclei_labels.zarr")
+    assert widget.blockwise_edit.text() == str(tmp_path / "nuclei_labels_nuclei2d.zarr")
     viewer.add_image(np.zeros((64, 64), np.uint8), name="my crop: 2/3")
     widget.layer_combo.setCurrentIndex(widget.layer_combo.findText("my crop: 2/3"))
-    assert widget.blockwise_edit.text() == str(tmp_path / "elsewhere" / "my_crop_2_3_labels.zarr")
+    assert widget.blockwise_edit.text() == str(
+        tmp_path / "elsewhere" / "my_crop_2_3_labels_nuclei2d.zarr"
+    )
+    viewer.add_image(np.zeros((64, 64), np.uint8), name="Zellkerne ü")  # as Export names it
+    widget.layer_combo.setCurrentIndex(widget.layer_combo.findText("Zellkerne ü"))
+    assert widget.blockwise_edit.text() == str(
+        tmp_path / "elsewhere" / "Zellkerne_ü_labels_nuclei2d.zarr"
+    )
+
+
+def _choose_model(widget, name: str) -> None:
+    items = [widget.model_combo.itemText(i) for i in range(widget.model_combo.count())]
+    widget.model_combo.setCurrentIndex(next(i for i, t in enumerate(items) if t.startswith(name)))
+
+
+def test_each_model_s_blockwise_run_has_its_own_default_output(
+    segment_widget, nuclei_image, tmp_path, run_to_end
+):
+    """A second model's blockwise run on the same image writes its own zarr by default (the
+    default 'NAME_labels.zarr' left out the model, so the second run met the first's result:
+    user test s28/t5 item 9). The default follows the model chosen, a name typed does not."""
+    import tifffile
+
+    viewer, widget = segment_widget
+    path = tmp_path / "nuclei crop.tif"
+    tifffile.imwrite(path, nuclei_image[:256, :256])
+    [layer] = viewer.open(str(path), plugin="tessella")
+    _choose_model(widget, "nuclei2d")
+    widget.layer_combo.setCurrentIndex(widget.layer_combo.findData(layer.unique_id))
+    widget.blockwise_checkbox.setChecked(True)
+    widget.block_spin.setValue(256)
+    first = tmp_path / "nuclei_crop_labels_nuclei2d.zarr"
+    assert widget.blockwise_edit.text() == str(first)
+    run_to_end(widget)
+    assert first.is_dir() and "written to" in widget.status_label.text()
+
+    _choose_model(widget, "worms2d")
+    widget.tta_checkbox.setChecked(False)
+    second = tmp_path / "nuclei_crop_labels_worms2d.zarr"
+    assert widget.blockwise_edit.text() == str(second)
+    run_to_end(widget)
+    status = widget.status_label.text()
+    assert "written to" in status and str(second) in status, status
+    assert "earlier result" not in status and second.is_dir()
+    names = {layer.name for layer in viewer.layers}
+    assert {"nuclei crop labels (nuclei2d)", "nuclei crop labels (worms2d)"} <= names
+
+    typed = str(tmp_path / "mine.zarr")  # the user's name stays when the model changes
+    widget.blockwise_edit.setText(typed)
+    _choose_model(widget, "nuclei2d")
+    assert widget.blockwise_edit.text() == typed

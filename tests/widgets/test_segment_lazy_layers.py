@@ -48,11 +48,13 @@ def test_a_folder_of_frames_from_napari_s_reader_runs_in_memory_and_its_slider_s
 
     widget.layer_combo.setCurrentIndex(widget.layer_combo.findData(movie.unique_id))
     assert not widget.blockwise_checkbox.isChecked()  # small enough for memory
-    assert widget.blockwise_edit.text() == str(tmp_path / "data" / "movie_labels.zarr")
+    model = widget._cards[widget.model_combo.currentData()].name  # (the model chosen)
+    assert widget.blockwise_edit.text() == str(tmp_path / "data" / f"movie_labels_{model}.zarr")
     assert widget.axes_combo.currentText() == "ZYX"
     assert movie.axis_labels == ("z", "y", "x")
     _choose(widget, "cells2dt")
     assert widget.axes_combo.currentText() == "TYX"
+    assert widget.blockwise_edit.text() == str(tmp_path / "data" / "movie_labels_cells2dt.zarr")
     assert movie.axis_labels == ("t", "y", "x")  # the slider says "t"
     assert viewer.dims.axis_labels == ("t", "y", "x")
     _choose(widget, "nuclei2d")  # a 2D model: a volume again

@@ -4,7 +4,6 @@ block into a zarr on disk (:mod:`tessella.engine.blockwise`), shown as the block
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Generator
 from pathlib import Path
 from typing import NamedTuple
@@ -49,16 +48,22 @@ def is_large(data) -> bool:
     return int(np.prod(data.shape, dtype=np.int64)) > LARGE_PIXELS
 
 
-def default_output(layer) -> Path:
-    """Where a blockwise run of ``layer`` writes unless the user says otherwise: beside the
-    file or folder napari read the layer from (its ``source.path``, whichever reader: also a
-    folder of frames napari's own reader stacked; ``/data/mosaic.zarr`` ->
-    ``/data/mosaic_labels.zarr``, ``/data/movie/`` -> ``/data/movie_labels.zarr``; absolute
-    where napari was given a relative path), else
-    (an array, or a folder that cannot be written) in the working folder, or the home folder
-    where that cannot be written either (napari started from a launcher: ``/``), named after
-    the layer. Characters other than letters, digits, ``.``, ``-`` and ``_`` become ``_``.
+def default_output(layer, model: str | None = None) -> Path:
+    """Where a blockwise run of ``layer`` by ``model`` (a card's name) writes unless the user
+    says otherwise: beside the file or folder napari read the layer from (its
+    ``source.path``, whichever reader: also a folder of frames napari's own reader stacked;
+    ``/data/mosaic.zarr`` -> ``/data/mosaic_labels_nuclei2d.zarr``, ``/data/movie/`` ->
+    ``/data/movie_labels_cells2dt.zarr``; absolute where napari was given a relative path),
+    else (an array, or a folder that cannot be written) in the working folder, or the home
+    folder where that cannot be written either (napari started from a launcher: ``/``),
+    named after the layer. The name is the one Export proposes for the result layer
+    (``NAME labels (MODEL)``: :func:`._export_outputs.proposed_name`), so that each model's
+    run on an image has its own: letters of any script, digits, ``.``, ``-`` and ``_`` are
+    kept, each run of other characters becomes one ``_``. Without ``model``
+    ``NAME_labels.zarr``.
     """
+    from ._export_outputs import proposed_name  # (it imports the Segment panel)
+
     source = getattr(getattr(layer, "source", None), "path", None)
     folder, stem = None, layer.name
     if source:
@@ -74,8 +79,9 @@ def default_output(layer) -> Path:
         folder = Path.cwd()
         if not os.access(folder, os.W_OK):
             folder = Path.home()
-    safe = re.sub(r"[^\w.-]+", "_", stem, flags=re.ASCII).strip("._") or "image"
-    return folder / f"{safe}_labels.zarr"
+    stem = stem.strip() or "image"
+    name = f"{stem} labels ({model})" if model else f"{stem} labels"
+    return folder / f"{proposed_name(name)}.zarr"
 
 
 def folder_problem(out: Path) -> str:

@@ -16,7 +16,13 @@ import numpy as np
 from napari.qt.threading import create_worker
 from napari.utils.notifications import show_error, show_info
 
-from ._blockwise import BlockwisePreview, blockwise_steps, folder_problem, kept_work
+from ._blockwise import (
+    BlockwisePreview,
+    blockwise_steps,
+    default_output,
+    folder_problem,
+    kept_work,
+)
 from ._segment_image import _layer_array
 from ._segment_outputs import _Run, result_name
 from ._workers import ThreadWarningsWorker
@@ -77,6 +83,21 @@ class SegmentBlockwise:
     """Mixin for :class:`.segment.SegmentWidget`: Run in blockwise mode, a refusal for other
     settings, and a cancel that keeps the finished blocks (uses the widget's ``viewer``,
     controls, ``_cards``, ``_run``, ``_preview``, ``_connect`` and ``status_label``)."""
+
+    def _show_default_output(self, layer=None) -> None:
+        """Put the blockwise output a Run writes by default in its box
+        (:func:`._blockwise.default_output`: beside the layer's file, named after the layer
+        and the chosen model, so that another model's run on the image has its own): for a
+        newly chosen ``layer`` always, for a newly chosen model only while the box holds the
+        default shown (not a name the user typed, nor the free name offered for a result
+        there)."""
+        if layer is None:
+            layer = self.image_layer
+            if layer is None or self.blockwise_edit.text() != getattr(self, "_default_out", None):
+                return
+        card = self._cards.get(self.model_combo.currentData())
+        self._default_out = str(default_output(layer, card.name if card is not None else None))
+        self.blockwise_edit.setText(self._default_out)
 
     def _refuse(self, message: str) -> None:
         """Run refused: said in a notification and on the status line, which would still

@@ -7,7 +7,7 @@ from __future__ import annotations
 from napari.layers import Image
 
 from .._io import axes_named
-from ._blockwise import default_output, is_large
+from ._blockwise import is_large
 from ._layers import fill_layer_combo, find_layer
 
 __all__ = ["AXIS_LABELS_KEY", "SegmentImage", "guess_layer_axes", "napari_axis_labels"]
@@ -74,7 +74,7 @@ class SegmentImage:
             # layers too big for memory (lazy or not) default to blockwise mode, into a zarr
             # beside the layer's file or folder (else in the working folder)
             self.blockwise_checkbox.setChecked(is_large(_layer_array(layer)))
-            self.blockwise_edit.setText(str(default_output(layer)))
+            self._show_default_output(layer)  # (named after the layer and the model)
 
     def _show_guessed_axes(self, layer: Image) -> None:
         """Put the axes guessed for ``layer`` in the Axes box (TYX for a stack a time-lapse

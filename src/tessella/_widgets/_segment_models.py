@@ -160,6 +160,7 @@ class SegmentModels:
             self.tile_spin.setValue(self._default_tile(card))
             self.tta_checkbox.setChecked(bool(card.defaults.get("tta", False)))
             self._prefer_time_axis()
+            self._show_default_output()  # the blockwise output named after this model
 
     def _default_tile(self, card: ModelCard) -> int:
         """The card's tile size, smaller when free memory on the chosen device is short."""
