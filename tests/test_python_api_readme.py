@@ -96,6 +96,10 @@ def test_readme_python_examples_run(readme_files, monkeypatch, capsys):
     worms = tessella.evaluate(names["worms"], masks, kind="overlapping")
     assert worms.scores["ap"]["0.5"] > 0.6, worms.scores["ap"]
     assert names["scored"].scores["ap"]["0.5"] > 0.5 and names["scored"].tp > 10
+    # tessella.evaluate_paths on the files the examples wrote
+    by_file = names["by_file"]
+    assert by_file["images"][0]["name"] == "nuclei_truth.tif"
+    assert by_file["ap"]["0.5"] > 0.5 and by_file["seg"] > 0.5 and by_file["n_images"] == 1
     assert names["done"].n_blocks == 4 and names["done"].n_objects > 10
     assert names["blockwise_labels"].pixel_size == {"Y": 0.5, "X": 0.5}
     assert "seed_thresh 0.9 0.0 1.0" in printed and "postprocess: 1/1" in printed
