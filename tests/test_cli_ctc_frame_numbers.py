@@ -87,3 +87,21 @@ def test_write_ctc_first_frame_numbers_masks_and_tracks(tmp_path):
         (1, 9, 11),
         (2, 10, 11),
     ]
+
+
+def test_segment_ctc_of_frames_that_skip_numbers_says_where_numbers_stop_matching(tmp_path, capsys):
+    """Frames t052, t053, t055 (054 missing): the masks are numbered on from 52 (the format
+    needs them one after the other), and a warning names mask054.tif, which holds t055."""
+    seq = tmp_path / "01"
+    seq.mkdir()
+    for t in (52, 53, 55):
+        (seq / f"t{t:03d}.tif").symlink_to(SIM / "01" / f"t{t:03d}.tif")
+    res = tmp_path / "01_RES"
+    args = ["segment", str(seq), "-o", str(tmp_path / "labels.tif"), "--model", "cells2dt"]
+    assert main([*args, "--ctc", str(res), "-q"]) == 0
+    err = capsys.readouterr().err
+    assert "frame 54 missing" in err  # the reader's warning, as before
+    said = "--ctc numbers its masks from 52 (the first frame's number) one after the other, "
+    assert said + "but the frames skip 54: from mask054.tif on a mask's number" in err, err
+    masks = sorted(p.name for p in res.glob("mask*.tif"))
+    assert masks == ["mask052.tif", "mask053.tif", "mask054.tif"]
