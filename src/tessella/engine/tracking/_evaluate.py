@@ -201,12 +201,16 @@ def evaluate_ctc(result_dir, gt_dir, frames: range | None = None) -> dict:
     truth folder (``NN_GT`` with ``SEG/`` and ``TRA/``).
 
     Returns SEG over the SEG-annotated frames (pooled over their cells), the link accuracy of
-    :func:`link_accuracy` against TRA, and the frames and cells counted. ``frames`` limits
-    both to those frames (a link counts when it ends in one of them). Without ``frames``,
-    a result with fewer frames than the ground truth annotates (SEG or TRA files, or tracks
-    of ``man_track.txt``, past its last mask) is refused (ValueError naming the first such
-    frame): a result cut short would score as whole; ``frames=range(0, n)`` scores its
-    ``n`` frames. A result without ``res_track.txt`` has SEG scored but not the links (its
+    :func:`link_accuracy` against TRA, and the frames and cells counted. The result's masks
+    are numbered as its input's frames (``mask052.tif`` ... for a part of a sequence, as
+    ``tessella segment --ctc`` writes frames ``t052.tif`` ...): its frames are ``first:count``,
+    from its first mask to its last, and each is scored against the ground truth's frame of
+    that number. ``frames`` limits both to those frames (a link counts when it ends in one of
+    them and starts in the result). Without ``frames``, a result with fewer frames than the
+    ground truth annotates (SEG or TRA files, or tracks of ``man_track.txt``, before its
+    first mask or past its last) is refused (ValueError naming the first such frame): a
+    result cut short would score as whole; ``frames=range(first, count)`` scores its
+    frames. A result without ``res_track.txt`` has SEG scored but not the links (its
     mask IDs are not known to be tracks, nor its divisions): warned, and
     ``"links_not_scored"`` says why. ``"images"`` holds the SEG of each SEG frame scored
     (``{"name", "frame", "n_true", "n_pred", "seg"}``).
