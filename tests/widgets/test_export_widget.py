@@ -361,13 +361,15 @@ def test_base_path_drops_an_output_suffix(tmp_path):
 
 
 def test_export_into_a_folder_names_the_files_after_the_layer(exporter, tmp_path):
+    """Into a folder, the files take the name Export proposes for scripts (27407cb):
+    'nuclei labels' gives nuclei_labels.tif, .zarr, .csv and .recipe.json."""
     _viewer, widget, _layer = exporter
     folder = tmp_path / "results"
     folder.mkdir()
     choose_all(widget, folder)
     written = widget.export()
     assert sorted(p.name for p in written) == sorted(
-        f"nuclei labels{s}" for s in (".tif", ".zarr", ".csv", ".recipe.json")
+        f"nuclei_labels{s}" for s in (".tif", ".zarr", ".csv", ".recipe.json")
     )
     assert all(p.parent == folder for p in written)
 
