@@ -298,7 +298,7 @@ def _run_stages(request: _Request, run: _Run, executor) -> Generator[BlockProgre
             # OME-Zarr labels name their image relative to ``out``, where they go: from the
             # image's own path, not from the name in the work folder's labels, which a commit
             # that failed after this step (and is run again on resume) already made ``out``'s
-            _name_image(work / "result.zarr", request.data.source.store, out)
+            move_labels_source(work / "result.zarr", out, request.data.source.store)
         else:
             move_labels_source(work / "result.zarr", out)
         # the labels replaced are moved aside in one rename (they go with ``work``), so that
@@ -337,26 +337,6 @@ class LabelsNotListedError(OSError):
     def __init__(self, message: str, result: BlockwiseResult):
         super().__init__(message)
         self.result = result
-
-
-def _name_image(labels: Path, image: str, out: Path) -> None:
-    """Make the OME-Zarr labels at ``labels``, to be moved to ``out``, name ``image`` (the
-    input's path) as :func:`~tessella.engine.io._zarr.image_source` names it from ``out``
-    (the same whether done once or again)."""
-    from ..io._zarr import _group_metadata, _ome_attrs, _write_group_attrs, image_source
-
-    found = _group_metadata(labels)
-    if found is None:
-        return
-    form, attrs = found
-    label = _ome_attrs(attrs).get("image-label")
-    source = label.get("source") if isinstance(label, dict) else None
-    if not isinstance(source, dict) or not isinstance(source.get("image"), str):
-        return
-    named = image_source(str(Path(image).resolve()), out)
-    if named != source["image"]:
-        source["image"] = named
-        _write_group_attrs(labels, form, attrs, create=False)
 
 
 def _remove(path: Path) -> None:

@@ -604,11 +604,16 @@ def image_source(image: str | None, labels: str | os.PathLike) -> str | None:
     return named
 
 
-def move_labels_source(written: str | os.PathLike, final: str | os.PathLike) -> None:
+def move_labels_source(
+    written: str | os.PathLike, final: str | os.PathLike, image: str | None = None
+) -> None:
     """Make the OME-Zarr labels written at ``written``, to be moved to ``final`` (a staging
     or work folder's copy), name their image as :func:`image_source` names it from
     ``final``: a relative ``image-label.source.image`` is relative to where the labels lie.
-    Nothing where ``written`` holds no OME-Zarr labels or names no image."""
+    ``image``: the image's own path where it is known (a blockwise commit, which a resume
+    runs again: its labels may already name the image from ``final``), else the name the
+    labels hold, read from ``written``. Nothing where ``written`` holds no OME-Zarr labels
+    or names no image."""
     written = Path(written)
     found = _group_metadata(written)
     if found is None:
@@ -618,9 +623,12 @@ def move_labels_source(written: str | os.PathLike, final: str | os.PathLike) -> 
     source = label.get("source") if isinstance(label, dict) else None
     if not isinstance(source, dict) or not isinstance(source.get("image"), str):
         return
-    image = source["image"]
-    if not os.path.isabs(image):
-        image = os.path.normpath(written.resolve() / image)
+    if image is not None:
+        image = os.path.abspath(image)
+    elif os.path.isabs(source["image"]):
+        image = source["image"]
+    else:
+        image = os.path.normpath(written.resolve() / source["image"])
     named = image_source(image, final)
     if named != source["image"]:
         source["image"] = named
