@@ -121,34 +121,36 @@ def _axes_of(layer: Labels) -> str | None:
     return recorded_axes(layer.ndim, layer.metadata, layer.axis_labels)
 
 
-def _slice_only(
+def _swept_axes(ndim: int, plane: tuple[int, ...], t_axis: int | None) -> tuple[int, ...]:
+    """The axes a line drawn in the ``plane`` of labels of ``ndim`` axes is swept along to cut
+    a whole object (a volume's Z): every other axis but a time-lapse's T."""
+    in_plane = {a % ndim for a in plane}
+    return tuple(a for a in range(ndim) if a not in in_plane and a != t_axis)
+
+
+def _through_slices(
     change: Edit, data: np.ndarray, line: np.ndarray, plane: tuple[int, ...], t_axis: int | None
 ) -> str:
-    """What a split along a line of a volume's slice leaves: the line cuts the object in the
-    slice it is drawn in (:func:`tessella.engine.edit.split_line`), so where the object goes on
-    in other slices (of the line's frame, on a time-lapse), the status line says that the rest
-    of it is unchanged; nothing for a 2D image or an object of that slice alone. ``data``:
-    the labels before the split."""
-    in_plane = {a % data.ndim for a in plane}
-    across = [a for a in range(data.ndim) if a not in in_plane and a != t_axis]
+    """What a split along a line of a volume's slice did: the line, swept through the
+    slices (:func:`tessella.engine.edit.split_line` with ``through``), cut the whole object;
+    the status line names its pieces and the slices it spans. Nothing for a 2D image or an
+    object of one slice. ``data``: the labels before the split."""
+    across = _swept_axes(data.ndim, plane, t_axis)
     if not across or not change.size:
         return ""
-    label = data[tuple(i[:1] for i in change.indices)][0]  # the object split (its old ID)
+    label = int(data[tuple(i[:1] for i in change.indices)][0])  # the object split (its old ID)
     where: list[int | slice] = [slice(None)] * data.ndim
     if t_axis is not None:
         where[t_axis] = int(np.round(line[0][t_axis]))
     frame = data[tuple(where)]  # (the one frame, its T axis gone)
     kept = [a - (t_axis is not None and a > t_axis) for a in across]
     present = np.any(frame == label, axis=tuple(a for a in range(frame.ndim) if a not in kept))
-    cut = tuple(int(np.round(line[0][a])) for a in across)
-    others = int(np.count_nonzero(present)) - int(bool(present[cut]))
-    if others == 0:
+    spans = int(np.count_nonzero(present))
+    if spans < 2:
         return ""
-    slice_name = f"slice {cut[0]}" if len(cut) == 1 else f"slice {cut}"
-    return (
-        f", in {slice_name} only; the rest of {label} (in {others} other slice"
-        f"{'s' * (others != 1)}) is unchanged: draw a line in each slice to split it there"
-    )
+    new = [int(v) for v in np.unique(change.values) if int(v) != label]
+    names = ", ".join(map(str, [label, *new[:-1]])) + f" and {new[-1]}" if new else str(label)
+    return f"; {label} is now {names}, cut through all {spans} slices it spans"
 
 
 class CorrectEdits:
@@ -389,22 +391,30 @@ class CorrectEdits:
             self._say("Split along lines: draw a line first ('Draw split line').")
             return False
         if self.viewer.dims.ndisplay != 2:
-            self._say("Split along lines: switch the viewer to 2D to draw and split.", "error")
+            self._say(
+                "Split along lines: the viewer shows 3D; switch it to 2D and draw the line in "
+                "one slice (it is swept through the object's other slices)",
+                "error",
+            )
             return False
         plane = tuple(self.viewer.dims.displayed[-2:])
         ids = self._selection_or_empty()
         label = ids[0] if len(ids) == 1 else None
         lines = [self._to_labels_coords(shapes, line) for line in shapes.data]
         t_axis = _time_axis(self.labels_layer) if self.labels_layer is not None else None
+        # on a volume the line is swept through its slices: the whole object is cut
+        through = _swept_axes(len(lines[0][0]), plane, t_axis) if lines else ()
         done = False
         for line in lines:  # each in the frame it was drawn in (a time-lapse's)
             frame = None if t_axis is None else int(np.round(line[0][t_axis]))
             done |= self._apply(
                 "Split along line",
-                lambda data, line=line: split_line(data, label, line, plane),
+                lambda data, line=line: split_line(data, label, line, plane, through),
                 frame,
                 sliced=False,
-                note=lambda change, data, line=line: _slice_only(change, data, line, plane, t_axis),
+                note=lambda change, data, line=line: _through_slices(
+                    change, data, line, plane, t_axis
+                ),
             )
         if done:
             shapes.data = []

@@ -54,6 +54,7 @@ def split_line(
     label: int | None,
     points: np.ndarray,
     plane_axes: tuple[int, int] = (-2, -1),
+    through: tuple[int, ...] = (),
 ) -> Edit:
     """Cut object ``label`` along the polyline ``points`` (N x ndim, in pixel coordinates).
 
@@ -61,6 +62,13 @@ def split_line(
     slice of a volume). The pieces are the object's parts on either side; pixels under the
     line join the piece next to them. With ``label`` None, the object the line crosses most
     is split.
+
+    ``through``: axes (e.g. a volume's Z) the line is swept along: the cut is the line
+    extruded through every slice of those axes, so the whole object is split, each connected
+    piece one object (the largest keeps ``label``). Where, in some slice, the object reaches
+    round an end of the line, the pieces of the line's own slice meet there: that part goes
+    to the piece it is nearer (within the object). Without ``through``, the line cuts its own
+    slice only.
     """
     from skimage.draw import line
     from skimage.segmentation import expand_labels
@@ -69,6 +77,7 @@ def split_line(
     if points.ndim != 2 or points.shape[1] != labels.ndim or len(points) < 2:
         raise ValueError(f"a split line needs at least two {labels.ndim}D points")
     in_plane = tuple(sorted(a % labels.ndim for a in plane_axes))
+    swept = tuple(sorted({a % labels.ndim for a in through} - set(in_plane)))
     index: list[int | slice] = [int(round(c)) for c in points[0]]
     for axis in in_plane:
         index[axis] = slice(None)
@@ -88,6 +97,8 @@ def split_line(
             raise ValueError("the split line crosses no object")
         values, counts = np.unique(crossed, return_counts=True)
         label = int(values[np.argmax(counts)])
+    if swept:
+        return _split_swept(labels, label, index, in_plane, swept, cut)
     object_mask = plane == label
     if not object_mask.any():
         raise ValueError(f"label {label} is not in the plane of the split line")
@@ -98,6 +109,65 @@ def split_line(
     pieces[object_mask & (pieces == 0)] = 1 if pieces.max() else 0
     full_box = tuple(i if isinstance(i, slice) else slice(i, i + 1) for i in index)
     return _split_pieces(labels, label, full_box, pieces.reshape(labels[full_box].shape), "line")
+
+
+def _split_swept(
+    labels: np.ndarray,
+    label: int,
+    index: list[int | slice],
+    in_plane: tuple[int, ...],
+    swept: tuple[int, ...],
+    cut: np.ndarray,
+) -> Edit:
+    """:func:`split_line`'s cut ``cut`` (a mask of the line's plane) swept along the axes
+    ``swept``: the whole object ``label`` (in the line's frame, on the other axes) is split."""
+    from skimage.segmentation import expand_labels, watershed
+
+    where = list(index)
+    for axis in swept:
+        where[axis] = slice(None)
+    kept = [a for a in range(labels.ndim) if isinstance(where[a], slice)]  # swept + in_plane
+    region = labels[tuple(where)] == label  # (its axes: ``kept``, in order)
+    if not region.any():
+        raise ValueError(f"label {label} is not in the slices the split line sweeps through")
+    box = _bbox(region, margin=1)
+    region = region[box]
+    # the line's mask on every slice: the plane's two axes stay, the swept ones are broadcast
+    plane_box = tuple(box[kept.index(a)] for a in in_plane)
+    shape = [1 if a in swept else region.shape[k] for k, a in enumerate(kept)]
+    cut = np.broadcast_to(cut[plane_box].reshape(shape), region.shape)
+    free = region & ~cut
+    # each face-connected part of the object off the (swept) line is a piece
+    pieces, _count = ndi.label(free)
+    # unless the object reaches round an end of the line in some slice, joining there the
+    # sides the line parts in its own slice: then, in such a part, those sides (the pieces of
+    # the line's own slice next to the line) flood it, never across the line, meeting half way
+    own: list[int | slice] = [slice(None)] * region.ndim
+    for axis in swept:
+        k, at = kept.index(axis), index[axis]
+        assert isinstance(at, int)  # (swept axes are fixed at the line's slice)
+        own[k] = at - box[k].start
+    if all(0 <= i < n for i, n in zip(own, region.shape) if isinstance(i, int)):
+        sides = np.zeros(region.shape, np.int32)
+        near = ndi.binary_dilation(cut[tuple(own)], np.ones((3, 3), bool))
+        sides[tuple(own)] = ndi.label(free[tuple(own)])[0] * near
+        for part in np.unique(pieces[sides > 0]):
+            inside = pieces == part
+            if len(np.unique(sides[inside & (sides > 0)])) > 1:
+                flooded = watershed(np.zeros(region.shape, np.uint8), sides * inside, mask=inside)
+                pieces[inside] = flooded[inside] + pieces.max()
+    pieces = expand_labels(pieces, distance=2) * region
+    pieces[region & (pieces == 0)] = 1 if pieces.max() else 0
+    # number the pieces 1..K (a seed flooded over by its neighbours leaves a gap)
+    present = np.unique(pieces[pieces > 0])
+    lookup = np.zeros(int(pieces.max()) + 1, np.int32)
+    lookup[present] = np.arange(1, len(present) + 1)
+    pieces = lookup[pieces]
+    full_box: list[slice] = [slice(i, i + 1) if isinstance(i, int) else slice(None) for i in where]
+    for k, a in enumerate(kept):
+        full_box[a] = box[k]
+    block = tuple(full_box)
+    return _split_pieces(labels, label, block, pieces.reshape(labels[block].shape), "line")
 
 
 def _basins(surface: np.ndarray, region: np.ndarray) -> np.ndarray:
