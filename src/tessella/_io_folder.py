@@ -6,7 +6,8 @@ A folder whose TIFF files have one shape (a Cell Tracking Challenge sequence
 named after the folder, its frames in the order ``tessella segment`` reads them
 (:func:`~tessella.engine.io._read.frame_numbers`: by frame number, ``t9`` before ``t10``): a T
 axis before the frames' axes (:func:`~tessella.engine.io._read.movie_axes`: TYX, TZYX for 3D
-frames, TYXC), its slider named "t", with the first frame's pixel size (2D frames not named
+frames, TYXC), its slider named "t", its frames' numbers in its metadata
+(:data:`FRAME_NUMBERS_KEY`), with the first frame's pixel size (2D frames not named
 as times, ``slice_000.tif``, are marked as guessed axes). A movie whose numbers skip frames
 is stacked in order, the missing numbers said, label frames too, so that they line up with
 their images; only in the Cell Tracking Challenge's layout (``01_GT/SEG`` beside ``01``, or
@@ -56,6 +57,7 @@ from ._io import (
 from ._io_content import _labels_by_content, _piecewise_constant, _say_labels_by_content
 
 __all__ = [
+    "FRAME_NUMBERS_KEY",
     "LAZY_IMAGE_BYTES",
     "LAZY_IMAGE_ENV",
     "MAX_FOLDER_LAYERS",
@@ -73,6 +75,10 @@ LAZY_IMAGE_BYTES = 2**30
 LAZY_IMAGE_ENV = "TESSELLA_LAZY_IMAGE_BYTES"
 #: a folder of TIFF files that are no movie opens as one layer per file, up to this many
 MAX_FOLDER_LAYERS = 50
+#: layer metadata of a movie read from numbered frames: the frame number of each of its
+#: frames (``t052.tif ...``: ``[52, 53, ...]``), in order; Segment's results take it from
+#: their image, and Export names the CTC masks by it (``mask052.tif ...``)
+FRAME_NUMBERS_KEY = "frame_numbers"
 
 
 def holds_tiffs(path: Path) -> bool:
@@ -431,6 +437,12 @@ def _movie_layers(
         sizes, unit = _movie_pixel_size(folder, first) or (sizes, unit)
     unit = "µm" if unit in _MICRON else unit
     metadata, kwargs = _placement(folder, name, axes, sizes, unit)
+    if by_number:  # t's frame number, as the files name it: Export's CTC masks keep them
+        numbers = list(by_number)
+        if places is not None:  # at their numbers: from the first frame of their movie on
+            base = numbers[0] - places[0][0]
+            numbers = list(range(base, base + length))
+        metadata[FRAME_NUMBERS_KEY] = numbers
     if _axes_guessed(frames[0], first.data.ndim):
         metadata[AXES_GUESSED_KEY] = True  # plain 3D frames: ZYX is a guess
     elif first.axes == "YX" and not _TIME_NAME.search(frames[0].name):

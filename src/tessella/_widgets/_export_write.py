@@ -156,6 +156,40 @@ def _megabytes(size: int) -> str:
     return f"{size / 1e6:,.0f} MB" if size >= 10**6 else f"{size:,} bytes"
 
 
+def _ctc_numbering(layer, n_frames: int) -> tuple[int, str]:
+    """``(first_frame, caution)``: the number the CTC masks of ``layer`` (of ``n_frames``
+    frames) are numbered from, as ``tessella segment --ctc`` numbers a folder's
+    (:func:`~tessella.engine.tracking._ctc.ctc_first_frame`): the first of the frame numbers
+    its metadata records (:data:`~tessella._io_folder.FRAME_NUMBERS_KEY`: the reader's, of a
+    folder ``t052.tif ...``, which Segment's results take from their image), else 0. Where
+    they are not one per frame (a layer cut or grown since), 0, and ``caution`` says so naming
+    the layer; where they skip frames, ``caution`` says from which mask on a mask's number is
+    not its frame's; else it is ""."""
+    import numbers as kinds
+
+    from tessella._io_folder import FRAME_NUMBERS_KEY
+    from tessella.engine.tracking._ctc import ctc_first_frame
+
+    recorded = layer.metadata.get(FRAME_NUMBERS_KEY)
+    if recorded is None:
+        return 0, ""
+    if not (
+        isinstance(recorded, list | tuple)
+        and all(isinstance(n, kinds.Integral) and not isinstance(n, bool) for n in recorded)
+        and all(n >= 0 for n in recorded)
+    ):
+        return 0, (
+            f"the CTC masks of '{layer.name}' are numbered from 0: its metadata's "
+            f"'{FRAME_NUMBERS_KEY}' holds no frame numbers ({str(recorded)[:40]})"
+        )
+    if len(recorded) != n_frames:
+        return 0, (
+            f"the CTC masks of '{layer.name}' are numbered from 0: its metadata records the "
+            f"numbers of {len(recorded)} frames ('{FRAME_NUMBERS_KEY}'), but it has {n_frames}"
+        )
+    return ctc_first_frame(recorded, f"'{layer.name}'", "the CTC export")
+
+
 def _one_frame_tracks(ctc) -> list[str]:
     """What the status line says when no track of a movie lasts more than one frame (no ID
     is in two frames: labels not made by Segment whose IDs are not linked over time)."""
@@ -302,6 +336,7 @@ class ExportWriting:
                 else:
                     table = measure_objects(labels, **options)
             ctc = self._ctc_tracks(labels, axes) if "ctc" in kinds else None
+            first_frame, ctc_caution = _ctc_numbering(layer, labels.shape[0]) if ctc else (0, "")
         except ValueError as exc:
             show_error(f"Export: nothing written; cannot export '{layer.name}': {exc}")
             self.status_label.setText(f"Nothing written: {exc}")
@@ -353,7 +388,14 @@ class ExportWriting:
                 elif output.kind == "ctc":
                     # its notes go in the status line (a worker's warnings still go to its panel)
                     with caught_warnings_of_this_thread(UserWarning):
-                        write_ctc(labels, None, output.path, overwrite, tracks=ctc)
+                        write_ctc(
+                            labels,
+                            None,
+                            output.path,
+                            overwrite,
+                            tracks=ctc,
+                            first_frame=first_frame,
+                        )
                 else:
                     recipe, reproduces = self._recipe_to_write(outputs, stack, labels, hashed)
                     note = recipe.get("note")
@@ -392,9 +434,15 @@ class ExportWriting:
             message += f"; no recipe ('{layer.name}' was not made by Segment)"
         if unit_note and any(o.kind in ("tiff", "zarr", "ome_zarr", "csv") for o in outputs):
             message += f"; {unit_note} (set the layer's units to say otherwise)"
-        if ctc is not None and (ctc.notes() or _one_frame_tracks(ctc)):
-            message += "; CTC: " + "; ".join([*ctc.notes(), *_one_frame_tracks(ctc)])
+        if ctc is not None and first_frame and not ctc_caution:
+            message += f"; CTC masks numbered from {first_frame}, as its frames"
+        if ctc is not None and (ctc.notes(first_frame) or _one_frame_tracks(ctc)):
+            notes = [*ctc.notes(first_frame), *_one_frame_tracks(ctc)]
+            message += "; CTC: " + "; ".join(notes)
         wrote = f"wrote {', '.join(names)}"
+        if ctc_caution:
+            message += f"; {ctc_caution}"
+            show_warning(f"Export: {ctc_caution}; {wrote}.")
         if skipped_ctc:  # the caution first: a pop-up shows its first words only
             message += f"; {no_ctc}"
             show_warning(f"Export: {no_ctc}; {wrote}.")

@@ -17,6 +17,7 @@ from napari.layers import Image
 from napari.utils.notifications import show_error, show_info
 
 from .._io import RECIPE_KEY
+from .._io_folder import FRAME_NUMBERS_KEY
 from . import _results
 from ._labels_states import _restart_history, restart_history_on_new_data
 from ._words import counted
@@ -245,6 +246,7 @@ class SegmentOutputs:
             )
             return
         metadata = {SOURCE_KEY: run.name, SOURCE_ID_KEY: run.layer_id, RECIPE_KEY: result.recipe()}
+        metadata.update(self._frame_numbers(run, result.axes))
         labels_layer, replaced = self._place_output(run, "labels", result.labels, metadata)
         placed.append(labels_layer.name)
         _results.note_labels_state(labels_layer, metadata[RECIPE_KEY]["params"], result.lineage)
@@ -281,6 +283,17 @@ class SegmentOutputs:
         self.status_label.setText(
             f"'{run.name}': {counted(objects, what)} in {seconds:.1f} s, {done}{kept}"
         )
+
+    def _frame_numbers(self, run: _Run, axes: str) -> dict:
+        """The frame numbers of the run's image, as the reader recorded them (a folder of
+        ``t052.tif ...``: :data:`~tessella._io_folder.FRAME_NUMBERS_KEY`), for its results
+        over time (``axes`` with T): Export names their CTC masks by them; {} otherwise (a
+        folder of slices segmented as a volume has no frames)."""
+        image = self._find_layer(run.layer_id)
+        numbers = None if image is None else image.metadata.get(FRAME_NUMBERS_KEY)
+        if "T" not in axes or not numbers:
+            return {}
+        return {FRAME_NUMBERS_KEY: list(numbers)}
 
     def _previous_output(self, image_id, kind: str, result_key: dict | None = None):
         """The ``kind`` layer Segment placed for image ``image_id`` (with ``result_key``: by
@@ -324,7 +337,9 @@ class SegmentOutputs:
                 layer.scale = run.scale
                 layer.translate = run.translate
                 layer.units = run.units
-                kept = {k: v for k, v in layer.metadata.items() if k != EDITED_KEY}
+                # (the frame numbers of this run's image, not the previous one's)
+                dropped = (EDITED_KEY, FRAME_NUMBERS_KEY)
+                kept = {k: v for k, v in layer.metadata.items() if k not in dropped}
                 layer.metadata = {**kept, **metadata}
             _restart_history(layer)  # (napari keeps it: Ctrl+Z would bring old pixels back)
             return layer, True

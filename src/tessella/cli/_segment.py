@@ -59,6 +59,13 @@ def _cmd_segment(args) -> int:
     recipe = _read_recipe(args.recipe) if args.recipe else {}
     args.blockwise = _replays_blockwise(args, recipe)
     _check_blockwise_usage(args)
+    if args.blockwise and _is_frame_folder(args.inputs):
+        # (it said "the labels of a time-lapse folder go into one .tif" of -o X.zarr, and
+        # "--blockwise writes zarr" of -o X.tif: no output passed both)
+        raise CliError(
+            f"{args.inputs[0]}: --blockwise reads one zarr image, not a folder of frames; "
+            "segment the folder without --blockwise"
+        )
     if args.tile is not None and args.tile <= 0:
         raise CliError(f"--tile must be a positive number of pixels, got {args.tile}")
     if recipe and not args.model and not recipe.get("model"):
@@ -348,27 +355,18 @@ def _stack_of(target: Path, result):
 
 def _first_frame_number(folder: Path) -> int:
     """The number of the first frame of a folder of frames (``t052.tif``: 52), which --ctc
-    numbers its masks and tracks from, as the CTC convention numbers a result as its input
-    (``maskTTT.tif`` for ``tTTT.tif``); 0 where the frames are not numbered. Where the
-    numbers skip frames (said by the reader), the masks are numbered on from the first, so
-    from the first gap on a mask's number is not its frame's: said here."""
+    numbers its masks and tracks from (:func:`~tessella.engine.tracking._ctc.ctc_first_frame`,
+    as Export's CTC folder of a layer read from such a folder); 0 where the frames are not
+    numbered. Where the numbers skip frames (said by the reader), a warning says from which
+    mask on a mask's number is not its frame's."""
     import warnings
 
-    from ..engine.io._read import list_images, missing_frames, numbered_files
+    from ..engine.io._read import list_images, numbered_files
+    from ..engine.tracking._ctc import ctc_first_frame
 
-    numbers = [n for n, _ in numbered_files(list_images(folder))]
-    if not numbers:
-        return 0
-    first = min(numbers)
-    missing = missing_frames(numbers)
-    if missing:
-        warnings.warn(
-            f"{folder}: --ctc numbers its masks from {first} (the first frame's number) "
-            f"one after the other, but the frames skip {missing[0]}: from mask"
-            f"{missing[0]:03d}.tif on a mask's number is not its frame's",
-            UserWarning,
-            stacklevel=2,
-        )
+    first, note = ctc_first_frame([n for n, _ in numbered_files(list_images(folder))], str(folder))
+    if note:
+        warnings.warn(note, UserWarning, stacklevel=2)
     return first
 
 

@@ -12,7 +12,14 @@ import numpy as np
 from ._gaps import _gap_pieces, _track_frames
 from ._tracks import Track
 
-__all__ = ["CTC_MAX_ID", "CtcTracks", "ctc_tracks", "write_ctc", "read_ctc_tracks"]
+__all__ = [
+    "CTC_MAX_ID",
+    "CtcTracks",
+    "ctc_first_frame",
+    "ctc_tracks",
+    "write_ctc",
+    "read_ctc_tracks",
+]
 
 
 #: the largest track ID a CTC mask (uint16) holds
@@ -106,6 +113,38 @@ def ctc_tracks(tracked, lineage: dict[int, int] | None = None) -> CtcTracks:
         raise ValueError(f"CTC export needs a TYX stack, got shape {shape}")
     present = _track_frames(np.asarray(tracked[t]) for t in range(shape[0]))
     return _ctc_plan(present, lineage, shape[0])
+
+
+def ctc_first_frame(numbers, where: str, what: str = "--ctc") -> tuple[int, str]:
+    """``(first_frame, note)``: the number :func:`write_ctc` numbers a CTC result from, as
+    the CTC convention numbers a result as its input (``maskTTT.tif`` for ``tTTT.tif``): the
+    first of its frames' ``numbers`` (those the input's file names give, in order: ``t052.tif
+    ...``: 52), 0 where there are none. The masks are numbered one after the other from it,
+    so where the numbers skip frames, from the first gap on a mask's number is not its
+    frame's: ``note`` says so (``where``: the folder or layer, ``what``: what writes the
+    masks), else it is "". One rule for ``segment --ctc`` and Export's CTC folder.
+
+    >>> ctc_first_frame([52, 53, 55], "01", "--ctc")[1]
+    "01: --ctc numbers its masks from 52 (the first frame's number) one after the other, but \
+the frames skip 54: from mask054.tif on a mask's number is not its frame's"
+    >>> ctc_first_frame([], "01")
+    (0, '')
+    """
+    from ..io._read import missing_frames
+
+    numbers = [int(n) for n in numbers]
+    if not numbers:
+        return 0, ""
+    first = min(numbers)
+    missing = missing_frames(numbers)
+    if not missing:
+        return first, ""
+    digits = max(3, len(str(first + len(numbers) - 1)))  # as write_ctc names the masks
+    return first, (
+        f"{where}: {what} numbers its masks from {first} (the first frame's number) one "
+        f"after the other, but the frames skip {missing[0]}: from mask"
+        f"{missing[0]:0{digits}d}.tif on a mask's number is not its frame's"
+    )
 
 
 def write_ctc(
