@@ -146,26 +146,32 @@ def evaluate_paths(
     -------
     dict
         With the keys of ``tessella evaluate --json``: ``"ap"`` (``{"0.5": ..., ...}``),
-        ``"precision"``, ``"recall"``, ``"f1"``, ``"tp"``, ``"fp"``, ``"fn"`` per IoU
-        threshold, ``"avs"``, ``"n_images"``, ``"ap_images"``, and ``"seg"``,
-        ``"foreground_iou"``, ``"vrand"``/``"voi"`` ... per metric wanted; ``"sections"``
-        and ``"annotated"`` where they apply.
+        ``"precision"``, ``"recall"``, ``"f1"`` per IoU threshold, ``"avs"``,
+        ``"n_images"``, ``"ap_images"``, and ``"seg"``, ``"foreground_iou"``,
+        ``"vrand"``/``"voi"`` ... per metric wanted; ``"sections"`` and ``"annotated"``
+        where they apply (the counts ``"tp"``, ``"fp"``, ``"fn"`` are in each image's row
+        of ``"images"``).
 
     Raises
     ------
     ValueError
         In one line naming the file and the problem: no pair to score, shapes that differ,
         labels that are not integers, options that contradict each other.
+
+    Notes
+    -----
+    The engine's :func:`tessella.engine.evaluation.score_paths` scores them; notes on the
+    inputs (a ground truth that does not look like what it is taken for...) are printed on
+    stderr, one line each, as ``tessella evaluate`` prints them.
     """
-    from .cli._console import CliError
-    from .cli._evaluate import evaluate_paths as _evaluate_paths
+    from .engine.evaluation import EvaluationInputError, score_paths
 
     wanted = tuple(dict.fromkeys("vrand" if m == "voi" else m for m in metrics_wanted))
     if (gt_boundaries or gt_boundaries_3d) and gt_binary:
         which = "gt_boundaries" if gt_boundaries else "gt_boundaries_3d"
         raise ValueError(f"{which} and gt_binary describe the ground truth two ways; give one")
     try:
-        return _evaluate_paths(
+        return score_paths(
             str(pred),
             str(gt),
             wanted,
@@ -176,9 +182,18 @@ def evaluate_paths(
             boundaries_3d=gt_boundaries_3d,
             annotated_only=annotated_only,
             per_image=per_image,
+            warn=_warn_on_stderr,
         )
-    except CliError as exc:  # (the command line's one-line errors, a ValueError here)
+    except EvaluationInputError as exc:  # (one line naming the problem, a ValueError)
         raise ValueError(str(exc)) from None
+
+
+def _warn_on_stderr(note: str) -> None:
+    """:func:`evaluate_paths`'s notes on its inputs: one line each on stderr, as ``tessella
+    evaluate`` prints them."""
+    import sys
+
+    print(f"warning: {note}", file=sys.stderr)
 
 
 def train(method: str, data, out: str | os.PathLike, **options: Any) -> Path:

@@ -1,80 +1,22 @@
-"""Pairing predicted and ground-truth files by stem for ``tessella evaluate``."""
+"""Pairing predicted and ground-truth files by stem for ``tessella evaluate``: the engine's
+:func:`~tessella.engine.evaluation.file_pairs`, its errors as CliError."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from ._console import CliError, _few
+from ._console import CliError
 
 __all__ = ["_file_pairs"]
 
 
-#: suffixes a label image's stem is taken without, longest first (``a.ome.tif`` is ``a``)
-_IMAGE_SUFFIXES = (".ome.tiff", ".ome.tif", ".ome.zarr", ".tiff", ".tif", ".zarr")
-
-
-def _image_stem(path: Path) -> str | None:
-    """The name of an image file (TIFF or zarr) without its suffix; None for other files.
-
-    >>> _image_stem(Path("a.ome.tif")), _image_stem(Path("a.TIFF")), _image_stem(Path("a.png"))
-    ('a', 'a', None)
-    """
-    name = path.name
-    for suffix in _IMAGE_SUFFIXES:
-        if name.lower().endswith(suffix) and len(name) > len(suffix):
-            return name[: -len(suffix)]
-    return None
-
-
-def _images_by_stem(folder: Path) -> dict[str, list[Path]]:
-    """The TIFF and zarr images of ``folder`` by stem (:func:`_image_stem`)."""
-    stems: dict[str, list[Path]] = {}
-    for path in sorted(folder.iterdir()):
-        stem = _image_stem(path)
-        if stem is not None and not path.name.startswith("."):
-            stems.setdefault(stem, []).append(path)
-    return stems
-
-
 def _file_pairs(pred: str, gt: str, skipped: list | None = None) -> list[tuple[Path, Path]]:
-    """(GT file, PRED file) pairs: two files, or the images (TIFF or zarr) of the GT folder
-    each with the prediction of its stem (``P/a.tiff`` predicts ``G/a.tif``, as ``tessella
-    segment`` keeps each input's suffix). CliError for a stem two files of a folder share
-    and for ground truth without a prediction (all of them named in one line); predictions
-    without ground truth are skipped (added to ``skipped``, for the printout to say)."""
-    pred_path, gt_path = Path(pred), Path(gt)
-    for path in (pred_path, gt_path):
-        if not path.exists():
-            raise CliError(f"{path}: no such file or folder")
-    from ..engine.io import is_zarr_path
+    """:func:`tessella.engine.evaluation.file_pairs`: (GT file, PRED file) pairs of two
+    files or of two folders' images paired by name; CliError in one line where they cannot
+    be paired."""
+    from ..engine.evaluation import EvaluationInputError, file_pairs
 
-    folders = [p.is_dir() and not is_zarr_path(p) for p in (pred_path, gt_path)]  # zarr: a file
-    if folders[0] != folders[1]:
-        raise CliError(
-            f"PRED {pred_path} and GT {gt_path} must both be images (TIFF or zarr) or both "
-            "folders of them"
-        )
-    if not folders[0]:
-        return [(gt_path, pred_path)]
-    truths, predictions = _images_by_stem(gt_path), _images_by_stem(pred_path)
-    if not truths:
-        raise CliError(f"{gt_path}: the folder holds no .tif/.tiff/.zarr images")
-    for stems, folder in ((truths, gt_path), (predictions, pred_path)):
-        shared = [paths for stem, paths in stems.items() if len(paths) > 1 and stem in truths]
-        if shared:
-            raise CliError(
-                f"{folder}: {' and '.join(p.name for p in shared[0])} share the name "
-                f"{_image_stem(shared[0][0])!r}, so which is paired with which is unclear"
-                + (f" ({len(shared) - 1} more names alike)" if len(shared) > 1 else "")
-                + "; rename or move one of them"
-            )
-    missing = [paths[0] for stem, paths in truths.items() if stem not in predictions]
-    if missing:
-        raise CliError(
-            f"{pred_path}: no prediction for {len(missing)} of the {len(truths)} ground-truth "
-            f"images of {gt_path} (predictions are paired by name, without the suffix): "
-            + _few(p.name for p in missing)
-        )
-    if skipped is not None:
-        skipped.extend(paths[0] for stem, paths in predictions.items() if stem not in truths)
-    return [(paths[0], predictions[stem][0]) for stem, paths in truths.items()]
+    try:
+        return file_pairs(pred, gt, skipped)
+    except EvaluationInputError as exc:
+        raise CliError(str(exc)) from None

@@ -14,7 +14,10 @@ Modules: ``_scores`` (scores, matching, error map), ``_truth`` (the objects a gr
 holds, sparse annotations), ``_sparse`` (ground truth of some frames or slices only: where
 it is scored), ``_evaluate`` (one pair for the widget), ``_mistakes`` (notes on
 inputs that score little for no real reason), ``_kind`` (a guess at what a ground truth is) and
-``_samples`` (the parts of a large or lazy ground truth that guess reads).
+``_samples`` (the parts of a large or lazy ground truth that guess reads), ``_pairing``
+(prediction and ground-truth files paired by name) and ``_paths`` (:func:`score_paths`: files
+or folders read, paired and scored, as ``tessella evaluate PRED GT`` and
+:func:`tessella.evaluate_paths` score them).
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ from ._mistakes import (
     mask_stack_reason,
     prediction_note,
 )
+from ._pairing import EvaluationInputError, file_pairs, image_stem
+from ._paths import score_paths
 from ._samples import sample_planes
 from ._scores import (
     FALSE_NEGATIVE,
@@ -73,6 +78,7 @@ __all__ = [
     "GROUND_TRUTH_KINDS",
     "METRICS",
     "Evaluation",
+    "EvaluationInputError",
     "annotated_summary",
     "annotated_text",
     "annotated_with_objects",
@@ -84,10 +90,12 @@ __all__ = [
     "evaluate_labels_steps",
     "evaluate_masks",
     "evaluate_masks_steps",
+    "file_pairs",
     "ground_truth_kind",
     "ground_truth_note",
     "ignore_label_clash",
     "image_rows",
+    "image_stem",
     "mask_pieces",
     "mask_stack_objects",
     "mask_stack_reason",
@@ -98,6 +106,7 @@ __all__ = [
     "sample_planes",
     "score_mask_pairs",
     "score_pairs",
+    "score_paths",
     "scored_images",
     "stack_without_ignored",
     "truth_objects",

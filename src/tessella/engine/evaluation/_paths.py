@@ -1,0 +1,303 @@
+"""Scoring label files or folders against their ground truth: :func:`score_paths`, what
+``tessella evaluate PRED GT`` prints and writes and :func:`tessella.evaluate_paths` returns.
+The files are paired (:func:`file_pairs`), read, taken as what the ground truth is
+(:func:`truth_objects`, :func:`scored_images`) and scored (:func:`score_pairs`); the command
+line adds only its arguments, its printout and ``--json``."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from ._mistakes import prediction_note
+from ._pairing import EvaluationInputError, file_pairs
+from ._scores import score_pairs
+from ._sparse import (
+    annotated_summary,
+    annotated_with_objects,
+    ctc_annotated,
+    ctc_annotated_files,
+    places_misfit,
+)
+from ._truth import ignore_label_clash, scored_images, truth_objects
+
+__all__ = ["score_paths"]
+
+
+def _warn(note: str) -> None:
+    """What :func:`score_paths` does with a note on an input without ``warn``: a UserWarning."""
+    warnings.warn(note, UserWarning, stacklevel=2)
+
+
+def _label_pairs(
+    pred: str,
+    gt: str,
+    gt_boundaries: bool = False,
+    gt_binary: bool = False,
+    ignore_label: int | None = None,
+    skipped: list | None = None,
+    boundaries_3d: bool = False,
+    sections: list | None = None,
+    annotated_only: str | None = None,
+    summaries: list | None = None,
+    warn: Callable[[str], None] = _warn,
+):
+    """``(name, truth, predicted, unannotated)`` per image of each pair of files, the
+    prediction cut at the unannotated pixels: what ``evaluation.truth_objects`` and
+    ``evaluation.scored_images`` make of them, as the Evaluate panel's ``evaluate_labels``
+    does. ``unannotated``: GT pixels of ``ignore_label`` or None. A boundary map of more than
+    2 axes (unless ``boundaries_3d``) gives one pair per 2D section, its number added to
+    ``sections``. A ground truth or prediction that does not look like what it is taken for
+    is warned about (``evaluation.ground_truth_note``): ``warn`` is given the note. Ground
+    truth annotating some frames or slices only is scored there only (a Cell Tracking
+    Challenge ``SEG`` folder, or ``annotated_only``), each place an image, its
+    :func:`evaluation.annotated_summary` and how it is known added to ``summaries``."""
+    from ..io import as_array, read_image
+
+    gt_boundaries = gt_boundaries or boundaries_3d
+    kind = (
+        ("boundaries3d" if boundaries_3d else "boundaries")
+        if gt_boundaries
+        else "binary"
+        if gt_binary
+        else "labels"
+    )
+    seg = _ctc_seg_folder(pred, gt)
+    if seg is not None and (one := _one_file_for_one_image(seg, Path(pred))) is not None:
+        seg, gt = None, str(one)  # a one-file SEG folder against one 2D image: that file
+    pairs = [(seg, Path(pred))] if seg is not None else file_pairs(pred, gt, skipped)
+    for gt_file, pred_file in pairs:
+        predicted = read_image(pred_file).data
+        truth = (
+            _ctc_truth(gt_file, np.shape(predicted), pred_file)
+            if gt_file is seg
+            else read_image(gt_file).data
+        )
+        checked = [(pred_file, predicted)] + (
+            [] if gt_boundaries or gt_binary else [(gt_file, truth)]
+        )
+        for path, array in checked:  # maps and masks become integer objects below
+            if array.dtype.kind not in "biu":
+                raise EvaluationInputError(f"{path}: labels must be integers, got {array.dtype}")
+        raw, predicted = as_array(truth, gt_file), as_array(predicted, pred_file)
+        for path, array, unmarked in ((pred_file, predicted, None), (gt_file, raw, ignore_label)):
+            _refuse_negative(path, array, unmarked)
+        note = prediction_note(predicted, str(pred_file))
+        if note:  # the raw image instead of labels?
+            warn(note)
+        truth, unannotated, note = truth_objects(raw, kind, ignore_label, str(gt_file))
+        if note:
+            warn(note)
+        if truth.shape != predicted.shape:
+            raise EvaluationInputError(
+                f"{pred_file}: shape {predicted.shape} differs from ground truth "
+                f"{gt_file} {truth.shape}"
+            )
+        places, how = None, ""
+        if gt_file is seg and annotated_only != "off":
+            places, how = ctc_annotated(seg), f"the files of {seg.name}, by their names"
+        elif annotated_only in ("frames", "slices"):
+            try:
+                places = annotated_with_objects(truth, annotated_only == "slices")
+            except ValueError as exc:
+                raise EvaluationInputError(f"{gt_file}: --annotated-only: {exc}") from None
+            how = f"the {annotated_only} of the first axis holding a ground-truth object"
+            if not places:
+                raise EvaluationInputError(
+                    f"{gt_file}: --annotated-only: no ground-truth object anywhere"
+                )
+        if places is not None:
+            try:
+                images = scored_images(truth, predicted, unannotated, kind, annotated=places)
+            except ValueError as exc:
+                raise EvaluationInputError(f"{gt_file}: {exc}") from None
+            if summaries is not None:
+                summaries.append((annotated_summary(places, truth.shape), how))
+            for place, image in zip(places, images):
+                yield f"{gt_file.name}[{','.join(map(str, place))}]", *image
+            continue
+        images = scored_images(truth, predicted, unannotated, kind)
+        if not (kind == "boundaries" and truth.ndim > 2):
+            yield gt_file.name, *images[0]
+            continue
+        if sections is not None:  # annotated section by section: each scored as an image
+            sections.append(len(images))
+        for z, image in enumerate(images):
+            yield f"{gt_file.name}[{z}]", *image
+
+
+def _ctc_seg_folder(pred: str, gt: str) -> Path | None:
+    """The Cell Tracking Challenge ``SEG`` folder ``gt`` is (or ``gt/SEG``, ``gt`` being
+    ``NN_GT``): ``man_segTTT.tif`` (``man_seg_TTT_ZZZ.tif``) files annotating some frames
+    (slices) of a movie, scored against the labels stack ``pred``; None otherwise, and for
+    a folder ``pred`` (its files are paired with the folder's by name, as before)."""
+    from ..io import is_zarr_path
+
+    gt_path = Path(gt)
+    seg = next(
+        (f for f in (gt_path, gt_path / "SEG") if f.is_dir() and ctc_annotated(f)),
+        None,
+    )
+    if seg is None:
+        return None
+    pred_path = Path(pred)
+    if not pred_path.exists():
+        raise EvaluationInputError(f"{pred_path}: no such file or folder")
+    if pred_path.is_dir() and not is_zarr_path(pred_path):
+        return None  # file by file, paired by name (a CTC result folder: --ctc)
+    return seg
+
+
+def _one_file_for_one_image(seg: Path, pred: Path) -> Path | None:
+    """The one file of the SEG folder ``seg`` where the prediction ``pred`` is one 2D image
+    (YX, read from its header) and ``seg`` annotates one 2D frame: they are scored as a pair
+    of files, as the Evaluate panel scores the layer of such a folder; else None."""
+    from ..io import read_image
+
+    placed = ctc_annotated_files(seg) or []
+    if len(placed) != 1 or len(placed[0][0]) != 1 or pred.is_dir():
+        return None
+    try:
+        if read_image(pred).axes != "YX":
+            return None
+    except (OSError, ValueError):
+        return None  # said where the pair is read
+    return placed[0][1]
+
+
+def _ctc_truth(seg: Path, shape: tuple[int, ...], pred_file: Path) -> np.ndarray:
+    """The CTC ground truth ``seg`` as labels of the prediction's ``shape`` (T first): each
+    file at its frame (slice) as the reader places it (:func:`ctc_annotated_files`: counted
+    from the movie beside it, or from 0), the rest 0. A SEG folder of one file, one without
+    its movie beside it, and a prediction of another length are scored so too. EvaluationInputError
+    naming ``seg`` where a place lies outside the prediction, or its file's image is not the
+    prediction's there (YX; ZYX for a whole 3D frame)."""
+    from ..io import as_array, read_image
+
+    placed = ctc_annotated_files(seg) or []
+    truth: np.ndarray | None = None
+    for place, path in placed:
+        try:
+            image = as_array(read_image(path).data, path)
+        except (OSError, ValueError) as exc:
+            raise EvaluationInputError(f"{path}: {exc}") from None
+        misfit = places_misfit([place], [image.shape], shape, f"the prediction {pred_file.name}")
+        if misfit:
+            raise EvaluationInputError(f"{seg}: {path.name} {misfit}")
+        if truth is None:
+            truth = np.zeros(shape, image.dtype)
+        elif image.dtype != truth.dtype:
+            truth = truth.astype(np.result_type(truth.dtype, image.dtype))
+        truth[place] = image
+    if truth is None:
+        raise EvaluationInputError(f"{seg}: no man_seg file to score")
+    return truth
+
+
+def _refuse_negative(path, array: np.ndarray, ignore_label: int | None = None) -> None:
+    """EvaluationInputError naming ``path`` for a negative label (other than
+    ``ignore_label``, the value of unannotated pixels, which may be negative)."""
+    if array.dtype.kind != "i" or not array.size:
+        return
+    negative = (
+        array[(array < 0) & (array != ignore_label)]
+        if ignore_label is not None
+        else array[array < 0]
+    )
+    if negative.size:
+        raise EvaluationInputError(
+            f"{path}: labels must not be negative (found {int(negative.min())})"
+        )
+
+
+def score_paths(
+    pred: str,
+    gt: str,
+    metrics_wanted=("ap",),
+    gt_boundaries: bool = False,
+    gt_binary=False,
+    ignore_label: int | None = None,
+    skipped: list | None = None,
+    boundaries_3d: bool = False,
+    annotated_only: str | None = None,
+    per_image: bool = False,
+    warn: Callable[[str], None] | None = None,
+) -> dict:
+    """Scores of the label image(s) at ``pred`` against ``gt`` (files or folders; paired by
+    name without the suffix); GT pixels of ``ignore_label`` (not annotated) are left out, as
+    training validates sparse labels. Predictions without ground truth are not scored; they
+    are added to ``skipped``. Boundary maps of more than 2 axes are scored section by section
+    (each 2D section an image, as ISBI 2012 scores) unless ``boundaries_3d``: then
+    ``"sections"`` is ``{"files": stacks, "sections": images}``. Ground truth annotating
+    some frames or slices of a movie only is scored there only, each an image: a Cell
+    Tracking Challenge ``SEG`` folder (``gt``, or ``gt/SEG``; its files say where) against
+    a labels stack ``pred``, unless ``annotated_only`` is ``"off"`` (then the whole stack,
+    as one image), or with ``annotated_only`` ``"frames"`` (``"slices"``) the frames (2D
+    slices) of a stack, first axis T, that hold a ground-truth object (a frame annotated
+    as holding none is left out too); ``"annotated"`` then says how many
+    (:func:`~tessella.engine.evaluation.annotated_summary`, summed over files, with
+    ``"how"``). With ``per_image`` (as ``--json`` writes them) ``"images"`` holds each
+    image's scores, in the order scored
+    (:func:`~tessella.engine.evaluation.image_rows`: ``"name"``, the ground truth's file
+    name, with ``[t]`` for a frame, slice or section; ``"n_true"``, ``"n_pred"``, and
+    per metric ``"ap"``, ``"tp"``, ``"fp"``, ``"fn"`` at each IoU threshold, ``"avs"``,
+    ``"seg"``, ``"foreground_iou"``, ``"vrand"`` ...).
+
+    A ground truth or prediction that does not look like what it is taken for
+    (:func:`~tessella.engine.evaluation.ground_truth_note`,
+    :func:`~tessella.engine.evaluation.prediction_note`) and an ``ignore_label`` that is
+    also an object ID are told in one line each to ``warn`` (a UserWarning without it).
+    :class:`EvaluationInputError` (a ValueError) in one line naming the file, folder or
+    option at fault: no pair to score, shapes that differ, labels that are not integers or
+    negative, options that contradict each other."""
+    say = _warn if warn is None else warn
+    if ignore_label == 0:
+        raise EvaluationInputError(
+            "--ignore-label 0: 0 is background; mark unannotated parts with another"
+        )
+    pairs, marked = [], False
+    sections: list[int] = []
+    if annotated_only not in (None, "frames", "slices", "off"):
+        raise EvaluationInputError(
+            f"--annotated-only {annotated_only}: choose frames, slices or off"
+        )
+    if annotated_only in ("frames", "slices") and (gt_boundaries or boundaries_3d):
+        raise EvaluationInputError(
+            "--annotated-only scores labels or --gt-binary, not membrane maps"
+        )
+    summaries: list[tuple[dict, str]] = []
+    names: list[str] = []
+    for _name, truth, predicted, unannotated in _label_pairs(
+        pred,
+        gt,
+        gt_boundaries,
+        gt_binary,
+        ignore_label,
+        skipped,
+        boundaries_3d,
+        sections,
+        annotated_only,
+        summaries,
+        say,
+    ):
+        if unannotated is not None:  # (the prediction is cut there already)
+            marked |= bool(unannotated.any())
+            clash = ignore_label_clash(int(np.max(truth, initial=0)), ignore_label, _name)
+            if unannotated.any() and clash:
+                say(clash)
+        pairs.append((truth, predicted))
+        names.append(_name)
+    if ignore_label is not None and not marked:
+        raise EvaluationInputError(f"--ignore-label {ignore_label}: no ground-truth pixel has it")
+    scores = score_pairs(pairs, metrics_wanted, names if per_image else None)
+    if sections:
+        scores["sections"] = {"files": len(sections), "sections": sum(sections)}
+    if summaries:
+        scores["annotated"] = {
+            key: sum(summary[key] for summary, _how in summaries) for key in summaries[0][0]
+        }
+        scores["annotated"]["how"] = summaries[0][1]
+    return scores
