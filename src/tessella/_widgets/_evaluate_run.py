@@ -28,6 +28,7 @@ from ._workers import (
     WorkerFailed,
     close_when_finished,
     report_runtime_errors,
+    show_progress,
 )
 
 if TYPE_CHECKING:
@@ -413,14 +414,13 @@ class EvaluateRun:
         sections of a membrane map; from 0 as the scoring starts), or the ground-truth objects
         of overlapping masks compared with the prediction's; one image: busy, then 1 of 1."""
         if progress.stage == "match" and self._run is not None:
-            self.progress_bar.setRange(0, progress.total)
-            self.progress_bar.setValue(progress.done)
             if self._run.kind == "overlapping":
-                self.progress_bar.setFormat("matched: %v / %m ground-truth objects")
+                text = "matched: %v / %m ground-truth objects"
             elif progress.total > 1:
-                self.progress_bar.setFormat(f"scored: {self._run.image_word} %v of %m")
+                text = f"scored: {self._run.image_word} %v of %m"
             else:
-                self.progress_bar.setFormat("matched: %v / %m images")
+                text = "matched: %v / %m images"
+            show_progress(self.progress_bar, progress.done, progress.total, text)
 
     def _on_cancel_clicked(self) -> None:
         """Stop the scoring in its worker at its next step (after the image, frame or

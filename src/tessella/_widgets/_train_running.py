@@ -23,6 +23,7 @@ from ._train_runs import (
     run_config,
     stopped_run,
 )
+from ._workers import show_progress
 
 __all__ = ["TrainRunning"]
 
@@ -175,7 +176,7 @@ class TrainRunning:
         )
 
     def _on_progress(self, progress) -> None:
-        self.progress_bar.setValue(min(progress.step, self.progress_bar.maximum()))
+        show_progress(self.progress_bar, min(progress.step, self.progress_bar.maximum()))
         if progress.message:
             if progress.val_score is not None and progress.message.startswith("{"):
                 self._scores.append((progress.step, progress.val_score))

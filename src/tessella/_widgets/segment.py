@@ -51,7 +51,12 @@ from ._segment_outputs import (
     channels_note,
 )
 from ._segment_params import SegmentParams
-from ._workers import ThreadWarningsWorker, close_when_finished, report_runtime_errors
+from ._workers import (
+    ThreadWarningsWorker,
+    close_when_finished,
+    report_runtime_errors,
+    show_progress,
+)
 
 if TYPE_CHECKING:
     import napari.viewer
@@ -434,17 +439,16 @@ class SegmentWidget(
                 self._unmark_earlier_preview()
             self._stage = progress.stage
             if progress.total:
-                self.progress_bar.setFormat(bar_format(progress.stage))
-                self.progress_bar.setRange(0, progress.total)
-                self.progress_bar.setValue(progress.done)
+                show_progress(
+                    self.progress_bar, progress.done, progress.total, bar_format(progress.stage)
+                )
             if getattr(progress, "region", None) is not None and progress.stage == "segment":
                 self._preview.block_done()
             self.status_label.setText(self._blockwise_status(progress))
             return
         if progress.stage == "predict":
-            self.progress_bar.setRange(0, progress.total)
-            self.progress_bar.setValue(progress.done)
-            self.progress_bar.setFormat(f"%v / %m {self._unit(progress.total)}s")
+            unit = self._unit(progress.total)
+            show_progress(self.progress_bar, progress.done, progress.total, f"%v / %m {unit}s")
             self.status_label.setText(f"'{name}': predicting, {self._predicting(progress)}")
         else:
             stage = "post-processing" if progress.stage == "postprocess" else progress.stage
