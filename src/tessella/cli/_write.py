@@ -330,6 +330,25 @@ def _write_labels_and_recipe(target: Path, write, recipe: dict, overwrite: bool)
     Ctrl-C) puts back what was there and removes the staging folder, so the previous labels
     and recipe are left exactly as they were. A kill (which no handler sees) leaves the
     staging folder, and the next run writing ``target`` does the same (``_recover_staging``)."""
+    from ..engine.io._write import parent_folder, remove_made_folders
+
+    try:  # (checked before any work; a folder removed or made read-only since is said too)
+        # the output folder asked for is made (-o newdir/), and taken away again, where
+        # still empty, if the write fails: a failed run leaves no empty folder behind
+        made = parent_folder(target, make_parents=True)
+    except OSError as exc:
+        raise CliError(
+            f"{target.parent}: cannot write there ({_reason(exc)}); nothing was written"
+        ) from None
+    try:
+        _write_staged(target, write, recipe, overwrite)
+    except BaseException:
+        remove_made_folders(made)
+        raise
+
+
+def _write_staged(target: Path, write, recipe: dict, overwrite: bool) -> None:
+    """:func:`_write_labels_and_recipe` into ``target``'s folder, which is there."""
     import json
 
     from ..engine.io import write_json
@@ -343,12 +362,6 @@ def _write_labels_and_recipe(target: Path, write, recipe: dict, overwrite: bool)
     recipe_path = _recipe_path(target)
     in_image = ome_image_of_labels(target)
     finals = (recipe_path, target)  # the recipe first: an immutable one fails before the labels
-    try:  # (checked before any work; a folder removed or made read-only since is said too)
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise CliError(
-            f"{target.parent}: cannot write there ({_reason(exc)}); nothing was written"
-        ) from None
     _recover_staging(target)
     there = [what for what, p in (("labels", target), ("recipe", recipe_path)) if _there(p)]
     verb = "is" if there == ["recipe"] else "are"

@@ -21,6 +21,8 @@ __all__ = [
     "UNIT_FORMATS",
     "unit_for",
     "atomic_path",
+    "parent_folder",
+    "remove_made_folders",
     "write_labels",
     "write_json",
     "write_zarr_labels",
@@ -164,22 +166,83 @@ def _default_mode() -> int:
     return 0o666 & ~mask
 
 
+def parent_folder(target: str | os.PathLike, make_parents: bool = False) -> list[Path]:
+    """Check that the folder ``target`` is written into is there, before anything is
+    written: FileNotFoundError (one line naming the folder) where it does not exist, unless
+    ``make_parents``, which makes it and the folders above it that are missing;
+    NotADirectoryError where it is a file. So a mistyped folder is said, not made and left
+    behind. Returns the folders made, outermost first (:func:`remove_made_folders` takes
+    them away again where the write fails)."""
+    import errno
+
+    target = Path(target)
+    parent = target.parent
+    if parent.is_dir():
+        return []
+    missing = []
+    for folder in (parent, *parent.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                exc: OSError = NotADirectoryError(
+                    f"cannot write {target}: {folder} is a file, not a folder"
+                )
+                exc.errno = errno.ENOTDIR
+                raise exc
+            break
+        missing.append(folder)
+    if not make_parents:
+        exc = FileNotFoundError(
+            f"cannot write {target}: the folder {parent} does not exist; create it first "
+            "(or pass make_parents=True)"
+        )
+        exc.errno = errno.ENOENT
+        raise exc
+    made = []
+    try:
+        for folder in reversed(missing):
+            try:
+                folder.mkdir()
+            except FileExistsError:  # made meanwhile by someone else: not ours to remove
+                if not folder.is_dir():
+                    raise
+            else:
+                made.append(folder)
+    except BaseException:
+        remove_made_folders(made)
+        raise
+    return made
+
+
+def remove_made_folders(made: list[Path]) -> None:
+    """Remove the folders :func:`parent_folder` made (innermost first), where still empty."""
+    for folder in reversed(made):
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+
+
 @contextlib.contextmanager
-def atomic_path(target: str | os.PathLike, overwrite: bool = True):
-    """Yield a temporary path beside ``target``; rename it onto ``target`` on success."""
+def atomic_path(target: str | os.PathLike, overwrite: bool = True, make_parents: bool = False):
+    """Yield a temporary path beside ``target``; rename it onto ``target`` on success.
+
+    The folder of ``target`` must exist (FileNotFoundError naming it: a mistyped folder is
+    not made), unless ``make_parents``: then the missing folders are made, and removed again
+    where the write fails."""
     target = Path(target)
     if target.exists() and not overwrite:
         raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
+    made = parent_folder(target, make_parents)
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        os.close(fd)
         yield Path(tmp)
         os.chmod(tmp, _default_mode())  # mkstemp makes 0600 files; keep the usual permissions
         os.replace(tmp, target)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(tmp)
+        if tmp is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(tmp)
+        remove_made_folders(made)
         raise
 
 
@@ -197,11 +260,13 @@ def write_labels(
     pixel_size: dict[str, float] | None = None,
     unit: str = "µm",
     overwrite: bool = True,
+    make_parents: bool = False,
 ) -> Path:
     """Write labels as TIFF (uint16, or uint32 above 65,535 objects) with axes and pixel size.
 
     uint16 labels become an ImageJ hyperstack (Fiji reads the scale); uint32 ones, which
-    ImageJ cannot hold, an OME-TIFF with physical sizes. The write is atomic.
+    ImageJ cannot hold, an OME-TIFF with physical sizes. The write is atomic. The folder of
+    ``path`` must exist (FileNotFoundError naming it), unless ``make_parents``.
     """
     import tifffile
 
@@ -225,7 +290,7 @@ def write_labels(
             stacklevel=2,
         )
         pixel_size = {}
-    with atomic_path(path, overwrite) as tmp:
+    with atomic_path(path, overwrite, make_parents) as tmp:
         metadata: dict[str, Any]
         if dtype == np.uint16:
             metadata = {"axes": axes}
@@ -270,9 +335,12 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def write_json(path: str | os.PathLike, data: dict, overwrite: bool = True) -> Path:
-    """Write ``data`` as JSON, atomically; NaN and infinities become null."""
-    with atomic_path(path, overwrite) as tmp:
+def write_json(
+    path: str | os.PathLike, data: dict, overwrite: bool = True, make_parents: bool = False
+) -> Path:
+    """Write ``data`` as JSON, atomically; NaN and infinities become null. The folder of
+    ``path`` must exist (FileNotFoundError naming it), unless ``make_parents``."""
+    with atomic_path(path, overwrite, make_parents) as tmp:
         tmp.write_text(json.dumps(_json_safe(data), indent=2, default=str) + "\n")
     return Path(path)
 
@@ -310,6 +378,7 @@ def write_zarr_labels(
     ome: dict | None = None,
     zarr_format: int | None = None,
     attrs: dict | None = None,
+    make_parents: bool = False,
 ) -> Path:
     """Write labels as a zarr array (with ``tessella_axes`` and pixel size in its attributes),
     or with ``ome`` (:func:`labels_ome` of an OME-Zarr image) as OME-Zarr labels of that
@@ -321,7 +390,9 @@ def write_zarr_labels(
     unit is written as :func:`unit_for` spells it for the format. ``attrs``: more attributes
     (of the OME-Zarr group, or of the array), written with the rest.
 
-    Written under a temporary name and renamed into place when complete.
+    Written under a temporary name and renamed into place when complete. The folder of
+    ``path`` must exist (FileNotFoundError naming it), unless ``make_parents``: then the
+    missing folders are made, and removed again where the write fails.
     """
     import shutil
 
@@ -336,6 +407,7 @@ def write_zarr_labels(
     if zarr_format not in (2, 3):
         raise ValueError(f"{path}: zarr_format must be 2 or 3, got {zarr_format!r}")
     labels = np.asarray(labels)
+    made = parent_folder(path, make_parents)  # (zarr would make any folder it is given)
     tmp = path.with_name(f".{path.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
@@ -370,6 +442,7 @@ def write_zarr_labels(
         os.replace(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        remove_made_folders(made)
         raise
     return path
 
@@ -419,6 +492,7 @@ def write_ome_zarr_labels(
     chunks: int = 512,
     name: str | None = None,
     attrs: dict | None = None,
+    make_parents: bool = False,
 ) -> Path:
     """Write labels as a standalone OME-Zarr labels image (``name.ome.zarr``): NGFF 0.4
     (zarr v2, "/" chunk keys), one scale level ``0`` whose ``coordinateTransformations``
@@ -429,5 +503,14 @@ def write_ome_zarr_labels(
     axes = check_axes(axes, np.ndim(labels), str(path))
     layout = ome_labels_layout(axes, pixel_size, unit, name)
     return write_zarr_labels(
-        path, labels, axes, pixel_size, unit, overwrite, chunks, ome=layout, attrs=attrs
+        path,
+        labels,
+        axes,
+        pixel_size,
+        unit,
+        overwrite,
+        chunks,
+        ome=layout,
+        attrs=attrs,
+        make_parents=make_parents,
     )
