@@ -46,8 +46,12 @@ def _segment_jobs(inputs: list[str], output: str) -> list[tuple[Path, Path]]:
         zarr_out = out.suffix.lower() == ".zarr" or ome_image_of_labels(out) is not None
         if is_zarr_path(sources[0]) and not zarr_out:
             raise CliError(f"{out}: zarr input needs a .zarr output")
-        if not is_zarr_path(sources[0]) and out.suffix.lower() not in TIFF_SUFFIXES:
-            raise CliError(f"{out}: the output of one image must be a .tif/.tiff file")
+        tiff_out = out.suffix.lower() in TIFF_SUFFIXES
+        ome_zarr = out.name.lower().endswith(".ome.zarr")  # OME-Zarr labels of the image
+        if not is_zarr_path(sources[0]) and not (tiff_out or ome_zarr):
+            raise CliError(
+                f"{out}: the output of one image must be a .tif/.tiff file (or a .ome.zarr)"
+            )
         return [(sources[0], out)]
     if out.suffix.lower() in TIFF_SUFFIXES:
         raise CliError(f"{out}: several inputs need an output folder, not a file")

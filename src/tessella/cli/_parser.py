@@ -79,7 +79,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "--output",
         required=True,
         metavar="OUT",
-        help="output TIFF (or folder for several inputs; zarr for zarr input)",
+        help="output TIFF, or NAME.ome.zarr (OME-Zarr labels with the pixel size) (or folder "
+        "for several inputs; zarr for zarr input)",
     )
     segment.add_argument("--model", default=None, help="model name or directory (default nuclei2d)")
     segment.add_argument(

@@ -46,6 +46,7 @@ def _cmd_segment(args) -> int:
         write_mask_stack,
         write_zarr_labels,
     )
+    from ..engine.io._write import write_ome_zarr_labels
     from ..engine.io._zarr import ome_image_of_labels
     from ..engine.pipeline import default_model, segment_steps, window_of
     from ..engine.progress import Progress
@@ -159,6 +160,7 @@ def _cmd_segment(args) -> int:
             model, params, tta, tile, invert, forced, args.stack, part, stored=bool(stored)
         )
     if args.blockwise:
+        _check_blockwise_ome_zarr(jobs)
         return _segment_blockwise(
             args, jobs, model, params, tta, tile, recipe, invert, package, settings
         )
@@ -249,14 +251,27 @@ def _cmd_segment(args) -> int:
                     # OME-Zarr input: OME-Zarr labels (its version, axes and scale), as --blockwise
                     zarr_out = is_zarr_path(target) or ome_image_of_labels(target) is not None
                     ome = labels_ome(image, result.axes) if zarr_out else None
-                    write = functools.partial(
-                        write_zarr_labels if zarr_out else write_labels,
-                        labels=result.labels,
-                        axes=result.axes,
-                        pixel_size=pixel_size,
-                        unit=image.unit,
-                        **({"ome": ome} if ome else {}),
-                    )
+                    if is_ome_zarr_name(target) and not (ome and "version" in ome):
+                        # -o NAME.ome.zarr of an image that is no OME-Zarr: a standalone
+                        # OME-Zarr labels image (NGFF 0.4, axes, unit, the pixel size as
+                        # its scale), as Export's "Labels as OME-Zarr" writes it
+                        write = functools.partial(
+                            write_ome_zarr_labels,
+                            labels=result.labels,
+                            axes=result.axes,
+                            pixel_size=pixel_size,
+                            unit=image.unit,
+                            name=target.name[: -len(".ome.zarr")] or None,
+                        )
+                    else:
+                        write = functools.partial(
+                            write_zarr_labels if zarr_out else write_labels,
+                            labels=result.labels,
+                            axes=result.axes,
+                            pixel_size=pixel_size,
+                            unit=image.unit,
+                            **({"ome": ome} if ome else {}),
+                        )
                 ctc_plan = None
                 if args.ctc:  # what cannot be written as CTC is refused before any file is
                     from ..engine.tracking import ctc_tracks, write_ctc
@@ -296,6 +311,29 @@ def _cmd_segment(args) -> int:
     if failed:
         raise CliError(f"{len(failed)} of {total} images failed: {', '.join(failed)}")
     return 0
+
+
+def is_ome_zarr_name(path: Path) -> bool:
+    """``path`` is named as an OME-Zarr (``NAME.ome.zarr``), which ``-o`` writes as a
+    standalone OME-Zarr labels image where the input is no OME-Zarr image."""
+    return Path(path).name.lower().endswith(".ome.zarr")
+
+
+def _check_blockwise_ome_zarr(jobs) -> None:
+    """Refuse ``--blockwise -o NAME.ome.zarr`` of an input that is no OME-Zarr image, in one
+    line saying what to do instead: blockwise segmentation writes a plain zarr array there
+    (OME-Zarr labels only of an OME-Zarr image), which the name would pass off as OME-Zarr."""
+    from ..engine.io import is_zarr_path
+    from ..engine.io._zarr import _is_ome_image
+
+    [(source, target)] = jobs
+    source = Path(source)  # (a TIFF: the engine says to convert it to zarr first)
+    if is_ome_zarr_name(target) and is_zarr_path(source) and not _is_ome_image(source):
+        raise CliError(
+            f"{target}: --blockwise writes OME-Zarr labels only of an OME-Zarr image "
+            f"({source} is none); write -o {target.name[: -len('.ome.zarr')] or 'labels'}"
+            ".zarr (a zarr array), or segment without --blockwise"
+        )
 
 
 def _check_one_image_output(inputs: list[str], out: Path) -> None:
