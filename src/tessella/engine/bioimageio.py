@@ -179,12 +179,6 @@ REFERENCES: tuple[tuple[str, str, str | None, str | None], ...] = (
         None,
     ),
     (
-        "microscopy-dl-suite-tf",
-        "Gómez-de-Mariscal et al. microscopy-dl-suite-tf (2D + time U-Net with convolutional LSTM)",
-        None,
-        "https://github.com/esgomezm/microscopy-dl-suite-tf",
-    ),
-    (
         "Arbelle",
         "Arbelle & Raviv. Microscopy cell segmentation via convolutional LSTM networks. ISBI 2019",
         None,
@@ -288,15 +282,6 @@ REFERENCES: tuple[tuple[str, str, str | None, str | None], ...] = (
     ),
 )
 
-#: the paper of each method, cited when a card's citation names no reference with a link
-METHOD_PAPERS = {
-    "boundary": "Wolny",
-    "embedding": "Lalit",
-    "patches": "PatchPerPix",
-    "semantic": "Franco-Barranco",
-    "temporal": "Arbelle",
-}
-
 #: what the method's output is for (the package's description)
 METHOD_TASKS = {
     "boundary": "boundary and foreground probabilities; instances by watershed superpixels "
@@ -327,8 +312,28 @@ DATASETS = (
     ("Cell Tracking Challenge", "Cell Tracking Challenge sequences"),
 )
 
-_DOI = re.compile(r"\b10\.\d{4,9}/[^\s;,)\]]+")
-_URL = re.compile(r"https?://[^\s;,)\]]+")
+#: a DOI, a URL and an arXiv identifier as written in a citation; a DOI or URL runs to the next
+#: space and is then trimmed by :func:`_trim_link` (a DOI may hold brackets:
+#: ``10.1016/S0092-8674(00)80000-0``)
+_DOI = re.compile(r"\b10\.\d{4,9}/\S+")
+_URL = re.compile(r"https?://\S+")
+_ARXIV = re.compile(r"\barXiv:\s?(\d{4}\.\d{4,5})(?:v\d+)?\b", re.IGNORECASE)
+_PAIRS = {")": "(", "]": "[", "}": "{", ">": "<"}
+
+
+def _trim_link(link: str) -> str:
+    """``link`` without what the sentence around it adds: trailing punctuation and quotes, and
+    closing brackets without an opening one in the link (``(doi:10.1/x)``, ``10.1/x).``);
+    balanced brackets stay (``10.1016/S0092-8674(00)80000-0``, ``https://x.org/a_(v2).zip``)."""
+    while link:
+        last = link[-1]
+        if last in ".,;:!?'\"":
+            link = link[:-1]
+        elif last in _PAIRS and link.count(_PAIRS[last]) < link.count(last):
+            link = link[:-1]
+        else:
+            break
+    return link
 
 
 def _card_citations(card) -> tuple[str, str]:
@@ -340,38 +345,56 @@ def _card_citations(card) -> tuple[str, str]:
 
 def _cite_entries(card) -> list[tuple[str, str | None, str | None]]:
     """(text, doi, url) for each reference the card cites: known papers and data sets by
-    their DOI (else the paper's page), a DOI or URL written in the card as it is; the
-    method's own paper when nothing in the card can be linked. Never a search link."""
+    their DOI (else the paper's page), a DOI, arXiv identifier or URL written in the card as
+    it is; the method's papers, from ``METHOD_CITATIONS`` (the citation training writes in a
+    card), when nothing in the card's method citation can be linked. Never a search link."""
     entries: list[tuple[str, str | None, str | None]] = []
+    method_citation, data_citation = _card_citations(card)
+    for index, text in enumerate((method_citation, data_citation)):  # method's, then data's
+        found = _linked_references(text, entries)
+        if index == 0 and not found:  # a method citation with nothing to link: the method's
+            # papers, from the citation a training run writes in its cards (the one copy)
+            from .train._model_card import METHOD_CITATIONS
 
-    def piece(text: str, at: int) -> str:  # the part of ``text`` (split at ';') around ``at``
+            found = _linked_references(METHOD_CITATIONS.get(card.method, ""), entries)
+        entries += found
+    return entries
+
+
+def _linked_references(text: str, cited) -> list[tuple[str, str | None, str | None]]:
+    """(text, doi, url) of each reference in a citation ``text`` that can be linked, in the
+    order ``text`` names them: the known papers (:data:`REFERENCES`) not in ``cited`` yet, and
+    each DOI, arXiv identifier or URL written in it with its own part of ``text``."""
+
+    def piece(at: int) -> str:  # the part of ``text`` (split at ';') around ``at``
         begin = text.rfind(";", 0, at) + 1
         stop = text.find(";", at)
         return text[begin : stop if stop >= 0 else len(text)].strip()
 
-    for index, text in enumerate(_card_citations(card)):  # the method's papers, then the data's
-        found: list[tuple[int, tuple[str, str | None, str | None]]] = []
-        lowered = text.lower()
-        for key, ref_text, doi, url in REFERENCES:
-            at = lowered.find(key.lower())
-            if at >= 0 and not any(e[0] == ref_text for e in entries + [f for _, f in found]):
-                found.append((at, (ref_text, doi, url)))
-        known = {e[1] for _, e in found} | {e[2] for _, e in found}
-        for match in _DOI.finditer(text):
-            doi = match.group(0).rstrip(".")
-            if doi not in known:
-                found.append((match.start(), (piece(text, match.start()), doi, None)))
-                known.add(doi)
-        for match in _URL.finditer(text):
-            url = match.group(0).rstrip(".")
-            if url not in known and "doi.org/" not in url:
-                found.append((match.start(), (piece(text, match.start()), None, url)))
-                known.add(url)
-        if index == 0 and not found:  # a method citation with nothing to link: its paper
-            key = METHOD_PAPERS.get(card.method, "")
-            found = [(0, (t, d, u)) for k, t, d, u in REFERENCES if k == key][:1]
-        entries += [entry for _, entry in sorted(found, key=lambda item: item[0])]
-    return entries
+    found: list[tuple[int, tuple[str, str | None, str | None]]] = []
+    lowered = text.lower()
+    for key, ref_text, doi, url in REFERENCES:
+        at = lowered.find(key.lower())
+        if at >= 0 and not any(e[0] == ref_text for e in [*cited, *(f for _, f in found)]):
+            found.append((at, (ref_text, doi, url)))
+    known = {e[1] for _, e in found} | {e[2] for _, e in found}
+    for match in _DOI.finditer(text):
+        doi = _trim_link(match.group(0))
+        if doi not in known:
+            found.append((match.start(), (piece(match.start()), doi, None)))
+            known.add(doi)
+    for match in _ARXIV.finditer(text):  # its DOI (arXiv's, 10.48550)
+        number = match.group(1)
+        doi = f"10.48550/arXiv.{number}"
+        if not known & {doi, f"https://arxiv.org/abs/{number}"}:
+            found.append((match.start(), (piece(match.start()), doi, None)))
+            known.add(doi)
+    for match in _URL.finditer(text):
+        url = _trim_link(match.group(0))
+        if url not in known and "doi.org/" not in url:
+            found.append((match.start(), (piece(match.start()), None, url)))
+            known.add(url)
+    return [entry for _, entry in sorted(found, key=lambda item: item[0])]
 
 
 def _is_generic(description: str) -> bool:
@@ -398,31 +421,65 @@ def _scores_line(validation) -> str:
     return ""
 
 
+def _phrases(text: str, marks: str = ".;:") -> list[str]:
+    """``text`` cut after each of ``marks`` followed by a space outside brackets (sentence and
+    clause ends by default; a comma only where asked, as it may be inside a list): the pieces,
+    each with its punctuation, that joined give ``text`` back."""
+    pieces, depth, begin = [], 0, 0
+    for at, char in enumerate(text):
+        depth += (char in "([{") - (char in ")]}")
+        if depth <= 0 and char in marks and text[at + 1 : at + 2] == " ":
+            pieces.append(text[begin : at + 1])
+            begin = at + 1
+    return [*pieces, text[begin:]] if text[begin:] else pieces
+
+
+def _shortened(text: str, room: int, marks: str = ".;:") -> str:
+    """``text`` (ending in '.') cut to its first sentences or clauses (:func:`_phrases`) that
+    fit in ``room`` characters, ending in '.'; '' where not even the first one fits."""
+    kept = ""
+    for phrase in _phrases(text, marks):
+        if len((kept + phrase).rstrip(".;:, ")) + 1 > room:
+            break
+        kept += phrase
+    return kept.rstrip(".;:, ") + "." if kept.strip() else ""
+
+
 def _description(card, limit: int | None = 512) -> str:
     """The package's description: what the model is, its method and task, the data it was
-    trained on and its validation score, from the card (under bioimage.io's 512 characters)."""
+    trained on and its validation score, from the card (under bioimage.io's 512 characters:
+    past them the method's task goes, then the card's own words are cut at the end of a
+    sentence or clause, else of a phrase, never inside one)."""
     raw = card.raw
     own = str(raw.get("description") or "").strip().rstrip(".")
+    own = f"{own}." if own and not _is_generic(own) else ""
     task = METHOD_TASKS.get(card.method)
     head = f"{len(card.spatial_axes)}D ({card.spatial_axes}) network for Tessella's "
-    head += f"'{card.method}' method" + (f": {task}" if task else "")
+    head += f"'{card.method}' method"
     _, data = _card_citations(card)
-    parts = [head]
+    rest = []
     if data:
         names = [name for key, name in DATASETS if key.lower() in data.lower()]
-        parts.append("trained on " + (names[0] if names else data.split(";")[0].strip()[:120]))
+        rest.append("trained on " + (names[0] if names else data.split(";")[0].strip()[:120]))
     scores = _scores_line(raw.get("validation"))
     if scores:
-        parts.append(scores)
-    tail = "; ".join(parts) + "."
+        rest.append(scores)
+    tail = "; ".join([head + (f": {task}" if task else ""), *rest]) + "."
     if limit is None:
-        return f"{own}. {tail}" if own and not _is_generic(own) else tail
-    room = limit - len(tail) - 4
-    if own and not _is_generic(own) and room > 40:
-        if len(own) > room:  # the card's own words, cut at a word
-            return f"{own[: room - 1].rsplit(' ', 1)[0]}… {tail}"
-        return f"{own}. {tail}"
-    return tail[:limit]
+        return f"{own} {tail}".strip()
+    short = "; ".join([head, *rest]) + "."  # without the method's task
+    for end in (tail, short):
+        if len(own) + 1 + len(end) <= limit:
+            return f"{own} {end}".strip()
+    for marks in (".;:", ".;:,"):
+        cut = _shortened(own, limit - len(short) - 1, marks)
+        if len(cut) >= 40:
+            return f"{cut} {short}"
+    for marks in (".;:", ".;:,"):  # the card's words do not fit: what Tessella says of it
+        cut = _shortened(short, limit, marks)
+        if cut:
+            return cut
+    return short[: limit - 1] + "…"
 
 
 def _strip_roles(text: str) -> str:
@@ -431,9 +488,10 @@ def _strip_roles(text: str) -> str:
     return text.replace("``", "`")
 
 
-def _postprocessing_section(card) -> list[str]:
+def _postprocessing_section(card, package: str) -> list[str]:
     """The README's post-processing: each parameter's default for this model, its range and
-    what it does, how Tessella applies them, and the command that reproduces the instances."""
+    what it does, how Tessella applies them, and the command that reproduces the instances
+    with the package (its file name ``package``)."""
     from .methods import get_method
     from .params import param_specs
 
@@ -476,18 +534,48 @@ def _postprocessing_section(card) -> list[str]:
         "With Tessella installed, on an image (e.g. a TIFF):",
         "",
         "```",
-        f"tessella segment IMAGE.tif -o LABELS.tif --model {card.name}.zip",
+        f"tessella segment IMAGE.tif -o LABELS.tif --model {package}",
         "```",
         "",
         f"uses the defaults above; `--set {first}={first_value}` sets one (any parameter of the "
-        f"table). In Python: `tessella.segment(image, '{card.name}.zip', "
+        f"table). In Python: `tessella.segment(image, '{package}', "
         f"axes='{card.spatial_axes}', {first}={first_value})`.",
         "",
     ]
     return lines
 
 
-def _documentation(card) -> str:
+def _training_data(card) -> str:
+    """Where the training data came from, for a reader of the package: the card's data
+    citation, never the folder paths of the machine that trained it; a card without a data
+    citation names its folders (their names only)."""
+    _, citation = _card_citations(card)
+    if citation:
+        return citation
+    named = ", ".join(f"`{Path(f).name}`" for f in _data_folders(card) if Path(f).name)
+    return "not cited in the card" + (f" (folders named {named})" if named else "")
+
+
+def _data_folders(card) -> list[str]:
+    training = card.raw.get("training") or {}
+    folders = training.get("data") if isinstance(training, dict) else None
+    return [folders] if isinstance(folders, str) else [str(f) for f in folders or []]
+
+
+def _training_command(card) -> str:
+    """The card's training command with each data folder as DATA (DATA1, DATA2, ...)."""
+    command = str((card.raw.get("training") or {}).get("command") or "")
+    folders = _data_folders(card)
+    for n, folder in enumerate(folders, 1):
+        name = "DATA" if len(folders) == 1 else f"DATA{n}"
+        quoted = "|".join(re.escape(q) for q in {folder, f"'{folder}'", f'"{folder}"'})
+        command = re.sub(rf"(?<=[\s=])(?:{quoted})(?=\s|$)", name, command)
+    return command
+
+
+def _documentation(card, package: str | None = None) -> str:
+    """The package README; ``package`` is its file name (by default NAME.zip)."""
+    package = package or f"{card.name}.zip"
     raw = card.raw
     lines = [f"# {card.name}", "", _description(card, limit=None), ""]
     norm = card.normalization
@@ -514,8 +602,15 @@ def _documentation(card) -> str:
         lines += ["```", ""]
     training = raw.get("training", {})
     if training:
-        lines += ["## Training", "", f"Data: {training.get('data', '')}", ""]
-        lines += [f"Command: `{training.get('command', '')}`", ""]
+        lines += ["## Training", "", f"Data: {_training_data(card)}", ""]
+        if training.get("data_license"):
+            lines += [f"Data license: {training['data_license']}", ""]
+        if training.get("command"):
+            lines += [
+                "Command (DATA: the data above; other paths are those of the machine that "
+                f"trained it): `{_training_command(card)}`",
+                "",
+            ]
     if card.training_warnings:  # a shared model says it was trained on doubtful data
         lines += ["### Warnings of its training data", ""]
         said = "The run that trained it warned of its data (`training.warnings` in card.json"
@@ -523,7 +618,7 @@ def _documentation(card) -> str:
             said += "; a line `base 'X': ...` is what the run that trained its base X warned of"
         lines += [said + "):"]
         lines += [""] + [f"- {line}" for line in card.training_warnings] + [""]
-    lines += _postprocessing_section(card)
+    lines += _postprocessing_section(card, package)
     method_citation, data_citation = _card_citations(card)
     lines += ["## Citation", ""]
     if method_citation:
@@ -535,7 +630,7 @@ def _documentation(card) -> str:
         lines.append(f"- {text}: <{link}>")
     lines += [
         "",
-        "Made with Tessella. Open the package with `tessella segment --model PACKAGE.zip`.",
+        f"Made with Tessella. Open the package with `tessella segment --model {package}`.",
         "",
     ]
     return "\n".join(lines)
@@ -574,7 +669,7 @@ def export_bioimageio(model: str | os.PathLike, out: str | os.PathLike, test_ima
         torch.save(network.state_dict(), tmp / WEIGHTS_FILE)
         shutil.copy(unet.__file__, tmp / ARCHITECTURE_FILE)
         (tmp / CARD).write_text(json.dumps(card.raw, indent=2, ensure_ascii=False) + "\n")
-        (tmp / "README.md").write_text(_documentation(card))
+        (tmp / "README.md").write_text(_documentation(card, out.name))
         test, test_name = _test_image(spatial, multiple, test_image)
         image = test[None, None]
         np.save(tmp / "test_input.npy", image)
