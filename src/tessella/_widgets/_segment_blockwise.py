@@ -190,6 +190,7 @@ class SegmentBlockwise:
             tile=self.tile_spin.value(),
             device=self.device_combo.currentText(),
             invert=self.invert_combo.currentData(),
+            name=layer.name,  # (its warnings name the layer, as in memory)
             _worker_class=ThreadWarningsWorker,  # warned: this run's warnings, no others
             _ignore_errors=True,
             _start_thread=False,

@@ -222,10 +222,11 @@ def _segment_blockwise(
                     except StopIteration as stop:
                         result = stop.value
                         break
+                    if progress.stage != stage and bar is not None:
+                        bar.close()  # (first: a warning of the stage's end, such as the
+                        bar = None  # input check after the scan, on a line of its own)
                     shown = _say_warnings(caught, shown)
                     if progress.stage != stage:
-                        if bar is not None:
-                            bar.close()
                         stage = progress.stage
                         if stage == "segment" and progress.done and not args.quiet:
                             print(

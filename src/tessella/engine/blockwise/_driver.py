@@ -6,6 +6,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import dataclasses
+import functools
 import json
 import os
 import shutil
@@ -363,6 +364,7 @@ def segment_blockwise_steps(
     invert: bool | None = None,
     spacing=None,
     channel: int | None = None,
+    name: str | None = None,
 ) -> Generator[BlockProgress, None, BlockwiseResult]:
     """Segment a zarr/OME-Zarr ``image`` (a path; or an array, in this process) into ``out``.
 
@@ -387,6 +389,11 @@ def segment_blockwise_steps(
     the run ends (elsewhere inside an OME-Zarr image ``out`` is refused before any block).
     The recipe (the result's ``tessella`` attribute) records a zarr input folder's
     ``input_identity``, as ``tessella segment`` records it for ``--skip-existing``.
+    After the scan, before any block is segmented, an input that looks unlike the images
+    the model was trained on (its card's ``input_statistics``) is warned of once, as in
+    memory, from a bounded sample of it (``_look.py``). ``name`` is what the warnings call
+    the input (the napari panel: its layer's name; default: its path, else "image"); the
+    recipe's ``input`` is its file all the same.
 
     Examples
     --------
@@ -415,7 +422,8 @@ def segment_blockwise_steps(
     # refused as in memory, before any block: its pixel type, its channel count for the
     # model (2 channels: choose one), its axes for the model
     _check_image(data.array, data.axes, model, data.name)
-    averaged = channels_averaged(data.array.shape, data.array.dtype, data.axes, model, data.name)
+    said_name = name or data.name  # (the warnings'; refusals name the file)
+    averaged = channels_averaged(data.array.shape, data.array.dtype, data.axes, model, said_name)
     if averaged:  # as in memory, once (not once per block)
         warnings.warn(averaged, UserWarning, stacklevel=2)
     min_name, max_name = support.size_params
@@ -487,11 +495,15 @@ def segment_blockwise_steps(
     if channel is not None:
         recipe["channel"] = int(channel)
     block, halo = default_block_and_halo(model, resolved, len(spatial), block, halo)
+    # the input checked against the model's training images after the scan, as in memory
+    # (an image whose channels were averaged has been warned of already: one line is enough)
+    look = None if averaged else said_name
+    scan = functools.partial(_scan, name=look)
     request = _Request(
-        data, Path(out), segmenter, block, halo, support, sizes[0], sizes[1], recipe, _scan
+        data, Path(out), segmenter, block, halo, support, sizes[0], sizes[1], recipe, scan
     )
     if temporal:  # the network first (once per block), linking after stitching
-        request.prepare = _scan_and_predict
+        request.prepare = functools.partial(_scan_and_predict, name=look)
         request.finish = _link if getattr(resolved, "link", False) else None
     return (yield from _blocks_steps(request, executor, overwrite))
 

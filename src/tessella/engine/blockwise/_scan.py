@@ -6,12 +6,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import warnings
 from collections.abc import Generator
 from pathlib import Path
 
 import numpy as np
 
 from ..normalize import bright_background, percentile_scale
+from ._look import unfamiliar_blocks
 from ._run import BlockProgress, _map, _Run
 from ._segmenters import _card, _model, _model_layout, _units
 
@@ -100,8 +102,12 @@ def _merge_stats(
     return merged
 
 
-def _scan(run: _Run, executor) -> Generator[BlockProgress, None, _Run]:
-    """The normalisation pass: percentiles per frame (slice) and channel -> the segmenter."""
+def _scan(run: _Run, executor, name: str | None = None) -> Generator[BlockProgress, None, _Run]:
+    """The normalisation pass: percentiles per frame (slice) and channel -> the segmenter.
+
+    ``name`` (the input, as messages name it; None: no check): then, before any block is
+    segmented, the input is checked against the range of the model's training images that
+    its card records, as in memory, and warned of in one line (:mod:`._look`)."""
     path = Path(run.work) / "ranges.json"
     if not path.exists():
         results: dict = {}
@@ -136,4 +142,9 @@ def _scan(run: _Run, executor) -> Generator[BlockProgress, None, _Run]:
     saved = tuple(
         (tuple(unit), tuple(map(tuple, values))) for unit, values in json.loads(path.read_text())
     )
-    return dataclasses.replace(run, segmenter=dataclasses.replace(run.segmenter, ranges=saved))
+    run = dataclasses.replace(run, segmenter=dataclasses.replace(run.segmenter, ranges=saved))
+    if name is not None:
+        said = unfamiliar_blocks(run, name)
+        if said:  # as in memory: one line, through warnings (the CLI, the napari panel)
+            warnings.warn(said, UserWarning, stacklevel=2)
+    return run

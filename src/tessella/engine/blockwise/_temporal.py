@@ -82,11 +82,14 @@ def _predict_task(run: _Run, index):
     (Path(run.work) / "predicted" / str(run.grid.linear(index))).touch()
 
 
-def _scan_and_predict(run: _Run, executor) -> Generator[BlockProgress, None, _Run]:
-    """The scan, then the network on every block into ``prediction.zarr`` (resumable)."""
+def _scan_and_predict(
+    run: _Run, executor, name: str | None = None
+) -> Generator[BlockProgress, None, _Run]:
+    """The scan (and the input's check, ``name`` as :func:`._scan._scan` takes it), then the
+    network on every block into ``prediction.zarr`` (resumable)."""
     import zarr
 
-    run = yield from _scan(run, executor)
+    run = yield from _scan(run, executor, name)
     grid, work = run.grid, Path(run.work)
     store = work / "prediction.zarr"
     if not store.exists():

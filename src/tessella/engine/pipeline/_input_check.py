@@ -5,7 +5,9 @@ The statistic is cheap: the 10th, 50th and 90th percentiles of the normalised ne
 :data:`_SAMPLE` pixels. A card records their range over its training images
 (``input_statistics``: ``tools/input_stats.py`` for the bundled models, ``tessella train`` for
 a new one); an image whose percentiles fall outside that range widened by its ``margin`` is
-warned of in one line. A card without the field does no check.
+warned of in one line. A card without the field does no check. A blockwise run checks a
+bounded sample of its input, normalised by its scan, before any block is segmented
+(``engine/blockwise/_look.py``: the same :class:`PartsJudge`).
 """
 
 from __future__ import annotations
@@ -152,16 +154,43 @@ class PartsJudge:
         normalised network input is ``data``."""
         if self.stats is None:
             return
-        if not self.judged or (
-            len(self.judged) == 1 and index >= self.parts // 2 and index > self.judged[0][0]
-        ):
+        role = self._role(index, [judged[0] for judged in self.judged])
+        if role == "judged":
             quantiles = input_quantiles(data)
             if quantiles is not None:
                 self.judged.append((index, where, quantiles))
-        elif len(self.judged) == 2 and index > self.judged[1][0]:
+        elif role == "last":
             sample = input_sample(data)
             if sample is not None:
                 self.last = (index, where, sample)
+
+    def _role(self, index: int, judged: list[int]) -> str:
+        """What part ``index`` is to :meth:`see`, the parts ``judged`` (their indices) judged
+        before it: "judged" (the first, or the first at or after the middle), "last" (a
+        candidate for the last, kept until a later part replaces it) or "" (not measured)."""
+        if not judged or (len(judged) == 1 and index >= self.parts // 2 and index > judged[0]):
+            return "judged"
+        return "last" if len(judged) == 2 and index > judged[1] else ""
+
+    def picks(self, blank: set[int] | frozenset[int] = frozenset()) -> list[int]:
+        """The parts :meth:`see` measures where the ``blank`` ones (constant: they say nothing)
+        are known beforehand, in order: the first not blank, the first not blank at or after
+        the middle and the last not blank. A blockwise run, which knows its blank frames and
+        slices from its scan, reads only these (:meth:`see` each in this order); none where
+        the card records no range."""
+        if self.stats is None:
+            return []
+        judged: list[int] = []
+        last = None
+        for index in range(self.parts):
+            if index in blank:
+                continue
+            role = self._role(index, judged)
+            if role == "judged":
+                judged.append(index)
+            elif role == "last":
+                last = index
+        return judged + ([] if last is None else [last])
 
     def verdict(self) -> str:
         """The one-line warning where most parts judged are off ("" where half or fewer
