@@ -264,6 +264,69 @@ class Hashed:
     labels_of: str = field(default="", compare=False)  # the labels layer's unique_id
 
 
+def _layer_file(layer) -> str | None:
+    """The file (or zarr, or folder) ``layer`` was read from: napari's ``source.path``, else
+    the path Tessella's reader records in its metadata; None for a layer made in memory."""
+    path = getattr(getattr(layer, "source", None), "path", None) or layer.metadata.get("path")
+    if not isinstance(path, str | os.PathLike) or not str(path):
+        return None
+    return os.path.abspath(os.path.expanduser(path))
+
+
+def _written_into(output: _Output, image: str) -> bool:
+    """Whether ``output``, inside the folder ``image`` was read from, would change that
+    image: anything inside a zarr store (or another folder that is not a folder of TIFF
+    frames), or a file of a folder of frames that it reads (:func:`_replaces_a_frame`)."""
+    from tessella.engine.io import is_zarr_path
+
+    folder = Path(image)
+    if is_zarr_path(folder) or not folder.is_dir():
+        return True
+    return _replaces_a_frame(output.path, folder)
+
+
+def _replaces_a_frame(path: Path, folder: Path) -> bool:
+    """Whether ``path`` is an image file of the folder of frames ``folder`` that the reader
+    takes as the image's (a TIFF of it that is not labels by name or Tessella's tag, which
+    the reader opens apart): new files, and labels, in it are no frames of it."""
+    from tessella.engine.io import TIFF_SUFFIXES
+
+    from .._io_folder import _header, _marked_labels
+
+    if path.parent.resolve() != folder.resolve() or path.suffix.lower() not in TIFF_SUFFIXES:
+        return False
+    if not path.is_file():
+        return False
+    try:
+        return not _marked_labels(path, *_header(path))
+    except ValueError:
+        return True  # (unreadable: it may be a frame; not replaced)
+
+
+def _ctc_writes(output: _Output, image: str) -> bool:
+    """Whether the CTC folder ``output`` writes (or replaces) the file ``image`` directly in
+    it: ``maskTTT.tif`` and ``res_track.txt`` (:func:`~tessella.engine.tracking.write_ctc`
+    removes masks of an earlier result with other numbers)."""
+    path = Path(image)
+    if path.parent.resolve() != output.path.resolve():
+        return False
+    return (
+        path.name == "res_track.txt"
+        or re.fullmatch(r"mask[0-9]+\.tiff?", path.name, re.I) is not None
+    )
+
+
+def _over_image(how: str, output: Path, layer: str, image: str) -> str:
+    """What Export says when writing ``output`` would replace (``how``: :func:`path_overlap`)
+    the image ``layer`` read from ``image``: one line, naming both."""
+    keep = "even with Overwrite ticked; choose another name"
+    if how == "same":
+        return f"the image '{layer}' was read from {output}: the labels would replace it ({keep})"
+    if how == "holds":
+        return f"{output} holds {image}, the image '{layer}': the labels would replace it ({keep})"
+    return f"{output} is in {image}, the image '{layer}': the labels would change it ({keep})"
+
+
 class ExportOutputs:
     """Mixin for :class:`.export.ExportWidget`: the files the current settings write and the
     recipe among them (uses the widget's ``viewer``, ``labels_layer``, ``path_edit`` and
@@ -364,6 +427,40 @@ class ExportOutputs:
         return InputSource(
             path, as_read if isinstance(as_read, dict) else None, written, image.name
         )
+
+    def _replaced_image(self, outputs: Sequence[_Output]) -> str:
+        """Why writing ``outputs`` would replace, or write into, an image read from a file
+        that is open in the viewer (the one these labels were segmented from, or any other),
+        in one line naming the output, the layer and its file; "" where none would. Refused
+        even with Overwrite ticked, as ``tessella segment`` refuses an output that would
+        replace its input: the image would be lost (an OME-Zarr image's folder is replaced
+        whole). The labels' own file is theirs to replace (a save of the edited labels over
+        the file they were opened from), unless an image was read from it too. Inside a
+        folder of frames, only its frames are refused (labels written into the movie's folder
+        are not frames of it: :func:`_replaces_a_frame`); a CTC folder only where it holds the
+        image or the image is a file it writes (``maskTTT.tif``, ``res_track.txt``)."""
+        from napari.layers import Labels
+
+        from tessella.engine.io._paths import path_overlap
+
+        labels = self.labels_layer
+        own = _layer_file(labels) if labels is not None else None
+        images = [
+            (layer, path)
+            for layer in self.viewer.layers
+            if not isinstance(layer, Labels) and (path := _layer_file(layer)) is not None
+        ]
+        for output in outputs:
+            saved_over_own = own is not None and path_overlap(output.path, own) == "same"
+            for layer, path in images:
+                how = path_overlap(output.path, path)
+                if how == "inside" and (saved_over_own or not _written_into(output, path)):
+                    continue
+                if how == "holds" and output.kind == "ctc" and not _ctc_writes(output, path):
+                    continue
+                if how:
+                    return _over_image(how, output.path, layer.name, path)
+        return ""
 
     def _update_recipe_checkbox(self) -> None:
         has_recipe = self._recipe() is not None

@@ -268,6 +268,13 @@ class ExportWriting:
             show_error(f"Export: nothing written; {exc}.")
             self.status_label.setText(f"Nothing written: {exc}.")
             return []
+        # never over an image read (Overwrite or not): it would be lost, as the command
+        # line refuses an output that would replace its input
+        over_image = self._replaced_image(outputs)
+        if over_image:
+            show_error(f"Export: nothing written; {over_image}.")
+            self.status_label.setText(f"Nothing written: {over_image}.")
+            return []
         overwrite = self.overwrite_checkbox.isChecked()
         existing = [str(output.path) for output in outputs if output.path.exists()]
         if existing and not overwrite:
