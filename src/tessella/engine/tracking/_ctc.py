@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,6 +148,20 @@ the frames skip 54: from mask054.tif on a mask's number is not its frame's"
     )
 
 
+#: a CTC result's mask: ``maskTTT.tif`` (any count of digits, as ``evaluate --ctc`` reads)
+_MASK_NAME = re.compile(r"mask[0-9]+\.tiff?", re.IGNORECASE)
+
+
+def _ctc_masks(directory: Path) -> list[str]:
+    """The names of the CTC masks (``maskTTT.tif``) in ``directory``, in order; none where
+    it is no folder."""
+    if not directory.is_dir():
+        return []
+    return sorted(
+        p.name for p in directory.iterdir() if _MASK_NAME.fullmatch(p.name) and p.is_file()
+    )
+
+
 def write_ctc(
     tracked,
     lineage: dict[int, int] | None,
@@ -169,7 +184,11 @@ def write_ctc(
     piece before; a UserWarning says so, and one says which divisions were dropped that do
     not fit the labels. ``tracks``: :func:`ctc_tracks` of these labels, already computed.
     Atomic: the files are written to a temporary folder next to ``directory`` and moved in
-    place only when all succeeded; existing files are kept unless ``overwrite``.
+    place only when all succeeded. A folder that holds a result (``maskTTT.tif`` of any
+    numbers, ``res_track.txt``) is refused (FileExistsError) unless ``overwrite``, which
+    replaces that result whole: once the new files are in place, the masks of frames it does
+    not have (an earlier result of other or more frames) are removed, so that the folder
+    holds one result; its other files are kept.
     """
     import tifffile
 
@@ -184,7 +203,9 @@ def write_ctc(
     digits = max(3, len(str(first_frame + shape[0] - 1)))
     names = [f"mask{first_frame + t:0{digits}d}.tif" for t in range(shape[0])]
     names.append("res_track.txt")
-    existing = [n for n in names if (directory / n).exists()]
+    # a result there already: its masks (whatever their numbers) and its res_track.txt
+    existing = _ctc_masks(directory)
+    existing += [n for n in names if n not in existing and (directory / n).exists()]
     if existing and not overwrite:
         raise FileExistsError(
             f"{directory} already holds {existing[0]} (and {len(existing) - 1} more); "
@@ -226,6 +247,11 @@ def write_ctc(
         directory.mkdir(exist_ok=True)
         for name in names:
             os.replace(staging / name, directory / name)
+        # the new result replaces the earlier one whole, once it is in place (a failure
+        # before keeps the earlier): its masks of other frames would be scored with it
+        for name in _ctc_masks(directory):
+            if name not in names:
+                (directory / name).unlink(missing_ok=True)
     finally:
         for leftover in staging.iterdir() if staging.exists() else ():
             leftover.unlink()

@@ -109,6 +109,50 @@ def _numbered_files(
     return found
 
 
+def _masks_missing(result_dir: Path, masks: dict[int, Path]) -> str:
+    """Why the result ``result_dir`` whose masks ``masks`` (by frame number) skip frames
+    cannot be scored: the first mask missing, named as its neighbours are (``mask0999.tif``
+    among four digits), and the runs of masks there are; runs apart by more than one frame
+    look like two results written into one folder (numbered by their input's frames), which
+    it says.
+
+    >>> masks = {t: Path(f"mask{t:03d}.tif") for t in (0, 1, 2, 52, 53, 54)}
+    >>> _masks_missing(Path("RES"), masks)
+    'RES: mask003.tif is missing: its masks are mask000-002 and mask052-054, as two results \
+in one folder would leave (segment --ctc into an empty folder, or with --overwrite)'
+    >>> _masks_missing(Path("RES"), {t: Path(f"mask{t:04d}.tif") for t in (998, 1000)})
+    'RES: mask0999.tif is missing: its masks are mask0998 and mask1000'
+    """
+    numbers = sorted(masks)
+    runs: list[list[int]] = [[numbers[0]]]
+    for t in numbers[1:]:
+        if t == runs[-1][-1] + 1:
+            runs[-1].append(t)
+        else:
+            runs.append([t])
+    before = runs[0][-1]  # the last mask before the first gap: the missing one named as it
+    stem, suffix = masks[before].stem, masks[before].suffix
+    digits = len(stem) - len(stem.rstrip("0123456789"))
+    missing = f"mask{before + 1:0{digits}d}{suffix}"
+
+    def shown(run: list[int]) -> str:
+        first = masks[run[0]].stem
+        if len(run) == 1:
+            return first
+        last = masks[run[-1]].stem[len("mask") :]
+        return f"{first}-{last}"
+
+    listed = [shown(run) for run in runs[:4]] + (["..."] if len(runs) > 4 else [])
+    text = f"{result_dir}: {missing} is missing: its masks are "
+    text += ", ".join(listed[:-1]) + f" and {listed[-1]}" if len(listed) > 1 else listed[0]
+    if any(b[0] - a[-1] > 2 for a, b in zip(runs, runs[1:])):
+        text += (
+            ", as two results in one folder would leave (segment --ctc into an empty folder, "
+            "or with --overwrite)"
+        )
+    return text
+
+
 def _left_out_note(folder: Path, left_out: list[str], expected: str) -> None:
     if left_out:
         more = f" and {len(left_out) - 5} more" if len(left_out) > 5 else ""
@@ -230,9 +274,8 @@ def evaluate_ctc(result_dir, gt_dir, frames: range | None = None) -> dict:
     _left_out_note(gt_dir, unused, "man_trackTTT.tif")
     # numbered as its input (CTC): a result of frames 52-64 holds mask052.tif ... mask064.tif
     first, count = min(masks), max(masks) + 1
-    missing = [t for t in range(first, count) if t not in masks]
-    if missing:
-        raise ValueError(f"{result_dir}: mask{missing[0]:03d}.tif is missing")
+    if len(masks) != count - first:
+        raise ValueError(_masks_missing(result_dir, masks))
     if frames is not None and (not len(frames) or frames[0] < first or frames[-1] >= count):
         raise ValueError(
             f"frames {frames.start}:{frames.stop}: {result_dir} has frames {first}:{count} "
