@@ -300,7 +300,7 @@ def _replaces_a_frame(path: Path, folder: Path) -> bool:
     try:
         return not _marked_labels(path, *_header(path))
     except ValueError:
-        return True  # (unreadable: it may be a frame; not replaced)
+        return True  # (unreadable: it may be a frame, so it is refused)
 
 
 def _ctc_writes(output: _Output, image: str) -> bool:
@@ -437,8 +437,9 @@ class ExportOutputs:
         whole). The labels' own file is theirs to replace (a save of the edited labels over
         the file they were opened from), unless an image was read from it too. Inside a
         folder of frames, only its frames are refused (labels written into the movie's folder
-        are not frames of it: :func:`_replaces_a_frame`); a CTC folder only where it holds the
-        image or the image is a file it writes (``maskTTT.tif``, ``res_track.txt``)."""
+        are not frames of it: :func:`_replaces_a_frame`). A CTC folder that is the image's
+        (a folder of frames) is refused; one holding the image only where the image is a
+        file it writes directly in it (``maskTTT.tif``, ``res_track.txt``)."""
         from napari.layers import Labels
 
         from tessella.engine.io._paths import path_overlap
