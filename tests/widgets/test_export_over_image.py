@@ -186,3 +186,53 @@ def test_export_saves_labels_over_their_own_file_but_not_over_a_frame_of_the_mov
     widget.path_edit.setText(str(frames / "cells_labels"))  # beside the frames: no frame
     assert widget.export() == [frames / "cells_labels.tif"], widget.status_label.text()
     assert len(errors) == 1
+
+
+def test_export_refuses_a_ctc_folder_that_is_the_movie_folder_and_a_file_in_a_zarr_image(
+    make_napari_viewer, data_dir, tmp_path, errors
+):
+    """A movie opened from the folder ``cells_RES`` (frames t000-t002): its tracks exported
+    as CTC with *Save as* ``cells`` (whose CTC folder is ``cells_RES``) are refused, no mask
+    written among the frames. An image read from the zarr ``img.zarr``: *Save as*
+    ``img.zarr/lab`` (a TIFF inside its store) is refused, the store as it was."""
+    frames = tmp_path / "cells_RES"
+    frames.mkdir()
+    movie = np.stack([_frame(data_dir, t) for t in range(3)])
+    for t, frame in enumerate(movie):
+        tifffile.imwrite(frames / f"t{t:03d}.tif", frame)
+    markers = np.stack(
+        [
+            tifffile.imread(data_dir / SIM / "01_GT" / "TRA" / f"man_track{t:03d}.tif")
+            for t in range(3)
+        ]
+    )[:, 120:248, 120:248].astype(np.uint16)
+    viewer = make_napari_viewer()
+    [image] = viewer.open(str(frames), plugin="tessella")
+    tracks = viewer.add_labels(markers, name="tracks", axis_labels=("t", "y", "x"))
+    widget = _export_panel(viewer, tracks)
+    for box in ("tiff", "csv"):
+        getattr(widget, f"{box}_checkbox").setChecked(False)
+    widget.ctc_checkbox.setChecked(True)
+    assert widget.ctc_checkbox.isEnabled(), widget.ctc_checkbox.toolTip()
+    widget.path_edit.setText(str(tmp_path / "cells"))
+    assert [o.path for o in widget.outputs()] == [frames]
+    assert widget.export() == []
+    assert sorted(p.name for p in frames.iterdir()) == ["t000.tif", "t001.tif", "t002.tif"]
+    status = widget.status_label.text()
+    assert f"the image '{image.name}' was read from {frames}" in status, status
+
+    store = tmp_path / "img.zarr"
+    array = zarr.open_array(str(store), mode="w", shape=movie[0].shape, dtype=movie.dtype)
+    array[...] = movie[0]
+    [plane] = viewer.open(str(store), plugin="tessella")
+    labels = viewer.add_labels(_nuclei(movie[0]), name="plane labels")
+    widget.labels_combo.setCurrentIndex(widget.labels_combo.findData(labels.unique_id))
+    widget.tiff_checkbox.setChecked(True)
+    widget.path_edit.setText(str(store / "lab"))
+    assert [o.path for o in widget.outputs()] == [store / "lab.tif"]
+    before = sorted(p.relative_to(store) for p in store.rglob("*"))
+    assert widget.export() == []
+    assert sorted(p.relative_to(store) for p in store.rglob("*")) == before
+    status = widget.status_label.text()
+    assert f"{store / 'lab.tif'} is in {store}, the image '{plane.name}'" in status, status
+    assert len(errors) == 2
