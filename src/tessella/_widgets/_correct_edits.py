@@ -489,10 +489,14 @@ class CorrectEdits:
     def _step_history(self, what: str, done: str, which: str) -> None:
         """Undo or redo (``which``) one step of the chosen layer's history, then grey out
         the buttons with nothing left to do."""
+        self._stepping = True  # (the panel says what it undid: not as an outside step)
         try:
             self._undo_or_redo(what, done, which)
         finally:
-            self._show_history()
+            try:
+                self._show_history()  # (a hidden layer's step, seen here: not said again)
+            finally:
+                self._stepping = False
 
     def _undo_or_redo(self, what: str, done: str, which: str) -> None:
         """With nothing to undo (a new layer, or every step undone) or redo, say so (the

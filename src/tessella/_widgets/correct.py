@@ -138,6 +138,19 @@ def ids_text(ids) -> str:
     return ", ".join(pieces)
 
 
+def _top_step(layer, which: str) -> frozenset | None:
+    """The identities of the pieces (atoms) of the step ``layer`` undoes (``which``: "undo")
+    or redoes next: napari moves a step's atoms, not copies, between its two histories, so
+    an undo is told from a new edit by them. None when there is none or it cannot be read."""
+    from ._correct_edits import _history
+
+    history = _history(layer, which)
+    try:
+        return frozenset(id(atom) for atom in history[-1])  # type: ignore[index]
+    except (TypeError, IndexError, KeyError):
+        return None
+
+
 def _tessella_layer(layer) -> bool:
     """Whether ``layer`` is one Tessella shows and removes by itself: the "(blocks so far)"
     preview of a blockwise run, or Evaluate's errors layer."""
@@ -167,6 +180,10 @@ class CorrectWidget(CorrectEdits, CorrectReview, LayerWatcher, QWidget):
         # fell on (the active or first labels layer) goes quietly, in the status line
         self._worked_on: set = set()
         self._batches = 0  # nested batches of layer changes under way (viewer.layers.clear())
+        # (layer id, steps to undo, steps to redo) of the chosen layer when last looked at: an
+        # undo or redo not sent from here (Ctrl+Z on the layer) is seen by how they moved
+        self._history_seen: tuple | None = None
+        self._stepping = False  # Undo or Redo of this panel under way (it says what it did)
 
         self.layer_combo = QComboBox()
         self.selection_edit = QLineEdit()
@@ -334,6 +351,47 @@ class CorrectWidget(CorrectEdits, CorrectReview, LayerWatcher, QWidget):
                     text += "; this napari does not tell whether there is one"
             button.setEnabled(enabled)
             button.setToolTip(text)
+        self._say_outside_step(layer)
+
+    def _say_outside_step(self, layer: Labels | None) -> None:
+        """Where the chosen layer's history moved one step back (or forward) since it was
+        last looked at, and not through this panel's Undo or Redo (napari's Ctrl+Z or
+        Shift+Ctrl+Z on the layer, ``layer.undo()``), the status line says what was undone
+        or redone, as Undo and Redo here do: it went on showing the edit just undone (user
+        test s29/t1 P13). A step back and one to redo more is an undo; napari announces it
+        only by the redraw (or not at all on a hidden layer: seen when the pointer comes to
+        the panel, :meth:`enterEvent`)."""
+        from ._correct_edits import _step_words
+
+        if layer is None:
+            self._history_seen = None
+            return
+        seen = (
+            layer.unique_id,
+            _history_length(layer, "undo"),
+            _history_length(layer, "redo"),
+            _top_step(layer, "undo"),
+            _top_step(layer, "redo"),
+        )
+        before, self._history_seen = self._history_seen, seen
+        if self._stepping or before is None or before[0] != seen[0] or None in seen[1:3]:
+            return
+        if None in before[1:3]:
+            return
+        moved = (seen[1] - before[1], seen[2] - before[2])
+        # the step moved from one history to the other (a new edit after an undo also adds
+        # a step to undo and drops the one to redo, but it is another step)
+        if moved == (-1, 1) and seen[4] is not None and seen[4] == before[3]:
+            which, done, keys = "redo", "Undid", "Ctrl+Z"  # the step undone is now to redo
+        elif moved == (1, -1) and seen[3] is not None and seen[3] == before[4]:
+            which, done, keys = "undo", "Redid", "Shift+Ctrl+Z"
+        else:
+            return
+        words = _step_words(layer, which)
+        if words is None:
+            return
+        description, scope = words
+        self._say(f"{done} ({keys} on the layer): {description} on '{layer.name}'{scope}", None)
 
     def enterEvent(self, event) -> None:
         """The pointer came to the panel: show the chosen layer's history as it is now (an
