@@ -82,6 +82,8 @@ class TuneParams:
             params = make_params(self.method.Params, **(values or state["recipe"]["params"]))
         except ValueError:  # a recipe of an older version of the method
             return False
+        if values is None:  # labels one set of parameters made (an undo back to them)
+            self._part_params.pop(layer.unique_id, None)
         if params == self.params:
             return False
         self._params[layer.unique_id] = self._written_with[layer.unique_id] = params
@@ -133,10 +135,10 @@ class TuneParams:
             show_error(f"Tune: {exc}")
             self._show_params(self.params)
             return False
-        if not self._not_in_preview(name):
-            self._use_params(params)
-        elif self._applying_to_all():
+        if self._applying_to_all():  # any change: the whole result, not a part of it
             self._apply_to_all_again(params, name)
+        elif not self._not_in_preview(name):
+            self._use_params(params)
         else:
             self._keep_for_apply_to_all(params, name)
         return True
@@ -176,16 +178,24 @@ class TuneParams:
         return (running is not None and running.apply_all) or self._due.get(layer_id) is True
 
     def _apply_to_all_again(self, params, name: str) -> None:
-        """A change of ``name``, which no preview shows, while *Apply to all* runs: that run
-        is superseded, as by any change, and *Apply to all* starts again with ``params`` (kept
-        for a later *Apply to all*, the change would be dropped: the run under way would end
-        with the old value in the labels and the new one in the controls)."""
+        """A change of ``name`` while *Apply to all* runs (or is due): that run is
+        superseded, as by any change, and *Apply to all* starts again with ``params``. The
+        user asked for all of it: a preview of the frame or slice on screen would drop the
+        *Apply to all* and leave that part at the new value and the rest at the old ones
+        (user test s29/t1 P8); a change no preview shows, kept for a later *Apply to all*,
+        would be dropped (the run under way would end with the old value in the labels and
+        the new one in the controls)."""
         self._use_params(params, whole=True)
         layer = self.labels_layer
         if layer is not None and self._applying_to_all():
+            if self._not_in_preview(name):
+                why = self._why_no_preview(name, params)
+            else:
+                part = "slice" if self._whole_volume() else "frame"
+                why = f"so that every {part} gets it, not only the one on screen"
             self._say(
                 f": {_named(params, name)} changed during Apply to all, which starts again "
-                f"with it ({self._why_no_preview(name, params)})",
+                f"with it ({why})",
                 layer,
             )
 

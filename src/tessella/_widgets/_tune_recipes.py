@@ -112,7 +112,11 @@ class TuneRecipes:
             return None
         state = _results.state_on_screen(layer)
         preview = state is not None and state.get("preview") is not None and state.get("edited")
-        if preview or (reproduces and self._stale.get(layer.unique_id)):
+        result = self.result
+        mixed = None if result is None else self._mixed(layer.unique_id, "T" in result.axes)
+        if mixed and (preview or state is None):  # (not an undo back to one set)
+            return f"{mixed}: Apply to all first"
+        if preview or ((reproduces or state is None) and self._stale.get(layer.unique_id)):
             return "only the frame or slice on screen was updated with them: Apply to all first"
         if not reproduces:
             return "the labels were edited (painted or corrected) since"

@@ -17,7 +17,7 @@ from tessella.engine.params import params_to_dict
 from . import _results
 from ._tune_frames import _postprocess_frames, _Request, _slice_preview
 from ._tune_notices import show_error, show_warning
-from ._workers import ThreadWarningsWorker, close_when_finished
+from ._workers import ThreadWarningsWorker, close_when_finished, show_progress
 
 __all__ = ["TuneRunning"]
 
@@ -165,17 +165,10 @@ class TuneRunning:
 
     def _show_progress(self, request: _Request) -> None:
         """The progress bar shows ``request``'s count, painted with the next paint of the
-        window: QProgressBar's setValue repaints at once, which with the viewer's canvas in
-        the window cost about 20 ms, twice per slice preview of a volume (user test s28/t4
-        P4: a volume's previews were slower than an image's, whose bar is hidden)."""
-        bar = self.progress_bar
-        bar.setUpdatesEnabled(False)  # (a repaint now does nothing)
-        try:
-            bar.setFormat(_bar_format(request))
-            bar.setRange(0, len(request.frames))
-            bar.setValue(self._progress.get(request.layer_id, 0))
-        finally:
-            bar.setUpdatesEnabled(True)  # (schedules one paint, with the rest of the window)
+        window (:func:`._workers.show_progress`: setValue repainted at once, about 20 ms with
+        the viewer's canvas in the window, twice per slice preview of a volume)."""
+        done = self._progress.get(request.layer_id, 0)
+        show_progress(self.progress_bar, done, len(request.frames), _bar_format(request))
 
     def _on_errored(self, request: _Request, exc: Exception) -> None:
         """Say that the latest update of a layer failed, with which values and why; the

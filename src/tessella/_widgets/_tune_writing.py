@@ -26,6 +26,10 @@ __all__ = ["PREVIEW_STATE_BYTES", "TuneWriting"]
 PREVIEW_STATE_BYTES = 2**26
 
 
+#: how the recipe's note starts when Tune left the labels' parts with other parameters
+MIXED_NOTE = "Not one set of parameters"
+
+
 def _count_objects(labels: np.ndarray) -> int:
     """How many objects (positive IDs) ``labels`` hold: a negative label (-1 painted by hand
     in int32 labels) is no object."""
@@ -83,6 +87,7 @@ class TuneWriting:
             )
             self._counted_by_tune(request.layer_id)  # (the status says what it holds)
             self._stale[request.layer_id] = set()
+            self._note_parts(request, None)
             self._written_with[request.layer_id] = request.params
             _results.note_labels_state(layer, params_to_dict(request.params), lineage)
             self._in_step.pop(request.layer_id, None)
@@ -240,7 +245,10 @@ class TuneWriting:
         long since the values were set, and how many objects ``labels`` (an image, the frame
         or slice previewed, or the whole volume of *Apply to all*) hold; returns its
         "updated in N ms"."""
+        mixed = self._note_parts(request, t)
         self._written_with[request.layer_id] = request.params
+        if not request.apply_all:  # (before the state is noted: it keeps this recipe)
+            self._mark_recipe_mixed(layer, mixed)
         stale = self._stale.setdefault(request.layer_id, set())
         if not request.apply_all:
             stale.update(range(request.n_frames))
@@ -266,6 +274,8 @@ class TuneWriting:
                 what = " the whole volume"
         method = request.method
         hint = "" if request.apply_all or not stale else f"; {len(stale)} more: Apply to all"
+        if hint and mixed:  # the frames now hold other parameters: which, where
+            hint = f"; {mixed}: Apply to all to make them one"
         if hint and hasattr(method, "postprocess_series") and getattr(request.params, "link", 1):
             hint += " (it also links the IDs across frames)"
         if request.plane is not None:
@@ -274,6 +284,8 @@ class TuneWriting:
             across = [spec.name for spec in param_specs(method.Params) if "Z" in spec.needs]
             without = f", without {', '.join(across)}" if across else ""
             hint = f" (a 2D preview{without}); Apply to all for the volume"
+            if mixed:
+                hint = f" (a 2D preview{without}); {mixed}: Apply to all to make them one"
         timed = f"updated in {(time.perf_counter() - request.started) * 1000:.0f} ms"
         # an image, a frame or a slice, a whole volume: everything gone shows (a movie's
         # frames, one by one: the count of the frame just done would read as the movie's)
@@ -282,3 +294,98 @@ class TuneWriting:
             count = f": {counted(_count_objects(labels), 'object')}"
         self._say(f"{what}: {timed}{count}{hint}", layer)
         return timed
+
+    # --- the parameters of each frame or slice ------------------------------------------------
+
+    def _part_count(self, request: _Request) -> int:
+        """How many parts of ``request``'s labels Tune may write with different parameters:
+        a movie's frames, a volume's slices (previewed slice by slice); 1 otherwise."""
+        if "T" in request.axes:
+            return request.n_frames
+        result = _results.get(request.layer_id)
+        if "Z" in request.axes and result is not None:
+            from ._tune_frames import _slice_preview
+
+            if request.method is not None and _slice_preview(request.method, result):
+                return int(result.labels.shape[request.axes.index("Z")])
+        return 1
+
+    def _note_parts(self, request: _Request, t: int | None) -> str | None:
+        """Note the parameters ``request`` has just written into part ``t`` of its labels
+        (``None``: all of them, a linked movie): a frame or slice previewed alone keeps its
+        own, *Apply to all* gives them to each part it writes. Returns what the parts hold
+        when they are not one set (:meth:`_mixed`), else None."""
+        n = self._part_count(request)
+        if n < 2:
+            return None
+        layer_id = request.layer_id
+        result = _results.get(layer_id)
+        before = self._written_with.get(layer_id, None if result is None else result.params)
+        parts = self._part_params.get(layer_id)
+        if parts is None or len(parts) != n:
+            parts = self._part_params[layer_id] = [before] * n
+        if t is None or ("T" not in request.axes and request.plane is None):
+            parts[:] = [request.params] * n  # (a whole volume: every slice)
+        else:
+            parts[request.plane if request.plane is not None else t] = request.params
+        return self._mixed(layer_id, "T" in request.axes)
+
+    def _mixed(self, layer_id, movie: bool) -> str | None:
+        """What the frames (``movie``) or slices of ``layer_id``'s labels hold when Tune wrote
+        them with more than one set of parameters, as the status line says it: "slice 2 at
+        beta=0.7, the other 5 slices at beta=0.5" (the values that differ only); None when
+        they hold one set."""
+        from ._tune_params import _named
+
+        parts = self._part_params.get(layer_id)
+        if not parts or any(p is None for p in parts):
+            return None
+        groups: dict = {}
+        for index, params in enumerate(parts):
+            groups.setdefault(tuple(sorted(params_to_dict(params).items())), []).append(index)
+        if len(groups) < 2:
+            return None
+        sets = [dict(key) for key in groups]
+        names = [name for name in sets[0] if len({repr(d.get(name)) for d in sets}) > 1]
+        unit = "frame" if movie else "slice"
+        keys = list(groups)
+        most = max(keys, key=lambda k: len(groups[k]))  # the rest (ties: the first part's)
+
+        def values(key) -> str:
+            params = parts[groups[key][0]]
+            return ", ".join(_named(params, name) for name in names)
+
+        said = []
+        for key in keys:
+            if key is not most:
+                indices = groups[key]
+                where = (
+                    f"{unit}s {', '.join(map(str, indices))}"
+                    if len(indices) > 1
+                    else (f"{unit} {indices[0]}")
+                )
+                said.append(f"{where} at {values(key)}")
+        rest = len(groups[most])
+        others = f"the other {counted(rest, unit)}" if rest > 1 else f"{unit} {groups[most][0]}"
+        return f"{', '.join(said)}, {others} at {values(most)}"
+
+    def _mark_recipe_mixed(self, layer: Labels, mixed: str | None) -> None:
+        """A frame or slice was previewed alone: the layer's recipe (what Export writes for
+        labels that are no recorded state) says its labels are not what its parameters make,
+        and, when the parts hold other parameters, which hold which. Labels too large to
+        fingerprint have no recorded states: their recipe claimed them reproduced."""
+        from tessella._io import RECIPE_KEY
+
+        recipe = layer.metadata.get(RECIPE_KEY)
+        if not isinstance(recipe, dict):
+            return
+        marked = {**recipe, "labels_edited": True}
+        if mixed:
+            marked["note"] = (
+                f"{MIXED_NOTE}: Tune previewed part of these labels with other values "
+                f"({mixed}); 'params' are those of the last update of all of them, and "
+                "replaying this recipe gives every part with them"
+            )
+        elif str(marked.get("note", "")).startswith(MIXED_NOTE):  # (no longer mixed)
+            del marked["note"]
+        layer.metadata = {**layer.metadata, RECIPE_KEY: marked}

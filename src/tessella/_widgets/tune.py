@@ -1,21 +1,24 @@
 """The Tune dock widget: a segmentation's post-processing parameters as live controls.
 
 A change re-runs only ``method.postprocess(prediction, params)`` on the network prediction the
-Segment widget cached (:mod:`tessella._widgets._results`); the network never runs here. A change
-starts a run in a thread worker at once; changes in the next :data:`DEBOUNCE_MS`, and changes
-made while a preview of the same labels layer runs, wait and then run together, once, with the
-latest values: the run under way finishes and is shown first, so a dragged slider redraws as
-often as the method allows and the labels end on the last value. Apply to all, Reset and Load
-recipe on a volume or movie, and a change during Apply to all supersede the run under way
-instead (its labels are dropped, it stops at its next frame). A run goes on when another layer
-is chosen meanwhile, and its labels land in its own layer. For time-lapse (``T``) results
-only the frame on screen is updated until "Apply to all", and a change of a linking parameter
-runs no preview (a frame alone is not linked); a volume shows a 2D preview of the slice on
-screen, and a change of ``z_median`` runs none. Such a change (linking, ``z_median``) made
-during Apply to all supersedes it too, and Apply to all starts again with it. Reset and Load
-recipe redo the whole volume or movie, as "Apply to all" does. Recipes saved here are what
-``tessella segment --recipe FILE`` replays; Save recipe warns when the labels on screen are
-not what its parameters make. An update that fails leaves the labels as they were, and the
+Segment widget cached (:mod:`tessella._widgets._results`); the network never runs here. A
+change starts a run in a thread worker at once; changes in the next :data:`DEBOUNCE_MS`, and
+changes made while a preview of the same labels layer runs, wait and then run together, once,
+with the latest values: the run under way finishes and is shown first, so a dragged slider
+redraws as often as the method allows and the labels end on the last value. Apply to all, Reset
+and Load recipe on a volume or movie, and a change during Apply to all supersede the run under
+way instead (its labels are dropped, it stops at its next frame): any change made while Apply
+to all runs (or is due) starts Apply to all again with it, never a preview of one part. A run
+goes on when another layer is chosen meanwhile, and its labels land in its own layer. For
+time-lapse (``T``) results only the frame on screen is updated until "Apply to all", and a
+change of a linking parameter runs no preview (a frame alone is not linked); a volume shows a
+2D preview of the slice on screen, and a change of ``z_median`` runs none. Once frames or
+slices hold other parameters than the rest (a preview after Apply to all), the status line
+names which hold which ("slice 2 at beta=0.7, the other 5 slices at beta=0.5: Apply to all to
+make them one"), and the layer's recipe says its labels are not what its parameters make. Reset
+and Load recipe redo the whole volume or movie, as "Apply to all" does. Recipes saved here are
+what ``tessella segment --recipe FILE`` replays; Save recipe warns when the labels on screen
+are not what its parameters make. An update that fails leaves the labels as they were, and the
 controls go back to the values that made them.
 
 Integer parameters with a range wider than :data:`MAX_SLIDER_STEPS` (``min_size`` goes up to a
@@ -99,6 +102,9 @@ class TuneWidget(
         self._progress: dict[Any, int] = {}  # layer id -> parts its latest request has done
         self._params: dict[Any, Any] = {}  # layer id -> parameters chosen here
         self._stale: dict[Any, set[int]] = {}  # layer id -> frames left at older parameters
+        # layer id -> the parameters Tune last wrote into each frame of a movie or slice of a
+        # volume (a preview writes one, Apply to all all of them; _tune_writing._note_parts)
+        self._part_params: dict[Any, list] = {}
         self._edited: set = set()  # layer ids painted or corrected since Tune last wrote them
         # layer id -> the (paint, redraw) slots connected to its events, by which this widget
         # hears of its edits: weak (a closed panel is not kept alive by a layer), and
@@ -300,6 +306,7 @@ class TuneWidget(
         self._supersede(layer.unique_id)  # nowhere to write its labels
         self._params.pop(layer.unique_id, None)
         self._stale.pop(layer.unique_id, None)
+        self._part_params.pop(layer.unique_id, None)
         self._edited.discard(layer.unique_id)
         self._hand_edited.discard(layer.unique_id)
         self._counted_at.pop(layer.unique_id, None)
@@ -314,10 +321,15 @@ class TuneWidget(
             self._on_hand_edit(layer_id)  # (the status line follows)
 
     def _on_results_changed(self, layer_id) -> None:
-        """Show a result Segment has just placed (a new result starts from its parameters)."""
+        """Show a result Segment has just placed (a new result starts from its parameters).
+        Where it replaces labels tuned here with other values, or an update of them under
+        way, the status line says that the tuning was replaced (a slider moved while Segment
+        ran again went back without a word, user test s29/t1 P7)."""
+        lost = self._tuning_replaced(layer_id)
         self._supersede(layer_id)  # an update of the result it replaces
         self._params.pop(layer_id, None)
         self._stale.pop(layer_id, None)
+        self._part_params.pop(layer_id, None)
         self._edited.discard(layer_id)
         self._hand_edited.discard(layer_id)
         self._in_step.pop(layer_id, None)
@@ -329,6 +341,35 @@ class TuneWidget(
             self._on_layer_changed(index)  # the same layer with a new result
         elif index >= 0:
             self.layer_combo.setCurrentIndex(index)
+        layer = self._find_layer(layer_id)
+        if lost and layer is not None and layer_id == self.layer_combo.currentData():
+            self._say(f": {lost}", layer)
+
+    def _tuning_replaced(self, layer_id) -> str | None:
+        """Before a new Segment result replaces ``layer_id``'s: what the status line says of
+        the tuning it replaces (values set here other than the new run's, an update under
+        way or due), or None when nothing set here is lost."""
+        from tessella.engine.params import params_to_dict
+
+        result = _results.get(layer_id)  # the new result
+        tuned = self._params.get(layer_id)
+        running = layer_id in self._requests or layer_id in self._due
+        if result is None or (tuned is None and not running):
+            return None
+        ran = params_to_dict(result.params)
+        mine = {} if tuned is None else params_to_dict(tuned)
+        changed = [name for name, value in mine.items() if ran.get(name) != value]
+        if not changed and not running:
+            return None
+        what = "your tuning preview" if running else "your tuning"
+        said = f"the new result from Segment replaced {what}"
+        if changed:
+            yours = ", ".join(f"{name}={mine[name]}" for name in changed)
+            runs = ", ".join(f"{name}={ran.get(name)}" for name in changed)
+            said += f" ({yours}); parameters reset to the run's ({runs})"
+        else:
+            said += "; parameters are the run's"
+        return said + ": move a control to tune it again"
 
     def _on_layer_changed(self, index: int) -> None:
         """Build one control per parameter of the chosen result's method. An update of the
