@@ -71,6 +71,7 @@ class SegmentImage:
         layer = self.image_layer
         if layer is not None:
             self._show_guessed_axes(layer)
+            self._preselect_model(layer)  # a movie: a time-lapse model (unless one was chosen)
             # layers too big for memory (lazy or not) default to blockwise mode, into a zarr
             # beside the layer's file or folder (else in the working folder)
             self.blockwise_checkbox.setChecked(is_large(_layer_array(layer)))

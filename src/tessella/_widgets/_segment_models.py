@@ -13,6 +13,8 @@ from napari.utils.notifications import show_error
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QFileDialog
 
+from ._segment_image import guess_layer_axes
+
 if TYPE_CHECKING:
     from tessella.engine.registry import ModelCard
 
@@ -63,17 +65,29 @@ def _path_tail(key: str, others: list[str]) -> str:
 
 class SegmentModels:
     """Mixin for :class:`.segment.SegmentWidget`: the model list and the tile and TTA a model
-    sets (uses the widget's ``model_combo``, ``device_combo``, ``tile_spin``,
-    ``tta_checkbox``, ``_cards`` and ``_prefer_time_axis``)."""
+    sets, and the model preselected for an image (uses the widget's ``model_combo``,
+    ``device_combo``, ``tile_spin``, ``tta_checkbox``, ``image_layer``, ``_cards``,
+    ``_chosen_models``, ``_preselecting``, ``_model_preselected`` and
+    ``_prefer_time_axis``)."""
 
     # --- models -----------------------------------------------------------------------------
 
     def _fill_models(self) -> None:
-        from tessella.engine.pipeline import DEFAULT_MODEL
-        from tessella.engine.registry import bundled_dir, list_models
+        from tessella.engine.registry import list_models
 
         for card, directory, origin in list_models():
             self._add_model_item(card, directory, origin)
+        default = self._default_model_index()
+        if default >= 0:  # the bundled one, not a user model that took its name
+            self.model_combo.setCurrentIndex(default)
+        self._on_model_changed(self.model_combo.currentIndex())
+
+    def _default_model_index(self) -> int:
+        """Where the default model (the bundled nuclei2d, else a user model of that name) is
+        in the list; -1 where there is none."""
+        from tessella.engine.pipeline import DEFAULT_MODEL
+        from tessella.engine.registry import bundled_dir
+
         default = self.model_combo.findData(str((bundled_dir() / DEFAULT_MODEL).resolve()))
         if default < 0:  # no bundled models installed: a user model of that name
             names = [
@@ -81,9 +95,67 @@ class SegmentModels:
                 for i in range(self.model_combo.count())
             ]
             default = names.index(DEFAULT_MODEL) if DEFAULT_MODEL in names else -1
-        if default >= 0:  # the bundled one, not a user model that took its name
-            self.model_combo.setCurrentIndex(default)
-        self._on_model_changed(self.model_combo.currentIndex())
+        return default
+
+    # --- the model an image gets ------------------------------------------------------------
+
+    def _note_model_choice(self, index: int) -> None:
+        """A model chosen while an image layer is chosen (by the user, Load model… or code,
+        not :meth:`_preselect_model`) is that layer's: choosing the layer again brings it
+        back, and no preselection replaces it."""
+        if self._preselecting:
+            return
+        layer = self.image_layer
+        key = self.model_combo.currentData()
+        if layer is not None and key is not None:
+            self._chosen_models[layer.unique_id] = key
+        self._model_preselected = False
+
+    def _preselect_model(self, layer) -> None:
+        """Choose the model for ``layer`` as it is chosen: the one chosen for it before, if
+        any; else, for a movie (axes with T, as the reader or the file named them: a folder
+        of frames is TYX), a time-lapse model whose card reads those axes (the bundled
+        cells2dt first) instead of a frame-by-frame one; and back to the default model for
+        an image without T when the time-lapse model was only preselected for a movie."""
+        chosen = self._chosen_models.get(layer.unique_id)
+        index = self.model_combo.findData(chosen) if chosen is not None else -1
+        preselected = False
+        if index < 0:
+            index, preselected = self._model_for_axes(guess_layer_axes(layer)), True
+        if index < 0 or index == self.model_combo.currentIndex():
+            return
+        self._preselecting = True
+        try:
+            self.model_combo.setCurrentIndex(index)
+        finally:
+            self._preselecting = False
+        self._model_preselected = preselected
+
+    def _model_for_axes(self, axes: str) -> int:
+        """The index of the model to preselect for an image of ``axes``, or -1 to keep the
+        one chosen (:meth:`_preselect_model`)."""
+        from tessella.engine.registry import model_origin
+
+        card = self._cards.get(self.model_combo.currentData())
+        axes = axes.replace("C", "")
+        if "T" not in axes:  # a time-lapse model preselected for a movie: the default again
+            if self._model_preselected and card is not None and "T" in card.image_axes:
+                return self._default_model_index()
+            return -1
+        if card is not None and card.image_axes == axes:
+            return -1  # (it reads movies: kept)
+        fitting = [
+            i
+            for i in range(self.model_combo.count())
+            if self._cards[self.model_combo.itemData(i)].image_axes == axes
+        ]
+
+        def rank(i: int) -> tuple[bool, bool]:
+            key = self.model_combo.itemData(i)
+            bundled = model_origin(key) == "bundled"
+            return (not (bundled and self._cards[key].name == "cells2dt"), not bundled)
+
+        return min(fitting, key=rank) if fitting else -1
 
     def _add_model_item(self, card: ModelCard, directory: Path, origin: str) -> None:
         """List a model under its folder (a Run uses that very folder); models of one name

@@ -28,11 +28,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EDITED_KEY",
+    "MAP_BLENDING",
+    "MAP_COLORMAP",
+    "MAP_OPACITY",
     "OUTPUT_KEY",
     "SOURCE_ID_KEY",
     "SOURCE_KEY",
     "SegmentOutputs",
     "channels_note",
+    "network_maps",
     "result_name",
 ]
 
@@ -49,6 +53,49 @@ OUTPUT_KEY = "tessella_output"
 #: output labels metadata: True once the user painted or corrected them (Tune's updates are not
 #: edits); kept in the layer so that any Segment panel, also one opened later, knows
 EDITED_KEY = "tessella_edited"
+
+
+#: how a network map (seed, boundary, foreground...) is shown when Segment adds it, below the
+#: labels: half opacity over the image, in a colormap black where the probability is 0. (It
+#: was added above the labels in additive blending: the bright EM image and a foreground map
+#: near 1 added up to a white canvas that hid the labels being tuned.)
+MAP_COLORMAP = "magma"
+MAP_BLENDING = "translucent"
+MAP_OPACITY = 0.5
+
+
+def network_maps(result: SegmentResult) -> list[tuple[str, np.ndarray]]:
+    """The network's maps of one channel a result can show, by kind, stacked over time like
+    its labels: the seed (embedding), boundary and foreground (boundary), foreground
+    (semantic, temporal with its centre), and for the patches method the probability of
+    one or more objects at a pixel, 1 - P(none) of its "numinst" head, as "foreground"."""
+    maps = []
+    for key in result.predictions[0].arrays:
+        output = _results.network_map(result, key, result.labels.shape)
+        if output is not None:
+            maps.append((key, output))
+    arrays = [p.arrays.get("numinst") for p in result.predictions]
+    if all(a is not None and a.ndim >= 3 and a.shape[0] == 3 for a in arrays):
+        parts = [1.0 - np.asarray(a[0], np.float32) for a in arrays if a is not None]
+        stacked = parts[0] if parts[0].ndim == result.labels.ndim else np.stack(parts)
+        if stacked.shape == result.labels.shape and "foreground" not in dict(maps):
+            maps.append(("foreground", stacked))
+    return maps
+
+
+def _below_labels(layers, layer, labels, image) -> None:
+    """Move the map ``layer`` below the ``labels`` layer: just above ``image`` where the image
+    lies below the labels (a new map), else just below the labels; a map already below the
+    labels stays where it is (where the user put it)."""
+    if layer not in layers or labels not in layers:
+        return
+    at, top = layers.index(layer), layers.index(labels)
+    if at < top:
+        return
+    below = top  # (moved up to an index, a layer lands on it)
+    if image is not None and image in layers and layers.index(image) < top:
+        below = layers.index(image) + 1
+    layers.move(at, below)
 
 
 def _spatial_transform(layer: Image, axes: str) -> tuple[tuple, tuple, tuple]:
@@ -163,6 +210,10 @@ class _Run:
     #: what the status line adds when the image's channels are averaged for a one-channel
     #: model (:func:`channels_note`), "" when they are not
     averaged: str = ""
+    #: the movie's frame numbers as its files name them (``t054.tif``: 54), one a frame, when
+    #: the reader recorded them (:data:`~tessella._io_folder.FRAME_NUMBERS_KEY`); the
+    #: progress names the frame by it ("frame 3 of 4 (t054)"); () otherwise
+    frame_numbers: tuple = ()
 
 
 class SegmentOutputs:
@@ -265,10 +316,10 @@ class SegmentOutputs:
             )
             _results.show_overlaps(self.viewer, labels_layer, hidden)
         if run.show_outputs:  # every single-channel map: seed, boundary, foreground...
-            for key in result.predictions[0].arrays:
-                output = _results.network_map(result, key, result.labels.shape)
-                if output is not None:
-                    self._place_output(run, key, output, metadata)
+            self._place_maps(run, result, metadata, labels_layer)
+        # the labels are what a user tunes and corrects next (not the Tracks or a map added
+        # after them, which napari selects)
+        self.viewer.layers.selection.active = labels_layer
         self.progress_bar.setValue(self.progress_bar.maximum())
         objects = np.unique(result.labels[result.labels > 0]).size
         seconds = time.perf_counter() - run.started
@@ -283,6 +334,23 @@ class SegmentOutputs:
         self.status_label.setText(
             f"'{run.name}': {counted(objects, what)} in {seconds:.1f} s, {done}{kept}"
         )
+
+    def _place_maps(self, run: _Run, result: SegmentResult, metadata: dict, labels) -> None:
+        """Place the network's maps (:func:`network_maps`) below the ``labels`` layer, just
+        above the image where it lies below them: the labels stay on top, readable, while
+        they are tuned. A new map layer is translucent at :data:`MAP_OPACITY` with its
+        probabilities on a fixed 0-1 scale, the first one shown and the others hidden (two
+        maps at half opacity hide the image); a map of a previous run of the same model is
+        replaced in place and keeps how the user shows it."""
+        hidden = False
+        for kind, data in network_maps(result):
+            layer, replaced = self._place_output(run, kind, data, metadata)
+            if not replaced:
+                if 0.0 <= float(data.min()) and float(data.max()) <= 1.0:
+                    layer.contrast_limits = (0.0, 1.0)
+                layer.visible = not hidden
+            hidden = True
+            _below_labels(self.viewer.layers, layer, labels, self._find_layer(run.layer_id))
 
     def _frame_numbers(self, run: _Run, axes: str) -> dict:
         """The frame numbers of the run's image, as the reader recorded them (a folder of
@@ -353,7 +421,12 @@ class SegmentOutputs:
             _watch_edits(layer)
         else:
             layer = self.viewer.add_image(
-                data, name=name, colormap="magma", blending="additive", **options
+                data,
+                name=name,
+                colormap=MAP_COLORMAP,
+                blending=MAP_BLENDING,
+                opacity=MAP_OPACITY,
+                **options,
             )
         mark = {"kind": kind, "layer_id": layer.unique_id, "result": run.result_key}
         layer.metadata = {**layer.metadata, OUTPUT_KEY: {**mark, "name": layer.name}}

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from napari.qt.threading import create_worker
 from napari.utils.notifications import show_error, show_info, show_warning
-from qtpy.QtCore import Signal
+from qtpy.QtCore import QCoreApplication, QEvent, Qt, Signal
 from qtpy.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -31,6 +31,7 @@ from qtpy.QtWidgets import (
 from superqt.utils import GeneratorWorker
 
 from .._io import RECIPE_KEY  # what reproduces a result (Export imports it from here)
+from .._io_folder import FRAME_NUMBERS_KEY
 from ._blockwise import BlockwisePreview, bar_format
 from ._layers import LayerWatcher
 from ._layout import panel_layout
@@ -89,6 +90,36 @@ def _predicted_parts(shape: tuple, axes: str, card: ModelCard) -> tuple[int, str
     frames = sizes.get("T", 1)
     slices = sizes.get("Z", 1) if card.spatial_axes == "YX" else 1
     return frames * slices, "slice" if slices > 1 else "frame"
+
+
+def _frame_numbers(layer, shape: tuple, axes: str) -> tuple:
+    """The frame numbers the reader recorded for a movie ``layer`` read with ``axes`` (one a
+    frame of its T axis), or () (no T axis, none recorded, or not one a frame)."""
+    numbers = layer.metadata.get(FRAME_NUMBERS_KEY)
+    if "T" not in axes or len(shape) != len(axes) or not isinstance(numbers, list | tuple):
+        return ()
+    return tuple(numbers) if len(numbers) == shape[axes.index("T")] else ()
+
+
+class StatusLabel(QLabel):
+    """The panel's status line: word-wrapped, its text at the top, and the panel laid out
+    again as soon as its text changes. Qt lays a new text out on a later turn of the event
+    loop (the label, then the footer, the panel and its dock, each asking the next): until
+    then a status wrapped over more lines than the one before is squeezed into the old
+    height, its lines cut through the middle, which stays on screen as long as the GUI
+    thread is busy (a blockwise preview redrawn after a block: seconds at 1366x768)."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None):
+        super().__init__(text, parent)
+        self.setWordWrap(True)
+        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        if self.isVisible():
+            # label -> footer -> panel (its height, _layout) -> dock: one request each
+            for _ in range(4):
+                QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
 
 
 @report_runtime_errors
@@ -151,6 +182,10 @@ class SegmentWidget(
         self.axes_combo.addItems(SUPPORTED_AXES)
         self.axes_combo.setToolTip("What each axis of the image is (C: channel, T: time)")
         self.model_combo = QComboBox()
+        #: image layer unique_id -> the model chosen for it (:meth:`_note_model_choice`)
+        self._chosen_models: dict[str, str] = {}
+        self._preselecting = False  # the model is being preselected for the image chosen
+        self._model_preselected = False  # the model shown was preselected, not chosen
         self.load_model_button = QPushButton("Load model…")
         self.load_model_button.setToolTip(
             "Add a model: its card.json (beside model.safetensors) or a bioimage.io package"
@@ -184,7 +219,8 @@ class SegmentWidget(
         self.outputs_checkbox = QCheckBox("Show network outputs")
         self.outputs_checkbox.setToolTip(
             "Also add the network's maps (seed map, boundary or foreground probability) as "
-            "image layers"
+            "image layers below the labels, at half opacity; the first is shown, the others "
+            "hidden (tick their eye). A new Run replaces them"
         )
         self.blockwise_checkbox = QCheckBox("Blockwise into zarr (bigger than memory)")
         self.blockwise_checkbox.setToolTip(
@@ -216,8 +252,7 @@ class SegmentWidget(
         self.progress_bar = QProgressBar()
         self.progress_bar.setFormat("")  # "%v / %m tiles" once a run starts
         self.progress_bar.setValue(0)
-        self.status_label = QLabel("Ready")
-        self.status_label.setWordWrap(True)
+        self.status_label = StatusLabel("Ready")
 
         model_row = QHBoxLayout()
         model_row.addWidget(self.model_combo, 1)
@@ -262,6 +297,7 @@ class SegmentWidget(
         self.axes_combo.currentTextChanged.connect(self._name_layer_axes)
         self.axes_combo.currentTextChanged.connect(self._show_default_block)
         self.block_spin.valueChanged.connect(self._on_block_changed)
+        self.model_combo.currentIndexChanged.connect(self._note_model_choice)
         self.model_combo.currentIndexChanged.connect(self._on_model_changed)
         self.model_combo.currentIndexChanged.connect(self._fill_params)
         self.device_combo.currentIndexChanged.connect(self._on_model_changed)
@@ -319,6 +355,7 @@ class SegmentWidget(
             parts=parts,
             part=part,
             averaged=channels_note(image.shape, axes, card),
+            frame_numbers=_frame_numbers(layer, image.shape, axes),
         )
         # superqt's worker class, not napari's: napari's would also post every error to the
         # notification manager as a traceback, doubling the one-line message shown here.
@@ -471,15 +508,29 @@ class SegmentWidget(
         return "tile"
 
     def _predicting(self, progress: Progress) -> str:
-        """ "frame 3 of 10", "tile 5 of 8", or with a movie of several tiles a frame "tile 5
-        of 40 (frame 2 of 10)"."""
+        """The tile or frame being predicted, counted from 1 as a user reads it (the engine
+        counts those done: 0 before the first): "frame 3 of 10", "tile 5 of 8", or with a
+        movie of several tiles a frame "tile 5 of 40 (frame 2 of 10)"; a movie whose files
+        numbered its frames adds the number: "frame 3 of 4 (t054)", "tile 5 of 8 (frame 2
+        of 4, t054)"."""
         unit = self._unit(progress.total)
-        said = f"{unit} {progress.done} of {progress.total}"
+        run = self._run
+        at = min(progress.done + 1, progress.total) if progress.total else progress.done
+        said = f"{unit} {at} of {progress.total}"
+        if run is None or run.parts <= 1:
+            return said
         per = self._tiles_a_part
-        if unit == "tile" and self._run is not None and self._run.parts > 1 and per > 1:
-            part = min(progress.done // per + 1, self._run.parts)
-            said += f" ({self._run.part} {part} of {self._run.parts})"
-        return said
+        if unit == "tile" and per <= 1:  # (tiles not one frame's many: no frame to name)
+            return said
+        part = at if unit != "tile" else min((max(at, 1) - 1) // per + 1, run.parts)
+        number = ""
+        if run.part == "frame" and len(run.frame_numbers) == run.parts:
+            number = f"t{int(run.frame_numbers[part - 1]):03d}" if part >= 1 else ""
+        if unit == "tile":
+            return (
+                said + f" ({run.part} {part} of {run.parts}" + (f", {number})" if number else ")")
+            )
+        return said + (f" ({number})" if number else "")
 
     def _on_errored(self, exc: Exception) -> None:
         text = str(exc)
