@@ -89,9 +89,10 @@ def test_write_ctc_first_frame_numbers_masks_and_tracks(tmp_path):
     ]
 
 
-def test_segment_ctc_of_frames_that_skip_numbers_says_where_numbers_stop_matching(tmp_path, capsys):
-    """Frames t052, t053, t055 (054 missing): the masks are numbered on from 52 (the format
-    needs them one after the other), and a warning names mask054.tif, which holds t055."""
+def test_segment_ctc_of_frames_that_skip_numbers_names_masks_by_their_frames(tmp_path, capsys):
+    """Frames t052, t053, t055 (054 missing): the masks keep their frames' numbers
+    (mask055.tif holds t055; it was written as mask054.tif, numbered on from 52), none is
+    written for 54, and a warning says so (s29/t1 P1)."""
     seq = tmp_path / "01"
     seq.mkdir()
     for t in (52, 53, 55):
@@ -101,7 +102,11 @@ def test_segment_ctc_of_frames_that_skip_numbers_says_where_numbers_stop_matchin
     assert main([*args, "--ctc", str(res), "-q"]) == 0
     err = capsys.readouterr().err
     assert "frame 54 missing" in err  # the reader's warning, as before
-    said = "--ctc numbers its masks from 52 (the first frame's number) one after the other, "
-    assert said + "but the frames skip 54: from mask054.tif on a mask's number" in err, err
+    said = "frame 54 is missing from the input: --ctc writes no mask054.tif"
+    assert said in err, err
     masks = sorted(p.name for p in res.glob("mask*.tif"))
-    assert masks == ["mask052.tif", "mask053.tif", "mask054.tif"]
+    assert masks == ["mask052.tif", "mask053.tif", "mask055.tif"]
+    labels = tifffile.imread(tmp_path / "labels.tif")
+    np.testing.assert_array_equal(tifffile.imread(res / "mask055.tif") > 0, labels[2] > 0)
+    tracks = read_ctc_tracks(res / "res_track.txt")
+    assert tracks and not any(k.start <= 54 <= k.end for k in tracks)

@@ -105,12 +105,14 @@ def test_segment_result_of_a_frame_folder_exports_ctc_masks_by_frame_number(
     assert any(said in message for message in shown), shown
 
 
-def test_frames_that_skip_a_number_export_from_the_first_and_say_where_they_differ(
+def test_frames_that_skip_a_number_export_masks_named_by_their_frames(
     make_napari_viewer, data_dir, tmp_path
 ):
     """A folder t052, t053, t055 records [52, 53, 55]; labels with those numbers export as
-    mask052-mask054 (the format numbers them one after the other, as segment --ctc does),
-    and the status line says that from mask054.tif a mask's number is not its frame's."""
+    mask052, mask053 and mask055 (no mask054.tif: the frame is not in the input; they were
+    numbered on from 52, so mask054.tif held frame 55), res_track.txt in frame numbers with
+    the tracks across the gap split (the part after it a new track whose parent is the
+    part before), and the status line says frame 54 is missing (s29/t1 P1)."""
     folder = tmp_path / "gap"
     _frames(data_dir, folder, (52, 53, 55))
     viewer = make_napari_viewer()
@@ -127,7 +129,11 @@ def test_frames_that_skip_a_number_export_from_the_first_and_say_where_they_diff
     )
     export, _written = _export_ctc(viewer, "gap labels", tmp_path / "gap_out")
     res = tmp_path / "gap_out_RES"
-    assert _masks(res) == ["mask052.tif", "mask053.tif", "mask054.tif"]
-    tracks = [(k.id, k.start, k.end) for k in read_ctc_tracks(res / "res_track.txt")]
-    assert tracks == [(1, 52, 54), (2, 53, 54)]
-    assert "from mask054.tif on a mask's number is not its frame's" in export.status_label.text()
+    assert _masks(res) == ["mask052.tif", "mask053.tif", "mask055.tif"]
+    tracks = [(k.id, k.start, k.end, k.parent) for k in read_ctc_tracks(res / "res_track.txt")]
+    assert tracks == [(1, 52, 53, 0), (2, 53, 53, 0), (3, 55, 55, 1), (4, 55, 55, 2)]
+    last = tifffile.imread(res / "mask055.tif")
+    assert last[3, 3] == 3 and last[10, 10] == 4
+    status = export.status_label.text()
+    assert "frame 54 is missing from the input: the CTC export writes no mask054.tif" in status
+    assert "is not its frame's" not in status

@@ -156,38 +156,38 @@ def _megabytes(size: int) -> str:
     return f"{size / 1e6:,.0f} MB" if size >= 10**6 else f"{size:,} bytes"
 
 
-def _ctc_numbering(layer, n_frames: int) -> tuple[int, str]:
-    """``(first_frame, caution)``: the number the CTC masks of ``layer`` (of ``n_frames``
-    frames) are numbered from, as ``tessella segment --ctc`` numbers a folder's
-    (:func:`~tessella.engine.tracking._ctc.ctc_first_frame`): the first of the frame numbers
-    its metadata records (:data:`~tessella._io_folder.FRAME_NUMBERS_KEY`: the reader's, of a
-    folder ``t052.tif ...``, which Segment's results take from their image), else 0. Where
-    they are not one per frame (a layer cut or grown since), 0, and ``caution`` says so naming
-    the layer; where they skip frames, ``caution`` says from which mask on a mask's number is
-    not its frame's; else it is ""."""
+def _ctc_numbering(layer, n_frames: int) -> tuple[list[int] | None, str]:
+    """``(frame_numbers, caution)``: the numbers the CTC masks of ``layer`` (of ``n_frames``
+    frames) are named by, as ``tessella segment --ctc`` names a folder's
+    (:func:`~tessella.engine.tracking._ctc.ctc_frame_numbers`): the frame numbers its
+    metadata records (:data:`~tessella._io_folder.FRAME_NUMBERS_KEY`: the reader's, of a
+    folder ``t052.tif ...``, which Segment's results take from their image), else None (0,
+    1, ...). Where they are not one per frame (a layer cut or grown since), None, and
+    ``caution`` says so naming the layer; where they skip frames, ``caution`` says which
+    frames are missing and that no mask is written for them; else it is ""."""
     import numbers as kinds
 
     from tessella._io_folder import FRAME_NUMBERS_KEY
-    from tessella.engine.tracking._ctc import ctc_first_frame
+    from tessella.engine.tracking._ctc import ctc_frame_numbers
 
     recorded = layer.metadata.get(FRAME_NUMBERS_KEY)
     if recorded is None:
-        return 0, ""
+        return None, ""
     if not (
         isinstance(recorded, list | tuple)
         and all(isinstance(n, kinds.Integral) and not isinstance(n, bool) for n in recorded)
         and all(n >= 0 for n in recorded)
     ):
-        return 0, (
+        return None, (
             f"the CTC masks of '{layer.name}' are numbered from 0: its metadata's "
             f"'{FRAME_NUMBERS_KEY}' holds no frame numbers ({str(recorded)[:40]})"
         )
     if len(recorded) != n_frames:
-        return 0, (
+        return None, (
             f"the CTC masks of '{layer.name}' are numbered from 0: its metadata records the "
             f"numbers of {len(recorded)} frames ('{FRAME_NUMBERS_KEY}'), but it has {n_frames}"
         )
-    return ctc_first_frame(recorded, f"'{layer.name}'", "the CTC export")
+    return ctc_frame_numbers(recorded, f"'{layer.name}'", "the CTC export")
 
 
 def _one_frame_tracks(ctc) -> list[str]:
@@ -342,8 +342,10 @@ class ExportWriting:
                     table = measure_stack(stack.masks, stack.ids, **options)
                 else:
                     table = measure_objects(labels, **options)
-            ctc = self._ctc_tracks(labels, axes) if "ctc" in kinds else None
-            first_frame, ctc_caution = _ctc_numbering(layer, labels.shape[0]) if ctc else (0, "")
+            numbers, ctc_caution = (
+                _ctc_numbering(layer, labels.shape[0]) if "ctc" in kinds else (None, "")
+            )
+            ctc = self._ctc_tracks(labels, axes, numbers) if "ctc" in kinds else None
         except ValueError as exc:
             show_error(f"Export: nothing written; cannot export '{layer.name}': {exc}")
             self.status_label.setText(f"Nothing written: {exc}")
@@ -401,7 +403,7 @@ class ExportWriting:
                             output.path,
                             overwrite,
                             tracks=ctc,
-                            first_frame=first_frame,
+                            frame_numbers=numbers,
                         )
                 else:
                     recipe, reproduces = self._recipe_to_write(outputs, stack, labels, hashed)
@@ -441,10 +443,10 @@ class ExportWriting:
             message += f"; no recipe ('{layer.name}' was not made by Segment)"
         if unit_note and any(o.kind in ("tiff", "zarr", "ome_zarr", "csv") for o in outputs):
             message += f"; {unit_note} (set the layer's units to say otherwise)"
-        if ctc is not None and first_frame and not ctc_caution:
-            message += f"; CTC masks numbered from {first_frame}, as its frames"
-        if ctc is not None and (ctc.notes(first_frame) or _one_frame_tracks(ctc)):
-            notes = [*ctc.notes(first_frame), *_one_frame_tracks(ctc)]
+        if ctc is not None and numbers and numbers[0] and not ctc_caution:
+            message += f"; CTC masks numbered from {numbers[0]}, as its frames"
+        if ctc is not None and (ctc.notes() or _one_frame_tracks(ctc)):
+            notes = [*ctc.notes(), *_one_frame_tracks(ctc)]
             message += "; CTC: " + "; ".join(notes)
         wrote = f"wrote {', '.join(names)}"
         if ctc_caution:
@@ -585,16 +587,16 @@ class ExportWriting:
                     path.unlink(missing_ok=True)
         return [path for path in written if path not in new]
 
-    def _ctc_tracks(self, labels: np.ndarray, axes: str):
+    def _ctc_tracks(self, labels: np.ndarray, axes: str, numbers=None):
         """What the CTC folder will hold (maskTTT.tif, res_track.txt), with divisions from the
         layer's recorded lineage, its Tracks layer or its result; tracks that skip frames (a
-        cell erased from a frame) are split at the gaps. ValueError when it cannot be
-        written."""
+        cell erased from a frame, a frame missing from the input: ``numbers``, the frames'
+        numbers) are split at the gaps. ValueError when it cannot be written."""
         from tessella.engine.tracking import ctc_tracks
 
         if axes != "TYX":
             raise ValueError(f"CTC export needs 2D frames over time (TYX), not {axes}")
-        return ctc_tracks(labels, self._lineage())
+        return ctc_tracks(labels, self._lineage(), numbers)
 
     def _lineage(self) -> dict[int, int]:
         """The divisions ``{child: parent}`` of the chosen labels: those recorded with the

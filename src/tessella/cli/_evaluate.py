@@ -141,7 +141,10 @@ def _cmd_evaluate_ctc(args) -> int:
     from ..engine.tracking import evaluate_ctc
 
     if args.frames and not args.ctc:
-        raise CliError("--frames needs --ctc")
+        raise CliError(
+            "--frames needs --ctc: it picks frames of a CTC result folder (tessella evaluate "
+            "RES NN_GT --ctc --frames A:B; RES written by tessella segment FRAMES --ctc RES)"
+        )
     _check_json_target(args.json)
     scores = evaluate_ctc(args.pred, args.gt, _parse_frames(args.frames))
     if scores.get("links") == 0:  # nothing to reproduce: no accuracy (JSON has no NaN)

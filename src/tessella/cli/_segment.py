@@ -118,8 +118,12 @@ def _cmd_segment(args) -> int:
         jobs = _segment_jobs(args.inputs, args.output)
     if not args.blockwise and not args.quiet:
         _say_not_images(args.inputs)
+    from ..engine.io._paths import path_overlap
+
     for source, target in jobs:  # even with --overwrite: the image would be lost
-        if Path(source).resolve().is_relative_to(Path(target).resolve()):
+        # (the same file by a hard link, or by another case of its name on a disk that
+        # ignores case, too; not "inside": labels go into an OME-Zarr image's store)
+        if path_overlap(target, source) in ("same", "holds"):
             raise CliError(
                 f"{target}: the output would replace the input {source}; choose another output"
             )
@@ -272,11 +276,12 @@ def _cmd_segment(args) -> int:
                             unit=image.unit,
                             **({"ome": ome} if ome else {}),
                         )
-                ctc_plan = None
+                ctc_plan = numbers = None
                 if args.ctc:  # what cannot be written as CTC is refused before any file is
                     from ..engine.tracking import ctc_tracks, write_ctc
 
-                    ctc_plan = ctc_tracks(result.labels, result.lineage)
+                    numbers = _frame_numbers(source) if movie else None
+                    ctc_plan = ctc_tracks(result.labels, result.lineage, numbers)
                 # labels and their recipe: both or neither, and the previous ones kept on failure
                 _write_labels_and_recipe(target, write, recorded, args.overwrite or target in redo)
                 if args.ctc:
@@ -286,7 +291,7 @@ def _cmd_segment(args) -> int:
                         args.ctc,
                         overwrite=args.overwrite,
                         tracks=ctc_plan,
-                        first_frame=_first_frame_number(source) if movie else 0,
+                        frame_numbers=numbers,
                     )
                 written += 1
                 if not args.quiet:
@@ -391,21 +396,23 @@ def _stack_of(target: Path, result):
     return np.asarray(method.instances(result.predictions[0], result.params), bool)
 
 
-def _first_frame_number(folder: Path) -> int:
-    """The number of the first frame of a folder of frames (``t052.tif``: 52), which --ctc
-    numbers its masks and tracks from (:func:`~tessella.engine.tracking._ctc.ctc_first_frame`,
-    as Export's CTC folder of a layer read from such a folder); 0 where the frames are not
-    numbered. Where the numbers skip frames (said by the reader), a warning says from which
-    mask on a mask's number is not its frame's."""
+def _frame_numbers(folder: Path) -> list[int] | None:
+    """The numbers of the frames of a folder of frames (``t039.tif``: 39), in order, which
+    --ctc names its masks and numbers its tracks' frames by
+    (:func:`~tessella.engine.tracking._ctc.ctc_frame_numbers`, as Export's CTC folder of a
+    layer read from such a folder); None where the frames are not numbered (0, 1, ...).
+    Where the numbers skip frames (said by the reader), a warning says which masks are not
+    written."""
     import warnings
 
     from ..engine.io._read import list_images, numbered_files
-    from ..engine.tracking._ctc import ctc_first_frame
+    from ..engine.tracking._ctc import ctc_frame_numbers
 
-    first, note = ctc_first_frame([n for n, _ in numbered_files(list_images(folder))], str(folder))
+    found = sorted(n for n, _ in numbered_files(list_images(folder)))
+    numbers, note = ctc_frame_numbers(found, str(folder))
     if note:
         warnings.warn(note, UserWarning, stacklevel=2)
-    return first
+    return numbers
 
 
 def _check_ctc_dir(args) -> None:

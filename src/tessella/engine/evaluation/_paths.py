@@ -186,6 +186,13 @@ def _ctc_truth(seg: Path, shape: tuple[int, ...], pred_file: Path) -> np.ndarray
             raise EvaluationInputError(f"{path}: {exc}") from None
         misfit = places_misfit([place], [image.shape], shape, f"the prediction {pred_file.name}")
         if misfit:
+            if len(shape) >= 3 and place[0] >= shape[0]:  # part of a movie, counted from 0
+                gt = seg.parent.name if seg.name == "SEG" else "NN_GT"
+                misfit += (
+                    "; to score part of a sequence, write its CTC result (tessella segment "
+                    f"FRAMES --ctc RES) and score that: tessella evaluate RES {gt} --ctc "
+                    "--frames A:B (each mask against the frame of its number)"
+                )
             raise EvaluationInputError(f"{seg}: {path.name} {misfit}")
         if truth is None:
             truth = np.zeros(shape, image.dtype)

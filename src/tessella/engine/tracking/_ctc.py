@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers as numbers_
 import os
 import re
 import warnings
@@ -16,7 +17,7 @@ from ._tracks import Track
 __all__ = [
     "CTC_MAX_ID",
     "CtcTracks",
-    "ctc_first_frame",
+    "ctc_frame_numbers",
     "ctc_tracks",
     "write_ctc",
     "read_ctc_tracks",
@@ -29,36 +30,48 @@ CTC_MAX_ID = int(np.iinfo(np.uint16).max)
 
 @dataclass(frozen=True)
 class CtcTracks:
-    """What :func:`write_ctc` writes for a tracked movie: the ``res_track.txt`` rows, the
-    IDs renamed in each frame (the pieces of tracks split at gaps), the tracks split (``{track:
-    frames it is missing from}``) and the divisions dropped (parent rows as given)."""
+    """What :func:`write_ctc` writes for a tracked movie: the ``res_track.txt`` rows (their
+    begin and end frames are frame numbers, ``frame_numbers``), the IDs renamed in each frame
+    of the labels (by index ``t``: the pieces of tracks split at gaps), the tracks split
+    (``{track: the frame numbers it is missing from}``) and the divisions dropped (parent
+    rows as given). ``frame_numbers``: the number of each frame of the labels (the input's
+    ``t039.tif``: 39), which may skip numbers (a frame missing from the input); ``()``:
+    ``0, 1, ...``."""
 
     n_frames: int
     tracks: list[Track]
-    renames: dict[int, dict[int, int]]  # frame -> {ID in the labels: ID written}
+    renames: dict[int, dict[int, int]]  # frame index -> {ID in the labels: ID written}
     split: dict[int, list[int]]
     dropped: list[Track]
+    frame_numbers: tuple[int, ...] = ()
+
+    @property
+    def numbers(self) -> tuple[int, ...]:
+        """The frame number of each frame of the labels (``0, 1, ...`` where none given)."""
+        return self.frame_numbers or tuple(range(self.n_frames))
 
     def frame(self, t: int, frame: np.ndarray) -> np.ndarray:
-        """Frame ``t`` of the labels as its ``maskTTT.tif`` holds it (uint16)."""
+        """Frame ``t`` (its index in the labels) as its ``maskTTT.tif`` holds it (uint16)."""
         frame = np.asarray(frame)
         mask = frame.astype(np.uint16)
         for old, new in self.renames.get(t, {}).items():
             mask[frame == old] = new
         return mask
 
-    def notes(self, first_frame: int = 0) -> list[str]:
+    def notes(self) -> list[str]:
         """What the CTC files differ in from the labels, one line each (none: the same);
-        frames numbered from ``first_frame`` (:func:`write_ctc`)."""
+        frames by their numbers (:attr:`frame_numbers`)."""
         notes = []
         if self.split:
             track, missing = next(iter(self.split.items()))
-            shown = ", ".join(str(first_frame + t) for t in missing[:5])
+            shown = ", ".join(str(t) for t in missing[:5])
             shown += ", ..." if len(missing) > 5 else ""
+            absent = set(missing_frames(self.numbers))
+            why = " (not in the input)" if missing and all(t in absent for t in missing) else ""
             pieces = len({new for names in self.renames.values() for new in names.values()})
             notes.append(
                 f"{len(self.split)} track(s) skip frames (e.g. track {track} is missing from "
-                f"frame {shown}): split at each gap as CTC requires, into {pieces} new "
+                f"frame {shown}{why}): split at each gap as CTC requires, into {pieces} new "
                 "track(s) whose parent is the piece before the gap"
             )
         if self.dropped:
@@ -70,14 +83,46 @@ class CtcTracks:
         return notes
 
 
-def _ctc_plan(present: dict[int, list[int]], lineage, n_frames: int) -> CtcTracks:
-    """:class:`CtcTracks` of a movie whose tracks are in ``present`` (:func:`_track_frames`)."""
+def missing_frames(numbers) -> list[int]:
+    """The frame numbers between the first and the last of ``numbers`` that are not in it
+    (:func:`tessella.engine.io._read.missing_frames`)."""
+    from ..io._read import missing_frames as missing
+
+    return missing(numbers)
+
+
+def _frame_numbers(numbers, n_frames: int) -> tuple[int, ...]:
+    """``numbers`` checked as the frame numbers of a movie of ``n_frames`` frames: one each,
+    whole numbers of 0 or more, increasing (ValueError otherwise); ``()`` for None."""
+    if numbers is None:
+        return ()
+    numbers = tuple(numbers)
+    if len(numbers) != n_frames:
+        raise ValueError(f"{len(numbers)} frame numbers for a movie of {n_frames} frames")
+    if not all(isinstance(n, numbers_.Integral) and not isinstance(n, bool) for n in numbers):
+        raise ValueError(f"frame numbers must be whole numbers, got {list(numbers)[:8]}")
+    numbers = tuple(int(n) for n in numbers)
+    if any(n < 0 for n in numbers) or any(b <= a for a, b in zip(numbers, numbers[1:])):
+        raise ValueError(f"frame numbers must be 0 or more and increasing, got {list(numbers)[:8]}")
+    return numbers
+
+
+def _ctc_plan(
+    present: dict[int, list[int]], lineage, n_frames: int, numbers: tuple[int, ...] = ()
+) -> CtcTracks:
+    """:class:`CtcTracks` of a movie whose tracks are in ``present`` (:func:`_track_frames`,
+    by frame index), its frames numbered ``numbers`` (``()``: 0, 1, ...): a track is split
+    where its frames' numbers skip one, also where the input lacks that frame."""
     top = max(present, default=0)
     if top > CTC_MAX_ID:
         raise ValueError(
             f"CTC masks are uint16: track {top} is over {CTC_MAX_ID} (relabel the tracks 1..N)"
         )
-    pieces, lineage = _gap_pieces(present, dict(lineage or {}), top + 1)
+    number = numbers or tuple(range(n_frames))
+    index = {n: t for t, n in enumerate(number)}
+    # by frame number: a track in frames 40 and 42 of an input without 41 skips a frame
+    real = {track: [number[t] for t in frames] for track, frames in present.items()}
+    pieces, lineage = _gap_pieces(real, dict(lineage or {}), top + 1)
     spans = {i: (first, last) for runs in pieces.values() for first, last, i in runs}
     if max(spans, default=0) > CTC_MAX_ID:
         raise ValueError(
@@ -88,11 +133,11 @@ def _ctc_plan(present: dict[int, list[int]], lineage, n_frames: int) -> CtcTrack
     split = {}
     for track, runs in pieces.items():
         for first, last, new in runs[1:]:
-            for t in range(first, last + 1):
-                renames.setdefault(t, {})[track] = new
+            for n in range(first, last + 1):  # (a run has every number from first to last)
+                renames.setdefault(index[n], {})[track] = new
         if len(runs) > 1:
-            frames = set(present[track])
-            split[track] = [t for t in range(runs[0][0], runs[-1][1]) if t not in frames]
+            frames = set(real[track])
+            split[track] = [n for n in range(runs[0][0], runs[-1][1]) if n not in frames]
     table = [
         Track(i, first, last, p if (p := int(lineage.get(i, 0))) in spans else 0)
         for i, (first, last) in sorted(spans.items())
@@ -102,49 +147,61 @@ def _ctc_plan(present: dict[int, list[int]], lineage, n_frames: int) -> CtcTrack
     dropped = [k for k in table if k.parent and spans[k.parent][1] >= k.start]
     bad = {k.id for k in dropped}
     table = [Track(k.id, k.start, k.end, 0) if k.id in bad else k for k in table]
-    return CtcTracks(n_frames, table, renames, split, dropped)
+    return CtcTracks(n_frames, table, renames, split, dropped, numbers)
 
 
-def ctc_tracks(tracked, lineage: dict[int, int] | None = None) -> CtcTracks:
+def ctc_tracks(tracked, lineage: dict[int, int] | None = None, frame_numbers=None) -> CtcTracks:
     """What :func:`write_ctc` would write for ``tracked`` (TYX or TZYX, read frame by frame)
     and ``lineage``, without writing: ValueError when it cannot be written (no time axis, a
-    track ID over uint16), else the tracks, with those that skip frames split at the gaps."""
+    track ID over uint16, frame numbers that do not fit), else the tracks, with those that
+    skip frames split at the gaps. ``frame_numbers``: the number of each frame (the input's
+    file names: ``t039.tif``: 39; they may skip a frame the input lacks), else 0, 1, ..."""
     shape = tuple(tracked.shape)
     if len(shape) < 3:
         raise ValueError(f"CTC export needs a TYX stack, got shape {shape}")
+    numbers = _frame_numbers(frame_numbers, shape[0])
     present = _track_frames(np.asarray(tracked[t]) for t in range(shape[0]))
-    return _ctc_plan(present, lineage, shape[0])
+    return _ctc_plan(present, lineage, shape[0], numbers)
 
 
-def ctc_first_frame(numbers, where: str, what: str = "--ctc") -> tuple[int, str]:
-    """``(first_frame, note)``: the number :func:`write_ctc` numbers a CTC result from, as
-    the CTC convention numbers a result as its input (``maskTTT.tif`` for ``tTTT.tif``): the
-    first of its frames' ``numbers`` (those the input's file names give, in order: ``t052.tif
-    ...``: 52), 0 where there are none. The masks are numbered one after the other from it,
-    so where the numbers skip frames, from the first gap on a mask's number is not its
-    frame's: ``note`` says so (``where``: the folder or layer, ``what``: what writes the
-    masks), else it is "". One rule for ``segment --ctc`` and Export's CTC folder.
+def _mask_names(numbers) -> list[str]:
+    """The ``maskTTT.tif`` of frames ``numbers``: three digits, more where a number needs
+    them (``mask1000.tif``), all alike."""
+    digits = max(3, len(str(max(numbers, default=0))))
+    return [f"mask{n:0{digits}d}.tif" for n in numbers]
 
-    >>> ctc_first_frame([52, 53, 55], "01", "--ctc")[1]
-    "01: --ctc numbers its masks from 52 (the first frame's number) one after the other, but \
-the frames skip 54: from mask054.tif on a mask's number is not its frame's"
-    >>> ctc_first_frame([], "01")
-    (0, '')
+
+def ctc_frame_numbers(numbers, where: str, what: str = "--ctc") -> tuple[list[int] | None, str]:
+    """``(frame_numbers, note)``: the numbers :func:`write_ctc` names a CTC result's masks
+    and numbers its tracks' frames by, as the CTC convention numbers a result as its input
+    (``maskTTT.tif`` for ``tTTT.tif``): its frames' ``numbers`` (those the input's file
+    names give, in order: ``t039.tif ...``: 39), None where there are none (0, 1, ...).
+    Where they skip a number (a frame missing from the input), no mask is written for it,
+    the others keep their frames' numbers, and a track across the gap is split: ``note``
+    says which frames are missing (``where``: the folder or layer, ``what``: what writes
+    the masks), else it is "". One rule for ``segment --ctc`` and Export's CTC folder.
+
+    >>> ctc_frame_numbers([39, 40, 42], "01", "--ctc")[1]
+    "01: frame 41 is missing from the input: --ctc writes no mask041.tif (each mask keeps \
+its frame's number; a track across the gap is split, the part after it a new track whose \
+parent is the part before)"
+    >>> ctc_frame_numbers([], "01")
+    (None, '')
     """
-    from ..io._read import missing_frames
-
     numbers = [int(n) for n in numbers]
     if not numbers:
-        return 0, ""
-    first = min(numbers)
+        return None, ""
     missing = missing_frames(numbers)
     if not missing:
-        return first, ""
-    digits = max(3, len(str(first + len(numbers) - 1)))  # as write_ctc names the masks
-    return first, (
-        f"{where}: {what} numbers its masks from {first} (the first frame's number) one "
-        f"after the other, but the frames skip {missing[0]}: from mask"
-        f"{missing[0]:0{digits}d}.tif on a mask's number is not its frame's"
+        return numbers, ""
+    names = _mask_names([*missing[:3], max(numbers)])[:-1]
+    shown = ", ".join(str(n) for n in missing[:10]) + (", ..." if len(missing) > 10 else "")
+    frames = f"frame {shown} is" if len(missing) == 1 else f"frames {shown} are"
+    masks = ", ".join(names) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+    return numbers, (
+        f"{where}: {frames} missing from the input: {what} writes no {masks} (each mask "
+        "keeps its frame's number; a track across the gap is split, the part after it a new "
+        "track whose parent is the part before)"
     )
 
 
@@ -169,13 +226,18 @@ def write_ctc(
     overwrite: bool = False,
     tracks: CtcTracks | None = None,
     first_frame: int = 0,
+    frame_numbers=None,
 ):
     """Write ``maskTTT.tif`` (uint16) per frame and ``res_track.txt`` into ``directory``.
 
-    ``first_frame``: the number of the movie's first frame, as the input's file names give
-    it (``t052.tif``: 52). The CTC convention numbers a result as its input: frame ``t`` of
-    ``tracked`` is written as ``mask{first_frame + t}.tif``, and the frames of
-    ``res_track.txt`` are numbered the same way.
+    ``frame_numbers``: the number of each frame of the movie, as the input's file names
+    give it (``t039.tif``: 39; :func:`ctc_frame_numbers`). The CTC convention numbers a
+    result as its input: frame ``t`` of ``tracked`` is written as
+    ``mask{frame_numbers[t]}.tif``, and the begin and end frames of ``res_track.txt`` are
+    those numbers. Where they skip a number (a frame missing from the input), no mask is
+    written for it and a track in the frames on both sides is split there (below), as the
+    format needs a track in every frame from its begin to its end. Without them, the frames
+    are numbered one after the other from ``first_frame`` (0).
 
     ``tracked`` is a TYX array or anything indexable by frame with a ``shape`` (a zarr
     array: frames are read one at a time, so a movie bigger than memory exports too).
@@ -200,8 +262,17 @@ def write_ctc(
         raise ValueError(f"tracks of {tracks.n_frames} frames for a movie of {shape[0]}")
     if first_frame < 0:
         raise ValueError(f"first_frame must be 0 or more, got {first_frame}")
-    digits = max(3, len(str(first_frame + shape[0] - 1)))
-    names = [f"mask{first_frame + t:0{digits}d}.tif" for t in range(shape[0])]
+    if frame_numbers is not None and first_frame:
+        raise ValueError("give frame_numbers or first_frame, not both")
+    if frame_numbers is None:
+        frame_numbers = range(first_frame, first_frame + shape[0])
+    numbers = _frame_numbers(frame_numbers, shape[0])
+    if tracks is not None and tracks.numbers != numbers:
+        raise ValueError(
+            f"tracks of frames {list(tracks.numbers)[:5]}... for masks of frames "
+            f"{list(numbers)[:5]}... (ctc_tracks with these frame_numbers)"
+        )
+    names = _mask_names(numbers)
     names.append("res_track.txt")
     # a result there already: its masks (whatever their numbers) and its res_track.txt
     existing = _ctc_masks(directory)
@@ -227,7 +298,7 @@ def write_ctc(
                     present.setdefault(int(track), []).append(t)
                 tifffile.imwrite(staging / names[t], frame.astype(np.uint16), compression="zlib")
             try:
-                tracks = _ctc_plan(present, lineage, shape[0])
+                tracks = _ctc_plan(present, lineage, shape[0], numbers)
             except ValueError as exc:
                 raise ValueError(f"{directory}: {exc}") from None
             for t in sorted(tracks.renames):  # the frames of pieces after a gap
@@ -237,12 +308,9 @@ def write_ctc(
             for t in range(shape[0]):
                 mask = tracks.frame(t, np.asarray(tracked[t]))
                 tifffile.imwrite(staging / names[t], mask, compression="zlib")
-        for note in tracks.notes(first_frame):
+        for note in tracks.notes():
             warnings.warn(f"{directory}: {note}", UserWarning, stacklevel=2)
-        lines = [
-            f"{k.id} {first_frame + k.start} {first_frame + k.end} {k.parent}"
-            for k in tracks.tracks
-        ]
+        lines = [f"{k.id} {k.start} {k.end} {k.parent}" for k in tracks.tracks]
         (staging / "res_track.txt").write_text("\n".join(lines) + ("\n" if lines else ""))
         directory.mkdir(exist_ok=True)
         for name in names:

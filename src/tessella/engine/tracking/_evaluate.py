@@ -109,12 +109,38 @@ def _numbered_files(
     return found
 
 
-def _masks_missing(result_dir: Path, masks: dict[int, Path]) -> str:
+def _mask_runs(numbers: list[int]) -> list[list[int]]:
+    """``numbers`` (sorted) in runs of consecutive numbers."""
+    runs: list[list[int]] = [[numbers[0]]]
+    for t in numbers[1:]:
+        if t == runs[-1][-1] + 1:
+            runs[-1].append(t)
+        else:
+            runs.append([t])
+    return runs
+
+
+def _input_gap(t: int, tracks: list[Track] | None) -> bool:
+    """Whether frame ``t``, missing from a result whose ``res_track.txt`` holds ``tracks``
+    (None: it has none), was missing from its input: no track of the result spans it (a
+    track is in every frame from its begin to its end, and ``write_ctc`` splits one at a
+    frame its input lacks), whereas a mask lost from the folder is inside a track."""
+    return tracks is not None and not any(k.start <= t <= k.end for k in tracks)
+
+
+def _masks_missing(
+    result_dir: Path,
+    masks: dict[int, Path],
+    tracks: list[Track] | None = None,
+    absent: int | None = None,
+) -> str:
     """Why the result ``result_dir`` whose masks ``masks`` (by frame number) skip frames
-    cannot be scored: the first mask missing, named as its neighbours are (``mask0999.tif``
-    among four digits), and the runs of masks there are; runs apart by more than one frame
-    look like two results written into one folder (numbered by their input's frames), which
-    it says.
+    cannot be scored: the mask missing (``absent``, else the first), named as its neighbours
+    are (``mask0999.tif`` among four digits), and the runs of masks there are. Runs of which
+    no track of its ``res_track.txt`` (``tracks``) is in, or runs apart by more than one
+    frame where it has none, look like two results written into one folder (numbered by
+    their input's frames), which it says; a frame in no track (and masks on both sides in
+    tracks) was missing from the input (:func:`_input_gap`), which it says.
 
     >>> masks = {t: Path(f"mask{t:03d}.tif") for t in (0, 1, 2, 52, 53, 54)}
     >>> _masks_missing(Path("RES"), masks)
@@ -122,18 +148,19 @@ def _masks_missing(result_dir: Path, masks: dict[int, Path]) -> str:
 in one folder would leave (segment --ctc into an empty folder, or with --overwrite)'
     >>> _masks_missing(Path("RES"), {t: Path(f"mask{t:04d}.tif") for t in (998, 1000)})
     'RES: mask0999.tif is missing: its masks are mask0998 and mask1000'
+    >>> masks = {t: Path(f"mask{t:03d}.tif") for t in (39, 40, 42)}
+    >>> _masks_missing(Path("RES"), masks, [Track(1, 39, 40, 0), Track(2, 42, 42, 1)])
+    'RES: mask041.tif is missing: its masks are mask039-040 and mask042; no track of its \
+res_track.txt is in frame 41: its input had no frame 41'
     """
     numbers = sorted(masks)
-    runs: list[list[int]] = [[numbers[0]]]
-    for t in numbers[1:]:
-        if t == runs[-1][-1] + 1:
-            runs[-1].append(t)
-        else:
-            runs.append([t])
-    before = runs[0][-1]  # the last mask before the first gap: the missing one named as it
+    runs = _mask_runs(numbers)
+    if absent is None:
+        absent = runs[0][-1] + 1
+    before = max(t for t in numbers if t < absent)  # the missing one named as the mask before
     stem, suffix = masks[before].stem, masks[before].suffix
     digits = len(stem) - len(stem.rstrip("0123456789"))
-    missing = f"mask{before + 1:0{digits}d}{suffix}"
+    missing = f"mask{absent:0{digits}d}{suffix}"
 
     def shown(run: list[int]) -> str:
         first = masks[run[0]].stem
@@ -145,12 +172,33 @@ in one folder would leave (segment --ctc into an empty folder, or with --overwri
     listed = [shown(run) for run in runs[:4]] + (["..."] if len(runs) > 4 else [])
     text = f"{result_dir}: {missing} is missing: its masks are "
     text += ", ".join(listed[:-1]) + f" and {listed[-1]}" if len(listed) > 1 else listed[0]
-    if any(b[0] - a[-1] > 2 for a, b in zip(runs, runs[1:])):
+    if tracks is None:
+        two = any(b[0] - a[-1] > 2 for a, b in zip(runs, runs[1:]))
+    else:  # a run of masks of which res_track.txt knows no track: another result's
+        two = any(not any(k.start <= r[-1] and k.end >= r[0] for k in tracks) for r in runs)
+    if two:
         text += (
             ", as two results in one folder would leave (segment --ctc into an empty folder, "
             "or with --overwrite)"
         )
+    elif _input_gap(absent, tracks):
+        text += (
+            f"; no track of its res_track.txt is in frame {absent}: its input had no frame {absent}"
+        )
     return text
+
+
+def _gt_at(
+    t: int, seg_files: dict[int, Path], track_files: dict[int, Path], gt_tracks: list[Track]
+) -> str:
+    """What of the ground truth annotates frame ``t`` ("" where nothing does)."""
+    if t in seg_files:
+        return f"SEG/{seg_files[t].name}"
+    if t in track_files:
+        return f"TRA/{track_files[t].name}"
+    if any(k.start <= t <= k.end for k in gt_tracks):
+        return "a track of TRA/man_track.txt"
+    return ""
 
 
 def _left_out_note(folder: Path, left_out: list[str], expected: str) -> None:
@@ -274,31 +322,61 @@ def evaluate_ctc(result_dir, gt_dir, frames: range | None = None) -> dict:
     _left_out_note(gt_dir, unused, "man_trackTTT.tif")
     # numbered as its input (CTC): a result of frames 52-64 holds mask052.tif ... mask064.tif
     first, count = min(masks), max(masks) + 1
-    if len(masks) != count - first:
-        raise ValueError(_masks_missing(result_dir, masks))
+    tra_dir = gt_dir / "TRA"
+    gt_tracks = (
+        read_ctc_tracks(tra_dir / "man_track.txt") if (tra_dir / "man_track.txt").is_file() else []
+    )
+    track_file = result_dir / "res_track.txt"
+    res_tracks = read_ctc_tracks(track_file) if track_file.is_file() else None
+    absent = [t for t in range(first, count) if t not in masks]
     if frames is not None and (not len(frames) or frames[0] < first or frames[-1] >= count):
         raise ValueError(
             f"frames {frames.start}:{frames.stop}: {result_dir} has frames {first}:{count} "
             "(A:B, B excluded, A < B)"
         )
-    tra_dir = gt_dir / "TRA"
-    gt_tracks = (
-        read_ctc_tracks(tra_dir / "man_track.txt") if (tra_dir / "man_track.txt").is_file() else []
-    )
+    # a mask missing from the frames scored: refused where it was lost (inside a track of
+    # the result), or where its input had no such frame (write_ctc writes no mask for it)
+    # but the ground truth annotates it: scored, shifted masks or none would count as wrong
+    for t in absent:
+        if frames is not None and t not in frames:
+            continue
+        if not _input_gap(t, res_tracks):
+            raise ValueError(_masks_missing(result_dir, masks, res_tracks, t))
+        annotated = _gt_at(t, seg_files, track_files, gt_tracks)
+        if annotated:
+            around = [r for r in _mask_runs(sorted(masks)) if r[-1] == t - 1 or r[0] == t + 1]
+            hint = " or ".join(f"--frames {r[0]}:{r[-1] + 1}" for r in around)
+            raise ValueError(
+                f"{_masks_missing(result_dir, masks, res_tracks, t)}, which {gt_dir} "
+                f"annotates ({annotated}); give {hint} to score the frames it has"
+            )
     if frames is None:
         _refuse_cut_short(result_dir, gt_dir, first, count, seg_files, track_files, gt_tracks)
+    # (frames its input lacked that the ground truth does not annotate either)
+    skipped = [t for t in absent if frames is None or t in frames]
+    if skipped:
+        warnings.warn(
+            f"{result_dir}: no mask of frame {', '.join(map(str, skipped[:10]))} (its input "
+            "had none), which the ground truth does not annotate either: left out",
+            stacklevel=2,
+        )
     frames = range(first, count) if frames is None else frames
-    # tracked[i] is frame first + i
-    tracked = np.stack([_read_labels(masks[t]) for t in range(first, count)])
-    track_file = result_dir / "res_track.txt"
+    # tracked[i] is frame first + i (a frame without a mask: no object)
+    shape = _read_labels(masks[first]).shape
+    tracked = np.stack(
+        [
+            _read_labels(masks[t]) if t in masks else np.zeros(shape, np.uint16)
+            for t in range(first, count)
+        ]
+    )
     lineage = {}
-    if track_file.is_file():
-        lineage = {k.id: k.parent for k in read_ctc_tracks(track_file) if k.parent}
+    if res_tracks is not None:
+        lineage = {k.id: k.parent for k in res_tracks if k.parent}
     from ..metrics import seg_scores
 
     pairs, places = [], []
     for t, path in sorted(seg_files.items()):
-        if t in frames and first <= t < count:
+        if t in frames and t in masks:
             pairs.append((_read_labels(path), tracked[t - first]))
             places.append((t, path))
     scores = {"seg_frames": len(pairs), **seg_scores(pairs)} if pairs else {"seg_frames": 0}
@@ -319,6 +397,6 @@ def evaluate_ctc(result_dir, gt_dir, frames: range | None = None) -> dict:
             if first <= t < count:
                 markers[t - first] = _read_labels(path)
         # the links into the frames scored from the frame before, both in the result
-        link_frames = [t - first for t in frames if first < t < count]
+        link_frames = [t - first for t in frames if t in masks and t - 1 in masks]
         scores.update(link_accuracy(markers, gt_tracks, tracked, lineage, link_frames))
     return scores
