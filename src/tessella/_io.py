@@ -63,6 +63,8 @@ __all__ = [
     "COMPANIONS_KEY",
     "COMPANION_OF_KEY",
     "LAZY_LABELS_PIXELS",
+    "PYRAMID_PIXELS",
+    "ChunksWarning",
     "LabelsChangedWarning",
     "LazyLabelsWarning",
     "MaybeLabelsWarning",
@@ -103,6 +105,28 @@ COMPANION_OF_KEY = "tessella_companion_of"
 #: larger ones into memory, for Correct)
 LAZY_LABELS_PIXELS = 8192 * 8192
 LAZY_LABELS_ENV = "TESSELLA_LAZY_LABELS_PIXELS"
+#: a lazily read image (zarr, OME-Zarr) whose YX plane holds more pixels than this (16.8
+#: million: 4096x4096) opens as a multiscale (pyramid) layer: napari then reads only what it
+#: shows, at the resolution the screen needs, where it reads a plane of a single-scale layer
+#: whole (a 20000x20000 uint16 mosaic: 9 s and 1.9 GB to open; more than the memory for a
+#: larger one). Level 0 is the file's array, which Segment, Evaluate, Tune and Export use;
+#: the lower levels are an OME-Zarr image's own, else made on the fly
+#: (:func:`_computed_levels`). The environment variable ``TESSELLA_PYRAMID_PIXELS`` sets
+#: another (0: every such image as a pyramid); labels are not affected (see
+#: :data:`LAZY_LABELS_PIXELS`). Only a 2D image (YX, or RGB/RGBA YXC) opens so
+PYRAMID_PIXELS = 4096 * 4096
+PYRAMID_ENV = "TESSELLA_PYRAMID_PIXELS"
+#: a computed pyramid halves the image until its longer side is at most this many pixels
+PYRAMID_SMALLEST = 1024
+#: a computed pyramid keeps in memory its finest level from 1/4 on (every 4th pixel of every
+#: 4th row) that takes at most this many bytes, filled as napari first shows each part of it
+#: (the first full view reads the file once, a chunk at a time): zooming out and panning
+#: then read nothing more. The finer levels (1/2, and 1/4 of an image above 4 GiB) read
+#: the file's chunks under what napari shows, each time
+PYRAMID_KEPT_BYTES = 256 * 2**20
+#: the pieces in which a computed level reads the file: whole chunks, at least this many
+#: pixels along Y and along X
+PYRAMID_TILE = 2048
 
 PathOrPaths = str | os.PathLike | Sequence[str | os.PathLike]
 
@@ -235,6 +259,10 @@ def _layers_of(path: Path) -> list[tuple]:
             return [(labels, {**kwargs, "metadata": metadata}, "labels")]
     if "C" not in axes and _like_earlier_labels(data):
         _say_maybe_labels(path, data)
+    _say_thin_chunks(path, data, axes)
+    levels = _pyramid(image, axes)
+    if levels is not None:
+        return _image_layers(levels, axes, {**kwargs, "multiscale": True}, metadata)
     return _image_layers(data, axes, kwargs, metadata)
 
 
@@ -279,6 +307,196 @@ def _image_layers(data, axes: str, kwargs: dict, metadata: dict) -> list[tuple]:
     split["name"] = [f"{name} c{c}" for c in range(channels)]
     split["metadata"] = [dict(metadata, channel=c) for c in range(channels)]
     return [(data, {**split, "channel_axis": axes.index("C")}, "image")]
+
+
+def _pyramid_pixels() -> int:
+    """:data:`PYRAMID_PIXELS`, or the number of pixels the environment variable
+    :data:`PYRAMID_ENV` gives (written with thousands separators or not; anything else is
+    said in a warning naming the variable, and the default holds)."""
+    return _whole_number_env(
+        PYRAMID_ENV,
+        PYRAMID_PIXELS,
+        "pixels",
+        "16,777,216",
+        "every zarr image",
+        "zarr images",
+        lazily="as a multiscale (pyramid) layer",
+    )
+
+
+def _pyramid(image, axes: str) -> list | None:
+    """The levels of a multiscale layer for the image ``image`` (an
+    :class:`~tessella.engine.io.ImageData` of ``axes``) that is read lazily (not numpy: a
+    zarr array) and 2D (YX, or colour YXC of 3 or 4 samples) with more than
+    :func:`_pyramid_pixels` pixels: level 0 its data, then an OME-Zarr image's stored levels
+    where it has some, else :func:`_computed_levels`. None for any other image."""
+    data = image.data
+    if isinstance(data, np.ndarray) or axes not in ("YX", "YXC"):
+        return None
+    if axes == "YXC" and data.shape[-1] not in (3, 4):
+        return None  # (napari splits its channels into layers)
+    iy, ix = axes.index("Y"), axes.index("X")
+    if int(data.shape[iy]) * int(data.shape[ix]) <= _pyramid_pixels():
+        return None
+    from tessella.engine.io._zarr import ome_levels
+
+    stored = _fitting_levels(data, ome_levels(image), (iy, ix))
+    return [data, *(stored or _computed_levels(data, iy, ix))]
+
+
+def _fitting_levels(data, levels: list, plane: tuple[int, int]) -> list:
+    """The ``levels`` (an OME-Zarr image's, after its first) that napari can show over
+    ``data`` as a pyramid: each smaller than the one before along Y or X, and no larger
+    along either, its other axes (colour) as ``data``'s; the first that is not ends them."""
+    fitting: list = []
+    before = tuple(int(n) for n in data.shape)
+    for level in levels:
+        shape = tuple(int(n) for n in level.shape)
+        same = len(shape) == len(before) and all(
+            shape[i] == before[i] for i in range(len(shape)) if i not in plane
+        )
+        if not same or any(shape[i] > before[i] for i in plane) or shape == before:
+            break
+        fitting.append(level)
+        before = shape
+    return fitting
+
+
+def _computed_levels(data, iy: int, ix: int) -> list:
+    """The levels below ``data`` (a zarr array, or a dask one) of a pyramid that halves Y
+    and X (axes ``iy``, ``ix``) until the longer side is at most :data:`PYRAMID_SMALLEST`:
+    every 2nd, 4th, ... pixel of every 2nd, 4th, ... row, so that each level's pixels are
+    the file's (no new values; labels would stay labels), read lazily (dask) in pieces of
+    whole chunks (:func:`_strided_level`). The finest level from 1/4 on that fits
+    :data:`PYRAMID_KEPT_BYTES` keeps each piece once read; the coarser levels are taken
+    from it, so that the view zoomed out (napari's first) reads the file once, and never
+    again. The finer ones read the chunks under what napari shows, each time: a few
+    chunks, napari showing them only zoomed in."""
+    height, width = int(data.shape[iy]), int(data.shape[ix])
+    factors = [2]
+    while -(-max(height, width) // factors[-1]) > PYRAMID_SMALLEST:
+        factors.append(factors[-1] * 2)
+    nbytes = int(np.prod(data.shape, dtype=np.int64)) * np.dtype(data.dtype).itemsize
+    kept = next(
+        (f for f in factors if f >= 4 and nbytes // (f * f) <= PYRAMID_KEPT_BYTES),
+        factors[-1],
+    )
+    levels: list = []
+    for factor in factors:
+        if factor <= kept:
+            levels.append(_strided_level(data, iy, ix, factor, keep=factor == kept))
+        else:
+            step = factor // kept
+            index = [slice(None)] * data.ndim
+            index[iy] = index[ix] = slice(None, None, step)
+            levels.append(levels[factors.index(kept)][tuple(index)])
+    return levels
+
+
+def _chunk_sizes(data) -> tuple[int, ...] | None:
+    """The chunk shape of a zarr or dask array (a dask array's largest chunk per axis);
+    None for an array with none."""
+    chunks = getattr(data, "chunks", None)
+    if not isinstance(chunks, tuple) or len(chunks) != data.ndim:
+        return None
+    try:
+        return tuple(max(c) if isinstance(c, tuple) else int(c) for c in chunks)
+    except (TypeError, ValueError):
+        return None
+
+
+def _strided_level(data, iy: int, ix: int, factor: int, keep: bool):
+    """Every ``factor``-th pixel of every ``factor``-th row of ``data`` (axes ``iy``,
+    ``ix``), a dask array read in pieces of whole chunks of ``data``, at least
+    :data:`PYRAMID_TILE` pixels along each; ``keep``: each piece kept once read."""
+    import uuid
+
+    import dask.array as da
+
+    chunks = _chunk_sizes(data) or tuple(int(n) for n in data.shape)
+    shape = list(int(n) for n in data.shape)
+    pieces = [(n,) for n in shape]  # (other axes: whole)
+    for axis in (iy, ix):
+        chunk = max(1, chunks[axis])
+        tile = -(-max(chunk, PYRAMID_TILE) // chunk) * chunk  # whole chunks
+        shape[axis] = -(-shape[axis] // factor)
+        pieces[axis] = max(1, tile // factor)  # type: ignore[call-overload]
+    reader = _StridedReader(data, (iy, ix), factor, tuple(shape), {} if keep else None)
+    return da.from_array(
+        reader,
+        chunks=tuple(pieces),
+        name=f"tessella-level-{factor}-{uuid.uuid4().hex}",
+        asarray=True,
+        lock=False,
+        fancy=False,
+        meta=np.empty((0,) * data.ndim, dtype=data.dtype),
+    )
+
+
+class _StridedReader:
+    """Every ``factor``-th pixel along the ``plane`` axes of ``source``, as an array that dask
+    reads piece by piece (:func:`_strided_level`): a piece ``[a:b]`` is ``source``'s
+    ``[a * factor : b * factor : factor]``, read from it (a zarr array reads only the chunks
+    that hold those rows); ``kept``: a dict in which each piece read is kept, by its place."""
+
+    def __init__(self, source, plane: tuple[int, int], factor: int, shape, kept: dict | None):
+        self.source, self.plane, self.factor, self.kept = source, plane, factor, kept
+        self.shape, self.dtype, self.ndim = tuple(shape), np.dtype(source.dtype), len(shape)
+
+    def __getitem__(self, key) -> np.ndarray:
+        key = key if isinstance(key, tuple) else (key,)
+        bounds = tuple(
+            k.indices(n)[:2] if isinstance(k, slice) else (k, k + 1)
+            for k, n in zip(key, self.shape)
+        )
+        if self.kept is not None and bounds in self.kept:
+            return self.kept[bounds]
+        index: list = []
+        for axis, (start, stop) in enumerate(bounds):
+            if axis in self.plane:
+                start, stop = start * self.factor, max(start, stop) * self.factor
+            index.append(slice(start, stop, self.factor if axis in self.plane else None))
+        piece = np.asarray(self.source[tuple(index)])
+        at = tuple(i for i, k in enumerate(key) if not isinstance(k, slice))
+        piece = piece.reshape([n for i, n in enumerate(piece.shape) if i not in at])
+        if self.kept is not None:
+            self.kept[bounds] = piece
+        return piece
+
+
+class ChunksWarning(UserWarning):
+    """A zarr image stored in chunks much thinner than a block along an axis (one row of
+    pixels each): slow to show and to segment; napari shows it as a notification with the
+    ``tessella convert`` command that rechunks it."""
+
+
+def _say_thin_chunks(path: Path, data, axes: str) -> None:
+    """Say, with the ``tessella convert`` command that rechunks it, that the zarr ``data``
+    read from ``path`` (of ``axes``) is stored in chunks far thinner than a default block
+    along a spatial axis (:func:`~tessella.engine.io._zarr.thin_chunk_axes`)."""
+    chunks = None if isinstance(data, np.ndarray) else _chunk_sizes(data)
+    spatial = [a for a in axes if a in "ZYX"]
+    if chunks is None or not spatial:
+        return
+    from tessella.engine.blockwise._driver import default_block
+    from tessella.engine.commands import convert_command
+    from tessella.engine.io._zarr import thin_chunk_axes
+
+    block = default_block(len(spatial))
+    sizes = {a: (c, int(n)) for a, c, n in zip(axes, chunks, data.shape)}
+    thin = thin_chunk_axes({a: sizes[a] for a in spatial}, {a: block for a in spatial})
+    if not thin:
+        return
+    stem = _layer_name(path)
+    rechunked = path.with_name(f"{stem}_rechunked.zarr")
+    shown = "x".join(str(c) for c in chunks)
+    warnings.warn(
+        f"{path}: stored in chunks of {shown} pixels ({axes}), thin along {', '.join(thin)}: "
+        "napari and Segment read many small chunks to show or segment any part of it, which "
+        f"is slow; rechunk it once: {convert_command(path, rechunked)}",
+        ChunksWarning,
+        stacklevel=3,
+    )
 
 
 class MaybeLabelsWarning(UserWarning):
@@ -343,12 +561,13 @@ def _lazy_labels_pixels() -> int:
 
 
 def _whole_number_env(
-    name: str, default: int, unit: str, example: str, every: str, what: str
+    name: str, default: int, unit: str, example: str, every: str, what: str, lazily="lazily"
 ) -> int:
     """The whole number of ``unit`` that the environment variable ``name`` gives, with or
     without thousands separators ("67,108,865", "67_108_865", "67 108 865" or "67108865"),
     else ``default``; a value that is no such number is said in a warning naming the variable
-    and its value (0 opens ``every`` lazily; ``what`` is what opens lazily beyond the limit)."""
+    and its value (0 opens ``every`` lazily; ``what`` is what opens lazily beyond the limit;
+    ``lazily``: how they open, said so)."""
     raw = os.environ.get(name, "")
     given = re.sub(r"[,_\s\u00a0\u202f\u2009']", "", raw)
     if re.fullmatch(r"[0-9]+", given):
@@ -356,8 +575,8 @@ def _whole_number_env(
     if raw.strip():
         warnings.warn(
             f"the environment variable {name} is {raw!r}, not a whole number of {unit} (such "
-            f"as {example}, or 0 to open {every} lazily): ignored, {what} of more than "
-            f"{default:,} {unit} open lazily",
+            f"as {example}, or 0 to open {every} {lazily}): ignored, {what} of more than "
+            f"{default:,} {unit} open {lazily}",
             UserWarning,
             stacklevel=4,
         )

@@ -186,6 +186,26 @@ def _check_chunks(data: _Input, grid: BlockGrid) -> None:
             UserWarning,
             stacklevel=4,
         )
+        return
+    # chunks far thinner than a block (one row of pixels each): every block reads many
+    from ..io._zarr import thin_chunk_axes
+
+    label_axes = data.axes.replace("C", "")
+    at = {a: i for i, a in enumerate(data.axes)}
+    spatial = [a for a in label_axes if a in "ZYX"]
+    sizes = {a: (chunks[at[a]], int(data.array.shape[at[a]])) for a in spatial}
+    block = {a: grid.block[label_axes.index(a)] for a in spatial}
+    thin = thin_chunk_axes(sizes, block)
+    if thin:
+        reads = int(np.prod([-(-min(block[a], n) // c) for a, (c, n) in sizes.items()]))
+        warnings.warn(
+            f"{data.name} is stored in chunks of {'x'.join(map(str, chunks))} pixels "
+            f"({data.axes}), thin along {', '.join(thin)} next to blocks of "
+            f"{max(block.values())} px: every block reads about {reads:,} chunks, which is "
+            f"slow; {advice}",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 def _create_outputs(work: Path, grid: BlockGrid, data: _Input) -> str:

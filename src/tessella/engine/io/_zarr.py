@@ -27,6 +27,8 @@ __all__ = [
     "check_labels_in_ome_image",
     "register_ome_labels",
     "point_labels_at_image",
+    "ome_levels",
+    "thin_chunk_axes",
 ]
 
 #: the attribute (``true``) that marks a zarr array as labels: :func:`write_zarr_labels` writes
@@ -290,6 +292,78 @@ def _read_ome_zarr(path: Path, node, axes: str | None) -> ImageData:
         stated_axes=stated,
         stated_by="OME-Zarr axes" if stated else "",
     )
+
+
+def ome_levels(image: ImageData) -> list:
+    """The lower-resolution levels of the OME-Zarr image ``image`` (as :func:`_read_zarr`
+    read it: its first level, without its axes of length 1, in a supported order), each read
+    lazily as that first level is (the same axes dropped and transposed alike): the
+    datasets its multiscales lists after the first, in order. ``[]`` where ``image`` is no
+    OME-Zarr image, its group lists one dataset, or a level is missing, no array, or has
+    other dimensions than the first level (what a viewer would then misplace); only levels
+    up to such a one are returned. Nothing is read but metadata."""
+    import zarr
+
+    if image.ome is None or image.path is None or "kept" not in image.ome:
+        return []
+    try:
+        node = zarr.open(str(image.path), mode="r")
+        if not isinstance(node, zarr.Group):
+            return []
+        attrs: dict[str, Any] = dict(node.attrs)
+        ome: dict[str, Any] = attrs["ome"] if isinstance(attrs.get("ome"), dict) else {}
+        multiscales: Any = attrs.get("multiscales") or ome.get("multiscales")
+        datasets = multiscales[0]["datasets"]
+        first = node[datasets[0]["path"]]
+    except Exception:  # read_image read it: a level that cannot be found is no level
+        return []
+    if not isinstance(first, zarr.Array):
+        return []
+    kept = [int(i) for i in image.ome["kept"]]
+    stored = sorted(kept)
+    order = [stored.index(i) for i in kept]
+    levels: list = []
+    for entry in datasets[1:]:
+        try:
+            array = node[entry["path"]]
+        except Exception:
+            break
+        if not isinstance(array, zarr.Array) or array.ndim != first.ndim:
+            break
+        level: Any = array
+        if len(stored) != array.ndim or order != sorted(order):
+            import dask.array as da
+
+            index = tuple(slice(None) if i in kept else 0 for i in range(array.ndim))
+            level = da.from_zarr(array)[index].transpose(order)
+        levels.append(level)
+    return levels
+
+
+#: a chunk this many times thinner than a block along a spatial axis (or more) is
+#: pathological: a 2048-px block of an image stored in rows (1x8192 chunks) reads 2048
+#: chunks, showing it in napari reads every chunk under the view
+THIN_CHUNK_RATIO = 16
+
+
+def thin_chunk_axes(sizes: dict[str, tuple[int, int]], block: dict[str, int]) -> list[str]:
+    """The spatial axes (of ``sizes``: axis -> ``(chunk, extent)``) along which the chunks
+    of a zarr image are :data:`THIN_CHUNK_RATIO` times thinner than the ``block`` (axis ->
+    block edge) or more, that block cut to the image's extent: one row of pixels per chunk
+    (``{"Y": (1, 8192), "X": (8192, 8192)}`` with 2048-px blocks: ``["Y"]``). A chunk as
+    large as the image along an axis is never thin there.
+
+    >>> thin_chunk_axes({"Y": (1, 8192), "X": (8192, 8192)}, {"Y": 2048, "X": 2048})
+    ['Y']
+    >>> thin_chunk_axes({"Y": (256, 20000), "X": (256, 20000)}, {"Y": 2048, "X": 2048})
+    []
+    """
+    thin = []
+    for axis, (chunk, extent) in sizes.items():
+        edge = min(int(block.get(axis, extent)), int(extent))
+        if 0 < chunk < extent and chunk * THIN_CHUNK_RATIO <= edge:
+            thin.append(axis)
+    return thin
 
 
 def _ome_stated_axes(entries: Any, drop: list[int]) -> str | None:
