@@ -123,3 +123,16 @@ def test_a_zarr_stored_in_rows_is_said_with_the_command_that_rechunks_it(tmp_pat
     for name, chunks in (("tiles.zarr", (128, 128)), ("one.zarr", image.shape)):
         _, said = _read(_zarr(tmp_path / name, image, chunks))
         assert said == []
+
+
+def test_a_big_colour_zarr_opens_as_a_colour_pyramid(tmp_path, nuclei_sample, monkeypatch):
+    monkeypatch.setenv("TESSELLA_PYRAMID_PIXELS", LIMIT)
+    grey = nuclei_sample[0].astype(np.uint8)
+    rgb = np.stack([grey, grey // 2, 255 - grey], axis=-1)  # (520, 512, 3), YXC
+    path = _zarr(tmp_path / "slide.zarr", rgb, (128, 128, 3))
+    [(data, kwargs, kind)], _ = _read(path)
+    assert kind == "image" and kwargs["rgb"] is True and kwargs["multiscale"] is True
+    assert [tuple(level.shape) for level in data] == [(520, 512, 3), (260, 256, 3)]
+    assert isinstance(data[0], zarr.Array)
+    np.testing.assert_array_equal(np.asarray(data[1]), rgb[::2, ::2])
+    assert kwargs["metadata"]["axes"] == "YXC"

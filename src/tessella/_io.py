@@ -293,12 +293,14 @@ def _named_like_labels(path: Path) -> bool:
 
 
 def _image_layers(data, axes: str, kwargs: dict, metadata: dict) -> list[tuple]:
-    """The image layers of ``data`` of ``axes``: one, colour (RGB/RGBA, YXC) kept in it, or
-    one per channel."""
+    """The image layers of ``data`` of ``axes`` (or of the levels of a pyramid, a list, as
+    :func:`_pyramid` gives them): one, colour (RGB/RGBA, YXC) kept in it, or one per
+    channel."""
     if "C" not in axes:
         return [(data, {**kwargs, "metadata": metadata}, "image")]
     name = kwargs["name"]
-    channels = data.shape[axes.index("C")]
+    full = data[0] if isinstance(data, list) else data  # (a pyramid: its level 0)
+    channels = full.shape[axes.index("C")]
     if axes.endswith("C") and channels in (3, 4):
         # the layer keeps the colour axis, so its axes do too (as the Segment widget expects)
         return [(data, {**kwargs, "metadata": {**metadata, "axes": axes}, "rgb": True}, "image")]
