@@ -1,6 +1,6 @@
 """Segment's blockwise Run refused (the status line says why, not the previous run's outcome;
 a missing output folder is not made) and cancelled before any block was segmented (the
-status says nothing is kept, and nothing is)."""
+status says what is kept: nothing, or the blocks the intensity scan finished)."""
 
 from __future__ import annotations
 
@@ -61,12 +61,18 @@ def test_run_refused_without_an_image_says_so_on_the_status_line(segment_widget)
     assert widget.status_label.text() == "Add an image layer first."
 
 
-def test_cancel_in_the_scan_keeps_nothing_and_says_so(segment_widget, tmp_path, qtbot, run_to_end):
+def test_cancel_in_the_scan_keeps_what_it_scanned_and_says_so(
+    segment_widget, tmp_path, qtbot, run_to_end
+):
     """Cancel while the intensity scan runs (its bar read '8 / 16 blocks', as if 8 blocks
     were segmented): the status said finished blocks were kept to resume, though none was.
-    Now the bar names the scan, the status says nothing is kept, and nothing is: the hidden
-    work folder goes, so Run with another block size is not refused for an 'unfinished run'
-    with nothing in it. A cancel after the scan keeps the scan, and says that."""
+    Then the bar named the scan and the status said nothing is kept, and nothing was: a
+    4-minute scan of an EM volume was lost (user test t2, item 3). Now the blocks the scan
+    finished are kept (``scan/N.npz`` in the hidden work folder), the status says so, and
+    Run again resumes the scan with the blocks it had not read. A cancel before any block
+    was scanned keeps nothing, and says that: the hidden work folder goes, so Run with
+    another block size is not refused for an 'unfinished run' with nothing in it. A cancel
+    after the scan keeps the scan, and says that."""
     viewer, widget = segment_widget
     image = (np.indices((384, 256)).sum(0) % 97).astype(np.uint16)  # 3 x 2 blocks of 128
     zarr.create_array(str(tmp_path / "big.zarr"), data=image, chunks=(128, 128))
@@ -75,7 +81,6 @@ def test_cancel_in_the_scan_keeps_nothing_and_says_so(segment_widget, tmp_path, 
     widget.blockwise_checkbox.setChecked(True)  # (a small lazy layer runs in memory by default)
     out = tmp_path / "big_labels.zarr"
     widget.blockwise_edit.setText(str(out))
-    widget.block_spin.setValue(128)
     bars, cancelling = [], []
 
     def stop_in(stage: str, done: int):
@@ -91,6 +96,18 @@ def test_cancel_in_the_scan_keeps_nothing_and_says_so(segment_widget, tmp_path, 
             widget.cancel_button.click()
             cancelling.append(widget.status_label.text())
 
+    # before any block was scanned: nothing is kept, and another block size is not refused
+    widget.block_spin.setValue(192)
+    widget.worker = None
+    with qtbot.waitSignal(widget.run_finished, timeout=120_000):
+        widget.run_button.click()
+        widget.worker.yielded.connect(stop_in("scan", 0), Qt.ConnectionType.DirectConnection)
+    assert widget.status_label.text() == (
+        "'big': cancelled before any block was segmented; nothing is kept: Run again starts over."
+    )
+    assert not work_dir(out).exists() and not out.exists()
+
+    widget.block_spin.setValue(128)
     widget.worker = None
     with qtbot.waitSignal(widget.run_finished, timeout=120_000):
         widget.run_button.click()
@@ -99,17 +116,19 @@ def test_cancel_in_the_scan_keeps_nothing_and_says_so(segment_widget, tmp_path, 
     assert ("scan", "intensity scan: 2 / 6 blocks") in bars
     assert cancelling == ["Cancelling the intensity scan (no block is segmented yet)…"]
     assert widget.status_label.text() == (
-        "'big': cancelled before any block was segmented; nothing is kept: Run again starts over."
+        "'big': cancelled; the intensity scan of 2 blocks is kept on disk: Run again to resume it."
     )
-    assert not work_dir(out).exists() and not out.exists()
+    assert len(list((work_dir(out) / "scan").glob("*.npz"))) == 2 and not out.exists()
     assert [layer.name for layer in viewer.layers] == ["big"]
 
-    # another block size: not refused; cancelled right after the scan, which is kept
-    widget.block_spin.setValue(192)
+    # Run again: the scan resumes at 2 of 6; cancelled right after it, which is kept
+    bars.clear()
     widget.worker = None
     with qtbot.waitSignal(widget.run_finished, timeout=120_000):
         widget.run_button.click()
         widget.worker.yielded.connect(stop_in("segment", 0), Qt.ConnectionType.DirectConnection)
+        widget.worker.yielded.connect(lambda p: bars.append((p.stage, p.done)))
+    assert [done for stage, done in bars if stage == "scan"] == [2, 3, 4, 5, 6]
     assert widget.status_label.text() == (
         "'big': cancelled; no block was segmented yet; the intensity scan is kept on disk: Run "
         "again to resume."
@@ -118,5 +137,5 @@ def test_cancel_in_the_scan_keeps_nothing_and_says_so(segment_widget, tmp_path, 
     assert not list((work_dir(out) / "blocks").glob("*.npz"))
 
     run_to_end(widget)
-    assert "(4 blocks), written to" in widget.status_label.text()
+    assert "(6 blocks), written to" in widget.status_label.text()
     assert out.is_dir() and not work_dir(out).exists()

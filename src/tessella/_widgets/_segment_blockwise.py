@@ -79,6 +79,16 @@ def time_left(seconds: float) -> str:
     return f"about {seconds / 3600:.1f} h left"
 
 
+def _scanned_blocks(out: Path) -> int:
+    """The blocks whose intensity statistics a scan cut short kept in the work folder of
+    the run into ``out`` (laid out as :mod:`tessella.engine.blockwise` says; its
+    ``scan/N.npz``), which the next Run does not read again."""
+    from tessella.engine.blockwise import work_dir
+
+    folder = work_dir(out) / "scan"
+    return sum(1 for _ in folder.glob("*.npz")) if folder.is_dir() else 0
+
+
 class SegmentBlockwise:
     """Mixin for :class:`.segment.SegmentWidget`: Run in blockwise mode, a refusal for other
     settings, and a cancel that keeps the finished blocks (uses the widget's ``viewer``,
@@ -195,7 +205,9 @@ class SegmentBlockwise:
             _ignore_errors=True,
             _start_thread=False,
         )
-        self._stage_clock = None  # (stage, blocks done, time) when this run entered it
+        # (stage, blocks done, time) when the first block of this run finished in it
+        self._stage_clock = None
+        self._block_clock = None  # (block, time) when progress inside it was first seen
         self._connect(worker)
         self.progress_bar.setFormat("%v / %m blocks")
         self.progress_bar.setRange(0, 0)
@@ -204,23 +216,51 @@ class SegmentBlockwise:
         worker.start()
 
     def _blockwise_status(self, progress) -> str:
-        """The status line during a blockwise run: the stage, its count and, once a block of
-        this run has finished in it, the time per block and an estimate of the time left
-        (as the CLI's bar: blocks kept from an earlier run are not in the rate)."""
+        """The status line during a blockwise run: the stage, its count and the time per
+        block and an estimate of the time left, timed from the first block of this run that
+        finished in the stage (until a second one finishes: none), so that neither the
+        set-up in the first block (loading the model, adding the preview) nor blocks kept
+        from an earlier run are in the rate (the CLI's bar leaves those out too); then,
+        inside a block, how far it is ("block 3: slice 37 of 288, 2 min on it")."""
         stage = "intensity scan" if progress.stage == "scan" else progress.stage
         text = f"'{self._run.name}': {stage}, {progress.done} of {progress.total}"
         now = time.perf_counter()
         clock = self._stage_clock
         if clock is None or clock[0] != progress.stage or progress.done < clock[1]:
-            self._stage_clock = (progress.stage, progress.done, now)
+            clock = self._stage_clock = (progress.stage, progress.done, None)
+        finished = getattr(progress, "region", None) is not None
+        if finished:
+            self._block_clock = None
+        if progress.stage == "fingerprint" or progress.done >= progress.total:
             return text
+        inside = self._inside_block(progress, now)
         _stage, first, start = clock
-        done = progress.done - first
-        if progress.stage == "fingerprint" or done <= 0 or progress.done >= progress.total:
-            return text
-        each = (now - start) / done
+        if start is None:  # no block of this run has finished in the stage yet
+            if finished:
+                self._stage_clock = (progress.stage, progress.done, now)
+            return f"{text}{inside}"
+        if progress.done <= first:
+            return f"{text}{inside}"
+        each = (now - start) / (progress.done - first)
         rate = f"{each:.1f} s a block" if each < 10 else f"{each:.0f} s a block"
-        return f"{text} ({rate}, {time_left(each * (progress.total - progress.done))})"
+        return f"{text} ({rate}, {time_left(each * (progress.total - progress.done))}){inside}"
+
+    def _inside_block(self, progress, now: float) -> str:
+        """How far the block being worked on is (the engine's progress inside a block:
+        ``progress.block`` and ``progress.inner``), and for how long it has run: so that a
+        slow block (minutes on a CPU) is told from a hung run."""
+        block = getattr(progress, "block", None)
+        if block is None or getattr(progress, "region", None) is not None:
+            return ""
+        clock = getattr(self, "_block_clock", None)
+        if clock is None or clock[0] != block:
+            clock = self._block_clock = (block, now)
+        elapsed = now - clock[1]
+        took = f"{elapsed:.0f} s" if elapsed < 90 else f"{elapsed / 60:.0f} min"
+        inner = getattr(progress, "inner", None)
+        if inner is None:
+            return f"; working on block {block + 1} ({took} on it)"
+        return f"; block {block + 1}: {inner.stage} {inner.done} of {inner.total} ({took} on it)"
 
     def _mark_earlier_preview(self) -> str:
         """A run refused because the unfinished run into its output had other settings: the
@@ -266,6 +306,14 @@ class SegmentBlockwise:
             if kept is None:  # while the input was fingerprinted, before the work folder
                 preview.discard()
                 self.status_label.setText(f"{said}nothing was written.")
+                return
+            scanned = _scanned_blocks(preview.out)  # (a scan cut short: blocks it read)
+            if not kept.anything() and scanned:
+                preview.discard()
+                n = f"{scanned} block{'s' if scanned != 1 else ''}"
+                self.status_label.setText(
+                    f"{said}the intensity scan of {n} is kept on disk: {again} to resume it."
+                )
                 return
             if not kept.anything():  # cancelled in the scan (or the fingerprint before it)
                 preview.discard()

@@ -242,6 +242,7 @@ def _segment_blockwise(
                             unit="file" if stage == "fingerprint" else "block",
                             initial=progress.done,  # resumed: not in the rate
                         )
+                    _say_inside(bar, progress)  # (first: cleared once a block is done)
                     _advance(bar, progress.done)
         except LabelsNotListedError as exc:  # written: their recipe too (not an earlier
             result, not_listed = exc.result, exc  # run's left beside them), then said
@@ -298,3 +299,17 @@ def _segment_blockwise(
             f"({result.n_blocks} blocks{resumed})"
         )
     return 0
+
+
+def _say_inside(bar, progress) -> None:
+    """How far the block being worked on is, after the bar ("block 3: slice 37 of 288"),
+    from the engine's progress inside a block (none once a block finishes)."""
+    if bar is None or bar.disable:
+        return
+    inner = getattr(progress, "inner", None)
+    if getattr(progress, "region", None) is not None:
+        if bar.postfix:
+            bar.set_postfix_str("", refresh=True)
+    elif inner is not None and progress.block is not None:
+        said = f"block {progress.block + 1}: {inner.stage} {inner.done} of {inner.total}"
+        bar.set_postfix_str(said, refresh=True)

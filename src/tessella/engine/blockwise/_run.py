@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ..progress import Progress, run_steps
+from ..progress import Progress
 from ._grid import BlockGrid
 from ._support import BlockwiseSupport
 
@@ -27,9 +27,20 @@ SCHEDULER_TIMEOUT = 10.0  # seconds to reach a dask scheduler
 @dataclass(frozen=True)
 class BlockProgress(Progress):
     """Progress over blocks; ``region`` is the core (slices of the label array) of the block
-    just finished (None for progress inside a block)."""
+    just finished (None for progress inside a block). Progress inside a block says which
+    block in ``block`` (its number in the grid's order, :meth:`BlockGrid.linear`) and how far
+    it is in ``inner`` (e.g. ``Progress("slice", 37, 288)`` or ``Progress("tile", 3, 9)``;
+    None where the block's task reports nothing, or not yet): from this process, or from
+    the workers about every :data:`INNER_EVERY` s (:func:`_inner_progress`)."""
 
     region: tuple[slice, ...] | None = None
+    inner: Progress | None = None
+    block: int | None = None
+
+
+#: seconds between reports of progress inside a block from a worker (none for a task that
+#: ends sooner), through a file in the work folder's ``progress`` that this process reads
+INNER_EVERY = 0.5
 
 
 @dataclass
@@ -421,8 +432,94 @@ def _describe(region) -> str:
     return "[" + ", ".join(f"{s.start}:{s.stop}" for s in region) + "]"
 
 
-def _run_task(task, run, index):
-    return run_steps(task(run, index))
+def _inner_parts(run: _Run, stage: str, index) -> int:
+    """How many parts (network passes) a block's task runs one after the other: a slice-wise
+    model's segment task one per slice of the block and its halo along Z (the scan's units
+    are slices), else one."""
+    ranges = getattr(run.segmenter, "ranges", ())
+    label_axes = run.axes.replace("C", "")
+    if stage != "segment" or "Z" not in label_axes or not ranges:
+        return 1
+    if not any(unit[1] >= 0 for unit, _ in ranges):  # frames (or volumes) as units
+        return 1
+    z = run.grid.extended(index)[label_axes.index("Z")]
+    return z.stop - z.start
+
+
+class _Inner:
+    """Progress inside one block from the steps its task yields: the network's tiles of each
+    part (slice) in turn, as one count (``Progress("tile", k, n)``; ``"slice"`` where each
+    slice is one tile). A part begins where its steps count from 0 again."""
+
+    def __init__(self, parts: int):
+        self.parts, self.part = parts, 0
+        self.last: Progress | None = None
+
+    def step(self, step) -> Progress | None:
+        if not isinstance(step, Progress) or step.total <= 0:
+            return None
+        last = self.last
+        if last is not None and step.done < last.done:  # the next part
+            self.part += 1
+            self.parts = max(self.parts, self.part + 1)
+        self.last = step
+        if self.parts > 1 and step.total == 1:
+            return Progress("slice", self.part + step.done, self.parts)
+        done = self.part * step.total + step.done
+        return Progress("tile", done, self.parts * step.total)
+
+
+def _progress_dir(run: _Run) -> Path:
+    return Path(run.work) / "progress"
+
+
+def _run_task(task, run, index, stage: str = ""):
+    """(On a worker) ``task``'s steps run to the end; once the task has run
+    :data:`INNER_EVERY` s, its progress inside the block is written for this process to
+    read (:func:`_inner_progress`), then removed when it ends."""
+    import time
+
+    steps = task(run, index)
+    inner = _Inner(_inner_parts(run, stage, index))
+    path = _progress_dir(run) / str(run.grid.linear(index))
+    start = time.monotonic()
+    written = start
+    try:
+        while True:
+            try:
+                step = next(steps)
+            except StopIteration as stop:
+                return stop.value
+            said = inner.step(step)
+            now = time.monotonic()
+            if said is not None and now - written >= INNER_EVERY:
+                written = now
+                with contextlib.suppress(OSError):  # (progress only)
+                    path.parent.mkdir(exist_ok=True)
+                    tmp = path.with_suffix(".tmp")
+                    tmp.write_text(f"{said.stage} {said.done} {said.total}")
+                    os.replace(tmp, path)
+    finally:
+        if written != start:
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
+def _inner_progress(run: _Run, running: dict, seen: dict) -> Iterator[tuple[Any, Progress]]:
+    """(index, progress) of the blocks in ``running`` (linear number -> index) whose
+    workers reported progress inside them since ``seen`` (updated)."""
+    folder = _progress_dir(run)
+    if not running or not folder.is_dir():
+        return
+    for linear, index in running.items():
+        try:
+            stage, done, total = (folder / str(linear)).read_text().split()
+            said = Progress(stage, int(done), int(total))
+        except (OSError, ValueError):  # none yet, or ended meanwhile
+            continue
+        if seen.get(linear) != said:
+            seen[linear] = said
+            yield index, said
 
 
 def _map(task, run: _Run, indices, executor, stage: str, done: int, results: dict):
@@ -434,23 +531,43 @@ def _map(task, run: _Run, indices, executor, stage: str, done: int, results: dic
         if executor is None:
             for index in indices:
                 steps = task(run, index)
+                linear = run.grid.linear(index)
+                inner = _Inner(_inner_parts(run, stage, index))
                 while True:
                     try:
-                        next(steps)
+                        step = next(steps)
                     except StopIteration as stop:
                         results[index] = stop.value
                         break
-                    yield BlockProgress(stage, done, total)  # inside a block: a cancel point
+                    # inside a block: a cancel point, and how far the block is
+                    said = inner.step(step)
+                    yield BlockProgress(stage, done, total, None, said, linear)
                 done += 1
                 yield BlockProgress(stage, done, total, run.grid.core(index))
             return
-        futures = {executor.submit(_run_task, task, run, i): i for i in indices}
+        indices = list(indices)
+        folder = _progress_dir(run)
+        for index in indices:  # (left by workers cut off in an earlier run)
+            with contextlib.suppress(OSError):
+                (folder / str(run.grid.linear(index))).unlink()
+        futures = {executor.submit(_run_task, task, run, i, stage): i for i in indices}
+        running = {run.grid.linear(i): i for i in indices}
+        seen: dict = {}
         try:
-            for future in concurrent.futures.as_completed(futures):
-                index = futures[future]
-                results[index] = future.result()
-                done += 1
-                yield BlockProgress(stage, done, total, run.grid.core(index))
+            pending = set(futures)
+            while pending:
+                finished, pending = concurrent.futures.wait(
+                    pending, timeout=INNER_EVERY, return_when=concurrent.futures.FIRST_COMPLETED
+                )
+                for future in finished:
+                    index = futures[future]
+                    results[index] = future.result()
+                    running.pop(run.grid.linear(index), None)
+                    done += 1
+                    yield BlockProgress(stage, done, total, run.grid.core(index))
+                index = None
+                for at, said in _inner_progress(run, running, seen):
+                    yield BlockProgress(stage, done, total, None, said, run.grid.linear(at))
         finally:
             for future in futures:
                 future.cancel()

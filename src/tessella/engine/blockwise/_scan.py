@@ -6,9 +6,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import warnings
+import zipfile
 from collections.abc import Generator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -42,10 +45,43 @@ def _channel_stats(values: np.ndarray, unit_size: int):
     if values.dtype == bool:  # a binary image: 0 and 1, as in memory (percentile_normalize)
         values = values.view(np.uint8)
     if values.dtype.kind in "biu":
-        found, counts = np.unique(values, return_counts=True)
+        found, counts = _value_counts(values)
         return ("counts", found, counts)
     step = max(1, unit_size // SAMPLE)
     return ("sample", values[::step].astype(np.float64), float(values.min()), float(values.max()))
+
+
+#: integer values spanning at most this many are counted (``np.bincount``), not sorted
+COUNT_SPAN = 1 << 20
+
+
+def _value_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_counts=True)`` of integers, the same arrays (values in
+    their dtype, counts as ``np.intp``), counted in one pass where they span at most
+    :data:`COUNT_SPAN` values (always for 8- and 16-bit data) rather than sorted: sorting
+    each slice of a 256^3 uint8 block took 0.9 s a block (7.6 s on a loaded machine).
+
+    Examples
+    --------
+    >>> data = np.array([[7, -3, 7], [0, 7, -3]], np.int16)
+    >>> found, counts = _value_counts(data.reshape(-1))
+    >>> expected = np.unique(data, return_counts=True)
+    >>> [np.array_equal(a, b) and a.dtype == b.dtype for a, b in zip((found, counts), expected)]
+    [True, True]
+    """
+    if values.size == 0:
+        return np.unique(values, return_counts=True)
+    if values.dtype.itemsize <= 2:
+        low = int(np.iinfo(values.dtype).min)
+    else:
+        low, high = int(values.min()), int(values.max())
+        if high - low >= COUNT_SPAN or high >= 1 << 63:
+            return np.unique(values, return_counts=True)
+    wide = values.dtype.itemsize == 8 and values.dtype.kind == "u"  # (no safe cast to intp)
+    shifted = values if low == 0 and not wide else values.astype(np.int64) - low
+    tally = np.bincount(shifted.reshape(-1))
+    found = np.flatnonzero(tally)
+    return (found + low).astype(values.dtype), tally[found].astype(np.intp)
 
 
 def _percentiles_from_counts(values, counts, quantiles) -> list[float]:
@@ -102,6 +138,56 @@ def _merge_stats(
     return merged
 
 
+def _save_stats(path: Path, stats: dict) -> None:
+    """One block's statistics (:func:`_scan_task`) into ``path``, whole or not at all."""
+    units = sorted(stats)
+    arrays: dict[str, Any] = {"units": np.array(units, np.int64).reshape(-1, 2)}
+    for i, unit in enumerate(units):
+        for c, channel in enumerate(stats[unit]):
+            if channel[0] == "counts":
+                arrays[f"v{i}_{c}"], arrays[f"n{i}_{c}"] = channel[1], channel[2]
+            else:
+                arrays[f"s{i}_{c}"] = channel[1]
+                arrays[f"m{i}_{c}"] = np.array(channel[2:], np.float64)
+    arrays["channels"] = np.array([len(stats[u]) for u in units], np.int64)
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "wb") as file:
+        np.savez(file, **arrays)
+    os.replace(tmp, path)
+
+
+def _load_stats(path: Path) -> dict:
+    """What :func:`_save_stats` saved."""
+    with np.load(path, allow_pickle=False) as saved:
+        stats = {}
+        for i, (unit, n) in enumerate(zip(saved["units"], saved["channels"])):
+            channels: list = []
+            for c in range(int(n)):
+                if f"v{i}_{c}" in saved:
+                    channels.append(("counts", saved[f"v{i}_{c}"], saved[f"n{i}_{c}"]))
+                else:
+                    vmin, vmax = (float(v) for v in saved[f"m{i}_{c}"])
+                    channels.append(("sample", saved[f"s{i}_{c}"], vmin, vmax))
+            stats[(int(unit[0]), int(unit[1]))] = channels
+        return stats
+
+
+def _scanned(run: _Run, folder: Path) -> dict:
+    """The statistics of the blocks that a scan cut short kept in ``folder`` (one that
+    cannot be read is scanned again)."""
+    results: dict = {}
+    if not folder.is_dir():
+        return results
+    for index in run.grid.indices():
+        path = folder / f"{run.grid.linear(index)}.npz"
+        if path.exists():
+            try:
+                results[index] = _load_stats(path)
+            except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+                continue
+    return results
+
+
 def _scan(run: _Run, executor, name: str | None = None) -> Generator[BlockProgress, None, _Run]:
     """The normalisation pass: percentiles per frame (slice) and channel -> the segmenter.
 
@@ -110,9 +196,20 @@ def _scan(run: _Run, executor, name: str | None = None) -> Generator[BlockProgre
     its card records, as in memory, and warned of in one line (:mod:`._look`)."""
     path = Path(run.work) / "ranges.json"
     if not path.exists():
-        results: dict = {}
-        yield BlockProgress("scan", 0, run.grid.n_blocks)
-        yield from _map(_scan_task, run, run.grid.indices(), executor, "scan", 0, results)
+        # each block's statistics are kept as it finishes (``scan/N.npz``): a scan cut short
+        # resumes with the blocks it had not read
+        folder = Path(run.work) / "scan"
+        results = _scanned(run, folder)
+        todo = [i for i in run.grid.indices() if i not in results]
+        yield BlockProgress("scan", len(results), run.grid.n_blocks)
+        folder.mkdir(exist_ok=True)
+        steps = _map(_scan_task, run, todo, executor, "scan", len(results), results)
+        for progress in steps:
+            if progress.region is not None:  # (the blocks that finished: one, in practice)
+                for index in [i for i in todo if i in results]:
+                    _save_stats(folder / f"{run.grid.linear(index)}.npz", results[index])
+                todo = [i for i in todo if i not in results]
+            yield progress
         segmenter = run.segmenter
         card = _card(segmenter.model, segmenter.name)  # only the card: no torch here
         norm = card.normalization
@@ -139,6 +236,7 @@ def _scan(run: _Run, executor, name: str | None = None) -> Generator[BlockProgre
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(ranges))
         os.replace(tmp, path)
+        shutil.rmtree(folder, ignore_errors=True)  # (ranges.json holds what they gave)
     saved = tuple(
         (tuple(unit), tuple(map(tuple, values))) for unit, values in json.loads(path.read_text())
     )
