@@ -201,7 +201,9 @@ def test_export_and_evaluate_take_lazily_reopened_labels(
     for checkbox in (export.tiff_checkbox, export.zarr_checkbox, export.recipe_checkbox):
         checkbox.setChecked(True)
     export.csv_checkbox.setChecked(False)
-    assert export.export()
+    with qtbot.waitSignal(export.exported, timeout=30_000) as blocker:
+        export.export()  # (labels on disk: written in Export's worker)
+    assert blocker.args[0]
     np.testing.assert_array_equal(tifffile.imread(tmp_path / "exported.tif"), labels)
     np.testing.assert_array_equal(zarr.open_array(str(tmp_path / "exported.zarr"))[...], labels)
     written = json.loads((tmp_path / "exported.recipe.json").read_text())

@@ -219,6 +219,7 @@ class BlockwisePreview:
             _restart_history(self.layer)
         else:
             self.layer.refresh()
+        self.layer.editable = False  # read-only zarr (napari's brush would raise): see finish
         self.opened = True
 
     def finish(self, metadata: dict):
@@ -233,6 +234,9 @@ class BlockwisePreview:
             self.layer.data = labels
             _restart_history(self.layer)  # (napari keeps it: Ctrl+Z would write old steps)
             self.layer.name = self.name
+        # opened read-only: napari's brush, fill and eraser would raise "store was opened in
+        # read-only mode" (new data makes a layer editable again); Correct says how to edit
+        self.layer.editable = False
         return self.layer
 
     def is_preview(self) -> bool:

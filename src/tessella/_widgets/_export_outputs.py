@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -345,51 +345,65 @@ class ExportOutputs:
         hashed: Hashed | None = None,
     ) -> tuple[dict, bool]:
         """The recipe of the labels on screen (after Ctrl+Z, the parameters that made them),
-        and whether it reproduces them; when not (hand edits, a Tune preview of one slice or
-        frame, a labels file changed after its recipe), the file says so. It names the files
-        this export writes beside it (``exported``: output kind -> file name), with the
-        ``labels_digest`` of ``labels`` when they are among them (the reader checks that the
-        file still holds them), and, with a mask stack, how many objects it holds and where
-        they came from (``stack_objects``, ``stack_from``) and its own digest
-        (``stack_digest``), so the stack reopens with this recipe. Labels with tracks (the CTC
-        format is offered) get their divisions (``lineage``: ``[[child, parent], ...]``, those
-        whose ends are both in ``labels``), so that reopened they export the same tracks;
-        other labels none (a recipe's ``lineage`` says the labels are linked). Labels
-        segmented from an image layer read from a file get its ``input_identity`` as it was
-        read, ``hashed`` by Export's worker (:meth:`_input_source`), as ``tessella segment``
-        records it; none where that file changed or is gone since it was read (``hashed``
-        without one)."""
+        and whether it reproduces them: :meth:`_recipe_maker`'s, made at once."""
+        return self._recipe_maker(outputs, hashed)(stack, labels)
+
+    def _recipe_maker(
+        self, outputs: Sequence[_Output] = (), hashed: Hashed | None = None
+    ) -> Callable[[_Stack | None, np.ndarray | None], tuple[dict, bool]]:
+        """What makes the recipe of the labels on screen (after Ctrl+Z, the parameters that
+        made them) and says whether it reproduces them, given the mask stack and the labels
+        written: what it needs of the panel and the viewer is taken now (on the GUI thread),
+        the labels are read only when it is called (in Export's worker). When the recipe does
+        not reproduce them (hand edits, a Tune preview of one slice or frame, a labels file
+        changed after its recipe), the file says so. It names the files this export writes
+        beside it (``exported``: output kind -> file name), with the ``labels_digest`` of
+        ``labels`` when they are among them (the reader checks that the file still holds
+        them), and, with a mask stack, how many objects it holds and where they came from
+        (``stack_objects``, ``stack_from``) and its own digest (``stack_digest``), so the
+        stack reopens with this recipe. Labels with tracks (the CTC format is offered) get
+        their divisions (``lineage``: ``[[child, parent], ...]``, those whose ends are both in
+        ``labels``), so that reopened they export the same tracks; other labels none (a
+        recipe's ``lineage`` says the labels are linked). Labels segmented from an image
+        layer read from a file get its ``input_identity`` as it was read, ``hashed`` by
+        Export's worker (:meth:`_input_source`), as ``tessella segment`` records it; none
+        where that file changed or is gone since it was read (``hashed`` without one)."""
         from tessella._io import STACK_DIGEST_KEY
         from tessella.engine.digest import DIGEST_KEY, labels_digest
         from tessella.engine.input_record import INPUT_KEY
 
         found, reproduces = _results.recipe_on_screen(self.labels_layer)
-        recipe = found or {}  # (only asked for labels that have one)
+        base = found or {}  # (only asked for labels that have one)
         if not reproduces:  # (the reader's note, when the labels file changed)
-            recipe = {**recipe, "labels_edited": True, "note": recipe.get("note", EDITED_NOTE)}
-        recipe = {k: v for k, v in recipe.items() if k != "lineage"}
-        if self.ctc_checkbox.isEnabled():
-            lineage = self._lineage()
-            present = None if labels is None else _present(labels, {*lineage, *lineage.values()})
-            kept = {c: p for c, p in lineage.items() if present is None or {c, p} <= present}
-            recipe = {**recipe, "lineage": sorted([int(c), int(p)] for c, p in kept.items())}
+            base = {**base, "labels_edited": True, "note": base.get("note", EDITED_NOTE)}
+        base = {k: v for k, v in base.items() if k != "lineage"}
+        lineage = self._lineage() if self.ctc_checkbox.isEnabled() else None
         exported = {o.kind: o.path.name for o in outputs if o.kind != "recipe"}
-        if exported:
-            recipe = {**recipe, "exported": exported}
-        if labels is not None and {"tiff", "zarr", "ome_zarr"} & set(exported):
-            recipe = {**recipe, DIGEST_KEY: labels_digest(labels)}
-        if hashed is not None:  # never a wrong one: none where the file read is not there
-            recipe = {k: v for k, v in recipe.items() if k != INPUT_KEY}
-            if hashed.identity is not None:
-                recipe = {**recipe, INPUT_KEY: hashed.identity}
-        if stack is not None and "stack" in exported:
-            recipe = {
-                **recipe,
-                "stack_objects": len(stack.ids),
-                "stack_from": stack.source,
-                STACK_DIGEST_KEY: labels_digest(stack.masks),  # (the reader checks the stack)
-            }
-        return recipe, reproduces
+
+        def make(stack: _Stack | None, labels: np.ndarray | None) -> tuple[dict, bool]:
+            recipe = dict(base)
+            if lineage is not None:
+                wanted = {*lineage, *lineage.values()}
+                present = None if labels is None else _present(labels, wanted)
+                kept = {c: p for c, p in lineage.items() if present is None or {c, p} <= present}
+                recipe["lineage"] = sorted([int(c), int(p)] for c, p in kept.items())
+            if exported:
+                recipe["exported"] = exported
+            if labels is not None and {"tiff", "zarr", "ome_zarr"} & set(exported):
+                recipe[DIGEST_KEY] = labels_digest(labels)
+            if hashed is not None:  # never a wrong one: none where the file read is not there
+                recipe.pop(INPUT_KEY, None)
+                if hashed.identity is not None:
+                    recipe[INPUT_KEY] = hashed.identity
+            if stack is not None and "stack" in exported:
+                recipe.update(
+                    stack_objects=len(stack.ids),
+                    stack_from=stack.source,
+                    **{STACK_DIGEST_KEY: labels_digest(stack.masks)},  # (the reader checks it)
+                )
+            return recipe, reproduces
+
+        return make
 
     def _input_source(self, outputs: Sequence[_Output] = ()) -> InputSource | None:
         """The file (or zarr, or folder of frames) that napari read the image layer these

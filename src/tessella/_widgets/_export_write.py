@@ -5,8 +5,11 @@ exporting of :class:`.export.ExportWidget`, a mixin)."""
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from napari.layers import Labels
@@ -200,6 +203,210 @@ def _one_frame_tracks(ctc) -> list[str]:
     return [f"{which} one frame long (no ID is in two frames): are these labels linked over time?"]
 
 
+#: in-memory labels of more pixels than this are read, measured and written in a worker, as
+#: labels on disk (a zarr-backed blockwise result) always are: a 4096² result to TIFF,
+#: OME-Zarr, CSV and recipe held the GUI thread 6.4 s (user test s29/t2); smaller ones are
+#: written at once, as before (export() returns their files)
+WORKER_PIXELS = 4096 * 4096
+
+
+def _labels_data(layer):
+    """The array behind ``layer`` (its full resolution where multiscale), not read."""
+    return layer.data[0] if layer.multiscale else layer.data
+
+
+@dataclass
+class _Plan:
+    """What one export writes, taken from the panel and the viewer on the GUI thread; the
+    pixels are read by :func:`_export_steps` (in a worker for labels on disk)."""
+
+    name: str  # the labels layer's
+    outputs: list  # _Output, as the panel listed them
+    overwrite: bool
+    make_folder: Path | None  # the folder to make first (removed again if nothing is kept)
+    data: Any  # the labels (an array in memory, or on disk: zarr, dask)
+    axes: str
+    pixel_size: dict[str, float] | None
+    unit: str
+    stack: Any  # the mask stack (_Stack) or None
+    image: Any  # the intensity image's array or None
+    result: Any  # Segment's result behind the labels (their confidence) or None
+    numbers: list[int] | None  # the CTC masks' frame numbers
+    lineage: dict[int, int]  # the CTC tracks' divisions
+    recipe: Callable | None  # (stack, labels) -> (recipe, reproduces): _recipe_maker's
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+
+class _Notes(NamedTuple):
+    """What the status line adds, known before anything is written."""
+
+    unit_note: str
+    ctc_caution: str
+    skipped_recipe: bool
+    no_ctc: str
+    no_identity: str
+
+
+@dataclass
+class _Done:
+    """What :func:`_export_steps` did: the files written, or why none are."""
+
+    written: list[Path] = field(default_factory=list)
+    refused: str = ""  # the labels cannot be written (nothing was)
+    failed: tuple[Path, Exception] | None = None  # the output (or folder) that failed, why
+    cancelled: bool = False
+    kept: list[Path] = field(default_factory=list)  # replaced (Overwrite) before it stopped
+    objects: int | None = None  # rows of the CSV
+    ctc: Any = None  # the CTC tracks written
+    reproduces: bool = True
+    note: Any = None  # the recipe's note, where it does not reproduce the labels
+
+
+def _export_steps(plan: _Plan) -> Generator[tuple[int, int, str], None, _Done]:
+    """Read the labels of ``plan``, measure them and write its outputs, each atomically, the
+    recipe last; yields ``(steps done, steps, what now)``. Every output is made or checked
+    before the first is written (a failure writes none). A failure or a cancel
+    (``plan.cancel``, looked at between steps) removes the outputs this export wrote that
+    were not there before, and the folder it made; those it replaced (Overwrite) are
+    said in ``kept``. Runs in Export's worker, or on the GUI thread for small labels in
+    memory: it touches no widget and no layer."""
+    from tessella._io_recipe import ZARR_RECIPE_ATTR
+    from tessella.engine.io import write_json, write_labels, write_mask_stack, write_zarr_labels
+    from tessella.engine.io._write import write_ome_zarr_labels
+    from tessella.engine.measure import measure_objects, write_csv
+    from tessella.engine.tracking import ctc_tracks, write_ctc
+
+    kinds = [output.kind for output in plan.outputs]
+    total = 1 + ("csv" in kinds) + ("ctc" in kinds) + len(plan.outputs)
+    done = 0
+    yield done, total, f"reading '{plan.name}'"
+    labels = np.asarray(plan.data)
+    done += 1
+    if plan.cancel.is_set():
+        return _Done(cancelled=True)
+    try:  # every output made or checked before the first is written: a failure writes none
+        if labels.dtype.kind == "i" and labels.size and labels.min() < 0:
+            raise ValueError("labels must be integers of 0 and more")
+        table = None
+        if "csv" in kinds:
+            yield done, total, "measuring the objects"
+            options: dict[str, Any] = {
+                "image": None if plan.image is None else np.asarray(plan.image),
+                "confidence": (
+                    None
+                    if plan.result is None
+                    else _results.confidence_map(plan.result, labels.shape)
+                ),
+                "spacing": None if plan.unit == "pixel" else plan.pixel_size,  # no physical size
+                "axes": plan.axes,
+                "unit": plan.unit,
+            }
+            if plan.stack is not None:  # each object whole, its hidden parts included
+                table = measure_stack(plan.stack.masks, plan.stack.ids, **options)
+            else:
+                table = measure_objects(labels, **options)
+            done += 1
+            if plan.cancel.is_set():
+                return _Done(cancelled=True)
+        ctc = None
+        if "ctc" in kinds:
+            yield done, total, "the tracks"
+            ctc = ctc_tracks(labels, plan.lineage, plan.numbers)
+            done += 1
+    except ValueError as exc:
+        return _Done(refused=str(exc))
+
+    if plan.make_folder is not None:
+        try:
+            plan.make_folder.mkdir()
+        except OSError as exc:
+            return _Done(failed=(plan.make_folder, exc))
+    written: list[Path] = []
+    reproduces, note = True, None
+    new = {o.path for o in plan.outputs if not o.path.exists()}  # removed again on a failure
+    stack, overwrite = plan.stack, plan.overwrite
+    axes, pixel_size, unit = plan.axes, plan.pixel_size, plan.unit
+    output = None
+    try:
+        # the recipe last: it names the files written before it
+        for output in sorted(plan.outputs, key=lambda o: o.kind == "recipe"):
+            if plan.cancel.is_set():
+                return _Done(cancelled=True, kept=_undo(written, new, plan.make_folder))
+            yield done, total, f"writing {output.path.name}"
+            if output.kind == "tiff":
+                write_labels(output.path, labels, axes, pixel_size, unit, overwrite)
+            elif output.kind == "stack":
+                assert stack is not None
+                write_mask_stack(
+                    output.path, stack.masks, overwrite, pixel_size=pixel_size, unit=unit
+                )
+            elif output.kind == "zarr":
+                write_zarr_labels(output.path, labels, axes, pixel_size, unit, overwrite)
+            elif output.kind == "ome_zarr":
+                # (the recipe in its attributes too: the reader finds no name.recipe.json
+                # for name.ome.zarr, whose recipe would be name.ome.recipe.json)
+                in_zarr = None
+                if plan.recipe is not None:
+                    kept, _same = plan.recipe(stack, labels)
+                    in_zarr = {ZARR_RECIPE_ATTR: kept}
+                write_ome_zarr_labels(
+                    output.path,
+                    labels,
+                    axes,
+                    pixel_size,
+                    unit,
+                    overwrite,
+                    name=plan.name,
+                    attrs=in_zarr,
+                )
+            elif output.kind == "csv":
+                assert table is not None
+                write_csv(output.path, table, overwrite)
+            elif output.kind == "ctc":
+                # its notes go in the status line (a worker's warnings still go to its panel)
+                with caught_warnings_of_this_thread(UserWarning):
+                    write_ctc(
+                        labels, None, output.path, overwrite, tracks=ctc, frame_numbers=plan.numbers
+                    )
+            else:
+                assert plan.recipe is not None
+                recipe, reproduces = plan.recipe(stack, labels)
+                note = recipe.get("note")
+                write_json(output.path, recipe, overwrite)
+            written.append(output.path)
+            done += 1
+    except GeneratorExit:  # (closed before the end: nothing half done is left)
+        _undo(written, new, plan.make_folder)
+        raise
+    except Exception as exc:  # any failure: say which file, keep the widget usable
+        assert output is not None
+        return _Done(failed=(output.path, exc), kept=_undo(written, new, plan.make_folder))
+    yield done, total, "done"
+    objects = None if table is None else len(table["label"])
+    return _Done(written, objects=objects, ctc=ctc, reproduces=reproduces, note=note)
+
+
+def _undo(written: list[Path], new: set[Path], made: Path | None) -> list[Path]:
+    """After a failure or a cancel: remove the outputs this export wrote that were not there
+    before, and the folder it made where it is empty then; returns those it replaced (with
+    Overwrite), which stay."""
+    import shutil
+
+    for path in written:
+        if path in new:
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+    kept = [path for path in written if path not in new]
+    if made is not None and not kept:
+        try:
+            made.rmdir()  # (only when empty)
+        except OSError:
+            pass
+    return kept
+
+
 class ExportWriting:
     """Mixin for :class:`.export.ExportWidget`: writes the outputs of the current settings
     (uses the widget's ``viewer``, ``labels_layer``, ``image_layer``, controls,
@@ -210,9 +417,15 @@ class ExportWriting:
 
     def _on_export_clicked(self) -> None:
         if self.worker is not None:  # (the button is Cancel while the input is hashed)
-            self._cancel_hashing()
+            self._on_cancel_clicked()
         else:
             self.export()
+
+    def _on_cancel_clicked(self) -> None:
+        if self._writing is not None:
+            self._cancel_writing()
+        else:
+            self._cancel_hashing()
 
     def export(self) -> list[Path]:
         """Write the chosen outputs; returns the files written (none when refused or failed).
@@ -234,13 +447,12 @@ class ExportWriting:
         return written
 
     def _export(self, hashed: Hashed | None) -> list[Path]:
-        """:meth:`export`, with what the worker ``hashed`` of the input (None: not yet)."""
+        """:meth:`export`, with what the worker ``hashed`` of the input (None: not yet). The
+        refusals come first, here, before anything is read or written; then the labels are
+        read, measured and written by :func:`_export_steps`: in a worker where they are on
+        disk (a zarr-backed result) or more than :data:`WORKER_PIXELS` (this then returns []
+        at once; ``exported`` says the files at the end), else here."""
         from tessella._io import labels_axes
-        from tessella._io_recipe import ZARR_RECIPE_ATTR
-        from tessella.engine.io import write_json, write_labels, write_mask_stack, write_zarr_labels
-        from tessella.engine.io._write import write_ome_zarr_labels
-        from tessella.engine.measure import measure_objects, write_csv
-        from tessella.engine.tracking import write_ctc
 
         layer = self.labels_layer
         if layer is None:
@@ -306,164 +518,242 @@ class ExportWriting:
                 if hashed.identity is None:
                     no_identity = _no_identity(hashed)
 
-        labels = _labels_now(layer)
-        if at_click is not None and not (
-            at_click.shape == labels.shape
-            and at_click.dtype == labels.dtype
-            and np.array_equal(at_click, labels)
-        ):
-            # edited while the file was read: the recipe and the measures are of the labels
-            # as they are; those clicked would be written with them. Nothing is written.
-            again = " (that file is not read again)" if hashed and hashed.identity else ""
-            message = (
-                f"'{layer.name}' was edited while {hashed.source.path if hashed else 'its input'} "
-                f"was read for the recipe; Export again to write it as it is now{again}"
-            )
-            show_error(f"Export: nothing written; {message}.")
-            self.status_label.setText(f"Nothing written: {message}.")
-            return []
+        data = _labels_data(layer)
+        if at_click is not None:
+            labels = np.asarray(data)
+            if not (
+                at_click.shape == labels.shape
+                and at_click.dtype == labels.dtype
+                and np.array_equal(at_click, labels)
+            ):
+                # edited while the file was read: the recipe and the measures are of the
+                # labels as they are; those clicked would be written with them. Nothing is
+                # written.
+                again = " (that file is not read again)" if hashed and hashed.identity else ""
+                message = (
+                    f"'{layer.name}' was edited while "
+                    f"{hashed.source.path if hashed else 'its input'} was read for the recipe; "
+                    f"Export again to write it as it is now{again}"
+                )
+                show_error(f"Export: nothing written; {message}.")
+                self.status_label.setText(f"Nothing written: {message}.")
+                return []
         kinds = [output.kind for output in outputs]
-        try:  # every output made or checked before the first is written: a failure writes none
-            axes = labels_axes(labels.ndim, layer.metadata, layer.axis_labels)
-            if labels.dtype.kind not in "iu" or (labels.size and labels.min() < 0):
+        try:  # what needs the panel and the viewer, checked here (no pixel is read)
+            axes = labels_axes(data.ndim, layer.metadata, layer.axis_labels)
+            if data.dtype.kind not in "iu":
                 raise ValueError("labels must be integers of 0 and more")
             pixel_size, unit, unit_note = _pixel_size(self.viewer, layer, axes)
-            stack = self._object_stack(layer, labels) if "stack" in kinds else None
-            table = None
-            if "csv" in kinds:
-                options: dict[str, Any] = {
-                    "image": self._intensity(),
-                    "confidence": self._confidence(layer, labels),
-                    "spacing": None if unit == "pixel" else pixel_size,  # no physical size
-                    "axes": axes,
-                    "unit": unit,
-                }
-                if stack is not None:  # each object whole, its hidden parts included
-                    table = measure_stack(stack.masks, stack.ids, **options)
-                else:
-                    table = measure_objects(labels, **options)
             numbers, ctc_caution = (
-                _ctc_numbering(layer, labels.shape[0]) if "ctc" in kinds else (None, "")
+                _ctc_numbering(layer, data.shape[0]) if "ctc" in kinds else (None, "")
             )
-            ctc = self._ctc_tracks(labels, axes, numbers) if "ctc" in kinds else None
+            if "ctc" in kinds and axes != "TYX":
+                raise ValueError(f"CTC export needs 2D frames over time (TYX), not {axes}")
+            # (the overlaps layer beside 2D labels in memory: made here, measured there)
+            stack = self._object_stack(layer, np.asarray(data)) if "stack" in kinds else None
         except ValueError as exc:
             show_error(f"Export: nothing written; cannot export '{layer.name}': {exc}")
             self.status_label.setText(f"Nothing written: {exc}")
             return []
+        in_worker = not isinstance(data, np.ndarray) or data.size > WORKER_PIXELS
+        if isinstance(data, np.ndarray) and in_worker:
+            data = data.copy()  # (painting goes on while the worker writes)
+        intensity = self.image_layer if "csv" in kinds else None
+        plan = _Plan(
+            name=layer.name,
+            outputs=list(outputs),
+            overwrite=overwrite,
+            make_folder=make_folder,
+            data=data,
+            axes=axes,
+            pixel_size=pixel_size,
+            unit=unit,
+            stack=stack,
+            image=None if intensity is None else _labels_data(intensity),
+            result=_results.get(layer) if "csv" in kinds else None,
+            numbers=numbers,
+            lineage=self._lineage() if "ctc" in kinds else {},
+            recipe=self._recipe_maker(outputs, hashed) if "recipe" in kinds else None,
+        )
+        notes = _Notes(unit_note, ctc_caution, skipped_recipe, no_ctc, no_identity)
+        if in_worker:  # (lazy or big labels: read, measured and written off the GUI thread)
+            self._start_writing(plan, notes)
+            return []
+        steps = _export_steps(plan)
+        try:
+            while True:
+                next(steps)
+        except StopIteration as stop:
+            done = stop.value
+        return self._tell_done(plan, notes, done)
 
-        if make_folder is not None:
-            try:
-                make_folder.mkdir()
-            except OSError as exc:
-                message = f"cannot make the folder {make_folder}: {exc.strerror or exc}"
+    def _tell_done(self, plan: _Plan, notes: _Notes, done: _Done) -> list[Path]:
+        """Say what the export of ``plan`` did (``done``): the status line, and a
+        notification where it wrote nothing, failed or has a caution; the files written."""
+        name = plan.name
+        if done.refused:
+            show_error(f"Export: nothing written; cannot export '{name}': {done.refused}")
+            self.status_label.setText(f"Nothing written: {done.refused}")
+            return []
+        if done.failed is not None:
+            target, exc = done.failed
+            if isinstance(exc, OSError) and target == plan.make_folder:
+                message = f"cannot make the folder {target}: {exc.strerror or exc}"
                 show_error(f"Export: nothing written; {message}")
                 self.status_label.setText(f"Nothing written: {message}.")
                 return []
-        written: list[Path] = []
-        reproduces, note = True, None
-        new = {o.path for o in outputs if not o.path.exists()}  # removed again on a failure
-        # the recipe last: it names the files written before it
-        for output in sorted(outputs, key=lambda o: o.kind == "recipe"):
-            try:
-                if output.kind == "tiff":
-                    write_labels(output.path, labels, axes, pixel_size, unit, overwrite)
-                elif output.kind == "stack":
-                    assert stack is not None
-                    write_mask_stack(
-                        output.path, stack.masks, overwrite, pixel_size=pixel_size, unit=unit
-                    )
-                elif output.kind == "zarr":
-                    write_zarr_labels(output.path, labels, axes, pixel_size, unit, overwrite)
-                elif output.kind == "ome_zarr":
-                    # (the recipe in its attributes too: the reader finds no name.recipe.json
-                    # for name.ome.zarr, whose recipe would be name.ome.recipe.json)
-                    in_zarr = None
-                    if "recipe" in kinds:
-                        kept, _same = self._recipe_to_write(outputs, stack, labels, hashed)
-                        in_zarr = {ZARR_RECIPE_ATTR: kept}
-                    write_ome_zarr_labels(
-                        output.path,
-                        labels,
-                        axes,
-                        pixel_size,
-                        unit,
-                        overwrite,
-                        name=layer.name,
-                        attrs=in_zarr,
-                    )
-                elif output.kind == "csv":
-                    assert table is not None
-                    write_csv(output.path, table, overwrite)
-                elif output.kind == "ctc":
-                    # its notes go in the status line (a worker's warnings still go to its panel)
-                    with caught_warnings_of_this_thread(UserWarning):
-                        write_ctc(
-                            labels,
-                            None,
-                            output.path,
-                            overwrite,
-                            tracks=ctc,
-                            frame_numbers=numbers,
-                        )
-                else:
-                    recipe, reproduces = self._recipe_to_write(outputs, stack, labels, hashed)
-                    note = recipe.get("note")
-                    write_json(output.path, recipe, overwrite)
-            except Exception as exc:  # any failure: say which file, keep the widget usable
-                show_error(f"Export: {_write_error(exc, output.path)}")
-                kept = self._remove_new(written, new)
-                if make_folder is not None and not kept:
-                    try:
-                        make_folder.rmdir()  # (only when empty)
-                    except OSError:
-                        pass
-                done = f"; kept {', '.join(p.name for p in kept)} (overwritten)" if kept else ""
-                self.status_label.setText(f"Failed on {output.path}; nothing else written{done}.")
-                return []
-            written.append(output.path)
-
-        order = [o.path for o in outputs]
+            show_error(f"Export: {_write_error(exc, target)}")
+            kept = (
+                f"; kept {', '.join(p.name for p in done.kept)} (overwritten)" if done.kept else ""
+            )
+            self.status_label.setText(f"Failed on {target}; nothing else written{kept}.")
+            return []
+        if done.cancelled:
+            kept = (
+                f"; {', '.join(p.name for p in done.kept)} already replaced (Overwrite) stay"
+                if done.kept
+                else ""
+            )
+            self.status_label.setText(f"Cancelled: nothing written for '{name}'{kept}.")
+            return []
+        written = list(done.written)
+        kinds = [o.kind for o in plan.outputs]
+        order = [o.path for o in plan.outputs]
         written.sort(key=order.index)
         folder = written[0].parent
         names = [p.name for p in written]
-        if table is not None:
-            names[kinds.index("csv")] += f" ({counted(len(table['label']), 'object')})"
+        stack, ctc = plan.stack, done.ctc
+        if done.objects is not None:
+            names[kinds.index("csv")] += f" ({counted(done.objects, 'object')})"
         if stack is not None:
             whole = counted(len(stack.ids), "whole object")
             names[kinds.index("stack")] += f" ({whole}: {stack.source})"
         message = f"Wrote {', '.join(names)} to {folder}"
-        if make_folder is not None:
+        if plan.make_folder is not None:
             message += " (a new folder)"
-        renamed = renaming(layer.name) if names_a_folder(self.path_edit.text()) else ""
+        renamed = renaming(name) if names_a_folder(self.path_edit.text()) else ""
         if renamed:
             message += f"; {renamed}"
-        if stack is not None and table is not None:
+        if stack is not None and done.objects is not None:
             message += "; the CSV measures each object whole (the stack)"
-        if skipped_recipe:
-            message += f"; no recipe ('{layer.name}' was not made by Segment)"
-        if unit_note and any(o.kind in ("tiff", "zarr", "ome_zarr", "csv") for o in outputs):
-            message += f"; {unit_note} (set the layer's units to say otherwise)"
-        if ctc is not None and numbers and numbers[0] and not ctc_caution:
+        if notes.skipped_recipe:
+            message += f"; no recipe ('{name}' was not made by Segment)"
+        if notes.unit_note and {"tiff", "zarr", "ome_zarr", "csv"} & set(kinds):
+            message += f"; {notes.unit_note} (set the layer's units to say otherwise)"
+        numbers = plan.numbers
+        if ctc is not None and numbers and numbers[0] and not notes.ctc_caution:
             message += f"; CTC masks numbered from {numbers[0]}, as its frames"
         if ctc is not None and (ctc.notes() or _one_frame_tracks(ctc)):
-            notes = [*ctc.notes(), *_one_frame_tracks(ctc)]
-            message += "; CTC: " + "; ".join(notes)
+            ctc_notes = [*ctc.notes(), *_one_frame_tracks(ctc)]
+            message += "; CTC: " + "; ".join(ctc_notes)
         wrote = f"wrote {', '.join(names)}"
-        if ctc_caution:
-            message += f"; {ctc_caution}"
-            show_warning(f"Export: {ctc_caution}; {wrote}.")
-        if skipped_ctc:  # the caution first: a pop-up shows its first words only
-            message += f"; {no_ctc}"
-            show_warning(f"Export: {no_ctc}; {wrote}.")
-        if "recipe" in kinds and not reproduces:
-            message += f". {_not_reproduced(layer.name, note)}"
+        if notes.ctc_caution:
+            message += f"; {notes.ctc_caution}"
+            show_warning(f"Export: {notes.ctc_caution}; {wrote}.")
+        if notes.no_ctc:  # the caution first: a pop-up shows its first words only
+            message += f"; {notes.no_ctc}"
+            show_warning(f"Export: {notes.no_ctc}; {wrote}.")
+        if "recipe" in kinds and not done.reproduces:
+            message += f". {_not_reproduced(name, done.note)}"
             # (the status line says it all, as it did)
-            show_warning(f"Export: {_recipe_caution(layer.name, note)}; {wrote}.")
-        if no_identity:
-            message += f". {no_identity[0].upper()}{no_identity[1:]}"
-            show_warning(f"Export: {no_identity}; {wrote}.")
+            show_warning(f"Export: {_recipe_caution(name, done.note)}; {wrote}.")
+        if notes.no_identity:
+            message += f". {notes.no_identity[0].upper()}{notes.no_identity[1:]}"
+            show_warning(f"Export: {notes.no_identity}; {wrote}.")
         self.status_label.setText(message + ".")
         return written
+
+    # --- writing in a worker ----------------------------------------------------------------
+
+    def _start_writing(self, plan: _Plan, notes: _Notes) -> None:
+        """Read, measure and write ``plan`` in a worker (:func:`_export_steps`): the choices
+        locked, Export disabled, the bar counting the steps, Cancel stopping it after the
+        step it is in (the file being written is written whole, then removed with the
+        others this export made)."""
+        from napari.qt.threading import create_worker
+
+        from ._workers import ThreadWarningsWorker, show_progress
+
+        worker = create_worker(
+            report_runtime_errors(_export_steps),
+            plan,
+            _ignore_errors=True,
+            _start_thread=False,
+            _worker_class=ThreadWarningsWorker,
+        )
+        worker.yielded.connect(lambda step: self._on_write_progress(worker, step))
+        worker.returned.connect(lambda done: self._on_written(worker, plan, notes, done))
+        worker.errored.connect(lambda exc: self._on_write_failed(worker, plan, exc))
+        worker.warned.connect(lambda args: show_warning(f"Export: {args[0]}"))
+        worker.finished.connect(lambda: self._on_write_stopped(worker, plan))
+        self.worker = worker
+        self._writing = plan
+        self._choices.setEnabled(False)  # (the export goes on with these settings)
+        self.export_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        show_progress(self.progress_bar, 0, len(plan.outputs) + 1, "%v / %m steps")
+        self.status_label.setText(
+            f"Exporting '{plan.name}' (Cancel stops it after the step it is in, and removes "
+            "what it wrote)…"
+        )
+        worker.start()
+
+    def _on_write_progress(self, worker, step: tuple[int, int, str]) -> None:
+        from ._workers import show_progress
+
+        if worker is not self.worker or self._writing is None or self._writing.cancel.is_set():
+            return
+        done, total, what = step
+        # (the step on the bar; the status line keeps saying what Cancel does)
+        show_progress(self.progress_bar, done, total, f"%v / %m: {what}")
+
+    def _on_written(self, worker, plan: _Plan, notes: _Notes, done: _Done) -> None:
+        if worker is not self.worker:
+            return
+        self._end_writing(worker)
+        self.exported.emit(self._tell_done(plan, notes, done))
+
+    def _on_write_failed(self, worker, plan: _Plan, exc: Exception) -> None:
+        """An error the steps did not expect (they removed what they wrote): one line."""
+        if worker is not self.worker:
+            return
+        self._end_writing(worker)
+        why = f"exporting '{plan.name}' failed ({type(exc).__name__}: {exc})"
+        show_error(f"Export: nothing written; {why}")
+        self.status_label.setText(f"Nothing written: {why}.")
+        self.exported.emit([])
+
+    def _on_write_stopped(self, worker, plan: _Plan) -> None:
+        """The worker stopped without a word (neither returned nor failed): nothing is said
+        to have been written."""
+        if worker is not self.worker:
+            return  # (it returned or failed, and was answered)
+        self._end_writing(worker)
+        self.status_label.setText(f"Stopped: the export of '{plan.name}' ended unfinished.")
+        self.exported.emit([])
+
+    def _cancel_writing(self) -> None:
+        """Stop the export after the step it is in; what it wrote is removed (in the
+        worker, which then says what was kept)."""
+        if self._writing is None:
+            return
+        self._writing.cancel.set()
+        self.cancel_button.setEnabled(False)
+        self.status_label.setText(
+            f"Cancelling the export of '{self._writing.name}' (after the step it is in)…"
+        )
+
+    def _end_writing(self, worker) -> None:
+        if worker is not self.worker:
+            return
+        self.worker = None
+        self._writing = None
+        self._choices.setEnabled(True)
+        self.export_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        self.progress_bar.setRange(0, 1)
+        self.progress_bar.setValue(0)
+        self.progress_bar.setFormat("")
 
     # --- the input's identity, hashed in a worker ------------------------------------------
 
@@ -498,6 +788,7 @@ class ExportWriting:
         self._choices.setEnabled(False)  # (the export goes on with these settings)
         self.export_button.setText("Cancel")
         self.export_button.setToolTip("Stop reading the input file: nothing is written")
+        self.cancel_button.setEnabled(True)
         self.status_label.setText(
             f"Reading {source.path} for the recipe's input_identity (nothing written yet)…"
         )
@@ -550,6 +841,7 @@ class ExportWriting:
             return
         self.worker.quit()
         self.export_button.setEnabled(False)  # (until it has stopped)
+        self.cancel_button.setEnabled(False)
         self.status_label.setText("Cancelling…")
 
     def _end_hashing(self, worker) -> None:
@@ -561,10 +853,12 @@ class ExportWriting:
         self.export_button.setText("Export")
         self.export_button.setToolTip("")
         self.export_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
 
     def _panel_closed(self) -> None:
-        """The panel was closed while the input was hashed: stop, write nothing."""
-        self._cancel_hashing()
+        """The panel was closed while the input was hashed or the outputs written: stop,
+        write nothing (what was written is removed)."""
+        self._on_cancel_clicked()
 
     def _refuse(self, message: str) -> list[Path]:
         """Say why nothing is written, in a notification and in the status line (which
@@ -572,31 +866,6 @@ class ExportWriting:
         show_info(message)
         self.status_label.setText(message)
         return []
-
-    @staticmethod
-    def _remove_new(written: list[Path], new: set[Path]) -> list[Path]:
-        """After a failure: remove the outputs this export wrote that were not there before;
-        returns those it replaced (with Overwrite), which stay."""
-        import shutil
-
-        for path in written:
-            if path in new:
-                if path.is_dir():
-                    shutil.rmtree(path, ignore_errors=True)
-                else:
-                    path.unlink(missing_ok=True)
-        return [path for path in written if path not in new]
-
-    def _ctc_tracks(self, labels: np.ndarray, axes: str, numbers=None):
-        """What the CTC folder will hold (maskTTT.tif, res_track.txt), with divisions from the
-        layer's recorded lineage, its Tracks layer or its result; tracks that skip frames (a
-        cell erased from a frame, a frame missing from the input: ``numbers``, the frames'
-        numbers) are split at the gaps. ValueError when it cannot be written."""
-        from tessella.engine.tracking import ctc_tracks
-
-        if axes != "TYX":
-            raise ValueError(f"CTC export needs 2D frames over time (TYX), not {axes}")
-        return ctc_tracks(labels, self._lineage(), numbers)
 
     def _lineage(self) -> dict[int, int]:
         """The divisions ``{child: parent}`` of the chosen labels: those recorded with the
@@ -619,14 +888,3 @@ class ExportWriting:
         if result is not None and result.lineage:
             return dict(result.lineage)
         return recipe_lineage(self._recipe()) or {}
-
-    def _intensity(self) -> np.ndarray | None:
-        layer = self.image_layer
-        if layer is None:
-            return None
-        return np.asarray(layer.data[0] if layer.multiscale else layer.data)
-
-    def _confidence(self, layer: Labels, labels: np.ndarray) -> np.ndarray | None:
-        """The network's confidence map behind ``layer`` (stacked over time), if any."""
-        result = _results.get(layer)
-        return None if result is None else _results.confidence_map(result, labels.shape)

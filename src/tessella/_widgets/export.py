@@ -7,6 +7,10 @@ made (each is checked before the first is written). The measurements come from
 :func:`tessella.engine.measure.measure_objects`, so a script gets the same table. The file an
 image was read from is hashed for the recipe's ``input_identity`` in a worker, before the
 outputs are written, and only while it is the file read (Export's button is Cancel meanwhile).
+Labels on disk (a zarr-backed blockwise result) and labels in memory of more than
+:data:`~._export_write.WORKER_PIXELS` are read, measured and written in a worker too, once
+every refusal has been said (the progress bar counts the steps; Cancel stops after the one
+it is in and removes what the export wrote); smaller ones at once, by the same steps.
 
 The mask stack's default (ticked where the chosen labels' objects overlap) follows hand edits
 of the labels (painting, Correct, Ctrl+Z): :data:`STACK_RECHECK_MS` after the last change,
@@ -28,6 +32,7 @@ from qtpy.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QProgressBar,
     QPushButton,
     QWidget,
 )
@@ -132,6 +137,14 @@ class ExportWidget(ExportOutputs, ExportWriting, LayerWatcher, QWidget):
         self.recipe_checkbox.setChecked(True)
         self.overwrite_checkbox = QCheckBox("Overwrite existing files")
         self.export_button = QPushButton("Export")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.setToolTip(
+            "Stop the export after the step it is in: the files it wrote are removed"
+        )
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setFormat("")  # "%v / %m: writing name.tif" while a worker writes
+        self.progress_bar.setValue(0)
         self.status_label = QLabel("Ready")
         self.status_label.setWordWrap(True)
 
@@ -157,14 +170,21 @@ class ExportWidget(ExportOutputs, ExportWriting, LayerWatcher, QWidget):
         ):
             layout.addWidget(checkbox)
         layout.addStretch(1)
-        footer.addWidget(self.export_button)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.export_button)
+        buttons.addWidget(self.cancel_button)
+        footer.addLayout(buttons)
+        footer.addWidget(self.progress_bar)
         footer.addWidget(self.status_label)
 
         self.labels_combo.currentIndexChanged.connect(self._on_labels_changed)
         self.browse_button.clicked.connect(self._on_browse_clicked)
         self.path_edit.textEdited.connect(self._follow_typed_suffix)
         self.export_button.clicked.connect(self._on_export_clicked)
-        self.worker: WorkerBase | None = None  # hashing the input file for the recipe
+        self.cancel_button.clicked.connect(self._on_cancel_clicked)
+        #: hashing the input file for the recipe, or writing labels on disk or big ones
+        self.worker: WorkerBase | None = None
+        self._writing = None  # what the worker writes (_export_write._Plan), while it does
         self._stack_state: tuple | None = None  # (layer, stack possible, overlaps) last seen
         self._edits_heard: Labels | None = None  # the labels layer whose edits are followed
         self._stack_timer = QTimer(self, singleShot=True, interval=STACK_RECHECK_MS)
