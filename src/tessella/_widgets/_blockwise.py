@@ -87,14 +87,19 @@ def default_output(layer, model: str | None = None) -> Path:
 def folder_problem(out: Path) -> str:
     """Why the folder of a blockwise output ``out`` cannot hold it ("" when it can): a folder
     that does not exist is not made (the engine would make it, and with it a typo's tree of
-    folders), as Export refuses it.
+    folders), as Export refuses it; one that takes no new files (read-only, not the user's)
+    is said before any work, not as the engine's error on the hidden work folder it makes
+    beside the output (user test s29/t2, item 8).
 
     >>> folder_problem(Path("/no_such_folder/sub/out.zarr"))
     "folder '/no_such_folder' does not exist; create it first, or choose another"
     """
+    from tessella.engine.io._probe import unwritable
+
     folder = Path(os.path.abspath(out)).parent
-    if folder.is_dir():
-        return ""
+    if folder.is_dir():  # a real write: the engine's would fail on its hidden work folder
+        why = unwritable(folder, Path(out).name)
+        return f"cannot write there ({why}); choose another folder" if why else ""
     chain = [folder, *folder.parents]
     found = next(n for n, path in enumerate(chain) if path.exists())  # "/" at least
     if not chain[found].is_dir():

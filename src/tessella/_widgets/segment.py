@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from napari.qt.threading import create_worker
 from napari.utils.notifications import show_error, show_info, show_warning
-from qtpy.QtCore import QCoreApplication, QEvent, Qt, Signal
+from qtpy.QtCore import QCoreApplication, QEvent, Signal
 from qtpy.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -102,22 +102,22 @@ def _frame_numbers(layer, shape: tuple, axes: str) -> tuple:
 
 
 class StatusLabel(QLabel):
-    """The panel's status line: word-wrapped, its text at the top, and the panel laid out
-    again as soon as its text changes. Qt lays a new text out on a later turn of the event
-    loop (the label, then the footer, the panel and its dock, each asking the next): until
-    then a status wrapped over more lines than the one before is squeezed into the old
-    height, its lines cut through the middle, which stays on screen as long as the GUI
-    thread is busy (a blockwise preview redrawn after a block: seconds at 1366x768)."""
+    """The panel's status line, word-wrapped, laid out again as soon as its text changes. Qt
+    lays a new text out on a later turn of the event loop (the label, then the footer and
+    the panel, each asking the next): until then a status wrapped over more lines than the
+    one before is squeezed into the old height, its lines cut through the middle, and that
+    stays on screen for as long as the GUI thread is busy (at 1366x768, seconds while a
+    blockwise preview is redrawn after a block). Here the footer takes the status's height
+    at once; the dock follows on the next turn (until then the options above scroll)."""
 
     def __init__(self, text: str = "", parent: QWidget | None = None):
         super().__init__(text, parent)
         self.setWordWrap(True)
-        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
 
     def setText(self, text: str) -> None:
         super().setText(text)
         if self.isVisible():
-            # label -> footer -> panel (its height, _layout) -> dock: one request each
+            # label -> footer -> panel (its height: _layout._FitContent): a request each
             for _ in range(4):
                 QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
 

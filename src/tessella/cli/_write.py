@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from ..engine._file_lock import try_lock
+from ..engine.io._probe import probe_folder  # (the panels probe with it too)
 from ._console import CliError
 
 __all__ = [
@@ -78,24 +79,6 @@ def _check_folder_writable(path: Path) -> None:
         raise CliError(
             f"{path.parent}: cannot write there ({_reason(exc)}); nothing was done"
         ) from None
-
-
-def probe_folder(folder: Path, name: str) -> None:
-    """OSError unless a file can be made in ``folder``: one without a name where the file
-    system makes them (Linux ``O_TMPFILE``: a kill leaves nothing behind), else a hidden
-    one named after ``name``, made and removed. A real write, not ``os.access``, which says
-    yes to root and misses ACLs and read-only mounts."""
-    import tempfile
-
-    try:
-        os.close(os.open(folder, os.O_TMPFILE | os.O_WRONLY, 0o600))
-    except (AttributeError, OSError) as exc:
-        if isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-            raise
-        # no O_TMPFILE here, or a file system without it: a named one, made and removed
-        fd, probe = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
-        os.close(fd)
-        os.remove(probe)
 
 
 def _check_outputs(jobs, overwrite: bool, zarr_ok: bool = True, replace=frozenset()) -> None:
