@@ -189,3 +189,46 @@ def test_finished_blockwise_result_is_not_editable_and_exports(
     recipe = json.loads((out / "big.recipe.json").read_text())
     assert recipe["exported"]["tiff"] == "big.tif" and "labels_digest" in recipe
     np.testing.assert_array_equal(tifffile.imread(out / "big.tif"), np.asarray(layer.data))
+
+
+def test_labels_on_disk_are_not_read_on_the_gui_thread_when_the_input_is_hashed(
+    make_napari_viewer, tmp_path, nuclei_sample, qtbot, monkeypatch
+):
+    """The tester's case: the image opened from a zarr file (its identity goes in the
+    recipe, hashed in a worker first), the labels a read-only zarr with Segment's recipe.
+    The labels were copied whole on the GUI thread before hashing, and compared whole after."""
+    from tessella._widgets.segment import RECIPE_KEY, SOURCE_ID_KEY, SOURCE_KEY
+    from tests.conftest import SEGMENT_RECIPE
+
+    image, labels = nuclei_sample
+    source = zarr.create_array(
+        str(tmp_path / "nuclei.zarr"), shape=image.shape, dtype=image.dtype, chunks=(256, 256)
+    )
+    source[...] = image
+    viewer = make_napari_viewer()
+    [opened] = viewer.open(str(tmp_path / "nuclei.zarr"), plugin="tessella")
+    recipe = {k: v for k, v in SEGMENT_RECIPE.items() if k != "input"}
+    metadata = {RECIPE_KEY: recipe, SOURCE_KEY: opened.name, SOURCE_ID_KEY: opened.unique_id}
+    layer = viewer.add_labels(
+        _lazy_labels(tmp_path, labels.astype(np.uint32)), name="nuclei labels", metadata=metadata
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+    widget = _export_panel(viewer, layer, out / "nuclei")
+    assert widget.recipe_checkbox.isEnabled() and widget.recipe_checkbox.isChecked()
+    reads: list[str] = []
+    real = zarr.Array.__array__
+
+    def spy(self, *args, **kwargs):
+        if tuple(self.shape) == labels.shape:
+            reads.append(threading.current_thread().name)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(zarr.Array, "__array__", spy)
+    with qtbot.waitSignal(widget.exported, timeout=60_000) as blocker:
+        widget.export_button.click()
+    names = {p.name for p in blocker.args[0]}
+    assert names == {"nuclei.tif", "nuclei.ome.zarr", "nuclei.csv", "nuclei.recipe.json"}
+    assert reads and threading.main_thread().name not in reads, reads
+    written = json.loads((out / "nuclei.recipe.json").read_text())
+    assert "input_identity" in written

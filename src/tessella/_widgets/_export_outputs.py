@@ -10,6 +10,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from qtpy.QtWidgets import QFileDialog
@@ -258,9 +259,10 @@ class Hashed:
     source: InputSource
     identity: dict | None
     why: str = ""
-    # the labels as they were when Export was clicked (a copy), which are written: edits
-    # made while the file is hashed are not (None: taken when written, nothing was hashed)
-    labels: np.ndarray | None = field(default=None, compare=False, repr=False)
+    # the labels as they were when Export was clicked (a copy; labels on disk: their array,
+    # not read), which are written: edits made while the file is hashed are not (None:
+    # taken when written, nothing was hashed)
+    labels: Any = field(default=None, compare=False, repr=False)
     labels_of: str = field(default="", compare=False)  # the labels layer's unique_id
 
 

@@ -520,12 +520,16 @@ class ExportWriting:
 
         data = _labels_data(layer)
         if at_click is not None:
-            labels = np.asarray(data)
-            if not (
-                at_click.shape == labels.shape
-                and at_click.dtype == labels.dtype
-                and np.array_equal(at_click, labels)
-            ):
+            if isinstance(at_click, np.ndarray):  # a copy of labels in memory
+                labels = np.asarray(data)
+                edited = not (
+                    at_click.shape == labels.shape
+                    and at_click.dtype == labels.dtype
+                    and np.array_equal(at_click, labels)
+                )
+            else:  # labels on disk: the same array, or other data set since
+                edited = at_click is not data
+            if edited:
                 # edited while the file was read: the recipe and the measures are of the
                 # labels as they are; those clicked would be written with them. Nothing is
                 # written.
@@ -767,7 +771,11 @@ class ExportWriting:
 
         from tessella.engine.input_record import identity_as_read
 
-        labels = np.array(_labels_now(layer), copy=True)
+        labels = _labels_data(layer)
+        if isinstance(labels, np.ndarray):
+            labels = labels.copy()
+        # (labels on disk are not read here, on the GUI thread: the array itself is kept,
+        # and the export goes on only if the layer still shows it)
         key = _file_key(source)
         found_for = (layer.unique_id, labels, key)
 
