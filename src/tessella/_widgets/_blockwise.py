@@ -3,10 +3,13 @@ block into a zarr on disk (:mod:`tessella.engine.blockwise`), shown as the block
 
 from __future__ import annotations
 
+import dataclasses
+import logging
+import math
 import os
 from collections.abc import Generator
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -15,8 +18,11 @@ from ._workers import report_runtime_errors
 
 __all__ = [
     "LARGE_PIXELS",
+    "OVERVIEW_PIXELS",
+    "OVERVIEW_SIDE",
     "PREVIEW_KEY",
     "BlockwisePreview",
+    "Overview",
     "KeptWork",
     "bar_format",
     "blockwise_steps",
@@ -24,8 +30,12 @@ __all__ = [
     "folder_problem",
     "is_large",
     "kept_work",
+    "overview_stride",
     "preview_name",
+    "strided",
 ]
+
+_log = logging.getLogger(__name__)
 
 #: layers bigger than this (all axes together) default to blockwise mode, lazy or not: the
 #: in-memory pipeline needs about 100 bytes a pixel (26 GiB for 16384², README), so ~6.5 GiB here
@@ -33,6 +43,16 @@ LARGE_PIXELS = 8192 * 8192
 #: preview layer metadata: the output (str) whose unfinished blocks it shows; a later run into
 #: that output shows its blocks in the same layer
 PREVIEW_KEY = "tessella_blockwise_preview"
+#: a 2D blockwise output of more pixels than this is shown through a downsampled copy in
+#: memory (the preview while its blocks finish; the result's low-resolution level): napari
+#: reads a single-scale layer's displayed plane whole, on the GUI thread, each time it is
+#: drawn or refreshed (a 20000² zarr: 53 s and +2.1 GB to add, 2-8 s a refresh; 4096²:
+#: 0.2-0.4 s a refresh, its chunks decompressed again each time, which is the most a refresh
+#: after each block should cost)
+OVERVIEW_PIXELS = 4096 * 4096
+#: at most this many pixels a side in that copy (a 2048² uint32 array, 16 MiB: refreshed in
+#: ~0.05 s; a nearest-neighbour subsample, labels are never averaged)
+OVERVIEW_SIDE = 2048
 
 
 def is_large(data) -> bool:
@@ -152,11 +172,135 @@ def kept_work(out: Path) -> KeptWork | None:
     return KeptWork(count("blocks", "*.npz"), count("predicted", "*"), scanned)
 
 
+def overview_stride(shape: tuple[int, ...]) -> int:
+    """The stride of the downsampled copy a blockwise output of ``shape`` is shown through
+    (1: none, the zarr is shown as it is): 2D outputs of more than :data:`OVERVIEW_PIXELS`
+    only (a volume or movie is shown a slice or frame at a time, each at most a block's
+    plane wide in practice).
+
+    >>> overview_stride((4096, 4096)), overview_stride((20000, 20000))
+    (1, 10)
+    >>> overview_stride((9, 9000, 9000))
+    1
+    """
+    if len(shape) != 2 or shape[0] * shape[1] <= OVERVIEW_PIXELS:
+        return 1
+    return max(2, math.ceil(max(shape) / OVERVIEW_SIDE))
+
+
+def strided(array, region: tuple[slice, ...], stride: int) -> tuple[tuple[slice, ...], np.ndarray]:
+    """The pixels of ``array[region]`` on the global grid of every ``stride``-th pixel (rows
+    and columns 0, stride, 2 stride, ...: blocks read apart line up), and where they go in
+    the downsampled copy ``array[::stride, ::stride]``. Only ``region`` is read.
+
+    >>> a = np.arange(100).reshape(10, 10)
+    >>> at, tile = strided(a, (slice(3, 7), slice(0, 5)), 3)
+    >>> at, tile.tolist() == a[::3, ::3][at].tolist()
+    ((slice(1, 3, None), slice(0, 2, None)), True)
+    """
+    part = np.asarray(array[region])
+    first = [(-r.start) % stride for r in region]
+    tile = part[tuple(slice(f, None, stride) for f in first)]
+    starts = [(r.start + f) // stride for r, f in zip(region, first)]
+    return tuple(slice(s, s + n) for s, n in zip(starts, tile.shape)), tile
+
+
+def _overview_of(array, stride: int) -> np.ndarray:
+    """``array[::stride, ::stride]`` read one chunk at a time (never the whole array)."""
+    shape = tuple(int(n) for n in array.shape)
+    copy = np.zeros(tuple(-(-n // stride) for n in shape), dtype=array.dtype)
+    chunks = tuple(int(c) for c in getattr(array, "chunks", shape))
+    for y in range(0, shape[0], chunks[0]):
+        for x in range(0, shape[1], chunks[1]):
+            region = (
+                slice(y, min(y + chunks[0], shape[0])),
+                slice(x, min(x + chunks[1], shape[1])),
+            )
+            at, tile = strided(array, region, stride)
+            copy[at] = tile
+    return copy
+
+
+@dataclasses.dataclass(frozen=True)
+class PreviewProgress:
+    """What the worker read for the preview when a block finished (GUI thread: pasted only):
+    ``tile`` goes at ``at`` of the downsampled copy, or ``whole`` is the copy (the first
+    block of a run, with the blocks an earlier run kept)."""
+
+    progress: object  # the engine's BlockProgress
+    at: tuple[slice, ...] | None = None
+    tile: np.ndarray | None = None
+    whole: np.ndarray | None = None
+
+    def __getattr__(self, name):  # (the Segment panel reads the engine's progress from it)
+        if name == "progress":  # (not set yet: copied or unpickled)
+            raise AttributeError(name)
+        return getattr(self.progress, name)
+
+
+class Overview:
+    """The downsampled copy of a big 2D blockwise output (:func:`overview_stride`), read in
+    the worker thread: a block's core from the provisional array as it finishes, the
+    stitched output chunk by chunk once the run is done (:attr:`final`)."""
+
+    def __init__(self, out: Path, stride: int):
+        self.out, self.stride = Path(out), stride
+        self.final: np.ndarray | None = None  # the finished labels', set by the worker
+        self._provisional = None
+
+    def steps(self, steps: Generator[Any, Any, Any]) -> Generator[Any, Any, Any]:
+        """``steps`` (the engine's), their block progress carrying what the preview shows."""
+        try:
+            progress = next(steps)
+            while True:
+                try:
+                    sent = yield self._read(progress)
+                except GeneratorExit:
+                    raise
+                except BaseException as exc:  # (thrown in to say why it stops)
+                    progress = steps.throw(exc)
+                else:
+                    progress = steps.send(sent)
+        except StopIteration as stop:
+            result = stop.value
+        finally:
+            steps.close()
+        try:
+            self.final = _overview_of(_open_labels(self.out), self.stride)
+        except Exception:  # shown at full resolution then (napari reads what it draws)
+            _log.warning("no overview of %s", self.out, exc_info=True)
+        return result
+
+    def _read(self, progress):
+        region = getattr(progress, "region", None)
+        if region is None or getattr(progress, "stage", "") != "segment" or len(region) != 2:
+            return progress
+        try:
+            if self._provisional is None:
+                from tessella.engine.blockwise import work_dir
+
+                array = _open_labels(work_dir(self.out) / "provisional.zarr")
+                whole = _overview_of(array, self.stride)  # (with the blocks kept: resumed)
+                self._provisional = array
+                return PreviewProgress(progress, whole=whole)
+            at, tile = strided(self._provisional, region, self.stride)
+            return PreviewProgress(progress, at, tile)
+        except Exception:  # (the block is done; only its preview is missing)
+            _log.warning("no preview of block %s of %s", region, self.out, exc_info=True)
+            return progress
+
+
 @report_runtime_errors
-def blockwise_steps(image, out, **options) -> Generator:
+def blockwise_steps(image, out, overview: Overview | None = None, **options) -> Generator:
+    """The engine's blockwise run, in the worker thread; with ``overview``, its block
+    progress carries the downsampled preview of each finished block
+    (:class:`PreviewProgress`), and once done the result's downsampled copy is read."""
     from tessella.engine.blockwise import segment_blockwise_steps
 
-    return (yield from segment_blockwise_steps(image, out, **options))
+    steps: Generator[Any, Any, Any] = segment_blockwise_steps(image, out, **options)
+    if overview is not None:
+        steps = overview.steps(steps)
+    return (yield from steps)
 
 
 def _open_labels(path: Path):
@@ -187,11 +331,29 @@ class BlockwisePreview:
     """A labels layer showing a blockwise run: provisional block labels as blocks finish
     (IDs are local to each block until stitching; with ``superpixels``, as for the boundary
     method, the blocks hold superpixels that one agglomeration joins at the end), then the
-    final zarr labels."""
+    final zarr labels.
 
-    def __init__(self, viewer, out: Path, name: str, options: dict, superpixels: bool = False):
+    A 2D output of ``shape`` above :data:`OVERVIEW_PIXELS` is shown through a downsampled
+    copy in memory (:attr:`overview`, read in the worker thread: napari would read the whole
+    provisional plane on the GUI thread at each block), its scale the stride times the
+    image's; the result is then a multiscale layer: the output zarr (napari reads the part
+    on screen) over the downsampled copy of the final labels."""
+
+    def __init__(
+        self,
+        viewer,
+        out: Path,
+        name: str,
+        options: dict,
+        superpixels: bool = False,
+        shape: tuple[int, ...] = (),
+    ):
         self.viewer, self.out, self.name, self.options = viewer, Path(out), name, options
         self.superpixels = superpixels
+        stride = overview_stride(tuple(shape))
+        #: the worker's reader of the downsampled copy (None: the zarr is shown as it is)
+        self.overview = Overview(self.out, stride) if stride > 1 else None
+        self._copy: np.ndarray | None = None  # the downsampled preview, as last pasted
         # the preview a cancelled run into ``out`` kept: this run goes on showing its blocks
         self.layer = next(
             (lay for lay in viewer.layers if lay.metadata.get(PREVIEW_KEY) == str(self.out)),
@@ -208,9 +370,46 @@ class BlockwisePreview:
         if not self.opened:
             self.discard()
 
+    def take(self, progress) -> None:
+        """A progress of the worker (connected before the panel's own slot, which calls
+        :meth:`block_done`): the downsampled pixels of a finished block are pasted."""
+        if not isinstance(progress, PreviewProgress):
+            return
+        if progress.whole is not None:
+            self._copy = progress.whole
+        elif self._copy is not None and progress.at is not None:
+            self._copy[progress.at] = progress.tile
+
+    def _scaled(self) -> dict:
+        """The layer options of the downsampled copy: napari's convention for a multiscale
+        level (its pixel ``j`` is the full-resolution pixel ``j * stride``, centre on
+        centre), so that only the scale changes."""
+        assert self.overview is not None
+        scale = self.options.get("scale")
+        if scale is None:
+            scale = (1.0, 1.0)
+        return {**self.options, "scale": tuple(float(s) * self.overview.stride for s in scale)}
+
     def block_done(self) -> None:
         from tessella.engine.blockwise import work_dir
 
+        if self.overview is not None:  # a big 2D output: its downsampled copy in memory
+            if self._copy is None:  # (the worker could not read it: said in the log)
+                return
+            if self.layer is None or self.layer not in self.viewer.layers:
+                options = {**self._scaled(), "metadata": {PREVIEW_KEY: str(self.out)}}
+                self.layer = self.viewer.add_labels(
+                    self._copy, name=preview_name(self.name, self.superpixels), **options
+                )
+            elif self.layer.data is not self._copy:  # a kept preview, or this run's first
+                self.layer.data = self._copy
+                self.layer.scale = self._scaled()["scale"]
+                _restart_history(self.layer)
+            else:
+                self.layer.refresh()
+            self.layer.editable = False  # (a copy: painting it would change nothing)
+            self.opened = True
+            return
         provisional = work_dir(self.out) / "provisional.zarr"
         if self.layer is None or self.layer not in self.viewer.layers:
             options = {**self.options, "metadata": {PREVIEW_KEY: str(self.out)}}
@@ -228,8 +427,23 @@ class BlockwisePreview:
         self.opened = True
 
     def finish(self, metadata: dict):
-        """Show the finished labels (read lazily from the output zarr); returns the layer."""
+        """Show the finished labels (read lazily from the output zarr); returns the layer.
+        A big 2D output: a multiscale layer, the zarr over its downsampled copy (napari
+        cannot make a layer multiscale: the preview is replaced, in its place)."""
         labels = _open_labels(self.out)
+        final = self.overview.final if self.overview is not None else None
+        if final is not None:
+            options = {**self.options, "metadata": {**self.options.get("metadata", {}), **metadata}}
+            index = None
+            if self.layer is not None and self.layer in self.viewer.layers:
+                index = self.viewer.layers.index(self.layer)
+                self.viewer.layers.remove(self.layer)
+            self.layer = self.viewer.add_labels(
+                [labels, final], multiscale=True, name=self.name, **options
+            )
+            if index is not None:
+                self.viewer.layers.move(self.viewer.layers.index(self.layer), index)
+            return self.layer
         if self.layer is None or self.layer not in self.viewer.layers:
             options = {**self.options, "metadata": {**self.options.get("metadata", {}), **metadata}}
             self.layer = self.viewer.add_labels(labels, name=self.name, **options)
@@ -237,6 +451,9 @@ class BlockwisePreview:
             kept = {k: v for k, v in self.layer.metadata.items() if k != PREVIEW_KEY}
             self.layer.metadata = {**kept, **metadata}
             self.layer.data = labels
+            if self.overview is not None:  # (the downsampled preview's scale)
+                scale = self.options.get("scale")
+                self.layer.scale = (1.0,) * labels.ndim if scale is None else scale
             _restart_history(self.layer)  # (napari keeps it: Ctrl+Z would write old steps)
             self.layer.name = self.name
         # opened read-only: napari's brush, fill and eraser would raise "store was opened in

@@ -187,11 +187,13 @@ class SegmentBlockwise:
             result_name(layer.name, "labels", self._cards[model].name),
             options,
             superpixels=graph,
+            shape=tuple(n for n, a in zip(source.data.shape, axes) if a != "C"),
         )
         worker = create_worker(
             blockwise_steps,
             source,
             out,
+            overview=self._preview.overview,  # (a big 2D output's preview, read there)
             model=model,
             axes=axes,
             params=params,
@@ -208,6 +210,7 @@ class SegmentBlockwise:
         # (stage, blocks done, time) when the first block of this run finished in it
         self._stage_clock = None
         self._block_clock = None  # (block, time) when progress inside it was first seen
+        worker.yielded.connect(self._preview.take)  # (first: the panel's slot shows it)
         self._connect(worker)
         self.progress_bar.setFormat("%v / %m blocks")
         self.progress_bar.setRange(0, 0)
