@@ -125,12 +125,19 @@ def _FitContent(panel, scroll, footer):
 
     class FitContent(QObject):
         def eventFilter(self, watched, event) -> bool:
-            if event.type() in (QEvent.Type.LayoutRequest, QEvent.Type.Resize):
+            kind = event.type()
+            if kind in (QEvent.Type.LayoutRequest, QEvent.Type.Resize):
                 if scroll.isVisible():  # (at first show, its showEvent sets the minimum)
                     wide = scroll.minimumSizeHint().width()
                     if wide > scroll.minimumWidth():  # the body was cut at the right
                         scroll.setMinimumWidth(wide)
-                scroll.updateGeometry()  # the body's hint may have changed
+                if not (watched is panel and kind == QEvent.Type.LayoutRequest):
+                    # the body's hint may have changed (a QScrollArea does not pass on its
+                    # content's layout requests). Not for the panel's own request: this
+                    # posts one to the panel, which came back here on the next turn of the
+                    # event loop, forever (the idle window relaid and repainted ~100 times
+                    # a second, the GUI thread holding the GIL; workers ran ~3x slower)
+                    scroll.updateGeometry()
                 width = footer.width() or footer.sizeHint().width()
                 height = footer.heightForWidth(width)
                 if height < 0:
@@ -138,10 +145,13 @@ def _FitContent(panel, scroll, footer):
                 # a status wrapped over more lines needs more height: the dock area's split
                 # then gives it (its minimum took one line, and a long status was cut off,
                 # the footer squeezed over the body's last rows)
-                footer.setMinimumHeight(height)
+                if footer.minimumHeight() != height:
+                    footer.setMinimumHeight(height)
                 content = max(scroll.sizeHint().height() + height, panel.minimumHeight())
                 # in a tab group, Qt caps the group at its shortest tab's height: no cap there
-                panel.setMaximumHeight(16777215 if _tabbed(panel) else content)
+                cap = 16777215 if _tabbed(panel) else content
+                if panel.maximumHeight() != cap:  # (only a change asks for a new layout)
+                    panel.setMaximumHeight(cap)
             return False
 
     return FitContent(panel)
