@@ -486,7 +486,8 @@ def _say_thin_chunks(path: Path, data, axes: str) -> None:
 
     block = default_block(len(spatial))
     sizes = {a: (c, int(n)) for a, c, n in zip(axes, chunks, data.shape)}
-    thin = thin_chunk_axes({a: sizes[a] for a in spatial}, {a: block for a in spatial})
+    nbytes = int(np.prod(chunks)) * np.dtype(data.dtype).itemsize
+    thin = thin_chunk_axes({a: sizes[a] for a in spatial}, {a: block for a in spatial}, nbytes)
     if not thin:
         return
     stem = _layer_name(path)

@@ -195,7 +195,7 @@ def _check_chunks(data: _Input, grid: BlockGrid) -> None:
     spatial = [a for a in label_axes if a in "ZYX"]
     sizes = {a: (chunks[at[a]], int(data.array.shape[at[a]])) for a in spatial}
     block = {a: grid.block[label_axes.index(a)] for a in spatial}
-    thin = thin_chunk_axes(sizes, block)
+    thin = thin_chunk_axes(sizes, block, nbytes)
     if thin:
         reads = int(np.prod([-(-min(block[a], n) // c) for a, (c, n) in sizes.items()]))
         warnings.warn(

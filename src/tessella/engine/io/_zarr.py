@@ -345,24 +345,43 @@ def ome_levels(image: ImageData) -> list:
 #: chunks, showing it in napari reads every chunk under the view
 THIN_CHUNK_RATIO = 16
 
+#: a chunk of this many bytes or more is not thin, whatever its shape: reading it costs its
+#: bytes, not a request per few pixels (one 512x512 slice of a volume, 256 KiB in uint8, the
+#: layout napari shows a volume best from; one row of 8192 uint16 pixels is 16 KiB)
+THIN_CHUNK_BYTES = 64 * 1024
 
-def thin_chunk_axes(sizes: dict[str, tuple[int, int]], block: dict[str, int]) -> list[str]:
+
+def thin_chunk_axes(
+    sizes: dict[str, tuple[int, int]], block: dict[str, int], chunk_bytes: int | None = None
+) -> list[str]:
     """The spatial axes (of ``sizes``: axis -> ``(chunk, extent)``) along which the chunks
     of a zarr image are :data:`THIN_CHUNK_RATIO` times thinner than the ``block`` (axis ->
     block edge) or more, that block cut to the image's extent: one row of pixels per chunk
     (``{"Y": (1, 8192), "X": (8192, 8192)}`` with 2048-px blocks: ``["Y"]``). A chunk as
-    large as the image along an axis is never thin there.
+    large as the image along an axis is never thin there. Chunks of ``chunk_bytes`` (the
+    bytes of one chunk, all axes; None: not known) of :data:`THIN_CHUNK_BYTES` or more are
+    thin along no axis, and a chunk holding whole planes of the other spatial axes (one
+    slice of a ZYX volume) is not thin along Z: napari shows a volume a slice at a time.
 
-    >>> thin_chunk_axes({"Y": (1, 8192), "X": (8192, 8192)}, {"Y": 2048, "X": 2048})
+    >>> thin_chunk_axes({"Y": (1, 8192), "X": (8192, 8192)}, {"Y": 2048, "X": 2048}, 16384)
     ['Y']
     >>> thin_chunk_axes({"Y": (256, 20000), "X": (256, 20000)}, {"Y": 2048, "X": 2048})
     []
+    >>> slices = {"Z": (1, 64), "Y": (512, 512), "X": (512, 512)}
+    >>> thin_chunk_axes(slices, {"Z": 256, "Y": 256, "X": 256}, 512 * 512)
+    []
     """
+    if chunk_bytes is not None and chunk_bytes >= THIN_CHUNK_BYTES:
+        return []
     thin = []
     for axis, (chunk, extent) in sizes.items():
         edge = min(int(block.get(axis, extent)), int(extent))
-        if 0 < chunk < extent and chunk * THIN_CHUNK_RATIO <= edge:
-            thin.append(axis)
+        if not (0 < chunk < extent and chunk * THIN_CHUNK_RATIO <= edge):
+            continue
+        others = [(c, n) for a, (c, n) in sizes.items() if a != axis]
+        if axis == "Z" and others and all(c >= n for c, n in others):  # whole slices
+            continue
+        thin.append(axis)
     return thin
 
 
