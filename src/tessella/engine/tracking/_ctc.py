@@ -219,6 +219,16 @@ def _ctc_masks(directory: Path) -> list[str]:
     )
 
 
+def _same_file(directory: Path, name: str, written: dict[str, str]) -> bool:
+    """Whether ``name`` in ``directory`` is the file written there as the name of another
+    case (``written``: casefolded name -> name): one file on a disk that ignores case. True
+    where that cannot be told (the earlier file is kept rather than the new one lost)."""
+    try:
+        return os.path.samefile(directory / name, directory / written[name.casefold()])
+    except OSError:  # (either gone: nothing to remove, or the new file not to risk)
+        return True
+
+
 def write_ctc(
     tracked,
     lineage: dict[int, int] | None,
@@ -317,9 +327,15 @@ def write_ctc(
             os.replace(staging / name, directory / name)
         # the new result replaces the earlier one whole, once it is in place (a failure
         # before keeps the earlier): its masks of other frames would be scored with it
+        written = {n.casefold(): n for n in names}
         for name in _ctc_masks(directory):
-            if name not in names:
-                (directory / name).unlink(missing_ok=True)
+            if name in names:
+                continue
+            if name.casefold() in written and _same_file(directory, name, written):
+                # (on a disk that ignores case, an earlier MASK010.TIF is the mask010.tif
+                # just written, listed in its old spelling: removing it would remove that)
+                continue
+            (directory / name).unlink(missing_ok=True)
     finally:
         for leftover in staging.iterdir() if staging.exists() else ():
             leftover.unlink()
