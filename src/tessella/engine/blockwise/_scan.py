@@ -4,6 +4,7 @@ in-memory pipeline computes them on the whole frame."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import os
 import shutil
@@ -204,11 +205,14 @@ def _scan(run: _Run, executor, name: str | None = None) -> Generator[BlockProgre
         yield BlockProgress("scan", len(results), run.grid.n_blocks)
         folder.mkdir(exist_ok=True)
         steps = _map(_scan_task, run, todo, executor, "scan", len(results), results)
+        kept = len(results)  # (those saved: those found on disk, then those finished)
         for progress in steps:
             if progress.region is not None:  # (the blocks that finished: one, in practice)
-                for index in [i for i in todo if i in results]:
+                # the last ones in results, which keeps the order they finished in (not a
+                # look over the whole to-do list after each block: 10,000 blocks took 3 s)
+                for index in itertools.islice(reversed(results), len(results) - kept):
                     _save_stats(folder / f"{run.grid.linear(index)}.npz", results[index])
-                todo = [i for i in todo if i not in results]
+                kept = len(results)
             yield progress
         segmenter = run.segmenter
         card = _card(segmenter.model, segmenter.name)  # only the card: no torch here
