@@ -416,8 +416,19 @@ def _frame_numbers(folder: Path) -> list[int] | None:
 
 
 def _check_ctc_dir(args) -> None:
-    """Refuse before any work when ``--ctc DIR`` holds CTC files and no ``--overwrite``."""
+    """Refuse before any work when ``--ctc DIR`` holds CTC files and no ``--overwrite``, and
+    even with it when DIR is the input folder of frames (as Export refuses it): its masks
+    would lie among the frames, which the next run would read as frames."""
     ctc_dir = Path(args.ctc) if args.ctc else None
+    if ctc_dir:
+        from ..engine.io._paths import path_overlap
+
+        for source in args.inputs:
+            if path_overlap(ctc_dir, source) == "same":
+                raise CliError(
+                    f"{ctc_dir}: --ctc is the input folder {source}: the masks would be "
+                    "written among its frames (even with --overwrite); choose another folder"
+                )
     if ctc_dir and ctc_dir.exists() and not ctc_dir.is_dir():
         raise CliError(f"{ctc_dir} is a file; --ctc needs a folder")
     if ctc_dir:
