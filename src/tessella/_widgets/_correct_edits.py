@@ -38,6 +38,15 @@ def being_widened(layer) -> tuple[str, str] | None:
     return _WIDENING.get(layer.unique_id)
 
 
+def _on_disk(layer: Labels) -> str:
+    """What a labels layer that is not in memory is, in plain words, where napari's type
+    name (MultiScaleData, Array) means nothing to a user: a multiscale result (a big
+    blockwise result as Segment shows it when done), else labels read lazily."""
+    if getattr(layer, "multiscale", False):
+        return "a multiscale result on disk, shown at reduced resolution when zoomed out"
+    return "read lazily, e.g. a labels zarr on disk"
+
+
 def _time_axis(layer: Labels) -> int | None:
     """The T axis of a time-lapse labels layer (its axes as :func:`_axes_of` takes them),
     else None (an image, a volume, axes unknown)."""
@@ -181,10 +190,10 @@ class CorrectEdits:
             return False
         if not isinstance(layer.data, np.ndarray):
             message = (
-                f"layer '{layer.name}' is not in memory ({type(layer.data).__name__}, e.g. a "
-                "blockwise result on disk); to edit a copy, open its .zarr with File > Open "
-                "(Tessella reads labels of up to 8192² pixels into memory, more with the "
-                "environment variable TESSELLA_LAZY_LABELS_PIXELS), then Export the result"
+                f"layer '{layer.name}' is not in memory ({_on_disk(layer)}); to edit a copy, "
+                "open its .zarr with File > Open (Tessella reads labels of up to 8192² pixels "
+                "into memory, more with the environment variable TESSELLA_LAZY_LABELS_PIXELS), "
+                "then Export the result"
             )
             self._say(f"{what}: {message}", "error")
             return False

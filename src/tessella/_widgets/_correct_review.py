@@ -10,7 +10,7 @@ import numpy as np
 from napari.layers import Labels
 
 from . import _results
-from ._correct_edits import _axes_of
+from ._correct_edits import _axes_of, _on_disk
 
 if TYPE_CHECKING:
     from tessella.engine.edit import Suspect
@@ -59,8 +59,7 @@ class CorrectReview:
             return None
         if not isinstance(layer.data, np.ndarray):  # read whole, twice, on the GUI thread
             self._say(
-                f"Next suspicious: layer '{layer.name}' is not in memory "
-                f"({type(layer.data).__name__}, e.g. a labels zarr the reader opened lazily), "
+                f"Next suspicious: layer '{layer.name}' is not in memory ({_on_disk(layer)}), "
                 "and finding its suspicious objects would read it whole here; to review a "
                 "copy, open its .zarr with File > Open (Tessella reads labels of up to 8192² "
                 "pixels into memory, more with the environment variable "
