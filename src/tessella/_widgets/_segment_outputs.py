@@ -187,6 +187,26 @@ def _unmark(layer) -> None:
     layer.metadata = {k: v for k, v in layer.metadata.items() if k != OUTPUT_KEY}
 
 
+def _read_only_note(layer) -> str:
+    """What a finished blockwise run's status adds when its layer is read-only (a zarr opened
+    read-only, or a multiscale layer: napari's brush, fill and eraser are off): how to edit a
+    copy, in the words Correct uses when asked to edit it; "" for an editable layer."""
+    if getattr(layer, "editable", True):
+        return ""
+    from .._io import LAZY_LABELS_ENV, _lazy_labels_pixels
+
+    data = layer.data[0] if getattr(layer, "multiscale", False) else layer.data
+    pixels = int(np.prod(data.shape, dtype=np.int64))
+    note = "; read-only here (the brush is off): to edit a copy, open its .zarr with File > Open"
+    limit = _lazy_labels_pixels()
+    if pixels > limit:  # the reader would open it lazily, read-only again
+        note += (
+            f" with the environment variable {LAZY_LABELS_ENV} set to {pixels:,} or more "
+            f"(Tessella reads labels of up to {limit:,} pixels into memory)"
+        )
+    return note
+
+
 @dataclass(frozen=True)
 class _Run:
     """Where a run's result goes, fixed when Run is clicked."""
@@ -293,7 +313,7 @@ class SegmentOutputs:
             self.status_label.setText(
                 f"'{run.name}': {counted(result.n_objects, what)} in {seconds:.1f} s "
                 f"({counted(result.n_blocks, 'block')}{resumed}){said}, written to "
-                f"{result.path}" + (f"; {again}" if again else "")
+                f"{result.path}{_read_only_note(layer)}" + (f"; {again}" if again else "")
             )
             return
         metadata = {SOURCE_KEY: run.name, SOURCE_ID_KEY: run.layer_id, RECIPE_KEY: result.recipe()}
