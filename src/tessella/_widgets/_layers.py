@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["LayerWatcher", "fill_layer_combo", "find_layer"]
+__all__ = ["LayerWatcher", "fill_layer_combo", "find_layer", "full_resolution"]
 
 
 def scrolling_layout(widget):
@@ -18,6 +18,14 @@ def scrolling_layout(widget):
 def find_layer(viewer, layer_id):
     """The layer of ``viewer`` whose ``unique_id`` is ``layer_id``, or None."""
     return next((layer for layer in viewer.layers if layer.unique_id == layer_id), None)
+
+
+def full_resolution(layer):
+    """The array behind ``layer`` at full resolution, not read: level 0 of a multiscale
+    layer (a big zarr image, a big 2D blockwise result), else ``layer.data``. A panel reads
+    a layer through this: ``np.asarray(layer.data)`` on a multiscale layer gives its lowest
+    resolution level."""
+    return layer.data[0] if getattr(layer, "multiscale", False) else layer.data
 
 
 def fill_layer_combo(combo, viewer, layers) -> bool:

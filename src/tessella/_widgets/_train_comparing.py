@@ -9,7 +9,7 @@ import numpy as np
 from napari.layers import Image, Labels
 from napari.qt.threading import create_worker
 
-from ._layers import find_layer
+from ._layers import find_layer, full_resolution
 from ._train_data import REGION_LAYER, training_axes
 from ._train_notices import show_error, show_info, show_warning
 from ._train_runs import _compare
@@ -52,7 +52,7 @@ class TrainComparing:
             [labels_layer.world_to_data(region.data_to_world(p)) for p in region.data[-1]]
         )
         box = []
-        for axis, n in enumerate(labels_layer.data.shape):
+        for axis, n in enumerate(full_resolution(labels_layer).shape):
             if axis < labels_layer.ndim - 2:  # leading axes (Z): keep all
                 box.append(slice(None))
                 continue
@@ -106,15 +106,18 @@ class TrainComparing:
         except ValueError as exc:
             show_error(f"Compare: {exc}")
             return False
-        image, labels = np.asarray(image_layer.data), np.asarray(labels_layer.data)
-        self._offset = np.zeros(labels.ndim)
+        # full resolution (a multiscale layer's data would give its lowest level), cut to
+        # the region before it is read (a pyramid's level 0 is a zarr on disk)
+        image, labels = full_resolution(image_layer), full_resolution(labels_layer)
+        self._offset = np.zeros(len(labels.shape))
         if box is not None:
             spatial = [i for i, a in enumerate(axes) if a in "ZYX"]
-            index = [slice(None)] * image.ndim
+            index = [slice(None)] * len(image.shape)
             for i, s in zip(spatial, box):
                 index[i] = s
             image, labels = image[tuple(index)], labels[box]
             self._offset = np.array([s.start or 0 for s in box], float)
+        image, labels = np.asarray(image), np.asarray(labels)
         models = [str(self.last_model)]
         if self.last_base:
             models.insert(0, self.last_base)

@@ -10,6 +10,7 @@ import numpy as np
 from napari.layers import Image, Labels
 
 from .._io import axes_named
+from ._layers import full_resolution
 from .segment import guess_layer_axes
 
 __all__ = [
@@ -95,8 +96,8 @@ def _pair_arrays(image_layer: Image, labels_layer: Labels) -> tuple[np.ndarray, 
     labels cannot be instance labels or the image holds NaN or infinite values."""
     from tessella.engine.train.data import check_finite
 
-    image = np.asarray(image_layer.data[0] if image_layer.multiscale else image_layer.data)
-    target = np.asarray(labels_layer.data)
+    image = np.asarray(full_resolution(image_layer))
+    target = np.asarray(full_resolution(labels_layer))  # a blockwise result's level 0
     _check_labels(labels_layer, target)
     check_finite(image, f"image '{image_layer.name}'")
     return image, target
@@ -121,8 +122,8 @@ def pair_mismatch(image_layer: Image, labels_layer: Labels, temporal: bool) -> s
     refuses for another reason (a movie for a model that is not time-lapse, an odd layer)."""
     from tessella.engine.axes import spatial_of
 
-    data = image_layer.data[0] if image_layer.multiscale else image_layer.data
-    shape, target = tuple(data.shape), tuple(labels_layer.data.shape)
+    shape = tuple(full_resolution(image_layer).shape)
+    target = tuple(full_resolution(labels_layer).shape)
     if temporal:
         axes = training_axes(image_layer, temporal=True)
         if "T" not in axes and spatial_of(axes) == "YX":  # one frame: a one-frame movie
@@ -169,7 +170,7 @@ def layer_samples(
     normalization = normalization or {"low": 1.0, "high": 99.8}
     if window is not None:
         return _movie_samples(pairs, window, normalization)
-    images, labels, names = [], [], []
+    images, labels, names, parts = [], [], [], []  # parts: (image layer, its part's suffix)
     for image_layer, labels_layer in pairs:
         image, target = _pair_arrays(image_layer, labels_layer)
         axes = guess_layer_axes(image_layer)
@@ -192,23 +193,30 @@ def layer_samples(
                     images.append(data[0, z])
                     labels.append(target[z])
                     names.append(f"{labels_layer.name}[z={z}]")
+                    parts.append((image_layer.name, f"[z={z}]"))
         elif len(spatial) == 3 and ndim == 3:  # slabs cut where a hold-out range starts/ends
             slabs = slab_bounds(holdout, labels_layer.name, target.shape[0])
             for start, stop in slabs:
                 images.append(data[0, start:stop])
                 labels.append(target[start:stop])
-                whole = len(slabs) == 1
-                names.append(labels_layer.name + ("" if whole else f"[z={start}:{stop}]"))
+                part = "" if len(slabs) == 1 else f"[z={start}:{stop}]"
+                names.append(labels_layer.name + part)
+                parts.append((image_layer.name, part))
         elif len(spatial) == ndim:
             images.append(data[0])
             labels.append(target)
             names.append(labels_layer.name)
+            parts.append((image_layer.name, ""))
         else:
             raise ValueError(f"image '{image_layer.name}' is {spatial}; the model is {ndim}D")
     if not images or not any(label.any() for label in labels):
         raise ValueError("the labels layers hold no objects to learn from")
     spatial_axes = "ZYX" if ndim == 3 else "YX"
-    return load_pairs(images, labels, spatial_axes, 1, normalization, names)
+    # what its errors name: each layer by its kind ("labels 'X' ... of the image 'Y'")
+    sources = [
+        (f"'{image}{part}'", f"labels '{name}'") for (image, part), name in zip(parts, names)
+    ]
+    return load_pairs(images, labels, spatial_axes, 1, normalization, names, sources)
 
 
 def _movie_samples(pairs, window: int, normalization: dict) -> list:
@@ -258,7 +266,7 @@ def default_holdout(pairs, ndim: int, temporal: bool) -> list[str]:
     for image_layer, labels_layer in pairs:
         axes = training_axes(image_layer, temporal)
         axis = "t" if temporal and "T" in axes else "z" if "Z" in axes else None
-        target = labels_layer.data
+        target = full_resolution(labels_layer)
         if axis is None or len(target.shape) != 3:
             continue
         labelled = [i for i in range(target.shape[0]) if np.any(target[i])]
