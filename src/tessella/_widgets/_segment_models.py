@@ -70,6 +70,10 @@ class SegmentModels:
     ``_chosen_models``, ``_preselecting``, ``_model_preselected`` and
     ``_prefer_time_axis``)."""
 
+    #: the model shown before a time-lapse model was preselected for a movie (its key): an
+    #: image without T gets it back (:meth:`_model_for_axes`)
+    _before_preselect: str | None = None
+
     # --- models -----------------------------------------------------------------------------
 
     def _fill_models(self) -> None:
@@ -115,8 +119,9 @@ class SegmentModels:
         """Choose the model for ``layer`` as it is chosen: the one chosen for it before, if
         any; else, for a movie (axes with T, as the reader or the file named them: a folder
         of frames is TYX), a time-lapse model whose card reads those axes (the bundled
-        cells2dt first) instead of a frame-by-frame one; and back to the default model for
-        an image without T when the time-lapse model was only preselected for a movie."""
+        cells2dt first) instead of a frame-by-frame one; and, for an image without T when the
+        time-lapse model was only preselected for a movie, back to the model shown before
+        that preselection (the one the user was working with; the default where it is gone)."""
         chosen = self._chosen_models.get(layer.unique_id)
         index = self.model_combo.findData(chosen) if chosen is not None else -1
         preselected = False
@@ -124,6 +129,8 @@ class SegmentModels:
             index, preselected = self._model_for_axes(guess_layer_axes(layer)), True
         if index < 0 or index == self.model_combo.currentIndex():
             return
+        if preselected and not self._model_preselected:  # the model the user had: kept
+            self._before_preselect = self.model_combo.currentData()
         self._preselecting = True
         try:
             self.model_combo.setCurrentIndex(index)
@@ -138,8 +145,12 @@ class SegmentModels:
 
         card = self._cards.get(self.model_combo.currentData())
         axes = axes.replace("C", "")
-        if "T" not in axes:  # a time-lapse model preselected for a movie: the default again
+        if "T" not in axes:  # a time-lapse model preselected for a movie: the one before
             if self._model_preselected and card is not None and "T" in card.image_axes:
+                before = self._before_preselect
+                index = self.model_combo.findData(before) if before is not None else -1
+                if index >= 0 and "T" not in self._cards[before].image_axes:
+                    return index
                 return self._default_model_index()
             return -1
         if card is not None and card.image_axes == axes:
