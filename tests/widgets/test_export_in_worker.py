@@ -126,7 +126,7 @@ def test_cancel_leaves_no_file_and_the_panel_exports_again(lazy_result, qtbot, m
         go.set()
     assert blocker.args[0] == []
     assert list(out.iterdir()) == []  # the TIFF written before the cancel was removed
-    assert widget.status_label.text() == "Cancelled: nothing written for 'nuclei labels'."
+    assert widget.status_label.text() == "Cancelled: nothing written; existing files unchanged."
     assert widget.worker is None and widget.export_button.isEnabled()
 
     monkeypatch.setattr(engine_io, "write_labels", real)

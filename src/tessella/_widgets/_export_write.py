@@ -1,10 +1,15 @@
 """Export's writing: every chosen output made or checked before the first is written, then
-written atomically, the recipe last; a failure removes what this export wrote new (the
-exporting of :class:`.export.ExportWidget`, a mixin)."""
+written under a temporary name beside it, the recipe last, and put in place only once all
+are written (replacing the earlier files with Overwrite): an export is all or nothing, a
+failure or a cancel leaves every file as it was (the exporting of
+:class:`.export.ExportWidget`, a mixin)."""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import secrets
 import threading
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
@@ -66,8 +71,7 @@ def _labels_now(layer) -> np.ndarray:
 
 def _write_error(exc: Exception, target: Path) -> str:
     """Why ``target`` could not be written, naming it rather than the temporary file that
-    :func:`tessella.engine.io.atomic_path` writes first."""
-    import errno
+    :func:`tessella.engine.io.atomic_path` or Export writes first."""
     import re
 
     if isinstance(exc, OSError) and exc.strerror:
@@ -76,7 +80,8 @@ def _write_error(exc: Exception, target: Path) -> str:
         return f"cannot write {target}: {exc.strerror}"
     text = str(exc)
     folder, name = re.escape(str(target.parent) + os.sep), re.escape(target.name)
-    text = re.sub(rf"{folder}\.{name}\.[^'\"\s]*tmp", str(target), text)  # (.NAME.XXXX.tmp)
+    # (.NAME.XXXX.tmp; a writer's own temporary of it, ..NAME.XXXX.tmp.tmp)
+    text = re.sub(rf"{folder}\.+{name}\.[^'\"\s]*tmp(\.partial-[0-9]+)?", str(target), text)
     return f"cannot write {text if str(target) in text else f'{target}: {text}'}"
 
 
@@ -235,6 +240,11 @@ class _Plan:
     lineage: dict[int, int]  # the CTC tracks' divisions
     recipe: Callable | None  # (stack, labels) -> (recipe, reproduces): _recipe_maker's
     cancel: threading.Event = field(default_factory=threading.Event)
+    # held while Cancel is looked at the last time, before the outputs are put in place;
+    # placing: they are (a Cancel then comes too late, and the export completes)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    placing: bool = False
+    closed: bool = False  # the panel was closed meanwhile (it said so then)
 
 
 class _Notes(NamedTuple):
@@ -255,7 +265,8 @@ class _Done:
     refused: str = ""  # the labels cannot be written (nothing was)
     failed: tuple[Path, Exception] | None = None  # the output (or folder) that failed, why
     cancelled: bool = False
-    kept: list[Path] = field(default_factory=list)  # replaced (Overwrite) before it stopped
+    too_late: bool = False  # Cancel came while the outputs were put in place: all are
+    replacing: bool = False  # failed where some outputs were there (and are as they were)
     objects: int | None = None  # rows of the CSV
     ctc: Any = None  # the CTC tracks written
     reproduces: bool = True
@@ -263,13 +274,17 @@ class _Done:
 
 
 def _export_steps(plan: _Plan) -> Generator[tuple[int, int, str], None, _Done]:
-    """Read the labels of ``plan``, measure them and write its outputs, each atomically, the
-    recipe last; yields ``(steps done, steps, what now)``. Every output is made or checked
-    before the first is written (a failure writes none). A failure or a cancel
-    (``plan.cancel``, looked at between steps) removes the outputs this export wrote that
-    were not there before, and the folder it made; those it replaced (Overwrite) are
-    said in ``kept``. Runs in Export's worker, or on the GUI thread for small labels in
-    memory: it touches no widget and no layer."""
+    """Read the labels of ``plan``, measure them and write its outputs, all or none; yields
+    ``(steps done, steps, what now)``. Every output is made or checked before the first is
+    written, then written under a temporary name beside it (``.NAME.XXXX.tmp``, the recipe
+    last); once all are, they are renamed into place, each replacing the file or folder
+    there (Overwrite; a CTC folder keeps its other files), and what they replaced is
+    removed. A failure or a cancel (``plan.cancel``, looked at between steps) before then
+    removes the temporaries and the folder it made: every file there is as it was. A
+    failure while they are put in place takes back those already in place and restores
+    what they replaced. A cancel while they are put in place (a few renames) comes too
+    late: the export completes, and says so (``too_late``). Runs in Export's worker, or on
+    the GUI thread for small labels in memory: it touches no widget and no layer."""
     from tessella._io_recipe import ZARR_RECIPE_ATTR
     from tessella.engine.io import write_json, write_labels, write_mask_stack, write_zarr_labels
     from tessella.engine.io._write import write_ome_zarr_labels
@@ -277,7 +292,7 @@ def _export_steps(plan: _Plan) -> Generator[tuple[int, int, str], None, _Done]:
     from tessella.engine.tracking import ctc_tracks, write_ctc
 
     kinds = [output.kind for output in plan.outputs]
-    total = 1 + ("csv" in kinds) + ("ctc" in kinds) + len(plan.outputs)
+    total = 2 + ("csv" in kinds) + ("ctc" in kinds) + len(plan.outputs)
     done = 0
     yield done, total, f"reading '{plan.name}'"
     labels = np.asarray(plan.data)
@@ -321,90 +336,207 @@ def _export_steps(plan: _Plan) -> Generator[tuple[int, int, str], None, _Done]:
             plan.make_folder.mkdir()
         except OSError as exc:
             return _Done(failed=(plan.make_folder, exc))
-    written: list[Path] = []
     reproduces, note = True, None
-    new = {o.path for o in plan.outputs if not o.path.exists()}  # removed again on a failure
-    stack, overwrite = plan.stack, plan.overwrite
+    replacing = any(o.path.exists() or o.path.is_symlink() for o in plan.outputs)
+    stack = plan.stack
     axes, pixel_size, unit = plan.axes, plan.pixel_size, plan.unit
+    token = secrets.token_hex(4)
+    staged: list[_Staged] = []
     output = None
     try:
-        # the recipe last: it names the files written before it
+        # every output under a temporary name beside it; the recipe last (it names the files
+        # written before it); none is in place until all are written
         for output in sorted(plan.outputs, key=lambda o: o.kind == "recipe"):
             if plan.cancel.is_set():
-                return _Done(cancelled=True, kept=_undo(written, new, plan.make_folder))
+                _discard(staged, plan.make_folder)
+                return _Done(cancelled=True)
             yield done, total, f"writing {output.path.name}"
-            if output.kind == "tiff":
-                write_labels(output.path, labels, axes, pixel_size, unit, overwrite)
-            elif output.kind == "stack":
-                assert stack is not None
-                write_mask_stack(
-                    output.path, stack.masks, overwrite, pixel_size=pixel_size, unit=unit
-                )
-            elif output.kind == "zarr":
-                write_zarr_labels(output.path, labels, axes, pixel_size, unit, overwrite)
-            elif output.kind == "ome_zarr":
-                # (the recipe in its attributes too: the reader finds no name.recipe.json
-                # for name.ome.zarr, whose recipe would be name.ome.recipe.json)
-                in_zarr = None
-                if plan.recipe is not None:
-                    kept, _same = plan.recipe(stack, labels)
-                    in_zarr = {ZARR_RECIPE_ATTR: kept}
-                write_ome_zarr_labels(
-                    output.path,
-                    labels,
-                    axes,
-                    pixel_size,
-                    unit,
-                    overwrite,
-                    name=plan.name,
-                    attrs=in_zarr,
-                )
-            elif output.kind == "csv":
-                assert table is not None
-                write_csv(output.path, table, overwrite)
-            elif output.kind == "ctc":
-                # its notes go in the status line (a worker's warnings still go to its panel)
-                with caught_warnings_of_this_thread(UserWarning):
-                    write_ctc(
-                        labels, None, output.path, overwrite, tracks=ctc, frame_numbers=plan.numbers
+            item = _Staged(output, _beside(output.path, token, "tmp"))
+            staged.append(item)
+            path = item.staged
+            with _warnings_naming(path, output.path, keep=output.kind != "ctc"):
+                if output.kind == "tiff":
+                    write_labels(path, labels, axes, pixel_size, unit)
+                elif output.kind == "stack":
+                    assert stack is not None
+                    write_mask_stack(path, stack.masks, pixel_size=pixel_size, unit=unit)
+                elif output.kind == "zarr":
+                    write_zarr_labels(path, labels, axes, pixel_size, unit)
+                elif output.kind == "ome_zarr":
+                    # (the recipe in its attributes too: the reader finds no
+                    # name.recipe.json for name.ome.zarr, whose recipe would be
+                    # name.ome.recipe.json)
+                    in_zarr = None
+                    if plan.recipe is not None:
+                        kept, _same = plan.recipe(stack, labels)
+                        in_zarr = {ZARR_RECIPE_ATTR: kept}
+                    write_ome_zarr_labels(
+                        path, labels, axes, pixel_size, unit, name=plan.name, attrs=in_zarr
                     )
-            else:
-                assert plan.recipe is not None
-                recipe, reproduces = plan.recipe(stack, labels)
-                note = recipe.get("note")
-                write_json(output.path, recipe, overwrite)
-            written.append(output.path)
+                elif output.kind == "csv":
+                    assert table is not None
+                    write_csv(path, table, overwrite=True)
+                elif output.kind == "ctc":
+                    # (its notes go in the status line, not in warnings naming the
+                    # temporary folder)
+                    write_ctc(labels, None, path, True, tracks=ctc, frame_numbers=plan.numbers)
+                else:
+                    assert plan.recipe is not None
+                    recipe, reproduces = plan.recipe(stack, labels)
+                    note = recipe.get("note")
+                    write_json(path, recipe)
             done += 1
-    except GeneratorExit:  # (closed before the end: nothing half done is left)
-        _undo(written, new, plan.make_folder)
+        yield done, total, "putting the files in place"
+        with plan.lock:  # Cancel from now on comes too late: the export completes
+            if plan.cancel.is_set():
+                _discard(staged, plan.make_folder)
+                return _Done(cancelled=True)
+            plan.placing = True
+    except GeneratorExit:  # (closed before the end: nothing is left, nothing replaced)
+        _discard(staged, plan.make_folder)
         raise
     except Exception as exc:  # any failure: say which file, keep the widget usable
         assert output is not None
-        return _Done(failed=(output.path, exc), kept=_undo(written, new, plan.make_folder))
+        _discard(staged, plan.make_folder)
+        return _Done(failed=(output.path, exc), replacing=replacing)
+    failed = _place_all(staged, plan.overwrite, token)
+    if failed is not None:
+        _discard(staged, plan.make_folder)
+        return _Done(failed=failed, replacing=replacing)
+    done += 1
+    late = plan.cancel.is_set()
     yield done, total, "done"
     objects = None if table is None else len(table["label"])
-    return _Done(written, objects=objects, ctc=ctc, reproduces=reproduces, note=note)
+    written = [item.output.path for item in staged]
+    return _Done(written, objects=objects, ctc=ctc, reproduces=reproduces, note=note, too_late=late)
 
 
-def _undo(written: list[Path], new: set[Path], made: Path | None) -> list[Path]:
-    """After a failure or a cancel: remove the outputs this export wrote that were not there
-    before, and the folder it made where it is empty then; returns those it replaced (with
-    Overwrite), which stay."""
+def _beside(target: Path, token: str, what: str) -> Path:
+    """A hidden name beside ``target`` for this export (``token``): ``.NAME.TOKEN.tmp`` for
+    what is written, ``.NAME.TOKEN.old`` for what it replaces meanwhile."""
+    return target.with_name(f".{target.name}.{token}.{what}")
+
+
+@dataclass
+class _Staged:
+    """One output written under a temporary name beside it (``staged``), and, once put in
+    place, what it replaced there, moved aside until every output is in place."""
+
+    output: Any  # _Output
+    staged: Path
+    placed: bool = False
+    backup: Path | None = None  # the file or folder replaced (a CTC folder: its files)
+    merged: bool = False  # put into a CTC folder that was there (its other files kept)
+    moved: list[str] = field(default_factory=list)  # a CTC folder's files moved aside
+    added: list[str] = field(default_factory=list)  # the files put in a CTC folder
+
+
+@contextlib.contextmanager
+def _warnings_naming(staged: Path, target: Path, keep: bool = True):
+    """Warnings raised in the block, raised again naming ``target`` where they name its
+    temporary ``staged`` (``keep`` False: dropped)."""
+    import warnings
+
+    with caught_warnings_of_this_thread(Warning) as caught:
+        yield
+    if keep:
+        for warning in caught:
+            text = str(warning.message).replace(str(staged), str(target))
+            warnings.warn(text, warning.category, stacklevel=3)
+
+
+def _remove(path: Path) -> None:
+    """Remove the file or folder ``path`` where it is there (what cannot be is left)."""
     import shutil
 
-    for path in written:
-        if path in new:
-            if path.is_dir():
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                path.unlink(missing_ok=True)
-    kept = [path for path in written if path not in new]
-    if made is not None and not kept:
-        try:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+def _place(item: _Staged, overwrite: bool, token: str) -> None:
+    """Put ``item`` in place of its target, what was there moved aside (``item.backup``).
+    A CTC folder that is there gets the new result's files, its earlier result's (masks of
+    any numbers, ``res_track.txt``) moved aside, its other files kept, as
+    :func:`~tessella.engine.tracking.write_ctc` replaces a result."""
+    from tessella.engine.tracking._ctc import _ctc_masks
+
+    target = item.output.path
+    there = target.exists() or target.is_symlink()
+    if there and not overwrite:
+        raise FileExistsError(errno.EEXIST, "it was made while the export was written")
+    if item.output.kind == "ctc" and there and target.is_dir() and not target.is_symlink():
+        names = sorted(p.name for p in item.staged.iterdir())
+        item.backup = _beside(target, token, "old")
+        item.backup.mkdir()
+        item.placed = item.merged = True
+        for name in names:  # the earlier result's files of the same names
+            if (target / name).exists():
+                os.replace(target / name, item.backup / name)
+                item.moved.append(name)
+        for name in _ctc_masks(target):  # its masks of other frames
+            if name not in names:
+                os.replace(target / name, item.backup / name)
+                item.moved.append(name)
+        for name in names:
+            os.replace(item.staged / name, target / name)
+            item.added.append(name)
+        item.staged.rmdir()
+        return
+    if there:
+        item.backup = _beside(target, token, "old")
+        os.replace(target, item.backup)
+    item.placed = True
+    os.replace(item.staged, target)
+
+
+def _unplace(item: _Staged) -> None:
+    """Undo :func:`_place`: the new output removed, what it replaced back where it was."""
+    target, backup = item.output.path, item.backup
+    if item.merged:  # (a CTC folder that was there: its files)
+        for name in item.added:
+            _remove(target / name)
+        assert backup is not None
+        for name in item.moved:
+            os.replace(backup / name, target / name)
+        _remove(backup)
+        return
+    _remove(target)
+    if backup is not None and (backup.exists() or backup.is_symlink()):
+        os.replace(backup, target)
+
+
+def _place_all(staged: list[_Staged], overwrite: bool, token: str) -> tuple[Path, Exception] | None:
+    """Put every output of ``staged`` in place, in order (the recipe last), then remove what
+    they replaced; where one cannot be, those already in place are taken back and what they
+    replaced restored: returns that output's path and why (else None)."""
+    item = None
+    try:
+        for item in staged:
+            _place(item, overwrite, token)
+    except Exception as exc:
+        assert item is not None
+        for placed in reversed(staged):
+            if placed.placed:
+                with contextlib.suppress(Exception):
+                    _unplace(placed)
+        return item.output.path, exc
+    for item in staged:  # all in place: what they replaced goes
+        if item.backup is not None:
+            _remove(item.backup)
+    return None
+
+
+def _discard(staged: list[_Staged], made: Path | None) -> None:
+    """After a failure or a cancel: remove every temporary of this export (none was put in
+    place, or those were taken back), and the folder it made where it is empty then."""
+    for item in staged:
+        _remove(item.staged)
+    if made is not None:
+        with contextlib.suppress(OSError):
             made.rmdir()  # (only when empty)
-        except OSError:
-            pass
-    return kept
 
 
 class ExportWriting:
@@ -607,18 +739,11 @@ class ExportWriting:
                 self.status_label.setText(f"Nothing written: {message}.")
                 return []
             show_error(f"Export: {_write_error(exc, target)}")
-            kept = (
-                f"; kept {', '.join(p.name for p in done.kept)} (overwritten)" if done.kept else ""
-            )
-            self.status_label.setText(f"Failed on {target}; nothing else written{kept}.")
+            unchanged = "; existing files unchanged" if done.replacing else ""
+            self.status_label.setText(f"Failed on {target}; nothing else written{unchanged}.")
             return []
         if done.cancelled:
-            kept = (
-                f"; {', '.join(p.name for p in done.kept)} already replaced (Overwrite) stay"
-                if done.kept
-                else ""
-            )
-            self.status_label.setText(f"Cancelled: nothing written for '{name}'{kept}.")
+            self.status_label.setText("Cancelled: nothing written; existing files unchanged.")
             return []
         written = list(done.written)
         kinds = [o.kind for o in plan.outputs]
@@ -635,6 +760,11 @@ class ExportWriting:
         message = f"Wrote {', '.join(names)} to {folder}"
         if plan.make_folder is not None:
             message += " (a new folder)"
+        if done.too_late:  # (the files were being renamed into place: a few renames)
+            late = "Cancel came while the files were being put in place: the export completed"
+            message += f"; {late}"
+            if not plan.closed:  # (closing the panel said so)
+                show_info(f"Export: {late} ({', '.join(p.name for p in written)}).")
         renamed = renaming(name) if names_a_folder(self.path_edit.text()) else ""
         if renamed:
             message += f"; {renamed}"
@@ -672,8 +802,9 @@ class ExportWriting:
     def _start_writing(self, plan: _Plan, notes: _Notes) -> None:
         """Read, measure and write ``plan`` in a worker (:func:`_export_steps`): the choices
         locked, Export disabled, the bar counting the steps, Cancel stopping it after the
-        step it is in (the file being written is written whole, then removed with the
-        others this export made)."""
+        step it is in (the file being written is written whole under its temporary name,
+        then removed with the others: no file is changed), unless the outputs are already
+        being put in place."""
         from napari.qt.threading import create_worker
 
         from ._workers import ThreadWarningsWorker, show_progress
@@ -697,8 +828,8 @@ class ExportWriting:
         self.cancel_button.setEnabled(True)
         show_progress(self.progress_bar, 0, len(plan.outputs) + 1, "%v / %m steps")
         self.status_label.setText(
-            f"Exporting '{plan.name}' (Cancel stops it after the step it is in, and removes "
-            "what it wrote)…"
+            f"Exporting '{plan.name}' (Cancel stops it after the step it is in: nothing is "
+            "written, existing files stay as they are)…"
         )
         worker.start()
 
@@ -736,16 +867,26 @@ class ExportWriting:
         self.status_label.setText(f"Stopped: the export of '{plan.name}' ended unfinished.")
         self.exported.emit([])
 
-    def _cancel_writing(self) -> None:
-        """Stop the export after the step it is in; what it wrote is removed (in the
-        worker, which then says what was kept)."""
-        if self._writing is None:
-            return
-        self._writing.cancel.set()
+    def _cancel_writing(self) -> bool:
+        """Stop the export after the step it is in: nothing is written, no file changed (the
+        worker removes its temporaries, then says so). Returns False where it comes too
+        late: the outputs are being put in place (a few renames), and the export completes."""
+        plan = self._writing
+        if plan is None:
+            return True
+        with plan.lock:
+            plan.cancel.set()
+            late = plan.placing
         self.cancel_button.setEnabled(False)
-        self.status_label.setText(
-            f"Cancelling the export of '{self._writing.name}' (after the step it is in)…"
-        )
+        if late:
+            self.status_label.setText(
+                f"Too late to cancel: the files of '{plan.name}' are being put in place…"
+            )
+        else:
+            self.status_label.setText(
+                f"Cancelling the export of '{plan.name}' (after the step it is in)…"
+            )
+        return not late
 
     def _end_writing(self, worker) -> None:
         if worker is not self.worker:
@@ -865,8 +1006,28 @@ class ExportWriting:
 
     def _panel_closed(self) -> None:
         """The panel was closed while the input was hashed or the outputs written: stop,
-        write nothing (what was written is removed)."""
-        self._on_cancel_clicked()
+        write nothing (no file changed), and say so in a notification (the panel's status
+        line is no longer seen); where the outputs were already being put in place, the
+        export completes, and the notification says that."""
+        plan = self._writing
+        if plan is not None:
+            plan.closed = True
+            if self._cancel_writing():
+                show_warning(
+                    f"Export: the panel was closed; the export of '{plan.name}' was cancelled "
+                    "and nothing was written (existing files unchanged)."
+                )
+            else:
+                show_warning(
+                    f"Export: the panel was closed while the files of '{plan.name}' were "
+                    "being put in place: the export completes."
+                )
+        elif self.worker is not None:  # (the input hashed for the recipe)
+            self._cancel_hashing()
+            show_warning(
+                "Export: the panel was closed; the export was cancelled and nothing was "
+                "written (existing files unchanged)."
+            )
 
     def _refuse(self, message: str) -> list[Path]:
         """Say why nothing is written, in a notification and in the status line (which
