@@ -14,6 +14,7 @@ from qtpy.QtWidgets import QApplication
 
 from tessella.engine import evaluation
 
+from ._layers import full_resolution
 from ._workers import ThreadWarningsFunctionWorker
 
 __all__ = ["GUESS_SAMPLE_PIXELS", "GUESS_SYNC_PIXELS", "TRUTH_KINDS", "EvaluateKinds"]
@@ -38,7 +39,7 @@ TRUTH_KINDS = (
 
 def _layer_array(layer: Labels):
     """The full-resolution data of a labels layer (level 0 of a pyramid)."""
-    return layer.data[0] if layer.multiscale else layer.data
+    return full_resolution(layer)
 
 
 def _guess(pair: tuple, name: str, truth, prediction) -> tuple:

@@ -29,7 +29,7 @@ from ._export_outputs import (
     names_a_folder,
     renaming,
 )
-from ._layers import find_layer
+from ._layers import find_layer, full_resolution
 from ._object_stack import measure_stack
 from ._words import counted
 from ._workers import caught_warnings_of_this_thread, report_runtime_errors
@@ -66,7 +66,7 @@ def _file_key(source: InputSource) -> tuple | None:
 
 
 def _labels_now(layer) -> np.ndarray:
-    return np.asarray(layer.data[0] if layer.multiscale else layer.data)
+    return np.asarray(full_resolution(layer))
 
 
 def _write_error(exc: Exception, target: Path) -> str:
@@ -217,7 +217,7 @@ WORKER_PIXELS = 4096 * 4096
 
 def _labels_data(layer):
     """The array behind ``layer`` (its full resolution where multiscale), not read."""
-    return layer.data[0] if layer.multiscale else layer.data
+    return full_resolution(layer)
 
 
 @dataclass

@@ -8,7 +8,7 @@ from napari.layers import Image
 
 from .._io import axes_named
 from ._blockwise import is_large
-from ._layers import fill_layer_combo, find_layer
+from ._layers import fill_layer_combo, find_layer, full_resolution
 
 __all__ = ["AXIS_LABELS_KEY", "SegmentImage", "guess_layer_axes", "napari_axis_labels"]
 
@@ -18,7 +18,7 @@ AXIS_LABELS_KEY = "tessella_axis_labels"
 
 def _layer_array(layer: Image):
     """The full-resolution data of an image layer (level 0 of a pyramid)."""
-    return layer.data[0] if layer.multiscale else layer.data
+    return full_resolution(layer)
 
 
 def napari_axis_labels(ndim: int) -> tuple[str, ...]:

@@ -20,6 +20,7 @@ from .._io import RECIPE_KEY
 from .._io_folder import FRAME_NUMBERS_KEY
 from . import _results
 from ._labels_states import _restart_history, restart_history_on_new_data
+from ._layers import full_resolution
 from ._words import counted
 
 if TYPE_CHECKING:
@@ -195,7 +196,7 @@ def _read_only_note(layer) -> str:
         return ""
     from .._io import LAZY_LABELS_ENV, _lazy_labels_pixels
 
-    data = layer.data[0] if getattr(layer, "multiscale", False) else layer.data
+    data = full_resolution(layer)
     pixels = int(np.prod(data.shape, dtype=np.int64))
     note = "; read-only here (the brush is off): to edit a copy, open its .zarr with File > Open"
     limit = _lazy_labels_pixels()
