@@ -98,6 +98,7 @@ class TuneEdits:
         moves through the slices, and Tune's own writes): count them again once this pauses,
         if they were edited by hand since Tune last said how many there are and their undo
         history moved since they were counted (not at each move through the slices)."""
+        self._recipe_follows_undo(layer_id)  # (labels too large to fingerprint)
         if layer_id not in self._hand_edited or _results.tool_is_writing(layer_id):
             return
         layer = self._find_layer(layer_id)

@@ -5,6 +5,8 @@ status line says what made them, how long it took and how many objects they hold
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from napari.layers import Labels
@@ -13,6 +15,7 @@ from qtpy.QtWidgets import QWidget
 from tessella.engine.params import params_to_dict
 
 from . import _results
+from ._correct_edits import _history_length
 from ._labels_states import _restart_history
 from ._tune_frames import _Request
 from ._tune_notices import show_warning
@@ -28,6 +31,79 @@ PREVIEW_STATE_BYTES = 2**26
 
 #: how the recipe's note starts when Tune left the labels' parts with other parameters
 MIXED_NOTE = "Not one set of parameters"
+
+
+#: how many (labels, parameters) each frame or slice remembers (:class:`_Parts`): an undo or
+#: redo back to one of them finds its parameters again; older ones are forgotten (an undo
+#: that far back is said as labels changed since, not as a set of parameters)
+PART_WRITES = 16
+
+
+@dataclass
+class _Parts:
+    """The parameters Tune wrote into each frame (a movie) or slice (a volume) of a layer's
+    labels, each with the fingerprint of the labels they made there: an undo or redo, which
+    napari announces to no one, brings a part back to labels Tune wrote with other values
+    (or none it wrote), so each part's parameters are those of the labels it holds now, found
+    again by their fingerprint (None: labels Tune did not write, or a part not in memory:
+    changed since, not said to be any set)."""
+
+    axis: int  # the frames' or slices' axis of the labels
+    #: each part's writes, oldest first: ``(fingerprint, params)``
+    writes: list[list[tuple[str | None, Any]]]
+    #: the parameters of each part's labels when last looked (None: unknown)
+    now: list[Any] = field(default_factory=list)
+    #: the layer's data and undo history when :attr:`now` was found (:func:`_history_mark`);
+    #: None: look again
+    seen: tuple | None = None
+    #: the same just after the user's latest edit (the redraws it brings are no undo)
+    painted: tuple | None = None
+
+    def wrote(self, part: int, labels, params) -> None:
+        """Tune has just written ``labels`` (the part as it is now) with ``params``."""
+        fingerprint = _part_fingerprint(labels)
+        kept = [w for w in self.writes[part] if w[0] != fingerprint or fingerprint is None]
+        self.writes[part] = [*kept, (fingerprint, params)][-PART_WRITES:]
+        self.now[part] = params if fingerprint is not None else None
+
+    def look(self, data) -> list:
+        """Each part's parameters in ``data`` (the layer's labels): those of the newest write
+        whose labels it holds, or None."""
+        self.now = []
+        whole = isinstance(data, np.ndarray) and data.ndim > self.axis
+        if not (whole and data.shape[self.axis] == len(self.writes)):  # (reshaped: none)
+            data = None
+        for part, writes in enumerate(self.writes):
+            labels = None if data is None else _part_of(data, self.axis, part)
+            fingerprint = _part_fingerprint(labels)
+            found = [p for f, p in writes if fingerprint is not None and f == fingerprint]
+            self.now.append(found[-1] if found else None)
+        return self.now
+
+
+def _part_of(data: np.ndarray, axis: int, part: int) -> np.ndarray:
+    """Frame or slice ``part`` along ``axis`` of ``data`` (a view)."""
+    return data[(slice(None),) * axis + (part,)]
+
+
+def _part_fingerprint(labels) -> str | None:
+    """The fingerprint of one frame or slice (None: not an array in memory). Not bounded by
+    :data:`._labels_states.MAX_FINGERPRINT_BYTES` as the whole layer's: one part is small."""
+    import zlib
+
+    if not isinstance(labels, np.ndarray):
+        return None
+    checksum = zlib.crc32(np.ascontiguousarray(labels).view(np.uint8).ravel())
+    return f"{'x'.join(map(str, labels.shape))}-{labels.dtype.str}-{checksum:08x}"
+
+
+def _history_mark(layer: Labels) -> tuple | None:
+    """What changes when ``layer``'s labels change without Tune (an undo, a redo, another
+    array): its array and the lengths of its undo and redo histories (a new edit after an
+    undo is heard through ``paint``: :meth:`TuneWriting._parts_changed`). None where this
+    napari does not say (then always looked at again)."""
+    steps = (_history_length(layer, "undo"), _history_length(layer, "redo"))
+    return None if None in steps else (id(layer.data), *steps)
 
 
 def _count_objects(labels: np.ndarray) -> int:
@@ -73,6 +149,7 @@ class TuneWriting:
         layer = self._find_layer(request.layer_id)
         if layer is None:
             return
+        self._parts_now(request.layer_id)  # (an undo or an edit since: before this write)
         result = _results.get(request.layer_id)
         if result is not None and self._refuse_if_reshaped(layer, result):  # during the run
             self._failed.add(request.layer_id)  # (stopped, not "cancelled")
@@ -220,7 +297,14 @@ class TuneWriting:
             renumbered[t], after = number_frame(data[t], after)
         if after > np.iinfo(layer.data.dtype).max:
             return  # (IDs beyond the layer's type: left as they are)
+        kept = self._parts_now(request.layer_id)  # (renumbered, they keep their parameters)
         _results.write_labels(layer, np.moveaxis(renumbered, 0, axis))
+        parts = self._part_params.get(request.layer_id)
+        if parts is not None and kept is not None and parts.axis == axis:
+            for t in sorted(set(range(n)) - request.written):
+                if t < len(kept) and kept[t] is not None:
+                    parts.wrote(t, _part_of(layer.data, axis, t), kept[t])
+            parts.seen = _history_mark(layer)
 
     def _warn_if_edited(self, layer: Labels, request: _Request, restarted: str | None) -> None:
         """Say once, when it happens, that an update of the whole layer replaced the user's
@@ -319,55 +403,128 @@ class TuneWriting:
         if n < 2:
             return None
         layer_id = request.layer_id
-        result = _results.get(layer_id)
-        before = self._written_with.get(layer_id, None if result is None else result.params)
-        parts = self._part_params.get(layer_id)
-        if parts is None or len(parts) != n:
-            parts = self._part_params[layer_id] = [before] * n
+        layer = self._find_layer(layer_id)
+        if layer is None:
+            return None
+        axis = request.axes.index("T" if "T" in request.axes else "Z")
+        data = layer.data
         if t is None or ("T" not in request.axes and request.plane is None):
-            parts[:] = [request.params] * n  # (a whole volume: every slice)
+            written = list(range(n))  # (a whole volume: every slice)
         else:
-            parts[request.plane if request.plane is not None else t] = request.params
+            written = [request.plane if request.plane is not None else t]
+        parts = self._part_params.get(layer_id)
+        if parts is None or parts.axis != axis or len(parts.writes) != n:
+            # the parts not written now hold what made the labels before
+            result = _results.get(layer_id)
+            before = self._written_with.get(layer_id, None if result is None else result.params)
+            parts = self._part_params[layer_id] = _Parts(axis, [[] for _ in range(n)], [None] * n)
+            for part in range(n):
+                if part not in written and isinstance(data, np.ndarray) and before is not None:
+                    parts.wrote(part, _part_of(data, axis, part), before)
+        for part in written:
+            labels = _part_of(data, axis, part) if isinstance(data, np.ndarray) else None
+            parts.wrote(part, labels, request.params)
+        parts.seen = _history_mark(layer)  # (looked at just before this write: _parts_now)
         return self._mixed(layer_id, "T" in request.axes)
+
+    def _parts_now(self, layer_id) -> list | None:
+        """The parameters of each frame or slice of ``layer_id``'s labels as they are now
+        (None for a part whose labels Tune did not write: painted, or undone past what it
+        remembers), looked at again when the labels may have changed since (an undo or a
+        redo, an edit); None when Tune keeps no record of its parts."""
+        parts = self._part_params.get(layer_id)
+        layer = self._find_layer(layer_id)
+        if parts is None or layer is None:
+            return None
+        mark = _history_mark(layer)
+        if mark is None or mark != parts.seen:
+            parts.look(layer.data)
+            parts.seen = mark
+        return parts.now
+
+    def _recipe_follows_undo(self, layer_id) -> None:
+        """``layer_id``'s labels were redrawn (an undo or a redo, among others): where Export
+        takes their recipe as it is (no recorded states, the labels too large to fingerprint:
+        :func:`._labels_states.recipe_on_screen`), its note of which frame or slice holds
+        which parameters follows what they hold now, not what Tune last wrote (the next
+        update would say it only then). Nothing while Tune writes or an update runs (it
+        notes them), nor when nothing changed since Tune looked or the user painted."""
+        from ._labels_states import STATES_KEY
+
+        parts = self._part_params.get(layer_id)
+        layer = self._find_layer(layer_id)
+        if parts is None or layer is None or layer_id in self._requests:
+            return
+        if _results.tool_is_writing(layer_id) or _results.get(layer_id) is None:
+            return
+        if layer.metadata.get(STATES_KEY) and isinstance(layer.data, np.ndarray):
+            return  # (an undo finds the recipe recorded with the labels it brings back)
+        mark = _history_mark(layer)
+        if mark is None or mark in (parts.seen, parts.painted):  # (None: it cannot tell)
+            return  # (nor at each stroke of a brush: a large layer's look takes a while)
+        movie = "T" in _results.get(layer_id).axes
+        self._mark_recipe_mixed(layer, self._mixed(layer_id, movie))
+
+    def _parts_changed(self, layer_id) -> None:
+        """``layer_id``'s labels were edited (not by Tune): look at its parts again."""
+        parts, layer = self._part_params.get(layer_id), self._find_layer(layer_id)
+        if parts is not None:
+            parts.seen = None
+            parts.painted = None if layer is None else _history_mark(layer)
 
     def _mixed(self, layer_id, movie: bool) -> str | None:
         """What the frames (``movie``) or slices of ``layer_id``'s labels hold when Tune wrote
         them with more than one set of parameters, as the status line says it: "slice 2 at
-        beta=0.7, the other 5 slices at beta=0.5" (the values that differ only); None when
-        they hold one set."""
+        beta=0.7, the other 5 slices at beta=0.5" (the values that differ only), and which
+        hold labels Tune did not write (painted, or undone past what it remembers: never
+        said to be one set); None when they hold one set."""
         from ._tune_params import _named
 
-        parts = self._part_params.get(layer_id)
-        if not parts or any(p is None for p in parts):
+        parts = self._parts_now(layer_id)
+        if not parts:
             return None
+        unit = "frame" if movie else "slice"
+
+        def where(indices: list[int]) -> str:
+            if len(indices) > 1:
+                return f"{unit}s {', '.join(map(str, indices))}"
+            return f"{unit} {indices[0]}"
+
         groups: dict = {}
+        unknown = []
         for index, params in enumerate(parts):
-            groups.setdefault(tuple(sorted(params_to_dict(params).items())), []).append(index)
-        if len(groups) < 2:
+            if params is None:
+                unknown.append(index)
+            else:
+                groups.setdefault(tuple(sorted(params_to_dict(params).items())), []).append(index)
+        if len(groups) < 2 and not unknown:
             return None
+        changed = ""
+        if unknown:
+            it = "them" if len(unknown) > 1 else "it"
+            changed = f"{where(unknown)} changed since Tune wrote {it} (painted, or undone)"
+        if not groups:
+            return changed
         sets = [dict(key) for key in groups]
         names = [name for name in sets[0] if len({repr(d.get(name)) for d in sets}) > 1]
-        unit = "frame" if movie else "slice"
+        result = _results.get(layer_id)
+        if not names and result is not None:  # one set and changed parts: the values tuned
+            ran = params_to_dict(result.params)
+            names = [name for name, value in sets[0].items() if repr(ran.get(name)) != repr(value)]
         keys = list(groups)
         most = max(keys, key=lambda k: len(groups[k]))  # the rest (ties: the first part's)
 
         def values(key) -> str:
             params = parts[groups[key][0]]
-            return ", ".join(_named(params, name) for name in names)
+            named = ", ".join(_named(params, name) for name in names)
+            return f"at {named}" if named else "at the values of the run"
 
-        said = []
-        for key in keys:
-            if key is not most:
-                indices = groups[key]
-                where = (
-                    f"{unit}s {', '.join(map(str, indices))}"
-                    if len(indices) > 1
-                    else (f"{unit} {indices[0]}")
-                )
-                said.append(f"{where} at {values(key)}")
+        said = [f"{where(groups[key])} {values(key)}" for key in keys if key is not most]
+        if changed:
+            said.append(changed)
         rest = len(groups[most])
         others = f"the other {counted(rest, unit)}" if rest > 1 else f"{unit} {groups[most][0]}"
-        return f"{', '.join(said)}, {others} at {values(most)}"
+        return f"{', '.join(said)}, {others} {values(most)}"
 
     def _mark_recipe_mixed(self, layer: Labels, mixed: str | None) -> None:
         """A frame or slice was previewed alone: the layer's recipe (what Export writes for

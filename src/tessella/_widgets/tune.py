@@ -59,7 +59,7 @@ from ._tune_params import LINKING_ACTS, TuneParams
 from ._tune_recipes import TuneRecipes
 from ._tune_running import TuneRunning
 from ._tune_writing import PREVIEW_STATE_BYTES as PREVIEW_STATE_BYTES
-from ._tune_writing import TuneWriting
+from ._tune_writing import TuneWriting, _Parts
 
 if TYPE_CHECKING:
     import napari.viewer
@@ -102,9 +102,10 @@ class TuneWidget(
         self._progress: dict[Any, int] = {}  # layer id -> parts its latest request has done
         self._params: dict[Any, Any] = {}  # layer id -> parameters chosen here
         self._stale: dict[Any, set[int]] = {}  # layer id -> frames left at older parameters
-        # layer id -> the parameters Tune last wrote into each frame of a movie or slice of a
-        # volume (a preview writes one, Apply to all all of them; _tune_writing._note_parts)
-        self._part_params: dict[Any, list] = {}
+        # layer id -> the parameters Tune wrote into each frame of a movie or slice of a
+        # volume (a preview writes one, Apply to all all of them), each with the labels it
+        # made there, so that an undo finds them again (_tune_writing._Parts)
+        self._part_params: dict[Any, _Parts] = {}
         self._edited: set = set()  # layer ids painted or corrected since Tune last wrote them
         # layer id -> the (paint, redraw) slots connected to its events, by which this widget
         # hears of its edits: weak (a closed panel is not kept alive by a layer), and
@@ -318,6 +319,7 @@ class TuneWidget(
     def _on_paint(self, layer_id, event=None) -> None:
         if not _results.tool_is_writing(layer_id):  # Tune's own updates are not edits
             self._edited.add(layer_id)
+            self._parts_changed(layer_id)  # (its frames or slices: looked at again)
             self._on_hand_edit(layer_id)  # (the status line follows)
 
     def _on_results_changed(self, layer_id) -> None:
