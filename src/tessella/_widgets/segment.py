@@ -340,6 +340,8 @@ class SegmentWidget(
             self._start_blockwise(layer, model, axes, scale, translate, units, params, params_from)
             return
         card = self._cards[model]
+        spacing = tuple(s for a, s in zip(axes.replace("C", ""), scale) if a in "ZYX")
+        _warn_unknown_z_spacing(layer.name, card, axes, spacing)
         image = _layer_array(layer)
         parts, part = _predicted_parts(image.shape, axes, card)
         self._run = _Run(
@@ -372,7 +374,7 @@ class SegmentWidget(
             # quoted: the engine's messages name it ("'constant' is constant ..."), and a
             # layer's name may read as a word
             name=f"'{layer.name}'",
-            spacing=tuple(s for a, s in zip(axes.replace("C", ""), scale) if a in "ZYX"),
+            spacing=spacing,
             _worker_class=ThreadWarningsWorker,  # warned: this run's warnings, no others
             _ignore_errors=True,
             _start_thread=False,
@@ -574,3 +576,23 @@ class SegmentWidget(
         self._remove_empty_work()
         self._set_running(False)
         self.run_finished.emit()
+
+
+def _warn_unknown_z_spacing(name: str, card, axes: str, spacing: tuple) -> None:
+    """A notification where a 2D boundary model is about to segment a volume whose layer has
+    no scale (napari's 1 on every axis, as for a TIFF without a pixel size): it would join
+    objects across slices as if the sections were as thin as a pixel is wide
+    (``boundary.unknown_z_spacing_note``)."""
+    from tessella.engine.methods.boundary import unknown_z_spacing_note
+
+    note = unknown_z_spacing_note(
+        f"'{name}'",
+        card,
+        axes,
+        None if all(s == 1 for s in spacing) else spacing,
+        f"set the layer's scale (e.g. viewer.layers['{name}'].scale = (50, 4, 4) for "
+        "50 nm sections of 4 nm pixels) or segment the slices separately with Axes TYX",
+        missing="the layer has no Z scale",
+    )
+    if note is not None:
+        show_warning(note)

@@ -190,6 +190,17 @@ def _segment_blockwise(
             raise CliError(f"{path} exists; pass --overwrite to replace it")
     _probe_recipe(recipe_path, target)  # before the long run, not after it
     spacing = None if data is None else _spacing(data, spatial, recipe, args.recipe, data.name)
+    if data is not None:  # a 2D boundary model on a volume of unknown voxel size: said once
+        from ._segment import _warn_unknown_z_spacing
+
+        _warn_unknown_z_spacing(
+            str(source),
+            model,
+            data.axes,
+            spacing,
+            "give the voxel size (the OME-Zarr's scale, or a --recipe JSON with "
+            '"spacing": [Z, Y, X]) or segment the slices separately with --axes TYX',
+        )
     # before the run reads it: what --skip-existing compares the input with later
     identity = input_identity(source, _outputs_of(target))
     bar, stage = None, None

@@ -203,6 +203,7 @@ def _cmd_segment(args) -> int:
                     )
                 spatial = [a for a in image.axes if a in "ZYX"]
                 spacing = _spacing(image, spatial, recipe, args.recipe)
+                _warn_unknown_z_spacing(str(source), model, image.axes, spacing)
                 steps = segment_steps(
                     image.data,
                     model,
@@ -316,6 +317,27 @@ def _cmd_segment(args) -> int:
     if failed:
         raise CliError(f"{len(failed)} of {total} images failed: {', '.join(failed)}")
     return 0
+
+
+#: how a CLI user gives a stack its voxel size or segments its slices one by one
+Z_SPACING_FIXES = (
+    "give the voxel size (the TIFF's ImageJ spacing, or a --recipe JSON with "
+    '"spacing": [Z, Y, X]) or segment the slices separately with --axes TYX'
+)
+
+
+def _warn_unknown_z_spacing(
+    name: str, model, axes: str, spacing, fixes: str = Z_SPACING_FIXES
+) -> None:
+    """Warn (once per input) where a 2D boundary model segments a volume of unknown voxel
+    size as if it were isotropic (``boundary.unknown_z_spacing_note``)."""
+    import warnings
+
+    from ..engine.methods.boundary import unknown_z_spacing_note
+
+    note = unknown_z_spacing_note(name, model.card, axes, spacing, fixes)
+    if note is not None:
+        warnings.warn(note, UserWarning, stacklevel=2)
 
 
 def is_ome_zarr_name(path: Path) -> bool:

@@ -63,6 +63,7 @@ __all__ = [
     "postprocess",
     "region_graph",
     "superpixels",
+    "unknown_z_spacing_note",
 ]
 
 NAME = "boundary"
@@ -292,3 +293,59 @@ def block_graph(prediction: Prediction, params: Params) -> dict:
         "foreground": None if foreground is None else np.asarray(foreground[0], np.float32),
         "spacing": tuple(relative_spacing(prediction, graph.labels.ndim)),
     }
+
+
+# --- a stack without Z spacing -----------------------------------------------------------------
+
+
+def _card_voxel(card) -> str:
+    """The card's voxel size as "Z x Y x X unit", or "" where it gives none per axis."""
+    sizes = card.pixel_size if isinstance(card.pixel_size, dict) else {}
+    if not all(isinstance(sizes.get(a), int | float) for a in "ZYX"):
+        return ""
+    values = [float(sizes[a]) for a in "ZYX"]
+    unit = sizes.get("unit", "")
+    if unit in ("µm", "um", "micron") and max(values) < 1:  # 0.05 µm reads better as 50 nm
+        values, unit = [v * 1000 for v in values], "nm"
+    return " x ".join(f"{v:g}" for v in values) + (f" {unit}" if unit else "")
+
+
+def unknown_z_spacing_note(
+    name: str, card, axes: str, spacing, fixes: str, missing: str = "no Z spacing in the file"
+) -> str | None:
+    """The warning for a 2D model of this method run on a volume (spatial axes ZYX) whose
+    voxel size is unknown (``spacing`` None): the slices are predicted one by one but the
+    superpixels and the agglomeration are 3D, with a Z step as long as a pixel is wide, so
+    that on serial sections (ISBI 2012: 50 nm sections, 4 nm pixels) objects join across
+    slices (6 ISBI slices: 83 objects in all against 93-110 per slice, V_rand 0.49 against
+    0.96 with the voxel size and 0.98 slice by slice). None for any other run. ``fixes``
+    ends the message: how the caller's user sets the voxel size or segments slice by slice;
+    ``missing`` says what lacks the voxel size (a file, a napari layer's scale).
+
+    >>> from types import SimpleNamespace
+    >>> card = SimpleNamespace(name="em", method="boundary", input={"axes": "YX"},
+    ...     pixel_size={"Z": 0.05, "Y": 0.004, "X": 0.004, "unit": "µm"})
+    >>> note = unknown_z_spacing_note("s.tif", card, "ZYX", None, "set it")
+    >>> note.startswith("s.tif: no Z spacing in the file; em joins objects across slices")
+    True
+    >>> note.endswith("(the card's voxel size is 50 x 4 x 4 nm): set it")
+    True
+    >>> unknown_z_spacing_note("s.tif", card, "ZYX", (50, 4, 4), "set it") is None
+    True
+    >>> unknown_z_spacing_note("s.tif", card, "TYX", None, "set it") is None
+    True
+    """
+    spatial = "".join(a for a in axes.upper() if a in "ZYX")
+    if (
+        spacing is not None
+        or card.method != NAME
+        or card.input.get("axes", "YX") != "YX"
+        or spatial != "ZYX"
+    ):
+        return None
+    voxel = _card_voxel(card)
+    said = f" (the card's voxel size is {voxel})" if voxel else ""
+    return (
+        f"{name}: {missing}; {card.name} joins objects across slices as if the "
+        f"sections were as thin as a pixel is wide{said}: {fixes}"
+    )
