@@ -619,6 +619,11 @@ def test_labels_and_recipe_are_written_both_or_neither(
     args = ["segment", str(small_image), "-o", str(out), "--model", str(tiny_model_dir), "-q"]
     assert main(args) == 1
     assert "disk full" in capsys.readouterr().err
+    # neither file, and not the folder the run made for them (9ad3932)
+    assert not (tmp_path / "o").exists()
+    (tmp_path / "o").mkdir()  # a folder that was there before stays, empty
+    assert main(args) == 1
+    assert "disk full" in capsys.readouterr().err
     assert list((tmp_path / "o").iterdir()) == []
 
 
