@@ -853,7 +853,11 @@ class ExportWriting:
         if worker is not self.worker:
             return
         self._end_writing(worker)
-        why = f"exporting '{plan.name}' failed ({type(exc).__name__}: {exc})"
+        self._failed(f"exporting '{plan.name}' failed ({type(exc).__name__}: {exc})")
+
+    def _failed(self, why: str) -> None:
+        """A worker's unexpected failure, nothing written: a notification, the status line
+        and an empty ``exported``."""
         show_error(f"Export: nothing written; {why}")
         self.status_label.setText(f"Nothing written: {why}.")
         self.exported.emit([])
@@ -970,10 +974,7 @@ class ExportWriting:
         if worker is not self.worker:
             return
         self._end_hashing(worker)
-        why = f"cannot read {source.path} for the recipe's input_identity: {exc}"
-        show_error(f"Export: nothing written; {why}")
-        self.status_label.setText(f"Nothing written: {why}.")
-        self.exported.emit([])
+        self._failed(f"cannot read {source.path} for the recipe's input_identity: {exc}")
 
     def _on_hash_cancelled(self, worker, source: InputSource) -> None:
         if worker is not self.worker:
