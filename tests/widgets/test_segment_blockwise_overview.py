@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import zarr
 
+from tessella import _io
 from tessella._widgets import _blockwise
 from tessella.engine.blockwise import work_dir
 from tessella.engine.io import read_image
@@ -23,6 +24,8 @@ def big_nuclei(tmp_path, nuclei_sample, monkeypatch):
     """The real nuclei sample as a chunked zarr, above the (lowered) overview size."""
     monkeypatch.setattr(_blockwise, "OVERVIEW_PIXELS", 256 * 256, raising=False)
     monkeypatch.setattr(_blockwise, "OVERVIEW_SIDE", 128, raising=False)
+    # the reader's computed levels halve down to 64 px a side, not 1024: 1/2, 1/4, 1/8
+    monkeypatch.setattr(_io, "PYRAMID_SMALLEST", 64)
     image = nuclei_sample[0]
     array = zarr.create_array(
         str(tmp_path / "mosaic.zarr"), shape=image.shape, dtype=image.dtype, chunks=(256, 256)
@@ -82,14 +85,23 @@ def test_big_2d_blockwise_preview_is_downsampled_and_result_multiscale(
     layer = viewer.layers["mosaic labels (nuclei2d)"]
     assert name not in [lay.name for lay in viewer.layers]  # replaced, in its place
     assert [lay.name for lay in viewer.layers] == ["mosaic", "mosaic labels (nuclei2d)"]
-    assert layer.multiscale and len(layer.data) == 2
+    assert layer.multiscale and len(layer.data) == 4
     full = zarr.open_array(str(out), mode="r")
-    level0, level1 = layer.data[0], layer.data[1]
+    level0, half, quarter, coarsest = layer.data
     assert isinstance(level0, zarr.Array) and level0.shape == (520, 512)  # the zarr, lazily
     assert str(out) in str(level0.store)
     labels = np.asarray(full[...])
     assert labels.max() > 50  # the final, stitched labels (IDs consecutive over the image)
-    np.testing.assert_array_equal(level1, labels[::STRIDE, ::STRIDE])  # the final IDs
+    # the middle levels: every 2nd and 4th pixel, read lazily, label IDs exact; then the copy
+    assert not isinstance(half, np.ndarray) and not isinstance(quarter, np.ndarray)
+    np.testing.assert_array_equal(np.asarray(half), labels[::2, ::2])
+    np.testing.assert_array_equal(np.asarray(quarter), labels[::4, ::4])
+    np.testing.assert_array_equal(coarsest, labels[::STRIDE, ::STRIDE])  # the final IDs
+    # zoomed to a quarter, napari draws the quarter level, not level 0 (nor the coarse copy)
+    viewer.window.show()  # (napari picks the level as it draws)
+    viewer.scene.camera.center = layer.data_to_world((260, 256))
+    viewer.scene.camera.zoom = 1 / (4 * 0.5 * 1.1)  # (screen pixels a world unit; 0.5 a pixel)
+    qtbot.waitUntil(lambda: layer.data_level == 2, timeout=10_000)
     np.testing.assert_allclose(layer.scale, (0.5, 0.5))
     np.testing.assert_allclose(layer.translate, (10.0, -4.0))
     assert not layer.editable  # (napari does not paint multiscale labels)
@@ -145,6 +157,22 @@ def test_overview_only_for_big_2d_outputs():
     assert _blockwise.overview_stride((4097, 4096)) == 3
     assert _blockwise.overview_stride((20000, 20000)) == 10
     assert _blockwise.overview_stride((3, 20000, 20000)) == 1  # a volume: a slice at a time
+
+
+def test_middle_levels_halve_down_to_the_overview(tmp_path):
+    """At the real sizes: the reader's levels of every 2nd, 4th, ... pixel, those finer than
+    the overview only (an empty 20000² zarr: made without reading it)."""
+    big = zarr.create_array(
+        str(tmp_path / "big.zarr"), shape=(20000, 20000), chunks=(2048, 2048), dtype="uint32"
+    )
+    stride = _blockwise.overview_stride(big.shape)  # 10: 2000 px a side
+    shapes = [level.shape for level in _blockwise.middle_levels(big, stride)]
+    assert shapes == [(10000, 10000), (5000, 5000), (2500, 2500)]
+    wide = zarr.create_array(
+        str(tmp_path / "wide.zarr"), shape=(8192, 4100), chunks=(1024, 1024), dtype="uint32"
+    )  # stride 4: the 1/4 level would be the overview's size; only 1/2
+    levels = _blockwise.middle_levels(wide, _blockwise.overview_stride(wide.shape))
+    assert [level.shape for level in levels] == [(4096, 2050)]
 
 
 def test_strided_tiles_of_blocks_make_the_whole_copy():
@@ -219,5 +247,5 @@ def test_big_2d_preview_kept_by_cancel_shows_the_kept_blocks_when_resumed(
     assert f"{len(records)} blocks resumed" in widget.status_label.text()
     layer = viewer.layers["mosaic labels (nuclei2d)"]
     assert layer.multiscale and str(out) in str(layer.data[0].store)
-    np.testing.assert_array_equal(layer.data[1], np.asarray(layer.data[0])[::STRIDE, ::STRIDE])
+    np.testing.assert_array_equal(layer.data[-1], np.asarray(layer.data[0])[::STRIDE, ::STRIDE])
     np.testing.assert_allclose(layer.scale, (1.0, 1.0))
