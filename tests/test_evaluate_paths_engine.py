@@ -135,6 +135,25 @@ def test_notes_on_inputs_go_to_warn(folders):
         score_paths(str(pred), str(gt), ignore_label=2)
 
 
+def test_the_public_api_warns_and_the_command_line_prints(folders, capsys):
+    """``tessella.evaluate_paths`` gives its notes on the inputs as UserWarnings, which a
+    caller can catch or silence (it printed them on stderr, which nothing could catch); the
+    command line prints each as one ``warning:`` line on stderr, as before."""
+    pred, gt = folders
+    truth = _labels([(2, 2, 12), (30, 30, 16), (40, 4, 10)])
+    truth[50:, 50:] = 2  # unannotated, 2 being an object ID too
+    tifffile.imwrite(gt / "a.tif", truth)
+    (gt / "b.tif").unlink()
+    capsys.readouterr()
+    with pytest.warns(UserWarning) as caught:
+        tessella.evaluate_paths(pred, gt, ignore_label=2)
+    [note] = [str(w.message) for w in caught]
+    assert note.startswith("a.tif: unannotated label 2 is among")
+    assert capsys.readouterr().err == ""
+    assert main(["evaluate", str(pred), str(gt), "--ignore-label", "2"]) == 0
+    assert capsys.readouterr().err.splitlines() == [f"warning: {note}"]
+
+
 def _imported_modules(path: Path) -> list[str]:
     """The absolute names of the modules the source file ``path`` imports."""
     package = ".".join(path.relative_to(SRC.parent).with_suffix("").parts)

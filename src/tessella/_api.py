@@ -161,8 +161,9 @@ def evaluate_paths(
     Notes
     -----
     The engine's :func:`tessella.engine.evaluation.score_paths` scores them; notes on the
-    inputs (a ground truth that does not look like what it is taken for...) are printed on
-    stderr, one line each, as ``tessella evaluate`` prints them.
+    inputs (a ground truth that does not look like what it is taken for...) are
+    UserWarnings, one line each (``warnings.catch_warnings(record=True)`` collects
+    them; ``tessella evaluate`` prints them on stderr as ``warning: ...`` lines).
     """
     from .engine.evaluation import EvaluationInputError, score_paths
 
@@ -182,18 +183,9 @@ def evaluate_paths(
             boundaries_3d=gt_boundaries_3d,
             annotated_only=annotated_only,
             per_image=per_image,
-            warn=_warn_on_stderr,
-        )
+        )  # (notes on the inputs: UserWarnings, score_paths' default)
     except EvaluationInputError as exc:  # (one line naming the problem, a ValueError)
         raise ValueError(str(exc)) from None
-
-
-def _warn_on_stderr(note: str) -> None:
-    """:func:`evaluate_paths`'s notes on its inputs: one line each on stderr, as ``tessella
-    evaluate`` prints them."""
-    import sys
-
-    print(f"warning: {note}", file=sys.stderr)
 
 
 def train(method: str, data, out: str | os.PathLike, **options: Any) -> Path:
