@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
 import threading
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
@@ -255,6 +254,7 @@ class _Notes(NamedTuple):
     skipped_recipe: bool
     no_ctc: str
     no_identity: str
+    recovered: str = ""  # what a killed export or write left, recovered (_recover_leftovers)
 
 
 @dataclass
@@ -287,6 +287,7 @@ def _export_steps(plan: _Plan) -> Generator[tuple[int, int, str], None, _Done]:
     the GUI thread for small labels in memory: it touches no widget and no layer."""
     from tessella._io_recipe import ZARR_RECIPE_ATTR
     from tessella.engine.io import write_json, write_labels, write_mask_stack, write_zarr_labels
+    from tessella.engine.io._leftovers import claim, new_token
     from tessella.engine.io._write import write_ome_zarr_labels
     from tessella.engine.measure import measure_objects, write_csv
     from tessella.engine.tracking import ctc_tracks, write_ctc
@@ -340,7 +341,7 @@ def _export_steps(plan: _Plan) -> Generator[tuple[int, int, str], None, _Done]:
     replacing = any(o.path.exists() or o.path.is_symlink() for o in plan.outputs)
     stack = plan.stack
     axes, pixel_size, unit = plan.axes, plan.pixel_size, plan.unit
-    token = secrets.token_hex(4)
+    token = new_token()  # HOST-PID-XXXXXXXX: a killed export's files are told from a running one's
     staged: list[_Staged] = []
     output = None
     try:
@@ -351,7 +352,9 @@ def _export_steps(plan: _Plan) -> Generator[tuple[int, int, str], None, _Done]:
                 _discard(staged, plan.make_folder)
                 return _Done(cancelled=True)
             yield done, total, f"writing {output.path.name}"
-            item = _Staged(output, _beside(output.path, token, "tmp"))
+            # (its lock file first: held until the end, what it leaves is known for its own)
+            writing = claim(output.path, token)
+            item = _Staged(output, writing.path("tmp"), writing)
             staged.append(item)
             path = item.staged
             with _warnings_naming(path, output.path, keep=output.kind != "ctc"):
@@ -403,12 +406,34 @@ def _export_steps(plan: _Plan) -> Generator[tuple[int, int, str], None, _Done]:
     if failed is not None:
         _discard(staged, plan.make_folder)
         return _Done(failed=failed, replacing=replacing)
+    for item in staged:
+        item.claim.release()
     done += 1
     late = plan.cancel.is_set()
     yield done, total, "done"
     objects = None if table is None else len(table["label"])
     written = [item.output.path for item in staged]
     return _Done(written, objects=objects, ctc=ctc, reproduces=reproduces, note=note, too_late=late)
+
+
+def _recover_leftovers(outputs) -> str:
+    """Recover what an export (or an engine write) of these ``outputs`` killed before it
+    finished left beside them (:func:`~tessella.engine.io._leftovers.recover_leftovers`: an
+    earlier file it had moved aside put back where the output is missing, its temporaries
+    removed; a running one's never touched), each said in a notification; returns what the
+    status line adds ("" where there was nothing)."""
+    from tessella.engine.io._leftovers import recover_leftovers
+
+    said = []
+    for output in outputs:
+        try:
+            line = recover_leftovers(output.path, warn=False)
+        except OSError as exc:  # (the export then fails on it, naming it)
+            line = f"{output.path}: what a killed write left beside it was not recovered ({exc})"
+        if line:
+            show_warning(f"Export: {line}.")
+            said.append(line)
+    return "; ".join(said)
 
 
 def _beside(target: Path, token: str, what: str) -> Path:
@@ -424,6 +449,7 @@ class _Staged:
 
     output: Any  # _Output
     staged: Path
+    claim: Any  # its hidden names and lock (tessella.engine.io._leftovers.Claim)
     placed: bool = False
     backup: Path | None = None  # the file or folder replaced (a CTC folder: its files)
     merged: bool = False  # put into a CTC folder that was there (its other files kept)
@@ -523,9 +549,9 @@ def _place_all(staged: list[_Staged], overwrite: bool, token: str) -> tuple[Path
                 with contextlib.suppress(Exception):
                     _unplace(placed)
         return item.output.path, exc
-    for item in staged:  # all in place: what they replaced goes
+    for item in staged:  # all in place: what they replaced goes (renamed .del, then removed)
         if item.backup is not None:
-            _remove(item.backup)
+            item.claim.discard_backup()
     return None
 
 
@@ -534,6 +560,7 @@ def _discard(staged: list[_Staged], made: Path | None) -> None:
     place, or those were taken back), and the folder it made where it is empty then."""
     for item in staged:
         _remove(item.staged)
+        item.claim.release()
     if made is not None:
         with contextlib.suppress(OSError):
             made.rmdir()  # (only when empty)
@@ -620,6 +647,8 @@ class ExportWriting:
             self.status_label.setText(f"Nothing written: {over_image}.")
             return []
         overwrite = self.overwrite_checkbox.isChecked()
+        # (before looking at them: a killed export may have moved an output aside)
+        recovered = _recover_leftovers(outputs)
         existing = [str(output.path) for output in outputs if output.path.exists()]
         if existing and not overwrite:
             message = (
@@ -711,7 +740,7 @@ class ExportWriting:
             lineage=self._lineage() if "ctc" in kinds else {},
             recipe=self._recipe_maker(outputs, hashed) if "recipe" in kinds else None,
         )
-        notes = _Notes(unit_note, ctc_caution, skipped_recipe, no_ctc, no_identity)
+        notes = _Notes(unit_note, ctc_caution, skipped_recipe, no_ctc, no_identity, recovered)
         if in_worker:  # (lazy or big labels: read, measured and written off the GUI thread)
             self._start_writing(plan, notes)
             return []
@@ -794,6 +823,8 @@ class ExportWriting:
         if notes.no_identity:
             message += f". {notes.no_identity[0].upper()}{notes.no_identity[1:]}"
             show_warning(f"Export: {notes.no_identity}; {wrote}.")
+        if notes.recovered:  # (its notification was shown before the export began)
+            message += f". Before it: {notes.recovered}"
         self.status_label.setText(message + ".")
         return written
 

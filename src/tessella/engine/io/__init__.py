@@ -1,7 +1,9 @@
 """Reading images (TIFF with ImageJ/OME metadata, folders of TIFFs, zarr) and writing labels.
 
 Every write is atomic: data goes to a temporary file beside the target, which is renamed over
-it only when complete, so a failure never leaves a half-written file.
+it only when complete, so a failure never leaves a half-written file. A write killed before it
+finished (kill -9, a power cut) leaves hidden files beside the target, which the next write of
+it recovers (:func:`recover_leftovers`; :func:`find_leftovers` lists them).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from ._image import (
     ImageData,
     is_zarr_path,
 )
+from ._leftovers import find_leftovers, recover_leftovers
 from ._masks import (
     MASK_STACK_INFO,
     MaskCrops,
@@ -53,6 +56,8 @@ __all__ = [
     "create_ome_labels",
     "LABELS_ATTR",
     "atomic_path",
+    "find_leftovers",
+    "recover_leftovers",
     "is_zarr_path",
     "as_array",
     "TIFF_SUFFIXES",

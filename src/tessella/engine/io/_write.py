@@ -6,7 +6,6 @@ import contextlib
 import json
 import math
 import os
-import tempfile
 import unicodedata
 from pathlib import Path
 from typing import Any, Literal
@@ -226,24 +225,36 @@ def atomic_path(target: str | os.PathLike, overwrite: bool = True, make_parents:
 
     The folder of ``target`` must exist (FileNotFoundError naming it: a mistyped folder is
     not made), unless ``make_parents``: then the missing folders are made, and removed again
-    where the write fails."""
+    where the write fails. The temporary is ``.TARGET.HOST-PID-XXXXXXXX.tmp``, the write
+    locked meanwhile (:mod:`._leftovers`); what an earlier write of ``target`` killed before
+    it finished left beside it is recovered first
+    (:func:`~._leftovers.recover_leftovers`: a UserWarning says what it did)."""
+    from ._leftovers import claim, recover_leftovers
+
     target = Path(target)
+    recover_leftovers(target)  # (before looking at target: a kill may have moved it aside)
     if target.exists() and not overwrite:
         raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
     made = parent_folder(target, make_parents)
     tmp = None
+    writing = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        writing = claim(target)
+        tmp = writing.path("tmp")
+        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
         os.close(fd)
-        yield Path(tmp)
-        os.chmod(tmp, _default_mode())  # mkstemp makes 0600 files; keep the usual permissions
+        yield tmp
+        os.chmod(tmp, _default_mode())  # (made 0600 as mkstemp did; the usual permissions)
         os.replace(tmp, target)
     except BaseException:
         if tmp is not None:
             with contextlib.suppress(FileNotFoundError):
                 os.remove(tmp)
+        if writing is not None:
+            writing.release()
         remove_made_folders(made)
         raise
+    writing.release()
 
 
 def _labels_dtype(labels: np.ndarray):
@@ -390,15 +401,21 @@ def write_zarr_labels(
     unit is written as :func:`unit_for` spells it for the format. ``attrs``: more attributes
     (of the OME-Zarr group, or of the array), written with the rest.
 
-    Written under a temporary name and renamed into place when complete. The folder of
-    ``path`` must exist (FileNotFoundError naming it), unless ``make_parents``: then the
-    missing folders are made, and removed again where the write fails.
+    Written under a temporary name (``.NAME.HOST-PID-XXXXXXXX.tmp``) and renamed into place
+    when complete, a ``path`` there moved aside (``.old``) meanwhile and removed after; what
+    a write of ``path`` killed before it finished left is recovered first, the earlier
+    ``path`` put back where it was moved aside (:func:`~._leftovers.recover_leftovers`). The
+    folder of ``path`` must exist (FileNotFoundError naming it), unless ``make_parents``:
+    then the missing folders are made, and removed again where the write fails.
     """
     import shutil
 
     import zarr
 
+    from ._leftovers import claim, recover_leftovers
+
     path = Path(path)
+    recover_leftovers(path)  # (before looking at path: a kill may have moved it aside)
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
     if ome is not None and "version" not in ome:  # a plain zarr image's: its format alone
@@ -408,8 +425,12 @@ def write_zarr_labels(
         raise ValueError(f"{path}: zarr_format must be 2 or 3, got {zarr_format!r}")
     labels = np.asarray(labels)
     made = parent_folder(path, make_parents)  # (zarr would make any folder it is given)
-    tmp = path.with_name(f".{path.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        writing = claim(path)
+    except BaseException:
+        remove_made_folders(made)
+        raise
+    tmp, old = writing.path("tmp"), writing.path("old")
     try:
         shape, dtype = labels.shape, _labels_dtype(labels)
         blocks = _label_chunks(shape, np.dtype(dtype).itemsize, chunks)
@@ -437,13 +458,21 @@ def write_zarr_labels(
                     **(attrs or {}),
                 }
             )
-        if path.exists():
-            shutil.rmtree(path)
-        os.replace(tmp, path)
+        if path.exists() or path.is_symlink():  # (a folder: moved aside, removed after)
+            os.rename(path, old)
+        try:
+            os.rename(tmp, path)
+        except BaseException:
+            if (old.exists() or old.is_symlink()) and not (path.exists() or path.is_symlink()):
+                os.rename(old, path)
+            raise
+        writing.discard_backup()
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        writing.release()
         remove_made_folders(made)
         raise
+    writing.release()
     return path
 
 

@@ -1,0 +1,296 @@
+"""The hidden names a write uses beside its target, and what a killed write leaves there.
+
+A write of ``TARGET`` (:func:`~._write.atomic_path`, :func:`~._write.write_zarr_labels`,
+napari's Export) writes ``.TARGET.TOKEN.tmp`` beside it and renames it onto ``TARGET`` once
+complete; a folder there is first moved aside to ``.TARGET.TOKEN.old``, and removed (renamed
+``.TARGET.TOKEN.del`` first) once the new one is in place. ``TOKEN`` is ``HOST-PID-XXXXXXXX``
+(this computer, this process), and ``.TARGET.TOKEN.lock``, made first and removed last, is
+locked (:func:`~tessella.engine._file_lock.try_lock`) while the write runs: the system
+unlocks it when its process ends, however it ends (kill -9 included). So a write killed
+before it finished (a power cut, the OOM killer) is told from one still running, and the
+next write of ``TARGET`` undoes what it left (:func:`recover_leftovers`): the earlier
+``TARGET`` put back from ``.old`` where ``TARGET`` is missing (a kill between the two
+renames), its ``.tmp`` and ``.del`` removed. No Qt here."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+import shutil
+import socket
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from .._file_lock import try_lock
+
+__all__ = ["Claim", "claim", "find_leftovers", "new_token", "recover_leftovers"]
+
+#: what each hidden name holds: the new output being written, the earlier one moved aside
+#: while the new one is renamed in, the earlier one being removed, the lock of the write
+KINDS = ("tmp", "old", "del", "lock")
+
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9]", "_", socket.gethostname()) or "host"
+
+
+def new_token() -> str:
+    """``HOST-PID-XXXXXXXX``: names a write's hidden files (this computer, this process)."""
+    return f"{_host()}-{os.getpid()}-{secrets.token_hex(4)}"
+
+
+def _beside(target: Path, token: str, kind: str) -> Path:
+    return target.with_name(f".{target.name}.{token}.{kind}")
+
+
+def _there(path: Path) -> bool:
+    return path.exists() or path.is_symlink()
+
+
+def _remove(path: Path) -> None:
+    """Remove the file or folder ``path`` where it is there (what cannot be is left)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+@dataclass
+class Claim:
+    """A write of ``target`` under ``token``: its hidden names (:meth:`path`) and its lock
+    file, open and locked until :meth:`release`."""
+
+    target: Path
+    token: str
+    fd: int | None
+
+    def path(self, kind: str) -> Path:
+        """``.TARGET.TOKEN.KIND`` beside the target (``kind`` one of :data:`KINDS`)."""
+        return _beside(self.target, self.token, kind)
+
+    def discard_backup(self) -> None:
+        """Remove what the write replaced (``.old``): renamed ``.del`` first, so that a kill
+        while a big folder is removed leaves no half-removed ``.old`` that would look like
+        the earlier output."""
+        old, gone = self.path("old"), self.path("del")
+        if not _there(old):
+            return
+        try:
+            os.rename(old, gone)
+        except OSError:
+            gone = old
+        _remove(gone)
+
+    def release(self) -> None:
+        """Unlock the lock file, and remove it where the write's other hidden files are gone
+        (else it is left, unlocked, for :func:`recover_leftovers`)."""
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+        if not any(_there(self.path(kind)) for kind in ("tmp", "old", "del")):
+            with contextlib.suppress(OSError):
+                self.path("lock").unlink()
+
+
+def claim(target: str | os.PathLike, token: str | None = None) -> Claim:
+    """Begin a write of ``target``: its lock file ``.TARGET.TOKEN.lock`` made (new) and
+    locked until :meth:`Claim.release`, before any other hidden file of it. ``token``: one
+    write's token for several targets (:func:`new_token`, Export's outputs); else a new one.
+    OSError where the folder takes no new file."""
+    target = Path(target)
+    while True:
+        mine = token or new_token()
+        lock = _beside(target, mine, "lock")
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            if token is not None:
+                raise
+            continue
+        try_lock(fd)  # (where it cannot be locked, recovery asks whether the pid runs)
+        return Claim(target, mine, fd)
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` of this computer runs, as far as this process can see. Not
+    POSIX: True (``os.kill(pid, 0)`` would end it)."""
+    if pid == os.getpid() or os.name != "posix":
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # (PermissionError: another user's process)
+        return True
+    return True
+
+
+def _gone(lock: Path, pid: int) -> tuple[bool, int | None]:
+    """Whether the write whose lock file is ``lock`` (its pid ``pid``, of this computer) is
+    over, and the lock file, locked by this process, that says so (None where there is none
+    or it cannot be locked: then it is over where ``pid`` does not run). Closing it unlocks
+    it. A write of this process is never over (it may run in another thread)."""
+    if pid == os.getpid():
+        return False, None
+    try:
+        fd: int | None = os.open(lock, os.O_RDONLY)
+    except FileNotFoundError:
+        fd = None
+    except OSError:  # (another user's, not readable: kept)
+        return False, None
+    locked = try_lock(fd) if fd is not None else None
+    if locked is True:
+        return True, fd
+    if fd is not None:
+        os.close(fd)
+    return (locked is None and not _pid_alive(pid)), None
+
+
+def _token_pattern(name: str) -> re.Pattern:
+    return re.compile(
+        rf"\.{re.escape(name)}\.(?P<token>(?P<host>[A-Za-z0-9_]+)-(?P<pid>\d+)-[0-9a-f]{{8}})"
+        r"\.(?P<kind>tmp|old|del|lock)"
+    )
+
+
+def _older_pattern(name: str) -> re.Pattern:
+    """The hidden names of writes by versions before the token held the pid: ``.NAME.tmp``
+    (zarr labels), ``.NAME.XXXXXXXX.tmp`` (atomic_path's), ``.NAME.XXXXXXXX.old`` (Export's)."""
+    return re.compile(rf"\.{re.escape(name)}(\.[A-Za-z0-9_]{{8}})?\.(tmp|old)")
+
+
+def recover_leftovers(target: str | os.PathLike, warn: bool = True) -> str | None:
+    """Undo what writes of ``target`` killed before they finished left beside it, and say
+    so in one line (a UserWarning with ``warn``; returned; None where there was nothing).
+
+    Only the hidden files of a write that is over are touched (of this computer, whose lock
+    file this process can lock, or, where there is none or the file system has no locks,
+    whose pid does not run): never a write still running, in this process or another. Of
+    such a write, ``.TARGET.TOKEN.old`` is put back as ``TARGET`` where ``TARGET`` is missing
+    (the kill came between the two renames: it is the earlier output); where ``TARGET`` is
+    there (the new one, put in place) it is kept and named, for the user to remove or put
+    back. Its ``.tmp`` (an output never put in place) and ``.del`` (the earlier output being
+    removed) are removed, with the temporaries of a writer inside it. Hidden files of another
+    computer's write, and those an older version named without its pid (which cannot be
+    told from a running write), are named, not touched."""
+    target = Path(target)
+    folder = target.parent
+    prefix = f".{target.name}."  # (every hidden name of it; one pass over the folder)
+    try:
+        with os.scandir(folder) as scan:
+            entries = sorted(folder / e.name for e in scan if e.name.startswith(prefix))
+    except OSError:  # (no folder yet: nothing left in it)
+        return None
+    mine = _token_pattern(target.name)
+    older = _older_pattern(target.name)
+    tokens: dict[str, tuple[str, int]] = {}
+    untold: list[str] = []
+    for entry in entries:
+        match = mine.fullmatch(entry.name)
+        if match is not None:
+            tokens[match["token"]] = (match["host"], int(match["pid"]))
+        elif older.fullmatch(entry.name):
+            untold.append(entry.name)
+    restored, removed, kept, elsewhere = "", [], [], []
+    host = _host()
+    for token, (its_host, pid) in tokens.items():
+        if its_host != host:
+            elsewhere += [p.name for p in (_beside(target, token, k) for k in KINDS) if _there(p)]
+            continue
+        lock = _beside(target, token, "lock")
+        gone, fd = _gone(lock, pid)
+        if not gone:
+            continue
+        try:
+            old = _beside(target, token, "old")
+            if _there(old):
+                if not _there(target):
+                    try:
+                        os.rename(old, target)
+                        restored = old.name
+                    except FileNotFoundError:  # (put back meanwhile by another recovery)
+                        pass
+                else:
+                    kept.append(old.name)
+            for kind in ("tmp", "del"):
+                leftover = _beside(target, token, kind)
+                if _there(leftover):
+                    _remove(leftover)
+                    removed.append(leftover.name)
+                # (a writer's own temporaries of it: ..TARGET.TOKEN.tmp.*)
+                for entry in _nested(folder, leftover.name):
+                    _remove(entry)
+            with contextlib.suppress(OSError):
+                lock.unlink()
+        finally:
+            if fd is not None:
+                os.close(fd)
+    said = []
+    if restored:
+        said.append(f"put the earlier {target.name} back from {restored}")
+    if removed:
+        said.append(f"removed {', '.join(removed)}")
+    if kept:
+        said.append(
+            f"kept {', '.join(kept)}: the earlier {target.name}, which the new one replaced "
+            "(remove it, or rename it to put it back)"
+        )
+    if elsewhere:
+        said.append(f"left {', '.join(elsewhere)} alone (written from another computer)")
+    if untold:
+        said.append(
+            f"left {', '.join(untold)} alone (an older version's: remove it if no write of "
+            f"{target.name} is running)"
+        )
+    if not said:
+        return None
+    if restored or removed or kept:
+        head = f"{target}: a write killed before it finished left files beside it; "
+    else:
+        head = f"{target}: hidden files of another write beside it; "
+    line = head + "; ".join(said)
+    if warn:
+        warnings.warn(line, UserWarning, stacklevel=2)
+    return line
+
+
+def _nested(folder: Path, name: str) -> list[Path]:
+    """The hidden files a writer made beside ``name`` (``.NAME.*``: a writer's own
+    temporaries of Export's ``.TARGET.TOKEN.tmp``)."""
+    with os.scandir(folder) as scan:
+        return [folder / e.name for e in scan if e.name.startswith(f".{name}.")]
+
+
+def find_leftovers(folder: str | os.PathLike) -> list[tuple[Path, str]]:
+    """The hidden files and folders of writes in ``folder`` (not inside its subfolders):
+    ``(path, state)``, ``state`` one of ``"running"`` (a write of this computer still
+    running), ``"killed"`` (one that is over: the next write of its target recovers it,
+    :func:`recover_leftovers`), ``"another computer"``, ``"older version"`` (a name without
+    the pid). Nothing is changed."""
+    folder = Path(folder)
+    pattern = re.compile(
+        r"\.(?P<name>.+)\.(?P<token>(?P<host>[A-Za-z0-9_]+)-(?P<pid>\d+)-[0-9a-f]{8})"
+        r"\.(?P<kind>tmp|old|del|lock)"
+    )
+    older = re.compile(r"\.(?P<name>.+?)(\.[A-Za-z0-9_]{8})?\.(tmp|old)")
+    found = []
+    host = _host()
+    for entry in sorted(folder.iterdir()):
+        match = pattern.fullmatch(entry.name)
+        if match is not None:
+            if match["host"] != host:
+                state = "another computer"
+            else:
+                lock = folder / f".{match['name']}.{match['token']}.lock"
+                gone, fd = _gone(lock, int(match["pid"]))
+                if fd is not None:
+                    os.close(fd)
+                state = "killed" if gone else "running"
+            found.append((entry, state))
+        elif older.fullmatch(entry.name) and not entry.name.startswith(".."):
+            found.append((entry, "older version"))
+    return found
