@@ -79,21 +79,22 @@ def test_explicit_axes_that_contradict_a_file_s_metadata_are_said(
     assert read_image(out / "rgb.tif").data.shape == (12, 64, 3)  # as --axes said
 
 
-def test_a_plain_stack_tagged_planar_rgb_gets_the_hint_to_read_it_as_slices(tmp_path, capsys):
+def test_a_plain_stack_tagged_planar_rgb_is_segmented_as_slices(tmp_path, capsys):
     """A 4-slice EM stack saved with a plain tifffile.imwrite is tagged planar RGB: em-mito2d
-    averaged it into one plane, and the warning spoke only of stains. It now says --axes ZYX,
-    which segments it slice by slice (and is no contradiction of the planar-RGB tag). The
-    slices are Lucchi++ EM, what em-mito2d is for (a nuclei crop is now also warned of as
-    unlike its training images)."""
+    averaged it into one plane, and the warning spoke only of stains; a later fix hinted at
+    --axes ZYX. The reader now reads tifffile's planar RGB of 3 or 4 planes as a stack (ZYX),
+    saying so (P4), and em-mito2d segments it slice by slice; --axes ZYX reads it so without
+    a word. The slices are Lucchi++ EM, what em-mito2d is for."""
     volume = tifffile.imread(DATA / "em_mito_lucchipp" / "val" / "image.tif")
     path = tmp_path / "stack.tif"
     planes = np.ascontiguousarray(volume[:4, 300:364, 400:464])
     tifffile.imwrite(path, planes, photometric="rgb", planarconfig="separate")
     args = ["segment", str(path), "--model", "em-mito2d", "--no-tta", "-q", "-o"]
-    assert main([*args, str(tmp_path / "averaged.tif")]) == 0
+    assert main([*args, str(tmp_path / "guessed.tif")]) == 0
     [warning] = capsys.readouterr().err.strip().splitlines()
-    assert "its 4 channels (axes CYX) are averaged" in warning
-    assert "if these are slices of a stack, use --axes ZYX" in warning
+    assert "its TIFF tags say 4 planes of colour (planar RGBA)" in warning
+    assert "read as a stack of 4 slices (ZYX)" in warning
+    assert read_image(tmp_path / "guessed.tif").data.shape == (4, 64, 64)
     assert main([*args, str(tmp_path / "slices.tif"), "--axes", "ZYX"]) == 0
     assert capsys.readouterr().err == ""
     assert read_image(tmp_path / "slices.tif").data.shape == (4, 64, 64)

@@ -150,22 +150,20 @@ def test_an_ome_zarr_0_5_gives_ome_zarr_0_5_labels_in_memory(tmp_path, nuclei_sa
 
 def test_a_3_frame_movie_saved_as_planar_rgb_gets_the_axes_hint(tmp_path, capsys):
     """tifffile.imwrite tags a (3, Y, X) array as planar RGB: a time-lapse model averaged
-    its frames with only the engine's warning about channels."""
+    its frames with only the engine's warning about channels. The reader now reads it as a
+    stack (ZYX) saying so, and the time-lapse model refuses a stack naming --axes TYX, as
+    for a stack of minisblack pages (P4)."""
     rng = np.random.default_rng(0)
     movie = tmp_path / "movie.tif"
     frames = (rng.random((3, 48, 48)) * 1000).astype(np.uint16)
     # what a plain tifffile.imwrite(movie, frames) does (today; said here for the future)
     tifffile.imwrite(movie, frames, photometric="rgb", planarconfig="separate")
     out = tmp_path / "labels.tif"
-    assert main(["segment", str(movie), "-o", str(out), "--model", "cells2dt", "-q"]) == 0
-    warnings = [line for line in capsys.readouterr().err.splitlines() if "channels" in line]
-    assert len(warnings) == 1, warnings
-    assert "3 channels (axes CYX)" in warnings[0]
-    assert "if these are frames, use --axes TYX" in warnings[0]
-    # another model, or axes given: no such hint
-    out2 = tmp_path / "labels2.tif"
-    assert main(["segment", str(movie), "-o", str(out2), "--model", "nuclei2d", "-q"]) == 0
-    assert "--axes TYX" not in capsys.readouterr().err
+    assert main(["segment", str(movie), "-o", str(out), "--model", "cells2dt", "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "read as a stack of 3 slices (ZYX)" in err and "if frames of a time-lapse TYX" in err
+    assert "the image has axes ZYX: if its first axis is time, give axes TYX" in err
+    assert "averaged" not in err and not out.exists()
     out3 = tmp_path / "labels3.tif"
     args = ["segment", str(movie), "-o", str(out3), "--model", "cells2dt", "--axes", "TYX"]
     assert main([*args, "-q"]) == 0

@@ -188,9 +188,9 @@ def axes_named(metadata: dict) -> bool:
 def _axes_guessed(path: Path, ndim: int) -> bool:
     """Whether :func:`~tessella.engine.io.read_image` guessed the axes of ``path`` from its
     shape: a TIFF whose axes tifffile does not know (``Q``: a stack written without axes,
-    ``I``: a plain multi-page file), a zarr array without ``tessella_axes``. ImageJ, OME and
-    tifffile's shaped metadata with axes, and OME-Zarr, name them; so does a 2D TIFF (YX) or
-    a colour one (its samples)."""
+    ``I``: a plain multi-page file; 3 or 4 planes that tifffile tagged planar RGB), a zarr
+    array without ``tessella_axes``. ImageJ, OME and tifffile's shaped metadata with axes, and
+    OME-Zarr, name them; so does a 2D TIFF (YX) or a colour one (its samples)."""
     from tessella.engine.io import is_zarr_path
 
     try:
@@ -201,12 +201,21 @@ def _axes_guessed(path: Path, ndim: int) -> bool:
             return not isinstance(node, zarr.Group) and "tessella_axes" not in node.attrs
         import tifffile
 
+        from tessella.engine.io._tiff import tifffile_planar_rgb
+
         with tifffile.TiffFile(path) as tif:
             series = tif.series[0]
             kept = [a for a, n in zip(series.axes, series.shape) if n != 1 or a in "YX"]
+            drop = [
+                i
+                for i, (a, n) in enumerate(zip(series.axes, series.shape))
+                if n == 1 and a not in "YX"
+            ]
+            planar = tifffile_planar_rgb(tif, series, drop)
     except Exception:  # read_image has read it: no reason to fail, but a guess is a guess
         return True
-    return len(kept) != ndim or any(letter in "QI" for letter in kept)
+    # (tifffile's planar RGB of 3 or 4 planes: read as a stack, ZYX, a guess too)
+    return len(kept) != ndim or planar or any(letter in "QI" for letter in kept)
 
 
 def _layers_of(path: Path) -> list[tuple]:

@@ -13,7 +13,19 @@ import numpy as np
 from ..axes import SUPPORTED_AXES, guess_axes, misplaced_axes, supported_order
 from ._image import LABELS_SOFTWARE, ImageData
 
-__all__ = ["TiffLayout", "_read_tiff", "_tiff_axes", "_tiff_error", "tiff_layout"]
+__all__ = [
+    "PLANAR_RGB_TAGS",
+    "TiffLayout",
+    "_read_tiff",
+    "_tiff_axes",
+    "_tiff_error",
+    "tiff_layout",
+    "tifffile_planar_rgb",
+]
+
+#: ``ImageData.stated_by`` of a stack read from tifffile's planar RGB tags
+#: (:func:`tifffile_planar_rgb`): the tags say colour, the reader took the planes for a stack
+PLANAR_RGB_TAGS = "TIFF tags (planar RGB)"
 
 
 def _tiff_axes(
@@ -171,8 +183,10 @@ class TiffLayout:
     #: (:func:`_tiff_stated_axes`); None where they do not name one per kept axis
     stated: str | None
     stated_by: str
-    #: ``axes`` are channels last (YXC), guessed from the shape of a plain ``imwrite`` of
-    #: (Y, X, 2..8) stored as a volume 2..8 pixels wide (``read_image`` says so)
+    #: ``axes`` are guessed against what tifffile makes of the file (``read_image`` says so):
+    #: channels last (YXC) for a plain ``imwrite`` of (Y, X, 2..8) stored as a volume 2..8
+    #: pixels wide; a stack (ZYX) for tifffile's planar RGB of 3 or 4 planes
+    #: (:func:`tifffile_planar_rgb`; ``stated_by`` is then :data:`PLANAR_RGB_TAGS`)
     guessed: bool
     #: ``read_image`` reads ``axes`` without axes given (one of SUPPORTED_AXES, or axes its
     #: metadata name in another order, which it transposes)
@@ -212,6 +226,12 @@ def tiff_layout(path: Path, tif, series: int | None = None) -> TiffLayout:
     guessed = False
     if len(axes) != len(shape):
         axes = guess_axes(shape) if 2 <= len(shape) <= 4 else axes
+    elif axes == "CYX" and stated == "?YX" and tifffile_planar_rgb(tif, chosen, drop):
+        # tifffile's planar RGB: what tifffile.imwrite(path, stack) writes for any stack of 3
+        # or 4 planes, byte for byte as for a (3, Y, X) colour image written with
+        # photometric="rgb": a stack, as tifffile.imread and napari's own reader read it,
+        # said (read_image), with axes CYX to read it as colour
+        axes, guessed, stated_by = "ZYX", True, PLANAR_RGB_TAGS
     elif axes == "ZYX" and stated == "?YX" and guess_axes(shape) == "YXC":
         # a plain imwrite of (Y, X, 2..8) is stored as Y pages X pixels by 2..8 wide:
         # channels last (as Fiji and scikit-image take it), not a volume 2 pixels wide
@@ -269,7 +289,9 @@ def _read_tiff(
     if axes is None:
         # given axes override the file's, whatever tifffile made of them
         meta_axes, stated = layout.axes, layout.stated_axes
-        if layout.guessed:
+        if layout.guessed and layout.stated_by == PLANAR_RGB_TAGS:
+            _say_planar_stack(path, data.shape)
+        elif layout.guessed:
             _say_guessed(path, data.shape, meta_axes)
         named = stated is not None and "?" not in stated
         if not layout.readable and not (named and channel is not None and "C" in meta_axes):
@@ -354,6 +376,42 @@ def _say_guessed(path: Path, shape: tuple[int, ...], axes: str) -> None:
         UserWarning,
         stacklevel=4,
     )
+
+
+def _say_planar_stack(path: Path, shape: tuple[int, ...]) -> None:
+    import warnings
+
+    n = shape[0]
+    warnings.warn(
+        f"{path}: its TIFF tags say {n} planes of colour (planar {'RGBA' if n == 4 else 'RGB'}"
+        f"), as tifffile.imwrite writes any stack of {n} planes saved without axes; read as a "
+        f"stack of {n} slices (ZYX); if it is one image of {n} colours or channels, give axes "
+        "CYX, if frames of a time-lapse TYX (axes= in Python, --axes on the command line, "
+        "the Axes box of the Segment panel)",
+        UserWarning,
+        stacklevel=4,
+    )
+
+
+def tifffile_planar_rgb(tif, series, drop: list[int] | None = None) -> bool:
+    """Whether ``series`` of the open TIFF ``tif`` is 3 or 4 planes (the axes tifffile names
+    S, Y, X) that tifffile wrote as planar RGB without axes (its Software tag or its shaped
+    description, no ImageJ or OME metadata): what ``tifffile.imwrite(path, stack)`` writes for
+    a stack of 3 or 4 planes, which nothing tells from a colour image written so. Planar RGB
+    that other software wrote (an image editor's or a scanner's) is colour."""
+    import tifffile
+
+    if getattr(series, "kind", "") in ("imagej", "ome"):
+        return False
+    kept = "".join(a for i, a in enumerate(series.axes) if i not in (drop or []))
+    page = series.keyframe
+    if kept != "SYX" or int(page.samplesperpixel) not in (3, 4):
+        return False
+    if page.photometric != tifffile.PHOTOMETRIC.RGB:
+        return False
+    if page.planarconfig != tifffile.PLANARCONFIG.SEPARATE:
+        return False
+    return str(page.software or "").startswith("tifffile") or bool(tif.is_shaped)
 
 
 #: metadata that name a file's axes (not tifffile's RGB tags, which only say the samples of

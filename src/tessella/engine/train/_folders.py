@@ -196,8 +196,9 @@ def _channels_first(image, labels_shape) -> bool:
     """Whether the first axis of ``image`` (an :class:`~tessella.engine.io.ImageData`) holds
     channels: the reader says so (``CYX``), and the file's metadata states it (ImageJ or OME
     channels, an axes description) or the labels are no volume of the image's shape. A plain
-    ``tifffile.imwrite`` of 3 or 4 planes is tagged planar RGB; with labels of its own 3D shape
-    (a volume of labels) it is a volume, cut into slices like one of 5 or more planes.
+    ``tifffile.imwrite`` of 3 or 4 planes is tagged planar RGB (read as a stack, ZYX, where
+    tifffile wrote it); with labels of its own 3D shape (a volume of labels) it is a volume,
+    cut into slices like one of 5 or more planes; with 2D labels its planes are channels.
 
     >>> from tessella.engine.io import ImageData
     >>> plain = ImageData(np.zeros((4, 8, 8)), "CYX", stated_axes="?YX")
@@ -207,6 +208,11 @@ def _channels_first(image, labels_shape) -> bool:
     >>> _channels_first(stated, (4, 8, 8))
     True
     """
+    from ..io._tiff import PLANAR_RGB_TAGS
+
+    if image.stated_by == PLANAR_RGB_TAGS and image.axes == "ZYX":
+        # tifffile's planar RGB, read as a stack: planes of a colour image with 2D labels
+        return tuple(labels_shape) != tuple(np.shape(image.data))
     if image.axes[:1] != "C":
         return False
     stated = image.stated_axes or ""
