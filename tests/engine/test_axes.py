@@ -28,8 +28,9 @@ def test_axes_are_guessed_from_the_shape(shape, rgb, axes):
     [
         ({"photometric": "rgb"}, "YXC", "TIFF tags (RGB)"),  # a colour photo, (Y, X, 3)
         ({"imagej": True, "metadata": {"axes": "ZYX"}}, "ZYX", "ImageJ metadata"),
-        # 3 planes a plain imwrite tags planar RGB: the tag says nothing of them
-        ({"photometric": "rgb", "planarconfig": "separate"}, "?YX", "TIFF pages"),
+        # 3 planes a plain imwrite tags planar RGB: the tag says nothing of them (the reader
+        # reads them as a stack, saying why: tifffile's planar RGB tags)
+        ({"photometric": "rgb", "planarconfig": "separate"}, "?YX", "TIFF tags (planar RGB)"),
         ({"photometric": "minisblack"}, "?YX", "TIFF pages"),
         ({"photometric": "minisblack", "metadata": {"axes": "TYX"}}, "TYX", "TIFF description"),
     ],
