@@ -22,7 +22,7 @@ def slices(data_dir):
 
 
 def _warnings(tmp_path, capsys, name: str, *options: str) -> list[str]:
-    out = tmp_path / f"{name}_labels.tif"
+    out = tmp_path / f"{name}_labels.{'zarr' if '--blockwise' in options else 'tif'}"
     args = ["segment", str(tmp_path / name), "-o", str(out), "--model", "em-membranes2d"]
     assert main([*args, "-q", "--device", "cpu", *options]) == 0
     return [line for line in capsys.readouterr().err.splitlines() if "Z spacing" in line]
@@ -50,3 +50,15 @@ def test_no_warning_with_a_z_spacing_or_for_one_slice(tmp_path, capsys, slices):
     assert '"spacing"' in recipe  # (the file's voxel size was used)
     tifffile.imwrite(tmp_path / "slice.tif", slices[0])
     assert _warnings(tmp_path, capsys, "slice.tif") == []
+
+
+def test_blockwise_says_it_once_with_its_options(tmp_path, capsys, slices):
+    """--blockwise: the engine's warning (once, not per block) in the command line's words,
+    not the Python API's (spacing=, axes="TYX")."""
+    import zarr
+
+    zarr.create_array(str(tmp_path / "plain.zarr"), data=slices[:, :64, :64], chunks=(5, 32, 32))
+    [line] = _warnings(tmp_path, capsys, "plain.zarr", "--blockwise", "--workers", "0", "--no-tta")
+    assert line.startswith(f"warning: {tmp_path / 'plain.zarr'}: no Z spacing in the file")
+    assert "the OME-Zarr's scale" in line and '"spacing"' in line and "--axes TYX" in line
+    assert "spacing=(" not in line and 'axes="TYX"' not in line

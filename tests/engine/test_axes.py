@@ -86,9 +86,12 @@ def test_a_spacing_dict_without_every_spatial_axis_is_said_to_be_ignored():
     model = load_model("em-membranes2d")  # segments a ZYX stack slice by slice
     volume = np.random.default_rng(0).integers(0, 255, (3, 32, 32), np.uint8)
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # every axis named, or none (no pixel size): no warning
+        warnings.simplefilter("error")  # every axis named: no warning
         next(segment_steps(volume, model, "ZYX", spacing={"x": 4, "Y": 4, "Z": 50}))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")  # none (no pixel size): only that Z's is unknown
         next(segment_steps(volume, model, "ZYX", spacing={}))
+    assert [w.category.__name__ for w in caught] == ["UnknownZSpacingWarning"]
     partial = segment_steps(volume, model, "ZYX", spacing={"X": 0.004, "Y": 0.004})
     with pytest.warns(UserWarning, match=r"^image: spacing .* names no size for Z of the spatial"):
         next(partial)

@@ -557,7 +557,7 @@ class SegmentWidget(
         if self._preview is not None and isinstance(warning, StartedAgainWarning):
             self._preview.start_again(warning)  # (other pixels: an array, chunk files)
             self.status_label.setText(f"'{self._run.name}': {self._preview.started_again}…")
-        show_warning(str(warning))
+        show_warning(_z_spacing_words(warning, None if self._run is None else self._run.name))
 
     def _on_finished(self) -> None:
         if self._stopped_for_removal() or self.progress_bar.maximum() == 0:
@@ -582,7 +582,9 @@ def _warn_unknown_z_spacing(name: str, card, axes: str, spacing: tuple) -> None:
     """A notification where a 2D boundary model is about to segment a volume whose layer has
     no scale (napari's 1 on every axis, as for a TIFF without a pixel size): it would join
     objects across slices as if the sections were as thin as a pixel is wide
-    (``boundary.unknown_z_spacing_note``)."""
+    (``boundary.unknown_z_spacing_note``). In memory: the engine is given the scale as the
+    spacing, so it does not warn itself (it does for a blockwise run of such a layer, whose
+    scale of 1 is no pixel size: :func:`_z_spacing_words` says that one)."""
     from tessella.engine.methods.boundary import unknown_z_spacing_note
 
     note = unknown_z_spacing_note(
@@ -590,9 +592,33 @@ def _warn_unknown_z_spacing(name: str, card, axes: str, spacing: tuple) -> None:
         card,
         axes,
         None if all(s == 1 for s in spacing) else spacing,
-        f"set the layer's scale (e.g. viewer.layers['{name}'].scale = (50, 4, 4) for "
-        "50 nm sections of 4 nm pixels) or segment the slices separately with Axes TYX",
-        missing="the layer has no Z scale",
+        _z_spacing_fixes(name),
+        missing=Z_SCALE_MISSING,
     )
     if note is not None:
         show_warning(note)
+
+
+#: what lacks the voxel size of a layer, in the words of the warning of an unknown Z spacing
+Z_SCALE_MISSING = "the layer has no Z scale"
+
+
+def _z_spacing_fixes(name: str) -> str:
+    """How a napari user gives layer ``name`` its voxel size or segments its slices one by
+    one (the end of the warning of an unknown Z spacing)."""
+    return (
+        f"set the layer's scale (e.g. viewer.layers['{name}'].scale = (50, 4, 4) for "
+        "50 nm sections of 4 nm pixels) or segment the slices separately with Axes TYX"
+    )
+
+
+def _z_spacing_words(warning, name: str | None) -> str:
+    """An engine warning as the panel shows it: the engine's ``UnknownZSpacingWarning`` (a
+    2D boundary model on a stack of unknown voxel size) naming the layer ``name`` and the
+    panel's ways out (the layer's scale, Axes TYX) instead of the Python API's; any other
+    as it is."""
+    from tessella.engine.methods.boundary import UnknownZSpacingWarning
+
+    if not isinstance(warning, UnknownZSpacingWarning) or name is None:
+        return str(warning)
+    return warning.reworded(_z_spacing_fixes(name), f"'{name}'", Z_SCALE_MISSING)

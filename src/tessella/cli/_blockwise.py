@@ -129,11 +129,20 @@ def _recorded_axes(source: Path, recipe_path, recipe: dict, channel: int | None)
     return stored.upper()
 
 
+#: how a --blockwise user gives a zarr stack its voxel size or segments its slices one by one
+Z_SPACING_FIXES = (
+    "give the voxel size (the OME-Zarr's scale, or a --recipe JSON with "
+    '"spacing": [Z, Y, X]) or segment the slices separately with --axes TYX'
+)
+
+
 def _say_warnings(caught: list, shown: int) -> int:
     """The engine's warnings ``caught`` from ``shown`` on, said as in memory (with ``-q``
     too: "errors and warnings still print"); returns how many are said now."""
-    for warning in caught[shown:]:
-        print(f"warning: {warning.message}", file=sys.stderr)
+    from ._segment import in_cli_words
+
+    for warning in caught[shown:]:  # (a stack of unknown Z spacing: the options that help)
+        print(f"warning: {in_cli_words(warning.message, Z_SPACING_FIXES)}", file=sys.stderr)
     return len(caught)
 
 
@@ -190,17 +199,6 @@ def _segment_blockwise(
             raise CliError(f"{path} exists; pass --overwrite to replace it")
     _probe_recipe(recipe_path, target)  # before the long run, not after it
     spacing = None if data is None else _spacing(data, spatial, recipe, args.recipe, data.name)
-    if data is not None:  # a 2D boundary model on a volume of unknown voxel size: said once
-        from ._segment import _warn_unknown_z_spacing
-
-        _warn_unknown_z_spacing(
-            str(source),
-            model,
-            data.axes,
-            spacing,
-            "give the voxel size (the OME-Zarr's scale, or a --recipe JSON with "
-            '"spacing": [Z, Y, X]) or segment the slices separately with --axes TYX',
-        )
     # before the run reads it: what --skip-existing compares the input with later
     identity = input_identity(source, _outputs_of(target))
     bar, stage = None, None

@@ -3,6 +3,7 @@ blockwise (``_blockwise``)."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -203,7 +204,6 @@ def _cmd_segment(args) -> int:
                     )
                 spatial = [a for a in image.axes if a in "ZYX"]
                 spacing = _spacing(image, spatial, recipe, args.recipe)
-                _warn_unknown_z_spacing(str(source), model, image.axes, spacing)
                 steps = segment_steps(
                     image.data,
                     model,
@@ -217,17 +217,19 @@ def _cmd_segment(args) -> int:
                     invert=invert,
                 )
                 bar = None
+                # (the engine warns of a stack of unknown Z spacing: in the CLI's words)
                 try:
-                    while True:
-                        try:
-                            progress: Progress = next(steps)
-                        except StopIteration as stop:
-                            result = stop.value
-                            break
-                        if progress.stage == "predict":
-                            if bar is None:
-                                bar = _progress_bar(progress.total, source.name, args.quiet)
-                            _advance(bar, progress.done)
+                    with _warnings_in_cli_words():
+                        while True:
+                            try:
+                                progress: Progress = next(steps)
+                            except StopIteration as stop:
+                                result = stop.value
+                                break
+                            if progress.stage == "predict":
+                                if bar is None:
+                                    bar = _progress_bar(progress.total, source.name, args.quiet)
+                                _advance(bar, progress.done)
                 finally:  # (Ctrl-C, SIGTERM: the one-line message not after the bar)
                     if bar is not None:
                         bar.close()
@@ -326,18 +328,30 @@ Z_SPACING_FIXES = (
 )
 
 
-def _warn_unknown_z_spacing(
-    name: str, model, axes: str, spacing, fixes: str = Z_SPACING_FIXES
-) -> None:
-    """Warn (once per input) where a 2D boundary model segments a volume of unknown voxel
-    size as if it were isotropic (``boundary.unknown_z_spacing_note``)."""
+def in_cli_words(message, fixes: str = Z_SPACING_FIXES):
+    """An engine warning's ``message`` as the command line says it: the engine's
+    :class:`~tessella.engine.methods.boundary.UnknownZSpacingWarning` (a 2D boundary model
+    on a stack of unknown voxel size, warned once per input by the engine) with the
+    command line's ``fixes`` (its options) instead of the Python API's; any other as it is."""
+    from ..engine.methods.boundary import UnknownZSpacingWarning
+
+    return message.reworded(fixes) if isinstance(message, UnknownZSpacingWarning) else message
+
+
+@contextlib.contextmanager
+def _warnings_in_cli_words():
+    """While it lasts, the warnings shown (one line each on stderr: ``main``'s
+    ``showwarning``) are said in the command line's words (:func:`in_cli_words`)."""
     import warnings
 
-    from ..engine.methods.boundary import unknown_z_spacing_note
+    show = warnings.showwarning
 
-    note = unknown_z_spacing_note(name, model.card, axes, spacing, fixes)
-    if note is not None:
-        warnings.warn(note, UserWarning, stacklevel=2)
+    def reworded(message, category, *args, **kwargs) -> None:
+        show(in_cli_words(message), category, *args, **kwargs)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = reworded
+        yield
 
 
 def is_ome_zarr_name(path: Path) -> bool:

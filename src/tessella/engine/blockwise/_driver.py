@@ -403,7 +403,7 @@ def segment_blockwise_steps(
     """
     from ..device import resolve_device
     from ..params import params_to_dict
-    from ..pipeline import resolve_params
+    from ..pipeline import _unknown_z_spacing, resolve_params
     from ..pipeline._inputs import _check_image, _check_options, default_model
     from ..pipeline._predict import channels_averaged
     from ..registry import LoadedModel, checked_card, load_model, model_reference
@@ -460,6 +460,12 @@ def segment_blockwise_steps(
             f"{data.name}: model {model.card.name!r} segments time-lapses; the input needs a T "
             f"axis (got {data.axes})"
         )
+    # a 2D boundary model on a stack of unknown voxel size joins objects across slices: said
+    # once, as in memory (the CLI and the napari panel reword it)
+    missing = "no spacing given" if data.path is None else "no Z spacing in the file"
+    unknown_z = _unknown_z_spacing(said_name, model, data.axes, spacing, missing)
+    if unknown_z is not None:
+        warnings.warn(unknown_z, stacklevel=2)
     segmenter = (TemporalSegmenter if temporal else ModelSegmenter)(
         str(model.path),
         model.card.sha256,

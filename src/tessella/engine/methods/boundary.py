@@ -52,6 +52,7 @@ __all__ = [
     "NAME",
     "OUTPUT_KINDS",
     "Params",
+    "UnknownZSpacingWarning",
     "activate",
     "agglomerate",
     "block_graph",
@@ -64,6 +65,7 @@ __all__ = [
     "region_graph",
     "superpixels",
     "unknown_z_spacing_note",
+    "unknown_z_spacing_warning",
 ]
 
 NAME = "boundary"
@@ -349,3 +351,60 @@ def unknown_z_spacing_note(
         f"{name}: {missing}; {card.name} joins objects across slices as if the "
         f"sections were as thin as a pixel is wide{said}: {fixes}"
     )
+
+
+#: how a caller of the Python API (``tessella.segment``, ``segment_steps``,
+#: ``segment_blockwise``) gives a stack its voxel size or segments its slices one by one
+API_Z_SPACING_FIXES = (
+    "pass the voxel size as spacing=(Z, Y, X) (e.g. spacing=(50, 4, 4) for 50 nm sections "
+    'of 4 nm pixels) or segment the slices separately with axes="TYX"'
+)
+
+
+class UnknownZSpacingWarning(UserWarning):
+    """A 2D model of the boundary method segments a volume (ZYX) of unknown voxel size: its
+    superpixels and agglomeration are 3D with a Z step as long as a pixel is wide, which on
+    serial sections joins objects across slices (:func:`unknown_z_spacing_note`). Warned
+    once per input by :func:`~tessella.engine.pipeline.segment_steps` (so
+    ``tessella.segment``) and :func:`~tessella.engine.blockwise.segment_blockwise_steps`;
+    the labels are as without it. ``name``, ``card`` and ``axes`` are the input's name, the
+    model's card and the axes it was read with: what a caller needs to say it in its own
+    words (:meth:`reworded`: the command line names its options, the napari panel the
+    layer's scale). Filter it as any warning:
+    ``warnings.filterwarnings("ignore", category=UnknownZSpacingWarning)``."""
+
+    def __init__(self, message: str, name: str = "", card=None, axes: str = ""):
+        super().__init__(message)
+        self.name, self.card, self.axes = name, card, axes
+
+    def reworded(self, fixes: str, name: str | None = None, missing: str | None = None) -> str:
+        """The same warning with the caller's ``fixes`` (and ``name``, ``missing``: see
+        :func:`unknown_z_spacing_note`)."""
+        said = {} if missing is None else {"missing": missing}
+        note = unknown_z_spacing_note(
+            self.name if name is None else name, self.card, self.axes, None, fixes, **said
+        )
+        return note or str(self)
+
+
+def unknown_z_spacing_warning(
+    name: str, card, axes: str, spacing, missing: str = "no Z spacing in the file"
+) -> UnknownZSpacingWarning | None:
+    """The :class:`UnknownZSpacingWarning` due for a run of ``card``'s model on an input
+    named ``name`` with ``axes`` and ``spacing`` (None: unknown), worded for a caller of the
+    Python API (``spacing=``, ``axes="TYX"``); None where none is due (see
+    :func:`unknown_z_spacing_note`).
+
+    >>> from types import SimpleNamespace
+    >>> card = SimpleNamespace(name="em", method="boundary", input={"axes": "YX"},
+    ...     pixel_size={})
+    >>> warning = unknown_z_spacing_warning("image", card, "ZYX", None, "no spacing given")
+    >>> str(warning).startswith("image: no spacing given; em joins objects across slices")
+    True
+    >>> 'axes="TYX"' in str(warning), warning.reworded("use --axes TYX").endswith("--axes TYX")
+    (True, True)
+    >>> unknown_z_spacing_warning("image", card, "ZYX", (50, 4, 4)) is None
+    True
+    """
+    note = unknown_z_spacing_note(name, card, axes, spacing, API_Z_SPACING_FIXES, missing)
+    return None if note is None else UnknownZSpacingWarning(note, name, card, axes)

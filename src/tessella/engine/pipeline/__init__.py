@@ -49,6 +49,7 @@ __all__ = [
     "default_model",
     "SegmentResult",
     "TooBigForMemory",
+    "UnknownZSpacingWarning",
     "resolve_params",
     "predict_steps",
     "model_runner",
@@ -260,6 +261,7 @@ def segment_steps(
     >>> result.axes, result.labels.shape, int(result.labels.max())
     ('YX', (64, 64), 1)
     """
+    unknown = _missing_spacing(image)  # (what lacks a voxel size: the file, the call)
     image, axes, spacing, name = _image_and_metadata(image, axes, spacing, name)
     _check_call(image, tta=tta, invert=invert)
     spacing = _check_options(axes, tile, spacing, name)
@@ -287,6 +289,11 @@ def segment_steps(
             f"{name}: spacing {list(spacing)} gives {len(spacing)} sizes but the image has "
             f"{len(spatial_of(axes))} spatial axes ({spatial_of(axes)})"
         )
+    # a 2D boundary model on a stack of unknown voxel size joins objects across slices: said
+    # here, once per input, for every caller (the CLI and the napari panel reword it)
+    unknown_z = _unknown_z_spacing(name, model, axes, spacing, unknown)
+    if unknown_z is not None:
+        warnings.warn(unknown_z, stacklevel=2)
     predictions = yield from predict_steps(
         image, model, axes, tta, tile, device, name, spacing, invert
     )
@@ -306,6 +313,24 @@ def segment_steps(
     if invert is not None:
         options["invert"] = bool(invert)
     return SegmentResult(labels, out_axes, predictions, resolved, model, options, lineage)
+
+
+def _unknown_z_spacing(name: str, model: LoadedModel, axes: str, spacing, missing: str):
+    """The :class:`UnknownZSpacingWarning` due for this run, or None: asked of the model's
+    method (the boundary method's ``unknown_z_spacing_warning``; other methods have none)."""
+    method = get_method(model.card.method)
+    due = getattr(method, "unknown_z_spacing_warning", None)
+    return None if due is None else due(name, model.card, axes, spacing, missing)
+
+
+def _missing_spacing(image) -> str:
+    """What lacks the voxel size of ``image`` in :class:`UnknownZSpacingWarning`'s words: a
+    file read by ``read_image``, or the call (an array)."""
+    from ..io import ImageData
+
+    if isinstance(image, ImageData) and image.path is not None:
+        return "no Z spacing in the file"
+    return "no spacing given"
 
 
 def segment(
@@ -349,6 +374,7 @@ def segment(
     >>> volume = tessella.read_image("volume.tif")  # doctest: +SKIP
     >>> labels = tessella.segment(volume, "em-membranes2d", min_size=100)  # doctest: +SKIP
     """
+    given = image  # (segment_steps is given it: a file's warnings say "in the file")
     image, axes, spacing, name = _image_and_metadata(image, axes, spacing, "image")
     _check_call(image, tta=tta, invert=invert)
     model = _as_model(model)  # (segment_steps checks that the image fits memory: once)
@@ -356,7 +382,17 @@ def segment(
         params = {**params_to_dict(resolve_params(model, params)), **overrides}
     result = run_steps(
         segment_steps(
-            image, model, axes, params, tta, tile, device, name, spacing=spacing, invert=invert
+            given, model, axes, params, tta, tile, device, name, spacing=spacing, invert=invert
         )
     )
     return result.labels
+
+
+def __getattr__(name: str):
+    """:class:`~tessella.engine.methods.boundary.UnknownZSpacingWarning`, imported when asked
+    for (the boundary method imports scikit-image)."""
+    if name == "UnknownZSpacingWarning":
+        from ..methods.boundary import UnknownZSpacingWarning
+
+        return UnknownZSpacingWarning
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
