@@ -125,7 +125,8 @@ _RECIPE_TYPES = {
 
 
 def read_recipe(path: str | Path) -> dict:
-    """A recipe JSON read and its fields checked: what ``--recipe``, Tune's Load recipe and
+    """A recipe JSON (or the recipe a zarr keeps in its attributes: :func:`_zarr_recipe`)
+    read and its fields checked: what ``--recipe``, Tune's Load recipe and
     Segment's *Parameters* "From recipe file…" read. OSError when the file cannot be read;
     ValueError saying what is wrong (the file is not named: callers name it).
 
@@ -134,12 +135,42 @@ def read_recipe(path: str | Path) -> dict:
     """
     import json
 
+    from ..engine.io import is_zarr_path
+
+    if is_zarr_path(Path(path)) and Path(path).is_dir():
+        recipe = _zarr_recipe(Path(path))
+        return _checked_recipe(recipe)
     try:
         recipe = json.loads(Path(path).read_text())
     except json.JSONDecodeError as exc:
         raise ValueError(f"not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
     except UnicodeDecodeError:
         raise ValueError("not JSON (not a text file)") from None
+    return _checked_recipe(recipe)
+
+
+def _zarr_recipe(path: Path) -> dict:
+    """The recipe a zarr keeps in its attributes (``"tessella"``: an OME-Zarr that ``tessella
+    segment -o NAME.ome.zarr`` or Export wrote, a blockwise zarr); ValueError where it keeps
+    none."""
+    import zarr
+
+    from .._io_recipe import ZARR_RECIPE_ATTR
+
+    try:
+        found = zarr.open(str(path), mode="r").attrs.get(ZARR_RECIPE_ATTR)
+    except Exception as exc:
+        raise ValueError(f"cannot read its zarr attributes ({exc})") from None
+    if not isinstance(found, dict):
+        raise ValueError(
+            f"a zarr that keeps no recipe in its attributes (no {ZARR_RECIPE_ATTR!r} key); "
+            "give the recipe JSON written beside it"
+        )
+    return found
+
+
+def _checked_recipe(recipe) -> dict:
+    """``recipe`` read, its fields checked (:func:`read_recipe`)."""
     if not isinstance(recipe, dict):
         raise ValueError(f"a recipe is a JSON object, got {type(recipe).__name__}")
     for key, kind in _RECIPE_TYPES.items():

@@ -330,6 +330,31 @@ def _write_labels_and_recipe(target: Path, write, recipe: dict, overwrite: bool)
         raise
 
 
+def _recipe_in_ome_zarr(path: Path, target: Path, recipe: dict) -> None:
+    """The recipe in the attributes of the OME-Zarr labels image ``path`` (written for
+    ``target``, a standalone ``NAME.ome.zarr``) too, under ``"tessella"``
+    (:data:`~tessella._io_recipe.ZARR_RECIPE_ATTR`), as Export's "Labels as OME-Zarr" keeps
+    it: moved or copied without ``NAME.ome.recipe.json``, the zarr keeps how it was made (the
+    napari reader and ``--recipe NAME.ome.zarr`` read it there). The recipe beside it is
+    written as before. Nothing for a zarr array (no OME-Zarr group)."""
+    import json
+
+    if not target.name.lower().endswith(".ome.zarr"):
+        return
+    import zarr
+
+    from .._io_recipe import ZARR_RECIPE_ATTR
+    from ..engine.io._write import _json_safe
+
+    try:
+        group = zarr.open_group(str(path), mode="r+")
+    except Exception:  # (a zarr array: no group attributes to keep it in)
+        return
+    ome = group.attrs.get("ome")  # (NGFF 0.5 keeps its metadata under "ome")
+    if "multiscales" in group.attrs or (isinstance(ome, dict) and "multiscales" in ome):
+        group.attrs[ZARR_RECIPE_ATTR] = json.loads(json.dumps(_json_safe(recipe), default=str))
+
+
 def _write_staged(target: Path, write, recipe: dict, overwrite: bool) -> None:
     """:func:`_write_labels_and_recipe` into ``target``'s folder, which is there."""
     import json
@@ -375,6 +400,7 @@ def _write_staged(target: Path, write, recipe: dict, overwrite: bool) -> None:
                 point_labels_at_image(new / target.name, name)
             else:  # OME-Zarr labels name their image relative to ``target``, where they go
                 move_labels_source(new / target.name, target)
+                _recipe_in_ome_zarr(new / target.name, target, recipe)
         except OSError as exc:
             raise CliError(f"{target}: cannot write the labels ({_reason(exc)}); {kept}") from None
         try:
