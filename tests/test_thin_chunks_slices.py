@@ -1,7 +1,11 @@
 """A volume stored one slice per chunk (ZYX chunks of 1xYxX: written slice by slice, as many
 tools export it, and what napari shows a volume from best) is not "thin along Z": neither
 opening it in napari nor a blockwise run says to rechunk it. An image stored one row of
-pixels per chunk (1x8192, a few KiB a chunk) still is, in both."""
+pixels per chunk (1x8192, a few KiB a chunk) still is, in both.
+
+A blockwise run judges a layout by what its blocks read: each decodes every chunk it touches
+whole, so chunks of 64 KiB or more, or whole slices, that make every block decode many times
+its own bytes are said there (not when opening them, where napari reads the view's chunks)."""
 
 from __future__ import annotations
 
@@ -42,7 +46,7 @@ def _blockwise(path, axes, block) -> list[str]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         _check_chunks(data, grid)
-    return [str(w.message) for w in caught if "thin along" in str(w.message)]
+    return [str(w.message) for w in caught if "is stored in chunks of" in str(w.message)]
 
 
 def test_a_volume_stored_a_slice_per_chunk_is_not_called_thin(tmp_path, volume):
@@ -62,4 +66,50 @@ def test_an_image_stored_in_rows_is_still_called_thin(tmp_path, volume):
     (opened,) = _opened(rows)
     assert opened.startswith(f"{rows}: stored in chunks of 1x8192 pixels (YX), thin along Y")
     (said,) = _blockwise(rows, "YX", 2048)
-    assert said.startswith(f"{rows} is stored in chunks of 1x8192 pixels (YX), thin along Y")
+    assert said.startswith(f"{rows} is stored in chunks of 1x8192 pixels (YX): every block")
+    assert "tessella convert" in said
+
+
+def _layout(path, shape, dtype, chunks):
+    """A zarr of ``shape`` in ``chunks`` holding its metadata only (every chunk the fill
+    value, so no chunk file): the checks read the layout, not the pixels."""
+    zarr.create_array(str(path), shape=shape, dtype=dtype, chunks=chunks)
+    return path
+
+
+def test_a_slide_in_rows_of_64_kib_is_said_by_blockwise_only(tmp_path):
+    # rows of 32768 uint16 px, 64 KiB a chunk: a 2048-px block reads 1024 of them, 32768 px
+    # wide, and decodes 16 times its bytes (a 1024x2048 chunk: about 2 times)
+    rows = _layout(tmp_path / "rows.zarr", (1024, 32768), "uint16", (1, 32768))
+    assert _opened(rows) == []
+    (said,) = _blockwise(rows, "YX", 2048)
+    assert said.startswith(
+        f"{rows} is stored in chunks of 1x32768 pixels (YX): every block reads about 1,024 "
+        "chunks and decodes 16 times the bytes it reads, an estimated "
+    )
+    assert said.endswith("--chunk 2048")
+    assert f"tessella convert {rows} {tmp_path / 'rows_rechunked.zarr'}" in said
+
+
+def test_a_volume_in_whole_planes_is_said_by_blockwise_only(tmp_path):
+    # whole 4096x4096 uint8 planes, 16 MiB a chunk: a 256-px block (288 px with its halo of
+    # 16) decodes each plane it meets whole, (4096 / 286)^2 = 205 times its bytes
+    planes = _layout(tmp_path / "planes.zarr", (64, 4096, 4096), "uint8", (1, 4096, 4096))
+    assert _opened(planes) == []
+    (said,) = _blockwise(planes, "ZYX", 256)
+    assert "chunks of 1x4096x4096 pixels (ZYX): every block reads about 64 chunks" in said
+    assert "decodes 205 times the bytes it reads" in said
+    assert said.endswith("--chunk 256")
+
+
+def test_layouts_that_read_no_worse_than_rechunked_are_not_said(tmp_path):
+    # what `tessella convert --chunk` writes, smaller tiles, and whole 512x512 slices
+    # (each block decodes about 3 times its bytes, less than chunks of 256^3 with its halo)
+    for name, shape, dtype, chunks, axes, block in [
+        ("slide", (1024, 32768), "uint16", (1024, 2048), "YX", 2048),
+        ("tiles", (1024, 32768), "uint16", (512, 512), "YX", 2048),
+        ("cubes", (512, 512, 512), "uint8", (256, 256, 256), "ZYX", 256),
+        ("slices", (512, 512, 512), "uint8", (1, 512, 512), "ZYX", 256),
+    ]:
+        path = _layout(tmp_path / f"{name}.zarr", shape, dtype, chunks)
+        assert _blockwise(path, axes, block) == [], name

@@ -362,6 +362,9 @@ def thin_chunk_axes(
     bytes of one chunk, all axes; None: not known) of :data:`THIN_CHUNK_BYTES` or more are
     thin along no axis, and a chunk holding whole planes of the other spatial axes (one
     slice of a ZYX volume) is not thin along Z: napari shows a volume a slice at a time.
+    This is the rule of napari's open hint only: a blockwise run judges what its blocks
+    read (``engine.blockwise._store._read_cost``), since a block decodes every chunk it
+    touches whole, large or not.
 
     >>> thin_chunk_axes({"Y": (1, 8192), "X": (8192, 8192)}, {"Y": 2048, "X": 2048}, 16384)
     ['Y']
