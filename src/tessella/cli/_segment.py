@@ -454,22 +454,25 @@ def _frame_numbers(folder: Path) -> list[int] | None:
 def _check_ctc_dir(args) -> None:
     """Refuse before any work when ``--ctc DIR`` holds CTC files and no ``--overwrite``, and
     even with it when DIR is the input folder of frames (as Export refuses it): its masks
-    would lie among the frames, which the next run would read as frames."""
-    ctc_dir = Path(args.ctc) if args.ctc else None
-    if ctc_dir:
-        from ..engine.io._paths import path_overlap
+    would lie among the frames, which the next run would read as frames. The CTC files are
+    those :func:`~tessella.engine.tracking.write_ctc` refuses: any ``maskTTT.tif`` or
+    ``.tiff`` in any case, and ``res_track.txt``."""
+    if not args.ctc:
+        return
+    from ..engine.io._paths import path_overlap
+    from ..engine.tracking._ctc import _ctc_masks
 
-        for source in args.inputs:
-            if path_overlap(ctc_dir, source) == "same":
-                raise CliError(
-                    f"{ctc_dir}: --ctc is the input folder {source}: the masks would be "
-                    "written among its frames (even with --overwrite); choose another folder"
-                )
-    if ctc_dir and ctc_dir.exists() and not ctc_dir.is_dir():
+    ctc_dir = Path(args.ctc)
+    if ctc_dir.exists() and not ctc_dir.is_dir():  # (before "the input folder": a movie file)
         raise CliError(f"{ctc_dir} is a file; --ctc needs a folder")
-    if ctc_dir:
-        _check_folder_writable(ctc_dir)  # (its files are staged beside it)
-    if ctc_dir and ctc_dir.is_dir() and not args.overwrite:
-        taken = sorted(ctc_dir.glob("mask*.tif")) + sorted(ctc_dir.glob("res_track.txt"))
+    for source in args.inputs:
+        if path_overlap(ctc_dir, source) == "same":
+            raise CliError(
+                f"{ctc_dir}: --ctc is the input folder {source}: the masks would be "
+                "written among its frames (even with --overwrite); choose another folder"
+            )
+    _check_folder_writable(ctc_dir)  # (its files are staged beside it)
+    if ctc_dir.is_dir() and not args.overwrite:
+        taken = _ctc_masks(ctc_dir) + [n for n in ["res_track.txt"] if (ctc_dir / n).exists()]
         if taken:
-            raise CliError(f"{taken[0]} exists; pass --overwrite to replace it")
+            raise CliError(f"{ctc_dir / taken[0]} exists; pass --overwrite to replace it")
