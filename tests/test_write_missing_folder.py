@@ -3,7 +3,10 @@ mistyped ``/data/typo_folder/x.tif``) made it silently, and left it behind, empt
 write then failed. Now: one FileNotFoundError naming the folder, and nothing made, unless
 ``make_parents=True``, whose folders are taken away again where the write fails. The CLI
 still makes the output folder it is asked for (``-o newdir/``), and removes it again where
-the write fails."""
+the write fails.
+
+Every writer whose refusal says "(or pass make_parents=True)" takes it: the mask stack and
+the measurements' CSV did not (a TypeError for whoever followed the advice)."""
 
 from __future__ import annotations
 
@@ -18,8 +21,9 @@ import tessella
 from tessella import cli
 from tessella.cli import CliError, main
 from tessella.engine.io import read_image, write_json, write_zarr_labels
-from tessella.engine.io._masks import write_mask_stack
+from tessella.engine.io._masks import read_mask_stack, write_mask_stack
 from tessella.engine.io._write import write_ome_zarr_labels
+from tessella.engine.measure import measure_objects, write_csv
 from tests.conftest import DATA
 
 DSB = DATA / "nuclei2d_dsb2018" / "val"
@@ -41,6 +45,7 @@ WRITERS = {
     "mask stack": lambda path, labels, **kw: write_mask_stack(
         path / "x.tif", (labels[None] == 1).astype(np.uint8), **kw
     ),
+    "csv": lambda path, labels, **kw: write_csv(path / "x.csv", measure_objects(labels), **kw),
 }
 
 
@@ -55,13 +60,20 @@ def test_a_missing_folder_is_said_and_not_made(tmp_path, dsb_labels, kind):
     assert list(tmp_path.iterdir()) == []  # neither typo_folder nor anything in it
 
 
-@pytest.mark.parametrize("kind", ["tiff", "zarr", "ome-zarr", "recipe"])
+@pytest.mark.parametrize("kind", list(WRITERS))
 def test_make_parents_makes_the_folders(tmp_path, dsb_labels, kind):
     folder = tmp_path / "new" / "deeper"
-    written = WRITERS[kind](folder, dsb_labels, make_parents=True)
+    with pytest.raises(FileNotFoundError, match=r"\(or pass make_parents=True\)"):
+        WRITERS[kind](folder, dsb_labels)
+    written = WRITERS[kind](folder, dsb_labels, make_parents=True)  # as the message says
     assert written.exists() and written.parent == folder
     if kind in ("tiff", "zarr", "ome-zarr"):
         assert np.array_equal(np.asarray(read_image(written).data), dsb_labels)
+    elif kind == "mask stack":
+        assert np.array_equal(read_mask_stack(written), dsb_labels[None] == 1)
+    elif kind == "csv":
+        rows = written.read_text().splitlines()
+        assert rows[0].startswith("label,") and len(rows) == len(np.unique(dsb_labels))
 
 
 def test_a_folder_in_the_way_is_said(tmp_path, dsb_labels):
@@ -70,16 +82,20 @@ def test_a_folder_in_the_way_is_said(tmp_path, dsb_labels):
         tessella.write_labels(tmp_path / "afile" / "x.tif", dsb_labels)
 
 
-@pytest.mark.parametrize("kind", ["tiff", "zarr"])
+@pytest.mark.parametrize("kind", ["tiff", "zarr", "mask stack", "csv"])
 def test_a_failed_write_takes_away_the_folders_it_made(tmp_path, dsb_labels, monkeypatch, kind):
     """A disk that fills up midway: the folders make_parents made are removed again."""
+    import csv
+
     import zarr
 
     def full(*_args, **_kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    if kind == "tiff":
+    if kind in ("tiff", "mask stack"):
         monkeypatch.setattr(tifffile, "imwrite", full)
+    elif kind == "csv":
+        monkeypatch.setattr(csv, "writer", full)
     else:
         monkeypatch.setattr(zarr, "create_array", full)
     (tmp_path / "kept").mkdir()  # a folder that was there stays

@@ -218,12 +218,17 @@ def measure_objects(
 
 
 def write_csv(
-    path: str | os.PathLike, columns: Mapping[str, np.ndarray], overwrite: bool = False
+    path: str | os.PathLike,
+    columns: Mapping[str, np.ndarray],
+    overwrite: bool = False,
+    make_parents: bool = False,
 ) -> Path:
     """Write ``columns`` as a CSV file with a header row, atomically.
 
     Raises FileExistsError (leaving the file as it was) when ``path`` exists and ``overwrite``
-    is False, and ValueError when the columns differ in length.
+    is False, and ValueError when the columns differ in length. The folder of ``path`` must
+    exist (FileNotFoundError naming it), unless ``make_parents``: then the missing folders
+    are made, and removed again where the write fails.
     """
     names = list(columns)
     values = [np.asarray(columns[name]).tolist() for name in names]  # Python numbers: exact
@@ -231,7 +236,7 @@ def write_csv(
     if len(lengths) > 1:
         counts = ", ".join(f"{name}: {len(column)}" for name, column in zip(names, values))
         raise ValueError(f"columns differ in length ({counts})")
-    with atomic_path(path, overwrite) as tmp:
+    with atomic_path(path, overwrite, make_parents) as tmp:
         with open(tmp, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(names)

@@ -37,9 +37,12 @@ def write_mask_stack(
     *,
     pixel_size: dict[str, float] | None = None,
     unit: str = "µm",
+    make_parents: bool = False,
 ) -> Path:
     """Write objects that may overlap as an ``(N, Y, X)`` uint8 stack of 0/1 masks, one per
-    object, atomically, with the pixel size as :func:`write_labels` writes it.
+    object, atomically, with the pixel size as :func:`write_labels` writes it. The folder of
+    ``path`` must exist (FileNotFoundError naming it), unless ``make_parents``: then the
+    missing folders are made, and removed again where the write fails.
 
     The stack is an ImageJ hyperstack whose frames are the objects (Fiji shows one mask per
     frame, white on black, with its pixel size; frame n is object n). Frames rather than
@@ -67,7 +70,7 @@ def write_mask_stack(
     if y_size and x_size:
         resolution = (1.0 / x_size, 1.0 / y_size)
         metadata["unit"] = unit_for(unit, "imagej")  # ("micron", Fiji's µm: ASCII)
-    with atomic_path(path, overwrite) as tmp:
+    with atomic_path(path, overwrite, make_parents) as tmp:
         if len(masks):
             tifffile.imwrite(
                 tmp,
