@@ -29,6 +29,10 @@ write_labels(path, labels, axes, pixel_size, unit)
     A labels TIFF with its pixel size.
 train(method, data, out, **options)
     Train or fine-tune a model, as ``tessella train``.
+UnknownZSpacingWarning
+    What ``segment``, ``segment_steps`` and ``segment_blockwise`` warn (once per input) where
+    a 2D boundary model (``em-membranes2d``) segments a ZYX volume of unknown voxel size;
+    filter it as any warning.
 
 Examples
 --------
@@ -46,6 +50,7 @@ from ._api import evaluate, evaluate_paths, train
 __version__ = "0.1.0"
 __all__ = [
     "__version__",
+    "UnknownZSpacingWarning",
     "evaluate",
     "evaluate_paths",
     "model_info",
@@ -69,6 +74,7 @@ _LAZY = {
     "segment_blockwise": ("tessella.engine.blockwise", "segment_blockwise"),
     "models": ("tessella.engine.model_info", "models"),
     "model_info": ("tessella.engine.model_info", "model_info"),
+    "UnknownZSpacingWarning": ("tessella.engine.pipeline", "UnknownZSpacingWarning"),
 }
 
 

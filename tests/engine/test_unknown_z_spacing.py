@@ -55,6 +55,21 @@ def test_tessella_segment_of_a_stack_without_z_spacing_warns_once(tmp_path, stac
     assert line.startswith(f"image: no spacing given; {MODEL} joins objects across slices")
 
 
+def test_the_warning_is_at_the_top_level_to_filter_it(stack):
+    """As everything else of the Python API: ``tessella.UnknownZSpacingWarning`` (it was only
+    in ``tessella.engine.pipeline``), listed by ``dir(tessella)``, and filtering it works."""
+    assert tessella.UnknownZSpacingWarning is UnknownZSpacingWarning
+    name = "UnknownZSpacingWarning"
+    assert name in tessella.__all__ and name in dir(tessella)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warnings.filterwarnings("ignore", category=tessella.UnknownZSpacingWarning)
+        steps = segment_steps(stack, MODEL, tta=False, device="cpu")
+        next(steps)  # (the warning comes before the network)
+        steps.close()
+    assert not [w for w in caught if "joins objects across slices" in str(w.message)]
+
+
 def test_no_warning_with_a_voxel_size_slice_by_slice_or_for_one_slice(stack):
     def steps(image, **options):
         return lambda: segment_steps(image, MODEL, tta=False, device="cpu", **options)
