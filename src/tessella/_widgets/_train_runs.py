@@ -163,14 +163,19 @@ def _train(config, samples, held) -> Generator:
 
 
 @report_runtime_errors
-def _compare(image, labels, axes: str, models: list[str], ignore_label=None) -> Generator:
+def _compare(
+    image, labels, axes: str, models: list[str], ignore_label=None, spacing=None, name="image"
+) -> Generator:
     """Yield ``(model, labels, scores)`` for each model on ``image``; pixels of
-    ``ignore_label`` in ``labels`` (not annotated) are left out of the scores."""
+    ``ignore_label`` in ``labels`` (not annotated) are left out of the scores. ``spacing``:
+    the image layer's scale on its spatial axes (:func:`compare_spacing`), which the models
+    run with, as Segment runs them in memory (a 2D boundary model's 3D agglomeration uses the
+    voxel size); ``name``: the layer's, which the engine's messages name."""
     from tessella.engine.evaluation import score_pairs, unannotated_left_out
     from tessella.engine.pipeline import run_steps, segment_steps
 
     for model in models:
-        result = run_steps(segment_steps(image, model, axes))
+        result = run_steps(segment_steps(image, model, axes, name=name, spacing=spacing))
         truth, scored, _ = unannotated_left_out(labels, result.labels, ignore_label)
         pairs = [(truth, scored)]
         if "T" in result.axes:  # a movie is scored frame by frame (a track is no object),
@@ -182,6 +187,50 @@ def _compare(image, labels, axes: str, models: list[str], ignore_label=None) -> 
             ] or pairs
         scores = score_pairs(pairs)
         yield model, result.labels, scores
+
+
+def compare_spacing(image_layer, axes: str) -> tuple[float, ...]:
+    """The spacing Compare runs its models with on ``image_layer`` read with ``axes``: the
+    layer's scale on its spatial axes, as Segment's in memory (napari's 1 on each axis
+    where the layer has no scale: :func:`compare_z_spacing_note` says when that matters)."""
+    from ._segment_outputs import _spatial_transform
+
+    scale, _translate, _units = _spatial_transform(image_layer, axes)
+    return tuple(float(s) for a, s in zip(axes.replace("C", ""), scale) if a in "ZYX")
+
+
+def compare_z_spacing_note(
+    name: str, models: list[str], axes: str, spacing: tuple[float, ...]
+) -> str | None:
+    """What Compare says, once, before it runs ``models`` on image layer ``name`` (``axes``,
+    ``spacing``: :func:`compare_spacing`) where one of them is a 2D boundary model
+    (em-membranes2d or a model trained from it) and the layer is a ZYX stack without a
+    scale: its 3D agglomeration takes a section as thin as a pixel is wide and joins objects
+    across sections (:func:`~tessella.engine.methods.boundary.unknown_z_spacing_note`), so
+    the scores say little. None otherwise. (The engine is given the scale, so it does not
+    warn itself, once per model in the Python API's words, as it did.)"""
+    from tessella.engine.methods.boundary import unknown_z_spacing_note
+    from tessella.engine.registry import checked_card
+
+    if any(s != 1 for s in spacing):
+        return None
+    for model in models:
+        try:
+            card, _directory = checked_card(model, verify=False)
+        except Exception:  # (one that cannot be read: the worker says why)
+            continue
+        note = unknown_z_spacing_note(
+            f"'{name}'",
+            card,
+            axes,
+            None,
+            f"set the layer's scale (e.g. viewer.layers['{name}'].scale = (50, 4, 4) for 50 nm "
+            "sections of 4 nm pixels), then Compare again",
+            missing="the layer has no Z scale",
+        )
+        if note is not None:
+            return note
+    return None
 
 
 @dataclass
