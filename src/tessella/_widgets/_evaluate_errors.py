@@ -10,6 +10,13 @@ as Segment's companion layers (tracks, overlaps) are hidden with their labels
 crashes napari under software OpenGL), and said on the status line. The next evaluation of
 that prediction, or of a new prediction of the name it described, updates it and shows it
 again.
+
+While an errors layer is shown, the layers it describes (its prediction, the prediction's
+"overlaps" and the ground truth) are drawn as outlines (napari's ``contour``), so that the
+errors are the only filled objects: napari's random label colours include red and cyan, and a
+missed object filled cyan looked like a predicted one of that colour. Hiding the errors layer
+(its eye, "Show errors" unticked, out of date, removed) fills them again; a layer already
+drawn as outlines, or whose outline the user changed meanwhile, is left as it is.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from napari.utils.notifications import show_info
 
+from ._companions import companion_layer
 from ._evaluate_run import ERROR_COLORS, ERRORS_KEY
 from ._labels_states import _restart_history
 from ._layers import find_layer
@@ -26,18 +34,22 @@ from ._placement import last_axes
 if TYPE_CHECKING:
     from napari.layers import Labels
 
-__all__ = ["STALE_KEY", "EvaluateErrors"]
+__all__ = ["OUTLINE", "STALE_KEY", "EvaluateErrors"]
 
 #: errors layer metadata: why it no longer describes its layers (absent while it does)
 STALE_KEY = "tessella_errors_stale"
 _STALE = " (stale)"
+#: the outline (napari's ``contour``, pixels) of the layers an errors layer describes while it
+#: is shown
+OUTLINE = 1
 
 
 class EvaluateErrors:
     """Mixin for :class:`.evaluate.EvaluateWidget`: the errors layer of each prediction
     (uses the widget's ``viewer``, ``errors_checkbox``, ``_set_status``, ``_changed_during``
     and the state its ``__init__`` sets: ``_scored``, ``last_evaluation``,
-    ``_error_layers``, ``_error_runs``, ``_data_versions``)."""
+    ``_error_layers``, ``_error_runs``, ``_data_versions``, ``_outlined``,
+    ``_outlined_by``)."""
 
     def _watch_data(self, *layers) -> tuple:
         """Notice when the data of ``layers`` (a pair about to be scored) are replaced;
@@ -56,6 +68,8 @@ class EvaluateErrors:
 
     def _layer_removed(self, layer) -> None:
         super()._layer_removed(layer)  # type: ignore[misc]
+        self._fill_again(layer.unique_id)  # (an errors layer removed: its layers filled)
+        self._outlined.pop(layer.unique_id, None)
         self._errors_out_of_date(layer.unique_id, "removed")
         self._error_layers.pop(layer.unique_id, None)  # (its layer is taken over by name)
 
@@ -145,4 +159,67 @@ class EvaluateErrors:
             layer.visible = True
         self._error_layers[run.pred_id] = layer.unique_id
         self._error_runs[layer.unique_id] = run
+        layer.events.visible.connect(self._on_errors_visibility)  # (connecting twice: once)
+        self._outline_for(layer.unique_id, run)
         return layer
+
+    # --- the layers described, as outlines while their errors are shown -------------------------
+
+    def _on_errors_visibility(self, event) -> None:
+        """An errors layer shown (its layers drawn as outlines, while it is current) or
+        hidden (filled again)."""
+        errors = getattr(event, "source", None)
+        if errors is None:
+            return
+        run = self._error_runs.get(errors.unique_id)
+        if errors.visible and run is not None:
+            self._outline_for(errors.unique_id, run)
+        elif not errors.visible:
+            self._fill_again(errors.unique_id)
+
+    def _outline_for(self, errors_id: str, run) -> None:
+        """Draw the layers the errors layer ``errors_id`` describes (``run``'s prediction, its
+        "overlaps" and ground truth) as outlines, those filled now; those it described before
+        and no longer does filled again."""
+        from napari.layers import Labels
+
+        pred = find_layer(self.viewer, run.pred_id)
+        described = [pred, find_layer(self.viewer, run.truth_id)]
+        if pred is not None:
+            described.append(companion_layer(self.viewer, pred, "overlaps"))
+        layers = [
+            layer
+            for layer in described
+            if isinstance(layer, Labels) and ERRORS_KEY not in layer.metadata
+        ]
+        before = self._outlined_by.get(errors_id, ())
+        self._outlined_by[errors_id] = tuple(layer.unique_id for layer in layers)
+        for layer in layers:
+            if layer.unique_id not in self._outlined and layer.contour == 0:
+                self._outlined[layer.unique_id] = OUTLINE
+                layer.contour = OUTLINE
+        now = self._outlined_by[errors_id]
+        self._fill_layers([layer_id for layer_id in before if layer_id not in now])
+
+    def _outlined_roles(self, errors_id: str, run) -> list[str]:
+        """What the errors layer ``errors_id`` (of ``run``) has drawn as outlines while it is
+        shown: "prediction" (or its "overlaps"), "ground truth" (a layer outlined before is
+        the user's and left out)."""
+        ids = [i for i in self._outlined_by.get(errors_id, ()) if i in self._outlined]
+        roles = ["prediction"] if any(i != run.truth_id for i in ids) else []
+        return roles + (["ground truth"] if run.truth_id in ids else [])
+
+    def _fill_again(self, errors_id: str) -> None:
+        """The errors layer ``errors_id`` is hidden (or gone): the layers it outlined filled
+        again, but those another shown errors layer describes."""
+        self._fill_layers(self._outlined_by.pop(errors_id, ()))
+
+    def _fill_layers(self, layer_ids) -> None:
+        still = {layer_id for ids in self._outlined_by.values() for layer_id in ids}
+        for layer_id in layer_ids:
+            if layer_id in still or layer_id not in self._outlined:
+                continue
+            outline = self._outlined.pop(layer_id)
+            layer = find_layer(self.viewer, layer_id)
+            if layer is not None and layer.contour == outline:  # (unless changed by hand)
+                layer.contour = 0

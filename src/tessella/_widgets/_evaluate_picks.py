@@ -142,6 +142,7 @@ class EvaluatePicks:
         self._truth_for: str | None = None  # the prediction the ground truth was picked for
         self._fit_note = ""  # the status line's note that nothing fits, while shown
         self._before_note = ""  # the status line before that note
+        self._ready_note = self.status_label.text()  # the status line before any evaluation
         for layer in self.viewer.layers:  # the layer list's order, the active layer newest
             self._touch(layer)
         if self.viewer.layers.selection.active is not None:
@@ -264,6 +265,22 @@ class EvaluatePicks:
             self._say_fit("")  # (one fits: the user chose another, and the scoring says why)
         else:
             self._say_fit(no_fit_note(pred))
+
+    def _say_ready(self) -> None:
+        """Say on the status line what the chosen pair is ready for ("Click Evaluate to score
+        'P' against 'G'.", or which layer is missing), while it says that of an earlier pair:
+        not over an evaluation's report, a note that nothing fits or any other message."""
+        if self._run is not None or self.status_label.text() != self._ready_note:
+            return
+        pred, truth = self.prediction_layer, self.truth_layer
+        if pred is None:
+            note = "Add two labels layers: a prediction (a Segment result) and its ground truth."
+        elif truth is None or truth is pred:
+            note = f"Open the ground truth of '{pred.name}' (a labels layer), or choose one."
+        else:
+            note = f"Click Evaluate to score '{pred.name}' against '{truth.name}'."
+        self._ready_note = note
+        self._set_status(note)
 
     def _say_fit(self, note: str) -> None:
         """Show ``note`` (nothing fits) on the status line, or take a note shown before back

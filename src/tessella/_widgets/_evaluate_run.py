@@ -489,8 +489,10 @@ class EvaluateRun:
             summary = f"Scores of '{run.pred_name}' against '{run.truth_name}' when the run "
             summary += f"started ({seconds:.2f} s): avS {scores['avs']:.3f}; {text}."
         else:
+            outlined = []
             if self.errors_checkbox.isChecked():
-                self._place_errors()
+                errors = self._place_errors()
+                outlined = self._outlined_roles(errors.unique_id, run)
             summary = f"'{run.pred_name}' against '{run.truth_name}' "
             summary += f"({dict((k, t) for t, k in TRUTH_KINDS)[run.kind]}): "
             if scores.get("vrand") is not None:  # (a membrane map's headline scores first)
@@ -503,6 +505,8 @@ class EvaluateRun:
                 objects = counted(result.n_pred, "object")
                 summary += f"; the prediction's {objects} whole from {run.masks_from}"
             summary += f" ({seconds:.2f} s)"
+            if outlined:  # (the errors the only filled objects: napari's colours vary)
+                summary += f"; errors filled, {' and '.join(outlined)} outlined"
         if "annotated" in scores:  # what the scores are of
             summary += "\n" + evaluation.annotated_text(scores["annotated"], run.annotated_how)
         summary += _images_scored(scores, run.kind)

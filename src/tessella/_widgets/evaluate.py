@@ -5,17 +5,19 @@ The widget reads its controls and calls :func:`tessella.engine.evaluation.evalua
 what ``tessella evaluate PRED GT`` prints for the same arrays with the flag of the ground
 truth's kind ("Ground truth is": instances, ``--gt-binary``, ``--gt-boundaries``,
 ``--gt-boundaries-3d`` or ``--overlapping``; chosen from the data when the layers change).
-Pairs up to :data:`SYNC_MAX_PIXELS` pixels are scored at once (a 2048 x 2048 image takes
-about half a second); larger ones in a thread worker, with a progress bar and Cancel (the
-scoring stops after the image it is matching, or the group of overlapping masks). "Show
-errors" puts the unmatched objects in a labels layer ``"<prediction> errors @<IoU>"``: false
-positives red, false negatives cyan. Each prediction has one such layer, updated by every
+Pairs up to :data:`SYNC_MAX_PIXELS` pixels are scored at once (a 2048 x 2048 image takes about
+half a second); larger ones in a thread worker, with a progress bar and Cancel (the scoring
+stops after the image it is matching, or the group of overlapping masks). "Show errors" puts
+the unmatched objects in a labels layer ``"<prediction> errors @<IoU>"``: false positives red,
+false negatives cyan, the only filled objects while it is shown (its prediction and ground
+truth are drawn as outlines meanwhile). Each prediction has one such layer, updated by every
 evaluation; hidden and named ``(stale)`` when its prediction or ground truth is removed, has
 its data replaced (:mod:`._evaluate_errors`) or is edited (painted, filled, corrected, an undo
 or redo; a type Correct widens for a split's new IDs is the same labels). "Score annotated
 frames only" scores ground truth that annotates some frames or slices only there (checked by
 itself for a Cell Tracking Challenge SEG folder the reader opened), as ``tessella evaluate``
-scores such a folder.
+scores such a folder. Until an evaluation (or another message) takes it, the status line names
+the pair Evaluate will score, or the layer missing.
 """
 
 from __future__ import annotations
@@ -183,6 +185,8 @@ class EvaluateWidget(
         self._scored: _Run | None = None  # the evaluation behind the tables
         self._error_layers: dict[str, str] = {}  # prediction layer id -> error layer id
         self._error_runs: dict[str, _Run] = {}  # error layer id -> the run it shows, if current
+        self._outlined: dict[str, int] = {}  # layer id -> the outline Evaluate drew it with
+        self._outlined_by: dict[str, tuple] = {}  # shown error layer id -> the layers outlined
         self._data_versions: dict[str, int] = {}  # layer id -> times its data were changed
         self._replaced_at: dict[str, int] = {}  # layer id -> its version when last replaced
         self._undo_lengths: dict[str, tuple] = {}  # layer id -> its undo and redo steps
@@ -236,7 +240,9 @@ class EvaluateWidget(
         self.errors_checkbox = QCheckBox("Show errors")
         self.errors_checkbox.setToolTip(
             "Add a layer: red = predicted objects with no match (false positives),\n"
-            "cyan = ground-truth objects with no match (false negatives)"
+            "cyan = ground-truth objects with no match (false negatives).\n"
+            "While it is shown, the prediction and ground truth are drawn as outlines,\n"
+            "so that only the errors are filled (hide it to fill them again)"
         )
         self.evaluate_button = QPushButton("Evaluate")
         self.cancel_button = QPushButton("Cancel")
@@ -363,6 +369,7 @@ class EvaluateWidget(
             self._pick_truth(labels, companions)
         self._guess_kind()
         self._sync_annotated()
+        self._say_ready()
 
     def _pick(self, combo: QComboBox, layer: Labels) -> None:
         self._picking = True
@@ -383,6 +390,7 @@ class EvaluateWidget(
             self._pick_truth(labels, _companion_ids(self.viewer, labels))
         self._guess_kind()
         self._sync_annotated()
+        self._say_ready()
 
     def _on_truth_changed(self, _index: int) -> None:
         if self._picking:
@@ -392,6 +400,7 @@ class EvaluateWidget(
         self._check_fit()
         self._guess_kind()
         self._sync_annotated()
+        self._say_ready()
 
     # --- ground truth of some frames ----------------------------------------------------------
 
