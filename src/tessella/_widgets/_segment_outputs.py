@@ -157,7 +157,7 @@ def channels_note(shape: tuple, axes: str, card: ModelCard) -> str:
     from tessella.engine.pipeline._predict import averaged_channels, averaged_words
 
     count = averaged_channels(shape, axes, card)
-    return averaged_words(count, card) if count else ""
+    return averaged_words(count, card, axes) if count else ""
 
 
 def _result_key(card: ModelCard, axes: str) -> dict:

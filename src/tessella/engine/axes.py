@@ -107,6 +107,17 @@ def spatial_of(axes: str) -> str:
     return "".join(a for a in axes if a in "ZYX")
 
 
+def alpha_left_out(axes: str, channels: int) -> bool:
+    """True where a one-channel model leaves out the 4th of an image's ``channels``: 4 channels
+    last (``YXC``), which tifffile writes and napari shows as RGBA, the 4th the transparency
+    (alpha); channels given first (``CYX``: stains, slices or frames) are all averaged.
+
+    >>> alpha_left_out("YXC", 4), alpha_left_out("YXC", 3), alpha_left_out("CYX", 4)
+    (True, False, False)
+    """
+    return axes.upper().endswith("C") and channels == 4
+
+
 def to_model_layout(
     image: np.ndarray, axes: str, spatial_axes: str, channels: int, rgb: str = "mean"
 ) -> np.ndarray:
@@ -114,7 +125,14 @@ def to_model_layout(
 
     ``rgb`` says what to do with a colour image when the model takes one channel:
     ``"mean"`` averages the channels (bright-on-dark and dark-on-bright stains both stay
-    visible to the network, which was trained on both).
+    visible to the network, which was trained on both): all 3 or 4 of them, except the 4th of
+    4 channels last, an RGBA image's transparency (:func:`alpha_left_out`), which is left out.
+
+    >>> rgba = np.zeros((2, 2, 4), np.uint8); rgba[..., 0] = 30; rgba[..., 3] = 255
+    >>> float(to_model_layout(rgba, "YXC", "YX", 1)[0, 0, 0])  # (30 + 0 + 0) / 3
+    10.0
+    >>> float(to_model_layout(np.moveaxis(rgba, -1, 0), "CYX", "YX", 1)[0, 0, 0])  # all 4
+    71.25
     """
     if "T" in axes:
         raise ValueError("to_model_layout takes one time point; iterate over T first")
@@ -132,5 +150,6 @@ def to_model_layout(
     if channels == 1 and array.shape[0] in (3, 4):
         if rgb != "mean":
             raise ValueError(f"unknown RGB handling {rgb!r}")
-        return array[:3].astype(np.float32).mean(axis=0, keepdims=True)
+        used = array[:3] if alpha_left_out(axes, array.shape[0]) else array
+        return used.astype(np.float32).mean(axis=0, keepdims=True)
     raise ValueError(f"the image has {array.shape[0]} channels but the model expects {channels}")

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from ..axes import alpha_left_out
 from ..device import execution_plan
 from ..inference import NetworkRunner, prepare_network
 from ..io import as_array
@@ -120,9 +121,23 @@ def averaged_channels(shape, axes: str, card) -> int:
     return count if count > 1 else 0
 
 
-def averaged_words(count: int, card) -> str:
+def averaged_words(count: int, card, axes: str = "") -> str:
     """The words both the warning and the Segment panel's status line say of ``count``
-    channels averaged for ``card``'s one-channel model."""
+    channels (axes ``axes``) averaged for ``card``'s one-channel model: of 4 channels last
+    (RGBA) the 4th, the transparency, is left out (:func:`~tessella.engine.axes.alpha_left_out`).
+
+    >>> from types import SimpleNamespace
+    >>> print(averaged_words(4, SimpleNamespace(name="nuclei2d"), "YXC"))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    its 4th channel is read as transparency (alpha, as in an RGBA image) and left out; its 3
+    colour channels are averaged into the one channel model 'nuclei2d' reads
+    """
+    if alpha_left_out(axes, count):
+        return (
+            "its 4th channel is read as transparency (alpha, as in an RGBA image) and left "
+            f"out; its 3 colour channels are averaged into the one channel model {card.name!r} "
+            "reads"
+        )
     return f"its {count} channels are averaged into the one channel model {card.name!r} reads"
 
 
@@ -154,13 +169,21 @@ def channels_averaged(shape, dtype, axes: str, model: LoadedModel, name: str) ->
             f"averaged into the one channel model {card.name!r} reads, as for a colour "
             f"image; {hint}"
         )
+    count = shape[-1]
     if np.dtype(dtype) == np.uint8 and card.input.get("rgb", "mean") == "mean":
+        if alpha_left_out(axes, count):  # an 8-bit RGBA photo: its alpha is not averaged
+            return f"{name}: {averaged_words(count, card, axes)}"
         return ""  # an 8-bit colour photo, averaged as the card says
     # channels last but no 8-bit colour photo averaged as the card says: separate
     # stains most likely (a uint16 (Y, X, 3) TIFF, which tifffile tags RGB)
-    count = shape[-1]
+    which = (
+        ": the 4th is read as transparency (alpha, as in an RGBA image) and left out, the "
+        "first 3 are averaged"
+        if alpha_left_out(axes, count)
+        else " are averaged"
+    )
     return (
-        f"{name}: its {count} channels (axes {axes}, {np.dtype(dtype)}) are averaged into "
+        f"{name}: its {count} channels (axes {axes}, {np.dtype(dtype)}){which} into "
         f"the one channel model {card.name!r} reads; if they are separate stains, "
         f"choose one (read_image's channel= in Python, --channel N on the command "
         f"line: 0 to {count - 1})"
