@@ -278,14 +278,16 @@ def recipe_model(recipe: dict) -> str:
     """The model a recipe names, as :func:`load_model` takes it: its recorded folder when that
     still exists, else the bioimage.io package it was imported from (imported again), else
     the installed model of its name whose weights match its sha256 (a user's fine-tune may
-    share a bundled model's name), else the one model of its name (whose other weights the
-    caller reports).
+    share a bundled model's name), with a warning where the recipe recorded another folder
+    (moved or renamed: the folder taken and the one gone are named), else the one model of
+    its name (whose other weights the caller reports).
 
     Raises
     ------
     ModelError
         No installed model has the recipe's name (deleted, say), or several have it and
-        none its weights; the message gives the name and the sha256 prefix recorded."""
+        none its weights; the message gives the name and the sha256 prefix recorded, and
+        names the models of another name that have its weights (``--model`` takes one)."""
     path = recipe.get("model_path")
     if isinstance(path, str) and Path(path).is_dir():
         return path
@@ -296,6 +298,14 @@ def recipe_model(recipe: dict) -> str:
     named = models_named(str(name))
     for card, directory, _origin in named:
         if card.sha256 == sha:
+            if isinstance(path, str) and Path(path).resolve() != directory.resolve():
+                warnings.warn(
+                    f"the recipe's model {name!r} is installed as {directory} (the same "
+                    f"weights, sha256 {card.sha256[:12]}…), not in the folder it records, "
+                    f"{path}, which is gone: replayed with it",
+                    UserWarning,
+                    stacklevel=2,
+                )
             return str(directory)
     if len(named) == 1 or not isinstance(sha, str):
         return str(named[0][1]) if len(named) == 1 else str(name)
@@ -307,6 +317,16 @@ def recipe_model(recipe: dict) -> str:
             + "); --model replays it with one of them"
         )
     where = f" (its folder {path} is gone)" if isinstance(path, str) else ""
+    same = [(card, directory) for card, directory, _ in list_models() if card.sha256 == sha]
+    if same:  # renamed (the name in its card.json): the same weights under another name
+        from .commands import shell_command
+
+        card, directory = same[0]
+        raise ModelError(
+            f"{made} is not installed under its name{where}; model {card.name!r} "
+            f"({directory}) has the same weights: {shell_command('--model', card.name)} "
+            "replays it with that one"
+        )
     raise ModelError(
         f"{made} is not installed{where}: deleted, or not copied here; --model replays it "
         "with another model"
