@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from napari.layers import Labels
-from napari.utils.notifications import show_error
+from napari.utils.notifications import show_error, show_warning
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QComboBox, QFileDialog
 
@@ -214,7 +214,14 @@ class SegmentParams:
         self._recipe_file = (Path(path), recipe)
         self._fill_params()
         self._choose_params(f"file:{Path(path)}")
-        self.status_label.setText(f"Parameters from {path}: Run uses them.")
+        said = f"Parameters from {path}: Run uses them."
+        if recipe.get("labels_edited"):  # (the recipe of labels edited by hand: t3 finding 3)
+            from tessella.cli._recipe import edited_words
+
+            edited = edited_words(recipe, path)
+            show_warning(f"Segment: recipe {path}: {edited}")
+            said += f" The recipe {edited}."
+        self.status_label.setText(said)
         return True
 
     def _params_to_run(self, layer, model, axes: str) -> tuple[dict | None, str] | None:

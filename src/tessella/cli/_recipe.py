@@ -14,6 +14,7 @@ __all__ = [
     "_recipe_package",
     "_read_recipe",
     "read_recipe",
+    "edited_words",
 ]
 
 
@@ -198,10 +199,49 @@ def _checked_recipe(recipe) -> dict:
 
 def _read_recipe(path: str) -> dict:
     """A recipe JSON, its fields checked (:func:`read_recipe`); CliError naming the file and
-    the field."""
+    the field. The recipe of labels changed after segmentation (``labels_edited``, as
+    Export writes it for labels corrected by hand) is said in one line on stderr
+    (:func:`edited_words`): its replay gives the labels as they were before the edits."""
     try:
-        return read_recipe(path)
+        recipe = read_recipe(path)
     except OSError as exc:
         raise CliError(f"{path}: cannot read recipe ({exc})") from None
     except ValueError as exc:
         raise CliError(f"{path}: {exc}") from None
+    if recipe.get("labels_edited"):
+        import sys
+
+        print(f"warning: {path}: {edited_words(recipe, path)}", file=sys.stderr)
+    return recipe
+
+
+def edited_words(recipe: dict, path: str | Path) -> str:
+    """What a replay says of the recipe at ``path`` of labels changed after segmentation
+    (``labels_edited``): it gives them as they were before, and the edited labels are the
+    file it was exported with, named where the recipe records it (``exported``); the same
+    words for ``tessella segment --recipe`` and the Segment panel's "From recipe file…".
+
+    >>> print(edited_words({"labels_edited": True, "exported": {"tiff": "a_fixed.tif"}},
+    ...     "out/a_fixed.recipe.json"))  # doctest: +NORMALIZE_WHITESPACE
+    it records labels changed after segmentation (edited by hand, or a Tune preview of part
+    of them): replaying it gives the labels as they were before those changes; the edited
+    labels are the file exported with it, out/a_fixed.tif
+    """
+    exported = recipe.get("exported")
+    names = []
+    if isinstance(exported, dict):
+        names = [
+            str(Path(path).parent / exported[kind])
+            for kind in ("tiff", "ome_zarr", "zarr")
+            if isinstance(exported.get(kind), str)
+        ]
+    where = (
+        f"the file exported with it, {' or '.join(names)}"
+        if names
+        else "the file exported with it, not this replay"
+    )
+    return (
+        "it records labels changed after segmentation (edited by hand, or a Tune preview of "
+        "part of them): replaying it gives the labels as they were before those changes; "
+        f"the edited labels are {where}"
+    )
