@@ -5,6 +5,7 @@ card says (hold-out, description, a stopped run), a reopened panel, and its labe
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -175,7 +176,7 @@ def test_the_card_describes_the_fine_tuned_model_and_models_lists_its_hold_out_s
     capsys.readouterr()
     assert main(["models"]) == 0
     row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("ft "))
-    assert "hold-out ap50=0.5" in row
+    assert re.search(r"hold-out \(\d+ images?\): ap50=0\.5", row), row  # of how many
 
 
 def test_a_reopened_panel_takes_up_the_last_model(fine_tuned):

@@ -30,6 +30,7 @@ def _cmd_models(args) -> int:
 
     models = list_models()
     shared = shared_names(models)  # (copies of one model are one: their name picks the first)
+    same = _same_weights(models)
     if args.json:
         print(
             json.dumps(
@@ -37,6 +38,7 @@ def _cmd_models(args) -> int:
                     card.raw
                     | {"path": str(path), "origin": origin}
                     | ({"name_shared": True} if card.name in shared else {})
+                    | ({"same_weights_as": same[path]} if path in same else {})
                     for card, path, origin in models
                 ],
                 indent=2,
@@ -51,6 +53,9 @@ def _cmd_models(args) -> int:
     for card, path, origin in models:
         scores = _validation_summary(card.raw.get("validation", {}), card.raw.get("defaults"))
         scores = scores or _holdout_summary(card.raw)
+        if path in same:  # (a fine-tune that kept its base's weights: t3 finding 6)
+            kept = _kept_base(card.raw)
+            scores = f"= {same[path]}'s weights{kept}" + (f"; {scores}" if scores else "")
         name = f"{card.name} *" if card.name in shared else card.name
         if card.training_warnings:
             name += " !"
@@ -76,6 +81,30 @@ def _cmd_models(args) -> int:
     return 0
 
 
+def _same_weights(models) -> dict:
+    """{folder: name} of each listed model whose weights (sha256) an earlier listed model
+    has (bundled ones come first): the name of that one."""
+    first: dict[str, str] = {}
+    same = {}
+    for card, path, _origin in models:
+        if card.sha256 in first:
+            same[path] = first[card.sha256]
+        else:
+            first[card.sha256] = card.name
+    return same
+
+
+def _kept_base(card: dict) -> str:
+    """ " (kept: no epoch beat them)" for a fine-tune that kept its base's weights (the card's
+    ``training.kept_epoch`` 0), else ""."""
+    training = card.get("training")
+    return (
+        " (kept: no epoch beat them)"
+        if isinstance(training, dict) and training.get("kept_epoch") == 0
+        else ""
+    )
+
+
 def _validation_summary(validation, defaults=None) -> str:
     """A card's validation scores on one line, of the model as it segments by default: of
     the entry (``validation`` or one inside it, such as ``with_tta``) whose ``tta`` is the
@@ -88,6 +117,9 @@ def _validation_summary(validation, defaults=None) -> str:
         said = [e for e in entries if isinstance(e.get("tta"), bool) and _scores_line(e)]
         chosen = next((e for e in said if e["tta"] == tta), validation)
         line = _scores_line(chosen)
+        count = chosen.get("n_images", validation.get("n_images"))
+        if line and isinstance(count, int) and not isinstance(count, bool):
+            line = f"validation ({_counted(count, 'image')}): {line}"
         if not line or not isinstance(chosen.get("tta"), bool) and "sequences" not in chosen:
             return line
         used = {e.get("tta") for e in chosen.get("sequences", [chosen]) if isinstance(e, dict)}
@@ -104,7 +136,13 @@ def _validation_summary(validation, defaults=None) -> str:
 def _holdout_summary(card: dict) -> str:
     """A card without validation scores: its training hold-out's best score, as ``train``
     (the command or the Train panel) records it in ``training.best_val_*``, said to be one
-    (it chose the epoch, so it flatters the model); a stopped run says so."""
+    (it chose the epoch, so it flatters the model) and of how many images (its
+    ``config.held_out``, or the ``val_data`` folder); a stopped run says so.
+
+    >>> _holdout_summary({"training": {"best_val_ap50": 0.97,
+    ...     "config": {"held_out": ["img13 corrected"]}}})
+    'hold-out (1 image): ap50=0.97'
+    """
     training = card.get("training")
     if not isinstance(training, dict):
         return ""
@@ -117,7 +155,26 @@ def _holdout_summary(card: dict) -> str:
         return ""
     stopped = training.get("stopped")
     note = " (stopped)" if isinstance(stopped, dict) else ""
-    return "hold-out " + ", ".join(best) + note
+    return f"hold-out{_holdout_size(training)}: " + ", ".join(best) + note
+
+
+def _holdout_size(training: dict) -> str:
+    """ " (N images)" held out (" (N parts)" where some are parts of a volume or movie,
+    ``img[z=0:8]``), " (folder NAME)" for ``--val-data``; "" where the card does not say."""
+    config = training.get("config")
+    if not isinstance(config, dict):
+        return ""
+    held = config.get("held_out") or config.get("holdout")
+    if isinstance(held, list) and held:
+        noun = "part" if any("[" in str(h) for h in held) else "image"
+        return f" ({_counted(len(held), noun)})"
+    if isinstance(config.get("val_data"), str):
+        return f" (folder {Path(config['val_data']).name})"
+    return ""
+
+
+def _counted(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _scores_line(validation: dict) -> str:
