@@ -90,7 +90,12 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="set a post-processing parameter (repeatable)",
     )
-    segment.add_argument("--recipe", metavar="FILE", help="replay a recipe JSON written earlier")
+    segment.add_argument(
+        "--recipe",
+        metavar="FILE",
+        help="replay a recipe written earlier: its JSON, or an output NAME.ome.zarr (or a "
+        "blockwise zarr), which keeps its recipe in its attributes",
+    )
     segment.add_argument(
         "--axes",
         help="axes of the input in the order the file stores them, e.g. YX, YXC, CYX, ZYX, "
