@@ -47,6 +47,28 @@ def _on_disk(layer: Labels) -> str:
     return "read lazily, e.g. a labels zarr on disk"
 
 
+def _how_to_copy(layer: Labels) -> str:
+    """How to get an editable, in-memory copy of ``layer`` (labels not in memory, as
+    :func:`_on_disk` says), in the words of Segment's read-only note: open its .zarr with
+    File > Open, which reads labels of up to the limit in force into memory
+    (:func:`tessella._io._lazy_labels_pixels`, read at each File > Open); larger ones open
+    lazily again, so the words then say the value to give the environment variable, and when
+    (before napari starts, or from its console), as the reader's own warning does."""
+    from .._io import LAZY_LABELS_ENV, _lazy_labels_pixels
+    from ._layers import full_resolution
+
+    pixels = int(np.prod(full_resolution(layer).shape, dtype=np.int64))
+    limit = _lazy_labels_pixels()
+    how = "open its .zarr with File > Open"
+    if pixels <= limit:
+        return f"{how} (Tessella reads labels of up to {limit:,} pixels into memory)"
+    return (
+        f"{how} with the environment variable {LAZY_LABELS_ENV} set to {pixels:,} or more "
+        f"(Tessella reads labels of up to {limit:,} pixels into memory: set it before starting "
+        "napari, or with os.environ in its console)"
+    )
+
+
 def _time_axis(layer: Labels) -> int | None:
     """The T axis of a time-lapse labels layer (its axes as :func:`_axes_of` takes them),
     else None (an image, a volume, axes unknown)."""
@@ -191,9 +213,7 @@ class CorrectEdits:
         if not isinstance(layer.data, np.ndarray):
             message = (
                 f"layer '{layer.name}' is not in memory ({_on_disk(layer)}); to edit a copy, "
-                "open its .zarr with File > Open (Tessella reads labels of up to 8192² pixels "
-                "into memory, more with the environment variable TESSELLA_LAZY_LABELS_PIXELS), "
-                "then Export the result"
+                f"{_how_to_copy(layer)}, then Export the result"
             )
             self._say(f"{what}: {message}", "error")
             return False

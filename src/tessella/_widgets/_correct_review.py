@@ -10,7 +10,7 @@ import numpy as np
 from napari.layers import Labels
 
 from . import _results
-from ._correct_edits import _axes_of, _on_disk
+from ._correct_edits import _axes_of, _how_to_copy, _on_disk
 
 if TYPE_CHECKING:
     from tessella.engine.edit import Suspect
@@ -61,9 +61,7 @@ class CorrectReview:
             self._say(
                 f"Next suspicious: layer '{layer.name}' is not in memory ({_on_disk(layer)}), "
                 "and finding its suspicious objects would read it whole here; to review a "
-                "copy, open its .zarr with File > Open (Tessella reads labels of up to 8192² "
-                "pixels into memory, more with the environment variable "
-                "TESSELLA_LAZY_LABELS_PIXELS)",
+                f"copy, {_how_to_copy(layer)}",
                 "error",
             )
             return None
