@@ -47,16 +47,36 @@ MAX_FINGERPRINT_BYTES = 2**28
 
 
 def _fingerprint(data) -> str | None:
-    """A checksum of a labels array in memory with its shape and type (None for lazy data:
-    dask or zarr, and for arrays over :data:`MAX_FINGERPRINT_BYTES`). It tells apart the
-    few states of one layer (at most :data:`MAX_STATES`), not adversaries: CRC-32 suffices
-    and is five times faster than a cryptographic hash."""
-    import zlib
-
+    """A checksum of a labels array in memory with its shape, of its values, not its type
+    (:func:`_values_checksum`); None for lazy data (dask or zarr) and for arrays over
+    :data:`MAX_FINGERPRINT_BYTES`. It tells apart the few states of one layer (at most
+    :data:`MAX_STATES`), not adversaries: CRC-32 suffices and is five times faster than a
+    cryptographic hash."""
     if not isinstance(data, np.ndarray) or data.nbytes > MAX_FINGERPRINT_BYTES:
         return None
-    checksum = zlib.crc32(np.ascontiguousarray(data).view(np.uint8).ravel())
-    return f"{'x'.join(map(str, data.shape))}-{data.dtype.str}-{checksum:08x}"
+    return f"{'x'.join(map(str, data.shape))}-{_values_checksum(data):08x}"
+
+
+def _values_checksum(labels: np.ndarray) -> int:
+    """The CRC-32 of the label values of ``labels``, whatever their data type: the same
+    labels in another type (napari's *Convert datatype*, a layer widened for IDs its type
+    could not hold) are the same state. The values are checksummed in the smallest integer
+    type that holds their range (about as fast as checksumming them as they are: the
+    range takes two quick passes, and the copy is no larger than the array)."""
+    import zlib
+
+    values = labels
+    if labels.size and labels.dtype.kind in "biu":
+        low, high = int(labels.min()), int(labels.max())
+        values = labels.astype(np.promote_types(_smallest(low), _smallest(high)), copy=False)
+    return zlib.crc32(np.ascontiguousarray(values).view(np.uint8).ravel())
+
+
+def _smallest(value: int) -> np.dtype:
+    """The smallest integer type that holds ``value`` (unsigned for a value of 0 or more)."""
+    if value >= 0:
+        return next(np.dtype(t) for t in "BHILQ" if value <= np.iinfo(t).max)
+    return next(np.dtype(t) for t in "bhilq" if value >= np.iinfo(t).min)
 
 
 def _as_lineage(lineage: dict) -> dict[int, int]:

@@ -16,7 +16,7 @@ from tessella.engine.params import params_to_dict
 
 from . import _results
 from ._correct_edits import _history_length
-from ._labels_states import _restart_history
+from ._labels_states import _restart_history, _values_checksum
 from ._tune_frames import _Request
 from ._tune_notices import show_warning
 from ._words import counted
@@ -87,14 +87,13 @@ def _part_of(data: np.ndarray, axis: int, part: int) -> np.ndarray:
 
 
 def _part_fingerprint(labels) -> str | None:
-    """The fingerprint of one frame or slice (None: not an array in memory). Not bounded by
+    """The fingerprint of one frame or slice (None: not an array in memory): of its shape and
+    label values, not of its data type (:func:`._labels_states._values_checksum`), so that the
+    same labels in another type match. Not bounded by
     :data:`._labels_states.MAX_FINGERPRINT_BYTES` as the whole layer's: one part is small."""
-    import zlib
-
     if not isinstance(labels, np.ndarray):
         return None
-    checksum = zlib.crc32(np.ascontiguousarray(labels).view(np.uint8).ravel())
-    return f"{'x'.join(map(str, labels.shape))}-{labels.dtype.str}-{checksum:08x}"
+    return f"{'x'.join(map(str, labels.shape))}-{_values_checksum(labels):08x}"
 
 
 def _history_mark(layer: Labels) -> tuple | None:
