@@ -99,13 +99,16 @@ def test_compare_runs_on_the_full_resolution_of_a_pyramid(
     pyramid = viewer.add_image([image, image[::2, ::2]], multiscale=True, name="pyramid")
     result = _blockwise_like(viewer, labels, tmp_path / "out.zarr")
     train.last_pairs = ((pyramid.unique_id, result.unique_id),)
+    # (the whole of a pyramid is refused: test_a_whole_pyramid_asks_for_a_region) a region
+    # drawn around all of it: all of it, at full resolution
+    train.draw_region()
+    viewer.layers[REGION_LAYER].add_rectangles(np.array([[-5, -5], [300, 300]]))
     _compare(train, qtbot)
     found = viewer.layers[f"pyramid by {model}"]
     np.testing.assert_array_equal(found.data, expected)  # the same model on the same pixels
     assert train.comparison[model] == score_pairs([(labels, found.data)])
 
     # within a drawn region (in the labels' coordinates): that part of the full image
-    train.draw_region()
     viewer.layers[REGION_LAYER].add_rectangles(np.array([[40, 60], [200, 220]]))
     _compare(train, qtbot)
     found = viewer.layers[f"pyramid by {model}"]
@@ -113,3 +116,69 @@ def test_compare_runs_on_the_full_resolution_of_a_pyramid(
     np.testing.assert_allclose(found.translate, (40, 60))
     assert train.comparison[model] == score_pairs([(labels[40:200, 60:220], found.data)])
     assert train.comparison[model]["ap"]["0.5"] > 0.5  # nuclei found where they are
+
+
+def test_a_whole_pyramid_asks_for_a_region(
+    make_napari_viewer, crop, tmp_path, segment_model_dir, monkeypatch, qtbot
+):
+    """A 2D image too large to read whole opens as a pyramid; Compare read all its level 0
+    on the GUI thread when no region was drawn (review r2, finding 5: seconds for an 8192²
+    zarr, minutes and GBs for a slide, napari frozen), then segmented all of it with no way
+    to stop. It now asks for a region, at once."""
+    from tessella import _io
+
+    image, labels = crop
+    _zarr(tmp_path / "slide.zarr", image)
+    monkeypatch.setenv("TESSELLA_PYRAMID_PIXELS", "10,000")  # (a 256² crop: above it)
+    monkeypatch.setattr(_io, "PYRAMID_SMALLEST", 64)
+    viewer = make_napari_viewer()
+    [slide] = viewer.open(str(tmp_path / "slide.zarr"), plugin="tessella")
+    assert slide.multiscale and not isinstance(slide.data[0], np.ndarray)
+    truth = viewer.add_labels(labels, name="truth")
+    train = train_panel(viewer)
+    train.last_model, train.last_temporal = Path(segment_model_dir), False
+    train.last_pairs = ((slide.unique_id, truth.unique_id),)
+
+    assert not train.compare()
+    assert train.status_label.text() == (
+        "Not compared: 'slide' is a multiscale (pyramid) image of 256×256 pixels: segmenting "
+        "all of it with the model would take long. Draw a region (the Draw region button: a "
+        "rectangle in the part to compare in), then Compare again"
+    )
+    train.draw_region()
+    viewer.layers[REGION_LAYER].add_rectangles(np.array([[40, 60], [200, 220]]))
+    _compare(train, qtbot)
+    assert viewer.layers[f"slide by {Path(segment_model_dir).name}"].data.shape == (160, 160)
+
+
+def test_compare_reads_in_its_worker(make_napari_viewer, crop, segment_model_dir, qtbot):
+    """Compare reads the image (level 0 of a pyramid, a lazy array) in its worker, not on
+    the GUI thread, which froze napari while a large one was read (review r2, finding 5)."""
+    import threading
+
+    import dask
+    import dask.array as da
+
+    image, labels = crop
+    reads: list[bool] = []  # for each chunk read: on the GUI thread
+
+    def read(block):
+        reads.append(threading.current_thread() is threading.main_thread())
+        return block
+
+    viewer = make_napari_viewer()
+    train = train_panel(viewer)
+    train.last_model, train.last_temporal = Path(segment_model_dir), False
+    with dask.config.set(scheduler="synchronous"):  # (chunks read by the thread asking)
+        lazy = viewer.add_image(
+            da.from_array(image, chunks=64).map_blocks(read, dtype=image.dtype), name="lazy"
+        )
+        truth = viewer.add_labels(labels, name="truth")
+        train.last_pairs = ((lazy.unique_id, truth.unique_id),)
+        reads.clear()  # (napari's own reads to show it)
+        with qtbot.waitSignal(train.compare_finished, timeout=300_000):
+            assert train.compare()
+            on_gui = [r for r in reads if r]  # (napari draws nothing until this returns)
+    assert not on_gui
+    assert len(reads) >= 16  # all 16 chunks, in the worker
+    assert "Compare failed" not in train.status_label.text()

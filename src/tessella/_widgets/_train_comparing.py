@@ -18,6 +18,31 @@ from ._workers import ThreadWarningsWorker, close_when_finished
 __all__ = ["TrainComparing"]
 
 
+def _read_and_compare(image, labels, index, axes: str, models: list[str], ignore_label=None):
+    """Compare's worker: ``image`` and ``labels`` (at full resolution, not read: a pyramid's
+    level 0, labels on disk) cut to ``index`` (``(image index, labels index)``, the drawn
+    region; None: whole) and read here, off the GUI thread, then :func:`._train_runs._compare`
+    on them."""
+    if index is not None:
+        image, labels = image[index[0]], labels[index[1]]
+    yield from _compare(np.asarray(image), np.asarray(labels), axes, models, ignore_label)
+
+
+def _whole_pyramid(name: str, shape: tuple, models: int) -> str:
+    """Why Compare does not run on the whole of the multiscale (pyramid) image ``name`` of
+    level-0 ``shape``: napari shows it a part and a resolution at a time, as the reader opens
+    a 2D image too large to read whole (:data:`tessella._io.PYRAMID_PIXELS`); reading all of
+    it would take seconds to minutes and running ``models`` on it much longer, with no way to
+    stop, so a drawn region is asked for (one around all of it still compares all of it)."""
+    size = "×".join(str(n) for n in shape)
+    them = "the model" if models == 1 else f"the {models} models"
+    return (
+        f"'{name}' is a multiscale (pyramid) image of {size} pixels: segmenting all of it "
+        f"with {them} would take long. Draw a region (the Draw region button: a rectangle "
+        "in the part to compare in), then Compare again"
+    )
+
+
 class TrainComparing:
     """Mixin for :class:`.train.TrainWidget`: Compare."""
 
@@ -106,25 +131,33 @@ class TrainComparing:
         except ValueError as exc:
             show_error(f"Compare: {exc}")
             return False
-        # full resolution (a multiscale layer's data would give its lowest level), cut to
-        # the region before it is read (a pyramid's level 0 is a zarr on disk)
+        # full resolution (a multiscale layer's data would give its lowest level), not read
+        # here: the worker cuts it to the region and reads it (a pyramid's level 0, labels
+        # read lazily: a zarr on disk, which may take seconds or more to read)
         image, labels = full_resolution(image_layer), full_resolution(labels_layer)
-        self._offset = np.zeros(len(labels.shape))
-        if box is not None:
-            spatial = [i for i, a in enumerate(axes) if a in "ZYX"]
-            index = [slice(None)] * len(image.shape)
-            for i, s in zip(spatial, box):
-                index[i] = s
-            image, labels = image[tuple(index)], labels[box]
-            self._offset = np.array([s.start or 0 for s in box], float)
-        image, labels = np.asarray(image), np.asarray(labels)
         models = [str(self.last_model)]
         if self.last_base:
             models.insert(0, self.last_base)
+        if box is None and getattr(image_layer, "multiscale", False):
+            plane = image.shape[:-1] if image_layer.rgb else image.shape
+            why = _whole_pyramid(image_layer.name, plane, len(models))
+            show_error(f"Compare: {why}")
+            self.status_label.setText(f"Not compared: {why}")
+            return False
+        self._offset = np.zeros(len(labels.shape))
+        index = None
+        if box is not None:
+            spatial = [i for i, a in enumerate(axes) if a in "ZYX"]
+            cut = [slice(None)] * len(image.shape)
+            for i, s in zip(spatial, box):
+                cut[i] = s
+            index = (tuple(cut), box)
+            self._offset = np.array([s.start or 0 for s in box], float)
         worker = create_worker(
-            _compare,
+            _read_and_compare,
             image,
             labels,
+            index,
             axes,
             models,
             self.last_ignore_label,
