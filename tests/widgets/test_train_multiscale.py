@@ -141,9 +141,8 @@ def test_a_whole_pyramid_asks_for_a_region(
 
     assert not train.compare()
     assert train.status_label.text() == (
-        "Not compared: 'slide' is a multiscale (pyramid) image of 256×256 pixels: segmenting "
-        "all of it with the model would take long. Draw a region (the Draw region button: a "
-        "rectangle in the part to compare in), then Compare again"
+        "Not compared: 'slide' is a pyramid image of 256×256 pixels, long to segment whole: "
+        "draw a region (Draw region), then Compare again"
     )
     train.draw_region()
     viewer.layers[REGION_LAYER].add_rectangles(np.array([[40, 60], [200, 220]]))

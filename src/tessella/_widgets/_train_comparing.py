@@ -28,18 +28,17 @@ def _read_and_compare(image, labels, index, axes: str, models: list[str], ignore
     yield from _compare(np.asarray(image), np.asarray(labels), axes, models, ignore_label)
 
 
-def _whole_pyramid(name: str, shape: tuple, models: int) -> str:
+def _whole_pyramid(name: str, shape: tuple) -> str:
     """Why Compare does not run on the whole of the multiscale (pyramid) image ``name`` of
     level-0 ``shape``: napari shows it a part and a resolution at a time, as the reader opens
     a 2D image too large to read whole (:data:`tessella._io.PYRAMID_PIXELS`); reading all of
-    it would take seconds to minutes and running ``models`` on it much longer, with no way to
-    stop, so a drawn region is asked for (one around all of it still compares all of it)."""
+    it would take seconds to minutes and running the models on it much longer, with no way
+    to stop, so a drawn region is asked for (one around all of it still compares all of it).
+    Two lines on the panel's status line."""
     size = "×".join(str(n) for n in shape)
-    them = "the model" if models == 1 else f"the {models} models"
     return (
-        f"'{name}' is a multiscale (pyramid) image of {size} pixels: segmenting all of it "
-        f"with {them} would take long. Draw a region (the Draw region button: a rectangle "
-        "in the part to compare in), then Compare again"
+        f"'{name}' is a pyramid image of {size} pixels, long to segment whole: draw a "
+        "region (Draw region), then Compare again"
     )
 
 
@@ -140,7 +139,7 @@ class TrainComparing:
             models.insert(0, self.last_base)
         if box is None and getattr(image_layer, "multiscale", False):
             plane = image.shape[:-1] if image_layer.rgb else image.shape
-            why = _whole_pyramid(image_layer.name, plane, len(models))
+            why = _whole_pyramid(image_layer.name, plane)
             show_error(f"Compare: {why}")
             self.status_label.setText(f"Not compared: {why}")
             return False
