@@ -106,7 +106,9 @@ def test_cancel_after_the_first_output_keeps_every_earlier_file(exported_once, q
     assert _contents(out) == before  # the TIFF, the OME-Zarr and the CSV byte for byte
     assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUTS)  # no temporary left
     np.testing.assert_array_equal(tifffile.imread(out / "nuclei.tif"), labels)
-    assert widget.status_label.text() == "Cancelled: nothing written; existing files unchanged."
+    assert widget.status_label.text() == (
+        "Cancelled: nothing written for 'other labels'; existing files unchanged."
+    )
     assert widget.worker is None and widget.export_button.isEnabled()
 
 
@@ -196,8 +198,11 @@ def test_a_cancel_while_they_are_put_in_place_comes_too_late(exported_once, qtbo
         qtbot.waitUntil(placing.is_set, timeout=30_000)
         widget.cancel_button.click()
         assert widget.status_label.text().startswith("Too late to cancel")
+        shown: list[int] = []  # the bar goes on to the end (it stayed where the click was)
+        widget.progress_bar.valueChanged.connect(shown.append)
         go.set()
     assert {p.name for p in blocker.args[0]} == OUTPUTS
+    assert 6 in shown  # reading, measuring, 3 outputs, putting them in place: 6 of 6
     np.testing.assert_array_equal(tifffile.imread(out / "nuclei.tif"), new)
     late = "Cancel came while the files were being put in place: the export completed"
     assert late in widget.status_label.text()

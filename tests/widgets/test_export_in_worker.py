@@ -76,6 +76,8 @@ def test_lazy_labels_are_exported_in_a_worker_with_progress(lazy_result, qtbot, 
     with qtbot.waitSignal(widget.exported, timeout=60_000) as blocker:
         widget.export_button.click()
         assert widget.worker is not None  # the click returned while the worker writes
+        # the worker's count from the start: reading, measuring, 3 outputs, placing them
+        assert widget.progress_bar.maximum() == 6
         widget.worker.yielded.connect(steps.append)
         assert not widget.export_button.isEnabled() and widget.cancel_button.isEnabled()
         assert not widget._choices.isEnabled()
@@ -126,7 +128,9 @@ def test_cancel_leaves_no_file_and_the_panel_exports_again(lazy_result, qtbot, m
         go.set()
     assert blocker.args[0] == []
     assert list(out.iterdir()) == []  # the TIFF written before the cancel was removed
-    assert widget.status_label.text() == "Cancelled: nothing written; existing files unchanged."
+    assert widget.status_label.text() == (
+        "Cancelled: nothing written for 'nuclei labels'; existing files unchanged."
+    )
     assert widget.worker is None and widget.export_button.isEnabled()
 
     monkeypatch.setattr(engine_io, "write_labels", real)

@@ -165,7 +165,7 @@ def test_export_round_trip(exporter, tmp_path, nuclei_sample, errors):
     status = widget.status_label.text()
     for path in paths.values():
         assert path.name in status
-    assert f"({len(ids)} objects)" in status
+    assert f"({len(ids)} objects; mean intensity of 'nuclei')" in status
 
 
 def test_existing_files_are_left_alone_unless_overwrite_is_ticked(exporter, tmp_path, errors):

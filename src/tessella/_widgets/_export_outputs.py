@@ -275,6 +275,49 @@ def _layer_file(layer) -> str | None:
     return os.path.abspath(os.path.expanduser(path))
 
 
+def recorded_input(recipe) -> tuple[str, dict | None]:
+    """``(input, identity)``: the input a recipe says its labels were made from, as typed on
+    the command line (``tessella segment``'s ``input``: absolute, or relative to where it
+    ran; "" where it records none) and its ``input_identity`` (None where none)."""
+    from tessella.engine.input_record import INPUT_KEY
+
+    if not isinstance(recipe, dict):
+        return "", None
+    named, identity = recipe.get("input"), recipe.get(INPUT_KEY)
+    return (
+        named if isinstance(named, str) else "",
+        identity if isinstance(identity, dict) else None,
+    )
+
+
+def is_recorded_input(image, named: str, identity: dict | None) -> bool:
+    """Whether the image layer ``image`` was read from the input a recipe records
+    (:func:`recorded_input`), with no pixel read: a file of the identity's size and
+    modification time is it (a file of another size never is: another file, or one
+    changed since); else one whose path is the recipe's ``input`` (absolute), or ends with
+    it (relative to a folder the recipe does not say: ``newimgs/new01.tif`` matches
+    ``/data/newimgs/new01.tif``)."""
+    from tessella.engine.input_record import file_as_read
+
+    path = _layer_file(image)
+    if path is None:
+        return False
+    if identity is not None and identity.get("kind") == "file":
+        now = file_as_read(path)
+        if now is not None:
+            if now["size"] != identity.get("size"):
+                return False
+            if now["mtime_ns"] == identity.get("mtime_ns"):
+                return True
+    if not named:
+        return False
+    typed = Path(os.path.normpath(os.path.expanduser(named)))
+    if typed.is_absolute():
+        return os.path.normpath(path) == str(typed)
+    parts = tuple(part for part in typed.parts if part not in (".", ".."))
+    return bool(parts) and Path(path).parts[-len(parts) :] == parts
+
+
 def _written_into(output: _Output, image: str) -> bool:
     """Whether ``output``, inside the folder ``image`` was read from, would change that
     image: anything inside a zarr store (or another folder that is not a folder of TIFF

@@ -244,6 +244,7 @@ class _Plan:
     lock: threading.Lock = field(default_factory=threading.Lock)
     placing: bool = False
     closed: bool = False  # the panel was closed meanwhile (it said so then)
+    intensity: str = ""  # what the status line says of the CSV's mean intensity (the image)
 
 
 class _Notes(NamedTuple):
@@ -267,10 +268,19 @@ class _Done:
     cancelled: bool = False
     too_late: bool = False  # Cancel came while the outputs were put in place: all are
     replacing: bool = False  # failed where some outputs were there (and are as they were)
+    # what could not be put back or removed, each naming the hidden file kept (_place_all)
+    kept: list[str] = field(default_factory=list)
     objects: int | None = None  # rows of the CSV
     ctc: Any = None  # the CTC tracks written
     reproduces: bool = True
     note: Any = None  # the recipe's note, where it does not reproduce the labels
+
+
+def _steps(outputs) -> int:
+    """How many steps :func:`_export_steps` counts for ``outputs``: reading the labels,
+    measuring them (a CSV), tracking them (CTC), each output, and putting them in place."""
+    kinds = [output.kind for output in outputs]
+    return 2 + ("csv" in kinds) + ("ctc" in kinds) + len(outputs)
 
 
 def _export_steps(plan: _Plan) -> Generator[tuple[int, int, str], None, _Done]:
@@ -293,7 +303,7 @@ def _export_steps(plan: _Plan) -> Generator[tuple[int, int, str], None, _Done]:
     from tessella.engine.tracking import ctc_tracks, write_ctc
 
     kinds = [output.kind for output in plan.outputs]
-    total = 2 + ("csv" in kinds) + ("ctc" in kinds) + len(plan.outputs)
+    total = _steps(plan.outputs)
     done = 0
     yield done, total, f"reading '{plan.name}'"
     labels = np.asarray(plan.data)
@@ -402,10 +412,10 @@ def _export_steps(plan: _Plan) -> Generator[tuple[int, int, str], None, _Done]:
         assert output is not None
         _discard(staged, plan.make_folder)
         return _Done(failed=(output.path, exc), replacing=replacing)
-    failed = _place_all(staged, plan.overwrite, token)
+    failed, kept = _place_all(staged, plan.overwrite, token)
     if failed is not None:
         _discard(staged, plan.make_folder)
-        return _Done(failed=failed, replacing=replacing)
+        return _Done(failed=failed, replacing=replacing, kept=kept)
     for item in staged:
         item.claim.release()
     done += 1
@@ -413,7 +423,15 @@ def _export_steps(plan: _Plan) -> Generator[tuple[int, int, str], None, _Done]:
     yield done, total, "done"
     objects = None if table is None else len(table["label"])
     written = [item.output.path for item in staged]
-    return _Done(written, objects=objects, ctc=ctc, reproduces=reproduces, note=note, too_late=late)
+    return _Done(
+        written,
+        objects=objects,
+        ctc=ctc,
+        reproduces=reproduces,
+        note=note,
+        too_late=late,
+        kept=kept,
+    )
 
 
 def _recover_leftovers(outputs) -> str:
@@ -534,11 +552,42 @@ def _unplace(item: _Staged) -> None:
         os.replace(backup, target)
 
 
-def _place_all(staged: list[_Staged], overwrite: bool, token: str) -> tuple[Path, Exception] | None:
+def _there(path: Path) -> bool:
+    return path.exists() or path.is_symlink()
+
+
+def _not_undone(item: _Staged, exc: Exception | None) -> str:
+    """What is not as it was after :func:`_unplace` of ``item`` (one line naming the file and
+    the hidden name it is kept under), or "" where it all is."""
+    target, backup = item.output.path, item.backup
+    why = "" if exc is None else f" ({type(exc).__name__}: {exc})"
+    if item.merged and backup is not None:  # (a CTC folder that was there: its files)
+        left = [name for name in item.moved if _there(backup / name)]
+        if left:
+            return (
+                f"the earlier {', '.join(left)} of {target} could not be put back{why}: "
+                f"{'it is' if len(left) == 1 else 'they are'} kept in {backup}"
+            )
+    elif backup is not None and _there(backup):
+        back = "" if _there(target) else f" (rename it {target.name} to get it back)"
+        return f"the earlier {target.name} could not be put back{why}: it is kept as {backup}{back}"
+    if backup is None and not item.merged and _there(target):
+        return f"the new {target} could not be removed again{why}"
+    if exc is not None:
+        return f"{target} could not be put back as it was{why}"
+    return ""
+
+
+def _place_all(
+    staged: list[_Staged], overwrite: bool, token: str
+) -> tuple[tuple[Path, Exception] | None, list[str]]:
     """Put every output of ``staged`` in place, in order (the recipe last), then remove what
     they replaced; where one cannot be, those already in place are taken back and what they
-    replaced restored: returns that output's path and why (else None)."""
+    replaced restored. Returns that output's path and why (else None), and what could not be
+    taken back, restored or removed, one line each naming the file it concerns and the
+    hidden file kept (else none: every file is as it was, or as written)."""
     item = None
+    kept: list[str] = []
     try:
         for item in staged:
             _place(item, overwrite, token)
@@ -546,13 +595,25 @@ def _place_all(staged: list[_Staged], overwrite: bool, token: str) -> tuple[Path
         assert item is not None
         for placed in reversed(staged):
             if placed.placed:
-                with contextlib.suppress(Exception):
+                undo: Exception | None = None
+                try:
                     _unplace(placed)
-        return item.output.path, exc
+                except Exception as caught:  # (said: the earlier file may be hidden)
+                    undo = caught
+                line = _not_undone(placed, undo)
+                if line:
+                    kept.append(line)
+        return (item.output.path, exc), kept
     for item in staged:  # all in place: what they replaced goes (renamed .del, then removed)
         if item.backup is not None:
             item.claim.discard_backup()
-    return None
+            left = [item.claim.path(k) for k in ("old", "del") if _there(item.claim.path(k))]
+            if left:  # (rmtree ignores what it cannot remove)
+                kept.append(
+                    f"the earlier {item.output.path.name} it replaced could not be removed: "
+                    f"it is left as {left[0]}"
+                )
+    return None, kept
 
 
 def _discard(staged: list[_Staged], made: Path | None) -> None:
@@ -739,6 +800,7 @@ class ExportWriting:
             numbers=numbers,
             lineage=self._lineage() if "ctc" in kinds else {},
             recipe=self._recipe_maker(outputs, hashed) if "recipe" in kinds else None,
+            intensity=self._intensity_said(intensity) if "csv" in kinds else "",
         )
         notes = _Notes(unit_note, ctc_caution, skipped_recipe, no_ctc, no_identity, recovered)
         if in_worker:  # (lazy or big labels: read, measured and written off the GUI thread)
@@ -767,12 +829,17 @@ class ExportWriting:
                 show_error(f"Export: nothing written; {message}")
                 self.status_label.setText(f"Nothing written: {message}.")
                 return []
-            show_error(f"Export: {_write_error(exc, target)}")
-            unchanged = "; existing files unchanged" if done.replacing else ""
+            if done.kept:  # (not as it was: said, naming the hidden files kept)
+                unchanged = "; but " + "; ".join(done.kept)
+            else:
+                unchanged = "; existing files unchanged" if done.replacing else ""
+            show_error(f"Export: {_write_error(exc, target)}{unchanged if done.kept else ''}")
             self.status_label.setText(f"Failed on {target}; nothing else written{unchanged}.")
             return []
         if done.cancelled:
-            self.status_label.setText("Cancelled: nothing written; existing files unchanged.")
+            self.status_label.setText(
+                f"Cancelled: nothing written for '{name}'; existing files unchanged."
+            )
             return []
         written = list(done.written)
         kinds = [o.kind for o in plan.outputs]
@@ -782,7 +849,10 @@ class ExportWriting:
         names = [p.name for p in written]
         stack, ctc = plan.stack, done.ctc
         if done.objects is not None:
-            names[kinds.index("csv")] += f" ({counted(done.objects, 'object')})"
+            measured = counted(done.objects, "object")
+            if plan.intensity:  # (the image measured, or none, and why)
+                measured += f"; {plan.intensity}"
+            names[kinds.index("csv")] += f" ({measured})"
         if stack is not None:
             whole = counted(len(stack.ids), "whole object")
             names[kinds.index("stack")] += f" ({whole}: {stack.source})"
@@ -825,6 +895,10 @@ class ExportWriting:
             show_warning(f"Export: {notes.no_identity}; {wrote}.")
         if notes.recovered:  # (its notification was shown before the export began)
             message += f". Before it: {notes.recovered}"
+        if done.kept:
+            left = "; ".join(done.kept)
+            message += f". {left[0].upper()}{left[1:]}"
+            show_warning(f"Export: {left}; {wrote}.")
         self.status_label.setText(message + ".")
         return written
 
@@ -857,7 +931,7 @@ class ExportWriting:
         self._choices.setEnabled(False)  # (the export goes on with these settings)
         self.export_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
-        show_progress(self.progress_bar, 0, len(plan.outputs) + 1, "%v / %m steps")
+        show_progress(self.progress_bar, 0, _steps(plan.outputs), "%v / %m steps")
         self.status_label.setText(
             f"Exporting '{plan.name}' (Cancel stops it after the step it is in: nothing is "
             "written, existing files stay as they are)…"
@@ -867,7 +941,10 @@ class ExportWriting:
     def _on_write_progress(self, worker, step: tuple[int, int, str]) -> None:
         from ._workers import show_progress
 
-        if worker is not self.worker or self._writing is None or self._writing.cancel.is_set():
+        plan = self._writing
+        if worker is not self.worker or plan is None:
+            return
+        if plan.cancel.is_set() and not plan.placing:  # (too late: the bar goes on)
             return
         done, total, what = step
         # (the step on the bar; the status line keeps saying what Cancel does)
@@ -989,7 +1066,10 @@ class ExportWriting:
     def _on_hashed(
         self, worker, source: InputSource, found: tuple[dict | None, str], found_for: tuple
     ) -> None:
-        if worker is not self.worker:
+        # (a Cancel or a closed panel may come after the worker returned, before this is
+        # run: its 'returned' was queued already, and quit() cannot take it back; nothing is
+        # written then, and 'finished' says so, in _on_hash_cancelled)
+        if worker is not self.worker or worker.abort_requested:
             return
         self._end_hashing(worker)
         identity, why = found

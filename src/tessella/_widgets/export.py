@@ -38,7 +38,14 @@ from qtpy.QtWidgets import (
 )
 
 from . import _results
-from ._export_outputs import CTC_TIP, OUTPUT_SUFFIXES, ExportOutputs, base_path
+from ._export_outputs import (
+    CTC_TIP,
+    OUTPUT_SUFFIXES,
+    ExportOutputs,
+    base_path,
+    is_recorded_input,
+    recorded_input,
+)
 from ._export_write import ExportWriting
 from ._layers import LayerWatcher, fill_layer_combo, find_layer
 from ._layout import panel_layout
@@ -62,6 +69,9 @@ __all__ = ["ExportWidget", "OUTPUT_SUFFIXES", "STACK_RECHECK_MS", "base_path", "
 
 #: the mask stack's default is checked again this long after the last edit of the labels
 STACK_RECHECK_MS = 250
+
+#: the Intensity box's tooltip (then why its image was chosen, or none)
+INTENSITY_TIP = "Image whose mean intensity per object goes in the CSV"
 
 #: the OME-Zarr labels option's tooltip
 OME_ZARR_TIP = (
@@ -87,6 +97,11 @@ def _fits(image, labels) -> bool:
     return shape == tuple(labels.data.shape) and (image.ndim == labels.ndim or image.rgb)
 
 
+def _listed(names: list[str], most: int = 3) -> str:
+    shown = ", ".join(f"'{name}'" for name in names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
 def _described_by(layer) -> list:
     """The events of ``layer`` that change what its labels are: its axis names (napari 0.5
     and later) and its metadata (the recipe)."""
@@ -107,7 +122,7 @@ class ExportWidget(ExportOutputs, ExportWriting, LayerWatcher, QWidget):
 
         self.labels_combo = QComboBox()
         self.image_combo = QComboBox()
-        self.image_combo.setToolTip("Image whose mean intensity per object goes in the CSV")
+        self.image_combo.setToolTip(INTENSITY_TIP)
         self.path_edit = QLineEdit()
         self.path_edit.setPlaceholderText("folder/name (no extension)")
         self.path_edit.setToolTip(
@@ -185,6 +200,9 @@ class ExportWidget(ExportOutputs, ExportWriting, LayerWatcher, QWidget):
         #: hashing the input file for the recipe, or writing labels on disk or big ones
         self.worker: WorkerBase | None = None
         self._writing = None  # what the worker writes (_export_write._Plan), while it does
+        # (labels id, image id or None, why): the Intensity image offered for those labels,
+        # while it is the one chosen (_offer_intensity)
+        self._intensity_offer: tuple[str, str | None, str] | None = None
         self._stack_state: tuple | None = None  # (layer, stack possible, overlaps) last seen
         self._edits_heard: Labels | None = None  # the labels layer whose edits are followed
         self._stack_timer = QTimer(self, singleShot=True, interval=STACK_RECHECK_MS)
@@ -216,6 +234,10 @@ class ExportWidget(ExportOutputs, ExportWriting, LayerWatcher, QWidget):
         self._fill_image_combo()
         if changed:
             self._on_labels_changed(self.labels_combo.currentIndex())
+        elif self._offered_image_chosen() and self.labels_layer is not None:
+            # (an image opened after the labels, e.g. the one their recipe names: offered
+            # again, unless another was chosen by hand meanwhile)
+            self._offer_intensity(self.labels_layer)
         self._update_recipe_checkbox()
         self._update_stack_checkbox()
         self._update_ctc_checkbox()
@@ -238,30 +260,96 @@ class ExportWidget(ExportOutputs, ExportWriting, LayerWatcher, QWidget):
         self.image_combo.blockSignals(False)
 
     def _on_labels_changed(self, index: int) -> None:
-        """Offer the image the labels were segmented from for the intensities."""
+        """Offer the image the labels were made from for the intensities."""
         layer = self.labels_layer
         if layer is not None:
-            source = layer.metadata.get(SOURCE_KEY)
-            images = [
-                (i, find_layer(self.viewer, self.image_combo.itemData(i)))
-                for i in range(1, self.image_combo.count())
-            ]
-            source_id = layer.metadata.get(SOURCE_ID_KEY)
-            if source_id is not None:  # made by Segment: that image, even renamed, or none
-                found = [i for i, im in images if im is not None and im.unique_id == source_id]
-            elif source:  # (labels from before the id was recorded: by name)
-                found = [i for i, im in images if im is not None and im.name == source]
-            else:  # labels of unknown source: an image of their shape
-                found = [i for i, im in images if _fits(im, layer)]
-            found = [i for i in found if _fits(dict(images)[i], layer)]  # e.g. CYX: none
-            if found:
-                self.image_combo.setCurrentIndex(found[0])
-            elif source_id is not None or source or not _fits(self.image_layer, layer):
-                self.image_combo.setCurrentIndex(0)  # never another image's intensities
+            self._offer_intensity(layer)
         self._hear_edits_of(layer)
         self._update_recipe_checkbox()
         self._update_stack_checkbox()
         self._update_ctc_checkbox()
+
+    def _offer_intensity(self, layer: Labels) -> None:
+        """Choose the Intensity image for ``layer``: the image Segment made it from (even
+        renamed; none where it is gone, never a look-alike); for labels read from a file,
+        the image their recipe names (``input``, ``input_identity``: a ``tessella segment``
+        output), none where that is not open; for labels that name none, the only open image
+        of their shape, a guess said as such, and none where several have it (never the
+        first of them: a lab's images often all have the camera's size). Why is kept for the
+        tooltip and the status line (:meth:`_intensity_said`)."""
+        images = [
+            (i, find_layer(self.viewer, self.image_combo.itemData(i)))
+            for i in range(1, self.image_combo.count())
+        ]
+        fitting = [(i, im) for i, im in images if im is not None and _fits(im, layer)]
+        source, source_id = layer.metadata.get(SOURCE_KEY), layer.metadata.get(SOURCE_ID_KEY)
+        named, identity = recorded_input(layer.metadata.get(RECIPE_KEY))
+        why = ""
+        if source_id is not None or source:
+            if source_id is not None:  # made by Segment: that image, even renamed, or none
+                ours = [im for _i, im in images if im is not None and im.unique_id == source_id]
+            else:  # (labels from before the id was recorded: by name)
+                ours = [im for _i, im in images if im is not None and im.name == source]
+            found = [(i, im) for i, im in fitting if im.unique_id in {o.unique_id for o in ours}]
+            if not found:
+                what = f"'{ours[0].name}'" if ours else f"('{source}')"
+                not_there = "does not have the labels' shape" if ours else "is not open"
+                why = f"the image they were segmented from {what} {not_there}"
+        elif named or identity is not None:  # the input their recipe names, or none
+            found = [(i, im) for i, im in fitting if is_recorded_input(im, named, identity)]
+            what = named or "the file its input_identity records"
+            if found:
+                why = f"the image their recipe names ({what})"
+            else:
+                why = (
+                    f"the image their recipe names ({what}) is not open (open it, or choose "
+                    "one under Intensity)"
+                )
+        elif len(fitting) == 1:
+            found = fitting
+            why = (
+                "a guess: the only open image of the labels' shape (they name none they "
+                "were made from)"
+            )
+        else:
+            found = []
+            if fitting:
+                names = [im.name for _i, im in fitting]
+                why = (
+                    f"{len(fitting)} open images have the labels' shape ({_listed(names)}) "
+                    "and the labels name none of them: choose one under Intensity"
+                )
+        index, chosen = found[0] if found else (0, None)
+        self.image_combo.setCurrentIndex(index)  # never another image's intensities unsaid
+        chosen_id = None if chosen is None else chosen.unique_id
+        self._intensity_offer = (layer.unique_id, chosen_id, why)
+        self.image_combo.setToolTip(f"{INTENSITY_TIP} ({why})" if why else INTENSITY_TIP)
+
+    def _offered_image_chosen(self) -> bool:
+        """Whether the Intensity image chosen is the one offered for the labels chosen."""
+        offer, layer = self._intensity_offer, self.labels_layer
+        return (
+            offer is not None
+            and layer is not None
+            and offer[0] == layer.unique_id
+            and offer[1] == self.image_combo.currentData()
+        )
+
+    def _intensity_said(self, image: Image | None) -> str:
+        """What the status line says of the CSV's mean intensity: the image measured (or
+        none), and why where it was offered for a reason the user may not expect."""
+        offer = self._intensity_offer
+        why = offer[2] if offer is not None and self._offered_image_chosen() else ""
+        if image is None:
+            if why:
+                return f"no mean intensity: {why}"
+            layer = self.labels_layer
+            images = [im for im in self.viewer.layers if isinstance(im, Image)]
+            if layer is None or not any(_fits(im, layer) for im in images):
+                return ""  # (no image could give it)
+            return "no mean intensity (Intensity: none)"
+        said = f"mean intensity of '{image.name}'"
+        return f"{said}, {why}" if why else said
 
     def _hear_edits_of(self, layer: Labels | None) -> None:
         """Follow the edits of ``layer`` (only): painting and Correct (``paint``), new data
