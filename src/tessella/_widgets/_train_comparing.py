@@ -12,20 +12,20 @@ from napari.qt.threading import create_worker
 from ._layers import find_layer, full_resolution
 from ._train_data import REGION_LAYER, training_axes
 from ._train_notices import show_error, show_info, show_warning
-from ._train_runs import _compare
+from ._train_runs import _compare, compare_spacing, compare_z_spacing_note
 from ._workers import ThreadWarningsWorker, close_when_finished
 
 __all__ = ["TrainComparing"]
 
 
-def _read_and_compare(image, labels, index, axes: str, models: list[str], ignore_label=None):
+def _read_and_compare(image, labels, index, axes: str, models: list[str], ignore_label=None, **run):
     """Compare's worker: ``image`` and ``labels`` (at full resolution, not read: a pyramid's
     level 0, labels on disk) cut to ``index`` (``(image index, labels index)``, the drawn
     region; None: whole) and read here, off the GUI thread, then :func:`._train_runs._compare`
-    on them."""
+    on them (``run``: its ``spacing`` and ``name``)."""
     if index is not None:
         image, labels = image[index[0]], labels[index[1]]
-    yield from _compare(np.asarray(image), np.asarray(labels), axes, models, ignore_label)
+    yield from _compare(np.asarray(image), np.asarray(labels), axes, models, ignore_label, **run)
 
 
 def _whole_pyramid(name: str, shape: tuple) -> str:
@@ -152,6 +152,10 @@ class TrainComparing:
                 cut[i] = s
             index = (tuple(cut), box)
             self._offset = np.array([s.start or 0 for s in box], float)
+        spacing = compare_spacing(image_layer, axes)  # (the layer's scale, as Segment's)
+        note = compare_z_spacing_note(image_layer.name, models, axes, spacing)
+        if note is not None:  # (once, not once per model)
+            show_warning(f"Compare: {note}")
         worker = create_worker(
             _read_and_compare,
             image,
@@ -160,6 +164,8 @@ class TrainComparing:
             axes,
             models,
             self.last_ignore_label,
+            spacing=spacing,
+            name=f"'{image_layer.name}'",
             _worker_class=ThreadWarningsWorker,
             _ignore_errors=True,
             _start_thread=False,
