@@ -17,7 +17,7 @@ from typing import Any
 from . import _results
 from ._workers import report_runtime_errors
 
-__all__ = ["_Request", "_postprocess_frames", "_slice_preview", "_z_slice"]
+__all__ = ["_Request", "_postprocess_frames", "_sized_in_the_volume", "_slice_preview", "_z_slice"]
 
 
 @report_runtime_errors
@@ -29,12 +29,17 @@ def _postprocess_frames(
     plane: int | None = None,
     series: bool = False,
     overlaps: bool = False,
+    volume: tuple | None = None,
+    notes: dict | None = None,
 ) -> Generator:
     """Yield ``(frame, labels)`` per frame; a quit worker stops at the next frame. With
     ``plane``, only that Z slice of each frame's volume is post-processed (in 2D). With
     ``overlaps`` (a method whose objects overlap), ``(frame, labels, hidden)``: the objects
     the labels hide in part (:func:`._results.overlap_labels`), found here, off the GUI thread,
     from the same assembly as the labels where the method offers ``labels_and_instances``.
+    ``volume`` (with ``plane``): ``(labels on screen, their Z axis)``, which ``min_size`` and
+    ``max_size`` are judged in (:func:`_sized_in_the_volume`); ``notes`` gets how many
+    objects their area on the slice alone would have dropped (``"kept"``) or kept.
 
     Time-lapse methods (``postprocess_series``): a frame alone is previewed with its
     neighbours' smoothing but unlinked; ``series`` redoes the whole movie, yielding
@@ -65,19 +70,100 @@ def _postprocess_frames(
             yield t, without_blank_parts(labels, predictions[t])
             continue
         prediction = predictions[t] if plane is None else _z_slice(predictions[t], plane)
+        sized = plane is not None and volume is not None and _size_limits(params) != (0, 0)
         if overlaps and hasattr(method, "labels_and_instances"):  # one assembly, not two
             labels, stack = method.labels_and_instances(prediction, params)
             # overlap_labels takes the objects from ``instances``: these, already assembled
             assembled = SimpleNamespace(instances=lambda *_, stack=stack: stack)
+        elif sized:  # every object of the slice, judged by its size in the volume below
+            labels, assembled = method.postprocess(prediction, _unlimited(params)), method
         else:
             labels, assembled = method.postprocess(prediction, params), method
         labels = without_blank_parts(labels, predictions[t], plane)
+        if sized:
+            labels = _sized_in_the_volume(labels, *volume, plane, *_size_limits(params), notes)
         if whole_movie:
             labels, after = number_frame(labels, after)
         if overlaps and labels.ndim == 2:
             yield t, labels, _results.overlap_labels(assembled, prediction, params, labels)
         else:
             yield t, labels
+
+
+def _size_limits(params) -> tuple[int, int]:
+    """``(min_size, max_size)`` of ``params`` (0 where the method has none, or is off)."""
+    return int(getattr(params, "min_size", 0) or 0), int(getattr(params, "max_size", 0) or 0)
+
+
+def _unlimited(params):
+    """``params`` with ``min_size`` and ``max_size`` (those it has) off: every object."""
+    from dataclasses import replace
+
+    off = {k: 0 for k in ("min_size", "max_size") if hasattr(params, k)}
+    return replace(params, **off)
+
+
+def _sized_in_the_volume(
+    labels, volume, z_axis: int, plane: int, min_size: int, max_size: int, notes=None
+):
+    """``labels`` (the objects of slice ``plane``, none left out for its size) without those
+    that *Apply to all* leaves out for their size, judged as it judges them: in 3D. An
+    object's size is its area on the slice plus the voxels, on the other slices of
+    ``volume`` (the labels on screen, ``z_axis`` their Z), of the objects it lies on in the
+    slices above and below (those it joins in 3D): an object a slice cuts thin (8,692 voxels,
+    720 pixels on slice 6) is kept at min_size 5000, as *Apply to all* keeps it, and a speck
+    on one slice still goes. The other slices are read outward from ``plane`` only as far
+    as those objects reach and until each is decided (a few slices, not the volume, for
+    min_size alone). ``notes["kept"]``/``["dropped"]``: how many objects the slice's area
+    alone would have judged otherwise. Renumbered 1..n."""
+    import numpy as np
+
+    labels = np.asarray(labels)
+    stack = np.moveaxis(volume, z_axis, 0)
+    areas = np.bincount(labels.ravel())
+    low, high = max(min_size, 1), max_size if max_size > 0 else np.inf
+    by_area = (areas >= low) & (areas <= high)
+    # objects whose size in the volume may decide otherwise than their area
+    open_ = (areas > 0) & ((areas < low) | ((max_size > 0) & (areas <= high)))
+    open_[0] = False
+    size = areas.astype(np.int64)
+    ids: dict[int, set] = {}  # object -> the objects on screen it lies on, above and below
+    for s in (plane - 1, plane + 1):
+        if 0 <= s < stack.shape[0]:
+            other = np.asarray(stack[s])
+            on = open_[labels] & (other > 0)
+            for obj, below in set(zip(labels[on].tolist(), other[on].tolist())):
+                ids.setdefault(obj, set()).add(below)
+    if ids:
+        wanted = np.array(sorted(set().union(*ids.values())), np.int64)
+        voxels = np.zeros(wanted.size, np.int64)  # of each, off the slice, counted so far
+        pending = set(ids)
+
+        def decided(obj: int) -> bool:
+            total = areas[obj] + voxels[np.searchsorted(wanted, sorted(ids[obj]))].sum()
+            size[obj] = total
+            return total > high or (total >= low and max_size == 0)
+
+        for step in (-1, 1):  # outward from the slice, until those objects end
+            s = plane + step
+            while pending and 0 <= s < stack.shape[0]:
+                values = np.asarray(stack[s]).ravel().astype(np.intp, copy=False)
+                counts = np.bincount(values, minlength=int(wanted[-1]) + 1)[wanted]
+                if not counts.any():
+                    break
+                voxels += counts
+                pending = {obj for obj in pending if not decided(obj)}
+                s += step
+        for obj in ids:
+            decided(obj)
+    keep = (size >= low) & (size <= high)
+    keep[0] = False
+    if notes is not None:
+        notes["kept"] = int((keep & ~by_area).sum())
+        notes["dropped"] = int((by_area & ~keep)[1:].sum())
+    renumber = np.zeros(areas.size, np.int32)
+    renumber[keep] = np.arange(1, int(keep.sum()) + 1, dtype=np.int32)
+    return renumber[labels]
 
 
 #: the Z slices of volume predictions handed out by :func:`_z_slice`, most recent last:
@@ -163,3 +249,4 @@ class _Request:
     method: Any = None  # the method module of the layer's result
     started: float = field(default_factory=time.perf_counter)
     written: set = field(default_factory=set)  # the frames (a volume: 0) this run wrote
+    notes: dict = field(default_factory=dict)  # what its worker found (_sized_in_the_volume)

@@ -112,6 +112,9 @@ class TuneRunning:
             apply_all and hasattr(method, "postprocess_series"),
             # objects that overlap (one 2D image): their "overlaps" layer follows
             hasattr(method, "instances") and n_frames == 1 and plane is None,
+            # a slice's objects are judged by their size in the volume, as Apply to all does
+            _volume_of(layer, result.axes) if plane is not None else None,
+            request.notes,
             _worker_class=ThreadWarningsWorker,  # warned: this run's warnings, no others
             _ignore_errors=True,
             _start_thread=False,
@@ -243,6 +246,13 @@ class TuneRunning:
         left, n = len(self._stale.get(request.layer_id, ())), request.n_frames
         frames, show = "frame" if n == 1 else "frames", "shows" if left == 1 else "show"
         self._say(f": cancelled; {left} of {n} {frames} still {show} the earlier parameters", layer)
+
+
+def _volume_of(layer: Labels, axes: str) -> tuple | None:
+    """``(labels, Z axis)`` of ``layer``, in which a slice preview's worker judges its
+    objects' sizes (read there, off the GUI thread); None for labels not in memory."""
+    data = layer.data
+    return (data, axes.index("Z")) if isinstance(data, np.ndarray) else None
 
 
 def _bar_format(request: _Request) -> str:

@@ -132,6 +132,21 @@ def _canvas_drawn(widget: QWidget):
     return max(shown, key=lambda canvas: canvas.width() * canvas.height()).frameSwapped
 
 
+def _sizes_note(request: _Request) -> str:
+    """What a slice preview's status adds about the objects its size limits judged in the
+    volume, not by their area on the slice (:func:`._tune_frames._sized_in_the_volume`):
+    "; 3 objects under min_size on this slice kept: judged by their size in the volume"; ""
+    when none."""
+    kept, dropped = request.notes.get("kept", 0), request.notes.get("dropped", 0)
+    said = []
+    if kept:
+        said.append(f"{counted(kept, 'object')} under min_size on this slice kept")
+    if dropped:
+        said.append(f"{counted(dropped, 'object')} within max_size on this slice left out")
+    its = "its" if kept + dropped == 1 else "their"
+    return f"; {', '.join(said)}: judged by {its} size in the volume" if said else ""
+
+
 def _small(data, limit: int) -> bool:
     """Whether ``data`` is an array in memory of at most ``limit`` bytes (not lazy labels)."""
     return isinstance(data, np.ndarray) and data.nbytes <= limit
@@ -366,6 +381,7 @@ class TuneWriting:
 
             across = [spec.name for spec in param_specs(method.Params) if "Z" in spec.needs]
             without = f", without {', '.join(across)}" if across else ""
+            without += _sizes_note(request)
             hint = f" (a 2D preview{without}); Apply to all for the volume"
             if mixed:
                 hint = f" (a 2D preview{without}); {mixed}: Apply to all to make them one"
