@@ -38,8 +38,8 @@ def test_a_zarr_in_strips_is_answered_with_the_rechunking_command(
     source, rechunked = tmp_path / "slide.zarr", tmp_path / "slide_rechunked.zarr"
     line = next(line for line in err.splitlines() if "is stored in chunks" in line)
     assert f"{source} is stored in chunks of 1x32 pixels (YX): every block reads about " in line
-    assert "times the work of chunks of 128 px, which is slow" in line
-    assert line.endswith(f"rechunk it: tessella convert {source} {rechunked} --chunk 128")
+    assert "times the work of chunks of 64 px, which is slow" in line
+    assert line.endswith(f"rechunk it: tessella convert {source} {rechunked} --chunk 64")
 
     err = _segment(tmp_path, image, (64, 64), tiny_model_dir, capsys)
     assert "is stored in chunks" not in err and "tessella convert" not in err

@@ -71,9 +71,9 @@ def test_the_rechunking_printed_for_a_one_chunk_zarr_runs_in_a_shell(
     command = _printed_after(capsys.readouterr().err, "for large arrays rechunk it: ")
     done = _run_in_shell(command, tmp_path)
     assert done.returncode == 0, done.stderr
-    assert command.endswith(" --chunk 128")
+    assert command.endswith(" --chunk 64")  # half the 128-px block
     rechunked = zarr.open(str(tmp_path / f"{NAME}_rechunked.zarr"), mode="r")
-    assert rechunked.chunks == (128, 128)
+    assert rechunked.chunks == (64, 64)
     np.testing.assert_array_equal(rechunked[...], image)
 
 
@@ -104,4 +104,4 @@ def test_convert_keeps_axes_and_pixel_size_and_names_the_file_in_errors(tmp_path
     with pytest.raises(SystemExit) as exit_:
         main(["convert", "--help"])
     assert exit_.value.code == 0
-    assert "tessella convert slide.tif slide.zarr --chunk 1024" in capsys.readouterr().out
+    assert "tessella convert slide.tif slide.zarr --chunk 512" in capsys.readouterr().out

@@ -87,7 +87,8 @@ def test_a_slide_in_rows_of_64_kib_is_said_by_blockwise_only(tmp_path):
         f"{rows} is stored in chunks of 1x32768 pixels (YX): every block reads about 1,024 "
         "chunks and decodes 16 times the bytes it reads, an estimated "
     )
-    assert said.endswith("--chunk 2048")
+    assert "times the work of chunks of 1024 px, which is slow" in said
+    assert said.endswith("--chunk 1024")  # what convert writes for 2048-px blocks
     assert f"tessella convert {rows} {tmp_path / 'rows_rechunked.zarr'}" in said
 
 
@@ -99,17 +100,50 @@ def test_a_volume_in_whole_planes_is_said_by_blockwise_only(tmp_path):
     (said,) = _blockwise(planes, "ZYX", 256)
     assert "chunks of 1x4096x4096 pixels (ZYX): every block reads about 64 chunks" in said
     assert "decodes 205 times the bytes it reads" in said
-    assert said.endswith("--chunk 256")
+    assert said.endswith("--chunk 128")
 
 
 def test_layouts_that_read_no_worse_than_rechunked_are_not_said(tmp_path):
-    # what `tessella convert --chunk` writes, smaller tiles, and whole 512x512 slices
-    # (each block decodes about 3 times its bytes, less than chunks of 256^3 with its halo)
+    # what `tessella convert --chunk` writes, chunks of the block's edge (its default before:
+    # their blocks read at most 3.3 times the work of chunks of half the edge), smaller
+    # tiles, and whole 512x512 slices (each block decodes about 3 times its bytes)
     for name, shape, dtype, chunks, axes, block in [
-        ("slide", (1024, 32768), "uint16", (1024, 2048), "YX", 2048),
+        ("slide", (1024, 32768), "uint16", (1024, 1024), "YX", 2048),
+        ("blocks", (1024, 32768), "uint16", (1024, 2048), "YX", 2048),
         ("tiles", (1024, 32768), "uint16", (512, 512), "YX", 2048),
-        ("cubes", (512, 512, 512), "uint8", (256, 256, 256), "ZYX", 256),
+        ("cubes", (512, 512, 512), "uint8", (128, 128, 128), "ZYX", 256),
+        ("cubes256", (2048, 2048, 2048), "uint16", (256, 256, 256), "ZYX", 256),
         ("slices", (512, 512, 512), "uint8", (1, 512, 512), "ZYX", 256),
     ]:
         path = _layout(tmp_path / f"{name}.zarr", shape, dtype, chunks)
         assert _blockwise(path, axes, block) == [], name
+
+
+def test_convert_writes_chunks_of_half_the_default_block(tmp_path, volume):
+    # blocks are read with their halos: chunks of half their edge (1024 px in 2D, 128 in
+    # 3D) read faster than chunks of the edge (benchmarks/convert_chunk_sides.py)
+    from tessella.engine.blockwise import to_chunked_zarr
+
+    tif = tmp_path / "em.tif"
+    tifffile.imwrite(tif, volume, metadata={"axes": "ZYX"})
+    assert zarr.open(str(to_chunked_zarr(tif, tmp_path / "em.zarr")), mode="r").chunks == (
+        25,
+        128,
+        128,
+    )
+    slide = tmp_path / "slide.tif"
+    tifffile.imwrite(slide, np.concatenate([volume[0], volume[1], volume[2]], axis=1))
+    converted = zarr.open(str(to_chunked_zarr(slide, tmp_path / "slide.zarr")), mode="r")
+    assert converted.chunks == (512, 1024)
+
+
+def test_what_the_advice_writes_is_what_the_check_compares_with(tmp_path):
+    # the command a badly chunked zarr is answered with writes chunks the check finds fine
+    from tessella.engine.blockwise import to_chunked_zarr
+
+    rows = _layout(tmp_path / "rows.zarr", (1024, 32768), "uint16", (1, 32768))
+    (said,) = _blockwise(rows, "YX", 2048)
+    assert said.endswith("--chunk 1024")
+    rechunked = to_chunked_zarr(rows, tmp_path / "rows_rechunked.zarr")  # (its default)
+    assert zarr.open(str(rechunked), mode="r").chunks == (1024, 1024)
+    assert _blockwise(rechunked, "YX", 2048) == []

@@ -29,8 +29,8 @@ Convert a big TIFF to chunked zarr once, keeping its axes and pixel size:
 
 
 EPILOG_CONVERT = """examples:
-  tessella convert slide.tif slide.zarr               # 2048-px chunks in 2D, 256 px in 3D
-  tessella convert slide.tif slide.zarr --chunk 1024  # the --block you will segment with
+  tessella convert slide.tif slide.zarr               # 1024-px chunks in 2D, 128 px in 3D
+  tessella convert slide.tif slide.zarr --chunk 512   # half the --block you will segment with
   tessella convert one_chunk.zarr rechunked.zarr      # a zarr stored as one chunk
   tessella segment slide.zarr -o labels.zarr --model nuclei2d --blockwise
 """
@@ -429,8 +429,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "--chunk",
         type=int,
         metavar="N",
-        help="chunk edge in pixels along each spatial axis (default: --block's default, "
-        "2048 in 2D, 256 in 3D)",
+        help="chunk edge in pixels along each spatial axis (default: half --block's default, "
+        "1024 in 2D, 128 in 3D: a block reads its halo too)",
     )
     convert.add_argument("--overwrite", action="store_true", help="replace an existing OUT")
     convert.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..commands import convert_command
+from ._convert import default_chunk
 from ._grid import BlockGrid
 from ._run import _open_zarr, _Source
 from ._settings import PIXEL_KEYS, describe_differences
@@ -167,13 +168,15 @@ def _check_chunks(data: _Input, grid: BlockGrid) -> None:
         return
     chunks = tuple(max(c) if isinstance(c, tuple) else int(c) for c in chunks)
     nbytes = int(np.prod(chunks)) * data.array.dtype.itemsize
-    # (keeping its axes and pixel size, which a plain dask to_zarr copy drops)
+    # (keeping its axes and pixel size, which a plain dask to_zarr copy drops), in the chunks
+    # `tessella convert` writes for these blocks by default: half their edge
+    edge = default_chunk(grid.block[-1])
     name = Path(data.name)
     if data.source.store is not None and name.exists():  # a path: the command to paste
         rechunked = name.with_name(f"{name.name.rsplit('.', 1)[0]}_rechunked.zarr")
-        advice = f"rechunk it: {convert_command(name, rechunked, grid.block[-1])}"
+        advice = f"rechunk it: {convert_command(name, rechunked, edge)}"
     else:
-        advice = f"rechunk its file: tessella convert FILE OUT.zarr --chunk {grid.block[-1]}"
+        advice = f"rechunk its file: tessella convert FILE OUT.zarr --chunk {edge}"
     if nbytes > MAX_CHUNK_BYTES:
         raise ValueError(
             f"{data.name}: one chunk {chunks} holds {nbytes / 2**30:.1f} GiB and every block "
@@ -187,10 +190,9 @@ def _check_chunks(data: _Input, grid: BlockGrid) -> None:
             stacklevel=4,
         )
         return
-    # what the blocks' reads cost in this layout, against chunks of the block's edge (what
-    # the advice's `tessella convert --chunk` writes): a block decodes every chunk it
+    # what the blocks' reads cost in this layout, against chunks of half the block's edge
+    # (what the advice's `tessella convert --chunk` writes): a block decodes every chunk it
     # touches whole, and nothing is cached between blocks
-    edge = grid.block[-1]
     shape, itemsize = data.array.shape, data.array.dtype.itemsize
     ours = _read_cost(data.axes, shape, chunks, grid, itemsize)
     converted = _read_cost(data.axes, shape, _converted_chunks(data.axes, edge), grid, itemsize)
@@ -214,13 +216,17 @@ def _check_chunks(data: _Input, grid: BlockGrid) -> None:
 #: what reading one chunk costs besides decoding its bytes, in bytes decoded: measured on 2
 #: busy cores (zarr 3, zstd, real EM pixels), 0.25-1.2 ms a chunk against 150-300 MiB/s
 CHUNK_READ_COST = 128 * 1024
-#: a layout whose blocks' reads cost this many times those from chunks of the block's edge
-#: (what the advice's ``tessella convert --chunk`` writes) is said. Measured, one interior
-#: block with its halo: rows of 1x40000 uint16 px, 2048-px blocks, 3.8 times as slow (1.35
-#: s against 0.36; estimated 6.7); whole 4096x4096 planes, 256-px blocks, 14 times (31 s
-#: against 2.2; estimated 17). Quiet, in a volume of 512 slices: slices of 1x512x512
-#: (estimated 0.7), tiles of 1x1024x1024 (2.3)
-SLOW_LAYOUT_RATIO = 3
+#: a layout whose blocks' reads cost this many times those from chunks of half the block's
+#: edge (what the advice's ``tessella convert --chunk`` writes, :func:`default_chunk`) is
+#: said. Measured, one interior block with its halo, against chunks of the block's edge:
+#: rows of 1x40000 uint16 px, 2048-px blocks, 3.8 times as slow (1.35 s against 0.36;
+#: estimated 6.7); whole 4096x4096 planes, 256-px blocks, 14 times (31 s against 2.2;
+#: estimated 17), each about twice that against chunks of half the edge. Chunks of the block's
+#: edge (convert's default before) are quiet: an estimated 3.3 times the work at most (a
+#: 2048^3 uint16 volume in 256^3 chunks: 3.1; measured on a 300x512x1024 one, every block:
+#: 2.7 times as slow); so are slices of 1x512x512 (1.8). Tiles of 1x1024x1024 in a volume
+#: of 512 slices (6.4) are said
+SLOW_LAYOUT_RATIO = 4
 #: nor is a layout whose blocks' reads cost less than this more each (~0.3 s)
 SLOW_LAYOUT_EXTRA = 64 * 2**20
 
@@ -250,7 +256,8 @@ def _slow_layout(ours: _ReadCost, converted: _ReadCost) -> bool:
 
 
 def _converted_chunks(axes: str, edge: int) -> tuple[int, ...]:
-    """The chunks ``tessella convert --chunk EDGE`` writes (``to_chunked_zarr``): ``edge``
+    """The chunks ``tessella convert --chunk EDGE`` writes (``to_chunked_zarr``; by default
+    ``EDGE`` is :func:`default_chunk` of the block's): ``edge``
     along each spatial axis, one frame along T, every channel (0: the whole axis)."""
     return tuple(edge if a in "ZYX" else 1 if a == "T" else 0 for a in axes)
 
