@@ -257,11 +257,33 @@ def atomic_path(target: str | os.PathLike, overwrite: bool = True, make_parents:
     writing.release()
 
 
-def _labels_dtype(labels: np.ndarray):
+def _labels_dtype(labels: np.ndarray, path: Path | None = None):
+    if labels.dtype != bool and not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(_not_integer_labels(labels, path))
     top = int(labels.max()) if labels.size else 0
     if labels.size and int(labels.min()) < 0:
         raise ValueError(f"labels must not be negative (found {int(labels.min())})")
     return np.uint16 if top <= np.iinfo(np.uint16).max else np.uint32
+
+
+def _not_integer_labels(labels: np.ndarray, path: Path | None) -> str:
+    """Why labels that are not integers are refused, in one line naming the file: labels
+    are whole numbers, and writing 1.2 and 1.7 as 1 (0.6 as background) would merge and drop
+    objects unseen; :func:`tessella.evaluate` refuses such labels too (t5 finding 2)."""
+    where = f"{path}: " if path is not None else ""
+    said = f"{where}labels must be integers, got {labels.dtype}"
+    if not np.issubdtype(labels.dtype, np.floating):
+        return said
+    finite = np.isfinite(labels)
+    if not finite.all():
+        return f"{said} with NaN or infinite values: no label can be written for those pixels"
+    fractions = labels[labels != np.round(labels)]
+    if fractions.size:
+        return (
+            f"{said} with fractions (such as {fractions.flat[0]:g}): writing them as integers "
+            "would merge objects or drop them to background; relabel them first"
+        )
+    return f"{said}: convert whole-number labels first, e.g. labels.astype(np.uint32)"
 
 
 def write_labels(
@@ -277,13 +299,15 @@ def write_labels(
 
     uint16 labels become an ImageJ hyperstack (Fiji reads the scale); uint32 ones, which
     ImageJ cannot hold, an OME-TIFF with physical sizes. The write is atomic. The folder of
-    ``path`` must exist (FileNotFoundError naming it), unless ``make_parents``.
+    ``path`` must exist (FileNotFoundError naming it), unless ``make_parents``. Labels are
+    integers (or booleans): a float array is refused (ValueError naming ``path``), as
+    :func:`tessella.evaluate` refuses it, whether it holds fractions, NaN or whole numbers.
     """
     import tifffile
 
     path = Path(path)
     labels = np.asarray(labels)
-    dtype = _labels_dtype(labels)
+    dtype = _labels_dtype(labels, path)
     axes = check_axes(axes, labels.ndim, str(path))
     pixel_size = pixel_size or {}
     resolution = None
@@ -432,7 +456,7 @@ def write_zarr_labels(
         raise
     tmp, old = writing.path("tmp"), writing.path("old")
     try:
-        shape, dtype = labels.shape, _labels_dtype(labels)
+        shape, dtype = labels.shape, _labels_dtype(labels, path)
         blocks = _label_chunks(shape, np.dtype(dtype).itemsize, chunks)
         if ome is not None:
             if len(ome["axes"]) != labels.ndim:
