@@ -6,6 +6,8 @@ string, ``segment_blockwise`` takes parameters as keywords, recipes replay from 
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -32,3 +34,65 @@ def test_write_labels_refuses_float_labels_it_would_truncate(tmp_path):
     assert not out.exists()
     tessella.write_labels(out, whole.astype(np.uint16), "YX")  # integers are written
     np.testing.assert_array_equal(tessella.read_image(out).data, whole)
+
+
+@pytest.fixture(scope="module")
+def isbi_stack(data_dir):
+    """4 ISBI 2012 sections (50 nm of 4 nm pixels), 64x64 crops: a ZYX stack."""
+    import tifffile
+
+    images = data_dir / "em_membranes_isbi2012" / "images"
+    return np.stack([tifffile.imread(images / f"{i:02d}.tif")[:64, :64] for i in range(15, 19)])
+
+
+def test_warnings_name_the_user_s_line_and_come_for_each_input(isbi_stack):
+    """Tessella's warnings named its own lines (progress.py, in ``next(generator)``), so
+    Python's default filter (once per location and text) showed the UnknownZSpacingWarning
+    for the first volume only: a second volume was segmented without spacing unwarned."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")  # Python's default action, as in a notebook
+        for volume in (isbi_stack[:2], isbi_stack[2:]):  # two volumes, one line
+            steps = tessella.segment_steps(volume, "em-membranes2d", "ZYX", tta=False)
+            next(steps)  # (the warning comes before the network)
+            steps.close()
+        # a spacing without Z: ignored, and the second warning says so, not "no spacing"
+        steps = tessella.segment_steps(
+            isbi_stack, "em-membranes2d", "ZYX", tta=False, spacing={"Y": 4, "X": 4}
+        )
+        next(steps)
+        steps.close()
+    said = [w for w in caught if issubclass(w.category, tessella.UnknownZSpacingWarning)]
+    assert len(said) == 3
+    assert {w.filename for w in caught} == {__file__}  # this file's lines, not Tessella's
+    assert str(said[0].message).startswith("image: no spacing given; em-membranes2d joins")
+    assert str(said[2].message).startswith(
+        "image: spacing {'Y': 4, 'X': 4} names no Z size; em-membranes2d joins"
+    )
+
+
+def test_one_metric_may_be_a_string(tmp_path):
+    """``metrics_wanted="seg"`` was read letter by letter: 'unknown metric(s) e, g, s'."""
+    truth = np.zeros((16, 16), np.uint16)
+    truth[2:8, 2:8], truth[9:15, 9:15] = 1, 2
+    pred = truth.copy()
+    pred[9:15, 9:11] = 0  # object 2: 2/3 of it found
+    scored = tessella.evaluate(truth, pred, metrics_wanted="seg")
+    assert scored.scores["seg"] == pytest.approx((1 + 2 / 3) / 2)
+    tessella.write_labels(tmp_path / "gt.tif", truth)
+    tessella.write_labels(tmp_path / "pred.tif", pred)
+    by_path = tessella.evaluate_paths(tmp_path / "pred.tif", tmp_path / "gt.tif", "seg")
+    assert by_path["seg"] == pytest.approx((1 + 2 / 3) / 2)
+
+
+def test_segment_blockwise_takes_parameters_as_keywords(tmp_path, nuclei_sample):
+    """As ``tessella.segment``: ``seed_thresh=0.8`` failed with 'segment_blockwise_steps()
+    got an unexpected keyword argument', naming an internal function."""
+    image = nuclei_sample[0][:96, :96]
+    result = tessella.segment_blockwise(
+        image, tmp_path / "a.zarr", "nuclei2d", "YX", {"min_size": 5}, seed_thresh=0.8, tta=False
+    )
+    assert result.recipe["params"]["seed_thresh"] == 0.8
+    assert result.recipe["params"]["min_size"] == 5  # params' too, the keywords last
+    with pytest.raises(ValueError, match=r"segment_blockwise: unknown keyword 'seed_tresh'.*block"):
+        tessella.segment_blockwise(image, tmp_path / "b.zarr", "nuclei2d", seed_tresh=0.8)
+    assert not (tmp_path / "b.zarr").exists()

@@ -7,10 +7,10 @@ import concurrent.futures
 import contextlib
 import dataclasses
 import functools
+import inspect
 import json
 import os
 import shutil
-import warnings
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +25,7 @@ from ..io._zarr import (
     ome_image_of_labels,
     point_labels_at_image,
 )
+from ..progress import warn_at_caller
 from ._grid import _as_tuple, block_grid
 from ._identity import input_identity
 from ._run import STITCH_DEPTH, BlockProgress, BlockwiseResult, _map, _open_zarr, _Run
@@ -181,11 +182,10 @@ def _warn_small_blocks(data, shape, label_axes: str, grid) -> None:
     if read > SMALL_BLOCKS_READ and count >= SMALL_BLOCKS_COUNT:
         b, h = min(small)
         name = data.source.store or "the image"
-        warnings.warn(
+        warn_at_caller(
             f"{name}: {count} blocks of {b} px with a halo of {h} px: the network reads "
             f"{read:.0f} times the pixels it keeps, so the run is slow; blocks of at least "
-            f"{4 * h} px (4 x the halo) read about {1.5 ** len(small):.1f} times",
-            stacklevel=3,
+            f"{4 * h} px (4 x the halo) read about {1.5 ** len(small):.1f} times"
         )
 
 
@@ -425,7 +425,7 @@ def segment_blockwise_steps(
     said_name = name or data.name  # (the warnings'; refusals name the file)
     averaged = channels_averaged(data.array.shape, data.array.dtype, data.axes, model, said_name)
     if averaged:  # as in memory, once (not once per block)
-        warnings.warn(averaged, UserWarning, stacklevel=2)
+        warn_at_caller(averaged)
     min_name, max_name = support.size_params
     sizes = [int(getattr(resolved, name)) if name else 0 for name in (min_name, max_name)]
     per_block = dataclasses.replace(resolved, **{n: 0 for n in support.size_params if n})
@@ -465,7 +465,7 @@ def segment_blockwise_steps(
     missing = "no spacing given" if data.path is None else "no Z spacing in the file"
     unknown_z = _unknown_z_spacing(said_name, model, data.axes, spacing, missing)
     if unknown_z is not None:
-        warnings.warn(unknown_z, stacklevel=2)
+        warn_at_caller(unknown_z)
     segmenter = (TemporalSegmenter if temporal else ModelSegmenter)(
         str(model.path),
         model.card.sha256,
@@ -515,7 +515,54 @@ def segment_blockwise_steps(
 
 
 def segment_blockwise(image, out, model=None, axes=None, params=None, **options):
-    """:func:`segment_blockwise_steps` without progress; returns a :class:`BlockwiseResult`."""
+    """:func:`segment_blockwise_steps` without progress; returns a :class:`BlockwiseResult`.
+
+    ``options`` are its keyword options (``block``, ``halo``, ``tta``, ``spacing``...) and,
+    as :func:`tessella.segment` takes them, the model's parameters (``seed_thresh=0.8``),
+    which win over ``params``'s. A keyword that is neither is refused (ValueError) naming
+    both lists.
+
+    >>> segment_blockwise("big.zarr", "labels.zarr", "nuclei2d", block=1024,
+    ...     seed_thresh=0.8)  # doctest: +SKIP
+    """
     from ..pipeline import run_steps
 
+    overrides = {name: options.pop(name) for name in list(options) if name not in _OPTIONS}
+    if overrides:  # (t5 finding 4: refused in the words of segment_blockwise_steps)
+        params = _with_overrides(model, params, overrides)
     return run_steps(segment_blockwise_steps(image, out, model, axes, params, **options))
+
+
+#: the keyword options of :func:`segment_blockwise_steps` (its other keywords: parameters)
+_OPTIONS = tuple(
+    name
+    for name, parameter in inspect.signature(segment_blockwise_steps).parameters.items()
+    if parameter.kind is parameter.KEYWORD_ONLY
+)
+
+
+def _with_overrides(model, params, overrides: dict[str, Any]):
+    """``params`` (None, a dict or the method's Params) with ``overrides`` on top, as a
+    dict; a name that is no parameter of ``model``'s method is refused, naming the options
+    and the parameters (the model's card is read, its weights are not)."""
+    from ..methods import get_method
+    from ..params import param_specs, params_to_dict
+    from ..pipeline._inputs import default_model
+    from ..registry import LoadedModel, checked_card
+
+    if isinstance(model, LoadedModel):
+        card = model.card
+    else:
+        card, _ = checked_card(model or default_model(), verify=False)
+    known = [spec.name for spec in param_specs(get_method(card.method).Params)]
+    unknown = [name for name in overrides if name not in known]
+    if unknown:
+        raise ValueError(
+            f"segment_blockwise: unknown keyword {unknown[0]!r}: neither an option "
+            f"({', '.join(_OPTIONS)}) nor a parameter of {card.name!r} ({', '.join(known)})"
+        )
+    if dataclasses.is_dataclass(params) and not isinstance(params, type):
+        params = params_to_dict(params)
+    elif params is not None and not isinstance(params, dict):
+        return params  # (refused by segment_blockwise_steps, in resolve_params' words)
+    return {**(params or {}), **overrides}

@@ -8,7 +8,6 @@ import itertools
 import json
 import os
 import shutil
-import warnings
 import zipfile
 from collections.abc import Generator
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..normalize import bright_background, percentile_scale
+from ..progress import warn_at_caller
 from ._look import unfamiliar_blocks
 from ._run import BlockProgress, _map, _Run
 from ._segmenters import _card, _model, _model_layout, _units
@@ -248,5 +248,5 @@ def _scan(run: _Run, executor, name: str | None = None) -> Generator[BlockProgre
     if name is not None:
         said = unfamiliar_blocks(run, name)
         if said:  # as in memory: one line, through warnings (the CLI, the napari panel)
-            warnings.warn(said, UserWarning, stacklevel=2)
+            warn_at_caller(said)
     return run

@@ -8,7 +8,6 @@ once per window so a caller can show progress and cancel (by closing the generat
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +19,7 @@ from ..device import resolve_device
 from ..memory import retain_freed_memory
 from ..methods import Prediction, get_method
 from ..params import make_params, params_to_dict
-from ..progress import Progress, run_steps
+from ..progress import Progress, run_steps, warn_at_caller
 from ..registry import LoadedModel
 from ._frames import (
     number_frame,
@@ -274,11 +273,12 @@ def segment_steps(
         missing = [a for a in spatial_of(axes) if a not in sizes]
         known = not missing
         if sizes and missing:  # (an empty dict, a file without pixel size, says nothing)
-            warnings.warn(
+            warn_at_caller(
                 f"{name}: spacing {spacing} names no size for {', '.join(missing)} of the "
-                f"spatial axes {spatial_of(axes)}: ignored, the image is taken as isotropic",
-                stacklevel=2,
+                f"spatial axes {spatial_of(axes)}: ignored, the image is taken as isotropic"
             )
+            # (and the unknown Z spacing, if due, says so: not "no spacing given", t5 #10)
+            unknown = f"spacing {spacing} names no Z size" if "Z" in missing else unknown
         spacing = (
             _check_options(None, None, [sizes[a] for a in spatial_of(axes)], name)
             if known
@@ -293,7 +293,7 @@ def segment_steps(
     # here, once per input, for every caller (the CLI and the napari panel reword it)
     unknown_z = _unknown_z_spacing(name, model, axes, spacing, unknown)
     if unknown_z is not None:
-        warnings.warn(unknown_z, stacklevel=2)
+        warn_at_caller(unknown_z)
     predictions = yield from predict_steps(
         image, model, axes, tta, tile, device, name, spacing, invert
     )

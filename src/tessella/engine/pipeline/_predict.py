@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Generator
 from functools import partial
 from typing import Any
@@ -15,7 +14,7 @@ from ..inference import NetworkRunner, prepare_network
 from ..io import as_array
 from ..methods import Prediction, get_method
 from ..normalize import check_finite_and_varied
-from ..progress import Progress
+from ..progress import Progress, warn_at_caller
 from ..registry import LoadedModel
 from ..tiling import tile_grid
 from ._input_check import PartsJudge
@@ -206,7 +205,7 @@ def _predict_steps(
     card = model.card
     averaged = channels_averaged(image.shape, image.dtype, axes, model, name)
     if averaged:
-        warnings.warn(averaged, stacklevel=2)
+        warn_at_caller(averaged)
     tta = bool(card.defaults.get("tta", False)) if tta is None else tta
     ndim = len(card.spatial_axes)
     tile = int(tile or card.defaults.get("tile", 1024))
@@ -284,7 +283,7 @@ def _predict_steps(
         predictions.append(Prediction(outputs, spatial, frame_meta))
     said = "" if judge is None else judge.verdict()
     if said:  # where the network input looks unlike the model's training images
-        warnings.warn(said, stacklevel=2)
+        warn_at_caller(said)
     return predictions
 
 
