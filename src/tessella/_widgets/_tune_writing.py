@@ -147,6 +147,50 @@ def _sizes_note(request: _Request) -> str:
     return f"; {', '.join(said)}: judged by {its} size in the volume" if said else ""
 
 
+def _unseen(viewer, layer: Labels, request: _Request, t: int | None) -> str:
+    """What the status line adds when the labels ``request`` just wrote into ``layer`` (part
+    ``t``) cannot be seen: the layer hidden, or covered by a visible labels layer above it
+    of the same shape (another model's result on the same image, at napari's opacity of 0.5
+    or more; not its own overlaps layer) whose objects lie over a quarter or more of the
+    pixels of the objects of the part written (the changes there hardly show), or has
+    objects there when the part written has none. Tune leaves the layers as the user
+    arranged them (two results compared on one image), so it says which layer to hide; ""
+    when they show. Reads the part written of each layer above (a slice or a frame), in
+    memory only."""
+    if not layer.visible:
+        return "; the layer is hidden (its eye is off in the layer list)"
+    layers = list(viewer.layers)
+    if layer not in layers:
+        return ""
+    index: list = [slice(None)] * layer.ndim
+    if request.plane is not None:
+        index[request.axes.index("Z")] = request.plane
+    elif "T" in request.axes and t is not None:  # (a frame of Apply to all too)
+        index[request.axes.index("T")] = t
+    shape = np.shape(layer.data)
+    ours = np.asarray(layer.data[tuple(index)]) != 0
+    drawn = int(np.count_nonzero(ours))
+    own = _results.companion_layer(viewer, layer, "overlaps")
+    for upper in reversed(layers[layers.index(layer) + 1 :]):  # the topmost first
+        if (
+            upper is own
+            or not isinstance(upper, Labels)
+            or not upper.visible
+            or upper.opacity < 0.5
+            or upper.blending == "additive"
+            or not isinstance(upper.data, np.ndarray)
+            or upper.data.shape != shape
+        ):
+            continue
+        theirs = upper.data[tuple(index)] != 0
+        # (none left here: any object of the layer above is what the canvas shows instead)
+        if (np.count_nonzero(ours & theirs) * 4 >= drawn) if drawn else theirs.any():
+            return (
+                f"; '{upper.name}' above it in the layer list covers it: hide that layer to see it"
+            )
+    return ""
+
+
 def _small(data, limit: int) -> bool:
     """Whether ``data`` is an array in memory of at most ``limit`` bytes (not lazy labels)."""
     return isinstance(data, np.ndarray) and data.nbytes <= limit
@@ -391,7 +435,8 @@ class TuneWriting:
         count = ""
         if not request.apply_all or "T" not in request.axes:
             count = f": {counted(_count_objects(labels), 'object')}"
-        self._say(f"{what}: {timed}{count}{hint}", layer)
+        unseen = _unseen(self.viewer, layer, request, t)
+        self._say(f"{what}: {timed}{count}{hint}{unseen}", layer)
         return timed
 
     # --- the parameters of each frame or slice ------------------------------------------------
