@@ -147,7 +147,9 @@ def test_compare_refuses_once_the_trained_layers_are_gone_and_names_what_it_comp
     train.add_pair(viewer.layers["img B"], viewer.layers["gt B"])
     with qtbot.waitSignal(train.compare_finished, timeout=300_000):
         assert train.compare()
-    assert train.status_label.text().startswith("Against 'gt B' on 'img B': nuclei2d: AP(0.5)")
+    assert train.status_label.text().startswith(
+        "Against 'gt B' on 'img B' (not trained on): nuclei2d: AP(0.5)"
+    )
 
 
 def test_a_finished_run_proposes_a_new_name(fine_tuned):

@@ -389,7 +389,7 @@ def test_counts_are_worded_for_what_is_trained_on(viewer_models, qtbot, tiny_mod
         viewer.add_image(volume, name="vol"), viewer.add_labels(volume_labels, name="vol gt")
     )
     started = _trained(train, qtbot, _engine())
-    assert " on 8 slices, holding out 2 slices: vol gt[z=8:10]…" in started, started
+    assert " on 8 slices, holding out 2 slices: vol gt[z=8:10]." in started, started
 
     train.holdout_edit.setText("nosuch")
     assert not train.start()
@@ -405,7 +405,7 @@ def test_counts_are_worded_for_what_is_trained_on(viewer_models, qtbot, tiny_mod
     )
     train.base_combo.setCurrentIndex(index)  # a time-lapse model: the stack is a movie
     started = _trained(train, qtbot, _engine())
-    assert " on 8 frames, holding out 2 frames: vol gt[t=8:10]…" in started, started
+    assert " on 8 frames, holding out 2 frames: vol gt[t=8:10]." in started, started
 
     index = next(
         i

@@ -88,17 +88,21 @@ class TrainComparing:
         return tuple(box)
 
     def _compare_pair(self) -> tuple[Image, Labels]:
-        """The pair Compare runs on: the first of the Pairs list; with none listed, the pair
-        the model was trained on, while its layers are there (else the Image and Labels
-        boxes, for a model not trained on layers). ValueError when the layers it was trained
-        on are gone and no pair is listed: the boxes may pair any image with any labels."""
+        """The pair Compare runs on: of the Pairs list (with none listed, the pairs the
+        model was trained on, while their layers are there), the first the last run did not
+        train on (one it held out, or added since), else the first held out in part (a
+        volume's slab), else the first: a model scored on an image it trained on looks
+        better than it is (:meth:`_trained_on` says which it is). With none, the Image and
+        Labels boxes, for a model not trained on layers. ValueError when the layers it was
+        trained on are gone and no pair is listed: the boxes may pair any image with any
+        labels."""
         listed = [(find_layer(self.viewer, i), find_layer(self.viewer, j)) for i, j in self.pairs]
         trained = [
             (find_layer(self.viewer, i), find_layer(self.viewer, j)) for i, j in self.last_pairs
         ]
-        for image, labels in [*listed, *trained]:
-            if image is not None and labels is not None:
-                return image, labels
+        found = [(i, j) for i, j in [*listed, *trained] if i is not None and j is not None]
+        if found:  # (min: the first of the least trained on)
+            return min(found, key=lambda pair: self._trained_on(*pair)[0])
         if self.last_pairs:
             raise ValueError(
                 f"the layers '{self.last_model.name if self.last_model else ''}' was trained "
@@ -110,6 +114,42 @@ class TrainComparing:
         if image is None or labels is None:
             raise ValueError("add a pair (an image and its labels) to compare on")
         return image, labels
+
+    def _trained_on(self, image: Image, labels: Labels) -> tuple[int, str]:
+        """Whether the last model trained on the pair ``image`` + ``labels``, as a rank
+        (0: not, 1: in part, 2: yes) and in the words Compare's status line adds after the
+        pair: "held out of training", "trained on, but for its hold-out vol gt[z=8:10]",
+        "trained on it: the scores flatter the new model", "not trained on". A model
+        trained on a folder: the image opened from one of its files, held out (its card's
+        ``held_out``) or not; another image is not from it. "" where its card does not say
+        what it trained on."""
+        key = (image.unique_id, labels.unique_id)
+        flatter = "trained on it: the scores flatter the new model"
+        if key in self.last_held:
+            whole, names = self.last_held[key]
+            if whole:
+                return 0, "held out of training"
+            return 1, f"trained on, but for its hold-out {', '.join(names)}"
+        if key in {tuple(p) for p in self.last_pairs}:
+            return 2, flatter
+        if self.last_pairs or self.last_model is None:
+            return 0, "not trained on"
+        from ._train_runs import recorded_data, run_config
+
+        config = run_config(self.last_model)
+        kind, where = recorded_data(config)
+        source = getattr(getattr(image, "source", None), "path", None)
+        if kind != "folder":  # (what it trained on is not known here)
+            return 0, ""
+        if not source:
+            return 0, "not opened from the folder it trained on"
+        path, folder = Path(source).resolve(), Path(where).expanduser().resolve()
+        if folder not in path.parents:
+            return 0, f"not from the folder it trained on, {folder}"
+        held = {str(n) for n in (config.get("held_out") or config.get("holdout") or ())}
+        if path.name in held or path.stem in held:
+            return 0, "held out of training"
+        return 2, flatter
 
     def compare(self) -> bool:
         """Run the base model and the new one on a pair (see :meth:`_compare_pair`), within
@@ -177,7 +217,9 @@ class TrainComparing:
         worker.warned.connect(lambda args: show_warning(f"Compare: {args[0]}"))
         worker.finished.connect(self._on_compare_finished)
         self.compare_button.setEnabled(False)
+        _rank, trained = self._trained_on(image_layer, labels_layer)
         self._compared = f"'{labels_layer.name}' on '{image_layer.name}'"
+        self._compared += f" ({trained})" if trained else ""
         self.status_label.setText(f"Comparing: {self._compared}…")
         self.worker = worker
         worker.start()

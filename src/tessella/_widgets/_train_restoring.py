@@ -28,6 +28,7 @@ class TrainRestoring:
             "temporal": self.last_temporal,
             "pairs": self.last_pairs,
             "described": self.last_described,
+            "held": self.last_held,
             "curves": (list(self._losses), list(self._scores)),  # its run's, to draw again
         }
         self._show_compare_label()
@@ -41,6 +42,7 @@ class TrainRestoring:
         self.last_model, self.last_base = Path(last["model"]), last["base"]
         self.last_ignore_label, self.last_temporal = last["ignore_label"], last["temporal"]
         self.last_pairs, self.last_described = last["pairs"], last["described"]
+        self.last_held = last.get("held", {})
         self._show_compare_label()
         self.compare_button.setEnabled(self._run is None)
         text = (
@@ -73,6 +75,7 @@ class TrainRestoring:
         Compare no longer offers the model trained before: next to the failure of another
         model it read as that one's. A request refused before a run starts keeps it."""
         self.last_model, self.last_base, self.last_pairs = None, None, ()
+        self.last_held = {}
         _LAST.pop(self.viewer, None)
         self.compare_button.setEnabled(False)
         self._show_compare_label()

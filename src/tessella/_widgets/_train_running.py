@@ -256,6 +256,7 @@ class TrainRunning:
             self.last_model, self.last_base = run.out, run.base
             self.last_ignore_label, self.last_temporal = run.ignore_label, run.temporal
             self.last_pairs, self.last_described = run.pairs, run.described
+            self.last_held = run.held
             self._remember()
             model_events.added.emit(run.out)
             cancelled = self.worker is not None and self.worker.abort_requested

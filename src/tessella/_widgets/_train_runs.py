@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -245,6 +245,34 @@ class _Run:
     pairs: tuple = ()  # the (image id, labels id) pairs it trained on
     described: str = ""  # the layers (or folder) it trained on, as the card says
     resumed: bool = False  # it continues a stopped run in ``out``
+    # the pairs of ``pairs`` it held out (whole: True) or held part of out (a volume's
+    # slices, a movie's frames: False), with the names of their parts held out
+    held: dict = field(default_factory=dict)
+
+
+def held_pairs(pairs, samples, held, selectors=()) -> dict:
+    """Which of ``pairs`` (``(image layer, labels layer)``) a run trains on ``samples`` and
+    holds ``held`` out of: ``{(image id, labels id): (whole, names held out)}`` for each pair
+    with a part held out, ``whole`` when none of its parts is trained on. A part is the
+    labels layer's name, with ``[z=...]`` or ``[t=...]`` after it for a slice, slab or
+    frame (:func:`._train_data.layer_samples`); the names are those of the hold-out
+    ``selectors`` that pick it ("vol gt[z=8:10]", not one name per slice), else the parts'.
+    Nothing for one image trained and scored on."""
+
+    def of(name: str, labels_name: str) -> bool:
+        return name == labels_name or name.startswith(labels_name + "[")
+
+    if len(held) == 1 and len(samples) == 1 and held[0] is samples[0]:
+        return {}
+    trained = [s.name for s in samples]
+    found = {}
+    for image, labels in pairs:
+        names = tuple(dict.fromkeys(s.name for s in held if of(s.name, labels.name)))
+        if names:
+            whole = not any(of(n, labels.name) for n in trained)
+            names = tuple(str(s) for s in selectors if of(str(s), labels.name)) or names
+            found[(image.unique_id, labels.unique_id)] = (whole, names)
+    return found
 
 
 def _nothing_yet(best: float | None, base: str | None) -> str:

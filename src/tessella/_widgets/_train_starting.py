@@ -24,6 +24,7 @@ from ._train_runs import (
     _Run,
     _train,
     ema_decay,
+    held_pairs,
     recorded_data,
     run_config,
     stopped_run,
@@ -238,6 +239,7 @@ class TrainStarting:
             pairs=tuple((i.unique_id, j.unique_id) for i, j in pairs),
             described=described,
             resumed=resume,
+            held=held_pairs(pairs, samples, held, held_out) if not folder else {},
         )
         drawn = self._losses if resume and self._curves_of == out else []
         self._losses, self._scores, self._curves_of = [], [], out
@@ -255,9 +257,9 @@ class TrainStarting:
             + ("" if folder or self.pairs else f" of {layers} (the Image and Labels chosen)")
             + ", "
             + (
-                "scored on the same one (add another pair to hold one out)…"
+                "scored on the same one (add another pair to hold one out)."
                 if same
-                else f"holding out {samples_in_words(held)}: {', '.join(held_out)}…"
+                else f"holding out {samples_in_words(held)}: {', '.join(held_out)}."
             )
             + channels
             + (f" Warned: {'; '.join(said)}." if said else "")

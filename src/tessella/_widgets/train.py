@@ -86,6 +86,7 @@ class TrainWidget(
         self.last_temporal = False  # whether the last model is a time-lapse one (Compare)
         self.last_pairs: tuple = ()  # the (image id, labels id) pairs it was trained on
         self.last_described = ""  # what it was trained on, in words
+        self.last_held: dict = {}  # the pairs it held out, whole or in part (_Run.held)
         self._auto_holdout = ""  # the hold-out last proposed (replaced while not edited)
         # the model folder of a stopped run and the hold-out its run drew at random: its
         # Resume holds those out again (they are not put in Hold out)
