@@ -96,3 +96,39 @@ def test_segment_blockwise_takes_parameters_as_keywords(tmp_path, nuclei_sample)
     with pytest.raises(ValueError, match=r"segment_blockwise: unknown keyword 'seed_tresh'.*block"):
         tessella.segment_blockwise(image, tmp_path / "b.zarr", "nuclei2d", seed_tresh=0.8)
     assert not (tmp_path / "b.zarr").exists()
+
+
+def test_a_recipe_replays_from_python_and_its_model_weights_are_checked(tmp_path, nuclei_sample):
+    """Python had no counterpart of ``tessella segment --recipe``: ``segment(image,
+    **recipe)`` failed ('unknown parameter 'method''), and a replay by hand had to know that
+    ``tile`` matters and never checked ``model_sha256``."""
+    import json
+
+    from tessella.engine.pipeline import segment_steps
+
+    image = nuclei_sample[0][:128, :128]  # (tiles of 112 px: the tile matters)
+    made = tessella.run_steps(segment_steps(image, "nuclei2d", tta=False, tile=112))
+    made = made.with_params(seed_thresh=0.8)
+    path = tmp_path / "nuclei.recipe.json"
+    path.write_text(json.dumps(made.recipe()))
+    np.testing.assert_array_equal(tessella.replay(path, image), made.labels)
+    other = {**made.recipe(), "model_sha256": "0" * 64}
+    with pytest.raises(ValueError, match=r"^recipe: made with model 'nuclei2d' of sha256 0{12}"):
+        tessella.replay(other, image)
+    with pytest.raises(ValueError, match=r"nuclei\.recipe\.json: recipe field 'tile'"):
+        path.write_text(json.dumps({**made.recipe(), "tile": "112"}))
+        tessella.replay(path, image)
+
+
+def test_measure_objects_takes_read_image_s_pixel_size_as_it_is(tmp_path):
+    """``measure_objects(labels, spacing=image.pixel_size)`` failed for a file without a
+    pixel size (``{}``: 'spacing gives no size for axis Y, X'), and lower-case axis names
+    were refused although ``segment`` and ``segment_blockwise`` take them."""
+    labels = np.zeros((6, 8), np.uint16)
+    labels[1:3, 1:5] = 4
+    plain = tessella.measure_objects(labels, spacing={})
+    assert "area_um2" not in plain and list(plain["area_px"]) == [8]
+    sized = tessella.measure_objects(labels, spacing={"y": 0.5, "x": 0.25})
+    assert list(sized["area_um2"]) == [1.0]
+    with pytest.raises(ValueError, match="no size for axis X"):
+        tessella.measure_objects(labels, spacing={"Y": 0.5})

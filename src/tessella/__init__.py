@@ -16,8 +16,15 @@ segment_steps(image, model, axes, params, ...) and run_steps(steps)
     ``StopIteration.value``) gives the result, with ``.labels``, ``.recipe()``,
     ``.instances()`` (worms2d's overlapping objects) and ``.with_params(**params)``: the
     result post-processed again with other parameters, the network not run again.
-segment_blockwise(image, out, model, ...)
-    Bigger than memory: a zarr (a path) block by block into a labels zarr.
+segment_blockwise(image, out, model, axes, params, **options)
+    Bigger than memory: a zarr (a path) block by block into a labels zarr; parameters as
+    keywords too, as ``segment``.
+segment_blockwise_steps(image, out, model, ...)
+    The same as a generator of ``BlockProgress``: close it to cancel; run it again with the
+    same settings to resume the blocks done (``.resumed``).
+replay(recipe, image, model=None, **params)
+    Segment ``image`` as a recipe (a file, or ``result.recipe()``) says, as ``tessella
+    segment --recipe``; the recipe's model must have the weights it records.
 evaluate(labels_true, labels_pred, ...)
     Scores of arrays against a ground truth, as ``tessella evaluate``.
 evaluate_paths(pred, gt, metrics_wanted, ..., per_image=False)
@@ -26,7 +33,10 @@ evaluate_paths(pred, gt, metrics_wanted, ..., per_image=False)
 models(), model_info(model)
     The models there are, and one model's parameters with their defaults and ranges.
 write_labels(path, labels, axes, pixel_size, unit)
-    A labels TIFF with its pixel size.
+    A labels TIFF with its pixel size (integer labels: floats are refused).
+measure_objects(labels, image=None, spacing=None, ...)
+    A table of the objects (``{column: values}``, for ``pandas.DataFrame``): label, size,
+    centroid, bounding box, mean intensity.
 train(method, data, out, **options)
     Train or fine-tune a model, as ``tessella train``.
 UnknownZSpacingWarning
@@ -45,7 +55,7 @@ Examples
 
 import importlib as _importlib
 
-from ._api import evaluate, evaluate_paths, train
+from ._api import evaluate, evaluate_paths, replay, train
 
 __version__ = "0.1.0"
 __all__ = [
@@ -53,12 +63,15 @@ __all__ = [
     "UnknownZSpacingWarning",
     "evaluate",
     "evaluate_paths",
+    "measure_objects",
     "model_info",
     "models",
     "read_image",
+    "replay",
     "run_steps",
     "segment",
     "segment_blockwise",
+    "segment_blockwise_steps",
     "segment_steps",
     "train",
     "write_labels",
@@ -72,6 +85,8 @@ _LAZY = {
     "read_image": ("tessella.engine.io", "read_image"),
     "write_labels": ("tessella.engine.io", "write_labels"),
     "segment_blockwise": ("tessella.engine.blockwise", "segment_blockwise"),
+    "segment_blockwise_steps": ("tessella.engine.blockwise", "segment_blockwise_steps"),
+    "measure_objects": ("tessella.engine.measure", "measure_objects"),
     "models": ("tessella.engine.model_info", "models"),
     "model_info": ("tessella.engine.model_info", "model_info"),
     "UnknownZSpacingWarning": ("tessella.engine.pipeline", "UnknownZSpacingWarning"),

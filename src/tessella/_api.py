@@ -1,7 +1,8 @@
 """The top-level functions of ``tessella`` that are more than a name for an engine function:
 :func:`evaluate` (labels or overlapping masks, as ``tessella evaluate``),
 :func:`evaluate_paths` (files or folders, as ``tessella evaluate PRED GT``) and :func:`train`
-(as ``tessella train``). Heavy modules are imported when they are called."""
+(as ``tessella train``) and :func:`replay` (as ``tessella segment --recipe``). Heavy modules
+are imported when they are called."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from .engine.evaluation import Evaluation
 
-__all__ = ["evaluate", "evaluate_paths", "train"]
+__all__ = ["evaluate", "evaluate_paths", "replay", "train"]
 
 
 def evaluate(
@@ -190,6 +193,105 @@ def evaluate_paths(
         )  # (notes on the inputs: UserWarnings, score_paths' default)
     except EvaluationInputError as exc:  # (one line naming the problem, a ValueError)
         raise ValueError(str(exc)) from None
+
+
+def replay(
+    recipe: str | os.PathLike | dict, image, *, model: Any = None, **params: Any
+) -> np.ndarray:
+    """Segment ``image`` as ``recipe`` says, as ``tessella segment IMAGE --recipe RECIPE`` does:
+    the recipe's model, parameters, ``axes``, ``tta``, ``tile``, ``invert`` and ``spacing``;
+    returns the labels, as :func:`tessella.segment`.
+
+    Parameters
+    ----------
+    recipe : str, path or dict
+        A recipe file (``NAME.recipe.json``, or a zarr that keeps its recipe: a blockwise
+        run's labels), or the dict :meth:`SegmentResult.recipe
+        <tessella.engine.pipeline.SegmentResult.recipe>` returns. Its fields are checked as
+        ``--recipe`` checks them.
+    image : array_like or ImageData
+        The image to segment (the part of a file the recipe was made of: its channel,
+        series or frame, as read). An :class:`~tessella.engine.io.ImageData` keeps its own
+        axes (the recipe's where they name other axes: ``TYX`` for a ``ZYX`` stack) and its
+        pixel size where it gives every spatial axis, else the recipe's ``spacing``; an
+        array is read with the recipe's ``axes`` and ``spacing``.
+    model : str or path, optional
+        Another model than the recipe's (as ``--model``); without it, the recipe's model,
+        which must have the weights it records (``model_sha256``).
+    **params
+        Parameters that replace the recipe's (as ``--set NAME=VALUE``).
+
+    Raises
+    ------
+    ValueError
+        In one line naming the recipe: a field of the wrong type, no model named, or a model
+        of that name whose weights differ from those the recipe records.
+
+    Notes
+    -----
+    A recipe of labels edited after segmentation (``labels_edited``) gives them as they
+    were before the edits (a UserWarning says so). A blockwise recipe is replayed in memory
+    here; :func:`tessella.segment_blockwise` with ``params=recipe["params"]`` replays it
+    block by block.
+
+    Examples
+    --------
+    >>> import json, tessella
+    >>> image = tessella.read_image("nuclei.tif")  # doctest: +SKIP
+    >>> again = tessella.replay("nuclei_labels.recipe.json", image)  # doctest: +SKIP
+    """
+    import warnings
+
+    from ._io_recipe import _checked_recipe, edited_words, read_recipe
+    from .engine.io import ImageData
+    from .engine.pipeline import segment
+    from .engine.registry import load_model, recipe_model
+
+    if isinstance(recipe, dict):
+        where = "recipe"
+        try:
+            recipe = _checked_recipe(dict(recipe))
+        except ValueError as exc:
+            raise ValueError(f"{where}: {exc}") from None
+    else:
+        where = os.fspath(recipe)
+        try:  # (a file that cannot be read: its OSError, which names it)
+            recipe = read_recipe(where)
+        except ValueError as exc:
+            raise ValueError(f"{where}: {exc}") from None
+    if recipe.get("labels_edited"):
+        warnings.warn(f"{where}: {edited_words(recipe, where)}", UserWarning, stacklevel=2)
+    if model is None:
+        if not recipe.get("model"):
+            raise ValueError(f"{where}: the recipe names no model; give one with model=")
+        model = load_model(recipe_model(recipe))
+        wanted = recipe.get("model_sha256")
+        if wanted and wanted != model.card.sha256:  # as `tessella segment --recipe` refuses
+            raise ValueError(
+                f"{where}: made with model {recipe.get('model')!r} of sha256 {wanted[:12]}…, "
+                f"but {model.path} has other weights ({model.card.sha256[:12]}…); pass "
+                "model= to replay it with a model anyway"
+            )
+    axes = recipe.get("axes")
+    if isinstance(image, ImageData) and axes is not None:
+        # the file's axes, unless the recipe named others on purpose (TYX for a ZYX stack)
+        same = len(axes) != len(image.axes) or set(axes) == set(image.axes)
+        axes = None if same else axes
+    spatial = [a for a in (axes or getattr(image, "axes", "")) if a in "ZYX"]
+    spacing = recipe.get("spacing")
+    if isinstance(image, ImageData) and all(a in image.pixel_size for a in spatial):
+        spacing = None  # (segment takes the file's pixel size, as the command does)
+    return segment(
+        image,
+        model,
+        axes,
+        tta=recipe.get("tta"),
+        tile=recipe.get("tile"),
+        invert=recipe.get("invert"),
+        spacing=spacing,
+        params=recipe.get("params"),
+        **params,
+    )
 
 
 def _metric_names(metrics_wanted: str | Iterable[str]) -> tuple[str, ...]:

@@ -280,3 +280,125 @@ def _is_digest(digest) -> bool:
         and isinstance(sha256, str)
         and re.fullmatch(r"[0-9a-f]{64}", sha256) is not None
     )
+
+
+#: the type each recipe field must have (a hand-edited recipe is checked before use)
+_RECIPE_TYPES = {
+    "model": str,
+    "model_sha256": str,
+    "model_path": str,
+    "model_package": str,
+    "model_package_sha256": str,
+    "params": dict,
+    "axes": str,
+    "stored_axes": str,
+    "ignore_axes_metadata": bool,
+    "tta": bool,
+    "tile": int,
+    "invert": bool,
+    "spacing": list,
+    "stack": bool,
+    "blockwise": dict,
+}
+
+
+def read_recipe(path: str | Path) -> dict:
+    """A recipe JSON (or the recipe a zarr keeps in its attributes: :func:`_zarr_recipe`)
+    read and its fields checked: what ``--recipe``, Tune's Load recipe and
+    Segment's *Parameters* "From recipe file…" read. OSError when the file cannot be read;
+    ValueError saying what is wrong (the file is not named: callers name it).
+
+    >>> read_recipe("nuclei labels.recipe.json")["params"]["seed_thresh"]  # doctest: +SKIP
+    0.55
+    """
+    import json
+
+    from .engine.io import is_zarr_path
+
+    if is_zarr_path(Path(path)) and Path(path).is_dir():
+        recipe = _zarr_recipe(Path(path))
+        return _checked_recipe(recipe)
+    try:
+        recipe = json.loads(Path(path).read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except UnicodeDecodeError:
+        raise ValueError("not JSON (not a text file)") from None
+    return _checked_recipe(recipe)
+
+
+def _zarr_recipe(path: Path) -> dict:
+    """The recipe a zarr keeps in its attributes (``"tessella"``: an OME-Zarr that ``tessella
+    segment -o NAME.ome.zarr`` or Export wrote, a blockwise zarr); ValueError where it keeps
+    none."""
+    import zarr
+
+    try:
+        found = zarr.open(str(path), mode="r").attrs.get(ZARR_RECIPE_ATTR)
+    except Exception as exc:
+        raise ValueError(f"cannot read its zarr attributes ({exc})") from None
+    if not isinstance(found, dict):
+        raise ValueError(
+            f"a zarr that keeps no recipe in its attributes (no {ZARR_RECIPE_ATTR!r} key); "
+            "give the recipe JSON written beside it"
+        )
+    return found
+
+
+def _checked_recipe(recipe) -> dict:
+    """``recipe`` read, its fields checked (:func:`read_recipe`)."""
+    if not isinstance(recipe, dict):
+        raise ValueError(f"a recipe is a JSON object, got {type(recipe).__name__}")
+    for key, kind in _RECIPE_TYPES.items():
+        value = recipe.get(key)
+        if value is not None and (
+            not isinstance(value, kind) or (kind is int and isinstance(value, bool))
+        ):
+            wanted = {
+                str: "text",
+                dict: "an object",
+                bool: "true or false",
+                int: "a whole number",
+                list: "a list",
+            }
+            raise ValueError(f"recipe field {key!r} must be {wanted[kind]}, got {value!r}")
+    spacing = recipe.get("spacing")
+    if spacing is not None and not all(
+        isinstance(v, int | float) and not isinstance(v, bool) and v > 0 for v in spacing
+    ):
+        raise ValueError(f"recipe field 'spacing' must hold positive numbers, got {spacing}")
+    if recipe.get("tile") is not None and recipe["tile"] <= 0:
+        raise ValueError(f"recipe field 'tile' must be positive, got {recipe['tile']}")
+    return recipe
+
+
+def edited_words(recipe: dict, path: str | Path) -> str:
+    """What a replay says of the recipe at ``path`` of labels changed after segmentation
+    (``labels_edited``): it gives them as they were before, and the edited labels are the
+    file it was exported with, named where the recipe records it (``exported``); the same
+    words for ``tessella segment --recipe`` and the Segment panel's "From recipe file…".
+
+    >>> print(edited_words({"labels_edited": True, "exported": {"tiff": "a_fixed.tif"}},
+    ...     "out/a_fixed.recipe.json"))  # doctest: +NORMALIZE_WHITESPACE
+    it records labels changed after segmentation (edited by hand, or a Tune preview of part
+    of them): replaying it gives the labels as they were before those changes; the edited
+    labels are the file exported with it, out/a_fixed.tif
+    """
+    exported = recipe.get("exported")
+    names = []
+    if isinstance(exported, dict):
+        names = [
+            str(Path(path).parent / exported[kind])
+            for kind in ("tiff", "ome_zarr", "zarr")
+            if isinstance(exported.get(kind), str)
+        ]
+    where = (
+        f"the file exported with it, {' or '.join(names)}"
+        if names
+        else "the file exported with it, not this replay"
+    )
+    return (
+        "it records labels changed after segmentation (edited by hand, or a Tune preview of "
+        "part of them): replaying it gives the labels as they were before those changes; "
+        f"the edited labels are {where}"
+    )

@@ -51,7 +51,8 @@ def size_column(spatial_axes: str, unit: str | None = None) -> str:
 
 
 def _spacing_of(spacing, spatial_axes: str) -> tuple[float, ...]:
-    if isinstance(spacing, Mapping):
+    if isinstance(spacing, Mapping):  # (axis names in either case, as segment takes them)
+        spacing = {str(axis).upper(): size for axis, size in spacing.items()}
         missing = [axis for axis in spatial_axes if axis not in spacing]
         if missing:
             raise ValueError(f"spacing gives no size for axis {', '.join(missing)}")
@@ -164,8 +165,10 @@ def measure_objects(
     confidence : ndarray of float in [0, 1], optional
         A probability map of the same shape, e.g. a network's seed map: adds ``mean_confidence``.
     spacing : mapping or sequence, optional
-        The pixel size, as ``{"Y": 0.5, "X": 0.5}`` or one value per spatial axis; adds the
-        size in physical units (``area_um2`` or ``volume_um3`` for ``unit="µm"``).
+        The pixel size, as ``{"Y": 0.5, "X": 0.5}`` (axis names in either case) or one value
+        per spatial axis; adds the size in physical units (``area_um2`` or ``volume_um3`` for
+        ``unit="µm"``). None or ``{}`` (``read_image``'s ``pixel_size`` of a file that has
+        none): sizes in pixels only. A mapping without some spatial axis is refused.
     axes : str, optional
         The labels' axes (``YX``, ``ZYX``, ``TYX``, ``TZYX``); by default ``YX``, ``ZYX``
         or ``TZYX`` after the number of dimensions. With a ``T`` axis every frame is measured
@@ -198,7 +201,9 @@ def measure_objects(
     confidence = None if confidence is None else np.asarray(confidence)
     _check_inputs(labels, image, confidence)
     spatial_axes = spatial_of(axes)
-    sizes = None if spacing is None else _spacing_of(spacing, spatial_axes)
+    # (read_image's pixel_size of a file without one is {}: no size, as for segment)
+    no_size = spacing is None or (isinstance(spacing, Mapping) and not spacing)
+    sizes = None if no_size else _spacing_of(spacing, spatial_axes)
     if "T" not in axes:
         return _measure_frame(labels, image, confidence, spatial_axes, sizes, unit)
     t_axis = axes.index("T")

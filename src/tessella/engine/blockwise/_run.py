@@ -26,8 +26,16 @@ SCHEDULER_TIMEOUT = 10.0  # seconds to reach a dask scheduler
 
 @dataclass(frozen=True)
 class BlockProgress(Progress):
-    """Progress over blocks; ``region`` is the core (slices of the label array) of the block
-    just finished (None for progress inside a block). Progress inside a block says which
+    """Progress over blocks: ``done`` of ``total`` blocks through ``stage``: ``"scan"`` (the
+    input's intensity range, read before any block is segmented), ``"segment"`` (each
+    block's labels: those a cancelled run kept, :attr:`BlockwiseResult.resumed`, next run),
+    ``"relabel"`` and ``"stitch"``, for a time-lapse ``"predict"`` and ``"link"`` (and
+    ``"fingerprint"``, an input's identity, before them). ``region`` is the core (slices of
+    the label array) of the block that has just finished the stage ``stage`` (None for
+    progress inside a block or at a stage's start). The stages run block by block ("scan",
+    "segment", "relabel", "predict", "link") all set it: count the blocks whose labels are
+    done where ``stage == "segment"`` (the napari panel draws those; a "scan" block's region
+    is no block segmented). Progress inside a block says which
     block in ``block`` (its number in the grid's order, :meth:`BlockGrid.linear`) and how far
     it is in ``inner`` (e.g. ``Progress("slice", 37, 288)`` or ``Progress("tile", 3, 9)``;
     None where the block's task reports nothing, or not yet): from this process, or from
