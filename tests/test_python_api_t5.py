@@ -132,3 +132,15 @@ def test_measure_objects_takes_read_image_s_pixel_size_as_it_is(tmp_path):
     assert list(sized["area_um2"]) == [1.0]
     with pytest.raises(ValueError, match="no size for axis X"):
         tessella.measure_objects(labels, spacing={"Y": 0.5})
+
+
+def test_a_prediction_folder_covering_part_of_the_ground_truth_says_what_to_do(tmp_path):
+    """The refusal named the images without a prediction but not how to score the others."""
+    labels = np.zeros((8, 8), np.uint16)
+    labels[2:5, 2:5] = 1
+    for folder, names in (("gt", ("a", "b")), ("pred", ("a",))):
+        (tmp_path / folder).mkdir()
+        for name in names:
+            tessella.write_labels(tmp_path / folder / f"{name}.tif", labels)
+    with pytest.raises(ValueError, match=r"no prediction for 1 of the 2 .*folder of just theirs"):
+        tessella.evaluate_paths(tmp_path / "pred", tmp_path / "gt")

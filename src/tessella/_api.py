@@ -123,7 +123,9 @@ def evaluate_paths(
     ----------
     pred, gt : str or path
         A labels file and its ground truth, or two folders whose files are paired by name
-        without the suffix (a prediction without ground truth is not scored). ``gt`` may be
+        without the suffix (a prediction without ground truth is not scored, and appended to
+        ``skipped``; a ground truth without a prediction is refused, naming them: to score
+        part of a folder, give a ground-truth folder of just its images). ``gt`` may be
         a Cell Tracking Challenge ``SEG`` folder (or the ``NN_GT`` folder holding it) for a
         labels stack ``pred``: its annotated frames are scored, each an image. A CTC result
         *folder* (``maskTTT.tif`` + ``res_track.txt``) is scored by ``tessella evaluate

@@ -86,8 +86,9 @@ def file_pairs(pred: str, gt: str, skipped: list | None = None) -> list[tuple[Pa
     if missing:
         raise EvaluationInputError(
             f"{pred_path}: no prediction for {len(missing)} of the {len(truths)} ground-truth "
-            f"images of {gt_path} (predictions are paired by name, without the suffix): "
-            + _few(p.name for p in missing)
+            f"images of {gt_path} (predictions are paired by name, without the suffix; to "
+            "score only some images, give a ground-truth folder of just theirs, copies or "
+            "links): " + _few(p.name for p in missing)
         )
     if skipped is not None:
         skipped.extend(paths[0] for stem, paths in predictions.items() if stem not in truths)
