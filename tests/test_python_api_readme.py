@@ -101,6 +101,9 @@ def test_readme_python_examples_run(readme_files, monkeypatch, capsys):
     assert by_file["images"][0]["name"] == "nuclei_truth.tif"
     assert by_file["ap"]["0.5"] > 0.5 and by_file["seg"] > 0.5 and by_file["n_images"] == 1
     assert names["done"].n_blocks == 4 and names["done"].n_objects > 10
+    assert names["done"].resumed == 1  # the block done before the cancel (t5 finding 6)
+    assert names["same"]  # tessella.replay of the recipe written (t5 finding 5)
+    assert len(names["table"]["label"]) > 10 and "area_um2" in names["table"]
     assert names["blockwise_labels"].pixel_size == {"Y": 0.5, "X": 0.5}
     assert "seed_thresh 0.9 0.0 1.0" in printed and "postprocess: 1/1" in printed
     windows = re.findall(r"predict: (\d+)/(\d+)", printed)

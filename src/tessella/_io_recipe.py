@@ -1,7 +1,10 @@
 """The recipe that labels reopened by the reader carry: found beside them (a blockwise zarr's
 attribute, or the ``.recipe.json`` beside the file) and checked against them, saying on open
 when it does not reproduce them (:class:`LabelsChangedWarning`). Part of :mod:`tessella._io`,
-which re-exports every name. No Qt here.
+which re-exports every name. No Qt here. Also a recipe file read and its fields checked
+(:func:`read_recipe`, :func:`edited_words`): what ``tessella segment --recipe``
+(``tessella.cli._recipe`` re-exports them), the napari panels and :func:`tessella.replay`
+read.
 """
 
 from __future__ import annotations
