@@ -173,7 +173,8 @@ def show_overlaps(viewer, labels_layer: Layer, data: np.ndarray):
     there it stays when nothing does, empty (all zeros), so the colours, opacity and
     visibility the user gave it survive and it fills again when objects overlap again (it
     was removed, blanking napari's layer controls where it was the selected layer); Export
-    and Evaluate find no hidden part in it, as where there is none."""
+    and Evaluate find no hidden part in it, as where there is none. It then follows the
+    edits of the labels (:func:`._object_stack.follow_overlaps`)."""
 
     def update(layer):
         layer.data = data
@@ -185,4 +186,9 @@ def show_overlaps(viewer, labels_layer: Layer, data: np.ndarray):
             data, name=f"{labels_layer.name} overlaps", opacity=0.6, **placement(labels_layer)
         )
 
-    return _place_companion(viewer, labels_layer, "overlaps", update, add if data.any() else None)
+    layer = _place_companion(viewer, labels_layer, "overlaps", update, add if data.any() else None)
+    if layer is not None:  # redrawn after each edit of the labels (Correct, brush, Ctrl+Z)
+        from ._object_stack import follow_overlaps
+
+        follow_overlaps(viewer, labels_layer)
+    return layer

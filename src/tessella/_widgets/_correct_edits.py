@@ -14,6 +14,7 @@ from napari.layers import Labels, Points, Shapes
 
 from . import _results
 from ._labels_states import _restart_history, _too_narrow, _wide_enough
+from ._object_stack import sync_overlaps
 
 if TYPE_CHECKING:
     from tessella.engine.edit import Edit
@@ -553,6 +554,7 @@ class CorrectEdits:
             self._say(f"{cannot}: {why}, check the labels", "warning")
             return
         _results.sync_tracks(layer)  # a hidden layer emits no refresh
+        sync_overlaps(layer)
         if words is None:  # a napari whose history Tessella cannot read (_history)
             undone = {"undo": "undone", "redo": "redone"}[which]
             self._say(

@@ -12,6 +12,8 @@ from napari.layers import Labels
 from . import _results
 
 __all__ = [
+    "follow_overlaps",
+    "hidden_objects",
     "measure_stack",
     "network_instances",
     "network_stack",
@@ -19,6 +21,7 @@ __all__ = [
     "overlaps_layer",
     "read_stack",
     "has_read_stack",
+    "sync_overlaps",
 ]
 
 
@@ -56,7 +59,9 @@ def network_instances(layer: Labels):
     return (method, result) if hasattr(method, "instances") and result.params is not None else None
 
 
-def object_stack(viewer, layer: Labels, labels: np.ndarray) -> _Stack:
+def object_stack(
+    viewer, layer: Labels, labels: np.ndarray, hidden: np.ndarray | None = None
+) -> _Stack:
     """The objects of the 2D ``labels`` (of ``layer``) whole, overlaps kept, as Export writes
     its mask stack and Evaluate scores them against overlapping masks.
 
@@ -70,7 +75,8 @@ def object_stack(viewer, layer: Labels, labels: np.ndarray) -> _Stack:
     * No network result or stack behind them (any more): each object of the labels with its
       hidden part from the "overlaps" layer beside them (where two hidden objects overlap
       each other, that layer shows one of them only; an object it alone shows, perhaps
-      erased from the labels, is left out).
+      erased from the labels, is left out). ``hidden``: that layer's data as Segment or
+      Tune wrote it, where :func:`follow_overlaps` has redrawn the layer since.
     """
     found = network_instances(layer)
     if found is not None:
@@ -80,8 +86,9 @@ def object_stack(viewer, layer: Labels, labels: np.ndarray) -> _Stack:
     stack = read_stack(layer, labels)
     if stack is not None:
         return stack
-    overlaps = overlaps_layer(viewer, layer)
-    hidden = None if overlaps is None else np.asarray(overlaps.data)
+    if hidden is None or hidden.shape != labels.shape:
+        overlaps = overlaps_layer(viewer, layer)
+        hidden = None if overlaps is None else np.asarray(overlaps.data)
     under = set() if hidden is None else set(np.unique(hidden).tolist())
     ids = np.unique(labels[labels > 0])
     masks = np.zeros((ids.size, *labels.shape), bool)
@@ -157,21 +164,165 @@ def _edited_stack(
     showed), whole: each as the labels hold it, with the parts of it that other objects hid
     in ``before`` from ``masks`` (an object erased is left out, a part erased stays out, one
     painted in is taken as painted); an object ``before`` hid whole, which no edit could
-    reach, stays whole. None when most objects differ from ``before``."""
+    reach, stays whole. None when most objects differ from ``before``.
+
+    Painting one object over another where ``masks`` hold both (a crossing: object j
+    painted where k showed, and ``masks`` had j there too) only chooses which shows on top:
+    k keeps those pixels, now hidden. Painted where ``masks`` did not have j (a real
+    repaint, or a new ID), or erased, k loses them."""
     labelled = labels > 0
     ids = labels[labelled].astype(np.int64)
     if before.shape != labels.shape or 2 * np.count_nonzero(before[labelled] == ids) < ids.size:
         return None  # not these labels' result (most objects differ)
-    shown = np.zeros(len(masks) + 1, bool)
-    shown[np.unique(before[(before > 0) & (before <= len(masks))])] = True
-    hidden_whole = [k for k in range(1, len(masks) + 1) if not shown[k] and masks[k - 1].any()]
+    n = len(masks)
+    shown = np.zeros(n + 1, bool)
+    shown[np.unique(before[(before > 0) & (before <= n)])] = True
+    hidden_whole = [k for k in range(1, n + 1) if not shown[k] and masks[k - 1].any()]
     found = np.union1d(ids, hidden_whole).astype(np.int64)
+    # pixels where object j now shows over object k that showed there, both in ``masks``
+    rows, cols = np.nonzero(labelled & (before > 0) & (before <= n) & (labels != before))
+    now = labels[rows, cols].astype(np.int64)
+    was = before[rows, cols].astype(np.int64)
+    inside = now <= n
+    rows, cols, now, was = rows[inside], cols[inside], now[inside], was[inside]
+    covered = masks[now - 1, rows, cols] & masks[was - 1, rows, cols]
+    kept = np.zeros(labels.shape, np.int64)  # k where it is hidden by such a paint
+    kept[rows[covered], cols[covered]] = was[covered]
     stack = np.zeros((found.size, *labels.shape), bool)
-    for n, label in enumerate(found.tolist()):
-        stack[n] = labels == label
-        if label <= len(masks):
-            stack[n] |= masks[label - 1] & (before != label)
+    for i, label in enumerate(found.tolist()):
+        stack[i] = labels == label
+        if label <= n:
+            stack[i] |= masks[label - 1] & (before != label)
+            stack[i] |= kept == label
     return _Stack(stack, found, f"the edited labels, hidden parts from {origin}")
+
+
+def hidden_objects(stack: _Stack, labels: np.ndarray, dtype=None) -> np.ndarray:
+    """What the "overlaps" layer beside ``labels`` shows for the objects ``stack`` holds
+    whole: each object the labels hide in part painted whole with its ID (the smaller on
+    top where two cross), as :func:`._companions.overlap_labels` paints a network's result;
+    zeros when none is hidden."""
+    out = np.zeros(labels.shape, labels.dtype if dtype is None else dtype)
+    sizes = stack.masks.reshape(len(stack.masks), -1).sum(axis=1)
+    for n in np.argsort(sizes, kind="stable"):
+        mask, label = stack.masks[n], int(stack.ids[n])
+        if (mask & (labels != label)).any():
+            out[mask & (out == 0)] = label
+    return out
+
+
+def _checksum(data: np.ndarray) -> int:
+    """A cheap fingerprint of in-memory labels (about 1 ms for a 520x696 worm image)."""
+    import zlib
+
+    return zlib.crc32(memoryview(np.ascontiguousarray(data)).cast("B")) ^ hash(data.shape)
+
+
+#: labels layer key -> the callable that redraws its "overlaps" layer if its labels changed
+_OVERLAP_FOLLOWERS: dict = {}
+
+
+def follow_overlaps(viewer, labels_layer: Labels) -> None:
+    """Redraw the "overlaps" layer beside 2D labels after every change of them that no tool
+    drew the overlaps of: Correct's edits, painting, filling and erasing on the canvas,
+    Ctrl+Z and Shift+Ctrl+Z, Correct's Undo and Redo. The layer then shows the hidden parts
+    of each object as Export writes its stack and Evaluate scores it (:func:`object_stack`):
+    a deleted object leaves it, merged objects show as one, an undo brings them back.
+    Segment and Tune draw the overlaps of the labels they write (new data, or a step
+    written by :func:`._labels_states.write_labels`): left to them. Nothing while the
+    labels are unchanged (a checksum, looked at when napari announces a new step, a redraw
+    as after an undo, or the layer shown again); a redraw rewrites the layer's pixels only
+    where the hidden objects changed. Connecting twice connects once."""
+    from ._labels_states import _restart_history, tool_is_writing
+    from ._result_cache import _key
+
+    if _key(labels_layer) in _OVERLAP_FOLLOWERS or labels_layer.ndim != 2:
+        return
+    if overlaps_layer(viewer, labels_layer) is None:
+        return
+
+    def checksum() -> int | None:
+        data = labels_layer.data
+        return _checksum(data) if isinstance(data, np.ndarray) and data.ndim == 2 else None
+
+    seen = [checksum()]
+    pending = [False]  # a step announced before napari wrote it (a paint outside a stroke)
+    # the overlaps layer as Segment or Tune last wrote it (what labels without a network
+    # result take their hidden parts from), and the checksum of what was redrawn here
+    kept: list = [None, None]
+
+    def look() -> bool:
+        now = checksum()
+        if now is None or now == seen[0]:
+            return False
+        seen[0] = now
+        if not tool_is_writing(labels_layer.unique_id):  # (Segment and Tune draw their own)
+            redraw()
+        return True
+
+    def redraw() -> None:
+        shown = overlaps_layer(viewer, labels_layer)
+        if shown is None or not isinstance(shown.data, np.ndarray):
+            return
+        labels = np.asarray(labels_layer.data)
+        data = shown.data
+        if kept[0] is None or _checksum(data) != kept[1]:  # written by another since
+            kept[0] = np.array(data)
+        stack = object_stack(viewer, labels_layer, labels, hidden=kept[0])
+        hidden = hidden_objects(stack, labels, np.promote_types(data.dtype, labels.dtype))
+        if hidden.dtype != data.dtype:  # (IDs its type cannot hold)
+            shown.data = hidden
+        elif not np.array_equal(data, hidden):
+            data[...] = hidden
+            shown.refresh()
+        else:
+            return
+        _restart_history(shown)  # (a step painted before would undo into other objects)
+        kept[1] = _checksum(shown.data)
+
+    def on_paint(event=None) -> None:  # a new step: Correct, a brush stroke, a fill
+        pending[0] = not look()
+
+    def on_labels_update(event=None) -> None:  # napari wrote a step it announced before
+        if pending[0]:
+            pending[0] = not look()
+
+    def on_new_data(event=None) -> None:  # Segment, Tune: they show the overlaps themselves
+        seen[0] = checksum()
+        pending[0] = False
+
+    def refreshed(event=None) -> None:  # an undo or redo; a layer shown again
+        look()
+
+    events = labels_layer.events
+    labels_update = getattr(events, "labels_update", None)
+    connected = [(events.paint, on_paint), (events.data, on_new_data)]
+    connected += [(events.set_data, refreshed), (events.visible, refreshed)]
+    if labels_update is not None:
+        connected.append((labels_update, on_labels_update))
+
+    def forget(event) -> None:  # the labels left the viewer: let go of them
+        if getattr(event.value, "unique_id", None) != labels_layer.unique_id:
+            return
+        _OVERLAP_FOLLOWERS.pop(_key(labels_layer), None)
+        for emitter, callback in connected:
+            emitter.disconnect(callback)
+        viewer.layers.events.removed.disconnect(forget)
+
+    for emitter, callback in connected:
+        emitter.connect(callback)
+    viewer.layers.events.removed.connect(forget)
+    _OVERLAP_FOLLOWERS[_key(labels_layer)] = refreshed
+
+
+def sync_overlaps(labels_layer: Labels) -> None:
+    """Bring the "overlaps" layer beside ``labels_layer`` up to date with its labels now
+    (after an undo or redo, which a hidden layer does not announce)."""
+    from ._result_cache import _key
+
+    follower = _OVERLAP_FOLLOWERS.get(_key(labels_layer))
+    if follower is not None:
+        follower()
 
 
 def measure_stack(masks: np.ndarray, ids, **options) -> dict[str, np.ndarray]:

@@ -43,6 +43,7 @@ from ._correct_review import CorrectReview
 from ._labels_states import restart_history_on_new_data
 from ._layers import LayerWatcher, fill_layer_combo, find_layer
 from ._layout import panel_layout
+from ._object_stack import follow_overlaps
 
 if TYPE_CHECKING:
     import napari.viewer
@@ -318,6 +319,8 @@ class CorrectWidget(CorrectEdits, CorrectReview, LayerWatcher, QWidget):
         for layer in labels:  # any layer Correct can undo on: replaced data, no stale steps
             restart_history_on_new_data(layer)
             self._follow_history(layer)
+            # its "overlaps" layer (the reader's, beside a reopened mask stack, too) follows
+            follow_overlaps(self.viewer, layer)
         if fill_layer_combo(self.layer_combo, self.viewer, labels):
             self._on_layer_changed(self.layer_combo.currentIndex())
         self._show_history()
