@@ -45,7 +45,6 @@ for _ in correct.suspects():
     if all(60 < c < 450 for c in suspect.centroid):
         break
 print("suspect:", correct.suspect_label.text())
-viewer.scene.camera.zoom = 2.5
 correct.merge_button.setFocus()
 settle()
 viewer.screenshot(out, canvas_only=False)

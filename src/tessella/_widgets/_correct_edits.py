@@ -522,6 +522,7 @@ class CorrectEdits:
         self._stepping = True  # (the panel says what it undid: not as an outside step)
         try:
             self._undo_or_redo(what, done, which)
+            self._mark_selection()  # (the selected objects where they are now)
         finally:
             try:
                 self._show_history()  # (a hidden layer's step, seen here: not said again)

@@ -1,5 +1,6 @@
 """Correct's review: step through the objects of a labels layer that look wrong (unusually
-small or large, or of low confidence): the review of :class:`.correct.CorrectWidget`, a mixin."""
+small or large, or of low confidence), zoomed to each, and mark the selected objects with a
+rectangle: the review of :class:`.correct.CorrectWidget`, a mixin."""
 
 from __future__ import annotations
 
@@ -15,7 +16,74 @@ from ._correct_edits import _axes_of, _how_to_copy, _on_disk
 if TYPE_CHECKING:
     from tessella.engine.edit import Suspect
 
-__all__ = ["CorrectReview"]
+__all__ = ["MARK_LAYER", "CorrectReview"]
+
+#: the Shapes layer whose rectangles mark the selected objects (typed, picked, or the
+#: suspicious object on screen), in the slice on screen; the labels are not touched
+MARK_LAYER = "selected objects"
+
+#: the most selected objects marked (a range of thousands of IDs is not looked at one by one)
+MAX_MARKED = 200
+
+#: Next suspicious zooms so that the object spans about this share of the canvas's shorter
+#: side (objects shown from half of that to nearly the whole canvas keep the zoom)...
+ZOOM_SHARE = 0.125
+#: ...taking an object of fewer pixels across as this many (a speck is not zoomed 100x)
+ZOOM_MIN_PIXELS = 12
+
+#: the marks' colour and line width on screen (pixels)
+MARK_COLOR = "yellow"
+MARK_WIDTH = 2.5
+
+#: room left between an object and its mark (pixels of the labels)
+MARK_MARGIN = 2
+
+
+def _displayed_axes(viewer, layer) -> list[int]:
+    """The axes of ``layer`` the canvas shows (its last ones where the viewer has more)."""
+    offset = viewer.dims.ndim - layer.ndim
+    return [a - offset for a in viewer.dims.displayed if a - offset >= 0]
+
+
+def _boxes(viewer, layer, ids) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """``{label: (low, high)}``: the box, in ``layer``'s data coordinates (pixel edges, all
+    its axes; the others at the slice on screen), of each of ``ids`` in the plane on screen;
+    those not there are left out. Nothing for labels not in memory or a 3D view."""
+    from scipy import ndimage
+
+    data = layer.data
+    shown = _displayed_axes(viewer, layer)
+    if (
+        not ids
+        or not isinstance(data, np.ndarray)
+        or len(shown) != 2
+        or data.dtype.kind not in "iu"
+    ):
+        return {}
+    point = np.asarray(layer.world_to_data(viewer.dims.point), float)[-layer.ndim :]
+    index: list = [slice(None)] * layer.ndim
+    for axis in range(layer.ndim):
+        if axis not in shown:
+            at = int(np.round(point[axis]))
+            if not 0 <= at < data.shape[axis]:
+                return {}
+            index[axis] = at
+    plane = data[tuple(index)]  # (its axes in the layer's order)
+    top = min(max(ids), int(plane.max(initial=0)))
+    if top < 1:
+        return {}
+    found = ndimage.find_objects(plane, max_label=top)
+    axes = sorted(shown)
+    boxes = {}
+    for label in ids:
+        where = found[label - 1] if 0 < label <= top else None
+        if where is None:
+            continue
+        low, high = point.copy(), point.copy()
+        for axis, piece in zip(axes, where):
+            low[axis], high[axis] = piece.start - 0.5, piece.stop - 0.5
+        boxes[label] = (low, high)
+    return boxes
 
 
 def _digest(data: np.ndarray) -> bytes:
@@ -80,7 +148,8 @@ class CorrectReview:
         camera = self.viewer.scene.camera if hasattr(self.viewer, "scene") else self.viewer.camera
         camera.center = tuple(world[displayed])
         layer.selected_label = suspect.label
-        self.set_selection([suspect.label])
+        self._zoom_to(layer, suspect.label, camera)
+        self.set_selection([suspect.label])  # (marked: _mark_selection)
         confidence = "" if suspect.confidence is None else f", confidence {suspect.confidence:.2f}"
         frame = "" if suspect.frame is None else f" in frame {suspect.frame}"
         found = (
@@ -90,3 +159,96 @@ class CorrectReview:
         self.suspect_label.setText(found)
         self._say(f"Suspicious in '{layer.name}': {found}", None)
         return suspect
+
+    def _zoom_to(self, layer: Labels, label: int, camera) -> None:
+        """Zoom so that object ``label`` (in the plane on screen) spans about
+        :data:`ZOOM_SHARE` of the canvas: a 34-pixel nucleus of a whole 520x696 image was 5
+        screen pixels wide. An object already shown from half that size to nearly the whole
+        canvas keeps the zoom, one larger is zoomed out to half the canvas; never for the 3D
+        view."""
+        box = _boxes(self.viewer, layer, [label]).get(label)
+        canvas = getattr(getattr(self.viewer, "canvas", None), "size", None)
+        if box is None or not canvas or self.viewer.dims.ndisplay != 2:
+            return
+        shown = _displayed_axes(self.viewer, layer)
+        scale = np.asarray(layer.scale, float)[shown]
+        across = float(np.max((box[1] - box[0])[shown] * scale))  # world units
+        side = float(min(canvas))
+        on_screen = across * float(camera.zoom)
+        if ZOOM_SHARE * side / 2 <= on_screen <= 0.9 * side:
+            return
+        if on_screen > 0.9 * side:  # (partly off the canvas: zoomed out to half of it)
+            camera.zoom = 0.5 * side / across
+            return
+        across = max(across, ZOOM_MIN_PIXELS * float(np.min(scale)))
+        camera.zoom = ZOOM_SHARE * side / across
+
+    def _mark_layer(self):
+        """The Shapes layer of the marks (:data:`MARK_LAYER`), if it is in the viewer."""
+        from napari.layers import Shapes
+
+        return next(
+            (x for x in self.viewer.layers if isinstance(x, Shapes) and x.name == MARK_LAYER),
+            None,
+        )
+
+    def _follow_marks(self, *_args) -> None:
+        """The slice on screen or the view (2D, 3D) changed: the marks follow, where there
+        are some (never added from here: napari moves the slice as it removes layers)."""
+        self._may_add_marks = False
+        try:
+            self._mark_selection()
+        finally:
+            self._may_add_marks = True
+
+    #: whether :meth:`_mark_selection` may add the marks' layer (not from :meth:`_follow_marks`)
+    _may_add_marks = True
+
+    def _mark_selection(self, *_args) -> None:
+        """Draw a rectangle around each selected object (at most :data:`MAX_MARKED`) in the
+        plane on screen, in a Shapes layer of its own (:data:`MARK_LAYER`, added the first
+        time, the labels layer staying the active one): the labels' data and undo history
+        are not touched. Called when the selection, the chosen layer, the slice on screen
+        or the labels (an edit, Undo, Redo) change."""
+        from ._companions import placement
+
+        marks = self._mark_layer()
+        if self._batches or (marks is None and not self._may_add_marks):
+            return  # (layers being removed, the viewer closing: not added back)
+        layer = self.labels_layer
+        ids = self._selection_or_empty()[:MAX_MARKED]
+        boxes = {} if layer is None else _boxes(self.viewer, layer, ids)
+        if not boxes or layer is None:
+            if marks is not None and len(marks.data):
+                marks.data = []
+            return
+        if marks is not None and marks.ndim != layer.ndim:  # (another number of axes)
+            self.viewer.layers.remove(marks)
+            marks = None
+        shown = _displayed_axes(self.viewer, layer)
+        rectangles = []
+        for low, high in boxes.values():
+            corners = []
+            for a, b in ((0, 0), (0, 1), (1, 1), (1, 0)):
+                corner = low.copy()
+                corner[shown[0]] = (low, high)[a][shown[0]] + (a - 0.5) * 2 * MARK_MARGIN
+                corner[shown[1]] = (low, high)[b][shown[1]] + (b - 0.5) * 2 * MARK_MARGIN
+                corners.append(corner)
+            rectangles.append(np.array(corners))
+        camera = self.viewer.scene.camera if hasattr(self.viewer, "scene") else self.viewer.camera
+        scale = float(np.mean(np.asarray(layer.scale, float)[shown]))
+        width = MARK_WIDTH / max(float(camera.zoom) * scale, 1e-6)  # (data units)
+        style = {"edge_color": MARK_COLOR, "face_color": "transparent", "edge_width": width}
+        if marks is None:
+            active = self.viewer.layers.selection.active
+            self.viewer.add_shapes(
+                rectangles, shape_type="rectangle", name=MARK_LAYER, **style, **placement(layer)
+            )
+            self.viewer.layers.selection.active = active  # (painting stays on the labels)
+            return
+        if len(marks.data):
+            marks.data = []
+        for name, value in placement(layer).items():
+            if tuple(getattr(marks, name)) != tuple(value):
+                setattr(marks, name, value)
+        marks.add(rectangles, shape_type="rectangle", **style)

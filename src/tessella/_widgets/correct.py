@@ -286,6 +286,11 @@ class CorrectWidget(CorrectEdits, CorrectReview, LayerWatcher, QWidget):
         for button in (self.undo_button, self.redo_button, self.pick_button):
             button.clicked.connect(self._note_worked_on)
         self.pick_button.toggled.connect(self._on_pick_toggled)
+        # the selected objects are marked in the canvas (_correct_review.MARK_LAYER)
+        self.selection_edit.textChanged.connect(self._mark_selection)
+        self.edited.connect(self._mark_selection)
+        self.viewer.dims.events.point.connect(self._follow_marks)
+        self.viewer.dims.events.ndisplay.connect(self._follow_marks)
         self.all_frames_checkbox.toggled.connect(self._show_scope)
         self.merge_button.clicked.connect(self.merge)
         self.delete_button.clicked.connect(self.delete)
@@ -504,8 +509,12 @@ class CorrectWidget(CorrectEdits, CorrectReview, LayerWatcher, QWidget):
         self.selection_edit.setText(ids_text(ids))
 
     def _panel_closed(self) -> None:
-        """The panel was closed: clicks on the layer no longer pick for it."""
+        """The panel was closed: clicks on the layer no longer pick for it, and the marks of
+        the selected objects go."""
         self.pick_button.setChecked(False)
+        marks = self._mark_layer()
+        if marks is not None and len(marks.data):
+            marks.data = []
 
     def _on_pick_toggled(self, checked: bool) -> None:
         if self._picking is not None:
