@@ -164,7 +164,7 @@ def test_export_of_a_reopened_stack_counts_and_measures_each_worm(
         export.path_edit.setText(str(tmp_path / f"out{n}"))
         export.csv_checkbox.setChecked(True)
         assert export.export()
-        assert f"out{n}.csv (15 objects)" in export.status_label.text()
+        assert f"out{n}.csv (15 objects" in export.status_label.text()
         with open(tmp_path / f"out{n}.csv") as table:
             rows = list(csv.DictReader(table))
         assert [int(row["label"]) for row in rows] == list(range(1, 16))
