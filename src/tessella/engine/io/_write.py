@@ -27,6 +27,10 @@ __all__ = [
     "write_zarr_labels",
     "ome_labels_layout",
     "write_ome_zarr_labels",
+    "write_label_levels",
+    "label_level_shapes",
+    "LEVELS_PIXELS",
+    "LEVELS_SMALLEST",
     "_default_mode",
     "_json_safe",
 ]
@@ -402,6 +406,111 @@ def _label_chunks(shape: tuple[int, ...], itemsize: int, chunks: int) -> tuple[i
     return tuple(blocks)
 
 
+#: OME-Zarr labels (:func:`write_ome_zarr_labels`) of a Y-X plane of more pixels than this get
+#: lower-resolution levels: the size above which Tessella's reader opens a 2D image as a
+#: pyramid (:data:`tessella._io.PYRAMID_PIXELS`), since a viewer reads a smaller plane whole
+#: in about a second (64 MiB of uint32), and levels would only add files
+LEVELS_PIXELS = 4096 * 4096
+#: the levels halve Y and X until the longer of the two is at most this many pixels (the
+#: reader's computed pyramid stops there too: :data:`tessella._io.PYRAMID_SMALLEST`)
+LEVELS_SMALLEST = 1024
+#: the levels are computed in pieces of whole chunks of at most this many pixels along Y and
+#: along X of the level written (each reading four times as many of ``labels``)
+_LEVEL_PIECE = 2048
+
+
+def label_level_shapes(shape: tuple[int, ...]) -> list[tuple[int, ...]]:
+    """The shapes of the lower-resolution levels :func:`write_label_levels` writes for labels
+    of ``shape`` (Y and X last): none where the Y-X plane has at most :data:`LEVELS_PIXELS`;
+    else Y and X halved (rounded up: every 2nd pixel, the first included) level after level
+    until the longer side is at most :data:`LEVELS_SMALLEST`, the other axes (Z, T) kept.
+
+    >>> label_level_shapes((20000, 20000))[-1], len(label_level_shapes((20000, 20000)))
+    ((625, 625), 5)
+    >>> label_level_shapes((4096, 4096)), label_level_shapes((3, 5000, 4000))
+    ([], [(3, 2500, 2000), (3, 1250, 1000), (3, 625, 500)])
+    """
+    *rest, y, x = (int(n) for n in shape)
+    shapes: list[tuple[int, ...]] = []
+    if y * x <= LEVELS_PIXELS:
+        return shapes
+    while max(y, x) > LEVELS_SMALLEST:
+        y, x = -(-y // 2), -(-x // 2)
+        shapes.append((*rest, y, x))
+    return shapes
+
+
+def write_label_levels(
+    path: str | os.PathLike, labels: np.ndarray, axes: str, chunks: tuple[int, ...]
+) -> int:
+    """Add to the OME-Zarr labels image at ``path`` (level ``0``: ``labels``, of ``axes``, as
+    :func:`~._zarr.create_ome_labels` made it) the levels of :func:`label_level_shapes`: level
+    ``k`` is every 2**k-th pixel of every 2**k-th row of ``labels`` (the first included), so
+    that its values are label IDs of level 0, never new ones (no averaging), and each of its
+    pixels lies where that pixel of level 0 lies. Its ``coordinateTransformations`` scale is
+    level 0's with Y and X multiplied by 2**k, and no translation: the pixel centres of level
+    ``k`` are those of the level-0 pixels taken (NGFF 0.4: a level's scale maps its pixel
+    indices to the same physical space). Computed and written in pieces of whole chunks
+    (:data:`_LEVEL_PIECE`), so that no level is ever held whole in memory; the chunks are
+    level 0's (``chunks``), cut to the level's size. Returns how many levels were added."""
+    import zarr
+
+    shapes = label_level_shapes(labels.shape)
+    if not shapes:
+        return 0
+    group = zarr.open_group(str(path), mode="r+")
+    first = group["0"]
+    assert isinstance(first, zarr.Array)
+    attrs: dict[str, Any] = dict(group.attrs)  # (JSON as create_ome_labels wrote it)
+    holder: dict[str, Any] = attrs["ome"] if isinstance(attrs.get("ome"), dict) else attrs
+    multiscale: dict[str, Any] = holder["multiscales"][0]
+    datasets = multiscale["datasets"]
+    scale0 = next(t["scale"] for t in datasets[0]["coordinateTransformations"])
+    v2 = first.metadata.zarr_format == 2
+    encoding: dict[str, Any] | None = {"name": "v2", "separator": "/"} if v2 else None
+    codecs: dict[str, Any] = {"compressors": _v2_compressor()} if v2 else {}
+    ndim = labels.ndim
+    for k, shape in enumerate(shapes, start=1):
+        step = 2**k
+        blocks = tuple(min(c, n) for c, n in zip(chunks, shape))
+        level = group.create_array(
+            str(k),
+            shape=shape,
+            dtype=first.dtype,
+            chunks=blocks,
+            fill_value=0,
+            chunk_key_encoding=encoding,
+            **codecs,
+        )
+        # pieces: whole chunks along Y and X (at most _LEVEL_PIECE), one chunk deep before
+        piece = [
+            *blocks[:-2],
+            *(max(b, _LEVEL_PIECE // b * b) for b in blocks[-2:]),
+        ]
+        for start in np.ndindex(*(-(-n // p) for n, p in zip(shape, piece))):
+            lo = [i * p for i, p in zip(start, piece)]
+            hi = [min(a + p, n) for a, p, n in zip(lo, piece, shape)]
+            source = tuple(
+                [slice(a, b) for a, b in zip(lo[:-2], hi[:-2])]
+                + [slice(a * step, b * step, step) for a, b in zip(lo[-2:], hi[-2:])]
+            )
+            target = tuple(slice(a, b) for a, b in zip(lo, hi))
+            level[target] = np.ascontiguousarray(labels[source])
+        scale = [float(v) for v in scale0]
+        scale[ndim - 2] *= step
+        scale[ndim - 1] *= step
+        datasets.append(
+            {"path": str(k), "coordinateTransformations": [{"type": "scale", "scale": scale}]}
+        )
+    multiscale["type"] = "nearest"  # (NGFF: the downscaling method; here strided, exact)
+    multiscale["metadata"] = {
+        "description": "every 2**k-th pixel of every 2**k-th row of level 0 (label IDs kept)",
+        "method": "tessella.engine.io.write_label_levels",
+    }
+    group.attrs.update({"ome": holder} if holder is not attrs else attrs)
+    return len(shapes)
+
+
 def write_zarr_labels(
     path: str | os.PathLike,
     labels: np.ndarray,
@@ -414,6 +523,7 @@ def write_zarr_labels(
     zarr_format: int | None = None,
     attrs: dict | None = None,
     make_parents: bool = False,
+    pyramid: bool = False,
 ) -> Path:
     """Write labels as a zarr array (with ``tessella_axes`` and pixel size in its attributes),
     or with ``ome`` (:func:`labels_ome` of an OME-Zarr image) as OME-Zarr labels of that
@@ -431,6 +541,9 @@ def write_zarr_labels(
     ``path`` put back where it was moved aside (:func:`~._leftovers.recover_leftovers`). The
     folder of ``path`` must exist (FileNotFoundError naming it), unless ``make_parents``:
     then the missing folders are made, and removed again where the write fails.
+
+    ``pyramid`` (with ``ome``): the lower-resolution levels :func:`write_label_levels`
+    writes too, for labels of a plane larger than :data:`LEVELS_PIXELS`.
     """
     import shutil
 
@@ -462,6 +575,8 @@ def write_zarr_labels(
             if len(ome["axes"]) != labels.ndim:
                 raise ValueError(f"{path}: OME-Zarr axes {ome['axes']} for {axes} labels")
             create_ome_labels(tmp, shape, dtype, blocks, ome)[...] = labels
+            if pyramid:
+                write_label_levels(tmp, labels, axes, blocks)
             if attrs:
                 zarr.open_group(str(tmp), mode="r+").attrs.update(attrs)
         else:
@@ -548,8 +663,12 @@ def write_ome_zarr_labels(
     make_parents: bool = False,
 ) -> Path:
     """Write labels as a standalone OME-Zarr labels image (``name.ome.zarr``): NGFF 0.4
-    (zarr v2, "/" chunk keys), one scale level ``0`` whose ``coordinateTransformations``
-    scale is the pixel size, axes with their types and unit (:func:`ome_labels_layout`),
+    (zarr v2, "/" chunk keys), level ``0`` the labels, whose ``coordinateTransformations``
+    scale is the pixel size, and for labels of a Y-X plane above :data:`LEVELS_PIXELS`
+    (4096²) the lower-resolution levels ``1``, ``2``, ... of :func:`write_label_levels`
+    (every 2nd, 4th, ... pixel, label IDs kept; down to at most 1024 px a side), so that
+    viewers (napari, Fiji/MoBIE, QuPath) show the whole image without reading it whole;
+    axes with their types and unit (:func:`ome_labels_layout`),
     and ``image-label`` metadata, so that neuroglancer, webknossos and napari-ome-zarr see
     the voxel size, and Tessella's reader opens them as labels. ``attrs``: more group
     attributes (Export's recipe, under ``tessella``). Atomic, as :func:`write_zarr_labels`."""
@@ -566,4 +685,5 @@ def write_ome_zarr_labels(
         ome=layout,
         attrs=attrs,
         make_parents=make_parents,
+        pyramid=True,
     )
