@@ -25,8 +25,9 @@ kept. Only Qt's public QMainWindow API is used (tabifyDockWidget, dockWidgetArea
 from __future__ import annotations
 
 import contextlib
+import functools
 
-__all__ = ["BODY_MIN_HEIGHT", "docking_as_placed", "panel_layout"]
+__all__ = ["BODY_MIN_HEIGHT", "docking_as_placed", "panel_layout", "status_label"]
 
 #: the Qt property that marks a Tessella panel (what a new panel joins)
 PANEL_PROPERTY = "tessella_panel"
@@ -116,6 +117,49 @@ def panel_layout(widget):
     body.setContentsMargins(margins.left(), margins.top(), margins.right(), body.spacing())
     footer_layout.setContentsMargins(margins.left(), 0, margins.right(), margins.bottom())
     return body, footer_layout
+
+
+def status_label(text: str = ""):
+    """A panel's status line for its footer: a word-wrapped QLabel laid out as soon as its
+    text is set: the layout requests that a new text posts (the
+    footer's minimum, then the panel's cap, then the dock area: one turn of the event loop
+    each) are handled before ``setText`` returns. Until then the label kept the height of the
+    text before, its new lines centred in it: a status longer than the one before showed its
+    first line half hidden and its last word cut off, with empty space below the panel, to
+    whatever painted or grabbed the window meanwhile (the t6 tester's screenshot, taken as
+    Export's worker finished; a busy GUI thread, drawing a 20000² layer, takes a while for
+    those turns)."""
+    return _status_label_class()(text)
+
+
+#: how many rounds of posted layout requests a status label's new text is laid out in: the
+#: footer, the panel, its dock widget, the main window (each posts the next)
+_LAYOUT_CHAIN = 4
+
+
+@functools.cache
+def _status_label_class():
+    from qtpy.QtCore import QEvent
+    from qtpy.QtWidgets import QApplication, QLabel
+
+    class StatusLabel(QLabel):
+        def setText(self, text: str) -> None:
+            before = self.text()
+            super().setText(text)
+            if text != before and self.isVisible():
+                # the footer's request, then the panel's, its dock's and the main window's:
+                # each handled request posts the next, which one call leaves for the next
+                # (Qt's guard against live-lock). Nothing is posted while idle: the idle
+                # window stays idle (45b594e)
+                for _ in range(_LAYOUT_CHAIN):
+                    QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+
+    def make(text: str) -> QLabel:
+        label = StatusLabel(text)
+        label.setWordWrap(True)  # (top alignment would add 8 px to its heightForWidth)
+        return label
+
+    return make
 
 
 def _FitContent(panel, scroll, footer):

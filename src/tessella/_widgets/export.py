@@ -30,7 +30,6 @@ from qtpy.QtWidgets import (
     QComboBox,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QProgressBar,
     QPushButton,
@@ -48,7 +47,7 @@ from ._export_outputs import (
 )
 from ._export_write import ExportWriting
 from ._layers import LayerWatcher, fill_layer_combo, find_layer
-from ._layout import panel_layout
+from ._layout import panel_layout, status_label
 from ._object_stack import (
     _Stack,
     has_read_stack,
@@ -160,8 +159,7 @@ class ExportWidget(ExportOutputs, ExportWriting, LayerWatcher, QWidget):
         self.progress_bar = QProgressBar()
         self.progress_bar.setFormat("")  # "%v / %m: writing name.tif" while a worker writes
         self.progress_bar.setValue(0)
-        self.status_label = QLabel("Ready")
-        self.status_label.setWordWrap(True)
+        self.status_label = status_label("Ready")  # (laid out as soon as it is set)
 
         path_row = QHBoxLayout()
         path_row.addWidget(self.path_edit, 1)
