@@ -62,15 +62,26 @@ def to_chunked_zarr(image, out, chunks: int | None = None, overwrite: bool = Fal
     >>> to_chunked_zarr("slide.tif", "slide.zarr")  # doctest: +SKIP
     PosixPath('slide.zarr')
     """
+    path, out = Path(image), Path(out)
+    recover_convert_leftovers(out)
+    if (out.exists() or out.is_symlink()) and not overwrite:
+        raise FileExistsError(f"{out} exists; pass overwrite=True to replace it")
+    stores: list = []  # a TIFF's zarr store, its file open while its chunks are read
+    try:
+        return _convert(path, out, chunks, overwrite, stores)
+    finally:  # (left open, it was a ResourceWarning at exit)
+        for store in stores:
+            store.close()
+
+
+def _convert(path: Path, out: Path, chunks, overwrite: bool, stores: list) -> Path:
+    """:func:`to_chunked_zarr` of ``path``; the TIFF zarr store it opens is put in ``stores``
+    for the caller to close."""
     import dask.array as da
 
     from ..io import TIFF_SUFFIXES, is_zarr_path, read_image
     from ._driver import default_block
 
-    path, out = Path(image), Path(out)
-    recover_convert_leftovers(out)
-    if (out.exists() or out.is_symlink()) and not overwrite:
-        raise FileExistsError(f"{out} exists; pass overwrite=True to replace it")
     if is_zarr_path(path):
         read = read_image(path)  # (lazy: its metadata)
         data = read.data if isinstance(read.data, da.Array) else da.from_zarr(read.data)
@@ -89,7 +100,9 @@ def to_chunked_zarr(image, out, chunks: int | None = None, overwrite: bool = Fal
         # as stored), recorded as tessella_axes for the zarr reader to transpose as the TIFF
         # reader does; none where read_image refuses the file's own axes
         axes = layout.axes if layout.readable else ""
-        data = da.from_zarr(tifffile.imread(path, aszarr=True, series=index))
+        store = tifffile.imread(path, aszarr=True, series=index)
+        stores.append(store)  # (closed by to_chunked_zarr once written, or on a failure)
+        data = da.from_zarr(store)
         if drop and data.ndim == ndim:  # as read_image drops them
             data = data[tuple(0 if i in drop else slice(None) for i in range(data.ndim))]
         if len(axes) != data.ndim:
