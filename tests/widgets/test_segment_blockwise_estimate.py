@@ -72,3 +72,60 @@ def test_the_status_says_how_far_the_block_is_and_for_how_long(segment_widget, m
         )
     finally:
         widget._run = None
+
+
+def test_the_time_left_holds_steady_within_blocks_and_counts_edge_blocks_as_smaller(
+    segment_widget, monkeypatch
+):
+    """A 20000² run in 2048 px blocks (user test s30/t6): 10x10 blocks, those of the last row
+    and column 1568 px on a side, with 6 tiles of 1024 px (the corner 4) where a whole block
+    has 9; each tile takes 2 s, the first block 60 s more (the set-up). The estimate was
+    timed per finished block, counting the time in the block under way but not its work
+    (it swung up to 2x within a block) and the edge blocks as whole ones (up to 1.5x too
+    long near the end); now it holds steady, inside blocks too, within
+    a few percent of the time really left until the last row of blocks."""
+    from tessella._widgets import _segment_blockwise
+
+    _viewer, widget = segment_widget
+    now = _clock(monkeypatch)
+    told: list[tuple[float, float]] = []  # (estimated, real) seconds left
+
+    def recorded(seconds):
+        told.append((seconds, real[0]))
+        return f"about {seconds:.0f} s left"
+
+    monkeypatch.setattr(_segment_blockwise, "time_left", recorded)
+    real = [0.0]
+    blocks = [(r, c) for r in range(10) for c in range(10)]
+    side = [2048] * 9 + [1568]
+    tiles = [(3 if side[r] == 2048 else 2) * (3 if side[c] == 2048 else 2) for r, c in blocks]
+    end = 1000.0 + 60 + 2 * sum(tiles)
+    widget._run, widget._stage_clock = SimpleNamespace(name="mosaic"), None
+    widget._label_shape = (20000, 20000)
+    try:
+        widget._blockwise_status(BlockProgress("segment", 0, 100))
+        now[0] += 60  # the set-up, in the first block
+        for k, ((r, c), n) in enumerate(zip(blocks, tiles)):
+            for t in range(n):
+                real[0] = end - now[0]
+                widget._blockwise_status(
+                    BlockProgress("segment", k, 100, None, Progress("tile", t, n), k)
+                )
+                now[0] += 2
+            core = (slice(2048 * r, 2048 * r + side[r]), slice(2048 * c, 2048 * c + side[c]))
+            real[0] = end - now[0]
+            widget._blockwise_status(BlockProgress("segment", k + 1, 100, core))
+    finally:
+        widget._run = None
+        widget._label_shape = None
+    assert len(told) > 800  # (an estimate at every tile from the third block on)
+    ratios = [estimated / real for estimated, real in told if real > 0]
+    # steady: from one tile to the next it moves by a few percent at most (it was 2x)
+    jumps = [abs(b - a) / a for a, b in zip(ratios, ratios[1:])]
+    assert max(jumps) < 0.05, max(jumps)
+    # the edge blocks' pixels (1568x2048: 77% of a whole block's) tell their tiles (67%)
+    # roughly: a few percent too long until the last row of them, up to 29% in the corner
+    last_row = 2 * sum(tiles[90:])
+    steady = [estimated / real for estimated, real in told if real > last_row]
+    assert 0.98 < min(steady) and max(steady) < 1.16, (min(steady), max(steady))
+    assert max(ratios) < 1.3, max(ratios)

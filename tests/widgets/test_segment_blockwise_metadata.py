@@ -118,9 +118,8 @@ def test_block_size_defaults_to_the_clis_for_the_layers_axes_unless_set(
     assert widget.block_spin.value() == 512
 
 
-def test_blockwise_status_says_the_time_per_block_and_the_time_left(segment_widget):
+def test_blockwise_status_says_the_time_per_block_and_the_time_left(segment_widget, monkeypatch):
     import doctest
-    import time
     from types import SimpleNamespace
 
     from tessella._widgets import _segment_blockwise
@@ -128,15 +127,20 @@ def test_blockwise_status_says_the_time_per_block_and_the_time_left(segment_widg
 
     assert doctest.testmod(_segment_blockwise).failed == 0
     _viewer, widget = segment_widget
+    now = [1000.0]
+    monkeypatch.setattr(_segment_blockwise.time, "perf_counter", lambda: now[0])
+    region = (slice(0, 512), slice(0, 512))
     widget._run, widget._stage_clock = SimpleNamespace(name="val"), None
     try:  # 10 blocks kept from a cancelled run: not in the rate, as the CLI's bar
         assert widget._blockwise_status(BlockProgress("segment", 10, 48)) == (
             "'val': segment, 10 of 48"
         )
-        widget._stage_clock = ("segment", 10, time.perf_counter() - 60)  # 3 blocks a minute
-        assert widget._blockwise_status(BlockProgress("segment", 13, 48)) == (
-            "'val': segment, 13 of 48 (20 s a block, about 12 min left)"
-        )
+        now[0] += 50  # the first block of this run: the set-up in it, not timed
+        widget._blockwise_status(BlockProgress("segment", 11, 48, region))
+        for done in (12, 13):  # then 3 blocks a minute
+            now[0] += 20
+            said = widget._blockwise_status(BlockProgress("segment", done, 48, region))
+        assert said == "'val': segment, 13 of 48 (20 s a block, about 12 min left)"
         assert widget._blockwise_status(BlockProgress("stitch", 0, 48)) == "'val': stitch, 0 of 48"
     finally:
         widget._run = None

@@ -168,7 +168,7 @@ class SegmentWidget(
         self._preview: BlockwisePreview | None = None  # the blockwise run in progress
         self._stage = ""  # the stage of the blockwise run in progress
         self._tiles_a_part = 0  # the tiles of a frame (or slice) in the run's count, if known
-        self._stage_clock: tuple | None = None  # (stage, blocks done, time) on entering it
+        self._stage_clock = None  # the stage's time-left estimate (_segment_blockwise._Estimate)
         #: the output of a blockwise run cancelled before it kept anything: its work folder
         #: goes once the run has finished
         self._empty_work: Path | None = None
