@@ -9,8 +9,9 @@ blockwise zarr, or a file with its ``.recipe.json`` beside it) carry their recip
 layers Segment adds do, so Export writes it; a recipe that does not reproduce them is said on
 open (:class:`LabelsChangedWarning`). Labels are read into memory, so that Correct can edit
 them, unless a zarr holds more than :data:`LAZY_LABELS_PIXELS`: those open lazily, which is
-said (:class:`LazyLabelsWarning`), and their recipe is checked reading them piece by piece.
-A mask stack (``segment --stack``'s, Export's) opens as
+said (:class:`LazyLabelsWarning`), 2D ones of more than :data:`PYRAMID_PIXELS` as a
+multiscale layer (as big images, :func:`_pyramid`), and their recipe is checked reading them
+piece by piece. A mask stack (``segment --stack``'s, Export's) opens as
 its objects' labels and their overlaps layer. The writers save a labels layer with its scale
 as pixel size, so Fiji and the reader see the same physical size.
 """
@@ -112,8 +113,11 @@ LAZY_LABELS_ENV = "TESSELLA_LAZY_LABELS_PIXELS"
 #: larger one). Level 0 is the file's array, which Segment, Evaluate, Tune and Export use;
 #: the lower levels are an OME-Zarr image's own, else made on the fly
 #: (:func:`_computed_levels`). The environment variable ``TESSELLA_PYRAMID_PIXELS`` sets
-#: another (0: every such image as a pyramid); labels are not affected (see
-#: :data:`LAZY_LABELS_PIXELS`). Only a 2D image (YX, or RGB/RGBA YXC) opens so
+#: another (0: every such image as a pyramid). Labels opened lazily (more than
+#: :data:`LAZY_LABELS_PIXELS`), 2D, open so as well, with an OME-Zarr's own levels of their
+#: data type, else every 2nd, 4th, ... pixel (label IDs exact), as Segment shows a big
+#: blockwise result; labels read into memory stay one level, so that Correct can edit them.
+#: Only a 2D image (YX, or RGB/RGBA YXC) opens so
 PYRAMID_PIXELS = 4096 * 4096
 PYRAMID_ENV = "TESSELLA_PYRAMID_PIXELS"
 #: a computed pyramid halves the image until its longer side is at most this many pixels
@@ -265,6 +269,9 @@ def _layers_of(path: Path) -> list[tuple]:
             if found is not None and "stack" in found:
                 found = {k: v for k, v in found.items() if k != "stack"}
             metadata = _with_recipe(metadata, path, labels, found)
+            levels = None if isinstance(labels, np.ndarray) else _pyramid(image, axes, exact=True)
+            if levels is not None:  # (big 2D labels on disk: as Segment shows its result)
+                return [(levels, {**kwargs, "multiscale": True, "metadata": metadata}, "labels")]
             return [(labels, {**kwargs, "metadata": metadata}, "labels")]
     if "C" not in axes and _like_earlier_labels(data):
         _say_maybe_labels(path, data)
@@ -335,12 +342,15 @@ def _pyramid_pixels() -> int:
     )
 
 
-def _pyramid(image, axes: str) -> list | None:
+def _pyramid(image, axes: str, exact: bool = False) -> list | None:
     """The levels of a multiscale layer for the image ``image`` (an
     :class:`~tessella.engine.io.ImageData` of ``axes``) that is read lazily (not numpy: a
     zarr array) and 2D (YX, or colour YXC of 3 or 4 samples) with more than
     :func:`_pyramid_pixels` pixels: level 0 its data, then an OME-Zarr image's stored levels
-    where it has some, else :func:`_computed_levels`. None for any other image."""
+    where it has some, else :func:`_computed_levels`. None for any other image. ``exact``
+    (labels, opened lazily: :func:`_labels_data`): stored levels are taken only where they
+    have level 0's data type (labels downsampled to floats are no labels); else the computed
+    ones, whose pixels are the file's, so that label IDs stay exact."""
     data = image.data
     if isinstance(data, np.ndarray) or axes not in ("YX", "YXC"):
         return None
@@ -352,6 +362,8 @@ def _pyramid(image, axes: str) -> list | None:
     from tessella.engine.io._zarr import ome_levels
 
     stored = _fitting_levels(data, ome_levels(image), (iy, ix))
+    if exact and any(np.dtype(level.dtype) != np.dtype(data.dtype) for level in stored):
+        stored = []
     return [data, *(stored or _computed_levels(data, iy, ix))]
 
 
