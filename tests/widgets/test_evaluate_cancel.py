@@ -17,7 +17,7 @@ import pytest
 
 from tessella._widgets import _evaluate_run
 from tessella._widgets import evaluate as evaluate_module
-from tessella.engine import _metrics_matching, metrics
+from tessella.engine import _metrics_overlap, metrics
 
 FRAMES = 12
 
@@ -45,12 +45,12 @@ def time_lapse_on_a_worker(make_napari_viewer, nuclei_sample, monkeypatch):
 
 @pytest.fixture
 def matched(monkeypatch):
-    """Counts the images matched (every IoU matrix made, by the engine's matching or the
-    panel's counts). The worker waits in the ``hold_at``-th until the test sets ``go_on``:
-    ``(count, reached, go_on)``, the first a one-item list."""
+    """Counts the images matched (the IoU of every image's overlapping pairs, by the
+    engine's matching or the panel's counts). The worker waits in the ``hold_at``-th until
+    the test sets ``go_on``: ``(count, reached, go_on)``, the first a one-item list."""
     count, reached, go_on = [0], threading.Event(), threading.Event()
     hold_at = 3
-    original = metrics.iou_matrix
+    original = metrics._iou_steps  # (the IoU of the overlapping pairs, every one made)
 
     @wraps(original)
     def counted(*args, **kwargs):
@@ -60,8 +60,8 @@ def matched(monkeypatch):
             assert go_on.wait(20), "the test did not let the scoring go on"
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(metrics, "iou_matrix", counted)
-    monkeypatch.setattr(_metrics_matching, "iou_matrix", counted)
+    monkeypatch.setattr(metrics, "_iou_steps", counted)
+    monkeypatch.setattr(_metrics_overlap, "_iou_steps", counted)
     yield count, reached, go_on
     go_on.set()  # (never leave a worker waiting)
 

@@ -19,7 +19,7 @@ import pytest
 
 from tessella._widgets import _evaluate_run
 from tessella._widgets import evaluate as evaluate_module
-from tessella.engine import _metrics_matching, metrics
+from tessella.engine import _metrics_overlap, metrics
 
 FRAMES = 10
 ANNOTATED = (1, 3, 4, 6, 8)  # the frames of the sparse ground truth holding objects
@@ -53,11 +53,11 @@ def frames_on_a_worker(request, make_napari_viewer, nuclei_sample, monkeypatch):
 
 @pytest.fixture
 def held(monkeypatch):
-    """Counts the frames scored (each frame's IoU matrix); the worker waits in the frame
-    ``hold_at[0]`` (1 = the first) until the test sets ``go_on``:
+    """Counts the frames scored (each frame's IoU of overlapping pairs); the worker waits
+    in the frame ``hold_at[0]`` (1 = the first) until the test sets ``go_on``:
     ``(count, hold_at, reached, go_on)``, the first two one-item lists."""
     count, hold_at, reached, go_on = [0], [1], threading.Event(), threading.Event()
-    original = metrics.iou_matrix
+    original = metrics._iou_steps  # (the IoU of the overlapping pairs, every one made)
 
     @wraps(original)
     def counted(*args, **kwargs):
@@ -67,8 +67,8 @@ def held(monkeypatch):
             assert go_on.wait(20), "the test did not let the scoring go on"
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(metrics, "iou_matrix", counted)
-    monkeypatch.setattr(_metrics_matching, "iou_matrix", counted)
+    monkeypatch.setattr(metrics, "_iou_steps", counted)
+    monkeypatch.setattr(_metrics_overlap, "_iou_steps", counted)
     yield count, hold_at, reached, go_on
     go_on.set()  # (never leave a worker waiting)
 

@@ -7,8 +7,10 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
+from scipy.sparse import coo_matrix, csr_matrix
+from scipy.sparse.csgraph import connected_components, min_weight_full_bipartite_matching
 
-from ._metrics_overlap import iou_matrix
+from ._metrics_overlap import SparseIoU, iou_pairs
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
@@ -54,12 +56,16 @@ def _ratio(num: float, den: float) -> float:
     return float(num / den) if den > 0 else 0.0
 
 
-def match_indices(iou: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
-    """Rows (true objects) and columns (predicted) of the pairs matched one-to-one in ``iou``.
+def match_indices(iou: np.ndarray | SparseIoU, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """Rows (true objects) and columns (predicted) of the pairs matched one-to-one in ``iou``
+    (a dense matrix or the :class:`SparseIoU` of the pairs that overlap; the same pairs).
 
     Above IoU 0.5 an object can overlap at most one other that much, so the pairs over the
     threshold are the matching; at or below 0.5 a maximum matching is solved.
     """
+    if isinstance(iou, SparseIoU):
+        found = _sparse_match(iou, threshold)
+        return iou.rows[found], iou.cols[found]
     if not 0.0 < threshold <= 1.0:
         raise ValueError(f"IoU threshold must be in (0, 1], got {threshold}")
     hit = iou >= threshold
@@ -77,10 +83,91 @@ def match_indices(iou: np.ndarray, threshold: float) -> tuple[np.ndarray, np.nda
     return rows[ok], cols[ok]
 
 
-def _match(iou: np.ndarray, threshold: float) -> MatchingResult:
+#: the largest group of objects (true x predicted) matched with a dense cost matrix; a
+#: bigger one (a dense tissue whose objects all touch) is matched on its sparse graph
+DENSE_GROUP_MAX = 2**22
+
+
+def _sparse_match(iou: SparseIoU, threshold: float) -> np.ndarray:
+    """The positions in ``iou``'s pairs of those :func:`match_indices` matches, sorted by row.
+
+    The matching is the dense one's: every pair over a threshold above 0.5; at or below,
+    the maximum matching of the pairs over the threshold, among those the one of the highest
+    IoU summed over all pairs assigned (the cost of the dense matrix). That cost adds up over
+    the groups of objects linked by overlaps (the connected pieces of the overlap graph), so
+    each group is solved alone; a group where no object has two pairs over the threshold has
+    one maximum matching, its pairs over the threshold, and needs no solving at all. Where two
+    matchings are equally good (an object cut into two exact halves, IoU 0.5 each) the one
+    chosen may differ from the dense solver's; the counts and scores cannot.
+    """
+    if not 0.0 < threshold <= 1.0:
+        raise ValueError(f"IoU threshold must be in (0, 1], got {threshold}")
+    hit = iou.values >= threshold
+    found = np.flatnonzero(hit)
+    if threshold > 0.5 or not found.size:
+        return found
     n_true, n_pred = iou.shape
-    rows, cols = match_indices(iou, threshold)
-    matched = iou[rows, cols]
+    rows, cols = iou.rows, iou.cols
+    twice = (np.bincount(rows[hit], minlength=n_true) > 1)[rows] | (
+        np.bincount(cols[hit], minlength=n_pred) > 1
+    )[cols]
+    if not twice.any():
+        return found
+    graph = coo_matrix(
+        (np.ones(rows.size, np.int8), (rows, n_true + cols)), shape=(n_true + n_pred,) * 2
+    )
+    _, group = connected_components(graph, directed=False)
+    pair_group = group[rows]  # (both ends of a pair are in one group)
+    solve = np.zeros(group.max() + 1, bool)
+    solve[pair_group[twice]] = True
+    kept = [found[~solve[pair_group[found]]]]
+    scale = 2 * min(iou.shape)
+    order = np.argsort(pair_group, kind="stable")
+    bounds = np.searchsorted(pair_group[order], np.flatnonzero(solve), side="left")
+    ends = np.searchsorted(pair_group[order], np.flatnonzero(solve), side="right")
+    for start, end in zip(bounds, ends, strict=True):
+        pairs = order[start:end]  # (sorted by position: by row, then column)
+        taken = _group_match(rows[pairs], cols[pairs], iou.values[pairs], hit[pairs], scale)
+        kept.append(pairs[taken])
+    found = np.concatenate(kept)
+    return found[np.argsort(rows[found], kind="stable")]
+
+
+def _group_match(rows, cols, values, hit, scale) -> np.ndarray:
+    """The positions of the pairs over the threshold that the dense cost matrix's assignment
+    takes within one group of overlapping objects (its pairs ``rows``, ``cols``)."""
+    r_ids, r = np.unique(rows, return_inverse=True)
+    c_ids, c = np.unique(cols, return_inverse=True)
+    cost = -hit.astype(np.float64) - values / scale
+    if r_ids.size * c_ids.size <= DENSE_GROUP_MAX:
+        dense = np.zeros((r_ids.size, c_ids.size))
+        dense[r, c] = cost
+        got_r, got_c = linear_sum_assignment(dense)
+    else:  # a full matching of the rows, each with a column of its own to stay unmatched
+        n = r_ids.size
+        weights = np.concatenate([cost + 2.0, np.full(n, 2.0)])  # (> 0: every entry an edge)
+        own = np.arange(n)
+        where = (np.concatenate([r, own]), np.concatenate([c, c_ids.size + own]))
+        graph = csr_matrix((weights, where), shape=(n, c_ids.size + n))
+        got_r, got_c = min_weight_full_bipartite_matching(graph)
+    # the pairs taken that overlap, as positions among the group's (sorted by row, column)
+    n_cols = c_ids.size
+    codes = r.astype(np.int64) * n_cols + c
+    real = got_c < n_cols
+    taken = got_r[real].astype(np.int64) * n_cols + got_c[real]
+    at = np.minimum(np.searchsorted(codes, taken), codes.size - 1)
+    at = at[codes[at] == taken]
+    return at[hit[at]]
+
+
+def _match(iou: np.ndarray | SparseIoU, threshold: float) -> MatchingResult:
+    n_true, n_pred = iou.shape
+    if isinstance(iou, SparseIoU):
+        found = _sparse_match(iou, threshold)
+        matched = iou.values[found]
+    else:
+        rows, cols = match_indices(iou, threshold)
+        matched = iou[rows, cols]
     tp = int(matched.size)
     fp, fn = n_pred - tp, n_true - tp
     if n_true == 0 and n_pred == 0:
@@ -134,13 +221,13 @@ def matching(labels_true, labels_pred, threshold: float = 0.5) -> MatchingResult
     >>> matching(gt, pred, threshold=0.6).ap  # object 2 vs 4 has IoU 0.5
     0.3333333333333333
     """
-    return _match(iou_matrix(labels_true, labels_pred)[0], threshold)
+    return _match(iou_pairs(labels_true, labels_pred)[0], threshold)
 
 
 def matching_over_thresholds(
     labels_true, labels_pred, thresholds: Sequence[float] = DEFAULT_THRESHOLDS
 ) -> list[MatchingResult]:
-    """:func:`matching` at several thresholds, computing the IoU matrix once.
+    """:func:`matching` at several thresholds, computing the IoU of the overlapping pairs once.
 
     Examples
     --------
@@ -149,7 +236,7 @@ def matching_over_thresholds(
     >>> [r.tp for r in matching_over_thresholds(gt, pred, (0.5, 0.9))]
     [2, 1]
     """
-    iou = iou_matrix(labels_true, labels_pred)[0]
+    iou = iou_pairs(labels_true, labels_pred)[0]
     return [_match(iou, thr) for thr in thresholds]
 
 

@@ -113,9 +113,12 @@ def evaluate_labels_steps(
     (``"objects"``, 1 of 1) and once per image matched (``"match"``, one per frame of a
     time-lapse, annotated place or 2D section of a membrane map, else 1 of 1), and returns
     the :class:`Evaluation`. A pair of several images first says how many (``"match"``, 0 of
-    them), before any work, so that a progress bar counts them from the start. A worker that
-    stops calling it stops the scoring there; each image's IoU matrix is computed once, for
-    the scores and the counts and errors.
+    them), before any work, so that a progress bar counts them from the start. An image of
+    more than :data:`~tessella.engine._metrics_overlap.CHUNK_PIXELS` pixels (2048 x 2048)
+    also says how far its overlap table is (``"pixels"``, ``done`` of ``total`` chunks read,
+    before its ``"match"``). A worker that stops calling it stops the scoring there; each
+    image's IoU (of the pairs of objects that overlap, :func:`metrics.iou_pairs`) is computed
+    once, for the scores and the counts and errors.
 
     >>> from tessella.engine.progress import Progress
     >>> gt = np.array([[[1, 1, 0]], [[0, 2, 2]]])
@@ -170,7 +173,8 @@ def evaluate_labels_steps(
     for done, (t_frame, p_frame, u_frame) in enumerate(images, 1):
         t_frame = np.asarray(t_frame)  # (a lazy stack's place read here)
         images[done - 1] = (t_frame, p_frame, u_frame)
-        iou, true_ids, pred_ids = metrics.iou_matrix(t_frame, p_frame)  # checks shapes, dtypes
+        # (checks shapes, dtypes; an image of several chunks of pixels says how far it is)
+        iou, true_ids, pred_ids = yield from _pixel_steps(metrics._iou_steps(t_frame, p_frame))
         per_image.append([metrics._match(iou, thr) for thr in thresholds])
         rows, cols = metrics.match_indices(iou, threshold)
         counts += (true_ids.size, pred_ids.size, rows.size)
@@ -219,6 +223,22 @@ def evaluate_labels_steps(
         errors=error_map,
         notes=notes,
     )
+
+
+def _pixel_steps(
+    steps: Generator[tuple[int, int], None, tuple],
+) -> Generator[Progress, None, tuple]:
+    """The overlap table's ``steps`` (``(done, total)`` chunks of pixels read,
+    :data:`~tessella.engine._metrics_overlap.CHUNK_PIXELS` each) as ``"pixels"`` progress,
+    where an image has more than one chunk: a worker can stop there, within a large image;
+    returns what ``steps`` return."""
+    while True:
+        try:
+            done, total = next(steps)
+        except StopIteration as end:
+            return end.value
+        if total > 3:  # (a chunk: 3 steps, ids of each image and pairs)
+            yield Progress("pixels", done, total)
 
 
 def _annotated_part(annotated: list[tuple[int, ...]] | None):

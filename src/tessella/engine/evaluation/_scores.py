@@ -228,7 +228,7 @@ def matched_ids(labels_true, labels_pred, threshold: float = 0.5) -> tuple[np.nd
     >>> matched_ids(gt, pred, 0.6)  # object 2 vs 4 has IoU 0.5
     (array([1]), array([3]))
     """
-    iou, true_ids, pred_ids = metrics.iou_matrix(labels_true, labels_pred)
+    iou, true_ids, pred_ids = metrics.iou_pairs(labels_true, labels_pred)
     rows, cols = metrics.match_indices(iou, threshold)
     return true_ids[rows], pred_ids[cols]
 
@@ -268,7 +268,7 @@ def error_map(labels_true, labels_pred, threshold: float = 0.5) -> np.ndarray:
     >>> error_map(gt, pred)
     array([[0, 0, 0, 2, 2, 0, 1]], dtype=uint8)
     """
-    iou, true_ids, pred_ids = metrics.iou_matrix(labels_true, labels_pred)
+    iou, true_ids, pred_ids = metrics.iou_pairs(labels_true, labels_pred)
     rows, cols = metrics.match_indices(iou, threshold)
     return _error_map(labels_true, labels_pred, true_ids, pred_ids, rows, cols)
 
