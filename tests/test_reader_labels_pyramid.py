@@ -123,3 +123,22 @@ def test_ome_zarr_levels_of_another_type_are_not_taken_for_labels(tmp_path, nucl
     assert kind == "labels" and kwargs["multiscale"] is True
     assert np.asarray(data[1]).dtype == np.uint16
     np.testing.assert_array_equal(np.asarray(data[1]), labels[::2, ::2])
+
+
+def test_export_s_ome_zarr_reopens_with_the_levels_it_wrote(
+    tmp_path, nuclei_sample, big, monkeypatch
+):
+    """Export's OME-Zarr of big labels (levels from ff34065; sizes lowered here) reopens as a
+    pyramid of its own levels, each the labels' every 2nd, 4th pixel."""
+    from tessella.engine.io import _write
+
+    monkeypatch.setattr(_write, "LEVELS_PIXELS", 100_000)
+    monkeypatch.setattr(_write, "LEVELS_SMALLEST", 128)
+    labels = nuclei_sample[1].astype(np.uint32)
+    store = _write.write_ome_zarr_labels(tmp_path / "r.ome.zarr", labels, "YX", name="r")
+    [(data, kwargs, kind)], _ = _read(store)
+    assert kind == "labels" and kwargs["multiscale"] is True
+    shapes = [tuple(level.shape) for level in data]
+    assert shapes == [(520, 512), (260, 256), (130, 128), (65, 64)]
+    assert all(isinstance(level, zarr.Array) for level in data)  # the file's, not computed
+    np.testing.assert_array_equal(np.asarray(data[2]), labels[::4, ::4])
