@@ -2,7 +2,7 @@
 (README.md, Benchmarks).
 
 python -m benchmarks [--quick] [--only segment,cluster,precision,tune,boundary,semantic,blockwise,
-                                       temporal,patches]
+                                       temporal,patches,evaluate]
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from . import (
     bench_blockwise,
     bench_boundary,
     bench_cluster,
+    bench_evaluate,
     bench_patches,
     bench_precision,
     bench_segment,
@@ -31,6 +32,7 @@ SUITES = {
     "blockwise": bench_blockwise,
     "temporal": bench_temporal,
     "patches": bench_patches,
+    "evaluate": bench_evaluate,
 }
 
 
