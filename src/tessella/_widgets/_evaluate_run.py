@@ -402,6 +402,7 @@ class EvaluateRun:
         worker.warned.connect(lambda args: show_warning(f"Evaluate: {args[0]}"))
         worker.finished.connect(self._on_finished)
         self.worker = worker
+        self._several_images = self._scoring_parts = False
         self.progress_bar.setRange(0, 0)  # busy until the count of images (or masks) arrives
         self.progress_bar.setFormat("")
         self.progress_bar.setVisible(True)
@@ -412,11 +413,21 @@ class EvaluateRun:
         """A step of the scoring in a worker: the bar counts the images scored, "frame 12 of
         30" (frames of a movie, the annotated frames or slices of sparse ground truth, the
         sections of a membrane map; from 0 as the scoring starts), or the ground-truth objects
-        of overlapping masks compared with the prediction's; one image: busy, then 1 of 1."""
-        if progress.stage == "match" and self._run is not None:
+        of overlapping masks compared with the prediction's; one image: the parts of its
+        pixels read (more than 2048 x 2048 of them: "part 3 of 15 of the image"), then 1 of 1.
+        A pair of several images counts them only (its images' parts are not shown)."""
+        if self._run is None:
+            return
+        if progress.stage == "pixels":
+            if not self._several_images and self._run.kind != "overlapping":
+                self._scoring_parts = True
+                text = f"scoring: part %v of %m of the {self._run.image_word}"
+                show_progress(self.progress_bar, progress.done, progress.total, text)
+        elif progress.stage == "match":
             if self._run.kind == "overlapping":
                 text = "matched: %v / %m ground-truth objects"
             elif progress.total > 1:
+                self._several_images = True
                 text = f"scored: {self._run.image_word} %v of %m"
             else:
                 text = "matched: %v / %m images"
@@ -424,13 +435,16 @@ class EvaluateRun:
 
     def _on_cancel_clicked(self) -> None:
         """Stop the scoring in its worker at its next step (after the image, frame or
-        section being scored, or the group of overlapping masks); nothing of it is shown."""
+        section being scored, or the group of overlapping masks; one large image: at its next
+        part of pixels, within a second or so); nothing of it is shown."""
         if self.worker is None or self._run is None:
             return
         self.worker.quit()
         self.cancel_button.setEnabled(False)
         if self._run.kind == "overlapping":
             self._set_status("Cancelling after the masks being matched…")
+        elif self._scoring_parts and not self._several_images:
+            self._set_status(f"Cancelling at the next part of the {self._run.image_word}…")
         else:
             self._set_status(f"Cancelling after the {self._run.image_word} being scored…")
 

@@ -7,7 +7,8 @@ truth's kind ("Ground truth is": instances, ``--gt-binary``, ``--gt-boundaries``
 ``--gt-boundaries-3d`` or ``--overlapping``; chosen from the data when the layers change).
 Pairs up to :data:`SYNC_MAX_PIXELS` pixels are scored at once (a 2048 x 2048 image takes about
 half a second); larger ones in a thread worker, with a progress bar and Cancel (the scoring
-stops after the image it is matching, or the group of overlapping masks). "Show errors" puts
+stops after the image it is matching, or the group of overlapping masks; one large image
+counted on the bar by its parts of 2048 x 2048 pixels, at the next part). "Show errors" puts
 the unmatched objects in a labels layer ``"<prediction> errors @<IoU>"``: false positives red,
 false negatives cyan, the only filled objects while it is shown (its prediction and ground
 truth are drawn as outlines meanwhile). Each prediction has one such layer, updated by every
@@ -182,6 +183,9 @@ class EvaluateWidget(
         self.last_evaluation: Evaluation | None = None
         self._run: _Run | None = None  # the evaluation in progress
         self._closed_run: _Run | None = None  # the one in progress when the panel was closed
+        # the run in a worker: scoring several images (a count of them came), and counting an
+        # image's parts of pixels (one image of more than 2048 x 2048: Cancel acts at the next)
+        self._several_images = self._scoring_parts = False
         self._scored: _Run | None = None  # the evaluation behind the tables
         self._error_layers: dict[str, str] = {}  # prediction layer id -> error layer id
         self._error_runs: dict[str, _Run] = {}  # error layer id -> the run it shows, if current
@@ -249,7 +253,8 @@ class EvaluateWidget(
         self.cancel_button.setEnabled(False)
         self.cancel_button.setToolTip(
             "Stop a large pair's scoring after the image (frame, section), or the group of "
-            "overlapping masks, being matched"
+            "overlapping masks, being matched; one large image at its next part of "
+            "2048 x 2048 pixels"
         )
         self.progress_bar = QProgressBar()
         self.progress_bar.setVisible(False)  # shown while a pair is scored in a worker
