@@ -23,17 +23,37 @@ def test_a_multiscale_result_is_refused_in_plain_words(make_napari_viewer, nucle
     said = correct.status_label.text()
     assert "MultiScaleData" not in said
     assert (
-        "layer 'mosaic labels' is not in memory (a multiscale result on disk, shown at "
+        "layer 'mosaic labels' is not in memory (multiscale labels on disk, shown at "
         "reduced resolution when zoomed out); to edit a copy, open its .zarr with File > Open"
     ) in said
     correct.next_button.click()
     said = correct.status_label.text()
     assert "MultiScaleData" not in said
     assert said.startswith(
-        "Next suspicious: layer 'mosaic labels' is not in memory (a multiscale result on "
+        "Next suspicious: layer 'mosaic labels' is not in memory (multiscale labels on "
         "disk, shown at reduced resolution when zoomed out), and finding"
     )
     np.testing.assert_array_equal(full[...], labels)  # (nothing written)
+
+    # labels that carry Segment's recipe are a segmentation result, named by their file
+    # where the reader recorded it; labels without one (ground truth) are not called a result
+    from tessella._io import RECIPE_KEY
+
+    result = viewer.add_labels(
+        [full, labels[::4, ::4]],
+        name="result",
+        multiscale=True,
+        metadata={
+            RECIPE_KEY: {"model": "nuclei2d", "params": {}},
+            "path": str(tmp_path / "r.zarr"),
+        },
+    )
+    correct.layer_combo.setCurrentIndex(correct.layer_combo.findData(result.unique_id))
+    correct.relabel_button.click()
+    assert (
+        "layer 'result' is not in memory (a multiscale segmentation result read from r.zarr, "
+        "shown at reduced resolution when zoomed out)"
+    ) in correct.status_label.text()
 
 
 def test_labels_read_lazily_are_refused_in_plain_words(make_napari_viewer, nuclei_sample):

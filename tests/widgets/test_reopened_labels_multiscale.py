@@ -31,7 +31,11 @@ def test_reopened_big_labels_are_multiscale_and_read_at_full_resolution(
     _dock, correct = viewer.window.add_plugin_dock_widget("tessella", "Correct")
     correct.layer_combo.setCurrentIndex(correct.layer_combo.findData(layer.unique_id))
     correct.relabel_button.click()
-    assert "layer 'mosaic_labels' is not in memory (a multiscale" in correct.status_label.text()
+    said = correct.status_label.text()
+    # (ground truth reopened: labels read from their file, not called a segmentation result)
+    assert "layer 'mosaic_labels' is not in memory (multiscale labels read from " in said
+    assert "mosaic_labels.zarr, shown at reduced resolution" in said
+    assert "segmentation result" not in said
     np.testing.assert_array_equal(zarr.open_array(str(path), mode="r")[...], labels)
 
     # Evaluate scores the full-resolution labels (not level 1, a quarter of the pixels)

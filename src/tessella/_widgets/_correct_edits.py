@@ -41,10 +41,21 @@ def being_widened(layer) -> tuple[str, str] | None:
 
 def _on_disk(layer: Labels) -> str:
     """What a labels layer that is not in memory is, in plain words, where napari's type
-    name (MultiScaleData, Array) means nothing to a user: a multiscale result (a big
-    blockwise result as Segment shows it when done), else labels read lazily."""
+    name (MultiScaleData, Array) means nothing to a user: multiscale labels, called a
+    segmentation result only when they carry Segment's recipe (a big blockwise result as
+    Segment shows it when done, or reopened), else labels (ground truth reopened with
+    File > Open), named by the file they were read from where the reader recorded it; else
+    labels read lazily."""
     if getattr(layer, "multiscale", False):
-        return "a multiscale result on disk, shown at reduced resolution when zoomed out"
+        from pathlib import Path
+
+        from .._io import RECIPE_KEY
+
+        metadata = getattr(layer, "metadata", None) or {}
+        what = "a multiscale segmentation result" if RECIPE_KEY in metadata else "multiscale labels"
+        path = metadata.get("path")
+        where = f"read from {Path(path).name}" if isinstance(path, str) and path else "on disk"
+        return f"{what} {where}, shown at reduced resolution when zoomed out"
     return "read lazily, e.g. a labels zarr on disk"
 
 
