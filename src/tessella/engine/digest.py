@@ -19,10 +19,16 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["DIGEST_KEY", "digest_matches", "labels_digest"]
+__all__ = ["DIGEST_KEY", "FILES_KEY", "digest_matches", "labels_digest", "stored_files_stamp"]
 
 #: the recipe key that holds :func:`labels_digest` of the labels written beside it
 DIGEST_KEY = "labels_digest"
+#: the recipe key that holds :func:`stored_files_stamp` of the zarr whose labels the recipe's
+#: :data:`DIGEST_KEY` was computed on (a blockwise run records both in its result's
+#: attributes): while the zarr's files are those, the digest holds without reading a pixel
+FILES_KEY = "labels_digest_files"
+# the metadata files of a zarr store, whose attributes change no pixel
+_METADATA_NAMES = frozenset({"zarr.json", ".zarray", ".zattrs", ".zgroup", ".zmetadata"})
 
 # values are cast and hashed this many at a time: no copy of a whole large array
 _CHUNK_VALUES = 2**22
@@ -249,3 +255,57 @@ def _streamed_matches(labels: Any, shape: list, dtype: str, sha256: str) -> bool
         return False
     found, low, top = _hash_pieces(labels, recorded)
     return found == sha256 and _streamed_dtype(labels, low, top) == recorded
+
+
+def stored_files_stamp(folder: Any) -> str | None:
+    """A SHA-256 of the files of the zarr store ``folder`` as they are on disk, not of their
+    pixels: each file's path relative to ``folder``, size and modification time (ns), and the
+    arrays' metadata without their attributes (shape, chunks, data type, codecs); None where
+    it cannot be listed. One ``stat`` per chunk file (about 100 files for a 20000² result in
+    2048² chunks): no pixel is read. Every write of a chunk, by zarr or any other tool, gives
+    its file a new modification time (a chunk written as all fill value is deleted), so labels
+    edited by hand change it; attribute edits (a recipe written) and a rename of the folder do
+    not. Only a file replaced by one of the same size and the same time goes unnoticed (a
+    copy that keeps the time of the same write: ``cp -p``), the check ``--skip-existing``'s
+    input identity and rsync rely on; a copy that does not keep times changes it (the digest
+    is then checked reading the labels)."""
+    import json
+    import os
+    from pathlib import Path
+
+    root = Path(folder)
+    hashed = hashlib.sha256()
+    try:
+        for current, _dirs, files in sorted(os.walk(root, onerror=_raise)):
+            relative = Path(current).relative_to(root).as_posix()
+            for name in sorted(files):
+                path = Path(current) / name
+                if name in _METADATA_NAMES:
+                    if name in (".zattrs", ".zgroup", ".zmetadata"):
+                        continue
+                    metadata = json.loads(path.read_bytes())
+                    if isinstance(metadata, dict):
+                        metadata.pop("attributes", None)
+                    hashed.update(
+                        f"{relative}/{name}\0{json.dumps(metadata, sort_keys=True)}\n".encode()
+                    )
+                elif not name.startswith("."):  # (.DS_Store)
+                    stat = path.stat()
+                    hashed.update(
+                        f"{relative}/{name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode()
+                    )
+    except (OSError, ValueError):
+        return None
+    return hashed.hexdigest()
+
+
+def _raise(error: OSError) -> None:
+    raise error
+
+
+def _is_digest_of_shape(digest: dict, labels: Any) -> bool:
+    """Whether ``digest`` names integer labels of the shape of ``labels`` (axes of length 1
+    aside, as :func:`digest_matches` compares them)."""
+    return np.dtype(labels.dtype).kind in "iub" and _without_ones(
+        tuple(int(n) for n in labels.shape)
+    ) == _without_ones(digest["shape"])
