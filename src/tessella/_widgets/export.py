@@ -377,6 +377,20 @@ class ExportWidget(ExportOutputs, ExportWriting, LayerWatcher, QWidget):
         if layer is self._edits_heard:
             self._stop_hearing_edits()
 
+    # Only labels and images are Export's business: a layer of another kind coming or going
+    # (the "selected objects" marks Correct adds while a worm is edited, a region drawn)
+    # leaves its choices as they are, and the mask stack's default unscanned while editing
+    def _on_layer_inserted(self, event) -> None:
+        event.value.events.name.connect(self._refresh_layers)
+        if isinstance(event.value, (Labels, Image)):
+            self._refresh_layers()
+
+    def _on_layer_removed(self, event) -> None:
+        event.value.events.name.disconnect(self._refresh_layers)
+        self._layer_removed(event.value)
+        if isinstance(event.value, (Labels, Image)):
+            self._refresh_layers()
+
     def _on_labels_edited(self, event=None) -> None:
         """The chosen labels changed (or were redrawn): check the mask stack's default once
         the edits pause, where a stack can be written (else nothing there depends on them)."""
