@@ -490,14 +490,10 @@ def _warnings_naming(staged: Path, target: Path, keep: bool = True):
 
 
 def _remove(path: Path) -> None:
-    """Remove the file or folder ``path`` where it is there (what cannot be is left)."""
-    import shutil
+    """Remove the file or folder ``path`` where it is there (the engine's own removal)."""
+    from tessella.engine.io._leftovers import _remove as remove
 
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        with contextlib.suppress(OSError):
-            path.unlink()
+    remove(path)
 
 
 def _place(item: _Staged, overwrite: bool, token: str) -> None:

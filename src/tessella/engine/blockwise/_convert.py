@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .._file_lock import try_lock
+from ..io._leftovers import _pid_alive
 
 __all__ = ["default_chunk", "recover_convert_leftovers", "to_chunked_zarr", "try_lock"]
 
@@ -228,21 +229,6 @@ def _own_folder(stem: Path, suffix: str) -> Path:
     folder = _named(stem, suffix)
     folder.mkdir()
     return folder
-
-
-def _pid_alive(pid: int) -> bool:
-    """Whether process ``pid`` of this host runs, as far as this process can see (one in
-    another pid namespace looks gone: only where the lock cannot tell). Not POSIX: True
-    (``os.kill(pid, 0)`` would end it)."""
-    if pid == os.getpid() or os.name != "posix":
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # (PermissionError: another user's process)
-        return True
-    return True
 
 
 def recover_convert_leftovers(out) -> str | None:
