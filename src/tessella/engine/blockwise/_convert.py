@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .._file_lock import try_lock
-from ..io._leftovers import _pid_alive
+from ..io._leftovers import _gone as _write_gone
 
 __all__ = ["default_chunk", "recover_convert_leftovers", "to_chunked_zarr", "try_lock"]
 
@@ -299,21 +299,9 @@ def _gone(stem: Path, pid: int) -> tuple[bool, int | None]:
     """Whether the conversion of this host that named its folders ``stem`` (its pid ``pid``)
     is gone, and the open lock file ``stem``.lock, locked by this process, that says so (None
     where it does not exist or cannot be locked: then it is gone where ``pid`` does not
-    run). Closing it unlocks it."""
-    if pid == os.getpid():
-        return False, None  # (this process's: one of its conversions runs)
-    try:
-        fd: int | None = os.open(_named(stem, ".lock"), os.O_RDONLY)
-    except FileNotFoundError:  # (a conversion by a version that made none)
-        fd = None
-    except OSError:  # (another user's, not readable: kept)
-        return False, None
-    locked = try_lock(fd) if fd is not None else None
-    if locked is True:
-        return True, fd
-    if fd is not None:
-        os.close(fd)
-    return (locked is None and not _pid_alive(pid)), None
+    run). Closing it unlocks it. The same judgement as any killed write's
+    (:func:`~tessella.engine.io._leftovers._gone`)."""
+    return _write_gone(_named(stem, ".lock"), pid)
 
 
 def _rename_onto(staged: Path, out: Path, overwrite: bool, stem: Path) -> None:
