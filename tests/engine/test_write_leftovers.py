@@ -182,3 +182,30 @@ def test_a_failed_rename_leaves_the_earlier_zarr_and_no_hidden_file(tmp_path, mo
     np.testing.assert_array_equal(zarr.open_array(str(out))[:], LABELS)
     write_json(tmp_path / "a.json", {"a": 1})
     assert _hidden(tmp_path) == []
+
+
+def test_an_earlier_output_a_failed_write_of_this_process_left_is_put_back(tmp_path):
+    """Review r3, finding 2: a write of this very process that failed or was interrupted
+    (Ctrl+C in a notebook between the two renames) after moving the earlier output aside
+    released its claim and left ``.old``; recovery treated every write of its own pid as
+    running, so the next write went ahead without a word and the earlier output stayed
+    hidden. A claim still held, in this process, is still never touched."""
+    from tessella.engine.io._leftovers import claim
+
+    target = tmp_path / "labels.tif"
+    write_labels(target, LABELS)
+    earlier = target.read_bytes()
+    failed = claim(target)
+    os.rename(target, failed.path("old"))  # the first rename, then the write failed
+    failed.release()
+    running = claim(tmp_path / "other.tif")
+    (tmp_path / "other.tif").write_bytes(b"earlier other")
+    os.rename(tmp_path / "other.tif", running.path("old"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        said = recover_leftovers(target)
+        untouched = recover_leftovers(tmp_path / "other.tif")
+    assert said is not None and "labels.tif" in said
+    assert target.read_bytes() == earlier
+    assert untouched is None and running.path("old").exists()
+    running.release()

@@ -300,7 +300,10 @@ def _gone(stem: Path, pid: int) -> tuple[bool, int | None]:
     is gone, and the open lock file ``stem``.lock, locked by this process, that says so (None
     where it does not exist or cannot be locked: then it is gone where ``pid`` does not
     run). Closing it unlocks it. The same judgement as any killed write's
-    (:func:`~tessella.engine.io._leftovers._gone`)."""
+    (:func:`~tessella.engine.io._leftovers._gone`), except that a conversion of this process
+    is never gone (one of its conversions runs)."""
+    if pid == os.getpid():
+        return False, None
     return _write_gone(_named(stem, ".lock"), pid)
 
 

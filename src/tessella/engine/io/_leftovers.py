@@ -20,7 +20,9 @@ import re
 import secrets
 import shutil
 import socket
+import threading
 import warnings
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +33,13 @@ __all__ = ["Claim", "claim", "find_leftovers", "new_token", "recover_leftovers"]
 #: what each hidden name holds: the new output being written, the earlier one moved aside
 #: while the new one is renamed in, the earlier one being removed, the lock of the write
 KINDS = ("tmp", "old", "del", "lock")
+
+#: the tokens of this process's writes claimed and not yet released (one token may claim
+#: several targets: Export's outputs): a write of this process is over when its token is
+#: not here, whatever its lock file says (a file lock cannot tell this process's own
+#: threads apart while the lock file is made and not yet locked)
+_LIVE: Counter = Counter()
+_LIVE_LOCK = threading.Lock()
 
 
 def _host() -> str:
@@ -91,6 +100,7 @@ class Claim:
         if self.fd is not None:
             os.close(self.fd)
             self.fd = None
+            _forget(self.token)
         if not any(_there(self.path(kind)) for kind in ("tmp", "old", "del")):
             with contextlib.suppress(OSError):
                 self.path("lock").unlink()
@@ -105,14 +115,25 @@ def claim(target: str | os.PathLike, token: str | None = None) -> Claim:
     while True:
         mine = token or new_token()
         lock = _beside(target, mine, "lock")
+        with _LIVE_LOCK:
+            _LIVE[mine] += 1  # (before the lock file: recovery in another thread spares it)
         try:
             fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileExistsError:
-            if token is not None:
-                raise
-            continue
+        except BaseException as exc:
+            _forget(mine)
+            if isinstance(exc, FileExistsError) and token is None:
+                continue
+            raise
         try_lock(fd)  # (where it cannot be locked, recovery asks whether the pid runs)
         return Claim(target, mine, fd)
+
+
+def _forget(token: str) -> None:
+    """One claim of ``token`` released (or never made)."""
+    with _LIVE_LOCK:
+        _LIVE[token] -= 1
+        if _LIVE[token] <= 0:
+            del _LIVE[token]
 
 
 def _pid_alive(pid: int) -> bool:
@@ -133,9 +154,13 @@ def _gone(lock: Path, pid: int) -> tuple[bool, int | None]:
     """Whether the write whose lock file is ``lock`` (its pid ``pid``, of this computer) is
     over, and the lock file, locked by this process, that says so (None where there is none
     or it cannot be locked: then it is over where ``pid`` does not run). Closing it unlocks
-    it. A write of this process is never over (it may run in another thread)."""
+    it. A write of this process is over once it released its claim (a write that failed or
+    was interrupted, Ctrl+C in a notebook, left its ``.old``); one still claimed never is (it
+    may run in another thread)."""
     if pid == os.getpid():
-        return False, None
+        with _LIVE_LOCK:
+            if lock.name.rsplit(".", 2)[-2] in _LIVE:
+                return False, None
     try:
         fd: int | None = os.open(lock, os.O_RDONLY)
     except FileNotFoundError:
@@ -147,7 +172,8 @@ def _gone(lock: Path, pid: int) -> tuple[bool, int | None]:
         return True, fd
     if fd is not None:
         os.close(fd)
-    return (locked is None and not _pid_alive(pid)), None
+    # (this process's released write, where locks cannot tell: over)
+    return (locked is None and (pid == os.getpid() or not _pid_alive(pid))), None
 
 
 def _token_pattern(name: str) -> re.Pattern:
