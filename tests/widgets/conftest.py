@@ -124,3 +124,16 @@ def rods_result(tiny_patches_dir):
     params = patches.Params(min_size=20)
     labels = patches.postprocess(prediction, params)
     return rods, replace(result, predictions=[prediction], params=params, labels=labels)
+
+
+@pytest.fixture
+def lazy_nuclei(tmp_path, nuclei_sample):
+    """The real 520x512 nuclei sample as a chunked zarr array (what a big file would be)."""
+    import zarr
+
+    image = nuclei_sample[0]
+    array = zarr.create_array(
+        str(tmp_path / "nuclei.zarr"), shape=image.shape, dtype=image.dtype, chunks=(256, 256)
+    )
+    array[...] = image
+    return zarr.open_array(str(tmp_path / "nuclei.zarr"), mode="r")

@@ -4,24 +4,12 @@ shown as blocks finish; cancel keeps the finished blocks and Run resumes."""
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import zarr
 from qtpy.QtCore import Qt
 
 from tessella.engine.blockwise import work_dir
 from tessella.engine.metrics import matching
 from tessella.engine.pipeline import segment
-
-
-@pytest.fixture
-def lazy_nuclei(tmp_path, nuclei_sample):
-    """The real 520x512 nuclei sample as a chunked zarr array (what a big file would be)."""
-    image = nuclei_sample[0]
-    array = zarr.create_array(
-        str(tmp_path / "nuclei.zarr"), shape=image.shape, dtype=image.dtype, chunks=(256, 256)
-    )
-    array[...] = image
-    return zarr.open_array(str(tmp_path / "nuclei.zarr"), mode="r")
 
 
 def lazy_layer_with_model(segment_widget, tmp_path, name, data, chunks, model):

@@ -8,21 +8,8 @@ attempt to edit in Correct said why."""
 from __future__ import annotations
 
 import numpy as np
-import pytest
-import zarr
 
 HOW = "to edit a copy, open its .zarr with File > Open"
-
-
-@pytest.fixture
-def lazy_nuclei(tmp_path, nuclei_sample):
-    """The real 520x512 nuclei sample as a chunked zarr array (what a big file would be)."""
-    image = nuclei_sample[0]
-    array = zarr.create_array(
-        str(tmp_path / "nuclei.zarr"), shape=image.shape, dtype=image.dtype, chunks=(256, 256)
-    )
-    array[...] = image
-    return zarr.open_array(str(tmp_path / "nuclei.zarr"), mode="r")
 
 
 def _run_blockwise(segment_widget, lazy_nuclei, tmp_path, run_to_end):
