@@ -15,6 +15,7 @@ renames), its ``.tmp`` and ``.del`` removed. No Qt here."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import secrets
@@ -28,11 +29,22 @@ from pathlib import Path
 
 from .._file_lock import try_lock
 
-__all__ = ["Claim", "claim", "find_leftovers", "new_token", "recover_leftovers"]
+__all__ = [
+    "Claim",
+    "claim",
+    "find_leftovers",
+    "new_token",
+    "recover_leftovers",
+    "staged_claim",
+    "undo_merge",
+]
 
 #: what each hidden name holds: the new output being written, the earlier one moved aside
-#: while the new one is renamed in, the earlier one being removed, the lock of the write
-KINDS = ("tmp", "old", "del", "lock")
+#: while the new one is renamed in, the earlier one being removed, the lock of the write,
+#: and, of a write that merges its files into a folder there (a CTC result), the names it
+#: adds to that folder (:meth:`Claim.record_merge`: then ``.old`` holds only the files it
+#: moved aside)
+KINDS = ("tmp", "old", "del", "lock", "merge")
 
 #: the tokens of this process's writes claimed and not yet released (one token may claim
 #: several targets: Export's outputs): a write of this process is over when its token is
@@ -40,6 +52,8 @@ KINDS = ("tmp", "old", "del", "lock")
 #: threads apart while the lock file is made and not yet locked)
 _LIVE: Counter = Counter()
 _LIVE_LOCK = threading.Lock()
+#: the claims of this process not yet released, by their ``.tmp`` (:func:`staged_claim`)
+_CLAIMS: dict[Path, Claim] = {}
 
 
 def _host() -> str:
@@ -94,16 +108,29 @@ class Claim:
             gone = old
         _remove(gone)
 
+    def record_merge(self, names: list[str]) -> None:
+        """Say that this write merges the files ``names`` into the folder :attr:`target`
+        (where it is there): what it replaces there is moved into ``.old`` file by file, the
+        folder's other files stay. The names not there now, which the write adds, are kept
+        in ``.TARGET.TOKEN.merge`` until :meth:`release`: a write killed while it merged is
+        undone by the next (:func:`recover_leftovers`: those removed, ``.old``'s files put
+        back), rather than ``.old`` taken for the whole earlier folder. OSError where it
+        cannot be written."""
+        adds = [name for name in names if not _there(self.target / name)]
+        self.path("merge").write_text(json.dumps({"adds": adds}))
+
     def release(self) -> None:
         """Unlock the lock file, and remove it where the write's other hidden files are gone
         (else it is left, unlocked, for :func:`recover_leftovers`)."""
+        _CLAIMS.pop(self.path("tmp"), None)
         if self.fd is not None:
             os.close(self.fd)
             self.fd = None
             _forget(self.token)
         if not any(_there(self.path(kind)) for kind in ("tmp", "old", "del")):
-            with contextlib.suppress(OSError):
-                self.path("lock").unlink()
+            for kind in ("merge", "lock"):
+                with contextlib.suppress(OSError):
+                    self.path(kind).unlink()
 
 
 def claim(target: str | os.PathLike, token: str | None = None) -> Claim:
@@ -125,7 +152,35 @@ def claim(target: str | os.PathLike, token: str | None = None) -> Claim:
                 continue
             raise
         try_lock(fd)  # (where it cannot be locked, recovery asks whether the pid runs)
-        return Claim(target, mine, fd)
+        made = Claim(target, mine, fd)
+        _CLAIMS[made.path("tmp")] = made
+        return made
+
+
+def staged_claim(path: str | os.PathLike) -> Claim | None:
+    """The claim of this process, not yet released, whose ``.tmp`` is ``path`` (a writer
+    asked to write into another write's temporary: Export's), else None."""
+    return _CLAIMS.get(Path(path))
+
+
+def undo_merge(target: Path, old: Path, staged: Path, adds: list[str]) -> tuple[int, int]:
+    """Undo a merge of ``staged``'s files into the folder ``target`` (:meth:`Claim.
+    record_merge`), however far it came: each of ``adds`` (the names it adds) that is in
+    ``target`` and no longer in ``staged`` (put in) is removed, then each file in ``old``
+    (moved aside) put back, and ``old`` removed. Returns how many were put back and
+    removed. OSError where one cannot be (what is left stays in ``old``)."""
+    removed = 0
+    for name in adds:
+        if _there(target / name) and not _there(staged / name):
+            _remove(target / name)
+            removed += 1
+    back = 0
+    if _there(old):
+        for name in sorted(os.listdir(old)):
+            os.replace(old / name, target / name)
+            back += 1
+        old.rmdir()
+    return back, removed
 
 
 def _forget(token: str) -> None:
@@ -179,7 +234,7 @@ def _gone(lock: Path, pid: int) -> tuple[bool, int | None]:
 def _token_pattern(name: str) -> re.Pattern:
     return re.compile(
         rf"\.{re.escape(name)}\.(?P<token>(?P<host>[A-Za-z0-9_]+)-(?P<pid>\d+)-[0-9a-f]{{8}})"
-        r"\.(?P<kind>tmp|old|del|lock)"
+        r"\.(?P<kind>tmp|old|del|lock|merge)"
     )
 
 
@@ -222,6 +277,7 @@ def recover_leftovers(target: str | os.PathLike, warn: bool = True) -> str | Non
         elif older.fullmatch(entry.name):
             untold.append(entry.name)
     restored, removed, kept, elsewhere = "", [], [], []
+    merged: list[str] = []  # (what was done of writes that merged into the folder)
     host = _host()
     for token, (its_host, pid) in tokens.items():
         if its_host != host:
@@ -233,7 +289,26 @@ def recover_leftovers(target: str | os.PathLike, warn: bool = True) -> str | Non
             continue
         try:
             old = _beside(target, token, "old")
-            if _there(old):
+            merge = _beside(target, token, "merge")
+            adds = _merge_adds(merge)
+            if adds is not None and _there(old) and target.is_dir():
+                # (killed while it merged its files into the folder: undone, whole)
+                try:
+                    back, gone_ = undo_merge(target, old, _beside(target, token, "tmp"), adds)
+                except OSError as exc:
+                    merged.append(
+                        f"could not put back all the earlier files of {target.name} that "
+                        f"it had moved aside ({exc.strerror or exc}): those left are in "
+                        f"{old.name} (move them back into {target.name}, replacing those "
+                        "there)"
+                    )
+                else:
+                    merged.append(
+                        f"put back the earlier files of {target.name} that it had moved "
+                        f"aside while it merged a new result in ({_files(back)}), and removed "
+                        f"the {_files(gone_)} it had added"
+                    )
+            elif _there(old):
                 if not _there(target):
                     try:
                         os.rename(old, target)
@@ -250,6 +325,9 @@ def recover_leftovers(target: str | os.PathLike, warn: bool = True) -> str | Non
                 # (a writer's own temporaries of it: ..TARGET.TOKEN.tmp.*)
                 for entry in _nested(folder, leftover.name):
                     _remove(entry)
+            if not _there(old):  # (the record of a merge: kept while its .old is)
+                with contextlib.suppress(OSError):
+                    merge.unlink()
             with contextlib.suppress(OSError):
                 lock.unlink()
         finally:
@@ -258,6 +336,7 @@ def recover_leftovers(target: str | os.PathLike, warn: bool = True) -> str | Non
     said = []
     if restored:
         said.append(f"put the earlier {target.name} back from {restored}")
+    said += merged
     if removed:
         said.append(f"removed {', '.join(removed)}")
     if kept:
@@ -274,7 +353,7 @@ def recover_leftovers(target: str | os.PathLike, warn: bool = True) -> str | Non
         )
     if not said:
         return None
-    if restored or removed or kept:
+    if restored or removed or kept or merged:
         head = f"{target}: a write killed before it finished left files beside it; "
     else:
         head = f"{target}: hidden files of another write beside it; "
@@ -282,6 +361,20 @@ def recover_leftovers(target: str | os.PathLike, warn: bool = True) -> str | Non
     if warn:
         warnings.warn(line, UserWarning, stacklevel=2)
     return line
+
+
+def _files(count: int) -> str:
+    return f"{count} file" + ("" if count == 1 else "s")
+
+
+def _merge_adds(merge: Path) -> list[str] | None:
+    """The names a merge into the folder adds (:meth:`Claim.record_merge`), None where
+    there is no record of one (or it cannot be read)."""
+    try:
+        adds = json.loads(merge.read_text())["adds"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return [str(name) for name in adds if "/" not in str(name) and str(name) not in ("", ".", "..")]
 
 
 def _nested(folder: Path, name: str) -> list[Path]:
@@ -300,7 +393,7 @@ def find_leftovers(folder: str | os.PathLike) -> list[tuple[Path, str]]:
     folder = Path(folder)
     pattern = re.compile(
         r"\.(?P<name>.+)\.(?P<token>(?P<host>[A-Za-z0-9_]+)-(?P<pid>\d+)-[0-9a-f]{8})"
-        r"\.(?P<kind>tmp|old|del|lock)"
+        r"\.(?P<kind>tmp|old|del|lock|merge)"
     )
     older = re.compile(r"\.(?P<name>.+?)(\.[A-Za-z0-9_]{8})?\.(tmp|old)")
     found = []

@@ -219,16 +219,6 @@ def _ctc_masks(directory: Path) -> list[str]:
     )
 
 
-def _same_file(directory: Path, name: str, written: dict[str, str]) -> bool:
-    """Whether ``name`` in ``directory`` is the file written there as the name of another
-    case (``written``: casefolded name -> name): one file on a disk that ignores case. True
-    where that cannot be told (the earlier file is kept rather than the new one lost)."""
-    try:
-        return os.path.samefile(directory / name, directory / written[name.casefold()])
-    except OSError:  # (either gone: nothing to remove, or the new file not to risk)
-        return True
-
-
 def write_ctc(
     tracked,
     lineage: dict[int, int] | None,
@@ -255,15 +245,17 @@ def write_ctc(
     gap as the format requires: the piece after a gap is a new track whose parent is the
     piece before; a UserWarning says so, and one says which divisions were dropped that do
     not fit the labels. ``tracks``: :func:`ctc_tracks` of these labels, already computed.
-    Atomic: the files are written to a temporary folder next to ``directory`` and moved in
-    place only when all succeeded. A folder that holds a result (``maskTTT.tif`` of any
-    numbers, ``res_track.txt``) is refused (FileExistsError) unless ``overwrite``, which
-    replaces that result whole: once the new files are in place, the masks of frames it does
-    not have (an earlier result of other or more frames) are removed, so that the folder
-    holds one result; its other files are kept.
+    Atomic: the files are written to a hidden folder next to ``directory``
+    (``.DIR.HOST-PID-XXXXXXXX.tmp``, the write locked meanwhile,
+    :mod:`tessella.engine.io._leftovers`) and moved in place only when all succeeded. A
+    folder that holds a result (``maskTTT.tif`` of any numbers, ``res_track.txt``) is
+    refused (FileExistsError) unless ``overwrite``, which replaces that result whole: its
+    files (the masks of any frames, so that the folder holds one result) are moved aside
+    (``.old``) and the new ones put in, then the earlier ones removed; its other files are
+    kept. A failure puts the earlier result back; so does the next write of ``directory``
+    (or :func:`~tessella.engine.io.recover_leftovers`) after a kill, from the names the
+    write recorded that it adds (``.merge``).
     """
-    import tifffile
-
     directory = Path(directory)
     shape = tuple(tracked.shape)
     if len(shape) < 3:
@@ -284,6 +276,13 @@ def write_ctc(
         )
     names = _mask_names(numbers)
     names.append("res_track.txt")
+    from ..io._leftovers import _remove, claim, recover_leftovers, staged_claim
+
+    # Export's own temporary folder of the CTC folder it then merges in: written as is, the
+    # names it will add there recorded (a kill while they are merged in is undone)
+    outer = staged_claim(directory)
+    if outer is None:
+        recover_leftovers(directory)  # (before looking at it: a killed write is undone)
     # a result there already: its masks (whatever their numbers) and its res_track.txt
     existing = _ctc_masks(directory)
     existing += [n for n in names if n not in existing and (directory / n).exists()]
@@ -292,56 +291,95 @@ def write_ctc(
             f"{directory} already holds {existing[0]} (and {len(existing) - 1} more); "
             "turn on overwrite to replace them"
         )
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    staging = directory.with_name(f".{directory.name}.partial-{os.getpid()}")
-    staging.mkdir(exist_ok=True)
-    try:
-        if tracks is None:  # one pass over the frames: written as they are, renamed after
-            present: dict[int, list[int]] = {}
-            for t in range(shape[0]):
-                frame = np.asarray(tracked[t])
-                if frame.max(initial=0) > CTC_MAX_ID:
-                    raise ValueError(
-                        f"{directory}: CTC masks are uint16; frame {t} has track {frame.max()}"
-                    )
-                for track in np.unique(frame[frame != 0]).tolist():
-                    present.setdefault(int(track), []).append(t)
-                tifffile.imwrite(staging / names[t], frame.astype(np.uint16), compression="zlib")
-            try:
-                tracks = _ctc_plan(present, lineage, shape[0], numbers)
-            except ValueError as exc:
-                raise ValueError(f"{directory}: {exc}") from None
-            for t in sorted(tracks.renames):  # the frames of pieces after a gap
-                frame = tifffile.imread(staging / names[t])
-                tifffile.imwrite(staging / names[t], tracks.frame(t, frame), compression="zlib")
-        else:
-            for t in range(shape[0]):
-                mask = tracks.frame(t, np.asarray(tracked[t]))
-                tifffile.imwrite(staging / names[t], mask, compression="zlib")
-        for note in tracks.notes():
-            warnings.warn(f"{directory}: {note}", UserWarning, stacklevel=2)
-        lines = [f"{k.id} {k.start} {k.end} {k.parent}" for k in tracks.tracks]
-        (staging / "res_track.txt").write_text("\n".join(lines) + ("\n" if lines else ""))
+    if outer is not None:
+        outer.record_merge(names)
         directory.mkdir(exist_ok=True)
-        for name in names:
-            os.replace(staging / name, directory / name)
-        # the new result replaces the earlier one whole, once it is in place (a failure
-        # before keeps the earlier): its masks of other frames would be scored with it
-        written = {n.casefold(): n for n in names}
-        for name in _ctc_masks(directory):
-            if name in names:
-                continue
-            if name.casefold() in written and _same_file(directory, name, written):
-                # (on a disk that ignores case, an earlier MASK010.TIF is the mask010.tif
-                # just written, listed in its old spelling: removing it would remove that)
-                continue
-            (directory / name).unlink(missing_ok=True)
-    finally:
-        for leftover in staging.iterdir() if staging.exists() else ():
-            leftover.unlink()
+        tracks = _write_result(tracked, lineage, directory, directory, names, numbers, tracks)
+        return [directory / n for n in names]
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    writing = claim(directory)
+    staging = writing.path("tmp")
+    try:
+        writing.record_merge(names)
+        staging.mkdir()
+        tracks = _write_result(tracked, lineage, staging, directory, names, numbers, tracks)
+        if not (directory.exists() or directory.is_symlink()):
+            try:  # (none there: the new folder renamed in whole)
+                os.rename(staging, directory)
+            except OSError:  # (made meanwhile, holding files: merged into)
+                if not directory.is_dir():
+                    raise
         if staging.exists():
-            staging.rmdir()
+            _merge(staging, directory, writing)
+        writing.discard_backup()  # (the earlier result's files, once the new ones are in)
+    except BaseException:
+        _remove(staging)
+        writing.release()
+        raise
+    writing.release()
     return [directory / n for n in names]
+
+
+def _merge(staged: Path, directory: Path, writing) -> None:
+    """Put the files of ``staged`` (a new CTC result) into the folder ``directory``: the
+    earlier result's files there (the same names, and masks of other frames) moved aside
+    into the write's ``.old`` first, the folder's other files kept; ``staged`` removed. A
+    failure puts the earlier files back, the new ones removed (a kill is undone by the next
+    write, :func:`~tessella.engine.io._leftovers.recover_leftovers`, from the names
+    ``writing.record_merge`` recorded)."""
+    from ..io._leftovers import undo_merge
+
+    names = sorted(os.listdir(staged))
+    old = writing.path("old")
+    adds = [n for n in names if not (directory / n).exists()]
+    old.mkdir()
+    try:
+        for name in names:  # the earlier result's files of the same names
+            if (directory / name).exists():
+                os.replace(directory / name, old / name)
+        for name in _ctc_masks(directory):  # its masks of other frames
+            os.replace(directory / name, old / name)
+        for name in names:
+            os.replace(staged / name, directory / name)
+    except BaseException:
+        undo_merge(directory, old, staged, adds)
+        raise
+    staged.rmdir()
+
+
+def _write_result(tracked, lineage, folder: Path, directory: Path, names, numbers, tracks):
+    """Write the masks ``names`` (and ``res_track.txt``) of ``tracked`` into ``folder``
+    (for ``directory``, which warnings and errors name); returns the tracks written."""
+    import tifffile
+
+    shape = tuple(tracked.shape)
+    if tracks is None:  # one pass over the frames: written as they are, renamed after
+        present: dict[int, list[int]] = {}
+        for t in range(shape[0]):
+            frame = np.asarray(tracked[t])
+            if frame.max(initial=0) > CTC_MAX_ID:
+                raise ValueError(
+                    f"{directory}: CTC masks are uint16; frame {t} has track {frame.max()}"
+                )
+            for track in np.unique(frame[frame != 0]).tolist():
+                present.setdefault(int(track), []).append(t)
+            tifffile.imwrite(folder / names[t], frame.astype(np.uint16), compression="zlib")
+        try:
+            tracks = _ctc_plan(present, lineage, shape[0], numbers)
+        except ValueError as exc:
+            raise ValueError(f"{directory}: {exc}") from None
+        for t in sorted(tracks.renames):  # the frames of pieces after a gap
+            frame = tifffile.imread(folder / names[t])
+            tifffile.imwrite(folder / names[t], tracks.frame(t, frame), compression="zlib")
+    else:
+        for t in range(shape[0]):
+            mask = tracks.frame(t, np.asarray(tracked[t]))
+            tifffile.imwrite(folder / names[t], mask, compression="zlib")
+    for note in tracks.notes():
+        warnings.warn(f"{directory}: {note}", UserWarning, stacklevel=3)
+    lines = [f"{k.id} {k.start} {k.end} {k.parent}" for k in tracks.tracks]
+    (folder / "res_track.txt").write_text("\n".join(lines) + ("\n" if lines else ""))
+    return tracks
 
 
 def read_ctc_tracks(path) -> list[Track]:
