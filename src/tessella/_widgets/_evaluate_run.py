@@ -105,25 +105,33 @@ def _evaluate_steps(
     overlapping masks, one image: after each side's object masks, then after each group of
     ground-truth masks compared with every predicted one). Ground truth scored at its
     annotated places only is given as it is: the engine reads a lazy stack a place at a
-    time (a SEG folder the reader opened lazily), each in the step that scores it."""
+    time (a SEG folder the reader opened lazily), each in the step that scores it; so is a
+    lazy 2D pair of labels (a zarr, a multiscale layer's level 0), read a 2048² piece at a
+    time (:func:`tessella.engine.evaluation.tiled_pair`). Others are read here whole."""
     if kind == "overlapping":
         return (
             yield from evaluation.evaluate_masks_steps(
                 np.asarray(labels_true), np.asarray(labels_pred), threshold, ignore_label, names
             )
         )
+    # foreground IoU: the headline score of semantic models; V_rand and VOI: of a
+    # membrane map's cells (each section's in its step, as its matching)
+    wanted = ("ap", "iou", "vrand") if kind in VRAND_KINDS else ("ap", "iou")
+    if not evaluation.tiled_pair(
+        labels_true, labels_pred, kind, frame_axis, ignore_label, annotated, wanted
+    ):  # (a lazy 2D pair of labels is read by the engine a 2048² piece at a time, not whole)
+        labels_pred = np.asarray(labels_pred)
+        labels_true = labels_true if annotated is not None else np.asarray(labels_true)
     return (
         yield from evaluation.evaluate_labels_steps(
-            labels_true if annotated is not None else np.asarray(labels_true),
-            np.asarray(labels_pred),
+            labels_true,
+            labels_pred,
             threshold,
             frame_axis,
             ignore_label,
             names,
             kind,
-            # foreground IoU: the headline score of semantic models; V_rand and VOI: of a
-            # membrane map's cells (each section's in its step, as its matching)
-            ("ap", "iou", "vrand") if kind in VRAND_KINDS else ("ap", "iou"),
+            wanted,
             annotated,
         )
     )
@@ -315,7 +323,8 @@ class EvaluateRun:
             return
         pred_data, truth_data = _layer_array(pred), _layer_array(truth)
         ignore_label = self.ignore_spin.value() or None
-        if ignore_label is not None:
+        if ignore_label is not None and isinstance(truth_data, np.ndarray):
+            # (not of a lazy one: its maximum would read it whole, here on the GUI thread)
             from tessella.engine.evaluation import ignore_label_clash
 
             clash = ignore_label_clash(int(np.max(truth_data)), ignore_label, f"'{truth.name}'")

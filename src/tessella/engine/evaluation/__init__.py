@@ -12,7 +12,8 @@ one volume, as in ``tessella evaluate``). Objects are matched exactly as
 
 Modules: ``_scores`` (scores, matching, error map), ``_truth`` (the objects a ground truth
 holds, sparse annotations), ``_sparse`` (ground truth of some frames or slices only: where
-it is scored), ``_evaluate`` (one pair for the widget), ``_mistakes`` (notes on
+it is scored), ``_evaluate`` (one pair for the widget; ``_tiles``: a lazy 2D pair of it
+read a 2048² piece at a time), ``_mistakes`` (notes on
 inputs that score little for no real reason), ``_kind`` (a guess at what a ground truth is) and
 ``_samples`` (the parts of a large or lazy ground truth that guess reads), ``_pairing``
 (prediction and ground-truth files paired by name) and ``_paths`` (:func:`score_paths`: files
@@ -60,6 +61,7 @@ from ._sparse import (
     ctc_annotated_files,
     places_misfit,
 )
+from ._tiles import tiled_pair
 from ._truth import (
     ignore_label_clash,
     mask_stack_objects,
@@ -109,6 +111,7 @@ __all__ = [
     "score_paths",
     "scored_images",
     "stack_without_ignored",
+    "tiled_pair",
     "truth_objects",
     "unannotated_left_out",
     "without_ignored",

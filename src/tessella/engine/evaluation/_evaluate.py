@@ -23,6 +23,7 @@ from ._scores import (
     wanted_metrics,
 )
 from ._sparse import annotated_summary, check_places, places_misfit
+from ._tiles import tiled_pair, tiled_steps
 from ._truth import mask_stack_objects, scored_images, stack_without_ignored, truth_objects
 
 __all__ = ["evaluate_labels", "evaluate_labels_steps", "evaluate_masks", "evaluate_masks_steps"]
@@ -127,6 +128,10 @@ def evaluate_labels_steps(
     [Progress(stage='match', done=0, total=2), Progress(stage='objects', done=1, total=1),
      Progress(stage='match', done=1, total=2), Progress(stage='match', done=2, total=2)]
     """
+    wanted = wanted_metrics(metrics_wanted)
+    if tiled_pair(labels_true, labels_pred, kind, frame_axis, ignore_label, annotated, wanted):
+        # a lazy 2D pair (a zarr, a multiscale layer's level 0): read a 2048² piece at a time
+        return (yield from tiled_steps(labels_true, labels_pred, threshold, names, wanted))
     count = _image_count(np.shape(labels_true), kind, frame_axis, annotated)
     if count > 1:  # several images: counted from the start
         yield Progress("match", 0, count)
@@ -151,8 +156,6 @@ def evaluate_labels_steps(
         raise ValueError(
             f"label images differ in shape: {names[1]} {predicted.shape}, {names[0]} {truth.shape}"
         )
-    # checks the metric names before the work, as score_pairs does ("voi": "vrand")
-    wanted = wanted_metrics(metrics_wanted)
     if annotated is not None and kind not in ("labels", "binary"):
         raise ValueError(f"annotated frames or slices: {names[0]} must be labels or binary")
     if annotated is not None:

@@ -254,7 +254,15 @@ def ground_truth_note(
         if note:
             return note
     objects = known if objects is None else np.asarray(objects)
-    count, largest, fraction = _largest(objects, counted)
+    return collapsed_note(name, *_largest(objects, counted), kind, flags)
+
+
+def collapsed_note(
+    name: str, count: int, largest: int, fraction: float, kind: str, flags: bool
+) -> str | None:
+    """:func:`ground_truth_note`'s note on objects (``count`` of them, as ``kind`` makes
+    them) whose largest, ID ``largest``, covers ``fraction`` of the pixels: None below
+    :data:`COLLAPSED_FRACTION`."""
     if fraction < COLLAPSED_FRACTION:
         return None
     size = (

@@ -1,0 +1,220 @@
+"""A lazy 2D pair (dask, zarr: a blockwise result, a multiscale layer's level 0) scored a
+2048 x 2048 piece at a time, never read whole (:func:`tiled_steps`).
+
+Each piece of the two label images is read, its overlap table made (the ids of each side
+and the pairs of objects that share pixels, with their pixel counts) and let go; the tables
+are merged into the one of the whole pair, which the matching takes as it takes a table
+made in memory. The error map is then filled a piece at a time (the pieces read again).
+The memory is the sparse matching's own, two pieces of each side and the error map
+(1 byte a pixel): a 20000² uint32 pair is 1.6 GB a side where read whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterator
+
+import numpy as np
+
+from .. import metrics
+from .._metrics_overlap import SparseIoU, _check_pair, _contingency, _merge_counts
+from ..progress import Progress
+from ._mistakes import (
+    _SAMPLE_PIXELS,
+    _intensities,
+    collapsed_note,
+    ground_truth_note,
+    prediction_note,
+)
+from ._scores import FALSE_NEGATIVE, FALSE_POSITIVE, Evaluation, _ap_scores, wanted_metrics
+
+__all__ = ["TILE_SIDE", "tiled_pair", "tiled_steps", "tiles"]
+
+#: the side of the pieces a lazy pair is read in (2048 x 2048 pixels: the overlap table's
+#: :data:`~tessella.engine._metrics_overlap.CHUNK_PIXELS`)
+TILE_SIDE = 2048
+
+
+def tiles(shape: tuple[int, ...], side: int = TILE_SIDE) -> Iterator[tuple[slice, slice]]:
+    """The pieces of a 2D image of ``shape``, ``side`` x ``side`` pixels (smaller at the
+    right and bottom edges), row by row.
+
+    >>> [(y.start, y.stop, x.start, x.stop) for y, x in tiles((3, 5), 2)]
+    [(0, 2, 0, 2), (0, 2, 2, 4), (0, 2, 4, 5), (2, 3, 0, 2), (2, 3, 2, 4), (2, 3, 4, 5)]
+    """
+    height, width = shape
+    for y in range(0, max(height, 1), side):
+        for x in range(0, max(width, 1), side):
+            yield slice(y, min(y + side, height)), slice(x, min(x + side, width))
+
+
+def tiled_pair(labels_true, labels_pred, kind, frame_axis, ignore_label, annotated, wanted) -> bool:
+    """Whether :func:`tiled_steps` scores the pair: 2D instance labels, one image, nothing
+    left out, AP and foreground IoU only, and one side lazy (not a NumPy array: its pixels
+    not in memory yet).
+
+    >>> import dask.array as da
+    >>> lazy = da.zeros((8, 8), np.uint32)
+    >>> tiled_pair(lazy, lazy, "labels", None, None, None, ("ap", "iou"))
+    True
+    >>> tiled_pair(np.zeros((8, 8)), np.zeros((8, 8)), "labels", None, None, None, ("ap",))
+    False
+    """
+    arrays = (labels_true, labels_pred)
+    return (
+        kind == "labels"
+        and frame_axis is None
+        and ignore_label is None
+        and annotated is None
+        and set(wanted) <= {"ap", "iou"}
+        and all(len(getattr(a, "shape", ())) == 2 for a in arrays)
+        and tuple(labels_true.shape) == tuple(labels_pred.shape)
+        and any(not isinstance(a, np.ndarray) for a in arrays)
+    )
+
+
+def _piece(array, where) -> np.ndarray:
+    return np.asarray(array[where])
+
+
+def _merged_table(parts: list[tuple]) -> tuple:
+    """The overlap table of the whole pair (as :func:`_contingency` gives it) of the tables
+    of its pieces."""
+    empty = np.zeros(0, np.int64)
+    t_ids, t_sizes = _merge_counts([(p[0], p[2]) for p in parts] or [(empty, empty)])
+    p_ids, p_sizes = _merge_counts([(p[1], p[3]) for p in parts] or [(empty, empty)])
+    t_of = np.concatenate([p[0][p[4]] for p in parts] or [empty])
+    p_of = np.concatenate([p[1][p[5]] for p in parts] or [empty])
+    counts = np.concatenate([p[6] for p in parts] or [empty])
+    order = np.lexsort((p_of, t_of))
+    t_of, p_of, counts = t_of[order], p_of[order], counts[order]
+    new = np.ones(t_of.size, bool)
+    new[1:] = (t_of[1:] != t_of[:-1]) | (p_of[1:] != p_of[:-1])
+    starts = np.flatnonzero(new)
+    summed = np.add.reduceat(counts, starts) if starts.size else empty
+    rows = np.searchsorted(t_ids, t_of[starts]).astype(np.intp)
+    cols = np.searchsorted(p_ids, p_of[starts]).astype(np.intp)
+    return t_ids, p_ids, t_sizes, p_sizes, rows, cols, summed.astype(np.int64)
+
+
+def tiled_steps(
+    labels_true,
+    labels_pred,
+    threshold: float = 0.5,
+    names: tuple[str, str] = ("ground truth", "prediction"),
+    metrics_wanted=("ap",),
+    side: int | None = None,
+) -> Generator[Progress, None, Evaluation]:
+    """:func:`~tessella.engine.evaluation.evaluate_labels_steps` of a pair that
+    :func:`tiled_pair` takes, read a piece of ``side`` x ``side`` pixels at a time
+    (:func:`tiles`; :data:`TILE_SIDE` by default): yields ``"objects"`` (1 of 1), then
+    ``"pixels"`` after each piece read (two passes, where there are several pieces: the
+    overlap tables, then the error map) and ``"match"`` (1 of 1); returns the same
+    :class:`Evaluation` as the pair read whole.
+
+    The notes judge the intensities on every k-th row (as on a pair in memory, about
+    :data:`~tessella.engine.evaluation._mistakes._SAMPLE_PIXELS` pixels) and the largest
+    object from the table; a side holding one object id only (a binary mask taken for
+    labels?) is read whole for its note (its pieces counted).
+
+    >>> import dask.array as da
+    >>> gt = np.zeros((5, 5), np.uint16); gt[:2, :2] = 1; gt[3:, 3:] = 2
+    >>> pred = np.where(gt == 1, 7, 0).astype(np.uint16)
+    >>> from tessella.engine.progress import run_steps
+    >>> result = run_steps(tiled_steps(da.from_array(gt), pred, side=2))
+    >>> result.tp, result.fp, result.fn, result.errors[3:, 3:].tolist()
+    (1, 0, 1, [[2, 2], [2, 2]])
+    """
+    wanted = wanted_metrics(metrics_wanted)
+    shape = tuple(int(n) for n in labels_true.shape)
+    if shape != tuple(int(n) for n in labels_pred.shape):
+        raise ValueError(
+            f"label images differ in shape: {names[1]} {tuple(labels_pred.shape)}, "
+            f"{names[0]} {shape}"
+        )
+    yield Progress("objects", 1, 1)
+    pieces = list(tiles(shape, side or TILE_SIDE))
+    total = 2 * len(pieces) if len(pieces) > 1 else 0
+    step = max(1, (shape[0] * shape[1]) // _SAMPLE_PIXELS)  # (the notes' rows: every step-th)
+    kept = np.arange(0, shape[0], step)
+    samples: list[np.ndarray | None] = [None, None]
+    parts = []
+    for done, where in enumerate(pieces, 1):
+        truth, predicted = _check_pair(_piece(labels_true, where), _piece(labels_pred, where))
+        truth = truth.reshape(where[0].stop - where[0].start, -1)
+        predicted = predicted.reshape(truth.shape)
+        parts.append(_contingency(truth, predicted))
+        rows = kept[(kept >= where[0].start) & (kept < where[0].stop)]
+        for k, piece in enumerate((truth, predicted)):
+            if samples[k] is None:
+                samples[k] = np.zeros((kept.size, shape[1]), piece.dtype)
+            sample = samples[k]
+            assert sample is not None
+            sample[np.searchsorted(kept, rows), where[1]] = piece[rows - where[0].start]
+        del truth, predicted
+        if total:
+            yield Progress("pixels", done, total)
+    t_ids, p_ids, t_sizes, p_sizes, rows, cols, inter = _merged_table(parts)
+    del parts
+    values = inter / (t_sizes[rows] + p_sizes[cols] - inter)
+    iou = SparseIoU(rows, cols, values, (t_ids.size, p_ids.size))
+    thresholds = [float(t) for t in metrics.DEFAULT_THRESHOLDS]
+    matched = [metrics._match(iou, thr) for thr in thresholds]
+    m_rows, m_cols = metrics.match_indices(iou, threshold)
+    missed, spurious = np.delete(t_ids, m_rows), np.delete(p_ids, m_cols)
+    errors = np.zeros(shape, np.uint8)
+    for done, where in enumerate(pieces, len(pieces) + 1):
+        if missed.size or spurious.size:
+            truth, predicted = _piece(labels_true, where), _piece(labels_pred, where)
+            errors[where][np.isin(predicted, spurious)] = FALSE_POSITIVE
+            # written last: a missed object stays whole where a spurious one overlaps it
+            errors[where][np.isin(truth, missed)] = FALSE_NEGATIVE
+            del truth, predicted
+        if total:
+            yield Progress("pixels", done, total)
+    scores: dict = {"n_images": 1}
+    if "ap" in wanted:
+        scores.update(_ap_scores(metrics._means_over_images([matched], thresholds)))
+    if "iou" in wanted:  # (foreground IoU from the table: the pixels of pairs and of each side)
+        both = int(inter.sum())
+        union = int(t_sizes.sum()) + int(p_sizes.sum()) - both
+        scores["foreground_iou"] = float(both / union) if union else 1.0
+    notes = _notes(labels_true, labels_pred, samples, (t_ids, t_sizes), p_ids, shape, names)
+    yield Progress("match", 1, 1)
+    tp = int(m_rows.size)
+    return Evaluation(
+        scores=scores,
+        threshold=float(threshold),
+        n_true=int(t_ids.size),
+        n_pred=int(p_ids.size),
+        tp=tp,
+        fp=int(p_ids.size) - tp,
+        fn=int(t_ids.size) - tp,
+        errors=errors,
+        notes=notes,
+    )
+
+
+def _notes(labels_true, labels_pred, samples, truth_table, p_ids, shape, names) -> tuple:
+    """The notes of :func:`evaluate_labels` on a lazy 2D pair of instance labels (the
+    prediction's first), from the rows sampled and the ground truth's table; a side of one
+    object id is read whole (:func:`ground_truth_note`, :func:`prediction_note`)."""
+    t_ids, t_sizes = truth_table
+    if p_ids.size == 1:
+        predicted = prediction_note(np.asarray(labels_pred), names[1], flags=False)
+    else:
+        image = _intensities(samples[1]) if samples[1] is not None else None
+        predicted = (
+            f"{names[1]}: {image}: segment the image and score its labels" if image else None
+        )
+    if t_ids.size == 1:
+        truth = ground_truth_note(np.asarray(labels_true), names[0], flags=False)
+    else:
+        image = _intensities(samples[0]) if samples[0] is not None else None
+        truth = f"{names[0]}: the ground truth {image}: is it the image?" if image else None
+        if truth is None and t_ids.size:
+            k = int(np.argmax(t_sizes))
+            fraction = float(t_sizes[k] / (shape[0] * shape[1]))
+            truth = collapsed_note(
+                names[0], int(t_ids.size), int(t_ids[k]), fraction, "labels", False
+            )
+    return tuple(note for note in (predicted, truth) if note)
