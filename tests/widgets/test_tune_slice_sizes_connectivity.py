@@ -24,9 +24,7 @@ def test_a_slice_preview_joins_objects_as_apply_to_all_does():
     applied = semantic.postprocess(prediction, params)
     assert applied[3, 5, 5] > 0 and applied[3, 21, 21] == 0  # one object of 209 voxels
     notes: dict = {}
-    frames = _postprocess_frames(
-        semantic, [prediction], params, (0,), 3, False, False, (applied, 0), notes
-    )
+    frames = _postprocess_frames(semantic, [prediction], params, (0,), 3, False, False, True, notes)
     preview = next(iter(frames))[1]
     np.testing.assert_array_equal(preview > 0, applied[3] > 0)
     assert notes.get("kept") == 1

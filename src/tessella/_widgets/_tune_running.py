@@ -113,7 +113,7 @@ class TuneRunning:
             # objects that overlap (one 2D image): their "overlaps" layer follows
             hasattr(method, "instances") and n_frames == 1 and plane is None,
             # a slice's objects are judged by their size in the volume, as Apply to all does
-            _volume_of(layer, result.axes) if plane is not None else None,
+            plane is not None and _in_memory(layer),
             request.notes,
             _worker_class=ThreadWarningsWorker,  # warned: this run's warnings, no others
             _ignore_errors=True,
@@ -248,11 +248,11 @@ class TuneRunning:
         self._say(f": cancelled; {left} of {n} {frames} still {show} the earlier parameters", layer)
 
 
-def _volume_of(layer: Labels, axes: str) -> tuple | None:
-    """``(labels, Z axis)`` of ``layer``, in which a slice preview's worker judges its
-    objects' sizes (read there, off the GUI thread); None for labels not in memory."""
-    data = layer.data
-    return (data, axes.index("Z")) if isinstance(data, np.ndarray) else None
+def _in_memory(layer: Labels) -> bool:
+    """Whether ``layer``'s labels are in memory: a slice preview of them judges its objects'
+    sizes in the volume (in its worker, from the prediction's other slices); not a volume
+    read lazily, too large to go through while a slider is dragged."""
+    return isinstance(layer.data, np.ndarray)
 
 
 def _bar_format(request: _Request) -> str:
