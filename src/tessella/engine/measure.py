@@ -17,6 +17,7 @@ import numpy as np
 
 from .axes import check_axes, spatial_of
 from .io import atomic_path
+from .progress import warn_at_caller
 
 __all__ = ["labels_axes_for", "measure_objects", "size_column", "write_csv"]
 
@@ -50,10 +51,24 @@ def size_column(spatial_axes: str, unit: str | None = None) -> str:
     return f"{kind}_{_unit_tag(unit)}{len(spatial_axes)}"
 
 
-def _spacing_of(spacing, spatial_axes: str) -> tuple[float, ...]:
+def _spacing_of(spacing, spatial_axes: str) -> tuple[float, ...] | None:
+    """The pixel size of each spatial axis, or None where a mapping gives Y and X but no Z
+    (``read_image``'s ``pixel_size`` of a stack whose file says no Z spacing): said once."""
     if isinstance(spacing, Mapping):  # (axis names in either case, as segment takes them)
+        given = spacing
         spacing = {str(axis).upper(): size for axis, size in spacing.items()}
         missing = [axis for axis in spatial_axes if axis not in spacing]
+        if missing == ["Z"]:
+            # the size of a voxel is unknown: a volume in µm³ would be made up
+            known = {axis: spacing[axis] for axis in spatial_axes if axis != "Z"}
+            _spacing_of(known, spatial_axes.replace("Z", ""))  # (Y and X checked all the same)
+            warn_at_caller(
+                f"spacing {dict(given)} gives no size for axis Z of the labels' spatial axes "
+                f"{spatial_axes}: sizes in pixels only ({size_column(spatial_axes)}); pass "
+                f"spacing={{'Z': ..., {', '.join(f'{a!r}: {v}' for a, v in known.items())}}} "
+                f"for the volume in physical units"
+            )
+            return None
         if missing:
             raise ValueError(f"spacing gives no size for axis {', '.join(missing)}")
         values = tuple(float(spacing[axis]) for axis in spatial_axes)
@@ -168,7 +183,9 @@ def measure_objects(
         The pixel size, as ``{"Y": 0.5, "X": 0.5}`` (axis names in either case) or one value
         per spatial axis; adds the size in physical units (``area_um2`` or ``volume_um3`` for
         ``unit="µm"``). None or ``{}`` (``read_image``'s ``pixel_size`` of a file that has
-        none): sizes in pixels only. A mapping without some spatial axis is refused.
+        none): sizes in pixels only. A mapping that gives Y and X but no Z for a volume
+        (``read_image``'s ``pixel_size`` of a stack whose file says no Z spacing): sizes in
+        pixels only, with a warning saying so; a mapping without Y or X is refused.
     axes : str, optional
         The labels' axes (``YX``, ``ZYX``, ``TYX``, ``TZYX``); by default ``YX``, ``ZYX``
         or ``TZYX`` after the number of dimensions. With a ``T`` axis every frame is measured
