@@ -15,17 +15,20 @@ renames), its ``.tmp`` and ``.del`` removed. No Qt here."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
 import secrets
 import shutil
 import socket
+import sys
 import threading
 import warnings
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .._file_lock import try_lock
 
@@ -35,6 +38,7 @@ __all__ = [
     "find_leftovers",
     "new_token",
     "recover_leftovers",
+    "rename_no_replace",
     "staged_claim",
     "undo_merge",
 ]
@@ -71,6 +75,70 @@ def _beside(target: Path, token: str, kind: str) -> Path:
 
 def _there(path: Path) -> bool:
     return path.exists() or path.is_symlink()
+
+
+def rename_no_replace(src: str | os.PathLike, dst: str | os.PathLike) -> None:
+    """Rename ``src`` to ``dst``, never replacing what is at ``dst``: FileExistsError where
+    something is there (made by another writer meanwhile). In one step where the system has
+    one (Linux ``renameat2(RENAME_NOREPLACE)``); else a file by a hard link then its old name
+    removed; else (a folder, a file system without either) a look then a rename, which can
+    replace only an empty folder made in between (a folder with files is never replaced)."""
+    src, dst = os.fspath(src), os.fspath(dst)
+    if _renameat2(src, dst):
+        return
+    if os.path.lexists(dst):
+        raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), dst)
+    if not os.path.isdir(src) or os.path.islink(src):
+        try:
+            os.link(src, dst, follow_symlinks=False)
+        except FileExistsError:
+            raise
+        except (OSError, NotImplementedError):
+            pass  # (no hard links here)
+        else:
+            os.unlink(src)
+            return
+    os.rename(src, dst)
+
+
+def _renameat2(src: str, dst: str) -> bool:
+    """Rename with Linux's ``renameat2(RENAME_NOREPLACE)``: True where done; False where
+    the system or the file system has no such rename (FileExistsError where ``dst`` is
+    there, another OSError where the rename fails otherwise)."""
+    global _RENAMEAT2
+    if _RENAMEAT2 is None:
+        _RENAMEAT2 = False
+        if sys.platform.startswith("linux"):
+            import ctypes
+
+            with contextlib.suppress(OSError, AttributeError):
+                function = ctypes.CDLL(None, use_errno=True).renameat2
+                function.argtypes = [
+                    ctypes.c_int,
+                    ctypes.c_char_p,
+                    ctypes.c_int,
+                    ctypes.c_char_p,
+                    ctypes.c_uint,
+                ]
+                function.restype = ctypes.c_int
+                _RENAMEAT2 = function
+    if _RENAMEAT2 is False:
+        return False
+    import ctypes
+
+    here = -100  # AT_FDCWD
+    if _RENAMEAT2(here, os.fsencode(src), here, os.fsencode(dst), 1) == 0:  # RENAME_NOREPLACE
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False  # (a kernel or a file system without it)
+    if code == errno.EEXIST:
+        raise FileExistsError(code, os.strerror(code), dst)
+    raise OSError(code, os.strerror(code), src, None, dst)
+
+
+#: libc's renameat2 where there is one (False: none; None: not looked for yet)
+_RENAMEAT2: Any = None
 
 
 def _remove(path: Path) -> None:

@@ -233,7 +233,7 @@ def atomic_path(target: str | os.PathLike, overwrite: bool = True, make_parents:
     locked meanwhile (:mod:`._leftovers`); what an earlier write of ``target`` killed before
     it finished left beside it is recovered first
     (:func:`~._leftovers.recover_leftovers`: a UserWarning says what it did)."""
-    from ._leftovers import claim, recover_leftovers
+    from ._leftovers import claim, recover_leftovers, rename_no_replace
 
     target = Path(target)
     recover_leftovers(target)  # (before looking at target: a kill may have moved it aside)
@@ -249,7 +249,15 @@ def atomic_path(target: str | os.PathLike, overwrite: bool = True, make_parents:
         os.close(fd)
         yield tmp
         os.chmod(tmp, _default_mode())  # (made 0600 as mkstemp did; the usual permissions)
-        os.replace(tmp, target)
+        if overwrite:
+            os.replace(tmp, target)
+        else:  # (never over a file another writer made meanwhile)
+            try:
+                rename_no_replace(tmp, target)
+            except FileExistsError:
+                raise FileExistsError(
+                    f"{target} was made while it was written; pass overwrite=True to replace it"
+                ) from None
     except BaseException:
         if tmp is not None:
             with contextlib.suppress(FileNotFoundError):
@@ -549,7 +557,7 @@ def write_zarr_labels(
 
     import zarr
 
-    from ._leftovers import claim, recover_leftovers
+    from ._leftovers import _there, claim, recover_leftovers, rename_no_replace
 
     path = Path(path)
     recover_leftovers(path)  # (before looking at path: a kill may have moved it aside)
@@ -597,14 +605,22 @@ def write_zarr_labels(
                     **(attrs or {}),
                 }
             )
-        if path.exists() or path.is_symlink():  # (a folder: moved aside, removed after)
-            os.rename(path, old)
-        try:
-            os.rename(tmp, path)
-        except BaseException:
-            if (old.exists() or old.is_symlink()) and not (path.exists() or path.is_symlink()):
-                os.rename(old, path)
-            raise
+        if not overwrite:  # (never over a folder another writer made meanwhile)
+            try:
+                rename_no_replace(tmp, path)
+            except FileExistsError:
+                raise FileExistsError(
+                    f"{path} was made while it was written; pass overwrite=True to replace it"
+                ) from None
+        else:
+            if path.exists() or path.is_symlink():  # (a folder: moved aside, removed after)
+                os.rename(path, old)
+            try:
+                os.rename(tmp, path)
+            except BaseException:
+                if _there(old) and not _there(path):
+                    os.rename(old, path)
+                raise
         writing.discard_backup()
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

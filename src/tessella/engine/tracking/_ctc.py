@@ -276,7 +276,13 @@ def write_ctc(
         )
     names = _mask_names(numbers)
     names.append("res_track.txt")
-    from ..io._leftovers import _remove, claim, recover_leftovers, staged_claim
+    from ..io._leftovers import (
+        _remove,
+        claim,
+        recover_leftovers,
+        rename_no_replace,
+        staged_claim,
+    )
 
     # Export's own temporary folder of the CTC folder it then merges in: written as is, the
     # names it will add there recorded (a kill while they are merged in is undone)
@@ -305,12 +311,12 @@ def write_ctc(
         tracks = _write_result(tracked, lineage, staging, directory, names, numbers, tracks)
         if not (directory.exists() or directory.is_symlink()):
             try:  # (none there: the new folder renamed in whole)
-                os.rename(staging, directory)
-            except OSError:  # (made meanwhile, holding files: merged into)
+                rename_no_replace(staging, directory)
+            except FileExistsError:  # (made meanwhile: merged into)
                 if not directory.is_dir():
                     raise
         if staging.exists():
-            _merge(staging, directory, writing)
+            _merge(staging, directory, writing, overwrite)
         writing.discard_backup()  # (the earlier result's files, once the new ones are in)
     except BaseException:
         _remove(staging)
@@ -320,18 +326,25 @@ def write_ctc(
     return [directory / n for n in names]
 
 
-def _merge(staged: Path, directory: Path, writing) -> None:
+def _merge(staged: Path, directory: Path, writing, overwrite: bool = True) -> None:
     """Put the files of ``staged`` (a new CTC result) into the folder ``directory``: the
     earlier result's files there (the same names, and masks of other frames) moved aside
     into the write's ``.old`` first, the folder's other files kept; ``staged`` removed. A
     failure puts the earlier files back, the new ones removed (a kill is undone by the next
     write, :func:`~tessella.engine.io._leftovers.recover_leftovers`, from the names
-    ``writing.record_merge`` recorded)."""
+    ``writing.record_merge`` recorded). Without ``overwrite``, FileExistsError where the
+    folder holds a result (made while this one was written)."""
     from ..io._leftovers import undo_merge
 
     names = sorted(os.listdir(staged))
     old = writing.path("old")
     adds = [n for n in names if not (directory / n).exists()]
+    there = _ctc_masks(directory) + [n for n in names if n not in adds]
+    if there and not overwrite:  # (a result made there while this one was written)
+        raise FileExistsError(
+            f"{directory}: {there[0]} was made while the result was written; turn on "
+            "overwrite to replace it"
+        )
     old.mkdir()
     try:
         for name in names:  # the earlier result's files of the same names
