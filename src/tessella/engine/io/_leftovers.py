@@ -378,11 +378,13 @@ def recover_leftovers(target: str | os.PathLike, warn: bool = True) -> str | Non
                     )
             elif _there(old):
                 if not _there(target):
-                    try:
-                        os.rename(old, target)
+                    try:  # (never over a target made meanwhile by another writer)
+                        rename_no_replace(old, target)
                         restored = old.name
                     except FileNotFoundError:  # (put back meanwhile by another recovery)
                         pass
+                    except FileExistsError:
+                        kept.append(old.name)
                 else:
                     kept.append(old.name)
             for kind in ("tmp", "del"):
