@@ -346,6 +346,7 @@ def recover_leftovers(target: str | os.PathLike, warn: bool = True) -> str | Non
             untold.append(entry.name)
     restored, removed, kept, elsewhere = "", [], [], []
     merged: list[str] = []  # (what was done of writes that merged into the folder)
+    removed_since: list[str] = []  # (.old of a write that put its output in place)
     host = _host()
     for token, (its_host, pid) in tokens.items():
         if its_host != host:
@@ -377,7 +378,13 @@ def recover_leftovers(target: str | os.PathLike, warn: bool = True) -> str | Non
                         f"the {_files(gone_)} it had added"
                     )
             elif _there(old):
-                if not _there(target):
+                # (its .tmp gone: its output was put in place, and the target missing since
+                # was removed on purpose, unless the write was this process's, which failed
+                # before it and released its claim)
+                placed = not _there(_beside(target, token, "tmp")) and pid != os.getpid()
+                if placed and not _there(target):
+                    removed_since.append(old.name)
+                elif not _there(target):
                     try:  # (never over a target made meanwhile by another writer)
                         rename_no_replace(old, target)
                         restored = old.name
@@ -414,6 +421,12 @@ def recover_leftovers(target: str | os.PathLike, warn: bool = True) -> str | Non
             f"kept {', '.join(kept)}: the earlier {target.name}, which the new one replaced "
             "(remove it, or rename it to put it back)"
         )
+    if removed_since:
+        said.append(
+            f"kept {', '.join(removed_since)}: the earlier {target.name}, which a killed "
+            f"write replaced; {target.name} was removed since, so it is not put back (remove "
+            f"it, or rename it {target.name} to put it back)"
+        )
     if elsewhere:
         said.append(f"left {', '.join(elsewhere)} alone (written from another computer)")
     if untold:
@@ -423,7 +436,7 @@ def recover_leftovers(target: str | os.PathLike, warn: bool = True) -> str | Non
         )
     if not said:
         return None
-    if restored or removed or kept or merged:
+    if restored or removed or kept or merged or removed_since:
         head = f"{target}: a write killed before it finished left files beside it; "
     else:
         head = f"{target}: hidden files of another write beside it; "

@@ -615,15 +615,16 @@ def write_zarr_labels(
         else:
             if path.exists() or path.is_symlink():  # (a folder: moved aside, removed after)
                 os.rename(path, old)
-            try:
-                os.rename(tmp, path)
-            except BaseException:
-                if _there(old) and not _there(path):
-                    os.rename(old, path)
-                raise
+            os.rename(tmp, path)
         writing.discard_backup()
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        # (failed or interrupted between the renames: the earlier labels back at once; where
+        # they cannot be, the new ones are kept in .tmp, so the next write puts them back)
+        if _there(old) and not _there(path):
+            with contextlib.suppress(OSError):
+                os.rename(old, path)
+        if not (_there(old) and not _there(path)):
+            shutil.rmtree(tmp, ignore_errors=True)
         writing.release()
         remove_made_folders(made)
         raise
