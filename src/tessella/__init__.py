@@ -19,9 +19,9 @@ segment_steps(image, model, axes, params, ...) and run_steps(steps)
 segment_blockwise(image, out, model, axes, params, **options)
     Bigger than memory: a zarr (a path) block by block into a labels zarr; parameters as
     keywords too, as ``segment``.
-segment_blockwise_steps(image, out, model, ...)
-    The same as a generator of ``BlockProgress``: close it to cancel; run it again with the
-    same settings to resume the blocks done (``.resumed``).
+segment_blockwise_steps(image, out, model, axes, params, **options)
+    The same as a generator of ``BlockProgress`` (parameters as keywords too): close it to
+    cancel; run it again with the same settings to resume the blocks done (``.resumed``).
 replay(recipe, image, model=None, **params)
     Segment ``image`` as a recipe (a file, or ``result.recipe()``) says, as ``tessella
     segment --recipe``; the recipe's model must have the weights it records.
@@ -85,7 +85,7 @@ _LAZY = {
     "read_image": ("tessella.engine.io", "read_image"),
     "write_labels": ("tessella.engine.io", "write_labels"),
     "segment_blockwise": ("tessella.engine.blockwise", "segment_blockwise"),
-    "segment_blockwise_steps": ("tessella.engine.blockwise", "segment_blockwise_steps"),
+    "segment_blockwise_steps": ("tessella._api", "segment_blockwise_steps"),
     "measure_objects": ("tessella.engine.measure", "measure_objects"),
     "models": ("tessella.engine.model_info", "models"),
     "model_info": ("tessella.engine.model_info", "model_info"),

@@ -1,8 +1,9 @@
 """The top-level functions of ``tessella`` that are more than a name for an engine function:
 :func:`evaluate` (labels or overlapping masks, as ``tessella evaluate``),
 :func:`evaluate_paths` (files or folders, as ``tessella evaluate PRED GT``) and :func:`train`
-(as ``tessella train``) and :func:`replay` (as ``tessella segment --recipe``). Heavy modules
-are imported when they are called."""
+(as ``tessella train``), :func:`replay` (as ``tessella segment --recipe``) and
+:func:`segment_blockwise_steps` (the engine's, with parameters as keywords too). Heavy
+modules are imported when they are called."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 
     from .engine.evaluation import Evaluation
 
-__all__ = ["evaluate", "evaluate_paths", "replay", "train"]
+__all__ = ["evaluate", "evaluate_paths", "replay", "segment_blockwise_steps", "train"]
 
 
 def evaluate(
@@ -195,6 +196,31 @@ def evaluate_paths(
         )  # (notes on the inputs: UserWarnings, score_paths' default)
     except EvaluationInputError as exc:  # (one line naming the problem, a ValueError)
         raise ValueError(str(exc)) from None
+
+
+def segment_blockwise_steps(image, out, model=None, axes=None, params=None, **options):
+    """:func:`tessella.engine.blockwise.segment_blockwise_steps`, the generator form of
+    :func:`tessella.segment_blockwise`, taking what that takes: ``options`` are its keyword
+    options (``block``, ``halo``, ``tta``, ``spacing``...) and the model's parameters
+    (``seed_thresh=0.8``), which win over ``params``'s. A keyword that is neither is refused
+    (ValueError naming both lists) when it is called, before a block is read.
+
+    >>> steps = segment_blockwise_steps("big.zarr", "labels.zarr", "nuclei2d", block=1024,
+    ...     seed_thresh=0.8)  # doctest: +SKIP
+    >>> result = run_steps(steps)  # doctest: +SKIP
+    """
+    from .engine.blockwise import _driver
+
+    overrides = {name: options.pop(name) for name in list(options) if name not in _driver._OPTIONS}
+    if overrides:  # (as segment_blockwise: r1 finding 8, a TypeError for seed_thresh=0.8)
+        try:
+            params = _driver._with_overrides(model, params, overrides)
+        except ValueError as exc:  # (its words name segment_blockwise: this is the steps form)
+            said = str(exc)
+            if said.startswith("segment_blockwise:"):
+                raise ValueError("segment_blockwise_steps:" + said.split(":", 1)[1]) from None
+            raise
+    return _driver.segment_blockwise_steps(image, out, model, axes, params, **options)
 
 
 def replay(
