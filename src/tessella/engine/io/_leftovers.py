@@ -219,7 +219,18 @@ def claim(target: str | os.PathLike, token: str | None = None) -> Claim:
             if isinstance(exc, FileExistsError) and token is None:
                 continue
             raise
-        try_lock(fd)  # (where it cannot be locked, recovery asks whether the pid runs)
+        try:
+            try_lock(fd)  # (where it cannot be locked, recovery asks whether the pid runs)
+            # (once locked, not empty: an empty lock file of a running process is one
+            # being made, not a killed write's, :func:`_gone`)
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.write(fd, f"{os.getpid()}\n".encode())
+        except BaseException:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                lock.unlink()
+            _forget(mine)
+            raise
         made = Claim(target, mine, fd)
         _CLAIMS[made.path("tmp")] = made
         return made
@@ -277,9 +288,10 @@ def _gone(lock: Path, pid: int) -> tuple[bool, int | None]:
     """Whether the write whose lock file is ``lock`` (its pid ``pid``, of this computer) is
     over, and the lock file, locked by this process, that says so (None where there is none
     or it cannot be locked: then it is over where ``pid`` does not run). Closing it unlocks
-    it. A write of this process is over once it released its claim (a write that failed or
-    was interrupted, Ctrl+C in a notebook, left its ``.old``); one still claimed never is (it
-    may run in another thread)."""
+    it. An empty lock file (a claim writes into it once it is locked) of a ``pid`` that runs
+    is one being made: not over. A write of this process is over once it released its claim
+    (a write that failed or was interrupted, Ctrl+C in a notebook, left its ``.old``); one
+    still claimed never is (it may run in another thread)."""
     if pid == os.getpid():
         with _LIVE_LOCK:
             if lock.name.rsplit(".", 2)[-2] in _LIVE:
@@ -292,6 +304,10 @@ def _gone(lock: Path, pid: int) -> tuple[bool, int | None]:
         return False, None
     locked = try_lock(fd) if fd is not None else None
     if locked is True:
+        assert fd is not None
+        if os.fstat(fd).st_size == 0 and _pid_alive(pid):  # (made, not yet locked)
+            os.close(fd)
+            return False, None
         return True, fd
     if fd is not None:
         os.close(fd)
