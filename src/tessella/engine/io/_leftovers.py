@@ -64,6 +64,37 @@ def _host() -> str:
     return re.sub(r"[^A-Za-z0-9]", "_", socket.gethostname()) or "host"
 
 
+_MACHINE: list[str] = []
+
+
+def _machine_id() -> str:
+    """This machine's id (systemd's ``/etc/machine-id``), which its name changing leaves as
+    it is; "" where there is none."""
+    if not _MACHINE:
+        found = ""
+        for path in ("/etc/machine-id", "/var/lib/dbus/machine-id"):
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                found = Path(path).read_text().strip()
+            if found:
+                break
+        _MACHINE.append(found if re.fullmatch(r"[0-9a-fA-F]{16,64}", found) else "")
+    return _MACHINE[0]
+
+
+def _this_machine(lock: Path) -> bool:
+    """Whether the lock file ``lock`` (of a write named with another host name) was written
+    on this machine (its name changed since): it holds this machine's id."""
+    mine = _machine_id()
+    if not mine:
+        return False
+    try:
+        with open(lock, "rb") as file:
+            lines = file.read(200).decode("ascii", "replace").splitlines()
+    except OSError:
+        return False
+    return len(lines) > 1 and lines[1].strip() == mine
+
+
 def new_token() -> str:
     """``HOST-PID-XXXXXXXX``: names a write's hidden files (this computer, this process)."""
     return f"{_host()}-{os.getpid()}-{secrets.token_hex(4)}"
@@ -224,7 +255,7 @@ def claim(target: str | os.PathLike, token: str | None = None) -> Claim:
             # (once locked, not empty: an empty lock file of a running process is one
             # being made, not a killed write's, :func:`_gone`)
             os.lseek(fd, 0, os.SEEK_SET)
-            os.write(fd, f"{os.getpid()}\n".encode())
+            os.write(fd, f"{os.getpid()}\n{_machine_id()}\n".encode())
         except BaseException:
             os.close(fd)
             with contextlib.suppress(OSError):
@@ -284,14 +315,16 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _gone(lock: Path, pid: int) -> tuple[bool, int | None]:
+def _gone(lock: Path, pid: int, by_pid: bool = True) -> tuple[bool, int | None]:
     """Whether the write whose lock file is ``lock`` (its pid ``pid``, of this computer) is
     over, and the lock file, locked by this process, that says so (None where there is none
     or it cannot be locked: then it is over where ``pid`` does not run). Closing it unlocks
     it. An empty lock file (a claim writes into it once it is locked) of a ``pid`` that runs
     is one being made: not over. A write of this process is over once it released its claim
     (a write that failed or was interrupted, Ctrl+C in a notebook, left its ``.old``); one
-    still claimed never is (it may run in another thread)."""
+    still claimed never is (it may run in another thread). ``by_pid`` False: where the lock
+    file cannot tell, not over (a write of this machine under its former name, whose pid
+    may be another process's now)."""
     if pid == os.getpid():
         with _LIVE_LOCK:
             if lock.name.rsplit(".", 2)[-2] in _LIVE:
@@ -311,6 +344,8 @@ def _gone(lock: Path, pid: int) -> tuple[bool, int | None]:
         return True, fd
     if fd is not None:
         os.close(fd)
+    if not by_pid:  # (a pid of this machine under its old name: judged by the lock alone)
+        return False, None
     # (this process's released write, where locks cannot tell: over)
     return (locked is None and (pid == os.getpid() or not _pid_alive(pid))), None
 
@@ -365,11 +400,12 @@ def recover_leftovers(target: str | os.PathLike, warn: bool = True) -> str | Non
     removed_since: list[str] = []  # (.old of a write that put its output in place)
     host = _host()
     for token, (its_host, pid) in tokens.items():
-        if its_host != host:
+        lock = _beside(target, token, "lock")
+        renamed = its_host != host and _this_machine(lock)  # (this machine, named before)
+        if its_host != host and not renamed:
             elsewhere += [p.name for p in (_beside(target, token, k) for k in KINDS) if _there(p)]
             continue
-        lock = _beside(target, token, "lock")
-        gone, fd = _gone(lock, pid)
+        gone, fd = _gone(lock, pid, by_pid=not renamed)
         if not gone:
             continue
         try:
@@ -500,11 +536,12 @@ def find_leftovers(folder: str | os.PathLike) -> list[tuple[Path, str]]:
     for entry in sorted(folder.iterdir()):
         match = pattern.fullmatch(entry.name)
         if match is not None:
-            if match["host"] != host:
+            lock = folder / f".{match['name']}.{match['token']}.lock"
+            renamed = match["host"] != host and _this_machine(lock)
+            if match["host"] != host and not renamed:
                 state = "another computer"
             else:
-                lock = folder / f".{match['name']}.{match['token']}.lock"
-                gone, fd = _gone(lock, int(match["pid"]))
+                gone, fd = _gone(lock, int(match["pid"]), by_pid=not renamed)
                 if fd is not None:
                     os.close(fd)
                 state = "killed" if gone else "running"
