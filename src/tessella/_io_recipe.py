@@ -252,10 +252,12 @@ def _files_vouch(found: dict, path: Path, labels: Any) -> bool:
     those of ``found``'s ``labels_digest``: the recipe records the
     :func:`~tessella.engine.digest.stored_files_stamp` of the store its digest was computed
     on (a blockwise run writes both), and the store's files are still those (none rewritten
-    since, by Tessella or by hand), with the digest's shape. Else the digest is checked
-    reading the labels (:func:`~tessella.engine.digest.digest_matches`): for a 20000² uint32
-    result in 2048² chunks that read took 2.3-2.7 s of File > Open on the GUI thread, the
-    stamp 0.01 s (2 busy cores)."""
+    since, by Tessella or by hand, nor an attribute by which the reader lays out the pixels,
+    such as ``tessella_axes``), with the digest's shape. Else the digest is checked reading
+    the labels (:func:`~tessella.engine.digest.digest_matches`): for a 20000² uint32 result
+    in 2048² chunks that read took 2.3-2.7 s of File > Open on the GUI thread, the stamp
+    0.01 s (2 busy cores). So is a stamp recorded before the layout attributes counted (a
+    result with any: all blockwise results), read correctly, more slowly."""
     from tessella.engine.digest import (
         DIGEST_KEY,
         FILES_KEY,

@@ -259,16 +259,21 @@ def _streamed_matches(labels: Any, shape: list, dtype: str, sha256: str) -> bool
 
 def stored_files_stamp(folder: Any) -> str | None:
     """A SHA-256 of the files of the zarr store ``folder`` as they are on disk, not of their
-    pixels: each file's path relative to ``folder``, size and modification time (ns), and the
-    arrays' metadata without their attributes (shape, chunks, data type, codecs); None where
-    it cannot be listed. One ``stat`` per chunk file (about 100 files for a 20000² result in
-    2048² chunks): no pixel is read. Every write of a chunk, by zarr or any other tool, gives
-    its file a new modification time (a chunk written as all fill value is deleted), so labels
-    edited by hand change it; attribute edits (a recipe written) and a rename of the folder do
-    not. Only a file replaced by one of the same size and the same time goes unnoticed (a
-    copy that keeps the time of the same write: ``cp -p``), the check ``--skip-existing``'s
-    input identity and rsync rely on; a copy that does not keep times changes it (the digest
-    is then checked reading the labels)."""
+    pixels: each file's path relative to ``folder``, size and modification time (ns), the
+    arrays' metadata without their attributes (shape, chunks, data type, codecs) and the
+    attributes by which the reader lays out the pixels (:func:`_layout_of`: ``tessella_axes``,
+    OME-Zarr multiscales' axis names and dataset paths); None where it cannot be listed. One
+    ``stat`` per chunk file (about 100 files for a 20000² result in 2048² chunks): no pixel
+    is read. Every write of a chunk, by zarr or any other tool, gives its file a new
+    modification time (a chunk written as all fill value is deleted), so labels edited by
+    hand change it, as does an edit of those attributes (``tessella_axes`` "YX" made "XY":
+    the labels read transposed); other attribute edits (a recipe written, the pixel size, an
+    OME-Zarr labels group's ``image-label``) and a rename of the folder do not. Only a file
+    replaced by one of the same size and the same time goes unnoticed (a copy that keeps the
+    time of the same write: ``cp -p``), the check ``--skip-existing``'s input identity and
+    rsync rely on; a copy that does not keep times changes it (the digest is then checked
+    reading the labels). Before the layout attributes were in it, a stamp recorded of a store
+    with any of them differs from this one: its digest is checked reading the labels."""
     import json
     import os
     from pathlib import Path
@@ -281,13 +286,20 @@ def stored_files_stamp(folder: Any) -> str | None:
             for name in sorted(files):
                 path = Path(current) / name
                 if name in _METADATA_NAMES:
-                    if name in (".zattrs", ".zgroup", ".zmetadata"):
+                    if name == ".zgroup":
                         continue
                     metadata = json.loads(path.read_bytes())
+                    layout = _layout_of(metadata, name)
+                    if name in (".zattrs", ".zmetadata"):  # (attributes only: their layout)
+                        if layout:
+                            hashed.update(f"{relative}/{name}\0{layout}\n".encode())
+                        continue
                     if isinstance(metadata, dict):
                         metadata.pop("attributes", None)
+                    line = f"{relative}/{name}\0{json.dumps(metadata, sort_keys=True)}"
+                    # (no layout attribute: the line of a stamp recorded before they counted)
                     hashed.update(
-                        f"{relative}/{name}\0{json.dumps(metadata, sort_keys=True)}\n".encode()
+                        f"{line}\0{layout}\n".encode() if layout else f"{line}\n".encode()
                     )
                 elif not name.startswith("."):  # (.DS_Store)
                     stat = path.stat()
@@ -297,6 +309,65 @@ def stored_files_stamp(folder: Any) -> str | None:
     except (OSError, ValueError):
         return None
     return hashed.hexdigest()
+
+
+def _layout_of(metadata: Any, name: str) -> str:
+    """The attributes of a zarr metadata file (``name``: ``zarr.json``, ``.zattrs``, or
+    ``.zmetadata``, which holds every node's) by which the reader lays out the pixels, as
+    JSON text; empty where it has none. ``tessella_axes`` (a plain array's axes, which the
+    reader puts in its order: "XY" reads the array transposed) and, for each OME-Zarr
+    multiscales (at the top or under ``ome``), its axis names and its datasets' paths
+    (which array is read, and how its axes are named). Not the pixel size, unit, scale, the
+    recipe or ``image-label``: they lay out no pixel.
+
+    >>> _layout_of({"attributes": {"tessella_axes": "YX", "pixel_size": {"Y": 1}}}, "zarr.json")
+    '[{"tessella_axes": "YX"}]'
+    >>> _layout_of({"shape": [4, 4]}, "zarr.json"), _layout_of({"tessella": {}}, ".zattrs")
+    ('', '')
+    """
+    import json
+
+    if not isinstance(metadata, dict):
+        return ""
+    if name == ".zmetadata":  # {"metadata": {"path/.zattrs": {...}, ...}}
+        nodes = metadata.get("metadata")
+        found = nodes if isinstance(nodes, dict) else {}
+        every = [(key, found[key]) for key in sorted(found) if key.endswith(".zattrs")]
+    elif name == "zarr.json":
+        every = [("", metadata.get("attributes"))]
+    else:
+        every = [("", metadata)]
+    kept = []
+    for key, attrs in every:
+        if not isinstance(attrs, dict):
+            continue
+        layout: dict[str, Any] = {}
+        if "tessella_axes" in attrs:
+            layout["tessella_axes"] = attrs["tessella_axes"]
+        ome = attrs.get("ome")
+        multiscales = attrs.get("multiscales")
+        if multiscales is None and isinstance(ome, dict):
+            multiscales = ome.get("multiscales")
+        if isinstance(multiscales, list):
+            layout["multiscales"] = [_multiscale_layout(m) for m in multiscales]
+        elif multiscales is not None:
+            layout["multiscales"] = multiscales  # (not a list: the reader refuses it)
+        if layout:
+            kept.append({"node": key, **layout} if key else layout)
+    return json.dumps(kept, sort_keys=True) if kept else ""
+
+
+def _multiscale_layout(multiscale: Any) -> Any:
+    """Of one OME-Zarr multiscales entry, what lays out pixels: axis names, dataset paths."""
+    if not isinstance(multiscale, dict):
+        return multiscale
+    axes = multiscale.get("axes")
+    if isinstance(axes, list):
+        axes = [a.get("name") if isinstance(a, dict) else a for a in axes]
+    datasets = multiscale.get("datasets")
+    if isinstance(datasets, list):
+        datasets = [d.get("path") if isinstance(d, dict) else d for d in datasets]
+    return {"axes": axes, "datasets": datasets}
 
 
 def _raise(error: OSError) -> None:
