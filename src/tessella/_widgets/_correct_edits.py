@@ -14,7 +14,7 @@ from napari.layers import Labels, Points, Shapes
 
 from . import _results
 from ._labels_states import _restart_history, _too_narrow, _wide_enough
-from ._object_stack import sync_overlaps
+from ._object_stack import sync_overlaps, uncovered
 
 if TYPE_CHECKING:
     from tessella.engine.edit import Edit
@@ -196,6 +196,26 @@ def _through_slices(
     return f"; {label} is now {names}, cut through all {spans} slices it spans"
 
 
+def _show_under(viewer, layer: Labels, change: Edit) -> tuple[Edit, str]:
+    """``(edit, words)``: ``change`` with the background it writes on 2D labels where
+    another object of their stack lies under the object it removes (crossing worms) given
+    to that object (:func:`._object_stack.uncovered`), and what the status line adds of it
+    (nothing where there was none)."""
+    import dataclasses
+
+    values = uncovered(viewer, layer, change.indices, change.values)
+    shows = values != change.values
+    if not shows.any():
+        return change, ""
+    ids = np.unique(values[shows]).tolist()
+    one = len(ids) == 1
+    what = f"object {ids[0]} now shows where it was" if one else "objects "
+    if not one:
+        what += ", ".join(map(str, ids)) + " now show where they were"
+    words = f"; {what} hidden ({int(shows.sum())} px)"
+    return dataclasses.replace(change, values=values), words
+
+
 class CorrectEdits:
     """Mixin for :class:`.correct.CorrectWidget`: each edit is computed by
     :mod:`tessella.engine.edit` on the chosen labels layer and written as one step of its undo
@@ -249,6 +269,9 @@ class CorrectEdits:
             self._say(f"{what} on '{layer.name}'{scope}: nothing to change", None)
             return False
         noted = "" if note is None else note(change, layer.data)  # (the labels before it)
+        # (on crossing objects: what a deleted one lay on shows there, not a gap)
+        change, under = _show_under(self.viewer, layer, change)
+        noted += under
         renamed = self._rename_tracks(layer, change.renamed) if change.renamed else None
         widened = _widen_for(layer, change.values)
         with _recording(layer, change.description, scope):

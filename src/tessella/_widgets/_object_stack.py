@@ -22,6 +22,7 @@ __all__ = [
     "read_stack",
     "has_read_stack",
     "sync_overlaps",
+    "uncovered",
 ]
 
 
@@ -164,37 +165,99 @@ def _edited_stack(
     showed), whole: each as the labels hold it, with the parts of it that other objects hid
     in ``before`` from ``masks`` (an object erased is left out, a part erased stays out, one
     painted in is taken as painted); an object ``before`` hid whole, which no edit could
-    reach, stays whole. None when most objects differ from ``before``.
+    reach, stays whole. Pixels erased from an object that is still there (background now)
+    are background for every object, those it hid too, so the labels show no gap over a
+    hidden one; an object erased whole (deleted) leaves the objects under it whole (Correct's
+    Delete shows them there, :func:`uncovered`). None when most pixels differ from
+    ``before``.
+
+    Each object of ``before`` is followed to the object of the labels most of its pixels
+    are now (its own ID while that object is mostly its pixels): renumbered (Relabel 1..N)
+    it keeps its hidden parts under its new ID; merged into another, that one gets them;
+    deleted or erased (mostly background now), they go.
 
     Painting one object over another where ``masks`` hold both (a crossing: object j
     painted where k showed, and ``masks`` had j there too) only chooses which shows on top:
     k keeps those pixels, now hidden. Painted where ``masks`` did not have j (a real
     repaint, or a new ID), or erased, k loses them."""
-    labelled = labels > 0
-    ids = labels[labelled].astype(np.int64)
-    if before.shape != labels.shape or 2 * np.count_nonzero(before[labelled] == ids) < ids.size:
-        return None  # not these labels' result (most objects differ)
+    if before.shape != labels.shape:
+        return None
     n = len(masks)
+    labelled = labels > 0
+    dest = _followed(labels, before, masks)  # object k of ``before`` is now dest[k]
+    valid = (before > 0) & (before <= n)
+    now_ids = labels[labelled].astype(np.int64)
+    was = np.where(valid, before, 0)[labelled].astype(np.int64)
+    if 2 * np.count_nonzero(dest[was] == now_ids) < now_ids.size:
+        return None  # not these labels' result (most pixels differ)
     shown = np.zeros(n + 1, bool)
-    shown[np.unique(before[(before > 0) & (before <= n)])] = True
-    hidden_whole = [k for k in range(1, n + 1) if not shown[k] and masks[k - 1].any()]
-    found = np.union1d(ids, hidden_whole).astype(np.int64)
+    shown[np.unique(before[valid])] = True
+    present = set(np.unique(now_ids).tolist())
+    taken = set(dest[1:][shown[1:]].tolist())
+    top = max(max(present, default=0), n)
+    for k in range(1, n + 1):  # hidden whole: its own ID, a new one where it names another
+        if not shown[k] and masks[k - 1].any():
+            if k in present and k in taken:  # (renumbered: k is another object's ID now)
+                top += 1
+                dest[k] = top
+            else:
+                dest[k] = k
+    found = np.union1d(np.fromiter(present, np.int64, len(present)), dest[dest > 0])
     # pixels where object j now shows over object k that showed there, both in ``masks``
-    rows, cols = np.nonzero(labelled & (before > 0) & (before <= n) & (labels != before))
+    rows, cols = np.nonzero(labelled & valid & (labels != before))
     now = labels[rows, cols].astype(np.int64)
     was = before[rows, cols].astype(np.int64)
-    inside = now <= n
-    rows, cols, now, was = rows[inside], cols[inside], now[inside], was[inside]
-    covered = masks[now - 1, rows, cols] & masks[was - 1, rows, cols]
-    kept = np.zeros(labels.shape, np.int64)  # k where it is hidden by such a paint
-    kept[rows[covered], cols[covered]] = was[covered]
+    covered = np.zeros(now.shape, bool)  # j (an object of ``masks`` it now is) there too
+    for source in (np.flatnonzero(dest[1:]) + 1).tolist():
+        at = now == dest[source]
+        covered[at] |= masks[source - 1, rows[at], cols[at]]
+    covered &= masks[was - 1, rows, cols] & (dest[was] > 0) & (dest[was] != now)
+    kept = np.zeros(labels.shape, np.int64)  # the object that keeps a pixel, hidden there
+    kept[rows[covered], cols[covered]] = dest[was[covered]]
+    # erased (not with the object erased whole): background for every object
+    kept_out = ~labelled & valid & (dest[np.where(valid, before, 0)] > 0)
     stack = np.zeros((found.size, *labels.shape), bool)
     for i, label in enumerate(found.tolist()):
-        stack[i] = labels == label
-        if label <= n:
-            stack[i] |= masks[label - 1] & (before != label)
-            stack[i] |= kept == label
-    return _Stack(stack, found, f"the edited labels, hidden parts from {origin}")
+        stack[i] = (labels == label) | (kept == label)
+        for source in (np.flatnonzero(dest[1:] == label) + 1).tolist():
+            stack[i] |= masks[source - 1] & (before != source) & ~kept_out
+    whole = stack.reshape(len(stack), -1).any(axis=1)  # (a hidden object erased whole: out)
+    return _Stack(stack[whole], found[whole], f"the edited labels, hidden parts from {origin}")
+
+
+def _followed(labels: np.ndarray, before: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """``dest``: object k (1..n) of ``before`` is object ``dest[k]`` of ``labels`` (0: gone,
+    mostly background now, or not shown in ``before``): its own ID where the labels' object
+    k is mostly where k was, else the value most of its pixels hold now (an object of
+    ``masks`` that lay under k there only shows: not counted)."""
+    n = len(masks)
+    rows, cols = np.nonzero((before > 0) & (before <= n))
+    was = before[rows, cols].astype(np.int64)
+    now = labels[rows, cols].astype(np.int64)
+    dest = np.zeros(n + 1, np.int64)
+    if not was.size:
+        return dest
+    # the value most pixels of each object of ``before`` hold now, but an object under it
+    inside = (now > 0) & (now <= n) & (now != was)
+    under = np.zeros(now.shape, bool)
+    under[inside] = masks[now[inside] - 1, rows[inside], cols[inside]]
+    span = int(now.max()) + 1
+    keys, counts = np.unique(was[~under] * span + now[~under], return_counts=True)
+    if not keys.size:
+        return dest
+    order = np.lexsort((-counts, keys // span))
+    first = np.r_[True, np.diff(keys[order] // span) > 0]
+    best = order[first]
+    dest[keys[best] // span] = keys[best] % span
+    # where most of object k of the labels was k before, k is still k (painted over in part)
+    mine = (now == was) & (now > 0)
+    same = np.bincount(now[mine], minlength=n + 1)[: n + 1]
+    labelled = now > 0
+    total = np.bincount(now[labelled], minlength=n + 1)[: n + 1]
+    own = (2 * same > total) & (total > 0)
+    own[0] = False
+    dest[own] = np.flatnonzero(own)
+    return dest
 
 
 def hidden_objects(stack: _Stack, labels: np.ndarray, dtype=None) -> np.ndarray:
@@ -208,6 +271,47 @@ def hidden_objects(stack: _Stack, labels: np.ndarray, dtype=None) -> np.ndarray:
         mask, label = stack.masks[n], int(stack.ids[n])
         if (mask & (labels != label)).any():
             out[mask & (out == 0)] = label
+    return out
+
+
+def uncovered(viewer, layer: Labels, indices: tuple, values: np.ndarray) -> np.ndarray:
+    """The ``values`` an edit writes at ``indices`` of 2D labels (of ``layer``, before the
+    edit), with each background pixel it writes where another object of the labels' stack
+    (:func:`object_stack`, what Export writes) lies under the one it removes given to the
+    top one of those objects instead: deleting the worm on top of a crossing shows the worm
+    under it there, not a gap. Top as Segment paints them: the smaller object whole over the
+    larger (ties: the later). Objects the edit removes from the labels entirely (deleted,
+    removed as small) are never shown again; an object kept hidden whole is. ``values``
+    unchanged where the labels have no overlapping objects (or are not 2D)."""
+    labels = layer.data
+    values = np.asarray(values)
+    zero = values == 0
+    if not isinstance(labels, np.ndarray) or labels.ndim != 2 or not zero.any():
+        return values
+    if (
+        network_instances(layer) is None
+        and not has_read_stack(layer)
+        and overlaps_layer(viewer, layer) is None
+    ):
+        return values
+    stack = object_stack(viewer, layer, labels)
+    if not len(stack.ids):
+        return values
+    after = labels.copy()
+    after[indices] = values
+    gone = np.setdiff1d(np.unique(labels[labels > 0]), np.unique(after[after > 0]))
+    rows, cols = (np.asarray(i)[zero] for i in indices)
+    was = labels[rows, cols]
+    out = values.copy()
+    shown = np.zeros(rows.shape, out.dtype)
+    sizes = stack.masks.reshape(len(stack.masks), -1).sum(axis=1)
+    for n in np.argsort(-sizes, kind="stable"):  # larger first: the smaller ends on top
+        label = int(stack.ids[n])
+        if label in gone:
+            continue
+        under = stack.masks[n][rows, cols] & (was != label)
+        shown[under] = label
+    out[zero] = shown
     return out
 
 
