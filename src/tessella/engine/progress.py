@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import sys
+import threading
 import warnings
 from collections.abc import Generator
 from dataclasses import dataclass
@@ -46,8 +48,21 @@ def warn_at_caller(message: str | Warning, category: type[Warning] = UserWarning
     warning once per location and text (t5 finding 1: a second volume segmented without
     spacing got no UnknownZSpacingWarning). The engine already says each warning once per
     input, so no location registry is kept (``warn_explicit``'s ``registry=None``): a loop
-    over volumes warns for each. Filters (``"ignore"``, ``"error"``, ``"once"``, by category,
-    module or message) apply as to any warning.
+    over volumes warns for each, under the ``"default"`` and ``"module"`` actions alike
+    (``"once"`` shows a text once).
+
+    The frames of the standard library's ``threading`` and ``concurrent.futures`` are passed
+    over as Tessella's are: a thread that runs Tessella's function itself
+    (``executor.submit(tessella.segment, ...)``, ``Thread(target=...)``) has no line of the
+    user's on its stack, and the warning is then attributed to the line of the outermost
+    Tessella function it ran (``tessella/engine/pipeline/__init__.py``, module
+    ``tessella.engine.pipeline``), not to ``concurrent/futures/thread.py`` (review r1,
+    finding 7).
+
+    Filters by category or message apply as to any warning
+    (``warnings.filterwarnings("ignore", category=tessella.UnknownZSpacingWarning)``). A
+    filter by module matches the module of the line named: the caller's (``__main__`` for
+    a script), not ``tessella``, except in such a thread.
 
     >>> with warnings.catch_warnings(record=True) as caught:
     ...     warnings.simplefilter("default")
@@ -57,11 +72,15 @@ def warn_at_caller(message: str | Warning, category: type[Warning] = UserWarning
     (2, False)
     """
     frame = sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+    outermost = frame  # (Tessella's, the one a thread ran, when no other line is found)
+    while frame is not None and (
+        frame.f_code.co_filename.startswith(_PACKAGE) or _is_thread_machinery(frame)
+    ):
+        if frame.f_code.co_filename.startswith(_PACKAGE):
+            outermost = frame
         frame = frame.f_back  # type: ignore[assignment]
-    if frame is None:  # (called from Tessella alone: a thread's or a worker's own code)
-        warnings.warn(message, category, stacklevel=2)
-        return
+    if frame is None:  # (called from Tessella and threads alone: a thread's own code)
+        frame = outermost
     where = frame.f_globals
     warnings.warn_explicit(
         message,
@@ -72,6 +91,20 @@ def warn_at_caller(message: str | Warning, category: type[Warning] = UserWarning
         registry=None,
         module_globals=where,
     )
+
+
+#: the standard library's modules that start threads and run their functions
+_THREADING = (
+    os.path.abspath(threading.__file__),
+    os.path.dirname(os.path.abspath(concurrent.futures.__file__)) + os.sep,
+)
+
+
+def _is_thread_machinery(frame) -> bool:
+    """Whether ``frame`` is the standard library's ``threading`` or ``concurrent.futures``
+    running a thread's function (no line of the user's: passed over by warn_at_caller)."""
+    name = os.path.abspath(frame.f_code.co_filename)
+    return name == _THREADING[0] or name.startswith(_THREADING[1])
 
 
 @dataclass(frozen=True)
