@@ -92,3 +92,20 @@ def test_notes_of_a_lazy_pair(monkeypatch):
     result = evaluate_labels(NoWholeRead(painted), NoWholeRead(image))
     whole = evaluate_labels(painted, image)
     assert len(result.notes) == 2 and result.notes == whole.notes
+
+
+def test_exact_ties_are_matched_alike_in_pieces_and_whole(monkeypatch):
+    """At IoU 0.5 an object cut into two exact halves matches one of them: the same one
+    (and so the same error map) in memory, read in pieces, and run after run."""
+    monkeypatch.setattr(_tiles, "TILE_SIDE", 64)
+    truth = np.zeros((150, 230), np.uint32)
+    prediction = np.zeros_like(truth)
+    for k, x in enumerate(range(0, 200, 50)):  # pieces joined in several ways
+        truth[10:30, x : x + 40] = k + 1
+        prediction[10:30, x : x + 20] = 10 + 2 * k + (k % 2)
+        prediction[10:30, x + 20 : x + 40] = 11 + 2 * k - (k % 2)
+    whole = [evaluate_labels(truth, prediction, 0.5).errors for _ in range(2)]
+    lazy = evaluate_labels(NoWholeRead(truth), NoWholeRead(prediction), 0.5)
+    assert lazy.tp == 4 and lazy.fp == 4
+    np.testing.assert_array_equal(whole[0], whole[1])
+    np.testing.assert_array_equal(lazy.errors, whole[0])

@@ -212,7 +212,12 @@ def matched_ids(labels_true, labels_pred, threshold: float = 0.5) -> tuple[np.nd
     """The ids of the object pairs matched at an IoU threshold.
 
     The matching is :func:`tessella.engine.metrics.matching`'s (unique for
-    ``threshold > 0.5``), so the number of pairs is its ``tp``.
+    ``threshold > 0.5``), so the number of pairs is its ``tp``. At or below 0.5, where
+    several matchings are equally good (exact ties: an object cut into two exact halves), the
+    one chosen is deterministic (the same labels give the same pairs, and so the same
+    :func:`error_map`, in memory or read a piece at a time) but which one is not specified:
+    since the sparse matching (0614d95) it may differ from earlier versions' in such ties,
+    never in the counts or scores.
 
     Returns
     -------
