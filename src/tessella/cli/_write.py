@@ -462,16 +462,20 @@ def _probe_recipe(recipe_path: Path, target: Path) -> None:
     removed (Linux refuses it for an immutable or append-only file, as the rename would be),
     and in a sticky folder (/tmp) another user's recipe is refused, as the rename would be."""
     import stat
-    import tempfile
+
+    from ..engine.io._leftovers import probe_path
 
     folder = next(p for p in recipe_path.parents if p.exists())
     probe = None
+    # (named as a probe, .NAME.HOST-PID-XXXXXXXX.probe: one a kill leaves is cleaned by the
+    # next recovery, never taken for an older version's temporary)
+    link = probe_path(folder, recipe_path.name)
     try:
         try:
-            fd, probe = tempfile.mkstemp(prefix=f".{recipe_path.name}.", suffix=".tmp", dir=folder)
-            os.close(fd)
+            made = probe_path(folder, recipe_path.name)
+            os.close(os.open(made, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
+            probe = made
             if _there(recipe_path):
-                link = f"{probe}.link"
                 try:  # can this file system make hard links (of a link itself) at all?
                     os.link(probe, link, follow_symlinks=False)
                 except (OSError, NotImplementedError):
@@ -487,7 +491,7 @@ def _probe_recipe(recipe_path: Path, target: Path) -> None:
                         raise PermissionError(errno.EPERM, os.strerror(errno.EPERM))
         finally:
             if probe is not None:
-                for path in (probe, f"{probe}.link"):
+                for path in (probe, link):
                     with contextlib.suppress(OSError):
                         os.remove(path)
     except OSError as exc:

@@ -37,6 +37,7 @@ __all__ = [
     "claim",
     "find_leftovers",
     "new_token",
+    "probe_path",
     "recover_leftovers",
     "rename_no_replace",
     "staged_claim",
@@ -47,8 +48,8 @@ __all__ = [
 #: while the new one is renamed in, the earlier one being removed, the lock of the write,
 #: and, of a write that merges its files into a folder there (a CTC result), the names it
 #: adds to that folder (:meth:`Claim.record_merge`: then ``.old`` holds only the files it
-#: moved aside)
-KINDS = ("tmp", "old", "del", "lock", "merge")
+#: moved aside), and a writability probe's file (:func:`probe_path`)
+KINDS = ("tmp", "old", "del", "lock", "merge", "probe")
 
 #: the tokens of this process's writes claimed and not yet released (one token may claim
 #: several targets: Export's outputs): a write of this process is over when its token is
@@ -98,6 +99,14 @@ def _this_machine(lock: Path) -> bool:
 def new_token() -> str:
     """``HOST-PID-XXXXXXXX``: names a write's hidden files (this computer, this process)."""
     return f"{_host()}-{os.getpid()}-{secrets.token_hex(4)}"
+
+
+def probe_path(folder: str | os.PathLike, name: str) -> Path:
+    """A new name for a writability probe's file in ``folder``, named after the file
+    ``name`` it checks: ``.NAME.HOST-PID-XXXXXXXX.probe``. Not a leftover while its process
+    runs (:func:`find_leftovers` does not list it); one a kill left is removed by the next
+    :func:`recover_leftovers` of ``NAME`` (not taken for an older version's temporary)."""
+    return Path(folder) / f".{name}.{new_token()}.probe"
 
 
 def _beside(target: Path, token: str, kind: str) -> Path:
@@ -353,7 +362,7 @@ def _gone(lock: Path, pid: int, by_pid: bool = True) -> tuple[bool, int | None]:
 def _token_pattern(name: str) -> re.Pattern:
     return re.compile(
         rf"\.{re.escape(name)}\.(?P<token>(?P<host>[A-Za-z0-9_]+)-(?P<pid>\d+)-[0-9a-f]{{8}})"
-        r"\.(?P<kind>tmp|old|del|lock|merge)"
+        r"\.(?P<kind>tmp|old|del|lock|merge|probe)"
     )
 
 
@@ -392,6 +401,8 @@ def recover_leftovers(target: str | os.PathLike, warn: bool = True) -> str | Non
     for entry in entries:
         match = mine.fullmatch(entry.name)
         if match is not None:
+            if match["kind"] == "probe" and int(match["pid"]) == os.getpid():
+                continue  # (a probe of this process runs: it removes its file itself)
             tokens[match["token"]] = (match["host"], int(match["pid"]))
         elif older.fullmatch(entry.name):
             untold.append(entry.name)
@@ -446,7 +457,7 @@ def recover_leftovers(target: str | os.PathLike, warn: bool = True) -> str | Non
                         kept.append(old.name)
                 else:
                     kept.append(old.name)
-            for kind in ("tmp", "del"):
+            for kind in ("tmp", "del", "probe"):
                 leftover = _beside(target, token, kind)
                 if _there(leftover):
                     _remove(leftover)
@@ -528,7 +539,7 @@ def find_leftovers(folder: str | os.PathLike) -> list[tuple[Path, str]]:
     folder = Path(folder)
     pattern = re.compile(
         r"\.(?P<name>.+)\.(?P<token>(?P<host>[A-Za-z0-9_]+)-(?P<pid>\d+)-[0-9a-f]{8})"
-        r"\.(?P<kind>tmp|old|del|lock|merge)"
+        r"\.(?P<kind>tmp|old|del|lock|merge|probe)"
     )
     older = re.compile(r"\.(?P<name>.+?)(\.[A-Za-z0-9_]{8})?\.(tmp|old)")
     found = []
@@ -545,6 +556,10 @@ def find_leftovers(folder: str | os.PathLike) -> list[tuple[Path, str]]:
                 if fd is not None:
                     os.close(fd)
                 state = "killed" if gone else "running"
+            if match["kind"] == "probe" and (
+                state == "running" or int(match["pid"]) == os.getpid()
+            ):
+                continue  # (a probe of a running process: no write's, no leftover)
             found.append((entry, state))
         elif older.fullmatch(entry.name) and not entry.name.startswith(".."):
             found.append((entry, "older version"))
