@@ -96,6 +96,13 @@ def test_deleting_the_top_worm_shows_the_one_under_it(worms):
     _agrees(viewer, layer, overlaps)
     correct.undo_button.click()
 
+    correct.min_size_spin.setValue(int((original == top).sum()) + 1)  # worm 4 and smaller
+    assert correct.remove_small()
+    np.testing.assert_array_equal(np.asarray(layer.data)[both], under)
+    masks = _agrees(viewer, layer, overlaps)
+    np.testing.assert_array_equal(masks[under], instances[under - 1])
+    correct.undo_button.click()
+
     # without the network result (Tessella keeps 4): hidden parts from the overlaps layer
     _results.discard(layer)
     correct.set_selection([top])
@@ -163,6 +170,7 @@ def test_relabel_keeps_the_hidden_part_of_a_renumbered_worm(worms):
 
 
 def test_merge_and_split_at_the_crossing_agree(worms):
+    """Merge, Split by watershed and Split along a line at the crossing, and their Undo."""
     from tessella._widgets.correct import LINES_LAYER
 
     viewer, correct, layer, overlaps, instances = worms
@@ -178,6 +186,12 @@ def test_merge_and_split_at_the_crossing_agree(worms):
     correct.redo_button.click()
     _agrees(viewer, layer, overlaps)
     correct.undo_button.click()
+
+    for label in (top, under):  # split by watershed (two pieces, from the network's map)
+        correct.set_selection([label])
+        assert correct.split_watershed()
+        _agrees(viewer, layer, overlaps)
+        correct.undo_button.click()
 
     cy, cx = np.argwhere(both).mean(axis=0)
     for label in (top, under):  # a line across each worm through the crossing
