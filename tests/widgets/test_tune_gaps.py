@@ -15,6 +15,7 @@ from scipy import ndimage
 
 from tessella._widgets import _results
 from tessella._widgets import tune as tune_module
+from tessella._widgets._tune_frames import _postprocess_frames
 from tessella.engine.methods import Prediction, embedding, semantic
 from tessella.engine.params import make_params
 from tessella.engine.pipeline import SegmentResult, resolve_params
@@ -324,14 +325,14 @@ def test_a_slice_preview_keeps_the_ids_of_the_volumes_objects(docked_tune, volum
     before = layer.data.copy()
     change(qtbot, widget, threshold=0.5)
     shown = layer.data[9]
-    preview = semantic.postprocess(
-        Prediction({"foreground": volume_result.predictions[0].arrays["foreground"][:, 9]}, "YX"),
-        make_params(semantic.Params, volume_result.params, threshold=0.5),
-    )
+    # the slice post-processed in 2D, min_size judged by each object's size in the volume
+    params = make_params(semantic.Params, volume_result.params, threshold=0.5)
+    frames = _postprocess_frames(semantic, volume_result.predictions, params, (0,), 9, volume=True)
+    preview = next(iter(frames))[1]
     assert ((shown > 0) == (preview > 0)).all() and not np.array_equal(shown, before[9])
-    assert len(np.unique(shown)) == len(np.unique(preview)) == 5  # 4 blobs
+    assert len(np.unique(shown)) == len(np.unique(preview)) == 6  # 5 blobs, one under 100 px
     pairs = set(zip(preview.ravel().tolist(), shown.ravel().tolist()))
-    assert len(pairs) == 5  # one ID for each object of the preview
+    assert len(pairs) == 6  # one ID for each object of the preview
     kept = np.setdiff1d(np.intersect1d(shown, before[9]), [0])
     assert kept.size >= 2  # the blobs that stay keep their 3D IDs
     new = np.setdiff1d(shown, np.concatenate([kept, [0]]))
