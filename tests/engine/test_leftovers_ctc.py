@@ -114,3 +114,42 @@ def test_export_killed_while_merging_a_ctc_folder_is_rolled_back(tmp_path, monke
     assert "rename it" not in line
     assert {p.name: p.read_bytes() for p in res.iterdir()} == before
     assert _hidden(tmp_path) == []
+
+
+KILL_AT = """
+import os, signal, sys
+import numpy as np
+from tessella.engine.tracking import write_ctc
+folder, where = sys.argv[1], sys.argv[2]
+real_replace, real_rename = os.replace, os.rename
+def hook(dst):
+    aside = os.path.basename(os.path.dirname(str(dst))).endswith(".old")
+    if (where == "aside" and aside) or (where == "del" and str(dst).endswith(".del")):
+        os.kill(os.getpid(), signal.SIGKILL)
+def replace(src, dst):
+    hook(dst)
+    return real_replace(src, dst)
+def rename(src, dst):
+    hook(dst)
+    return real_rename(src, dst)
+os.replace, os.rename = replace, rename
+new = np.zeros((2, 8, 8), np.uint16)
+new[:, 1:3, 1:3] = 5
+write_ctc(new, None, folder, overwrite=True)
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="kill -9")
+@pytest.mark.parametrize("where", ["aside", "del"])
+def test_write_ctc_killed_before_or_after_its_files_went_in_is_rolled_back(tmp_path, where):
+    """Killed as it moved the first earlier file aside, or once every new file was in (as
+    the earlier ones were to be removed): the folder is the earlier result again."""
+    res = tmp_path / "01_RES"
+    res.mkdir()
+    before = _earlier_result(res)
+    killed = subprocess.run([sys.executable, "-c", KILL_AT, str(res), where], timeout=120)
+    assert killed.returncode == -9
+    line = recover_leftovers(res, warn=False)
+    assert line is not None and f"{res.name} is as it was" in line, line
+    assert {p.name: p.read_bytes() for p in res.iterdir()} == before
+    assert _hidden(tmp_path) == []

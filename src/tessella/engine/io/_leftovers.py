@@ -435,11 +435,7 @@ def recover_leftovers(target: str | os.PathLike, warn: bool = True) -> str | Non
                         "there)"
                     )
                 else:
-                    merged.append(
-                        f"put back the earlier files of {target.name} that it had moved "
-                        f"aside while it merged a new result in ({_files(back)}), and removed "
-                        f"the {_files(gone_)} it had added"
-                    )
+                    merged.append(_undone(target.name, back, gone_))
             elif _there(old):
                 # (its .tmp gone: its output was put in place, and the target missing since
                 # was removed on purpose, unless the write was this process's, which failed
@@ -511,6 +507,15 @@ def recover_leftovers(target: str | os.PathLike, warn: bool = True) -> str | Non
 
 def _files(count: int) -> str:
     return f"{count} file" + ("" if count == 1 else "s")
+
+
+def _undone(name: str, back: int, removed: int) -> str:
+    """What undoing a killed merge into the folder ``name`` did, in words."""
+    if not (back or removed):
+        return f"it had not begun to merge a new result into {name}: {name} is as it was"
+    done = [f"put back the {_files(back)} of {name} it had moved aside"] if back else []
+    done += [f"removed the {_files(removed)} it had added"] if removed else []
+    return " and ".join(done) + f" (it was merging a new result in): {name} is as it was"
 
 
 def _merge_adds(merge: Path) -> list[str] | None:
