@@ -451,6 +451,13 @@ def recover_leftovers(target: str | os.PathLike, warn: bool = True) -> str | Non
                         pass
                     except FileExistsError:
                         kept.append(old.name)
+                elif _merged_aside(old, target):  # (a merge with no record: not the folder)
+                    merged.append(
+                        f"kept {old.name}: files of an earlier result in {target.name}, moved "
+                        f"aside by a write killed while it merged a new one in ({target.name} "
+                        "may hold files of both: move them back into it, replacing those "
+                        "there, to put the earlier ones back)"
+                    )
                 else:
                     kept.append(old.name)
             for kind in ("tmp", "del", "probe"):
@@ -516,6 +523,23 @@ def _undone(name: str, back: int, removed: int) -> str:
     done = [f"put back the {_files(back)} of {name} it had moved aside"] if back else []
     done += [f"removed the {_files(removed)} it had added"] if removed else []
     return " and ".join(done) + f" (it was merging a new result in): {name} is as it was"
+
+
+#: the files of a Cell Tracking Challenge result (:mod:`tessella.engine.tracking._ctc`)
+_RESULT_FILE = re.compile(r"mask[0-9]+\.tiff?|res_track\.txt", re.IGNORECASE)
+
+
+def _merged_aside(old: Path, target: Path) -> bool:
+    """Whether the folder ``old`` beside the folder ``target`` holds files of a CTC result
+    moved aside one by one (a merge into ``target`` with no record of it, as Export made
+    before writes recorded their merges), rather than the whole earlier ``target``."""
+    if not (old.is_dir() and target.is_dir()) or old.is_symlink():
+        return False
+    try:
+        names = os.listdir(old)
+    except OSError:
+        return False
+    return all(_RESULT_FILE.fullmatch(name) for name in names)
 
 
 def _merge_adds(merge: Path) -> list[str] | None:
