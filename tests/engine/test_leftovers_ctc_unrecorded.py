@@ -47,3 +47,19 @@ def test_a_whole_folder_moved_aside_is_still_named_to_rename_back(tmp_path):
     (tmp_path / f"{stem}.lock").write_text("")
     line = recover_leftovers(out, warn=False)
     assert line is not None and "rename it to put it back" in line
+
+
+def test_an_older_write_ctc_staging_folder_is_named(tmp_path):
+    """write_ctc staged its files in ``.DIR.partial-PID`` before it took a token: one a kill
+    left stayed for good, unnamed. It is now named as an older version's."""
+    from tessella.engine.io import find_leftovers
+
+    res = tmp_path / "01_RES"
+    res.mkdir()
+    partial = tmp_path / ".01_RES.partial-4242"
+    partial.mkdir()
+    (partial / "mask000.tif").write_text("half")
+    line = recover_leftovers(res, warn=False)
+    assert line is not None and partial.name in line and "older version" in line
+    assert find_leftovers(tmp_path) == [(partial, "older version")]
+    assert partial.exists()

@@ -368,8 +368,9 @@ def _token_pattern(name: str) -> re.Pattern:
 
 def _older_pattern(name: str) -> re.Pattern:
     """The hidden names of writes by versions before the token held the pid: ``.NAME.tmp``
-    (zarr labels), ``.NAME.XXXXXXXX.tmp`` (atomic_path's), ``.NAME.XXXXXXXX.old`` (Export's)."""
-    return re.compile(rf"\.{re.escape(name)}(\.[A-Za-z0-9_]{{8}})?\.(tmp|old)")
+    (zarr labels), ``.NAME.XXXXXXXX.tmp`` (atomic_path's), ``.NAME.XXXXXXXX.old`` (Export's),
+    ``.NAME.partial-PID`` (a CTC result's, write_ctc's)."""
+    return re.compile(rf"\.{re.escape(name)}((\.[A-Za-z0-9_]{{8}})?\.(tmp|old)|\.partial-[0-9]+)")
 
 
 def recover_leftovers(target: str | os.PathLike, warn: bool = True) -> str | None:
@@ -570,7 +571,7 @@ def find_leftovers(folder: str | os.PathLike) -> list[tuple[Path, str]]:
         r"\.(?P<name>.+)\.(?P<token>(?P<host>[A-Za-z0-9_]+)-(?P<pid>\d+)-[0-9a-f]{8})"
         r"\.(?P<kind>tmp|old|del|lock|merge|probe)"
     )
-    older = re.compile(r"\.(?P<name>.+?)(\.[A-Za-z0-9_]{8})?\.(tmp|old)")
+    older = re.compile(r"\.(?P<name>.+?)((\.[A-Za-z0-9_]{8})?\.(tmp|old)|\.partial-[0-9]+)")
     found = []
     host = _host()
     for entry in sorted(folder.iterdir()):
