@@ -12,6 +12,9 @@ EPILOG_SEGMENT = """examples:
   tessella segment images/ -o labels/ --model nuclei2d --set seed_thresh=0.8 --tta
   tessella segment images/ -o labels/ --model nuclei2d --skip-existing  # go on after a stop
   tessella segment stack.tif -o labels.tif --model nuclei2d --axes TYX
+  # a movie, a folder of frames t000.tif ... (a TIFF stack without axes metadata: add
+  # --axes TYX): tracked labels, and the Cell Tracking Challenge format in 01_RES
+  tessella segment 01/ -o movie_labels.tif --model cells2dt --ctc 01_RES
   tessella segment img.tif -o labels.tif --recipe labels_old.recipe.json
   tessella segment big.zarr -o labels.zarr --model nuclei2d --blockwise --block 2048
   tessella segment big.zarr -o labels.zarr --blockwise --scheduler tcp://10.0.0.5:8786

@@ -199,8 +199,15 @@ def _cmd_segment(args) -> int:
                 else:
                     image = _read_input(source, args, recipe)
                 if args.ctc and "T" not in image.axes:
+                    # (a stack without axes metadata is read as ZYX: the hint given without
+                    # --ctc too, where the model refuses it)
+                    hint = (
+                        f": if its first axis is time, give --axes {image.axes.replace('Z', 'T')}"
+                        if "Z" in image.axes
+                        else ""
+                    )
                     raise CliError(
-                        f"{source}: --ctc needs a time-lapse (axes with T), got {image.axes}"
+                        f"{source}: --ctc needs a time-lapse (axes with T), got {image.axes}" + hint
                     )
                 spatial = [a for a in image.axes if a in "ZYX"]
                 spacing = _spacing(image, spatial, recipe, args.recipe)
@@ -228,7 +235,10 @@ def _cmd_segment(args) -> int:
                                 break
                             if progress.stage == "predict":
                                 if bar is None:
-                                    bar = _progress_bar(progress.total, source.name, args.quiet)
+                                    unit = _bar_unit(image, progress.total)
+                                    bar = _progress_bar(
+                                        progress.total, source.name, args.quiet, unit
+                                    )
                                 _advance(bar, progress.done)
                 finally:  # (Ctrl-C, SIGTERM: the one-line message not after the bar)
                     if bar is not None:
@@ -299,8 +309,15 @@ def _cmd_segment(args) -> int:
                 written += 1
                 if not args.quiet:
                     linked = result.lineage is not None and getattr(result.params, "link", True)
-                    what = "tracks" if linked else "objects"  # (link=false: no object followed)
-                    print(f"{source} -> {target}: {int(result.labels.max())} {what}")
+                    what = "track" if linked else "object"  # (link=false: no object followed)
+                    said = f"{source} -> {target}: {_counted(int(result.labels.max()), what)}"
+                    if ctc_plan is not None:  # the CTC folder too, and its tracks
+                        said += f"; CTC in {args.ctc}: {_counted(len(ctc_plan.tracks), 'track')}"
+                        if ctc_plan.split:
+                            n = len(ctc_plan.split)
+                            they = "it skips" if n == 1 else "they skip"
+                            said += f" ({_counted(n, 'track')} split where {they} frames)"
+                    print(said)
             except (CliError, ValueError, OSError) as exc:
                 if isinstance(exc, BrokenPipeError) and _stdout_gone():
                     raise  # stdout's reader is gone (`| head`): not this image's fault
@@ -449,6 +466,19 @@ def _frame_numbers(folder: Path) -> list[int] | None:
     if note:
         warnings.warn(note, UserWarning, stacklevel=2)
     return numbers
+
+
+def _counted(n: int, noun: str) -> str:
+    """``n`` and ``noun``, plural unless one: "1 track", "51 tracks"."""
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _bar_unit(image, total: int) -> str:
+    """What segment's bar of ``total`` steps of the network pass counts: "frame" where each
+    step is a frame of a movie (one tile a frame; the engine counts tiles), else "tile"."""
+    if "T" in image.axes and total == image.data.shape[image.axes.index("T")]:
+        return "frame"
+    return "tile"
 
 
 def _check_ctc_dir(args) -> None:
