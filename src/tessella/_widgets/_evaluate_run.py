@@ -49,10 +49,12 @@ __all__ = [
 SYNC_MAX_PIXELS = 2048 * 2048
 #: error layer metadata: the prediction layer it shows the errors of
 ERRORS_KEY = "tessella_errors_of"
-#: error layer colours: false positives (1) red, false negatives (2) cyan
+#: error layer colours: false positives (1) red, false negatives (2) cyan, predicted objects
+#: off a ground truth that is sparse within its frames (3, not annotated) grey
 ERROR_COLORS = {
     evaluation.FALSE_POSITIVE: "#ff4d4d",
     evaluation.FALSE_NEGATIVE: "#00e5ff",
+    evaluation.NOT_ANNOTATED: "#9a9a9a",
     None: "transparent",
 }
 SCORE_ROWS = (("ap", "AP"), ("precision", "Precision"), ("recall", "Recall"), ("f1", "F1"))
@@ -117,6 +119,8 @@ def _evaluate_steps(
     # foreground IoU: the headline score of semantic models; V_rand and VOI: of a
     # membrane map's cells (each section's in its step, as its matching)
     wanted = ("ap", "iou", "vrand") if kind in VRAND_KINDS else ("ap", "iou")
+    if annotated is not None:  # SEG: the Cell Tracking Challenge's score of annotated cells
+        wanted += ("seg",)
     if not evaluation.tiled_pair(
         labels_true, labels_pred, kind, frame_axis, ignore_label, annotated, wanted
     ):  # (a lazy 2D pair of labels is read by the engine a 2048² piece at a time, not whole)
@@ -277,6 +281,53 @@ def _images_scored(scores: dict, kind: str) -> str:
     return (
         f"\nAP, precision, recall, F1 and avS: means over the {scored} of {n_images} {images} "
         "with an object in either layer (the others have nothing to score)."
+    )
+
+
+def _seg_said(scores: dict, n_true: int) -> str:
+    """The SEG line above foreground IoU ("" without SEG: ground truth scored everywhere).
+
+    >>> print(_seg_said({"seg": 0.9089}, 30), end="")
+    SEG: 0.909 (Cell Tracking Challenge, over the 30 annotated cells)
+    """
+    if "seg" not in scores:
+        return ""
+    value = "— (no annotated cell)" if scores["seg"] is None else f"{scores['seg']:.3f}"
+    cells = counted(n_true, "annotated cell")
+    return f"SEG: {value} (Cell Tracking Challenge, over the {cells})\n"
+
+
+def _sparse_said(result: Evaluation, image_word: str) -> str:
+    """What the status says of ground truth that looks sparse within its frames (slices):
+    its predicted objects that touch no ground-truth object, not annotated (grey in the
+    errors layer), but false positives to AP and precision; "" where none looks so.
+
+    >>> from types import SimpleNamespace
+    >>> r = SimpleNamespace(not_annotated=76, sparse_places=((1,), (2,), (5,)), fp=79)
+    >>> print(_sparse_said(r, "frame"))  # doctest: +NORMALIZE_WHITESPACE
+    <BLANKLINE>
+    The ground truth annotates only some cells of 3 frames (t=1, 2, 5): 76 predicted
+    objects there touch no ground-truth object, taken as cells it does not annotate: grey
+    (not annotated) in the errors layer, not red. AP, precision and F1 count them as false
+    positives (76 of the 79 FP): read SEG, which scores the annotated cells only.
+    """
+    if not getattr(result, "not_annotated", 0):
+        return ""
+    places = result.sparse_places
+    count = counted(len(places), image_word)
+    named = ", ".join(
+        ",".join(f"{axis}={i}" for axis, i in zip("tz", place)) if len(place) > 1 else str(place[0])
+        for place in places[:5]
+    )
+    if len(places[0]) == 1:
+        named = "t=" + named
+    named += ", …" if len(places) > 5 else ""
+    return (
+        f"\nThe ground truth annotates only some cells of {count} ({named}): "
+        f"{result.not_annotated} predicted objects there touch no ground-truth object, taken "
+        "as cells it does not annotate: grey (not annotated) in the errors layer, not red. "
+        f"AP, precision and F1 count them as false positives ({result.not_annotated} of the "
+        f"{result.fp} FP): read SEG, which scores the annotated cells only."
     )
 
 
@@ -495,9 +546,12 @@ class EvaluateRun:
         _set_cell(self.scores_table, len(SCORE_ROWS), 0, f"{scores['avs']:.3f}")
         iou = scores.get("foreground_iou")
         self.iou_label.setText(
-            "Foreground IoU: — (objects overlap: AP only, as --overlapping)"
-            if iou is None
-            else f"Foreground IoU: {iou:.3f}"
+            _seg_said(scores, result.n_true)
+            + (
+                "Foreground IoU: — (objects overlap: AP only, as --overlapping)"
+                if iou is None
+                else f"Foreground IoU: {iou:.3f}"
+            )
         )
         self._show_vrand(scores)
         counts = (result.n_pred, result.n_true, result.tp, result.fp, result.fn)
@@ -520,6 +574,8 @@ class EvaluateRun:
             summary += f"({dict((k, t) for t, k in TRUTH_KINDS)[run.kind]}): "
             if scores.get("vrand") is not None:  # (a membrane map's headline scores first)
                 summary += f"V_rand {scores['vrand']:.3f}, VOI {scores['voi']:.3f}; "
+            if scores.get("seg") is not None:  # (ground truth of annotated frames: SEG first)
+                summary += f"SEG {scores['seg']:.3f} ({counted(result.n_true, 'cell')}); "
             summary += f"avS {scores['avs']:.3f}"
             semantic = run.kind in ("binary", "boundaries", "boundaries3d")
             if semantic and scores.get("foreground_iou") is not None:
@@ -533,6 +589,7 @@ class EvaluateRun:
         if "annotated" in scores:  # what the scores are of
             summary += "\n" + evaluation.annotated_text(scores["annotated"], run.annotated_how)
         summary += _images_scored(scores, run.kind)
+        summary += _sparse_said(result, run.image_word)
         notes = (*(_panel_note(note) for note in result.notes), *run.notes)
         self._set_status(summary + "".join(f"\nWarning: {note}" for note in notes))
         for note in notes:  # inputs that score little, or not as shown, for no real reason

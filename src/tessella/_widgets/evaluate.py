@@ -8,17 +8,20 @@ truth's kind ("Ground truth is": instances, ``--gt-binary``, ``--gt-boundaries``
 Pairs up to :data:`SYNC_MAX_PIXELS` pixels are scored at once (a 2048 x 2048 image takes about
 half a second); larger ones in a thread worker, with a progress bar and Cancel (the scoring
 stops after the image it is matching, or the group of overlapping masks; one large image
-counted on the bar by its parts of 2048 x 2048 pixels, at the next part). "Show errors" puts
-the unmatched objects in a labels layer ``"<prediction> errors @<IoU>"``: false positives red,
-false negatives cyan, the only filled objects while it is shown (its prediction and ground
+counted on the bar by its parts of 2048 x 2048 pixels, at the next part). "Show errors" puts the
+unmatched objects in a labels layer ``"<prediction> errors @<IoU>"``: false positives red, false
+negatives cyan (and grey, not annotated, the predicted objects touching no ground-truth object
+in annotated frames whose ground truth annotates only some cells: a Cell Tracking Challenge SEG
+folder such as GOWT1's), the only filled objects while it is shown (its prediction and ground
 truth are drawn as outlines meanwhile). Each prediction has one such layer, updated by every
-evaluation; hidden and named ``(stale)`` when its prediction or ground truth is removed, has
-its data replaced (:mod:`._evaluate_errors`) or is edited (painted, filled, corrected, an undo
-or redo; a type Correct widens for a split's new IDs is the same labels). "Score annotated
-frames only" scores ground truth that annotates some frames or slices only there (checked by
-itself for a Cell Tracking Challenge SEG folder the reader opened), as ``tessella evaluate``
-scores such a folder. Until an evaluation (or another message) takes it, the status line names
-the pair Evaluate will score, or the layer missing.
+evaluation; hidden and named ``(stale)`` when its prediction or ground truth is removed, has its
+data replaced (:mod:`._evaluate_errors`) or is edited (painted, filled, corrected, an undo or
+redo; a type Correct widens for a split's new IDs is the same labels). "Score annotated frames
+only" scores ground truth that annotates some frames or slices only there (checked by itself for
+a Cell Tracking Challenge SEG folder the reader opened), as ``tessella evaluate`` scores such a
+folder, with SEG (the Cell Tracking Challenge's score of the annotated cells, ``--metric seg``)
+first. Until an evaluation (or another message) takes it, the status line names the pair
+Evaluate will score, or the layer missing.
 """
 
 from __future__ import annotations
@@ -244,7 +247,10 @@ class EvaluateWidget(
         self.errors_checkbox = QCheckBox("Show errors")
         self.errors_checkbox.setToolTip(
             "Add a layer: red = predicted objects with no match (false positives),\n"
-            "cyan = ground-truth objects with no match (false negatives).\n"
+            "cyan = ground-truth objects with no match (false negatives);\n"
+            "grey = not annotated: in frames whose ground truth annotates only some cells\n"
+            "(most predicted objects there touch none of its objects), the predicted objects\n"
+            "touching no ground-truth object (AP and precision count them as false positives).\n"
             "While it is shown, the prediction and ground truth are drawn as outlines,\n"
             "so that only the errors are filled (hide it to fill them again)"
         )

@@ -14,11 +14,13 @@ from ._mistakes import ground_truth_note, prediction_note
 from ._scores import (
     FALSE_NEGATIVE,
     FALSE_POSITIVE,
+    NOT_ANNOTATED,
     Evaluation,
     _ap_scores,
     _error_map,
     _mask_scores,
     score_pairs,
+    sparse_within,
     vrand_means,
     wanted_metrics,
 )
@@ -70,7 +72,13 @@ def evaluate_labels(
     (:func:`annotated_summary`) and ``errors`` is 0 elsewhere. The two may then differ in
     length (a SEG folder's stack, as long as its movie, against a prediction of another):
     every place must lie in both and hold images of one shape (ValueError saying where not,
-    :func:`places_misfit`); ``errors`` has the prediction's shape.
+    :func:`places_misfit`); ``errors`` has the prediction's shape. A place whose ground truth
+    looks sparse within it, most of the predicted objects there touching no ground-truth
+    object (:func:`sparse_within`: it annotates some cells only, as a SEG file may), has
+    those marked :data:`NOT_ANNOTATED` (3) in ``errors``, not :data:`FALSE_POSITIVE`;
+    ``not_annotated`` counts them and ``sparse_places`` names those places. The scores and
+    counts still count them as false positives (as ``tessella evaluate`` does; SEG,
+    ``metrics_wanted`` ``"seg"``, scores the annotated objects only).
 
     Examples
     --------
@@ -173,6 +181,7 @@ def evaluate_labels_steps(
     counts = np.zeros(3, np.int64)  # true, predicted, matched objects
     errors = []
     rand = []  # each image's V_rand and VOI, if wanted (computed in its step, as its matching)
+    not_annotated, sparse = 0, []  # predicted objects off a sparse annotation, and where
     for done, (t_frame, p_frame, u_frame) in enumerate(images, 1):
         t_frame = np.asarray(t_frame)  # (a lazy stack's place read here)
         images[done - 1] = (t_frame, p_frame, u_frame)
@@ -181,7 +190,14 @@ def evaluate_labels_steps(
         per_image.append([metrics._match(iou, thr) for thr in thresholds])
         rows, cols = metrics.match_indices(iou, threshold)
         counts += (true_ids.size, pred_ids.size, rows.size)
-        errors.append(_error_map(t_frame, p_frame, true_ids, pred_ids, rows, cols))
+        image_errors = _error_map(t_frame, p_frame, true_ids, pred_ids, rows, cols)
+        if annotated is not None:  # predictions off a sparse annotation: not annotated
+            off = sparse_within(iou, pred_ids, true_ids.size)
+            if off.size:
+                image_errors[np.isin(p_frame, off)] = NOT_ANNOTATED
+                not_annotated += off.size
+                sparse.append(tuple(annotated[done - 1]))
+        errors.append(image_errors)
         if "vrand" in wanted:
             rand.append(metrics.rand_voi(t_frame, p_frame))
         yield Progress("match", done, len(images))
@@ -225,6 +241,8 @@ def evaluate_labels_steps(
         fn=n_true - tp,
         errors=error_map,
         notes=notes,
+        not_annotated=not_annotated,
+        sparse_places=tuple(sparse),
     )
 
 

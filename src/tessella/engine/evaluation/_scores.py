@@ -16,6 +16,7 @@ __all__ = [
     "FALSE_NEGATIVE",
     "FALSE_POSITIVE",
     "GROUND_TRUTH_KINDS",
+    "NOT_ANNOTATED",
     "METRICS",
     "METRIC_ALIASES",
     "error_map",
@@ -23,6 +24,7 @@ __all__ = [
     "matched_ids",
     "score_mask_pairs",
     "score_pairs",
+    "sparse_within",
     "vrand_means",
     "wanted_metrics",
 ]
@@ -31,6 +33,12 @@ __all__ = [
 FALSE_POSITIVE = 1
 #: error map value of the pixels of ground-truth objects that no predicted object matches
 FALSE_NEGATIVE = 2
+#: error map value of the pixels of predicted objects that touch no ground-truth object in
+#: an annotated frame or slice whose ground truth looks sparse within it (it annotates some
+#: of its cells only, as a Cell Tracking Challenge SEG file may): not annotated, rather than
+#: false positives (:func:`~tessella.engine.evaluation.evaluate_labels`' ``annotated``);
+#: the scores still count them as false positives
+NOT_ANNOTATED = 3
 #: metric names :func:`score_pairs` understands (the choices of ``tessella evaluate --metric``)
 METRICS = ("ap", "seg", "iou", "vrand")
 #: other names of :data:`METRICS` taken by :func:`score_pairs` and :func:`evaluate_labels`:
@@ -247,6 +255,34 @@ def _error_map(labels_true, labels_pred, true_ids, pred_ids, rows, cols) -> np.n
     return errors
 
 
+#: an image's ground truth looks sparse within it (:func:`sparse_within`) where at least this
+#: many of the predicted objects touch no ground-truth object
+SPARSE_MIN_OBJECTS = 3
+
+
+def sparse_within(iou, pred_ids: np.ndarray, n_true: int) -> np.ndarray:
+    """The ids of the predicted objects of one image that touch no ground-truth object, where
+    there are so many that its ground truth looks sparse within the image (annotating only
+    some of its cells, as a Cell Tracking Challenge SEG file may): at least
+    :data:`SPARSE_MIN_OBJECTS` and at least as many as its ``n_true`` ground-truth objects;
+    else none (a few spurious objects beside a dense annotation stay false positives).
+    ``iou``: the image's :func:`tessella.engine.metrics.iou_pairs`, ``pred_ids`` its
+    predicted ids.
+
+    >>> truth = np.array([[1, 1, 0, 0, 0, 0, 0, 0]])
+    >>> pred = np.array([[5, 5, 0, 6, 0, 7, 0, 8]])  # 3 objects off the one annotated
+    >>> iou, true_ids, pred_ids = metrics.iou_pairs(truth, pred)
+    >>> sparse_within(iou, pred_ids, true_ids.size)
+    array([6, 7, 8])
+    >>> sparse_within(iou, pred_ids, 4)  # fewer than the annotated objects
+    array([], dtype=int64)
+    """
+    touched = np.zeros(pred_ids.size, bool)
+    touched[np.asarray(iou.cols)[np.asarray(iou.values) > 0]] = True
+    off = pred_ids[~touched]
+    return off if off.size >= max(SPARSE_MIN_OBJECTS, n_true) else pred_ids[:0]
+
+
 def error_map(labels_true, labels_pred, threshold: float = 0.5) -> np.ndarray:
     """Where the unmatched objects are, at an IoU threshold.
 
@@ -297,6 +333,11 @@ class Evaluation:
     #: one-line warnings on inputs that score little for no real reason
     #: (:func:`ground_truth_note`, :func:`prediction_note`)
     notes: tuple[str, ...] = ()
+    #: ground truth scored at annotated places only: the predicted objects (of ``fp``)
+    #: marked :data:`NOT_ANNOTATED` in ``errors``, and the places whose ground truth looks
+    #: sparse within them, where they are (:func:`sparse_within`)
+    not_annotated: int = 0
+    sparse_places: tuple[tuple[int, ...], ...] = ()
 
     def __repr__(self) -> str:
         """A summary: the counts, the headline scores and the error map's type and shape,
