@@ -17,16 +17,25 @@ errors are the only filled objects: napari's random label colours include red an
 missed object filled cyan looked like a predicted one of that colour. Hiding the errors layer
 (its eye, "Show errors" unticked, out of date, removed) fills them again; a layer already
 drawn as outlines, or whose outline the user changed meanwhile, is left as it is.
+
+Where one of those layers has planes of more than :data:`OUTLINE_MAX_PIXELS` (2048 x 2048,
+the size above which Evaluate scores a pair in a worker), they are dimmed instead (opacity
+:data:`DIMMED`), still filled: napari draws outlines on the GUI thread at every redraw, and a
+4096 x 4096 pair outlined took 0.5-2.5 s to show its errors and 0.5-1.7 s a redraw (0.15-0.3 s
+dimmed). The status line says so; hiding the errors gives them their opacity back (unless the
+user changed it meanwhile), and a layer drawn as outlines, or already as faint, is left as it
+is.
 """
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from napari.utils.notifications import show_info
 
 from ._companions import companion_layer
-from ._evaluate_run import ERROR_COLORS, ERRORS_KEY
+from ._evaluate_run import ERROR_COLORS, ERRORS_KEY, SYNC_MAX_PIXELS
 from ._labels_states import _restart_history
 from ._layers import find_layer
 from ._placement import last_axes
@@ -34,7 +43,7 @@ from ._placement import last_axes
 if TYPE_CHECKING:
     from napari.layers import Labels
 
-__all__ = ["OUTLINE", "STALE_KEY", "EvaluateErrors"]
+__all__ = ["DIMMED", "OUTLINE", "OUTLINE_MAX_PIXELS", "STALE_KEY", "EvaluateErrors"]
 
 #: errors layer metadata: why it no longer describes its layers (absent while it does)
 STALE_KEY = "tessella_errors_stale"
@@ -42,6 +51,19 @@ _STALE = " (stale)"
 #: the outline (napari's ``contour``, pixels) of the layers an errors layer describes while it
 #: is shown
 OUTLINE = 1
+#: layers with planes (their last two axes; a multiscale layer's level 0) of more pixels than
+#: this are dimmed rather than outlined while their errors are shown: napari computes outlines
+#: on the GUI thread at every redraw (a 4096 x 4096 layer: about 1 s a refresh outlined, 0.15 s
+#: filled; 2048 x 2048: 0.3-0.6 s against 0.1 s)
+OUTLINE_MAX_PIXELS = SYNC_MAX_PIXELS
+#: the opacity of the layers dimmed (napari's default for labels is 0.7)
+DIMMED = 0.3
+
+
+def _plane(layer) -> tuple[int, int]:
+    """The size (rows, columns) of the planes of ``layer`` (its level 0 where multiscale)."""
+    shape = tuple(layer.data[0].shape if layer.multiscale else layer.data.shape)
+    return (int(shape[-2]), int(shape[-1])) if len(shape) >= 2 else (1, int(shape[-1]))
 
 
 class EvaluateErrors:
@@ -49,7 +71,13 @@ class EvaluateErrors:
     (uses the widget's ``viewer``, ``errors_checkbox``, ``_set_status``, ``_changed_during``
     and the state its ``__init__`` sets: ``_scored``, ``last_evaluation``,
     ``_error_layers``, ``_error_runs``, ``_data_versions``, ``_outlined``,
-    ``_outlined_by``)."""
+    ``_outlined_by``; ``_dimmed`` is made here)."""
+
+    @property
+    def _dimmed(self) -> dict[str, tuple[float, float]]:
+        """Layer id -> (its opacity before, the opacity Evaluate dimmed it to): the layers
+        dimmed rather than outlined, as too large to outline."""
+        return self.__dict__.setdefault("_dimmed_layers", {})
 
     def _watch_data(self, *layers) -> tuple:
         """Notice when the data of ``layers`` (a pair about to be scored) are replaced;
@@ -70,6 +98,7 @@ class EvaluateErrors:
         super()._layer_removed(layer)  # type: ignore[misc]
         self._fill_again(layer.unique_id)  # (an errors layer removed: its layers filled)
         self._outlined.pop(layer.unique_id, None)
+        self._dimmed.pop(layer.unique_id, None)
         self._errors_out_of_date(layer.unique_id, "removed")
         self._error_layers.pop(layer.unique_id, None)  # (its layer is taken over by name)
 
@@ -179,8 +208,9 @@ class EvaluateErrors:
 
     def _outline_for(self, errors_id: str, run) -> None:
         """Draw the layers the errors layer ``errors_id`` describes (``run``'s prediction, its
-        "overlaps" and ground truth) as outlines, those filled now; those it described before
-        and no longer does filled again."""
+        "overlaps" and ground truth) as outlines, those filled now (dimmed instead where one
+        has planes of more than :data:`OUTLINE_MAX_PIXELS`); those it described before and no
+        longer does filled again (their opacity given back)."""
         from napari.layers import Labels
 
         pred = find_layer(self.viewer, run.pred_id)
@@ -194,20 +224,41 @@ class EvaluateErrors:
         ]
         before = self._outlined_by.get(errors_id, ())
         self._outlined_by[errors_id] = tuple(layer.unique_id for layer in layers)
+        large = any(math.prod(_plane(layer)) > OUTLINE_MAX_PIXELS for layer in layers)
         for layer in layers:
-            if layer.unique_id not in self._outlined and layer.contour == 0:
+            if layer.unique_id in self._outlined or layer.unique_id in self._dimmed:
+                continue
+            if layer.contour != 0:  # (drawn as outlines by the user: theirs)
+                continue
+            if not large:
                 self._outlined[layer.unique_id] = OUTLINE
                 layer.contour = OUTLINE
+            elif layer.opacity > DIMMED:
+                self._dimmed[layer.unique_id] = (float(layer.opacity), DIMMED)
+                layer.opacity = DIMMED
         now = self._outlined_by[errors_id]
         self._fill_layers([layer_id for layer_id in before if layer_id not in now])
 
     def _outlined_roles(self, errors_id: str, run) -> list[str]:
         """What the errors layer ``errors_id`` (of ``run``) has drawn as outlines while it is
         shown: "prediction" (or its "overlaps"), "ground truth" (a layer outlined before is
-        the user's and left out)."""
-        ids = [i for i in self._outlined_by.get(errors_id, ()) if i in self._outlined]
-        roles = ["prediction"] if any(i != run.truth_id for i in ids) else []
-        return roles + (["ground truth"] if run.truth_id in ids else [])
+        the user's and left out), which the status line joins by "and" and ends in
+        "outlined"; those dimmed instead, as too large to outline, in one item that ends in
+        "rather than"."""
+        shown = self._outlined_by.get(errors_id, ())
+
+        def roles(ids) -> list[str]:
+            said = ["prediction"] if any(i != run.truth_id for i in ids) else []
+            return said + (["ground truth"] if run.truth_id in ids else [])
+
+        outlined = roles([i for i in shown if i in self._outlined])
+        dimmed = [i for i in shown if i in self._dimmed]
+        if not dimmed:
+            return outlined
+        layers = [find_layer(self.viewer, i) for i in dimmed]
+        rows, columns = max((_plane(layer) for layer in layers if layer is not None), key=math.prod)
+        why = f"{rows} x {columns} pixels: too large to redraw fast"
+        return [f"{' and '.join(roles(dimmed))} dimmed ({why}) rather than"]
 
     def _fill_again(self, errors_id: str) -> None:
         """The errors layer ``errors_id`` is hidden (or gone): the layers it outlined filled
@@ -217,9 +268,14 @@ class EvaluateErrors:
     def _fill_layers(self, layer_ids) -> None:
         still = {layer_id for ids in self._outlined_by.values() for layer_id in ids}
         for layer_id in layer_ids:
-            if layer_id in still or layer_id not in self._outlined:
+            if layer_id in still:
                 continue
-            outline = self._outlined.pop(layer_id)
             layer = find_layer(self.viewer, layer_id)
-            if layer is not None and layer.contour == outline:  # (unless changed by hand)
-                layer.contour = 0
+            if layer_id in self._outlined:
+                outline = self._outlined.pop(layer_id)
+                if layer is not None and layer.contour == outline:  # (unless changed by hand)
+                    layer.contour = 0
+            if layer_id in self._dimmed:
+                before, dimmed = self._dimmed.pop(layer_id)
+                if layer is not None and math.isclose(layer.opacity, dimmed):  # (as above)
+                    layer.opacity = before
