@@ -119,8 +119,8 @@ def test_deleting_the_top_worm_shows_the_one_under_it(worms):
 def test_erasing_at_a_crossing_erases_every_worm_there(worms):
     """The eraser over the worm on top at a crossing leaves background: the worm under it
     loses those pixels too, rather than staying in Export's stack under a gap the labels
-    show. The worm on top erased whole (napari's fill with 0: a Delete) leaves the one
-    under it whole."""
+    show. The worm on top erased whole (napari's fill with 0: a Delete) shows the one
+    under it there, in the same undo step."""
     viewer, correct, layer, overlaps, instances = worms
     both, top, under = _crossing(layer, overlaps, instances)
     y, x = (int(v) for v in np.argwhere(both)[both.sum() // 2])
@@ -135,17 +135,31 @@ def test_erasing_at_a_crossing_erases_every_worm_there(worms):
     masks = _agrees(viewer, layer, overlaps)
     np.testing.assert_array_equal(masks[under], instances[under - 1])
 
-    layer.fill((y, x), 0)  # the bucket, erasing worm 4 whole: worm 7 stays whole
-    stack = object_stack(viewer, layer, np.asarray(layer.data))
-    masks = dict(zip(stack.ids.tolist(), stack.masks))
+    original = np.array(layer.data)
+    layer.fill((y, x), 0)  # the bucket, erasing worm 4 whole: a Delete, worm 7 shows there
+    np.testing.assert_array_equal(np.asarray(layer.data)[both], under)
+    masks = _agrees(viewer, layer, overlaps)
     assert top not in masks
     np.testing.assert_array_equal(masks[under], instances[under - 1])
-    np.testing.assert_array_equal(overlaps.data == under, instances[under - 1])
+    layer.undo()  # one step: the fill and worm 7 shown
+    np.testing.assert_array_equal(layer.data, original)
+    _agrees(viewer, layer, overlaps)
+    layer.redo()
+    np.testing.assert_array_equal(np.asarray(layer.data)[both], under)
+    _agrees(viewer, layer, overlaps)
     layer.undo()
     layer.fill((y, x), 20)  # worm 4 filled with a new ID: 7 stays whole under it
     masks = _agrees(viewer, layer, overlaps)
     np.testing.assert_array_equal(masks[under], instances[under - 1])
     np.testing.assert_array_equal(masks[20], instances[top - 1])
+    layer.undo()
+
+    # worm 4 deleted, then worm 7 erased where it now shows at the crossing: erased stays
+    # erased (not shown again and again)
+    correct.set_selection([top])
+    assert correct.delete()
+    layer.paint((y, x), 0)
+    assert (np.asarray(layer.data)[erased & both] == 0).all()
 
 
 def test_relabel_keeps_the_hidden_part_of_a_renumbered_worm(worms):

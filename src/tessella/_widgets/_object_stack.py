@@ -355,16 +355,16 @@ def follow_overlaps(viewer, labels_layer: Labels) -> None:
     # result take their hidden parts from), and the checksum of what was redrawn here
     kept: list = [None, None]
 
-    def look() -> bool:
+    def look(step: bool = False) -> bool:
         now = checksum()
         if now is None or now == seen[0]:
             return False
         seen[0] = now
         if not tool_is_writing(labels_layer.unique_id):  # (Segment and Tune draw their own)
-            redraw()
+            redraw(step)
         return True
 
-    def redraw() -> None:
+    def redraw(step: bool = False) -> None:
         shown = overlaps_layer(viewer, labels_layer)
         if shown is None or not isinstance(shown.data, np.ndarray):
             return
@@ -373,6 +373,11 @@ def follow_overlaps(viewer, labels_layer: Labels) -> None:
         if kept[0] is None or _checksum(data) != kept[1]:  # written by another since
             kept[0] = np.array(data)
         stack = object_stack(viewer, labels_layer, labels, hidden=kept[0])
+        if step and _show_gap(labels_layer, stack):  # (a worm erased whole on top of another)
+            seen[0] = checksum()
+            labels_layer.refresh()  # (seen: not taken for another change)
+            labels = np.asarray(labels_layer.data)
+            stack = object_stack(viewer, labels_layer, labels, hidden=kept[0])
         hidden = hidden_objects(stack, labels, np.promote_types(data.dtype, labels.dtype))
         if hidden.dtype != data.dtype:  # (IDs its type cannot hold)
             shown.data = hidden
@@ -385,18 +390,19 @@ def follow_overlaps(viewer, labels_layer: Labels) -> None:
         kept[1] = _checksum(shown.data)
 
     def on_paint(event=None) -> None:  # a new step: Correct, a brush stroke, a fill
-        pending[0] = not look()
+        pending[0] = not look(step=True)
 
     def on_labels_update(event=None) -> None:  # napari wrote a step it announced before
         if pending[0]:
-            pending[0] = not look()
+            pending[0] = not look(step=True)
 
     def on_new_data(event=None) -> None:  # Segment, Tune: they show the overlaps themselves
         seen[0] = checksum()
         pending[0] = False
 
     def refreshed(event=None) -> None:  # an undo or redo; a layer shown again
-        look()
+        if look(step=pending[0]):  # (or the redraw of a step announced before, a fill's)
+            pending[0] = False
 
     events = labels_layer.events
     labels_update = getattr(events, "labels_update", None)
@@ -417,6 +423,61 @@ def follow_overlaps(viewer, labels_layer: Labels) -> None:
         emitter.connect(callback)
     viewer.layers.events.removed.connect(forget)
     _OVERLAP_FOLLOWERS[_key(labels_layer)] = refreshed
+
+
+def _show_gap(layer: Labels, stack: _Stack) -> bool:
+    """After a new step of ``layer``'s history that took an object off the labels whole
+    (napari's fill or eraser over the worm on top of a crossing: a Delete), show on each
+    pixel the step took from it the top object of ``stack`` there (the smaller, as
+    :func:`uncovered` does), written as part of that step, so one Undo takes back both.
+    Pixels erased from an object still there stay background. Whether anything was
+    written: nothing where napari's history cannot be read
+    (:func:`._correct_edits._history`)."""
+    from ._correct_edits import _history
+
+    labels = layer.data
+    if not len(stack.ids) or not isinstance(labels, np.ndarray) or labels.ndim != 2:
+        return False
+    gap = stack.masks.any(axis=0) & (labels == 0)
+    history = _history(layer, "undo")
+    if not gap.any() or history is None or not len(history):
+        return False
+    step = history[-1]
+    if not isinstance(step, list):
+        return False
+    before = _before_step(labels, step)
+    if before is None:
+        return False
+    gone = np.setdiff1d(np.unique(before[gap]), np.unique(labels))
+    gap &= np.isin(before, gone[gone > 0])
+    if not gap.any():
+        return False
+    rows, cols = np.nonzero(gap)
+    values = np.zeros(rows.shape, labels.dtype)
+    sizes = stack.masks.reshape(len(stack.masks), -1).sum(axis=1)
+    for n in np.argsort(-sizes, kind="stable"):  # larger first: the smaller ends on top
+        values[stack.masks[n][rows, cols]] = stack.ids[n]
+    step.append(((rows, cols), labels[rows, cols], values))  # (as data_setitem records)
+    labels[rows, cols] = values
+    return True
+
+
+def _before_step(labels: np.ndarray, step: list) -> np.ndarray | None:
+    """``labels`` as they were before napari's history ``step`` (its atoms undone on a
+    copy), or None where an atom is of a kind not known here."""
+    before = labels.copy()
+    for atom in reversed(step):
+        if hasattr(atom, "slice_key") and hasattr(atom, "old_values"):  # a masked paint
+            if atom.mask is None:
+                before[atom.slice_key] = atom.old_values
+            else:
+                region = before[atom.slice_key]  # (a view)
+                region[atom.mask] = atom.old_values
+        elif type(atom) is tuple and len(atom) == 3:  # data_setitem's
+            before[atom[0]] = atom[1]
+        else:
+            return None
+    return before
 
 
 def sync_overlaps(labels_layer: Labels) -> None:
