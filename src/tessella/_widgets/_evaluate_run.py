@@ -591,6 +591,12 @@ class EvaluateRun:
         summary += _images_scored(scores, run.kind)
         summary += _sparse_said(result, run.image_word)
         notes = (*(_panel_note(note) for note in result.notes), *run.notes)
+        if "vrand" in scores and scores["vrand"] is None:  # (not left to read as "—")
+            notes += (
+                f"nothing to score: '{run.truth_name}' has no cell (no region of 0 between "
+                "membranes): V_rand and VOI are undefined. Is it a membrane map (0 = "
+                "inside, 1 = membrane), and the prediction and the ground truth not swapped?",
+            )
         self._set_status(summary + "".join(f"\nWarning: {note}" for note in notes))
         for note in notes:  # inputs that score little, or not as shown, for no real reason
             show_warning(f"Evaluate: {note}")

@@ -294,8 +294,7 @@ def _cmd_evaluate(args) -> int:
             "voi_merge",
         ):
             if key in scores and scores[key] is None:
-                why = "no ground-truth object" if key == "seg" else "no ground-truth foreground"
-                print(f"{key}: undefined ({why})")
+                print(f"{key}: undefined ({_undefined_why(key, args)})")
             elif key in scores:
                 print(f"{key}: {scores[key]:.4f}")
         scored = scores.get("vrand_images", scores["n_images"])
@@ -306,4 +305,48 @@ def _cmd_evaluate(args) -> int:
             )
         _say_worst_images(scores, args.json)
     _write_scores(args.json, scores)
+    _refuse_all_undefined(scores, args)
     return 0
+
+
+#: the dataset scores :func:`_cmd_evaluate` reports, each None where undefined (not "ap":
+#: always defined, 0 without a ground-truth object)
+_HEADLINES = ("ap", "seg", "foreground_iou", "vrand")
+
+
+def _undefined_why(key: str, args) -> str:
+    """Why the score ``key`` is undefined, in words: its ground truth has nothing to score."""
+    if key == "seg":
+        return "no ground-truth object"
+    if args.gt_boundaries or args.gt_boundaries_3d:
+        return "no cell in the membrane map: no region of 0 between its membranes"
+    return "no ground-truth foreground"
+
+
+def _refuse_all_undefined(scores: dict, args) -> None:
+    """CliError (exit 1) where every score asked for is undefined though the prediction has
+    objects: nothing was scored (a ground truth without an object, or a membrane map without
+    a cell, as a label image given as the map is, the arguments swapped), which exit 0 let
+    pass for a result. Neither holding an object (a blank pair) is said in a warning, exit 0.
+    The scores are printed and written to ``--json`` first."""
+    asked = [key for key in _HEADLINES if key in scores]
+    if not asked or any(scores[key] is not None for key in asked):
+        return
+    why = _undefined_why(asked[0], args)
+    predicted = sum(row.get("n_pred", 0) for row in scores.get("images") or [])
+    if not predicted:
+        _say(
+            f"nothing scored: every score is undefined ({why} in {args.gt}, and no object "
+            f"in the prediction {args.pred} either)"
+        )
+        return
+    hint = (
+        "; is GT a membrane map (0 = inside, 1 = membrane)? Are PRED and GT swapped "
+        "(tessella evaluate PRED GT: the prediction first)?"
+        if args.gt_boundaries or args.gt_boundaries_3d
+        else "; check the ground truth GT (are PRED and GT swapped?)"
+    )
+    raise CliError(
+        f"nothing scored: every score is undefined ({why} in {args.gt}, {predicted} predicted "
+        f"object{'s' if predicted != 1 else ''} unscored){hint}"
+    )

@@ -14,6 +14,7 @@ __all__ = [
     "ground_truth_note",
     "mask_pieces",
     "mask_stack_reason",
+    "membrane_map_labels_note",
     "prediction_note",
 ]
 
@@ -195,6 +196,50 @@ def _mask_stack_note(array: np.ndarray, name: str, flags: bool) -> str | None:
         f"{name}: looks like an (N, Y, X) stack of object masks ({reason}): scored as one "
         "label volume, its objects cannot match; "
         + _hint("overlapping", "score each plane as one object, overlaps allowed", flags)
+    )
+
+
+def membrane_map_labels_note(
+    truth, name: str, ignore_label: int | None = None, flags: bool = True
+) -> str | None:
+    """Why the membrane map ``truth`` (taken as ``--gt-boundaries``: 0 = cell inside, one
+    membrane value) looks like a label image instead (one line starting with ``name``), or
+    None: integers of 3 or more distinct non-zero values (pixels of ``ignore_label`` not
+    counted). A map without 0 has no cell to score: every score of it is undefined (or 0),
+    as the prediction given as ground truth (the arguments swapped) scores.
+
+    >>> labels = np.kron(np.arange(1, 17).reshape(4, 4), np.ones((8, 8), int))
+    >>> note = membrane_map_labels_note(labels, "gt.tif")
+    >>> "16 distinct values and no 0 (no cell to score): a label image? Are PRED and GT" in note
+    True
+    >>> membrane = np.zeros((64, 64), np.uint8); membrane[::8] = 255
+    >>> membrane_map_labels_note(membrane, "gt.tif") is None
+    True
+    """
+    truth = np.asarray(truth)
+    if truth.dtype.kind not in "biu" or not truth.size:
+        return None
+    rows = _rows(truth)
+    known = rows if ignore_label is None else rows[rows != ignore_label]
+    values = np.unique(known)
+    distinct = int(np.count_nonzero(values))
+    if distinct < 3:
+        return None
+    zero = np.count_nonzero(known == 0) / max(known.size, 1)
+    zeros = " and no 0 (no cell to score)" if not zero else f" ({zero:.0%} of its pixels 0)"
+    if flags:
+        hint = (
+            "Are PRED and GT swapped (tessella evaluate PRED GT: the prediction first)? A "
+            "label ground truth is scored without --gt-boundaries"
+        )
+    else:
+        hint = (
+            "Are the prediction and the ground truth swapped? Take it as kind='labels' to "
+            "score its labels (`tessella evaluate` without --gt-boundaries)"
+        )
+    return (
+        f"{name}: a membrane map holds 0 (the cells' insides) and one membrane value, but "
+        f"this holds {distinct} distinct values{zeros}: a label image? {hint}"
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import metrics
-from ._mistakes import ground_truth_note, mask_pieces
+from ._mistakes import ground_truth_note, mask_pieces, membrane_map_labels_note
 from ._sparse import check_places
 
 __all__ = [
@@ -61,7 +61,10 @@ def truth_objects(
     if kind in ("boundaries", "boundaries3d"):  # EM membranes: the regions inside them
         from ..train.data import boundary_map_note
 
-        note = boundary_map_note(raw, name, ignore_label)
+        # (a label image first: the arguments swapped, else "inverted" would be its note)
+        note = membrane_map_labels_note(raw, name, ignore_label, flags) or boundary_map_note(
+            raw, name, ignore_label
+        )
         per_section = kind == "boundaries" and raw.ndim > 2
         objects = membrane_map_objects(raw, ignore_label, name, per_section)[0]
         kind = "boundaries3d" if kind == "boundaries3d" and raw.ndim > 2 else "boundaries"
