@@ -79,8 +79,10 @@ What runs per block, what after stitching (:data:`SUPPORT`)
   result's ``tessella`` attributes (``lineage``: [[child, parent], ...]). Frames are never
   stitched to each other: only linked.
 - A blank (constant) frame, or slice for slice-wise models, of an input that is not blank as a
-  whole gets no labels, as in memory. Every method runs on it as in memory (the boundary
-  graph's agglomeration sees its superpixels, the time-lapse linking its cells); its pixels
+  whole gets no labels, as in memory. Every method runs on it as in memory (a blank slice
+  is left out of a slice-wise model's 3D post-processing, each block's runs of the other
+  slices post-processed on their own, so the boundary graph has no superpixel there and no
+  object reaches across it; the time-lapse linking sees a blank frame's cells); its pixels
   are cleared when relabelled, and an object (track) left with no pixels gets no ID; a track
   that crosses a blank frame goes on after it as a new track whose parent is the one before.
 - OME-Zarr input whose axes include singletons (a 2D image stored (1, 1, 1, Y, X) as t, c, z,

@@ -191,8 +191,10 @@ class ModelSegmenter:
             meta["decoder"] = model.network.decoder_weights()
         if self.spacing is not None:
             meta["spacing"] = self.spacing
+        if any(blank) and _slicewise(axes, model):  # post-processed around, as in memory
+            meta["blank_slices"] = [k for k, b in enumerate(blank) if b]
         prediction = Prediction(arrays, spatial, meta)
-        if self.graph:  # blank parts are agglomerated as in memory, cleared when relabelled
+        if self.graph:  # blank slices get no superpixels; a blank frame is cleared when relabelled
             graph = _method(card.method).block_graph(prediction, self.params)
             if "T" in axes:  # one frame: a T axis of length 1 in front
                 graph = {k: v[None] if isinstance(v, np.ndarray) else v for k, v in graph.items()}

@@ -25,6 +25,10 @@ transform and the seed smoothing. An axis sampled at least ``STACKED_RATIO`` tim
 the finest (serial-section EM) is handled slice by slice for the superpixels, as elf's stacked
 watershed does: a superpixel that leaked through a thick section into another cell could not be
 undone by merging. The region graph links the slices, so the objects are 3D.
+
+Blank slices (``prediction.meta["blank_slices"]``: constant sections of a stack predicted slice
+by slice) get no superpixels; each run of the other slices has its own, so no object reaches
+across a blank slice and the others are as if it were the stack's first or last.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ import numpy as np
 
 from ..params import param
 from ._agglomeration import greedy_additive
-from ._base import Prediction, relative_spacing
+from ._base import Prediction, blank_free_runs, relative_spacing
 from ._superpixels import DISTANCE_SCALE as DISTANCE_SCALE
 from ._superpixels import STACKED_RATIO as STACKED_RATIO
 from ._superpixels import _merge_small as _merge_small
@@ -200,6 +204,7 @@ def _graph(prediction: Prediction, params: Params) -> _Graph:
     source = prediction.arrays["boundary"]
     boundary = np.asarray(source[0], np.float32)
     relative = relative_spacing(prediction, boundary.ndim)
+    runs = blank_free_runs(prediction)
     key = (
         id(source),
         source.shape,
@@ -208,13 +213,18 @@ def _graph(prediction: Prediction, params: Params) -> _Graph:
         params.sigma_seeds,
         params.alpha,
         params.min_superpixel,
+        None if runs is None else tuple(runs),
     )
     with _cache_lock:
         hit = _cache.get(key)
         if hit is not None and hit.source() is source:
             _cache.move_to_end(key)
             return hit
-    graph = _Graph(source, *_superpixel_graph(boundary, relative, params))
+    if runs is None:
+        graph = _Graph(source, *_superpixel_graph(boundary, relative, params))
+    else:
+        graph = _Graph(source, *_runs_graph(boundary, relative, params, runs))
+        graph.pixels[0] = 0  # the blank slices: no superpixel, so no object
     with _cache_lock:
         _cache[key] = graph
         _cache.move_to_end(key)
@@ -223,6 +233,26 @@ def _graph(prediction: Prediction, params: Params) -> _Graph:
         while len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)
     return graph
+
+
+def _runs_graph(boundary: np.ndarray, relative, params: Params, runs):
+    """Superpixels and region graph of a volume with blank slices: those of each run of the
+    other slices (``runs``, :func:`~._base.blank_free_runs`) as a volume of its own, numbered
+    after the runs before; the blank slices are 0 (no superpixel), so no edge crosses them
+    and what the network made of a blank section joins nothing (user test s31/t8)."""
+    labels = np.zeros(boundary.shape, np.int32)
+    edges, mean_p, size = [np.zeros((0, 2), np.int64)], [np.zeros(0)], [np.zeros(0)]
+    after = 0
+    for start, stop in runs:
+        part, part_edges, part_p, part_size = _superpixel_graph(
+            np.ascontiguousarray(boundary[start:stop]), relative, params
+        )
+        labels[start:stop] = np.where(part > 0, part + after, 0)
+        edges.append(part_edges.astype(np.int64) + after)
+        mean_p.append(part_p)
+        size.append(part_size)
+        after += int(part.max()) if part.size else 0
+    return labels, np.concatenate(edges), np.concatenate(mean_p), np.concatenate(size)
 
 
 def postprocess(prediction: Prediction, params: Params) -> np.ndarray:

@@ -30,7 +30,7 @@ import numpy as np
 from scipy import ndimage
 
 from ..params import param
-from ._base import Prediction, relative_spacing
+from ._base import Prediction, in_blank_free_runs, relative_spacing
 from ._distance_transform import _CHUNK as _CHUNK
 from ._distance_transform import _axis_lines as _axis_lines
 from ._distance_transform import _distance_pass as _distance_pass
@@ -249,7 +249,14 @@ def postprocess(prediction: Prediction, params: Params) -> np.ndarray:
     >>> labels = postprocess(Prediction({"foreground": probability}, "YX"), Params(min_size=5))
     >>> int(labels.max()), bool(labels[0, 15] == labels[3, 12])
     (2, True)
+
+    A volume with blank slices (``meta["blank_slices"]``) is post-processed a run of the
+    other slices at a time (:func:`~._base.in_blank_free_runs`): no object reaches across
+    a blank slice, nor is the Z median taken over one.
     """
+    in_runs = in_blank_free_runs(prediction, lambda part: postprocess(part, params))
+    if in_runs is not None:
+        return in_runs
     mask = foreground_mask(prediction, params)
     if params.split:
         relative = relative_spacing(prediction, mask.ndim)
