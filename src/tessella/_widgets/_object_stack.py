@@ -77,7 +77,8 @@ def object_stack(
       hidden part from the "overlaps" layer beside them (where two hidden objects overlap
       each other, that layer shows one of them only; an object it alone shows, perhaps
       erased from the labels, is left out). ``hidden``: that layer's data as Segment or
-      Tune wrote it, where :func:`follow_overlaps` has redrawn the layer since.
+      Tune wrote it with the user's own edits of it, where :func:`follow_overlaps` has
+      redrawn the layer since.
     """
     found = network_instances(layer)
     if found is not None:
@@ -336,8 +337,9 @@ def follow_overlaps(viewer, labels_layer: Labels) -> None:
     written by :func:`._labels_states.write_labels`): left to them. Nothing while the
     labels are unchanged (a checksum, looked at when napari announces a new step, a redraw
     as after an undo, or the layer shown again); a redraw rewrites the layer's pixels only
-    where the hidden objects changed. Connecting twice connects once."""
-    from ._labels_states import _restart_history, tool_is_writing
+    where the hidden objects changed, so the user's own edits of the layer elsewhere and its
+    undo history stay (:class:`_OverlapsBase`). Connecting twice connects once."""
+    from ._labels_states import tool_is_writing
     from ._result_cache import _key
 
     if _key(labels_layer) in _OVERLAP_FOLLOWERS or labels_layer.ndim != 2:
@@ -351,9 +353,10 @@ def follow_overlaps(viewer, labels_layer: Labels) -> None:
 
     seen = [checksum()]
     pending = [False]  # a step announced before napari wrote it (a paint outside a stroke)
-    # the overlaps layer as Segment or Tune last wrote it (what labels without a network
-    # result take their hidden parts from), and the checksum of what was redrawn here
-    kept: list = [None, None]
+    # the overlaps layer as Segment or Tune last wrote it with the user's own edits of it
+    # since (what labels without a network result take their hidden parts from)
+    base = _OverlapsBase()
+    base.take(overlaps_layer(viewer, labels_layer))
 
     def look(step: bool = False) -> bool:
         now = checksum()
@@ -369,25 +372,16 @@ def follow_overlaps(viewer, labels_layer: Labels) -> None:
         if shown is None or not isinstance(shown.data, np.ndarray):
             return
         labels = np.asarray(labels_layer.data)
-        data = shown.data
-        if kept[0] is None or _checksum(data) != kept[1]:  # written by another since
-            kept[0] = np.array(data)
-        stack = object_stack(viewer, labels_layer, labels, hidden=kept[0])
+        kept = base.follow(shown)  # (the user's edits of the layer since taken into it)
+        stack = object_stack(viewer, labels_layer, labels, hidden=kept)
         if step and _show_gap(labels_layer, stack):  # (a worm erased whole on top of another)
             seen[0] = checksum()
             labels_layer.refresh()  # (seen: not taken for another change)
             labels = np.asarray(labels_layer.data)
-            stack = object_stack(viewer, labels_layer, labels, hidden=kept[0])
+            stack = object_stack(viewer, labels_layer, labels, hidden=kept)
+        data = shown.data
         hidden = hidden_objects(stack, labels, np.promote_types(data.dtype, labels.dtype))
-        if hidden.dtype != data.dtype:  # (IDs its type cannot hold)
-            shown.data = hidden
-        elif not np.array_equal(data, hidden):
-            data[...] = hidden
-            shown.refresh()
-        else:
-            return
-        _restart_history(shown)  # (a step painted before would undo into other objects)
-        kept[1] = _checksum(shown.data)
+        base.redrawn(shown, hidden)
 
     def on_paint(event=None) -> None:  # a new step: Correct, a brush stroke, a fill
         pending[0] = not look(step=True)
@@ -415,6 +409,7 @@ def follow_overlaps(viewer, labels_layer: Labels) -> None:
         if getattr(event.value, "unique_id", None) != labels_layer.unique_id:
             return
         _OVERLAP_FOLLOWERS.pop(_key(labels_layer), None)
+        base.release()
         for emitter, callback in connected:
             emitter.disconnect(callback)
         viewer.layers.events.removed.disconnect(forget)
@@ -423,6 +418,98 @@ def follow_overlaps(viewer, labels_layer: Labels) -> None:
         emitter.connect(callback)
     viewer.layers.events.removed.connect(forget)
     _OVERLAP_FOLLOWERS[_key(labels_layer)] = refreshed
+
+
+class _OverlapsBase:
+    """What :func:`follow_overlaps` redraws the "overlaps" layer from and against: ``kept``,
+    the layer as Segment or Tune last wrote it (``layer.data = ...``) with each edit the user
+    made to it since taken in (labels without a network result take their hidden parts from
+    it); ``shown``, the layer's pixels as last seen here; ``hidden``, what the follower last
+    computed for it. A redraw writes only the pixels whose computed value changed since, so
+    the user's own edits of the layer elsewhere stay, and so does its undo history."""
+
+    def __init__(self) -> None:
+        self.layer: Labels | None = None
+        self.kept: np.ndarray | None = None
+        self.shown: np.ndarray | None = None
+        self.hidden: np.ndarray | None = None
+        self.writing = False
+
+    def take(self, layer: Labels | None) -> None:
+        """Start over from ``layer``'s pixels now (new data written by a tool)."""
+        if layer is not self.layer:
+            self.release()
+            if layer is not None:
+                layer.events.data.connect(self._new_data)
+            self.layer = layer
+        data = None if layer is None else layer.data
+        if isinstance(data, np.ndarray):
+            self.kept = np.array(data)
+            self.shown, self.hidden = self.kept.copy(), self.kept.copy()
+        else:
+            self.kept = self.shown = self.hidden = None
+
+    def _new_data(self, event=None) -> None:
+        if not self.writing:
+            self.take(self.layer)
+
+    def release(self) -> None:
+        if self.layer is not None:
+            try:
+                self.layer.events.data.disconnect(self._new_data)
+            except (TypeError, ValueError, RuntimeError):  # (already gone)
+                pass
+        self.layer = None
+
+    def follow(self, layer: Labels) -> np.ndarray:
+        """``kept`` with the user's edits of ``layer`` since it was last seen taken in."""
+        data = layer.data
+        if (
+            layer is not self.layer
+            or self.kept is None
+            or self.shown is None
+            or self.kept.shape != data.shape
+        ):
+            self.take(layer)
+        assert self.kept is not None
+        edited = data != self.shown
+        if edited.any():
+            if not np.can_cast(data.dtype, self.kept.dtype):
+                self.kept = self.kept.astype(np.promote_types(data.dtype, self.kept.dtype))
+            self.kept[edited] = data[edited]
+            self.shown = np.array(data)
+        return self.kept
+
+    def redrawn(self, layer: Labels, hidden: np.ndarray) -> bool:
+        """Write into ``layer`` the pixels of ``hidden`` (what it should show now) that
+        changed since the last redraw; its undo history starts over only where pixels were
+        written. Whether any were."""
+        from ._labels_states import _restart_history
+
+        data = layer.data
+        changed = hidden != self.hidden if self.hidden is not None else np.ones(hidden.shape, bool)
+        self.hidden = hidden
+        if hidden.dtype != data.dtype and data.dtype.kind in "iu" and hidden.size:
+            info = np.iinfo(data.dtype)
+            if info.min <= hidden.min() and hidden.max() <= info.max:
+                hidden = hidden.astype(data.dtype)  # (fits: the layer keeps its type)
+        if hidden.dtype != data.dtype:  # (IDs its type cannot hold)
+            new = data.astype(hidden.dtype)
+            new[changed] = hidden[changed]
+            self.writing = True
+            try:
+                layer.data = new
+            finally:
+                self.writing = False
+        else:
+            write = changed & (data != hidden)
+            if not write.any():
+                return False
+            data[write] = hidden[write]
+            layer.refresh()
+        self.shown = np.array(layer.data)
+        _restart_history(layer)  # (a step painted before would undo into other objects)
+        return True
 
 
 def _show_gap(layer: Labels, stack: _Stack) -> bool:
