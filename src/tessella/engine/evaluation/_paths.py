@@ -14,7 +14,7 @@ import numpy as np
 
 from ._mistakes import prediction_note
 from ._pairing import EvaluationInputError, file_pairs
-from ._scores import score_pairs
+from ._scores import score_pairs, sparse_within, wanted_metrics
 from ._sparse import (
     annotated_summary,
     annotated_with_objects,
@@ -307,4 +307,33 @@ def score_paths(
             key: sum(summary[key] for summary, _how in summaries) for key in summaries[0][0]
         }
         scores["annotated"]["how"] = summaries[0][1]
+        if "ap" in wanted_metrics(metrics_wanted):
+            note = _sparse_within_note(pairs, names, gt)
+            if note:
+                say(note)
     return scores
+
+
+def _sparse_within_note(pairs: list, names: list[str], gt: str) -> str | None:
+    """The note on ground truth scored at its annotated places that annotates only some
+    cells of some of them (:func:`sparse_within`: most predicted objects there touch no
+    ground-truth object, as in GOWT1's SEG files): AP and precision count those objects as
+    false positives; SEG scores the annotated cells only. None where no place looks so."""
+    from .. import metrics
+
+    off, sparse = 0, []
+    for name, (truth, predicted) in zip(names, pairs):
+        iou, true_ids, pred_ids = metrics.iou_pairs(truth, predicted)
+        found = sparse_within(iou, pred_ids, true_ids.size)
+        if found.size:
+            off += found.size
+            sparse.append(name)
+    if not sparse:
+        return None
+    shown = ", ".join(sparse[:4]) + (", ..." if len(sparse) > 4 else "")
+    return (
+        f"{gt}: annotates only some cells of {len(sparse)} of the {len(pairs)} images scored "
+        f"({shown}): {off} predicted objects there touch no ground-truth object, and AP, "
+        "precision and F1 count them as false positives; --metric seg scores the annotated "
+        "cells only (the Cell Tracking Challenge's SEG; a CTC result folder: --ctc)"
+    )
