@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from napari.layers import Labels
+from napari.layers import Image, Labels
 from qtpy.QtWidgets import QWidget
 
 from tessella.engine.params import params_to_dict
@@ -151,12 +151,14 @@ def _unseen(viewer, layer: Labels, request: _Request, t: int | None) -> str:
     """What the status line adds when the labels ``request`` just wrote into ``layer`` (part
     ``t``) cannot be seen: the layer hidden, or covered by a visible labels layer above it
     of the same shape (another model's result on the same image, at napari's opacity of 0.5
-    or more; not its own overlaps layer) whose objects lie over a quarter or more of the
-    pixels of the objects of the part written (the changes there hardly show), or has
-    objects there when the part written has none. Tune leaves the layers as the user
-    arranged them (two results compared on one image), so it says which layer to hide; ""
-    when they show. Reads the part written of each layer above (a slice or a frame), in
-    memory only."""
+    or more, its objects filled: not drawn as outlines nor showing its selected label only;
+    not its own overlaps layer) whose objects lie over a quarter or more of the pixels of
+    the objects of the part written (the changes there hardly show), or has objects there
+    when the part written has none; or by a visible image layer above it (opacity 0.5 or
+    more, not blended additive or minimum) over the whole of it. Tune leaves the layers as
+    the user arranged them (two results compared on one image), so it says which layer to
+    hide; "" when they show. Reads the part written of each labels layer above (a slice or
+    a frame), in memory only."""
     if not layer.visible:
         return "; the layer is hidden (its eye is off in the layer list)"
     layers = list(viewer.layers)
@@ -171,13 +173,23 @@ def _unseen(viewer, layer: Labels, request: _Request, t: int | None) -> str:
     ours = np.asarray(layer.data[tuple(index)]) != 0
     drawn = int(np.count_nonzero(ours))
     own = _results.companion_layer(viewer, layer, "overlaps")
+    covers = "; '{}' above it in the layer list covers it: hide that layer to see it"
     for upper in reversed(layers[layers.index(layer) + 1 :]):  # the topmost first
         if (
             upper is own
-            or not isinstance(upper, Labels)
             or not upper.visible
             or upper.opacity < 0.5
-            or upper.blending == "additive"
+            or upper.blending in ("additive", "minimum")
+        ):
+            continue
+        if isinstance(upper, Image):
+            if _spans(upper, layer):
+                return covers.format(upper.name)
+            continue
+        if (
+            not isinstance(upper, Labels)
+            or getattr(upper, "contour", 0) > 0  # (outlines: the layer below shows through)
+            or getattr(upper, "show_selected_label", False)
             or not isinstance(upper.data, np.ndarray)
             or upper.data.shape != shape
         ):
@@ -185,10 +197,21 @@ def _unseen(viewer, layer: Labels, request: _Request, t: int | None) -> str:
         theirs = upper.data[tuple(index)] != 0
         # (none left here: any object of the layer above is what the canvas shows instead)
         if (np.count_nonzero(ours & theirs) * 4 >= drawn) if drawn else theirs.any():
-            return (
-                f"; '{upper.name}' above it in the layer list covers it: hide that layer to see it"
-            )
+            return covers.format(upper.name)
     return ""
+
+
+def _spans(upper, layer) -> bool:
+    """Whether the image layer ``upper`` lies over the whole of ``layer`` in the plane
+    shown (the last two world axes of both; napari's extents)."""
+    try:
+        theirs = np.asarray(upper.extent.world, float)[:, -2:]
+        ours = np.asarray(layer.extent.world, float)[:, -2:]
+    except (AttributeError, TypeError, ValueError, IndexError):
+        return False
+    if theirs.shape != (2, 2) or ours.shape != (2, 2):
+        return False
+    return bool((theirs[0] <= ours[0] + 1e-6).all() and (theirs[1] >= ours[1] - 1e-6).all())
 
 
 def _small(data, limit: int) -> bool:
