@@ -132,6 +132,7 @@ EXPORT_ONLY_KEYS = (
     "labels_digest",
     "labels_digest_files",
     STACK_DIGEST_KEY,
+    "frame_numbers",  # (the reader puts them in the layer's metadata: recipe_frame_numbers)
 )
 #: the note a reopened recipe gets when its labels file no longer holds the labels it was
 #: written beside (its ``labels_digest`` differs); Export writes it in the recipe it writes
@@ -211,6 +212,11 @@ def _with_recipe(
 
     Labels the recipe does not reproduce are said on open, in a
     :class:`LabelsChangedWarning` naming the file and why (napari shows it).
+
+    The frame numbers the recipe records (:func:`recipe_frame_numbers`: a movie read from
+    ``t052.tif ...``) go to the metadata (:data:`~tessella._io_folder.FRAME_NUMBERS_KEY`),
+    as Segment's live result keeps them, so Export names the CTC masks by them (and says so
+    where they are not one per frame), not from 0; not to a mask stack's (``written``).
     """
     if found is None:
         found = _recipe_beside(path)
@@ -220,6 +226,11 @@ def _with_recipe(
     from tessella.engine.digest import DIGEST_KEY, digest_matches
 
     recipe = {k: v for k, v in found.items() if k not in EXPORT_ONLY_KEYS}
+    numbers = recipe_frame_numbers(found) if written is None else None
+    if numbers is not None:  # the movie's frame numbers: Export's CTC masks keep them
+        from ._io_folder import FRAME_NUMBERS_KEY
+
+        metadata = {**metadata, FRAME_NUMBERS_KEY: numbers}
     edited = bool(found.get("labels_edited"))
     held = labels if written is None else written
     changed = DIGEST_KEY in found and not (
@@ -294,6 +305,27 @@ def recipe_lineage(recipe) -> dict[int, int] | None:
         if all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in (child, parent))
     ]
     return {int(child): int(parent) for child, parent in ints} if len(ints) == len(found) else None
+
+
+def recipe_frame_numbers(recipe) -> list[int] | None:
+    """The numbers of the frames of the movie the labels beside a recipe were segmented from
+    (``frame_numbers``: ``t052.tif ...`` read as frames 52, ...; ``tessella segment`` of a
+    folder of frames and Export record them), which the reader puts back in the reopened
+    labels' metadata (:data:`~tessella._io_folder.FRAME_NUMBERS_KEY`) so that Export names
+    their CTC masks as the live result's; None where it records none, or not as whole
+    numbers of 0 and more (edited by hand). Export checks that they are one per frame.
+
+    >>> recipe_frame_numbers({"frame_numbers": [52, 53, 55]})
+    [52, 53, 55]
+    >>> recipe_frame_numbers({"frame_numbers": [52, "53"]}), recipe_frame_numbers({})
+    (None, None)
+    """
+    found = recipe.get("frame_numbers") if isinstance(recipe, dict) else None
+    if not isinstance(found, list) or not found:
+        return None
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in found):
+        return None
+    return [int(n) for n in found]
 
 
 def _is_digest(digest) -> bool:

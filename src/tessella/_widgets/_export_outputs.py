@@ -409,7 +409,9 @@ class ExportOutputs:
         stack reopens with this recipe. Labels with tracks (the CTC format is offered) get
         their divisions (``lineage``: ``[[child, parent], ...]``, those whose ends are both in
         ``labels``), so that reopened they export the same tracks; other labels none (a
-        recipe's ``lineage`` says the labels are linked). Labels segmented from an image
+        recipe's ``lineage`` says the labels are linked), and the numbers of their frames
+        where they were read from numbered frames (``frame_numbers``:
+        :meth:`_frame_numbers_to_record`). Labels segmented from an image
         layer read from a file get its ``input_identity`` as it was read, ``hashed`` by
         Export's worker (:meth:`_input_source`), as ``tessella segment`` records it; none
         where that file changed or is gone since it was read (``hashed`` without one)."""
@@ -421,12 +423,15 @@ class ExportOutputs:
         base = found or {}  # (only asked for labels that have one)
         if not reproduces:  # (the reader's note, when the labels file changed)
             base = {**base, "labels_edited": True, "note": base.get("note", EDITED_NOTE)}
-        base = {k: v for k, v in base.items() if k != "lineage"}
+        base = {k: v for k, v in base.items() if k not in ("lineage", "frame_numbers")}
         lineage = self._lineage() if self.ctc_checkbox.isEnabled() else None
+        numbers = self._frame_numbers_to_record()
         exported = {o.kind: o.path.name for o in outputs if o.kind != "recipe"}
 
         def make(stack: _Stack | None, labels: np.ndarray | None) -> tuple[dict, bool]:
             recipe = dict(base)
+            if numbers:  # (the reader puts them back: reopened, the CTC masks keep them)
+                recipe["frame_numbers"] = numbers
             if lineage is not None:
                 wanted = {*lineage, *lineage.values()}
                 present = None if labels is None else _present(labels, wanted)
@@ -449,6 +454,20 @@ class ExportOutputs:
             return recipe, reproduces
 
         return make
+
+    def _frame_numbers_to_record(self) -> list[int] | None:
+        """The frame numbers of the labels over time (a movie read from ``t052.tif ...``:
+        :data:`~tessella._io_folder.FRAME_NUMBERS_KEY` in their metadata), one per frame,
+        which the recipe records (``frame_numbers``) as ``tessella segment`` does, so that
+        the labels reopened export their CTC masks by them; None where there are none."""
+        from ._export_write import _ctc_numbering
+        from ._layers import full_resolution
+
+        layer = self.labels_layer
+        if layer is None or not self._is_time_lapse():
+            return None
+        numbers, _caution = _ctc_numbering(layer, full_resolution(layer).shape[0])
+        return numbers
 
     def _input_source(self, outputs: Sequence[_Output] = ()) -> InputSource | None:
         """The file (or zarr, or folder of frames) that napari read the image layer these

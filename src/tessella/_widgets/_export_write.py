@@ -872,6 +872,12 @@ class ExportWriting:
         numbers = plan.numbers
         if ctc is not None and numbers and numbers[0] and not notes.ctc_caution:
             message += f"; CTC masks numbered from {numbers[0]}, as its frames"
+        elif ctc is not None and not numbers and not notes.ctc_caution:
+            # (evaluate --ctc compares them with the ground truth's frames of these numbers)
+            message += (
+                f"; CTC masks numbered from 0: '{name}' records no frame numbers (not read "
+                "from numbered frames, t052.tif ...)"
+            )
         if ctc is not None and (ctc.notes() or _one_frame_tracks(ctc)):
             ctc_notes = [*ctc.notes(), *_one_frame_tracks(ctc)]
             message += "; CTC: " + "; ".join(ctc_notes)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._io_folder import FRAME_NUMBERS_KEY
 from ._blockwise import _check_blockwise_usage, _replays_blockwise, _segment_blockwise
 from ._console import CliError, _advance, _progress_bar, _stdout_gone
 from ._inputs import (
@@ -251,6 +252,11 @@ def _cmd_segment(args) -> int:
                         recorded["ignore_axes_metadata"] = True
                 if identity is not None:  # what --skip-existing compares the input with
                     recorded[INPUT_KEY] = identity
+                # the movie's frame numbers (t052.tif ...: 52, ...), as Export records them:
+                # the labels reopened in napari export their CTC masks by them
+                numbers = _frame_numbers(source, warn=bool(args.ctc)) if movie else None
+                if numbers is not None and len(numbers) == result.labels.shape[0]:
+                    recorded[FRAME_NUMBERS_KEY] = numbers
                 if result.lineage is not None:  # a linked movie's divisions, as --blockwise
                     # and Export record them: the labels reopened in napari keep their tracks
                     recorded["lineage"] = sorted(
@@ -289,11 +295,10 @@ def _cmd_segment(args) -> int:
                             unit=image.unit,
                             **({"ome": ome} if ome else {}),
                         )
-                ctc_plan = numbers = None
+                ctc_plan = None
                 if args.ctc:  # what cannot be written as CTC is refused before any file is
                     from ..engine.tracking import ctc_tracks, write_ctc
 
-                    numbers = _frame_numbers(source) if movie else None
                     ctc_plan = ctc_tracks(result.labels, result.lineage, numbers)
                 # labels and their recipe: both or neither, and the previous ones kept on failure
                 _write_labels_and_recipe(target, write, recorded, args.overwrite or target in redo)
@@ -449,13 +454,13 @@ def _stack_of(target: Path, result):
     return np.asarray(method.instances(result.predictions[0], result.params), bool)
 
 
-def _frame_numbers(folder: Path) -> list[int] | None:
+def _frame_numbers(folder: Path, warn: bool = True) -> list[int] | None:
     """The numbers of the frames of a folder of frames (``t039.tif``: 39), in order, which
     --ctc names its masks and numbers its tracks' frames by
     (:func:`~tessella.engine.tracking._ctc.ctc_frame_numbers`, as Export's CTC folder of a
     layer read from such a folder); None where the frames are not numbered (0, 1, ...).
     Where the numbers skip frames (said by the reader), a warning says which masks are not
-    written."""
+    written (``warn``: with --ctc). The recipe records them too (``frame_numbers``)."""
     import warnings
 
     from ..engine.io._read import list_images, numbered_files
@@ -463,7 +468,7 @@ def _frame_numbers(folder: Path) -> list[int] | None:
 
     found = sorted(n for n, _ in numbered_files(list_images(folder)))
     numbers, note = ctc_frame_numbers(found, str(folder))
-    if note:
+    if note and warn:
         warnings.warn(note, UserWarning, stacklevel=2)
     return numbers
 
