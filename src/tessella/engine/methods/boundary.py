@@ -342,8 +342,12 @@ def _card_voxel(card) -> str:
     return " x ".join(f"{v:g}" for v in values) + (f" {unit}" if unit else "")
 
 
+#: what lacks the voxel size of a volume whose file gives no Z spacing
+NO_Z_SPACING_IN_FILE = "no Z spacing in the file"
+
+
 def unknown_z_spacing_note(
-    name: str, card, axes: str, spacing, fixes: str, missing: str = "no Z spacing in the file"
+    name: str, card, axes: str, spacing, fixes: str, missing: str = NO_Z_SPACING_IN_FILE
 ) -> str | None:
     """The warning for a 2D model of this method run on a volume (spatial axes ZYX) whose
     voxel size is unknown (``spacing`` None): the slices are predicted one by one but the
@@ -403,13 +407,21 @@ class UnknownZSpacingWarning(UserWarning):
     layer's scale). Filter it as any warning:
     ``warnings.filterwarnings("ignore", category=UnknownZSpacingWarning)``."""
 
-    def __init__(self, message: str, name: str = "", card=None, axes: str = ""):
+    def __init__(
+        self, message: str, name: str = "", card=None, axes: str = "", missing: str | None = None
+    ):
         super().__init__(message)
         self.name, self.card, self.axes = name, card, axes
+        #: what lacks the voxel size where the input's metadata said more than that it has
+        #: none (a Z spacing without a pixel size:
+        #: :func:`~tessella.engine.pipeline.missing_voxel_size`), else None
+        self.missing = missing
 
     def reworded(self, fixes: str, name: str | None = None, missing: str | None = None) -> str:
         """The same warning with the caller's ``fixes`` (and ``name``, ``missing``: see
-        :func:`unknown_z_spacing_note`)."""
+        :func:`unknown_z_spacing_note`; without ``missing``, :attr:`missing` where it is
+        set)."""
+        missing = self.missing if missing is None else missing
         said = {} if missing is None else {"missing": missing}
         note = unknown_z_spacing_note(
             self.name if name is None else name, self.card, self.axes, None, fixes, **said
@@ -418,7 +430,7 @@ class UnknownZSpacingWarning(UserWarning):
 
 
 def unknown_z_spacing_warning(
-    name: str, card, axes: str, spacing, missing: str = "no Z spacing in the file"
+    name: str, card, axes: str, spacing, missing: str = NO_Z_SPACING_IN_FILE
 ) -> UnknownZSpacingWarning | None:
     """The :class:`UnknownZSpacingWarning` due for a run of ``card``'s model on an input
     named ``name`` with ``axes`` and ``spacing`` (None: unknown), worded for a caller of the

@@ -39,6 +39,7 @@ from ._inputs import (
     _check_options,
     _image_and_metadata,
     default_model,
+    missing_voxel_size,
     window_of,
 )
 from ._predict import _predict_steps, model_runner, predict_model_input, prediction_meta
@@ -57,6 +58,7 @@ __all__ = [
     "postprocess",
     "postprocess_with_lineage",
     "segment_steps",
+    "missing_voxel_size",
     "window_of",
     "series_without_blank_frames",
     "number_frame",
@@ -277,8 +279,12 @@ def segment_steps(
                 f"{name}: spacing {spacing} names no size for {', '.join(missing)} of the "
                 f"spatial axes {spatial_of(axes)}: ignored, the image is taken as isotropic"
             )
-            # (and the unknown Z spacing, if due, says so: not "no spacing given", t5 #10)
-            unknown = f"spacing {spacing} names no Z size" if "Z" in missing else unknown
+            # (and the unknown Z spacing, if due, says so: not "no spacing given", t5 #10;
+            # a file's Z spacing without a pixel size: not "no Z spacing", t8 #3)
+            if "Z" in missing:
+                unknown = f"spacing {spacing} names no Z size"
+            elif unknown == "no spacing given":
+                unknown = f"spacing {spacing} names no size for {', '.join(missing)}"
         spacing = (
             _check_options(None, None, [sizes[a] for a in spatial_of(axes)], name)
             if known
@@ -293,6 +299,8 @@ def segment_steps(
     # here, once per input, for every caller (the CLI and the napari panel reword it)
     unknown_z = _unknown_z_spacing(name, model, axes, spacing, unknown)
     if unknown_z is not None:
+        if unknown not in ("no spacing given", "no Z spacing in the file"):
+            unknown_z.missing = unknown  # (a caller's rewording keeps what its metadata lack)
         warn_at_caller(unknown_z)
     predictions = yield from predict_steps(
         image, model, axes, tta, tile, device, name, spacing, invert
@@ -329,7 +337,7 @@ def _missing_spacing(image) -> str:
     from ..io import ImageData
 
     if isinstance(image, ImageData) and image.path is not None:
-        return "no Z spacing in the file"
+        return missing_voxel_size(image.pixel_size)  # (none, or a Z spacing alone: t8 #3)
     return "no spacing given"
 
 
