@@ -221,7 +221,7 @@ def test_embedding_blockwise_matches_in_memory_on_real_nuclei(tmp_path, nuclei_s
     assert abs(int(expected.max()) - result.n_objects) <= 2
     finished = [p for p in progress if p.stage == "segment" and p.region is not None]
     assert [p.done for p in finished] == list(range(1, 7)) and result.n_blocks == 6
-    assert {p.stage for p in progress} == {"scan", "segment", "stitch", "relabel"}
+    assert {p.stage for p in progress} == {"scan", "segment", "stitch", "relabel", "digest"}
     assert result.recipe["model"] == "nuclei2d" and result.recipe["blockwise"]["block"] == [
         256,
         256,

@@ -133,6 +133,7 @@ def folder_problem(out: Path) -> str:
 BAR_FORMATS = {
     "fingerprint": "checking the input: %v / %m",  # chunk files, or blocks hashed
     "scan": "intensity scan: %v / %m blocks",
+    "digest": "checking the result: %v / %m",  # read for its recipe's labels_digest, in pieces
 }
 
 

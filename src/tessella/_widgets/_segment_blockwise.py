@@ -229,8 +229,11 @@ class SegmentBlockwise:
         that neither the set-up in the first block (loading the model, adding the preview) nor
         blocks kept from an earlier run are in the rate (the CLI's bar leaves those out too);
         then, inside a block, how far it is ("block 3: slice 37 of 288, 2 min on it")."""
-        stage = "intensity scan" if progress.stage == "scan" else progress.stage
+        names = {"scan": "intensity scan", "digest": "checking the result"}
+        stage = names.get(progress.stage, progress.stage)
         text = f"'{self._run.name}': {stage}, {progress.done} of {progress.total}"
+        if progress.stage == "digest":  # (the finished labels read for their recipe's digest)
+            return f"{text} pieces"
         now = time.perf_counter()
         clock = self._stage_clock
         if not isinstance(clock, _Estimate) or not clock.follows(progress):

@@ -249,15 +249,18 @@ def _segment_blockwise(
                                 file=sys.stderr,
                             )
                         # (a zarr input's fingerprint is the scan of its chunk files)
+                        # (the result read for its recipe's labels_digest, in pieces)
+                        said = "checking the result" if stage == "digest" else stage
+                        units = {"fingerprint": "file", "digest": "piece"}
                         bar = _progress_bar(
                             progress.total,
-                            f"{source.name}: {stage}",
+                            f"{source.name}: {said}",
                             args.quiet,
-                            unit="file" if stage == "fingerprint" else "block",
+                            unit=units.get(stage, "block"),
                             initial=progress.done,  # resumed: not in the rate
                         )
                         clock = None
-                        if stage != "fingerprint":  # (files: tqdm's rate)
+                        if stage not in units:  # (files, pieces: tqdm's rate)
                             clock = _Estimate(progress, shape if stage == "segment" else None)
                     _say_inside(bar, progress)  # (first: cleared once a block is done)
                     if clock is None:

@@ -11,18 +11,30 @@ decoded once), at most :data:`_SLAB_BYTES` at a time, never whole (see :func:`_p
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 import numpy as np
 
-__all__ = ["DIGEST_KEY", "FILES_KEY", "digest_matches", "labels_digest", "stored_files_stamp"]
+from .progress import Progress, run_steps
+
+__all__ = [
+    "DIGEST_KEY",
+    "FILES_KEY",
+    "digest_matches",
+    "labels_digest",
+    "labels_digest_steps",
+    "stored_files_stamp",
+]
 
 #: the recipe key that holds :func:`labels_digest` of the labels written beside it
 DIGEST_KEY = "labels_digest"
+#: the stage of :func:`labels_digest_steps`' progress (a blockwise run's last one)
+DIGEST_STAGE = "digest"
 #: the recipe key that holds :func:`stored_files_stamp` of the zarr whose labels the recipe's
 #: :data:`DIGEST_KEY` was computed on (a blockwise run records both in its result's
 #: attributes): while the zarr's files are those, the digest holds without reading a pixel
@@ -69,7 +81,15 @@ def _in_memory(labels: Any) -> bool:
 
 def _pieces(labels: Any) -> Iterator[np.ndarray]:
     """``labels`` (a zarr or dask array) read in C order as numpy pieces whose bytes one after
-    the other are the whole array's. Where it can, each piece is one or more whole rows of
+    the other are the whole array's (:func:`_piece_reads`, each read in turn)."""
+    for read in _piece_reads(labels):
+        yield read()
+
+
+def _piece_reads(labels: Any) -> list[Callable[[], np.ndarray]]:
+    """How :func:`_pieces` reads ``labels`` (a zarr or dask array) in C order: one call per
+    numpy piece, none made yet (so that the pieces can be counted before any is read).
+    Where it can, each piece is one or more whole rows of
     chunks along the first axis whose chunk row fits :data:`_SLAB_BYTES` (the axes before it
     in chunks of 1), so that each chunk is decoded once; pieces then hold about
     :data:`_PIECE_BYTES`, or one chunk row up to :data:`_SLAB_BYTES`. Otherwise (chunks deeper
@@ -80,8 +100,7 @@ def _pieces(labels: Any) -> Iterator[np.ndarray]:
     32 times, each 512 MiB)."""
     shape = tuple(int(n) for n in labels.shape)
     if not shape or 0 in shape:
-        yield np.asarray(labels[...])
-        return
+        return [functools.partial(_read, labels, ...)]
     chunks = getattr(labels, "chunksize", None) or getattr(labels, "chunks", None)
     if not (isinstance(chunks, tuple) and len(chunks) == len(shape)):
         chunks = shape
@@ -95,10 +114,11 @@ def _pieces(labels: Any) -> Iterator[np.ndarray]:
         row = chunks[axis] * plane
         if row <= _SLAB_BYTES:
             step = chunks[axis] * max(1, _PIECE_BYTES // row)
-            for outer in itertools.product(*(range(n) for n in shape[:axis])):
-                for start in range(0, shape[axis], step):
-                    yield np.asarray(labels[outer + (slice(start, start + step),)])
-            return
+            return [
+                functools.partial(_read, labels, outer + (slice(start, start + step),))
+                for outer in itertools.product(*(range(n) for n in shape[:axis]))
+                for start in range(0, shape[axis], step)
+            ]
         if chunks[axis] != 1:  # read index by index, this axis would decode chunks again
             break
     axis = 0  # the first axis a run of whose hyperplanes fits (the last one always does)
@@ -108,9 +128,15 @@ def _pieces(labels: Any) -> Iterator[np.ndarray]:
     step = max(1, _SLAB_BYTES // plane)  # large pieces: fewer decodes of each chunk
     if step >= chunks[axis]:
         step -= step % chunks[axis]
-    for outer in itertools.product(*(range(n) for n in shape[:axis])):
-        for start in range(0, shape[axis], step):
-            yield _chunk_by_chunk(labels, outer + (slice(start, start + step),), chunks)
+    return [
+        functools.partial(_chunk_by_chunk, labels, outer + (slice(start, start + step),), chunks)
+        for outer in itertools.product(*(range(n) for n in shape[:axis]))
+        for start in range(0, shape[axis], step)
+    ]
+
+
+def _read(labels: Any, index: Any) -> np.ndarray:
+    return np.asarray(labels[index])
 
 
 def _chunk_by_chunk(labels: Any, index: tuple, chunks: tuple[int, ...]) -> np.ndarray:
@@ -130,21 +156,36 @@ def _chunk_by_chunk(labels: Any, index: tuple, chunks: tuple[int, ...]) -> np.nd
 
 def _range_of(labels: Any) -> tuple[int, int]:
     """The smallest and largest value of non-empty ``labels`` on disk, read piece by piece."""
+    return run_steps(_range_steps(_piece_reads(labels)))
+
+
+def _range_steps(reads: list[Callable[[], np.ndarray]]) -> Generator[None, None, tuple[int, int]]:
+    """:func:`_range_of` of the pieces ``reads`` read, yielding after each piece."""
     low, top = None, None
-    for piece in _pieces(labels):
+    for read in reads:
+        piece = read()
         if piece.size:
             low = int(piece.min()) if low is None else min(low, int(piece.min()))
             top = int(piece.max()) if top is None else max(top, int(piece.max()))
+        yield
     return (0, 0) if low is None or top is None else (low, top)
 
 
 def _hash_pieces(labels: Any, dtype: np.dtype) -> tuple[str, int, int]:
     """The SHA-256 of the values of ``labels`` on disk as ``dtype``, and their smallest and
     largest value (0, 0 when empty), in one reading piece by piece."""
+    return run_steps(_hash_steps(_piece_reads(labels), dtype))
+
+
+def _hash_steps(
+    reads: list[Callable[[], np.ndarray]], dtype: np.dtype
+) -> Generator[None, None, tuple[str, int, int]]:
+    """:func:`_hash_pieces` of the pieces ``reads`` read, yielding after each piece."""
     hashed = hashlib.sha256()
     low, top = 0, 0
     seen = False
-    for piece in _pieces(labels):
+    for read in reads:
+        piece = read()
         if piece.size:
             lo, hi = int(piece.min()), int(piece.max())
             low, top = (min(low, lo), max(top, hi)) if seen else (lo, hi)
@@ -153,7 +194,20 @@ def _hash_pieces(labels: Any, dtype: np.dtype) -> tuple[str, int, int]:
         for start in range(0, flat.size, _CHUNK_VALUES):
             chunk = np.ascontiguousarray(flat[start : start + _CHUNK_VALUES], dtype=dtype)
             hashed.update(chunk.data.cast("B"))
+        yield
     return hashed.hexdigest(), low, top
+
+
+def _counted(steps: Generator[None, None, Any], done: int, total: int):
+    """``steps``' value, yielding ``Progress(DIGEST_STAGE, done, total)`` after each of its
+    steps, ``done`` counting on from the one given."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as stop:
+            return stop.value
+        done += 1
+        yield Progress(DIGEST_STAGE, done, total)
 
 
 def _streamed_dtype(labels: Any, low: int, top: int) -> np.dtype:
@@ -186,10 +240,8 @@ def labels_digest(labels: np.ndarray) -> dict[str, Any]:
     Labels on disk (zarr, dask) are read twice piece by piece (their range, then their values),
     never whole: the same digest as of the array read into memory.
     """
-    if not _in_memory(labels) and hasattr(labels, "shape") and hasattr(labels, "dtype"):
-        dtype = _streamed_dtype(labels, *_range_of(labels))
-        sha256 = _hash_pieces(labels, dtype)[0]
-        return {"shape": [int(n) for n in labels.shape], "dtype": dtype.name, "sha256": sha256}
+    if _on_disk(labels):
+        return run_steps(labels_digest_steps(labels))
     labels = np.asarray(labels)
     dtype = _canonical_dtype(labels)
     flat = labels.reshape(-1)  # (a copy only when labels are not contiguous)
@@ -201,6 +253,59 @@ def labels_digest(labels: np.ndarray) -> dict[str, Any]:
             chunk = np.ascontiguousarray(flat[start : start + _CHUNK_VALUES], dtype=dtype)
             hashed.update(chunk.data.cast("B"))
     return {"shape": list(labels.shape), "dtype": dtype.name, "sha256": hashed.hexdigest()}
+
+
+def labels_digest_steps(
+    labels: Any, top: int | None = None
+) -> Generator[Progress, None, dict[str, Any]]:
+    """:func:`labels_digest` of ``labels``, as a generator: for labels on disk (zarr, dask) it
+    yields ``Progress("digest", done, total)`` before the first piece and after each piece
+    read (:func:`_pieces`), so that the caller can show how far it is and stop it between
+    two pieces (``close()`` it: nothing is written, nothing is left open). Labels in memory
+    are hashed at once, nothing yielded.
+
+    ``top``: the largest value the labels are expected to hold (a blockwise run's object
+    count, known without reading them). Labels on disk are then read once, hashed as the
+    type it gives, and read again only where the values read give another type (a larger
+    value, or none as large); without it, twice (their range, then their values), as
+    :func:`labels_digest` reads them. The digest is the same either way.
+
+    >>> import zarr
+    >>> stored = zarr.create_array({}, shape=(300, 4), chunks=(100, 4), dtype="uint32")
+    >>> stored[:] = 7
+    >>> steps, said = labels_digest_steps(stored, top=7), []
+    >>> while True:
+    ...     try:
+    ...         said.append(next(steps))
+    ...     except StopIteration as stop:
+    ...         digest = stop.value
+    ...         break
+    >>> [(p.stage, p.done, p.total) for p in said], digest == labels_digest(stored[...])
+    ([('digest', 0, 1), ('digest', 1, 1)], True)
+    """
+    if not _on_disk(labels):
+        return labels_digest(labels)
+    reads = _piece_reads(labels)
+    count = len(reads)
+    guess = None if top is None else _streamed_dtype(labels, 0, int(top))
+    total = 2 * count if guess is None else count
+    yield Progress(DIGEST_STAGE, 0, total)
+    if guess is None:
+        low, high = yield from _counted(_range_steps(reads), 0, total)
+        dtype = _streamed_dtype(labels, low, high)
+        sha256 = (yield from _counted(_hash_steps(reads, dtype), count, total))[0]
+    else:
+        sha256, low, high = yield from _counted(_hash_steps(reads, guess), 0, total)
+        dtype = _streamed_dtype(labels, low, high)
+        if dtype != guess:  # (not the values expected: hashed again as they are)
+            total += count
+            sha256 = (yield from _counted(_hash_steps(reads, dtype), count, total))[0]
+    return {"shape": [int(n) for n in labels.shape], "dtype": dtype.name, "sha256": sha256}
+
+
+def _on_disk(labels: Any) -> bool:
+    """Whether ``labels`` are an array read from disk on access (zarr, dask), not numpy."""
+    return not _in_memory(labels) and hasattr(labels, "shape") and hasattr(labels, "dtype")
 
 
 def digest_matches(digest: Any, labels: np.ndarray) -> bool:
@@ -226,7 +331,7 @@ def digest_matches(digest: Any, labels: np.ndarray) -> bool:
     shape, dtype, sha256 = digest.get("shape"), digest.get("dtype"), digest.get("sha256")
     if not isinstance(shape, list) or not isinstance(sha256, str) or not isinstance(dtype, str):
         return False
-    if not _in_memory(labels) and hasattr(labels, "shape") and hasattr(labels, "dtype"):
+    if _on_disk(labels):
         return _streamed_matches(labels, shape, dtype, sha256)
     labels = np.asarray(labels)
     if _without_ones(labels.shape) != _without_ones(shape) or labels.dtype.kind not in "iub":

@@ -30,7 +30,11 @@ class BlockProgress(Progress):
     input's intensity range, read before any block is segmented), ``"segment"`` (each
     block's labels: those a cancelled run kept, :attr:`BlockwiseResult.resumed`, next run),
     ``"relabel"`` and ``"stitch"``, for a time-lapse ``"predict"`` and ``"link"`` (and
-    ``"fingerprint"``, an input's identity, before them). ``region`` is the core (slices of
+    ``"fingerprint"``, an input's identity, before them), and last ``"digest"``: the
+    finished labels read once more, piece by piece (``done`` of ``total`` pieces, no
+    ``region``), for the ``labels_digest`` their recipe records; closed there (Cancel), the
+    run is unfinished, its labels not yet in ``out``, and the next run resumes there (no
+    block segmented or relabelled again). ``region`` is the core (slices of
     the label array) of the block that has just finished the stage ``stage`` (None for
     progress inside a block or at a stage's start). The stages run block by block ("scan",
     "segment", "relabel", "predict", "link") all set it: count the blocks whose labels are
