@@ -86,6 +86,7 @@ def _cmd_segment(args) -> int:
     # a time-lapse model reads a folder of frames as one movie
     movie = window_of(model.card) > 1 and _is_frame_folder(args.inputs)
     part = _chosen_part(args, recipe)  # --channel, --series (or the recipe's)
+    first = _first_frame(args, movie)  # --first-frame N, checked
     if getattr(args, "ignore_axes_metadata", False) and (not args.axes or args.blockwise):
         raise CliError(
             "--ignore-axes-metadata reads an image with --axes as given: "
@@ -199,7 +200,7 @@ def _cmd_segment(args) -> int:
                     image = read_frames(source)
                 else:
                     image = _read_input(source, args, recipe)
-                if args.ctc and "T" not in image.axes:
+                if (args.ctc or first is not None) and "T" not in image.axes:
                     # (a stack without axes metadata is read as ZYX: the hint given without
                     # --ctc too, where the model refuses it)
                     hint = (
@@ -207,8 +208,10 @@ def _cmd_segment(args) -> int:
                         if "Z" in image.axes
                         else ""
                     )
+                    option = "--ctc" if args.ctc else "--first-frame"
                     raise CliError(
-                        f"{source}: --ctc needs a time-lapse (axes with T), got {image.axes}" + hint
+                        f"{source}: {option} needs a time-lapse (axes with T), got {image.axes}"
+                        + hint
                     )
                 spatial = [a for a in image.axes if a in "ZYX"]
                 spacing = _spacing(image, spatial, recipe, args.recipe)
@@ -255,6 +258,8 @@ def _cmd_segment(args) -> int:
                 # the movie's frame numbers (t052.tif ...: 52, ...), as Export records them:
                 # the labels reopened in napari export their CTC masks by them
                 numbers = _frame_numbers(source, warn=bool(args.ctc)) if movie else None
+                if first is not None:  # a movie file's, as --first-frame gives them
+                    numbers = list(range(first, first + result.labels.shape[0]))
                 if numbers is not None and len(numbers) == result.labels.shape[0]:
                     recorded[FRAME_NUMBERS_KEY] = numbers
                 if result.lineage is not None:  # a linked movie's divisions, as --blockwise
@@ -452,6 +457,28 @@ def _stack_of(target: Path, result):
         raise CliError("--stack writes one 2D image's objects; the input has several frames")
     method = get_method(result.model.card.method)
     return np.asarray(method.instances(result.predictions[0], result.params), bool)
+
+
+def _first_frame(args, movie: bool) -> int | None:
+    """``--first-frame N`` checked: a frame number (0 or more) of a movie segmented in
+    memory whose frames are not numbered by their file names; None where not given."""
+    first = getattr(args, "first_frame", None)
+    if first is None:
+        return None
+    if first < 0:
+        raise CliError(f"--first-frame must be a frame number, 0 or more, got {first}")
+    if args.blockwise:
+        raise CliError(
+            "--first-frame numbers the frames of a movie segmented in memory, not with "
+            "--blockwise (its --ctc masks are numbered from 0)"
+        )
+    numbers = _frame_numbers(Path(args.inputs[0]), warn=False) if movie else None
+    if numbers is not None:
+        raise CliError(
+            f"{args.inputs[0]}: its file names number its frames from {numbers[0]} (as --ctc "
+            "names its masks); --first-frame numbers a movie file's frames: leave it out"
+        )
+    return first
 
 
 def _frame_numbers(folder: Path, warn: bool = True) -> list[int] | None:
