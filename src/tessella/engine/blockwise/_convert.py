@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .._file_lock import try_lock
 from ..io._leftovers import _gone as _write_gone
+from ..io._leftovers import _this_machine, mark_lock
 
 __all__ = ["default_chunk", "recover_convert_leftovers", "to_chunked_zarr", "try_lock"]
 
@@ -199,7 +200,10 @@ def _claim(out: Path) -> tuple[Path, int]:
     ``stem``.lock, made new and locked (:func:`try_lock`) until :func:`_release`, so that
     :func:`recover_convert_leftovers` leaves its ``.tmp`` and ``.old`` folders alone while it
     runs, though its pid looks dead to a process in another pid namespace (a container) on
-    this host. Made before the folders, removed after them."""
+    this host. Made before the folders, removed after them. Once locked, it holds this
+    process's pid and this machine's id (:func:`~tessella.engine.io._leftovers.mark_lock`):
+    an empty one of a running process is one made and not yet locked, not a killed
+    conversion's; one named with this machine's former host name is still this machine's."""
     while True:
         stem = out.parent / f".{out.name}.convert-{_host()}-{os.getpid()}-{secrets.token_hex(3)}"
         try:
@@ -210,7 +214,14 @@ def _claim(out: Path) -> tuple[Path, int]:
             os.close(fd)
             _named(stem, ".lock").unlink()
             continue
-        try_lock(fd)  # (where it cannot be locked, recovery asks whether the pid runs)
+        try:
+            try_lock(fd)  # (where it cannot be locked, recovery asks whether the pid runs)
+            mark_lock(fd)  # (its pid and machine id, as any write's claim)
+        except BaseException:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                _named(stem, ".lock").unlink()
+            raise
         return stem, fd
 
 
@@ -236,13 +247,15 @@ def recover_convert_leftovers(out) -> str | None:
     finished (kill -9, the OOM killer, a job's time limit) left beside it: its hidden staged
     folder (``.OUT.zarr.convert-HOST-PID-*.tmp``) is removed, and the previous ``out`` it
     was replacing (``.OUT.zarr.convert-HOST-PID-*.old/OUT.zarr``) put back where ``out`` is
-    missing (a kill between the two renames), else removed. Only folders of this host whose
-    conversion is gone are touched: one whose lock file (``...-*.lock``, :func:`_claim`)
-    this process can lock, which the system unlocks when its holder dies, so that a running
-    conversion keeps its own though its pid looks dead (a process in another pid namespace,
-    a container on this host). Where there is no lock file (a conversion by a version
-    before it) or the file system cannot lock, one whose pid does not run. Says what it did
-    in one warning line, which it also returns; None where there was nothing."""
+    missing (a kill between the two renames), else removed. Only folders of this host (or
+    of this machine under a former host name: their lock file holds this machine's id, and
+    tells alone whether they are gone) whose conversion is gone are touched: one whose lock
+    file (``...-*.lock``, :func:`_claim`) this process can lock, which the system unlocks
+    when its holder dies, so that a running conversion keeps its own though its pid looks
+    dead (a process in another pid namespace, a container on this host). Where there is no
+    lock file (a conversion by a version before it) or the file system cannot lock, one
+    whose pid does not run. Says what it did in one warning line, which it also returns;
+    None where there was nothing."""
     out = Path(out)
     pattern = re.compile(
         rf"\.{re.escape(out.name)}\.convert-(?P<host>.+)-(?P<pid>\d+)-[0-9a-f]{{6}}"
@@ -253,13 +266,18 @@ def recover_convert_leftovers(out) -> str | None:
     except OSError:
         return None
     host, removed, restored = _host(), [], None
-    stems: dict[Path, int] = {}
+    stems: dict[Path, tuple[int, bool]] = {}
     for entry in entries:
         match = pattern.fullmatch(entry.name)
-        if match is not None and match["host"] == host:
-            stems[entry.with_name(entry.name[: -len(match["kind"]) - 1])] = int(match["pid"])
-    for stem, pid in stems.items():
-        gone, fd = _gone(stem, pid)
+        if match is None:
+            continue
+        stem = entry.with_name(entry.name[: -len(match["kind"]) - 1])
+        # (this machine under a former host name: its lock file holds this machine's id)
+        renamed = match["host"] != host and _this_machine(_named(stem, ".lock"))
+        if match["host"] == host or renamed:
+            stems[stem] = (int(match["pid"]), renamed)
+    for stem, (pid, renamed) in stems.items():
+        gone, fd = _gone(stem, pid, by_pid=not renamed)
         if not gone:
             continue
         try:
@@ -295,16 +313,17 @@ def recover_convert_leftovers(out) -> str | None:
     return line
 
 
-def _gone(stem: Path, pid: int) -> tuple[bool, int | None]:
+def _gone(stem: Path, pid: int, by_pid: bool = True) -> tuple[bool, int | None]:
     """Whether the conversion of this host that named its folders ``stem`` (its pid ``pid``)
     is gone, and the open lock file ``stem``.lock, locked by this process, that says so (None
     where it does not exist or cannot be locked: then it is gone where ``pid`` does not
     run). Closing it unlocks it. The same judgement as any killed write's
     (:func:`~tessella.engine.io._leftovers._gone`), except that a conversion of this process
-    is never gone (one of its conversions runs)."""
+    is never gone (one of its conversions runs). ``by_pid`` False: judged by its lock file
+    alone (a conversion of this machine under its former host name)."""
     if pid == os.getpid():
         return False, None
-    return _write_gone(_named(stem, ".lock"), pid)
+    return _write_gone(_named(stem, ".lock"), pid, by_pid=by_pid)
 
 
 def _rename_onto(staged: Path, out: Path, overwrite: bool, stem: Path) -> None:
