@@ -14,9 +14,11 @@ __all__ = ["probe_folder", "unwritable"]
 def probe_folder(folder: Path, name: str) -> None:
     """OSError unless a file can be made in ``folder``: one without a name where the file
     system makes them (Linux ``O_TMPFILE``: a kill leaves nothing behind), else a hidden
-    one named after ``name``, made and removed. A real write, not ``os.access``, which says
-    yes to root and misses ACLs and read-only mounts."""
-    import tempfile
+    one named after ``name`` as a probe (``.NAME.HOST-PID-XXXXXXXX.probe``,
+    :func:`~._leftovers.probe_path`: one a kill leaves is removed by the next write of
+    ``name``, not taken for an older version's temporary), made and removed. A real write,
+    not ``os.access``, which says yes to root and misses ACLs and read-only mounts."""
+    from ._leftovers import probe_path
 
     try:
         os.close(os.open(folder, os.O_TMPFILE | os.O_WRONLY, 0o600))
@@ -24,7 +26,13 @@ def probe_folder(folder: Path, name: str) -> None:
         if isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
             raise
         # no O_TMPFILE here, or a file system without it: a named one, made and removed
-        fd, probe = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+        while True:
+            probe = probe_path(folder, name)
+            try:
+                fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                continue
+            break
         os.close(fd)
         os.remove(probe)
 
