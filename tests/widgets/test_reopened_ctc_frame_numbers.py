@@ -108,3 +108,24 @@ def test_labels_whose_recorded_numbers_do_not_fit_say_so(make_napari_viewer, tmp
     assert _masks(tmp_path / "cut_out_RES") == ["mask000.tif", "mask001.tif", "mask002.tif"]
     assert "numbered from 0" in export.status_label.text()
     assert "4 frames" in export.status_label.text()
+
+
+def test_exported_zarr_reopened_keeps_the_frame_numbers(make_napari_viewer, tmp_path):
+    """Labels reopened with a recipe recording frames 52-54, exported as zarr with its recipe:
+    the zarr reopened exports mask052 ... mask054."""
+    labels = np.zeros((3, 16, 16), np.uint16)
+    labels[:, 2:6, 2:6] = 1
+    labels[1:, 9:12, 9:12] = 2
+    tifffile.imwrite(tmp_path / "movie.tif", labels, imagej=True, metadata={"axes": "TYX"})
+    recipe = {"model": "cells2dt", "params": {}, "input": "01", "frame_numbers": [52, 53, 54]}
+    (tmp_path / "movie.recipe.json").write_text(json.dumps(recipe))
+    viewer = make_napari_viewer()
+    [layer] = viewer.open(str(tmp_path / "movie.tif"), plugin="tessella")
+    assert layer.metadata["frame_numbers"] == [52, 53, 54]
+    _panel, written = _export(viewer, layer, tmp_path / "out", "zarr", "recipe")
+    assert {p.name for p in written} == {"out.zarr", "out.recipe.json"}
+    [reopened] = viewer.open(str(tmp_path / "out.zarr"), plugin="tessella")
+    assert reopened.metadata["frame_numbers"] == [52, 53, 54]
+    export, _written = _export(viewer, reopened, tmp_path / "again", "ctc")
+    assert _masks(tmp_path / "again_RES") == ["mask052.tif", "mask053.tif", "mask054.tif"]
+    assert "CTC masks numbered from 52" in export.status_label.text()
