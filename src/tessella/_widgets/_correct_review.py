@@ -38,6 +38,10 @@ MARK_WIDTH = 2.5
 #: room left between an object and its mark (pixels of the labels)
 MARK_MARGIN = 2
 
+#: milliseconds the marks wait for typing in the selection box or the slider to pause
+#: before they are drawn (once, not on every keystroke or slice passed)
+MARK_DELAY_MS = 150
+
 
 def _displayed_axes(viewer, layer) -> list[int]:
     """The axes of ``layer`` the canvas shows (its last ones where the viewer has more)."""
@@ -194,22 +198,75 @@ class CorrectReview:
 
     def _follow_marks(self, *_args) -> None:
         """The slice on screen or the view (2D, 3D) changed: the marks follow, where there
-        are some (never added from here: napari moves the slice as it removes layers)."""
-        self._may_add_marks = False
+        are some (never added from here: napari moves the slice as it removes layers), once
+        the slider pauses (:meth:`_mark_later`)."""
+        self._mark_later(may_add=False)
+
+    def _mark_typed(self, *_args) -> None:
+        """The selection box's text changed: mark what it selects once the typing pauses."""
+        self._mark_later(may_add=True)
+
+    #: whether :meth:`_mark_selection` may add the marks' layer (not from :meth:`_follow_marks`)
+    _may_add_marks = True
+    #: a redraw of the marks is waiting (:meth:`_mark_later`): whether it may add their layer
+    _marks_waiting: bool | None = None
+    #: the marks are being drawn (the dims change as their layer's extent does: not followed)
+    _marking = False
+
+    def _mark_later(self, may_add: bool) -> None:
+        """Draw the marks :data:`MARK_DELAY_MS` after the last call (typing, the slider)."""
+        if self._marking:
+            return
+        from qtpy.QtCore import QTimer
+
+        timer = getattr(self, "_mark_timer", None)
+        if timer is None:
+            timer = self._mark_timer = QTimer(self)
+            timer.setSingleShot(True)
+            timer.setInterval(MARK_DELAY_MS)
+            timer.timeout.connect(self._mark_waiting)
+        self._marks_waiting = bool(self._marks_waiting) or may_add
+        timer.start()
+
+    def _mark_waiting(self) -> None:
+        may_add, self._marks_waiting = self._marks_waiting, None
+        if may_add is None:
+            return
+        self._may_add_marks = may_add
         try:
             self._mark_selection()
         finally:
             self._may_add_marks = True
 
-    #: whether :meth:`_mark_selection` may add the marks' layer (not from :meth:`_follow_marks`)
-    _may_add_marks = True
+    def mark_now(self) -> None:
+        """Draw the marks now (a selection the panel set itself: a pick, a step to a
+        suspicious object), not after the pause typing waits for."""
+        self.stop_marking_later()
+        self._mark_selection()
+
+    def stop_marking_later(self) -> None:
+        """Drop a redraw of the marks that waits (:meth:`_mark_later`)."""
+        timer = getattr(self, "_mark_timer", None)
+        if timer is not None:
+            timer.stop()
+        self._marks_waiting = None
 
     def _mark_selection(self, *_args) -> None:
         """Draw a rectangle around each selected object (at most :data:`MAX_MARKED`) in the
         plane on screen, in a Shapes layer of its own (:data:`MARK_LAYER`, added the first
         time, the labels layer staying the active one): the labels' data and undo history
         are not touched. Called when the selection, the chosen layer, the slice on screen
-        or the labels (an edit, Undo, Redo) change."""
+        or the labels (an edit, Undo, Redo) change; typing and the slider wait for a pause
+        (:meth:`_mark_later`)."""
+        if self._marking:
+            return
+        self._marking = True
+        try:
+            self._draw_marks()
+        finally:
+            self._marking = False
+
+    def _draw_marks(self) -> None:
         from ._companions import placement
 
         marks = self._mark_layer()
@@ -246,9 +303,10 @@ class CorrectReview:
             )
             self.viewer.layers.selection.active = active  # (painting stays on the labels)
             return
-        if len(marks.data):
-            marks.data = []
         for name, value in placement(layer).items():
             if tuple(getattr(marks, name)) != tuple(value):
                 setattr(marks, name, value)
-        marks.add(rectangles, shape_type="rectangle", **style)
+        marks.data = [(r, "rectangle") for r in rectangles]  # (once: not emptied, then added)
+        marks.edge_width = width
+        marks.edge_color = MARK_COLOR
+        marks.face_color = "transparent"

@@ -287,7 +287,7 @@ class CorrectWidget(CorrectEdits, CorrectReview, LayerWatcher, QWidget):
             button.clicked.connect(self._note_worked_on)
         self.pick_button.toggled.connect(self._on_pick_toggled)
         # the selected objects are marked in the canvas (_correct_review.MARK_LAYER)
-        self.selection_edit.textChanged.connect(self._mark_selection)
+        self.selection_edit.textChanged.connect(self._mark_typed)  # (after a pause)
         self.edited.connect(self._mark_selection)
         self.viewer.dims.events.point.connect(self._follow_marks)
         self.viewer.dims.events.ndisplay.connect(self._follow_marks)
@@ -507,11 +507,13 @@ class CorrectWidget(CorrectEdits, CorrectReview, LayerWatcher, QWidget):
         """Select ``ids`` (in this order: Merge on a movie keeps the first), ranges written
         as ranges (:func:`ids_text`)."""
         self.selection_edit.setText(ids_text(ids))
+        self.mark_now()
 
     def _panel_closed(self) -> None:
         """The panel was closed: clicks on the layer no longer pick for it, and the marks of
         the selected objects go."""
         self.pick_button.setChecked(False)
+        self.stop_marking_later()
         marks = self._mark_layer()
         if marks is not None and len(marks.data):
             marks.data = []
