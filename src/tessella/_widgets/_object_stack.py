@@ -373,15 +373,14 @@ def follow_overlaps(viewer, labels_layer: Labels) -> None:
             return
         labels = np.asarray(labels_layer.data)
         kept = base.follow(shown)  # (the user's edits of the layer since taken into it)
-        stack = object_stack(viewer, labels_layer, labels, hidden=kept)
-        if step and _show_gap(labels_layer, stack):  # (a worm erased whole on top of another)
-            seen[0] = checksum()
-            labels_layer.refresh()  # (seen: not taken for another change)
-            labels = np.asarray(labels_layer.data)
+        if step and _erased_whole(labels_layer):  # (a worm erased whole, perhaps on top)
             stack = object_stack(viewer, labels_layer, labels, hidden=kept)
-        data = shown.data
-        hidden = hidden_objects(stack, labels, np.promote_types(data.dtype, labels.dtype))
-        base.redrawn(shown, hidden)
+            if _show_gap(labels_layer, stack):
+                seen[0] = checksum()
+                labels_layer.refresh()  # (seen: not taken for another change)
+                labels = np.asarray(labels_layer.data)
+        dtype = np.promote_types(shown.data.dtype, labels.dtype)
+        base.redrawn(shown, _hidden_now(viewer, labels_layer, labels, kept, dtype))
 
     def on_paint(event=None) -> None:  # a new step: Correct, a brush stroke, a fill
         pending[0] = not look(step=True)
@@ -418,6 +417,106 @@ def follow_overlaps(viewer, labels_layer: Labels) -> None:
         emitter.connect(callback)
     viewer.layers.events.removed.connect(forget)
     _OVERLAP_FOLLOWERS[_key(labels_layer)] = refreshed
+
+
+def _hidden_now(viewer, layer: Labels, labels: np.ndarray, kept: np.ndarray, dtype) -> np.ndarray:
+    """``hidden_objects(object_stack(viewer, layer, labels, hidden=kept), labels, dtype)``:
+    what the overlaps layer shows now. Labels without a network result or mask stack behind
+    them (each object of the labels with its hidden part from ``kept``) are done object by
+    object in the box of each that ``kept`` holds, never a stack of every object over the
+    whole image (review r2, finding 4: 307 ms and 139 MB an edit for 128 worms on 1024²)."""
+    fast = (
+        network_instances(layer) is None
+        and not has_read_stack(layer)
+        and kept.shape == labels.shape
+        and labels.dtype.kind in "iu"
+        and kept.dtype.kind in "iu"
+    )
+    if fast:
+        out = _hidden_in_boxes(labels, kept, dtype)
+        if out is not None:
+            return out
+    stack = object_stack(viewer, layer, labels, hidden=kept)
+    return hidden_objects(stack, labels, dtype)
+
+
+def _hidden_in_boxes(labels: np.ndarray, hidden: np.ndarray, dtype) -> np.ndarray | None:
+    """:func:`hidden_objects` of the objects of ``labels`` each with its hidden part from
+    ``hidden`` (:func:`object_stack` without a network result), object by object in its box:
+    only the objects ``hidden`` holds can be hidden in part. None where the IDs are too large
+    for boxes indexed by ID (``scipy.ndimage.find_objects``)."""
+    from scipy import ndimage
+
+    out = np.zeros(labels.shape, dtype)
+    top = int(hidden.max(initial=0))
+    if top < 1:
+        return out
+    if top > 4 * hidden.size + 65536 or int(hidden.min(initial=0)) < 0:
+        return None
+    in_hidden = ndimage.find_objects(hidden)
+    candidates = [k + 1 for k, box in enumerate(in_hidden) if box is not None]
+    top_labels = min(int(labels.max(initial=0)), top)
+    if top_labels < 1:
+        return out
+    if int(labels.min(initial=0)) < 0:
+        return None
+    in_labels = ndimage.find_objects(labels, max_label=top_labels)
+    drawn = []  # (size, label, box, mask): the objects hidden in part
+    for label in candidates:
+        own = in_labels[label - 1] if label <= top_labels else None
+        if own is None:  # (not in the labels: left out)
+            continue
+        box = tuple(
+            slice(min(a.start, b.start), max(a.stop, b.stop))
+            for a, b in zip(own, in_hidden[label - 1])
+        )
+        shown_here = labels[box] == label
+        mask = shown_here | (hidden[box] == label)
+        if not (mask & ~shown_here).any():
+            continue
+        # (its size whole, as object_stack's mask: it has no pixel outside these boxes)
+        drawn.append((int(np.count_nonzero(mask)), label, box, mask))
+    drawn.sort(key=lambda item: (item[0], item[1]))  # smaller first: on top; ties by ID
+    for _size, label, box, mask in drawn:
+        region = out[box]
+        region[mask & (region == 0)] = label
+    return out
+
+
+def _erased_whole(layer: Labels) -> bool:
+    """Whether the last step of ``layer``'s history took an object off the labels whole
+    (what :func:`_show_gap` looks at): counted on the pixels the step changed only. True
+    where that step cannot be read (left to :func:`_show_gap`)."""
+    from ._correct_edits import _history
+
+    labels = layer.data
+    if not isinstance(labels, np.ndarray) or labels.ndim != 2:
+        return False
+    history = _history(layer, "undo")
+    if history is None or not len(history) or not isinstance(history[-1], list):
+        return False
+    old = _step_old_values(history[-1])
+    if old is None:
+        return True
+    for label in np.unique(old[old > 0]).tolist():
+        # gone whole: none of it left in the labels (it had pixels only where the step wrote)
+        if not np.any(labels == label):
+            return True
+    return False
+
+
+def _step_old_values(step: list) -> np.ndarray | None:
+    """The values napari's history ``step`` took off the labels (those of the pixels it
+    wrote), or None where an atom is of a kind not known here (:func:`_before_step`)."""
+    old = [np.zeros(0, np.int64)]
+    for atom in step:
+        if hasattr(atom, "slice_key") and hasattr(atom, "old_values"):  # a masked paint
+            old.append(np.asarray(atom.old_values).ravel())
+        elif type(atom) is tuple and len(atom) == 3:  # data_setitem's
+            old.append(np.asarray(atom[1]).ravel())
+        else:
+            return None
+    return np.concatenate(old)
 
 
 class _OverlapsBase:
