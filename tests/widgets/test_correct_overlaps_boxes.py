@@ -1,23 +1,51 @@
-"""The overlaps follower of labels without a network result works object by object in
-boxes (review r2, finding 4): it must draw what the full stack of objects gives."""
+"""The overlaps follower and Delete on labels without a network result work object by
+object in boxes, or pixel by pixel (review r2, finding 4): they must give what the full
+stack of objects gives."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from tessella._widgets._object_stack import _hidden_in_boxes, _Stack, hidden_objects
+from tessella._widgets._object_stack import (
+    _hidden_in_boxes,
+    _Stack,
+    _uncovered_by,
+    hidden_objects,
+)
+
+
+def _stack(labels: np.ndarray, hidden: np.ndarray) -> _Stack:
+    """object_stack's path without a result: the whole-image stack."""
+    ids = np.unique(labels[labels > 0])
+    masks = np.stack([(labels == k) | (hidden == k) for k in ids.tolist()])
+    return _Stack(masks, ids, "")
 
 
 def _full(labels: np.ndarray, hidden: np.ndarray) -> np.ndarray:
-    """hidden_objects of object_stack's path without a result: the whole-image stack."""
-    ids = np.unique(labels[labels > 0])
-    under = set(np.unique(hidden).tolist())
-    masks = np.stack([(labels == k) | ((hidden == k) & (k in under)) for k in ids.tolist()])
-    return hidden_objects(_Stack(masks, ids, ""), labels, np.int32)
+    return hidden_objects(_stack(labels, hidden), labels, np.int32)
 
 
-def test_boxes_draw_what_the_whole_stack_draws():
-    rng = np.random.default_rng(1)
+def _uncovered_full(labels, hidden, indices, values):
+    """uncovered's rule on the whole stack: each background pixel written shows the top
+    (smallest) object of the stack under the one removed that the edit leaves."""
+    stack = _stack(labels, hidden)
+    after = labels.copy()
+    after[indices] = values
+    gone = np.setdiff1d(np.unique(labels[labels > 0]), np.unique(after[after > 0]))
+    zero = values == 0
+    rows, cols = (np.asarray(i)[zero] for i in indices)
+    was = labels[rows, cols]
+    shown = np.zeros(rows.shape, values.dtype)
+    sizes = stack.masks.reshape(len(stack.masks), -1).sum(axis=1)
+    for n in np.argsort(-sizes, kind="stable"):
+        if int(stack.ids[n]) not in gone:
+            shown[stack.masks[n][rows, cols] & (was != stack.ids[n])] = stack.ids[n]
+    out = values.copy()
+    out[zero] = shown
+    return out
+
+
+def _crossings(rng):
     for _trial in range(40):
         labels = np.zeros((60, 70), np.int32)
         hidden = np.zeros_like(labels)
@@ -25,7 +53,7 @@ def test_boxes_draw_what_the_whole_stack_draws():
             y, x = rng.integers(0, 50, 2)
             h, w = rng.integers(2, 25, 2)
             region = (slice(y, y + h), slice(x, x + w))
-            hidden[region] = np.where(labels[region] > 0, label, hidden[region])
+            hidden[region] = np.where(labels[region] > 0, labels[region], hidden[region])
             labels[region] = label
         for _edit in range(int(rng.integers(0, 4))):  # edits of either, a deletion
             y, x = rng.integers(0, 55, 2)
@@ -33,6 +61,27 @@ def test_boxes_draw_what_the_whole_stack_draws():
             target[y : y + 5, x : x + 5] = int(rng.integers(0, 11))
             if rng.random() < 0.3:
                 labels[labels == int(rng.integers(1, 9))] = 0
+        yield labels, hidden
+
+
+def test_boxes_draw_what_the_whole_stack_draws():
+    for labels, hidden in _crossings(np.random.default_rng(1)):
         np.testing.assert_array_equal(
             _hidden_in_boxes(labels, hidden, np.int32), _full(labels, hidden)
         )
+
+
+def test_delete_shows_what_the_whole_stack_shows():
+    rng = np.random.default_rng(2)
+    for labels, hidden in _crossings(rng):
+        present = np.unique(labels[labels > 0])
+        if not present.size:
+            continue
+        for label in rng.choice(present, min(3, present.size), replace=False).tolist():
+            indices = np.nonzero(labels == label)  # deleted, or (half) erased
+            values = np.zeros(indices[0].shape, labels.dtype)
+            if rng.random() < 0.3:
+                values[: values.size // 2] = label
+            expected = _uncovered_full(labels, hidden, indices, values)
+            got = _uncovered_by(labels, hidden, indices, values, values == 0)
+            np.testing.assert_array_equal(got, expected)

@@ -62,3 +62,21 @@ def test_without_the_result_undo_brings_the_hidden_worm_back_after_a_touch(worms
     correct.undo_button.click()
     assert (overlaps.data == under).sum() == (shown == under).sum()  # was 0 of 2181
     assert _masks(viewer, layer)[under].sum() == (shown == under).sum()  # was 2087
+
+
+def test_without_the_result_filling_the_top_worm_away_shows_the_one_under(worms):  # noqa: F811
+    """The follower's pixel-by-pixel path (labels with their overlaps layer only): napari's
+    fill with 0 over the worm on top shows the worm under it, in the same undo step."""
+    viewer, correct, layer, overlaps, instances, top, under = worms
+    both = instances.sum(axis=0) > 1
+    original = np.array(layer.data)
+    _results.discard(layer)
+    y, x = (int(v) for v in np.argwhere(both)[both.sum() // 2])
+    layer.fill((y, x), 0)
+    np.testing.assert_array_equal(np.asarray(layer.data)[both], under)
+    masks = _masks(viewer, layer)
+    assert top not in masks
+    np.testing.assert_array_equal(masks[under], instances[under - 1])
+    layer.undo()
+    np.testing.assert_array_equal(layer.data, original)
+    np.testing.assert_array_equal(_masks(viewer, layer)[under], instances[under - 1])
