@@ -14,7 +14,7 @@ import numpy as np
 
 from ._mistakes import prediction_note
 from ._pairing import EvaluationInputError, file_pairs
-from ._scores import score_pairs, sparse_within, wanted_metrics
+from ._scores import PairTable, score_pairs, sparse_within, wanted_metrics
 from ._sparse import (
     annotated_summary,
     annotated_with_objects,
@@ -22,6 +22,7 @@ from ._sparse import (
     ctc_annotated_files,
     places_misfit,
 )
+from ._tiles import tiled_pair, tiled_table, tiles
 from ._truth import ignore_label_clash, scored_images, truth_objects
 
 __all__ = ["score_paths"]
@@ -44,6 +45,7 @@ def _label_pairs(
     annotated_only: str | None = None,
     summaries: list | None = None,
     warn: Callable[[str], None] = _warn,
+    piecewise: bool = False,
 ):
     """``(name, truth, predicted, unannotated)`` per image of each pair of files, the
     prediction cut at the unannotated pixels: what ``evaluation.truth_objects`` and
@@ -54,7 +56,10 @@ def _label_pairs(
     is warned about (``evaluation.ground_truth_note``): ``warn`` is given the note. Ground
     truth annotating some frames or slices only is scored there only (a Cell Tracking
     Challenge ``SEG`` folder, or ``annotated_only``), each place an image, its
-    :func:`evaluation.annotated_summary` and how it is known added to ``summaries``."""
+    :func:`evaluation.annotated_summary` and how it is known added to ``summaries``.
+    With ``piecewise`` (the metrics asked for are AP and foreground IoU), a lazy 2D pair of
+    labels (zarrs) is read a piece at a time, never whole: ``truth`` is then its overlap
+    table (:class:`PairTable`), ``predicted`` None (:func:`_pieces`)."""
     from ..io import as_array, read_image
 
     gt_boundaries = gt_boundaries or boundaries_3d
@@ -82,6 +87,19 @@ def _label_pairs(
         for path, array in checked:  # maps and masks become integer objects below
             if array.dtype.kind not in "biu":
                 raise EvaluationInputError(f"{path}: labels must be integers, got {array.dtype}")
+        if (
+            piecewise
+            and kind == "labels"
+            and ignore_label is None
+            and gt_file is not seg
+            and annotated_only not in ("frames", "slices")
+            and tiled_pair(truth, predicted, kind, None, None, None, ())
+        ):  # a lazy 2D pair (large zarrs): read a piece at a time, as the Evaluate panel does
+            table, notes = _pieces(truth, predicted, gt_file, pred_file)
+            for note in notes:
+                warn(note)
+            yield gt_file.name, table, None, None
+            continue
         raw, predicted = as_array(truth, gt_file), as_array(predicted, pred_file)
         for path, array, unmarked in ((pred_file, predicted, None), (gt_file, raw, ignore_label)):
             _refuse_negative(path, array, unmarked)
@@ -204,6 +222,40 @@ def _ctc_truth(seg: Path, shape: tuple[int, ...], pred_file: Path) -> np.ndarray
     return truth
 
 
+def _pieces(truth, predicted, gt_file: Path, pred_file: Path) -> tuple[PairTable, tuple]:
+    """The overlap table of the lazy 2D pair ``truth``, ``predicted`` (of one shape), read a
+    piece at a time (:func:`tiled_table`), and the notes on it (the prediction's first), as
+    :func:`_label_pairs` makes of the pair read whole: the same errors (a piece that cannot
+    be read, a negative label: :func:`_refuse_negative`'s, the prediction's first) and
+    notes."""
+    from ..io import as_array
+
+    arrays, paths = (truth, predicted), (gt_file, pred_file)
+
+    def read(k: int, where: tuple[slice, slice] | None) -> np.ndarray:
+        piece = as_array(arrays[k], paths[k], index=where)
+        if piece.dtype.kind == "i" and piece.size and int(piece.min()) < 0:
+            for path, array in ((pred_file, predicted), (gt_file, truth)):
+                _refuse_negative_pieces(path, array)
+        return piece
+
+    return tiled_table(truth, predicted, (str(gt_file), str(pred_file)), True, read)
+
+
+def _refuse_negative_pieces(path, array) -> None:
+    """:func:`_refuse_negative` of a lazy 2D ``array``, read a piece at a time."""
+    from ..io import as_array
+
+    if np.dtype(array.dtype).kind != "i":
+        return
+    lowest = min(
+        (int(as_array(array, path, index=where).min()) for where in tiles(array.shape)),
+        default=0,
+    )
+    if lowest < 0:
+        raise EvaluationInputError(f"{path}: labels must not be negative (found {lowest})")
+
+
 def _refuse_negative(path, array: np.ndarray, ignore_label: int | None = None) -> None:
     """EvaluationInputError naming ``path`` for a negative label (other than
     ``ignore_label``, the value of unannotated pixels, which may be negative)."""
@@ -265,7 +317,8 @@ def score_paths(
         raise EvaluationInputError(
             "--ignore-label 0: 0 is background; mark unannotated parts with another"
         )
-    pairs, marked = [], False
+    pairs: list = []  # (truth, predicted), or a lazy pair's PairTable
+    marked = False
     sections: list[int] = []
     if annotated_only not in (None, "frames", "slices", "off"):
         raise EvaluationInputError(
@@ -289,7 +342,13 @@ def score_paths(
         annotated_only,
         summaries,
         say,
+        # (AP, F1 and foreground IoU of a lazy 2D pair: a piece at a time, never read whole)
+        set(wanted_metrics(metrics_wanted)) <= {"ap", "iou"},
     ):
+        if isinstance(truth, PairTable):
+            pairs.append(truth)
+            names.append(_name)
+            continue
         if unannotated is not None:  # (the prediction is cut there already)
             marked |= bool(unannotated.any())
             clash = ignore_label_clash(int(np.max(truth, initial=0)), ignore_label, _name)

@@ -19,6 +19,7 @@ __all__ = [
     "NOT_ANNOTATED",
     "METRICS",
     "METRIC_ALIASES",
+    "PairTable",
     "error_map",
     "image_rows",
     "matched_ids",
@@ -78,6 +79,62 @@ GROUND_TRUTH_KINDS = {
 }
 
 
+@dataclass(frozen=True)
+class PairTable:
+    """The overlap table of a pair of label images made without holding them
+    (:func:`~tessella.engine.evaluation._tiles.tiled_table`: a lazy 2D pair read a piece at
+    a time), as ``_contingency`` gives it: the sorted object ids of each side (background
+    left out) and their pixel counts, and ``counts[k]``, the pixels that ``true_ids[rows[k]]``
+    and ``pred_ids[cols[k]]`` share, sorted by ``(rows, cols)``. :func:`score_pairs` takes it
+    for a pair (AP and foreground IoU), with the scores of the pair itself."""
+
+    true_ids: np.ndarray
+    pred_ids: np.ndarray
+    true_sizes: np.ndarray
+    pred_sizes: np.ndarray
+    rows: np.ndarray
+    cols: np.ndarray
+    counts: np.ndarray
+
+    @property
+    def n_true(self) -> int:
+        return int(self.true_ids.size)
+
+    @property
+    def n_pred(self) -> int:
+        return int(self.pred_ids.size)
+
+    def iou(self) -> metrics.SparseIoU:
+        """The IoU of the pairs of objects that overlap (:func:`metrics.iou_pairs`')."""
+        inter = self.counts
+        values = inter / (self.true_sizes[self.rows] + self.pred_sizes[self.cols] - inter)
+        return metrics.SparseIoU(self.rows, self.cols, values, (self.n_true, self.n_pred))
+
+    def matchings(self, thresholds: Sequence[float]) -> list:
+        """:func:`metrics.matching_over_thresholds` of the pair."""
+        iou = self.iou()
+        return [metrics._match(iou, float(t)) for t in thresholds]
+
+    def foreground(self) -> tuple[int, int]:
+        """The pixels in the foreground of both sides, and of either."""
+        both = int(self.counts.sum())
+        return both, int(self.true_sizes.sum()) + int(self.pred_sizes.sum()) - both
+
+
+def _foreground(pair) -> tuple[int, int]:
+    """:meth:`PairTable.foreground` of a pair of label images in memory too."""
+    if isinstance(pair, PairTable):
+        return pair.foreground()
+    t, p = pair[0] != 0, pair[1] != 0
+    return int(np.count_nonzero(t & p)), int(np.count_nonzero(t | p))
+
+
+def _matchings(pair, thresholds: list[float]) -> list:
+    if isinstance(pair, PairTable):
+        return pair.matchings(thresholds)
+    return metrics.matching_over_thresholds(pair[0], pair[1], thresholds)
+
+
 def score_pairs(
     pairs: Iterable, metrics_wanted: Iterable[str] = ("ap",), names: Sequence[str] | None = None
 ) -> dict:
@@ -87,6 +144,8 @@ def score_pairs(
     ----------
     pairs : iterable of (array_like, array_like)
         Ground-truth and predicted integer label images; the two of a pair have one shape.
+        A pair may be given as its :class:`PairTable` instead (a lazy pair's, made a piece at
+        a time): it scores ``"ap"`` and ``"iou"`` as the pair would.
     metrics_wanted : iterable of str
         Any of :data:`METRICS` (``"voi"`` is taken as ``"vrand"``, :data:`METRIC_ALIASES`):
         ``"ap"`` (AP, precision, recall and F1 at IoU 0.5 ... 0.9, and
@@ -120,14 +179,20 @@ def score_pairs(
     (0.4667, 1)
     """
     wanted = wanted_metrics(metrics_wanted)
-    pairs = [(np.asarray(truth), np.asarray(predicted)) for truth, predicted in pairs]
+    pairs = [
+        pair if isinstance(pair, PairTable) else (np.asarray(pair[0]), np.asarray(pair[1]))
+        for pair in pairs
+    ]
     if names is not None and len(names) != len(pairs):
         raise ValueError(f"{len(names)} names for {len(pairs)} image pairs")
+    tables = any(isinstance(pair, PairTable) for pair in pairs)
+    if tables and not set(wanted) <= {"ap", "iou"}:
+        raise ValueError(f"an overlap table scores ap and iou only, not {', '.join(wanted)}")
     scores: dict = {"n_images": len(pairs)}
     each: dict = {}  # per metric, its value for each image (rows of "images")
     if "ap" in wanted:  # the matchings of average_precision_scores, kept per image
         thresholds = [float(t) for t in metrics.DEFAULT_THRESHOLDS]
-        each["ap"] = [metrics.matching_over_thresholds(t, p, thresholds) for t, p in pairs]
+        each["ap"] = [_matchings(pair, thresholds) for pair in pairs]
         scores.update(_ap_scores(metrics._means_over_images(each["ap"], thresholds)))
     if "seg" in wanted:  # pooled over every ground-truth object: None when there is none
         each["seg"] = [metrics._seg_sum(t, p) for t, p in pairs]
@@ -135,7 +200,13 @@ def score_pairs(
         for s, k in each["seg"]:  # (as metrics.seg_scores sums them)
             total, n = total + s, n + k
         scores["seg"] = total / n if n else None
-    if "iou" in wanted:
+    if "iou" in wanted and tables:  # (the pixels of both and of either, summed: the same)
+        counted = [_foreground(pair) for pair in pairs]
+        both, union = sum(c[0] for c in counted), sum(c[1] for c in counted)
+        scores["foreground_iou"] = float(both / union) if union else 1.0
+        if names is not None:
+            each["iou"] = [float(b / u) if u else 1.0 for b, u in counted]
+    elif "iou" in wanted:
         truth_all = np.concatenate([t.ravel() > 0 for t, _ in pairs])
         pred_all = np.concatenate([p.ravel() > 0 for _, p in pairs])
         scores["foreground_iou"] = metrics.foreground_iou(truth_all, pred_all)
@@ -182,7 +253,7 @@ def image_rows(names: Sequence[str], pairs: list, each: dict) -> list[dict]:
     object in either has AP 1.0 here, and is left out of the dataset's means
     (``"ap_images"``)."""
     rows = []
-    for i, (name, (truth, predicted)) in enumerate(zip(names, pairs)):
+    for i, (name, pair) in enumerate(zip(names, pairs)):
         row: dict = {"name": str(name)}
         if "ap" in each:
             matched = each["ap"][i]
@@ -190,8 +261,10 @@ def image_rows(names: Sequence[str], pairs: list, each: dict) -> list[dict]:
             for key in ("ap", "tp", "fp", "fn"):
                 row[key] = {f"{m.threshold:.1f}": getattr(m, key) for m in matched}
             row["avs"] = float(np.mean([m.ap for m in matched]))
+        elif isinstance(pair, PairTable):
+            row["n_true"], row["n_pred"] = pair.n_true, pair.n_pred
         else:
-            row["n_true"], row["n_pred"] = _count(truth), _count(predicted)
+            row["n_true"], row["n_pred"] = _count(pair[0]), _count(pair[1])
         if "seg" in each:
             s, k = each["seg"][i]
             row["seg"] = s / k if k else None

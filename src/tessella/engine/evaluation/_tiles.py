@@ -11,12 +11,12 @@ The memory is the sparse matching's own, two pieces of each side and the error m
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 
 import numpy as np
 
 from .. import metrics
-from .._metrics_overlap import SparseIoU, _check_pair, _contingency, _merge_counts
+from .._metrics_overlap import _check_pair, _contingency, _merge_counts
 from ..progress import Progress
 from ._mistakes import (
     _SAMPLE_PIXELS,
@@ -25,9 +25,20 @@ from ._mistakes import (
     ground_truth_note,
     prediction_note,
 )
-from ._scores import FALSE_NEGATIVE, FALSE_POSITIVE, Evaluation, _ap_scores, wanted_metrics
+from ._scores import (
+    FALSE_NEGATIVE,
+    FALSE_POSITIVE,
+    Evaluation,
+    PairTable,
+    _ap_scores,
+    wanted_metrics,
+)
 
-__all__ = ["TILE_SIDE", "tiled_pair", "tiled_steps", "tiles"]
+__all__ = ["TILE_SIDE", "tiled_pair", "tiled_steps", "tiled_table", "tiles"]
+
+#: how a side of a pair is read: ``read(k, where)``, the ground truth (``k`` 0) or the
+#: prediction (1), at ``where`` (a piece's slices), or whole where ``where`` is None
+Reader = Callable[[int, "tuple[slice, slice] | None"], np.ndarray]
 
 #: the side of the pieces a lazy pair is read in (2048 x 2048 pixels: the overlap table's
 #: :data:`~tessella.engine._metrics_overlap.CHUNK_PIXELS`)
@@ -96,6 +107,78 @@ def _merged_table(parts: list[tuple]) -> tuple:
     return t_ids, p_ids, t_sizes, p_sizes, rows, cols, summed.astype(np.int64)
 
 
+def _reader(labels_true, labels_pred) -> Reader:
+    """The :data:`Reader` of the pair: indexing, then ``np.asarray``."""
+    arrays = (labels_true, labels_pred)
+
+    def read(k: int, where: tuple[slice, slice] | None) -> np.ndarray:
+        return np.asarray(arrays[k] if where is None else arrays[k][where])
+
+    return read
+
+
+def _table_steps(
+    shape: tuple[int, int], read: Reader, side: int
+) -> Generator[int, None, tuple[PairTable, list]]:
+    """Reads the pair a piece at a time (:func:`tiles`), yielding the pieces done; returns
+    its overlap table and the every-k-th rows of each side that the notes judge (as
+    ``_mistakes._rows`` takes them of a pair in memory)."""
+    step = max(1, (shape[0] * shape[1]) // _SAMPLE_PIXELS)  # (the notes' rows: every step-th)
+    kept = np.arange(0, shape[0], step)
+    samples: list[np.ndarray | None] = [None, None]
+    parts = []
+    for done, where in enumerate(tiles(shape, side), 1):
+        truth, predicted = _check_pair(read(0, where), read(1, where))
+        truth = truth.reshape(where[0].stop - where[0].start, -1)
+        predicted = predicted.reshape(truth.shape)
+        parts.append(_contingency(truth, predicted))
+        rows = kept[(kept >= where[0].start) & (kept < where[0].stop)]
+        for k, piece in enumerate((truth, predicted)):
+            if samples[k] is None:
+                samples[k] = np.zeros((kept.size, shape[1]), piece.dtype)
+            sample = samples[k]
+            assert sample is not None
+            sample[np.searchsorted(kept, rows), where[1]] = piece[rows - where[0].start]
+        del truth, predicted
+        yield done
+    return PairTable(*_merged_table(parts)), samples
+
+
+def tiled_table(
+    labels_true,
+    labels_pred,
+    names: tuple[str, str] = ("ground truth", "prediction"),
+    flags: bool = True,
+    read: Reader | None = None,
+    side: int | None = None,
+) -> tuple[PairTable, tuple[str, ...]]:
+    """The overlap table of a pair that :func:`tiled_pair` takes (its two sides of one
+    shape), read a piece of ``side`` x ``side`` pixels at a time (:data:`TILE_SIDE` by
+    default), never whole, and the notes on it (the prediction's first), which
+    :func:`~tessella.engine.evaluation.prediction_note` and
+    :func:`~tessella.engine.evaluation.ground_truth_note` give of the pair in memory (``flags``:
+    hints naming the ``tessella evaluate`` options). ``read``: how a piece is read
+    (:data:`Reader`; indexing by default). :func:`~tessella.engine.evaluation.score_pairs`
+    scores the table as the pair: ``tessella evaluate`` of a pair of large 2D zarrs.
+
+    >>> import dask.array as da
+    >>> gt = np.zeros((5, 5), np.uint16); gt[:2, :2] = 1; gt[3:, 3:] = 2
+    >>> table, notes = tiled_table(da.from_array(gt), np.where(gt == 1, 7, 0), side=2)
+    >>> table.true_ids.tolist(), table.pred_ids.tolist(), table.counts.tolist(), notes
+    ([1, 2], [7], [4], ())
+    """
+    shape = (int(labels_true.shape[0]), int(labels_true.shape[1]))
+    read = read or _reader(labels_true, labels_pred)
+    reading = _table_steps(shape, read, side or TILE_SIDE)
+    while True:
+        try:
+            next(reading)
+        except StopIteration as end:
+            table, samples = end.value
+            break
+    return table, _notes(read, samples, table, shape, names, flags)
+
+
 def tiled_steps(
     labels_true,
     labels_pred,
@@ -134,29 +217,18 @@ def tiled_steps(
     yield Progress("objects", 1, 1)
     pieces = list(tiles(shape, side or TILE_SIDE))
     total = 2 * len(pieces) if len(pieces) > 1 else 0
-    step = max(1, (shape[0] * shape[1]) // _SAMPLE_PIXELS)  # (the notes' rows: every step-th)
-    kept = np.arange(0, shape[0], step)
-    samples: list[np.ndarray | None] = [None, None]
-    parts = []
-    for done, where in enumerate(pieces, 1):
-        truth, predicted = _check_pair(_piece(labels_true, where), _piece(labels_pred, where))
-        truth = truth.reshape(where[0].stop - where[0].start, -1)
-        predicted = predicted.reshape(truth.shape)
-        parts.append(_contingency(truth, predicted))
-        rows = kept[(kept >= where[0].start) & (kept < where[0].stop)]
-        for k, piece in enumerate((truth, predicted)):
-            if samples[k] is None:
-                samples[k] = np.zeros((kept.size, shape[1]), piece.dtype)
-            sample = samples[k]
-            assert sample is not None
-            sample[np.searchsorted(kept, rows), where[1]] = piece[rows - where[0].start]
-        del truth, predicted
+    read = _reader(labels_true, labels_pred)
+    reading = _table_steps((shape[0], shape[1]), read, side or TILE_SIDE)
+    while True:
+        try:
+            done = next(reading)
+        except StopIteration as end:
+            table, samples = end.value
+            break
         if total:
             yield Progress("pixels", done, total)
-    t_ids, p_ids, t_sizes, p_sizes, rows, cols, inter = _merged_table(parts)
-    del parts
-    values = inter / (t_sizes[rows] + p_sizes[cols] - inter)
-    iou = SparseIoU(rows, cols, values, (t_ids.size, p_ids.size))
+    t_ids, p_ids = table.true_ids, table.pred_ids
+    iou = table.iou()
     thresholds = [float(t) for t in metrics.DEFAULT_THRESHOLDS]
     matched = [metrics._match(iou, thr) for thr in thresholds]
     m_rows, m_cols = metrics.match_indices(iou, threshold)
@@ -175,10 +247,9 @@ def tiled_steps(
     if "ap" in wanted:
         scores.update(_ap_scores(metrics._means_over_images([matched], thresholds)))
     if "iou" in wanted:  # (foreground IoU from the table: the pixels of pairs and of each side)
-        both = int(inter.sum())
-        union = int(t_sizes.sum()) + int(p_sizes.sum()) - both
+        both, union = table.foreground()
         scores["foreground_iou"] = float(both / union) if union else 1.0
-    notes = _notes(labels_true, labels_pred, samples, (t_ids, t_sizes), p_ids, shape, names)
+    notes = _notes(read, samples, table, (shape[0], shape[1]), names, False)
     yield Progress("match", 1, 1)
     tp = int(m_rows.size)
     return Evaluation(
@@ -194,27 +265,36 @@ def tiled_steps(
     )
 
 
-def _notes(labels_true, labels_pred, samples, truth_table, p_ids, shape, names) -> tuple:
-    """The notes of :func:`evaluate_labels` on a lazy 2D pair of instance labels (the
-    prediction's first), from the rows sampled and the ground truth's table; a side of one
-    object id is read whole (:func:`ground_truth_note`, :func:`prediction_note`)."""
-    t_ids, t_sizes = truth_table
-    if p_ids.size == 1:
-        predicted = prediction_note(np.asarray(labels_pred), names[1], flags=False)
+def _notes(
+    read: Reader,
+    samples: list,
+    table: PairTable,
+    shape: tuple[int, int],
+    names: tuple[str, str],
+    flags: bool,
+) -> tuple:
+    """The notes of :func:`evaluate_labels` (``tessella evaluate``'s with ``flags``) on a
+    lazy 2D pair of instance labels (the prediction's first), from the rows sampled and the
+    ground truth's table; a side of one object id is read whole (:func:`ground_truth_note`,
+    :func:`prediction_note`)."""
+    t_ids, t_sizes = table.true_ids, table.true_sizes
+    if table.pred_ids.size == 1:
+        predicted = prediction_note(read(1, None), names[1], flags=flags)
     else:
         image = _intensities(samples[1]) if samples[1] is not None else None
         predicted = (
             f"{names[1]}: {image}: segment the image and score its labels" if image else None
         )
     if t_ids.size == 1:
-        truth = ground_truth_note(np.asarray(labels_true), names[0], flags=False)
+        truth = ground_truth_note(read(0, None), names[0], flags=flags)
     else:
         image = _intensities(samples[0]) if samples[0] is not None else None
-        truth = f"{names[0]}: the ground truth {image}: is it the image?" if image else None
+        swapped = "are PRED and GT swapped?" if flags else "is it the image?"
+        truth = f"{names[0]}: the ground truth {image}: {swapped}" if image else None
         if truth is None and t_ids.size:
             k = int(np.argmax(t_sizes))
             fraction = float(t_sizes[k] / (shape[0] * shape[1]))
             truth = collapsed_note(
-                names[0], int(t_ids.size), int(t_ids[k]), fraction, "labels", False
+                names[0], int(t_ids.size), int(t_ids[k]), fraction, "labels", flags
             )
     return tuple(note for note in (predicted, truth) if note)
