@@ -110,8 +110,8 @@ def _say_worst_images(scores: dict, json_path: str | None, what: str = "images")
     if len(rows) < 2 or not columns:
         return
     label, value = columns[0]
-    scored = [(value(row), row["name"], row) for row in rows]
-    scored = [item for item in scored if item[0] is not None]
+    # (an image with nothing to score has None: left out)
+    scored = [(v, row["name"], row) for row in rows if (v := value(row)) is not None]
     worst = [item for item in sorted(scored, key=lambda item: item[:2]) if item[0] < 1.0]
     if not worst:
         return
