@@ -500,13 +500,26 @@ def _place(item: _Staged, overwrite: bool, token: str) -> None:
     """Put ``item`` in place of its target, what was there moved aside (``item.backup``).
     A CTC folder that is there gets the new result's files, its earlier result's (masks of
     any numbers, ``res_track.txt``) moved aside, its other files kept, as
-    :func:`~tessella.engine.tracking.write_ctc` replaces a result."""
+    :func:`~tessella.engine.tracking.write_ctc` replaces a result. Without ``overwrite``
+    it is renamed in only where nothing is there (FileExistsError naming the target where
+    another program made it meanwhile, which is kept as it is)."""
+    from tessella.engine.io._leftovers import rename_no_replace
     from tessella.engine.tracking._ctc import _ctc_masks
 
     target = item.output.path
+    if not overwrite:
+        # (Export found nothing there; what another program made there since, a file, a
+        # folder, a CTC folder holding a result, is never replaced nor merged into: in one
+        # step, no look before the rename)
+        try:
+            rename_no_replace(item.staged, target)
+        except FileExistsError:
+            raise FileExistsError(
+                errno.EEXIST, "it was made while the export was written", str(target)
+            ) from None
+        item.placed = True
+        return
     there = target.exists() or target.is_symlink()
-    if there and not overwrite:
-        raise FileExistsError(errno.EEXIST, "it was made while the export was written")
     if item.output.kind == "ctc" and there and target.is_dir() and not target.is_symlink():
         names = sorted(p.name for p in item.staged.iterdir())
         item.backup = _beside(target, token, "old")
