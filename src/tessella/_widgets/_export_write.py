@@ -297,7 +297,7 @@ def _export_steps(plan: _Plan) -> Generator[tuple[int, int, str], None, _Done]:
     the GUI thread for small labels in memory: it touches no widget and no layer."""
     from tessella._io_recipe import ZARR_RECIPE_ATTR
     from tessella.engine.io import write_json, write_labels, write_mask_stack, write_zarr_labels
-    from tessella.engine.io._leftovers import claim, new_token
+    from tessella.engine.io._leftovers import batch_of_writes, claim, new_token
     from tessella.engine.io._write import write_ome_zarr_labels
     from tessella.engine.measure import measure_objects, write_csv
     from tessella.engine.tracking import ctc_tracks, write_ctc
@@ -354,84 +354,87 @@ def _export_steps(plan: _Plan) -> Generator[tuple[int, int, str], None, _Done]:
     token = new_token()  # HOST-PID-XXXXXXXX: a killed export's files are told from a running one's
     staged: list[_Staged] = []
     output = None
-    try:
-        # every output under a temporary name beside it; the recipe last (it names the files
-        # written before it); none is in place until all are written
-        for output in sorted(plan.outputs, key=lambda o: o.kind == "recipe"):
-            if plan.cancel.is_set():
-                _discard(staged, plan.make_folder)
-                return _Done(cancelled=True)
-            yield done, total, f"writing {output.path.name}"
-            # (its lock file first: held until the end, what it leaves is known for its own)
-            writing = claim(output.path, token)
-            item = _Staged(output, writing.path("tmp"), writing)
-            staged.append(item)
-            path = item.staged
-            with _warnings_naming(path, output.path, keep=output.kind != "ctc"):
-                if output.kind == "tiff":
-                    write_labels(path, labels, axes, pixel_size, unit)
-                elif output.kind == "stack":
-                    assert stack is not None
-                    write_mask_stack(path, stack.masks, pixel_size=pixel_size, unit=unit)
-                elif output.kind == "zarr":
-                    write_zarr_labels(path, labels, axes, pixel_size, unit)
-                elif output.kind == "ome_zarr":
-                    # (the recipe in its attributes too: the reader finds no
-                    # name.recipe.json for name.ome.zarr, whose recipe would be
-                    # name.ome.recipe.json)
-                    in_zarr = None
-                    if plan.recipe is not None:
-                        kept, _same = plan.recipe(stack, labels)
-                        in_zarr = {ZARR_RECIPE_ATTR: kept}
-                    write_ome_zarr_labels(
-                        path, labels, axes, pixel_size, unit, name=plan.name, attrs=in_zarr
-                    )
-                elif output.kind == "csv":
-                    assert table is not None
-                    write_csv(path, table, overwrite=True)
-                elif output.kind == "ctc":
-                    # (its notes go in the status line, not in warnings naming the
-                    # temporary folder)
-                    write_ctc(labels, None, path, True, tracks=ctc, frame_numbers=plan.numbers)
-                else:
-                    assert plan.recipe is not None
-                    recipe, reproduces = plan.recipe(stack, labels)
-                    note = recipe.get("note")
-                    write_json(path, recipe)
-            done += 1
-        yield done, total, "putting the files in place"
-        with plan.lock:  # Cancel from now on comes too late: the export completes
-            if plan.cancel.is_set():
-                _discard(staged, plan.make_folder)
-                return _Done(cancelled=True)
-            plan.placing = True
-    except GeneratorExit:  # (closed before the end: nothing is left, nothing replaced)
-        _discard(staged, plan.make_folder)
-        raise
-    except Exception as exc:  # any failure: say which file, keep the widget usable
-        assert output is not None
-        _discard(staged, plan.make_folder)
-        return _Done(failed=(output.path, exc), replacing=replacing)
-    failed, kept = _place_all(staged, plan.overwrite, token)
-    if failed is not None:
-        _discard(staged, plan.make_folder)
-        return _Done(failed=failed, replacing=replacing, kept=kept)
-    for item in staged:
-        item.claim.release()
-    done += 1
-    late = plan.cancel.is_set()
-    yield done, total, "done"
-    objects = None if table is None else len(table["label"])
-    written = [item.output.path for item in staged]
-    return _Done(
-        written,
-        objects=objects,
-        ctc=ctc,
-        reproduces=reproduces,
-        note=note,
-        too_late=late,
-        kept=kept,
-    )
+    # (the engine's writers each look for what killed writes left beside their temporary:
+    # within a batch the folder is read once for them all, not once an output)
+    with batch_of_writes(_folder_of(plan.outputs)):
+        try:
+            # every output under a temporary name beside it; the recipe last (it names the files
+            # written before it); none is in place until all are written
+            for output in sorted(plan.outputs, key=lambda o: o.kind == "recipe"):
+                if plan.cancel.is_set():
+                    _discard(staged, plan.make_folder)
+                    return _Done(cancelled=True)
+                yield done, total, f"writing {output.path.name}"
+                # (its lock file first: held until the end, what it leaves is known for its own)
+                writing = claim(output.path, token)
+                item = _Staged(output, writing.path("tmp"), writing)
+                staged.append(item)
+                path = item.staged
+                with _warnings_naming(path, output.path, keep=output.kind != "ctc"):
+                    if output.kind == "tiff":
+                        write_labels(path, labels, axes, pixel_size, unit)
+                    elif output.kind == "stack":
+                        assert stack is not None
+                        write_mask_stack(path, stack.masks, pixel_size=pixel_size, unit=unit)
+                    elif output.kind == "zarr":
+                        write_zarr_labels(path, labels, axes, pixel_size, unit)
+                    elif output.kind == "ome_zarr":
+                        # (the recipe in its attributes too: the reader finds no
+                        # name.recipe.json for name.ome.zarr, whose recipe would be
+                        # name.ome.recipe.json)
+                        in_zarr = None
+                        if plan.recipe is not None:
+                            kept, _same = plan.recipe(stack, labels)
+                            in_zarr = {ZARR_RECIPE_ATTR: kept}
+                        write_ome_zarr_labels(
+                            path, labels, axes, pixel_size, unit, name=plan.name, attrs=in_zarr
+                        )
+                    elif output.kind == "csv":
+                        assert table is not None
+                        write_csv(path, table, overwrite=True)
+                    elif output.kind == "ctc":
+                        # (its notes go in the status line, not in warnings naming the
+                        # temporary folder)
+                        write_ctc(labels, None, path, True, tracks=ctc, frame_numbers=plan.numbers)
+                    else:
+                        assert plan.recipe is not None
+                        recipe, reproduces = plan.recipe(stack, labels)
+                        note = recipe.get("note")
+                        write_json(path, recipe)
+                done += 1
+            yield done, total, "putting the files in place"
+            with plan.lock:  # Cancel from now on comes too late: the export completes
+                if plan.cancel.is_set():
+                    _discard(staged, plan.make_folder)
+                    return _Done(cancelled=True)
+                plan.placing = True
+        except GeneratorExit:  # (closed before the end: nothing is left, nothing replaced)
+            _discard(staged, plan.make_folder)
+            raise
+        except Exception as exc:  # any failure: say which file, keep the widget usable
+            assert output is not None
+            _discard(staged, plan.make_folder)
+            return _Done(failed=(output.path, exc), replacing=replacing)
+        failed, kept = _place_all(staged, plan.overwrite, token)
+        if failed is not None:
+            _discard(staged, plan.make_folder)
+            return _Done(failed=failed, replacing=replacing, kept=kept)
+        for item in staged:
+            item.claim.release()
+        done += 1
+        late = plan.cancel.is_set()
+        yield done, total, "done"
+        objects = None if table is None else len(table["label"])
+        written = [item.output.path for item in staged]
+        return _Done(
+            written,
+            objects=objects,
+            ctc=ctc,
+            reproduces=reproduces,
+            note=note,
+            too_late=late,
+            kept=kept,
+        )
 
 
 def _recover_leftovers(outputs) -> str:
@@ -440,18 +443,26 @@ def _recover_leftovers(outputs) -> str:
     earlier file it had moved aside put back where the output is missing, its temporaries
     removed; a running one's never touched), each said in a notification; returns what the
     status line adds ("" where there was nothing)."""
-    from tessella.engine.io._leftovers import recover_leftovers
+    from tessella.engine.io._leftovers import batch_of_writes, recover_leftovers
 
     said = []
-    for output in outputs:
-        try:
-            line = recover_leftovers(output.path, warn=False)
-        except OSError as exc:  # (the export then fails on it, naming it)
-            line = f"{output.path}: what a killed write left beside it was not recovered ({exc})"
-        if line:
-            show_warning(f"Export: {line}.")
-            said.append(line)
+    with batch_of_writes(_folder_of(outputs)):  # (the folder read once, not once an output)
+        for output in outputs:
+            try:
+                line = recover_leftovers(output.path, warn=False)
+            except OSError as exc:  # (the export then fails on it, naming it)
+                line = (
+                    f"{output.path}: what a killed write left beside it was not recovered ({exc})"
+                )
+            if line:
+                show_warning(f"Export: {line}.")
+                said.append(line)
     return "; ".join(said)
+
+
+def _folder_of(outputs) -> Path:
+    """The folder Export writes ``outputs`` into (all of them are beside each other)."""
+    return outputs[0].path.parent
 
 
 def _beside(target: Path, token: str, what: str) -> Path:
