@@ -197,6 +197,17 @@ def _ctc_numbering(layer, n_frames: int) -> tuple[list[int] | None, str]:
     return ctc_frame_numbers(recorded, f"'{layer.name}'", "the CTC export")
 
 
+def _csv_frames(layer, axes: str, shape: tuple[int, ...]) -> list[int]:
+    """The movie's own frame numbers of ``layer`` (of ``axes`` and ``shape``) for the CSV's
+    ``frame`` column: those the reader recorded, one a frame
+    (:func:`~._frame_words.recorded_frame_numbers`), else none (no column)."""
+    from ._frame_words import recorded_frame_numbers
+
+    if "T" not in axes:
+        return []
+    return list(recorded_frame_numbers(layer, shape[axes.index("T")]))
+
+
 def _one_frame_tracks(ctc) -> list[str]:
     """What the status line says when no track of a movie lasts more than one frame (no ID
     is in two frames: labels not made by Segment whose IDs are not linked over time)."""
@@ -245,6 +256,9 @@ class _Plan:
     placing: bool = False
     closed: bool = False  # the panel was closed meanwhile (it said so then)
     intensity: str = ""  # what the status line says of the CSV's mean intensity (the image)
+    # the movie's own frame numbers, one a frame (t052.tif ...: 52, ...), for the CSV's
+    # frame column (none: no column)
+    frames: list[int] = field(default_factory=list)
 
 
 class _Notes(NamedTuple):
@@ -331,6 +345,8 @@ def _export_steps(plan: _Plan) -> Generator[tuple[int, int, str], None, _Done]:
                 table = measure_stack(plan.stack.masks, plan.stack.ids, **options)
             else:
                 table = measure_objects(labels, **options)
+            if plan.frames and "t" in table:
+                table = _with_frames(table, plan.frames)
             done += 1
             if plan.cancel.is_set():
                 return _Done(cancelled=True)
@@ -435,6 +451,20 @@ def _export_steps(plan: _Plan) -> Generator[tuple[int, int, str], None, _Done]:
             too_late=late,
             kept=kept,
         )
+
+
+def _with_frames(table: dict, frames: list[int]) -> dict:
+    """``table`` with a ``frame`` column after its ``t`` (napari's frame index, from 0): the
+    movie's own number of each row's frame (``frames``: 52 for ``t052.tif``), as its CTC
+    masks and ``res_track.txt`` number it."""
+    t = np.asarray(table["t"], np.int64)
+    numbers = np.asarray(frames, np.int64)[t]
+    with_frames = {}
+    for name, column in table.items():
+        with_frames[name] = column
+        if name == "t":
+            with_frames["frame"] = numbers
+    return with_frames
 
 
 def _recover_leftovers(outputs) -> str:
@@ -821,6 +851,7 @@ class ExportWriting:
             lineage=self._lineage() if "ctc" in kinds else {},
             recipe=self._recipe_maker(outputs, hashed) if "recipe" in kinds else None,
             intensity=self._intensity_said(intensity) if "csv" in kinds else "",
+            frames=_csv_frames(layer, axes, data.shape) if "csv" in kinds else [],
         )
         notes = _Notes(unit_note, ctc_caution, skipped_recipe, no_ctc, no_identity, recovered)
         if in_worker:  # (lazy or big labels: read, measured and written off the GUI thread)
