@@ -199,13 +199,12 @@ def _ctc_numbering(layer, n_frames: int) -> tuple[list[int] | None, str]:
 
 def _csv_frames(layer, axes: str, shape: tuple[int, ...]) -> list[int]:
     """The movie's own frame numbers of ``layer`` (of ``axes`` and ``shape``) for the CSV's
-    ``frame`` column: those the reader recorded, one a frame
-    (:func:`~._frame_words.recorded_frame_numbers`), else none (no column)."""
-    from ._frame_words import recorded_frame_numbers
-
+    ``frame`` column: those the reader recorded, one a frame, which its CTC masks are named
+    by (:func:`_ctc_numbering`), else none (no column)."""
     if "T" not in axes:
         return []
-    return list(recorded_frame_numbers(layer, shape[axes.index("T")]))
+    numbers, _caution = _ctc_numbering(layer, shape[axes.index("T")])
+    return list(numbers or [])
 
 
 def _one_frame_tracks(ctc) -> list[str]:
