@@ -137,74 +137,23 @@ def _parse_frames(text: str | None) -> range | None:
         raise CliError(f"--frames expects A:B (B excluded), got {text!r}") from None
 
 
-def _has_files(folder: Path, pattern: str) -> bool:
-    """Whether ``folder`` holds a file whose name matches the regular expression
-    ``pattern`` (any case)."""
-    import re
-
-    if not folder.is_dir():
-        return False
-    matcher = re.compile(pattern, re.IGNORECASE)
-    return any(matcher.match(file.name) for file in folder.iterdir())
-
-
-def _ctc_result(path: Path) -> bool:
-    """Whether ``path`` is a Cell Tracking Challenge result folder: ``maskTTT.tif`` files or
-    ``res_track.txt``."""
-    return (path / "res_track.txt").is_file() or _has_files(path, r"^mask[0-9]+\.tiff?$")
-
-
-def _ctc_part(path: Path) -> bool:
-    """Whether ``path`` is the ``SEG`` or ``TRA`` folder of a Cell Tracking Challenge ground
-    truth (``man_segTTT.tif``, ``man_track.txt``), not the ``NN_GT`` folder holding it."""
-    if path.name.upper() not in ("SEG", "TRA"):
-        return False
-    return (path / "man_track.txt").is_file() or _has_files(
-        path, r"^man_(seg|track)_?[0-9_]+\.tiff?$"
-    )
-
-
-def _ctc_truth(path: Path) -> bool:
-    """Whether ``path`` is a Cell Tracking Challenge ground-truth folder ``NN_GT`` (``SEG/``
-    or ``TRA/`` in it) or its ``SEG`` or ``TRA`` folder."""
-    return _ctc_part(path) or any(_ctc_part(path / part) for part in ("SEG", "TRA"))
-
-
-def _ctc_folders_misgiven(pred: str, gt: str) -> str:
-    """Why the folders given to ``tessella evaluate PRED GT --ctc`` are not a CTC result
-    and its ground truth ``NN_GT``, when it can be told ("" otherwise, and the engine says
-    what is wrong): PRED and GT swapped (a ground truth first), or GT the ``SEG`` (``TRA``)
-    folder inside ``NN_GT`` rather than ``NN_GT``."""
-    pred_path, gt_path = Path(pred), Path(gt)
-    if _ctc_truth(pred_path) and not _ctc_truth(gt_path):
-        truth = pred_path.parent if _ctc_part(pred_path) else pred_path
-        return (
-            f"PRED and GT look swapped: {pred} is a CTC ground truth (SEG/, TRA/)"
-            + (f" and {gt} a result (maskTTT.tif, res_track.txt)" if _ctc_result(gt_path) else "")
-            + f"; give the result first: tessella evaluate {gt} {truth} --ctc"
-        )
-    if _ctc_part(gt_path):
-        return (
-            f"{gt}: is the {gt_path.name} folder of a CTC ground truth; give its parent "
-            f"{gt_path.parent} (the NN_GT folder, with SEG/ and TRA/): tessella evaluate "
-            f"{pred} {gt_path.parent} --ctc"
-        )
-    return ""
-
-
 def _ctc_hint(pred: str, gt: str) -> str:
     """A hint to add ``--ctc`` where ``tessella evaluate PRED GT`` was given a Cell Tracking
     Challenge result folder (or its ground truth ``NN_GT`` against a folder) without it:
     label images paired by name cannot score them ("" otherwise)."""
+    from ..engine.tracking._evaluate import ctc_result_folder, ctc_truth_folder, ctc_truth_part
+
     pred_path, gt_path = Path(pred), Path(gt)
-    if _ctc_truth(pred_path) and (_ctc_result(gt_path) or not _ctc_truth(gt_path)):
+    if ctc_truth_folder(pred_path) and (
+        ctc_result_folder(gt_path) or not ctc_truth_folder(gt_path)
+    ):
         pred_path, gt_path = gt_path, pred_path  # (swapped too)
         swapped = ", the result first"
-    elif _ctc_result(pred_path) or (_ctc_truth(gt_path) and pred_path.is_dir()):
+    elif ctc_result_folder(pred_path) or (ctc_truth_folder(gt_path) and pred_path.is_dir()):
         swapped = ""
     else:
         return ""
-    truth = gt_path.parent if _ctc_part(gt_path) else gt_path
+    truth = gt_path.parent if ctc_truth_part(gt_path) else gt_path
     return (
         f"; a CTC result folder (maskTTT.tif, res_track.txt) is scored against its ground "
         f"truth NN_GT with --ctc{swapped}: tessella evaluate {pred_path} {truth} --ctc"
@@ -220,9 +169,8 @@ def _cmd_evaluate_ctc(args) -> int:
             "RES NN_GT --ctc --frames A:B; RES written by tessella segment FRAMES --ctc RES)"
         )
     _check_json_target(args.json)
-    misgiven = _ctc_folders_misgiven(args.pred, args.gt)
-    if misgiven:
-        raise CliError(misgiven)
+    # (folders given the wrong way, swapped or GT NN_GT/SEG, are told how to give them by
+    # evaluate_ctc: tracking._evaluate.ctc_folders_misgiven)
     scores = evaluate_ctc(args.pred, args.gt, _parse_frames(args.frames))
     if scores.get("links") == 0:  # nothing to reproduce: no accuracy (JSON has no NaN)
         scores["link_accuracy"] = None

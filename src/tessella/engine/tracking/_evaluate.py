@@ -12,7 +12,14 @@ import numpy as np
 from ._ctc import read_ctc_tracks
 from ._tracks import Track
 
-__all__ = ["link_accuracy", "evaluate_ctc"]
+__all__ = [
+    "ctc_folders_misgiven",
+    "ctc_result_folder",
+    "ctc_truth_folder",
+    "ctc_truth_part",
+    "evaluate_ctc",
+    "link_accuracy",
+]
 
 
 def _marker_owner(markers: np.ndarray, predicted: np.ndarray) -> dict[int, int]:
@@ -218,22 +225,119 @@ def _read_labels(path: Path) -> np.ndarray:
     return data
 
 
-def _check_ctc_ground_truth(gt_dir: Path) -> None:
+def _has_files(folder: Path, pattern: str) -> bool:
+    """Whether ``folder`` holds a file whose name matches the regular expression
+    ``pattern`` (any case)."""
+    if not folder.is_dir():
+        return False
+    matcher = re.compile(pattern, re.IGNORECASE)
+    return any(matcher.match(file.name) for file in folder.iterdir())
+
+
+def ctc_result_folder(path: Path) -> bool:
+    """Whether ``path`` is a Cell Tracking Challenge result folder: ``maskTTT.tif`` files or
+    ``res_track.txt``."""
+    return (path / "res_track.txt").is_file() or _has_files(path, r"^mask[0-9]+\.tiff?$")
+
+
+def ctc_truth_part(path: Path) -> bool:
+    """Whether ``path`` is the ``SEG`` or ``TRA`` folder of a Cell Tracking Challenge ground
+    truth (``man_segTTT.tif``, ``man_track.txt``), not the ``NN_GT`` folder holding it."""
+    if path.name.upper() not in ("SEG", "TRA"):
+        return False
+    return (path / "man_track.txt").is_file() or _has_files(
+        path, r"^man_(seg|track)_?[0-9_]+\.tiff?$"
+    )
+
+
+def ctc_truth_folder(path: Path) -> bool:
+    """Whether ``path`` is a Cell Tracking Challenge ground-truth folder ``NN_GT`` (``SEG/``
+    or ``TRA/`` in it) or its ``SEG`` or ``TRA`` folder."""
+    return ctc_truth_part(path) or any(ctc_truth_part(path / part) for part in ("SEG", "TRA"))
+
+
+def ctc_folders_misgiven(pred, gt) -> str:
+    """Why the folders given to ``tessella evaluate PRED GT --ctc`` (:func:`evaluate_ctc`'s
+    ``result_dir`` and ``gt_dir``) are not a CTC result and its ground truth ``NN_GT``, when
+    it can be told ("" otherwise): PRED and GT swapped (a ground truth first), or GT the
+    ``SEG`` (``TRA``) folder inside ``NN_GT`` rather than ``NN_GT``."""
+    pred_path, gt_path = Path(pred), Path(gt)
+    if ctc_truth_folder(pred_path) and not ctc_truth_folder(gt_path):
+        truth = pred_path.parent if ctc_truth_part(pred_path) else pred_path
+        return (
+            f"PRED and GT look swapped: {pred} is a CTC ground truth (SEG/, TRA/)"
+            + (
+                f" and {gt} a result (maskTTT.tif, res_track.txt)"
+                if ctc_result_folder(gt_path)
+                else ""
+            )
+            + f"; give the result first: tessella evaluate {gt} {truth} --ctc"
+        )
+    if ctc_truth_part(gt_path):
+        return (
+            f"{gt}: is the {gt_path.name} folder of a CTC ground truth; give its parent "
+            f"{gt_path.parent} (the NN_GT folder, with SEG/ and TRA/): tessella evaluate "
+            f"{pred} {gt_path.parent} --ctc"
+        )
+    return ""
+
+
+def _truths_near(folder: Path) -> list[Path]:
+    """The CTC ground-truth folders ``NN_GT`` that ``folder`` (not one) may have been given
+    for: those in it (a dataset folder holding ``01``, ``01_GT``, ...) and the one beside it
+    of its number (``01_GT`` beside the image folder ``01`` or the result ``01_RES``)."""
+    found = []
+    if folder.is_dir():
+        found = sorted(
+            child
+            for child in folder.iterdir()
+            if child.is_dir() and not ctc_truth_part(child) and ctc_truth_folder(child)
+        )
+    number = re.match(r"[0-9]+", folder.name)
+    if number:
+        beside = folder.parent / f"{number.group()}_GT"
+        if beside != folder and ctc_truth_folder(beside) and not ctc_truth_part(beside):
+            found.append(beside)
+    return found
+
+
+def _check_ctc_ground_truth(gt_dir: Path, result_dir: Path | None = None) -> None:
     """ValueError naming ``gt_dir`` unless it is a CTC ground-truth folder (``NN_GT``): SEG
     masks in ``SEG/`` and/or tracks in ``TRA/man_track.txt`` (a ground truth of tracks alone
-    scores the links). A wrong folder would otherwise score "no annotated frame" and exit 0."""
+    scores the links). A wrong folder would otherwise score "no annotated frame" and exit 0.
+    The error says what to give instead: the folders swapped, or GT the ``SEG`` folder in
+    ``NN_GT`` (:func:`ctc_folders_misgiven`, against ``result_dir``); else what ``gt_dir``
+    holds (a result folder, images) and the ``NN_GT`` folders in it or beside it."""
+    if gt_dir.is_dir():
+        has_seg = bool(_numbered_files(gt_dir / "SEG", "man_seg"))
+        tra = gt_dir / "TRA"
+        if tra.exists() and not (tra / "man_track.txt").is_file():
+            raise ValueError(f"{tra}: no man_track.txt (the tracks of the TRA markers)")
+        if has_seg or tra.exists():
+            return
+    misgiven = ctc_folders_misgiven(result_dir, gt_dir) if result_dir is not None else ""
+    if misgiven:
+        raise ValueError(misgiven)
     if not gt_dir.is_dir():
         raise ValueError(f"{gt_dir}: no such folder (the CTC ground truth, NN_GT)")
-    seg = gt_dir / "SEG"
-    has_seg = bool(_numbered_files(seg, "man_seg"))
-    tra = gt_dir / "TRA"
-    if tra.exists() and not (tra / "man_track.txt").is_file():
-        raise ValueError(f"{tra}: no man_track.txt (the tracks of the TRA markers)")
-    if not has_seg and not tra.exists():
-        raise ValueError(
-            f"{gt_dir}: neither SEG/man_segTTT.tif nor TRA/man_track.txt; give the "
-            "ground-truth folder NN_GT (with SEG/ and/or TRA/), not the image folder NN"
-        )
+    found = _truths_near(gt_dir)
+    if ctc_result_folder(gt_dir):
+        what = "a CTC result folder (maskTTT.tif, res_track.txt), not its ground truth"
+    elif _has_files(gt_dir, r".*\.(tiff?|zarr)$"):
+        what = "images, not a CTC ground truth (the image folder NN?)"
+    elif any(folder.parent == gt_dir for folder in found):
+        what = "a folder holding CTC ground truths, not one"
+    else:
+        what = "not a CTC ground truth"
+    message = (
+        f"{gt_dir}: neither SEG/man_segTTT.tif nor TRA/man_track.txt: {what}; give the "
+        "ground-truth folder NN_GT (with SEG/ and/or TRA/)"
+    )
+    if found:
+        res = result_dir if result_dir is not None else "RES"
+        others = f" (or {', '.join(map(str, found[1:4]))})" if len(found) > 1 else ""
+        message += f": tessella evaluate {res} {found[0]} --ctc{others}"
+    raise ValueError(message)
 
 
 def _frame_row(t: int, path: Path, truth: np.ndarray, result: np.ndarray) -> dict:
@@ -308,7 +412,7 @@ def evaluate_ctc(result_dir, gt_dir, frames: range | None = None) -> dict:
     (``{"name", "frame", "n_true", "n_pred", "seg"}``).
     """
     result_dir, gt_dir = Path(result_dir), Path(gt_dir)
-    _check_ctc_ground_truth(gt_dir)
+    _check_ctc_ground_truth(gt_dir, result_dir)
     unused: list[str] = []
     masks = _numbered_files(result_dir, "mask", unused, keep="res_track.txt")
     if not masks:
