@@ -12,6 +12,8 @@ EPILOG_SEGMENT = """examples:
   tessella segment images/ -o labels/ --model nuclei2d --set seed_thresh=0.8 --tta
   tessella segment images/ -o labels/ --model nuclei2d --skip-existing  # go on after a stop
   tessella segment stack.tif -o labels.tif --model nuclei2d --axes TYX
+  # an EM stack whose TIFF has no Z spacing: its voxel size (here in µm, 50 x 4 x 4 nm)
+  tessella segment em.tif -o labels.tif --model em-membranes2d --voxel-size 0.05,0.004,0.004
   # a movie, a folder of frames t000.tif ... (a TIFF stack without axes metadata: add
   # --axes TYX): tracked labels, and the Cell Tracking Challenge format in 01_RES
   tessella segment 01/ -o movie_labels.tif --model cells2dt --ctc 01_RES
@@ -103,6 +105,15 @@ def _build_parser() -> argparse.ArgumentParser:
         "--axes",
         help="axes of the input in the order the file stores them, e.g. YX, YXC, CYX, ZYX, "
         "TYX, TZYX, ZCYX (Fiji's hyperstack order, read as CZYX)",
+    )
+    segment.add_argument(
+        "--voxel-size",
+        metavar="Z,Y,X",
+        help="the input's voxel size, one number per spatial axis: Z,Y,X for a stack, Y,X for "
+        "a 2D image or a movie's frames, in the input's unit (µm where it names none; "
+        "relative sizes are what post-processing uses). It replaces the file's pixel size "
+        "(a stack whose TIFF has no Z spacing), is recorded in the recipe (--recipe replays "
+        "it) and written as the output's pixel size. Not with --blockwise",
     )
     segment.add_argument(
         "--ignore-axes-metadata",

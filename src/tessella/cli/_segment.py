@@ -4,6 +4,7 @@ blockwise (``_blockwise``)."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -62,6 +63,7 @@ def _cmd_segment(args) -> int:
     recipe = _read_recipe(args.recipe) if args.recipe else {}
     args.blockwise = _replays_blockwise(args, recipe)
     _check_blockwise_usage(args)
+    voxel = _voxel_size(args, recipe)  # --voxel-size, else the recipe's: checked
     if args.blockwise and _is_frame_folder(args.inputs):
         # (it said "the labels of a time-lapse folder go into one .tif" of -o X.zarr, and
         # "--blockwise writes zarr" of -o X.tif: no output passed both)
@@ -180,6 +182,8 @@ def _cmd_segment(args) -> int:
         def spacing_of(source: Path, recorded: dict):
             if movie:
                 return None
+            if voxel is not None:  # (it replaces the file's)
+                return voxel.sizes, True
             return _input_spacing(source, forced, recipe, recorded, part.get("series"))
 
         jobs, skipped, redo = _skip_existing(jobs, settings, model, spacing_of)
@@ -213,8 +217,12 @@ def _cmd_segment(args) -> int:
                         f"{source}: {option} needs a time-lapse (axes with T), got {image.axes}"
                         + hint
                     )
+                if voxel is not None:  # the file's pixel size replaced (checked: its axes)
+                    image = voxel.given_to(image, source)
                 spatial = [a for a in image.axes if a in "ZYX"]
                 spacing = _spacing(image, spatial, recipe, args.recipe)
+                # the output's pixel size: the input's, else the voxel size the recipe gave
+                pixel_size, out_unit = _output_pixel_size(image, spatial, spacing, recipe)
                 steps = segment_steps(
                     image.data,
                     model,
@@ -247,8 +255,12 @@ def _cmd_segment(args) -> int:
                 finally:  # (Ctrl-C, SIGTERM: the one-line message not after the bar)
                     if bar is not None:
                         bar.close()
-                pixel_size = {a: s for a, s in image.pixel_size.items() if a in result.axes}
+                pixel_size = {a: s for a, s in pixel_size.items() if a in result.axes}
                 recorded = result.recipe() | package | {"input": str(source)} | part
+                if voxel is not None:  # what --recipe replays as --voxel-size
+                    recorded["voxel_size"] = list(voxel.sizes)
+                if spacing is not None and _physical(out_unit):  # (its spacing's unit)
+                    recorded["unit"] = out_unit
                 if image.stored_axes:  # what --recipe reads it with again (axes: the engine's)
                     recorded["stored_axes"] = image.stored_axes
                     if args.axes and getattr(args, "ignore_axes_metadata", False):
@@ -272,7 +284,7 @@ def _cmd_segment(args) -> int:
                     masks = _stack_of(target, result)
                     recorded[DIGEST_KEY] = labels_digest(masks)  # (of the 0/1 values written)
                     write = functools.partial(
-                        write_mask_stack, masks=masks, pixel_size=pixel_size, unit=image.unit
+                        write_mask_stack, masks=masks, pixel_size=pixel_size, unit=out_unit
                     )
                 else:
                     recorded[DIGEST_KEY] = labels_digest(result.labels)
@@ -288,7 +300,7 @@ def _cmd_segment(args) -> int:
                             labels=result.labels,
                             axes=result.axes,
                             pixel_size=pixel_size,
-                            unit=image.unit,
+                            unit=out_unit,
                             name=target.name[: -len(".ome.zarr")] or None,
                         )
                     else:
@@ -297,7 +309,7 @@ def _cmd_segment(args) -> int:
                             labels=result.labels,
                             axes=result.axes,
                             pixel_size=pixel_size,
-                            unit=image.unit,
+                            unit=out_unit,
                             **({"ome": ome} if ome else {}),
                         )
                 ctc_plan = None
@@ -350,9 +362,101 @@ def _cmd_segment(args) -> int:
 
 #: how a CLI user gives a stack its voxel size or segments its slices one by one
 Z_SPACING_FIXES = (
-    "give the voxel size (the TIFF's ImageJ spacing, or a --recipe JSON with "
-    '"spacing": [Z, Y, X]) or segment the slices separately with --axes TYX'
+    "give the voxel size (--voxel-size Z,Y,X, in the file's unit or µm; the TIFF's ImageJ "
+    'spacing; or a --recipe JSON with "spacing": [Z, Y, X]) or segment the slices '
+    "separately with --axes TYX"
 )
+
+
+@dataclasses.dataclass(frozen=True)
+class _VoxelSize:
+    """``--voxel-size`` (or the voxel size a recipe replays), checked: one size per spatial
+    axis, in the input's unit (µm where it names none; ``unit``: the recipe's, replayed)."""
+
+    sizes: tuple[float, ...]
+    said: str  # "--voxel-size" or "the recipe R.json's voxel_size"
+    unit: str | None = None
+
+    def given_to(self, image, source: Path):
+        """``image`` with this voxel size as its pixel size (and its unit: the recipe's, the
+        image's own, else µm); CliError where the image has another number of spatial axes."""
+        spatial = [a for a in image.axes if a in "ZYX"]
+        if len(spatial) != len(self.sizes):
+            raise CliError(
+                f"{source}: {self.said} gives {len(self.sizes)} sizes but the image has "
+                f"axes {image.axes}: give {len(spatial)}, {','.join(spatial)}"
+            )
+        unit = self.unit or (image.unit if _physical(image.unit) else "µm")
+        sizes = dict(zip(spatial, self.sizes, strict=True))
+        ome = image.ome
+        if ome is not None and "scale" in ome and "kept" in ome:  # OME-Zarr labels' scale
+            scale = list(ome["scale"])
+            for axis, size in sizes.items():
+                scale[ome["kept"][image.axes.index(axis)]] = size
+            ome = {**ome, "scale": scale}
+        return dataclasses.replace(image, pixel_size=sizes, unit=unit, ome=ome)
+
+
+def _voxel_size(args, recipe: dict) -> _VoxelSize | None:
+    """``--voxel-size Z,Y,X`` (or ``Y,X``), else a replayed recipe's ``voxel_size``, checked
+    before any work: 2 or 3 positive numbers, as many as the spatial axes of ``--axes`` where
+    given; not with ``--blockwise`` (its labels keep the zarr's pixel size). None where
+    neither gives one."""
+    import math
+
+    given = getattr(args, "voxel_size", None)
+    if given is not None:
+        said, shown = "--voxel-size", repr(given)
+        try:
+            values = [float(v) for v in given.split(",")]
+        except ValueError:
+            values = []
+        unit = None
+    elif recipe.get("voxel_size") is not None:
+        said = f"the recipe {args.recipe}'s voxel_size"
+        shown = repr(recipe["voxel_size"])
+        found = recipe["voxel_size"]
+        ok = isinstance(found, list) and all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in found
+        )
+        values = [float(v) for v in found] if ok else []
+        unit = recipe["unit"] if isinstance(recipe.get("unit"), str) else None
+    else:
+        return None
+    if len(values) not in (2, 3) or not all(math.isfinite(v) and v > 0 for v in values):
+        raise CliError(
+            f"{said} must be 2 or 3 positive numbers, Z,Y,X or Y,X (e.g. 0.05,0.004,0.004), "
+            f"got {shown}"
+        )
+    if args.blockwise:
+        raise CliError(
+            f"{said} is not available with --blockwise (its labels keep the zarr's pixel "
+            "size): give the zarr its pixel size, or segment without --blockwise"
+        )
+    if args.axes and args.axes.strip():
+        spatial = [a for a in args.axes.upper() if a in "ZYX"]
+        if len(spatial) != len(values):
+            raise CliError(
+                f"{said} gives {len(values)} sizes but --axes {args.axes} has "
+                f"{len(spatial)} spatial axes: give {','.join(sorted(spatial, key='ZYX'.index))}"
+            )
+    return _VoxelSize(tuple(values), said, unit)
+
+
+def _physical(unit: str | None) -> bool:
+    """Whether ``unit`` is a unit of length (not "pixel", nor none)."""
+    return isinstance(unit, str) and unit.strip().lower() not in ("", "pixel", "pixels", "px")
+
+
+def _output_pixel_size(image, spatial, spacing, recipe: dict) -> tuple[dict, str]:
+    """``(pixel_size, unit)`` written with the labels of ``image``: its own pixel size, else
+    (where it lacks one of the ``spatial`` axes) the voxel size ``spacing`` used, which came
+    from the recipe, in the recipe's ``unit`` (else the image's, "pixel" where it has none):
+    labels reopened or replayed keep the voxel size they were made with."""
+    if spacing is None or all(a in image.pixel_size for a in spatial):
+        return dict(image.pixel_size), image.unit
+    unit = recipe["unit"] if isinstance(recipe.get("unit"), str) else image.unit
+    return dict(zip(spatial, (float(s) for s in spacing), strict=True)), unit
 
 
 def in_cli_words(message, fixes: str = Z_SPACING_FIXES):
