@@ -70,7 +70,7 @@ def test_segment_counts_a_movies_frames_as_frames_and_tiles_as_tiles(
 
     run_to_end(widget)  # each frame in one tile
 
-    assert seen[-1] == ("%v / %m frames", "'movie': predicting, frame 2 of 2")
+    assert seen[-1] == ("%v / %m frames", "'movie': predicting frame 1, 2 of 2")
     assert widget.progress_bar.text() == "2 / 2 frames"
 
     widget.tile_spin.setValue(widget.tile_spin.minimum())  # several tiles a frame
@@ -80,8 +80,8 @@ def test_segment_counts_a_movies_frames_as_frames_and_tiles_as_tiles(
     total = widget.progress_bar.maximum()
     assert total > 2 and total % 2 == 0
     assert last_format == "%v / %m tiles"
-    assert last_status == f"'movie': predicting, tile {total} of {total} (frame 2 of 2)"
-    assert seen[0][1].endswith("(frame 1 of 2)")
+    assert last_status == f"'movie': predicting tile {total} of {total}, in frame 1"
+    assert seen[0][1].endswith(", in frame 0")
 
 
 def test_tune_bar_names_what_it_counts(docked_tune, volume_result, qtbot):  # noqa: F811

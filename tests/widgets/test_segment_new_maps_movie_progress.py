@@ -3,7 +3,8 @@ labels, half transparent, and a new run replaces them in place (they were added 
 labels in additive blending: on an EM slice the canvas went white and the labels being tuned
 could not be seen); a movie (a folder of frames, TYX) gets the time-lapse model preselected
 unless a model was chosen for it (it got nuclei2d); and the progress counts frames and tiles
-from 1, naming a movie's frame by its file's number ("frame 0 of 5" read as 0-based)."""
+from 1, naming a movie's frame as napari's slider does, from 0, with its file's number
+("frame 0 of 5" read as 0-based; "frame 2 of 6 (t053)" named the slider's frame 1)."""
 
 from __future__ import annotations
 
@@ -199,8 +200,10 @@ def test_progress_counts_frames_from_one_with_their_numbers(
     run_to_end(widget)
 
     predicting = [line for line in shown if "predicting" in line]
-    assert predicting[0] == "'mov': predicting, frame 1 of 3 (t039)"
-    assert predicting[-1] == "'mov': predicting, frame 3 of 3 (t041)"
+    # the frame named as napari's slider shows it (from 0) with its file's number, and
+    # counted from 1 (user test s31/t7, finding 5)
+    assert predicting[0] == "'mov': predicting frame 0 (t039), 1 of 3"
+    assert predicting[-1] == "'mov': predicting frame 2 (t041), 3 of 3"
     assert not [line for line in predicting if " 0 of " in line]
     assert isinstance(viewer.layers["mov labels (cells2dt)"], Labels)
 
@@ -212,8 +215,8 @@ def test_progress_counts_frames_from_one_with_their_numbers(
     run_to_end(widget)
     predicting = [line for line in shown if "predicting" in line]
     assert "failed" not in widget.status_label.text()
-    total = int(predicting[0].split(" of ")[1].split()[0])
+    total = int(predicting[0].split(" of ")[1].split(",")[0])
     assert total % 3 == 0 and total > 3
-    assert predicting[0] == f"'mov': predicting, tile 1 of {total} (frame 1 of 3, t039)"
-    assert predicting[-1] == f"'mov': predicting, tile {total} of {total} (frame 3 of 3, t041)"
+    assert predicting[0] == f"'mov': predicting tile 1 of {total}, in frame 0 (t039)"
+    assert predicting[-1] == f"'mov': predicting tile {total} of {total}, in frame 2 (t041)"
     assert not [line for line in predicting if " 0 of " in line]

@@ -233,7 +233,8 @@ class _Run:
     averaged: str = ""
     #: the movie's frame numbers as its files name them (``t054.tif``: 54), one a frame, when
     #: the reader recorded them (:data:`~tessella._io_folder.FRAME_NUMBERS_KEY`); the
-    #: progress names the frame by it ("frame 3 of 4 (t054)"); () otherwise
+    #: progress names the frame by it, after its index from 0 ("predicting frame 2 (t054), 3 of
+    #: 4": :func:`._frame_words.frame_name`); () otherwise
     frame_numbers: tuple = ()
 
 

@@ -388,3 +388,7 @@ class _Request:
     started: float = field(default_factory=time.perf_counter)
     written: set = field(default_factory=set)  # the frames (a volume: 0) this run wrote
     notes: dict = field(default_factory=dict)  # what its worker found (_sized_in_the_volume)
+    #: the movie's own frame numbers (``t052.tif ...``), one a frame, where the labels' layer
+    #: records them (:func:`._frame_words.recorded_frame_numbers`): a frame is named
+    #: "frame 1 (t053)" (:func:`._frame_words.frame_name`); () otherwise
+    frame_numbers: tuple[int, ...] = ()

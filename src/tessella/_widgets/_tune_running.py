@@ -15,6 +15,7 @@ from superqt.utils import GeneratorWorker
 from tessella.engine.params import params_to_dict
 
 from . import _results
+from ._frame_words import frame_name, recorded_frame_numbers
 from ._tune_frames import _postprocess_frames, _Request, _slice_preview
 from ._tune_notices import show_error, show_warning
 from ._workers import ThreadWarningsWorker, close_when_finished, show_progress
@@ -101,6 +102,7 @@ class TuneRunning:
             layer_name=layer.name,
             method=method,
             started=time.perf_counter() if started is None else started,
+            frame_numbers=recorded_frame_numbers(layer, n_frames) if "T" in result.axes else (),
         )
         worker = create_worker(
             _postprocess_frames,
@@ -257,13 +259,15 @@ def _in_memory(layer: Labels) -> bool:
 
 def _bar_format(request: _Request) -> str:
     """The progress bar's text for ``request``, naming what it counts as the status line
-    does: "%v / %m frames" for a movie's *Apply to all*, "frame 3 preview" for one frame,
-    "slice 12 preview" for one slice of a volume, "%v / %m volume" and "%v / %m image" for a
-    volume or an image post-processed in one piece."""
+    does: "%v / %m frames" for a movie's *Apply to all*, "frame 3 preview" for one frame
+    (the slider's frame 3; "frame 1 (t053) preview" where the movie's files numbered it:
+    :func:`._frame_words.frame_name`), "slice 12 preview" for one slice of a volume,
+    "%v / %m volume" and "%v / %m image" for a volume or an image post-processed in one
+    piece."""
     if request.plane is not None:
-        return f"slice {request.plane} preview"
+        return f"{frame_name(request.plane, unit='slice')} preview"
     if "T" in request.axes and not request.apply_all:
-        return f"frame {request.frames[0]} preview"
+        return f"{frame_name(request.frames[0], request.frame_numbers)} preview"
     if "T" in request.axes:
         return "%v / %m frames"
     return "%v / %m volume" if "Z" in request.axes else "%v / %m image"

@@ -31,8 +31,8 @@ from qtpy.QtWidgets import (
 from superqt.utils import GeneratorWorker
 
 from .._io import RECIPE_KEY  # what reproduces a result (Export imports it from here)
-from .._io_folder import FRAME_NUMBERS_KEY
 from ._blockwise import BlockwisePreview, bar_format
+from ._frame_words import part_name, recorded_frame_numbers
 from ._layers import LayerWatcher
 from ._layout import panel_layout
 from ._models import listen as listen_for_models
@@ -95,10 +95,9 @@ def _predicted_parts(shape: tuple, axes: str, card: ModelCard) -> tuple[int, str
 def _frame_numbers(layer, shape: tuple, axes: str) -> tuple:
     """The frame numbers the reader recorded for a movie ``layer`` read with ``axes`` (one a
     frame of its T axis), or () (no T axis, none recorded, or not one a frame)."""
-    numbers = layer.metadata.get(FRAME_NUMBERS_KEY)
-    if "T" not in axes or len(shape) != len(axes) or not isinstance(numbers, list | tuple):
+    if "T" not in axes or len(shape) != len(axes):
         return ()
-    return tuple(numbers) if len(numbers) == shape[axes.index("T")] else ()
+    return recorded_frame_numbers(layer, shape[axes.index("T")])
 
 
 class StatusLabel(QLabel):
@@ -168,6 +167,7 @@ class SegmentWidget(
         self._preview: BlockwisePreview | None = None  # the blockwise run in progress
         self._stage = ""  # the stage of the blockwise run in progress
         self._tiles_a_part = 0  # the tiles of a frame (or slice) in the run's count, if known
+        self._slices_a_frame = 0  # a movie of volumes segmented slice by slice: Z's size
         self._stage_clock = None  # the stage's time-left estimate (_segment_blockwise._Estimate)
         #: the output of a blockwise run cancelled before it kept anything: its work folder
         #: goes once the run has finished
@@ -344,6 +344,9 @@ class SegmentWidget(
         _warn_unknown_z_spacing(layer.name, card, axes, spacing)
         image = _layer_array(layer)
         parts, part = _predicted_parts(image.shape, axes, card)
+        sizes = dict(zip(axes, image.shape))
+        movie_of_slices = part == "slice" and "T" in axes and len(axes) == len(image.shape)
+        self._slices_a_frame = sizes.get("Z", 0) if movie_of_slices else 0
         self._run = _Run(
             layer.unique_id,
             layer.name,
@@ -397,6 +400,7 @@ class SegmentWidget(
         worker.returned.connect(self._on_returned)
         worker.errored.connect(self._on_errored)
         worker.warned.connect(self._on_warned)
+        worker.aborted.connect(self._bar_cancelled)  # (first: before the run is forgotten)
         worker.aborted.connect(self._on_aborted)
         worker.finished.connect(self._on_finished)
         self.worker = worker
@@ -418,6 +422,20 @@ class SegmentWidget(
         else:
             unit = self._run.part if self._run is not None and self._one_tile_a_part else "tile"
             self.status_label.setText(f"Cancelling after the current {unit}…")
+
+    def _bar_cancelled(self) -> None:
+        """A cancelled run's bar says where it stopped: "cancelled at 2 of 6 frames" (or
+        tiles, slices), not a count "2 / 6 frames" left as if the run were still going
+        (user test s31/t7, finding 6). A blockwise run's bar keeps its count of the blocks
+        kept on disk, which Run again resumes."""
+        bar = self.progress_bar
+        if self._preview is not None or bar.maximum() <= 0:  # (no count yet: reset later)
+            return
+        unit = bar.format().removeprefix("%v / %m ")
+        if bar.format() == f"%v / %m {unit}" and bar.value() < bar.maximum():
+            bar.setFormat(f"cancelled at %v of %m {unit}")
+        else:
+            bar.setFormat("cancelled")
 
     def _panel_closed(self) -> None:
         """The panel was closed: a run in progress stops and adds nothing."""
@@ -488,7 +506,7 @@ class SegmentWidget(
         if progress.stage == "predict":
             unit = self._unit(progress.total)
             show_progress(self.progress_bar, progress.done, progress.total, f"%v / %m {unit}s")
-            self.status_label.setText(f"'{name}': predicting, {self._predicting(progress)}")
+            self.status_label.setText(f"'{name}': {self._predicting(progress)}")
         else:
             stage = "post-processing" if progress.stage == "postprocess" else progress.stage
             self.status_label.setText(f"'{name}': {stage}…")
@@ -510,29 +528,29 @@ class SegmentWidget(
         return "tile"
 
     def _predicting(self, progress: Progress) -> str:
-        """The tile or frame being predicted, counted from 1 as a user reads it (the engine
-        counts those done: 0 before the first): "frame 3 of 10", "tile 5 of 8", or with a
-        movie of several tiles a frame "tile 5 of 40 (frame 2 of 10)"; a movie whose files
-        numbered its frames adds the number: "frame 3 of 4 (t054)", "tile 5 of 8 (frame 2
-        of 4, t054)"."""
+        """What is being predicted. A frame (or slice) is named as napari's slider shows it,
+        from 0, with the movie's own number where its files gave one
+        (:func:`._frame_words.frame_name`), and counted from 1 as a user reads a count (the
+        engine counts those done: 0 before the first): "predicting frame 1 (t053), 2 of 6",
+        "predicting slice 3, 4 of 10", "predicting frame 1 (t053) slice 2, 7 of 12" (a
+        movie of volumes a 2D model segments slice by slice); tiles are counted, with the
+        frame they lie in where a movie has several tiles a frame: "predicting tile 5 of 40,
+        in frame 1 (t053)"; "predicting tile 5 of 8" otherwise (user test s31/t7, finding 5:
+        "frame 2 of 6 (t053)" named the slider's frame 1)."""
         unit = self._unit(progress.total)
         run = self._run
         at = min(progress.done + 1, progress.total) if progress.total else progress.done
-        said = f"{unit} {at} of {progress.total}"
+        counted = f"{at} of {progress.total}"
         if run is None or run.parts <= 1:
-            return said
+            return f"predicting {unit} {counted}"
         per = self._tiles_a_part
         if unit == "tile" and per <= 1:  # (tiles not one frame's many: no frame to name)
-            return said
+            return f"predicting {unit} {counted}"
         part = at if unit != "tile" else min((max(at, 1) - 1) // per + 1, run.parts)
-        number = ""
-        if run.part == "frame" and len(run.frame_numbers) == run.parts:
-            number = f"t{int(run.frame_numbers[part - 1]):03d}" if part >= 1 else ""
+        name = part_name(max(part, 1) - 1, run.frame_numbers, run.part, self._slices_a_frame)
         if unit == "tile":
-            return (
-                said + f" ({run.part} {part} of {run.parts}" + (f", {number})" if number else ")")
-            )
-        return said + (f" ({number})" if number else "")
+            return f"predicting tile {counted}, in {name}"
+        return f"predicting {name}, {counted}"
 
     def _on_errored(self, exc: Exception) -> None:
         text = str(exc)
@@ -573,6 +591,7 @@ class SegmentWidget(
         self._preview = None
         self._stage = ""
         self._tiles_a_part = 0
+        self._slices_a_frame = 0
         self._remove_empty_work()
         self._set_running(False)
         self.run_finished.emit()
