@@ -85,3 +85,36 @@ def test_delete_shows_what_the_whole_stack_shows():
             expected = _uncovered_full(labels, hidden, indices, values)
             got = _uncovered_by(labels, hidden, indices, values, values == 0)
             np.testing.assert_array_equal(got, expected)
+
+
+def test_an_edited_stack_keeps_each_object_in_its_box():
+    """_edited_stack (labels edited from a network result or a mask stack) fills each
+    object in its box only: nothing of it lies outside, and the overlaps drawn from the
+    boxes are those drawn from the whole masks."""
+    from tessella._widgets._object_stack import _edited_stack
+    from tessella.engine.io import mask_stack_labels
+
+    rng = np.random.default_rng(3)
+    for _trial in range(20):
+        masks = np.zeros((8, 60, 70), bool)
+        for n in range(8):
+            y, x = rng.integers(0, 50, 2)
+            h, w = rng.integers(2, 25, 2)
+            masks[n, y : y + h, x : x + w] = True
+        before = mask_stack_labels(masks)[0]
+        labels = before.astype(np.int32)
+        for _edit in range(int(rng.integers(1, 4))):  # paint, delete, merge
+            y, x = rng.integers(0, 55, 2)
+            labels[y : y + 5, x : x + 5] = int(rng.integers(0, 11))
+            if rng.random() < 0.3:
+                labels[labels == int(rng.integers(1, 9))] = int(rng.integers(0, 3))
+        stack = _edited_stack(labels, masks, before, "test")
+        if stack is None:
+            continue
+        assert stack.boxes is not None and len(stack.boxes) == len(stack.ids)
+        for mask, box in zip(stack.masks, stack.boxes):
+            outside = mask.copy()
+            outside[box] = False
+            assert not outside.any()
+        plain = _Stack(stack.masks, stack.ids, "")
+        np.testing.assert_array_equal(hidden_objects(stack, labels), hidden_objects(plain, labels))

@@ -33,6 +33,8 @@ class _Stack:
     masks: np.ndarray  # (N, Y, X) bool
     ids: np.ndarray  # (N,) label IDs
     source: str  # where the whole objects came from, for the status line
+    #: ``boxes[n]``: a box (slices) outside which ``masks[n]`` is empty, where known
+    boxes: tuple | None = None
 
 
 def overlaps_layer(viewer, layer: Labels) -> Labels | None:
@@ -217,13 +219,70 @@ def _edited_stack(
     kept[rows[covered], cols[covered]] = dest[was[covered]]
     # erased (not with the object erased whole): background for every object
     kept_out = ~labelled & valid & (dest[np.where(valid, before, 0)] > 0)
+    # each object in its box only (the union of its boxes in the labels, in ``kept`` and
+    # in the masks it takes its hidden parts from): not the whole image per object
+    own = _label_boxes(labels, found)
+    hid = _label_boxes(kept, found)
+    in_masks = _mask_boxes(masks)
     stack = np.zeros((found.size, *labels.shape), bool)
+    boxes: list = []
+    whole = np.zeros(found.size, bool)  # (a hidden object erased whole: out)
     for i, label in enumerate(found.tolist()):
-        stack[i] = (labels == label) | (kept == label)
-        for source in (np.flatnonzero(dest[1:] == label) + 1).tolist():
-            stack[i] |= masks[source - 1] & (before != source) & ~kept_out
-    whole = stack.reshape(len(stack), -1).any(axis=1)  # (a hidden object erased whole: out)
-    return _Stack(stack[whole], found[whole], f"the edited labels, hidden parts from {origin}")
+        sources = (np.flatnonzero(dest[1:] == label) + 1).tolist()
+        box = _union([own[i], hid[i], *(in_masks[source - 1] for source in sources)])
+        boxes.append(box)
+        if box is None:
+            continue
+        plane = stack[i][box]  # (a view)
+        plane[...] = (labels[box] == label) | (kept[box] == label)
+        for source in sources:
+            plane |= masks[source - 1][box] & (before[box] != source) & ~kept_out[box]
+        whole[i] = plane.any()
+    if not whole.all():
+        stack = stack[whole]
+    kept_boxes = tuple(box for box, keep in zip(boxes, whole) if keep)
+    source = f"the edited labels, hidden parts from {origin}"
+    return _Stack(stack, found[whole], source, kept_boxes)
+
+
+def _label_boxes(labels: np.ndarray, ids: np.ndarray) -> list:
+    """The box (slices) of each of ``ids`` in ``labels`` (None: not there)."""
+    from scipy import ndimage
+
+    top = int(ids.max(initial=0))
+    if top < 1 or labels.dtype.kind not in "iu":
+        return [None] * len(ids)
+    if top > 4 * labels.size + 65536:  # (IDs too large to index boxes by: the whole image)
+        full = tuple(slice(0, n) for n in labels.shape)
+        return [full] * len(ids)
+    found = ndimage.find_objects(labels, max_label=top)  # (IDs above top: not looked at)
+    return [found[k - 1] if k >= 1 else None for k in ids.tolist()]
+
+
+def _mask_boxes(masks: np.ndarray) -> list:
+    """The box (slices) of each of the 2D ``masks`` (None: empty)."""
+    rows = masks.any(axis=2)
+    cols = masks.any(axis=1)
+    boxes: list = []
+    for r, c in zip(rows, cols):
+        ys, xs = np.flatnonzero(r), np.flatnonzero(c)
+        boxes.append(
+            (slice(int(ys[0]), int(ys[-1]) + 1), slice(int(xs[0]), int(xs[-1]) + 1))
+            if ys.size
+            else None
+        )
+    return boxes
+
+
+def _union(boxes: list):
+    """The smallest box holding ``boxes`` (those not None), or None."""
+    boxes = [box for box in boxes if box is not None]
+    if not boxes:
+        return None
+    return tuple(
+        slice(min(b[a].start for b in boxes), max(b[a].stop for b in boxes))
+        for a in range(len(boxes[0]))
+    )
 
 
 def _followed(labels: np.ndarray, before: np.ndarray, masks: np.ndarray) -> np.ndarray:
@@ -267,11 +326,20 @@ def hidden_objects(stack: _Stack, labels: np.ndarray, dtype=None) -> np.ndarray:
     top where two cross), as :func:`._companions.overlap_labels` paints a network's result;
     zeros when none is hidden."""
     out = np.zeros(labels.shape, labels.dtype if dtype is None else dtype)
-    sizes = stack.masks.reshape(len(stack.masks), -1).sum(axis=1)
-    for n in np.argsort(sizes, kind="stable"):
-        mask, label = stack.masks[n], int(stack.ids[n])
-        if (mask & (labels != label)).any():
-            out[mask & (out == 0)] = label
+    boxes = stack.boxes
+    if boxes is None or len(boxes) != len(stack.masks) or labels.ndim != 2:
+        boxes = _mask_boxes(stack.masks) if labels.ndim == 2 else [Ellipsis] * len(stack.ids)
+    sizes = [
+        0 if box is None else int(np.count_nonzero(m[box])) for m, box in zip(stack.masks, boxes)
+    ]
+    for n in np.argsort(np.asarray(sizes, np.int64), kind="stable"):  # (each in its box)
+        box, label = boxes[n], int(stack.ids[n])
+        if box is None:
+            continue
+        mask = stack.masks[n][box]
+        if (mask & (labels[box] != label)).any():
+            region = out[box]  # (a view)
+            region[mask & (region == 0)] = label
     return out
 
 
