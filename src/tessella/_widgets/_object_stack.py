@@ -261,8 +261,8 @@ def _label_boxes(labels: np.ndarray, ids: np.ndarray) -> list:
 
 def _mask_boxes(masks: np.ndarray) -> list:
     """The box (slices) of each of the 2D ``masks`` (None: empty)."""
-    rows = masks.any(axis=2)
-    cols = masks.any(axis=1)
+    rows = np.asarray(masks.any(axis=2))
+    cols = np.asarray(masks.any(axis=1))
     boxes: list = []
     for r, c in zip(rows, cols):
         ys, xs = np.flatnonzero(r), np.flatnonzero(c)
@@ -326,7 +326,7 @@ def hidden_objects(stack: _Stack, labels: np.ndarray, dtype=None) -> np.ndarray:
     top where two cross), as :func:`._companions.overlap_labels` paints a network's result;
     zeros when none is hidden."""
     out = np.zeros(labels.shape, labels.dtype if dtype is None else dtype)
-    boxes = stack.boxes
+    boxes: list | tuple | None = stack.boxes
     if boxes is None or len(boxes) != len(stack.masks) or labels.ndim != 2:
         boxes = _mask_boxes(stack.masks) if labels.ndim == 2 else [Ellipsis] * len(stack.ids)
     sizes = [
