@@ -59,9 +59,30 @@ def fit_to_screen(viewer) -> None:
     window.showMaximized()  # (a window manager then keeps it so)
 
 
+def keep_gl_programs() -> None:
+    """Never delete an OpenGL program, so that removing a layer cannot crash napari.
+
+    With napari 0.9.2 and vispy 0.17 on Mesa's software OpenGL (``make run`` on a virtual X
+    server), removing the bottom layer (the nuclei sample, say, after opening one's own image)
+    made the next few redraws segfault in ``glDrawArrays`` of the layer left; napari quit. A
+    notification sliding in makes those redraws at once, as "Inconsistent units across
+    layers" does when the sample (pixels) sits beside an image in micrometres. What sets it
+    off is vispy deleting the removed layer's GL program (like vispy issue 1611, "Error when
+    removing a gloo program"): with that one call skipped nothing crashes, and the layer's
+    textures and buffers (its memory) are still freed; only its small program object stays.
+    Process-wide, so only ``main`` (``make run``) calls it; plain ``napari`` is not covered."""
+    from vispy.gloo import glir
+
+    def delete(self) -> None:  # (GlirProgram.delete was gl.glDeleteProgram(self._handle))
+        return None
+
+    glir.GlirProgram.delete = delete
+
+
 def main() -> None:
     import napari
 
+    keep_gl_programs()
     viewer = napari.Viewer()
     fit_to_screen(viewer)
     set_up(viewer)
