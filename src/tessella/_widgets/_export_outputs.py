@@ -21,6 +21,7 @@ from .segment import RECIPE_KEY
 
 __all__ = [
     "EDITED_NOTE",
+    "FIRST_FRAME_TIP",
     "Hashed",
     "InputSource",
     "OUTPUT_SUFFIXES",
@@ -459,15 +460,17 @@ class ExportOutputs:
         """The frame numbers of the labels over time (a movie read from ``t052.tif ...``:
         :data:`~tessella._io_folder.FRAME_NUMBERS_KEY` in their metadata), one per frame,
         which the recipe records (``frame_numbers``) as ``tessella segment`` does, so that
-        the labels reopened export their CTC masks by them; None where there are none."""
+        the labels reopened export their CTC masks by them; else those *First frame number*
+        gives them (:meth:`_first_frame_numbers`); None where there are none."""
         from ._export_write import _ctc_numbering
         from ._layers import full_resolution
 
         layer = self.labels_layer
         if layer is None or not self._is_time_lapse():
             return None
-        numbers, _caution = _ctc_numbering(layer, full_resolution(layer).shape[0])
-        return numbers
+        n_frames = full_resolution(layer).shape[0]
+        numbers, _caution = _ctc_numbering(layer, n_frames)
+        return numbers or self._first_frame_numbers(n_frames)
 
     def _input_source(self, outputs: Sequence[_Output] = ()) -> InputSource | None:
         """The file (or zarr, or folder of frames) that napari read the image layer these
@@ -658,6 +661,33 @@ class ExportOutputs:
         possible, tip = self._ctc_offer()
         self.ctc_checkbox.setEnabled(possible)
         self.ctc_checkbox.setToolTip(tip)
+        self._update_first_frame()
+
+    def _first_frame_offered(self) -> bool:
+        """Whether *First frame number* is offered: the CTC folder is written (ticked, and
+        possible) of labels that record no frame numbers
+        (:data:`~tessella._io_folder.FRAME_NUMBERS_KEY`: a TYX stack, labels not read from
+        ``t052.tif ...``), whose masks are else named from 0."""
+        from tessella._io_folder import FRAME_NUMBERS_KEY
+
+        layer = self.labels_layer
+        return (
+            layer is not None
+            and self.ctc_checkbox.isChecked()
+            and self.ctc_checkbox.isEnabled()
+            and FRAME_NUMBERS_KEY not in layer.metadata
+        )
+
+    def _update_first_frame(self, *_args) -> None:
+        self._first_frame_row.setVisible(self._first_frame_offered())
+
+    def _first_frame_numbers(self, n_frames: int) -> list[int] | None:
+        """The frame numbers *First frame number* gives ``n_frames`` frames (N, N+1, ...),
+        as ``tessella segment --first-frame N`` does; None where it is not offered or 0."""
+        first = self.first_frame_spin.value()
+        if not first or not self._first_frame_offered():
+            return None
+        return list(range(first, first + n_frames))
 
 
 def _present(labels: np.ndarray, ids: set[int]) -> set[int]:
@@ -680,6 +710,14 @@ def _present(labels: np.ndarray, ids: set[int]) -> set[int]:
 CTC_TIP = (
     "Time-lapses: maskTTT.tif per frame and res_track.txt (label, first and last frame, "
     "parent) in a folder NAME_RES"
+)
+
+#: what *First frame number* says (offered for labels that record no frame numbers)
+FIRST_FRAME_TIP = (
+    "The movie's number of its first frame (52 for frames t052.tif ...): the CTC masks are "
+    "named from it (mask052.tif ..., res_track.txt in those frames), as tessella segment "
+    "--first-frame does; the CSV's frame column and the recipe record the same numbers. "
+    "These labels record no frame numbers (not read from numbered frames): else from 0"
 )
 
 

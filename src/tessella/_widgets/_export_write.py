@@ -258,6 +258,7 @@ class _Plan:
     # the movie's own frame numbers, one a frame (t052.tif ...: 52, ...), for the CSV's
     # frame column (none: no column)
     frames: list[int] = field(default_factory=list)
+    first_frame: int | None = None  # the CTC masks' first number, First frame number's
 
 
 class _Notes(NamedTuple):
@@ -824,6 +825,10 @@ class ExportWriting:
             )
             if "ctc" in kinds and axes != "TYX":
                 raise ValueError(f"CTC export needs 2D frames over time (TYX), not {axes}")
+            first_frame = None  # (the labels record none: First frame number's, where set)
+            if "ctc" in kinds and numbers is None and not ctc_caution:
+                numbers = self._first_frame_numbers(data.shape[0])
+                first_frame = None if numbers is None else numbers[0]
             # (the overlaps layer beside 2D labels in memory: made here, measured there)
             stack = self._object_stack(layer, np.asarray(data)) if "stack" in kinds else None
         except ValueError as exc:
@@ -850,7 +855,12 @@ class ExportWriting:
             lineage=self._lineage() if "ctc" in kinds else {},
             recipe=self._recipe_maker(outputs, hashed) if "recipe" in kinds else None,
             intensity=self._intensity_said(intensity) if "csv" in kinds else "",
-            frames=_csv_frames(layer, axes, data.shape) if "csv" in kinds else [],
+            frames=(
+                (list(numbers or []) or _csv_frames(layer, axes, data.shape))
+                if "csv" in kinds
+                else []
+            ),
+            first_frame=first_frame,
         )
         notes = _Notes(unit_note, ctc_caution, skipped_recipe, no_ctc, no_identity, recovered)
         if in_worker:  # (lazy or big labels: read, measured and written off the GUI thread)
@@ -924,13 +934,15 @@ class ExportWriting:
         if notes.unit_note and {"tiff", "zarr", "ome_zarr", "csv"} & set(kinds):
             message += f"; {notes.unit_note} (set the layer's units to say otherwise)"
         numbers = plan.numbers
-        if ctc is not None and numbers and numbers[0] and not notes.ctc_caution:
+        if ctc is not None and plan.first_frame is not None:
+            message += f"; CTC masks numbered from {plan.first_frame} (First frame number)"
+        elif ctc is not None and numbers and numbers[0] and not notes.ctc_caution:
             message += f"; CTC masks numbered from {numbers[0]}, as its frames"
         elif ctc is not None and not numbers and not notes.ctc_caution:
             # (evaluate --ctc compares them with the ground truth's frames of these numbers)
             message += (
                 f"; CTC masks numbered from 0: '{name}' records no frame numbers (not read "
-                "from numbered frames, t052.tif ...)"
+                "from numbered frames, t052.tif ...; First frame number names them otherwise)"
             )
         if ctc is not None and (ctc.notes() or _one_frame_tracks(ctc)):
             ctc_notes = [*ctc.notes(), *_one_frame_tracks(ctc)]

@@ -30,15 +30,18 @@ from qtpy.QtWidgets import (
     QComboBox,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QSpinBox,
     QWidget,
 )
 
 from . import _results
 from ._export_outputs import (
     CTC_TIP,
+    FIRST_FRAME_TIP,
     OUTPUT_SUFFIXES,
     ExportOutputs,
     base_path,
@@ -147,6 +150,18 @@ class ExportWidget(ExportOutputs, ExportWriting, LayerWatcher, QWidget):
         )
         self.ctc_checkbox = QCheckBox("Tracks, Cell Tracking Challenge format (_RES folder)")
         self.ctc_checkbox.setToolTip(CTC_TIP)
+        # the movie's number of its first frame, for labels that record no frame numbers
+        # (a TYX stack, labels not read from t052.tif ...): shown only for those, CTC ticked
+        self.first_frame_spin = QSpinBox()
+        self.first_frame_spin.setRange(0, 99999)
+        self.first_frame_spin.setToolTip(FIRST_FRAME_TIP)
+        self._first_frame_row = QWidget()
+        first_frame = QHBoxLayout(self._first_frame_row)
+        first_frame.setContentsMargins(20, 0, 0, 0)  # (under the CTC option, as its part)
+        first_frame.addWidget(QLabel("First frame number"))
+        first_frame.addWidget(self.first_frame_spin)
+        first_frame.addStretch(1)
+        self._first_frame_row.setVisible(False)
         self.recipe_checkbox = QCheckBox("Recipe (.recipe.json)")
         self.recipe_checkbox.setChecked(True)
         self.overwrite_checkbox = QCheckBox("Overwrite existing files")
@@ -178,6 +193,7 @@ class ExportWidget(ExportOutputs, ExportWriting, LayerWatcher, QWidget):
             self.ome_zarr_checkbox,
             self.csv_checkbox,
             self.ctc_checkbox,
+            self._first_frame_row,
             self.recipe_checkbox,
             self.overwrite_checkbox,
         ):
@@ -195,6 +211,7 @@ class ExportWidget(ExportOutputs, ExportWriting, LayerWatcher, QWidget):
         self.path_edit.textEdited.connect(self._follow_typed_suffix)
         self.export_button.clicked.connect(self._on_export_clicked)
         self.cancel_button.clicked.connect(self._on_cancel_clicked)
+        self.ctc_checkbox.toggled.connect(self._update_first_frame)
         #: hashing the input file for the recipe, or writing labels on disk or big ones
         self.worker: WorkerBase | None = None
         self._writing = None  # what the worker writes (_export_write._Plan), while it does
@@ -262,6 +279,7 @@ class ExportWidget(ExportOutputs, ExportWriting, LayerWatcher, QWidget):
         layer = self.labels_layer
         if layer is not None:
             self._offer_intensity(layer)
+        self.first_frame_spin.setValue(0)  # (another movie's first frame is not this one's)
         self._hear_edits_of(layer)
         self._update_recipe_checkbox()
         self._update_stack_checkbox()
