@@ -55,11 +55,27 @@ def _relabel(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return ids, inverse.reshape(-1), counts
 
 
+def _one_dtype(arrays: list[np.ndarray]) -> list[np.ndarray]:
+    """``arrays`` of label ids (never negative) in one integer dtype: NumPy's common type,
+    but uint64 where uint64 meets a signed type (whose common type is float64, which merges
+    the ids above 2**53 that differ by less than their spacing).
+
+    >>> [a.dtype.name for a in _one_dtype([np.array([2**60 + 1], np.uint64), np.arange(2)])]
+    ['uint64', 'uint64']
+    """
+    dtype = np.result_type(*arrays) if arrays else np.dtype(np.int64)
+    if dtype.kind not in "iub":
+        dtype = np.dtype(np.uint64)
+    return [a.astype(dtype, copy=False) for a in arrays]
+
+
 def _merge_counts(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
-    """The sorted values and summed counts of several ``(values, counts)`` tables."""
+    """The sorted values and summed counts of several ``(values, counts)`` tables (the
+    values in one integer dtype: :func:`_one_dtype`)."""
     if len(parts) == 1:
         return parts[0]
-    values, where = np.unique(np.concatenate([v for v, _ in parts]), return_inverse=True)
+    joined = np.concatenate(_one_dtype([v for v, _ in parts]))
+    values, where = np.unique(joined, return_inverse=True)
     counts = np.bincount(where.reshape(-1), np.concatenate([c for _, c in parts]), values.size)
     return values, counts.astype(np.int64)
 

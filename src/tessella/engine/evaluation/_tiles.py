@@ -16,7 +16,7 @@ from collections.abc import Callable, Generator, Iterator
 import numpy as np
 
 from .. import metrics
-from .._metrics_overlap import _check_pair, _contingency, _merge_counts
+from .._metrics_overlap import _check_pair, _contingency, _merge_counts, _one_dtype
 from ..progress import Progress
 from ._mistakes import (
     _SAMPLE_PIXELS,
@@ -91,10 +91,14 @@ def _merged_table(parts: list[tuple]) -> tuple:
     """The overlap table of the whole pair (as :func:`_contingency` gives it) of the tables
     of its pieces."""
     empty = np.zeros(0, np.int64)
-    t_ids, t_sizes = _merge_counts([(p[0], p[2]) for p in parts] or [(empty, empty)])
-    p_ids, p_sizes = _merge_counts([(p[1], p[3]) for p in parts] or [(empty, empty)])
-    t_of = np.concatenate([p[0][p[4]] for p in parts] or [empty])
-    p_of = np.concatenate([p[1][p[5]] for p in parts] or [empty])
+    # each side's ids in one dtype (a blank piece's or one of small ids are int64, one of
+    # ids beyond its pixels' count uint64 for uint64 labels: float64 if joined as they are)
+    t_all = _one_dtype([p[0] for p in parts] or [empty])
+    p_all = _one_dtype([p[1] for p in parts] or [empty])
+    t_ids, t_sizes = _merge_counts([(t, p[2]) for t, p in zip(t_all, parts)] or [(empty, empty)])
+    p_ids, p_sizes = _merge_counts([(q, p[3]) for q, p in zip(p_all, parts)] or [(empty, empty)])
+    t_of = np.concatenate([t[p[4]] for t, p in zip(t_all, parts)] or [empty])
+    p_of = np.concatenate([q[p[5]] for q, p in zip(p_all, parts)] or [empty])
     counts = np.concatenate([p[6] for p in parts] or [empty])
     order = np.lexsort((p_of, t_of))
     t_of, p_of, counts = t_of[order], p_of[order], counts[order]
@@ -105,6 +109,14 @@ def _merged_table(parts: list[tuple]) -> tuple:
     rows = np.searchsorted(t_ids, t_of[starts]).astype(np.intp)
     cols = np.searchsorted(p_ids, p_of[starts]).astype(np.intp)
     return t_ids, p_ids, t_sizes, p_sizes, rows, cols, summed.astype(np.int64)
+
+
+def _isin(piece: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """``np.isin(piece, ids)`` compared in one integer dtype (:func:`_one_dtype`: uint64
+    ids against signed pixels, or the reverse, are not compared as float64)."""
+    if piece.dtype != ids.dtype and np.uint64 in (piece.dtype, ids.dtype):
+        piece, ids = _one_dtype([piece, ids])
+    return np.isin(piece, ids)
 
 
 def _reader(labels_true, labels_pred) -> Reader:
@@ -237,9 +249,9 @@ def tiled_steps(
     for done, where in enumerate(pieces, len(pieces) + 1):
         if missed.size or spurious.size:
             truth, predicted = _piece(labels_true, where), _piece(labels_pred, where)
-            errors[where][np.isin(predicted, spurious)] = FALSE_POSITIVE
+            errors[where][_isin(predicted, spurious)] = FALSE_POSITIVE
             # written last: a missed object stays whole where a spurious one overlaps it
-            errors[where][np.isin(truth, missed)] = FALSE_NEGATIVE
+            errors[where][_isin(truth, missed)] = FALSE_NEGATIVE
             del truth, predicted
         if total:
             yield Progress("pixels", done, total)
