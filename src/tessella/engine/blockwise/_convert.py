@@ -194,6 +194,12 @@ def _there(path: Path) -> bool:
     return path.exists() or path.is_symlink()
 
 
+#: the stems of this process's conversions (:func:`_claim`): only these are its own
+#: (:func:`_gone`); another named with its pid is an earlier process's of the same pid (a
+#: container restarted), judged by its lock file
+_MADE: set[str] = set()
+
+
 def _claim(out: Path) -> tuple[Path, int]:
     """A name for this conversion's folders beside ``out``,
     ``.OUT.zarr.convert-HOST-PID-XXXXXX`` (returned as ``stem``), and the open file
@@ -206,6 +212,7 @@ def _claim(out: Path) -> tuple[Path, int]:
     conversion's; one named with this machine's former host name is still this machine's."""
     while True:
         stem = out.parent / f".{out.name}.convert-{_host()}-{os.getpid()}-{secrets.token_hex(3)}"
+        _MADE.add(stem.name)  # (before its lock file: a recovery meanwhile spares it)
         try:
             fd = os.open(_named(stem, ".lock"), os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
         except FileExistsError:
@@ -319,9 +326,10 @@ def _gone(stem: Path, pid: int, by_pid: bool = True) -> tuple[bool, int | None]:
     where it does not exist or cannot be locked: then it is gone where ``pid`` does not
     run). Closing it unlocks it. The same judgement as any killed write's
     (:func:`~tessella.engine.io._leftovers._gone`), except that a conversion of this process
-    is never gone (one of its conversions runs). ``by_pid`` False: judged by its lock file
-    alone (a conversion of this machine under its former host name)."""
-    if pid == os.getpid():
+    (:func:`_claim` made ``stem``) is never gone (one of its conversions runs); another of its
+    pid, an earlier process's, is judged as any other. ``by_pid`` False: judged by its lock
+    file alone (a conversion of this machine under its former host name)."""
+    if pid == os.getpid() and stem.name in _MADE:
         return False, None
     return _write_gone(_named(stem, ".lock"), pid, by_pid=by_pid)
 

@@ -62,6 +62,16 @@ _LIVE: Counter = Counter()
 _LIVE_LOCK = threading.Lock()
 #: the claims of this process not yet released, by their ``.tmp`` (:func:`staged_claim`)
 _CLAIMS: dict[Path, Claim] = {}
+#: the tokens this process made (:func:`new_token`, :func:`claim`): only a token here is
+#: this process's own write (:func:`_own`). Another token named with this process's pid is
+#: an earlier process's that had the same pid (a container restarted after the OOM killer
+#: numbers its processes from 1 again), judged by its lock file as any other write's
+_MADE: set[str] = set()
+
+
+def _own(token: str, pid: int) -> bool:
+    """Whether the write named with ``token`` (its pid ``pid``) is this process's own."""
+    return pid == os.getpid() and token in _MADE
 
 
 def _host() -> str:
@@ -101,7 +111,9 @@ def _this_machine(lock: Path) -> bool:
 
 def new_token() -> str:
     """``HOST-PID-XXXXXXXX``: names a write's hidden files (this computer, this process)."""
-    return f"{_host()}-{os.getpid()}-{secrets.token_hex(4)}"
+    token = f"{_host()}-{os.getpid()}-{secrets.token_hex(4)}"
+    _MADE.add(token)
+    return token
 
 
 def probe_path(folder: str | os.PathLike, name: str) -> Path:
@@ -254,6 +266,7 @@ def claim(target: str | os.PathLike, token: str | None = None) -> Claim:
     while True:
         mine = token or new_token()
         lock = _beside(target, mine, "lock")
+        _MADE.add(mine)
         with _LIVE_LOCK:
             _LIVE[mine] += 1  # (before the lock file: recovery in another thread spares it)
         try:
@@ -423,13 +436,18 @@ def _gone(lock: Path, pid: int, by_pid: bool = True) -> tuple[bool, int | None]:
     it. An empty lock file (a claim writes into it once it is locked) of a ``pid`` that runs
     is one being made: not over. A write of this process is over once it released its claim
     (a write that failed or was interrupted, Ctrl+C in a notebook, left its ``.old``); one
-    still claimed never is (it may run in another thread). ``by_pid`` False: where the lock
-    file cannot tell, not over (a write of this machine under its former name, whose pid
-    may be another process's now)."""
-    if pid == os.getpid():
+    still claimed never is (it may run in another thread). Another token of this process's
+    pid (:func:`_own`: an earlier process that had the same pid) is judged by its lock file,
+    its pid taken for one that does not run. ``by_pid`` False: where the lock file cannot
+    tell, not over (a write of this machine under its former name, whose pid may be another
+    process's now)."""
+    if _own(lock.name.rsplit(".", 2)[-2], pid):
         with _LIVE_LOCK:
             if lock.name.rsplit(".", 2)[-2] in _LIVE:
                 return False, None
+    # (whether the writer's process runs: this process's pid is no longer the writer's,
+    # whether the write was this process's, released, or an earlier process's of that pid)
+    runs = pid != os.getpid() and _pid_alive(pid)
     try:
         fd: int | None = os.open(lock, os.O_RDONLY)
     except FileNotFoundError:
@@ -439,7 +457,7 @@ def _gone(lock: Path, pid: int, by_pid: bool = True) -> tuple[bool, int | None]:
     locked = try_lock(fd) if fd is not None else None
     if locked is True:
         assert fd is not None
-        if os.fstat(fd).st_size == 0 and _pid_alive(pid):  # (made, not yet locked)
+        if os.fstat(fd).st_size == 0 and runs:  # (made, not yet locked)
             os.close(fd)
             return False, None
         return True, fd
@@ -448,7 +466,7 @@ def _gone(lock: Path, pid: int, by_pid: bool = True) -> tuple[bool, int | None]:
     if not by_pid:  # (a pid of this machine under its old name: judged by the lock alone)
         return False, None
     # (this process's released write, where locks cannot tell: over)
-    return (locked is None and (pid == os.getpid() or not _pid_alive(pid))), None
+    return (locked is None and not runs), None
 
 
 def _token_pattern(name: str) -> re.Pattern:
@@ -475,8 +493,10 @@ def recover_leftovers(target: str | os.PathLike, warn: bool = True) -> str | Non
     such a write, ``.TARGET.TOKEN.old`` is put back as ``TARGET`` where ``TARGET`` is missing
     (the kill came between the two renames: it is the earlier output); where ``TARGET`` is
     there (the new one, put in place) it is kept and named, for the user to remove or put
-    back. Its ``.tmp`` (an output never put in place) and ``.del`` (the earlier output being
-    removed) are removed, with the temporaries of a writer inside it. Hidden files of another
+    back (with its lock file, unlocked, which names it this machine's where it was written
+    under a former host name; both removed by the first recovery after it is gone). Its
+    ``.tmp`` (an output never put in place) and ``.del`` (the earlier output being removed)
+    are removed, with the temporaries of a writer inside it. Hidden files of another
     computer's write, and those an older version named without its pid (which cannot be
     told from a running write), are named, not touched. Reads the folder for the hidden names
     of ``target``, once a batch where it is filled as one (:func:`batch_of_writes`)."""
@@ -497,7 +517,7 @@ def recover_leftovers(target: str | os.PathLike, warn: bool = True) -> str | Non
     for entry in entries:
         match = mine.fullmatch(entry.name)
         if match is not None:
-            if match["kind"] == "probe" and int(match["pid"]) == os.getpid():
+            if match["kind"] == "probe" and _own(match["token"], int(match["pid"])):
                 continue  # (a probe of this process runs: it removes its file itself)
             tokens[match["token"]] = (match["host"], int(match["pid"]))
         elif older.fullmatch(entry.name) and _there(entry):  # (a batch's kept name: there?)
@@ -535,8 +555,8 @@ def recover_leftovers(target: str | os.PathLike, warn: bool = True) -> str | Non
             elif _there(old):
                 # (its .tmp gone: its output was put in place, and the target missing since
                 # was removed on purpose, unless the write was this process's, which failed
-                # before it and released its claim)
-                placed = not _there(_beside(target, token, "tmp")) and pid != os.getpid()
+                # before it and released its claim; not an earlier process's of its pid)
+                placed = not _there(_beside(target, token, "tmp")) and not _own(token, pid)
                 if placed and not _there(target):
                     removed_since.append(old.name)
                 elif not _there(target):
@@ -565,11 +585,12 @@ def recover_leftovers(target: str | os.PathLike, warn: bool = True) -> str | Non
                 for name in nested:
                     if name.startswith(f".{leftover.name}."):
                         _remove(folder / name)
-            if not _there(old):  # (the record of a merge: kept while its .old is)
-                with contextlib.suppress(OSError):
-                    merge.unlink()
-            with contextlib.suppress(OSError):
-                lock.unlink()
+            if not _there(old):  # (the record of a merge and the lock file: kept, unlocked,
+                # while its .old is, which a lock of a former host name then still names as
+                # this machine's, :func:`_this_machine`)
+                for record in (merge, lock):
+                    with contextlib.suppress(OSError):
+                        record.unlink()
         finally:
             if fd is not None:
                 os.close(fd)
@@ -636,7 +657,7 @@ def _merged_aside(old: Path, target: Path) -> bool:
         names = os.listdir(old)
     except OSError:
         return False
-    return all(_RESULT_FILE.fullmatch(name) for name in names)
+    return bool(names) and all(_RESULT_FILE.fullmatch(name) for name in names)
 
 
 def _merge_adds(merge: Path) -> list[str] | None:
@@ -676,7 +697,7 @@ def find_leftovers(folder: str | os.PathLike) -> list[tuple[Path, str]]:
                     os.close(fd)
                 state = "killed" if gone else "running"
             if match["kind"] == "probe" and (
-                state == "running" or int(match["pid"]) == os.getpid()
+                state == "running" or _own(match["token"], int(match["pid"]))
             ):
                 continue  # (a probe of a running process: no write's, no leftover)
             found.append((entry, state))
