@@ -269,13 +269,29 @@ def atomic_path(target: str | os.PathLike, overwrite: bool = True, make_parents:
     writing.release()
 
 
-def _labels_dtype(labels: np.ndarray, path: Path | None = None):
+def _labels_dtype(labels: np.ndarray, path: Path | None = None, wide: bool = False):
+    """The dtype labels are written in: uint16 up to ID 65,535, else uint32; IDs above
+    4,294,967,295 (uint64 or int64 labels) uint64 where ``wide`` (zarr), else refused
+    (ValueError naming ``path``: TIFF labels are at most uint32, OME-TIFF and ImageJ having
+    no 64-bit integers), never cut to 32 bits (which made 2**32 + 5 and 5 one object).
+    Negative IDs and labels that are not integers are refused (naming ``path``)."""
     if labels.dtype != bool and not np.issubdtype(labels.dtype, np.integer):
         raise ValueError(_not_integer_labels(labels, path))
+    where = f"{path}: " if path is not None else ""
     top = int(labels.max()) if labels.size else 0
     if labels.size and int(labels.min()) < 0:
-        raise ValueError(f"labels must not be negative (found {int(labels.min())})")
-    return np.uint16 if top <= np.iinfo(np.uint16).max else np.uint32
+        raise ValueError(f"{where}labels must not be negative (found {int(labels.min())})")
+    if top <= np.iinfo(np.uint16).max:
+        return np.uint16
+    if top <= np.iinfo(np.uint32).max:
+        return np.uint32
+    if wide:
+        return np.uint64
+    raise ValueError(
+        f"{where}label ID {top} is above 4,294,967,295, the largest TIFF labels hold "
+        "(uint32): relabel them 1..N first (skimage.segmentation.relabel_sequential, or "
+        "Correct's Relabel 1..N), or write them as zarr (uint64)"
+    )
 
 
 def _not_integer_labels(labels: np.ndarray, path: Path | None) -> str:
@@ -307,13 +323,15 @@ def write_labels(
     overwrite: bool = True,
     make_parents: bool = False,
 ) -> Path:
-    """Write labels as TIFF (uint16, or uint32 above 65,535 objects) with axes and pixel size.
+    """Write labels as TIFF (uint16, or uint32 above ID 65,535) with axes and pixel size.
 
     uint16 labels become an ImageJ hyperstack (Fiji reads the scale); uint32 ones, which
     ImageJ cannot hold, an OME-TIFF with physical sizes. The write is atomic. The folder of
     ``path`` must exist (FileNotFoundError naming it), unless ``make_parents``. Labels are
     integers (or booleans): a float array is refused (ValueError naming ``path``), as
-    :func:`tessella.evaluate` refuses it, whether it holds fractions, NaN or whole numbers.
+    :func:`tessella.evaluate` refuses it, whether it holds fractions, NaN or whole numbers;
+    so are negative IDs and IDs above 4,294,967,295 (uint32's largest: relabel them 1..N,
+    or write them with :func:`write_zarr_labels`, which keeps them as uint64).
     """
     import tifffile
 
@@ -541,7 +559,9 @@ def write_zarr_labels(
     one ``ome`` names where it is :func:`labels_ome` of a plain zarr array (its
     ``zarr_format`` alone), so labels of a v2 image are v2 as their image; else v3. The
     unit is written as :func:`unit_for` spells it for the format. ``attrs``: more attributes
-    (of the OME-Zarr group, or of the array), written with the rest.
+    (of the OME-Zarr group, or of the array), written with the rest. The labels are written
+    uint16, uint32 above ID 65,535 and uint64 above 4,294,967,295 (each ID kept); negative
+    IDs and labels that are not integers are refused (ValueError naming ``path``).
 
     Written under a temporary name (``.NAME.HOST-PID-XXXXXXXX.tmp``) and renamed into place
     when complete, a ``path`` there moved aside (``.old``) meanwhile and removed after; what
@@ -577,7 +597,7 @@ def write_zarr_labels(
         raise
     tmp, old = writing.path("tmp"), writing.path("old")
     try:
-        shape, dtype = labels.shape, _labels_dtype(labels, path)
+        shape, dtype = labels.shape, _labels_dtype(labels, path, wide=True)
         blocks = _label_chunks(shape, np.dtype(dtype).itemsize, chunks)
         if ome is not None:
             if len(ome["axes"]) != labels.ndim:
