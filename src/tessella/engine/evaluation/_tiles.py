@@ -1,5 +1,6 @@
 """A lazy 2D pair (dask, zarr: a blockwise result, a multiscale layer's level 0) scored a
-2048 x 2048 piece at a time, never read whole (:func:`tiled_steps`).
+2048 x 2048 piece at a time, never read whole (:func:`tiled_steps`), but for a side holding
+one object ID only (a binary mask given as labels?), read whole for its note.
 
 Each piece of the two label images is read, its overlap table made (the ids of each side
 and the pairs of objects that share pixels, with their pixel counts) and let go; the tables
