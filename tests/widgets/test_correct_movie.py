@@ -65,8 +65,9 @@ def test_delete_acts_in_the_frame_on_screen_unless_all_frames_is_ticked(movie):
     expected = before.copy()
     expected[SHOWN][expected[SHOWN] == 1] = 0
     np.testing.assert_array_equal(layer.data, expected)  # the other frames keep cell 1
-    assert widget.status_label.text() == (
-        f"delete 1 on 'movie labels' in frame {SHOWN}: 36 px changed"
+    assert widget.status_label.text() == (  # (cell 1 is in the frames before and after)
+        f"delete 1 on 'movie labels' in frame {SHOWN}: 36 px changed; track 1 now skips "
+        f"frame {SHOWN}: a CTC export splits it in two there"
     )
     assert _frames_of(tracks, 1) == set(range(FRAMES)) - {SHOWN}  # the track follows
     widget.undo_button.click()
@@ -101,7 +102,8 @@ def test_merge_in_one_frame_keeps_the_first_selected_track_and_no_other_cells_id
     assert widget.selected_ids() == [3]
     changed = int((expected != before[SHOWN]).sum())
     assert widget.status_label.text() == (
-        f"merge 3, 2 into 3 on 'movie labels' in frame {SHOWN}: {changed} px changed"
+        f"merge 3, 2 into 3 on 'movie labels' in frame {SHOWN}: {changed} px changed; "
+        f"track 2 now skips frame {SHOWN}: a CTC export splits it in two there"
     )
     widget.undo_button.click()
     np.testing.assert_array_equal(layer.data, before)

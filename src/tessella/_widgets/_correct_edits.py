@@ -13,6 +13,7 @@ import numpy as np
 from napari.layers import Labels, Points, Shapes
 
 from . import _results
+from ._frame_words import frame_name, recorded_frame_numbers
 from ._labels_states import _restart_history, _too_narrow, _wide_enough
 from ._object_stack import sync_overlaps, uncovered
 
@@ -144,15 +145,51 @@ def _merge_into_first(labels: np.ndarray, ids: list[int], axes: str | None = Non
     )
 
 
+def _frame_numbers(layer: Labels, t_axis: int | None) -> tuple[int, ...]:
+    """The movie's own frame numbers the reader recorded for time-lapse labels (a folder
+    ``t052.tif ...``: :func:`._frame_words.recorded_frame_numbers`), else ()."""
+    if t_axis is None:
+        return ()
+    return recorded_frame_numbers(layer, layer.data.shape[t_axis])
+
+
 def _scope_words(layer: Labels, t_axis: int | None, frame: int | None) -> str:
-    """Where an edit of a time-lapse acted, for the status line: " in frame 3", " in all 10
-    frames"; nothing for one image or a volume."""
+    """Where an edit of a time-lapse acted, for the status line: " in frame 3", " in frame 1
+    (t053)" (the slider's index, with the file's number where recorded:
+    :func:`._frame_words.frame_name`), " in all 10 frames"; nothing for one image or a
+    volume."""
     if t_axis is None:
         return ""
     if frame is not None:
-        return f" in frame {frame}"
+        return f" in {frame_name(frame, _frame_numbers(layer, t_axis))}"
     count = layer.data.shape[t_axis]
     return " in its only frame" if count == 1 else f" in all {count} frames"
+
+
+def _present(data: np.ndarray, t_axis: int, t: int, ids: list[int]) -> np.ndarray:
+    """Whether each of ``ids`` is in frame ``t`` (along ``t_axis``) of ``data``."""
+    return np.isin(np.asarray(ids), np.take(data, t, axis=t_axis))
+
+
+def _skips_words(layer: Labels, t_axis: int, frame: int, ids: list[int], was) -> str:
+    """What the status line adds after an edit in one ``frame`` of a time-lapse took IDs out
+    of it (a Merge, a Delete): the tracks that were in it (``was``: :func:`_present` before
+    the edit) and now skip it, being in the frames before and after it: a CTC export splits
+    each in two there (user test s31/t7: only Export said so, later). Nothing where none
+    does; only the frame's neighbours are looked at."""
+    data = layer.data
+    if not ids or not 0 < frame < data.shape[t_axis] - 1:
+        return ""
+    gone = np.asarray(was) & ~_present(data, t_axis, frame, ids)
+    gone &= _present(data, t_axis, frame - 1, ids) & _present(data, t_axis, frame + 1, ids)
+    skipping = sorted(i for i, g in zip(ids, gone) if g)
+    if not skipping:
+        return ""
+    where = frame_name(frame, _frame_numbers(layer, t_axis))
+    if len(skipping) == 1:
+        return f"; track {skipping[0]} now skips {where}: a CTC export splits it in two there"
+    tracks = ", ".join(map(str, skipping))
+    return f"; tracks {tracks} now skip {where}: a CTC export splits each in two there"
 
 
 def _axes_of(layer: Labels) -> str | None:
@@ -231,13 +268,16 @@ class CorrectEdits:
         frame: int | None = None,
         sliced: bool = True,
         note: Callable[[Edit, np.ndarray], str] | None = None,
+        leaving: list[int] | None = None,
     ) -> bool:
         """Compute an edit on the chosen layer's data and record it as one undo step.
 
         On a time-lapse, ``frame`` is the one frame the edit acts in (None: all frames), and
         the status line names it; with ``sliced``, ``make_edit`` is given that frame alone,
         else the whole array (it keeps to the frame itself). ``note``: what the status line
-        adds after the pixels changed, from the edit and the labels before it."""
+        adds after the pixels changed, from the edit and the labels before it. ``leaving``:
+        the IDs the edit takes out of the ``frame`` (merged into another, deleted): the
+        status line names those that now skip it (:func:`_skips_words`)."""
         layer = self.labels_layer
         if layer is None:
             self._say(f"{what}: add or choose a labels layer first.")
@@ -258,7 +298,7 @@ class CorrectEdits:
             else:
                 change = make_edit(layer.data)
         except ValueError as exc:
-            where = "" if frame is None else f" in frame {frame}"
+            where = _scope_words(layer, t_axis, frame) if frame is not None else ""
             hint = ""
             if frame is not None and str(exc).startswith("no object"):
                 hint = f" (tick '{ALL_FRAMES}' to act on the whole track)"
@@ -269,6 +309,9 @@ class CorrectEdits:
             self._say(f"{what} on '{layer.name}'{scope}: nothing to change", None)
             return False
         noted = "" if note is None else note(change, layer.data)  # (the labels before it)
+        skips = None  # (the tracks in the frame that may skip it after the edit)
+        if leaving and frame is not None and t_axis is not None:
+            skips = (t_axis, frame, leaving, _present(layer.data, t_axis, frame, leaving))
         # (on crossing objects: what a deleted one lay on shows there, not a gap)
         change, under = _show_under(self.viewer, layer, change)
         noted += under
@@ -280,6 +323,8 @@ class CorrectEdits:
         if renamed is not None:  # Ctrl+Z and Redo find each side's divisions again
             _results.remember_edited_state(layer, renamed)
         # the Tracks layer beside a time-lapse follows the step (_results.follow_edits)
+        if skips is not None:  # (a track that now skips the frame: Export splits it)
+            noted += _skips_words(layer, *skips)
         size = f"{change.size:,}" if t_axis is not None else str(change.size)
         done = f"{change.description} on '{layer.name}'{scope}: {size} px changed{noted}"
         self._say(done if widened is None else f"{done}; {widened}", None)
@@ -298,9 +343,11 @@ class CorrectEdits:
         shown = layer.world_to_data(self.viewer.dims.point)[t_axis]
         frame, count = int(np.round(shown)), layer.data.shape[t_axis]
         if not 0 <= frame < count:
+            numbers = _frame_numbers(layer, t_axis)
+            first, last = frame_name(0, numbers), frame_name(count - 1, numbers)
             self._say(
-                f"{what}: frame {frame} on screen is not in '{layer.name}' (frames 0-"
-                f"{count - 1}); move to one of its frames or tick '{ALL_FRAMES}'",
+                f"{what}: frame {frame} on screen is not in '{layer.name}' (its frames: "
+                f"{first} to {last}); move to one of its frames or tick '{ALL_FRAMES}'",
                 "error",
             )
             return False, None
@@ -362,6 +409,7 @@ class CorrectEdits:
             "Merge",
             (lambda d: _merge_into_first(d, ids, axes)) if movie else (lambda d: merge(d, ids)),
             frame,
+            leaving=ids[1:],
         ):
             return False
         self.set_selection([ids[0] if movie else min(ids)])
@@ -376,7 +424,9 @@ class CorrectEdits:
         if ids is None:
             return False
         ok, frame = self._frame_scope("Delete")
-        if not ok or not self._apply("Delete", lambda data: delete(data, ids), frame):
+        if not ok or not self._apply(
+            "Delete", lambda data: delete(data, ids), frame, leaving=list(ids)
+        ):
             return False
         self.selection_edit.clear()
         return True

@@ -11,7 +11,8 @@ import numpy as np
 from napari.layers import Labels
 
 from . import _results
-from ._correct_edits import _axes_of, _how_to_copy, _on_disk
+from ._correct_edits import _axes_of, _frame_numbers, _how_to_copy, _on_disk, _time_axis
+from ._frame_words import frame_name
 
 if TYPE_CHECKING:
     from tessella.engine.edit import Suspect
@@ -97,6 +98,41 @@ def _digest(data: np.ndarray) -> bytes:
     ).digest()
 
 
+def _size_words(layer: Labels, suspect: Suspect) -> str:
+    """How large a suspicious object is, for the review's line: "118 px" in an image (or a
+    frame of a movie), "118,586 voxels" in a volume, with its volume where the layer's scale
+    is in a unit it names ("118,586 voxels, 3,558 µm³"): a volume's object is no area
+    (user test s31/t8: "118586 px")."""
+    from tessella._io_axes import layer_pixel_size
+
+    axes = _axes_of(layer)
+    spatial = axes.replace("T", "") if axes else ("ZYX" if layer.ndim >= 3 else "YX")
+    if "Z" not in spatial:
+        return f"{suspect.size} px"
+    said = f"{suspect.size:,} voxels"
+    if axes is None or len(axes) != layer.ndim:
+        return said
+    try:
+        sizes, unit, guessed = layer_pixel_size(
+            axes, layer.scale, getattr(layer, "units", None), [layer.metadata]
+        )
+    except ValueError:
+        return said
+    if sizes is None or guessed or unit in ("", "pixel") or not set("ZYX") <= set(sizes):
+        return said
+    volume = suspect.size * sizes["Z"] * sizes["Y"] * sizes["X"]
+    return f"{said}, {volume:,.{_decimals(volume)}f} {unit}³"
+
+
+def _decimals(value: float) -> int:
+    """Decimals enough to show ``value`` with about 3 significant figures (none past them)."""
+    import math
+
+    if value <= 0:
+        return 0
+    return max(0, 2 - math.floor(math.log10(value)))
+
+
 class CorrectReview:
     """Mixin for :class:`.correct.CorrectWidget`: the suspicious objects of the chosen labels
     layer, one at a time (uses the widget's ``viewer``, ``labels_layer``, ``_say``, ...)."""
@@ -155,10 +191,12 @@ class CorrectReview:
         self._zoom_to(layer, suspect.label, camera)
         self.set_selection([suspect.label])  # (marked: _mark_selection)
         confidence = "" if suspect.confidence is None else f", confidence {suspect.confidence:.2f}"
-        frame = "" if suspect.frame is None else f" in frame {suspect.frame}"
+        frame = ""
+        if suspect.frame is not None:
+            frame = f" in {frame_name(suspect.frame, _frame_numbers(layer, _time_axis(layer)))}"
         found = (
             f"{self._suspect_index + 1} of {len(suspects)}: label {suspect.label}{frame} is "
-            f"{suspect.reason} ({suspect.size} px{confidence})"
+            f"{suspect.reason} ({_size_words(layer, suspect)}{confidence})"
         )
         self.suspect_label.setText(found)
         self._say(f"Suspicious in '{layer.name}': {found}", None)

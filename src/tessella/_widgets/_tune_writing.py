@@ -16,6 +16,7 @@ from tessella.engine.params import params_to_dict
 
 from . import _results
 from ._correct_edits import _history_length
+from ._frame_words import frame_name, recorded_frame_numbers
 from ._labels_states import _restart_history, _values_checksum
 from ._tune_frames import _Request
 from ._tune_notices import show_warning
@@ -430,7 +431,7 @@ class TuneWriting:
             self._in_step[request.layer_id] = fingerprint
         done = request.frames.index(t) + 1
         self._set_progress(request, done)
-        what = f" frame {t}" if request.n_frames > 1 else ""
+        what = f" {frame_name(t, request.frame_numbers)}" if request.n_frames > 1 else ""
         if request.plane is not None:
             what = f" slice {request.plane}"
         if request.apply_all:
@@ -558,7 +559,9 @@ class TuneWriting:
     def _mixed(self, layer_id, movie: bool) -> str | None:
         """What the frames (``movie``) or slices of ``layer_id``'s labels hold when Tune wrote
         them with more than one set of parameters, as the status line says it: "slice 2 at
-        beta=0.7, the other 5 slices at beta=0.5" (the values that differ only), and which
+        beta=0.7, the other 5 slices at beta=0.5" (the values that differ only; a movie's
+        frames named as the slider shows them, with the numbers of its files where recorded:
+        "frames 2 (t054), 3 (t055) at ..."), and which
         hold labels Tune did not write (painted, or undone past what it remembers: never
         said to be one set); None when they hold one set."""
         from ._tune_params import _named
@@ -567,11 +570,14 @@ class TuneWriting:
         if not parts:
             return None
         unit = "frame" if movie else "slice"
+        layer = self._find_layer(layer_id) if movie else None
+        numbers = recorded_frame_numbers(layer, len(parts)) if layer is not None else ()
 
         def where(indices: list[int]) -> str:
-            if len(indices) > 1:
-                return f"{unit}s {', '.join(map(str, indices))}"
-            return f"{unit} {indices[0]}"
+            if len(indices) > 1:  # "frames 2 (t054), 3 (t055)"
+                names = [frame_name(i, numbers, unit).split(" ", 1)[1] for i in indices]
+                return f"{unit}s {', '.join(names)}"
+            return frame_name(indices[0], numbers, unit)
 
         groups: dict = {}
         unknown = []
@@ -606,7 +612,7 @@ class TuneWriting:
         if changed:
             said.append(changed)
         rest = len(groups[most])
-        others = f"the other {counted(rest, unit)}" if rest > 1 else f"{unit} {groups[most][0]}"
+        others = f"the other {counted(rest, unit)}" if rest > 1 else where(groups[most])
         return f"{', '.join(said)}, {others} {values(most)}"
 
     def _mark_recipe_mixed(self, layer: Labels, mixed: str | None) -> None:

@@ -64,14 +64,15 @@ class CtcTracks:
         notes = []
         if self.split:
             track, missing = next(iter(self.split.items()))
-            shown = ", ".join(str(t) for t in missing[:5])
+            shown = ", ".join(self._frame_called(n) for n in missing[:5])
             shown += ", ..." if len(missing) > 5 else ""
             absent = set(missing_frames(self.numbers))
             why = " (not in the input)" if missing and all(t in absent for t in missing) else ""
             pieces = len({new for names in self.renames.values() for new in names.values()})
+            frames = "frames" if len(missing) > 1 else "frame"
             notes.append(
                 f"{len(self.split)} track(s) skip frames (e.g. track {track} is missing from "
-                f"frame {shown}{why}): split at each gap as CTC requires, into {pieces} new "
+                f"{frames} {shown}{why}): split at each gap as CTC requires, into {pieces} new "
                 "track(s) whose parent is the piece before the gap"
             )
         if self.dropped:
@@ -81,6 +82,17 @@ class CtcTracks:
                 f"{self.dropped[0].parent}): the lineage does not fit these labels"
             )
         return notes
+
+    def _frame_called(self, number: int) -> str:
+        """Frame ``number`` (a frame number, as :attr:`split` holds them) as the notes name
+        it: without recorded numbers its index, which napari's slider shows ("8"); with them
+        the index and the file's number ("3 (t055)"), or the number alone where the input
+        lacks that frame ("t041"): never a file's number that reads as an index."""
+        if not self.frame_numbers:
+            return str(number)
+        if number in self.frame_numbers:
+            return f"{self.frame_numbers.index(number)} (t{number:03d})"
+        return f"t{number:03d}"
 
 
 def missing_frames(numbers) -> list[int]:
