@@ -88,8 +88,11 @@ def test_correct_time_lapse_status_quoted_in_readme_is_the_panels(make_napari_vi
     labels[:, 10:14, 10:113] = 12  # 4 x 103 = 412 px in every frame
     labels[:, 40:50, 40:50] = 7
     viewer = make_napari_viewer()
+    numbers = list(range(52, 62))  # (a folder t052.tif ... t061.tif, as the reader records)
     layer = viewer.add_labels(
-        labels, name=result_name("01", "labels", "cells2dt"), metadata={"axes": "TYX"}
+        labels,
+        name=result_name("01", "labels", "cells2dt"),
+        metadata={"axes": "TYX", "frame_numbers": numbers},
     )
     _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Correct")
     assert isinstance(widget, CorrectWidget)
@@ -98,7 +101,10 @@ def test_correct_time_lapse_status_quoted_in_readme_is_the_panels(make_napari_vi
     widget.set_selection([12])
     widget.delete_button.click()
     said = widget.status_label.text()
-    assert said == "delete 12 on '01 labels (cells2dt)' in frame 3: 412 px changed"
+    assert said == (
+        "delete 12 on '01 labels (cells2dt)' in frame 3 (t055): 412 px changed; track 12 now "
+        "skips frame 3 (t055): a CTC export splits it in two there"
+    )
     assert f'"{said}"' in _flat(_readme())
 
 
