@@ -116,10 +116,3 @@ def test_another_number_of_sizes_than_the_image_s_axes_is_refused(stacks, tmp_pa
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert "--voxel-size gives 2 sizes but the image has axes ZYX: give 3, Z,Y,X" in err
     assert not out.exists()
-
-
-def test_not_with_blockwise(stacks, tmp_path, capsys):
-    out = tmp_path / "labels.zarr"
-    args = ["segment", str(stacks / "plain.zarr"), "-o", str(out), *OPTIONS, "--blockwise"]
-    assert main([*args, "--voxel-size", "50,4,4"]) == 1
-    assert "--voxel-size is not available with --blockwise" in capsys.readouterr().err

@@ -227,8 +227,8 @@ def replay(
     recipe: str | os.PathLike | dict, image, *, model: Any = None, **params: Any
 ) -> np.ndarray:
     """Segment ``image`` as ``recipe`` says, as ``tessella segment IMAGE --recipe RECIPE`` does:
-    the recipe's model, parameters, ``axes``, ``tta``, ``tile``, ``invert`` and ``spacing``;
-    returns the labels, as :func:`tessella.segment`.
+    the recipe's model, parameters, ``axes``, ``tta``, ``tile``, ``invert``, ``spacing``
+    and ``voxel_size``; returns the labels, as :func:`tessella.segment`.
 
     Parameters
     ----------
@@ -242,7 +242,9 @@ def replay(
         series or frame, as read). An :class:`~tessella.engine.io.ImageData` keeps its own
         axes (the recipe's where they name other axes: ``TYX`` for a ``ZYX`` stack) and its
         pixel size where it gives every spatial axis, else the recipe's ``spacing``; an
-        array is read with the recipe's ``axes`` and ``spacing``.
+        array is read with the recipe's ``axes`` and ``spacing``. A recipe's ``voxel_size``
+        (``tessella segment --voxel-size``) replaces the image's own pixel size, as
+        ``--recipe`` replays it.
     model : str or path, optional
         Another model than the recipe's (as ``--model``); without it, the recipe's model,
         which must have the weights it records (``model_sha256``).
@@ -289,6 +291,20 @@ def replay(
             raise ValueError(f"{where}: {exc}") from None
     if recipe.get("labels_edited"):
         warnings.warn(f"{where}: {edited_words(recipe, where)}", UserWarning, stacklevel=2)
+    axes = recipe.get("axes")
+    if isinstance(image, ImageData) and axes is not None:
+        # the file's axes, unless the recipe named others on purpose (TYX for a ZYX stack)
+        same = len(axes) != len(image.axes) or set(axes) == set(image.axes)
+        axes = None if same else axes
+    spatial = [a for a in (axes or getattr(image, "axes", "")) if a in "ZYX"]
+    spacing = recipe.get("spacing")
+    # the voxel size --voxel-size gave (its voxel_size): over the image's own pixel size,
+    # by the command's rule (checked as it checks it)
+    voxel = _replayed_voxel_size(recipe, where, image, axes)
+    if voxel is not None:
+        image, spacing = voxel
+    elif isinstance(image, ImageData) and all(a in image.pixel_size for a in spatial):
+        spacing = None  # (segment takes the file's pixel size, as the command does)
     if model is None:
         if not recipe.get("model"):
             raise ValueError(f"{where}: the recipe names no model; give one with model=")
@@ -300,15 +316,6 @@ def replay(
                 f"but {model.path} has other weights ({model.card.sha256[:12]}…); pass "
                 "model= to replay it with a model anyway"
             )
-    axes = recipe.get("axes")
-    if isinstance(image, ImageData) and axes is not None:
-        # the file's axes, unless the recipe named others on purpose (TYX for a ZYX stack)
-        same = len(axes) != len(image.axes) or set(axes) == set(image.axes)
-        axes = None if same else axes
-    spatial = [a for a in (axes or getattr(image, "axes", "")) if a in "ZYX"]
-    spacing = recipe.get("spacing")
-    if isinstance(image, ImageData) and all(a in image.pixel_size for a in spatial):
-        spacing = None  # (segment takes the file's pixel size, as the command does)
     return segment(
         image,
         model,
@@ -320,6 +327,30 @@ def replay(
         params=recipe.get("params"),
         **params,
     )
+
+
+def _replayed_voxel_size(recipe: dict, where: str, image, axes: str | None):
+    """``(image, spacing)`` to segment where ``recipe`` records a ``voxel_size`` (made with
+    ``tessella segment --voxel-size``), else None: as ``tessella segment --recipe`` replays
+    it (:func:`tessella.cli._segment.recipe_voxel_size`), an ImageData's pixel size replaced
+    by it (``spacing`` None: segment takes that), an array (or an image read with the
+    recipe's other ``axes``) segmented with it as ``spacing``. ValueError naming the recipe
+    where it is no voxel size, or does not fit the image's spatial axes."""
+    from .cli._console import CliError
+    from .cli._segment import recipe_voxel_size
+    from .engine.io import ImageData
+
+    said = "recipe's voxel_size" if where == "recipe" else f"the recipe {where}'s voxel_size"
+    try:
+        voxel = recipe_voxel_size(recipe, said)
+        if voxel is None:
+            return None
+        if isinstance(image, ImageData) and axes is None:
+            name = str(image.path) if image.path is not None else "image"
+            return voxel.given_to(image, name), None
+    except CliError as exc:
+        raise ValueError(str(exc)) from None
+    return image, list(voxel.sizes)
 
 
 def _metric_names(metrics_wanted: str | Iterable[str]) -> tuple[str, ...]:

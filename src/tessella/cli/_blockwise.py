@@ -148,14 +148,28 @@ def _say_warnings(caught: list, shown: int) -> int:
 
 
 def _segment_blockwise(
-    args, jobs, model, params, tta, tile, recipe, invert=None, package=None, settings=None
+    args,
+    jobs,
+    model,
+    params,
+    tta,
+    tile,
+    recipe,
+    invert=None,
+    package=None,
+    settings=None,
+    voxel=None,
 ) -> int:
     """``settings`` (``--skip-existing``, see :func:`_run_settings`): finished labels with
     their recipe, made with these settings and the same block size and halo, are kept and
     nothing is done; an unfinished run resumes as always (its finished blocks are the
     engine's to keep), and labels left without their recipe are segmented again. The voxel
     size is as in memory (:func:`_spacing`): the zarr's pixel size, else the recipe's
-    ``spacing`` (a run of the napari panel on a layer with a scale the file lacks)."""
+    ``spacing`` (a run of the napari panel on a layer with a scale the file lacks).
+    ``voxel`` (``--voxel-size``, or the recipe's ``voxel_size``: ``_segment._VoxelSize``)
+    replaces the zarr's pixel size as in memory: post-processing uses it, the labels are
+    written with it (the engine's ``pixel_size=`` and ``unit=``) and the recipe records it;
+    an unfinished run made with another is refused, as for other settings."""
     import warnings
 
     from ..engine.blockwise import open_executor, segment_blockwise_steps, work_dir
@@ -175,6 +189,10 @@ def _segment_blockwise(
     axes = args.axes or _recorded_axes(source, args.recipe, recipe, channel)
     overwrite = args.overwrite
     data = _open_blockwise_input(source, axes)
+    given = {}  # the engine's pixel_size= and unit=: --voxel-size over the zarr's own
+    if voxel is not None and data is not None:  # (None: the engine refuses it, saying why)
+        data = voxel.given_to(data, source)  # (checked: its axes)
+        given = {"pixel_size": dict(data.pixel_size), "unit": data.unit}
     spatial = [a for a in data.axes if a in "ZYX"] if data is not None else []
     if settings is not None:  # blocks and stitching change the labels at the seams
         blocks = _blocks_of_this_run(source, model, axes, params, block, halo)
@@ -229,6 +247,7 @@ def _segment_blockwise(
                     invert=invert,
                     spacing=spacing,
                     channel=channel,
+                    **given,
                 )
                 while True:
                     try:

@@ -113,7 +113,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "a 2D image or a movie's frames, in the input's unit (µm where it names none; "
         "relative sizes are what post-processing uses). It replaces the file's pixel size "
         "(a stack whose TIFF has no Z spacing), is recorded in the recipe (--recipe replays "
-        "it) and written as the output's pixel size. Not with --blockwise",
+        "it) and written as the output's pixel size (with --blockwise too: the labels zarr's)",
     )
     segment.add_argument(
         "--ignore-axes-metadata",

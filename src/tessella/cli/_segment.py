@@ -171,7 +171,7 @@ def _cmd_segment(args) -> int:
     if args.blockwise:
         _check_blockwise_ome_zarr(jobs)
         return _segment_blockwise(
-            args, jobs, model, params, tta, tile, recipe, invert, package, settings
+            args, jobs, model, params, tta, tile, recipe, invert, package, settings, voxel
         )
     redo: dict = {}
     # a folder (several images) goes on past an image that fails and counts the failures
@@ -386,60 +386,61 @@ class _VoxelSize:
                 f"{source}: {self.said} gives {len(self.sizes)} sizes but the image has "
                 f"axes {image.axes}: give {len(spatial)}, {','.join(spatial)}"
             )
+        from ..engine.blockwise._store import given_pixel_size  # (the engine's rule)
+
         unit = self.unit or (image.unit if _physical(image.unit) else "µm")
-        sizes = dict(zip(spatial, self.sizes, strict=True))
-        ome = image.ome
-        if ome is not None and "scale" in ome and "kept" in ome:  # OME-Zarr labels' scale
-            scale = list(ome["scale"])
-            for axis, size in sizes.items():
-                scale[ome["kept"][image.axes.index(axis)]] = size
-            ome = {**ome, "scale": scale}
-        return dataclasses.replace(image, pixel_size=sizes, unit=unit, ome=ome)
+        return given_pixel_size(image, dict(zip(spatial, self.sizes, strict=True)), unit)
 
 
 def _voxel_size(args, recipe: dict) -> _VoxelSize | None:
     """``--voxel-size Z,Y,X`` (or ``Y,X``), else a replayed recipe's ``voxel_size``, checked
     before any work: 2 or 3 positive numbers, as many as the spatial axes of ``--axes`` where
-    given; not with ``--blockwise`` (its labels keep the zarr's pixel size). None where
-    neither gives one."""
-    import math
-
+    given. None where neither gives one."""
     given = getattr(args, "voxel_size", None)
     if given is not None:
-        said, shown = "--voxel-size", repr(given)
         try:
             values = [float(v) for v in given.split(",")]
         except ValueError:
             values = []
-        unit = None
-    elif recipe.get("voxel_size") is not None:
-        said = f"the recipe {args.recipe}'s voxel_size"
-        shown = repr(recipe["voxel_size"])
-        found = recipe["voxel_size"]
-        ok = isinstance(found, list) and all(
-            isinstance(v, int | float) and not isinstance(v, bool) for v in found
-        )
-        values = [float(v) for v in found] if ok else []
-        unit = recipe["unit"] if isinstance(recipe.get("unit"), str) else None
+        voxel = _checked_voxel_size(values, "--voxel-size", repr(given), None)
     else:
+        voxel = recipe_voxel_size(recipe, f"the recipe {args.recipe}'s voxel_size")
+        if voxel is None:
+            return None
+    if args.axes and args.axes.strip():
+        spatial = [a for a in args.axes.upper() if a in "ZYX"]
+        if len(spatial) != len(voxel.sizes):
+            raise CliError(
+                f"{voxel.said} gives {len(voxel.sizes)} sizes but --axes {args.axes} has "
+                f"{len(spatial)} spatial axes: give {','.join(sorted(spatial, key='ZYX'.index))}"
+            )
+    return voxel
+
+
+def recipe_voxel_size(recipe: dict, said: str) -> _VoxelSize | None:
+    """The voxel size a recipe replays (its ``voxel_size``, in its ``unit``: what
+    ``--voxel-size`` gave the run that made it), checked as ``--voxel-size`` is (CliError,
+    naming it ``said``); None where it records none. ``tessella segment --recipe`` and
+    :func:`tessella.replay` both replay it by this rule, over the input's own pixel size."""
+    found = recipe.get("voxel_size")
+    if found is None:
         return None
+    ok = isinstance(found, list) and all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in found
+    )
+    values = [float(v) for v in found] if ok else []
+    unit = recipe["unit"] if isinstance(recipe.get("unit"), str) else None
+    return _checked_voxel_size(values, said, repr(found), unit)
+
+
+def _checked_voxel_size(values: list, said: str, shown: str, unit: str | None) -> _VoxelSize:
+    import math
+
     if len(values) not in (2, 3) or not all(math.isfinite(v) and v > 0 for v in values):
         raise CliError(
             f"{said} must be 2 or 3 positive numbers, Z,Y,X or Y,X (e.g. 0.05,0.004,0.004), "
             f"got {shown}"
         )
-    if args.blockwise:
-        raise CliError(
-            f"{said} is not available with --blockwise (its labels keep the zarr's pixel "
-            "size): give the zarr its pixel size, or segment without --blockwise"
-        )
-    if args.axes and args.axes.strip():
-        spatial = [a for a in args.axes.upper() if a in "ZYX"]
-        if len(spatial) != len(values):
-            raise CliError(
-                f"{said} gives {len(values)} sizes but --axes {args.axes} has "
-                f"{len(spatial)} spatial axes: give {','.join(sorted(spatial, key='ZYX'.index))}"
-            )
     return _VoxelSize(tuple(values), said, unit)
 
 

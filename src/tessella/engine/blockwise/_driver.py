@@ -34,11 +34,13 @@ from ._segmenters import _MODELS, ModelSegmenter, _method
 from ._stitch import _relabel_task, _segment_task, _stitch, _stitch_graph
 from ._store import (
     _check_chunks,
+    _checked_pixel_size,
     _clear,
     _Input,
     _open_input,
     _start,
     check_target,
+    given_pixel_size,
     input_record,
     release_lock,
     remove_work_dir,
@@ -161,6 +163,9 @@ class _Request:
     #: the input folder's input_identity (its recipe's, as ``tessella segment`` records it)
     identity: dict | None = None
     finish: Callable | None = None  # a stage between "stitch" and "relabel" (linking)
+    #: the labels' pixel size and unit where given (``pixel_size=``, ``unit=``), as the plan
+    #: records it: a run resumed with another is refused (None: the input's, not recorded)
+    written: str | None = None
 
 
 #: above this, blocks small beside their halo are said to cost more than they save, in a run
@@ -233,6 +238,8 @@ def _blocks_steps(
         plan["stored_axes"] = data.stored_axes
     if data.channel is not None:
         plan["channel"] = data.channel
+    if request.written is not None:  # (recorded only then, as stored_axes)
+        plan["labels' pixel size"] = request.written
     # what stands for the input's pixels (chunk files, a dask name, a numpy array's sha256)
     plan["input_pixels"] = yield from input_identity(data, grid)
     work, result_key, lock = _start(out, plan, overwrite, data, grid)
@@ -459,6 +466,8 @@ def segment_blockwise_steps(
     spacing=None,
     channel: int | None = None,
     name: str | None = None,
+    pixel_size=None,
+    unit: str | None = None,
 ) -> Generator[BlockProgress, None, BlockwiseResult]:
     """Segment a zarr/OME-Zarr ``image`` (a path; or an array, in this process) into ``out``.
 
@@ -470,6 +479,12 @@ def segment_blockwise_steps(
     takes it) replaces the input's own voxel size for post-processing, and the recipe
     records it (``tessella segment --blockwise --recipe`` replays a recipe's where the zarr
     has no pixel size, as in memory); the labels keep the input's pixel size.
+    ``pixel_size`` (one size per spatial axis, or a dict by axis) and ``unit`` replace the
+    input's own pixel size and unit (default: the input's), as if its file had said them
+    (``tessella segment --blockwise --voxel-size``): the labels are written with them (an
+    OME-Zarr input's labels: their scale), post-processing uses them where ``spacing`` is
+    not given, and the recipe records them (``voxel_size``, ``unit``); an unfinished run
+    into ``out`` made with another is not resumed (refused, as for other settings).
 
     ``block``: core edge per spatial axis (default 2048 in 2D, 256 in 3D; one output chunk
     each). ``halo``: context per side (default: the model's network halo plus the method's
@@ -496,6 +511,7 @@ def segment_blockwise_steps(
     ...     block=1024))  # doctest: +SKIP
     """
     from ..device import resolve_device
+    from ..io._write import unit_for
     from ..params import params_to_dict
     from ..pipeline import _unknown_z_spacing, resolve_params
     from ..pipeline._inputs import _check_image, _check_options, default_model
@@ -513,6 +529,12 @@ def segment_blockwise_steps(
     support = blockwise_support(model.card.method, resolved)
     data = _open_input(image, axes, channel)
     spatial = "".join(a for a in data.axes if a in "ZYX")
+    written = None
+    if pixel_size is not None or unit is not None:  # the input's replaced, checked
+        replaced = _checked_pixel_size(data, pixel_size, unit)
+        data = given_pixel_size(data, replaced, unit)
+        shown = ", ".join(f"{a} {s:g}" for a, s in replaced.items())
+        written = f"{shown or 'none'} {data.unit}"
     # refused as in memory, before any block: its pixel type, its channel count for the
     # model (2 channels: choose one), its axes for the model
     _check_image(data.array, data.axes, model, data.name)
@@ -588,6 +610,10 @@ def segment_blockwise_steps(
     }
     if spacing is not None:  # as an in-memory recipe records the voxel size it used
         recipe["spacing"] = list(spacing)
+    if pixel_size is not None:  # what `tessella segment --recipe` replays as --voxel-size
+        recipe["voxel_size"] = [float(data.pixel_size[a]) for a in spatial]
+    if written is not None and unit_for(data.unit, "ome-zarr") is not None:  # (a length)
+        recipe["unit"] = data.unit
     if invert is not None:
         recipe["invert"] = bool(invert)
     if data.stored_axes is not None:  # a zarr path: what --recipe reads it with again
@@ -602,6 +628,7 @@ def segment_blockwise_steps(
     request = _Request(
         data, Path(out), segmenter, block, halo, support, sizes[0], sizes[1], recipe, scan
     )
+    request.written = written
     if temporal:  # the network first (once per block), linking after stitching
         request.prepare = functools.partial(_scan_and_predict, name=look)
         request.finish = _link if getattr(resolved, "link", False) else None

@@ -103,6 +103,59 @@ def _open_input(image, axes: str | None, channel: int | None = None) -> _Input:
     )  # fmt: skip
 
 
+def given_pixel_size(data, sizes: dict, unit: str | None = None):
+    """``data`` (the blockwise input, or what ``read_image`` returns: anything with
+    ``axes``, ``pixel_size``, ``unit`` and ``ome``) with ``sizes`` (by spatial axis) as its
+    pixel size, in ``unit`` (None: its own), an OME-Zarr layout's scale too: what
+    post-processing uses and the labels are written with, as if the file had said it
+    (``tessella segment --voxel-size``, in memory and blockwise)."""
+    ome = data.ome
+    if ome is not None and "scale" in ome and "kept" in ome:  # OME-Zarr labels' scale
+        scale = list(ome["scale"])
+        for axis, size in sizes.items():
+            scale[ome["kept"][data.axes.index(axis)]] = size
+        ome = {**ome, "scale": scale}
+    return dataclasses.replace(
+        data, pixel_size=dict(sizes), unit=data.unit if unit is None else unit, ome=ome
+    )
+
+
+def _checked_pixel_size(data: _Input, pixel_size, unit: str | None) -> dict:
+    """``pixel_size`` (one size per spatial axis of ``data``, or a dict of sizes by axis)
+    as sizes by spatial axis, checked: positive finite numbers, every spatial axis; the
+    input's own where None. ValueError (TypeError: not numbers) naming the input."""
+    spatial = "".join(a for a in data.axes if a in "ZYX")
+    if unit is not None and not isinstance(unit, str):
+        raise TypeError(f"{data.name}: unit must be a string such as 'µm', not {unit!r}")
+    if pixel_size is None:
+        return dict(data.pixel_size)
+    if isinstance(pixel_size, dict):
+        given = {str(k).upper(): v for k, v in pixel_size.items()}
+        if set(given) != set(spatial):
+            raise ValueError(
+                f"{data.name}: pixel_size {pixel_size} must give a size for each spatial axis "
+                f"of the image ({spatial}), and no other"
+            )
+        values = [given[a] for a in spatial]
+    else:
+        try:
+            values = list(pixel_size)
+        except TypeError:
+            values = [pixel_size]
+    try:
+        sizes = [float(v) for v in values]
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"{data.name}: pixel_size must be a size per spatial axis (numbers), not {pixel_size!r}"
+        ) from None
+    if len(sizes) != len(spatial) or not all(np.isfinite(v) and v > 0 for v in sizes):
+        raise ValueError(
+            f"{data.name}: pixel_size must be {len(spatial)} positive numbers, one per spatial "
+            f"axis ({spatial}), got {list(values)}"
+        )
+    return dict(zip(spatial, sizes, strict=True))
+
+
 def _stored_layout(whole, axes: str, channel: int | None) -> dict:
     """How workers read the store of ``whole`` (``read_image``'s ImageData of a zarr path,
     every channel) as the input of ``axes`` (``channel``: that channel alone): the
