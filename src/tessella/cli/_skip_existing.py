@@ -18,9 +18,22 @@ from ._write import (
 
 __all__ = ["_run_settings", "_skip_existing", "_say_skipped_existing"]
 
+#: a setting its caller does not give to :func:`_run_settings`: not compared
+_NOT_COMPARED = object()
+
 
 def _run_settings(
-    model, params, tta, tile, invert, axes, stack, part=None, stored: bool = False
+    model,
+    params,
+    tta,
+    tile,
+    invert,
+    axes,
+    stack,
+    part=None,
+    stored: bool = False,
+    first_frame=_NOT_COMPARED,
+    voxel_size=_NOT_COMPARED,
 ) -> dict:
     """What of this run's settings a recipe records, as it records them (JSON): compared
     with an existing output's recipe by ``--skip-existing``. ``axes`` only where this run
@@ -30,7 +43,12 @@ def _run_settings(
     order (a channel chosen: without C), with the ``axes`` of a recipe that lacks them;
     ``part``: the ``channel`` and ``series`` read
     (none: the whole image, its default series); the device and the version are not
-    compared (a device gives the same labels up to rounding)."""
+    compared (a device gives the same labels up to rounding). ``first_frame``: this run's
+    ``--first-frame`` (None: not given, frames from 0), compared with the first of the
+    recipe's ``frame_numbers`` (:func:`_first_frame_differences`: the masks a later Export
+    or ``--ctc`` numbers by them); ``voxel_size``: this run's ``--voxel-size`` (or its
+    recipe's; None: none given), so that one is compared even with an output whose recipe
+    records no voxel size (:func:`_spacing_differences`). Either left out: not compared."""
     import json
 
     from ..engine.io import _json_safe
@@ -47,6 +65,10 @@ def _run_settings(
         "channel": (part or {}).get("channel"),
         "series": (part or {}).get("series"),
     }
+    if first_frame is not _NOT_COMPARED:
+        settings["first_frame"] = None if first_frame is None else int(first_frame)
+    if voxel_size is not _NOT_COMPARED:
+        settings["voxel_size"] = None if voxel_size is None else [float(v) for v in voxel_size]
     if axes and stored:
         from ..engine.axes import supported_order
 
@@ -93,8 +115,8 @@ def _recipe_differences(recorded: dict, settings: dict, model) -> list[str]:
     for key, here in settings.items():
         if key == "blockwise":
             differences += _block_differences(recorded.get("blockwise"), here)
-        if key in ("model_sha256", "params", "blockwise"):
-            continue
+        if key in ("model_sha256", "params", "blockwise", "first_frame", "voxel_size"):
+            continue  # (first_frame, voxel_size: by _skip_existing, which knows the input)
         # axes as the file stores them where both record them, else in the engine's order
         if key == "stored_axes" and "stored_axes" not in recorded:
             continue
@@ -217,14 +239,55 @@ def _note_same_content(record: dict, source, target) -> None:
         return
 
 
-def _spacing_differences(recorded: dict, run) -> list[str]:
+def _first_frame_differences(recorded: dict, first) -> list[str]:
+    """How the number of the first frame an existing output's recipe records (the first of
+    its ``frame_numbers``, written by ``--first-frame``; none: frames from 0) differs from
+    this run's ``first`` (``--first-frame``; None: not given). A later Export of the labels,
+    and ``--ctc``, name the masks by them: labels kept from a run with another first frame
+    would be numbered as that run's.
+
+    >>> _first_frame_differences({"frame_numbers": [52, 53]}, 52)
+    []
+    >>> _first_frame_differences({}, 0)
+    []
+    >>> _first_frame_differences({"frame_numbers": [52, 53]}, None)
+    ['--first-frame=52 (this run: not given, frames from 0)']
+    >>> _first_frame_differences({}, 7)
+    ['--first-frame=not given, frames from 0 (this run: 7)']
+    """
+    numbers = recorded.get("frame_numbers")
+    there = None
+    if isinstance(numbers, list) and numbers:
+        there = numbers[0]
+        if isinstance(there, bool) or not isinstance(there, int):  # a hand-edited recipe's
+            there = str(numbers[0])
+
+    def show(value) -> str:
+        return "not given, frames from 0" if value is None else str(value)
+
+    if (there or 0) == (first or 0):
+        return []
+    return [f"--first-frame={show(there)} (this run: {show(first)})"]
+
+
+def _frame_folder(source) -> bool:
+    """Whether ``source`` is a folder of frames (numbered by its file names, which its
+    recipe's ``frame_numbers`` record: ``--first-frame`` is refused for it), not a file or
+    a zarr."""
+    from ..engine.io import is_zarr_path
+
+    return source.is_dir() and not is_zarr_path(source)
+
+
+def _spacing_differences(recorded: dict, run, given: bool = False) -> list[str]:
     """How the voxel size an existing output was made with (its recipe's ``spacing``)
     differs from the one this run would use, ``run``: ``(spacing, own)`` (see
     :func:`~tessella.cli._inputs._input_spacing`; ``own``: the input's own pixel size, or
     none), or None where it is not known (nothing is compared). Compared as post-processing
     uses them, relative to their smallest (none at all is isotropic: 1 x 1 x 1). A recipe
     that records none (in memory: made without a voxel size; blockwise before it was
-    recorded) differs only from a voxel size this run takes from ``--recipe``.
+    recorded) differs only from a voxel size this run takes from ``--recipe``, or is
+    ``given`` (``--voxel-size``, or a recipe's ``voxel_size``: compared as isotropic).
 
     >>> _spacing_differences({"spacing": [4, 1, 1]}, ((0.02, 0.005, 0.005), True))
     []
@@ -234,6 +297,10 @@ def _spacing_differences(recorded: dict, run) -> list[str]:
     []
     >>> _spacing_differences({}, ((4.0, 1.0, 1.0), False))
     ["spacing=not recorded (this run: [4.0, 1.0, 1.0], the recipe's)"]
+    >>> _spacing_differences({}, ((1.0, 2.0), True), given=True)
+    ['spacing=not recorded (this run: [1.0, 2.0], its voxel size)']
+    >>> _spacing_differences({}, ((3.0, 3.0), True), given=True)
+    []
     """
     from ._inputs import _same_spacing
 
@@ -248,9 +315,10 @@ def _spacing_differences(recorded: dict, run) -> list[str]:
     spacing, own = run
     there = recorded.get("spacing")
     if there is None:
-        if spacing is None or own or same(spacing, None):
+        if spacing is None or (own and not given) or same(spacing, None):
             return []
-        return [f"spacing=not recorded (this run: {list(spacing)}, the recipe's)"]
+        whose = "its voxel size" if given else "the recipe's"
+        return [f"spacing=not recorded (this run: {list(spacing)}, {whose})"]
     if same(there, spacing):
         return []
     if spacing is None:
@@ -304,8 +372,12 @@ def _skip_existing(jobs, settings: dict, model, spacing_of=None) -> tuple[list, 
                 redo[target] = why or "incomplete"
             continue
         differences = _recipe_differences(recorded, settings, model)
+        if "first_frame" in settings and not _frame_folder(Path(source)):
+            differences += _first_frame_differences(recorded, settings["first_frame"])
         if spacing_of is not None:
-            differences += _spacing_differences(recorded, spacing_of(Path(source), recorded))
+            given = settings.get("voxel_size") is not None
+            run = spacing_of(Path(source), recorded)
+            differences += _spacing_differences(recorded, run, given)
         if differences:
             stale.append((target, differences))
         else:
@@ -332,10 +404,15 @@ def _refusal(stale: list, same: list) -> str:
         more = f" (as {verb} {len(others)} more output{plural}: {_few(others)})" if others else ""
         from ..engine.commands import shell_command
 
+        words = ["--recipe", _found_recipe_path(target)]
+        for said in differences:  # (a recipe does not replay --first-frame: said with it)
+            first = said.partition("=")[2].partition(" ")[0]
+            if said.startswith("--first-frame=") and first.isdigit():
+                words += ["--first-frame", first]
         return (
             f"--skip-existing: {target} was made with other settings than this run's: "
             f"{', '.join(differences)}{more}; {advice}, or "
-            f"{shell_command('--recipe', _found_recipe_path(target))} to go on with its"
+            f"{shell_command(*words)} to go on with its"
         )
     total = len(stale) + len(same)
     parts = [
