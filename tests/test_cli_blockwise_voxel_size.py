@@ -63,6 +63,19 @@ def test_voxel_size_blockwise_is_used_recorded_written_and_replayed(tmp_path, im
     assert _recorded(again)["voxel_size"] == [2.0, 1.0]
 
 
+def test_skip_existing_compares_the_voxel_size_blockwise(tmp_path, image, capsys):
+    own = _zarr(tmp_path / "own.zarr", image, {"Y": 0.5, "X": 0.5})
+    out = tmp_path / "labels.zarr"
+    run = ["segment", str(own), "-o", str(out), *RUN, *MODEL]
+    assert main([*run, "--voxel-size", "2,1"]) == 0
+    capsys.readouterr()
+    made = out.with_name("labels.recipe.json").stat().st_mtime_ns
+    assert main([*run, "--voxel-size", "2,1", "--skip-existing"]) == 0  # kept
+    assert out.with_name("labels.recipe.json").stat().st_mtime_ns == made
+    assert main([*run, "--voxel-size", "1,1", "--skip-existing"]) == 1  # another: refused
+    assert "spacing=[2.0, 1.0] (this run: [1.0, 1.0])" in capsys.readouterr().err
+
+
 def test_a_voxel_size_that_does_not_fit_the_zarr_is_refused_before_any_block(
     tmp_path, image, capsys
 ):
