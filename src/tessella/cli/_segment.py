@@ -166,7 +166,17 @@ def _cmd_segment(args) -> int:
         stored = args.axes or recipe.get("stored_axes")
         forced = None if movie else (stored or recipe.get("axes"))
         settings = _run_settings(
-            model, params, tta, tile, invert, forced, args.stack, part, stored=bool(stored)
+            model,
+            params,
+            tta,
+            tile,
+            invert,
+            forced,
+            args.stack,
+            part,
+            stored=bool(stored),
+            first_frame=first,
+            voxel_size=None if voxel is None else voxel.sizes,
         )
     if args.blockwise:
         _check_blockwise_ome_zarr(jobs)
