@@ -53,10 +53,18 @@ def percentile_scale(low: float, high: float, vmin: float, vmax: float) -> float
 
 
 def percentile_normalize(
-    image: np.ndarray, low: float = 1.0, high: float = 99.8, channel_axis: int | None = 0
+    image: np.ndarray,
+    low: float = 1.0,
+    high: float = 99.8,
+    channel_axis: int | None = 0,
+    blank: tuple[int, ...] | list[int] = (),
 ) -> np.ndarray:
     """Map the ``low``/``high`` percentiles of each channel to 0/1 (float32, not clipped).
     64-bit input is scaled in float64 before the cast (values beyond float32's range).
+
+    ``blank``: indices along each channel's first axis (the Z slices of a volume) that are
+    blank (constant) and left out of the percentiles, minimum and maximum, unless every one
+    is; those slices are scaled as the rest.
 
     Examples
     --------
@@ -69,12 +77,19 @@ def percentile_normalize(
     if image.dtype == bool:  # a binary image: 0 and 1 (numpy's percentiles refuse bools)
         image = image.view(np.uint8)
     if channel_axis is None:
-        return percentile_normalize(image[None], low, high, 0)[0]
+        return percentile_normalize(image[None], low, high, 0, blank)[0]
     moved = np.moveaxis(image, channel_axis, 0)
     out = np.empty(moved.shape, dtype=np.float32)
+    kept = _kept_slices(moved.shape[1] if moved.ndim > 1 else 0, blank)
     for c, channel in enumerate(moved):  # (no channel is copied whole: only the output is)
-        lo, hi = _sampled_percentiles(channel, (low, high))
-        scale = percentile_scale(lo, hi, channel.min(), channel.max())
+        if kept is None:
+            lo, hi = _sampled_percentiles(channel, (low, high))
+            vmin, vmax = channel.min(), channel.max()
+        else:
+            lo, hi = _sampled_percentiles(channel, (low, high), kept)
+            vmin = min(channel[z].min() for z in kept)
+            vmax = max(channel[z].max() for z in kept)
+        scale = percentile_scale(lo, hi, vmin, vmax)
         if channel.dtype.itemsize > 4:  # float64 beyond float32's range, 64-bit integers:
             into = out[c, ...]  # scaled in float64, then cast: a slab at a time, not whole
             for part in _slabs(channel):
@@ -94,10 +109,29 @@ def _slabs(channel: np.ndarray) -> list:
     return [slice(i, i + rows) for i in range(0, len(channel), rows)]
 
 
-def _sampled_percentiles(channel: np.ndarray, q: tuple[float, float]) -> np.ndarray:
+def _kept_slices(depth: int, blank) -> list[int] | None:
+    """The slices (along a channel's first axis, of ``depth``) that are not ``blank``; None
+    where none is blank, or every one is (then all count, as without any)."""
+    skip = {int(z) for z in blank}
+    kept = [z for z in range(depth) if z not in skip]
+    return kept if skip and kept else None
+
+
+def _sampled_percentiles(
+    channel: np.ndarray, q: tuple[float, ...], kept: list[int] | None = None
+) -> np.ndarray:
     """The percentiles ``q`` of every ``step``-th pixel of ``channel`` in C order (at most
     about :data:`_SAMPLE` pixels), copying the sample alone: ``reshape(-1)`` copied a whole
-    channel whose pixels are not contiguous (a transposed stack, a channel-last image)."""
+    channel whose pixels are not contiguous (a transposed stack, a channel-last image).
+    ``kept``: only those slices (first axis) count, as if the others were not there."""
+    if kept is not None:
+        size = channel[0].size
+        step = max(1, size * len(kept) // _SAMPLE)
+        parts, offset = [], 0
+        for z in kept:  # every step-th pixel of the kept slices, one after the other
+            parts.append(np.asarray(channel[z]).reshape(-1)[(-offset) % step :: step])
+            offset += size
+        return np.percentile(np.concatenate(parts), q, overwrite_input=True)
     step = max(1, channel.size // _SAMPLE)
     if channel.flags.c_contiguous:
         return np.percentile(channel.reshape(-1)[::step], q)  # (a view; percentile copies it)
@@ -119,12 +153,19 @@ def bright_background(median: float) -> bool:
     return bool(median > BRIGHT_BACKGROUND)
 
 
-def _sampled_median(channel: np.ndarray) -> float:
+def _sampled_median(channel: np.ndarray, kept: list[int] | None = None) -> float:
+    if kept is not None:
+        return float(_sampled_percentiles(channel, (50,), kept)[0])
     flat = channel.reshape(-1)
     return float(np.median(flat[:: max(1, flat.size // _SAMPLE)]))
 
 
-def normalize(data: np.ndarray, normalization: dict, invert: bool | None = None) -> np.ndarray:
+def normalize(
+    data: np.ndarray,
+    normalization: dict,
+    invert: bool | None = None,
+    blank: tuple[int, ...] | list[int] = (),
+) -> np.ndarray:
     """A model card's ``normalization`` of a ``(C, *spatial)`` array (float32).
 
     Each channel's ``low``/``high`` percentiles go to 0/1 (:func:`percentile_normalize`).
@@ -133,6 +174,8 @@ def normalize(data: np.ndarray, normalization: dict, invert: bool | None = None)
     on a bright field) is inverted to ``1 - x``, so that every image reaches the network with
     bright objects on a dark background, as fluorescence images come. ``invert`` overrides
     that choice for this image: True inverts every channel, False none (any model).
+    ``blank``: the blank (constant) Z slices of a volume (``data[:, z]``) left out of the
+    percentiles and of the median that decides the inversion, unless every slice is.
 
     Examples
     --------
@@ -144,10 +187,15 @@ def normalize(data: np.ndarray, normalization: dict, invert: bool | None = None)
     >>> float(normalize(bright, {"low": 0, "high": 100})[0, 0, 0])  # not asked: kept
     1.0
     """
-    out = percentile_normalize(data, normalization.get("low", 1.0), normalization.get("high", 99.8))
+    low, high = normalization.get("low", 1.0), normalization.get("high", 99.8)
+    if len(blank):
+        out = percentile_normalize(data, low, high, blank=blank)
+    else:  # (as before: the same call)
+        out = percentile_normalize(data, low, high)
+    kept = _kept_slices(out.shape[1] if out.ndim > 1 else 0, blank)
     if invert is not None or normalization.get("invert_bright_background"):
         for channel in out:
-            if invert if invert is not None else bright_background(_sampled_median(channel)):
+            if invert if invert is not None else bright_background(_sampled_median(channel, kept)):
                 np.subtract(1.0, channel, out=channel)
     return out
 

@@ -34,22 +34,50 @@ def _scan_task(run: _Run, index):
     units = _units(block, run.axes, origin, model)
     shape = dict(zip(run.axes.replace("C", ""), run.grid.shape))
     unit_size = int(np.prod([shape[a] for a in units[0][2] if a in "ZYX"]))
+    # a 3D model reads a frame whole: its blank (constant) Z slices, known once every block
+    # is scanned, are left out of its percentiles, as in memory (:func:`_without_blank`)
+    volume = model.card.spatial_axes[0] == "Z" and "Z" in run.axes
+    z0 = origin[run.axes.replace("C", "").index("Z")] if volume else 0
     stats = {}
     for unit, part, part_axes in units:
         data = _model_layout(part, part_axes, model.card)
-        stats[unit] = [_channel_stats(channel.reshape(-1), unit_size) for channel in data]
+        stats[unit] = [
+            _channel_stats(channel, unit_size, z0 if volume else None) for channel in data
+        ]
     return stats
     yield  # a generator like the other tasks
 
 
-def _channel_stats(values: np.ndarray, unit_size: int):
+def _channel_stats(channel: np.ndarray, unit_size: int, z0: int | None = None):
+    """One channel's statistics: ``("counts", values, counts)`` (integers) or ``("sample",
+    values, min, max)``; with ``z0`` (the first slice of a 3D model's block) a last item,
+    per Z slice (z, min, max, pixels it gave to the counts or the sample)."""
+    values = channel.reshape(-1)
     if values.dtype == bool:  # a binary image: 0 and 1, as in memory (percentile_normalize)
         values = values.view(np.uint8)
     if values.dtype.kind in "biu":
         found, counts = _value_counts(values)
-        return ("counts", found, counts)
-    step = max(1, unit_size // SAMPLE)
-    return ("sample", values[::step].astype(np.float64), float(values.min()), float(values.max()))
+        stats: tuple = ("counts", found, counts)
+        step = 1
+    else:
+        step = max(1, unit_size // SAMPLE)
+        sample = values[::step].astype(np.float64)
+        stats = ("sample", sample, float(values.min()), float(values.max()))
+    if z0 is None:
+        return stats
+    area = channel[0].size if channel.ndim else 1
+    starts = -(-np.arange(len(channel) + 1) * area // step)  # first sampled index per slice
+    flat = values.reshape(len(channel), -1)
+    slices = np.stack(
+        [
+            np.arange(z0, z0 + len(channel)),
+            flat.min(axis=1),
+            flat.max(axis=1),
+            np.diff(starts),
+        ],
+        axis=1,
+    ).astype(np.float64)
+    return (*stats, slices)
 
 
 #: integer values spanning at most this many are counted (``np.bincount``), not sorted
@@ -109,6 +137,61 @@ def _percentiles_from_counts(values, counts, quantiles) -> list[float]:
     return out
 
 
+def _blank_slices(parts: list) -> dict[int, list[float]]:
+    """A 3D model's frame's blank Z slices, from its blocks' statistics (:func:`_channel_stats`
+    with slices): ``{z: [its value per channel]}``, each channel constant over the whole
+    slice, in every block; empty where none is, or every slice is (then all count)."""
+    found: dict[int, list] = {}
+    for part in parts:
+        if not _has_slices(part[0]):
+            return {}
+        for c, channel in enumerate(part):
+            for z, vmin, vmax, _ in channel[-1]:
+                values = found.setdefault(int(z), [set() for _ in part])
+                values[c].add(float(vmin))
+                values[c].add(float(vmax))
+    blank = {z: [v.pop() for v in vs] for z, vs in found.items() if all(len(v) == 1 for v in vs)}
+    return blank if len(blank) < len(found) else {}
+
+
+def _has_slices(channel: tuple) -> bool:
+    return len(channel) == (4 if channel[0] == "counts" else 5)
+
+
+def _without_blank(parts: list) -> list:
+    """A unit's blocks' statistics with those of its blank Z slices (:func:`_blank_slices`)
+    taken out, as if those slices were not there: a blank slice gave its one value to the
+    counts or the sample as many times as its per-slice tally says (so the percentiles are
+    those of the other slices, exactly for integers), and the slices per block are dropped."""
+    blank = _blank_slices(parts)
+    out = []
+    for part in parts:
+        channels = []
+        for c, channel in enumerate(part):
+            if not _has_slices(channel):
+                channels.append(channel)
+                continue
+            slices = channel[-1]
+            gone = [(blank[int(z)][c], int(n)) for z, _, _, n in slices if int(z) in blank]
+            if channel[0] == "counts":
+                found, counts = channel[1], np.array(channel[2], np.float64)
+                for value, n in gone:
+                    counts[found == value] -= n
+                keep = counts > 0
+                channels.append(("counts", found[keep], counts[keep]))
+                continue
+            sample, vmin, vmax = channel[1], channel[2], channel[3]
+            if gone:
+                drop = np.concatenate([np.flatnonzero(sample == v)[:n] for v, n in gone])
+                sample = np.delete(sample, drop)
+                rest = [row for row in slices if int(row[0]) not in blank]
+                vmin = min((float(r[1]) for r in rest), default=np.inf)
+                vmax = max((float(r[2]) for r in rest), default=-np.inf)
+            channels.append(("sample", sample, vmin, vmax))
+        out.append(channels)
+    return out
+
+
 def _merge_stats(
     parts: list, low: float, high: float, invert: bool = False, override: bool | None = None
 ) -> list:
@@ -117,7 +200,7 @@ def _merge_stats(
     background is bright (:func:`~tessella.engine.normalize.normalize`), or as ``override``
     says where given (the user's choice for this run)."""
     merged = []
-    for channel in zip(*parts):
+    for channel in zip(*_without_blank(parts)):
         if channel[0][0] == "counts":
             values, inverse = np.unique(
                 np.concatenate([c[1] for c in channel]), return_inverse=True
@@ -149,7 +232,9 @@ def _save_stats(path: Path, stats: dict) -> None:
                 arrays[f"v{i}_{c}"], arrays[f"n{i}_{c}"] = channel[1], channel[2]
             else:
                 arrays[f"s{i}_{c}"] = channel[1]
-                arrays[f"m{i}_{c}"] = np.array(channel[2:], np.float64)
+                arrays[f"m{i}_{c}"] = np.array(channel[2:4], np.float64)
+            if _has_slices(channel):
+                arrays[f"z{i}_{c}"] = channel[-1]
     arrays["channels"] = np.array([len(stats[u]) for u in units], np.int64)
     tmp = path.with_suffix(".tmp")
     with open(tmp, "wb") as file:
@@ -164,11 +249,15 @@ def _load_stats(path: Path) -> dict:
         for i, (unit, n) in enumerate(zip(saved["units"], saved["channels"])):
             channels: list = []
             for c in range(int(n)):
+                channel: tuple
                 if f"v{i}_{c}" in saved:
-                    channels.append(("counts", saved[f"v{i}_{c}"], saved[f"n{i}_{c}"]))
+                    channel = ("counts", saved[f"v{i}_{c}"], saved[f"n{i}_{c}"])
                 else:
                     vmin, vmax = (float(v) for v in saved[f"m{i}_{c}"])
-                    channels.append(("sample", saved[f"s{i}_{c}"], vmin, vmax))
+                    channel = ("sample", saved[f"s{i}_{c}"], vmin, vmax)
+                if f"z{i}_{c}" in saved:  # a 3D model's slices (:func:`_channel_stats`)
+                    channel = (*channel, saved[f"z{i}_{c}"])
+                channels.append(channel)
             stats[(int(unit[0]), int(unit[1]))] = channels
         return stats
 

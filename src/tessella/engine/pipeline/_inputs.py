@@ -311,17 +311,17 @@ def _slicewise(axes: str, model: LoadedModel) -> bool:
     )
 
 
-def _model_input(frame, frame_axes, card, name, invert=None) -> np.ndarray:
-    """One frame in the model's layout ``(C, *spatial)``, normalised (``invert``: see
-    :func:`~tessella.engine.normalize.normalize`). A constant frame (a blank frame or slice
-    of a stack that is not blank as a whole) becomes zeros; its labels are cleared after
-    (:func:`without_blank_parts`)."""
+def _model_input(frame, frame_axes, card, name, invert=None, blank=()) -> np.ndarray:
+    """One frame in the model's layout ``(C, *spatial)``, normalised (``invert``, ``blank``:
+    see :func:`~tessella.engine.normalize.normalize`). A constant frame (a blank frame or
+    slice of a stack that is not blank as a whole) becomes zeros; its labels are cleared
+    after (:func:`without_blank_parts`)."""
     if np.issubdtype(frame.dtype, np.floating) and not np.isfinite(frame).all():
         raise ValueError(f"{name} contains NaN or infinite values")
     data = to_model_layout(
         frame, frame_axes, card.spatial_axes, card.channels, card.input.get("rgb", "mean")
     )
-    return normalize(data, card.normalization, invert)
+    return normalize(data, card.normalization, invert, blank)
 
 
 def window_of(card) -> int:

@@ -89,18 +89,19 @@ def prediction_meta(model: LoadedModel) -> dict:
     return meta
 
 
-def _predict_frame(runner, frames, frame_axes, model, tile, name, invert=None, look=None):
+def _predict_frame(runner, frames, frame_axes, model, tile, name, invert=None, look=None, blank=()):
     """One frame's network outputs, as a generator of tile progress (done, total).
 
     ``frames`` is one frame, or for a time-lapse model the window of frames (stacked along
     channels, each normalised on its own, as in training). ``look``, if given, is called
     with the normalised network input first (the check that the image looks like the
-    model's training images)."""
+    model's training images). ``blank``: the blank Z slices of a volume a 3D model reads,
+    left out of its normalisation (:func:`~tessella.engine.normalize.normalize`)."""
     card = model.card
     if isinstance(frames, list):
         data = np.concatenate([_model_input(f, frame_axes, card, name, invert) for f in frames])
     else:
-        data = _model_input(frames, frame_axes, card, name, invert)
+        data = _model_input(frames, frame_axes, card, name, invert, blank)
     if look is not None:
         look(data)
     return (yield from predict_model_input(runner, data, model, tile))
@@ -242,6 +243,7 @@ def _predict_steps(
         frame = frame_at(t)
         own = frame  # the frame itself, not the window around it
         frame_meta = dict(meta)
+        blank = []
         if slicewise:
             z_axis = frame_axes.index("Z")
             blank = [z for z in range(slices) if _is_constant(np.take(own, z, axis=z_axis))]
@@ -251,6 +253,9 @@ def _predict_steps(
         elif _is_constant(own):
             frame_meta["blank"] = True
             blank_parts += 1
+        elif "Z" in frame_axes and window == 1:  # a 3D model: blank slices, not normalised
+            z_axis = frame_axes.index("Z")
+            blank = [z for z in range(own.shape[z_axis]) if _is_constant(np.take(own, z, z_axis))]
         if blank_parts == frames * slices:  # every part so far, and this was the last
             check_finite_and_varied(np.asarray(own), name)
         if window > 1:  # the window around frame t, edges repeated (as in training)
@@ -265,7 +270,17 @@ def _predict_steps(
             label += f" (slice {z})" if slicewise else ""
             where = ([f"frame {t}"] if "T" in axes else []) + ([f"slice {z}"] if slicewise else [])
             look = None if judge is None else partial(judge.see, t * slices + z, ", ".join(where))
-            steps = _predict_frame(runner, part, slice_axes, model, tile, label, invert, look)
+            steps = _predict_frame(
+                runner,
+                part,
+                slice_axes,
+                model,
+                tile,
+                label,
+                invert,
+                look,
+                () if slicewise else blank,
+            )
             done_before = (t * slices + z) * grid.n_tiles
             while True:
                 try:
