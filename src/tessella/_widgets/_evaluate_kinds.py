@@ -42,6 +42,23 @@ def _layer_array(layer: Labels):
     return full_resolution(layer)
 
 
+def _ctc_seg(layer: Labels) -> bool:
+    """Whether the reader opened ``layer`` from a Cell Tracking Challenge SEG folder (its
+    ``path`` that folder, or one of its ``man_seg`` files): instances, never guessed (a few
+    frames of one or two annotated cells each, GOWT1's, looked like a binary mask)."""
+    from pathlib import Path
+
+    from tessella.engine.evaluation import ctc_annotated_files
+
+    path = layer.metadata.get("path") if isinstance(layer.metadata, dict) else None
+    if not path or not isinstance(path, (str, Path)):
+        return False
+    path = Path(path)
+    if path.is_file():
+        return any(file.name == path.name for _, file in ctc_annotated_files(path.parent) or [])
+    return ctc_annotated_files(path) is not None
+
+
 def _guess(pair: tuple, name: str, truth, prediction) -> tuple:
     """``(pair, name, (kind, why) or None, error)``: what the ground truth ``truth`` of the
     layer pair ``pair`` is, from at most :data:`GUESS_SAMPLE_PIXELS` of its pixels (and of
@@ -92,6 +109,10 @@ class EvaluateKinds:
         self._kind_said = None  # (a guess for this pair, once shown)
         if pred is None or truth is None or pred is truth:
             self._explain_kind("")
+            return
+        if _ctc_seg(truth):  # (its files say what it is: no guess, and no worker)
+            why = "the reader opened it from a Cell Tracking Challenge SEG folder (man_seg files)"
+            self._show_kind((pair, truth.name, ("labels", why), ""))
             return
         pred_data, data = _layer_array(pred), _layer_array(truth)
         at_hand = all(
