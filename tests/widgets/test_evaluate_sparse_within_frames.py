@@ -2,7 +2,7 @@
 Challenge SEG folder such as GOWT1's: 2 cells of 27 in a frame): the Evaluate panel shows
 SEG first (the CTC's score of the annotated cells), says that AP and precision count the
 unannotated cells as false positives, and its errors layer shows the predicted objects that
-touch no ground-truth object there as not annotated (grey), not as red false positives. A
+touch no ground-truth object there as not annotated (yellow), not as red false positives. A
 frame annotated densely keeps its spurious objects as false positives; ground truth scored
 everywhere (no annotated frames) is unchanged."""
 
@@ -77,9 +77,14 @@ def test_panel_shows_seg_and_unannotated_cells_of_a_seg_folder(make_napari_viewe
     status = widget.status_label.text()
     assert "'prediction' against 'SEG' (instances (labels)): SEG 1.000 (5 cells); avS" in status
     assert widget.iou_label.text().startswith("SEG: 1.000 (Cell Tracking Challenge")
-    assert "annotates only some cells of 1 frame (t=0): 4 predicted objects" in status
+    assert "looks sparse (annotating only some cells) in 1 frame (0): 4 predicted objects" in status
     assert "AP, precision and F1 count them as false positives (4 of the 5 FP)" in status
     errors = viewer.layers["prediction errors @0.5"]
     assert set(np.unique(errors.data)) == {0, FALSE_POSITIVE, NOT_ANNOTATED}
     assert not np.any(errors.data[0] == FALSE_POSITIVE)
     assert errors.colormap.map(NOT_ANNOTATED)[:3].tolist() != errors.colormap.map(1)[:3].tolist()
+    # hidden, the status no longer says the layers are outlined
+    assert "errors filled, prediction and ground truth outlined" in status
+    errors.visible = False
+    status = widget.status_label.text()
+    assert "outlined" not in status and "errors hidden, the layers drawn as before" in status

@@ -30,6 +30,7 @@ is.
 from __future__ import annotations
 
 import math
+import re
 from typing import TYPE_CHECKING
 
 from napari.utils.notifications import show_info
@@ -58,6 +59,10 @@ OUTLINE = 1
 OUTLINE_MAX_PIXELS = SYNC_MAX_PIXELS
 #: the opacity of the layers dimmed (napari's default for labels is 0.7)
 DIMMED = 0.3
+
+
+#: the status line's clause on the layers outlined (or dimmed) while the errors are shown
+_OUTLINED_SAID = r"; errors filled, [^\n]*? outlined"
 
 
 def _plane(layer) -> tuple[int, int]:
@@ -262,8 +267,16 @@ class EvaluateErrors:
 
     def _fill_again(self, errors_id: str) -> None:
         """The errors layer ``errors_id`` is hidden (or gone): the layers it outlined filled
-        again, but those another shown errors layer describes."""
+        again, but those another shown errors layer describes; the status line, where it
+        said them outlined (or dimmed) for it, says so no longer."""
         self._fill_layers(self._outlined_by.pop(errors_id, ()))
+        scored = getattr(self, "_scored", None)
+        if scored is None or self._error_layers.get(scored.pred_id) != errors_id:
+            return
+        text = self.status_label.text()
+        said = re.sub(_OUTLINED_SAID, "; errors hidden, the layers drawn as before", text, count=1)
+        if said != text:
+            self._set_status(said)
 
     def _fill_layers(self, layer_ids) -> None:
         still = {layer_id for ids in self._outlined_by.values() for layer_id in ids}

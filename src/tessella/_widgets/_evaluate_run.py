@@ -50,11 +50,12 @@ SYNC_MAX_PIXELS = 2048 * 2048
 #: error layer metadata: the prediction layer it shows the errors of
 ERRORS_KEY = "tessella_errors_of"
 #: error layer colours: false positives (1) red, false negatives (2) cyan, predicted objects
-#: off a ground truth that is sparse within its frames (3, not annotated) grey
+#: off a ground truth that looks sparse within its frames (3, not annotated) yellow, a hue
+#: neither error nor a greyscale image's bright nuclei has
 ERROR_COLORS = {
     evaluation.FALSE_POSITIVE: "#ff4d4d",
     evaluation.FALSE_NEGATIVE: "#00e5ff",
-    evaluation.NOT_ANNOTATED: "#9a9a9a",
+    evaluation.NOT_ANNOTATED: "#ffd21f",
     None: "transparent",
 }
 SCORE_ROWS = (("ap", "AP"), ("precision", "Precision"), ("recall", "Recall"), ("f1", "F1"))
@@ -299,17 +300,19 @@ def _seg_said(scores: dict, n_true: int) -> str:
 
 def _sparse_said(result: Evaluation, image_word: str) -> str:
     """What the status says of ground truth that looks sparse within its frames (slices):
-    its predicted objects that touch no ground-truth object, not annotated (grey in the
-    errors layer), but false positives to AP and precision; "" where none looks so.
+    its predicted objects that touch no ground-truth object, not annotated (yellow in the
+    errors layer), but false positives to AP and precision; "" where none looks so. The
+    places are named by their index, ``t=1, z=2`` where a frame's slice.
 
     >>> from types import SimpleNamespace
     >>> r = SimpleNamespace(not_annotated=76, sparse_places=((1,), (2,), (5,)), fp=79)
     >>> print(_sparse_said(r, "frame"))  # doctest: +NORMALIZE_WHITESPACE
     <BLANKLINE>
-    The ground truth annotates only some cells of 3 frames (t=1, 2, 5): 76 predicted
-    objects there touch no ground-truth object, taken as cells it does not annotate: grey
-    (not annotated) in the errors layer, not red. AP, precision and F1 count them as false
-    positives (76 of the 79 FP): read SEG, which scores the annotated cells only.
+    The ground truth looks sparse (annotating only some cells) in 3 frames (1, 2, 5): 76
+    predicted objects there touch no ground-truth object, taken as cells it does not
+    annotate: yellow (not annotated) in the errors layer, not red. AP, precision and F1
+    count them as false positives (76 of the 79 FP): read SEG, which scores the annotated
+    cells only.
     """
     if not getattr(result, "not_annotated", 0):
         return ""
@@ -319,13 +322,11 @@ def _sparse_said(result: Evaluation, image_word: str) -> str:
         ",".join(f"{axis}={i}" for axis, i in zip("tz", place)) if len(place) > 1 else str(place[0])
         for place in places[:5]
     )
-    if len(places[0]) == 1:
-        named = "t=" + named
     named += ", …" if len(places) > 5 else ""
     return (
-        f"\nThe ground truth annotates only some cells of {count} ({named}): "
+        f"\nThe ground truth looks sparse (annotating only some cells) in {count} ({named}): "
         f"{result.not_annotated} predicted objects there touch no ground-truth object, taken "
-        "as cells it does not annotate: grey (not annotated) in the errors layer, not red. "
+        "as cells it does not annotate: yellow (not annotated) in the errors layer, not red. "
         f"AP, precision and F1 count them as false positives ({result.not_annotated} of the "
         f"{result.fp} FP): read SEG, which scores the annotated cells only."
     )

@@ -10,8 +10,8 @@ half a second); larger ones in a thread worker, with a progress bar and Cancel (
 stops after the image it is matching, or the group of overlapping masks; one large image
 counted on the bar by its parts of 2048 x 2048 pixels, at the next part). "Show errors" puts the
 unmatched objects in a labels layer ``"<prediction> errors @<IoU>"``: false positives red, false
-negatives cyan (and grey, not annotated, the predicted objects touching no ground-truth object
-in annotated frames whose ground truth annotates only some cells: a Cell Tracking Challenge SEG
+negatives cyan (and yellow, not annotated, the predicted objects touching no ground-truth object
+in annotated frames whose ground truth looks sparse, annotating only some cells: a CTC SEG
 folder such as GOWT1's), the only filled objects while it is shown (its prediction and ground
 truth are drawn as outlines meanwhile). Each prediction has one such layer, updated by every
 evaluation; hidden and named ``(stale)`` when its prediction or ground truth is removed, has its
@@ -248,8 +248,8 @@ class EvaluateWidget(
         self.errors_checkbox.setToolTip(
             "Add a layer: red = predicted objects with no match (false positives),\n"
             "cyan = ground-truth objects with no match (false negatives);\n"
-            "grey = not annotated: in frames whose ground truth annotates only some cells\n"
-            "(most predicted objects there touch none of its objects), the predicted objects\n"
+            "yellow = not annotated: in frames whose ground truth looks sparse (many predicted\n"
+            "cells there touch none of its objects), the predicted objects\n"
             "touching no ground-truth object (AP and precision count them as false positives).\n"
             "While it is shown, the prediction and ground truth are drawn as outlines,\n"
             "so that only the errors are filled (hide it to fill them again)"

@@ -73,9 +73,10 @@ def evaluate_labels(
     length (a SEG folder's stack, as long as its movie, against a prediction of another):
     every place must lie in both and hold images of one shape (ValueError saying where not,
     :func:`places_misfit`); ``errors`` has the prediction's shape. A place whose ground truth
-    looks sparse within it, most of the predicted objects there touching no ground-truth
-    object (:func:`sparse_within`: it annotates some cells only, as a SEG file may), has
-    those marked :data:`NOT_ANNOTATED` (3) in ``errors``, not :data:`FALSE_POSITIVE`;
+    looks sparse within it (:func:`sparse_within`: many predicted objects of cell size there
+    touch no ground-truth object and it covers at most half of what the prediction covers;
+    it annotates some cells only, as a SEG file may) has the objects touching none marked
+    :data:`NOT_ANNOTATED` (3) in ``errors``, not :data:`FALSE_POSITIVE`;
     ``not_annotated`` counts them and ``sparse_places`` names those places. The scores and
     counts still count them as false positives (as ``tessella evaluate`` does; SEG,
     ``metrics_wanted`` ``"seg"``, scores the annotated objects only).
@@ -192,7 +193,7 @@ def evaluate_labels_steps(
         counts += (true_ids.size, pred_ids.size, rows.size)
         image_errors = _error_map(t_frame, p_frame, true_ids, pred_ids, rows, cols)
         if annotated is not None:  # predictions off a sparse annotation: not annotated
-            off = sparse_within(iou, pred_ids, true_ids.size)
+            off = sparse_within(iou, true_ids, pred_ids, t_frame, p_frame)
             if off.size:
                 image_errors[np.isin(p_frame, off)] = NOT_ANNOTATED
                 not_annotated += off.size

@@ -375,15 +375,16 @@ def score_paths(
 
 def _sparse_within_note(pairs: list, names: list[str], gt: str) -> str | None:
     """The note on ground truth scored at its annotated places that annotates only some
-    cells of some of them (:func:`sparse_within`: most predicted objects there touch no
-    ground-truth object, as in GOWT1's SEG files): AP and precision count those objects as
+    cells of some of them (:func:`sparse_within`: many predicted objects of cell size there
+    touch no ground-truth object, which covers at most half of what the prediction covers, as
+    in GOWT1's SEG files): AP and precision count those objects as
     false positives; SEG scores the annotated cells only. None where no place looks so."""
     from .. import metrics
 
     off, sparse = 0, []
     for name, (truth, predicted) in zip(names, pairs):
         iou, true_ids, pred_ids = metrics.iou_pairs(truth, predicted)
-        found = sparse_within(iou, pred_ids, true_ids.size)
+        found = sparse_within(iou, true_ids, pred_ids, truth, predicted)
         if found.size:
             off += found.size
             sparse.append(name)
@@ -391,8 +392,9 @@ def _sparse_within_note(pairs: list, names: list[str], gt: str) -> str | None:
         return None
     shown = ", ".join(sparse[:4]) + (", ..." if len(sparse) > 4 else "")
     return (
-        f"{gt}: annotates only some cells of {len(sparse)} of the {len(pairs)} images scored "
-        f"({shown}): {off} predicted objects there touch no ground-truth object, and AP, "
-        "precision and F1 count them as false positives; --metric seg scores the annotated "
-        "cells only (the Cell Tracking Challenge's SEG; a CTC result folder: --ctc)"
+        f"{gt}: looks sparse (annotating only some cells) in {len(sparse)} of the {len(pairs)} "
+        f"images scored ({shown}): {off} predicted objects there touch no ground-truth "
+        "object, and AP, precision and F1 count them as false positives; --metric seg "
+        "scores the annotated cells only (the Cell Tracking Challenge's SEG; a CTC result "
+        "folder: --ctc)"
     )

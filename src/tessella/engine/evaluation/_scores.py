@@ -329,31 +329,59 @@ def _error_map(labels_true, labels_pred, true_ids, pred_ids, rows, cols) -> np.n
 
 
 #: an image's ground truth looks sparse within it (:func:`sparse_within`) where at least this
-#: many of the predicted objects touch no ground-truth object
+#: many predicted objects of cell size touch no ground-truth object
 SPARSE_MIN_OBJECTS = 3
+#: a predicted object is of cell size (:func:`sparse_within`) from this share of the median
+#: area of the image's ground-truth objects (debris and fragments are smaller)
+SPARSE_CELL_SHARE = 0.25
 
 
-def sparse_within(iou, pred_ids: np.ndarray, n_true: int) -> np.ndarray:
+def _areas(labels, ids: np.ndarray) -> np.ndarray:
+    """The pixel counts of the objects ``ids`` (sorted, as ``iou_pairs`` gives them)."""
+    data = np.asarray(labels)
+    found, counts = np.unique(data[data != 0], return_counts=True)
+    return counts[np.searchsorted(found, ids)]
+
+
+def sparse_within(
+    iou, true_ids: np.ndarray, pred_ids: np.ndarray, labels_true, labels_pred
+) -> np.ndarray:
     """The ids of the predicted objects of one image that touch no ground-truth object, where
-    there are so many that its ground truth looks sparse within the image (annotating only
-    some of its cells, as a Cell Tracking Challenge SEG file may): at least
-    :data:`SPARSE_MIN_OBJECTS` and at least as many as its ``n_true`` ground-truth objects;
-    else none (a few spurious objects beside a dense annotation stay false positives).
-    ``iou``: the image's :func:`tessella.engine.metrics.iou_pairs`, ``pred_ids`` its
-    predicted ids.
+    its ground truth looks sparse within the image (annotating only some of its cells, as a
+    Cell Tracking Challenge SEG file may); else none. It looks sparse judged by the
+    annotation, not by how many objects the prediction adds: at least
+    :data:`SPARSE_MIN_OBJECTS`, and at least as many as the ground-truth objects, of the
+    untouched predicted objects are of cell size (:data:`SPARSE_CELL_SHARE` of the median
+    ground-truth object's area or more), and the ground truth covers at most half the pixels
+    the prediction covers. A dense annotation beside debris (specks of a few pixels) or a
+    few spurious cells keeps them false positives. ``iou``, ``true_ids``, ``pred_ids``: the
+    image's :func:`tessella.engine.metrics.iou_pairs` of ``labels_true``, ``labels_pred``.
 
     >>> truth = np.array([[1, 1, 0, 0, 0, 0, 0, 0]])
     >>> pred = np.array([[5, 5, 0, 6, 0, 7, 0, 8]])  # 3 objects off the one annotated
     >>> iou, true_ids, pred_ids = metrics.iou_pairs(truth, pred)
-    >>> sparse_within(iou, pred_ids, true_ids.size)
+    >>> sparse_within(iou, true_ids, pred_ids, truth, pred)
     array([6, 7, 8])
-    >>> sparse_within(iou, pred_ids, 4)  # fewer than the annotated objects
+    >>> truth = np.array([[1] * 8 + [0] * 6])  # specks of 1 pixel beside a cell of 8
+    >>> pred = np.array([[5] * 8 + [0, 6, 0, 7, 0, 8]])
+    >>> iou, true_ids, pred_ids = metrics.iou_pairs(truth, pred)
+    >>> sparse_within(iou, true_ids, pred_ids, truth, pred)
     array([], dtype=int64)
     """
     touched = np.zeros(pred_ids.size, bool)
     touched[np.asarray(iou.cols)[np.asarray(iou.values) > 0]] = True
     off = pred_ids[~touched]
-    return off if off.size >= max(SPARSE_MIN_OBJECTS, n_true) else pred_ids[:0]
+    none = pred_ids[:0]
+    if off.size < max(SPARSE_MIN_OBJECTS, true_ids.size) or not true_ids.size:
+        return none
+    true_areas = _areas(labels_true, true_ids)
+    pred_areas = _areas(labels_pred, pred_ids)
+    cells = pred_areas[~touched] >= SPARSE_CELL_SHARE * float(np.median(true_areas))
+    if int(cells.sum()) < max(SPARSE_MIN_OBJECTS, true_ids.size):
+        return none
+    if 2 * int(true_areas.sum()) > int(pred_areas.sum()):
+        return none
+    return off
 
 
 def error_map(labels_true, labels_pred, threshold: float = 0.5) -> np.ndarray:
