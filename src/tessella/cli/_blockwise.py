@@ -131,7 +131,8 @@ def _recorded_axes(source: Path, recipe_path, recipe: dict, channel: int | None)
 
 #: how a --blockwise user gives a zarr stack its voxel size or segments its slices one by one
 Z_SPACING_FIXES = (
-    'give the voxel size (a plain zarr\'s attribute pixel_size, {"Z": ..., "Y": ..., "X": '
+    "give the voxel size (--voxel-size Z,Y,X, in the zarr's unit or µm; "
+    'a plain zarr\'s attribute pixel_size, {"Z": ..., "Y": ..., "X": '
     "...}; the OME-Zarr's scale for an OME-Zarr; or a --recipe JSON with "
     '"spacing": [Z, Y, X]) or segment the slices separately with --axes TYX'
 )

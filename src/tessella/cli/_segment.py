@@ -51,7 +51,7 @@ def _cmd_segment(args) -> int:
     )
     from ..engine.io._write import write_ome_zarr_labels
     from ..engine.io._zarr import ome_image_of_labels
-    from ..engine.pipeline import default_model, segment_steps, window_of
+    from ..engine.pipeline import default_model, missing_voxel_size, segment_steps, window_of
     from ..engine.progress import Progress
     from ..engine.registry import load_model, recipe_model
 
@@ -248,7 +248,8 @@ def _cmd_segment(args) -> int:
                 bar = None
                 # (the engine warns of a stack of unknown Z spacing: in the CLI's words)
                 try:
-                    with _warnings_in_cli_words():
+                    # (the segment_steps call is given the array: what the file lacks)
+                    with _warnings_in_cli_words(missing_voxel_size(image.pixel_size)):
                         while True:
                             try:
                                 progress: Progress = next(steps)
@@ -470,26 +471,31 @@ def _output_pixel_size(image, spatial, spacing, recipe: dict) -> tuple[dict, str
     return dict(zip(spatial, (float(s) for s in spacing), strict=True)), unit
 
 
-def in_cli_words(message, fixes: str = Z_SPACING_FIXES):
+def in_cli_words(message, fixes: str = Z_SPACING_FIXES, missing: str | None = None):
     """An engine warning's ``message`` as the command line says it: the engine's
     :class:`~tessella.engine.methods.boundary.UnknownZSpacingWarning` (a 2D boundary model
     on a stack of unknown voxel size, warned once per input by the engine) with the
-    command line's ``fixes`` (its options) instead of the Python API's; any other as it is."""
+    command line's ``fixes`` (its options) instead of the Python API's, and ``missing``
+    (what the input file lacks, :func:`~tessella.engine.pipeline.missing_voxel_size`) where
+    given; any other as it is."""
     from ..engine.methods.boundary import UnknownZSpacingWarning
 
-    return message.reworded(fixes) if isinstance(message, UnknownZSpacingWarning) else message
+    if not isinstance(message, UnknownZSpacingWarning):
+        return message
+    return message.reworded(fixes, missing=missing)
 
 
 @contextlib.contextmanager
-def _warnings_in_cli_words():
+def _warnings_in_cli_words(missing: str | None = None):
     """While it lasts, the warnings shown (one line each on stderr: ``main``'s
-    ``showwarning``) are said in the command line's words (:func:`in_cli_words`)."""
+    ``showwarning``) are said in the command line's words (:func:`in_cli_words`), an unknown
+    voxel size with ``missing`` (what the input file lacks of it) where given."""
     import warnings
 
     show = warnings.showwarning
 
     def reworded(message, category, *args, **kwargs) -> None:
-        show(in_cli_words(message), category, *args, **kwargs)
+        show(in_cli_words(message, missing=missing), category, *args, **kwargs)
 
     with warnings.catch_warnings():
         warnings.showwarning = reworded

@@ -513,7 +513,7 @@ def segment_blockwise_steps(
     from ..device import resolve_device
     from ..io._write import unit_for
     from ..params import params_to_dict
-    from ..pipeline import _unknown_z_spacing, resolve_params
+    from ..pipeline import _unknown_z_spacing, missing_voxel_size, resolve_params
     from ..pipeline._inputs import _check_image, _check_options, default_model
     from ..pipeline._predict import channels_averaged
     from ..registry import LoadedModel, checked_card, load_model, model_reference
@@ -578,9 +578,11 @@ def segment_blockwise_steps(
         )
     # a 2D boundary model on a stack of unknown voxel size joins objects across slices: said
     # once, as in memory (the CLI and the napari panel reword it)
-    missing = "no spacing given" if data.path is None else "no Z spacing in the file"
+    # (what lacks the voxel size: a Z spacing alone is no voxel size either, t8 #3)
+    missing = "no spacing given" if data.path is None else missing_voxel_size(data.pixel_size)
     unknown_z = _unknown_z_spacing(said_name, model, data.axes, spacing, missing)
     if unknown_z is not None:
+        unknown_z.missing = missing  # (a caller's rewording keeps what the file lacks)
         warn_at_caller(unknown_z)
     segmenter = (TemporalSegmenter if temporal else ModelSegmenter)(
         str(model.path),
