@@ -10,28 +10,13 @@ meanwhile by the next write after the batch. Counted in names read, not timed.""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import warnings
 
-import numpy as np
 import pytest
 
 from tessella.engine.io import write_json, write_labels
 from tessella.engine.io._leftovers import _host, batch_of_writes, claim, recover_leftovers
-
-LABELS = np.zeros((8, 8), np.uint16)
-LABELS[2:5, 2:5] = 1
-
-
-def _dead_pid() -> int:
-    child = subprocess.Popen([sys.executable, "-c", "pass"])
-    child.wait()
-    return child.pid
-
-
-def _hidden(folder) -> list[str]:
-    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+from tests.engine._leftovers_common import LABELS, _dead_pid, _hidden
 
 
 class _Listing:

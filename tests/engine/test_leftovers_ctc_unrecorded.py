@@ -7,16 +7,8 @@ files of both and to move ``.old``'s files back into it."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 from tessella.engine.io._leftovers import _host, recover_leftovers
-
-
-def _dead_pid() -> int:
-    child = subprocess.Popen([sys.executable, "-c", "pass"])
-    child.wait()
-    return child.pid
+from tests.engine._leftovers_common import _dead_pid
 
 
 def test_an_unrecorded_merge_is_kept_with_advice_that_loses_nothing(tmp_path):

@@ -11,8 +11,6 @@ where the write was another process's. write_zarr_labels interrupted between its
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -20,19 +18,7 @@ import zarr
 
 from tessella.engine.io import write_zarr_labels
 from tessella.engine.io._leftovers import _host, recover_leftovers
-
-LABELS = np.zeros((8, 8), np.uint16)
-LABELS[2:5, 2:5] = 1
-
-
-def _dead_pid() -> int:
-    child = subprocess.Popen([sys.executable, "-c", "pass"])
-    child.wait()
-    return child.pid
-
-
-def _hidden(folder) -> list[str]:
-    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+from tests.engine._leftovers_common import LABELS, _dead_pid, _hidden
 
 
 def test_an_output_removed_after_a_kill_is_not_brought_back(tmp_path):

@@ -11,12 +11,7 @@ import subprocess
 import sys
 
 from tessella.engine.io._leftovers import _host, find_leftovers, recover_leftovers
-
-
-def _dead_pid() -> int:
-    child = subprocess.Popen([sys.executable, "-c", "pass"])
-    child.wait()
-    return child.pid
+from tests.engine._leftovers_common import _dead_pid
 
 
 def test_a_lock_file_being_made_by_a_running_writer_is_left_alone(tmp_path):

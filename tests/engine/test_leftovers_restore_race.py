@@ -5,17 +5,9 @@ refuses to replace (``rename_no_replace``) and the ``.old`` is kept and named.""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 from tessella.engine.io import _leftovers
 from tessella.engine.io._leftovers import _host, recover_leftovers
-
-
-def _dead_pid() -> int:
-    child = subprocess.Popen([sys.executable, "-c", "pass"])
-    child.wait()
-    return child.pid
+from tests.engine._leftovers_common import _dead_pid
 
 
 def test_recovery_never_puts_an_earlier_file_back_over_one_made_meanwhile(tmp_path, monkeypatch):

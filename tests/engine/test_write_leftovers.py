@@ -24,21 +24,7 @@ from tessella.cli import main
 from tessella.engine._file_lock import try_lock
 from tessella.engine.io import write_json, write_labels, write_zarr_labels
 from tessella.engine.io._leftovers import _host, find_leftovers, recover_leftovers
-
-LABELS = np.zeros((8, 8), np.uint16)
-LABELS[2:5, 2:5] = 1
-
-
-def _dead_pid() -> int:
-    """The pid of a process that has ended."""
-    child = subprocess.Popen([sys.executable, "-c", "pass"])
-    child.wait()
-    return child.pid
-
-
-def _hidden(folder) -> list[str]:
-    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
-
+from tests.engine._leftovers_common import LABELS, _dead_pid, _hidden
 
 KILL_AT_RENAME = """
 import os, signal, sys
