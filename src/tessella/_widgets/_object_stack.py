@@ -685,8 +685,9 @@ class _OverlapsBase:
 
     def redrawn(self, layer: Labels, hidden: np.ndarray) -> bool:
         """Write into ``layer`` the pixels of ``hidden`` (what it should show now) that
-        changed since the last redraw; its undo history starts over only where pixels were
-        written. Whether any were."""
+        changed since the last redraw; its undo history starts over only where a pixel
+        written lies in a step of it (:func:`_history_touches`: a dab painted elsewhere keeps
+        its Undo) or its data were replaced (a wider type). Whether any were written."""
         from ._labels_states import _restart_history
 
         data = layer.data
@@ -710,9 +711,43 @@ class _OverlapsBase:
                 return False
             data[write] = hidden[write]
             layer.refresh()
+            self.shown = np.array(layer.data)
+            if _history_touches(layer, write):  # (such a step would undo into other objects)
+                _restart_history(layer)
+            return True
         self.shown = np.array(layer.data)
-        _restart_history(layer)  # (a step painted before would undo into other objects)
+        _restart_history(layer)  # (new data: a step painted before would undo into others)
         return True
+
+
+def _history_touches(layer: Labels, written: np.ndarray) -> bool:
+    """Whether a step of ``layer``'s undo or redo history wrote any pixel of ``written``
+    (a boolean array of its shape): undone or redone, it would put back values taken since.
+    True where a history cannot be read or holds a step of a kind not known here."""
+    from ._correct_edits import _history
+
+    steps = []
+    for which in ("undo", "redo"):
+        history = _history(layer, which)
+        if history is None:
+            return True
+        steps.extend(history)
+    covered = np.zeros(written.shape, bool)
+    for step in steps:
+        if not isinstance(step, list):
+            return True
+        for atom in step:
+            if hasattr(atom, "slice_key") and hasattr(atom, "old_values"):  # a masked paint
+                if atom.mask is None:
+                    covered[atom.slice_key] = True
+                else:
+                    region = covered[atom.slice_key]  # (a view)
+                    region[atom.mask] = True
+            elif type(atom) is tuple and len(atom) == 3:  # data_setitem's
+                covered[atom[0]] = True
+            else:
+                return True
+    return bool((covered & written).any())
 
 
 def _show_gap(layer: Labels, stack: _Stack | None, hidden: np.ndarray | None = None) -> bool:
