@@ -623,8 +623,9 @@ def _labels_data(path: Path, data):
     amount = f"{size / scale:.1f} GiB" if unit == "GiB" else f"{size // scale} {unit}"
     warnings.warn(
         f"{path}: opened lazily ({amount} of labels, more than {limit:,} pixels): napari "
-        "reads them from disk as it shows them, and Export and Evaluate read them whole when "
-        "run. The layer is read-only (not editable: napari's brush and fill are off). "
+        "reads them from disk as it shows them; Export reads them whole when run (Evaluate "
+        "scores a 2D pair a 2048² piece at a time). The layer is read-only (not editable: "
+        "napari's brush and fill are off). "
         "Correct edits need an in-memory copy, which takes about twice their size to "
         f"read: set the environment variable {LAZY_LABELS_ENV} to {pixels:,} or more and "
         f"open the {_file_or_folder(path)} again.",
