@@ -52,10 +52,12 @@ class TuneRunning:
             self.worker.quit()  # after the frame being computed
 
     def _supersede(self, layer_id) -> None:
-        """Make ``layer_id``'s running request stale (its worker stops at its next frame);
-        drop a change due for it."""
+        """Make ``layer_id``'s running request stale (its worker stops at its next frame, a
+        slice preview of a volume between two slices it makes); drop a change due for it."""
         self._due.pop(layer_id, None)
-        self._requests.pop(layer_id, None)
+        request = self._requests.pop(layer_id, None)
+        if request is not None:  # (a slice preview stops growing its slab: _sized_in_the_volume)
+            request.notes["quit"] = True
         self._progress.pop(layer_id, None)
         worker = self._worker_of.pop(layer_id, None)
         if worker is not None:
