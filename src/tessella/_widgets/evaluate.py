@@ -13,8 +13,9 @@ unmatched objects in a labels layer ``"<prediction> errors @<IoU>"``: false posi
 negatives cyan (and yellow, not annotated, the predicted objects touching no ground-truth object
 in annotated frames whose ground truth looks sparse, annotating only some cells: a CTC SEG
 folder such as GOWT1's), the only filled objects while it is shown (its prediction and ground
-truth are drawn as outlines meanwhile). Each prediction has one such layer, updated by every
-evaluation; hidden and named ``(stale)`` when its prediction or ground truth is removed, has its
+truth are drawn as outlines meanwhile, dimmed instead above 2048 x 2048 pixels a plane). Each
+prediction has one such layer, updated by every evaluation; hidden and named ``(stale)`` when
+its prediction or ground truth is removed, has its
 data replaced (:mod:`._evaluate_errors`) or is edited (painted, filled, corrected, an undo or
 redo; a type Correct widens for a split's new IDs is the same labels). "Score annotated frames
 only" scores ground truth that annotates some frames or slices only there (checked by itself for
@@ -251,8 +252,9 @@ class EvaluateWidget(
             "yellow = not annotated: in frames whose ground truth looks sparse (many predicted\n"
             "cells there touch none of its objects), the predicted objects\n"
             "touching no ground-truth object (AP and precision count them as false positives).\n"
-            "While it is shown, the prediction and ground truth are drawn as outlines,\n"
-            "so that only the errors are filled (hide it to fill them again)"
+            "While it is shown, the prediction and ground truth are drawn as outlines\n"
+            "(dimmed instead where a plane is larger than 2048 x 2048 pixels, as outlines\n"
+            "are slow to redraw), so that the errors stand out (hide it to restore them)"
         )
         self.evaluate_button = QPushButton("Evaluate")
         self.cancel_button = QPushButton("Cancel")
