@@ -10,45 +10,14 @@ direct write's reading of the folder."""
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import tifffile
 
 from tessella.cli import main
 from tessella.engine.io import write_labels
-from tests.engine.test_leftovers_batch import _Listing
+from tests.engine._leftovers_common import _count_names_read
 
 OTHERS = 200  # files already in the output folder
-
-
-def _count_names_read(monkeypatch, folder) -> list[int]:
-    """How many names os.scandir and os.listdir read from ``folder`` (a list of one), as
-    tests/engine/test_leftovers_batch.py counts them; a folder given by its file descriptor
-    (shutil.rmtree's) is not ``folder``."""
-    read = [0]
-    scandir, listdir = os.scandir, os.listdir
-
-    def ours(path) -> bool:
-        return not isinstance(path, int) and os.path.abspath(path) == os.path.abspath(folder)
-
-    def counted_scandir(path="."):
-        if not ours(path):
-            return scandir(path)
-        with scandir(path) as scan:
-            entries = list(scan)
-        read[0] += len(entries)
-        return _Listing(entries)
-
-    def counted_listdir(path="."):
-        names = listdir(path)
-        if ours(path):
-            read[0] += len(names)
-        return names
-
-    monkeypatch.setattr(os, "scandir", counted_scandir)
-    monkeypatch.setattr(os, "listdir", counted_listdir)
-    return read
 
 
 def test_segmenting_a_folder_into_a_full_folder_does_not_read_it_per_output(tmp_path, monkeypatch):

@@ -16,53 +16,7 @@ import pytest
 
 from tessella.engine.io import write_json, write_labels
 from tessella.engine.io._leftovers import _host, batch_of_writes, claim, recover_leftovers
-from tests.engine._leftovers_common import LABELS, _dead_pid, _hidden
-
-
-class _Listing:
-    """What os.scandir returns, read whole (counted)."""
-
-    def __init__(self, entries):
-        self.entries = entries
-
-    def __enter__(self):
-        return iter(self.entries)
-
-    def __exit__(self, *exc):
-        return False
-
-    def __iter__(self):
-        return iter(self.entries)
-
-    def close(self):
-        pass
-
-
-def _count_names_read(monkeypatch, folder) -> list[int]:
-    """How many names os.scandir and os.listdir read from ``folder`` (a list of one)."""
-    read = [0]
-    scandir, listdir = os.scandir, os.listdir
-
-    def ours(path) -> bool:
-        return os.path.abspath(path) == os.path.abspath(folder)
-
-    def counted_scandir(path="."):
-        if not ours(path):
-            return scandir(path)
-        with scandir(path) as scan:
-            entries = list(scan)
-        read[0] += len(entries)
-        return _Listing(entries)
-
-    def counted_listdir(path="."):
-        names = listdir(path)
-        if ours(path):
-            read[0] += len(names)
-        return names
-
-    monkeypatch.setattr(os, "scandir", counted_scandir)
-    monkeypatch.setattr(os, "listdir", counted_listdir)
-    return read
+from tests.engine._leftovers_common import LABELS, _count_names_read, _dead_pid, _hidden
 
 
 def test_a_batch_of_writes_reads_its_folder_once(tmp_path, monkeypatch):
