@@ -137,3 +137,41 @@ def lazy_nuclei(tmp_path, nuclei_sample):
     )
     array[...] = image
     return zarr.open_array(str(tmp_path / "nuclei.zarr"), mode="r")
+
+
+#: the 256² crop of BBBC010 B15 where worm 4 lies over worm 7 (94 px)
+WORMS_CROP = (slice(130, 386), slice(220, 476))
+
+
+@pytest.fixture(scope="session")
+def worms_result(data_dir):
+    """worms2d's result of :data:`WORMS_CROP` of BBBC010 B15 (its ``gfp/`` image is the
+    brightfield one), run once."""
+    import tifffile
+
+    from tessella.engine.pipeline import run_steps, segment_steps
+
+    image = tifffile.imread(data_dir / "worms_bbbc010" / "gfp" / "B15.tif")[WORMS_CROP]
+    return run_steps(segment_steps(image, "worms2d", "YX"))
+
+
+def worms_in_viewer(make_napari_viewer, result):
+    """``(viewer, correct, labels layer, overlaps layer, instances)``: ``result``'s worms as
+    Segment shows them (labels with their recipe, the overlaps layer), Correct docked on them."""
+    from tessella._io import RECIPE_KEY
+    from tessella._widgets import _results
+    from tessella.engine.methods import get_method
+
+    method = get_method(result.model.card.method)
+    prediction, params = result.predictions[0], result.params
+    viewer = make_napari_viewer()
+    layer = viewer.add_labels(result.labels.copy(), name="B15 labels (worms2d)")
+    layer.metadata[RECIPE_KEY] = result.recipe()
+    _results.note_labels_state(layer, result.recipe()["params"], None)
+    _results.register(layer, result, viewer.layers)
+    hidden = _results.overlap_labels(method, prediction, params, result.labels)
+    overlaps = _results.show_overlaps(viewer, layer, hidden)
+    instances = np.asarray(method.instances(prediction, params), bool)
+    _dock, correct = viewer.window.add_plugin_dock_widget("tessella", "Correct")
+    correct.layer_combo.setCurrentIndex(correct.layer_combo.findData(layer.unique_id))
+    return viewer, correct, layer, overlaps, instances

@@ -6,45 +6,21 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import tifffile
 
-from tessella._io import RECIPE_KEY
 from tessella._widgets import _results
 from tessella._widgets._object_stack import object_stack
-
-CROP = (slice(130, 386), slice(220, 476))
-
-
-@pytest.fixture(scope="module")
-def worms_result(data_dir):
-    from tessella.engine.pipeline import run_steps, segment_steps
-
-    image = tifffile.imread(data_dir / "worms_bbbc010" / "gfp" / "B15.tif")[CROP]
-    return run_steps(segment_steps(image, "worms2d", "YX"))
+from tests.widgets.conftest import worms_in_viewer
 
 
 @pytest.fixture
 def worms(make_napari_viewer, worms_result):
     """A viewer with the worms' labels and overlaps as Segment places them, Correct docked:
     ``(viewer, correct, labels layer, overlaps layer, instances, top, hidden)``."""
-    from tessella.engine.methods import get_method
-
-    result = worms_result
-    method = get_method(result.model.card.method)
-    prediction, params = result.predictions[0], result.params
-    viewer = make_napari_viewer()
-    layer = viewer.add_labels(result.labels.copy(), name="B15 labels (worms2d)")
-    layer.metadata[RECIPE_KEY] = result.recipe()
-    _results.note_labels_state(layer, result.recipe()["params"], None)
-    _results.register(layer, result, viewer.layers)
-    hidden = _results.overlap_labels(method, prediction, params, result.labels)
-    overlaps = _results.show_overlaps(viewer, layer, hidden)
-    instances = np.asarray(method.instances(prediction, params), bool)
+    viewer, correct, layer, overlaps, instances = worms_in_viewer(make_napari_viewer, worms_result)
+    hidden = overlaps.data
     both = instances.sum(axis=0) > 1
     top, under = (int(v) for v in (np.unique(layer.data[both])[0], np.unique(hidden)[-1]))
     assert (top, under) == (4, 7) and both.sum() == 94  # as measured; the test is built on it
-    _dock, correct = viewer.window.add_plugin_dock_widget("tessella", "Correct")
-    correct.layer_combo.setCurrentIndex(correct.layer_combo.findData(layer.unique_id))
     return viewer, correct, layer, overlaps, instances, top, under
 
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from tessella._widgets import _results
 from tessella._widgets._object_stack import object_stack
-from tests.widgets.test_correct_overlaps import worms, worms_result  # noqa: F401 (fixtures)
+from tests.widgets.test_correct_overlaps import worms  # noqa: F401 (a fixture)
 
 
 def _masks(viewer, layer):

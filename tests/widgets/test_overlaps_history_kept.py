@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tests.widgets.test_correct_crossing_gaps import _crossing, worms, worms_result  # noqa: F401
+from tests.widgets.test_correct_crossing_gaps import _crossing, worms  # noqa: F401
 
 
 def test_a_dab_far_away_keeps_its_undo(worms):  # noqa: F811
