@@ -35,9 +35,11 @@ def result(tmp_path_factory, nuclei_sample):
     return out
 
 
-def _reopen(path, monkeypatch):
-    monkeypatch.setenv("TESSELLA_LAZY_LABELS_PIXELS", "10,000")
-    monkeypatch.setenv("TESSELLA_PYRAMID_PIXELS", "10,000")
+def _reopen(path, monkeypatch, pixels: str = "10,000"):
+    """``(labels shown, metadata, LabelsChangedWarning messages, pieces hashed)`` of ``path``
+    reopened by the reader as labels of more than ``pixels`` pixels (lazily, a pyramid)."""
+    monkeypatch.setenv("TESSELLA_LAZY_LABELS_PIXELS", pixels)
+    monkeypatch.setenv("TESSELLA_PYRAMID_PIXELS", pixels)
     read = []
     hash_pieces = digest_module._hash_pieces
 
@@ -48,9 +50,10 @@ def _reopen(path, monkeypatch):
     monkeypatch.setattr(digest_module, "_hash_pieces", counted)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        [(_data, kwargs, kind)] = read_layers(path)
+        [(data, kwargs, _kind)] = read_layers(path)
+    level0 = data[0] if kwargs.get("multiscale") else data
     said = [str(w.message) for w in caught if w.category is LabelsChangedWarning]
-    return kwargs["metadata"], said, read
+    return np.asarray(level0[...]), kwargs["metadata"], said, read
 
 
 def test_a_blockwise_result_reopens_checked_without_reading_its_labels(result, monkeypatch):
@@ -61,7 +64,7 @@ def test_a_blockwise_result_reopens_checked_without_reading_its_labels(result, m
         256,
     ]
     assert isinstance(stored[FILES_KEY], str)
-    metadata, said, read = _reopen(result, monkeypatch)
+    _shown, metadata, said, read = _reopen(result, monkeypatch)
     assert said == [] and read == []  # its files are the run's: the digest holds, unread
     recipe = metadata[RECIPE_KEY]
     assert recipe["model"] == "nuclei2d" and "note" not in recipe
@@ -73,11 +76,11 @@ def test_a_blockwise_result_edited_by_hand_is_said_not_reproduced(result, tmp_pa
 
     edited = tmp_path / "edited.zarr"
     shutil.copytree(result, edited)  # (copy2: the files keep their times, so the stamp)
-    assert _reopen(edited, monkeypatch)[2] == []
+    assert _reopen(edited, monkeypatch)[3] == []
     array = zarr.open_array(str(edited), mode="r+")
     top = int(np.max(array[...]))
     array[0:8, 0:8] = top + 1  # a new object painted by hand
-    metadata, said, read = _reopen(edited, monkeypatch)
+    _shown, metadata, said, read = _reopen(edited, monkeypatch)
     assert read  # the files changed: the digest is checked reading the labels
     assert metadata[RECIPE_KEY]["note"] == LABELS_CHANGED_NOTE
     assert len(said) == 1 and said[0].startswith(f"{edited}: the file changed after ")

@@ -10,17 +10,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 import zarr
 
-from tessella._io import LabelsChangedWarning, read_layers
 from tessella._io_recipe import LABELS_CHANGED_NOTE, RECIPE_KEY
-from tessella.engine import digest as digest_module
 from tessella.engine.digest import DIGEST_KEY, FILES_KEY, labels_digest, stored_files_stamp
+from tests.test_blockwise_result_digest import _reopen as reopen_counting
 
 
 def _old_stamp(folder: Path) -> str:
@@ -68,22 +66,7 @@ def _result(folder: Path, zarr_format: int, old: bool = False) -> tuple[Path, np
 
 
 def _reopen(path, monkeypatch):
-    monkeypatch.setenv("TESSELLA_LAZY_LABELS_PIXELS", "1,000")  # lazily, as a big result
-    monkeypatch.setenv("TESSELLA_PYRAMID_PIXELS", "1,000")
-    read = []
-    hash_pieces = digest_module._hash_pieces
-
-    def counted(labels, dtype):
-        read.append(labels.shape)
-        return hash_pieces(labels, dtype)
-
-    monkeypatch.setattr(digest_module, "_hash_pieces", counted)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        [(data, kwargs, _kind)] = read_layers(path)
-    level0 = data[0] if kwargs.get("multiscale") else data
-    said = [str(w.message) for w in caught if w.category is LabelsChangedWarning]
-    return np.asarray(level0[...]), kwargs["metadata"], said, read
+    return reopen_counting(path, monkeypatch, "1,000")  # lazily, as a big result
 
 
 @pytest.mark.parametrize("zarr_format", [2, 3])
