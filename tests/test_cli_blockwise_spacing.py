@@ -62,12 +62,16 @@ def test_blockwise_replay_uses_the_recipes_spacing_as_in_memory(tmp_path, image,
     memory, blocks = _recorded(tmp_path / "memory.zarr"), _recorded(tmp_path / "blocks.zarr")
     assert "blockwise" in blocks and "blockwise" not in memory  # (replayed blockwise)
     assert memory["spacing"] == blocks["spacing"] == [2.0, 1.0]
-    # the labels' own attributes hold the same recipe; their pixel size stays the file's
+    # the labels' own attributes hold the same recipe; their pixel size is the recipe's
+    # voxel size, which the file lacks, as in memory (in "pixel": the recipe gives no unit)
     assert zarr.open(str(tmp_path / "blocks.zarr"), mode="r").attrs["tessella"]["spacing"] == [
         2.0,
         1.0,
     ]
-    assert read_image(tmp_path / "blocks.zarr").pixel_size == {}
+    written = read_image(tmp_path / "blocks.zarr")
+    assert written.pixel_size == read_image(tmp_path / "memory.zarr").pixel_size
+    assert written.pixel_size == {"Y": 2.0, "X": 1.0}
+    assert written.unit == read_image(tmp_path / "memory.zarr").unit
 
 
 def test_blockwise_replay_keeps_the_zarrs_pixel_size_and_says_the_recipe_differs(

@@ -219,6 +219,11 @@ def _segment_blockwise(
             raise CliError(f"{path} exists; pass --overwrite to replace it")
     _probe_recipe(recipe_path, target)  # before the long run, not after it
     spacing = None if data is None else _spacing(data, spatial, recipe, args.recipe, data.name)
+    if spacing is not None and any(a not in data.pixel_size for a in spatial):
+        # the recipe's voxel size, which the zarr lacks: the labels are written with it, in
+        # the recipe's unit (else the zarr's), as in memory (_segment._output_pixel_size)
+        if isinstance(recipe.get("unit"), str):
+            given = {"unit": recipe["unit"]}
     # before the run reads it: what --skip-existing compares the input with later
     identity = input_identity(source, _outputs_of(target))
     bar, stage, clock = None, None, None

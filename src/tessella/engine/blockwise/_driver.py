@@ -478,7 +478,9 @@ def segment_blockwise_steps(
     ``spacing`` (one size per spatial axis, as :func:`~tessella.engine.pipeline.segment_steps`
     takes it) replaces the input's own voxel size for post-processing, and the recipe
     records it (``tessella segment --blockwise --recipe`` replays a recipe's where the zarr
-    has no pixel size, as in memory); the labels keep the input's pixel size.
+    has no pixel size, as in memory); the labels keep the input's pixel size where it has
+    one along every spatial axis, else (as in memory) they are written with ``spacing`` as
+    their pixel size, in ``unit`` where given, else the input's ("pixel" where it has none).
     ``pixel_size`` (one size per spatial axis, or a dict by axis) and ``unit`` replace the
     input's own pixel size and unit (default: the input's), as if its file had said them
     (``tessella segment --blockwise --voxel-size``): the labels are written with them (an
@@ -560,6 +562,13 @@ def segment_blockwise_steps(
             )
     elif all(a in data.pixel_size for a in spatial):
         spacing = tuple(float(data.pixel_size[a]) for a in spatial)
+    if spacing is not None and any(a not in data.pixel_size for a in spatial):
+        # a voxel size the input lacks (a recipe's): the labels are written with it, as in
+        # memory (`tessella segment --recipe`), and an unfinished run made with another
+        # unit is not resumed (the voxel size itself is the segmenter's: another run)
+        data = given_pixel_size(data, dict(zip(spatial, map(float, spacing), strict=True)))
+        shown = ", ".join(f"{a} {s:g}" for a, s in data.pixel_size.items())
+        written = f"{shown} {data.unit}"
     if model.network is not None:  # this process needs no reload
         _MODELS[(str(model.path), model.card.sha256)] = model
     temporal = bool(getattr(_method(model.card.method), "TEMPORAL", False))
