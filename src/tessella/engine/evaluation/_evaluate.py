@@ -75,8 +75,9 @@ def evaluate_labels(
     :func:`places_misfit`); ``errors`` has the prediction's shape. A place whose ground truth
     looks sparse within it (:func:`sparse_within`: many predicted objects of cell size there
     touch no ground-truth object and it covers at most half of what the prediction covers;
-    it annotates some cells only, as a SEG file may) has the objects touching none marked
-    :data:`NOT_ANNOTATED` (3) in ``errors``, not :data:`FALSE_POSITIVE`;
+    it annotates some cells only, as a SEG file may) has the objects of cell size touching
+    none marked :data:`NOT_ANNOTATED` (3) in ``errors``, not :data:`FALSE_POSITIVE` (smaller
+    ones, debris, stay false positives);
     ``not_annotated`` counts them and ``sparse_places`` names those places. The scores and
     counts still count them as false positives (as ``tessella evaluate`` does; SEG,
     ``metrics_wanted`` ``"seg"``, scores the annotated objects only).

@@ -346,9 +346,11 @@ def _areas(labels, ids: np.ndarray) -> np.ndarray:
 def sparse_within(
     iou, true_ids: np.ndarray, pred_ids: np.ndarray, labels_true, labels_pred
 ) -> np.ndarray:
-    """The ids of the predicted objects of one image that touch no ground-truth object, where
-    its ground truth looks sparse within the image (annotating only some of its cells, as a
-    Cell Tracking Challenge SEG file may); else none. It looks sparse judged by the
+    """The ids of the predicted objects of one image that touch no ground-truth object and are
+    of cell size, where its ground truth looks sparse within the image (annotating only some
+    of its cells, as a Cell Tracking Challenge SEG file may); else none. Smaller untouched
+    objects (debris, specks far below the annotated cells' size) are left out: false
+    positives even there, not cells the annotation leaves out. It looks sparse judged by the
     annotation, not by how many objects the prediction adds: at least
     :data:`SPARSE_MIN_OBJECTS`, and at least as many as the ground-truth objects, of the
     untouched predicted objects are of cell size (:data:`SPARSE_CELL_SHARE` of the median
@@ -367,6 +369,12 @@ def sparse_within(
     >>> iou, true_ids, pred_ids = metrics.iou_pairs(truth, pred)
     >>> sparse_within(iou, true_ids, pred_ids, truth, pred)
     array([], dtype=int64)
+    >>> pred = np.repeat([[5, 0, 6, 0, 7, 0, 8, 0]], [8, 1, 8, 1, 8, 1, 8, 1], axis=1)
+    >>> pred[0, -1] = 9  # 3 cells of 8 pixels off the one annotated, and a speck of 1
+    >>> truth = np.where(pred == 5, 1, 0)
+    >>> iou, true_ids, pred_ids = metrics.iou_pairs(truth, pred)
+    >>> sparse_within(iou, true_ids, pred_ids, truth, pred)  # (the speck: a false positive)
+    array([6, 7, 8])
     """
     touched = np.zeros(pred_ids.size, bool)
     touched[np.asarray(iou.cols)[np.asarray(iou.values) > 0]] = True
@@ -381,7 +389,7 @@ def sparse_within(
         return none
     if 2 * int(true_areas.sum()) > int(pred_areas.sum()):
         return none
-    return off
+    return off[cells]
 
 
 def error_map(labels_true, labels_pred, threshold: float = 0.5) -> np.ndarray:
