@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ._console import UNTIMED, CliError, _advance, _progress_bar
 from ._inputs import _chosen_part, _chosen_spacing, _read_as_recorded, _spacing
-from ._skip_existing import _say_skipped_existing, _skip_existing
+from ._skip_existing import _say_skipped_existing, _skip_existing, with_read_attributes
 from ._write import (
     _check_inside_ome_image,
     _check_writable,
@@ -225,7 +225,7 @@ def _segment_blockwise(
         if isinstance(recipe.get("unit"), str):
             given = {"unit": recipe["unit"]}
     # before the run reads it: what --skip-existing compares the input with later
-    identity = input_identity(source, _outputs_of(target))
+    identity = with_read_attributes(input_identity(source, _outputs_of(target)), source)
     bar, stage, clock = None, None, None
     # the label array's shape: edge blocks are timed by their pixels (the panel's estimate)
     shape = None

@@ -24,7 +24,12 @@ from ._inputs import (
     _spacing,
 )
 from ._recipe import _package_reference, _parse_sets, _read_recipe, _recipe_package, _run_params
-from ._skip_existing import _run_settings, _say_skipped_existing, _skip_existing
+from ._skip_existing import (
+    _run_settings,
+    _say_skipped_existing,
+    _skip_existing,
+    with_read_attributes,
+)
 from ._write import (
     _check_folder_writable,
     _check_outputs,
@@ -209,7 +214,7 @@ def _cmd_segment(args) -> int:
         for source, target in jobs:
             try:
                 # before it is read: an input rewritten meanwhile is not taken for this one
-                identity = input_identity(source, _outputs_of(target))
+                identity = with_read_attributes(input_identity(source, _outputs_of(target)), source)
                 if movie:
                     image = read_frames(source)
                 else:
