@@ -58,6 +58,10 @@ ERROR_COLORS = {
     evaluation.NOT_ANNOTATED: "#ffd21f",
     None: "transparent",
 }
+#: the counts table's column of the predicted objects not annotated (yellow in the errors
+#: layer: off a ground truth that looks sparse within its frames), shown where there are any;
+#: FP then counts the others (red)
+NOT_ANNOTATED_COLUMN = "Not annot."
 SCORE_ROWS = (("ap", "AP"), ("precision", "Precision"), ("recall", "Recall"), ("f1", "F1"))
 #: the V_rand / VOI table (a boundary map's scores): rows (score key, label) and columns
 VRAND_ROWS = (("vrand", "V_rand"), ("voi", "VOI"))
@@ -309,10 +313,11 @@ def _sparse_said(result: Evaluation, image_word: str) -> str:
     >>> print(_sparse_said(r, "frame"))  # doctest: +NORMALIZE_WHITESPACE
     <BLANKLINE>
     The ground truth looks sparse (annotating only some cells) in 3 frames (1, 2, 5): 76
-    predicted objects there touch no ground-truth object, taken as cells it does not
-    annotate: yellow (not annotated) in the errors layer, not red. AP, precision and F1
-    count them as false positives (76 of the 79 FP): read SEG, which scores the annotated
-    cells only.
+    predicted objects of cell size there touch no ground-truth object, taken as cells it
+    does not annotate: yellow (not annotated) in the errors layer, not red, and counted
+    apart in the table (Not annot.; FP 3 without them). AP, precision and F1 count them as
+    false positives all the same (79 FP), as tessella evaluate does: read SEG, which scores
+    the annotated cells only.
     """
     if not getattr(result, "not_annotated", 0):
         return ""
@@ -325,10 +330,12 @@ def _sparse_said(result: Evaluation, image_word: str) -> str:
     named += ", …" if len(places) > 5 else ""
     return (
         f"\nThe ground truth looks sparse (annotating only some cells) in {count} ({named}): "
-        f"{result.not_annotated} predicted objects there touch no ground-truth object, taken "
-        "as cells it does not annotate: yellow (not annotated) in the errors layer, not red. "
-        f"AP, precision and F1 count them as false positives ({result.not_annotated} of the "
-        f"{result.fp} FP): read SEG, which scores the annotated cells only."
+        f"{result.not_annotated} predicted objects of cell size there touch no ground-truth "
+        "object, taken as cells it does not annotate: yellow (not annotated) in the errors "
+        f"layer, not red, and counted apart in the table ({NOT_ANNOTATED_COLUMN}; FP "
+        f"{result.fp - result.not_annotated} without them). AP, precision and F1 count them "
+        f"as false positives all the same ({result.fp} FP), as tessella evaluate does: read "
+        "SEG, which scores the annotated cells only."
     )
 
 
@@ -555,10 +562,13 @@ class EvaluateRun:
             )
         )
         self._show_vrand(scores)
-        counts = (result.n_pred, result.n_true, result.tp, result.fp, result.fn)
-        for column, count in enumerate(counts):
+        # the yellow (not annotated) objects apart from the red FP, where there are any
+        apart = int(getattr(result, "not_annotated", 0))
+        counts = [result.n_pred, result.n_true, result.tp, result.fp - apart, result.fn]
+        self._show_not_annotated_column(bool(apart))
+        for column, count in enumerate([*counts, apart] if apart else counts):
             _set_cell(self.counts_table, 0, column, str(count))
-        self._set_counts_caption(run.threshold)
+        self._set_counts_caption(run.threshold, bool(apart))
         self.plot.set_series("AP", ((float(key), value) for key, value in scores["ap"].items()))
         changed = self._changed_during(run)
         if changed:  # as Segment does: the scores of the layers as they were, no orphan layer
@@ -632,8 +642,27 @@ class EvaluateRun:
             return f"{changes[0][0]} and {changes[1][0]} were {changes[0][1]}"
         return " and ".join(f"{who} was {how}" for who, how in changes)
 
-    def _set_counts_caption(self, threshold: float) -> None:
-        self.counts_label.setText(f"Objects; TP / FP / FN at IoU {threshold:g}")
+    def _set_counts_caption(self, threshold: float, apart: bool = False) -> None:
+        text = f"Objects; TP / FP / FN at IoU {threshold:g}"
+        if apart:  # (the AP of the scores table is TP / (TP + FP + Not annot. + FN))
+            text += f"; {NOT_ANNOTATED_COLUMN}: yellow, false positives to AP and F1"
+        self.counts_label.setText(text)
+
+    def _show_not_annotated_column(self, shown: bool) -> None:
+        """The counts table's :data:`NOT_ANNOTATED_COLUMN` after FN, where ``shown``; the
+        five columns otherwise."""
+        table = self.counts_table
+        if not shown:
+            table.setColumnCount(5)
+            return
+        table.setColumnCount(6)
+        header = QTableWidgetItem(NOT_ANNOTATED_COLUMN)
+        header.setToolTip(
+            "Not annotated: predicted objects of cell size touching no ground-truth object in\n"
+            "frames whose ground truth looks sparse (yellow in the errors layer). Not in FP\n"
+            "here; AP, precision and F1 count them as false positives, as tessella evaluate does"
+        )
+        table.setHorizontalHeaderItem(5, header)
 
     def _on_errored(self, exc: Exception) -> None:
         run = self._run
