@@ -195,6 +195,13 @@ def _segment_blockwise(
         data = voxel.given_to(data, source)  # (checked: its axes)
         given = {"pixel_size": dict(data.pixel_size), "unit": data.unit}
     spatial = [a for a in data.axes if a in "ZYX"] if data is not None else []
+    first = getattr(args, "first_frame", None)  # (checked: a frame number)
+    if first is not None and data is not None and "T" not in data.axes:  # as in memory
+        hint = f": if its first axis is time, give --axes {data.axes.replace('Z', 'T')}"
+        raise CliError(
+            f"{source}: --first-frame needs a time-lapse (axes with T), got {data.axes}"
+            + (hint if "Z" in data.axes else "")
+        )
     if settings is not None:  # blocks and stitching change the labels at the seams
         blocks = _blocks_of_this_run(source, model, axes, params, block, halo)
         run_spacing = None
@@ -253,6 +260,7 @@ def _segment_blockwise(
                     invert=invert,
                     spacing=spacing,
                     channel=channel,
+                    first_frame=first,
                     **given,
                 )
                 while True:
@@ -338,7 +346,14 @@ def _segment_blockwise(
         from ..engine.tracking import write_ctc
 
         lineage = {int(c): int(p) for c, p in result.recipe.get("lineage", [])}
-        write_ctc(zarr.open(str(result.path), mode="r"), lineage, args.ctc, args.overwrite)
+        # its masks and tracks' frames numbered from --first-frame (else 0), as in memory
+        write_ctc(
+            zarr.open(str(result.path), mode="r"),
+            lineage,
+            args.ctc,
+            args.overwrite,
+            frame_numbers=result.recipe.get("frame_numbers"),
+        )
     if not args.quiet:
         resumed = f", {result.resumed} resumed" if result.resumed else ""
         print(

@@ -183,7 +183,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "--first-frame",
         type=int,
         metavar="N",
-        help="a movie file (a TYX stack) whose frames are frames N, N+1, ... of a time-lapse: "
+        help="a movie file (a TYX stack; a TYX zarr with --blockwise) whose frames are frames "
+        "N, N+1, ... of a time-lapse: "
         "--ctc names its masks from maskN.tif, and the recipe records the frame numbers, so "
         "Export of the labels reopened in napari does too (default: from 0; a folder "
         "t052.tif ... is numbered by its file names)",

@@ -586,18 +586,14 @@ def _stack_of(target: Path, result):
 
 
 def _first_frame(args, movie: bool) -> int | None:
-    """``--first-frame N`` checked: a frame number (0 or more) of a movie segmented in
-    memory whose frames are not numbered by their file names; None where not given."""
+    """``--first-frame N`` checked: a frame number (0 or more) of a movie (a file, or a
+    zarr with ``--blockwise``) whose frames are not numbered by their file names; None where
+    not given."""
     first = getattr(args, "first_frame", None)
     if first is None:
         return None
     if first < 0:
         raise CliError(f"--first-frame must be a frame number, 0 or more, got {first}")
-    if args.blockwise:
-        raise CliError(
-            "--first-frame numbers the frames of a movie segmented in memory, not with "
-            "--blockwise (its --ctc masks are numbered from 0)"
-        )
     numbers = _frame_numbers(Path(args.inputs[0]), warn=False) if movie else None
     if numbers is not None:
         raise CliError(

@@ -468,6 +468,7 @@ def segment_blockwise_steps(
     name: str | None = None,
     pixel_size=None,
     unit: str | None = None,
+    first_frame: int | None = None,
 ) -> Generator[BlockProgress, None, BlockwiseResult]:
     """Segment a zarr/OME-Zarr ``image`` (a path; or an array, in this process) into ``out``.
 
@@ -487,6 +488,12 @@ def segment_blockwise_steps(
     OME-Zarr input's labels: their scale), post-processing uses them where ``spacing`` is
     not given, and the recipe records them (``voxel_size``, ``unit``); an unfinished run
     into ``out`` made with another is not resumed (refused, as for other settings).
+
+    ``first_frame`` (a time-lapse's: its frames are frames N, N+1, ... of a longer one; a
+    T axis needed, else ValueError): the recipe records their numbers (``frame_numbers``),
+    by which Export of the labels reopened in napari and ``write_ctc(...,
+    first_frame=N)`` (``tessella segment --blockwise --ctc --first-frame N``) name the CTC
+    masks, as in memory; the labels themselves do not change.
 
     ``block``: core edge per spatial axis (default 2048 in 2D, 256 in 3D; one output chunk
     each). ``halo``: context per side (default: the model's network halo plus the method's
@@ -631,6 +638,8 @@ def segment_blockwise_steps(
         recipe["stored_axes"] = data.stored_axes
     if channel is not None:
         recipe["channel"] = int(channel)
+    if first_frame is not None:  # the frames' numbers, as in memory (Export, --ctc)
+        recipe["frame_numbers"] = _frame_numbers(data, first_frame)
     block, halo = default_block_and_halo(model, resolved, len(spatial), block, halo)
     # the input checked against the model's training images after the scan, as in memory
     # (an image whose channels were averaged has been warned of already: one line is enough)
@@ -644,6 +653,21 @@ def segment_blockwise_steps(
         request.prepare = functools.partial(_scan_and_predict, name=look)
         request.finish = _link if getattr(resolved, "link", False) else None
     return (yield from _blocks_steps(request, executor, overwrite))
+
+
+def _frame_numbers(data: _Input, first: int) -> list[int]:
+    """The numbers of the frames of ``data`` (a time-lapse) whose first is frame ``first``:
+    ``[first, first + 1, ...]``, one per frame; ValueError where it has no T axis or
+    ``first`` is no frame number (an integer, 0 or more)."""
+    if isinstance(first, bool) or not isinstance(first, int | np.integer) or first < 0:
+        raise ValueError(f"first_frame must be a frame number, 0 or more, got {first!r}")
+    if "T" not in data.axes:
+        raise ValueError(
+            f"{data.name}: first_frame numbers a time-lapse's frames; the input has no T axis "
+            f"(got {data.axes})"
+        )
+    frames = int(data.array.shape[data.axes.index("T")])
+    return list(range(int(first), int(first) + frames))
 
 
 def segment_blockwise(image, out, model=None, axes=None, params=None, **options):
