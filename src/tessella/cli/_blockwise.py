@@ -239,6 +239,7 @@ def _segment_blockwise(
     if data is not None and len(data.array.shape) == len(data.axes):
         shape = tuple(int(n) for n, a in zip(data.array.shape, data.axes) if a != "C")
     not_listed: LabelsNotListedError | None = None
+    blocks = None  # the run's number of blocks, once known
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         shown = 0
@@ -269,6 +270,8 @@ def _segment_blockwise(
                     except StopIteration as stop:
                         result = stop.value
                         break
+                    if progress.stage in ("segment", "relabel"):
+                        blocks = progress.total  # (the digest counts pieces)
                     if progress.stage != stage and bar is not None:
                         bar.close()  # (first: a warning of the stage's end, such as the
                         bar = None  # input check after the scan, on a line of its own)
@@ -302,9 +305,9 @@ def _segment_blockwise(
                         _advance_estimated(bar, clock, progress)
         except LabelsNotListedError as exc:  # written: their recipe too (not an earlier
             result, not_listed = exc.result, exc  # run's left beside them), then said
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # (SIGTERM too: Terminated)
             if work_dir(target).exists() and not args.quiet:
-                print(f"finished blocks are kept in {work_dir(target)}", file=sys.stderr)
+                print(_kept_words(stage, blocks, work_dir(target)), file=sys.stderr)
             raise
         except RuntimeError as exc:  # a worker died
             raise CliError(str(exc)) from None
@@ -362,6 +365,29 @@ def _segment_blockwise(
             f"({result.n_blocks} blocks{resumed})"
         )
     return 0
+
+
+def _kept_words(stage: str | None, blocks: int | None, work) -> str:
+    """What an interrupted blockwise run keeps in its work folder ``work``, said after Ctrl-C
+    or SIGTERM in ``stage``: the finished blocks; in the last stage ("digest", the result
+    read for its recipe's labels_digest) every block is done and only that check was cut
+    short, which the next run does again before it finishes, segmenting no block.
+
+    >>> _kept_words("segment", 9, "w")
+    'finished blocks are kept in w'
+    >>> _kept_words("digest", 9, "w")  # doctest: +NORMALIZE_WHITESPACE
+    'interrupted while checking the result: all 9 blocks are segmented and kept in w; only
+    the check was cut short: run the same command again to check the result and finish (no
+    block is segmented again)'
+    """
+    if stage != "digest":
+        return f"finished blocks are kept in {work}"
+    done = f"all {blocks} blocks are" if blocks else "every block is"
+    return (
+        f"interrupted while checking the result: {done} segmented and kept in {work}; only "
+        "the check was cut short: run the same command again to check the result and finish "
+        "(no block is segmented again)"
+    )
 
 
 def _advance_blocks(bar, done: int) -> None:
