@@ -141,7 +141,9 @@ def evaluate_labels_steps(
     wanted = wanted_metrics(metrics_wanted)
     if tiled_pair(labels_true, labels_pred, kind, frame_axis, ignore_label, annotated, wanted):
         # a lazy 2D pair (a zarr, a multiscale layer's level 0): read a 2048² piece at a time
-        return (yield from tiled_steps(labels_true, labels_pred, threshold, names, wanted))
+        return (
+            yield from tiled_steps(labels_true, labels_pred, threshold, names, wanted, kind=kind)
+        )
     count = _image_count(np.shape(labels_true), kind, frame_axis, annotated)
     if count > 1:  # several images: counted from the start
         yield Progress("match", 0, count)

@@ -58,8 +58,9 @@ def _label_pairs(
     Challenge ``SEG`` folder, or ``annotated_only``), each place an image, its
     :func:`evaluation.annotated_summary` and how it is known added to ``summaries``.
     With ``piecewise`` (the metrics asked for are AP and foreground IoU), a lazy 2D pair of
-    labels (zarrs) is read a piece at a time, never whole: ``truth`` is then its overlap
-    table (:class:`PairTable`), ``predicted`` None (:func:`_pieces`)."""
+    labels (zarrs; the ground truth a binary mask too) is read a piece at a time, never
+    whole: ``truth`` is then its overlap table (:class:`PairTable`), ``predicted`` None
+    (:func:`_pieces`)."""
     from ..io import as_array, read_image
 
     gt_boundaries = gt_boundaries or boundaries_3d
@@ -89,13 +90,13 @@ def _label_pairs(
                 raise EvaluationInputError(f"{path}: labels must be integers, got {array.dtype}")
         if (
             piecewise
-            and kind == "labels"
+            and kind in ("labels", "binary")
             and ignore_label is None
             and gt_file is not seg
             and annotated_only not in ("frames", "slices")
             and tiled_pair(truth, predicted, kind, None, None, None, ())
         ):  # a lazy 2D pair (large zarrs): read a piece at a time, as the Evaluate panel does
-            table, notes = _pieces(truth, predicted, gt_file, pred_file)
+            table, notes = _pieces(truth, predicted, gt_file, pred_file, kind)
             for note in notes:
                 warn(note)
             yield gt_file.name, table, None, None
@@ -222,7 +223,9 @@ def _ctc_truth(seg: Path, shape: tuple[int, ...], pred_file: Path) -> np.ndarray
     return truth
 
 
-def _pieces(truth, predicted, gt_file: Path, pred_file: Path) -> tuple[PairTable, tuple]:
+def _pieces(
+    truth, predicted, gt_file: Path, pred_file: Path, kind: str = "labels"
+) -> tuple[PairTable, tuple]:
     """The overlap table of the lazy 2D pair ``truth``, ``predicted`` (of one shape), read a
     piece at a time (:func:`tiled_table`), and the notes on it (the prediction's first), as
     :func:`_label_pairs` makes of the pair read whole: the same errors (a piece that cannot
@@ -239,7 +242,7 @@ def _pieces(truth, predicted, gt_file: Path, pred_file: Path) -> tuple[PairTable
                 _refuse_negative_pieces(path, array)
         return piece
 
-    return tiled_table(truth, predicted, (str(gt_file), str(pred_file)), True, read)
+    return tiled_table(truth, predicted, (str(gt_file), str(pred_file)), True, read, kind=kind)
 
 
 def _refuse_negative_pieces(path, array) -> None:

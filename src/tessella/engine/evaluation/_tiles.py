@@ -1,6 +1,10 @@
 """A lazy 2D pair (dask, zarr: a blockwise result, a multiscale layer's level 0) scored a
 2048 x 2048 piece at a time, never read whole (:func:`tiled_steps`), but for a side holding
-one object ID only (a binary mask given as labels?), read whole for its note.
+one object ID only (a binary mask given as labels?), read whole for its note. Ground truth
+taken as a binary mask (``kind="binary"``, ``--gt-binary``) is read so too: its connected
+pieces are found a piece at a time and joined across the pieces' edges
+(:func:`binary_pieces`), numbered as :func:`~tessella.engine.evaluation.mask_pieces` numbers
+them whole.
 
 Each piece of the two label images is read, its overlap table made (the ids of each side
 and the pairs of objects that share pixels, with their pixel counts) and let go; the tables
@@ -13,6 +17,7 @@ The memory is the sparse matching's own, two pieces of each side and the error m
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterator
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -24,6 +29,7 @@ from ._mistakes import (
     _intensities,
     collapsed_note,
     ground_truth_note,
+    mask_pieces,
     prediction_note,
 )
 from ._scores import (
@@ -35,11 +41,13 @@ from ._scores import (
     wanted_metrics,
 )
 
-__all__ = ["TILE_SIDE", "tiled_pair", "tiled_steps", "tiled_table", "tiles"]
+__all__ = ["TILE_SIDE", "binary_pieces", "tiled_pair", "tiled_steps", "tiled_table", "tiles"]
 
 #: how a side of a pair is read: ``read(k, where)``, the ground truth (``k`` 0) or the
 #: prediction (1), at ``where`` (a piece's slices), or whole where ``where`` is None
 Reader = Callable[[int, "tuple[slice, slice] | None"], np.ndarray]
+
+T = TypeVar("T")
 
 #: the side of the pieces a lazy pair is read in (2048 x 2048 pixels: the overlap table's
 #: :data:`~tessella.engine._metrics_overlap.CHUNK_PIXELS`)
@@ -60,20 +68,22 @@ def tiles(shape: tuple[int, ...], side: int = TILE_SIDE) -> Iterator[tuple[slice
 
 
 def tiled_pair(labels_true, labels_pred, kind, frame_axis, ignore_label, annotated, wanted) -> bool:
-    """Whether :func:`tiled_steps` scores the pair: 2D instance labels, one image, nothing
-    left out, AP and foreground IoU only, and one side lazy (not a NumPy array: its pixels
-    not in memory yet).
+    """Whether :func:`tiled_steps` scores the pair: 2D instance labels (or ground truth taken
+    as a binary mask), one image, nothing left out, AP and foreground IoU only, and one side
+    lazy (not a NumPy array: its pixels not in memory yet).
 
     >>> import dask.array as da
     >>> lazy = da.zeros((8, 8), np.uint32)
     >>> tiled_pair(lazy, lazy, "labels", None, None, None, ("ap", "iou"))
+    True
+    >>> tiled_pair(lazy, lazy, "binary", None, None, None, ("ap", "iou"))
     True
     >>> tiled_pair(np.zeros((8, 8)), np.zeros((8, 8)), "labels", None, None, None, ("ap",))
     False
     """
     arrays = (labels_true, labels_pred)
     return (
-        kind == "labels"
+        kind in ("labels", "binary")
         and frame_axis is None
         and ignore_label is None
         and annotated is None
@@ -82,10 +92,6 @@ def tiled_pair(labels_true, labels_pred, kind, frame_axis, ignore_label, annotat
         and tuple(labels_true.shape) == tuple(labels_pred.shape)
         and any(not isinstance(a, np.ndarray) for a in arrays)
     )
-
-
-def _piece(array, where) -> np.ndarray:
-    return np.asarray(array[where])
 
 
 def _merged_table(parts: list[tuple]) -> tuple:
@@ -130,6 +136,141 @@ def _reader(labels_true, labels_pred) -> Reader:
     return read
 
 
+#: 8 neighbours: the connectivity of a binary mask's pieces (:func:`mask_pieces`)
+_EIGHT = np.ones((3, 3), bool)
+
+
+def _seam(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs of labels of two adjacent lines of pixels (``a`` beside ``b``, both 0
+    where background) that touch, diagonals included."""
+    found = []
+    for shift in (-1, 0, 1):
+        if shift < 0:
+            x, y = a[:shift], b[-shift:]
+        elif shift > 0:
+            x, y = a[shift:], b[:-shift]
+        else:
+            x, y = a, b
+        both = (x > 0) & (y > 0)
+        found.append((x[both], y[both]))
+    return np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
+
+
+def binary_pieces(
+    read_raw: Callable[[tuple[slice, slice]], np.ndarray],
+    shape: tuple[int, int],
+    side: int = TILE_SIDE,
+) -> Generator[int, None, tuple[Callable[[tuple[slice, slice]], np.ndarray], np.ndarray]]:
+    """The connected pieces of the positive pixels of a 2D mask of ``shape``, read a piece
+    (:func:`tiles` of ``side``) at a time by ``read_raw(where)``, never whole: each piece's
+    pieces are labelled (8 neighbours), then joined across the pieces' edges. Yields the
+    pieces read; returns ``(read, sample)``: ``read(where)``, the labels of a piece (of the
+    same tiles: read and labelled again) numbered as :func:`mask_pieces` numbers the mask's
+    pieces whole (by their first pixel, row by row), and the mask's every-k-th rows (as
+    ``_mistakes._rows`` takes them) for its notes.
+
+    >>> mask = np.array([[1, 0, 0, 1, 1], [0, 1, 0, 0, 0], [1, 0, 0, 1, 0]])
+    >>> read, _sample = _finish(binary_pieces(lambda where: mask[where], mask.shape, 2))
+    >>> pieces = np.zeros_like(mask)
+    >>> for where in tiles(mask.shape, 2):
+    ...     pieces[where] = read(where)
+    >>> pieces.tolist()  # (as mask_pieces: [[1, 0, 0, 2, 2], [0, 1, 0, 0, 0], [1, 0, 0, 3, 0]])
+    [[1, 0, 0, 2, 2], [0, 1, 0, 0, 0], [1, 0, 0, 3, 0]]
+    """
+    from scipy import ndimage
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    height, width = shape
+    step = max(1, (height * width) // _SAMPLE_PIXELS)  # (the notes' rows: every step-th)
+    kept = np.arange(0, height, step)
+    sample: np.ndarray | None = None
+    offsets: dict[tuple[int, int], int] = {}
+    firsts: list[np.ndarray] = []  # each piece's first pixel (its flat index in the mask)
+    links: list[tuple[np.ndarray, np.ndarray]] = []  # pieces touching across an edge
+    total = 0
+    above = np.zeros(width, np.int64)  # the labels of the row above this row of pieces
+    top = np.zeros(width, np.int64)
+    bottom = np.zeros(width, np.int64)
+    left = np.zeros(0, np.int64)  # the right column of the piece to the left
+    for done, where in enumerate(tiles(shape, side), 1):
+        ys, xs = where
+        if xs.start == 0 and ys.start > 0:  # a new row of pieces: joined to the one above
+            links.append(_seam(above, top))
+            above, top, bottom = bottom, top, np.zeros(width, np.int64)
+        raw = np.asarray(read_raw(where))
+        raw = raw.reshape(ys.stop - ys.start, -1)
+        if sample is None:
+            sample = np.zeros((kept.size, width), raw.dtype)
+        rows = kept[(kept >= ys.start) & (kept < ys.stop)]
+        sample[np.searchsorted(kept, rows), xs] = raw[rows - ys.start]
+        labels, count = ndimage.label(raw > 0, _EIGHT)
+        del raw
+        offsets[(ys.start, xs.start)] = total
+        found = labels.ravel()
+        ids, first = np.unique(found, return_index=True)
+        first = first[ids > 0]
+        ys_, xs_ = np.divmod(first, labels.shape[1])
+        firsts.append((ys_ + ys.start) * width + xs_ + xs.start)
+        placed = np.where(labels > 0, labels.astype(np.int64) + total, 0)
+        top[xs], bottom[xs] = placed[0], placed[-1]
+        if xs.start > 0:
+            links.append(_seam(left, placed[:, 0]))
+        left = placed[:, -1]
+        total += int(count)
+        del labels, placed, found
+        yield done
+    if height > side:  # (the last row of pieces: joined to the one above)
+        links.append(_seam(above, top))
+    a = np.concatenate([link[0] for link in links] or [np.zeros(0, np.int64)]) - 1
+    b = np.concatenate([link[1] for link in links] or [np.zeros(0, np.int64)]) - 1
+    graph = coo_matrix((np.ones(a.size, np.int8), (a, b)), shape=(total, total))
+    n, joined = connected_components(graph, directed=False)
+    start = np.full(n, np.iinfo(np.int64).max)
+    np.minimum.at(start, joined, np.concatenate(firsts or [np.zeros(0, np.int64)]))
+    rank = np.empty(n, np.int64)
+    rank[np.argsort(start, kind="stable")] = np.arange(1, n + 1)
+    lut = np.concatenate([[0], rank[joined]]).astype(np.int32 if n < 2**31 else np.int64)
+
+    def read(where: tuple[slice, slice]) -> np.ndarray:
+        raw = np.asarray(read_raw(where)).reshape(where[0].stop - where[0].start, -1)
+        labels = ndimage.label(raw > 0, _EIGHT)[0].astype(np.int64)
+        labels[labels > 0] += offsets[(where[0].start, where[1].start)]
+        return lut[labels]
+
+    empty = np.zeros((kept.size, width), np.uint8)
+    return read, sample if sample is not None else empty
+
+
+def _finish(steps: Generator[Any, None, T]) -> T:
+    """What the generator ``steps`` returns, run to its end."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as end:
+            return end.value
+
+
+def _as_kind(
+    read: Reader, shape: tuple[int, int], side: int, kind: str
+) -> Generator[int, None, tuple[Reader, np.ndarray | None]]:
+    """``read`` with the ground truth read as the objects of ``kind``: a binary mask's
+    pieces (:func:`binary_pieces`, whose pass over the mask yields the pieces read) and the
+    mask's sampled rows; instance labels as they are (no pass, no rows)."""
+    if kind != "binary":
+        return read, None
+    pieces, sample = yield from binary_pieces(lambda where: read(0, where), shape, side)
+
+    def read_objects(k: int, where: tuple[slice, slice] | None) -> np.ndarray:
+        if k == 1:
+            return read(k, where)
+        if where is None:  # (the whole mask: not read by the scoring)
+            return mask_pieces(np.asarray(read(0, None)) > 0)[0]
+        return pieces(where)
+
+    return read_objects, sample
+
+
 def _table_steps(
     shape: tuple[int, int], read: Reader, side: int
 ) -> Generator[int, None, tuple[PairTable, list]]:
@@ -164,6 +305,7 @@ def tiled_table(
     flags: bool = True,
     read: Reader | None = None,
     side: int | None = None,
+    kind: str = "labels",
 ) -> tuple[PairTable, tuple[str, ...]]:
     """The overlap table of a pair that :func:`tiled_pair` takes (its two sides of one
     shape), read a piece of ``side`` x ``side`` pixels at a time (:data:`TILE_SIDE` by
@@ -171,8 +313,10 @@ def tiled_table(
     :func:`~tessella.engine.evaluation.prediction_note` and
     :func:`~tessella.engine.evaluation.ground_truth_note` give of the pair in memory (``flags``:
     hints naming the ``tessella evaluate`` options). ``read``: how a piece is read
-    (:data:`Reader`; indexing by default). :func:`~tessella.engine.evaluation.score_pairs`
-    scores the table as the pair: ``tessella evaluate`` of a pair of large 2D zarrs.
+    (:data:`Reader`; indexing by default). ``kind="binary"``: the ground truth is a mask
+    whose connected pieces are the objects (:func:`binary_pieces`; ``--gt-binary``).
+    :func:`~tessella.engine.evaluation.score_pairs` scores the table as the pair:
+    ``tessella evaluate`` of a pair of large 2D zarrs.
 
     >>> import dask.array as da
     >>> gt = np.zeros((5, 5), np.uint16); gt[:2, :2] = 1; gt[3:, 3:] = 2
@@ -182,14 +326,9 @@ def tiled_table(
     """
     shape = (int(labels_true.shape[0]), int(labels_true.shape[1]))
     read = read or _reader(labels_true, labels_pred)
-    reading = _table_steps(shape, read, side or TILE_SIDE)
-    while True:
-        try:
-            next(reading)
-        except StopIteration as end:
-            table, samples = end.value
-            break
-    return table, _notes(read, samples, table, shape, names, flags)
+    read, mask = _finish(_as_kind(read, shape, side or TILE_SIDE, kind))
+    table, samples = _finish(_table_steps(shape, read, side or TILE_SIDE))
+    return table, _notes(read, samples, table, shape, names, flags, mask)
 
 
 def tiled_steps(
@@ -199,13 +338,15 @@ def tiled_steps(
     names: tuple[str, str] = ("ground truth", "prediction"),
     metrics_wanted=("ap",),
     side: int | None = None,
+    kind: str = "labels",
 ) -> Generator[Progress, None, Evaluation]:
     """:func:`~tessella.engine.evaluation.evaluate_labels_steps` of a pair that
     :func:`tiled_pair` takes, read a piece of ``side`` x ``side`` pixels at a time
     (:func:`tiles`; :data:`TILE_SIDE` by default): yields ``"objects"`` (1 of 1), then
     ``"pixels"`` after each piece read (two passes, where there are several pieces: the
-    overlap tables, then the error map) and ``"match"`` (1 of 1); returns the same
-    :class:`Evaluation` as the pair read whole.
+    overlap tables, then the error map; three, a binary mask's pieces first, for
+    ``kind="binary"``) and ``"match"`` (1 of 1); returns the same :class:`Evaluation` as the
+    pair read whole.
 
     The notes judge the intensities on every k-th row (as on a pair in memory, about
     :data:`~tessella.engine.evaluation._mistakes._SAMPLE_PIXELS` pixels) and the largest
@@ -229,8 +370,19 @@ def tiled_steps(
         )
     yield Progress("objects", 1, 1)
     pieces = list(tiles(shape, side or TILE_SIDE))
-    total = 2 * len(pieces) if len(pieces) > 1 else 0
+    passes = 3 if kind == "binary" else 2
+    total = passes * len(pieces) if len(pieces) > 1 else 0
     read = _reader(labels_true, labels_pred)
+    before = len(pieces) * (passes - 2)  # (the pieces read before the overlap tables)
+    preparing = _as_kind(read, (shape[0], shape[1]), side or TILE_SIDE, kind)
+    while True:
+        try:
+            done = next(preparing)
+        except StopIteration as end:
+            read, mask = end.value
+            break
+        if total:
+            yield Progress("pixels", done, total)
     reading = _table_steps((shape[0], shape[1]), read, side or TILE_SIDE)
     while True:
         try:
@@ -239,7 +391,7 @@ def tiled_steps(
             table, samples = end.value
             break
         if total:
-            yield Progress("pixels", done, total)
+            yield Progress("pixels", before + done, total)
     t_ids, p_ids = table.true_ids, table.pred_ids
     iou = table.iou()
     thresholds = [float(t) for t in metrics.DEFAULT_THRESHOLDS]
@@ -247,9 +399,9 @@ def tiled_steps(
     m_rows, m_cols = metrics.match_indices(iou, threshold)
     missed, spurious = np.delete(t_ids, m_rows), np.delete(p_ids, m_cols)
     errors = np.zeros(shape, np.uint8)
-    for done, where in enumerate(pieces, len(pieces) + 1):
+    for done, where in enumerate(pieces, before + len(pieces) + 1):
         if missed.size or spurious.size:
-            truth, predicted = _piece(labels_true, where), _piece(labels_pred, where)
+            truth, predicted = read(0, where), read(1, where)
             errors[where][_isin(predicted, spurious)] = FALSE_POSITIVE
             # written last: a missed object stays whole where a spurious one overlaps it
             errors[where][_isin(truth, missed)] = FALSE_NEGATIVE
@@ -262,7 +414,7 @@ def tiled_steps(
     if "iou" in wanted:  # (foreground IoU from the table: the pixels of pairs and of each side)
         both, union = table.foreground()
         scores["foreground_iou"] = float(both / union) if union else 1.0
-    notes = _notes(read, samples, table, (shape[0], shape[1]), names, False)
+    notes = _notes(read, samples, table, (shape[0], shape[1]), names, False, mask)
     yield Progress("match", 1, 1)
     tp = int(m_rows.size)
     return Evaluation(
@@ -285,11 +437,14 @@ def _notes(
     shape: tuple[int, int],
     names: tuple[str, str],
     flags: bool,
+    mask: np.ndarray | None = None,
 ) -> tuple:
     """The notes of :func:`evaluate_labels` (``tessella evaluate``'s with ``flags``) on a
     lazy 2D pair of instance labels (the prediction's first), from the rows sampled and the
     ground truth's table; a side of one object id is read whole (:func:`ground_truth_note`,
-    :func:`prediction_note`)."""
+    :func:`prediction_note`). ``mask``: the sampled rows of ground truth taken as a binary
+    mask (its objects its pieces), noted as :func:`ground_truth_note` notes
+    ``kind="binary"``."""
     t_ids, t_sizes = table.true_ids, table.true_sizes
     if table.pred_ids.size == 1:
         predicted = prediction_note(read(1, None), names[1], flags=flags)
@@ -298,7 +453,9 @@ def _notes(
         predicted = (
             f"{names[1]}: {image}: segment the image and score its labels" if image else None
         )
-    if t_ids.size == 1:
+    if mask is not None:
+        truth = _mask_note(mask, table, shape, names[0], flags)
+    elif t_ids.size == 1:
         truth = ground_truth_note(read(0, None), names[0], flags=flags)
     else:
         image = _intensities(samples[0]) if samples[0] is not None else None
@@ -311,3 +468,35 @@ def _notes(
                 names[0], int(t_ids.size), int(t_ids[k]), fraction, "labels", flags
             )
     return tuple(note for note in (predicted, truth) if note)
+
+
+def _mask_note(
+    mask: np.ndarray, table: PairTable, shape: tuple[int, int], name: str, flags: bool
+) -> str | None:
+    """:func:`ground_truth_note` of ground truth taken as a binary mask (``kind="binary"``)
+    from its sampled rows ``mask`` (the rows it judges) and the table of its pieces: an
+    image, a mask of several object values (a label image?), or a piece covering most of
+    it."""
+    image = _intensities(mask)
+    if image:
+        swapped = "are PRED and GT swapped?" if flags else "is it the image?"
+        return f"{name}: the ground truth {image}: {swapped}"
+    distinct = np.unique(mask).size
+    if distinct > 2:
+        labels = (
+            "drop --gt-binary to score its labels"
+            if flags
+            else "take it as kind='labels' to score its labels (`tessella evaluate` "
+            "without --gt-binary)"
+        )
+        return (
+            f"{name}: a binary mask with {distinct - 1} distinct object values: a label "
+            f"image? As a mask, objects that touch are joined into one; {labels}"
+        )
+    if not table.true_ids.size:
+        return None
+    k = int(np.argmax(table.true_sizes))
+    fraction = float(table.true_sizes[k] / (shape[0] * shape[1]))
+    return collapsed_note(
+        name, int(table.true_ids.size), int(table.true_ids[k]), fraction, "binary", flags
+    )
