@@ -67,3 +67,22 @@ def test_an_edited_pixel_size_redoes_blockwise_labels(tmp_path, source, capsys):
     assert main(run) == 0
     assert "changed since: the attributes" in capsys.readouterr().err
     assert read_image(out).pixel_size == {"Y": 1.0, "X": 1.0}
+
+
+@pytest.mark.filterwarnings("ignore:.*stored as one chunk")
+def test_python_blockwise_labels_record_it_too(tmp_path, source, capsys):
+    """Labels made by Python's (or the panel's) `segment_blockwise`, their recipe saved
+    beside them: the run records the attributes too, and `--skip-existing` redoes the labels
+    once the input's axes are edited."""
+    from tessella.engine.blockwise import segment_blockwise
+
+    out = tmp_path / "labels.zarr"
+    result = segment_blockwise(source, out, "nuclei2d", tta=False, device="cpu", block=64)
+    assert isinstance(result.recipe["input_identity"]["attributes_sha256"], str)
+    (tmp_path / "labels.recipe.json").write_text(json.dumps(result.recipe))
+    run = ["segment", str(source), "-o", str(out), *RUN, "--blockwise", "--workers", "0"]
+    run += ["--block", "64"]
+    _edit(source, tessella_axes="XY")
+    assert main(run) == 0
+    assert "changed since: the attributes" in capsys.readouterr().err
+    assert np.asarray(read_image(out).data).shape == (96, 64)

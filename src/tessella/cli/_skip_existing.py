@@ -20,7 +20,6 @@ __all__ = [
     "_run_settings",
     "_skip_existing",
     "_say_skipped_existing",
-    "read_attributes_sha256",
     "with_read_attributes",
 ]
 
@@ -198,8 +197,9 @@ def _input_changed(source, target, recorded: dict) -> str:
     """Why the input ``source`` is not the one its labels ``target`` were made from ("" where
     it is): its recipe's ``input_identity`` (size, time and sha256 of a file; metadata and
     chunk files of a zarr, see :mod:`tessella.engine.input_record`, and the attributes that
-    say how a zarr is read, :func:`read_attributes_sha256`) compared with the input now,
-    naming the input and what changed. A recipe without it (written before it was
+    say how a zarr is read, ``read_attributes_sha256`` in
+    :mod:`tessella.engine.blockwise._identity`) compared with the input now, naming the
+    input and what changed. A recipe without it (written before it was
     recorded) falls back to modification times: a file modified after its labels were
     written; folders (zarr) are not compared then (rewriting a chunk leaves the folder's
     time as it was)."""
@@ -220,78 +220,13 @@ def _input_changed(source, target, recorded: dict) -> str:
     return f"input {source} changed since: {changed}" if changed else ""
 
 
-#: the attributes of a zarr input's own node that say how it is read, so change the labels
-#: made of it: its axes and pixel size (Tessella's attributes) and OME-Zarr's multiscales
-#: (axes, datasets, scale), which ``read_image`` reads; others (``omero`` display
-#: settings, an acquisition's time stamp, a recipe) change nothing read
-_READ_ATTRIBUTES = ("tessella_axes", "pixel_size", "unit", "multiscales")
-_READ_MULTISCALE = ("version", "axes", "datasets", "coordinateTransformations")
-
-#: the key of an input's :data:`_READ_ATTRIBUTES` digest in its recipe's ``input_identity``
-ATTRIBUTES_KEY = "attributes_sha256"
-
-
-def read_attributes_sha256(path) -> str | None:
-    """The sha256 of the attributes of the zarr ``path`` that change what it is read as
-    (:data:`_READ_ATTRIBUTES`; within OME-Zarr's ``multiscales``, :data:`_READ_MULTISCALE`),
-    canonical JSON; None where ``path`` is no zarr folder or its attributes cannot be read.
-    The input's ``input_identity`` leaves every attribute out (an attribute edit changes no
-    pixel), so ``--skip-existing`` compares this beside it: an input whose
-    ``tessella_axes`` or pixel size was edited is read otherwise, and its labels redone.
-
-    >>> import tempfile, zarr
-    >>> folder = Path(tempfile.mkdtemp()) / "a.zarr"
-    >>> array = zarr.open(str(folder), mode="w", shape=(4, 4), dtype="uint8")
-    >>> array.attrs["tessella_axes"] = "YX"
-    >>> before = read_attributes_sha256(folder)
-    >>> array.attrs["acquired"] = "2026-12-07T10:00"  # changes nothing read
-    >>> read_attributes_sha256(folder) == before
-    True
-    >>> array.attrs["tessella_axes"] = "XY"
-    >>> read_attributes_sha256(folder) == before
-    False
-    """
-    import hashlib
-    import json
-
-    from ..engine.io import is_zarr_path
-
-    path = Path(path)
-    try:
-        if not path.is_dir() or not is_zarr_path(path):
-            return None
-        attrs: object = {}
-        if (path / "zarr.json").is_file():
-            metadata = json.loads((path / "zarr.json").read_text(encoding="utf-8"))
-            attrs = metadata.get("attributes", {}) if isinstance(metadata, dict) else {}
-        elif (path / ".zattrs").is_file():
-            attrs = json.loads((path / ".zattrs").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(attrs, dict):
-        attrs = {}
-
-    def kept(node: dict) -> dict:
-        found = {key: node[key] for key in _READ_ATTRIBUTES if key in node}
-        if isinstance(found.get("multiscales"), list):
-            found["multiscales"] = [
-                {k: v for k, v in m.items() if k in _READ_MULTISCALE} if isinstance(m, dict) else m
-                for m in found["multiscales"]
-            ]
-        return found
-
-    read = kept(attrs)
-    if isinstance(attrs.get("ome"), dict):  # OME-Zarr 0.5: its metadata under "ome"
-        read["ome"] = kept(attrs["ome"]) | {
-            k: attrs["ome"][k] for k in ("version",) if k in attrs["ome"]
-        }
-    text = json.dumps(read, sort_keys=True, ensure_ascii=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 def with_read_attributes(identity: dict | None, source) -> dict | None:
-    """``identity`` (an input's ``input_identity``) with :func:`read_attributes_sha256` of
-    ``source`` (a zarr input's) under :data:`ATTRIBUTES_KEY`; as it is otherwise."""
+    """``identity`` (an input's ``input_identity``) with the digest of the attributes that
+    say how ``source`` (a zarr input) is read (``read_attributes_sha256`` in
+    :mod:`tessella.engine.blockwise._identity`) under its ``attributes_sha256``; as it is
+    otherwise."""
+    from ..engine.blockwise._identity import ATTRIBUTES_KEY, read_attributes_sha256
+
     if identity is None or identity.get("kind") != "folder":
         return identity
     digest = read_attributes_sha256(source)
@@ -302,6 +237,8 @@ def _attributes_changed(record, source) -> str:
     """How the attributes of the zarr ``source`` that say how it is read differ from those
     its recipe's ``input_identity`` ``record`` recorded ("" where they do not, or where it
     recorded none: a recipe written before they were)."""
+    from ..engine.blockwise._identity import ATTRIBUTES_KEY, read_attributes_sha256
+
     if not isinstance(record, dict) or not isinstance(record.get(ATTRIBUTES_KEY), str):
         return ""
     if read_attributes_sha256(source) == record[ATTRIBUTES_KEY]:

@@ -53,6 +53,75 @@ from ._run import BlockProgress
 
 _METADATA_FILES = ("zarr.json", ".zarray")  # an array's own metadata (v3, v2)
 
+#: the attributes of a zarr input's own node that say how it is read, so change the labels
+#: made of it: its axes and pixel size (Tessella's attributes) and OME-Zarr's multiscales
+#: (axes, datasets, scale), which ``read_image`` reads; others (``omero`` display
+#: settings, an acquisition's time stamp, a recipe) change nothing read
+_READ_ATTRIBUTES = ("tessella_axes", "pixel_size", "unit", "multiscales")
+_READ_MULTISCALE = ("version", "axes", "datasets", "coordinateTransformations")
+
+#: the key of an input's :data:`_READ_ATTRIBUTES` digest in its recipe's ``input_identity``
+ATTRIBUTES_KEY = "attributes_sha256"
+
+
+def read_attributes_sha256(path) -> str | None:
+    """The sha256 of the attributes of the zarr ``path`` that change what it is read as
+    (:data:`_READ_ATTRIBUTES`; within OME-Zarr's ``multiscales``, :data:`_READ_MULTISCALE`),
+    canonical JSON; None where ``path`` is no zarr folder or its attributes cannot be read.
+    The input's ``input_identity`` leaves every attribute out (an attribute edit changes no
+    pixel), so its record holds this beside it (:data:`ATTRIBUTES_KEY`: ``tessella segment``
+    and every blockwise run's recipe, :func:`~._store.input_record`), which
+    ``--skip-existing`` compares: an input whose ``tessella_axes`` or pixel size was edited
+    is read otherwise, and its labels are redone.
+
+    >>> import tempfile
+    >>> import zarr
+    >>> folder = Path(tempfile.mkdtemp()) / "a.zarr"
+    >>> array = zarr.open(str(folder), mode="w", shape=(4, 4), dtype="uint8")
+    >>> array.attrs["tessella_axes"] = "YX"
+    >>> before = read_attributes_sha256(folder)
+    >>> array.attrs["acquired"] = "2026-12-07T10:00"  # changes nothing read
+    >>> read_attributes_sha256(folder) == before
+    True
+    >>> array.attrs["tessella_axes"] = "XY"
+    >>> read_attributes_sha256(folder) == before
+    False
+    """
+    from ..io import is_zarr_path
+
+    path = Path(path)
+    try:
+        if not path.is_dir() or not is_zarr_path(path):
+            return None
+        attrs: object = {}
+        if (path / "zarr.json").is_file():
+            metadata = json.loads((path / "zarr.json").read_text(encoding="utf-8"))
+            attrs = metadata.get("attributes", {}) if isinstance(metadata, dict) else {}
+        elif (path / ".zattrs").is_file():
+            attrs = json.loads((path / ".zattrs").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(attrs, dict):
+        attrs = {}
+
+    def kept(node: dict) -> dict:
+        found = {key: node[key] for key in _READ_ATTRIBUTES if key in node}
+        if isinstance(found.get("multiscales"), list):
+            found["multiscales"] = [
+                {k: v for k, v in m.items() if k in _READ_MULTISCALE} if isinstance(m, dict) else m
+                for m in found["multiscales"]
+            ]
+        return found
+
+    read = kept(attrs)
+    if isinstance(attrs.get("ome"), dict):  # OME-Zarr 0.5: its metadata under "ome"
+        read["ome"] = kept(attrs["ome"]) | {
+            k: attrs["ome"][k] for k in ("version",) if k in attrs["ome"]
+        }
+    text = json.dumps(read, sort_keys=True, ensure_ascii=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 #: the chunk-file scan yields ``BlockProgress("fingerprint", files, expected files)``, a cancel
 #: point, after this many files: about 15 ms on a local disk, seconds on a slow network file
 #: system, against the minutes that a Cancel would otherwise wait there for 100 000 files

@@ -201,7 +201,9 @@ def input_record(data: _Input, out: Path) -> dict | None:
     ``tessella segment`` records it beside its labels for ``--skip-existing``: its metadata
     and one ``stat`` per chunk file, no pixel read. What the run writes there is left out
     (``out``, its recipe and work folder, and the labels group of an OME-Zarr image it
-    lists ``out`` in). None for an array, and for a file (a TIFF would be hashed whole)."""
+    lists ``out`` in). None for an array, and for a file (a TIFF would be hashed whole).
+    With the digest of the attributes that say how it is read
+    (:func:`~._identity.read_attributes_sha256`), which the identity leaves out."""
     from ..input_record import input_identity
     from ..io import is_zarr_path
     from ..io._zarr import ome_image_of_labels
@@ -212,7 +214,13 @@ def input_record(data: _Input, out: Path) -> dict | None:
     outputs = [out, recipe, work_dir(out)]
     if ome_image_of_labels(out) is not None:  # the labels group: none of the image's pixels
         outputs.append(out.parent)
-    return input_identity(data.path, outputs)
+    from ._identity import ATTRIBUTES_KEY, read_attributes_sha256
+
+    identity = input_identity(data.path, outputs)
+    read = read_attributes_sha256(data.path)  # (the attributes that say how it is read)
+    if identity is None or read is None:
+        return identity
+    return {**identity, ATTRIBUTES_KEY: read}
 
 
 def _check_chunks(data: _Input, grid: BlockGrid) -> None:
