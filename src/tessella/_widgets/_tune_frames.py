@@ -15,6 +15,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from . import _results
+from ._tune_masks import plane_labels, plane_mask, reach, slice_masks
 from ._workers import report_runtime_errors
 
 __all__ = ["_Request", "_postprocess_frames", "_sized_in_the_volume", "_slice_preview", "_z_slice"]
@@ -76,14 +77,21 @@ def _postprocess_frames(
             and _size_limits(params) != (0, 0)
             and _components(method, params)
         )
+        # a slice whose foreground depends on the slices around it (a 3D opening): made on
+        # the slab of them, as Apply to all makes it (_tune_masks)
+        deep = plane is not None and reach(method, predictions[t], params) > 0
         if overlaps and hasattr(method, "labels_and_instances"):  # one assembly, not two
             labels, stack = method.labels_and_instances(prediction, params)
             # overlap_labels takes the objects from ``instances``: these, already assembled
             assembled = SimpleNamespace(instances=lambda *_, stack=stack: stack)
-        elif sized:  # every object of the slice, judged by its size in the volume below
-            labels, assembled = method.postprocess(prediction, _unlimited(params)), method
-        else:
-            labels, assembled = method.postprocess(prediction, params), method
+        else:  # sized: every object of the slice, judged by its size in the volume below
+            todo = _unlimited(params) if sized else params
+            if deep and plane is not None:
+                mask = plane_mask(method, predictions[t], params, plane)
+                labels = plane_labels(method, prediction, mask, todo)
+            else:
+                labels = method.postprocess(prediction, todo)
+            assembled = method
         labels = without_blank_parts(labels, predictions[t], plane)
         if sized:
             labels = _sized_in_the_volume(
@@ -135,8 +143,8 @@ def _sized_in_the_volume(
     object is decided (a few slices for min_size alone), and is kept for the next preview
     of the slice with the same values but the size limits (a min_size dragged).
     ``notes["kept"]``/``["dropped"]``: how many objects the slice's area alone would have
-    judged otherwise. ``notes["quit"]`` (set by a newer preview: these labels are dropped)
-    stops the slab's growth, which may take seconds at a low threshold. Renumbered 1..n."""
+    judged otherwise. ``notes["quit"]`` (set by a newer preview, or Cancel: these labels are
+    dropped) stops the slab's growth, which may take seconds at a low threshold. Renumbered 1..n."""
     import numpy as np
 
     labels = np.asarray(labels)
@@ -172,13 +180,19 @@ def _sized_in_the_volume(
     return renumber[labels]
 
 
+#: slices of the foreground a slab makes at a time where it needs its neighbours' (at least
+#: as many as the ball's reach: :meth:`_Slab._mask`)
+CHUNK = 8
+
+
 class _Slab:
     """The foreground's connected pieces (26 neighbours) in slices ``lo``..``hi`` of a
     volume prediction around slice ``plane``, grown one slice each way at a time. Each
-    slice's foreground is made alone, as the preview makes its slice's
-    (``method.foreground_mask`` of :func:`_slice_of`: without ``z_median``, ``radius`` a
-    disc, not a ball); its 2D pieces (8 neighbours) are joined to those of the next slice
-    that touch them at a face, an edge or a corner.
+    slice's foreground is made as the preview makes its slice's: alone
+    (``method.foreground_mask`` of :func:`_slice_of`), or where a ``radius`` opens it with a
+    3D ball, as *Apply to all* makes it (:mod:`._tune_masks`); without ``z_median``. Its 2D
+    pieces (8 neighbours) are joined to those of the next slice that touch them at a face,
+    an edge or a corner.
 
     The 3D pieces are kept as they grow (review r4 of session 31, finding 2): each 2D piece
     of ``plane`` and of the slab's two end slices knows the 3D piece it is in (``piece``),
@@ -243,6 +257,10 @@ class _Slab:
         # slice -> its 2D pieces and, per 2D piece, its 3D piece: for plane and the two ends
         self.ends: dict[int, Any] = {}
         self.piece: dict[int, Any] = {}
+        # slices the ball of an opening reaches each way (0: each slice made alone), and the
+        # foreground of slices made ahead of the slab (:meth:`_mask`)
+        self.reach = reach(method, prediction, params)
+        self.masks: dict[int, Any] = {}
         self._add(plane)
         self.on_plane = self.ends[plane]
 
@@ -252,7 +270,7 @@ class _Slab:
         from scipy import ndimage
 
         prediction = self.prediction()  # (alive: the preview that grows the slab holds it)
-        mask = self.method.foreground_mask(_slice_of(prediction, z), self.params)
+        mask = self._mask(prediction, z)
         pieces, n = ndimage.label(mask, np.ones((3, 3), bool))
         piece = np.zeros(n + 1, np.intp)  # (2D piece 0, the background: 3D piece 0)
         before = self.made_pieces
@@ -264,6 +282,30 @@ class _Slab:
             self.voxels = voxels
         self.voxels[before : self.made_pieces] = np.bincount(pieces.ravel(), minlength=n + 1)[1:]
         self.ends[z], self.piece[z] = pieces, piece
+
+    def _mask(self, prediction, z: int):
+        """Slice ``z``'s foreground: made alone (2D) where it depends on no other slice,
+        else as *Apply to all* makes it (:func:`._tune_masks.slice_masks`), the slices
+        beyond ``z`` (away from ``plane``) made with it, a chunk at a time, so that the
+        slab's margin is made once for several slices, not once a slice."""
+        if not self.reach:
+            return self.method.foreground_mask(_slice_of(prediction, z), self.params)
+        if z == self.plane:
+            return plane_mask(self.method, prediction, self.params, z)
+        mask = self.masks.pop(z, None)
+        if mask is None:
+            # (as many as made on that side so far: the margin costs less the deeper it goes)
+            # (capped: Cancel, or a newer preview, waits for a chunk at most)
+            n = max(CHUNK, self.reach, min(abs(z - self.plane), 4 * CHUNK))
+            if z > self.plane:
+                lo, hi = z, min(z + n, self.stop)
+            else:
+                lo, hi = max(z - n + 1, self.start), z + 1
+            run = (self.start, self.stop)
+            made = slice_masks(self.method, prediction, self.params, lo, hi, run)
+            self.masks.update({lo + i: made[i] for i in range(hi - lo)})
+            mask = self.masks.pop(z)
+        return mask
 
     def _join(self, z: int, w: int) -> None:
         """Join the 3D pieces of the end slice ``z``'s 2D pieces with those of the pieces of

@@ -48,8 +48,19 @@ class TuneRunning:
         self._start(apply_all=True)
 
     def _on_cancel_clicked(self) -> None:
-        if self.worker is not None:
-            self.worker.quit()  # after the frame being computed
+        """Stop *Apply to all* after the frame being computed, or the slice preview of a
+        volume under way between two of the slices it makes to judge its objects' sizes
+        (seconds at a very low threshold on a large volume): its labels are dropped, the
+        layer keeps those on screen, and a change made meanwhile that waited for it goes
+        with it (:meth:`_say_cancelled` brings the controls back to the labels' values)."""
+        layer_id = self.layer_combo.currentData()
+        request, worker = self._requests.get(layer_id), self.worker
+        if worker is None:
+            return
+        if request is not None and not request.apply_all:
+            request.notes["quit"] = request.notes["cancelled"] = True
+            self._due.pop(layer_id, None)
+        worker.quit()  # after the frame being computed
 
     def _supersede(self, layer_id) -> None:
         """Make ``layer_id``'s running request stale (its worker stops at its next frame, a
@@ -132,7 +143,7 @@ class TuneRunning:
         self._failed.discard(layer_id)
         self._workers.add(worker)
         if layer_id == self.layer_combo.currentData():
-            self.cancel_button.setEnabled(apply_all)
+            self.cancel_button.setEnabled(_cancellable(request))
         self._set_progress(request, 0)
         if apply_all and self._written_with.get(layer_id) != params:
             # (else the frames or slice previewed with these values are not older)
@@ -233,8 +244,12 @@ class TuneRunning:
     def _say_cancelled(self, request: _Request) -> None:
         """Say what a cancelled *Apply to all* left: how many frames of a movie still show
         the earlier parameters. A volume is post-processed in one piece, which Cancel stops
-        only before it starts: it is all updated, or not at all."""
+        only before it starts: it is all updated, or not at all. A slice preview cancelled:
+        :meth:`_say_preview_cancelled`."""
         layer = self._find_layer(request.layer_id)
+        if request.notes.get("cancelled"):
+            self._say_preview_cancelled(request, layer)
+            return
         if "T" not in request.axes:
             if request.written:
                 self._say(
@@ -250,6 +265,37 @@ class TuneRunning:
         left, n = len(self._stale.get(request.layer_id, ())), request.n_frames
         frames, show = "frame" if n == 1 else "frames", "shows" if left == 1 else "show"
         self._say(f": cancelled; {left} of {n} {frames} still {show} the earlier parameters", layer)
+
+    def _say_preview_cancelled(self, request: _Request, layer: Labels | None) -> None:
+        """A slice preview was cancelled: its labels were dropped, and the layer's
+        parameters (the controls, where it is chosen) go back to those of the labels on
+        screen, so that the controls say what made them; the status says so, and which
+        values were not previewed."""
+        layer_id = request.layer_id
+        result = _results.get(layer_id)
+        back = self._written_with.get(layer_id, None if result is None else result.params)
+        tried = params_to_dict(request.params)
+        before = {} if back is None else params_to_dict(back)
+        changed = ", ".join(f"{k}={v}" for k, v in tried.items() if v != before.get(k))
+        what = frame_name(request.plane, unit="slice") if request.plane is not None else "frame"
+        text = f": the preview of {what}{f' ({changed})' if changed else ''} was cancelled"
+        if back is not None and self._params.get(layer_id) != back:
+            self._params[layer_id] = back
+            if layer_id == self.layer_combo.currentData():
+                self._show_params(back)
+            text += "; the labels and the controls are as they were"
+        else:
+            text += "; the labels are as they were"
+        if layer is None:
+            self._say(f"'{request.layer_name}'{text}")
+        else:
+            self._say(text, layer)
+
+
+def _cancellable(request: _Request) -> bool:
+    """Whether Cancel can stop ``request``: *Apply to all*, or the preview of a volume's
+    slice (it may go through many of the other slices to judge its objects' sizes)."""
+    return request.apply_all or request.plane is not None
 
 
 def _in_memory(layer: Labels) -> bool:

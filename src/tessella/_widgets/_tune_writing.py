@@ -227,6 +227,8 @@ class TuneWriting:
     def _on_frame(self, request: _Request, item: tuple) -> None:
         if not self._latest(request):
             return  # superseded: a newer request's labels are on the way
+        if request.notes.get("cancelled"):
+            return  # a preview cancelled (_on_cancel_clicked): the labels stay as they are
         t, labels, *hidden = item  # (hidden: the objects labels of overlapping ones hide)
         layer = self._find_layer(request.layer_id)
         if layer is None:

@@ -12,7 +12,10 @@ to all runs (or is due) starts Apply to all again with it, never a preview of on
 goes on when another layer is chosen meanwhile, and its labels land in its own layer. For
 time-lapse (``T``) results only the frame on screen is updated until "Apply to all", and a
 change of a linking parameter runs no preview (a frame alone is not linked); a volume shows a
-2D preview of the slice on screen, and a change of ``z_median`` runs none. Once frames or
+2D preview of the slice on screen (its foreground made as Apply to all makes it: a
+``radius`` opens it with a 3D ball on the slices around it, :mod:`._tune_masks`), which
+Cancel stops (the labels and the controls stay as they were), and a change of ``z_median``
+runs none. Once frames or
 slices hold other parameters than the rest (a preview after Apply to all), the status line
 names which hold which ("slice 2 at beta=0.7, the other 5 slices at beta=0.5: Apply to all to
 make them one"), and the layer's recipe says its labels are not what its parameters make. Reset
@@ -57,7 +60,7 @@ from ._tune_frames import _Request, _slice_preview
 from ._tune_frames import _z_slice as _z_slice  # (tests, too)
 from ._tune_params import LINKING_ACTS, TuneParams
 from ._tune_recipes import TuneRecipes
-from ._tune_running import TuneRunning
+from ._tune_running import TuneRunning, _cancellable
 from ._tune_writing import PREVIEW_STATE_BYTES as PREVIEW_STATE_BYTES
 from ._tune_writing import TuneWriting, _Parts
 
@@ -144,7 +147,11 @@ class TuneWidget(
         self.apply_all_button = _button(
             "Apply to all", "Post-process every frame (or the whole volume) with these values"
         )
-        self.cancel_button = _button("Cancel", "Stop Apply to all after the current frame")
+        self.cancel_button = _button(
+            "Cancel",
+            "Stop Apply to all after the current frame, or the preview of a volume's slice "
+            "(its labels stay as they were)",
+        )
         self.progress_bar = QProgressBar()
         self.progress_bar.setFormat("")  # "%v / %m frames" once a run starts
         self.progress_bar.setValue(0)
@@ -432,7 +439,7 @@ class TuneWidget(
         request = self._requests.get(self.layer_combo.currentData())
         if request is not None:  # still updating (chosen again meanwhile): its progress
             self._show_progress(request)
-            self.cancel_button.setEnabled(request.apply_all)
+            self.cancel_button.setEnabled(_cancellable(request))
         others = [
             find_layer(self.viewer, layer_id)
             for layer_id in self._requests
