@@ -58,9 +58,9 @@ def _label_pairs(
     Challenge ``SEG`` folder, or ``annotated_only``), each place an image, its
     :func:`evaluation.annotated_summary` and how it is known added to ``summaries``.
     With ``piecewise`` (the metrics asked for are AP and foreground IoU), a lazy 2D pair of
-    labels (zarrs; the ground truth a binary mask too) is read a piece at a time, never
-    whole: ``truth`` is then its overlap table (:class:`PairTable`), ``predicted`` None
-    (:func:`_pieces`)."""
+    labels (zarrs; the ground truth a binary mask or membrane map too) is read a piece at a
+    time, never whole: ``truth`` is then its overlap table (:class:`PairTable`),
+    ``predicted`` None (:func:`_pieces`)."""
     from ..io import as_array, read_image
 
     gt_boundaries = gt_boundaries or boundaries_3d
@@ -90,7 +90,6 @@ def _label_pairs(
                 raise EvaluationInputError(f"{path}: labels must be integers, got {array.dtype}")
         if (
             piecewise
-            and kind in ("labels", "binary")
             and ignore_label is None
             and gt_file is not seg
             and annotated_only not in ("frames", "slices")

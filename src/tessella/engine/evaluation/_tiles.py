@@ -30,6 +30,7 @@ from ._mistakes import (
     collapsed_note,
     ground_truth_note,
     mask_pieces,
+    membrane_map_labels_note,
     prediction_note,
 )
 from ._scores import (
@@ -69,8 +70,8 @@ def tiles(shape: tuple[int, ...], side: int = TILE_SIDE) -> Iterator[tuple[slice
 
 def tiled_pair(labels_true, labels_pred, kind, frame_axis, ignore_label, annotated, wanted) -> bool:
     """Whether :func:`tiled_steps` scores the pair: 2D instance labels (or ground truth taken
-    as a binary mask), one image, nothing left out, AP and foreground IoU only, and one side
-    lazy (not a NumPy array: its pixels not in memory yet).
+    as a binary mask or a membrane map), one image, nothing left out, AP and foreground IoU
+    only, and one side lazy (not a NumPy array: its pixels not in memory yet).
 
     >>> import dask.array as da
     >>> lazy = da.zeros((8, 8), np.uint32)
@@ -83,7 +84,7 @@ def tiled_pair(labels_true, labels_pred, kind, frame_axis, ignore_label, annotat
     """
     arrays = (labels_true, labels_pred)
     return (
-        kind in ("labels", "binary")
+        kind in ("labels", "binary", "boundaries", "boundaries3d")
         and frame_axis is None
         and ignore_label is None
         and annotated is None
@@ -140,11 +141,11 @@ def _reader(labels_true, labels_pred) -> Reader:
 _EIGHT = np.ones((3, 3), bool)
 
 
-def _seam(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _seam(a: np.ndarray, b: np.ndarray, diagonal: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """The pairs of labels of two adjacent lines of pixels (``a`` beside ``b``, both 0
-    where background) that touch, diagonals included."""
+    where background) that touch, diagonals included with ``diagonal``."""
     found = []
-    for shift in (-1, 0, 1):
+    for shift in (-1, 0, 1) if diagonal else (0,):
         if shift < 0:
             x, y = a[:shift], b[-shift:]
         elif shift > 0:
@@ -160,10 +161,13 @@ def binary_pieces(
     read_raw: Callable[[tuple[slice, slice]], np.ndarray],
     shape: tuple[int, int],
     side: int = TILE_SIDE,
+    membrane: bool = False,
 ) -> Generator[int, None, tuple[Callable[[tuple[slice, slice]], np.ndarray], np.ndarray]]:
     """The connected pieces of the positive pixels of a 2D mask of ``shape``, read a piece
     (:func:`tiles` of ``side``) at a time by ``read_raw(where)``, never whole: each piece's
-    pieces are labelled (8 neighbours), then joined across the pieces' edges. Yields the
+    pieces are labelled (8 neighbours), then joined across the pieces' edges (with
+    ``membrane``, the pixels of 0 of a membrane map instead, 4 neighbours: its cells, as
+    :func:`membrane_map_objects` labels them whole). Yields the
     pieces read; returns ``(read, sample)``: ``read(where)``, the labels of a piece (of the
     same tiles: read and labelled again) numbered as :func:`mask_pieces` numbers the mask's
     pieces whole (by their first pixel, row by row), and the mask's every-k-th rows (as
@@ -182,6 +186,11 @@ def binary_pieces(
     from scipy.sparse.csgraph import connected_components
 
     height, width = shape
+    structure = None if membrane else _EIGHT  # (None: 4 neighbours, ndimage's own)
+
+    def objects(raw: np.ndarray) -> tuple[np.ndarray, int]:
+        return ndimage.label(raw == 0 if membrane else raw > 0, structure)
+
     step = max(1, (height * width) // _SAMPLE_PIXELS)  # (the notes' rows: every step-th)
     kept = np.arange(0, height, step)
     sample: np.ndarray | None = None
@@ -196,7 +205,7 @@ def binary_pieces(
     for done, where in enumerate(tiles(shape, side), 1):
         ys, xs = where
         if xs.start == 0 and ys.start > 0:  # a new row of pieces: joined to the one above
-            links.append(_seam(above, top))
+            links.append(_seam(above, top, not membrane))
             above, top, bottom = bottom, top, np.zeros(width, np.int64)
         raw = np.asarray(read_raw(where))
         raw = raw.reshape(ys.stop - ys.start, -1)
@@ -204,7 +213,7 @@ def binary_pieces(
             sample = np.zeros((kept.size, width), raw.dtype)
         rows = kept[(kept >= ys.start) & (kept < ys.stop)]
         sample[np.searchsorted(kept, rows), xs] = raw[rows - ys.start]
-        labels, count = ndimage.label(raw > 0, _EIGHT)
+        labels, count = objects(raw)
         del raw
         offsets[(ys.start, xs.start)] = total
         found = labels.ravel()
@@ -215,13 +224,13 @@ def binary_pieces(
         placed = np.where(labels > 0, labels.astype(np.int64) + total, 0)
         top[xs], bottom[xs] = placed[0], placed[-1]
         if xs.start > 0:
-            links.append(_seam(left, placed[:, 0]))
+            links.append(_seam(left, placed[:, 0], not membrane))
         left = placed[:, -1]
         total += int(count)
         del labels, placed, found
         yield done
     if height > side:  # (the last row of pieces: joined to the one above)
-        links.append(_seam(above, top))
+        links.append(_seam(above, top, not membrane))
     a = np.concatenate([link[0] for link in links] or [np.zeros(0, np.int64)]) - 1
     b = np.concatenate([link[1] for link in links] or [np.zeros(0, np.int64)]) - 1
     graph = coo_matrix((np.ones(a.size, np.int8), (a, b)), shape=(total, total))
@@ -234,7 +243,7 @@ def binary_pieces(
 
     def read(where: tuple[slice, slice]) -> np.ndarray:
         raw = np.asarray(read_raw(where)).reshape(where[0].stop - where[0].start, -1)
-        labels = ndimage.label(raw > 0, _EIGHT)[0].astype(np.int64)
+        labels = objects(raw)[0].astype(np.int64)
         labels[labels > 0] += offsets[(where[0].start, where[1].start)]
         return lut[labels]
 
@@ -251,24 +260,53 @@ def _finish(steps: Generator[Any, None, T]) -> T:
             return end.value
 
 
+class _MapTally:
+    """What :func:`boundary_map_note` judges of a membrane map, tallied a piece at a time:
+    its pixels, those of membrane (positive), and whether any value is fractional."""
+
+    def __init__(self) -> None:
+        self.pixels = self.membrane = 0
+        self.soft = False
+        self.dtype = np.dtype(np.uint8)
+
+    def add(self, raw: np.ndarray) -> np.ndarray:
+        self.dtype = raw.dtype
+        self.pixels += raw.size
+        self.membrane += int(np.count_nonzero(raw > 0))
+        if raw.dtype.kind == "f" and not self.soft:
+            self.soft = not np.array_equal(raw, np.round(raw))
+        return raw
+
+
 def _as_kind(
     read: Reader, shape: tuple[int, int], side: int, kind: str
-) -> Generator[int, None, tuple[Reader, np.ndarray | None]]:
+) -> Generator[int, None, tuple[Reader, tuple | None]]:
     """``read`` with the ground truth read as the objects of ``kind``: a binary mask's
-    pieces (:func:`binary_pieces`, whose pass over the mask yields the pieces read) and the
-    mask's sampled rows; instance labels as they are (no pass, no rows)."""
-    if kind != "binary":
+    pieces, a membrane map's cells (:func:`binary_pieces`, whose pass over the ground truth
+    yields the pieces read), with ``(kind, rows, tally)`` for its notes (its sampled rows, a
+    map's :class:`_MapTally`); instance labels as they are (no pass, None)."""
+    if kind == "labels":
         return read, None
-    pieces, sample = yield from binary_pieces(lambda where: read(0, where), shape, side)
+    membrane = kind in ("boundaries", "boundaries3d")
+    tally = _MapTally()
+
+    def read_raw(where: tuple[slice, slice]) -> np.ndarray:
+        raw = np.asarray(read(0, where))
+        return tally.add(raw) if membrane else raw
+
+    pieces, sample = yield from binary_pieces(read_raw, shape, side, membrane)
 
     def read_objects(k: int, where: tuple[slice, slice] | None) -> np.ndarray:
         if k == 1:
             return read(k, where)
-        if where is None:  # (the whole mask: not read by the scoring)
-            return mask_pieces(np.asarray(read(0, None)) > 0)[0]
+        if where is None:  # (the whole ground truth: not read by the scoring)
+            from ._truth import membrane_map_objects
+
+            raw = np.asarray(read(0, None))
+            return membrane_map_objects(raw)[0] if membrane else mask_pieces(raw > 0)[0]
         return pieces(where)
 
-    return read_objects, sample
+    return read_objects, ("boundaries" if membrane else "binary", sample, tally)
 
 
 def _table_steps(
@@ -314,7 +352,8 @@ def tiled_table(
     :func:`~tessella.engine.evaluation.ground_truth_note` give of the pair in memory (``flags``:
     hints naming the ``tessella evaluate`` options). ``read``: how a piece is read
     (:data:`Reader`; indexing by default). ``kind="binary"``: the ground truth is a mask
-    whose connected pieces are the objects (:func:`binary_pieces`; ``--gt-binary``).
+    whose connected pieces are the objects (:func:`binary_pieces`; ``--gt-binary``);
+    ``"boundaries"``: a membrane map whose cells are (``--gt-boundaries``).
     :func:`~tessella.engine.evaluation.score_pairs` scores the table as the pair:
     ``tessella evaluate`` of a pair of large 2D zarrs.
 
@@ -344,9 +383,9 @@ def tiled_steps(
     :func:`tiled_pair` takes, read a piece of ``side`` x ``side`` pixels at a time
     (:func:`tiles`; :data:`TILE_SIDE` by default): yields ``"objects"`` (1 of 1), then
     ``"pixels"`` after each piece read (two passes, where there are several pieces: the
-    overlap tables, then the error map; three, a binary mask's pieces first, for
-    ``kind="binary"``) and ``"match"`` (1 of 1); returns the same :class:`Evaluation` as the
-    pair read whole.
+    overlap tables, then the error map; three, a binary mask's pieces or a membrane map's
+    cells first, for ``kind`` ``"binary"``, ``"boundaries"``) and ``"match"`` (1 of 1);
+    returns the same :class:`Evaluation` as the pair read whole.
 
     The notes judge the intensities on every k-th row (as on a pair in memory, about
     :data:`~tessella.engine.evaluation._mistakes._SAMPLE_PIXELS` pixels) and the largest
@@ -370,7 +409,7 @@ def tiled_steps(
         )
     yield Progress("objects", 1, 1)
     pieces = list(tiles(shape, side or TILE_SIDE))
-    passes = 3 if kind == "binary" else 2
+    passes = 2 if kind == "labels" else 3
     total = passes * len(pieces) if len(pieces) > 1 else 0
     read = _reader(labels_true, labels_pred)
     before = len(pieces) * (passes - 2)  # (the pieces read before the overlap tables)
@@ -437,14 +476,14 @@ def _notes(
     shape: tuple[int, int],
     names: tuple[str, str],
     flags: bool,
-    mask: np.ndarray | None = None,
+    mask: tuple | None = None,
 ) -> tuple:
     """The notes of :func:`evaluate_labels` (``tessella evaluate``'s with ``flags``) on a
     lazy 2D pair of instance labels (the prediction's first), from the rows sampled and the
     ground truth's table; a side of one object id is read whole (:func:`ground_truth_note`,
-    :func:`prediction_note`). ``mask``: the sampled rows of ground truth taken as a binary
-    mask (its objects its pieces), noted as :func:`ground_truth_note` notes
-    ``kind="binary"``."""
+    :func:`prediction_note`). ``mask``: ``(kind, rows, tally)`` of ground truth taken as
+    a binary mask or a membrane map (:func:`_as_kind`), noted as :func:`truth_objects`
+    notes them."""
     t_ids, t_sizes = table.true_ids, table.true_sizes
     if table.pred_ids.size == 1:
         predicted = prediction_note(read(1, None), names[1], flags=flags)
@@ -454,7 +493,8 @@ def _notes(
             f"{names[1]}: {image}: segment the image and score its labels" if image else None
         )
     if mask is not None:
-        truth = _mask_note(mask, table, shape, names[0], flags)
+        kind, rows, tally = mask
+        truth = _mask_note(kind, rows, tally, table, shape, names[0], flags)
     elif t_ids.size == 1:
         truth = ground_truth_note(read(0, None), names[0], flags=flags)
     else:
@@ -471,18 +511,30 @@ def _notes(
 
 
 def _mask_note(
-    mask: np.ndarray, table: PairTable, shape: tuple[int, int], name: str, flags: bool
+    kind: str,
+    mask: np.ndarray,
+    tally: _MapTally,
+    table: PairTable,
+    shape: tuple[int, int],
+    name: str,
+    flags: bool,
 ) -> str | None:
-    """:func:`ground_truth_note` of ground truth taken as a binary mask (``kind="binary"``)
-    from its sampled rows ``mask`` (the rows it judges) and the table of its pieces: an
-    image, a mask of several object values (a label image?), or a piece covering most of
+    """The note :func:`truth_objects` gives of ground truth taken as a binary mask
+    (``kind="binary"``) or a membrane map (``"boundaries"``), from its sampled rows ``mask``
+    (the rows :func:`ground_truth_note` judges), a map's ``tally`` and the table of its
+    objects: a map that looks like labels, soft or inverted (``boundary_map_note``); an
+    image; a mask of several object values (a label image?); or an object covering most of
     it."""
+    if kind == "boundaries":
+        note = membrane_map_labels_note(mask, name, None, flags) or _map_note(tally, name)
+        if note:
+            return note
     image = _intensities(mask)
     if image:
         swapped = "are PRED and GT swapped?" if flags else "is it the image?"
         return f"{name}: the ground truth {image}: {swapped}"
     distinct = np.unique(mask).size
-    if distinct > 2:
+    if kind == "binary" and distinct > 2:
         labels = (
             "drop --gt-binary to score its labels"
             if flags
@@ -498,5 +550,24 @@ def _mask_note(
     k = int(np.argmax(table.true_sizes))
     fraction = float(table.true_sizes[k] / (shape[0] * shape[1]))
     return collapsed_note(
-        name, int(table.true_ids.size), int(table.true_ids[k]), fraction, "binary", flags
+        name, int(table.true_ids.size), int(table.true_ids[k]), fraction, kind, flags
+    )
+
+
+def _map_note(tally: _MapTally, name: str) -> str | None:
+    """``boundary_map_note`` (:mod:`tessella.engine.train`) of the map whose pieces
+    ``tally`` counted: soft, or mostly membrane (its polarity inverted?)."""
+    from ..train.data import boundary_map_note
+
+    if not tally.pixels:
+        return None
+    if tally.soft:  # (its note on a map of fractional values)
+        return boundary_map_note(np.array([0.5]), name)
+    fraction = tally.membrane / tally.pixels
+    if not 0.5 < fraction < 1.0:
+        return None
+    return (  # (its words, from the counts)
+        f"{name}: {fraction:.0%} of its pixels are membrane (not 0); boundary maps are 1 (or "
+        "255) = membrane, 0 = cell interior: is the polarity inverted (ISBI 2012's originals "
+        "are 255 = cell, 0 = membrane)? If so, invert it (e.g. 255 - map)"
     )
