@@ -14,6 +14,9 @@ __all__ = [
     "percentile_scale",
     "pad_to_multiple",
     "check_finite_and_varied",
+    "blank_channels",
+    "is_blank",
+    "blank_slices",
 ]
 
 _SAMPLE = 2_000_000  # percentiles from at most this many pixels per channel
@@ -43,6 +46,49 @@ def check_finite_and_varied(image: np.ndarray, name: str = "image") -> None:
         raise ValueError(f"{name} contains NaN or infinite values")
     if image.min() == image.max():
         raise ValueError(f"{name} is constant (every pixel is {image.flat[0]}): nothing to segment")
+
+
+def blank_channels(minima, maxima) -> bool:
+    """Whether a part of an image (a frame, a Z slice) is blank, given each channel's
+    ``minima`` and ``maxima`` over it: every channel constant, each at any value of its own
+    (no signal to segment). The one definition of blank, in memory (:func:`is_blank`) and in
+    a blockwise run's scan (per channel of the model's input, from its statistics).
+
+    Examples
+    --------
+    >>> blank_channels([7, 0], [7, 0])  # two channels, each constant (at 7 and at 0)
+    True
+    >>> blank_channels([0, 0], [0, 3]), blank_channels([], [])
+    (False, False)
+    """
+    pairs = list(zip(minima, maxima))
+    return bool(pairs) and all(low == high for low, high in pairs)
+
+
+def is_blank(data: np.ndarray) -> bool:
+    """Whether ``data`` in a model's layout ``(C, *spatial)`` (the channels the network
+    reads) is blank: :func:`blank_channels` of its channels; an empty array is not.
+
+    >>> part = np.zeros((3, 2, 2), np.uint8); part[0] = 7  # 7, 0, 0: each channel constant
+    >>> is_blank(part), is_blank(np.arange(8).reshape(2, 2, 2))
+    (True, False)
+    """
+    if data.size == 0:
+        return False
+    return blank_channels([c.min() for c in data], [c.max() for c in data])
+
+
+def blank_slices(data: np.ndarray) -> list[int]:
+    """The blank (:func:`is_blank`) Z slices ``data[:, z]`` of a volume in a model's layout
+    ``(C, Z, Y, X)``, every one of them where each is blank.
+
+    >>> volume = np.ones((2, 4, 3, 3)); volume[:, 1, 0, 0] = 5; volume[1, 3] = 0
+    >>> blank_slices(volume)
+    [0, 2, 3]
+    """
+    if data.ndim < 3 or data.size == 0:
+        return []
+    return [z for z in range(data.shape[1]) if is_blank(data[:, z])]
 
 
 def percentile_scale(low: float, high: float, vmin: float, vmax: float) -> float:

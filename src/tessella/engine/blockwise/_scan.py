@@ -15,13 +15,16 @@ from typing import Any
 
 import numpy as np
 
-from ..normalize import bright_background, percentile_scale
+from ..normalize import blank_channels, bright_background, percentile_scale
 from ..progress import warn_at_caller
 from ._look import unfamiliar_blocks
 from ._run import BlockProgress, _map, _Run
 from ._segmenters import _card, _model, _model_layout, _units
 
 SAMPLE = 2_000_000  # float pixels sampled per frame for the percentiles, as the pipeline does
+#: the work folder's file of a 3D model's blank Z slices ``[[t, z], ...]`` (t: -1 without T),
+#: written by the scan with ``ranges.json``; a run scanned before it existed has none (as then)
+BLANK_SLICES = "blank_slices.json"
 
 
 def _scan_task(run: _Run, index):
@@ -137,21 +140,24 @@ def _percentiles_from_counts(values, counts, quantiles) -> list[float]:
     return out
 
 
-def _blank_slices(parts: list) -> dict[int, list[float]]:
+def _blank_slices(parts: list, every: bool = False) -> dict[int, list[float]]:
     """A 3D model's frame's blank Z slices, from its blocks' statistics (:func:`_channel_stats`
     with slices): ``{z: [its value per channel]}``, each channel constant over the whole
-    slice, in every block; empty where none is, or every slice is (then all count)."""
-    found: dict[int, list] = {}
+    slice, in every block (:func:`~tessella.engine.normalize.blank_channels`, the one
+    definition, as in memory); empty where none is, or (unless ``every``) where every slice
+    is (then all count for the normalisation)."""
+    lows: dict[int, list[float]] = {}
+    highs: dict[int, list[float]] = {}
     for part in parts:
         if not _has_slices(part[0]):
             return {}
         for c, channel in enumerate(part):
             for z, vmin, vmax, _ in channel[-1]:
-                values = found.setdefault(int(z), [set() for _ in part])
-                values[c].add(float(vmin))
-                values[c].add(float(vmax))
-    blank = {z: [v.pop() for v in vs] for z, vs in found.items() if all(len(v) == 1 for v in vs)}
-    return blank if len(blank) < len(found) else {}
+                low = lows.setdefault(int(z), [np.inf] * len(part))
+                high = highs.setdefault(int(z), [-np.inf] * len(part))
+                low[c], high[c] = min(low[c], float(vmin)), max(high[c], float(vmax))
+    blank = {z: low for z, low in lows.items() if blank_channels(low, highs[z])}
+    return blank if every or len(blank) < len(lows) else {}
 
 
 def _has_slices(channel: tuple) -> bool:
@@ -312,20 +318,25 @@ def _scan(run: _Run, executor, name: str | None = None) -> Generator[BlockProgre
         for stats in results.values():
             for unit, channels in stats.items():
                 units.setdefault(unit, []).append(channels)
-        ranges, constant = [], []
+        ranges, constant, volume_blank = [], [], []
         # a blank (constant) frame or slice gets no labels (:meth:`_Run.blank`); only a wholly
         # blank input is refused, as in memory
         for unit, parts in sorted(units.items()):
             merged = _merge_stats(parts, low, high, invert, segmenter.invert)
-            if all(vmin == vmax for _, _, vmin, vmax, _ in merged):
+            if blank_channels([m[2] for m in merged], [m[3] for m in merged]):
                 constant.append(unit)
             ranges.append([list(unit), merged])
+            # a 3D model's blank Z slices: no labels there, post-processed around
+            volume_blank += [[unit[0], z] for z in sorted(_blank_slices(parts, every=True))]
         if constant and len(constant) == len(ranges):
             unit = constant[0]
             where = (f" (frame {unit[0]})" if unit[0] >= 0 else "") + (
                 f" (slice {unit[1]})" if unit[1] >= 0 else ""
             )
             raise ValueError(f"{run.input_name}{where} is constant: nothing to segment")
+        blank_path = Path(run.work) / BLANK_SLICES
+        blank_path.with_suffix(".tmp").write_text(json.dumps(volume_blank))
+        os.replace(blank_path.with_suffix(".tmp"), blank_path)  # (before ranges.json)
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(ranges))
         os.replace(tmp, path)
@@ -333,9 +344,20 @@ def _scan(run: _Run, executor, name: str | None = None) -> Generator[BlockProgre
     saved = tuple(
         (tuple(unit), tuple(map(tuple, values))) for unit, values in json.loads(path.read_text())
     )
-    run = dataclasses.replace(run, segmenter=dataclasses.replace(run.segmenter, ranges=saved))
+    changes: dict[str, Any] = {"ranges": saved}
+    if any(f.name == "blank_slices" for f in dataclasses.fields(run.segmenter)):
+        changes["blank_slices"] = _saved_blank_slices(Path(run.work))
+    run = dataclasses.replace(run, segmenter=dataclasses.replace(run.segmenter, **changes))
     if name is not None:
         said = unfamiliar_blocks(run, name)
         if said:  # as in memory: one line, through warnings (the CLI, the napari panel)
             warn_at_caller(said)
     return run
+
+
+def _saved_blank_slices(work: Path) -> tuple[tuple[int, int], ...]:
+    """The blank Z slices of a 3D model's frames the scan found (:data:`BLANK_SLICES`)."""
+    path = work / BLANK_SLICES
+    if not path.exists():
+        return ()
+    return tuple((int(t), int(z)) for t, z in json.loads(path.read_text()))

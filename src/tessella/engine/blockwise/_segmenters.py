@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..normalize import percentile_scale
+from ..normalize import blank_channels, percentile_scale
 from ..progress import Progress
 
 
@@ -147,6 +147,9 @@ class ModelSegmenter:
     name: str = ""  # the model's name, where ``model`` is not found on a worker
     graph: bool = False  # return the block's superpixel graph ("graph" stitching)
     invert: bool | None = None  # None: the card's rule decides per frame (slice) at the scan
+    #: a 3D model's blank Z slices ``(t, z)`` the scan found (every channel constant over the
+    #: whole slice): they get no labels and the post-processing goes around them, as in memory
+    blank_slices: tuple = ()
 
     def fingerprint(self) -> dict:
         from ..params import params_to_dict
@@ -180,7 +183,8 @@ class ModelSegmenter:
         for unit, part, part_axes in _units(image, axes, origin, model):
             data = _normalize(_model_layout(part, part_axes, card), ranges[unit])
             outputs.append((yield from predict(data)))
-            blank.append(all(vmin == vmax for _, _, vmin, vmax, *_ in ranges[unit]))
+            values = ranges[unit]  # (low, high, min, max, inverted) per channel
+            blank.append(blank_channels([v[2] for v in values], [v[3] for v in values]))
         if len(outputs) > 1 or _slicewise(axes, model):  # slices -> (C, Z, Y, X)
             arrays = {name: np.stack([o[name] for o in outputs], axis=1) for name in outputs[0]}
             spatial = "Z" + card.spatial_axes
@@ -193,6 +197,10 @@ class ModelSegmenter:
             meta["spacing"] = self.spacing
         if any(blank) and _slicewise(axes, model):  # post-processed around, as in memory
             meta["blank_slices"] = [k for k, b in enumerate(blank) if b]
+        elif self.blank_slices and spatial[0] == "Z" and not any(blank):  # a 3D model's
+            meta["blank_slices"] = _block_slices(self.blank_slices, axes, origin, arrays)
+            if not meta["blank_slices"]:
+                del meta["blank_slices"]
         prediction = Prediction(arrays, spatial, meta)
         if self.graph:  # blank slices get no superpixels; a blank frame is cleared when relabelled
             graph = _method(card.method).block_graph(prediction, self.params)
@@ -213,6 +221,16 @@ class ModelSegmenter:
         """The method's last step on the superpixel graph of the whole array."""
         method = _method(_card(self.model, self.name).method)
         return method.objects_from_graph(edges, mean_p, size, pixels, fg_sum, self.params)
+
+
+def _block_slices(blank: tuple, axes: str, origin, arrays: dict) -> list[int]:
+    """The Z slices of a 3D model's block (at ``origin``, its outputs ``arrays``) among the
+    frame's ``blank`` ``(t, z)``, counted from the block's first slice."""
+    label_axes = axes.replace("C", "")
+    t = origin[label_axes.index("T")] if "T" in label_axes else -1
+    z0 = origin[label_axes.index("Z")]
+    depth = next(iter(arrays.values())).shape[1]
+    return sorted(z - z0 for bt, z in blank if bt == t and z0 <= z < z0 + depth)
 
 
 def _method(name: str):

@@ -39,8 +39,9 @@ def relative_spacing(prediction: Prediction, ndim: int) -> np.ndarray:
 
 def blank_free_runs(prediction: Prediction) -> list[tuple[int, int]] | None:
     """The runs ``(start, stop)`` of consecutive Z slices that are not blank, of a volume
-    predicted slice by slice with blank (constant) slices (``meta["blank_slices"]``, set by
-    the pipeline and blockwise segmentation); None for any other prediction.
+    with blank (constant) slices (``meta["blank_slices"]``, set by the pipeline and blockwise
+    segmentation for a stack predicted slice by slice and for a 3D model's volume); None for
+    any other prediction.
 
     Post-processing takes each run for a volume of its own: what the network makes of a
     blank slice (a 2D membrane model: nearly all membrane) must not join or split the

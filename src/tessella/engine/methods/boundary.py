@@ -27,8 +27,9 @@ watershed does: a superpixel that leaked through a thick section into another ce
 undone by merging. The region graph links the slices, so the objects are 3D.
 
 Blank slices (``prediction.meta["blank_slices"]``: constant sections of a stack predicted slice
-by slice) get no superpixels; each run of the other slices has its own, so no object reaches
-across a blank slice and the others are as if it were the stack's first or last.
+by slice, or of a 3D model's volume) get no superpixels; each run of the other slices has its
+own, so no object reaches across a blank slice and the others are as if it were the stack's
+first or last.
 """
 
 from __future__ import annotations

@@ -93,9 +93,10 @@ def number_frames(frames) -> np.ndarray:
 def without_blank_parts(labels: np.ndarray, prediction: Prediction, plane: int | None = None):
     """``labels`` post-processed from ``prediction`` with those of a blank (constant) frame,
     or of its blank Z slices, cleared: whatever the network makes of nothing is not kept.
-    ``plane``: ``labels`` are that Z slice alone. (The methods that post-process a stack
-    predicted slice by slice in 3D leave its blank slices out, each run of the other slices
-    post-processed on its own: :func:`~tessella.engine.methods._base.in_blank_free_runs`.)"""
+    ``plane``: ``labels`` are that Z slice alone. (The methods that post-process a volume in
+    3D, a stack predicted slice by slice or a 3D model's, leave its blank slices out, each run
+    of the other slices post-processed on its own:
+    :func:`~tessella.engine.methods._base.in_blank_free_runs`.)"""
     slices = prediction.meta.get("blank_slices") or ()
     if prediction.meta.get("blank") or (plane is not None and plane in slices):
         return np.zeros_like(labels)

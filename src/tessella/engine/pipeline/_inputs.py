@@ -27,6 +27,7 @@ __all__ = [
     "_check_image",
     "_slicewise",
     "_model_input",
+    "_model_channels",
 ]
 
 
@@ -322,6 +323,15 @@ def _model_input(frame, frame_axes, card, name, invert=None, blank=()) -> np.nda
         frame, frame_axes, card.spatial_axes, card.channels, card.input.get("rgb", "mean")
     )
     return normalize(data, card.normalization, invert, blank)
+
+
+def _model_channels(part, part_axes: str, card) -> np.ndarray:
+    """``part`` (a frame, or a Z slice of one; no T axis) as ``(C, *spatial)`` with the
+    channels the model of ``card`` reads (averaged, alpha left out, as :func:`_model_input`
+    arranges them), not normalised: what :func:`~tessella.engine.normalize.is_blank` judges,
+    as a blockwise scan judges the same channels (a view where nothing is averaged)."""
+    rgb = card.input.get("rgb", "mean")
+    return to_model_layout(part, part_axes, spatial_of(part_axes), card.channels, rgb)
 
 
 def window_of(card) -> int:

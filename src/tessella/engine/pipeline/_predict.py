@@ -13,12 +13,19 @@ from ..device import execution_plan
 from ..inference import NetworkRunner, prepare_network
 from ..io import as_array
 from ..methods import Prediction, get_method
-from ..normalize import check_finite_and_varied
+from ..normalize import blank_slices, check_finite_and_varied, is_blank
 from ..progress import Progress, warn_at_caller
 from ..registry import LoadedModel
 from ..tiling import tile_grid
 from ._input_check import PartsJudge
-from ._inputs import _as_model, _check_image, _model_input, _slicewise, window_of
+from ._inputs import (
+    _as_model,
+    _check_image,
+    _model_channels,
+    _model_input,
+    _slicewise,
+    window_of,
+)
 
 __all__ = [
     "_predict_steps",
@@ -95,15 +102,16 @@ def _predict_frame(runner, frames, frame_axes, model, tile, name, invert=None, l
     ``frames`` is one frame, or for a time-lapse model the window of frames (stacked along
     channels, each normalised on its own, as in training). ``look``, if given, is called
     with the normalised network input first (the check that the image looks like the
-    model's training images). ``blank``: the blank Z slices of a volume a 3D model reads,
-    left out of its normalisation (:func:`~tessella.engine.normalize.normalize`)."""
+    model's training images), and the ``blank`` slices. ``blank``: the blank Z slices of a
+    volume a 3D model reads, left out of its normalisation
+    (:func:`~tessella.engine.normalize.normalize`) and of that check."""
     card = model.card
     if isinstance(frames, list):
         data = np.concatenate([_model_input(f, frame_axes, card, name, invert) for f in frames])
     else:
         data = _model_input(frames, frame_axes, card, name, invert, blank)
     if look is not None:
-        look(data)
+        look(data, blank)
     return (yield from predict_model_input(runner, data, model, tile))
 
 
@@ -243,19 +251,31 @@ def _predict_steps(
         frame = frame_at(t)
         own = frame  # the frame itself, not the window around it
         frame_meta = dict(meta)
-        blank = []
+        blank: list[int] = []
+        # blank: every channel the model reads constant (normalize.is_blank, as blockwise)
         if slicewise:
             z_axis = frame_axes.index("Z")
-            blank = [z for z in range(slices) if _is_constant(np.take(own, z, axis=z_axis))]
+            blank = [
+                z
+                for z in range(slices)
+                if is_blank(_model_channels(np.take(own, z, axis=z_axis), slice_axes, card))
+            ]
             if blank:
                 frame_meta["blank_slices"] = blank
             blank_parts += len(blank)
-        elif _is_constant(own):
-            frame_meta["blank"] = True
-            blank_parts += 1
-        elif "Z" in frame_axes and window == 1:  # a 3D model: blank slices, not normalised
-            z_axis = frame_axes.index("Z")
-            blank = [z for z in range(own.shape[z_axis]) if _is_constant(np.take(own, z, z_axis))]
+        else:
+            channels = _model_channels(own, frame_axes, card)
+            if is_blank(channels):
+                frame_meta["blank"] = True
+                blank_parts += 1
+            elif "Z" in frame_axes and window == 1:
+                # a 3D model: its blank slices are left out of the normalisation and of the
+                # input check, post-processed around (walls) and get no labels, as a
+                # slice-wise model's (:func:`~tessella.engine.methods._base.in_blank_free_runs`)
+                blank = blank_slices(channels)
+                if blank:
+                    frame_meta["blank_slices"] = blank
+            del channels
         if blank_parts == frames * slices:  # every part so far, and this was the last
             check_finite_and_varied(np.asarray(own), name)
         if window > 1:  # the window around frame t, edges repeated (as in training)
@@ -300,7 +320,3 @@ def _predict_steps(
     if said:  # where the network input looks unlike the model's training images
         warn_at_caller(said)
     return predictions
-
-
-def _is_constant(array: np.ndarray) -> bool:
-    return bool(array.size) and array.min() == array.max()
