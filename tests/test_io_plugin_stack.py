@@ -207,7 +207,7 @@ def test_export_of_a_reopened_stack_keeps_every_object_whole(make_napari_viewer,
     cross; a stack without a recipe (its ImageJ mark only) was not even offered, its overlaps
     layer unfound. The reader keeps the stack with the labels, so Export (and Evaluate, through
     the same object_stack) takes it as it was; edited labels keep their hidden parts."""
-    from tessella._widgets._object_stack import object_stack
+    from tessella._widgets._object_stack import object_stack, uncovered
 
     stack = _hidden_and_triple()[name]
     path = tmp_path / f"{name}.tif"
@@ -227,10 +227,12 @@ def test_export_of_a_reopened_stack_keeps_every_object_whole(make_napari_viewer,
         areas = [int(row["area_px"]) for row in csv.DictReader(table)]
     assert areas == stack.reshape(3, -1).sum(axis=1).tolist()
 
-    # edited: object 2 erased; the others whole, hidden parts from the stack (object 1 of
-    # "hidden", which no edit could reach, too)
+    # edited: object 2 deleted, as Correct's Delete does it (what lay under it shows there:
+    # background in the labels is background for every object); the others whole, hidden
+    # parts from the stack (object 1 of "hidden", which no edit could reach, too)
     edited = np.asarray(labels_layer.data).copy()
-    edited[edited == 2] = 0
+    gone = np.nonzero(edited == 2)
+    edited[gone] = uncovered(viewer, labels_layer, gone, np.zeros(gone[0].size, edited.dtype))
     kept = object_stack(viewer, labels_layer, edited)
     assert kept.source == "the edited labels, hidden parts from the mask stack it was read from"
     assert kept.ids.tolist() == [1, 3]

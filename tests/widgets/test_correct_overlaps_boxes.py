@@ -15,9 +15,10 @@ from tessella._widgets._object_stack import (
 
 
 def _stack(labels: np.ndarray, hidden: np.ndarray) -> _Stack:
-    """object_stack's path without a result: the whole-image stack."""
+    """object_stack's path without a result: the whole-image stack (background in the
+    labels is background for every object)."""
     ids = np.unique(labels[labels > 0])
-    masks = np.stack([(labels == k) | (hidden == k) for k in ids.tolist()])
+    masks = np.stack([(labels == k) | ((hidden == k) & (labels > 0)) for k in ids.tolist()])
     return _Stack(masks, ids, "")
 
 

@@ -73,6 +73,11 @@ def object_stack(
     * Labels edited since: each object of the labels as it is now, with the parts of it
       that other objects hid taken from the network (an object erased is left out, a
       part erased stays out, one painted in is taken as painted).
+    * Whatever the source: no object lies where the labels show background (a pixel
+      erased, or left empty where a deleted object lay on another, is background for every
+      object), so the labels, the overlaps layer and Export always agree; Correct's
+      Delete and napari's fill with 0 of the object on top show the one under it there
+      instead (:func:`uncovered`, :func:`_show_gap`).
     * Labels read from a mask stack (the reader's ``tessella_read_stack``): that stack's
       objects, as for the network's result above (edited: with the hidden parts from it).
     * No network result or stack behind them (any more): each object of the labels with its
@@ -96,10 +101,11 @@ def object_stack(
     under = set() if hidden is None else set(np.unique(hidden).tolist())
     ids = np.unique(labels[labels > 0])
     masks = np.zeros((ids.size, *labels.shape), bool)
+    labelled = labels > 0  # (background in the labels is background for every object)
     for n, label in enumerate(ids.tolist()):
         masks[n] = labels == label
         if label in under:
-            masks[n] |= hidden == label
+            masks[n] |= (hidden == label) & labelled
     source = "the labels with their overlaps layer" if hidden is not None else "the labels"
     return _Stack(masks, ids, source)
 
@@ -168,11 +174,12 @@ def _edited_stack(
     showed), whole: each as the labels hold it, with the parts of it that other objects hid
     in ``before`` from ``masks`` (an object erased is left out, a part erased stays out, one
     painted in is taken as painted); an object ``before`` hid whole, which no edit could
-    reach, stays whole. Pixels erased from an object that is still there (background now)
-    are background for every object, those it hid too, so the labels show no gap over a
-    hidden one; an object erased whole (deleted) leaves the objects under it whole (Correct's
-    Delete shows them there, :func:`uncovered`). None when most pixels differ from
-    ``before``.
+    reach, stays whole where the labels cover it. Background in the labels is background
+    for every object, those hidden there too, so the labels show no gap over a hidden one:
+    pixels erased from an object, and those of an object erased whole (Correct's Delete and
+    napari's fill with 0 show the objects under it there instead, :func:`uncovered`,
+    :func:`_show_gap`, so background there is an object shown, then erased). None when most
+    pixels differ from ``before``.
 
     Each object of ``before`` is followed to the object of the labels most of its pixels
     are now (its own ID while that object is mostly its pixels): renumbered (Relabel 1..N)
@@ -217,8 +224,6 @@ def _edited_stack(
     covered &= masks[was - 1, rows, cols] & (dest[was] > 0) & (dest[was] != now)
     kept = np.zeros(labels.shape, np.int64)  # the object that keeps a pixel, hidden there
     kept[rows[covered], cols[covered]] = dest[was[covered]]
-    # erased (not with the object erased whole): background for every object
-    kept_out = ~labelled & valid & (dest[np.where(valid, before, 0)] > 0)
     # each object in its box only (the union of its boxes in the labels, in ``kept`` and
     # in the masks it takes its hidden parts from): not the whole image per object
     own = _label_boxes(labels, found)
@@ -236,7 +241,7 @@ def _edited_stack(
         plane = stack[i][box]  # (a view)
         plane[...] = (labels[box] == label) | (kept[box] == label)
         for source in sources:
-            plane |= masks[source - 1][box] & (before[box] != source) & ~kept_out[box]
+            plane |= masks[source - 1][box] & (before[box] != source) & labelled[box]
         whole[i] = plane.any()
     if not whole.all():
         stack = stack[whole]
@@ -448,6 +453,7 @@ def follow_overlaps(viewer, labels_layer: Labels) -> None:
 
     seen = [checksum()]
     pending = [False]  # a step announced before napari wrote it (a paint outside a stroke)
+    announced: list = [None]  # the last step napari announced (events.paint's value)
     # the overlaps layer as Segment or Tune last wrote it with the user's own edits of it
     # since (what labels without a network result take their hidden parts from)
     base = _OverlapsBase()
@@ -468,11 +474,16 @@ def follow_overlaps(viewer, labels_layer: Labels) -> None:
             return
         labels = np.asarray(labels_layer.data)
         kept = base.follow(shown)  # (the user's edits of the layer since taken into it)
-        if step and _erased_whole(labels_layer):  # (a worm erased whole, perhaps on top)
+        made = announced[0] if step else None  # (the step napari's paint event carried)
+        if made is not None and _erased_whole(labels_layer, made):  # (a worm erased whole)
             if _in_boxes(labels_layer, labels, kept):
-                gap = _show_gap(labels_layer, None, kept)
-            else:
-                gap = _show_gap(labels_layer, object_stack(viewer, labels_layer, labels, kept))
+                gap = _show_gap(labels_layer, made, None, kept)
+            else:  # (the stack of the labels before the step: what lay under it there)
+                gap = _show_gap(
+                    labels_layer,
+                    made,
+                    lambda before: object_stack(viewer, labels_layer, before, kept),
+                )
             if gap:
                 seen[0] = checksum()
                 labels_layer.refresh()  # (seen: not taken for another change)
@@ -481,6 +492,7 @@ def follow_overlaps(viewer, labels_layer: Labels) -> None:
         base.redrawn(shown, _hidden_now(viewer, labels_layer, labels, kept, dtype))
 
     def on_paint(event=None) -> None:  # a new step: Correct, a brush stroke, a fill
+        announced[0] = getattr(event, "value", None)  # (napari 0.9: the step, a list of atoms)
         pending[0] = not look(step=True)
 
     def on_labels_update(event=None) -> None:  # napari wrote a step it announced before
@@ -575,7 +587,7 @@ def _hidden_in_boxes(labels: np.ndarray, hidden: np.ndarray, dtype) -> np.ndarra
             for a, b in zip(own, in_hidden[label - 1])
         )
         shown_here = labels[box] == label
-        mask = shown_here | (hidden[box] == label)
+        mask = shown_here | ((hidden[box] == label) & (labels[box] > 0))
         if not (mask & ~shown_here).any():
             continue
         # (its size whole, as object_stack's mask: it has no pixel outside these boxes)
@@ -587,19 +599,15 @@ def _hidden_in_boxes(labels: np.ndarray, hidden: np.ndarray, dtype) -> np.ndarra
     return out
 
 
-def _erased_whole(layer: Labels) -> bool:
-    """Whether the last step of ``layer``'s history took an object off the labels whole
-    (what :func:`_show_gap` looks at): counted on the pixels the step changed only. True
-    where that step cannot be read (left to :func:`_show_gap`)."""
-    from ._correct_edits import _history
-
+def _erased_whole(layer: Labels, step) -> bool:
+    """Whether napari's history ``step`` (the value of the paint event that announced it)
+    took an object off ``layer``'s labels whole (what :func:`_show_gap` looks at): counted
+    on the pixels the step changed only. True where that step cannot be read (left to
+    :func:`_show_gap`, which says so)."""
     labels = layer.data
     if not isinstance(labels, np.ndarray) or labels.ndim != 2:
         return False
-    history = _history(layer, "undo")
-    if history is None or not len(history) or not isinstance(history[-1], list):
-        return False
-    old = _step_old_values(history[-1])
+    old = _step_old_values(step) if isinstance(step, list) else None
     if old is None:
         return True
     for label in np.unique(old[old > 0]).tolist():
@@ -750,42 +758,48 @@ def _history_touches(layer: Labels, written: np.ndarray) -> bool:
     return bool((covered & written).any())
 
 
-def _show_gap(layer: Labels, stack: _Stack | None, hidden: np.ndarray | None = None) -> bool:
-    """After a new step of ``layer``'s history that took an object off the labels whole
-    (napari's fill or eraser over the worm on top of a crossing: a Delete), show on each
-    pixel the step took from it the top object of ``stack`` there (the smaller, as
-    :func:`uncovered` does), written as part of that step, so one Undo takes back both.
-    ``stack`` None: the objects of the labels with their hidden parts from ``hidden``
-    (:func:`object_stack` without a network result), looked at on those pixels only.
-    Pixels erased from an object still there stay background. Whether anything was
-    written: nothing where napari's history cannot be read
-    (:func:`._correct_edits._history`)."""
+def _show_gap(layer: Labels, step, stack_of, hidden: np.ndarray | None = None) -> bool:
+    """After napari's new history ``step`` (the value of the paint event that announced it)
+    took an object off ``layer``'s labels whole (napari's fill or eraser over the worm on
+    top of a crossing: a Delete), show on each pixel the step took from it the top object
+    there of ``stack_of(labels before the step)`` (an :func:`object_stack`; the smaller, as
+    :func:`uncovered` does) that the step left in the labels, written as part of that step,
+    so one Undo takes back both. ``stack_of`` None: the objects of the labels with their
+    hidden parts from ``hidden`` (:func:`object_stack` without a network result), looked at
+    on those pixels only. Pixels erased from an object still there stay background. Whether
+    anything was written.
+
+    napari has no public way to add to a step it recorded (``block_history`` groups only
+    edits made inside it; a step of our own would need two Undos): the pixels shown are
+    appended to ``step`` as the atom ``data_setitem`` records, where ``step`` is the last
+    one of napari 0.9's private undo history (:func:`._correct_edits._history`). Where this
+    napari's step or history is not what is known here (a napari upgrade), nothing is
+    written, with a warning that the labels show a gap there (so do Export's stack and the
+    overlaps layer, which take background as background); tests/widgets/
+    test_napari_history_contract.py fails on such a napari."""
     from ._correct_edits import _history
 
     labels = layer.data
     if not isinstance(labels, np.ndarray) or labels.ndim != 2:
         return False
-    if stack is None and (hidden is None or hidden.shape != labels.shape):
+    if stack_of is None and (hidden is None or hidden.shape != labels.shape):
         return False
-    history = _history(layer, "undo")
-    if history is None or not len(history) or not isinstance(history[-1], list):
-        return False
-    step = history[-1]
-    old = _step_old_values(step)
-    if old is None:
+    old = _step_old_values(step) if isinstance(step, list) else None
+    before = None if old is None else _before_step(labels, step)
+    if old is None or before is None:
+        _cannot_show(layer, "napari's paint event did not carry a step of known atoms")
         return False
     gone = [v for v in np.unique(old[old > 0]).tolist() if not np.any(labels == v)]
     if not gone:
         return False
-    before = _before_step(labels, step)
-    if before is None:
-        return False
     rows, cols = np.nonzero((labels == 0) & np.isin(before, gone))
     values = np.zeros(rows.shape, labels.dtype)
-    if stack is not None:
+    if stack_of is not None:
+        stack = stack_of(before)
         sizes = stack.masks.reshape(len(stack.masks), -1).sum(axis=1)
         for n in np.argsort(-sizes, kind="stable"):  # larger first: the smaller ends on top
-            values[stack.masks[n][rows, cols]] = stack.ids[n]
+            if int(stack.ids[n]) not in gone:
+                values[stack.masks[n][rows, cols]] = stack.ids[n]
     elif hidden is not None:  # (one object there at most: the one the overlaps hold)
         under = hidden[rows, cols]
         present = [v for v in np.unique(under[under > 0]).tolist() if np.any(labels == v)]
@@ -793,10 +807,33 @@ def _show_gap(layer: Labels, stack: _Stack | None, hidden: np.ndarray | None = N
     keep = values != 0
     if not keep.any():
         return False
+    history = _history(layer, "undo")
+    try:
+        last = history[-1] if history is not None else None
+    except (IndexError, KeyError, TypeError):
+        last = None
+    if last is not step:  # (the step announced is not the one Undo takes back next)
+        _cannot_show(layer, "its undo history does not end with the step it announced")
+        return False
     rows, cols, values = rows[keep], cols[keep], values[keep]
     step.append(((rows, cols), labels[rows, cols], values))  # (as data_setitem records)
     labels[rows, cols] = values
     return True
+
+
+def _cannot_show(layer: Labels, why: str) -> None:
+    """Warn that the object under one erased whole is not shown there (:func:`_show_gap`)."""
+    import warnings
+
+    import napari
+
+    warnings.warn(
+        f"'{layer.name}': an object erased whole lay on another, which Tessella could not "
+        f"show there: {why} (napari {napari.__version__}; Tessella knows napari 0.9's). The "
+        "labels, the overlaps layer and Export show a gap there; Ctrl+Z, then Correct's "
+        "Delete of that object shows the one under it.",
+        stacklevel=2,
+    )
 
 
 def _before_step(labels: np.ndarray, step: list) -> np.ndarray | None:
