@@ -1,10 +1,12 @@
 """A lazy 2D pair (dask, zarr: a blockwise result, a multiscale layer's level 0) scored a
 2048 x 2048 piece at a time, never read whole (:func:`tiled_steps`), but for a side holding
 one object ID only (a binary mask given as labels?), read whole for its note. Ground truth
-taken as a binary mask (``kind="binary"``, ``--gt-binary``) is read so too: its connected
-pieces are found a piece at a time and joined across the pieces' edges
-(:func:`binary_pieces`), numbered as :func:`~tessella.engine.evaluation.mask_pieces` numbers
-them whole.
+taken as a binary mask (``kind="binary"``, ``--gt-binary``) or a 2D membrane map
+(``"boundaries"``, ``--gt-boundaries``; AP and foreground IoU, not V_rand) is read so too:
+its connected pieces (a map's cells) are found a piece at a time and joined across the
+pieces' edges (:func:`binary_pieces`), numbered as
+:func:`~tessella.engine.evaluation.mask_pieces` (``membrane_map_objects``) numbers them
+whole. Ground truth with an unannotated label is still read whole.
 
 Each piece of the two label images is read, its overlap table made (the ids of each side
 and the pairs of objects that share pixels, with their pixel counts) and let go; the tables
