@@ -1,9 +1,9 @@
 """The Evaluate panel's counts table on ground truth that looks sparse within its frames
 (GOWT1's SEG frame 40: 2 of about 24 nuclei annotated): the predicted nuclei
 touching no annotated cell, yellow (not annotated) in the errors layer, are counted apart
-("Not annot."), not in FP, which counts the others only (frame 39's unmatched markers and
-debris specks, red). The table said FP 33 where the status said 22 of them were not
-annotated. The scores (AP, precision, recall, F1, avS, SEG) stay those of
+("Yellow", their colour there), not in FP, which counts the others only (frame 39's
+unmatched markers and debris specks, red). The table said FP 33 where the status said 22
+of them were not annotated. The scores (AP, precision, recall, F1, avS, SEG) stay those of
 ``tessella evaluate`` on the same pair, which count the not-annotated objects as false
 positives."""
 
@@ -76,17 +76,18 @@ def test_not_annotated_counted_apart_from_fp(make_napari_viewer, tmp_path):
     red = result.fp - yellow
     assert red == 7 + len(specks)  # frame 39's 7 unmatched markers (red, or under cyan), specks
     header = widget.counts_table.horizontalHeaderItem(5)
-    assert widget.counts_table.columnCount() == 6 and header.text() == "Not annot."
+    assert widget.counts_table.columnCount() == 6 and header.text() == "Yellow"
     counts = [result.n_pred, result.n_true, result.tp, red, result.fn, yellow]
     assert _text(widget.counts_table) == [str(n) for n in counts]
     assert red + yellow == result.fp  # what AP counts as false positives
     assert set(specks) <= set(np.unique(pred[errors == FALSE_POSITIVE]).tolist())
-    assert "Not annot.: yellow, false positives to AP and F1" in widget.counts_label.text()
+    assert "Yellow: not annotated, false positives to AP and F1" in widget.counts_label.text()
     status = widget.status_label.text()
-    assert f"(Not annot.; FP {red} without them)" in status and f"({result.fp} FP)" in status
+    assert f"table's Yellow column (FP {red} without them)" in status
+    assert f"({result.fp} FP)" in status
     # scored whole (not annotated frames only): nothing is yellow, five columns again
     widget.annotated_checkbox.setChecked(False)
     widget.evaluate_button.click()
     assert widget.last_evaluation.not_annotated == 0 and widget.counts_table.columnCount() == 5
     assert _text(widget.counts_table)[3] == str(widget.last_evaluation.fp)
-    assert "Not annot." not in widget.counts_label.text()
+    assert "Yellow" not in widget.counts_label.text()

@@ -60,8 +60,9 @@ ERROR_COLORS = {
 }
 #: the counts table's column of the predicted objects not annotated (yellow in the errors
 #: layer: off a ground truth that looks sparse within its frames), shown where there are any;
-#: FP then counts the others (red)
-NOT_ANNOTATED_COLUMN = "Not annot."
+#: FP then counts the others (red). Named by their colour: "Not annotated" is clipped in
+#: the dock's six columns (53 px each at its default width)
+NOT_ANNOTATED_COLUMN = "Yellow"
 SCORE_ROWS = (("ap", "AP"), ("precision", "Precision"), ("recall", "Recall"), ("f1", "F1"))
 #: the V_rand / VOI table (a boundary map's scores): rows (score key, label) and columns
 VRAND_ROWS = (("vrand", "V_rand"), ("voi", "VOI"))
@@ -315,9 +316,9 @@ def _sparse_said(result: Evaluation, image_word: str) -> str:
     The ground truth looks sparse (annotating only some cells) in 3 frames (1, 2, 5): 76
     predicted objects of cell size there touch no ground-truth object, taken as cells it
     does not annotate: yellow (not annotated) in the errors layer, not red, and counted
-    apart in the table (Not annot.; FP 3 without them). AP, precision and F1 count them as
-    false positives all the same (79 FP), as tessella evaluate does: read SEG, which scores
-    the annotated cells only.
+    apart in the table's Yellow column (FP 3 without them). AP, precision and F1 count them
+    as false positives all the same (79 FP), as tessella evaluate does: read SEG, which
+    scores the annotated cells only.
     """
     if not getattr(result, "not_annotated", 0):
         return ""
@@ -332,7 +333,7 @@ def _sparse_said(result: Evaluation, image_word: str) -> str:
         f"\nThe ground truth looks sparse (annotating only some cells) in {count} ({named}): "
         f"{result.not_annotated} predicted objects of cell size there touch no ground-truth "
         "object, taken as cells it does not annotate: yellow (not annotated) in the errors "
-        f"layer, not red, and counted apart in the table ({NOT_ANNOTATED_COLUMN}; FP "
+        f"layer, not red, and counted apart in the table's {NOT_ANNOTATED_COLUMN} column (FP "
         f"{result.fp - result.not_annotated} without them). AP, precision and F1 count them "
         f"as false positives all the same ({result.fp} FP), as tessella evaluate does: read "
         "SEG, which scores the annotated cells only."
@@ -644,8 +645,8 @@ class EvaluateRun:
 
     def _set_counts_caption(self, threshold: float, apart: bool = False) -> None:
         text = f"Objects; TP / FP / FN at IoU {threshold:g}"
-        if apart:  # (the AP of the scores table is TP / (TP + FP + Not annot. + FN))
-            text += f"; {NOT_ANNOTATED_COLUMN}: yellow, false positives to AP and F1"
+        if apart:  # (the AP of the scores table is TP / (TP + FP + Yellow + FN))
+            text += f"; {NOT_ANNOTATED_COLUMN}: not annotated, false positives to AP and F1"
         self.counts_label.setText(text)
 
     def _show_not_annotated_column(self, shown: bool) -> None:
