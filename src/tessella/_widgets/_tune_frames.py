@@ -257,6 +257,7 @@ class _Slab:
         # slice -> its 2D pieces and, per 2D piece, its 3D piece: for plane and the two ends
         self.ends: dict[int, Any] = {}
         self.piece: dict[int, Any] = {}
+        self.on: dict[int, Any] = {}  # slice -> its foreground pixels (flat), for the same
         # slices the ball of an opening reaches each way (0: each slice made alone), and the
         # foreground of slices made ahead of the slab (:meth:`_mask`)
         self.reach = reach(method, prediction, params)
@@ -282,6 +283,8 @@ class _Slab:
             self.voxels = voxels
         self.voxels[before : self.made_pieces] = np.bincount(pieces.ravel(), minlength=n + 1)[1:]
         self.ends[z], self.piece[z] = pieces, piece
+        # its foreground pixels, found once: both joins of the slice use them (_join)
+        self.on[z] = np.flatnonzero(pieces)
 
     def _mask(self, prediction, z: int):
         """Slice ``z``'s foreground: made alone (2D) where it depends on no other slice,
@@ -320,9 +323,9 @@ class _Slab:
         # plane, touch in 2D (8): one 2D labelling of the two masks together, not a 3D one
         pair, n = ndimage.label((pieces > 0) | (others > 0), np.ones((3, 3), bool))
         joined = []  # per slice: its 2D pieces -> their piece of the pair
-        for this in (pieces, others):
-            on = np.flatnonzero(this)  # (the foreground only: a fraction of the pixels)
-            of = np.zeros(int(this.max()) + 1, np.intp)
+        for this, at_ in ((pieces, z), (others, w)):
+            on = self.on[at_]  # (the foreground only: a fraction of the pixels)
+            of = np.zeros(self.piece[at_].size, np.intp)  # (one per 2D piece, and 0)
             of[this.ravel()[on]] = pair.ravel()[on]
             joined.append(of)
         # each piece of the pair joins the 3D pieces of the 2D pieces in it, on both slices
@@ -350,7 +353,9 @@ class _Slab:
         involved, into = involved[moved], into[moved]
         if involved.size == 0:
             return
-        for piece in self.piece.values():  # (plane and the ends: the only ones kept)
+        for at_, piece in self.piece.items():  # (plane and the ends: the only ones kept)
+            if at_ == z and z != self.plane:
+                continue  # (the end z is no longer one once w is joined to it: dropped)
             where = np.searchsorted(involved, piece)
             inside = (where < involved.size) & (
                 involved[np.minimum(where, involved.size - 1)] == piece
@@ -367,7 +372,7 @@ class _Slab:
                 self._add(z)
                 self._join(end, z)
                 if end != self.plane:
-                    del self.ends[end], self.piece[end]
+                    del self.ends[end], self.piece[end], self.on[end]
                 self.lo, self.hi = min(self.lo, z), max(self.hi, z)
                 grown = True
         return grown
@@ -382,7 +387,9 @@ class _Slab:
         open_ = np.zeros(of.size, bool)
         for z, beyond in ((self.lo, self.lo > self.start), (self.hi, self.hi < self.stop - 1)):
             if beyond:  # a piece on this end of the slab may go on beyond it
-                open_ |= np.isin(of, self.piece[z][1:])
+                on_end = np.zeros(self.made_pieces, bool)  # (a table: no sorting, as isin)
+                on_end[self.piece[z][1:]] = True
+                open_ |= on_end[of]
         return self.voxels[of], ~open_ | (of == 0)
 
 
