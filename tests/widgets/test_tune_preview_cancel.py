@@ -65,3 +65,35 @@ def test_cancel_stops_a_slice_preview_and_keeps_the_labels(docked_tune, qtbot, m
     change(qtbot, tune, threshold=0.8)
     assert "slice 20" in tune.status_label.text() and "cancelled" not in tune.status_label.text()
     assert layer.data[20, 6, 6] == 0 and layer.data[20, 24, 24] > 0  # (0.7 < 0.8 < 0.9)
+
+
+def test_cancel_stops_a_slice_preview_while_its_ball_is_made(docked_tune, qtbot, monkeypatch):
+    """At a large radius the slice's foreground alone (its 3D opening and closing on the
+    slices the ball reaches) takes seconds: Cancel stops it between two rows of the ball."""
+    from tessella._widgets import _tune_masks
+
+    result = _semantic_result("em-mito3d", _column_volume(), "ZYX")
+    viewer, tune, layer = _volume_in_tune(docked_tune, result, z=20)
+    before, params = layer.data.copy(), tune.params
+    assert params.radius == 2
+    started, made = threading.Event(), []
+    morph = _tune_masks._morph
+
+    def slow_morph(*args, **kwargs):  # each step of the opening and closing as slow as
+        started.set()  # a large radius's on a large volume
+        time.sleep(0.3)
+        out = morph(*args, **kwargs)
+        made.append(1)
+        return out
+
+    monkeypatch.setattr(_tune_masks, "_morph", slow_morph)
+    _tune_masks._MASKS.clear()
+    set_control(tune.controls["threshold"], 0.8)
+    qtbot.waitUntil(started.is_set, timeout=10_000)
+    with qtbot.waitSignal(tune.update_finished, timeout=10_000):
+        tune.cancel_button.click()
+    qtbot.waitUntil(lambda: not tune.busy, timeout=10_000)
+    assert len(made) < 4  # (the opening and closing: 4 steps; it stopped in the first)
+    np.testing.assert_array_equal(layer.data, before)
+    assert tune.params == params
+    assert "preview of slice 20 (threshold=0.8) was cancelled" in tune.status_label.text()

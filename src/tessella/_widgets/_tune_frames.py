@@ -15,7 +15,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from . import _results
-from ._tune_masks import plane_labels, plane_mask, reach, slice_masks
+from ._tune_masks import Stopped, plane_labels, plane_mask, reach, slice_masks
 from ._workers import report_runtime_errors
 
 __all__ = ["_Request", "_postprocess_frames", "_sized_in_the_volume", "_slice_preview", "_z_slice"]
@@ -80,6 +80,7 @@ def _postprocess_frames(
         # a slice whose foreground depends on the slices around it (a 3D opening): made on
         # the slab of them, as Apply to all makes it (_tune_masks)
         deep = plane is not None and reach(method, predictions[t], params) > 0
+        halt = partial(_quit, notes)
         if overlaps and hasattr(method, "labels_and_instances"):  # one assembly, not two
             labels, stack = method.labels_and_instances(prediction, params)
             # overlap_labels takes the objects from ``instances``: these, already assembled
@@ -87,22 +88,33 @@ def _postprocess_frames(
         else:  # sized: every object of the slice, judged by its size in the volume below
             todo = _unlimited(params) if sized else params
             if deep and plane is not None:
-                mask = plane_mask(method, predictions[t], params, plane)
+                try:  # (seconds at a large radius: Cancel, or a newer preview, stops it)
+                    mask = plane_mask(method, predictions[t], params, plane, halt)
+                except Stopped:
+                    return
                 labels = plane_labels(method, prediction, mask, todo)
             else:
                 labels = method.postprocess(prediction, todo)
             assembled = method
         labels = without_blank_parts(labels, predictions[t], plane)
         if sized:
-            labels = _sized_in_the_volume(
-                labels, method, predictions[t], params, plane, *_size_limits(params), notes
-            )
+            try:
+                labels = _sized_in_the_volume(
+                    labels, method, predictions[t], params, plane, *_size_limits(params), notes
+                )
+            except Stopped:  # (in a slice of the slab made at a large radius)
+                return
         if whole_movie:
             labels, after = number_frame(labels, after)
         if overlaps and labels.ndim == 2:
             yield t, labels, _results.overlap_labels(assembled, prediction, params, labels)
         else:
             yield t, labels
+
+
+def _quit(notes: dict | None) -> bool:
+    """Whether the run was cancelled or superseded (``notes["quit"]``)."""
+    return bool((notes or {}).get("quit"))
 
 
 def _size_limits(params) -> tuple[int, int]:
@@ -163,6 +175,7 @@ def _sized_in_the_volume(
         first[flat] = np.arange(flat.size)
         slab = _Slab.of(method, prediction, params, plane)
         with slab.lock:
+            slab.halt = partial(_quit, notes)  # (a slice made at a large radius: seconds)
             while True:
                 sizes, ended = slab.pieces(first[objects])
                 size[objects] = np.where(sizes > 0, sizes, areas[objects])
@@ -262,6 +275,7 @@ class _Slab:
         # foreground of slices made ahead of the slab (:meth:`_mask`)
         self.reach = reach(method, prediction, params)
         self.masks: dict[int, Any] = {}
+        self.halt: Any = None  # (while a preview grows it: whether that preview was stopped)
         self._add(plane)
         self.on_plane = self.ends[plane]
 
@@ -294,7 +308,7 @@ class _Slab:
         if not self.reach:
             return self.method.foreground_mask(_slice_of(prediction, z), self.params)
         if z == self.plane:
-            return plane_mask(self.method, prediction, self.params, z)
+            return plane_mask(self.method, prediction, self.params, z, self.halt)
         mask = self.masks.pop(z, None)
         if mask is None:
             # (as many as made on that side so far: the margin costs less the deeper it goes)
@@ -305,7 +319,7 @@ class _Slab:
             else:
                 lo, hi = max(z - n + 1, self.start), z + 1
             run = (self.start, self.stop)
-            made = slice_masks(self.method, prediction, self.params, lo, hi, run)
+            made = slice_masks(self.method, prediction, self.params, lo, hi, run, self.halt)
             self.masks.update({lo + i: made[i] for i in range(hi - lo)})
             mask = self.masks.pop(z)
         return mask

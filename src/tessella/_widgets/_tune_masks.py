@@ -20,7 +20,12 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["plane_labels", "plane_mask", "reach", "slice_masks"]
+__all__ = ["Stopped", "plane_labels", "plane_mask", "reach", "slice_masks"]
+
+
+class Stopped(Exception):
+    """Raised where ``halt()`` says so (the preview was cancelled or superseded): between
+    two rows of the ball, each a fraction of a second even at ``radius`` 10."""
 
 
 def _mask_params(params):
@@ -59,11 +64,12 @@ def _run_of(prediction, plane: int) -> tuple[int, int]:
     return next(((a, b) for a, b in runs if a <= plane < b), (plane, plane + 1))
 
 
-def slice_masks(method, prediction, params, lo: int, hi: int, run=None) -> np.ndarray:
+def slice_masks(method, prediction, params, lo: int, hi: int, run=None, halt=None) -> np.ndarray:
     """The foreground of slices ``lo``..``hi - 1`` of a ZYX volume prediction, each exactly
     as *Apply to all* makes it (without ``z_median``), ``run`` being the run of slices
     between blank ones that holds them, which *Apply to all* takes as a volume of its own
-    (:func:`_run_of` of ``lo`` by default).
+    (:func:`_run_of` of ``lo`` by default). ``halt`` (a function): :class:`Stopped` is
+    raised when it returns True (checked between two rows of the ball).
 
     The semantic method's steps: the threshold, then the opening and the closing with its
     ball (each of their four erosions and dilations of a slice needs the slices the ball
@@ -92,11 +98,11 @@ def slice_masks(method, prediction, params, lo: int, hi: int, run=None) -> np.nd
             have = (max(a, lo - (5 - k) * step), min(b, hi + (5 - k) * step))
             made = (max(a, lo - (4 - k) * step), min(b, hi + (4 - k) * step))
             i0, i1 = made[0] - have[0], made[1] - have[0]
-            mask = _morph(mask, ball, erode, i0, i1, have, (start, stop))
+            mask = _morph(mask, ball, erode, i0, i1, have, (start, stop), halt)
     return _filled(method, prediction, mask, params)
 
 
-def _morph(mask, ball, erode: bool, i0: int, i1: int, have, ends) -> np.ndarray:
+def _morph(mask, ball, erode: bool, i0: int, i1: int, have, ends, halt=None) -> np.ndarray:
     """Slices ``i0``..``i1 - 1`` of ``mask`` (slices ``have`` of the run ``ends``) eroded
     (else dilated) by ``ball``: beyond the run's ends and the image's edges foreground for an
     erosion, background for a dilation (``scipy.ndimage``'s ``border_value`` 1 and 0 as the
@@ -117,15 +123,20 @@ def _morph(mask, ball, erode: bool, i0: int, i1: int, have, ends) -> np.ndarray:
             xs = np.flatnonzero(ball[dz, dy])
             if xs.size:  # (the ball is symmetric: its rows are centred)
                 rows.append((dz, dy, int(xs.size // 2)))
-    runs = [padded[:, :, rx : rx + width]]
-    for k in range(1, max(k for *_, k in rows) + 1):
-        run = combine(runs[k - 1], padded[:, :, rx - k : rx - k + width])
-        runs.append(combine(run, padded[:, :, rx + k : rx + k + width], out=run))
     z0 = i0 - rz + before  # padded slice of the first slice made, at offset dz = 0
-    dz, dy, k = rows[0]
-    out = runs[k][z0 + dz : z0 + dz + i1 - i0, dy : dy + height].copy()
-    for dz, dy, k in rows[1:]:
-        combine(out, runs[k][z0 + dz : z0 + dz + i1 - i0, dy : dy + height], out=out)
+    out = None
+    run = padded[:, :, rx : rx + width]  # 2k + 1 voxels along X, for k = 0, 1, ... in turn
+    for k in range(max(k for *_, k in rows) + 1):  # (one run at a time: radius 10 kept 11)
+        if halt is not None and halt():
+            raise Stopped
+        if k:
+            shifted = padded[:, :, rx - k : rx - k + width]
+            run = combine(run, shifted) if k == 1 else combine(run, shifted, out=run)
+            combine(run, padded[:, :, rx + k : rx + k + width], out=run)
+        for dz, dy, _ in (row for row in rows if row[2] == k):
+            part = run[z0 + dz : z0 + dz + i1 - i0, dy : dy + height]
+            out = part.copy() if out is None else combine(out, part, out=out)
+    assert out is not None  # (the ball holds its centre)
     return out
 
 
@@ -150,7 +161,7 @@ MASKS_KEPT = 4
 _MASKS_LOCK = threading.RLock()  # (reentrant: a prediction freed under it drops its masks)
 
 
-def plane_mask(method, prediction, params, plane: int) -> np.ndarray:
+def plane_mask(method, prediction, params, plane: int, halt=None) -> np.ndarray:
     """Slice ``plane``'s foreground as *Apply to all* makes it (:func:`slice_masks`), kept
     for the next preview of the slice with the same values but the size limits."""
     key = (id(prediction), plane, _mask_params(params))
@@ -159,7 +170,7 @@ def plane_mask(method, prediction, params, plane: int) -> np.ndarray:
         if hit is not None and hit[0]() is prediction:
             _MASKS.move_to_end(key)
             return hit[1]
-    mask = slice_masks(method, prediction, params, plane, plane + 1)[0]
+    mask = slice_masks(method, prediction, params, plane, plane + 1, halt=halt)[0]
     with _MASKS_LOCK:
         _MASKS[key] = (weakref.ref(prediction, partial(_forget, key[0])), mask)
         while len(_MASKS) > MASKS_KEPT:
