@@ -301,7 +301,11 @@ class Overview:
 
     def _read(self, progress):
         region = getattr(progress, "region", None)
-        if region is None or getattr(progress, "stage", "") != "segment" or len(region) != 2:
+        if getattr(progress, "stage", "") != "segment":
+            return progress
+        # the segment stage's start of a resumed run: the blocks kept are shown at once
+        resumed = region is None and self._provisional is None and progress.done > 0
+        if not resumed and (region is None or len(region) != 2):
             return progress
         try:
             if self._provisional is None:

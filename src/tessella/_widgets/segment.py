@@ -169,6 +169,7 @@ class SegmentWidget(
         self._tiles_a_part = 0  # the tiles of a frame (or slice) in the run's count, if known
         self._slices_a_frame = 0  # a movie of volumes segmented slice by slice: Z's size
         self._stage_clock = None  # the stage's time-left estimate (_segment_blockwise._Estimate)
+        self._resumed = 0  # the blocks an earlier run kept, which the blockwise run resumes
         #: the output of a blockwise run cancelled before it kept anything: its work folder
         #: goes once the run has finished
         self._empty_work: Path | None = None
@@ -499,7 +500,13 @@ class SegmentWidget(
                 show_progress(
                     self.progress_bar, progress.done, progress.total, bar_format(progress.stage)
                 )
-            if getattr(progress, "region", None) is not None and progress.stage == "segment":
+            if progress.stage == "segment" and getattr(progress, "region", None) is not None:
+                self._preview.block_done()
+            elif progress.stage == "segment" and progress.done and not self._preview.opened:
+                # the stage's start of a resumed run: the blocks an earlier run (cancelled,
+                # perhaps in another napari session) kept are shown at once, not with the
+                # first block this run finishes (user test s32/t9, finding 8)
+                self._resumed = progress.done
                 self._preview.block_done()
             self.status_label.setText(self._blockwise_status(progress))
             return
@@ -590,6 +597,7 @@ class SegmentWidget(
         self._removed = None
         self._preview = None
         self._stage = ""
+        self._resumed = 0
         self._tiles_a_part = 0
         self._slices_a_frame = 0
         self._remove_empty_work()
