@@ -125,8 +125,9 @@ class SegmentModels:
         chosen = self._chosen_models.get(layer.unique_id)
         index = self.model_combo.findData(chosen) if chosen is not None else -1
         preselected = False
+        axes = guess_layer_axes(layer)
         if index < 0:
-            index, preselected = self._model_for_axes(guess_layer_axes(layer)), True
+            index, preselected = self._model_for_axes(axes, layer), True
         if index < 0 or index == self.model_combo.currentIndex():
             return
         if preselected and not self._model_preselected:  # the model the user had: kept
@@ -137,19 +138,49 @@ class SegmentModels:
         finally:
             self._preselecting = False
         self._model_preselected = preselected
+        card = self._cards.get(self.model_combo.currentData())
+        running = getattr(self, "_run", None) is not None  # (its status line is the run's)
+        if preselected and not running and card is not None and set("TZ") & set(card.image_axes):
+            what = "time-lapses" if "T" in card.image_axes else "volumes"
+            self.status_label.setText(
+                f"Model {card.name} preselected: it reads {what} ({card.image_axes}), as "
+                f"'{layer.name}' is; choose another in Model to use it instead."
+            )
 
-    def _model_for_axes(self, axes: str) -> int:
+    def _model_for_axes(self, axes: str, layer=None) -> int:
         """The index of the model to preselect for an image of ``axes``, or -1 to keep the
-        one chosen (:meth:`_preselect_model`)."""
+        one chosen (:meth:`_preselect_model`): for a movie a time-lapse model (the bundled
+        cells2dt first); for a volume (ZYX) read from a file a 3D model (the bundled
+        em-mito3d first; user test s32/t9, finding 11: nuclei2d was preselected for an EM
+        volume; an array added from code keeps the model shown, which segments it slice by
+        slice where it is 2D); else the model shown, or the one before a preselection."""
         from tessella.engine.registry import model_origin
 
         card = self._cards.get(self.model_combo.currentData())
         axes = axes.replace("C", "")
-        if "T" not in axes:  # a time-lapse model preselected for a movie: the one before
-            if self._model_preselected and card is not None and "T" in card.image_axes:
+        from_file = bool(getattr(getattr(layer, "source", None), "path", None))
+        if "T" not in axes and "Z" in axes and from_file:
+            if card is not None and card.image_axes == axes:
+                return -1  # (it reads volumes: kept)
+            volume = [
+                i
+                for i in range(self.model_combo.count())
+                if self._cards[self.model_combo.itemData(i)].image_axes == axes
+            ]
+            if volume:
+
+                def rank3d(i: int) -> tuple[bool, bool]:
+                    key = self.model_combo.itemData(i)
+                    bundled = model_origin(key) == "bundled"
+                    return (not (bundled and self._cards[key].name == "em-mito3d"), not bundled)
+
+                return min(volume, key=rank3d)
+        if "T" not in axes:  # a model preselected for a movie or volume: the one before
+            dims = set("TZ")
+            if self._model_preselected and card is not None and dims & set(card.image_axes):
                 before = self._before_preselect
                 index = self.model_combo.findData(before) if before is not None else -1
-                if index >= 0 and "T" not in self._cards[before].image_axes:
+                if index >= 0 and not dims & set(self._cards[before].image_axes):
                     return index
                 return self._default_model_index()
             return -1

@@ -198,14 +198,11 @@ def _read_only_note(layer) -> str:
 
     data = full_resolution(layer)
     pixels = int(np.prod(data.shape, dtype=np.int64))
-    note = "; read-only here (the brush is off): to edit a copy, open its .zarr with File > Open"
-    limit = _lazy_labels_pixels()
-    if pixels > limit:  # the reader would open it lazily, read-only again
-        note += (
-            f" with the environment variable {LAZY_LABELS_ENV} set to {pixels:,} or more "
-            f"(Tessella reads labels of up to {limit:,} pixels into memory)"
-        )
-    return note
+    how = "open its .zarr with File > Open"
+    if pixels > _lazy_labels_pixels():  # the reader would open it lazily, read-only again
+        # (short: the status line of a big result read as a wall of text, user test s32/t9)
+        how += f" after setting {LAZY_LABELS_ENV} to {pixels:,} or more"
+    return f"; read-only here: to edit a copy, {how}"
 
 
 @dataclass(frozen=True)
@@ -317,6 +314,11 @@ class SegmentOutputs:
                 f"({counted(result.n_blocks, 'block')}{resumed}){said}, written to "
                 f"{result.path}{_read_only_note(layer)}" + (f"; {again}" if again else "")
             )
+            # the bar says the run is done, not the last stage's count ("checking the
+            # result: 6 / 6", user test s32/t9, finding 11)
+            self.progress_bar.setRange(0, 1)
+            self.progress_bar.setValue(1)
+            self.progress_bar.setFormat(f"done: {counted(result.n_objects, what)}")
             return
         metadata = {SOURCE_KEY: run.name, SOURCE_ID_KEY: run.layer_id, RECIPE_KEY: result.recipe()}
         metadata.update(self._frame_numbers(run, result.axes))

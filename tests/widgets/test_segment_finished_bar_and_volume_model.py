@@ -1,0 +1,58 @@
+"""Segment's small UX points of user test s32/t9, finding 11: a finished blockwise run's bar
+says done and the objects (it kept 'checking the result: 6 / 6'); a ZYX volume opened from a
+file gets a 3D model preselected (an 8-bit EM volume got nuclei2d, a 2D model), the status
+saying why, and a 2D image gets the model shown before back."""
+
+from __future__ import annotations
+
+import numpy as np
+import zarr
+
+
+def _model(widget) -> str:
+    return widget._cards[widget.model_combo.currentData()].name
+
+
+def test_a_finished_blockwise_run_s_bar_says_done_with_the_objects(
+    segment_widget, nuclei_image, tmp_path, run_to_end
+):
+    viewer, widget = segment_widget
+    viewer.add_image(nuclei_image[:128, :128].copy(), name="crop")
+    widget.layer_combo.setCurrentIndex(widget.layer_combo.findText("crop"))
+    widget.blockwise_checkbox.setChecked(True)
+    widget.blockwise_edit.setText(str(tmp_path / "crop_labels.zarr"))
+    widget.block_spin.setValue(128)
+    run_to_end(widget)
+    layer = viewer.layers["crop labels (nuclei2d)"]
+    n = np.unique(np.asarray(layer.data)).size - 1
+    assert n > 3
+    assert widget.progress_bar.text() == f"done: {n} objects"
+    assert widget.progress_bar.value() == widget.progress_bar.maximum()
+
+
+def test_a_volume_opened_from_a_file_gets_a_3d_model(segment_widget, tmp_path):
+    viewer, widget = segment_widget
+    assert _model(widget) == "nuclei2d"
+    rng = np.random.default_rng(0)
+    volume = zarr.create_array(str(tmp_path / "em.zarr"), shape=(8, 64, 64), dtype="uint8")
+    volume[...] = rng.integers(0, 255, (8, 64, 64), dtype=np.uint8)
+    plane = zarr.create_array(str(tmp_path / "plane.zarr"), shape=(64, 64), dtype="uint8")
+    plane[...] = volume[0]
+
+    viewer.open(str(tmp_path / "em.zarr"), plugin="tessella")
+    widget.layer_combo.setCurrentIndex(widget.layer_combo.findText("em"))
+    assert widget.axes_combo.currentText() == "ZYX"
+    assert _model(widget) == "em-mito3d"
+    assert widget.status_label.text() == (
+        "Model em-mito3d preselected: it reads volumes (ZYX), as 'em' is; choose another in "
+        "Model to use it instead."
+    )
+
+    viewer.open(str(tmp_path / "plane.zarr"), plugin="tessella")
+    widget.layer_combo.setCurrentIndex(widget.layer_combo.findText("plane"))
+    assert _model(widget) == "nuclei2d"  # the model shown before, for a 2D image
+
+    # a stack added from code keeps the model shown (a 2D one segments it slice by slice)
+    viewer.add_image(volume[...], name="array")
+    widget.layer_combo.setCurrentIndex(widget.layer_combo.findText("array"))
+    assert widget.axes_combo.currentText() == "ZYX" and _model(widget) == "nuclei2d"
