@@ -142,7 +142,15 @@ def evaluate_labels_steps(
     if tiled_pair(labels_true, labels_pred, kind, frame_axis, ignore_label, annotated, wanted):
         # a lazy 2D pair (a zarr, a multiscale layer's level 0): read a 2048² piece at a time
         return (
-            yield from tiled_steps(labels_true, labels_pred, threshold, names, wanted, kind=kind)
+            yield from tiled_steps(
+                labels_true,
+                labels_pred,
+                threshold,
+                names,
+                wanted,
+                kind=kind,
+                ignore_label=ignore_label,
+            )
         )
     count = _image_count(np.shape(labels_true), kind, frame_axis, annotated)
     if count > 1:  # several images: counted from the start

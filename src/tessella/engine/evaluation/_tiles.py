@@ -6,7 +6,10 @@ taken as a binary mask (``kind="binary"``, ``--gt-binary``) or a 2D membrane map
 its connected pieces (a map's cells) are found a piece at a time and joined across the
 pieces' edges (:func:`binary_pieces`), numbered as
 :func:`~tessella.engine.evaluation.mask_pieces` (``membrane_map_objects``) numbers them
-whole. Ground truth with an unannotated label is still read whole.
+whole. So are instance labels with an unannotated label (``ignore_label``) scored by
+:func:`tiled_steps` (the Evaluate panel, ``evaluate_labels``): a first pass counts what
+:func:`without_ignored` cuts (:func:`_ignore_steps`); ``tessella evaluate --ignore-label``
+still reads the pair whole.
 
 Each piece of the two label images is read, its overlap table made (the ids of each side
 and the pairs of objects that share pixels, with their pixel counts) and let go; the tables
@@ -72,8 +75,9 @@ def tiles(shape: tuple[int, ...], side: int = TILE_SIDE) -> Iterator[tuple[slice
 
 def tiled_pair(labels_true, labels_pred, kind, frame_axis, ignore_label, annotated, wanted) -> bool:
     """Whether :func:`tiled_steps` scores the pair: 2D instance labels (or ground truth taken
-    as a binary mask or a membrane map), one image, nothing left out, AP and foreground IoU
-    only, and one side lazy (not a NumPy array: its pixels not in memory yet).
+    as a binary mask or a membrane map), one image, nothing left out (but an unannotated
+    label of instance labels), AP and foreground IoU only, and one side lazy (not a NumPy
+    array: its pixels not in memory yet).
 
     >>> import dask.array as da
     >>> lazy = da.zeros((8, 8), np.uint32)
@@ -88,7 +92,7 @@ def tiled_pair(labels_true, labels_pred, kind, frame_axis, ignore_label, annotat
     return (
         kind in ("labels", "binary", "boundaries", "boundaries3d")
         and frame_axis is None
-        and ignore_label is None
+        and (ignore_label is None or kind == "labels")
         and annotated is None
         and set(wanted) <= {"ap", "iou"}
         and all(len(getattr(a, "shape", ())) == 2 for a in arrays)
@@ -311,6 +315,65 @@ def _as_kind(
     return read_objects, ("boundaries" if membrane else "binary", sample, tally)
 
 
+def _ignore_steps(
+    read: Reader, shape: tuple[int, int], side: int, label: int
+) -> Generator[int, None, tuple[Reader, dict]]:
+    """``read`` with the pixels of the unannotated ``label`` left out, as
+    :func:`without_ignored` leaves them out of a pair in memory: the ground truth's become
+    background, and so do the prediction's, with its objects lying mostly there that touch
+    no annotated object. A first pass over the pieces (yielding those read) counts each
+    predicted object's pixels there; returns the reader and, for the notes, the
+    prediction's sampled rows as it is, its object count and the pixels annotated.
+    ValueError where no ground-truth pixel has ``label``."""
+    step = max(1, (shape[0] * shape[1]) // _SAMPLE_PIXELS)  # (the notes' rows: every step-th)
+    kept = np.arange(0, shape[0], step)
+    sample: np.ndarray | None = None
+    totals, inside, touched = [], [], []
+    marked, counted = False, 0
+    for done, where in enumerate(tiles(shape, side), 1):
+        truth = np.asarray(read(0, where)).reshape(where[0].stop - where[0].start, -1)
+        predicted = np.asarray(read(1, where)).reshape(truth.shape)
+        ignore = truth == label
+        marked = marked or bool(ignore.any())
+        counted += int(ignore.size - np.count_nonzero(ignore))
+        totals.append(np.unique(predicted, return_counts=True))
+        inside.append(np.unique(predicted[ignore], return_counts=True))
+        touched.append(np.unique(predicted[(truth > 0) & ~ignore]))
+        if sample is None:
+            sample = np.zeros((kept.size, shape[1]), predicted.dtype)
+        rows = kept[(kept >= where[0].start) & (kept < where[0].stop)]
+        sample[np.searchsorted(kept, rows), where[1]] = predicted[rows - where[0].start]
+        del truth, predicted, ignore
+        yield done
+    if not marked:
+        raise ValueError(f"unannotated label {label}: no ground-truth pixel has it")
+    ids, sizes = _merge_counts(totals)
+    in_ids, in_sizes = _merge_counts(inside)
+    there = np.zeros(ids.size, np.int64)
+    there[np.searchsorted(ids, in_ids)] = in_sizes
+    mostly = 2 * there > sizes
+    mostly[_isin(ids, np.concatenate(_one_dtype(touched)))] = False
+    mostly[ids == 0] = False
+    dropped = ids[mostly]
+
+    def read_known(k: int, where: tuple[slice, slice] | None) -> np.ndarray:
+        truth = np.asarray(read(0, where))
+        ignore = truth == label
+        if k == 0:
+            return np.where(ignore, 0, truth)
+        predicted = np.asarray(read(1, where)).reshape(truth.shape)
+        return np.where(ignore | _isin(predicted, dropped), 0, predicted)
+
+    seen = {
+        "read": read,
+        "label": label,
+        "pred_rows": sample,
+        "pred_objects": int(np.count_nonzero(ids)),
+        "counted": counted,
+    }
+    return read_known, seen
+
+
 def _table_steps(
     shape: tuple[int, int], read: Reader, side: int
 ) -> Generator[int, None, tuple[PairTable, list]]:
@@ -380,6 +443,7 @@ def tiled_steps(
     metrics_wanted=("ap",),
     side: int | None = None,
     kind: str = "labels",
+    ignore_label: int | None = None,
 ) -> Generator[Progress, None, Evaluation]:
     """:func:`~tessella.engine.evaluation.evaluate_labels_steps` of a pair that
     :func:`tiled_pair` takes, read a piece of ``side`` x ``side`` pixels at a time
@@ -411,11 +475,16 @@ def tiled_steps(
         )
     yield Progress("objects", 1, 1)
     pieces = list(tiles(shape, side or TILE_SIDE))
-    passes = 2 if kind == "labels" else 3
+    passes = 2 if kind == "labels" and ignore_label is None else 3
     total = passes * len(pieces) if len(pieces) > 1 else 0
     read = _reader(labels_true, labels_pred)
     before = len(pieces) * (passes - 2)  # (the pieces read before the overlap tables)
-    preparing = _as_kind(read, (shape[0], shape[1]), side or TILE_SIDE, kind)
+    left_out: dict | None = None  # (an unannotated label: what the notes judge)
+    preparing = (
+        _as_kind(read, (shape[0], shape[1]), side or TILE_SIDE, kind)
+        if ignore_label is None
+        else _ignore_steps(read, (shape[0], shape[1]), side or TILE_SIDE, ignore_label)
+    )
     while True:
         try:
             done = next(preparing)
@@ -424,6 +493,8 @@ def tiled_steps(
             break
         if total:
             yield Progress("pixels", done, total)
+    if ignore_label is not None:
+        left_out, mask = mask, None
     reading = _table_steps((shape[0], shape[1]), read, side or TILE_SIDE)
     while True:
         try:
@@ -455,7 +526,7 @@ def tiled_steps(
     if "iou" in wanted:  # (foreground IoU from the table: the pixels of pairs and of each side)
         both, union = table.foreground()
         scores["foreground_iou"] = float(both / union) if union else 1.0
-    notes = _notes(read, samples, table, (shape[0], shape[1]), names, False, mask)
+    notes = _notes(read, samples, table, (shape[0], shape[1]), names, False, mask, left_out)
     yield Progress("match", 1, 1)
     tp = int(m_rows.size)
     return Evaluation(
@@ -479,16 +550,27 @@ def _notes(
     names: tuple[str, str],
     flags: bool,
     mask: tuple | None = None,
+    left_out: dict | None = None,
 ) -> tuple:
     """The notes of :func:`evaluate_labels` (``tessella evaluate``'s with ``flags``) on a
     lazy 2D pair of instance labels (the prediction's first), from the rows sampled and the
     ground truth's table; a side of one object id is read whole (:func:`ground_truth_note`,
     :func:`prediction_note`). ``mask``: ``(kind, rows, tally)`` of ground truth taken as
     a binary mask or a membrane map (:func:`_as_kind`), noted as :func:`truth_objects`
-    notes them."""
+    notes them. ``left_out``: what :func:`_ignore_steps` saw of a pair with an unannotated
+    label (the prediction noted as it is, the largest object's share of the pixels
+    annotated)."""
     t_ids, t_sizes = table.true_ids, table.true_sizes
-    if table.pred_ids.size == 1:
-        predicted = prediction_note(read(1, None), names[1], flags=flags)
+    pixels = shape[0] * shape[1]
+    if left_out is not None:
+        label, raw = left_out["label"], left_out["read"]
+        samples = [samples[0], left_out["pred_rows"]]
+        pixels = left_out["counted"]
+        n_pred = left_out["pred_objects"]
+    else:
+        label, raw, n_pred = None, read, table.pred_ids.size
+    if n_pred == 1:
+        predicted = prediction_note(raw(1, None), names[1], flags=flags)
     else:
         image = _intensities(samples[1]) if samples[1] is not None else None
         predicted = (
@@ -498,14 +580,14 @@ def _notes(
         kind, rows, tally = mask
         truth = _mask_note(kind, rows, tally, table, shape, names[0], flags)
     elif t_ids.size == 1:
-        truth = ground_truth_note(read(0, None), names[0], flags=flags)
+        truth = ground_truth_note(raw(0, None), names[0], ignore_label=label, flags=flags)
     else:
         image = _intensities(samples[0]) if samples[0] is not None else None
         swapped = "are PRED and GT swapped?" if flags else "is it the image?"
         truth = f"{names[0]}: the ground truth {image}: {swapped}" if image else None
         if truth is None and t_ids.size:
             k = int(np.argmax(t_sizes))
-            fraction = float(t_sizes[k] / (shape[0] * shape[1]))
+            fraction = float(t_sizes[k] / pixels) if pixels else 0.0
             truth = collapsed_note(
                 names[0], int(t_ids.size), int(t_ids[k]), fraction, "labels", flags
             )
