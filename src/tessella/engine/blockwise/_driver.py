@@ -343,16 +343,31 @@ def _run_stages(request: _Request, run: _Run, executor) -> Generator[BlockProgre
 
 class _Estimate:
     """The time per block and the time left of a stage of a blockwise run, from the work
-    done since the first block of this run finished in it (the set-up in the first block,
-    and blocks kept from an earlier run, are left out). The work is counted in pixels of
-    the blocks' cores where the stage's blocks tile the label array of ``shape`` (Segment:
-    edge blocks are smaller, with fewer tiles, e.g. 6 or 4 of 1024 px where a whole 2048 px
-    block has 9, and counting them as whole blocks kept the estimate up to 1.5x too long
-    near the end; user test s30/t6), else in blocks; the block being worked on counts the
-    share of its tiles (or slices) done, so that the estimate holds steady within a block
-    (counting its time but not its work made it swing up to 2x there). The napari panel's
-    status line (``_widgets._segment_blockwise``) and ``segment --blockwise``'s bar
-    (``cli._blockwise._advance_estimated``) both show it."""
+    done since this run's first work was seen in it: the first tile (or slice) done inside a
+    block, else the first block finished (the set-up before it, loading the model and
+    starting the workers, and blocks kept from an earlier run, are left out). The work is
+    counted in pixels of the blocks' cores where the stage's blocks tile the label array of
+    ``shape`` (Segment: edge blocks are smaller, with fewer tiles, e.g. 6 or 4 of 1024 px
+    where a whole 2048 px block has 9, and counting them as whole blocks kept the estimate
+    up to 1.5x too long near the end; user test s30/t6), else in blocks; every block under
+    way counts the share of its tiles (or slices) done, each by its own number, so that the
+    estimate holds steady within blocks and with several workers, whose blocks finish
+    together (s32/t9: two blocks finished 0.6 s apart after 74 s, and timing the second from
+    the first said "1.54 block/s, 22 s left" for 34 blocks of 35 s). The rate is the work done
+    since then over the wall time since then (every worker's work: seconds a block are of the
+    run's throughput), so it needs no block to finish: a 3D model's first block of 32 tiles
+    of 12 s (6.5 min) has an estimate from its third tile on. A block under way first seen
+    with tiles already done counts them as done before the timing started (its worker may
+    have done them then), as does the first tile done in a block that was under way then;
+    no rate is given until every block under way then has done a tile since (or finished)
+    and the time since the timing started is a tenth of the time before it (blocks that
+    finish together just after the first one are not timed as instant). The napari panel's
+    status line (``_widgets._segment_blockwise``)
+    and ``segment --blockwise``'s bar (``cli._blockwise._advance_estimated``) both show it:
+    :meth:`take` with the stage's :class:`BlockProgress` and the time."""
+
+    #: no rate before the time since the timing started is this share of the time before it
+    SETTLE = 0.1
 
     def __init__(self, progress, shape: tuple[int, ...] | None = None):
         self.stage, self.total = progress.stage, int(progress.total)
@@ -363,9 +378,15 @@ class _Estimate:
         self.mean = self.work / max(1, self.total)
         self.pixels = whole > 0
         self.seen: dict[tuple, float] = {}  # the finished blocks' work, by core
-        self.done = int(progress.done)
-        # (time, work, blocks done) when the first block of this run finished in the stage
-        self.start: tuple[float, float, int] | None = None
+        self.ended: set[int] = set()  # the finished blocks' numbers, where given
+        self.partial: dict[int, float] = {}  # the work done in the blocks under way
+        self.early: set[int] = set()  # those under way, no tile done, when the timing started
+        self.pending: set[int] = set()  # those under way then, no tile done since
+        self.done = self.kept = int(progress.done)  # (kept: blocks of an earlier run)
+        self.began: float | None = None  # the time of the stage's first progress
+        # (time, work done then) when the timing started, and work not done since then
+        self.start: tuple[float, float] | None = None
+        self.before = 0.0
         self.full = self.mean  # the largest block's work: "s a block" is a whole block's
         self.side = tuple(1 for _ in self.shape)  # the largest core seen, along each axis
 
@@ -394,41 +415,82 @@ class _Estimate:
             return self.mean
         return self._block_work(grid.core(grid.indices()[block]))
 
+    def _finished(self, progress, region) -> None:
+        work = self._block_work(region)
+        if self.pixels and not self.seen and self.mean > 0:
+            # the first block's size: the work counted so far (an average block's shares)
+            # in its pixels, so that the rate does not jump when it is known
+            scale = work / self.mean
+            self.partial = {b: w * scale for b, w in self.partial.items()}
+            self.before *= scale
+            if self.start is not None:
+                self.start = (self.start[0], self.start[1] * scale)
+        self.seen[tuple((s.start, s.stop) for s in region)] = work
+        if len(region) == len(self.side):
+            self.side = tuple(max(n, s.stop - s.start) for n, s in zip(self.side, region))
+        self.full = max(self.full, work) if self.pixels else 1.0
+        if sum(self.seen.values()) > self.work:  # no tiling of the array: count blocks
+            self.pixels, self.work, self.mean, self.full = False, self.total, 1.0, 1.0
+            self.seen = dict.fromkeys(self.seen, 1.0)
+            self.partial, self.start = {}, None  # (timed again, in blocks)
+        block = getattr(progress, "block", None)
+        if block is None and self.partial:  # (not said: the one furthest on)
+            block = max(self.partial, key=self.partial.__getitem__)
+        if block is not None:
+            self.ended.add(int(block))
+            self.partial.pop(int(block), None)
+            self.pending.discard(int(block))
+
+    def _inside(self, progress) -> None:
+        inner = getattr(progress, "inner", None)
+        block = getattr(progress, "block", None)
+        if inner is None or block is None or inner.total <= 0 or int(block) in self.ended:
+            return
+        work = min(1.0, inner.done / inner.total) * self._work_of(block)
+        if self.start is not None and (int(block) not in self.partial or block in self.early):
+            # first seen with tiles done, or the first tile done in a block that was under
+            # way when the timing started: done (mostly) before it
+            self.before += work - self.partial.get(int(block), 0.0)
+            self.early.discard(int(block))
+        elif work > self.partial.get(int(block), 0.0):
+            self.pending.discard(int(block))
+        self.partial[int(block)] = work
+
     def _work_done(self, progress) -> float:
         finished = sum(self.seen.values())
         # blocks done that were not seen finish (kept from an earlier run): average ones
         unseen = max(0, int(progress.done) - len(self.seen)) * self.mean
-        inner = getattr(progress, "inner", None)
-        share = 0.0
-        if progress.region is None and inner is not None and inner.total > 0:
-            block = getattr(progress, "block", None)
-            share = min(1.0, inner.done / inner.total) * self._work_of(block)
-        return min(self.work, finished + unseen + share)
+        return finished + unseen + sum(self.partial.values())
 
     def take(self, progress, now: float) -> tuple[float, float] | None:
         """``(seconds a block, seconds left)`` after ``progress`` at the time ``now``; None
-        until a second block of this run has finished in the stage."""
+        until this run has done some work in the stage (a tile, a block) and then a little
+        more (:attr:`SETTLE`)."""
+        if self.began is None:
+            self.began = now
         self.done = int(progress.done)
         region = getattr(progress, "region", None)
         if region is not None:
-            work = self._block_work(region)
-            self.seen[tuple((s.start, s.stop) for s in region)] = work
-            if len(region) == len(self.side):
-                self.side = tuple(max(n, s.stop - s.start) for n, s in zip(self.side, region))
-            self.full = max(self.full if self.seen else 0.0, work) if self.pixels else 1.0
-            if sum(self.seen.values()) > self.work:  # no tiling of the array: count blocks
-                self.pixels, self.work, self.mean, self.full = False, self.total, 1.0, 1.0
-                self.seen = dict.fromkeys(self.seen, 1.0)
+            self._finished(progress, region)
+        else:
+            self._inside(progress)
         done = self._work_done(progress)
+        # this run's work (not the blocks kept from an earlier run)
+        own = done - self.kept * self.mean
+        done = min(self.work, done)
         if self.start is None:
-            if region is not None:
-                self.start = (now, done, self.done)
+            if own > 0:
+                self.start, self.before = (now, own), 0.0
+                self.early = {b for b, w in self.partial.items() if w <= 0}
+                self.pending = set(self.partial)
             return None
-        start, before, first = self.start
-        if self.done <= first or done <= before:  # (a second block not finished yet)
+        since, then = self.start
+        worked = own - then - self.before
+        settling = now - since < self.SETTLE * (since - self.began) or bool(self.pending)
+        if worked <= 0 or settling or now <= since:
             return None
-        each = (now - start) / (done - before)  # seconds per unit of work
-        return each * self.full, each * (self.work - done)
+        each = (now - since) / worked  # seconds per unit of work
+        return each * self.full, each * max(0.0, self.work - done)
 
 
 class LabelsNotListedError(OSError):

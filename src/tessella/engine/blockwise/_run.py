@@ -37,7 +37,8 @@ class BlockProgress(Progress):
     block segmented or relabelled again). ``region`` is the core (slices of
     the label array) of the block that has just finished the stage ``stage`` (None for
     progress inside a block or at a stage's start). The stages run block by block ("scan",
-    "segment", "relabel", "predict", "link") all set it: count the blocks whose labels are
+    "segment", "relabel", "predict", "link") all set it (and its number in ``block``, where
+    it is known): count the blocks whose labels are
     done where ``stage == "segment"`` (the napari panel draws those; a "scan" block's region
     is no block segmented). Progress inside a block says which
     block in ``block`` (its number in the grid's order, :meth:`BlockGrid.linear`) and how far
@@ -555,7 +556,7 @@ def _map(task, run: _Run, indices, executor, stage: str, done: int, results: dic
                     said = inner.step(step)
                     yield BlockProgress(stage, done, total, None, said, linear)
                 done += 1
-                yield BlockProgress(stage, done, total, run.grid.core(index))
+                yield BlockProgress(stage, done, total, run.grid.core(index), None, linear)
             return
         indices = list(indices)
         folder = _progress_dir(run)
@@ -574,9 +575,10 @@ def _map(task, run: _Run, indices, executor, stage: str, done: int, results: dic
                 for future in finished:
                     index = futures[future]
                     results[index] = future.result()
-                    running.pop(run.grid.linear(index), None)
+                    at = run.grid.linear(index)  # (its number: the estimate's blocks under way)
+                    running.pop(at, None)
                     done += 1
-                    yield BlockProgress(stage, done, total, run.grid.core(index))
+                    yield BlockProgress(stage, done, total, run.grid.core(index), None, at)
                 index = None
                 for at, said in _inner_progress(run, running, seen):
                     yield BlockProgress(stage, done, total, None, said, run.grid.linear(at))
