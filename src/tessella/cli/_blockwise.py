@@ -240,6 +240,7 @@ def _segment_blockwise(
         shape = tuple(int(n) for n, a in zip(data.array.shape, data.axes) if a != "C")
     not_listed: LabelsNotListedError | None = None
     blocks = None  # the run's number of blocks, once known
+    segmented = 0  # of them, segmented (kept: this run's and an earlier one's)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         shown = 0
@@ -272,6 +273,8 @@ def _segment_blockwise(
                         break
                     if progress.stage in ("segment", "relabel"):
                         blocks = progress.total  # (the digest counts pieces)
+                    if progress.stage == "segment":
+                        segmented = progress.done
                     if progress.stage != stage and bar is not None:
                         bar.close()  # (first: a warning of the stage's end, such as the
                         bar = None  # input check after the scan, on a line of its own)
@@ -306,8 +309,11 @@ def _segment_blockwise(
         except LabelsNotListedError as exc:  # written: their recipe too (not an earlier
             result, not_listed = exc.result, exc  # run's left beside them), then said
         except KeyboardInterrupt:  # (SIGTERM too: Terminated)
+            if bar is not None:  # (first: the words on a line of their own, not the bar's)
+                bar.close()
+                bar = None
             if work_dir(target).exists() and not args.quiet:
-                print(_kept_words(stage, blocks, work_dir(target)), file=sys.stderr)
+                print(_kept_words(stage, blocks, work_dir(target), segmented), file=sys.stderr)
             raise
         except RuntimeError as exc:  # a worker died
             raise CliError(str(exc)) from None
@@ -367,27 +373,58 @@ def _segment_blockwise(
     return 0
 
 
-def _kept_words(stage: str | None, blocks: int | None, work) -> str:
+def _kept_words(stage: str | None, blocks: int | None, work, segmented: int = 0) -> str:
     """What an interrupted blockwise run keeps in its work folder ``work``, said after Ctrl-C
-    or SIGTERM in ``stage``: the finished blocks; in the last stage ("digest", the result
-    read for its recipe's labels_digest) every block is done and only that check was cut
-    short, which the next run does again before it finishes, segmenting no block.
+    or SIGTERM in ``stage`` with ``segmented`` of its ``blocks`` segmented, and that the same
+    command resumes it: before any block is segmented, the intensity scan (or as much of it
+    as was done; s32/t9: "finished blocks are kept" with none finished); during "segment",
+    the blocks segmented (the one under way is redone); after it, every block; in the last
+    stage ("digest", the result read for its recipe's labels_digest) every block is done
+    and only that check was cut short, which the next run does again before it finishes,
+    segmenting no block.
 
-    >>> _kept_words("segment", 9, "w")
-    'finished blocks are kept in w'
+    >>> print(_kept_words("segment", 9, "w", 3))  # doctest: +NORMALIZE_WHITESPACE
+    3 of 9 blocks are segmented and kept in w (the block under way is redone): run the same
+    command again to resume
+    >>> print(_kept_words("segment", 9, "w"))  # doctest: +NORMALIZE_WHITESPACE
+    no block was segmented yet; the intensity scan is kept in w: run the same command again
+    to resume
+    >>> print(_kept_words("scan", None, "w"))  # doctest: +NORMALIZE_WHITESPACE
+    no block was segmented yet; the intensity scan done so far is kept in w: run the same
+    command again to resume
+    >>> print(_kept_words("relabel", 9, "w", 9))  # doctest: +NORMALIZE_WHITESPACE
+    all 9 blocks are segmented and kept in w: run the same command again to finish (no block
+    is segmented again)
     >>> _kept_words("digest", 9, "w")  # doctest: +NORMALIZE_WHITESPACE
     'interrupted while checking the result: all 9 blocks are segmented and kept in w; only
     the check was cut short: run the same command again to check the result and finish (no
     block is segmented again)'
     """
-    if stage != "digest":
-        return f"finished blocks are kept in {work}"
+    again = "run the same command again to resume"
     done = f"all {blocks} blocks are" if blocks else "every block is"
-    return (
-        f"interrupted while checking the result: {done} segmented and kept in {work}; only "
-        "the check was cut short: run the same command again to check the result and finish "
-        "(no block is segmented again)"
-    )
+    if stage == "digest":
+        return (
+            f"interrupted while checking the result: {done} segmented and kept in {work}; "
+            "only the check was cut short: run the same command again to check the result and "
+            "finish (no block is segmented again)"
+        )
+    if stage not in (None, "fingerprint", "scan", "segment"):  # (stitch, relabel, ...)
+        return (
+            f"{done} segmented and kept in {work}: run the same command again to finish "
+            "(no block is segmented again)"
+        )
+    if segmented > 0:
+        of = f" of {blocks}" if blocks else ""
+        return (
+            f"{segmented}{of} block{'s are' if segmented != 1 or blocks else ' is'} segmented "
+            f"and kept in {work} (the block under way is redone): {again}"
+        )
+    if stage == "segment":
+        return f"no block was segmented yet; the intensity scan is kept in {work}: {again}"
+    if stage == "scan":
+        scan = "the intensity scan done so far is"
+        return f"no block was segmented yet; {scan} kept in {work}: {again}"
+    return f"no block was segmented yet (the run's work folder is {work}): {again}"
 
 
 def _advance_blocks(bar, done: int) -> None:

@@ -25,13 +25,65 @@ def _few(paths, count: int = 5) -> str:
 UNTIMED = "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]"
 
 
+#: where stderr is a file or a pipe (a log), not a terminal: a bar's state is written as a
+#: line at most this often (seconds), and at every tenth of its total
+PLAIN_EVERY = 60.0
+
+
+def _plain_stream(stream) -> bool:
+    """Whether ``stream`` is a file or a pipe rather than a terminal (a batch run's log):
+    False for a terminal and for a stream without a file descriptor (pytest's capture)."""
+    try:
+        return not os.isatty(stream.fileno())
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+class _Lines:
+    """A log's stream for a bar: each drawing of it becomes a line of its own (tqdm redraws
+    a terminal's line with ``\r``; a log kept every frame on one endless line), and the
+    clearing of a bar (blank) writes nothing."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text: str) -> None:
+        line = text.replace("\r", "").rstrip()
+        if line:
+            self.stream.write(line + "\n")
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+def _throttled(bar, every: float) -> None:
+    """Let ``bar`` draw itself (its :meth:`refresh`, which the commands call at each unit or
+    tile) only every ``every`` s of its clock, at every tenth of its total and at its end."""
+    refresh = bar.refresh
+    last: list = [None, -1]  # (time, tenth) of the last drawing
+
+    def drawn(*args, **kwargs):
+        now = bar._time()
+        tenth = int(10 * bar.n / bar.total) if bar.total else 0
+        if last[0] is None or now - last[0] >= every or tenth != last[1]:
+            last[0], last[1] = now, tenth
+            return refresh(*args, **kwargs)
+        return None
+
+    bar.refresh = drawn
+
+
 def _progress_bar(total: int, description: str, quiet: bool, unit="tile", initial=0):
     """A bar of ``total`` ``unit``s; ``initial`` of them done before it starts (resumed): the
     rate counts only those done since, not the resumed ones as done at once, and is shown
-    from the first one it times on (:func:`_advance`); before that, no rate (:data:`UNTIMED`)."""
+    from the first one it times on (:func:`_advance`); before that, no rate (:data:`UNTIMED`).
+    Where stderr is a file or a pipe (a log, :func:`_plain_stream`), the bar is written as a
+    line every :data:`PLAIN_EVERY` s and at each tenth of its total, not at every tile (a
+    12288² convert wrote 909 frames, a blockwise run one a tile: s32/t9)."""
     from tqdm import tqdm
 
-    return tqdm(
+    plain = not quiet and _plain_stream(sys.stderr)
+    bar = tqdm(
         total=total,
         desc=description,
         disable=quiet,
@@ -39,7 +91,11 @@ def _progress_bar(total: int, description: str, quiet: bool, unit="tile", initia
         initial=initial,
         leave=False,
         bar_format=UNTIMED,
+        **({"file": _Lines(sys.stderr), "mininterval": PLAIN_EVERY} if plain else {}),
     )
+    if plain:
+        _throttled(bar, PLAIN_EVERY)
+    return bar
 
 
 def _advance(bar, done: int) -> None:
