@@ -92,3 +92,18 @@ def test_a_stamp_recorded_before_the_layout_counted_means_reading_the_labels(tmp
     assert read  # not vouched for by the stamp: checked reading them
     assert said == [] and np.array_equal(shown, labels)  # and they hold: read as before
     assert "note" not in metadata[RECIPE_KEY]
+
+
+def test_an_old_stamp_is_renewed_once_the_labels_are_read_and_hold(tmp_path, monkeypatch):
+    """A result whose stamp predates the layout attributes (4b8d77e) was read on every open;
+    once read and found to hold, its stamp is renewed, and the next open reads nothing."""
+    path, labels = _result(tmp_path, 3, old=True)
+    assert _reopen(path, monkeypatch)[3]  # read once, found to hold
+    stored = zarr.open(str(path), mode="r").attrs["tessella"]
+    assert stored[FILES_KEY] == stored_files_stamp(path)
+    shown, metadata, said, read = _reopen(path, monkeypatch)
+    assert read == [] and said == [] and np.array_equal(shown, labels)
+    # labels edited by hand still tell (the renewed stamp no longer vouches)
+    zarr.open_array(str(path), mode="r+")[0, 0] = 7
+    shown, metadata, said, read = _reopen(path, monkeypatch)
+    assert read and metadata[RECIPE_KEY]["note"] == LABELS_CHANGED_NOTE

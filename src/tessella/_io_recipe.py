@@ -233,9 +233,12 @@ def _with_recipe(
         metadata = {**metadata, FRAME_NUMBERS_KEY: numbers}
     edited = bool(found.get("labels_edited"))
     held = labels if written is None else written
-    changed = DIGEST_KEY in found and not (
-        _files_vouch(found, path, held) or digest_matches(found[DIGEST_KEY], held)
-    )
+    changed = False
+    if DIGEST_KEY in found and not _files_vouch(found, path, held):
+        stamp = _stamp_to_renew(found, path, held)  # (before the read: files changed during
+        changed = not digest_matches(found[DIGEST_KEY], held)  # it are not vouched for)
+        if not changed and stamp is not None:
+            _renew_stamp(path, found, stamp)
     if changed:
         damaged = not _is_digest(found[DIGEST_KEY])
         # (Export writes it instead of its own, and says why on its status line)
@@ -282,6 +285,49 @@ def _files_vouch(found: dict, path: Path, labels: Any) -> bool:
     if not _is_digest(found.get(DIGEST_KEY)) or not _is_digest_of_shape(found[DIGEST_KEY], labels):
         return False
     return stored_files_stamp(path) == recorded
+
+
+def _stamp_to_renew(found: dict, path: Path, labels: Any) -> str | None:
+    """The :func:`~tessella.engine.digest.stored_files_stamp` of the zarr ``path`` now,
+    where its labels on disk (``labels``) are about to be read for ``found``'s digest
+    because the stamp ``found`` records no longer matches (a result written before the stamp
+    covered the layout attributes, 4b8d77e; a copy that did not keep the files' times), and
+    ``found`` is the recipe in the zarr's own attribute: the stamp to record once the read
+    shows the labels hold (:func:`_renew_stamp`). None otherwise."""
+    from tessella.engine.digest import FILES_KEY, stored_files_stamp
+
+    if isinstance(labels, np.ndarray) or not isinstance(found.get(FILES_KEY), str):
+        return None
+    if not path.is_dir():
+        return None
+    try:
+        import zarr
+
+        if zarr.open(str(path), mode="r").attrs.get(ZARR_RECIPE_ATTR) != found:
+            return None  # (a recipe beside the labels, not theirs: left as it is)
+    except Exception:
+        return None
+    return stored_files_stamp(path)
+
+
+def _renew_stamp(path: Path, found: dict, stamp: str) -> None:
+    """Record ``stamp`` in the recipe attribute of the zarr ``path`` (its labels just read
+    and found to be ``found``'s digest's), so that the next open trusts them unread again:
+    once, where the store's files are still ``stamp`` (none written during the read) and the
+    recipe is still ``found``. Attributes are not in the stamp (but the layout's, unchanged
+    here). Nothing is said where it cannot be written (a read-only store): the labels are
+    then read on each open, as before."""
+    from tessella.engine.digest import FILES_KEY, stored_files_stamp
+
+    try:
+        import zarr
+
+        node = zarr.open(str(path), mode="r+")
+        if stored_files_stamp(path) != stamp or node.attrs.get(ZARR_RECIPE_ATTR) != found:
+            return
+        node.attrs[ZARR_RECIPE_ATTR] = {**found, FILES_KEY: stamp}
+    except Exception:
+        return
 
 
 def recipe_lineage(recipe) -> dict[int, int] | None:
