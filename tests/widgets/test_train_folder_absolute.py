@@ -41,7 +41,7 @@ def test_a_relative_folder_is_recorded_and_read_in_full(
         assert train.start(), train.status_label.text()
     config = configs[-1][0]
     assert config.data == str(folder.resolve())
-    assert config.command == f"napari Train widget on {folder.resolve()}"
+    assert f" --data {folder.resolve()} " in config.command, config.command
     assert [Path(root) for root in read] == [folder.resolve()]
 
     # a run recorded so resumes on its folder from a napari started in another folder

@@ -14,6 +14,7 @@ from ._train_data import (
     NEW,
     _base_kind,
     _base_normalization,
+    binary_labels_refusal,
     default_holdout,
     one_decoder_choice,
     pair_mismatch,
@@ -123,6 +124,11 @@ class TrainChoices:
             mismatch = pair_mismatch(image, labels, temporal or "T" in guess_layer_axes(image))
         except (AttributeError, TypeError, ValueError, IndexError):
             mismatch = None  # an odd layer: Train says what is wrong with it
+        if not mismatch:  # a binary mask, which an instance method cannot learn from
+            try:
+                mismatch = binary_labels_refusal(labels, _method)
+            except (AttributeError, TypeError, ValueError, IndexError):
+                mismatch = None  # an odd layer: Train says what is wrong with it
         if mismatch:
             show_error(f"Train: {mismatch}")
             self.status_label.setText(f"Not added: {mismatch}.")
@@ -198,7 +204,9 @@ class TrainChoices:
     def _on_base_changed(self, index: int) -> None:
         base = self.base_combo.currentData() or ""
         new = base.startswith(NEW)
-        self.lr_spin.setValue(1e-3 if new else 3e-4)  # fine-tuning takes smaller steps
+        from tessella.engine.train._config import default_lr
+
+        self.lr_spin.setValue(default_lr(not new))  # fine-tuning takes smaller steps
         self.invert_check.setChecked(not new and bool(_base_normalization(base).get(INVERT)))
         changeable, ticked = one_decoder_choice(base)
         self.one_decoder_check.setChecked(ticked)

@@ -42,6 +42,19 @@ def _whole_pyramid(name: str, shape: tuple) -> str:
     )
 
 
+def _opened_from(viewer, path: Path, kind):
+    """The layer of ``kind`` in ``viewer`` opened from the file ``path``, if any."""
+    for layer in viewer.layers:
+        source = getattr(getattr(layer, "source", None), "path", None)
+        if isinstance(layer, kind) and source:
+            try:
+                if Path(source).resolve() == path.resolve():
+                    return layer
+            except OSError:
+                continue
+    return None
+
+
 class TrainComparing:
     """Mixin for :class:`.train.TrainWidget`: Compare."""
 
@@ -109,10 +122,66 @@ class TrainComparing:
                 f"on ({self.last_described}) are gone; add a pair (an image and its labels) "
                 "to compare on"
             )
+        held = self._held_out_file_layers()  # a folder run: a file it held out
+        if held is not None:
+            return held
         image = find_layer(self.viewer, self.image_combo.currentData())
         labels = find_layer(self.viewer, self.labels_combo.currentData())
         if image is None or labels is None:
             raise ValueError("add a pair (an image and its labels) to compare on")
+        return image, labels
+
+    def _held_out_file_layers(self) -> tuple[Image, Labels] | None:
+        """For a model trained on a folder: the layers of the first image it held out (its
+        card's ``held_out``) and of its mask, opened from the folder's ``images/`` and
+        ``masks/`` unless an image layer opened from that file is there already (its labels
+        then: a labels layer opened from the mask, else the Labels box's). None where the
+        run was not on a folder or none of its held-out images has a mask file there (a
+        time-lapse sequence, a membrane map): the Image and Labels boxes then."""
+        from ._train_runs import recorded_data, run_config
+
+        if self.last_model is None:
+            return None
+        config = run_config(self.last_model)
+        kind, where = recorded_data(config)
+        if kind != "folder":
+            return None
+        folder = Path(where).expanduser()
+        held = {str(n) for n in (config.get("held_out") or config.get("holdout") or ())}
+        try:
+            files = sorted(p for p in (folder / "images").iterdir() if p.is_file())
+        except OSError:
+            return None
+        found = next(
+            (
+                (p, folder / "masks" / p.name)
+                for p in files
+                if (p.name in held or p.stem in held) and (folder / "masks" / p.name).is_file()
+            ),
+            None,
+        )
+        if found is None:
+            return None
+        image_path, mask_path = found
+        image = _opened_from(self.viewer, image_path, Image)
+        labels = _opened_from(self.viewer, mask_path, Labels)
+        if image is None:
+            opened = self.viewer.open(str(image_path), plugin="tessella")
+            image = next((x for x in opened if isinstance(x, Image)), None)
+        if labels is None:
+            from tessella.engine.io import read_image
+
+            data = np.asarray(read_image(mask_path).data)
+            labels = self.viewer.add_labels(
+                data if data.dtype.kind in "iu" else data.astype(np.int32),
+                name=f"{image_path.stem} mask",
+                scale=image.scale[-data.ndim :] if image is not None else None,
+            )
+        if image is None:
+            return None
+        show_info(
+            f"Compare: opened '{image.name}' and its mask, held out of the training on {folder}"
+        )
         return image, labels
 
     def _trained_on(self, image: Image, labels: Labels) -> tuple[int, str]:

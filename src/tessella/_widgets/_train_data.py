@@ -23,7 +23,12 @@ __all__ = [
     "layer_samples",
     "default_holdout",
     "pair_mismatch",
+    "binary_labels_refusal",
 ]
+
+#: the most pixels of a labels layer *Add pair* looks at for a binary mask (a larger one is
+#: checked when Train reads it)
+BINARY_CHECK_PIXELS = 64 * 1024 * 1024
 
 
 NEW = "new:"  # base-combo data prefix for a model trained from scratch
@@ -149,6 +154,47 @@ def pair_mismatch(image_layer: Image, labels_layer: Labels, temporal: bool) -> s
     return None
 
 
+def binary_labels_refusal(labels_layer: Labels, method: str) -> str | None:
+    """Why *Add pair* refuses ``labels_layer`` for a model of ``method``: an instance method
+    given a binary mask (only 0 and one value, in separate pieces), in the words Train
+    refuses it with (:func:`~tessella.engine.train._binary_labels._refuse_binary_masks`),
+    naming the layer; None otherwise, or where the layer is too large to look at here
+    (:data:`BINARY_CHECK_PIXELS`: Train checks it) or is no integer labels (Train says)."""
+    import warnings
+
+    from tessella.engine.train._binary_labels import _refuse_binary_masks
+    from tessella.engine.train.data import Sample
+    from tessella.engine.train.methods import get_training
+
+    try:
+        if not get_training(method).objects:
+            return None
+    except (KeyError, ValueError):
+        return None
+    data = full_resolution(labels_layer)
+    if int(np.prod(data.shape)) > BINARY_CHECK_PIXELS:
+        return None
+    target = np.asarray(data)
+    if not np.issubdtype(target.dtype, np.integer) or not target.any():
+        return None
+    try:
+        with warnings.catch_warnings():  # (one piece: Train warns of it when it runs)
+            warnings.simplefilter("ignore")
+            _refuse_binary_masks([Sample(None, target, labels_layer.name)], method, "")
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def _nothing_to_learn(pairs) -> str:
+    """The refusal of labels layers that hold no object, naming them."""
+    names = [f"'{labels.name}'" for _image, labels in pairs]
+    listed = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    if len(names) == 1:
+        return f"the labels layer {listed} holds no objects to learn from"
+    return f"the labels layers {listed} hold no objects to learn from"
+
+
 def layer_samples(
     pairs,
     ndim: int,
@@ -210,7 +256,7 @@ def layer_samples(
         else:
             raise ValueError(f"image '{image_layer.name}' is {spatial}; the model is {ndim}D")
     if not images or not any(label.any() for label in labels):
-        raise ValueError("the labels layers hold no objects to learn from")
+        raise ValueError(_nothing_to_learn(pairs))
     spatial_axes = "ZYX" if ndim == 3 else "YX"
     # what its errors name: each layer by its kind ("labels 'X' ... of the image 'Y'")
     sources = [
@@ -252,7 +298,7 @@ def _movie_samples(pairs, window: int, normalization: dict) -> list:
                 name = f"{labels_layer.name}[t={t}]"
                 samples.append(Sample(stacked, target[t].astype(np.int32), name))
     if not samples:
-        raise ValueError("the labels layers hold no objects to learn from")
+        raise ValueError(_nothing_to_learn(pairs))
     return samples
 
 

@@ -54,9 +54,11 @@ class TrainRestoring:
             self._show_run_settings(self.last_model)
             self._losses, self._scores = (list(c) for c in last.get("curves", ([], [])))
             self._curves_of = self.last_model
+            self._show_score_name(self.last_model)
             self.plot.set_series("loss", self._losses)
-            self.plot.set_series("validation score", self._scores)
+            self.score_plot.set_series("validation score", self._scores)
             self.plot.setVisible(bool(self._losses or self._scores))
+            self.score_plot.setVisible(bool(self._losses or self._scores))
             self.pairs = [p for p in self.last_pairs if all(find_layer(self.viewer, i) for i in p)]
             self._show_pairs()
             folder = self.folder_edit.text().strip()  # its folder, put back

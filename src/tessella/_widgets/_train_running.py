@@ -47,6 +47,7 @@ class TrainRunning:
             self.patch_spin,
             self.epochs_spin,
             self.steps_spin,
+            self.batch_spin,
             self.minutes_spin,
             self.lr_spin,
             self.ignore_spin,
@@ -125,6 +126,7 @@ class TrainRunning:
                 (self.epochs_spin, "epochs"),
                 (self.steps_spin, "steps_per_epoch"),
                 (self.patch_spin, "patch"),
+                (self.batch_spin, "batch_size"),
             ):
                 if isinstance(config.get(key), int):
                     spin.setValue(config[key])
@@ -170,25 +172,78 @@ class TrainRunning:
             if isinstance(entry.get("loss"), float | int) and step > covered:
                 self._losses.append((step, float(entry["loss"])))
         self.plot.set_series("loss", self._losses)
-        self.plot.set_series("validation score", self._scores)
-        self.progress_bar.setValue(
-            int(min(max((s for s, _ in self._scores), default=0), self.progress_bar.maximum()))
-        )
+        self.score_plot.set_series("validation score", self._scores)
+        done = int(min(max((s for s, _ in self._scores), default=0), self.progress_bar.maximum()))
+        self.progress_bar.setValue(done)
+        self.progress_bar.setFormat(f"step {done} / {self.progress_bar.maximum()}")
+
+    def _show_score_name(self, out: Path | None) -> None:
+        """Name the validation score (AP(0.5), V_rand...) of the run in model folder ``out``
+        (its method, from its card or checkpoint) on the score plot's axis."""
+        from tessella.engine.train.methods import score_in_words
+
+        method = run_config(out).get("method") if out is not None else None
+        try:
+            words = score_in_words(str(method)) if method else ""
+        except (KeyError, ValueError):
+            words = ""
+        self._score_words = words
+        self.score_plot.y_label = f"validation {words}" if words else "validation score"
+        self.score_plot.update()
+
+    def _score(self) -> str:
+        """The validation score in words: "validation AP(0.5)" (its name, once known)."""
+        words = getattr(self, "_score_words", "")
+        return f"validation {words}" if words else "validation score"
+
+    def _score_named(self) -> str:
+        """What the final status says of the score it gives: ". The validation score is
+        AP(0.5) of the hold-out" (once its name is known and an epoch was scored)."""
+        words = getattr(self, "_score_words", "")
+        if not words or not self._scores:
+            return ""
+        return f". The validation score is {words} on the hold-out"
+
+    def _progress_text(self, step: int) -> str:
+        """The progress bar's text at optimiser step ``step``: the steps done of all, the
+        time this run has trained and, once a few steps were timed, about how long is left
+        at their pace (as `tessella train`'s bar says)."""
+        total = self.progress_bar.maximum()
+        text = f"step {step} / {total}"
+        if self._run is None:
+            return text
+        now = time.perf_counter()
+        if self._run.timed is None:  # the first step's end: timed from here on (not the
+            self._run.timed = (now, step)  # start: a base is scored, the data read first)
+        text += f", {_clock(now - self._run.started)}"
+        since, first = self._run.timed
+        if step > first and now > since:
+            left = (total - step) * (now - since) / (step - first)
+            text += f" (~{_clock(left)} left)"
+        return text
 
     def _on_progress(self, progress) -> None:
-        show_progress(self.progress_bar, min(progress.step, self.progress_bar.maximum()))
-        if progress.message:
+        step = min(progress.step, self.progress_bar.maximum())
+        if progress.message:  # (timed from the first step's end: not the base's scoring)
+            timed = self._run is not None and self._run.timed is not None
+            text = (
+                self._progress_text(step)
+                if timed
+                else f"step {step} / {self.progress_bar.maximum()}"
+            )
+            show_progress(self.progress_bar, step, text=text)
             if progress.val_score is not None and progress.message.startswith("{"):
                 self._scores.append((progress.step, progress.val_score))
-                self.plot.set_series("validation score", self._scores)
+                self.score_plot.set_series("validation score", self._scores)
                 self.status_label.setText(
-                    f"Base model: validation score {progress.val_score:.3f}"
+                    f"Base model: {self._score()} {progress.val_score:.3f} on the hold-out"
                     if progress.epoch == 0  # a fine-tune first scores where it starts
-                    else f"Epoch {progress.epoch} of {progress.epochs}: validation score "
+                    else f"Epoch {progress.epoch} of {progress.epochs}: {self._score()} "
                     f"{progress.val_score:.3f} (best {progress.best_score:.3f})"
                     + _nothing_yet(progress.best_score, self._run.base if self._run else "")
                 )
             return
+        show_progress(self.progress_bar, step, text=self._progress_text(step))
         # the engine reports each micro-batch with the optimiser steps done so far: one point
         # per step (with accumulate, the mean of its micro-batches), as the checkpoint keeps
         # them and `tessella train` shows them
@@ -247,6 +302,8 @@ class TrainRunning:
 
     def _on_warned(self, warning_args: tuple) -> None:
         show_warning(f"Train: {warning_args[0]}")
+        if self._run is not None:
+            self._run.warned.append(str(warning_args[0]))
 
     def _on_finished(self) -> None:
         run, self._run = self._run, None
@@ -261,8 +318,9 @@ class TrainRunning:
             model_events.added.emit(run.out)
             cancelled = self.worker is not None and self.worker.abort_requested
             what = "Cancelled; kept the best model so far" if cancelled else "Saved"
+            failed = "Resume failed" if run.resumed else "Training failed"
             if run.error is not None:
-                what = f"Training failed: {run.error}. Kept the best model so far"
+                what = f"{failed}: {run.error}. Kept the best model so far"
             best = ""
             base_score = self._scores[0][1] if run.base and self._scores else None
             if self._scores:
@@ -283,7 +341,9 @@ class TrainRunning:
                 f"{what}: '{run.out.name}' in {run.out.parent}"
                 + (best if self._scores else "")
                 + f", {time.perf_counter() - run.started:.0f} s"
-                + (f". It stopped {stopped}: Resume continues it" if stopped else "")
+                + self._score_named()
+                + (f". It stopped {stopped}: {_resume_hint(run.error)}" if stopped else "")
+                + _warned_in_words(run.warned)
             )
             if stopped is None:  # finished: the next run needs a name of its own
                 self.name_edit.setText(self._free_name(run.out.name))
@@ -295,9 +355,11 @@ class TrainRunning:
         if not saved and resumable is None and not run.resumed:
             shutil.rmtree(run.out, ignore_errors=True)  # stopped before it had a model
         if resumable is not None:
-            kept = f"; its checkpoint ({resumable}) is kept in {run.out}: Resume continues it"
+            kept = f"; its checkpoint ({resumable}) is kept in {run.out}: "
+            kept += _resume_hint(run.error).replace("its checkpoint is kept; ", "")
+            failed = "Resume failed" if run.resumed else "Training failed"
             self.status_label.setText(
-                (f"Training failed: {run.error}" if run.error is not None else "Stopped")
+                (f"{failed}: {run.error}" if run.error is not None else "Stopped")
                 + f"; no model was saved{kept}"
             )
         elif not saved and run.error is None:
@@ -309,6 +371,32 @@ class TrainRunning:
             )
         self._set_running(False)
         self.run_finished.emit()
+
+
+def _clock(seconds: float) -> str:
+    """``seconds`` as a clock: "0:58", "12:03", "1:02:03"."""
+    seconds = max(0, int(round(seconds)))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def _warned_in_words(warned: list[str]) -> str:
+    """What the final status adds of the warnings the run gave (shown as notifications while
+    it ran; its card records those of its data, which ``tessella models`` marks '!'), else
+    ""."""
+    if not warned:
+        return ""
+    said = "; ".join(dict.fromkeys(warned))
+    return f". Warned: {said}" + ("" if said.endswith(".") else ".")
+
+
+def _resume_hint(error: str | None) -> str:
+    """What the status says of Resume for a stopped run: it continues it; after a run that
+    failed (``error``), only once the cause is seen to (a Resume would fail the same way)."""
+    if error is None:
+        return "Resume continues it"
+    return "its checkpoint is kept; Resume may fail the same way until the cause above is fixed"
 
 
 def _base_entry(config: dict, out: Path) -> str:

@@ -61,9 +61,17 @@ def recorded_data(config: dict) -> tuple[str, str]:
     if not data.startswith(LAYERS):
         return "folder", data
     rest = data[len(LAYERS) :]
-    if " + " not in rest and rest and Path(rest).expanduser().is_dir():
+    if " + " not in rest and rest and _is_folder(rest):
         return "folder", rest
     return "layers", rest
+
+
+def _is_folder(path: str) -> bool:
+    """Whether ``path`` is a folder (False where it cannot be checked: a name too long)."""
+    try:
+        return Path(path).expanduser().is_dir()
+    except (OSError, ValueError):
+        return False
 
 
 def _log_entries(out: Path) -> list[dict]:
@@ -248,6 +256,10 @@ class _Run:
     # the pairs of ``pairs`` it held out (whole: True) or held part of out (a volume's
     # slices, a movie's frames: False), with the names of their parts held out
     held: dict = field(default_factory=dict)
+    # what the run warned of (its card's training.warnings): the final status says it again
+    warned: list = field(default_factory=list)
+    # when and at which step its first optimiser step ended: the pace is timed from there
+    timed: tuple | None = None
 
 
 def held_pairs(pairs, samples, held, selectors=()) -> dict:

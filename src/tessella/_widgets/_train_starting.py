@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from napari.layers import Image, Labels
@@ -33,6 +34,31 @@ from ._train_runs import (
 from ._workers import ThreadWarningsWorker, caught_warnings_of_this_thread, close_when_finished
 
 __all__ = ["TrainStarting"]
+
+
+def _command(config, folder: Path | None, layers: str) -> str:
+    """What the card records as the command of the panel's run ``config``: on a
+    ``folder``, the ``tessella train`` command that runs it the same way; on ``layers``
+    (no files to name), the layers and that command for them saved as files."""
+    from tessella.engine.train._config import equivalent_command
+
+    if folder is not None:
+        return equivalent_command(config, str(folder))
+    return (
+        f"napari Train widget on layers {layers}; with each pair saved as "
+        "FOLDER/images/NAME.tif and FOLDER/masks/NAME.tif (NAME: the labels layer's name), "
+        f"the same run is: {equivalent_command(config, 'FOLDER')}"
+    )
+
+
+def _score_words(method: str) -> str:
+    """``method``'s validation score in words ("AP(0.5)"), "" where it has none."""
+    from tessella.engine.train.methods import score_in_words
+
+    try:
+        return score_in_words(method)
+    except (KeyError, ValueError):
+        return ""
 
 
 class TrainStarting:
@@ -136,6 +162,13 @@ class TrainStarting:
                     said += list(dict.fromkeys(str(w.message) for w in caught))
                     for message in said:
                         show_warning(f"Train: {message}")
+            if not folder and ignore_label is None and not overlapping:
+                # the run warns of it too (a notification; its card records it); said here
+                # before it starts, as a folder's loader says it of its masks
+                from tessella.engine.train._folders import painted_samples_note
+
+                painted = painted_samples_note(samples)
+                said += [painted] if painted else []
             channels = channels_in_words(samples, pairs)  # (the hold-out's are among them)
             if ignore_label is not None:  # checked here, before a worker starts
                 with caught_warnings_of_this_thread(UserWarning) as caught:
@@ -191,7 +224,7 @@ class TrainStarting:
             ndim=ndim,
             epochs=self.epochs_spin.value(),
             steps_per_epoch=self.steps_spin.value(),
-            batch_size=4,
+            batch_size=self.batch_spin.value(),
             patch=self.patch_spin.value(),
             lr=self.lr_spin.value(),
             ema=ema_decay(total) if self.average_check.isChecked() else 0.0,
@@ -208,8 +241,8 @@ class TrainStarting:
             # drawn at random, not typed: the card says so, and Resume holds them out again
             # without putting them in the field (a new run draws its own)
             held_out=() if typed and not drawn else held_out,
-            command=f"napari Train widget on {described}",
         )
+        config = replace(config, command=_command(config, where, layers))
         worker = create_worker(
             _train,
             config,
@@ -244,10 +277,15 @@ class TrainStarting:
         drawn = self._losses if resume and self._curves_of == out else []
         self._losses, self._scores, self._curves_of = [], [], out
         self._step_under_way = (0, 0, ())  # epochs count from 1: the first one starts afresh
-        self.plot.clear()
-        self.plot.setVisible(True)
+        self._score_words = _score_words(method)
+        self.score_plot.y_label = self._score()
+        for plot in (self.plot, self.score_plot):
+            plot.clear()
+            plot.x_range = (0.0, float(total))  # whole steps from the start (not 0.25...)
+            plot.setVisible(True)
         self.progress_bar.setRange(0, total)
         self.progress_bar.setValue(0)
+        self.progress_bar.setFormat(f"step 0 / {total}")
         if resume:  # the curves so far: the steps drawn here, else the run's log
             self._resume_curves(out, config.steps_per_epoch, drawn)
         self.status_label.setText(

@@ -75,6 +75,7 @@ class TrainWidget(
     def __init__(self, napari_viewer: napari.viewer.Viewer, parent: QWidget | None = None):
         super().__init__(parent)
         from tessella.engine.device import DEVICE_CHOICES
+        from tessella.engine.train._config import DEFAULT_BATCH_SIZE, default_lr
 
         self.viewer = napari_viewer
         self.worker: GeneratorWorker | None = None
@@ -133,11 +134,21 @@ class TrainWidget(
             "Stop training after this many minutes; Resume trains this many minutes more "
             "(`tessella train --time-budget` with --resume counts the time already trained)"
         )
+        # the batch `tessella train` takes (the engine's, one source for both)
+        self.batch_spin = _spin(1, 256, DEFAULT_BATCH_SIZE, 1, "")
+        self.batch_spin.setToolTip(
+            "Crops per training step (as `tessella train --batch-size`): more is steadier and "
+            "slower per step; fewer fits a small GPU"
+        )
         self.lr_spin = QDoubleSpinBox()
         self.lr_spin.setDecimals(5)
         self.lr_spin.setRange(1e-5, 1e-1)
         self.lr_spin.setSingleStep(1e-4)
-        self.lr_spin.setValue(3e-4)
+        self.lr_spin.setValue(default_lr(True))  # (set again with the starting model)
+        self.lr_spin.setToolTip(
+            "As `tessella train --lr`; it decays to 0 over the run. Proposed: 3e-4 to fine-tune "
+            "a model, 1e-3 for a new one (`tessella train` takes 5e-4 unless told)"
+        )
         self.average_check = QCheckBox("Average the weights (steadier)")
         self.average_check.setToolTip(
             "Validate and save a moving average of the weights over about the last fifth of the "
@@ -185,11 +196,23 @@ class TrainWidget(
         # fixed colours: a fine-tune's base is scored (step 0) before its first loss
         self.plot = LinePlot(
             "step",
-            "loss / score",
+            "loss",
             colors={"loss": COLORS[0], "validation score": COLORS[1]},
+            height=140,
         )
-        # shown once there is something to plot: empty, it took the options' room
-        self.plot.setVisible(False)
+        # the validation score on an axis of its own (0-1): on the loss's (about 2 at the
+        # start of a run) it was drawn flat at the bottom; named for the method at start
+        self.score_plot = LinePlot(
+            "step",
+            "validation score",
+            y_range=(0.0, 1.0),
+            colors={"validation score": COLORS[1]},
+            height=140,
+        )
+        for plot in (self.plot, self.score_plot):
+            plot.setMinimumHeight(120)
+            # shown once there is something to plot: empty, it took the options' room
+            plot.setVisible(False)
         self.status_label = QLabel("Add pairs of image and labels layers, then Train.")
         self.status_label.setWordWrap(True)
 
@@ -209,6 +232,7 @@ class TrainWidget(
         form.addRow("Epochs", self.epochs_spin)
         form.addRow("Steps per epoch", self.steps_spin)
         form.addRow("Time budget", self.minutes_spin)
+        form.addRow("Batch size", self.batch_spin)
         form.addRow("Learning rate", self.lr_spin)
         form.addRow("Unannotated label", self.ignore_spin)
         form.addRow("", self.average_check)
@@ -225,6 +249,7 @@ class TrainWidget(
         footer.addLayout(buttons)
         footer.addWidget(self.progress_bar)
         footer.addWidget(self.plot)
+        footer.addWidget(self.score_plot)
         compare_row = QHBoxLayout()
         compare_row.addWidget(self.region_button)
         compare_row.addWidget(self.compare_button, 1)

@@ -7,7 +7,34 @@ from dataclasses import dataclass, field
 
 from ..methods import get_method
 
-__all__ = ["TrainConfig", "TrainProgress", "TrainingStopped"]
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "DEFAULT_LR",
+    "TrainConfig",
+    "TrainProgress",
+    "TrainingStopped",
+    "default_lr",
+    "equivalent_command",
+]
+
+#: crops per step a run takes unless told: ``tessella train``'s, the Train panel's and
+#: :class:`TrainConfig`'s: what the bundled 2D models of the embedding, boundary and semantic
+#: methods trained with (nuclei2d, em-membranes2d, em-mito2d; docs/models.md)
+DEFAULT_BATCH_SIZE = 8
+#: ``tessella train``'s learning rate unless told (:class:`TrainConfig`'s)
+DEFAULT_LR = 5e-4
+
+
+def default_lr(fine_tune: bool) -> float:
+    """The learning rate the Train panel proposes: 3e-4 for a fine-tune (what nuclei2d and
+    em-mito3d were trained with from their bases), 1e-3 for a new model (em-mito2d's,
+    cells2dt's and em-membranes2d's first run's); docs/models.md. ``tessella train`` takes
+    :data:`DEFAULT_LR` for both unless ``--lr`` is given.
+
+    >>> default_lr(True), default_lr(False)
+    (0.0003, 0.001)
+    """
+    return 3e-4 if fine_tune else 1e-3
 
 
 class TrainingStopped(Exception):
@@ -38,9 +65,9 @@ class TrainConfig:
     ndim: int = 2
     epochs: int = 50
     steps_per_epoch: int = 100
-    batch_size: int = 8
+    batch_size: int = DEFAULT_BATCH_SIZE
     patch: int = 256
-    lr: float = 5e-4
+    lr: float = DEFAULT_LR
     weight_decay: float = 1e-4
     accumulate: int = 1
     features: tuple[int, ...] = (16, 32, 64, 128, 256)
@@ -116,3 +143,72 @@ def _temporal(config: TrainConfig) -> bool:
 def _where(data) -> str:
     """The data folder(s) of a config, as errors name them."""
     return data if isinstance(data, str) else ", ".join(map(str, data))
+
+
+def equivalent_command(config: TrainConfig, data: str | None = None) -> str:
+    """The ``tessella train`` command that trains as ``config`` says (the Train panel's run:
+    its card records it), with ``data`` (default: ``config.data``) as ``--data``: every
+    option the run set is given, defaults included, so that it reads the same whatever the
+    defaults become. Options the command has no flag for are not in ``config``'s panel runs.
+
+    >>> config = TrainConfig("embedding", "/d", "/m/x", base="nuclei2d", name="x", epochs=2,
+    ...     steps_per_epoch=5, patch=128, val_fraction=0.2, holdout=("a", "b c"), device="cpu")
+    >>> print(equivalent_command(config).replace(" --", "\\n  --"))
+    tessella train embedding
+      --data /d
+      --out /m/x
+      --base nuclei2d
+      --name x
+      --epochs 2
+      --steps-per-epoch 5
+      --batch-size 8
+      --patch 128
+      --lr 0.0005
+      --val-fraction 0.2
+      --holdout 'a,b c'
+      --device cpu
+    """
+    import shlex
+
+    words = ["tessella", "train", config.method]
+    folders = (
+        [data]
+        if data is not None
+        else ([config.data] if isinstance(config.data, str) else list(config.data))
+    )
+    for folder in folders:
+        words += ["--data", str(folder)]
+    words += ["--out", str(config.out)]
+    if config.base:
+        words += ["--base", str(config.base)]
+    if config.name:
+        words += ["--name", config.name]
+    if config.ndim != 2:
+        words += ["--ndim", str(config.ndim)]
+    words += ["--epochs", str(config.epochs), "--steps-per-epoch", str(config.steps_per_epoch)]
+    words += ["--batch-size", str(config.batch_size), "--patch", str(config.patch)]
+    words += ["--lr", repr(float(config.lr))]
+    if config.accumulate != 1:
+        words += ["--accumulate", str(config.accumulate)]
+    if _temporal(config):
+        words += ["--window", str(config.window)]
+    if config.ema:
+        words += ["--ema", repr(float(config.ema))]
+    if config.one_decoder:
+        words += ["--one-decoder"]
+    if config.distil:
+        words += ["--distil", repr(float(config.distil))]
+    if config.ignore_label is not None:
+        words += ["--ignore-label", str(config.ignore_label)]
+    if config.invert_bright_background is not None:
+        invert = "" if config.invert_bright_background else "no-"
+        words += [f"--{invert}invert-bright-background"]
+    words += ["--val-fraction", repr(float(config.val_fraction))]
+    if config.holdout:
+        words += ["--holdout", ",".join(config.holdout)]
+    if config.time_budget is not None:
+        words += ["--time-budget", repr(float(config.time_budget))]
+    if config.resume:
+        words += ["--resume"]
+    words += ["--device", config.device]
+    return shlex.join(words)

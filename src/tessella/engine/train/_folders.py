@@ -3,6 +3,7 @@ or slabs."""
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 
@@ -26,6 +27,7 @@ __all__ = [
     "load_folder_pairs",
     "left_out_files",
     "painted_label",
+    "painted_samples_note",
     "tiff_files",
     "warn_once",
     "warn_painted",
@@ -331,7 +333,35 @@ def warn_painted(
         warn_once(_painted_note(label_dir, painted), warned, stacklevel=stacklevel + 1)
 
 
-def _painted_note(label_dir: Path, painted: list[tuple[str, int, float, int]]) -> str:
+def painted_samples_note(samples, where: str = "labels layers") -> str:
+    """The line :func:`warn_painted` says of a folder's masks, for samples given in memory
+    (the Train panel's labels layers, named as their samples are, a slice's or frame's
+    ``[z=N]`` left out): where one label covers half of a layer or more and, unless it is
+    every layer's only one (a binary mask), ``--ignore-label`` / Unannotated label is not
+    set; "" where none is. Samples of membrane maps are not labels.
+
+    >>> from ._samples import Sample
+    >>> sparse = np.zeros((8, 8), np.int32); sparse[:, :4] = 999; sparse[1, 5] = 1
+    >>> painted_samples_note([Sample(None, sparse, "gt[z=0]"), Sample(None, sparse, "gt[z=1]")])
+    "labels layers: 'gt': label 999 covers 50% of the pixels: unannotated parts painted 999? ..."
+    >>> painted_samples_note([Sample(None, sparse // 999, "binary")])
+    ''
+    """
+    painted = []
+    for sample in {id(s): s for s in samples}.values():  # (a hold-out of the one image)
+        if getattr(sample, "boundary", None) is not None:
+            continue
+        found = painted_label(sample.labels)
+        if found:
+            name = re.sub(r"\[[^\]]*\]$", "", str(sample.name))
+            painted.append((f"'{name}'", *found))
+    values = {value for _, value, _, objects in painted if objects > 1}
+    painted = [p for p in painted if p[1] in values]
+    painted = list({p[0]: p for p in painted}.values())  # a layer once
+    return _painted_note(where, painted) if painted else ""
+
+
+def _painted_note(label_dir: Path | str, painted: list[tuple[str, int, float, int]]) -> str:
     """One line on the masks where :func:`painted_label` found a label, naming a few."""
     values = sorted({value for _, value, _, _ in painted})
     fractions = [fraction for _, _, fraction, _ in painted]

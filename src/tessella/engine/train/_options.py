@@ -14,11 +14,13 @@ from .overlapping import SHARED_GAP
 __all__ = ["_check_options", "_check_patch_fits"]
 
 
-def _check_options(config: TrainConfig) -> None:
+def _check_options(config: TrainConfig, data_given: bool = False) -> None:
     """Refuse ``config`` (ValueError, one line) where an option is out of range or does not go
     with the others, or where ``config.out`` holds a model that ``--resume`` does not continue;
     warn where ``--resume`` finds no checkpoint (training starts afresh). The warning points
-    at :func:`~.loop.train_steps`' caller line, as it did when the check was written there."""
+    at :func:`~.loop.train_steps`' caller line, as it did when the check was written there.
+    ``data_given``: the samples are given (the Train panel's layers), so ``config.data`` only
+    describes them ("napari layers: img + gt, ..."): it is no folder to check."""
     for option, value, least in (
         ("epochs", config.epochs, 1),
         ("steps per epoch", config.steps_per_epoch, 1),
@@ -42,7 +44,7 @@ def _check_options(config: TrainConfig) -> None:
         )
     out_dir = Path(config.out)
     made = [n for n in ("card.json", "model.safetensors", CHECKPOINT) if (out_dir / n).exists()]
-    _refuse_output_folder(config, out_dir, bool(made))
+    _refuse_output_folder(config, out_dir, bool(made), data_given)
     if made and not config.resume:
         raise ValueError(
             f"{out_dir} holds a model already ({', '.join(made)}); --resume continues its "
@@ -90,12 +92,29 @@ def _check_options(config: TrainConfig) -> None:
 _RUN_FILES = ("card.json", "model.safetensors", CHECKPOINT, "train.log")
 
 
-def _refuse_output_folder(config: TrainConfig, out: Path, holds_model: bool = False) -> None:
+def _is_folder(path) -> bool:
+    """Whether ``path`` is a folder; False where it cannot be checked (a name too long for
+    the file system, a folder that cannot be read: OSError, which ``Path.is_dir`` raises
+    for those in Python 3.11).
+
+    >>> _is_folder("x" * 300)
+    False
+    """
+    try:
+        return Path(path).is_dir()
+    except (OSError, ValueError):
+        return False
+
+
+def _refuse_output_folder(
+    config: TrainConfig, out: Path, holds_model: bool = False, data_given: bool = False
+) -> None:
     """Refuse (ValueError, one line) an output folder ``out`` that is a file or lies in one,
     that is a data folder of the run, or that holds files other than a run's (the model
     would be mixed in with them), unless it ``holds_model``: a model's folder is for
     :func:`_check_options` (``--resume`` or another folder), whatever else it holds; an
-    empty one is taken.
+    empty one is taken. ``data_given``: ``config.data`` describes samples given (the Train
+    panel's "napari layers: ..."), not a folder: it is not compared with ``out``.
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as data:
@@ -111,9 +130,10 @@ def _refuse_output_folder(config: TrainConfig, out: Path, holds_model: bool = Fa
     if not out.is_dir():
         return
     data = [config.data] if isinstance(config.data, str) else list(config.data)
+    data = [] if data_given else data  # (a description of the samples given)
     data += [config.val_data] if config.val_data else []
     for folder in data:
-        if Path(folder).is_dir() and Path(folder).resolve() == out.resolve():
+        if _is_folder(folder) and Path(folder).resolve() == out.resolve():
             raise ValueError(
                 f"output folder {out}: it is the data folder; write the model to a folder of "
                 "its own"

@@ -12,7 +12,7 @@ import numpy as np
 
 from ._samples import Sample
 
-__all__ = ["_scored_on_training_data"]
+__all__ = ["_scored_on_given_samples", "_scored_on_training_data"]
 
 
 def _folders(data) -> set[Path]:
@@ -78,4 +78,37 @@ def _scored_on_training_data(
     return (
         f"{what}: {scored}; {means}. Give --val-data a folder of other images, or leave "
         "it out to hold some of --data out (--val-fraction, --holdout)"
+    )
+
+
+def _scored_on_given_samples(
+    samples: list[Sample], val_samples: list[Sample], score_key: str
+) -> str:
+    """The warning where samples given in memory (the Train panel's layers, a Python
+    caller's) are scored on what they train on: one image, trained on and scored on, as
+    :func:`_scored_on_training_data` says of a folder of one image; "" where none is.
+
+    >>> one = Sample(None, np.ones((4, 4), np.int32), "gt")
+    >>> _scored_on_given_samples([one], [one], "val_ap50")  # doctest: +ELLIPSIS
+    "'gt' is trained on and scored on (nothing else to hold out): val_ap50 and ... pair)"
+    """
+    both = _also_trained_on(val_samples, samples)
+    if not both:
+        return ""
+    names = ", ".join(f"'{s.name}'" for s in both[:5]) + (
+        f" and {len(both) - 5} more" if len(both) > 5 else ""
+    )
+    every = len(both) == len(val_samples)
+    what = (
+        f"{names} {'is' if len(both) == 1 else 'are'} trained on and scored on (nothing else "
+        "to hold out)"
+        if every
+        else f"{len(both)} of the {len(val_samples)} images scored on ({names}) "
+        + ("is" if len(both) == 1 else "are")
+        + " trained on"
+    )
+    return (
+        f"{what}: {score_key} and the epoch kept as the best then tell how well the model "
+        "fits the images it learns from, not how it does on new ones; add another image to "
+        "hold one out (the Train panel: another pair)"
     )

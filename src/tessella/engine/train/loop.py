@@ -37,13 +37,14 @@ from ._checkpoint import (
 from ._config import TrainConfig, TrainingStopped, TrainProgress, _one_folder, _temporal, _where
 from ._epoch import MAX_SKIPPED_STEPS as MAX_SKIPPED_STEPS  # importable here as before
 from ._epoch import _epoch_steps, _non_finite
+from ._folders import painted_samples_note
 from ._model_card import _architecture as _architecture  # importable here as before
 from ._model_card import _card, _mark_stopped, _record_run, training_normalization
 from ._optimisation import _distillation as _distillation  # importable here as before
 from ._optimisation import _ema_with_warm_up as _ema_with_warm_up  # importable here as before
 from ._optimisation import _fitting_crops
 from ._options import _check_options, _check_patch_fits
-from ._scored_on_training import _scored_on_training_data
+from ._scored_on_training import _scored_on_given_samples, _scored_on_training_data
 from ._selectors import HeldOutEverything, _last_slab
 from ._starting_model import _starting_model
 from ._validation import (
@@ -98,7 +99,7 @@ def _train_steps(
 
     from ..device import execution_plan
 
-    _check_options(config)
+    _check_options(config, data_given=samples is not None)
     training = get_training(config.method)
     if config.elastic is None:  # the card records what was used
         config = replace(config, elastic=training.elastic)
@@ -301,6 +302,13 @@ def _training_samples(
         raise ValueError("training needs at least one image with labels")
     said = [] if said is None else said
     said += sorted(warned)  # the folders' lines (a set: sorted, in an order that stays)
+    if not samples_read and config.ignore_label is None and not training.overlapping:
+        # a folder's loader says it of its masks; samples given (the Train panel's labels
+        # layers) are looked at here: half a layer painted one label, no ignore label?
+        painted = painted_samples_note(samples + val_samples)
+        if painted:
+            warnings.warn(painted, stacklevel=4)  # here, _train_steps, then train_steps' line
+            said.append(painted)
     if training.objects:  # a binary mask would be learnt as one object per image
         where = data_where if val_where == data_where else f"{data_where} and {val_where}"
         # samples given (the Train panel's layers) are named as they are
@@ -314,6 +322,10 @@ def _training_samples(
     if from_folders:
         scored_on_training = _scored_on_training_data(
             samples, val_samples, config.data, config.val_data, f"val_{training.score_name}"
+        )
+    elif not config.val_data:  # given (the Train panel's layers): one image, say
+        scored_on_training = _scored_on_given_samples(
+            samples, val_samples, f"val_{training.score_name}"
         )
     if config.val_orientations:  # after the cap: it counts images, not orientations
         val_samples = orientations(val_samples)

@@ -19,6 +19,7 @@ from .data import labels_and_medoids
 __all__ = [
     "MethodTraining",
     "get_training",
+    "score_in_words",
     "trainable_methods",
     "boundary_weight_map",
     "centre_map",
@@ -371,6 +372,20 @@ def _patch_validation_pair(method, prediction, labels, params, ignore=None, shar
 
 def _stack_avs(pairs) -> float:
     return float(metrics.stack_average_precision_scores(pairs)["avs"])
+
+
+#: the validation scores (``score_name``) as the panels and the model lists name them
+SCORE_WORDS = {"ap50": "AP(0.5)", "vrand": "V_rand", "iou": "IoU", "seg": "SEG", "avs": "avS"}
+
+
+def score_in_words(method: str) -> str:
+    """The validation score of ``method``'s training, as the Train panel names it.
+
+    >>> score_in_words("embedding"), score_in_words("boundary")
+    ('AP(0.5)', 'V_rand')
+    """
+    name = get_training(method).score_name
+    return SCORE_WORDS.get(name, name)
 
 
 _TRAINING = {
