@@ -322,13 +322,31 @@ class Overview:
             return progress
 
 
+def warm_labels_display(dtype="uint32") -> None:
+    """Do, in the worker thread, what napari does once a process when it makes its first
+    labels layer (of ``dtype``: the blockwise outputs' uint32) and that otherwise froze the
+    GUI thread when the first block's preview was added (user test s32/t9, finding 7: 4.3-4.6
+    s on a busy machine; profiled: pandas imported for the layer's features, 1.7 s, and
+    numba compiling the labels colormap's modulo for uint32, 1.3 s, most of it)."""
+    try:
+        import pandas  # noqa: F401  (napari's layer features)
+        from napari.utils.colormaps import label_colormap
+
+        label_colormap(49)._data_to_texture(np.zeros((2, 2), dtype=dtype))
+    except Exception:  # (only time is lost: napari does it on the GUI thread then)
+        _log.debug("warming napari's labels display failed", exc_info=True)
+
+
 @report_runtime_errors
 def blockwise_steps(image, out, overview: Overview | None = None, **options) -> Generator:
     """The engine's blockwise run, in the worker thread; with ``overview``, its block
     progress carries the downsampled preview of each finished block
-    (:class:`PreviewProgress`), and once done the result's downsampled copy is read."""
+    (:class:`PreviewProgress`), and once done the result's downsampled copy is read. What
+    napari does once for its first labels layer is done here first
+    (:func:`warm_labels_display`)."""
     from tessella.engine.blockwise import segment_blockwise_steps
 
+    warm_labels_display()
     steps: Generator[Any, Any, Any] = segment_blockwise_steps(image, out, **options)
     if overview is not None:
         steps = overview.steps(steps)
