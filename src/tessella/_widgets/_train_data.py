@@ -26,9 +26,9 @@ __all__ = [
     "binary_labels_refusal",
 ]
 
-#: the most pixels of a labels layer *Add pair* looks at for a binary mask (a larger one is
-#: checked when Train reads it)
-BINARY_CHECK_PIXELS = 64 * 1024 * 1024
+#: the most pixels of a labels layer *Add pair* looks at for a binary mask (a larger one, or
+#: one on disk, is checked when Train reads it)
+BINARY_CHECK_PIXELS = 16 * 1024 * 1024
 
 
 NEW = "new:"  # base-combo data prefix for a model trained from scratch
@@ -158,8 +158,9 @@ def binary_labels_refusal(labels_layer: Labels, method: str) -> str | None:
     """Why *Add pair* refuses ``labels_layer`` for a model of ``method``: an instance method
     given a binary mask (only 0 and one value, in separate pieces), in the words Train
     refuses it with (:func:`~tessella.engine.train._binary_labels._refuse_binary_masks`),
-    naming the layer; None otherwise, or where the layer is too large to look at here
-    (:data:`BINARY_CHECK_PIXELS`: Train checks it) or is no integer labels (Train says)."""
+    naming the layer; None otherwise, or where the layer is too large to look at here or on
+    disk (:data:`BINARY_CHECK_PIXELS`: Train checks it) or is no integer labels (Train
+    says)."""
     import warnings
 
     from tessella.engine.train._binary_labels import _refuse_binary_masks
@@ -172,9 +173,9 @@ def binary_labels_refusal(labels_layer: Labels, method: str) -> str | None:
     except (KeyError, ValueError):
         return None
     data = full_resolution(labels_layer)
-    if int(np.prod(data.shape)) > BINARY_CHECK_PIXELS:
-        return None
-    target = np.asarray(data)
+    if not isinstance(data, np.ndarray) or data.size > BINARY_CHECK_PIXELS:
+        return None  # (a labels zarr would be read from disk here, on the GUI thread)
+    target = data
     if not np.issubdtype(target.dtype, np.integer) or not target.any():
         return None
     try:
