@@ -259,6 +259,9 @@ class _Plan:
     # frame column (none: no column)
     frames: list[int] = field(default_factory=list)
     first_frame: int | None = None  # the CTC masks' first number, First frame number's
+    # the recipe kept in a zarr or OME-Zarr's own attributes where Recipe is not ticked: a
+    # time-lapse result's, so that its frame numbers go with the labels (_recipe_maker's)
+    attrs_recipe: Callable | None = None
 
 
 class _Notes(NamedTuple):
@@ -316,22 +319,48 @@ def _export_steps(plan: _Plan) -> Generator[tuple[int, int, str], None, _Done]:
     from tessella.engine.measure import measure_objects, write_csv
     from tessella.engine.tracking import ctc_tracks, write_ctc
 
+    from ._export_lazy import (
+        PIECEWISE_KINDS,
+        Stopped,
+        is_on_disk,
+        labels_range,
+        write_labels_in_pieces,
+    )
+
     kinds = [output.kind for output in plan.outputs]
     total = _steps(plan.outputs)
     done = 0
-    yield done, total, f"reading '{plan.name}'"
-    labels = np.asarray(plan.data)
+    # labels on disk (a blockwise result) are read a piece at a time, never whole, where no
+    # output needs them whole (a TIFF, CTC masks, a mask stack)
+    in_pieces = is_on_disk(plan.data) and set(kinds) <= PIECEWISE_KINDS
+    value_range = (0, 0)
+    if in_pieces:
+        yield done, total, f"checking '{plan.name}' (a piece at a time)"
+        labels = plan.data
+        try:
+            value_range = labels_range(labels, plan.cancel)
+        except Stopped:
+            return _Done(cancelled=True)
+    else:
+        yield done, total, f"reading '{plan.name}'"
+        labels = np.asarray(plan.data)
     done += 1
     if plan.cancel.is_set():
         return _Done(cancelled=True)
     try:  # every output made or checked before the first is written: a failure writes none
-        if labels.dtype.kind == "i" and labels.size and labels.min() < 0:
+        if in_pieces:
+            if value_range[0] < 0:
+                raise ValueError("labels must be integers of 0 and more")
+        elif labels.dtype.kind == "i" and labels.size and labels.min() < 0:
             raise ValueError("labels must be integers of 0 and more")
         table = None
         if "csv" in kinds:
-            yield done, total, "measuring the objects"
+            yield done, total, "measuring the objects" + (" (a piece at a time)" * in_pieces)
+            image = plan.image
+            if image is not None and not (in_pieces and is_on_disk(image)):
+                image = np.asarray(image)
             options: dict[str, Any] = {
-                "image": None if plan.image is None else np.asarray(plan.image),
+                "image": image,
                 "confidence": (
                     None
                     if plan.result is None
@@ -370,6 +399,17 @@ def _export_steps(plan: _Plan) -> Generator[tuple[int, int, str], None, _Done]:
     token = new_token()  # HOST-PID-XXXXXXXX: a killed export's files are told from a running one's
     staged: list[_Staged] = []
     output = None
+    made: list[tuple[dict, bool]] = []  # the recipe, made once (labels on disk: a digest
+    # reads them twice)
+
+    maker = plan.recipe or plan.attrs_recipe
+
+    def recipe_of(labels) -> tuple[dict, bool]:
+        assert maker is not None
+        if not made:
+            made.append(maker(stack, labels))
+        return made[0]
+
     # (the engine's writers each look for what killed writes left beside their temporary:
     # within a batch the folder is read once for them all, not once an output)
     with batch_of_writes(_folder_of(plan.outputs)):
@@ -392,19 +432,58 @@ def _export_steps(plan: _Plan) -> Generator[tuple[int, int, str], None, _Done]:
                     elif output.kind == "stack":
                         assert stack is not None
                         write_mask_stack(path, stack.masks, pixel_size=pixel_size, unit=unit)
+                    elif output.kind == "zarr" and in_pieces:
+                        write_labels_in_pieces(
+                            path,
+                            labels,
+                            value_range,
+                            axes,
+                            pixel_size,
+                            unit,
+                            ome=False,
+                            attrs=_in_attrs(plan, recipe_of, labels),
+                            cancel=plan.cancel,
+                        )
                     elif output.kind == "zarr":
-                        write_zarr_labels(path, labels, axes, pixel_size, unit)
+                        write_zarr_labels(
+                            path,
+                            labels,
+                            axes,
+                            pixel_size,
+                            unit,
+                            attrs=_in_attrs(plan, recipe_of, labels),
+                        )
                     elif output.kind == "ome_zarr":
                         # (the recipe in its attributes too: the reader finds no
                         # name.recipe.json for name.ome.zarr, whose recipe would be
                         # name.ome.recipe.json)
                         in_zarr = None
-                        if plan.recipe is not None:
-                            kept, _same = plan.recipe(stack, labels)
+                        if maker is not None:
+                            kept, _same = recipe_of(labels)
                             in_zarr = {ZARR_RECIPE_ATTR: kept}
-                        write_ome_zarr_labels(
-                            path, labels, axes, pixel_size, unit, name=plan.name, attrs=in_zarr
-                        )
+                        if in_pieces:
+                            write_labels_in_pieces(
+                                path,
+                                labels,
+                                value_range,
+                                axes,
+                                pixel_size,
+                                unit,
+                                ome=True,
+                                name=plan.name,
+                                attrs=in_zarr,
+                                cancel=plan.cancel,
+                            )
+                        else:
+                            write_ome_zarr_labels(
+                                path,
+                                labels,
+                                axes,
+                                pixel_size,
+                                unit,
+                                name=plan.name,
+                                attrs=in_zarr,
+                            )
                     elif output.kind == "csv":
                         assert table is not None
                         write_csv(path, table, overwrite=True)
@@ -414,7 +493,7 @@ def _export_steps(plan: _Plan) -> Generator[tuple[int, int, str], None, _Done]:
                         write_ctc(labels, None, path, True, tracks=ctc, frame_numbers=plan.numbers)
                     else:
                         assert plan.recipe is not None
-                        recipe, reproduces = plan.recipe(stack, labels)
+                        recipe, reproduces = recipe_of(labels)
                         note = recipe.get("note")
                         write_json(path, recipe)
                 done += 1
@@ -424,6 +503,9 @@ def _export_steps(plan: _Plan) -> Generator[tuple[int, int, str], None, _Done]:
                     _discard(staged, plan.make_folder)
                     return _Done(cancelled=True)
                 plan.placing = True
+        except Stopped:  # (Cancel, seen between two pieces of labels on disk)
+            _discard(staged, plan.make_folder)
+            return _Done(cancelled=True)
         except GeneratorExit:  # (closed before the end: nothing is left, nothing replaced)
             _discard(staged, plan.make_folder)
             raise
@@ -451,6 +533,19 @@ def _export_steps(plan: _Plan) -> Generator[tuple[int, int, str], None, _Done]:
             too_late=late,
             kept=kept,
         )
+
+
+def _in_attrs(plan: _Plan, recipe_of: Callable, labels) -> dict | None:
+    """The attributes a zarr output of ``plan`` adds: none where Recipe is ticked (its
+    ``name.recipe.json`` beside it is the recipe), else the recipe of a time-lapse result
+    with its frame numbers (``plan.attrs_recipe``), under
+    :data:`~tessella._io_recipe.ZARR_RECIPE_ATTR`, as a blockwise zarr keeps it: reopened,
+    the labels get their frame numbers back."""
+    from tessella._io_recipe import ZARR_RECIPE_ATTR
+
+    if plan.recipe is not None or plan.attrs_recipe is None:
+        return None
+    return {ZARR_RECIPE_ATTR: recipe_of(labels)[0]}
 
 
 def _with_frames(table: dict, frames: list[int]) -> dict:
@@ -854,6 +949,16 @@ class ExportWriting:
             numbers=numbers,
             lineage=self._lineage() if "ctc" in kinds else {},
             recipe=self._recipe_maker(outputs, hashed) if "recipe" in kinds else None,
+            # (Recipe not ticked: a time-lapse result's frame numbers are kept all the same,
+            # with its recipe, in the attributes of a zarr or OME-Zarr written)
+            attrs_recipe=(
+                self._recipe_maker(outputs, None)
+                if "recipe" not in kinds
+                and {"zarr", "ome_zarr"} & set(kinds)
+                and self._recipe() is not None
+                and self._frame_numbers_to_record()
+                else None
+            ),
             intensity=self._intensity_said(intensity) if "csv" in kinds else "",
             frames=(
                 (list(numbers or []) or _csv_frames(layer, axes, data.shape))

@@ -21,6 +21,14 @@ from .progress import warn_at_caller
 
 __all__ = ["labels_axes_for", "measure_objects", "size_column", "write_csv"]
 
+#: labels on disk (zarr, dask) are measured in pieces of whole chunks of about this many
+#: pixels (:func:`_measure_in_pieces`): 2048² uint32 labels are 16 MiB, and the sums by
+#: object take some ten times that
+PIECE_PIXELS = 2048 * 2048
+#: a piece whose largest ID is at most this (or 4 times its pixels) is measured by ID as it
+#: is (sums of every ID up to it: no sort), else numbered 1..n first
+_DIRECT_IDS = 1 << 22
+
 _AXES_BY_NDIM = {2: "YX", 3: "ZYX", 4: "TZYX"}
 
 
@@ -193,6 +201,12 @@ def measure_objects(
     unit : str
         The unit of ``spacing``.
 
+    Labels on disk (a zarr or dask array: a blockwise result opened lazily) are read piece by
+    piece (:data:`PIECE_PIXELS`, whole chunks), never whole, as are ``image`` and
+    ``confidence`` where they are on disk too; each object's sums (pixels, coordinates,
+    intensities) and bounding box are gathered over the pieces it crosses, so the table is
+    the one of the labels read whole (the same numbers, exactly, for integer images).
+
     Returns
     -------
     dict of str to ndarray
@@ -210,6 +224,8 @@ def measure_objects(
     >>> table["centroid_y"], table["centroid_x"], table["bbox_max_x"]
     (array([1.5]), array([2.]), array([3]))
     """
+    if _on_disk(labels):  # never read whole: piece by piece, the same table
+        return _measure_in_pieces(labels, image, confidence, spacing, axes, unit)
     labels = np.asarray(labels)
     axes = check_axes(axes or labels_axes_for(labels.ndim), labels.ndim, "labels")
     if "C" in axes:
@@ -237,6 +253,293 @@ def measure_objects(
         )
         frames.append({"t": np.full(len(frame["label"]), t, np.int64), **frame})
     return {name: np.concatenate([frame[name] for frame in frames]) for name in frames[0]}
+
+
+def _on_disk(array) -> bool:
+    """Whether ``array`` is read from disk on access (zarr, dask), not a numpy array."""
+    return (
+        array is not None
+        and not isinstance(array, np.ndarray)
+        and hasattr(array, "shape")
+        and hasattr(array, "dtype")
+        and hasattr(array, "__getitem__")
+    )
+
+
+def piece_slices(
+    shape: tuple[int, ...], chunks: tuple[int, ...] | None, pixels: int | None = None
+) -> list[tuple[slice, ...]]:
+    """Slices that cut an array of ``shape`` into pieces of whole ``chunks`` (the last two
+    axes: as many chunks as keep a piece within about ``pixels`` pixels of a plane, at least
+    one; the axes before them: one chunk deep), in C order. ``pixels``: by default
+    :data:`PIECE_PIXELS`.
+
+    >>> [tuple((s.start, s.stop) for s in p) for p in piece_slices((5, 7), (2, 4), 32)]
+    [((0, 4), (0, 7)), ((4, 5), (0, 7))]
+    >>> len(piece_slices((5, 7), (2, 4), 8)), len(piece_slices((3, 5, 7), (1, 2, 4), 32))
+    (6, 6)
+    """
+    shape = tuple(int(n) for n in shape)
+    pixels = PIECE_PIXELS if pixels is None else pixels
+    if chunks is None or len(chunks) != len(shape):
+        chunks = tuple([1] * (len(shape) - 2) + [min(n, 2048) for n in shape[-2:]])
+    sizes = [max(1, min(int(c), n)) for c, n in zip(chunks, shape)]
+    if len(shape) >= 2:
+        cy, cx = sizes[-2:]
+        per_side = max(1, int((pixels / max(cy * cx, 1)) ** 0.5))
+        sizes[-2] = min(shape[-2], cy * per_side) or 1
+        sizes[-1] = min(shape[-1], cx * per_side) or 1
+    starts = [range(0, n, s) for n, s in zip(shape, sizes)]
+    return [
+        tuple(slice(a, min(a + s, n)) for a, s, n in zip(start, sizes, shape))
+        for start in _product(starts)
+    ]
+
+
+def _product(ranges):
+    import itertools
+
+    return itertools.product(*ranges)
+
+
+def chunks_of(array) -> tuple[int, ...] | None:
+    """The chunk shape of a zarr or dask array (its first chunk along each axis), else None."""
+    chunks = getattr(array, "chunksize", None) or getattr(array, "chunks", None)
+    if isinstance(chunks, tuple) and chunks and isinstance(chunks[0], tuple):
+        chunks = tuple(c[0] if c else 1 for c in chunks)  # (dask's chunks: per axis)
+    if isinstance(chunks, tuple) and all(isinstance(c, int | np.integer) for c in chunks):
+        return tuple(int(c) for c in chunks)
+    return None
+
+
+def _frame_of(piece: np.ndarray | None, t_axis: int | None) -> np.ndarray | None:
+    """``piece`` without its T axis (one frame deep), where the labels have one."""
+    if piece is None or t_axis is None:
+        return piece
+    return piece[(slice(None),) * t_axis + (0,)]
+
+
+def _read(array, index) -> np.ndarray | None:
+    if array is None:
+        return None
+    return np.asarray(array[index])
+
+
+def _piece_sums(
+    piece: np.ndarray,
+    origin: tuple[int, ...],
+    image: np.ndarray | None,
+    confidence: np.ndarray | None,
+) -> dict[str, np.ndarray] | None:
+    """Each object's partial sums in one ``piece`` of labels whose first pixel is at
+    ``origin``: ``ids``, pixel ``count``, coordinate sums ``coords`` (one column an axis),
+    ``lo``/``hi`` (bounding box, first and last pixel), ``values`` (intensity sums, one
+    column a channel) and ``conf`` (confidence sums); None where it holds no object."""
+    from scipy import ndimage
+
+    top = int(piece.max()) if piece.size else 0
+    if not top:
+        return None
+    if top <= max(_DIRECT_IDS, 4 * piece.size):
+        # IDs as they are (no sort): sums by ID, then those of the IDs present
+        compact = piece if piece.dtype.kind == "i" or piece.dtype.itemsize < 8 else None
+        compact = piece.astype(np.intp) if compact is None else compact
+        flat = compact.ravel()
+        count = np.bincount(flat, minlength=top + 1)
+        ids = np.flatnonzero(count[1:]) + 1
+        boxes = ndimage.find_objects(compact, max_label=top)
+        boxes = [boxes[i - 1] for i in ids]
+        picked = ids
+    else:  # (IDs of up to 2**64: numbered 1..n in the piece first)
+        ids, inverse = np.unique(piece, return_inverse=True)
+        inverse = inverse.reshape(piece.shape)
+        if ids[0] == 0:  # (background: index 0, which find_objects leaves out)
+            ids = ids[1:]
+        else:
+            inverse = inverse + 1
+        flat = inverse.ravel()
+        count = np.bincount(flat, minlength=ids.size + 1)
+        boxes = ndimage.find_objects(inverse, max_label=ids.size)
+        picked = np.arange(1, ids.size + 1)
+    n = ids.size
+    size = count.size
+    count = count[picked].astype(np.int64)
+    coords = np.empty((n, piece.ndim), np.float64)
+    for axis in range(piece.ndim):
+        place = [1] * piece.ndim
+        place[axis] = piece.shape[axis]
+        grid = np.arange(piece.shape[axis], dtype=np.float64).reshape(place)
+        along = np.broadcast_to(grid + origin[axis], piece.shape).ravel()
+        coords[:, axis] = np.bincount(flat, weights=along, minlength=size)[picked]
+    lo = np.array([[s.start + o for s, o in zip(box, origin)] for box in boxes], np.int64)
+    hi = np.array([[s.stop - 1 + o for s, o in zip(box, origin)] for box in boxes], np.int64)
+    found: dict[str, np.ndarray] = {"ids": ids, "count": count, "coords": coords, "lo": lo}
+    found["hi"] = hi
+    if image is not None:
+        channels = image.reshape(piece.size, -1)  # (a last axis of channels, or one)
+        found["values"] = np.stack(
+            [
+                np.bincount(flat, weights=channels[:, c].astype(np.float64), minlength=size)[picked]
+                for c in range(channels.shape[1])
+            ],
+            axis=1,
+        )
+    if confidence is not None:
+        found["conf"] = np.bincount(
+            flat, weights=confidence.ravel().astype(np.float64), minlength=size
+        )[picked]
+    return found
+
+
+def _merged(parts: list[dict[str, np.ndarray]], ndim: int) -> dict[str, np.ndarray]:
+    """The sums of :func:`_piece_sums` of every piece, one row an object (by ID, ascending):
+    counts and sums added, bounding boxes widened."""
+    if not parts:
+        return {
+            "ids": np.zeros(0, np.int64),
+            "count": np.zeros(0, np.int64),
+            "coords": np.zeros((0, ndim)),
+            "lo": np.zeros((0, ndim), np.int64),
+            "hi": np.zeros((0, ndim), np.int64),
+        }
+    every = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+    ids, row = np.unique(every["ids"], return_inverse=True)
+    n = ids.size
+    merged: dict[str, np.ndarray] = {"ids": ids}
+    merged["count"] = np.bincount(row, weights=every["count"], minlength=n).astype(np.int64)
+    for name in ("coords", "values"):
+        if name in every:
+            columns = every[name]
+            merged[name] = np.stack(
+                [
+                    np.bincount(row, weights=columns[:, i], minlength=n)
+                    for i in range(columns.shape[1])
+                ],
+                axis=1,
+            )
+    if "conf" in every:
+        merged["conf"] = np.bincount(row, weights=every["conf"], minlength=n)
+    lo = np.full((n, ndim), np.iinfo(np.int64).max, np.int64)
+    hi = np.full((n, ndim), -1, np.int64)
+    np.minimum.at(lo, row, every["lo"])
+    np.maximum.at(hi, row, every["hi"])
+    merged["lo"], merged["hi"] = lo, hi
+    return merged
+
+
+def _measure_in_pieces(
+    labels,
+    image,
+    confidence,
+    spacing,
+    axes: str | None,
+    unit: str,
+    pixels: int | None = None,
+) -> dict[str, np.ndarray]:
+    """:func:`measure_objects` of ``labels`` on disk (zarr, dask), read piece by piece
+    (:func:`piece_slices` of their chunks): each object's pixel count, coordinate and
+    intensity sums and bounding box gathered over the pieces it crosses. The sums of
+    coordinates and of integer intensities are exact (float64 holds integers up to 2**53),
+    so the table is the one of the labels read whole; intensities and confidences that are
+    floats are summed in float64 (the whole-array means of float32 images in float32)."""
+    ndim = len(labels.shape)
+    axes = check_axes(axes or labels_axes_for(ndim), ndim, "labels")
+    if "C" in axes:
+        raise ValueError(f"labels have no channel axis; got axes {axes}")
+    if np.dtype(labels.dtype).kind not in "iu":
+        raise ValueError(f"labels must be integers, not {labels.dtype}")
+    shape = tuple(int(n) for n in labels.shape)
+    if image is not None:
+        fits = tuple(image.shape) == shape or (
+            len(image.shape) == ndim + 1 and tuple(image.shape[:-1]) == shape
+        )
+        if not fits:
+            raise ValueError(
+                f"image shape {tuple(image.shape)} differs from labels shape {shape} "
+                "(an extra last axis of channels is allowed)"
+            )
+        if np.dtype(image.dtype).kind not in "biuf":
+            raise ValueError(f"image has unsupported pixel type {image.dtype}")
+    if confidence is not None and tuple(confidence.shape) != shape:
+        raise ValueError(
+            f"confidence shape {tuple(confidence.shape)} differs from labels shape {shape}"
+        )
+    spatial_axes = spatial_of(axes)
+    no_size = spacing is None or (isinstance(spacing, Mapping) and not spacing)
+    sizes = None if no_size else _spacing_of(spacing, spatial_axes)
+    t_axis = axes.index("T") if "T" in axes else None
+    chunks = chunks_of(labels)
+    if chunks is not None and t_axis is not None:
+        chunks = tuple(1 if i == t_axis else c for i, c in enumerate(chunks))
+    channels = None if image is None else (image.shape[-1] if len(image.shape) > ndim else 0)
+    by_frame: dict[int, list[dict[str, np.ndarray]]] = {}
+    for index in piece_slices(shape, chunks, pixels):
+        piece = np.asarray(labels[index])
+        if piece.size and piece.dtype.kind == "i" and piece.min() < 0:
+            raise ValueError("labels must not be negative")
+        t = 0 if t_axis is None else index[t_axis].start
+        origin = tuple(s.start for i, s in enumerate(index) if i != t_axis)
+        conf = _read(confidence, index)
+        if conf is not None and conf.size and not (np.nanmin(conf) >= 0 and np.nanmax(conf) <= 1):
+            raise ValueError("confidence values must lie in [0, 1]")
+        sums = _piece_sums(
+            piece if t_axis is None else piece[(slice(None),) * t_axis + (0,)],
+            origin,
+            _frame_of(_read(image, index), t_axis),
+            _frame_of(conf, t_axis),
+        )
+        frame = by_frame.setdefault(t, [])
+        if sums is not None:
+            frame.append(sums)
+    frames = []
+    for t in range(1 if t_axis is None else shape[t_axis]):
+        merged = _merged(by_frame.get(t, []), len(spatial_axes))
+        columns = _columns(merged, labels.dtype, channels, confidence, spatial_axes, sizes, unit)
+        if t_axis is not None:
+            columns = {"t": np.full(len(columns["label"]), t, np.int64), **columns}
+        frames.append(columns)
+    if t_axis is None:
+        return frames[0]
+    return {name: np.concatenate([frame[name] for frame in frames]) for name in frames[0]}
+
+
+def _columns(
+    merged: dict[str, np.ndarray],
+    dtype,
+    channels: int | None,
+    confidence,
+    spatial_axes: str,
+    spacing: tuple[float, ...] | None,
+    unit: str | None,
+) -> dict[str, np.ndarray]:
+    """The table :func:`_measure_frame` gives, from the sums of :func:`_merged`;
+    ``channels``: None without an image, 0 for an image without an axis of channels, else
+    how many it has."""
+    names = spatial_axes.lower()
+    wide = np.dtype(dtype) == np.uint64
+    count = merged["count"]
+    columns: dict[str, np.ndarray] = {
+        "label": merged["ids"].astype(np.uint64 if wide else np.int64),
+        size_column(spatial_axes): count,
+    }
+    if spacing is not None:
+        columns[size_column(spatial_axes, unit)] = count * float(np.prod(spacing))
+    for i, name in enumerate(names):
+        columns[f"centroid_{name}"] = merged["coords"][:, i] / count
+    for i, name in enumerate(names):
+        columns[f"bbox_min_{name}"] = merged["lo"][:, i]
+    for i, name in enumerate(names):
+        columns[f"bbox_max_{name}"] = merged["hi"][:, i]
+    if channels is not None:
+        values = merged.get("values", np.zeros((0, max(channels, 1))))
+        if channels == 0:  # (no axis of channels)
+            columns["mean_intensity"] = values[:, 0] / count
+        else:
+            for c in range(channels):
+                columns[f"mean_intensity_c{c}"] = values[:, c] / count
+    if confidence is not None:
+        columns["mean_confidence"] = merged.get("conf", np.zeros(0)) / count
+    return columns
 
 
 def write_csv(
