@@ -90,7 +90,35 @@ def test_a_layers_runs_card_command_says_the_layers_and_the_command_for_files(
     with qtbot.waitSignal(train.run_finished, timeout=30_000):
         assert train.start(), train.status_label.text()
     [config] = configs
-    assert config.command.startswith("napari Train widget on layers img + gt; "), config.command
+    assert config.command.startswith(
+        "napari Train widget on layers img + gt; in no file (made in napari; the card does "
+        "not keep them): 'img', 'gt'; with each pair saved as "
+    ), config.command
     command = config.command.split("the same run is: ", 1)[1]
     args = _build_parser().parse_args(shlex.split(command)[1:])
     assert args.data == ["FOLDER"] and args.batch_size == config.batch_size
+
+
+def test_a_layers_runs_card_command_names_the_files_the_layers_came_from(
+    viewer_models, qtbot, monkeypatch, tmp_path
+):
+    """User test t10, finding 4: a run on layers opened from files recorded only the layers'
+    names; now its command names the files they were opened from."""
+    viewer, _models = viewer_models
+    image, labels = _disks()
+    tifffile.imwrite(tmp_path / "cells.tif", image)
+    [layer] = viewer.open(str(tmp_path / "cells.tif"), plugin="tessella")
+    painted = viewer.add_labels(labels, name="painted")
+    _dock, train = viewer.window.add_plugin_dock_widget("tessella", "Train")
+    train.device_combo.setCurrentText("cpu")
+    train.add_pair(layer, painted)
+    train.name_edit.setText("from-files")
+    configs: list = []
+    monkeypatch.setattr(starting_module, "_train", _recording(configs))
+    with qtbot.waitSignal(train.run_finished, timeout=30_000):
+        assert train.start(), train.status_label.text()
+    [config] = configs
+    assert f"opened from files: '{layer.name}' {tmp_path / 'cells.tif'}; " in config.command
+    assert "in no file (made in napari; the card does not keep them): 'painted'; " in (
+        config.command
+    )

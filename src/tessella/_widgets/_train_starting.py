@@ -36,16 +36,28 @@ from ._workers import ThreadWarningsWorker, caught_warnings_of_this_thread, clos
 __all__ = ["TrainStarting"]
 
 
-def _command(config, folder: Path | None, layers: str) -> str:
+def _command(config, folder: Path | None, layers: str, pairs=()) -> str:
     """What the card records as the command of the panel's run ``config``: on a
     ``folder``, the ``tessella train`` command that runs it the same way; on ``layers``
-    (no files to name), the layers and that command for them saved as files."""
+    (``pairs`` of image and labels layers), the layers, the files they were opened from (a
+    layer may have been edited since) and those in no file, and that command for them saved
+    as files."""
     from tessella.engine.train._config import equivalent_command
 
     if folder is not None:
         return equivalent_command(config, str(folder))
+    opened, unsaved = [], []
+    for layer in dict.fromkeys(layer for pair in pairs for layer in pair):
+        path = getattr(getattr(layer, "source", None), "path", None)
+        if path:
+            opened.append(f"'{layer.name}' {path}")
+        else:
+            unsaved.append(f"'{layer.name}'")
+    files = f"opened from files: {', '.join(opened)}; " if opened else ""
+    if unsaved:
+        files += f"in no file (made in napari; the card does not keep them): {', '.join(unsaved)}; "
     return (
-        f"napari Train widget on layers {layers}; with each pair saved as "
+        f"napari Train widget on layers {layers}; {files}with each pair saved as "
         "FOLDER/images/NAME.tif and FOLDER/masks/NAME.tif (NAME: the labels layer's name), "
         f"the same run is: {equivalent_command(config, 'FOLDER')}"
     )
@@ -242,7 +254,7 @@ class TrainStarting:
             # without putting them in the field (a new run draws its own)
             held_out=() if typed and not drawn else held_out,
         )
-        config = replace(config, command=_command(config, where, layers))
+        config = replace(config, command=_command(config, where, layers, pairs))
         worker = create_worker(
             _train,
             config,
