@@ -283,10 +283,17 @@ class CorrectEdits:
             self._say(f"{what}: add or choose a labels layer first.")
             return False
         if not isinstance(layer.data, np.ndarray):
+            from ._correct_region import REGION_BUTTON, WRITE_BUTTON, on_disk_store
+
             message = (
                 f"layer '{layer.name}' is not in memory ({_on_disk(layer)}); to edit a copy, "
                 f"{_how_to_copy(layer)}, then Export the result"
             )
+            if on_disk_store(layer) is not None:  # (a zarr on disk: its region in view)
+                message += (
+                    f". Or edit the part on screen: '{REGION_BUTTON}' above, then "
+                    f"'{WRITE_BUTTON}' saves it into the .zarr"
+                )
             self._say(f"{what}: {message}", "error")
             return False
         t_axis = _time_axis(layer)
@@ -454,6 +461,14 @@ class CorrectEdits:
     def relabel(self) -> bool:
         from tessella.engine.edit import relabel_sequential
 
+        layer = self.labels_layer
+        if layer is not None and layer.unique_id in getattr(self, "_regions", {}):
+            self._say(
+                f"Relabel: '{layer.name}' is a region of a larger file: numbering its objects "
+                "1..N would give them the IDs of other objects there",
+                "error",
+            )
+            return False
         return self._apply("Relabel", relabel_sequential)
 
     def _find_helper(self, name: str, kind: type):

@@ -39,6 +39,7 @@ from ._correct_edits import (
     _time_axis,
 )
 from ._correct_edits import _axes_of as _axes_of  # tests import it from here
+from ._correct_region import CorrectRegion
 from ._correct_review import CorrectReview
 from ._labels_states import restart_history_on_new_data
 from ._layers import LayerWatcher, fill_layer_combo, find_layer
@@ -161,7 +162,7 @@ def _tessella_layer(layer) -> bool:
     return PREVIEW_KEY in layer.metadata or ERRORS_KEY in layer.metadata
 
 
-class CorrectWidget(CorrectEdits, CorrectReview, LayerWatcher, QWidget):
+class CorrectWidget(CorrectEdits, CorrectRegion, CorrectReview, LayerWatcher, QWidget):
     """Correct a labels layer; every change is one undoable step of the layer's history."""
 
     #: emitted with the operation's description after each change that altered pixels
@@ -274,6 +275,7 @@ class CorrectWidget(CorrectEdits, CorrectReview, LayerWatcher, QWidget):
 
         layout, footer = panel_layout(self)  # the edits scroll; the status stays
         layout.addLayout(form)
+        layout.addWidget(self._make_region_box())  # (labels on disk: shown for them only)
         layout.addWidget(edits)
         layout.addLayout(history)
         layout.addWidget(review)
@@ -440,6 +442,7 @@ class CorrectWidget(CorrectEdits, CorrectReview, LayerWatcher, QWidget):
             self.pick_button.setChecked(False)
         # in a batch, the first: the layer the user was editing, not those chosen after it
         worked_on = layer.unique_id in self._worked_on
+        self._regions.pop(layer.unique_id, None)  # (a region layer: its region goes with it)
         self._worked_on.discard(layer.unique_id)
         if layer.unique_id == self.layer_combo.currentData() and self._removed is None:
             self._removed = (layer.name, worked_on and not _tessella_layer(layer))
@@ -464,6 +467,7 @@ class CorrectWidget(CorrectEdits, CorrectReview, LayerWatcher, QWidget):
         self.status_label.setText("Ready" if layer is None else f"Editing '{layer.name}'")
         self._show_history()
         self._show_scope()
+        self._show_region()
 
     def _show_scope(self, _checked: bool | None = None) -> None:
         """Show the 'All frames' box for time-lapse labels only (their axes have a T), and

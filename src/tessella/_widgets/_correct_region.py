@@ -1,0 +1,372 @@
+"""Correct on labels on disk (a big blockwise result, opened lazily and read-only): the region
+in view is loaded into an editable labels layer placed over it, edited with every Correct
+tool, and written back into the zarr (:mod:`tessella.engine._edit_region`), in a worker
+(a mixin of :class:`.correct.CorrectWidget`)."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+from napari.layers import Labels
+from qtpy.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout
+
+from ._layers import find_layer, full_resolution
+from ._workers import ThreadWarningsWorker, close_when_finished, report_runtime_errors
+
+if TYPE_CHECKING:
+    from tessella.engine._edit_region import Region
+
+__all__ = ["REGION_KEY", "CorrectRegion", "on_disk_store"]
+
+#: the metadata key of a region layer: ``{"path", "source", "box"}`` (the zarr, the lazy
+#: layer's unique_id, the level-0 box as ``[[start, stop], ...]``)
+REGION_KEY = "tessella_region"
+
+REGION_BUTTON = "Edit the region in view"
+WRITE_BUTTON = "Write back"
+
+
+def on_disk_store(layer) -> tuple | None:
+    """``(folder, key)`` of the zarr behind a labels layer not in memory (level 0 a zarr array
+    on disk: a blockwise result, as Segment shows it or as File > Open reopens it); None for
+    any other layer."""
+    from tessella.engine._edit_region import store_of
+
+    if not isinstance(layer, Labels) or isinstance(layer.data, np.ndarray):
+        return None
+    return store_of(full_resolution(layer))
+
+
+def _box_words(box) -> str:
+    return ", ".join(f"{s.start}:{s.stop}" for s in box)
+
+
+def view_box(viewer, layer: Labels, side: int) -> tuple[tuple[slice, ...], str]:
+    """The level-0 pixels of ``layer`` (2D) in the canvas, clamped to the labels and to
+    ``side`` pixels along each axis (around the view's centre), and the words that say it
+    was cut ("" where not)."""
+    scene = getattr(viewer, "scene", None)
+    camera = scene.camera if scene is not None else viewer.camera
+    canvas = getattr(scene, "canvas", None) or viewer.canvas
+    height, width = canvas.size
+    zoom = float(camera.zoom)
+    centre = np.array(camera.center[-2:], dtype=float)
+    half = np.array([height, width], dtype=float) / zoom / 2
+    point = np.array(viewer.dims.point, dtype=float)
+    corners = []
+    for corner in (centre - half, centre + half):
+        point[-2:] = corner
+        corners.append(np.array(layer.world_to_data(point))[-2:])
+    low, high = np.minimum(*corners), np.maximum(*corners)
+    shape = full_resolution(layer).shape[-2:]
+    box, cut = [], False
+    for lo, hi, n in zip(low, high, shape):
+        start, stop = max(0, math.floor(lo + 0.5)), min(int(n), math.ceil(hi + 0.5))
+        if stop - start > side:
+            middle = (start + stop) // 2
+            start, stop, cut = middle - side // 2, middle - side // 2 + side, True
+        box.append(slice(start, stop))
+    words = f" (the view holds more than {side:,} pixels along a side: its middle)" if cut else ""
+    return tuple(box), words
+
+
+def _refresh_lazy(layer: Labels, box: tuple[slice, ...]) -> None:
+    """Show the labels written into the zarr behind ``layer`` over ``box``: level 0 and the
+    levels stored in the zarr are read from disk as shown; the levels kept in memory (the
+    downsampled copy of a Segment result) get their pixels over ``box`` again; the computed
+    ones (every 2nd, 4th ... pixel, some kept once read) are made again."""
+    if not getattr(layer, "multiscale", False):
+        layer.refresh()
+        return
+    from tessella._io import _computed_levels
+
+    levels = list(layer.data)
+    base = levels[0]
+    shape = tuple(int(n) for n in base.shape)
+    fresh = {tuple(int(n) for n in level.shape): level for level in _computed_levels(base, 0, 1)}
+    for i, level in enumerate(levels[1:], start=1):
+        size = tuple(int(n) for n in level.shape)
+        if isinstance(level, np.ndarray):
+            factors = [max(1, round(n / m)) for n, m in zip(shape, size)]
+            where = tuple(slice(-(-s.start // f), -(-s.stop // f)) for s, f in zip(box, factors))
+            source = tuple(
+                slice(w.start * f, max(w.start, w.stop) * f - (f - 1), f)
+                for w, f in zip(where, factors)
+            )
+            level[where] = np.asarray(base[source])
+        elif size in fresh and type(level).__module__.startswith("dask"):  # (not a zarr's)
+            levels[i] = fresh[size]
+    editable = layer.editable
+    layer.data = levels
+    layer.editable = editable
+    layer.refresh()
+
+
+def _mark_edited(layer: Labels) -> None:
+    """The recipe of ``layer`` (Segment's, or the reader's) says its labels were edited
+    after the run, as the file's recipe now does: Export then writes it saying so."""
+    from tessella._io import RECIPE_KEY
+    from tessella.engine._edit_region import EDITED_NOTE
+
+    recipe = layer.metadata.get(RECIPE_KEY)
+    if isinstance(recipe, dict) and not recipe.get("labels_edited"):
+        marked = {**recipe, "labels_edited": True}
+        marked.setdefault("note", EDITED_NOTE)
+        layer.metadata = {**layer.metadata, RECIPE_KEY: marked}
+
+
+class CorrectRegion:
+    """Mixin for :class:`.correct.CorrectWidget`: the "Labels on disk" box (uses the widget's
+    ``viewer``, ``labels_layer``, ``layer_combo``, ``_say``)."""
+
+    def _make_region_box(self) -> QGroupBox:
+        from tessella.engine._edit_region import REGION_MAX_PIXELS
+
+        self._regions: dict[str, Region] = {}  # region layer unique_id -> its region
+        self._region_worker = None
+        side = math.isqrt(REGION_MAX_PIXELS)
+        self.region_button = QPushButton(REGION_BUTTON)
+        self.region_button.setToolTip(
+            "Load the labels on screen (at full resolution, at most "
+            f"{side:,} × {side:,} pixels) into an editable layer placed over them; every "
+            f"edit here then works on it, and '{WRITE_BUTTON}' saves it into the .zarr"
+        )
+        self.write_button = QPushButton(WRITE_BUTTON)
+        self.write_button.setToolTip(
+            "Write the edited region into the .zarr it was loaded from (refused where the "
+            "file changed there since); new IDs are made unique in the whole file"
+        )
+        self.region_cancel = QPushButton("Cancel")
+        self.region_progress = QProgressBar()
+        self.region_progress.setVisible(False)
+        self.region_note = QLabel("")
+        self.region_note.setWordWrap(True)
+        box = QGroupBox("Labels on disk")
+        column = QVBoxLayout(box)
+        column.addWidget(self.region_note)
+        row = QHBoxLayout()
+        row.addWidget(self.region_button)
+        row.addWidget(self.write_button)
+        row.addWidget(self.region_cancel)
+        column.addLayout(row)
+        column.addWidget(self.region_progress)
+        self.region_button.clicked.connect(self.edit_region_in_view)
+        self.write_button.clicked.connect(self.write_back)
+        self.region_cancel.clicked.connect(self._cancel_region_work)
+        self._region_box = box
+        return box
+
+    # --- which layer ------------------------------------------------------------------------
+
+    def _region_of(self, layer) -> Region | None:
+        return None if layer is None else self._regions.get(layer.unique_id)
+
+    def _show_region(self) -> None:
+        """Show the box for labels on disk and for the regions loaded from them."""
+        if not hasattr(self, "_region_box"):
+            return
+        layer = self.labels_layer
+        region = self._region_of(layer)
+        store = None if layer is None or region is not None else on_disk_store(layer)
+        busy = self._region_worker is not None
+        self._region_box.setVisible(region is not None or store is not None or busy)
+        self.region_button.setVisible(store is not None)
+        self.write_button.setVisible(region is not None)
+        self.region_button.setEnabled(not busy)
+        self.write_button.setEnabled(not busy)
+        self.region_cancel.setVisible(busy)
+        if region is not None:
+            self.region_note.setText(
+                f"A region [{_box_words(region.box)}] of {region.path.name}: edit it here, "
+                f"then {WRITE_BUTTON}"
+            )
+        elif store is not None:
+            self.region_note.setText(
+                "These labels are on disk (read-only here): zoom to the part to correct, "
+                f"then '{REGION_BUTTON}'"
+            )
+
+    # --- load -------------------------------------------------------------------------------
+
+    def edit_region_in_view(self) -> bool:
+        """Load the level-0 labels in view of the chosen layer on disk into a new labels
+        layer over them (in a worker); False where refused (said)."""
+        from tessella.engine._edit_region import REGION_MAX_PIXELS, region_steps
+
+        what = REGION_BUTTON
+        layer = self.labels_layer
+        store = None if layer is None else on_disk_store(layer)
+        if layer is None or store is None:
+            self._say(f"{what}: choose labels on disk (a big blockwise result) first", "error")
+            return False
+        if self._region_worker is not None:
+            return False
+        if full_resolution(layer).ndim != 2 or self.viewer.dims.ndisplay != 2:
+            self._say(f"{what}: only 2D labels shown in 2D can be loaded by region", "error")
+            return False
+        box, cut = view_box(self.viewer, layer, math.isqrt(REGION_MAX_PIXELS))
+        if any(s.stop <= s.start for s in box):
+            self._say(f"{what}: the labels are not in view; pan to them first", "error")
+            return False
+        path, key = store
+        source = layer.unique_id
+        self._say(f"{what}: reading [{_box_words(box)}] of {path.name}{cut}…", None)
+
+        def loaded(region) -> None:
+            self._add_region_layer(source, region, cut)
+
+        self._start_region_work(region_steps, (path, key, box), loaded, what)
+        return True
+
+    def _add_region_layer(self, source: str, region: Region, cut: str) -> None:
+        lazy = find_layer(self.viewer, source)
+        if lazy is None:
+            self._say(f"{REGION_BUTTON}: the layer was removed while its region was read", None)
+            return
+        start = np.array([s.start for s in region.box], dtype=float)
+        scale = np.array(lazy.scale, dtype=float)
+        options = {
+            "name": f"{lazy.name} [{_box_words(region.box)}]",
+            "scale": tuple(scale),
+            "translate": tuple(np.array(lazy.translate, dtype=float) + start * scale),
+            "metadata": {
+                REGION_KEY: {
+                    "path": str(region.path),
+                    "source": source,
+                    "box": [[s.start, s.stop] for s in region.box],
+                },
+                "axes": lazy.metadata.get("axes", "YX"),
+            },
+        }
+        for name in ("axis_labels", "units"):
+            try:
+                options[name] = tuple(getattr(lazy, name))
+            except (AttributeError, TypeError):
+                pass
+        edit = self.viewer.add_labels(region.labels.copy(), **options)
+        self._regions[edit.unique_id] = region
+        index = self.layer_combo.findData(edit.unique_id)
+        if index >= 0:
+            self.layer_combo.setCurrentIndex(index)
+        height, width = region.labels.shape
+        self._say(
+            f"{REGION_BUTTON}: '{edit.name}' holds {height:,} × {width:,} pixels of "
+            f"{region.path.name}{cut}, over the labels on disk; edit it, then '{WRITE_BUTTON}' "
+            f"(the file's largest ID: {region.top:,}; new IDs are numbered above it)",
+            None,
+        )
+        self._show_region()
+
+    # --- write back -------------------------------------------------------------------------
+
+    def write_back(self) -> bool:
+        """Write the chosen region layer into its zarr (in a worker); False where refused."""
+        from tessella.engine._edit_region import write_region_steps
+
+        what = WRITE_BUTTON
+        layer = self.labels_layer
+        region = self._region_of(layer)
+        if layer is None or region is None:
+            self._say(f"{what}: choose a region loaded with '{REGION_BUTTON}' first", "error")
+            return False
+        if self._region_worker is not None:
+            return False
+        if tuple(layer.data.shape) != tuple(region.labels.shape):
+            self._say(f"{what}: '{layer.name}' is no longer the region's size", "error")
+            return False
+        edit_id = layer.unique_id
+        self._say(f"{what}: writing '{layer.name}' into {region.path.name}…", None)
+
+        def written(result) -> None:
+            self._region_written(edit_id, region, result)
+
+        self._start_region_work(
+            write_region_steps, (region, np.array(layer.data, copy=True)), written, what
+        )
+        return True
+
+    def _region_written(self, edit_id: str, region: Region, result) -> None:
+        from ._labels_states import _restart_history
+
+        edit = find_layer(self.viewer, edit_id)
+        if result.box is None:
+            self._say(f"{WRITE_BUTTON}: nothing changed in the region", None)
+            return
+        if edit is not None and result.renamed:  # the IDs written (unique in the file)
+            edit.data = result.labels.copy()
+            _restart_history(edit)
+        source = (
+            None if edit is None else find_layer(self.viewer, edit.metadata[REGION_KEY]["source"])
+        )
+        if source is not None:
+            _refresh_lazy(source, result.box)
+            _mark_edited(source)
+        renamed = ""
+        if result.renamed:
+            pairs = ", ".join(f"{a} → {b}" for a, b in list(result.renamed.items())[:5])
+            more = "…" if len(result.renamed) > 5 else ""
+            renamed = f"; new IDs renumbered above the file's: {pairs}{more}"
+        self._say(
+            f"{WRITE_BUTTON}: {result.pixels:,} px changed in {region.path.name} "
+            f"[{_box_words(result.box)}]{renamed}",
+            "info",
+        )
+
+    # --- the worker -------------------------------------------------------------------------
+
+    def _start_region_work(self, steps, args, done, what: str) -> None:
+        """Run the engine's ``steps(*args)`` in a worker, its progress on the bar, ``done``
+        called with what it returns; a failure said (the widget usable again)."""
+        from napari.qt.threading import create_worker
+        from napari.utils.notifications import show_warning
+
+        from tessella.engine._edit_region import RegionChangedError
+
+        from ._workers import show_progress
+
+        words = {
+            "reading": "reading",
+            "maximum": "finding the largest ID",
+            "checking": "checking the file",
+            "writing": "writing",
+            "digest": "recording the digest",
+        }
+
+        def progress(step) -> None:
+            self.region_progress.setVisible(True)
+            label = words.get(step.stage, step.stage)
+            show_progress(self.region_progress, step.done, max(step.total, 1), f"{label}: %v / %m")
+
+        def failed(exc) -> None:
+            kept = ""
+            if what == WRITE_BUTTON and not isinstance(exc, RegionChangedError):
+                kept = "; nothing was written (the file holds its labels as before)"
+            self._say(f"{what}: {exc}{kept}", "error")
+
+        def finished() -> None:
+            self._region_worker = None
+            self.region_progress.setVisible(False)
+            self._show_region()
+
+        worker = create_worker(
+            report_runtime_errors(steps),
+            *args,
+            _worker_class=ThreadWarningsWorker,
+            _start_thread=False,
+            _connect={"errored": failed},
+        )
+        close_when_finished(worker)
+        self._region_worker = worker
+        worker.yielded.connect(progress)
+        worker.returned.connect(done)
+        worker.warned.connect(lambda args: show_warning(f"{what}: {args[0]}"))
+        worker.finished.connect(finished)
+        self._show_region()
+        worker.start()
+
+    def _cancel_region_work(self) -> None:
+        if self._region_worker is not None:
+            self._region_worker.quit()
+            self._say("Cancelled: nothing is written where a Write back was cut short", None)

@@ -1,0 +1,386 @@
+"""Edit a region of labels stored in a zarr (a big blockwise result) in memory, and write it
+back. No Qt.
+
+:func:`region_steps` reads the level-0 labels of a box of the zarr into memory, with what a
+safe write needs: the :func:`~tessella.engine.digest.stored_files_stamp` of the store, a
+SHA-256 of the region's bytes and the largest label ID of the whole store (recorded in its
+attributes, :data:`MAX_LABEL_ATTR`, with the stamp it holds for; else read once, piece by
+piece). :func:`write_region_steps` writes the edited region back:
+
+* it refuses (:class:`RegionChangedError`) where the region's labels in the store are no
+  longer those loaded (the store's files changed since, and the region's bytes too);
+* object IDs new in the region (pieces of a split, a brush's new label) are renamed to IDs
+  above the store's largest, so that no ID is shared with an object elsewhere;
+* only the box of the pixels that changed is written (zarr writes each chunk file under a
+  temporary name, then renames it); the labels there before are kept in memory until the
+  end, and written back where anything fails (an error, a disk full, Cancel), so that the
+  store holds either the old labels or the new ones;
+* the store's lower resolution levels (an OME-Zarr's ``1``, ``2``, ...) are rewritten over
+  the box, as every ``f``-th pixel of level 0 (label IDs stay exact);
+* the recipe in the store's attributes (``tessella``, as a blockwise run writes it) gets the
+  digest of the new labels and the stamp of the new files (so the reader trusts them
+  without reading, and does not take them for changed outside Tessella), and says that the
+  labels were edited after segmentation (``labels_edited``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .progress import Progress
+
+__all__ = [
+    "MAX_LABEL_ATTR",
+    "REGION_MAX_PIXELS",
+    "Region",
+    "RegionChangedError",
+    "Written",
+    "region_steps",
+    "store_of",
+    "write_region_steps",
+]
+
+#: the most level-0 pixels a region may hold (4096², 64 MiB of uint32 labels, plus the copy
+#: kept to find what changed)
+REGION_MAX_PIXELS = 4096 * 4096
+
+#: the attribute in which the store records its largest label ID: ``{"value": N, "files":
+#: stamp}``, which holds while :func:`~tessella.engine.digest.stored_files_stamp` is ``stamp``
+MAX_LABEL_ATTR = "tessella_max_label"
+
+#: the recipe attribute of a labels zarr (``tessella._io_recipe.ZARR_RECIPE_ATTR``)
+RECIPE_ATTR = "tessella"
+
+#: the note the recipe gets when its labels were written back edited
+EDITED_NOTE = (
+    "The labels were edited after segmentation (Correct's Write back of a region); replaying "
+    "this recipe gives them as they were before."
+)
+
+# the store's maximum is read in pieces of about this many bytes
+_PIECE_BYTES = 2**26
+
+
+class RegionChangedError(ValueError):
+    """The region's labels in the store are not those loaded: written back, they would undo
+    someone else's change."""
+
+
+@dataclass
+class Region:
+    """A region of a labels zarr loaded into memory (:func:`region_steps`)."""
+
+    path: Path  # the zarr store (folder)
+    key: str  # the level-0 array in it ("" for an array at the store's root)
+    box: tuple[slice, ...]  # the region, in level-0 pixels (whole other axes)
+    labels: np.ndarray  # the region's labels as loaded (or as last written back)
+    stamp: str | None  # stored_files_stamp of the store when loaded (or last written)
+    sha256: str  # of the region's bytes as loaded
+    top: int  # the largest label ID of the whole store
+    levels: list[tuple[str, tuple[int, ...]]] = field(default_factory=list)  # (key, factors)
+
+
+@dataclass
+class Written:
+    """What :func:`write_region_steps` wrote."""
+
+    pixels: int  # level-0 pixels changed
+    renamed: dict[int, int]  # new IDs in the region -> the IDs written for them
+    box: tuple[slice, ...] | None  # the box written (level 0), None when nothing changed
+    labels: np.ndarray  # the region as written (the renamed IDs in it)
+
+
+def store_of(array: Any) -> tuple[Path, str] | None:
+    """``(folder, key)`` of a zarr array on a local store (level 0 of a lazy labels layer:
+    a blockwise result); None for anything else (numpy, dask, a zarr in memory)."""
+    store = getattr(array, "store", None)
+    root = getattr(store, "root", None)
+    key = getattr(array, "path", None)
+    if root is None or not isinstance(key, str) or not hasattr(array, "chunks"):
+        return None
+    try:
+        folder = Path(root)
+    except TypeError:
+        return None
+    return (folder, key) if folder.is_dir() else None
+
+
+def _open(path: Path, key: str, mode: str) -> Any:
+    import zarr
+
+    node: Any = zarr.open(str(path), mode=mode)  # type: ignore[arg-type]
+    return node[key] if key else node
+
+
+def _levels(path: Path, key: str, shape: tuple[int, ...]) -> list[tuple[str, tuple[int, ...]]]:
+    """The lower resolution levels stored beside the level-0 array ``key``: the datasets of
+    an OME-Zarr ``multiscales`` after ``key``, each with its integer factor per axis; those
+    that are not every ``f``-th pixel of level 0 (another type, a fractional factor) are
+    left out."""
+    if not key:
+        return []
+    import zarr
+
+    parent, _, name = key.rpartition("/")
+    try:
+        group = zarr.open_group(str(path), mode="r", path=parent)
+        multiscales: Any = group.attrs.get("multiscales") or []
+        paths = [str(d.get("path")) for d in multiscales[0].get("datasets", [])]
+    except Exception:
+        return []
+    if name not in paths:
+        return []
+    base = _open(path, key, "r")
+    found: list[tuple[str, tuple[int, ...]]] = []
+    for sub in paths[paths.index(name) + 1 :]:
+        full = f"{parent}/{sub}" if parent else sub
+        try:
+            level = _open(path, full, "r")
+        except Exception:
+            break
+        if np.dtype(level.dtype) != np.dtype(base.dtype) or level.ndim != len(shape):
+            break
+        factors = []
+        for n, m in zip(shape, level.shape):
+            f = max(1, round(n / max(int(m), 1)))
+            if -(-n // f) != int(m):
+                return found
+            factors.append(f)
+        found.append((full, tuple(factors)))
+    return found
+
+
+def _sha(labels: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(labels).data.cast("B")).hexdigest()
+
+
+def _stamp(path: Path) -> str | None:
+    from .digest import stored_files_stamp
+
+    return stored_files_stamp(path)
+
+
+def _top_steps(path: Path, array, stamp: str | None) -> Generator[Progress, None, int]:
+    """The largest label ID of ``array``: as recorded (:data:`MAX_LABEL_ATTR`) for the
+    store's files ``stamp``, else read piece by piece (rows of chunks)."""
+    try:
+        recorded = _open(path, "", "r").attrs.get(MAX_LABEL_ATTR)
+    except Exception:
+        recorded = None
+    if (
+        isinstance(recorded, dict)
+        and stamp is not None
+        and recorded.get("files") == stamp
+        and isinstance(recorded.get("value"), int)
+    ):
+        return int(recorded["value"])
+    shape = tuple(int(n) for n in array.shape)
+    rows = int(array.chunks[0]) if shape else 1
+    row_bytes = np.dtype(array.dtype).itemsize * math.prod(shape[1:]) * rows
+    step = rows * max(1, _PIECE_BYTES // max(row_bytes, 1))
+    starts = list(range(0, shape[0], step)) if shape else [0]
+    top = 0
+    for done, start in enumerate(starts):
+        yield Progress("maximum", done, len(starts))
+        piece = np.asarray(array[start : start + step])
+        if piece.size:
+            top = max(top, int(piece.max()))
+    yield Progress("maximum", len(starts), len(starts))
+    return top
+
+
+def _record_top(path: Path, top: int, stamp: str | None) -> None:
+    """Record ``top`` as the store's largest ID for its files ``stamp`` (attributes are not
+    in the stamp); nothing where it cannot be written."""
+    if stamp is None:
+        return
+    try:
+        _open(path, "", "r+").attrs[MAX_LABEL_ATTR] = {"value": int(top), "files": stamp}
+    except Exception:
+        return
+
+
+def region_steps(
+    path: str | Path, key: str, box: tuple[slice, ...]
+) -> Generator[Progress, None, Region]:
+    """Read the level-0 labels ``box`` (slices, clamped to the array) of the zarr ``path``
+    (its array ``key``) into memory, yielding ``Progress`` ("reading", then "maximum" while
+    the store's largest ID is read where its attributes do not record it): a
+    :class:`Region`. Closing the generator stops it. Refuses (ValueError) a box of more
+    than :data:`REGION_MAX_PIXELS` pixels or of none."""
+    path = Path(path)
+    array = _open(path, key, "r")
+    shape = tuple(int(n) for n in array.shape)
+    box = tuple(slice(*s.indices(n)[:2]) for s, n in zip(box, shape)) + tuple(
+        slice(0, n) for n in shape[len(box) :]
+    )
+    pixels = math.prod(max(0, s.stop - s.start) for s in box)
+    if pixels == 0:
+        raise ValueError("the region holds no pixel of the labels (they are not in view)")
+    if pixels > REGION_MAX_PIXELS:
+        raise ValueError(
+            f"the region holds {pixels:,} pixels, more than {REGION_MAX_PIXELS:,}: zoom in"
+        )
+    stamp = _stamp(path)
+    yield Progress("reading", 0, 1)
+    labels = np.asarray(array[box])
+    yield Progress("reading", 1, 1)
+    top = yield from _top_steps(path, array, stamp)
+    if stamp is not None and _stamp(path) == stamp:
+        _record_top(path, top, stamp)
+    else:  # (written while read: not trusted later)
+        stamp = None
+    return Region(
+        path=path,
+        key=key,
+        box=box,
+        labels=labels,
+        stamp=stamp,
+        sha256=_sha(labels),
+        top=top,
+        levels=_levels(path, key, shape),
+    )
+
+
+def _renamed(edited: np.ndarray, before: np.ndarray, top: int) -> dict[int, int]:
+    """The IDs in ``edited`` that the region did not hold ``before`` (a split's new pieces,
+    a brush's new label), each given an ID above ``top`` in order."""
+    new = np.setdiff1d(np.unique(edited), np.unique(before))
+    new = new[new != 0]
+    return {int(old): top + 1 + i for i, old in enumerate(new)}
+
+
+def _changed_box(changed: np.ndarray) -> tuple[slice, ...] | None:
+    """The smallest box holding every True of ``changed``; None where none is."""
+    if not changed.any():
+        return None
+    box = []
+    for axis in range(changed.ndim):
+        other = tuple(a for a in range(changed.ndim) if a != axis)
+        hit = np.flatnonzero(changed.any(axis=other))
+        box.append(slice(int(hit[0]), int(hit[-1]) + 1))
+    return tuple(box)
+
+
+def _level_box(box: tuple[slice, ...], factors: tuple[int, ...]) -> tuple[slice, ...]:
+    """The pixels ``i`` of a level of ``factors`` whose level-0 pixel ``i * f`` lies in
+    ``box``."""
+    return tuple(slice(-(-s.start // f), -(-s.stop // f)) for s, f in zip(box, factors))
+
+
+def _recipe_steps(
+    path: Path, key: str, top: int, stamp_before: str | None
+) -> Generator[Progress, None, None]:
+    """Give the recipe in the store's attributes (where it has one) the digest of the labels
+    now and the stamp of the files, and say they were edited; record ``top``."""
+    from .digest import DIGEST_KEY, FILES_KEY, labels_digest_steps
+
+    root = _open(path, "", "r+")
+    recipe = root.attrs.get(RECIPE_ATTR)
+    stamp = _stamp(path)
+    if isinstance(recipe, dict) and DIGEST_KEY in recipe:
+        steps = labels_digest_steps(_open(path, key, "r"), top)
+        while True:
+            try:
+                progress = next(steps)
+            except StopIteration as stop:
+                digest = stop.value
+                break
+            yield Progress("digest", progress.done, progress.total)
+        updated = {**recipe, "labels_edited": True, DIGEST_KEY: digest}
+        updated.setdefault("note", EDITED_NOTE)
+        if stamp is not None and stamp == _stamp(path):
+            updated[FILES_KEY] = stamp
+        else:
+            updated.pop(FILES_KEY, None)
+        root.attrs[RECIPE_ATTR] = updated
+    _record_top(path, top, stamp)
+
+
+def write_region_steps(region: Region, edited: np.ndarray) -> Generator[Progress, None, Written]:
+    """Write the labels ``edited`` (the region's shape) back into the store of ``region``
+    (see the module's words), yielding ``Progress`` ("checking", "writing", "digest"):
+    a :class:`Written`. ``region`` is updated to the labels written (another write-back
+    starts from them). Raises :class:`RegionChangedError` where the store's labels in the
+    region changed since they were loaded; any failure while writing (Cancel: the generator
+    closed) writes the labels there before back before it propagates."""
+    edited = np.asarray(edited)
+    if edited.shape != region.labels.shape:
+        raise ValueError(
+            f"the edited labels are {edited.shape}, the region {region.labels.shape}: not "
+            "the region loaded"
+        )
+    path = region.path
+    array = _open(path, region.key, "r+")
+    yield Progress("checking", 0, 1)
+    stamp = _stamp(path)
+    top = region.top
+    if stamp is None or stamp != region.stamp:  # files changed: is the region still as read?
+        if _sha(np.asarray(array[region.box])) != region.sha256:
+            raise RegionChangedError(
+                f"{path.name}: the labels in this region changed in the file since they were "
+                "loaded (written by another program or another region's Write back over "
+                "them); nothing was written. Load the region again to edit it as it is now"
+            )
+        top = yield from _top_steps(path, array, stamp)
+    yield Progress("checking", 1, 1)
+    if np.dtype(edited.dtype) != np.dtype(array.dtype):
+        highest = int(edited.max()) if edited.size else 0
+        if edited.size and (int(edited.min()) < 0 or highest > np.iinfo(array.dtype).max):
+            raise ValueError(f"the edited labels do not fit the file's {array.dtype}")
+    renamed = _renamed(edited, region.labels, top)
+    if renamed:
+        lookup = np.array(sorted(renamed), dtype=edited.dtype)
+        at = np.searchsorted(lookup, edited)
+        hit = (at < len(lookup)) & (lookup[np.minimum(at, len(lookup) - 1)] == edited)
+        edited = edited.astype(array.dtype, copy=True)
+        values = np.array([renamed[int(v)] for v in lookup], dtype=array.dtype)
+        edited[hit] = values[at[hit]]
+        if top + len(renamed) > np.iinfo(array.dtype).max:
+            raise ValueError(f"the new IDs do not fit the file's {array.dtype}")
+    edited = edited.astype(array.dtype, copy=False)
+    changed = _changed_box(edited != region.labels)
+    if changed is None:
+        return Written(0, {}, None, edited)
+    pixels = int(np.count_nonzero(edited[changed] != region.labels[changed]))
+    box = tuple(
+        slice(outer.start + inner.start, outer.start + inner.stop)
+        for outer, inner in zip(region.box, changed)
+    )
+    targets = [(region.key, (1,) * array.ndim)] + list(region.levels)
+    kept: list[tuple[Any, tuple[slice, ...], np.ndarray]] = []  # what was there before
+    total = len(targets)
+    try:
+        for done, (key, factors) in enumerate(targets):
+            yield Progress("writing", done, total)
+            target = array if done == 0 else _open(path, key, "r+")
+            where = box if done == 0 else _level_box(box, factors)
+            if any(s.stop <= s.start for s in where):
+                continue
+            kept.append((target, where, np.asarray(target[where])))
+            if done == 0:
+                target[where] = edited[changed]
+            else:
+                source = tuple(
+                    slice(s.start * f, s.stop * f - (f - 1), f) for s, f in zip(where, factors)
+                )
+                target[where] = np.asarray(array[source])
+        yield Progress("writing", total, total)
+        new_top = max(top, int(edited.max()) if edited.size else 0)
+        yield from _recipe_steps(path, region.key, new_top, stamp)
+    except BaseException:
+        for target, where, before in reversed(kept):
+            target[where] = before
+        raise
+    region.labels = edited
+    region.sha256 = _sha(edited)
+    region.stamp = _stamp(path)
+    region.top = new_top
+    return Written(pixels, renamed, box, edited)

@@ -1,0 +1,78 @@
+"""The engine of Correct's region editing on labels on disk (tessella.engine._edit_region):
+a Write back closed in the middle (Cancel) or failing leaves the file's labels as they were;
+an OME-Zarr's stored lower levels follow level 0; the store's largest ID is recorded for its
+files and read again once they change. Real nuclei masks, small zarrs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import zarr
+
+from tessella.engine._edit_region import (
+    MAX_LABEL_ATTR,
+    region_steps,
+    write_region_steps,
+)
+from tessella.engine.progress import run_steps
+
+
+@pytest.fixture
+def labels(nuclei_sample):
+    return nuclei_sample[1].astype(np.uint32)
+
+
+def _ome(path, labels):
+    """An OME-Zarr-like labels group: level 0 and every 2nd pixel as level 1."""
+    group = zarr.open_group(str(path), mode="w")
+    group.attrs["multiscales"] = [{"datasets": [{"path": "0"}, {"path": "1"}]}]
+    group.create_array("0", shape=labels.shape, dtype="uint32", chunks=(128, 128))[...] = labels
+    low = labels[::2, ::2]
+    group.create_array("1", shape=low.shape, dtype="uint32", chunks=(128, 128))[...] = low
+    return path
+
+
+def test_cancel_in_the_middle_of_a_write_back_leaves_the_labels(tmp_path, labels):
+    path = _ome(tmp_path / "ome.zarr", labels)
+    region = run_steps(region_steps(path, "0", (slice(100, 300), slice(120, 330))))
+    assert region.levels == [("1", (2, 2))] and region.top == int(labels.max())
+    edited = region.labels.copy()
+    edited[edited > 0] = edited.max()  # (everything one object)
+    steps = write_region_steps(region, edited)
+    for progress in steps:
+        if progress.stage == "writing" and progress.done == 1:  # level 0 written, not level 1
+            break
+    assert not np.array_equal(zarr.open(str(path))["0"][...], labels)  # (half-written now)
+    steps.close()  # Cancel
+    np.testing.assert_array_equal(zarr.open(str(path))["0"][...], labels)
+    np.testing.assert_array_equal(zarr.open(str(path))["1"][...], labels[::2, ::2])
+
+
+def test_a_write_back_rewrites_the_stored_lower_levels(tmp_path, labels):
+    path = _ome(tmp_path / "ome.zarr", labels)
+    region = run_steps(region_steps(path, "0", (slice(33, 301), slice(17, 290))))
+    loaded, top = region.labels.copy(), region.top
+    edited = region.labels.copy()
+    first, second = [i for i in np.unique(edited) if i][:2]
+    edited[edited == second] = first
+    edited[5:9, 5:9] = 1  # (an ID the region did not hold: renumbered above the file's)
+    written = run_steps(write_region_steps(region, edited))
+    assert written.renamed == ({} if 1 in loaded else {1: top + 1})
+    level0 = zarr.open(str(path))["0"][...]
+    np.testing.assert_array_equal(zarr.open(str(path))["1"][...], level0[::2, ::2])
+    assert not (level0[region.box] == second).any()
+    np.testing.assert_array_equal(level0[region.box], written.labels)
+    # the largest ID is recorded for these files
+    recorded = zarr.open(str(path), mode="r").attrs[MAX_LABEL_ATTR]
+    assert recorded["value"] == max(int(labels.max()), *written.renamed.values(), 0)
+
+
+def test_the_largest_id_recorded_is_read_again_when_the_files_change(tmp_path, labels):
+    path = tmp_path / "plain.zarr"
+    zarr.create_array(str(path), shape=labels.shape, dtype="uint32", chunks=(128, 128))[...] = (
+        labels
+    )
+    box = (slice(0, 128), slice(0, 128))
+    assert run_steps(region_steps(path, "", box)).top == int(labels.max())
+    zarr.open(str(path), mode="r+")[500, 500] = 9_999  # (outside the region, by another tool)
+    assert run_steps(region_steps(path, "", box)).top == 9_999
