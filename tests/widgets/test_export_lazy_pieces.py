@@ -105,3 +105,67 @@ def test_labels_on_disk_are_exported_in_pieces_as_in_memory(
     rows = (tmp_path / "pieces" / "nuclei.csv").read_text().splitlines()
     assert len(rows) - 1 == len(np.unique(labels)) - 1
     assert "area_um2" in rows[0] and "mean_intensity" in rows[0]
+
+
+def test_cancel_between_pieces_leaves_nothing(tmp_path, monkeypatch):
+    """Cancel, looked at between two pieces of labels on disk, stops the export while it
+    writes a zarr: nothing is left (the temporary zarr removed)."""
+    from tessella._widgets._export_outputs import _Output
+    from tessella._widgets._export_write import _export_steps, _Plan
+
+    monkeypatch.setattr(engine_measure, "PIECE_PIXELS", 64 * 64, raising=False)
+    labels = np.zeros((256, 256), np.uint16)
+    labels[10:200, 10:200] = 7
+    stored = zarr.create_array(
+        str(tmp_path / "l.zarr"), shape=labels.shape, dtype=labels.dtype, chunks=(64, 64)
+    )
+    stored[...] = labels
+    out = tmp_path / "out"
+    out.mkdir()
+    plan = _Plan(
+        name="l",
+        outputs=[_Output("zarr", out / "l.zarr"), _Output("csv", out / "l.csv")],
+        overwrite=False,
+        make_folder=None,
+        data=zarr.open_array(str(tmp_path / "l.zarr"), mode="r"),
+        axes="YX",
+        pixel_size=None,
+        unit="pixel",
+        stack=None,
+        image=None,
+        result=None,
+        numbers=None,
+        lineage={},
+        recipe=None,
+    )
+    steps = _export_steps(plan)
+    said = []
+    try:
+        while True:
+            said.append(next(steps)[2])
+            if said[-1] == "writing l.zarr":  # (Cancel now: seen by the zarr's writer)
+                break
+    except StopIteration:
+        pytest.fail(f"ended early: {said}")
+    assert said[0] == "checking 'l' (a piece at a time)"
+    assert "measuring the objects (a piece at a time)" in said
+    plan.cancel.set()
+    with pytest.raises(StopIteration) as stop:
+        next(steps)
+    assert stop.value.value.cancelled
+    assert sorted(p.name for p in out.iterdir()) == []
+    assert len(said) == 3  # (no step after the zarr's)
+
+
+def test_a_cancel_seen_between_pieces_stops_the_writer(tmp_path):
+    from tessella._widgets._export_lazy import Stopped, write_labels_in_pieces
+
+    stored = zarr.create_array(
+        str(tmp_path / "l.zarr"), shape=(600, 600), dtype=np.uint16, chunks=(64, 64)
+    )
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(Stopped):
+        write_labels_in_pieces(
+            tmp_path / "w.zarr", stored, (0, 1), "YX", None, "pixel", ome=False, cancel=cancel
+        )
