@@ -44,7 +44,9 @@ def test_cancel_stops_a_slice_preview_and_keeps_the_labels(docked_tune, qtbot, m
     _Slab.made.clear()
     set_control(tune.controls["min_size"], 10**8)  # over the column: every slice is made
     qtbot.waitUntil(growing.is_set, timeout=10_000)
-    assert not tune.cancel_button.isHidden() and tune.cancel_button.isEnabled()
+    # (offered once the preview has run 300 ms: quick previews leave it off)
+    qtbot.waitUntil(tune.cancel_button.isEnabled, timeout=5_000)
+    assert not tune.cancel_button.isHidden()
     started = time.perf_counter()
     with qtbot.waitSignal(tune.update_finished, timeout=10_000):
         tune.cancel_button.click()
@@ -71,13 +73,14 @@ def test_cancel_stops_a_slice_preview_while_its_ball_is_made(docked_tune, qtbot,
     """At a large radius the slice's foreground alone (its 3D opening and closing on the
     slices the ball reaches) takes seconds: Cancel stops it between two rows of the ball."""
     from tessella._widgets import _tune_masks
+    from tessella.engine.methods import _morphology
 
     result = _semantic_result("em-mito3d", _column_volume(), "ZYX")
     viewer, tune, layer = _volume_in_tune(docked_tune, result, z=20)
     before, params = layer.data.copy(), tune.params
     assert params.radius == 2
     started, made = threading.Event(), []
-    morph = _tune_masks._morph
+    morph = _morphology._morph
 
     def slow_morph(*args, **kwargs):  # each step of the opening and closing as slow as
         started.set()  # a large radius's on a large volume
@@ -86,10 +89,11 @@ def test_cancel_stops_a_slice_preview_while_its_ball_is_made(docked_tune, qtbot,
         made.append(1)
         return out
 
-    monkeypatch.setattr(_tune_masks, "_morph", slow_morph)
+    monkeypatch.setattr(_morphology, "_morph", slow_morph)
     _tune_masks._MASKS.clear()
     set_control(tune.controls["threshold"], 0.8)
     qtbot.waitUntil(started.is_set, timeout=10_000)
+    qtbot.waitUntil(tune.cancel_button.isEnabled, timeout=5_000)
     with qtbot.waitSignal(tune.update_finished, timeout=10_000):
         tune.cancel_button.click()
     qtbot.waitUntil(lambda: not tune.busy, timeout=10_000)

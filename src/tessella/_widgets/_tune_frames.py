@@ -88,7 +88,7 @@ def _postprocess_frames(
         else:  # sized: every object of the slice, judged by its size in the volume below
             todo = _unlimited(params) if sized else params
             if deep and plane is not None:
-                try:  # (seconds at a large radius: Cancel, or a newer preview, stops it)
+                try:  # (seconds at a large radius: Cancel stops it; a newer preview waits)
                     mask = plane_mask(method, predictions[t], params, plane, halt)
                 except Stopped:
                     return
@@ -155,8 +155,9 @@ def _sized_in_the_volume(
     object is decided (a few slices for min_size alone), and is kept for the next preview
     of the slice with the same values but the size limits (a min_size dragged).
     ``notes["kept"]``/``["dropped"]``: how many objects the slice's area alone would have
-    judged otherwise. ``notes["quit"]`` (set by a newer preview, or Cancel: these labels are
-    dropped) stops the slab's growth, which may take seconds at a low threshold. Renumbered 1..n."""
+    judged otherwise. ``notes["quit"]`` (set by Cancel, or by Apply to all, Reset or Load recipe,
+    which supersede the preview: these labels are dropped; a newer preview waits) stops
+    the slab's growth, which may take seconds at a low threshold. Renumbered 1..n."""
     import numpy as np
 
     labels = np.asarray(labels)
@@ -312,7 +313,7 @@ class _Slab:
         mask = self.masks.pop(z, None)
         if mask is None:
             # (as many as made on that side so far: the margin costs less the deeper it goes)
-            # (capped: Cancel, or a newer preview, waits for a chunk at most)
+            # (capped: Cancel, Apply to all, Reset or Load recipe waits for a chunk at most)
             n = max(CHUNK, self.reach, min(abs(z - self.plane), 4 * CHUNK))
             if z > self.plane:
                 lo, hi = z, min(z + n, self.stop)

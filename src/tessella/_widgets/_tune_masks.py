@@ -3,8 +3,11 @@
 (``radius``), so a slice's foreground depends on the slices the ball reaches. Made alone in
 2D (a disc), a slice kept bits the ball removes and lost ones it keeps, and objects' sizes
 (which objects pass ``min_size``) differed between the preview and the result (README said
-so). Here a slice's foreground is made in 3D on the slab of slices it depends on
+so). Here a slice's foreground is made by the method's own
+:func:`~tessella.engine.methods.semantic.slab_foreground`, the function *Apply to all*'s
+``foreground_mask`` calls for the whole volume, on the slab of slices it depends on
 (:func:`reach`), which gives it exactly as the whole volume does (:func:`slice_masks`).
+This module only chooses the slab and keeps the masks made.
 
 ``z_median`` stays out of the preview (it says so: "a 2D preview, without z_median"; moving
 it runs none), so the foreground here is made without it, as the preview's own slice was."""
@@ -20,12 +23,9 @@ from typing import Any
 
 import numpy as np
 
+from tessella.engine.methods._morphology import Stopped
+
 __all__ = ["Stopped", "plane_labels", "plane_mask", "reach", "slice_masks"]
-
-
-class Stopped(Exception):
-    """Raised where ``halt()`` says so (the preview was cancelled or superseded): between
-    two rows of the ball, each a fraction of a second even at ``radius`` 10."""
 
 
 def _mask_params(params):
@@ -42,16 +42,15 @@ def reach(method, prediction, params) -> int:
     erosions or dilations, each reaching that far); 0 otherwise (a slice's foreground is
     then made alone, in 2D, as before). Only for ZYX predictions (Z first, as the method's
     filters along Z take it)."""
-    if getattr(method, "NAME", None) != "semantic" or not hasattr(method, "foreground_mask"):
+    if getattr(method, "NAME", None) != "semantic" or not hasattr(method, "slab_foreground"):
         return 0
     radius = int(getattr(params, "radius", 0) or 0)
     if radius <= 0 or prediction.spatial_axes != "ZYX":
         return 0
     from tessella.engine.methods._base import relative_spacing
+    from tessella.engine.methods._morphology import ball, margin
 
-    relative = relative_spacing(prediction, 3)
-    along_z = int(np.floor(radius / relative[0] + 1e-9))  # (as semantic._ball's reach)
-    return 4 * along_z
+    return margin(ball(radius, relative_spacing(prediction, 3)))
 
 
 def _run_of(prediction, plane: int) -> tuple[int, int]:
@@ -71,17 +70,11 @@ def slice_masks(method, prediction, params, lo: int, hi: int, run=None, halt=Non
     (:func:`_run_of` of ``lo`` by default). ``halt`` (a function): :class:`Stopped` is
     raised when it returns True (checked between two rows of the ball).
 
-    The semantic method's steps: the threshold, then the opening and the closing with its
-    ball (each of their four erosions and dilations of a slice needs the slices the ball
-    reaches, ``reach / 4`` each way: only the slices the next step needs are made, from
-    the slab of slices ``reach`` beyond ``lo`` and ``hi``; outside the run or the image
-    counts as foreground for an erosion, as background for a dilation, as
-    ``scipy.ndimage`` has it there), then its hole filling, by the method itself
-    (``method.foreground_mask`` of that mask, with nothing left to threshold or open). The
-    erosions and dilations are those of the ball's footprint (``method._ball``), made of
-    shifted copies, a row of the ball at a time (:func:`_morph`): several times faster
-    than ``scipy.ndimage``'s (a preview of a 768x1024 slice at ``radius`` 2 makes 28
-    slices' worth of them)."""
+    The method's :func:`~tessella.engine.methods.semantic.slab_foreground` (threshold,
+    opening and closing with its ball, hole filling: what its ``foreground_mask`` makes of
+    the whole volume) on the slab of slices :func:`reach` beyond ``lo`` and ``hi``, cut
+    there or at the run's ends (beyond which the image's edge: foreground for an erosion,
+    as *Apply to all* has it)."""
     from tessella.engine.methods._base import relative_spacing
 
     params = _mask_params(params)
@@ -89,68 +82,9 @@ def slice_masks(method, prediction, params, lo: int, hi: int, run=None, halt=Non
     margin = reach(method, prediction, params)
     a, b = max(start, lo - margin), min(stop, hi + margin)
     probability = next(iter(prediction.arrays.values()))[0, a:b]
-    mask = np.asarray(probability) > params.threshold
-    if getattr(params, "radius", 0) > 0:
-        ball = method._ball(params.radius, relative_spacing(prediction, 3))
-        step = margin // 4
-        for k, erode in enumerate((True, False, False, True), start=1):
-            # the slices this step has, and those it makes: those the next steps need
-            have = (max(a, lo - (5 - k) * step), min(b, hi + (5 - k) * step))
-            made = (max(a, lo - (4 - k) * step), min(b, hi + (4 - k) * step))
-            i0, i1 = made[0] - have[0], made[1] - have[0]
-            mask = _morph(mask, ball, erode, i0, i1, have, (start, stop), halt)
-    return _filled(method, prediction, mask, params)
-
-
-def _morph(mask, ball, erode: bool, i0: int, i1: int, have, ends, halt=None) -> np.ndarray:
-    """Slices ``i0``..``i1 - 1`` of ``mask`` (slices ``have`` of the run ``ends``) eroded
-    (else dilated) by ``ball``: beyond the run's ends and the image's edges foreground for an
-    erosion, background for a dilation (``scipy.ndimage``'s ``border_value`` 1 and 0 as the
-    semantic method gives them). Each row of the ball (its voxels at one Z and Y offset: a
-    run along X) is one 1D erosion along X, made once per length, shifted to its place."""
-    rz, ry, rx = (s // 2 for s in ball.shape)
-    n, height, width = mask.shape
-    # padded with the border value beyond the image's edges; along Z only where the run ends
-    # (a cut slab's end is never reached from the slices made: i0, i1 leave room for it)
-    before = rz if have[0] == ends[0] else 0
-    after = rz if have[1] == ends[1] else 0
-    padded = np.pad(mask, ((before, after), (ry, ry), (rx, rx)), constant_values=erode)
-    combine = np.logical_and if erode else np.logical_or
-    # along X: a run of 2k + 1 voxels centred on each, for each half-length k the ball has
-    rows = []  # (dz, dy, k): the ball's row at offsets dz, dy runs 2k + 1 voxels along X
-    for dz in range(ball.shape[0]):
-        for dy in range(ball.shape[1]):
-            xs = np.flatnonzero(ball[dz, dy])
-            if xs.size:  # (the ball is symmetric: its rows are centred)
-                rows.append((dz, dy, int(xs.size // 2)))
-    z0 = i0 - rz + before  # padded slice of the first slice made, at offset dz = 0
-    out = None
-    run = padded[:, :, rx : rx + width]  # 2k + 1 voxels along X, for k = 0, 1, ... in turn
-    for k in range(max(k for *_, k in rows) + 1):  # (one run at a time: radius 10 kept 11)
-        if halt is not None and halt():
-            raise Stopped
-        if k:
-            shifted = padded[:, :, rx - k : rx - k + width]
-            run = combine(run, shifted) if k == 1 else combine(run, shifted, out=run)
-            combine(run, padded[:, :, rx + k : rx + k + width], out=run)
-        for dz, dy, _ in (row for row in rows if row[2] == k):
-            part = run[z0 + dz : z0 + dz + i1 - i0, dy : dy + height]
-            out = part.copy() if out is None else combine(out, part, out=out)
-    assert out is not None  # (the ball holds its centre)
-    return out
-
-
-def _filled(method, prediction, mask: np.ndarray, params) -> np.ndarray:
-    """``mask`` (slices of a ZYX volume, opened and closed) with the method's last step,
-    its holes filled where ``params`` say so: ``method.foreground_mask`` of it, given as a
-    probability of 1 inside and 0 outside at threshold 0.5, with nothing else to do."""
-    if not getattr(params, "fill_holes", False):
-        return mask
-    from tessella.engine.methods import Prediction
-
-    made = Prediction({"foreground": mask[None].astype(np.float32)}, "ZYX", {})
-    off = {"threshold": 0.5, "radius": 0, "z_median": 0}
-    return np.asarray(method.foreground_mask(made, replace(params, **off)))
+    relative = relative_spacing(prediction, 3)
+    ends = (a == start, b == stop)
+    return method.slab_foreground(probability, params, relative, lo - a, hi - a, ends, halt)
 
 
 #: the foreground of previewed slices, most recent last: ``(id(prediction), plane, the

@@ -36,6 +36,8 @@ from ._distance_transform import _axis_lines as _axis_lines
 from ._distance_transform import _distance_pass as _distance_pass
 from ._distance_transform import _lower_envelope as _lower_envelope
 from ._distance_transform import distance_transform
+from ._morphology import ball as _ball
+from ._morphology import opened_closed
 from ._seeded_watershed import _flood
 from ._seeded_watershed import _heap_pop as _heap_pop
 from ._seeded_watershed import _heap_push as _heap_push
@@ -50,6 +52,7 @@ __all__ = [
     "foreground_mask",
     "out_channels",
     "postprocess",
+    "slab_foreground",
     "split_objects",
 ]
 
@@ -116,14 +119,6 @@ def _z_vote(mask: np.ndarray, size: int) -> np.ndarray:
     return votes > half
 
 
-def _ball(radius: int, relative: np.ndarray) -> np.ndarray:
-    """Ellipsoid footprint: ``radius`` pixels along the finest axis, fewer along coarser ones."""
-    reach = np.floor(radius / relative + 1e-9).astype(int)
-    grid = np.ogrid[tuple(slice(-r, r + 1) for r in reach)]
-    squared = sum((g * rel / radius) ** 2 for g, rel in zip(grid, relative))
-    return np.asarray(squared <= 1.0 + 1e-9)
-
-
 def _fill_planar_holes(mask: np.ndarray) -> np.ndarray:
     """Fill the background that does not reach the edge of its own YX plane."""
     structure = ndimage.generate_binary_structure(mask.ndim, 1)
@@ -146,23 +141,58 @@ def _fill_planar_holes(mask: np.ndarray) -> np.ndarray:
 
 
 def foreground_mask(prediction: Prediction, params: Params) -> np.ndarray:
-    """Boolean foreground after steps 1-3 (threshold, Z median, opening/closing, holes)."""
+    """Boolean foreground after steps 1-3 (threshold, Z median, opening/closing, holes):
+    :func:`slab_foreground` of the whole image or volume."""
     probability = np.asarray(prediction.arrays["foreground"])
     if probability.ndim < 3 or probability.shape[0] != 1:
         raise ValueError(f"foreground must be (1, *spatial), got shape {probability.shape}")
-    mask = probability[0] > params.threshold
-    relative = relative_spacing(prediction, mask.ndim)
+    return slab_foreground(
+        probability[0], params, relative_spacing(prediction, probability.ndim - 1)
+    )
+
+
+def slab_foreground(
+    probability,
+    params: Params,
+    relative: np.ndarray,
+    lo: int = 0,
+    hi: int | None = None,
+    ends: tuple[bool, bool] = (True, True),
+    halt=None,
+) -> np.ndarray:
+    """The foreground (steps 1-3) of slices ``lo``..``hi - 1`` of ``probability`` (ZYX, a
+    slab of a volume's slices; or one YX image, ``lo`` and ``hi`` then unused), exactly as
+    the whole volume gives them: :func:`foreground_mask` is this of the whole volume, and
+    Tune's slice preview this of the slab of slices the ball reaches around its slice.
+
+    ``relative``: the voxel size per axis over the finest one. ``ends``: whether the slab's
+    first and last slices are the volume's (or the run's between blank slices, which
+    :func:`postprocess` takes as a volume of its own): beyond them the image's edge, which
+    is foreground for the opening's and the closing's erosions; a cut end must lie
+    :func:`~._morphology.margin` slices beyond ``lo`` (``hi``). ``z_median`` needs the
+    whole volume (a slab with both ends and every slice). ``halt``: checked between two
+    rows of the ball (:class:`~._morphology.Stopped` is raised when it returns True).
+    """
+    mask = np.asarray(probability) > params.threshold
+    whole = mask.ndim == 2 or (lo == 0 and hi in (None, mask.shape[0]) and all(ends))
     size = params.z_median | 1  # 0 -> 1 (off); even sizes -> the next odd one
     if mask.ndim == 3 and size > 1:
+        if not whole:
+            raise ValueError("z_median is made of the whole volume, not of a slab")
         mask = _z_vote(mask, size)
-    if params.radius > 0:
-        ball = _ball(params.radius, relative)
+    if mask.ndim == 2:
+        lo, hi, ends, mask = 0, 1, (True, True), mask[None]
+        footprint = _ball(params.radius, relative)[None] if params.radius > 0 else None
+    else:
+        footprint = _ball(params.radius, relative) if params.radius > 0 else None
+    if footprint is not None:
         # outside the image counts as foreground for erosions, so objects at the edge survive
-        mask = ndimage.binary_dilation(ndimage.binary_erosion(mask, ball, border_value=1), ball)
-        mask = ndimage.binary_erosion(ndimage.binary_dilation(mask, ball), ball, border_value=1)
+        mask = opened_closed(mask, footprint, lo, hi, ends, halt)
+    else:
+        mask = mask[lo:hi]
     if params.fill_holes:
         mask = _fill_planar_holes(mask)
-    return mask
+    return mask[0] if np.ndim(probability) == 2 else mask
 
 
 # --- distance transform and splitting -----------------------------------------------------------
