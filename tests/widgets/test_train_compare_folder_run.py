@@ -53,3 +53,31 @@ def test_compare_after_a_folder_run_scores_on_its_held_out_file(
     assert text.startswith("Against 'n1 mask' on 'n1' (held out of training): folder-run:"), text
     assert compared == [((64, 64), 3)], compared
     assert str(folder / "images" / "n1.tif") == viewer.layers["n1"].source.path
+
+
+def test_compare_says_when_the_new_model_kept_its_bases_weights(
+    viewer_models, qtbot, monkeypatch, tmp_path
+):
+    """User test t10, finding 10: Compare showed two identical score lines without saying
+    that the new model holds its base's weights unchanged (no epoch beat them)."""
+    viewer, _models = viewer_models
+    _folder, model = _folder_run(tmp_path)
+    card = json.loads((model / "card.json").read_text())
+    card["training"]["kept_epoch"] = 0
+    (model / "card.json").write_text(json.dumps(card))
+    _dock, train = viewer.window.add_plugin_dock_widget("tessella", "Train")
+    train.last_model, train.last_base, train.last_pairs = model, "nuclei2d", ()
+
+    def scored(image, labels, index, axes, models, ignore_label=None, **run):
+        for name in models:
+            yield name, np.asarray(labels), {"ap": {"0.5": 0.9}, "avs": 0.7}
+
+    monkeypatch.setattr(comparing_module, "_read_and_compare", scored)
+    with qtbot.waitSignal(train.compare_finished, timeout=30_000):
+        assert train.compare(), train.status_label.text()
+    text = train.status_label.text()
+    assert "nuclei2d: AP(0.5) 0.900, avS 0.700; folder-run: AP(0.5) 0.900" in text, text
+    assert text.endswith(
+        ". 'folder-run' holds the base's weights unchanged (no epoch beat them), so both "
+        "score the same"
+    ), text

@@ -313,6 +313,22 @@ class TrainComparing:
         )
         self.comparison[Path(model).name] = scores
 
+    def _kept_base_note(self) -> str:
+        """What Compare adds where the new model holds its base's weights unchanged (no
+        epoch beat the base: its card's ``training.kept_epoch`` is 0), so that its two
+        identical scores are not read as a tie of two models; "" otherwise."""
+        from ._train_runs import _read_json
+
+        if self.last_model is None or not self.last_base:
+            return ""
+        training = _read_json(self.last_model / "card.json").get("training", {})
+        if not isinstance(training, dict) or training.get("kept_epoch") != 0:
+            return ""
+        return (
+            f". '{self.last_model.name}' holds the base's weights unchanged (no epoch beat "
+            "them), so both score the same"
+        )
+
     def _on_compare_errored(self, exc: Exception) -> None:
         self._compare_error = str(exc)
         show_error(f"Compare failed: {exc}")
@@ -328,7 +344,7 @@ class TrainComparing:
         if self.worker is not None and self.worker.abort_requested and error is None:
             lines.append("cancelled")
         text = (
-            f"Against {self._compared}: " + "; ".join(lines)
+            f"Against {self._compared}: " + "; ".join(lines) + self._kept_base_note()
             if self.comparison
             else "; ".join(lines)
         )
