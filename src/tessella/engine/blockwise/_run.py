@@ -7,6 +7,7 @@ import concurrent.futures
 import contextlib
 import errno
 import os
+import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -503,6 +504,10 @@ def _run_task(task, run, index, stage: str = ""):
                 step = next(steps)
             except StopIteration as stop:
                 return stop.value
+            except Exception as exc:  # raised again by _map, in this process: a task that
+                # raises is logged by the dask worker ("Compute Failed", its traceback)
+                # before the one-line error (s32/t9 finding 6)
+                return _Failed(exc, traceback.format_exc())
             said = inner.step(step)
             now = time.monotonic()
             if said is not None and now - written >= INNER_EVERY:
@@ -516,6 +521,23 @@ def _run_task(task, run, index, stage: str = ""):
         if written != start:
             with contextlib.suppress(OSError):
                 path.unlink()
+
+
+@dataclass
+class _Failed:
+    """A block's task that raised ``error`` on a worker (``where``: its traceback there),
+    returned rather than raised so that the worker logs nothing; :func:`_map` raises it."""
+
+    error: Exception
+    where: str = ""
+
+    def raised(self) -> Exception:
+        """``error``, its worker's traceback added as a note (shown with a traceback)."""
+        note = getattr(self.error, "add_note", None)  # (Python 3.11)
+        if note is not None:
+            with contextlib.suppress(Exception):
+                note(f"on the worker: {self.where}")
+        return self.error
 
 
 def _inner_progress(run: _Run, running: dict, seen: dict) -> Iterator[tuple[Any, Progress]]:
@@ -574,7 +596,10 @@ def _map(task, run: _Run, indices, executor, stage: str, done: int, results: dic
                 )
                 for future in finished:
                     index = futures[future]
-                    results[index] = future.result()
+                    value = future.result()
+                    if isinstance(value, _Failed):
+                        raise value.raised()
+                    results[index] = value
                     at = run.grid.linear(index)  # (its number: the estimate's blocks under way)
                     running.pop(at, None)
                     done += 1
