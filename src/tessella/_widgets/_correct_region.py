@@ -180,7 +180,8 @@ class CorrectRegion:
         if region is not None:
             self.region_note.setText(
                 f"A region [{_box_words(region.box)}] of {region.path.name}: edit it here, "
-                f"then {WRITE_BUTTON}"
+                f"then '{WRITE_BUTTON}'. The labels on disk show beneath it (a deleted "
+                "object too, until written back: hide them to see the region alone)"
             )
         elif store is not None:
             self.region_note.setText(
@@ -245,7 +246,9 @@ class CorrectRegion:
                 options[name] = tuple(getattr(lazy, name))
             except (AttributeError, TypeError):
                 pass
-        edit = self.viewer.add_labels(region.labels.copy(), **options)
+        # opaque: its labels, not a blend with the same labels on disk beneath (a merge
+        # shows in one colour)
+        edit = self.viewer.add_labels(region.labels.copy(), opacity=1.0, **options)
         self._regions[edit.unique_id] = region
         index = self.layer_combo.findData(edit.unique_id)
         if index >= 0:
