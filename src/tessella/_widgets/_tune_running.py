@@ -20,7 +20,11 @@ from ._tune_frames import _postprocess_frames, _Request, _slice_preview
 from ._tune_notices import show_error, show_warning
 from ._workers import ThreadWarningsWorker, close_when_finished, show_progress
 
-__all__ = ["TuneRunning"]
+__all__ = ["CANCEL_AFTER_MS", "TuneRunning"]
+
+#: a slice preview offers Cancel once it has run this long: a dragged slider previews slice
+#: after slice, most in a fraction of it, and Cancel flickered on and off with each
+CANCEL_AFTER_MS = 300
 
 
 class TuneRunning:
@@ -61,6 +65,24 @@ class TuneRunning:
             request.notes["quit"] = request.notes["cancelled"] = True
             self._due.pop(layer_id, None)
         worker.quit()  # after the frame being computed
+
+    def _offer_cancel(self, request: _Request) -> None:
+        """Cancel for ``request``, the chosen layer's run just started: at once for *Apply to
+        all*; for the preview of a volume's slice once it has run :data:`CANCEL_AFTER_MS`
+        (:meth:`_on_cancel_due`), or at once where the preview before it, which it followed
+        without a pause (a slider dragged over slow previews), offered it already; never for
+        other previews."""
+        self._cancel_timer.stop()
+        if request.apply_all or not _cancellable(request):
+            self.cancel_button.setEnabled(request.apply_all)
+        elif not self.cancel_button.isEnabled():
+            self._cancel_timer.start(CANCEL_AFTER_MS)
+
+    def _on_cancel_due(self) -> None:
+        """A slice preview has run :data:`CANCEL_AFTER_MS`: Cancel, where it still runs."""
+        request = self._requests.get(self.layer_combo.currentData())
+        if request is not None and _cancellable(request):
+            self.cancel_button.setEnabled(True)
 
     def _supersede(self, layer_id) -> None:
         """Make ``layer_id``'s running request stale (its worker stops at its next frame, a
@@ -143,7 +165,7 @@ class TuneRunning:
         self._failed.discard(layer_id)
         self._workers.add(worker)
         if layer_id == self.layer_combo.currentData():
-            self.cancel_button.setEnabled(_cancellable(request))
+            self._offer_cancel(request)
         self._set_progress(request, 0)
         if apply_all and self._written_with.get(layer_id) != params:
             # (else the frames or slice previewed with these values are not older)
@@ -234,10 +256,12 @@ class TuneRunning:
         self._progress.pop(request.layer_id, None)
         if worker.abort_requested and request.layer_id not in self._failed:
             self._say_cancelled(request)
-        if request.layer_id == self.layer_combo.currentData():
-            self.cancel_button.setEnabled(False)
         if not self._timer.isActive():  # (else the change due starts when it fires)
             self._run_due(request.layer_id)  # a change made while this preview ran
+        chosen = request.layer_id == self.layer_combo.currentData()
+        if chosen and request.layer_id not in self._requests:  # (else the next one's: started)
+            self._cancel_timer.stop()
+            self.cancel_button.setEnabled(False)
         if not self._requests and not self._due:  # every layer's latest is done
             self.update_finished.emit()
 

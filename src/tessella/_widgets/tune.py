@@ -60,7 +60,7 @@ from ._tune_frames import _Request, _slice_preview
 from ._tune_frames import _z_slice as _z_slice  # (tests, too)
 from ._tune_params import LINKING_ACTS, TuneParams
 from ._tune_recipes import TuneRecipes
-from ._tune_running import TuneRunning, _cancellable
+from ._tune_running import TuneRunning
 from ._tune_writing import PREVIEW_STATE_BYTES as PREVIEW_STATE_BYTES
 from ._tune_writing import TuneWriting, _Parts
 
@@ -158,6 +158,7 @@ class TuneWidget(
         self.status_label = QLabel()
         self.status_label.setWordWrap(True)
         self._timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
+        self._cancel_timer = QTimer(self, singleShot=True)  # (_offer_cancel)
 
         layout, footer = panel_layout(self)  # the parameters scroll; Apply and status stay
         form = QFormLayout()
@@ -183,6 +184,7 @@ class TuneWidget(
         self.apply_all_button.clicked.connect(self._on_apply_all_clicked)
         self.cancel_button.clicked.connect(self._on_cancel_clicked)
         self._timer.timeout.connect(self._on_quiet_period_over)
+        self._cancel_timer.timeout.connect(self._on_cancel_due)
         self._count_timer.timeout.connect(self._say_edited)
         self._watch_layers()
         changed = _results.results.changed
@@ -401,6 +403,7 @@ class TuneWidget(
         for control in (self.apply_all_button, self.cancel_button, self.progress_bar):
             control.setVisible(several)
         self.apply_all_button.setEnabled(several)
+        self._cancel_timer.stop()
         self.cancel_button.setEnabled(False)
         self.progress_bar.setFormat("")  # no count of another layer's (or result's) update
         self.progress_bar.setRange(0, 1)
@@ -439,7 +442,7 @@ class TuneWidget(
         request = self._requests.get(self.layer_combo.currentData())
         if request is not None:  # still updating (chosen again meanwhile): its progress
             self._show_progress(request)
-            self.cancel_button.setEnabled(_cancellable(request))
+            self._offer_cancel(request)
         others = [
             find_layer(self.viewer, layer_id)
             for layer_id in self._requests
