@@ -89,7 +89,7 @@ def test_volumes_and_frames_on_disk_are_measured_in_pieces_exactly(
         measure_objects(lazy, image=images, axes="TYX"),
         measure_objects(volume, image=images, axes="TYX"),
     )
-    lazy = _on_disk(tmp_path, "zyx", volume, (1, 64, 64))
+    lazy = _on_disk(tmp_path, "zyx", volume, (2, 64, 64))
     spacing = {"Z": 2.0, "Y": 0.5, "X": 0.5}
     _same(
         measure_objects(lazy, image=images[..., 0], spacing=spacing),

@@ -269,15 +269,17 @@ def _on_disk(array) -> bool:
 def piece_slices(
     shape: tuple[int, ...], chunks: tuple[int, ...] | None, pixels: int | None = None
 ) -> list[tuple[slice, ...]]:
-    """Slices that cut an array of ``shape`` into pieces of whole ``chunks`` (the last two
-    axes: as many chunks as keep a piece within about ``pixels`` pixels of a plane, at least
-    one; the axes before them: one chunk deep), in C order. ``pixels``: by default
+    """Slices that cut an array of ``shape`` into pieces of whole ``chunks`` (the axes before
+    the last two: one chunk deep; the last two: as many chunks as keep a piece within about
+    ``pixels`` pixels, at least one), in C order. ``pixels``: by default
     :data:`PIECE_PIXELS`.
 
     >>> [tuple((s.start, s.stop) for s in p) for p in piece_slices((5, 7), (2, 4), 32)]
     [((0, 4), (0, 7)), ((4, 5), (0, 7))]
     >>> len(piece_slices((5, 7), (2, 4), 8)), len(piece_slices((3, 5, 7), (1, 2, 4), 32))
     (6, 6)
+    >>> [(s.stop - s.start) for s in piece_slices((256, 2048, 2048), (128, 128, 128))[0]]
+    [128, 128, 128]
     """
     shape = tuple(int(n) for n in shape)
     pixels = PIECE_PIXELS if pixels is None else pixels
@@ -286,7 +288,8 @@ def piece_slices(
     sizes = [max(1, min(int(c), n)) for c, n in zip(chunks, shape)]
     if len(shape) >= 2:
         cy, cx = sizes[-2:]
-        per_side = max(1, int((pixels / max(cy * cx, 1)) ** 0.5))
+        deep = int(np.prod(sizes[:-2]))  # (chunks a few planes deep: as many planes a piece)
+        per_side = max(1, int((pixels / max(cy * cx * deep, 1)) ** 0.5))
         sizes[-2] = min(shape[-2], cy * per_side) or 1
         sizes[-1] = min(shape[-1], cx * per_side) or 1
     starts = [range(0, n, s) for n, s in zip(shape, sizes)]
