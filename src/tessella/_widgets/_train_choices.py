@@ -57,6 +57,8 @@ class TrainChoices:
         for image_id, labels_id in self.pairs:
             image, labels = find_layer(self.viewer, image_id), find_layer(self.viewer, labels_id)
             self.pair_list.addItem(f"{image.name}  ↔  {labels.name}")
+            item = self.pair_list.item(self.pair_list.count() - 1)
+            item.setToolTip(item.text())  # (the list elides long names in the middle)
         self._update_holdout()
 
     def _layer_removed(self, layer) -> None:

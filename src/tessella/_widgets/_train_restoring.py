@@ -47,7 +47,7 @@ class TrainRestoring:
         self.compare_button.setEnabled(self._run is None)
         text = (
             f"Last model: '{self.last_model.name}' in {self.last_model.parent}"
-            f" (trained on {self.last_described}); Compare runs it."
+            f" (trained on {_shortened(self.last_described)}); Compare runs it."
         )
         stopped = stopped_run(self.last_model)
         if stopped is not None:  # its run stopped (Cancel, this panel closed): offer Resume
@@ -68,7 +68,7 @@ class TrainRestoring:
                 if folder
                 else " on the same pairs."
                 if self.pairs
-                else f" (list the pairs it trained on: {self.last_described})."
+                else f" (list the pairs it trained on: {_shortened(self.last_described)})."
             )
         self.status_label.setText(text)
 
@@ -93,3 +93,24 @@ class TrainRestoring:
             else "Segment the pair's image with the new model (it has no starting model) and "
             "score it against the labels"
         )
+
+
+def _shortened(text: str, most: int = 160) -> str:
+    """``text`` (the layers a run trained on, which 64-character file names make a dozen
+    lines long) cut to about ``most`` characters, saying how many pairs are left out.
+
+    >>> _shortened("a + b, c + d", 6)
+    'a + b, … (1 pair more)'
+    """
+    if len(text) <= most:
+        return text
+    pairs = text.split(", ")
+    kept = []
+    for pair in pairs:
+        if kept and len(", ".join([*kept, pair])) > most:
+            break
+        kept.append(pair)
+    left = len(pairs) - len(kept)
+    if not left:
+        return text[: most - 1] + "…"
+    return ", ".join(kept) + f", … ({left} pair{'s' if left > 1 else ''} more)"

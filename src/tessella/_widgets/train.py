@@ -17,7 +17,7 @@ import numpy as np
 from napari.utils.notifications import show_error as show_error  # looked up here: see below
 from napari.utils.notifications import show_info as show_info
 from napari.utils.notifications import show_warning as show_warning
-from qtpy.QtCore import Signal
+from qtpy.QtCore import Qt, Signal
 from qtpy.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -107,6 +107,16 @@ class TrainWidget(
         self.remove_pair_button = QPushButton("Remove")
         self.pair_list = QListWidget()
         self.pair_list.setMaximumHeight(80)
+        # long layer names (a 64-character file stem) neither widen the dock nor need a
+        # sideways scroll bar: elided in the middle, whole in each item's tooltip; the combos
+        # ask for a few characters' width, not their longest entry's
+        self.pair_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.pair_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        for combo in (self.image_combo, self.labels_combo):
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(16)
         self.base_combo = QComboBox()
         self.folder_edit = QLineEdit()
         self.folder_edit.setPlaceholderText("or a folder with images/ and masks/ (or boundaries/)")
