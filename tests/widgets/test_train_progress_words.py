@@ -51,3 +51,22 @@ def test_the_bar_counts_steps_and_time_left_and_the_score_is_named_on_its_own_ax
     assert train.score_plot.y_range == (0.0, 1.0)
     assert train.score_plot.series["validation score"] == [(2.0, 0.5)]
     assert train.plot.x_range == train.score_plot.x_range == (0.0, 4.0)
+
+
+def test_a_run_that_fails_before_its_first_step_does_not_show_step_0(
+    viewer_models, qtbot, monkeypatch
+):
+    """User test t10, finding 8: a run refused by the engine (a binary mask) left the bar at
+    "0 / 2" as if it were under way."""
+    viewer, _models = viewer_models
+    train = _panel(viewer)
+
+    def refusing(config, samples, held):
+        raise ValueError("the labels of 'gt' hold only 0 and 1")
+        yield  # (a generator, as the engine's)
+
+    monkeypatch.setattr(starting_module, "_train", refusing)
+    with qtbot.waitSignal(train.run_finished, timeout=30_000):
+        assert train.start(), train.status_label.text()
+    assert train.progress_bar.text() == "failed before its first step"
+    assert train.status_label.text().startswith("Training failed: the labels of 'gt'")

@@ -369,6 +369,8 @@ class TrainRunning:
                 if epochs_scored
                 else "Stopped before the first epoch ended; nothing saved."
             )
+        if run.error is not None and run.timed is None:  # not "step 0 / N": never started
+            self.progress_bar.setFormat("failed before its first step")
         self._set_running(False)
         self.run_finished.emit()
 
