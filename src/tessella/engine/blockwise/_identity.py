@@ -48,7 +48,7 @@ from typing import Any
 
 import numpy as np
 
-from ..progress import run_steps
+from ..progress import run_steps, warn_at_caller
 from ._run import BlockProgress
 
 _METADATA_FILES = ("zarr.json", ".zarray")  # an array's own metadata (v3, v2)
@@ -136,7 +136,11 @@ def input_identity(data, grid) -> Generator[BlockProgress, None, str | None]:
     chunk files scanned."""
     if data.source.store is not None:  # a zarr path (or a zarr array in a local folder)
         folder = Path(data.source.store).resolve() / data.source.key
-        return f"files:{(yield from chunk_files_digest_steps([folder]))}"
+        absent: dict[Path, list] = {}
+        digest = yield from chunk_files_digest_steps([folder], absent)
+        if absent.get(folder):
+            warn_at_caller(absent_chunks_words(data.name, folder, absent[folder]))
+        return f"files:{digest}"
     array = data.array
     if isinstance(array, np.ndarray):
         return (yield from _pixels_sha256(array, data.axes, grid))
@@ -193,24 +197,115 @@ def chunk_files_digest(folders: list[Path]) -> str:
     return run_steps(chunk_files_digest_steps(folders))
 
 
-def chunk_files_digest_steps(folders: list[Path]) -> Generator[BlockProgress, None, str]:
+def chunk_files_digest_steps(
+    folders: list[Path], absent: dict[Path, list] | None = None
+) -> Generator[BlockProgress, None, str]:
     """:func:`chunk_files_digest`, yielding ``BlockProgress("fingerprint", files, expected)``
     after every :data:`FILES_PER_STEP` files (a cancel point): ``expected`` is the number of
-    chunk files that the arrays' metadata allow (chunks all fill value have none)."""
+    chunk files that the arrays' metadata allow (chunks all fill value have none). With
+    ``absent`` (a dict), the chunks whose files the scan did not find go into it, by folder
+    (:func:`absent_chunks`; none for a folder that could not be listed)."""
     digest = hashlib.sha256()
     expected = sum(_expected_files(folder) for folder in folders)
     done = 0
     for folder in folders:
         digest.update(f"{folder}\0".encode())
+        names: set[str] | None = set() if absent is not None else None
         try:
             digest.update(_metadata_without_attributes(folder))
-            for _ in _digest_files(folder, "", digest):
+            for _ in _digest_files(folder, "", digest, names):
                 done += 1
                 if done % FILES_PER_STEP == 0:
                     yield BlockProgress("fingerprint", done, max(expected, done))
         except OSError as exc:
             digest.update(f"missing: {exc}".encode())
+            names = None
+        if absent is not None and names is not None:
+            absent[folder] = absent_chunks(folder, names)
     return digest.hexdigest()
+
+
+#: at most this many chunks are looked for by name (a bigger grid is not checked)
+MAX_CHECKED_CHUNKS = 10_000_000
+
+
+def absent_chunks(folder: Path, names: set[str]) -> list[tuple[slice, ...]]:
+    """The regions (slices of the array) of the chunks of the zarr array at ``folder`` whose
+    files are not among ``names`` (paths relative to ``folder``, as the scan lists them), in
+    the grid's order: zarr v3's default and v2 chunk keys, the outer (shard) grid of v3. A
+    zarr may leave out chunks that are all fill value (zarr 3 does by default), and an
+    interrupted copy leaves chunks out too: both read as the fill value. Empty where the
+    metadata cannot tell the names.
+
+    >>> import tempfile, zarr
+    >>> folder = Path(tempfile.mkdtemp()) / "image.zarr"
+    >>> array = zarr.create_array(str(folder), shape=(4, 5), dtype="uint8", chunks=(2, 2))
+    >>> array[...] = 1
+    >>> os.remove(folder / "c" / "1" / "2")
+    >>> names = {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
+    >>> absent_chunks(folder, names)
+    [(slice(2, 4, None), slice(4, 5, None))]
+    """
+    for name in _METADATA_FILES:
+        try:
+            metadata = json.loads((folder / name).read_bytes())
+        except (OSError, ValueError):
+            continue
+        try:
+            shape = [int(n) for n in metadata["shape"]]
+            if name == "zarr.json":
+                grid = metadata["chunk_grid"]["configuration"]["chunk_shape"]
+                encoding = metadata.get("chunk_key_encoding") or {}
+                separator = (encoding.get("configuration") or {}).get(
+                    "separator", "/" if encoding.get("name", "default") == "default" else "."
+                )
+                prefix = "c/" if encoding.get("name", "default") == "default" else ""
+            else:
+                grid = metadata["chunks"]
+                separator, prefix = metadata.get("dimension_separator") or ".", ""
+            chunks = [int(c) for c in grid]
+        except (LookupError, TypeError, ValueError, AttributeError):
+            return []
+        counts = [-(-n // c) for n, c in zip(shape, chunks, strict=True)]
+        if not shape or math.prod(counts) > MAX_CHECKED_CHUNKS:
+            return []
+        found = []
+        for index in np.ndindex(*counts):
+            key = prefix + separator.join(map(str, index))
+            if key not in names:
+                found.append(
+                    tuple(
+                        slice(i * c, min(n, (i + 1) * c))
+                        for i, c, n in zip(index, chunks, shape, strict=True)
+                    )
+                )
+        return found
+    return []
+
+
+def absent_chunks_words(name: str, folder: Path, regions: list, shown: int = 3) -> str:
+    """The warning that the chunks at ``regions`` of the zarr array at ``folder`` have no
+    file (:func:`absent_chunks`): how many, the first ``shown`` of them, and what it means.
+
+    >>> print(absent_chunks_words("crop.zarr", Path("/d/crop.zarr"), [(slice(2048, 3072),
+    ...     slice(1024, 2048))], 3))  # doctest: +NORMALIZE_WHITESPACE
+    crop.zarr: 1 chunk has no file in /d/crop.zarr: [2048:3072, 1024:2048]; its pixels are
+    read as the array's fill value. A zarr may leave out chunks that are all fill value, but
+    an interrupted copy (cp, rsync) leaves chunks out too: if the image has pixels there,
+    copy that file again
+    """
+    where = ", ".join(
+        "[" + ", ".join(f"{s.start}:{s.stop}" for s in region) + "]" for region in regions[:shown]
+    )
+    more = f" and {len(regions) - shown} more" if len(regions) > shown else ""
+    many = len(regions) != 1
+    return (
+        f"{name}: {len(regions)} chunk{'s have' if many else ' has'} no file in {folder}: "
+        f"{where}{more}; {'their' if many else 'its'} pixels are read as the array's fill "
+        "value. A zarr may leave out chunks that are all fill value, but an interrupted copy "
+        f"(cp, rsync) leaves chunks out too: if the image has pixels there, copy "
+        f"{'those files' if many else 'that file'} again"
+    )
 
 
 def _expected_files(folder: Path) -> int:
@@ -242,9 +337,10 @@ def _metadata_without_attributes(folder: Path) -> bytes:
     return b""
 
 
-def _digest_files(folder: Path, prefix: str, digest) -> Iterator[None]:
+def _digest_files(folder: Path, prefix: str, digest, names: set | None = None) -> Iterator[None]:
     """Each file's relative path, size and mtime (ns), in name order, recursively: one stat
-    per file (``os.scandir`` knows directories from the listing); yields after each file."""
+    per file (``os.scandir`` knows directories from the listing); yields after each file,
+    whose relative path goes into ``names`` (where given)."""
     with os.scandir(folder) as listing:
         entries = sorted(listing, key=lambda entry: entry.name)
     for entry in entries:
@@ -252,8 +348,10 @@ def _digest_files(folder: Path, prefix: str, digest) -> Iterator[None]:
             continue
         relative = f"{prefix}{entry.name}"
         if entry.is_dir():
-            yield from _digest_files(Path(entry.path), f"{relative}/", digest)
+            yield from _digest_files(Path(entry.path), f"{relative}/", digest, names)
         elif prefix or entry.name not in _METADATA_FILES:
+            if names is not None:
+                names.add(relative)
             stat = entry.stat()
             digest.update(f"{relative}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
             yield
