@@ -202,3 +202,52 @@ def test_write_back_refuses_a_changed_file_and_loses_nothing_on_failure(
     assert correct.status_label.text().startswith("Write back:"), correct.status_label.text()
     stored = np.asarray(zarr.open(str(path), mode="r")[...])
     assert not (stored[region.box] == b).any()
+
+
+def test_segment_result_layer_follows_and_a_cancelled_load_adds_nothing(
+    make_napari_viewer, qtbot, result, monkeypatch
+):
+    """The layer Segment shows for a big result (the zarr, levels read from it, a copy
+    downsampled in memory) shows the labels written back in all its levels; a load cancelled
+    adds no layer and leaves the panel usable."""
+    import time
+
+    from tessella._io import RECIPE_KEY
+    from tessella._widgets._blockwise import _open_labels, middle_levels
+    from tessella.engine.progress import Progress
+
+    path, before = result
+    viewer = make_napari_viewer()
+    zarr_labels = _open_labels(path)
+    copy = np.asarray(zarr_labels[::4, ::4])
+    levels = [zarr_labels, *middle_levels(zarr_labels, 4), copy]
+    metadata = {RECIPE_KEY: dict(zarr.open(str(path), mode="r").attrs["tessella"])}
+    shown = viewer.add_labels(levels, multiscale=True, name="result", metadata=metadata)
+    _dock, correct = viewer.window.add_plugin_dock_widget("tessella", "Correct")
+    correct.layer_combo.setCurrentIndex(correct.layer_combo.findData(shown.unique_id))
+
+    def slow(*args):
+        while True:
+            yield Progress("reading", 0, 1)
+            time.sleep(0.05)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(_edit_region, "region_steps", slow)
+        correct.region_button.click()
+        qtbot.waitUntil(lambda: correct.region_cancel.isVisibleTo(correct), timeout=5000)
+        correct.region_cancel.click()
+        _wait(qtbot, correct)
+    assert [layer.name for layer in viewer.layers] == ["result"]
+    assert correct.region_button.isEnabled() and "Cancelled" in correct.status_label.text()
+
+    edit, region = _load(viewer, correct, qtbot)
+    a, b = _inside(edit.data)[:2]
+    correct.set_selection([a, b])
+    assert correct.merge()
+    assert correct.write_back()
+    _wait(qtbot, correct)
+    stored = np.asarray(zarr.open(str(path), mode="r")[...])
+    assert not (stored[region.box] == max(a, b)).any()
+    for level, factor in zip(shown.data, (1, 2, 4)):
+        np.testing.assert_array_equal(np.asarray(level[...]), stored[::factor, ::factor])
+    assert shown.metadata[RECIPE_KEY]["labels_edited"] is True  # (Export's recipe says so)

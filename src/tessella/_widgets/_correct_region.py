@@ -338,6 +338,8 @@ class CorrectRegion:
         }
 
         def progress(step) -> None:
+            if self._region_worker is not worker:  # (cancelled: its last steps)
+                return
             self.region_progress.setVisible(True)
             label = words.get(step.stage, step.stage)
             show_progress(self.region_progress, step.done, max(step.total, 1), f"{label}: %v / %m")
@@ -350,8 +352,11 @@ class CorrectRegion:
 
         def finished() -> None:
             self._region_worker = None
-            self.region_progress.setVisible(False)
-            self._show_region()
+            try:
+                self.region_progress.setVisible(False)
+                self._show_region()
+            except RuntimeError:  # (the panel was deleted meanwhile: napari closing)
+                pass
 
         worker = create_worker(
             report_runtime_errors(steps),
@@ -370,6 +375,9 @@ class CorrectRegion:
         worker.start()
 
     def _cancel_region_work(self) -> None:
-        if self._region_worker is not None:
-            self._region_worker.quit()
-            self._say("Cancelled: nothing is written where a Write back was cut short", None)
+        """Stop the load or Write back under way (a Write back cut short puts the labels
+        there before back: :func:`~tessella.engine._edit_region.write_region_steps`)."""
+        worker = getattr(self, "_region_worker", None)
+        if worker is not None:
+            worker.quit()
+            self._say("Cancelled: a Write back cut short writes nothing", None)

@@ -518,6 +518,7 @@ class CorrectWidget(CorrectEdits, CorrectRegion, CorrectReview, LayerWatcher, QW
         the selected objects go."""
         self.pick_button.setChecked(False)
         self.stop_marking_later()
+        self._cancel_region_work()  # (a Write back cut short puts the labels back)
         marks = self._mark_layer()
         if marks is not None and len(marks.data):
             marks.data = []
