@@ -95,3 +95,17 @@ def test_volumes_and_frames_on_disk_are_measured_in_pieces_exactly(
         measure_objects(lazy, image=images[..., 0], spacing=spacing),
         measure_objects(volume, image=images[..., 0], spacing=spacing),
     )
+
+
+def test_export_finds_the_divisions_ends_in_labels_on_disk_piece_by_piece(tmp_path):
+    """Export's recipe keeps the divisions whose ends are in the labels (_present): of labels
+    on disk (a blockwise movie), found a piece at a time (it raised AttributeError on a zarr
+    once Export stopped reading such labels whole, d05b652)."""
+    from tessella._widgets._export_outputs import _present
+
+    labels = np.zeros((3, 200, 200), np.uint32)
+    labels[0, :10, :10], labels[2, 150:, 150:], labels[1, 70:90, 60:140] = 4, 9, 2**20
+    lazy = _on_disk(tmp_path, "movie", labels, (1, 64, 64))
+    wanted = {4, 5, 9, 2**20}
+    assert _present(lazy, wanted) == _present(labels, wanted) == {4, 9, 2**20}
+    assert max(lazy.reads) == 200 * 200  # (a frame at a time)

@@ -694,14 +694,23 @@ def _present(labels: np.ndarray, ids: set[int]) -> set[int]:
     """Those of ``ids`` that are in ``labels`` (one pass over the labels: a lookup table up to
     the largest of ``ids``, not a sort of the whole movie).
 
+    Labels on disk (a blockwise result) are read a piece at a time, never whole.
+
     >>> sorted(_present(np.array([[0, 3], [5, 3]]), {3, 4, 5, 70}))
     [3, 5]
     """
     if not ids:
         return set()
+    from tessella.engine.measure import _on_disk, chunks_of, piece_slices
+
+    if _on_disk(labels):
+        found_all: set[int] = set()
+        for index in piece_slices(tuple(labels.shape), chunks_of(labels)):
+            found_all |= _present(np.asarray(labels[index]), ids)
+        return found_all
     table = np.zeros(max(ids) + 1, bool)
     table[sorted(ids)] = True
-    flat = labels.ravel()
+    flat = np.asarray(labels).ravel()
     found = flat[(flat <= max(ids)) & table[np.minimum(flat, max(ids))]]
     return set(np.unique(found).tolist())
 
