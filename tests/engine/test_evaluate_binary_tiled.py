@@ -16,12 +16,11 @@ import dask.array as da
 import numpy as np
 import pytest
 import tifffile
-import zarr
 from scipy import ndimage
 
-from tessella.engine import io
 from tessella.engine.evaluation import _tiles, evaluate_labels, mask_pieces, score_paths
 from tessella.engine.progress import run_steps
+from tests.engine._evaluate_pieces_common import spy_largest_read, write_pair_file
 
 DATA = Path(os.environ.get("TESSELLA_DATA", "/work/shared/data"))
 MITO = DATA / "em_mito_lucchipp" / "val" / "mito.tif"
@@ -85,23 +84,9 @@ def test_gt_binary_zarr_pair_read_in_pieces(tmp_path, monkeypatch):
     """``score_paths(..., gt_binary=True)`` (``tessella evaluate --gt-binary``) of two
     zarrs reads a piece at a time (it read both whole) with the scores of the TIFFs."""
     truth, pred = _pair()
-    paths = {}
-    for name, array in (("gt", truth), ("pred", pred)):
-        store = zarr.open(str(tmp_path / f"{name}.zarr"), mode="w", shape=array.shape,
-                          chunks=(128, 128), dtype=array.dtype)  # fmt: skip
-        store[:] = array
-        tifffile.imwrite(tmp_path / f"{name}.tif", array)
-        paths[name] = (str(tmp_path / f"{name}.zarr"), str(tmp_path / f"{name}.tif"))
-    monkeypatch.setattr(_tiles, "TILE_SIDE", SIDE)
-    seen = [0]
-    as_array = io.as_array
-
-    def spy(data, *args, **kwargs):
-        array = as_array(data, *args, **kwargs)
-        seen[0] = max(seen[0], array.size)
-        return array
-
-    monkeypatch.setattr(io, "as_array", spy)
+    paths = {name: write_pair_file(tmp_path, name, array, 128)
+             for name, array in (("gt", truth), ("pred", pred))}  # fmt: skip
+    seen = spy_largest_read(monkeypatch, SIDE)
     pieces = score_paths(paths["pred"][0], paths["gt"][0], ("ap", "iou"), gt_binary=True)
     assert 0 < seen[0] <= SIDE * SIDE  # (before: 768 x 1024, each read whole)
     whole = score_paths(paths["pred"][1], paths["gt"][1], ("ap", "iou"), gt_binary=True)

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import tifffile
-import zarr
 
-from tessella.engine import io
-from tessella.engine.evaluation import _tiles, score_paths
+from tessella.engine.evaluation import score_paths
+from tests.engine._evaluate_pieces_common import spy_largest_read, write_pair_file
 from tests.engine.test_evaluation_tiles import _pair
 
 SIDE = 64  # the pieces here: 3 x 4 of the 150 x 230 pair, the edge ones smaller
@@ -21,27 +19,13 @@ SIDE = 64  # the pieces here: 3 x 4 of the 150 x 230 pair, the edge ones smaller
 
 def _write(folder, name: str, array: np.ndarray) -> tuple[str, str]:
     """``array`` as NAME.zarr (chunks of 50 x 50) and NAME.tif in ``folder``."""
-    store = zarr.open(str(folder / f"{name}.zarr"), mode="w", shape=array.shape,
-                      chunks=(50, 50), dtype=array.dtype)  # fmt: skip
-    store[:] = array
-    tifffile.imwrite(folder / f"{name}.tif", array)
-    return str(folder / f"{name}.zarr"), str(folder / f"{name}.tif")
+    return write_pair_file(folder, name, array, 50)
 
 
 @pytest.fixture
 def largest_read(monkeypatch):
     """The most pixels read at once (``io.as_array``, what ``score_paths`` reads with)."""
-    monkeypatch.setattr(_tiles, "TILE_SIDE", SIDE)
-    seen = [0]
-    as_array = io.as_array
-
-    def spy(data, *args, **kwargs):
-        array = as_array(data, *args, **kwargs)
-        seen[0] = max(seen[0], array.size)
-        return array
-
-    monkeypatch.setattr(io, "as_array", spy)
-    return seen
+    return spy_largest_read(monkeypatch, SIDE)
 
 
 def _scores(pred: str, gt: str, metrics, notes: list) -> dict:

@@ -282,24 +282,38 @@ def ground_truth_note(
         if note:
             return note
     if kind == "binary":
-        distinct = np.unique(_rows(known)).size
-        if distinct > 2:
-            labels = (
-                "drop --gt-binary to score its labels"
-                if flags
-                else "take it as kind='labels' to score its labels (`tessella evaluate` "
-                "without --gt-binary)"
-            )
-            return (
-                f"{name}: a binary mask with {distinct - 1} distinct object values: a label "
-                f"image? As a mask, objects that touch are joined into one; {labels}"
-            )
+        note = many_values_note(np.unique(_rows(known)).size, name, flags)
+        if note:
+            return note
     elif kind == "labels":
         note = _two_valued_truth(known, name, flags)
         if note:
             return note
     objects = known if objects is None else np.asarray(objects)
     return collapsed_note(name, *_largest(objects, counted), kind, flags)
+
+
+def many_values_note(distinct: int, name: str, flags: bool) -> str | None:
+    """:func:`ground_truth_note`'s note on a binary mask holding ``distinct`` values (0
+    counted) on the rows it judges: None for two or fewer, else a label image given as a
+    mask? (``flags``: the hint names ``tessella evaluate``'s options).
+
+    >>> many_values_note(2, "gt.tif", True)
+    >>> print(many_values_note(4, "gt.tif", True)[:60])
+    gt.tif: a binary mask with 3 distinct object values: a label
+    """
+    if distinct <= 2:
+        return None
+    labels = (
+        "drop --gt-binary to score its labels"
+        if flags
+        else "take it as kind='labels' to score its labels (`tessella evaluate` "
+        "without --gt-binary)"
+    )
+    return (
+        f"{name}: a binary mask with {distinct - 1} distinct object values: a label "
+        f"image? As a mask, objects that touch are joined into one; {labels}"
+    )
 
 
 def collapsed_note(

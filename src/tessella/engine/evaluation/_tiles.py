@@ -34,6 +34,7 @@ from ._mistakes import (
     _intensities,
     collapsed_note,
     ground_truth_note,
+    many_values_note,
     mask_pieces,
     membrane_map_labels_note,
     prediction_note,
@@ -617,18 +618,9 @@ def _mask_note(
     if image:
         swapped = "are PRED and GT swapped?" if flags else "is it the image?"
         return f"{name}: the ground truth {image}: {swapped}"
-    distinct = np.unique(mask).size
-    if kind == "binary" and distinct > 2:
-        labels = (
-            "drop --gt-binary to score its labels"
-            if flags
-            else "take it as kind='labels' to score its labels (`tessella evaluate` "
-            "without --gt-binary)"
-        )
-        return (
-            f"{name}: a binary mask with {distinct - 1} distinct object values: a label "
-            f"image? As a mask, objects that touch are joined into one; {labels}"
-        )
+    note = many_values_note(np.unique(mask).size, name, flags) if kind == "binary" else None
+    if note:
+        return note
     if not table.true_ids.size:
         return None
     k = int(np.argmax(table.true_sizes))
