@@ -60,15 +60,21 @@ def test_the_status_says_how_far_the_block_is_and_for_how_long(segment_widget, m
         )
         now[0] += 1000
         done = BlockProgress("segment", 1, 24, (slice(0, 256),) * 3)
-        assert widget._blockwise_status(done) == "'em400': segment, 1 of 24"
+        # (the engine's estimate, timed from slice 37 of block 1 since 5108b71: 251 slices
+        # of 288 in 1000 s)
+        assert widget._blockwise_status(done) == (
+            "'em400': segment, 1 of 24 (1147 s a block, about 7.3 h left)"
+        )
         now[0] += 5  # the next block (no count inside it yet: which one, and how long)
         assert widget._blockwise_status(BlockProgress("segment", 1, 24, None, None, 1)) == (
-            "'em400': segment, 1 of 24; working on block 2 (0 s on it)"
+            "'em400': segment, 1 of 24 (1153 s a block, about 7.4 h left); working on block 2 "
+            "(0 s on it)"
         )
         now[0] += 42
         inside = BlockProgress("segment", 1, 24, None, Progress("tile", 3, 9), 1)
         assert widget._blockwise_status(inside) == (
-            "'em400': segment, 1 of 24; block 2: tile 3 of 9 (42 s on it)"
+            "'em400': segment, 1 of 24 (1201 s a block, about 7.6 h left); block 2: tile 3 of 9 "
+            "(42 s on it)"
         )
     finally:
         widget._run = None
@@ -129,3 +135,29 @@ def test_the_time_left_holds_steady_within_blocks_and_counts_edge_blocks_as_smal
     steady = [estimated / real for estimated, real in told if real > last_row]
     assert 0.98 < min(steady) and max(steady) < 1.16, (min(steady), max(steady))
     assert max(ratios) < 1.3, max(ratios)
+
+
+def test_the_time_left_is_said_before_the_first_block_ends(segment_widget, monkeypatch):
+    """User test s32/t9, finding 4: em-mito3d on a CPU, 48 blocks of 32 tiles of ~12 s: for
+    the 6.5 min of the first block the status said only 'block 1: tile 3 of 32'; the
+    engine's estimate (5108b71) counts the tiles done, and the panel says it."""
+    _viewer, widget = segment_widget
+    now = _clock(monkeypatch)
+    widget._run, widget._stage_clock = SimpleNamespace(name="em"), None
+    widget._label_shape = (128, 1536, 2048)
+    try:
+        widget._blockwise_status(BlockProgress("segment", 0, 48))
+        now[0] += 30  # the set-up: the model loaded
+        said = []
+        for tile in range(4):
+            now[0] += 12
+            inside = BlockProgress("segment", 0, 48, None, Progress("tile", tile, 32), 0)
+            said.append(widget._blockwise_status(inside))
+    finally:
+        widget._run = None
+        widget._label_shape = None
+    assert said[0] == "'em': segment, 0 of 48; block 1: tile 0 of 32 (0 s on it)"
+    assert said[3] == (
+        "'em': segment, 0 of 48 (384 s a block, about 5.1 h left); block 1: tile 3 of 32 "
+        "(36 s on it)"
+    )
