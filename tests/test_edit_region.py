@@ -76,3 +76,57 @@ def test_the_largest_id_recorded_is_read_again_when_the_files_change(tmp_path, l
     assert run_steps(region_steps(path, "", box)).top == int(labels.max())
     zarr.open(str(path), mode="r+")[500, 500] = 9_999  # (outside the region, by another tool)
     assert run_steps(region_steps(path, "", box)).top == 9_999
+
+
+def _crossing(labels, box):
+    """IDs of objects with pixels both inside ``box`` and outside it, most outside first."""
+    inside = np.zeros(labels.shape, bool)
+    inside[box] = True
+    ids = set(np.unique(labels[box]).tolist()) & set(np.unique(labels[~inside]).tolist())
+    ids.discard(0)
+    return sorted(ids, key=lambda i: -int(np.count_nonzero((labels == i) & ~inside)))
+
+
+def test_delete_and_merge_act_on_whole_objects_the_rest_stays_local(tmp_path, labels):
+    """s32/r5 finding 3: an object crossing the region's edge deleted in the region kept its
+    pixels outside it in the file. Delete and Merge (``objects``) now act on the whole object;
+    an eraser's change stays inside and the object is named as cut."""
+    path = _ome(tmp_path / "ome.zarr", labels)
+    box = (slice(0, 256), slice(0, 200))
+    region = run_steps(region_steps(path, "0", box))
+    gone, merged, erased = _crossing(labels, box)[:3]
+    target = next(int(i) for i in np.unique(region.labels) if i and i != merged)
+    edited = region.labels.copy()
+    edited[edited == gone] = 0  # Delete
+    edited[edited == merged] = target  # Merge (into a smaller ID, say)
+    edited[(edited == erased) & (np.arange(edited.shape[1]) % 2 == 0)] = 0  # an eraser
+    written = run_steps(write_region_steps(region, edited, {gone: 0, merged: target}))
+    stored = zarr.open(str(path))["0"][...]
+    assert not (stored == gone).any() and not (stored == merged).any()
+    np.testing.assert_array_equal(stored[labels == merged], target)
+    outside = np.ones(labels.shape, bool)
+    outside[box] = False
+    assert (stored[outside & (labels == erased)] == erased).all()  # (local: kept outside)
+    np.testing.assert_array_equal(stored[box], edited)
+    untouched = ~np.isin(labels, [gone, merged]) & outside
+    np.testing.assert_array_equal(stored[untouched], labels[untouched])
+    assert written.whole == {gone: 0, merged: target} and written.cut == [erased]
+    assert written.outside == int(np.count_nonzero(np.isin(labels, [gone, merged]) & outside))
+    np.testing.assert_array_equal(zarr.open(str(path))["1"][...], stored[::2, ::2])
+
+
+def test_cancel_while_whole_objects_are_written_leaves_the_labels(tmp_path, labels):
+    path = _ome(tmp_path / "ome.zarr", labels)
+    box = (slice(0, 256), slice(0, 200))
+    region = run_steps(region_steps(path, "0", box))
+    gone = _crossing(labels, box)[0]
+    edited = region.labels.copy()
+    edited[edited == gone] = 0
+    steps = write_region_steps(region, edited, {gone: 0})
+    for progress in steps:
+        if progress.stage == "objects" and progress.done == progress.total:
+            break
+    assert not (zarr.open(str(path))["0"][...] == gone).any()  # (written, levels not yet)
+    steps.close()  # Cancel
+    np.testing.assert_array_equal(zarr.open(str(path))["0"][...], labels)
+    np.testing.assert_array_equal(zarr.open(str(path))["1"][...], labels[::2, ::2])

@@ -251,3 +251,69 @@ def test_segment_result_layer_follows_and_a_cancelled_load_adds_nothing(
     for level, factor in zip(shown.data, (1, 2, 4)):
         np.testing.assert_array_equal(np.asarray(level[...]), stored[::factor, ::factor])
     assert shown.metadata[RECIPE_KEY]["labels_edited"] is True  # (Export's recipe says so)
+
+
+def _crossing(labels: np.ndarray, box) -> list[int]:
+    """IDs of the objects with pixels both inside ``box`` and outside it, those with most
+    pixels outside first."""
+    inside = np.zeros(labels.shape, bool)
+    inside[box] = True
+    ids = set(np.unique(labels[box]).tolist()) & set(np.unique(labels[~inside]).tolist())
+    ids.discard(0)
+    return sorted(ids, key=lambda i: -int(np.count_nonzero((labels == i) & ~inside)))
+
+
+def test_delete_and_merge_in_a_region_act_on_whole_objects(make_napari_viewer, qtbot, result):
+    """s32/r5 finding 3: an object crossing the region's edge, deleted in the region and
+    written back, kept its pixels outside the region in the file, and nothing said so. Now
+    Delete and Merge act on the whole objects at Write back (an undone Delete does not);
+    the eraser's change stays in the region and the status names the object it cut; Remove
+    smaller than is refused on a region (its objects' sizes are not those in the file)."""
+    path, before = result
+    viewer = make_napari_viewer()
+    lazy = _open(viewer, path)
+    _dock, correct = viewer.window.add_plugin_dock_widget("tessella", "Correct")
+    correct.layer_combo.setCurrentIndex(correct.layer_combo.findData(lazy.unique_id))
+    edit, region = _load(viewer, correct, qtbot)
+    box = region.box
+    gone, merged, other, undone, erased = _crossing(before, box)[:5]
+
+    correct.set_selection([gone])
+    assert correct.delete()
+    correct.set_selection([merged, other])
+    assert correct.merge()
+    target = min(merged, other)
+    correct.set_selection([undone])
+    assert correct.delete()
+    correct.undo_button.click()  # (its record goes with it)
+    assert (edit.data == undone).any()
+    ys, xs = np.nonzero(edit.data == erased)
+    with edit.block_history():  # the eraser over part of an object (a local edit)
+        edit.data_setitem((ys[::2], xs[::2]), 0)
+    edited = np.array(edit.data)
+
+    assert not correct.remove_small()
+    assert "judged by its part inside it only" in correct.status_label.text()
+    np.testing.assert_array_equal(edit.data, edited)
+
+    assert correct.write_back()
+    _wait(qtbot, correct)
+    said = correct.status_label.text()
+    stored = np.asarray(zarr.open(str(path), mode="r")[...])
+    assert not (stored == gone).any()  # (whole: outside the region too)
+    loser = max(merged, other)
+    assert not (stored == loser).any()
+    np.testing.assert_array_equal(stored[before == loser], target)
+    outside = np.ones(before.shape, bool)
+    outside[box] = False
+    np.testing.assert_array_equal(stored[box], edited)
+    for kept in (undone, erased):
+        np.testing.assert_array_equal(stored[outside & (before == kept)], kept)
+    rest = outside & ~np.isin(before, [gone, loser])
+    np.testing.assert_array_equal(stored[rest], before[rest])
+    assert f"whole objects deleted {gone} and merged {loser} → {target}" in said, said
+    assert f"objects {erased} cross the region's edge and were changed only inside" in said
+    # the lazy layer shows them gone outside the region too
+    np.testing.assert_array_equal(np.asarray(lazy.data[0][...]), stored)
+    _stored, _metadata, warned = _reread(path)
+    assert all("damaged" not in w and "outside Tessella" not in w for w in warned), warned

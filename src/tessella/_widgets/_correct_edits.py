@@ -419,6 +419,8 @@ class CorrectEdits:
             leaving=ids[1:],
         ):
             return False
+        if not movie:  # (a region of labels on disk: Write back merges them whole)
+            self._note_object_edit(layer, {i: min(ids) for i in ids if i != min(ids)})
         self.set_selection([ids[0] if movie else min(ids)])
         return True
 
@@ -435,6 +437,8 @@ class CorrectEdits:
             "Delete", lambda data: delete(data, ids), frame, leaving=list(ids)
         ):
             return False
+        # (a region of labels on disk: Write back deletes them whole)
+        self._note_object_edit(self.labels_layer, dict.fromkeys(ids, 0))
         self.selection_edit.clear()
         return True
 
@@ -454,6 +458,14 @@ class CorrectEdits:
         from tessella.engine.edit import remove_small
 
         layer = self.labels_layer
+        if layer is not None and layer.unique_id in getattr(self, "_regions", {}):
+            self._say(
+                f"Remove small: '{layer.name}' is a region of a larger file: an object "
+                "crossing its edge would be judged by its part inside it only. Select the "
+                "small objects (Pick) and Delete them, which deletes them whole",
+                "error",
+            )
+            return False
         axes = _axes_of(layer) if layer is not None else None
         size = self.min_size_spin.value()
         return self._apply("Remove small", lambda data: remove_small(data, size, axes=axes))

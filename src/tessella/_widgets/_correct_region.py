@@ -6,6 +6,7 @@ tool, and written back into the zarr (:mod:`tessella.engine._edit_region`), in a
 from __future__ import annotations
 
 import math
+import weakref
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -104,6 +105,42 @@ def _refresh_lazy(layer: Labels, box: tuple[slice, ...]) -> None:
     layer.refresh()
 
 
+def _first_ids(ids, count: int = 5) -> str:
+    """The first ``count`` of ``ids``, and how many there are where that is more."""
+    ids = list(ids)
+    shown = ", ".join(str(i) for i in ids[:count])
+    return shown if len(ids) <= count else f"{shown}… ({len(ids)} objects)"
+
+
+def _whole_words(result) -> str:
+    """What the status line says of the objects a Write back deleted or merged whole."""
+    if not result.whole:
+        return ""
+    deleted = [k for k, v in result.whole.items() if v == 0]
+    merged = [f"{k} → {v}" for k, v in result.whole.items() if v != 0]
+    parts = []
+    if deleted:
+        parts.append(f"deleted {_first_ids(deleted)}")
+    if merged:
+        parts.append(f"merged {_first_ids(merged)}")
+    return (
+        f"; whole objects {' and '.join(parts)} in the file ({result.outside:,} px of them "
+        "outside the region)"
+    )
+
+
+def _cut_words(result) -> str:
+    """What the status line says of the objects that cross the region's edge and were
+    changed inside it only (a brush, the eraser, a split)."""
+    if not result.cut:
+        return ""
+    return (
+        f"; objects {_first_ids(result.cut)} cross the region's edge and were changed only "
+        "inside it (their part outside is as it was: load a region holding them whole to "
+        "edit them there)"
+    )
+
+
 def _mark_edited(layer: Labels) -> None:
     """The recipe of ``layer`` (Segment's, or the reader's) says its labels were edited
     after the run, as the file's recipe now does: Export then writes it saying so."""
@@ -125,6 +162,9 @@ class CorrectRegion:
         from tessella.engine._edit_region import REGION_MAX_PIXELS
 
         self._regions: dict[str, Region] = {}  # region layer unique_id -> its region
+        # region layer unique_id -> its Deletes and Merges not yet written back, in order:
+        # (the step's pixels before it in the layer's history, weakly; ID -> ID it became)
+        self._object_edits: dict[str, list[tuple[weakref.ref | None, dict[int, int]]]] = {}
         self._region_worker = None
         side = math.isqrt(REGION_MAX_PIXELS)
         self.region_button = QPushButton(REGION_BUTTON)
@@ -180,8 +220,10 @@ class CorrectRegion:
         if region is not None:
             self.region_note.setText(
                 f"A region [{_box_words(region.box)}] of {region.path.name}: edit it here, "
-                f"then '{WRITE_BUTTON}'. The labels on disk show beneath it (a deleted "
-                "object too, until written back: hide them to see the region alone)"
+                f"then '{WRITE_BUTTON}'. Delete and Merge act on the whole objects there "
+                "(their parts outside the region too); the brush, eraser, fill and splits "
+                "on the region only. The labels on disk show beneath it (a deleted object "
+                "too, until written back: hide them to see the region alone)"
             )
         elif store is not None:
             self.region_note.setText(
@@ -262,6 +304,53 @@ class CorrectRegion:
         )
         self._show_region()
 
+    # --- whole objects ---------------------------------------------------------------------
+
+    def _note_object_edit(self, layer, mapping: dict[int, int]) -> None:
+        """After Delete or Merge on a region layer: record ``mapping`` (an ID -> the ID it
+        became, 0: deleted) with the step it made in the layer's undo history, so that
+        Write back applies it to the whole objects in the file while that step is not
+        undone."""
+        from ._correct_edits import _before_arrays, _history
+
+        if layer is None or self._region_of(layer) is None or not mapping:
+            return
+        history = _history(layer, "undo")
+        ref = None  # (a napari whose history cannot be read: kept until written back)
+        if history is not None:
+            try:
+                befores = _before_arrays(history[-1])
+            except (TypeError, IndexError, KeyError):
+                befores = []
+            if not befores:
+                return
+            ref = weakref.ref(befores[0])
+        self._object_edits.setdefault(layer.unique_id, []).append((ref, dict(mapping)))
+
+    def _whole_object_edits(self, layer) -> dict[int, int]:
+        """The Deletes and Merges made on the region ``layer`` whose steps are still in its
+        undo history (not undone), one after the other: an ID loaded -> the ID it is now (0:
+        deleted)."""
+        from ._correct_edits import _before_arrays, _history
+
+        kept = self._object_edits.get(layer.unique_id, [])
+        history = _history(layer, "undo")
+        live: set[int] = set()
+        if history is not None:
+            for step in list(history):
+                live.update(id(before) for before in _before_arrays(step))
+        result: dict[int, int] = {}
+        for ref, mapping in kept:
+            if ref is not None:
+                before = ref()
+                if before is None or id(before) not in live:
+                    continue  # (undone, or dropped by napari)
+            for key, now in result.items():
+                result[key] = mapping.get(now, now)
+            for key, now in mapping.items():
+                result.setdefault(key, now)
+        return {k: v for k, v in result.items() if k != v}
+
     # --- write back -------------------------------------------------------------------------
 
     def write_back(self) -> bool:
@@ -280,14 +369,14 @@ class CorrectRegion:
             self._say(f"{what}: '{layer.name}' is no longer the region's size", "error")
             return False
         edit_id = layer.unique_id
+        objects = self._whole_object_edits(layer)
         self._say(f"{what}: writing '{layer.name}' into {region.path.name}…", None)
 
         def written(result) -> None:
             self._region_written(edit_id, region, result)
 
-        self._start_region_work(
-            write_region_steps, (region, np.array(layer.data, copy=True)), written, what
-        )
+        data = np.array(layer.data, copy=True)
+        self._start_region_work(write_region_steps, (region, data, objects), written, what)
         return True
 
     def _region_written(self, edit_id: str, region: Region, result) -> None:
@@ -297,6 +386,7 @@ class CorrectRegion:
         if result.box is None:
             self._say(f"{WRITE_BUTTON}: nothing changed in the region", None)
             return
+        self._object_edits.pop(edit_id, None)  # (written: not applied again)
         if edit is not None and result.renamed:  # the IDs written (unique in the file)
             edit.data = result.labels.copy()
             _restart_history(edit)
@@ -304,7 +394,7 @@ class CorrectRegion:
             None if edit is None else find_layer(self.viewer, edit.metadata[REGION_KEY]["source"])
         )
         if source is not None:
-            _refresh_lazy(source, result.box)
+            _refresh_lazy(source, result.spans or result.box)
             _mark_edited(source)
         renamed = ""
         if result.renamed:
@@ -313,7 +403,7 @@ class CorrectRegion:
             renamed = f"; new IDs renumbered above the file's: {pairs}{more}"
         self._say(
             f"{WRITE_BUTTON}: {result.pixels:,} px changed in {region.path.name} "
-            f"[{_box_words(result.box)}]{renamed}",
+            f"[{_box_words(result.box)}]{renamed}{_whole_words(result)}{_cut_words(result)}",
             "info",
         )
 

@@ -443,6 +443,7 @@ class CorrectWidget(CorrectEdits, CorrectRegion, CorrectReview, LayerWatcher, QW
         # in a batch, the first: the layer the user was editing, not those chosen after it
         worked_on = layer.unique_id in self._worked_on
         self._regions.pop(layer.unique_id, None)  # (a region layer: its region goes with it)
+        self._object_edits.pop(layer.unique_id, None)
         self._worked_on.discard(layer.unique_id)
         if layer.unique_id == self.layer_combo.currentData() and self._removed is None:
             self._removed = (layer.name, worked_on and not _tessella_layer(layer))

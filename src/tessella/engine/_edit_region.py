@@ -11,12 +11,19 @@ piece). :func:`write_region_steps` writes the edited region back:
   longer those loaded (the store's files changed since, and the region's bytes too);
 * object IDs new in the region (pieces of a split, a brush's new label) are renamed to IDs
   above the store's largest, so that no ID is shared with an object elsewhere;
-* only the box of the pixels that changed is written (zarr writes each chunk file under a
+* edits of whole objects (Correct's Delete and Merge: ``objects``, an ID -> the ID it
+  becomes, 0 for deleted) are applied to the rest of the store too, piece by piece (rows of
+  chunks read; only the chunks that hold those IDs written), so that an object crossing the
+  region's edge is deleted or merged whole; every other edit (brush, eraser, fill, split)
+  stays inside the region, and the objects that cross its edge and were changed only inside
+  it are named (:attr:`Written.cut`);
+* only the box of the pixels that changed (and the chunks outside it holding the objects
+  deleted or merged) is written (zarr writes each chunk file under a
   temporary name, then renames it); the labels there before are kept in memory until the
   end, and written back where anything fails (an error, a disk full, Cancel), so that the
   store holds either the old labels or the new ones;
 * the store's lower resolution levels (an OME-Zarr's ``1``, ``2``, ...) are rewritten over
-  the box, as every ``f``-th pixel of level 0 (label IDs stay exact);
+  the boxes written, as every ``f``-th pixel of level 0 (label IDs stay exact);
 * the recipe in the store's attributes (``tessella``, as a blockwise run writes it) gets the
   digest of the new labels and the stamp of the new files (so the reader trusts them
   without reading, and does not take them for changed outside Tessella), and says that the
@@ -95,6 +102,12 @@ class Written:
     renamed: dict[int, int]  # new IDs in the region -> the IDs written for them
     box: tuple[slice, ...] | None  # the box written (level 0), None when nothing changed
     labels: np.ndarray  # the region as written (the renamed IDs in it)
+    # objects deleted (-> 0) or merged (-> their target) in the whole store, as written
+    whole: dict[int, int] = field(default_factory=dict)
+    outside: int = 0  # pixels of them changed outside the region
+    # objects that continue outside the region and were changed only inside it
+    cut: list[int] = field(default_factory=list)
+    spans: tuple[slice, ...] | None = None  # the box spanning every pixel written (level 0)
 
 
 def store_of(array: Any) -> tuple[Path, str] | None:
@@ -304,13 +317,98 @@ def _recipe_steps(
     _record_top(path, top, stamp)
 
 
-def write_region_steps(region: Region, edited: np.ndarray) -> Generator[Progress, None, Written]:
+def _ring_ids(array, box: tuple[slice, ...]) -> set[int]:
+    """The label IDs in the store's pixels just outside ``box`` (one pixel deep, its corners
+    too; none where the box meets the store's edge): those of the objects that continue
+    outside it."""
+    shape = tuple(int(n) for n in array.shape)
+    found: set[int] = set()
+    for axis, (s, n) in enumerate(zip(box, shape)):
+        for at in (s.start - 1, s.stop):
+            if not 0 <= at < n:
+                continue
+            slab = tuple(
+                slice(at, at + 1)
+                if a == axis
+                else slice(max(0, b.start - 1), min(int(m), b.stop + 1))
+                for a, (b, m) in enumerate(zip(box, shape))
+            )
+            found.update(int(i) for i in np.unique(np.asarray(array[slab])))
+    found.discard(0)
+    return found
+
+
+def _mapped(values: np.ndarray, mapping: dict[int, int]) -> np.ndarray:
+    """``values`` with each ID of ``mapping`` replaced by the ID it maps to (same type)."""
+    lookup = np.array(sorted(mapping), dtype=values.dtype)
+    at = np.searchsorted(lookup, values)
+    hit = (at < len(lookup)) & (lookup[np.minimum(at, len(lookup) - 1)] == values)
+    out = values.copy()
+    targets = np.array([mapping[int(v)] for v in lookup], dtype=values.dtype)
+    out[hit] = targets[at[hit]]
+    return out
+
+
+def _whole_objects_steps(
+    array,
+    mapping: dict[int, int],
+    box: tuple[slice, ...],
+    kept: list[tuple[Any, tuple[slice, ...], np.ndarray]],
+    boxes: list[tuple[slice, ...]],
+) -> Generator[Progress, None, int]:
+    """Give the objects of ``mapping`` (an ID -> the ID it becomes, 0: deleted) their new IDs
+    in the store ``array`` outside ``box`` (the region, written apart): read piece by piece
+    (rows of chunks of about :data:`_PIECE_BYTES`), only the chunks holding them written, the
+    labels there before appended to ``kept`` and the boxes written to ``boxes``. Returns the
+    pixels changed."""
+    shape = tuple(int(n) for n in array.shape)
+    chunks = tuple(int(c) for c in array.chunks)
+    keys = np.array(sorted(mapping), dtype=array.dtype)
+    row_bytes = np.dtype(array.dtype).itemsize * math.prod(shape[1:]) * chunks[0]
+    step = chunks[0] * max(1, _PIECE_BYTES // max(row_bytes, 1))
+    starts = list(range(0, shape[0], step))
+    changed = 0
+    for done, start in enumerate(starts):
+        yield Progress("objects", done, len(starts))
+        stop = min(shape[0], start + step)
+        piece = np.asarray(array[start:stop])
+        hit = np.isin(piece, keys)
+        inner = (slice(max(box[0].start, start) - start, max(0, min(box[0].stop, stop) - start)),)
+        hit[inner + box[1:]] = False  # (the region: written from its edited labels)
+        if not hit.any():
+            continue
+        where = np.nonzero(hit)
+        cells = np.unique(np.stack([w // c for w, c in zip(where, chunks)], axis=1), axis=0)
+        for cell in cells:
+            local = tuple(
+                slice(int(i) * c, min(int(i) * c + c, n))
+                for i, c, n in zip(cell, chunks, piece.shape)
+            )
+            old = piece[local]
+            new = _mapped(old, mapping)
+            keep = ~hit[local]  # (pixels of the region and others: as they are)
+            new[keep] = old[keep]
+            target = (slice(local[0].start + start, local[0].stop + start),) + local[1:]
+            kept.append((array, target, old.copy()))
+            array[target] = new
+            boxes.append(target)
+            changed += int(np.count_nonzero(hit[local]))
+    yield Progress("objects", len(starts), len(starts))
+    return changed
+
+
+def write_region_steps(
+    region: Region, edited: np.ndarray, objects: dict[int, int] | None = None
+) -> Generator[Progress, None, Written]:
     """Write the labels ``edited`` (the region's shape) back into the store of ``region``
-    (see the module's words), yielding ``Progress`` ("checking", "writing", "digest"):
-    a :class:`Written`. ``region`` is updated to the labels written (another write-back
-    starts from them). Raises :class:`RegionChangedError` where the store's labels in the
-    region changed since they were loaded; any failure while writing (Cancel: the generator
-    closed) writes the labels there before back before it propagates."""
+    (see the module's words), yielding ``Progress`` ("checking", "writing", "objects",
+    "digest"): a :class:`Written`. ``objects``: the edits of whole objects made in the
+    region (an ID loaded -> the ID it became, 0 where deleted; a target new in the region
+    gets its renumbered ID), applied outside the region too. ``region`` is updated to the
+    labels written (another write-back starts from them). Raises
+    :class:`RegionChangedError` where the store's labels in the region changed since they
+    were loaded; any failure while writing (Cancel: the generator closed) writes the labels
+    there before back before it propagates."""
     edited = np.asarray(edited)
     if edited.shape != region.labels.shape:
         raise ValueError(
@@ -330,44 +428,54 @@ def write_region_steps(region: Region, edited: np.ndarray) -> Generator[Progress
                 "them); nothing was written. Load the region again to edit it as it is now"
             )
         top = yield from _top_steps(path, array, stamp)
-    yield Progress("checking", 1, 1)
     if np.dtype(edited.dtype) != np.dtype(array.dtype):
         highest = int(edited.max()) if edited.size else 0
         if edited.size and (int(edited.min()) < 0 or highest > np.iinfo(array.dtype).max):
             raise ValueError(f"the edited labels do not fit the file's {array.dtype}")
     renamed = _renamed(edited, region.labels, top)
     if renamed:
-        lookup = np.array(sorted(renamed), dtype=edited.dtype)
-        at = np.searchsorted(lookup, edited)
-        hit = (at < len(lookup)) & (lookup[np.minimum(at, len(lookup) - 1)] == edited)
-        edited = edited.astype(array.dtype, copy=True)
-        values = np.array([renamed[int(v)] for v in lookup], dtype=array.dtype)
-        edited[hit] = values[at[hit]]
         if top + len(renamed) > np.iinfo(array.dtype).max:
             raise ValueError(f"the new IDs do not fit the file's {array.dtype}")
+        edited = _mapped(edited.astype(array.dtype, copy=True), renamed)
     edited = edited.astype(array.dtype, copy=False)
-    changed = _changed_box(edited != region.labels)
+    differs = edited != region.labels
+    changed = _changed_box(differs)
     if changed is None:
         return Written(0, {}, None, edited)
+    # whole objects: only IDs of objects loaded (an ID new in the region is no object outside)
+    loaded = set(np.unique(region.labels).tolist())
+    whole = {
+        int(k): renamed.get(int(v), int(v))
+        for k, v in (objects or {}).items()
+        if int(k) in loaded and int(k) != 0 and renamed.get(int(v), int(v)) != int(k)
+    }
+    touched = set(np.unique(region.labels[differs]).tolist()) - {0}
+    crossing = _ring_ids(array, region.box) if touched else set()
+    cut = sorted(i for i in touched & crossing if i not in whole)
+    yield Progress("checking", 1, 1)
     pixels = int(np.count_nonzero(edited[changed] != region.labels[changed]))
     box = tuple(
         slice(outer.start + inner.start, outer.start + inner.stop)
         for outer, inner in zip(region.box, changed)
     )
-    targets = [(region.key, (1,) * array.ndim)] + list(region.levels)
+    total = 1 + len(region.levels)
     kept: list[tuple[Any, tuple[slice, ...], np.ndarray]] = []  # what was there before
-    total = len(targets)
+    boxes = [box]  # the level-0 boxes written
+    outside = 0
     try:
-        for done, (key, factors) in enumerate(targets):
+        yield Progress("writing", 0, total)
+        kept.append((array, box, np.asarray(array[box])))
+        array[box] = edited[changed]
+        if whole:
+            outside = yield from _whole_objects_steps(array, whole, region.box, kept, boxes)
+        for done, (key, factors) in enumerate(region.levels, start=1):
             yield Progress("writing", done, total)
-            target = array if done == 0 else _open(path, key, "r+")
-            where = box if done == 0 else _level_box(box, factors)
-            if any(s.stop <= s.start for s in where):
-                continue
-            kept.append((target, where, np.asarray(target[where])))
-            if done == 0:
-                target[where] = edited[changed]
-            else:
+            target = _open(path, key, "r+")
+            for written in boxes:
+                where = _level_box(written, factors)
+                if any(s.stop <= s.start for s in where):
+                    continue
+                kept.append((target, where, np.asarray(target[where])))
                 source = tuple(
                     slice(s.start * f, s.stop * f - (f - 1), f) for s, f in zip(where, factors)
                 )
@@ -383,4 +491,8 @@ def write_region_steps(region: Region, edited: np.ndarray) -> Generator[Progress
     region.sha256 = _sha(edited)
     region.stamp = _stamp(path)
     region.top = new_top
-    return Written(pixels, renamed, box, edited)
+    spans = tuple(
+        slice(min(b[a].start for b in boxes), max(b[a].stop for b in boxes))
+        for a in range(len(box))
+    )
+    return Written(pixels, renamed, box, edited, whole, outside, cut, spans)
