@@ -356,14 +356,14 @@ class _Estimate:
     the first said "1.54 block/s, 22 s left" for 34 blocks of 35 s). The rate is the work done
     since then over the wall time since then (every worker's work: seconds a block are of the
     run's throughput), so it needs no block to finish: a 3D model's first block of 32 tiles
-    of 12 s (6.5 min) has an estimate from its third tile on. A block under way first seen
-    with tiles already done counts them as done before the timing started (its worker may
-    have done them then), as does the first tile done in a block that was under way then;
-    no rate is given until every block under way then has done a tile since (or finished)
-    and the time since the timing started is a tenth of the time before it (blocks that
-    finish together just after the first one are not timed as instant). The napari panel's
-    status line (``_widgets._segment_blockwise``)
-    and ``segment --blockwise``'s bar (``cli._blockwise._advance_estimated``) both show it:
+    of 12 s (6.5 min) has an estimate from its third tile on. The first tile done in a
+    block that was under way when the timing started counts as done before it (a block
+    first seen later counts all its tiles: with one tile a block, its workers' reports may
+    show it done at once); no rate is given until every block under way then has done a
+    tile since (or finished) and the time since the timing started is a tenth of the time
+    before it (blocks that finish together just after the first one are not timed as
+    instant). The napari panel's status line (``_widgets._segment_blockwise``) and
+    ``segment --blockwise``'s bar (``cli._blockwise._advance_estimated``) both show it:
     :meth:`take` with the stage's :class:`BlockProgress` and the time."""
 
     #: no rate before the time since the timing started is this share of the time before it
@@ -447,9 +447,9 @@ class _Estimate:
         if inner is None or block is None or inner.total <= 0 or int(block) in self.ended:
             return
         work = min(1.0, inner.done / inner.total) * self._work_of(block)
-        if self.start is not None and (int(block) not in self.partial or block in self.early):
-            # first seen with tiles done, or the first tile done in a block that was under
-            # way when the timing started: done (mostly) before it
+        if self.start is not None and int(block) in self.early:
+            # the first tile done in a block that was under way when the timing started:
+            # done (mostly) before it
             self.before += work - self.partial.get(int(block), 0.0)
             self.early.discard(int(block))
         elif work > self.partial.get(int(block), 0.0):
