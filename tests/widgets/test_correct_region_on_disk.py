@@ -276,10 +276,13 @@ def test_delete_and_merge_in_a_region_act_on_whole_objects(make_napari_viewer, q
     correct.layer_combo.setCurrentIndex(correct.layer_combo.findData(lazy.unique_id))
     edit, region = _load(viewer, correct, qtbot)
     box = region.box
-    gone, merged, other, undone, erased = _crossing(before, box)[:5]
+    from tessella._widgets._labels_states import _restart_history
+
+    gone, merged, other, undone, erased, redone = _crossing(before, box)[:6]
 
     correct.set_selection([gone])
     assert correct.delete()
+    _restart_history(edit)  # (its step gone from napari's history, as past 100 steps: done)
     correct.set_selection([merged, other])
     assert correct.merge()
     target = min(merged, other)
@@ -287,6 +290,11 @@ def test_delete_and_merge_in_a_region_act_on_whole_objects(make_napari_viewer, q
     assert correct.delete()
     correct.undo_button.click()  # (its record goes with it)
     assert (edit.data == undone).any()
+    correct.set_selection([redone])
+    assert correct.delete()
+    correct.undo_button.click()
+    correct.redo_button.click()  # (and comes back with it)
+    assert not (edit.data == redone).any()
     ys, xs = np.nonzero(edit.data == erased)
     with edit.block_history():  # the eraser over part of an object (a local edit)
         edit.data_setitem((ys[::2], xs[::2]), 0)
@@ -300,7 +308,7 @@ def test_delete_and_merge_in_a_region_act_on_whole_objects(make_napari_viewer, q
     _wait(qtbot, correct)
     said = correct.status_label.text()
     stored = np.asarray(zarr.open(str(path), mode="r")[...])
-    assert not (stored == gone).any()  # (whole: outside the region too)
+    assert not (stored == gone).any() and not (stored == redone).any()  # (outside too)
     loser = max(merged, other)
     assert not (stored == loser).any()
     np.testing.assert_array_equal(stored[before == loser], target)
@@ -309,9 +317,9 @@ def test_delete_and_merge_in_a_region_act_on_whole_objects(make_napari_viewer, q
     np.testing.assert_array_equal(stored[box], edited)
     for kept in (undone, erased):
         np.testing.assert_array_equal(stored[outside & (before == kept)], kept)
-    rest = outside & ~np.isin(before, [gone, loser])
+    rest = outside & ~np.isin(before, [gone, loser, redone])
     np.testing.assert_array_equal(stored[rest], before[rest])
-    assert f"whole objects deleted {gone} and merged {loser} → {target}" in said, said
+    assert f"whole objects deleted {gone}, {redone} and merged {loser} → {target}" in said, said
     assert f"objects {erased} cross the region's edge and were changed only inside" in said
     # the lazy layer shows them gone outside the region too
     np.testing.assert_array_equal(np.asarray(lazy.data[0][...]), stored)

@@ -328,23 +328,29 @@ class CorrectRegion:
         self._object_edits.setdefault(layer.unique_id, []).append((ref, dict(mapping)))
 
     def _whole_object_edits(self, layer) -> dict[int, int]:
-        """The Deletes and Merges made on the region ``layer`` whose steps are still in its
-        undo history (not undone), one after the other: an ID loaded -> the ID it is now (0:
-        deleted)."""
+        """The Deletes and Merges made on the region ``layer`` that are in effect, one after
+        the other: an ID loaded -> the ID it is now (0: deleted). One whose step is in the
+        layer's undo history is; one in its redo history (undone) is not; one in neither
+        (napari keeps 100 steps; a new edit after an undo drops those to redo; a napari
+        whose history cannot be read) is where none of its IDs is left in the region."""
         from ._correct_edits import _before_arrays, _history
 
-        kept = self._object_edits.get(layer.unique_id, [])
-        history = _history(layer, "undo")
-        live: set[int] = set()
-        if history is not None:
-            for step in list(history):
-                live.update(id(before) for before in _before_arrays(step))
+        def steps(which: str) -> set[int]:
+            history = _history(layer, which)
+            return {id(b) for step in list(history or ()) for b in _before_arrays(step)}
+
+        done, undone = steps("undo"), steps("redo")
+        present: set[int] | None = None
         result: dict[int, int] = {}
-        for ref, mapping in kept:
-            if ref is not None:
-                before = ref()
-                if before is None or id(before) not in live:
-                    continue  # (undone, or dropped by napari)
+        for ref, mapping in self._object_edits.get(layer.unique_id, []):
+            before = None if ref is None else ref()
+            if before is not None and id(before) in undone:
+                continue
+            if before is None or id(before) not in done:
+                if present is None:
+                    present = set(np.unique(np.asarray(layer.data)).tolist())
+                if present & {k for k, v in mapping.items() if k != v}:
+                    continue  # (its objects are back: undone)
             for key, now in result.items():
                 result[key] = mapping.get(now, now)
             for key, now in mapping.items():
