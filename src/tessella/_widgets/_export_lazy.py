@@ -16,7 +16,13 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Stopped", "is_on_disk", "labels_range", "write_labels_in_pieces"]
+__all__ = [
+    "Stopped",
+    "is_on_disk",
+    "labels_range",
+    "store_stamp",
+    "write_labels_in_pieces",
+]
 
 #: the kinds of output that are written piece by piece from labels on disk
 PIECEWISE_KINDS = frozenset({"zarr", "ome_zarr", "csv", "recipe"})
@@ -31,6 +37,22 @@ def is_on_disk(array: Any) -> bool:
     from tessella.engine.measure import _on_disk
 
     return _on_disk(array)
+
+
+def store_stamp(array: Any) -> tuple[Path, str | None] | None:
+    """``(folder, stamp)``: the zarr store on disk behind ``array`` (a lazy labels layer's
+    level 0, found as Correct's Write back finds it,
+    :func:`~tessella.engine._edit_region.store_of`) and the
+    :func:`~tessella.engine.digest.stored_files_stamp` of its files now (None where they
+    cannot be listed); None for labels not in such a store (numpy, dask)."""
+    from tessella.engine._edit_region import store_of
+    from tessella.engine.digest import stored_files_stamp
+
+    found = store_of(array)
+    if found is None:
+        return None
+    folder = found[0]
+    return folder, stored_files_stamp(folder)
 
 
 def _pieces(array: Any) -> list[tuple[slice, ...]]:

@@ -283,6 +283,8 @@ class _Done:
     refused: str = ""  # the labels cannot be written (nothing was)
     failed: tuple[Path, Exception] | None = None  # the output (or folder) that failed, why
     cancelled: bool = False
+    # the zarr store of the labels, whose files changed while they were read (nothing written)
+    changed: Path | None = None
     too_late: bool = False  # Cancel came while the outputs were put in place: all are
     replacing: bool = False  # failed where some outputs were there (and are as they were)
     # what could not be put back or removed, each naming the hidden file kept (_place_all)
@@ -311,7 +313,38 @@ def _export_steps(plan: _Plan) -> Generator[tuple[int, int, str], None, _Done]:
     failure while they are put in place takes back those already in place and restores
     what they replaced. A cancel while they are put in place (a few renames) comes too
     late: the export completes, and says so (``too_late``). Runs in Export's worker, or on
-    the GUI thread for small labels in memory: it touches no widget and no layer."""
+    the GUI thread for small labels in memory: it touches no widget and no layer.
+
+    Labels on disk in a zarr store (a lazy layer) are read in several passes (their range,
+    the measures, each output) over seconds: the store's
+    :func:`~tessella.engine.digest.stored_files_stamp` is taken first and again before the
+    outputs are put in place; where it changed (a Correct *Write back*, or any other write,
+    meanwhile) the outputs, which may each hold other labels, are removed and none is put
+    in place (``changed``: the store). The store is marked read meanwhile
+    (:func:`._busy_stores.reading`), for a writer to see."""
+    from ._busy_stores import reading
+    from ._export_lazy import store_stamp
+
+    stamped = store_stamp(plan.data)  # (before the first read)
+    with reading(None if stamped is None else stamped[0]):
+        return (yield from _export_steps_of(plan, stamped))
+
+
+def _changed_on_disk(stamped: tuple[Path, str | None] | None) -> bool:
+    """Whether the files of the store ``stamped`` (``(folder, stamp)`` when the export began)
+    changed since (one ``stat`` a chunk file, no pixel read)."""
+    from tessella.engine.digest import stored_files_stamp
+
+    if stamped is None or stamped[1] is None:
+        return False  # (not a store, or one whose files could not be listed then)
+    return stored_files_stamp(stamped[0]) != stamped[1]
+
+
+def _export_steps_of(
+    plan: _Plan, stamped: tuple[Path, str | None] | None
+) -> Generator[tuple[int, int, str], None, _Done]:
+    """:func:`_export_steps`, the files of the labels' store ``stamped`` (``(folder, stamp)``
+    as it began, or None)."""
     from tessella._io_recipe import ZARR_RECIPE_ATTR
     from tessella.engine.io import write_json, write_labels, write_mask_stack, write_zarr_labels
     from tessella.engine.io._leftovers import batch_of_writes, claim, new_token
@@ -498,6 +531,10 @@ def _export_steps(plan: _Plan) -> Generator[tuple[int, int, str], None, _Done]:
                         write_json(path, recipe)
                 done += 1
             yield done, total, "putting the files in place"
+            if _changed_on_disk(stamped):  # (read over seconds: each pass may see others)
+                assert stamped is not None
+                _discard(staged, plan.make_folder)
+                return _Done(changed=stamped[0])
             with plan.lock:  # Cancel from now on comes too late: the export completes
                 if plan.cancel.is_set():
                     _discard(staged, plan.make_folder)
@@ -986,6 +1023,14 @@ class ExportWriting:
         if done.refused:
             show_error(f"Export: nothing written; cannot export '{name}': {done.refused}")
             self.status_label.setText(f"Nothing written: {done.refused}")
+            return []
+        if done.changed is not None:
+            message = (
+                f"the labels of '{name}' in {done.changed} changed on disk while exporting "
+                "(another write?); existing files unchanged; Export again"
+            )
+            show_error(f"Export: nothing written; {message}.")
+            self.status_label.setText(f"Nothing written: {message}.")
             return []
         if done.failed is not None:
             target, exc = done.failed
