@@ -130,3 +130,23 @@ def test_cancel_while_whole_objects_are_written_leaves_the_labels(tmp_path, labe
     steps.close()  # Cancel
     np.testing.assert_array_equal(zarr.open(str(path))["0"][...], labels)
     np.testing.assert_array_equal(zarr.open(str(path))["1"][...], labels[::2, ::2])
+
+
+def test_a_merge_into_an_id_new_in_the_region_takes_its_renumbered_id(tmp_path, labels):
+    """A crossing object merged into a split's new piece (an ID the region did not hold,
+    perhaps another object's elsewhere): outside the region it takes the piece's renumbered
+    ID, and the object elsewhere with the piece's first ID is left alone."""
+    path = _ome(tmp_path / "ome.zarr", labels)
+    box = (slice(0, 256), slice(0, 200))
+    region = run_steps(region_steps(path, "0", box))
+    crossing = _crossing(labels, box)[0]
+    piece = next(i for i in range(1, int(labels.max()) + 1) if i not in region.labels)
+    assert (labels == piece).any()  # (an object outside the region has that ID)
+    edited = region.labels.copy()
+    edited[edited == crossing] = piece
+    written = run_steps(write_region_steps(region, edited, {crossing: piece}))
+    new = int(labels.max()) + 1
+    assert written.renamed == {piece: new} and written.whole == {crossing: new}
+    stored = zarr.open(str(path))["0"][...]
+    np.testing.assert_array_equal(stored[labels == crossing], new)
+    np.testing.assert_array_equal(stored[labels == piece], piece)
