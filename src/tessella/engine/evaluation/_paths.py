@@ -58,9 +58,10 @@ def _label_pairs(
     Challenge ``SEG`` folder, or ``annotated_only``), each place an image, its
     :func:`evaluation.annotated_summary` and how it is known added to ``summaries``.
     With ``piecewise`` (the metrics asked for are AP and foreground IoU), a lazy 2D pair of
-    labels (zarrs; the ground truth a binary mask or membrane map too) is read a piece at a
-    time, never whole: ``truth`` is then its overlap table (:class:`PairTable`),
-    ``predicted`` None (:func:`_pieces`)."""
+    labels (zarrs; the ground truth a binary mask or membrane map too, or labels with
+    ``ignore_label``) is read a piece at a time, never whole: ``truth`` is then its overlap
+    table (:class:`PairTable`), ``predicted`` None and ``unannotated`` whether any
+    ground-truth pixel has ``ignore_label`` (None without one) (:func:`_pieces`)."""
     from ..io import as_array, read_image
 
     gt_boundaries = gt_boundaries or boundaries_3d
@@ -90,15 +91,15 @@ def _label_pairs(
                 raise EvaluationInputError(f"{path}: labels must be integers, got {array.dtype}")
         if (
             piecewise
-            and ignore_label is None
             and gt_file is not seg
             and annotated_only not in ("frames", "slices")
-            and tiled_pair(truth, predicted, kind, None, None, None, ())
+            and tiled_pair(truth, predicted, kind, None, ignore_label, None, ())
         ):  # a lazy 2D pair (large zarrs): read a piece at a time, as the Evaluate panel does
-            table, notes = _pieces(truth, predicted, gt_file, pred_file, kind)
+            marked: list[bool] = []
+            table, notes = _pieces(truth, predicted, gt_file, pred_file, kind, ignore_label, marked)
             for note in notes:
                 warn(note)
-            yield gt_file.name, table, None, None
+            yield gt_file.name, table, None, marked[0] if marked else None
             continue
         raw, predicted = as_array(truth, gt_file), as_array(predicted, pred_file)
         for path, array, unmarked in ((pred_file, predicted, None), (gt_file, raw, ignore_label)):
@@ -223,35 +224,62 @@ def _ctc_truth(seg: Path, shape: tuple[int, ...], pred_file: Path) -> np.ndarray
 
 
 def _pieces(
-    truth, predicted, gt_file: Path, pred_file: Path, kind: str = "labels"
+    truth,
+    predicted,
+    gt_file: Path,
+    pred_file: Path,
+    kind: str = "labels",
+    ignore_label: int | None = None,
+    marked: list[bool] | None = None,
 ) -> tuple[PairTable, tuple]:
     """The overlap table of the lazy 2D pair ``truth``, ``predicted`` (of one shape), read a
-    piece at a time (:func:`tiled_table`), and the notes on it (the prediction's first), as
-    :func:`_label_pairs` makes of the pair read whole: the same errors (a piece that cannot
-    be read, a negative label: :func:`_refuse_negative`'s, the prediction's first) and
-    notes."""
+    piece at a time (:func:`tiled_table`; the ground truth's pixels of ``ignore_label`` left
+    out, whether any has it appended to ``marked``), and the notes on it (the prediction's
+    first), as :func:`_label_pairs` makes of the pair read whole: the same errors (a piece
+    that cannot be read, a negative label other than ``ignore_label`` in the ground truth:
+    :func:`_refuse_negative`'s, the prediction's first) and notes."""
     from ..io import as_array
 
     arrays, paths = (truth, predicted), (gt_file, pred_file)
 
     def read(k: int, where: tuple[slice, slice] | None) -> np.ndarray:
         piece = as_array(arrays[k], paths[k], index=where)
-        if piece.dtype.kind == "i" and piece.size and int(piece.min()) < 0:
-            for path, array in ((pred_file, predicted), (gt_file, truth)):
-                _refuse_negative_pieces(path, array)
+        if piece.dtype.kind == "i" and piece.size and _lowest(piece, k, ignore_label) < 0:
+            for j, path, array in ((1, pred_file, predicted), (0, gt_file, truth)):
+                _refuse_negative_pieces(path, array, ignore_label if j == 0 else None)
         return piece
 
-    return tiled_table(truth, predicted, (str(gt_file), str(pred_file)), True, read, kind=kind)
+    return tiled_table(
+        truth,
+        predicted,
+        (str(gt_file), str(pred_file)),
+        True,
+        read,
+        kind=kind,
+        ignore_label=ignore_label,
+        marked=marked,
+    )
 
 
-def _refuse_negative_pieces(path, array) -> None:
+def _lowest(piece: np.ndarray, k: int, ignore_label: int | None) -> int:
+    """The lowest label of a ``piece`` of a side (``k`` 0: the ground truth, whose pixels of
+    ``ignore_label`` are not counted), 0 for none."""
+    if k == 0 and ignore_label is not None:
+        piece = piece[piece != ignore_label]
+    return int(piece.min(initial=0))
+
+
+def _refuse_negative_pieces(path, array, ignore_label: int | None = None) -> None:
     """:func:`_refuse_negative` of a lazy 2D ``array``, read a piece at a time."""
     from ..io import as_array
 
     if np.dtype(array.dtype).kind != "i":
         return
     lowest = min(
-        (int(as_array(array, path, index=where).min()) for where in tiles(array.shape)),
+        (
+            _lowest(as_array(array, path, index=where), 0, ignore_label)
+            for where in tiles(array.shape)
+        ),
         default=0,
     )
     if lowest < 0:
@@ -347,7 +375,11 @@ def score_paths(
         # (AP, F1 and foreground IoU of a lazy 2D pair: a piece at a time, never read whole)
         set(wanted_metrics(metrics_wanted)) <= {"ap", "iou"},
     ):
-        if isinstance(truth, PairTable):
+        if isinstance(truth, PairTable):  # (unannotated: whether a pixel had ignore_label)
+            marked |= bool(unannotated)
+            clash = ignore_label_clash(int(truth.true_ids.max(initial=0)), ignore_label, _name)
+            if unannotated and clash:
+                say(clash)
             pairs.append(truth)
             names.append(_name)
             continue

@@ -7,9 +7,9 @@ its connected pieces (a map's cells) are found a piece at a time and joined acro
 pieces' edges (:func:`binary_pieces`), numbered as
 :func:`~tessella.engine.evaluation.mask_pieces` (``membrane_map_objects``) numbers them
 whole. So are instance labels with an unannotated label (``ignore_label``) scored by
-:func:`tiled_steps` (the Evaluate panel, ``evaluate_labels``): a first pass counts what
-:func:`without_ignored` cuts (:func:`_ignore_steps`); ``tessella evaluate --ignore-label``
-still reads the pair whole.
+:func:`tiled_steps` (the Evaluate panel, ``evaluate_labels``) and :func:`tiled_table`
+(``tessella evaluate --ignore-label``): a first pass counts what :func:`without_ignored`
+cuts (:func:`_ignore_steps`).
 
 Each piece of the two label images is read, its overlap table made (the ids of each side
 and the pairs of objects that share pixels, with their pixel counts) and let go; the tables
@@ -324,8 +324,8 @@ def _ignore_steps(
     background, and so do the prediction's, with its objects lying mostly there that touch
     no annotated object. A first pass over the pieces (yielding those read) counts each
     predicted object's pixels there; returns the reader and, for the notes, the
-    prediction's sampled rows as it is, its object count and the pixels annotated.
-    ValueError where no ground-truth pixel has ``label``."""
+    prediction's sampled rows as it is, its object count and the pixels annotated, and
+    whether any ground-truth pixel has ``label`` (``"marked"``; none: the pair as it is)."""
     step = max(1, (shape[0] * shape[1]) // _SAMPLE_PIXELS)  # (the notes' rows: every step-th)
     kept = np.arange(0, shape[0], step)
     sample: np.ndarray | None = None
@@ -346,8 +346,6 @@ def _ignore_steps(
         sample[np.searchsorted(kept, rows), where[1]] = predicted[rows - where[0].start]
         del truth, predicted, ignore
         yield done
-    if not marked:
-        raise ValueError(f"unannotated label {label}: no ground-truth pixel has it")
     ids, sizes = _merge_counts(totals)
     in_ids, in_sizes = _merge_counts(inside)
     there = np.zeros(ids.size, np.int64)
@@ -371,6 +369,7 @@ def _ignore_steps(
         "pred_rows": sample,
         "pred_objects": int(np.count_nonzero(ids)),
         "counted": counted,
+        "marked": marked,
     }
     return read_known, seen
 
@@ -410,6 +409,8 @@ def tiled_table(
     read: Reader | None = None,
     side: int | None = None,
     kind: str = "labels",
+    ignore_label: int | None = None,
+    marked: list[bool] | None = None,
 ) -> tuple[PairTable, tuple[str, ...]]:
     """The overlap table of a pair that :func:`tiled_pair` takes (its two sides of one
     shape), read a piece of ``side`` x ``side`` pixels at a time (:data:`TILE_SIDE` by
@@ -420,6 +421,9 @@ def tiled_table(
     (:data:`Reader`; indexing by default). ``kind="binary"``: the ground truth is a mask
     whose connected pieces are the objects (:func:`binary_pieces`; ``--gt-binary``);
     ``"boundaries"``: a membrane map whose cells are (``--gt-boundaries``).
+    ``ignore_label``: instance labels' unannotated label, left out as :func:`tiled_steps`
+    leaves it out (a first pass, :func:`_ignore_steps`; ``--ignore-label``), whether any
+    ground-truth pixel has it appended to ``marked``.
     :func:`~tessella.engine.evaluation.score_pairs` scores the table as the pair:
     ``tessella evaluate`` of a pair of large 2D zarrs.
 
@@ -431,9 +435,16 @@ def tiled_table(
     """
     shape = (int(labels_true.shape[0]), int(labels_true.shape[1]))
     read = read or _reader(labels_true, labels_pred)
-    read, mask = _finish(_as_kind(read, shape, side or TILE_SIDE, kind))
+    left_out: dict | None = None
+    if ignore_label is None:
+        read, mask = _finish(_as_kind(read, shape, side or TILE_SIDE, kind))
+    else:
+        read, left_out = _finish(_ignore_steps(read, shape, side or TILE_SIDE, ignore_label))
+        mask = None
+        if marked is not None:
+            marked.append(left_out["marked"])
     table, samples = _finish(_table_steps(shape, read, side or TILE_SIDE))
-    return table, _notes(read, samples, table, shape, names, flags, mask)
+    return table, _notes(read, samples, table, shape, names, flags, mask, left_out)
 
 
 def tiled_steps(
@@ -481,30 +492,17 @@ def tiled_steps(
     read = _reader(labels_true, labels_pred)
     before = len(pieces) * (passes - 2)  # (the pieces read before the overlap tables)
     left_out: dict | None = None  # (an unannotated label: what the notes judge)
-    preparing = (
-        _as_kind(read, (shape[0], shape[1]), side or TILE_SIDE, kind)
-        if ignore_label is None
-        else _ignore_steps(read, (shape[0], shape[1]), side or TILE_SIDE, ignore_label)
-    )
-    while True:
-        try:
-            done = next(preparing)
-        except StopIteration as end:
-            read, mask = end.value
-            break
-        if total:
-            yield Progress("pixels", done, total)
-    if ignore_label is not None:
-        left_out, mask = mask, None
-    reading = _table_steps((shape[0], shape[1]), read, side or TILE_SIDE)
-    while True:
-        try:
-            done = next(reading)
-        except StopIteration as end:
-            table, samples = end.value
-            break
-        if total:
-            yield Progress("pixels", before + done, total)
+    mask: tuple | None = None
+    flat = (shape[0], shape[1])
+    if ignore_label is None:
+        read, mask = yield from _pixels(_as_kind(read, flat, side or TILE_SIDE, kind), 0, total)
+    else:
+        preparing = _ignore_steps(read, flat, side or TILE_SIDE, ignore_label)
+        read, left_out = yield from _pixels(preparing, 0, total)
+        if not left_out["marked"]:
+            raise ValueError(f"unannotated label {ignore_label}: no ground-truth pixel has it")
+    reading = _table_steps(flat, read, side or TILE_SIDE)
+    table, samples = yield from _pixels(reading, before, total)
     t_ids, p_ids = table.true_ids, table.pred_ids
     iou = table.iou()
     thresholds = [float(t) for t in metrics.DEFAULT_THRESHOLDS]
@@ -541,6 +539,20 @@ def tiled_steps(
         errors=errors,
         notes=notes,
     )
+
+
+def _pixels(
+    steps: Generator[int, None, T], before: int, total: int
+) -> Generator[Progress, None, T]:
+    """``steps`` (yielding the pieces read) run to its end, yielding ``"pixels"``, ``before``
+    plus the pieces read, of ``total`` (nothing where ``total`` is 0); returns its value."""
+    while True:
+        try:
+            done = next(steps)
+        except StopIteration as end:
+            return end.value
+        if total:
+            yield Progress("pixels", before + done, total)
 
 
 def _notes(
