@@ -1,7 +1,8 @@
-"""While Export reads labels on disk, their zarr store is marked read
-(:mod:`tessella._widgets._busy_stores`), for a writer (Correct's Write back) to see before it
-writes; the mark goes when the export ends, however it ends (written, refused because the
-store changed, cancelled)."""
+"""A write into the zarr store of labels on disk while Export reads them, seen between two
+outputs or after the last: nothing is written. While Export reads labels on disk, their
+zarr store is marked read (:mod:`tessella._widgets._busy_stores`), for a writer (Correct's
+Write back) to see before it writes; the mark goes when the export ends, however it ends
+(written, refused because the store changed, cancelled)."""
 
 from __future__ import annotations
 
@@ -79,6 +80,22 @@ def test_the_store_is_busy_while_exported_and_not_after(tmp_path, store, monkeyp
     done = _run(_plan(store, tmp_path / "b"))
     assert done.written == [] and done.changed == store
     assert list((tmp_path / "b").iterdir()) == []
+    assert not busy_stores()
+
+    # written while the last output (the CSV) is: seen before the files are put in place
+    monkeypatch.setattr(engine_measure, "measure_objects", real)
+    real_csv = engine_measure.write_csv
+
+    def csv_then_written(*args, **kwargs):
+        found = real_csv(*args, **kwargs)
+        zarr.open_array(str(store), mode="r+")[10:100, 10:100] = 0
+        return found
+
+    monkeypatch.setattr(engine_measure, "write_csv", csv_then_written)
+    (tmp_path / "c").mkdir()
+    done = _run(_plan(store, tmp_path / "c"))
+    assert done.written == [] and done.changed == store
+    assert list((tmp_path / "c").iterdir()) == []
     assert not busy_stores()
 
     plan = _plan(store, tmp_path / "a")

@@ -32,7 +32,7 @@ _READING: Counter[str] = Counter()
 
 
 def _key(store: str | os.PathLike) -> str:
-    return os.path.normcase(os.path.abspath(os.fspath(store)))
+    return os.path.normcase(os.path.realpath(os.fspath(store)))  # (a link: its target)
 
 
 @contextlib.contextmanager

@@ -318,10 +318,10 @@ def _export_steps(plan: _Plan) -> Generator[tuple[int, int, str], None, _Done]:
     Labels on disk in a zarr store (a lazy layer) are read in several passes (their range,
     the measures, each output) over seconds: the store's
     :func:`~tessella.engine.digest.stored_files_stamp` is taken first and again before the
-    outputs are put in place; where it changed (a Correct *Write back*, or any other write,
-    meanwhile) the outputs, which may each hold other labels, are removed and none is put
-    in place (``changed``: the store). The store is marked read meanwhile
-    (:func:`._busy_stores.reading`), for a writer to see."""
+    outputs are put in place (and before each is written, to say so early); where it changed
+    (a Correct *Write back*, or any other write, meanwhile) the outputs, which may each hold
+    other labels, are removed and none is put in place (``changed``: the store). The store
+    is marked read meanwhile (:func:`._busy_stores.reading`), for a writer to see."""
     from ._busy_stores import reading
     from ._export_lazy import store_stamp
 
@@ -453,6 +453,10 @@ def _export_steps_of(
                 if plan.cancel.is_set():
                     _discard(staged, plan.make_folder)
                     return _Done(cancelled=True)
+                if _changed_on_disk(stamped):  # (said now, not once all are written)
+                    assert stamped is not None
+                    _discard(staged, plan.make_folder)
+                    return _Done(changed=stamped[0])
                 yield done, total, f"writing {output.path.name}"
                 # (its lock file first: held until the end, what it leaves is known for its own)
                 writing = claim(output.path, token)
