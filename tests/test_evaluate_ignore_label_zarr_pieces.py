@@ -7,35 +7,27 @@ Real data: the DSB2018 fixture's nuclei, its right third and a band unannotated.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
-import tifffile
 
 from tessella.cli import main
 from tessella.engine.evaluation import EvaluationInputError, score_paths
+from tests.engine import test_evaluate_ignore_label_tiled as dsb
 from tests.engine._evaluate_pieces_common import spy_largest_read, write_pair_file
+from tests.engine.test_evaluate_ignore_label_tiled import SIDE, UNANNOTATED, WANTED
 
-DATA = Path(os.environ.get("TESSELLA_DATA", "/work/shared/data"))
-MASK = DATA / "fixtures" / "mask2d.tif"
-SIDE = 97
-UNANNOTATED = 999
-WANTED = ("ap", "iou")
-
-pytestmark = pytest.mark.skipif(not MASK.exists(), reason="no fixtures data")
+pytestmark = dsb.pytestmark  # (the DSB2018 fixture)
 
 
 def _pair(label: int = UNANNOTATED) -> tuple[np.ndarray, np.ndarray]:
-    """The nuclei with their right third and rows 200-239 marked ``label``, against the
-    nuclei shifted by 2 pixels, every 7th left out."""
-    nuclei = tifffile.imread(MASK).astype(np.int32)
-    truth = nuclei.copy()
-    truth[:, 340:] = label
-    truth[200:240] = label
-    pred = np.roll(nuclei, 2, axis=1).astype(np.uint32)
-    pred[np.isin(pred, np.arange(1, 184, 7))] = 0
+    """The nuclei with their right third and rows 200-239 marked ``label`` (int32), against
+    the nuclei shifted by 2 pixels, every 7th left out (``test_evaluate_ignore_label_tiled``'s
+    pair)."""
+    truth, pred = dsb._pair()
+    truth = truth.astype(np.int32)
+    truth[truth == UNANNOTATED] = label
     return truth, pred
 
 

@@ -1,6 +1,6 @@
 """What the tests of pairs scored a piece at a time share: a pair written as a zarr and a
-TIFF, and a spy on the most pixels ``score_paths`` reads at once (``io.as_array``) with
-the pieces made ``side`` pixels wide (``_tiles.TILE_SIDE``)."""
+TIFF, a spy on the most pixels ``score_paths`` reads at once (``io.as_array``) with the
+pieces made ``side`` pixels wide (``_tiles.TILE_SIDE``), and a lazy array counting them."""
 
 from __future__ import annotations
 
@@ -38,3 +38,21 @@ def spy_largest_read(monkeypatch, side: int) -> list[int]:
 
     monkeypatch.setattr(io, "as_array", spy)
     return seen
+
+
+class Lazy:
+    """A 2D array not in memory (as a zarr is), counting the most pixels read at once in
+    ``seen[0]``."""
+
+    def __init__(self, array: np.ndarray, seen: list[int]):
+        self.array, self.seen = array, seen
+        self.shape, self.dtype, self.ndim = array.shape, array.dtype, array.ndim
+
+    def __getitem__(self, where):
+        piece = self.array[where]
+        self.seen[0] = max(self.seen[0], piece.size)
+        return piece
+
+    def __array__(self, dtype=None, copy=None):
+        self.seen[0] = max(self.seen[0], self.array.size)
+        return self.array if dtype is None else self.array.astype(dtype)

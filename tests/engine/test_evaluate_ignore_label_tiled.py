@@ -18,6 +18,7 @@ import tifffile
 
 from tessella.engine.evaluation import _tiles, evaluate_labels
 from tessella.engine.progress import run_steps
+from tests.engine._evaluate_pieces_common import Lazy
 
 DATA = Path(os.environ.get("TESSELLA_DATA", "/work/shared/data"))
 MASK = DATA / "fixtures" / "mask2d.tif"
@@ -74,30 +75,13 @@ def test_notes_and_refusal_as_read_whole():
         _both(np.where(truth == UNANNOTATED, 0, truth), pred)
 
 
-class _Lazy:
-    """A 2D array not in memory (as a zarr is), counting the most pixels read at once."""
-
-    def __init__(self, array: np.ndarray, seen: list[int]):
-        self.array, self.seen = array, seen
-        self.shape, self.dtype, self.ndim = array.shape, array.dtype, array.ndim
-
-    def __getitem__(self, where):
-        piece = self.array[where]
-        self.seen[0] = max(self.seen[0], piece.size)
-        return piece
-
-    def __array__(self, dtype=None, copy=None):
-        self.seen[0] = max(self.seen[0], self.array.size)
-        return self.array if dtype is None else self.array.astype(dtype)
-
-
 def test_lazy_pair_with_an_unannotated_label_is_never_read_whole(monkeypatch):
     """``evaluate_labels`` of lazy sides (the panel's way in) reads a piece at a time (it
     read both whole: 512 x 512)."""
     monkeypatch.setattr(_tiles, "TILE_SIDE", SIDE)
     truth, pred = _pair()
     seen = [0]
-    lazy = evaluate_labels(_Lazy(truth, seen), _Lazy(pred, seen), metrics_wanted=WANTED,
+    lazy = evaluate_labels(Lazy(truth, seen), Lazy(pred, seen), metrics_wanted=WANTED,
                            ignore_label=UNANNOTATED)  # fmt: skip
     assert 0 < seen[0] <= SIDE * SIDE
     whole = evaluate_labels(truth, pred, metrics_wanted=WANTED, ignore_label=UNANNOTATED)

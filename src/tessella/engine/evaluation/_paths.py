@@ -57,10 +57,10 @@ def _label_pairs(
     truth annotating some frames or slices only is scored there only (a Cell Tracking
     Challenge ``SEG`` folder, or ``annotated_only``), each place an image, its
     :func:`evaluation.annotated_summary` and how it is known added to ``summaries``.
-    With ``piecewise`` (the metrics asked for are AP and foreground IoU), a lazy 2D pair of
-    labels (zarrs; the ground truth a binary mask or membrane map too, or labels with
-    ``ignore_label``) is read a piece at a time, never whole: ``truth`` is then its overlap
-    table (:class:`PairTable`), ``predicted`` None and ``unannotated`` whether any
+    With ``piecewise`` (the metrics asked for are AP, foreground IoU, V_rand and VOI), a
+    lazy 2D pair of labels (zarrs; the ground truth a binary mask or membrane map too, or
+    labels with ``ignore_label``) is read a piece at a time, never whole: ``truth`` is then
+    its overlap table (:class:`PairTable`), ``predicted`` None and ``unannotated`` whether any
     ground-truth pixel has ``ignore_label`` (None without one) (:func:`_pieces`)."""
     from ..io import as_array, read_image
 
@@ -372,8 +372,9 @@ def score_paths(
         annotated_only,
         summaries,
         say,
-        # (AP, F1 and foreground IoU of a lazy 2D pair: a piece at a time, never read whole)
-        set(wanted_metrics(metrics_wanted)) <= {"ap", "iou"},
+        # (AP, F1, foreground IoU, V_rand and VOI of a lazy 2D pair: a piece at a time, never
+        # read whole)
+        set(wanted_metrics(metrics_wanted)) <= {"ap", "iou", "vrand"},
     ):
         if isinstance(truth, PairTable):  # (unannotated: whether a pixel had ignore_label)
             marked |= bool(unannotated)

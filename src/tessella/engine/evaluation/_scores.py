@@ -120,6 +120,37 @@ class PairTable:
         both = int(self.counts.sum())
         return both, int(self.true_sizes.sum()) + int(self.pred_sizes.sum()) - both
 
+    def rand_voi(self) -> dict:
+        """:func:`metrics.rand_voi` of the pair (adapted Rand and VOI, foreground-restricted)
+        from the table, the same numbers: its sums are over the table's pairs of objects
+        (the pixels the ground truth's ``true_sizes`` count; predicted background pixels are
+        singletons, adding nothing).
+
+        >>> gt = np.array([[1, 1, 1, 1]]); pred = np.array([[2, 2, 3, 3]])
+        >>> from .._metrics_overlap import _contingency
+        >>> PairTable(*_contingency(gt, pred)).rand_voi() == metrics.rand_voi(gt, pred)
+        True
+        """
+        keys = VRAND_KEYS
+        n = int(self.true_sizes.sum())
+        if n == 0:
+            return dict.fromkeys(keys, float("nan"))
+        inter = self.counts
+        s_sz = np.bincount(self.cols, weights=inter)  # (the predicted sizes counted)
+        p, t, s = metrics._pairs(inter), metrics._pairs(self.true_sizes), metrics._pairs(s_sz)
+        x_joint = metrics._xlogx(inter)
+        voi_split = max((metrics._xlogx(self.true_sizes) - x_joint) / n, 0.0)
+        voi_merge = max((metrics._xlogx(s_sz) - x_joint) / n, 0.0)
+        values = (
+            2.0 * p / (t + s) if t + s > 0 else 1.0,
+            p / t if t > 0 else 1.0,
+            p / s if s > 0 else 1.0,
+            voi_split + voi_merge,
+            voi_split,
+            voi_merge,
+        )
+        return {k: float(v) for k, v in zip(keys, values, strict=True)}
+
 
 def _foreground(pair) -> tuple[int, int]:
     """:meth:`PairTable.foreground` of a pair of label images in memory too."""
@@ -186,8 +217,8 @@ def score_pairs(
     if names is not None and len(names) != len(pairs):
         raise ValueError(f"{len(names)} names for {len(pairs)} image pairs")
     tables = any(isinstance(pair, PairTable) for pair in pairs)
-    if tables and not set(wanted) <= {"ap", "iou"}:
-        raise ValueError(f"an overlap table scores ap and iou only, not {', '.join(wanted)}")
+    if tables and not set(wanted) <= {"ap", "iou", "vrand"}:
+        raise ValueError(f"an overlap table scores ap, iou and vrand only, not {', '.join(wanted)}")
     scores: dict = {"n_images": len(pairs)}
     each: dict = {}  # per metric, its value for each image (rows of "images")
     if "ap" in wanted:  # the matchings of average_precision_scores, kept per image
@@ -213,7 +244,10 @@ def score_pairs(
         if names is not None:
             each["iou"] = [metrics.foreground_iou(t, p) for t, p in pairs]
     if "vrand" in wanted:  # undefined for an image without ground-truth foreground: left out
-        values = [metrics.rand_voi(t, p) for t, p in pairs]
+        values = [
+            pair.rand_voi() if isinstance(pair, PairTable) else metrics.rand_voi(*pair)
+            for pair in pairs
+        ]
         scores.update(vrand_means(values))
         each["vrand"] = values
     if names is not None:

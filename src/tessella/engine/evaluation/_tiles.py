@@ -2,7 +2,7 @@
 2048 x 2048 piece at a time, never read whole (:func:`tiled_steps`), but for a side holding
 one object ID only (a binary mask given as labels?), read whole for its note. Ground truth
 taken as a binary mask (``kind="binary"``, ``--gt-binary``) or a 2D membrane map
-(``"boundaries"``, ``--gt-boundaries``; AP and foreground IoU, not V_rand) is read so too:
+(``"boundaries"``, ``--gt-boundaries``; AP, foreground IoU, V_rand and VOI) is read so too:
 its connected pieces (a map's cells) are found a piece at a time and joined across the
 pieces' edges (:func:`binary_pieces`), numbered as
 :func:`~tessella.engine.evaluation.mask_pieces` (``membrane_map_objects``) numbers them
@@ -45,6 +45,7 @@ from ._scores import (
     Evaluation,
     PairTable,
     _ap_scores,
+    vrand_means,
     wanted_metrics,
 )
 
@@ -77,8 +78,8 @@ def tiles(shape: tuple[int, ...], side: int = TILE_SIDE) -> Iterator[tuple[slice
 def tiled_pair(labels_true, labels_pred, kind, frame_axis, ignore_label, annotated, wanted) -> bool:
     """Whether :func:`tiled_steps` scores the pair: 2D instance labels (or ground truth taken
     as a binary mask or a membrane map), one image, nothing left out (but an unannotated
-    label of instance labels), AP and foreground IoU only, and one side lazy (not a NumPy
-    array: its pixels not in memory yet).
+    label of instance labels), AP, foreground IoU and V_rand/VOI only, and one side lazy
+    (not a NumPy array: its pixels not in memory yet).
 
     >>> import dask.array as da
     >>> lazy = da.zeros((8, 8), np.uint32)
@@ -95,7 +96,7 @@ def tiled_pair(labels_true, labels_pred, kind, frame_axis, ignore_label, annotat
         and frame_axis is None
         and (ignore_label is None or kind == "labels")
         and annotated is None
-        and set(wanted) <= {"ap", "iou"}
+        and set(wanted) <= {"ap", "iou", "vrand"}
         and all(len(getattr(a, "shape", ())) == 2 for a in arrays)
         and tuple(labels_true.shape) == tuple(labels_pred.shape)
         and any(not isinstance(a, np.ndarray) for a in arrays)
@@ -525,6 +526,8 @@ def tiled_steps(
     if "iou" in wanted:  # (foreground IoU from the table: the pixels of pairs and of each side)
         both, union = table.foreground()
         scores["foreground_iou"] = float(both / union) if union else 1.0
+    if "vrand" in wanted:  # (V_rand and VOI: sums over the table's pairs)
+        scores.update(vrand_means([table.rand_voi()]))
     notes = _notes(read, samples, table, (shape[0], shape[1]), names, False, mask, left_out)
     yield Progress("match", 1, 1)
     tp = int(m_rows.size)
