@@ -325,3 +325,136 @@ def test_delete_and_merge_in_a_region_act_on_whole_objects(make_napari_viewer, q
     np.testing.assert_array_equal(np.asarray(lazy.data[0][...]), stored)
     _stored, _metadata, warned = _reread(path)
     assert all("damaged" not in w and "outside Tessella" not in w for w in warned), warned
+
+
+def _held(monkeypatch, name):
+    """Replace the engine's ``name`` (a steps generator) by one that waits, in the worker,
+    until the test lets it go: ``(reached, go)`` events."""
+    import threading
+
+    reached, go = threading.Event(), threading.Event()
+    steps = getattr(_edit_region, name)
+
+    def held(*args, **kwargs):
+        reached.set()
+        go.wait(20)
+        return (yield from steps(*args, **kwargs))
+
+    monkeypatch.setattr(_edit_region, name, held)
+    return reached, go
+
+
+def test_a_region_is_not_edited_while_written_and_keeps_its_history(
+    make_napari_viewer, qtbot, result, monkeypatch
+):
+    """s32/r6 findings 1 and 8: an edit made while a Write back ran was lost when the write
+    renumbered a new ID (the layer replaced by the labels written, its undo history cleared),
+    and the label selected for painting kept the old ID. Now the layer is not editable and
+    the edit buttons are off meanwhile; the renumbering is one step of its history."""
+    path, before = result
+    viewer = make_napari_viewer()
+    lazy = _open(viewer, path)
+    _dock, correct = viewer.window.add_plugin_dock_widget("tessella", "Correct")
+    correct.layer_combo.setCurrentIndex(correct.layer_combo.findData(lazy.unique_id))
+    edit, region = _load(viewer, correct, qtbot)
+    loaded = np.array(edit.data)
+    new = int(before.max()) + 500  # a brush's new label (renumbered at the write)
+    edit.selected_label = new
+    edit.data_setitem((np.arange(5, 15), np.arange(5, 15)), new)
+    painted = np.array(edit.data)
+    reached, go = _held(monkeypatch, "write_region_steps")
+    assert correct.write_back()
+    qtbot.waitUntil(reached.is_set, timeout=20000)
+    # while it runs: no edit from the panel, and none in the canvas (not editable)
+    assert not edit.editable
+    assert not correct.delete_button.isEnabled() and not correct.undo_button.isEnabled()
+    a = _inside(painted)[0]
+    correct.set_selection([a])
+    assert not correct.delete()
+    assert "being written back" in correct.status_label.text()
+    np.testing.assert_array_equal(edit.data, painted)
+    go.set()
+    _wait(qtbot, correct)
+    assert edit.editable and correct.delete_button.isEnabled()
+    assert correct.undo_button.isEnabled()
+    piece = int(before.max()) + 1
+    assert f"{new} → {piece}" in correct.status_label.text()
+    expected = painted.copy()
+    expected[painted == new] = piece
+    np.testing.assert_array_equal(edit.data, expected)
+    assert edit.selected_label == piece  # painting on adds to the object just written
+    # the history is kept: the renumbering is undone, then the brush stroke
+    edit.undo()
+    np.testing.assert_array_equal(edit.data, painted)
+    edit.undo()
+    np.testing.assert_array_equal(edit.data, loaded)
+
+
+def _lazy_and_panel(make_napari_viewer, path):
+    viewer = make_napari_viewer()
+    lazy = _open(viewer, path)
+    dock, correct = viewer.window.add_plugin_dock_widget("tessella", "Correct")
+    correct.layer_combo.setCurrentIndex(correct.layer_combo.findData(lazy.unique_id))
+    return viewer, lazy, dock, correct
+
+
+def test_a_cancelled_load_says_no_region_was_loaded(make_napari_viewer, qtbot, result, monkeypatch):
+    """s32/r6 finding 9: a cancelled load was said to be a Write back cut short."""
+    viewer, _lazy, _dock, correct = _lazy_and_panel(make_napari_viewer, result[0])
+    count = len(viewer.layers)
+    reached, go = _held(monkeypatch, "region_steps")
+    correct.region_button.click()
+    qtbot.waitUntil(reached.is_set, timeout=20000)
+    correct.region_cancel.click()
+    go.set()
+    _wait(qtbot, correct)
+    said = correct.status_label.text()
+    assert said == "Cancelled: 'Edit the region in view' loaded no region", said
+    assert len(viewer.layers) == count
+
+
+def test_a_reopened_panel_writes_back_the_region_loaded_before(make_napari_viewer, qtbot, result):
+    """s32/r6 finding 2: closing and reopening the Correct panel left a region layer without
+    'Write back' (its state lived in the closed panel): its edits could not be saved."""
+    path, before = result
+    viewer, _lazy, dock, correct = _lazy_and_panel(make_napari_viewer, path)
+    edit, _region = _load(viewer, correct, qtbot)
+    a = _inside(edit.data)[0]
+    correct.set_selection([a])
+    assert correct.delete()
+    viewer.window.remove_dock_widget(dock)
+    _dock, again = viewer.window.add_plugin_dock_widget("tessella", "Correct")
+    assert again is not correct
+    again.layer_combo.setCurrentIndex(again.layer_combo.findData(edit.unique_id))
+    assert again._region_box.isVisibleTo(again) and again.write_button.isVisibleTo(again)
+    assert again.write_back()
+    _wait(qtbot, again)
+    stored, _metadata, _warned = _reread(path)
+    assert not (stored == a).any() and (before == a).any()
+    # (the Delete acts on the whole object: its parts outside the region too)
+    assert "whole objects deleted" in again.status_label.text()
+
+
+def test_write_back_with_its_region_layer_removed_meanwhile_updates_the_lazy_layer(
+    make_napari_viewer, qtbot, result, monkeypatch
+):
+    """s32/r6 finding 7: a Write back whose region layer was removed while it ran wrote the
+    file but neither refreshed the lazy layer nor marked its recipe edited."""
+    from tessella._io import RECIPE_KEY
+
+    path, before = result
+    viewer, lazy, _dock, correct = _lazy_and_panel(make_napari_viewer, path)
+    edit, _region = _load(viewer, correct, qtbot)
+    a = _inside(edit.data)[0]
+    correct.set_selection([a])
+    assert correct.delete()
+    assert not lazy.metadata[RECIPE_KEY].get("labels_edited")
+    reached, go = _held(monkeypatch, "write_region_steps")
+    assert correct.write_back()
+    qtbot.waitUntil(reached.is_set, timeout=20000)
+    viewer.layers.remove(edit)
+    go.set()
+    _wait(qtbot, correct)
+    stored, _metadata, _warned = _reread(path)
+    assert not (stored == a).any() and (before == a).any()
+    assert lazy.metadata[RECIPE_KEY].get("labels_edited") is True

@@ -296,6 +296,8 @@ class CorrectEdits:
                 )
             self._say(f"{what}: {message}", "error")
             return False
+        if _being_written(self, what, layer):
+            return False
         t_axis = _time_axis(layer)
         if t_axis is None:
             frame = None
@@ -648,6 +650,8 @@ class CorrectEdits:
         if layer is None:
             self._say(f"{what}: add or choose a labels layer first.")
             return
+        if _being_written(self, what, layer):
+            return
         if _history_length(layer, which) == 0:
             self._say(f"Nothing to {which} on '{layer.name}'", None)
             return
@@ -725,6 +729,20 @@ def _recording(layer: Labels, description: str, scope: str):
     for step in steps:
         for before in _before_arrays(step):
             _DONE[id(before)] = (weakref.ref(before), description, scope)
+
+
+def _being_written(panel, what: str, layer: Labels) -> bool:
+    """Whether ``layer`` is a region whose Write back runs (said: its edits wait for it, or
+    they would not be in the file; s32/r6 finding 1)."""
+    from ._correct_region import WRITE_BUTTON, being_written
+
+    if not being_written(layer):
+        return False
+    panel._say(
+        f"{what}: '{layer.name}' is being written back; edit it once {WRITE_BUTTON} ends",
+        "warning",
+    )
+    return True
 
 
 def _step_words(layer: Labels, which: str) -> tuple[str, str] | None:

@@ -28,6 +28,67 @@ REGION_KEY = "tessella_region"
 REGION_BUTTON = "Edit the region in view"
 WRITE_BUTTON = "Write back"
 
+# Kept with the region layers, not in a panel, for every Correct panel: one closed and opened
+# again (napari makes a new widget) finds the regions it loaded and their edits (s32/r6
+# finding 2). Keyed by the region layer's unique_id; a layer's entries go when a panel sees
+# it removed.
+#: region layer unique_id -> its :class:`~tessella.engine._edit_region.Region`
+_REGIONS: dict[str, Region] = {}
+#: region layer unique_id -> its Deletes and Merges not yet written back, in order: (the
+#: step's pixels before it in the layer's history, weakly; ID -> ID it became)
+_OBJECT_EDITS: dict[str, list[tuple[weakref.ref | None, dict[int, int]]]] = {}
+#: the region layers whose Write back runs: not editable meanwhile (an edit made then was
+#: lost, s32/r6 finding 1) -> whether they were editable and their undo history (napari
+#: clears it when a layer is made not editable: put back after)
+_WRITING: dict[str, tuple[bool, dict]] = {}
+_HISTORIES = ("_undo_history", "_redo_history")
+
+
+def _lock(layer: Labels) -> None:
+    """Make the region ``layer`` not editable while it is written back, keeping its undo
+    history to put back (:func:`_unlock`)."""
+    inner = getattr(layer, "__wrapped__", layer)  # (a plugin's proxy warns on private names)
+    kept = {name: getattr(inner, name) for name in _HISTORIES if hasattr(inner, name)}
+    _WRITING[layer.unique_id] = (bool(layer.editable), kept)
+    layer.editable = False
+
+
+def _unlock(viewer, layer_id: str) -> None:
+    """The region layer ``layer_id`` as it was before its Write back: editable again (where
+    it was), with its undo history; nothing where already done or the layer is gone."""
+    editable, kept = _WRITING.pop(layer_id, (None, {}))
+    layer = find_layer(viewer, layer_id)
+    if editable is None or layer is None:
+        return
+    layer.editable = editable
+    inner = getattr(layer, "__wrapped__", layer)
+    for name, history in kept.items():
+        setattr(inner, name, history)
+
+
+def being_written(layer) -> bool:
+    """Whether ``layer`` is a region layer whose Write back runs (its edits wait)."""
+    return layer is not None and getattr(layer, "unique_id", None) in _WRITING
+
+
+def _rename_in_layer(layer: Labels, renamed: dict[int, int]) -> None:
+    """Give the pixels of each ID of ``renamed`` in ``layer`` the ID it was written as, as
+    one step of the layer's undo history (its steps before are kept); the label selected
+    for painting follows."""
+    data = layer.data
+    where, values = [], []
+    for old, new in renamed.items():
+        hit = np.nonzero(data == old)
+        if hit[0].size:
+            where.append(hit)
+            values.append(np.full(hit[0].size, new, dtype=data.dtype))
+    if where:
+        coords = tuple(np.concatenate(axis) for axis in zip(*where))
+        layer.data_setitem(coords, np.concatenate(values))
+    selected = int(layer.selected_label)
+    if selected in renamed:
+        layer.selected_label = renamed[selected]
+
 
 def on_disk_store(layer) -> tuple | None:
     """``(folder, key)`` of the zarr behind a labels layer not in memory (level 0 a zarr array
@@ -161,11 +222,10 @@ class CorrectRegion:
     def _make_region_box(self) -> QGroupBox:
         from tessella.engine._edit_region import REGION_MAX_PIXELS
 
-        self._regions: dict[str, Region] = {}  # region layer unique_id -> its region
-        # region layer unique_id -> its Deletes and Merges not yet written back, in order:
-        # (the step's pixels before it in the layer's history, weakly; ID -> ID it became)
-        self._object_edits: dict[str, list[tuple[weakref.ref | None, dict[int, int]]]] = {}
+        self._regions = _REGIONS  # (shared by the panels: the state goes with the layer)
+        self._object_edits = _OBJECT_EDITS
         self._region_worker = None
+        self._region_what = ""  # what the worker does (REGION_BUTTON or WRITE_BUTTON)
         side = math.isqrt(REGION_MAX_PIXELS)
         self.region_button = QPushButton(REGION_BUTTON)
         self.region_button.setToolTip(
@@ -217,6 +277,13 @@ class CorrectRegion:
         self.region_button.setEnabled(not busy)
         self.write_button.setEnabled(not busy)
         self.region_cancel.setVisible(busy)
+        writing = being_written(layer)
+        edits = getattr(self, "_edits_box", None)
+        if edits is not None:
+            edits.setEnabled(not writing)
+        if writing:
+            for button in (self.undo_button, self.redo_button):
+                button.setEnabled(False)
         if region is not None:
             self.region_note.setText(
                 f"A region [{_box_words(region.box)}] of {region.path.name}: edit it here, "
@@ -375,30 +442,34 @@ class CorrectRegion:
             self._say(f"{what}: '{layer.name}' is no longer the region's size", "error")
             return False
         edit_id = layer.unique_id
+        # the lazy layer shown beneath (found at the end even where the region layer is gone)
+        source_id = (layer.metadata.get(REGION_KEY) or {}).get("source")
         objects = self._whole_object_edits(layer)
         self._say(f"{what}: writing '{layer.name}' into {region.path.name}…", None)
+        # not editable while written: an edit meanwhile would not be in the file, and the
+        # renumbering at the end is applied to the layer (s32/r6 finding 1)
+        _lock(layer)
 
         def written(result) -> None:
-            self._region_written(edit_id, region, result)
+            self._region_written(edit_id, region, result, source_id)
+
+        def ended() -> None:
+            _unlock(self.viewer, edit_id)
 
         data = np.array(layer.data, copy=True)
-        self._start_region_work(write_region_steps, (region, data, objects), written, what)
+        self._start_region_work(write_region_steps, (region, data, objects), written, what, ended)
         return True
 
-    def _region_written(self, edit_id: str, region: Region, result) -> None:
-        from ._labels_states import _restart_history
-
+    def _region_written(self, edit_id: str, region: Region, result, source_id=None) -> None:
         edit = find_layer(self.viewer, edit_id)
         if result.box is None:
             self._say(f"{WRITE_BUTTON}: nothing changed in the region", None)
             return
         self._object_edits.pop(edit_id, None)  # (written: not applied again)
         if edit is not None and result.renamed:  # the IDs written (unique in the file)
-            edit.data = result.labels.copy()
-            _restart_history(edit)
-        source = (
-            None if edit is None else find_layer(self.viewer, edit.metadata[REGION_KEY]["source"])
-        )
+            _unlock(self.viewer, edit_id)
+            _rename_in_layer(edit, result.renamed)  # (one undoable step; history kept)
+        source = None if source_id is None else find_layer(self.viewer, source_id)
         if source is not None:
             _refresh_lazy(source, result.spans or result.box)
             _mark_edited(source)
@@ -415,9 +486,10 @@ class CorrectRegion:
 
     # --- the worker -------------------------------------------------------------------------
 
-    def _start_region_work(self, steps, args, done, what: str) -> None:
+    def _start_region_work(self, steps, args, done, what: str, ended=None) -> None:
         """Run the engine's ``steps(*args)`` in a worker, its progress on the bar, ``done``
-        called with what it returns; a failure said (the widget usable again)."""
+        called with what it returns, ``ended`` (where given) when it ends, however (done,
+        failed, cancelled, the panel closed); a failure said (the widget usable again)."""
         from napari.qt.threading import create_worker
         from napari.utils.notifications import show_warning
 
@@ -447,10 +519,13 @@ class CorrectRegion:
             self._say(f"{what}: {exc}{kept}", "error")
 
         def finished() -> None:
+            if ended is not None:
+                ended()
             self._region_worker = None
             try:
                 self.region_progress.setVisible(False)
                 self._show_region()
+                self._show_history()  # (Undo and Redo again, after a Write back)
             except RuntimeError:  # (the panel was deleted meanwhile: napari closing)
                 pass
 
@@ -463,6 +538,7 @@ class CorrectRegion:
         )
         close_when_finished(worker)
         self._region_worker = worker
+        self._region_what = what
         worker.yielded.connect(progress)
         worker.returned.connect(done)
         worker.warned.connect(lambda args: show_warning(f"{what}: {args[0]}"))
@@ -476,4 +552,7 @@ class CorrectRegion:
         worker = getattr(self, "_region_worker", None)
         if worker is not None:
             worker.quit()
-            self._say("Cancelled: a Write back cut short writes nothing", None)
+            if self._region_what == WRITE_BUTTON:
+                self._say("Cancelled: a Write back cut short writes nothing", None)
+            else:
+                self._say(f"Cancelled: '{REGION_BUTTON}' loaded no region", None)

@@ -39,7 +39,7 @@ from ._correct_edits import (
     _time_axis,
 )
 from ._correct_edits import _axes_of as _axes_of  # tests import it from here
-from ._correct_region import CorrectRegion
+from ._correct_region import CorrectRegion, being_written
 from ._correct_review import CorrectReview
 from ._labels_states import restart_history_on_new_data
 from ._layers import LayerWatcher, fill_layer_combo, find_layer
@@ -250,6 +250,7 @@ class CorrectWidget(CorrectEdits, CorrectRegion, CorrectReview, LayerWatcher, QW
         form.addRow("Selected", selection_row)
 
         edits = QGroupBox("Edit")
+        self._edits_box = edits  # (disabled while the chosen region is written back)
         grid = QGridLayout(edits)
         grid.addWidget(self.all_frames_checkbox, 0, 0, 1, 2)  # (hidden: the row takes no room)
         grid.addWidget(self.merge_button, 1, 0)
@@ -359,6 +360,8 @@ class CorrectWidget(CorrectEdits, CorrectRegion, CorrectReview, LayerWatcher, QW
                 text = (_CAN if enabled else _NOTHING)[which].format(layer.name)
                 if steps is None:  # napari's history unreadable (_correct_edits._history)
                     text += "; this napari does not tell whether there is one"
+                if being_written(layer):
+                    enabled, text = False, f"'{layer.name}' is being written back"
             button.setEnabled(enabled)
             button.setToolTip(text)
         self._say_outside_step(layer)
