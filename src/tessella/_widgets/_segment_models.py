@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 
 __all__ = ["SegmentModels"]
 
+#: a volume's sample being read in a worker (:meth:`SegmentModels._volume_sample`)
+_READING = object()
+
 
 def _smallest_tile(card: ModelCard) -> int:
     """The smallest tile the Segment panel offers for the card's model: its halo on both
@@ -79,11 +82,15 @@ class SegmentModels:
     def _fill_models(self) -> None:
         from tessella.engine.registry import list_models
 
-        for card, directory, origin in list_models():
-            self._add_model_item(card, directory, origin)
-        default = self._default_model_index()
-        if default >= 0:  # the bundled one, not a user model that took its name
-            self.model_combo.setCurrentIndex(default)
+        self._preselecting = True  # the panel's default, not the user's choice
+        try:
+            for card, directory, origin in list_models():
+                self._add_model_item(card, directory, origin)
+            default = self._default_model_index()
+            if default >= 0:  # the bundled one, not a user model that took its name
+                self.model_combo.setCurrentIndex(default)
+        finally:
+            self._preselecting = False
         self._on_model_changed(self.model_combo.currentIndex())
 
     def _default_model_index(self) -> int:
@@ -105,85 +112,85 @@ class SegmentModels:
 
     def _note_model_choice(self, index: int) -> None:
         """A model chosen while an image layer is chosen (by the user, Load model… or code,
-        not :meth:`_preselect_model`) is that layer's: choosing the layer again brings it
-        back, and no preselection replaces it."""
+        not :meth:`_preselect_model` nor the default the list starts with) is that layer's:
+        choosing the layer again brings it back, and no preselection replaces it. Chosen
+        with or without a layer, it is the user's model (``_user_model``): a volume never
+        gets a 3D model preselected over it (:meth:`_volume_model`)."""
         if self._preselecting:
             return
         layer = self.image_layer
         key = self.model_combo.currentData()
         if layer is not None and key is not None:
             self._chosen_models[layer.unique_id] = key
+        self._user_model = key
         self._model_preselected = False
 
     def _preselect_model(self, layer) -> None:
         """Choose the model for ``layer`` as it is chosen: the one chosen for it before, if
         any; else, for a movie (axes with T, as the reader or the file named them: a folder
         of frames is TYX), a time-lapse model whose card reads those axes (the bundled
-        cells2dt first) instead of a frame-by-frame one; and, for an image without T when the
+        cells2dt first) instead of a frame-by-frame one; for a volume opened from a file, a
+        3D model where it fits (:meth:`_volume_model`); and, for an image without T when the
         time-lapse model was only preselected for a movie, back to the model shown before
-        that preselection (the one the user was working with; the default where it is gone)."""
+        that preselection (the one the user was working with; the default where it is gone).
+        The status line says why for the layer chosen (its name), and a note of this kind
+        about an earlier layer goes."""
+        self._volume_note = ""
         chosen = self._chosen_models.get(layer.unique_id)
         index = self.model_combo.findData(chosen) if chosen is not None else -1
         preselected = False
         axes = guess_layer_axes(layer)
         if index < 0:
             index, preselected = self._model_for_axes(axes, layer), True
-        if index < 0 or index == self.model_combo.currentIndex():
-            return
-        if preselected and not self._model_preselected:  # the model the user had: kept
-            self._before_preselect = self.model_combo.currentData()
-        self._preselecting = True
-        try:
-            self.model_combo.setCurrentIndex(index)
-        finally:
-            self._preselecting = False
-        self._model_preselected = preselected
+        changed = index >= 0 and index != self.model_combo.currentIndex()
+        if changed:
+            if preselected and not self._model_preselected:  # the model the user had: kept
+                self._before_preselect = self.model_combo.currentData()
+            self._preselecting = True
+            try:
+                self.model_combo.setCurrentIndex(index)
+            finally:
+                self._preselecting = False
+            self._model_preselected = preselected
+        note = self._volume_note
         card = self._cards.get(self.model_combo.currentData())
-        running = getattr(self, "_run", None) is not None  # (its status line is the run's)
-        if preselected and not running and card is not None and set("TZ") & set(card.image_axes):
-            what = "time-lapses" if "T" in card.image_axes else "volumes"
-            self.status_label.setText(
-                f"Model {card.name} preselected: it reads {what} ({card.image_axes}), as "
+        if not note and changed and preselected and card is not None and "T" in card.image_axes:
+            note = (
+                f"Model {card.name} preselected: it reads time-lapses ({card.image_axes}), as "
                 f"'{layer.name}' is; choose another in Model to use it instead."
             )
+        self._show_model_note(note)
+
+    def _show_model_note(self, note: str) -> None:
+        """Show ``note`` (what the model preselection did for the layer chosen) in the status
+        line; with none, a note shown for an earlier layer goes ("Ready"). Not during a run,
+        whose status line is the run's."""
+        if getattr(self, "_run", None) is not None:
+            return
+        shown = self.status_label.text()
+        if note:
+            self.status_label.setText(note)
+        elif shown and shown == self._model_note:
+            self.status_label.setText("Ready")
+        self._model_note = note
 
     def _model_for_axes(self, axes: str, layer=None) -> int:
         """The index of the model to preselect for an image of ``axes``, or -1 to keep the
         one chosen (:meth:`_preselect_model`): for a movie a time-lapse model (the bundled
-        cells2dt first); for a volume (ZYX) read from a file a 3D model (the bundled
-        em-mito3d first; user test s32/t9, finding 11: nuclei2d was preselected for an EM
-        volume; an array added from code keeps the model shown, which segments it slice by
-        slice where it is 2D); else the model shown, or the one before a preselection."""
+        cells2dt first); for a volume (ZYX) read from a file, a 3D model where it fits
+        (:meth:`_volume_model`; an array added from code keeps the model shown, which
+        segments it slice by slice where it is 2D); else the model shown, or the one before
+        a preselection."""
         from tessella.engine.registry import model_origin
 
         card = self._cards.get(self.model_combo.currentData())
         axes = axes.replace("C", "")
         from_file = bool(getattr(getattr(layer, "source", None), "path", None))
         if "T" not in axes and "Z" in axes and from_file:
-            if card is not None and card.image_axes == axes:
-                return -1  # (it reads volumes: kept)
-            volume = [
-                i
-                for i in range(self.model_combo.count())
-                if self._cards[self.model_combo.itemData(i)].image_axes == axes
-            ]
-            if volume:
-
-                def rank3d(i: int) -> tuple[bool, bool]:
-                    key = self.model_combo.itemData(i)
-                    bundled = model_origin(key) == "bundled"
-                    return (not (bundled and self._cards[key].name == "em-mito3d"), not bundled)
-
-                return min(volume, key=rank3d)
+            return self._volume_model(axes, layer)
         if "T" not in axes:  # a model preselected for a movie or volume: the one before
-            dims = set("TZ")
-            if self._model_preselected and card is not None and dims & set(card.image_axes):
-                before = self._before_preselect
-                index = self.model_combo.findData(before) if before is not None else -1
-                if index >= 0 and not dims & set(self._cards[before].image_axes):
-                    return index
-                return self._default_model_index()
-            return -1
+            base = self._base_model_index()
+            return -1 if base == self.model_combo.currentIndex() else base
         if card is not None and card.image_axes == axes:
             return -1  # (it reads movies: kept)
         fitting = [
@@ -198,6 +205,155 @@ class SegmentModels:
             return (not (bundled and self._cards[key].name == "cells2dt"), not bundled)
 
         return min(fitting, key=rank) if fitting else -1
+
+    def _base_model_index(self) -> int:
+        """The model an image without T gets unless a 3D model is preselected for it: the
+        model shown; where that was only preselected for a movie or a volume, the model
+        shown before that preselection (the default where it is gone)."""
+        card = self._cards.get(self.model_combo.currentData())
+        dims = set("TZ")
+        if self._model_preselected and card is not None and dims & set(card.image_axes):
+            before = self._before_preselect
+            index = self.model_combo.findData(before) if before is not None else -1
+            if index >= 0 and not dims & set(self._cards[before].image_axes):
+                return index
+            default = self._default_model_index()
+            if default >= 0:
+                return default
+        return self.model_combo.currentIndex()
+
+    def _volume_model(self, axes: str, layer) -> int:
+        """The index of the model for a volume ``layer`` (``axes`` ZYX) opened from a file, or
+        -1 to keep the one shown, and the status line's note on it (``_volume_note``).
+
+        The model it would get otherwise (:meth:`_base_model_index`) is kept where it reads
+        volumes, where the user chose it (user test s32/t9, finding 11 preselected em-mito3d
+        for any volume; review s32/r5, finding 2: also over em-membranes2d chosen for an EM
+        stack), or where no 3D model fits better. A 3D model (the bundled em-mito3d first)
+        fits better where the engine's input check on a small sample of the volume
+        (:mod:`._segment_fit`) passes for it, and fails for the model kept or finds the
+        volume farther outside that model's training range: a fluorescence nuclei volume
+        keeps nuclei2d. A lazy layer's sample is read in a worker (-1 meanwhile); then the
+        layer, if still chosen, gets its model."""
+        from tessella.engine.registry import model_origin
+
+        base = self._base_model_index()
+        base_key = self.model_combo.itemData(base)
+        base_card = self._cards.get(base_key)
+        volume = [
+            i
+            for i in range(self.model_combo.count())
+            if self._cards[self.model_combo.itemData(i)].image_axes == axes
+        ]
+        if base_card is None or base_card.image_axes == axes or not volume:
+            return base
+
+        def rank3d(i: int) -> tuple[bool, bool]:
+            key = self.model_combo.itemData(i)
+            bundled = model_origin(key) == "bundled"
+            return (not (bundled and self._cards[key].name == "em-mito3d"), not bundled)
+
+        volume.sort(key=rank3d)
+        name, kept = layer.name, base_card.name
+        first_key = self.model_combo.itemData(volume[0])
+        first = self._cards[first_key].name
+        if base_key == self._user_model:
+            self._volume_note = (
+                f"'{name}': kept {kept}, your choice (slice by slice); {first}, a 3D "
+                "model, is in Model."
+            )
+            return base
+        full_axes = guess_layer_axes(layer)  # (with C where it has channels)
+        sample = self._volume_sample(layer, full_axes)
+        if sample is _READING:
+            self._volume_note = f"'{name}': checking which model fits this volume…"
+            return -1
+        if sample is None:  # it could not be read: nothing to judge by
+            self._volume_note = (
+                f"'{name}': kept {kept} (slice by slice); {first}, a 3D model, is in Model."
+            )
+            return base
+        invert = self.invert_combo.currentData()
+        base_fit = self._fit(layer, sample, full_axes, base_key, invert)
+        for index in volume:
+            key = self.model_combo.itemData(index)
+            fit = self._fit(layer, sample, full_axes, key, invert)
+            if fit is None or not fit.passes or base_fit is None:
+                continue
+            if not base_fit.passes or fit.outside < base_fit.outside:
+                chosen = self._cards[key].name
+                why = (
+                    f"it looks like {chosen}'s training images, unlike {kept}'s"
+                    if not base_fit.passes
+                    else f"it looks more like {chosen}'s training images than {kept}'s"
+                )
+                self._volume_note = (
+                    f"Model {chosen} preselected for '{name}', a volume ({axes}): {why}; "
+                    "choose another in Model to use it instead."
+                )
+                return index
+        first_fit = self._fit(layer, sample, full_axes, first_key, invert)
+        if first_fit is not None and not first_fit.passes:
+            why = f"{first}, a 3D model, was trained on images unlike it"
+        elif first_fit is not None and base_fit is not None:
+            much = "as much" if first_fit.outside == base_fit.outside else "more"
+            than = "as" if much == "as much" else "than"
+            why = f"it looks {much} like {kept}'s training images {than} {first}'s (a 3D model)"
+        else:
+            why = f"{first}, a 3D model, is in Model"
+        self._volume_note = f"'{name}': kept {kept} (slice by slice): {why}."
+        return base
+
+    def _fit(self, layer, sample, axes: str, key: str, invert):
+        """Model ``key``'s :func:`~._segment_fit.fit` on ``layer``'s ``sample``, computed
+        once for each layer, model and Intensities choice."""
+        from ._segment_fit import fit
+
+        cache = self._fits.setdefault(layer.unique_id, {})
+        if (key, invert) not in cache:
+            cache[(key, invert)] = fit(sample, axes, self._cards[key], invert)
+        return cache[(key, invert)]
+
+    def _volume_sample(self, layer, axes: str):
+        """``layer``'s :func:`~._segment_fit.volume_sample` (kept for the next time it is
+        chosen); :data:`_READING` while a worker reads it from a lazy layer (zarr, dask),
+        which then preselects again for the layer if it is still chosen; None where it could
+        not be read."""
+        import numpy as np
+        from napari.qt.threading import create_worker
+
+        from ._segment_fit import volume_sample
+        from ._segment_image import _layer_array
+
+        uid = layer.unique_id
+        if uid in self._samples:
+            return self._samples[uid]
+        data = _layer_array(layer)
+        if len(self._samples) >= 8:  # (a few small arrays: the oldest go)
+            for old in list(self._samples)[:4]:
+                self._samples.pop(old, None)
+                self._fits.pop(old, None)
+        if isinstance(data, np.ndarray):
+            self._samples[uid] = volume_sample(data, axes)
+            return self._samples[uid]
+        self._samples[uid] = _READING
+
+        def done(sample) -> None:
+            self._samples[uid] = sample
+            try:
+                chosen = self.image_layer
+            except RuntimeError:  # the panel was closed meanwhile
+                return
+            if chosen is not None and chosen.unique_id == uid:
+                self._preselect_model(chosen)
+
+        worker = create_worker(volume_sample, data, axes, _start_thread=False)
+        worker.returned.connect(done)
+        worker.errored.connect(lambda _exc: done(None))
+        self._sample_workers.add(worker)
+        worker.finished.connect(lambda: self._sample_workers.discard(worker))
+        worker.start()
+        return _READING
 
     def _add_model_item(self, card: ModelCard, directory: Path, origin: str) -> None:
         """List a model under its folder (a Run uses that very folder); models of one name

@@ -187,6 +187,13 @@ class SegmentWidget(
         self._chosen_models: dict[str, str] = {}
         self._preselecting = False  # the model is being preselected for the image chosen
         self._model_preselected = False  # the model shown was preselected, not chosen
+        self._user_model: str | None = None  # the model the user chose last (its key)
+        self._model_note = ""  # the status line's note on the model preselected, if shown
+        self._volume_note = ""  # that note for a volume (_segment_models._volume_model)
+        #: a volume layer's sample (unique_id -> array) and each model's fit on it
+        self._samples: dict[str, Any] = {}
+        self._fits: dict[str, dict] = {}
+        self._sample_workers: set = set()  # the workers reading a lazy layer's sample
         self.load_model_button = QPushButton("Load model…")
         self.load_model_button.setToolTip(
             "Add a model: its card.json (beside model.safetensors) or a bioimage.io package"
