@@ -3,11 +3,13 @@ fill and eraser are off), and Segment's status says so with how to edit a copy, 
 Correct uses when asked to edit it; following them gives an editable copy.
 
 Before, the status ended at "written to X": the brush was simply greyed out, and only an
-attempt to edit in Correct said why."""
+attempt to edit in Correct said why. A 2D result too big for the reader to read into memory
+points to Correct's 'Edit the region in view' first (it edits the .zarr in place)."""
 
 from __future__ import annotations
 
 import numpy as np
+from qtpy.QtWidgets import QPushButton
 
 HOW = "to edit a copy, open its .zarr with File > Open"
 
@@ -63,6 +65,10 @@ def test_a_result_over_the_in_memory_limit_names_the_variable_to_set(
     assert status.endswith(f"{HOW} after setting TESSELLA_LAZY_LABELS_PIXELS to 266,240 or more"), (
         status
     )
+    # Correct's region in view first: it edits the .zarr itself, no variable to set
+    assert "; read-only here: edit it in Correct ('Edit the region in view'), or to edit" in status
+    _dock, correct = viewer.window.add_plugin_dock_widget("tessella", "Correct")
+    assert [b for b in correct.findChildren(QPushButton) if b.text() == "Edit the region in view"]
     assert HOW in _correct_says(viewer, layer)
 
     monkeypatch.setenv("TESSELLA_LAZY_LABELS_PIXELS", "266,240")

@@ -191,7 +191,9 @@ def _unmark(layer) -> None:
 def _read_only_note(layer) -> str:
     """What a finished blockwise run's status adds when its layer is read-only (a zarr opened
     read-only, or a multiscale layer: napari's brush, fill and eraser are off): how to edit a
-    copy, in the words Correct uses when asked to edit it; "" for an editable layer."""
+    copy, in the words Correct uses when asked to edit it; for a 2D result too big for the
+    reader to read into memory (a copy needs the variable set), Correct's region in view
+    first, which edits the .zarr in place; "" for an editable layer."""
     if getattr(layer, "editable", True):
         return ""
     from .._io import LAZY_LABELS_ENV, _lazy_labels_pixels
@@ -202,6 +204,11 @@ def _read_only_note(layer) -> str:
     if pixels > _lazy_labels_pixels():  # the reader would open it lazily, read-only again
         # (short: the status line of a big result read as a wall of text, user test s32/t9)
         how += f" after setting {LAZY_LABELS_ENV} to {pixels:,} or more"
+        from ._correct_region import REGION_BUTTON, on_disk_store
+
+        if data.ndim == 2 and on_disk_store(layer) is not None:  # Correct edits it in place
+            region = f"edit it in Correct ('{REGION_BUTTON}'), or"
+            return f"; read-only here: {region} to edit a copy, {how}"
     return f"; read-only here: to edit a copy, {how}"
 
 
