@@ -3,9 +3,10 @@ layer backed by a zarr could not be edited at all in napari (Merge said to reope
 with an environment variable, reading all of it into memory). Now 'Edit the region in view'
 loads the labels on screen into an editable layer over them, every Correct tool works on it,
 and 'Write back' writes it into the zarr: safely (refused where the file changed there, the
-old labels back where the write fails), new IDs unique in the whole file, the recipe's
-digest renewed. Real nuclei masks in a zarr laid out as a blockwise run writes it, opened
-lazily as a big result is (the lazy and pyramid limits lowered)."""
+old labels back where the write fails), new IDs unique in the whole file, the recipe
+saying they were edited (without the run's digest). Real nuclei masks in a zarr laid out as
+a blockwise run writes it, opened lazily as a big result is (the lazy and pyramid limits
+lowered)."""
 
 from __future__ import annotations
 
@@ -144,10 +145,11 @@ def test_edit_a_region_of_a_lazy_result_and_write_it_back(make_napari_viewer, qt
     np.testing.assert_array_equal(edit.data, expected)  # the layer shows the IDs written
     assert not (stored == b).any() and (stored == piece).any()
     assert int(np.count_nonzero(stored == piece)) == int(np.count_nonzero(expected == piece))
-    # the recipe's digest is the new labels': no "changed outside"/"damaged" on reopening
+    # the recipe says edited, without the run's digest (no whole read at each Write back,
+    # s32/r6 finding 5): no "changed outside"/"damaged" on reopening
     assert all("damaged" not in w and "outside Tessella" not in w for w in warned), warned
     assert metadata["tessella_recipe"]["labels_edited"] is True
-    assert zarr.open(str(path), mode="r").attrs["tessella"][DIGEST_KEY] == labels_digest(stored)
+    assert DIGEST_KEY not in zarr.open(str(path), mode="r").attrs["tessella"]
     # the lazy layer shows the new labels
     lazy_now = np.asarray(lazy.data[0][box])
     np.testing.assert_array_equal(lazy_now, expected)

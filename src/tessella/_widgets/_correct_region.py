@@ -502,7 +502,8 @@ class CorrectRegion:
             "maximum": "finding the largest ID",
             "checking": "checking the file",
             "writing": "writing",
-            "digest": "recording the digest",
+            "objects": "whole objects",
+            "recipe": "recording the edit in the recipe",
         }
 
         def progress(step) -> None:
