@@ -205,7 +205,7 @@ def test_train_help_shows_the_defaults(capsys):
         ("--steps-per-epoch STEPS_PER_EPOCH", "100"),
         ("--batch-size BATCH_SIZE", "8"),
         ("--patch PATCH", "256"),
-        ("--lr LR", "0.0005"),
+        ("--lr LR", "0.0003 with --base, 0.001 for a new model"),
     ):
         after = text.split(f"{option} ", 1)[1][:80]
         assert f"default: {default})" in after or f"default: {default}" in after, (option, after)

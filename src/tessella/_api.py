@@ -373,10 +373,11 @@ def train(method: str, data, out: str | os.PathLike, **options: Any) -> Path:
     fine-tune a model, ``epochs``, ``patch``, ``val_data``, ``device``...). Paths (``data``,
     ``out``, ``base``, ``val_data``) are strings or :class:`os.PathLike`; ``holdout`` and
     ``exclude`` one file name, names separated by commas (as ``--holdout n1,n2``) or a list.
-    The model's card records this call as its command. A name (``name``, else the folder's)
-    that an installed model has already is warned about at the start (UserWarning), as
-    ``tessella train`` and the Train panel warn; the run goes ahead. For progress and
-    cancel, drive :func:`tessella.engine.train.train_steps` yourself.
+    ``lr`` defaults to the command's and the Train panel's learning rate: 3e-4 with ``base``,
+    1e-3 for a new model. The model's card records this call as its command. A name
+    (``name``, else the folder's) that an installed model has already is warned about at the
+    start (UserWarning), as ``tessella train`` and the Train panel warn; the run goes ahead.
+    For progress and cancel, drive :func:`tessella.engine.train.train_steps` yourself.
 
     Examples
     --------
@@ -390,10 +391,14 @@ def train(method: str, data, out: str | os.PathLike, **options: Any) -> Path:
     from .engine.registry import name_taken_note
     from .engine.train import TrainConfig
     from .engine.train import train as run_training
+    from .engine.train._config import default_lr
 
     given = {"data": data, "out": out, **options}
     options = {name: _plain(name, value) for name, value in options.items()}
     options.setdefault("command", _python_call(method, given))
+    # as `tessella train` and the Train panel: 3e-4 for a fine-tune, 1e-3 for a new model
+    if options.get("lr") is None:
+        options["lr"] = default_lr(fine_tune=bool(options.get("base")))
     config = TrainConfig(method, _folders(data), os.fspath(out), **options)
     # said at the start, in the words `tessella train` and the Train panel say it
     taken = name_taken_note(config.name or Path(config.out).name, config.out)

@@ -3,7 +3,8 @@ the panel trained with batch 4 (no field) where the command takes 8, nowhere sai
 card's command was "napari Train widget on FOLDER", which no shell runs. Now both take the
 engine's batch size (a Batch size field shows it), and a folder run's card records the
 `tessella train` command that parses to the same settings (its learning rate included: the
-panel proposes 3e-4 for a fine-tune, the command takes 5e-4 unless told)."""
+panel proposes 3e-4 for a fine-tune, 1e-3 for a new model, as the command takes unless told:
+tests/widgets/test_train_cli_api_same_defaults.py)."""
 
 from __future__ import annotations
 
@@ -29,10 +30,8 @@ def test_the_panel_takes_the_commands_defaults(viewer_models):
     viewer, _models = viewer_models
     _dock, train = viewer.window.add_plugin_dock_widget("tessella", "Train")
     args = _build_parser().parse_args(["train", "embedding", "--data", "d", "--out", "o"])
-    assert (
-        train.batch_spin.value() == args.batch_size == TrainConfig("embedding", "d", "o").batch_size
-    )
-    assert args.lr == TrainConfig("embedding", "d", "o").lr  # (the command's, 5e-4)
+    assert args.batch_size is None and args.lr is None  # the engine's, as the panel's
+    assert train.batch_spin.value() == TrainConfig("embedding", "d", "o").batch_size
     from tessella.engine.train._config import default_lr
 
     assert train.lr_spin.value() == default_lr(True)  # a fine-tune (nuclei2d) is proposed

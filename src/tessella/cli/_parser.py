@@ -285,7 +285,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "train",
         help="train or fine-tune a model",
         epilog=EPILOG_TRAIN,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_TrainHelpFormatter,
     )
     train.add_argument(
         "method", choices=["embedding", "boundary", "semantic", "temporal", "patches"]
@@ -306,7 +306,12 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument("--ndim", type=int, choices=[2, 3], default=2, help="2D or 3D model")
     train.add_argument("--epochs", type=int, default=50, help="default: %(default)s")
     train.add_argument("--steps-per-epoch", type=int, default=100, help="default: %(default)s")
-    train.add_argument("--batch-size", type=int, default=8, help="default: %(default)s")
+    train.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="crops per step (default: {batch_size}, as the Train panel's)",
+    )
     train.add_argument("--accumulate", type=int, default=1, help="gradient accumulation steps")
     train.add_argument(
         "--patch", type=int, default=256, help="training crop edge in pixels (default: %(default)s)"
@@ -358,7 +363,11 @@ def _build_parser() -> argparse.ArgumentParser:
         "boundary, off for the others)",
     )
     train.add_argument(
-        "--lr", type=float, default=5e-4, help="learning rate (default: %(default)s)"
+        "--lr",
+        type=float,
+        default=None,
+        help="learning rate (default: {lr_fine_tune} with --base, {lr_new} for a new model, "
+        "as the Train panel proposes)",
     )
     train.add_argument(
         "--border-crops",
@@ -477,6 +486,35 @@ def _build_parser() -> argparse.ArgumentParser:
         "on which a model of other images may find nothing, which bioimage.io refuses",
     )
     return parser
+
+
+class _TrainHelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """``tessella train --help`` with the engine's defaults in ``--batch-size``'s and
+    ``--lr``'s help ({batch_size}, {lr_fine_tune}, {lr_new}): filled in as the help is
+    printed, so that building the parser does not import the training engine (half a second
+    on every command). Those options default to None, which :func:`.._train._cmd_train` reads
+    as the engine's defaults."""
+
+    def _expand_help(self, action: argparse.Action) -> str:
+        text = super()._expand_help(action)
+        if action.dest not in ("batch_size", "lr"):
+            return text
+        return text.format(**train_defaults())
+
+
+def train_defaults() -> dict[str, str]:
+    """The engine's training defaults as ``tessella train --help`` says them.
+
+    >>> train_defaults()
+    {'batch_size': '8', 'lr_fine_tune': '0.0003', 'lr_new': '0.001'}
+    """
+    from ..engine.train._config import DEFAULT_BATCH_SIZE, default_lr
+
+    return {
+        "batch_size": str(DEFAULT_BATCH_SIZE),
+        "lr_fine_tune": repr(default_lr(True)),
+        "lr_new": repr(default_lr(False)),
+    }
 
 
 def _note_given(parser: argparse.ArgumentParser) -> None:

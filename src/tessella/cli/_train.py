@@ -17,6 +17,7 @@ def _stems(text: str | None) -> tuple[str, ...]:
 
 def _cmd_train(args) -> int:
     from ..engine.train import TrainConfig, train_steps
+    from ..engine.train._config import DEFAULT_BATCH_SIZE, default_lr
 
     if len(args.data) > 1 and args.method != "temporal":
         raise ValueError(f"the {args.method} method trains on one --data folder")
@@ -51,10 +52,11 @@ def _cmd_train(args) -> int:
         ndim=args.ndim,
         epochs=args.epochs,
         steps_per_epoch=args.steps_per_epoch,
-        batch_size=args.batch_size,
+        batch_size=DEFAULT_BATCH_SIZE if args.batch_size is None else args.batch_size,
         accumulate=args.accumulate,
         patch=args.patch,
-        lr=args.lr,
+        # the Train panel's: 3e-4 for a fine-tune, 1e-3 for a new model
+        lr=default_lr(fine_tune=bool(args.base)) if args.lr is None else args.lr,
         ema=args.ema,
         border_crops=args.border_crops,
         colour_weight=args.colour_weight,

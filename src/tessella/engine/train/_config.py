@@ -21,15 +21,16 @@ __all__ = [
 #: :class:`TrainConfig`'s: what the bundled 2D models of the embedding, boundary and semantic
 #: methods trained with (nuclei2d, em-membranes2d, em-mito2d; docs/models.md)
 DEFAULT_BATCH_SIZE = 8
-#: ``tessella train``'s learning rate unless told (:class:`TrainConfig`'s)
+#: :class:`TrainConfig`'s learning rate unless told (a config made in code; ``tessella
+#: train``, ``tessella.train`` and the Train panel take :func:`default_lr`)
 DEFAULT_LR = 5e-4
 
 
 def default_lr(fine_tune: bool) -> float:
     """The learning rate the Train panel proposes: 3e-4 for a fine-tune (what nuclei2d and
     em-mito3d were trained with from their bases), 1e-3 for a new model (em-mito2d's,
-    cells2dt's and em-membranes2d's first run's); docs/models.md. ``tessella train`` takes
-    :data:`DEFAULT_LR` for both unless ``--lr`` is given.
+    cells2dt's and em-membranes2d's first run's); docs/models.md. ``tessella train`` (with
+    ``--base`` or not) and ``tessella.train`` (``base`` or not) take it unless given ``lr``.
 
     >>> default_lr(True), default_lr(False)
     (0.0003, 0.001)

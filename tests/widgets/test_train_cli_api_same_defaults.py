@@ -1,0 +1,76 @@
+"""The Train panel, ``tessella train`` and ``tessella.train`` train with the same learning
+rate and batch size unless told otherwise: the command took 5e-4 where the panel proposes
+3e-4 to fine-tune a model and 1e-3 for a new one (``default_lr``), so the same data and
+choices gave models whose cards record other settings. Each run here is recorded before
+any training (its config, as the card records it)."""
+
+from __future__ import annotations
+
+import pytest
+
+import tessella
+import tessella._widgets._train_starting as starting_module
+import tessella.engine.train as train_module
+from tessella._widgets.train import NEW
+from tessella.cli import main
+from tests.widgets.test_train_run_feedback import _panel
+
+SAME = ("lr", "batch_size")
+
+
+def _panel_config(viewer, qtbot, monkeypatch, base: str):
+    configs: list = []
+
+    def engine(config, samples, held):
+        configs.append(config)
+        yield from ()
+
+    monkeypatch.setattr(starting_module, "_train", engine)
+    train = _panel(viewer, base)
+    with qtbot.waitSignal(train.run_finished, timeout=30_000):
+        assert train.start(), train.status_label.text()
+    train.close()
+    [config] = configs
+    return config
+
+
+def _command_config(monkeypatch, out, base: str | None):
+    configs: list = []
+
+    def fake_train_steps(config):
+        configs.append(config)
+        out.mkdir()
+        (out / "card.json").write_text("{}")
+        (out / "model.safetensors").write_bytes(b"")
+        (out / "train.log").write_text("")
+        yield from ()
+
+    monkeypatch.setattr(train_module, "train_steps", fake_train_steps)
+    args = ["train", "embedding", "--data", str(out.parent), "--out", str(out), "-q"]
+    assert main([*args, "--base", base] if base else args) == 0
+    [config] = configs
+    return config
+
+
+def _python_config(monkeypatch, out, base: str | None):
+    configs: list = []
+    monkeypatch.setattr(train_module, "train", configs.append)
+    options = {"base": base} if base else {}
+    tessella.train("embedding", out.parent, out, **options)
+    [config] = configs
+    return config
+
+
+@pytest.mark.parametrize("base", ["nuclei2d", None])
+def test_panel_command_and_python_train_with_the_same_defaults(
+    viewer_models, qtbot, monkeypatch, tmp_path, base
+):
+    viewer, _models = viewer_models
+    panel = _panel_config(viewer, qtbot, monkeypatch, base or NEW + "embedding")
+    assert bool(panel.base) == bool(base), panel.base
+    command = _command_config(monkeypatch, tmp_path / "command", base)
+    python = _python_config(monkeypatch, tmp_path / "python", base)
+    for name in SAME:
+        said = (getattr(panel, name), getattr(command, name), getattr(python, name))
+        assert said[0] == said[1] == said[2], (name, said)
+    assert panel.lr == (3e-4 if base else 1e-3)  # the bundled models' runs (docs/models.md)
