@@ -54,7 +54,7 @@ def test_labels_zarr_over_the_threshold_opens_lazily_and_says_so(
     np.testing.assert_array_equal(data[...], labels)
     [message] = [str(w.message) for w in said]
     assert message.startswith(f"{path}: opened lazily (48 KiB of labels, more than 12,287 pixels)")
-    assert "Correct edits need an in-memory copy" in message
+    assert "an in-memory copy (about twice their size to read)" in message
     assert f"TESSELLA_LAZY_LABELS_PIXELS to {labels.size:,} or more" in message
     recipe = kwargs["metadata"][RECIPE_KEY]
     assert recipe["params"] == SEGMENT_RECIPE["params"] and "note" not in recipe

@@ -621,14 +621,20 @@ def _labels_data(path: Path, data):
     units = [(2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB"), (1, "bytes")]
     scale, unit = next((scale, unit) for scale, unit in units if size >= scale or scale == 1)
     amount = f"{size / scale:.1f} GiB" if unit == "GiB" else f"{size // scale} {unit}"
+    from tessella.engine._edit_region import store_of
+
+    # Correct edits a region of 2D labels in a zarr on disk (_correct_region); else a copy
+    by_region = data.ndim == 2 and store_of(data) is not None
+    region = "Correct's 'Edit the region in view', then 'Write back'; or " if by_region else ""
     warnings.warn(
-        f"{path}: opened lazily ({amount} of labels, more than {limit:,} pixels): napari "
-        "reads them from disk as it shows them; Export reads them whole when run (Evaluate "
-        "scores a 2D pair a 2048² piece at a time). The layer is read-only (not editable: "
-        "napari's brush and fill are off). "
-        "Correct edits need an in-memory copy, which takes about twice their size to "
-        f"read: set the environment variable {LAZY_LABELS_ENV} to {pixels:,} or more and "
-        f"open the {_file_or_folder(path)} again.",
+        f"{path}: opened lazily ({amount} of labels, more than {limit:,} pixels) and "
+        "read-only (napari's brush and fill are off); napari reads them from disk as it "
+        "shows them. Export writes zarr, OME-Zarr and CSV from them a piece at a time (an "
+        "export that includes a TIFF, CTC masks or a mask stack reads them whole). To edit "
+        "them: "
+        f"{region}an in-memory copy (about twice their size to read): set the environment "
+        f"variable {LAZY_LABELS_ENV} to {pixels:,} or more and open the "
+        f"{_file_or_folder(path)} again.",
         LazyLabelsWarning,
         stacklevel=2,
     )
