@@ -75,16 +75,12 @@ def _rename_in_layer(layer: Labels, renamed: dict[int, int]) -> None:
     """Give the pixels of each ID of ``renamed`` in ``layer`` the ID it was written as, as
     one step of the layer's undo history (its steps before are kept); the label selected
     for painting follows."""
+    from tessella.engine._edit_region import _mapped
+
     data = layer.data
-    where, values = [], []
-    for old, new in renamed.items():
-        hit = np.nonzero(data == old)
-        if hit[0].size:
-            where.append(hit)
-            values.append(np.full(hit[0].size, new, dtype=data.dtype))
-    if where:
-        coords = tuple(np.concatenate(axis) for axis in zip(*where))
-        layer.data_setitem(coords, np.concatenate(values))
+    coords = np.nonzero(np.isin(data, np.array(list(renamed), dtype=data.dtype)))
+    if coords[0].size:  # (one pass over the region, whatever the number of IDs)
+        layer.data_setitem(coords, _mapped(data[coords], renamed))
     selected = int(layer.selected_label)
     if selected in renamed:
         layer.selected_label = renamed[selected]
