@@ -139,7 +139,9 @@ def input_identity(data, grid) -> Generator[BlockProgress, None, str | None]:
         absent: dict[Path, list] = {}
         digest = yield from chunk_files_digest_steps([folder], absent)
         if absent.get(folder):
-            warn_at_caller(absent_chunks_words(data.name, folder, absent[folder]))
+            damaged = damaged_chunks(folder, absent[folder], _stored_plane(data))
+            if damaged:
+                warn_at_caller(absent_chunks_words(data.name, folder, damaged))
         return f"files:{digest}"
     array = data.array
     if isinstance(array, np.ndarray):
@@ -281,6 +283,110 @@ def absent_chunks(folder: Path, names: set[str]) -> list[tuple[slice, ...]]:
                 )
         return found
     return []
+
+
+#: an absent chunk is taken for damage where more than this fraction of the pixels of a
+#: face of an existing neighbouring chunk that touches it (or its group) differ from the fill
+#: value: the image had signal up to that chunk's border
+DAMAGED_FACE_FRACTION = 0.01
+
+
+def _stored_plane(data) -> tuple[int, ...] | None:
+    """The positions of Y and X among the stored axes of the zarr input ``data`` (None: not
+    known, the last two are taken)."""
+    ome = getattr(data, "ome", None)
+    if ome is not None and isinstance(ome.get("axes"), list):
+        letters = [
+            str(e.get("name", "") if isinstance(e, dict) else e).upper() for e in ome["axes"]
+        ]
+    else:
+        letters = list(getattr(data, "stored_axes", None) or data.axes)
+    plane = tuple(i for i, a in enumerate(letters) if a in ("Y", "X"))
+    return plane or None
+
+
+def damaged_chunks(
+    folder: Path, regions: list[tuple[slice, ...]], plane: tuple[int, ...] | None = None
+) -> list[tuple[slice, ...]]:
+    """Of the absent chunks at ``regions`` (:func:`absent_chunks`) of the zarr array at
+    ``folder``, those that look lost rather than left out: zarr 3 leaves out every chunk
+    that is all fill value (an image's blank margin or frame), so an absent chunk is only
+    suspect where the image has signal up to its border. The absent chunks are grouped
+    (face-adjacent along the ``plane`` axes, Y and X; the last two where None) and, for each
+    group, the one-pixel faces of the existing chunks that touch it along those axes are read
+    (one pixel thick: a chunk's worth of pixels at most per face): where more than
+    :data:`DAMAGED_FACE_FRACTION` of one face's pixels differ from the fill value, the whole
+    group is returned (an interrupted copy). Faces along Z or T are not judged: a blank
+    slice or frame among others with signal is common and legitimate. An array that cannot
+    be opened: every region (warned of as before).
+
+    >>> import tempfile, zarr
+    >>> folder = Path(tempfile.mkdtemp()) / "image.zarr"
+    >>> array = zarr.create_array(str(folder), shape=(6, 6), dtype="uint8", chunks=(2, 2))
+    >>> array[:, :3] = 5  # a blank margin 3 wide: chunks c/*/2 are left out, as all fill
+    >>> os.remove(folder / "c" / "1" / "0")  # signal lost at [2:4, 0:2]
+    >>> names = {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
+    >>> absent = absent_chunks(folder, names)
+    >>> len(absent), damaged_chunks(folder, absent)
+    (4, [(slice(2, 4, None), slice(0, 2, None))])
+    >>> array[:, 3] = 5  # the image had signal up to the margin's chunks: lost too?
+    >>> len(damaged_chunks(folder, absent))
+    4
+    """
+    if not regions:
+        return []
+    try:
+        import zarr
+
+        array = zarr.open_array(str(folder), mode="r")
+        fill = np.asarray(array.fill_value if array.fill_value is not None else 0)
+    except Exception:  # (another writer's metadata, a codec missing: say it as before)
+        return list(regions)
+    ndim = len(regions[0])
+    shape = tuple(int(n) for n in array.shape)
+    axes = plane if plane and all(0 <= a < ndim for a in plane) else tuple(range(ndim))[-2:]
+    grid = tuple(int(c) for c in (getattr(array, "shards", None) or array.chunks))
+    starts = {tuple(s.start // c for s, c in zip(r, grid, strict=True)): r for r in regions}
+    damaged: list[tuple[slice, ...]] = []
+    seen: set[tuple[int, ...]] = set()
+    for first in starts:
+        if first in seen:
+            continue
+        group, todo = [], [first]
+        seen.add(first)
+        suspect = False
+        while todo:
+            at = todo.pop()
+            region = starts[at]
+            group.append(at)
+            for axis in axes:
+                for side in (-1, 1):
+                    edge = region[axis].start - 1 if side < 0 else region[axis].stop
+                    if not 0 <= edge < shape[axis]:
+                        continue
+                    neighbour = at[:axis] + (at[axis] + side,) + at[axis + 1 :]
+                    if neighbour in starts:  # absent too: the same group
+                        if neighbour not in seen:
+                            seen.add(neighbour)
+                            todo.append(neighbour)
+                        continue
+                    if suspect:
+                        continue
+                    face = list(region)
+                    face[axis] = slice(edge, edge + 1)
+                    try:
+                        pixels = np.asarray(array[tuple(face)])
+                    except Exception:
+                        continue
+                    differ = pixels != fill
+                    if pixels.dtype.kind == "f" and np.isnan(fill):
+                        differ = ~np.isnan(pixels)
+                    if pixels.size and differ.mean() > DAMAGED_FACE_FRACTION:
+                        suspect = True
+        if suspect:
+            damaged += [starts[key] for key in group]
+    order = {id(region): i for i, region in enumerate(regions)}
+    return sorted(damaged, key=lambda region: order[id(region)])
 
 
 def absent_chunks_words(name: str, folder: Path, regions: list, shown: int = 3) -> str:
