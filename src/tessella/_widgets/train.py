@@ -157,7 +157,7 @@ class TrainWidget(
         self.lr_spin.setValue(default_lr(True))  # (set again with the starting model)
         self.lr_spin.setToolTip(
             "As `tessella train --lr`; it decays to 0 over the run. Proposed: 3e-4 to fine-tune "
-            "a model, 1e-3 for a new one (`tessella train` takes 5e-4 unless told)"
+            "a model, 1e-3 for a new one, as `tessella train` takes unless told"
         )
         self.average_check = QCheckBox("Average the weights (steadier)")
         self.average_check.setToolTip(
