@@ -43,6 +43,7 @@ __all__ = [
     "matching",
     "matching_over_thresholds",
     "rand_voi",
+    "rand_voi_counts",
     "seg_score",
     "stack_iou_matrix",
     "stack_average_precision_scores",
@@ -153,22 +154,36 @@ def rand_voi(labels_true, labels_pred) -> dict:
     >>> round(r["vrand_split"], 4), r["vrand_merge"], round(r["voi_split"], 4), r["voi_merge"]
     (0.3333, 1.0, 0.6931, 0.0)
     """
-    _, _, t_sz, _, rows, cols, inter = _contingency(labels_true, labels_pred)
-    n = int(t_sz.sum())
+    _, _, t_sz, _, _, cols, inter = _contingency(labels_true, labels_pred)
+    return rand_voi_counts(t_sz, cols, inter)
+
+
+def rand_voi_counts(true_sizes: np.ndarray, cols: np.ndarray, counts: np.ndarray) -> dict:
+    """:func:`rand_voi` from a pair's contingency counts, as ``_contingency`` gives them:
+    ``true_sizes``, the pixels of each ground-truth object, and ``counts[k]``, the pixels it
+    shares with predicted object ``cols[k]`` (predicted background left out: its pixels are
+    singletons). The one formula of :func:`rand_voi` and of
+    :meth:`~tessella.engine.evaluation._scores.PairTable.rand_voi` (a table made a piece at
+    a time).
+
+    >>> rand_voi_counts(np.array([4]), np.array([0, 1]), np.array([2, 2]))["vrand_merge"]
+    1.0
+    """
     keys = ("vrand", "vrand_split", "vrand_merge", "voi", "voi_split", "voi_merge")
+    n = int(true_sizes.sum())
     if n == 0:
         return dict.fromkeys(keys, float("nan"))
     # Predicted sizes within the counted region. Predicted-background pixels are singletons:
     # they add 0 to every pair count x (x - 1) and to every sum x log x below.
-    s_sz = np.bincount(cols, weights=inter)
-    p, t, s = _pairs(inter), _pairs(t_sz), _pairs(s_sz)
+    s_sz = np.bincount(cols, weights=counts)
+    p, t, s = _pairs(counts), _pairs(true_sizes), _pairs(s_sz)
     split = p / t if t > 0 else 1.0
     merge = p / s if s > 0 else 1.0
     vrand = 2.0 * p / (t + s) if t + s > 0 else 1.0
     # From counts, H(X) = log n - sum x log x / n, so H(pred|true) = H(joint) - H(true)
     # = (sum t log t - sum n_ij log n_ij) / n, and symmetrically for H(true|pred).
-    x_joint = _xlogx(inter)
-    voi_split = max((_xlogx(t_sz) - x_joint) / n, 0.0)
+    x_joint = _xlogx(counts)
+    voi_split = max((_xlogx(true_sizes) - x_joint) / n, 0.0)
     voi_merge = max((_xlogx(s_sz) - x_joint) / n, 0.0)
     values = (vrand, split, merge, voi_split + voi_merge, voi_split, voi_merge)
     return {k: float(v) for k, v in zip(keys, values, strict=True)}

@@ -131,25 +131,7 @@ class PairTable:
         >>> PairTable(*_contingency(gt, pred)).rand_voi() == metrics.rand_voi(gt, pred)
         True
         """
-        keys = VRAND_KEYS
-        n = int(self.true_sizes.sum())
-        if n == 0:
-            return dict.fromkeys(keys, float("nan"))
-        inter = self.counts
-        s_sz = np.bincount(self.cols, weights=inter)  # (the predicted sizes counted)
-        p, t, s = metrics._pairs(inter), metrics._pairs(self.true_sizes), metrics._pairs(s_sz)
-        x_joint = metrics._xlogx(inter)
-        voi_split = max((metrics._xlogx(self.true_sizes) - x_joint) / n, 0.0)
-        voi_merge = max((metrics._xlogx(s_sz) - x_joint) / n, 0.0)
-        values = (
-            2.0 * p / (t + s) if t + s > 0 else 1.0,
-            p / t if t > 0 else 1.0,
-            p / s if s > 0 else 1.0,
-            voi_split + voi_merge,
-            voi_split,
-            voi_merge,
-        )
-        return {k: float(v) for k, v in zip(keys, values, strict=True)}
+        return metrics.rand_voi_counts(self.true_sizes, self.cols, self.counts)
 
 
 def _foreground(pair) -> tuple[int, int]:
