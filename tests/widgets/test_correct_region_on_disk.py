@@ -460,3 +460,28 @@ def test_write_back_with_its_region_layer_removed_meanwhile_updates_the_lazy_lay
     stored, _metadata, _warned = _reread(path)
     assert not (stored == a).any() and (before == a).any()
     assert lazy.metadata[RECIPE_KEY].get("labels_edited") is True
+
+
+def test_write_back_waits_while_export_reads_the_store(make_napari_viewer, qtbot, result):
+    """s32/r6 finding 11: Write back stayed enabled while Export read the same zarr in passes,
+    and the exported CSV then counted objects its zarr no longer held. Export marks the store
+    it reads (``_busy_stores.reading``); Write back refuses meanwhile, writing nothing, and
+    writes once the export is over."""
+    from tessella._widgets._busy_stores import reading
+
+    path, before = result
+    viewer, _lazy, _dock, correct = _lazy_and_panel(make_napari_viewer, path)
+    edit, _region = _load(viewer, correct, qtbot)
+    a = _inside(edit.data)[0]
+    correct.set_selection([a])
+    assert correct.delete()
+    with reading(path):
+        assert not correct.write_back()
+        said = correct.status_label.text()
+        assert "Export is reading" in said and path.name in said, said
+        stored, _metadata, _warned = _reread(path)
+        np.testing.assert_array_equal(stored, before)
+    assert correct.write_back()
+    _wait(qtbot, correct)
+    stored, _metadata, _warned = _reread(path)
+    assert not (stored == a).any() and (before == a).any()

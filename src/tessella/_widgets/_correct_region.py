@@ -13,6 +13,7 @@ import numpy as np
 from napari.layers import Labels
 from qtpy.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout
 
+from ._busy_stores import is_busy
 from ._layers import find_layer, full_resolution
 from ._workers import ThreadWarningsWorker, close_when_finished, report_runtime_errors
 
@@ -433,6 +434,13 @@ class CorrectRegion:
             self._say(f"{what}: choose a region loaded with '{REGION_BUTTON}' first", "error")
             return False
         if self._region_worker is not None:
+            return False
+        if is_busy(region.path):  # (Export reads it in passes: its files would disagree)
+            self._say(
+                f"{what}: Export is reading {region.path.name} now; write back once it has "
+                "finished",
+                "error",
+            )
             return False
         if tuple(layer.data.shape) != tuple(region.labels.shape):
             self._say(f"{what}: '{layer.name}' is no longer the region's size", "error")
