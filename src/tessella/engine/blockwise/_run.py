@@ -435,10 +435,12 @@ class _Run:
 def blank_units(segmenter) -> set[tuple[int, int]]:
     """The normalisation units ``(t, z)`` (-1: not applicable) of ``segmenter.ranges`` (the
     scan's) whose every channel is constant: blank frames, or slices of slice-wise models."""
+    from ..normalize import blank_channels
+
     return {
         tuple(unit)
         for unit, values in getattr(segmenter, "ranges", ())
-        if all(vmin == vmax for _, _, vmin, vmax, *_ in values)
+        if blank_channels([v[2] for v in values], [v[3] for v in values])
     }
 
 
@@ -507,7 +509,7 @@ def _run_task(task, run, index, stage: str = ""):
             except Exception as exc:  # raised again by _map, in this process: a task that
                 # raises is logged by the dask worker ("Compute Failed", its traceback)
                 # before the one-line error (s32/t9 finding 6)
-                return _Failed(exc, traceback.format_exc())
+                return _Failed.of(exc, traceback.format_exc())
             said = inner.step(step)
             now = time.monotonic()
             if said is not None and now - written >= INNER_EVERY:
@@ -526,18 +528,64 @@ def _run_task(task, run, index, stage: str = ""):
 @dataclass
 class _Failed:
     """A block's task that raised ``error`` on a worker (``where``: its traceback there),
-    returned rather than raised so that the worker logs nothing; :func:`_map` raises it."""
+    returned rather than raised so that the worker logs nothing; :func:`_map` raises it.
 
-    error: Exception
+    It goes back to this process as a task's result, pickled, so it holds the exception
+    itself only where that survives a pickle round trip; otherwise (an exception holding
+    unpicklable state, or whose ``__init__`` takes other arguments than its ``args``: a
+    codec's, torch's, a plugin model's) ``error`` is None and its type's name and message
+    are kept as text, raised here as a RuntimeError "TypeName: message" (s32/r5 finding 4:
+    the user got "Could not serialize object of type _Failed" instead).
+
+    >>> import pickle
+    >>> class Odd(Exception):
+    ...     def __init__(self, a, b):
+    ...         super().__init__(f"{a} {b}")
+    >>> back = pickle.loads(pickle.dumps(_Failed.of(Odd("cannot", "read"), "tb")))
+    >>> back.raised()
+    RuntimeError('Odd: cannot read')
+    >>> pickle.loads(pickle.dumps(_Failed.of(ValueError("bad block"), "tb"))).raised()
+    ValueError('bad block')
+    """
+
+    error: Exception | None
     where: str = ""
+    kind: str = ""  # the exception's type name (where ``error`` is None)
+    message: str = ""  # its str()
+
+    @classmethod
+    def of(cls, error: Exception, where: str = "") -> _Failed:
+        """A picklable record of ``error`` raised with the traceback ``where``."""
+        import pickle
+
+        kind, message = type(error).__qualname__, _text(error)
+        try:
+            back = pickle.loads(pickle.dumps(error))
+            if type(back) is not type(error) or _text(back) != message:
+                raise ValueError("not the same exception after a pickle round trip")
+        except Exception:
+            return cls(None, where, kind, message)
+        return cls(error, where, kind, message)
 
     def raised(self) -> Exception:
-        """``error``, its worker's traceback added as a note (shown with a traceback)."""
-        note = getattr(self.error, "add_note", None)  # (Python 3.11)
+        """``error`` (a RuntimeError naming its type, where it could not be pickled), its
+        worker's traceback added as a note (shown with a traceback)."""
+        error = self.error
+        if error is None:
+            error = RuntimeError(f"{self.kind}: {self.message}" if self.message else self.kind)
+        note = getattr(error, "add_note", None)  # (Python 3.11)
         if note is not None:
             with contextlib.suppress(Exception):
                 note(f"on the worker: {self.where}")
-        return self.error
+        return error
+
+
+def _text(error: BaseException) -> str:
+    """``str(error)``, or its type's name where that fails."""
+    try:
+        return str(error)
+    except Exception:
+        return type(error).__name__
 
 
 def _inner_progress(run: _Run, running: dict, seen: dict) -> Iterator[tuple[Any, Progress]]:
