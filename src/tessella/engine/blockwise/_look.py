@@ -41,17 +41,31 @@ def unfamiliar_blocks(run: _Run, name: str) -> str:
     kind = "parts" if frames and slices else "frames" if frames else "slices"
     judge = PartsJudge(card, name, len(units), kind)
     blank = blank_units(segmenter)
+    # a 3D model's blank Z slices (the scan's), by frame: left out, as in memory
+    sections: dict[int, set[int]] = {}
+    for t, z in getattr(segmenter, "blank_slices", ()):
+        sections.setdefault(int(t), set()).add(int(z))
+    label_axes = run.axes.replace("C", "")
+    depth = run.grid.shape[label_axes.index("Z")] if "Z" in label_axes else 0
     for index in judge.picks({i for i, unit in enumerate(units) if unit in blank}):
         t, z = unit = units[index]
         where = [f"frame {t}"] if t >= 0 else []
         where += [f"slice {z}"] if z >= 0 else []
-        judge.see(index, ", ".join(where), _sample(run, card, unit, ranges[unit]))
+        left_out = sections.get(t, set()) if z < 0 else set()
+        if depth and len(left_out) >= depth:  # every slice blank: said so, as in memory
+            judge.see(index, ", ".join(where), np.zeros((1, 1, 1, 1)), blank=[0])
+            continue
+        sample = _sample(run, card, unit, ranges[unit], left_out)
+        if sample.shape[1]:  # (every window of it in blank slices: not judged)
+            judge.see(index, ", ".join(where), sample)
     return judge.verdict()
 
 
-def _sample(run: _Run, card, unit: tuple[int, int], values) -> np.ndarray:
+def _sample(run: _Run, card, unit: tuple[int, int], values, blank=frozenset()) -> np.ndarray:
     """The normalised network input (``(C, pixels)``) of up to :data:`WINDOWS` windows of the
-    part ``unit`` (``(t, z)``, -1 where not applicable) of ``run``'s input."""
+    part ``unit`` (``(t, z)``, -1 where not applicable) of ``run``'s input, without the Z
+    slices ``blank`` (a 3D model's blank slices, in the input's Z): none where every window
+    lies in them."""
     t, z = unit
     label_axes = run.axes.replace("C", "")
     grid = run.grid
@@ -78,5 +92,8 @@ def _sample(run: _Run, card, unit: tuple[int, int], values) -> np.ndarray:
         origin = tuple(s.start for s in region)
         ((_, part, part_axes),) = _units(block, run.axes, origin, model)
         data = _normalize(_model_layout(part, part_axes, card), values)
+        if blank and "Z" in label_axes and data.ndim == 4:  # (C, Z, Y, X): a 3D model's
+            zs = region[label_axes.index("Z")]
+            data = data[:, [k for k in range(data.shape[1]) if zs.start + k not in blank]]
         parts.append(data.reshape(len(data), -1))
     return np.concatenate(parts, axis=1)
