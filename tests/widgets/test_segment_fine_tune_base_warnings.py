@@ -35,7 +35,7 @@ def test_the_model_list_marks_a_fine_tune_of_a_doubtful_base(
     combo = widget.model_combo
     index = combo.findData(str(folder.resolve()))
     assert index >= 0
-    assert combo.itemText(index) == "tuned (embedding, YX) ⚠"
+    assert combo.itemText(index) == "tuned (embedding, YX; = nuclei2d's weights) ⚠"
     tip = combo.itemData(index, Qt.ItemDataRole.ToolTipRole)
     assert "training.warnings" in tip and "base 'X'" in tip
     said = " ".join(tip.split())  # the tooltip wraps the long lines

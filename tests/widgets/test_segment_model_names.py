@@ -46,7 +46,9 @@ def test_two_models_of_one_name_are_two_entries_each_running_its_own_weights(
         if combo.itemText(i).startswith("twin ")
     }
     assert entries == {
-        str((models / "twin").resolve()): "twin (embedding, YX) — user, …/models/twin",
+        str(
+            (models / "twin").resolve()
+        ): "twin (embedding, YX; = nuclei2d's weights) — user, …/models/twin",
         str((shared / "twin").resolve()): "twin (embedding, YX) — user, …/share/twin",
     }
     assert combo.currentText() == "nuclei2d (embedding, YX)"  # the bundled default

@@ -29,7 +29,7 @@ def test_the_model_list_marks_a_model_whose_training_warned_of_its_data(
     combo = widget.model_combo
     index = combo.findData(str(folder.resolve()))
     assert index >= 0
-    assert combo.itemText(index) == "doubtful (embedding, YX) ⚠"
+    assert combo.itemText(index) == "doubtful (embedding, YX; = nuclei2d's weights) ⚠"
     tip = combo.itemData(index, Qt.ItemDataRole.ToolTipRole)
     assert tip.startswith(f"user model in {folder.resolve()} (sha256 ")
     assert "training.warnings" in tip

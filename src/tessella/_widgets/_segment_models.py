@@ -36,25 +36,58 @@ def _smallest_tile(card: ModelCard) -> int:
     return -(-(3 * halo + max(2 * halo, multiple)) // multiple) * multiple
 
 
-def _model_labels(entries: list[tuple[ModelCard, str]], text=None) -> list[str]:
+def _model_labels(
+    entries: list[tuple[ModelCard, str]], text=None, hints: dict[str, str] | None = None
+) -> list[str]:
     """The list's text for each (card, folder): ``text(card, folder)`` (by default name,
-    method and axes), and where that text is the same for several models (one name), what
-    tells them apart: "bundled", or the end of the user model's folder path, long enough to
-    differ from the others' ("user, …/share/bnd1"). The Train panel's base list uses it too."""
+    method and axes, with the folder's ``hints``: :func:`_model_hints`), and where that text
+    (without hints) is the same for several models (one name), what tells them apart:
+    "bundled", or the end of the user model's folder path, long enough to differ from the
+    others' ("user, …/share/bnd1"). The Train panel's base list uses it too."""
     from tessella.engine.registry import model_origin
 
-    def axes_text(card: ModelCard, _key: str) -> str:
-        source = ", bioimage.io package" if card.raw.get("imported_from") else ""
-        return f"{card.name} ({card.method}, {card.image_axes}{source})"
-
-    text = text or axes_text
+    hints = hints or {}
+    shown = text or (lambda card, key: _axes_text(card, key, hints.get(key, "")))
+    text = text or _axes_text
     labels = []
     for card, key in entries:
         mine = text(card, key)
         others = [other for c, other in entries if text(c, other) == mine and other != key]
         where = "bundled" if model_origin(key) == "bundled" else _path_tail(key, others)
-        labels.append(mine + (f" — {where}" if others else ""))
+        labels.append(shown(card, key) + (f" — {where}" if others else ""))
     return labels
+
+
+def _axes_text(card: ModelCard, _key: str = "", hint: str = "") -> str:
+    """A model's name, method and axes ("bioimage.io package" where imported), and ``hint``
+    (:func:`_model_hints`) inside the brackets."""
+    source = ", bioimage.io package" if card.raw.get("imported_from") else ""
+    hint = f"; {hint}" if hint else ""
+    return f"{card.name} ({card.method}, {card.image_axes}{source}{hint})"
+
+
+def _model_hints(entries: list[tuple[ModelCard, str]]) -> dict[str, str]:
+    """{key: hint} for the listed models (in list order, bundled first) whose card says what
+    their scores and weights are worth, in the facts ``tessella models`` marks them by (user
+    test s32/t10, finding 10): "= nuclei2d's weights" where an earlier listed model has the
+    same weights (a fine-tune that kept its base's: ``cli._models._same_weights``), and
+    "scored on its training image" where its own training warned that it was trained on and
+    scored on the same image (a '!' there; the warning's words from
+    ``engine.train._scored_on_training``)."""
+    from tessella.cli._models import _same_weights
+
+    same = _same_weights([(card, key, None) for card, key in entries])
+    hints = {}
+    for card, key in entries:
+        said = []
+        if key in same:
+            said.append(f"= {same[key]}'s weights")
+        own = [w for w in card.training_warnings if w not in card.base_warnings]
+        if any("trained on and scored on" in line for line in own):
+            said.append("scored on its training image")
+        if said:
+            hints[key] = "; ".join(said)
+    return hints
 
 
 def _path_tail(key: str, others: list[str]) -> str:
@@ -375,7 +408,9 @@ class SegmentModels:
                 tip += "\n- " + "\n  ".join(wrap)
         self.model_combo.setItemData(self.model_combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
         keys = [self.model_combo.itemData(i) for i in range(self.model_combo.count())]
-        labels = _model_labels([(self._cards[k], k) for k in keys])
+        entries = [(self._cards[k], k) for k in keys]
+        # with what `tessella models` says of the weights and scores (kept base weights...)
+        labels = _model_labels(entries, hints=_model_hints(entries))
         for index, label in enumerate(labels):
             # marked in the list itself: its tooltip says what was warned of
             warned = " ⚠" if self._cards[keys[index]].training_warnings else ""

@@ -523,7 +523,15 @@ def _postprocessing_section(card, package: str) -> list[str]:
     ]
     tuning = card.defaults.get("params_tuning")
     if isinstance(tuning, dict) and tuning.get("how"):
-        lines += ["", f"How the defaults were chosen: {tuning['how']}."]
+        base = tuning.get("from_base")
+        if isinstance(base, str) and base:  # a fine-tune's: its base's defaults, kept
+            lines += [
+                "",
+                f"How the defaults were chosen: they are the base model's (tuned for "
+                f"{Path(base).name}, not re-tuned for this model): {tuning['how']}.",
+            ]
+        else:
+            lines += ["", f"How the defaults were chosen: {tuning['how']}."]
     doc = _strip_roles((module.__doc__ or "").strip())
     if doc:
         lines += ["", "### How Tessella applies them", "", doc]
@@ -552,11 +560,24 @@ def _training_data(card) -> str:
     _, citation = _card_citations(card)
     if citation:
         return citation
+    layers = _layers_data(card)
+    if layers:  # a Train panel run on napari layers: no folders (the command names files)
+        return f"not cited in the card (trained on {layers})"
     named = ", ".join(f"`{Path(f).name}`" for f in _data_folders(card) if Path(f).name)
     return "not cited in the card" + (f" (folders named {named})" if named else "")
 
 
+def _layers_data(card) -> str:
+    """The card's ``training.data`` where the Train panel ran on napari layers ("napari
+    layers: img0 + img0_labels, ..."), else ""."""
+    training = card.raw.get("training") or {}
+    data = training.get("data") if isinstance(training, dict) else None
+    return data if isinstance(data, str) and data.startswith("napari layers:") else ""
+
+
 def _data_folders(card) -> list[str]:
+    if _layers_data(card):
+        return []
     training = card.raw.get("training") or {}
     folders = training.get("data") if isinstance(training, dict) else None
     return [folders] if isinstance(folders, str) else [str(f) for f in folders or []]
@@ -571,6 +592,87 @@ def _training_command(card) -> str:
         quoted = "|".join(re.escape(q) for q in {folder, f"'{folder}'", f'"{folder}"'})
         command = re.sub(rf"(?<=[\s=])(?:{quoted})(?=\s|$)", name, command)
     return command
+
+
+def _command_lines(card) -> list[str]:
+    """The README's lines on how the model was trained, from the card's
+    ``training.command``: a `tessella train` command (its data folders as DATA); a Train
+    panel run on layers, what the card records of them (the files they were opened from,
+    those in no file) and the equivalent command for them saved as files; any other record
+    (an older Train panel card's "napari Train widget on ...") as a record, not a command."""
+    command = str((card.raw.get("training") or {}).get("command") or "")
+    if not command:
+        return []
+    if command.startswith("tessella "):
+        return [
+            "Command (DATA: the data above; other paths are those of the machine that "
+            f"trained it): `{_training_command(card)}`",
+            "",
+        ]
+    said, _, equivalent = command.partition(", the same run is: ")
+    if equivalent.startswith("tessella "):
+        return [
+            "Trained in Tessella's napari Train panel: "
+            f"{said.removeprefix('napari Train widget ')}.",
+            "",
+            "The same run as a command (FOLDER: the pairs saved as files; other paths are "
+            f"those of the machine that trained it): `{equivalent}`",
+            "",
+        ]
+    return [f"Trained as the card records it (not a command): {command}", ""]
+
+
+def _weights_and_holdout(card) -> list[str]:
+    """The README's lines on a fine-tune's weights where its run kept its base's unchanged
+    (``training.kept_epoch`` 0: no epoch beat the base's validation score) and on its
+    training hold-out's best score (``training.best_val_*``, which chose the epoch)."""
+    training = card.raw.get("training")
+    if not isinstance(training, dict):
+        return []
+    given = training.get("config")
+    config: dict = given if isinstance(given, dict) else {}
+    lines = []
+    base = config.get("base")
+    if training.get("kept_epoch") == 0 and isinstance(base, str) and base:
+        lines += [
+            f"Weights: this model's weights are {Path(base).name}'s (its base's) unchanged: "
+            "no epoch "
+            "of this model's training beat the base's validation score, so the run kept "
+            "them (`training.kept_epoch` 0 in card.json).",
+            "",
+        ]
+    best = [
+        f"{key[len('best_val_') :]} {value}"
+        for key, value in training.items()
+        if key.startswith("best_val_")
+        and isinstance(value, int | float)
+        and not isinstance(value, bool)
+    ]
+    if best:
+        held = config.get("held_out") or config.get("holdout")
+        if isinstance(held, list) and held:
+            where = f"its training hold-out ({', '.join(str(h) for h in held)})"
+        elif isinstance(config.get("val_data"), str):
+            where = f"the validation folder {Path(config['val_data']).name}"
+        else:
+            where = "its training hold-out"
+        stopped = " (the run was stopped)" if isinstance(training.get("stopped"), dict) else ""
+        log = training.get("log_summary")
+        log = log if isinstance(log, list) else []
+        start = [e for e in log if isinstance(e, dict) and e.get("epoch") == 0 and "base" in e]
+        scored = [
+            f"{key[len('val_') :]} {value}"
+            for key, value in (start[0] if start else {}).items()
+            if key.startswith("val_") and isinstance(value, int | float)
+        ]
+        base_said = f"; the base's score there before training: {', '.join(scored)}"
+        lines += [
+            f"Validation score: {', '.join(best)} on {where}, the best of its epochs (it chose "
+            f"the epoch kept, so it flatters the model){stopped}"
+            f"{base_said if scored else ''}.",
+            "",
+        ]
+    return lines
 
 
 def _documentation(card, package: str | None = None) -> str:
@@ -605,12 +707,8 @@ def _documentation(card, package: str | None = None) -> str:
         lines += ["## Training", "", f"Data: {_training_data(card)}", ""]
         if training.get("data_license"):
             lines += [f"Data license: {training['data_license']}", ""]
-        if training.get("command"):
-            lines += [
-                "Command (DATA: the data above; other paths are those of the machine that "
-                f"trained it): `{_training_command(card)}`",
-                "",
-            ]
+        lines += _command_lines(card)
+        lines += _weights_and_holdout(card)
     if card.training_warnings:  # a shared model says it was trained on doubtful data
         lines += ["### Warnings of its training data", ""]
         said = "The run that trained it warned of its data (`training.warnings` in card.json"
