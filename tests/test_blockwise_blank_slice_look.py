@@ -81,3 +81,13 @@ def test_a_stack_padded_with_blank_slices_is_not_warned_of(tmp_path, volume):
     before, after = np.zeros((3, 128, 128), crop.dtype), np.zeros((10, 128, 128), crop.dtype)
     stack = np.concatenate([before, crop, after])
     assert _unlike(_checked(tmp_path, stack, (8, 64, 64))) == []  # (before: warned)
+
+
+def test_a_volume_of_blank_slices_says_so_as_in_memory(tmp_path):
+    """Every slice constant, each at its own value (the volume is not constant): the line
+    in-memory gives ('every slice is blank'), not a comparison of nothing."""
+    steps = np.arange(4, dtype=np.uint8)[:, None, None] * 40
+    volume = np.ascontiguousarray(np.broadcast_to(steps, (4, 96, 96)))
+    said = _checked(tmp_path, volume, (4, 48, 96))
+    assert any("every slice is blank" in w for w in said), said
+    assert _unlike(said) == []
