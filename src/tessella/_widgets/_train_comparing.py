@@ -13,7 +13,7 @@ from ._layers import find_layer, full_resolution
 from ._train_data import REGION_LAYER, training_axes
 from ._train_notices import show_error, show_info, show_warning
 from ._train_runs import _compare, compare_spacing, compare_z_spacing_note
-from ._workers import ThreadWarningsWorker, close_when_finished
+from ._workers import ThreadWarningsFunctionWorker, ThreadWarningsWorker, close_when_finished
 
 __all__ = ["TrainComparing"]
 
@@ -42,17 +42,53 @@ def _whole_pyramid(name: str, shape: tuple) -> str:
     )
 
 
+#: the ``metadata`` key of a layer Compare read from a folder run's held-out file: that
+#: file's path (the held-out mask's layer is made of the mask's data, so napari gives it no
+#: ``source.path`` of its own; this finds it again at the next Compare)
+HELD_OUT_KEY = "tessella_held_out_file"
+
+
 def _opened_from(viewer, path: Path, kind):
-    """The layer of ``kind`` in ``viewer`` opened from the file ``path``, if any."""
+    """The layer of ``kind`` in ``viewer`` opened from the file ``path`` (its
+    ``source.path``), or that Compare read from it (its ``metadata[HELD_OUT_KEY]``), if
+    any."""
     for layer in viewer.layers:
+        if not isinstance(layer, kind):
+            continue
         source = getattr(getattr(layer, "source", None), "path", None)
-        if isinstance(layer, kind) and source:
+        marked = layer.metadata.get(HELD_OUT_KEY) if isinstance(layer.metadata, dict) else None
+        for where in (source, marked):
             try:
-                if Path(source).resolve() == path.resolve():
+                if where and Path(where).resolve() == path.resolve():
                     return layer
             except OSError:
                 continue
     return None
+
+
+class _HeldOutFiles:
+    """A folder run's held-out image and mask files, of which ``image`` or ``labels`` (the
+    layers already there, else None) is still to be read: :meth:`TrainComparing.compare`
+    reads them in a worker, adds their layers, then compares."""
+
+    def __init__(self, folder: Path, image_path: Path, mask_path: Path, image, labels):
+        self.folder, self.image_path, self.mask_path = folder, image_path, mask_path
+        self.image, self.labels = image, labels
+
+
+def _read_held_out(image_path: Path | None, mask_path: Path | None):
+    """Compare's worker for a folder run's held-out files, off the GUI thread: the layer data
+    tuples of the image as napari's *Open* makes them with tessella's reader (None: not to
+    read), and the mask's labels, read whole (None: not to read)."""
+    from tessella._io import read_layers
+    from tessella.engine.io import read_image
+
+    image = read_layers(image_path) if image_path is not None else None
+    mask = None
+    if mask_path is not None:
+        mask = np.asarray(read_image(mask_path).data)
+        mask = mask if mask.dtype.kind in "iu" else mask.astype(np.int32)
+    return image, mask
 
 
 class TrainComparing:
@@ -100,15 +136,15 @@ class TrainComparing:
             raise ValueError("the compare region is too small (or outside the image)")
         return tuple(box)
 
-    def _compare_pair(self) -> tuple[Image, Labels]:
+    def _compare_pair(self) -> tuple[Image, Labels] | _HeldOutFiles:
         """The pair Compare runs on: of the Pairs list (with none listed, the pairs the
         model was trained on, while their layers are there), the first the last run did not
         train on (one it held out, or added since), else the first held out in part (a
         volume's slab), else the first: a model scored on an image it trained on looks
         better than it is (:meth:`_trained_on` says which it is). With none, the Image and
-        Labels boxes, for a model not trained on layers. ValueError when the layers it was
-        trained on are gone and no pair is listed: the boxes may pair any image with any
-        labels."""
+        Labels boxes, for a model not trained on layers (a folder run: its held-out file,
+        :meth:`_held_out_file_layers`). ValueError when the layers it was trained on are gone
+        and no pair is listed: the boxes may pair any image with any labels."""
         listed = [(find_layer(self.viewer, i), find_layer(self.viewer, j)) for i, j in self.pairs]
         trained = [
             (find_layer(self.viewer, i), find_layer(self.viewer, j)) for i, j in self.last_pairs
@@ -124,20 +160,21 @@ class TrainComparing:
             )
         held = self._held_out_file_layers()  # a folder run: a file it held out
         if held is not None:
-            return held
+            return held  # (or the files to read first)
         image = find_layer(self.viewer, self.image_combo.currentData())
         labels = find_layer(self.viewer, self.labels_combo.currentData())
         if image is None or labels is None:
             raise ValueError("add a pair (an image and its labels) to compare on")
         return image, labels
 
-    def _held_out_file_layers(self) -> tuple[Image, Labels] | None:
+    def _held_out_file_layers(self) -> tuple[Image, Labels] | _HeldOutFiles | None:
         """For a model trained on a folder: the layers of the first image it held out (its
-        card's ``held_out``) and of its mask, opened from the folder's ``images/`` and
-        ``masks/`` unless an image layer opened from that file is there already (its labels
-        then: a labels layer opened from the mask, else the Labels box's). None where the
-        run was not on a folder or none of its held-out images has a mask file there (a
-        time-lapse sequence, a membrane map): the Image and Labels boxes then."""
+        card's ``held_out``) and of its mask in the folder's ``images/`` and ``masks/``, those
+        opened from (or read by Compare from) these files; where one is not there yet, the
+        files (:class:`_HeldOutFiles`), which :meth:`compare` reads in a worker and adds
+        (the layers it adds are found again at the next Compare). None where the run was
+        not on a folder or none of its held-out images has a mask file there (a time-lapse
+        sequence, a membrane map): the Image and Labels boxes then."""
         from ._train_runs import recorded_data, run_config
 
         if self.last_model is None:
@@ -165,24 +202,84 @@ class TrainComparing:
         image_path, mask_path = found
         image = _opened_from(self.viewer, image_path, Image)
         labels = _opened_from(self.viewer, mask_path, Labels)
-        if image is None:
-            opened = self.viewer.open(str(image_path), plugin="tessella")
-            image = next((x for x in opened if isinstance(x, Image)), None)
-        if labels is None:
-            from tessella.engine.io import read_image
+        if image is None or labels is None:
+            return _HeldOutFiles(folder, image_path, mask_path, image, labels)
+        return image, labels
 
-            data = np.asarray(read_image(mask_path).data)
-            labels = self.viewer.add_labels(
-                data if data.dtype.kind in "iu" else data.astype(np.int32),
-                name=f"{image_path.stem} mask",
-                scale=image.scale[-data.ndim :] if image is not None else None,
+    def _read_held_out_files(self, files: _HeldOutFiles) -> None:
+        """Read the held-out files not opened yet in a worker (the status says so), add
+        their layers, each marked with its file (:data:`HELD_OUT_KEY`), then :meth:`compare`
+        on them; a file that cannot be read is said, and nothing is compared."""
+        worker = create_worker(
+            _read_held_out,
+            files.image_path if files.image is None else None,
+            files.mask_path if files.labels is None else None,
+            _worker_class=ThreadWarningsFunctionWorker,
+            _ignore_errors=True,
+            _start_thread=False,
+        )
+        worker.returned.connect(lambda read: self._on_held_out_read(files, *read))
+        worker.errored.connect(lambda exc: self._on_held_out_failed(files, exc))
+        worker.warned.connect(lambda args: show_warning(f"Compare: {args[0]}"))
+        self.compare_button.setEnabled(False)
+        self.status_label.setText(
+            f"Compare: reading '{files.image_path.name}' and its mask, held out of the "
+            f"training on {files.folder}…"
+        )
+        self._held_out_worker = worker  # (kept: the worker is not garbage while it reads)
+        worker.start()
+
+    def _on_held_out_read(self, files: _HeldOutFiles, image_data, mask) -> None:
+        from napari.layers import Layer
+        from napari.layers._source import layer_source
+
+        self._held_out_worker = None
+        image = files.image
+        if image_data is not None:
+            layers = []
+            with layer_source(path=str(files.image_path), reader_plugin="tessella"):
+                for data, meta, layer_type in image_data:
+                    meta = dict(meta)
+                    meta["metadata"] = {
+                        **meta.get("metadata", {}),
+                        HELD_OUT_KEY: str(files.image_path),
+                    }
+                    layers.append(self.viewer.add_layer(Layer.create(data, meta, layer_type)))
+            image = next((x for x in layers if isinstance(x, Image)), None)
+        if mask is not None and image is not None:
+            self.viewer.add_labels(
+                mask,
+                name=f"{files.image_path.stem} mask",
+                scale=image.scale[-mask.ndim :],
+                metadata={HELD_OUT_KEY: str(files.mask_path), "path": str(files.mask_path)},
             )
         if image is None:
-            return None
+            why = f"{files.image_path} was not read as an image"
+            show_error(f"Compare: {why}")
+            self.status_label.setText(f"Not compared: {why}")
+            self.compare_button.setEnabled(True)
+            self.compare_finished.emit()
+            return
         show_info(
-            f"Compare: opened '{image.name}' and its mask, held out of the training on {folder}"
+            f"Compare: opened '{image.name}' and its mask, held out of the training on "
+            f"{files.folder}"
         )
-        return image, labels
+        self.compare_button.setEnabled(True)
+        self._held_out_added = True  # (the next Compare finds them: it does not read again)
+        try:
+            started = self.compare()  # (it says why not)
+        finally:
+            self._held_out_added = False
+        if not started:
+            self.compare_finished.emit()
+
+    def _on_held_out_failed(self, files: _HeldOutFiles, exc: Exception) -> None:
+        self._held_out_worker = None
+        why = f"cannot read the held-out '{files.image_path.name}' or its mask: {exc}"
+        show_error(f"Compare: {why}")
+        self.status_label.setText(f"Not compared: {why}")
+        self.compare_button.setEnabled(True)
+        self.compare_finished.emit()
 
     def _trained_on(self, image: Image, labels: Labels) -> tuple[int, str]:
         """Whether the last model trained on the pair ``image`` + ``labels``, as a rank
@@ -228,11 +325,20 @@ class TrainComparing:
             show_info("Compare: train a model first.")
             return False
         try:
-            image_layer, labels_layer = self._compare_pair()
+            pair = self._compare_pair()
         except ValueError as exc:
             show_error(f"Compare: {exc}")
             self.status_label.setText(f"Not compared: {exc}")
             return False
+        if isinstance(pair, _HeldOutFiles):  # read in a worker; then compared
+            if self._held_out_added:  # (added, yet not found: not read again and again)
+                why = f"the layers read from {pair.image_path} and its mask are not found"
+                show_error(f"Compare: {why}")
+                self.status_label.setText(f"Not compared: {why}")
+                return False
+            self._read_held_out_files(pair)
+            return True
+        image_layer, labels_layer = pair
         axes = training_axes(image_layer, self.last_temporal)
         try:
             box = self._region(labels_layer)

@@ -32,7 +32,7 @@ from qtpy.QtWidgets import (
     QSpinBox,
     QWidget,
 )
-from superqt.utils import GeneratorWorker
+from superqt.utils import FunctionWorker, GeneratorWorker
 
 from ._layers import LayerWatcher
 from ._layout import panel_layout
@@ -93,6 +93,10 @@ class TrainWidget(
         # Resume holds those out again (they are not put in Hold out)
         self._drawn_holdout: tuple[Path | None, tuple[str, ...]] = (None, ())
         self._compare_error: str | None = None  # why the last Compare failed, if it did
+        # Compare's reading of a folder run's held-out files, and whether it has just added
+        # their layers (the Compare it then runs finds them)
+        self._held_out_worker: FunctionWorker | None = None
+        self._held_out_added = False
         self._compared = ""  # the labels and image Compare scores, in words
         self.comparison: dict[str, dict] = {}
         self._offset = np.zeros(2)  # where the compared region starts, in labels pixels
