@@ -653,6 +653,11 @@ class CorrectEdits:
         if _being_written(self, what, layer):
             return
         if _history_length(layer, which) == 0:
+            from ._correct_region import barrier_words, written_back_to
+
+            if which == "undo" and written_back_to(layer):  # (s32/r7 finding 1)
+                self._say(f"{what}: {barrier_words(layer)}", "warning")
+                return
             self._say(f"Nothing to {which} on '{layer.name}'", None)
             return
         cannot = f"Cannot {which} on '{layer.name}'"

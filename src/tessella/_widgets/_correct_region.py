@@ -43,6 +43,11 @@ _OBJECT_EDITS: dict[str, list[tuple[weakref.ref | None, dict[int, int]]]] = {}
 #: clears it when a layer is made not editable: put back after)
 _WRITING: dict[str, tuple[bool, dict]] = {}
 _HISTORIES = ("_undo_history", "_redo_history")
+#: region layer unique_id -> the file its last Write back of whole-object Deletes or Merges
+#: went into: its undo history was started over then (an Undo past it changed only the region
+#: and the next Write back renumbered the object, its part outside left deleted or merged:
+#: s32/r7 finding 1), so Undo at the start of the history says why
+_WRITTEN: dict[str, str] = {}
 
 
 def _lock(layer: Labels) -> None:
@@ -65,6 +70,26 @@ def _unlock(viewer, layer_id: str) -> None:
     inner = getattr(layer, "__wrapped__", layer)
     for name, history in kept.items():
         setattr(inner, name, history)
+
+
+def written_back_to(layer) -> str | None:
+    """The file a Write back of whole-object edits from the region ``layer`` went into (its
+    steps before it cannot be undone), or None."""
+    return None if layer is None else _WRITTEN.get(getattr(layer, "unique_id", None) or "")
+
+
+def barrier_words(layer) -> str:
+    """What Undo says at the start of a region layer's history after a Write back of
+    whole-object edits (:func:`written_back_to`)."""
+    return (
+        f"'{layer.name}' was already written back to {written_back_to(layer)}: the edits "
+        f"before the {WRITE_BUTTON} can't be undone here"
+    )
+
+
+def forget_written(layer_id: str) -> None:
+    """The region layer ``layer_id`` was removed: its Write back barrier goes with it."""
+    _WRITTEN.pop(layer_id, None)
 
 
 def being_written(layer) -> bool:
@@ -455,7 +480,7 @@ class CorrectRegion:
         _lock(layer)
 
         def written(result) -> None:
-            self._region_written(edit_id, region, result, source_id)
+            self._region_written(edit_id, region, result, source_id, barrier=bool(objects))
 
         def ended() -> None:
             _unlock(self.viewer, edit_id)
@@ -464,15 +489,30 @@ class CorrectRegion:
         self._start_region_work(write_region_steps, (region, data, objects), written, what, ended)
         return True
 
-    def _region_written(self, edit_id: str, region: Region, result, source_id=None) -> None:
+    def _region_written(
+        self, edit_id: str, region: Region, result, source_id=None, barrier: bool = False
+    ) -> None:
+        """After a Write back of ``region``: the layer renumbered as written, the lazy layer
+        shown again. Where it wrote Deletes or Merges to whole objects (``barrier``), the
+        layer's undo history starts over: an Undo of one would bring back only its pixels in
+        the region, and the next Write back would renumber them while its part outside stayed
+        deleted or merged in the file (s32/r7 finding 1)."""
+        from ._labels_states import _restart_history
+
         edit = find_layer(self.viewer, edit_id)
         if result.box is None:
             self._say(f"{WRITE_BUTTON}: nothing changed in the region", None)
             return
         self._object_edits.pop(edit_id, None)  # (written: not applied again)
-        if edit is not None and result.renamed:  # the IDs written (unique in the file)
+        if edit is not None and (result.renamed or barrier):
             _unlock(self.viewer, edit_id)
+        if edit is not None and result.renamed:  # the IDs written (unique in the file)
             _rename_in_layer(edit, result.renamed)  # (one undoable step; history kept)
+        barrier_words = ""
+        if edit is not None and barrier:
+            _restart_history(edit)  # (after the renumbering: it is part of what was written)
+            _WRITTEN[edit_id] = region.path.name
+            barrier_words = "; the edits before it can no longer be undone here"
         source = None if source_id is None else find_layer(self.viewer, source_id)
         if source is not None:
             _refresh_lazy(source, result.spans or result.box)
@@ -484,7 +524,8 @@ class CorrectRegion:
             renamed = f"; new IDs renumbered above the file's: {pairs}{more}"
         self._say(
             f"{WRITE_BUTTON}: {result.pixels:,} px changed in {region.path.name} "
-            f"[{_box_words(result.box)}]{renamed}{_whole_words(result)}{_cut_words(result)}",
+            f"[{_box_words(result.box)}]{renamed}{_whole_words(result)}{_cut_words(result)}"
+            f"{barrier_words}",
             "info",
         )
 

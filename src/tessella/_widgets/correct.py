@@ -39,7 +39,13 @@ from ._correct_edits import (
     _time_axis,
 )
 from ._correct_edits import _axes_of as _axes_of  # tests import it from here
-from ._correct_region import CorrectRegion, being_written
+from ._correct_region import (
+    CorrectRegion,
+    barrier_words,
+    being_written,
+    forget_written,
+    written_back_to,
+)
 from ._correct_review import CorrectReview
 from ._labels_states import restart_history_on_new_data
 from ._layers import LayerWatcher, fill_layer_combo, find_layer
@@ -360,6 +366,8 @@ class CorrectWidget(CorrectEdits, CorrectRegion, CorrectReview, LayerWatcher, QW
                 text = (_CAN if enabled else _NOTHING)[which].format(layer.name)
                 if steps is None:  # napari's history unreadable (_correct_edits._history)
                     text += "; this napari does not tell whether there is one"
+                elif steps == 0 and which == "undo" and written_back_to(layer):
+                    text = barrier_words(layer)
                 if being_written(layer):
                     enabled, text = False, f"'{layer.name}' is being written back"
             button.setEnabled(enabled)
@@ -447,6 +455,7 @@ class CorrectWidget(CorrectEdits, CorrectRegion, CorrectReview, LayerWatcher, QW
         worked_on = layer.unique_id in self._worked_on
         self._regions.pop(layer.unique_id, None)  # (a region layer: its region goes with it)
         self._object_edits.pop(layer.unique_id, None)
+        forget_written(layer.unique_id)
         self._worked_on.discard(layer.unique_id)
         if layer.unique_id == self.layer_combo.currentData() and self._removed is None:
             self._removed = (layer.name, worked_on and not _tessella_layer(layer))
