@@ -50,3 +50,56 @@ def test_compare_thrice_after_a_folder_run_reads_its_held_out_files_once_off_the
     assert viewer.layers["n1"].source.path == str(image_file)
     assert viewer.layers["n1 mask"].metadata[comparing_module.HELD_OUT_KEY] == str(mask_file)
     assert viewer.layers["n1 mask"].data.max() == 3
+
+
+def test_compare_reads_a_held_out_image_of_channels_as_open_adds_it(
+    viewer_models, qtbot, monkeypatch, tmp_path
+):
+    """The held-out image is added as napari's Open adds it with tessella's reader: a file of
+    two channels as one layer per channel ('n1 c0', 'n1 c1'), each with the file as its
+    source; Compare takes the first."""
+    import tifffile
+
+    viewer, _models = viewer_models
+    folder, model = _folder_run(tmp_path)
+    image = tifffile.imread(folder / "images" / "n1.tif")
+    tifffile.imwrite(
+        folder / "images" / "n1.tif",
+        np.stack([image, image]),
+        imagej=True,
+        metadata={"axes": "CYX"},
+    )
+    _dock, train = viewer.window.add_plugin_dock_widget("tessella", "Train")
+    train.last_model, train.last_base, train.last_pairs = model, None, ()
+
+    def scored(image, labels, index, axes, models, ignore_label=None, **run):
+        for name in models:
+            yield name, np.asarray(labels), {"ap": {"0.5": 1.0}, "avs": 0.9}
+
+    monkeypatch.setattr(comparing_module, "_read_and_compare", scored)
+    for _ in range(2):
+        with qtbot.waitSignal(train.compare_finished, timeout=30_000):
+            assert train.compare(), train.status_label.text()
+        text = train.status_label.text()
+        assert text.startswith("Against 'n1 mask' on 'n1 c0' (held out of training):"), text
+    names = [layer.name for layer in viewer.layers]
+    assert names == ["n1 c0", "n1 c1", "n1 mask", "n1 c0 by folder-run"], names
+    assert viewer.layers["n1 c1"].source.path == str(folder / "images" / "n1.tif")
+
+
+def test_compare_says_when_a_held_out_file_cannot_be_read(
+    viewer_models, qtbot, monkeypatch, tmp_path
+):
+    """A held-out mask that cannot be read is said on the status line, Compare is given
+    back, and compare_finished is emitted (nothing compared)."""
+    viewer, _models = viewer_models
+    folder, model = _folder_run(tmp_path)
+    (folder / "masks" / "n1.tif").write_bytes(b"not a tiff")
+    _dock, train = viewer.window.add_plugin_dock_widget("tessella", "Train")
+    train.last_model, train.last_base, train.last_pairs = model, None, ()
+    with qtbot.waitSignal(train.compare_finished, timeout=30_000):
+        assert train.compare(), train.status_label.text()
+    text = train.status_label.text()
+    assert text.startswith("Not compared: cannot open the held-out 'n1.tif' or its mask:"), text
+    assert train.compare_button.isEnabled()
+    assert "n1 mask" not in [layer.name for layer in viewer.layers]

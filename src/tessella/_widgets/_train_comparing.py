@@ -208,8 +208,9 @@ class TrainComparing:
 
     def _read_held_out_files(self, files: _HeldOutFiles) -> None:
         """Read the held-out files not opened yet in a worker (the status says so), add
-        their layers, each marked with its file (:data:`HELD_OUT_KEY`), then :meth:`compare`
-        on them; a file that cannot be read is said, and nothing is compared."""
+        their layers (the image's with its file as its source, as napari's *Open* adds it;
+        the mask's marked with its file, :data:`HELD_OUT_KEY`), then :meth:`compare` on them;
+        a file that cannot be read is said, and nothing is compared."""
         worker = create_worker(
             _read_held_out,
             files.image_path if files.image is None else None,
@@ -230,29 +231,28 @@ class TrainComparing:
         worker.start()
 
     def _on_held_out_read(self, files: _HeldOutFiles, image_data, mask) -> None:
-        from napari.layers import Layer
         from napari.layers._source import layer_source
 
         self._held_out_worker = None
         image = files.image
-        if image_data is not None:
-            layers = []
-            with layer_source(path=str(files.image_path), reader_plugin="tessella"):
-                for data, meta, layer_type in image_data:
-                    meta = dict(meta)
-                    meta["metadata"] = {
-                        **meta.get("metadata", {}),
-                        HELD_OUT_KEY: str(files.image_path),
-                    }
-                    layers.append(self.viewer.add_layer(Layer.create(data, meta, layer_type)))
-            image = next((x for x in layers if isinstance(x, Image)), None)
-        if mask is not None and image is not None:
-            self.viewer.add_labels(
-                mask,
-                name=f"{files.image_path.stem} mask",
-                scale=image.scale[-mask.ndim :],
-                metadata={HELD_OUT_KEY: str(files.mask_path), "path": str(files.mask_path)},
-            )
+        try:
+            if image_data is not None:  # (added as napari's Open adds them: with their source)
+                layers: list = []
+                with layer_source(path=str(files.image_path), reader_plugin="tessella"):
+                    for data, meta, layer_type in image_data:
+                        added = getattr(self.viewer, f"add_{layer_type}")(data, **meta)
+                        layers += added if isinstance(added, list) else [added]
+                image = next((x for x in layers if isinstance(x, Image)), None)
+            if mask is not None and image is not None:
+                self.viewer.add_labels(
+                    mask,
+                    name=f"{files.image_path.stem} mask",
+                    scale=image.scale[-mask.ndim :],
+                    metadata={HELD_OUT_KEY: str(files.mask_path), "path": str(files.mask_path)},
+                )
+        except Exception as exc:  # (said, and the button given back: not a silent stop)
+            self._on_held_out_failed(files, exc)
+            return
         if image is None:
             why = f"{files.image_path} was not read as an image"
             show_error(f"Compare: {why}")
@@ -275,7 +275,7 @@ class TrainComparing:
 
     def _on_held_out_failed(self, files: _HeldOutFiles, exc: Exception) -> None:
         self._held_out_worker = None
-        why = f"cannot read the held-out '{files.image_path.name}' or its mask: {exc}"
+        why = f"cannot open the held-out '{files.image_path.name}' or its mask: {exc}"
         show_error(f"Compare: {why}")
         self.status_label.setText(f"Not compared: {why}")
         self.compare_button.setEnabled(True)
