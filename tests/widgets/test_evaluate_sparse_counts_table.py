@@ -83,8 +83,9 @@ def test_not_annotated_counted_apart_from_fp(make_napari_viewer, tmp_path):
     assert set(specks) <= set(np.unique(pred[errors == FALSE_POSITIVE]).tolist())
     assert "Yellow: not annotated, false positives to AP and F1" in widget.counts_label.text()
     status = widget.status_label.text()
-    assert f"table's Yellow column (FP {red} without them)" in status
-    assert f"({result.fp} FP)" in status
+    assert f"FP {red} without them, {result.fp} to AP and F1 (hover for more)" in status
+    assert f"table's Yellow column (FP {red} without them)" in widget.status_label.toolTip()
+    assert f"({result.fp} FP)" in widget.counts_label.toolTip()
     # scored whole (not annotated frames only): nothing is yellow, five columns again
     widget.annotated_checkbox.setChecked(False)
     widget.evaluate_button.click()

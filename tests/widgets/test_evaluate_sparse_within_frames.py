@@ -77,9 +77,12 @@ def test_panel_shows_seg_and_unannotated_cells_of_a_seg_folder(make_napari_viewe
     status = widget.status_label.text()
     assert "'prediction' against 'SEG' (instances (labels)): SEG 1.000 (5 cells); avS" in status
     assert widget.iou_label.text().startswith("SEG: 1.000 (Cell Tracking Challenge")
-    assert "looks sparse (annotating only some cells) in 1 frame (0): 4 predicted objects" in status
-    assert "counted apart in the table's Yellow column (FP 1 without them)" in status
-    assert "AP, precision and F1 count them as false positives all the same (5 FP)" in status
+    # short in the status (the dock's bottom third was this paragraph), whole in its tooltip
+    assert "Yellow: 4 objects not annotated in 1 sparse frame (0); FP 1 without them" in status
+    tip = widget.status_label.toolTip()
+    assert "looks sparse (annotating only some cells) in 1 frame (0): 4 predicted objects" in tip
+    assert "counted apart in the table's Yellow column (FP 1 without them)" in tip
+    assert "AP, precision and F1 count them as false positives all the same (5 FP)" in tip
     errors = viewer.layers["prediction errors @0.5"]
     assert set(np.unique(errors.data)) == {0, FALSE_POSITIVE, NOT_ANNOTATED}
     assert not np.any(errors.data[0] == FALSE_POSITIVE)

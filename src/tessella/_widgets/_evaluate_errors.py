@@ -276,7 +276,7 @@ class EvaluateErrors:
         text = self.status_label.text()
         said = re.sub(_OUTLINED_SAID, "; errors hidden, the layers drawn as before", text, count=1)
         if said != text:
-            self._set_status(said)
+            self._set_status(said, details=None)  # (its tooltip: the same evaluation)
 
     def _fill_layers(self, layer_ids) -> None:
         still = {layer_id for ids in self._outlined_by.values() for layer_id in ids}

@@ -4,6 +4,7 @@ thread worker for large pairs, which Cancel stops) and the scores, counts and AP
 
 from __future__ import annotations
 
+import html
 import time
 from collections.abc import Generator
 from dataclasses import dataclass
@@ -212,13 +213,32 @@ def _shape_problem(pred: Labels, pred_shape, truth: Labels, truth_shape, kind: s
         )
     if pred_shape == truth_shape:
         return ""
-    stacks = len(truth_shape) == 3 and truth_shape[1:] in (pred_shape, pred_shape[1:])
-    hint = (
-        " It is a stack of object masks? Choose Ground truth is: overlapping masks."
-        if stacks and len(pred_shape) in (2, 3)
-        else ""
-    )
-    return f"{names} has shape {truth_shape}; they must be equal.{hint}"
+    masks = " It is a stack of object masks? Choose Ground truth is: overlapping masks."
+    if len(truth_shape) == 3 and truth_shape[1:] == pred_shape:  # (N, Y, X) against (Y, X)
+        return f"{names} has shape {truth_shape}; they must be equal.{masks}"
+    if len(pred_shape) == len(truth_shape) >= 3 and pred_shape[1:] == truth_shape[1:]:
+        # the same images, not as many of them: say so, never "object masks" for two movies
+        movie = any(_first_axis(layer) in ("t", "time") for layer in (pred, truth))
+        word = "frame" if movie else "image"
+        return (
+            f"{names} has shape {truth_shape}: {word} counts differ, "
+            f"{counted(pred_shape[0], word)} ({_indices(pred_shape[0])}) against "
+            f"{truth_shape[0]} ({_indices(truth_shape[0])}) "
+            f"along the first axis; score the same {word}s of both."
+            + ("" if movie or len(pred_shape) != 3 else masks)
+        )
+    return f"{names} has shape {truth_shape}; they must be equal."
+
+
+def _first_axis(layer: Labels) -> str:
+    """The name of ``layer``'s first axis, lower case ("t" for a movie the reader opened)."""
+    labels = getattr(layer, "axis_labels", None) or ("",)
+    return str(labels[0]).lower()
+
+
+def _indices(count: int) -> str:
+    """``0-2`` for 3 images, ``0`` for one."""
+    return f"0-{count - 1}" if count > 1 else "0"
 
 
 def _places_problem(pred: Labels, pred_shape, truth: Labels, truth_shape, places) -> str:
@@ -303,16 +323,22 @@ def _seg_said(scores: dict, n_true: int) -> str:
     return f"SEG: {value} (Cell Tracking Challenge, over the {cells})\n"
 
 
-def _sparse_said(result: Evaluation, image_word: str) -> str:
-    """What the status says of ground truth that looks sparse within its frames (slices):
-    its predicted objects that touch no ground-truth object, not annotated (yellow in the
-    errors layer), but false positives to AP and precision; "" where none looks so. The
-    places are named by their index, ``t=1, z=2`` where a frame's slice.
+def _sparse_said(result: Evaluation, image_word: str) -> tuple[str, str]:
+    """What the status says of ground truth that looks sparse within its frames (slices),
+    short, and in full (the status line's and the counts caption's tooltip): its predicted
+    objects that touch no ground-truth object, not annotated (yellow in the errors layer),
+    but false positives to AP and precision; "" where none looks so. The places are named by
+    their index, ``t=1, z=2`` where a frame's slice. (The whole paragraph in the status made
+    it 13 lines in the dock, its bottom third.)
 
     >>> from types import SimpleNamespace
     >>> r = SimpleNamespace(not_annotated=76, sparse_places=((1,), (2,), (5,)), fp=79)
-    >>> print(_sparse_said(r, "frame"))  # doctest: +NORMALIZE_WHITESPACE
+    >>> short, full = _sparse_said(r, "frame")
+    >>> print(short)  # doctest: +NORMALIZE_WHITESPACE
     <BLANKLINE>
+    Yellow: 76 objects not annotated in 3 sparse frames (1, 2, 5); FP 3 without them,
+    79 to AP and F1 (hover for more)
+    >>> print(full)  # doctest: +NORMALIZE_WHITESPACE
     The ground truth looks sparse (annotating only some cells) in 3 frames (1, 2, 5): 76
     predicted objects of cell size there touch no ground-truth object, taken as cells it
     does not annotate: yellow (not annotated) in the errors layer, not red, and counted
@@ -321,7 +347,7 @@ def _sparse_said(result: Evaluation, image_word: str) -> str:
     scores the annotated cells only.
     """
     if not getattr(result, "not_annotated", 0):
-        return ""
+        return "", ""
     places = result.sparse_places
     count = counted(len(places), image_word)
     named = ", ".join(
@@ -329,15 +355,29 @@ def _sparse_said(result: Evaluation, image_word: str) -> str:
         for place in places[:5]
     )
     named += ", …" if len(places) > 5 else ""
-    return (
-        f"\nThe ground truth looks sparse (annotating only some cells) in {count} ({named}): "
+    red = result.fp - result.not_annotated
+    short = (
+        f"\n{NOT_ANNOTATED_COLUMN}: {result.not_annotated} objects not annotated in "
+        f"{len(places)} sparse {image_word}{'s' if len(places) != 1 else ''} ({named}); FP "
+        f"{red} without them, {result.fp} to AP and F1 (hover for more)"
+    )
+    full = (
+        f"The ground truth looks sparse (annotating only some cells) in {count} ({named}): "
         f"{result.not_annotated} predicted objects of cell size there touch no ground-truth "
         "object, taken as cells it does not annotate: yellow (not annotated) in the errors "
         f"layer, not red, and counted apart in the table's {NOT_ANNOTATED_COLUMN} column (FP "
-        f"{result.fp - result.not_annotated} without them). AP, precision and F1 count them "
+        f"{red} without them). AP, precision and F1 count them "
         f"as false positives all the same ({result.fp} FP), as tessella evaluate does: read "
         "SEG, which scores the annotated cells only."
     )
+    return short, full
+
+
+def _tooltip(text: str) -> str:
+    """``text`` as a tooltip that wraps (rich text; a plain one is one line as wide as the
+    screen)."""
+    escaped = html.escape(text, quote=False).replace("\n", "<br>")
+    return f"<p>{escaped}</p>" if text else ""
 
 
 def _set_cell(table: QTableWidget, row: int, column: int, text: str) -> None:
@@ -355,7 +395,7 @@ class EvaluateRun:
 
     # --- evaluating -------------------------------------------------------------------------
 
-    def _set_status(self, text: str) -> None:
+    def _set_status(self, text: str, details: str | None = "") -> None:
         """Say ``text`` in the status line, the panel laid out for it at once: the footer as
         tall as its lines wrapped at its width, inside the panel. (Qt lays out at the next turn
         of the event loop: until then a status of more lines than the one before was drawn in
@@ -363,6 +403,8 @@ class EvaluateRun:
         screenshot taken on ``evaluation_finished`` showed. Twice: the footer's new minimum,
         set on its layout request, asks the panel for another.)"""
         self.status_label.setText(text)
+        if details is not None:  # (None: the tooltip said of the same evaluation kept)
+            self.status_label.setToolTip(_tooltip(details))
         for _ in range(2):
             QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
 
@@ -598,10 +640,15 @@ class EvaluateRun:
             summary += f" ({seconds:.2f} s)"
             if outlined:  # (the errors the only filled objects: napari's colours vary)
                 summary += f"; errors filled, {' and '.join(outlined)} outlined"
+        sparse, sparse_details = _sparse_said(result, run.image_word)
         if "annotated" in scores:  # what the scores are of
-            summary += "\n" + evaluation.annotated_text(scores["annotated"], run.annotated_how)
+            scored = evaluation.annotated_text(scores["annotated"], run.annotated_how)
+            if sparse:  # (short, the yellow objects beside it: in full in the tooltip)
+                sparse_details = f"{scored}.\n\n{sparse_details}"
+                scored = scored.split(" (", 1)[0].split(";", 1)[0] + ", only they scored."
+            summary += "\n" + scored
         summary += _images_scored(scores, run.kind)
-        summary += _sparse_said(result, run.image_word)
+        summary += sparse
         notes = (*(_panel_note(note) for note in result.notes), *run.notes)
         if "vrand" in scores and scores["vrand"] is None:  # (not left to read as "—")
             notes += (
@@ -609,7 +656,8 @@ class EvaluateRun:
                 "membranes): V_rand and VOI are undefined. Is it a membrane map (0 = "
                 "inside, 1 = membrane), and the prediction and the ground truth not swapped?",
             )
-        self._set_status(summary + "".join(f"\nWarning: {note}" for note in notes))
+        self._set_status(summary + "".join(f"\nWarning: {note}" for note in notes), sparse_details)
+        self.counts_label.setToolTip(_tooltip(sparse_details))
         for note in notes:  # inputs that score little, or not as shown, for no real reason
             show_warning(f"Evaluate: {note}")
 

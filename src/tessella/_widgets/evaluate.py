@@ -86,7 +86,16 @@ __all__ = [
     "SYNC_MAX_PIXELS",
 ]
 
-COUNT_COLUMNS = ("Predicted", "Truth", "TP", "FP", "FN")
+#: the counts table's headers, short: six columns of 53 px at the dock's default width clipped
+#: "Predicted" ("Predictec"); each says itself in full in its tooltip (COUNT_TIPS)
+COUNT_COLUMNS = ("Pred.", "Truth", "TP", "FP", "FN")
+COUNT_TIPS = (
+    "Predicted objects",
+    "Ground-truth objects",
+    "True positives: predicted objects matched to a ground-truth object",
+    "False positives: predicted objects matched to none (red in the errors layer)",
+    "False negatives: ground-truth objects matched to none (cyan in the errors layer)",
+)
 #: the AP plot's height (LinePlot's own minimum, 170, is more than make run's layout spares)
 PLOT_HEIGHT = 130
 _KIND_TIP = (
@@ -292,6 +301,8 @@ class EvaluateWidget(
         self.vrand_table.setVisible(False)
         self.counts_table = _read_only_table(1, len(COUNT_COLUMNS))
         self.counts_table.setHorizontalHeaderLabels(list(COUNT_COLUMNS))
+        for column, tip in enumerate(COUNT_TIPS):
+            self.counts_table.horizontalHeaderItem(column).setToolTip(tip)
         self.counts_table.verticalHeader().hide()
         self.counts_label = _wrapped_label()
         # short: in a 1500 x 1000 window, under a guess's six-line note, the body then fits
