@@ -93,3 +93,38 @@ def test_a_blank_frame_is_not_warned_of(tmp_path, nuclei):
     zarr.create_array(str(path), data=movie, chunks=(1, 256, 256))
     assert not any(name.startswith("1/") for name in _chunk_files(path))
     assert _warned(path, tmp_path, axes="TYX") == []
+
+
+def test_a_lost_block_of_chunks_is_counted_whole(tmp_path, nuclei):
+    """3 x 3 chunks lost: the middle one touches no existing chunk, and is counted with the
+    eight around it, whose neighbours have signal."""
+    path = tmp_path / "nuclei.zarr"
+    zarr.create_array(str(path), data=nuclei, chunks=(64, 64))
+    for y in (2, 3, 4):
+        for x in (3, 4, 5):
+            os.remove(path / "c" / str(y) / str(x))
+    said = _warned(path, tmp_path)
+    assert len(said) == 1 and "9 chunks have no file" in said[0], said
+
+
+def test_labels_whose_empty_chunks_zarr_left_out_are_not_warned_of(tmp_path, data_dir):
+    """A real instance mask (background 0, the fill value): 46 chunks of 32 x 32 empty,
+    left out by zarr; objects end at some of their borders, not on most of them."""
+    mask = tifffile.imread(data_dir / "fixtures" / "mask2d.tif")
+    path = tmp_path / "mask.zarr"
+    zarr.create_array(str(path), data=mask, chunks=(32, 32))
+    assert len(_chunk_files(path)) == 256 - 46
+    assert _warned(path, tmp_path) == []
+
+
+def test_a_lost_chunk_touching_the_margin_is_warned_of_alone(tmp_path, nuclei):
+    """The lost chunk touches the margin's absent chunks: those are judged on their own
+    (blank beside them), not counted with it."""
+    image = np.zeros((512, 812), nuclei.dtype)
+    image[:, 300:] = nuclei
+    path = tmp_path / "margin.zarr"
+    zarr.create_array(str(path), data=image, chunks=(128, 128))
+    os.remove(path / "c" / "2" / "2")  # columns 256-383: 44 of margin, 84 of the image
+    said = _warned(path, tmp_path)
+    assert len(said) == 1 and "1 chunk has no file" in said[0], said
+    assert "[256:384, 256:384];" in said[0]

@@ -315,14 +315,16 @@ def damaged_chunks(
     """Of the absent chunks at ``regions`` (:func:`absent_chunks`) of the zarr array at
     ``folder``, those that look lost rather than left out: zarr 3 leaves out every chunk
     that is all fill value (an image's blank margin or frame), so an absent chunk is only
-    suspect where the image has signal up to its border. The absent chunks are grouped
-    (face-adjacent along the ``plane`` axes, Y and X; the last two where None); for each
-    absent chunk, the one-pixel faces of the existing chunks that touch it along those axes
-    are read (one pixel thick: a chunk's worth of pixels at most per face): where more than
-    :data:`DAMAGED_FACE_FRACTION` of those pixels (of all its faces together) differ from the
-    fill value, its whole group is returned (an interrupted copy). Faces along Z or T are
-    not judged: a blank slice or frame among others with signal is common and legitimate.
-    An array that cannot be opened: every region (warned of as before).
+    suspect where the image has signal up to its border. For each absent chunk, the
+    one-pixel faces of the existing chunks that touch it along the ``plane`` axes (Y and X;
+    the last two where None) are read (one pixel thick: a chunk's worth of pixels at most per
+    face): where more than :data:`DAMAGED_FACE_FRACTION` of those pixels (of all its faces
+    together) differ from the fill value, it is returned (an interrupted copy), with the
+    absent chunks that touch no existing one and are enclosed by such chunks only (the middle
+    of a lost 3 x 3).
+    Faces along Z or T are not judged: a blank slice or frame among others with signal is
+    common and legitimate. An array that cannot be opened: every region (warned of as
+    before). In the order of ``regions``.
 
     >>> import tempfile, zarr
     >>> folder = Path(tempfile.mkdtemp()) / "image.zarr"
@@ -351,49 +353,55 @@ def damaged_chunks(
     axes = plane if plane and all(0 <= a < ndim for a in plane) else tuple(range(ndim))[-2:]
     grid = tuple(int(c) for c in (getattr(array, "shards", None) or array.chunks))
     starts = {tuple(s.start // c for s, c in zip(r, grid, strict=True)): r for r in regions}
-    damaged: list[tuple[slice, ...]] = []
-    seen: set[tuple[int, ...]] = set()
-    for first in starts:
+
+    def beside(at):  # (neighbour's index, axis, the face's index along it) in the plane
+        region = starts[at]
+        for axis in axes:
+            for side in (-1, 1):
+                edge = region[axis].start - 1 if side < 0 else region[axis].stop
+                if 0 <= edge < shape[axis]:
+                    yield at[:axis] + (at[axis] + side,) + at[axis + 1 :], axis, edge
+
+    suspect, unknown = set(), set()  # signal beside it; no existing chunk beside it
+    for at, region in starts.items():
+        differ = pixels = 0  # over the faces of its existing neighbours, together
+        for neighbour, axis, edge in beside(at):
+            if neighbour in starts:
+                continue
+            face = list(region)
+            face[axis] = slice(edge, edge + 1)
+            try:
+                read = np.asarray(array[tuple(face)])
+            except Exception:
+                continue
+            if read.dtype.kind == "f" and np.isnan(fill):
+                differ += int(np.count_nonzero(~np.isnan(read)))
+            else:
+                differ += int(np.count_nonzero(read != fill))
+            pixels += read.size
+        if not pixels:
+            unknown.add(at)
+        elif differ > DAMAGED_FACE_FRACTION * pixels:
+            suspect.add(at)
+    # absent chunks that touch no existing chunk, wholly enclosed by lost ones, are lost too
+    found, seen = set(suspect), set()
+    for first in unknown:
         if first in seen:
             continue
-        group, todo = [], [first]
+        part, around, todo = {first}, set(), [first]
         seen.add(first)
-        suspect = False
         while todo:
-            at = todo.pop()
-            region = starts[at]
-            group.append(at)
-            differ, pixels = 0, 0  # over this chunk's faces with existing neighbours
-            for axis in axes:
-                for side in (-1, 1):
-                    edge = region[axis].start - 1 if side < 0 else region[axis].stop
-                    if not 0 <= edge < shape[axis]:
-                        continue
-                    neighbour = at[:axis] + (at[axis] + side,) + at[axis + 1 :]
-                    if neighbour in starts:  # absent too: the same group
-                        if neighbour not in seen:
-                            seen.add(neighbour)
-                            todo.append(neighbour)
-                        continue
-                    if suspect:
-                        continue
-                    face = list(region)
-                    face[axis] = slice(edge, edge + 1)
-                    try:
-                        read = np.asarray(array[tuple(face)])
-                    except Exception:
-                        continue
-                    if read.dtype.kind == "f" and np.isnan(fill):
-                        differ += int(np.count_nonzero(~np.isnan(read)))
-                    else:
-                        differ += int(np.count_nonzero(read != fill))
-                    pixels += read.size
-            if pixels and differ > DAMAGED_FACE_FRACTION * pixels:
-                suspect = True
-        if suspect:
-            damaged += [starts[key] for key in group]
-    order = {id(region): i for i, region in enumerate(regions)}
-    return sorted(damaged, key=lambda region: order[id(region)])
+            for neighbour, _, _ in beside(todo.pop()):
+                if neighbour in unknown:
+                    if neighbour not in seen:
+                        seen.add(neighbour)
+                        part.add(neighbour)
+                        todo.append(neighbour)
+                elif neighbour in starts:
+                    around.add(neighbour)
+        if around and around <= suspect:
+            found |= part
+    return [region for at, region in starts.items() if at in found]
 
 
 def absent_chunks_words(name: str, folder: Path, regions: list, shown: int = 3) -> str:
