@@ -44,12 +44,13 @@ def _long_lived_objects_frozen():
     widget tests' CPU time (97 of them 33 s of 82 s for test_correct_widget.py and
     test_export_widget.py; for 82 tests of 8 files 21 s of 94 s, 8 s of 77 s frozen).
     Frozen objects are still freed when their last reference goes; only a reference cycle
-    among them is never collected. What a test makes is collected as before, so checks that
-    something was freed (weak references, ResourceWarnings after ``gc.collect()``) are
-    unchanged. The module's frozen objects are given back to the collector when it ends
-    (``gc.unfreeze``), so that a reference cycle among them that has become garbage since
-    (a leak of an earlier module, a file held in one) is collected, and its finalizer runs,
-    at the next module's start rather than never: frozen sets do not build up."""
+    among them is not collected while the module runs. What a test makes is collected as
+    before, so checks that something was freed (weak references, ResourceWarnings after
+    ``gc.collect()``) are unchanged. The module's frozen objects are given back to the
+    collector when it ends (``gc.unfreeze``), so that a reference cycle among them that has
+    become garbage since (a leak of an earlier module, a file held in one) is collected, and
+    its finalizer runs, at the next module's start rather than never: frozen sets do not
+    build up."""
     gc.collect()
     gc.freeze()
     yield
