@@ -72,7 +72,8 @@ def test_a_slow_slice_preview_offers_cancel_after_a_moment(docked_tune, qtbot, m
     qtbot.waitUntil(running.is_set, timeout=10_000)
     assert not tune.cancel_button.isEnabled()
     qtbot.waitUntil(tune.cancel_button.isEnabled, timeout=5_000)
-    assert time.perf_counter() - started >= CANCEL_AFTER_MS / 1000
+    # (a QTimer is a coarse timer unless told: Qt lets it fire up to 5 % early)
+    assert time.perf_counter() - started >= 0.95 * CANCEL_AFTER_MS / 1000
     with qtbot.waitSignal(tune.update_finished, timeout=10_000):
         release.set()
     qtbot.waitUntil(lambda: not tune.busy, timeout=10_000)

@@ -45,13 +45,16 @@ def test_converting_the_datatype_keeps_each_slice_values(
 
 
 def _many_small_in_one_slice() -> np.ndarray:
-    """A foreground probability: two large objects through 3 slices, and in slice 1 a grid
-    of 144 small squares seen only below threshold 0.5 (too many IDs for int8)."""
+    """A foreground probability: two large objects through 3 slices, and a grid of 144 small
+    squares seen only below threshold 0.5 (too many IDs for int8), previewed in slice 1 only.
+    The squares go through the 3 slices too: since d2d4452 the preview opens a slice's
+    foreground with em-mito3d's 3D ball, as Apply to all does, which removes squares one
+    slice thick (the 2D disc it used kept them)."""
     probability = np.zeros((3, 216, 250), np.float32)
     probability[:, 10:60, 220:245] = probability[:, 120:170, 220:245] = 0.9
     for y in range(3, 216, 18):
         for x in range(3, 216, 18):
-            probability[1, y : y + 12, x : x + 12] = 0.45
+            probability[:, y : y + 12, x : x + 12] = 0.45
     return probability
 
 
