@@ -11,8 +11,8 @@ APT_PACKAGES := xvfb xauth libgl1 libegl1 libglib2.0-0 libfontconfig1 libdbus-1-
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
 # the suite runs in one process per core, at most 4 (pytest-xdist; each uses one torch thread, see
-# tests/conftest.py): with 1093 tests 7.7 minutes instead of 13.7 on 2 cores; 2327 tests took 16:07
-# on 2 cores on 2026-12-07. TEST_WORKERS=0 runs it in one process.
+# tests/conftest.py): with 1093 tests 7.7 minutes instead of 13.7 on 2 cores; 2496 tests took 14:51
+# and 15:46 on 2 cores on 2026-12-07. TEST_WORKERS=0 runs it in one process.
 TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); echo $$(( n < 4 ? n : 4 )))
 
 .PHONY: run test apt venv lint format bench clean
