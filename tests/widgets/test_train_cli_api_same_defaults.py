@@ -12,7 +12,7 @@ import tessella
 import tessella._widgets._train_starting as starting_module
 import tessella.engine.train as train_module
 from tessella._widgets.train import NEW
-from tessella.cli import main
+from tests.test_cli_train_defaults import _config
 from tests.widgets.test_train_run_feedback import _panel
 
 SAME = ("lr", "batch_size")
@@ -34,24 +34,6 @@ def _panel_config(viewer, qtbot, monkeypatch, base: str):
     return config
 
 
-def _command_config(monkeypatch, out, base: str | None):
-    configs: list = []
-
-    def fake_train_steps(config):
-        configs.append(config)
-        out.mkdir()
-        (out / "card.json").write_text("{}")
-        (out / "model.safetensors").write_bytes(b"")
-        (out / "train.log").write_text("")
-        yield from ()
-
-    monkeypatch.setattr(train_module, "train_steps", fake_train_steps)
-    args = ["train", "embedding", "--data", str(out.parent), "--out", str(out), "-q"]
-    assert main([*args, "--base", base] if base else args) == 0
-    [config] = configs
-    return config
-
-
 def _python_config(monkeypatch, out, base: str | None):
     configs: list = []
     monkeypatch.setattr(train_module, "train", configs.append)
@@ -68,7 +50,7 @@ def test_panel_command_and_python_train_with_the_same_defaults(
     viewer, _models = viewer_models
     panel = _panel_config(viewer, qtbot, monkeypatch, base or NEW + "embedding")
     assert bool(panel.base) == bool(base), panel.base
-    command = _command_config(monkeypatch, tmp_path / "command", base)
+    command = _config(monkeypatch, tmp_path, *(["--base", base] if base else []))
     python = _python_config(monkeypatch, tmp_path / "python", base)
     for name in SAME:
         said = (getattr(panel, name), getattr(command, name), getattr(python, name))
