@@ -11,7 +11,7 @@ from pathlib import Path
 from ._common import median_time, nuclei_image, row
 
 TILE_SCRIPT = """
-import sys, time
+import resource, sys, time
 import torch
 torch.set_num_threads(int(sys.argv[3]))
 from benchmarks._common import nuclei_image
@@ -19,20 +19,22 @@ from tessella.engine.pipeline import predict_steps, run_steps
 from tessella.engine.registry import load_model
 image, model, tile = nuclei_image(int(sys.argv[1])), load_model("nuclei2d"), int(sys.argv[2])
 run_steps(predict_steps(image, model, "YX", tile=tile))  # warm-up
-times = []
+times, faults = [], []
 for _ in range(3):
-    start = time.perf_counter()
+    start, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     run_steps(predict_steps(image, model, "YX", tile=tile))
     times.append(time.perf_counter() - start)
+    faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
 # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent through fork and exec
 peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
-print(sorted(times)[1], peak / 1024)
+print(sorted(times)[1], peak / 1024, sorted(faults)[1])
 """
 
 
-def _network_in_subprocess(size: int, tile: int, retain: bool = True) -> tuple[float, float]:
-    """(seconds, peak RSS MiB) of the network on a ``size``² image in a fresh process: peak
-    RSS only grows within one, and glibc's allocator starts from its own defaults there."""
+def _network_in_subprocess(size: int, tile: int, retain: bool = True) -> tuple[float, float, int]:
+    """(seconds, peak RSS MiB, minor page faults per run) of the network on a ``size``² image
+    in a fresh process: peak RSS only grows within one, and glibc's allocator starts from its
+    own defaults there."""
     import subprocess
     import sys
 
@@ -47,11 +49,11 @@ def _network_in_subprocess(size: int, tile: int, retain: bool = True) -> tuple[f
         env=env,
         check=True,
     )
-    seconds, peak = (float(v) for v in done.stdout.split()[-2:])
-    return seconds, peak
+    seconds, peak, faults = done.stdout.split()[-3:]
+    return float(seconds), float(peak), int(faults)
 
 
-def tile_sizes(size: int = 2048, tiles=(1024, 2048, 2560)) -> dict[int, tuple[float, float]]:
+def tile_sizes(size: int = 2048, tiles=(1024, 2048, 2560)) -> dict[int, tuple[float, float, int]]:
     """The network's time and peak memory on a ``size``² image per tile size (fresh processes,
     freed memory retained); returns them by tile."""
     from tessella.engine.tiling import tile_grid
@@ -60,7 +62,7 @@ def tile_sizes(size: int = 2048, tiles=(1024, 2048, 2560)) -> dict[int, tuple[fl
     for tile in tiles:
         grid = tile_grid((size, size), (tile, tile), (32, 32), 16)
         computed = grid.n_tiles * grid.tile_shape[0] * grid.tile_shape[1] / size**2
-        seconds, peak = measured[tile] = _network_in_subprocess(size, tile)
+        seconds, peak, _ = measured[tile] = _network_in_subprocess(size, tile)
         row(
             f"network {size}^2, tile {tile}: {grid.n_tiles} windows of {grid.tile_shape[0]}^2 "
             f"({computed:.2f}x the pixels)",
@@ -89,7 +91,9 @@ def run(repeats: int = 3) -> None:
         )
     network = median_time(lambda: run_steps(predict_steps(image, model, "YX")), repeats)
     # in a fresh process with glibc's own allocator settings (feature maps fault in again)
-    unretained, unretained_peak = _network_in_subprocess(size, 1024, retain=False)
+    unretained, unretained_peak, unretained_faults = _network_in_subprocess(
+        size, 1024, retain=False
+    )
     prediction = run_steps(predict_steps(image, model, "YX"))[0]
     start = time.perf_counter()
     labels = postprocess(prediction, Params())
@@ -113,9 +117,11 @@ def run(repeats: int = 3) -> None:
         f"  peak resident memory of this process: {peak:.0f} MiB "
         f"(image {image.nbytes / 2**20:.0f} MiB)"
     )
-    retained, retained_peak = tile_sizes()[1024]  # fresh processes, freed memory retained
+    retained, retained_peak, retained_faults = tile_sizes()[1024]  # fresh, freed memory kept
     row("network 2048^2, tile 1024, glibc's defaults (TESSELLA_RETAIN_MEMORY=0)", unretained)
     print(
         f"    ({unretained / retained:.2f}x the time with freed memory retained; peak resident "
-        f"memory {unretained_peak:.0f} MiB, {retained_peak:.0f} MiB retained)"
+        f"memory {unretained_peak:.0f} MiB, {retained_peak:.0f} MiB retained; minor page "
+        f"faults per run {unretained_faults:,}, {retained_faults:,} retained: "
+        f"{unretained_faults / max(retained_faults, 1):.1f}x)"
     )
