@@ -88,7 +88,7 @@ def _postprocess_frames(
         else:  # sized: every object of the slice, judged by its size in the volume below
             todo = _unlimited(params) if sized else params
             if deep and plane is not None:
-                try:  # (seconds at a large radius: Cancel stops it; a newer preview waits)
+                try:  # (seconds at a large radius: Cancel or a newer value stops it)
                     mask = plane_mask(method, predictions[t], params, plane, halt)
                 except Stopped:
                     return
@@ -155,8 +155,8 @@ def _sized_in_the_volume(
     object is decided (a few slices for min_size alone), and is kept for the next preview
     of the slice with the same values but the size limits (a min_size dragged).
     ``notes["kept"]``/``["dropped"]``: how many objects the slice's area alone would have
-    judged otherwise. ``notes["quit"]`` (set by Cancel, or by Apply to all, Reset or Load recipe,
-    which supersede the preview: these labels are dropped; a newer preview waits) stops
+    judged otherwise. ``notes["quit"]`` (set by Cancel, or by a newer value, Apply to all,
+    Reset or Load recipe, which supersede the preview: these labels are dropped) stops
     the slab's growth, which may take seconds at a low threshold. Renumbered 1..n."""
     import numpy as np
 

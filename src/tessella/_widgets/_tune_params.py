@@ -246,18 +246,26 @@ class TuneParams:
 
     def _run_due(self, layer_id) -> None:
         """Start the update due for ``layer_id`` (chosen or not), unless it waits for the
-        preview of that layer under way: that one is shown first, then this one starts
-        (:meth:`_on_finished`). An update of the whole volume supersedes a preview, and any
-        change supersedes *Apply to all*, which would keep the user waiting frame after
-        frame."""
+        preview of that layer under way: a quick one, or one that cannot stop part way, is
+        shown first, then this one starts (:meth:`_on_finished`); a slow one that can stop
+        is dropped for it (:meth:`_abandon`: the newest value wins, the layer keeping the
+        last preview that finished). An update of the whole volume supersedes a preview,
+        and any change supersedes *Apply to all*, which would keep the user waiting frame
+        after frame."""
         whole = self._due.get(layer_id)
         if whole is None:
             return
         running = self._requests.get(layer_id)
+        dropped = None
         if running is not None and not running.apply_all and not whole:
-            return
+            if not self._abandon(running):
+                return
+            dropped = running
         del self._due[layer_id]
         self._start(apply_all=whole, layer_id=layer_id)
+        request = self._requests.get(layer_id)
+        if dropped is not None and request is not None and request is not dropped:
+            self._say_updating(request, dropped)
 
     def _on_quiet_period_over(self) -> None:
         for layer_id in list(self._due):

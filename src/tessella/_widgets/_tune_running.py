@@ -20,11 +20,16 @@ from ._tune_frames import _postprocess_frames, _Request, _slice_preview
 from ._tune_notices import show_error, show_warning
 from ._workers import ThreadWarningsWorker, close_when_finished, show_progress
 
-__all__ = ["CANCEL_AFTER_MS", "TuneRunning"]
+__all__ = ["CANCEL_AFTER_MS", "NEWEST_AFTER_MS", "TuneRunning"]
 
 #: a slice preview offers Cancel once it has run this long: a dragged slider previews slice
-#: after slice, most in a fraction of it, and Cancel flickered on and off with each
+#: after slice, most in a fraction of it, and Cancel flickered on and off with each; a
+#: preview that runs this long says "updating ..." in the status line
 CANCEL_AFTER_MS = 300
+#: a newer value drops the preview under way once that preview has run this long, where it
+#: can stop part way (:func:`_stoppable`): the newest value wins, and quicker previews are
+#: still shown one after the other while a slider is dragged
+NEWEST_AFTER_MS = 250
 
 
 class TuneRunning:
@@ -83,6 +88,47 @@ class TuneRunning:
         request = self._requests.get(self.layer_combo.currentData())
         if request is not None and _cancellable(request):
             self.cancel_button.setEnabled(True)
+
+    def _abandon(self, request: _Request) -> bool:
+        """Whether the preview ``request`` under way gives way now to the newer values due
+        for its layer (:meth:`_run_due`): it can stop part way (:func:`_stoppable`) and has
+        run :data:`NEWEST_AFTER_MS`; its labels are dropped and it stops at its next step
+        (a row of the ball, a slice of the slab), while the layer keeps the labels of the
+        last preview that finished. Sooner, the check comes again when it will have run
+        that long (:attr:`_newest_timer`). A preview that cannot stop part way is shown
+        first, then the newer values run (two running at once would share the cores)."""
+        if not _stoppable(request):
+            return False
+        ran = (time.perf_counter() - request.notes.get("began", 0.0)) * 1000
+        if ran >= NEWEST_AFTER_MS:
+            return True
+        if not self._newest_timer.isActive():
+            self._newest_timer.start(int(NEWEST_AFTER_MS - ran) + 1)
+        return False
+
+    def _say_updating(self, request: _Request, dropped: _Request | None = None) -> None:
+        """The status line says that ``request``, a preview of the chosen layer, runs (it
+        has run :data:`CANCEL_AFTER_MS`, or it replaced the preview ``dropped``): which part,
+        with which values (those that differ from the labels on screen); the labels shown
+        stay those of the last preview that finished until it is done."""
+        layer = self._find_layer(request.layer_id)
+        if layer is None or request.layer_id != self.layer_combo.currentData():
+            return
+        if not self._latest(request) or request.apply_all:
+            return
+        result = _results.get(request.layer_id)
+        shown = self._written_with.get(request.layer_id, None if result is None else result.params)
+        text = f": updating {_part_name(request)}{_changed(request.params, shown)}…"
+        if dropped is not None:
+            gone = _changed(dropped.params, shown)
+            text += f" (the preview{gone} was dropped for the newer value)"
+        self._say(text, layer)
+
+    def _on_slow(self) -> None:
+        """The chosen layer's preview has run :data:`CANCEL_AFTER_MS`: "updating ..."."""
+        request = self._requests.get(self.layer_combo.currentData())
+        if request is not None and request.layer_id not in self._due:
+            self._say_updating(request)
 
     def _supersede(self, layer_id) -> None:
         """Make ``layer_id``'s running request stale (its worker stops at its next frame, a
@@ -166,10 +212,12 @@ class TuneRunning:
         self._workers.add(worker)
         if layer_id == self.layer_combo.currentData():
             self._offer_cancel(request)
+            self._slow_timer.start(CANCEL_AFTER_MS)  # (_on_slow: "updating ...")
         self._set_progress(request, 0)
         if apply_all and self._written_with.get(layer_id) != params:
             # (else the frames or slice previewed with these values are not older)
             self._stale[layer.unique_id] = set(range(n_frames))
+        request.notes["began"] = time.perf_counter()  # (_abandon)
         worker.start()
 
     def _refuse_if_reshaped(self, layer: Labels, result) -> bool:
@@ -320,6 +368,34 @@ def _cancellable(request: _Request) -> bool:
     """Whether Cancel can stop ``request``: *Apply to all*, or the preview of a volume's
     slice (it may go through many of the other slices to judge its objects' sizes)."""
     return request.apply_all or request.plane is not None
+
+
+def _stoppable(request: _Request) -> bool:
+    """Whether the preview ``request`` stops part way when superseded, so that a newer value
+    need not wait for it: the preview of a volume's slice, between two rows of its ball or
+    two slices of its slab (:mod:`._tune_frames`), seconds at a large radius. Not other
+    previews, made in one call of the method (a newer value waits for them); not *Apply to
+    all*, which a change supersedes at once."""
+    return not request.apply_all and request.plane is not None
+
+
+def _part_name(request: _Request) -> str:
+    """What a preview updates, as the status line names it: "slice 12", "frame 3", "the
+    image"."""
+    if request.plane is not None:
+        return frame_name(request.plane, unit="slice")
+    if "T" in request.axes:
+        return frame_name(request.frames[0], request.frame_numbers)
+    return "the image"
+
+
+def _changed(params, shown) -> str:
+    """ " with radius=9": the values of ``params`` other than those of ``shown`` (the
+    parameters of the labels on screen), "" where none differ."""
+    tried = params_to_dict(params)
+    before = {} if shown is None else params_to_dict(shown)
+    changed = ", ".join(f"{k}={v}" for k, v in tried.items() if v != before.get(k))
+    return f" with {changed}" if changed else ""
 
 
 def _in_memory(layer: Labels) -> bool:

@@ -4,8 +4,11 @@ A change re-runs only ``method.postprocess(prediction, params)`` on the network 
 Segment widget cached (:mod:`tessella._widgets._results`); the network never runs here. A
 change starts a run in a thread worker at once; changes in the next :data:`DEBOUNCE_MS`, and
 changes made while a preview of the same labels layer runs, wait and then run together, once,
-with the latest values: the run under way finishes and is shown first, so a dragged slider
-redraws as often as the method allows and the labels end on the last value. Apply to all, Reset
+with the latest values: a preview under way finishes and is shown first, so a dragged slider
+redraws as often as the method allows and the labels end on the last value; but a slice
+preview of a volume that has run :data:`._tune_running.NEWEST_AFTER_MS` (seconds at a large
+radius) is dropped for the newer values at its next step (the newest value wins; the layer
+keeps the last finished labels, the status line says "updating ..."). Apply to all, Reset
 and Load recipe on a volume or movie, and a change during Apply to all supersede the run under
 way instead (its labels are dropped, it stops at its next frame): any change made while Apply
 to all runs (or is due) starts Apply to all again with it, never a preview of one part. A run
@@ -159,6 +162,9 @@ class TuneWidget(
         self.status_label.setWordWrap(True)
         self._timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._cancel_timer = QTimer(self, singleShot=True)  # (_offer_cancel)
+        self._slow_timer = QTimer(self, singleShot=True)  # (_on_slow: "updating ...")
+        # a newer value due: whether the preview under way gives way to it (_abandon)
+        self._newest_timer = QTimer(self, singleShot=True)
 
         layout, footer = panel_layout(self)  # the parameters scroll; Apply and status stay
         form = QFormLayout()
@@ -185,6 +191,8 @@ class TuneWidget(
         self.cancel_button.clicked.connect(self._on_cancel_clicked)
         self._timer.timeout.connect(self._on_quiet_period_over)
         self._cancel_timer.timeout.connect(self._on_cancel_due)
+        self._slow_timer.timeout.connect(self._on_slow)
+        self._newest_timer.timeout.connect(self._on_quiet_period_over)
         self._count_timer.timeout.connect(self._say_edited)
         self._watch_layers()
         changed = _results.results.changed
