@@ -72,16 +72,22 @@ def test_a_conversion_failing_part_way_leaves_out_as_it_was(
         assert not out.exists()
 
 
-# Slows each chunk written to 0.3 s and touches sys.argv[1] once the first is written, so that
-# the conversion can be interrupted part-way.
+# Touches sys.argv[1] once the first chunk is written, then holds each chunk's write until
+# sys.argv[2] exists (the test makes it once it has sent Ctrl-C; at most a minute) and slows
+# it to 0.3 s after, so that the conversion is interrupted part-way. (With the 0.3 s alone,
+# the 16 chunks were written about 2.4 s after the marker: a test process scheduled 3 s late
+# on a busy machine sent its Ctrl-C to a finished conversion and failed.)
 HOOK = """
 import pathlib, sys, time
 import dask.array.core as core
-marker = pathlib.Path(sys.argv.pop(1))
+marker, sent = pathlib.Path(sys.argv.pop(1)), pathlib.Path(sys.argv.pop(1))
 real = core.load_store_chunk
 def slow(*args, **kwargs):
     done = real(*args, **kwargs)
     marker.touch()
+    deadline = time.monotonic() + 60
+    while not sent.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
     time.sleep(0.3)
     return done
 core.load_store_chunk = slow
@@ -99,9 +105,9 @@ def test_ctrl_c_during_an_overwriting_conversion_keeps_the_previous_out(tmp_path
     source = _input_zarr(tmp_path / "in.zarr", image)
     out = tmp_path / "out.zarr"
     kept = _previous(out, image)
-    marker = tmp_path / "writing"
+    marker, sent = tmp_path / "writing", tmp_path / "interrupted"
     process = subprocess.Popen(
-        [sys.executable, "-c", HOOK, str(marker), "convert", str(source), str(out)]
+        [sys.executable, "-c", HOOK, str(marker), str(sent), "convert", str(source), str(out)]
         + ["--chunk", "128", "--overwrite", "-q"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -115,6 +121,7 @@ def test_ctrl_c_during_an_overwriting_conversion_keeps_the_previous_out(tmp_path
             time.sleep(0.02)
         assert marker.exists(), process.communicate()
         process.send_signal(signal.SIGINT)
+        sent.touch()  # (the chunk writes held meanwhile go on)
         _stdout, stderr = process.communicate(timeout=60)
     finally:
         if process.poll() is None:
