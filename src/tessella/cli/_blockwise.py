@@ -289,8 +289,12 @@ def _segment_blockwise(
                             )
                         # (a zarr input's fingerprint is the scan of its chunk files)
                         # (the result read for its recipe's labels_digest, in pieces)
-                        said = "checking the result" if stage == "digest" else stage
-                        units = {"fingerprint": "file", "digest": "piece"}
+                        # (OME-Zarr labels' lower-resolution levels, in % of their pixels)
+                        said = {
+                            "digest": "checking the result",
+                            "levels": "writing lower-resolution levels",
+                        }.get(stage, stage)
+                        units = {"fingerprint": "file", "digest": "piece", "levels": "%"}
                         bar = _progress_bar(
                             progress.total,
                             f"{source.name}: {said}",

@@ -28,6 +28,7 @@ from ..io._zarr import (
 from ..progress import warn_at_caller
 from ._grid import _as_tuple, block_grid
 from ._identity import input_identity
+from ._levels import levels_steps
 from ._run import STITCH_DEPTH, BlockProgress, BlockwiseResult, _map, _open_zarr, _Run
 from ._scan import _scan
 from ._segmenters import _MODELS, ModelSegmenter, _method
@@ -298,6 +299,10 @@ def _run_stages(request: _Request, run: _Run, executor) -> Generator[BlockProgre
     if (work / "lineage.json").exists():  # [[child track, parent track], ...]
         recipe["lineage"] = json.loads((work / "lineage.json").read_text())
     try:
+        # OME-Zarr labels: their lower-resolution levels, as Export writes them, last (again
+        # where blocks were relabelled in this run: an earlier run's would be stale), listed
+        # once written; before the digest, whose files stamp they are in
+        yield from levels_steps(work / "result.zarr", run.result_key, label_axes, bool(todo))
         # the result's labels_digest, with the stamp of the files it was computed on: the
         # reader then tells labels edited by hand from the recipe's without reading them
         found = yield from _digest_steps(work / "result.zarr", run.result_key, n_objects)
