@@ -25,6 +25,7 @@ from ._scores import (
     wanted_metrics,
 )
 from ._sparse import annotated_summary, check_places, places_misfit
+from ._stacks import stack_pair, stack_steps
 from ._tiles import tiled_pair, tiled_steps
 from ._truth import mask_stack_objects, scored_images, stack_without_ignored, truth_objects
 
@@ -139,6 +140,13 @@ def evaluate_labels_steps(
      Progress(stage='match', done=1, total=2), Progress(stage='match', done=2, total=2)]
     """
     wanted = wanted_metrics(metrics_wanted)
+    if stack_pair(labels_true, labels_pred, kind, frame_axis, ignore_label, annotated, wanted):
+        # a lazy 3D pair (a volume; a movie, frame by frame): read a piece at a time
+        return (
+            yield from stack_steps(
+                labels_true, labels_pred, threshold, names, wanted, frame_axis=frame_axis
+            )
+        )
     if tiled_pair(labels_true, labels_pred, kind, frame_axis, ignore_label, annotated, wanted):
         # a lazy 2D pair (a zarr, a multiscale layer's level 0): read a 2048² piece at a time
         return (

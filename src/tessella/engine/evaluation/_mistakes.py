@@ -4,6 +4,8 @@ label painted on the background), each noted in one line with the way to score i
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import numpy as np
 
 from ._scores import GROUND_TRUTH_KINDS
@@ -160,18 +162,38 @@ def mask_stack_reason(array) -> str | None:
     >>> mask_stack_reason(np.ones((3, 8, 8), np.uint8)) is None  # a solid volume
     True
     """
-    from scipy import ndimage
-
     array = np.asarray(array)
     if array.ndim != 3 or array.dtype.kind not in "biu" or len(array) < 2:
         return None
-    planes = [plane for plane in array if plane.any()]
-    if len(planes) < 2:
+    filled = [k for k, plane in enumerate(array) if plane.any()]
+    return stack_reason_of(lambda k: array[k], filled, lambda k: _two_values(array[k]) is not None)
+
+
+def stack_reason_of(
+    plane: Callable[[int], np.ndarray],
+    filled: Sequence[int],
+    two_valued: Callable[[int], bool],
+) -> str | None:
+    """:func:`mask_stack_reason` of a 3D integer array (of 2 planes or more) given by its
+    planes: ``plane(k)``, the ``k``-th (read only where the rest of the reasons need it),
+    ``filled``, the planes holding a non-zero pixel, and ``two_valued(k)``, whether plane
+    ``k`` holds only 0 and one positive value (a lazy stack's, tallied a piece at a time)."""
+    from scipy import ndimage
+
+    if len(filled) < 2:
         return None
-    picked = np.unique(np.linspace(0, len(planes) - 1, min(16, len(planes))).astype(int))
+    picked = np.unique(np.linspace(0, len(filled) - 1, min(16, len(filled))).astype(int))
     for k in picked:
-        if _two_values(planes[k]) is None:  # (negative values, or two objects)
+        if not two_valued(filled[k]):  # (negative values, or two objects)
             return None
+    cache: dict[int, np.ndarray] = {}
+
+    def at(k: int) -> np.ndarray:
+        if k not in cache:
+            cache[k] = np.asarray(plane(filled[k]))
+        return cache[k]
+
+    planes = _Planes(at, len(filled))
     if np.median([ndimage.label(planes[k])[1] for k in picked]) > 3:
         return None
     if _membrane_cells(np.stack([planes[k] != 0 for k in picked])):
@@ -188,8 +210,26 @@ def mask_stack_reason(array) -> str | None:
     )
 
 
+class _Planes:
+    """The non-empty planes of a stack, ``planes[k]`` read as asked for (``at(k)``)."""
+
+    def __init__(self, at: Callable[[int], np.ndarray], count: int) -> None:
+        self.at, self.count = at, count
+
+    def __getitem__(self, k) -> np.ndarray:
+        return self.at(int(k))
+
+    def __len__(self) -> int:
+        return self.count
+
+
 def _mask_stack_note(array: np.ndarray, name: str, flags: bool) -> str | None:
-    reason = mask_stack_reason(array)
+    return mask_stack_words(mask_stack_reason(array), name, flags)
+
+
+def mask_stack_words(reason: str | None, name: str, flags: bool) -> str | None:
+    """The note on a side that looks like a stack of object masks for ``reason``
+    (:func:`mask_stack_reason`'s), or None."""
     if reason is None:
         return None
     return (

@@ -242,7 +242,7 @@ def _pieces(
 
     arrays, paths = (truth, predicted), (gt_file, pred_file)
 
-    def read(k: int, where: tuple[slice, slice] | None) -> np.ndarray:
+    def read(k: int, where: tuple[slice, ...] | None) -> np.ndarray:
         piece = as_array(arrays[k], paths[k], index=where)
         if piece.dtype.kind == "i" and piece.size and _lowest(piece, k, ignore_label) < 0:
             for j, path, array in ((1, pred_file, predicted), (0, gt_file, truth)):

@@ -53,7 +53,7 @@ __all__ = ["TILE_SIDE", "binary_pieces", "tiled_pair", "tiled_steps", "tiled_tab
 
 #: how a side of a pair is read: ``read(k, where)``, the ground truth (``k`` 0) or the
 #: prediction (1), at ``where`` (a piece's slices), or whole where ``where`` is None
-Reader = Callable[[int, "tuple[slice, slice] | None"], np.ndarray]
+Reader = Callable[[int, "tuple[slice, ...] | None"], np.ndarray]
 
 T = TypeVar("T")
 
@@ -90,6 +90,10 @@ def tiled_pair(labels_true, labels_pred, kind, frame_axis, ignore_label, annotat
     >>> tiled_pair(np.zeros((8, 8)), np.zeros((8, 8)), "labels", None, None, None, ("ap",))
     False
     """
+    from ._stacks import stack_pair
+
+    if stack_pair(labels_true, labels_pred, kind, frame_axis, ignore_label, annotated, wanted):
+        return True  # (a 3D pair of instance labels: a volume, or a movie frame by frame)
     arrays = (labels_true, labels_pred)
     return (
         kind in ("labels", "binary", "boundaries", "boundaries3d")
@@ -139,7 +143,7 @@ def _reader(labels_true, labels_pred) -> Reader:
     """The :data:`Reader` of the pair: indexing, then ``np.asarray``."""
     arrays = (labels_true, labels_pred)
 
-    def read(k: int, where: tuple[slice, slice] | None) -> np.ndarray:
+    def read(k: int, where: tuple[slice, ...] | None) -> np.ndarray:
         return np.asarray(arrays[k] if where is None else arrays[k][where])
 
     return read
@@ -304,7 +308,7 @@ def _as_kind(
 
     pieces, sample = yield from binary_pieces(read_raw, shape, side, membrane)
 
-    def read_objects(k: int, where: tuple[slice, slice] | None) -> np.ndarray:
+    def read_objects(k: int, where: tuple[slice, ...] | None) -> np.ndarray:
         if k == 1:
             return read(k, where)
         if where is None:  # (the whole ground truth: not read by the scoring)
@@ -312,7 +316,8 @@ def _as_kind(
 
             raw = np.asarray(read(0, None))
             return membrane_map_objects(raw)[0] if membrane else mask_pieces(raw > 0)[0]
-        return pieces(where)
+        ys, xs = where  # (a 2D pair's piece)
+        return pieces((ys, xs))
 
     return read_objects, ("boundaries" if membrane else "binary", sample, tally)
 
@@ -356,7 +361,7 @@ def _ignore_steps(
     mostly[ids == 0] = False
     dropped = ids[mostly]
 
-    def read_known(k: int, where: tuple[slice, slice] | None) -> np.ndarray:
+    def read_known(k: int, where: tuple[slice, ...] | None) -> np.ndarray:
         truth = np.asarray(read(0, where))
         ignore = truth == label
         if k == 0:
@@ -434,6 +439,10 @@ def tiled_table(
     >>> table.true_ids.tolist(), table.pred_ids.tolist(), table.counts.tolist(), notes
     ([1, 2], [7], [4], ())
     """
+    if len(labels_true.shape) == 3:  # (a volume: its pieces are slabs, _stacks.slabs)
+        from ._stacks import stack_table
+
+        return stack_table(labels_true, labels_pred, names, flags, read, side)
     shape = (int(labels_true.shape[0]), int(labels_true.shape[1]))
     read = read or _reader(labels_true, labels_pred)
     left_out: dict | None = None
