@@ -54,33 +54,52 @@ def test_blockwise_on_a_tczyx_ome_zarr_of_one_image_writes_what_in_memory_does(
     assert recipes[0]["axes"] == recipes[1]["axes"] == "YX"
 
 
-# Ctrl-C while the workers start: the run is held at the start for a moment (a marker file
-# says when), long enough for the signal to come then.
-SLOW_CLUSTER = """
+# Ctrl-C while the workers start: the run is held at the start (a marker file says when)
+# until the test has sent the signal (a second file says so; at most a minute), so that the
+# signal comes then however late the test process is scheduled. (With a fixed hold of 2 or
+# 3 s, a signal 4 s late came once the scan ran: the run stopped as a later Ctrl-C stops it,
+# keeping the scan and saying so, and the test failed.)
+HOLD = """
+def hold():
+    marker.touch()
+    deadline = time.monotonic() + 60
+    while not sent.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+"""
+
+SLOW_CLUSTER = (
+    """
 import pathlib, sys, time
 import distributed
 start = distributed.LocalCluster.__init__
-marker = pathlib.Path(sys.argv.pop(1))
+marker, sent = pathlib.Path(sys.argv.pop(1)), pathlib.Path(sys.argv.pop(1))
+"""
+    + HOLD
+    + """
 def slow_start(self, *args, **kwargs):
-    marker.touch()
-    time.sleep(2)
+    hold()
     start(self, *args, **kwargs)
 distributed.LocalCluster.__init__ = slow_start
 """
+)
 
-SLOW_POOL = """
+SLOW_POOL = (
+    """
 import concurrent.futures, importlib.util, pathlib, sys, time
 find_spec = importlib.util.find_spec  # as where dask.distributed is not installed
 importlib.util.find_spec = lambda name, *a: None if name == "distributed" else find_spec(name, *a)
 spawn = concurrent.futures.ProcessPoolExecutor._spawn_process
-marker = pathlib.Path(sys.argv.pop(1))
+marker, sent = pathlib.Path(sys.argv.pop(1)), pathlib.Path(sys.argv.pop(1))
+"""
+    + HOLD
+    + """
 def slow_spawn(self):
     spawn(self)
     if not marker.exists():  # the first worker is starting
-        marker.touch()
-        time.sleep(3)
+        hold()
 concurrent.futures.ProcessPoolExecutor._spawn_process = slow_spawn
 """
+)
 
 RUN = "from tessella.cli import main; sys.exit(main())\n"
 
@@ -104,8 +123,8 @@ def test_ctrl_c_while_the_workers_start_is_an_interrupt_like_later(tmp_path, nuc
     zarr.create_array(str(source), shape=image.shape, dtype=image.dtype, chunks=(256, 256))[...] = (
         image
     )
-    out, marker = tmp_path / "out.zarr", tmp_path / "starting"
-    command = [sys.executable, "-c", patch + RUN, str(marker)]
+    out, marker, sent = tmp_path / "out.zarr", tmp_path / "starting", tmp_path / "interrupted"
+    command = [sys.executable, "-c", patch + RUN, str(marker), str(sent)]
     command += ["segment", str(source), "-o", str(out), "--blockwise", "--workers", "1"]
     command += ["--block", "256", "--device", "cpu"]
     process = subprocess.Popen(  # as a terminal starts it: its own group, Ctrl-C heard
@@ -123,6 +142,7 @@ def test_ctrl_c_while_the_workers_start_is_an_interrupt_like_later(tmp_path, nuc
             time.sleep(0.05)
         assert marker.exists(), process.communicate()[1]
         os.killpg(process.pid, signal.SIGINT)
+        sent.touch()  # (the start held meanwhile goes on)
         stdout, stderr = process.communicate(timeout=120)
         deadline = time.monotonic() + 30  # the workers are being shut down
         while _session_processes(process.pid) and time.monotonic() < deadline:
