@@ -58,7 +58,9 @@ def test_a_volume_opened_from_a_file_gets_a_3d_model(segment_widget, tmp_path, q
     qtbot.waitUntil(lambda: _model(widget) == "em-mito3d", timeout=10_000)
     assert widget.status_label.text() == (
         "Model em-mito3d preselected for 'em', a volume (ZYX): it looks more like em-mito3d's "
-        "training images than nuclei2d's; choose another in Model to use it instead."
+        "training images than nuclei2d's (a guess: an EM stack of membranes passes the same "
+        "check; for membranes choose em-membranes2d); choose another in Model to use it "
+        "instead."
     )
 
     viewer.open(str(tmp_path / "plane.zarr"), plugin="tessella")

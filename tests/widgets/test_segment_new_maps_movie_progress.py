@@ -168,10 +168,12 @@ def test_a_movie_gets_the_time_lapse_model_unless_one_was_chosen(
     widget.layer_combo.setCurrentIndex(widget.layer_combo.findData(movie.unique_id))
     assert widget._cards[widget.model_combo.currentData()].name == "nuclei2d"
 
-    # a movie opened after the panel was docked gets it too
+    # a movie opened after the user chose models keeps the model shown, the user's (since
+    # session 33: cells2dt was preselected over it), the status saying cells2dt exists
     [second] = viewer.open(str(movie_folder), plugin="tessella")
     widget.layer_combo.setCurrentIndex(widget.layer_combo.findData(second.unique_id))
-    assert widget._cards[widget.model_combo.currentData()].name == "cells2dt"
+    assert widget._cards[widget.model_combo.currentData()].name == "nuclei2d"
+    assert "your choice (frame by frame); cells2dt" in widget.status_label.text()
 
 
 def _status_lines(widget) -> list[str]:

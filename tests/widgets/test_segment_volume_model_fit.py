@@ -37,12 +37,19 @@ def _panel(make_napari_viewer):
     return viewer, widget
 
 
-def _open(viewer, widget, path):
+def _open(viewer, widget, path, qtbot):
     """Open ``path`` with Tessella's reader and choose its layer in the panel (a layer
     opened later does not become the panel's by itself)."""
     [layer] = viewer.open(str(path), plugin="tessella")
     widget.layer_combo.setCurrentIndex(widget.layer_combo.findData(layer.unique_id))
+    _judged(widget, qtbot)
     return layer
+
+
+def _judged(widget, qtbot) -> None:
+    """Wait for the worker that samples and judges a volume (in memory too, since session
+    33: off the GUI thread) to have done."""
+    qtbot.waitUntil(lambda: not widget._sample_workers, timeout=20_000)
 
 
 def _model(widget) -> str:
@@ -57,7 +64,7 @@ def _lucchi_crop(tmp_path):
 
 
 def test_the_model_the_user_chose_is_kept_for_an_em_stack_and_a_nuclei_volume(
-    make_napari_viewer, tmp_path
+    make_napari_viewer, tmp_path, qtbot
 ):
     _needs(ISBI / "00.tif", IMG3D)
     viewer, widget = _panel(make_napari_viewer)
@@ -65,7 +72,7 @@ def test_the_model_the_user_chose_is_kept_for_an_em_stack_and_a_nuclei_volume(
     stack = tmp_path / "isbi.tif"
     tifffile.imwrite(stack, np.stack([tifffile.imread(ISBI / f"{i:02d}.tif") for i in range(6)]))
 
-    _open(viewer, widget, stack)
+    _open(viewer, widget, stack, qtbot)
     assert widget.axes_combo.currentText() == "ZYX"
     assert _model(widget) == "em-membranes2d"  # was em-mito3d
     assert widget.status_label.text() == (
@@ -73,31 +80,32 @@ def test_the_model_the_user_chose_is_kept_for_an_em_stack_and_a_nuclei_volume(
         "is in Model."
     )
 
-    _open(viewer, widget, IMG3D)
+    _open(viewer, widget, IMG3D, qtbot)
     assert _model(widget) == "em-membranes2d"
     assert widget.status_label.text().startswith("'img3d': kept em-membranes2d, your choice")
 
 
 def test_a_nuclei_volume_keeps_nuclei2d_and_an_em_volume_gets_em_mito3d(
-    make_napari_viewer, tmp_path
+    make_napari_viewer, tmp_path, qtbot
 ):
     _needs(LUCCHI, IMG3D)
     viewer, widget = _panel(make_napari_viewer)
     assert _model(widget) == "nuclei2d"  # the default: nobody chose it
 
-    _open(viewer, widget, IMG3D)  # synthetic fluorescence nuclei, 31x61x57
+    _open(viewer, widget, IMG3D, qtbot)  # synthetic fluorescence nuclei, 31x61x57
     assert _model(widget) == "nuclei2d"  # was em-mito3d
     assert widget.status_label.text() == (
         "'img3d': kept nuclei2d (slice by slice): em-mito3d, a 3D model, was trained on "
         "images unlike it."
     )
 
-    _open(viewer, widget, _lucchi_crop(tmp_path))
+    _open(viewer, widget, _lucchi_crop(tmp_path), qtbot)
     assert _model(widget) == "em-mito3d"
     assert widget.status_label.text() == (
         "Model em-mito3d preselected for 'lucchi', a volume (ZYX): it looks more like "
-        "em-mito3d's training images than nuclei2d's; choose another in Model to use it "
-        "instead."
+        "em-mito3d's training images than nuclei2d's (a guess: an EM stack of membranes "
+        "passes the same check; for membranes choose em-membranes2d); choose another in "
+        "Model to use it instead."
     )
 
     # the nuclei volume again: back to nuclei2d, the status about it, not about 'lucchi'
@@ -106,7 +114,7 @@ def test_a_nuclei_volume_keeps_nuclei2d_and_an_em_volume_gets_em_mito3d(
     assert widget.status_label.text().startswith("'img3d': kept nuclei2d")
 
 
-def test_a_second_volume_s_status_names_it(make_napari_viewer, tmp_path):
+def test_a_second_volume_s_status_names_it(make_napari_viewer, tmp_path, qtbot):
     """Two EM volumes one after the other both get em-mito3d (the combo does not change for
     the second): the status line names the second, not the first."""
     _needs(LUCCHI)
@@ -115,9 +123,9 @@ def test_a_second_volume_s_status_names_it(make_napari_viewer, tmp_path):
     second = tmp_path / "second.tif"
     tifffile.imwrite(second, tifffile.imread(LUCCHI)[10:18, 300:556, 500:756])
 
-    _open(viewer, widget, first)
+    _open(viewer, widget, first, qtbot)
     assert _model(widget) == "em-mito3d"
-    _open(viewer, widget, second)
+    _open(viewer, widget, second, qtbot)
     assert _model(widget) == "em-mito3d"
     assert "for 'second', a volume (ZYX)" in widget.status_label.text()
 
@@ -136,6 +144,6 @@ def test_a_lazy_volume_is_sampled_in_a_worker(make_napari_viewer, tmp_path, qtbo
     array = zarr.create_array(str(tmp_path / "em.zarr"), shape=crop.shape, dtype="uint8")
     array[...] = crop
 
-    _open(viewer, widget, tmp_path / "em.zarr")
+    _open(viewer, widget, tmp_path / "em.zarr", qtbot)
     qtbot.waitUntil(lambda: _model(widget) == "em-mito3d", timeout=10_000)
     assert widget.status_label.text().startswith("Model em-mito3d preselected for 'em'")

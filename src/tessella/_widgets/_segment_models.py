@@ -13,6 +13,7 @@ from napari.utils.notifications import show_error
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QFileDialog
 
+from .._io import axes_named
 from ._segment_image import guess_layer_axes
 
 if TYPE_CHECKING:
@@ -189,8 +190,9 @@ class SegmentModels:
         card = self._cards.get(self.model_combo.currentData())
         if not note and changed and preselected and card is not None and "T" in card.image_axes:
             note = (
-                f"Model {card.name} preselected: it reads time-lapses ({card.image_axes}), as "
-                f"'{layer.name}' is; choose another in Model to use it instead."
+                f"Model {card.name} preselected for '{layer.name}', a time-lapse "
+                f"({card.image_axes}): it reads time-lapses, and no model was chosen; choose "
+                "another in Model to use it instead."
             )
         self._show_model_note(note)
 
@@ -210,16 +212,22 @@ class SegmentModels:
     def _model_for_axes(self, axes: str, layer=None) -> int:
         """The index of the model to preselect for an image of ``axes``, or -1 to keep the
         one chosen (:meth:`_preselect_model`): for a movie a time-lapse model (the bundled
-        cells2dt first); for a volume (ZYX) read from a file, a 3D model where it fits
-        (:meth:`_volume_model`; an array added from code keeps the model shown, which
-        segments it slice by slice where it is 2D); else the model shown, or the one before
-        a preselection."""
+        cells2dt first), unless the user chose the model it would get otherwise
+        (:meth:`_users_choice`: kept, as for a volume, the status line saying a time-lapse
+        model exists); for a volume (ZYX) read from a file, or added from code with its axes
+        named in its metadata, a 3D model where it fits (:meth:`_volume_model`; an array
+        added from code without axes keeps the model shown, which segments it slice by slice
+        where it is 2D: its axes are a guess from its shape, frames as likely as slices);
+        else the model shown, or the one before a preselection."""
         from tessella.engine.registry import model_origin
 
         card = self._cards.get(self.model_combo.currentData())
         axes = axes.replace("C", "")
         from_file = bool(getattr(getattr(layer, "source", None), "path", None))
-        if "T" not in axes and "Z" in axes and from_file:
+        # a stack added from code is judged as a file's where its metadata names its axes
+        # (as a movie's "TYX" must); its axes guessed from the shape alone may be frames
+        known = from_file or (layer is not None and axes_named(layer.metadata))
+        if "T" not in axes and "Z" in axes and known:
             return self._volume_model(axes, layer)
         if "T" not in axes:  # a model preselected for a movie or volume: the one before
             base = self._base_model_index()
@@ -237,7 +245,27 @@ class SegmentModels:
             bundled = model_origin(key) == "bundled"
             return (not (bundled and self._cards[key].name == "cells2dt"), not bundled)
 
-        return min(fitting, key=rank) if fitting else -1
+        if not fitting:
+            return -1
+        first = min(fitting, key=rank)
+        base = self._base_model_index()
+        base_key = self.model_combo.itemData(base)
+        if self._users_choice(base_key) and layer is not None:
+            # the model the user chose is kept, as for a volume (:meth:`_volume_model`): a
+            # 2D model segments the movie frame by frame
+            kept, other = self._cards[base_key].name, self._cards[self.model_combo.itemData(first)]
+            self._volume_note = (
+                f"'{layer.name}': kept {kept}, your choice (frame by frame); {other.name}, a "
+                f"time-lapse model ({other.image_axes}), is in Model."
+            )
+            return base
+        return first
+
+    def _users_choice(self, key: str | None) -> bool:
+        """Whether model ``key`` is one the user chose: the one chosen last, or one chosen
+        for an image layer (shown again when that layer is chosen), never the panel's
+        default nor a preselection. No time-lapse or 3D model is preselected over it."""
+        return key is not None and (key == self._user_model or key in self._chosen_models.values())
 
     def _base_model_index(self) -> int:
         """The model an image without T gets unless a 3D model is preselected for it: the
@@ -266,7 +294,11 @@ class SegmentModels:
         fits better where the engine's input check on a small sample of the volume
         (:mod:`._segment_fit`) passes for it, and fails for the model kept or finds the
         volume farther outside that model's training range: a fluorescence nuclei volume
-        keeps nuclei2d. A lazy layer's sample is read in a worker (-1 meanwhile); then the
+        keeps nuclei2d. A volume whose neighbouring slices are far less alike than its
+        neighbouring pixels (:func:`~._segment_fit.slice_likeness`: serial sections, as ISBI
+        2012) gets no 3D model by the look of it, the note naming the 2D EM models; a 3D
+        model preselected says it is a guess (EM of membranes passes the same check). The
+        sample is read and judged in a worker, in memory or lazy (-1 meanwhile); then the
         layer, if still chosen, gets its model."""
         from tessella.engine.registry import model_origin
 
@@ -290,14 +322,15 @@ class SegmentModels:
         name, kept = layer.name, base_card.name
         first_key = self.model_combo.itemData(volume[0])
         first = self._cards[first_key].name
-        if base_key == self._user_model:
+        if self._users_choice(base_key):
             self._volume_note = (
                 f"'{name}': kept {kept}, your choice (slice by slice); {first}, a 3D "
                 "model, is in Model."
             )
             return base
         full_axes = guess_layer_axes(layer)  # (with C where it has channels)
-        sample = self._volume_sample(layer, full_axes)
+        keys = [base_key, *(self.model_combo.itemData(i) for i in volume)]
+        sample = self._volume_sample(layer, full_axes, keys, self.invert_combo.currentData())
         if sample is _READING:
             self._volume_note = f"'{name}': checking which model fits this volume…"
             return -1
@@ -306,6 +339,7 @@ class SegmentModels:
                 f"'{name}': kept {kept} (slice by slice); {first}, a 3D model, is in Model."
             )
             return base
+        sample, likeness = sample
         invert = self.invert_combo.currentData()
         base_fit = self._fit(layer, sample, full_axes, base_key, invert)
         for index in volume:
@@ -315,14 +349,24 @@ class SegmentModels:
                 continue
             if not base_fit.passes or fit.outside < base_fit.outside:
                 chosen = self._cards[key].name
+                if likeness is not None and likeness.far_apart:
+                    # sections far thicker than a pixel (ssTEM): no 3D model by a guess
+                    self._volume_note = (
+                        f"'{name}': kept {kept} (slice by slice): its neighbouring slices are "
+                        f"far less alike than its neighbouring pixels ({likeness.slices:.2f} "
+                        f"against {likeness.pixels:.2f}: sections thick for the pixel size), "
+                        f"so {chosen}, a 3D model, is not preselected"
+                        f"{self._em_alternatives(chosen, base_key)}."
+                    )
+                    return base
                 why = (
                     f"it looks like {chosen}'s training images, unlike {kept}'s"
                     if not base_fit.passes
                     else f"it looks more like {chosen}'s training images than {kept}'s"
                 )
                 self._volume_note = (
-                    f"Model {chosen} preselected for '{name}', a volume ({axes}): {why}; "
-                    "choose another in Model to use it instead."
+                    f"Model {chosen} preselected for '{name}', a volume ({axes}): {why}"
+                    f"{self._guess_words(chosen)}; choose another in Model to use it instead."
                 )
                 return index
         first_fit = self._fit(layer, sample, full_axes, first_key, invert)
@@ -337,6 +381,36 @@ class SegmentModels:
         self._volume_note = f"'{name}': kept {kept} (slice by slice): {why}."
         return base
 
+    def _listed(self, name: str) -> bool:
+        """Whether a model named ``name`` is in the list."""
+        return any(card.name == name for card in self._cards.values())
+
+    def _guess_words(self, chosen: str) -> str:
+        """What the note on a 3D model preselected by the look of a volume adds: that it is a
+        guess, and the model for membranes where that is em-membranes2d (intensities alone do
+        not tell a mitochondria EM volume from a membrane one: ISBI 2012 passes em-mito3d's
+        input check as well as Lucchi++ does)."""
+        if chosen == "em-membranes2d" or not self._listed("em-membranes2d"):
+            return " (a guess from its intensities)"
+        return (
+            " (a guess: an EM stack of membranes passes the same check; for membranes choose "
+            "em-membranes2d)"
+        )
+
+    def _em_alternatives(self, chosen: str, kept_key: str) -> str:
+        """The 2D EM models a volume whose 3D model was not preselected could take, named in
+        the note: the user chooses between membranes and mitochondria, the panel does not."""
+        kept = self._cards[kept_key].name
+        names = [
+            (what, model)
+            for what, model in (("membranes", "em-membranes2d"), ("mitochondria", "em-mito2d"))
+            if model not in (chosen, kept) and self._listed(model)
+        ]
+        if not names:
+            return ""
+        said = ", ".join(f"for {what} {model}" for what, model in names)
+        return f"; if it is EM, choose a 2D model by what it shows ({said})"
+
     def _fit(self, layer, sample, axes: str, key: str, invert):
         """Model ``key``'s :func:`~._segment_fit.fit` on ``layer``'s ``sample``, computed
         once for each layer, model and Intensities choice."""
@@ -347,15 +421,16 @@ class SegmentModels:
             cache[(key, invert)] = fit(sample, axes, self._cards[key], invert)
         return cache[(key, invert)]
 
-    def _volume_sample(self, layer, axes: str):
-        """``layer``'s :func:`~._segment_fit.volume_sample` (kept for the next time it is
-        chosen); :data:`_READING` while a worker reads it from a lazy layer (zarr, dask),
-        which then preselects again for the layer if it is still chosen; None where it could
-        not be read."""
-        import numpy as np
+    def _volume_sample(self, layer, axes: str, keys: list[str], invert):
+        """``layer``'s :func:`~._segment_fit.read_sample` (its sample and the likeness of its
+        slices, kept for the next time it is chosen), or None where it could not be read;
+        :data:`_READING` while a worker reads it and judges it with the fits of the models
+        ``keys`` (:meth:`_fit`, Intensities ``invert``), off the GUI thread for an array in
+        memory too (0.3 s for a 25x768x1024 volume on a busy machine). Once done, the
+        layer, if still chosen and no run is in progress, gets its model."""
         from napari.qt.threading import create_worker
 
-        from ._segment_fit import volume_sample
+        from ._segment_fit import fit, read_sample
         from ._segment_image import _layer_array
 
         uid = layer.unique_id
@@ -366,21 +441,28 @@ class SegmentModels:
             for old in list(self._samples)[:4]:
                 self._samples.pop(old, None)
                 self._fits.pop(old, None)
-        if isinstance(data, np.ndarray):
-            self._samples[uid] = volume_sample(data, axes)
-            return self._samples[uid]
         self._samples[uid] = _READING
+        cards = {key: self._cards[key] for key in keys}
 
-        def done(sample) -> None:
+        def judge():
+            sample = read_sample(data, axes)
+            fits = {(key, invert): fit(sample[0], axes, c, invert) for key, c in cards.items()}
+            return sample, fits
+
+        def done(result) -> None:
+            sample, fits = result if result is not None else (None, {})
             self._samples[uid] = sample
+            self._fits.setdefault(uid, {}).update(fits)
             try:
                 chosen = self.image_layer
             except RuntimeError:  # the panel was closed meanwhile
                 return
+            if getattr(self, "_run", None) is not None:  # its model stays; chosen again: judged
+                return
             if chosen is not None and chosen.unique_id == uid:
                 self._preselect_model(chosen)
 
-        worker = create_worker(volume_sample, data, axes, _start_thread=False)
+        worker = create_worker(judge, _start_thread=False)
         worker.returned.connect(done)
         worker.errored.connect(lambda _exc: done(None))
         self._sample_workers.add(worker)

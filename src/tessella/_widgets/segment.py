@@ -189,7 +189,7 @@ class SegmentWidget(
         self._model_preselected = False  # the model shown was preselected, not chosen
         self._user_model: str | None = None  # the model the user chose last (its key)
         self._model_note = ""  # the status line's note on the model preselected, if shown
-        self._volume_note = ""  # that note for a volume (_segment_models._volume_model)
+        self._volume_note = ""  # that note for a volume, or a movie keeping the chosen model
         #: a volume layer's sample (unique_id -> array) and each model's fit on it
         self._samples: dict[str, Any] = {}
         self._fits: dict[str, dict] = {}

@@ -1,0 +1,98 @@
+"""With no model chosen, an EM membrane stack (ISBI 2012) got em-mito3d, a mitochondria 3D
+model, silently (s32's note): its intensities pass em-mito3d's input check as Lucchi++'s do,
+so the check cannot tell membranes from mitochondria. What tells the two data sets apart is
+how alike neighbouring slices are against neighbouring pixels (_segment_fit.slice_likeness):
+ISBI's 50 nm sections of 4 nm pixels 0.29 against 0.88, Lucchi++'s 5 nm isotropic voxels
+about as alike. Now a volume whose slices are far apart gets no 3D model by a guess (the
+status says why and names the 2D EM models to choose from), and a 3D model preselected from
+the look of a volume says it is a guess and names em-membranes2d for membranes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tifffile
+
+from tests.conftest import DATA
+
+ISBI = DATA / "em_membranes_isbi2012" / "images"
+LUCCHI = DATA / "em_mito_lucchipp" / "val" / "image.tif"
+
+
+def _needs(*paths):
+    for path in paths:
+        if not path.exists():
+            pytest.skip(f"{path} is not in the shared data")
+
+
+def _panel(make_napari_viewer):
+    viewer = make_napari_viewer()
+    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Segment")
+    names = {card.name for card in widget._cards.values()}
+    if not {"em-mito3d", "nuclei2d", "em-membranes2d", "em-mito2d"} <= names:
+        pytest.skip("the bundled models are not installed")
+    return viewer, widget
+
+
+def _open(viewer, widget, path, qtbot):
+    [layer] = viewer.open(str(path), plugin="tessella")
+    widget.layer_combo.setCurrentIndex(widget.layer_combo.findData(layer.unique_id))
+    _judged(widget, qtbot)
+    return layer
+
+
+def _judged(widget, qtbot) -> None:
+    """Wait for the worker that samples and judges a volume (in memory too, since session
+    33: off the GUI thread) to have done."""
+    qtbot.waitUntil(lambda: not widget._sample_workers, timeout=20_000)
+
+
+def _model(widget) -> str:
+    return widget._cards[widget.model_combo.currentData()].name
+
+
+def _isbi():
+    return np.stack([tifffile.imread(ISBI / f"{i:02d}.tif") for i in range(20)])
+
+
+def test_the_likeness_of_slices_tells_sstem_from_fib_sem():
+    from tessella._widgets._segment_fit import slice_likeness
+
+    _needs(ISBI / "19.tif", LUCCHI)
+    isbi = slice_likeness(_isbi(), "ZYX")
+    lucchi = slice_likeness(tifffile.imread(LUCCHI), "ZYX")
+    assert isbi is not None and lucchi is not None
+    assert isbi.far_apart and not lucchi.far_apart
+    assert isbi.slices < 0.4 * isbi.pixels and lucchi.slices > 0.9 * lucchi.pixels
+    assert slice_likeness(np.zeros((4, 32, 32), np.uint8), "ZYX") is None  # blank: no say
+
+
+def test_an_isbi_stack_gets_no_3d_model_and_a_lucchi_crop_is_said_a_guess(
+    make_napari_viewer, tmp_path, qtbot
+):
+    _needs(ISBI / "19.tif", LUCCHI)
+    viewer, widget = _panel(make_napari_viewer)
+    stack = tmp_path / "isbi.tif"
+    tifffile.imwrite(stack, _isbi())
+
+    _open(viewer, widget, stack, qtbot)
+    assert widget.axes_combo.currentText() == "ZYX"
+    assert _model(widget) == "nuclei2d"  # was em-mito3d, silently
+    text = widget.status_label.text()
+    assert text.startswith(
+        "'isbi': kept nuclei2d (slice by slice): its neighbouring slices are far less alike "
+        "than its neighbouring pixels (0.29 against 0.88: sections thick for the pixel size), "
+        "so em-mito3d, a 3D model, is not preselected; if it is EM, choose a 2D model by "
+        "what it shows (for membranes em-membranes2d, for mitochondria em-mito2d)."
+    ), text
+
+    crop = tmp_path / "lucchi.tif"
+    tifffile.imwrite(crop, tifffile.imread(LUCCHI)[:8, 200:456, 300:556])
+    _open(viewer, widget, crop, qtbot)
+    assert _model(widget) == "em-mito3d"
+    assert widget.status_label.text() == (
+        "Model em-mito3d preselected for 'lucchi', a volume (ZYX): it looks more like "
+        "em-mito3d's training images than nuclei2d's (a guess: an EM stack of membranes "
+        "passes the same check; for membranes choose em-membranes2d); choose another in "
+        "Model to use it instead."
+    )
