@@ -1,4 +1,5 @@
-"""A change that no preview shows (a time-lapse's linking parameters, a volume's z_median),
+"""A change that no preview shows (a time-lapse's linking parameters; a volume's z_median
+until session 33, which its slice preview now shows),
 made while *Apply to all* runs, supersedes that run and starts *Apply to all* again with it,
 as any other change supersedes it. It was kept for a later *Apply to all*: the run under way
 ended with the old value, its status replaced the "applies at Apply to all" line, and the
@@ -79,7 +80,7 @@ def test_z_median_changed_during_apply_to_all_of_a_volume_starts_it_again(
     said = _apply_to_all_then_set(qtbot, widget, "z_median", 5)
     assert said == (
         "'vol labels': z_median=5 changed during Apply to all, which starts again with it "
-        "(it acts across slices; the preview of one slice is 2D)"
+        "(so that every slice gets it, not only the one on screen)"
     )
     assert widget.params.z_median == layer.metadata["tessella_recipe"]["params"]["z_median"] == 5
     np.testing.assert_array_equal(layer.data, wanted)

@@ -276,29 +276,29 @@ def test_a_superqt_whose_label_fails_keeps_the_slider_as_it_was(qtbot, monkeypat
     assert label.text() == "0"
 
 
-def test_z_median_runs_no_slice_preview_and_acts_at_apply_to_all(
+def test_z_median_runs_a_slice_preview_and_apply_to_all_agrees(
     docked_tune,
     volume_result,  # noqa: F811
     qtbot,
-    monkeypatch,
 ):
-    """(test_tune_gaps checks the labels and controls after such a change.)"""
+    """Since session 33 the slice preview makes z_median as Apply to all does (it ran none
+    before: "applies at Apply to all"); test_tune_z_median checks it on real data."""
     viewer, widget, layer = _volume_in_tune(docked_tune, volume_result)
-    calls = []
-    original = semantic.postprocess
-    monkeypatch.setattr(
-        semantic, "postprocess", lambda *args: calls.append(args[1]) or original(*args)
-    )
-    set_control(widget.controls["z_median"], 5)
-    assert calls == [] and not widget.busy  # no preview: it could not show the change
-    assert "z_median=5 applies at Apply to all" in widget.status_label.text()
+    with qtbot.waitSignal(widget.update_finished, timeout=30_000):
+        set_control(widget.controls["z_median"], 5)
+        assert widget.busy  # a preview runs
+    qtbot.waitUntil(lambda: not widget.busy, timeout=30_000)
+    assert "slice 5" in widget.status_label.text()
+    assert "applies at Apply to all" not in widget.status_label.text()
+    params = make_params(semantic.Params, volume_result.params, z_median=5)
+    applied = semantic.postprocess(volume_result.predictions[0], params)
+    np.testing.assert_array_equal(layer.data[5] > 0, applied[5] > 0)
 
     with qtbot.waitSignal(widget.update_finished, timeout=30_000):
         widget.apply_all_button.click()
     qtbot.waitUntil(lambda: not widget.busy, timeout=30_000)
-    params = make_params(semantic.Params, volume_result.params, z_median=5)
-    np.testing.assert_array_equal(layer.data, original(volume_result.predictions[0], params))
-    assert len(calls) == 1 and "the whole volume" in widget.status_label.text()
+    np.testing.assert_array_equal(layer.data, applied)
+    assert "the whole volume" in widget.status_label.text()
 
 
 def test_save_recipe_says_it_saved(docked_tune, result_2d, qtbot, tmp_path):

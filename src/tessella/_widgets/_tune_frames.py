@@ -204,9 +204,9 @@ class _Slab:
     volume prediction around slice ``plane``, grown one slice each way at a time. Each
     slice's foreground is made as the preview makes its slice's: alone
     (``method.foreground_mask`` of :func:`_slice_of`), or where a ``radius`` opens it with a
-    3D ball, as *Apply to all* makes it (:mod:`._tune_masks`); without ``z_median``. Its 2D
-    pieces (8 neighbours) are joined to those of the next slice that touch them at a face,
-    an edge or a corner.
+    3D ball or a ``z_median`` votes along Z, as *Apply to all* makes it
+    (:mod:`._tune_masks`). Its 2D pieces (8 neighbours) are joined to those of the next
+    slice that touch them at a face, an edge or a corner.
 
     The 3D pieces are kept as they grow (review r4 of session 31, finding 2): each 2D piece
     of ``plane`` and of the slab's two end slices knows the 3D piece it is in (``piece``),

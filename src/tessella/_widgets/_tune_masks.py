@@ -9,8 +9,9 @@ so). Here a slice's foreground is made by the method's own
 (:func:`reach`), which gives it exactly as the whole volume does (:func:`slice_masks`).
 This module only chooses the slab and keeps the masks made.
 
-``z_median`` stays out of the preview (it says so: "a 2D preview, without z_median"; moving
-it runs none), so the foreground here is made without it, as the preview's own slice was."""
+``z_median`` (a majority vote of the thresholded slices along Z) is made so too, since
+session 33: the slab reaches its window's half beyond the ball's reach
+(:func:`acts_in_preview`). It stayed out of the preview before (moving it ran none)."""
 
 from __future__ import annotations
 
@@ -25,32 +26,47 @@ import numpy as np
 
 from tessella.engine.methods._morphology import Stopped
 
-__all__ = ["Stopped", "plane_labels", "plane_mask", "reach", "slice_masks"]
+__all__ = ["Stopped", "acts_in_preview", "plane_labels", "plane_mask", "reach", "slice_masks"]
 
 
 def _mask_params(params):
-    """The parameters the preview's foreground is made with: those given, without
-    ``z_median`` (which the preview leaves out) and without the size limits (which act on
-    objects, not on the foreground: a ``min_size`` dragged finds the mask made)."""
-    off = {k: 0 for k in ("z_median", "min_size", "max_size") if hasattr(params, k)}
+    """The parameters the preview's foreground is made with: those given, without the size
+    limits (which act on objects, not on the foreground: a ``min_size`` dragged finds the
+    mask made)."""
+    off = {k: 0 for k in ("min_size", "max_size") if hasattr(params, k)}
     return replace(params, **off)
 
 
+def _slabs(method) -> bool:
+    """Whether ``method`` makes a slice's foreground from a slab of slices as it makes the
+    whole volume's (the semantic method's ``slab_foreground``)."""
+    return getattr(method, "NAME", None) == "semantic" and hasattr(method, "slab_foreground")
+
+
+def acts_in_preview(method, axes: str, name: str) -> bool:
+    """Whether the parameter ``name``, which acts along Z, acts in the slice preview of a
+    volume with these ``axes`` (its labels'): the semantic method's ``z_median`` on a ZYX
+    volume, whose slice's foreground is made on the slab of slices around it (:func:`reach`)."""
+    return name == "z_median" and _slabs(method) and axes == "ZYX"
+
+
 def reach(method, prediction, params) -> int:
-    """How many slices each way a slice's foreground depends on: for the semantic method
-    with a ``radius``, four times the ball's reach along Z (an opening then a closing: four
-    erosions or dilations, each reaching that far); 0 otherwise (a slice's foreground is
-    then made alone, in 2D, as before). Only for ZYX predictions (Z first, as the method's
-    filters along Z take it)."""
-    if getattr(method, "NAME", None) != "semantic" or not hasattr(method, "slab_foreground"):
+    """How many slices each way a slice's foreground depends on: for the semantic method,
+    with a ``radius`` four times the ball's reach along Z (an opening then a closing: four
+    erosions or dilations, each reaching that far), and with a ``z_median`` the half of its
+    window more (the vote comes first); 0 otherwise (a slice's foreground is then made
+    alone, in 2D, as before). Only for ZYX predictions (Z first, as the method's filters
+    along Z take it)."""
+    if not _slabs(method) or prediction.spatial_axes != "ZYX":
         return 0
     radius = int(getattr(params, "radius", 0) or 0)
-    if radius <= 0 or prediction.spatial_axes != "ZYX":
-        return 0
+    half = (int(getattr(params, "z_median", 0) or 0) | 1) // 2  # (even sizes: the next odd)
+    if radius <= 0:
+        return half
     from tessella.engine.methods._base import relative_spacing
     from tessella.engine.methods._morphology import ball, margin
 
-    return margin(ball(radius, relative_spacing(prediction, 3)))
+    return margin(ball(radius, relative_spacing(prediction, 3))) + half
 
 
 def _run_of(prediction, plane: int) -> tuple[int, int]:
@@ -65,7 +81,7 @@ def _run_of(prediction, plane: int) -> tuple[int, int]:
 
 def slice_masks(method, prediction, params, lo: int, hi: int, run=None, halt=None) -> np.ndarray:
     """The foreground of slices ``lo``..``hi - 1`` of a ZYX volume prediction, each exactly
-    as *Apply to all* makes it (without ``z_median``), ``run`` being the run of slices
+    as *Apply to all* makes it (``z_median`` included), ``run`` being the run of slices
     between blank ones that holds them, which *Apply to all* takes as a volume of its own
     (:func:`_run_of` of ``lo`` by default). ``halt`` (a function): :class:`Stopped` is
     raised when it returns True (checked between two rows of the ball).
@@ -74,7 +90,7 @@ def slice_masks(method, prediction, params, lo: int, hi: int, run=None, halt=Non
     opening and closing with its ball, hole filling: what its ``foreground_mask`` makes of
     the whole volume) on the slab of slices :func:`reach` beyond ``lo`` and ``hi``, cut
     there or at the run's ends (beyond which the image's edge: foreground for an erosion,
-    as *Apply to all* has it)."""
+    mirrored for the Z median, as *Apply to all* has it)."""
     from tessella.engine.methods._base import relative_spacing
 
     params = _mask_params(params)

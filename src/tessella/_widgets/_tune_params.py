@@ -145,13 +145,19 @@ class TuneParams:
 
     def _not_in_preview(self, name: str) -> bool:
         """Whether ``name`` cannot act in the chosen result's preview: it acts along Z, and a
-        volume's preview is one slice in 2D, or it links a movie's frames (:meth:`_links`),
-        and the preview is one frame. A preview would change nothing."""
+        volume's preview is one slice in 2D (but for the semantic method's ``z_median``,
+        made on the slices around it as *Apply to all* makes it: :mod:`._tune_masks`), or it
+        links a movie's frames (:meth:`_links`), and the preview is one frame. A preview
+        would change nothing."""
         from tessella.engine.params import param_specs
+
+        from ._tune_masks import acts_in_preview
 
         if self._links(name):
             return True
         if not self._whole_volume():
+            return False
+        if acts_in_preview(self.method, self.result.axes, name):
             return False
         return any(s.name == name and "Z" in s.needs for s in param_specs(self.method.Params))
 

@@ -449,7 +449,13 @@ class TuneWriting:
         if request.plane is not None:
             from tessella.engine.params import param_specs
 
-            across = [spec.name for spec in param_specs(method.Params) if "Z" in spec.needs]
+            from ._tune_masks import acts_in_preview
+
+            across = [
+                spec.name
+                for spec in param_specs(method.Params)
+                if "Z" in spec.needs and not acts_in_preview(method, request.axes, spec.name)
+            ]
             without = f", without {', '.join(across)}" if across else ""
             without += _sizes_note(request)
             hint = f" (a 2D preview{without}); Apply to all for the volume"

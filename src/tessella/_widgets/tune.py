@@ -16,9 +16,9 @@ goes on when another layer is chosen meanwhile, and its labels land in its own l
 time-lapse (``T``) results only the frame on screen is updated until "Apply to all", and a
 change of a linking parameter runs no preview (a frame alone is not linked); a volume shows a
 2D preview of the slice on screen (its foreground made as Apply to all makes it: a
-``radius`` opens it with a 3D ball on the slices around it, :mod:`._tune_masks`), which
-Cancel stops (the labels and the controls stay as they were), and a change of ``z_median``
-runs none. Once frames or
+``z_median`` votes along Z and a ``radius`` opens it with a 3D ball on the slices around it,
+:mod:`._tune_masks`), which Cancel stops (the labels and the controls stay as they were).
+Once frames or
 slices hold other parameters than the rest (a preview after Apply to all), the status line
 names which hold which ("slice 2 at beta=0.7, the other 5 slices at beta=0.5: Apply to all to
 make them one"), and the layer's recipe says its labels are not what its parameters make. Reset

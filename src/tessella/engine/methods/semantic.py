@@ -107,12 +107,17 @@ def activate(raw, ndim: int) -> dict:
 # --- the foreground mask ------------------------------------------------------------------------
 
 
-def _z_vote(mask: np.ndarray, size: int) -> np.ndarray:
+def _z_vote(mask: np.ndarray, size: int, ends: tuple[bool, bool] = (True, True)) -> np.ndarray:
     """Median of a boolean volume along axis 0 with scipy's ``reflect`` border: a window of
-    ``size`` (odd) votes, and a voxel stays foreground if more than half of it is."""
+    ``size`` (odd) votes, and a voxel stays foreground if more than half of it is.
+
+    ``ends``: whether the first and last slices are the volume's (reflected beyond them);
+    at a cut end (a slab of the volume's slices) the ``size // 2`` slices there have no
+    whole window and are left out of the result, which then has fewer slices."""
     half = size // 2
-    padded = np.pad(mask.view(np.uint8), [(half, half)] + [(0, 0)] * (mask.ndim - 1), "symmetric")
-    depth = mask.shape[0]
+    pads = (half if ends[0] else 0, half if ends[1] else 0)
+    padded = np.pad(mask.view(np.uint8), [pads] + [(0, 0)] * (mask.ndim - 1), "symmetric")
+    depth = padded.shape[0] - 2 * half
     votes = padded[:depth].copy()
     for shift in range(1, size):  # shifted sums: far cheaper than a general rank filter
         votes += padded[shift : shift + depth]
@@ -169,17 +174,22 @@ def slab_foreground(
     first and last slices are the volume's (or the run's between blank slices, which
     :func:`postprocess` takes as a volume of its own): beyond them the image's edge, which
     is foreground for the opening's and the closing's erosions; a cut end must lie
-    :func:`~._morphology.margin` slices beyond ``lo`` (``hi``). ``z_median`` needs the
-    whole volume (a slab with both ends and every slice). ``halt``: checked between two
+    :func:`~._morphology.margin` slices beyond ``lo`` (``hi``), and ``z_median // 2``
+    more with a ``z_median``, whose window is that wide. ``halt``: checked between two
     rows of the ball (:class:`~._morphology.Stopped` is raised when it returns True).
     """
     mask = np.asarray(probability) > params.threshold
-    whole = mask.ndim == 2 or (lo == 0 and hi in (None, mask.shape[0]) and all(ends))
     size = params.z_median | 1  # 0 -> 1 (off); even sizes -> the next odd one
     if mask.ndim == 3 and size > 1:
-        if not whole:
-            raise ValueError("z_median is made of the whole volume, not of a slab")
-        mask = _z_vote(mask, size)
+        hi = mask.shape[0] if hi is None else hi
+        cut = (0 if ends[0] else size // 2, 0 if ends[1] else size // 2)
+        if lo < cut[0] or hi > mask.shape[0] - cut[1]:
+            raise ValueError(
+                f"a cut slab needs {size // 2} slices beyond slices {lo}..{hi - 1} for "
+                f"z_median {size}, and those the ball reaches"
+            )
+        mask = _z_vote(mask, size, ends)  # (the slices of a cut end left out)
+        lo, hi = lo - cut[0], hi - cut[0]
     if mask.ndim == 2:
         lo, hi, ends, mask = 0, 1, (True, True), mask[None]
         footprint = _ball(params.radius, relative)[None] if params.radius > 0 else None
