@@ -36,7 +36,28 @@ def as_array(
     except (MemoryError, KeyboardInterrupt):
         raise
     except Exception as exc:  # codecs raise RuntimeError, ValueError, TypeError, ...
+        words = _chunk_words(data, index, exc)
+        if words is not None:  # the chunk files, their pixels and what to do
+            raise ValueError(f"{name}: cannot read {what}: {words}") from exc
         raise ValueError(f"{name}: cannot read {what} ({type(exc).__name__}: {exc})") from exc
+
+
+def _chunk_words(data, index: tuple | None, error: BaseException) -> str | None:
+    """The damaged chunk files of the zarr array ``data`` under ``index`` that made a read
+    fail with ``error``, their pixels and what to do
+    (:func:`~._zarr.unreadable_chunks_words`); None for anything else."""
+    from ._zarr import UnreadableChunkError, unreadable_chunks_words
+
+    if isinstance(error, UnreadableChunkError):
+        return error.words
+    if not hasattr(data, "metadata") or not hasattr(data, "chunks"):
+        return None  # (not a zarr array: a dask array names no chunk file)
+    try:
+        return unreadable_chunks_words(data, Ellipsis if index is None else index, error)
+    except (MemoryError, KeyboardInterrupt):
+        raise
+    except Exception:
+        return None
 
 
 def read_image(

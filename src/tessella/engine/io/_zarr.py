@@ -39,6 +39,151 @@ LABELS_ATTR = "tessella_labels"
 _RECIPE_ATTR = "tessella"
 
 
+class UnreadableChunkError(RuntimeError):
+    """A zarr chunk file that cannot be read or decoded (damaged, cut short by a copy that
+    did not finish), named with its pixels and what to do (``words``, without the store);
+    a RuntimeError as zstd's own error, so that whoever caught that catches this."""
+
+    def __init__(self, store, words: str):
+        super().__init__(f"{store}: {words}")
+        self.words = words
+
+
+#: at most this many chunks under a read that failed are tried one by one to name the bad ones
+CHUNKS_TRIED = 4096
+
+
+def _chunk_cells(shape, grid, selection) -> list[tuple[int, ...]] | None:
+    """The cells of ``grid`` (chunk or shard shape) of an array of ``shape`` under the basic
+    ``selection`` (ints, slices, Ellipsis); None for another kind of selection."""
+    import itertools
+
+    key = selection if isinstance(selection, tuple) else (selection,)
+    if any(k is Ellipsis for k in key):
+        at = next(i for i, k in enumerate(key) if k is Ellipsis)
+        key = key[:at] + (slice(None),) * (len(shape) - len(key) + 1) + key[at + 1 :]
+    key = key + (slice(None),) * (len(shape) - len(key))
+    ranges = []
+    for k, n, c in zip(key, shape, grid):
+        if isinstance(k, slice):
+            start, stop, step = k.indices(int(n))
+            if step != 1:
+                start, stop = min(start, stop), max(start, stop) + 1
+            if stop <= start:
+                return []
+            ranges.append(range(start // c, -(-stop // c)))
+        elif isinstance(k, int | np.integer):
+            i = int(k) % int(n) if n else 0
+            ranges.append(range(i // c, i // c + 1))
+        else:
+            return None
+    if int(np.prod([len(r) for r in ranges], dtype=np.int64)) > CHUNKS_TRIED:
+        return None
+    return list(itertools.product(*ranges))
+
+
+def unreadable_chunks_words(array, selection, error: BaseException) -> str | None:
+    """What to say of a read of ``selection`` from the zarr array ``array`` that failed with
+    ``error`` (a codec's, such as "Zstd decompression error: invalid input data"): the chunk
+    files under it that fail to read on their own (each tried alone), their pixels, and what
+    to do ("chunk file ..."); None where none does (the failure is another's) or they cannot
+    be told."""
+    shape = tuple(int(n) for n in array.shape)
+    grid = tuple(int(c) for c in (getattr(array, "shards", None) or array.chunks))
+    cells = _chunk_cells(shape, grid, selection)
+    if not cells:
+        return None
+    bad = []
+    for cell in cells:
+        region = tuple(slice(i * c, min((i + 1) * c, n)) for i, c, n in zip(cell, grid, shape))
+        try:
+            _plain(array)[region]
+        except (MemoryError, KeyboardInterrupt):
+            raise
+        except Exception:
+            bad.append((cell, region))
+    if not bad:
+        return None
+    root = getattr(getattr(array, "store", None), "root", None)
+    store = Path(str(root)) if root else None
+    folder = store / str(getattr(array, "path", "") or "") if store is not None else None
+    files = []
+    for cell, region in bad[:3]:
+        try:
+            name = array.metadata.encode_chunk_key(cell)
+        except Exception:
+            name = "/".join(map(str, cell))
+        where = folder / name if folder is not None else name
+        pixels = ", ".join(f"{s.start}:{s.stop}" for s in region)
+        files.append(f"{where} (pixels [{pixels}])")
+    more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
+    plural = len(bad) > 1
+    return (
+        f"chunk file{'s' if plural else ''} {', '.join(files)}{more} "
+        f"cannot be read ({type(error).__name__}: {error}): damaged or cut short (a copy or "
+        f"a write that did not finish?). Copy {'them' if plural else 'it'} again from where "
+        f"the zarr came from; or delete {'them' if plural else 'it'} to read "
+        f"{'their' if plural else 'its'} pixels as {array.fill_value} (the array's fill "
+        "value)"
+    )
+
+
+def _store_of(array) -> str:
+    """The folder of the zarr store of ``array`` (what messages name), else "the zarr"."""
+    root = getattr(getattr(array, "store", None), "root", None)
+    return str(root) if root else "the zarr"
+
+
+def _plain(array):
+    """``array`` as a plain zarr array (reads without naming chunks: no recursion)."""
+    import zarr
+
+    return zarr.Array(array._async_array) if isinstance(array, NamedChunksArray) else array
+
+
+def _named_chunks(array):
+    """``array`` (a zarr array; anything else as it is) read through
+    :class:`NamedChunksArray`."""
+    import zarr
+
+    if isinstance(array, zarr.Array) and not isinstance(array, NamedChunksArray):
+        return NamedChunksArray(array._async_array)
+    return array
+
+
+def _named_chunks_class():
+    import zarr
+
+    class NamedChunksArray(zarr.Array):
+        """A zarr array (the same store, metadata and pixels) whose reads that fail on a
+        damaged chunk raise :class:`UnreadableChunkError` naming the chunk file, its pixels
+        and what to do, as napari's slicing of an opened image gets it (it said only "Zstd
+        decompression error: invalid input data")."""
+
+        def __getitem__(self, selection):
+            try:
+                return super().__getitem__(selection)
+            except (MemoryError, KeyboardInterrupt, UnreadableChunkError):
+                raise
+            except Exception as exc:
+                words = unreadable_chunks_words(self, selection, exc)
+                if words is None:
+                    raise
+                raise UnreadableChunkError(_store_of(self), words) from exc
+
+        def __reduce__(self):  # (pickled for workers: a plain array, read the same)
+            import zarr
+
+            return (zarr.Array, (self._async_array,))
+
+    NamedChunksArray.__module__ = __name__
+    NamedChunksArray.__qualname__ = "NamedChunksArray"
+    return NamedChunksArray
+
+
+NamedChunksArray = _named_chunks_class()
+
+
 def _read_zarr(
     path: Path, axes: str | None, channel: int | None = None, ignore_metadata: bool = False
 ) -> ImageData:
@@ -58,7 +203,7 @@ def _read_zarr(
         if isinstance(node, zarr.Group):
             image = _read_ome_zarr(path, node, axes)
         else:
-            image = _read_zarr_array(path, node, axes)
+            image = _read_zarr_array(path, _named_chunks(node), axes)
         given = axes is not None and not ignore_metadata
         misplaced = misplaced_axes(image.axes, image.stated_axes) if given else ""
         if misplaced:  # a reordering of what its metadata name: no silent transposition
@@ -217,6 +362,7 @@ def _read_ome_zarr(path: Path, node, axes: str | None) -> ImageData:
         raise ValueError(f"OME-Zarr dataset {dataset['path']!r} does not exist") from None
     if not isinstance(array, zarr.Array):
         raise ValueError(f"OME-Zarr dataset {dataset['path']!r} is not an array")
+    array = _named_chunks(array)  # (a damaged chunk named where napari reads it)
     names = _ome_axis_names(first.get("axes"), array.ndim, dataset["path"], axes)
     sizes: dict[str, float] = {}
     transforms = dataset.get("coordinateTransformations") or []
@@ -330,12 +476,12 @@ def ome_levels(image: ImageData) -> list:
             break
         if not isinstance(array, zarr.Array) or array.ndim != first.ndim:
             break
-        level: Any = array
+        level: Any = _named_chunks(array)
         if len(stored) != array.ndim or order != sorted(order):
             import dask.array as da
 
             index = tuple(slice(None) if i in kept else 0 for i in range(array.ndim))
-            level = da.from_zarr(array)[index].transpose(order)
+            level = da.from_zarr(level)[index].transpose(order)
         levels.append(level)
     return levels
 
