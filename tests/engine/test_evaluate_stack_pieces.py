@@ -1,17 +1,19 @@
 """A lazy 3D pair of instance labels (zarr, dask: a blockwise result of a volume or a movie)
 is scored a piece at a time, never read whole, with the scores, counts, notes and error map
-of the pair read whole: a ZYX volume as one image whose overlap table is merged over its
-slabs (an object spanning slabs is one object, matched once), a TYX movie frame by frame
-(each frame an image; the same ID in two frames two objects). Before, the Evaluate panel and
-``evaluate_labels`` read such a pair whole (``tiled_pair`` took 2D pairs only), and
-``tessella evaluate`` read a pair of 3D zarrs whole. Real data: Lucchi++ mitochondria (3D
-connected pieces), the 3D nuclei fixture, Cell Tracking Challenge SIM+ SEG frames."""
+of the pair read whole (the error map a dask array, each piece drawn where shown): a ZYX
+volume as one image whose overlap table is merged over its slabs (an object spanning slabs
+is one object, matched once), a TYX movie frame by frame (each frame an image; the same ID
+in two frames two objects). Before, the Evaluate panel and ``evaluate_labels`` read such a
+pair whole (``tiled_pair`` took 2D pairs only), and ``tessella evaluate`` read a pair of 3D
+zarrs whole. Real data: Lucchi++ mitochondria (3D connected pieces), the 3D nuclei fixture,
+Cell Tracking Challenge SIM+ SEG frames."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+import dask.array as da
 import numpy as np
 import pytest
 import tifffile
@@ -81,8 +83,8 @@ def _same(lazy, whole) -> None:
     assert lazy.scores == whole.scores and list(lazy.scores) == list(whole.scores)
     got = (lazy.n_true, lazy.n_pred, lazy.tp, lazy.fp, lazy.fn, lazy.notes)
     assert got == (whole.n_true, whole.n_pred, whole.tp, whole.fp, whole.fn, whole.notes)
-    assert lazy.errors.dtype == whole.errors.dtype
-    assert np.array_equal(lazy.errors, whole.errors)
+    assert lazy.errors.dtype == whole.errors.dtype and lazy.errors.shape == whole.errors.shape
+    assert np.array_equal(np.asarray(lazy.errors), whole.errors)
 
 
 @pytest.mark.parametrize(
@@ -102,6 +104,12 @@ def test_volume_scored_a_piece_at_a_time_as_read_whole(pair, chunks, side, monke
     piece = chunks[0] * max(chunks[1], side) * max(chunks[2], side)  # (a slab's piece at most)
     assert 0 < seen[0] <= piece < truth.size // 4  # (before: read whole)
     _same(lazy, whole)
+    # the error map: lazy (before: a NumPy array, drawn whole in the scoring), a plane of
+    # it shown computes the pieces of its slab only
+    assert isinstance(lazy.errors, da.Array)
+    seen[0] = 0
+    plane = np.asarray(lazy.errors[len(truth) // 2])
+    assert 0 < seen[0] <= piece and np.array_equal(plane, whole.errors[len(truth) // 2])
 
 
 def test_time_lapse_scored_frame_by_frame_as_read_whole(monkeypatch):
@@ -175,8 +183,6 @@ def test_cli_volume_zarrs_read_in_pieces(tmp_path, monkeypatch):
 
 def test_lazy_stacks_with_dask():
     """Dask arrays (a multiscale layer's level 0) are read by their chunks too."""
-    import dask.array as da
-
     truth, pred = _movie(4)
     whole = evaluate_labels(truth, pred, frame_axis=0, metrics_wanted=WANTED)
     lazy = run_steps(evaluate_labels_steps(da.from_array(truth, chunks=(2, 345, 314)),

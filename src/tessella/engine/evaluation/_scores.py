@@ -444,7 +444,10 @@ class Evaluation:
     """One prediction scored against its ground truth.
 
     ``scores`` is :func:`score_pairs` of the one pair (what ``tessella evaluate`` reports for
-    it); the counts and ``errors`` (:func:`error_map`) are at IoU ``threshold``.
+    it); the counts and ``errors`` (:func:`error_map`) are at IoU ``threshold``. ``errors``
+    of a lazy 3D pair (zarr, dask: a volume or a movie scored a piece at a time) is a dask
+    array computed a piece at a time where asked for (the pair read there again:
+    ``np.asarray(errors)`` gives the map as read whole); else a NumPy array.
     """
 
     scores: dict

@@ -44,7 +44,7 @@ from ._scores import (
     vrand_means,
 )
 
-__all__ = ["slabs", "stack_pair", "stack_steps", "stack_table"]
+__all__ = ["lazy_errors", "slabs", "stack_pair", "stack_steps", "stack_table"]
 
 Where = tuple[slice, ...]
 
@@ -192,14 +192,66 @@ def _match(table: PairTable, threshold: float, thresholds: list[float]):
     return matched, int(rows.size), missed, spurious
 
 
-def _errors(errors: np.ndarray, where: Where, truth, predicted, missed, spurious) -> None:
-    """The error map of the piece ``where`` (its own frame's or the volume's objects
-    ``missed`` and ``spurious``), as ``_scores._error_map`` draws it."""
-    if missed.size or spurious.size:
-        out = errors[where]
-        out[_tiles._isin(predicted, spurious)] = FALSE_POSITIVE
-        # written last: a missed object stays whole where a spurious one overlaps it
-        out[_tiles._isin(truth, missed)] = FALSE_NEGATIVE
+class _ErrorPieces:
+    """The error map of a lazy 3D pair, drawn a piece at a time as asked for
+    (``piece[where]``: a chunk of :func:`lazy_errors`), as ``_scores._error_map`` draws it
+    of each image: its predicted objects ``spurious`` (unmatched) red, then its ground-truth
+    objects ``missed`` cyan, over them; ``found[z]`` the ``(missed, spurious)`` of frame
+    ``z`` (of a movie; a volume's one image: one item)."""
+
+    def __init__(self, shape: tuple[int, ...], read, found: list) -> None:
+        self.shape, self.read, self.found = shape, read, found
+        self.dtype, self.ndim = np.dtype(np.uint8), len(shape)
+
+    def __getitem__(self, where: Where) -> np.ndarray:
+        size = tuple(s.stop - s.start for s in where)
+        out = np.zeros(size, np.uint8)
+        # each plane's image, or the volume's one
+        images = self.found[where[0]] if len(self.found) > 1 else self.found
+        if not any(missed.size or spurious.size for missed, spurious in images):
+            return out
+        truth = np.asarray(self.read(0, where)).reshape(size)
+        predicted = np.asarray(self.read(1, where)).reshape(size)
+        if len(self.found) > 1:  # (a movie: each plane its frame's)
+            for k, (missed, spurious) in enumerate(images):
+                _draw(out[k], truth[k], predicted[k], missed, spurious)
+        else:
+            _draw(out, truth, predicted, *images[0])
+        return out
+
+
+def _draw(out: np.ndarray, truth, predicted, missed, spurious) -> None:
+    out[_tiles._isin(predicted, spurious)] = FALSE_POSITIVE
+    # written last: a missed object stays whole where a spurious one overlaps it
+    out[_tiles._isin(truth, missed)] = FALSE_NEGATIVE
+
+
+def _chunk(array, where):
+    return array[where]
+
+
+def lazy_errors(shape: tuple[int, int, int], groups: list, read, found: list):
+    """The error map of a lazy 3D pair as a dask array (uint8) in the pieces of its reading
+    (``groups``, :func:`slabs`), each computed when asked for (shown in napari: the
+    pieces of a plane; ``np.asarray``: all), reading both sides there again."""
+    import uuid
+
+    import dask.array as da
+
+    depths = tuple(slab.stop - slab.start for slab, _ in groups)
+    first = groups[0][1] if groups else []
+    ys = tuple(dict.fromkeys((w[1].start, w[1].stop) for w in first))
+    xs = tuple(dict.fromkeys((w[2].start, w[2].stop) for w in first))
+    grid = (depths, tuple(b - a for a, b in ys), tuple(b - a for a, b in xs))
+    pieces = _ErrorPieces(shape, read, found)
+    return da.from_array(
+        pieces,
+        chunks=grid,
+        name=f"tessella-errors-{uuid.uuid4().hex}",
+        meta=np.zeros((0, 0, 0), np.uint8),
+        lock=False,
+        getitem=_chunk,  # (each chunk's own slices, never a fused index)
+    )
 
 
 def stack_steps(
@@ -213,18 +265,19 @@ def stack_steps(
 ) -> Generator[Progress, None, Evaluation]:
     """:func:`~tessella.engine.evaluation.evaluate_labels_steps` of a pair that
     :func:`stack_pair` takes, read a piece at a time (:func:`slabs`). A volume yields
-    ``"objects"`` (1 of 1), ``"pixels"`` after each piece read (two passes: the overlap
-    tables, then the error map) and ``"match"`` (1 of 1); a time-lapse ``"match"`` (0 of
-    its frames), ``"objects"``, then ``"match"`` after each frame scored (a slab of frames
-    at a time: read, matched, its error map drawn). Returns the same :class:`Evaluation` as
-    the pair read whole.
+    ``"objects"`` (1 of 1), ``"pixels"`` after each piece read (one pass: the overlap
+    tables) and ``"match"`` (1 of 1); a time-lapse ``"match"`` (0 of its frames),
+    ``"objects"``, then ``"match"`` after each frame scored (a slab of frames at a time:
+    read, each frame matched). Returns the :class:`Evaluation` of the pair read whole, its
+    error map a dask array (:func:`lazy_errors`: computed a piece at a time where asked
+    for, the pair read there again; ``np.asarray`` gives the map read whole gives).
 
     >>> import dask.array as da
     >>> gt = np.zeros((3, 4, 4), np.uint16); gt[:, :2, :2] = 1; gt[1:, 3:, 3:] = 2
     >>> pred = np.where(gt == 1, 7, 0).astype(np.uint16)
     >>> from tessella.engine.progress import run_steps
     >>> volume = run_steps(stack_steps(da.from_array(gt, chunks=1), pred, side=2))
-    >>> volume.tp, volume.fp, volume.fn, int(volume.errors.sum())
+    >>> volume.tp, volume.fp, volume.fn, int(np.asarray(volume.errors).sum())
     (1, 0, 1, 4)
     >>> movie = run_steps(stack_steps(da.from_array(gt, chunks=1), pred, frame_axis=0))
     >>> movie.tp, movie.fp, movie.fn, movie.scores["n_images"]
@@ -245,9 +298,8 @@ def stack_steps(
     groups = slabs(shape, _chunks(labels_true, labels_pred), side or _tiles.TILE_SIDE)
     scan = _Scan(shape, read, per_frame)
     thresholds = [float(t) for t in metrics.DEFAULT_THRESHOLDS]
-    errors = np.zeros(shape, np.uint8)
     tables: list[PairTable] = []
-    per_image, matched_count = [], 0
+    per_image, matched_count, found = [], 0, []
     if per_frame:
         done = 0
         for slab, pieces in groups:
@@ -257,7 +309,6 @@ def stack_steps(
                 for i, frame_parts in enumerate(parts):
                     frame_parts.append(_contingency(truth[i], predicted[i]))
                 del truth, predicted
-            found = []
             for frame_parts in parts:
                 table = PairTable(*_tiles._merged_table(frame_parts))
                 matched, tp, missed, spurious = _match(table, threshold, thresholds)
@@ -265,21 +316,12 @@ def stack_steps(
                 per_image.append(matched)
                 matched_count += tp
                 found.append((missed, spurious))
-            del parts
-            for where in pieces:
-                truth, predicted = (np.asarray(read(k, where)) for k in (0, 1))
-                size = tuple(s.stop - s.start for s in where)
-                truth, predicted = truth.reshape(size), predicted.reshape(size)
-                for i, (missed, spurious) in enumerate(found):
-                    frame = (slice(slab.start + i, slab.start + i + 1), *where[1:])
-                    _errors(errors, frame, truth[i : i + 1], predicted[i : i + 1], missed, spurious)
-                del truth, predicted
-            for _ in found:
                 done += 1
                 yield Progress("match", done, count)
+            del parts
     else:
         every = [where for _, pieces in groups for where in pieces]
-        total = 2 * len(every) if len(every) > 1 else 0
+        total = len(every) if len(every) > 1 else 0
         volume = []
         for done, where in enumerate(every, 1):
             truth, predicted = scan.piece(where)
@@ -292,16 +334,8 @@ def stack_steps(
         matched, matched_count, missed, spurious = _match(table, threshold, thresholds)
         tables.append(table)
         per_image.append(matched)
-        for done, where in enumerate(every, len(every) + 1):
-            if missed.size or spurious.size:
-                truth, predicted = (np.asarray(read(k, where)) for k in (0, 1))
-                size = tuple(s.stop - s.start for s in where)
-                _errors(
-                    errors, where, truth.reshape(size), predicted.reshape(size), missed, spurious
-                )
-                del truth, predicted
-            if total:
-                yield Progress("pixels", done, total)
+        found.append((missed, spurious))
+    errors = lazy_errors(shape, groups, read, found)
     # the scores of evaluate_labels_steps: AP from the matchings, the others as score_pairs
     # gives them of the images (their tables), V_rand and VOI each image's
     rest = [m for m in wanted if m not in ("ap", "vrand")]
