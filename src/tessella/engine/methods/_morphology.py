@@ -9,8 +9,11 @@ beyond the image's edges (or the ends of the slab given as the volume's) the mas
 foreground for an erosion and as background for a dilation, as ``scipy.ndimage``'s
 ``binary_erosion(..., border_value=1)`` and ``binary_dilation`` have it. The result equals
 ``scipy.ndimage``'s exactly (tests/engine/test_morphology_shifted.py, random masks, shapes,
-anisotropic balls of radius 1-4); it is several times faster on the 2 shared cores (each
-row of the ball is a few whole-array AND/OR, where scipy visits the footprint per voxel).
+anisotropic balls of radius 1-4; tests/engine/test_morphology_packed.py, radius 1-10); it is
+several times faster on the 2 shared cores (each row of the ball is a few whole-array
+AND/OR, where scipy visits the footprint per voxel). The voxels are packed 64 to a word
+along X (:func:`_morph_packed`, session 33): each row's AND/OR moves an eighth of the bytes,
+4-5 times faster at radius 10 (a 20x512x512 slab's slice: 0.26 s, was 1.14 s).
 """
 
 from __future__ import annotations
@@ -131,6 +134,8 @@ def _morph(
     voxels at one Z and Y offset, a run along X centred on 0: it is symmetric) is the 1D
     erosion along X of its half-length, made once per half-length, shifted to its place."""
     rz, ry, rx = (s // 2 for s in footprint.shape)
+    if rx < _WORD:
+        return _morph_packed(mask, footprint, eroding, i0, i1, pad, halt)
     height, width = mask.shape[1:]
     padded = np.pad(mask, (pad, (ry, ry), (rx, rx)), constant_values=eroding)
     combine = np.logical_and if eroding else np.logical_or
@@ -154,4 +159,79 @@ def _morph(
             part = run[z0 + dz : z0 + dz + i1 - i0, dy : dy + height]
             out = part.copy() if out is None else combine(out, part, out=out)
     assert out is not None  # (the footprint holds its centre)
+    return out
+
+
+_WORD = 64  # bits of a word of packed voxels along X (:func:`_morph_packed`)
+
+
+def _morph_packed(
+    mask: np.ndarray,
+    footprint: np.ndarray,
+    eroding: bool,
+    i0: int,
+    i1: int,
+    pad: tuple[int, int],
+    halt: Callable[[], bool] | None = None,
+) -> np.ndarray:
+    """:func:`_morph` on voxels packed 64 to a word along X (its result, bit for bit): each
+    AND (OR) of a row of the footprint moves an eighth of the bytes, and a shift along X is
+    a shift of the words' bits. Only the slices of the padded mask the rows reach are made.
+    The footprint's reach along X must be under 64."""
+    rz, ry, rx = (s // 2 for s in footprint.shape)
+    height, width = mask.shape[1:]
+    z0 = i0 - rz + pad[0]  # the padded slice of the first slice made, at offset dz = 0
+    depth = i1 - i0 + 2 * rz  # the padded slices the rows reach
+    # the slices of the mask those are (beyond them: the border value, ``pad``)
+    a, b = z0 - pad[0], z0 - pad[0] + depth
+    inside = mask[max(a, 0) : min(b, mask.shape[0])]
+    before, after = max(0, -a), max(0, b - mask.shape[0])
+    wide = width + 2 * rx
+    words = -(-wide // _WORD)
+    # X padded by rx each way and up to whole words, with the border value
+    xpad = (rx, words * _WORD - width - rx)
+    padded = np.pad(inside, ((before, after), (ry, ry), xpad), constant_values=eroding)
+    packed = np.packbits(padded, axis=-1, bitorder="little").view("<u8")
+    del padded
+    combine = np.bitwise_and if eroding else np.bitwise_or
+    fill = np.uint64(0xFFFFFFFFFFFFFFFF if eroding else 0)
+    rows = []  # (dz, dy, k): the row at offsets dz, dy runs 2k + 1 voxels along X
+    for dz in range(footprint.shape[0]):
+        for dy in range(footprint.shape[1]):
+            xs = np.flatnonzero(footprint[dz, dy])
+            if xs.size:
+                rows.append((dz, dy, int(xs.size // 2)))
+    out = None
+    run = packed
+    for k in range(max(k for *_, k in rows) + 1):
+        if halt is not None and halt():
+            raise Stopped
+        if k:
+            ahead = _shifted(packed, k, fill)  # bit x: voxel x + k
+            behind = _shifted(packed, -k, fill)  # voxel x - k
+            run = combine(run, ahead) if k == 1 else combine(run, ahead, out=run)
+            combine(run, behind, out=run)
+        for dz, dy, _ in (row for row in rows if row[2] == k):
+            part = run[dz : dz + i1 - i0, dy : dy + height]
+            out = part.copy() if out is None else combine(out, part, out=out)
+    assert out is not None  # (the footprint holds its centre)
+    bits = np.unpackbits(out.view(np.uint8), axis=-1, bitorder="little")
+    return bits[..., rx : rx + width].astype(bool)
+
+
+def _shifted(packed: np.ndarray, k: int, fill: np.uint64) -> np.ndarray:
+    """Words of voxels packed along X (little-endian bits) shifted so that bit x holds the
+    voxel x + k (0 < |k| < 64); beyond the last (first) word, ``fill``'s bits."""
+    n = packed.shape[-1]
+    nxt = np.empty_like(packed)  # the word after each (before, for k < 0)
+    if k > 0:
+        nxt[..., : n - 1] = packed[..., 1:]
+        nxt[..., n - 1] = fill
+        out = packed >> np.uint64(k)
+        out |= nxt << np.uint64(_WORD - k)
+    else:
+        nxt[..., 1:] = packed[..., : n - 1]
+        nxt[..., 0] = fill
+        out = packed << np.uint64(-k)
+        out |= nxt >> np.uint64(_WORD + k)
     return out
