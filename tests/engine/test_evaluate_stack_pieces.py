@@ -188,3 +188,21 @@ def test_lazy_stacks_with_dask():
     lazy = run_steps(evaluate_labels_steps(da.from_array(truth, chunks=(2, 345, 314)),
                                            pred, frame_axis=0, metrics_wanted=WANTED))  # fmt: skip
     _same(lazy, whole)
+
+
+def test_lazy_prediction_scored_at_annotated_frames_a_frame_at_a_time():
+    """Ground truth annotating some frames only (a SEG folder) against a lazy movie (a
+    blockwise result): the prediction is read a frame at a time where annotated (before:
+    read whole), with the Evaluation of the prediction in memory; frame 5 annotates a third
+    of its cells (the others yellow, not annotated)."""
+    truth, pred = _movie()
+    truth[5][truth[5] % 3 != 0] = 0
+    places = [(0,), (3,), (5,)]
+    whole = evaluate_labels(truth, pred, annotated=places, metrics_wanted=("ap", "iou"))
+    assert whole.not_annotated > 0 and whole.sparse_places == ((5,),)
+    seen = [0]
+    lazy = evaluate_labels(truth, Lazy(pred, seen, (1, 256, 256)), annotated=places,
+                           metrics_wanted=("ap", "iou"))  # fmt: skip
+    assert 0 < seen[0] <= 256 * 256  # (before: 8 x 690 x 628, read whole)
+    _same(lazy, whole)
+    assert (lazy.not_annotated, lazy.sparse_places) == (whole.not_annotated, whole.sparse_places)

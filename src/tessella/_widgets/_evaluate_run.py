@@ -130,8 +130,9 @@ def _evaluate_steps(
         wanted += ("seg",)
     if not evaluation.tiled_pair(
         labels_true, labels_pred, kind, frame_axis, ignore_label, annotated, wanted
-    ):  # (a lazy 2D pair of labels is read by the engine a 2048² piece at a time, not whole)
-        labels_pred = np.asarray(labels_pred)
+    ):  # (a lazy pair of labels is read by the engine a 2048² piece at a time, not whole;
+        # scored at annotated places, each side a place at a time)
+        labels_pred = labels_pred if annotated is not None else np.asarray(labels_pred)
         labels_true = labels_true if annotated is not None else np.asarray(labels_true)
     return (
         yield from evaluation.evaluate_labels_steps(

@@ -163,7 +163,12 @@ def evaluate_labels_steps(
     count = _image_count(np.shape(labels_true), kind, frame_axis, annotated)
     if count > 1:  # several images: counted from the start
         yield Progress("match", 0, count)
-    predicted = np.asarray(labels_pred)
+    if annotated is not None and not isinstance(labels_pred, np.ndarray):
+        # a lazy prediction scored at some places only (a movie's result against a SEG
+        # folder): read a place at a time, each in the step that scores it, never whole
+        predicted = _lazy(labels_pred)
+    else:
+        predicted = np.asarray(labels_pred)
     # what instance labels and the prediction look like (their notes) is seen after the
     # images are scored, so that a progress bar counts those from the start; where some
     # places are annotated, there only, where they are scored (GOWT1's SEG folder, 30 of 92
@@ -204,6 +209,7 @@ def evaluate_labels_steps(
     not_annotated, sparse = 0, []  # predicted objects off a sparse annotation, and where
     for done, (t_frame, p_frame, u_frame) in enumerate(images, 1):
         t_frame = np.asarray(t_frame)  # (a lazy stack's place read here)
+        p_frame = np.asarray(p_frame)
         images[done - 1] = (t_frame, p_frame, u_frame)
         # (checks shapes, dtypes; an image of several chunks of pixels says how far it is)
         iou, true_ids, pred_ids = yield from _pixel_steps(metrics._iou_steps(t_frame, p_frame))
@@ -225,7 +231,8 @@ def evaluate_labels_steps(
         raw = truth_seen = np.stack([t for t, _, _ in images])
         if unannotated is not None:
             raw = part(np.asarray(labels_true))
-        seen = part(predicted)
+        # (the places scored; where cut to the annotation, read again as they are)
+        seen = part(predicted) if unannotated is not None else np.stack([p for _, p, _ in images])
     else:
         raw, truth_seen, seen = np.asarray(labels_true), truth, predicted
     if kind == "labels":
@@ -264,6 +271,17 @@ def evaluate_labels_steps(
         not_annotated=not_annotated,
         sparse_places=tuple(sparse),
     )
+
+
+def _lazy(array):
+    """``array`` (a zarr, any lazy array) as a dask array, whose parts are read when asked
+    for (``np.asarray``), not when indexed."""
+    import dask.array as da
+
+    if isinstance(array, da.Array):
+        return array
+    chunks = getattr(array, "chunks", None)
+    return da.from_array(array, chunks=chunks if chunks else "auto", lock=False)
 
 
 def _pixel_steps(
