@@ -175,6 +175,7 @@ def _segment_blockwise(
 
     from ..engine.blockwise import open_executor, segment_blockwise_steps, work_dir
     from ..engine.blockwise._driver import LabelsNotListedError, _Estimate
+    from ..engine.blockwise._identity import ABSENT_STAGE
     from ..engine.input_record import INPUT_KEY, input_identity
     from ..engine.io import write_json
     from ..engine.io._zarr import ome_image_of_labels
@@ -203,13 +204,13 @@ def _segment_blockwise(
             + (hint if "Z" in data.axes else "")
         )
     if settings is not None:  # blocks and stitching change the labels at the seams
-        blocks = _blocks_of_this_run(source, model, axes, params, block, halo)
+        planned = _blocks_of_this_run(source, model, axes, params, block, halo)
         run_spacing = None
         if data is not None:
             chosen = _chosen_spacing(data.pixel_size, spatial, recipe)[0]
             run_spacing = chosen, chosen is None or all(a in data.pixel_size for a in spatial)
         todo, skipped, redo = _skip_existing(
-            jobs, {**settings, "blockwise": blocks}, model, lambda *_: run_spacing
+            jobs, {**settings, "blockwise": planned}, model, lambda *_: run_spacing
         )
         # with -q the redone output and why still print ("errors and warnings still print")
         _say_skipped_existing([] if args.quiet else skipped, redo, 1)
@@ -234,6 +235,7 @@ def _segment_blockwise(
     # before the run reads it: what --skip-existing compares the input with later
     identity = with_read_attributes(input_identity(source, _outputs_of(target)), source)
     bar, stage, clock = None, None, None
+    judging = False  # the input's absent chunks judged (their own bar, in "fingerprint")
     # the label array's shape: edge blocks are timed by their pixels (the panel's estimate)
     shape = None
     if data is not None and len(data.array.shape) == len(data.axes):
@@ -275,12 +277,15 @@ def _segment_blockwise(
                         blocks = progress.total  # (the digest counts pieces)
                     if progress.stage == "segment":
                         segmented = progress.done
-                    if progress.stage != stage and bar is not None:
+                    # (the input's absent chunks judged after its files: a bar of their own)
+                    inner = getattr(progress, "inner", None)
+                    absent = getattr(inner, "stage", None) == ABSENT_STAGE
+                    if (progress.stage, absent) != (stage, judging) and bar is not None:
                         bar.close()  # (first: a warning of the stage's end, such as the
                         bar = None  # input check after the scan, on a line of its own)
                     shown = _say_warnings(caught, shown)
-                    if progress.stage != stage:
-                        stage = progress.stage
+                    if (progress.stage, absent) != (stage, judging):
+                        stage, judging = progress.stage, absent
                         if stage == "segment" and progress.done and not args.quiet:
                             print(
                                 f"resuming: {progress.done} of {progress.total} blocks already "
@@ -295,6 +300,9 @@ def _segment_blockwise(
                             "levels": "writing lower-resolution levels",
                         }.get(stage, stage)
                         units = {"fingerprint": "file", "digest": "piece", "levels": "%"}
+                        if judging:  # (chunks with no file: lost, or left out as blank?)
+                            said = "checking chunks with no file"
+                            units = {**units, "fingerprint": "chunk"}
                         bar = _progress_bar(
                             progress.total,
                             f"{source.name}: {said}",

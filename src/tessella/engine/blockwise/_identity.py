@@ -139,7 +139,7 @@ def input_identity(data, grid) -> Generator[BlockProgress, None, str | None]:
         absent: dict[Path, list] = {}
         digest = yield from chunk_files_digest_steps([folder], absent)
         if absent.get(folder):
-            damaged = damaged_chunks(folder, absent[folder], _stored_plane(data))
+            damaged = yield from damaged_chunks_steps(folder, absent[folder], _stored_plane(data))
             if damaged:
                 warn_at_caller(absent_chunks_words(data.name, folder, damaged))
         return f"files:{digest}"
@@ -312,6 +312,31 @@ def _stored_plane(data) -> tuple[int, ...] | None:
 def damaged_chunks(
     folder: Path, regions: list[tuple[slice, ...]], plane: tuple[int, ...] | None = None
 ) -> list[tuple[slice, ...]]:
+    """:func:`damaged_chunks_steps` to its end (its progress unseen)."""
+    return run_steps(damaged_chunks_steps(folder, regions, plane))
+
+
+#: the judgement of absent chunks yields ``BlockProgress("fingerprint", chunks, absent chunks)``,
+#: a cancel point, after this many absent chunks (each reads up to four faces of the
+#: chunks beside it, each face decoding a whole chunk: 64 of them about 0.1-1 s)
+ABSENT_PER_STEP = 64
+
+
+#: the ``inner`` stage of the judgement's progress (what the command line's bar says)
+ABSENT_STAGE = "absent chunks"
+
+
+def _absent_progress(judged: int, total: int) -> BlockProgress:
+    """The judgement's progress: still "fingerprint" (checking the input, before the run's
+    plan), ``inner`` saying which part of it (:data:`ABSENT_STAGE`)."""
+    from ..progress import Progress
+
+    return BlockProgress("fingerprint", judged, total, inner=Progress(ABSENT_STAGE, judged, total))
+
+
+def damaged_chunks_steps(
+    folder: Path, regions: list[tuple[slice, ...]], plane: tuple[int, ...] | None = None
+) -> Generator[BlockProgress, None, list[tuple[slice, ...]]]:
     """Of the absent chunks at ``regions`` (:func:`absent_chunks`) of the zarr array at
     ``folder``, those that look lost rather than left out: zarr 3 leaves out every chunk
     that is all fill value (an image's blank margin or frame), so an absent chunk is only
@@ -363,7 +388,10 @@ def damaged_chunks(
                     yield at[:axis] + (at[axis] + side,) + at[axis + 1 :], axis, edge
 
     suspect, unknown = set(), set()  # signal beside it; no existing chunk beside it
-    for at, region in starts.items():
+    yield _absent_progress(0, len(starts))
+    for judged, (at, region) in enumerate(starts.items()):
+        if judged and judged % ABSENT_PER_STEP == 0:
+            yield _absent_progress(judged, len(starts))
         differ = pixels = 0  # over the faces of its existing neighbours, together
         for neighbour, axis, edge in beside(at):
             if neighbour in starts:
@@ -401,6 +429,7 @@ def damaged_chunks(
                     around.add(neighbour)
         if around and around <= suspect:
             found |= part
+    yield _absent_progress(len(starts), len(starts))
     return [region for at, region in starts.items() if at in found]
 
 
