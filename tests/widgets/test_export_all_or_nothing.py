@@ -20,10 +20,9 @@ import pytest
 import tifffile
 import zarr
 
-import tessella.engine.io as engine_io
 import tessella.engine.io._write as engine_write
 import tessella.engine.measure as engine_measure
-from tessella._widgets import _export_write
+from tessella._widgets import _export_lazy, _export_write
 from tessella._widgets.export import ExportWidget
 
 OUTPUTS = {"nuclei.tif", "nuclei.ome.zarr", "nuclei.csv"}
@@ -87,7 +86,8 @@ def test_cancel_after_the_first_output_keeps_every_earlier_file(exported_once, q
     viewer, widget, out, labels, _new = exported_once
     before = _contents(out)
     written, go = threading.Event(), threading.Event()
-    real = engine_io.write_labels
+    # (labels on disk: the TIFF is written a band at a time, write_labels_in_strips)
+    real = engine_write.write_labels_in_strips
 
     def write_then_wait(*args, **kwargs):  # the TIFF is written whole, then Cancel is clicked
         path = real(*args, **kwargs)
@@ -95,7 +95,7 @@ def test_cancel_after_the_first_output_keeps_every_earlier_file(exported_once, q
         assert go.wait(30)
         return path
 
-    monkeypatch.setattr(engine_io, "write_labels", write_then_wait)
+    monkeypatch.setattr(engine_write, "write_labels_in_strips", write_then_wait)
     with qtbot.waitSignal(widget.exported, timeout=60_000) as blocker:
         widget.export_button.click()
         qtbot.waitUntil(written.is_set, timeout=30_000)
@@ -121,7 +121,8 @@ def test_an_error_in_the_second_output_keeps_every_earlier_file(exported_once, q
         (Path(path) / "zarr.json").write_text("{")  # cut short by the full disk
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(engine_write, "write_ome_zarr_labels", full)
+    # (labels on disk: the OME-Zarr is written a piece at a time, write_labels_in_pieces)
+    monkeypatch.setattr(_export_lazy, "write_labels_in_pieces", full)
     errors: list[str] = []
     monkeypatch.setattr(_export_write, "show_error", errors.append)
     with qtbot.waitSignal(widget.exported, timeout=60_000) as blocker:

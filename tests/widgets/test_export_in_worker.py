@@ -16,7 +16,7 @@ import pytest
 import tifffile
 import zarr
 
-import tessella.engine.io as engine_io
+import tessella.engine.io._write as engine_write
 import tessella.engine.measure as engine_measure
 from tessella._widgets.export import ExportWidget
 
@@ -69,7 +69,9 @@ def test_lazy_labels_are_exported_in_a_worker_with_progress(lazy_result, qtbot, 
 
         monkeypatch.setattr(module, name, call)
 
-    spied(engine_io, "write_labels")
+    # (the TIFF in bands of 256 rows: three for the sample's 520 rows)
+    monkeypatch.setattr(engine_measure, "PIECE_PIXELS", 256 * 256, raising=False)
+    spied(engine_write, "write_labels_in_strips")  # (the TIFF a band at a time, never whole)
     spied(engine_measure, "measure_objects")
     spied(engine_measure, "write_csv")
     steps: list[tuple] = []
@@ -83,7 +85,7 @@ def test_lazy_labels_are_exported_in_a_worker_with_progress(lazy_result, qtbot, 
         assert not widget._choices.isEnabled()
     names = {path.name for path in blocker.args[0]}
     assert names == {"nuclei.tif", "nuclei.ome.zarr", "nuclei.csv"}
-    assert set(threads) == {"write_labels", "measure_objects", "write_csv"}
+    assert set(threads) == {"write_labels_in_strips", "measure_objects", "write_csv"}
     assert threading.main_thread().name not in threads.values(), threads
     np.testing.assert_array_equal(tifffile.imread(out / "nuclei.tif"), labels)
     rows = (out / "nuclei.csv").read_text().splitlines()
@@ -92,6 +94,10 @@ def test_lazy_labels_are_exported_in_a_worker_with_progress(lazy_result, qtbot, 
     # the bar counted the steps; the panel is as before
     assert [s[2] for s in steps][-1] == "done" and steps[-1][0] == steps[-1][1]
     assert any(s[2] == "writing nuclei.tif" for s in steps)
+    # (and, labels on disk, the pieces read: the TIFF's bands counted one by one)
+    tif = [s[0] for s in steps if s[2] == "writing nuclei.tif"]
+    assert len(tif) == 4 and tif == sorted(tif) and len(set(tif)) == 4, tif
+    assert widget.progress_bar.maximum() == 1  # (reset at the end)
     assert widget.worker is None and widget.export_button.isEnabled()
     assert not widget.cancel_button.isEnabled() and widget._choices.isEnabled()
     assert widget.status_label.text().startswith("Wrote nuclei.tif, nuclei.ome.zarr, nuclei.csv")
@@ -112,14 +118,14 @@ def test_cancel_leaves_no_file_and_the_panel_exports_again(lazy_result, qtbot, m
     viewer, layer, labels, out = lazy_result
     widget = _export_panel(viewer, layer, out / "nuclei")
     writing, go = threading.Event(), threading.Event()
-    real = engine_io.write_labels
+    real = engine_write.write_labels_in_strips
 
-    def slow_write(*args, **kwargs):  # the TIFF is written whole, once Cancel was clicked
+    def slow_write(*args, **kwargs):  # the TIFF's bands are read once Cancel was clicked
         writing.set()
         assert go.wait(30)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(engine_io, "write_labels", slow_write)
+    monkeypatch.setattr(engine_write, "write_labels_in_strips", slow_write)
     with qtbot.waitSignal(widget.exported, timeout=60_000) as blocker:
         widget.export_button.click()
         qtbot.waitUntil(writing.is_set, timeout=30_000)
@@ -133,7 +139,7 @@ def test_cancel_leaves_no_file_and_the_panel_exports_again(lazy_result, qtbot, m
     )
     assert widget.worker is None and widget.export_button.isEnabled()
 
-    monkeypatch.setattr(engine_io, "write_labels", real)
+    monkeypatch.setattr(engine_write, "write_labels_in_strips", real)
     with qtbot.waitSignal(widget.exported, timeout=60_000) as blocker:
         widget.export_button.click()
     assert {p.name for p in blocker.args[0]} == {"nuclei.tif", "nuclei.ome.zarr", "nuclei.csv"}
@@ -233,6 +239,6 @@ def test_labels_on_disk_are_not_read_on_the_gui_thread_when_the_input_is_hashed(
         widget.export_button.click()
     names = {p.name for p in blocker.args[0]}
     assert names == {"nuclei.tif", "nuclei.ome.zarr", "nuclei.csv", "nuclei.recipe.json"}
-    assert reads and threading.main_thread().name not in reads, reads
+    assert reads == []  # (never read whole: the worker reads them a piece at a time)
     written = json.loads((out / "nuclei.recipe.json").read_text())
     assert "input_identity" in written

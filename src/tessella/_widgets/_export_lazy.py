@@ -6,7 +6,14 @@ read whole; the same files as the engine's writers make of the labels read into 
 :func:`~tessella.engine.io._write.write_ome_zarr_labels`). The CSV's measurements of such
 labels are gathered piece by piece by :func:`~tessella.engine.measure.measure_objects`
 itself. Used by :func:`._export_write._export_steps` where no output chosen needs the
-labels whole (a TIFF, CTC masks and a mask stack still read them whole)."""
+labels whole: every output but a mask stack, which holds each object whole as a mask of
+the image's size and is not offered for labels on disk (:data:`STACK_REFUSAL`). The TIFF is
+written a band of whole chunk rows at a time (:func:`tiff_bands`,
+:func:`~tessella.engine.io._write.write_labels_in_strips`: the file
+:func:`~tessella.engine.io.write_labels` writes), CTC masks a frame at a time; the recipe's
+``labels_digest`` is hashed in the same pass that finds the labels' range
+(:func:`range_and_digest`). Each piece read counts on Export's progress bar
+(:class:`Ticker`), and Cancel is looked at before each."""
 
 from __future__ import annotations
 
@@ -17,7 +24,12 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "STACK_REFUSAL",
     "Stopped",
+    "Ticker",
+    "Ticking",
+    "range_and_digest",
+    "tiff_bands",
     "is_on_disk",
     "labels_range",
     "store_stamp",
@@ -25,11 +37,74 @@ __all__ = [
 ]
 
 #: the kinds of output that are written piece by piece from labels on disk
-PIECEWISE_KINDS = frozenset({"zarr", "ome_zarr", "csv", "recipe"})
+PIECEWISE_KINDS = frozenset({"tiff", "zarr", "ome_zarr", "csv", "ctc", "recipe"})
+
+#: why a mask stack is not offered for labels on disk (the stack option's tooltip)
+STACK_REFUSAL = (
+    "it is read from disk (lazily): a mask stack holds every object whole as a 0/1 mask of "
+    "the image's size, (N, Y, X), which no piece-by-piece write can make smaller (N objects "
+    "of {size} each); export the labels (TIFF, zarr, OME-Zarr) instead"
+)
 
 
 class Stopped(Exception):
     """Export's Cancel, seen between two pieces."""
+
+
+class Ticker:
+    """The pieces an export of labels on disk reads, counted for its progress bar: ``done``
+    of ``total`` (all its passes together), said to ``report`` (``(done, total, what)``, as
+    :func:`._export_write._export_steps` yields its steps; None: not said) at every piece.
+    :meth:`tick` comes before each piece is read, and raises :class:`Stopped` where
+    ``cancel`` is set: Cancel is seen between two pieces, inside a writer too."""
+
+    def __init__(self, total: int, cancel: threading.Event | None = None, report=None):
+        self.total = max(int(total), 1)
+        self.done = 0
+        self.end = 0  # where the pass now counted ends
+        self.what = ""
+        self.cancel = cancel
+        self.report = report
+
+    def begin(self, what: str, pieces: int) -> tuple[int, int, str]:
+        """A pass of ``pieces`` pieces begins (``what`` it does): the step to yield."""
+        self.done = max(self.done, self.end)  # (a pass that read fewer than it counted)
+        self.end = self.done + max(int(pieces), 0)
+        self.total = max(self.total, self.end)
+        self.what = what
+        return self.done, self.total, what
+
+    def tick(self) -> None:
+        """One more piece (Cancel looked at first)."""
+        if self.cancel is not None and self.cancel.is_set():
+            raise Stopped
+        if self.done < self.end:
+            self.done += 1
+        if self.report is not None:
+            self.report((self.done, self.total, self.what))
+
+
+class Ticking:
+    """``array`` (labels on disk) whose every read (``[index]``) is a piece of ``ticker``
+    (:meth:`Ticker.tick`): handed to the engine's writers that read it a frame or a piece at
+    a time (CTC masks, measures, OME-Zarr levels), so that they count and can be cancelled."""
+
+    def __init__(self, array: Any, ticker: Ticker):
+        self.array = array
+        self.ticker = ticker
+        self.shape = tuple(array.shape)
+        self.dtype = array.dtype
+        self.ndim = len(self.shape)
+        from tessella.engine.measure import chunks_of
+
+        self.chunks = chunks_of(array)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, index: Any) -> np.ndarray:
+        self.ticker.tick()
+        return np.asarray(self.array[index])
 
 
 def is_on_disk(array: Any) -> bool:
@@ -64,16 +139,127 @@ def _pieces(array: Any) -> list[tuple[slice, ...]]:
 def labels_range(labels: Any, cancel: threading.Event | None = None) -> tuple[int, int]:
     """The smallest and largest value of ``labels`` on disk, read piece by piece ((0, 0)
     where they hold no pixel); raises :class:`Stopped` where ``cancel`` is set meanwhile."""
+    return range_and_digest(labels, Ticker(len(_pieces(labels)), cancel), digest=False)[0]
+
+
+def range_pieces(labels: Any, digest: bool) -> int:
+    """How many pieces :func:`range_and_digest` reads."""
+
+    return len(_c_order_reads(labels)) if digest else len(_pieces(labels))
+
+
+def _c_order_reads(labels: Any) -> list:
+    """How :func:`range_and_digest` reads ``labels`` in C order for the digest, one call a
+    piece: the bands of :func:`tiff_pieces` (a page at a time, whole chunk rows, about
+    :data:`~tessella.engine.measure.PIECE_PIXELS`) where the chunks are one page deep, else
+    the digest's own pieces (:func:`~tessella.engine.digest._piece_reads`: deeper chunks
+    decoded once, pieces of up to 256 MiB)."""
+    import functools
+
+    from tessella.engine.digest import _piece_reads, _read
+    from tessella.engine.measure import chunks_of
+
+    shape = tuple(int(n) for n in labels.shape)
+    chunks = chunks_of(labels)
+    if len(shape) >= 2 and 0 not in shape and chunks is not None and len(chunks) == len(shape):
+        if all(int(c) == 1 for c in chunks[:-2]):
+            return [functools.partial(_read, labels, index) for index in tiff_pieces(labels)]
+    return _piece_reads(labels)
+
+
+def range_and_digest(
+    labels: Any, ticker: Ticker, digest: bool = True
+) -> tuple[tuple[int, int], dict[str, Any] | None]:
+    """``((smallest, largest), digest)`` of ``labels`` on disk, in one reading piece by
+    piece: their range ((0, 0) where they hold no pixel) and, with ``digest``, the
+    :func:`~tessella.engine.digest.labels_digest` of them (None without; None too for
+    negative values, which Export refuses), the same the engine's reads them twice for (its
+    range, then its values): the pieces are read in C order (:func:`_c_order_reads`) and
+    hashed as each type the digest may
+    take (uint16, uint32, uint64) while the values seen so far fit it. ``ticker`` counts
+    the pieces (:func:`range_pieces`) and may stop it (:class:`Stopped`)."""
+    import hashlib
+
+    from tessella.engine.digest import _CHUNK_VALUES, _streamed_dtype
+
     low: int | None = None
     top: int | None = None
-    for index in _pieces(labels):
-        if cancel is not None and cancel.is_set():
-            raise Stopped
-        piece = np.asarray(labels[index])
+    if not digest:
+        for index in _pieces(labels):
+            ticker.tick()
+            piece = np.asarray(labels[index])
+            if piece.size:
+                low = int(piece.min()) if low is None else min(low, int(piece.min()))
+                top = int(piece.max()) if top is None else max(top, int(piece.max()))
+        return ((0, 0) if low is None or top is None else (low, top)), None
+    kind, itemsize = np.dtype(labels.dtype).kind, np.dtype(labels.dtype).itemsize
+    if kind == "b" or (kind == "u" and itemsize <= 2):
+        types = ["<u2"]
+    else:  # (the type the values fit: not known until all are read)
+        types = ["<u2", "<u4"] + (["<u8"] if itemsize > 4 else [])
+    hashers = {name: hashlib.sha256() for name in types}
+    for read in _c_order_reads(labels):
+        ticker.tick()
+        piece = read()
         if piece.size:
             low = int(piece.min()) if low is None else min(low, int(piece.min()))
             top = int(piece.max()) if top is None else max(top, int(piece.max()))
-    return (0, 0) if low is None or top is None else (low, top)
+            for name in list(hashers):  # (a type the values outgrew is no longer hashed)
+                if len(hashers) > 1 and top > np.iinfo(name).max:
+                    del hashers[name]
+        flat = piece.reshape(-1)
+        for name, hashed in hashers.items():
+            for start in range(0, flat.size, _CHUNK_VALUES):
+                chunk = np.ascontiguousarray(flat[start : start + _CHUNK_VALUES], dtype=name)
+                hashed.update(chunk.data.cast("B"))
+        del piece, flat
+    found = (0, 0) if low is None or top is None else (low, top)
+    dtype = _streamed_dtype(labels, *found)
+    if found[0] < 0 or dtype.str not in hashers:
+        return found, None
+    shape = [int(n) for n in labels.shape]
+    return found, {"shape": shape, "dtype": dtype.name, "sha256": hashers[dtype.str].hexdigest()}
+
+
+def zarr_pieces(labels: Any, value_range: tuple[int, int], ome: bool) -> int:
+    """How many pieces :func:`write_labels_in_pieces` reads (an OME-Zarr's levels included)."""
+    from tessella.engine.io._write import _label_chunks, _labels_dtype, level_pieces
+    from tessella.engine.measure import piece_slices
+
+    shape = tuple(int(n) for n in labels.shape)
+    dtype = _labels_dtype(np.array(value_range, dtype=labels.dtype), None, wide=True)
+    blocks = _label_chunks(shape, np.dtype(dtype).itemsize, 512)
+    return len(piece_slices(shape, blocks)) + (level_pieces(shape, blocks) if ome else 0)
+
+
+def tiff_bands(labels: Any, ticker: Ticker) -> Any:
+    """``labels`` on disk read for their TIFF (:func:`tiff_pieces` of them): each page
+    (the axes before the last two) in bands of whole rows of chunks, about
+    :data:`~tessella.engine.measure.PIECE_PIXELS` a band (at least one chunk row), in C
+    order; each band counted by ``ticker`` (Cancel seen before it is read)."""
+    for index in tiff_pieces(labels):
+        ticker.tick()
+        yield np.asarray(labels[index])
+
+
+def tiff_pieces(labels: Any) -> list[tuple]:
+    """The bands :func:`tiff_bands` reads: one page at a time, whole chunk rows each."""
+    import itertools
+
+    from tessella.engine.measure import PIECE_PIXELS, chunks_of
+
+    shape = tuple(int(n) for n in labels.shape)
+    height, width = shape[-2], shape[-1]
+    chunks = chunks_of(labels)
+    rows = int(chunks[-2]) if chunks is not None and len(chunks) == len(shape) else 256
+    rows = max(1, min(rows, height))
+    rows *= max(1, PIECE_PIXELS // max(rows * width, 1))
+    pages = itertools.product(*(range(n) for n in shape[:-2]))
+    return [
+        (*page, slice(start, min(start + rows, height)), slice(None))
+        for page in pages
+        for start in range(0, height, rows)
+    ]
 
 
 def write_labels_in_pieces(
@@ -87,6 +273,7 @@ def write_labels_in_pieces(
     name: str | None = None,
     attrs: dict | None = None,
     cancel: threading.Event | None = None,
+    ticker: Ticker | None = None,
 ) -> Path:
     """Write ``labels`` on disk (of ``axes``; their smallest and largest value
     ``value_range``, :func:`labels_range`) to ``path`` as the zarr
@@ -95,7 +282,7 @@ def write_labels_in_pieces(
     included, named ``name``; ``attrs``: more attributes), a piece at a time. ``path`` is
     written in place: Export writes it under a temporary name and removes it where the
     export fails or is cancelled (:class:`Stopped`, raised between pieces where ``cancel``
-    is set)."""
+    is set; ``ticker``: counts each piece, :func:`zarr_pieces`, and stops it instead)."""
     import zarr
 
     from tessella.engine.axes import check_axes
@@ -122,14 +309,14 @@ def write_labels_in_pieces(
         )
     from tessella.engine.measure import piece_slices
 
+    ticker = Ticker(0, cancel) if ticker is None else ticker
     for index in piece_slices(shape, blocks):  # (whole chunks of the zarr written)
-        if cancel is not None and cancel.is_set():
-            raise Stopped
+        ticker.tick()
         target[index] = np.asarray(labels[index]).astype(dtype, copy=False)
     if ome:
-        if cancel is not None and cancel.is_set():
-            raise Stopped
-        write_label_levels(path, labels, axes, blocks)  # (in pieces of whole chunks)
+        # (in pieces of whole chunks, each counted)
+        counted: Any = Ticking(labels, ticker)  # (read as labels on disk are)
+        write_label_levels(path, counted, axes, blocks)
         if attrs:
             zarr.open_group(str(path), mode="r+").attrs.update(attrs)
     else:

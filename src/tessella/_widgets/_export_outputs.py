@@ -396,13 +396,14 @@ class ExportOutputs:
 
     def _recipe_maker(
         self, outputs: Sequence[_Output] = (), hashed: Hashed | None = None
-    ) -> Callable[[_Stack | None, np.ndarray | None], tuple[dict, bool]]:
+    ) -> Callable[..., tuple[dict, bool]]:
         """What makes the recipe of the labels on screen (after Ctrl+Z, the parameters that
         made them) and says whether it reproduces them, given the mask stack and the labels
         written: what it needs of the panel and the viewer is taken now (on the GUI thread),
         the labels are read only when it is called (in Export's worker). When the recipe does
         not reproduce them (hand edits, a Tune preview of one slice or frame, a labels file
-        changed after its recipe), the file says so. It names the files this export writes
+        changed after its recipe), the file says so (``digest``: the labels' digest where
+        it was computed already). It names the files this export writes
         beside it (``exported``: output kind -> file name), with the ``labels_digest`` of
         ``labels`` when they are among them (the reader checks that the file still holds
         them), and, with a mask stack, how many objects it holds and where they came from
@@ -429,7 +430,9 @@ class ExportOutputs:
         numbers = self._frame_numbers_to_record()
         exported = {o.kind: o.path.name for o in outputs if o.kind != "recipe"}
 
-        def make(stack: _Stack | None, labels: np.ndarray | None) -> tuple[dict, bool]:
+        def make(
+            stack: _Stack | None, labels: np.ndarray | None, digest: dict | None = None
+        ) -> tuple[dict, bool]:
             recipe = dict(base)
             if numbers:  # (the reader puts them back: reopened, the CTC masks keep them)
                 recipe["frame_numbers"] = numbers
@@ -441,7 +444,8 @@ class ExportOutputs:
             if exported:
                 recipe["exported"] = exported
             if labels is not None and {"tiff", "zarr", "ome_zarr"} & set(exported):
-                recipe[DIGEST_KEY] = labels_digest(labels)
+                # (labels on disk: hashed by Export as their range was found, ``digest``)
+                recipe[DIGEST_KEY] = labels_digest(labels) if digest is None else digest
             if hashed is not None:  # never a wrong one: none where the file read is not there
                 recipe.pop(INPUT_KEY, None)
                 if hashed.identity is not None:

@@ -247,7 +247,8 @@ class _Plan:
     result: Any  # Segment's result behind the labels (their confidence) or None
     numbers: list[int] | None  # the CTC masks' frame numbers
     lineage: dict[int, int]  # the CTC tracks' divisions
-    recipe: Callable | None  # (stack, labels) -> (recipe, reproduces): _recipe_maker's
+    # (stack, labels, digest) -> (recipe, reproduces): _recipe_maker's
+    recipe: Callable | None
     cancel: threading.Event = field(default_factory=threading.Event)
     # held while Cancel is looked at the last time, before the outputs are put in place;
     # placing: they are (a Cancel then comes too late, and the export completes)
@@ -262,6 +263,11 @@ class _Plan:
     # the recipe kept in a zarr or OME-Zarr's own attributes where Recipe is not ticked: a
     # time-lapse result's, so that its frame numbers go with the labels (_recipe_maker's)
     attrs_recipe: Callable | None = None
+    # told of each piece read of labels on disk ((done, total, what), as the steps yielded);
+    # Export's worker: its 'yielded' signal. None: the steps alone (the GUI thread)
+    report: Callable | None = None
+    # what the progress counts: "steps", or "pieces" (labels on disk, set by _export_steps)
+    counts: str = "steps"
 
 
 class _Notes(NamedTuple):
@@ -302,10 +308,73 @@ def _steps(outputs) -> int:
     return 2 + ("csv" in kinds) + ("ctc" in kinds) + len(outputs)
 
 
+def _in_pieces(plan: _Plan) -> bool:
+    """Whether the labels of ``plan`` are read a piece at a time (labels on disk, outputs
+    that are written so: all but a mask stack, which is not offered for them)."""
+    from ._export_lazy import PIECEWISE_KINDS, is_on_disk
+
+    return is_on_disk(plan.data) and {o.kind for o in plan.outputs} <= PIECEWISE_KINDS
+
+
+def _when_cancelled(plan: _Plan) -> str:
+    """When Cancel stops the export of ``plan``, as the status line says it."""
+    return "before the next piece it reads" if _in_pieces(plan) else "after the step it is in"
+
+
+def _measure_pieces(labels: Any, axes: str) -> int:
+    """How many pieces :func:`~tessella.engine.measure.measure_objects` reads of ``labels``
+    on disk (of ``axes``: a frame deep along T)."""
+    from tessella.engine.measure import chunks_of, piece_slices
+
+    shape = tuple(int(n) for n in labels.shape)
+    chunks = chunks_of(labels)
+    if chunks is not None and "T" in axes and len(axes) == len(shape):
+        chunks = tuple(1 if a == "T" else c for a, c in zip(axes, chunks))
+    return len(piece_slices(shape, chunks))
+
+
+def _output_pieces(kind: str, labels: Any, value_range: tuple[int, int]) -> int:
+    """How many pieces (frames for CTC masks) writing output ``kind`` of ``labels`` on disk
+    reads; 1 for an output written from what was read before (CSV, recipe)."""
+    from ._export_lazy import tiff_pieces, zarr_pieces
+
+    if kind == "tiff":
+        return len(tiff_pieces(labels))
+    if kind in ("zarr", "ome_zarr"):
+        return zarr_pieces(labels, value_range, ome=kind == "ome_zarr")
+    if kind == "ctc":
+        return int(labels.shape[0])
+    return 1
+
+
+def _pieces_total(plan: _Plan, digest: bool, value_range: tuple[int, int] | None = None) -> int:
+    """What the progress bar of an export of labels on disk counts to: the pieces each pass
+    reads, all together, and a count for each step that reads none; a zarr's pieces as the
+    labels' ``value_range`` gives them (before it is known: as if they used their type's
+    whole range)."""
+    from ._export_lazy import range_pieces
+
+    labels = plan.data
+    kinds = [output.kind for output in plan.outputs]
+    dtype = np.dtype(labels.dtype)
+    widest = (0, int(np.iinfo(dtype).max)) if dtype.kind in "iu" else (0, 1)
+    widest = widest if value_range is None else value_range
+    total = range_pieces(labels, digest) + 1  # (and putting the files in place)
+    if "csv" in kinds:
+        total += _measure_pieces(labels, plan.axes)
+    if "ctc" in kinds:
+        total += int(labels.shape[0])
+    for kind in kinds:
+        total += _output_pieces(kind, labels, widest)
+    return total
+
+
 def _export_steps(plan: _Plan) -> Generator[tuple[int, int, str], None, _Done]:
     """Read the labels of ``plan``, measure them and write its outputs, all or none; yields
-    ``(steps done, steps, what now)``. Every output is made or checked before the first is
-    written, then written under a temporary name beside it (``.NAME.XXXX.tmp``, the recipe
+    ``(steps done, steps, what now)`` (labels on disk: pieces read of all the pieces, all
+    passes together, each piece also said to ``plan.report`` as it is read). Every output
+    is made or checked before the first is written, then written under a temporary name
+    beside it (``.NAME.XXXX.tmp``, the recipe
     last); once all are, they are renamed into place, each replacing the file or folder
     there (Overwrite; a CTC folder keeps its other files), and what they replaced is
     removed. A failure or a cancel (``plan.cancel``, looked at between steps) before then
@@ -348,36 +417,52 @@ def _export_steps_of(
     from tessella._io_recipe import ZARR_RECIPE_ATTR
     from tessella.engine.io import write_json, write_labels, write_mask_stack, write_zarr_labels
     from tessella.engine.io._leftovers import batch_of_writes, claim, new_token
-    from tessella.engine.io._write import write_ome_zarr_labels
+    from tessella.engine.io._write import write_labels_in_strips, write_ome_zarr_labels
     from tessella.engine.measure import measure_objects, write_csv
     from tessella.engine.tracking import ctc_tracks, write_ctc
 
     from ._export_lazy import (
-        PIECEWISE_KINDS,
         Stopped,
+        Ticker,
+        Ticking,
         is_on_disk,
-        labels_range,
+        range_and_digest,
+        range_pieces,
+        tiff_bands,
         write_labels_in_pieces,
     )
 
     kinds = [output.kind for output in plan.outputs]
-    total = _steps(plan.outputs)
-    done = 0
-    # labels on disk (a blockwise result) are read a piece at a time, never whole, where no
-    # output needs them whole (a TIFF, CTC masks, a mask stack)
-    in_pieces = is_on_disk(plan.data) and set(kinds) <= PIECEWISE_KINDS
-    value_range = (0, 0)
+    # labels on disk (a blockwise result) are read a piece at a time, never whole (a mask
+    # stack is not offered for them: it would hold each object whole)
+    in_pieces = _in_pieces(plan)
+    maker = plan.recipe or plan.attrs_recipe
+    # the recipe's labels_digest: hashed while their range is found (one reading, not two)
+    wants_digest = (
+        in_pieces and maker is not None and bool({"tiff", "zarr", "ome_zarr"} & set(kinds))
+    )
+    # the progress: steps, or for labels on disk the pieces read (all passes together)
+    count = Ticker(_steps(plan.outputs), plan.cancel, plan.report if in_pieces else None)
     if in_pieces:
-        yield done, total, f"checking '{plan.name}' (a piece at a time)"
+        plan.counts = "pieces"
+        count.total = _pieces_total(plan, wants_digest)
+    value_range = (0, 0)
+    digest = None
+    if in_pieces:
         labels = plan.data
+        read = range_pieces(labels, wants_digest)
+        yield count.begin(f"checking '{plan.name}' (a piece at a time)", read)
         try:
-            value_range = labels_range(labels, plan.cancel)
+            value_range, digest = range_and_digest(labels, count, wants_digest)
         except Stopped:
             return _Done(cancelled=True)
+        if value_range[0] >= 0:  # (the zarr's pieces, as its type now known gives them)
+            count.total = _pieces_total(plan, wants_digest, value_range)
     else:
-        yield done, total, f"reading '{plan.name}'"
+        yield count.begin(f"reading '{plan.name}'", 1)
         labels = np.asarray(plan.data)
-    done += 1
+    # (labels on disk: each read a piece counted, Cancel seen before it)
+    counted: Any = Ticking(labels, count) if in_pieces else labels
     if plan.cancel.is_set():
         return _Done(cancelled=True)
     try:  # every output made or checked before the first is written: a failure writes none
@@ -388,7 +473,10 @@ def _export_steps_of(
             raise ValueError("labels must be integers of 0 and more")
         table = None
         if "csv" in kinds:
-            yield done, total, "measuring the objects" + (" (a piece at a time)" * in_pieces)
+            yield count.begin(
+                "measuring the objects" + (" (a piece at a time)" * in_pieces),
+                _measure_pieces(labels, plan.axes) if in_pieces else 1,
+            )
             image = plan.image
             if image is not None and not (in_pieces and is_on_disk(image)):
                 image = np.asarray(image)
@@ -406,19 +494,20 @@ def _export_steps_of(
             if plan.stack is not None:  # each object whole, its hidden parts included
                 table = measure_stack(plan.stack.masks, plan.stack.ids, **options)
             else:
-                table = measure_objects(labels, **options)
+                table = measure_objects(counted, **options)
             if plan.frames and "t" in table:
                 table = _with_frames(table, plan.frames)
-            done += 1
             if plan.cancel.is_set():
                 return _Done(cancelled=True)
         ctc = None
         if "ctc" in kinds:
-            yield done, total, "the tracks"
-            ctc = ctc_tracks(labels, plan.lineage, plan.numbers)
-            done += 1
+            frames = int(labels.shape[0]) if in_pieces else 1
+            yield count.begin("the tracks" + (" (a frame at a time)" * in_pieces), frames)
+            ctc = ctc_tracks(counted, plan.lineage, plan.numbers)
     except ValueError as exc:
         return _Done(refused=str(exc))
+    except Stopped:  # (Cancel, seen between two pieces: nothing was written yet)
+        return _Done(cancelled=True)
 
     if plan.make_folder is not None:
         try:
@@ -432,15 +521,12 @@ def _export_steps_of(
     token = new_token()  # HOST-PID-XXXXXXXX: a killed export's files are told from a running one's
     staged: list[_Staged] = []
     output = None
-    made: list[tuple[dict, bool]] = []  # the recipe, made once (labels on disk: a digest
-    # reads them twice)
-
-    maker = plan.recipe or plan.attrs_recipe
+    made: list[tuple[dict, bool]] = []  # the recipe, made once
 
     def recipe_of(labels) -> tuple[dict, bool]:
         assert maker is not None
-        if not made:
-            made.append(maker(stack, labels))
+        if not made:  # (labels on disk: their digest, hashed as their range was found)
+            made.append(maker(stack, labels, digest))
         return made[0]
 
     # (the engine's writers each look for what killed writes left beside their temporary:
@@ -457,14 +543,25 @@ def _export_steps_of(
                     assert stamped is not None
                     _discard(staged, plan.make_folder)
                     return _Done(changed=stamped[0])
-                yield done, total, f"writing {output.path.name}"
+                pieces = _output_pieces(output.kind, labels, value_range) if in_pieces else 1
+                yield count.begin(f"writing {output.path.name}", pieces)
                 # (its lock file first: held until the end, what it leaves is known for its own)
                 writing = claim(output.path, token)
                 item = _Staged(output, writing.path("tmp"), writing)
                 staged.append(item)
                 path = item.staged
                 with _warnings_naming(path, output.path, keep=output.kind != "ctc"):
-                    if output.kind == "tiff":
+                    if output.kind == "tiff" and in_pieces:
+                        write_labels_in_strips(
+                            path,
+                            tiff_bands(labels, count),
+                            tuple(labels.shape),
+                            value_range,
+                            axes,
+                            pixel_size,
+                            unit,
+                        )
+                    elif output.kind == "tiff":
                         write_labels(path, labels, axes, pixel_size, unit)
                     elif output.kind == "stack":
                         assert stack is not None
@@ -478,8 +575,8 @@ def _export_steps_of(
                             pixel_size,
                             unit,
                             ome=False,
-                            attrs=_in_attrs(plan, recipe_of, labels),
-                            cancel=plan.cancel,
+                            attrs=_in_attrs(plan, recipe_of, counted),
+                            ticker=count,
                         )
                     elif output.kind == "zarr":
                         write_zarr_labels(
@@ -496,7 +593,7 @@ def _export_steps_of(
                         # name.ome.recipe.json)
                         in_zarr = None
                         if maker is not None:
-                            kept, _same = recipe_of(labels)
+                            kept, _same = recipe_of(counted)
                             in_zarr = {ZARR_RECIPE_ATTR: kept}
                         if in_pieces:
                             write_labels_in_pieces(
@@ -509,7 +606,7 @@ def _export_steps_of(
                                 ome=True,
                                 name=plan.name,
                                 attrs=in_zarr,
-                                cancel=plan.cancel,
+                                ticker=count,
                             )
                         else:
                             write_ome_zarr_labels(
@@ -526,15 +623,14 @@ def _export_steps_of(
                         write_csv(path, table, overwrite=True)
                     elif output.kind == "ctc":
                         # (its notes go in the status line, not in warnings naming the
-                        # temporary folder)
-                        write_ctc(labels, None, path, True, tracks=ctc, frame_numbers=plan.numbers)
+                        # temporary folder; labels on disk: a frame at a time)
+                        write_ctc(counted, None, path, True, tracks=ctc, frame_numbers=plan.numbers)
                     else:
                         assert plan.recipe is not None
-                        recipe, reproduces = recipe_of(labels)
+                        recipe, reproduces = recipe_of(counted)
                         note = recipe.get("note")
                         write_json(path, recipe)
-                done += 1
-            yield done, total, "putting the files in place"
+            yield count.begin("putting the files in place", 1)
             if _changed_on_disk(stamped):  # (read over seconds: each pass may see others)
                 assert stamped is not None
                 _discard(staged, plan.make_folder)
@@ -560,9 +656,9 @@ def _export_steps_of(
             return _Done(failed=failed, replacing=replacing, kept=kept)
         for item in staged:
             item.claim.release()
-        done += 1
         late = plan.cancel.is_set()
-        yield done, total, "done"
+        count.begin("done", 0)
+        yield count.total, count.total, "done"
         objects = None if table is None else len(table["label"])
         written = [item.output.path for item in staged]
         return _Done(
@@ -1128,10 +1224,11 @@ class ExportWriting:
 
     def _start_writing(self, plan: _Plan, notes: _Notes) -> None:
         """Read, measure and write ``plan`` in a worker (:func:`_export_steps`): the choices
-        locked, Export disabled, the bar counting the steps, Cancel stopping it after the
-        step it is in (the file being written is written whole under its temporary name,
-        then removed with the others: no file is changed), unless the outputs are already
-        being put in place."""
+        locked, Export disabled, the bar counting the steps (labels on disk: the pieces
+        read, each said through ``plan.report``), Cancel stopping it after the step it is in
+        (labels on disk: before the next piece, also halfway through a file; what was
+        written under its temporary name is removed with the others: no file is changed),
+        unless the outputs are already being put in place."""
         from napari.qt.threading import create_worker
 
         from ._workers import ThreadWarningsWorker, show_progress
@@ -1144,6 +1241,8 @@ class ExportWriting:
             _worker_class=ThreadWarningsWorker,
         )
         worker.yielded.connect(lambda step: self._on_write_progress(worker, step))
+        # (labels on disk: each piece read is said too, from inside the writers)
+        plan.report = worker.yielded.emit
         worker.returned.connect(lambda done: self._on_written(worker, plan, notes, done))
         worker.errored.connect(lambda exc: self._on_write_failed(worker, plan, exc))
         worker.warned.connect(lambda args: show_warning(f"Export: {args[0]}"))
@@ -1155,7 +1254,7 @@ class ExportWriting:
         self.cancel_button.setEnabled(True)
         show_progress(self.progress_bar, 0, _steps(plan.outputs), "%v / %m steps")
         self.status_label.setText(
-            f"Exporting '{plan.name}' (Cancel stops it after the step it is in: nothing is "
+            f"Exporting '{plan.name}' (Cancel stops it {_when_cancelled(plan)}: nothing is "
             "written, existing files stay as they are)…"
         )
         worker.start()
@@ -1170,7 +1269,8 @@ class ExportWriting:
             return
         done, total, what = step
         # (the step on the bar; the status line keeps saying what Cancel does)
-        show_progress(self.progress_bar, done, total, f"%v / %m: {what}")
+        counts = " pieces" if plan.counts == "pieces" else ""
+        show_progress(self.progress_bar, done, total, f"%v / %m{counts}: {what}")
 
     def _on_written(self, worker, plan: _Plan, notes: _Notes, done: _Done) -> None:
         if worker is not self.worker:
@@ -1218,7 +1318,7 @@ class ExportWriting:
             )
         else:
             self.status_label.setText(
-                f"Cancelling the export of '{plan.name}' (after the step it is in)…"
+                f"Cancelling the export of '{plan.name}' ({_when_cancelled(plan)})…"
             )
         return not late
 

@@ -9,8 +9,12 @@ image was read from is hashed for the recipe's ``input_identity`` in a worker, b
 outputs are written, and only while it is the file read (Export's button is Cancel meanwhile).
 Labels on disk (a zarr-backed blockwise result) and labels in memory of more than
 :data:`~._export_write.WORKER_PIXELS` are read, measured and written in a worker too, once
-every refusal has been said (the progress bar counts the steps; Cancel stops after the one
-it is in and removes what the export wrote); smaller ones at once, by the same steps.
+every refusal has been said (the progress bar counts the steps, and for labels on disk the
+pieces read, all passes together; Cancel stops after the step it is in, or for labels on
+disk before the next piece, and removes what the export wrote); smaller ones at once, by
+the same steps. Labels on disk are never read whole: every output but a mask stack is
+written from them a piece at a time (:mod:`._export_lazy`); a mask stack, whose masks are
+each of the image's size, is not offered for them (its tooltip says why).
 
 The mask stack's default (ticked where the chosen labels' objects overlap) follows hand edits
 of the labels (painting, Correct, Ctrl+Z): :data:`STACK_RECHECK_MS` after the last change,
@@ -39,6 +43,7 @@ from qtpy.QtWidgets import (
 )
 
 from . import _results
+from ._export_lazy import STACK_REFUSAL, is_on_disk
 from ._export_outputs import (
     CTC_TIP,
     FIRST_FRAME_TIP,
@@ -97,6 +102,10 @@ def _fits(image, labels) -> bool:
         return False
     shape = tuple(image.data.shape[: labels.ndim])
     return shape == tuple(labels.data.shape) and (image.ndim == labels.ndim or image.rgb)
+
+
+def _mebibytes(size: int) -> str:
+    return f"{size / 2**30:.1f} GiB" if size >= 2**30 else f"{max(size // 2**20, 1)} MiB"
 
 
 def _listed(names: list[str], most: int = 3) -> str:
@@ -169,7 +178,8 @@ class ExportWidget(ExportOutputs, ExportWriting, LayerWatcher, QWidget):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.cancel_button.setToolTip(
-            "Stop the export after the step it is in: the files it wrote are removed"
+            "Stop the export after the step it is in (labels on disk: before the next piece "
+            "it reads): the files it wrote are removed"
         )
         self.progress_bar = QProgressBar()
         self.progress_bar.setFormat("")  # "%v / %m: writing name.tif" while a worker writes
@@ -439,6 +449,8 @@ class ExportWidget(ExportOutputs, ExportWriting, LayerWatcher, QWidget):
         layer = self.labels_layer
         if layer is None or layer.multiscale or layer.ndim != 2:
             return False
+        if is_on_disk(layer.data):  # (STACK_REFUSAL: never read whole for it)
+            return False
         return (
             self._overlaps_layer() is not None
             or network_instances(layer) is not None
@@ -482,6 +494,10 @@ class ExportWidget(ExportOutputs, ExportWriting, LayerWatcher, QWidget):
             what = "multiscale" if layer.multiscale else f"{layer.ndim}D"
             why = f"'{name}' is {what}: a mask stack holds the overlapping objects of one 2D image"
             return False, 0, f"{why} (e.g. worms2d's crossing worms)"
+        if is_on_disk(layer.data):
+            data = layer.data
+            size = _mebibytes(int(np.prod(data.shape[-2:])))  # (each 0/1 mask: a byte a pixel)
+            return False, 0, f"No mask stack of '{name}': {STACK_REFUSAL.format(size=size)}"
         if not self._can_stack():
             why = (
                 f"No objects overlap in '{name}': it has no overlaps layer beside it and is no "

@@ -23,6 +23,8 @@ __all__ = [
     "parent_folder",
     "remove_made_folders",
     "write_labels",
+    "write_labels_in_strips",
+    "tiff_strip_rows",
     "write_json",
     "write_zarr_labels",
     "ome_labels_layout",
@@ -332,6 +334,7 @@ def write_labels(
     :func:`tessella.evaluate` refuses it, whether it holds fractions, NaN or whole numbers;
     so are negative IDs and IDs above 4,294,967,295 (uint32's largest: relabel them 1..N,
     or write them with :func:`write_zarr_labels`, which keeps them as uint64).
+    :func:`write_labels_in_strips` writes the same file from labels read a band at a time.
     """
     import tifffile
 
@@ -339,6 +342,19 @@ def write_labels(
     labels = np.asarray(labels)
     dtype = _labels_dtype(labels, path)
     axes = check_axes(axes, labels.ndim, str(path))
+    options = _tiff_options(path, dtype, axes, pixel_size, unit)
+    with atomic_path(path, overwrite, make_parents) as tmp:
+        tifffile.imwrite(tmp, labels.astype(dtype), **options)
+    return path
+
+
+def _tiff_options(
+    path: Path, dtype, axes: str, pixel_size: dict[str, float] | None, unit: str
+) -> dict[str, Any]:
+    """The arguments of ``tifffile.imwrite`` :func:`write_labels` writes labels of ``dtype``
+    with: uint16 an ImageJ hyperstack (its resolution and unit), uint32 an OME-TIFF (its
+    physical sizes), zlib-compressed strips. A pixel size without X or Y for uint16 labels
+    is left out, with a warning naming ``path``."""
     pixel_size = pixel_size or {}
     resolution = None
     if "X" in pixel_size and "Y" in pixel_size:
@@ -352,40 +368,99 @@ def write_labels(
             f"{path}: written without a pixel size: the one given, {pixel_size}, has none "
             f"for {' or '.join(a for a in 'YX' if a not in pixel_size)}",
             UserWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
         pixel_size = {}
-    with atomic_path(path, overwrite, make_parents) as tmp:
-        metadata: dict[str, Any]
-        if dtype == np.uint16:
-            metadata = {"axes": axes}
-            if pixel_size:
-                metadata["unit"] = unit_for(unit, "imagej")
-            if "Z" in pixel_size:
-                metadata["spacing"] = pixel_size["Z"]
-            tifffile.imwrite(
-                tmp,
-                labels.astype(dtype),
-                imagej=True,
-                resolution=resolution,
-                metadata=metadata,
-                compression="zlib",
-                software=LABELS_SOFTWARE,
-            )
-        else:
-            metadata = {"axes": axes}
-            for axis, size in pixel_size.items():
-                metadata[f"PhysicalSize{axis}"] = size
-                metadata[f"PhysicalSize{axis}Unit"] = unit_for(unit, "ome-tiff")
-            tifffile.imwrite(
-                tmp,
-                labels.astype(dtype),
-                ome=True,
-                metadata=metadata,
-                compression="zlib",
-                software=LABELS_SOFTWARE,
-            )
+    metadata: dict[str, Any] = {"axes": axes}
+    if dtype == np.uint16:
+        if pixel_size:
+            metadata["unit"] = unit_for(unit, "imagej")
+        if "Z" in pixel_size:
+            metadata["spacing"] = pixel_size["Z"]
+        return {
+            "imagej": True,
+            "resolution": resolution,
+            "metadata": metadata,
+            "compression": "zlib",
+            "software": LABELS_SOFTWARE,
+        }
+    for axis, size in pixel_size.items():
+        metadata[f"PhysicalSize{axis}"] = size
+        metadata[f"PhysicalSize{axis}Unit"] = unit_for(unit, "ome-tiff")
+    return {"ome": True, "metadata": metadata, "compression": "zlib", "software": LABELS_SOFTWARE}
+
+
+def tiff_strip_rows(width: int, itemsize: int, height: int) -> int:
+    """The rows of each strip of a :func:`write_labels` TIFF of pages ``height`` x ``width``
+    of ``itemsize`` bytes: those tifffile gives compressed strips by default (about 256 KB)."""
+    return max(1, min(262144 // max(width * itemsize, 1), height))
+
+
+def write_labels_in_strips(
+    path: str | os.PathLike,
+    bands: Any,
+    shape: tuple[int, ...],
+    value_range: tuple[int, int],
+    axes: str = "YX",
+    pixel_size: dict[str, float] | None = None,
+    unit: str = "µm",
+    workers: int | None = None,
+) -> Path:
+    """Write labels of ``shape`` as :func:`write_labels` writes them (the same file, byte for
+    byte but an OME-TIFF's random UUID: the same array, type, axes, pixel size and unit)
+    from ``bands``, an iterable of arrays of whole rows of each page (``shape[-2:]``) in C
+    order (the pages in order, each page's rows top to bottom, any number of rows a band,
+    no band over two pages), so that labels on disk are never read whole; ``value_range``:
+    their smallest and largest value (the type they are written as, and the refusals of
+    :func:`write_labels`). Each band is cut into the file's zlib strips as it comes
+    (``workers`` threads compress them), then let go. ``path`` is written in place (not
+    atomic: the caller writes it under a temporary name); an exception raised by ``bands``
+    (a cancel) leaves it unfinished, for the caller to remove."""
+    import tifffile
+
+    path = Path(path)
+    shape = tuple(int(n) for n in shape)
+    ends = np.array(value_range)
+    dtype = _labels_dtype(ends, path)
+    axes = check_axes(axes, len(shape), str(path))
+    options = _tiff_options(path, dtype, axes, pixel_size, unit)
+    rows = tiff_strip_rows(shape[-1], np.dtype(dtype).itemsize, shape[-2])
+    strips = _encoded_strips(bands, shape, np.dtype(dtype), rows, workers)
+    tifffile.imwrite(path, strips, shape=shape, dtype=dtype, rowsperstrip=rows, **options)
     return path
+
+
+def _encoded_strips(bands: Any, shape: tuple[int, ...], dtype: np.dtype, rows: int, workers):
+    """The zlib strips of ``rows`` rows (a page's last one shorter) of the labels ``bands``
+    hold (:func:`write_labels_in_strips`), compressed as tifffile compresses them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tifffile import TIFF
+
+    encode = TIFF.COMPRESSORS[8]  # (zlib: tifffile's own, as imwrite's compression="zlib")
+    height, width = shape[-2], shape[-1]
+    workers = workers or min(4, os.cpu_count() or 1)
+    carry = np.empty((0, width), dtype)
+    page_rows = 0
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        for band in bands:
+            band = np.asarray(band).astype(dtype, copy=False).reshape(-1, width)
+            page_rows += band.shape[0]
+            if page_rows > height:
+                raise ValueError(f"a band of {band.shape[0]} rows runs over a page of {height}")
+            block = np.concatenate([carry, band]) if carry.shape[0] else band
+            del band
+            last = page_rows == height  # (the page's last strip may be shorter)
+            cut = block.shape[0] if last else block.shape[0] // rows * rows
+            pieces = [
+                np.ascontiguousarray(block[s : min(s + rows, cut)]) for s in range(0, cut, rows)
+            ]
+            carry = block[cut:].copy()
+            del block
+            yield from pool.map(encode, pieces)
+            del pieces
+            if last:
+                page_rows = 0
 
 
 def _json_safe(value: Any) -> Any:
@@ -464,6 +539,17 @@ def label_level_shapes(shape: tuple[int, ...]) -> list[tuple[int, ...]]:
         y, x = -(-y // 2), -(-x // 2)
         shapes.append((*rest, y, x))
     return shapes
+
+
+def level_pieces(shape: tuple[int, ...], chunks: tuple[int, ...]) -> int:
+    """How many pieces :func:`write_label_levels` reads of labels of ``shape`` written in
+    ``chunks`` (every level's)."""
+    count = 0
+    for level in label_level_shapes(shape):
+        blocks = tuple(min(c, n) for c, n in zip(chunks, level))
+        piece = [*blocks[:-2], *(max(b, _LEVEL_PIECE // b * b) for b in blocks[-2:])]
+        count += math.prod(-(-n // p) for n, p in zip(level, piece))
+    return count
 
 
 def write_label_levels(
