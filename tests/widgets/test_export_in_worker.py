@@ -75,12 +75,15 @@ def test_lazy_labels_are_exported_in_a_worker_with_progress(lazy_result, qtbot, 
     spied(engine_measure, "measure_objects")
     spied(engine_measure, "write_csv")
     steps: list[tuple] = []
+    formats: list[str] = []
     with qtbot.waitSignal(widget.exported, timeout=60_000) as blocker:
         widget.export_button.click()
         assert widget.worker is not None  # the click returned while the worker writes
         # the worker's count from the start: reading, measuring, 3 outputs, placing them
         assert widget.progress_bar.maximum() == 6
         widget.worker.yielded.connect(steps.append)
+        # (what the bar says, once the panel has shown each step)
+        widget.worker.yielded.connect(lambda _step: formats.append(widget.progress_bar.format()))
         assert not widget.export_button.isEnabled() and widget.cancel_button.isEnabled()
         assert not widget._choices.isEnabled()
     names = {path.name for path in blocker.args[0]}
@@ -98,6 +101,7 @@ def test_lazy_labels_are_exported_in_a_worker_with_progress(lazy_result, qtbot, 
     tif = [s[0] for s in steps if s[2] == "writing nuclei.tif"]
     assert len(tif) == 4 and tif == sorted(tif) and len(set(tif)) == 4, tif
     assert widget.progress_bar.maximum() == 1  # (reset at the end)
+    assert "%v / %m pieces: writing nuclei.tif" in formats, formats
     assert widget.worker is None and widget.export_button.isEnabled()
     assert not widget.cancel_button.isEnabled() and widget._choices.isEnabled()
     assert widget.status_label.text().startswith("Wrote nuclei.tif, nuclei.ome.zarr, nuclei.csv")
