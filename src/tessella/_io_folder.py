@@ -1,5 +1,6 @@
 """The reader's folders of TIFF files: the frames of a movie as one layer. Part of
-:mod:`tessella._io`. No Qt here.
+:mod:`tessella._io`. No Qt here (but a watch for the layers napari adds, where a viewer is
+open: :func:`_follow_when_added`).
 
 A folder whose TIFF files have one shape (a Cell Tracking Challenge sequence
 ``01/t000.tif ...``, its ground truth ``01_GT/SEG/man_seg000.tif ...``) opens as one layer
@@ -29,6 +30,12 @@ label frames, a frame of one object is one of them). Files of
 different shapes that are no movie (DSB2018's images) open as one layer each, up to
 :data:`MAX_FOLDER_LAYERS`; a numbered movie with a frame of another shape is refused, naming
 that frame and both shapes. Hidden files (macOS's ``._t000.tif``) are left out.
+
+Label frames beside a Cell Tracking Challenge track file (a result ``01_RES``:
+``maskTTT.tif`` and ``res_track.txt``; its ground truth ``01_GT/TRA``: ``man_trackTTT.tif``
+and ``man_track.txt``) open with its divisions, as a Segment run of a time-lapse model
+records them, and a Tracks layer beside them (:func:`_with_ctc_tracks`); a result beside
+its movie (``01_RES`` beside ``01``) takes the movie's pixel size, as ``01_GT/SEG`` does.
 """
 
 from __future__ import annotations
@@ -129,6 +136,11 @@ def folder_layers(folder: Path) -> list[tuple]:
     (:func:`_ctc_slice_layers`).
     Raises ValueError naming the frame of a numbered movie whose shape differs from the
     others', or an unreadable file."""
+    return _with_ctc_tracks(folder, _folder_layers(folder))
+
+
+def _folder_layers(folder: Path) -> list[tuple]:
+    """:func:`folder_layers` before the tracks of a CTC track file are added."""
     from tessella.engine.io import list_images
 
     files = list_images(folder)
@@ -433,7 +445,8 @@ def _movie_layers(
         data = da.stack(stack)
     axes = "T" + first.axes
     sizes, unit = dict(first.pixel_size), first.unit
-    if labels and not sizes:  # GOWT1's SEG: no pixel size; its movie's, so that they overlay
+    # GOWT1's SEG, a CTC result's masks: no pixel size; their movie's, so that they overlay
+    if labels and not sizes:
         sizes, unit = _movie_pixel_size(folder, first) or (sizes, unit)
     unit = "µm" if unit in _MICRON else unit
     metadata, kwargs = _placement(folder, name, axes, sizes, unit)
@@ -574,15 +587,34 @@ def _movie_beside(folder: Path) -> tuple[int, int, Path] | None:
     return (numbered[0][0], len(numbered), numbered[0][1]) if numbered else None
 
 
+def _movie_of_result(folder: Path) -> Path | None:
+    """The first frame of the movie whose result the label frames ``folder`` are, where the
+    Cell Tracking Challenge's layout names it (``01`` beside the result ``01_RES``), else
+    None."""
+    from tessella.engine.io import list_images
+    from tessella.engine.io._read import numbered_files
+
+    if not folder.name.upper().endswith("_RES") or len(folder.name) <= 4:
+        return None
+    movie = folder.parent / folder.name[:-4]
+    try:
+        numbered = sorted(numbered_files(list_images(movie)), key=lambda n_path: n_path[0])
+    except (OSError, ValueError):  # none there, or no TIFFs
+        return None
+    return numbered[0][1] if numbered else None
+
+
 def _movie_pixel_size(folder: Path, first) -> tuple[dict[str, float], str] | None:
     """The pixel size and unit of the movie beside the label frames ``folder`` (the Cell
-    Tracking Challenge's layout: ``01`` beside ``01_GT/SEG``; its first frame, read), where it
-    has one and its frames have the shape and axes of the label frame ``first``; else None."""
+    Tracking Challenge's layout: ``01`` beside ``01_GT/SEG``, ``01_GT/TRA`` or the result
+    ``01_RES``; its first frame, read), where it has one and its frames have the shape and
+    axes of the label frame ``first``; else None."""
     beside = _movie_beside(folder)
-    if beside is None:
+    movie_frame = beside[2] if beside is not None else _movie_of_result(folder)
+    if movie_frame is None:
         return None
     try:
-        frame = _read(beside[2])
+        frame = _read(movie_frame)
     except (OSError, ValueError):
         return None
     if frame.axes != first.axes or tuple(frame.data.shape) != tuple(first.data.shape):
@@ -756,3 +788,162 @@ def _each_file(folder: Path, files: list[Path], why: str) -> list[tuple]:
     for path in files:
         layers += _layers_of(path)
     return layers
+
+
+#: the Cell Tracking Challenge's track files: a result's and its ground truth's (``TRA``)
+CTC_TRACK_FILES = ("res_track.txt", "man_track.txt")
+
+
+def _ctc_track_file(folder: Path) -> Path | None:
+    """The CTC track file of ``folder`` (``res_track.txt`` of a result, ``man_track.txt`` of
+    its ground truth's ``TRA``), any case; None where it has none."""
+    try:
+        found = {child.name.lower(): child for child in folder.iterdir() if child.is_file()}
+    except OSError:
+        return None
+    return next((found[name] for name in CTC_TRACK_FILES if name in found), None)
+
+
+def _with_ctc_tracks(folder: Path, layers: list[tuple]) -> list[tuple]:
+    """``layers`` of ``folder``; where it holds a CTC track file (:func:`_ctc_track_file`)
+    beside label frames that open as one movie (a result ``01_RES``'s ``maskTTT.tif``, its
+    ground truth's ``TRA/man_trackTTT.tif``), that movie's divisions as a Segment run of a
+    time-lapse model records them: in the labels' recorded state (``lineage``, which Export
+    writes back to ``res_track.txt`` and Correct renames) and in a Tracks layer beside
+    them (one track per label, at its objects' centroids, divisions as graph edges), which
+    the widgets take as the labels' own (:data:`~tessella._io.COMPANIONS_KEY`). The file's
+    begin and end frames are frame numbers, as the masks' names are (``mask052.tif``: 52).
+    What of the file does not fit the masks (a label it lacks, a track in no mask, other
+    begin or end frames, a division whose mother does not end before her daughter begins)
+    is said in a warning naming the file, and the rest is kept
+    (:func:`~tessella.engine.tracking.fit_ctc_tracks`); a file that cannot be read is said,
+    and the labels open without divisions."""
+    import uuid
+    import warnings
+
+    from tessella.engine.tracking import fit_ctc_tracks, frame_track_rows, read_ctc_tracks
+
+    from ._io import COMPANION_OF_KEY, COMPANIONS_KEY
+
+    track_file = _ctc_track_file(folder)
+    if track_file is None:
+        return layers
+    at = [
+        i
+        for i, (_data, kwargs, kind) in enumerate(layers)
+        if kind == "labels"
+        and kwargs.get("metadata", {}).get("path") == str(folder)
+        and str(kwargs.get("metadata", {}).get("axes", "")).startswith("T")
+    ]
+    if len(at) != 1:
+        return layers  # (no movie of label frames: one frame, or images)
+    data, kwargs, _kind = layers[at[0]]
+    try:
+        table = read_ctc_tracks(track_file)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        warnings.warn(
+            f"{track_file}: not read ({exc}); '{kwargs['name']}' opens without its tracks' "
+            "divisions",
+            UserWarning,
+            stacklevel=3,
+        )
+        return layers
+    metadata = dict(kwargs["metadata"])
+    metadata.pop(AXES_GUESSED_KEY, None)  # (``mask052.tif``: the track file says frames)
+    numbers = metadata.get(FRAME_NUMBERS_KEY) or list(range(data.shape[0]))
+    rows = []
+    spans: dict[int, tuple[int, int]] = {}
+    for t in range(data.shape[0]):  # (lazy labels: a frame at a time)
+        frame_rows = frame_track_rows(np.asarray(data[t]), t)
+        rows.append(frame_rows)
+        for label in frame_rows[:, 0].astype(int).tolist():
+            first = spans.get(label, (numbers[t], 0))[0]
+            spans[label] = (first, numbers[t])
+    lineage, problems = fit_ctc_tracks(table, spans)
+    if problems:
+        kept = sum(1 for k in table if k.id in spans)
+        warnings.warn(
+            f"{track_file}: does not fit the masks beside it: {'; '.join(problems)}; "
+            f"the other tracks of its {kept} in the masks, and {len(lineage)} "
+            f"division{'s' if len(lineage) != 1 else ''}, are kept",
+            UserWarning,
+            stacklevel=3,
+        )
+    from tessella._widgets._labels_states import STATES_KEY, _fingerprint
+    from tessella._widgets._tracks_layer import LINEAGE_KEY
+    from tessella.engine.tracking import tracks_graph
+
+    fingerprint = _fingerprint(data)
+    if fingerprint is not None:  # (Export writes them back, after an undo to them too)
+        state = {"fingerprint": fingerprint, "recipe": {}, "lineage": lineage, "edited": False}
+        metadata[STATES_KEY] = [state]
+    tracks = np.concatenate(rows)
+    if not len(tracks):
+        layers[at[0]] = (data, {**kwargs, "metadata": metadata}, "labels")
+        return layers
+    token = uuid.uuid4().hex  # pairs the two layers (_companions.companion_layer)
+    metadata[COMPANIONS_KEY] = {"tracks": token}
+    layers[at[0]] = (data, {**kwargs, "metadata": metadata}, "labels")
+    placed = {
+        key: kwargs[key] for key in ("scale", "translate", "units", "axis_labels") if key in kwargs
+    }
+    tracks_kwargs = {
+        **placed,
+        "name": f"{kwargs['name']} tracks",
+        "graph": tracks_graph(tracks, lineage),
+        "tail_length": 10,
+        "metadata": {LINEAGE_KEY: lineage, COMPANION_OF_KEY: token, "path": str(track_file)},
+    }
+    layers.insert(at[0] + 1, (tracks, tracks_kwargs, "tracks"))
+    _follow_when_added(token)
+    return layers
+
+
+def _follow_when_added(token: str) -> None:
+    """Once a viewer adds the Tracks layer of ``token`` (:func:`_with_ctc_tracks`) beside
+    its labels, make it theirs as Segment's is: redrawn after each edit, undo and redo of
+    the labels (:func:`~tessella._widgets._tracks_layer.follow_edits`). As
+    :func:`~tessella._io._not_editable_when_added` watches: every open viewer, until the
+    layer is added or control returns to Qt's event loop; nothing without a viewer."""
+    from ._io import COMPANION_OF_KEY, COMPANIONS_KEY
+
+    try:
+        import napari
+
+        viewers = list(getattr(napari.Viewer, "_instances", ())) or [napari.current_viewer()]
+    except Exception:  # napari absent or without a viewer: no layer is made here
+        return
+    viewers = [viewer for viewer in viewers if viewer is not None]
+    if not viewers:
+        return
+    watches: list[tuple] = []
+
+    def stop() -> None:
+        for emitter, watch in watches:
+            emitter.disconnect(watch)
+        watches.clear()
+
+    def watch_for(viewer):
+        def added(event) -> None:
+            if getattr(event.value, "metadata", {}).get(COMPANION_OF_KEY) != token:
+                return
+            stop()
+            from tessella._widgets._tracks_layer import follow_edits, tracks_layer
+
+            for layer in viewer.layers:
+                tokens = getattr(layer, "metadata", {}).get(COMPANIONS_KEY)
+                if isinstance(tokens, dict) and tokens.get("tracks") == token:
+                    if tracks_layer(viewer, layer) is event.value:  # (now its companion)
+                        follow_edits(viewer, layer)
+                    return
+
+        return added
+
+    for viewer in viewers:
+        emitter = viewer.layers.events.inserted
+        watch = watch_for(viewer)
+        emitter.connect(watch)
+        watches.append((emitter, watch))
+    from qtpy.QtCore import QTimer
+
+    QTimer.singleShot(0, stop)

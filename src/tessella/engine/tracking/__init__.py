@@ -19,7 +19,14 @@ The lineage is a dict ``{child track: parent track}``.
 
 from __future__ import annotations
 
-from ._ctc import CTC_MAX_ID, CtcTracks, ctc_tracks, read_ctc_tracks, write_ctc
+from ._ctc import (
+    CTC_MAX_ID,
+    CtcTracks,
+    ctc_tracks,
+    fit_ctc_tracks,
+    read_ctc_tracks,
+    write_ctc,
+)
 from ._evaluate import evaluate_ctc, link_accuracy
 from ._gaps import split_at_gaps
 from ._link import FrameObjects, carry_ids, frame_objects, frame_overlaps, link, link_objects
@@ -37,6 +44,7 @@ __all__ = [
     "CtcTracks",
     "CTC_MAX_ID",
     "ctc_tracks",
+    "fit_ctc_tracks",
     "track_table",
     "napari_tracks",
     "frame_track_rows",

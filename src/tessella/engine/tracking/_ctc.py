@@ -19,6 +19,7 @@ __all__ = [
     "CtcTracks",
     "ctc_frame_numbers",
     "ctc_tracks",
+    "fit_ctc_tracks",
     "write_ctc",
     "read_ctc_tracks",
 ]
@@ -419,3 +420,77 @@ def read_ctc_tracks(path) -> list[Track]:
             raise ValueError(f"{path}, line {number}: expected 'L B E P', got {line!r}") from None
         tracks.append(Track(i, b, e, p))
     return tracks
+
+
+def _some(items: list, shown: int = 5) -> str:
+    """The first ``shown`` of ``items``, comma-separated, and how many more."""
+    more = f" and {len(items) - shown} more" if len(items) > shown else ""
+    return ", ".join(str(item) for item in items[:shown]) + more
+
+
+def _span(first: int, last: int) -> str:
+    return str(first) if first == last else f"{first}-{last}"
+
+
+def fit_ctc_tracks(
+    table: list[Track], spans: dict[int, tuple[int, int]]
+) -> tuple[dict[int, int], list[str]]:
+    """``(lineage, problems)``: the divisions ``{child: parent}`` of a CTC track file's rows
+    ``table`` (:func:`read_ctc_tracks` of ``res_track.txt`` or ``man_track.txt``) that fit
+    the masks beside it, whose tracks are ``spans`` (``{label: (first, last)}``, the frame
+    numbers each label of the masks is first and last in), and what of the file does not
+    fit them, one line each (none: the file and the masks agree). A division is kept where
+    both its daughter and its mother are labels of the masks and the mother's last frame
+    comes before the daughter's first, as the format asks (whatever the file's begin and
+    end say); the others are dropped. Labels of the masks that the file lacks have no
+    parent; rows of labels in no mask, and begin and end frames other than the masks',
+    are said.
+
+    >>> table = [Track(1, 0, 3, 0), Track(2, 4, 6, 1), Track(3, 4, 5, 1), Track(9, 0, 1, 0)]
+    >>> lineage, problems = fit_ctc_tracks(table, {1: (0, 3), 2: (4, 6), 3: (4, 6), 4: (2, 2)})
+    >>> lineage
+    {2: 1, 3: 1}
+    >>> for line in problems:
+    ...     print(line)
+    label 4 of the masks is not in it (no parent)
+    track 9 is in no mask (left out)
+    track 3 is in frames 4-5 in it, 4-6 in the masks (the masks' kept)
+    """
+    rows = {k.id: k for k in table}
+    problems = []
+    absent = sorted(set(spans) - set(rows))
+    if absent:
+        labels = "labels" if len(absent) > 1 else "label"
+        verb = "are" if len(absent) > 1 else "is"
+        problems.append(f"{labels} {_some(absent)} of the masks {verb} not in it (no parent)")
+    unseen = sorted(set(rows) - set(spans))
+    if unseen:
+        tracks = "tracks" if len(unseen) > 1 else "track"
+        verb = "are" if len(unseen) > 1 else "is"
+        problems.append(f"{tracks} {_some(unseen)} {verb} in no mask (left out)")
+    moved = [
+        f"track {k.id} is in frames {_span(k.start, k.end)} in it, "
+        f"{_span(*spans[k.id])} in the masks"
+        for k in table
+        if k.id in spans and (k.start, k.end) != spans[k.id]
+    ]
+    if moved:
+        problems.append(f"{_some(moved, 3)} (the masks' kept)")
+    lineage: dict[int, int] = {}
+    dropped = []
+    for k in table:
+        if not k.parent:
+            continue
+        if k.id in spans and k.parent in spans and spans[k.parent][1] < spans[k.id][0]:
+            lineage[k.id] = k.parent
+        elif k.id in spans:  # (a daughter in no mask is said above)
+            why = (
+                "in no mask"
+                if k.parent not in spans
+                else f"not ending before it begins in the masks ({_span(*spans[k.parent])})"
+            )
+            dropped.append(f"{k.id} of {k.parent}, {why}")
+    if dropped:
+        divisions = "divisions" if len(dropped) > 1 else "division"
+        problems.append(f"{divisions} dropped: {_some(dropped, 3)}")
+    return lineage, problems
