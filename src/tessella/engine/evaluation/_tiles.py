@@ -6,10 +6,13 @@ taken as a binary mask (``kind="binary"``, ``--gt-binary``) or a 2D membrane map
 its connected pieces (a map's cells) are found a piece at a time and joined across the
 pieces' edges (:func:`binary_pieces`), numbered as
 :func:`~tessella.engine.evaluation.mask_pieces` (``membrane_map_objects``) numbers them
-whole. So are instance labels with an unannotated label (``ignore_label``) scored by
-:func:`tiled_steps` (the Evaluate panel, ``evaluate_labels``) and :func:`tiled_table`
-(``tessella evaluate --ignore-label``): a first pass counts what :func:`without_ignored`
-cuts (:func:`_ignore_steps`).
+whole. So are instance labels or a binary mask with an unannotated label
+(``ignore_label``) scored by :func:`tiled_steps` (the Evaluate panel, ``evaluate_labels``)
+and :func:`tiled_table` (``tessella evaluate --ignore-label``): a first pass counts what
+:func:`without_ignored` cuts (:func:`_ignore_steps`), then a mask's pieces are those of its
+annotated pixels. A membrane map with an unannotated label is read whole (its cells are
+its pixels of 0: the label's pixels are neither cell nor membrane). 3D pairs of instance
+labels: :mod:`._stacks`.
 
 Each piece of the two label images is read, its overlap table made (the ids of each side
 and the pairs of objects that share pixels, with their pixel counts) and let go; the tables
@@ -78,7 +81,8 @@ def tiles(shape: tuple[int, ...], side: int = TILE_SIDE) -> Iterator[tuple[slice
 def tiled_pair(labels_true, labels_pred, kind, frame_axis, ignore_label, annotated, wanted) -> bool:
     """Whether :func:`tiled_steps` scores the pair: 2D instance labels (or ground truth taken
     as a binary mask or a membrane map), one image, nothing left out (but an unannotated
-    label of instance labels), AP, foreground IoU and V_rand/VOI only, and one side lazy
+    label of instance labels or a binary mask), or a 3D pair of instance labels
+    (:func:`~._stacks.stack_pair`), AP, foreground IoU and V_rand/VOI only, and one side lazy
     (not a NumPy array: its pixels not in memory yet).
 
     >>> import dask.array as da
@@ -98,7 +102,7 @@ def tiled_pair(labels_true, labels_pred, kind, frame_axis, ignore_label, annotat
     return (
         kind in ("labels", "binary", "boundaries", "boundaries3d")
         and frame_axis is None
-        and (ignore_label is None or kind == "labels")
+        and (ignore_label is None or kind in ("labels", "binary"))
         and annotated is None
         and set(wanted) <= {"ap", "iou", "vrand"}
         and all(len(getattr(a, "shape", ())) == 2 for a in arrays)
@@ -446,13 +450,11 @@ def tiled_table(
     shape = (int(labels_true.shape[0]), int(labels_true.shape[1]))
     read = read or _reader(labels_true, labels_pred)
     left_out: dict | None = None
-    if ignore_label is None:
-        read, mask = _finish(_as_kind(read, shape, side or TILE_SIDE, kind))
-    else:
+    if ignore_label is not None:  # (then a binary mask's pieces of the pixels annotated)
         read, left_out = _finish(_ignore_steps(read, shape, side or TILE_SIDE, ignore_label))
-        mask = None
         if marked is not None:
             marked.append(left_out["marked"])
+    read, mask = _finish(_as_kind(read, shape, side or TILE_SIDE, kind))
     table, samples = _finish(_table_steps(shape, read, side or TILE_SIDE))
     return table, _notes(read, samples, table, shape, names, flags, mask, left_out)
 
@@ -471,8 +473,9 @@ def tiled_steps(
     :func:`tiled_pair` takes, read a piece of ``side`` x ``side`` pixels at a time
     (:func:`tiles`; :data:`TILE_SIDE` by default): yields ``"objects"`` (1 of 1), then
     ``"pixels"`` after each piece read (two passes, where there are several pieces: the
-    overlap tables, then the error map; three, a binary mask's pieces or a membrane map's
-    cells first, for ``kind`` ``"binary"``, ``"boundaries"``) and ``"match"`` (1 of 1);
+    overlap tables, then the error map; a pass more for ``kind`` ``"binary"``,
+    ``"boundaries"``, a binary mask's pieces or a membrane map's cells first, and one more
+    before it for an ``ignore_label``) and ``"match"`` (1 of 1);
     returns the same :class:`Evaluation` as the pair read whole.
 
     The notes judge the intensities on every k-th row (as on a pair in memory, about
@@ -497,20 +500,20 @@ def tiled_steps(
         )
     yield Progress("objects", 1, 1)
     pieces = list(tiles(shape, side or TILE_SIDE))
-    passes = 2 if kind == "labels" and ignore_label is None else 3
+    # (an unannotated label's pass, a binary mask's or membrane map's, the tables, the errors)
+    passes = 2 + (kind != "labels") + (ignore_label is not None)
     total = passes * len(pieces) if len(pieces) > 1 else 0
     read = _reader(labels_true, labels_pred)
     before = len(pieces) * (passes - 2)  # (the pieces read before the overlap tables)
     left_out: dict | None = None  # (an unannotated label: what the notes judge)
-    mask: tuple | None = None
     flat = (shape[0], shape[1])
-    if ignore_label is None:
-        read, mask = yield from _pixels(_as_kind(read, flat, side or TILE_SIDE, kind), 0, total)
-    else:
+    if ignore_label is not None:  # (then a binary mask's pieces of the pixels annotated)
         preparing = _ignore_steps(read, flat, side or TILE_SIDE, ignore_label)
         read, left_out = yield from _pixels(preparing, 0, total)
         if not left_out["marked"]:
             raise ValueError(f"unannotated label {ignore_label}: no ground-truth pixel has it")
+    done = len(pieces) if ignore_label is not None else 0
+    read, mask = yield from _pixels(_as_kind(read, flat, side or TILE_SIDE, kind), done, total)
     reading = _table_steps(flat, read, side or TILE_SIDE)
     table, samples = yield from _pixels(reading, before, total)
     t_ids, p_ids = table.true_ids, table.pred_ids
@@ -603,7 +606,7 @@ def _notes(
         )
     if mask is not None:
         kind, rows, tally = mask
-        truth = _mask_note(kind, rows, tally, table, shape, names[0], flags)
+        truth = _mask_note(kind, rows, tally, table, pixels, names[0], flags)
     elif t_ids.size == 1:
         truth = ground_truth_note(raw(0, None), names[0], ignore_label=label, flags=flags)
     else:
@@ -624,7 +627,7 @@ def _mask_note(
     mask: np.ndarray,
     tally: _MapTally,
     table: PairTable,
-    shape: tuple[int, int],
+    pixels: int,
     name: str,
     flags: bool,
 ) -> str | None:
@@ -648,7 +651,7 @@ def _mask_note(
     if not table.true_ids.size:
         return None
     k = int(np.argmax(table.true_sizes))
-    fraction = float(table.true_sizes[k] / (shape[0] * shape[1]))
+    fraction = float(table.true_sizes[k] / pixels) if pixels else 0.0
     return collapsed_note(
         name, int(table.true_ids.size), int(table.true_ids[k]), fraction, kind, flags
     )
