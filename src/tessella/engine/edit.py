@@ -53,10 +53,12 @@ def merge(
     """Give the objects ``ids`` the smallest of their IDs.
 
     With ``close_gaps``, background pixels in the one-pixel cracks between them (which
-    instance methods leave between touching objects) join the merged object. When ``axes``
-    has a T the cracks are closed frame by frame, each frame from its own pixels alone (a
-    frame that holds fewer than two of the objects only takes the new ID); otherwise over
-    all axes (a volume's Z included).
+    instance methods leave between touching objects) join the merged object: those a closing
+    of the objects fills that lie next to two or more of them (their 3 x 3, or 3 x 3 x 3,
+    neighbourhood), never a notch of one object alone, so objects that do not touch keep
+    their outlines. When ``axes`` has a T the cracks are closed frame by frame, each frame
+    from its own pixels alone (a frame that holds fewer than two of the objects only takes
+    the new ID); otherwise over all axes (a volume's Z included).
     """
     ids = _ids(ids)
     if len(ids) < 2:
@@ -71,19 +73,35 @@ def merge(
         for index, frame in _frames(labels, axes):
             if movie and np.count_nonzero(np.isin(ids, frame)) < 2:
                 continue  # nothing to join in this frame
-            _close_cracks(mask[index], frame)  # (a view: fills ``mask`` in place)
+            _close_cracks(mask[index], frame, ids)  # (a view: fills ``mask`` in place)
     return _edit(labels, mask, target, f"merge {', '.join(map(str, ids))} into {target}")
 
 
-def _close_cracks(mask: np.ndarray, labels: np.ndarray) -> None:
-    """Add to ``mask`` (non-empty) the background pixels of ``labels`` its closing fills."""
+def _close_cracks(mask: np.ndarray, labels: np.ndarray, ids: list[int]) -> None:
+    """Add to ``mask`` (the objects ``ids`` of ``labels``, non-empty) the background pixels
+    of the cracks between them: those its closing fills that have two or more of the objects
+    among their neighbours (the full 3 x 3, or 3 x 3 x 3, neighbourhood: a crack along a
+    diagonal counts). A pixel the closing fills next to one object alone is a notch of its
+    outline, not a crack: user test s33/t11 #6, two mitochondria 85 voxels apart took 180
+    voxels of their own concavities."""
     box = _bbox(mask, margin=2)
     structure = ndi.generate_binary_structure(mask.ndim, 1)
     # the crop's edge pixels repeated beyond it: outside the image is no background, so a
     # crack that runs to the image's edge is closed there too
     padded = np.pad(mask[box], 1, mode="edge")
     closed = ndi.binary_closing(padded, structure=structure)[(slice(1, -1),) * mask.ndim]
-    mask[box] |= closed & (labels[box] == 0)
+    filled = closed & (labels[box] == 0)
+    if not filled.any():
+        return
+    # the largest and smallest of the objects' IDs around each pixel: two or more of them
+    # where they differ (pixels of other objects and background count as none)
+    crop = labels[box]
+    ours = np.where(mask[box], crop, 0).astype(np.int64)
+    around = np.ones((3,) * mask.ndim, bool)
+    largest = ndi.maximum_filter(ours, footprint=around, mode="nearest")
+    none = int(largest.max()) + 1  # (the type's own largest value overflows in scipy)
+    smallest = ndi.minimum_filter(np.where(ours > 0, ours, none), footprint=around, mode="nearest")
+    mask[box] |= filled & (smallest != none) & (largest != smallest)
 
 
 def delete(labels: np.ndarray, ids: Iterable[int]) -> Edit:
