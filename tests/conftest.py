@@ -57,6 +57,24 @@ def _long_lived_objects_frozen():
     gc.unfreeze()
 
 
+@pytest.fixture(autouse=True)
+def _plenty_of_free_memory(monkeypatch):
+    """The Segment panel's default tile is the model card's, whatever the machine's free
+    memory is at that moment.
+
+    The panel shrinks the card's tile where free memory is short (``suggest_tile``, from
+    ``device.free_memory``: MemFree on Linux, which the page cache eats up on a machine that
+    has read and written GBs of files, as a test run does): below about 1.4 GiB free the 2D
+    models' tile shrank from 1024, and below ~390 MiB a 512² image was cut into several
+    tiles, so that a panel's labels no longer equalled ``segment()``'s at the card's tile
+    (test_intensities_choice_reaches_the_network_and_the_recipe failed, 2.5% of pixels
+    differing, with MemFree 200 MiB simulated). Tests of the shrinking set the free memory
+    they need (test_default_tile_shrinks_when_free_memory_is_short)."""
+    from tessella.engine import device
+
+    monkeypatch.setattr(device, "free_memory", lambda device="auto": 64 * 2**30)
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     if not DATA.is_dir():
