@@ -96,3 +96,36 @@ def test_an_isbi_stack_gets_no_3d_model_and_a_lucchi_crop_is_said_a_guess(
         "passes the same check; for membranes choose em-membranes2d); choose another in "
         "Model to use it instead."
     )
+
+
+def test_an_in_memory_volume_is_judged_off_the_gui_thread(
+    make_napari_viewer, tmp_path, qtbot, monkeypatch
+):
+    """The input check of an in-memory volume (0.3 s for Lucchi++ val on a busy machine)
+    ran on the GUI thread as the layer was chosen; now in a worker, the status saying so
+    meanwhile, and the layer gets its model when done."""
+    import threading
+
+    from tessella._widgets import _segment_fit
+
+    _needs(LUCCHI)
+    viewer, widget = _panel(make_napari_viewer)
+    threads = []
+    fit = _segment_fit.fit
+
+    def recorded(*args, **kwargs):
+        threads.append(threading.current_thread() is threading.main_thread())
+        return fit(*args, **kwargs)
+
+    monkeypatch.setattr(_segment_fit, "fit", recorded)
+    crop = tmp_path / "lucchi.tif"
+    tifffile.imwrite(crop, tifffile.imread(LUCCHI)[:8, 200:456, 300:556])
+    [layer] = viewer.open(str(crop), plugin="tessella")
+    assert isinstance(layer.data, np.ndarray)
+    widget.layer_combo.setCurrentIndex(widget.layer_combo.findData(layer.unique_id))
+    if widget._sample_workers:  # (not done yet: the model shown is kept meanwhile)
+        assert _model(widget) == "nuclei2d"
+        assert widget.status_label.text() == "'lucchi': checking which model fits this volume…"
+    _judged(widget, qtbot)
+    assert _model(widget) == "em-mito3d"
+    assert threads and not any(threads)  # every fit in the worker
