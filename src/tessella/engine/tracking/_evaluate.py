@@ -52,6 +52,11 @@ def link_accuracy(
     those carry the same track ID, or the one at t is a daughter of the one at t-1.
     ``frames`` limits the links to those ending in these frames. Returns
     ``{"link_accuracy", "links", "reproduced", "division_links", "divisions_reproduced"}``.
+
+    A division link (mother at t-1 to daughter at t) counts among ``reproduced`` either way,
+    but among ``divisions_reproduced`` only where the tracked labels divide there: the
+    daughter's predicted track is a daughter (``lineage``) of the mother's. A daughter that
+    carries on the mother's track ID is a link carried, not a division found.
     """
     lineage = lineage or {}
     parents = {t.id: t.parent for t in gt_tracks}
@@ -77,9 +82,9 @@ def link_accuracy(
             total += 1
             div_total += division
             a, b = owner(t - 1).get(source), owner(t).get(cell)
-            ok = a is not None and b is not None and (a == b or lineage.get(b) == a)
-            reproduced += ok
-            div_found += ok and division
+            divided = a is not None and b is not None and a != b and lineage.get(b) == a
+            reproduced += divided or (a is not None and a == b)
+            div_found += division and divided
     return {
         "link_accuracy": reproduced / total if total else float("nan"),
         "links": total,
