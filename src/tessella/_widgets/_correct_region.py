@@ -195,8 +195,9 @@ def _first_ids(ids, count: int = 5) -> str:
     return shown if len(ids) <= count else f"{shown}… ({len(ids)} objects)"
 
 
-def _whole_words(result) -> str:
-    """What the status line says of the objects a Write back deleted or merged whole."""
+def _whole_words(result, unit: str = "px") -> str:
+    """What the status line says of the objects a Write back deleted or merged whole
+    (``unit``: "voxels" in a volume)."""
     if not result.whole:
         return ""
     deleted = [k for k, v in result.whole.items() if v == 0]
@@ -207,7 +208,7 @@ def _whole_words(result) -> str:
     if merged:
         parts.append(f"merged {_first_ids(merged)}")
     return (
-        f"; whole objects {' and '.join(parts)} in the file ({result.outside:,} px of them "
+        f"; whole objects {' and '.join(parts)} in the file ({result.outside:,} {unit} of them "
         "outside the region)"
     )
 
@@ -522,9 +523,13 @@ class CorrectRegion:
             pairs = ", ".join(f"{a} → {b}" for a, b in list(result.renamed.items())[:5])
             more = "…" if len(result.renamed) > 5 else ""
             renamed = f"; new IDs renumbered above the file's: {pairs}{more}"
+        from ._correct_edits import _z_axis
+
+        unit = "voxels" if edit is not None and _z_axis(edit) is not None else "px"
         self._say(
-            f"{WRITE_BUTTON}: {result.pixels:,} px changed in {region.path.name} "
-            f"[{_box_words(result.box)}]{renamed}{_whole_words(result)}{_cut_words(result)}"
+            f"{WRITE_BUTTON}: {result.pixels:,} {unit} changed in {region.path.name} "
+            f"[{_box_words(result.box)}]{renamed}{_whole_words(result, unit)}"
+            f"{_cut_words(result)}"
             f"{barrier_words}",
             "info",
         )

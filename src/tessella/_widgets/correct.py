@@ -37,6 +37,7 @@ from ._correct_edits import (
     CorrectEdits,
     _history_length,
     _time_axis,
+    _z_axis,
 )
 from ._correct_edits import _axes_of as _axes_of  # tests import it from here
 from ._correct_region import (
@@ -488,6 +489,8 @@ class CorrectWidget(CorrectEdits, CorrectRegion, CorrectReview, LayerWatcher, QW
         layer = self.labels_layer
         movie = layer is not None and _time_axis(layer) is not None
         self.all_frames_checkbox.setVisible(movie)
+        volume = layer is not None and _z_axis(layer) is not None
+        self.min_size_spin.setSuffix(" voxels" if volume else " px")
         if not movie:
             merge = "Join the selected labels into the smallest of their IDs"
             delete = "Delete the selected labels"
