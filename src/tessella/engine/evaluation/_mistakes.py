@@ -403,7 +403,7 @@ def _membrane_cells(on: np.ndarray, sections: int = 16) -> float:
     planes = _sections(on, sections)  # cells of a membrane map are counted per 2D section
     cells = np.mean([ndimage.label(~plane)[1] for plane in planes])
     lines = np.mean([ndimage.label(plane)[1] for plane in planes])
-    return float(cells) if cells >= 10 and cells >= 5 * lines else 0.0
+    return membrane_cells_of(cells, lines)
 
 
 def _two_valued_truth(known: np.ndarray, name: str, flags: bool) -> str | None:
@@ -414,9 +414,20 @@ def _two_valued_truth(known: np.ndarray, name: str, flags: bool) -> str | None:
         return None
     value, pieces = binary
     on = known != 0
-    cells = _membrane_cells(on)
+    return two_valued_words(
+        name, value, pieces, _membrane_cells(on), float(on.mean()), known.ndim, flags
+    )
+
+
+def two_valued_words(
+    name: str, value: int, pieces: int, cells: float, on: float, ndim: int, flags: bool
+) -> str | None:
+    """:func:`_two_valued_truth`'s note on ground truth holding only 0 and ``value``, in
+    ``pieces`` pieces (8 neighbours), with ``cells`` regions of 0 per section where it looks
+    like a membrane map (:func:`_membrane_cells`, else 0), ``on`` the fraction of its pixels
+    not 0, of ``ndim`` axes; or None."""
     if cells:
-        per = " per section" if known.ndim > 2 else ""
+        per = " per section" if ndim > 2 else ""
         return (
             f"{name}: holds only 0 and {value}, like a membrane map ({value} in thin lines "
             f"between {cells:.0f} regions of 0{per}): as labels, its membrane is one object; "
@@ -427,7 +438,7 @@ def _two_valued_truth(known: np.ndarray, name: str, flags: bool) -> str | None:
     mostly = (
         f" (mostly {value} with lines of 0: a membrane map with 0 = membrane, whose pieces "
         "are its cells?)"
-        if on.mean() > 0.5
+        if on > 0.5
         else ""
     )
     return (
@@ -435,6 +446,12 @@ def _two_valued_truth(known: np.ndarray, name: str, flags: bool) -> str | None:
         f"As labels, every piece is one object (ID {value}); "
         + _hint("binary", "score each connected piece as an object", flags)
     )
+
+
+def membrane_cells_of(cells: int, lines: int) -> float:
+    """:func:`_membrane_cells` of a 2D foreground of ``lines`` pieces (4 neighbours) around
+    ``cells`` regions of 0 (4 neighbours)."""
+    return float(cells) if cells >= 10 and cells >= 5 * lines else 0.0
 
 
 def prediction_note(predicted, name: str, flags: bool = True) -> str | None:
@@ -460,7 +477,12 @@ def prediction_note(predicted, name: str, flags: bool = True) -> str | None:
     binary = binary_mask_pieces(predicted)
     if binary is None:
         return None
-    value, pieces = binary
+    return binary_prediction_words(name, *binary)
+
+
+def binary_prediction_words(name: str, value: int, pieces: int) -> str | None:
+    """:func:`prediction_note`'s note on a prediction holding only 0 and ``value`` in
+    ``pieces`` pieces (8 neighbours): None for fewer than 3."""
     if pieces < 3:
         return None
     return (

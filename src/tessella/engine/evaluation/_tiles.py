@@ -35,12 +35,13 @@ from ..progress import Progress
 from ._mistakes import (
     _SAMPLE_PIXELS,
     _intensities,
+    binary_prediction_words,
     collapsed_note,
-    ground_truth_note,
     many_values_note,
     mask_pieces,
+    membrane_cells_of,
     membrane_map_labels_note,
-    prediction_note,
+    two_valued_words,
 )
 from ._scores import (
     FALSE_NEGATIVE,
@@ -178,6 +179,8 @@ def binary_pieces(
     shape: tuple[int, int],
     side: int = TILE_SIDE,
     membrane: bool = False,
+    four: bool = False,
+    counted: list[int] | None = None,
 ) -> Generator[int, None, tuple[Callable[[tuple[slice, slice]], np.ndarray], np.ndarray]]:
     """The connected pieces of the positive pixels of a 2D mask of ``shape``, read a piece
     (:func:`tiles` of ``side``) at a time by ``read_raw(where)``, never whole: each piece's
@@ -187,7 +190,9 @@ def binary_pieces(
     pieces read; returns ``(read, sample)``: ``read(where)``, the labels of a piece (of the
     same tiles: read and labelled again) numbered as :func:`mask_pieces` numbers the mask's
     pieces whole (by their first pixel, row by row), and the mask's every-k-th rows (as
-    ``_mistakes._rows`` takes them) for its notes.
+    ``_mistakes._rows`` takes them) for its notes. ``four``: the positive pixels' pieces of
+    4 neighbours (as ``ndimage.label`` finds them by default). ``counted``: the number of
+    pieces is appended to it.
 
     >>> mask = np.array([[1, 0, 0, 1, 1], [0, 1, 0, 0, 0], [1, 0, 0, 1, 0]])
     >>> read, _sample = _finish(binary_pieces(lambda where: mask[where], mask.shape, 2))
@@ -202,7 +207,8 @@ def binary_pieces(
     from scipy.sparse.csgraph import connected_components
 
     height, width = shape
-    structure = None if membrane else _EIGHT  # (None: 4 neighbours, ndimage's own)
+    structure = None if membrane or four else _EIGHT  # (None: 4 neighbours, ndimage's own)
+    corners = structure is not None  # (pieces touching at a corner joined)
 
     def objects(raw: np.ndarray) -> tuple[np.ndarray, int]:
         return ndimage.label(raw == 0 if membrane else raw > 0, structure)
@@ -221,7 +227,7 @@ def binary_pieces(
     for done, where in enumerate(tiles(shape, side), 1):
         ys, xs = where
         if xs.start == 0 and ys.start > 0:  # a new row of pieces: joined to the one above
-            links.append(_seam(above, top, not membrane))
+            links.append(_seam(above, top, corners))
             above, top, bottom = bottom, top, np.zeros(width, np.int64)
         raw = np.asarray(read_raw(where))
         raw = raw.reshape(ys.stop - ys.start, -1)
@@ -240,17 +246,19 @@ def binary_pieces(
         placed = np.where(labels > 0, labels.astype(np.int64) + total, 0)
         top[xs], bottom[xs] = placed[0], placed[-1]
         if xs.start > 0:
-            links.append(_seam(left, placed[:, 0], not membrane))
+            links.append(_seam(left, placed[:, 0], corners))
         left = placed[:, -1]
         total += int(count)
         del labels, placed, found
         yield done
     if height > side:  # (the last row of pieces: joined to the one above)
-        links.append(_seam(above, top, not membrane))
+        links.append(_seam(above, top, corners))
     a = np.concatenate([link[0] for link in links] or [np.zeros(0, np.int64)]) - 1
     b = np.concatenate([link[1] for link in links] or [np.zeros(0, np.int64)]) - 1
     graph = coo_matrix((np.ones(a.size, np.int8), (a, b)), shape=(total, total))
     n, joined = connected_components(graph, directed=False)
+    if counted is not None:
+        counted.append(int(n))
     start = np.full(n, np.iinfo(np.int64).max)
     np.minimum.at(start, joined, np.concatenate(firsts or [np.zeros(0, np.int64)]))
     rank = np.empty(n, np.int64)
@@ -378,6 +386,7 @@ def _ignore_steps(
         "label": label,
         "pred_rows": sample,
         "pred_objects": int(np.count_nonzero(ids)),
+        "pred_top": int(ids.max()) if ids.size else 0,
         "counted": counted,
         "marked": marked,
     }
@@ -456,7 +465,8 @@ def tiled_table(
             marked.append(left_out["marked"])
     read, mask = _finish(_as_kind(read, shape, side or TILE_SIDE, kind))
     table, samples = _finish(_table_steps(shape, read, side or TILE_SIDE))
-    return table, _notes(read, samples, table, shape, names, flags, mask, left_out)
+    notes = _notes(read, samples, table, shape, names, flags, mask, left_out, side or TILE_SIDE)
+    return table, notes
 
 
 def tiled_steps(
@@ -540,7 +550,7 @@ def tiled_steps(
         scores["foreground_iou"] = float(both / union) if union else 1.0
     if "vrand" in wanted:  # (V_rand and VOI: sums over the table's pairs)
         scores.update(vrand_means([table.rand_voi()]))
-    notes = _notes(read, samples, table, (shape[0], shape[1]), names, False, mask, left_out)
+    notes = _notes(read, samples, table, flat, names, False, mask, left_out, side or TILE_SIDE)
     yield Progress("match", 1, 1)
     tp = int(m_rows.size)
     return Evaluation(
@@ -579,40 +589,54 @@ def _notes(
     flags: bool,
     mask: tuple | None = None,
     left_out: dict | None = None,
+    side: int = TILE_SIDE,
 ) -> tuple:
     """The notes of :func:`evaluate_labels` (``tessella evaluate``'s with ``flags``) on a
     lazy 2D pair of instance labels (the prediction's first), from the rows sampled and the
-    ground truth's table; a side of one object id is read whole (:func:`ground_truth_note`,
-    :func:`prediction_note`). ``mask``: ``(kind, rows, tally)`` of ground truth taken as
-    a binary mask or a membrane map (:func:`_as_kind`), noted as :func:`truth_objects`
-    notes them. ``left_out``: what :func:`_ignore_steps` saw of a pair with an unannotated
-    label (the prediction noted as it is, the largest object's share of the pixels
-    annotated)."""
+    ground truth's table; a side of one object id (a binary mask given as labels?) has its
+    pieces counted a piece at a time (:func:`binary_pieces` of ``side``), as
+    :func:`ground_truth_note` and :func:`prediction_note` count them whole. ``mask``:
+    ``(kind, rows, tally)`` of ground truth taken as a binary mask or a membrane map
+    (:func:`_as_kind`), noted as :func:`truth_objects` notes them. ``left_out``: what
+    :func:`_ignore_steps` saw of a pair with an unannotated label (the prediction noted as
+    it is, the largest object's share of the pixels annotated)."""
     t_ids, t_sizes = table.true_ids, table.true_sizes
     pixels = shape[0] * shape[1]
     if left_out is not None:
-        label, raw = left_out["label"], left_out["read"]
+        raw = left_out["read"]
         samples = [samples[0], left_out["pred_rows"]]
         pixels = left_out["counted"]
-        n_pred = left_out["pred_objects"]
+        n_pred, top = left_out["pred_objects"], left_out["pred_top"]
     else:
-        label, raw, n_pred = None, read, table.pred_ids.size
-    if n_pred == 1:
-        predicted = prediction_note(raw(1, None), names[1], flags=flags)
+        raw, n_pred = read, table.pred_ids.size
+        top = int(table.pred_ids[0]) if n_pred == 1 else 0
+
+    def count(k: int, source: Reader = raw, **how) -> int:
+        """The pieces of side ``k``'s positive pixels (8 neighbours; ``how``: those of
+        :func:`binary_pieces`), read a piece at a time."""
+        found: list[int] = []
+        _finish(binary_pieces(lambda where: source(k, where), shape, side, counted=found, **how))
+        return found[0]
+
+    image = _intensities(samples[1]) if samples[1] is not None else None
+    if image:
+        predicted: str | None = f"{names[1]}: {image}: segment the image and score its labels"
+    elif n_pred == 1:  # (a binary mask given as labels: in how many pieces?)
+        predicted = binary_prediction_words(names[1], top, count(1))
     else:
-        image = _intensities(samples[1]) if samples[1] is not None else None
-        predicted = (
-            f"{names[1]}: {image}: segment the image and score its labels" if image else None
-        )
+        predicted = None
     if mask is not None:
         kind, rows, tally = mask
         truth = _mask_note(kind, rows, tally, table, pixels, names[0], flags)
-    elif t_ids.size == 1:
-        truth = ground_truth_note(raw(0, None), names[0], ignore_label=label, flags=flags)
     else:
         image = _intensities(samples[0]) if samples[0] is not None else None
         swapped = "are PRED and GT swapped?" if flags else "is it the image?"
         truth = f"{names[0]}: the ground truth {image}: {swapped}" if image else None
+        if truth is None and t_ids.size == 1:  # (0 and one value: a mask, a membrane map?)
+            cells = membrane_cells_of(count(0, read, membrane=True), count(0, read, four=True))
+            on = float(t_sizes.sum() / (shape[0] * shape[1]))
+            value = int(t_ids[0])
+            truth = two_valued_words(names[0], value, count(0, read), cells, on, 2, flags)
         if truth is None and t_ids.size:
             k = int(np.argmax(t_sizes))
             fraction = float(t_sizes[k] / pixels) if pixels else 0.0
