@@ -1,6 +1,7 @@
 """A lazy 2D pair (dask, zarr: a blockwise result, a multiscale layer's level 0) scored a
-2048 x 2048 piece at a time, never read whole (:func:`tiled_steps`), but for a side holding
-one object ID only (a binary mask given as labels?), read whole for its note. Ground truth
+2048 x 2048 piece at a time, never read whole (:func:`tiled_steps`); a side holding one
+object ID only (a binary mask given as labels?) has its pieces counted a piece at a time
+for its note (:func:`_notes`). Ground truth
 taken as a binary mask (``kind="binary"``, ``--gt-binary``) or a 2D membrane map
 (``"boundaries"``, ``--gt-boundaries``; AP, foreground IoU, V_rand and VOI) is read so too:
 its connected pieces (a map's cells) are found a piece at a time and joined across the
@@ -491,7 +492,7 @@ def tiled_steps(
     The notes judge the intensities on every k-th row (as on a pair in memory, about
     :data:`~tessella.engine.evaluation._mistakes._SAMPLE_PIXELS` pixels) and the largest
     object from the table; a side holding one object id only (a binary mask taken for
-    labels?) is read whole for its note (its pieces counted).
+    labels?) has its pieces counted a piece at a time for its note (:func:`_notes`).
 
     >>> import dask.array as da
     >>> gt = np.zeros((5, 5), np.uint16); gt[:2, :2] = 1; gt[3:, 3:] = 2
