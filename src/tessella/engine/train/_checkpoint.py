@@ -90,6 +90,7 @@ def _new_run(
     weights (``config.ema``), a fine-tune's starting weights."""
     import torch
 
+    assert config.lr is not None  # (filled in when the config is made)
     optimizer = torch.optim.Adam(
         network.parameters(), lr=config.lr, weight_decay=config.weight_decay
     )

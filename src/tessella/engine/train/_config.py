@@ -9,7 +9,6 @@ from ..methods import get_method
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
-    "DEFAULT_LR",
     "TrainConfig",
     "TrainProgress",
     "TrainingStopped",
@@ -21,16 +20,14 @@ __all__ = [
 #: :class:`TrainConfig`'s: what the bundled 2D models of the embedding, boundary and semantic
 #: methods trained with (nuclei2d, em-membranes2d, em-mito2d; docs/models.md)
 DEFAULT_BATCH_SIZE = 8
-#: :class:`TrainConfig`'s learning rate unless told (a config made in code; ``tessella
-#: train``, ``tessella.train`` and the Train panel take :func:`default_lr`)
-DEFAULT_LR = 5e-4
 
 
 def default_lr(fine_tune: bool) -> float:
     """The learning rate the Train panel proposes: 3e-4 for a fine-tune (what nuclei2d and
     em-mito3d were trained with from their bases), 1e-3 for a new model (em-mito2d's,
     cells2dt's and em-membranes2d's first run's); docs/models.md. ``tessella train`` (with
-    ``--base`` or not) and ``tessella.train`` (``base`` or not) take it unless given ``lr``.
+    ``--base`` or not), ``tessella.train`` (``base`` or not) and a :class:`TrainConfig` made
+    in code take it unless given ``lr``.
 
     >>> default_lr(True), default_lr(False)
     (0.0003, 0.001)
@@ -68,7 +65,9 @@ class TrainConfig:
     steps_per_epoch: int = 100
     batch_size: int = DEFAULT_BATCH_SIZE
     patch: int = 256
-    lr: float = DEFAULT_LR
+    # None: default_lr (3e-4 with a base, 1e-3 for a new model), filled in on creation, as
+    # `tessella train`, tessella.train and the Train panel take it
+    lr: float | None = None
     weight_decay: float = 1e-4
     accumulate: int = 1
     features: tuple[int, ...] = (16, 32, 64, 128, 256)
@@ -117,6 +116,10 @@ class TrainConfig:
     command: str | None = None  # what the card records as the command (default: this CLI call)
     card_extra: dict = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if self.lr is None:
+            self.lr = default_lr(fine_tune=bool(self.base))
+
 
 @dataclass(frozen=True)
 class TrainProgress:
@@ -164,7 +167,7 @@ def equivalent_command(config: TrainConfig, data: str | None = None) -> str:
       --steps-per-epoch 5
       --batch-size 8
       --patch 128
-      --lr 0.0005
+      --lr 0.0003
       --val-fraction 0.2
       --holdout 'a,b c'
       --device cpu
@@ -188,7 +191,8 @@ def equivalent_command(config: TrainConfig, data: str | None = None) -> str:
         words += ["--ndim", str(config.ndim)]
     words += ["--epochs", str(config.epochs), "--steps-per-epoch", str(config.steps_per_epoch)]
     words += ["--batch-size", str(config.batch_size), "--patch", str(config.patch)]
-    words += ["--lr", repr(float(config.lr))]
+    lr = default_lr(bool(config.base)) if config.lr is None else config.lr
+    words += ["--lr", repr(float(lr))]
     if config.accumulate != 1:
         words += ["--accumulate", str(config.accumulate)]
     if _temporal(config):

@@ -25,6 +25,7 @@ MAX_SKIPPED_STEPS = 10
 def _set_learning_rate(run: TrainingRun, step: int) -> None:
     # poly decay over whichever runs out first: the steps or the time budget
     config = run.config
+    assert config.lr is not None  # (filled in when the config is made)
     progress = step / (config.epochs * config.steps_per_epoch)
     if config.time_budget:
         progress = max(progress, (run.spent + time.monotonic() - run.started) / config.time_budget)
