@@ -29,15 +29,21 @@ pytestmark = pytest.mark.skipif(os.name != "posix", reason="signals a POSIX subp
 
 # Holds the run at one step (sys.argv[2]: "predict:NAME" the first tile of image NAME,
 # "write" the new labels written to the staging folder, "renamed" the new outputs renamed
-# into place, "blocks" a block segmented), for sys.argv[3] seconds after touching the marker
-# file sys.argv[1].
+# into place, "blocks" a block segmented) after touching the marker file sys.argv[1], until
+# the test has sent its signal (it then makes the file MARKER.sent) or for sys.argv[3]
+# seconds at most. (A run whose SIGTERM is ignored goes on once the signal was sent, however
+# late the test process sends it: held a fixed second, a signal later than that found the
+# run finished, and the test passed without testing anything.)
 HOOK = """
 import pathlib, sys, time
 marker, where, hold = pathlib.Path(sys.argv.pop(1)), sys.argv.pop(1), float(sys.argv.pop(1))
+sent = marker.with_name(marker.name + ".sent")
 
 def pause():
     marker.touch()
-    time.sleep(hold)
+    deadline = time.monotonic() + hold
+    while not sent.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 if where.startswith("predict:"):
     from tessella.engine import pipeline
@@ -111,6 +117,7 @@ def _start(tmp_path: Path, where: str, args: list[str], hold=60.0, prelude="", *
         _kill_session(process)
         stdout, stderr = process.communicate()
         pytest.fail(f"the run never reached {where}: {stdout}{stderr}")
+    process.sent = marker.with_name(marker.name + ".sent")  # (made by _terminate)
     return process
 
 
@@ -134,6 +141,7 @@ def _terminate(process, group: bool = False) -> tuple[int, str, str, list[str]]:
             os.killpg(process.pid, signal.SIGTERM)
         else:
             process.send_signal(signal.SIGTERM)
+        process.sent.touch()  # (a run held at its step goes on: one that ignores SIGTERM)
         stdout, stderr = process.communicate(timeout=120)
         deadline = time.monotonic() + 30  # workers being shut down
         while _session(process.pid) and time.monotonic() < deadline:
@@ -259,7 +267,6 @@ def test_an_ignored_sigterm_stays_ignored(tmp_path, nuclei_sample, tiny_model_di
         tmp_path,
         "predict:in.tif",
         args,
-        hold=1.0,
         preexec_fn=lambda: signal.signal(signal.SIGTERM, signal.SIG_IGN),
     )
     code, _stdout, stderr, _ = _terminate(process)
