@@ -28,8 +28,9 @@ def test_2d_labels_on_disk_are_offered_correct_s_region_and_export_s_pieces(tmp_
     message = _said(path, monkeypatch)
     assert message.startswith(f"{path}: opened lazily (12 KiB of labels, more than 0 pixels)")
     assert "whole when run" not in message
-    assert "Export writes zarr, OME-Zarr and CSV from them a piece at a time" in message
-    assert "a TIFF, CTC masks or a mask stack reads them whole" in message
+    assert "Export writes TIFF, zarr, OME-Zarr, CSV and CTC masks from them a piece" in message
+    assert "(a mask stack is not offered for them)" in message
+    assert "reads them whole" not in message
     assert "To edit them: Correct's 'Edit the region in view', then 'Write back'; or " in message
     assert message.endswith(
         f"set the environment variable {LAZY_LABELS_ENV} to 6,144 or more and open the file again."

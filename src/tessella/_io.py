@@ -629,9 +629,8 @@ def _labels_data(path: Path, data):
     warnings.warn(
         f"{path}: opened lazily ({amount} of labels, more than {limit:,} pixels) and "
         "read-only (napari's brush and fill are off); napari reads them from disk as it "
-        "shows them. Export writes zarr, OME-Zarr and CSV from them a piece at a time (an "
-        "export that includes a TIFF, CTC masks or a mask stack reads them whole). To edit "
-        "them: "
+        "shows them. Export writes TIFF, zarr, OME-Zarr, CSV and CTC masks from them a piece "
+        "at a time (a mask stack is not offered for them). To edit them: "
         f"{region}an in-memory copy (about twice their size to read): set the environment "
         f"variable {LAZY_LABELS_ENV} to {pixels:,} or more and open the "
         f"{_file_or_folder(path)} again.",
