@@ -35,9 +35,12 @@ def _panel(make_napari_viewer):
 
 
 def _open(viewer, widget, path, qtbot):
+    """Open ``path`` with Tessella's reader, choose its layer in the panel and (with
+    ``qtbot``) wait for its check."""
     [layer] = viewer.open(str(path), plugin="tessella")
     widget.layer_combo.setCurrentIndex(widget.layer_combo.findData(layer.unique_id))
-    _judged(widget, qtbot)
+    if qtbot is not None:
+        _judged(widget, qtbot)
     return layer
 
 
@@ -80,7 +83,8 @@ def test_an_isbi_stack_gets_no_3d_model_and_a_lucchi_crop_is_said_a_guess(
     assert _model(widget) == "nuclei2d"  # was em-mito3d, silently
     text = widget.status_label.text()
     assert text.startswith(
-        "'isbi': kept nuclei2d (slice by slice): its neighbouring slices are far less alike "
+        "'isbi': kept nuclei2d (a 2D model: with Axes TYX it segments the slices one by one): "
+        "its neighbouring slices are far less alike "
         "than its neighbouring pixels (0.29 against 0.88: sections thick for the pixel size), "
         "so em-mito3d, a 3D model, is not preselected; if it is EM, choose a 2D model by "
         "what it shows (for membranes em-membranes2d, for mitochondria em-mito2d)."
@@ -129,3 +133,38 @@ def test_an_in_memory_volume_is_judged_off_the_gui_thread(
     _judged(widget, qtbot)
     assert _model(widget) == "em-mito3d"
     assert threads and not any(threads)  # every fit in the worker
+
+
+def test_a_check_that_ends_during_a_run_changes_no_model(
+    make_napari_viewer, tmp_path, qtbot, monkeypatch
+):
+    """Run clicked before the volume's check is done runs the model shown; the check ending
+    during the run changes no model (the run's result is named after the model it ran)."""
+    import threading
+
+    from tessella._widgets import _segment_fit
+
+    _needs(LUCCHI)
+    viewer, widget = _panel(make_napari_viewer)
+    widget.device_combo.setCurrentText("cpu")
+    gate = threading.Event()
+    read = _segment_fit.read_sample
+
+    def held(*args):
+        gate.wait(60)
+        return read(*args)
+
+    monkeypatch.setattr(_segment_fit, "read_sample", held)
+    crop = tmp_path / "lucchi.tif"
+    tifffile.imwrite(crop, tifffile.imread(LUCCHI)[:4, 200:328, 300:428], photometric="minisblack")
+    _open(viewer, widget, crop, qtbot=None)
+    assert widget._sample_workers and _model(widget) == "nuclei2d"
+    widget.axes_combo.setCurrentText("TYX")  # (nuclei2d refuses ZYX: the slices as frames)
+    models = []
+    with qtbot.waitSignal(widget.run_finished, timeout=120_000):
+        widget.run_button.click()
+        gate.set()  # the check ends while the run goes on
+        qtbot.waitUntil(lambda: not widget._sample_workers, timeout=30_000)
+        models.append(_model(widget))
+    assert models == ["nuclei2d"] and _model(widget) == "nuclei2d"
+    assert "lucchi labels (nuclei2d)" in [layer.name for layer in viewer.layers]

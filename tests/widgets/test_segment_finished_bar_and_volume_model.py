@@ -67,7 +67,7 @@ def test_a_volume_opened_from_a_file_gets_a_3d_model(segment_widget, tmp_path, q
     widget.layer_combo.setCurrentIndex(widget.layer_combo.findText("plane"))
     assert _model(widget) == "nuclei2d"  # the model shown before, for a 2D image
 
-    # a stack added from code keeps the model shown (a 2D one segments it slice by slice)
+    # a stack added from code without axes keeps the model shown
     viewer.add_image(volume[...], name="array")
     widget.layer_combo.setCurrentIndex(widget.layer_combo.findText("array"))
     assert widget.axes_combo.currentText() == "ZYX" and _model(widget) == "nuclei2d"

@@ -95,7 +95,8 @@ def test_a_nuclei_volume_keeps_nuclei2d_and_an_em_volume_gets_em_mito3d(
     _open(viewer, widget, IMG3D, qtbot)  # synthetic fluorescence nuclei, 31x61x57
     assert _model(widget) == "nuclei2d"  # was em-mito3d
     assert widget.status_label.text() == (
-        "'img3d': kept nuclei2d (slice by slice): em-mito3d, a 3D model, was trained on "
+        "'img3d': kept nuclei2d (a 2D model: with Axes TYX it segments the slices one by "
+        "one): em-mito3d, a 3D model, was trained on "
         "images unlike it."
     )
 

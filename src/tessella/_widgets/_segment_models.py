@@ -91,6 +91,17 @@ def _model_hints(entries: list[tuple[ModelCard, str]]) -> dict[str, str]:
     return hints
 
 
+def _slices_how(card: ModelCard) -> str:
+    """How the 2D model ``card`` segments a volume, in the Segment panel's notes: slice by
+    slice where its method does it (boundary, semantic: ``SLICEWISE_3D``); others (nuclei2d)
+    refuse axes ZYX, and segment the slices as frames with Axes TYX."""
+    from tessella.engine.methods import get_method
+
+    if getattr(get_method(card.method), "SLICEWISE_3D", False):
+        return "slice by slice"
+    return "a 2D model: with Axes TYX it segments the slices one by one"
+
+
 def _path_tail(key: str, others: list[str]) -> str:
     """The shortest end of the folder path ``key`` that none of ``others`` ends with."""
     parts = Path(key).parts
@@ -216,8 +227,8 @@ class SegmentModels:
         (:meth:`_users_choice`: kept, as for a volume, the status line saying a time-lapse
         model exists); for a volume (ZYX) read from a file, or added from code with its axes
         named in its metadata, a 3D model where it fits (:meth:`_volume_model`; an array
-        added from code without axes keeps the model shown, which segments it slice by slice
-        where it is 2D: its axes are a guess from its shape, frames as likely as slices);
+        added from code without axes keeps the model shown: its axes are a guess from its
+        shape, frames as likely as slices);
         else the model shown, or the one before a preselection."""
         from tessella.engine.registry import model_origin
 
@@ -320,12 +331,12 @@ class SegmentModels:
 
         volume.sort(key=rank3d)
         name, kept = layer.name, base_card.name
+        how = _slices_how(base_card)
         first_key = self.model_combo.itemData(volume[0])
         first = self._cards[first_key].name
         if self._users_choice(base_key):
             self._volume_note = (
-                f"'{name}': kept {kept}, your choice (slice by slice); {first}, a 3D "
-                "model, is in Model."
+                f"'{name}': kept {kept}, your choice ({how}); {first}, a 3D model, is in Model."
             )
             return base
         full_axes = guess_layer_axes(layer)  # (with C where it has channels)
@@ -335,9 +346,7 @@ class SegmentModels:
             self._volume_note = f"'{name}': checking which model fits this volume…"
             return -1
         if sample is None:  # it could not be read: nothing to judge by
-            self._volume_note = (
-                f"'{name}': kept {kept} (slice by slice); {first}, a 3D model, is in Model."
-            )
+            self._volume_note = f"'{name}': kept {kept} ({how}); {first}, a 3D model, is in Model."
             return base
         sample, likeness = sample
         invert = self.invert_combo.currentData()
@@ -352,7 +361,7 @@ class SegmentModels:
                 if likeness is not None and likeness.far_apart:
                     # sections far thicker than a pixel (ssTEM): no 3D model by a guess
                     self._volume_note = (
-                        f"'{name}': kept {kept} (slice by slice): its neighbouring slices are "
+                        f"'{name}': kept {kept} ({how}): its neighbouring slices are "
                         f"far less alike than its neighbouring pixels ({likeness.slices:.2f} "
                         f"against {likeness.pixels:.2f}: sections thick for the pixel size), "
                         f"so {chosen}, a 3D model, is not preselected"
@@ -378,7 +387,7 @@ class SegmentModels:
             why = f"it looks {much} like {kept}'s training images {than} {first}'s (a 3D model)"
         else:
             why = f"{first}, a 3D model, is in Model"
-        self._volume_note = f"'{name}': kept {kept} (slice by slice): {why}."
+        self._volume_note = f"'{name}': kept {kept} ({how}): {why}."
         return base
 
     def _listed(self, name: str) -> bool:
