@@ -63,8 +63,9 @@ def _plenty_of_free_memory(monkeypatch):
     memory is at that moment.
 
     The panel shrinks the card's tile where free memory is short (``suggest_tile``, from
-    ``device.free_memory``: MemFree on Linux, which the page cache eats up on a machine that
-    has read and written GBs of files, as a test run does): below about 1.4 GiB free the 2D
+    ``device.free_memory``: MemFree on Linux until session 33 (MemAvailable now), which the
+    page cache eats up on a machine that has read and written GBs of files, as a test run
+    does): below about 1.4 GiB free the 2D
     models' tile shrank from 1024, and below ~390 MiB a 512² image was cut into several
     tiles, so that a panel's labels no longer equalled ``segment()``'s at the card's tile
     (test_intensities_choice_reaches_the_network_and_the_recipe failed, 2.5% of pixels

@@ -7,7 +7,6 @@ fp32 for our U-Nets (see ``benchmarks/bench_precision.py``); on CUDA bf16 autoca
 from __future__ import annotations
 
 import contextlib
-import os
 from dataclasses import dataclass
 
 __all__ = [
@@ -94,17 +93,21 @@ def execution_plan(device: str = "auto", precision: str = "auto") -> ExecutionPl
 
 
 def free_memory(device: str = "auto") -> int | None:
-    """Bytes free for inference on ``device`` (CUDA: the card's free memory; CPU: the
-    available RAM on Linux), or None when unknown."""
+    """Bytes free for inference on ``device`` (CUDA: the card's free memory; CPU: what this
+    process can still take, ``pipeline.available_memory``: on Linux ``MemAvailable`` within
+    any cgroup limit), or None when unknown.
+
+    Not the free pages (``MemFree``): the page cache fills those on a machine that has read a
+    few GB of images, and the tile Segment suggests shrank for memory the kernel gives back
+    on demand (below ~1.4 GiB free the 2D models' 1024 tile shrank)."""
     resolved = resolve_device(device)
     if resolved.startswith("cuda"):
         import torch
 
         return int(torch.cuda.mem_get_info(torch.device(resolved))[0])
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
+    from tessella.engine.pipeline._inputs import available_memory
+
+    return available_memory()
 
 
 def suggest_tile(
