@@ -701,6 +701,9 @@ class CorrectEdits:
             why = f"napari could not replay that edit ({exc}); undo history cleared"
             self._say(f"{cannot}: {why}, check the labels", "warning")
             return
+        from ._tracks_layer import follow_lineage_steps
+
+        follow_lineage_steps(self.viewer, layer)  # (a lineage edit: its lineage back)
         _results.sync_tracks(layer)  # a hidden layer emits no refresh
         sync_overlaps(layer)
         if words is None:  # a napari whose history Tessella cannot read (_history)

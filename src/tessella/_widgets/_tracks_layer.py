@@ -10,7 +10,14 @@ import numpy as np
 
 from .._io import RECIPE_KEY
 from ._companions import _place, _place_companion, placement, tracks_layer
-from ._labels_states import _as_lineage, recipe_on_screen, state_on_screen, tool_is_writing
+from ._labels_states import (
+    STATES_KEY,
+    _as_lineage,
+    lineage_on_screen,
+    recipe_on_screen,
+    state_on_screen,
+    tool_is_writing,
+)
 from ._result_cache import _key
 
 if TYPE_CHECKING:
@@ -26,6 +33,10 @@ __all__ = [
     "sync_tracks",
     "follow_tracks",
     "refresh_tracks",
+    "current_lineage",
+    "put_lineage",
+    "note_lineage_step",
+    "follow_lineage_steps",
 ]
 
 #: a Tracks layer's metadata: the lineage ``{child: parent}`` it was drawn from, in full
@@ -249,6 +260,7 @@ def follow_edits(viewer, labels_layer) -> None:
         return changed
 
     def refreshed() -> None:  # an undo or redo, perhaps; a shown layer; sync_tracks
+        follow_lineage_steps(viewer, labels_layer)  # (a hand edit of the lineage undone)
         current = labels_layer.data
         if not isinstance(current, np.ndarray) or current.nbytes <= FOLLOW_SCAN_BYTES:
             look()
@@ -293,6 +305,7 @@ def follow_edits(viewer, labels_layer) -> None:
         if getattr(event.value, "unique_id", None) != labels_layer.unique_id:
             return
         _FOLLOWERS.pop(_key(labels_layer), None)
+        _LINEAGE_STEPS.pop(labels_layer.unique_id, None)
         labels_layer.events.paint.disconnect(on_paint)
         labels_layer.events.set_data.disconnect(on_set_data)
         labels_layer.events.visible.disconnect(on_visible)
@@ -367,3 +380,135 @@ def _set_tracks(layer, data: np.ndarray, graph: dict, metadata: dict) -> None:
     layer.data = data
     layer.graph = graph
     layer.metadata = {**layer.metadata, **metadata}
+
+
+# --- hand edits of the lineage (Correct's Set parent, Break track here, Swap from here) -----
+
+#: the lineage edits made on each labels layer (by unique_id), each one step of the layer's
+#: napari history: ``{"ref": the first array of pixels before it that the step keeps (weakly:
+#: napari moves the same array between its histories), "before", "after": the lineages,
+#: "where": "undo" or "redo", the history it was last seen in}``, oldest first
+_LINEAGE_STEPS: dict[str, list[dict]] = {}
+
+
+def current_lineage(viewer, labels_layer) -> dict[int, int]:
+    """The divisions ``{child: parent}`` of ``labels_layer`` as Export writes them
+    (:meth:`tessella._widgets._export_write.ExportWrite._lineage`, in its order): those of
+    the recorded state the labels on screen are, else those their Tracks layer was drawn
+    from, else those of Segment's result behind them, else those their recipe records."""
+    from .._io_recipe import recipe_lineage
+    from ._result_cache import get
+
+    recorded = lineage_on_screen(labels_layer)
+    if recorded is not None:
+        return _as_lineage(recorded)
+    tracks = tracks_layer(viewer, labels_layer)
+    if tracks is not None:
+        kept = tracks.metadata.get(LINEAGE_KEY)
+        if kept is not None:
+            return _as_lineage(kept)
+        return {int(c): int(p[0]) for c, p in tracks.graph.items() if p}
+    result = get(labels_layer)
+    if result is not None and result.lineage:
+        return _as_lineage(result.lineage)
+    return _as_lineage(recipe_lineage(labels_layer.metadata.get(RECIPE_KEY)) or {})
+
+
+def put_lineage(viewer, labels_layer, lineage: dict, state: bool = True) -> None:
+    """Make ``lineage`` that of ``labels_layer``: its Tracks layer's (drawn again; added
+    where it has none), and, with ``state``, that of the recorded state the labels on screen
+    are (a Segment result unedited: Export and an undo back to them read the state's)."""
+    from tessella.engine.tracking import tracks_graph
+
+    lineage = _as_lineage(lineage)
+    on_screen = state_on_screen(labels_layer) if state else None
+    if on_screen is not None:
+        states = [
+            {**s, "lineage": lineage} if s is on_screen else s
+            for s in labels_layer.metadata.get(STATES_KEY, [])
+        ]
+        labels_layer.metadata = {**labels_layer.metadata, STATES_KEY: states}
+    tracks = tracks_layer(viewer, labels_layer)
+    if tracks is None:
+        if isinstance(labels_layer.data, np.ndarray):
+            show_tracks(viewer, labels_layer, labels_layer.data, lineage, linked=True)
+        return
+    rows = np.asarray(tracks.data)
+    _set_tracks(tracks, rows, tracks_graph(rows, lineage), {LINEAGE_KEY: lineage})
+
+
+def _first_before(step) -> np.ndarray | None:
+    """The first array of pixels before the change that a napari history step keeps."""
+    for atom in step or ():
+        if type(atom) is tuple and len(atom) == 3 and isinstance(atom[1], np.ndarray):
+            return atom[1]
+    return None
+
+
+def _keeps(step, array) -> bool:
+    """Whether the napari history step ``step`` keeps ``array`` (one of its atoms')."""
+    try:
+        return any(type(a) is tuple and len(a) == 3 and a[1] is array for a in step)
+    except TypeError:
+        return False
+
+
+def _history_of(labels_layer, array) -> str | None:
+    """The history of ``labels_layer`` ("undo", "redo") that holds the step keeping
+    ``array``; None where neither does (dropped past napari's 100 steps, or a restarted
+    history) or napari's histories cannot be read."""
+    inner = getattr(labels_layer, "__wrapped__", labels_layer)
+    for which, name in (("undo", "_undo_history"), ("redo", "_redo_history")):
+        history = getattr(inner, name, None)
+        try:
+            steps = list(history or ())
+        except TypeError:
+            return None
+        # (napari reverses a step's atoms as it moves it between the two: any of them)
+        if any(_keeps(step, array) for step in steps):
+            return which
+    return None
+
+
+def note_lineage_step(labels_layer, step, before: dict, after: dict) -> None:
+    """Remember that ``step`` (the napari history step just recorded on ``labels_layer``)
+    changed its lineage from ``before`` to ``after``: an undo of it (the panel's Undo, or
+    Ctrl+Z on the layer) brings ``before`` back, a redo ``after``
+    (:func:`follow_lineage_steps`)."""
+    import weakref
+
+    array = _first_before(step)
+    if array is None:
+        return
+    steps = _LINEAGE_STEPS.setdefault(labels_layer.unique_id, [])
+    steps.append(
+        {
+            "ref": weakref.ref(array),
+            "before": _as_lineage(before),
+            "after": _as_lineage(after),
+            "where": "undo",
+        }
+    )
+
+
+def follow_lineage_steps(viewer, labels_layer) -> bool:
+    """Where lineage edits of ``labels_layer`` moved between its undo and redo histories
+    since last looked at, put back the lineage they leave (:func:`put_lineage`): that
+    before the first edit still to redo, else that after the last one done. Returns whether
+    the lineage changed. Steps napari dropped are forgotten (their lineage stays)."""
+    steps = _LINEAGE_STEPS.get(labels_layer.unique_id)
+    if not steps:
+        return False
+    moved = False
+    for step in steps:
+        array = step["ref"]()
+        now = None if array is None else _history_of(labels_layer, array)
+        moved |= now is not None and now != step["where"]
+        step["where"] = now
+    steps[:] = [s for s in steps if s["where"] is not None]
+    if not moved:
+        return False
+    to_redo = [s for s in steps if s["where"] == "redo"]
+    lineage = to_redo[0]["before"] if to_redo else steps[-1]["after"]
+    put_lineage(viewer, labels_layer, lineage)
+    return True

@@ -1,4 +1,5 @@
-"""The Correct dock widget: merge, split, delete, fill holes, remove small, relabel; with undo.
+"""The Correct dock widget: merge, split, delete, fill holes, remove small, relabel; on a
+tracked time-lapse set a track's parent, break a track, swap two tracks; with undo.
 
 Every operation is computed by :mod:`tessella.engine.edit` and written through
 ``Labels.data_setitem`` inside ``Labels.block_history()``, so it is one step of napari's own
@@ -40,6 +41,7 @@ from ._correct_edits import (
     _z_axis,
 )
 from ._correct_edits import _axes_of as _axes_of  # tests import it from here
+from ._correct_lineage import CorrectLineage
 from ._correct_region import (
     CorrectRegion,
     barrier_words,
@@ -169,7 +171,9 @@ def _tessella_layer(layer) -> bool:
     return PREVIEW_KEY in layer.metadata or ERRORS_KEY in layer.metadata
 
 
-class CorrectWidget(CorrectEdits, CorrectRegion, CorrectReview, LayerWatcher, QWidget):
+class CorrectWidget(
+    CorrectEdits, CorrectLineage, CorrectRegion, CorrectReview, LayerWatcher, QWidget
+):
     """Correct a labels layer; every change is one undoable step of the layer's history."""
 
     #: emitted with the operation's description after each change that altered pixels
@@ -285,6 +289,7 @@ class CorrectWidget(CorrectEdits, CorrectRegion, CorrectReview, LayerWatcher, QW
         layout.addLayout(form)
         layout.addWidget(self._make_region_box())  # (labels on disk: shown for them only)
         layout.addWidget(edits)
+        layout.addWidget(self._make_tracks_box())  # (time-lapse labels: shown for them only)
         layout.addLayout(history)
         layout.addWidget(review)
         layout.addStretch(1)
@@ -491,6 +496,7 @@ class CorrectWidget(CorrectEdits, CorrectRegion, CorrectReview, LayerWatcher, QW
         self.all_frames_checkbox.setVisible(movie)
         volume = layer is not None and _z_axis(layer) is not None
         self.min_size_spin.setSuffix(" voxels" if volume else " px")
+        self._show_tracks_box()
         if not movie:
             merge = "Join the selected labels into the smallest of their IDs"
             delete = "Delete the selected labels"
