@@ -374,9 +374,14 @@ def train(method: str, data, out: str | os.PathLike, **options: Any) -> Path:
     ``out``, ``base``, ``val_data``) are strings or :class:`os.PathLike`; ``holdout`` and
     ``exclude`` one file name, names separated by commas (as ``--holdout n1,n2``) or a list.
     ``lr`` defaults to the command's and the Train panel's learning rate: 3e-4 with ``base``,
-    1e-3 for a new model. The model's card records this call as its command. A name
-    (``name``, else the folder's) that an installed model has already is warned about at the
-    start (UserWarning), as ``tessella train`` and the Train panel warn; the run goes ahead.
+    1e-3 for a new model. ``resume=True`` continues the stopped run in ``out`` with the
+    settings it was started with (kept in its checkpoint: ``lr``, ``batch_size``, ``patch``,
+    ``epochs``, the hold-out...) for every option not given, as ``--resume`` does; a given
+    one that differs is warned about (UserWarning, naming both values), and one that asks
+    for another network or another hold-out is refused (ValueError). The model's card
+    records this call as its command. A name (``name``, else the folder's) that an installed
+    model has already is warned about at the start (UserWarning), as ``tessella train`` and
+    the Train panel warn; the run goes ahead.
     For progress and cancel, drive :func:`tessella.engine.train.train_steps` yourself.
 
     Examples
@@ -395,6 +400,8 @@ def train(method: str, data, out: str | os.PathLike, **options: Any) -> Path:
 
     given = {"data": data, "out": out, **options}
     options = {name: _plain(name, value) for name, value in options.items()}
+    if options.get("resume"):  # as `tessella train --resume`: the run's own settings
+        options = _resumed(out, options)
     options.setdefault("command", _python_call(method, given))
     # as `tessella train` and the Train panel: 3e-4 for a fine-tune, 1e-3 for a new model
     if options.get("lr") is None:
@@ -412,6 +419,28 @@ _PATH_OPTIONS = ("base", "val_data")
 #: the options that are lists of file stems: one name, names separated by commas (as the
 #: command's ``--holdout n1,n2``) or a list of names
 _STEM_OPTIONS = ("holdout", "exclude", "held_out")
+
+
+def _resumed(out, options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` of a :func:`train` that resumes the run in ``out`` with the settings it
+    was started with (kept in its checkpoint) for every option not given, as ``tessella train
+    --resume`` takes them; a given option whose value differs from the checkpoint's is said
+    (UserWarning), and the run refuses one that asks for another network or hold-out."""
+    import warnings
+
+    from .engine.train._checkpoint import resume_settings
+
+    given = {n: v for n, v in options.items() if v is not None}  # (None: not given)
+    taken, changed = resume_settings(out, given)
+    if changed:
+        said = ", ".join(f"{n} {was!r} -> {now!r}" for n, was, now in changed)
+        warnings.warn(
+            f"resume {os.fspath(out)}: this run changes the settings it was started with: "
+            f"{said} (leave an option out to keep the checkpoint's)",
+            UserWarning,
+            stacklevel=3,
+        )
+    return {**given, **taken}
 
 
 def _folders(value) -> str | tuple[str, ...]:

@@ -108,29 +108,18 @@ def _cmd_train(args) -> int:
     return 0
 
 
-# what --resume does not take from the checkpoint: where and how long this run trains
-NOT_RESUMED = (
-    "data",
-    "out",
-    "resume",
-    "device",
-    "workers",
-    "time_budget",
-    "command",
-    "card_extra",
-    "held_out",  # (what the run drew, said in the card)
-    "base_path",  # (which model the base is: the run reads it from the checkpoint itself)
-    "base_sha256",
-)
-
-
 def _resumed(args, settings: dict) -> dict:
     """The settings of the run that ``--resume`` continues (its checkpoint's, else its
     card's) for the options not given on the command line, said in one line; refused (one
     line) where a given option asks for another network than the checkpoint's."""
     from dataclasses import replace
 
-    from ..engine.train._checkpoint import architecture_differences, resumed_settings
+    from ..engine.train._checkpoint import (
+        NOT_RESUMED,
+        _as_config,
+        architecture_differences,
+        resumed_settings,
+    )
     from ..engine.train._config import TrainConfig
 
     saved = resumed_settings(args.out)
@@ -160,12 +149,22 @@ def _resumed(args, settings: dict) -> dict:
     ]
     if changed and not args.quiet:
         print(f"--resume {args.out}: the run's settings from its checkpoint: {' '.join(changed)}")
+    # the options given that change what the run was started with (more --epochs...)
+    told = [
+        f"{_as_option(n, _as_config(saved[n]))} -> {_as_option(n, settings[n]).split(' ', 1)[-1]}"
+        for n in sorted(given)
+        if n in saved
+        and n in settings
+        and n not in NOT_RESUMED
+        and n != "method"
+        and _as_config(saved[n]) != _as_config(settings[n])
+    ]
+    if told and not args.quiet:
+        print(
+            f"--resume {args.out}: this run changes the settings it was started with: "
+            + ", ".join(told)
+        )
     return taken
-
-
-def _as_config(value):
-    """A setting as JSON keeps it, as :class:`TrainConfig` takes it."""
-    return tuple(value) if isinstance(value, list) else value
 
 
 def _as_option(name: str, value) -> str:

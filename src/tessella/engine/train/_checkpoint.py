@@ -16,7 +16,14 @@ from ._optimisation import _ema_with_warm_up
 if TYPE_CHECKING:
     from ._starting_model import StartingModel
 
-__all__ = ["CHECKPOINT", "TrainingRun", "checkpoint_losses", "resumed_settings"]
+__all__ = [
+    "CHECKPOINT",
+    "NOT_RESUMED",
+    "TrainingRun",
+    "checkpoint_losses",
+    "resume_settings",
+    "resumed_settings",
+]
 
 CHECKPOINT = "checkpoint.pt"
 
@@ -174,6 +181,80 @@ def resumed_settings(out: str | os.PathLike) -> dict | None:
     return saved if isinstance(saved, dict) else None
 
 
+# what a resumed run does not take from its checkpoint: where and how long this run trains
+NOT_RESUMED = (
+    "data",
+    "out",
+    "resume",
+    "device",
+    "workers",
+    "time_budget",
+    "command",
+    "card_extra",
+    "held_out",  # (what the run drew, said in the card)
+    "base_path",  # (which model the base is: the run reads it from the checkpoint itself)
+    "base_sha256",
+)
+
+
+def _as_config(value):
+    """A setting as JSON keeps it, as :class:`TrainConfig` takes it."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+def resume_settings(
+    out: str | os.PathLike, given: dict[str, Any]
+) -> tuple[dict[str, Any], list[tuple[str, Any, Any]]]:
+    """For a run resumed in ``out`` that was told ``given`` (:class:`TrainConfig` fields):
+    the settings of the run it continues (its checkpoint's, :func:`resumed_settings`) for
+    every field not given but those of :data:`NOT_RESUMED`, and ``(name, the checkpoint's
+    value, the given one)`` for each given field whose value differs from the checkpoint's
+    (what the run changes, to be said). ``({}, [])`` where there is no checkpoint or it does
+    not keep its settings."""
+    from dataclasses import fields
+
+    saved = resumed_settings(out)
+    if saved is None:
+        return {}, []
+    names = {f.name for f in fields(TrainConfig)} - set(NOT_RESUMED) - {"method"}
+    taken = {n: _as_config(v) for n, v in saved.items() if n in names and n not in given}
+    changed = [
+        (n, _as_config(saved[n]), value)
+        for n, value in given.items()
+        if n in names and n in saved and _as_config(saved[n]) != _as_config(value)
+    ]
+    return taken, changed
+
+
+def _scored_on(settings: dict) -> str | None:
+    """The hold-out a run's settings (a :class:`TrainConfig`'s fields, as JSON) scored
+    on, in words; None where they do not say (a checkpoint from before ``held_out`` was
+    kept that drew its hold-out)."""
+    if settings.get("val_data"):
+        return f"the folder --val-data {settings['val_data']}"
+    names = settings.get("holdout") or settings.get("held_out")
+    if not names:
+        return None if "held_out" not in settings else "no hold-out"
+    return "the images held out " + ", ".join(sorted(map(str, names)))
+
+
+def holdout_difference(config: TrainConfig, saved: dict) -> str | None:
+    """Where ``config`` (a resumed run's, its hold-out drawn) scores on another hold-out than
+    the settings ``saved`` (its checkpoint's) did, the refusal that says so; else None. Its
+    earlier epochs were scored, and its best model chosen, on that hold-out: scores on other
+    images are not comparable with them, and images it trained on may be scored."""
+    was, now = _scored_on(saved), _scored_on(asdict(config))
+    if was is None or was == now:
+        return None
+    return (
+        f"--resume {config.out}: its epochs were scored, and its best model chosen, on "
+        f"{was}; this run would score on {now or 'no hold-out'}: resume with the run's "
+        "hold-out settings (--holdout, --val-fraction, --val-data, --seed, --exclude: leave "
+        "them out to take the checkpoint's) on the data it trained on, or train into "
+        "another output folder"
+    )
+
+
 def architecture_differences(config: TrainConfig, saved: dict) -> list[str]:
     """Where ``config`` asks for another network than the settings ``saved`` (a checkpoint's,
     :func:`resumed_settings`) made, one phrase each: "--features 16,32 given, the checkpoint
@@ -232,6 +313,9 @@ def _resume_checkpoint(run: TrainingRun, device: str) -> None:
             f"--resume {out}: its checkpoint holds another network than this run asks for: "
             f"{'; '.join(differences)} (leave an option out to take the checkpoint's)"
         )
+    other = holdout_difference(config, saved) if isinstance(saved, dict) else None
+    if other:
+        raise ValueError(other)
     try:
         run.network.load_state_dict(state["model"])
         run.optimizer.load_state_dict(state["optimizer"])

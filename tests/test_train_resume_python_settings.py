@@ -1,0 +1,113 @@
+"""``tessella.train(resume=True)`` continues a stopped run with the settings it was started
+with, as ``tessella train --resume`` does: it built a config of the defaults instead (another
+network, learning rate, batch, patch, hold-out...), so the resume was refused ("another
+network") or, with the same network, trained on with other settings than the card's first
+run. A setting given that differs from the checkpoint's is now said; another hold-out than
+the one the run's best model was chosen on is refused (by the engine, so for every caller).
+
+Tiny real runs: 128-pixel crops of the shipped DSB2018 nuclei sample, one step of batch 1 per
+epoch; the hold-out scores are fixed (``_validate`` patched) so that nothing is predicted."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import pytest
+
+import tessella
+import tessella.engine.train.loop as loop
+from tessella.cli import main
+from tests.conftest import nuclei_folder
+
+FIRST = dict(
+    features=(8, 16),
+    epochs=1,
+    steps_per_epoch=1,
+    batch_size=1,
+    patch=64,
+    lr=2e-4,
+    val_fraction=0.5,
+    max_val_images=2,
+    device="cpu",
+)
+
+
+def _scores(monkeypatch, *scores):
+    it = iter(scores)
+    monkeypatch.setattr(loop, "_validate", lambda *args, **kwargs: next(it))
+
+
+@pytest.fixture
+def stopped(tmp_path, monkeypatch, nuclei_sample):
+    """A first run of 1 epoch (scored 0.5) trained by tessella.train with its own settings."""
+    data = nuclei_folder(tmp_path / "data", nuclei_sample, count=4)
+    out = tmp_path / "run"
+    _scores(monkeypatch, 0.5)
+    tessella.train("embedding", data, out, **FIRST)
+    config = json.loads((out / "card.json").read_text())["training"]["config"]
+    assert len(config["held_out"]) == 2, config["held_out"]  # drawn: half of 4 images
+    return data, out, config
+
+
+def _resumed(data, out, **options):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tessella.train("embedding", data, out, resume=True, **options)
+    return json.loads((out / "card.json").read_text())["training"], [
+        str(w.message) for w in caught if "changes the settings" in str(w.message)
+    ]
+
+
+def test_resume_takes_the_runs_settings(stopped, monkeypatch):
+    data, out, first = stopped
+    _scores(monkeypatch, 0.6)
+    training, said = _resumed(data, out, epochs=2)
+    config = training["config"]
+    for name in ("features", "steps_per_epoch", "batch_size", "patch", "lr", "val_fraction"):
+        assert config[name] == first[name], name
+    assert config["held_out"] == first["held_out"]
+    assert [e["epoch"] for e in training["log_summary"]] == [1, 2]
+    assert said == [
+        f"resume {out}: this run changes the settings it was started with: epochs 1 -> 2 "
+        "(leave an option out to keep the checkpoint's)"
+    ]
+
+
+def test_resume_says_a_setting_given_that_differs(stopped, monkeypatch):
+    data, out, _ = stopped
+    _scores(monkeypatch, 0.6)
+    training, said = _resumed(data, out, epochs=2, lr=1e-4)
+    assert training["config"]["lr"] == 1e-4  # told: taken, and said
+    assert said and "epochs 1 -> 2, lr 0.0002 -> 0.0001" in said[0], said
+
+
+@pytest.mark.parametrize("other", [{"holdout": "0"}, {"val_fraction": 0.25}])
+def test_resume_refuses_another_hold_out(stopped, monkeypatch, other):
+    """Scored on other images, the resumed epochs' scores could not be compared with the
+    kept model's, and images the run trained on could be scored."""
+    data, out, first = stopped
+    _scores(monkeypatch, 0.6)
+    with pytest.raises(ValueError, match="its epochs were scored, and its best model chosen, on"):
+        tessella.train("embedding", data, out, resume=True, epochs=2, **other)
+    training = json.loads((out / "card.json").read_text())["training"]
+    assert [e["epoch"] for e in training["log_summary"]] == [1]  # nothing trained
+
+
+def test_the_command_refuses_another_hold_out_and_says_what_it_changes(
+    stopped, monkeypatch, capsys
+):
+    data, out, first = stopped
+    common = ["train", "embedding", "--data", str(data), "--out", str(out), "--device", "cpu"]
+    _scores(monkeypatch)
+    assert main([*common, "--resume", "--epochs", "2", "--holdout", "0"]) == 1
+    err = capsys.readouterr().err
+    held = ", ".join(sorted(first["held_out"]))
+    assert f"on the images held out {held}; this run would score on the images held out 0" in err
+    _scores(monkeypatch, 0.6)
+    assert main([*common, "--resume", "--epochs", "2", "--lr", "1e-4"]) == 0
+    said = capsys.readouterr().out
+    assert (
+        f"--resume {out}: this run changes the settings it was started with: --epochs 1 -> 2, "
+        "--lr 0.0002 -> 0.0001\n" in said
+    ), said
