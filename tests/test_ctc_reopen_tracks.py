@@ -174,14 +174,23 @@ def test_a_result_beside_its_movie_takes_its_pixel_size(data_dir, sim_markers, t
     assert kwargs["scale"] == (1.0, 1.0, 1.0)
 
 
-def test_reopened_result_exports_the_same_res_track(make_napari_viewer, sim_markers, tmp_path):
+@pytest.mark.parametrize("lazy", [False, True], ids=["in_memory", "lazy"])
+def test_reopened_result_exports_the_same_res_track(
+    make_napari_viewer, qtbot, sim_markers, tmp_path, monkeypatch, lazy
+):
     """open -> Export (CTC): the same ``res_track.txt``, line for line, and the same masks;
-    the Tracks layer drawn beside the labels is theirs."""
+    the Tracks layer drawn beside the labels is theirs. Labels opened lazily (read from
+    disk as shown: no recorded state) export the divisions of their Tracks layer."""
     from tessella._widgets import _results
 
     folder = _result(tmp_path / "sim_RES", sim_markers)
+    if lazy:
+        monkeypatch.setenv("TESSELLA_LAZY_LABELS_PIXELS", "0")
     viewer = make_napari_viewer()
-    labels, tracks = viewer.open(str(folder), plugin="tessella")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (the lazy labels' own notice)
+        labels, tracks = viewer.open(str(folder), plugin="tessella")
+    assert isinstance(labels.data, np.ndarray) != lazy
     assert labels.name == "sim_RES" and tracks.name == "sim_RES tracks"
     assert _results.tracks_layer(viewer, labels) is tracks
     assert tracks.graph == {c: [p] for c, p in DIVISIONS.items()}
@@ -192,7 +201,12 @@ def test_reopened_result_exports_the_same_res_track(make_napari_viewer, sim_mark
     for box in ("tiff", "zarr", "csv", "recipe", "ctc"):
         getattr(export, f"{box}_checkbox").setChecked(box == "ctc")
     assert export.ctc_checkbox.isEnabled(), export.ctc_checkbox.toolTip()
-    written = export.export()
+    if lazy:  # (labels on disk: written in a worker)
+        with qtbot.waitSignal(export.exported, timeout=120_000) as blocker:
+            export.export_button.click()
+        written = blocker.args[0]
+    else:
+        written = export.export()
     [out] = [path for path in written if path.is_dir()]
     before = (folder / "res_track.txt").read_text().splitlines()
     assert (out / "res_track.txt").read_text().splitlines() == before
