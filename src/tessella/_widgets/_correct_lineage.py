@@ -138,8 +138,8 @@ class CorrectLineage:
             if "Break track" in str(exc):  # (the mother overlaps: the panel's way to break)
                 start = track_spans(layer.data, [child], t_axis)[child][0]
                 how = (
-                    f": select {parent}, go to {name(start)} and click '{BREAK_TRACK}' "
-                    f"(its new track from there on can be a daughter too)"
+                    f". To break it: select {parent}, go to {name(start)}, click "
+                    f"'{BREAK_TRACK}' (its new track can then be a daughter too)"
                 )
             self._say(f"{what} on '{layer.name}': {exc}{how}", "error")
             return False

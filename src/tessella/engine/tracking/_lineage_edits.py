@@ -98,8 +98,7 @@ def set_parent(
         raise ValueError(
             f"track {parent} ({name(p_start)} to {name(p_end)}) does not end before track "
             f"{child} begins ({name(start)}): a mother's track ends at the division. Break "
-            f"track {parent} at {name(start)} first (from there on a new track), then set "
-            "the parent"
+            f"track {parent} at {name(start)} first, then set the parent"
         )
     ancestor = parent
     seen = set()
