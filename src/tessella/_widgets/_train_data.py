@@ -154,13 +154,15 @@ def pair_mismatch(image_layer: Image, labels_layer: Labels, temporal: bool) -> s
     return None
 
 
-def binary_labels_refusal(labels_layer: Labels, method: str) -> str | None:
-    """Why *Add pair* refuses ``labels_layer`` for a model of ``method``: an instance method
-    given a binary mask (only 0 and one value, in separate pieces), in the words Train
-    refuses it with (:func:`~tessella.engine.train._binary_labels._refuse_binary_masks`),
-    naming the layer; None otherwise, or where the layer is too large to look at here or on
-    disk (:data:`BINARY_CHECK_PIXELS`: Train checks it) or is no integer labels (Train
-    says)."""
+def binary_labels_refusal(
+    labels_layer: Labels, method: str, pixels: int | None = BINARY_CHECK_PIXELS
+) -> str | None:
+    """Why *Add pair* (and Train, for a pair it did not check) refuses ``labels_layer`` for a
+    model of ``method``: an instance method given a binary mask (only 0 and one value, in
+    separate pieces), in the words the run refuses it with
+    (:func:`~tessella.engine.train._binary_labels._refuse_binary_masks`), naming the layer;
+    None otherwise, or where the layer has more than ``pixels`` (None: any size; a layer on
+    disk is then read, as Train reads it) or is no integer labels (Train says)."""
     import warnings
 
     from tessella.engine.train._binary_labels import _refuse_binary_masks
@@ -173,9 +175,9 @@ def binary_labels_refusal(labels_layer: Labels, method: str) -> str | None:
     except (KeyError, ValueError):
         return None
     data = full_resolution(labels_layer)
-    if not isinstance(data, np.ndarray) or data.size > BINARY_CHECK_PIXELS:
+    if pixels is not None and (not isinstance(data, np.ndarray) or data.size > pixels):
         return None  # (a labels zarr would be read from disk here, on the GUI thread)
-    target = data
+    target = np.asarray(data)
     if not np.issubdtype(target.dtype, np.integer) or not target.any():
         return None
     try:

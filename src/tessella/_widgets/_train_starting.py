@@ -11,7 +11,13 @@ from napari.layers import Image, Labels
 from napari.qt.threading import create_worker
 
 from ._layers import find_layer
-from ._train_data import HOLDOUT_FRACTION, NEW, _selectors, layer_samples
+from ._train_data import (
+    HOLDOUT_FRACTION,
+    NEW,
+    _selectors,
+    binary_labels_refusal,
+    layer_samples,
+)
 from ._train_notices import show_error, show_info, show_warning
 from ._train_requests import (
     channels_in_words,
@@ -150,6 +156,12 @@ class TrainStarting:
             temporal = bool(getattr(get_method(method), "TEMPORAL", False))
             ignore_label = self.ignore_spin.value() or None
             overlapping = get_training(method).overlapping  # patches: bitmask labels
+            # Add pair's refusal of a binary mask, for pairs it did not check (added from
+            # code, or chosen in Image and Labels): the layer named, before anything is read
+            for _image, labels_layer in [] if folder else pairs:
+                binary = binary_labels_refusal(labels_layer, method, pixels=None)
+                if binary:
+                    raise ValueError(binary)
             # what the loaders warn of (a file left out of a folder...) is said in the panel
             with caught_warnings_of_this_thread(UserWarning) as caught:
                 try:
