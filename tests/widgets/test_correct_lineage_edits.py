@@ -198,3 +198,23 @@ def test_the_tracks_box_is_hidden_for_one_image(make_napari_viewer, data_dir):
     widget = _correct(viewer, layer)
     assert not widget._tracks_box.isVisibleTo(widget)
     assert widget.break_track_button.text() == BREAK_TRACK
+
+
+def test_set_parent_on_a_movie_without_tracks_draws_them(make_napari_viewer, data_dir, tmp_path):
+    """Time-lapse labels with no Tracks layer beside them (a TIFF opened from disk): Set
+    parent adds one, with the division; Export writes it; Undo takes it back."""
+    viewer = make_napari_viewer()
+    labels = _gt(data_dir)
+    layer = viewer.add_labels(
+        labels.copy(), name="01 gt", metadata={"axes": "TYX", "frame_numbers": FRAMES}
+    )
+    widget = _correct(viewer, layer)
+    assert _results.tracks_layer(viewer, layer) is None
+    widget.set_selection([82])
+    widget.parent_spin.setValue(23)
+    assert widget.set_parent(), widget.status_label.text()
+    assert _graph(viewer, layer) == {82: 23}
+    assert _res_track(viewer, layer, tmp_path / "set")[82] == (53, 55, 23)
+    widget.undo_button.click()
+    assert _graph(viewer, layer) == {}
+    assert _res_track(viewer, layer, tmp_path / "undone")[82] == (53, 55, 0)
