@@ -12,8 +12,9 @@ EPILOG_SEGMENT = """examples:
   tessella segment images/ -o labels/ --model nuclei2d --set seed_thresh=0.8 --tta
   tessella segment images/ -o labels/ --model nuclei2d --skip-existing  # go on after a stop
   tessella segment stack.tif -o labels.tif --model nuclei2d --axes TYX
-  # an EM stack whose TIFF has no Z spacing: its voxel size (here in µm, 50 x 4 x 4 nm)
-  tessella segment em.tif -o labels.tif --model em-membranes2d --voxel-size 0.05,0.004,0.004
+  # an EM stack whose TIFF has no Z spacing: its voxel size Z,Y,X (50 nm sections of
+  # 4 nm pixels), written with the labels in nm (plain numbers: µm, 0.05,0.004,0.004)
+  tessella segment em.tif -o labels.tif --model em-membranes2d --voxel-size 50nm,4nm,4nm
   # a movie, a folder of frames t000.tif ... (a TIFF stack without axes metadata: add
   # --axes TYX): tracked labels, and the Cell Tracking Challenge format in 01_RES
   tessella segment 01/ -o movie_labels.tif --model cells2dt --ctc 01_RES
@@ -109,11 +110,15 @@ def _build_parser() -> argparse.ArgumentParser:
     segment.add_argument(
         "--voxel-size",
         metavar="Z,Y,X",
-        help="the input's voxel size, one number per spatial axis: Z,Y,X for a stack, Y,X for "
-        "a 2D image or a movie's frames, in the input's unit (µm where it names none; "
-        "relative sizes are what post-processing uses). It replaces the file's pixel size "
-        "(a stack whose TIFF has no Z spacing), is recorded in the recipe (--recipe replays "
-        "it) and written as the output's pixel size (with --blockwise too: the labels zarr's)",
+        help="the input's voxel size, one size per spatial axis in this order: Z,Y,X for a "
+        "stack, Y,X for a 2D image or a movie's frames (not Fiji's width,height,depth: a "
+        "warning says so where it looks like X,Y,Z). Plain numbers are in the input's unit, "
+        "µm where it names none (0.05,0.004,0.004); or give a unit on each size: "
+        "50nm,4nm,4nm (nm, µm or um, mm; sizes in different units are converted to the "
+        "finest). Relative sizes are what post-processing uses. It replaces the file's pixel "
+        "size (a stack whose TIFF has no Z spacing), is recorded in the recipe with its unit "
+        "(--recipe replays it) and written as the output's pixel size and unit (TIFF, zarr, "
+        "OME-Zarr; with --blockwise too: the labels zarr's)",
     )
     segment.add_argument(
         "--ignore-axes-metadata",

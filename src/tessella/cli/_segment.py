@@ -378,7 +378,8 @@ def _cmd_segment(args) -> int:
 
 #: how a CLI user gives a stack its voxel size or segments its slices one by one
 Z_SPACING_FIXES = (
-    "give the voxel size (--voxel-size Z,Y,X, in the file's unit or µm; the TIFF's ImageJ "
+    "give the voxel size (--voxel-size Z,Y,X, in the file's unit or µm, or with units: "
+    "50nm,4nm,4nm; the TIFF's ImageJ "
     'spacing; or a --recipe JSON with "spacing": [Z, Y, X]) or segment the slices '
     "separately with --axes TYX"
 )
@@ -414,11 +415,9 @@ def _voxel_size(args, recipe: dict) -> _VoxelSize | None:
     given. None where neither gives one."""
     given = getattr(args, "voxel_size", None)
     if given is not None:
-        try:
-            values = [float(v) for v in given.split(",")]
-        except ValueError:
-            values = []
-        voxel = _checked_voxel_size(values, "--voxel-size", repr(given), None)
+        values, unit = _parsed_voxel_size(given)
+        voxel = _checked_voxel_size(values, "--voxel-size", repr(given), unit)
+        _warn_of_xyz_order(voxel.sizes, given, unit)
     else:
         voxel = recipe_voxel_size(recipe, f"the recipe {args.recipe}'s voxel_size")
         if voxel is None:
@@ -431,6 +430,87 @@ def _voxel_size(args, recipe: dict) -> _VoxelSize | None:
                 f"{len(spatial)} spatial axes: give {','.join(sorted(spatial, key='ZYX'.index))}"
             )
     return voxel
+
+
+#: the units of length ``--voxel-size`` takes (:func:`_parsed_voxel_size`), as their symbol
+#: (``unit_for``'s spelling, which every writer takes) and their power of ten in metres
+VOXEL_UNITS = {"pm": -12, "Å": -10, "nm": -9, "µm": -6, "mm": -3, "cm": -2, "m": 0}
+
+
+def _parsed_voxel_size(given: str) -> tuple[list[float], str | None]:
+    """``(sizes, unit)`` of ``--voxel-size`` ``given``: plain numbers (``50,4,4``: in the
+    input's unit, µm where it names none; ``unit`` None), or each with a unit of length
+    (``50nm,4nm,4nm``, ``0.05um,0.004µm,0.004 micron``: ``unit`` its symbol, "nm", "µm";
+    sizes in different units are converted to the finest of them: ``0.05um,4nm,4nm`` is
+    50,4,4 nm). CliError where some sizes name a unit and others none, or a unit is not one
+    of length; a size that is no number gives no sizes (refused by :func:`_checked_voxel_size`).
+
+    >>> _parsed_voxel_size("50nm, 4nm ,4 nm"), _parsed_voxel_size("0.05,0.004,0.004")
+    (([50.0, 4.0, 4.0], 'nm'), ([0.05, 0.004, 0.004], None))
+    >>> _parsed_voxel_size("0.05um,4nm,4nm"), _parsed_voxel_size("1µm,0.25 micron")
+    (([50.0, 4.0, 4.0], 'nm'), ([1.0, 0.25], 'µm'))
+    """
+    import re
+
+    from ..engine.io._write import unit_for
+
+    sizes: list[float] = []
+    units: list[str | None] = []
+    for item in given.split(","):
+        text = item.strip()
+        try:
+            sizes.append(float(text))  # (nan, -50: numbers, refused as such)
+            units.append(None)
+            continue
+        except ValueError:
+            pass
+        # a number and a unit of letters (µ, Å too), with or without a space between
+        found = re.fullmatch(r"([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([^\W\d_]+)", text)
+        if found is None:
+            return [], None
+        symbol = unit_for(found[2], "zarr")
+        if symbol not in VOXEL_UNITS:
+            raise CliError(
+                f"--voxel-size: {found[2]!r} is not a unit of length; give nm, µm (um) or mm, "
+                f"e.g. 50nm,4nm,4nm, got {given!r}"
+            )
+        sizes.append(float(found[1]))
+        units.append(symbol)
+    named = {u for u in units if u is not None}
+    if not named:
+        return sizes, None
+    if None in units:
+        raise CliError(
+            "--voxel-size: give a unit on every size or on none (plain numbers are in the "
+            f"input's unit, µm where it names none), e.g. 50nm,4nm,4nm, got {given!r}"
+        )
+    finest = min(named, key=VOXEL_UNITS.__getitem__)
+    converted = [
+        float(f"{size * 10.0 ** (VOXEL_UNITS[unit] - VOXEL_UNITS[finest]):.12g}")
+        for size, unit in zip(sizes, units, strict=True)
+        if unit is not None
+    ]
+    return converted, finest
+
+
+def _warn_of_xyz_order(sizes: tuple[float, ...], given: str, unit: str | None) -> None:
+    """A warning where ``--voxel-size`` ``given`` looks given in X,Y,Z order (Fiji lists
+    width, height, depth): Y and X more than 2-fold apart with Z finer than X, as
+    ``4,4,50`` for 50 nm sections of 4 nm pixels. Only a warning: pixels can be anisotropic.
+    """
+    if len(sizes) != 3:
+        return
+    z, y, x = sizes
+    if max(y, x) / min(y, x) <= 2 or z >= x:
+        return
+    u = unit or ""  # (the unit given on each size, given again)
+    print(
+        f"warning: --voxel-size {given} is read as Z {z:g}, Y {y:g}, X {x:g} (its order is "
+        f"Z,Y,X): pixels whose Y and X differ {max(y, x) / min(y, x):.3g}-fold, in sections "
+        f"thinner than a pixel is wide. This looks like X,Y,Z order (as Fiji lists width, "
+        f"height, depth); if so, give --voxel-size {x:g}{u},{y:g}{u},{z:g}{u}",
+        file=sys.stderr,
+    )
 
 
 def recipe_voxel_size(recipe: dict, said: str) -> _VoxelSize | None:
@@ -454,8 +534,8 @@ def _checked_voxel_size(values: list, said: str, shown: str, unit: str | None) -
 
     if len(values) not in (2, 3) or not all(math.isfinite(v) and v > 0 for v in values):
         raise CliError(
-            f"{said} must be 2 or 3 positive numbers, Z,Y,X or Y,X (e.g. 0.05,0.004,0.004), "
-            f"got {shown}"
+            f"{said} must be 2 or 3 positive numbers, Z,Y,X or Y,X (e.g. 0.05,0.004,0.004 "
+            f"in µm, or with a unit on each: 50nm,4nm,4nm), got {shown}"
         )
     return _VoxelSize(tuple(values), said, unit)
 
