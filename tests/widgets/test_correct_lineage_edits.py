@@ -107,8 +107,10 @@ def test_break_the_mislinked_track_then_set_parents_export_and_undo(
         f"set the parent of track {new} to 23 on '01 labels': track {new} (frame 3 (t053) to "
         "frame 5 (t055)) is now a daughter of track 23, which ends in frame 2 (t052)"
     )
-    widget.set_selection([82])
+    widget.set_selection([82, 23])  # daughter, then mother (as picked)
+    widget.parent_spin.setValue(0)
     widget.set_parent_button.click()
+    assert widget.parent_spin.value() == 23
     assert _graph(viewer, layer) == {new: 23, 82: 23}
     res = _res_track(viewer, layer, tmp_path / "fixed")
     assert res[23] == (50, 52, 0) and res[new] == (53, 55, 23) and res[82] == (53, 55, 23)

@@ -56,8 +56,9 @@ class CorrectLineage:
         )
         self.set_parent_button = QPushButton(SET_PARENT)
         self.set_parent_button.setToolTip(
-            "Make the one selected track a daughter of the track in 'parent' (a division): "
-            "the mother must end before the daughter begins, as in a CTC res_track.txt"
+            "Make the selected track a daughter of the track in 'parent', or of the second "
+            "selected track (select daughter, then mother): a division. The mother must end "
+            "before the daughter begins, as in a CTC res_track.txt"
         )
         self.break_track_button = QPushButton(BREAK_TRACK)
         self.break_track_button.setToolTip(
@@ -125,8 +126,13 @@ class CorrectLineage:
         if ids is None or found is None:
             return False
         layer, t_axis = found
-        if len(ids) != 1:
-            self._say(f"{what}: select exactly one track (the daughter), not {len(ids)}.")
+        if len(ids) == 2:  # daughter, then mother (picked in that order)
+            self.parent_spin.setValue(ids[1])
+        elif len(ids) != 1:
+            self._say(
+                f"{what}: select one track (the daughter; her mother in 'parent') or two "
+                f"(the daughter, then the mother), not {len(ids)}."
+            )
             return False
         child, parent = ids[0], self.parent_spin.value()
         name = self._frame_words(layer, t_axis)
