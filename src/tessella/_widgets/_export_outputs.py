@@ -426,6 +426,9 @@ class ExportOutputs:
         if not reproduces:  # (the reader's note, when the labels file changed)
             base = {**base, "labels_edited": True, "note": base.get("note", EDITED_NOTE)}
         base = {k: v for k, v in base.items() if k not in ("lineage", "frame_numbers")}
+        unit = self._spacing_unit(base)
+        if unit is not None:  # (a replay on an image without a pixel size writes it)
+            base["unit"] = unit
         lineage = self._lineage() if self.ctc_checkbox.isEnabled() else None
         numbers = self._frame_numbers_to_record()
         exported = {o.kind: o.path.name for o in outputs if o.kind != "recipe"}
@@ -459,6 +462,36 @@ class ExportOutputs:
             return recipe, reproduces
 
         return make
+
+    def _spacing_unit(self, recipe: dict) -> str | None:
+        """The unit of the recipe's ``spacing`` where it names none (Segment's recipe, made
+        from a layer's scale, has none): the unit Export writes the labels' pixel size in
+        (their layer's units; a scale set without one: µm, as the status line says), as
+        ``tessella segment``'s recipe records its ``unit``, so that a replay on an image
+        without a pixel size writes the labels in it (t11: nm labels replayed as "pixel").
+        Only where that pixel size is the recipe's spacing (else which unit it is in is not
+        known); None where the recipe names a unit, has no spacing, or the layer's scale
+        has no physical unit."""
+        from tessella._io import labels_axes
+        from tessella.engine.io._write import unit_for
+
+        from ._export_write import _pixel_size
+
+        spacing, layer = recipe.get("spacing"), self.labels_layer
+        if not isinstance(spacing, list) or isinstance(recipe.get("unit"), str) or layer is None:
+            return None
+        try:
+            axes = labels_axes(layer.ndim, layer.metadata, layer.axis_labels)
+            sizes, unit, _note = _pixel_size(self.viewer, layer, axes)
+        except ValueError:
+            return None
+        symbol = unit_for(unit, "zarr")
+        if not sizes or symbol is None or symbol.lower() in ("", "pixel", "pixels", "px"):
+            return None
+        spatial = [float(sizes[a]) for a in "ZYX" if a in sizes]
+        if len(spatial) != len(spacing) or not np.allclose(spatial, spacing, rtol=1e-6):
+            return None
+        return symbol
 
     def _frame_numbers_to_record(self) -> list[int] | None:
         """The frame numbers of the labels over time (a movie read from ``t052.tif ...``:
