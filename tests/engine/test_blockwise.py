@@ -421,7 +421,13 @@ def test_the_chunk_file_scan_of_a_zarr_input_yields_a_cancel_point(tmp_path, mon
             result = stop.value
             break
     scan = [BlockProgress("fingerprint", done, 144) for done in range(10, n_files + 1, 10)]
-    assert progress[: len(scan)] == scan and progress[len(scan)].stage != "fingerprint"
+    assert progress[: len(scan)] == scan
+    # then (a9c8ff8) the judgement of a zarr path's chunks without a file, as an inner stage
+    after = progress[len(scan) :]
+    absent = [p for p in after if p.stage == "fingerprint"]
+    assert all(p.inner.stage == "absent chunks" for p in absent)
+    assert bool(absent) == (form == "path")  # (a dask array over a zarr is not judged)
+    assert after[len(absent)].stage != "fingerprint"
     assert result.n_blocks == 9
     assert same_partition(ndimage.label(mask)[0], zarr.open(str(out))[...])
 

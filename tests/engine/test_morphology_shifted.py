@@ -101,6 +101,6 @@ def test_the_edge_is_foreground_for_erosions_and_a_cut_slab_needs_its_margin():
     with pytest.raises(Stopped):
         opened_closed(mask, footprint, halt=lambda: True)
     prediction = Prediction({"foreground": mask[None].astype(np.float32)}, "ZYX")
-    with pytest.raises(ValueError, match="z_median"):
-        semantic.slab_foreground(mask, semantic.Params(z_median=3), np.ones(3), 1, 2)
+    with pytest.raises(ValueError, match="z_median 3"):  # (a cut end: half its window)
+        semantic.slab_foreground(mask, semantic.Params(z_median=3), np.ones(3), 0, 2, (False, True))
     assert semantic.foreground_mask(prediction, semantic.Params(z_median=3, radius=1)).all()
