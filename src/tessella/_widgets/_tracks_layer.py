@@ -37,6 +37,7 @@ __all__ = [
     "put_lineage",
     "note_lineage_step",
     "follow_lineage_steps",
+    "forget_lineage_steps",
 ]
 
 #: a Tracks layer's metadata: the lineage ``{child: parent}`` it was drawn from, in full
@@ -512,3 +513,8 @@ def follow_lineage_steps(viewer, labels_layer) -> bool:
     lineage = to_redo[0]["before"] if to_redo else steps[-1]["after"]
     put_lineage(viewer, labels_layer, lineage)
     return True
+
+
+def forget_lineage_steps(layer_id) -> None:
+    """Let go of the lineage edits of a labels layer that left the viewer."""
+    _LINEAGE_STEPS.pop(layer_id, None)

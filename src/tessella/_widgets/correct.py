@@ -54,6 +54,7 @@ from ._labels_states import restart_history_on_new_data
 from ._layers import LayerWatcher, fill_layer_combo, find_layer
 from ._layout import panel_layout
 from ._object_stack import follow_overlaps
+from ._tracks_layer import forget_lineage_steps
 
 if TYPE_CHECKING:
     import napari.viewer
@@ -461,6 +462,7 @@ class CorrectWidget(
         worked_on = layer.unique_id in self._worked_on
         self._regions.pop(layer.unique_id, None)  # (a region layer: its region goes with it)
         self._object_edits.pop(layer.unique_id, None)
+        forget_lineage_steps(layer.unique_id)  # (its lineage edits: no undo to follow)
         forget_written(layer.unique_id)
         self._worked_on.discard(layer.unique_id)
         if layer.unique_id == self.layer_combo.currentData() and self._removed is None:
