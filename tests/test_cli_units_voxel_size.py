@@ -177,3 +177,16 @@ def test_the_order_warning_names_the_values_and_the_z_y_x_order(
     err = capsys.readouterr().err
     assert f"warning: --voxel-size {given} is read as Z" in err
     assert "its order is Z,Y,X" in err and f"give --voxel-size {suggested}" in err
+
+
+def test_blockwise_writes_the_labels_zarr_and_its_recipe_in_the_unit_given(stacks, tmp_path):
+    source = tmp_path / "plain.zarr"
+    crop = tifffile.imread(stacks / "plain.tif")
+    zarr.open_array(str(source), mode="w", shape=crop.shape, dtype="uint8")[:] = crop
+    out = tmp_path / "labels.zarr"
+    args = ["segment", str(source), "-o", str(out), *OPTIONS, "--blockwise", "--workers", "0"]
+    assert main([*args, "--voxel-size", "50nm,4nm,4nm"]) == 0
+    read = read_image(out)
+    assert read.unit == "nm" and read.pixel_size == pytest.approx(NM)
+    recipe = json.loads((tmp_path / "labels.recipe.json").read_text())
+    assert recipe["unit"] == "nm" and recipe["voxel_size"] == [50.0, 4.0, 4.0]
