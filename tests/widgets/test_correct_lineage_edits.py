@@ -220,3 +220,25 @@ def test_set_parent_on_a_movie_without_tracks_draws_them(make_napari_viewer, dat
     widget.undo_button.click()
     assert _graph(viewer, layer) == {}
     assert _res_track(viewer, layer, tmp_path / "undone")[82] == (53, 55, 0)
+
+
+def test_ctrl_z_on_a_hidden_layer_brings_the_lineage_back_when_the_pointer_comes_back(
+    make_napari_viewer, data_dir, tmp_path
+):
+    """napari refreshes nothing when Ctrl+Z undoes a step of a hidden layer: the lineage comes
+    back once the pointer comes to the panel (or the layer is shown), before any Export."""
+    from qtpy.QtCore import QPointF
+    from qtpy.QtGui import QEnterEvent
+    from qtpy.QtWidgets import QApplication
+
+    viewer = make_napari_viewer()
+    layer = _movie(viewer, _gt(data_dir))
+    widget = _correct(viewer, layer)
+    widget.set_selection([82, 23])
+    assert widget.set_parent(), widget.status_label.text()
+    layer.visible = False
+    _results.tracks_layer(viewer, layer).visible = True
+    layer.undo()
+    QApplication.sendEvent(widget, QEnterEvent(QPointF(5, 5), QPointF(5, 5), QPointF(5, 5)))
+    assert _graph(viewer, layer) == {}
+    assert _res_track(viewer, layer, tmp_path / "undone")[82] == (53, 55, 0)

@@ -423,7 +423,12 @@ class CorrectWidget(
 
     def enterEvent(self, event) -> None:
         """The pointer came to the panel: show the chosen layer's history as it is now (an
-        undo or redo on a hidden layer, Ctrl+Z, announces nothing)."""
+        undo or redo on a hidden layer, Ctrl+Z, announces nothing; its lineage edits then
+        bring their lineage back here)."""
+        from ._tracks_layer import follow_lineage_steps
+
+        if self.labels_layer is not None:
+            follow_lineage_steps(self.viewer, self.labels_layer)
         self._show_history()
         self._show_scope()
         super().enterEvent(event)
