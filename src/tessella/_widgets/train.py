@@ -29,6 +29,7 @@ from qtpy.QtWidgets import (
     QListWidget,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QWidget,
 )
@@ -227,6 +228,18 @@ class TrainWidget(
             plot.setMinimumHeight(120)
             # shown once there is something to plot: empty, it took the options' room
             plot.setVisible(False)
+        # how long Train trains and what it holds out, as the spins and Hold out stand
+        self.plan_label = QLabel()
+        self.plan_label.setWordWrap(True)
+        # wrapped to the dock's width, never widening it (its option words are long)
+        policy = self.plan_label.sizePolicy()
+        policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored)
+        self.plan_label.setSizePolicy(policy)
+        self.plan_label.setToolTip(
+            "The panel's run is short by default (10 epochs of 25 steps) and holds out a fifth "
+            "of the images to score each epoch; `tessella train` trains 50 of 100 and holds "
+            "out a tenth unless told. The model's card records the settings used."
+        )
         self.status_label = QLabel("Add pairs of image and labels layers, then Train.")
         self.status_label.setWordWrap(True)
 
@@ -248,6 +261,7 @@ class TrainWidget(
         form.addRow("Time budget", self.minutes_spin)
         form.addRow("Batch size", self.batch_spin)
         form.addRow("Learning rate", self.lr_spin)
+        form.addRow("Run", self.plan_label)
         form.addRow("Unannotated label", self.ignore_spin)
         form.addRow("", self.average_check)
         form.addRow("", self.invert_check)
@@ -280,6 +294,11 @@ class TrainWidget(
         self.labels_combo.currentIndexChanged.connect(self._update_holdout)
         self.folder_edit.textChanged.connect(self._update_holdout)
         self.folder_edit.textEdited.connect(self._on_folder_edited)  # typed, not set
+        for spin in (self.epochs_spin, self.steps_spin, self.batch_spin, self.minutes_spin):
+            spin.valueChanged.connect(self._update_plan)
+        self.holdout_edit.textChanged.connect(self._update_plan)
+        self.folder_edit.textChanged.connect(self._update_plan)
+        self._update_plan()
         self.cancel_button.clicked.connect(self._on_cancel)
         self.compare_button.clicked.connect(self.compare)
         self.region_button.clicked.connect(self.draw_region)
@@ -288,6 +307,21 @@ class TrainWidget(
         self._fill_bases()
         self._refresh_layers()
         self._restore_last()
+
+    def _update_plan(self, *args) -> None:
+        """Say in Run how long Train would train and what it would hold out."""
+        from ._train_plan import plan_in_words
+
+        self.plan_label.setText(
+            plan_in_words(
+                self.epochs_spin.value(),
+                self.steps_spin.value(),
+                self.batch_spin.value(),
+                self.holdout_edit.text(),
+                bool(self.folder_edit.text().strip()),
+                self.minutes_spin.value(),
+            )
+        )
 
 
 def _spin(low: int, high: int, value: int, step: int, suffix: str) -> QSpinBox:
