@@ -190,3 +190,27 @@ def test_blockwise_writes_the_labels_zarr_and_its_recipe_in_the_unit_given(stack
     assert read.unit == "nm" and read.pixel_size == pytest.approx(NM)
     recipe = json.loads((tmp_path / "labels.recipe.json").read_text())
     assert recipe["unit"] == "nm" and recipe["voxel_size"] == [50.0, 4.0, 4.0]
+
+
+def test_a_recipe_spacing_without_a_unit_is_warned_of_and_one_with_a_unit_is_written_in_it(
+    stacks, by_imagej, tmp_path, capsys
+):
+    """A recipe's ``spacing`` used for an image without a pixel size: with its ``unit`` the
+    labels are written in it; without one (Export's recipes before t11's report), in pixels,
+    and a warning says how to give the unit."""
+    older = tmp_path / "spacing_only.json"
+    older.write_text(json.dumps({"spacing": [50, 4, 4]}))
+    out = tmp_path / "older.tif"
+    assert _segment(stacks, out, "--recipe", str(older)) == 0
+    err = capsys.readouterr().err
+    assert "the voxel size 50,4,4 of" in err and 'names no unit (its recipe has no "unit")' in err
+    assert "--voxel-size (e.g. 50nm,4nm,4nm)" in err
+    assert read_image(out).pixel_size == pytest.approx(NM)
+
+    newer = tmp_path / "spacing_in_nm.json"
+    newer.write_text(json.dumps({"spacing": [50, 4, 4], "unit": "nm"}))
+    out = tmp_path / "newer.tif"
+    assert _segment(stacks, out, "--recipe", str(newer)) == 0
+    assert "warning" not in capsys.readouterr().err
+    np.testing.assert_array_equal(tifffile.imread(out), by_imagej)
+    assert read_image(out).unit == "nm" and read_image(out).pixel_size == pytest.approx(NM)

@@ -237,7 +237,9 @@ def _cmd_segment(args) -> int:
                 spatial = [a for a in image.axes if a in "ZYX"]
                 spacing = _spacing(image, spatial, recipe, args.recipe)
                 # the output's pixel size: the input's, else the voxel size the recipe gave
-                pixel_size, out_unit = _output_pixel_size(image, spatial, spacing, recipe)
+                pixel_size, out_unit = _output_pixel_size(
+                    image, spatial, spacing, recipe, args.recipe
+                )
                 steps = segment_steps(
                     image.data,
                     model,
@@ -545,15 +547,27 @@ def _physical(unit: str | None) -> bool:
     return isinstance(unit, str) and unit.strip().lower() not in ("", "pixel", "pixels", "px")
 
 
-def _output_pixel_size(image, spatial, spacing, recipe: dict) -> tuple[dict, str]:
+def _output_pixel_size(image, spatial, spacing, recipe: dict, recipe_path=None) -> tuple[dict, str]:
     """``(pixel_size, unit)`` written with the labels of ``image``: its own pixel size, else
     (where it lacks one of the ``spatial`` axes) the voxel size ``spacing`` used, which came
-    from the recipe, in the recipe's ``unit`` (else the image's, "pixel" where it has none):
-    labels reopened or replayed keep the voxel size they were made with."""
+    from the recipe (at ``recipe_path``), in the recipe's ``unit`` (else the image's,
+    "pixel" where it has none: a warning says so, naming the recipe: Export's recipes
+    recorded no unit before t11's report): labels reopened or replayed keep the voxel size
+    they were made with."""
     if spacing is None or all(a in image.pixel_size for a in spatial):
         return dict(image.pixel_size), image.unit
     unit = recipe["unit"] if isinstance(recipe.get("unit"), str) else image.unit
-    return dict(zip(spatial, (float(s) for s in spacing), strict=True)), unit
+    sizes = [float(s) for s in spacing]
+    if not _physical(unit):
+        shown = ",".join(f"{s:g}" for s in sizes)
+        print(
+            f"warning: {image.path}: the voxel size {shown} of {recipe_path or 'the recipe'} "
+            'names no unit (its recipe has no "unit"), so the labels are written with it '
+            'as a size in pixels; add e.g. "unit": "nm" to the recipe, or give the unit with '
+            f"--voxel-size (e.g. {','.join(f'{s:g}nm' for s in sizes)})",
+            file=sys.stderr,
+        )
+    return dict(zip(spatial, sizes, strict=True)), unit
 
 
 def in_cli_words(message, fixes: str = Z_SPACING_FIXES, missing: str | None = None):
