@@ -17,16 +17,17 @@ from tests.widgets.test_tune_widget import change, set_control
 
 
 class _Enabled(QObject):
-    """Counts the times a widget was enabled."""
+    """Counts the times a widget was enabled, and when (``time.perf_counter()``)."""
 
     def __init__(self, widget):
         super().__init__()
-        self.widget, self.times = widget, 0
+        self.widget, self.times, self.at = widget, 0, []
         widget.installEventFilter(self)
 
     def eventFilter(self, watched, event):
         if event.type() == QEvent.Type.EnabledChange and self.widget.isEnabled():
             self.times += 1
+            self.at.append(time.perf_counter())
         return False
 
 
@@ -38,13 +39,23 @@ def _volume() -> np.ndarray:
 
 
 def test_quick_slice_previews_leave_cancel_off(docked_tune, qtbot):
+    from tessella._widgets._tune_running import CANCEL_AFTER_MS
+
     result = _semantic_result("em-mito3d", _volume(), "ZYX")
     viewer, tune, layer = _volume_in_tune(docked_tune, result, z=5)
     enabled = _Enabled(tune.cancel_button)
+    quick = 0
     for threshold in (0.5, 0.6, 0.65, 0.8, 0.5, 0.75):  # a slider dragged: quick previews
+        times, started = enabled.times, time.perf_counter()
         change(qtbot, tune, threshold=threshold)
+        took = time.perf_counter() - started
         assert "slice 5" in tune.status_label.text()
-    assert enabled.times == 0  # (before: enabled with each of the 6 previews)
+        # a preview (of 12x48x48: milliseconds) that a loaded machine made take longer than
+        # the wait may have offered Cancel, rightly; one that ended before it must not have
+        if took < 0.95 * CANCEL_AFTER_MS / 1000:
+            quick += 1
+            assert enabled.times == times, took  # (before: enabled with each preview)
+    assert quick > 0  # (the previews are milliseconds: at least one of 6 was quick)
     assert not tune.cancel_button.isEnabled()
     with qtbot.waitSignal(tune.update_finished, timeout=30_000):
         tune.apply_all_button.click()  # Apply to all: at once
@@ -67,13 +78,16 @@ def test_a_slow_slice_preview_offers_cancel_after_a_moment(docked_tune, qtbot, m
         return plane_labels(*args, **kwargs)
 
     monkeypatch.setattr(_tune_frames, "plane_labels", slow)
+    enabled = _Enabled(tune.cancel_button)
     started = time.perf_counter()
     set_control(tune.controls["threshold"], 0.8)
     qtbot.waitUntil(running.is_set, timeout=10_000)
-    assert not tune.cancel_button.isEnabled()
     qtbot.waitUntil(tune.cancel_button.isEnabled, timeout=5_000)
-    # (a QTimer is a coarse timer unless told: Qt lets it fire up to 5 % early)
-    assert time.perf_counter() - started >= 0.95 * CANCEL_AFTER_MS / 1000
+    # offered once, not at the start but after the wait (when it was enabled, not whether it
+    # is at some moment: a loaded machine may reach plane_labels after the wait), and a
+    # QTimer is a coarse timer unless told: Qt lets it fire up to 5 % early
+    assert enabled.times == 1
+    assert enabled.at[0] - started >= 0.95 * CANCEL_AFTER_MS / 1000
     with qtbot.waitSignal(tune.update_finished, timeout=10_000):
         release.set()
     qtbot.waitUntil(lambda: not tune.busy, timeout=10_000)

@@ -31,13 +31,13 @@ def test_cancel_stops_a_slice_preview_and_keeps_the_labels(docked_tune, qtbot, m
     change(qtbot, tune, radius=0)  # (a preview of slice 20, quick: min_size acts on slices)
     before, params = layer.data.copy(), tune.params
 
-    growing, grows = threading.Event(), []
+    growing, clicked, grows = threading.Event(), threading.Event(), []
     grow = _Slab.grow
 
-    def slow_grow(slab):  # each slice of the slab as slow as a large volume's
+    def slow_grow(slab):  # the first slice as slow as a large volume's: until the click
         grows.append(slab.lo)
         growing.set()
-        time.sleep(0.2)
+        clicked.wait(60)
         return grow(slab)
 
     monkeypatch.setattr(_Slab, "grow", slow_grow)
@@ -47,14 +47,14 @@ def test_cancel_stops_a_slice_preview_and_keeps_the_labels(docked_tune, qtbot, m
     # (offered once the preview has run 300 ms: quick previews leave it off)
     qtbot.waitUntil(tune.cancel_button.isEnabled, timeout=5_000)
     assert not tune.cancel_button.isHidden()
-    started = time.perf_counter()
-    with qtbot.waitSignal(tune.update_finished, timeout=10_000):
+    with qtbot.waitSignal(tune.update_finished, timeout=30_000):
         tune.cancel_button.click()
-    stopped = time.perf_counter() - started
+        clicked.set()
     qtbot.waitUntil(lambda: not tune.busy, timeout=10_000)
 
-    assert stopped < 3  # (the whole preview: 20 slices each way, over 4 s)
-    assert len(grows) < 10
+    # stopped at once: the slice under way when Cancel was clicked, at most one more (the
+    # whole preview: 20 slices each way)
+    assert len(grows) <= 2, grows
     np.testing.assert_array_equal(layer.data, before)  # the labels on screen stay
     assert tune.params == params  # the controls go back to the labels' values
     assert tune.controls["min_size"].value() == params.min_size

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import numpy as np
@@ -174,11 +175,13 @@ def test_rapid_changes_run_together_and_the_last_reaches_the_layer(
     layer = place(viewer, result_2d)
     calls = []
     original = embedding.postprocess
+    gate = threading.Event()  # open but while the spaced changes are made
+    gate.set()
 
     def slow_unless_last(prediction, params):
         calls.append(params.seed_thresh)
         if params.seed_thresh != LAST:
-            time.sleep(0.5)  # so that it finishes after the last
+            gate.wait(20)  # so that it finishes after the last was set
         return original(prediction, params)
 
     monkeypatch.setattr(embedding, "postprocess", slow_unless_last)
@@ -200,11 +203,13 @@ def test_rapid_changes_run_together_and_the_last_reaches_the_layer(
     final = expected(result_2d, seed_thresh=LAST, cutoff=0.4, min_size=20)
     assert not np.array_equal(final, layer.data)
     calls.clear(), writes.clear()
-    with qtbot.waitSignal(widget.update_finished, timeout=10_000):
+    gate.clear()
+    with qtbot.waitSignal(widget.update_finished, timeout=30_000):
         for value in (0.9, 0.93, LAST):
             set_control(widget.controls["seed_thresh"], value)
             qtbot.wait(tune_module.DEBOUNCE_MS * 3)
-    qtbot.waitUntil(lambda: not widget.busy, timeout=10_000)
+        gate.set()  # 0.9's run ends only now, whatever the machine's load
+    qtbot.waitUntil(lambda: not widget.busy, timeout=30_000)
 
     assert calls == [0.9, LAST]  # 0.93 came while 0.9 ran, and LAST before it ended
     assert len(writes) == 2  # the run under way was shown, then the latest values
@@ -374,7 +379,7 @@ def test_an_error_names_the_layer_of_the_failed_update_even_once_it_is_gone(
 
     def broken(prediction, params):
         running.set()
-        release.wait(10)
+        release.wait(60)
         raise RuntimeError("numba kernel failed")
 
     monkeypatch.setattr(embedding, "postprocess", broken)
