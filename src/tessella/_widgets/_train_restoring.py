@@ -30,6 +30,7 @@ class TrainRestoring:
             "described": self.last_described,
             "held": self.last_held,
             "curves": (list(self._losses), list(self._scores)),  # its run's, to draw again
+            "x_range": self.plot.x_range,  # the run's steps, 0 to its last: drawn so again
         }
         self._show_compare_label()
 
@@ -55,6 +56,12 @@ class TrainRestoring:
             self._losses, self._scores = (list(c) for c in last.get("curves", ([], [])))
             self._curves_of = self.last_model
             self._show_score_name(self.last_model)
+            # the steps of the whole run, as its panel drew them: fitted to the curves, the two
+            # plots' x axes differed (the scores start after the first epoch) and a stopped
+            # run's curve filled the width as a finished one's
+            steps = self.epochs_spin.value() * self.steps_spin.value()  # (the run's)
+            for plot in (self.plot, self.score_plot):
+                plot.x_range = last.get("x_range") or (0.0, float(steps))
             self.plot.set_series("loss", self._losses)
             self.score_plot.set_series("validation score", self._scores)
             self.plot.setVisible(bool(self._losses or self._scores))
