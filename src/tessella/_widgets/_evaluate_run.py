@@ -21,6 +21,7 @@ from tessella.engine import evaluation
 from tessella.engine.progress import Progress, run_steps
 
 from ._evaluate_kinds import TRUTH_KINDS, _layer_array
+from ._evaluate_links import LinkJob, link_job, links_said, score_links
 from ._layers import find_layer
 from ._placement import placement_note, world_transform
 from ._words import counted
@@ -108,6 +109,7 @@ def _evaluate_steps(
     names=("ground truth", "prediction"),
     kind: str = "labels",
     annotated=None,
+    links: LinkJob | None = None,
 ) -> Generator[Progress, None, Evaluation]:
     """The scoring of a pair as ``kind``, in the engine's steps (a worker that is quit stops
     at the next one: after the ground truth's objects, then after each image matched;
@@ -116,7 +118,9 @@ def _evaluate_steps(
     annotated places only is given as it is: the engine reads a lazy stack a place at a
     time (a SEG folder the reader opened lazily), each in the step that scores it; so is a
     lazy 2D pair of labels (a zarr, a multiscale layer's level 0), read a 2048² piece at a
-    time (:func:`tessella.engine.evaluation.tiled_pair`). Others are read here whole."""
+    time (:func:`tessella.engine.evaluation.tiled_pair`). Others are read here whole.
+    ``links``: a tracked prediction's links and divisions scored too, against a Cell Tracking
+    Challenge ``TRA`` folder (:func:`._evaluate_links.score_links`: into ``scores``)."""
     if kind == "overlapping":
         return (
             yield from evaluation.evaluate_masks_steps(
@@ -134,19 +138,21 @@ def _evaluate_steps(
         # scored at annotated places, each side a place at a time)
         labels_pred = labels_pred if annotated is not None else np.asarray(labels_pred)
         labels_true = labels_true if annotated is not None else np.asarray(labels_true)
-    return (
-        yield from evaluation.evaluate_labels_steps(
-            labels_true,
-            labels_pred,
-            threshold,
-            frame_axis,
-            ignore_label,
-            names,
-            kind,
-            wanted,
-            annotated,
-        )
+    tracked = labels_pred
+    result = yield from evaluation.evaluate_labels_steps(
+        labels_true,
+        labels_pred,
+        threshold,
+        frame_axis,
+        ignore_label,
+        names,
+        kind,
+        wanted,
+        annotated,
     )
+    if links is not None:  # (the CTC's link scores, as `tessella evaluate --ctc` gives them)
+        result.scores.update(score_links(links, tracked))
+    return result
 
 
 def _image_word(kind: str, frame_axis: int | None, annotated, ndim: int) -> str:
@@ -281,6 +287,7 @@ class _Run:
     versions: tuple[int, int] = (0, 0)  # the data versions of the prediction and truth
     annotated_how: str = ""  # scored where annotated only: what says where
     image_word: str = "image"  # what each image scored is: "frame", "slice", "section"
+    links_note: str = ""  # a tracked prediction's links not scored: why, and how to
 
 
 def _images_scored(scores: dict, kind: str) -> str:
@@ -374,6 +381,56 @@ def _sparse_said(result: Evaluation, image_word: str) -> tuple[str, str]:
     return short, full
 
 
+#: a prediction read for :func:`_one_object_value` up to this many pixels (larger lazy
+#: ones: only where it is one image, whose object count says it)
+ONE_OBJECT_PIXELS = 2**28
+
+
+def _one_object_value(result: Evaluation, data) -> int | None:
+    """The value of the only object of a prediction ``data`` that ``result`` scored (one ID
+    besides 0: a 0/1 map), where it holds one; None otherwise. Read only where its count of
+    objects may be one ID's: at most one per image scored."""
+    images = result.scores.get("n_images") or 1
+    if not 0 < result.n_pred <= images:
+        return None
+    if images > 1 and (not isinstance(data, np.ndarray) or data.size > ONE_OBJECT_PIXELS):
+        return None
+    array = np.asarray(data) if isinstance(data, np.ndarray) or images == 1 else None
+    if array is None or not array.size or not np.issubdtype(array.dtype, np.integer):
+        return None
+    top = int(array.max())
+    if top <= 0 or np.count_nonzero((array != 0) & (array != top)):
+        return None
+    return top
+
+
+def _swapped_note(result: Evaluation, run: _Run, data) -> str:
+    """The note where the prediction ``data`` holds one object (only 0 and one value, as a
+    membrane or foreground map does) while the ground truth holds many: the layers look
+    swapped (user test s33/t11 #8: a 0/1 membrane map chosen as the prediction scored
+    "avS 0.000" without a word). "" otherwise.
+
+    >>> from types import SimpleNamespace
+    >>> pred = np.zeros((8, 8), np.uint8); pred[::4] = 1
+    >>> result = SimpleNamespace(n_pred=1, n_true=36, scores={"n_images": 1})
+    >>> run = SimpleNamespace(pred_name="membranes gt", truth_name="labels", kind="labels")
+    >>> print(_swapped_note(result, run, pred))  # doctest: +NORMALIZE_WHITESPACE
+    the prediction 'membranes gt' holds one object (0/1) while the ground truth 'labels'
+    holds 36: are Prediction and Ground truth swapped? (A membrane map belongs in Ground
+    truth, with Ground truth is: boundary map.)
+    """
+    if result.n_true < 3 or run.kind == "overlapping":
+        return ""
+    value = _one_object_value(result, data)
+    if value is None:
+        return ""
+    return (
+        f"the prediction '{run.pred_name}' holds one object (0/{value}) while the ground "
+        f"truth '{run.truth_name}' holds {result.n_true}: are Prediction and Ground truth "
+        "swapped? (A membrane map belongs in Ground truth, with Ground truth is: boundary map.)"
+    )
+
+
 def _tooltip(text: str) -> str:
     """``text`` as a tooltip that wraps (rich text; a plain one is one line as wide as the
     screen)."""
@@ -462,6 +519,7 @@ class EvaluateRun:
             self._set_status(f"Not evaluated: {message}")
             return
         frame_axis = _frame_axis(pred, truth) if kind in ("labels", "binary") else None
+        links = link_job(self.viewer, pred, truth, frame_axis) if frame_axis is not None else None
         masks_from = ""
         if kind == "overlapping":  # the prediction's objects whole, as Export's mask stack
             pred_data, masks_from = _prediction_masks(self.viewer, pred)
@@ -482,13 +540,15 @@ class EvaluateRun:
             self._watch_data(pred, truth),
             how,
             _image_word(kind, frame_axis, annotated, len(truth_data.shape)),
+            links if isinstance(links, str) else "",
         )
+        links = links if isinstance(links, LinkJob) else None
         self._set_running(True)
         names = (f"ground truth '{truth.name}'", f"prediction '{pred.name}'")
         args = (truth_data, pred_data, self._run.threshold, frame_axis, self._run.ignore_label)
         if np.prod(pred_data.shape) <= SYNC_MAX_PIXELS:
             try:
-                result = _evaluate(*args, names, kind, annotated)
+                result = _evaluate(*args, names, kind, annotated, links)
             except (ValueError, TypeError, MemoryError, WorkerFailed) as exc:
                 self._on_errored(exc)
             else:
@@ -502,6 +562,7 @@ class EvaluateRun:
             names,
             kind,
             annotated,
+            links,
             _worker_class=ThreadWarningsWorker,  # warned: this run's warnings only
             _ignore_errors=True,
             _start_thread=False,
@@ -597,8 +658,10 @@ class EvaluateRun:
                 _set_cell(self.scores_table, row, column, f"{value:.3f}")
         _set_cell(self.scores_table, len(SCORE_ROWS), 0, f"{scores['avs']:.3f}")
         iou = scores.get("foreground_iou")
+        linked = links_said(scores) or run.links_note
         self.iou_label.setText(
             _seg_said(scores, result.n_true)
+            + (f"{linked[0].upper()}{linked[1:]}\n" if linked else "")
             + (
                 "Foreground IoU: — (objects overlap: AP only, as --overlapping)"
                 if iou is None
@@ -646,11 +709,19 @@ class EvaluateRun:
             scored = evaluation.annotated_text(scores["annotated"], run.annotated_how)
             if sparse:  # (short, the yellow objects beside it: in full in the tooltip)
                 sparse_details = f"{scored}.\n\n{sparse_details}"
-                scored = scored.split(" (", 1)[0].split(";", 1)[0] + ", only they scored."
+                every = scored.startswith("all ")  # (a SEG folder of every frame)
+                scored = scored.split(" (", 1)[0].split(";", 1)[0]
+                scored += ", all scored." if every else ", only they scored."
             summary += "\n" + scored
+        if linked:  # (a tracked prediction: its links and divisions, or how to score them)
+            summary += "\n" + linked[0].upper() + linked[1:] + "."
         summary += _images_scored(scores, run.kind)
         summary += sparse
         notes = (*(_panel_note(note) for note in result.notes), *run.notes)
+        pred_layer = find_layer(self.viewer, run.pred_id)
+        swapped = "" if pred_layer is None else _swapped_note(result, run, _layer_array(pred_layer))
+        if swapped:  # (the prediction a 0/1 map: a membrane map chosen as Prediction)
+            notes = (swapped, *notes)
         if "vrand" in scores and scores["vrand"] is None:  # (not left to read as "—")
             notes += (
                 f"nothing to score: '{run.truth_name}' has no cell (no region of 0 between "

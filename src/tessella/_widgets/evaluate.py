@@ -21,10 +21,13 @@ its prediction or ground truth is removed, has its
 data replaced (:mod:`._evaluate_errors`) or is edited (painted, filled, corrected, an undo or
 redo; a type Correct widens for a split's new IDs is the same labels). "Score annotated frames
 only" scores ground truth that annotates some frames or slices only there (checked by itself for
-a Cell Tracking Challenge SEG folder the reader opened), as ``tessella evaluate`` scores such a
-folder, with SEG (the Cell Tracking Challenge's score of the annotated cells, ``--metric seg``)
-first. Until an evaluation (or another message) takes it, the status line names the pair
-Evaluate will score, or the layer missing.
+a Cell Tracking Challenge SEG folder the reader opened, sparse or annotating every frame), as
+``tessella evaluate`` scores such a folder, with SEG (the Cell Tracking Challenge's score of
+the annotated cells, ``--metric seg``) first. A tracked prediction (a time-lapse model's
+result, a CTC result reopened) against a CTC ground truth with ``TRA`` (beside its ``SEG``
+folder, or opened itself) has its links and divisions scored too, as ``tessella evaluate RES
+NN_GT --ctc`` scores them (:mod:`._evaluate_links`). Until an evaluation (or another
+message) takes it, the status line names the pair Evaluate will score, or the layer missing.
 """
 
 from __future__ import annotations
@@ -114,9 +117,11 @@ _ANNOTATED_TIP = (
     "Ground truth that annotates only some frames (or slices) of a movie, as the Cell "
     "Tracking Challenge's SEG folders do:\nscore only those, as its SEG measure does, not "
     "the empty rest as frames without cells (every predicted object there a false "
-    "positive).\nOn by itself for a SEG folder the reader opened (its files say which "
-    "frames and slices); on other labels it scores the frames holding an object, along the "
-    "first axis\n(a frame annotated as holding no cells is then left out too)"
+    "positive),\nand shows SEG, the Cell Tracking Challenge's score of the annotated cells.\n"
+    "On by itself for a SEG folder the reader opened, whether it annotates some frames "
+    "(GOWT1's) or every frame (SIM+'s): its files say which frames and slices;\non other "
+    "labels it scores the frames holding an object, along the first axis\n(a frame "
+    "annotated as holding no cells is then left out too)"
 )
 
 
@@ -433,9 +438,10 @@ class EvaluateWidget(
 
     def _sync_annotated(self) -> None:
         """When the ground truth changes: "Score annotated frames only" checked where it is
-        a Cell Tracking Challenge SEG folder the reader opened that annotates only some of
-        the movie's frames or slices (its ``path``, :func:`ctc_annotated`), unchecked
-        otherwise; the choice is kept while the ground truth stays the same layer."""
+        a Cell Tracking Challenge SEG folder the reader opened (its ``path``,
+        :func:`ctc_annotated`), whether it annotates some of the movie's frames or slices or
+        every frame (SEG is then shown), unchecked otherwise; the choice is kept while the
+        ground truth stays the same layer."""
         from tessella.engine.evaluation import annotated_summary, annotated_text
         from tessella.engine.evaluation._sparse import place_words
 
@@ -622,8 +628,9 @@ class EvaluateWidget(
 
 def _ctc_places(truth: Labels) -> list | None:
     """Where the ground truth ``truth`` is annotated, where the reader opened it from a Cell
-    Tracking Challenge SEG folder (its ``path``) that annotates only some of its frames or
-    slices, placed as the reader places them; None otherwise (also where they do not fit its
+    Tracking Challenge SEG folder (its ``path``), placed as the reader places them: some of
+    its frames or slices (GOWT1's), or every frame (SIM+'s: scored there too, so that SEG,
+    the CTC's headline score, is shown); None otherwise (also where they do not fit its
     shape: the layer is not that folder's labels any more)."""
     from tessella.engine.evaluation import ctc_annotated
     from tessella.engine.evaluation._sparse import check_places
@@ -639,8 +646,7 @@ def _ctc_places(truth: Labels) -> list | None:
         check_places(places, shape)
     except ValueError:
         return None
-    whole = all(len(place) == 1 for place in places) and len(places) == shape[0]
-    return None if whole else places
+    return places
 
 
 def _ctc_file_place(truth: Labels) -> tuple[int, ...] | None:

@@ -200,9 +200,13 @@ def annotated_text(summary: dict, how: str = "") -> str:
     >>> print(annotated_text({"frames": 1, "slices": 3, "in_frames": 3, "length": 4}, "SEG"))
     ... # doctest: +ELLIPSIS
     1 whole frame and 3 slices in 3 of 4 frames annotated (SEG); only they are scored ...
+    >>> annotated_text({"frames": 8, "slices": 0, "in_frames": 8, "length": 8}, "SEG")
+    'all 8 frames annotated (SEG); all are scored'
     """
     frames, slices, length = summary["frames"], summary["slices"], summary["length"]
     said = f" ({how})" if how else ""
+    if not slices and frames == length > 1:  # (a SEG folder of every frame: SIM+'s)
+        return f"all {length} frames annotated{said}; all are scored"
     if not slices:
         others = length - frames
         rest = f", the {others} others left out" if others > 1 else ""

@@ -17,7 +17,9 @@ __all__ = [
     "ctc_result_folder",
     "ctc_truth_folder",
     "ctc_truth_part",
+    "ctc_tra_folder",
     "evaluate_ctc",
+    "frame_links",
     "link_accuracy",
 ]
 
@@ -92,6 +94,83 @@ def link_accuracy(
         "division_links": div_total,
         "divisions_reproduced": div_found,
     }
+
+
+class _Frames:
+    """Frame ``i`` of ``source`` (an array, lazy or not) as a NumPy array, read when asked:
+    what :func:`link_accuracy` indexes (each frame read once: it keeps their owners)."""
+
+    def __init__(self, at, count: int) -> None:
+        self._at, self.shape = at, (count,)
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        return np.asarray(self._at(i))
+
+
+def ctc_tra_folder(path) -> Path | None:
+    """The ``TRA`` folder (``man_track.txt`` in it) of the Cell Tracking Challenge ground
+    truth that ``path`` is part of: ``path`` itself (``01_GT/TRA``), the one beside a ``SEG``
+    folder (``01_GT/SEG``), or that of a file in either (``man_seg052.tif``, a SEG folder of
+    one file); or the ``NN_GT`` folder's. None where there is none.
+
+    >>> import tempfile
+    >>> gt = Path(tempfile.mkdtemp()) / "01_GT"; (gt / "SEG").mkdir(parents=True)
+    >>> ctc_tra_folder(gt / "SEG") is None
+    True
+    >>> (gt / "TRA").mkdir(); _ = (gt / "TRA" / "man_track.txt").write_text("1 0 3 0")
+    >>> [ctc_tra_folder(p).name for p in (gt / "SEG", gt / "TRA", gt)]
+    ['TRA', 'TRA', 'TRA']
+    """
+    if not path:
+        return None
+    path = Path(path)
+    if path.is_file():
+        path = path.parent
+    for folder in (path, path.parent / "TRA", path / "TRA"):
+        if folder.name.upper() == "TRA" and (folder / "man_track.txt").is_file():
+            return folder
+    return None
+
+
+def frame_links(
+    tracked, numbers, lineage: dict[int, int] | None, tra_dir, frames: Iterable[int] | None = None
+) -> dict:
+    """:func:`link_accuracy` of the tracked labels ``tracked`` (T first, 2D frames; frame
+    ``i`` is the movie's frame ``numbers[i]``; divisions ``lineage`` ``{child: parent}``)
+    against the Cell Tracking Challenge ground truth's ``TRA`` folder ``tra_dir``
+    (``man_track.txt``, ``man_trackTTT.tif``), as :func:`evaluate_ctc` scores a result of
+    those frames (``tessella evaluate RES NN_GT --ctc --frames A:B``): the links into each
+    frame from the frame before it, both in ``tracked`` (``frames``: those of their
+    indices only); a frame the TRA folder has no markers of holds none. ``tracked`` and the
+    markers are read a frame at a time. ValueError where a marker image is not the shape of
+    the frames."""
+    tra_dir = Path(tra_dir)
+    numbers = [int(n) for n in numbers]
+    if len(numbers) != np.shape(tracked)[0]:
+        raise ValueError(f"{len(numbers)} frame numbers for {np.shape(tracked)[0]} frames")
+    gt_tracks = read_ctc_tracks(tra_dir / "man_track.txt")
+    files = _numbered_files(tra_dir, "man_track", keep="man_track.txt")
+    shape = tuple(np.shape(tracked)[1:])
+
+    def marker(i: int) -> np.ndarray:
+        if numbers[i] not in files:
+            return np.zeros(shape, np.uint16)
+        markers = _read_labels(files[numbers[i]])
+        if markers.shape != shape:
+            raise ValueError(
+                f"{files[numbers[i]]}: markers of shape {markers.shape}, but the frames are {shape}"
+            )
+        return markers
+
+    wanted = range(1, len(numbers)) if frames is None else frames
+    link_frames = [i for i in wanted if i >= 1 and numbers[i] == numbers[i - 1] + 1]
+    return link_accuracy(
+        _Frames(marker, len(numbers)),  # type: ignore[arg-type]
+        gt_tracks,
+        _Frames(lambda i: tracked[i], len(numbers)),  # type: ignore[arg-type]
+        lineage,
+        link_frames,
+    )
 
 
 def _numbered_files(
