@@ -74,10 +74,14 @@ class Ticker:
         self.what = what
         return self.done, self.total, what
 
-    def tick(self) -> None:
-        """One more piece (Cancel looked at first)."""
+    def look(self) -> None:
+        """Raise :class:`Stopped` where Cancel is set (between two pages of what was read)."""
         if self.cancel is not None and self.cancel.is_set():
             raise Stopped
+
+    def tick(self) -> None:
+        """One more piece (Cancel looked at first)."""
+        self.look()
         if self.done < self.end:
             self.done += 1
         if self.report is not None:
@@ -232,22 +236,106 @@ def zarr_pieces(labels: Any, value_range: tuple[int, int], ome: bool) -> int:
     return len(piece_slices(shape, blocks)) + (level_pieces(shape, blocks) if ome else 0)
 
 
+#: labels on disk whose chunks are several pages deep are read for their TIFF in slabs of
+#: whole pages up to this many bytes (as many pages as a chunk holds where they fit), so
+#: that each chunk is decoded once (or a few times), not once per page
+TIFF_SLAB_BYTES = 2**30
+#: ... each slab read in bands of whole chunk rows of up to this many bytes (at least one)
+_SLAB_READ_BYTES = 2**27
+
+
 def tiff_bands(labels: Any, ticker: Ticker) -> Any:
-    """``labels`` on disk read for their TIFF (:func:`tiff_pieces` of them): each page
-    (the axes before the last two) in bands of whole rows of chunks, about
-    :data:`~tessella.engine.measure.PIECE_PIXELS` a band (at least one chunk row), in C
-    order; each band counted by ``ticker`` (Cancel seen before it is read)."""
-    for index in tiff_pieces(labels):
-        ticker.tick()
-        yield np.asarray(labels[index])
+    """``labels`` on disk read for their TIFF, in C order, as :func:`tiff_pieces` reads
+    them: where their chunks are one page deep, each page (the axes before the last two) in
+    bands of whole rows of chunks, about :data:`~tessella.engine.measure.PIECE_PIXELS` a
+    band (at least one chunk row); where they are deeper, a slab of whole pages at a time
+    (:func:`_tiff_slabs`), each page of it yielded whole. Each read counted by ``ticker``
+    (Cancel seen before it, and before each page of a slab)."""
+    slabs = _tiff_slabs(labels)
+    if slabs is None:
+        for index in tiff_pieces(labels):
+            ticker.tick()
+            yield np.asarray(labels[index])
+        return
+    shape = tuple(int(n) for n in labels.shape)
+    for slab, reads in slabs:
+        sizes = [
+            len(range(*s.indices(n))) if isinstance(s, slice) else 1 for s, n in zip(slab, shape)
+        ]
+        held = np.empty(sizes, dtype=labels.dtype)
+        for index in reads:  # (whole chunk rows of the slab: each chunk decoded once)
+            ticker.tick()
+            rows = index[-2]
+            held[..., rows, :] = np.asarray(labels[index]).reshape(held[..., rows, :].shape)
+        pages = held.reshape(-1, shape[-2], shape[-1])
+        del held
+        for page in pages:  # (Cancel seen between two pages too)
+            ticker.look()
+            yield page
+        del pages
+
+
+def _tiff_slabs(labels: Any) -> list[tuple[tuple, list[tuple]]] | None:
+    """How :func:`tiff_bands` reads ``labels`` whose chunks are deeper than one page (None
+    where they are one page deep, or unknown): ``(slab, reads)`` in C order. A slab is a
+    run of whole pages along the first axis before the last two whose chunks are deeper than
+    one (the axes before it: one index; after it: whole), as many as
+    :data:`TIFF_SLAB_BYTES` holds, in steps of its chunk depth where one fits (each chunk
+    decoded once), else within one chunk (a chunk decoded once per slab it crosses); its
+    ``reads``: bands of whole chunk rows of it, up to :data:`_SLAB_READ_BYTES` each."""
+    import itertools
+    import math
+
+    from tessella.engine.measure import chunks_of
+
+    shape = tuple(int(n) for n in labels.shape)
+    chunks = chunks_of(labels)
+    if len(shape) < 3 or 0 in shape or chunks is None or len(chunks) != len(shape):
+        return None
+    deep = [axis for axis in range(len(shape) - 2) if min(int(chunks[axis]), shape[axis]) > 1]
+    if not deep:
+        return None
+    axis = deep[0]
+    depth = min(int(chunks[axis]), shape[axis])
+    height = shape[-2]
+    itemsize = np.dtype(labels.dtype).itemsize
+    page_bytes = math.prod(shape[axis + 1 :]) * itemsize  # (one index along axis)
+    step = max(1, TIFF_SLAB_BYTES // max(page_bytes, 1))
+    if step >= depth:
+        step -= step % depth
+        runs = [(start, min(start + step, shape[axis])) for start in range(0, shape[axis], step)]
+    else:  # (no slab crosses a chunk's edge along the axis)
+        runs = [
+            (start, min(start + step, top, shape[axis]))
+            for top in range(depth, shape[axis] + depth, depth)
+            for start in range(top - depth, min(top, shape[axis]), step)
+        ]
+    chunk_rows = max(1, min(int(chunks[-2]), height))
+    slabs = []
+    for outer in itertools.product(*(range(n) for n in shape[:axis])):
+        for start, stop in runs:
+            row_bytes = (stop - start) * page_bytes // height  # (one row of each page)
+            rows = chunk_rows * max(1, _SLAB_READ_BYTES // max(row_bytes * chunk_rows, 1))
+            whole = (slice(None),) * (len(shape) - axis - 3)
+            slab = (*outer, slice(start, stop), *whole, slice(None), slice(None))
+            reads = [
+                (*outer, slice(start, stop), *whole, slice(y, min(y + rows, height)), slice(None))
+                for y in range(0, height, rows)
+            ]
+            slabs.append((slab, reads))
+    return slabs
 
 
 def tiff_pieces(labels: Any) -> list[tuple]:
-    """The bands :func:`tiff_bands` reads: one page at a time, whole chunk rows each."""
+    """The reads :func:`tiff_bands` makes: one page at a time, whole chunk rows each, or
+    where the chunks are deeper than a page, the reads of its slabs (:func:`_tiff_slabs`)."""
     import itertools
 
     from tessella.engine.measure import PIECE_PIXELS, chunks_of
 
+    slabs = _tiff_slabs(labels)
+    if slabs is not None:
+        return [index for _slab, reads in slabs for index in reads]
     shape = tuple(int(n) for n in labels.shape)
     height, width = shape[-2], shape[-1]
     chunks = chunks_of(labels)
