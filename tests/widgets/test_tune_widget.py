@@ -160,7 +160,7 @@ def test_undo_after_a_change_brings_back_the_corrected_labels(
     np.testing.assert_array_equal(movie.data, before)
 
     # a change too large to record replaces the data and says so
-    monkeypatch.setattr(_labels_states, "UNDO_PIXELS", 10)
+    monkeypatch.setattr(_labels_states, "UNDO_BYTES", 100)
     assert np.count_nonzero(movie.data[1]) > 10
     change(qtbot, widget, min_size=1_000_000)  # every object goes: a change of all of them
     assert "too large a change to undo" in widget.status_label.text()
@@ -506,7 +506,7 @@ def test_an_update_over_hand_edits_says_so_once(
     np.testing.assert_array_equal(layer.data, corrected)
     assert "Ctrl+Z brings them back" in warned[0]
 
-    monkeypatch.setattr(_labels_states, "UNDO_PIXELS", 10)  # too large to record: said so
+    monkeypatch.setattr(_labels_states, "UNDO_BYTES", 100)  # too large to record: said so
     with layer.block_history():
         layer.data_setitem(np.nonzero(layer.data == 2), 0)
     change(qtbot, widget, seed_thresh=0.6)

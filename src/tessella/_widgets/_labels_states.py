@@ -11,7 +11,9 @@ import numpy as np
 from .._io import RECIPE_KEY
 
 __all__ = [
+    "UNDO_BYTES",
     "UNDO_PIXELS",
+    "UNDO_HISTORY_BYTES",
     "STATES_KEY",
     "MAX_STATES",
     "MAX_FINGERPRINT_BYTES",
@@ -22,13 +24,23 @@ __all__ = [
     "remember_edited_state",
     "state_on_screen",
     "tool_is_writing",
+    "undo_step_bytes",
     "write_labels",
     "writing",
 ]
 
-#: a labels change of more pixels than this replaces the data without an undo step (napari
-#: keeps 100 steps of about 24-32 bytes per changed pixel: this bounds them near 50-70 MB each)
-UNDO_PIXELS = 2**21
+#: a labels change whose undo step would take more memory than this replaces the data without
+#: one: napari's step of ``data_setitem`` keeps, per changed pixel, an index per axis (8 bytes
+#: each) and the old and new values (:func:`undo_step_bytes`: 32 bytes for int32 labels of a
+#: volume, 8.4 million pixels in 256 MiB; a 10x512x512 stack changed throughout keeps 80 MiB,
+#: measured with tracemalloc, its peak while written about twice that, and takes ~0.9 s)
+UNDO_BYTES = 2**28
+#: the most memory a labels layer's undo history keeps after Tessella wrote a step into it:
+#: the oldest steps beyond it are dropped (napari keeps up to 100 steps whatever their size)
+UNDO_HISTORY_BYTES = 2**30
+#: (derived, for reference only: the pixels of a volume's int32 labels an undo step holds
+#: within UNDO_BYTES; patch UNDO_BYTES, which write_labels reads. _results re-exports it.)
+UNDO_PIXELS = UNDO_BYTES // 32
 
 
 _WRITING: set = set()  # unique_ids of layers a tool is writing now (not the user's edits)
@@ -194,7 +206,7 @@ def write_labels(layer, labels: np.ndarray, index: tuple = ()) -> str | None:
 
     Only the changed pixels are recorded. Returns None then, or why the data were replaced
     instead and the history started over (so no stale step can be undone into the new
-    labels): the change was too large to record (over :data:`UNDO_PIXELS`), or the labels
+    labels): the change was too large to record (its step over :data:`UNDO_BYTES`), or the labels
     hold IDs the layer's data type cannot (a layer the user converted to uint8, and more
     than 255 objects): the layer is then widened to a type that holds them (the labels'
     own, as Segment made them), never cast, which would wrap ID 256 around to 0 and give
@@ -206,7 +218,8 @@ def write_labels(layer, labels: np.ndarray, index: tuple = ()) -> str | None:
     too_narrow = _too_narrow(np.dtype(data.dtype), labels)
     changed = current != labels if fits and too_narrow is None else None
     count = int(np.count_nonzero(changed)) if changed is not None else 0
-    if changed is None or count > UNDO_PIXELS:  # a new array, with a new history
+    too_large = undo_step_bytes(count, data.ndim, data.dtype) > UNDO_BYTES
+    if changed is None or too_large:  # a new array, with a new history
         why = "too large a change to undo" if fits else "data not in memory or reshaped"
         if index:
             whole = np.array(data, _wide_enough(data.dtype, labels.dtype) if too_narrow else None)
@@ -227,7 +240,44 @@ def write_labels(layer, labels: np.ndarray, index: tuple = ()) -> str | None:
     )
     with writing(layer), layer.block_history():
         layer.data_setitem(coords, labels[changed].astype(data.dtype, copy=False))
+    _trim_history(layer)
     return None
+
+
+def undo_step_bytes(count: int, ndim: int, dtype) -> int:
+    """The memory napari's undo step of ``data_setitem`` keeps for ``count`` changed pixels
+    of an ``ndim``-D labels array of ``dtype``: an index (intp) per axis, the old and the new
+    values."""
+    return count * (ndim * np.dtype(np.intp).itemsize + 2 * np.dtype(dtype).itemsize)
+
+
+def _history_item_bytes(item) -> int:
+    """The memory of the arrays one step of napari's labels history holds (its atoms:
+    ``(indices, before, after)`` tuples, or masked paint atoms)."""
+    total = 0
+    for atom in item:
+        parts = list(atom) if isinstance(atom, tuple) else list(vars(atom).values())
+        for part in parts:
+            for array in part if isinstance(part, tuple) else (part,):
+                total += getattr(array, "nbytes", 0) if isinstance(array, np.ndarray) else 0
+    return total
+
+
+def _trim_history(layer) -> None:
+    """Drop the oldest steps of ``layer``'s undo history while it holds more than
+    :data:`UNDO_HISTORY_BYTES` (the newest step is always kept), so that a few large Tune
+    updates of a volume do not pile up gigabytes; a napari without the history: left."""
+    layer = getattr(layer, "__wrapped__", layer)  # a plugin's proxy warns on private names
+    history = getattr(layer, "_undo_history", None)
+    if history is None or len(history) < 2:
+        return
+    sizes = [_history_item_bytes(item) for item in history]
+    total = sum(sizes)
+    for size in sizes[:-1]:
+        if total <= UNDO_HISTORY_BYTES:
+            break
+        history.popleft()
+        total -= size
 
 
 def _restart_history(layer) -> None:
