@@ -210,6 +210,7 @@ def _cmd_segment(args) -> int:
         raise CliError("--ctc writes one time-lapse; give one input")
     failed: list[str] = []
     written = 0
+    said_units: set = set()  # the unitless voxel sizes warned of (once per run)
     try:
         for source, target in jobs:
             try:
@@ -238,7 +239,7 @@ def _cmd_segment(args) -> int:
                 spacing = _spacing(image, spatial, recipe, args.recipe)
                 # the output's pixel size: the input's, else the voxel size the recipe gave
                 pixel_size, out_unit = _output_pixel_size(
-                    image, spatial, spacing, recipe, args.recipe
+                    image, spatial, spacing, recipe, args.recipe, said_units
                 )
                 steps = segment_steps(
                     image.data,
@@ -547,19 +548,26 @@ def _physical(unit: str | None) -> bool:
     return isinstance(unit, str) and unit.strip().lower() not in ("", "pixel", "pixels", "px")
 
 
-def _output_pixel_size(image, spatial, spacing, recipe: dict, recipe_path=None) -> tuple[dict, str]:
+def _output_pixel_size(
+    image, spatial, spacing, recipe: dict, recipe_path=None, said: set | None = None
+) -> tuple[dict, str]:
     """``(pixel_size, unit)`` written with the labels of ``image``: its own pixel size, else
     (where it lacks one of the ``spatial`` axes) the voxel size ``spacing`` used, which came
     from the recipe (at ``recipe_path``), in the recipe's ``unit`` (else the image's,
     "pixel" where it has none: a warning says so, naming the recipe: Export's recipes
     recorded no unit before t11's report): labels reopened or replayed keep the voxel size
-    they were made with."""
+    they were made with. No warning where that spacing is all 1 (a recipe made on an image
+    without a pixel size: Segment's, Tune's and Export's recipes of such a layer record no
+    unit, as ``tessella segment``'s of such an image, and pixels are then right), and one
+    per run: ``said`` (kept by the caller across the images) holds those given."""
     if spacing is None or all(a in image.pixel_size for a in spatial):
         return dict(image.pixel_size), image.unit
     unit = recipe["unit"] if isinstance(recipe.get("unit"), str) else image.unit
     sizes = [float(s) for s in spacing]
-    if not _physical(unit):
-        shown = ",".join(f"{s:g}" for s in sizes)
+    shown = ",".join(f"{s:g}" for s in sizes)
+    if not _physical(unit) and any(s != 1 for s in sizes) and (said is None or shown not in said):
+        if said is not None:
+            said.add(shown)
         print(
             f"warning: {image.path}: the voxel size {shown} of {recipe_path or 'the recipe'} "
             'names no unit (its recipe has no "unit"), so the labels are written with it '
