@@ -31,6 +31,7 @@ __all__ = [
     "folder_to_make",
     "names_a_folder",
     "proposed_name",
+    "output_base_name",
     "renaming",
 ]
 
@@ -146,7 +147,7 @@ def renaming(name: str) -> str:
     >>> renaming("-rf")
     "named 'rf' after the layer '-rf' (a leading '-' dropped for scripts)"
     """
-    safe = proposed_name(name)
+    safe = output_base_name(name)
     if safe == name:
         return ""
     if not name:
@@ -164,6 +165,10 @@ def renaming(name: str) -> str:
         why.append(f"{', '.join(repr(char) for char in quoted)} made '_' for scripts")
     if _underscored(name).lstrip("._").startswith("-"):
         why.append("a leading '-' dropped for scripts")
+    plain_name = proposed_name(name)
+    if safe != plain_name:  # ("01_RES": the CTC folder adds "_RES" again)
+        dropped = plain_name[len(_without_suffix(plain_name)) :]
+        why.append(f"'{dropped}' dropped: the outputs add their own")
     if not why:  # ("_x_", "x.": only the ends trimmed, "a__b": a run of "_" made one)
         why.append("trimmed for scripts")
     return f"named '{safe}' after the layer '{name}' ({'; '.join(why)})"
@@ -182,18 +187,35 @@ def names_a_folder(text: str) -> bool:
 
 
 def _without_suffix(stem: str) -> str:
-    """``stem`` without an output suffix (".stack.tif" before ".tif"), if it ends in one."""
+    """``stem`` without an output suffix (".stack.tif" before ".tif", "_RES"), if it ends in
+    one, in any case.
+
+    >>> _without_suffix("01_cells_RES"), _without_suffix("a.OME.ZARR"), _without_suffix("_RES")
+    ('01_cells', 'a', '_RES')
+    """
     suffixes = (*OUTPUT_SUFFIXES.values(), ".tiff", ".json")
     for suffix in sorted(suffixes, key=len, reverse=True):
-        if stem.lower().endswith(suffix) and len(stem) > len(suffix):
+        if stem.lower().endswith(suffix.lower()) and len(stem) > len(suffix):
             return stem[: -len(suffix)]
     return stem
+
+
+def output_base_name(name: str) -> str:
+    """The base name Export proposes for outputs named after the layer ``name``: its
+    :func:`proposed_name` less an output suffix it ends in (a CTC result folder reopened,
+    ``01_RES``, exports as ``01``: its CTC folder is ``01_RES`` again, not ``01_RES_RES``),
+    with no ``_`` left at its end.
+
+    >>> output_base_name("01_labels_cells2dt_RES"), output_base_name("cells (v2).tif")
+    ('01_labels_cells2dt', 'cells_v2')
+    """
+    return proposed_name(_without_suffix(proposed_name(name)))  # (no "_" left at its end)
 
 
 def base_path(text: str, name: str = "labels") -> Path | None:
     """The base the outputs are named after: ``~`` expanded, an output suffix dropped; a
     folder (one that exists, or text ending in a slash) holds them, named after the layer
-    ``name`` made a single file name (:func:`proposed_name`), so they never go elsewhere; a
+    ``name`` made a single file name (:func:`output_base_name`), so they never go elsewhere; a
     base name typed is kept as typed.
 
     >>> base_path("/data/exports/", "../cells/v2").name, base_path("/data/a (b).tif").name
@@ -204,7 +226,7 @@ def base_path(text: str, name: str = "labels") -> Path | None:
         return None
     path = Path(text).expanduser()
     if names_a_folder(text):
-        return path / proposed_name(name)
+        return path / output_base_name(name)
     stem = _without_suffix(path.name)
     return path.with_name(stem) if stem != path.name else path
 
@@ -612,8 +634,8 @@ class ExportOutputs:
 
     def _default_base(self) -> str:
         layer = self.labels_layer
-        home = Path.home()  # (a layer name is never a path: proposed_name)
-        return str(home / proposed_name(layer.name)) if layer is not None else str(home)
+        home = Path.home()  # (a layer name is never a path: output_base_name)
+        return str(home / output_base_name(layer.name)) if layer is not None else str(home)
 
     def outputs(self) -> list[_Output]:
         """The files the current settings write (the recipe only when the layer has one)."""
