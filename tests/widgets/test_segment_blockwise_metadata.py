@@ -102,7 +102,9 @@ def test_block_size_defaults_to_the_clis_for_the_layers_axes_unless_set(
     viewer, widget = segment_widget
     viewer.add_image(np.zeros((40, 64, 64), np.uint8), name="volume")
     widget.layer_combo.setCurrentIndex(widget.layer_combo.findText("volume"))
-    assert widget.axes_combo.currentText() == "ZYX"
+    assert widget.axes_combo.currentText() == "TYX"  # (nuclei2d reads the slices one by one)
+    assert widget.block_spin.value() == DEFAULT_BLOCK[2] == 2048
+    widget.axes_combo.setCurrentText("ZYX")
     # a volume's blocks are cut along Z too: the CLI's 256, not 2048 (one block of it all)
     assert widget.block_spin.value() == DEFAULT_BLOCK[3] == 256
     assert "Z" in widget.block_spin.toolTip()
@@ -112,6 +114,7 @@ def test_block_size_defaults_to_the_clis_for_the_layers_axes_unless_set(
     widget.layer_combo.setCurrentIndex(widget.layer_combo.findText("image"))
     assert widget.block_spin.value() == 2048
     widget.layer_combo.setCurrentIndex(widget.layer_combo.findText("volume"))
+    widget.axes_combo.setCurrentText("ZYX")
     assert widget.block_spin.value() == 256
     widget.block_spin.setValue(512)  # the user's choice stays, whatever the layer
     widget.layer_combo.setCurrentIndex(widget.layer_combo.findText("image"))

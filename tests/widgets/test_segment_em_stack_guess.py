@@ -79,11 +79,11 @@ def test_an_isbi_stack_gets_no_3d_model_and_a_lucchi_crop_is_said_a_guess(
     tifffile.imwrite(stack, _isbi())
 
     _open(viewer, widget, stack, qtbot)
-    assert widget.axes_combo.currentText() == "ZYX"
+    assert widget.axes_combo.currentText() == "TYX"  # (nuclei2d refuses ZYX: one by one)
     assert _model(widget) == "nuclei2d"  # was em-mito3d, silently
     text = widget.status_label.text()
     assert text.startswith(
-        "'isbi': kept nuclei2d (a 2D model: with Axes TYX it segments the slices one by one): "
+        "'isbi': kept nuclei2d (a 2D model): "
         "its neighbouring slices are far less alike "
         "than its neighbouring pixels (0.29 against 0.88: sections thick for the pixel size), "
         "so em-mito3d, a 3D model, is not preselected; if it is EM, choose a 2D model by "
@@ -94,6 +94,7 @@ def test_an_isbi_stack_gets_no_3d_model_and_a_lucchi_crop_is_said_a_guess(
     tifffile.imwrite(crop, tifffile.imread(LUCCHI)[:8, 200:456, 300:556])
     _open(viewer, widget, crop, qtbot)
     assert _model(widget) == "em-mito3d"
+    assert widget.axes_combo.currentText() == "ZYX"
     assert widget.status_label.text() == (
         "Model em-mito3d preselected for 'lucchi', a volume (ZYX): it looks more like "
         "em-mito3d's training images than nuclei2d's (a guess: an EM stack of membranes "
@@ -129,7 +130,9 @@ def test_an_in_memory_volume_is_judged_off_the_gui_thread(
     widget.layer_combo.setCurrentIndex(widget.layer_combo.findData(layer.unique_id))
     if widget._sample_workers:  # (not done yet: the model shown is kept meanwhile)
         assert _model(widget) == "nuclei2d"
-        assert widget.status_label.text() == "'lucchi': checking which model fits this volume…"
+        assert widget.status_label.text().startswith(
+            "'lucchi': checking which model fits this volume… Axes set to TYX: nuclei2d "
+        )
     _judged(widget, qtbot)
     assert _model(widget) == "em-mito3d"
     assert threads and not any(threads)  # every fit in the worker

@@ -50,15 +50,17 @@ def test_a_folder_of_frames_from_napari_s_reader_runs_in_memory_and_its_slider_s
     assert not widget.blockwise_checkbox.isChecked()  # small enough for memory
     model = widget._cards[widget.model_combo.currentData()].name  # (the model chosen)
     assert widget.blockwise_edit.text() == str(tmp_path / "data" / f"movie_labels_{model}.zarr")
-    assert widget.axes_combo.currentText() == "ZYX"
-    assert movie.axis_labels == ("z", "y", "x")
+    assert widget.axes_combo.currentText() == "TYX"  # nuclei2d: the planes one by one
+    assert movie.axis_labels == ("z", "y", "x")  # (not named frames for it)
     _choose(widget, "cells2dt")
     assert widget.axes_combo.currentText() == "TYX"
     assert widget.blockwise_edit.text() == str(tmp_path / "data" / "movie_labels_cells2dt.zarr")
     assert movie.axis_labels == ("t", "y", "x")  # the slider says "t"
     assert viewer.dims.axis_labels == ("t", "y", "x")
-    _choose(widget, "nuclei2d")  # a 2D model: a volume again
+    _choose(widget, "em-mito2d")  # a 2D model that reads volumes: a volume again
     assert (widget.axes_combo.currentText(), movie.axis_labels) == ("ZYX", ("z", "y", "x"))
+    _choose(widget, "nuclei2d")  # a 2D model that refuses volumes: the planes one by one
+    assert widget.axes_combo.currentText() == "TYX"
     _choose(widget, "cells2dt")
     assert movie.axis_labels == ("t", "y", "x")
 

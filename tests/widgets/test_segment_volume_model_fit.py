@@ -95,10 +95,12 @@ def test_a_nuclei_volume_keeps_nuclei2d_and_an_em_volume_gets_em_mito3d(
     _open(viewer, widget, IMG3D, qtbot)  # synthetic fluorescence nuclei, 31x61x57
     assert _model(widget) == "nuclei2d"  # was em-mito3d
     assert widget.status_label.text() == (
-        "'img3d': kept nuclei2d (a 2D model: with Axes TYX it segments the slices one by "
-        "one): em-mito3d, a 3D model, was trained on "
-        "images unlike it."
+        "'img3d': kept nuclei2d (a 2D model): em-mito3d, a 3D model, was trained on "
+        "images unlike it. Axes set to TYX: nuclei2d segments the 31 slices of 'img3d' one "
+        "by one, not joined across slices; for a 3D result choose a model that reads volumes "
+        "(em-membranes2d, em-mito2d, em-mito3d)."
     )
+    assert widget.axes_combo.currentText() == "TYX"
 
     _open(viewer, widget, _lucchi_crop(tmp_path), qtbot)
     assert _model(widget) == "em-mito3d"

@@ -10,10 +10,31 @@ from .._io import axes_named
 from ._blockwise import is_large
 from ._layers import fill_layer_combo, find_layer, full_resolution
 
-__all__ = ["AXIS_LABELS_KEY", "SegmentImage", "guess_layer_axes", "napari_axis_labels"]
+__all__ = [
+    "AXIS_LABELS_KEY",
+    "SLICES_AS_FRAMES",
+    "SegmentImage",
+    "guess_layer_axes",
+    "napari_axis_labels",
+    "refuses_volumes",
+]
 
 #: image layer metadata: the ``axis_labels`` Segment gave a layer whose axes the reader guessed
 AXIS_LABELS_KEY = "tessella_axis_labels"
+
+#: the axes of a volume and those that read its slices one by one, as frames
+SLICES_AS_FRAMES = {"ZYX": "TYX", "ZYXC": "TYXC"}
+
+
+def refuses_volumes(card) -> bool:
+    """Whether the engine refuses axes ZYX for ``card``'s model: a 2D model (not a
+    time-lapse one) whose method does not segment a volume slice by slice (no
+    ``SLICEWISE_3D``: nuclei2d's embedding; the boundary and semantic EM models do)."""
+    from tessella.engine.methods import get_method
+
+    if card.spatial_axes != "YX" or int(card.input.get("window", 1)) > 1:
+        return False
+    return not getattr(get_method(card.method), "SLICEWISE_3D", False)
 
 
 def _layer_array(layer: Image):
@@ -85,6 +106,8 @@ class SegmentImage:
         try:
             self.axes_combo.setCurrentText(guess_layer_axes(layer))
             self._time_preferred = False  # TYX set for a time-lapse model, not by the user
+            self._slices_as_frames = False
+            self._axes_chosen = False  # a layer chosen: its axes guessed again
             self._prefer_time_axis()
         finally:
             self.axes_combo.blockSignals(False)
@@ -128,23 +151,67 @@ class SegmentImage:
             return None
         return axes
 
+    #: the Axes box shows what the user (or code) chose in it for the layer chosen: no model
+    #: changes them (:meth:`_prefer_time_axis`); a layer chosen again shows its guess
+    _axes_chosen = False
+    #: the Axes box is being set by the panel (not a choice of the user's)
+    _setting_axes = False
+    #: TYX was set because the model shown refuses a volume (:func:`refuses_volumes`): the
+    #: slices of the stack are segmented one by one, as frames
+    _slices_as_frames = False
+
+    def _set_axes(self, text: str) -> None:
+        """Show ``text`` in the Axes box as the panel's choice, not the user's."""
+        self._setting_axes = True
+        try:
+            self.axes_combo.setCurrentText(text)
+        finally:
+            self._setting_axes = False
+
+    def _on_axes_edited(self, text: str) -> None:
+        """The Axes box changed: where not by the panel, the user chose them (kept while the
+        layer stays chosen, whatever model is chosen)."""
+        if not self._setting_axes:
+            self._axes_chosen = True
+            self._time_preferred = self._slices_as_frames = False
+
     def _prefer_time_axis(self) -> None:
         """A time-lapse model reads a 3D stack as frames (TYX), not as a volume (ZYX),
         unless the layer's file named its axes (the reader's guess from the shape alone does
-        not count); choosing another model afterwards brings back the axes guessed for the
-        layer."""
+        not count); a 2D model that refuses volumes (:func:`refuses_volumes`: nuclei2d, not
+        the EM models, which segment a volume slice by slice themselves) reads a stack of
+        axes ZYX, guessed or named, as TYX: its slices one by one, as frames (user tests
+        s33/t11 #1, t12 #5: the panel's default state failed on Run). Choosing another model
+        afterwards brings back the axes guessed for the layer. Axes the user chose in the
+        box are never changed."""
         card = self._cards.get(self.model_combo.currentData())
         layer = self.image_layer
-        if card is None or layer is None:
+        if card is None or layer is None or self._axes_chosen:
             return
         current = self.axes_combo.currentText().strip().upper()
+        guess = guess_layer_axes(layer)
         if int(card.input.get("window", 1)) <= 1:
-            if self._time_preferred and current == "TYX":
-                self.axes_combo.setCurrentText(guess_layer_axes(layer))
-            self._time_preferred = False
+            if refuses_volumes(card):
+                if current in SLICES_AS_FRAMES:
+                    self._set_axes(SLICES_AS_FRAMES[current])
+                    self._time_preferred = self._slices_as_frames = True
+                elif self._time_preferred and current in SLICES_AS_FRAMES.values():
+                    self._slices_as_frames = True  # (TYX set for a time-lapse model: kept)
+                return
+            if self._time_preferred and current in SLICES_AS_FRAMES.values():
+                self._set_axes(guess)
+            self._time_preferred = self._slices_as_frames = False
             return
-        if not axes_named(layer.metadata) and current == "ZYX":
-            self.axes_combo.setCurrentText("TYX")
+        if self._slices_as_frames:  # (a time-lapse model: TYX are frames, named so)
+            self._slices_as_frames = False
+            self._name_layer_axes()
+        if axes_named(layer.metadata):
+            if self._time_preferred and current == "TYX" and guess in SLICES_AS_FRAMES:
+                self._set_axes(guess)  # (set for a 2D model's slices: the file's axes back)
+                self._time_preferred = False
+            return
+        if current == "ZYX":
+            self._set_axes("TYX")
             self._time_preferred = True
 
     def _name_layer_axes(self, text: str | None = None) -> None:
@@ -168,6 +235,8 @@ class SegmentImage:
                 layer.axis_labels = tuple(named.lower())
             return
         axes = self.axes_combo.currentText().strip().upper()
+        if self._slices_as_frames:  # a 2D model reads the slices as frames: still slices
+            axes = {frames: slices for slices, frames in SLICES_AS_FRAMES.items()}.get(axes, axes)
         if axes not in SUPPORTED_AXES:  # (also while the user is typing)
             return
         guess = str(layer.metadata.get("axes", "")).upper()

@@ -14,7 +14,7 @@ from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QFileDialog
 
 from .._io import axes_named
-from ._segment_image import guess_layer_axes
+from ._segment_image import SLICES_AS_FRAMES, guess_layer_axes, refuses_volumes
 
 if TYPE_CHECKING:
     from tessella.engine.registry import ModelCard
@@ -94,12 +94,21 @@ def _model_hints(entries: list[tuple[ModelCard, str]]) -> dict[str, str]:
 def _slices_how(card: ModelCard) -> str:
     """How the 2D model ``card`` segments a volume, in the Segment panel's notes: slice by
     slice where its method does it (boundary, semantic: ``SLICEWISE_3D``); others (nuclei2d)
-    refuse axes ZYX, and segment the slices as frames with Axes TYX."""
-    from tessella.engine.methods import get_method
-
-    if getattr(get_method(card.method), "SLICEWISE_3D", False):
+    refuse axes ZYX: "a 2D model", the note on the Axes (:meth:`SegmentModels._axes_note`)
+    saying that the panel reads its slices one by one with Axes TYX."""
+    if not refuses_volumes(card):
         return "slice by slice"
-    return "a 2D model: with Axes TYX it segments the slices one by one"
+    return "a 2D model"
+
+
+def reads_volumes(card: ModelCard) -> bool:
+    """Whether ``card``'s model segments a volume (axes ZYX) as one: a 3D model, or a 2D one
+    whose method joins its slices (``SLICEWISE_3D``)."""
+    return card.spatial_axes == "ZYX" or (
+        card.spatial_axes == "YX"
+        and int(card.input.get("window", 1)) <= 1
+        and not refuses_volumes(card)
+    )
 
 
 def _path_tail(key: str, others: list[str]) -> str:
@@ -209,16 +218,86 @@ class SegmentModels:
 
     def _show_model_note(self, note: str) -> None:
         """Show ``note`` (what the model preselection did for the layer chosen) in the status
-        line; with none, a note shown for an earlier layer goes ("Ready"). Not during a run,
-        whose status line is the run's."""
+        line, with the note on the Axes (:meth:`_axes_note`); with neither, a note shown for
+        an earlier layer goes ("Ready"). Not during a run, whose status line is the run's."""
         if getattr(self, "_run", None) is not None:
             return
-        shown = self.status_label.text()
-        if note:
-            self.status_label.setText(note)
-        elif shown and shown == self._model_note:
-            self.status_label.setText("Ready")
         self._model_note = note
+        self._show_state()
+
+    #: the status line last set by :meth:`_show_state`
+    _state_text = "Ready"
+
+    def _show_state(self, replace: bool = False) -> None:
+        """The status line says the panel's state: the note on the model preselected (while
+        it is shown) and the note on the Axes; "Ready" with neither, which replaces only a
+        state said before (a run's result stays) unless ``replace`` (the user changed the
+        model or the axes: a note or a failed Run's line about other settings goes; user
+        tests s33/t11 #7, t12 #7). Not during a run."""
+        if getattr(self, "_run", None) is not None:
+            return
+        text = " ".join(note for note in (self._model_note, self._axes_note()) if note)
+        text = text or "Ready"
+        if replace or text != "Ready" or self.status_label.text() in (self._state_text, ""):
+            self.status_label.setText(text)
+        self._state_text = text
+
+    def _on_model_chosen(self, index: int) -> None:
+        """The user (or code) chose a model: the note on the model preselected before goes,
+        and the status line says the state with this model."""
+        if self._preselecting or getattr(self, "_run", None) is not None:
+            return
+        self._model_note = ""
+        self._show_state(replace=True)
+
+    def _on_axes_chosen(self, text: str) -> None:
+        """The user (or code) changed the Axes: the status line says the state with them."""
+        if not self._setting_axes:
+            self._show_state(replace=True)
+
+    def _axes_note(self) -> str:
+        """What the status line says of the Axes shown for a 2D model that refuses volumes
+        (:func:`~._segment_image.refuses_volumes`): where the panel set TYX for a stack of
+        axes ZYX, that its slices are segmented one by one, not joined, and which models
+        read volumes; where the user chose ZYX, that the model does not read them and what
+        does. "" otherwise."""
+        from ._segment_image import _layer_array
+
+        layer = self.image_layer
+        card = self._cards.get(self.model_combo.currentData())
+        if layer is None or card is None or not refuses_volumes(card):
+            return ""
+        axes = self.axes_combo.currentText().strip().upper()
+        shape = _layer_array(layer).shape
+        if len(axes) != len(shape):
+            return ""
+        volumes = self._volume_models()
+        other = ""
+        if volumes:
+            other = f"; for a 3D result choose a model that reads volumes ({volumes})"
+        if self._slices_as_frames and axes in SLICES_AS_FRAMES.values():
+            count = shape[axes.index("T")]
+            return (
+                f"Axes set to {axes}: {card.name} segments the {count} slices of "
+                f"'{layer.name}' one by one, not joined across slices{other}."
+            )
+        if axes in SLICES_AS_FRAMES:  # (chosen by the user: kept, and Run would be refused)
+            count = shape[axes.index("Z")]
+            return (
+                f"{card.name}, a 2D model, does not read axes {axes}: choose Axes "
+                f"{SLICES_AS_FRAMES[axes]} to segment the {count} slices of '{layer.name}' "
+                f"one by one{other}."
+            )
+        return ""
+
+    def _volume_models(self) -> str:
+        """The models listed that segment a volume as one (:func:`reads_volumes`), named."""
+        names: list[str] = []
+        for index in range(self.model_combo.count()):
+            card = self._cards[self.model_combo.itemData(index)]
+            if reads_volumes(card) and card.name not in names:
+                names.append(card.name)
+        return ", ".join(names)
 
     def _model_for_axes(self, axes: str, layer=None) -> int:
         """The index of the model to preselect for an image of ``axes``, or -1 to keep the

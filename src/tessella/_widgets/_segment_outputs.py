@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from napari.layers import Image
+from napari.layers import Image, Labels
 from napari.utils.notifications import show_error, show_info
 
 from .._io import RECIPE_KEY
@@ -316,10 +316,11 @@ class SegmentOutputs:
             resumed = f", {counted(result.resumed, 'block')} resumed" if result.resumed else ""
             again = self._preview.started_again.replace(": starting again", ": started again")
             said = f" {run.params_from}" if run.params_from else ""
+            hid = self._hide_older_results(run, layer)
             self.status_label.setText(
                 f"'{run.name}': {counted(result.n_objects, what)} in {seconds:.1f} s "
                 f"({counted(result.n_blocks, 'block')}{resumed}){said}, written to "
-                f"{result.path}{_read_only_note(layer)}" + (f"; {again}" if again else "")
+                f"{result.path}{_read_only_note(layer)}" + (f"; {again}" if again else "") + hid
             )
             # the bar says the run is done, not the last stage's count ("checking the
             # result: 6 / 6", user test s32/t9, finding 11)
@@ -362,9 +363,54 @@ class SegmentOutputs:
         if run.averaged:
             kept += f" ({run.averaged})"
         done = f"replaced '{labels_layer.name}'" if replaced else f"added '{labels_layer.name}'"
+        hid = self._hide_older_results(run, labels_layer)
         self.status_label.setText(
-            f"'{run.name}': {counted(objects, what)} in {seconds:.1f} s, {done}{kept}"
+            f"'{run.name}': {counted(objects, what)} in {seconds:.1f} s, {done}{kept}{hid}"
         )
+
+    def _hide_older_results(self, run: _Run, labels) -> str:
+        """Hide the other results of the run's image (labels layers Segment made from it,
+        with their tracks and overlaps), which showed through the new ``labels`` at 0.7
+        opacity, two colours on one cell (user test s33/t12 #8): made invisible, not
+        removed. A layer the panel hid once and the user showed again is theirs to see: not
+        hidden again. ``labels`` itself is shown where the panel hid it before (a result
+        replaced into it). Returns what the status line adds ("" where nothing was hidden):
+        "; hid 'cells labels (nuclei2d)' (an older result of 'cells', kept: tick its eye
+        to compare)"."""
+        hidden_before = self._hidden_results
+        if labels.unique_id in hidden_before:
+            hidden_before.discard(labels.unique_id)
+            labels.visible = True
+        ours = {labels.unique_id}
+        for kind in ("tracks", "overlaps"):
+            companion = _results.companion_layer(self.viewer, labels, kind)
+            if companion is not None:
+                ours.add(companion.unique_id)
+                hidden_before.discard(companion.unique_id)
+        hid = []
+        for layer in list(self.viewer.layers):
+            if not isinstance(layer, Labels) or layer.unique_id in ours:
+                continue
+            if layer.metadata.get(SOURCE_ID_KEY) != run.layer_id:
+                continue
+            older = [layer]
+            older += [
+                companion
+                for kind in ("tracks", "overlaps")
+                if (companion := _results.companion_layer(self.viewer, layer, kind)) is not None
+                and companion.unique_id not in ours
+            ]
+            for old in older:
+                if old.visible and old.unique_id not in hidden_before:
+                    old.visible = False
+                    hidden_before.add(old.unique_id)
+                    hid.append(old.name)
+        if not hid:
+            return ""
+        names = ", ".join(f"'{name}'" for name in hid)
+        one = len(hid) == 1
+        what, eye = ("an older result", "its eye") if one else ("older ones", "their eyes")
+        return f"; hid {names} ({what} of '{run.name}', kept: tick {eye} to compare)"
 
     def _place_maps(self, run: _Run, result: SegmentResult, metadata: dict, labels) -> None:
         """Place the network's maps (:func:`network_maps`) below the ``labels`` layer, just

@@ -175,6 +175,8 @@ class SegmentWidget(
         self._empty_work: Path | None = None
         #: the run stopped because its image layer was removed, and that layer's name then
         self._removed: tuple[_Run, str] | None = None
+        #: the results the panel hid under a newer one of their image (unique_ids)
+        self._hidden_results: set[str] = set()
 
         self.layer_combo = QComboBox()
         self._time_preferred = False  # the Axes show TYX because a time-lapse model asked
@@ -302,11 +304,14 @@ class SegmentWidget(
         footer.addWidget(self.status_label)
 
         self.layer_combo.currentIndexChanged.connect(self._on_layer_changed)
+        self.axes_combo.currentTextChanged.connect(self._on_axes_edited)  # (first: whose)
         self.axes_combo.currentTextChanged.connect(self._name_layer_axes)
         self.axes_combo.currentTextChanged.connect(self._show_default_block)
+        self.axes_combo.currentTextChanged.connect(self._on_axes_chosen)
         self.block_spin.valueChanged.connect(self._on_block_changed)
         self.model_combo.currentIndexChanged.connect(self._note_model_choice)
         self.model_combo.currentIndexChanged.connect(self._on_model_changed)
+        self.model_combo.currentIndexChanged.connect(self._on_model_chosen)  # (status)
         self.model_combo.currentIndexChanged.connect(self._fill_params)
         self.device_combo.currentIndexChanged.connect(self._on_model_changed)
         self.load_model_button.clicked.connect(self._on_load_model_clicked)
