@@ -134,6 +134,9 @@ BAR_FORMATS = {
     "fingerprint": "checking the input: %v / %m",  # chunk files, or blocks hashed
     "scan": "intensity scan: %v / %m blocks",
     "digest": "checking the result: %v / %m",  # read for its recipe's labels_digest, in pieces
+    # OME-Zarr labels' lower-resolution levels (engine/blockwise/_levels.py): the share of
+    # their pixels written, of 100
+    "levels": "writing lower-resolution levels: %p%",
 }
 
 
@@ -142,6 +145,8 @@ def bar_format(stage: str) -> str:
 
     >>> bar_format("scan"), bar_format("segment")
     ('intensity scan: %v / %m blocks', 'segment: %v / %m blocks')
+    >>> bar_format("levels")  # (of 100: the share of the levels' pixels written)
+    'writing lower-resolution levels: %p%'
     """
     return BAR_FORMATS.get(stage, f"{stage}: %v / %m blocks")
 

@@ -317,6 +317,9 @@ class SegmentBlockwise:
         text = f"'{self._run.name}': {stage}, {progress.done} of {progress.total}"
         if progress.stage == "digest":  # (the finished labels read for their recipe's digest)
             return f"{text} pieces"
+        if progress.stage == "levels":  # (OME-Zarr labels: the share of the levels' pixels)
+            share = 100 * progress.done // max(progress.total, 1)
+            return f"'{self._run.name}': writing lower-resolution levels, {share}%"
         now = time.perf_counter()
         clock = self._stage_clock
         if not isinstance(clock, _Estimate) or not clock.follows(progress):
