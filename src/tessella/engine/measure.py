@@ -19,7 +19,14 @@ from .axes import check_axes, spatial_of
 from .io import atomic_path
 from .progress import warn_at_caller
 
-__all__ = ["labels_axes_for", "measure_objects", "size_column", "write_csv"]
+__all__ = [
+    "labels_axes_for",
+    "length_column",
+    "measure_objects",
+    "size_column",
+    "skeleton_length",
+    "write_csv",
+]
 
 #: labels on disk (zarr, dask) are measured in pieces of whole chunks of about this many
 #: pixels (:func:`_measure_in_pieces`): 2048² uint32 labels are 16 MiB, and the sums by
@@ -57,6 +64,112 @@ def size_column(spatial_axes: str, unit: str | None = None) -> str:
     if unit is None:
         return f"{kind}_px"
     return f"{kind}_{_unit_tag(unit)}{len(spatial_axes)}"
+
+
+def length_column(unit: str | None = None) -> str:
+    """The name of the length column: ``length_px``, ``length_um``, ``length_nm``..."""
+    return "length_px" if unit is None else f"length_{_unit_tag(unit)}"
+
+
+def skeleton_length(mask: np.ndarray, spacing: Sequence[float] | None = None) -> float:
+    """The length of a 2D object ``mask`` along its skeleton: the longest path through
+    ``skimage.morphology.skeletonize(mask)`` (its geodesic diameter: side branches, the
+    skeleton's spurs at a blunt end, are not counted), a step to a side neighbour counting
+    1 and a diagonal step sqrt(2) (in pixels; with ``spacing`` = ``(Y, X)`` sizes, the step's
+    physical length). An object in several pieces: the sum of each piece's longest path.
+    The skeleton stops about half the object's width short of each end, so a worm's length
+    from tip to tip is about its width more than this; one pixel (or none): 0.
+
+    >>> rod = np.zeros((5, 12), bool); rod[2, 1:11] = True  # 10 pixels in a row
+    >>> skeleton_length(rod), skeleton_length(rod, (0.5, 0.5))
+    (9.0, 4.5)
+    >>> diagonal = np.eye(6, dtype=bool)  # 5 diagonal steps
+    >>> round(skeleton_length(diagonal), 3)
+    7.071
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components, dijkstra
+    from skimage.morphology import skeletonize
+
+    mask = np.pad(np.asarray(mask, bool), 1)
+    skeleton = skeletonize(mask)
+    ys, xs = np.nonzero(skeleton)
+    n = ys.size
+    if n < 2:
+        return 0.0
+    sy, sx = (1.0, 1.0) if spacing is None else (float(spacing[0]), float(spacing[1]))
+    index = np.full(skeleton.shape, -1, np.int64)
+    index[ys, xs] = np.arange(n)
+    rows, cols, weights = [], [], []
+    diagonal = float(np.hypot(sy, sx))
+    for (dy, dx), weight in (((0, 1), sx), ((1, 0), sy), ((1, 1), diagonal), ((1, -1), diagonal)):
+        # (the padding keeps every neighbour inside the array)
+        neighbour = index[ys + dy, xs + dx]
+        found = neighbour >= 0
+        rows.append(np.flatnonzero(found))
+        cols.append(neighbour[found])
+        weights.append(np.full(int(found.sum()), weight))
+    graph = coo_matrix(
+        (np.concatenate(weights), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n)
+    ).tocsr()
+    pieces, piece = connected_components(graph, directed=False)
+    starts = np.unique(piece, return_index=True)[1]
+    # two sweeps: the node farthest from any node of a piece is an end of its longest path
+    # (exact on a tree, as a skeleton without holes is)
+    far = dijkstra(graph, directed=False, indices=starts, min_only=True)
+    ends = np.array([np.flatnonzero(piece == p)[np.argmax(far[piece == p])] for p in range(pieces)])
+    along = dijkstra(graph, directed=False, indices=ends, min_only=True)
+    longest = np.zeros(pieces)
+    np.maximum.at(longest, piece, along)
+    return float(longest.sum())
+
+
+def _lengths(
+    labels: np.ndarray,
+    ids: np.ndarray,
+    boxes: np.ndarray,
+    spacing: tuple[float, ...] | None,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """:func:`skeleton_length` of each object ``ids[i]`` of 2D ``labels`` on its bounding box
+    ``boxes[i]`` (``[min_y, min_x, max_y, max_x]``, last pixel included): in pixels, and in
+    the unit of ``spacing`` where given."""
+    pixels = np.zeros(len(ids))
+    physical = None if spacing is None else np.zeros(len(ids))
+    for i, (label, box) in enumerate(zip(ids, boxes)):
+        y0, x0, y1, x1 = (int(v) for v in box)
+        mask = np.asarray(labels[y0 : y1 + 1, x0 : x1 + 1]) == label
+        pixels[i] = skeleton_length(mask)
+        if physical is not None:
+            physical[i] = skeleton_length(mask, spacing)
+    return pixels, physical
+
+
+def _with_lengths(
+    columns: dict[str, np.ndarray],
+    labels,
+    spatial_axes: str,
+    spacing: tuple[float, ...] | None,
+    unit: str | None,
+    ids: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    """``columns`` with ``length_px`` (and the physical length with ``spacing``) after the
+    size columns, for 2D ``labels``; ``ids``: the IDs in ``labels`` of the rows where not
+    their ``label`` column (labels numbered 1..n first)."""
+    if spatial_axes != "YX":
+        raise ValueError(
+            f"length is measured of 2D objects (axes YX, or TYX a frame at a time), not of "
+            f"{spatial_axes}"
+        )
+    boxes = np.stack([columns[f"bbox_{e}_{a}"] for e in ("min", "max") for a in "yx"], axis=1)
+    pixels, physical = _lengths(labels, columns["label"] if ids is None else ids, boxes, spacing)
+    out: dict[str, np.ndarray] = {}
+    for name, values in columns.items():
+        out[name] = values
+        if name == size_column(spatial_axes, unit if spacing is not None else None):
+            out[length_column()] = pixels
+            if physical is not None:
+                out[length_column(unit)] = physical
+    return out
 
 
 def _spacing_of(spacing, spatial_axes: str) -> tuple[float, ...] | None:
@@ -124,6 +237,7 @@ def _measure_frame(
     spatial_axes: str,
     spacing: tuple[float, ...] | None,
     unit: str | None,
+    length: bool = False,
 ) -> dict[str, np.ndarray]:
     from skimage.measure import regionprops_table
 
@@ -165,6 +279,8 @@ def _measure_frame(
             labels, intensity_image=confidence, properties=("intensity_mean",)
         )
         columns["mean_confidence"] = means["intensity_mean"]
+    if length:  # (on the labels measured: numbered 1..n where the IDs were too large)
+        columns = _with_lengths(columns, labels, spatial_axes, spacing, unit, table["label"])
     return columns
 
 
@@ -175,6 +291,8 @@ def measure_objects(
     spacing: Mapping[str, float] | Sequence[float] | None = None,
     axes: str | None = None,
     unit: str = "µm",
+    length: bool = False,
+    instances: bool = False,
 ) -> dict[str, np.ndarray]:
     """Measure every object of ``labels``; returns ``{column name: values}``, one row each.
 
@@ -200,6 +318,20 @@ def measure_objects(
         on its own and a ``t`` column says which (one label in two frames is two rows).
     unit : str
         The unit of ``spacing``.
+    length : bool
+        Add ``length_px`` (and ``length_um``... with ``spacing``) after the sizes: each 2D
+        object's length along its skeleton (:func:`skeleton_length`: the longest path
+        through ``skimage.morphology.skeletonize`` of its mask, a diagonal step counting
+        sqrt(2); it ends about half the width short of each tip), for elongated objects such
+        as worms. 2D labels only (``YX``, ``TYX``: a frame at a time). Measured on each
+        object's bounding box; labels on disk: each object's box is read from disk on its
+        own (slow for many objects), not summed over pieces (a length is not a sum).
+    instances : bool
+        ``labels`` is a stack of objects that may overlap, one a page: ``(N, Y, X)`` (as
+        ``tessella segment --stack`` writes it: 0/1 masks), page ``n`` is object ``n + 1``,
+        each measured whole (its pixels hidden under another object included), one row a
+        page, its columns those of 2D labels (``area_px``, ``centroid_y``...). Without it,
+        a stack of 0/1 pages and no ``axes`` is measured as one 3D object with a warning.
 
     Labels on disk (a zarr or dask array: a blockwise result opened lazily) are read piece by
     piece (:data:`PIECE_PIXELS`, whole chunks), never whole, as are ``image`` and
@@ -224,9 +356,21 @@ def measure_objects(
     >>> table["centroid_y"], table["centroid_x"], table["bbox_max_x"]
     (array([1.5]), array([2.]), array([3]))
     """
+    if instances:
+        return _measure_instances(labels, image, confidence, spacing, axes, unit, length)
     if _on_disk(labels):  # never read whole: piece by piece, the same table
-        return _measure_in_pieces(labels, image, confidence, spacing, axes, unit)
+        table = _measure_in_pieces(labels, image, confidence, spacing, axes, unit)
+        if not length:
+            return table
+        axes = check_axes(axes or labels_axes_for(len(labels.shape)), len(labels.shape), "labels")
+        return _lengths_on_disk(table, labels, axes, spacing, unit)
     labels = np.asarray(labels)
+    if axes is None and labels.ndim == 3 and labels.shape[0] > 1 and _zero_one(labels):
+        warn_at_caller(
+            f"labels of shape {labels.shape} hold only 0 and 1: measured as one 3D object "
+            "(axes ZYX); if each page is an object (a mask stack, as tessella segment --stack "
+            "writes), pass instances=True to measure each whole, or axes= to say what they are"
+        )
     axes = check_axes(axes or labels_axes_for(labels.ndim), labels.ndim, "labels")
     if "C" in axes:
         raise ValueError(f"labels have no channel axis; got axes {axes}")
@@ -237,8 +381,10 @@ def measure_objects(
     # (read_image's pixel_size of a file without one is {}: no size, as for segment)
     no_size = spacing is None or (isinstance(spacing, Mapping) and not spacing)
     sizes = None if no_size else _spacing_of(spacing, spatial_axes)
+    if length and spatial_axes != "YX":
+        raise ValueError(f"length is measured of 2D objects (axes YX or TYX), not {axes}")
     if "T" not in axes:
-        return _measure_frame(labels, image, confidence, spatial_axes, sizes, unit)
+        return _measure_frame(labels, image, confidence, spatial_axes, sizes, unit, length)
     t_axis = axes.index("T")
     frames = []
     for t in range(labels.shape[t_axis]):
@@ -250,9 +396,84 @@ def measure_objects(
             spatial_axes,
             sizes,
             unit,
+            length,
         )
         frames.append({"t": np.full(len(frame["label"]), t, np.int64), **frame})
     return {name: np.concatenate([frame[name] for frame in frames]) for name in frames[0]}
+
+
+def _zero_one(labels: np.ndarray) -> bool:
+    """Whether ``labels`` hold only 0 and 1 (some 1)."""
+    return bool(labels.size) and int(labels.max()) == 1 and int(labels.min()) == 0
+
+
+def _measure_instances(labels, image, confidence, spacing, axes, unit, length):
+    """:func:`measure_objects` of ``labels`` = ``(N, *page)`` stack, page ``n`` object
+    ``n + 1`` (any non-zero pixel of it): the objects spread over as few label images as
+    keep them apart, each measured whole; rows by object."""
+    masks = np.asarray(labels) != 0
+    if masks.ndim not in (3, 4):
+        raise ValueError(
+            f"instances=True takes a stack of objects, one a page ((N, Y, X) or (N, Z, Y, X)), "
+            f"not shape {masks.shape}"
+        )
+    page_axes = axes or labels_axes_for(masks.ndim - 1)
+    if "T" in page_axes or "C" in page_axes:
+        raise ValueError(f"the pages of an instances stack are YX or ZYX, not {page_axes}")
+    image = None if image is None else np.asarray(image)
+    confidence = None if confidence is None else np.asarray(confidence)
+    n = len(masks)
+    dtype = np.uint16 if n <= np.iinfo(np.uint16).max else np.int64
+    planes: list[np.ndarray] = []
+    for page, mask in enumerate(masks):
+        plane = next((p for p in planes if not p[mask].any()), None)
+        if plane is None:
+            plane = np.zeros(masks.shape[1:], dtype)
+            planes.append(plane)
+        plane[mask] = page + 1
+    options = {"image": image, "confidence": confidence, "spacing": spacing, "unit": unit}
+    tables = [
+        measure_objects(plane, axes=page_axes, length=length, **options)
+        for plane in planes or [np.zeros(masks.shape[1:], dtype)]
+    ]
+    table = {name: np.concatenate([t[name] for t in tables]) for name in tables[0]}
+    order = np.argsort(table["label"], kind="stable")
+    return {name: values[order] for name, values in table.items()}
+
+
+def _lengths_on_disk(table, labels, axes: str, spacing, unit) -> dict[str, np.ndarray]:
+    """``table`` (of labels on disk, measured piece by piece) with the lengths of its
+    objects, each from its bounding box read from disk (a frame's, with a ``T`` axis)."""
+    spatial_axes = spatial_of(axes)
+    if spatial_axes != "YX":
+        raise ValueError(f"length is measured of 2D objects (axes YX or TYX), not {axes}")
+    no_size = spacing is None or (isinstance(spacing, Mapping) and not spacing)
+    sizes = None if no_size else _spacing_of(spacing, spatial_axes)
+    if "T" not in axes:
+        return _with_lengths(table, labels, spatial_axes, sizes, unit)
+    t_axis = axes.index("T")
+    parts = []
+    for t in np.unique(table["t"]) if len(table["t"]) else []:
+        rows = table["t"] == t
+        frame = _FrameOf(labels, t_axis, int(t))
+        parts.append(
+            _with_lengths({k: v[rows] for k, v in table.items()}, frame, spatial_axes, sizes, unit)
+        )
+    if not parts:
+        return _with_lengths(table, np.zeros((1, 1), np.int64), spatial_axes, sizes, unit)
+    return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+
+
+class _FrameOf:
+    """Frame ``t`` of labels on disk, indexed by (Y, X) slices: read only where asked."""
+
+    def __init__(self, labels, t_axis: int, t: int) -> None:
+        self.labels, self.t_axis, self.t = labels, t_axis, t
+
+    def __getitem__(self, index):
+        full = list(index)
+        full.insert(self.t_axis, self.t)
+        return self.labels[tuple(full)]
 
 
 def _on_disk(array) -> bool:
