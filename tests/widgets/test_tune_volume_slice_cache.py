@@ -68,26 +68,39 @@ def test_a_second_beta_change_on_a_volume_slice_reuses_its_superpixels(
 ):
     viewer = make_napari_viewer()
     tune, layer = _in_tune(viewer, stack_result)
-    change(qtbot, tune, beta=0.45)  # the slice's first preview: its superpixels are made
-    assert graphs == [(256, 256)] and "slice 1" in tune.status_label.text()
-    graphs.clear()
+    boundary.postprocess(stack_result.predictions[0], stack_result.params)  # (Segment's graph,
+    graphs.clear()  # made again if another test's graphs pushed it out of the cache)
+    # the volume's superpixels and graph, as Segment made them: the slice of its 3D objects
+    # (s33 t11 #4), none made again
+    change(qtbot, tune, beta=0.45)
+    assert graphs == [] and "slice 1" in tune.status_label.text()
+    assert "the slice of Apply to all's 3D objects" in tune.status_label.text()
     before = layer.data.copy()
 
     change(qtbot, tune, beta=0.35)
     assert graphs == []  # (the code before made them again for every change)
+    shown = layer.data.copy()
     change(qtbot, tune, beta=0.6)
     assert graphs == []
-    # the labels are those of the slice post-processed afresh, bit for bit
+    # the labels are those of the volume post-processed afresh, bit for bit (with the IDs
+    # of the objects on screen carried, as a slice preview does)
     params = make_params(boundary.Params, stack_result.params, beta=0.6)
-    fresh = boundary.postprocess(_copy_of_slice(stack_result.predictions[0], 1), params)
-    assert graphs == [(256, 256)]  # (copies: made again, not taken from the cache)
-    expected = carry_ids(before[1], fresh, int(before.max()) + 1)
+    prediction = stack_result.predictions[0]
+    copies = {key: np.array(array) for key, array in prediction.arrays.items()}
+    fresh = boundary.postprocess(Prediction(copies, "ZYX", dict(prediction.meta)), params)
+    assert graphs == [(3, 256, 256)], graphs  # (copies: made again)
+    expected = carry_ids(shown[1], fresh[1], int(shown.max()) + 1)
     np.testing.assert_array_equal(layer.data[1], expected)
     np.testing.assert_array_equal(layer.data[[0, 2]], before[[0, 2]])
     graphs.clear()
 
-    change(qtbot, tune, sigma_seeds=1.0)  # a superpixel parameter: they must be made again
-    assert graphs == [(256, 256)]
+    change(qtbot, tune, sigma_seeds=1.0)  # a superpixel parameter: they must be made again,
+    assert graphs == [(256, 256)]  # the slice's alone (the volume's are not cached: in 2D)
+    assert "a 2D preview" in tune.status_label.text()
+    graphs.clear()
+    change(qtbot, tune, beta=0.5)  # and a beta change then reuses the slice's
+    assert graphs == []
+    assert "a 2D preview" in tune.status_label.text()
 
 
 def test_apply_to_all_on_a_volume_counts_its_objects(make_napari_viewer, stack_result, qtbot):

@@ -133,6 +133,12 @@ def _canvas_drawn(widget: QWidget):
     return max(shown, key=lambda canvas: canvas.width() * canvas.height()).frameSwapped
 
 
+def _model_name(request: _Request) -> str:
+    """ "the boundary model's " (its method's NAME), for the status line; "" without one."""
+    name = getattr(request.method, "NAME", None)
+    return f"the {name} model's " if name else ""
+
+
 def _sizes_note(request: _Request) -> str:
     """What a slice preview's status adds about the objects its size limits judged in the
     volume, not by their area on the slice (:func:`._tune_frames._sized_in_the_volume`):
@@ -458,9 +464,18 @@ class TuneWriting:
             ]
             without = f", without {', '.join(across)}" if across else ""
             without += _sizes_note(request)
-            hint = f" (a 2D preview{without}); Apply to all for the volume"
+            preview = f"a 2D preview{without}"
+            joined = request.notes.get("in_3d")
+            if joined:  # the boundary method's slice of the volume's objects (t11 #4)
+                preview = "the slice of Apply to all's 3D objects"
+            elif joined is not None:
+                preview += (
+                    f"; {_model_name(request)}Apply to all joins the slices in 3D, so its"
+                    " objects and counts can differ"
+                )
+            hint = f" ({preview}); Apply to all for the volume"
             if mixed:
-                hint = f" (a 2D preview{without}); {mixed}: Apply to all to make them one"
+                hint = f" ({preview}); {mixed}: Apply to all to make them one"
         timed = f"updated in {(time.perf_counter() - request.started) * 1000:.0f} ms"
         # an image, a frame or a slice, a whole volume: everything gone shows (a movie's
         # frames, one by one: the count of the frame just done would read as the movie's)

@@ -17,7 +17,11 @@ time-lapse (``T``) results only the frame on screen is updated until "Apply to a
 change of a linking parameter runs no preview (a frame alone is not linked); a volume shows a
 2D preview of the slice on screen (its foreground made as Apply to all makes it: a
 ``z_median`` votes along Z and a ``radius`` opens it with a 3D ball on the slices around it,
-:mod:`._tune_masks`), which Cancel stops (the labels and the controls stay as they were).
+:mod:`._tune_masks`), which Cancel stops (the labels and the controls stay as they were). The
+boundary method, which joins a stack's slices in 3D, shows the slice of the volume's objects
+where the volume's superpixels and graph are cached (Apply to all's slice:
+:func:`tessella.engine.methods.boundary.cached_plane`); else a 2D preview, whose status line
+says the counts can differ.
 Once frames or
 slices hold other parameters than the rest (a preview after Apply to all), the status line
 names which hold which ("slice 2 at beta=0.7, the other 5 slices at beta=0.5: Apply to all to
