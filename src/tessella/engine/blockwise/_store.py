@@ -108,13 +108,24 @@ def given_pixel_size(data, sizes: dict, unit: str | None = None):
     ``axes``, ``pixel_size``, ``unit`` and ``ome``) with ``sizes`` (by spatial axis) as its
     pixel size, in ``unit`` (None: its own), an OME-Zarr layout's scale too: what
     post-processing uses and the labels are written with, as if the file had said it
-    (``tessella segment --voxel-size``, in memory and blockwise)."""
+    (``tessella segment --voxel-size``, in memory and blockwise). Given a ``unit``, the
+    OME-Zarr axes of ``sizes`` are in that unit (NGFF's name: "nanometer"), not the file's."""
     ome = data.ome
     if ome is not None and "scale" in ome and "kept" in ome:  # OME-Zarr labels' scale
+        from ..io._write import unit_for
+
         scale = list(ome["scale"])
+        axes = [dict(axis) for axis in ome.get("axes", [])]
+        # the axes' unit is the one the sizes are in: a size in nm on an axis that said
+        # micrometer would be read as µm (1000x); "pixel" (no unit): the axis names none
+        named = None if unit is None else unit_for(unit, "ome-zarr")
         for axis, size in sizes.items():
-            scale[ome["kept"][data.axes.index(axis)]] = size
-        ome = {**ome, "scale": scale}
+            at = ome["kept"][data.axes.index(axis)]
+            scale[at] = size
+            if unit is not None and at < len(axes):
+                axes[at].pop("unit", None)
+                axes[at].update({"unit": named} if named else {})
+        ome = {**ome, "scale": scale} | ({"axes": axes} if "axes" in ome else {})
     return dataclasses.replace(
         data, pixel_size=dict(sizes), unit=data.unit if unit is None else unit, ome=ome
     )
