@@ -179,6 +179,14 @@ def _build_parser() -> argparse.ArgumentParser:
         "of 0/1 masks, one per object, instead of a label image",
     )
     segment.add_argument(
+        "--csv",
+        action="store_true",
+        help="also write each image's measurements beside its labels (OUT.csv: the columns of "
+        "Export's CSV, objects of overlapping models each whole, 2D objects' length_px along "
+        "their skeleton) and, for a folder, one table of them all with an image column "
+        "(OUT/measurements.csv)",
+    )
+    segment.add_argument(
         "--ctc",
         metavar="DIR",
         help="time-lapse models: also write the tracked cells in the Cell Tracking Challenge "

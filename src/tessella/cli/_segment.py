@@ -182,7 +182,23 @@ def _cmd_segment(args) -> int:
             stored=bool(stored),
             first_frame=first,
             voxel_size=None if voxel is None else voxel.sizes,
+            voxel_unit=None if voxel is None else voxel.unit,
         )
+    measured = None  # --csv: (image name, its CSV) of the images measured, and the table
+    combined = None
+    if getattr(args, "csv", False):
+        if args.blockwise:
+            raise CliError(
+                "--csv measures labels in memory; with --blockwise measure the labels zarr "
+                "with tessella.measure_objects (piece by piece) or Export"
+            )
+        from ._measure_csv import COMBINED_NAME, check_csv_paths
+
+        folder = not movie and (len(jobs) > 1 or any(Path(i).is_dir() for i in args.inputs))
+        combined = Path(args.output) / COMBINED_NAME if folder else None
+        check_csv_paths(jobs, combined)
+        measured = []
+    all_jobs = list(jobs)
     if args.blockwise:
         _check_blockwise_ome_zarr(jobs)
         return _segment_blockwise(
@@ -338,6 +354,12 @@ def _cmd_segment(args) -> int:
                     ctc_plan = ctc_tracks(result.labels, result.lineage, numbers)
                 # labels and their recipe: both or neither, and the previous ones kept on failure
                 _write_labels_and_recipe(target, write, recorded, args.overwrite or target in redo)
+                if measured is not None:  # --csv: the objects' measurements beside them
+                    from ._measure_csv import csv_path, measure_result, write_image_csv
+
+                    table = measure_result(result, image, pixel_size, out_unit, _physical(out_unit))
+                    write_image_csv(target, table)
+                    measured.append((source.name, csv_path(target)))
                 if args.ctc:
                     write_ctc(
                         result.labels,
@@ -374,9 +396,41 @@ def _cmd_segment(args) -> int:
                 file=sys.stderr,
             )
         raise
+    if measured is not None:
+        _write_measurements(measured, all_jobs, jobs, combined, args.quiet)
     if failed:
         raise CliError(f"{len(failed)} of {total} images failed: {', '.join(failed)}")
     return 0
+
+
+def _write_measurements(measured, all_jobs, jobs, combined, quiet: bool) -> None:
+    """--csv's end of a run: the table of all images (``combined``, a folder run's) from the
+    CSVs of the images measured and of those --skip-existing kept (where their CSV is there:
+    else said, to rerun them with --overwrite)."""
+    from ._measure_csv import csv_path, write_combined_csv
+
+    done = dict(measured)
+    parts, missing = [], []
+    run = {source for source, _ in jobs}
+    for source, target in all_jobs:
+        if source.name in done:
+            parts.append((source.name, done[source.name]))
+        elif source not in run:  # kept by --skip-existing
+            if csv_path(target).is_file():
+                parts.append((source.name, csv_path(target)))
+            else:
+                missing.append(source.name)
+    if missing:
+        print(
+            f"warning: no measurements of {', '.join(missing)} (their labels were kept by "
+            "--skip-existing, made without --csv): rerun them with --overwrite --csv",
+            file=sys.stderr,
+        )
+    if combined is None:
+        return
+    write_combined_csv(combined, parts)
+    if not quiet:
+        print(f"measurements of {len(parts)} images -> {combined}")
 
 
 #: how a CLI user gives a stack its voxel size or segments its slices one by one
