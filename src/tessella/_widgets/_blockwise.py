@@ -31,6 +31,7 @@ __all__ = [
     "is_large",
     "kept_work",
     "middle_levels",
+    "stored_levels",
     "overview_stride",
     "preview_name",
     "strided",
@@ -234,6 +235,38 @@ def middle_levels(array, stride: int) -> list:
     ]
 
 
+def stored_levels(path: Path, array, stride: int) -> list:
+    """The lower-resolution levels the OME-Zarr labels output ``path`` stores (written by a
+    blockwise run's last stage, as Export writes them: every 2nd, 4th, ... pixel of level 0
+    ``array``) that are finer than its downsampled copy (every ``stride``-th pixel), as zarr
+    arrays, in order; ``[]`` for a plain zarr array or where the datasets after the first
+    are not every 2nd, 4th, ... pixel of it (only those up to such a one are taken). Read
+    from disk as napari draws them, not computed again from level 0 (levels written to
+    zarrs in 1024² chunks drew a 20000² result's first view at 1/8 in 0.3 s, against
+    1.1-1.6 s with :func:`middle_levels`: benchmarks/gui_blockwise_levels.py)."""
+    import zarr
+
+    try:
+        node = zarr.open(str(path), mode="r")
+        if hasattr(node, "shape"):  # a zarr array: no place for levels
+            return []
+        attrs = dict(node.attrs)
+        ome = attrs["ome"] if isinstance(attrs.get("ome"), dict) else attrs
+        datasets = ome["multiscales"][0]["datasets"]
+        found = [node[d["path"]] for d in datasets[1:]]
+    except Exception:  # (no levels listed, or one missing: computed instead)
+        return []
+    coarsest = tuple(-(-int(n) // stride) for n in array.shape)
+    levels = []
+    for k, level in enumerate(found, start=1):
+        expected = tuple(-(-int(n) // 2**k) for n in array.shape)
+        if tuple(level.shape) != expected or not hasattr(level, "dtype"):
+            break
+        if all(int(n) > c for n, c in zip(level.shape, coarsest)):
+            levels.append(level)
+    return levels
+
+
 def _overview_of(array, stride: int) -> np.ndarray:
     """``array[::stride, ::stride]`` read one chunk at a time (never the whole array)."""
     shape = tuple(int(n) for n in array.shape)
@@ -299,7 +332,10 @@ class Overview:
         try:
             labels = _open_labels(self.out)
             self.final = _overview_of(labels, self.stride)
-            self.middle = middle_levels(labels, self.stride)  # (here: dask's import, 0.8 s)
+            # OME-Zarr labels: the levels the run wrote (its "levels" stage), else computed
+            self.middle = stored_levels(self.out, labels, self.stride) or middle_levels(
+                labels, self.stride
+            )  # (middle_levels here: dask's import, 0.8 s)
         except Exception:  # shown at full resolution then (napari reads what it draws)
             _log.warning("no overview of %s", self.out, exc_info=True)
         return result
@@ -494,10 +530,11 @@ class BlockwisePreview:
 
     def finish(self, metadata: dict):
         """Show the finished labels (read lazily from the output zarr); returns the layer.
-        A big 2D output: a multiscale layer, the zarr, its :func:`middle_levels` and its
-        downsampled copy; level 0 is the zarr, which the panels read
-        (:func:`._layers.full_resolution`). The preview, multiscale from its first block
-        (napari cannot make a layer multiscale), takes those levels itself: removing it and
+        A big 2D output: a multiscale layer, the zarr, its levels (those an OME-Zarr output
+        stores, :func:`stored_levels`, else :func:`middle_levels`) and its downsampled
+        copy; level 0 is the zarr, which the panels read (:func:`._layers.full_resolution`).
+        The preview, multiscale from its first block (napari cannot make a layer
+        multiscale), takes those levels itself: removing it and
         adding another froze the GUI 1.8-4.1 s at 8192² (napari's removal runs a full
         gc.collect; the new layer's display made again), 0.3-0.6 s so (2 busy cores). Where
         the preview is gone (or none was shown), a new layer is added (in its place)."""
