@@ -39,6 +39,7 @@ def _run_settings(
     stored: bool = False,
     first_frame=_NOT_COMPARED,
     voxel_size=_NOT_COMPARED,
+    voxel_unit: str | None = None,
 ) -> dict:
     """What of this run's settings a recipe records, as it records them (JSON): compared
     with an existing output's recipe by ``--skip-existing``. ``axes`` only where this run
@@ -53,7 +54,10 @@ def _run_settings(
     recipe's ``frame_numbers`` (:func:`_first_frame_differences`: the masks a later Export
     or ``--ctc`` numbers by them); ``voxel_size``: this run's ``--voxel-size`` (or its
     recipe's; None: none given), so that one is compared even with an output whose recipe
-    records no voxel size (:func:`_spacing_differences`). Either left out: not compared."""
+    records no voxel size (:func:`_spacing_differences`); ``voxel_unit``: the unit it gave
+    them in (``50nm,4nm,4nm``: "nm"; None: plain numbers, in the input's unit, µm where it
+    names none), compared with the recipe's ``unit`` (:func:`_unit_differences`). Either left
+    out: not compared."""
     import json
 
     from ..engine.io import _json_safe
@@ -74,6 +78,8 @@ def _run_settings(
         settings["first_frame"] = None if first_frame is None else int(first_frame)
     if voxel_size is not _NOT_COMPARED:
         settings["voxel_size"] = None if voxel_size is None else [float(v) for v in voxel_size]
+        if voxel_size is not None:
+            settings["voxel_unit"] = voxel_unit
     if axes and stored:
         from ..engine.axes import supported_order
 
@@ -120,7 +126,14 @@ def _recipe_differences(recorded: dict, settings: dict, model) -> list[str]:
     for key, here in settings.items():
         if key == "blockwise":
             differences += _block_differences(recorded.get("blockwise"), here)
-        if key in ("model_sha256", "params", "blockwise", "first_frame", "voxel_size"):
+        if key in (
+            "model_sha256",
+            "params",
+            "blockwise",
+            "first_frame",
+            "voxel_size",
+            "voxel_unit",
+        ):
             continue  # (first_frame, voxel_size: by _skip_existing, which knows the input)
         # axes as the file stores them where both record them, else in the engine's order
         if key == "stored_axes" and "stored_axes" not in recorded:
@@ -364,6 +377,82 @@ def _spacing_differences(recorded: dict, run, given: bool = False) -> list[str]:
     return [f"spacing={there} (this run: {list(spacing)})"]
 
 
+#: units of length as powers of ten of a metre (the symbols ``unit_for`` spells)
+_METRES = {"pm": -12, "Å": -10, "nm": -9, "µm": -6, "mm": -3, "cm": -2, "m": 0}
+
+
+def _input_unit(source: Path) -> str | None:
+    """The unit of length the input ``source`` names for its pixel size (its metadata only),
+    None where it names none or cannot be read here."""
+    import warnings
+
+    from ..engine.io import TIFF_SUFFIXES, is_zarr_path, read_image
+
+    try:
+        if is_zarr_path(source):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                unit = read_image(source).unit
+        elif source.suffix.lower() in TIFF_SUFFIXES and source.is_file():
+            import tifffile
+
+            from ..engine.io._tiff import _pick_series, _tiff_pixel_size
+
+            with tifffile.TiffFile(source) as tif, warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                unit = _tiff_pixel_size(tif, _pick_series(source, tif.series, None))[1]
+        else:
+            return None
+    except Exception:  # unreadable: segmenting it says why
+        return None
+    return unit
+
+
+def _unit_differences(recorded: dict, settings: dict, source: Path) -> list[str]:
+    """How this run's ``--voxel-size`` (``settings``' ``voxel_size`` in its ``voxel_unit``;
+    plain numbers: in the input ``source``'s unit, µm where it names none, as the run writes
+    them) differs in length from the voxel size an existing output's recipe records (its
+    ``voxel_size``, else its ``spacing``, in its ``unit``): ``50,4,4`` µm kept where this
+    run says ``50nm,4nm,4nm`` would leave labels 1000 times too large (post-processing
+    compares voxel sizes relative to their smallest: the same labels, another unit written).
+    One phrase, or none where they are the same length (``0.05,0.004,0.004`` µm and
+    ``50nm,4nm,4nm`` are), or the recipe records no unit (made before it did: not told).
+
+    >>> rec = {"voxel_size": [50, 4, 4], "spacing": [50, 4, 4], "unit": "µm"}
+    >>> _unit_differences(rec, {"voxel_size": [50.0, 4.0, 4.0], "voxel_unit": "nm"}, Path("x"))
+    ['voxel size [50, 4, 4] µm (this run: [50.0, 4.0, 4.0] nm)']
+    >>> _unit_differences(rec, {"voxel_size": [5e4, 4e3, 4e3], "voxel_unit": "nm"}, Path("x"))
+    []
+    >>> _unit_differences(rec, {"voxel_size": [0.05, 0.004, 0.004], "voxel_unit": "µm"}, Path("x"))
+    ['voxel size [50, 4, 4] µm (this run: [0.05, 0.004, 0.004] µm)']
+    """
+    import math
+
+    from ..engine.io._write import unit_for
+
+    here = settings.get("voxel_size")
+    there_unit = recorded.get("unit")
+    there = recorded.get("voxel_size", recorded.get("spacing"))
+    if not isinstance(here, list) or not isinstance(there_unit, str) or not isinstance(there, list):
+        return []
+    unit = settings.get("voxel_unit")
+    if unit is None:  # plain numbers: in the input's unit, µm where it names none
+        own = _input_unit(source)
+        unit = own if own is not None and unit_for(own, "zarr") in _METRES else "µm"
+    run_unit, old_unit = unit_for(unit, "zarr"), unit_for(there_unit, "zarr")
+    if run_unit not in _METRES or old_unit not in _METRES:
+        return []
+    scale = 10.0 ** (_METRES[run_unit] - _METRES[old_unit])  # (this run's sizes in the old unit)
+    try:
+        if len(there) == len(here) and all(
+            math.isclose(float(a), float(b) * scale, rel_tol=1e-6) for a, b in zip(there, here)
+        ):
+            return []
+    except (TypeError, ValueError):  # a hand-edited recipe's
+        pass
+    return [f"voxel size {there} {old_unit} (this run: {here} {run_unit})"]
+
+
 def _skip_existing(jobs, settings: dict, model, spacing_of=None) -> tuple[list, list, dict]:
     """``--skip-existing``: (jobs to run, sources skipped, targets to redo with why). An
     output is complete, and its job skipped, when its labels are there and readable (see
@@ -416,6 +505,8 @@ def _skip_existing(jobs, settings: dict, model, spacing_of=None) -> tuple[list, 
             given = settings.get("voxel_size") is not None
             run = spacing_of(Path(source), recorded)
             differences += _spacing_differences(recorded, run, given)
+        if settings.get("voxel_size") is not None and not differences:
+            differences += _unit_differences(recorded, settings, Path(source))
         if differences:
             stale.append((target, differences))
         else:
