@@ -68,7 +68,8 @@ class CorrectLineage:
         self.swap_tracks_button = QPushButton(SWAP_TRACKS)
         self.swap_tracks_button.setToolTip(
             "Select two tracks A, B: from the frame on screen on, A goes on as track B and B "
-            "as track A (the linker exchanged them); where B ended before, A continues B"
+            "as track A (the linker exchanged them); where B ended before, A continues B "
+            "(not where B ended by dividing: remove that division first with Set parent)"
         )
         box = QGroupBox("Tracks")
         grid = QGridLayout(box)

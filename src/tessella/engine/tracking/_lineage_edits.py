@@ -15,6 +15,7 @@ import numpy as np
 from .._edit_changes import Edit
 
 __all__ = [
+    "free_id",
     "track_spans",
     "set_parent",
     "break_track",
@@ -41,6 +42,17 @@ def track_spans(labels: np.ndarray, ids=None, t_axis: int = 0) -> dict[int, tupl
             first = spans.get(int(i), (t, t))[0]
             spans[int(i)] = (first, t)
     return spans
+
+
+def free_id(labels: np.ndarray, lineage: dict[int, int] | None = None) -> int:
+    """The first ID a new track (or object) of a time-lapse can take: above every ID in the
+    labels and every ID the lineage names, as child or as parent. The lineage keeps the
+    divisions of objects deleted for now (an undo brings them back): a new object given the
+    ID of a deleted daughter would take over her mother, a division that does not exist."""
+    top = int(labels.max()) if labels.size else 0
+    for child, parent in (lineage or {}).items():
+        top = max(top, int(child), int(parent))
+    return max(top, 0) + 1
 
 
 def _from_frame(labels: np.ndarray, frame: int, t_axis: int) -> np.ndarray:
@@ -120,7 +132,8 @@ def break_track(
     frame_name=None,
 ) -> tuple[Edit, int, dict[int, int]]:
     """``(edit, new_id, lineage)``: from ``frame`` on, the object ``track`` becomes a new
-    track ``new_id`` (after the largest ID in the labels), with no parent; the daughters of
+    track ``new_id`` (:func:`free_id`: after the largest ID in the labels and in the
+    lineage, whose deleted tracks may come back by an undo), with no parent; the daughters of
     ``track`` (their division at its end) become the new track's. ``track`` keeps its frames
     before ``frame`` and its own parent. ValueError when ``track`` is not in ``frame`` or in
     no frame before it (nothing to break there)."""
@@ -139,7 +152,7 @@ def break_track(
         raise ValueError(
             f"track {track} begins in {name(frame)}: there is nothing before it to break off"
         )
-    new_id = int(labels.max()) + 1
+    new_id = free_id(labels, lineage)  # (not a deleted track's ID: it may have a parent)
     indices = np.nonzero(_from_frame(labels, frame, t_axis) == track)
     dtype = np.result_type(labels.dtype, np.min_scalar_type(new_id))
     values = np.full(indices[0].shape, new_id, dtype)
@@ -148,7 +161,11 @@ def break_track(
         values,
         f"break track {track} (from there on track {new_id})",
     )
-    new = {int(c): (new_id if int(p) == track else int(p)) for c, p in lineage.items()}
+    new = {
+        int(c): (new_id if int(p) == track else int(p))
+        for c, p in lineage.items()
+        if int(c) != new_id  # (none: new_id is above the lineage's IDs; never a parent)
+    }
     return edit, new_id, new
 
 
@@ -167,7 +184,9 @@ def swap_tracks(
     follow the end of the track they divided from (where it lies from ``frame`` on, it now
     ends the other track); each of ``a`` and ``b`` keeps its own parent (the lineage names
     IDs: the swap fixes which object bears each). ValueError when ``a`` is not in ``frame``
-    or ``b`` is not in the labels."""
+    or ``b`` is not in the labels, and when ``b`` ended at a division before ``frame``: ``a``
+    continuing it would make ``b`` go on past its daughters' start (the message names the
+    tracks, frames and daughters, and how to remove the division first)."""
     name = frame_name or (lambda t: _names([t])[0])
     a, b, frame = int(a), int(b), int(frame)
     if a == b:
@@ -178,6 +197,29 @@ def swap_tracks(
             raise ValueError(f"no track {i} in the labels")
     if not np.any(_frame(labels, frame, t_axis) == a):
         raise ValueError(f"track {a} is not in {name(frame)}: go to the frame it is in")
+    daughters = sorted(int(c) for c, p in lineage.items() if int(p) == b)
+    begin = track_spans(labels, daughters, t_axis) if daughters else {}
+    overlapped = sorted(c for c in begin if begin[c][0] <= spans[a][1])
+    if spans[b][1] < frame and overlapped:
+        # a continues b: b would go on past its division, to the end of a, overlapping its
+        # own daughters (an impossible lineage, which Set parent refuses): refused, the ways
+        # out named
+        ids = (
+            " and ".join(map(str, overlapped))
+            if len(overlapped) < 3
+            else ", ".join(map(str, overlapped))
+        )
+        starts = sorted({begin[c][0] for c in overlapped})
+        said = (
+            f"its daughter {ids} begins" if len(overlapped) == 1 else f"its daughters {ids} begin"
+        )
+        raise ValueError(
+            f"track {b} ended at a division in {name(spans[b][1])}: {said} in "
+            f"{name(starts[0])}. Track {a} cannot continue it from {name(frame)} to "
+            f"{name(spans[a][1])}, as a mother's track ends at the division. If that division "
+            f"is wrong, remove it first (select {ids} in turn, 'parent' none, Set parent) and "
+            f"swap again; if track {a} is a daughter from {name(frame)} on, swap it with her"
+        )
     later = _from_frame(labels, frame, t_axis)
     is_a, is_b = later == a, later == b
     indices = np.nonzero(is_a | is_b)
