@@ -1475,10 +1475,16 @@ class ExportWriting:
         labels on screen (a result, a Tune update, reopened labels while they are those of
         the file: after Ctrl+Z too), else those their Tracks layer was drawn from, else
         those of Segment's result behind them, else those their recipe records (reopened
-        labels edited since); divisions whose ends are gone are left to :func:`ctc_tracks`."""
+        labels edited since); divisions whose ends are gone are left to :func:`ctc_tracks`.
+        Correct's lineage edits undone or redone since last looked at (Ctrl+Z on a hidden
+        layer, which napari refreshes nothing for) are followed first."""
         from tessella._io import recipe_lineage
 
+        from ._tracks_layer import follow_lineage_steps
+
         layer = self.labels_layer
+        if layer is not None:  # (Ctrl+Z on a hidden layer: napari refreshed nothing since)
+            follow_lineage_steps(self.viewer, layer)
         recorded = _results.lineage_on_screen(layer)  # after Ctrl+Z too
         if recorded is not None:
             return dict(recorded)
