@@ -11,7 +11,7 @@ from napari.layers import Labels
 from qtpy.QtWidgets import QFileDialog
 
 from . import _results
-from ._export_outputs import proposed_name
+from ._export_outputs import ExportOutputs, proposed_name
 from ._tune_notices import show_error, show_warning
 
 if TYPE_CHECKING:
@@ -79,7 +79,14 @@ class TuneRecipes:
         try:
             if why:
                 raise ValueError(f"cannot write {path}: {why}")
-            saved = write_json(path, result.recipe() | {"params": params_to_dict(self.params)})
+            recipe = result.recipe() | {"params": params_to_dict(self.params)}
+            # the unit of its spacing, as Export records it (a replay on an image without a
+            # pixel size writes the labels in it); none for a layer without a pixel size,
+            # as tessella segment records none: its spacing of 1 is then pixels
+            unit = ExportOutputs._spacing_unit(self, recipe)  # type: ignore[arg-type]
+            if unit is not None:
+                recipe["unit"] = unit
+            saved = write_json(path, recipe)
         except (OSError, ValueError) as exc:
             said = str(exc) if isinstance(exc, ValueError) else _write_error(exc, path)
             show_error(f"Tune: recipe not saved; {said}")
