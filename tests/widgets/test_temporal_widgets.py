@@ -72,7 +72,7 @@ def test_segment_a_time_lapse_adds_labels_and_tracks(
         threshold=0.0,
         split=False,
     )
-    assert widget.axes_combo.currentText() == "ZYX"  # a 3D stack, guessed a volume
+    assert widget.axes_combo.currentText() == "TYX"  # nuclei2d: the slices one by one
     assert widget.add_model(tiny_temporal_dir)
     assert widget.axes_combo.currentText() == "TYX"  # the time-lapse model reads frames
     temporal = widget.model_combo.currentIndex()
@@ -565,7 +565,7 @@ def test_a_plain_stack_opened_by_the_reader_is_read_as_frames_and_named_so(
     [movie] = viewer.open(str(tmp_path / "movie.tif"), plugin="tessella")
     _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Segment")
     widget.layer_combo.setCurrentIndex(widget.layer_combo.findData(movie.unique_id))
-    assert widget.axes_combo.currentText() == "ZYX"
+    assert widget.axes_combo.currentText() == "TYX"  # (nuclei2d: the slices one by one)
     assert movie.axis_labels == ("z", "y", "x")
 
     assert widget.add_model(tiny_temporal_dir)
