@@ -10,10 +10,12 @@ half a second); larger ones in a thread worker, with a progress bar and Cancel (
 stops after the image it is matching, or the group of overlapping masks; one large image
 counted on the bar by its parts of 2048 x 2048 pixels, at the next part). "Show errors" puts the
 unmatched objects in a labels layer ``"<prediction> errors @<IoU>"``: false positives red, false
-negatives cyan (and yellow, not annotated, the predicted objects of cell size touching no
-ground-truth object in annotated frames whose ground truth looks sparse, annotating only some
-cells: a CTC SEG folder such as GOWT1's; the counts table counts them apart from FP, while AP
-and F1 count them as false positives, as ``tessella evaluate`` does), the only filled objects
+negatives cyan, a false positive lying on a missed object red hatched with cyan lines, both
+shown (crossing worms; a fragment of a missed cell) (and yellow, not annotated, the predicted
+objects of cell size touching no ground-truth object in annotated frames whose ground truth
+looks sparse, annotating only some cells: a CTC SEG folder such as GOWT1's; the counts table
+counts them apart from FP, while AP and F1 count them as false positives, as ``tessella
+evaluate`` does), the only filled objects
 while it is shown (its prediction and ground truth are drawn as outlines meanwhile, dimmed
 instead above 2048 x 2048 pixels a plane). Each
 prediction has one such layer, updated by every evaluation; hidden and named ``(stale)`` when
@@ -265,6 +267,7 @@ class EvaluateWidget(
         self.errors_checkbox.setToolTip(
             "Add a layer: red = predicted objects with no match (false positives),\n"
             "cyan = ground-truth objects with no match (false negatives);\n"
+            "red hatched with cyan lines = a false positive lying on a missed object (both);\n"
             "yellow = not annotated: in frames whose ground truth looks sparse (many predicted\n"
             "cells there touch none of its objects), the predicted objects of cell size\n"
             "touching no ground-truth object (smaller debris stays red; the counts table\n"

@@ -42,6 +42,7 @@ from ._pairing import EvaluationInputError, file_pairs, image_stem
 from ._paths import score_paths
 from ._samples import sample_planes
 from ._scores import (
+    ERROR_HATCH,
     FALSE_NEGATIVE,
     FALSE_POSITIVE,
     GROUND_TRUTH_KINDS,
@@ -76,6 +77,7 @@ from ._truth import (
 )
 
 __all__ = [
+    "ERROR_HATCH",
     "FALSE_NEGATIVE",
     "COLLAPSED_FRACTION",
     "FALSE_POSITIVE",

@@ -12,13 +12,12 @@ from .. import metrics
 from ..progress import Progress, run_steps
 from ._mistakes import ground_truth_note, prediction_note
 from ._scores import (
-    FALSE_NEGATIVE,
-    FALSE_POSITIVE,
     NOT_ANNOTATED,
     Evaluation,
     _ap_scores,
     _error_map,
     _mask_scores,
+    draw_errors,
     score_pairs,
     sparse_within,
     vrand_means,
@@ -413,9 +412,9 @@ def evaluate_masks_steps(
     per_image = [[metrics._match(iou, thr) for thr in thresholds]]
     scores = _mask_scores(metrics._means_over_images(per_image, thresholds))
     rows, cols = metrics.match_indices(iou, threshold)
-    errors = np.zeros(truth.shape[1:], np.uint8)
-    errors[np.delete(predicted, cols, axis=0).any(axis=0)] = FALSE_POSITIVE
-    errors[np.delete(truth, rows, axis=0).any(axis=0)] = FALSE_NEGATIVE  # missed: whole
+    errors = np.zeros(truth.shape[1:], np.uint8)  # (both where a spurious mask lies on a missed)
+    missed = np.delete(truth, rows, axis=0).any(axis=0)
+    draw_errors(errors, np.delete(predicted, cols, axis=0).any(axis=0), missed)
     tp = int(rows.size)
     return Evaluation(
         scores=scores,

@@ -35,11 +35,10 @@ from ._mistakes import (
     stack_reason_of,
 )
 from ._scores import (
-    FALSE_NEGATIVE,
-    FALSE_POSITIVE,
     Evaluation,
     PairTable,
     _ap_scores,
+    draw_errors,
     score_pairs,
     vrand_means,
 )
@@ -195,9 +194,10 @@ def _match(table: PairTable, threshold: float, thresholds: list[float]):
 class _ErrorPieces:
     """The error map of a lazy 3D pair, drawn a piece at a time as asked for
     (``piece[where]``: a chunk of :func:`lazy_errors`), as ``_scores._error_map`` draws it
-    of each image: its predicted objects ``spurious`` (unmatched) red, then its ground-truth
-    objects ``missed`` cyan, over them; ``found[z]`` the ``(missed, spurious)`` of frame
-    ``z`` (of a movie; a volume's one image: one item)."""
+    of each image: its predicted objects ``spurious`` (unmatched) red, its ground-truth
+    objects ``missed`` cyan, both where they overlap (:func:`draw_errors`); ``found[z]``
+    the ``(missed, spurious)`` of frame ``z`` (of a movie; a volume's one image: one
+    item)."""
 
     def __init__(self, shape: tuple[int, ...], read, found: list) -> None:
         self.shape, self.read, self.found = shape, read, found
@@ -212,18 +212,18 @@ class _ErrorPieces:
             return out
         truth = np.asarray(self.read(0, where)).reshape(size)
         predicted = np.asarray(self.read(1, where)).reshape(size)
+        origin = (where[-2].start, where[-1].start)  # (the hatch across the pieces)
         if len(self.found) > 1:  # (a movie: each plane its frame's)
             for k, (missed, spurious) in enumerate(images):
-                _draw(out[k], truth[k], predicted[k], missed, spurious)
+                _draw(out[k], truth[k], predicted[k], missed, spurious, origin)
         else:
-            _draw(out, truth, predicted, *images[0])
+            missed, spurious = images[0]
+            _draw(out, truth, predicted, missed, spurious, origin)
         return out
 
 
-def _draw(out: np.ndarray, truth, predicted, missed, spurious) -> None:
-    out[_tiles._isin(predicted, spurious)] = FALSE_POSITIVE
-    # written last: a missed object stays whole where a spurious one overlaps it
-    out[_tiles._isin(truth, missed)] = FALSE_NEGATIVE
+def _draw(out: np.ndarray, truth, predicted, missed, spurious, origin) -> None:
+    draw_errors(out, _tiles._isin(predicted, spurious), _tiles._isin(truth, missed), origin)
 
 
 def _chunk(array, where):

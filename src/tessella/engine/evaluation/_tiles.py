@@ -45,11 +45,10 @@ from ._mistakes import (
     two_valued_words,
 )
 from ._scores import (
-    FALSE_NEGATIVE,
-    FALSE_POSITIVE,
     Evaluation,
     PairTable,
     _ap_scores,
+    draw_errors,
     vrand_means,
     wanted_metrics,
 )
@@ -537,9 +536,9 @@ def tiled_steps(
     for done, where in enumerate(pieces, before + len(pieces) + 1):
         if missed.size or spurious.size:
             truth, predicted = read(0, where), read(1, where)
-            errors[where][_isin(predicted, spurious)] = FALSE_POSITIVE
-            # written last: a missed object stays whole where a spurious one overlaps it
-            errors[where][_isin(truth, missed)] = FALSE_NEGATIVE
+            # (both where they overlap: the hatch continues across the pieces)
+            origin = (where[0].start, where[1].start)
+            draw_errors(errors[where], _isin(predicted, spurious), _isin(truth, missed), origin)
             del truth, predicted
         if total:
             yield Progress("pixels", done, total)
