@@ -408,10 +408,27 @@ def _write_result(tracked, lineage, folder: Path, directory: Path, names, number
     return tracks
 
 
+def _track_text(path) -> str:
+    """The text of a track file as editors save it: UTF-8 with or without a byte-order mark
+    (Windows Notepad, Excel's "CSV UTF-8"), or UTF-16 with one (Notepad's "Unicode", Excel's
+    "Unicode Text"); ValueError naming the file where it is no text."""
+    import codecs
+
+    data = Path(path).read_bytes()
+    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    try:
+        return data.decode("utf-16" if utf16 else "utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"{path}: not a text file of 'L B E P' lines (byte {exc.start} is no UTF-8)"
+        ) from None
+
+
 def read_ctc_tracks(path) -> list[Track]:
-    """Tracks from a CTC ``man_track.txt`` / ``res_track.txt`` (``L B E P`` per line)."""
+    """Tracks from a CTC ``man_track.txt`` / ``res_track.txt`` (``L B E P`` per line; saved
+    with a byte-order mark, CRLF line ends or tabs, as Windows editors write it, too)."""
     tracks = []
-    for number, line in enumerate(Path(path).read_text().splitlines(), start=1):
+    for number, line in enumerate(_track_text(path).splitlines(), start=1):
         if not line.strip():
             continue
         try:
