@@ -38,6 +38,9 @@ def _segment_jobs(inputs: list[str], output: str) -> list[tuple[Path, Path]]:
             sources.extend(list_images(path))
         else:
             sources.append(path)
+    for source in sources:  # (a file given as an input: a folder's are skipped, said so)
+        if source.suffix.lower() in PICTURE_SUFFIXES:
+            raise CliError(f"{source}: {picture_refused([source.name])}")
     out = Path(output)
     first = Path(inputs[0])
     single = len(inputs) == 1 and (not first.is_dir() or is_zarr_path(first))
@@ -95,6 +98,30 @@ def _say_not_images(inputs: list[str]) -> None:
         if names:
             zarr_hint = "; give a zarr store as an input of its own" if zarrs else ""
             print(f"{folder}: skipped {_few(names)} (not TIFF{zarr_hint})", file=sys.stderr)
+        pictures = [n for n in names if Path(n).suffix.lower() in PICTURE_SUFFIXES]
+        if pictures:
+            print(f"{folder}: {picture_refused(pictures)}", file=sys.stderr)
+
+
+#: picture files napari's reader opens (so the Segment panel segments them) but the command
+#: line does not read
+PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
+
+
+def picture_refused(names: list[str]) -> str:
+    """Why the pictures ``names`` (PNG, JPEG) are not segmented, and how to convert them to
+    the TIFF the command line reads: their pixels unchanged, colour kept as an RGB TIFF,
+    whose channels the command line averages for a one-channel model as the Segment panel
+    does with the picture."""
+    example = names[0]
+    stem = Path(example).stem
+    return (
+        f"{_few(names)}: PNG/JPEG pictures are read by napari (the Segment panel) but not by "
+        "the command line; convert them to TIFF first, pixels and colours unchanged (a colour "
+        "TIFF's channels are averaged for a one-channel model, as the panel does), e.g. "
+        f"python -c \"import imageio.v3 as iio, tifffile; tifffile.imwrite('{stem}.tif', "
+        f"iio.imread('{example}'))\""
+    )
 
 
 def _read_input(source: Path, args, recipe: dict):
