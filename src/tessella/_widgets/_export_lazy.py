@@ -233,7 +233,42 @@ def zarr_pieces(labels: Any, value_range: tuple[int, int], ome: bool) -> int:
     shape = tuple(int(n) for n in labels.shape)
     dtype = _labels_dtype(np.array(value_range, dtype=labels.dtype), None, wide=True)
     blocks = _label_chunks(shape, np.dtype(dtype).itemsize, 512)
-    return len(piece_slices(shape, blocks)) + (level_pieces(shape, blocks) if ome else 0)
+    regions = _zarr_regions(labels, blocks)
+    reads = len(piece_slices(shape, blocks)) if regions is None else len(regions)
+    return reads + (level_pieces(shape, blocks) if ome else 0)
+
+
+def _zarr_regions(labels: Any, blocks: tuple[int, ...]) -> list[tuple[slice, ...]] | None:
+    """How :func:`write_labels_in_pieces` reads ``labels`` on disk whose chunks its pieces
+    (whole chunks ``blocks`` of the zarr written, :func:`~tessella.engine.measure.piece_slices`)
+    would cut, so that each chunk is decoded once, not once per piece that crosses it (a
+    blockwise result's 256-deep chunks, written in chunks 8 deep: 32 times): regions of
+    whole chunks of both, along each axis the least common multiple of the two (the whole
+    axis where that is longer), in C order; None where the pieces cut no chunk (each read
+    once as it is) or a region would pass :data:`TIFF_SLAB_BYTES` (chunks whose sides have
+    no small common multiple: read in pieces, as before)."""
+    import itertools
+    import math
+
+    from tessella.engine.measure import chunks_of, piece_slices
+
+    shape = tuple(int(n) for n in labels.shape)
+    chunks = chunks_of(labels)
+    if not shape or 0 in shape or chunks is None or len(chunks) != len(shape):
+        return None
+    chunks = tuple(max(1, min(int(c), n)) for c, n in zip(chunks, shape))
+    pieces = piece_slices(shape, blocks)
+    first = pieces[0]
+    sizes = [s.stop - s.start for s in first]
+    if all(p >= n or p % c == 0 for p, c, n in zip(sizes, chunks, shape)):
+        return None
+    steps = [min(n, math.lcm(c, max(1, min(b, n)))) for c, b, n in zip(chunks, blocks, shape)]
+    if math.prod(steps) * np.dtype(labels.dtype).itemsize > TIFF_SLAB_BYTES:
+        return None
+    return [
+        tuple(slice(a, min(a + step, n)) for a, step, n in zip(starts, steps, shape))
+        for starts in itertools.product(*(range(0, n, step) for n, step in zip(shape, steps)))
+    ]
 
 
 #: labels on disk whose chunks are several pages deep are read for their TIFF in slabs of
@@ -398,9 +433,20 @@ def write_labels_in_pieces(
     from tessella.engine.measure import piece_slices
 
     ticker = Ticker(0, cancel) if ticker is None else ticker
-    for index in piece_slices(shape, blocks):  # (whole chunks of the zarr written)
+    regions = _zarr_regions(labels, blocks)
+    if regions is None:
+        for index in piece_slices(shape, blocks):  # (whole chunks of the zarr written)
+            ticker.tick()
+            target[index] = np.asarray(labels[index]).astype(dtype, copy=False)
+    for region in regions or []:  # (whole chunks of both: each decoded once)
         ticker.tick()
-        target[index] = np.asarray(labels[index]).astype(dtype, copy=False)
+        held = np.asarray(labels[region]).astype(dtype, copy=False)
+        origin = [s.start for s in region]
+        for index in piece_slices(held.shape, blocks):  # (whole chunks of the zarr written)
+            ticker.look()
+            placed = tuple(slice(s.start + o, s.stop + o) for s, o in zip(index, origin))
+            target[placed] = held[index]
+        del held
     if ome:
         # (in pieces of whole chunks, each counted)
         counted: Any = Ticking(labels, ticker)  # (read as labels on disk are)
