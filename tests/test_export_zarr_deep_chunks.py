@@ -103,3 +103,26 @@ def test_cancel_between_two_reads(tmp_path, mito, shallow):
         write_labels_in_pieces(
             tmp_path / "l.zarr", stored, (0, 6), "ZYX", None, "µm", False, ticker=ticker
         )
+
+
+def test_the_levels_read_from_level_0_written(tmp_path, mito, shallow, memory_reads, monkeypatch):
+    """An OME-Zarr's lower-resolution levels (planes over 4096², here over 100²) are taken
+    from its level 0 just written, in chunks the levels' pieces hold whole, not from the
+    labels again, whose deep chunks each piece decoded whole (before: 48 more reads)."""
+    from tessella.engine.io import _write
+
+    monkeypatch.setattr(_write, "LEVELS_PIXELS", 100 * 100)
+    monkeypatch.setattr(_write, "LEVELS_SMALLEST", 50)
+    stored = _stored(mito, (24, 80, 100))
+    memory_reads["n"] = 0
+    ends = (int(mito.min()), int(mito.max()))
+    total = zarr_pieces(stored, ends, True)
+    ticker = Ticker(total)
+    ticker.begin("writing", total)
+    out = tmp_path / "l.ome.zarr"
+    write_labels_in_pieces(out, stored, ends, "ZYX", None, "µm", True, name="m", ticker=ticker)
+    assert memory_reads["n"] == 4  # (level 0 only; before: 52)
+    assert ticker.done == total
+    group = zarr.open_group(str(out), mode="r")
+    np.testing.assert_array_equal(group["1"][...], mito[:, ::2, ::2])
+    np.testing.assert_array_equal(group["2"][...], mito[:, ::4, ::4])

@@ -448,8 +448,10 @@ def write_labels_in_pieces(
             target[placed] = held[index]
         del held
     if ome:
-        # (in pieces of whole chunks, each counted)
-        counted: Any = Ticking(labels, ticker)  # (read as labels on disk are)
+        # (in pieces of whole chunks, each counted; from level 0 just written, in the
+        # chunks the levels' pieces are whole chunks of: each decoded once, where the labels'
+        # own deeper chunks would be decoded once per piece)
+        counted: Any = Ticking(target, ticker)
         write_label_levels(path, counted, axes, blocks)
         if attrs:
             zarr.open_group(str(path), mode="r+").attrs.update(attrs)
