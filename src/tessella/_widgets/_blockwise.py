@@ -482,6 +482,12 @@ class BlockwisePreview:
             scale = (1.0, 1.0)
         return {**self.options, "scale": tuple(float(s) * self.overview.stride for s in scale)}
 
+    def _preview_metadata(self) -> dict:
+        """The preview layer's metadata: :data:`PREVIEW_KEY` and those the options give (the
+        image it is made from: the Segment panel hides a cancelled run's preview under a newer
+        result of that image, as it hides older results)."""
+        return {**self.options.get("metadata", {}), PREVIEW_KEY: str(self.out)}
+
     def block_done(self) -> None:
         from napari.layers._multiscale_data import MultiScaleData
 
@@ -496,7 +502,7 @@ class BlockwisePreview:
                 # multiscale of one level, the copy: finish gives the same layer the result's
                 # levels, not a new layer (removing one cost napari 1.9 s, a full gc.collect
                 # in it; adding one 2.2 s: bench_finish, 8192², s33)
-                options = {**self._scaled(), "metadata": {PREVIEW_KEY: str(self.out)}}
+                options = {**self._scaled(), "metadata": self._preview_metadata()}
                 self.layer = self.viewer.add_labels(
                     MultiScaleData([self._copy]),  # (a list of one is taken for 1D data)
                     multiscale=True,
@@ -514,7 +520,7 @@ class BlockwisePreview:
             return
         provisional = work_dir(self.out) / "provisional.zarr"
         if self.layer is None or self.layer not in self.viewer.layers:
-            options = {**self.options, "metadata": {PREVIEW_KEY: str(self.out)}}
+            options = {**self.options, "metadata": self._preview_metadata()}
             self.layer = self.viewer.add_labels(
                 _open_labels(provisional),
                 name=preview_name(self.name, self.superpixels),

@@ -26,7 +26,7 @@ from ._blockwise import (
     kept_work,
 )
 from ._segment_image import _layer_array
-from ._segment_outputs import _Run, result_name
+from ._segment_outputs import SOURCE_ID_KEY, SOURCE_KEY, _Run, result_name
 from ._workers import ThreadWarningsWorker
 
 __all__ = ["EARLIER_SETTINGS", "SegmentBlockwise", "blockwise_input", "time_left"]
@@ -253,6 +253,8 @@ class SegmentBlockwise:
             self._refuse(f"cannot segment '{layer.name}' blockwise: {exc}.")
             return
         options = {"scale": scale, "translate": translate, "units": units}
+        # (the preview names its image: a newer result of that image hides it)
+        options["metadata"] = {SOURCE_KEY: layer.name, SOURCE_ID_KEY: layer.unique_id}
         self._run = _Run(
             layer.unique_id,
             layer.name,
@@ -276,6 +278,10 @@ class SegmentBlockwise:
             superpixels=graph,
             shape=shape,
         )
+        kept = self._preview.layer  # a cancelled run's preview, which this run resumes in
+        if kept is not None and kept.unique_id in self._hidden_results:  # hidden by the panel
+            self._hidden_results.discard(kept.unique_id)
+            kept.visible = True
         worker = create_worker(
             blockwise_steps,
             source,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -19,6 +20,7 @@ from napari.utils.notifications import show_error, show_info
 from .._io import RECIPE_KEY
 from .._io_folder import FRAME_NUMBERS_KEY
 from . import _results
+from ._blockwise import PREVIEW_KEY
 from ._labels_states import _restart_history, restart_history_on_new_data
 from ._layers import full_resolution
 from ._words import counted
@@ -371,12 +373,15 @@ class SegmentOutputs:
     def _hide_older_results(self, run: _Run, labels) -> str:
         """Hide the other results of the run's image (labels layers Segment made from it,
         with their tracks and overlaps), which showed through the new ``labels`` at 0.7
-        opacity, two colours on one cell (user test s33/t12 #8): made invisible, not
-        removed. A layer the panel hid once and the user showed again is theirs to see: not
-        hidden again. ``labels`` itself is shown where the panel hid it before (a result
-        replaced into it). Returns what the status line adds ("" where nothing was hidden):
-        "; hid 'cells labels (nuclei2d)' (an older result of 'cells', kept: tick its eye
-        to compare)"."""
+        opacity, two colours on one cell (user test s33/t12 #8), and the preview of a
+        blockwise run of that image cancelled into another output (its blocky labels showed
+        through too, r9 #3): made invisible, not removed. A layer the panel hid once and the
+        user showed again is theirs to see: not hidden again. ``labels`` itself is shown
+        where the panel hid it before (a result replaced into it). Returns what the status
+        line adds ("" where nothing was hidden): "; hid 'cells labels (nuclei2d)' (an older
+        result of 'cells', kept: tick its eye to compare)"; "; hid 'cells labels (nuclei2d,
+        blocks so far)' (the blocks a cancelled run kept for a.zarr: Run into a.zarr to
+        resume it)"."""
         hidden_before = self._hidden_results
         if labels.unique_id in hidden_before:
             hidden_before.discard(labels.unique_id)
@@ -387,7 +392,7 @@ class SegmentOutputs:
             if companion is not None:
                 ours.add(companion.unique_id)
                 hidden_before.discard(companion.unique_id)
-        hid = []
+        hid, previews = [], []
         for layer in list(self.viewer.layers):
             if not isinstance(layer, Labels) or layer.unique_id in ours:
                 continue
@@ -404,13 +409,23 @@ class SegmentOutputs:
                 if old.visible and old.unique_id not in hidden_before:
                     old.visible = False
                     hidden_before.add(old.unique_id)
-                    hid.append(old.name)
-        if not hid:
-            return ""
-        names = ", ".join(f"'{name}'" for name in hid)
-        one = len(hid) == 1
-        what, eye = ("an older result", "its eye") if one else ("older ones", "their eyes")
-        return f"; hid {names} ({what} of '{run.name}', kept: tick {eye} to compare)"
+                    out = old.metadata.get(PREVIEW_KEY)
+                    if out:  # a cancelled blockwise run's blocks so far (r9 #3)
+                        previews.append((old.name, Path(str(out)).name))
+                    else:
+                        hid.append(old.name)
+        said = ""
+        if hid:
+            names = ", ".join(f"'{name}'" for name in hid)
+            one = len(hid) == 1
+            what, eye = ("an older result", "its eye") if one else ("older ones", "their eyes")
+            said = f"; hid {names} ({what} of '{run.name}', kept: tick {eye} to compare)"
+        for name, out in previews:
+            said += (
+                f"; hid '{name}' (the blocks a cancelled run kept for {out}: Run into {out} "
+                "to resume it)"
+            )
+        return said
 
     def _place_maps(self, run: _Run, result: SegmentResult, metadata: dict, labels) -> None:
         """Place the network's maps (:func:`network_maps`) below the ``labels`` layer, just
