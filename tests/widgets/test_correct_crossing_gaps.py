@@ -182,10 +182,16 @@ def test_merge_and_split_at_the_crossing_agree(worms):
         correct.undo_button.click()
 
     cy, cx = np.argwhere(both).mean(axis=0)
-    for label in (top, under):  # a line across each worm through the crossing
+    # a line across each worm through the crossing: worm 4 runs down-right there, worm 7
+    # up-right (a line along worm 4 only clips 1-px shards off it: no split)
+    across = {
+        top: [[cy - 15, cx + 15], [cy + 15, cx - 15]],
+        under: [[cy - 15, cx - 15], [cy + 15, cx + 15]],
+    }
+    for label in (top, under):
         correct.set_selection([label])
         correct.draw_split_line()
-        viewer.layers[LINES_LAYER].add_lines(np.array([[cy - 15, cx - 15], [cy + 15, cx + 15]]))
+        viewer.layers[LINES_LAYER].add_lines(np.array(across[label]))
         assert correct.split_along_lines()
         masks = _agrees(viewer, layer, overlaps)
         assert sum(m[both].sum() for m in masks.values()) >= 2 * both.sum()  # both still

@@ -258,6 +258,39 @@ def _volume_words(layer: Labels, change: Edit, noted: str = "") -> tuple[str, st
     return "voxels", f" across {slices} slices" if slices > 1 else " in one slice"
 
 
+#: the most bytes Split may spend on the stack of a layer's objects whole (one bool mask per
+#: object) to follow an object through its hidden parts; beyond, it splits as shown
+WHOLE_STACK_BYTES = 1 << 28
+
+
+def _whole_objects(viewer, layer: Labels) -> Callable[[int], np.ndarray | None] | None:
+    """For 2D labels whose objects may overlap (a network's instances, such as worms2d's
+    crossing worms, a mask stack read, an "overlaps" layer beside them): ``label -> mask``
+    of that object whole, its hidden parts too (Export's stack, :func:`object_stack`),
+    computed when a split asks for it, so that the parts of a worm shown either side of the
+    worm on top split with the piece they continue. None on anything else."""
+    from ._object_stack import has_read_stack, network_instances, object_stack, overlaps_layer
+
+    labels = layer.data
+    if not isinstance(labels, np.ndarray) or labels.ndim != 2 or labels.dtype.kind not in "iu":
+        return None
+    if labels.size * max(int(labels.max(initial=0)), 1) > WHOLE_STACK_BYTES:
+        return None
+    if (
+        network_instances(layer) is None
+        and not has_read_stack(layer)
+        and overlaps_layer(viewer, layer) is None
+    ):
+        return None
+
+    def whole(label: int) -> np.ndarray | None:
+        stack = object_stack(viewer, layer, np.asarray(layer.data))
+        hit = np.flatnonzero(stack.ids == label)
+        return stack.masks[hit[0]] if hit.size else None
+
+    return whole
+
+
 def _show_under(viewer, layer: Labels, change: Edit) -> tuple[Edit, str]:
     """``(edit, words)``: ``change`` with the background it writes on 2D labels where
     another object of their stack lies under the object it removes (crossing worms) given
@@ -351,7 +384,9 @@ class CorrectEdits:
         noted += under
         renamed = self._rename_tracks(layer, change.renamed) if change.renamed else None
         widened = _widen_for(layer, change.values)
-        with _recording(layer, change.description, scope):
+        # (what a split adds, e.g. a part past a crossing it joined: after the pixels changed)
+        title, _sep, aside = change.description.partition("; ")
+        with _recording(layer, title, scope):
             with layer.block_history():
                 layer.data_setitem(change.indices, change.values)
         if renamed is not None:  # Ctrl+Z and Redo find each side's divisions again
@@ -361,11 +396,11 @@ class CorrectEdits:
             noted += _skips_words(layer, *skips)
         size = f"{change.size:,}" if t_axis is not None else str(change.size)
         unit, across = _volume_words(layer, change, noted)
-        done = f"{change.description} on '{layer.name}'{scope}: {size} {unit} changed{across}"
-        done += noted
+        done = f"{title} on '{layer.name}'{scope}: {size} {unit} changed{across}"
+        done += (f"; {aside}" if aside else "") + noted
         self._say(done if widened is None else f"{done}; {widened}", None)
         self._show_history()  # (also announced by napari's paint event)
-        self.edited.emit(change.description)
+        self.edited.emit(title)
         return True
 
     def _frame_scope(self, what: str) -> tuple[bool, int | None]:
@@ -572,6 +607,9 @@ class CorrectEdits:
         label = ids[0] if len(ids) == 1 else None
         lines = [self._to_labels_coords(shapes, line) for line in shapes.data]
         t_axis = _time_axis(self.labels_layer) if self.labels_layer is not None else None
+        whole = (
+            None if self.labels_layer is None else _whole_objects(self.viewer, self.labels_layer)
+        )
         # on a volume the line is swept through its slices: the whole object is cut
         through = _swept_axes(len(lines[0][0]), plane, t_axis) if lines else ()
         done = False
@@ -579,7 +617,7 @@ class CorrectEdits:
             frame = None if t_axis is None else int(np.round(line[0][t_axis]))
             done |= self._apply(
                 "Split along line",
-                lambda data, line=line: split_line(data, label, line, plane, through),
+                lambda data, line=line: split_line(data, label, line, plane, through, whole),
                 frame,
                 sliced=False,
                 note=lambda change, data, line=line: _through_slices(
@@ -627,6 +665,7 @@ class CorrectEdits:
             seeds = self._to_labels_coords(points, points.data)
         height = self._height_map(layer)
         pieces = self.pieces_spin.value()
+        whole = _whole_objects(self.viewer, layer)  # (the parts a worm on top hides)
         top = int(layer.data.max()) if isinstance(layer.data, np.ndarray) else 0
         if frame is not None and t_axis is not None:  # the frame on screen, as one image
             if seeds is not None:
@@ -637,7 +676,9 @@ class CorrectEdits:
 
         def split(data: np.ndarray) -> Edit:
             try:
-                change = split_seeds(data, ids[0], seeds=seeds, height=height, pieces=pieces)
+                change = split_seeds(
+                    data, ids[0], seeds=seeds, height=height, pieces=pieces, whole=whole
+                )
                 return change if frame is None else _after_movie_ids(change, data, top)
             except ValueError as exc:
                 if seeds is None and "peaks" in str(exc):  # no two nuclei in the map: ask

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from scipy import ndimage as ndi
 
 from ._edit_changes import Edit, _bbox, _edit
 
-__all__ = ["split_line", "split_seeds"]
+__all__ = ["SHARD_PX", "split_line", "split_seeds"]
+
+#: a piece a split line cuts off of at most this many pixels (the line's rasterisation
+#: leaving a corner of the object between it and the border) is no piece: it joins the piece
+#: next to it
+SHARD_PX = 4
+
+#: the object's whole extent (its parts other objects hide too, e.g. the worm under another
+#: at a crossing), as a mask of the labels' shape, or a function giving it for a label
+#: (None: not known); the pieces of a split follow the object through its hidden parts
+Whole = np.ndarray | Callable[[int], "np.ndarray | None"] | None
 
 
 def _next_ids(labels: np.ndarray, count: int) -> np.ndarray:
@@ -25,9 +37,23 @@ def _next_ids(labels: np.ndarray, count: int) -> np.ndarray:
 
 
 def _split_pieces(
-    labels: np.ndarray, label: int, box: tuple[slice, ...], pieces: np.ndarray, what: str
+    labels: np.ndarray,
+    label: int,
+    box: tuple[slice, ...],
+    pieces: np.ndarray,
+    what: str,
+    note: str = "",
 ) -> Edit:
-    """``pieces`` (1..K over ``labels[box]``'s object): the largest keeps ``label``."""
+    """``pieces`` (1..K over ``labels[box]``'s object): the largest keeps ``label``. Every
+    pixel of the object must be in a piece (they partition it): a split never erases part
+    of an object; else nothing is written (an error)."""
+    region = labels[box] == label
+    lost = int(np.count_nonzero(region & (pieces <= 0)))
+    if lost:
+        raise RuntimeError(
+            f"the {what} would leave {lost} px of label {label} in no piece (a bug: nothing "
+            "was changed)"
+        )
     count = int(pieces.max())
     if count < 2:
         raise ValueError(f"the {what} does not cut label {label} into pieces")
@@ -37,16 +63,86 @@ def _split_pieces(
     new_ids = np.concatenate([np.array([label], added.dtype), added])
     lookup = np.zeros(count + 1, added.dtype)
     lookup[order] = new_ids
-    region = labels[box] == label
     mask = np.zeros(labels.shape, bool)
     mask[box] = region
+    values = lookup[pieces[region]]
+    assert np.all(values > 0) and values.size == np.count_nonzero(region)  # (a partition)
     return _edit(
         labels,
         mask,
-        lookup[pieces[region]],
-        f"split {label} into {count} by {what} (new: {', '.join(map(str, new_ids[1:]))})",
+        values,
+        f"split {label} into {count} by {what} (new: {', '.join(map(str, new_ids[1:]))}){note}",
         added.dtype,
     )
+
+
+def _whole_mask(whole: Whole, label: int, shape: tuple[int, ...]) -> np.ndarray | None:
+    """The object's whole extent from ``whole`` (see :data:`Whole`), if it fits the labels."""
+    mask = whole(label) if callable(whole) else whole
+    if mask is None:
+        return None
+    mask = np.asarray(mask, bool)
+    return mask if mask.shape == shape else None
+
+
+def _join_apart(pieces: np.ndarray, region: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """``(pieces, parts, px)``: ``pieces`` (0 where unassigned) with each connected part of
+    ``region`` that has no piece given to the piece nearest it (the whole part to one
+    piece); ``parts`` and ``px``: how many parts were so joined, and their pixels."""
+    pieces = pieces.copy()
+    left = region & (pieces == 0)
+    if not left.any() or not pieces.any():
+        return pieces, 0, 0
+    parts, count = ndi.label(left, np.ones((3,) * region.ndim, bool))
+    px = int(np.count_nonzero(left))
+    # the nearest piece: each part whole goes to the piece closest to any of its pixels
+    distance, nearest = ndi.distance_transform_edt(pieces == 0, return_indices=True)
+    for n, part in enumerate(ndi.find_objects(parts), start=1):
+        if part is None:
+            continue
+        inside = parts[part] == n
+        where = np.argmin(np.where(inside, distance[part], np.inf))
+        at = np.unravel_index(where, inside.shape)
+        point = tuple(int(s.start + a) for s, a in zip(part, at))
+        source = tuple(int(nearest[(axis,) + point]) for axis in range(pieces.ndim))
+        pieces[part][inside] = pieces[source]
+    return pieces, count, px
+
+
+def _apart_words(label: int, parts: int, px: int, through: bool) -> str:
+    """What the status line says of the parts of ``label`` a split gave to a piece."""
+    if not parts:
+        return ""
+    one = parts == 1
+    which = "part" if one else f"{parts} parts"
+    it, them = ("it continues", "it") if one else ("they continue", "them")
+    how = (
+        f"the piece {it} under the objects over {them} (a crossing)"
+        if through
+        else f"the piece nearest {them}"
+    )
+    return f"; {which} of {label} apart from the rest ({px} px) joined {how}"
+
+
+def _apart_note(
+    label: int, shown: np.ndarray, near: np.ndarray, pieces: np.ndarray, through: bool
+) -> str:
+    """:func:`_apart_words` for a split line: the parts of the object as shown (touching
+    diagonally too) away from the line (``near``: the line grown by a pixel) that went with
+    a piece the line cuts where it is shown; not a part that is a side of the line itself
+    (a line across the hidden stretch of a worm under another)."""
+    parts, count = ndi.label(shown, np.ones((3, 3), bool))
+    touching = np.unique(parts[near & shown])
+    cut_pieces = set(np.unique(pieces[np.isin(parts, touching) & shown]).tolist())
+    joined, px = 0, 0
+    for n in range(1, count + 1):
+        if n in touching:
+            continue
+        inside = parts == n
+        if set(np.unique(pieces[inside]).tolist()) <= cut_pieces:
+            joined += 1
+            px += int(np.count_nonzero(inside))
+    return _apart_words(label, joined, px, through)
 
 
 def split_line(
@@ -55,6 +151,7 @@ def split_line(
     points: np.ndarray,
     plane_axes: tuple[int, int] = (-2, -1),
     through: tuple[int, ...] = (),
+    whole: Whole = None,
 ) -> Edit:
     """Cut object ``label`` along the polyline ``points`` (N x ndim, in pixel coordinates).
 
@@ -69,6 +166,13 @@ def split_line(
     round an end of the line, the pieces of the line's own slice meet there: that part goes
     to the piece it is nearer (within the object). Without ``through``, the line cuts its own
     slice only.
+
+    The pieces always hold every pixel of the object. In the line's slice (without
+    ``through``), the pieces are the object's parts next to the line, on either side (a
+    part of at most :data:`SHARD_PX` pixels, cut off by the line's rasterisation, joins its
+    neighbour); a part of the object away from the line (a label shown in several parts,
+    e.g. the worm under another at a crossing) joins the piece it continues through the
+    object's hidden parts (``whole``: see :data:`Whole`), else the piece nearest it.
     """
     from skimage.draw import line
     from skimage.segmentation import expand_labels
@@ -102,13 +206,38 @@ def split_line(
     object_mask = plane == label
     if not object_mask.any():
         raise ValueError(f"label {label} is not in the plane of the split line")
-    # an 8-connected line separates 4-connected pieces
-    pieces, _count = ndi.label(object_mask & ~cut)
-    pieces = expand_labels(pieces, distance=2) * object_mask
-    # expand_labels leaves line pixels unreached only if no piece is near: keep them in piece 1
-    pieces[object_mask & (pieces == 0)] = 1 if pieces.max() else 0
+    hidden = _whole_mask(whole, label, labels.shape)
+    if hidden is not None:
+        hidden = hidden[tuple(index)] & ~object_mask
+    # where the sides are found: the object whole where known (the worm under another is
+    # one worm through the crossing), else as shown
+    base = object_mask if hidden is None or not hidden.any() else object_mask | hidden
+    # an 8-connected line separates 4-connected pieces: the pieces are the object's parts
+    # next to the line (each side of it), but those of a few pixels shown (shards the line's
+    # rasterisation cuts off at the border); parts away from the line (a label shown in
+    # parts: the worm under another at a crossing) join the side they continue, else the
+    # side nearest them
+    free = base & ~cut
+    parts, count = ndi.label(free)
+    near = ndi.binary_dilation(cut, np.ones((3, 3), bool))
+    shown = np.bincount(parts[object_mask], minlength=count + 1)
+    sides = np.unique(parts[near & free])
+    sides = sides[(sides > 0) & (shown[sides] > SHARD_PX)]
+    lookup = np.zeros(count + 1, np.int32)
+    lookup[sides] = np.arange(1, len(sides) + 1)
+    pieces = expand_labels(lookup[parts], distance=2) * base
+    pieces, _joined, _px = _join_apart(pieces, base)
+    pieces = pieces * object_mask
+    present = np.unique(pieces[object_mask])
+    if len(present) < 2:
+        raise ValueError(f"the line does not cut label {label} into pieces")
+    renumber = np.zeros(int(pieces.max()) + 1, np.int32)
+    renumber[present] = np.arange(1, len(present) + 1)
+    pieces = renumber[pieces]
+    note = _apart_note(label, object_mask, near, pieces, base is not object_mask)
     full_box = tuple(i if isinstance(i, slice) else slice(i, i + 1) for i in index)
-    return _split_pieces(labels, label, full_box, pieces.reshape(labels[full_box].shape), "line")
+    block = pieces.reshape(labels[full_box].shape)
+    return _split_pieces(labels, label, full_box, block, "line", note)
 
 
 def _split_swept(
@@ -189,12 +318,19 @@ def split_seeds(
     height: np.ndarray | None = None,
     pieces: int = 2,
     min_distance: int = 3,
+    whole: Whole = None,
 ) -> Edit:
     """Split object ``label`` by seeded watershed.
 
     Seeds are the given points (K x ndim pixel coordinates inside the object) or else the
     ``pieces`` highest peaks of ``height`` (e.g. a network's seed map) at least
     ``min_distance`` apart; without a height map, of the distance to the object's border.
+
+    The pieces always hold every pixel of the object. With ``whole`` (the object's whole
+    extent, its parts other objects hide too: see :data:`Whole`), the watershed runs over
+    the whole object, so the parts of a label shown apart (the worm under another at a
+    crossing) go with the piece they continue; a part no seed's flood reaches joins the
+    piece nearest it.
     """
     from skimage.feature import peak_local_max
     from skimage.segmentation import watershed
@@ -202,11 +338,14 @@ def split_seeds(
     mask = labels == label
     if not mask.any():
         raise ValueError(f"no object with label {label}")
-    box = _bbox(mask, margin=1)
-    region = mask[box]
+    full = _whole_mask(whole, label, labels.shape)
+    full = None if full is None or not (full & ~mask).any() else full | mask
+    box = _bbox(mask if full is None else full, margin=1)
+    region = mask[box]  # (the pixels to split: the object as the labels show it)
+    extent = region if full is None else full[box]  # (where the flood runs)
     if height is not None and height.shape != labels.shape:
         raise ValueError(f"height map shape {height.shape} differs from labels {labels.shape}")
-    surface = ndi.distance_transform_edt(region) if height is None else height[box] * region
+    surface = ndi.distance_transform_edt(extent) if height is None else height[box] * extent
     markers = np.zeros(region.shape, np.int32)
     if seeds is not None and len(seeds):
         offset = np.array([s.start for s in box])
@@ -221,7 +360,7 @@ def split_seeds(
         # taken its nucleus. So each point claims the whole basin it lies in (the basins of
         # the surface's peaks, those less than a tenth of its range high merged), unless
         # another point lies in the same basin: then the points are the markers, as given
-        basins = _basins(surface, region)
+        basins = _basins(surface, extent)
         owners = [int(basins[tuple(p)]) for p in inside]
         for k, (p, basin) in enumerate(zip(inside, owners), start=1):
             if owners.count(basin) == 1:
@@ -229,10 +368,21 @@ def split_seeds(
             markers[tuple(p)] = k
     else:
         peaks = peak_local_max(
-            surface, min_distance=min_distance, num_peaks=pieces, labels=region.astype(np.int32)
+            surface, min_distance=min_distance, num_peaks=pieces, labels=extent.astype(np.int32)
         )
         if len(peaks) < 2:
             raise ValueError(f"label {label} has fewer than two peaks to split at")
         markers[tuple(peaks.T)] = np.arange(1, len(peaks) + 1)
-    split = watershed(-surface, markers, mask=region)
-    return _split_pieces(labels, label, box, split, "watershed")
+    split = watershed(-surface, markers, mask=extent) * region
+    # the parts of the object as shown with no seed in them (a label shown apart: the worm
+    # under another at a crossing, a stray pixel): flooded from the seeds through the hidden
+    # parts (``whole``), else (or none reached) joined to the piece nearest them
+    parts, count = ndi.label(region, np.ones((3,) * region.ndim, bool))
+    seeded = np.zeros(count + 1, bool)
+    seeded[parts[markers > 0]] = True
+    seeded[0] = True
+    apart = np.flatnonzero(~seeded)
+    px = int(np.count_nonzero(np.isin(parts, apart)))
+    split, _joined, _px = _join_apart(split, region)
+    note = _apart_words(label, len(apart), px, full is not None)
+    return _split_pieces(labels, label, box, split, "watershed", note)

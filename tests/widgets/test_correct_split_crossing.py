@@ -1,0 +1,109 @@
+"""Correct's splits of a worm another crosses, in a napari viewer (t13 finding 1, 1b):
+worms2d on BBBC010 well B12 shows worm 6 in three parts (677 + 312 + 1 px) either side of
+worm 14, which lies on it over 126 px. Split by watershed into 2 used to turn the 313 px
+past the crossing into background ('528 px changed', nothing more said); a split line
+across it made 6 objects. Now the pieces hold the whole worm, the stretch past the
+crossing going with the piece it continues under worm 14 (said in the status line), and
+Export's stack of the pieces is the whole worm, nothing lost."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import ndimage as ndi
+
+from tessella._widgets._object_stack import object_stack
+from tessella._widgets.correct import LINES_LAYER
+from tests.widgets.conftest import worms_in_viewer
+
+
+@pytest.fixture(scope="module")
+def b12_result(data_dir):
+    """worms2d's result of BBBC010 B12 (its ``gfp/`` image is the brightfield one), run once."""
+    import tifffile
+
+    from tessella.engine.pipeline import run_steps, segment_steps
+
+    image = tifffile.imread(data_dir / "worms_bbbc010" / "gfp" / "B12.tif")
+    return run_steps(segment_steps(image, "worms2d", "YX"))
+
+
+@pytest.fixture
+def b12(make_napari_viewer, b12_result):
+    """``(viewer, correct, labels layer, instances, labels before)``, as Segment shows B12
+    (the helper names the layer after B15, its usual well)."""
+    viewer, correct, layer, _overlaps, instances = worms_in_viewer(make_napari_viewer, b12_result)
+    original = np.array(layer.data)
+    parts, _count = ndi.label(original == 6)
+    assert sorted(np.bincount(parts.ravel())[1:].tolist()) == [1, 312, 677]  # as t13 measured
+    assert int((instances[5] & instances[13]).sum()) == 126  # worm 14 on worm 6
+    return viewer, correct, layer, instances, original
+
+
+def _beyond(original: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Worm 6's main part (677 px) and its stretch past the crossing (312 px)."""
+    parts, _count = ndi.label(original == 6)
+    order = np.argsort(-np.bincount(parts.ravel())[1:]) + 1
+    return parts == order[0], parts == order[1]
+
+
+def _pieces(viewer, layer, original, instances) -> dict[int, int]:
+    """``{id: px}`` of worm 6's pieces on screen; asserts no pixel of it became background,
+    nothing else changed, and Export's stack of its pieces is the whole worm (1116 px)."""
+    labels = np.asarray(layer.data)
+    was = original == 6
+    assert not (labels[was] == 0).any(), f"{int((labels[was] == 0).sum())} px of worm 6 erased"
+    np.testing.assert_array_equal(labels[~was], original[~was])
+    ids, counts = np.unique(labels[was], return_counts=True)
+    stack = object_stack(viewer, layer, labels)
+    masks = dict(zip(stack.ids.tolist(), stack.masks))
+    union = np.logical_or.reduce([masks[i] for i in ids.tolist()])
+    np.testing.assert_array_equal(union, instances[5])
+    return dict(zip(ids.tolist(), counts.tolist()))
+
+
+def test_watershed_split_of_a_crossed_worm_keeps_it_whole_and_says_so(b12):
+    viewer, correct, layer, instances, original = b12
+    correct.set_selection([6])
+    correct.pieces_spin.setValue(2)
+    correct.split_seeds_button.click()
+    status = correct.status_label.text()
+    assert status == (
+        f"split 6 into 2 by watershed (new: 15) on '{layer.name}': 215 px changed; part of 6 "
+        "apart from the rest (313 px) joined the piece it continues under the objects over it "
+        "(a crossing)"
+    )
+    pieces = _pieces(viewer, layer, original, instances)
+    assert set(pieces) == {6, 15} and sum(pieces.values()) == 990
+    main, beyond = _beyond(original)
+    labels = np.asarray(layer.data)
+    assert len(np.unique(labels[beyond])) == 1  # the stretch past the crossing: one piece
+    ring = ndi.binary_dilation(instances[5] & instances[13], iterations=2) & main
+    assert set(np.unique(labels[ring]).tolist()) == set(np.unique(labels[beyond]).tolist())
+    correct.undo_button.click()
+    np.testing.assert_array_equal(layer.data, original)
+
+
+def test_a_split_line_across_a_crossed_worm_makes_its_two_sides(b12):
+    viewer, correct, layer, instances, original = b12
+    main, beyond = _beyond(original)
+    ys, xs = np.nonzero(main)
+    k = np.argsort(xs, kind="stable")[len(xs) // 5]  # t13's line, a fifth along the worm
+    y, x = int(ys[k]), int(xs[k])
+    correct.set_selection([6])
+    correct.draw_line_button.click()
+    shapes = viewer.layers[LINES_LAYER]
+    shapes.add_lines(np.array([[y - 12, x - 12], [y + 12, x + 12]], float))
+    correct.split_line_button.click()
+    status = correct.status_label.text()
+    assert status.startswith(f"split 6 into 2 by line (new: 15) on '{layer.name}': "), status
+    assert status.endswith(
+        "px changed; part of 6 apart from the rest (313 px) joined the piece it continues under "
+        "the objects over it (a crossing)"
+    )
+    pieces = _pieces(viewer, layer, original, instances)
+    assert len(pieces) == 2 and min(pieces.values()) > 4, pieces  # no shards (6 objects before)
+    assert set(np.unique(np.asarray(layer.data)[beyond]).tolist()) == {6}
+    assert len(shapes.data) == 0
+    correct.undo_button.click()
+    np.testing.assert_array_equal(layer.data, original)
