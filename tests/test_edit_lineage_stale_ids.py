@@ -111,3 +111,20 @@ def test_swap_still_relinks_where_the_daughters_begin_after_the_continued_track(
     edit.apply(out)
     spans = track_spans(out, [24, 35, 36])
     assert spans[24] == (0, 3) and spans[35][0] == 5 and after[35] == after[36] == 24
+
+
+def test_swap_refuses_to_start_a_daughter_before_her_mother_ends(sim):
+    """Track 30 carried on as daughter 35 from frame 2 (t010), where her mother 24 still is:
+    the swap would make 35 begin before 24 ends. Before, it went through."""
+    labels, lineage = sim
+    with pytest.raises(ValueError) as refused:
+        swap_tracks(labels, lineage, 30, 35, 2)
+    assert str(refused.value).startswith(
+        "after this swap track 24 (frame 0 to frame 2) would not end before its daughter 35 "
+        "begins (frame 2 to frame 5)"
+    )
+    # one frame later, where 35 is, the swap is the linker's exchange: fine, 24 still hers
+    edit, after = swap_tracks(labels, lineage, 30, 35, 3)
+    out = labels.copy()
+    edit.apply(out)
+    assert after[35] == 24 and track_spans(out, [24, 35]) == {24: (0, 2), 35: (3, 5)}

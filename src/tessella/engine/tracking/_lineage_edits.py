@@ -238,4 +238,31 @@ def swap_tracks(
         p = lineage.get(i)
         if p and mother(int(p)) != i:
             new[i] = mother(int(p))
+    _check_swapped(labels, new, a, b, frame, t_axis, name)
     return edit, new
+
+
+def _check_swapped(labels, lineage: dict[int, int], a: int, b: int, frame: int, t_axis, name):
+    """ValueError where the swap of ``a`` and ``b`` from ``frame`` on leaves a division of
+    either (as mother or daughter, in the new ``lineage``) with the mother not ending before
+    the daughter begins (e.g. ``a`` carried on as a daughter ``b`` from before her mother
+    ended): the lineage CTC cannot write and Set parent refuses."""
+    count = labels.shape[t_axis]
+    here = {i: [bool(np.any(_frame(labels, t, t_axis) == i)) for t in range(count)] for i in (a, b)}
+    frames = {
+        i: [t for t in range(count) if (here[i] if t < frame else here[{a: b, b: a}[i]])[t]]
+        for i in (a, b)
+    }
+    spans = {i: (f[0], f[-1]) for i, f in frames.items() if f}
+    pairs = [(c, p) for c, p in lineage.items() if {c, p} & {a, b}]
+    others = {i for pair in pairs for i in pair} - {a, b}
+    spans.update(track_spans(labels, others, t_axis) if others else {})
+    for child, parent in sorted(pairs):
+        if child in spans and parent in spans and spans[parent][1] >= spans[child][0]:
+            (p_start, p_end), (start, end) = spans[parent], spans[child]
+            raise ValueError(
+                f"after this swap track {parent} ({name(p_start)} to {name(p_end)}) would not "
+                f"end before its daughter {child} begins ({name(start)} to {name(end)}): a "
+                "mother's track ends at the division. Swap from another frame, or change "
+                "that division first (Set parent)"
+            )
