@@ -266,8 +266,16 @@ def _split_swept(
     shape = [1 if a in swept else region.shape[k] for k, a in enumerate(kept)]
     cut = np.broadcast_to(cut[plane_box].reshape(shape), region.shape)
     free = region & ~cut
-    # each face-connected part of the object off the (swept) line is a piece
-    pieces, _count = ndi.label(free)
+    # each face-connected part of the object off the (swept) line is a piece; but a part
+    # of the label apart from the rest, nowhere near the line, is none: it joins the piece
+    # nearest it (a label in several parts is not cut into them by a line across one)
+    pieces, count = ndi.label(free)
+    near_cut = ndi.binary_dilation(cut, np.ones((3,) * region.ndim, bool))
+    apart = np.setdiff1d(np.arange(1, count + 1), np.unique(pieces[near_cut & free]))
+    if apart.size == count:  # (the line misses the object)
+        raise ValueError(f"the line does not cut label {label} into pieces")
+    away = np.isin(pieces, apart)
+    pieces[away] = 0
     # unless the object reaches round an end of the line in some slice, joining there the
     # sides the line parts in its own slice: then, in such a part, those sides (the pieces of
     # the line's own slice next to the line) flood it, never across the line, meeting half way
@@ -286,7 +294,10 @@ def _split_swept(
                 flooded = watershed(np.zeros(region.shape, np.uint8), sides * inside, mask=inside)
                 pieces[inside] = flooded[inside] + pieces.max()
     pieces = expand_labels(pieces, distance=2) * region
+    pieces, _joined, _px = _join_apart(pieces, region)  # (and line voxels none reached)
     pieces[region & (pieces == 0)] = 1 if pieces.max() else 0
+    parts = ndi.label(away, np.ones((3,) * region.ndim, bool))[1] if apart.size else 0
+    note = _apart_words(label, parts, int(np.count_nonzero(away)), False)
     # number the pieces 1..K (a seed flooded over by its neighbours leaves a gap)
     present = np.unique(pieces[pieces > 0])
     lookup = np.zeros(int(pieces.max()) + 1, np.int32)
@@ -296,7 +307,7 @@ def _split_swept(
     for k, a in enumerate(kept):
         full_box[a] = box[k]
     block = tuple(full_box)
-    return _split_pieces(labels, label, block, pieces.reshape(labels[block].shape), "line")
+    return _split_pieces(labels, label, block, pieces.reshape(labels[block].shape), "line", note)
 
 
 def _basins(surface: np.ndarray, region: np.ndarray) -> np.ndarray:
