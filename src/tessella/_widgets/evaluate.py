@@ -73,6 +73,7 @@ from ._evaluate_run import (
     _Run,
 )
 from ._evaluate_run import _frame_axis as _frame_axis  # tests import it from here
+from ._evaluate_stale import RESULTS_CAPTION, EvaluateStale
 from ._labels_states import tool_is_writing
 from ._layers import LayerWatcher, fill_layer_combo, find_layer
 from ._layout import panel_layout
@@ -176,7 +177,7 @@ def _read_only_table(rows: int, columns: int) -> QTableWidget:
 
 
 class EvaluateWidget(
-    EvaluateKinds, EvaluateRun, EvaluateErrors, EvaluatePicks, LayerWatcher, QWidget
+    EvaluateStale, EvaluateKinds, EvaluateRun, EvaluateErrors, EvaluatePicks, LayerWatcher, QWidget
 ):
     """Score a predicted labels layer against a ground-truth labels layer.
 
@@ -344,7 +345,8 @@ class EvaluateWidget(
         layout.addLayout(form)
         layout.addWidget(self.vrand_label)
         layout.addWidget(self.vrand_table)
-        self._results_caption = QLabel("Scores by IoU threshold")
+        self._results_caption = _wrapped_label()  # (names the pair scored when out of date)
+        self._results_caption.setText(RESULTS_CAPTION)
         layout.addWidget(self._results_caption)
         layout.addWidget(self.scores_table)
         layout.addWidget(self.iou_label)
@@ -360,6 +362,7 @@ class EvaluateWidget(
         self.truth_combo.currentIndexChanged.connect(self._on_truth_changed)
         self.kind_combo.activated.connect(self._on_kind_chosen)
         self.errors_checkbox.toggled.connect(self._on_show_errors_toggled)
+        self._init_stale()  # (after the controls' own handlers: it reads what they chose)
         self._init_picks()
         self._watch_layers()
         self._refresh_layers()
@@ -405,6 +408,7 @@ class EvaluateWidget(
         self._guess_kind()
         self._sync_annotated()
         self._say_ready()
+        self._sync_stale()  # (a layer scored removed, or another pair chosen)
 
     def _pick(self, combo: QComboBox, layer: Labels) -> None:
         self._picking = True
@@ -546,6 +550,7 @@ class EvaluateWidget(
         super()._on_data_replaced(event)
         self._replaced_at[layer.unique_id] = self._data_versions[layer.unique_id]
         self._undo_lengths[layer.unique_id] = _undo_lengths(layer)
+        self._sync_stale()  # (the scores of the labels before)
 
     def _on_labels_painted(self, event) -> None:
         layer = getattr(event, "source", None)
@@ -576,6 +581,7 @@ class EvaluateWidget(
         elif widened is not None:
             how += f", its data type widened from {widened[0]} to {widened[1]} for new IDs"
         self._errors_out_of_date(layer_id, how)
+        self._sync_stale()
 
     def _how_changed(self, layer_id: str, version: int) -> str:
         """How the layer ``layer_id`` changed since its data ``version``: "replaced" (new
