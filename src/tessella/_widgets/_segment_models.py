@@ -208,6 +208,8 @@ class SegmentModels:
             self._model_preselected = preselected
         note = self._volume_note
         card = self._cards.get(self.model_combo.currentData())
+        if not note and chosen is not None and not preselected and card is not None:
+            note = self._kept_choice_note(layer, card, axes)  # (it said "Ready": r9 #6)
         if not note and changed and preselected and card is not None and "T" in card.image_axes:
             note = (
                 f"Model {card.name} preselected for '{layer.name}', a time-lapse "
@@ -215,6 +217,31 @@ class SegmentModels:
                 "another in Model to use it instead."
             )
         self._show_model_note(note)
+
+    def _kept_choice_note(self, layer, card: ModelCard, axes: str) -> str:
+        """What the status line says when a stack (``axes`` guessed with T or Z) is chosen
+        again with the 2D model the user chose for it (brought back, not preselected): how
+        that model reads it, on which Axes, and the model that reads such stacks whole, as
+        the notes of a first choice say ("'mov': nuclei2d, your choice for it (frame by
+        frame, Axes TYX); cells2dt, a time-lapse model, is in Model."); "" for a 2D image or
+        a model that reads the stack's axes."""
+        if not set("TZ") & set(axes) or card.image_axes == axes:
+            return ""
+        movie = "T" in axes
+        how = "frame by frame" if movie else _slices_how(card)
+        shown = self.axes_combo.currentText().strip().upper() or axes
+        note = f"'{layer.name}': {card.name}, your choice for it ({how}, Axes {shown})"
+        fitting = [
+            self._cards[key]
+            for key in (self.model_combo.itemData(i) for i in range(self.model_combo.count()))
+            if self._cards[key].image_axes == axes
+        ]
+        if fitting:  # the bundled one first, as a first choice names it
+            bundled = "cells2dt" if movie else "em-mito3d"
+            other = min(fitting, key=lambda c: c.name != bundled)
+            kind = f"a time-lapse model ({axes})" if movie else "a 3D model"
+            note += f"; {other.name}, {kind}, is in Model"
+        return note + "."
 
     def _show_model_note(self, note: str) -> None:
         """Show ``note`` (what the model preselection did for the layer chosen) in the status
