@@ -232,8 +232,9 @@ def compare_z_spacing_note(
             card,
             axes,
             None,
-            f"set the layer's scale (e.g. viewer.layers['{name}'].scale = (50, 4, 4) for 50 nm "
-            "sections of 4 nm pixels), then Compare again",
+            f"set the layer's scale and units (e.g. viewer.layers['{name}'].scale = (50, 4, 4); "
+            f"viewer.layers['{name}'].units = 'nm' for 50 nm sections of 4 nm pixels), then "
+            "Compare again",
             missing="the layer has no Z scale",
         )
         if note is not None:

@@ -644,10 +644,13 @@ Z_SCALE_MISSING = "the layer has no Z scale"
 
 def _z_spacing_fixes(name: str) -> str:
     """How a napari user gives layer ``name`` its voxel size or segments its slices one by
-    one (the end of the warning of an unknown Z spacing)."""
+    one (the end of the warning of an unknown Z spacing): the scale with its units, as a
+    scale set alone is taken as µm (a result exported in µm, 1000 times too big: user
+    test s33/t11 #2c); napari 0.9's ``Layer.units`` takes one unit for all axes."""
+    layer = f"viewer.layers['{name}']"
     return (
-        f"set the layer's scale (e.g. viewer.layers['{name}'].scale = (50, 4, 4) for "
-        "50 nm sections of 4 nm pixels) or segment the slices separately with Axes TYX"
+        f"set the layer's scale and units (e.g. {layer}.scale = (50, 4, 4); {layer}.units = "
+        "'nm' for 50 nm sections of 4 nm pixels) or segment the slices separately with Axes TYX"
     )
 
 
