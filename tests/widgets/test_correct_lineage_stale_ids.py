@@ -90,3 +90,31 @@ def test_swap_onto_a_mother_after_her_division_is_refused_and_changes_nothing(mo
     ) in said, said
     np.testing.assert_array_equal(layer.data, before)
     assert current_lineage(viewer, layer) == lineage
+
+
+@pytest.mark.parametrize("how", ["line", "watershed"])
+def test_a_split_after_deleting_a_daughter_gives_no_division_to_the_new_piece(movie, tmp_path, how):
+    """f18's finding for Split: after Delete of daughter 36 in all frames, a split of 29 in
+    t012 gave the new piece ID 36, which took over 36's mother (``36 12 12 24``)."""
+    viewer, layer, widget = movie
+    widget.all_frames_checkbox.setChecked(True)
+    widget.set_selection([36])
+    assert widget.delete(), widget.status_label.text()
+    widget.all_frames_checkbox.setChecked(False)
+    viewer.dims.set_current_step(0, 4)  # t012
+    widget.set_selection([29])
+    ys, xs = np.nonzero(np.asarray(layer.data)[4] == 29)
+    if how == "line":
+        cy = float(ys.mean())
+        line = np.array([[4, cy, xs.min() - 3], [4, cy, xs.max() + 3]], float)
+        viewer.add_shapes([line], shape_type="line", name="split lines")
+        assert widget.split_along_lines(), widget.status_label.text()
+    else:
+        cy, cx = float(ys.mean()), float(xs.mean())
+        half = (xs.max() - xs.min()) / 4
+        viewer.add_points([[4, cy, cx - half], [4, cy, cx + half]], name="split seeds")
+        assert widget.split_watershed(), widget.status_label.text()
+    said = widget.status_label.text()
+    assert "(new: 37)" in said, said  # (before: new: 36)
+    rows = _res_track(viewer, layer, tmp_path / "out")
+    assert rows[37][2] == 0 and 36 not in rows

@@ -102,6 +102,21 @@ def _in_frame(make_edit: Callable[[np.ndarray], Edit], data: np.ndarray, axis: i
     return dataclasses.replace(change, indices=indices)
 
 
+def _movie_top(viewer, layer, t_axis: int | None) -> int | None:
+    """The largest ID a split of ``layer`` (a time-lapse: ``t_axis`` not None) must place its
+    new IDs after: above every ID in the movie and in its lineage (``free_id``), so that a
+    new piece never takes the ID of a daughter deleted for now, and with it her mother (r10
+    #2 for Break track, f18 for Split: ``36 4 4 24`` after Delete 36). None for an image or
+    a volume, or labels not in memory (a split then takes the frame's next IDs as before)."""
+    if t_axis is None or layer is None or not isinstance(layer.data, np.ndarray):
+        return None
+    from tessella.engine.tracking._lineage_edits import free_id
+
+    from ._tracks_layer import current_lineage
+
+    return free_id(layer.data, current_lineage(viewer, layer)) - 1
+
+
 def _after_movie_ids(change: Edit, frame: np.ndarray, top: int) -> Edit:
     """A split computed on one ``frame`` of a movie whose largest ID is ``top``: its new IDs
     (after the frame's largest) moved after ``top``, so that they are no other cell's ID in
@@ -615,9 +630,15 @@ class CorrectEdits:
         done = False
         for line in lines:  # each in the frame it was drawn in (a time-lapse's)
             frame = None if t_axis is None else int(np.round(line[0][t_axis]))
+            top = _movie_top(self.viewer, self.labels_layer, t_axis)
+
+            def cut(data, line=line, top=top) -> Edit:
+                change = split_line(data, label, line, plane, through, whole)
+                return change if top is None else _after_movie_ids(change, data, top)
+
             done |= self._apply(
                 "Split along line",
-                lambda data, line=line: split_line(data, label, line, plane, through, whole),
+                cut,
                 frame,
                 sliced=False,
                 note=lambda change, data, line=line: _through_slices(
@@ -666,7 +687,7 @@ class CorrectEdits:
         height = self._height_map(layer)
         pieces = self.pieces_spin.value()
         whole = _whole_objects(self.viewer, layer)  # (the parts a worm on top hides)
-        top = int(layer.data.max()) if isinstance(layer.data, np.ndarray) else 0
+        top = _movie_top(self.viewer, layer, t_axis)
         if frame is not None and t_axis is not None:  # the frame on screen, as one image
             if seeds is not None:
                 seeds = np.delete(seeds[np.round(seeds[:, t_axis]) == frame], t_axis, axis=1)
@@ -679,7 +700,9 @@ class CorrectEdits:
                 change = split_seeds(
                     data, ids[0], seeds=seeds, height=height, pieces=pieces, whole=whole
                 )
-                return change if frame is None else _after_movie_ids(change, data, top)
+                return (
+                    change if frame is None or top is None else _after_movie_ids(change, data, top)
+                )
             except ValueError as exc:
                 if seeds is None and "peaks" in str(exc):  # no two nuclei in the map: ask
                     hint = f"put one point per piece inside it in a '{SEEDS_LAYER}' points layer"
