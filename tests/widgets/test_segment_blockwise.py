@@ -247,7 +247,7 @@ def test_in_memory_layer_with_other_pixels_starts_again_without_the_old_preview(
     layer.data = image[:, ::-1].copy()  # processed again: other pixels, the same name
     run_to_end(widget)
     status = widget.status_label.text()
-    assert "(2 blocks), written to" in status and "resumed" not in status
+    assert "(2 blocks) with nuclei2d's defaults, written to" in status and "resumed" not in status
     assert status.endswith("; the input's pixels changed since the unfinished run: started again")
     assert warned == [f"{out}: the input's pixels changed since the unfinished run: starting again"]
     assert old_preview not in viewer.layers

@@ -137,5 +137,6 @@ def test_cancel_in_the_scan_keeps_what_it_scanned_and_says_so(
     assert not list((work_dir(out) / "blocks").glob("*.npz"))
 
     run_to_end(widget)
-    assert "(6 blocks), written to" in widget.status_label.text()
+    assert "(6 blocks) with " in widget.status_label.text()
+    assert "'s defaults, written to" in widget.status_label.text()
     assert out.is_dir() and not work_dir(out).exists()

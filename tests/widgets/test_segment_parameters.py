@@ -144,7 +144,9 @@ def test_blockwise_with_a_tuned_crop_s_parameters_matches_in_memory(
     run_to_end(widget)  # in memory
     in_memory = viewer.layers["slide labels (nuclei2d)"]
     assert in_memory.metadata["tessella_recipe"]["params"] == tuned
-    assert widget.status_label.text().endswith("(with the parameters of 'crop labels (nuclei2d)')")
+    assert " s with the parameters of 'crop labels (nuclei2d)', added 'slide labels" in (
+        widget.status_label.text()
+    )
     reference = np.asarray(in_memory.data).copy()
     result = _results.get(in_memory)  # the model's own values on the same network output:
     default_labels = embedding.postprocess(result.predictions[0], default_params(widget))
@@ -216,7 +218,9 @@ def test_a_recipe_file_of_another_model_is_refused_and_the_panel_stays_usable(
     run_to_end(widget)
     recipe = viewer.layers["nuclei labels (nuclei2d)"].metadata["tessella_recipe"]
     assert (recipe["params"]["seed_thresh"], recipe["params"]["min_size"]) == (0.95, 150)
-    assert widget.status_label.text().endswith("(with the parameters of good.recipe.json)")
+    assert " s with the parameters of good.recipe.json, added 'nuclei labels (nuclei2d)'" in (
+        widget.status_label.text()
+    )
 
     picked.append("")  # the dialog left: the choice stays
     choose(widget, FROM_FILE)
@@ -239,7 +243,9 @@ def test_by_default_a_run_keeps_the_tuned_values_and_the_defaults_can_be_chosen(
     assert chosen(widget) == TUNED
     run_to_end(widget)
     assert layer.metadata["tessella_recipe"]["params"]["min_size"] == 150
-    assert widget.status_label.text().endswith("(with the parameters tuned before)")
+    assert " s with the parameters tuned before, replaced 'nuclei labels (nuclei2d)'" in (
+        widget.status_label.text()
+    )
 
     widget.blockwise_checkbox.setChecked(True)  # blockwise, as tuned on this image
     widget.blockwise_edit.setText(str(tmp_path / "nuclei.zarr"))
@@ -255,6 +261,9 @@ def test_by_default_a_run_keeps_the_tuned_values_and_the_defaults_can_be_chosen(
     defaults = params_to_dict(default_params(widget))
     assert layer.metadata["tessella_recipe"]["params"] == defaults
     assert "tuned before" not in widget.status_label.text()
+    assert " s with nuclei2d's defaults, replaced 'nuclei labels (nuclei2d)'" in (
+        widget.status_label.text()
+    )
 
 
 def test_tune_says_a_blockwise_result_is_tuned_through_segment_s_parameters(docked_tune):

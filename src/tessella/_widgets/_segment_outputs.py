@@ -226,7 +226,7 @@ class _Run:
     show_outputs: bool
     started: float
     #: where the parameters came from, as the status line says it ("with the parameters of
-    #: 'crop labels'"); "" for the model's defaults
+    #: 'crop labels'", "with nuclei2d's defaults"); "" where unknown
     params_from: str = ""
     #: the model and axes (:func:`_result_key`): the result of the same ones is replaced
     result_key: dict | None = None
@@ -359,15 +359,16 @@ class SegmentOutputs:
         seconds = time.perf_counter() - run.started
         linked = result.lineage is not None and getattr(result.params, "link", True) is not False
         what = "track" if linked and not one_frame else "object"
-        kept = f" ({run.params_from})" if run.params_from else ""
+        kept = ""
         if one_frame:
             kept += " (a 2D image is one frame of a time-lapse: no tracks)"
         if run.averaged:
             kept += f" ({run.averaged})"
         done = f"replaced '{labels_layer.name}'" if replaced else f"added '{labels_layer.name}'"
         hid = self._hide_older_results(run, labels_layer)
+        said = f" {run.params_from}" if run.params_from else ""  # (where they came from)
         self.status_label.setText(
-            f"'{run.name}': {counted(objects, what)} in {seconds:.1f} s, {done}{kept}{hid}"
+            f"'{run.name}': {counted(objects, what)} in {seconds:.1f} s{said}, {done}{kept}{hid}"
         )
 
     def _hide_older_results(self, run: _Run, labels) -> str:

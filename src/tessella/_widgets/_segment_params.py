@@ -120,22 +120,32 @@ class SegmentParams:
         card = self._chosen_card()
         previous = combo.currentData() or self._params_choice
         gone = combo.currentText()
+        own, tuned_elsewhere = self._tuned_elsewhere(card)
         combo.blockSignals(True)
         try:
             combo.clear()
-            combo.addItem("As tuned on this image", TUNED)
-            self._tip(
-                "The values of this image's previous result with this model (tuned in Tune), "
-                "else the model's own"
-            )
+            if tuned_elsewhere:  # this image gives the defaults: said, and the tuned offered
+                combo.addItem(f"As tuned on this image ({own}: the model's defaults)", TUNED)
+                self._tip(
+                    f"This image's previous result with this model: {own}, so the model's "
+                    "own values; the layers listed next hold values tuned on other images"
+                )
+            else:
+                combo.addItem("As tuned on this image", TUNED)
+                self._tip(
+                    "The values of this image's previous result with this model (tuned in "
+                    "Tune), else the model's own"
+                )
+            layers = [] if card is None else self._layers_of(card)
+            for layer in tuned_elsewhere:  # (near the top: what the user tuned last)
+                combo.addItem(f"As '{layer.name}'", f"layer:{layer.unique_id}")
+                self._tip(f"The values tuned in '{layer.name}' (of another image)")
             combo.addItem("The model's defaults", DEFAULTS)
             self._tip("The parameters the model's card gives")
-            for layer in self.viewer.layers:  # (their metadata: no labels are hashed here)
-                recipe = layer.metadata.get(RECIPE_KEY) if isinstance(layer, Labels) else None
-                if card is not None and isinstance(recipe, dict) and "params" in recipe:
-                    if recipe.get("model_sha256") == card.sha256:  # made with these weights
-                        combo.addItem(f"As '{layer.name}'", f"layer:{layer.unique_id}")
-                        self._tip(f"The parameters of the labels now in '{layer.name}'")
+            for layer in layers:  # (their metadata: no labels are hashed here)
+                if layer not in tuned_elsewhere:
+                    combo.addItem(f"As '{layer.name}'", f"layer:{layer.unique_id}")
+                    self._tip(f"The parameters of the labels now in '{layer.name}'")
             if self._recipe_file is not None and card is not None:
                 path, recipe = self._recipe_file
                 if not other_model(recipe, card) and recipe.get("method", card.method) == (
@@ -158,6 +168,57 @@ class SegmentParams:
                 f"Parameters: {gone.partition(' ')[2]} is no longer offered ({why}); back to "
                 "'As tuned on this image'."
             )
+
+    def _layers_of(self, card: ModelCard) -> list:
+        """The labels layers whose recipe holds parameters of ``card``'s model (the same
+        weights), read from their metadata (no labels are hashed), in the layer list's order."""
+        found = []
+        for layer in self.viewer.layers:
+            recipe = layer.metadata.get(RECIPE_KEY) if isinstance(layer, Labels) else None
+            if isinstance(recipe, dict) and "params" in recipe:
+                if recipe.get("model_sha256") == card.sha256:  # made with these weights
+                    found.append(layer)
+        return found
+
+    def _tuned_elsewhere(self, card: ModelCard | None) -> tuple[str, list]:
+        """Where "As tuned on this image" gives the model's defaults for the image chosen
+        (no result of its own with this model, or one with the defaults) while labels of
+        another image hold values tuned with this model (other than the card's): why this
+        image gives the defaults ("none yet", "not tuned") and those layers, the topmost
+        (the last made) first; ("", []) otherwise. A user who tuned one image and clicked Run
+        on the next got the defaults without a word (user test s33/t13 #6)."""
+        image = getattr(self, "image_layer", None)
+        if card is None or image is None:
+            return "", []
+        from tessella.engine.params import params_to_dict
+
+        from ._segment_outputs import SOURCE_ID_KEY, _result_key
+        from ._tune_recipes import recipe_params
+
+        def values(layer) -> dict | None:  # (the recipe in its metadata: nothing hashed)
+            recipe = layer.metadata.get(RECIPE_KEY)
+            if not isinstance(recipe, dict) or recipe.get("model_sha256") != card.sha256:
+                return None
+            try:
+                return params_to_dict(recipe_params(recipe, card))
+            except ValueError:
+                return None
+
+        defaults = self._default_params(self.model_combo.currentData())
+        axes = self.axes_combo.currentText().strip().upper()
+        previous = self._previous_output(image.unique_id, "labels", _result_key(card, axes))
+        own = None if previous is None else values(previous)
+        if own is not None and own != defaults:
+            return "", []  # this image's own tuned values
+        tuned = [
+            layer
+            for layer in reversed(self._layers_of(card))
+            # (this image's own layers are older results, not another image's tuning)
+            if layer.metadata.get(SOURCE_ID_KEY) != image.unique_id
+            and (theirs := values(layer)) is not None
+            and theirs != defaults
+        ]
+        return ("none yet" if previous is None else "not tuned") if tuned else "", tuned
 
     def _layer_of(self, choice: str):
         """The layer of the entry ``choice`` ("layer:" + its unique_id, as text), or None."""
@@ -226,20 +287,28 @@ class SegmentParams:
 
     def _params_to_run(self, layer, model, axes: str) -> tuple[dict | None, str] | None:
         """``(params, said)`` for a Run of ``model`` on ``layer``: the parameters chosen
-        (None: the model's defaults) and the words the status line adds ("" for the
-        defaults). None, with the Run refused, when they cannot be used."""
+        (None: the model's defaults) and the words the status line adds, naming where they
+        come from ("with nuclei2d's defaults", "with the parameters of 'crop labels
+        (nuclei2d)'", "with the parameters tuned before"). None, with the Run refused, when
+        they cannot be used."""
         from tessella.engine.params import params_to_dict
 
         from ._tune_recipes import recipe_params
 
         choice = self.params_combo.currentData() or TUNED
         card = self._cards[model]
+        defaults = f"with {card.name}'s defaults"  # (every run names its parameters: t13 #6)
         if choice == TUNED:
             params = self._tuned_params(layer, model, axes)
-            tuned = params is not None and params != self._default_params(model)
-            return params, "with the parameters tuned before" if tuned else ""
+            if params is not None and params != self._default_params(model):
+                return params, "with the parameters tuned before"
+            _own, elsewhere = self._tuned_elsewhere(card)
+            if elsewhere:  # the user may have meant those: said after the run too
+                other = elsewhere[0].name
+                return params, f"{defaults} ('{other}' holds tuned values: see Parameters)"
+            return params, defaults
         if choice == DEFAULTS:
-            return None, ""
+            return None, defaults
         if choice.startswith("layer:"):
             source = self._layer_of(choice)
             recipe = _layer_recipe(source) if source is not None else None
@@ -251,7 +320,7 @@ class SegmentParams:
             path, recipe = self._recipe_file
             where, said = f"the parameters of {path.name}", f"recipe {path}"
         else:  # (only listed once read)
-            return None, ""
+            return None, defaults
         why = other_model(recipe, card)
         try:
             if why:

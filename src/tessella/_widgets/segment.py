@@ -308,6 +308,10 @@ class SegmentWidget(
         self.axes_combo.currentTextChanged.connect(self._name_layer_axes)
         self.axes_combo.currentTextChanged.connect(self._show_default_block)
         self.axes_combo.currentTextChanged.connect(self._on_axes_chosen)
+        # what "As tuned on this image" gives follows the image, its axes and the results'
+        # recipes (Tune changes them): _segment_params._tuned_elsewhere
+        self.layer_combo.currentIndexChanged.connect(self._fill_params)
+        self.axes_combo.currentTextChanged.connect(self._fill_params)
         self.block_spin.valueChanged.connect(self._on_block_changed)
         self.model_combo.currentIndexChanged.connect(self._note_model_choice)
         self.model_combo.currentIndexChanged.connect(self._on_model_changed)
@@ -319,6 +323,8 @@ class SegmentWidget(
         self.blockwise_checkbox.toggled.connect(self.blockwise_row.setVisible)
         self.cancel_button.clicked.connect(self._on_cancel_clicked)
         self._watch_layers()
+        for watched in self.viewer.layers:
+            watched.events.metadata.connect(self._fill_params)
 
         self._show_default_block()
         self._fill_models()
@@ -406,6 +412,14 @@ class SegmentWidget(
         """The image layers listed, and the labels layers whose parameters a Run can take."""
         super()._refresh_layers(event)
         self._fill_params()
+
+    def _on_layer_inserted(self, event) -> None:
+        event.value.events.metadata.connect(self._fill_params)  # (a recipe tuned: Parameters)
+        super()._on_layer_inserted(event)
+
+    def _on_layer_removed(self, event) -> None:
+        event.value.events.metadata.disconnect(self._fill_params)
+        super()._on_layer_removed(event)
 
     def _connect(self, worker) -> None:
         close_when_finished(worker)  # first: Cancel then leaves no suspended generator
