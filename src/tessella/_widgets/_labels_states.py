@@ -141,12 +141,18 @@ def note_preview_state(layer, params: dict) -> str | None:
 
 
 def remember_edited_state(layer, lineage: dict | None = None) -> None:
-    """Before a tool replaces ``layer``'s labels: if they are no recorded state (painted,
-    corrected, or partly previewed), remember them as edits of the current recipe, so that
-    an undo back to them is known as such (:func:`recipe_on_screen`: not reproducible)."""
+    """Before a tool replaces ``layer``'s labels (Tune, Correct's Relabel): if they are no
+    recorded state (painted, corrected, or partly previewed), remember them as edits of the
+    current recipe with their ``lineage``, so that an undo back to them is known as such
+    (:func:`recipe_on_screen`: not reproducible) and brings their divisions back
+    (:func:`lineage_on_screen`). Labels without a recipe (a movie opened from a plain TIFF,
+    labels added in the console) are remembered too where they have a lineage (their
+    ``recipe`` None): an undo of a Relabel finds its divisions under the old IDs again."""
     fingerprint = _fingerprint(layer.data)
     recipe = layer.metadata.get(RECIPE_KEY)
-    if fingerprint is None or not isinstance(recipe, dict):
+    if not isinstance(recipe, dict):
+        recipe = None
+    if fingerprint is None or (recipe is None and lineage is None):
         return
     if any(s["fingerprint"] == fingerprint for s in layer.metadata.get(STATES_KEY, [])):
         return
@@ -158,7 +164,8 @@ def remember_edited_state(layer, lineage: dict | None = None) -> None:
 
 def state_on_screen(layer) -> dict | None:
     """The recorded state (``fingerprint``, ``recipe``, ``lineage``, ``edited``) the labels on
-    screen are, or None."""
+    screen are, or None. (``recipe`` is None for edited labels without a recipe, remembered
+    for their lineage: :func:`remember_edited_state`.)"""
     states = layer.metadata.get(STATES_KEY)
     fingerprint = _fingerprint(layer.data) if states else None
     if fingerprint is None:
@@ -181,7 +188,7 @@ def recipe_on_screen(layer) -> tuple[dict | None, bool]:
     if not layer.metadata.get(STATES_KEY) or not isinstance(layer.data, np.ndarray):
         return recipe, not recipe.get("labels_edited", False)
     state = state_on_screen(layer)
-    if state is None:
+    if state is None or state["recipe"] is None:  # (None: remembered without a recipe)
         return recipe, False
     return state["recipe"], not state.get("edited", False)
 
