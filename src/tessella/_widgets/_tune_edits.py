@@ -48,7 +48,8 @@ class LayerSlot:
 
 class TuneEdits:
     """Mixin for :class:`.tune.TuneWidget`: the status line follows hand edits (uses the
-    widget's ``_count_timer``, ``_hand_edited``, ``_counted_at``, ``_status_names``,
+    widget's ``_count_timer``, ``_hand_edited``, ``_counted_at``, ``_own_labels``,
+    ``_edited``, ``_parts_now``, ``_status_names``,
     ``_layer_slots``, ``_requests``, ``_say``, ``_find_layer``, ``viewer``)."""
 
     def _hear_edits(self, layer) -> None:
@@ -85,6 +86,7 @@ class TuneEdits:
         self._count_timer.stop()
         self._hand_edited.clear()
         self._counted_at.clear()
+        self._own_labels.clear()  # (edits are not heard now: look at the labels again)
         super()._panel_closed()  # type: ignore[misc]
 
     def _on_hand_edit(self, layer_id) -> None:
@@ -117,6 +119,45 @@ class TuneEdits:
         """Tune has just written ``layer_id``'s labels and says what they hold."""
         self._hand_edited.discard(layer_id)
         self._counted_at.pop(layer_id, None)
+        layer = self._find_layer(layer_id)
+        mark = None if layer is None else _tune_writing._history_mark(layer)
+        if mark is not None:  # (its own labels: not looked at again until they change)
+            self._own_labels[layer_id] = mark
+        else:
+            self._own_labels.pop(layer_id, None)
+
+    def _holds_hand_edits(self, layer) -> bool:
+        """Whether ``layer``'s labels hold edits an update of them would replace: edits heard
+        while the panel listened (``_edited``), or found in the labels themselves, however
+        the panels were opened (r9 finding 2: edits made before Tune was opened, by Correct
+        or the brush, went unwarned and their divisions were lost): labels that are no
+        recorded state (:mod:`._labels_states`: Segment's result, Tune's updates and
+        previews) and not every frame or slice as Tune wrote it, or a state remembered as
+        edited (an undo back to edits an update replaced, a Relabel), not a preview. Labels
+        not fingerprinted (lazy, or over :data:`._labels_states.MAX_FINGERPRINT_BYTES`) are
+        judged by what was heard only. The labels are looked at again only once changed
+        since Tune last wrote or looked at them (their undo history moved)."""
+        from ._labels_states import STATES_KEY, _fingerprint
+
+        layer_id = layer.unique_id
+        if layer_id in self._edited:
+            return True
+        mark = _tune_writing._history_mark(layer)
+        if mark is not None and self._own_labels.get(layer_id) == mark:
+            return False
+        states = layer.metadata.get(STATES_KEY)
+        fingerprint = _fingerprint(layer.data) if states else None
+        if fingerprint is None:
+            return False
+        state = next((s for s in reversed(states) if s["fingerprint"] == fingerprint), None)
+        if state is not None:
+            edited = bool(state.get("edited")) and state.get("preview") is None
+        else:  # (a preview too large to record, an Apply to all stopped part way: Tune's)
+            parts = self._parts_now(layer_id)
+            edited = not (parts and all(p is not None for p in parts))
+        if not edited and mark is not None:
+            self._own_labels[layer_id] = mark
+        return edited
 
     def _say_edited(self) -> None:
         """The edits paused: the status line, if it names edited labels, says how many

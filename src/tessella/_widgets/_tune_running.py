@@ -161,9 +161,12 @@ class TuneRunning:
         params = self._params.get(layer_id, result.params)
         self._supersede(layer_id)
         self._timer.start()  # changes in the next DEBOUNCE_MS wait and run together
-        if layer.unique_id in self._edited:  # hand edits: an undo back to them is known so
+        if self._holds_hand_edits(layer):  # an undo back to them is known so, lineage too
+            self._edited.add(layer.unique_id)  # (the update says it replaced them)
             tracks = _results.tracks_layer(self.viewer, layer)
             shown = None if tracks is None else tracks.metadata.get(_results.LINEAGE_KEY)
+            if tracks is not None and shown is None:
+                shown = {int(c): int(p[0]) for c, p in tracks.graph.items() if p}
             _results.remember_edited_state(layer, shown)
         current = self._current_frame(layer, result.axes)
         n_frames = len(result.predictions)

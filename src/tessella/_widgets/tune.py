@@ -117,6 +117,9 @@ class TuneWidget(
         # made there, so that an undo finds them again (_tune_writing._Parts)
         self._part_params: dict[Any, _Parts] = {}
         self._edited: set = set()  # layer ids painted or corrected since Tune last wrote them
+        # layer id -> the labels' history mark (_tune_writing._history_mark) when they were
+        # last known to hold no hand edits (Tune's own, or looked at: _holds_hand_edits)
+        self._own_labels: dict[Any, tuple] = {}
         # layer id -> the (paint, redraw) slots connected to its events, by which this widget
         # hears of its edits: weak (a closed panel is not kept alive by a layer), and
         # disconnected when the layer goes or the panel closes (_tune_edits)
@@ -331,6 +334,7 @@ class TuneWidget(
         self._part_params.pop(layer.unique_id, None)
         self._edited.discard(layer.unique_id)
         self._hand_edited.discard(layer.unique_id)
+        self._own_labels.pop(layer.unique_id, None)
         self._counted_at.pop(layer.unique_id, None)
         self._stop_hearing_edits(layer)
         self._in_step.pop(layer.unique_id, None)
@@ -340,6 +344,7 @@ class TuneWidget(
     def _on_paint(self, layer_id, event=None) -> None:
         if not _results.tool_is_writing(layer_id):  # Tune's own updates are not edits
             self._edited.add(layer_id)
+            self._own_labels.pop(layer_id, None)
             self._parts_changed(layer_id)  # (its frames or slices: looked at again)
             self._on_hand_edit(layer_id)  # (the status line follows)
 
@@ -355,6 +360,7 @@ class TuneWidget(
         self._part_params.pop(layer_id, None)
         self._edited.discard(layer_id)
         self._hand_edited.discard(layer_id)
+        self._own_labels.pop(layer_id, None)
         self._in_step.pop(layer_id, None)
         self._written_with.pop(layer_id, None)
         self._changed_at.pop(layer_id, None)
