@@ -112,6 +112,28 @@ class CorrectLineage:
             return None
         return layer, t_axis
 
+    def _begin(self, what: str, tracks: int | None = None) -> tuple | None:
+        """What the lineage edit ``what`` starts from: the selected IDs, the time-lapse
+        (:meth:`_movie`), its T axis, the frame on screen (``tracks`` given: exactly that many
+        tracks selected, the edit taking effect from the frame on screen on; else None),
+        the words of its frames and the lineage now. None where one is missing (said)."""
+        ids = self._selection(what, tracks or 1)
+        found = None if ids is None else self._movie(what)
+        if ids is None or found is None:
+            return None
+        layer, t_axis = found
+        frame = None
+        if tracks is not None:
+            if len(ids) != tracks:
+                wanted = "one track" if tracks == 1 else "two tracks (A, B)"
+                self._say(f"{what}: select exactly {wanted}, not {len(ids)}.")
+                return None
+            frame = self._frame_on_screen(what, layer, t_axis)
+            if frame is None:
+                return None
+        name = self._frame_words(layer, t_axis)
+        return ids, layer, t_axis, frame, name, current_lineage(self.viewer, layer)
+
     def _frame_words(self, layer, t_axis: int):
         numbers = _frame_numbers(layer, t_axis)
         return lambda t: frame_name(int(t), numbers)
@@ -122,11 +144,10 @@ class CorrectLineage:
         from tessella.engine.tracking._lineage_edits import set_parent, track_spans
 
         what = SET_PARENT
-        ids = self._selection(what)
-        found = None if ids is None else self._movie(what)
-        if ids is None or found is None:
+        begun = self._begin(what)
+        if begun is None:
             return False
-        layer, t_axis = found
+        ids, layer, t_axis, _, name, before = begun
         if len(ids) == 2:  # daughter, then mother (picked in that order)
             self.parent_spin.setValue(ids[1])
         elif len(ids) != 1:
@@ -136,8 +157,6 @@ class CorrectLineage:
             )
             return False
         child, parent = ids[0], self.parent_spin.value()
-        name = self._frame_words(layer, t_axis)
-        before = current_lineage(self.viewer, layer)
         try:
             after = set_parent(layer.data, before, child, parent, t_axis, name)
         except ValueError as exc:
@@ -174,19 +193,10 @@ class CorrectLineage:
         from tessella.engine.tracking._lineage_edits import break_track
 
         what = BREAK_TRACK
-        ids = self._selection(what)
-        found = None if ids is None else self._movie(what)
-        if ids is None or found is None:
+        begun = self._begin(what, 1)
+        if begun is None:
             return False
-        layer, t_axis = found
-        if len(ids) != 1:
-            self._say(f"{what}: select exactly one track, not {len(ids)}.")
-            return False
-        frame = self._frame_on_screen(what, layer, t_axis)
-        if frame is None:
-            return False
-        name = self._frame_words(layer, t_axis)
-        before = current_lineage(self.viewer, layer)
+        ids, layer, t_axis, frame, name, before = begun
         try:
             change, new_id, after = break_track(layer.data, before, ids[0], frame, t_axis, name)
         except ValueError as exc:
@@ -216,19 +226,10 @@ class CorrectLineage:
         from tessella.engine.tracking._lineage_edits import swap_tracks
 
         what = SWAP_TRACKS
-        ids = self._selection(what, 2)
-        found = None if ids is None else self._movie(what)
-        if ids is None or found is None:
+        begun = self._begin(what, 2)
+        if begun is None:
             return False
-        layer, t_axis = found
-        if len(ids) != 2:
-            self._say(f"{what}: select exactly two tracks (A, B), not {len(ids)}.")
-            return False
-        frame = self._frame_on_screen(what, layer, t_axis)
-        if frame is None:
-            return False
-        name = self._frame_words(layer, t_axis)
-        before = current_lineage(self.viewer, layer)
+        ids, layer, t_axis, frame, name, before = begun
         a, b = ids
         try:
             change, after = swap_tracks(layer.data, before, a, b, frame, t_axis, name)
