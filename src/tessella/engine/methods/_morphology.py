@@ -139,12 +139,7 @@ def _morph(
     height, width = mask.shape[1:]
     padded = np.pad(mask, (pad, (ry, ry), (rx, rx)), constant_values=eroding)
     combine = np.logical_and if eroding else np.logical_or
-    rows = []  # (dz, dy, k): the row at offsets dz, dy runs 2k + 1 voxels along X
-    for dz in range(footprint.shape[0]):
-        for dy in range(footprint.shape[1]):
-            xs = np.flatnonzero(footprint[dz, dy])
-            if xs.size:
-                rows.append((dz, dy, int(xs.size // 2)))
+    rows = _rows(footprint)
     z0 = i0 - rz + pad[0]  # the padded slice of the first slice made, at offset dz = 0
     out = None
     run = padded[:, :, rx : rx + width]  # 2k + 1 voxels along X, for k = 0, 1, ... in turn
@@ -160,6 +155,18 @@ def _morph(
             out = part.copy() if out is None else combine(out, part, out=out)
     assert out is not None  # (the footprint holds its centre)
     return out
+
+
+def _rows(footprint: np.ndarray) -> list[tuple[int, int, int]]:
+    """The rows of ``footprint`` (3D, symmetric) that hold voxels, as ``(dz, dy, k)``: the
+    row at offsets ``dz``, ``dy`` runs ``2k + 1`` voxels along X, centred on 0."""
+    rows = []
+    for dz in range(footprint.shape[0]):
+        for dy in range(footprint.shape[1]):
+            xs = np.flatnonzero(footprint[dz, dy])
+            if xs.size:
+                rows.append((dz, dy, int(xs.size // 2)))
+    return rows
 
 
 _WORD = 64  # bits of a word of packed voxels along X (:func:`_morph_packed`)
@@ -195,12 +202,7 @@ def _morph_packed(
     del padded
     combine = np.bitwise_and if eroding else np.bitwise_or
     fill = np.uint64(0xFFFFFFFFFFFFFFFF if eroding else 0)
-    rows = []  # (dz, dy, k): the row at offsets dz, dy runs 2k + 1 voxels along X
-    for dz in range(footprint.shape[0]):
-        for dy in range(footprint.shape[1]):
-            xs = np.flatnonzero(footprint[dz, dy])
-            if xs.size:
-                rows.append((dz, dy, int(xs.size // 2)))
+    rows = _rows(footprint)
     out = None
     run = packed
     for k in range(max(k for *_, k in rows) + 1):
