@@ -660,6 +660,27 @@ def _not_editable_when_added(data) -> None:
     watched."""
     import weakref
 
+    def watch_for(viewer, stop):
+        made_of = weakref.ref(data)
+
+        def read_only(event) -> None:
+            layer = event.value
+            if getattr(layer, "data", None) is made_of():
+                layer.editable = False
+                stop()
+
+        return read_only
+
+    _watch_insertions(watch_for)
+
+
+def _watch_insertions(watch_for) -> None:
+    """Connect ``watch_for(viewer, stop)``, a handler of napari's ``layers.events.inserted``,
+    to every open viewer (not only the current one), until the handler calls ``stop()`` or
+    control returns to Qt's event loop (napari inserts what a reader returns before that, so
+    a read whose layers no viewer adds leaves no watch behind). Without a viewer (napari
+    absent, a script reading files) nothing is watched. :func:`_not_editable_when_added` and
+    :func:`tessella._io_folder._follow_when_added` watch so."""
     try:
         import napari
 
@@ -669,7 +690,6 @@ def _not_editable_when_added(data) -> None:
     viewers = [viewer for viewer in viewers if viewer is not None]
     if not viewers:
         return
-    made_of = weakref.ref(data)
     watches: list[tuple] = []
 
     def stop() -> None:
@@ -677,16 +697,11 @@ def _not_editable_when_added(data) -> None:
             emitter.disconnect(watch)
         watches.clear()
 
-    def read_only(event) -> None:
-        layer = event.value
-        if getattr(layer, "data", None) is made_of():
-            layer.editable = False
-            stop()
-
     for viewer in viewers:
         emitter = viewer.layers.events.inserted
-        emitter.connect(read_only)
-        watches.append((emitter, read_only))
+        watch = watch_for(viewer, stop)
+        emitter.connect(watch)
+        watches.append((emitter, watch))
     from qtpy.QtCore import QTimer
 
     QTimer.singleShot(0, stop)

@@ -905,25 +905,9 @@ def _follow_when_added(token: str) -> None:
     the labels (:func:`~tessella._widgets._tracks_layer.follow_edits`). As
     :func:`~tessella._io._not_editable_when_added` watches: every open viewer, until the
     layer is added or control returns to Qt's event loop; nothing without a viewer."""
-    from ._io import COMPANION_OF_KEY, COMPANIONS_KEY
+    from ._io import COMPANION_OF_KEY, COMPANIONS_KEY, _watch_insertions
 
-    try:
-        import napari
-
-        viewers = list(getattr(napari.Viewer, "_instances", ())) or [napari.current_viewer()]
-    except Exception:  # napari absent or without a viewer: no layer is made here
-        return
-    viewers = [viewer for viewer in viewers if viewer is not None]
-    if not viewers:
-        return
-    watches: list[tuple] = []
-
-    def stop() -> None:
-        for emitter, watch in watches:
-            emitter.disconnect(watch)
-        watches.clear()
-
-    def watch_for(viewer):
+    def watch_for(viewer, stop):
         def added(event) -> None:
             if getattr(event.value, "metadata", {}).get(COMPANION_OF_KEY) != token:
                 return
@@ -939,11 +923,4 @@ def _follow_when_added(token: str) -> None:
 
         return added
 
-    for viewer in viewers:
-        emitter = viewer.layers.events.inserted
-        watch = watch_for(viewer)
-        emitter.connect(watch)
-        watches.append((emitter, watch))
-    from qtpy.QtCore import QTimer
-
-    QTimer.singleShot(0, stop)
+    _watch_insertions(watch_for)
