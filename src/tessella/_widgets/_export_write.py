@@ -260,6 +260,7 @@ class _Plan:
     # frame column (none: no column)
     frames: list[int] = field(default_factory=list)
     first_frame: int | None = None  # the CTC masks' first number, First frame number's
+    length: bool = False  # the CSV's length along the skeleton (of 2D labels), as ticked
     # the recipe kept in a zarr or OME-Zarr's own attributes where Recipe is not ticked: a
     # time-lapse result's, so that its frame numbers go with the labels (_recipe_maker's)
     attrs_recipe: Callable | None = None
@@ -415,9 +416,11 @@ def _export_steps_of(
     """:func:`_export_steps`, the files of the labels' store ``stamped`` (``(folder, stamp)``
     as it began, or None)."""
     from tessella._io_recipe import ZARR_RECIPE_ATTR
+    from tessella.engine.axes import spatial_of
     from tessella.engine.io import write_json, write_labels, write_mask_stack, write_zarr_labels
     from tessella.engine.io._leftovers import batch_of_writes, claim, new_token
     from tessella.engine.io._write import write_labels_in_strips, write_ome_zarr_labels
+    from tessella.engine.measure import _lengths_on_disk as lengths_on_disk
     from tessella.engine.measure import measure_objects, write_csv
     from tessella.engine.tracking import ctc_tracks, write_ctc
 
@@ -491,10 +494,20 @@ def _export_steps_of(
                 "axes": plan.axes,
                 "unit": plan.unit,
             }
+            # 2D objects (YX, TYX): their length along the skeleton too, as the engine
+            # measures it (tessella segment --csv's columns); volumes have none
+            length = plan.length and spatial_of(plan.axes) == "YX"
             if plan.stack is not None:  # each object whole, its hidden parts included
-                table = measure_stack(plan.stack.masks, plan.stack.ids, **options)
-            else:
+                table = measure_stack(plan.stack.masks, plan.stack.ids, length=length, **options)
+            elif in_pieces and length:  # each object's box read from disk: counted apart
                 table = measure_objects(counted, **options)
+                yield count.begin(
+                    f"measuring the length of {len(table['label'])} objects (each from disk)",
+                    len(table["label"]),
+                )
+                table = lengths_on_disk(table, counted, plan.axes, options["spacing"], plan.unit)
+            else:
+                table = measure_objects(counted, length=length, **options)
             if plan.frames and "t" in table:
                 table = _with_frames(table, plan.frames)
             if plan.cancel.is_set():
@@ -1084,6 +1097,7 @@ class ExportWriting:
             image=None if intensity is None else _labels_data(intensity),
             result=_results.get(layer) if "csv" in kinds else None,
             numbers=numbers,
+            length=self.length_checkbox.isChecked(),
             lineage=self._lineage() if "ctc" in kinds else {},
             recipe=self._recipe_maker(outputs, hashed) if "recipe" in kinds else None,
             # (Recipe not ticked: a time-lapse result's frame numbers are kept all the same,

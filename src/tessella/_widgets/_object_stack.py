@@ -931,9 +931,9 @@ def sync_overlaps(labels_layer: Labels) -> None:
 
 def measure_stack(masks: np.ndarray, ids, **options) -> dict[str, np.ndarray]:
     """:func:`~tessella.engine.measure.measure_objects` of objects that may overlap, each
-    measured whole: ``masks[n]`` (an ``(N, Y, X)`` stack) is object ``ids[n]``. The objects
-    are spread over as few label images as keep them apart; ``options`` go to
-    ``measure_objects``. Rows are sorted by label.
+    measured whole (``instances=True``: the engine spreads them over as few label images as
+    keep them apart): ``masks[n]`` (an ``(N, Y, X)`` stack) is object ``ids[n]``;
+    ``options`` go to ``measure_objects`` (``length=True`` too). Rows are sorted by label.
 
     >>> masks = np.zeros((2, 4, 6), bool)
     >>> masks[0, :, :4] = masks[1, 1:3, 2:] = True  # crossing: both cover 4 pixels
@@ -946,17 +946,7 @@ def measure_stack(masks: np.ndarray, ids, **options) -> dict[str, np.ndarray]:
     ids = np.asarray(ids, np.int64)
     if masks.ndim < 3 or len(ids) != len(masks):
         raise ValueError(f"a mask stack of {len(ids)} objects, got shape {masks.shape}")
-    dtype = np.uint16 if ids.max(initial=0) <= np.iinfo(np.uint16).max else np.int64
-    planes: list[np.ndarray] = []
-    for mask, label in zip(masks, ids):
-        plane = next((p for p in planes if not p[mask].any()), None)
-        if plane is None:
-            plane = np.zeros(masks.shape[1:], dtype)
-            planes.append(plane)
-        plane[mask] = label
-    tables = [measure_objects(plane, **options) for plane in planes]
-    if not tables:
-        return measure_objects(np.zeros(masks.shape[1:], dtype), **options)
-    table = {name: np.concatenate([t[name] for t in tables]) for name in tables[0]}
+    table = measure_objects(masks, instances=True, **options)  # page n: object n + 1
+    table["label"] = ids[table["label"] - 1] if len(ids) else table["label"].astype(np.int64)
     order = np.argsort(table["label"], kind="stable")
     return {name: values[order] for name, values in table.items()}

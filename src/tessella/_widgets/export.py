@@ -77,6 +77,15 @@ __all__ = ["ExportWidget", "OUTPUT_SUFFIXES", "STACK_RECHECK_MS", "base_path", "
 #: the mask stack's default is checked again this long after the last edit of the labels
 STACK_RECHECK_MS = 250
 
+#: the tooltip of Export's "Length along the skeleton" option
+LENGTH_TIP = (
+    "Adds length_px (and length_um... with a pixel size) to the CSV: each 2D object's length "
+    "along its skeleton, as 'tessella segment --csv' measures it (worms: each whole, from "
+    "the mask stack). Ticked by default for a model's worms (worms2d), off for other labels: "
+    "it costs about 0.6 ms an object in memory, 1.5 ms on disk, each object's box read on its "
+    "own (a 4096² result of 8256 nuclei: 13 s instead of 0.6 s)"
+)
+
 #: the Intensity box's tooltip (then why its image was chosen, or none)
 INTENSITY_TIP = "Image whose mean intensity per object goes in the CSV"
 
@@ -157,6 +166,14 @@ class ExportWidget(ExportOutputs, ExportWriting, LayerWatcher, QWidget):
         self.csv_checkbox.setToolTip(
             "One row per object: size, centroid, bounding box, mean intensity, mean confidence"
         )
+        # the CSV's length_px (length_<unit>): ticked by default for worms
+        # (_update_length_checkbox), indented under Measurements as its part
+        self.length_checkbox = QCheckBox("Length along the skeleton (2D objects)")
+        self._length_row = QWidget()
+        length_row = QHBoxLayout(self._length_row)
+        length_row.setContentsMargins(20, 0, 0, 0)
+        length_row.addWidget(self.length_checkbox)
+        length_row.addStretch(1)
         self.ctc_checkbox = QCheckBox("Tracks, Cell Tracking Challenge format (_RES folder)")
         self.ctc_checkbox.setToolTip(CTC_TIP)
         # the movie's number of its first frame, for labels that record no frame numbers
@@ -202,6 +219,7 @@ class ExportWidget(ExportOutputs, ExportWriting, LayerWatcher, QWidget):
             self.zarr_checkbox,
             self.ome_zarr_checkbox,
             self.csv_checkbox,
+            self._length_row,
             self.ctc_checkbox,
             self._first_frame_row,
             self.recipe_checkbox,
@@ -222,6 +240,7 @@ class ExportWidget(ExportOutputs, ExportWriting, LayerWatcher, QWidget):
         self.export_button.clicked.connect(self._on_export_clicked)
         self.cancel_button.clicked.connect(self._on_cancel_clicked)
         self.ctc_checkbox.toggled.connect(self._update_first_frame)
+        self.csv_checkbox.toggled.connect(self._update_length_checkbox)
         #: hashing the input file for the recipe, or writing labels on disk or big ones
         self.worker: WorkerBase | None = None
         self._writing = None  # what the worker writes (_export_write._Plan), while it does
@@ -229,6 +248,7 @@ class ExportWidget(ExportOutputs, ExportWriting, LayerWatcher, QWidget):
         # while it is the one chosen (_offer_intensity)
         self._intensity_offer: tuple[str, str | None, str] | None = None
         self._stack_state: tuple | None = None  # (layer, stack possible, overlaps) last seen
+        self._length_state: tuple | None = None  # (layer, its default) last seen
         self._edits_heard: Labels | None = None  # the labels layer whose edits are followed
         self._stack_timer = QTimer(self, singleShot=True, interval=STACK_RECHECK_MS)
         self._stack_timer.timeout.connect(self._update_stack_checkbox)
@@ -265,10 +285,12 @@ class ExportWidget(ExportOutputs, ExportWriting, LayerWatcher, QWidget):
             self._offer_intensity(self.labels_layer)
         self._update_recipe_checkbox()
         self._update_stack_checkbox()
+        self._update_length_checkbox()
         self._update_ctc_checkbox()
 
     def _on_results_changed(self, layer_id) -> None:
         self._update_stack_checkbox()
+        self._update_length_checkbox()
         self._update_ctc_checkbox()
 
     def _fill_image_combo(self) -> None:
@@ -293,6 +315,7 @@ class ExportWidget(ExportOutputs, ExportWriting, LayerWatcher, QWidget):
         self._hear_edits_of(layer)
         self._update_recipe_checkbox()
         self._update_stack_checkbox()
+        self._update_length_checkbox()
         self._update_ctc_checkbox()
 
     def _offer_intensity(self, layer: Labels) -> None:
@@ -530,6 +553,40 @@ class ExportWidget(ExportOutputs, ExportWriting, LayerWatcher, QWidget):
             self.stack_checkbox.setChecked(overlapping > 0)
         self.stack_checkbox.setEnabled(possible)
         self.stack_checkbox.setToolTip(tip)
+
+    def _update_length_checkbox(self) -> None:
+        """Offer the CSV's length along the skeleton for 2D labels (YX, TYX; a volume has
+        none), ticked by default for elongated objects that may overlap (worms2d's result,
+        labels with an overlaps layer or read from a mask stack), off for others (round
+        nuclei: some 12 times the CSV's time for a number nobody reads; the same for labels
+        in memory and on disk); other labels bring back the default. The tooltip says what it
+        measures and costs."""
+        from tessella._io import labels_axes
+        from tessella.engine.axes import spatial_of
+
+        layer = self.labels_layer
+        flat = False
+        if layer is not None:
+            try:
+                axes = labels_axes(layer.ndim, layer.metadata, layer.axis_labels)
+                flat = spatial_of(axes) == "YX"
+            except ValueError:
+                flat = False
+        elongated = layer is not None and (
+            network_instances(layer) is not None
+            or has_read_stack(layer)
+            or self._overlaps_layer() is not None
+        )
+        state = (None if layer is None else layer.unique_id, flat and elongated)
+        if state != self._length_state:
+            self._length_state = state
+            self.length_checkbox.setChecked(flat and elongated)
+        self.length_checkbox.setEnabled(flat and self.csv_checkbox.isChecked())
+        if layer is not None and not flat:
+            tip = f"'{layer.name}' is a volume: the length along the skeleton is of 2D objects"
+        else:
+            tip = LENGTH_TIP
+        self.length_checkbox.setToolTip(tip)
 
     def _object_stack(self, layer: Labels, labels: np.ndarray) -> _Stack:
         """The objects of 2D ``labels`` whole, overlaps kept (:func:`object_stack`)."""
