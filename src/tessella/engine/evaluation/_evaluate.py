@@ -239,14 +239,7 @@ def evaluate_labels_steps(
     notes = tuple(n for n in (prediction_note(seen, names[1], flags=False), note) if n)
     # the scores of score_pairs, its AP from the matchings above
     # (and its V_rand and VOI from those of each image above)
-    rest = [m for m in wanted if m not in ("ap", "vrand")]
-    others = score_pairs([(t, p) for t, p, _ in images], rest)
-    scores: dict = {"n_images": others.pop("n_images")}
-    if "ap" in wanted:
-        scores.update(_ap_scores(metrics._means_over_images(per_image, thresholds)))
-    scores.update(others)
-    if "vrand" in wanted:
-        scores.update(vrand_means(rand))
+    scores = _image_scores([(t, p) for t, p, _ in images], wanted, per_image, thresholds, rand)
     n_true, n_pred, tp = (int(c) for c in counts)
     if annotated is not None:
         scores["annotated"] = annotated_summary(annotated, predicted.shape)
@@ -270,6 +263,24 @@ def evaluate_labels_steps(
         not_annotated=not_annotated,
         sparse_places=tuple(sparse),
     )
+
+
+def _image_scores(pairs: list, wanted, per_image: list, thresholds: list, rand) -> dict:
+    """The scores of :func:`evaluate_labels_steps` as :func:`score_pairs` gives them of
+    ``pairs`` (the images, or their overlap tables), but AP from the matchings already made
+    (``per_image``, at ``thresholds``) and V_rand and VOI from each image's
+    :func:`~tessella.engine.metrics.rand_voi` (``rand``, iterated only where ``"vrand"`` is
+    wanted): ``"n_images"`` first, then AP, the others, V_rand and VOI. :func:`stack_steps`
+    scores a lazy 3D pair so too."""
+    rest = [m for m in wanted if m not in ("ap", "vrand")]
+    others = score_pairs(pairs, rest)
+    scores: dict = {"n_images": others.pop("n_images")}
+    if "ap" in wanted:
+        scores.update(_ap_scores(metrics._means_over_images(per_image, thresholds)))
+    scores.update(others)
+    if "vrand" in wanted:
+        scores.update(vrand_means(list(rand)))
+    return scores
 
 
 def _lazy(array):

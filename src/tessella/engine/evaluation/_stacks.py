@@ -37,10 +37,7 @@ from ._mistakes import (
 from ._scores import (
     Evaluation,
     PairTable,
-    _ap_scores,
     draw_errors,
-    score_pairs,
-    vrand_means,
 )
 
 __all__ = ["lazy_errors", "slabs", "stack_pair", "stack_steps", "stack_table"]
@@ -338,14 +335,10 @@ def stack_steps(
     errors = lazy_errors(shape, groups, read, found)
     # the scores of evaluate_labels_steps: AP from the matchings, the others as score_pairs
     # gives them of the images (their tables), V_rand and VOI each image's
-    rest = [m for m in wanted if m not in ("ap", "vrand")]
-    others = score_pairs(tables, rest)
-    scores: dict = {"n_images": others.pop("n_images")}
-    if "ap" in wanted:
-        scores.update(_ap_scores(metrics._means_over_images(per_image, thresholds)))
-    scores.update(others)
-    if "vrand" in wanted:
-        scores.update(vrand_means([table.rand_voi() for table in tables]))
+    from ._evaluate import _image_scores
+
+    rand = (table.rand_voi() for table in tables)
+    scores = _image_scores(tables, wanted, per_image, thresholds, rand)
     n_true = sum(t.n_true for t in tables)
     n_pred = sum(t.n_pred for t in tables)
     notes = _notes(scan, tables, names, False)
