@@ -114,8 +114,9 @@ def _build_parser() -> argparse.ArgumentParser:
         "stack, Y,X for a 2D image or a movie's frames (not Fiji's width,height,depth: a "
         "warning says so where it looks like X,Y,Z). Plain numbers are in the input's unit, "
         "µm where it names none (0.05,0.004,0.004); or give a unit on each size: "
-        "50nm,4nm,4nm (nm, µm or um, mm; sizes in different units are converted to the "
-        "finest). Relative sizes are what post-processing uses. It replaces the file's pixel "
+        "50nm,4nm,4nm (nm, µm or um, mm; NM, UM, µM are read as nm, µm, but Mm, MM are "
+        "megametres, refused; sizes in different units are converted to the finest). "
+        "Relative sizes are what post-processing uses. It replaces the file's pixel "
         "size (a stack whose TIFF has no Z spacing), is recorded in the recipe with its unit "
         "(--recipe replays it) and written as the output's pixel size and unit (TIFF, zarr, "
         "OME-Zarr; with --blockwise too: the labels zarr's)",

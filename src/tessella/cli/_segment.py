@@ -492,6 +492,12 @@ def _voxel_size(args, recipe: dict) -> _VoxelSize | None:
 #: the units of length ``--voxel-size`` takes (:func:`_parsed_voxel_size`), as their symbol
 #: (``unit_for``'s spelling, which every writer takes) and their power of ten in metres
 VOXEL_UNITS = {"pm": -12, "Å": -10, "nm": -9, "µm": -6, "mm": -3, "cm": -2, "m": 0}
+#: the prefixes of the metre ``--voxel-size`` takes, by the letter before its m: in the other
+#: case too where that case is no SI prefix (``NM``, ``UM``, ``CM``)
+_METRE_PREFIXES = {"p": "pm", "n": "nm", "µ": "µm", "μ": "µm", "u": "µm", "m": "mm", "c": "cm"}
+#: the capitals that are SI prefixes of their own (mega, peta), which a unit symbol typed in
+#: the wrong case would turn 1e9 or 1e27-fold: refused, naming the symbol to write
+_CAPITAL_PREFIXES = {"M": ("mega", "milli"), "P": ("peta", "pico")}
 
 
 def _parsed_voxel_size(given: str) -> tuple[list[float], str | None]:
@@ -501,15 +507,17 @@ def _parsed_voxel_size(given: str) -> tuple[list[float], str | None]:
     sizes in different units are converted to the finest of them: ``0.05um,4nm,4nm`` is
     50,4,4 nm). CliError where some sizes name a unit and others none, or a unit is not one
     of length; a size that is no number gives no sizes (refused by :func:`_checked_voxel_size`).
+    Symbols are read as :func:`_length_symbol` reads them (``50NM``, ``0.05µM``: nm, µm;
+    ``4Mm``, megametres, refused).
 
     >>> _parsed_voxel_size("50nm, 4nm ,4 nm"), _parsed_voxel_size("0.05,0.004,0.004")
     (([50.0, 4.0, 4.0], 'nm'), ([0.05, 0.004, 0.004], None))
     >>> _parsed_voxel_size("0.05um,4nm,4nm"), _parsed_voxel_size("1µm,0.25 micron")
     (([50.0, 4.0, 4.0], 'nm'), ([1.0, 0.25], 'µm'))
+    >>> _parsed_voxel_size("50NM,0.004UM,4nM"), _parsed_voxel_size("0.5µM,0.1 Microns")
+    (([50.0, 4.0, 4.0], 'nm'), ([0.5, 0.1], 'µm'))
     """
     import re
-
-    from ..engine.io._write import unit_for
 
     sizes: list[float] = []
     units: list[str | None] = []
@@ -525,12 +533,7 @@ def _parsed_voxel_size(given: str) -> tuple[list[float], str | None]:
         found = re.fullmatch(r"([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([^\W\d_]+)", text)
         if found is None:
             return [], None
-        symbol = unit_for(found[2], "zarr")
-        if symbol not in VOXEL_UNITS:
-            raise CliError(
-                f"--voxel-size: {found[2]!r} is not a unit of length; give nm, µm (um) or mm, "
-                f"e.g. 50nm,4nm,4nm, got {given!r}"
-            )
+        symbol = _length_symbol(found[1], found[2], given)
         sizes.append(float(found[1]))
         units.append(symbol)
     named = {u for u in units if u is not None}
@@ -548,6 +551,54 @@ def _parsed_voxel_size(given: str) -> tuple[list[float], str | None]:
         if unit is not None
     ]
     return converted, finest
+
+
+def _length_symbol(number: str, unit: str, given: str) -> str:
+    """The symbol (a key of :data:`VOXEL_UNITS`) of ``unit``, which ``--voxel-size`` ``given``
+    gives to the size ``number``. A name in any case ("micron", "Nanometres") and a symbol as
+    SI spells it ("nm", "µm", "Å") or as "um"; a symbol in another case only where that reads
+    as one unit of length: a prefix whose other case is no SI prefix ("NM", "UM", "Nm") and
+    the metre's m typed M, which is no unit of length ("nM", "µM", "uM": micromolar is no
+    voxel size, so µM is read as µm, as users type it). CliError where it is no unit of
+    length ("s", "px", "µl"), where its capital is a prefix of its own ("Mm", "MM": mega, not
+    milli; "PM": peta; no voxel is megametres wide, but a symbol is refused rather than read
+    otherwise than it says), or a length that is not one of VOXEL_UNITS ("km", "fm").
+
+    >>> [_length_symbol("4", u, "") for u in ("nm", "NM", "Nm", "nM", "UM", "µM", "CM", "Å")]
+    ['nm', 'nm', 'nm', 'nm', 'µm', 'µm', 'cm', 'Å']
+    """
+    import unicodedata
+
+    from ..engine.io._write import unit_for
+
+    text = unicodedata.normalize("NFC", unit)
+    if len(text) == 2 and text[1] in "mM":
+        prefix = text[0]
+        if prefix in _CAPITAL_PREFIXES:
+            capital, small = _CAPITAL_PREFIXES[prefix]
+            lower = prefix.lower()
+            raise CliError(
+                f"--voxel-size: '{number}{text}' reads as {number} {capital}metres ({prefix} "
+                f"is {capital}, {lower} {small}: unit symbols are case-sensitive); for "
+                f"{small}metres write {number}{lower}m, got {given!r}"
+            )
+        symbol = _METRE_PREFIXES.get(prefix) or _METRE_PREFIXES.get(prefix.lower())
+        if symbol is not None:
+            return symbol
+    elif text in ("m", "M"):
+        return "m"
+    symbol = unit_for(text, "zarr")  # (a name, in any case; Å; "\\u00b5m")
+    if symbol in VOXEL_UNITS:
+        return symbol
+    if len(text) == 2 and text[1] == "m" and text[0] in "yzafdhkGTEZY":  # km, fm...
+        raise CliError(
+            f"--voxel-size: {unit!r} is not one of the units of length it takes; give nm, "
+            f"µm (um) or mm (or pm, Å, cm, m), e.g. 50nm,4nm,4nm, got {given!r}"
+        )
+    raise CliError(
+        f"--voxel-size: {unit!r} is not a unit of length; give nm, µm (um) or mm, "
+        f"e.g. 50nm,4nm,4nm, got {given!r}"
+    )
 
 
 def _warn_of_xyz_order(sizes: tuple[float, ...], given: str, unit: str | None) -> None:

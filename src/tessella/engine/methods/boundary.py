@@ -433,7 +433,9 @@ def unknown_z_spacing_note(
 #: ``segment_blockwise``) gives a stack its voxel size or segments its slices one by one
 API_Z_SPACING_FIXES = (
     "pass the voxel size as spacing=(Z, Y, X) (e.g. spacing=(50, 4, 4) for 50 nm sections "
-    'of 4 nm pixels) or segment the slices separately with axes="TYX"'
+    'of 4 nm pixels; segment_blockwise: also unit="nm", the unit its labels and recipe '
+    'record, else the input\'s, "pixel" where it has none) or segment the slices separately '
+    'with axes="TYX"'
 )
 
 
