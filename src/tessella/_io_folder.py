@@ -850,6 +850,13 @@ def _with_ctc_tracks(folder: Path, layers: list[tuple]) -> list[tuple]:
         return layers
     metadata = dict(kwargs["metadata"])
     metadata.pop(AXES_GUESSED_KEY, None)  # (``mask052.tif``: the track file says frames)
+    if not isinstance(data, np.ndarray):  # opened lazily: not read whole to open it
+        layers[at[0]] = (
+            data,
+            {**kwargs, "metadata": _unchecked_lineage(track_file, table, metadata, kwargs["name"])},
+            "labels",
+        )
+        return layers
     numbers = metadata.get(FRAME_NUMBERS_KEY) or list(range(data.shape[0]))
     rows = []
     spans: dict[int, tuple[int, int]] = {}
@@ -897,6 +904,41 @@ def _with_ctc_tracks(folder: Path, layers: list[tuple]) -> list[tuple]:
     layers.insert(at[0] + 1, (tracks, tracks_kwargs, "tracks"))
     _follow_when_added(token)
     return layers
+
+
+#: labels metadata of a CTC folder opened lazily: why its track file's divisions were not
+#: checked against its masks, and no Tracks layer drawn (:func:`_unchecked_lineage`)
+CTC_UNCHECKED_KEY = "ctc_tracks_unchecked"
+
+
+def _unchecked_lineage(track_file: Path, table: list, metadata: dict, name: str) -> dict:
+    """``metadata`` of the labels ``name`` of a CTC folder opened lazily (over the reader's
+    lazy-labels limit), with the divisions of its track file's rows ``table`` kept with the
+    labels (:data:`~tessella._widgets._tracks_layer.LINEAGE_KEY`, which Correct and Export
+    read where no Tracks layer is beside them): checked against the file itself only (a
+    mother ending before her daughter begins, by the file's begin and end frames), not
+    against the masks, and no Tracks layer drawn, as both would read every frame (a TIFF's
+    labels are known only once the frame is decoded). Said in a warning and in
+    :data:`CTC_UNCHECKED_KEY`."""
+    import warnings
+
+    from tessella._widgets._tracks_layer import LINEAGE_KEY
+    from tessella.engine.tracking import fit_ctc_tracks
+
+    lineage, problems = fit_ctc_tracks(table, {k.id: (k.start, k.end) for k in table})
+    n = len(lineage)
+    why = (
+        f"{track_file.name} was not checked against the masks, and no Tracks layer is drawn: "
+        "the labels are opened lazily, and both would read every frame"
+    )
+    dropped = f" ({'; '.join(problems)})" if problems else ""
+    warnings.warn(
+        f"'{name}': {why}; its {n} division{'s' if n != 1 else ''} are kept with the labels"
+        f"{dropped} (Export writes them back)",
+        UserWarning,
+        stacklevel=4,
+    )
+    return {**metadata, LINEAGE_KEY: lineage, CTC_UNCHECKED_KEY: why}
 
 
 def _follow_when_added(token: str) -> None:

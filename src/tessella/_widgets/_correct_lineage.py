@@ -185,6 +185,17 @@ class CorrectLineage:
             description = f"remove the parent of track {child}"
             words = f"track {child} ({name(start)} to {name(end)}) now starts by itself"
         self._lineage_step(layer, t_axis, None, before, after, description, "", child)
+        daughters = sorted(c for c, p in after.items() if p == parent) if parent else []
+        if len(daughters) > 2:  # (valid CTC, but a cell divides into two: most likely a slip)
+            others = ", ".join(str(d) for d in daughters if d != child)
+            words += (
+                f". Track {parent} now has {len(daughters)} daughters "
+                f"({', '.join(map(str, daughters))}): a cell divides into two. If one is a "
+                f"mistake, Undo, or select her ({others}), set 'parent' to 0 and click "
+                f"'{SET_PARENT}'"
+            )
+            self._say(f"{description} on '{layer.name}': {words}", "warning")
+            return True
         self._say(f"{description} on '{layer.name}': {words}", None)
         return True
 

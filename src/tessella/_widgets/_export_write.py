@@ -1488,8 +1488,10 @@ class ExportWriting:
         """The divisions ``{child: parent}`` of the chosen labels: those recorded with the
         labels on screen (a result, a Tune update, reopened labels while they are those of
         the file: after Ctrl+Z too), else those their Tracks layer was drawn from, else
-        those of Segment's result behind them, else those their recipe records (reopened
-        labels edited since); divisions whose ends are gone are left to :func:`ctc_tracks`.
+        those of Segment's result behind them, else those kept in the labels' metadata
+        (the last set by hand, its Tracks layer deleted; a CTC folder opened lazily), else
+        those their recipe records (reopened labels edited since); divisions whose ends are
+        gone are left to :func:`ctc_tracks`.
         Correct's lineage edits undone or redone since last looked at (Ctrl+Z on a hidden
         layer, which napari refreshes nothing for) are followed first."""
         from tessella._io import recipe_lineage
@@ -1510,4 +1512,7 @@ class ExportWriting:
         result = _results.get(layer)
         if result is not None and result.lineage:
             return dict(result.lineage)
+        kept = None if layer is None else layer.metadata.get(_results.LINEAGE_KEY)
+        if isinstance(kept, dict):  # (set by hand, its Tracks layer deleted; lazy CTC folder)
+            return dict(kept)
         return recipe_lineage(self._recipe()) or {}

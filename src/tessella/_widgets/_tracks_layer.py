@@ -396,7 +396,10 @@ def current_lineage(viewer, labels_layer) -> dict[int, int]:
     """The divisions ``{child: parent}`` of ``labels_layer`` as Export writes them
     (:meth:`tessella._widgets._export_write.ExportWrite._lineage`, in its order): those of
     the recorded state the labels on screen are, else those their Tracks layer was drawn
-    from, else those of Segment's result behind them, else those their recipe records."""
+    from, else those of Segment's result behind them, else those kept with the labels
+    (:data:`LINEAGE_KEY` in their metadata: the last set by hand, by :func:`put_lineage`,
+    kept when the Tracks layer is deleted; a CTC folder opened lazily, which has none),
+    else those their recipe records."""
     from .._io_recipe import recipe_lineage
     from ._result_cache import get
 
@@ -412,16 +415,23 @@ def current_lineage(viewer, labels_layer) -> dict[int, int]:
     result = get(labels_layer)
     if result is not None and result.lineage:
         return _as_lineage(result.lineage)
+    kept = labels_layer.metadata.get(LINEAGE_KEY)  # (its Tracks layer deleted; a lazy CTC folder)
+    if isinstance(kept, dict):
+        return _as_lineage(kept)
     return _as_lineage(recipe_lineage(labels_layer.metadata.get(RECIPE_KEY)) or {})
 
 
 def put_lineage(viewer, labels_layer, lineage: dict, state: bool = True) -> None:
     """Make ``lineage`` that of ``labels_layer``: its Tracks layer's (drawn again; added
-    where it has none), and, with ``state``, that of the recorded state the labels on screen
-    are (a Segment result unedited: Export and an undo back to them read the state's)."""
+    where it has none), kept in the labels' metadata (:data:`LINEAGE_KEY`: Export still
+    writes it after the Tracks layer is deleted), and, with ``state``, that of the recorded
+    state the labels on screen are (a Segment result unedited: Export and an undo back to
+    them read the state's)."""
     from tessella.engine.tracking import tracks_graph
 
     lineage = _as_lineage(lineage)
+    # kept with the labels too: Export still writes it if the Tracks layer is deleted
+    labels_layer.metadata = {**labels_layer.metadata, LINEAGE_KEY: lineage}
     on_screen = state_on_screen(labels_layer) if state else None
     if on_screen is not None:
         states = [
