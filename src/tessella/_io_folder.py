@@ -817,7 +817,9 @@ def _with_ctc_tracks(folder: Path, layers: list[tuple]) -> list[tuple]:
     begin or end frames, a division whose mother does not end before her daughter begins)
     is said in a warning naming the file, and the rest is kept
     (:func:`~tessella.engine.tracking.fit_ctc_tracks`); a file that cannot be read is said,
-    and the labels open without divisions."""
+    and the labels open without divisions. Labels opened lazily are not read whole to open
+    them: their divisions are kept with them unchecked against the masks, and no Tracks
+    layer is drawn (:func:`_unchecked_lineage`)."""
     import uuid
     import warnings
 
@@ -926,15 +928,21 @@ def _unchecked_lineage(track_file: Path, table: list, metadata: dict, name: str)
     from tessella.engine.tracking import fit_ctc_tracks
 
     lineage, problems = fit_ctc_tracks(table, {k.id: (k.start, k.end) for k in table})
+    # (the file's own begin and end frames stand for the masks': said as the file's)
+    problems = [
+        p.replace("in no mask", "no track of the file").replace(" in the masks", " in the file")
+        for p in problems
+    ]
     n = len(lineage)
     why = (
         f"{track_file.name} was not checked against the masks, and no Tracks layer is drawn: "
         "the labels are opened lazily, and both would read every frame"
     )
-    dropped = f" ({'; '.join(problems)})" if problems else ""
+    dropped = f"; {'; '.join(problems)}" if problems else ""
+    divisions = f"{n} division{'s are' if n != 1 else ' is'}"
     warnings.warn(
-        f"'{name}': {why}; its {n} division{'s' if n != 1 else ''} are kept with the labels"
-        f"{dropped} (Export writes them back)",
+        f"'{name}': {why}. The file's {divisions} kept with the labels (Export writes "
+        f"{'them' if n != 1 else 'it'} back){dropped}",
         UserWarning,
         stacklevel=4,
     )
