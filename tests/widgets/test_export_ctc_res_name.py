@@ -65,6 +65,9 @@ def test_a_reopened_ctc_result_exports_to_one_res_folder(make_napari_viewer, dat
     assert (again / "res_track.txt").read_text() == (folder / "res_track.txt").read_text()
     assert "'_RES' dropped" in export.status_label.text(), export.status_label.text()
 
-    # a name typed with the suffix in another case is a base too
+    # a name typed with "_res" in lower case is the user's own name (test_panel_messages'
+    # "nuc_res"), kept; the CTC folder's "_RES" is dropped as CTC writes it
     export.path_edit.setText(str(out / "typed_res"))
+    assert [o.path.name for o in export.outputs()] == ["typed_res.tif", "typed_res_RES"]
+    export.path_edit.setText(str(out / "typed_RES"))
     assert [o.path.name for o in export.outputs()] == ["typed.tif", "typed_RES"]

@@ -188,14 +188,22 @@ def names_a_folder(text: str) -> bool:
 
 def _without_suffix(stem: str) -> str:
     """``stem`` without an output suffix (".stack.tif" before ".tif", "_RES"), if it ends in
-    one, in any case.
+    one: a file extension in any case, the CTC folder's "_RES" only as CTC writes it (a base
+    typed "nuc_res" is the user's name, not a result folder's).
 
     >>> _without_suffix("01_cells_RES"), _without_suffix("a.OME.ZARR"), _without_suffix("_RES")
     ('01_cells', 'a', '_RES')
+    >>> _without_suffix("nuc_res")
+    'nuc_res'
     """
     suffixes = (*OUTPUT_SUFFIXES.values(), ".tiff", ".json")
     for suffix in sorted(suffixes, key=len, reverse=True):
-        if stem.lower().endswith(suffix.lower()) and len(stem) > len(suffix):
+        ends = (
+            stem.lower().endswith(suffix.lower())
+            if suffix.startswith(".")
+            else (stem.endswith(suffix))
+        )
+        if ends and len(stem) > len(suffix):
             return stem[: -len(suffix)]
     return stem
 
