@@ -31,10 +31,12 @@ def _zarr(path, image, pixel_size=None):
     return path
 
 
-def _recipe(path, spacing):
+def _recipe(path, spacing, unit=None):
     """A blockwise recipe of nuclei2d, as the Segment panel writes one for a layer with a
-    scale (its `spacing`), in 128-px blocks."""
+    scale (its `spacing`, and since s33 its `unit`; older ones have none), in 128-px blocks."""
     recipe = {"model": "nuclei2d", "axes": "YX", "spacing": spacing}
+    if unit is not None:
+        recipe["unit"] = unit
     recipe["blockwise"] = {"block": [128, 128]}
     path.write_text(json.dumps(recipe))
     return path
@@ -52,9 +54,10 @@ def image(nuclei_sample):
 def test_blockwise_replay_uses_the_recipes_spacing_as_in_memory(tmp_path, image, capsys):
     """A zarr without a pixel size, replayed with a recipe that records spacing [2, 1]: in
     memory the run uses the recipe's voxel size (its recipe says so); blockwise ignored it
-    and ran isotropic (no spacing in its recipe, nor given to the blocks)."""
+    and ran isotropic (no spacing in its recipe, nor given to the blocks). The recipe names
+    its unit, as the Segment panel's now does (an older one without it: the next test)."""
     source = _zarr(tmp_path / "in.zarr", image)
-    recipe = _recipe(tmp_path / "panel.recipe.json", [2.0, 1.0])
+    recipe = _recipe(tmp_path / "panel.recipe.json", [2.0, 1.0], "µm")
     args = ["segment", str(source), "--recipe", str(recipe), *BASE]
     assert main([*args, "-o", str(tmp_path / "memory.zarr"), "--no-blockwise"]) == 0
     assert main([*args, "-o", str(tmp_path / "blocks.zarr"), *BLOCKWISE]) == 0
@@ -63,7 +66,7 @@ def test_blockwise_replay_uses_the_recipes_spacing_as_in_memory(tmp_path, image,
     assert "blockwise" in blocks and "blockwise" not in memory  # (replayed blockwise)
     assert memory["spacing"] == blocks["spacing"] == [2.0, 1.0]
     # the labels' own attributes hold the same recipe; their pixel size is the recipe's
-    # voxel size, which the file lacks, as in memory (in "pixel": the recipe gives no unit)
+    # voxel size, which the file lacks, as in memory, in the recipe's unit
     assert zarr.open(str(tmp_path / "blocks.zarr"), mode="r").attrs["tessella"]["spacing"] == [
         2.0,
         1.0,
@@ -71,7 +74,44 @@ def test_blockwise_replay_uses_the_recipes_spacing_as_in_memory(tmp_path, image,
     written = read_image(tmp_path / "blocks.zarr")
     assert written.pixel_size == read_image(tmp_path / "memory.zarr").pixel_size
     assert written.pixel_size == {"Y": 2.0, "X": 1.0}
-    assert written.unit == read_image(tmp_path / "memory.zarr").unit
+    assert written.unit == read_image(tmp_path / "memory.zarr").unit == "µm"
+
+
+def test_a_panel_recipe_replayed_on_a_zarr_without_pixel_size_keeps_its_unit(
+    tmp_path, image, capsys
+):
+    """The Segment panel's blockwise run of a layer with a scale in µm (the engine given the
+    layer as blockwise_input makes it: its own pixel size and unit) recorded the spacing but
+    not its unit, so `tessella segment --recipe LABELS.zarr` on a zarr without a pixel size
+    wrote the labels' pixel size 2, 1 in "pixel", warning that the recipe names no unit. Its
+    recipe now records the unit, as `tessella segment`'s, Export's and Tune's do: no warning,
+    the labels in µm. An older recipe without the unit is still warned of, once, and its
+    labels are written as before (in pixels)."""
+    from tessella.engine.blockwise import segment_blockwise
+    from tessella.engine.io import ImageData
+
+    layer = ImageData(image, "YX", {"Y": 2.0, "X": 1.0}, "µm", None)  # (as blockwise_input)
+    panel = tmp_path / "panel labels.zarr"
+    segment_blockwise(layer, panel, "nuclei2d", "YX", block=(128, 128), device="cpu")
+    recorded = zarr.open(str(panel), mode="r").attrs["tessella"]
+    assert recorded["spacing"] == [2.0, 1.0] and recorded["unit"] == "µm"
+    source = _zarr(tmp_path / "in.zarr", image)
+    out = tmp_path / "replayed.zarr"
+    capsys.readouterr()
+    args = ["segment", str(source), "--recipe", str(panel), "-o", str(out), *BASE, *BLOCKWISE]
+    assert main(args) == 0
+    assert "voxel size" not in capsys.readouterr().err
+    written = read_image(out)
+    assert (written.pixel_size, written.unit) == ({"Y": 2.0, "X": 1.0}, "µm")
+    np.testing.assert_array_equal(np.asarray(written.data), zarr.open(str(panel), mode="r")[:])
+    # an older recipe (no unit) replayed in memory: warned of once, the labels as before, in
+    # pixels (blockwise writes them so too, without the warning: not changed here)
+    old = _recipe(tmp_path / "older_panel.recipe.json", [2.0, 1.0])
+    args = ["segment", str(source), "--recipe", str(old), "-o", str(tmp_path / "old.zarr")]
+    assert main([*args, *BASE, "--no-blockwise"]) == 0
+    assert capsys.readouterr().err.count('names no unit (its recipe has no "unit")') == 1
+    written = read_image(tmp_path / "old.zarr")
+    assert (written.pixel_size, written.unit) == ({"Y": 2.0, "X": 1.0}, "pixel")
 
 
 def test_blockwise_replay_keeps_the_zarrs_pixel_size_and_says_the_recipe_differs(

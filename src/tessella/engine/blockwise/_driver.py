@@ -606,6 +606,7 @@ def segment_blockwise_steps(
     data = _open_input(image, axes, channel)
     spatial = "".join(a for a in data.axes if a in "ZYX")
     written = None
+    own_spacing = False
     if pixel_size is not None or unit is not None:  # the input's replaced, checked
         replaced = _checked_pixel_size(data, pixel_size, unit)
         data = given_pixel_size(data, replaced, unit)
@@ -636,6 +637,7 @@ def segment_blockwise_steps(
             )
     elif all(a in data.pixel_size for a in spatial):
         spacing = tuple(float(data.pixel_size[a]) for a in spatial)
+        own_spacing = True  # the input's own voxel size: the recipe records its unit too
     if spacing is not None and any(a not in data.pixel_size for a in spatial):
         # a voxel size the input lacks (a recipe's): the labels are written with it, as in
         # memory (`tessella segment --recipe`), and an unfinished run made with another
@@ -697,7 +699,10 @@ def segment_blockwise_steps(
         recipe["spacing"] = list(spacing)
     if pixel_size is not None:  # what `tessella segment --recipe` replays as --voxel-size
         recipe["voxel_size"] = [float(data.pixel_size[a]) for a in spatial]
-    if written is not None and unit_for(data.unit, "ome-zarr") is not None:  # (a length)
+    # the unit of its spacing (a length), as `tessella segment`'s, Export's and Tune's
+    # recipes record it, so that a replay on a zarr without a pixel size writes the labels in
+    # it, not in pixels: also where the spacing is the input's own (the Segment panel's layer)
+    if (written is not None or own_spacing) and unit_for(data.unit, "ome-zarr") is not None:
         recipe["unit"] = data.unit
     if invert is not None:
         recipe["invert"] = bool(invert)
