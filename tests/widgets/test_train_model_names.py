@@ -11,6 +11,7 @@ import tessella._widgets.train as train_module
 from tessella._widgets.train import NEW
 from tests.widgets.test_segment_model_names import twin
 from tests.widgets.test_train_binary_labels import binary_pairs_panel
+from tests.widgets.test_train_gaps import _volume
 
 
 def test_two_models_of_one_name_are_two_base_entries(make_napari_viewer, tmp_path, monkeypatch):
@@ -35,7 +36,15 @@ def test_two_models_of_one_name_are_two_base_entries(make_napari_viewer, tmp_pat
 
 def test_a_name_another_model_has_is_warned_about_at_the_start(viewer_models, qtbot, monkeypatch):
     viewer, _models = viewer_models
-    train = binary_pairs_panel(viewer)  # 0/1 labels: the worker refuses them at once
+    train = binary_pairs_panel(viewer)
+    for z, name in enumerate(("a bin", "b bin")):  # labels (each cell its ID), not a binary
+        viewer.layers[name].data = _volume(2)[1][z]  # mask, which Train refuses at its press
+
+    def failing(config, samples, held):  # the run fails at once: no training here
+        raise OSError("the disk is gone")
+        yield  # (a generator, as the engine's)
+
+    monkeypatch.setattr(starting_module, "_train", failing)
     train.name_edit.setText("em-membranes2d")  # the bundled model's name
     warnings: list[str] = []
     monkeypatch.setattr(starting_module, "show_warning", warnings.append)

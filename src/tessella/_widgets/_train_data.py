@@ -157,12 +157,23 @@ def pair_mismatch(image_layer: Image, labels_layer: Labels, temporal: bool) -> s
 def binary_labels_refusal(
     labels_layer: Labels, method: str, pixels: int | None = BINARY_CHECK_PIXELS
 ) -> str | None:
-    """Why *Add pair* (and Train, for a pair it did not check) refuses ``labels_layer`` for a
-    model of ``method``: an instance method given a binary mask (only 0 and one value, in
-    separate pieces), in the words the run refuses it with
-    (:func:`~tessella.engine.train._binary_labels._refuse_binary_masks`), naming the layer;
-    None otherwise, or where the layer has more than ``pixels`` (None: any size; a layer on
-    disk is then read, as Train reads it) or is no integer labels (Train says)."""
+    """Why *Add pair* refuses ``labels_layer`` for a model of ``method``: an instance method
+    given a binary mask (only 0 and one value, in separate pieces), in the words the run
+    refuses it with (:func:`~tessella.engine.train._binary_labels._refuse_binary_masks`),
+    naming the layer; None otherwise, or where the layer has more than ``pixels`` (None: any
+    size; a layer on disk is then read, as Train reads it) or is no integer labels (Train
+    says)."""
+    return binary_layers_refusal([labels_layer], method, pixels)
+
+
+def binary_layers_refusal(
+    labels_layers, method: str, pixels: int | None = BINARY_CHECK_PIXELS
+) -> str | None:
+    """Why Train refuses ``labels_layers`` (a run's, each once) for a model of ``method``:
+    some are binary masks, each judged alone as *Add pair* judges it (a mask beside layers of
+    labels is refused too), the refusal naming every binary one at once, in
+    :func:`binary_labels_refusal`'s words; None otherwise. Layers over ``pixels``, of no
+    integer labels or empty are not looked at."""
     import warnings
 
     from tessella.engine.train._binary_labels import _refuse_binary_masks
@@ -174,18 +185,27 @@ def binary_labels_refusal(
             return None
     except (KeyError, ValueError):
         return None
-    data = full_resolution(labels_layer)
-    if pixels is not None and (not isinstance(data, np.ndarray) or data.size > pixels):
-        return None  # (a labels zarr would be read from disk here, on the GUI thread)
-    target = np.asarray(data)
-    if not np.issubdtype(target.dtype, np.integer) or not target.any():
-        return None
-    try:
-        with warnings.catch_warnings():  # (one piece: Train warns of it when it runs)
-            warnings.simplefilter("ignore")
-            _refuse_binary_masks([Sample(None, target, labels_layer.name)], method, "")
-    except ValueError as exc:
-        return str(exc)
+    samples = []
+    for labels_layer in dict.fromkeys(labels_layers):
+        data = full_resolution(labels_layer)
+        if pixels is not None and (not isinstance(data, np.ndarray) or data.size > pixels):
+            continue  # (a labels zarr would be read from disk here, on the GUI thread)
+        target = np.asarray(data)
+        if not np.issubdtype(target.dtype, np.integer) or not target.any():
+            continue
+        samples.append(Sample(None, target, labels_layer.name))
+    binary = []
+    with warnings.catch_warnings():  # (one piece: Train warns of it when it runs)
+        warnings.simplefilter("ignore")
+        for sample in samples:
+            try:
+                _refuse_binary_masks([sample], method, "")
+            except ValueError:
+                binary.append(sample)
+        try:  # all together: one refusal naming them all
+            _refuse_binary_masks(binary, method, "")
+        except ValueError as exc:
+            return str(exc)
     return None
 
 

@@ -138,7 +138,10 @@ class TrainRunning:
             holdout = [str(s) for s in config.get("holdout") or ()]
             drawn = [str(s) for s in config.get("held_out") or ()]
             self._drawn_holdout = (None, ())
-            if drawn and holdout == drawn:  # drawn by the panel's run, not typed
+            # drawn at random, not typed: by the panel's run (which records them as its
+            # holdout too), or, on layers, by the engine's (holdout empty): Resume holds them
+            # out again, as the run's epochs were scored on them (it refuses another one)
+            if drawn and (holdout == drawn or (not holdout and kind != "folder")):
                 self._drawn_holdout = (out, tuple(drawn))
                 holdout = []
             self.holdout_edit.setText(", ".join(holdout))

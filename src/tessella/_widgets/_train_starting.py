@@ -15,7 +15,7 @@ from ._train_data import (
     HOLDOUT_FRACTION,
     NEW,
     _selectors,
-    binary_labels_refusal,
+    binary_layers_refusal,
     layer_samples,
 )
 from ._train_notices import show_error, show_info, show_warning
@@ -157,11 +157,11 @@ class TrainStarting:
             ignore_label = self.ignore_spin.value() or None
             overlapping = get_training(method).overlapping  # patches: bitmask labels
             # Add pair's refusal of a binary mask, for pairs it did not check (added from
-            # code, or chosen in Image and Labels): the layer named, before anything is read
-            for _image, labels_layer in [] if folder else pairs:
-                binary = binary_labels_refusal(labels_layer, method, pixels=None)
-                if binary:
-                    raise ValueError(binary)
+            # code, or chosen in Image and Labels): every such layer named, judged together
+            # as the run judges them, before anything is read
+            binary = binary_layers_refusal([j for _i, j in pairs], method, pixels=None)
+            if binary:
+                raise ValueError(binary)
             # what the loaders warn of (a file left out of a folder...) is said in the panel
             with caught_warnings_of_this_thread(UserWarning) as caught:
                 try:
@@ -204,6 +204,11 @@ class TrainStarting:
                     samples = marked
             if overlapping and not folder:
                 samples = as_overlapping(samples)
+            if drawn and not _holds_out_some(drawn, samples):
+                # drawn by the run on what it also trained on (one image), or on samples
+                # named otherwise: none held out here; the engine refuses a resume that
+                # would score on another hold-out than its epochs were scored on
+                holdout = drawn = ()
             if holdout and not folder:  # said of layers, not of files as the engine says
                 refuse_missing_layers(holdout, samples, pairs)
             # held out here, before a worker starts: a name that picks nothing is refused, and
@@ -330,3 +335,11 @@ class TrainStarting:
         self._set_running(True)
         worker.start()
         return True
+
+
+def _holds_out_some(selectors, samples) -> bool:
+    """Whether ``selectors`` (a hold-out a run drew) pick some of ``samples``, not all."""
+    from tessella.engine.train.data import selects
+
+    picked = sum(any(selects(x, s.name) for x in selectors) for s in samples)
+    return 0 < picked < len(samples)
