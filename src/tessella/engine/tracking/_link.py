@@ -23,12 +23,17 @@ class FrameObjects:
 
 def frame_objects(frame: np.ndarray) -> FrameObjects:
     """The objects of one label image (0 = background)."""
-    flat = np.asarray(frame).ravel()
-    counts = np.bincount(flat)
+    frame = np.asarray(frame)
+    # the object pixels only (a frame is mostly background): the same sums, added in the
+    # same order, as over every pixel, without a coordinate array per axis of the frame
+    flat = np.flatnonzero(frame)
+    values = frame.ravel()[flat]
+    coords = np.unravel_index(flat, frame.shape)
+    counts = np.bincount(values, minlength=1)
     ids = np.flatnonzero(counts)
     ids = ids[ids != 0]
-    coords = np.indices(frame.shape).reshape(frame.ndim, -1)
-    sums = np.stack([np.bincount(flat, weights=c, minlength=counts.size) for c in coords], 1)
+    sums = np.stack([np.bincount(values, weights=c, minlength=counts.size) for c in coords], 1)
+    sums = sums.reshape(counts.size, frame.ndim)  # (a frame without objects: no rows)
     return FrameObjects(ids, counts[ids].astype(np.float64), sums[ids] / counts[ids, None])
 
 

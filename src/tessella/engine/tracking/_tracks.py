@@ -41,10 +41,12 @@ def napari_tracks(tracked: np.ndarray, lineage: dict[int, int] | None = None):
 
 def frame_track_rows(frame: np.ndarray, t: int) -> np.ndarray:
     """Rows ``(track, t, y, x)`` of one frame's objects, at their centroids."""
-    ids = np.unique(frame)
-    ids = ids[ids != 0]
-    rows = [[int(track), t, *centre] for track, centre in zip(ids, frame_objects(frame).centres)]
-    return np.asarray(rows, np.float64).reshape(-1, 2 + frame.ndim)
+    objects = frame_objects(frame)  # (its IDs sorted, as np.unique gives them)
+    rows = np.empty((objects.ids.size, 2 + frame.ndim), np.float64)
+    rows[:, 0] = objects.ids
+    rows[:, 1] = t
+    rows[:, 2:] = objects.centres
+    return rows
 
 
 def tracks_graph(data: np.ndarray, lineage: dict[int, int] | None) -> dict[int, list[int]]:
