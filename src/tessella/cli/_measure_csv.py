@@ -1,6 +1,8 @@
 """``tessella segment --csv``: the measurements of each image's objects as a CSV beside its
 labels (``OUT/WELL.csv``, the columns of Export's CSV: :func:`~tessella.engine.measure.
-measure_objects`), with each 2D object's length along its skeleton, and, for a folder run,
+measure_objects`), with each 2D object's length along its skeleton and, for a model with a
+seed map or a foreground probability, its ``mean_confidence`` (as Export's CSV of labels made
+by Segment), and, for a folder run,
 one table of them all with an ``image`` column (``OUT/measurements.csv``). Objects of
 methods that keep overlaps (``patches``: worms) are measured whole, their parts hidden under
 another object included, as Export measures them (one row per object of the mask stack)."""
@@ -14,7 +16,14 @@ import numpy as np
 
 from ._console import CliError
 
-__all__ = ["COMBINED_NAME", "csv_path", "write_combined_csv", "write_image_csv"]
+__all__ = [
+    "COMBINED_NAME",
+    "check_csv_outputs",
+    "csv_path",
+    "missing_csv",
+    "write_combined_csv",
+    "write_image_csv",
+]
 
 #: the table of every image of a folder run, in the output folder
 COMBINED_NAME = "measurements.csv"
@@ -43,6 +52,50 @@ def check_csv_paths(jobs, combined: Path | None) -> None:
             )
 
 
+def check_csv_outputs(
+    jobs, combined: Path | None, overwrite: bool, replace=frozenset(), rebuilt: bool = False
+) -> None:
+    """Refuse before any work, as the labels are (:func:`~tessella.cli._write._check_outputs`),
+    a CSV this run would replace unasked: an image's CSV that exists (without ``--overwrite``;
+    ``replace``: the targets whose outputs ``--skip-existing`` redoes, their CSV with them),
+    and the folder run's table (``combined``) unless ``rebuilt`` (``--skip-existing``, which
+    makes it again from every image's CSV) or ``--overwrite``; a folder where either goes."""
+    paths = [(csv_path(Path(target)), Path(target)) for _, target in jobs]
+    if combined is not None:
+        paths.append((combined, None))
+    for path, target in paths:
+        if path.is_dir():
+            raise CliError(f"{path} is a folder; the measurements go there (--csv)")
+        kept = overwrite or (target in replace if target is not None else rebuilt)
+        if (path.exists() or path.is_symlink()) and not kept:
+            raise CliError(f"{path} exists; pass --overwrite to replace it")
+
+
+def missing_csv(target: Path) -> str | None:
+    """Why ``--skip-existing --csv`` redoes the complete labels ``target``: their CSV
+    (:func:`csv_path`) is not there ("redoing E03.tif, B12.tif: CSV of measurements missing
+    (--csv)"); None where it is."""
+    return None if csv_path(Path(target)).is_file() else "CSV of measurements missing (--csv)"
+
+
+def confidence_map(result, shape) -> np.ndarray | None:
+    """How sure the network was, per pixel, of ``result``'s labels (of ``shape``), as Export
+    measures it for labels made by Segment (its ``mean_confidence`` column): the seed map
+    (embedding models) or the foreground probability (boundary, semantic), stacked over time
+    as the labels are; None for a method that has neither (worms2d's patches, a time-lapse
+    model's centres), or maps not of the labels' shape."""
+    predictions = list(getattr(result, "predictions", ()) or ())
+    for key in ("seed", "foreground"):  # (the panel's _result_cache.confidence_map)
+        arrays = [p.arrays[key] for p in predictions if key in p.arrays]
+        if not arrays or len(arrays) != len(predictions) or any(a.shape[0] != 1 for a in arrays):
+            continue
+        maps = [np.asarray(a[0]) for a in arrays]
+        found = maps[0] if maps[0].ndim == len(shape) else np.stack(maps)
+        if tuple(found.shape) == tuple(shape):
+            return found
+    return None
+
+
 def measure_result(result, image, pixel_size: dict, unit: str, physical: bool) -> dict:
     """The measurements of ``result``'s objects (:func:`~tessella.engine.measure.
     measure_objects`): with the intensities of ``image`` where its array is the labels' shape
@@ -67,6 +120,7 @@ def measure_result(result, image, pixel_size: dict, unit: str, physical: bool) -
     if physical and all(a in pixel_size for a in spatial):
         spacing = {a: pixel_size[a] for a in spatial}
     options: dict = {"image": intensities, "spacing": spacing, "unit": unit}
+    options["confidence"] = confidence_map(result, labels.shape)  # (Export's mean_confidence)
     two_d = "".join(spatial) == "YX"
     method = get_method(result.model.card.method)
     if (

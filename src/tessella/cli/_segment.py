@@ -217,11 +217,19 @@ def _cmd_segment(args) -> int:
                 return voxel.sizes, True
             return _input_spacing(source, forced, recipe, recorded, part.get("series"))
 
-        jobs, skipped, redo = _skip_existing(jobs, settings, model, spacing_of)
+        from ._measure_csv import missing_csv
+
+        # --csv: labels kept without their CSV are redone
+        missing_of = missing_csv if measured is not None else None
+        jobs, skipped, redo = _skip_existing(jobs, settings, model, spacing_of, missing_of)
         # -q: the images skipped are not said, but the outputs redone and why are (existing
         # outputs are replaced: "errors and warnings still print")
         _say_skipped_existing([] if args.quiet else skipped, redo, total)
     _check_outputs(jobs, args.overwrite, replace=redo)
+    if measured is not None:  # the CSVs too: none replaced unasked, none written then
+        from ._measure_csv import check_csv_outputs
+
+        check_csv_outputs(jobs, combined, args.overwrite, redo, bool(args.skip_existing))
     if args.ctc and len(jobs) > 1:
         raise CliError("--ctc writes one time-lapse; give one input")
     failed: list[str] = []
