@@ -105,12 +105,20 @@ def test_a_panel_recipe_replayed_on_a_zarr_without_pixel_size_keeps_its_unit(
     assert (written.pixel_size, written.unit) == ({"Y": 2.0, "X": 1.0}, "µm")
     np.testing.assert_array_equal(np.asarray(written.data), zarr.open(str(panel), mode="r")[:])
     # an older recipe (no unit) replayed in memory: warned of once, the labels as before, in
-    # pixels (blockwise writes them so too, without the warning: not changed here)
+    # pixels; blockwise writes them so too, with the same one warning (s34 f3 #3: none before)
     old = _recipe(tmp_path / "older_panel.recipe.json", [2.0, 1.0])
     args = ["segment", str(source), "--recipe", str(old), "-o", str(tmp_path / "old.zarr")]
     assert main([*args, *BASE, "--no-blockwise"]) == 0
-    assert capsys.readouterr().err.count('names no unit (its recipe has no "unit")') == 1
+    in_memory = capsys.readouterr().err
+    assert in_memory.count('names no unit (its recipe has no "unit")') == 1
     written = read_image(tmp_path / "old.zarr")
+    assert (written.pixel_size, written.unit) == ({"Y": 2.0, "X": 1.0}, "pixel")
+    args = ["segment", str(source), "--recipe", str(old), "-o", str(tmp_path / "old_blocks.zarr")]
+    assert main([*args, *BASE, *BLOCKWISE]) == 0
+    blockwise = capsys.readouterr().err
+    assert blockwise.count("warning:") == 1, blockwise
+    assert blockwise == in_memory  # the same words, naming the same input and recipe
+    written = read_image(tmp_path / "old_blocks.zarr")
     assert (written.pixel_size, written.unit) == ({"Y": 2.0, "X": 1.0}, "pixel")
 
 

@@ -232,6 +232,10 @@ def _segment_blockwise(
         # the recipe's unit (else the zarr's), as in memory (_segment._output_pixel_size)
         if isinstance(recipe.get("unit"), str):
             given = {"unit": recipe["unit"]}
+        else:  # an older recipe without it: the labels in pixels, said once, as in memory
+            from ._segment import _output_pixel_size
+
+            _output_pixel_size(data, spatial, spacing, recipe, args.recipe, set())
     # before the run reads it: what --skip-existing compares the input with later
     identity = with_read_attributes(input_identity(source, _outputs_of(target)), source)
     bar, stage, clock = None, None, None
