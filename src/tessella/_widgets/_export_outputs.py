@@ -413,6 +413,28 @@ class ExportOutputs:
         recipe = None if layer is None else layer.metadata.get(RECIPE_KEY)
         return recipe if isinstance(recipe, dict) else None
 
+    def _lineage(self) -> dict[int, int]:
+        """The divisions ``{child: parent}`` of the chosen labels, those the user sees and
+        edited (:func:`._tracks_layer.current_lineage`): recorded with the labels on screen
+        (a result, a Tune update, reopened labels while they are those of the file: after
+        Ctrl+Z too), else those their Tracks layer was drawn from, else those kept with the
+        labels since the Segment result behind them was placed (set by hand, their Tracks
+        layer deleted since; a CTC folder opened lazily), else that result's, else those
+        their recipe records (reopened labels edited since); divisions whose ends are gone
+        are left to :func:`ctc_tracks`. Correct's lineage edits undone or redone since last
+        looked at (Ctrl+Z on a hidden layer, which napari refreshes nothing for) are
+        followed first. (It takes the place of ``ExportWriting._lineage``, which took
+        Segment's result before the divisions set by hand after it.)"""
+        from tessella._io import recipe_lineage
+
+        from ._tracks_layer import current_lineage, follow_lineage_steps
+
+        layer = self.labels_layer
+        if layer is None:
+            return recipe_lineage(self._recipe()) or {}
+        follow_lineage_steps(self.viewer, layer)  # (Ctrl+Z on a hidden layer)
+        return current_lineage(self.viewer, layer)
+
     def _recipe_to_write(
         self,
         outputs: Sequence[_Output] = (),

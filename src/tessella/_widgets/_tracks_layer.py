@@ -34,6 +34,8 @@ __all__ = [
     "follow_tracks",
     "refresh_tracks",
     "current_lineage",
+    "keep_lineage",
+    "kept_lineage",
     "put_lineage",
     "note_lineage_step",
     "follow_lineage_steps",
@@ -412,13 +414,48 @@ def current_lineage(viewer, labels_layer) -> dict[int, int]:
         if kept is not None:
             return _as_lineage(kept)
         return {int(c): int(p[0]) for c, p in tracks.graph.items() if p}
+    kept = kept_lineage(labels_layer)  # (its Tracks layer deleted; a lazy CTC folder)
+    if kept is not None:
+        return kept
     result = get(labels_layer)
     if result is not None and result.lineage:
         return _as_lineage(result.lineage)
-    kept = labels_layer.metadata.get(LINEAGE_KEY)  # (its Tracks layer deleted; a lazy CTC folder)
-    if isinstance(kept, dict):
-        return _as_lineage(kept)
     return _as_lineage(recipe_lineage(labels_layer.metadata.get(RECIPE_KEY)) or {})
+
+
+#: the Segment result behind each labels layer (by unique_id) when its lineage was last kept
+#: with it (:func:`keep_lineage`), weakly; None: none was
+_KEPT_OVER: dict[str, object] = {}
+
+
+def keep_lineage(labels_layer, lineage: dict) -> None:
+    """Keep ``lineage`` with ``labels_layer`` (:data:`LINEAGE_KEY` in its metadata), as
+    that of its labels from now on: Export writes it when their Tracks layer is deleted,
+    rather than that of the Segment result behind them (:func:`kept_lineage`)."""
+    import weakref
+
+    from ._result_cache import get
+
+    labels_layer.metadata = {**labels_layer.metadata, LINEAGE_KEY: _as_lineage(lineage)}
+    result = get(labels_layer)
+    _KEPT_OVER[labels_layer.unique_id] = None if result is None else weakref.ref(result)
+
+
+def kept_lineage(labels_layer) -> dict[int, int] | None:
+    """The lineage kept with ``labels_layer`` (:data:`LINEAGE_KEY` in its metadata: the last
+    set by hand, also after its Tracks layer is deleted; a CTC folder opened lazily), where
+    it is that of the labels now: kept over the Segment result behind them now (or none).
+    A Segment run placed in the same layer since (which keeps its other metadata) makes it
+    stale: None then, the new result's lineage is the labels'."""
+    kept = None if labels_layer is None else labels_layer.metadata.get(LINEAGE_KEY)
+    if not isinstance(kept, dict):
+        return None
+    from ._result_cache import get
+
+    over = _KEPT_OVER.get(labels_layer.unique_id)
+    if get(labels_layer) is not (None if over is None else over()):
+        return None
+    return _as_lineage(kept)
 
 
 def put_lineage(viewer, labels_layer, lineage: dict, state: bool = True) -> None:
@@ -431,7 +468,7 @@ def put_lineage(viewer, labels_layer, lineage: dict, state: bool = True) -> None
 
     lineage = _as_lineage(lineage)
     # kept with the labels too: Export still writes it if the Tracks layer is deleted
-    labels_layer.metadata = {**labels_layer.metadata, LINEAGE_KEY: lineage}
+    keep_lineage(labels_layer, lineage)
     on_screen = state_on_screen(labels_layer) if state else None
     if on_screen is not None:
         states = [
@@ -528,3 +565,4 @@ def follow_lineage_steps(viewer, labels_layer) -> bool:
 def forget_lineage_steps(layer_id) -> None:
     """Let go of the lineage edits of a labels layer that left the viewer."""
     _LINEAGE_STEPS.pop(layer_id, None)
+    _KEPT_OVER.pop(layer_id, None)
