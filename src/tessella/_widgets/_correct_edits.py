@@ -374,17 +374,22 @@ class CorrectEdits:
         t_axis = _time_axis(layer)
         if t_axis is None:
             frame = None
+        from tessella.engine.edit import SplitRefused
+
         try:
             if frame is not None and sliced:
                 change = _in_frame(make_edit, layer.data, t_axis, frame)  # type: ignore[arg-type]
             else:
                 change = make_edit(layer.data)
-        except ValueError as exc:
+        except (ValueError, SplitRefused) as exc:
             where = _scope_words(layer, t_axis, frame) if frame is not None else ""
             hint = ""
             if frame is not None and str(exc).startswith("no object"):
                 hint = f" (tick '{ALL_FRAMES}' to act on the whole track)"
-            self._say(f"{what} on layer '{layer.name}'{where}: {exc}{hint}", "error")
+            why = str(exc)
+            if isinstance(exc, SplitRefused):  # (a split's guard against erasing pixels)
+                why = f"refused: {why}; the labels are as they were (please report it)"
+            self._say(f"{what} on layer '{layer.name}'{where}: {why}{hint}", "error")
             return False
         scope = _scope_words(layer, t_axis, frame)
         if change.size == 0:

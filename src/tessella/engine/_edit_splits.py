@@ -9,7 +9,13 @@ from scipy import ndimage as ndi
 
 from ._edit_changes import Edit, _bbox, _edit
 
-__all__ = ["SHARD_PX", "split_line", "split_seeds"]
+__all__ = ["SHARD_PX", "SplitRefused", "split_line", "split_seeds"]
+
+
+class SplitRefused(RuntimeError):
+    """A split refused because its pieces would leave pixels of the object in none (a split
+    never erases part of an object): nothing was changed. It guards against a bug in the
+    split; its message says how many pixels of which label."""
 
 #: a piece a split line cuts off of at most this many pixels (the line's rasterisation
 #: leaving a corner of the object between it and the border) is no piece: it joins the piece
@@ -50,7 +56,7 @@ def _split_pieces(
     region = labels[box] == label
     lost = int(np.count_nonzero(region & (pieces <= 0)))
     if lost:
-        raise RuntimeError(
+        raise SplitRefused(
             f"the {what} would leave {lost} px of label {label} in no piece (a bug: nothing "
             "was changed)"
         )

@@ -28,10 +28,10 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from ._edit_changes import Edit, _bbox, _check_present, _edit, _frames, _ids, _per_frame
+from ._edit_splits import SplitRefused, split_line, split_seeds
 from ._edit_splits import _basins as _basins
 from ._edit_splits import _next_ids as _next_ids
 from ._edit_splits import _split_pieces as _split_pieces
-from ._edit_splits import split_line, split_seeds
 
 __all__ = [
     "Edit",
@@ -43,6 +43,7 @@ __all__ = [
     "relabel_sequential",
     "split_line",
     "split_seeds",
+    "SplitRefused",
     "suspicious_objects",
 ]
 
