@@ -17,6 +17,7 @@ class SplitRefused(RuntimeError):
     never erases part of an object): nothing was changed. It guards against a bug in the
     split; its message says how many pixels of which label."""
 
+
 #: a piece a split line cuts off of at most this many pixels (the line's rasterisation
 #: leaving a corner of the object between it and the border) is no piece: it joins the piece
 #: next to it
