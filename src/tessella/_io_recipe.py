@@ -458,9 +458,23 @@ def _zarr_recipe(path: Path) -> dict:
 
 
 def _checked_recipe(recipe) -> dict:
-    """``recipe`` read, its fields checked (:func:`read_recipe`)."""
+    """``recipe`` read, its fields checked (:func:`read_recipe`); its ``unit`` read by SI's
+    case rules (:func:`~tessella.engine.io._write.unit_symbol`: "NM", "µM" as nm, µm), as
+    ``--voxel-size`` reads one: a capital prefix of its own (``"Mm"``, megametres) is
+    refused, naming the symbol meant, rather than read as mm or written as megametres."""
+    from .engine.io._write import capital_prefix_misread, unit_symbol
+
     if not isinstance(recipe, dict):
         raise ValueError(f"a recipe is a JSON object, got {type(recipe).__name__}")
+    unit = recipe.get("unit")
+    misread = capital_prefix_misread(unit.strip()) if isinstance(unit, str) else None
+    if misread is not None:
+        reads, meant, symbol = misread
+        raise ValueError(
+            f'its "unit" {unit!r} reads as {reads}; for {meant} write "unit": "{symbol}"'
+        )
+    if isinstance(unit, str):  # (its symbol, which the labels and the new recipe record)
+        recipe["unit"] = unit_symbol(unit)
     for key, kind in _RECIPE_TYPES.items():
         value = recipe.get(key)
         if value is not None and (

@@ -500,12 +500,6 @@ def _voxel_size(args, recipe: dict) -> _VoxelSize | None:
 #: the units of length ``--voxel-size`` takes (:func:`_parsed_voxel_size`), as their symbol
 #: (``unit_for``'s spelling, which every writer takes) and their power of ten in metres
 VOXEL_UNITS = {"pm": -12, "Å": -10, "nm": -9, "µm": -6, "mm": -3, "cm": -2, "m": 0}
-#: the prefixes of the metre ``--voxel-size`` takes, by the letter before its m: in the other
-#: case too where that case is no SI prefix (``NM``, ``UM``, ``CM``)
-_METRE_PREFIXES = {"p": "pm", "n": "nm", "µ": "µm", "μ": "µm", "u": "µm", "m": "mm", "c": "cm"}
-#: the capitals that are SI prefixes of their own (mega, peta), which a unit symbol typed in
-#: the wrong case would turn 1e9 or 1e27-fold: refused, naming the symbol to write
-_CAPITAL_PREFIXES = {"M": ("mega", "milli"), "P": ("peta", "pico")}
 
 
 def _parsed_voxel_size(given: str) -> tuple[list[float], str | None]:
@@ -577,27 +571,18 @@ def _length_symbol(number: str, unit: str, given: str) -> str:
     """
     import unicodedata
 
-    from ..engine.io._write import unit_for
+    from ..engine.io._write import capital_prefix_misread, unit_symbol
 
     text = unicodedata.normalize("NFC", unit)
-    if len(text) == 2 and text[1] in "mM":
-        prefix = text[0]
-        if prefix in _CAPITAL_PREFIXES:
-            capital, small = _CAPITAL_PREFIXES[prefix]
-            lower = prefix.lower()
-            raise CliError(
-                f"--voxel-size: '{number}{text}' reads as {number} {capital}metres ({prefix} "
-                f"is {capital}, {lower} {small}: unit symbols are case-sensitive); for "
-                f"{small}metres write {number}{lower}m, got {given!r}"
-            )
-        symbol = _METRE_PREFIXES.get(prefix) or _METRE_PREFIXES.get(prefix.lower())
-        if symbol is not None:
-            return symbol
-    elif text in ("m", "M"):
-        return "m"
-    symbol = unit_for(text, "zarr")  # (a name, in any case; Å; "\\u00b5m")
+    symbol = unit_symbol(text)  # (as a unit read from a file or a recipe is read)
     if symbol in VOXEL_UNITS:
         return symbol
+    mega = capital_prefix_misread(text)
+    if mega is not None:
+        raise CliError(
+            f"--voxel-size: '{number}{text}' reads as {number} {mega[0]}; for {mega[1]} write "
+            f"{number}{mega[2]}, got {given!r}"
+        )
     if len(text) == 2 and text[1] == "m" and text[0] in "yzafdhkGTEZY":  # km, fm...
         raise CliError(
             f"--voxel-size: {unit!r} is not one of the units of length it takes; give nm, "

@@ -113,23 +113,21 @@ def _tiff_pixel_size(tif, series: int = 0) -> tuple[dict[str, float], str]:
     return sizes, unit
 
 
-#: spellings of the micrometre, all read as one: "µm" (OME's own; NGFF's "micrometer" is
-#: written back where NGFF asks for it)
-_MICROMETRE = ("µm", "μm", "um", "micron", "microns", "micrometer", "micrometre")
-
-
 def _unit_name(unit: str) -> str:
-    """One spelling per unit in what is read: "µm" for every spelling of the micrometre; the
+    """One spelling per unit in what is read: "µm" for every spelling of the micrometre
+    (:func:`~tessella.engine.io._write.unit_symbol`'s, as "UM", "µM"; OME's own symbol, NGFF's
+    "micrometer" written back where NGFF asks for it); the
     ``\\uXXXX`` escapes ImageJ writes a unit's characters outside ASCII in (Fiji's "Å" is
     ``\\u00C5``) read as the characters, as Fiji reads them.
 
     >>> _unit_name("\\u00C5"), _unit_name("micron"), _unit_name("nm")
     ('Å', 'µm', 'nm')
     """
-    from ._write import _java_unescaped  # (here: _write imports _zarr, which imports this)
+    from ._write import _java_unescaped, unit_symbol  # (here: _write imports _zarr, which
+    # imports this)
 
     text = _java_unescaped(str(unit))
-    return "µm" if text.strip() in _MICROMETRE else text
+    return "µm" if unit_symbol(text) == "µm" else text  # (as every unit is read: "UM", "µM")
 
 
 @contextlib.contextmanager

@@ -18,7 +18,10 @@ from ._zarr import LABELS_ATTR, create_ome_labels
 
 __all__ = [
     "UNIT_FORMATS",
+    "CAPITAL_PREFIXES",
     "unit_for",
+    "unit_symbol",
+    "capital_prefix_misread",
     "atomic_path",
     "parent_folder",
     "remove_made_folders",
@@ -85,14 +88,81 @@ _UDUNITS = {
 }
 
 
+#: the metre's prefixes by the letter before its m, in the other case too where that case is
+#: no SI prefix of its own ("NM", "UM", "CM"; "nM", "µM": the metre typed M, micromolar being
+#: no size)
+_METRE_PREFIXES = {"p": "pm", "n": "nm", "µ": "µm", "μ": "µm", "u": "µm", "m": "mm", "c": "cm"}
+#: the capitals that are SI prefixes of their own, by their name and that of the small letter
+#: (M mega, m milli; P peta, p pico): "Mm", "MM", "Ms" are never read as mm or ms
+CAPITAL_PREFIXES = {"M": ("mega", "milli"), "P": ("peta", "pico")}
+
+
+def unit_symbol(unit: str | None) -> str:
+    """The symbol of ``unit`` as read from a file, a recipe or ``--voxel-size``: every
+    spelling of one unit as one symbol ("µm" for "um", "micron", "Micrometres", "UM", "µM"),
+    by the rules SI symbols are read with. Names in any case ("MICRONS", "Nanometer"), and
+    symbols as SI spells them ("nm", "µm", "Å", "ms", ImageJ's ``\\u00B5m`` escapes read);
+    a symbol in another case only where that reads as one unit: a prefix of the metre whose
+    other case is no SI prefix ("NM", "Nm", "UM", "CM") and the metre's m typed M ("nM",
+    "µM", "uM"; "M" alone: m). A capital that is a prefix of its own (:data:`CAPITAL_PREFIXES`:
+    "Mm", "MM" megametres, "PM", "Ms") is kept as given, never read as mm or ms; so is any
+    unit it does not know ("pixel", "km").
+
+    >>> [unit_symbol(u) for u in ("nm", "NM", "Nm", "nM", "UM", "µM", "uM", "CM", "M")]
+    ['nm', 'nm', 'nm', 'nm', 'µm', 'µm', 'µm', 'cm', 'm']
+    >>> [unit_symbol(u) for u in ("Mm", "MM", "PM", "Ms", "MICRONS", "\\u00C5", "pixel")]
+    ['Mm', 'MM', 'PM', 'Ms', 'µm', 'Å', 'pixel']
+    """
+    # (NFC: the angstrom sign U+212B and a decomposed A + ring as Å, U+00C5)
+    text = unicodedata.normalize("NFC", _java_unescaped("" if unit is None else str(unit)))
+    text = text.strip()
+    if text in _UNIT_SYMBOLS:
+        return _UNIT_SYMBOLS[text]
+    if len(text) == 2 and text[0] in CAPITAL_PREFIXES:  # mega, peta: not milli, pico
+        return text
+    if len(text) == 2 and text[1] in "mM":
+        symbol = _METRE_PREFIXES.get(text[0]) or _METRE_PREFIXES.get(text[0].lower())
+        if symbol is not None:
+            return symbol
+    if text == "M":
+        return "m"
+    return _UNIT_SYMBOLS.get(text.lower(), text)  # (a name in any case; "S", "MIN", "Hr")
+
+
+def capital_prefix_misread(text: str) -> tuple[str, str, str] | None:
+    """Where the unit ``text`` is a metre whose capital prefix is one of its own (``Mm``,
+    ``MM``: mega, not milli; ``PM``: peta), which a symbol typed in the wrong case turns 1e9
+    or 1e27-fold: (what it reads as and why, what was meant, the symbol to write), e.g.
+    ``("megametres (M is mega, m milli: unit symbols are case-sensitive)", "millimetres",
+    "mm")``; None for any other unit. ``--voxel-size`` and a recipe's ``unit`` are refused
+    with it (:func:`unit_symbol` keeps such a unit as given, read from a file).
+
+    >>> capital_prefix_misread("MM")[1:], capital_prefix_misread("mm")
+    (('millimetres', 'mm'), None)
+    """
+    if len(text) != 2 or text[1] not in "mM" or text[0] not in CAPITAL_PREFIXES:
+        return None
+    prefix = text[0]
+    capital, small = CAPITAL_PREFIXES[prefix]
+    lower = prefix.lower()
+    return (
+        f"{capital}metres ({prefix} is {capital}, {lower} {small}: unit symbols are "
+        "case-sensitive)",
+        f"{small}metres",
+        f"{lower}m",
+    )
+
+
 def unit_for(unit: str | None, fmt: str) -> str | None:
     """``unit`` (any spelling: "µm", "um", "micron", "micrometer"...) spelled as the format
     ``fmt`` requires: ``"ome-zarr"`` its UDUNITS name (OME-NGFF: "micrometer"), ``"imagej"``
     ImageJ's ("micron", which Fiji shows as µm; ASCII, as its description must be: any other
     character escaped as ImageJ escapes it, "Å" as ``\\u00C5``),
     ``"ome-tiff"`` and ``"zarr"`` (Tessella's own attributes) its symbol ("µm", OME's
-    UnitsLength). A unit it does not know is kept as given. None for ``"ome-zarr"`` where
-    there is no physical unit ("pixel", "", None): NGFF leaves the axis without one.
+    UnitsLength). Any spelling is read as :func:`unit_symbol` reads it (SI's case rules:
+    "UM" is µm, "Mm" megametres, kept as given, never mm). A unit it does not know is kept as
+    given. None for ``"ome-zarr"`` where there is no physical unit ("pixel", "", None):
+    NGFF leaves the axis without one.
 
     >>> [unit_for("micrometer", f) for f in UNIT_FORMATS]
     ['micron', 'µm', 'micrometer', 'µm']
@@ -101,11 +171,7 @@ def unit_for(unit: str | None, fmt: str) -> str | None:
     """
     if fmt not in UNIT_FORMATS:
         raise ValueError(f"unknown format {fmt!r}; one of {', '.join(UNIT_FORMATS)}")
-    # (NFC: the angstrom sign U+212B and a decomposed A + ring as Å, U+00C5)
-    text = unicodedata.normalize("NFC", _java_unescaped("" if unit is None else str(unit)))
-    text = text.strip()
-    key = text if text[:1] in ("µ", "μ", "Å", "Å") else text.lower()
-    symbol = _UNIT_SYMBOLS.get(key, text)
+    symbol = unit_symbol(unit)
     if fmt == "ome-zarr":
         if symbol.lower() in ("", "pixel", "pixels", "px"):
             return None
