@@ -3,6 +3,7 @@ scored against the labels (:class:`TrainComparing`, a mixin of :class:`.train.Tr
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -64,6 +65,33 @@ def _opened_from(viewer, path: Path, kind):
             except OSError:
                 continue
     return None
+
+
+def _in_folder(path: Path, folder: Path) -> Path | None:
+    """``path`` as a file of ``folder`` (a folder run's data: its ``images/`` files), or None
+    where it is not one. Compared as written (absolute, not following links) and resolved:
+    a folder whose files are links into a shared store (common) holds them though each
+    resolves out of it, and a folder reached through a link holds them though only their
+    resolved paths show it; an image opened from the store itself is the folder's file
+    that links to it. The path is returned as in the folder: its name, not the link
+    target's, is the one the card's ``held_out`` names."""
+    written, folder_written = Path(os.path.abspath(path)), Path(os.path.abspath(folder))
+    if folder_written in written.parents:
+        return written
+    try:
+        resolved, folder_resolved = path.resolve(), folder.resolve()
+        if folder_resolved in resolved.parents:
+            return resolved
+        return next(
+            (
+                folder_written / "images" / p.name
+                for p in (folder / "images").iterdir()
+                if p.resolve() == resolved
+            ),
+            None,
+        )
+    except OSError:
+        return None
 
 
 class _HeldOutFiles:
@@ -309,9 +337,9 @@ class TrainComparing:
             return 0, ""
         if not source:
             return 0, "not opened from the folder it trained on"
-        path, folder = Path(source).resolve(), Path(where).expanduser().resolve()
-        if folder not in path.parents:
-            return 0, f"not from the folder it trained on, {folder}"
+        path = _in_folder(Path(source), Path(where).expanduser())
+        if path is None:
+            return 0, f"not from the folder it trained on, {Path(where).expanduser()}"
         held = {str(n) for n in (config.get("held_out") or config.get("holdout") or ())}
         if path.name in held or path.stem in held:
             return 0, "held out of training"
