@@ -816,7 +816,11 @@ def _before_arrays(step) -> list[np.ndarray]:
 def _recording(layer: Labels, description: str, scope: str):
     """Remember the history step ``layer`` records inside (napari announces it with
     ``events.paint``, its ``value`` the step) as Correct's ``description`` (acting ``scope``,
-    e.g. " in frame 2"), for Undo and Redo to say what they undid."""
+    e.g. " in frame 2"), for Undo and Redo to say what they undid. Correct sets the
+    lineage its edits leave itself (a new track's ID, a relabel's): the check that a new
+    object takes no lineage row is not made of them (:func:`._tracks_layer.sets_lineage`)."""
+    from ._tracks_layer import sets_lineage
+
     inner = getattr(layer, "__wrapped__", layer)  # (the event's value as napari gave it)
     steps: list = []
 
@@ -825,7 +829,8 @@ def _recording(layer: Labels, description: str, scope: str):
 
     inner.events.paint.connect(caught)
     try:
-        yield
+        with sets_lineage(layer):
+            yield
     finally:
         inner.events.paint.disconnect(caught)
     for key in [k for k, (ref, *_words) in _DONE.items() if ref() is None]:

@@ -4,6 +4,7 @@ frames that changed)."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -37,6 +38,8 @@ __all__ = [
     "keep_lineage",
     "kept_lineage",
     "put_lineage",
+    "no_inherited_lineage",
+    "sets_lineage",
     "note_lineage_step",
     "follow_lineage_steps",
     "forget_lineage_steps",
@@ -273,6 +276,8 @@ def follow_edits(viewer, labels_layer) -> None:
 
     def on_paint(event) -> None:  # a new step of the undo history
         value = getattr(event, "value", None)
+        if isinstance(value, list) and not tool_is_writing(labels_layer.unique_id):
+            no_inherited_lineage(viewer, labels_layer, value)  # (before the redraw)
         frames = (
             _items_frames([value], labels_layer.data.shape[0]) if isinstance(value, list) else None
         )
@@ -324,6 +329,118 @@ def follow_edits(viewer, labels_layer) -> None:
         labels_update.connect(on_labels_update)
     viewer.layers.events.removed.connect(forget)
     _FOLLOWERS[_key(labels_layer)] = refreshed
+
+
+def _written_values(step) -> set[int] | None:
+    """The IDs (not 0) a napari history step wrote; None when it cannot be told."""
+    values: set[int] = set()
+    for atom in step:
+        if hasattr(atom, "slice_key") and hasattr(atom, "new_value"):
+            new = atom.new_value
+        elif type(atom) is tuple and len(atom) == 3:
+            new = atom[2]
+        else:
+            return None
+        try:
+            values |= {int(v) for v in np.unique(np.asarray(new))}
+        except (TypeError, ValueError):
+            return None
+    return values - {0}
+
+
+def _present_before(data: np.ndarray, step, value: int) -> bool:
+    """Whether ``value`` was in ``data`` before the napari history step ``step`` (the data
+    written or not yet: napari announces a step it does not group before writing it): in a
+    pixel the step did not touch, or in the values it keeps of those it did, each pixel as
+    first touched (a stroke's dabs overlap: a later one keeps what an earlier one painted).
+    True where a step's atoms cannot be read."""
+    touched = np.zeros(data.shape, bool)
+    for atom in step:
+        if hasattr(atom, "slice_key"):
+            box = tuple(atom.slice_key)
+            region = touched[box]  # (a view: basic slicing)
+            where = np.ones(region.shape, bool) if atom.mask is None else np.asarray(atom.mask)
+            old = np.asarray(atom.old_values)
+            old = old[where] if old.shape == region.shape else old.ravel()
+            if old.shape != (int(where.sum()),):
+                return True
+            if np.any(old[~region[where]] == value):
+                return True
+            region[where] = True
+        elif type(atom) is tuple and len(atom) == 3:
+            indices, old, _new = atom
+            try:
+                first = ~touched[indices]
+                old = np.broadcast_to(np.asarray(old), first.shape)
+            except (IndexError, TypeError, ValueError):
+                return True
+            if np.any(old[first] == value):
+                return True
+            touched[indices] = True
+        else:
+            return True
+    return bool(np.any((data == value) & ~touched))
+
+
+#: labels layers (by unique_id) whose history step being recorded comes with the lineage
+#: it leaves, set by the one writing it (Correct's edits): :func:`no_inherited_lineage`
+#: leaves it
+_SETS_LINEAGE: set = set()
+
+
+@contextmanager
+def sets_lineage(labels_layer):
+    """Mark the history steps recorded on ``labels_layer`` inside as setting their lineage
+    themselves (Correct's Break track here gives a new ID daughters, a relabel renames the
+    divisions): not checked by :func:`no_inherited_lineage`."""
+    _SETS_LINEAGE.add(labels_layer.unique_id)
+    try:
+        yield
+    finally:
+        _SETS_LINEAGE.discard(labels_layer.unique_id)
+
+
+def no_inherited_lineage(viewer, labels_layer, step) -> dict[int, int] | None:
+    """A new object never takes a lineage row: where the napari history step ``step`` just
+    recorded on ``labels_layer`` painted an ID that was in none of its pixels before and
+    that the lineage names (napari's next free label, the ``M`` key, is the largest ID in
+    the labels plus one: a daughter deleted for now, whose division is kept for an undo,
+    would give her mother to the new object), that ID's divisions (as daughter and as
+    mother) are dropped, said in a notice, and undone with the step (Ctrl+Z brings them
+    back with the pixels). Returns the lineage after (None: nothing dropped)."""
+    data = labels_layer.data
+    if not isinstance(data, np.ndarray) or labels_layer.unique_id in _SETS_LINEAGE:
+        return None
+    written = _written_values(step)
+    if not written:
+        return None
+    lineage = _lineage_behind(viewer, labels_layer)
+    named = {*lineage, *lineage.values()}
+    new = sorted(v for v in written & named if not _present_before(data, step, v))
+    if not new:
+        return None
+    after = {c: p for c, p in lineage.items() if c not in new and p not in new}
+    words = []
+    for v in new:
+        roles = [f"daughter of {lineage[v]}"] if v in lineage else []
+        daughters = sorted(c for c, p in lineage.items() if p == v)
+        if daughters:
+            roles.append(f"mother of {', '.join(map(str, daughters))}")
+        words.append(f"{v} ({' and '.join(roles)})")
+    from napari.utils.notifications import show_info
+
+    if tracks_layer(viewer, labels_layer) is not None:
+        put_lineage(viewer, labels_layer, after, state=False)
+    else:  # (its Tracks layer deleted: not drawn again for this)
+        keep_lineage(labels_layer, after)
+    note_lineage_step(labels_layer, step, lineage, after)
+    ids = "label" + ("s " if len(new) > 1 else " ") + ", ".join(map(str, new))
+    show_info(
+        f"'{labels_layer.name}': {ids} painted where there was none: a new object, which "
+        f"does not take the divisions of the track{'s' if len(new) > 1 else ''} deleted "
+        f"before under that ID, {'; '.join(words)}: dropped (Ctrl+Z brings them back)"
+    )
+    return after
 
 
 def sync_tracks(labels_layer) -> None:
@@ -402,12 +519,18 @@ def current_lineage(viewer, labels_layer) -> dict[int, int]:
     (:data:`LINEAGE_KEY` in their metadata: the last set by hand, by :func:`put_lineage`,
     kept when the Tracks layer is deleted; a CTC folder opened lazily, which has none),
     else those their recipe records."""
-    from .._io_recipe import recipe_lineage
-    from ._result_cache import get
-
     recorded = lineage_on_screen(labels_layer)
     if recorded is not None:
         return _as_lineage(recorded)
+    return _lineage_behind(viewer, labels_layer)
+
+
+def _lineage_behind(viewer, labels_layer) -> dict[int, int]:
+    """:func:`current_lineage` but for the recorded state on screen (not looked for: that
+    takes a checksum of the labels)."""
+    from .._io_recipe import recipe_lineage
+    from ._result_cache import get
+
     tracks = tracks_layer(viewer, labels_layer)
     if tracks is not None:
         kept = tracks.metadata.get(LINEAGE_KEY)
@@ -485,18 +608,30 @@ def put_lineage(viewer, labels_layer, lineage: dict, state: bool = True) -> None
     _set_tracks(tracks, rows, tracks_graph(rows, lineage), {LINEAGE_KEY: lineage})
 
 
+def _atom_before(atom) -> np.ndarray | None:
+    """The array of pixels before the change that one atom of a napari history step keeps:
+    ``data_setitem``'s ``(indices, old values, new values)``, or the old values of napari's
+    mask-based paint, fill and polygon (``slice_key``, ``mask``, ``old_values``,
+    ``new_value``)."""
+    if type(atom) is tuple and len(atom) == 3 and isinstance(atom[1], np.ndarray):
+        return atom[1]
+    before = getattr(atom, "old_values", None) if hasattr(atom, "slice_key") else None
+    return before if isinstance(before, np.ndarray) else None
+
+
 def _first_before(step) -> np.ndarray | None:
     """The first array of pixels before the change that a napari history step keeps."""
     for atom in step or ():
-        if type(atom) is tuple and len(atom) == 3 and isinstance(atom[1], np.ndarray):
-            return atom[1]
+        before = _atom_before(atom)
+        if before is not None:
+            return before
     return None
 
 
 def _keeps(step, array) -> bool:
     """Whether the napari history step ``step`` keeps ``array`` (one of its atoms')."""
     try:
-        return any(type(a) is tuple and len(a) == 3 and a[1] is array for a in step)
+        return any(_atom_before(a) is array for a in step)
     except TypeError:
         return False
 
