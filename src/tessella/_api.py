@@ -36,8 +36,12 @@ def evaluate(
     Parameters
     ----------
     labels_true, labels_pred : array_like or ImageData
-        Integer label images of one shape (any number of axes; a time-lapse is one volume
-        unless ``frame_axis`` is given), or what :func:`tessella.read_image` returns.
+        Integer label images of one shape (any number of axes), or what
+        :func:`tessella.read_image` returns. What ``read_image`` gives of a time-lapse (its
+        ``axes`` hold T: a file that names its T axis, ImageJ axes ``TYX``) is scored frame
+        by frame, as the Evaluate panel and ``tessella evaluate`` score it; an array of more
+        than 2 axes is one volume, its objects matched in nD, unless ``frame_axis`` is given
+        (``scores["scored_as"]`` says which).
     threshold : float
         The IoU at which the counts (``tp``, ``fp``, ``fn``) and the error map are taken.
     kind : str
@@ -52,7 +56,10 @@ def evaluate(
         taken as ``"vrand"``, which gives V_rand and VOI), or one of them as a string;
         overlapping masks are scored by AP only.
     frame_axis : int, optional
-        The T axis of a time-lapse: every frame is scored as an image of its own.
+        The T axis of a time-lapse: every frame is scored as an image of its own (AP a mean
+        over frames; a track is not one object). Found from the axes of an ImageData (the
+        prediction's first, as the Evaluate panel); to score a time-lapse as one volume,
+        give its arrays (``image.data``).
     ignore_label : int, optional
         Ground-truth pixels of this value were not annotated and are left out.
 
@@ -60,7 +67,9 @@ def evaluate(
     -------
     Evaluation
         ``scores`` (``scores["ap"]["0.5"]``, ``scores["avs"]``, ``scores["seg"]``, ... as
-        ``tessella evaluate --json`` gives them), the counts at ``threshold``, ``errors``
+        ``tessella evaluate --json`` gives them; for images of more than 2 axes
+        ``"scored_as"``: frame by frame or as one volume, in words), the counts at
+        ``threshold``, ``errors``
         (1: false positive, 2: false negative pixels) and ``notes`` (warnings on inputs
         that score little for no real reason).
 
@@ -79,16 +88,21 @@ def evaluate(
     from .engine.io import ImageData
 
     metrics_wanted = _metric_names(metrics_wanted)
+    if kind not in GROUND_TRUTH_KINDS:
+        raise ValueError(f"unknown kind {kind!r}; choose from {', '.join(GROUND_TRUTH_KINDS)}")
+    how = f"frame_axis={frame_axis}" if frame_axis is not None else ""
+    if frame_axis is None and kind in ("labels", "binary"):
+        # a time-lapse read_image gave: frame by frame, as the panel and the command score it
+        from .engine.evaluation import time_axis
 
+        frame_axis, how = time_axis(labels_pred, labels_true)
     # what read_image returns, for either side, as segment takes it (review 2, F11)
     labels_true, labels_pred = (
         image.data if isinstance(image, ImageData) else image
         for image in (labels_true, labels_pred)
     )
-    if kind not in GROUND_TRUTH_KINDS:
-        raise ValueError(f"unknown kind {kind!r}; choose from {', '.join(GROUND_TRUTH_KINDS)}")
     if kind != "overlapping":
-        return evaluate_labels(
+        result = evaluate_labels(
             labels_true,
             labels_pred,
             threshold,
@@ -97,11 +111,38 @@ def evaluate(
             kind=kind,
             metrics_wanted=metrics_wanted,
         )
+        scored_as = _scored_as(result.errors.shape, kind, frame_axis, how)
+        if scored_as:
+            result.scores["scored_as"] = scored_as
+        return result
     unsupported = sorted(set(metrics_wanted) - {"ap"})
     if unsupported or frame_axis is not None:
         what = f"metrics {', '.join(unsupported)}" if unsupported else "frame_axis"
         raise ValueError(f"overlapping masks are scored by AP of one 2D image; {what} is not")
     return evaluate_masks(labels_true, labels_pred, threshold, ignore_label)
+
+
+def _scored_as(shape: tuple[int, ...], kind: str, frame_axis: int | None, how: str) -> str:
+    """How :func:`evaluate` scored a pair of ``shape`` (more than 2 axes; "" for 2D), in the
+    words of ``tessella evaluate`` (:func:`~tessella.engine.evaluation.scored_as_text`).
+
+    >>> print(_scored_as((3, 8, 8), "labels", None, ""))  # doctest: +ELLIPSIS
+    scored as one volume: labels of shape (3, 8, 8), their objects matched in 3D; a time-lapse ...
+    >>> _scored_as((3, 8, 8), "labels", 0, "frame_axis=0")  # doctest: +ELLIPSIS
+    'scored frame by frame: the 3 frames of the labels (T axis: frame_axis=0), each an image, ...'
+    """
+    from .engine.evaluation import FRAMES_HINT_ARRAYS, scored_as_text
+
+    if len(shape) <= 2:
+        return ""
+    if kind == "boundaries":  # (a 2D section at a time, as it was annotated)
+        return "scored section by section: each 2D section an image"
+    if frame_axis is not None and -len(shape) <= frame_axis < len(shape):
+        return scored_as_text([("the labels", shape[frame_axis], how)], [])
+    return (
+        f"scored as one volume: labels of shape {tuple(shape)}, their objects matched in "
+        f"{len(shape)}D" + (f"; {FRAMES_HINT_ARRAYS}" if kind != "boundaries3d" else "")
+    )
 
 
 def evaluate_paths(

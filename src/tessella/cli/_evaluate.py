@@ -303,6 +303,8 @@ def _cmd_evaluate(args) -> int:
                 else ""
             )
         )
+        if "scored_as" in scores:  # a time-lapse frame by frame, a volume whole: said
+            print(scores["scored_as"])
         _say_skipped(skipped, args.pred)
         if "annotated" in scores:
             from ..engine.evaluation import annotated_text

@@ -6,9 +6,11 @@
 scores one pair with the same functions for the Evaluate widget and also returns the object
 counts and the error map at one IoU threshold (:func:`evaluate_labels_steps` and
 :func:`evaluate_masks_steps`: the same in steps, for a worker that can stop between them).
-Label images of any dimensionality are scored as one nD image (a time-lapse ``TYX`` array is
-one volume, as in ``tessella evaluate``). Objects are matched exactly as
-:func:`tessella.engine.metrics.matching` matches them.
+Label images of any dimensionality are scored as one nD image, unless a ``frame_axis`` is
+given (a time-lapse ``TYX`` array: every frame an image, as the Evaluate panel scores it);
+``tessella evaluate`` (:func:`score_paths`) scores a file with a T axis so, and says how it
+scored each (:func:`scored_as_text`; ``_scored_as``: :func:`time_axis`). Objects are matched
+exactly as :func:`tessella.engine.metrics.matching` matches them.
 
 Modules: ``_scores`` (scores, matching, error map), ``_truth`` (the objects a ground truth
 holds, sparse annotations), ``_sparse`` (ground truth of some frames or slices only: where
@@ -41,6 +43,7 @@ from ._mistakes import (
 from ._pairing import EvaluationInputError, file_pairs, image_stem
 from ._paths import score_paths
 from ._samples import sample_planes
+from ._scored_as import FRAMES_HINT_ARRAYS, FRAMES_HINT_PATHS, scored_as_text, time_axis
 from ._scores import (
     ERROR_HATCH,
     FALSE_NEGATIVE,
@@ -81,6 +84,8 @@ __all__ = [
     "FALSE_NEGATIVE",
     "COLLAPSED_FRACTION",
     "FALSE_POSITIVE",
+    "FRAMES_HINT_ARRAYS",
+    "FRAMES_HINT_PATHS",
     "GROUND_TRUTH_KINDS",
     "METRICS",
     "NOT_ANNOTATED",
@@ -114,10 +119,12 @@ __all__ = [
     "score_mask_pairs",
     "score_pairs",
     "score_paths",
+    "scored_as_text",
     "scored_images",
     "sparse_within",
     "stack_without_ignored",
     "tiled_pair",
+    "time_axis",
     "truth_objects",
     "unannotated_left_out",
     "without_ignored",

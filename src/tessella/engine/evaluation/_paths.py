@@ -14,6 +14,7 @@ import numpy as np
 
 from ._mistakes import prediction_note
 from ._pairing import EvaluationInputError, file_pairs
+from ._scored_as import scored_as_text, time_axis
 from ._scores import PairTable, score_pairs, sparse_within, wanted_metrics
 from ._sparse import (
     annotated_summary,
@@ -46,6 +47,8 @@ def _label_pairs(
     summaries: list | None = None,
     warn: Callable[[str], None] = _warn,
     piecewise: bool = False,
+    movies: list | None = None,
+    volumes: list | None = None,
 ):
     """``(name, truth, predicted, unannotated)`` per image of each pair of files, the
     prediction cut at the unannotated pixels: what ``evaluation.truth_objects`` and
@@ -61,7 +64,12 @@ def _label_pairs(
     lazy 2D pair of labels (zarrs; the ground truth a binary mask or membrane map too, or
     labels with ``ignore_label``) is read a piece at a time, never whole: ``truth`` is then
     its overlap table (:class:`PairTable`), ``predicted`` None and ``unannotated`` whether any
-    ground-truth pixel has ``ignore_label`` (None without one) (:func:`_pieces`)."""
+    ground-truth pixel has ``ignore_label`` (None without one) (:func:`_pieces`).
+    A labels or binary pair of more than 2 axes, one of whose files has a T axis (the
+    prediction's axes first, then the ground truth's, as the Evaluate panel takes them:
+    :func:`time_axis`), is a time-lapse scored frame by frame, each frame an image
+    (``(name, frames, how)`` added to ``movies``); any other pair of more than 2 axes
+    scored whole is one volume (``(name, axes, known)`` added to ``volumes``)."""
     from ..io import as_array, read_image
 
     gt_boundaries = gt_boundaries or boundaries_3d
@@ -77,11 +85,13 @@ def _label_pairs(
         seg, gt = None, str(one)  # a one-file SEG folder against one 2D image: that file
     pairs = [(seg, Path(pred))] if seg is not None else file_pairs(pred, gt, skipped)
     for gt_file, pred_file in pairs:
-        predicted = read_image(pred_file).data
+        pred_image = read_image(pred_file)
+        predicted = pred_image.data
+        gt_image = None if gt_file is seg else read_image(gt_file)
         truth = (
             _ctc_truth(gt_file, np.shape(predicted), pred_file)
-            if gt_file is seg
-            else read_image(gt_file).data
+            if gt_image is None
+            else gt_image.data
         )
         checked = [(pred_file, predicted)] + (
             [] if gt_boundaries or gt_binary else [(gt_file, truth)]
@@ -138,14 +148,40 @@ def _label_pairs(
             for place, image in zip(places, images):
                 yield f"{gt_file.name}[{','.join(map(str, place))}]", *image
             continue
+        frame_axis, how = None, ""
+        if kind in ("labels", "binary") and truth.ndim > 2 and gt_image is not None:
+            # a time-lapse: frame by frame, as the Evaluate panel scores its layers
+            frame_axis, how = time_axis(pred_image, gt_image)
+        if frame_axis is not None:
+            images = scored_images(truth, predicted, unannotated, kind, frame_axis)
+            if movies is not None:
+                movies.append((gt_file.name, len(images), how))
+            for t, image in enumerate(images):
+                yield f"{gt_file.name}[{t}]", *image
+            continue
         images = scored_images(truth, predicted, unannotated, kind)
         if not (kind == "boundaries" and truth.ndim > 2):
+            if truth.ndim > 2 and volumes is not None:
+                volumes.append((gt_file.name, *_volume_axes(pred_image, gt_image)))
             yield gt_file.name, *images[0]
             continue
         if sections is not None:  # annotated section by section: each scored as an image
             sections.append(len(images))
         for z, image in enumerate(images):
             yield f"{gt_file.name}[{z}]", *image
+
+
+def _volume_axes(*images) -> tuple[str, bool]:
+    """``(axes, known)`` of a pair scored as one volume: the axes of the first of
+    ``images`` (the prediction, the ground truth; None where there is none) whose file names
+    them (its metadata states every axis), else the prediction's as read (a guess from its
+    shape) and False."""
+    read = [image for image in images if image is not None]
+    for image in read:
+        stated = getattr(image, "stated_axes", None)
+        if stated and "?" not in stated:
+            return image.axes, True
+    return (read[0].axes if read else "?"), False
 
 
 def _ctc_seg_folder(pred: str, gt: str) -> Path | None:
@@ -328,8 +364,16 @@ def score_paths(
     slices) of a stack, first axis T, that hold a ground-truth object (a frame annotated
     as holding none is left out too); ``"annotated"`` then says how many
     (:func:`~tessella.engine.evaluation.annotated_summary`, summed over files, with
-    ``"how"``). With ``per_image`` (as ``--json`` writes them) ``"images"`` holds each
-    image's scores, in the order scored
+    ``"how"``). A labels (or binary) stack with a T axis (the axes its file names, or
+    those read from its shape, the prediction's first, as the Evaluate panel takes them) is
+    a time-lapse scored frame by frame, every frame an image (AP a mean over frames, each
+    frame's objects matched in it: a track is not one object): ``"movies"`` is then
+    ``{"files": stacks, "frames": images}``; a pair of more than 2 axes scored whole (no T
+    axis, a 3D membrane map) is one volume, its objects matched in 3D: ``"volumes"`` is
+    ``{"files": n, "axes_not_known": m}`` (``m`` of them of axes no file names: a plain 3D
+    TIFF, read as ZYX). ``"scored_as"`` then says how, in words
+    (:func:`~tessella.engine.evaluation.scored_as_text`). With ``per_image`` (as ``--json``
+    writes them) ``"images"`` holds each image's scores, in the order scored
     (:func:`~tessella.engine.evaluation.image_rows`: ``"name"``, the ground truth's file
     name, with ``[t]`` for a frame, slice or section; ``"n_true"``, ``"n_pred"``, and
     per metric ``"ap"``, ``"tp"``, ``"fp"``, ``"fn"`` at each IoU threshold, ``"avs"``,
@@ -360,6 +404,8 @@ def score_paths(
         )
     summaries: list[tuple[dict, str]] = []
     names: list[str] = []
+    movies: list[tuple[str, int, str]] = []  # time-lapses scored frame by frame
+    volumes: list[tuple[str, str, bool]] = []  # nD pairs scored whole
     for _name, truth, predicted, unannotated in _label_pairs(
         pred,
         gt,
@@ -375,6 +421,8 @@ def score_paths(
         # (AP, F1, foreground IoU, V_rand and VOI of a lazy 2D pair: a piece at a time, never
         # read whole)
         set(wanted_metrics(metrics_wanted)) <= {"ap", "iou", "vrand"},
+        movies,
+        volumes,
     ):
         if isinstance(truth, PairTable):  # (unannotated: whether a pixel had ignore_label)
             marked |= bool(unannotated)
@@ -396,6 +444,15 @@ def score_paths(
     scores = score_pairs(pairs, metrics_wanted, names if per_image else None)
     if sections:
         scores["sections"] = {"files": len(sections), "sections": sum(sections)}
+    if movies:
+        scores["movies"] = {"files": len(movies), "frames": sum(n for _, n, _ in movies)}
+    if volumes:
+        scores["volumes"] = {
+            "files": len(volumes),
+            "axes_not_known": sum(1 for _, _, known in volumes if not known),
+        }
+    if movies or volumes:
+        scores["scored_as"] = scored_as_text(movies, volumes)
     if summaries:
         scores["annotated"] = {
             key: sum(summary[key] for summary, _how in summaries) for key in summaries[0][0]
