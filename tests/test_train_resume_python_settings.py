@@ -111,3 +111,67 @@ def test_the_command_refuses_another_hold_out_and_says_what_it_changes(
         f"--resume {out}: this run changes the settings it was started with: --epochs 1 -> 2, "
         "--lr 0.0002 -> 0.0001\n" in said
     ), said
+
+
+ASKED = "; this run asks for "
+
+
+@pytest.mark.parametrize(
+    "setting, python, option",
+    [
+        (
+            {"max_val_images": 1},
+            f"max_val_images=2{ASKED}max_val_images=1",
+            f"--max-val-images 2{ASKED}--max-val-images 1",
+        ),
+        (
+            {"val_orientations": True},
+            f"val_orientations=False{ASKED}val_orientations=True",
+            f"no --val-orientations{ASKED}--val-orientations",
+        ),
+    ],
+)
+def test_resume_refuses_another_scoring_of_the_hold_out_naming_it(
+    stopped, monkeypatch, capsys, setting, python, option
+):
+    """Another max_val_images or val_orientations scores the same run otherwise (fewer
+    images; each in 8 orientations): its scores would not be comparable with the kept
+    model's. max_val_images was refused as another hold-out, naming the images and the
+    hold-out's options but not the setting; val_orientations was taken. Now both are
+    refused naming the setting and both values, as the caller gives it."""
+    data, out, _first = stopped
+    _scores(monkeypatch)  # nothing is scored: refused before
+    with pytest.raises(ValueError) as refused:
+        tessella.train("embedding", data, out, resume=True, epochs=2, **setting)
+    said = str(refused.value)
+    assert f"resume=True into {str(out)!r}: its epochs were scored" in said, said
+    assert f"chosen, with {python}:" in said and "--" not in said, said
+    (name,) = setting
+    assert f"leave {name} out to take the checkpoint's" in said, said
+    common = ["train", "embedding", "--data", str(data), "--out", str(out), "--device", "cpu"]
+    flag = ["--max-val-images", "1"] if name == "max_val_images" else ["--val-orientations"]
+    assert main([*common, "--resume", "--epochs", "2", *flag]) == 1
+    err = capsys.readouterr().err
+    assert (
+        f"--resume {out}: its epochs were scored, and its best model chosen, with {option}" in err
+    )
+    training = json.loads((out / "card.json").read_text())["training"]
+    assert [e["epoch"] for e in training["log_summary"]] == [1]  # nothing trained
+
+
+def test_the_hold_out_refusal_names_the_python_keywords_in_python(stopped, monkeypatch):
+    """tessella.train's refusal named the command's options (--holdout, --val-fraction...)
+    and started "--resume OUT", which a Python caller has not typed."""
+    data, out, first = stopped
+    _scores(monkeypatch)
+    with pytest.raises(ValueError) as refused:
+        tessella.train("embedding", data, out, resume=True, holdout="0")
+    said = str(refused.value)
+    held = ", ".join(sorted(first["held_out"]))
+    assert said == (
+        f"resume=True into {str(out)!r}: its epochs were scored, and its best model chosen, on "
+        f"the images held out {held}; this run would score on the images held out 0: resume "
+        "with the run's hold-out settings (holdout, val_fraction, val_data, seed, exclude: "
+        "leave them out to take the checkpoint's) on the data it trained on, or train into "
+        "another out folder"
+    ), said

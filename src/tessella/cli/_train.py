@@ -83,8 +83,12 @@ def _cmd_train(args) -> int:
     taken = name_taken_note(config.name or Path(args.out).name, args.out)
     if taken:  # printed as "warning: ..." (main); the run goes ahead
         warnings.warn(taken, UserWarning, stacklevel=1)
+    from ..engine.train._checkpoint import ResumeRefused
+
     try:
         _train_with_progress(args, config, train_steps)  # SIGTERM stops it as Ctrl-C (main)
+    except ResumeRefused as exc:  # in the command's words (--holdout), not Python's
+        raise CliError(exc.cli) from None
     except KeyboardInterrupt as exc:  # main says "interrupted" or "terminated", then this
         exc.kept = _kept_on_stopping(Path(args.out))  # type: ignore[attr-defined]
         raise

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CHECKPOINT",
     "NOT_RESUMED",
+    "ResumeRefused",
     "TrainingRun",
     "checkpoint_losses",
     "resume_settings",
@@ -226,33 +227,119 @@ def resume_settings(
     return taken, changed
 
 
-def _scored_on(settings: dict) -> str | None:
+class ResumeRefused(ValueError):
+    """A resume refused for a setting the run's epochs were scored with: its message in the
+    words of each caller, the Python API's (``str``: ``holdout``, ``max_val_images=2``, the
+    keywords of :func:`tessella.train` and :class:`TrainConfig`), the command line's
+    (:attr:`cli`: ``--holdout``, ``--max-val-images 2``) and the Train panel's
+    (:attr:`panel`)."""
+
+    def __init__(self, python: str, cli: str, panel: str):
+        super().__init__(python)
+        self.cli, self.panel = cli, panel
+
+
+#: what each caller calls the settings a resume must keep: (Python, command line, panel)
+_SETTING_WORDS = {
+    "holdout": ("holdout", "--holdout", "Hold out"),
+    "val_fraction": ("val_fraction", "--val-fraction", "the hold-out fraction"),
+    "val_data": ("val_data", "--val-data", "the hold-out folder"),
+    "seed": ("seed", "--seed", "the seed"),
+    "exclude": ("exclude", "--exclude", "the files left out"),
+    "max_val_images": ("max_val_images", "--max-val-images", "the hold-out images scored"),
+    "val_orientations": ("val_orientations", "--val-orientations", "the orientations scored"),
+}
+_CALLERS = ("python", "cli", "panel")
+
+
+def _setting(name: str, value, caller: str) -> str:
+    """Setting ``name`` of ``value`` as ``caller`` gives it: ``max_val_images=2``,
+    ``--max-val-images 2``, ``--val-orientations`` / ``no --val-orientations``."""
+    word = _SETTING_WORDS[name][_CALLERS.index(caller)]
+    if caller == "python":
+        return f"{word}={value!r}"
+    if isinstance(value, bool):
+        return word if value else f"no {word}" if caller == "cli" else f"{word}: no"
+    return f"{word} {value}" if caller == "cli" else f"{word}: {value}"
+
+
+def _scored_on(settings: dict, caller: str = "cli") -> str | None:
     """The hold-out a run's settings (a :class:`TrainConfig`'s fields, as JSON) scored
-    on, in words; None where they do not say (a checkpoint from before ``held_out`` was
-    kept that drew its hold-out)."""
+    on, in ``caller``'s words; None where they do not say (a checkpoint from before
+    ``held_out`` was kept that drew its hold-out)."""
     if settings.get("val_data"):
-        return f"the folder --val-data {settings['val_data']}"
+        folder = settings["val_data"]
+        if caller == "python":
+            return f"the folder val_data={folder!r}"
+        if caller == "panel":
+            return f"the separate hold-out folder {folder}"
+        return f"the folder --val-data {folder}"
     names = settings.get("holdout") or settings.get("held_out")
     if not names:
         return None if "held_out" not in settings else "no hold-out"
     return "the images held out " + ", ".join(sorted(map(str, names)))
 
 
-def holdout_difference(config: TrainConfig, saved: dict) -> str | None:
+#: the settings of how a run scores its hold-out: another value scores other images, or the
+#: same ones otherwise, so that its epochs' scores would not be comparable
+SCORING = ("max_val_images", "val_orientations")
+
+
+def holdout_difference(config: TrainConfig, saved: dict) -> ResumeRefused | None:
     """Where ``config`` (a resumed run's, its hold-out drawn) scores on another hold-out than
-    the settings ``saved`` (its checkpoint's) did, the refusal that says so; else None. Its
+    the settings ``saved`` (its checkpoint's) did, or scores it otherwise (another
+    ``max_val_images``, ``val_orientations``), the refusal that says so; else None. Its
     earlier epochs were scored, and its best model chosen, on that hold-out: scores on other
     images are not comparable with them, and images it trained on may be scored."""
+    out = config.out
+    starts = {
+        "python": f"resume=True into {out!r}",
+        "cli": f"--resume {out}",
+        "panel": f"Resume of '{Path(out).name}'",
+    }
+    scored = [n for n in SCORING if n in saved and _as_config(saved[n]) != getattr(config, n)]
+    if scored:
+        words = {
+            caller: (
+                f"{starts[caller]}: its epochs were scored, and its best model chosen, with "
+                + ", ".join(_setting(n, _as_config(saved[n]), caller) for n in scored)
+                + "; this run asks for "
+                + ", ".join(_setting(n, getattr(config, n), caller) for n in scored)
+                + ": its scores would not be comparable with theirs; "
+                + (
+                    "resume with the run's (leave "
+                    + (" and ".join(_SETTING_WORDS[n][_CALLERS.index(caller)] for n in scored))
+                    + " out to take the checkpoint's), or train into another output folder"
+                    if caller != "panel"
+                    else "resume it with them (tessella train --resume), or train a new model"
+                )
+            )
+            for caller in _CALLERS
+        }
+        return ResumeRefused(words["python"], words["cli"], words["panel"])
     was, now = _scored_on(saved), _scored_on(asdict(config))
     if was is None or was == now:
         return None
-    return (
-        f"--resume {config.out}: its epochs were scored, and its best model chosen, on "
-        f"{was}; this run would score on {now or 'no hold-out'}: resume with the run's "
-        "hold-out settings (--holdout, --val-fraction, --val-data, --seed, --exclude: leave "
-        "them out to take the checkpoint's) on the data it trained on, or train into "
-        "another output folder"
-    )
+    hold = ("holdout", "val_fraction", "val_data", "seed", "exclude")
+    words = {}
+    for caller in _CALLERS:
+        was_said = _scored_on(saved, caller)
+        now_said = _scored_on(asdict(config), caller) or "no hold-out"
+        named = ", ".join(_SETTING_WORDS[n][_CALLERS.index(caller)] for n in hold)
+        fix = {
+            "python": f"resume with the run's hold-out settings ({named}: leave them out to "
+            "take the checkpoint's) on the data it trained on, or train into another out "
+            "folder",
+            "cli": f"resume with the run's hold-out settings ({named}: leave them out to take "
+            "the checkpoint's) on the data it trained on, or train into another output folder",
+            "panel": "resume it on the folder or pairs it trained on with Hold out left "
+            "empty, or train a new model",
+        }[caller]
+        words[caller] = (
+            f"{starts[caller]}: its epochs were scored, and its best model chosen, on "
+            f"{was_said}; this run would score on {now_said}: {fix}"
+        )
+    return ResumeRefused(words["python"], words["cli"], words["panel"])
 
 
 def architecture_differences(config: TrainConfig, saved: dict) -> list[str]:
@@ -313,9 +400,9 @@ def _resume_checkpoint(run: TrainingRun, device: str) -> None:
             f"--resume {out}: its checkpoint holds another network than this run asks for: "
             f"{'; '.join(differences)} (leave an option out to take the checkpoint's)"
         )
-    other = holdout_difference(config, saved) if isinstance(saved, dict) else None
-    if other:
-        raise ValueError(other)
+    refused = holdout_difference(config, saved) if isinstance(saved, dict) else None
+    if refused is not None:
+        raise refused
     try:
         run.network.load_state_dict(state["model"])
         run.optimizer.load_state_dict(state["optimizer"])
