@@ -106,13 +106,13 @@ def test_files_of_a_folder_that_are_not_tiff_are_named(
     folder = tmp_path / "in"
     (folder / "sub").mkdir(parents=True)
     tifffile.imwrite(folder / "a.tif", nuclei_sample[0][:64, :64])
-    (folder / "i_png.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (folder / "i_gif.gif").write_bytes(b"GIF89a")  # (PNG/JPEG/BMP are read since s34)
     (folder / "notes.txt").write_text("notes")
     (folder / ".DS_Store").write_bytes(b"\0")
     args = ["segment", str(folder), "--model", str(tiny_model_dir), "--no-tta", "-o"]
     assert main([*args, str(tmp_path / "out")]) == 0
     err = capsys.readouterr().err
-    assert f"{folder}: skipped i_png.png, notes.txt, sub/ (not TIFF)\n" in err
+    assert f"{folder}: skipped i_gif.gif, notes.txt, sub/ (not TIFF nor PNG/JPEG/BMP)\n" in err
     assert ".DS_Store" not in err
     assert main([*args, str(tmp_path / "out_quiet"), "-q"]) == 0
     assert capsys.readouterr().err == ""

@@ -35,12 +35,9 @@ def _segment_jobs(inputs: list[str], output: str) -> list[tuple[Path, Path]]:
         if not path.exists():
             raise CliError(f"{path}: no such file or folder")
         if path.is_dir() and not is_zarr_path(path):
-            sources.extend(list_images(path))
+            sources.extend(list_images(path, pictures=True))  # (PNG/JPEG/BMP too)
         else:
             sources.append(path)
-    for source in sources:  # (a file given as an input: a folder's are skipped, said so)
-        if source.suffix.lower() in PICTURE_SUFFIXES:
-            raise CliError(f"{source}: {picture_refused([source.name])}")
     out = Path(output)
     first = Path(inputs[0])
     single = len(inputs) == 1 and (not first.is_dir() or is_zarr_path(first))
@@ -66,7 +63,21 @@ def _segment_jobs(inputs: list[str], output: str) -> list[tuple[Path, Path]]:
     names = [s.name for s in sources]
     if len(set(names)) != len(names):
         raise CliError("two inputs share a file name; their outputs would collide")
-    jobs = [(s, out / s.name) for s in sources]
+    from ..engine.io import PICTURE_SUFFIXES
+
+    # (a picture's labels are a TIFF: a.png -> a.tif)
+    jobs = [
+        (s, out / (s.stem + ".tif" if s.suffix.lower() in PICTURE_SUFFIXES else s.name))
+        for s in sources
+    ]
+    written: dict[Path, Path] = {}
+    for source, target in jobs:  # a.png and a.tif would both be a.tif
+        other = written.setdefault(target, source)
+        if other != source:
+            raise CliError(
+                f"{other} and {source.name} would both be written as {target.name}; rename "
+                "one of them"
+            )
     recipes: dict[Path, Path] = {}
     for source, target in jobs:  # a.tif and a.tiff would share a.recipe.json
         other = recipes.setdefault(_recipe_path(target), source)
@@ -80,8 +91,9 @@ def _segment_jobs(inputs: list[str], output: str) -> list[tuple[Path, Path]]:
 
 def _say_not_images(inputs: list[str]) -> None:
     """Name, on stderr, what the input folders hold that is not segmented: files that are not
-    TIFF and folders (a zarr store in a folder too), but not hidden files (``.DS_Store``)."""
-    from ..engine.io import TIFF_SUFFIXES, is_zarr_path
+    TIFF nor a PNG/JPEG/BMP picture, and folders (a zarr store in a folder too), but not
+    hidden files (``.DS_Store``)."""
+    from ..engine.io import PICTURE_SUFFIXES, TIFF_SUFFIXES, is_zarr_path
 
     for item in inputs:
         folder = Path(item)
@@ -90,38 +102,17 @@ def _say_not_images(inputs: list[str]) -> None:
         names, zarrs = [], False
         for path in sorted(folder.iterdir()):
             if path.name.startswith(".") or (
-                path.suffix.lower() in TIFF_SUFFIXES and not path.is_dir()
+                path.suffix.lower() in TIFF_SUFFIXES + PICTURE_SUFFIXES and not path.is_dir()
             ):
                 continue
             zarrs = zarrs or is_zarr_path(path)
             names.append(path.name + ("/" if path.is_dir() else ""))
         if names:
             zarr_hint = "; give a zarr store as an input of its own" if zarrs else ""
-            print(f"{folder}: skipped {_few(names)} (not TIFF{zarr_hint})", file=sys.stderr)
-        pictures = [n for n in names if Path(n).suffix.lower() in PICTURE_SUFFIXES]
-        if pictures:
-            print(f"{folder}: {picture_refused(pictures)}", file=sys.stderr)
-
-
-#: picture files napari's reader opens (so the Segment panel segments them) but the command
-#: line does not read
-PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
-
-
-def picture_refused(names: list[str]) -> str:
-    """Why the pictures ``names`` (PNG, JPEG) are not segmented, and how to convert them to
-    the TIFF the command line reads: their pixels unchanged, colour kept as an RGB TIFF,
-    whose channels the command line averages for a one-channel model as the Segment panel
-    does with the picture."""
-    example = names[0]
-    stem = Path(example).stem
-    return (
-        f"{_few(names)}: PNG/JPEG pictures are read by napari (the Segment panel) but not by "
-        "the command line; convert them to TIFF first, pixels and colours unchanged (a colour "
-        "TIFF's channels are averaged for a one-channel model, as the panel does), e.g. "
-        f"python -c \"import imageio.v3 as iio, tifffile; tifffile.imwrite('{stem}.tif', "
-        f"iio.imread('{example}'))\""
-    )
+            print(
+                f"{folder}: skipped {_few(names)} (not TIFF nor PNG/JPEG/BMP{zarr_hint})",
+                file=sys.stderr,
+            )
 
 
 def _read_input(source: Path, args, recipe: dict):

@@ -79,7 +79,13 @@ def _build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG_SEGMENT,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    segment.add_argument("inputs", nargs="+", metavar="IN", help="TIFF file(s), a folder, or zarr")
+    segment.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="IN",
+        help="TIFF file(s), 2D PNG/JPEG/BMP pictures (no pixel size; JPEG is lossy: warned), a "
+        "folder of them, or zarr",
+    )
     segment.add_argument(
         "-o",
         "--output",
@@ -232,7 +238,9 @@ def _build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG_EVALUATE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    evaluate.add_argument("pred", help="predicted labels: a TIFF or a folder of TIFFs")
+    evaluate.add_argument(
+        "pred", help="predicted labels: a TIFF (or a 2D PNG) or a folder of TIFFs"
+    )
     evaluate.add_argument("gt", help="ground-truth labels: a TIFF or a folder with the same names")
     evaluate.add_argument(
         "--metric",

@@ -1,4 +1,5 @@
-"""Reading images (TIFF with ImageJ/OME metadata, folders of TIFFs, zarr) and writing labels.
+"""Reading images (TIFF with ImageJ/OME metadata, folders of TIFFs, zarr, 2D PNG/JPEG/BMP
+pictures) and writing labels.
 
 Every write is atomic: data goes to a temporary file beside the target, which is renamed over
 it only when complete, so a failure never leaves a half-written file. A write killed before it
@@ -26,6 +27,7 @@ from ._masks import (
     read_masks,
     write_mask_stack,
 )
+from ._picture import PICTURE_SUFFIXES, LossyPictureWarning
 from ._read import as_array, list_images, read_frames, read_image
 from ._write import _default_mode as _default_mode
 from ._write import _json_safe as _json_safe
@@ -61,4 +63,6 @@ __all__ = [
     "is_zarr_path",
     "as_array",
     "TIFF_SUFFIXES",
+    "PICTURE_SUFFIXES",
+    "LossyPictureWarning",
 ]

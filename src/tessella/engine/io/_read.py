@@ -16,6 +16,7 @@ from ._image import (
     ImageData,
     is_zarr_path,
 )
+from ._picture import PICTURE_SUFFIXES, read_picture
 from ._tiff import _read_tiff
 from ._zarr import _read_zarr
 
@@ -68,7 +69,9 @@ def read_image(
     series: int | None = None,
     ignore_axes_metadata: bool = False,
 ) -> ImageData:
-    """Read a TIFF or zarr image with its axes and pixel size.
+    """Read a TIFF or zarr image with its axes and pixel size, or a 2D PNG/JPEG/BMP picture
+    (:func:`~._picture.read_picture`: grey YX, colour YXC as an RGB TIFF; no pixel size; a
+    JPEG with a warning that it is lossy).
 
     ``axes`` name the file's dimensions in the order it stores them; where the file's own
     metadata name them in an order the engine does not read (Fiji's ZCYX hyperstacks), the
@@ -96,8 +99,14 @@ def read_image(
         image = _read_zarr(path, axes, channel, ignore_axes_metadata)
     elif path.suffix.lower() in TIFF_SUFFIXES:
         image = _read_tiff(path, axes, channel, series, ignore_axes_metadata)
+    elif path.suffix.lower() in PICTURE_SUFFIXES and path.is_file():
+        if series is not None:
+            raise ValueError(f"{path}: series are a TIFF's; a picture holds one image")
+        image = read_picture(path, axes, channel, ignore_axes_metadata)
     else:
-        raise ValueError(f"{path}: unsupported file type (use .tif/.tiff or .zarr)")
+        raise ValueError(
+            f"{path}: unsupported file type (use .tif/.tiff, .zarr or a PNG/JPEG/BMP picture)"
+        )
     if image.data.dtype.kind not in _SUPPORTED_DTYPES:
         raise ValueError(f"{path}: unsupported pixel type {image.data.dtype}")
     if 0 in image.data.shape:
@@ -159,21 +168,24 @@ def natural_key(name: str) -> tuple:
     )
 
 
-def list_images(folder: str | os.PathLike) -> list[Path]:
+def list_images(folder: str | os.PathLike, pictures: bool = False) -> list[Path]:
     """The ``.tif``/``.tiff`` files of ``folder`` in natural order (``t2`` before ``t10``),
     hidden ones left out: macOS writes a ``._t000.tif`` (AppleDouble, no TIFF) beside each
-    file copied to a FAT, exFAT or network drive."""
+    file copied to a FAT, exFAT or network drive; with ``pictures`` its PNG/JPEG/BMP files
+    too (``tessella segment`` of a folder of independent images)."""
     folder = Path(folder)
+    suffixes = TIFF_SUFFIXES + (PICTURE_SUFFIXES if pictures else ())
     files = sorted(
         (
             p
             for p in folder.iterdir()
-            if p.suffix.lower() in TIFF_SUFFIXES and not p.name.startswith(".")
+            if p.suffix.lower() in suffixes and not p.name.startswith(".") and not p.is_dir()
         ),
         key=lambda p: natural_key(p.name),
     )
     if not files:
-        raise ValueError(f"{folder}: the folder holds no .tif/.tiff files")
+        what = ".tif/.tiff or PNG/JPEG/BMP" if pictures else ".tif/.tiff"
+        raise ValueError(f"{folder}: the folder holds no {what} files")
     return files
 
 
