@@ -157,12 +157,14 @@ def pair_mismatch(image_layer: Image, labels_layer: Labels, temporal: bool) -> s
 def binary_labels_refusal(
     labels_layer: Labels, method: str, pixels: int | None = BINARY_CHECK_PIXELS
 ) -> str | None:
-    """Why *Add pair* refuses ``labels_layer`` for a model of ``method``: an instance method
+    """Why *Add pair* refuses ``labels_layer`` for a model of ``method``: an intensity image
+    given as the labels (a grey image in a Labels layer: its values change from pixel to
+    pixel, or, for an instance method, each lies in many pieces), or an instance method
     given a binary mask (only 0 and one value, in separate pieces), in the words the run
-    refuses it with (:func:`~tessella.engine.train._binary_labels._refuse_binary_masks`),
-    naming the layer; None otherwise, or where the layer has more than ``pixels`` (None: any
-    size; a layer on disk is then read, as Train reads it) or is no integer labels (Train
-    says)."""
+    refuses it with (:func:`~tessella.engine.train._intensity_labels._refuse_intensity_labels`,
+    :func:`~tessella.engine.train._binary_labels._refuse_binary_masks`), naming the layer;
+    None otherwise, or where the layer has more than ``pixels`` (None: any size; a layer on
+    disk is then read, as Train reads it) or is no integer labels (Train says)."""
     return binary_layers_refusal([labels_layer], method, pixels)
 
 
@@ -170,21 +172,22 @@ def binary_layers_refusal(
     labels_layers, method: str, pixels: int | None = BINARY_CHECK_PIXELS
 ) -> str | None:
     """Why Train refuses ``labels_layers`` (a run's, each once) for a model of ``method``:
-    some are binary masks, each judged alone as *Add pair* judges it (a mask beside layers of
-    labels is refused too), the refusal naming every binary one at once, in
-    :func:`binary_labels_refusal`'s words; None otherwise. Layers over ``pixels``, of no
-    integer labels or empty are not looked at."""
+    some look like intensity images (for any method: a semantic model's foreground mask is
+    no grey image either), or some are binary masks for an instance method, each judged
+    alone as *Add pair* judges it (a mask beside layers of labels is refused too), the
+    refusal naming every such layer at once, in :func:`binary_labels_refusal`'s words; None
+    otherwise. Layers over ``pixels``, of no integer labels or empty are not looked at."""
     import warnings
 
     from tessella.engine.train._binary_labels import _refuse_binary_masks
+    from tessella.engine.train._intensity_labels import _refuse_intensity_labels
     from tessella.engine.train.data import Sample
     from tessella.engine.train.methods import get_training
 
     try:
-        if not get_training(method).objects:
-            return None
+        objects: bool | None = get_training(method).objects
     except (KeyError, ValueError):
-        return None
+        objects = None  # (not known: only what holds for any labels is asked)
     samples = []
     for labels_layer in dict.fromkeys(labels_layers):
         data = full_resolution(labels_layer)
@@ -194,6 +197,12 @@ def binary_layers_refusal(
         if not np.issubdtype(target.dtype, np.integer) or not target.any():
             continue
         samples.append(Sample(None, target, labels_layer.name))
+    try:  # an image given as the labels: all of them named in one refusal
+        _refuse_intensity_labels(samples, "", bool(objects))
+    except ValueError as exc:
+        return str(exc)
+    if not objects:
+        return None
     binary = []
     with warnings.catch_warnings():  # (one piece: Train warns of it when it runs)
         warnings.simplefilter("ignore")

@@ -8,6 +8,7 @@ import re
 import warnings
 
 from ..evaluation import COLLAPSED_FRACTION, binary_mask_pieces
+from ._intensity_labels import _refuse_intensity_labels
 
 __all__ = ["_refuse_binary_masks"]
 
@@ -29,7 +30,9 @@ def _refuse_binary_masks(samples: list, method: str, where: str) -> str:
     :data:`~tessella.engine.evaluation.COLLAPSED_FRACTION` of its pixels (touching objects
     of a mask join into one), the run goes on with a warning: one large object per image is
     also what crops of single objects hold; that warning is returned too (for the card to
-    record), else "".
+    record), else "". Labels that look like an intensity image (a grey image given as the
+    labels: :func:`~._intensity_labels._refuse_intensity_labels`) are refused first, in its
+    words.
 
     >>> import numpy as np
     >>> from .data import Sample
@@ -41,6 +44,7 @@ def _refuse_binary_masks(samples: list, method: str, where: str) -> str:
     >>> _refuse_binary_masks([Sample(None, mask * [[1, 2, 0, 3]], "a.tif")], "boundary", "data")
     ''
     """
+    _refuse_intensity_labels(samples, where)  # (an image given as the labels)
     pieces: dict[str, int] = {}  # the file or layer: the most pieces of one of its samples
     covered: dict[str, float] = {}  # and the least fraction of a sample its mask covers
     value = 0
