@@ -410,7 +410,12 @@ class CorrectEdits:
             with layer.block_history():
                 layer.data_setitem(change.indices, change.values)
         if renamed is not None:  # Ctrl+Z and Redo find each side's divisions again
-            _results.remember_edited_state(layer, renamed)
+            from ._tracks_layer import note_lineage_step
+
+            _results.remember_edited_state(layer, renamed[1])
+            history = _history(layer, "undo")
+            if history:  # (also what is kept with the labels, their Tracks layer deleted)
+                note_lineage_step(layer, history[-1], *renamed)
         # the Tracks layer beside a time-lapse follows the step (_results.follow_edits)
         if skips is not None:  # (a track that now skips the frame: Export splits it)
             noted += _skips_words(layer, *skips)
@@ -444,18 +449,26 @@ class CorrectEdits:
             return False, None
         return True, frame
 
-    def _rename_tracks(self, layer, renamed: dict[int, int]) -> dict | None:
+    def _rename_tracks(self, layer, renamed: dict[int, int]) -> tuple[dict, dict] | None:
         """Before objects of a time-lapse change IDs (relabel): its divisions (those the
         labels' state records, as reopened labels' recipe gives them, else those drawn
-        beside it), renamed the same way, also in its Tracks layer; the labels before the
-        change are remembered with the old ones. Returns the renamed lineage (None where
-        the labels have none: no Tracks layer and no recorded divisions)."""
+        beside it, else those kept with the labels or their Segment result's, their Tracks
+        layer deleted), renamed the same way, also in its Tracks layer and in those kept
+        with the labels (Export writes them once the Tracks layer is deleted); the labels
+        before the change are remembered with the old ones. Returns the lineage before and
+        the renamed one (None where the labels have none: no Tracks layer and no divisions
+        recorded or kept)."""
+        from ._tracks_layer import current_lineage, keep_lineage
+
         tracks = _results.tracks_layer(self.viewer, layer)
         lineage = _results.lineage_on_screen(layer)
         if lineage is None:
             if tracks is None:
-                return None
-            lineage = tracks.metadata.get(_results.LINEAGE_KEY) or {}
+                lineage = current_lineage(self.viewer, layer)  # (its Tracks layer deleted)
+                if not lineage:
+                    return None
+            else:
+                lineage = tracks.metadata.get(_results.LINEAGE_KEY) or {}
         _results.remember_edited_state(layer, lineage)
         # divisions whose ends are gone for now (kept for an undo) have no new IDs: they stay
         # with the labels before the change, whose state remembers them
@@ -467,7 +480,8 @@ class CorrectEdits:
         }
         if tracks is not None:
             tracks.metadata = {**tracks.metadata, _results.LINEAGE_KEY: new}
-        return new
+        keep_lineage(layer, new)  # (not the IDs before, should the Tracks layer be deleted)
+        return dict(lineage), new
 
     def _selection(self, what: str, at_least: int = 1) -> list[int] | None:
         try:
