@@ -158,7 +158,11 @@ class SegmentResult:
         return f"SegmentResult({', '.join(shown)})"
 
     def recipe(self) -> dict:
-        """What reproduces this result: model, its hash, parameters and options."""
+        """What reproduces this result: model, its hash, parameters and options (``axes``,
+        ``tta``, ``tile``, ``device``; ``spacing`` where a voxel size was used, and its
+        ``unit`` where it is the pixel size of a file read by ``read_image`` that has one, as
+        ``tessella segment`` records it: a replay on an image without a pixel size writes
+        the labels in it; ``invert`` where given)."""
         from ... import __version__
         from ..registry import model_reference
 
@@ -263,6 +267,8 @@ def segment_steps(
     ('YX', (64, 64), 1)
     """
     unknown = _missing_spacing(image)  # (what lacks a voxel size: the file, the call)
+    # the unit of a spacing that is the file's pixel size (read_image's), for the recipe
+    unit = _file_unit(image) if spacing is None else None
     image, axes, spacing, name = _image_and_metadata(image, axes, spacing, name)
     _check_call(image, tta=tta, invert=invert)
     spacing = _check_options(axes, tile, spacing, name)
@@ -318,6 +324,8 @@ def segment_steps(
     }
     if spacing is not None:
         options["spacing"] = [float(s) for s in spacing]
+        if unit is not None:  # (as tessella segment records it: a replay writes labels in it)
+            options["unit"] = unit
     if invert is not None:
         options["invert"] = bool(invert)
     return SegmentResult(labels, out_axes, predictions, resolved, model, options, lineage)
@@ -329,6 +337,18 @@ def _unknown_z_spacing(name: str, model: LoadedModel, axes: str, spacing, missin
     method = get_method(model.card.method)
     due = getattr(method, "unknown_z_spacing_warning", None)
     return None if due is None else due(name, model.card, axes, spacing, missing)
+
+
+def _file_unit(image) -> str | None:
+    """The unit of length of the pixel size of ``image``, what
+    :func:`~tessella.engine.io.read_image` returns (``"µm"``), or None: an array, or an image
+    whose pixel size is in pixels (no unit)."""
+    from ..io import ImageData
+
+    unit = image.unit if isinstance(image, ImageData) else None
+    if not isinstance(unit, str) or unit.strip().lower() in ("", "pixel", "pixels", "px"):
+        return None
+    return unit
 
 
 def _missing_spacing(image) -> str:
