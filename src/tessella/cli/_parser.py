@@ -189,9 +189,10 @@ def _build_parser() -> argparse.ArgumentParser:
         "--csv",
         action="store_true",
         help="also write each image's measurements beside its labels (OUT.csv: the columns of "
-        "Export's CSV, objects of overlapping models each whole, 2D objects' length_px along "
+        "Export's CSV, mean_confidence where the model has a seed map or foreground "
+        "probability, objects of overlapping models each whole, 2D objects' length_px along "
         "their skeleton) and, for a folder, one table of them all with an image column "
-        "(OUT/measurements.csv)",
+        "(OUT/measurements.csv); a CSV there is replaced only with --overwrite",
     )
     segment.add_argument(
         "--ctc",
