@@ -237,7 +237,8 @@ def _cancelled_after_an_epoch(viewer_models, qtbot, monkeypatch, name: str, minu
 def test_a_stopped_run_is_marked_in_its_card_and_resumes(viewer_models, qtbot, monkeypatch):
     """Cancel after an epoch: the card says the run stopped (after which epoch, why), the
     status offers Resume, Train under the same name says Resume continues it, and Resume
-    runs the remaining epochs from the checkpoint with the settings the run started with;
+    runs the remaining epochs from the checkpoint with the settings the run started with
+    and the user's change of Epochs since, said;
     the finished card drops the mark and describes the model."""
     train, out = _cancelled_after_an_epoch(viewer_models, qtbot, monkeypatch, "run")
     stopped = json.loads((out / "card.json").read_text())["training"].get("stopped")
@@ -250,12 +251,15 @@ def test_a_stopped_run_is_marked_in_its_card_and_resumes(viewer_models, qtbot, m
     assert not train.start()
     assert "Resume continues it" in train.status_label.text()
 
-    train.epochs_spin.setValue(9)  # Resume puts back the settings the run started with
+    # Resume keeps the user's change of the settings the run started with, and says it (it
+    # put the run's back silently: more epochs asked for were not trained)
+    train.epochs_spin.setValue(5)
     with qtbot.waitSignal(train.run_finished, timeout=300_000):
         assert train.resume(), train.status_label.text()
-    assert train.epochs_spin.value() == 4
+        assert "'run' with your changes (Epochs 4 -> 5) on " in train.status_label.text()
+    assert train.epochs_spin.value() == 5
     log = [json.loads(x) for x in (out / "train.log").read_text().splitlines()]
-    assert [e["epoch"] for e in log][-1] == 4
+    assert [e["epoch"] for e in log][-1] == 5
     card = json.loads((out / "card.json").read_text())
     assert "stopped" not in card["training"]
     assert not train.resume_button.isEnabled() and train.name_edit.text() == "run-2"

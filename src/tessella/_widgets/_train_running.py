@@ -71,8 +71,9 @@ class TrainRunning:
         self.resume_button.setEnabled(self._run is None and stopped is not None)
         self.resume_button.setToolTip(
             f"Continue '{name}', stopped {stopped}, from its checkpoint with the settings it "
-            "was started with (as `tessella train --resume`), for at most Time budget minutes "
-            "more; train on the same pairs"
+            "was started with (as `tessella train --resume`) and the changes made to Epochs, "
+            "Steps per epoch, Patch, Batch size, Learning rate or Invert once they are shown, "
+            "for at most Time budget minutes more; train on the same pairs"
             if stopped
             else "Continue a stopped run: name its model in Save as"
         )
@@ -80,9 +81,13 @@ class TrainRunning:
     def resume(self) -> bool:
         """Continue the stopped run of the model named in Save as from its checkpoint: the
         settings it was started with (starting model, epochs, steps, patch, learning rate,
-        hold-out, averaging, unannotated label) are put back in the panel first, then it
-        trains on the chosen pairs, as ``tessella train --resume`` does, for at most the
-        Time budget's minutes more (no limit: to its last epoch)."""
+        hold-out, averaging, unannotated label) are put back in the panel first, unless they
+        were already (the run stopped here, or the panel was reopened on it): then the
+        user's changes since are applied and said (those of :data:`RESUME_CHANGEABLE`, as
+        ``tessella train --resume --epochs 8`` takes them) or refused (the others, naming
+        each with both values). It trains on the chosen pairs, as ``tessella train
+        --resume`` does, for at most the Time budget's minutes more (no limit: to its last
+        epoch)."""
         name = self.name_edit.text().strip()
         if self._run is not None:
             show_info("Train: a run is in progress; cancel it first.")
@@ -97,8 +102,45 @@ class TrainRunning:
             show_error(f"Train: cannot resume '{name}': {missing}")
             self.status_label.setText(f"Not resumed: {missing}.")
             return False
-        self._show_run_settings(out)
+        self._resume_changes = []
+        if self._restored[::2] != (out, _checkpoint_stamp(out)):
+            # the run's settings are not in the panel (or its checkpoint was written since
+            # they were, by another run): put back
+            self._show_run_settings(out)
+        else:  # put back before: the user's changes since are applied or refused, and said
+            changes = _changes(self._restored[1], self._shown_settings())
+            refused = [c for c in changes if c[0] not in RESUME_CHANGEABLE]
+            if refused:
+                said = "; ".join(f"{n}: {_shown(was)} -> {_shown(now)}" for n, was, now in refused)
+                text = (
+                    f"'{name}' continues with the settings it was started with, and "
+                    f"{'this one' if len(refused) == 1 else 'these'} cannot change on "
+                    f"resuming: {said}. Put "
+                    f"{'it back as it was' if len(refused) == 1 else 'them back as they were'}"
+                    ", or train a new model under another name"
+                )
+                show_error(f"Train: {text}")
+                self.status_label.setText(f"Not resumed: {text}.")
+                return False
+            self._resume_changes = [
+                f"{n} {_shown(was)} -> {_shown(now)}" for n, was, now in changes
+            ]
         return self.start(resume=True)
+
+    def _shown_settings(self) -> dict:
+        """The panel's settings a resumed run takes, as shown now, by their labels."""
+        return {  # in the panel's order
+            "Hold out": self.holdout_edit.text().strip(),
+            "Start from": self.base_combo.currentData(),
+            "Patch": self.patch_spin.value(),
+            "Epochs": self.epochs_spin.value(),
+            "Steps per epoch": self.steps_spin.value(),
+            "Batch size": self.batch_spin.value(),
+            "Learning rate": self.lr_spin.value(),
+            "Unannotated label": self.ignore_spin.value(),
+            "Average the weights": self.average_check.isChecked(),
+            "Invert bright-background images": self.invert_check.isChecked(),
+        }
 
     def _show_run_settings(self, out: Path) -> None:
         """Put the settings the run in model folder ``out`` started with (its card's, else
@@ -139,13 +181,16 @@ class TrainRunning:
             drawn = [str(s) for s in config.get("held_out") or ()]
             self._drawn_holdout = (None, ())
             # drawn at random, not typed: by the panel's run (which records them as its
-            # holdout too), or, on layers, by the engine's (holdout empty): Resume holds them
-            # out again, as the run's epochs were scored on them (it refuses another one)
-            if drawn and (holdout == drawn or (not holdout and kind != "folder")):
+            # holdout too), or by the engine's (holdout empty), the panel's run on layers or
+            # a command's (`tessella train`, tessella.train: a tenth, not the panel's fifth):
+            # Resume holds them out again, as the run's epochs were scored on them (it
+            # refuses another one)
+            if drawn and (holdout == drawn or not holdout):
                 self._drawn_holdout = (out, tuple(drawn))
                 holdout = []
             self.holdout_edit.setText(", ".join(holdout))
         self.name_edit.setText(name)
+        self._restored = (out, self._shown_settings(), _checkpoint_stamp(out))
 
     def _resume_curves(self, out: Path, steps_per_epoch: int, drawn=()) -> None:
         """The loss and score curves of a resumed run up to where it stopped, which is where
@@ -298,6 +343,10 @@ class TrainRunning:
             )
 
     def _on_errored(self, exc: Exception) -> None:
+        # a resume the engine refused for the run's scoring: said in the panel's words
+        from tessella.engine.train._checkpoint import ResumeRefused
+
+        exc = ValueError(exc.panel) if isinstance(exc, ResumeRefused) else exc
         if self._run is not None:
             self._run.error = str(exc)
         show_error(f"Train failed: {exc}")
@@ -374,6 +423,11 @@ class TrainRunning:
             )
         if run.error is not None and run.timed is None:  # not "step 0 / N": never started
             self.progress_bar.setFormat("failed before its first step")
+        # a run that stopped with a checkpoint: its settings are those shown (the controls
+        # were locked while it ran), so that Resume tells the user's changes from them
+        shown = self._running_settings
+        stamp = _checkpoint_stamp(run.out) if stopped_run(run.out) is not None else None
+        self._restored = (run.out, shown, stamp) if stamp is not None else (None, {}, None)
         self._set_running(False)
         self.run_finished.emit()
 
@@ -394,6 +448,49 @@ def _warned_in_words(warned: list[str]) -> str:
         return ""
     said = "; ".join(dict.fromkeys(warned))
     return f". Warned: {said}" + ("" if said.endswith(".") else ".")
+
+
+#: the settings a resumed run takes as the user changed them (as `tessella train --resume
+#: --epochs 8` does); the others (Start from, averaging, unannotated label, Hold out)
+#: make or score the run it continues, and are refused
+RESUME_CHANGEABLE = (
+    "Epochs",
+    "Steps per epoch",
+    "Patch",
+    "Batch size",
+    "Learning rate",
+    "Invert bright-background images",
+)
+
+
+def _checkpoint_stamp(out: Path) -> int | None:
+    """When the checkpoint in ``out`` was written (ns), None where there is none."""
+    from tessella.engine.train._checkpoint import CHECKPOINT
+
+    try:
+        return (out / CHECKPOINT).stat().st_mtime_ns
+    except OSError:
+        return None
+
+
+def _changes(was: dict, now: dict) -> list[tuple[str, object, object]]:
+    """``(label, was, now)`` of each setting of ``now`` that differs from ``was``."""
+    return [(n, was[n], v) for n, v in now.items() if n in was and was[n] != v]
+
+
+def _shown(value) -> str:
+    """A panel setting in words: on/off, a learning rate as typed, a model by name."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if value == "":
+        return "empty"
+    if isinstance(value, str) and value.startswith(NEW):
+        return f"a new {value[len(NEW) :]} model"
+    if isinstance(value, str) and ("/" in value or "\\" in value):
+        return f"'{Path(value).name}'"
+    return f"'{value}'" if isinstance(value, str) else str(value)
 
 
 def _resume_hint(error: str | None) -> str:

@@ -100,6 +100,7 @@ class TrainStarting:
         :meth:`resume`)."""
         from tessella.engine.methods import get_method
         from tessella.engine.registry import load_model, name_taken_note
+        from tessella.engine.train._checkpoint import resumed_settings
         from tessella.engine.train.data import apply_ignore_label, split_holdout
         from tessella.engine.train.loop import TrainConfig, training_normalization
         from tessella.engine.train.methods import get_training
@@ -134,8 +135,28 @@ class TrainStarting:
                         else f"; choose another name (e.g. {self._free_name(name)})"
                     )
                 )
+            saved: dict = {}  # a resumed run's settings (its checkpoint's)
             if resume:  # on the data it trained on, or not at all
                 refuse_other_data(name, recorded_data(run_config(out)), folder, layers)
+                saved = resumed_settings(out) or {}
+                if saved.get("val_data"):
+                    import shlex
+
+                    data = saved.get("data")
+                    data = data if isinstance(data, list | tuple) else [data]
+                    command = shlex.join(
+                        ["tessella", "train", str(saved.get("method")), "--data"]
+                        + [str(d) for d in data]
+                        + ["--out", str(out), "--resume"]
+                    )
+                    raise ValueError(
+                        f"'{name}' was scored on a separate hold-out folder, "
+                        f"{saved['val_data']} (tessella train --val-data), which the Train "
+                        f"panel does not take: resume it with {command} (it takes the run's "
+                        "settings)"
+                    )
+            # files the run left out of its folder (tessella train --exclude): left out again
+            exclude = tuple(map(str, saved.get("exclude") or ()))
             typed = _selectors(self.holdout_edit.text())
             # the hold-out the resumed run drew at random (not put in the field): the same
             # again, unless the user typed one (a proposal of the panel's is no choice)
@@ -167,16 +188,16 @@ class TrainStarting:
                 try:
                     if folder and temporal:  # images/ + masks/ TYX stacks, or a CTC sequence
                         samples = load_timelapse_samples(
-                            where, window, "centre", 1, norm, (), ignore_label
+                            where, window, "centre", 1, norm, exclude, ignore_label
                         )
                     elif folder and overlapping:  # masks are (N, H, W) stacks or label images
-                        samples = load_overlapping_pairs(where, norm, ignore_label=ignore_label)
+                        samples = load_overlapping_pairs(where, norm, exclude, ignore_label)
                     elif folder:
                         from tessella.engine.train.data import load_folder_pairs
 
                         spatial = "ZYX" if ndim == 3 else "YX"
                         samples = load_folder_pairs(
-                            where, spatial, 1, norm, (), holdout, ignore_label
+                            where, spatial, 1, norm, exclude, holdout, ignore_label
                         )
                     else:
                         samples = layer_samples(
@@ -271,6 +292,8 @@ class TrainStarting:
             # without putting them in the field (a new run draws its own)
             held_out=() if typed and not drawn else held_out,
         )
+        if resume:  # what the panel does not set (features, the hold-out's scoring...)
+            config = replace(config, **_run_settings(out, config))
         config = replace(config, command=_command(config, where, layers, pairs))
         worker = create_worker(
             _train,
@@ -320,6 +343,11 @@ class TrainStarting:
         self.status_label.setText(
             f"{'Resuming' if resume else 'Training'} '{name}'"
             + (f" for at most {minutes} min more" if resume and minutes else "")
+            + (
+                f" with your changes ({', '.join(self._resume_changes)})"
+                if resume and self._resume_changes
+                else ""
+            )
             + f" on {samples_in_words(samples)}"
             + ("" if folder or self.pairs else f" of {layers} (the Image and Labels chosen)")
             + ", "
@@ -332,9 +360,46 @@ class TrainStarting:
             + (f" Warned: {'; '.join(said)}." if said else "")
         )
         self.worker = worker
+        # the settings it runs with, as shown (the Hold out field as the user left it): a
+        # Resume of it once it stopped tells the user's changes since from these
+        self._running_settings = self._shown_settings()
         self._set_running(True)
         worker.start()
         return True
+
+
+#: the settings of a resumed run that the panel sets (its controls, its data and name); the
+#: run's own are taken for the others (as `tessella train --resume` takes those not given)
+PANEL_SET = (
+    "base",
+    "name",
+    "ndim",
+    "epochs",
+    "steps_per_epoch",
+    "batch_size",
+    "patch",
+    "lr",
+    "ema",
+    "invert_bright_background",
+    "ignore_label",
+    "holdout",
+)
+
+
+def _run_settings(out: Path, config) -> dict:
+    """The settings of the stopped run in ``out`` that its Resume in the panel takes: those
+    the panel has no control for (``features``, ``max_val_images``, ``val_orientations``,
+    ``seed``, ``val_fraction``...: a run started by ``tessella train`` or
+    :func:`tessella.train` may have others than the panel's), and its averaging's decay,
+    which the panel computes from the steps (more epochs would make it another, refused)."""
+    from tessella.engine.train._checkpoint import resume_settings, resumed_settings
+
+    given = {n: getattr(config, n) for n in PANEL_SET}
+    taken, _changed = resume_settings(out, given)
+    saved = resumed_settings(out) or {}
+    if config.ema and isinstance(saved.get("ema"), int | float) and saved["ema"]:
+        taken["ema"] = float(saved["ema"])
+    return taken
 
 
 def _holds_out_some(selectors, samples) -> bool:

@@ -93,6 +93,12 @@ class TrainWidget(
         # the model folder of a stopped run and the hold-out its run drew at random: its
         # Resume holds those out again (they are not put in Hold out)
         self._drawn_holdout: tuple[Path | None, tuple[str, ...]] = (None, ())
+        # the model folder of a stopped run whose settings are in the panel (put back, or
+        # its run stopped here), those settings as shown and when its checkpoint was
+        # written: Resume tells the user's changes since from them
+        self._restored: tuple[Path | None, dict, int | None] = (None, {}, None)
+        self._running_settings: dict = {}  # those of the run under way, as shown
+        self._resume_changes: list[str] = []  # the user's changes a Resume applies, in words
         self._compare_error: str | None = None  # why the last Compare failed, if it did
         # Compare's reading of a folder run's held-out files, and whether it has just added
         # their layers (the Compare it then runs finds them)
