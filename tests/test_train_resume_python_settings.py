@@ -175,3 +175,21 @@ def test_the_hold_out_refusal_names_the_python_keywords_in_python(stopped, monke
         "leave them out to take the checkpoint's) on the data it trained on, or train into "
         "another out folder"
     ), said
+
+
+def test_a_one_image_run_resumes_from_python_and_the_command(tmp_path, monkeypatch, nuclei_sample):
+    """One image is trained on and scored on, and the run records it as held out: each
+    resume draws (and records) it again, so the hold-out check lets it go on, from
+    tessella.train and from tessella train --resume alike (checked, session 33's gap 1)."""
+    data = nuclei_folder(tmp_path / "data", nuclei_sample, count=1)
+    out = tmp_path / "one"
+    _scores(monkeypatch, 0.5, 0.6, 0.7)
+    settings = {k: v for k, v in FIRST.items() if k not in ("val_fraction", "max_val_images")}
+    tessella.train("embedding", data, out, **settings)
+    training, _said = _resumed(data, out, epochs=2)
+    assert training["config"]["held_out"] == ["0.tif"]
+    common = ["train", "embedding", "--data", str(data), "--out", str(out), "--device", "cpu"]
+    assert main([*common, "--resume", "--epochs", "3", "--quiet"]) == 0
+    training = json.loads((out / "card.json").read_text())["training"]
+    assert [e["epoch"] for e in training["log_summary"]] == [1, 2, 3]
+    assert training["config"]["held_out"] == ["0.tif"]
