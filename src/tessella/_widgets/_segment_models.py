@@ -91,6 +91,138 @@ def _model_hints(entries: list[tuple[ModelCard, str]]) -> dict[str, str]:
     return hints
 
 
+def _number(value) -> str:
+    """A card's number as the summary says it (3 significant digits; a learning rate in
+    scientific notation where small)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, float) and value and abs(value) < 1e-2:
+        return f"{value:.0e}"
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
+def _trained_how(training: dict) -> list[str]:
+    """The lines of :func:`model_summary` on how a model was trained, from its card's
+    ``training``: what on (the layers or the folder, the separate hold-out folder), what was
+    held out, from which base, the settings, the score of each epoch on the hold-out and the
+    epoch kept, and where the run stopped early."""
+    config = training.get("config") if isinstance(training.get("config"), dict) else {}
+    lines = []
+    data = training.get("data") or config.get("data")
+    if isinstance(data, str) and data:
+        data = data.removeprefix("napari layers: ")
+        lines.append(f"Trained on: {data}")
+    if isinstance(training.get("val_data"), str):
+        lines.append(f"Scored on: the folder {training['val_data']}")
+    held = config.get("held_out") or config.get("holdout")
+    if isinstance(held, list) and held:
+        shown = ", ".join(str(h) for h in held[:4]) + (
+            f" and {len(held) - 4} more" if len(held) > 4 else ""
+        )
+        lines.append(f"Held out (scored on, not trained on): {shown}")
+    base = config.get("base")
+    if isinstance(base, str) and base:
+        lines.append(f"Fine-tuned from: {Path(base).name}")
+    settings = []
+    if isinstance(config.get("epochs"), int):
+        steps = config.get("steps_per_epoch")
+        settings.append(f"{config['epochs']} epochs" + (f" × {steps} steps" if steps else ""))
+    for key, said in (("batch_size", "batch"), ("patch", "patch"), ("lr", "lr")):
+        if isinstance(config.get(key), int | float) and not isinstance(config.get(key), bool):
+            settings.append(f"{said} {_number(config[key])}")
+    if isinstance(config.get("ema"), int | float) and config["ema"]:
+        settings.append(f"EMA {_number(config['ema'])}")
+    if isinstance(config.get("time_budget"), int | float):
+        settings.append(f"time budget {_number(config['time_budget'])} s")
+    if settings:
+        lines.append("Settings: " + ", ".join(settings))
+    log = [e for e in training.get("log_summary") or () if isinstance(e, dict)]
+    name = next((k for e in log for k in e if k.startswith("val_")), None)
+    if name is not None:
+        scores = [
+            f"{_number(e[name])}" + (" (base)" if e.get("base") else "")
+            for e in log
+            if isinstance(e.get(name), int | float)
+        ]
+        if len(scores) > 8:  # (a long run: its first epochs and its last)
+            scores = scores[:3] + ["…"] + scores[-4:]
+        lines.append(f"Hold-out {name[4:]} by epoch: " + ", ".join(scores))
+    kept = training.get("kept_epoch")
+    if kept == 0 and base:
+        lines.append("Kept: the base's weights (no epoch beat them)")
+    elif isinstance(kept, int) and not isinstance(kept, bool):
+        lines.append(f"Kept: epoch {kept}, the best on the hold-out")
+    stopped = training.get("stopped")
+    if isinstance(stopped, dict):
+        after, of, why = stopped.get("after_epoch"), stopped.get("of_epochs"), stopped.get("why")
+        said = f"Stopped early: after epoch {after} of {of}" + (f" ({why})" if why else "")
+        lines.append(said + "; Resume in the Train panel continues it")
+    return lines
+
+
+def model_summary(card: ModelCard, key: str, origin: str, same: str | None = None) -> list[str]:
+    """What the card of the model in folder ``key`` says it is, a line each, for the Segment
+    panel's model tooltips and *Model info* (user test t14, finding 3: four fine-tunes
+    looked alike there): its origin, folder and weights' digest; its scores (a bundled
+    model's validation, as ``tessella models`` says them, else its training hold-out's
+    best, which chose the epoch kept, so it flatters the model); where its weights are
+    another listed model's (``same``: its name); what it was trained on, held out and
+    fine-tuned from, the settings, the score of each epoch, the epoch kept and an early
+    stop (:func:`_trained_how`); when it was saved; and what its training warned of (the
+    lines after the one that says so start with "- ")."""
+    import datetime
+
+    from tessella.cli._models import _holdout_summary, _kept_base, _validation_summary
+
+    raw = card.raw
+    lines = [f"{origin} model in {key} (sha256 {card.sha256[:12]}…)"]
+    scores = _validation_summary(raw.get("validation", {}), raw.get("defaults"))
+    held = "" if scores else _holdout_summary(raw)
+    if scores:
+        lines.append(f"Scores: {scores}")
+    elif held:
+        lines.append(f"Scores: {held} (the best epoch's, which chose the epoch kept: it flatters)")
+    else:
+        lines.append("Scores: none in its card")
+    if same:
+        lines.append(f"Weights: the same as {same}'s{_kept_base(raw)}")
+    training = raw.get("training")
+    if isinstance(training, dict):
+        lines += _trained_how(training)
+    try:
+        saved = datetime.datetime.fromtimestamp((Path(key) / "card.json").stat().st_mtime)
+        lines.append(f"Saved: {saved:%Y-%m-%d %H:%M}")
+    except OSError:
+        pass
+    if card.training_warnings:  # a shared model says it was trained on doubtful data
+        said = "The run that trained it warned of its data (training.warnings"
+        if card.base_warnings:  # a fine-tune's: the lines of the runs that trained its bases
+            said += "; \"base 'X': ...\": the run that trained its base X"
+        lines.append(said + "):")
+        lines += ["- " + line for line in card.training_warnings]
+    return lines
+
+
+def summary_tooltip(lines: list[str]) -> str:
+    """:func:`model_summary`'s ``lines`` as a tooltip: rich text (lines joined by ``<br>``,
+    no newline), which Qt wraps to the screen (a plain one runs off it), its first line
+    (origin and folder) on top, the headings ("Scores:", ...) in bold."""
+    import html
+    import re
+
+    said = []
+    for line in lines:
+        text = html.escape(line, quote=False)
+        said.append(re.sub(r"^([A-Z][\w ,()-]*:)", r"<b>\1</b>", text))
+    return "<br>".join(said)  # (tags before any line break: Qt takes it as rich text)
+
+
+def summary_text(card: ModelCard, lines: list[str]) -> str:
+    """*Model info*'s text: the model's name, method and axes, then :func:`model_summary`'s
+    ``lines`` (the window wraps the long ones)."""
+    return "\n".join([f"{card.name} ({card.method}, {card.image_axes})", *lines])
+
+
 def _slices_how(card: ModelCard) -> str:
     """How the 2D model ``card`` segments a volume, in the Segment panel's notes: slice by
     slice where its method does it (boundary, semantic: ``SLICEWISE_3D``); others (nuclei2d)
@@ -136,6 +268,8 @@ class SegmentModels:
     def _fill_models(self) -> None:
         from tessella.engine.registry import list_models
 
+        if getattr(self, "model_info_button", None) is None:
+            self._add_model_info_button()
         self._preselecting = True  # the panel's default, not the user's choice
         try:
             for card, directory, origin in list_models():
@@ -588,22 +722,14 @@ class SegmentModels:
     def _add_model_item(self, card: ModelCard, directory: Path, origin: str) -> None:
         """List a model under its folder (a Run uses that very folder); models of one name
         are told apart in their text (:func:`_model_labels`). A model whose training warned
-        of its data (``training.warnings`` in its card) is marked ⚠, its tooltip saying what."""
-        import textwrap
-
+        of its data (``training.warnings`` in its card) is marked ⚠. Each model's tooltip
+        says what its card says it is (:func:`model_summary`: scores, what it was trained
+        on and how, whose weights it holds, the warnings), as *Model info* does for the
+        chosen one."""
         key = str(Path(directory).resolve())
         self._cards[key] = card
+        self._origins = {**getattr(self, "_origins", {}), key: origin}
         self.model_combo.addItem(card.name, key)
-        tip = f"{origin} model in {key} (sha256 {card.sha256[:12]}…)"
-        if card.training_warnings:  # a shared model says it was trained on doubtful data
-            tip += "\n\nThe run that trained it warned of its data (training.warnings"
-            if card.base_warnings:  # a fine-tune's: the lines of the runs that trained its bases
-                tip += "; \"base 'X': ...\": the run that trained its base X"
-            tip += "):"
-            for line in card.training_warnings:
-                wrap = textwrap.wrap(line, 100, break_long_words=False, break_on_hyphens=False)
-                tip += "\n- " + "\n  ".join(wrap)
-        self.model_combo.setItemData(self.model_combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
         keys = [self.model_combo.itemData(i) for i in range(self.model_combo.count())]
         entries = [(self._cards[k], k) for k in keys]
         # with what `tessella models` says of the weights and scores (kept base weights...)
@@ -612,6 +738,81 @@ class SegmentModels:
             # marked in the list itself: its tooltip says what was warned of
             warned = " ⚠" if self._cards[keys[index]].training_warnings else ""
             self.model_combo.setItemText(index, label + warned)
+        self._model_summaries = self._summaries(entries)
+        for index, k in enumerate(keys):  # (a later model can hold an earlier one's weights)
+            tip = summary_tooltip(self._model_summaries[k])
+            self.model_combo.setItemData(index, tip, Qt.ItemDataRole.ToolTipRole)
+        self._show_model_tooltip()
+
+    def _summaries(self, entries: list[tuple[ModelCard, str]]) -> dict[str, list[str]]:
+        """{key: :func:`model_summary`} of the listed models, in list order (bundled first:
+        a later model holding an earlier one's weights names it)."""
+        from tessella.cli._models import _same_weights
+
+        same = _same_weights([(card, key, None) for card, key in entries])
+        origins = getattr(self, "_origins", {})
+        return {
+            key: model_summary(card, key, origins.get(key, "user"), same.get(key))
+            for card, key in entries
+        }
+
+    def _show_model_tooltip(self) -> None:
+        """The closed model list's tooltip: the chosen model's (hovering the list shows what
+        the model chosen is without opening it)."""
+        tip = self.model_combo.itemData(
+            self.model_combo.currentIndex(), Qt.ItemDataRole.ToolTipRole
+        )
+        self.model_combo.setToolTip(tip or "")
+
+    def _add_model_info_button(self) -> None:
+        """Put *Model info* beside the model list (in its row, before *Load model…*)."""
+        from qtpy.QtWidgets import QBoxLayout, QPushButton
+
+        self.model_info_button = QPushButton("Info")
+        self.model_info_button.setToolTip(
+            "Model info: what the chosen model's card says it is (its scores, what it was "
+            "trained on and how, whose weights it holds), in a window whose text can be copied"
+        )
+        self.model_info_button.clicked.connect(self.show_model_info)
+        for row in self.findChildren(QBoxLayout):
+            index = row.indexOf(self.model_combo)
+            if index >= 0:
+                row.insertWidget(index + 1, self.model_info_button)
+                return
+        self.model_info_button.setParent(self)  # (no row found: shown over the panel)
+
+    def model_info(self) -> str:
+        """What *Model info* shows of the chosen model (:func:`summary_text`); "" with
+        none."""
+        key = self.model_combo.currentData()
+        card = self._cards.get(key)
+        if card is None:
+            return ""
+        summaries = getattr(self, "_model_summaries", {})
+        lines = summaries.get(key) or model_summary(card, key, "user")
+        return summary_text(card, lines)
+
+    def show_model_info(self) -> None:
+        """*Model info*: a window (not modal: the panel stays usable) with the chosen model's
+        card summary, its text selectable to copy."""
+        from qtpy.QtWidgets import QMessageBox
+
+        text = self.model_info()
+        if not text:
+            show_error("Segment: no model chosen")
+            return
+        box = getattr(self, "model_info_box", None)
+        if box is None:
+            box = QMessageBox(self)
+            box.setWindowTitle("Model info")
+            box.setIcon(QMessageBox.Icon.Information)
+            box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            box.setStandardButtons(QMessageBox.StandardButton.Close)
+            box.setModal(False)
+            self.model_info_box = box
+        box.setText(text)
+        box.show()
+        box.raise_()
 
     def _on_model_added(self, directory) -> None:
         """A model trained in this session: list it, keeping the chosen one."""
@@ -656,6 +857,10 @@ class SegmentModels:
             self.add_model(path)
 
     def _on_model_changed(self, index: int) -> None:
+        self._show_model_tooltip()
+        box = getattr(self, "model_info_box", None)
+        if box is not None and box.isVisible():  # (it says the chosen model's card)
+            self.show_model_info()
         card = self._cards.get(self.model_combo.currentData())
         if card is not None:
             self.tile_spin.setMinimum(_smallest_tile(card))
