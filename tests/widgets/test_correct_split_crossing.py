@@ -107,3 +107,45 @@ def test_a_split_line_across_a_crossed_worm_makes_its_two_sides(b12):
     assert len(shapes.data) == 0
     correct.undo_button.click()
     np.testing.assert_array_equal(layer.data, original)
+
+
+def _split_across_the_middle(viewer, correct, original) -> None:
+    """Split worm 6 by a line across the middle of it (its pixels sorted by column)."""
+    ys, xs = np.nonzero(original == 6)
+    k = np.argsort(xs, kind="stable")[len(xs) // 2]
+    y, x = int(ys[k]), int(xs[k])
+    correct.set_selection([6])
+    correct.draw_line_button.click()
+    viewer.layers[LINES_LAYER].add_lines(np.array([[y - 15, x], [y + 15, x]], float))
+    correct.split_line_button.click()
+    assert correct.status_label.text().startswith("split 6 into 2 by line (new: 15)")
+
+
+def _each_piece_one_worm(stack, instances, original) -> None:
+    """Export's stack gives worm 6's 126 px hidden under worm 14 to the piece they continue
+    (15, the one past the crossing), nothing lost, each piece one 8-connected worm."""
+    masks = dict(zip(stack.ids.tolist(), stack.masks))
+    hidden = instances[5] & (original != 6)
+    assert int(hidden.sum()) == 126
+    assert int((masks[15] & hidden).sum()) == 126 and not (masks[6] & hidden).any()
+    np.testing.assert_array_equal(masks[6] | masks[15], instances[5])
+    assert not (masks[6] & masks[15]).any()
+    for piece in (6, 15):
+        assert ndi.label(masks[piece], np.ones((3, 3), bool))[1] == 1, piece
+
+
+def test_a_split_crossed_worm_s_hidden_pixels_go_to_the_piece_they_continue(b12):
+    """The 126 px worm 14 hides went all to 6 (the ID kept), each piece then two parts apart
+    in Export's stack; now they go to the piece they continue, as the split does for those
+    shown, and the overlaps layer shows it so."""
+    viewer, correct, layer, instances, original = b12
+    main, beyond = _beyond(original)
+    _split_across_the_middle(viewer, correct, original)
+    labels = np.asarray(layer.data)
+    assert set(np.unique(labels[beyond]).tolist()) == {15}  # the stretch past the crossing
+    stack = object_stack(viewer, layer, labels)
+    assert stack.source.startswith("the edited labels, hidden parts from the network")
+    _each_piece_one_worm(stack, instances, original)
+    overlaps = np.asarray(viewer.layers[f"{layer.name} overlaps"].data)
+    hidden = instances[5] & (original != 6)
+    assert set(np.unique(overlaps[hidden]).tolist()) == {15}

@@ -243,11 +243,74 @@ def _edited_stack(
         for source in sources:
             plane |= masks[source - 1][box] & (before[box] != source) & labelled[box]
         whole[i] = plane.any()
+    _share_hidden(stack, boxes, found, labels, masks, before, dest, shown, in_masks)
     if not whole.all():
         stack = stack[whole]
     kept_boxes = tuple(box for box, keep in zip(boxes, whole) if keep)
     source = f"the edited labels, hidden parts from {origin}"
     return _Stack(stack, found[whole], source, kept_boxes)
+
+
+def _share_hidden(
+    stack: np.ndarray,
+    boxes: list,
+    found: np.ndarray,
+    labels: np.ndarray,
+    masks: np.ndarray,
+    before: np.ndarray,
+    dest: np.ndarray,
+    shown: np.ndarray,
+    in_masks: list,
+) -> None:
+    """An object of ``before`` split into pieces since (Correct's split gives its shown
+    pixels new IDs): its hidden pixels (those of ``masks`` others hid) go to the piece they
+    continue, flooded through its whole mask from the pieces as shown, the rule the split
+    itself follows for a part apart, not all to the piece that kept its ID (hidden pixels
+    no piece reaches through the mask stay with it). In place, ``boxes[n]`` (the box of
+    ``stack[n]``) widened where a piece gets pixels outside it; ``in_masks``: the box of each
+    of ``masks`` (:func:`_mask_boxes`), so an object without hidden pixels costs its box."""
+    from skimage.segmentation import watershed
+
+    row = {int(label): i for i, label in enumerate(found.tolist())}
+    others = {int(d) for d in dest[1:][shown[1:]].tolist()}
+    for source in (np.flatnonzero(shown[1:]) + 1).tolist():
+        keeper = int(dest[source])
+        own = in_masks[source - 1]
+        if keeper <= 0 or keeper not in row or own is None:
+            continue
+        hidden_here = (
+            masks[source - 1][own]
+            & (before[own] != source)
+            & (labels[own] > 0)
+            & stack[row[keeper]][own]
+        )
+        if not hidden_here.any():
+            continue
+        mask = masks[source - 1]
+        hidden = np.zeros(mask.shape, bool)
+        hidden[own] = hidden_here
+        at = before == source
+        pieces = [
+            int(v)
+            for v in np.unique(labels[at]).tolist()
+            if v > 0 and (v == keeper or v not in others) and int(v) in row
+        ]
+        if len(pieces) < 2:
+            continue
+        box = _union(_mask_boxes(mask[None]) + _mask_boxes(at[None]))
+        markers = np.zeros(mask[box].shape, np.int32)
+        for n, piece in enumerate(pieces, start=1):
+            markers[at[box] & (labels[box] == piece)] = n
+        flooded = watershed(np.zeros(markers.shape, np.uint8), markers, mask=mask[box] | at[box])
+        share = hidden[box]
+        for n, piece in enumerate(pieces, start=1):
+            if piece == keeper:
+                continue
+            given = share & (flooded == n)
+            if given.any():
+                stack[row[keeper]][box][given] = False
+                stack[row[piece]][box][given] = True
+                boxes[row[piece]] = _union([boxes[row[piece]], box])
 
 
 def _label_boxes(labels: np.ndarray, ids: np.ndarray) -> list:
