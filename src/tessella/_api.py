@@ -205,7 +205,10 @@ def evaluate_paths(
     ------
     ValueError
         In one line naming the file and the problem: no pair to score, shapes that differ,
-        labels that are not integers, options that contradict each other.
+        labels that are not integers, options that contradict each other. A file or folder
+        that is not there raises :class:`~tessella.engine.errors.MissingFileError`, a
+        ``ValueError`` that is also a ``FileNotFoundError`` (``except OSError`` catches it
+        too).
 
     Notes
     -----
@@ -214,6 +217,7 @@ def evaluate_paths(
     UserWarnings, one line each (``warnings.catch_warnings(record=True)`` collects
     them; ``tessella evaluate`` prints them on stderr as ``warning: ...`` lines).
     """
+    from .engine.errors import MissingFileError
     from .engine.evaluation import EvaluationInputError, score_paths
 
     wanted = tuple(
@@ -236,6 +240,8 @@ def evaluate_paths(
             per_image=per_image,
         )  # (notes on the inputs: UserWarnings, score_paths' default)
     except EvaluationInputError as exc:  # (one line naming the problem, a ValueError)
+        if isinstance(exc, MissingFileError):  # (and an OSError: except either catches it)
+            raise MissingFileError(str(exc), exc.filename) from None
         raise ValueError(str(exc)) from None
 
 
@@ -296,7 +302,10 @@ def replay(
     ------
     ValueError
         In one line naming the recipe: a field of the wrong type, no model named, or a model
-        of that name whose weights differ from those the recipe records.
+        of that name whose weights differ from those the recipe records. A recipe file that
+        is not there raises :class:`~tessella.engine.errors.MissingFileError`, a
+        ``ValueError`` that is also a ``FileNotFoundError``, as :func:`tessella.read_image`
+        and :func:`evaluate_paths` raise it for a missing file.
 
     Notes
     -----
@@ -326,6 +335,10 @@ def replay(
             raise ValueError(f"{where}: {exc}") from None
     else:
         where = os.fspath(recipe)
+        if not Path(where).exists():  # (a ValueError and a FileNotFoundError: either except)
+            from .engine.errors import MissingFileError
+
+            raise MissingFileError(f"{where}: no such recipe file", where)
         try:  # (a file that cannot be read: its OSError, which names it)
             recipe = read_recipe(where)
         except ValueError as exc:

@@ -14,6 +14,7 @@ __all__ = [
     "percentile_scale",
     "pad_to_multiple",
     "check_finite_and_varied",
+    "not_finite_words",
     "blank_channels",
     "is_blank",
     "blank_slices",
@@ -38,12 +39,33 @@ PadMode = Literal[
 ]
 
 
+def not_finite_words(image: np.ndarray, name: str = "image") -> str:
+    """The error for ``image`` (float) holding NaN or infinite values: how many pixels of
+    each, of how many, and what to do.
+
+    >>> print(not_finite_words(np.array([[1.0, np.nan], [np.inf, np.nan]]), "a.tif"))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    a.tif contains NaN or infinite values in 3 of its 4 pixels (2 NaN, 1 infinite): nothing
+    can be segmented there; replace them first (e.g. np.nan_to_num(image, nan=0.0, posinf=...,
+    neginf=...) in Python, or the value of the background), or crop them away
+    """
+    nan = int(np.count_nonzero(np.isnan(image)))
+    inf = int(np.count_nonzero(np.isinf(image)))
+    return (
+        f"{name} contains NaN or infinite values in {nan + inf:,} of its {image.size:,} pixels "
+        f"({nan:,} NaN, {inf:,} infinite): nothing can be segmented there; replace them first "
+        "(e.g. np.nan_to_num(image, nan=0.0, posinf=..., neginf=...) in Python, or the value "
+        "of the background), or crop them away"
+    )
+
+
 def check_finite_and_varied(image: np.ndarray, name: str = "image") -> None:
-    """Raise ValueError if ``image`` is empty, has NaN/inf or is constant."""
+    """Raise ValueError if ``image`` is empty, has NaN/inf (:func:`not_finite_words`) or is
+    constant."""
     if image.size == 0:
         raise ValueError(f"{name} is empty (shape {image.shape})")
     if np.issubdtype(image.dtype, np.floating) and not np.isfinite(image).all():
-        raise ValueError(f"{name} contains NaN or infinite values")
+        raise ValueError(not_finite_words(image, name))
     if image.min() == image.max():
         raise ValueError(f"{name} is constant (every pixel is {image.flat[0]}): nothing to segment")
 

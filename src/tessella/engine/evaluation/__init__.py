@@ -40,7 +40,7 @@ from ._mistakes import (
     mask_stack_reason,
     prediction_note,
 )
-from ._pairing import EvaluationInputError, file_pairs, image_stem
+from ._pairing import EvaluationInputError, MissingInputError, file_pairs, image_stem
 from ._paths import score_paths
 from ._samples import sample_planes
 from ._scored_as import FRAMES_HINT_ARRAYS, FRAMES_HINT_PATHS, scored_as_text, time_axis
@@ -86,6 +86,7 @@ __all__ = [
     "FALSE_POSITIVE",
     "FRAMES_HINT_ARRAYS",
     "FRAMES_HINT_PATHS",
+    "MissingInputError",
     "GROUND_TRUTH_KINDS",
     "METRICS",
     "NOT_ANNOTATED",

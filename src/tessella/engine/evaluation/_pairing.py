@@ -6,13 +6,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["EvaluationInputError", "file_pairs", "image_stem"]
+from ..errors import MissingFileError
+
+__all__ = ["EvaluationInputError", "MissingInputError", "file_pairs", "image_stem"]
 
 
 class EvaluationInputError(ValueError):
     """A one-line error naming the file, folder or option that cannot be scored: the
     command line prints it as its error, :func:`tessella.evaluate_paths` raises it as a
     ValueError."""
+
+
+class MissingInputError(EvaluationInputError, MissingFileError):
+    """A file or folder to score that is not there: an :class:`EvaluationInputError` (the
+    command line's one-line error) and a :class:`~tessella.engine.errors.MissingFileError`
+    (a ``FileNotFoundError`` and a ``ValueError``), as :func:`tessella.evaluate_paths` raises
+    it."""
 
 
 #: suffixes a label image's stem is taken without, longest first (``a.ome.tif`` is ``a``)
@@ -59,7 +68,7 @@ def file_pairs(pred: str, gt: str, skipped: list | None = None) -> list[tuple[Pa
     pred_path, gt_path = Path(pred), Path(gt)
     for path in (pred_path, gt_path):
         if not path.exists():
-            raise EvaluationInputError(f"{path}: no such file or folder")
+            raise MissingInputError(f"{path}: no such file or folder", str(path))
     from ..io import is_zarr_path
 
     folders = [p.is_dir() and not is_zarr_path(p) for p in (pred_path, gt_path)]  # zarr: a file

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ._mistakes import prediction_note
-from ._pairing import EvaluationInputError, file_pairs
+from ._pairing import EvaluationInputError, MissingInputError, file_pairs
 from ._scored_as import scored_as_text, time_axis
 from ._scores import PairTable, score_pairs, sparse_within, wanted_metrics
 from ._sparse import (
@@ -200,7 +200,7 @@ def _ctc_seg_folder(pred: str, gt: str) -> Path | None:
         return None
     pred_path = Path(pred)
     if not pred_path.exists():
-        raise EvaluationInputError(f"{pred_path}: no such file or folder")
+        raise MissingInputError(f"{pred_path}: no such file or folder", str(pred_path))
     if pred_path.is_dir() and not is_zarr_path(pred_path):
         return None  # file by file, paired by name (a CTC result folder: --ctc)
     return seg

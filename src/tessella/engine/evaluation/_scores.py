@@ -65,14 +65,25 @@ def wanted_metrics(metrics_wanted: Iterable[str]) -> tuple[str, ...]:
     >>> wanted_metrics(("voi", "dice"))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: unknown metric(s) dice; choose from ('ap', 'seg', 'iou', 'vrand') ...
+    ValueError: unknown metric(s) dice; choose from ap, seg, iou, vrand ('voi': as 'vrand', ...
+    >>> wanted_metrics(["apx", "vrnd"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown metric(s) apx (did you mean ap?), vrnd (did you mean vrand?); ...
     """
+    import difflib
+
     wanted = tuple(dict.fromkeys(METRIC_ALIASES.get(m, m) for m in metrics_wanted))
-    unknown = sorted(set(wanted) - set(METRICS))
+    unknown = [m for m in wanted if m not in METRICS]
     if unknown:
+        names = (*METRICS, *METRIC_ALIASES)
+        said = []
+        for name in unknown:
+            near = difflib.get_close_matches(str(name), names, n=1, cutoff=0.6)
+            said.append(f"{name}" + (f" (did you mean {near[0]}?)" if near else ""))
         raise ValueError(
-            f"unknown metric(s) {', '.join(unknown)}; choose from {METRICS} ('voi': as "
-            "'vrand', which scores VOI too)"
+            f"unknown metric(s) {', '.join(said)}; choose from {', '.join(METRICS)} ('voi': "
+            "as 'vrand', which scores VOI too)"
         )
     return wanted
 

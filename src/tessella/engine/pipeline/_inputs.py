@@ -7,7 +7,7 @@ import numpy as np
 
 from ..axes import check_axes, guess_axes, spatial_of, to_model_layout
 from ..methods import get_method
-from ..normalize import normalize
+from ..normalize import normalize, not_finite_words
 from ..registry import LoadedModel, load_model
 
 __all__ = [
@@ -289,16 +289,53 @@ def _check_image(image: np.ndarray, axes: str | None, model: LoadedModel, name: 
             f"image has axes {axes}: if its first axis is time, give axes TYX"
         )
     if spatial_of(axes) != expected:
-        hint = (
-            "; for a stack of 2D images use axes TYX (CYX if its planes are channels)"
-            if axes == "ZYX"
-            else ""
-        )
         raise ValueError(
             f"{name}: axes {axes} do not fit model {model.card.name!r}, which segments "
-            f"{expected} images{hint}"
+            f"{expected} images{_axes_hint(axes, expected)}"
         )
     return axes
+
+
+#: what each supported axes order is, in words, for :func:`_axes_hint`
+_AXES_WORDS = {
+    "TYX": "a time-lapse of 2D frames",
+    "TYXC": "a time-lapse of colour (RGB) frames",
+    "TZYX": "a time-lapse of volumes",
+    "ZYX": "a volume",
+    "ZYXC": "a volume of colour planes",
+    "CZYX": "a volume of channels",
+    "CYX": "one image of channels",
+    "YXC": "one colour image",
+}
+
+
+def _axes_hint(axes: str, expected: str) -> str:
+    """The hint of the error for ``axes`` that do not fit a model of ``expected`` spatial
+    axes: the axes of as many dimensions that would fit it, and what they mean; else the
+    part to segment at a time. "" where there is nothing to say.
+
+    >>> _axes_hint("ZYX", "YX")
+    '; for a stack of 2D images use axes TYX (CYX if its planes are channels)'
+    >>> print(_axes_hint("TZYX", "YX"))  # doctest: +NORMALIZE_WHITESPACE
+    ; if the image is a time-lapse of colour (RGB) frames give axes TYXC (axes= in Python,
+    --axes on the command line); a volume or a time-lapse of volumes needs a model that
+    segments ZYX images, or segment one 2D plane at a time (image[t, z],
+    read_image(path).data[t, z])
+    """
+    from ..axes import SUPPORTED_AXES
+
+    if axes == "ZYX":
+        return "; for a stack of 2D images use axes TYX (CYX if its planes are channels)"
+    fitting = [a for a in SUPPORTED_AXES if len(a) == len(axes) and spatial_of(a) == expected]
+    said = " or ".join(f"{_AXES_WORDS[a]} give axes {a}" for a in fitting if a in _AXES_WORDS)
+    hint = f"; if the image is {said} (axes= in Python, --axes on the command line)" if said else ""
+    if "Z" in axes and expected == "YX":
+        index = ", ".join(a.lower() for a in axes if a not in "YXC")
+        hint += (
+            "; a volume or a time-lapse of volumes needs a model that segments ZYX images, or "
+            f"segment one 2D plane at a time (image[{index}], read_image(path).data[{index}])"
+        )
+    return hint
 
 
 def _slicewise(axes: str, model: LoadedModel) -> bool:
@@ -318,7 +355,7 @@ def _model_input(frame, frame_axes, card, name, invert=None, blank=()) -> np.nda
     slice of a stack that is not blank as a whole) becomes zeros; its labels are cleared
     after (:func:`without_blank_parts`)."""
     if np.issubdtype(frame.dtype, np.floating) and not np.isfinite(frame).all():
-        raise ValueError(f"{name} contains NaN or infinite values")
+        raise ValueError(not_finite_words(frame, name))
     data = to_model_layout(
         frame, frame_axes, card.spatial_axes, card.channels, card.input.get("rgb", "mean")
     )
