@@ -925,8 +925,8 @@ def _discard(staged: list[_Staged], made: Path | None) -> None:
 class ExportWriting:
     """Mixin for :class:`.export.ExportWidget`: writes the outputs of the current settings
     (uses the widget's ``viewer``, ``labels_layer``, ``image_layer``, controls,
-    ``status_label``, ``outputs``, ``_recipe_to_write``, ``_object_stack`` and the stack
-    state)."""
+    ``status_label``, ``outputs``, ``_recipe_to_write``, ``_lineage``, ``_object_stack``
+    and the stack state)."""
 
     # --- exporting --------------------------------------------------------------------------
 
@@ -1483,36 +1483,3 @@ class ExportWriting:
         show_info(message)
         self.status_label.setText(message)
         return []
-
-    def _lineage(self) -> dict[int, int]:
-        """The divisions ``{child: parent}`` of the chosen labels: those recorded with the
-        labels on screen (a result, a Tune update, reopened labels while they are those of
-        the file: after Ctrl+Z too), else those their Tracks layer was drawn from, else
-        those of Segment's result behind them, else those kept in the labels' metadata
-        (the last set by hand, its Tracks layer deleted; a CTC folder opened lazily), else
-        those their recipe records (reopened labels edited since); divisions whose ends are
-        gone are left to :func:`ctc_tracks`.
-        Correct's lineage edits undone or redone since last looked at (Ctrl+Z on a hidden
-        layer, which napari refreshes nothing for) are followed first."""
-        from tessella._io import recipe_lineage
-
-        from ._tracks_layer import follow_lineage_steps
-
-        layer = self.labels_layer
-        if layer is not None:  # (Ctrl+Z on a hidden layer: napari refreshed nothing since)
-            follow_lineage_steps(self.viewer, layer)
-        recorded = _results.lineage_on_screen(layer)  # after Ctrl+Z too
-        if recorded is not None:
-            return dict(recorded)
-        tracks = _results.tracks_layer(self.viewer, layer)
-        if tracks is not None:  # every division drawn, those Correct hid for now included
-            return tracks.metadata.get(_results.LINEAGE_KEY) or {
-                int(c): int(p[0]) for c, p in tracks.graph.items() if p
-            }
-        result = _results.get(layer)
-        if result is not None and result.lineage:
-            return dict(result.lineage)
-        kept = None if layer is None else layer.metadata.get(_results.LINEAGE_KEY)
-        if isinstance(kept, dict):  # (set by hand, its Tracks layer deleted; lazy CTC folder)
-            return dict(kept)
-        return recipe_lineage(self._recipe()) or {}
