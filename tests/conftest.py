@@ -32,6 +32,11 @@ def pytest_configure(config):
         torch.set_num_threads(1)
 
 
+#: test modules between two full collections (see ``_long_lived_objects_frozen``)
+MODULES_PER_FULL_COLLECTION = 8
+_modules_frozen = [0]
+
+
 @pytest.fixture(scope="module", autouse=True)
 def _long_lived_objects_frozen():
     """Each test module starts with the objects alive then (imports, session fixtures, the
@@ -44,17 +49,24 @@ def _long_lived_objects_frozen():
     widget tests' CPU time (97 of them 33 s of 82 s for test_correct_widget.py and
     test_export_widget.py; for 82 tests of 8 files 21 s of 94 s, 8 s of 77 s frozen).
     Frozen objects are still freed when their last reference goes; only a reference cycle
-    among them is not collected while the module runs. What a test makes is collected as
+    among them is not collected while they are frozen. What a test makes is collected as
     before, so checks that something was freed (weak references, ResourceWarnings after
-    ``gc.collect()``) are unchanged. The module's frozen objects are given back to the
-    collector when it ends (``gc.unfreeze``), so that a reference cycle among them that has
-    become garbage since (a leak of an earlier module, a file held in one) is collected, and
-    its finalizer runs, at the next module's start rather than never: frozen sets do not
-    build up."""
+    ``gc.collect()``) are unchanged.
+
+    The collection at a module's start looks only at what was made since the last freeze
+    (the module before's objects), not at the frozen ones: a full collection of everything
+    cost ~0.2-0.3 s of CPU, once per module of ~440. Every
+    :data:`MODULES_PER_FULL_COLLECTION` modules the frozen objects are given back to the
+    collector (``gc.unfreeze``) at a module's end, so that a reference cycle among them that
+    has become garbage since (a leak of an earlier module, a file held in one) is collected,
+    and its finalizer runs, at the next module's start rather than never: frozen sets do not
+    build up, and such garbage waits at most that many modules."""
     gc.collect()
     gc.freeze()
     yield
-    gc.unfreeze()
+    _modules_frozen[0] += 1
+    if _modules_frozen[0] % MODULES_PER_FULL_COLLECTION == 0:
+        gc.unfreeze()
 
 
 @pytest.fixture(autouse=True)
