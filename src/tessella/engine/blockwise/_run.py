@@ -144,11 +144,13 @@ def open_executor(
                 )
                 client = stack.enter_context(distributed.Client(cluster))
                 client.run(_ignore_ctrl_c, sigterm, wait=True)
+                pids = client.run(os.getpid)  # {worker: its process}
             try:
                 yield client.get_executor()
             except BaseException:  # Ctrl-C or an error: the workers are about to be cut off
                 with contextlib.suppress(Exception):
                     client.run(_quiet_worker_logs, wait=True)
+                _kill_workers(cluster, pids.values())
                 raise
         return
     import multiprocessing
@@ -199,6 +201,23 @@ def _kill_pool(pool) -> None:
             manager.join(timeout=30)
     finally:
         threading.excepthook = previous
+
+
+def _kill_workers(cluster, pids) -> None:
+    """Kill the worker processes ``pids`` of the dask ``cluster`` now (SIGKILL: they ignore
+    SIGTERM, :func:`_ignore_ctrl_c`), its nannies told not to start others: a run stopped
+    (Ctrl-C, SIGTERM, an error) keeps only the blocks it said were done. Closing the cluster
+    lets a worker finish its task for up to 4 s (the nanny's graceful close) and the block
+    under way was then kept after the CLI had said it would be redone (user test s34/t15:
+    "3 of 12 blocks are segmented and kept", then "4 resumed")."""
+    import signal
+
+    for nanny in list(getattr(cluster, "workers", {}).values()):
+        with contextlib.suppress(Exception):
+            nanny.auto_restart = False
+    for pid in pids:
+        with contextlib.suppress(OSError, TypeError):
+            os.kill(int(pid), signal.SIGKILL)
 
 
 def _quiet_worker_logs() -> None:
