@@ -18,6 +18,7 @@ from ._workers import report_runtime_errors
 
 __all__ = [
     "LARGE_PIXELS",
+    "MEMORY_SHARE",
     "OVERVIEW_PIXELS",
     "OVERVIEW_SIDE",
     "PREVIEW_KEY",
@@ -25,9 +26,11 @@ __all__ = [
     "Overview",
     "KeptWork",
     "bar_format",
+    "blockwise_reason",
     "blockwise_steps",
     "default_output",
     "folder_problem",
+    "in_memory_need",
     "is_large",
     "kept_work",
     "middle_levels",
@@ -39,9 +42,19 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 
-#: layers bigger than this (all axes together) default to blockwise mode, lazy or not: the
-#: in-memory pipeline needs about 100 bytes a pixel (26 GiB for 16384², README), so ~6.5 GiB here
+#: layers of this many pixels or more (all axes together) default to blockwise mode, lazy or
+#: not, whatever the memory free: 8192², the classic "big" slide. An in-memory run holds the
+#: whole image's maps till its end (Cancel is seen only between 1024² tiles: 17 s, user test
+#: s34/t15), and the engine's estimate of what it needs (``IN_MEMORY_BYTES_PER_PIXEL``, 100
+#: bytes a pixel, TTA and heavier models included) is 6.2 GiB here. Measured (s34, nuclei2d,
+#: no TTA, cpu, peak RSS over the process's after a warm-up run on a 1024² crop of the
+#: GOWT1 mosaic): 113 / 353 / 955 MiB for 1024² / 2048² / 4096², some 50-60 bytes a further
+#: pixel, so about 3.4 GiB at 8192²
 LARGE_PIXELS = 8192 * 8192
+#: a smaller layer defaults to blockwise too where segmenting it in memory would need more
+#: than this share of the memory available (``MemAvailable``, within cgroup limits): napari,
+#: its layers and the result layer take their share of what is left (an 8 GB laptop)
+MEMORY_SHARE = 0.5
 #: preview layer metadata: the output (str) whose unfinished blocks it shows; a later run into
 #: that output shows its blocks in the same layer
 PREVIEW_KEY = "tessella_blockwise_preview"
@@ -57,17 +70,77 @@ OVERVIEW_PIXELS = 4096 * 4096
 OVERVIEW_SIDE = 2048
 
 
-def is_large(data) -> bool:
-    """Whether a layer's data is too big to segment in memory (more than
-    :data:`LARGE_PIXELS`). Lazy data (dask, zarr) is not large for being lazy: napari's own
-    reader opens a folder of frames as a dask array, a movie of a few MB that is read whole
-    and segmented in memory as quickly as a TIFF.
+def in_memory_need(shape: tuple[int, ...], axes: str = "") -> int:
+    """Bytes an in-memory run of an image of ``shape`` on ``axes`` (guessed where not given)
+    needs, as the engine estimates it before it refuses a lazy input
+    (:func:`tessella.engine.pipeline._inputs._check_fits_memory`): ``IN_MEMORY_BYTES_PER_PIXEL``
+    a pixel of the labels; of a time-lapse, of one frame and ``KEPT_BYTES_PER_FRAME_PIXEL`` of
+    every further frame's (a time-lapse is segmented a window at a time).
+
+    >>> in_memory_need((8192, 8192)) / 2**30, in_memory_need((3, 2048, 2048), "CYX") / 2**20
+    (6.25, 400.0)
+    >>> in_memory_need((12, 256, 256), "TYX") / 2**20  # 1 frame at 100 B, 11 at 24 B
+    22.75
+    """
+    from tessella.engine.pipeline._inputs import (
+        IN_MEMORY_BYTES_PER_PIXEL,
+        KEPT_BYTES_PER_FRAME_PIXEL,
+    )
+
+    shape = tuple(int(n) for n in shape)
+    if not axes or len(axes) != len(shape):
+        from tessella.engine.axes import guess_axes
+
+        try:
+            axes = guess_axes(shape)
+        except ValueError:
+            axes = ""
+    axes = axes.upper()
+    pixels = int(np.prod([n for a, n in zip(axes, shape) if a != "C"] if axes else shape))
+    frames = shape[axes.index("T")] if "T" in axes else 1
+    frame = pixels // max(frames, 1)
+    return frame * IN_MEMORY_BYTES_PER_PIXEL + (pixels - frame) * KEPT_BYTES_PER_FRAME_PIXEL
+
+
+def _gib(size: float) -> str:
+    return f"{size / 2**30:.1f} GiB" if size >= 2**30 else f"{size / 2**20:.0f} MiB"
+
+
+def blockwise_reason(data, axes: str = "") -> str:
+    """Why a layer's ``data`` (on ``axes``, guessed where not given) is segmented blockwise
+    by default ("" where it is segmented in memory): :data:`LARGE_PIXELS` or more, all axes
+    together, whatever the memory; or an in-memory run needing (:func:`in_memory_need`) more
+    than :data:`MEMORY_SHARE` of the memory available now (an 8 GB laptop). Lazy data (dask,
+    zarr) is not large for being lazy: napari's own reader opens a folder of frames as a dask
+    array, a movie of a few MB that is read whole and segmented in memory as quickly as a
+    TIFF."""
+    from tessella.engine.pipeline._inputs import available_memory
+
+    shape = tuple(int(n) for n in data.shape)
+    pixels = int(np.prod(shape, dtype=np.int64))
+    need = in_memory_need(shape, axes)
+    free = available_memory()
+    said_free = f", of {_gib(free)} available" if free is not None else ""
+    size = " x ".join(str(n) for n in shape)
+    if pixels >= LARGE_PIXELS:
+        return f"{size} pixels is 8192² or more (in memory: about {_gib(need)}{said_free})"
+    if free is not None and need > MEMORY_SHARE * free:
+        return (
+            f"in memory it would need about {_gib(need)}, more than half of the {_gib(free)} "
+            "available"
+        )
+    return ""
+
+
+def is_large(data, axes: str = "") -> bool:
+    """Whether a layer's data is segmented blockwise by default (:func:`blockwise_reason`):
+    :data:`LARGE_PIXELS` or more, or more than the memory free allows in memory.
 
     >>> import dask.array as da
-    >>> is_large(da.zeros((12, 256, 256))), is_large(da.zeros((2, 8192, 8192)))
+    >>> is_large(da.zeros((12, 256, 256))), is_large(da.zeros((8192, 8192)))
     (False, True)
     """
-    return int(np.prod(data.shape, dtype=np.int64)) > LARGE_PIXELS
+    return bool(blockwise_reason(data, axes))
 
 
 def default_output(layer, model: str | None = None) -> Path:
@@ -329,6 +402,8 @@ class Overview:
             result = stop.value
         finally:
             steps.close()
+        if self.stride == 1:  # (a full-resolution copy: the result is the zarr itself)
+            return result
         try:
             labels = _open_labels(self.out)
             self.final = _overview_of(labels, self.stride)
@@ -443,8 +518,13 @@ class BlockwisePreview:
         self.viewer, self.out, self.name, self.options = viewer, Path(out), name, options
         self.superpixels = superpixels
         stride = overview_stride(tuple(shape))
-        #: the worker's reader of the downsampled copy (None: the zarr is shown as it is)
-        self.overview = Overview(self.out, stride) if stride > 1 else None
+        #: the worker's reader of the copy the preview shows: downsampled for a big 2D output,
+        #: at full resolution for a smaller one (napari read the provisional zarr's whole
+        #: plane on the GUI thread at each block: at 4096², 93 samples of 0.1 s of the GUI
+        #: thread waiting on zarr's reads in 16 blocks, freezes of up to 5.6 s on 2 busy cores,
+        #: benchmarks/gui_blockwise_stutter.py); None for a volume or movie (the zarr is shown
+        #: as it is, a slice or frame at a time)
+        self.overview = Overview(self.out, stride) if len(tuple(shape)) == 2 else None
         self._copy: np.ndarray | None = None  # the downsampled preview, as last pasted
         # the preview a cancelled run into ``out`` kept: this run goes on showing its blocks
         self.layer = next(
@@ -493,6 +573,24 @@ class BlockwisePreview:
 
         from tessella.engine.blockwise import work_dir
 
+        if self.overview is not None and self.overview.stride == 1:  # a copy, full resolution
+            if self._copy is None:  # (the worker could not read it: said in the log)
+                return
+            if self.layer is not None and self.layer.multiscale:
+                self.discard()  # (a kept preview of a downsampled copy: made again)
+            if self.layer is None or self.layer not in self.viewer.layers:
+                options = {**self.options, "metadata": self._preview_metadata()}
+                self.layer = self.viewer.add_labels(
+                    self._copy, name=preview_name(self.name, self.superpixels), **options
+                )
+            elif self.layer.data is not self._copy:  # a kept preview, or this run's first
+                self.layer.data = self._copy
+                _restart_history(self.layer)
+            else:
+                self.layer.refresh()
+            self.layer.editable = False  # (a copy: painting it would change nothing)
+            self.opened = True
+            return
         if self.overview is not None:  # a big 2D output: its downsampled copy in memory
             if self._copy is None:  # (the worker could not read it: said in the log)
                 return
@@ -578,7 +676,7 @@ class BlockwisePreview:
             kept = {k: v for k, v in self.layer.metadata.items() if k != PREVIEW_KEY}
             self.layer.metadata = {**kept, **metadata}
             self.layer.data = labels
-            if self.overview is not None:  # (the downsampled preview's scale)
+            if self.overview is not None and self.overview.stride > 1:  # (the copy's scale)
                 scale = self.options.get("scale")
                 self.layer.scale = (1.0,) * labels.ndim if scale is None else scale
             _restart_history(self.layer)  # (napari keeps it: Ctrl+Z would write old steps)

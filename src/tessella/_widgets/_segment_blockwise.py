@@ -153,7 +153,26 @@ class SegmentBlockwise:
         self._default_out = str(default_output(layer, card.name if card is not None else None))
         self.blockwise_edit.setText(self._default_out)
         if new_layer:
+            self._say_why_blockwise(layer)
             self._offer_unfinished(layer)
+
+    def _say_why_blockwise(self, layer) -> None:
+        """Tick Blockwise for a newly chosen ``layer`` that an in-memory run does not suit
+        (:func:`._blockwise.blockwise_reason`, on the axes shown: 8192² pixels or more, or
+        more memory than is free), and say why on the status line and in the box's tooltip
+        (user test s34/t15: an 8192² slide went in memory unnoticed, 6.2 GiB estimated)."""
+        from ._blockwise import blockwise_reason
+
+        axes = self.axes_combo.currentText().strip().upper()
+        reason = blockwise_reason(_layer_array(layer), axes)
+        self.blockwise_checkbox.setChecked(bool(reason))
+        base = self.blockwise_checkbox.toolTip().split("\n\n")[0]
+        why = f"\n\nTicked for '{layer.name}': {reason}" if reason else ""
+        self.blockwise_checkbox.setToolTip(base + why)
+        if reason and self._run is None:  # (a run in progress keeps its status line)
+            self.status_label.setText(
+                f"'{layer.name}': Blockwise is ticked, {reason}; untick it to segment in memory."
+            )
 
     def _offer_unfinished(self, layer) -> None:
         """A newly chosen ``layer`` whose file has an unfinished blockwise run beside it (a
