@@ -581,12 +581,13 @@ def kept_lineage(labels_layer) -> dict[int, int] | None:
     return _as_lineage(kept)
 
 
-def put_lineage(viewer, labels_layer, lineage: dict, state: bool = True) -> None:
-    """Make ``lineage`` that of ``labels_layer``: its Tracks layer's (drawn again; added
-    where it has none), kept in the labels' metadata (:data:`LINEAGE_KEY`: Export still
-    writes it after the Tracks layer is deleted), and, with ``state``, that of the recorded
-    state the labels on screen are (a Segment result unedited: Export and an undo back to
-    them read the state's)."""
+def put_lineage(viewer, labels_layer, lineage: dict, state: bool = True, draw: bool = True) -> None:
+    """Make ``lineage`` that of ``labels_layer``: its Tracks layer's (drawn again; with
+    ``draw``, added where it has none: a lineage edit shows what it did; an undo or redo of
+    one, ``draw`` False, leaves a Tracks layer the user deleted deleted), kept in the labels'
+    metadata (:data:`LINEAGE_KEY`: Export still writes it after the Tracks layer is
+    deleted), and, with ``state``, that of the recorded state the labels on screen are (a
+    Segment result unedited: Export and an undo back to them read the state's)."""
     from tessella.engine.tracking import tracks_graph
 
     lineage = _as_lineage(lineage)
@@ -601,7 +602,7 @@ def put_lineage(viewer, labels_layer, lineage: dict, state: bool = True) -> None
         labels_layer.metadata = {**labels_layer.metadata, STATES_KEY: states}
     tracks = tracks_layer(viewer, labels_layer)
     if tracks is None:
-        if isinstance(labels_layer.data, np.ndarray):
+        if draw and isinstance(labels_layer.data, np.ndarray):
             show_tracks(viewer, labels_layer, labels_layer.data, lineage, linked=True)
         return
     rows = np.asarray(tracks.data)
@@ -678,7 +679,9 @@ def follow_lineage_steps(viewer, labels_layer) -> bool:
     """Where lineage edits of ``labels_layer`` moved between its undo and redo histories
     since last looked at, put back the lineage they leave (:func:`put_lineage`): that
     before the first edit still to redo, else that after the last one done. Returns whether
-    the lineage changed. Steps napari dropped are forgotten (their lineage stays)."""
+    the lineage changed. Steps napari dropped are forgotten (their lineage stays). A Tracks
+    layer the user deleted is not drawn again: the lineage is kept with the labels (and the
+    state on screen), where Export reads it."""
     steps = _LINEAGE_STEPS.get(labels_layer.unique_id)
     if not steps:
         return False
@@ -693,7 +696,7 @@ def follow_lineage_steps(viewer, labels_layer) -> bool:
         return False
     to_redo = [s for s in steps if s["where"] == "redo"]
     lineage = to_redo[0]["before"] if to_redo else steps[-1]["after"]
-    put_lineage(viewer, labels_layer, lineage)
+    put_lineage(viewer, labels_layer, lineage, draw=False)
     return True
 
 
