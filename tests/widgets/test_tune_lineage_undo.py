@@ -11,15 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import tifffile
 
 from tessella._widgets import tune as tune_module
-from tests.widgets.helpers import choose_model, choose_text
+from tests.widgets._sim_segmented import segmented_sim
 from tests.widgets.test_correct_lineage_edits import _correct, _graph, _res_track
-
-SIM = "ctc_Fluo-N2DH-SIM+"
-FRAMES = list(range(50, 56))
-CROP = (slice(60, 252), slice(170, 362))
 
 
 def _divisions(res: dict) -> set[tuple[int, int]]:
@@ -27,23 +22,13 @@ def _divisions(res: dict) -> set[tuple[int, int]]:
 
 
 @pytest.fixture
-def segmented(make_napari_viewer, data_dir, run_to_end, tmp_path):
+def segmented(make_napari_viewer, data_dir, run_to_end, tmp_path, monkeypatch):
     """A viewer with SIM+ 01's frames 50-55 (a crop, one TIFF per frame as in the CTC
-    folder) opened and segmented with cells2dt in the Segment panel: its labels layer."""
-    folder = data_dir / SIM / "01"
-    if not folder.is_dir():
-        pytest.skip("SIM+ 01 not in the shared data")
-    frames = tmp_path / "01"
-    frames.mkdir()
-    for t in FRAMES:
-        tifffile.imwrite(frames / f"t{t:03d}.tif", tifffile.imread(folder / f"t{t:03d}.tif")[CROP])
-    viewer = make_napari_viewer()
-    [image] = viewer.open(str(frames), plugin="tessella")
-    _dock, segment = viewer.window.add_plugin_dock_widget("tessella", "Segment")
-    choose_text(segment.layer_combo, image.name)
-    choose_model(segment, "cells2dt")
-    run_to_end(segment)
-    [layer] = [lay for lay in viewer.layers if lay.name.endswith("labels (cells2dt)")]
+    folder) opened and segmented with cells2dt in the Segment panel (the network run once
+    per session: :mod:`tests.widgets._sim_segmented`): its labels layer."""
+    viewer, _segment, layer = segmented_sim(
+        make_napari_viewer, data_dir, run_to_end, tmp_path, monkeypatch
+    )
     return viewer, layer
 
 

@@ -167,6 +167,10 @@ class TuneRunning:
             shown = None if tracks is None else tracks.metadata.get(_results.LINEAGE_KEY)
             if tracks is not None and shown is None:
                 shown = {int(c): int(p[0]) for c, p in tracks.graph.items() if p}
+            if tracks is None:  # (deleted: the divisions kept with the labels, set by hand)
+                from ._tracks_layer import kept_lineage
+
+                shown = kept_lineage(layer)
             _results.remember_edited_state(layer, shown)
         current = self._current_frame(layer, result.axes)
         n_frames = len(result.predictions)

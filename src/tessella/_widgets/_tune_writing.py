@@ -248,10 +248,22 @@ class TuneWriting:
                 worker.quit()
             return
         if t is None:  # a time-lapse, post-processed and linked as a whole
+            from ._correct_edits import _history
+            from ._tracks_layer import current_lineage, keep_lineage, note_lineage_step
+
             labels, lineage = labels
+            before = current_lineage(self.viewer, layer)  # (what the user saw: an undo's)
+            history = _history(layer, "undo")
+            last = history[-1] if history else None
             restarted = _results.write_labels(
                 layer, labels if layer.ndim == labels.ndim else labels[0]
             )
+            # the new divisions are the labels' from now on, also once their Tracks layer is
+            # deleted (not those set by hand before); Ctrl+Z of this write brings those back
+            keep_lineage(layer, lineage or {})
+            history = _history(layer, "undo")
+            if restarted is None and history and history[-1] is not last:
+                note_lineage_step(layer, history[-1], before, lineage or {})
             self._counted_by_tune(request.layer_id)  # (the status says what it holds)
             self._stale[request.layer_id] = set()
             self._note_parts(request, None)
