@@ -118,7 +118,9 @@ def _refuse_intensity_labels(samples: list, where: str = "", objects: bool = Tru
     whose labels look like an intensity image (:func:`intensity_labels_problem`), judged per
     file or layer (a volume's slices, a time-lapse's frames: their file, judged on the first
     of its samples with labels). Samples read from membrane maps (``boundaries/``) are not
-    labels, and not looked at.
+    labels, and not looked at; bitmask labels whose objects far apart share bits
+    (:attr:`~._samples.Sample.shared`) are judged as a semantic model's (a shared bit lies
+    in several pieces).
 
     >>> from .data import Sample
     >>> ramp = np.add.outer(np.arange(64), np.arange(64)).astype(np.uint16) + 1
@@ -141,7 +143,8 @@ def _refuse_intensity_labels(samples: list, where: str = "", objects: bool = Tru
         if figures is None:  # (too few labelled pixels to tell: its next slice or frame)
             continue
         seen.add(name)
-        problem = _problem(figures, objects)
+        # bitmask labels whose far-apart objects share a bit: that value lies in pieces
+        problem = _problem(figures, objects and not getattr(sample, "shared", 0))
         if problem is not None:
             problems[name] = problem
     if not problems:
