@@ -16,16 +16,23 @@ from tessella._widgets._object_stack import object_stack
 from tessella._widgets.correct import LINES_LAYER
 from tests.widgets.conftest import worms_in_viewer
 
+#: worms2d's result of B12, run once a session (:func:`b12_result`)
+_B12: dict = {}
 
-@pytest.fixture(scope="module")
+
+@pytest.fixture(scope="session")
 def b12_result(data_dir):
-    """worms2d's result of BBBC010 B12 (its ``gfp/`` image is the brightfield one), run once."""
+    """worms2d's result of BBBC010 B12 (its ``gfp/`` image is the brightfield one), run once
+    a session (test_correct_split_refused takes it too; worms_in_viewer places a copy of
+    its labels, so no test changes it)."""
     import tifffile
 
     from tessella.engine.pipeline import run_steps, segment_steps
 
-    image = tifffile.imread(data_dir / "worms_bbbc010" / "gfp" / "B12.tif")
-    return run_steps(segment_steps(image, "worms2d", "YX"))
+    if "B12" not in _B12:  # (a fixture imported into another module is defined there again)
+        image = tifffile.imread(data_dir / "worms_bbbc010" / "gfp" / "B12.tif")
+        _B12["B12"] = run_steps(segment_steps(image, "worms2d", "YX"))
+    return _B12["B12"]
 
 
 @pytest.fixture
