@@ -50,6 +50,18 @@ def _displayed_axes(viewer, layer) -> list[int]:
     return [a - offset for a in viewer.dims.displayed if a - offset >= 0]
 
 
+def _viewer_point(viewer, layer, position) -> np.ndarray:
+    """The viewer's point (all its axes) at ``position`` in ``layer``'s data coordinates: the
+    layer's axes are the viewer's last ones (a 2D image beside a movie or a volume: s34/t17
+    #1 indexed the layer's world coordinates with the viewer's axes), the others as they
+    are on screen."""
+    world = np.asarray(layer.data_to_world(position), float)[-layer.ndim :]
+    point = np.asarray(viewer.dims.point, float).copy()
+    n = min(layer.ndim, point.size)
+    point[point.size - n :] = world[world.size - n :]
+    return point
+
+
 def _boxes(viewer, layer, ids) -> dict[int, tuple[np.ndarray, np.ndarray]]:
     """``{label: (low, high)}``: the box, in ``layer``'s data coordinates (pixel edges, all
     its axes; the others at the slice on screen), of each of ``ids`` in the plane on screen;
@@ -60,6 +72,7 @@ def _boxes(viewer, layer, ids) -> dict[int, tuple[np.ndarray, np.ndarray]]:
     shown = _displayed_axes(viewer, layer)
     if (
         not ids
+        or viewer.dims.ndisplay != 2  # (a 2D layer's marks in 3D: napari cannot redraw them)
         or not isinstance(data, np.ndarray)
         or len(shown) != 2
         or data.dtype.kind not in "iu"
@@ -180,13 +193,14 @@ class CorrectReview:
             return None
         self._suspect_index = (self._suspect_index + step) % len(suspects)
         suspect = suspects[self._suspect_index]
-        world = np.asarray(layer.data_to_world(suspect.centroid))
+        point = _viewer_point(self.viewer, layer, suspect.centroid)
         displayed = list(self.viewer.dims.displayed)
-        for axis in range(layer.ndim):
+        offset = self.viewer.dims.ndim - layer.ndim  # (the layer's axes: the viewer's last)
+        for axis in range(max(offset, 0), self.viewer.dims.ndim):
             if axis not in displayed:
-                self.viewer.dims.set_point(axis, world[axis])
+                self.viewer.dims.set_point(axis, point[axis])
         camera = self.viewer.scene.camera if hasattr(self.viewer, "scene") else self.viewer.camera
-        camera.center = tuple(world[displayed])
+        camera.center = tuple(point[displayed])
         layer.selected_label = suspect.label
         self._zoom_to(layer, suspect.label, camera)
         self.set_selection([suspect.label])  # (marked: _mark_selection)

@@ -308,18 +308,23 @@ class CorrectWidget(
         self.viewer.dims.events.point.connect(self._follow_marks)
         self.viewer.dims.events.ndisplay.connect(self._follow_marks)
         self.all_frames_checkbox.toggled.connect(self._show_scope)
-        self.merge_button.clicked.connect(self.merge)
-        self.delete_button.clicked.connect(self.delete)
-        self.fill_button.clicked.connect(self.fill_holes)
-        self.relabel_button.clicked.connect(self.relabel)
-        self.remove_small_button.clicked.connect(self.remove_small)
-        self.draw_line_button.clicked.connect(self.draw_split_line)
-        self.split_line_button.clicked.connect(self.split_along_lines)
-        self.split_seeds_button.clicked.connect(self.split_watershed)
-        self.undo_button.clicked.connect(self.undo)
-        self.redo_button.clicked.connect(self.redo)
-        self.next_button.clicked.connect(lambda: self.step_suspicious(+1))
-        self.previous_button.clicked.connect(lambda: self.step_suspicious(-1))
+        # (each button's failure is said on the status line: raised out of a Qt slot in a
+        # plain script, it aborted the process, edits and all: s34/t17 #1)
+        for button, what, slot in (
+            (self.merge_button, "Merge", self.merge),
+            (self.delete_button, "Delete", self.delete),
+            (self.fill_button, "Fill holes", self.fill_holes),
+            (self.relabel_button, "Relabel", self.relabel),
+            (self.remove_small_button, "Remove small", self.remove_small),
+            (self.draw_line_button, "Draw split line", self.draw_split_line),
+            (self.split_line_button, "Split along lines", self.split_along_lines),
+            (self.split_seeds_button, "Split by watershed", self.split_watershed),
+            (self.undo_button, "Undo", self.undo),
+            (self.redo_button, "Redo", self.redo),
+            (self.next_button, "Next suspicious", lambda: self.step_suspicious(+1)),
+            (self.previous_button, "Previous suspicious", lambda: self.step_suspicious(-1)),
+        ):
+            button.clicked.connect(self._guarded(what, slot))
         self._watch_layers()
         # napari removes layers in a batch when the viewer clears or closes, or the user
         # deletes the selected layers: one message at its end, not one per layer
@@ -328,6 +333,27 @@ class CorrectWidget(
             events.begin_batch.connect(self._on_begin_batch)
             events.end_batch.connect(self._on_end_batch)
         self._refresh_layers()
+
+    def _guarded(self, what: str, slot):
+        """``slot`` for a button's ``clicked``: any error it raises ends in an error message
+        on the status line (and the traceback in the log), not out of the Qt slot."""
+
+        def guarded(*_args) -> None:
+            try:
+                slot()
+            except Exception as exc:  # raised out of a Qt slot, it would abort a plain script
+                import logging
+
+                logging.getLogger(__name__).exception("Correct: %s failed", what)
+                layer = self.labels_layer
+                on = "" if layer is None else f" on '{layer.name}'"
+                self._say(
+                    f"{what}{on} failed: {type(exc).__name__}: {exc} (please report it; "
+                    "Undo takes back any change it made)",
+                    "error",
+                )
+
+        return guarded
 
     # --- layers -----------------------------------------------------------------------------
 
