@@ -20,7 +20,9 @@ reads was 9.3 s of the second run's samples); with the preview a copy in memory 
 pastes each block into (no zarr read on the GUI thread), 2.0 s, 2 over 1 s, 36 over 250 ms
 (15.9 s frozen: 0.9 s ran, 7.8 s waited for a CPU, 7.1 s slept, mostly while the worker ran
 the network's Python code between torch kernels, holding the GIL). The load varies a lot
-between runs: compare runs made one after the other.
+between runs: compare runs made one after the other. Run back to back (before from a worktree
+of the parent commit): before, 7.3 s longest, 12 over 1 s, 26 over 250 ms, 27.4 s frozen (18.6 s
+of it slept; 97 samples of the GUI thread in zarr's reads); after, 2.5 s, 1, 15, 8.0 s.
 
 xvfb-run -a -s "-screen 0 1500x950x24" nice -n 10 .venv/bin/python \
     -m benchmarks.gui_blockwise_stutter [--size 4096] [--block 1024] [--image PATH]
