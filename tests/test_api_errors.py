@@ -87,3 +87,36 @@ def test_unknown_metrics_are_listed_readably_with_the_nearest():
     assert said.startswith("unknown metric(s) apx (did you mean ap?); choose from ap, seg, iou")
     with pytest.raises(ValueError, match=r"unknown metric\(s\) dice; choose from ap, seg"):
         tessella.evaluate_paths("a.tif", "b.tif", ("dice",))
+
+
+def test_write_labels_says_a_missing_folder_as_a_missing_file(tmp_path):
+    """write_labels' missing folder (a FileNotFoundError before) is a MissingFileError: a
+    script's ``except FileNotFoundError`` keeps catching it, ``except ValueError`` too."""
+    target = tmp_path / "no_folder" / "labels.tif"
+    error = _caught_as_both(tessella.write_labels, target, np.ones((8, 8), np.uint16))
+    assert str(error).startswith(f"cannot write {target}: the folder {target.parent} does not")
+    assert error.filename == str(target.parent)
+    assert not target.parent.exists()  # (no folder made)
+
+
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        ("labels.zarr", "for a zarr use tessella.engine.io.write_zarr_labels"),
+        ("labels.png", "name it labels.tif"),
+        ("labels", "add .tif to its name"),
+    ],
+)
+def test_write_labels_refuses_a_name_it_does_not_write(tmp_path, name, said):
+    """TIFF bytes were written under any name (t16 finding 4): 'x.zarr' that read_image then
+    could not open as a zarr, 'x.png' that it refused as a PNG. Now refused, naming the
+    path and what to do; nothing written. .tif and .tiff in any case are written."""
+    target = tmp_path / name
+    with pytest.raises(ValueError) as caught:
+        tessella.write_labels(target, np.ones((8, 8), np.uint16))
+    assert str(caught.value).startswith(f"{target}: write_labels writes TIFF files")
+    assert said in str(caught.value)
+    assert not target.exists() and not list(tmp_path.iterdir())
+    for fine in ("a.TIF", "b.tiff", "c.ome.tif"):
+        written = tessella.write_labels(tmp_path / fine, np.ones((8, 8), np.uint16))
+        assert np.array_equal(tessella.read_image(written).data, np.ones((8, 8)))

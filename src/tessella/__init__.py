@@ -83,7 +83,7 @@ _LAZY = {
     "segment_steps": ("tessella.engine.pipeline", "segment_steps"),
     "run_steps": ("tessella.engine.progress", "run_steps"),
     "read_image": ("tessella.engine.io", "read_image"),
-    "write_labels": ("tessella.engine.io", "write_labels"),
+    "write_labels": ("tessella._api", "write_labels"),  # (refusing a name it does not write)
     "segment_blockwise": ("tessella.engine.blockwise", "segment_blockwise"),
     "segment_blockwise_steps": ("tessella._api", "segment_blockwise_steps"),
     "measure_objects": ("tessella.engine.measure", "measure_objects"),

@@ -1,5 +1,6 @@
 """The top-level functions of ``tessella`` that are more than a name for an engine function:
 :func:`evaluate` (labels or overlapping masks, as ``tessella evaluate``),
+:func:`write_labels` (the engine's, refusing a name it does not write),
 :func:`evaluate_paths` (files or folders, as ``tessella evaluate PRED GT``) and :func:`train`
 (as ``tessella train``), :func:`replay` (as ``tessella segment --recipe``) and
 :func:`segment_blockwise_steps` (the engine's, with parameters as keywords too). Heavy
@@ -17,7 +18,14 @@ if TYPE_CHECKING:
 
     from .engine.evaluation import Evaluation
 
-__all__ = ["evaluate", "evaluate_paths", "replay", "segment_blockwise_steps", "train"]
+__all__ = [
+    "evaluate",
+    "evaluate_paths",
+    "replay",
+    "segment_blockwise_steps",
+    "train",
+    "write_labels",
+]
 
 
 def evaluate(
@@ -405,6 +413,85 @@ def _replayed_voxel_size(recipe: dict, where: str, image, axes: str | None):
     except CliError as exc:
         raise ValueError(str(exc)) from None
     return image, list(voxel.sizes)
+
+
+def write_labels(
+    path: str | os.PathLike,
+    labels,
+    axes: str = "YX",
+    pixel_size: dict[str, float] | None = None,
+    unit: str = "µm",
+    overwrite: bool = True,
+    make_parents: bool = False,
+) -> Path:
+    """Write labels as a TIFF file with their axes and pixel size:
+    :func:`tessella.engine.io.write_labels` (uint16 an ImageJ hyperstack, uint32 an
+    OME-TIFF; atomic; integer labels only), for a path of a name it writes.
+
+    ``path`` ends in ``.tif`` or ``.tiff`` (any case; ``.ome.tif`` too): any other name is
+    refused (ValueError naming it, nothing written), since TIFF bytes named ``labels.zarr`` or
+    ``labels.png`` could not be read back (:func:`tessella.read_image` would take them for a
+    zarr or a picture); :func:`tessella.engine.io.write_zarr_labels` writes a zarr. The folder
+    of ``path`` must exist unless ``make_parents``: a missing one raises
+    :class:`~tessella.engine.errors.MissingFileError` naming it, a ``FileNotFoundError`` that
+    is also a ``ValueError``, as :func:`tessella.read_image` raises for a missing file.
+
+    Examples
+    --------
+    >>> import numpy as np, tessella
+    >>> tessella.write_labels("labels.zarr", np.ones((8, 8), np.uint16))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Traceback (most recent call last):
+    ...
+    ValueError: labels.zarr: write_labels writes TIFF files (.tif or .tiff); for a zarr use
+    tessella.engine.io.write_zarr_labels (an OME-Zarr: write_ome_zarr_labels in
+    tessella.engine.io._write)
+    """
+    from .engine.errors import MissingFileError
+    from .engine.io import write_labels as write
+
+    target = Path(path)
+    _check_tiff_name(target)
+    try:
+        return write(target, labels, axes, pixel_size, unit, overwrite, make_parents)
+    except FileNotFoundError as exc:  # a missing folder: said as read_image says a file
+        if isinstance(exc, MissingFileError) or target.parent.is_dir():
+            raise
+        raise MissingFileError(str(exc), str(target.parent)) from None
+
+
+#: names of pictures and arrays that :func:`write_labels` suggests ``.tif`` for
+_OTHER_FORMATS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".npy", ".h5", ".hdf5", ".n5")
+
+
+def _check_tiff_name(path: Path) -> None:
+    """ValueError naming ``path`` where it does not end in ``.tif``/``.tiff`` (any case), with
+    what to do instead.
+
+    >>> _check_tiff_name(Path("a.ome.TIF")), _check_tiff_name(Path("b.tiff"))
+    (None, None)
+    >>> _check_tiff_name(Path("cells.png"))
+    Traceback (most recent call last):
+    ...
+    ValueError: cells.png: write_labels writes TIFF files (.tif or .tiff); name it cells.tif
+    >>> _check_tiff_name(Path("cells"))
+    Traceback (most recent call last):
+    ...
+    ValueError: cells: write_labels writes TIFF files (.tif or .tiff); add .tif to its name
+    """
+    suffix = path.suffix.lower()
+    if suffix in (".tif", ".tiff"):
+        return
+    if suffix == ".zarr":
+        hint = (
+            "for a zarr use tessella.engine.io.write_zarr_labels (an OME-Zarr: "
+            "write_ome_zarr_labels in tessella.engine.io._write)"
+        )
+    elif suffix in _OTHER_FORMATS:
+        hint = f"name it {path.with_suffix('.tif').name}"
+    else:
+        hint = "add .tif to its name"
+    raise ValueError(f"{path}: write_labels writes TIFF files (.tif or .tiff); {hint}")
 
 
 def _metric_names(metrics_wanted: str | Iterable[str]) -> tuple[str, ...]:
