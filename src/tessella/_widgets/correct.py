@@ -627,6 +627,36 @@ class CorrectWidget(
             ids.append(value)
         self.set_selection(ids)
 
+    def relabel(self) -> bool:
+        """Relabel 1..N (:meth:`.CorrectEdits.relabel`), the selection following its objects
+        to their new IDs: the old IDs name other objects after it, and a Delete then erased
+        another nucleus (user test s34/t17 #3)."""
+        import numpy as np
+
+        layer = self.labels_layer
+        selected = self._selection_or_empty()
+        present = None
+        if selected and layer is not None and isinstance(layer.data, np.ndarray):
+            present = np.unique(layer.data)  # (relabel_sequential: 1..N in this order)
+            present = present[present > 0]
+        done = super().relabel()
+        if not done or present is None:
+            return done
+        new_ids = np.searchsorted(present, selected)
+        kept = [
+            int(i) + 1
+            for old, i in zip(selected, new_ids)
+            if i < present.size and present[i] == old
+        ]
+        gone = len(selected) - len(kept)
+        if kept != selected:
+            self.set_selection(kept)
+            note = f"; the selection follows its objects: now {ids_text(kept) or 'none'}"
+            if gone:
+                note += f" ({gone} selected ID{'s' if gone > 1 else ''} had no object)"
+            self._say(self.status_label.text() + note, None)
+        return done
+
     def _selection_or_empty(self) -> list[int]:
         try:
             return self.selected_ids()
