@@ -1,14 +1,17 @@
 """`tessella segment --csv`'s files as outputs of their own (s34 f3 #1, #2): a CSV that exists
 is refused without --overwrite, as labels are, naming it and writing nothing (labels written
 as an OME-Zarr after a TIFF share `NAME.csv`; a folder run's table `measurements.csv` in a folder
-another batch wrote); `--skip-existing --csv` redoes labels kept without their CSV instead
-of leaving the batch without them; and the CSV of a model with a seed map has Export's
+another batch wrote); `--skip-existing --csv` measures labels kept without their CSV as they
+are on disk (s34 r11 #1: it segmented them again, undoing hand corrections) and refuses a
+folder whose table holds another plate's images (r11 #2: they were dropped from it); and the
+CSV of a model with a seed map has Export's
 `mean_confidence` column (the same columns and values as Export's CSV of labels made by
 Segment). Real DSB2018 crops (two nuclei images, 128 x 160 px) segmented by nuclei2d on CPU."""
 
 from __future__ import annotations
 
 import csv
+import json
 
 import numpy as np
 import pytest
@@ -86,63 +89,175 @@ def test_a_folder_runs_table_is_refused_without_overwrite(tmp_path, crops, capsy
     assert not (out / "other.tif").exists() and not (out / "other.csv").exists()
 
 
-def test_skip_existing_redoes_labels_kept_without_their_csv(tmp_path, crops, capsys):
-    """A plate segmented without --csv, then again with --skip-existing --csv: the labels
-    there were skipped and their measurements never made (a warning at the end said so).
-    Now each is redone, saying why, and every image has its CSV and a row in the table;
-    a third run skips them all."""
+def test_skip_existing_with_another_plates_table_is_refused(tmp_path, crops, capsys):
+    """--skip-existing --csv of a second plate into the first plate's folder rebuilt
+    measurements.csv from the second plate's images only (the first's rows gone, rc 0). Now
+    refused before any work, as without --skip-existing, naming the images it would drop."""
+    out = tmp_path / "out"
+    first = _plate(tmp_path / "plate1", crops[:1])
+    assert main(["segment", str(first), "-o", str(out), "--csv", *BASE]) == 0
+    combined = out / "measurements.csv"
+    before = combined.read_bytes()
+    second = _plate(tmp_path / "plate2", [("other", crops[1][1])])
+    capsys.readouterr()
+    args = ["segment", str(second), "-o", str(out), "--csv", "--skip-existing", *BASE]
+    assert main(args) != 0
+    err = capsys.readouterr().err
+    assert f"{combined} holds the measurements of {crops[0][0]}.tif" in err, err
+    assert "folder of their own" in err
+    assert combined.read_bytes() == before
+    assert not (out / "other.tif").exists() and not (out / "other.csv").exists()
+
+
+def test_skip_existing_measures_kept_labels_as_they_are(tmp_path, crops, fresh, capsys):
+    """A plate segmented without --csv, one object then deleted by hand from one image's
+    labels, then --skip-existing --csv: the labels were segmented again (the object back,
+    the correction lost). Now the kept labels are measured as they are on disk: the object
+    stays deleted and has no row, the other image's rows are a fresh --csv run's (but for
+    mean_confidence, empty: the network was not run for them, said once), and a third run
+    changes nothing. Fails before the fix (the deleted object is back)."""
     plate = _plate(tmp_path / "plate", crops)
     out = tmp_path / "out"
     assert main(["segment", str(plate), "-o", str(out), *BASE]) == 0
-    labels = {name: tifffile.imread(out / f"{name}.tif") for name, _ in crops}
+    edited, other = sorted(name for name, _ in crops)
+    with tifffile.TiffFile(out / f"{edited}.tif") as tif:
+        labels = tif.asarray()
+    gone = int(np.unique(labels[labels > 0])[1])  # the user deletes one object
+    labels[labels == gone] = 0
+    tifffile.imwrite(out / f"{edited}.tif", labels)
+    kept = {name: tifffile.imread(out / f"{name}.tif") for name in (edited, other)}
     capsys.readouterr()
     assert main(["segment", str(plate), "-o", str(out), "--csv", "--skip-existing", *BASE]) == 0
     err = capsys.readouterr().err
-    first, second = sorted(name for name, _ in crops)
-    assert f"redoing {first}.tif, {second}.tif: CSV of measurements missing (--csv)" in err, err
-    assert "no measurements of" not in err
+    assert "redoing" not in err, err
+    assert (
+        f"measured the 2 kept labels without a CSV as they are ({edited}.tif, {other}.tif): "
+        "their mean_confidence is empty (the network was not run for them)" in err
+    ), err
+    assert (tifffile.imread(out / f"{edited}.tif") == gone).sum() == 0  # the edit is kept
     combined = _rows(out / "measurements.csv")
-    for name, _ in crops:
+    for name in (edited, other):
+        np.testing.assert_array_equal(tifffile.imread(out / f"{name}.tif"), kept[name])
         rows = _rows(out / f"{name}.csv")
-        # the same labels again (the run is repeatable), measured
-        np.testing.assert_array_equal(tifffile.imread(out / f"{name}.tif"), labels[name])
-        assert [int(r["label"]) for r in rows] == sorted(set(np.unique(labels[name])) - {0})
+        assert [int(r["label"]) for r in rows] == sorted(set(np.unique(kept[name])) - {0})
+        assert all(r["mean_confidence"] == "" for r in rows)
         assert len([r for r in combined if r["image"] == f"{name}.tif"]) == len(rows)
+    assert gone not in [int(r["label"]) for r in _rows(out / f"{edited}.csv")]
+    # the unedited image: a fresh --csv run's columns and values, but for mean_confidence
+    assert fresh["name"] == other
+    rows, reference = _rows(out / f"{other}.csv"), fresh["rows"]
+    assert list(rows[0]) == list(reference[0])
+    for column in reference[0]:
+        if column != "mean_confidence":
+            np.testing.assert_allclose(
+                [float(r[column]) for r in rows], [float(r[column]) for r in reference], rtol=1e-5
+            )
     stamps = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
     capsys.readouterr()
     assert main(["segment", str(plate), "-o", str(out), "--csv", "--skip-existing", *BASE]) == 0
-    assert "redoing" not in capsys.readouterr().err  # (-q: the images skipped unsaid)
+    err = capsys.readouterr().err
+    assert "redoing" not in err and "measured" not in err, err
     assert {
         p.name: p.stat().st_mtime_ns for p in out.iterdir() if p.name != "measurements.csv"
     } == {k: v for k, v in stamps.items() if k != "measurements.csv"}
 
 
-def test_csv_has_exports_mean_confidence(tmp_path, crops):
-    """nuclei2d (an embedding model) has a seed map: Export's CSV of its labels has each
-    object's mean_confidence, the CLI's had none. The CLI's columns and values are now those
-    of Export's measurement (the engine's measure_objects given the panel's confidence map
-    of the same result, with the length along the skeleton, as --csv measures 2D objects)."""
-    from tessella._widgets._result_cache import confidence_map
-    from tessella.engine.measure import measure_objects
-    from tessella.engine.pipeline import segment_steps
-    from tessella.engine.progress import run_steps
+def test_kept_overlapping_objects_without_a_stack_are_refused(tmp_path):
+    """worms2d's objects overlap: plain labels kept without their CSV hide parts of them and
+    cannot be measured whole as a run measures them. Refused before any work, naming the
+    outputs and the ways on; labels written with --stack (a mask stack) are measured."""
+    from types import SimpleNamespace
 
-    name, image = crops[0]
-    source = tmp_path / f"{name}.tif"
+    from tessella.cli._console import CliError
+    from tessella.cli._measure_csv import check_kept_csv
+
+    worms = SimpleNamespace(card=SimpleNamespace(name="worms2d", method="patches"))
+    flat, stacked = tmp_path / "A01.tif", tmp_path / "B12.tif"
+    for target, stack in ((flat, False), (stacked, True)):
+        target.write_bytes(b"")
+        target.with_name(target.stem + ".recipe.json").write_text(json.dumps({"stack": stack}))
+    jobs = [(tmp_path / "in" / "A01.tif", flat), (tmp_path / "in" / "B12.tif", stacked)]
+    with pytest.raises(CliError) as raised:
+        check_kept_csv(jobs, worms, None, jobs)
+    said = str(raised.value)
+    assert "A01.tif kept without their CSV are labels of worms2d" in said, said
+    assert "B12.tif" not in said and "--overwrite --csv" in said
+    check_kept_csv(jobs[1:], worms, None, jobs)  # a mask stack: measured whole
+
+
+@pytest.fixture(scope="module")
+def fresh(tmp_path_factory, crops):
+    """One image segmented by `tessella segment --csv` (the network run once): its CSV's rows
+    and the SegmentResult the CLI made them from (taken from the engine's steps)."""
+    import tessella.engine.pipeline as pipeline
+
+    folder = tmp_path_factory.mktemp("fresh")
+    name, image = sorted(crops)[1]
+    source = folder / f"{name}.tif"
     tifffile.imwrite(source, image)
-    assert main(["segment", str(source), "-o", str(tmp_path / "labels.tif"), "--csv", *BASE]) == 0
-    rows = _rows(tmp_path / "labels.csv")
-    result = run_steps(segment_steps(image, "nuclei2d", "YX", tta=False, device="cpu"))
-    np.testing.assert_array_equal(result.labels, tifffile.imread(tmp_path / "labels.tif"))
-    confidence = confidence_map(result, result.labels.shape)
-    assert confidence is not None
-    export = measure_objects(
-        result.labels, image=image, confidence=confidence, axes="YX", length=True
+    made = []
+    steps_of = pipeline.segment_steps
+
+    def recorded(*args, **kwargs):
+        made.append((yield from steps_of(*args, **kwargs)))
+        return made[-1]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pipeline, "segment_steps", recorded)  # (the CLI imports it in the run)
+        args = ["segment", str(source), "-o", str(folder / "labels.tif"), "--csv", *BASE]
+        assert main(args) == 0
+    [result] = made
+    return {
+        "name": name,
+        "image": image,
+        "rows": _rows(folder / "labels.csv"),
+        "labels": tifffile.imread(folder / "labels.tif"),
+        "result": result,
+    }
+
+
+def test_csv_has_exports_mean_confidence(tmp_path, fresh):
+    """nuclei2d (an embedding model) has a seed map: Export's CSV of its labels has each
+    object's mean_confidence, the CLI's had none. The CLI's columns and values are those of
+    the CSV Export's own writer (_export_steps, what the panel's worker runs) writes of the
+    same Segment result, with the length along the skeleton ticked (as --csv measures 2D
+    objects)."""
+    from tessella._widgets._export_outputs import _Output
+    from tessella._widgets._export_write import _export_steps, _Plan
+
+    result = fresh["result"]
+    np.testing.assert_array_equal(result.labels, fresh["labels"])
+    path = tmp_path / "export.csv"
+    plan = _Plan(
+        name="labels",
+        outputs=[_Output("csv", path)],
+        overwrite=False,
+        make_folder=None,
+        data=result.labels,
+        axes="YX",
+        pixel_size=None,
+        unit="pixel",
+        stack=None,
+        image=fresh["image"],
+        result=result,
+        numbers=None,
+        lineage={},
+        recipe=None,
+        length=True,
     )
-    assert list(rows[0]) == list(export)  # the same columns, in the same order
+    steps = _export_steps(plan)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as stop:
+            done = stop.value
+            break
+    assert done.written == [path] and not done.refused, done
+    export, rows = _rows(path), fresh["rows"]
+    assert list(rows[0]) == list(export[0])  # the same columns, in the same order
     assert "mean_confidence" in rows[0]
-    for column in export:
+    for column in export[0]:
         np.testing.assert_allclose(
-            [float(r[column]) for r in rows], np.asarray(export[column], float), rtol=1e-5
+            [float(r[column]) for r in rows], [float(r[column]) for r in export], rtol=1e-5
         )
     assert all(0.3 < float(r["mean_confidence"]) <= 1 for r in rows)

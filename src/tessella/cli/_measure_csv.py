@@ -72,10 +72,129 @@ def check_csv_outputs(
 
 
 def missing_csv(target: Path) -> str | None:
-    """Why ``--skip-existing --csv`` redoes the complete labels ``target``: their CSV
-    (:func:`csv_path`) is not there ("redoing E03.tif, B12.tif: CSV of measurements missing
-    (--csv)"); None where it is."""
+    """What ``--skip-existing --csv`` must still make for the complete labels ``target``:
+    their CSV (:func:`csv_path`) when it is not there ("CSV of measurements missing
+    (--csv)"); None where it is. Such labels are kept as they are (perhaps corrected by
+    hand) and measured from the file (:func:`measure_kept`), never segmented again."""
     return None if csv_path(Path(target)).is_file() else "CSV of measurements missing (--csv)"
+
+
+def kept_without_csv(all_jobs, kept) -> list:
+    """The ``(source, target)`` of ``all_jobs`` that ``--skip-existing`` kept (``kept``: their
+    sources) whose CSV is not there: measured from their labels as they are on disk."""
+    kept = set(kept)
+    return [(s, t) for s, t in all_jobs if s in kept and missing_csv(Path(t))]
+
+
+def _measured_whole(model) -> bool:
+    """Whether ``model``'s objects overlap and are measured whole (``patches``: worms)."""
+    from ..engine.methods import get_method
+
+    return hasattr(get_method(model.card.method), "instances")
+
+
+def _has_confidence(model) -> bool:
+    """Whether a run of ``model`` gives a ``mean_confidence`` column (a seed map or a
+    foreground probability, :func:`confidence_map`)."""
+    from ..engine.methods import get_method
+
+    kinds = getattr(get_method(model.card.method), "OUTPUT_KINDS", {})
+    return "seed" in kinds or "foreground" in kinds
+
+
+def _recorded_stack(target: Path) -> bool:
+    """Whether the recipe beside ``target`` says the labels were written as a mask stack."""
+    import json
+
+    from ._write import _found_recipe_path
+
+    try:
+        return bool(json.loads(_found_recipe_path(Path(target)).read_text()).get("stack"))
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def check_kept_csv(kept, model, combined: Path | None, all_jobs) -> None:
+    """Refuse, before any work, what ``--skip-existing --csv`` cannot do without losing
+    something: labels ``kept`` without their CSV (:func:`kept_without_csv`) of a model whose
+    objects overlap (worms) written as plain labels (not ``--stack``), whose objects the
+    labels hide in part and cannot measure whole as a run does; and a folder run's table
+    ``combined`` that holds rows of images this run does not list (another plate's outputs
+    in the same folder), which rebuilding it from this run's images would drop."""
+    flat = [t for _, t in kept if _measured_whole(model) and not _recorded_stack(Path(t))]
+    if flat:
+        names = _few_names([Path(t).name for t in flat])
+        raise CliError(
+            f"--skip-existing --csv: {names} kept without their CSV are labels of "
+            f"{model.card.name}, whose objects overlap: the labels hide parts of them, so they "
+            "cannot be measured whole as a run measures them; pass --overwrite --csv to "
+            "segment them again (replacing those labels, and any correction made to them), "
+            "or measure them as they are with Export or tessella.measure_objects"
+        )
+    if combined is None or not combined.is_file():
+        return
+    listed = {Path(s).name for s, _ in all_jobs}
+    try:
+        with open(combined, newline="", encoding="utf-8") as handle:
+            others = sorted({row.get("image", "") for row in csv.DictReader(handle)} - listed)
+    except (OSError, UnicodeDecodeError, csv.Error):
+        others = []
+    if others:
+        raise CliError(
+            f"--skip-existing --csv: {combined} holds the measurements of "
+            f"{_few_names(others)}, which this run does not segment (another plate's outputs "
+            "in the same folder?); rebuilding it from this run's images would drop them: "
+            "write this run's outputs to a folder of their own, or move that table aside"
+        )
+
+
+def _few_names(names: list) -> str:
+    from ._console import _few
+
+    return _few(names)
+
+
+def measure_kept(source: Path, target: Path, read_image_of, model) -> dict:
+    """The measurements of the labels ``target`` kept by ``--skip-existing`` (a hand-corrected
+    file is measured as it is), with the columns of a run's CSV: the intensities of the input
+    ``source`` (read by ``read_image_of``, as the run reads it) where its array fits, the
+    physical sizes in the pixel size and unit written with the labels, each 2D object's
+    length; ``mean_confidence`` (the network's, not run for them) left empty where a run of
+    ``model`` has it; a mask stack's objects (``--stack``) each measured whole."""
+    from ..engine.io import read_image
+    from ..engine.measure import measure_objects
+    from ._segment import _physical
+
+    stack = _measured_whole(model) and _recorded_stack(target)
+    labels_image = read_image(target)
+    labels = np.asarray(labels_image.data)
+    axes = "YX" if stack else labels_image.axes
+    spatial = [a for a in axes if a in "ZYX"]
+    image = read_image_of(Path(source))
+    data = getattr(image, "data", None)
+    intensities = None
+    shape = labels.shape[1:] if stack else labels.shape
+    if data is not None:
+        data_shape = tuple(data.shape)
+        if data_shape == shape or (len(data_shape) == len(shape) + 1 and data_shape[:-1] == shape):
+            intensities = np.asarray(data)
+    unit = labels_image.unit or "µm"
+    pixel_size = labels_image.pixel_size or {}
+    spacing = None
+    if _physical(labels_image.unit) and all(a in pixel_size for a in spatial):
+        spacing = {a: pixel_size[a] for a in spatial}
+    options: dict = {"image": intensities, "spacing": spacing, "unit": unit}
+    if _has_confidence(model):  # the column where a run has it, left empty (not run)
+        options["confidence"] = np.zeros(shape, np.float32)
+    if stack:
+        table = measure_objects(
+            labels.astype(bool), instances=True, length=True, axes="YX", **options
+        )
+    else:
+        table = measure_objects(labels, axes=axes, length="".join(spatial) == "YX", **options)
+    if "mean_confidence" in table:
+        table["mean_confidence"] = np.full(len(table["mean_confidence"]), "", dtype=object)
+    return table
 
 
 def confidence_map(result, shape) -> np.ndarray | None:

@@ -217,14 +217,14 @@ def _cmd_segment(args) -> int:
                 return voxel.sizes, True
             return _input_spacing(source, forced, recipe, recorded, part.get("series"))
 
-        from ._measure_csv import missing_csv
-
-        # --csv: labels kept without their CSV are redone
-        missing_of = missing_csv if measured is not None else None
-        jobs, skipped, redo = _skip_existing(jobs, settings, model, spacing_of, missing_of)
+        jobs, skipped, redo = _skip_existing(jobs, settings, model, spacing_of)
         # -q: the images skipped are not said, but the outputs redone and why are (existing
         # outputs are replaced: "errors and warnings still print")
         _say_skipped_existing([] if args.quiet else skipped, redo, total)
+        if measured is not None:  # --csv: kept labels are measured as they are, never redone
+            from ._measure_csv import check_kept_csv, kept_without_csv
+
+            check_kept_csv(kept_without_csv(all_jobs, skipped), model, combined, all_jobs)
     _check_outputs(jobs, args.overwrite, replace=redo)
     if measured is not None:  # the CSVs too: none replaced unasked, none written then
         from ._measure_csv import check_csv_outputs
@@ -405,33 +405,64 @@ def _cmd_segment(args) -> int:
             )
         raise
     if measured is not None:
-        _write_measurements(measured, all_jobs, jobs, combined, args.quiet)
+        _write_measurements(
+            measured,
+            all_jobs,
+            jobs,
+            combined,
+            args.quiet,
+            lambda source: read_frames(source) if movie else _read_input(source, args, recipe),
+            model,
+        )
     if failed:
         raise CliError(f"{len(failed)} of {total} images failed: {', '.join(failed)}")
     return 0
 
 
-def _write_measurements(measured, all_jobs, jobs, combined, quiet: bool) -> None:
+def _write_measurements(
+    measured, all_jobs, jobs, combined, quiet: bool, read_image_of=None, model=None
+) -> None:
     """--csv's end of a run: the table of all images (``combined``, a folder run's) from the
-    CSVs of the images measured and of those --skip-existing kept (where their CSV is there:
-    else said, to rerun them with --overwrite)."""
-    from ._measure_csv import csv_path, write_combined_csv
+    CSVs of the images measured and of those --skip-existing kept; kept labels without their
+    CSV are measured as they are on disk (``read_image_of`` reads their input, as the run
+    does; see :func:`~tessella.cli._measure_csv.measure_kept`: hand corrections kept, the
+    network's mean_confidence left empty, said once), or said where that fails."""
+    from ._measure_csv import csv_path, measure_kept, write_combined_csv, write_image_csv
 
     done = dict(measured)
-    parts, missing = [], []
+    parts, missing, measured_kept = [], [], []
     run = {source for source, _ in jobs}
     for source, target in all_jobs:
         if source.name in done:
             parts.append((source.name, done[source.name]))
         elif source not in run:  # kept by --skip-existing
+            if not csv_path(target).is_file() and read_image_of is not None:
+                try:
+                    table = measure_kept(source, target, read_image_of, model)
+                    write_image_csv(target, table)
+                    measured_kept.append((target.name, "mean_confidence" in table))
+                except (CliError, ValueError, OSError) as exc:
+                    print(f"tessella segment: error: {target}: {exc}", file=sys.stderr)
             if csv_path(target).is_file():
                 parts.append((source.name, csv_path(target)))
             else:
                 missing.append(source.name)
+    if measured_kept:
+        names = ", ".join(sorted(name for name, _ in measured_kept))
+        empty = any(confidence for _, confidence in measured_kept)
+        print(
+            f"measured the {len(measured_kept)} kept labels without a CSV as they are ({names})"
+            + (
+                ": their mean_confidence is empty (the network was not run for them)"
+                if empty
+                else ""
+            ),
+            file=sys.stderr,
+        )
     if missing:
         print(
             f"warning: no measurements of {', '.join(missing)} (their labels were kept by "
-            "--skip-existing, made without --csv): rerun them with --overwrite --csv",
+            "--skip-existing): rerun them with --overwrite --csv",
             file=sys.stderr,
         )
     if combined is None:

@@ -453,9 +453,7 @@ def _unit_differences(recorded: dict, settings: dict, source: Path) -> list[str]
     return [f"voxel size {there} {old_unit} (this run: {here} {run_unit})"]
 
 
-def _skip_existing(
-    jobs, settings: dict, model, spacing_of=None, missing_of=None
-) -> tuple[list, list, dict]:
+def _skip_existing(jobs, settings: dict, model, spacing_of=None) -> tuple[list, list, dict]:
     """``--skip-existing``: (jobs to run, sources skipped, targets to redo with why). An
     output is complete, and its job skipped, when its labels are there and readable (see
     :func:`_unreadable_labels`), its recipe (a JSON object) is there, no staging folder of a
@@ -467,10 +465,10 @@ def _skip_existing(
     difference: keeping them would leave stale labels beside new ones.
     ``spacing_of(source, recorded)`` (None: not compared) is the voxel size this run would
     use on ``source`` (see :func:`_spacing_differences`), given the output's recipe
-    ``recorded``; it is asked only of complete outputs. ``missing_of(target)`` (None: not
-    asked) says what else this run writes beside complete labels is missing ("CSV of
-    measurements missing (--csv)", else None): such an output is redone, with that
-    reason, rather than left without it."""
+    ``recorded``; it is asked only of complete outputs. Complete labels are kept whatever
+    else a run writes beside them is missing (``--csv``'s CSV: measured from the labels as
+    they are, :func:`~tessella.cli._measure_csv.measure_kept`): they may have been
+    corrected by hand, which segmenting them again would undo."""
     import json
 
     from ..engine.io import is_zarr_path
@@ -512,12 +510,8 @@ def _skip_existing(
             differences += _spacing_differences(recorded, run, given)
         if settings.get("voxel_size") is not None and not differences:
             differences += _unit_differences(recorded, settings, Path(source))
-        missing = None if differences or missing_of is None else missing_of(target)
         if differences:
             stale.append((target, differences))
-        elif missing:  # (--csv: the labels are there, their measurements are not)
-            todo.append((source, target))
-            redo[target] = missing
         else:
             skipped.append(source)
     if stale:
