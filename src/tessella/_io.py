@@ -828,7 +828,7 @@ def _labels_of(data) -> np.ndarray:
     return np.asarray(data)
 
 
-def _write(path: str, data, meta: dict, write) -> list[str]:
+def _write(path: str, data, meta: dict, write, kind: str) -> list[str]:
     labels = _labels_of(data)
     axes = labels_axes(labels.ndim, meta.get("metadata"), meta.get("axis_labels"))
     metadata = meta.get("metadata")
@@ -837,18 +837,117 @@ def _write(path: str, data, meta: dict, write) -> list[str]:
     )
     # napari's save dialog has already asked before replacing a file
     write(path, labels, axes, pixel_size, unit if pixel_size else "µm", overwrite=True)
-    return [str(path)]
+    return [str(path), *_write_recipe_beside(Path(path), data, labels, axes, meta, kind)]
+
+
+def _layer_holding(data) -> tuple[Any, Any] | None:
+    """``(viewer, layer)``: the labels layer of an open viewer whose data is ``data`` (the
+    layer napari's File > Save is writing; its writer is given the data and attributes only),
+    or None."""
+    from napari import Viewer
+    from napari.layers import Labels
+
+    for viewer in list(getattr(Viewer, "_instances", ())):
+        for layer in viewer.layers:
+            if isinstance(layer, Labels) and layer.data is data:
+                return viewer, layer
+    return None
+
+
+def _write_recipe_beside(
+    path: Path, data, labels: np.ndarray, axes: str, meta: dict, kind: str
+) -> list[str]:
+    """Write ``name.recipe.json`` beside labels saved by napari's File > Save, as Export
+    writes it beside its TIFF (user test s34/t17 #2: the divisions set by hand and the frame
+    numbers of a time-lapse were lost, Export's TIFF and recipe kept them): the recipe of the
+    labels (saying ``labels_edited`` where they were edited after it), the frame numbers of
+    a movie read from numbered frames, the divisions of linked labels (those whose ends are
+    both in the labels), the file it is written for (``exported``) and the labels' digest;
+    the reader puts them back. Labels without a recipe keep none (the reader reads no
+    divisions without one): a warning says what is not saved and that Export's CTC keeps it.
+    Returns the recipe's path, if written."""
+    from tessella._widgets._companions import tracks_layer
+    from tessella._widgets._export_outputs import EDITED_NOTE
+    from tessella._widgets._labels_states import recipe_on_screen
+    from tessella._widgets._tracks_layer import LINEAGE_KEY, current_lineage
+    from tessella.engine.digest import DIGEST_KEY, labels_digest
+    from tessella.engine.io import write_json
+    from tessella.engine.io._zarr import labels_recipe_path
+
+    from ._io_folder import FRAME_NUMBERS_KEY
+
+    metadata = meta.get("metadata") if isinstance(meta.get("metadata"), dict) else {}
+    held = _layer_holding(data)
+    if held is not None:
+        viewer, layer = held
+        recipe, reproduces = recipe_on_screen(layer)
+    else:
+        viewer = layer = None
+        recipe = metadata.get(RECIPE_KEY) if isinstance(metadata.get(RECIPE_KEY), dict) else None
+        reproduces = recipe is not None and not recipe.get("labels_edited", False)
+    movie = "T" in axes
+    numbers = metadata.get(FRAME_NUMBERS_KEY) if movie else None
+    if not (
+        isinstance(numbers, list | tuple)
+        and len(numbers) == labels.shape[axes.index("T")]
+        and all(isinstance(n, int | np.integer) and not isinstance(n, bool) for n in numbers)
+        and all(n >= 0 for n in numbers)
+    ):
+        numbers = None
+    lineage = None
+    if movie:
+        linked = (
+            (layer is not None and tracks_layer(viewer, layer) is not None)
+            or LINEAGE_KEY in metadata
+            or (recipe is not None and "lineage" in recipe)
+        )
+        found = current_lineage(viewer, layer) if layer is not None else {}
+        if found or linked:
+            present = set(np.unique(labels).tolist())
+            lineage = {c: p for c, p in found.items() if c in present and p in present}
+    if recipe is None:
+        lost = []
+        if lineage:
+            lost.append(f"{len(lineage)} division{'s' if len(lineage) > 1 else ''}")
+        if numbers is not None and list(numbers) != list(range(len(numbers))):
+            lost.append("frame numbers")
+        if lost:
+            name = meta.get("name") or path.stem
+            warnings.warn(
+                f"'{name}' was saved to {path.name} without its {' and '.join(lost)}: the "
+                "file keeps them only for labels Segment made (with their recipe). Export "
+                "as CTC (res_track.txt) to keep them",
+                UserWarning,
+                stacklevel=2,
+            )
+        return []
+    note = recipe.get("note", EDITED_NOTE)  # (the reader's, where the file changed)
+    recipe = {k: v for k, v in recipe.items() if k not in (*EXPORT_ONLY_KEYS, "lineage")}
+    if not reproduces:
+        recipe.update(labels_edited=True, note=note)
+    if numbers is not None:
+        recipe["frame_numbers"] = [int(n) for n in numbers]
+    if lineage is not None:
+        recipe["lineage"] = sorted([int(c), int(p)] for c, p in lineage.items())
+    recipe["exported"] = {kind: path.name}
+    recipe[DIGEST_KEY] = labels_digest(labels)
+    beside = labels_recipe_path(path)
+    write_json(beside, recipe)
+    return [str(beside)]
 
 
 def write_labels_tiff(path: str, data, meta: dict) -> list[str]:
-    """Save a labels layer as TIFF with its axes and pixel size (ImageJ, else OME)."""
+    """Save a labels layer as TIFF with its axes and pixel size (ImageJ, else OME), its
+    recipe, frame numbers and divisions beside it as Export writes them
+    (:func:`_write_recipe_beside`)."""
     from tessella.engine.io import write_labels
 
-    return _write(path, data, meta, write_labels)
+    return _write(path, data, meta, write_labels, "tiff")
 
 
 def write_labels_zarr(path: str, data, meta: dict) -> list[str]:
-    """Save a labels layer as a zarr array with its axes and pixel size in the attributes."""
+    """Save a labels layer as a zarr array with its axes and pixel size in the attributes,
+    and its recipe beside it (:func:`_write_recipe_beside`)."""
     from tessella.engine.io import write_zarr_labels
 
-    return _write(path, data, meta, write_zarr_labels)
+    return _write(path, data, meta, write_zarr_labels, "zarr")

@@ -1,0 +1,86 @@
+"""napari's File > Save (the Tessella writer) keeps a time-lapse's divisions set by hand and
+its frame numbers, as Export's TIFF and recipe do (user test s34/t17 #2: the saved TIFF
+reopened without the hand-set division, and Export then numbered its CTC masks from 0)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from tessella._io import LabelsChangedWarning
+from tessella._io_folder import FRAME_NUMBERS_KEY
+from tessella._widgets._tracks_layer import current_lineage, keep_lineage
+
+SEG = "ctc_Fluo-N2DH-SIM+/01_GT/SEG"
+FRAMES = (5, 6, 7)
+
+
+@pytest.fixture(scope="module")
+def segmented(data_dir, tmp_path_factory):
+    """SIM+ 01 frames 5-7 (their ground truth, a 128x128 crop with 5 cells in every frame)
+    written as a result of cells2dt with its recipe, as Export writes it."""
+    import tifffile
+
+    from tessella.engine.io import write_labels
+
+    labels = np.stack(
+        [tifffile.imread(data_dir / SEG / f"man_seg{t:03d}.tif")[384:512, 64:192] for t in FRAMES]
+    ).astype(np.uint16)
+    folder = tmp_path_factory.mktemp("save_lineage")
+    path = folder / "sim.tif"
+    write_labels(path, labels, "TYX", {"Y": 0.125, "X": 0.125}, "µm")
+    recipe = {"model": "cells2dt", "params": {}, "lineage": [], "frame_numbers": list(FRAMES)}
+    (folder / "sim.recipe.json").write_text(json.dumps(recipe))
+    return path, labels
+
+
+def test_file_save_keeps_the_divisions_set_by_hand(make_napari_viewer, segmented, tmp_path):
+    path, labels = segmented
+    viewer = make_napari_viewer()
+    [layer] = viewer.open(str(path), plugin="tessella")
+    assert layer.metadata[FRAME_NUMBERS_KEY] == list(FRAMES)
+    _dock, correct = viewer.window.add_plugin_dock_widget("tessella", "Correct")
+    correct.layer_combo.setCurrentIndex(correct.layer_combo.findText(layer.name))
+    viewer.dims.set_current_step(0, 1)
+    correct.set_selection([3])
+    correct.break_track_button.click()  # track 3 from frame 1 on gets a new ID...
+    daughter = int(layer.data[1][labels[1] == 3][0])
+    assert daughter != 3
+    correct.set_selection([daughter, 3])  # ...made a daughter of track 3
+    correct.set_parent_button.click()
+    lineage = current_lineage(viewer, layer)
+    assert lineage == {daughter: 3}, correct.status_label.text()
+
+    for name in ("saved.tif", "saved.zarr"):
+        viewer.layers.selection = {layer}
+        written = viewer.layers.save(str(tmp_path / name), selected=True, plugin="tessella")
+        beside = tmp_path / (name.rsplit(".", 1)[0] + ".recipe.json")
+        assert str(beside) in written, written
+        recipe = json.loads(beside.read_text())
+        assert recipe["lineage"] == [[daughter, 3]]
+        assert recipe["frame_numbers"] == list(FRAMES)
+        assert recipe["labels_edited"] is True  # (the recipe makes them before the edit)
+        assert recipe["exported"] == {name.rsplit(".", 1)[1].replace("tif", "tiff"): name}
+
+        with pytest.warns(LabelsChangedWarning, match="edited after its run"):
+            [reopened] = viewer.open(str(tmp_path / name), plugin="tessella")
+        np.testing.assert_array_equal(np.asarray(reopened.data), layer.data)
+        assert current_lineage(viewer, reopened) == lineage
+        assert reopened.metadata[FRAME_NUMBERS_KEY] == list(FRAMES)
+
+
+def test_file_save_warns_where_the_file_cannot_keep_the_divisions(make_napari_viewer, tmp_path):
+    """Labels without a recipe (drawn by hand): the reader reads no divisions beside them,
+    so saving them says so, naming Export's CTC."""
+    movie = np.zeros((3, 32, 32), np.uint16)
+    movie[0, 4:10, 4:10] = 1
+    movie[1:, 4:10, 4:10] = 2
+    viewer = make_napari_viewer()
+    layer = viewer.add_labels(movie, name="drawn", metadata={"axes": "TYX"})
+    keep_lineage(layer, {2: 1})
+    viewer.layers.selection = {layer}
+    with pytest.warns(UserWarning, match="without its 1 division.*Export as CTC"):
+        viewer.layers.save(str(tmp_path / "drawn.tif"), selected=True, plugin="tessella")
+    assert not (tmp_path / "drawn.recipe.json").exists()
