@@ -119,3 +119,37 @@ def test_an_edited_stack_keeps_each_object_in_its_box():
             assert not outside.any()
         plain = _Stack(stack.masks, stack.ids, "")
         np.testing.assert_array_equal(hidden_objects(stack, labels), hidden_objects(plain, labels))
+
+
+def test_labels_as_written_change_nothing_unedited():
+    """``then`` (the labels when the overlaps were written) equal to the labels: no object
+    is a piece of another, the same drawing as without it."""
+    for labels, hidden in _crossings(np.random.default_rng(3)):
+        np.testing.assert_array_equal(
+            _hidden_in_boxes(labels, hidden, np.int32, then=labels), _full(labels, hidden)
+        )
+
+
+def test_a_piece_split_off_gets_the_hidden_pixels_it_continues():
+    """Bar 1 (rows 10-12) under bar 2 (columns 19-21), bar 4 (a speck on bar 1 when the
+    overlaps were written, hiding it). Split: columns 12-18 and the stretch past the
+    crossing become 3. The crossing's hidden pixels go to 3, which is drawn whole, not 1
+    painted over all of 3 (as when the overlaps layer alone said whose they were); 1 keeps
+    the pixels under 4, which lay on it then."""
+    then = np.zeros((30, 45), np.int32)
+    then[10:13, 0:41] = 1
+    then[0:30, 19:22] = 2
+    then[10:13, 3:5] = 4
+    hidden = np.zeros_like(then)
+    hidden[10:13, 0:41] = 1  # (1 whole: hidden under 2 and 4)
+    labels = then.copy()
+    labels[10:13, 12:19] = 3
+    labels[10:13, 22:41] = 3
+    out = _hidden_in_boxes(labels, hidden, np.int32, then=then)
+    crossing = (slice(10, 13), slice(19, 22))
+    assert (out[crossing] == 3).all()
+    assert (out[labels == 3] == 3).all()
+    assert (out[10:13, 3:5] == 1).all() and (out[10:13, 0:3] == 1).all()  # 1 under 4
+    assert not (out == 2).any() and not (out == 4).any()
+    # without ``then`` (no way to tell a piece): 1 as the layer says, over all of 3
+    assert (_hidden_in_boxes(labels, hidden, np.int32)[labels == 3] == 1).all()

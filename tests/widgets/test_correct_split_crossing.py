@@ -156,3 +156,26 @@ def test_a_split_crossed_worm_s_hidden_pixels_go_to_the_piece_they_continue(b12)
     overlaps = np.asarray(viewer.layers[f"{layer.name} overlaps"].data)
     hidden = instances[5] & (original != 6)
     assert set(np.unique(overlaps[hidden]).tolist()) == {15}
+
+
+def test_without_the_network_result_a_split_shares_the_hidden_pixels_too(b12):
+    """The same split of labels whose result is gone (Tessella keeps the last 4): the hidden
+    parts come from the overlaps layer, which still names worm 6 on all of it."""
+    from tessella._widgets import _results
+
+    viewer, correct, layer, instances, original = b12
+    _results.discard(layer)
+    _split_across_the_middle(viewer, correct, original)
+    labels = np.asarray(layer.data)
+    stack = object_stack(viewer, layer, labels)
+    assert stack.source == "the labels with their overlaps layer"
+    _each_piece_one_worm(stack, instances, original)
+    overlaps = np.asarray(viewer.layers[f"{layer.name} overlaps"].data)
+    hidden = instances[5] & (original != 6)
+    assert set(np.unique(overlaps[hidden]).tolist()) == {15}
+    assert not np.isin(overlaps[labels == 15], [6]).any()  # (6 was drawn over all of 15)
+    correct.undo_button.click()
+    np.testing.assert_array_equal(layer.data, original)
+    stack = object_stack(viewer, layer, original)
+    masks = dict(zip(stack.ids.tolist(), stack.masks))
+    np.testing.assert_array_equal(masks[6], instances[5])

@@ -110,6 +110,87 @@ def object_stack(
     return _Stack(masks, ids, source)
 
 
+def _hidden_parts(
+    labels: np.ndarray,
+    hidden: np.ndarray,
+    label: int,
+    box: tuple,
+    sizes,
+    then: np.ndarray | None = None,
+) -> dict:
+    """The hidden part of object ``label`` of ``labels`` that ``hidden`` (the "overlaps"
+    layer: objects hidden in part painted whole) gives it, in ``box`` (which holds
+    ``hidden == label``): ``{object: pixels it gets in box}``. ``then``: the labels when
+    ``hidden`` was written (by Segment or Tune): an object of the labels lying wholly where
+    ``hidden`` paints ``label``, on pixels that were ``label``'s then (mostly), is a piece
+    of it (Correct split it off, or a new ID was painted over it), not an object over it:
+    its pixels are not ``label``'s, and the pixels other objects hide go to the piece they
+    continue (flooded through ``label``'s whole mask from its pieces as shown, as Correct's
+    split and Export's stack of a result do: :func:`_share_hidden`). Without ``then``, no
+    object is taken for a piece. Background in the labels is background for every object.
+    ``sizes(object)``: its number of pixels in ``labels`` (:class:`_Sizes`)."""
+    whole = hidden[box] == label
+    here = labels[box]
+    shown = here == label
+    hid = whole & (here > 0) & ~shown
+    if not hid.any():
+        return {}
+    pieces = []
+    if then is not None and then.shape == labels.shape:
+        was = then[box] == label
+        inside, on_mask = np.unique(here[hid], return_counts=True)
+        for other, count in zip(inside.tolist(), on_mask.tolist()):
+            if count != sizes(int(other)):  # (not wholly on ``label``'s mask)
+                continue
+            if 2 * np.count_nonzero(was & (here == other)) > count:  # (``label``'s then)
+                pieces.append(int(other))
+    if not pieces:
+        return {label: hid}
+    hid &= ~np.isin(here, pieces)
+    if not shown.any():
+        return {pieces[0]: hid} if len(pieces) == 1 else _flooded(here, whole, pieces, hid)
+    return _flooded(here, whole, [label, *pieces], hid)
+
+
+class _Sizes:
+    """The number of pixels of each object of integer ``labels``, counted over the image
+    once, the first time one is asked for (only where an object has a hidden part)."""
+
+    def __init__(self, labels: np.ndarray) -> None:
+        self.labels = labels
+        self.counts: dict[int, int] | None = None
+
+    def __call__(self, label: int) -> int:
+        if self.counts is None:
+            flat = self.labels.ravel()
+            low, high = int(flat.min(initial=0)), int(flat.max(initial=0))
+            if low >= 0 and high <= 4 * flat.size + 65536:  # (a bincount: ~1 ms a megapixel)
+                counts = np.bincount(flat)
+                ids = np.flatnonzero(counts)
+                self.counts = dict(zip(ids.tolist(), counts[ids].tolist()))
+            else:
+                ids, counts = np.unique(flat, return_counts=True)
+                self.counts = dict(zip(ids.tolist(), counts.tolist()))
+        return self.counts.get(label, 0)
+
+
+def _flooded(here: np.ndarray, whole: np.ndarray, pieces: list, hid: np.ndarray) -> dict:
+    """``{piece: the pixels of hid it reaches first}``, flooding ``whole`` (and the pieces)
+    from each of ``pieces`` as ``here`` shows them; pixels none reaches go to the first."""
+    from skimage.segmentation import watershed
+
+    markers = np.zeros(here.shape, np.int32)
+    for n, piece in enumerate(pieces, start=1):
+        markers[here == piece] = n
+    flooded = watershed(np.zeros(here.shape, np.uint8), markers, mask=whole | (markers > 0))
+    out = {}
+    for n, piece in enumerate(pieces, start=1):
+        gets = hid & ((flooded == n) | ((flooded == 0) & (n == 1)))
+        if gets.any():
+            out[piece] = gets
+    return out
+
+
 def network_stack(layer, labels: np.ndarray, method, result) -> _Stack | None:
     """:func:`object_stack` from ``method.instances`` of ``result``, with the parameters
     of the labels on screen; None when these labels are not (edits of) that result's."""
@@ -519,7 +600,7 @@ def follow_overlaps(viewer, labels_layer: Labels) -> None:
     announced: list = [None]  # the last step napari announced (events.paint's value)
     # the overlaps layer as Segment or Tune last wrote it with the user's own edits of it
     # since (what labels without a network result take their hidden parts from)
-    base = _OverlapsBase()
+    base = _OverlapsBase(labels_layer)
     base.take(overlaps_layer(viewer, labels_layer))
 
     def look(step: bool = False) -> bool:
@@ -552,7 +633,7 @@ def follow_overlaps(viewer, labels_layer: Labels) -> None:
                 labels_layer.refresh()  # (seen: not taken for another change)
                 labels = np.asarray(labels_layer.data)
         dtype = np.promote_types(shown.data.dtype, labels.dtype)
-        hidden = _hidden_now(viewer, labels_layer, labels, kept, dtype, base.boxes)
+        hidden = _hidden_now(viewer, labels_layer, labels, kept, dtype, base.boxes, base.then)
         base.redrawn(shown, hidden)
 
     def on_paint(event=None) -> None:  # a new step: Correct, a brush stroke, a fill
@@ -594,15 +675,17 @@ def follow_overlaps(viewer, labels_layer: Labels) -> None:
 
 
 def _hidden_now(
-    viewer, layer: Labels, labels: np.ndarray, kept: np.ndarray, dtype, boxes=None
+    viewer, layer: Labels, labels: np.ndarray, kept: np.ndarray, dtype, boxes=None, then=None
 ) -> np.ndarray:
     """``hidden_objects(object_stack(viewer, layer, labels, hidden=kept), labels, dtype)``:
     what the overlaps layer shows now. Labels without a network result or mask stack behind
     them (each object of the labels with its hidden part from ``kept``) are done object by
     object in the box of each that ``kept`` holds, never a stack of every object over the
-    whole image (review r2, finding 4: 307 ms and 139 MB an edit for 128 worms on 1024²)."""
+    whole image (review r2, finding 4: 307 ms and 139 MB an edit for 128 worms on 1024²).
+    ``then``: the labels when ``kept`` was written (the pieces of a split object hidden in
+    part get the hidden pixels they continue: :func:`_hidden_parts`)."""
     if _in_boxes(layer, labels, kept):
-        out = _hidden_in_boxes(labels, kept, dtype, boxes)
+        out = _hidden_in_boxes(labels, kept, dtype, boxes, then)
         if out is not None:
             return out
     stack = object_stack(viewer, layer, labels, hidden=kept)
@@ -623,14 +706,20 @@ def _in_boxes(layer: Labels, labels: np.ndarray, hidden: np.ndarray) -> bool:
 
 
 def _hidden_in_boxes(
-    labels: np.ndarray, hidden: np.ndarray, dtype, boxes: tuple | None = None
+    labels: np.ndarray,
+    hidden: np.ndarray,
+    dtype,
+    boxes: tuple | None = None,
+    then: np.ndarray | None = None,
 ) -> np.ndarray | None:
     """:func:`hidden_objects` of the objects of ``labels`` each with its hidden part from
     ``hidden`` (:func:`object_stack` without a network result), object by object in its box:
     only the objects ``hidden`` holds can be hidden in part. None where the IDs are too large
     for boxes indexed by ID (``scipy.ndimage.find_objects``). ``boxes``: a pair of
     :class:`_Boxes` that keep the boxes of ``labels`` and ``hidden`` between calls (found
-    again only where the arrays changed since), else each is looked for over the image."""
+    again only where the arrays changed since), else each is looked for over the image.
+    ``then``: the labels when ``hidden`` was written, to tell the pieces Correct split off an
+    object hidden in part (:func:`_hidden_parts`)."""
     from scipy import ndimage
 
     out = np.zeros(labels.shape, dtype)
@@ -652,6 +741,7 @@ def _hidden_in_boxes(
     if in_labels is None:
         in_labels = ndimage.find_objects(labels, max_label=top_labels)
     drawn = []  # (size, label, box, mask): the objects hidden in part
+    sizes = _Sizes(labels)
     for label in candidates:
         own = in_labels[label - 1] if label <= min(top_labels, len(in_labels)) else None
         if own is None:  # (not in the labels: left out)
@@ -660,12 +750,13 @@ def _hidden_in_boxes(
             slice(min(a.start, b.start), max(a.stop, b.stop))
             for a, b in zip(own, in_hidden[label - 1])
         )
-        shown_here = labels[box] == label
-        mask = shown_here | ((hidden[box] == label) & (labels[box] > 0))
-        if not (mask & ~shown_here).any():
-            continue
-        # (its size whole, as object_stack's mask: it has no pixel outside these boxes)
-        drawn.append((int(np.count_nonzero(mask)), label, box, mask))
+        # (a piece split off it gets the hidden pixels it continues: _hidden_parts)
+        for part, gets in _hidden_parts(labels, hidden, label, box, sizes, then).items():
+            if not gets.any():
+                continue
+            mask = (labels[box] == part) | gets
+            # (its size whole, as object_stack's mask: it has no pixel outside these boxes)
+            drawn.append((int(np.count_nonzero(mask)), part, box, mask))
     drawn.sort(key=lambda item: (item[0], item[1]))  # smaller first: on top; ties by ID
     for _size, label, box, mask in drawn:
         region = out[box]
@@ -763,9 +854,13 @@ class _OverlapsBase:
     made to it since taken in (labels without a network result take their hidden parts from
     it); ``shown``, the layer's pixels as last seen here; ``hidden``, what the follower last
     computed for it. A redraw writes only the pixels whose computed value changed since, so
-    the user's own edits of the layer elsewhere stay, and so does its undo history."""
+    the user's own edits of the layer elsewhere stay, and so does its undo history.
+    ``then``: the labels of ``labels_layer`` when the tool wrote the layer (a copy), which
+    tell a piece Correct split off a worm hidden in part from a worm over it."""
 
-    def __init__(self) -> None:
+    def __init__(self, labels_layer: Labels | None = None) -> None:
+        self.labels_layer = labels_layer
+        self.then: np.ndarray | None = None
         self.layer: Labels | None = None
         self.kept: np.ndarray | None = None
         self.shown: np.ndarray | None = None
@@ -787,12 +882,16 @@ class _OverlapsBase:
             self.shown, self.hidden = self.kept.copy(), self.kept.copy()
         else:
             self.kept = self.shown = self.hidden = None
+        labels = None if self.labels_layer is None else self.labels_layer.data
+        fits = isinstance(labels, np.ndarray) and self.kept is not None
+        self.then = np.array(labels) if fits and labels.shape == self.kept.shape else None
 
     def _new_data(self, event=None) -> None:
         if not self.writing:
             self.take(self.layer)
 
     def release(self) -> None:
+        self.then = None
         if self.layer is not None:
             try:
                 self.layer.events.data.disconnect(self._new_data)
