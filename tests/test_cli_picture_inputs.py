@@ -130,3 +130,71 @@ def test_evaluate_reads_pngs(tmp_path, crop, capsys):
         assert scores[suffix]["images"][0].pop("name") == f"gt{suffix}"
     assert scores[".png"] == scores[".tif"]
     assert scores[".png"]["images"][0]["n_pred"] == scores[".png"]["images"][0]["n_true"] - 1
+
+
+def _voc_palette() -> list[int]:
+    """The colour map of PASCAL VOC's masks (what annotation tools save label PNGs with)."""
+    colours = []
+    for index in range(256):
+        r = g = b = 0
+        c = index
+        for bit in range(8):
+            r |= ((c >> 0) & 1) << (7 - bit)
+            g |= ((c >> 1) & 1) << (7 - bit)
+            b |= ((c >> 2) & 1) << (7 - bit)
+            c >>= 3
+        colours += [r, g, b]
+    return colours
+
+
+def test_a_palette_png_of_labels_is_read_as_its_ids(tmp_path, crop, capsys):
+    """A label mask saved as a palette (indexed) PNG, VOC's colour map or a grey one, was read
+    as RGB (its IDs lost: `tessella evaluate pred.tif mask.png` refused the shape 128 x 160
+    x 3). Now read as its indices (a grey palette: its greys, the same here), and scores as
+    the TIFF mask does; 1-bit and grey + alpha PNGs as labels too (s34 r11 #3). Fails before
+    the fix."""
+    from PIL import Image
+
+    truth = crop[1].astype(np.uint8)
+    assert 1 < truth.max() < 255
+    voc = Image.fromarray(truth, "P")
+    voc.putpalette(_voc_palette())
+    voc.save(tmp_path / "voc.png")
+    Image.fromarray(truth).convert("P").save(tmp_path / "grey_palette.png")  # (identity)
+    Image.fromarray(truth).convert("LA").save(tmp_path / "grey_alpha.png")
+    Image.fromarray(truth > 0).save(tmp_path / "one_bit.png")
+    for name in ("voc.png", "grey_palette.png", "grey_alpha.png"):
+        assert Image.open(tmp_path / name).mode in ("P", "LA")
+        read = read_image(tmp_path / name)
+        assert read.axes == "YX", name
+        np.testing.assert_array_equal(read.data, truth)
+    one = read_image(tmp_path / "one_bit.png")
+    assert Image.open(tmp_path / "one_bit.png").mode == "1"
+    assert one.axes == "YX" and one.data.dtype == np.uint8
+    np.testing.assert_array_equal(one.data, (truth > 0).astype(np.uint8))
+    predicted = truth.copy()
+    predicted[predicted == predicted.max()] = 0
+    tifffile.imwrite(tmp_path / "pred.tif", predicted)
+    tifffile.imwrite(tmp_path / "gt.tif", truth)
+    scores = {}
+    for name in ("gt.tif", "voc.png", "grey_palette.png"):
+        out = tmp_path / f"{name}.json"
+        args = ["evaluate", str(tmp_path / "pred.tif"), str(tmp_path / name), "--json", str(out)]
+        assert main(args) == 0, capsys.readouterr().err
+        scores[name] = json.loads(out.read_text())["images"][0]
+        scores[name].pop("name")
+    assert scores["voc.png"] == scores["gt.tif"] == scores["grey_palette.png"]
+    assert scores["voc.png"]["n_true"] == len(np.unique(truth)) - 1
+
+
+def test_a_grey_palette_picture_segments_as_its_grey(tmp_path, crop):
+    """An image saved as a grey palette PNG (Pillow's convert("P") of a grey picture) is read
+    as the same greys: the reader gives the same pixels as the grey PNG."""
+    from PIL import Image
+
+    image = crop[0]
+    Image.fromarray(image).convert("P").save(tmp_path / "palette.png")
+    iio.imwrite(tmp_path / "grey.png", image)
+    np.testing.assert_array_equal(
+        read_image(tmp_path / "palette.png").data, read_image(tmp_path / "grey.png").data
+    )

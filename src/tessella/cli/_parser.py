@@ -240,9 +240,17 @@ def _build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     evaluate.add_argument(
-        "pred", help="predicted labels: a TIFF (or a 2D PNG) or a folder of TIFFs"
+        "pred",
+        help="predicted labels: a TIFF, a labels zarr/OME-Zarr (as tessella segment writes "
+        "them), a 2D PNG/BMP picture of labels, or a folder of TIFFs paired with the ground "
+        "truth's by name",
     )
-    evaluate.add_argument("gt", help="ground-truth labels: a TIFF or a folder with the same names")
+    evaluate.add_argument(
+        "gt",
+        help="ground-truth labels: a TIFF, a labels zarr, a 2D PNG/BMP label mask (8-/16-bit; a "
+        "palette PNG read as its indices, the label IDs; a 1-bit one as 0/1), or a folder "
+        "of TIFFs with the prediction's names (or a CTC SEG/NN_GT folder)",
+    )
     evaluate.add_argument(
         "--metric",
         action="append",

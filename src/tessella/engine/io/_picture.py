@@ -32,7 +32,12 @@ def read_picture(
     averages the colours, an RGBA picture's alpha left out, as for a TIFF); a grey picture
     with transparency (PNG's grey + alpha) as its grey alone; 8- or 16-bit as stored.
     ``axes`` (in the file's order) and ``channel`` as :func:`~tessella.engine.io.read_image`
-    takes them for a TIFF. A picture states no pixel size (a PNG's or JPEG's resolution is
+    takes them for a TIFF. A palette (indexed) PNG or BMP whose palette is of colours (a
+    label mask as annotation tools and VOC-style datasets save them: the colours are for
+    display) is read as its indices, grey ``YX``, so its label IDs are kept (read as RGB they
+    were lost, and ``tessella evaluate`` refused the shape); one whose palette is grey as
+    those greys (an identity palette: the same values); a 1-bit picture as 0 and 1 (uint8).
+    A picture states no pixel size (a PNG's or JPEG's resolution is
     one for printing): ``unit`` "pixel". A JPEG is read with a :class:`LossyPictureWarning`.
     ValueError naming the file where it cannot be read or is no 2D picture (an animation)."""
     import imageio.v3 as iio
@@ -42,7 +47,11 @@ def read_picture(
 
     kind = {".jpg": "JPEG", ".jpeg": "JPEG"}.get(path.suffix.lower(), path.suffix[1:].upper())
     try:
-        data = np.asarray(iio.imread(path))
+        data = _indexed(path)
+        if data is None:
+            data = np.asarray(iio.imread(path))
+        elif data.dtype == bool:  # (a 1-bit picture: 0 and 1, as a mask's IDs)
+            data = data.astype(np.uint8)
     except MemoryError:
         raise
     except Exception as exc:  # (pillow's and imageio's many kinds)
@@ -93,3 +102,29 @@ def read_picture(
         stated_by=PICTURE_STATED_BY,
         stored_axes=stored,
     )
+
+
+def _indexed(path: Path) -> np.ndarray | None:
+    """The pixels of a palette picture (Pillow's mode "P", "PA") or a 1-bit one ("1") at
+    ``path`` as :func:`read_picture` reads them: the indices where the palette's colours
+    used are not all grey (a label mask's display colours), else the greys they stand for;
+    a 1-bit one's as bool. None for any other picture (read by imageio)."""
+    from PIL import Image
+
+    with Image.open(path) as picture:
+        mode = picture.mode
+        if mode == "1":
+            return np.asarray(picture)
+        if mode not in ("P", "PA"):
+            return None
+        indices = np.asarray(picture)
+        if indices.ndim == 3:  # (PA: the alpha left out, as a grey picture's)
+            indices = np.ascontiguousarray(indices[..., 0])
+        palette = np.asarray(picture.getpalette() or [], np.uint8)
+    colours = palette[: palette.size // 3 * 3].reshape(-1, 3)
+    used = np.unique(indices)
+    if used.size and int(used.max()) < len(colours):
+        seen = colours[used]
+        if (seen[:, 0] == seen[:, 1]).all() and (seen[:, 1] == seen[:, 2]).all():
+            return colours[:, 0][indices]  # a grey palette: its greys
+    return indices
