@@ -109,3 +109,31 @@ def test_a_recipes_unit_in_another_case_is_read_as_voxel_size_reads_it(plain, tm
     assert f"{mega}: its \"unit\" 'Mm' reads as megametres (M is mega, m milli" in err, err
     assert 'for millimetres write "unit": "mm"' in err
     assert not out.exists()
+
+
+def test_a_files_megametres_are_kept_with_a_warning(tmp_path, recwarn):
+    """A TIFF whose ImageJ unit is 'Mm' with pixels of 0.0005 (plainly millimetres typed in
+    the wrong case) was kept silently as megametres, its CSV in area_Mm2: now kept (what the
+    file says) with one warning naming the file and the symbol meant (s34 r11 #5), as a
+    recipe's 'Mm' and --voxel-size's are refused. 'mm' and 'micron' give none."""
+    import warnings
+
+    from tessella.engine.io._tiff import UnitCaseWarning
+
+    pixels = np.zeros((16, 16), np.uint8)
+    for unit in ("Mm", "mm", "micron"):
+        path = tmp_path / f"{unit}.tif"
+        tifffile.imwrite(
+            path, pixels, imagej=True, resolution=(2000, 2000), metadata={"unit": unit}
+        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            read = read_image(path)
+        said = [str(w.message) for w in caught if issubclass(w.category, UnitCaseWarning)]
+        if unit == "Mm":
+            assert read.unit == "Mm"  # kept as the file says
+            assert len(said) == 1, said
+            assert said[0].startswith(f"{path}: its unit 'Mm' reads as megametres"), said
+            assert "If millimetres are meant, set the unit to mm" in said[0]
+        else:
+            assert said == [], said

@@ -113,6 +113,34 @@ def _tiff_pixel_size(tif, series: int = 0) -> tuple[dict[str, float], str]:
     return sizes, unit
 
 
+class UnitCaseWarning(UserWarning):
+    """A file's unit is a metre whose capital prefix is one of its own (``Mm``: megametres,
+    ``PM``: petametres), most likely milli- or picometres typed in the wrong case."""
+
+
+def _warn_unit_case(path, unit: str, sizes: dict) -> None:
+    """Warn, in one line naming the file, where its unit is read as a metre of a capital
+    prefix (``Mm``: megametres) that is most likely the small one's (mm): kept as the file
+    says (a recipe's unit and ``--voxel-size`` refuse it), but 1e9-fold off if mistyped."""
+    import warnings
+
+    from ._write import capital_prefix_misread
+
+    misread = capital_prefix_misread(str(unit))
+    if misread is None:
+        return
+    reads_as, meant, symbol = misread
+    size = ", ".join(f"{a} {v:g}" for a, v in sizes.items())
+    warnings.warn(
+        f"{path}: its unit {unit!r} reads as {reads_as}"
+        + (f" (pixel size {size} {unit})" if size else "")
+        + f"; kept as the file says. If {meant} are meant, set the unit to {symbol} (or µm) "
+        "in Fiji (Image > Properties) or give --voxel-size with its unit",
+        UnitCaseWarning,
+        stacklevel=6,  # (read_image's caller, as _pick_series's: one frame deeper)
+    )
+
+
 def _unit_name(unit: str) -> str:
     """One spelling per unit in what is read: "µm" for every spelling of the micrometre
     (:func:`~tessella.engine.io._write.unit_symbol`'s, as "UM", "µM"; OME's own symbol, NGFF's
@@ -217,6 +245,7 @@ def tiff_layout(path: Path, tif, series: int | None = None) -> TiffLayout:
     stated, stated_by = _tiff_stated_axes(chosen, drop)
     shape = tuple(int(n) for i, n in enumerate(chosen.shape) if i not in drop)
     sizes, unit = _tiff_pixel_size(tif, index)
+    _warn_unit_case(path, unit, sizes)
     if stated is not None and len(stated) != len(shape):
         stated = None
     # without metadata, a stack of 3 or 4 planes is a stack like any other (ZYX, which the
