@@ -27,6 +27,11 @@ from tests.widgets.test_temporal_widgets import (
 )
 from tests.widgets.test_tune_widget import change, expected, place, set_control
 
+#: the results of :func:`cells_movie` and :func:`volume_result`, made once a session: the
+#: fixtures are imported into other modules, where pytest defines them again (another run
+#: each); the tests place copies of their labels (nothing changes a result)
+_MADE: dict = {}
+
 
 @pytest.fixture(scope="module")
 def cells_movie(tiny_temporal_dir):
@@ -37,9 +42,11 @@ def cells_movie(tiny_temporal_dir):
     from tessella.engine.pipeline import run_steps, segment_steps
     from tests.conftest import cell_movie
 
-    image, labels, _tracks = cell_movie()
-    result = run_steps(segment_steps(image, str(tiny_temporal_dir), "TYX"))
-    return replace(result, predictions=_perfect_predictions(labels))
+    if "cells_movie" not in _MADE:
+        image, labels, _tracks = cell_movie()
+        result = run_steps(segment_steps(image, str(tiny_temporal_dir), "TYX"))
+        _MADE["cells_movie"] = replace(result, predictions=_perfect_predictions(labels))
+    return _MADE["cells_movie"]
 
 
 @pytest.fixture
@@ -256,7 +263,9 @@ def _semantic_result(model_name: str, probability: np.ndarray, axes: str) -> Seg
 
 @pytest.fixture(scope="module")
 def volume_result():
-    return _semantic_result("em-mito3d", _blobs_volume(), "ZYX")
+    if "volume_result" not in _MADE:  # (once a session: see _MADE)
+        _MADE["volume_result"] = _semantic_result("em-mito3d", _blobs_volume(), "ZYX")
+    return _MADE["volume_result"]
 
 
 def _volume_in_tune(docked_tune, result, z=5):
