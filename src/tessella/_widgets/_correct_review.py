@@ -5,6 +5,7 @@ rectangle: the review of :class:`.correct.CorrectWidget`, a mixin."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -151,8 +152,79 @@ class CorrectReview:
     layer, one at a time (uses the widget's ``viewer``, ``labels_layer``, ``_say``, ...)."""
 
     def _confidence_map(self, layer: Labels) -> np.ndarray | None:
+        """The network's confidence under the labels, NaN under the objects painted or
+        changed by hand since (:meth:`_note_hand_edit`): the network's old seed map under
+        pixels the user painted says nothing of them (user test s34/t17 #4: every missed
+        nucleus painted in was "low confidence")."""
         result = _results.get(layer)
-        return None if result is None else _results.confidence_map(result, layer.data.shape)
+        found = None if result is None else _results.confidence_map(result, layer.data.shape)
+        by_hand = self._hand_edited(layer)
+        if found is None or by_hand is None:
+            return found
+        found = np.array(found, dtype=np.float32)  # (a copy: the result's map is kept)
+        found[by_hand] = np.nan
+        return found
+
+    #: {layer id: (the labels array, its pixels painted or changed by hand)}: see
+    #: :meth:`_note_hand_edit`
+    _hand_pixels: dict
+
+    def _note_hand_edit(self, event) -> None:
+        """A step of a labels layer's history was recorded (napari's ``paint`` event: a brush
+        stroke, a fill, an edit of this panel): its pixels are the user's from now on, not
+        the network's, unless Tune or Segment wrote them (they are the network's again) or
+        the step only renumbered the objects (Relabel 1..N). Kept per layer, for its labels
+        array (new data, e.g. a new Segment run: forgotten); an undo leaves them marked."""
+        from ._labels_states import tool_is_writing
+
+        layer = getattr(event, "source", None)
+        data = getattr(layer, "data", None)
+        if not isinstance(data, np.ndarray) or getattr(self, "_renumbering", False):
+            return
+        if not hasattr(self, "_hand_pixels"):
+            self._hand_pixels = {}
+        by_tool = tool_is_writing(layer.unique_id)
+        kept = self._hand_pixels.get(layer.unique_id)
+        if kept is None or kept[0] is not data or kept[1].shape != data.shape:
+            if by_tool:
+                return
+            kept = (data, np.zeros(data.shape, bool))
+            self._hand_pixels[layer.unique_id] = kept
+        touched = kept[1]
+        for atom in getattr(event, "value", None) or ():
+            try:
+                if hasattr(atom, "slice_key"):  # (napari's masked paint: a brush, a fill)
+                    box = touched[tuple(atom.slice_key)]
+                    if atom.mask is None:
+                        box[...] = not by_tool
+                    else:
+                        box[np.asarray(atom.mask, bool)] = not by_tool
+                else:  # (indices, before, after): data_setitem
+                    touched[atom[0]] = not by_tool
+            except (TypeError, IndexError, ValueError):  # (another napari's atoms)
+                continue
+
+    def _hand_edited(self, layer: Labels) -> np.ndarray | None:
+        """Where ``layer``'s objects painted or changed by hand lie (whole objects, frame by
+        frame on a time-lapse), or None where there are none."""
+        kept = getattr(self, "_hand_pixels", {}).get(layer.unique_id)
+        data = layer.data
+        if kept is None or kept[0] is not data or not kept[1].any():
+            return None
+        touched = kept[1]
+        t_axis = _time_axis(layer)
+        if t_axis is None:
+            ids = np.unique(data[touched])
+            return np.isin(data, ids[ids > 0])
+        edited = np.zeros(data.shape, bool)
+        for t in range(data.shape[t_axis]):
+            frame, marks = np.take(data, t, axis=t_axis), np.take(touched, t, axis=t_axis)
+            if marks.any():
+                ids = np.unique(frame[marks])
+                index = [slice(None)] * data.ndim
+                index[t_axis] = t
+                edited[tuple(index)] = np.isin(frame, ids[ids > 0])
+        return edited
 
     # --- review -----------------------------------------------------------------------------
 
@@ -165,9 +237,16 @@ class CorrectReview:
             return []
         key = (layer.unique_id, _digest(np.asarray(layer.data)))
         if key != self._suspects_key:
-            self._suspects = suspicious_objects(
+            found = suspicious_objects(
                 np.asarray(layer.data), self._confidence_map(layer), axes=_axes_of(layer)
             )
+            # (objects edited by hand: NaN confidence, not judged by it nor said)
+            self._suspects = [
+                replace(s, confidence=None)
+                if s.confidence is not None and np.isnan(s.confidence)
+                else s
+                for s in found
+            ]
             self._suspects_key = key
             self._suspect_index = -1
         return self._suspects

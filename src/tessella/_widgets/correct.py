@@ -385,6 +385,7 @@ class CorrectWidget(
         (:meth:`enterEvent`). Connecting twice connects once."""
         for emitter in (layer.events.paint, layer.events.set_data, layer.events.data):
             emitter.connect(self._show_history)
+        layer.events.paint.connect(self._note_hand_edit)  # (Next suspicious: by hand)
 
     def _show_history(self, event=None) -> None:
         """Enable Undo and Redo only where the chosen layer has a step to undo or redo (or
@@ -639,7 +640,11 @@ class CorrectWidget(
         if selected and layer is not None and isinstance(layer.data, np.ndarray):
             present = np.unique(layer.data)  # (relabel_sequential: 1..N in this order)
             present = present[present > 0]
-        done = super().relabel()
+        self._renumbering = True  # (the objects are renumbered, not edited by hand)
+        try:
+            done = super().relabel()
+        finally:
+            self._renumbering = False
         if not done or present is None:
             return done
         new_ids = np.searchsorted(present, selected)
