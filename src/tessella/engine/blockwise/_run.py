@@ -147,10 +147,11 @@ def open_executor(
                 pids = client.run(os.getpid)  # {worker: its process}
             try:
                 yield client.get_executor()
-            except BaseException:  # Ctrl-C or an error: the workers are about to be cut off
-                with contextlib.suppress(Exception):
-                    client.run(_quiet_worker_logs, wait=True)
-                _kill_workers(cluster, pids.values())
+            except BaseException:  # Ctrl-C or an error: the workers are cut off now (killed:
+                # no log of theirs; a round trip to them first let a block be kept meanwhile)
+                if not _kill_workers(cluster, pids.values()):
+                    with contextlib.suppress(Exception):
+                        client.run(_quiet_worker_logs, wait=True)
                 raise
         return
     import multiprocessing
@@ -203,21 +204,28 @@ def _kill_pool(pool) -> None:
         threading.excepthook = previous
 
 
-def _kill_workers(cluster, pids) -> None:
+def _kill_workers(cluster, pids) -> bool:
     """Kill the worker processes ``pids`` of the dask ``cluster`` now (SIGKILL: they ignore
     SIGTERM, :func:`_ignore_ctrl_c`), its nannies told not to start others: a run stopped
     (Ctrl-C, SIGTERM, an error) keeps only the blocks it said were done. Closing the cluster
     lets a worker finish its task for up to 4 s (the nanny's graceful close) and the block
     under way was then kept after the CLI had said it would be redone (user test s34/t15:
-    "3 of 12 blocks are segmented and kept", then "4 resumed")."""
+    "3 of 12 blocks are segmented and kept", then "4 resumed"). Whether every worker was
+    killed (or was gone already)."""
     import signal
 
     for nanny in list(getattr(cluster, "workers", {}).values()):
         with contextlib.suppress(Exception):
             nanny.auto_restart = False
+    killed = True  # (False: one could not be killed, left to the cluster's close)
     for pid in pids:
-        with contextlib.suppress(OSError, TypeError):
+        try:
             os.kill(int(pid), signal.SIGKILL)
+        except ProcessLookupError:  # (gone already)
+            pass
+        except (OSError, TypeError, ValueError):
+            killed = False
+    return killed
 
 
 def _quiet_worker_logs() -> None:
