@@ -60,3 +60,27 @@ def test_frames_of_every_kind():
     sparse = np.zeros((3, 3), np.int64)
     sparse[0, 0], sparse[2, 2], sparse[2, 1] = 1, 500, 500
     np.testing.assert_array_equal(frame_track_rows(sparse, 0), [[1, 0, 0, 0], [500, 0, 2, 1.5]])
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.uint32, np.uint64])
+def test_ids_far_above_the_pixel_count_cost_no_more(markers, dtype):
+    """A label of 2**31 (s34 r11 #8) made the rows allocate 32 GiB (sums sized by the largest
+    ID: MemoryError): now the IDs are numbered 1..K first, the same rows, and the peak memory
+    is of the frame's size. Fails before (run under a 6 GB address-space limit: MemoryError)."""
+    import tracemalloc
+
+    frame = markers[0].astype(dtype)
+    ids = np.unique(frame)[1:]
+    frame[frame == ids[0]] = 2**31  # (a uint32's top half too)
+    frame[frame == ids[1]] = 2**31 + 7
+    expected = _reference(frame, 4)
+    tracemalloc.start()
+    try:
+        rows = frame_track_rows(frame, 4)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    np.testing.assert_array_equal(rows[:, :2], expected[:, :2])
+    np.testing.assert_allclose(rows[:, 2:], expected[:, 2:], rtol=0, atol=1e-9)
+    assert rows[-1, 0] == 2**31 + 7 and rows[-2, 0] == 2**31
+    assert peak < 40 * frame.nbytes + 2**20, peak  # (not 2**31 sums)

@@ -40,10 +40,24 @@ def napari_tracks(tracked: np.ndarray, lineage: dict[int, int] | None = None):
 
 
 def frame_track_rows(frame: np.ndarray, t: int) -> np.ndarray:
-    """Rows ``(track, t, y, x)`` of one frame's objects, at their centroids."""
+    """Rows ``(track, t, y, x)`` of one frame's objects, at their centroids. IDs far above
+    the frame's pixel count (a label of 2**31) are numbered 1..K first (their order kept):
+    :func:`frame_objects` sizes its sums by the largest ID (32 GiB for 2**31); the same rows.
+
+    >>> frame_track_rows(np.array([[0, 2**31], [5, 2**31]], np.int64), 3).tolist()
+    [[5.0, 3.0, 1.0, 0.0], [2147483648.0, 3.0, 0.5, 1.0]]
+    """
+    frame = np.asarray(frame)
+    ids = None
+    if frame.size and frame.dtype.kind in "iu" and int(frame.max()) > frame.size + 1024:
+        flat = np.flatnonzero(frame)
+        ids, inverse = np.unique(frame.ravel()[flat], return_inverse=True)
+        compact = np.zeros(frame.shape, np.int64)
+        compact.ravel()[flat] = inverse.ravel() + 1  # (the same pixels, in the same order)
+        frame = compact
     objects = frame_objects(frame)  # (its IDs sorted, as np.unique gives them)
     rows = np.empty((objects.ids.size, 2 + frame.ndim), np.float64)
-    rows[:, 0] = objects.ids
+    rows[:, 0] = objects.ids if ids is None else ids[objects.ids - 1]
     rows[:, 1] = t
     rows[:, 2:] = objects.centres
     return rows
