@@ -137,3 +137,16 @@ def test_a_files_megametres_are_kept_with_a_warning(tmp_path, recwarn):
             assert "If millimetres are meant, set the unit to mm" in said[0]
         else:
             assert said == [], said
+
+
+def test_pixels_however_spelt_are_one_unit(tmp_path):
+    """A recipe's "unit": "pixels" gave labels in 'pixels' while the recipe written with them
+    recorded none (two writers disagreeing; s34 r11 #6): 'pixels', 'px', 'PX' and 'Pixel'
+    are now all 'pixel', as the labels and recipes spell it. Fails before ('pixels' kept)."""
+    from tessella.engine.io._write import unit_symbol
+
+    assert [unit_symbol(u) for u in ("pixels", "px", "PX", "Pixel", "pixel")] == ["pixel"] * 5
+    labels = np.zeros((8, 8), np.uint16)
+    for unit in ("pixels", "px"):
+        tif = write_labels(tmp_path / f"{unit}.tif", labels, "YX", {"Y": 0.5, "X": 0.5}, unit)
+        assert read_image(tif).unit == "pixel", unit

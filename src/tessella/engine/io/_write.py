@@ -72,6 +72,8 @@ _UNIT_SYMBOLS = {
     **dict.fromkeys(("min", "minute", "minutes"), "min"),
     **dict.fromkeys(("h", "hr", "hour", "hours"), "h"),
 }
+#: the spellings of a size in pixels (no unit of length), all read as "pixel"
+_PIXEL_SPELLINGS = ("pixel", "pixels", "px")
 #: symbol -> UDUNITS-2 name, the spelling OME-NGFF (OME-Zarr) requires of an axis unit
 _UDUNITS = {
     "µm": "micrometer",
@@ -106,18 +108,23 @@ def unit_symbol(unit: str | None) -> str:
     other case is no SI prefix ("NM", "Nm", "UM", "CM") and the metre's m typed M ("nM",
     "µM", "uM"; "M" alone: m). A capital that is a prefix of its own (:data:`CAPITAL_PREFIXES`:
     "Mm", "MM" megametres, "PM", "Ms") is kept as given, never read as mm or ms; so is any
-    unit it does not know ("pixel", "km").
+    unit it does not know ("km"). Pixels, however spelt ("pixels", "px", "Pixel"), are
+    "pixel", the spelling the writers and the recipes use.
 
     >>> [unit_symbol(u) for u in ("nm", "NM", "Nm", "nM", "UM", "µM", "uM", "CM", "M")]
     ['nm', 'nm', 'nm', 'nm', 'µm', 'µm', 'µm', 'cm', 'm']
     >>> [unit_symbol(u) for u in ("Mm", "MM", "PM", "Ms", "MICRONS", "\\u00C5", "pixel")]
     ['Mm', 'MM', 'PM', 'Ms', 'µm', 'Å', 'pixel']
+    >>> [unit_symbol(u) for u in ("pixels", "px", "PX", "Pixels", "km")]
+    ['pixel', 'pixel', 'pixel', 'pixel', 'km']
     """
     # (NFC: the angstrom sign U+212B and a decomposed A + ring as Å, U+00C5)
     text = unicodedata.normalize("NFC", _java_unescaped("" if unit is None else str(unit)))
     text = text.strip()
     if text in _UNIT_SYMBOLS:
         return _UNIT_SYMBOLS[text]
+    if text.lower() in _PIXEL_SPELLINGS:  # (before "PX" is taken for a peta-something)
+        return "pixel"
     if len(text) == 2 and text[0] in CAPITAL_PREFIXES:  # mega, peta: not milli, pico
         return text
     if len(text) == 2 and text[1] in "mM":
