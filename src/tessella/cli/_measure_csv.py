@@ -127,9 +127,10 @@ def check_kept_csv(kept, model, combined: Path | None, all_jobs) -> None:
         raise CliError(
             f"--skip-existing --csv: {names} kept without their CSV are labels of "
             f"{model.card.name}, whose objects overlap: the labels hide parts of them, so they "
-            "cannot be measured whole as a run measures them; pass --overwrite --csv to "
-            "segment them again (replacing those labels, and any correction made to them), "
-            "or measure them as they are with Export or tessella.measure_objects"
+            "cannot be measured whole as a run measures them; rerun with --overwrite --csv "
+            "instead of --skip-existing to segment them again (replacing those labels, and any "
+            "correction made to them), or measure them as they are with Export or "
+            "tessella.measure_objects"
         )
     if combined is None or not combined.is_file():
         return
