@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+import numpy as np
 from napari.layers import Labels
 from napari.utils.notifications import show_error, show_info, show_warning
 from qtpy.QtCore import Signal
@@ -386,6 +387,35 @@ class CorrectWidget(
         for emitter in (layer.events.paint, layer.events.set_data, layer.events.data):
             emitter.connect(self._show_history)
         layer.events.paint.connect(self._note_hand_edit)  # (Next suspicious: by hand)
+        layer.events.paint.connect(self._say_painted)
+
+    def _say_painted(self, event) -> None:
+        """A step was recorded on the chosen layer: the status line no longer shows the last
+        edit of this panel as if it were the latest (user test s34/t17 #7: after a brush
+        stroke it still said "merge 72, 101 into 72 ... 26 px changed"). An edit of this
+        panel then says what it did over this; Tune's and Segment's writes say their own."""
+        from ._labels_states import tool_is_writing
+
+        layer = getattr(event, "source", None)
+        if layer is None or layer is not self.labels_layer or tool_is_writing(layer.unique_id):
+            return
+        count = 0
+        for atom in getattr(event, "value", None) or ():
+            try:
+                if hasattr(atom, "slice_key"):  # (napari's masked paint: a brush, a fill)
+                    mask = atom.mask
+                    count += int(
+                        np.count_nonzero(mask) if mask is not None else np.size(atom.old_values)
+                    )
+                else:  # (indices, before, after): data_setitem
+                    count += int(np.size(atom[1]))
+            except (TypeError, IndexError, ValueError, AttributeError):
+                continue
+        self._say(
+            f"'{layer.name}' changed outside this panel (a brush, eraser or fill stroke): "
+            f"{count:,} px; Undo takes it back",
+            None,
+        )
 
     def _show_history(self, event=None) -> None:
         """Enable Undo and Redo only where the chosen layer has a step to undo or redo (or
@@ -632,8 +662,6 @@ class CorrectWidget(
         """Relabel 1..N (:meth:`.CorrectEdits.relabel`), the selection following its objects
         to their new IDs: the old IDs name other objects after it, and a Delete then erased
         another nucleus (user test s34/t17 #3)."""
-        import numpy as np
-
         layer = self.labels_layer
         selected = self._selection_or_empty()
         present = None
