@@ -876,7 +876,8 @@ def _write_recipe_beside(
 
     from ._io_folder import FRAME_NUMBERS_KEY
 
-    metadata = meta.get("metadata") if isinstance(meta.get("metadata"), dict) else {}
+    given = meta.get("metadata")
+    metadata: dict = given if isinstance(given, dict) else {}
     held = _layer_holding(data)
     if held is not None:
         viewer, layer = held
