@@ -172,3 +172,36 @@ def test_a_stack_of_unknown_axes_is_one_volume_said_with_a_hint(tmp_path, capsys
         scores = tessella.evaluate_paths(tmp_path / "pred.tif", tmp_path / "gt.tif")
     assert scores["n_images"] == 3 and scores["ap"]["0.5"] == pytest.approx(_frame_ap50())
     assert "(T axis: the ImageJ metadata of pred.tif)" in scores["scored_as"]
+
+
+def test_zarr_movies_are_scored_frame_by_frame_a_piece_at_a_time(clip, tmp_path):
+    """A zarr pair whose ``tessella_axes`` say TYX, read lazily (a piece at a time), is
+    scored frame by frame too, with the TIFFs' scores; without axes (guessed ZYX) it is one
+    volume, as the TIFFs without axes are."""
+    import zarr
+
+    pred, gt = clip
+    tiffs = tessella.evaluate_paths(pred, gt, ("ap", "iou"), per_image=True)
+    for axes in ("TYX", None):
+        for name, path in (("pred", pred), ("gt", gt)):
+            array = tessella.read_image(path).data
+            store = zarr.open(
+                str(tmp_path / f"{name}.zarr"), mode="w", shape=array.shape, chunks=(1, 64, 64),
+                dtype=array.dtype,
+            )  # fmt: skip
+            store[:] = array
+            if axes:
+                store.attrs["tessella_axes"] = axes
+        scores = tessella.evaluate_paths(
+            tmp_path / "pred.zarr", tmp_path / "gt.zarr", ("ap", "iou"), per_image=True
+        )
+        if axes:
+            assert scores["n_images"] == 3 and scores["movies"] == {"files": 1, "frames": 3}
+            assert scores["ap"] == pytest.approx(tiffs["ap"])
+            assert scores["foreground_iou"] == pytest.approx(tiffs["foreground_iou"])
+            assert [row["name"] for row in scores["images"]] == [f"gt.zarr[{t}]" for t in range(3)]
+            assert "the zarr attribute tessella_axes of pred.zarr" in scores["scored_as"]
+        else:
+            assert scores["n_images"] == 1 and scores["ap"]["0.5"] == 1.0
+            assert scores["volumes"] == {"files": 1, "axes_not_known": 1}
+            assert scores["scored_as"].startswith("scored as one volume: gt.zarr, whose axes")

@@ -178,6 +178,8 @@ def test_cli_volume_zarrs_read_in_pieces(tmp_path, monkeypatch):
                         per_image=True)  # fmt: skip
     for scores in (pieces, whole):
         scores["images"][0]["name"] = "gt"
+        # (each says it scored its file, named, as one volume)
+        assert scores.pop("scored_as").startswith("scored as one volume: gt.")
     assert pieces == whole and 0 < whole["vrand"] < 1
 
 

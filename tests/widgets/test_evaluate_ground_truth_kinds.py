@@ -53,6 +53,8 @@ def test_binary_mito_mask_is_scored_as_gt_binary_with_foreground_iou(
     reference = evaluate_paths(
         str(tmp_path / "pred.tif"), str(tmp_path / "gt.tif"), ("ap", "iou"), gt_binary=True
     )
+    assert reference.pop("scored_as").startswith("scored as one volume")  # (the command's)
+    reference.pop("volumes")
     assert widget.last_scores == reference
     assert reference["ap"]["0.5"] > 0.5 and 0.5 < reference["foreground_iou"] < 1
     iou = f"{reference['foreground_iou']:.3f}"
@@ -210,6 +212,8 @@ def test_a_3d_membrane_map_is_scored_as_gt_boundaries_3d(make_napari_viewer, dat
         ("ap", "iou", "vrand"),  # (V_rand and VOI too, as the panel scores a boundary map)
         boundaries_3d=True,
     )
+    assert reference.pop("scored_as").startswith("scored as one volume")  # (the command's)
+    reference.pop("volumes")
     assert widget.last_scores == reference
     scores = widget.last_scores
     assert (

@@ -34,7 +34,10 @@ def cli_scores(tmp_path, truth: np.ndarray, prediction: np.ndarray) -> dict:
     written as TIFFs."""
     tifffile.imwrite(tmp_path / "pred.tif", prediction, photometric="minisblack")
     tifffile.imwrite(tmp_path / "gt.tif", truth, photometric="minisblack")
-    return evaluate_paths(str(tmp_path / "pred.tif"), str(tmp_path / "gt.tif"), PANEL_METRICS)
+    scores = evaluate_paths(str(tmp_path / "pred.tif"), str(tmp_path / "gt.tif"), PANEL_METRICS)
+    for key in ("scored_as", "volumes"):  # (the command's words on a 3D pair scored whole)
+        scores.pop(key, None)
+    return scores
 
 
 def error_layers(viewer) -> list[Labels]:

@@ -303,8 +303,6 @@ def _cmd_evaluate(args) -> int:
                 else ""
             )
         )
-        if "scored_as" in scores:  # a time-lapse frame by frame, a volume whole: said
-            print(scores["scored_as"])
         _say_skipped(skipped, args.pred)
         if "annotated" in scores:
             from ..engine.evaluation import annotated_text
@@ -336,6 +334,9 @@ def _cmd_evaluate(args) -> int:
                 f"vrand and voi: means over the {scored} of {scores['n_images']} images with "
                 "ground-truth foreground (the others have nothing to score)"
             )
+        if "scored_as" in scores:  # a time-lapse frame by frame, a volume whole: said (after
+            # the scores: the lines of a printout read by a script keep their places)
+            print(scores["scored_as"])
         _say_worst_images(scores, args.json)
     _write_scores(args.json, scores)
     _refuse_all_undefined(scores, args)

@@ -99,16 +99,45 @@ def _label_pairs(
         for path, array in checked:  # maps and masks become integer objects below
             if array.dtype.kind not in "biu":
                 raise EvaluationInputError(f"{path}: labels must be integers, got {array.dtype}")
+        frame_axis, t_axis_how = None, ""
+        if kind in ("labels", "binary") and len(truth.shape) > 2 and gt_image is not None:
+            # a time-lapse: frame by frame, as the Evaluate panel scores its layers
+            frame_axis, t_axis_how = time_axis(pred_image, gt_image)
+        lazy = piecewise and gt_file is not seg and annotated_only not in ("frames", "slices")
+        lazy_side = any(not isinstance(a, np.ndarray) for a in (truth, predicted))
+        if lazy and lazy_side and frame_axis is not None:  # (each frame a piece at a time)
+            frames = [
+                (_FrameOf(truth, frame_axis, t), _FrameOf(predicted, frame_axis, t))
+                for t in range(int(truth.shape[frame_axis]))
+            ]
+            lazy = bool(frames) and tiled_pair(*frames[0], kind, None, ignore_label, None, ())
+            if lazy:
+                if movies is not None:
+                    movies.append((gt_file.name, len(frames), t_axis_how))
+                said: set[str] = set()  # (a note on the files once, not once a frame)
+                for t, (truth_t, predicted_t) in enumerate(frames):
+                    marked: list[bool] = []
+                    table, notes = _pieces(
+                        truth_t, predicted_t, gt_file, pred_file, kind, ignore_label, marked
+                    )
+                    for note in notes:
+                        if note not in said:
+                            said.add(note)
+                            warn(note)
+                    yield f"{gt_file.name}[{t}]", table, None, marked[0] if marked else None
+                continue
         if (
-            piecewise
-            and gt_file is not seg
-            and annotated_only not in ("frames", "slices")
+            lazy
+            and frame_axis is None
             and tiled_pair(truth, predicted, kind, None, ignore_label, None, ())
-        ):  # a lazy 2D pair (large zarrs): read a piece at a time, as the Evaluate panel does
-            marked: list[bool] = []
+        ):  # a lazy 2D pair or volume (large zarrs): read a piece at a time, as the Evaluate
+            # panel does
+            marked = []
             table, notes = _pieces(truth, predicted, gt_file, pred_file, kind, ignore_label, marked)
             for note in notes:
                 warn(note)
+            if len(truth.shape) > 2 and volumes is not None:
+                volumes.append((gt_file.name, *_volume_axes(pred_image, gt_image)))
             yield gt_file.name, table, None, marked[0] if marked else None
             continue
         raw, predicted = as_array(truth, gt_file), as_array(predicted, pred_file)
@@ -148,14 +177,10 @@ def _label_pairs(
             for place, image in zip(places, images):
                 yield f"{gt_file.name}[{','.join(map(str, place))}]", *image
             continue
-        frame_axis, how = None, ""
-        if kind in ("labels", "binary") and truth.ndim > 2 and gt_image is not None:
-            # a time-lapse: frame by frame, as the Evaluate panel scores its layers
-            frame_axis, how = time_axis(pred_image, gt_image)
         if frame_axis is not None:
             images = scored_images(truth, predicted, unannotated, kind, frame_axis)
             if movies is not None:
-                movies.append((gt_file.name, len(images), how))
+                movies.append((gt_file.name, len(images), t_axis_how))
             for t, image in enumerate(images):
                 yield f"{gt_file.name}[{t}]", *image
             continue
@@ -169,6 +194,38 @@ def _label_pairs(
             sections.append(len(images))
         for z, image in enumerate(images):
             yield f"{gt_file.name}[{z}]", *image
+
+
+class _FrameOf:
+    """Frame ``t`` (along ``axis``) of a lazy array (a zarr, a dask array), read only where
+    indexed, as :func:`_pieces` reads a lazy 2D pair a piece at a time: a time-lapse of
+    large frames scored frame by frame, never read whole.
+
+    >>> frame = _FrameOf(np.arange(24).reshape(2, 3, 4), 0, 1)
+    >>> frame.shape, frame[1:2, :2].tolist(), int(np.asarray(frame).sum())
+    ((3, 4), [[16, 17]], 210)
+    """
+
+    def __init__(self, array, axis: int, t: int) -> None:
+        self.array, self.axis, self.t = array, axis, t
+        shape = tuple(int(n) for n in array.shape)
+        self.shape = shape[:axis] + shape[axis + 1 :]
+        self.ndim = len(self.shape)
+        self.dtype = array.dtype
+        chunks = getattr(array, "chunks", None)
+        if chunks is not None and len(chunks) == len(shape):
+            self.chunks = tuple(chunks[:axis]) + tuple(chunks[axis + 1 :])
+
+    def _where(self, index) -> tuple:
+        index = index if isinstance(index, tuple) else (index,)
+        return tuple(index[: self.axis]) + (self.t,) + tuple(index[self.axis :])
+
+    def __getitem__(self, index):
+        return self.array[self._where(index)]
+
+    def __array__(self, dtype=None, copy=None):
+        frame = np.asarray(self.array[self._where((slice(None),) * self.ndim)])
+        return frame if dtype is None else frame.astype(dtype)
 
 
 def _volume_axes(*images) -> tuple[str, bool]:
