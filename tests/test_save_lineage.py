@@ -70,6 +70,25 @@ def test_file_save_keeps_the_divisions_set_by_hand(make_napari_viewer, segmented
         assert current_lineage(viewer, reopened) == lineage
         assert reopened.metadata[FRAME_NUMBERS_KEY] == list(FRAMES)
 
+    # Export CTC of the reopened TIFF: the hand-set division and the frame numbers
+    from tessella.engine.tracking import read_ctc_tracks
+
+    export = viewer.window.add_plugin_dock_widget("tessella", "Export")[1]
+    export.labels_combo.setCurrentIndex(export.labels_combo.findText("saved"))
+    export.path_edit.setText(str(tmp_path / "again"))
+    for box in ("tiff", "zarr", "csv", "recipe"):
+        getattr(export, f"{box}_checkbox").setChecked(False)
+    export.ctc_checkbox.setChecked(True)
+    export.export()
+    tracks = read_ctc_tracks(tmp_path / "again_RES" / "res_track.txt")
+    assert {(k.id, k.parent) for k in tracks if k.parent} == {(daughter, 3)}
+    assert {k.start for k in tracks} == {5, 6}  # (frames named 5-7, not 0-2)
+    assert sorted(p.name for p in (tmp_path / "again_RES").glob("mask*.tif")) == [
+        "mask005.tif",
+        "mask006.tif",
+        "mask007.tif",
+    ]
+
 
 def test_file_save_warns_where_the_file_cannot_keep_the_divisions(make_napari_viewer, tmp_path):
     """Labels without a recipe (drawn by hand): the reader reads no divisions beside them,
