@@ -21,20 +21,46 @@ class FrameObjects:
     centres: np.ndarray
 
 
+def _far_apart(values: np.ndarray, size: int) -> bool:
+    """Whether tables indexed by the IDs ``values`` would be far bigger than the ``size``
+    pixels they come from (a label of 2**31: 16-32 GiB of sums)."""
+    return bool(values.size) and int(values.max()) > size + 1024
+
+
+def _compact(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(ids, numbers)``: the sorted distinct non-zero IDs of ``values`` and ``values``
+    numbered 1..K in their order (0 stays 0), to size tables by K, not by the largest ID."""
+    ids, numbers = np.unique(values, return_inverse=True)
+    numbers = numbers.reshape(values.shape).astype(np.int64)
+    if ids.size and ids[0] == 0:
+        return ids[1:].astype(np.int64), numbers
+    return ids.astype(np.int64), numbers + 1
+
+
 def frame_objects(frame: np.ndarray) -> FrameObjects:
-    """The objects of one label image (0 = background)."""
+    """The objects of one label image (0 = background). IDs far above the frame's pixel
+    count (a label of 2**31) are numbered 1..K first, in their order: the same objects, and
+    sums sized by the objects, not by the largest ID.
+
+    >>> frame_objects(np.array([[0, 2**31], [5, 2**31]], np.uint32)).ids.tolist()
+    [5, 2147483648]
+    """
     frame = np.asarray(frame)
     # the object pixels only (a frame is mostly background): the same sums, added in the
     # same order, as over every pixel, without a coordinate array per axis of the frame
     flat = np.flatnonzero(frame)
     values = frame.ravel()[flat]
     coords = np.unravel_index(flat, frame.shape)
+    named = None
+    if _far_apart(values, frame.size):
+        named, values = _compact(values)  # (the same pixels, in the same order)
     counts = np.bincount(values, minlength=1)
     ids = np.flatnonzero(counts)
     ids = ids[ids != 0]
     sums = np.stack([np.bincount(values, weights=c, minlength=counts.size) for c in coords], 1)
     sums = sums.reshape(counts.size, frame.ndim)  # (a frame without objects: no rows)
-    return FrameObjects(ids, counts[ids].astype(np.float64), sums[ids] / counts[ids, None])
+    areas, centres = counts[ids].astype(np.float64), sums[ids] / counts[ids, None]
+    return FrameObjects(ids if named is None else named[ids - 1], areas, centres)
 
 
 def frame_overlaps(previous: np.ndarray, frame: np.ndarray) -> np.ndarray:
@@ -55,16 +81,27 @@ def carry_ids(previous: np.ndarray, frame: np.ndarray, next_id: int) -> np.ndarr
     >>> carry_ids(np.array([[7, 7, 0, 0]]), np.array([[1, 0, 0, 2]]), 10).tolist()
     [[10, 0, 0, 11]]
     """
+    previous, frame = np.asarray(previous), np.asarray(frame)
+    dtype = previous.dtype
     overlaps = frame_overlaps(previous, frame)
-    before = np.bincount(np.asarray(previous).ravel())
-    after = np.bincount(np.asarray(frame).ravel())
+    # IDs far above the pixel count (a label of 2**31) are numbered 1..K first: tables
+    # sized by the objects, not by the largest ID; the same result
+    named_before = named_after = None
+    if _far_apart(previous, previous.size):
+        named_before, previous = _compact(previous)
+        overlaps[:, 0] = np.searchsorted(named_before, overlaps[:, 0]) + 1
+    if _far_apart(frame, frame.size):
+        named_after, frame = _compact(frame)
+        overlaps[:, 1] = np.searchsorted(named_after, overlaps[:, 1]) + 1
+    before = np.bincount(previous.ravel())
+    after = np.bincount(frame.ravel())
     table = np.zeros(after.size, np.int64)
     for old, new, shared in overlaps:  # IoU above 0.5 pairs at most one with each
         if shared * 2 > before[old] + after[new] - shared:
-            table[new] = old
+            table[new] = old if named_before is None else named_before[old - 1]
     fresh = [i for i in np.flatnonzero(after) if i and not table[i]]
     table[fresh] = np.arange(next_id, next_id + len(fresh))
-    return table[frame].astype(np.asarray(previous).dtype, copy=False)
+    return table[frame].astype(dtype, copy=False)
 
 
 def _hungarian(cost: np.ndarray, allowed: np.ndarray) -> list[tuple[int, int]]:
@@ -204,7 +241,11 @@ def link(
     tracks, lineage = link_objects(objects, overlaps, min_iou, max_distance, divisions)
     tracked = np.zeros(labels.shape, np.int32)
     for t, (found, assigned) in enumerate(zip(objects, tracks)):
+        frame = labels[t]
+        if _far_apart(found.ids, frame.size):  # (a label of 2**31: no table of 2**31)
+            frame = _compact(frame)[1]
+            found = FrameObjects(np.arange(1, found.ids.size + 1), found.areas, found.centres)
         lookup = np.zeros(int(found.ids.max()) + 1 if found.ids.size else 1, np.int32)
         lookup[found.ids] = assigned
-        tracked[t] = lookup[labels[t]]
+        tracked[t] = lookup[frame]
     return tracked, lineage
