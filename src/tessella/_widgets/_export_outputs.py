@@ -423,8 +423,8 @@ class ExportOutputs:
         their recipe records (reopened labels edited since); divisions whose ends are gone
         are left to :func:`ctc_tracks`. Correct's lineage edits undone or redone since last
         looked at (Ctrl+Z on a hidden layer, which napari refreshes nothing for) are
-        followed first. (It takes the place of ``ExportWriting._lineage``, which took
-        Segment's result before the divisions set by hand after it.)"""
+        followed first. Export's writing (ExportWriting) takes its divisions from here,
+        not from Segment's result, which misses those set by hand after it."""
         from tessella._io import recipe_lineage
 
         from ._tracks_layer import current_lineage, follow_lineage_steps
