@@ -101,3 +101,25 @@ def test_a_failing_correct_button_says_so(make_napari_viewer, labels, monkeypatc
     text = widget.status_label.text()
     assert text.startswith("Next suspicious on 'nuclei' failed: IndexError: index 2")
     assert "please report it" in text
+
+
+def test_a_failing_lineage_button_says_so(make_napari_viewer, labels, monkeypatch):
+    """The tracks' buttons (connected by their own mixin) are guarded the same way."""
+    viewer = make_napari_viewer()
+    movie = np.stack([labels, labels])
+    layer = viewer.add_labels(movie, name="movie", metadata={"axes": "TYX"})
+    widget = _dock(viewer, layer)
+    widget.set_selection([int(labels.max())])
+
+    calls = []
+
+    def broken(*_args, **_kwargs):
+        calls.append(1)
+        raise KeyError("lost")
+
+    monkeypatch.setattr(widget, "_begin", broken)
+    widget.break_track_button.click()
+    assert calls == [1]  # (once: the mixin's own connection was replaced, not doubled)
+    assert widget.status_label.text().startswith(
+        "Break track here on 'movie' failed: KeyError: 'lost'"
+    )

@@ -42,8 +42,10 @@ from ._correct_edits import (
     _z_axis,
 )
 from ._correct_edits import _axes_of as _axes_of  # tests import it from here
-from ._correct_lineage import CorrectLineage
+from ._correct_lineage import BREAK_TRACK, SET_PARENT, SWAP_TRACKS, CorrectLineage
 from ._correct_region import (
+    REGION_BUTTON,
+    WRITE_BUTTON,
     CorrectRegion,
     barrier_words,
     being_written,
@@ -325,6 +327,19 @@ class CorrectWidget(
             (self.next_button, "Next suspicious", lambda: self.step_suspicious(+1)),
             (self.previous_button, "Previous suspicious", lambda: self.step_suspicious(-1)),
         ):
+            button.clicked.connect(self._guarded(what, slot))
+        # (the tracks' and the region's buttons, connected by their mixins: guarded too)
+        for button, what, slot in (
+            (self.set_parent_button, SET_PARENT, self.set_parent),
+            (self.break_track_button, BREAK_TRACK, self.break_track),
+            (self.swap_tracks_button, SWAP_TRACKS, self.swap_tracks),
+            (self.region_button, REGION_BUTTON, self.edit_region_in_view),
+            (self.write_button, WRITE_BUTTON, self.write_back),
+        ):
+            try:
+                button.clicked.disconnect(slot)
+            except (TypeError, RuntimeError):  # (connected otherwise: left as it is)
+                continue
             button.clicked.connect(self._guarded(what, slot))
         self._watch_layers()
         # napari removes layers in a batch when the viewer clears or closes, or the user
