@@ -204,6 +204,7 @@ def _read_zarr(
             image = _read_ome_zarr(path, node, axes)
         else:
             image = _read_zarr_array(path, _named_chunks(node), axes)
+        _warn_unit_case(path, image)
         given = axes is not None and not ignore_metadata
         misplaced = misplaced_axes(image.axes, image.stated_axes) if given else ""
         if misplaced:  # a reordering of what its metadata name: no silent transposition
@@ -220,6 +221,34 @@ def _read_zarr(
         raise ValueError(named) from None
     except (KeyError, TypeError, AttributeError, IndexError) as exc:  # metadata of odd shape
         raise ValueError(f"{path}: malformed zarr metadata ({type(exc).__name__}: {exc})") from None
+
+
+def _warn_unit_case(path: Path, image: ImageData) -> None:
+    """Warn, in one line naming the store, where its unit (the ``unit`` attribute, an
+    OME-Zarr axis's ``unit``) is a metre of a capital prefix (``Mm``: megametres) that is
+    most likely the small one's (mm): kept as the store says, as a TIFF's is
+    (:func:`._tiff._warn_unit_case`; a recipe's unit and ``--voxel-size`` refuse it)."""
+    import warnings
+
+    from ._tiff import UnitCaseWarning
+    from ._write import capital_prefix_misread
+
+    misread = capital_prefix_misread(str(image.unit))
+    if misread is None:
+        return
+    reads_as, meant, symbol = misread
+    unit = image.unit
+    size = ", ".join(f"{a} {v:g}" for a, v in image.pixel_size.items())
+    where = 'its axes\' "unit"' if image.ome is not None else 'its "unit" attribute'
+    warnings.warn(
+        f"{path}: its unit {unit!r} reads as {reads_as}"
+        + (f" (pixel size {size} {unit})" if size else "")
+        + f"; kept as the store says. If {meant} are meant, set {where} to "
+        + (f"{symbol!r} (or 'µm')" if image.ome is None else f"'{meant[:-6]}meter'")
+        + " or give --voxel-size with its unit",
+        UnitCaseWarning,
+        stacklevel=4,  # (read_image's caller: this, _read_zarr, read_image)
+    )
 
 
 def _stored_axes(axes: str, ndim: int, name: str) -> str:
