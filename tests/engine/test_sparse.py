@@ -126,7 +126,7 @@ def test_the_training_crops_carry_the_unannotated_part(tmp_path, nuclei_sample, 
     assert not (sample.labels == UNANNOTATED).any() and sample.labels[:, 256:].any()
     from dataclasses import replace
 
-    with pytest.raises(ValueError, match="trained with --ignore-label 999; resume with the"):
+    with pytest.raises(ValueError, match="trained with ignore_label=999; resume with the same"):
         train(replace(config, ignore_label=None, resume=True, epochs=2))
 
 

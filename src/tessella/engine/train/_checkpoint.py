@@ -280,6 +280,25 @@ def _scored_on(settings: dict, caller: str = "cli") -> str | None:
     return "the images held out " + ", ".join(sorted(map(str, names)))
 
 
+def _starts(out) -> dict[str, str]:
+    """How each caller names the resume of the run in ``out``: ``resume=True into 'OUT'``,
+    ``--resume OUT``, ``Resume of 'NAME'``."""
+    return {
+        "python": f"resume=True into {str(out)!r}",
+        "cli": f"--resume {out}",
+        "panel": f"Resume of '{Path(out).name}'",
+    }
+
+
+def _refused(out, python: str, cli: str, panel: str) -> ResumeRefused:
+    """A :class:`ResumeRefused` of the run in ``out``: each caller's start (:func:`_starts`),
+    then its words."""
+    starts = _starts(out)
+    return ResumeRefused(
+        f"{starts['python']}: {python}", f"{starts['cli']}: {cli}", f"{starts['panel']}: {panel}"
+    )
+
+
 #: the settings of how a run scores its hold-out: another value scores other images, or the
 #: same ones otherwise, so that its epochs' scores would not be comparable
 SCORING = ("max_val_images", "val_orientations")
@@ -291,12 +310,7 @@ def holdout_difference(config: TrainConfig, saved: dict) -> ResumeRefused | None
     ``max_val_images``, ``val_orientations``), the refusal that says so; else None. Its
     earlier epochs were scored, and its best model chosen, on that hold-out: scores on other
     images are not comparable with them, and images it trained on may be scored."""
-    out = config.out
-    starts = {
-        "python": f"resume=True into {out!r}",
-        "cli": f"--resume {out}",
-        "panel": f"Resume of '{Path(out).name}'",
-    }
+    starts = _starts(config.out)
     scored = [n for n in SCORING if n in saved and _as_config(saved[n]) != getattr(config, n)]
     if scored:
         words = {
@@ -342,17 +356,25 @@ def holdout_difference(config: TrainConfig, saved: dict) -> ResumeRefused | None
     return ResumeRefused(words["python"], words["cli"], words["panel"])
 
 
-def architecture_differences(config: TrainConfig, saved: dict) -> list[str]:
+def architecture_differences(config: TrainConfig, saved: dict, caller: str = "cli") -> list[str]:
     """Where ``config`` asks for another network than the settings ``saved`` (a checkpoint's,
-    :func:`resumed_settings`) made, one phrase each: "--features 16,32 given, the checkpoint
-    has 8,16,32"."""
+    :func:`resumed_settings`) made, one phrase each in ``caller``'s words (``cli``, ``python``,
+    ``panel``): "--features 16,32 given, the checkpoint has 8,16,32" (Python's:
+    "features=(16, 32) given, the checkpoint has (8, 16, 32)")."""
 
     def shown(name: str, value) -> str:
-        if name == "one_decoder":
+        if caller == "python":
+            return f"{name}={tuple(value) if isinstance(value, list) else value!r}"
+        if name == "one_decoder" and caller == "cli":
             return "--one-decoder" if value else "no --one-decoder"
         if isinstance(value, list | tuple):
             value = ",".join(map(str, value))
+        if caller == "panel":
+            return f"{name.replace('_', ' ')} {value}"
         return f"--{name.replace('_', '-')} {value}"
+
+    def value_of(text: str) -> str:
+        return text.split("=" if caller == "python" else " ", 1)[-1]
 
     if saved.get("method", config.method) != config.method:
         return [f"a {config.method} model asked for, the checkpoint has a {saved['method']} one"]
@@ -367,7 +389,7 @@ def architecture_differences(config: TrainConfig, saved: dict) -> list[str]:
         if mine != theirs:
             given = shown(name, mine)
             had = shown(name, theirs)
-            had = had if name == "one_decoder" else had.split(" ", 1)[1]
+            had = had if name == "one_decoder" and caller == "cli" else value_of(had)
             differences.append(f"{given} given, the checkpoint has {had}")
     return differences
 
@@ -386,19 +408,33 @@ def _resume_checkpoint(run: TrainingRun, device: str) -> None:
     except Exception as exc:  # truncated, not a checkpoint, unreadable: one line, not pages
         text = str(exc).strip()
         first = text.splitlines()[0].split(". ")[0] if text else type(exc).__name__
-        raise ValueError(
-            f"--resume {checkpoint_path}: the checkpoint cannot be read, truncated or not "
-            f"one ({first}); train into another output folder"
+        unread = f"cannot be read, truncated or not one ({first})"
+        raise ResumeRefused(  # (the command line's words name the file itself)
+            f"resume=True into {str(config.out)!r}: its checkpoint {checkpoint_path} {unread}; "
+            "train into another out folder",
+            f"--resume {checkpoint_path}: the checkpoint {unread}; train into another output "
+            "folder",
+            f"Resume of '{Path(config.out).name}': its checkpoint {unread}; train a new model",
         ) from None
     if not isinstance(state, dict) or not {"model", "optimizer", "epoch"} <= state.keys():
-        raise ValueError(f"--resume {checkpoint_path}: not a tessella training checkpoint")
+        raise ResumeRefused(
+            f"resume=True into {str(config.out)!r}: its checkpoint {checkpoint_path} is not a "
+            "tessella training checkpoint",
+            f"--resume {checkpoint_path}: not a tessella training checkpoint",
+            f"Resume of '{Path(config.out).name}': its checkpoint is not a tessella training "
+            "checkpoint; train a new model",
+        )
     training = _card_training(out)
     saved = _saved_config(state) or training.get("config")
-    differences = architecture_differences(config, saved) if isinstance(saved, dict) else []
-    if differences:
-        raise ValueError(
-            f"--resume {out}: its checkpoint holds another network than this run asks for: "
-            f"{'; '.join(differences)} (leave an option out to take the checkpoint's)"
+    if isinstance(saved, dict) and architecture_differences(config, saved):
+        other = "its checkpoint holds another network than this run asks for"
+        said = {c: "; ".join(architecture_differences(config, saved, c)) for c in _CALLERS}
+        raise _refused(
+            config.out,
+            f"{other}: {said['python']} (leave a keyword out to take the checkpoint's)",
+            f"{other}: {said['cli']} (leave an option out to take the checkpoint's)",
+            f"{other}: {said['panel']}; resume it with the settings it was started with "
+            "(tessella train --resume), or train a new model",
         )
     refused = holdout_difference(config, saved) if isinstance(saved, dict) else None
     if refused is not None:
@@ -413,10 +449,13 @@ def _resume_checkpoint(run: TrainingRun, device: str) -> None:
         detail = (
             lines[1] if len(lines) > 1 and lines[0].endswith(":") else lines[0] if lines else ""
         )
-        raise ValueError(
-            f"--resume {out}: its checkpoint holds another network than this run's "
-            f"{config.method} model (method, --features or other architecture options "
-            f"differ{': ' + detail.rstrip('.') if detail else ''})"
+        why = ": " + detail.rstrip(".") if detail else ""
+        other = f"its checkpoint holds another network than this run's {config.method} model"
+        raise _refused(
+            config.out,
+            f"{other} (method, features or other architecture keywords differ{why})",
+            f"{other} (method, --features or other architecture options differ{why})",
+            f"{other} (its model type or architecture differs{why}); train a new model",
         ) from None
     # a checkpoint from before the decay was recorded: averaged or not is all it says
     saved_ema = state.get("ema", None if "averaged" in state else 0.0)
@@ -430,10 +469,16 @@ def _resume_checkpoint(run: TrainingRun, device: str) -> None:
         )
     saved_ignore = state.get("ignore_label")  # checkpoints before the option: none
     if saved_ignore != config.ignore_label:
-        raise ValueError(
-            f"--resume {out}: its checkpoint was trained with --ignore-label "
-            f"{saved_ignore}; resume with the same setting (this run asks for "
-            f"{config.ignore_label})"
+        trained = "its checkpoint was trained with"
+        raise _refused(
+            config.out,
+            f"{trained} ignore_label={saved_ignore!r}; resume with the same setting (this run "
+            f"asks for ignore_label={config.ignore_label!r}; leave ignore_label out to take "
+            "the checkpoint's)",
+            f"{trained} --ignore-label {saved_ignore}; resume with the same setting (this run "
+            f"asks for {config.ignore_label})",
+            f"{trained} Unannotated label {saved_ignore or 0}; resume it with the same "
+            f"(this run asks for {config.ignore_label or 0}), or train a new model",
         )
     if run.averaged is not None and "averaged" in state:
         run.averaged.load_state_dict(state["averaged"])
