@@ -519,7 +519,10 @@ def train(method: str, data, out: str | os.PathLike, **options: Any) -> Path:
     settings it was started with (kept in its checkpoint: ``lr``, ``batch_size``, ``patch``,
     ``epochs``, the hold-out...) for every option not given, as ``--resume`` does; a given
     one that differs is warned about (UserWarning, naming both values), and one that asks
-    for another network or another hold-out is refused (ValueError). The model's card
+    for another network, ``ema`` or ``ignore_label``, another hold-out, or another
+    ``max_val_images`` or ``val_orientations`` (the run's hold-out scored otherwise: its
+    epochs' scores would not be comparable) is refused (ValueError, naming the setting), as
+    is a checkpoint that cannot be read. The model's card
     records this call as its command. A name (``name``, else the folder's) that an installed
     model has already is warned about at the start (UserWarning), as ``tessella train`` and
     the Train panel warn; the run goes ahead.
