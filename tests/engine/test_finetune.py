@@ -211,7 +211,7 @@ def test_resuming_with_another_ema_setting_is_refused(tmp_path, data_dir):
             ema=other,
             **SMALL,
         )
-        with pytest.raises(ValueError, match="--ema 0.9; resume with the same"):
+        with pytest.raises(ValueError, match="trained with ema=0.9; resume with the same"):
             _train(config, samples, held)
 
 

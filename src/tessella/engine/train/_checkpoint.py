@@ -462,10 +462,20 @@ def _resume_checkpoint(run: TrainingRun, device: str) -> None:
     if (saved_ema is None and not config.ema) or (
         saved_ema is not None and float(saved_ema) != config.ema
     ):
-        was = "an unrecorded --ema" if saved_ema is None else f"--ema {float(saved_ema)}"
-        raise ValueError(
-            f"--resume {out}: its checkpoint was trained with {was}; resume with the same "
-            f"setting (this run asks for --ema {config.ema})"
+        unrecorded = saved_ema is None
+        decay = None if saved_ema is None else float(saved_ema)
+        trained = "its checkpoint was trained with"
+        averaged = "averaged weights" if decay else "no averaging"
+        panel_was = "an unrecorded averaging setting" if unrecorded else averaged
+        raise _refused(
+            config.out,
+            f"{trained} {'an unrecorded ema' if unrecorded else f'ema={decay}'}; resume with "
+            f"the same setting (this run asks for ema={config.ema}; leave ema out to take the "
+            "checkpoint's)",
+            f"{trained} {'an unrecorded --ema' if unrecorded else f'--ema {decay}'}; resume "
+            f"with the same setting (this run asks for --ema {config.ema})",
+            f"{trained} {panel_was}; "
+            "resume it with the same 'Average the weights' setting, or train a new model",
         )
     saved_ignore = state.get("ignore_label")  # checkpoints before the option: none
     if saved_ignore != config.ignore_label:
