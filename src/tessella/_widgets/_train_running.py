@@ -19,6 +19,7 @@ from ._train_runs import (
     _history,
     _log_entries,
     _nothing_yet,
+    _read_json,
     recorded_data,
     run_config,
     stopped_run,
@@ -423,6 +424,8 @@ class TrainRunning:
             )
         if run.error is not None and run.timed is None:  # not "step 0 / N": never started
             self.progress_bar.setFormat("failed before its first step")
+        else:
+            self._show_stopped_bar(run.out, saved or resumable is not None)
         # a run that stopped with a checkpoint: its settings are those shown (the controls
         # were locked while it ran), so that Resume tells the user's changes from them
         shown = self._running_settings
@@ -430,6 +433,40 @@ class TrainRunning:
         self._restored = (run.out, shown, stamp) if stamp is not None else (None, {}, None)
         self._set_running(False)
         self.run_finished.emit()
+
+    def _show_stopped_bar(self, out: Path, kept: bool) -> None:
+        """The bar of a run stopped before its last epoch (Cancel, the panel or the viewer
+        closed, a failure) says where it stopped: at its checkpoint, the end of its last
+        whole epoch, which Resume starts from (the steps of the epoch cut short are not
+        kept), or, stopped in its first epoch with nothing ``kept``, that nothing was. It
+        read "step 9 / 12, 0:28 (~0:06 left)" of a run Resume then took up at step 8 (user
+        test t14, finding 4). A finished run's bar stays as it is."""
+        total = self.progress_bar.maximum()
+        if not kept:
+            if self.worker is not None and self.worker.abort_requested:
+                step = self.progress_bar.value()
+                self.progress_bar.setFormat(
+                    f"stopped at step {step} / {total}, before the first epoch ended: nothing kept"
+                )
+            return
+        if stopped_run(out) is None:
+            return
+        training = _read_json(out / "card.json").get("training", {})
+        stopped = training.get("stopped") if isinstance(training, dict) else None
+        config = training.get("config") if isinstance(training, dict) else None
+        epoch = stopped.get("after_epoch") if isinstance(stopped, dict) else None
+        if not isinstance(epoch, int):  # (no card: the checkpoint's own epoch)
+            epoch = _checkpoint(out).get("epoch")
+        steps = config.get("steps_per_epoch") if isinstance(config, dict) else None
+        steps = steps if isinstance(steps, int) else self.steps_spin.value()
+        if not isinstance(epoch, int):
+            return
+        step = min(epoch * steps, total)
+        self.progress_bar.setValue(step)
+        self.progress_bar.setFormat(
+            f"stopped at step {step} / {total} (the checkpoint after epoch {epoch}): Resume "
+            f"starts from step {step}"
+        )
 
 
 def _clock(seconds: float) -> str:
