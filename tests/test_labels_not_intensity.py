@@ -139,3 +139,27 @@ def test_bitmask_labels_sharing_bits_between_far_apart_objects_are_taken(data_di
     _refuse_intensity_labels([Sample(None, bits, "A01.tif", shared=0b1111)], "data")
     with pytest.raises(ValueError, match="separate pieces on average"):  # (unmarked: refused)
         _refuse_intensity_labels([Sample(None, bits, "A01.tif")], "data")
+
+
+def test_tessella_train_semantic_refuses_an_image_given_as_a_mask(tmp_path, data_dir, capsys):
+    """The semantic method learns a foreground mask (any 0/1 mask is fine: the Lucchi++
+    mitochondria train em-mito2d), not an intensity image: Lucchi++ slices with one mask the
+    slice itself are refused, naming it alone (the binary masks beside it pass)."""
+    lucchi = data_dir / "em_mito_lucchipp" / "val"
+    image, mito = (
+        tifffile.imread(lucchi / f"{n}.tif")[:3, :128, 192:320] for n in ("image", "mito")
+    )
+    data = tmp_path / "data"
+    for sub in ("images", "masks"):
+        (data / sub).mkdir(parents=True)
+    for z in range(3):
+        tifffile.imwrite(data / "images" / f"z{z}.tif", image[z])
+        tifffile.imwrite(data / "masks" / f"z{z}.tif", image[z] if z == 1 else mito[z])
+    out = tmp_path / "model"
+    code = main(["train", "semantic", "--data", str(data), "--out", str(out), *TINY])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and err.startswith(
+        f"tessella train: error: {data}: the labels of 'z1.tif' change from pixel to pixel"
+    ), err
+    assert err.endswith("one ID per object (or a foreground mask: 0 and 1)"), err
+    assert not out.exists()

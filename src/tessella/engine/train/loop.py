@@ -38,6 +38,7 @@ from ._config import TrainConfig, TrainingStopped, TrainProgress, _one_folder, _
 from ._epoch import MAX_SKIPPED_STEPS as MAX_SKIPPED_STEPS  # importable here as before
 from ._epoch import _epoch_steps, _non_finite
 from ._folders import painted_samples_note
+from ._intensity_labels import _refuse_intensity_labels
 from ._model_card import _architecture as _architecture  # importable here as before
 from ._model_card import _card, _mark_stopped, _record_run, training_normalization
 from ._optimisation import _distillation as _distillation  # importable here as before
@@ -309,13 +310,13 @@ def _training_samples(
         if painted:
             warnings.warn(painted, stacklevel=4)  # here, _train_steps, then train_steps' line
             said.append(painted)
+    where = data_where if val_where == data_where else f"{data_where} and {val_where}"
+    where = where if samples_read else ""  # samples given (the panel's layers): named as they are
     if training.objects:  # a binary mask would be learnt as one object per image
-        where = data_where if val_where == data_where else f"{data_where} and {val_where}"
-        # samples given (the Train panel's layers) are named as they are
-        one_piece = _refuse_binary_masks(
-            samples + val_samples, config.method, where if samples_read else ""
-        )
+        one_piece = _refuse_binary_masks(samples + val_samples, config.method, where)
         said += [one_piece] if one_piece else []
+    else:  # a foreground mask is no intensity image either (the instance methods' check)
+        _refuse_intensity_labels(samples + val_samples, where, objects=False)
     val_samples = val_samples[: config.max_val_images]
     _refuse_nothing_to_learn_or_score(samples, val_samples, training, data_where, val_where)
     scored_on_training = ""  # scored on what it trains on: the scores tell little
