@@ -414,6 +414,90 @@ _RECIPE_TYPES = {
 }
 
 
+#: every top-level field a recipe written by Tessella holds, or has held: ``SegmentResult.
+#: recipe()`` (the API, the Segment panel's layer), ``tessella segment`` (``input``, its
+#: ``input_identity``, ``channel``, ``series``, ``voxel_size``, ``unit``, ``lineage`` and
+#: ``frame_numbers`` of a movie, the labels' digest), Tune's and Export's (``exported``,
+#: ``labels_edited``, ``note``, the mask stack's), and blockwise runs' (``blockwise``); a
+#: recipe with any other is refused (:func:`_unknown_fields`): a misspelt field ("parms",
+#: "Tile") was replayed with the defaults without a word
+RECIPE_FIELDS = frozenset(
+    {
+        *_RECIPE_TYPES,
+        *EXPORT_ONLY_KEYS,
+        "tessella_version",
+        "method",
+        "device",
+        "unit",
+        "voxel_size",
+        "input",
+        "input_identity",
+        "channel",
+        "series",
+        "lineage",
+    }
+)
+
+
+def _unknown_fields(recipe: dict) -> str | None:
+    """Why ``recipe`` is refused for top-level fields no Tessella recipe holds
+    (:data:`RECIPE_FIELDS`), naming each and the field it is nearest (difflib), or saying
+    that a parameter of a method goes in ``params``; None where it has none.
+
+    >>> print(_unknown_fields({"model": "nuclei2d", "parms": {"seed_thresh": 0.5}}))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    unknown field 'parms' (did you mean 'params'?); it would be replayed with the defaults in
+    its place. A recipe's fields: axes, blockwise, channel, device, ...
+    >>> print(_unknown_fields({"method": "embedding", "seed_thresh": 0.5, "TTA": True}))
+    ... # doctest: +NORMALIZE_WHITESPACE +ELLIPSIS
+    unknown fields 'seed_thresh' (a parameter of the embedding method: write it in "params",
+    e.g. "params": {"seed_thresh": 0.5}), 'TTA' (did you mean 'tta'?); ...
+    """
+    import difflib
+    import json
+
+    unknown = [key for key in recipe if key not in RECIPE_FIELDS]
+    if not unknown:
+        return None
+    said = []
+    for key in unknown:
+        text = str(key)
+        method = _method_of_parameter(text, recipe.get("method"))
+        near = [f for f in RECIPE_FIELDS if f == text.lower()] or difflib.get_close_matches(
+            text.lower(), sorted(RECIPE_FIELDS), n=1, cutoff=0.6
+        )
+        if method is not None:
+            value = json.dumps(recipe[key])
+            hint = (
+                f' (a parameter of the {method} method: write it in "params", e.g. '
+                f'"params": {{"{text}": {value}}})'
+            )
+        elif near:
+            hint = f" (did you mean {near[0]!r}?)"
+        else:
+            hint = ""
+        said.append(f"{text!r}{hint}")
+    return (
+        f"unknown field{'s' if len(unknown) > 1 else ''} {', '.join(said)}; it would be "
+        f"replayed with the defaults in its place. A recipe's fields: "
+        f"{', '.join(sorted(RECIPE_FIELDS))}"
+    )
+
+
+def _method_of_parameter(name: str, method) -> str | None:
+    """The method (the recipe's, else any) of which ``name`` is a parameter; None if none."""
+    import dataclasses
+
+    from .engine.methods import METHOD_NAMES, get_method
+
+    names = [method] if isinstance(method, str) and method in METHOD_NAMES else METHOD_NAMES
+    for candidate in names:
+        params = getattr(get_method(candidate), "Params", None)
+        if params is not None and name in {f.name for f in dataclasses.fields(params)}:
+            return candidate
+    return None
+
+
 def read_recipe(path: str | Path) -> dict:
     """A recipe JSON (or the recipe a zarr keeps in its attributes: :func:`_zarr_recipe`)
     read and its fields checked: what ``--recipe``, Tune's Load recipe and
@@ -458,7 +542,8 @@ def _zarr_recipe(path: Path) -> dict:
 
 
 def _checked_recipe(recipe) -> dict:
-    """``recipe`` read, its fields checked (:func:`read_recipe`); its ``unit`` read by SI's
+    """``recipe`` read, its fields checked (:func:`read_recipe`: a field no Tessella recipe
+    holds is refused, :func:`_unknown_fields`); its ``unit`` read by SI's
     case rules (:func:`~tessella.engine.io._write.unit_symbol`: "NM", "µM" as nm, µm), as
     ``--voxel-size`` reads one: a capital prefix of its own (``"Mm"``, megametres) is
     refused, naming the symbol meant, rather than read as mm or written as megametres."""
@@ -466,6 +551,9 @@ def _checked_recipe(recipe) -> dict:
 
     if not isinstance(recipe, dict):
         raise ValueError(f"a recipe is a JSON object, got {type(recipe).__name__}")
+    unknown = _unknown_fields(recipe)
+    if unknown is not None:  # (a misspelt field would be replayed as the default)
+        raise ValueError(unknown)
     unit = recipe.get("unit")
     misread = capital_prefix_misread(unit.strip()) if isinstance(unit, str) else None
     if misread is not None:
