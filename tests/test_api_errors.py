@@ -120,3 +120,11 @@ def test_write_labels_refuses_a_name_it_does_not_write(tmp_path, name, said):
     for fine in ("a.TIF", "b.tiff", "c.ome.tif"):
         written = tessella.write_labels(tmp_path / fine, np.ones((8, 8), np.uint16))
         assert np.array_equal(tessella.read_image(written).data, np.ones((8, 8)))
+
+
+def test_read_image_says_a_missing_file_as_evaluate_paths_does(tmp_path):
+    """read_image's missing file was a ValueError only: ``except FileNotFoundError`` (or
+    ``OSError``) around it never fired. Now both catch it; the message is as before."""
+    missing = tmp_path / "nope.tif"
+    error = _caught_as_both(tessella.read_image, missing)
+    assert str(error) == f"{missing}: no such file or folder" and error.filename == str(missing)

@@ -86,11 +86,15 @@ def read_image(
     OME, tifffile or OME-Zarr metadata (or ``tessella_axes``) name (CZYX given for a Fiji
     ZCYX hyperstack), which is refused naming both, unless ``ignore_axes_metadata`` (metadata
     that are wrong: ``axes`` are then taken as given, with that warning). Raises ValueError
-    naming the file for anything unreadable or unsupported.
+    naming the file for anything unreadable or unsupported; for a file or folder that is not
+    there a :class:`~tessella.engine.errors.MissingFileError`, a ValueError that is also a
+    FileNotFoundError (``except OSError`` catches it too).
     """
     path = Path(path)
-    if not path.exists():
-        raise ValueError(f"{path}: no such file or folder")
+    if not path.exists():  # (a ValueError and a FileNotFoundError: either except catches it)
+        from ..errors import MissingFileError
+
+        raise MissingFileError(f"{path}: no such file or folder", str(path))
     if ignore_axes_metadata and axes is None:
         raise ValueError(f"{path}: ignore_axes_metadata needs the axes to read it with (axes=)")
     if is_zarr_path(path):
