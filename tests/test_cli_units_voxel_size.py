@@ -204,7 +204,9 @@ def test_a_recipe_spacing_without_a_unit_is_warned_of_and_one_with_a_unit_is_wri
     assert _segment(stacks, out, "--recipe", str(older)) == 0
     err = capsys.readouterr().err
     assert "the voxel size 50,4,4 of" in err and 'names no unit (its recipe has no "unit")' in err
-    assert "--voxel-size (e.g. 50nm,4nm,4nm)" in err
+    # how to give the unit, without pairing the sizes with a unit it cannot know (s34 t16 #2:
+    # "e.g. 0.333333nm" was advised for a spacing in µm)
+    assert "the unit these sizes were measured in" in err and "50nm" not in err
     assert read_image(out).pixel_size == pytest.approx(NM)
 
     newer = tmp_path / "spacing_in_nm.json"

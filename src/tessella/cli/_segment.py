@@ -700,8 +700,9 @@ def _output_pixel_size(
         print(
             f"warning: {image.path}: the voxel size {shown} of {recipe_path or 'the recipe'} "
             'names no unit (its recipe has no "unit"), so the labels are written with it '
-            'as a size in pixels; add e.g. "unit": "nm" to the recipe, or give the unit with '
-            f"--voxel-size (e.g. {','.join(f'{s:g}nm' for s in sizes)})",
+            'as a size in pixels; add "unit" to the recipe: the unit these sizes were '
+            'measured in (e.g. "unit": "µm" if they are micrometres), or give --voxel-size '
+            "with that unit on each size",
             file=sys.stderr,
         )
     return dict(zip(spatial, sizes, strict=True)), unit
