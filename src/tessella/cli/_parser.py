@@ -47,6 +47,10 @@ EPILOG_EVALUATE = """examples:
   tessella evaluate predictions/ ground_truth/ --metric ap --json scores.json
   # EM membrane maps (1 = membrane); a ZYX stack of them is scored per 2D section:
   tessella evaluate stack_labels.tif membranes.tif --metric vrand --gt-boundaries
+  # a time-lapse whose file names its T axis (ImageJ axes TYX, as tessella segment writes a
+  # movie's labels) is scored frame by frame, as the Evaluate panel scores it; a stack of
+  # unknown axes (a plain 3D TIFF) as one volume; the printout and --json's scored_as say which:
+  tessella evaluate movie_labels.tif movie_truth.tif --metric ap --metric seg
 """
 
 
@@ -243,7 +247,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "pred",
         help="predicted labels: a TIFF, a labels zarr/OME-Zarr (as tessella segment writes "
         "them), a 2D PNG/BMP picture of labels, or a folder of TIFFs paired with the ground "
-        "truth's by name",
+        "truth's by name (a stack with a T axis, as ImageJ axes TYX, is scored frame by "
+        "frame; another stack as one volume)",
     )
     evaluate.add_argument(
         "gt",
