@@ -41,10 +41,10 @@ def test_labels_zarr_over_the_threshold_opens_lazily_and_says_so(
     """Over the threshold: the layer's data stay the zarr array (not read whole), a
     LazyLabelsWarning names the file, its size and how to get an in-memory copy for Correct,
     and the recipe is reattached after its digest is checked piece by piece (no labels
-    changed warning). At or under it, or with the environment variable raising it, the labels
+    changed warning). Under it, or with the environment variable raising it above them, the labels
     are read into memory as before, and nothing is said."""
     path, labels = _segmented(tmp_path, nuclei_sample)
-    monkeypatch.setattr(_io, "LAZY_LABELS_PIXELS", labels.size - 1, raising=False)
+    monkeypatch.setattr(_io, "LAZY_LABELS_PIXELS", labels.size, raising=False)
     monkeypatch.setattr(digest, "_PIECE_BYTES", 4 * 128 * 8, raising=False)  # pieces of 8 rows
     with warnings.catch_warnings():
         warnings.simplefilter("error", LabelsChangedWarning)
@@ -53,20 +53,20 @@ def test_labels_zarr_over_the_threshold_opens_lazily_and_says_so(
     assert kind == "labels" and isinstance(data, zarr.Array) and not isinstance(data, np.ndarray)
     np.testing.assert_array_equal(data[...], labels)
     [message] = [str(w.message) for w in said]
-    assert message.startswith(f"{path}: opened lazily (48 KiB of labels, more than 12,287 pixels)")
+    assert message.startswith(f"{path}: opened lazily (48 KiB of labels, 12,288 pixels or more)")
     assert "an in-memory copy (about twice their size to read)" in message
-    assert f"TESSELLA_LAZY_LABELS_PIXELS to {labels.size:,} or more" in message
+    assert f"TESSELLA_LAZY_LABELS_PIXELS to {labels.size + 1:,} or more" in message
     recipe = kwargs["metadata"][RECIPE_KEY]
     assert recipe["params"] == SEGMENT_RECIPE["params"] and "note" not in recipe
     assert kwargs["scale"] == (0.5, 0.5)
 
-    monkeypatch.setenv("TESSELLA_LAZY_LABELS_PIXELS", str(labels.size))
+    monkeypatch.setenv("TESSELLA_LAZY_LABELS_PIXELS", str(labels.size + 1))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         [(data, kwargs, kind)] = read_layers(path)
     assert kind == "labels" and isinstance(data, np.ndarray)
     monkeypatch.delenv("TESSELLA_LAZY_LABELS_PIXELS")
-    monkeypatch.setattr(_io, "LAZY_LABELS_PIXELS", labels.size, raising=False)
+    monkeypatch.setattr(_io, "LAZY_LABELS_PIXELS", labels.size + 1, raising=False)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         [(data, kwargs, kind)] = read_layers(path)
@@ -193,8 +193,8 @@ def test_export_and_evaluate_take_lazily_reopened_labels(
     correct.relabel_button.click()  # refused, saying how to get a copy Correct edits
     assert "'cells' is not in memory" in correct.status_label.text()
     assert (  # the limit in force, not the default (review r2, finding 2)
-        "TESSELLA_LAZY_LABELS_PIXELS set to 12,288 or more (Tessella reads labels of up to 0 "
-        "pixels into memory"
+        "TESSELLA_LAZY_LABELS_PIXELS set to 12,289 or more (Tessella reads no labels zarr into "
+        "memory"
     ) in correct.status_label.text()
     assert _io.LAZY_LABELS_PIXELS == LARGE_PIXELS == 8192**2
     _dock, export = viewer.window.add_plugin_dock_widget("tessella", "Export")
@@ -221,7 +221,7 @@ def test_export_and_evaluate_take_lazily_reopened_labels(
     qtbot.waitUntil(lambda: evaluate.last_scores is not None, timeout=30_000)
     assert evaluate.last_scores["avs"] == pytest.approx(1.0), evaluate.last_scores
 
-    monkeypatch.setenv("TESSELLA_LAZY_LABELS_PIXELS", f"{labels.size:,}")
+    monkeypatch.setenv("TESSELLA_LAZY_LABELS_PIXELS", f"{labels.size + 1:,}")
     [in_memory] = viewer.open(str(path), plugin="tessella")
     assert isinstance(in_memory.data, np.ndarray) and in_memory.editable
 
@@ -229,12 +229,12 @@ def test_export_and_evaluate_take_lazily_reopened_labels(
 def test_lazy_labels_variable_is_read_as_the_message_prints_it(
     tmp_path, nuclei_sample, monkeypatch
 ):
-    """The variable set to the number as the lazy-labels message prints it ("12,288"), or
+    """The variable set to the number as the lazy-labels message prints it ("12,289"), or
     with underscores or spaces, is that number (the labels open in memory); a value that is
     no number is said in a warning naming the variable and the value, and the default holds."""
     path, labels = _segmented(tmp_path, nuclei_sample)
     monkeypatch.setattr(_io, "LAZY_LABELS_PIXELS", 0, raising=False)  # the default: lazily
-    for given in (f"{labels.size:,}", "12_288", " 12 288 ", str(labels.size)):
+    for given in (f"{labels.size + 1:,}", "12_289", " 12 289 ", str(labels.size + 1)):
         monkeypatch.setenv("TESSELLA_LAZY_LABELS_PIXELS", given)
         with warnings.catch_warnings():
             warnings.simplefilter("error")

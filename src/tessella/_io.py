@@ -8,7 +8,7 @@ file names none and they are only a guess from the shape). Labels that Segment m
 blockwise zarr, or a file with its ``.recipe.json`` beside it) carry their recipe, as the
 layers Segment adds do, so Export writes it; a recipe that does not reproduce them is said on
 open (:class:`LabelsChangedWarning`). Labels are read into memory, so that Correct can edit
-them, unless a zarr holds more than :data:`LAZY_LABELS_PIXELS`: those open lazily, which is
+them, unless a zarr holds :data:`LAZY_LABELS_PIXELS` or more: those open lazily, which is
 said (:class:`LazyLabelsWarning`), 2D ones of more than :data:`PYRAMID_PIXELS` as a
 multiscale layer (as big images, :func:`_pyramid`), and their recipe is checked reading them
 piece by piece. A mask stack (``segment --stack``'s, Export's) opens as
@@ -98,7 +98,7 @@ COMPANIONS_KEY = "tessella_companions"
 #: :class:`~tessella.engine.io.MaskCrops`), which Export and Evaluate take as their objects
 READ_STACK_KEY = "tessella_read_stack"
 COMPANION_OF_KEY = "tessella_companion_of"
-#: labels on disk (zarr) with more pixels than this, all axes together, open lazily: read
+#: labels on disk (zarr) with this many pixels or more, all axes together, open lazily: read
 #: whole, they would take twice their size at the peak (4.4 GB for 2 GiB of labels) and can
 #: exceed the memory (a blockwise result); the size from which Segment defaults to blockwise
 #: (``_widgets._blockwise.LARGE_PIXELS``). The environment variable
@@ -565,8 +565,8 @@ def _say_maybe_labels(path: Path, data) -> None:
 
 
 class LazyLabelsWarning(UserWarning):
-    """Labels opened lazily (read from disk as napari shows them), being larger than
-    :data:`LAZY_LABELS_PIXELS`; napari shows it as a notification."""
+    """Labels opened lazily (read from disk as napari shows them), having
+    :data:`LAZY_LABELS_PIXELS` pixels or more; napari shows it as a notification."""
 
 
 def _lazy_labels_pixels() -> int:
@@ -609,13 +609,13 @@ def _whole_number_env(
 
 def _labels_data(path: Path, data):
     """The data of a labels layer read from ``path``: in memory (numpy), so that Correct can
-    edit it, unless it is on disk (zarr, dask) and larger than :func:`_lazy_labels_pixels`,
+    edit it, unless it is on disk (zarr, dask) and at least :func:`_lazy_labels_pixels`,
     which stays there, said in a :class:`LazyLabelsWarning` naming the file."""
     if isinstance(data, np.ndarray):
         return data
     pixels = int(np.prod(data.shape, dtype=np.int64))
     limit = _lazy_labels_pixels()
-    if pixels <= limit:
+    if pixels < limit:
         return np.asarray(data)
     size = pixels * np.dtype(data.dtype).itemsize
     units = [(2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB"), (1, "bytes")]
@@ -627,12 +627,12 @@ def _labels_data(path: Path, data):
     by_region = data.ndim == 2 and store_of(data) is not None
     region = "Correct's 'Edit the region in view', then 'Write back'; or " if by_region else ""
     warnings.warn(
-        f"{path}: opened lazily ({amount} of labels, more than {limit:,} pixels) and "
+        f"{path}: opened lazily ({amount} of labels, {limit:,} pixels or more) and "
         "read-only (napari's brush and fill are off); napari reads them from disk as it "
         "shows them. Export writes TIFF, zarr, OME-Zarr, CSV and CTC masks from them a piece "
         "at a time (a mask stack is not offered for them). To edit them: "
         f"{region}an in-memory copy (about twice their size to read): set the environment "
-        f"variable {LAZY_LABELS_ENV} to {pixels:,} or more and open the "
+        f"variable {LAZY_LABELS_ENV} to {pixels + 1:,} or more and open the "
         f"{_file_or_folder(path)} again.",
         LazyLabelsWarning,
         stacklevel=2,

@@ -425,7 +425,7 @@ def _movie_layers(
     index, length = places or (list(range(len(frames))), len(frames))
     pixels = length * int(np.prod(shape, dtype=np.int64))
     if labels:
-        in_memory = pixels <= _lazy_labels_pixels()
+        in_memory = pixels < _lazy_labels_pixels()
     else:
         in_memory = pixels * dtype.itemsize <= lazy_image_bytes()
     data: Any
@@ -722,7 +722,7 @@ def _ctc_slice_layers(folder: Path, files: list[Path]) -> list[tuple] | None:
         by_t[t - base] = (volumes.get(t), sorted((z, p) for (u, z), p in slices.items() if u == t))
     pixels = length * int(np.prod(shape, dtype=np.int64))
     data: Any
-    if pixels <= _lazy_labels_pixels():
+    if pixels < _lazy_labels_pixels():
         data = np.zeros((length, *shape), dtype)
         for t, (volume, planes) in by_t.items():
             data[t] = _ctc_frame(volume, planes, shape, dtype)

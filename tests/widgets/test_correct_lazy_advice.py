@@ -23,7 +23,7 @@ def test_advice_names_the_limit_in_force_and_works(
     write_zarr_labels(tmp_path / "cells.zarr", labels)
     monkeypatch.setenv("TESSELLA_LAZY_LABELS_PIXELS", "50,000")
     viewer = make_napari_viewer()
-    with pytest.warns(LazyLabelsWarning, match="to 65,536 or more"):  # (the reader's words)
+    with pytest.warns(LazyLabelsWarning, match="to 65,537 or more"):  # (the reader's words)
         [lazy] = viewer.open(str(tmp_path / "cells.zarr"), plugin="tessella")
     assert not isinstance(lazy.data, np.ndarray)
     _dock, correct = viewer.window.add_plugin_dock_widget("tessella", "Correct")
@@ -31,9 +31,9 @@ def test_advice_names_the_limit_in_force_and_works(
 
     advice = (
         "open its .zarr with File > Open with the environment variable "
-        "TESSELLA_LAZY_LABELS_PIXELS set to 65,536 or more (Tessella reads labels of up to "
-        "50,000 pixels into memory: set it before starting napari, or with os.environ in its "
-        "console)"
+        "TESSELLA_LAZY_LABELS_PIXELS set to 65,537 or more (Tessella reads labels of fewer "
+        "than 50,000 pixels into memory: set it before starting napari, or with os.environ in "
+        "its console)"
     )
     correct.relabel_button.click()
     said = correct.status_label.text()
@@ -45,7 +45,7 @@ def test_advice_names_the_limit_in_force_and_works(
     assert said.endswith(f"to review a copy, {advice}")
 
     # what it says works: with that value, the same File > Open gives an editable copy
-    monkeypatch.setenv("TESSELLA_LAZY_LABELS_PIXELS", "65,536")
+    monkeypatch.setenv("TESSELLA_LAZY_LABELS_PIXELS", "65,537")
     [copy] = viewer.open(str(tmp_path / "cells.zarr"), plugin="tessella")
     assert isinstance(copy.data, np.ndarray)
     _choose(correct, copy)
@@ -65,6 +65,6 @@ def test_below_the_limit_the_advice_is_to_open_it(make_napari_viewer, nuclei_sam
     _choose(correct, lazy)
     correct.relabel_button.click()
     assert correct.status_label.text().endswith(
-        "to edit a copy, open its .zarr with File > Open (Tessella reads labels of up to "
-        "1,000,000 pixels into memory), then Export the result"
+        "to edit a copy, open its .zarr with File > Open (Tessella reads labels of fewer "
+        "than 1,000,000 pixels into memory), then Export the result"
     )

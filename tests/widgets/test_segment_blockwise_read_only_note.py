@@ -62,7 +62,7 @@ def test_a_result_over_the_in_memory_limit_names_the_variable_to_set(
     monkeypatch.setenv("TESSELLA_LAZY_LABELS_PIXELS", "100000")
     viewer, widget, out, layer = _run_blockwise(segment_widget, lazy_nuclei, tmp_path, run_to_end)
     status = widget.status_label.text()
-    assert status.endswith(f"{HOW} after setting TESSELLA_LAZY_LABELS_PIXELS to 266,240 or more"), (
+    assert status.endswith(f"{HOW} after setting TESSELLA_LAZY_LABELS_PIXELS to 266,241 or more"), (
         status
     )
     # Correct's region in view first: it edits the .zarr itself, no variable to set
@@ -71,6 +71,6 @@ def test_a_result_over_the_in_memory_limit_names_the_variable_to_set(
     assert [b for b in correct.findChildren(QPushButton) if b.text() == "Edit the region in view"]
     assert HOW in _correct_says(viewer, layer)
 
-    monkeypatch.setenv("TESSELLA_LAZY_LABELS_PIXELS", "266,240")
+    monkeypatch.setenv("TESSELLA_LAZY_LABELS_PIXELS", "266,241")
     (copy,) = viewer.open(str(out), plugin="tessella")
     assert isinstance(copy.data, np.ndarray) and copy.editable

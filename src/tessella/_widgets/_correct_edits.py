@@ -73,12 +73,13 @@ def _how_to_copy(layer: Labels) -> str:
     pixels = int(np.prod(full_resolution(layer).shape, dtype=np.int64))
     limit = _lazy_labels_pixels()
     how = "open its .zarr with File > Open"
-    if pixels <= limit:
-        return f"{how} (Tessella reads labels of up to {limit:,} pixels into memory)"
+    if pixels < limit:
+        return f"{how} (Tessella reads labels of fewer than {limit:,} pixels into memory)"
+    reads = f"reads labels of fewer than {limit:,} pixels" if limit else "reads no labels zarr"
     return (
-        f"{how} with the environment variable {LAZY_LABELS_ENV} set to {pixels:,} or more "
-        f"(Tessella reads labels of up to {limit:,} pixels into memory: set it before starting "
-        "napari, or with os.environ in its console)"
+        f"{how} with the environment variable {LAZY_LABELS_ENV} set to {pixels + 1:,} or "
+        f"more (Tessella {reads} into memory: set it before starting napari, or with "
+        "os.environ in its console)"
     )
 
 

@@ -203,9 +203,9 @@ def _read_only_note(layer) -> str:
     data = full_resolution(layer)
     pixels = int(np.prod(data.shape, dtype=np.int64))
     how = "open its .zarr with File > Open"
-    if pixels > _lazy_labels_pixels():  # the reader would open it lazily, read-only again
+    if pixels >= _lazy_labels_pixels():  # the reader would open it lazily, read-only again
         # (short: the status line of a big result read as a wall of text, user test s32/t9)
-        how += f" after setting {LAZY_LABELS_ENV} to {pixels:,} or more"
+        how += f" after setting {LAZY_LABELS_ENV} to {pixels + 1:,} or more"
         from ._correct_region import REGION_BUTTON, on_disk_store
 
         if data.ndim == 2 and on_disk_store(layer) is not None:  # Correct edits it in place
