@@ -168,8 +168,9 @@ def model_summary(card: ModelCard, key: str, origin: str, same: str | None = Non
     best, which chose the epoch kept, so it flatters the model); where its weights are
     another listed model's (``same``: its name); what it was trained on, held out and
     fine-tuned from, the settings, the score of each epoch, the epoch kept and an early
-    stop (:func:`_trained_how`); when it was saved; and what its training warned of (the
-    lines after the one that says so start with "- ")."""
+    stop (:func:`_trained_how`); when it was saved (a user's model: its card's file time);
+    and what its training warned of (the lines after the one that says so start with
+    "- ")."""
     import datetime
 
     from tessella.cli._models import _holdout_summary, _kept_base, _validation_summary
@@ -189,9 +190,10 @@ def model_summary(card: ModelCard, key: str, origin: str, same: str | None = Non
     training = raw.get("training")
     if isinstance(training, dict):
         lines += _trained_how(training)
-    try:
+    try:  # (not a bundled model's: its card's file time is when the package was installed)
         saved = datetime.datetime.fromtimestamp((Path(key) / "card.json").stat().st_mtime)
-        lines.append(f"Saved: {saved:%Y-%m-%d %H:%M}")
+        if origin != "bundled":
+            lines.append(f"Saved: {saved:%Y-%m-%d %H:%M}")
     except OSError:
         pass
     if card.training_warnings:  # a shared model says it was trained on doubtful data
