@@ -74,15 +74,9 @@ def _labels_by_content(data: np.ndarray) -> tuple[bool | None, int]:
     nonzero = int(np.count_nonzero(data))
     clipped = top != 0 and nonzero > int(np.count_nonzero(data == top))
     planes = data.reshape(-1, *data.shape[-2:])
-    equal = pairs = 0
-    for plane in planes:
-        inside = _inside(plane, top, clipped)
-        for a, b, both in (
-            (plane[:, 1:], plane[:, :-1], inside[:, 1:] & inside[:, :-1]),
-            (plane[1:], plane[:-1], inside[1:] & inside[:-1]),
-        ):
-            pairs += int(np.count_nonzero(both))
-            equal += int(np.count_nonzero(both & (a == b)))
+    from tessella.engine._neighbours import equal_neighbour_pairs
+
+    equal, pairs = equal_neighbour_pairs(planes, top, clipped)
     if pairs < MIN_PAIRS:
         return None, 0
     if equal <= PIECEWISE_EQUAL * pairs:
@@ -115,14 +109,6 @@ def _labels_by_content(data: np.ndarray) -> tuple[bool | None, int]:
     # image (a crop of 4 nested levels is 4 regions), where objects mostly border 0
     graded = contacts > STEPS_SHARE * (contacts + edges) and steps > STEPS_SHARE * contacts
     return regions <= REGIONS_PER_VALUE * counted and not graded, len(values)
-
-
-def _inside(plane: np.ndarray, top, clipped: bool) -> np.ndarray:
-    """The pixels of ``plane`` that the rule looks at: not 0, nor at ``top`` if ``clipped``."""
-    inside = plane != 0
-    if clipped:
-        inside &= plane != top
-    return inside
 
 
 def _piecewise_constant(data: np.ndarray) -> bool | None:

@@ -29,6 +29,8 @@ import re
 
 import numpy as np
 
+from .._neighbours import equal_neighbour_pairs
+
 __all__ = ["_refuse_intensity_labels", "intensity_labels_figures", "intensity_labels_problem"]
 
 #: labels where more than this share of pairs of neighbouring labelled pixels are equal (the
@@ -63,17 +65,7 @@ def intensity_labels_figures(labels: np.ndarray) -> tuple[float, int, float] | N
     planes = planes[full[:: -(-len(full) // PLANES)]]
     top = planes.max()
     clipped = bool(top != 0 and np.count_nonzero(planes) > np.count_nonzero(planes == top))
-    equal = pairs = 0
-    for plane in planes:
-        inside = plane != 0
-        if clipped:
-            inside &= plane != top
-        for a, b, both in (
-            (plane[:, 1:], plane[:, :-1], inside[:, 1:] & inside[:, :-1]),
-            (plane[1:], plane[:-1], inside[1:] & inside[:-1]),
-        ):
-            pairs += int(np.count_nonzero(both))
-            equal += int(np.count_nonzero(both & (a == b)))
+    equal, pairs = equal_neighbour_pairs(planes, top, clipped)
     if pairs < MIN_PAIRS:
         return None
     share = equal / pairs
