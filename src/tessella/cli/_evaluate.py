@@ -31,10 +31,12 @@ def evaluate_paths(
     boundaries_3d: bool = False,
     annotated_only: str | None = None,
     per_image: bool = False,
+    axes: str | None = None,
 ) -> dict:
     """:func:`tessella.engine.evaluation.score_paths` (the scores of the label image(s) at
     ``pred`` against ``gt``, files or folders paired by name) with its notes on stderr and
-    its errors as CliError: what ``tessella evaluate PRED GT`` scores."""
+    its errors as CliError: what ``tessella evaluate PRED GT`` scores (``axes``: ``--axes``,
+    the axes of files that name none)."""
     from ..engine.evaluation import EvaluationInputError, score_paths
 
     try:
@@ -50,6 +52,7 @@ def evaluate_paths(
             annotated_only=annotated_only,
             per_image=per_image,
             warn=_say,
+            axes=axes,
         )
     except EvaluationInputError as exc:  # (the engine's one-line errors)
         raise CliError(str(exc)) from None
@@ -267,6 +270,13 @@ def _cmd_evaluate(args) -> int:
             "--ignore-label scores label images and mask stacks; it does not apply to --ctc "
             "or --frames"
         )
+    axes = getattr(args, "axes", None)
+    if axes and (args.ctc or args.frames or args.overlapping):
+        flag = "--overlapping" if args.overlapping else "--ctc"
+        raise CliError(
+            f"--axes scores label images and their ground truth; it does not apply to {flag} "
+            "(a CTC folder's files are 2D frames, a mask stack's first axis its masks)"
+        )
     if args.ctc or args.frames:
         return _cmd_evaluate_ctc(args)
     if args.overlapping:
@@ -285,6 +295,7 @@ def _cmd_evaluate(args) -> int:
             boundaries_3d=args.gt_boundaries_3d,
             annotated_only=getattr(args, "annotated_only", None),
             per_image=True,
+            axes=axes,
         )
     except CliError as exc:  # a CTC result or ground truth given without --ctc: say so
         hint = _ctc_hint(args.pred, args.gt)

@@ -314,6 +314,14 @@ def _build_parser() -> argparse.ArgumentParser:
         "are left out unless they overlap an annotated one; all are cut at its edge), as "
         "`tessella train --ignore-label` validates",
     )
+    evaluate.add_argument(
+        "--axes",
+        metavar="AXES",
+        help="the axes of PRED's and GT's files where they name none, e.g. TYX: a plain 3D "
+        "TIFF (read as ZYX) is then a time-lapse scored frame by frame; refused where a file's "
+        "own metadata name other axes (without it, a labels file naming none takes the axes "
+        "of the recipe beside it, NAME.recipe.json, as the Evaluate panel does)",
+    )
     evaluate.add_argument("--json", metavar="FILE", help="also write the scores as JSON")
     evaluate.add_argument("-q", "--quiet", action="store_true")
 

@@ -24,8 +24,21 @@ class MissingInputError(EvaluationInputError, MissingFileError):
     it."""
 
 
-#: suffixes a label image's stem is taken without, longest first (``a.ome.tif`` is ``a``)
-_IMAGE_SUFFIXES = (".ome.tiff", ".ome.tif", ".ome.zarr", ".tiff", ".tif", ".zarr")
+#: suffixes a label image's stem is taken without, longest first (``a.ome.tif`` is ``a``):
+#: TIFF, zarr, and the 2D pictures :func:`~tessella.engine.io.read_image` reads (PNG label
+#: masks, as many annotation tools save them)
+_IMAGE_SUFFIXES = (
+    ".ome.tiff",
+    ".ome.tif",
+    ".ome.zarr",
+    ".tiff",
+    ".tif",
+    ".zarr",
+    ".png",
+    ".jpeg",
+    ".jpg",
+    ".bmp",
+)
 
 
 def _few(paths, count: int = 5) -> str:
@@ -36,10 +49,13 @@ def _few(paths, count: int = 5) -> str:
 
 
 def image_stem(path: Path) -> str | None:
-    """The name of an image file (TIFF or zarr) without its suffix; None for other files.
+    """The name of an image file (TIFF, zarr, PNG/JPEG/BMP picture) without its suffix;
+    None for other files.
 
     >>> image_stem(Path("a.ome.tif")), image_stem(Path("a.TIFF")), image_stem(Path("a.png"))
-    ('a', 'a', None)
+    ('a', 'a', 'a')
+    >>> image_stem(Path("a.csv")), image_stem(Path("a.recipe.json"))
+    (None, None)
     """
     name = path.name
     for suffix in _IMAGE_SUFFIXES:
@@ -49,7 +65,7 @@ def image_stem(path: Path) -> str | None:
 
 
 def _images_by_stem(folder: Path) -> dict[str, list[Path]]:
-    """The TIFF and zarr images of ``folder`` by stem (:func:`image_stem`)."""
+    """The TIFF, zarr and picture images of ``folder`` by stem (:func:`image_stem`)."""
     stems: dict[str, list[Path]] = {}
     for path in sorted(folder.iterdir()):
         stem = image_stem(path)
@@ -59,12 +75,12 @@ def _images_by_stem(folder: Path) -> dict[str, list[Path]]:
 
 
 def file_pairs(pred: str, gt: str, skipped: list | None = None) -> list[tuple[Path, Path]]:
-    """(GT file, PRED file) pairs: two files, or the images (TIFF or zarr) of the GT folder
-    each with the prediction of its stem (``P/a.tiff`` predicts ``G/a.tif``, as ``tessella
-    segment`` keeps each input's suffix). :class:`EvaluationInputError` for a stem two files
-    of a folder share and for ground truth without a prediction (all of them named in one
-    line); predictions without ground truth are skipped (added to ``skipped``, for the
-    printout to say)."""
+    """(GT file, PRED file) pairs: two files, or the images (TIFF, zarr, PNG/JPEG/BMP)
+    of the GT folder each with the prediction of its stem (``P/a.tiff`` predicts ``G/a.tif``,
+    as ``tessella segment`` keeps each input's suffix; ``P/a.tif`` predicts ``G/a.png``).
+    :class:`EvaluationInputError` for a stem two files of a folder share and for ground
+    truth without a prediction (all of them named in one line); predictions without ground
+    truth are skipped (added to ``skipped``, for the printout to say)."""
     pred_path, gt_path = Path(pred), Path(gt)
     for path in (pred_path, gt_path):
         if not path.exists():
@@ -74,14 +90,16 @@ def file_pairs(pred: str, gt: str, skipped: list | None = None) -> list[tuple[Pa
     folders = [p.is_dir() and not is_zarr_path(p) for p in (pred_path, gt_path)]  # zarr: a file
     if folders[0] != folders[1]:
         raise EvaluationInputError(
-            f"PRED {pred_path} and GT {gt_path} must both be images (TIFF or zarr) or both "
+            f"PRED {pred_path} and GT {gt_path} must both be images (TIFF, zarr or PNG) or both "
             "folders of them"
         )
     if not folders[0]:
         return [(gt_path, pred_path)]
     truths, predictions = _images_by_stem(gt_path), _images_by_stem(pred_path)
     if not truths:
-        raise EvaluationInputError(f"{gt_path}: the folder holds no .tif/.tiff/.zarr images")
+        raise EvaluationInputError(
+            f"{gt_path}: the folder holds no .tif/.tiff/.zarr/.png/.jpg/.bmp images"
+        )
     for stems, folder in ((truths, gt_path), (predictions, pred_path)):
         shared = [paths for stem, paths in stems.items() if len(paths) > 1 and stem in truths]
         if shared:

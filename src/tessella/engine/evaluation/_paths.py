@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._file_axes import read_scored
 from ._mistakes import prediction_note
 from ._pairing import EvaluationInputError, MissingInputError, file_pairs
 from ._scored_as import scored_as_text, time_axis
@@ -49,6 +50,7 @@ def _label_pairs(
     piecewise: bool = False,
     movies: list | None = None,
     volumes: list | None = None,
+    axes: str | None = None,
 ):
     """``(name, truth, predicted, unannotated)`` per image of each pair of files, the
     prediction cut at the unannotated pixels: what ``evaluation.truth_objects`` and
@@ -69,8 +71,11 @@ def _label_pairs(
     prediction's axes first, then the ground truth's, as the Evaluate panel takes them:
     :func:`time_axis`), is a time-lapse scored frame by frame, each frame an image
     (``(name, frames, how)`` added to ``movies``); any other pair of more than 2 axes
-    scored whole is one volume (``(name, axes, known)`` added to ``volumes``)."""
-    from ..io import as_array, read_image
+    scored whole is one volume (``(name, axes, known)`` added to ``volumes``). ``axes``
+    (``--axes``): the axes of files that name none (:func:`read_scored`, which also takes
+    a file's axes from the recipe beside it where it names none, as the panel's reader
+    does)."""
+    from ..io import as_array
 
     gt_boundaries = gt_boundaries or boundaries_3d
     kind = (
@@ -85,9 +90,10 @@ def _label_pairs(
         seg, gt = None, str(one)  # a one-file SEG folder against one 2D image: that file
     pairs = [(seg, Path(pred))] if seg is not None else file_pairs(pred, gt, skipped)
     for gt_file, pred_file in pairs:
-        pred_image = read_image(pred_file)
+        pred_image, pred_how = read_scored(pred_file, axes)
         predicted = pred_image.data
-        gt_image = None if gt_file is seg else read_image(gt_file)
+        gt_image, gt_how = (None, "") if gt_file is seg else read_scored(gt_file, axes)
+        hows = (pred_how, gt_how)
         truth = (
             _ctc_truth(gt_file, np.shape(predicted), pred_file)
             if gt_image is None
@@ -102,7 +108,7 @@ def _label_pairs(
         frame_axis, t_axis_how = None, ""
         if kind in ("labels", "binary") and len(truth.shape) > 2 and gt_image is not None:
             # a time-lapse: frame by frame, as the Evaluate panel scores its layers
-            frame_axis, t_axis_how = time_axis(pred_image, gt_image)
+            frame_axis, t_axis_how = time_axis(pred_image, gt_image, hows=hows)
         lazy = piecewise and gt_file is not seg and annotated_only not in ("frames", "slices")
         lazy_side = any(not isinstance(a, np.ndarray) for a in (truth, predicted))
         if lazy and lazy_side and frame_axis is not None:  # (each frame a piece at a time)
@@ -137,7 +143,7 @@ def _label_pairs(
             for note in notes:
                 warn(note)
             if len(truth.shape) > 2 and volumes is not None:
-                volumes.append((gt_file.name, *_volume_axes(pred_image, gt_image)))
+                volumes.append((gt_file.name, *_volume_axes(pred_image, gt_image, hows=hows)))
             yield gt_file.name, table, None, marked[0] if marked else None
             continue
         raw, predicted = as_array(truth, gt_file), as_array(predicted, pred_file)
@@ -187,7 +193,7 @@ def _label_pairs(
         images = scored_images(truth, predicted, unannotated, kind)
         if not (kind == "boundaries" and truth.ndim > 2):
             if truth.ndim > 2 and volumes is not None:
-                volumes.append((gt_file.name, *_volume_axes(pred_image, gt_image)))
+                volumes.append((gt_file.name, *_volume_axes(pred_image, gt_image, hows=hows)))
             yield gt_file.name, *images[0]
             continue
         if sections is not None:  # annotated section by section: each scored as an image
@@ -228,15 +234,16 @@ class _FrameOf:
         return frame if dtype is None else frame.astype(dtype)
 
 
-def _volume_axes(*images) -> tuple[str, bool]:
+def _volume_axes(*images, hows: tuple[str, ...] = ()) -> tuple[str, bool]:
     """``(axes, known)`` of a pair scored as one volume: the axes of the first of
     ``images`` (the prediction, the ground truth; None where there is none) whose file names
-    them (its metadata states every axis), else the prediction's as read (a guess from its
-    shape) and False."""
+    them (its metadata states every axis) or that were given them (``hows``: ``--axes``,
+    the recipe beside it), else the prediction's as read (a guess from its shape) and
+    False."""
     read = [image for image in images if image is not None]
-    for image in read:
+    for k, image in enumerate(images):
         stated = getattr(image, "stated_axes", None)
-        if stated and "?" not in stated:
+        if image is not None and ((stated and "?" not in stated) or (k < len(hows) and hows[k])):
             return image.axes, True
     return (read[0].axes if read else "?"), False
 
@@ -407,6 +414,7 @@ def score_paths(
     annotated_only: str | None = None,
     per_image: bool = False,
     warn: Callable[[str], None] | None = None,
+    axes: str | None = None,
 ) -> dict:
     """Scores of the label image(s) at ``pred`` against ``gt`` (files or folders; paired by
     name without the suffix); GT pixels of ``ignore_label`` (not annotated) are left out, as
@@ -428,7 +436,11 @@ def score_paths(
     ``{"files": stacks, "frames": images}``; a pair of more than 2 axes scored whole (no T
     axis, a 3D membrane map) is one volume, its objects matched in 3D: ``"volumes"`` is
     ``{"files": n, "axes_not_known": m}`` (``m`` of them of axes no file names: a plain 3D
-    TIFF, read as ZYX). ``"scored_as"`` then says how, in words
+    TIFF, read as ZYX). ``axes`` (``--axes TYX``) are the axes of files that name none
+    (a plain 3D TIFF: a time-lapse so scored frame by frame), refused naming the file and
+    both where its metadata name others; a labels file naming none whose recipe beside it
+    (``name.recipe.json``) records the axes Segment read its image with is read with those,
+    as the Evaluate panel's reader does. ``"scored_as"`` then says how, in words
     (:func:`~tessella.engine.evaluation.scored_as_text`). With ``per_image`` (as ``--json``
     writes them) ``"images"`` holds each image's scores, in the order scored
     (:func:`~tessella.engine.evaluation.image_rows`: ``"name"``, the ground truth's file
@@ -480,6 +492,7 @@ def score_paths(
         set(wanted_metrics(metrics_wanted)) <= {"ap", "iou", "vrand"},
         movies,
         volumes,
+        axes,
     ):
         if isinstance(truth, PairTable):  # (unannotated: whether a pixel had ignore_label)
             marked |= bool(unannotated)

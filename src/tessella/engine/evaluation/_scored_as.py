@@ -24,13 +24,15 @@ FRAMES_HINT_ARRAYS = (
 )
 
 
-def time_axis(*images) -> tuple[int | None, str]:
+def time_axis(*images, hows: tuple[str, ...] = ()) -> tuple[int | None, str]:
     """``(axis, how)``: the T axis of the first of ``images`` (what
     :func:`~tessella.engine.io.read_image` returns, or None) whose axes hold one, and what
     says so in words (``"the ImageJ metadata of pred.tif"``); ``(None, "")`` where none has
     a T axis. The Evaluate panel takes the prediction's axes first, then the ground truth's
     (:func:`tessella._io.recorded_axes`: the axes a file names, else those the reader
-    guessed from its shape): give them in that order.
+    guessed from its shape): give them in that order. ``hows``: what gives each image its
+    axes where its file does not (``"--axes TYX"``, ``"the recipe beside a.tif
+    (a.recipe.json)"``; "" where its file names them or they are a guess), said instead.
 
     >>> import numpy as np
     >>> from tessella.engine.io import ImageData
@@ -40,7 +42,7 @@ def time_axis(*images) -> tuple[int | None, str]:
     >>> time_axis(ImageData(np.zeros((2, 3, 4, 4)), "TZYX"))
     (0, 'its axes TZYX (given, or guessed from its shape)')
     """
-    for image in images:
+    for k, image in enumerate(images):
         axes = getattr(image, "axes", None)
         shape = getattr(getattr(image, "data", None), "shape", None)
         if not isinstance(axes, str) or shape is None or len(axes) != len(shape):
@@ -49,7 +51,10 @@ def time_axis(*images) -> tuple[int | None, str]:
             continue
         path = getattr(image, "path", None)
         stated, by = getattr(image, "stated_axes", None), getattr(image, "stated_by", "")
-        if stated and "T" in stated and by:
+        given = hows[k] if k < len(hows) else ""
+        if given:
+            how = given
+        elif stated and "T" in stated and by:
             how = f"the {by} of {path.name}" if path is not None else f"its {by}"
         else:
             whose = f"the axes {axes} of {path.name}" if path is not None else f"its axes {axes}"
