@@ -48,9 +48,14 @@ EPILOG_EVALUATE = """examples:
   # EM membrane maps (1 = membrane); a ZYX stack of them is scored per 2D section:
   tessella evaluate stack_labels.tif membranes.tif --metric vrand --gt-boundaries
   # a time-lapse whose file names its T axis (ImageJ axes TYX, as tessella segment writes a
-  # movie's labels) is scored frame by frame, as the Evaluate panel scores it; a stack of
-  # unknown axes (a plain 3D TIFF) as one volume; the printout and --json's scored_as say which:
+  # movie's labels, or whose recipe beside it records TYX) is scored frame by frame, as the
+  # Evaluate panel scores it; a stack of unknown axes (a plain 3D TIFF) as one volume; the
+  # printout and --json's scored_as say which:
   tessella evaluate movie_labels.tif movie_truth.tif --metric ap --metric seg
+  # a plain 3D TIFF movie (saved without axes) frame by frame:
+  tessella evaluate movie_labels.tif movie_truth.tif --axes TYX
+  # a folder of PNG ground-truth masks, paired with TIFF predictions by name:
+  tessella evaluate predictions/ png_masks/
 """
 
 
@@ -246,15 +251,16 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "pred",
         help="predicted labels: a TIFF, a labels zarr/OME-Zarr (as tessella segment writes "
-        "them), a 2D PNG/BMP picture of labels, or a folder of TIFFs paired with the ground "
-        "truth's by name (a stack with a T axis, as ImageJ axes TYX, is scored frame by "
-        "frame; another stack as one volume)",
+        "them), a 2D PNG/BMP picture of labels, or a folder of them (TIFF, zarr, PNG) paired "
+        "with the ground truth's by name (a stack with a T axis, as ImageJ axes TYX, is "
+        "scored frame by frame; another stack as one volume; see --axes)",
     )
     evaluate.add_argument(
         "gt",
         help="ground-truth labels: a TIFF, a labels zarr, a 2D PNG/BMP label mask (8-/16-bit; a "
         "palette PNG read as its indices, the label IDs; a 1-bit one as 0/1), or a folder "
-        "of TIFFs with the prediction's names (or a CTC SEG/NN_GT folder)",
+        "of them (TIFF, zarr, PNG masks) with the prediction's names (or a CTC SEG/NN_GT "
+        "folder)",
     )
     evaluate.add_argument(
         "--metric",

@@ -13,9 +13,9 @@ __all__ = ["FRAMES_HINT_PATHS", "FRAMES_HINT_ARRAYS", "scored_as_text", "time_ax
 #: evaluate`` and :func:`tessella.evaluate_paths`)
 FRAMES_HINT_PATHS = (
     "a time-lapse is scored frame by frame where its file names its T axis (ImageJ axes "
-    "TYX, as tessella.write_labels(path, labels, axes='TYX') writes them), or with "
-    "--annotated-only frames (annotated_only='frames') each frame holding a ground-truth "
-    "object"
+    "TYX, as tessella.write_labels(path, labels, axes='TYX') writes them) or the recipe "
+    "beside it does, with --axes TYX on the command line, or with --annotated-only frames "
+    "(annotated_only='frames') each frame holding a ground-truth object"
 )
 #: the same for arrays (:func:`tessella.evaluate`)
 FRAMES_HINT_ARRAYS = (
