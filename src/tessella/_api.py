@@ -165,6 +165,7 @@ def evaluate_paths(
     annotated_only: str | None = None,
     per_image: bool = False,
     skipped: list | None = None,
+    axes: str | None = None,
 ) -> dict:
     """Score label files against ground-truth files, as ``tessella evaluate PRED GT`` does:
     the dict its ``--json`` writes.
@@ -198,6 +199,10 @@ def evaluate_paths(
         ``"n_true"``, ``"n_pred"``, and each metric's), as ``--json`` writes them.
     skipped : list, optional
         Predictions that have no ground truth are appended to it (their paths).
+    axes : str, optional
+        ``--axes``: the axes of the files whose metadata (or recipe beside them) name none,
+        e.g. ``"TYX"`` for a plain 3D movie, which is then scored frame by frame; a file
+        naming other axes is refused.
 
     Returns
     -------
@@ -246,6 +251,7 @@ def evaluate_paths(
             boundaries_3d=gt_boundaries_3d,
             annotated_only=annotated_only,
             per_image=per_image,
+            axes=axes,
         )  # (notes on the inputs: UserWarnings, score_paths' default)
     except EvaluationInputError as exc:  # (one line naming the problem, a ValueError)
         if isinstance(exc, MissingFileError):  # (and an OSError: except either catches it)
