@@ -35,7 +35,9 @@ def read_picture(
     takes them for a TIFF. A palette (indexed) PNG or BMP whose palette is of colours (a
     label mask as annotation tools and VOC-style datasets save them: the colours are for
     display) is read as its indices, grey ``YX``, so its label IDs are kept (read as RGB they
-    were lost, and ``tessella evaluate`` refused the shape); one whose palette is grey as
+    were lost, and ``tessella evaluate`` refused the shape), unless its indices change from
+    pixel to pixel as a photo's colours do (:func:`_label_like`): that one is read as its
+    colours, ``YXC``, as napari reads it; one whose palette is grey as
     those greys (an identity palette: the same values); a 1-bit picture as 0 and 1 (uint8).
     A picture states no pixel size (a PNG's or JPEG's resolution is
     one for printing): ``unit`` "pixel". A JPEG is read with a :class:`LossyPictureWarning`.
@@ -127,4 +129,25 @@ def _indexed(path: Path) -> np.ndarray | None:
         seen = colours[used]
         if (seen[:, 0] == seen[:, 1]).all() and (seen[:, 1] == seen[:, 2]).all():
             return colours[:, 0][indices]  # a grey palette: its greys
+        if not _label_like(indices):  # a colour picture saved with a palette: its colours
+            return colours[indices]
     return indices
+
+
+#: a palette picture is a label mask where more than this share of its neighbouring pixel
+#: pairs not 0 are equal (label masks: 0.97 and more; a photo quantized to a palette, its
+#: colours changing from pixel to pixel: far fewer), as the reader tells labels by content
+LABEL_EQUAL_SHARE = 0.9
+#: fewer such pairs tell nothing: the indices are kept (a mask of a few small objects)
+LABEL_MIN_PAIRS = 64
+
+
+def _label_like(indices: np.ndarray) -> bool:
+    """Whether a colour palette picture's ``indices`` are a label mask's (piecewise
+    constant: kept as its IDs) rather than a colour picture's (a photo saved with a palette,
+    read as its colours, RGB, as napari reads it; review r12: an H&E crop quantized to 64
+    colours was segmented as its indices, 3 objects against 10 from its RGB)."""
+    from .._neighbours import equal_neighbour_pairs
+
+    equal, pairs = equal_neighbour_pairs([indices], 0, False)
+    return pairs < LABEL_MIN_PAIRS or equal > LABEL_EQUAL_SHARE * pairs
