@@ -232,13 +232,21 @@ def test_missing_file_unknown_model_and_tampered_weights(
     assert not out.exists()
 
 
-def test_constant_image_is_an_error_with_no_output(tmp_path, tiny_model_dir, capsys):
+def test_constant_image_is_0_objects_with_a_warning(tmp_path, tiny_model_dir, capsys):
+    """A constant image (a blank field, an empty well) is segmented as 0 objects, warned of
+    once with its value; it was an error with no output."""
     flat = tmp_path / "flat.tif"
-    tifffile.imwrite(flat, np.full((64, 64), 9, np.uint8))
+    tifffile.imwrite(flat, np.full((64, 48), 9, np.uint8))
     out = tmp_path / "flat_labels.tif"
-    assert main(["segment", str(flat), "-o", str(out), "--model", str(tiny_model_dir)]) == 1
-    assert "flat.tif is constant" in capsys.readouterr().err
-    assert list(tmp_path.glob("flat_labels*")) == []
+    assert main(["segment", str(flat), "-o", str(out), "--model", str(tiny_model_dir)]) == 0
+    err = capsys.readouterr().err
+    assert err.count("flat.tif is constant (every pixel is 9): nothing to segment, 0 objects") == 1
+    assert sorted(p.name for p in tmp_path.glob("flat_labels*")) == [
+        "flat_labels.recipe.json",
+        "flat_labels.tif",
+    ]
+    labels = tifffile.imread(out)
+    assert labels.shape == (64, 48) and not labels.any()
 
 
 def test_existing_output_needs_overwrite(tmp_path, image_file, tiny_model_dir, capsys):

@@ -77,32 +77,45 @@ def test_a_stack_s_recipe_records_its_digest_which_the_reader_and_skip_existing_
     np.testing.assert_array_equal(tifffile.imread(out), written)
 
 
-def test_a_blank_image_of_a_folder_is_said_alike_when_skip_existing_leaves_it_alone(
+def test_a_blank_image_of_a_folder_is_0_objects_not_a_failure(
     tmp_path, nuclei_sample, tiny_model_dir, capsys
 ):
-    """A blank image failed in a folder run with "... (skipped)" and "1 of 2 images failed";
-    the --skip-existing rerun, where it is the one image left, said only the first without
-    "(skipped)", as a one-image run does. Both now say what the folder run says."""
+    """A blank (constant) image of a screen, an empty well, is a result: it failed the folder
+    run ("... (skipped)", "1 of 2 images failed", exit 1) with no labels, so a plate with an
+    empty well looked broken (user test t16). It is now written as labels of 0 objects (the
+    shape, pixel size and recipe of any output) and a header-only CSV, with one warning line,
+    and the run succeeds; the --skip-existing rerun leaves it alone as any image done; a blank
+    image given alone is the same."""
     src, out = tmp_path / "in", tmp_path / "out"
     src.mkdir()
-    tifffile.imwrite(src / "a.tif", nuclei_sample[0][:96, :96])
-    tifffile.imwrite(src / "blank.tif", np.zeros((96, 96), np.uint8))
-    args = ["segment", str(src), "-o", str(out), "--model", str(tiny_model_dir), "-q"]
-    assert main(args) == 1
-    first = capsys.readouterr().err
-    said = (
-        f"tessella segment: error: {src / 'blank.tif'} is constant (every pixel is 0): "
-        "nothing to segment (skipped)\n"
-        "tessella segment: error: 1 of 2 images failed: blank.tif\n"
+    well = {"imagej": True, "resolution": (2.0, 2.0), "metadata": {"unit": "micron", "axes": "YX"}}
+    tifffile.imwrite(src / "a.tif", nuclei_sample[0][:96, :96], **well)
+    tifffile.imwrite(src / "blank.tif", np.zeros((96, 80), np.uint16), **well)
+    args = ["segment", str(src), "-o", str(out), "--model", str(tiny_model_dir), "-q", "--csv"]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    warned = f"{src / 'blank.tif'} is constant (every pixel is 0): nothing to segment, 0 objects"
+    assert err.count(warned) == 1, err
+    assert "failed" not in err and "error" not in err, err
+    names = ["a.csv", "a.recipe.json", "a.tif", "blank.csv", "blank.recipe.json", "blank.tif"]
+    assert sorted(p.name for p in out.iterdir()) == [*names, "measurements.csv"]
+    with tifffile.TiffFile(out / "blank.tif") as tif:
+        labels = tif.asarray()
+        assert tif.series[0].axes == "YX"
+        assert tif.pages[0].tags["XResolution"].value == (2, 1)  # 0.5 micron, as the input's
+    assert labels.shape == (96, 80) and labels.dtype == tifffile.imread(out / "a.tif").dtype
+    assert not labels.any()
+    header = (out / "a.csv").read_text().splitlines()[0]
+    assert "area_um2" in header and (out / "blank.csv").read_text().splitlines() == [header]
+    assert (out / "measurements.csv").read_text().count("blank.tif") == 0  # no rows of it
+    recipes = [json.loads((out / f"{n}.recipe.json").read_text()) for n in ("a", "blank")]
+    assert (
+        recipes[1]["model"] == recipes[0]["model"] and recipes[1]["params"] == recipes[0]["params"]
     )
-    assert first == said
-    assert sorted(p.name for p in out.iterdir()) == ["a.recipe.json", "a.tif"]
-    assert main([*args, "--skip-existing"]) == 1
-    assert capsys.readouterr().err == said
-    # one image given on its own is no folder: its error alone, as before
-    one = ["segment", str(src / "blank.tif"), "-o", str(tmp_path / "blank.tif"), *args[4:]]
-    assert main(one) == 1
-    assert capsys.readouterr().err == (
-        f"tessella segment: error: {src / 'blank.tif'} is constant (every pixel is 0): "
-        "nothing to segment\n"
-    )
+    assert main([*args, "--skip-existing"]) == 0  # both done: nothing redone, nothing said
+    assert "constant" not in capsys.readouterr().err
+    # one image given on its own: the same warning and empty labels, exit 0
+    one = ["segment", str(src / "blank.tif"), "-o", str(tmp_path / "blank.tif"), *args[4:-1]]
+    assert main(one) == 0
+    assert capsys.readouterr().err.count(warned) == 1
+    assert not tifffile.imread(tmp_path / "blank.tif").any()

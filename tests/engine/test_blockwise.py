@@ -740,11 +740,15 @@ def test_unreachable_scheduler_is_a_clear_error(monkeypatch):
         pass
 
 
-def test_constant_input_and_model_mismatch_fail_before_any_block(tmp_path, nuclei2d):
+def test_constant_input_is_0_objects_and_model_mismatch_fails_before_any_block(tmp_path, nuclei2d):
+    """A constant input (the empty well of a plate) is a result, not an error: warned of with
+    its name and value, as in memory, and written as labels of 0 objects, the input's shape."""
     flat = write_zarr(tmp_path / "flat.zarr", np.full((64, 64), 5, np.uint8), (32, 32))
-    with pytest.raises(ValueError, match="flat.zarr is constant"):  # the input is named
-        segment_blockwise(flat, tmp_path / "o.zarr", nuclei2d, block=32, device="cpu")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["flat.zarr"]  # no state is left
+    with pytest.warns(UserWarning, match=r"flat\.zarr is constant \(every pixel is 5\): nothing"):
+        result = segment_blockwise(flat, tmp_path / "o.zarr", nuclei2d, block=32, device="cpu")
+    assert result.n_objects == 0
+    labels = zarr.open(str(tmp_path / "o.zarr"), mode="r")
+    assert labels.shape == (64, 64) and not np.asarray(labels[:]).any()
     # a chunk that cannot be decoded: named with the block, nothing left behind
     image = write_zarr(
         tmp_path / "bad.zarr", np.arange(64 * 64, dtype=np.uint16).reshape(64, 64), (32, 32)
@@ -755,7 +759,7 @@ def test_constant_input_and_model_mismatch_fail_before_any_block(tmp_path, nucle
     chunk.write_bytes(b"not a chunk")
     with pytest.raises(ValueError, match="bad.zarr: cannot read block"):
         segment_blockwise(image, tmp_path / "b.zarr", nuclei2d, block=32, device="cpu")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.zarr", "flat.zarr"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.zarr", "flat.zarr", "o.zarr"]
     volume = write_zarr(tmp_path / "vol.zarr", np.zeros((4, 64, 64), np.uint8), (4, 32, 32))
     with pytest.raises(ValueError, match="do not fit model 'nuclei2d'"):
         segment_blockwise(volume, tmp_path / "v.zarr", nuclei2d, "ZYX")
@@ -800,8 +804,9 @@ def test_a_blank_frame_gets_no_labels_blockwise_as_in_memory(tmp_path, nuclei_sa
     in_memory = segment(movie, nuclei2d, "TYX", device="cpu")
     assert metrics.matching(in_memory[1], labels[1], 0.5).f1 >= 0.99
     blank = write_zarr(tmp_path / "blank.zarr", np.zeros_like(movie), (1, 128, 128))
-    with pytest.raises(ValueError, match="constant"):
-        segment_blockwise(blank, tmp_path / "none.zarr", nuclei2d, "TYX", block=128)
+    with pytest.warns(UserWarning, match=r"blank\.zarr is constant \(every pixel is 0\)"):
+        result = segment_blockwise(blank, tmp_path / "none.zarr", nuclei2d, "TYX", block=128)
+    assert result.n_objects == 0 and not zarr.open(str(result.path))[...].any()
 
 
 def test_model_run_cancelled_and_resumed_equals_an_uninterrupted_one(

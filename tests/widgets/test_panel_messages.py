@@ -16,7 +16,7 @@ import numpy as np
 
 from tessella._widgets import _export_write
 from tessella._widgets import segment as segment_module
-from tests.widgets.helpers import choose_model, said
+from tests.widgets.helpers import choose_model, result_name, said
 from tests.widgets.test_segment_widget import choose_layer
 from tests.widgets.test_tune_gaps import _volume_in_tune, volume_result  # noqa: F401
 from tests.widgets.test_tune_widget import change, place
@@ -25,22 +25,26 @@ from tests.widgets.test_tune_widget import change, place
 def test_segment_error_names_the_layer_once_quoted(segment_widget, monkeypatch, run_to_end):
     viewer, widget = segment_widget
     errors = said(monkeypatch, segment_module)
+    warnings = said(monkeypatch, segment_module, "show_warning")
     viewer.add_image(np.full((64, 64), 7, np.uint16), name="constant")
     choose_layer(widget, "constant")
 
     run_to_end(widget)
 
-    message = "'constant' is constant (every pixel is 7): nothing to segment"
-    assert errors == [f"Segment failed: {message}"]
-    assert widget.status_label.text() == f"Failed: {message}"
+    # a constant layer (a blank field) is a result of 0 objects, warned of: no failure
+    message = "'constant' is constant (every pixel is 7): nothing to segment, 0 objects"
+    assert errors == [] and warnings == [message], (errors, warnings)
+    labels = viewer.layers[result_name(widget, "constant")]
+    assert labels.data.shape == (64, 64) and not np.asarray(labels.data).any()
+    assert widget.status_label.text().startswith("'constant': 0 objects in ")
 
     # axes that do not fit the model: the problem right after the layer's name
     viewer.add_image(np.random.default_rng(0).random((2, 4, 64, 64)), name="nuc2d")
     choose_layer(widget, "nuc2d")
     widget.axes_combo.setCurrentText("TZYX")
     run_to_end(widget)
-    assert errors[1].startswith("Segment failed: 'nuc2d': axes TZYX do not fit model "), errors
-    assert errors[1].count("nuc2d") == 1
+    assert errors[0].startswith("Segment failed: 'nuc2d': axes TZYX do not fit model "), errors
+    assert errors[0].count("nuc2d") == 1
     assert widget.run_button.isEnabled()
 
 

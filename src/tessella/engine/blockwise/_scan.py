@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..normalize import blank_channels, bright_background, percentile_scale
+from ..pipeline._predict import constant_words
 from ..progress import warn_at_caller
 from ._look import unfamiliar_blocks
 from ._run import BlockProgress, _map, _Run
@@ -319,8 +320,8 @@ def _scan(run: _Run, executor, name: str | None = None) -> Generator[BlockProgre
             for unit, channels in stats.items():
                 units.setdefault(unit, []).append(channels)
         ranges, constant, volume_blank = [], [], []
-        # a blank (constant) frame or slice gets no labels (:meth:`_Run.blank`); only a wholly
-        # blank input is refused, as in memory
+        # a blank (constant) frame or slice gets no labels (:meth:`_Run.blank`); a wholly
+        # blank input is warned of and gets none at all (0 objects), as in memory
         for unit, parts in sorted(units.items()):
             merged = _merge_stats(parts, low, high, invert, segmenter.invert)
             if blank_channels([m[2] for m in merged], [m[3] for m in merged]):
@@ -328,12 +329,12 @@ def _scan(run: _Run, executor, name: str | None = None) -> Generator[BlockProgre
             ranges.append([list(unit), merged])
             # a 3D model's blank Z slices: no labels there, post-processed around
             volume_blank += [[unit[0], z] for z in sorted(_blank_slices(parts, every=True))]
-        if constant and len(constant) == len(ranges):
-            unit = constant[0]
-            where = (f" (frame {unit[0]})" if unit[0] >= 0 else "") + (
-                f" (slice {unit[1]})" if unit[1] >= 0 else ""
-            )
-            raise ValueError(f"{run.input_name}{where} is constant: nothing to segment")
+        if constant and len(constant) == len(ranges):  # as in memory: 0 objects, warned
+            values = {channel[2] for _unit, merged in ranges for channel in merged}
+            value = values.pop() if len(values) == 1 else None
+            if value is not None and float(value).is_integer():
+                value = int(value)  # as in memory: 5, not 5.0, for an integer image
+            warn_at_caller(constant_words(run.input_name, value))
         blank_path = Path(run.work) / BLANK_SLICES
         blank_path.with_suffix(".tmp").write_text(json.dumps(volume_blank))
         os.replace(blank_path.with_suffix(".tmp"), blank_path)  # (before ranges.json)

@@ -30,6 +30,7 @@ from ._inputs import (
 __all__ = [
     "_predict_steps",
     "channels_averaged",
+    "constant_words",
     "model_runner",
     "predict_model_input",
     "prediction_meta",
@@ -198,6 +199,29 @@ def channels_averaged(shape, dtype, axes: str, model: LoadedModel, name: str) ->
     )
 
 
+def _check_whole(image: np.ndarray, name: str) -> bool:
+    """Refuse an empty image or one with NaN/inf (:func:`check_finite_and_varied`); warn of a
+    constant one and say so (True): it is segmented as it is, its parts all blank and given no
+    labels. A blank image (the empty well of a plate) is a result, 0 objects, not an error."""
+    floating = np.issubdtype(image.dtype, np.floating)
+    if image.size and image.min() == image.max() and not (floating and np.isinf(image.flat[0])):
+        warn_at_caller(constant_words(name, image.flat[0]))
+        return True
+    check_finite_and_varied(image, name)
+    return False
+
+
+def constant_words(name: str, value=None) -> str:
+    """The warning of a constant (blank) image, the same in memory and blockwise: ``value``
+    its one pixel value, or None where its parts (frames, slices, the channels the model
+    reads) are each constant at a value of their own."""
+    if value is None:
+        said = "blank (each of its frames, slices and channels the model reads is constant)"
+    else:
+        said = f"constant (every pixel is {value})"
+    return f"{name} is {said}: nothing to segment, 0 objects"
+
+
 def _predict_steps(
     image: np.ndarray,
     model: str | LoadedModel | None,
@@ -243,8 +267,8 @@ def _predict_steps(
             return as_array(image, name)
         return as_array(image, name, f"frame {t}", (slice(None),) * axes.index("T") + (t,))
 
-    if isinstance(image, np.ndarray):  # the whole image at once; a part may be blank
-        check_finite_and_varied(image, name)
+    # the whole image at once where it is in memory; a part may be blank
+    warned = isinstance(image, np.ndarray) and _check_whole(image, name)
     blank_parts = 0  # lazy data (dask, zarr) is read frame by frame: counted as it comes
     yield Progress("predict", 0, total)
     for t in range(frames):
@@ -276,8 +300,10 @@ def _predict_steps(
                 if blank:
                     frame_meta["blank_slices"] = blank
             del channels
-        if blank_parts == frames * slices:  # every part so far, and this was the last
-            check_finite_and_varied(np.asarray(own), name)
+        if blank_parts == frames * slices and not warned:  # every part, this the last
+            # one part: its value where constant (lazy data); else blank part by part
+            if not (frames * slices == 1 and _check_whole(np.asarray(own), name)):
+                warn_at_caller(constant_words(name))
         if window > 1:  # the window around frame t, edges repeated (as in training)
             from ..train.timelapse import window_indices
 
