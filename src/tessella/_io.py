@@ -835,27 +835,81 @@ def _write(path: str, data, meta: dict, write, kind: str) -> list[str]:
     pixel_size, unit, _ = layer_pixel_size(
         axes, meta.get("scale"), meta.get("units"), [metadata] if isinstance(metadata, dict) else []
     )
+    replaced = Path(path).exists()  # (before writing: whose is the recipe beside it)
     # napari's save dialog has already asked before replacing a file
     write(path, labels, axes, pixel_size, unit if pixel_size else "µm", overwrite=True)
-    return [str(path), *_write_recipe_beside(Path(path), data, labels, axes, meta, kind)]
+    return [str(path), *_write_recipe_beside(Path(path), data, labels, axes, meta, kind, replaced)]
 
 
-def _layer_holding(data) -> tuple[Any, Any] | None:
+def _layer_holding(data, name: object = None) -> tuple[Any, Any] | None:
     """``(viewer, layer)``: the labels layer of an open viewer whose data is ``data`` (the
     layer napari's File > Save is writing; its writer is given the data and attributes only),
-    or None."""
+    the one named ``name`` (the layer's name napari gives the writer) where several layers
+    hold the same array (review r12 L1: the first of them was taken, so saving a Segment
+    result whose array a script had added again wrote the other layer's recipe), or None."""
     from napari import Viewer
     from napari.layers import Labels
 
-    for viewer in list(getattr(Viewer, "_instances", ())):
-        for layer in viewer.layers:
-            if isinstance(layer, Labels) and layer.data is data:
-                return viewer, layer
-    return None
+    holding = [
+        (viewer, layer)
+        for viewer in list(getattr(Viewer, "_instances", ()))
+        for layer in viewer.layers
+        if isinstance(layer, Labels) and layer.data is data
+    ]
+    named = [(v, layer) for v, layer in holding if name is not None and layer.name == name]
+    found = named or holding
+    return found[0] if found else None
+
+
+def _labels_files_sharing(beside: Path, path: Path) -> list[str]:
+    """The names of the labels files other than ``path`` whose recipe name is ``beside``
+    (``NAME.tif``, ``NAME.tiff`` and ``NAME.zarr`` share ``NAME.recipe.json``)."""
+    from tessella.engine.io._zarr import labels_recipe_path
+
+    stem = beside.name[: -len(".recipe.json")]
+    try:
+        entries = os.listdir(beside.parent)
+    except OSError:
+        return []
+    return sorted(
+        e
+        for e in entries
+        if e != path.name
+        and e.lower() in (f"{stem}.tif".lower(), f"{stem}.tiff".lower(), f"{stem}.zarr".lower())
+        and labels_recipe_path(beside.parent / e) == beside
+    )
+
+
+def _recipe_owner(beside: Path, path: Path, replaced: bool) -> str | None:
+    """None where the recipe ``beside`` may be replaced (or removed) by File > Save of
+    ``path`` (absent, written for ``path``: its ``exported`` names it, or the recipe of the
+    file ``path`` replaced, no other labels file sharing its name), else the name of the
+    labels file it describes (review r12 M1: saving ``z.tif`` replaced the recipe of the
+    command line's ``z.zarr``)."""
+    if not beside.exists():
+        return None
+    import json
+
+    try:
+        recipe = json.loads(beside.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        recipe = None
+    exported = recipe.get("exported") if isinstance(recipe, dict) else None
+    if isinstance(exported, dict):
+        named = [n for n in exported.values() if isinstance(n, str)]
+        if path.name in named:
+            return None
+        for name in named:
+            if (beside.parent / name).exists():
+                return name
+    others = _labels_files_sharing(beside, path)
+    if others:
+        return others[0]
+    return None  # the file replaced had it, or no file is left that it describes
 
 
 def _write_recipe_beside(
-    path: Path, data, labels: np.ndarray, axes: str, meta: dict, kind: str
+    path: Path, data, labels: np.ndarray, axes: str, meta: dict, kind: str, replaced: bool
 ) -> list[str]:
     """Write ``name.recipe.json`` beside labels saved by napari's File > Save, as Export
     writes it beside its TIFF (user test s34/t17 #2: the divisions set by hand and the frame
@@ -864,8 +918,11 @@ def _write_recipe_beside(
     a movie read from numbered frames, the divisions of linked labels (those whose ends are
     both in the labels), the file it is written for (``exported``) and the labels' digest;
     the reader puts them back. Labels without a recipe keep none (the reader reads no
-    divisions without one): a warning says what is not saved and that Export's CTC keeps it.
-    Returns the recipe's path, if written."""
+    divisions without one): a warning says what is not saved and that Export's CTC keeps it,
+    and the recipe of the file they replaced is removed (review r12 M2: hand-drawn labels
+    saved over ``cli.tif`` reopened with its nuclei2d recipe). A ``name.recipe.json`` of
+    another labels file sharing the name (``z.zarr`` for ``z.tif``) is left as it is, with
+    a warning naming both (:func:`_recipe_owner`). Returns the recipe's path, if written."""
     from tessella._widgets._companions import tracks_layer
     from tessella._widgets._export_outputs import EDITED_NOTE
     from tessella._widgets._labels_states import recipe_on_screen
@@ -878,7 +935,7 @@ def _write_recipe_beside(
 
     given = meta.get("metadata")
     metadata: dict = given if isinstance(given, dict) else {}
-    held = _layer_holding(data)
+    held = _layer_holding(data, meta.get("name"))
     if held is not None:
         viewer, layer = held
         recipe, reproduces = recipe_on_screen(layer)
@@ -921,6 +978,20 @@ def _write_recipe_beside(
                 UserWarning,
                 stacklevel=2,
             )
+    beside = labels_recipe_path(path)
+    owner = _recipe_owner(beside, path, replaced)
+    if owner is not None:
+        warnings.warn(
+            f"{path.name} was saved without a recipe beside it: {beside.name}, the recipe "
+            f"of {owner}, is left as it is (reopened, {path.name} would be read with it); "
+            "save under another name to keep each its own recipe",
+            UserWarning,
+            stacklevel=2,
+        )
+        return []
+    if recipe is None:
+        if replaced and beside.exists():  # the recipe of the labels just replaced
+            beside.unlink()
         return []
     note = recipe.get("note", EDITED_NOTE)  # (the reader's, where the file changed)
     recipe = {k: v for k, v in recipe.items() if k not in (*EXPORT_ONLY_KEYS, "lineage")}
@@ -932,7 +1003,6 @@ def _write_recipe_beside(
         recipe["lineage"] = sorted([int(c), int(p)] for c, p in lineage.items())
     recipe["exported"] = {kind: path.name}
     recipe[DIGEST_KEY] = labels_digest(labels)
-    beside = labels_recipe_path(path)
     write_json(beside, recipe)
     return [str(beside)]
 
