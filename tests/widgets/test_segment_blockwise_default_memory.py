@@ -90,3 +90,41 @@ def test_a_smaller_image_is_blockwise_where_memory_is_short(segment_widget, fram
     )
     assert _blockwise.is_large(mosaic.data[0])
     assert not _blockwise.is_large(movie.data, "TYX")
+
+
+def test_a_movie_and_a_colour_image_count_one_frame_s_pixels(frame, monkeypatch):
+    """8192² is one frame's (volume's) pixels (review s34/r12 M3): the 92 frames of the
+    1024² GOWT1 movie (2.2 GiB in memory) and a 4730² RGB slide (its channels are one
+    pixel's) were ticked as "8192² or more"; the memory rule still counts every frame."""
+    import dask.array as da
+
+    movie = da.stack([da.from_array(frame, chunks=1024)] * 92)  # the GOWT1 01 movie's shape
+    _free(monkeypatch, 22)
+    assert _blockwise.blockwise_reason(movie, "TYX") == ""
+    assert _blockwise.blockwise_reason(da.zeros((4730, 4730, 3), np.uint8), "YXC") == ""
+    # a volume of as many voxels is one 3D image: still 8192² or more
+    assert _blockwise.blockwise_reason(movie, "ZYX").startswith(
+        "92 x 1024 x 1024 pixels is 8192² or more (in memory: about 9.0 GiB"
+    )
+    # a movie of 8192² frames: each frame
+    big = da.zeros((3, 8192, 8192), np.uint16, chunks=(1, 2048, 2048))
+    assert _blockwise.blockwise_reason(big, "TYX").startswith(
+        "each frame (8192 x 8192 pixels) is 8192² or more"
+    )
+    _free(monkeypatch, 2.5)  # the memory rule counts all 92 frames
+    assert _blockwise.blockwise_reason(movie, "TYX") == (
+        "in memory it would need about 2.2 GiB, more than half of the 2.5 GiB available"
+    )
+
+
+def test_a_colour_slide_under_8192_squared_stays_in_memory(segment_widget, frame, monkeypatch):
+    import dask.array as da
+
+    _free(monkeypatch, 22)
+    viewer, widget = segment_widget
+    rgb = da.stack([da.from_array(frame[:, :], chunks=1024).astype(np.uint8)] * 3, axis=-1)
+    slide = viewer.add_image(da.tile(rgb, (5, 5, 1))[:4730, :4730], rgb=True, name="he")
+    assert slide.data.shape == (4730, 4730, 3)
+    _choose_layer(widget, slide)
+    assert widget.axes_combo.currentText() == "YXC"
+    assert not widget.blockwise_checkbox.isChecked(), widget.status_label.text()

@@ -42,8 +42,9 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 
-#: layers of this many pixels or more (all axes together) default to blockwise mode, lazy or
-#: not, whatever the memory free: 8192², the classic "big" slide. An in-memory run holds the
+#: layers of this many pixels or more in one frame or volume (Z counted, T and C not: the
+#: memory rule below counts a movie's frames) default to blockwise mode, lazy or not,
+#: whatever the memory free: 8192², the classic "big" slide. An in-memory run holds the
 #: whole image's maps till its end (Cancel is seen only between 1024² tiles: 17 s, user test
 #: s34/t15), and the engine's estimate of what it needs (``IN_MEMORY_BYTES_PER_PIXEL``, 100
 #: bytes a pixel, TTA and heavier models included) is 6.2 GiB here. Measured (s34, nuclei2d,
@@ -70,6 +71,19 @@ OVERVIEW_PIXELS = 4096 * 4096
 OVERVIEW_SIDE = 2048
 
 
+def _axes_of(shape: tuple[int, ...], axes: str) -> str:
+    """``axes`` (upper case) where they name each axis of ``shape``, else the axes guessed
+    for it, else ""."""
+    if not axes or len(axes) != len(shape):
+        from tessella.engine.axes import guess_axes
+
+        try:
+            axes = guess_axes(shape)
+        except ValueError:
+            axes = ""
+    return axes.upper()
+
+
 def in_memory_need(shape: tuple[int, ...], axes: str = "") -> int:
     """Bytes an in-memory run of an image of ``shape`` on ``axes`` (guessed where not given)
     needs, as the engine estimates it before it refuses a lazy input
@@ -88,14 +102,7 @@ def in_memory_need(shape: tuple[int, ...], axes: str = "") -> int:
     )
 
     shape = tuple(int(n) for n in shape)
-    if not axes or len(axes) != len(shape):
-        from tessella.engine.axes import guess_axes
-
-        try:
-            axes = guess_axes(shape)
-        except ValueError:
-            axes = ""
-    axes = axes.upper()
+    axes = _axes_of(shape, axes)
     pixels = int(np.prod([n for a, n in zip(axes, shape) if a != "C"] if axes else shape))
     frames = shape[axes.index("T")] if "T" in axes else 1
     frame = pixels // max(frames, 1)
@@ -108,22 +115,33 @@ def _gib(size: float) -> str:
 
 def blockwise_reason(data, axes: str = "") -> str:
     """Why a layer's ``data`` (on ``axes``, guessed where not given) is segmented blockwise
-    by default ("" where it is segmented in memory): :data:`LARGE_PIXELS` or more, all axes
-    together, whatever the memory; or an in-memory run needing (:func:`in_memory_need`) more
-    than :data:`MEMORY_SHARE` of the memory available now (an 8 GB laptop). Lazy data (dask,
-    zarr) is not large for being lazy: napari's own reader opens a folder of frames as a dask
-    array, a movie of a few MB that is read whole and segmented in memory as quickly as a
-    TIFF."""
+    by default ("" where it is segmented in memory): :data:`LARGE_PIXELS` or more in one
+    frame (a volume's Z counted, a movie's T and a colour's C not), whatever the memory; or
+    an in-memory run needing (:func:`in_memory_need`) more than :data:`MEMORY_SHARE` of the
+    memory available now (an 8 GB laptop). Lazy data (dask, zarr) is not large for being
+    lazy: napari's own reader opens a folder of frames as a dask array, a movie of a few MB
+    that is read whole and segmented in memory as quickly as a TIFF.
+
+    >>> import dask.array as da
+    >>> blockwise_reason(da.zeros((2, 8192, 8192)), "TYX")[:44]
+    'each frame (8192 x 8192 pixels) is 8192² or '
+    """
     from tessella.engine.pipeline._inputs import available_memory
 
     shape = tuple(int(n) for n in data.shape)
-    pixels = int(np.prod(shape, dtype=np.int64))
+    axes = _axes_of(shape, axes)
+    # one frame's (volume's) pixels: a movie is segmented a frame at a time, a colour's
+    # channels are one pixel's (review s34/r12 M3: a 92-frame 1024² movie, 2.2 GiB in
+    # memory, and a 4730² RGB slide were ticked as 8192² or more)
+    spatial = [n for a, n in zip(axes, shape) if a not in "TC"] if axes else list(shape)
+    pixels = int(np.prod(spatial, dtype=np.int64))
     need = in_memory_need(shape, axes)
     free = available_memory()
     said_free = f", of {_gib(free)} available" if free is not None else ""
-    size = " x ".join(str(n) for n in shape)
+    size = " x ".join(str(n) for n in spatial)
     if pixels >= LARGE_PIXELS:
-        return f"{size} pixels is 8192² or more (in memory: about {_gib(need)}{said_free})"
+        size = f"each frame ({size} pixels)" if "T" in axes else f"{size} pixels"
+        return f"{size} is 8192² or more (in memory: about {_gib(need)}{said_free})"
     if free is not None and need > MEMORY_SHARE * free:
         return (
             f"in memory it would need about {_gib(need)}, more than half of the {_gib(free)} "
