@@ -26,14 +26,14 @@ def test_2d_labels_on_disk_are_offered_correct_s_region_and_export_s_pieces(tmp_
     labels[8:20, 8:30], labels[30:50, 40:90] = 1, 2
     path = write_zarr_labels(tmp_path / "cells.zarr", labels, "YX", chunks=32)
     message = _said(path, monkeypatch)
-    assert message.startswith(f"{path}: opened lazily (12 KiB of labels, more than 0 pixels)")
+    assert message.startswith(f"{path}: opened lazily (12 KiB of labels, 0 pixels or more)")
     assert "whole when run" not in message
     assert "Export writes TIFF, zarr, OME-Zarr, CSV and CTC masks from them a piece" in message
     assert "(a mask stack is not offered for them)" in message
     assert "reads them whole" not in message
     assert "To edit them: Correct's 'Edit the region in view', then 'Write back'; or " in message
     assert message.endswith(
-        f"set the environment variable {LAZY_LABELS_ENV} to 6,144 or more and open the file again."
+        f"set the environment variable {LAZY_LABELS_ENV} to 6,145 or more and open the file again."
     )
 
 
@@ -44,4 +44,4 @@ def test_a_volume_on_disk_is_offered_only_a_copy_in_memory(tmp_path, monkeypatch
     message = _said(path, monkeypatch)
     assert "Edit the region in view" not in message
     assert "To edit them: an in-memory copy (about twice their size to read): set the " in (message)
-    assert f"{LAZY_LABELS_ENV} to 6,144 or more and open the file again." in message
+    assert f"{LAZY_LABELS_ENV} to 6,145 or more and open the file again." in message

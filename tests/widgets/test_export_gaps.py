@@ -429,5 +429,6 @@ def test_labels_segmented_from_a_plain_tiff_movie_are_frames_everywhere(
     _dock, export = viewer.window.add_plugin_dock_widget("tessella", "Export")
     choose_text(export.labels_combo, "movie labels (cells2dt)")
     assert export._is_time_lapse()
-    [saved] = labels.save(str(tmp_path / "saved.tif"), plugin="tessella")
+    [saved, recipe] = labels.save(str(tmp_path / "saved.tif"), plugin="tessella")
     assert read_image(saved).axes == "TYX"
+    assert recipe.endswith("saved.recipe.json")  # (its recipe beside it, 0fcb428)

@@ -183,11 +183,11 @@ def test_cancel_mid_run_adds_nothing_and_stops_early(
 @pytest.mark.parametrize(
     ("image", "message"),
     [
-        (np.full((128, 128), 7, np.uint8), "constant"),
+        (np.full((128, 128), np.inf, np.float32), "infinite"),  # (constant: 0 objects)
         (np.where(np.eye(128) > 0, np.nan, 1.0).astype(np.float32), "NaN"),
         (np.random.default_rng(0).random((3, 96, 96)).astype(np.float32), "TYX"),
     ],
-    ids=["constant", "nan", "3d-stack-for-a-2d-model"],
+    ids=["infinite", "nan", "3d-stack-for-a-2d-model"],
 )
 def test_error_is_reported_and_the_widget_stays_usable(
     segment_widget, nuclei_image, monkeypatch, run_to_end, image, message
