@@ -16,12 +16,14 @@ from typing import Any
 
 import numpy as np
 
+# the zarr attribute in which a blockwise run keeps the recipe of the labels it wrote, and the
+# end of the name (before ``.tif``) of the mask stack Export writes beside the labels
+from tessella.engine.io._kept_recipe import STACK_STEM as STACK_STEM
+from tessella.engine.io._kept_recipe import ZARR_RECIPE_ATTR as ZARR_RECIPE_ATTR
+from tessella.engine.io._kept_recipe import sidecar_recipe as _sidecar_recipe
+
 RECIPE_KEY = "tessella_recipe"  # the Segment widget's recipe in a labels layer's metadata
-#: the zarr attribute in which a blockwise run (the Segment panel's or ``tessella segment``'s)
-#: keeps the recipe of the labels it wrote
-ZARR_RECIPE_ATTR = "tessella"
-#: the end of the name (before ``.tif``) of the mask stack Export writes beside the labels
-STACK_STEM = ".stack"
+
 #: the recipe key in which Export records :func:`~tessella.engine.digest.labels_digest` of the
 #: mask stack it wrote (``labels_digest`` names the labels file written beside it)
 STACK_DIGEST_KEY = "stack_digest"
@@ -52,66 +54,18 @@ def _made_beside_labels(recipe: dict | None, path: Path) -> bool:
     return not isinstance(source, str) or Path(source).name != path.name
 
 
-def _sidecars(path: Path) -> list[Path]:
-    """The files that may hold the recipe of ``path``: ``name.recipe.json`` beside
-    ``name.tif``/``name.zarr`` (:func:`~tessella.engine.io._zarr.labels_recipe_path`; OME
-    labels ``labels/cells.v1``: ``cells.v1.recipe.json``, then the ``cells.recipe.json`` an
-    older version wrote where it is theirs alone), and for Export's mask stack
-    ``name.stack.tif`` the ``name.recipe.json`` Export wrote beside it (which names it in
-    ``exported``)."""
-    from tessella.engine.io._zarr import labels_recipe_path, older_labels_recipe_path
-
-    found = [labels_recipe_path(path)]
-    older = older_labels_recipe_path(path)
-    if older is not None:
-        found.append(older)
-    stem = path.name.rsplit(".", 1)[0]
-    if stem.lower().endswith(STACK_STEM) and len(stem) > len(STACK_STEM):
-        found.append(path.with_name(stem[: -len(STACK_STEM)] + ".recipe.json"))
-    return found
-
-
-def _sidecar_recipe(path: Path) -> tuple[Path, dict] | None:
-    """The sidecar (:func:`_sidecars`) holding the recipe of ``path`` and what it holds: the
-    first that reads as JSON and, when Export wrote it (``exported``), names this file."""
-    import json
-
-    for sidecar in _sidecars(path):
-        if not sidecar.is_file():
-            continue
-        try:
-            found = json.loads(sidecar.read_text())
-        except (OSError, ValueError):
-            continue
-        exported = found.get("exported") if isinstance(found, dict) else None
-        if isinstance(exported, dict) and path.name not in exported.values():
-            continue  # Export wrote it for other files of this name
-        return sidecar, found
-    return None
-
-
 def _recipe_beside(path: Path) -> dict | None:
     """The recipe Segment kept with the labels in ``path``: a blockwise zarr's
     :data:`ZARR_RECIPE_ATTR` attribute, else the ``name.recipe.json`` that ``tessella segment``
     and Export write beside ``name.tif``/``name.zarr`` (one written by Export only when its
     ``exported`` names this file; Export's mask stack ``name.stack.tif`` shares the
-    ``name.recipe.json`` of its export). None when there is none, or it is no Segment recipe."""
-    from tessella.engine.io import is_zarr_path
+    ``name.recipe.json`` of its export). None when there is none, or it is no Segment recipe
+    (:func:`tessella.engine.io._kept_recipe.kept_recipe`, which ``tessella evaluate`` asks
+    too)."""
+    from tessella.engine.io._kept_recipe import kept_recipe
 
-    found = None
-    if is_zarr_path(path):
-        import zarr
-
-        try:
-            found = zarr.open(str(path), mode="r").attrs.get(ZARR_RECIPE_ATTR)
-        except Exception:  # read_image has read it; the recipe is a bonus
-            found = None
-    if not isinstance(found, dict):
-        beside = _sidecar_recipe(path)
-        found = None if beside is None else beside[1]
-    if not isinstance(found, dict) or not isinstance(found.get("model"), str):
-        return None
-    return found if isinstance(found.get("params"), dict) else None
+    found = kept_recipe(path)
+    return None if found is None else found[0]
 
 
 def _exported_stack(found: dict | None, path: Path) -> bool:

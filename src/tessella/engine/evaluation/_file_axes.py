@@ -7,7 +7,6 @@ them (:func:`tessella._io.recorded_axes`); else the reader's guess from its shap
 
 from __future__ import annotations
 
-import json
 import warnings
 from pathlib import Path
 
@@ -15,60 +14,13 @@ from ._pairing import EvaluationInputError
 
 __all__ = ["read_scored", "recipe_axes"]
 
-#: the zarr attribute in which a blockwise run keeps the recipe of the labels it wrote
-#: (``tessella._io_recipe.ZARR_RECIPE_ATTR``)
-_ZARR_RECIPE_ATTR = "tessella"
-
-
-def _recipe_files(path: Path) -> list[Path]:
-    """The sidecars that may hold the recipe of labels ``path``, as the reader looks for
-    them (``tessella._io_recipe._sidecars``): ``name.recipe.json`` (an older version's name
-    too), and for Export's mask stack ``name.stack.tif`` its export's ``name.recipe.json``."""
-    from ..io._zarr import labels_recipe_path, older_labels_recipe_path
-
-    found = [labels_recipe_path(path)]
-    older = older_labels_recipe_path(path)
-    if older is not None:
-        found.append(older)
-    stem = path.name.rsplit(".", 1)[0]
-    if stem.lower().endswith(".stack") and len(stem) > len(".stack"):
-        found.append(path.with_name(stem[: -len(".stack")] + ".recipe.json"))
-    return found
-
 
 def _recipe_of(path: Path) -> tuple[dict, str] | None:
-    """``(recipe, where)``: the Segment recipe kept with the labels ``path`` (a zarr's
-    attribute, else the first sidecar that reads as JSON and, written by Export, names this
-    file) and where it is, in words; None where there is none or it is no Segment recipe
-    (a ``model`` and its ``params``)."""
-    from ..io import is_zarr_path
+    """``(recipe, where)``: the Segment recipe kept with the labels ``path``, as the reader
+    finds it (:func:`~tessella.engine.io._kept_recipe.kept_recipe`)."""
+    from ..io._kept_recipe import kept_recipe
 
-    found, where = None, ""
-    if is_zarr_path(path):
-        try:
-            import zarr
-
-            found = zarr.open(str(path), mode="r").attrs.get(_ZARR_RECIPE_ATTR)
-            where = f"the recipe in the attributes of {path.name}"
-        except Exception:  # (the file is read by read_image; the recipe is a bonus)
-            found = None
-    if not isinstance(found, dict):
-        found = None
-        for sidecar in _recipe_files(path):
-            if not sidecar.is_file():
-                continue
-            try:
-                read = json.loads(sidecar.read_text())
-            except (OSError, ValueError):
-                continue
-            exported = read.get("exported") if isinstance(read, dict) else None
-            if isinstance(exported, dict) and path.name not in exported.values():
-                continue  # Export wrote it for other files of this name
-            found, where = read, f"the recipe beside {path.name} ({sidecar.name})"
-            break
-    if not isinstance(found, dict) or not isinstance(found.get("model"), str):
-        return None
-    return (found, where) if isinstance(found.get("params"), dict) else None
+    return kept_recipe(path)
 
 
 def recipe_axes(path: Path, ndim: int) -> tuple[str, str] | None:
