@@ -10,6 +10,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 from psygnal import Signal
 
+from tessella.engine._network_maps import confidence_map as confidence_map
+from tessella.engine._network_maps import network_map as network_map
+
 if TYPE_CHECKING:
     from napari.components import LayerList
     from napari.layers import Layer
@@ -90,28 +93,6 @@ results = ResultCache()
 register = results.register
 get = results.get
 discard = results.discard
-
-
-def network_map(result: SegmentResult, key: str, shape=None) -> np.ndarray | None:
-    """The single-channel network output ``key`` of ``result``, stacked over time like its
-    labels; None when the method has no such output (or its shape is not ``shape``)."""
-    maps = [p.arrays[key][0] for p in result.predictions if key in p.arrays]
-    if not maps or len(maps) != len(result.predictions):
-        return None
-    if any(p.arrays[key].shape[0] != 1 for p in result.predictions):
-        return None
-    stacked = maps[0] if maps[0].ndim == result.labels.ndim else np.stack(maps)
-    return stacked if shape is None or stacked.shape == tuple(shape) else None
-
-
-def confidence_map(result: SegmentResult, shape=None) -> np.ndarray | None:
-    """How sure the network is, per pixel: the seed map (embedding) or the foreground
-    probability (boundary, semantic)."""
-    for key in ("seed", "foreground"):
-        found = network_map(result, key, shape)
-        if found is not None:
-            return found
-    return None
 
 
 def height_map(result: SegmentResult, shape=None) -> np.ndarray | None:

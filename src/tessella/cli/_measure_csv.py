@@ -200,20 +200,11 @@ def measure_kept(source: Path, target: Path, read_image_of, model) -> dict:
 
 def confidence_map(result, shape) -> np.ndarray | None:
     """How sure the network was, per pixel, of ``result``'s labels (of ``shape``), as Export
-    measures it for labels made by Segment (its ``mean_confidence`` column): the seed map
-    (embedding models) or the foreground probability (boundary, semantic), stacked over time
-    as the labels are; None for a method that has neither (worms2d's patches, a time-lapse
-    model's centres), or maps not of the labels' shape."""
-    predictions = list(getattr(result, "predictions", ()) or ())
-    for key in ("seed", "foreground"):  # (the panel's _result_cache.confidence_map)
-        arrays = [p.arrays[key] for p in predictions if key in p.arrays]
-        if not arrays or len(arrays) != len(predictions) or any(a.shape[0] != 1 for a in arrays):
-            continue
-        maps = [np.asarray(a[0]) for a in arrays]
-        found = maps[0] if maps[0].ndim == len(shape) else np.stack(maps)
-        if tuple(found.shape) == tuple(shape):
-            return found
-    return None
+    measures it for labels made by Segment (its ``mean_confidence`` column): the panel's
+    rule, :func:`tessella.engine._network_maps.confidence_map`."""
+    from ..engine._network_maps import confidence_map as of_result
+
+    return of_result(result, shape)
 
 
 def measure_result(result, image, pixel_size: dict, unit: str, physical: bool) -> dict:
