@@ -95,6 +95,19 @@ def data_dir() -> Path:
     return DATA
 
 
+@pytest.fixture
+def mito_3d(data_dir):
+    """Lucchi++ val mitochondria (FIB-SEM, 24 sections, every 3rd pixel of 480 x 600) as 3D
+    instances (connected components): 24 x 160 x 200, uint32 (the deep-chunk Export tests)."""
+    import tifffile
+    from scipy import ndimage
+
+    mask = tifffile.imread(data_dir / "em_mito_lucchipp" / "val" / "mito.tif")
+    labels, count = ndimage.label(mask[:24, :480:3, :600:3] > 0)
+    assert count == 6
+    return labels.astype(np.uint32)
+
+
 @pytest.fixture(scope="session")
 def nuclei_sample():
     """A real 520x512 fluorescence nuclei image (DSB2018, CC0, shipped) and its labels."""

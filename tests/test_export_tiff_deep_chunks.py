@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 import tifffile
 import zarr
-from scipy import ndimage
 from zarr.core.codec_pipeline import BatchedCodecPipeline
 
 from tessella._widgets import _export_lazy
@@ -22,16 +21,6 @@ from tessella._widgets._export_outputs import _Output
 from tessella._widgets._export_write import _export_steps, _Plan
 from tessella.engine.io import write_labels
 from tessella.engine.io._write import write_labels_in_strips
-
-
-@pytest.fixture
-def mito(data_dir):
-    """Lucchi++ val mitochondria (FIB-SEM, 24 sections, every 3rd pixel of 480 x 600) as 3D
-    instances (connected components): 24 x 160 x 200."""
-    mask = tifffile.imread(data_dir / "em_mito_lucchipp" / "val" / "mito.tif")
-    labels, count = ndimage.label(mask[:24, :480:3, :600:3] > 0)
-    assert count == 6
-    return labels.astype(np.uint32)
 
 
 @pytest.fixture
@@ -62,18 +51,18 @@ def _chunk_count(stored) -> int:
 
 
 @pytest.mark.parametrize("chunks", [(24, 160, 200), (8, 64, 64), (24, 32, 200)])
-def test_each_deep_chunk_decoded_once_and_the_same_file(tmp_path, mito, decodes, chunks):
-    stored = _stored(tmp_path, mito, chunks)
-    write_labels(tmp_path / "whole.tif", mito, "ZYX", {"Z": 5.0, "Y": 5.0, "X": 5.0}, "nm")
+def test_each_deep_chunk_decoded_once_and_the_same_file(tmp_path, mito_3d, decodes, chunks):
+    stored = _stored(tmp_path, mito_3d, chunks)
+    write_labels(tmp_path / "whole.tif", mito_3d, "ZYX", {"Z": 5.0, "Y": 5.0, "X": 5.0}, "nm")
     decodes["n"] = 0
     reads = len(tiff_pieces(stored))
     ticker = Ticker(reads)
     ticker.begin("writing", reads)
-    ends = (int(mito.min()), int(mito.max()))
+    ends = (int(mito_3d.min()), int(mito_3d.max()))
     write_labels_in_strips(
         tmp_path / "bands.tif",
         tiff_bands(stored, ticker),
-        mito.shape,
+        mito_3d.shape,
         ends,
         "ZYX",
         {"Z": 5.0, "Y": 5.0, "X": 5.0},
@@ -84,20 +73,20 @@ def test_each_deep_chunk_decoded_once_and_the_same_file(tmp_path, mito, decodes,
     assert (tmp_path / "bands.tif").read_bytes() == (tmp_path / "whole.tif").read_bytes()
 
 
-def test_slabs_bounded_by_memory(tmp_path, mito, decodes, monkeypatch):
+def test_slabs_bounded_by_memory(tmp_path, mito_3d, decodes, monkeypatch):
     """Where a chunk's depth of pages is more than the slab's bytes, slabs of fewer pages,
     none crossing a chunk's edge: a chunk decoded once per slab, not once per page."""
     monkeypatch.setattr(_export_lazy, "TIFF_SLAB_BYTES", 5 * 160 * 200 * 4)  # 5 pages
-    stored = _stored(tmp_path, mito, (12, 80, 200))
+    stored = _stored(tmp_path, mito_3d, (12, 80, 200))
     decodes["n"] = 0
     pages = np.stack(list(tiff_bands(stored, Ticker(1))))
-    np.testing.assert_array_equal(pages, mito)
+    np.testing.assert_array_equal(pages, mito_3d)
     # a 12-deep chunk in slabs of 5, 5, 2: 3 decodes each (before: 12)
     assert decodes["n"] == 3 * _chunk_count(stored)
 
 
-def test_a_time_lapse_of_volumes(tmp_path, mito, decodes):
-    movie = np.stack([mito[:12], mito[12:]])  # T=2, Z=12
+def test_a_time_lapse_of_volumes(tmp_path, mito_3d, decodes):
+    movie = np.stack([mito_3d[:12], mito_3d[12:]])  # T=2, Z=12
     stored = _stored(tmp_path, movie, (1, 6, 80, 100))
     decodes["n"] = 0
     pages = np.stack(list(tiff_bands(stored, Ticker(1))))
@@ -105,8 +94,8 @@ def test_a_time_lapse_of_volumes(tmp_path, mito, decodes):
     assert decodes["n"] == _chunk_count(stored)
 
 
-def test_cancel_between_two_reads(tmp_path, mito):
-    stored = _stored(tmp_path, mito, (8, 64, 64))
+def test_cancel_between_two_reads(tmp_path, mito_3d):
+    stored = _stored(tmp_path, mito_3d, (8, 64, 64))
     cancel = threading.Event()
     ticker = Ticker(len(tiff_pieces(stored)), cancel)
     bands = tiff_bands(stored, ticker)
@@ -116,15 +105,15 @@ def test_cancel_between_two_reads(tmp_path, mito):
         list(bands)
 
 
-def test_export_of_a_deep_chunked_result(tmp_path, mito, decodes):
+def test_export_of_a_deep_chunked_result(tmp_path, mito_3d, decodes):
     """Through Export's own steps (as its worker runs them): the TIFF pass decodes each chunk
     once (the range/digest pass once more), and the progress ends at its total."""
-    stored = _stored(tmp_path, mito, (24, 160, 200))  # (one chunk, as blockwise writes)
+    stored = _stored(tmp_path, mito_3d, (24, 160, 200))  # (one chunk, as blockwise writes)
     out = tmp_path / "out"
     out.mkdir()
     plan = _Plan(
-        name="mito",
-        outputs=[_Output("tiff", out / "mito.tif")],
+        name="mito_3d",
+        outputs=[_Output("tiff", out / "mito_3d.tif")],
         overwrite=False,
         make_folder=None,
         data=stored,
@@ -146,6 +135,6 @@ def test_export_of_a_deep_chunked_result(tmp_path, mito, decodes):
             said.append(next(steps))
     except StopIteration as stop:
         done = stop.value
-    assert done.written == [out / "mito.tif"]
+    assert done.written == [out / "mito_3d.tif"]
     assert decodes["n"] == 2  # (before: 1 + 24)
-    np.testing.assert_array_equal(tifffile.imread(out / "mito.tif"), mito)
+    np.testing.assert_array_equal(tifffile.imread(out / "mito_3d.tif"), mito_3d)

@@ -10,22 +10,10 @@ import threading
 
 import numpy as np
 import pytest
-import tifffile
 import zarr
-from scipy import ndimage
 
 from tessella._widgets._export_lazy import Stopped, Ticker, write_labels_in_pieces, zarr_pieces
 from tessella.engine import digest
-
-
-@pytest.fixture
-def mito(data_dir):
-    """Lucchi++ val mitochondria (FIB-SEM, 24 sections, every 3rd pixel of 480 x 600) as 3D
-    instances (connected components): 24 x 160 x 200."""
-    mask = tifffile.imread(data_dir / "em_mito_lucchipp" / "val" / "mito.tif")
-    labels, count = ndimage.label(mask[:24, :480:3, :600:3] > 0)
-    assert count == 6
-    return labels.astype(np.uint32)
 
 
 @pytest.fixture
@@ -60,11 +48,11 @@ def _stored(labels, chunks):
 
 @pytest.mark.parametrize("ome", [False, True], ids=["zarr", "ome_zarr"])
 @pytest.mark.parametrize("chunks", [(24, 80, 100), (12, 160, 200), (24, 64, 64)])
-def test_each_deep_chunk_read_once(tmp_path, mito, shallow, memory_reads, ome, chunks):
-    stored = _stored(mito, chunks)
+def test_each_deep_chunk_read_once(tmp_path, mito_3d, shallow, memory_reads, ome, chunks):
+    stored = _stored(mito_3d, chunks)
     reads = memory_reads
     reads["n"] = 0
-    ends = (int(mito.min()), int(mito.max()))
+    ends = (int(mito_3d.min()), int(mito_3d.max()))
     total = zarr_pieces(stored, ends, ome)
     ticker = Ticker(total)
     ticker.begin("writing", total)
@@ -77,19 +65,19 @@ def test_each_deep_chunk_read_once(tmp_path, mito, shallow, memory_reads, ome, c
         {"Z": 5.0, "Y": 15.0, "X": 15.0},
         "nm",
         ome,
-        name="mito",
+        name="mito_3d",
         ticker=ticker,
     )
-    chunk_count = int(np.prod([-(-n // c) for n, c in zip(mito.shape, chunks)]))
+    chunk_count = int(np.prod([-(-n // c) for n, c in zip(mito_3d.shape, chunks)]))
     assert reads["n"] == chunk_count  # (before: 6x, 3x, 6x, each piece 4 deep)
     assert ticker.done == total  # (every read counted on the bar)
     written = zarr.open_array(str(out / "0" if ome else out), mode="r")
     assert written.chunks == (4, 160, 200) and written.dtype == np.uint16
-    np.testing.assert_array_equal(written[...], mito)
+    np.testing.assert_array_equal(written[...], mito_3d)
 
 
-def test_cancel_between_two_reads(tmp_path, mito, shallow):
-    stored = _stored(mito, (24, 80, 100))
+def test_cancel_between_two_reads(tmp_path, mito_3d, shallow):
+    stored = _stored(mito_3d, (24, 80, 100))
     cancel = threading.Event()
     ticker = Ticker(1, cancel)
     original = ticker.tick
@@ -105,7 +93,9 @@ def test_cancel_between_two_reads(tmp_path, mito, shallow):
         )
 
 
-def test_the_levels_read_from_level_0_written(tmp_path, mito, shallow, memory_reads, monkeypatch):
+def test_the_levels_read_from_level_0_written(
+    tmp_path, mito_3d, shallow, memory_reads, monkeypatch
+):
     """An OME-Zarr's lower-resolution levels (planes over 4096², here over 100²) are taken
     from its level 0 just written, in chunks the levels' pieces hold whole, not from the
     labels again, whose deep chunks each piece decoded whole (before: 48 more reads)."""
@@ -113,9 +103,9 @@ def test_the_levels_read_from_level_0_written(tmp_path, mito, shallow, memory_re
 
     monkeypatch.setattr(_write, "LEVELS_PIXELS", 100 * 100)
     monkeypatch.setattr(_write, "LEVELS_SMALLEST", 50)
-    stored = _stored(mito, (24, 80, 100))
+    stored = _stored(mito_3d, (24, 80, 100))
     memory_reads["n"] = 0
-    ends = (int(mito.min()), int(mito.max()))
+    ends = (int(mito_3d.min()), int(mito_3d.max()))
     total = zarr_pieces(stored, ends, True)
     ticker = Ticker(total)
     ticker.begin("writing", total)
@@ -124,5 +114,5 @@ def test_the_levels_read_from_level_0_written(tmp_path, mito, shallow, memory_re
     assert memory_reads["n"] == 4  # (level 0 only; before: 52)
     assert ticker.done == total
     group = zarr.open_group(str(out), mode="r")
-    np.testing.assert_array_equal(group["1"][...], mito[:, ::2, ::2])
-    np.testing.assert_array_equal(group["2"][...], mito[:, ::4, ::4])
+    np.testing.assert_array_equal(group["1"][...], mito_3d[:, ::2, ::2])
+    np.testing.assert_array_equal(group["2"][...], mito_3d[:, ::4, ::4])
