@@ -621,7 +621,11 @@ def follow_overlaps(viewer, labels_layer: Labels) -> None:
         made = announced[0] if step else None  # (the step napari's paint event carried)
         if made is not None and _erased_whole(labels_layer, made):  # (a worm erased whole)
             if _in_boxes(labels_layer, labels, kept):
-                gap = _show_gap(labels_layer, made, None, kept)
+                # what the layer shows for the labels before the step (their edits taken in:
+                # a worm split since shows its pieces), as Correct's Delete reads it
+                # (:func:`uncovered`), not ``kept``, the layer as the tool wrote it (s35: a
+                # fill deleting the worm over a split one showed the split one unsplit)
+                gap = _show_gap(labels_layer, made, None, np.asarray(shown.data))
             else:  # (the stack of the labels before the step: what lay under it there)
                 gap = _show_gap(
                     labels_layer,
