@@ -147,6 +147,53 @@ def _decimals(value: float) -> int:
     return max(0, 2 - math.floor(math.log10(value)))
 
 
+def _mark(touched: np.ndarray, step, value: bool) -> None:
+    """Set ``touched`` to ``value`` on the pixels napari's history ``step`` (its atoms: a
+    masked paint's box and mask, ``data_setitem``'s indices) wrote; atoms of another napari
+    are passed over."""
+    for atom in step:
+        try:
+            if hasattr(atom, "slice_key"):  # (napari's masked paint: a brush, a fill)
+                box = touched[tuple(atom.slice_key)]
+                if atom.mask is None:
+                    box[...] = value
+                else:
+                    box[np.asarray(atom.mask, bool)] = value
+            else:  # (indices, before, after): data_setitem
+                touched[atom[0]] = value
+        except (TypeError, IndexError, ValueError):  # (another napari's atoms)
+            continue
+
+
+def _painted_before(layer: Labels, step=None) -> np.ndarray | None:
+    """The pixels of ``layer`` painted by hand in the steps of its undo history before
+    ``step`` (all of them without it), or None where none were: what Correct did not see
+    being painted, because it was not open or not following the layer then (s35: a nucleus
+    painted in with the brush before Correct was opened was judged by the network's old
+    confidence there). napari's masked paint atoms (the brush, the fill bucket, the
+    eraser, a polygon) are the user's; a step of ``data_setitem`` atoms is taken as a tool's
+    (Tune's update, :func:`._labels_states.write_labels`) and makes its pixels the
+    network's again, as :meth:`CorrectReview._note_hand_edit` takes them. Steps undone
+    (in the redo history) are not counted."""
+    from ._correct_edits import _history
+
+    data = layer.data
+    history = _history(layer, "undo")
+    if history is None or not isinstance(data, np.ndarray):
+        return None
+    touched = None
+    for recorded in list(history):
+        if recorded is step or not isinstance(recorded, list):
+            continue
+        painted = all(hasattr(atom, "slice_key") for atom in recorded)
+        if touched is None:
+            if not painted:
+                continue
+            touched = np.zeros(data.shape, bool)
+        _mark(touched, recorded, painted)
+    return touched if touched is not None and touched.any() else None
+
+
 class CorrectReview:
     """Mixin for :class:`.correct.CorrectWidget`: the suspicious objects of the chosen labels
     layer, one at a time (uses the widget's ``viewer``, ``labels_layer``, ``_say``, ...)."""
@@ -174,42 +221,45 @@ class CorrectReview:
         stroke, a fill, an edit of this panel): its pixels are the user's from now on, not
         the network's, unless Tune or Segment wrote them (they are the network's again) or
         the step only renumbered the objects (Relabel 1..N). Kept per layer, for its labels
-        array (new data, e.g. a new Segment run: forgotten); an undo leaves them marked."""
+        array (new data, e.g. a new Segment run: forgotten); an undo leaves them marked. The
+        steps recorded before this panel followed the layer (strokes painted before it was
+        opened) are read from its history first (:func:`_painted_before`)."""
         from ._labels_states import tool_is_writing
 
         layer = getattr(event, "source", None)
         data = getattr(layer, "data", None)
         if not isinstance(data, np.ndarray) or getattr(self, "_renumbering", False):
             return
+        by_tool = tool_is_writing(layer.unique_id)
+        kept = self._hand_marks(layer, getattr(event, "value", None), create=not by_tool)
+        if kept is None:
+            return
+        _mark(kept[1], getattr(event, "value", None) or (), not by_tool)
+
+    def _hand_marks(self, layer: Labels, step=None, create: bool = True) -> tuple | None:
+        """``(labels array, pixels painted or changed by hand)`` kept for ``layer``: where
+        none is kept for its labels array yet, the pixels the steps of its undo history
+        before ``step`` painted (:func:`_painted_before`: strokes made before this panel
+        followed the layer), kept where any are, or with ``create``; else None."""
         if not hasattr(self, "_hand_pixels"):
             self._hand_pixels = {}
-        by_tool = tool_is_writing(layer.unique_id)
+        data = layer.data
         kept = self._hand_pixels.get(layer.unique_id)
-        if kept is None or kept[0] is not data or kept[1].shape != data.shape:
-            if by_tool:
-                return
-            kept = (data, np.zeros(data.shape, bool))
-            self._hand_pixels[layer.unique_id] = kept
-        touched = kept[1]
-        for atom in getattr(event, "value", None) or ():
-            try:
-                if hasattr(atom, "slice_key"):  # (napari's masked paint: a brush, a fill)
-                    box = touched[tuple(atom.slice_key)]
-                    if atom.mask is None:
-                        box[...] = not by_tool
-                    else:
-                        box[np.asarray(atom.mask, bool)] = not by_tool
-                else:  # (indices, before, after): data_setitem
-                    touched[atom[0]] = not by_tool
-            except (TypeError, IndexError, ValueError):  # (another napari's atoms)
-                continue
+        if kept is not None and kept[0] is data and kept[1].shape == data.shape:
+            return kept
+        touched = _painted_before(layer, step)
+        if touched is None and not create:
+            return None
+        kept = (data, np.zeros(data.shape, bool) if touched is None else touched)
+        self._hand_pixels[layer.unique_id] = kept
+        return kept
 
     def _hand_edited(self, layer: Labels) -> np.ndarray | None:
         """Where ``layer``'s objects painted or changed by hand lie (whole objects, frame by
         frame on a time-lapse), or None where there are none."""
-        kept = getattr(self, "_hand_pixels", {}).get(layer.unique_id)
         data = layer.data
-        if kept is None or kept[0] is not data or not kept[1].any():
+        kept = self._hand_marks(layer, create=False) if isinstance(data, np.ndarray) else None
+        if kept is None or not kept[1].any():
             return None
         touched = kept[1]
         t_axis = _time_axis(layer)
