@@ -1,6 +1,6 @@
 """The reader's folders of TIFF files: the frames of a movie as one layer. Part of
 :mod:`tessella._io`. No Qt here (but a watch for the layers napari adds, where a viewer is
-open: :func:`_follow_when_added`).
+open: :func:`tessella._io_tracks.follow_when_added`).
 
 A folder whose TIFF files have one shape (a Cell Tracking Challenge sequence
 ``01/t000.tif ...``, its ground truth ``01_GT/SEG/man_seg000.tif ...``) opens as one layer
@@ -34,7 +34,8 @@ that frame and both shapes. Hidden files (macOS's ``._t000.tif``) are left out.
 Label frames beside a Cell Tracking Challenge track file (a result ``01_RES``:
 ``maskTTT.tif`` and ``res_track.txt``; its ground truth ``01_GT/TRA``: ``man_trackTTT.tif``
 and ``man_track.txt``) open with its divisions, as a Segment run of a time-lapse model
-records them, and a Tracks layer beside them (:func:`_with_ctc_tracks`); a result beside
+records them, and a Tracks layer beside them (:func:`_with_ctc_tracks`,
+:func:`tessella._io_tracks.add_tracks_layer`); a result beside
 its movie (``01_RES`` beside ``01``) takes the movie's pixel size, as ``01_GT/SEG`` does.
 """
 
@@ -136,7 +137,9 @@ def folder_layers(folder: Path) -> list[tuple]:
     (:func:`_ctc_slice_layers`).
     Raises ValueError naming the frame of a numbered movie whose shape differs from the
     others', or an unreadable file."""
-    return _with_ctc_tracks(folder, _folder_layers(folder))
+    from ._io_tracks import with_recorded_tracks
+
+    return with_recorded_tracks(_with_ctc_tracks(folder, _folder_layers(folder)))
 
 
 def _folder_layers(folder: Path) -> list[tuple]:
@@ -820,12 +823,9 @@ def _with_ctc_tracks(folder: Path, layers: list[tuple]) -> list[tuple]:
     and the labels open without divisions. Labels opened lazily are not read whole to open
     them: their divisions are kept with them unchecked against the masks, and no Tracks
     layer is drawn (:func:`_unchecked_lineage`)."""
-    import uuid
     import warnings
 
     from tessella.engine.tracking import fit_ctc_tracks, frame_track_rows, read_ctc_tracks
-
-    from ._io import COMPANION_OF_KEY, COMPANIONS_KEY
 
     track_file = _ctc_track_file(folder)
     if track_file is None:
@@ -879,32 +879,14 @@ def _with_ctc_tracks(folder: Path, layers: list[tuple]) -> list[tuple]:
             stacklevel=3,
         )
     from tessella._widgets._labels_states import STATES_KEY, _fingerprint
-    from tessella._widgets._tracks_layer import LINEAGE_KEY
-    from tessella.engine.tracking import tracks_graph
+
+    from ._io_tracks import add_tracks_layer
 
     fingerprint = _fingerprint(data)
     if fingerprint is not None:  # (Export writes them back, after an undo to them too)
         state = {"fingerprint": fingerprint, "recipe": {}, "lineage": lineage, "edited": False}
         metadata[STATES_KEY] = [state]
-    tracks = np.concatenate(rows)
-    if not len(tracks):
-        layers[at[0]] = (data, {**kwargs, "metadata": metadata}, "labels")
-        return layers
-    token = uuid.uuid4().hex  # pairs the two layers (_companions.companion_layer)
-    metadata[COMPANIONS_KEY] = {"tracks": token}
-    layers[at[0]] = (data, {**kwargs, "metadata": metadata}, "labels")
-    placed = {
-        key: kwargs[key] for key in ("scale", "translate", "units", "axis_labels") if key in kwargs
-    }
-    tracks_kwargs = {
-        **placed,
-        "name": f"{kwargs['name']} tracks",
-        "graph": tracks_graph(tracks, lineage),
-        "tail_length": 10,
-        "metadata": {LINEAGE_KEY: lineage, COMPANION_OF_KEY: token, "path": str(track_file)},
-    }
-    layers.insert(at[0] + 1, (tracks, tracks_kwargs, "tracks"))
-    _follow_when_added(token)
+    add_tracks_layer(layers, at[0], metadata, np.concatenate(rows), lineage, str(track_file))
     return layers
 
 
@@ -947,30 +929,3 @@ def _unchecked_lineage(track_file: Path, table: list, metadata: dict, name: str)
         stacklevel=4,
     )
     return {**metadata, LINEAGE_KEY: lineage, CTC_UNCHECKED_KEY: why}
-
-
-def _follow_when_added(token: str) -> None:
-    """Once a viewer adds the Tracks layer of ``token`` (:func:`_with_ctc_tracks`) beside
-    its labels, make it theirs as Segment's is: redrawn after each edit, undo and redo of
-    the labels (:func:`~tessella._widgets._tracks_layer.follow_edits`). As
-    :func:`~tessella._io._not_editable_when_added` watches: every open viewer, until the
-    layer is added or control returns to Qt's event loop; nothing without a viewer."""
-    from ._io import COMPANION_OF_KEY, COMPANIONS_KEY, _watch_insertions
-
-    def watch_for(viewer, stop):
-        def added(event) -> None:
-            if getattr(event.value, "metadata", {}).get(COMPANION_OF_KEY) != token:
-                return
-            stop()
-            from tessella._widgets._tracks_layer import follow_edits, tracks_layer
-
-            for layer in viewer.layers:
-                tokens = getattr(layer, "metadata", {}).get(COMPANIONS_KEY)
-                if isinstance(tokens, dict) and tokens.get("tracks") == token:
-                    if tracks_layer(viewer, layer) is event.value:  # (now its companion)
-                        follow_edits(viewer, layer)
-                    return
-
-        return added
-
-    _watch_insertions(watch_for)
