@@ -2,7 +2,8 @@
 > Save) reopens with its Tracks layer beside it, as Segment drew it and as a CTC folder
 reopens (s35 gap: the lineage was kept in the labels' state but invisible, and no Tracks
 layer followed Correct's edits). The reader's layers of the file go through
-:func:`tessella._io_tracks.with_recorded_tracks`."""
+:func:`tessella._io_tracks.with_recorded_tracks` (the reader of a folder already calls it).
+"""
 
 from __future__ import annotations
 
@@ -46,15 +47,8 @@ def saved_movie(data_dir, tmp_path_factory):
     return path, labels
 
 
-def _added(viewer, layers):
-    from napari.layers import Layer
-
-    return [viewer.add_layer(Layer.create(data, meta, kind)) for data, meta, kind in layers]
-
-
 def test_reopened_movie_shows_its_tracks_and_they_follow_correct(make_napari_viewer, saved_movie):
     path, labels = saved_movie
-    viewer = make_napari_viewer()  # (open: as File > Open reads, the viewer then adds them)
     read = with_recorded_tracks(read_layers(path))
     assert [kind for _d, _m, kind in read] == ["labels", "tracks"]
     tracks_data, tracks_meta, _ = read[1]
@@ -64,7 +58,13 @@ def test_reopened_movie_shows_its_tracks_and_they_follow_correct(make_napari_vie
     ids = set(np.unique(labels[labels > 0]).tolist())
     assert set(tracks_data[:, 0].astype(int).tolist()) == ids  # (one track per label)
 
-    layer, tracks = _added(viewer, read)
+    viewer = make_napari_viewer()
+
+    # the folder holding it, opened in napari (folder_layers applies it already)
+    layer, tracks = viewer.open(str(path.parent), plugin="tessella")
+    assert (layer.name, tracks.name) == ("sim", "sim tracks")
+    by_track = np.lexsort((tracks_data[:, 1], tracks_data[:, 0]))  # (napari sorts them so)
+    np.testing.assert_array_equal(tracks.data, tracks_data[by_track])
     assert tracks_layer(viewer, layer) is tracks
     assert current_lineage(viewer, layer) == {31: 11, 32: 11}
 
