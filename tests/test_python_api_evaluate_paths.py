@@ -57,7 +57,7 @@ def test_evaluate_paths_errors_are_value_errors_naming_the_problem(pred_and_gt, 
     pred, gt = pred_and_gt
     with pytest.raises(ValueError, match="gt_boundaries and gt_binary"):
         tessella.evaluate_paths(pred, gt, gt_boundaries=True, gt_binary=True)
-    with pytest.raises(ValueError, match="--ignore-label 7: no ground-truth pixel has it"):
+    with pytest.raises(ValueError, match="^ignore_label=7: no ground-truth pixel has it"):
         tessella.evaluate_paths(pred, gt, ignore_label=7)
     bad = tmp_path / "bad"
     bad.mkdir()

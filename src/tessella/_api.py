@@ -132,25 +132,17 @@ def evaluate(
 
 def _scored_as(shape: tuple[int, ...], kind: str, frame_axis: int | None, how: str) -> str:
     """How :func:`evaluate` scored a pair of ``shape`` (more than 2 axes; "" for 2D), in the
-    words of ``tessella evaluate`` (:func:`~tessella.engine.evaluation.scored_as_text`).
+    words of ``tessella evaluate``
+    (:func:`~tessella.engine.evaluation.scored_as_arrays`, as the Evaluate panel says it).
 
     >>> print(_scored_as((3, 8, 8), "labels", None, ""))  # doctest: +ELLIPSIS
     scored as one volume: labels of shape (3, 8, 8), their objects matched in 3D; a time-lapse ...
     >>> _scored_as((3, 8, 8), "labels", 0, "frame_axis=0")  # doctest: +ELLIPSIS
     'scored frame by frame: the 3 frames of the labels (T axis: frame_axis=0), each an image, ...'
     """
-    from .engine.evaluation import FRAMES_HINT_ARRAYS, scored_as_text
+    from .engine.evaluation import scored_as_arrays
 
-    if len(shape) <= 2:
-        return ""
-    if kind == "boundaries":  # (a 2D section at a time, as it was annotated)
-        return "scored section by section: each 2D section an image"
-    if frame_axis is not None and -len(shape) <= frame_axis < len(shape):
-        return scored_as_text([("the labels", shape[frame_axis], how)], [])
-    return (
-        f"scored as one volume: labels of shape {tuple(shape)}, their objects matched in "
-        f"{len(shape)}D" + (f"; {FRAMES_HINT_ARRAYS}" if kind != "boundaries3d" else "")
-    )
+    return scored_as_arrays(shape, kind, frame_axis, how)
 
 
 def evaluate_paths(
@@ -252,6 +244,7 @@ def evaluate_paths(
             annotated_only=annotated_only,
             per_image=per_image,
             axes=axes,
+            flags=False,  # (its refusals name axes=, ignore_label=..., not --axes)
         )  # (notes on the inputs: UserWarnings, score_paths' default)
     except EvaluationInputError as exc:  # (one line naming the problem, a ValueError)
         if isinstance(exc, MissingFileError):  # (and an OSError: except either catches it)

@@ -370,6 +370,7 @@ def test_the_engine_scores_each_kind_as_the_cli(isbi_maps, data_dir, tmp_path, c
         )
     if kind == "boundaries":
         reference.pop("sections")  # (the CLI's count of the files and sections)
+        assert reference.pop("scored_as").startswith("scored section by section: the 4 2D")
     if kind in ("binary", "boundaries3d"):  # (the CLI's words on how it scored the volume)
         assert reference.pop("scored_as").startswith("scored as one volume: gt.tif")
         reference.pop("volumes")

@@ -76,6 +76,9 @@ def test_a_membrane_stack_is_scored_as_a_boundary_map_with_vrand_and_voi(
     )
     scores = widget.last_scores
     assert reference.pop("sections") == {"files": 1, "sections": 6}  # (the CLI's count)
+    said = reference.pop("scored_as")  # (the CLI's words: the panel's status says them)
+    assert said.startswith("scored section by section: the 6 2D sections of gt.tif")
+    assert "Scored section by section: the 6 2D sections of " in widget.status_label.text()
     assert scores == reference
     assert 0.5 < scores["vrand"] < 1.0 and scores["voi_split"] > 0 and scores["voi_merge"] > 0
     assert widget.vrand_table.isVisibleTo(widget) and widget.vrand_label.isVisibleTo(widget)

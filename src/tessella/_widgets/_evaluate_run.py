@@ -87,6 +87,53 @@ def _frame_axis(*layers: Labels) -> int | None:
     return None
 
 
+#: how the panel has a time-lapse scored frame by frame, said after "scored as one volume"
+#: where neither layer's axes hold T
+FRAMES_HINT_PANEL = (
+    "a time-lapse is scored frame by frame where a layer's axes name T (axis labels t, y, "
+    "x: as the reader opens a file naming its T axis, or Segment's result of a movie)"
+)
+
+
+def _scored_as(
+    pred: Labels, truth: Labels, shape, kind: str, frame_axis: int | None, annotated
+) -> str:
+    """How the panel scores the pair ``pred``, ``truth`` of ``shape`` as ``kind``, in the
+    words ``tessella evaluate`` prints (:func:`tessella.engine.evaluation.scored_as_arrays`):
+    frame by frame (each frame of a ``TZYX`` pair a volume), a membrane map a 2D section at
+    a time, or as one volume; "" for 2D, overlapping masks and ground truth scored at its
+    annotated places (said apart).
+
+    >>> pred = Labels(np.zeros((2, 3, 4, 4), int), name="p", axis_labels=("t", "z", "y", "x"))
+    >>> truth = Labels(np.zeros((2, 3, 4, 4), int), name="gt")
+    >>> print(_scored_as(pred, truth, (2, 3, 4, 4), "labels", 0, None))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    scored frame by frame: the 2 frames of 'p' against 'gt' (T axis: the axes of 'p', TZYX),
+    each a volume (ZYX) whose objects are matched in 3D
+    """
+    from tessella._io import recorded_axes
+
+    if annotated is not None or kind == "overlapping" or len(shape) <= 2:
+        return ""
+    how = ""
+    if frame_axis is not None:
+        for layer in (pred, truth):
+            axes = recorded_axes(layer.ndim, layer.metadata, layer.axis_labels)
+            if axes and "T" in axes:
+                how = f"the axes of '{layer.name}', {axes}"
+                break
+    return evaluation.scored_as_arrays(
+        tuple(shape),
+        kind,
+        frame_axis,
+        how,
+        f"'{pred.name}' against '{truth.name}'",
+        FRAMES_HINT_PANEL,
+        "Ground truth is: boundary map, 3D",
+        panel=True,
+    )
+
+
 def _panel_note(note: str) -> str:
     """An engine note as the panel says it: ``kind='binary'`` is the "Ground truth is"
     choice (``choose Ground truth is: binary mask to ...``), the flag of ``tessella evaluate``
@@ -288,6 +335,7 @@ class _Run:
     annotated_how: str = ""  # scored where annotated only: what says where
     image_word: str = "image"  # what each image scored is: "frame", "slice", "section"
     links_note: str = ""  # a tracked prediction's links not scored: why, and how to
+    scored_as: str = ""  # how a pair of more than 2 axes is scored (frame by frame ...)
 
 
 def _images_scored(scores: dict, kind: str) -> str:
@@ -541,6 +589,7 @@ class EvaluateRun:
             how,
             _image_word(kind, frame_axis, annotated, len(truth_data.shape)),
             links if isinstance(links, str) else "",
+            _scored_as(pred, truth, truth_data.shape, kind, frame_axis, annotated),
         )
         links = links if isinstance(links, LinkJob) else None
         self._set_running(True)
@@ -713,6 +762,8 @@ class EvaluateRun:
                 scored = scored.split(" (", 1)[0].split(";", 1)[0]
                 scored += ", all scored." if every else ", only they scored."
             summary += "\n" + scored
+        if run.scored_as:  # (a volume, a time-lapse, a membrane stack: said as the command)
+            summary += "\n" + run.scored_as[0].upper() + run.scored_as[1:] + "."
         if linked:  # (a tracked prediction: its links and divisions, or how to score them)
             summary += "\n" + linked[0].upper() + linked[1:] + "."
         summary += _images_scored(scores, run.kind)

@@ -345,8 +345,9 @@ def _cmd_evaluate(args) -> int:
                 f"vrand and voi: means over the {scored} of {scores['n_images']} images with "
                 "ground-truth foreground (the others have nothing to score)"
             )
-        if "scored_as" in scores:  # a time-lapse frame by frame, a volume whole: said (after
-            # the scores: the lines of a printout read by a script keep their places)
+        if "scored_as" in scores and not stacks:  # a time-lapse frame by frame, a volume
+            # whole: said (after the scores: the lines of a printout read by a script keep
+            # their places; a membrane map's sections are said on the "images:" line)
             print(scores["scored_as"])
         _say_worst_images(scores, args.json)
     _write_scores(args.json, scores)

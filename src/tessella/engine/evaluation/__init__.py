@@ -9,8 +9,9 @@ counts and the error map at one IoU threshold (:func:`evaluate_labels_steps` and
 Label images of any dimensionality are scored as one nD image, unless a ``frame_axis`` is
 given (a time-lapse ``TYX`` array: every frame an image, as the Evaluate panel scores it);
 ``tessella evaluate`` (:func:`score_paths`) scores a file with a T axis so, and says how it
-scored each (:func:`scored_as_text`; ``_scored_as``: :func:`time_axis`). Objects are matched
-exactly as :func:`tessella.engine.metrics.matching` matches them.
+scored each (:func:`scored_as_text`; :func:`scored_as_arrays` for a pair of arrays, as
+:func:`tessella.evaluate` and the Evaluate panel say it; ``_scored_as``: :func:`time_axis`).
+Objects are matched exactly as :func:`tessella.engine.metrics.matching` matches them.
 
 Modules: ``_scores`` (scores, matching, error map), ``_truth`` (the objects a ground truth
 holds, sparse annotations), ``_sparse`` (ground truth of some frames or slices only: where
@@ -43,7 +44,14 @@ from ._mistakes import (
 from ._pairing import EvaluationInputError, MissingInputError, file_pairs, image_stem
 from ._paths import score_paths
 from ._samples import sample_planes
-from ._scored_as import FRAMES_HINT_ARRAYS, FRAMES_HINT_PATHS, scored_as_text, time_axis
+from ._scored_as import (
+    FRAMES_HINT_ARRAYS,
+    FRAMES_HINT_KEYWORDS,
+    FRAMES_HINT_PATHS,
+    scored_as_arrays,
+    scored_as_text,
+    time_axis,
+)
 from ._scores import (
     ERROR_HATCH,
     FALSE_NEGATIVE,
@@ -85,6 +93,7 @@ __all__ = [
     "COLLAPSED_FRACTION",
     "FALSE_POSITIVE",
     "FRAMES_HINT_ARRAYS",
+    "FRAMES_HINT_KEYWORDS",
     "FRAMES_HINT_PATHS",
     "MissingInputError",
     "GROUND_TRUTH_KINDS",
@@ -120,6 +129,7 @@ __all__ = [
     "score_mask_pairs",
     "score_pairs",
     "score_paths",
+    "scored_as_arrays",
     "scored_as_text",
     "scored_images",
     "sparse_within",

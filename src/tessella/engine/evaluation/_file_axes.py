@@ -47,31 +47,35 @@ def _named(image) -> bool:
     return isinstance(stated, str) and bool(stated) and "?" not in stated
 
 
-def read_scored(path: Path, axes: str | None = None):
+def read_scored(path: Path, axes: str | None = None, flags: bool = True):
     """``(image, how)``: the label file ``path`` read (:func:`~tessella.engine.io.read_image`)
     with the axes it is scored with, and what gives them where the file does not (``"--axes
     TYX"``, ``"the recipe beside a.tif (a.recipe.json)"``; "" where its metadata name them or
     they are the reader's guess). ``axes`` given (``--axes``) are for files that name none:
     :class:`EvaluationInputError` naming the file and both where its metadata name others, or
-    where they do not fit it."""
+    where they do not fit it. ``flags``: the option named as the command line gives it
+    (``--axes TYX``), else as :func:`tessella.evaluate_paths` does (``axes='TYX'``)."""
     from ..io import AxesContradictionWarning, read_image
+    from ._words import option, set_to
 
     if axes is not None:
         axes = axes.upper()
+        given = set_to("axes", axes, flags)
         try:
             with warnings.catch_warnings():
                 # (axes the file's metadata contradict: refused below, not read as given)
                 warnings.simplefilter("error", AxesContradictionWarning)
-                return read_image(path, axes), f"--axes {axes}"
+                return read_image(path, axes), given
         except AxesContradictionWarning:
             own = read_image(path)
+            word = option("axes", flags) + ("" if flags else "=")
             raise EvaluationInputError(
                 f"{path}: its {own.stated_by} name the axes {own.stated_axes}, not {axes} "
-                f"(--axes {axes}); --axes gives the axes of files that name none: leave it "
+                f"({given}); {word} gives the axes of files that name none: leave it "
                 "out to score this file by its own, or score the files apart"
             ) from None
         except ValueError as exc:
-            raise EvaluationInputError(f"{exc} (--axes {axes})") from None
+            raise EvaluationInputError(f"{exc} ({given})") from None
     image = read_image(path)
     if _named(image) or image.data.dtype.kind not in "biu" or "C" in image.axes:
         return image, ""

@@ -15,7 +15,7 @@ import numpy as np
 from ._file_axes import read_scored
 from ._mistakes import prediction_note
 from ._pairing import EvaluationInputError, MissingInputError, file_pairs
-from ._scored_as import scored_as_text, time_axis
+from ._scored_as import FRAMES_HINT_KEYWORDS, FRAMES_HINT_PATHS, scored_as_text, time_axis
 from ._scores import PairTable, score_pairs, sparse_within, wanted_metrics
 from ._sparse import (
     annotated_summary,
@@ -26,6 +26,7 @@ from ._sparse import (
 )
 from ._tiles import tiled_pair, tiled_table, tiles
 from ._truth import ignore_label_clash, scored_images, truth_objects
+from ._words import option, set_to
 
 __all__ = ["score_paths"]
 
@@ -51,13 +52,14 @@ def _label_pairs(
     movies: list | None = None,
     volumes: list | None = None,
     axes: str | None = None,
+    flags: bool = True,
 ):
     """``(name, truth, predicted, unannotated)`` per image of each pair of files, the
     prediction cut at the unannotated pixels: what ``evaluation.truth_objects`` and
     ``evaluation.scored_images`` make of them, as the Evaluate panel's ``evaluate_labels``
     does. ``unannotated``: GT pixels of ``ignore_label`` or None. A boundary map of more than
-    2 axes (unless ``boundaries_3d``) gives one pair per 2D section, its number added to
-    ``sections``. A ground truth or prediction that does not look like what it is taken for
+    2 axes (unless ``boundaries_3d``) gives one pair per 2D section, ``(name, sections)``
+    added to ``sections``. A ground truth or prediction that does not look like what it is taken for
     is warned about (``evaluation.ground_truth_note``): ``warn`` is given the note. Ground
     truth annotating some frames or slices only is scored there only (a Cell Tracking
     Challenge ``SEG`` folder, or ``annotated_only``), each place an image, its
@@ -70,11 +72,13 @@ def _label_pairs(
     A labels or binary pair of more than 2 axes, one of whose files has a T axis (the
     prediction's axes first, then the ground truth's, as the Evaluate panel takes them:
     :func:`time_axis`), is a time-lapse scored frame by frame, each frame an image
-    (``(name, frames, how)`` added to ``movies``); any other pair of more than 2 axes
+    (``(name, frames, how, frame_axes)`` added to ``movies``; a frame of a ``TZYX`` pair a
+    volume, its objects matched in 3D); any other pair of more than 2 axes
     scored whole is one volume (``(name, axes, known)`` added to ``volumes``). ``axes``
     (``--axes``): the axes of files that name none (:func:`read_scored`, which also takes
     a file's axes from the recipe beside it where it names none, as the panel's reader
-    does)."""
+    does). ``flags``: options named as the command line gives them (``--axes TYX``), else
+    as :func:`tessella.evaluate_paths` does (``axes='TYX'``)."""
     from ..io import as_array
 
     gt_boundaries = gt_boundaries or boundaries_3d
@@ -90,9 +94,9 @@ def _label_pairs(
         seg, gt = None, str(one)  # a one-file SEG folder against one 2D image: that file
     pairs = [(seg, Path(pred))] if seg is not None else file_pairs(pred, gt, skipped)
     for gt_file, pred_file in pairs:
-        pred_image, pred_how = read_scored(pred_file, axes)
+        pred_image, pred_how = read_scored(pred_file, axes, flags)
         predicted = pred_image.data
-        gt_image, gt_how = (None, "") if gt_file is seg else read_scored(gt_file, axes)
+        gt_image, gt_how = (None, "") if gt_file is seg else read_scored(gt_file, axes, flags)
         hows = (pred_how, gt_how)
         truth = (
             _ctc_truth(gt_file, np.shape(predicted), pred_file)
@@ -119,7 +123,8 @@ def _label_pairs(
             lazy = bool(frames) and tiled_pair(*frames[0], kind, None, ignore_label, None, ())
             if lazy:
                 if movies is not None:
-                    movies.append((gt_file.name, len(frames), t_axis_how))
+                    frame_axes = _frame_axes(len(truth.shape), pred_image, gt_image)
+                    movies.append((gt_file.name, len(frames), t_axis_how, frame_axes))
                 said: set[str] = set()  # (a note on the files once, not once a frame)
                 for t, (truth_t, predicted_t) in enumerate(frames):
                     marked: list[bool] = []
@@ -164,15 +169,14 @@ def _label_pairs(
         if gt_file is seg and annotated_only != "off":
             places, how = ctc_annotated(seg), f"the files of {seg.name}, by their names"
         elif annotated_only in ("frames", "slices"):
+            given = set_to("annotated_only", annotated_only, flags)
             try:
                 places = annotated_with_objects(truth, annotated_only == "slices")
             except ValueError as exc:
-                raise EvaluationInputError(f"{gt_file}: --annotated-only: {exc}") from None
+                raise EvaluationInputError(f"{gt_file}: {given}: {exc}") from None
             how = f"the {annotated_only} of the first axis holding a ground-truth object"
             if not places:
-                raise EvaluationInputError(
-                    f"{gt_file}: --annotated-only: no ground-truth object anywhere"
-                )
+                raise EvaluationInputError(f"{gt_file}: {given}: no ground-truth object anywhere")
         if places is not None:
             try:
                 images = scored_images(truth, predicted, unannotated, kind, annotated=places)
@@ -186,7 +190,8 @@ def _label_pairs(
         if frame_axis is not None:
             images = scored_images(truth, predicted, unannotated, kind, frame_axis)
             if movies is not None:
-                movies.append((gt_file.name, len(images), t_axis_how))
+                frame_axes = _frame_axes(truth.ndim, pred_image, gt_image)
+                movies.append((gt_file.name, len(images), t_axis_how, frame_axes))
             for t, image in enumerate(images):
                 yield f"{gt_file.name}[{t}]", *image
             continue
@@ -197,7 +202,7 @@ def _label_pairs(
             yield gt_file.name, *images[0]
             continue
         if sections is not None:  # annotated section by section: each scored as an image
-            sections.append(len(images))
+            sections.append((gt_file.name, len(images)))
         for z, image in enumerate(images):
             yield f"{gt_file.name}[{z}]", *image
 
@@ -232,6 +237,21 @@ class _FrameOf:
     def __array__(self, dtype=None, copy=None):
         frame = np.asarray(self.array[self._where((slice(None),) * self.ndim)])
         return frame if dtype is None else frame.astype(dtype)
+
+
+def _frame_axes(ndim: int, *images) -> str:
+    """The axes of a frame of a time-lapse pair of ``ndim`` axes: those of the first of
+    ``images`` whose axes hold T, without it (``ZYX`` of ``TZYX``).
+
+    >>> from types import SimpleNamespace
+    >>> _frame_axes(4, None, SimpleNamespace(axes="TZYX")), _frame_axes(3, None)
+    ('ZYX', 'YX')
+    """
+    for image in images:
+        axes = getattr(image, "axes", None)
+        if isinstance(axes, str) and len(axes) == ndim and "T" in axes:
+            return axes.replace("T", "")
+    return "ZYX"[-(ndim - 1) :] if ndim <= 4 else "?" * (ndim - 1)
 
 
 def _volume_axes(*images, hows: tuple[str, ...] = ()) -> tuple[str, bool]:
@@ -415,6 +435,7 @@ def score_paths(
     per_image: bool = False,
     warn: Callable[[str], None] | None = None,
     axes: str | None = None,
+    flags: bool = True,
 ) -> dict:
     """Scores of the label image(s) at ``pred`` against ``gt`` (files or folders; paired by
     name without the suffix); GT pixels of ``ignore_label`` (not annotated) are left out, as
@@ -432,7 +453,8 @@ def score_paths(
     ``"how"``). A labels (or binary) stack with a T axis (the axes its file names, or
     those read from its shape, the prediction's first, as the Evaluate panel takes them) is
     a time-lapse scored frame by frame, every frame an image (AP a mean over frames, each
-    frame's objects matched in it: a track is not one object): ``"movies"`` is then
+    frame's objects matched in it: a track is not one object; a frame of a ``TZYX``
+    time-lapse a volume, its objects matched in 3D): ``"movies"`` is then
     ``{"files": stacks, "frames": images}``; a pair of more than 2 axes scored whole (no T
     axis, a 3D membrane map) is one volume, its objects matched in 3D: ``"volumes"`` is
     ``{"files": n, "axes_not_known": m}`` (``m`` of them of axes no file names: a plain 3D
@@ -454,22 +476,28 @@ def score_paths(
     also an object ID are told in one line each to ``warn`` (a UserWarning without it).
     :class:`EvaluationInputError` (a ValueError) in one line naming the file, folder or
     option at fault: no pair to score, shapes that differ, labels that are not integers or
-    negative, options that contradict each other."""
+    negative, options that contradict each other; ``flags``: the options named as the
+    command line gives them (``--axes TYX``), else as :func:`tessella.evaluate_paths` does
+    (``axes='TYX'``). ``"scored_as"`` also says how membrane-map stacks were scored
+    (``"sections"``)."""
     say = _warn if warn is None else warn
     if ignore_label == 0:
         raise EvaluationInputError(
-            "--ignore-label 0: 0 is background; mark unannotated parts with another"
+            f"{set_to('ignore_label', 0, flags)}: 0 is background; mark unannotated parts "
+            "with another"
         )
     pairs: list = []  # (truth, predicted), or a lazy pair's PairTable
     marked = False
-    sections: list[int] = []
+    sections: list[tuple[str, int]] = []
     if annotated_only not in (None, "frames", "slices", "off"):
         raise EvaluationInputError(
-            f"--annotated-only {annotated_only}: choose frames, slices or off"
+            f"{set_to('annotated_only', annotated_only, flags)}: choose "
+            + ("frames, slices or off" if flags else "'frames', 'slices' or 'off'")
         )
     if annotated_only in ("frames", "slices") and (gt_boundaries or boundaries_3d):
         raise EvaluationInputError(
-            "--annotated-only scores labels or --gt-binary, not membrane maps"
+            f"{option('annotated_only', flags)} scores labels or "
+            f"{set_to('gt_binary', True, flags)}, not membrane maps"
         )
     summaries: list[tuple[dict, str]] = []
     names: list[str] = []
@@ -493,6 +521,7 @@ def score_paths(
         movies,
         volumes,
         axes,
+        flags,
     ):
         if isinstance(truth, PairTable):  # (unannotated: whether a pixel had ignore_label)
             marked |= bool(unannotated)
@@ -510,19 +539,28 @@ def score_paths(
         pairs.append((truth, predicted))
         names.append(_name)
     if ignore_label is not None and not marked:
-        raise EvaluationInputError(f"--ignore-label {ignore_label}: no ground-truth pixel has it")
+        raise EvaluationInputError(
+            f"{set_to('ignore_label', ignore_label, flags)}: no ground-truth pixel has it"
+        )
     scores = score_pairs(pairs, metrics_wanted, names if per_image else None)
     if sections:
-        scores["sections"] = {"files": len(sections), "sections": sum(sections)}
+        scores["sections"] = {"files": len(sections), "sections": sum(n for _, n in sections)}
     if movies:
-        scores["movies"] = {"files": len(movies), "frames": sum(n for _, n, _ in movies)}
+        scores["movies"] = {"files": len(movies), "frames": sum(movie[1] for movie in movies)}
     if volumes:
         scores["volumes"] = {
             "files": len(volumes),
             "axes_not_known": sum(1 for _, _, known in volumes if not known),
         }
-    if movies or volumes:
-        scores["scored_as"] = scored_as_text(movies, volumes)
+    if movies or volumes or sections:
+        membranes = gt_boundaries or boundaries_3d  # (never frame by frame: no hint to)
+        scores["scored_as"] = scored_as_text(
+            movies,
+            volumes,
+            "" if membranes else FRAMES_HINT_PATHS if flags else FRAMES_HINT_KEYWORDS,
+            sections,
+            set_to("gt_boundaries_3d", True, flags),
+        )
     if summaries:
         scores["annotated"] = {
             key: sum(summary[key] for summary, _how in summaries) for key in summaries[0][0]
