@@ -580,11 +580,9 @@ def evaluate_ctc(result_dir, gt_dir, frames: range | None = None) -> dict:
         warnings.warn(f"links not scored, SEG only: {why}", stacklevel=2)
         scores["links_not_scored"] = why
     elif (tra_dir / "man_track.txt").is_file():
-        markers = np.zeros_like(tracked)  # (markers[i]: frame first + i, as tracked)
-        for t, path in track_files.items():
-            if first <= t < count:
-                markers[t - first] = _read_labels(path)
-        # the links into the frames scored from the frame before, both in the result
+        # the links into the frames scored from the frame before, both in the result, as
+        # the Evaluate panel scores them (frame_links: each marker image read when scored,
+        # one of another shape refused naming it)
         link_frames = [t - first for t in frames if t in masks and t - 1 in masks]
-        scores.update(link_accuracy(markers, gt_tracks, tracked, lineage, link_frames))
+        scores.update(frame_links(tracked, range(first, count), lineage, tra_dir, link_frames))
     return scores
