@@ -9,6 +9,7 @@ read.
 
 from __future__ import annotations
 
+import os
 import re
 import warnings
 from pathlib import Path
@@ -467,14 +468,14 @@ def read_recipe(path: str | Path) -> dict:
 
     if is_zarr_path(Path(path)) and Path(path).is_dir():
         recipe = _zarr_recipe(Path(path))
-        return _checked_recipe(recipe)
+        return _checked_recipe(recipe, path)
     try:
         recipe = json.loads(Path(path).read_text())
     except json.JSONDecodeError as exc:
         raise ValueError(f"not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
     except UnicodeDecodeError:
         raise ValueError("not JSON (not a text file)") from None
-    return _checked_recipe(recipe)
+    return _checked_recipe(recipe, path)
 
 
 def _zarr_recipe(path: Path) -> dict:
@@ -495,9 +496,81 @@ def _zarr_recipe(path: Path) -> dict:
     return found
 
 
-def _checked_recipe(recipe) -> dict:
+def _this_version() -> str:
+    from tessella import __version__
+
+    return __version__
+
+
+def _newer_version(version: object) -> str | None:
+    """``version`` (a recipe's ``tessella_version``) where it is a version newer than this
+    Tessella's, else None (older, the same, missing or not a version number: its unknown
+    fields are then misspellings or hand edits, and refused).
+
+    >>> _newer_version("999.0"), _newer_version("0.0.1"), _newer_version("soon")
+    ('999.0', None, None)
+    """
+    from packaging.version import InvalidVersion, Version
+
+    if not isinstance(version, str):
+        return None
+    try:
+        newer = Version(version) > Version(_this_version())
+    except InvalidVersion:
+        return None
+    return version if newer else None
+
+
+def _without_newer_fields(recipe: dict, newer: str, where) -> dict:
+    """``recipe``, written by Tessella ``newer`` (newer than this one), without the fields
+    this version does not know (:data:`RECIPE_FIELDS`) and the parameters its method's
+    ``Params`` do not have (a parameter added since), which a :class:`NewerRecipeWarning`
+    names with both versions and the recipe (``where``); ``recipe`` itself where it has
+    none."""
+    import dataclasses
+
+    from .engine.methods import METHOD_NAMES, get_method
+
+    fields = [key for key in recipe if key not in RECIPE_FIELDS]
+    params, method = recipe.get("params"), recipe.get("method")
+    dropped: list = []
+    if isinstance(params, dict) and isinstance(method, str) and method in METHOD_NAMES:
+        known = {f.name for f in dataclasses.fields(get_method(method).Params)}
+        dropped = [name for name in params if name not in known]
+    if not fields and not dropped:
+        return recipe
+    said = []
+    for what, names in (("field", fields), (f"{method} parameter", dropped)):
+        if names:
+            plural = "s" if len(names) > 1 else ""
+            said.append(f"{what}{plural} {', '.join(repr(str(n)) for n in names)}")
+    many = len(fields) + len(dropped) > 1
+    warnings.warn(
+        f"{where or 'recipe'}: written by Tessella {newer}, newer than this one "
+        f"({_this_version()}), it holds {' and '.join(said)} that this version does not "
+        "know and ignores; replaying it may not give the same labels as Tessella "
+        f"{newer} does (update Tessella to apply {'them' if many else 'it'})",
+        NewerRecipeWarning,
+        stacklevel=4,
+    )
+    kept = {key: value for key, value in recipe.items() if key not in fields}
+    if dropped:
+        kept["params"] = {k: v for k, v in params.items() if k not in dropped}
+    return kept
+
+
+class NewerRecipeWarning(UserWarning):
+    """A recipe written by a newer Tessella holds fields this version does not know: they
+    are ignored (named, with both versions), where a recipe of this version or an older one
+    with such a field is refused (a misspelling would be replayed as the default)."""
+
+
+def _checked_recipe(recipe, where: str | os.PathLike | None = None) -> dict:
     """``recipe`` read, its fields checked (:func:`read_recipe`: a field no Tessella recipe
-    holds is refused, :func:`_unknown_fields`); its ``unit`` read by SI's
+    holds is refused, :func:`_unknown_fields`, unless the recipe was written by a newer
+    Tessella (its ``tessella_version``): those fields are then left out, with a
+    :class:`NewerRecipeWarning` naming them, the recipe (``where``) and both versions, so
+    that recipes shared from a newer version still replay); its ``unit`` read by SI's
     case rules (:func:`~tessella.engine.io._write.unit_symbol`: "NM", "µM" as nm, µm), as
     ``--voxel-size`` reads one: a capital prefix of its own (``"Mm"``, megametres) is
     refused, naming the symbol meant, rather than read as mm or written as megametres."""
@@ -506,8 +579,11 @@ def _checked_recipe(recipe) -> dict:
     if not isinstance(recipe, dict):
         raise ValueError(f"a recipe is a JSON object, got {type(recipe).__name__}")
     unknown = _unknown_fields(recipe)
-    if unknown is not None:  # (a misspelt field would be replayed as the default)
-        raise ValueError(unknown)
+    newer = _newer_version(recipe.get("tessella_version"))
+    if unknown is not None and newer is None:  # (a misspelt field would be replayed as the
+        raise ValueError(unknown)  # default)
+    if newer is not None:  # (written by a newer Tessella: what this one cannot apply)
+        recipe = _without_newer_fields(recipe, newer, where)
     unit = recipe.get("unit")
     misread = capital_prefix_misread(unit.strip()) if isinstance(unit, str) else None
     if misread is not None:
