@@ -7,7 +7,8 @@ in one sentence (``"scored_as"``), the same sentence where they score the same t
 2. An ISBI 2012 membrane-map stack: ``gt_boundaries`` scores each 2D section on its own and
    ``"scored_as"`` said nothing (the command line's "images:" line alone said it);
    ``gt_boundaries_3d`` said one volume but added how to score a *time-lapse* frame by
-   frame, which a membrane map never is.
+   frame, which a membrane map never is; a TZYX membrane map was one 4D volume, its cells
+   connected through time.
 3. A TZYX time-lapse of volumes (the stardist 3D nuclei fixture at 3 time points, a third of
    the objects lost at t=1): scored a time point at a time, each a volume matched in 3D, AP
    the mean of the three; ``"scored_as"`` said "each an image".
@@ -145,6 +146,34 @@ def test_a_membrane_stack_says_section_by_section_or_one_volume(tmp_path, capsys
     assert "scored section by section" not in printed  # (the "images:" line says it)
     arrays = tessella.evaluate(maps, cells, kind="boundaries", metrics_wanted="vrand")
     assert arrays.scores["scored_as"].startswith("scored section by section: the 3 2D sections")
+
+
+def test_a_tzyx_membrane_map_is_scored_a_time_point_at_a_time(tmp_path):
+    """A 3D membrane map of two time points (ISBI 2012 sections 0-1 and 2-3 as TZYX): its
+    cells connected in 3D within each time point; before, connected through time too (4D),
+    where 14 cells were 2 objects, AP(0.5) 0.1."""
+    sections = [tifffile.imread(ISBI / f"{z:02d}.tif")[:96, :96] for z in range(4)]
+    maps = np.stack(sections).reshape(2, 2, 96, 96)
+    cells = np.stack([ndimage.label(volume == 0)[0] for volume in maps]).astype(np.uint32)
+    assert [len(np.unique(c)) - 1 for c in cells] == [5, 9]
+    assert ndimage.label(maps == 0)[1] == 2  # (connected through time: 2 objects)
+    tessella.write_labels(tmp_path / "gt.tif", maps, axes="TZYX")
+    tessella.write_labels(tmp_path / "pred.tif", cells, axes="TZYX")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        scores = tessella.evaluate_paths(
+            tmp_path / "pred.tif", tmp_path / "gt.tif", ("ap", "vrand"), gt_boundaries_3d=True
+        )
+        arrays = tessella.evaluate(
+            tessella.read_image(tmp_path / "gt.tif"),
+            tessella.read_image(tmp_path / "pred.tif"),
+            kind="boundaries3d",
+            metrics_wanted=("ap", "vrand"),
+        )
+    for result in (scores, arrays.scores):
+        assert result["n_images"] == 2 and result["ap"]["0.5"] == 1.0 and result["vrand"] == 1.0
+        assert "2 frames of " in result["scored_as"]
+        assert "each a volume (ZYX) whose objects are matched in 3D" in result["scored_as"]
 
 
 def test_refusals_name_the_option_as_the_caller_gave_it(tmp_path, capsys):

@@ -1,8 +1,9 @@
 """The Evaluate panel says how it scored a pair of more than 2 axes, in the words
 ``tessella evaluate`` prints (s35 f2): a 3D binary mask as one volume (its objects matched
-in 3D), a TZYX time-lapse a time point at a time (each a volume), a membrane-map stack a 2D
-section at a time. Before, its status said none of it: only the command and
-:func:`tessella.evaluate` said how (``"scored_as"``)."""
+in 3D), a TZYX time-lapse a time point at a time (each a volume, a 3D membrane map's too),
+a membrane-map stack a 2D section at a time. Before, its status said none of it: only the
+command and :func:`tessella.evaluate` said how (``"scored_as"``); a TZYX membrane map was
+one 4D volume, its cells connected through time."""
 
 from __future__ import annotations
 
@@ -62,6 +63,15 @@ def test_panel_says_a_volume_a_time_lapse_and_sections(make_napari_viewer, mito_
         "\nScored frame by frame: the 2 frames of 'movie' against 'movie gt' (T axis: the axes "
         "of 'movie', TZYX), each a volume (ZYX) whose objects are matched in 3D." in status
     )
+
+    # a TZYX membrane map (the two sections twice, cells connected in 3D each time point)
+    movie = {"axis_labels": ("t", "z", "y", "x")}
+    viewer.add_labels(np.stack([maps, maps]), name="cells4d gt", **movie)
+    cells3d = ndimage.label(maps == 0)[0]
+    viewer.add_labels(np.stack([cells3d, cells3d]), name="cells4d", **movie)
+    status = _status(widget, "cells4d", "boundary map, 3D")
+    assert widget.last_scores["n_images"] == 2 and widget.last_scores["vrand"] == 1.0
+    assert "each a volume (ZYX) whose objects are matched in 3D." in status
 
     status = _status(widget, "cells", "boundary map")
     assert (

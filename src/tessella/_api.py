@@ -99,8 +99,10 @@ def evaluate(
     if kind not in GROUND_TRUTH_KINDS:
         raise ValueError(f"unknown kind {kind!r}; choose from {', '.join(GROUND_TRUTH_KINDS)}")
     how = f"frame_axis={frame_axis}" if frame_axis is not None else ""
-    if frame_axis is None and kind in ("labels", "binary"):
+    timed = kind in ("labels", "binary") or (kind == "boundaries3d" and _ndim(labels_true) > 3)
+    if frame_axis is None and timed:
         # a time-lapse read_image gave: frame by frame, as the panel and the command score it
+        # (a TZYX membrane map too: each time point a volume)
         from .engine.evaluation import time_axis
 
         frame_axis, how = time_axis(labels_pred, labels_true)
@@ -128,6 +130,13 @@ def evaluate(
         what = f"metrics {', '.join(unsupported)}" if unsupported else "frame_axis"
         raise ValueError(f"overlapping masks are scored by AP of one 2D image; {what} is not")
     return evaluate_masks(labels_true, labels_pred, threshold, ignore_label)
+
+
+def _ndim(image) -> int:
+    """The number of axes of an array or of what :func:`tessella.read_image` returns."""
+    import numpy as np
+
+    return len(np.shape(getattr(image, "data", image)))
 
 
 def _scored_as(shape: tuple[int, ...], kind: str, frame_axis: int | None, how: str) -> str:

@@ -566,7 +566,8 @@ class EvaluateRun:
             show_error(f"Evaluate: {message}")
             self._set_status(f"Not evaluated: {message}")
             return
-        frame_axis = _frame_axis(pred, truth) if kind in ("labels", "binary") else None
+        timed = kind in ("labels", "binary") or (kind == "boundaries3d" and pred.ndim > 3)
+        frame_axis = _frame_axis(pred, truth) if timed else None  # (a TZYX membrane map too)
         links = link_job(self.viewer, pred, truth, frame_axis) if frame_axis is not None else None
         masks_from = ""
         if kind == "overlapping":  # the prediction's objects whole, as Export's mask stack

@@ -110,8 +110,12 @@ def _label_pairs(
             if array.dtype.kind not in "biu":
                 raise EvaluationInputError(f"{path}: labels must be integers, got {array.dtype}")
         frame_axis, t_axis_how = None, ""
-        if kind in ("labels", "binary") and len(truth.shape) > 2 and gt_image is not None:
-            # a time-lapse: frame by frame, as the Evaluate panel scores its layers
+        if (
+            kind in ("labels", "binary", "boundaries3d")
+            and len(truth.shape) > (3 if kind == "boundaries3d" else 2)
+            and gt_image is not None
+        ):  # a time-lapse: frame by frame, as the Evaluate panel scores its layers (a 3D
+            # membrane map's time points: each a volume)
             frame_axis, t_axis_how = time_axis(pred_image, gt_image, hows=hows)
         lazy = piecewise and gt_file is not seg and annotated_only not in ("frames", "slices")
         lazy_side = any(not isinstance(a, np.ndarray) for a in (truth, predicted))

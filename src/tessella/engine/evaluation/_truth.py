@@ -98,7 +98,9 @@ def scored_images(
     does. A binary mask's objects (``kind="binary"``) scored as several images (frames,
     places) are its pieces in each image (:func:`mask_pieces`): two cells of a frame are
     not one object because a cell of the next frame touches both; scored as one image (a
-    volume) they are its pieces in 3D, as ``objects`` holds them.
+    volume) they are its pieces in 3D, as ``objects`` holds them. So are a 3D membrane map's
+    cells (``kind="boundaries3d"``) in each frame of a time-lapse (``TZYX``): its insides
+    connected in 3D within a time point, not through the time points before and after.
 
     >>> volume = np.zeros((3, 4, 4), int)
     >>> len(scored_images(volume, volume)), len(scored_images(volume, volume, kind="boundaries"))
@@ -125,6 +127,10 @@ def scored_images(
         ignored = None if unannotated is None else list(np.moveaxis(unannotated, frame_axis, 0))
     if kind == "binary" and (annotated is not None or frame_axis is not None):
         images[0] = [mask_pieces(np.asarray(t) > 0)[0] for t in images[0]]
+    elif kind == "boundaries3d" and annotated is None and frame_axis is not None:
+        from scipy import ndimage  # (the insides, cells connected as membrane_map_objects's)
+
+        images[0] = [ndimage.label(np.asarray(t) > 0)[0] for t in images[0]]
     if ignored is None:
         return [(t, p, None) for t, p in zip(*images)]
     return [(t, without_ignored(p, u, t), u) for t, p, u in zip(*images, ignored)]
