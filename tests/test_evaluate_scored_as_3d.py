@@ -7,8 +7,8 @@ in one sentence (``"scored_as"``), the same sentence where they score the same t
 2. An ISBI 2012 membrane-map stack: ``gt_boundaries`` scores each 2D section on its own and
    ``"scored_as"`` said nothing (the command line's "images:" line alone said it);
    ``gt_boundaries_3d`` said one volume but added how to score a *time-lapse* frame by
-   frame, which a membrane map never is; a TZYX membrane map was one 4D volume, its cells
-   connected through time.
+   frame (a TYX one), which a 3D membrane map is not; a TZYX membrane map was one 4D
+   volume, its cells connected through time.
 3. A TZYX time-lapse of volumes (the stardist 3D nuclei fixture at 3 time points, a third of
    the objects lost at t=1): scored a time point at a time, each a volume matched in 3D, AP
    the mean of the three; ``"scored_as"`` said "each an image".
@@ -135,7 +135,7 @@ def test_a_membrane_stack_says_section_by_section_or_one_volume(tmp_path, capsys
     assert volume["scored_as"] == (
         "scored as one volume: gt.tif, whose axes are not known (read as ZYX), its objects "
         "matched in 3D"
-    )  # (no word on time-lapses: a membrane map is never scored frame by frame)
+    )  # (no word on TYX time-lapses: a 3D membrane map has no 2D frames)
     out = tmp_path / "s.json"
     assert main(["evaluate", str(pred), str(gt), "--gt-boundaries", "--json", str(out)]) == 0
     printed = capsys.readouterr().out

@@ -557,7 +557,7 @@ def score_paths(
             "axes_not_known": sum(1 for _, _, known in volumes if not known),
         }
     if movies or volumes or sections:
-        membranes = gt_boundaries or boundaries_3d  # (never frame by frame: no hint to)
+        membranes = gt_boundaries or boundaries_3d  # (a 3D map: no TYX frames, no hint)
         scores["scored_as"] = scored_as_text(
             movies,
             volumes,

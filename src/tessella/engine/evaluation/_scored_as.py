@@ -109,7 +109,7 @@ def scored_as_text(
     guess) and ``sections`` (``(name, count)`` each: a membrane-map stack scored a 2D section
     at a time, as it was annotated; ``section_hint`` says how to score it whole); "" where
     there is none of them (2D images). Where a volume's axes are not known, ``hint`` says how
-    to score a time-lapse frame by frame ("" for a membrane map, never frame by frame).
+    to score a time-lapse frame by frame ("" for a membrane map: a 3D one has no TYX frames).
 
     >>> print(scored_as_text([("sim.tif", 3, "the ImageJ metadata of sim.tif")], []))
     ... # doctest: +NORMALIZE_WHITESPACE
