@@ -11,7 +11,8 @@ in one sentence (``"scored_as"``), the same sentence where they score the same t
    volume, its cells connected through time.
 3. A TZYX time-lapse of volumes (the stardist 3D nuclei fixture at 3 time points, a third of
    the objects lost at t=1): scored a time point at a time, each a volume matched in 3D, AP
-   the mean of the three; ``"scored_as"`` said "each an image".
+   the mean of the three; ``"scored_as"`` said "each an image", and the printout listed
+   its lowest "1 of 3 images".
 4. Refusals named the command line's options from Python: ``evaluate_paths(axes='TYX')``
    said "--axes TYX", ``ignore_label=0`` "--ignore-label 0".
 """
@@ -74,6 +75,7 @@ def test_a_tzyx_time_lapse_is_scored_volume_by_volume_and_says_so(movie, tmp_pat
         "pred.tif), each a volume (ZYX) whose objects are matched in 3D"
     )
     assert said in printed and "gt.tif[1]" in printed  # (its lowest time point listed)
+    assert "lowest AP(0.5): 1 of 3 frames (each image's scores: " in printed
     assert tessella.evaluate_paths(pred_path, gt_path)["scored_as"] == said
     arrays = tessella.evaluate(tessella.read_image(gt_path), tessella.read_image(pred_path))
     assert arrays.scores["ap"]["0.5"] == pytest.approx(np.mean(per_volume))

@@ -349,7 +349,15 @@ def _cmd_evaluate(args) -> int:
             # whole: said (after the scores: the lines of a printout read by a script keep
             # their places; a membrane map's sections are said on the "images:" line)
             print(scores["scored_as"])
-        _say_worst_images(scores, args.json)
+        # (what each image is: a time-lapse's frames, a membrane stack's sections)
+        what = (
+            "sections"
+            if stacks
+            else "frames"
+            if set(scores) & {"movies", "volumes"} == {"movies"}
+            else "images"
+        )
+        _say_worst_images(scores, args.json, what)
     _write_scores(args.json, scores)
     _refuse_all_undefined(scores, args)
     return 0
