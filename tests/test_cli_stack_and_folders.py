@@ -4,6 +4,7 @@ it the only one."""
 
 from __future__ import annotations
 
+import csv
 import json
 from types import SimpleNamespace
 
@@ -98,7 +99,7 @@ def test_a_blank_image_of_a_folder_is_0_objects_not_a_failure(
     assert err.count(warned) == 1, err
     assert "failed" not in err and "error" not in err, err
     names = ["a.csv", "a.recipe.json", "a.tif", "blank.csv", "blank.recipe.json", "blank.tif"]
-    assert sorted(p.name for p in out.iterdir()) == [*names, "measurements.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [*names, "images.csv", "measurements.csv"]
     with tifffile.TiffFile(out / "blank.tif") as tif:
         labels = tif.asarray()
         assert tif.series[0].axes == "YX"
@@ -108,6 +109,10 @@ def test_a_blank_image_of_a_folder_is_0_objects_not_a_failure(
     header = (out / "a.csv").read_text().splitlines()[0]
     assert "area_um2" in header and (out / "blank.csv").read_text().splitlines() == [header]
     assert (out / "measurements.csv").read_text().count("blank.tif") == 0  # no rows of it
+    # but a row in the table of images (images.csv: 0 objects, the warning)
+    with open(out / "images.csv", newline="") as handle:
+        blank = {r["image"]: r for r in csv.DictReader(handle)}["blank.tif"]
+    assert (blank["status"], blank["n_objects"], blank["warning"]) == ("empty", "0", warned)
     recipes = [json.loads((out / f"{n}.recipe.json").read_text()) for n in ("a", "blank")]
     assert (
         recipes[1]["model"] == recipes[0]["model"] and recipes[1]["params"] == recipes[0]["params"]

@@ -3,7 +3,11 @@ labels (``OUT/WELL.csv``, the columns of Export's CSV: :func:`~tessella.engine.m
 measure_objects`), with each 2D object's length along its skeleton and, for a model with a
 seed map or a foreground probability, its ``mean_confidence`` (as Export's CSV of labels made
 by Segment), and, for a folder run,
-one table of them all with an ``image`` column (``OUT/measurements.csv``). Objects of
+one table of them all with an ``image`` column (``OUT/measurements.csv``) and one row an
+image of the run (``OUT/images.csv``: its count of objects and status, so that an image of 0
+objects, a blank well, or one that failed, which has no row in the table of objects, is not
+lost to a join by image). A movie whose frames are numbered (``t052.tif ...``,
+``--first-frame``) gets Export's ``frame`` column after ``t``. Objects of
 methods that keep overlaps (``patches``: worms) are measured whole, their parts hidden under
 another object included, as Export measures them (one row per object of the mask stack)."""
 
@@ -15,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ._console import CliError
+from ._images_csv import images_path
 
 __all__ = [
     "COMBINED_NAME",
@@ -25,7 +30,8 @@ __all__ = [
     "write_image_csv",
 ]
 
-#: the table of every image of a folder run, in the output folder
+#: the table of every image's objects of a folder run, in the output folder (beside it: the
+#: table of images, :mod:`._images_csv`)
 COMBINED_NAME = "measurements.csv"
 
 
@@ -41,14 +47,17 @@ def csv_path(target: Path) -> Path:
 
 def check_csv_paths(jobs, combined: Path | None) -> None:
     """Refuse, before any work, a run whose CSVs would land on one another: an image whose
-    CSV is the folder run's table (an image named ``measurements.tif``)."""
+    CSV is one of the folder run's tables (an image named ``measurements.tif`` or
+    ``images.tif``)."""
     if combined is None:
         return
+    tables = {combined: "table of all images' objects", images_path(combined): "table of images"}
     for source, target in jobs:
-        if csv_path(Path(target)) == combined:
+        table = csv_path(Path(target))
+        if table in tables:
             raise CliError(
-                f"{source}: its measurements ({combined.name}) would be the folder's table of "
-                "all images; rename the image or write the labels elsewhere"
+                f"{source}: its measurements ({table.name}) would be the folder's "
+                f"{tables[table]}; rename the image or write the labels elsewhere"
             )
 
 
@@ -58,11 +67,12 @@ def check_csv_outputs(
     """Refuse before any work, as the labels are (:func:`~tessella.cli._write._check_outputs`),
     a CSV this run would replace unasked: an image's CSV that exists (without ``--overwrite``;
     ``replace``: the targets whose outputs ``--skip-existing`` redoes, their CSV with them),
-    and the folder run's table (``combined``) unless ``rebuilt`` (``--skip-existing``, which
-    makes it again from every image's CSV) or ``--overwrite``; a folder where either goes."""
+    and the folder run's tables (``combined`` and :data:`IMAGES_NAME` beside it) unless
+    ``rebuilt`` (``--skip-existing``, which makes them again from every image's CSV) or
+    ``--overwrite``; a folder where any goes."""
     paths = [(csv_path(Path(target)), Path(target)) for _, target in jobs]
     if combined is not None:
-        paths.append((combined, None))
+        paths += [(combined, None), (images_path(combined), None)]
     for path, target in paths:
         if path.is_dir():
             raise CliError(f"{path} is a folder; the measurements go there (--csv)")
@@ -119,8 +129,9 @@ def check_kept_csv(kept, model, combined: Path | None, all_jobs) -> None:
     something: labels ``kept`` without their CSV (:func:`kept_without_csv`) of a model whose
     objects overlap (worms) written as plain labels (not ``--stack``), whose objects the
     labels hide in part and cannot measure whole as a run does; and a folder run's table
-    ``combined`` that holds rows of images this run does not list (another plate's outputs
-    in the same folder), which rebuilding it from this run's images would drop."""
+    ``combined`` (or its :data:`IMAGES_NAME`) that holds rows of images this run does not list
+    (another plate's outputs in the same folder), which rebuilding it from this run's images
+    would drop."""
     flat = [t for _, t in kept if _measured_whole(model) and not _recorded_stack(Path(t))]
     if flat:
         names = _few_names([Path(t).name for t in flat])
@@ -132,21 +143,32 @@ def check_kept_csv(kept, model, combined: Path | None, all_jobs) -> None:
             "correction made to them), or measure them as they are with Export or "
             "tessella.measure_objects"
         )
-    if combined is None or not combined.is_file():
+    if combined is None:
         return
     listed = {Path(s).name for s, _ in all_jobs}
-    try:
-        with open(combined, newline="", encoding="utf-8") as handle:
-            others = sorted({row.get("image", "") for row in csv.DictReader(handle)} - listed)
-    except (OSError, UnicodeDecodeError, csv.Error):
-        others = []
+    for table in (combined, images_path(combined)):
+        others = sorted(set(_table_rows(table)) - listed)
+        if others:
+            break
     if others:
         raise CliError(
-            f"--skip-existing --csv: {combined} holds the measurements of "
+            f"--skip-existing --csv: {table} holds the measurements of "
             f"{_few_names(others)}, which this run does not segment (another plate's outputs "
             "in the same folder?); rebuilding it from this run's images would drop them: "
             "write this run's outputs to a folder of their own, or move that table aside"
         )
+
+
+def _table_rows(path: Path) -> dict[str, dict]:
+    """The rows of a folder run's table ``path`` by their ``image`` (the last of an image's:
+    one in ``images.csv``); none where it is not there or cannot be read."""
+    if not path.is_file():
+        return {}
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            return {row.get("image") or "": row for row in csv.DictReader(handle)}
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return {}
 
 
 def _few_names(names: list) -> str:
@@ -161,7 +183,9 @@ def measure_kept(source: Path, target: Path, read_image_of, model) -> dict:
     ``source`` (read by ``read_image_of``, as the run reads it) where its array fits, the
     physical sizes in the pixel size and unit written with the labels, each 2D object's
     length; ``mean_confidence`` (the network's, not run for them) left empty where a run of
-    ``model`` has it; a mask stack's objects (``--stack``) each measured whole."""
+    ``model`` has it; a mask stack's objects (``--stack``) each measured whole; a movie's
+    ``frame`` column from the frame numbers its recipe records (:func:`_kept_frame_numbers`),
+    as a run writes it."""
     from ..engine.io import read_image
     from ..engine.measure import measure_objects
     from ._segment import _physical
@@ -195,7 +219,32 @@ def measure_kept(source: Path, target: Path, read_image_of, model) -> dict:
         table = measure_objects(labels, axes=axes, length="".join(spatial) == "YX", **options)
     if "mean_confidence" in table:
         table["mean_confidence"] = np.full(len(table["mean_confidence"]), "", dtype=object)
-    return table
+    return _with_frames(table, _kept_frame_numbers(target), labels.shape, axes)
+
+
+def _kept_frame_numbers(target: Path) -> list[int] | None:
+    """The frame numbers the recipe kept with the labels ``target`` records (a run of a
+    movie read from ``t052.tif ...``, or of ``--first-frame``); None where it records none,
+    or not as whole numbers of 0 and more (the reader's rule: :func:`~tessella._io_recipe.
+    recipe_frame_numbers`, which gives Export's CSV of the labels reopened its numbers)."""
+    from .._io_recipe import recipe_frame_numbers
+    from ..engine.io._kept_recipe import kept_recipe
+
+    found = kept_recipe(Path(target))
+    return None if found is None else recipe_frame_numbers(found[0])
+
+
+def _with_frames(table: dict, numbers, shape: tuple, axes: str) -> dict:
+    """``table`` with Export's ``frame`` column (:func:`~tessella.engine.measure.
+    with_frame_numbers`) where ``numbers`` are one per frame of labels of ``shape`` and
+    ``axes``; else as it is (no column, as Export where they are not one a frame)."""
+    from ..engine.measure import with_frame_numbers
+
+    if not numbers or "t" not in table or "T" not in axes:
+        return table
+    if len(numbers) != shape[axes.index("T")]:
+        return table
+    return with_frame_numbers(table, numbers)
 
 
 def confidence_map(result, shape) -> np.ndarray | None:
@@ -207,12 +256,16 @@ def confidence_map(result, shape) -> np.ndarray | None:
     return of_result(result, shape)
 
 
-def measure_result(result, image, pixel_size: dict, unit: str, physical: bool) -> dict:
+def measure_result(
+    result, image, pixel_size: dict, unit: str, physical: bool, frame_numbers=None
+) -> dict:
     """The measurements of ``result``'s objects (:func:`~tessella.engine.measure.
     measure_objects`): with the intensities of ``image`` where its array is the labels' shape
     (or has an extra last axis of channels), the physical sizes where ``physical`` (the
     labels are written with ``pixel_size`` in ``unit``), each 2D object's length along its
-    skeleton; the objects of a method that keeps overlaps each measured whole."""
+    skeleton; the objects of a method that keeps overlaps each measured whole; a movie's
+    ``frame`` column after ``t`` where ``frame_numbers`` (those the recipe records) are one a
+    frame, as Export's CSV of the labels reopened."""
     from ..engine.measure import measure_objects
     from ..engine.methods import get_method
 
@@ -241,7 +294,8 @@ def measure_result(result, image, pixel_size: dict, unit: str, physical: bool) -
     ):  # (object k + 1 is page k: each whole)
         masks = np.asarray(method.instances(result.predictions[0], result.params), bool)
         return measure_objects(masks, instances=True, length=True, axes="YX", **options)
-    return measure_objects(labels, axes=axes, length=two_d, **options)
+    table = measure_objects(labels, axes=axes, length=two_d, **options)
+    return _with_frames(table, frame_numbers, labels.shape, axes)
 
 
 def write_image_csv(target: Path, table: dict) -> Path:

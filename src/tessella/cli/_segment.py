@@ -235,8 +235,17 @@ def _cmd_segment(args) -> int:
     failed: list[str] = []
     written = 0
     said_units: set = set()  # the unitless voxel sizes warned of (once per run)
+    # --csv: the warnings said of each image segmented and why each that failed did, for the
+    # folder's table of images (images.csv: blank and failed wells have a row there)
+    heard: list[str] = []
+    heard_of: dict[str, list[str]] = {}
+    errors: dict[str, str] = {}
+    listening = contextlib.ExitStack()
+    if measured is not None:
+        listening.enter_context(_warnings_heard(heard))
     try:
         for source, target in jobs:
+            heard.clear()
             try:
                 # before it is read: an input rewritten meanwhile is not taken for this one
                 identity = with_read_attributes(input_identity(source, _outputs_of(target)), source)
@@ -365,9 +374,17 @@ def _cmd_segment(args) -> int:
                 if measured is not None:  # --csv: the objects' measurements beside them
                     from ._measure_csv import csv_path, measure_result, write_image_csv
 
-                    table = measure_result(result, image, pixel_size, out_unit, _physical(out_unit))
+                    table = measure_result(
+                        result,
+                        image,
+                        pixel_size,
+                        out_unit,
+                        _physical(out_unit),
+                        recorded.get(FRAME_NUMBERS_KEY),
+                    )
                     write_image_csv(target, table)
                     measured.append((source.name, csv_path(target)))
+                    heard_of[source.name] = list(heard)
                 if args.ctc:
                     write_ctc(
                         result.labels,
@@ -395,6 +412,7 @@ def _cmd_segment(args) -> int:
                 if not several:
                     raise
                 failed.append(source.name)  # the other images of a folder go on
+                errors[source.name] = str(exc)
                 print(f"tessella segment: error: {exc} (skipped)", file=sys.stderr)
     except KeyboardInterrupt:  # Ctrl-C, SIGTERM: how a folder run goes on
         if len(jobs) > 1 and not args.ctc:
@@ -404,6 +422,8 @@ def _cmd_segment(args) -> int:
                 file=sys.stderr,
             )
         raise
+    finally:
+        listening.close()
     if measured is not None:
         _write_measurements(
             measured,
@@ -413,6 +433,7 @@ def _cmd_segment(args) -> int:
             args.quiet,
             lambda source: read_frames(source) if movie else _read_input(source, args, recipe),
             model,
+            (heard_of, errors),
         )
     if failed:
         raise CliError(f"{len(failed)} of {total} images failed: {', '.join(failed)}")
@@ -420,15 +441,26 @@ def _cmd_segment(args) -> int:
 
 
 def _write_measurements(
-    measured, all_jobs, jobs, combined, quiet: bool, read_image_of=None, model=None
+    measured,
+    all_jobs,
+    jobs,
+    combined,
+    quiet: bool,
+    read_image_of=None,
+    model=None,
+    said: tuple[dict, dict] = ({}, {}),
 ) -> None:
-    """--csv's end of a run: the table of all images (``combined``, a folder run's) from the
-    CSVs of the images measured and of those --skip-existing kept; kept labels without their
+    """--csv's end of a run: the table of all images' objects (``combined``, a folder run's)
+    from the CSVs of the images measured and of those --skip-existing kept, and beside it the
+    table of images (:mod:`~tessella.cli._images_csv`: one row an image, those of 0 objects
+    and those that failed too; ``said``: the warnings heard of each image segmented and the
+    error of each that failed); kept labels without their
     CSV are measured as they are on disk (``read_image_of`` reads their input, as the run
     does; see :func:`~tessella.cli._measure_csv.measure_kept`: hand corrections kept, the
     network's mean_confidence left empty, said once), or said where that fails."""
     from ._measure_csv import csv_path, measure_kept, write_combined_csv, write_image_csv
 
+    heard_of, errors = dict(said[0]), dict(said[1])
     done = dict(measured)
     parts, missing, measured_kept = [], [], []
     run = {source for source, _ in jobs}
@@ -443,10 +475,15 @@ def _write_measurements(
                     measured_kept.append((target.name, "mean_confidence" in table))
                 except (CliError, ValueError, OSError) as exc:
                     print(f"tessella segment: error: {target}: {exc}", file=sys.stderr)
+                    errors[source.name] = f"kept by --skip-existing, not measured: {exc}"
             if csv_path(target).is_file():
                 parts.append((source.name, csv_path(target)))
             else:
                 missing.append(source.name)
+                errors.setdefault(
+                    source.name,
+                    "kept by --skip-existing without measurements: rerun it with --overwrite --csv",
+                )
     if measured_kept:
         names = ", ".join(sorted(name for name, _ in measured_kept))
         empty = any(confidence for _, confidence in measured_kept)
@@ -467,9 +504,28 @@ def _write_measurements(
         )
     if combined is None:
         return
+    from ._images_csv import images_path, images_rows, write_images_csv
+    from ._measure_csv import _table_rows
+
+    table = images_path(combined)
+    kept_names = {Path(t).name for t, _ in measured_kept}
+    rows = images_rows(
+        all_jobs,
+        dict(parts),
+        heard_of,
+        errors,
+        _table_rows(table),  # (read before it is replaced: what kept images were said)
+        model.card.name if model is not None else "",
+        Path(combined).parent,
+        {s.name for s, t in all_jobs if Path(t).name in kept_names},
+    )
     write_combined_csv(combined, parts)
+    write_images_csv(table, rows)
     if not quiet:
+        counts = {s: sum(r["status"] == s for r in rows) for s in ("empty", "failed")}
+        also = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
         print(f"measurements of {len(parts)} images -> {combined}")
+        print(f"{_counted(len(rows), 'image')}{f' ({also})' if also else ''} -> {table}")
 
 
 #: how a CLI user gives a stack its voxel size or segments its slices one by one
@@ -720,6 +776,23 @@ def in_cli_words(message, fixes: str = Z_SPACING_FIXES, missing: str | None = No
     if not isinstance(message, UnknownZSpacingWarning):
         return message
     return message.reworded(fixes, missing=missing)
+
+
+@contextlib.contextmanager
+def _warnings_heard(heard: list[str]):
+    """While it lasts, each warning shown is also added to ``heard`` (as said: in the
+    command line's words where :func:`_warnings_in_cli_words` rewords it within)."""
+    import warnings
+
+    show = warnings.showwarning
+
+    def recorded(message, category, *args, **kwargs) -> None:
+        heard.append(str(message))
+        show(message, category, *args, **kwargs)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = recorded
+        yield
 
 
 @contextlib.contextmanager

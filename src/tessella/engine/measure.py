@@ -25,6 +25,7 @@ __all__ = [
     "measure_objects",
     "size_column",
     "skeleton_length",
+    "with_frame_numbers",
     "write_csv",
 ]
 
@@ -374,7 +375,9 @@ def measure_objects(
     dict of str to ndarray
         ``t`` (time series only), ``label``, ``area_px`` (``volume_px`` in 3D), the physical
         size, ``centroid_<axis>`` (pixel indices), ``bbox_min_<axis>`` and ``bbox_max_<axis>``
-        (first and last pixel index covered), then the means asked for.
+        (first and last pixel index covered: both inclusive, so an object is
+        ``bbox_max - bbox_min + 1`` pixels across, unlike ``skimage.measure.regionprops``'
+        ``bbox``, whose end is one past the last), then the means asked for.
 
     Examples
     --------
@@ -794,6 +797,37 @@ def _columns(
     if confidence is not None:
         columns["mean_confidence"] = merged.get("conf", np.zeros(0)) / count
     return columns
+
+
+def with_frame_numbers(
+    table: Mapping[str, np.ndarray], frame_numbers: Sequence[int]
+) -> dict[str, np.ndarray]:
+    """``table`` (of a time series: its ``t`` column is napari's frame index, from 0) with a
+    ``frame`` column after ``t``: the movie's own number of each row's frame,
+    ``frame_numbers[t]`` (52 for ``t052.tif``, the number its CTC mask and ``res_track.txt``
+    give it). One rule for Export's CSV and ``tessella segment --csv`` of a movie whose frames
+    are numbered (a folder of ``tNNN.tif``, ``--first-frame``).
+
+    Raises ValueError for a table without ``t`` or a ``t`` beyond ``frame_numbers``.
+
+    >>> table = {"t": np.array([0, 0, 1]), "label": np.array([1, 2, 1])}
+    >>> with_frame_numbers(table, [52, 53])
+    {'t': array([0, 0, 1]), 'frame': array([52, 52, 53]), 'label': array([1, 2, 1])}
+    """
+    if "t" not in table:
+        raise ValueError("frame numbers go with a time series' table (its t column)")
+    t = np.asarray(table["t"], np.int64)
+    numbers = np.asarray(list(frame_numbers), np.int64)
+    if t.size and int(t.max()) >= numbers.size:
+        raise ValueError(
+            f"{numbers.size} frame numbers for a table of {int(t.max()) + 1} frames or more"
+        )
+    out: dict[str, np.ndarray] = {}
+    for name, column in table.items():
+        out[name] = column
+        if name == "t":
+            out["frame"] = numbers[t]
+    return out
 
 
 def write_csv(
