@@ -14,7 +14,8 @@ in one sentence (``"scored_as"``), the same sentence where they score the same t
    the mean of the three; ``"scored_as"`` said "each an image", and the printout listed
    its lowest "1 of 3 images".
 4. Refusals named the command line's options from Python: ``evaluate_paths(axes='TYX')``
-   said "--axes TYX", ``ignore_label=0`` "--ignore-label 0".
+   said "--axes TYX", ``ignore_label=0`` "--ignore-label 0"; so did notes on the inputs
+   ("pass --gt-binary").
 """
 
 from __future__ import annotations
@@ -203,3 +204,13 @@ def test_refusals_name_the_option_as_the_caller_gave_it(tmp_path, capsys):
         assert str(refused.value).startswith(said) and "--" not in str(refused.value)
     assert main(["evaluate", str(path), str(path), "--ignore-label", "77"]) == 1
     assert "--ignore-label 77: no ground-truth pixel has it" in capsys.readouterr().err
+    # a note on an input: a binary mask given as labels (its pieces one object, ID 1)
+    tifffile.imwrite(tmp_path / "mask.tif", (volume > 0).astype(np.uint8))
+    with pytest.warns(UserWarning) as noted:
+        tessella.evaluate_paths(path, tmp_path / "mask.tif")
+    said = [str(note.message) for note in noted if "separate pieces" in str(note.message)]
+    assert len(said) == 1 and said[0].endswith(
+        "pass gt_binary=True to score each connected piece as an object"
+    )
+    assert main(["evaluate", str(path), str(tmp_path / "mask.tif")]) == 0
+    assert "pass --gt-binary to score each connected piece" in capsys.readouterr().err

@@ -26,7 +26,7 @@ from ._sparse import (
 )
 from ._tiles import tiled_pair, tiled_table, tiles
 from ._truth import ignore_label_clash, scored_images, truth_objects
-from ._words import option, set_to
+from ._words import in_keywords, option, set_to
 
 __all__ = ["score_paths"]
 
@@ -480,11 +480,14 @@ def score_paths(
     also an object ID are told in one line each to ``warn`` (a UserWarning without it).
     :class:`EvaluationInputError` (a ValueError) in one line naming the file, folder or
     option at fault: no pair to score, shapes that differ, labels that are not integers or
-    negative, options that contradict each other; ``flags``: the options named as the
-    command line gives them (``--axes TYX``), else as :func:`tessella.evaluate_paths` does
-    (``axes='TYX'``). ``"scored_as"`` also says how membrane-map stacks were scored
+    negative, options that contradict each other; ``flags``: the options these errors, the
+    notes and ``"scored_as"`` name are named as the command line gives them (``--axes
+    TYX``, ``pass --gt-binary``), else as :func:`tessella.evaluate_paths` does (``axes='TYX'``,
+    ``pass gt_binary=True``). ``"scored_as"`` also says how membrane-map stacks were scored
     (``"sections"``)."""
-    say = _warn if warn is None else warn
+    told = _warn if warn is None else warn
+    # (notes on inputs name the command's options: in Python's words without flags)
+    say = told if flags else lambda note: told(in_keywords(note))
     if ignore_label == 0:
         raise EvaluationInputError(
             f"{set_to('ignore_label', 0, flags)}: 0 is background; mark unannotated parts "

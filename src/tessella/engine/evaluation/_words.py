@@ -5,7 +5,9 @@ names the option as its caller gave it, as the notes on inputs take ``flags`` (`
 
 from __future__ import annotations
 
-__all__ = ["option", "set_to"]
+import re
+
+__all__ = ["in_keywords", "option", "set_to"]
 
 #: the command line's name of each keyword of :func:`tessella.evaluate_paths` a message names
 _FLAGS = {
@@ -39,3 +41,27 @@ def set_to(name: str, value, flags: bool = True) -> str:
     if flags:
         return _FLAGS[name] if value is True else f"{_FLAGS[name]} {value}"
     return f"{name}={value!r}"
+
+
+#: the command line's options that notes on inputs name (``_mistakes``, ``flags``), and what
+#: :func:`tessella.evaluate_paths` calls them (the longer first: ``--gt-boundaries-3d``)
+_KEYWORDS = (
+    ("--gt-boundaries-3d", "gt_boundaries_3d=True"),
+    ("--gt-boundaries", "gt_boundaries=True"),
+    ("--gt-binary", "gt_binary=True"),
+    ("--metric seg", "metrics_wanted='seg'"),
+    ("--overlapping", "tessella.evaluate(..., kind='overlapping')"),
+)
+
+
+def in_keywords(note: str) -> str:
+    """A note on an input worded for the command line (its options: ``pass --gt-binary``)
+    in the words of :func:`tessella.evaluate_paths` (``pass gt_binary=True``); what only the
+    command does (``--ctc``) is left as it is.
+
+    >>> in_keywords("pass --gt-binary to score each piece; without --gt-boundaries-3d ...")
+    'pass gt_binary=True to score each piece; without gt_boundaries_3d=True ...'
+    """
+    for flag, keyword in _KEYWORDS:
+        note = re.sub(re.escape(flag) + r"(?![\w-])", keyword, note)
+    return note
