@@ -86,15 +86,20 @@ def object_stack(
       erased from the labels, is left out). ``hidden``: that layer's data as Segment or
       Tune wrote it with the user's own edits of it, where :func:`follow_overlaps` has
       redrawn the layer since.
+    * Whatever the source: pixels painted into the "overlaps" layer by hand (the brush, the
+      eraser, napari's fill there) count as shown: on such a pixel an object of the labels
+      lies with the object painted there hidden under it, and no other
+      (:func:`_with_hand_paint`), as for labels without a network result, whose hidden parts
+      all come from that layer.
     """
     found = network_instances(layer)
     if found is not None:
         stack = network_stack(layer, labels, *found)
         if stack is not None:
-            return stack
+            return _with_hand_paint(viewer, layer, labels, stack)
     stack = read_stack(layer, labels)
     if stack is not None:
-        return stack
+        return _with_hand_paint(viewer, layer, labels, stack)
     if hidden is None or hidden.shape != labels.shape:
         overlaps = overlaps_layer(viewer, layer)
         hidden = None if overlaps is None else np.asarray(overlaps.data)
@@ -108,6 +113,60 @@ def object_stack(
             masks[n] |= (hidden == label) & labelled
     source = "the labels with their overlaps layer" if hidden is not None else "the labels"
     return _Stack(masks, ids, source)
+
+
+def _with_hand_paint(viewer, layer: Labels, labels: np.ndarray, stack: _Stack) -> _Stack:
+    """``stack`` (from a network result or a mask stack read) with what the user painted by
+    hand into the "overlaps" layer beside ``layer`` since Segment or Tune wrote it
+    (:class:`_OverlapsBase` keeps those pixels): on each such pixel the labels show, the
+    object shown there and the object painted (none: erased) lie there, and no other
+    object of the stack (the layer shows one hidden object a pixel). Pixels painted where
+    the labels show background stay background for every object; an ID painted that is no
+    object of the stack is left out. ``stack`` itself where nothing was painted by hand."""
+    from ._result_cache import _key
+
+    base = _OVERLAP_BASES.get(_key(layer))
+    overlaps = overlaps_layer(viewer, layer)
+    if base is None or overlaps is None or not isinstance(overlaps.data, np.ndarray):
+        return stack
+    base.follow(overlaps)  # (paint since the labels last changed)
+    handed, hand = base.handed, overlaps.data
+    if handed is None or handed.shape != labels.shape or hand.shape != labels.shape:
+        return stack
+    at = handed & (labels > 0)
+    if not at.any():
+        return stack
+    rows, cols = np.nonzero(at)
+    pages = {int(label): n for n, label in enumerate(stack.ids.tolist())}
+
+    def page(values: np.ndarray) -> np.ndarray:  # (object ID -> its page; -1: none)
+        return np.fromiter((pages.get(int(v), -1) for v in values.tolist()), np.int64, values.size)
+
+    shown, painted = page(labels[rows, cols]), page(hand[rows, cols])
+    masks = stack.masks
+    if not (masks.flags.writeable and masks.flags.owndata):
+        masks = np.array(masks)
+    touched = np.unique(np.nonzero(masks[:, rows, cols])[0])
+    masks[:, rows, cols] = False
+    keep = shown >= 0
+    masks[shown[keep], rows[keep], cols[keep]] = True
+    gets = (painted >= 0) & (painted != shown)
+    masks[painted[gets], rows[gets], cols[gets]] = True
+    boxes = stack.boxes
+    if boxes is not None:
+        region = (
+            slice(int(rows.min()), int(rows.max()) + 1),
+            slice(int(cols.min()), int(cols.max()) + 1),
+        )
+        gained = set(painted[gets].tolist())
+        boxes = tuple(_union([box, region]) if n in gained else box for n, box in enumerate(boxes))
+    present = np.ones(len(masks), bool)  # (an object hidden whole, erased whole by hand: out)
+    present[touched] = masks[touched].any(axis=(1, 2))
+    source = f"{stack.source}, with {rows.size} px of its overlaps layer painted by hand"
+    if present.all():
+        return _Stack(masks, stack.ids, source, boxes)
+    kept_boxes = None if boxes is None else tuple(b for b, k in zip(boxes, present) if k)
+    return _Stack(masks[present], stack.ids[present], source, kept_boxes)
 
 
 def _hidden_parts(
@@ -569,6 +628,8 @@ def _checksum(data: np.ndarray) -> int:
 
 #: labels layer key -> the callable that redraws its "overlaps" layer if its labels changed
 _OVERLAP_FOLLOWERS: dict = {}
+#: labels layer key -> its follower's :class:`_OverlapsBase` (what was painted there by hand)
+_OVERLAP_BASES: dict = {}
 
 
 def follow_overlaps(viewer, labels_layer: Labels) -> None:
@@ -667,6 +728,7 @@ def follow_overlaps(viewer, labels_layer: Labels) -> None:
         if getattr(event.value, "unique_id", None) != labels_layer.unique_id:
             return
         _OVERLAP_FOLLOWERS.pop(_key(labels_layer), None)
+        _OVERLAP_BASES.pop(_key(labels_layer), None)
         base.release()
         for emitter, callback in connected:
             emitter.disconnect(callback)
@@ -676,6 +738,7 @@ def follow_overlaps(viewer, labels_layer: Labels) -> None:
         emitter.connect(callback)
     viewer.layers.events.removed.connect(forget)
     _OVERLAP_FOLLOWERS[_key(labels_layer)] = refreshed
+    _OVERLAP_BASES[_key(labels_layer)] = base
 
 
 def _hidden_now(
@@ -860,11 +923,14 @@ class _OverlapsBase:
     computed for it. A redraw writes only the pixels whose computed value changed since, so
     the user's own edits of the layer elsewhere stay, and so does its undo history.
     ``then``: the labels of ``labels_layer`` when the tool wrote the layer (a copy), which
-    tell a piece Correct split off a worm hidden in part from a worm over it."""
+    tell a piece Correct split off a worm hidden in part from a worm over it. ``handed``:
+    the pixels the user painted into the layer since the tool wrote it (and no redraw
+    wrote since: they show what was painted, :func:`_with_hand_paint`)."""
 
     def __init__(self, labels_layer: Labels | None = None) -> None:
         self.labels_layer = labels_layer
         self.then: np.ndarray | None = None
+        self.handed: np.ndarray | None = None
         self.layer: Labels | None = None
         self.kept: np.ndarray | None = None
         self.shown: np.ndarray | None = None
@@ -881,6 +947,7 @@ class _OverlapsBase:
                 layer.events.data.connect(self._new_data)
             self.layer = layer
         data = None if layer is None else layer.data
+        self.handed = None  # (new data: nothing painted by hand in them yet)
         if isinstance(data, np.ndarray):
             self.kept = np.array(data)
             self.shown, self.hidden = self.kept.copy(), self.kept.copy()
@@ -920,6 +987,9 @@ class _OverlapsBase:
                 self.kept = self.kept.astype(np.promote_types(data.dtype, self.kept.dtype))
             self.kept[edited] = data[edited]
             self.shown = np.array(data)
+            if self.handed is None or self.handed.shape != data.shape:
+                self.handed = np.zeros(data.shape, bool)
+            self.handed |= edited
         return self.kept
 
     def redrawn(self, layer: Labels, hidden: np.ndarray) -> bool:
@@ -944,11 +1014,13 @@ class _OverlapsBase:
                 layer.data = new
             finally:
                 self.writing = False
+            self._overwritten(changed)
         else:
             write = changed & (data != hidden)
             if not write.any():
                 return False
             data[write] = hidden[write]
+            self._overwritten(write)
             layer.refresh()
             self.shown = np.array(layer.data)
             if _history_touches(layer, write):  # (such a step would undo into other objects)
@@ -957,6 +1029,11 @@ class _OverlapsBase:
         self.shown = np.array(layer.data)
         _restart_history(layer)  # (new data: a step painted before would undo into others)
         return True
+
+    def _overwritten(self, written: np.ndarray) -> None:
+        """Pixels a redraw wrote are no longer the user's paint."""
+        if self.handed is not None and self.handed.shape == written.shape:
+            self.handed &= ~written
 
 
 def _history_touches(layer: Labels, written: np.ndarray) -> bool:
