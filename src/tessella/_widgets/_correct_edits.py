@@ -224,6 +224,55 @@ def _swept_axes(ndim: int, plane: tuple[int, ...], t_axis: int | None) -> tuple[
     return tuple(a for a in range(ndim) if a not in in_plane and a != t_axis)
 
 
+def _along_lines(
+    data: np.ndarray, lines: list[np.ndarray], one: Callable[[np.ndarray, np.ndarray], Edit]
+) -> Edit:
+    """The splits along ``lines`` (``one(labels, line)``: the split along one line), one
+    after the other, as one edit (one Undo step) whose description names every object split,
+    into how many pieces, and all the new IDs: "split 8 into 3 by 2 lines (new: 13, 14)". A
+    line that cuts nothing is named in it ("line 2 left out: ..."); none cutting anything,
+    the first one's error."""
+    from tessella.engine.edit import Edit
+
+    if len(lines) == 1:
+        return one(data, lines[0])
+    work = data.copy()
+    asides: list[str] = []
+    errors: list[str] = []
+    cuts = 0
+    for n, line in enumerate(lines, start=1):
+        try:
+            change = one(work, line)
+        except ValueError as exc:  # (a SplitRefused, a bug guard, goes on up)
+            if not errors:
+                first = exc
+            errors.append(f"line {n} left out: {exc}")
+            continue
+        if not np.can_cast(change.values.dtype, work.dtype):  # (new IDs past its type)
+            work = work.astype(change.values.dtype)
+        change.apply(work)
+        cuts += 1
+        _title, _sep, aside = change.description.partition("; ")
+        if aside:
+            asides.append(aside)
+    if not cuts:
+        raise first
+    indices = np.nonzero(work != data)
+    values = work[indices]
+    was = data[indices]
+    words = []
+    for old in np.unique(was[was > 0]).tolist():
+        pieces = set(np.unique(values[was == old]).tolist())
+        if np.any(work == old):  # (the largest piece keeps its ID)
+            pieces.add(old)
+        words.append(f"{old} into {len(pieces)}")
+    new = np.setdiff1d(np.unique(values), np.unique(data)).tolist()
+    drawn = f"{cuts} lines" if cuts > 1 else "line"
+    description = f"split {' and '.join(words)} by {drawn} (new: {', '.join(map(str, new))})"
+    description += "".join(f"; {aside}" for aside in [*asides, *errors])
+    return Edit(indices, values, description)
+
+
 def _through_slices(
     change: Edit, data: np.ndarray, line: np.ndarray, plane: tuple[int, ...], t_axis: int | None
 ) -> str:
@@ -648,20 +697,32 @@ class CorrectEdits:
         # on a volume the line is swept through its slices: the whole object is cut
         through = _swept_axes(len(lines[0][0]), plane, t_axis) if lines else ()
         done = False
-        for line in lines:  # each in the frame it was drawn in (a time-lapse's)
+        frames: dict[int | None, list[np.ndarray]] = {}  # (a time-lapse's: each line's own)
+        for line in lines:
             frame = None if t_axis is None else int(np.round(line[0][t_axis]))
+            frames.setdefault(frame, []).append(line)
+        for frame, drawn in frames.items():  # the lines of a frame: one edit, one Undo
             top = _movie_top(self.viewer, self.labels_layer, t_axis)
 
-            def cut(data, line=line, top=top) -> Edit:
-                change = split_line(data, label, line, plane, through, whole)
-                return change if top is None else _after_movie_ids(change, data, top)
+            def cut(data, drawn=drawn, top=top) -> Edit:
+                def one(labels, line) -> Edit:
+                    def now(k: int) -> np.ndarray | None:  # (less what a line before gave away)
+                        mask = None if whole is None else whole(k)
+                        if mask is None or labels is data or mask.shape != labels.shape:
+                            return mask
+                        return mask & ~((labels != data) & (labels != k))
+
+                    change = split_line(labels, label, line, plane, through, whole and now)
+                    return change if top is None else _after_movie_ids(change, labels, top)
+
+                return _along_lines(data, drawn, one)
 
             done |= self._apply(
-                "Split along line",
+                "Split along line" if len(drawn) == 1 else "Split along lines",
                 cut,
                 frame,
                 sliced=False,
-                note=lambda change, data, line=line: _through_slices(
+                note=lambda change, data, line=drawn[0]: _through_slices(
                     change, data, line, plane, t_axis
                 ),
             )
