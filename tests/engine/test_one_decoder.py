@@ -161,7 +161,7 @@ def test_distillation_needs_a_base_to_learn_from(tmp_path, data_dir):
     samples = load_pairs([pairs[0][0]], [pairs[0][1]], "YX", 1, NORM)
     held = load_pairs([pairs[1][0]], [pairs[1][1]], "YX", 1, NORM)
     config = TrainConfig("embedding", "dsb", str(tmp_path / "x"), distil=1.0, device="cpu")
-    with pytest.raises(ValueError, match="--distil needs a --base"):
+    with pytest.raises(ValueError, match="distil needs a base model"):
         for _ in train_steps(config, samples, held):
             pass
     assert not (tmp_path / "x" / "model.safetensors").exists()

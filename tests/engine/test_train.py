@@ -357,7 +357,10 @@ def test_bad_sizes_another_network_and_a_stopped_run_are_handled(
         assert not (tmp_path / "m").exists()
     out = tmp_path / "m"
     assert main([*common, *small, "--out", str(out), "--features", "8,16", "--resume"]) == 0
-    assert "has no checkpoint to continue; training starts afresh" in capsys.readouterr().err
+    # in the command's words (tessella.train says resume=True: ...)
+    assert f"warning: --resume: {out} has no checkpoint to continue; training starts afresh" in (
+        capsys.readouterr().err
+    )
     assert main([*common, *small, "--out", str(out), "--features", "8,16,32", "--resume"]) == 1
     err = capsys.readouterr().err
     assert "its checkpoint holds another network" in err and "Traceback" not in err

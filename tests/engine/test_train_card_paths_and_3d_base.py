@@ -39,8 +39,11 @@ def test_a_3d_model_from_a_2d_base_keeps_its_parameters_not_its_tta(tmp_path):
     assert base["tta"] and base["params"]
     config = TrainConfig("semantic", "d", str(tmp_path / "m"), base="em-mito2d", ndim=3)
     start = _starting_model(config, get_method("semantic"), get_training("semantic"), False)
-    said = start.note  # warned by the run once its options are checked
-    assert said.startswith("--base em-mito2d --ndim 3: the 3D model keeps the base's parameters")
+    said = str(start.note)  # warned by the run once its options are checked
+    assert said.startswith("base='em-mito2d', ndim=3: the 3D model keeps the base's parameters")
+    # in each front end's words (the command's as before)
+    assert start.note.cli == said.replace("base='em-mito2d', ndim=3", "--base em-mito2d --ndim 3")
+    assert start.note.panel.startswith("Start from 'em-mito2d' (a 3D model): the 3D model keeps")
     assert "(threshold=0.25" in said and "does not take the base's TTA" in said, said
     assert vars(start.val_params) == {**vars(start.val_params), **base["params"]}
     run = _new_run(start.config, tmp_path / "m", start.network, start, "val_iou")
@@ -60,7 +63,7 @@ def test_the_run_warns_of_it_once_its_options_pass(tmp_path):
         "semantic", str(tmp_path / "none"), str(tmp_path / "m"), base="em-mito2d", ndim=3,
         patch=32, batch_size=2, device="cpu",
     )  # fmt: skip
-    with pytest.warns(UserWarning, match="--base em-mito2d --ndim 3: the 3D model keeps"):
+    with pytest.warns(UserWarning, match="base='em-mito2d', ndim=3: the 3D model keeps"):
         with pytest.raises(ValueError):
             train(config)
     assert not (tmp_path / "m").exists()

@@ -57,7 +57,7 @@ def test_a_model_folder_is_for_resume_whatever_else_it_holds(tmp_path):
     model.mkdir()
     for name in ("card.json", "model.safetensors", "checkpoint.pt", "scores.csv"):
         (model / name).write_text("x")
-    with pytest.raises(ValueError, match="holds a model already .*--resume continues"):
+    with pytest.raises(ValueError, match="holds a model already .*resume=True continues"):
         _check_options(TrainConfig("boundary", str(tmp_path / "d"), str(model)))
     _check_options(TrainConfig("boundary", str(tmp_path / "d"), str(model), resume=True))
     # a model written into its data folder (as before this check): not continued there

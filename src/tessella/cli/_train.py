@@ -83,11 +83,12 @@ def _cmd_train(args) -> int:
     taken = name_taken_note(config.name or Path(args.out).name, args.out)
     if taken:  # printed as "warning: ..." (main); the run goes ahead
         warnings.warn(taken, UserWarning, stacklevel=1)
-    from ..engine.train._checkpoint import ResumeRefused
+    from ..engine.train._worded import Refused
 
     try:
-        _train_with_progress(args, config, train_steps)  # SIGTERM stops it as Ctrl-C (main)
-    except ResumeRefused as exc:  # in the command's words (--holdout), not Python's
+        with _in_command_words():  # SIGTERM stops it as Ctrl-C (main)
+            _train_with_progress(args, config, train_steps)
+    except Refused as exc:  # in the command's words (--holdout, --base), not Python's
         raise CliError(exc.cli) from None
     except KeyboardInterrupt as exc:  # main says "interrupted" or "terminated", then this
         exc.kept = _kept_on_stopping(Path(args.out))  # type: ignore[attr-defined]
@@ -285,6 +286,26 @@ def _epoch_bar(total: int, epoch: int, quiet: bool, done: int):
     """The bar of epoch ``epoch``: ``done`` of its ``total`` steps done before it started,
     shown without a rate until it has timed a step."""
     return _progress_bar(total, f"epoch {epoch}", quiet, "step", done)
+
+
+@contextlib.contextmanager
+def _in_command_words():
+    """The run's warnings worded for each front end (``--resume: ...``, not Python's
+    ``resume=True: ...``) are shown in the command's words while it runs."""
+    import warnings
+
+    from ..engine.train._worded import in_words
+
+    shown = warnings.showwarning
+
+    def show(message, category, *args, **kwargs) -> None:
+        shown(in_words(message, "cli"), category, *args, **kwargs)
+
+    warnings.showwarning = show
+    try:
+        yield
+    finally:
+        warnings.showwarning = shown
 
 
 def _train_with_progress(args, config, train_steps) -> None:

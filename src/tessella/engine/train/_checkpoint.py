@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._config import TrainConfig
 from ._optimisation import _ema_with_warm_up
+from ._worded import CALLERS, Refused
 
 if TYPE_CHECKING:
     from ._starting_model import StartingModel
@@ -227,16 +228,12 @@ def resume_settings(
     return taken, changed
 
 
-class ResumeRefused(ValueError):
+class ResumeRefused(Refused):
     """A resume refused for a setting the run's epochs were scored with: its message in the
     words of each caller, the Python API's (``str``: ``holdout``, ``max_val_images=2``, the
     keywords of :func:`tessella.train` and :class:`TrainConfig`), the command line's
     (:attr:`cli`: ``--holdout``, ``--max-val-images 2``) and the Train panel's
-    (:attr:`panel`)."""
-
-    def __init__(self, python: str, cli: str, panel: str):
-        super().__init__(python)
-        self.cli, self.panel = cli, panel
+    (:attr:`panel`); a :class:`~._worded.Refused`, as the run's other refusals."""
 
 
 #: what each caller calls the settings a resume must keep: (Python, command line, panel)
@@ -249,7 +246,7 @@ _SETTING_WORDS = {
     "max_val_images": ("max_val_images", "--max-val-images", "the hold-out images scored"),
     "val_orientations": ("val_orientations", "--val-orientations", "the orientations scored"),
 }
-_CALLERS = ("python", "cli", "panel")
+_CALLERS = CALLERS
 
 
 def _setting(name: str, value, caller: str) -> str:
@@ -436,6 +433,8 @@ def _resume_checkpoint(run: TrainingRun, device: str) -> None:
             f"{other}: {said['panel']}; resume it with the settings it was started with "
             "(tessella train --resume), or train a new model",
         )
+    if isinstance(saved, dict):
+        saved = _val_folder_as_given(config, saved, training)
     refused = holdout_difference(config, saved) if isinstance(saved, dict) else None
     if refused is not None:
         raise refused
@@ -499,6 +498,20 @@ def _resume_checkpoint(run: TrainingRun, device: str) -> None:
     run.commands = _saved_commands(state, training) + run.commands
     run.kept_epoch = _saved_kept_epoch(state, training, run) if run.kept else None
     run.rescore = run.kept and _saved_config(state) is None
+
+
+def _val_folder_as_given(config: TrainConfig, saved: dict, training: dict) -> dict:
+    """``saved`` (a checkpoint's settings) with its ``val_data`` as ``config`` names it where
+    both are the folder the run's card records in full: a checkpoint keeps ``--val-data`` as
+    typed (``val``, relative to where the command ran), its card that folder in full, which
+    is what the Train panel resumes with (its Hold-out folder, from wherever napari runs)."""
+    was, now = saved.get("val_data"), config.val_data
+    card = training.get("val_data")
+    if not (isinstance(was, str) and isinstance(now, str) and isinstance(card, str)) or was == now:
+        return saved
+    if os.path.isabs(card) and os.path.abspath(now) == card and not os.path.isabs(was):
+        return {**saved, "val_data": now}
+    return saved
 
 
 def _saved_commands(state: dict, training: dict) -> list[str]:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ._checkpoint import CHECKPOINT
 from ._config import TrainConfig, _temporal
+from ._worded import Refused, WordedWarning, option
 from .methods import get_training
 from .overlapping import SHARED_GAP
 
@@ -21,7 +22,7 @@ def _check_options(config: TrainConfig, data_given: bool = False) -> None:
     at :func:`~.loop.train_steps`' caller line, as it did when the check was written there.
     ``data_given``: the samples are given (the Train panel's layers), so ``config.data`` only
     describes them ("napari layers: img + gt, ..."): it is no folder to check."""
-    for option, value, least in (
+    for setting, value, least in (
         ("epochs", config.epochs, 1),
         ("steps per epoch", config.steps_per_epoch, 1),
         ("batch size", config.batch_size, 1),
@@ -29,7 +30,7 @@ def _check_options(config: TrainConfig, data_given: bool = False) -> None:
         ("accumulate", config.accumulate, 1),
     ):
         if value < least:
-            raise ValueError(f"{option} {value}: must be at least {least}")
+            raise ValueError(f"{setting} {value}: must be at least {least}")
     features = tuple(config.features)
     if not features or not all(int(f) == f and f >= 1 for f in features):
         raise ValueError(
@@ -46,18 +47,30 @@ def _check_options(config: TrainConfig, data_given: bool = False) -> None:
     made = [n for n in ("card.json", "model.safetensors", CHECKPOINT) if (out_dir / n).exists()]
     _refuse_output_folder(config, out_dir, bool(made), data_given)
     if made and not config.resume:
-        raise ValueError(
-            f"{out_dir} holds a model already ({', '.join(made)}); --resume continues its "
-            "training, or choose another output folder"
-        )
+        raise _holds_a_model(out_dir, made)
     if config.resume and not (out_dir / CHECKPOINT).exists() and made:
-        raise ValueError(
-            f"--resume {out_dir}: it holds a model but no checkpoint to continue from; "
-            "fine-tune it with --base into another output folder"
+        raise Refused.worded(
+            lambda caller: (
+                f"{_resume_of(out_dir, caller)}: it holds a model but no checkpoint "
+                "to continue from; "
+                + {
+                    "python": f"fine-tune it with base={str(out_dir)!r} into another out folder",
+                    "cli": "fine-tune it with --base into another output folder",
+                    "panel": "choose it in Start from to fine-tune it under another name",
+                }[caller]
+            )
         )
     if config.resume and not (out_dir / CHECKPOINT).exists():
         warnings.warn(  # 3: this function, _train_steps, then train_steps' line
-            f"--resume: {out_dir} has no checkpoint to continue; training starts afresh",
+            WordedWarning.worded(
+                lambda caller: (
+                    f"{option('resume', caller)}: {out_dir} has no checkpoint to "
+                    "continue; training starts afresh"
+                    if caller != "panel"
+                    else f"Resume of '{out_dir.name}': it has no checkpoint to continue; training "
+                    "starts afresh"
+                )
+            ),
             stacklevel=3,
         )
     if not 0.0 <= config.ema < 1.0:
@@ -67,7 +80,11 @@ def _check_options(config: TrainConfig, data_given: bool = False) -> None:
     if not config.colour_weight > 0:
         raise ValueError(f"colour weight {config.colour_weight}: must be above 0 (1: no weighting)")
     if config.distil and not config.base:
-        raise ValueError("--distil needs a --base model to learn from")
+        raise Refused(
+            "distil needs a base model to learn from",
+            "--distil needs a --base model to learn from",
+            "One decoder's distillation needs a model in Start from to learn from",
+        )
     if config.distil < 0:
         raise ValueError(f"distil {config.distil}: the weight must be 0 or more (0: none)")
     if config.fg_dice < 0:
@@ -86,6 +103,27 @@ def _check_options(config: TrainConfig, data_given: bool = False) -> None:
             f"val orientations: the {config.method} method's hold-out is scored as a time-lapse, "
             "in the orientation it comes in"
         )
+
+
+def _resume_of(out: Path, caller: str) -> str:
+    """How ``caller`` names the resume of the run in ``out`` (as :mod:`._checkpoint`'s
+    refusals start)."""
+    from ._checkpoint import _starts
+
+    return _starts(out)[caller]
+
+
+def _holds_a_model(out: Path, made: list[str]) -> Refused:
+    """The refusal of a new run into ``out``, which holds a model's files ``made``."""
+    files = ", ".join(made)
+    return Refused(
+        f"{out} holds a model already ({files}); resume=True continues its training, or "
+        "choose another out folder",
+        f"{out} holds a model already ({files}); --resume continues its training, or choose "
+        "another output folder",
+        f"a model '{out.name}' is in {out.parent} already ({files}); Resume continues its "
+        "run, or choose another name in Save as",
+    )
 
 
 #: what a run writes in its output folder (with temporary names beginning with them)

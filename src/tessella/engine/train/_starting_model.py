@@ -14,6 +14,7 @@ from typing import Any
 from ..registry import ModelError, find_model, list_models, load_model, read_card
 from ._config import TrainConfig
 from ._model_card import _architecture, training_normalization
+from ._worded import Refused, WordedWarning, option, set_to
 
 __all__ = ["StartingModel", "_starting_model", "resumed_base"]
 
@@ -40,8 +41,9 @@ class StartingModel:
     #: what a 3D model started from a 2D base keeps of the base card's ``defaults`` (its
     #: parameters, which the hold-out is scored with; not its TTA)
     inherited_defaults: dict | None = None
-    #: a warning for the run to give once its options are checked ("": none)
-    note: str = ""
+    #: a warning for the run to give once its options are checked, in each caller's words
+    #: ("": none)
+    note: str | WordedWarning = ""
 
 
 def _starting_model(config: TrainConfig, method, training, temporal: bool) -> StartingModel:
@@ -54,15 +56,19 @@ def _starting_model(config: TrainConfig, method, training, temporal: bool) -> St
     val_params = method.Params()  # the hold-out scores of a new model: the method defaults
     val_pad = "reflect"  # and its images are padded as a new model's card says
     merged_from = None  # a base whose branches were merged into one decoder
-    inherited_defaults, note = None, ""
+    inherited_defaults: dict | None = None
+    note: str | WordedWarning = ""  # a warning of the run's (none)
     if config.base:
         base = load_model(_base_folder(config))
         # the run records which model its base is: a --resume starts from that one
         config = replace(config, base_path=str(base.path.resolve()), base_sha256=base.card.sha256)
         if base.card.method != config.method:
-            raise ValueError(
-                f"--base {config.base}: a {base.card.method} model cannot start a "
-                f"{config.method} model"
+            refused_method, method_asked = base.card.method, config.method
+            raise Refused.worded(
+                lambda caller: (
+                    f"{set_to('base', config.base, caller)}: {_a(refused_method)} "
+                    f"model cannot start {_a(method_asked)} model"
+                )
             )
         # a fine-tune is scored with the post-processing its base was tuned to, so the best
         # epoch is the one that is best with the parameters it will be shipped with
@@ -86,7 +92,14 @@ def _starting_model(config: TrainConfig, method, training, temporal: bool) -> St
                 from ..models.unet import merge_branches
 
                 if base.card.raw["architecture"]["name"] != "BranchedUNet":
-                    raise ValueError(f"--one-decoder: {config.base} is not a branched U-Net")
+                    named = {"python": repr(config.base), "cli": config.base}
+                    raise Refused.worded(
+                        lambda caller: (
+                            f"{option('one_decoder', caller)}: "
+                            f"{named.get(caller, repr(Path(str(config.base)).name))} is not a "
+                            "branched U-Net"
+                        )
+                    )
                 architecture = _architecture(config, ndim, 1)
                 merged_from = network
                 network = merge_branches(
@@ -102,18 +115,24 @@ def _starting_model(config: TrainConfig, method, training, temporal: bool) -> St
             config = replace(config, features=tuple(base_args["features"]))
             architecture = _architecture(config, ndim, 1)
             if {**base_args, "ndim": 3} != architecture["args"]:
-                raise ValueError(
-                    f"--base {config.base}: its architecture {base_args} does not match a 3D "
-                    f"{config.method} model {architecture['args']}"
+                wanted = architecture["args"]
+                raise Refused.worded(
+                    lambda caller: (
+                        f"{set_to('base', config.base, caller)}: its architecture "
+                        f"{base_args} does not match a 3D {config.method} model {wanted}"
+                    )
                 )
             network = build_network(architecture["name"], architecture["args"])
             inflate_to_3d(base.network, network)
             card_base = None
             inherited_defaults, note = _inherited_by_3d(str(config.base), base.card.defaults)
         else:
-            raise ValueError(
-                f"--base {config.base} is a {base_args.get('ndim', 2)}D model; it can start a "
-                f"model of the same dimension, or a 3D model from a 2D one"
+            base_ndim = base_args.get("ndim", 2)
+            raise Refused.worded(
+                lambda caller: (
+                    f"{set_to('base', config.base, caller)} is a {base_ndim}D "
+                    "model; it can start a model of the same dimension, or a 3D model from a 2D one"
+                )
             )
     else:
         architecture = _architecture(config, ndim, 1)
@@ -147,6 +166,11 @@ def _starting_model(config: TrainConfig, method, training, temporal: bool) -> St
     )
 
 
+def _a(word: str) -> str:
+    """``word`` with its indefinite article: "an embedding", "a semantic"."""
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
+
+
 def _base_folder(config: TrainConfig) -> Path:
     """The folder of the model ``config.base`` names, never the run's own output folder (a
     fine-tune may be named like its base). A resume starts from the model its run started
@@ -155,14 +179,14 @@ def _base_folder(config: TrainConfig) -> Path:
     base = str(config.base)
     saved = None
     if config.resume:
-        from ._checkpoint import resumed_settings
+        from ._checkpoint import ResumeRefused, _starts, resumed_settings
 
         saved = resumed_settings(config.out)
     if not saved or saved.get("base") != config.base:  # a new run, or another base asked for
         return find_model(base, excluding=config.out)
     found = resumed_base(config.out, saved)
     if isinstance(found, str):
-        raise ValueError(f"--resume {config.out}: {found}")
+        raise ResumeRefused.worded(lambda caller: f"{_starts(config.out)[caller]}: {found}")
     return found
 
 
@@ -268,13 +292,13 @@ def _bundled_base_changed(out: str | os.PathLike, saved: dict, name: str, sha: s
     )
 
 
-def _inherited_by_3d(base: str, defaults: dict) -> tuple[dict | None, str]:
+def _inherited_by_3d(base: str, defaults: dict) -> tuple[dict | None, str | WordedWarning]:
     """What the card of a 3D model started from the 2D ``base`` keeps of that base's
     ``defaults``, its parameters, which the hold-out is scored with (so the score logged is
     the one the model segments with), not its TTA (a 3D model's is other passes, over
     volumes); and the warning that says so ("" where the base has neither).
 
-    >>> _inherited_by_3d("b", {"tta": True, "params": {"threshold": 0.3}})[1]
+    >>> _inherited_by_3d("b", {"tta": True, "params": {"threshold": 0.3}})[1].cli
     "--base b --ndim 3: the 3D model keeps the base's parameters (threshold=0.3), ..."
     """
     params = dict(defaults.get("params") or {})
@@ -284,7 +308,16 @@ def _inherited_by_3d(base: str, defaults: dict) -> tuple[dict | None, str]:
         said.append(f"keeps the base's parameters ({listed}), which its hold-out is scored with")
     if defaults.get("tta"):
         said.append("does not take the base's TTA (its card says tta false: set it where it helps)")
-    note = f"--base {base} --ndim 3: the 3D model {', but '.join(said)}" if said else ""
+    starts = {
+        "python": f"base={base!r}, ndim=3",
+        "cli": f"--base {base} --ndim 3",
+        "panel": f"Start from '{Path(base).name}' (a 3D model)",
+    }
+    note: str | WordedWarning = ""
+    if said:
+        note = WordedWarning.worded(
+            lambda caller: f"{starts[caller]}: the 3D model {', but '.join(said)}"
+        )
     if not params:
         return None, note
     return {

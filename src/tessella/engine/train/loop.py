@@ -54,6 +54,7 @@ from ._validation import (
     _validate,
     _validation_card,
 )
+from ._worded import Refused, option
 from .data import (
     CropDataset,
     apply_ignore_label,
@@ -293,7 +294,13 @@ def _training_samples(
                 samples, config.val_fraction, config.seed, config.holdout
             )
         except HeldOutEverything as exc:  # a folder's: it can be scored on another
-            raise ValueError(f"{exc}, or give a separate hold-out folder (--val-data)") from None
+            everything = str(exc)
+            raise Refused.worded(
+                lambda caller: (
+                    f"{everything}, or give a separate hold-out folder "
+                    f"({option('val_data', caller)})"
+                )
+            ) from None
     if config.ignore_label is not None:  # marks anywhere, training images or hold-out
         marked = apply_ignore_label(
             samples + val_samples, config.ignore_label, training.overlapping
