@@ -67,9 +67,10 @@ def check_csv_outputs(
     """Refuse before any work, as the labels are (:func:`~tessella.cli._write._check_outputs`),
     a CSV this run would replace unasked: an image's CSV that exists (without ``--overwrite``;
     ``replace``: the targets whose outputs ``--skip-existing`` redoes, their CSV with them),
-    and the folder run's tables (``combined`` and :data:`IMAGES_NAME` beside it) unless
-    ``rebuilt`` (``--skip-existing``, which makes them again from every image's CSV) or
-    ``--overwrite``; a folder where any goes."""
+    and the folder run's tables (``combined`` and beside it
+    :data:`~tessella.cli._images_csv.IMAGES_NAME`) unless ``rebuilt`` (``--skip-existing``,
+    which makes them again from every image's CSV) or ``--overwrite``; a folder where any
+    goes."""
     paths = [(csv_path(Path(target)), Path(target)) for _, target in jobs]
     if combined is not None:
         paths += [(combined, None), (images_path(combined), None)]
@@ -129,9 +130,9 @@ def check_kept_csv(kept, model, combined: Path | None, all_jobs) -> None:
     something: labels ``kept`` without their CSV (:func:`kept_without_csv`) of a model whose
     objects overlap (worms) written as plain labels (not ``--stack``), whose objects the
     labels hide in part and cannot measure whole as a run does; and a folder run's table
-    ``combined`` (or its :data:`IMAGES_NAME`) that holds rows of images this run does not list
-    (another plate's outputs in the same folder), which rebuilding it from this run's images
-    would drop."""
+    ``combined`` (or :data:`~tessella.cli._images_csv.IMAGES_NAME` beside it) that holds
+    rows of images this run does not list (another plate's outputs in the same folder), which
+    rebuilding it from this run's images would drop."""
     flat = [t for _, t in kept if _measured_whole(model) and not _recorded_stack(Path(t))]
     if flat:
         names = _few_names([Path(t).name for t in flat])
