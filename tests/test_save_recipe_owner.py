@@ -1,8 +1,9 @@
 """napari's File > Save (the Tessella writer) replaces only the recipe of the file it saves
-(review s34/r12): NAME.tif, NAME.tiff and NAME.zarr share NAME.recipe.json, so saving z.tif
+(review s34/r12): NAME.tif, NAME.tiff and NAME.zarr shared NAME.recipe.json, so saving z.tif
 replaced the recipe of the command line's z.zarr (M1); hand-drawn labels saved over cli.tif
 kept cli.recipe.json and reopened as a nuclei2d result (M2); of two layers holding one
-array, the first one's recipe was written (L1)."""
+array, the first one's recipe was written (L1). Since s35 (f1) z.tif saved beside z.zarr's
+recipe gets a recipe of its own, z.tif.recipe.json, where it was saved without one."""
 
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ def _open(viewer, path):
     return layer
 
 
-def test_save_leaves_the_recipe_of_another_output_sharing_the_name(make_napari_viewer, outputs):
+def test_save_beside_another_outputs_recipe_writes_one_of_its_own(make_napari_viewer, outputs):
     folder, labels = outputs
     z_recipe = (folder / "z.recipe.json").read_text()
     viewer = make_napari_viewer()
@@ -64,12 +65,16 @@ def test_save_leaves_the_recipe_of_another_output_sharing_the_name(make_napari_v
     layer.data = layer.data.copy()
     layer.data[:5, :5] = 99  # an edit
     viewer.layers.selection = {layer}
-    with pytest.warns(UserWarning, match=r"z\.recipe\.json, the recipe of z\.zarr, is left"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning: nothing is left without a recipe
         written = viewer.layers.save(str(folder / "z.tif"), selected=True, plugin="tessella")
-    assert written == [str(folder / "z.tif")]
+    assert written == [str(folder / "z.tif"), str(folder / "z.tif.recipe.json")]
     assert (folder / "z.recipe.json").read_text() == z_recipe  # z.zarr's, untouched
+    own = json.loads((folder / "z.tif.recipe.json").read_text())
+    assert own["exported"] == {"tiff": "z.tif"} and own["labels_edited"] is True
     saved = _open(viewer, folder / "z.tif")
     np.testing.assert_array_equal(np.asarray(saved.data), layer.data)  # the labels are saved
+    assert saved.metadata[RECIPE_KEY]["input"] == "cli_image.tif"  # with their recipe
     assert _open(viewer, folder / "z.zarr").metadata[RECIPE_KEY]["input"] == "z_image.tif"
 
     # the file's own recipe is replaced, as before
@@ -77,17 +82,11 @@ def test_save_leaves_the_recipe_of_another_output_sharing_the_name(make_napari_v
     assert written == [str(folder / "cli.tif"), str(folder / "cli.recipe.json")]
     recipe = json.loads((folder / "cli.recipe.json").read_text())
     assert recipe["exported"] == {"tiff": "cli.tif"} and recipe["model"] == "nuclei2d"
-    # and written for z.tif (its "exported" names it) it is z.tif's to replace
-    (folder / "z.zarr.bak").mkdir()
-    (folder / "z.zarr").rename(folder / "z.zarr.bak" / "z.zarr")
-    written = viewer.layers.save(str(folder / "z.tif"), selected=True, plugin="tessella")
-    assert json.loads((folder / "z.recipe.json").read_text())["exported"] == {"tiff": "z.tif"}
-    (folder / "z.zarr.bak" / "z.zarr").rename(folder / "z.zarr")
+    # z.tif saved again replaces its own recipe, z.zarr's still untouched
     layer.data[:5, :5] = 98
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # no warning: its own recipe, z.zarr's says no more
-        written = viewer.layers.save(str(folder / "z.tif"), selected=True, plugin="tessella")
-    assert str(folder / "z.recipe.json") in written
+    written = viewer.layers.save(str(folder / "z.tif"), selected=True, plugin="tessella")
+    assert written == [str(folder / "z.tif"), str(folder / "z.tif.recipe.json")]
+    assert (folder / "z.recipe.json").read_text() == z_recipe
 
 
 def test_hand_drawn_labels_saved_over_a_result_take_no_recipe_of_it(make_napari_viewer, outputs):
@@ -105,11 +104,19 @@ def test_hand_drawn_labels_saved_over_a_result_take_no_recipe_of_it(make_napari_
     assert RECIPE_KEY not in reopened.metadata
     np.testing.assert_array_equal(np.asarray(reopened.data), drawn.data)
 
-    # beside another output's recipe: left, with the warning
-    z_recipe = (folder / "z.recipe.json").read_text()
-    with pytest.warns(UserWarning, match=r"z\.recipe\.json, the recipe of z\.zarr"):
-        viewer.layers.save(str(folder / "z.tiff"), selected=True, plugin="tessella")
-    assert (folder / "z.recipe.json").read_text() == z_recipe
+    # beside another output's older recipe (it names no file): left to it, which it now
+    # names, so that it is not taken for the recipe of either
+    z_recipe = json.loads((folder / "z.recipe.json").read_text())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        written = viewer.layers.save(str(folder / "z.tiff"), selected=True, plugin="tessella")
+    assert written == [str(folder / "z.tiff")]
+    assert json.loads((folder / "z.recipe.json").read_text()) == {
+        **z_recipe,
+        "exported": {"zarr": "z.zarr"},
+    }
+    assert RECIPE_KEY not in _open(viewer, folder / "z.tiff").metadata
+    assert _open(viewer, folder / "z.zarr").metadata[RECIPE_KEY]["input"] == "z_image.tif"
 
 
 def test_save_takes_the_recipe_of_the_layer_saved_where_two_hold_one_array(

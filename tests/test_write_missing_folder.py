@@ -120,7 +120,10 @@ def test_the_cli_removes_the_output_folder_it_made_when_the_write_fails(tmp_path
 
     cli._write_labels_and_recipe(target, labels, {"model": "m"}, overwrite=False)
     assert sorted(p.name for p in target.parent.iterdir()) == ["x.recipe.json", "x.tif"]
-    assert json.loads((target.parent / "x.recipe.json").read_text()) == {"model": "m"}
+    assert json.loads((target.parent / "x.recipe.json").read_text()) == {
+        "model": "m",
+        "exported": {"tiff": "x.tif"},
+    }
 
 
 def test_the_cli_still_makes_the_output_folder_asked_for(tmp_path, dsb_labels):

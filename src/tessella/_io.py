@@ -18,6 +18,7 @@ as pixel size, so Fiji and the reader see the same physical size.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import uuid
@@ -54,6 +55,8 @@ from ._io_recipe import (
     _recipe_beside,
     _with_recipe,
 )
+from ._io_recipe import NewerRecipeWarning as NewerRecipeWarning
+from ._io_recipe import UnclearRecipeWarning as UnclearRecipeWarning
 from ._io_recipe import _is_digest as _is_digest
 from ._io_recipe import _recipe_place as _recipe_place
 from ._io_recipe import _say_not_reproduced as _say_not_reproduced
@@ -836,9 +839,36 @@ def _write(path: str, data, meta: dict, write, kind: str) -> list[str]:
         axes, meta.get("scale"), meta.get("units"), [metadata] if isinstance(metadata, dict) else []
     )
     replaced = Path(path).exists()  # (before writing: whose is the recipe beside it)
+    _check_folder_writable(Path(path))
+    # the recipe made, and where it goes checked, before the labels are written: a recipe
+    # that cannot be written refuses the save, rather than leave the labels without it
+    beside, recipe = _recipe_to_save(Path(path), data, labels, axes, meta, kind)
     # napari's save dialog has already asked before replacing a file
     write(path, labels, axes, pixel_size, unit if pixel_size else "µm", overwrite=True)
-    return [str(path), *_write_recipe_beside(Path(path), data, labels, axes, meta, kind, replaced)]
+    return [str(path), *_save_recipe(Path(path), beside, recipe, replaced)]
+
+
+def _check_folder_writable(path: Path) -> None:
+    """OSError in one line naming the folder of ``path`` where no file can be made there
+    (read-only, no permission): said before anything is written, rather than as the
+    error of a hidden temporary (:func:`~tessella.engine.io._probe.probe_folder`, a real
+    write: ``os.access`` says yes to root and misses read-only mounts). A missing folder is
+    said by the write itself, naming it."""
+    from tessella.engine.io._probe import probe_folder
+
+    try:
+        probe_folder(path.parent, path.name)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise type(exc)(
+            f"{path.parent}: cannot write there ({_reason(exc)}); nothing was saved"
+        ) from None
+
+
+def _reason(exc: OSError) -> str:
+    """An OSError's reason without its paths (the message names the file)."""
+    return (exc.strerror or str(exc) or type(exc).__name__).rstrip(".")
 
 
 def _layer_holding(data, name: object = None) -> tuple[Any, Any] | None:
@@ -861,56 +891,9 @@ def _layer_holding(data, name: object = None) -> tuple[Any, Any] | None:
     return found[0] if found else None
 
 
-def _labels_files_sharing(beside: Path, path: Path) -> list[str]:
-    """The names of the labels files other than ``path`` whose recipe name is ``beside``
-    (``NAME.tif``, ``NAME.tiff`` and ``NAME.zarr`` share ``NAME.recipe.json``)."""
-    from tessella.engine.io._zarr import labels_recipe_path
-
-    stem = beside.name[: -len(".recipe.json")]
-    try:
-        entries = os.listdir(beside.parent)
-    except OSError:
-        return []
-    return sorted(
-        e
-        for e in entries
-        if e != path.name
-        and e.lower() in (f"{stem}.tif".lower(), f"{stem}.tiff".lower(), f"{stem}.zarr".lower())
-        and labels_recipe_path(beside.parent / e) == beside
-    )
-
-
-def _recipe_owner(beside: Path, path: Path, replaced: bool) -> str | None:
-    """None where the recipe ``beside`` may be replaced (or removed) by File > Save of
-    ``path`` (absent, written for ``path``: its ``exported`` names it, or the recipe of the
-    file ``path`` replaced, no other labels file sharing its name), else the name of the
-    labels file it describes (review r12 M1: saving ``z.tif`` replaced the recipe of the
-    command line's ``z.zarr``)."""
-    if not beside.exists():
-        return None
-    import json
-
-    try:
-        recipe = json.loads(beside.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        recipe = None
-    exported = recipe.get("exported") if isinstance(recipe, dict) else None
-    if isinstance(exported, dict):
-        named = [n for n in exported.values() if isinstance(n, str)]
-        if path.name in named:
-            return None
-        for name in named:
-            if (beside.parent / name).exists():
-                return name
-    others = _labels_files_sharing(beside, path)
-    if others:
-        return others[0]
-    return None  # the file replaced had it, or no file is left that it describes
-
-
-def _write_recipe_beside(
-    path: Path, data, labels: np.ndarray, axes: str, meta: dict, kind: str, replaced: bool
-) -> list[str]:
+def _recipe_to_save(
+    path: Path, data, labels: np.ndarray, axes: str, meta: dict, kind: str
+) -> tuple[Path, dict | None]:
     """Write ``name.recipe.json`` beside labels saved by napari's File > Save, as Export
     writes it beside its TIFF (user test s34/t17 #2: the divisions set by hand and the frame
     numbers of a time-lapse were lost, Export's TIFF and recipe kept them): the recipe of the
@@ -920,16 +903,19 @@ def _write_recipe_beside(
     the reader puts them back. Labels without a recipe keep none (the reader reads no
     divisions without one): a warning says what is not saved and that Export's CTC keeps it,
     and the recipe of the file they replaced is removed (review r12 M2: hand-drawn labels
-    saved over ``cli.tif`` reopened with its nuclei2d recipe). A ``name.recipe.json`` of
-    another labels file sharing the name (``z.zarr`` for ``z.tif``) is left as it is, with
-    a warning naming both (:func:`_recipe_owner`). Returns the recipe's path, if written."""
+    saved over ``cli.tif`` reopened with its nuclei2d recipe). Where ``name.recipe.json`` is
+    the recipe of another labels file of that name (``z.zarr``'s, saving ``z.tif``), it is
+    left as it is and the recipe goes to ``z.tif.recipe.json``
+    (:func:`~tessella.engine.io._kept_recipe.recipe_to_write`). Returns where the recipe
+    goes and the recipe (None for labels without one), refused before the labels are
+    written where a folder has its name (:func:`_check_recipe_writable`);
+    :func:`_save_recipe` writes it."""
     from tessella._widgets._companions import tracks_layer
     from tessella._widgets._export_outputs import EDITED_NOTE
     from tessella._widgets._labels_states import recipe_on_screen
     from tessella._widgets._tracks_layer import LINEAGE_KEY, current_lineage
     from tessella.engine.digest import DIGEST_KEY, labels_digest
-    from tessella.engine.io import write_json
-    from tessella.engine.io._zarr import labels_recipe_path
+    from tessella.engine.io._kept_recipe import name_older_shared_recipe, recipe_to_write
 
     from ._io_folder import FRAME_NUMBERS_KEY
 
@@ -978,21 +964,11 @@ def _write_recipe_beside(
                 UserWarning,
                 stacklevel=2,
             )
-    beside = labels_recipe_path(path)
-    owner = _recipe_owner(beside, path, replaced)
-    if owner is not None:
-        warnings.warn(
-            f"{path.name} was saved without a recipe beside it: {beside.name}, the recipe "
-            f"of {owner}, is left as it is (reopened, {path.name} would be read with it); "
-            "save under another name to keep each its own recipe",
-            UserWarning,
-            stacklevel=2,
-        )
-        return []
-    if recipe is None:
-        if replaced and beside.exists():  # the recipe of the labels just replaced
-            beside.unlink()
-        return []
+    beside = recipe_to_write(path)
+    if recipe is None:  # (an older recipe another file of this name has stays its own)
+        name_older_shared_recipe(path)
+        return beside, None
+    _check_recipe_writable(beside, path)
     note = recipe.get("note", EDITED_NOTE)  # (the reader's, where the file changed)
     recipe = {k: v for k, v in recipe.items() if k not in (*EXPORT_ONLY_KEYS, "lineage")}
     if not reproduces:
@@ -1003,14 +979,70 @@ def _write_recipe_beside(
         recipe["lineage"] = sorted([int(c), int(p)] for c, p in lineage.items())
     recipe["exported"] = {kind: path.name}
     recipe[DIGEST_KEY] = labels_digest(labels)
-    write_json(beside, recipe)
+    return beside, recipe
+
+
+def _check_recipe_writable(beside: Path, path: Path) -> None:
+    """IsADirectoryError (one line naming the recipe and the labels) where a folder has the
+    name the recipe of ``path`` goes to (its folder is checked by
+    :func:`_check_folder_writable`)."""
+    if beside.is_dir():
+        raise IsADirectoryError(
+            f"{beside}: a folder of that name is where the recipe of {path.name} goes; "
+            "remove or rename it (nothing was saved)"
+        )
+
+
+def _save_recipe(path: Path, beside: Path, recipe: dict | None, replaced: bool) -> list[str]:
+    """Write ``recipe`` to ``beside`` (:func:`_recipe_to_save`) once the labels are in
+    ``path``; labels without one (``recipe`` None) saved over a file remove that file's
+    recipe (its own, or ``NAME.recipe.json`` where it was that file's), so that they do not
+    reopen as its result. Where the recipe cannot be written after all (made a folder or
+    read-only meanwhile, a full disk), OSError in one line naming it, and labels written
+    where there were none are removed again: never labels left silently without their
+    recipe. Returns the recipe's path, if written."""
+    from tessella.engine.io import write_json
+    from tessella.engine.io._kept_recipe import own_recipe_path, shared_recipe_owner
+    from tessella.engine.io._zarr import labels_recipe_path
+
+    if recipe is None:
+        if replaced:  # the recipe of the labels just replaced (not another file's)
+            shared = labels_recipe_path(path)
+            theirs = [own_recipe_path(path)]
+            if shared_recipe_owner(path) is None:
+                theirs.append(shared)
+            for found in theirs:
+                if found.is_file() or found.is_symlink():
+                    found.unlink()
+        return []
+    try:
+        write_json(beside, recipe)
+    except OSError as exc:
+        if replaced:
+            what = f"the labels were saved to {path.name} without it"
+        else:
+            with contextlib.suppress(OSError):
+                _remove_saved(path)
+            what = f"{path.name} was not saved"
+        raise OSError(
+            f"{beside}: cannot write the recipe of {path.name} ({_reason(exc)}); {what}"
+        ) from None
     return [str(beside)]
+
+
+def _remove_saved(path: Path) -> None:
+    import shutil
+
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
 
 
 def write_labels_tiff(path: str, data, meta: dict) -> list[str]:
     """Save a labels layer as TIFF with its axes and pixel size (ImageJ, else OME), its
     recipe, frame numbers and divisions beside it as Export writes them
-    (:func:`_write_recipe_beside`)."""
+    (:func:`_recipe_to_save`)."""
     from tessella.engine.io import write_labels
 
     return _write(path, data, meta, write_labels, "tiff")
@@ -1018,7 +1050,7 @@ def write_labels_tiff(path: str, data, meta: dict) -> list[str]:
 
 def write_labels_zarr(path: str, data, meta: dict) -> list[str]:
     """Save a labels layer as a zarr array with its axes and pixel size in the attributes,
-    and its recipe beside it (:func:`_write_recipe_beside`)."""
+    and its recipe beside it (:func:`_recipe_to_save`)."""
     from tessella.engine.io import write_zarr_labels
 
     return _write(path, data, meta, write_zarr_labels, "zarr")

@@ -115,6 +115,35 @@ def _recipe_place(path: Path) -> str:
     return beside[0].name if beside is not None else "the recipe in its zarr attributes"
 
 
+class UnclearRecipeWarning(UserWarning):
+    """Labels opened beside a ``NAME.recipe.json`` an older Tessella wrote, which could be
+    the recipe of another labels file of that name as well (``NAME.tif`` and ``NAME.zarr``
+    shared it): it is attached to none of them; napari shows it as a notification."""
+
+
+def _say_whose_recipe(path: Path) -> None:
+    """Warn where labels ``path`` open without a recipe because the ``NAME.recipe.json``
+    beside them could be another labels file's as well
+    (:func:`~tessella.engine.io._kept_recipe.shared_recipe_claimants`), saying how to give
+    it to one of them: renamed to that file's own recipe name."""
+    from tessella.engine.io._kept_recipe import own_recipe_path, shared_recipe_claimants
+    from tessella.engine.io._zarr import labels_recipe_path
+
+    others = shared_recipe_claimants(path)
+    if not others:
+        return
+    shared = labels_recipe_path(path).name
+    files = [path.name, *others]
+    warnings.warn(
+        f"{path}: opened without a recipe: {shared}, written by an older Tessella, could be "
+        f"the recipe of {' or '.join(files)} (it names no file); rename it to "
+        f"{' or '.join(own_recipe_path(name).name for name in files)} to give it to that "
+        "file",
+        UnclearRecipeWarning,
+        stacklevel=3,
+    )
+
+
 def _say_not_reproduced(path: Path, recipe: dict, found: dict) -> None:
     """Warn that the recipe reattached to the labels of ``path`` does not reproduce them."""
     place = _recipe_place(path)
@@ -176,6 +205,7 @@ def _with_recipe(
     if found is None:
         found = _recipe_beside(path)
     if found is None:
+        _say_whose_recipe(path)
         return metadata
     from tessella._widgets import _results  # (no Qt: it records labels states)
     from tessella.engine.digest import DIGEST_KEY, digest_matches

@@ -685,14 +685,59 @@ def _export_steps_of(
         )
 
 
+def _recipe_of_its_own(outputs: list) -> list:
+    """``outputs`` with the recipe's path where ``name.recipe.json`` is the recipe of
+    another labels file of that name than those written (``name.zarr``, which
+    ``tessella segment`` wrote, exporting ``name.tif``): ``name.tif.recipe.json``
+    (:func:`~tessella.engine.io._kept_recipe.recipe_to_write`), that file's recipe left as it
+    is; also where the TIFF has one of its own already."""
+    from tessella.engine.io._kept_recipe import recipe_to_write
+
+    recipe = next((o for o in outputs if o.kind == "recipe"), None)
+    labels = next((o for o in outputs if o.kind in ("tiff", "zarr")), None)
+    if recipe is None or labels is None:
+        return outputs
+    where = recipe_to_write(labels.path, tuple(o.path.name for o in outputs))
+    if where == recipe.path:
+        return outputs
+    return [type(o)(o.kind, where) if o.kind == "recipe" else o for o in outputs]
+
+
+def _folder_in_the_way(outputs: list) -> str:
+    """Why a file output cannot be written: a folder of its name (``name.recipe.json/``),
+    which Export never replaces, Overwrite or not; "" where none is."""
+    for output in outputs:
+        if output.kind in ("tiff", "stack", "csv", "recipe") and output.path.is_dir():
+            return (
+                f"{output.path} is a folder, where the {_KIND_WORDS[output.kind]} goes; remove "
+                "or rename it, or choose another name"
+            )
+    return ""
+
+
+#: how an output is called in a message
+_KIND_WORDS = {"tiff": "labels TIFF", "stack": "mask stack", "csv": "CSV", "recipe": "recipe"}
+
+
+def _recipe_named_by_its_tiff(plan: _Plan) -> bool:
+    """Whether the recipe of ``plan`` goes to the TIFF's own ``name.tif.recipe.json``
+    (:func:`_recipe_of_its_own`), where the reader of the zarr written with it would not
+    look: the zarr then keeps it in its attributes."""
+    recipe = next((o for o in plan.outputs if o.kind == "recipe"), None)
+    return recipe is not None and recipe.path.name.lower().endswith(".tif.recipe.json")
+
+
 def _in_attrs(plan: _Plan, recipe_of: Callable, labels) -> dict | None:
     """The attributes a zarr output of ``plan`` adds: none where Recipe is ticked (its
-    ``name.recipe.json`` beside it is the recipe), else the recipe of a time-lapse result
-    with its frame numbers (``plan.attrs_recipe``), under
+    ``name.recipe.json`` beside it is the recipe; the recipe where it goes to the TIFF's
+    own ``name.tif.recipe.json`` instead: :func:`_recipe_named_by_its_tiff`), else the
+    recipe of a time-lapse result with its frame numbers (``plan.attrs_recipe``), under
     :data:`~tessella._io_recipe.ZARR_RECIPE_ATTR`, as a blockwise zarr keeps it: reopened,
     the labels get their frame numbers back."""
     from tessella._io_recipe import ZARR_RECIPE_ATTR
 
+    if plan.recipe is not None and _recipe_named_by_its_tiff(plan):
+        return {ZARR_RECIPE_ATTR: recipe_of(labels)[0]}
     if plan.recipe is not None or plan.attrs_recipe is None:
         return None
     return {ZARR_RECIPE_ATTR: recipe_of(labels)[0]}
@@ -977,7 +1022,7 @@ class ExportWriting:
         if self._stack_state is not None and self._stack_state[1]:
             self._update_stack_checkbox()  # the default of the labels as they are now
         self._update_ctc_checkbox()  # (the labels as they are now: edits, axis names)
-        outputs = self.outputs()
+        outputs = _recipe_of_its_own(self.outputs())
         skipped_recipe = self.recipe_checkbox.isChecked() and self._recipe() is None
         # ticked, but these labels have no tracks: the tooltip says why
         skipped_ctc = self.ctc_checkbox.isChecked() and not self.ctc_checkbox.isEnabled()
@@ -1005,6 +1050,11 @@ class ExportWriting:
         overwrite = self.overwrite_checkbox.isChecked()
         # (before looking at them: a killed export may have moved an output aside)
         recovered = _recover_leftovers(outputs)
+        in_the_way = _folder_in_the_way(outputs)
+        if in_the_way:  # (never replaced, Overwrite or not: a folder may hold anything)
+            show_error(f"Export: nothing written; {in_the_way}.")
+            self.status_label.setText(f"Nothing written: {in_the_way}.")
+            return []
         existing = [str(output.path) for output in outputs if output.path.exists()]
         if existing and not overwrite:
             message = (

@@ -29,25 +29,27 @@ __all__ = [
 
 
 def _recipe_path(output: Path) -> Path:
-    """The recipe written beside ``output`` (:func:`~tessella.engine.io._zarr.
-    labels_recipe_path`: ``labels/cells.v1`` -> ``cells.v1.recipe.json``)."""
-    from ..engine.io._zarr import labels_recipe_path
+    """The recipe written beside ``output`` (:func:`~tessella.engine.io._kept_recipe.
+    recipe_to_write`: ``NAME.recipe.json``, or ``NAME.zarr.recipe.json`` where that is the
+    recipe of another labels file of the same name, ``NAME.tif``; ``labels/cells.v1`` ->
+    ``cells.v1.recipe.json``)."""
+    from ..engine.io._kept_recipe import recipe_to_write
 
-    return labels_recipe_path(output)
+    return recipe_to_write(output)
 
 
 def _found_recipe_path(output: Path) -> Path:
-    """The recipe of ``output`` to read: :func:`_recipe_path` where it is there, else the
-    name an older version wrote it under where that differs and is this output's alone
-    (:func:`~tessella.engine.io._zarr.older_labels_recipe_path`: the recipe of
-    ``labels/cells.v1`` was ``cells.recipe.json``) and is a file; else :func:`_recipe_path`."""
-    from ..engine.io._zarr import older_labels_recipe_path
+    """The recipe of ``output`` to read: the first of the files that may hold it that is
+    there (:func:`~tessella.engine.io._kept_recipe.labels_recipe_files`: its own
+    ``NAME.zarr.recipe.json``, ``NAME.recipe.json`` where it is this output's, the name an
+    older version gave dotted OME-Zarr labels: ``labels/cells.v1`` had ``cells.recipe.json``);
+    else :func:`_recipe_path`."""
+    from ..engine.io._kept_recipe import labels_recipe_files
 
-    recipe = _recipe_path(output)
-    if _there(recipe):
-        return recipe
-    older = older_labels_recipe_path(output)
-    return older if older is not None and older.is_file() else recipe
+    for recipe in labels_recipe_files(output):
+        if _there(recipe) and (recipe == _recipe_path(output) or recipe.is_file()):
+            return recipe
+    return _recipe_path(output)
 
 
 def _check_writable(path: Path) -> None:
@@ -166,9 +168,12 @@ def _outputs_of(target: Path) -> tuple[Path, ...]:
     left out of its input's ``input_identity`` where they lie inside a folder input (labels
     written into the movie folder or the zarr they were made from changed that folder at
     every run, so ``--skip-existing`` redid them every time)."""
-    from ..engine.io._zarr import ome_image_of_labels
+    from ..engine.io._kept_recipe import own_recipe_path
+    from ..engine.io._zarr import labels_recipe_path, ome_image_of_labels
 
-    outputs: tuple[Path, ...] = (target, _recipe_path(target), _staging(target))
+    # (its recipe under either name: NAME.zarr.recipe.json where NAME.recipe.json is another's)
+    recipes = (labels_recipe_path(target), own_recipe_path(target))
+    outputs: tuple[Path, ...] = (target, *recipes, _staging(target))
     if ome_image_of_labels(target) is not None:  # labels in their OME-Zarr image: its labels
         outputs += (target.parent,)  # group (listing them) is none of the image's pixels
     return outputs
@@ -381,6 +386,7 @@ def _write_staged(target: Path, write, recipe: dict, overwrite: bool) -> None:
     import json
 
     from ..engine.io import write_json
+    from ..engine.io._kept_recipe import recorded_for
     from ..engine.io._zarr import (
         list_labels_in_image,
         move_labels_source,
@@ -389,6 +395,8 @@ def _write_staged(target: Path, write, recipe: dict, overwrite: bool) -> None:
     )
 
     recipe_path = _recipe_path(target)
+    # (it names the labels it is for: NAME.tif's, not NAME.zarr's; in an OME-Zarr too)
+    recipe = {**recipe, "exported": recorded_for(target)}
     in_image = ome_image_of_labels(target)
     finals = (recipe_path, target)  # the recipe first: an immutable one fails before the labels
     _recover_staging(target)

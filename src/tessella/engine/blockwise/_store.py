@@ -221,8 +221,11 @@ def input_record(data: _Input, out: Path) -> dict | None:
 
     if data.path is None or not data.path.is_dir() or not is_zarr_path(data.path):
         return None
-    recipe = out.with_name(out.name.rsplit(".", 1)[0] + ".recipe.json")
-    outputs = [out, recipe, work_dir(out)]
+    from ..io._kept_recipe import own_recipe_path
+    from ..io._zarr import labels_recipe_path
+
+    # its recipe: NAME.recipe.json, or NAME.zarr.recipe.json where the first is another's
+    outputs = [out, labels_recipe_path(out), own_recipe_path(out), work_dir(out)]
     if ome_image_of_labels(out) is not None:  # the labels group: none of the image's pixels
         outputs.append(out.parent)
     from ._identity import ATTRIBUTES_KEY, read_attributes_sha256
