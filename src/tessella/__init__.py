@@ -7,10 +7,12 @@ imports when it is first used.
 Python API
 ----------
 read_image(path, axes=None)
-    A TIFF or zarr file: its array (``.data``), ``.axes`` and ``.pixel_size``.
-segment(image, model=None, axes=None, *, spacing=None, params=None, **params)
+    A TIFF or zarr file, or a folder of frames (``t000.tif ...``) as a movie: its array
+    (``.data``), ``.axes``, ``.pixel_size`` (and a folder's ``.frame_numbers``).
+segment(image, model=None, axes=None, *, spacing=None, params=None, frames=None, **params)
     Labels of an array or of what ``read_image`` returns (its axes and pixel size used);
-    without a model, the bundled ``nuclei2d``.
+    without a model, the bundled ``nuclei2d``; ``frames="A:B"``: frames A to B - 1 of a
+    movie only.
 segment_steps(image, model, axes, params, ...) and run_steps(steps)
     The same as a generator: progress per window, cancel by closing it; ``run_steps`` (or
     ``StopIteration.value``) gives the result, with ``.labels``, ``.recipe()``,
@@ -74,6 +76,7 @@ __all__ = [
     "segment_blockwise_steps",
     "segment_steps",
     "train",
+    "write_ctc",
     "write_labels",
 ]
 
@@ -83,7 +86,8 @@ _LAZY = {
     "segment_steps": ("tessella.engine.pipeline", "segment_steps"),
     "run_steps": ("tessella.engine.progress", "run_steps"),
     "read_image": ("tessella.engine.io", "read_image"),
-    "write_labels": ("tessella._api", "write_labels"),  # (refusing a name it does not write)
+    "write_labels": ("tessella._api", "write_labels"),
+    "write_ctc": ("tessella._api_tracks", "write_ctc"),  # (refusing a name it does not write)
     "segment_blockwise": ("tessella.engine.blockwise", "segment_blockwise"),
     "segment_blockwise_steps": ("tessella._api", "segment_blockwise_steps"),
     "measure_objects": ("tessella.engine.measure", "measure_objects"),

@@ -16,6 +16,7 @@ __all__ = [
     "_say_not_images",
     "_read_input",
     "_chosen_part",
+    "_movie_frames",
     "_part_said",
     "_is_frame_folder",
     "_spacing",
@@ -224,7 +225,9 @@ def _read_as_recorded(source: Path, stored: str, part: dict, ignore: bool = Fals
 def _chosen_part(args, recipe: dict) -> dict:
     """``read_image``'s ``channel`` and ``series`` for this run: ``--channel``/``--series``,
     else the recipe's (a replay reads the channel and series its recipe was made from);
-    only those chosen."""
+    only those chosen. ``--frames`` (the frames of a movie) is checked here too: it picks
+    part of the input in memory, where --skip-existing and --blockwise cannot follow it."""
+    _check_frames_usage(args)
     part = {}
     for key in ("channel", "series"):
         value = getattr(args, key, None)
@@ -236,6 +239,57 @@ def _chosen_part(args, recipe: dict) -> dict:
             raise CliError(f"{said} must be a number from 0, got {value!r}")
         part[key] = value
     return part
+
+
+def _check_frames_usage(args) -> None:
+    """Refuse ``--frames`` with the options that cannot honour it, before any work."""
+    if not getattr(args, "frames", None):
+        return
+    if getattr(args, "blockwise", False):
+        raise CliError(
+            "--frames segments part of a movie in memory; --blockwise reads the whole zarr "
+            "(leave one out)"
+        )
+    if getattr(args, "skip_existing", False):
+        raise CliError(
+            "--skip-existing keeps an existing output whatever frames it holds; with --frames "
+            "run without it (--overwrite replaces the output)"
+        )
+
+
+def _movie_frames(args, image, source: Path, movie: bool, first: int | None):
+    """``(numbers, frames)`` of a run of ``tessella segment`` on ``image`` (read from
+    ``source``): the frame numbers of the labels (a folder's ``t052.tif ...``, where
+    ``movie``; ``--first-frame``'s; None: 0, 1, ..., not recorded) and the frames
+    ``--frames A:B`` picks (a range of indices along T, for ``segment_steps``; None: all),
+    by those numbers (:func:`~tessella.engine.pipeline.chosen_frames`), whose numbers are
+    then the labels'. An image without T, or frames outside its own, are refused in one
+    line naming it and its frames."""
+    from ..engine.pipeline import chosen_frames
+    from ._segment import _frame_numbers
+
+    numbers = _frame_numbers(source, warn=bool(args.ctc)) if movie else None
+    count = image.data.shape[image.axes.index("T")] if "T" in image.axes else None
+    if first is not None and count is not None:  # a movie file's, as --first-frame gives them
+        numbers = list(range(first, first + count))
+    frames = getattr(args, "frames", None)
+    if not frames:
+        return numbers, None
+    if count is None:
+        hint = (
+            f": if its first axis is time, give --axes {image.axes.replace('Z', 'T')}"
+            if "Z" in image.axes
+            else ""
+        )
+        raise CliError(
+            f"{source}: --frames picks frames of a time-lapse (axes with T), got {image.axes}"
+            + hint
+        )
+    try:
+        picked, numbers = chosen_frames(frames, count, numbers, str(source))
+    except ValueError as exc:  # (in the option's words)
+        raise CliError(str(exc).replace(": frames expects", ": --frames expects", 1)) from None
+    return numbers, picked
 
 
 def _part_said(args, key: str, value=None) -> str:

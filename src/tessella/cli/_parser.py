@@ -18,6 +18,8 @@ EPILOG_SEGMENT = """examples:
   # a movie, a folder of frames t000.tif ... (a TIFF stack without axes metadata: add
   # --axes TYX): tracked labels, and the Cell Tracking Challenge format in 01_RES
   tessella segment 01/ -o movie_labels.tif --model cells2dt --ctc 01_RES
+  # frames 40 to 49 of it only (their numbers kept: mask040.tif ... in 01_RES)
+  tessella segment 01/ -o part_labels.tif --model cells2dt --frames 40:50 --ctc 01_RES
   tessella segment img.tif -o labels.tif --recipe labels_old.recipe.json
   tessella segment big.zarr -o labels.zarr --model nuclei2d --blockwise --block 2048
   tessella segment big.zarr -o labels.zarr --blockwise --scheduler tcp://10.0.0.5:8786
@@ -218,6 +220,16 @@ def _build_parser() -> argparse.ArgumentParser:
         "--ctc names its masks from maskN.tif, and the recipe records the frame numbers, so "
         "Export of the labels reopened in napari does too (default: from 0; a folder "
         "t052.tif ... is numbered by its file names)",
+    )
+    segment.add_argument(
+        "--frames",
+        metavar="A:B",
+        help="a time-lapse (a folder of frames, a movie file): segment frames A to B - 1 only "
+        "(A: that frame alone), by frame number (a folder t052.tif ...: its files' numbers; "
+        "a movie file: from --first-frame, else 0), as evaluate --frames; the labels, the "
+        "recipe's frame_numbers and --ctc's maskTTT.tif keep their numbers. A time-lapse "
+        "model reads the frames around them as the whole movie's run does (its window and "
+        "smoothing along time), so each frame is segmented as in the whole movie",
     )
     segment.add_argument(
         "--blockwise",

@@ -17,6 +17,7 @@ from ._inputs import (
     _chosen_part,
     _input_spacing,
     _is_frame_folder,
+    _movie_frames,
     _part_said,
     _read_input,
     _say_not_images,
@@ -274,6 +275,9 @@ def _cmd_segment(args) -> int:
                 pixel_size, out_unit = _output_pixel_size(
                     image, spatial, spacing, recipe, args.recipe, said_units
                 )
+                # the movie's frame numbers (t052.tif ...: 52, ...), as Export records them
+                # (the labels reopened in napari export their CTC masks by them); --frames A:B
+                numbers, frames = _movie_frames(args, image, source, movie, first)
                 steps = segment_steps(
                     image.data,
                     model,
@@ -285,6 +289,7 @@ def _cmd_segment(args) -> int:
                     name=str(source),
                     spacing=spacing,
                     invert=invert,
+                    frames=frames,
                 )
                 bar = None
                 # (the engine warns of a stack of unknown Z spacing: in the CLI's words)
@@ -319,11 +324,6 @@ def _cmd_segment(args) -> int:
                         recorded["ignore_axes_metadata"] = True
                 if identity is not None:  # what --skip-existing compares the input with
                     recorded[INPUT_KEY] = identity
-                # the movie's frame numbers (t052.tif ...: 52, ...), as Export records them:
-                # the labels reopened in napari export their CTC masks by them
-                numbers = _frame_numbers(source, warn=bool(args.ctc)) if movie else None
-                if first is not None:  # a movie file's, as --first-frame gives them
-                    numbers = list(range(first, first + result.labels.shape[0]))
                 if numbers is not None and len(numbers) == result.labels.shape[0]:
                     recorded[FRAME_NUMBERS_KEY] = numbers
                 if result.lineage is not None:  # a linked movie's divisions, as --blockwise
@@ -393,6 +393,8 @@ def _cmd_segment(args) -> int:
                         overwrite=args.overwrite,
                         tracks=ctc_plan,
                         frame_numbers=numbers,
+                        pixel_size=pixel_size,  # (the masks' resolution tags: t19 #10)
+                        unit=out_unit,
                     )
                 written += 1
                 if not args.quiet:

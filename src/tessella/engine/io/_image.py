@@ -59,6 +59,10 @@ class ImageData:
     #: same image with them again (what a recipe records as ``stored_axes``); None where not
     #: read from one file
     stored_axes: str | None = None
+    #: the number of each frame along T of a movie read from a folder of numbered frames
+    #: (``t052.tif ...``: 52, ...; :func:`~tessella.engine.io.read_frames`), in order; None
+    #: where its frames are not numbered (0, 1, ...)
+    frame_numbers: list[int] | None = None
 
 
 def is_zarr_path(path: Path) -> bool:

@@ -71,7 +71,10 @@ def read_image(
 ) -> ImageData:
     """Read a TIFF or zarr image with its axes and pixel size, or a 2D PNG/JPEG/BMP picture
     (:func:`~._picture.read_picture`: grey YX, colour YXC as an RGB TIFF; no pixel size; a
-    JPEG with a warning that it is lossy).
+    JPEG with a warning that it is lossy), or a folder of frames (a Cell Tracking Challenge
+    sequence ``01/t000.tif ...``) as one time-lapse, as ``tessella segment`` and the napari
+    reader read it (:func:`read_frames`: T before the frames' axes, by frame number, the
+    first frame's pixel size; its ``frame_numbers``: 0, 1, ... or those the file names give).
 
     ``axes`` name the file's dimensions in the order it stores them; where the file's own
     metadata name them in an order the engine does not read (Fiji's ZCYX hyperstacks), the
@@ -97,6 +100,8 @@ def read_image(
         raise MissingFileError(f"{path}: no such file or folder", str(path))
     if ignore_axes_metadata and axes is None:
         raise ValueError(f"{path}: ignore_axes_metadata needs the axes to read it with (axes=)")
+    if path.is_dir() and not is_zarr_path(path):  # a movie's frames, as the CLI reads them
+        return _read_folder(path, axes, channel, series, ignore_axes_metadata)
     if is_zarr_path(path):
         if series is not None:
             raise ValueError(f"{path}: series are a TIFF's; a zarr store holds one image")
@@ -109,7 +114,8 @@ def read_image(
         image = read_picture(path, axes, channel, ignore_axes_metadata)
     else:
         raise ValueError(
-            f"{path}: unsupported file type (use .tif/.tiff, .zarr or a PNG/JPEG/BMP picture)"
+            f"{path}: unsupported file type (use .tif/.tiff, .zarr, a PNG/JPEG/BMP picture or "
+            "a folder of TIFF frames)"
         )
     if image.data.dtype.kind not in _SUPPORTED_DTYPES:
         raise ValueError(f"{path}: unsupported pixel type {image.data.dtype}")
@@ -123,6 +129,30 @@ def read_image(
     # for a volume read as frames (TYX) or channels (CYX)
     dropped = {"T", "C"} | ({"Z"} - set(image.axes))
     image.pixel_size = {k: v for k, v in image.pixel_size.items() if k.upper() not in dropped}
+    return image
+
+
+def _read_folder(
+    path: Path, axes: str | None, channel: int | None, series, ignore_axes_metadata: bool
+) -> ImageData:
+    """A folder of frames (``t000.tif ...``) read as one time-lapse, as ``tessella segment``
+    and the napari reader read it (:func:`read_frames`: by frame number, its
+    ``frame_numbers`` kept); the options that pick part of one file are refused, naming it,
+    and so are ``axes`` other than the movie's."""
+    given = {"channel": channel, "series": series}
+    given["ignore_axes_metadata"] = ignore_axes_metadata or None
+    chosen = [name for name, value in given.items() if value is not None]
+    if chosen:
+        raise ValueError(
+            f"{path}: {chosen[0]}= reads part of one file; a folder is read as the frames of "
+            "a movie (write the frames wanted to files of their own first)"
+        )
+    image = read_frames(path)
+    if axes is not None and axes.upper() != image.axes:
+        raise ValueError(
+            f"{path}: a folder of frames is read as a movie, {image.axes} (T and its frames' "
+            f"axes, from their files); axes={axes!r} does not fit it"
+        )
     return image
 
 
@@ -308,7 +338,8 @@ def read_frames(folder: str | os.PathLike) -> ImageData:
     frame number (``t9.tif`` before ``t10.tif``; :func:`frame_numbers`: files not named as the
     frames are left out, with a warning; numbers that skip frames are said,
     :func:`say_missing_frames`), as napari's reader stacks them; the pixel size is the first
-    frame's. Every frame must have the first one's shape; frames of other axes (CYX) are
+    frame's; its ``frame_numbers`` the frames' numbers (None where the names number no
+    frames). Every frame must have the first one's shape; frames of other axes (CYX) are
     refused."""
     folder = Path(folder)
     by_number = frame_numbers(folder)
@@ -330,4 +361,7 @@ def read_frames(folder: str | os.PathLike) -> ImageData:
                 "the frames of a time-lapse must all have one shape"
             )
         frames.append(frame)
-    return ImageData(np.stack(frames), axes, first.pixel_size, first.unit, folder)
+    numbers = list(by_number) if by_number else None
+    return ImageData(
+        np.stack(frames), axes, first.pixel_size, first.unit, folder, frame_numbers=numbers
+    )

@@ -32,10 +32,13 @@ from ._base import Prediction
 from .semantic import _drop_small
 
 __all__ = [
+    "CONTEXT_AFTER",
+    "CONTEXT_BEFORE",
     "NAME",
     "OUTPUT_KINDS",
     "Params",
     "activate",
+    "context_frames",
     "out_channels",
     "postprocess",
     "postprocess_frame",
@@ -129,15 +132,52 @@ def postprocess(prediction: Prediction, params: Params) -> np.ndarray:
 
 def smooth_foreground(predictions: list[Prediction], sigma: float, frames=None) -> np.ndarray:
     """The foreground probabilities of ``frames`` (default all), Gaussian-smoothed along
-    time with ``sigma`` frames (edges reflect). Only the frames within 4 sigma are read."""
+    time with ``sigma`` frames (edges reflect). Only the frames within 4 sigma are read.
+
+    The predictions of part of a movie (``segment_steps(..., frames=A:B)``) carry the
+    foreground of the movie's frames around it (:data:`CONTEXT_BEFORE` in the first one's
+    ``meta``, :data:`CONTEXT_AFTER` in the last one's, as far as :func:`context_frames`
+    reaches): they are smoothed with those, so that a frame of the part is smoothed as in
+    the whole movie."""
     count = len(predictions)
     frames = list(range(count)) if frames is None else list(frames)
     if sigma <= 0:
         return np.stack([_maps(predictions[t])[0] for t in frames])
+    before = list(predictions[0].meta.get(CONTEXT_BEFORE, ())) if count else []
+    after = list(predictions[-1].meta.get(CONTEXT_AFTER, ())) if count else []
     reach = int(np.ceil(4 * sigma))
-    low, high = max(min(frames) - reach, 0), min(max(frames) + reach + 1, count)
-    stack = np.stack([_maps(predictions[t])[0] for t in range(low, high)])
-    return smooth_along_time(stack, sigma)[[t - low for t in frames]]
+    # indices into before + predictions + after
+    low = max(min(frames) + len(before) - reach, 0)
+    high = min(max(frames) + len(before) + reach + 1, len(before) + count + len(after))
+
+    def foreground(i: int) -> np.ndarray:
+        if i < len(before):
+            return np.asarray(before[i])[0]
+        if i < len(before) + count:
+            return _maps(predictions[i - len(before)])[0]
+        return np.asarray(after[i - len(before) - count])[0]
+
+    stack = np.stack([foreground(i) for i in range(low, high)])
+    return smooth_along_time(stack, sigma)[[t + len(before) - low for t in frames]]
+
+
+#: ``meta`` key of the first prediction of part of a movie: the foreground maps ``(1, Y, X)``
+#: of the movie's frames before it, in order, that smoothing along time reads
+CONTEXT_BEFORE = "context_before"
+#: ``meta`` key of its last prediction: the foreground maps of the frames after it
+CONTEXT_AFTER = "context_after"
+
+
+def context_frames(params: Params) -> int:
+    """How many frames on either side of part of a movie its labels depend on beyond the
+    network's window: those the smoothing along time reads (``ceil(4 * temporal_sigma)``),
+    whose predictions the pipeline makes too, so that part of a movie is segmented as the
+    whole movie segments it.
+
+    >>> context_frames(Params(temporal_sigma=1.0)), context_frames(Params(temporal_sigma=0))
+    (4, 0)
+    """
+    return int(np.ceil(4 * params.temporal_sigma)) if params.temporal_sigma > 0 else 0
 
 
 def smooth_along_time(stack: np.ndarray, sigma: float) -> np.ndarray:

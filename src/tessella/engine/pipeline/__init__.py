@@ -22,10 +22,13 @@ from ..params import make_params, params_to_dict
 from ..progress import Progress, run_steps, warn_at_caller
 from ..registry import LoadedModel
 from ._frames import (
+    chosen_frames,
+    frames_context,
     number_frame,
     number_frames,
     postprocess,
     postprocess_with_lineage,
+    predicted_frames,
     series_without_blank_frames,
     without_blank_parts,
 )
@@ -46,6 +49,9 @@ from ._predict import _predict_steps, model_runner, predict_model_input, predict
 
 __all__ = [
     "DEFAULT_MODEL",
+    "chosen_frames",
+    "frames_context",
+    "predicted_frames",
     "default_model",
     "SegmentResult",
     "TooBigForMemory",
@@ -157,12 +163,23 @@ class SegmentResult:
         shown.append(f"params={params_to_dict(self.params)}")
         return f"SegmentResult({', '.join(shown)})"
 
+    @property
+    def frame_numbers(self) -> list[int] | None:
+        """The frame number of each frame of :attr:`labels`, where they are known: the
+        movie's (a folder ``t052.tif ...`` read by :func:`~tessella.engine.io.read_image`:
+        52, ...), or the frames ``frames=`` picked (``frames="10:20"`` of a movie file:
+        10 to 19); None otherwise (0, 1, ...). :func:`tessella.write_ctc` names the masks
+        by them."""
+        numbers = self.options.get("frame_numbers")
+        return None if numbers is None else list(numbers)
+
     def recipe(self) -> dict:
         """What reproduces this result: model, its hash, parameters and options (``axes``,
         ``tta``, ``tile``, ``device``; ``spacing`` where a voxel size was used, and its
         ``unit`` where it is the pixel size of a file read by ``read_image`` that has one, as
         ``tessella segment`` records it: a replay on an image without a pixel size writes
-        the labels in it; ``invert`` where given)."""
+        the labels in it; ``invert`` where given; ``frame_numbers``: :attr:`frame_numbers`,
+        where known)."""
         from ... import __version__
         from ..registry import model_reference
 
@@ -210,8 +227,15 @@ def predict_steps(
     name: str = "image",
     spacing: tuple[float, ...] | None = None,
     invert: bool | None = None,
+    frames: range | None = None,
+    context: int = 0,
 ) -> Generator[Progress, None, list[Prediction]]:
     """Network outputs for every time point of ``image`` (one :class:`Prediction` each).
+
+    ``frames``: those frames (indices along T) alone, each from its window of the whole
+    movie; ``context``: as many frames on either side predicted too, their foreground kept
+    in the first and last predictions (:func:`~tessella.engine.methods.temporal.
+    smooth_foreground` reads it).
 
     A 2D model of a method with ``SLICEWISE_3D`` predicts a ZYX volume slice by slice and
     returns one 3D prediction per time point. ``spacing`` (the voxel size along the
@@ -221,7 +245,9 @@ def predict_steps(
     """
     with retain_freed_memory():  # no page faults for each window's feature maps
         return (
-            yield from _predict_steps(image, model, axes, tta, tile, device, name, spacing, invert)
+            yield from _predict_steps(
+                image, model, axes, tta, tile, device, name, spacing, invert, frames, context
+            )
         )
 
 
@@ -236,6 +262,7 @@ def segment_steps(
     name: str = "image",
     spacing: tuple[float, ...] | None = None,
     invert: bool | None = None,
+    frames: Any = None,
 ) -> Generator[Progress, None, SegmentResult]:
     """Segment ``image``; yields progress, returns a :class:`SegmentResult`.
 
@@ -249,6 +276,16 @@ def segment_steps(
     :func:`predict_steps` (the recipe records it when given). A lazy array (dask, zarr) too
     big to segment in memory is refused before it is read (:class:`TooBigForMemory`, naming
     :func:`~tessella.engine.blockwise.segment_blockwise`).
+
+    ``frames`` segments part of a time-lapse: ``"A:B"`` (frames A to B - 1, as ``tessella
+    segment --frames``), ``"A"``, an int, or a ``range``/``slice``, by frame number: the
+    numbers of a folder of frames read by ``read_image`` (``t052.tif``: 52), else 0, 1, ...
+    (:func:`chosen_frames`; frames outside the movie are a ValueError naming its frames).
+    The result's :attr:`SegmentResult.frame_numbers` are theirs. A time-lapse model reads
+    the movie's frames around them as the whole movie's run does (its window, and the
+    frames its smoothing along time reaches: ``ceil(4 * temporal_sigma)`` on either side,
+    predicted too), so that each frame is segmented as in the whole movie; its tracks are
+    linked within the frames picked.
 
     Closing the generator cancels at the next window; driven to its end, it returns the
     result as ``StopIteration.value`` (:func:`~tessella.engine.progress.run_steps` does that).
@@ -269,6 +306,7 @@ def segment_steps(
     unknown = _missing_spacing(image)  # (what lacks a voxel size: the file, the call)
     # the unit of a spacing that is the file's pixel size (read_image's), for the recipe
     unit = _file_unit(image) if spacing is None else None
+    numbers = getattr(image, "frame_numbers", None)  # (read_image's of a folder of frames)
     image, axes, spacing, name = _image_and_metadata(image, axes, spacing, name)
     _check_call(image, tta=tta, invert=invert)
     spacing = _check_options(axes, tile, spacing, name)
@@ -276,6 +314,7 @@ def segment_steps(
     model = _as_model(model)
     resolved = resolve_params(model, params)
     axes = _check_image(image, axes, model, name)
+    picked, numbers, context = _frames_picked(frames, image, axes, numbers, model, resolved, name)
     if isinstance(spacing, dict):  # read_image's pixel_size: used when it has every axis
         sizes = {str(k).upper(): v for k, v in spacing.items()}
         missing = [a for a in spatial_of(axes) if a not in sizes]
@@ -309,7 +348,7 @@ def segment_steps(
             unknown_z.missing = unknown  # (a caller's rewording keeps what its metadata lack)
         warn_at_caller(unknown_z)
     predictions = yield from predict_steps(
-        image, model, axes, tta, tile, device, name, spacing, invert
+        image, model, axes, tta, tile, device, name, spacing, invert, picked, context
     )
     yield Progress("postprocess", 0, len(predictions))
     out_axes = axes.replace("C", "")
@@ -328,7 +367,29 @@ def segment_steps(
             options["unit"] = unit
     if invert is not None:
         options["invert"] = bool(invert)
+    if numbers is not None:
+        options["frame_numbers"] = list(numbers)
     return SegmentResult(labels, out_axes, predictions, resolved, model, options, lineage)
+
+
+def _frames_picked(frames, image, axes: str, numbers, model: LoadedModel, params, name: str):
+    """``(indices, numbers, context)`` of a run of ``frames`` (:func:`chosen_frames`) of
+    ``image``: the indices along T (None: all), the frame numbers of the labels (None where
+    neither the image nor ``frames`` gives them) and how many frames on either side a
+    time-lapse method reads beyond its window (its ``context_frames``: the smoothing along
+    time)."""
+    count = image.shape[axes.index("T")] if "T" in axes else None
+    if numbers is not None and (count is None or len(numbers) != count):
+        numbers = None  # (not this image's frames: read with other axes)
+    if frames is None:
+        return None, numbers, 0
+    if count is None:
+        raise ValueError(
+            f"{name}: frames={frames!r} picks frames of a time-lapse (axes with T); its axes "
+            f"are {axes}"
+        )
+    picked, numbers = chosen_frames(frames, count, numbers, name)
+    return picked, numbers, frames_context(model.card, params)
 
 
 def _unknown_z_spacing(name: str, model: LoadedModel, axes: str, spacing, missing: str):
@@ -372,6 +433,7 @@ def segment(
     invert: bool | None = None,
     spacing: tuple[float, ...] | None = None,
     params: Any = None,
+    frames: Any = None,
     **overrides,
 ) -> np.ndarray:
     """Segment ``image`` and return its labels; ``params`` (a dict) and keyword arguments set
@@ -386,7 +448,9 @@ def segment(
     (:class:`TooBigForMemory`): :func:`tessella.segment_blockwise` segments it. For the
     recipe, progress or the overlapping objects of ``worms2d``, use :func:`segment_steps`;
     to try other parameters without running the network again, its result's
-    :meth:`SegmentResult.with_params`.
+    :meth:`SegmentResult.with_params`. ``frames`` (``"A:B"``: frames A to B - 1 of a
+    time-lapse, by frame number) segments part of a movie as the whole movie's run segments
+    it (see :func:`segment_steps`): the labels have those frames alone.
 
     Examples
     --------
@@ -410,7 +474,17 @@ def segment(
         params = {**params_to_dict(resolve_params(model, params)), **overrides}
     result = run_steps(
         segment_steps(
-            given, model, axes, params, tta, tile, device, name, spacing=spacing, invert=invert
+            given,
+            model,
+            axes,
+            params,
+            tta,
+            tile,
+            device,
+            name,
+            spacing=spacing,
+            invert=invert,
+            frames=frames,
         )
     )
     return result.labels

@@ -9,7 +9,10 @@ from ..methods import Prediction, get_method
 from ..registry import LoadedModel
 
 __all__ = [
+    "chosen_frames",
+    "frames_context",
     "postprocess",
+    "predicted_frames",
     "postprocess_with_lineage",
     "series_without_blank_frames",
     "number_frame",
@@ -126,3 +129,92 @@ def postprocess_with_lineage(model: LoadedModel, predictions: list[Prediction], 
         return (labels[0] if len(labels) == 1 else labels), lineage
     labels = [without_blank_parts(method.postprocess(p, params), p) for p in predictions]
     return (labels[0] if len(labels) == 1 else number_frames(labels)), None
+
+
+def chosen_frames(
+    frames, n_frames: int, numbers=None, name: str = "image"
+) -> tuple[range, list[int]]:
+    """``(indices, numbers)``: the frames of a movie of ``n_frames`` frames that ``frames``
+    picks, as indices along its T axis (a range) and as frame numbers. ``frames`` is what
+    ``tessella segment --frames`` and ``tessella evaluate --frames`` take: ``"A:B"`` (frames
+    A to B - 1) or ``"A"`` (that frame alone), or an int, a ``range`` or a ``slice`` (step
+    1) of them. They are frame *numbers*: ``numbers`` (the movie's, one per frame, in order:
+    a folder ``t052.tif ...`` read by :func:`~tessella.engine.io.read_frames`, or a movie
+    whose first frame is numbered otherwise) where given, else 0, 1, .... Frames outside
+    the movie, an empty range or text of another form raise ValueError in one line naming
+    ``name`` and its frames.
+
+    >>> chosen_frames("2:4", 10)
+    (range(2, 4), [2, 3])
+    >>> chosen_frames("53:55", 7, numbers=range(52, 59))
+    (range(1, 3), [53, 54])
+    >>> chosen_frames("5:12", 10, name="movie.tif")
+    Traceback (most recent call last):
+    ...
+    ValueError: movie.tif: frames 5:12 are not all in it: it has 10 frames, 0 to 9
+    """
+    numbers = list(range(n_frames)) if numbers is None else [int(n) for n in numbers]
+    if len(numbers) != n_frames:
+        raise ValueError(f"{name}: {len(numbers)} frame numbers for its {n_frames} frames")
+    start, stop = _frames_asked(frames, name)
+    said = f"{start}:{stop}" if stop != start + 1 else str(start)
+    first, last = (numbers[0], numbers[-1]) if numbers else (0, -1)
+    span = f"{first} to {last}" if n_frames > 1 else str(first)
+    has = f"it has {n_frames} frame{'s' * (n_frames != 1)}, {span}"
+    if stop <= start:
+        raise ValueError(f"{name}: frames {said} name no frame (A:B is frames A to B - 1); {has}")
+    if start < first or stop - 1 > last:
+        raise ValueError(f"{name}: frames {said} are not all in it: {has}")
+    indices = [t for t, n in enumerate(numbers) if start <= n < stop]
+    if not indices:  # (between frames a folder lacks)
+        raise ValueError(f"{name}: none of frames {said} is in it: {has}")
+    return range(indices[0], indices[-1] + 1), [numbers[t] for t in indices]
+
+
+def _frames_asked(frames, name: str) -> tuple[int, int]:
+    """``(A, B)`` of ``frames`` (``"A:B"``, ``"A"``, an int, a range or a slice of step 1);
+    ValueError naming ``name`` for anything else."""
+    import numbers as numbers_
+
+    if isinstance(frames, numbers_.Integral) and not isinstance(frames, bool):
+        return int(frames), int(frames) + 1
+    if isinstance(frames, range | slice):
+        start, stop, step = frames.start, frames.stop, frames.step
+        if step in (None, 1) and isinstance(start, int) and isinstance(stop, int):
+            return start, stop
+        raise ValueError(f"{name}: frames={frames!r}: give A:B, frames A to B - 1 (step 1)")
+    if isinstance(frames, str):
+        start, sep, stop = frames.strip().partition(":")
+        try:
+            return (int(start), int(stop)) if sep else (int(start), int(start) + 1)
+        except ValueError:
+            pass
+    raise ValueError(f"{name}: frames expects A:B (frames A to B - 1) or A, got {frames!r}")
+
+
+def predicted_frames(picked: range, n_frames: int, context: int) -> range:
+    """The frames a run of the frames ``picked`` (indices) of a movie of ``n_frames`` frames
+    predicts: those and ``context`` frames on either side (:func:`frames_context`), within
+    the movie.
+
+    >>> predicted_frames(range(2, 4), 5, 4), predicted_frames(range(2, 4), 10, 1)
+    (range(0, 5), range(1, 5))
+    """
+    return range(max(picked.start - context, 0), min(picked.stop + context, n_frames))
+
+
+def frames_context(card, params=None) -> int:
+    """How many frames on either side of part of a movie the method of the model ``card``
+    reads beyond its window, with ``params`` (a dict, or the method's Params; the card's
+    defaults for those not given): the time-lapse method's smoothing along time
+    (:func:`~tessella.engine.methods.temporal.context_frames`); 0 for every other method."""
+    from ..params import make_params, params_to_dict
+
+    method = get_method(card.method)
+    reach = getattr(method, "context_frames", None)
+    if reach is None:
+        return 0
+    if params is not None and not isinstance(params, dict):
+        params = params_to_dict(params)
+    resolved = make_params(method.Params, **{**card.defaults.get("params", {}), **(params or {})})
+    return int(reach(resolved))

@@ -17,6 +17,7 @@ from ..normalize import blank_slices, check_finite_and_varied, is_blank
 from ..progress import Progress, warn_at_caller
 from ..registry import LoadedModel
 from ..tiling import tile_grid
+from ._frames import predicted_frames
 from ._input_check import PartsJudge
 from ._inputs import (
     _as_model,
@@ -232,7 +233,13 @@ def _predict_steps(
     name: str,
     spacing: tuple[float, ...] | None,
     invert: bool | None = None,
+    frames: range | None = None,
+    context: int = 0,
 ) -> Generator[Progress, None, list[Prediction]]:
+    """The predictions of every frame of ``image`` (``frames``: of those indices alone, each
+    from its window of the whole movie; ``context``: the foreground of as many frames on
+    either side predicted too, kept in the first and last predictions' ``meta``, for the
+    smoothing along time of :mod:`~tessella.engine.methods.temporal`)."""
     model = _as_model(model)
     axes = _check_image(image, axes, model, name)
     card = model.card
@@ -243,7 +250,11 @@ def _predict_steps(
     ndim = len(card.spatial_axes)
     tile = int(tile or card.defaults.get("tile", 1024))
     halo = int(card.defaults.get("halo", 32))
-    frames = image.shape[axes.index("T")] if "T" in axes else 1
+    movie_frames = image.shape[axes.index("T")] if "T" in axes else 1
+    wanted = range(movie_frames) if frames is None else frames
+    # the frames predicted: those wanted and their context, within the movie
+    done = predicted_frames(wanted, movie_frames, context)
+    count = len(done)  # frames predicted
     frame_axes = axes.replace("T", "")
     slicewise = _slicewise(axes, model)
     slices = image.shape[axes.index("Z")] if slicewise else 1
@@ -252,15 +263,15 @@ def _predict_steps(
     multiple = getattr(model.network, "multiple", 1)
     spatial_shape = tuple(image.shape[axes.index(a)] for a in card.spatial_axes)
     grid = tile_grid(spatial_shape, (tile,) * ndim, (halo,) * ndim, multiple)
-    total = frames * slices * grid.n_tiles
+    total = count * slices * grid.n_tiles
     meta = prediction_meta(model)
     if spacing is not None:
         meta["spacing"] = tuple(float(s) for s in spacing)
     predictions = []
     window = window_of(card)
     # (an image whose channels were averaged has been warned of already: one line is enough)
-    kind = "slices" if slicewise and frames == 1 else "frames" if not slicewise else "parts"
-    judge = None if averaged else PartsJudge(card, name, frames * slices, kind)
+    kind = "slices" if slicewise and count == 1 else "frames" if not slicewise else "parts"
+    judge = None if averaged else PartsJudge(card, name, count * slices, kind)
 
     def frame_at(t):
         if "T" not in axes:
@@ -271,7 +282,7 @@ def _predict_steps(
     warned = isinstance(image, np.ndarray) and _check_whole(image, name)
     blank_parts = 0  # lazy data (dask, zarr) is read frame by frame: counted as it comes
     yield Progress("predict", 0, total)
-    for t in range(frames):
+    for t in done:
         frame = frame_at(t)
         own = frame  # the frame itself, not the window around it
         frame_meta = dict(meta)
@@ -300,22 +311,23 @@ def _predict_steps(
                 if blank:
                     frame_meta["blank_slices"] = blank
             del channels
-        if blank_parts == frames * slices and not warned:  # every part, this the last
+        if blank_parts == count * slices and not warned:  # every part, this the last
             # one part: its value where constant (lazy data); else blank part by part
-            if not (frames * slices == 1 and _check_whole(np.asarray(own), name)):
+            if not (count * slices == 1 and _check_whole(np.asarray(own), name)):
                 warn_at_caller(constant_words(name))
         if window > 1:  # the window around frame t, edges repeated (as in training)
             from ..train.timelapse import window_indices
 
             target = card.input.get("target", "centre")
-            frame = [frame_at(i) for i in window_indices(t, frames, window, target)]
+            frame = [frame_at(i) for i in window_indices(t, movie_frames, window, target)]
         parts = []
         for z in range(slices):
             part = np.take(frame, z, axis=frame_axes.index("Z")) if slicewise else frame
             label = name + (f" (frame {t})" if "T" in axes else "")
             label += f" (slice {z})" if slicewise else ""
             where = ([f"frame {t}"] if "T" in axes else []) + ([f"slice {z}"] if slicewise else [])
-            look = None if judge is None else partial(judge.see, t * slices + z, ", ".join(where))
+            index = (t - done.start) * slices + z
+            look = None if judge is None else partial(judge.see, index, ", ".join(where))
             steps = _predict_frame(
                 runner,
                 part,
@@ -327,7 +339,7 @@ def _predict_steps(
                 look,
                 () if slicewise else blank,
             )
-            done_before = (t * slices + z) * grid.n_tiles
+            done_before = index * grid.n_tiles
             while True:
                 try:
                     progress = next(steps)
@@ -345,4 +357,26 @@ def _predict_steps(
     said = "" if judge is None else judge.verdict()
     if said:  # where the network input looks unlike the model's training images
         warn_at_caller(said)
-    return predictions
+    if done == wanted:
+        return predictions
+    return _with_context(predictions, wanted.start - done.start, done.stop - wanted.stop)
+
+
+def _with_context(predictions: list[Prediction], before: int, after: int) -> list[Prediction]:
+    """The predictions of the frames wanted, the ``before`` first and ``after`` last of
+    ``predictions`` (context frames) left out but for their foreground maps, kept in the
+    ``meta`` of the first and the last that are left (:data:`~tessella.engine.methods.temporal.
+    CONTEXT_BEFORE` and ``CONTEXT_AFTER``), which smoothing along time reads."""
+    from ..methods.temporal import CONTEXT_AFTER, CONTEXT_BEFORE
+
+    kept = predictions[before : len(predictions) - after]
+    if before:
+        context = [p.arrays["foreground"] for p in predictions[:before]]
+        kept[0] = Prediction(
+            kept[0].arrays, kept[0].spatial_axes, kept[0].meta | {CONTEXT_BEFORE: context}
+        )
+    if after:
+        context = [p.arrays["foreground"] for p in predictions[len(predictions) - after :]]
+        last = kept[-1]
+        kept[-1] = Prediction(last.arrays, last.spatial_axes, last.meta | {CONTEXT_AFTER: context})
+    return kept

@@ -18,6 +18,7 @@ __all__ = [
     "CTC_MAX_ID",
     "CtcTracks",
     "ctc_frame_numbers",
+    "ctc_resolution",
     "ctc_tracks",
     "fit_ctc_tracks",
     "write_ctc",
@@ -240,8 +241,15 @@ def write_ctc(
     tracks: CtcTracks | None = None,
     first_frame: int = 0,
     frame_numbers=None,
+    pixel_size: dict[str, float] | None = None,
+    unit: str = "µm",
 ):
     """Write ``maskTTT.tif`` (uint16) per frame and ``res_track.txt`` into ``directory``.
+
+    ``pixel_size`` (``{"Y": ..., "X": ...}`` in ``unit``, the movie's) is written into each
+    mask as the CTC's own files carry it (:func:`ctc_resolution`: TIFF resolution tags in
+    pixels per centimetre), so that the masks reopened lie on their movie and ground truth;
+    without it (or in pixels) the masks carry no pixel size.
 
     ``frame_numbers``: the number of each frame of the movie, as the input's file names
     give it (``t039.tif``: 39; :func:`ctc_frame_numbers`). The CTC convention numbers a
@@ -289,6 +297,7 @@ def write_ctc(
         )
     names = _mask_names(numbers)
     names.append("res_track.txt")
+    resolution = ctc_resolution(pixel_size, unit)
     from ..io._leftovers import (
         _remove,
         claim,
@@ -313,7 +322,9 @@ def write_ctc(
     if outer is not None:
         outer.record_merge(names)
         directory.mkdir(exist_ok=True)
-        tracks = _write_result(tracked, lineage, directory, directory, names, numbers, tracks)
+        tracks = _write_result(
+            tracked, lineage, directory, directory, names, numbers, tracks, resolution
+        )
         return [directory / n for n in names]
     directory.parent.mkdir(parents=True, exist_ok=True)
     writing = claim(directory)
@@ -321,7 +332,9 @@ def write_ctc(
     try:
         writing.record_merge(names)
         staging.mkdir()
-        tracks = _write_result(tracked, lineage, staging, directory, names, numbers, tracks)
+        tracks = _write_result(
+            tracked, lineage, staging, directory, names, numbers, tracks, resolution
+        )
         if not (directory.exists() or directory.is_symlink()):
             try:  # (none there: the new folder renamed in whole)
                 rename_no_replace(staging, directory)
@@ -373,10 +386,15 @@ def _merge(staged: Path, directory: Path, writing, overwrite: bool = True) -> No
     staged.rmdir()
 
 
-def _write_result(tracked, lineage, folder: Path, directory: Path, names, numbers, tracks):
+def _write_result(
+    tracked, lineage, folder: Path, directory: Path, names, numbers, tracks, resolution=None
+):
     """Write the masks ``names`` (and ``res_track.txt``) of ``tracked`` into ``folder``
-    (for ``directory``, which warnings and errors name); returns the tracks written."""
+    (for ``directory``, which warnings and errors name), with the TIFF options
+    ``resolution`` (:func:`ctc_resolution`); returns the tracks written."""
     import tifffile
+
+    options = {"compression": "zlib", **(resolution or {})}
 
     shape = tuple(tracked.shape)
     if tracks is None:  # one pass over the frames: written as they are, renamed after
@@ -389,23 +407,58 @@ def _write_result(tracked, lineage, folder: Path, directory: Path, names, number
                 )
             for track in np.unique(frame[frame != 0]).tolist():
                 present.setdefault(int(track), []).append(t)
-            tifffile.imwrite(folder / names[t], frame.astype(np.uint16), compression="zlib")
+            tifffile.imwrite(folder / names[t], frame.astype(np.uint16), **options)
         try:
             tracks = _ctc_plan(present, lineage, shape[0], numbers)
         except ValueError as exc:
             raise ValueError(f"{directory}: {exc}") from None
         for t in sorted(tracks.renames):  # the frames of pieces after a gap
             frame = tifffile.imread(folder / names[t])
-            tifffile.imwrite(folder / names[t], tracks.frame(t, frame), compression="zlib")
+            tifffile.imwrite(folder / names[t], tracks.frame(t, frame), **options)
     else:
         for t in range(shape[0]):
             mask = tracks.frame(t, np.asarray(tracked[t]))
-            tifffile.imwrite(folder / names[t], mask, compression="zlib")
+            tifffile.imwrite(folder / names[t], mask, **options)
     for note in tracks.notes():
         warnings.warn(f"{directory}: {note}", UserWarning, stacklevel=3)
     lines = [f"{k.id} {k.start} {k.end} {k.parent}" for k in tracks.tracks]
     (folder / "res_track.txt").write_text("\n".join(lines) + ("\n" if lines else ""))
     return tracks
+
+
+#: centimetres per unit of length, for the resolution tags of a CTC mask
+_PER_CM = {"µm": 1e-4, "nm": 1e-7, "mm": 0.1, "cm": 1.0, "m": 100.0, "pm": 1e-10, "Å": 1e-8}
+
+
+def ctc_resolution(pixel_size: dict[str, float] | None, unit: str = "µm") -> dict:
+    """The ``tifffile.imwrite`` options that write the pixel size ``pixel_size`` (of Y and
+    X, in ``unit``) into a CTC mask as the Cell Tracking Challenge's own images and ground
+    truth carry it: XResolution and YResolution in pixels per centimetre, ResolutionUnit
+    centimetre (the reader, Fiji and the CTC's tools read it back in µm). ``{}`` where
+    there is none to write: no pixel size, one without Y or X, or a size in pixels or in a
+    unit that is no length.
+
+    >>> options = ctc_resolution({"Y": 0.125, "X": 0.125}, "µm")
+    >>> [round(r) for r in options["resolution"]], int(options["resolutionunit"])
+    ([80000, 80000], 3)
+    >>> ctc_resolution({"Y": 2.0, "X": 2.0}, "pixel"), ctc_resolution(None)
+    ({}, {})
+    """
+    from ..io._write import unit_symbol
+
+    pixel_size = {str(k).upper(): v for k, v in (pixel_size or {}).items()}
+    per_cm = _PER_CM.get(unit_symbol(unit))
+    if per_cm is None or "X" not in pixel_size or "Y" not in pixel_size:
+        return {}
+    sizes = [float(pixel_size[a]) * per_cm for a in "XY"]
+    if not all(np.isfinite(s) and s > 0 for s in sizes):
+        return {}
+    import tifffile
+
+    return {
+        "resolution": (1.0 / sizes[0], 1.0 / sizes[1]),
+        "resolutionunit": tifffile.RESUNIT.CENTIMETER,
+    }
 
 
 def _track_text(path) -> str:
