@@ -68,29 +68,115 @@ def test_a_command_run_on_a_folder_resumes_in_the_panel_on_its_hold_out(
     assert train.holdout_edit.text() == ""  # drawn by the run: no choice of the user's
 
 
-def test_a_command_run_scored_on_its_own_hold_out_folder_is_refused_naming_the_command(
+def test_a_command_run_scored_on_its_own_hold_out_folder_resumes_in_the_panel_on_it(
     viewer_models, qtbot, monkeypatch, tmp_path, nuclei_sample
 ):
-    """The panel has no hold-out folder: a run scored on --val-data is refused before
-    anything starts (it drew a fifth of its folder instead, refused by the engine after
-    reading the data, in the command's words), naming the command that resumes it."""
+    """A run scored on --val-data (a folder of its own, nothing held out of --data) was
+    refused: the panel had no hold-out folder (s35 f3 #2). Now its Hold-out folder shows the
+    folder (in full, as the card records it), Resume scores on it again (the checkpoint's
+    name for it, relative to where the command ran, is what the run compares) and trains
+    on the whole Folder; a change of it is refused before anything starts."""
     _scored_zero(monkeypatch)
     viewer, models = viewer_models
     data = _folder(tmp_path / "data", nuclei_sample, EIGHT[:2])
     held = _folder(tmp_path / "held", nuclei_sample, EIGHT[2:3])
-    _stopped_command_run(models / "valrun", data, val_data=str(held))
-    errors = said(monkeypatch, train_module)
+    monkeypatch.chdir(tmp_path)  # given as `--val-data held`: its checkpoint keeps "held"
+    first = _stopped_command_run(models / "valrun", data, val_data="held")
+    assert first["val_data"] == str(held) and first["held_out"] == [], first  # (the card's)
+    monkeypatch.chdir(data)  # napari started elsewhere: "held" is not that folder there
     train = train_panel(viewer)
     train.name_edit.setText("valrun")
+    train._show_run_settings(models / "valrun")  # (as Resume does: shown, not yet changed)
+    assert train.val_folder_edit.text() == str(held) and train.holdout_edit.text() == ""
+    assert train.folder_edit.text() == str(data)
+    assert f"scored on the files of {held} (Hold-out folder)" in train.plan_label.text()
+
+    errors = said(monkeypatch, train_module)
+    train.val_folder_edit.setText(str(data))
     assert not train.resume()
     expected = (
-        f"'valrun' was scored on a separate hold-out folder, {held} (tessella train "
-        "--val-data), which the Train panel does not take: resume it with tessella train "
-        f"embedding --data {data} --out {models / 'valrun'} --resume (it takes the run's "
-        "settings)"
+        "'valrun' continues with the settings it was started with, and this one cannot "
+        f"change on resuming: Hold-out folder: 'held' -> '{data.name}'. Put it back as it "
+        "was, or train a new model under another name"
     )
     assert errors == [f"Train: {expected}"], errors
-    assert train.status_label.text() == f"Not resumed: {expected}", train.status_label.text()
+    train.val_folder_edit.setText(str(held))
+    with qtbot.waitSignal(train.run_finished, timeout=120_000):
+        assert train.resume(), train.status_label.text()
+        started = train.status_label.text()
+    assert started.startswith("Resuming 'valrun' on 2 images, scoring on 1 image of the "), started
+    assert started.endswith(f"Hold-out folder {held}."), started
+    status = train.status_label.text()
+    assert status.startswith("Saved: 'valrun'"), status
+    training = json.loads((models / "valrun" / "card.json").read_text())["training"]
+    assert [e["epoch"] for e in training["log_summary"]] == [1, 2, 3]
+    config = training["config"]
+    assert config["val_data"] == str(held) and config["held_out"] == [] == config["holdout"]
+    for kept in ("features", "max_val_images", "seed"):
+        assert config[kept] == first[kept], kept
+    # Compare runs on what the run was scored on: the Hold-out folder's image and mask
+    files = train._compare_pair()
+    assert (files.image_path, files.mask_path) == (
+        held / "images" / "n150_0.tif",
+        held / "masks" / "n150_0.tif",
+    )
+
+
+def test_a_new_run_on_layers_scores_on_its_hold_out_folder(
+    viewer_models, qtbot, monkeypatch, tmp_path, nuclei_sample
+):
+    """Hold-out folder for a new run, as --val-data: both pairs are trained on, the folder's
+    image is what is scored, the proposed hold-out is withdrawn and the run records the
+    folder (not a hold-out)."""
+    from tessella._widgets import _train_starting as starting_module
+    from tests.widgets.test_train_resume_data import _recording
+
+    viewer, _models = viewer_models
+    held = _folder(tmp_path / "held", nuclei_sample, EIGHT[2:3])
+    image, labels = nuclei_sample
+    train = train_panel(viewer)
+    choose_base(train, NEW + "embedding")
+    for name, (y, x) in (("a", (0, 0)), ("b", (0, 200))):
+        crop = (slice(y, y + 96), slice(x, x + 96))
+        image_layer = viewer.add_image(image[crop], name=name)
+        train.add_pair(image_layer, viewer.add_labels(labels[crop], name=f"{name} gt"))
+    assert train.holdout_edit.text() == ""  # (2D pairs: a fifth drawn)
+    train.val_folder_edit.setText(str(held))
+    assert f"scored on the files of {held} (Hold-out folder)" in train.plan_label.text()
+    train.name_edit.setText("scored-apart")
+    configs: list = []
+    monkeypatch.setattr(starting_module, "_train", _recording(configs))
+    with qtbot.waitSignal(train.run_finished, timeout=30_000):
+        assert train.start(), train.status_label.text()
+        started = train.status_label.text()
+    assert started.startswith("Training 'scored-apart' on 2 images, scoring on 1 image of the "), (
+        started
+    )
+    config, scored = configs[-1]
+    assert scored == ["n150_0.tif"], scored  # the folder's file, read as the engine reads it
+    assert config.val_data == str(held) and config.holdout == () == config.held_out
+
+
+def test_hold_out_and_a_hold_out_folder_together_are_refused(viewer_models, tmp_path):
+    viewer, _models = viewer_models
+    train = train_panel(viewer)
+    train.folder_edit.setText(str(tmp_path))
+    train.val_folder_edit.setText(str(tmp_path / "nowhere"))
+    train.name_edit.setText("two")
+    train.holdout_edit.setText("a")
+    assert not train.start()
+    assert train.status_label.text() == (
+        f"Not started: Hold out (a) and Hold-out folder ({tmp_path / 'nowhere'}) both say "
+        "what to score on: clear one of them"
+    )
+    train.holdout_edit.setText("")
+    assert not train.start()
+    assert train.status_label.text().endswith(
+        f"Hold-out folder {tmp_path / 'nowhere'}: no such folder"
+    )
+    train.val_folder_edit.setText(str(tmp_path))
+    assert not train.start()
+    assert "it is the Folder trained on" in train.status_label.text()
 
 
 def test_resume_applies_the_users_changes_and_names_them(viewer_models, qtbot, monkeypatch):

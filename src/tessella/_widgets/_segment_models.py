@@ -205,6 +205,16 @@ def model_summary(card: ModelCard, key: str, origin: str, same: str | None = Non
     return lines
 
 
+def model_summaries(entries: list[tuple[ModelCard, str, str]]) -> dict[str, list[str]]:
+    """{key: :func:`model_summary`} of the listed models, (card, folder, origin) in list
+    order (bundled first: a later model holding an earlier one's weights names it). The
+    Segment panel's model list and the Train panel's Start from list show them."""
+    from tessella.cli._models import _same_weights
+
+    same = _same_weights([(card, key, None) for card, key, _origin in entries])
+    return {key: model_summary(card, key, origin, same.get(key)) for card, key, origin in entries}
+
+
 def summary_tooltip(lines: list[str]) -> str:
     """:func:`model_summary`'s ``lines`` as a tooltip: rich text (lines joined by ``<br>``,
     no newline), which Qt wraps to the screen (a plain one runs off it), its first line
@@ -747,16 +757,9 @@ class SegmentModels:
         self._show_model_tooltip()
 
     def _summaries(self, entries: list[tuple[ModelCard, str]]) -> dict[str, list[str]]:
-        """{key: :func:`model_summary`} of the listed models, in list order (bundled first:
-        a later model holding an earlier one's weights names it)."""
-        from tessella.cli._models import _same_weights
-
-        same = _same_weights([(card, key, None) for card, key in entries])
+        """{key: :func:`model_summary`} of the listed models (:func:`model_summaries`)."""
         origins = getattr(self, "_origins", {})
-        return {
-            key: model_summary(card, key, origins.get(key, "user"), same.get(key))
-            for card, key in entries
-        }
+        return model_summaries([(card, key, origins.get(key, "user")) for card, key in entries])
 
     def _show_model_tooltip(self) -> None:
         """The closed model list's tooltip: the chosen model's (hovering the list shows what

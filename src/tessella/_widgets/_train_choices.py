@@ -96,8 +96,8 @@ class TrainChoices:
         text = self.holdout_edit.text().strip()
         if text and text != self._auto_holdout:
             return
-        proposed = ""
-        if not self.folder_edit.text().strip():
+        proposed = ""  # (none with a Hold-out folder, which the run scores on instead)
+        if not self.folder_edit.text().strip() and not self.val_folder_edit.text().strip():
             _method, ndim, temporal = _base_kind(self.base_combo.currentData() or "")
             try:
                 proposed = ", ".join(default_holdout(self._chosen_pairs(), ndim, temporal))
@@ -176,11 +176,13 @@ class TrainChoices:
         )
 
     def _fill_bases(self, event=None) -> None:
+        from qtpy.QtCore import Qt
+
         from tessella.engine.pipeline import DEFAULT_MODEL
         from tessella.engine.registry import list_models, model_origin
         from tessella.engine.train.methods import trainable_methods
 
-        from ._segment_models import _model_labels
+        from ._segment_models import _model_labels, model_summaries, summary_tooltip
 
         current = self.base_combo.currentData()
         self.base_combo.blockSignals(True)
@@ -191,19 +193,43 @@ class TrainChoices:
             [(card, str(directory)) for card, directory, _origin in models],
             text=lambda card, key: f"{card.name} ({card.method}, {model_origin(key)})",
         )
+        # each model's tooltip is its card's summary, as in Segment's model list (what it
+        # scores, what it was trained on and how, whose weights it holds, its warnings)
+        summaries = model_summaries(
+            [(card, str(directory), origin) for card, directory, origin in models]
+        )
+        tip = Qt.ItemDataRole.ToolTipRole
         for (card, directory, origin), label in zip(models, labels, strict=True):
             if card.name == DEFAULT_MODEL and origin == "bundled":
                 default = self.base_combo.count()
             self.base_combo.addItem(label, str(directory))
+            lines = summaries[str(directory)]
+            self.base_combo.setItemData(self.base_combo.count() - 1, summary_tooltip(lines), tip)
         for method in trainable_methods():
             self.base_combo.addItem(f"new {method} model", NEW + method)
+            self.base_combo.setItemData(
+                self.base_combo.count() - 1,
+                f"A new {method} model, trained from random weights: it needs many more "
+                "steps than a fine-tune of a trained model",
+                tip,
+            )
         index = self.base_combo.findData(current)
         self.base_combo.setCurrentIndex(index if index >= 0 else default)
         self.base_combo.blockSignals(False)
+        self._show_base_tooltip()
         if current is None:
             self._on_base_changed(self.base_combo.currentIndex())
 
+    def _show_base_tooltip(self) -> None:
+        """The closed Start from list's tooltip: the chosen model's card summary (hovering
+        it says what the run starts from without opening the list), as Segment's."""
+        from qtpy.QtCore import Qt
+
+        tip = self.base_combo.itemData(self.base_combo.currentIndex(), Qt.ItemDataRole.ToolTipRole)
+        self.base_combo.setToolTip(tip or "")
+
     def _on_base_changed(self, index: int) -> None:
+        self._show_base_tooltip()
         base = self.base_combo.currentData() or ""
         new = base.startswith(NEW)
         from tessella.engine.train._config import default_lr

@@ -179,7 +179,9 @@ class TrainComparing:
         ]
         found = [(i, j) for i, j in [*listed, *trained] if i is not None and j is not None]
         if found:  # (min: the first of the least trained on)
-            return min(found, key=lambda pair: self._trained_on(*pair)[0])
+            best = min(found, key=lambda pair: self._trained_on(*pair)[0])
+            scored = self._trained_on(*best)[0] == 2 and self._held_out_file_layers(True)
+            return scored or best  # all trained on: a file of its Hold-out folder, if any
         if self.last_pairs:
             raise ValueError(
                 f"the layers '{self.last_model.name if self.last_model else ''}' was trained "
@@ -195,24 +197,33 @@ class TrainComparing:
             raise ValueError("add a pair (an image and its labels) to compare on")
         return image, labels
 
-    def _held_out_file_layers(self) -> tuple[Image, Labels] | _HeldOutFiles | None:
+    def _held_out_file_layers(
+        self, val_folder_only: bool = False
+    ) -> tuple[Image, Labels] | _HeldOutFiles | None:
         """For a model trained on a folder: the layers of the first image it held out (its
         card's ``held_out``) and of its mask in the folder's ``images/`` and ``masks/``, those
         opened from (or read by Compare from) these files; where one is not there yet, the
         files (:class:`_HeldOutFiles`), which :meth:`compare` reads in a worker and adds
-        (the layers it adds are found again at the next Compare). None where the run was
-        not on a folder or none of its held-out images has a mask file there (a time-lapse
-        sequence, a membrane map): the Image and Labels boxes then."""
+        (the layers it adds are found again at the next Compare). For a model scored on a
+        Hold-out folder (``tessella train --val-data``), trained on a folder or on layers,
+        the first image of that folder (``val_folder_only``: of that folder or none). None
+        where the run was not on a folder or none of its held-out images has a mask file
+        there (a time-lapse sequence, a membrane map): the Image and Labels boxes then."""
         from ._train_runs import recorded_data, run_config
 
         if self.last_model is None:
             return None
         config = run_config(self.last_model)
         kind, where = recorded_data(config)
-        if kind != "folder":
+        val_data = config.get("val_data")
+        if isinstance(val_data, str) and val_data:  # every file of it was scored on
+            folder = Path(val_data).expanduser()
+            held = None
+        elif kind != "folder" or val_folder_only:
             return None
-        folder = Path(where).expanduser()
-        held = {str(n) for n in (config.get("held_out") or config.get("holdout") or ())}
+        else:
+            folder = Path(where).expanduser()
+            held = {str(n) for n in (config.get("held_out") or config.get("holdout") or ())}
         try:
             files = sorted(p for p in (folder / "images").iterdir() if p.is_file())
         except OSError:
@@ -221,7 +232,8 @@ class TrainComparing:
             (
                 (p, folder / "masks" / p.name)
                 for p in files
-                if (p.name in held or p.stem in held) and (folder / "masks" / p.name).is_file()
+                if (held is None or p.name in held or p.stem in held)
+                and (folder / "masks" / p.name).is_file()
             ),
             None,
         )
@@ -326,13 +338,19 @@ class TrainComparing:
             return 1, f"trained on, but for its hold-out {', '.join(names)}"
         if key in {tuple(p) for p in self.last_pairs}:
             return 2, flatter
-        if self.last_pairs or self.last_model is None:
+        if self.last_model is None:
             return 0, "not trained on"
         from ._train_runs import recorded_data, run_config
 
         config = run_config(self.last_model)
-        kind, where = recorded_data(config)
         source = getattr(getattr(image, "source", None), "path", None)
+        val_data = config.get("val_data")
+        if source and isinstance(val_data, str) and val_data:
+            if _in_folder(Path(source), Path(val_data).expanduser()) is not None:
+                return 0, "of the Hold-out folder it was scored on, not trained on"
+        if self.last_pairs:
+            return 0, "not trained on"
+        kind, where = recorded_data(config)
         if kind != "folder":  # (what it trained on is not known here)
             return 0, ""
         if not source:

@@ -45,6 +45,7 @@ class TrainRunning:
             self.name_edit,
             self.folder_edit,
             self.holdout_edit,
+            self.val_folder_edit,
             self.patch_spin,
             self.epochs_spin,
             self.steps_spin,
@@ -132,6 +133,7 @@ class TrainRunning:
         """The panel's settings a resumed run takes, as shown now, by their labels."""
         return {  # in the panel's order
             "Hold out": self.holdout_edit.text().strip(),
+            "Hold-out folder": self.val_folder_edit.text().strip(),
             "Start from": self.base_combo.currentData(),
             "Patch": self.patch_spin.value(),
             "Epochs": self.epochs_spin.value(),
@@ -154,6 +156,9 @@ class TrainRunning:
             kind, data = recorded_data(config)
             if kind:  # first: a folder typed in proposes a hold-out, replaced below
                 self.folder_edit.setText(data if kind == "folder" else "")
+            # the separate folder its epochs were scored on (tessella train --val-data)
+            val_data = config.get("val_data")
+            self.val_folder_edit.setText(val_data if isinstance(val_data, str) else "")
             entry = _base_entry(config, out)
             index = next(  # the same folder however its path was written
                 (
@@ -344,19 +349,22 @@ class TrainRunning:
             )
 
     def _on_errored(self, exc: Exception) -> None:
-        # a resume the engine refused for the run's scoring: said in the panel's words
-        from tessella.engine.train._checkpoint import ResumeRefused
+        # a refusal of the engine's (a resume, an option): said in the panel's words
+        from tessella.engine.train._worded import Refused
 
-        exc = ValueError(exc.panel) if isinstance(exc, ResumeRefused) else exc
+        exc = ValueError(exc.panel) if isinstance(exc, Refused) else exc
         if self._run is not None:
             self._run.error = str(exc)
         show_error(f"Train failed: {exc}")
         self.status_label.setText(f"Training failed: {exc}")
 
     def _on_warned(self, warning_args: tuple) -> None:
-        show_warning(f"Train: {warning_args[0]}")
+        from tessella.engine.train._worded import in_words
+
+        said = in_words(warning_args[0], "panel")  # the engine's, in the panel's words
+        show_warning(f"Train: {said}")
         if self._run is not None:
-            self._run.warned.append(str(warning_args[0]))
+            self._run.warned.append(said)
 
     def _on_finished(self) -> None:
         run, self._run = self._run, None

@@ -139,25 +139,15 @@ class TrainStarting:
             if resume:  # on the data it trained on, or not at all
                 refuse_other_data(name, recorded_data(run_config(out)), folder, layers)
                 saved = resumed_settings(out) or {}
-                if saved.get("val_data"):
-                    import shlex
-
-                    data = saved.get("data")
-                    data = data if isinstance(data, list | tuple) else [data]
-                    command = shlex.join(
-                        ["tessella", "train", str(saved.get("method")), "--data"]
-                        + [str(d) for d in data]
-                        + ["--out", str(out), "--resume"]
-                    )
-                    raise ValueError(
-                        f"'{name}' was scored on a separate hold-out folder, "
-                        f"{saved['val_data']} (tessella train --val-data), which the Train "
-                        f"panel does not take: resume it with {command} (it takes the run's "
-                        "settings)"
-                    )
             # files the run left out of its folder (tessella train --exclude): left out again
             exclude = tuple(map(str, saved.get("exclude") or ()))
             typed = _selectors(self.holdout_edit.text())
+            # a separate folder to score on (tessella train --val-data); a resume on the folder
+            # its run was scored on names it as its checkpoint does (a command's: as typed)
+            recorded = (run_config(out).get("val_data"), saved.get("val_data")) if resume else ()
+            val_folder, val_data = refuse_val_folder(
+                self.val_folder_edit.text().strip(), typed, where, recorded
+            )
             # the hold-out the resumed run drew at random (not put in the field): the same
             # again, unless the user typed one (a proposal of the panel's is no choice)
             drawn = self._drawn_holdout[1] if resume and self._drawn_holdout[0] == out else ()
@@ -183,26 +173,30 @@ class TrainStarting:
             binary = binary_layers_refusal([j for _i, j in pairs], method, pixels=None)
             if binary:
                 raise ValueError(binary)
+
+            def read_folder(path, exclude=(), holdout=()):
+                if temporal:  # images/ + masks/ TYX stacks, or a CTC sequence
+                    return load_timelapse_samples(
+                        path, window, "centre", 1, norm, exclude, ignore_label
+                    )
+                if overlapping:  # masks are (N, H, W) stacks or label images
+                    return load_overlapping_pairs(path, norm, exclude, ignore_label)
+                from tessella.engine.train.data import load_folder_pairs
+
+                spatial = "ZYX" if ndim == 3 else "YX"
+                return load_folder_pairs(path, spatial, 1, norm, exclude, holdout, ignore_label)
+
             # what the loaders warn of (a file left out of a folder...) is said in the panel
             with caught_warnings_of_this_thread(UserWarning) as caught:
                 try:
-                    if folder and temporal:  # images/ + masks/ TYX stacks, or a CTC sequence
-                        samples = load_timelapse_samples(
-                            where, window, "centre", 1, norm, exclude, ignore_label
-                        )
-                    elif folder and overlapping:  # masks are (N, H, W) stacks or label images
-                        samples = load_overlapping_pairs(where, norm, exclude, ignore_label)
-                    elif folder:
-                        from tessella.engine.train.data import load_folder_pairs
-
-                        spatial = "ZYX" if ndim == 3 else "YX"
-                        samples = load_folder_pairs(
-                            where, spatial, 1, norm, exclude, holdout, ignore_label
-                        )
+                    if folder:
+                        samples = read_folder(where, exclude, holdout)
                     else:
                         samples = layer_samples(
                             list(pairs), ndim, norm, window if temporal else None, holdout
                         )
+                    # scored on, as the engine reads --val-data (nothing left out of it)
+                    val_samples = read_folder(val_folder) if val_folder else None
                 finally:
                     said += list(dict.fromkeys(str(w.message) for w in caught))
                     for message in said:
@@ -223,6 +217,8 @@ class TrainStarting:
                     said.append(str(warning.message))
                 if overlapping:  # marked here, as bitmasks cannot be marked later
                     samples = marked
+                if overlapping and val_samples is not None:  # (a folder's, as above)
+                    val_samples = apply_ignore_label(val_samples, ignore_label, True)
             if overlapping and not folder:
                 samples = as_overlapping(samples)
             if drawn and not _holds_out_some(drawn, samples):
@@ -233,8 +229,11 @@ class TrainStarting:
             if holdout and not folder:  # said of layers, not of files as the engine says
                 refuse_missing_layers(holdout, samples, pairs)
             # held out here, before a worker starts: a name that picks nothing is refused, and
-            # so is a hold-out of every image
-            samples, held = split_holdout(samples, HOLDOUT_FRACTION, 0, holdout)
+            # so is a hold-out of every image; with a Hold-out folder, nothing is held out
+            if val_samples is not None:
+                held = val_samples
+            else:
+                samples, held = split_holdout(samples, HOLDOUT_FRACTION, 0, holdout)
             refuse_unwritable(out.parent)  # last: it makes the folder
         except ValueError as exc:
             show_error(f"Train: {exc}")
@@ -254,6 +253,7 @@ class TrainStarting:
         # (one image is trained on and scored on: nothing held out)
         same = len(held) == 1 and len(samples) == 1 and held[0] is samples[0]
         held_out = holdout or (() if same else tuple(dict.fromkeys(s.name for s in held)))
+        held_out = () if val_data else held_out  # (the card names the folder instead)
         described = str(where) if where is not None else layers
         minutes = self.minutes_spin.value()
         # the engine's budget counts the time already trained (as --time-budget with
@@ -287,6 +287,7 @@ class TrainStarting:
             time_budget=trained + minutes * 60 if minutes else None,
             resume=resume,
             val_fraction=HOLDOUT_FRACTION,
+            val_data=val_data,
             holdout=held_out,
             # drawn at random, not typed: the card says so, and Resume holds them out again
             # without putting them in the field (a new run draws its own)
@@ -324,7 +325,7 @@ class TrainStarting:
             pairs=tuple((i.unique_id, j.unique_id) for i, j in pairs),
             described=described,
             resumed=resume,
-            held=held_pairs(pairs, samples, held, held_out) if not folder else {},
+            held=held_pairs(pairs, samples, held, held_out) if not (folder or val_data) else {},
         )
         drawn = self._losses if resume and self._curves_of == out else []
         self._losses, self._scores, self._curves_of = [], [], out
@@ -352,7 +353,9 @@ class TrainStarting:
             + ("" if folder or self.pairs else f" of {layers} (the Image and Labels chosen)")
             + ", "
             + (
-                "scored on the same one (add another pair to hold one out)."
+                f"scoring on {samples_in_words(held)} of the Hold-out folder {val_folder}."
+                if val_data
+                else "scored on the same one (add another pair to hold one out)."
                 if same
                 else f"holding out {samples_in_words(held)}: {', '.join(held_out)}."
             )
@@ -383,6 +386,7 @@ PANEL_SET = (
     "invert_bright_background",
     "ignore_label",
     "holdout",
+    "val_data",
 )
 
 
@@ -400,6 +404,37 @@ def _run_settings(out: Path, config) -> dict:
     if config.ema and isinstance(saved.get("ema"), int | float) and saved["ema"]:
         taken["ema"] = float(saved["ema"])
     return taken
+
+
+def refuse_val_folder(
+    text: str, typed, where: Path | None, recorded=()
+) -> tuple[Path | None, str | None]:
+    """The Hold-out folder ``text``: the folder to read (in full: a relative one is napari's
+    working folder's) and the run's ``val_data``, that folder in full, or, for a resumed run
+    scored on it, the run's name for it (``recorded``: its card's, in full, then its
+    checkpoint's, as the command was given it, maybe relative: a run stopped before its card
+    was written), which the engine compares with; ``(None, None)`` where it is empty.
+    Refused (ValueError, one line) where
+    Hold out names a hold-out too (``typed``), the folder is not there, or it is the Folder
+    trained on (``where``): its images would be scored on as they are trained on."""
+    if not text:
+        return None, None
+    folder = Path(text).expanduser().resolve()
+    if typed:
+        raise ValueError(
+            f"Hold out ({', '.join(typed)}) and Hold-out folder ({text}) both say what to score "
+            "on: clear one of them"
+        )
+    if not folder.is_dir():
+        raise ValueError(f"Hold-out folder {text}: no such folder")
+    if where is not None and folder == where:
+        raise ValueError(
+            f"Hold-out folder {text}: it is the Folder trained on; its images would be scored "
+            "on as they are trained on (clear Hold-out folder to hold some of them out)"
+        )
+    named = [r for r in recorded if isinstance(r, str) and r]
+    same = any(Path(r).expanduser().resolve() == folder for r in named)
+    return folder, named[0] if same else str(folder)
 
 
 def _holds_out_some(selectors, samples) -> bool:

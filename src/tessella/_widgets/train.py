@@ -144,6 +144,15 @@ class TrainWidget(
             "last fifth of each volume (a folder's too) and a random fifth of the 2D images. "
             "The card records what was held out."
         )
+        self.val_folder_edit = QLineEdit()
+        self.val_folder_edit.setPlaceholderText("or a folder with images/ and masks/ to score on")
+        self.val_folder_edit.setToolTip(
+            "Score each epoch on the files of this folder (images/ and masks/, or boundaries/, "
+            "as Folder) instead of holding out some of the training data, as `tessella train "
+            "--val-data`: every pair (or the whole Folder) is trained on. Leave Hold out empty "
+            "with it. A run started with --val-data puts its folder here; Resume scores on it "
+            "again."
+        )
         self.name_edit = QLineEdit()
         self.name_edit.setPlaceholderText("name of the new model")
         self.patch_spin = _spin(32, 1024, 256, 32, " px")
@@ -259,6 +268,7 @@ class TrainWidget(
         form.addRow("Pairs", self.pair_list)
         form.addRow("Folder", self.folder_edit)
         form.addRow("Hold out", self.holdout_edit)
+        form.addRow("Hold-out folder", self.val_folder_edit)
         form.addRow("Start from", self.base_combo)
         form.addRow("Save as", self.name_edit)
         form.addRow("Patch", self.patch_spin)
@@ -304,6 +314,8 @@ class TrainWidget(
             spin.valueChanged.connect(self._update_plan)
         self.holdout_edit.textChanged.connect(self._update_plan)
         self.folder_edit.textChanged.connect(self._update_plan)
+        self.val_folder_edit.textChanged.connect(self._update_holdout)
+        self.val_folder_edit.textChanged.connect(self._update_plan)
         self._update_plan()
         self.cancel_button.clicked.connect(self._on_cancel)
         self.compare_button.clicked.connect(self.compare)
@@ -326,6 +338,7 @@ class TrainWidget(
                 self.holdout_edit.text(),
                 bool(self.folder_edit.text().strip()),
                 self.minutes_spin.value(),
+                self.val_folder_edit.text().strip(),
             )
         )
 
