@@ -170,3 +170,27 @@ def test_export_beside_another_labels_files_recipe_writes_its_own(
     assert json.loads((tmp_path / "f.recipe.json").read_text()) == theirs
     assert _reopened(tmp_path / "f.tif")["params"]["seed_thresh"] == 0.3
     assert _reopened(tmp_path / "f.zarr")["params"]["seed_thresh"] == 0.9
+
+
+def test_export_without_a_recipe_leaves_an_older_one_to_its_file(
+    make_napari_viewer, data_dir, tmp_path
+):
+    """Export of 'g' (Recipe not ticked) beside g.zarr and the recipe an older version
+    wrote for it (naming no file): g.zarr keeps it, which now names it; the TIFF opens with
+    none, and neither says the recipe could be either's."""
+    from tessella.engine.io import write_zarr_labels
+
+    labels = tifffile.imread(data_dir / "fixtures" / "mask2d.tif")[:128, :128].astype(np.uint16)
+    write_zarr_labels(tmp_path / "g.zarr", labels, "YX", None, "µm")
+    _old_recipe(tmp_path, "g", labels)
+    viewer = make_napari_viewer()
+    viewer.add_labels(labels.T.copy(), name="drawn")
+    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Export")
+    widget.path_edit.setText(str(tmp_path / "g"))
+    widget.recipe_checkbox.setChecked(False)
+    assert [p.name for p in widget.export()] == ["g.tif", "g.csv"]
+    assert json.loads((tmp_path / "g.recipe.json").read_text())["exported"] == {"zarr": "g.zarr"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnclearRecipeWarning)
+        assert _reopened(tmp_path / "g.zarr")["params"]["seed_thresh"] == 0.4
+        assert _reopened(tmp_path / "g.tif") is None

@@ -719,6 +719,21 @@ def _folder_in_the_way(outputs: list) -> str:
 _KIND_WORDS = {"tiff": "labels TIFF", "stack": "mask stack", "csv": "CSV", "recipe": "recipe"}
 
 
+def _leave_older_recipes_to_their_files(outputs: list) -> None:
+    """Where the export writes labels without a recipe beside them (Recipe not ticked, or
+    none), ``name.tif`` beside the older ``name.recipe.json`` of another labels file of
+    that name (``name.zarr``'s, naming no file): that file is recorded in it
+    (:func:`~tessella.engine.io._kept_recipe.name_older_shared_recipe`), so that it stays
+    that file's rather than become either's."""
+    from tessella.engine.io._kept_recipe import name_older_shared_recipe
+
+    if any(output.kind == "recipe" for output in outputs):
+        return
+    for output in outputs:
+        if output.kind in ("tiff", "zarr"):
+            name_older_shared_recipe(output.path)
+
+
 def _recipe_named_by_its_tiff(plan: _Plan) -> bool:
     """Whether the recipe of ``plan`` goes to the TIFF's own ``name.tif.recipe.json``
     (:func:`_recipe_of_its_own`), where the reader of the zarr written with it would not
@@ -1065,6 +1080,7 @@ class ExportWriting:
             show_error(message)
             self.status_label.setText(message)
             return []
+        _leave_older_recipes_to_their_files(outputs)
         no_identity = ""
         at_click = None  # the labels when Export was clicked, where the input was hashed since
         if any(output.kind == "recipe" for output in outputs):
