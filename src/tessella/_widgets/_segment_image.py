@@ -113,6 +113,15 @@ class SegmentImage:
             self.axes_combo.blockSignals(False)
         self._name_layer_axes()
         self._show_default_block()
+        self._show_frames_row()
+
+    def _show_frames_row(self, *_args) -> None:
+        """*Frames* (A:B) is offered for an image whose axes, as the Axes box says, have T."""
+        layer = self.image_layer
+        axes = self.axes_combo.currentText().strip().upper()
+        shown = layer is not None and "T" in axes and len(axes) == layer.ndim
+        self.frames_label.setVisible(shown)
+        self.frames_edit.setVisible(shown)
 
     def _show_default_block(self, text: str | None = None) -> None:
         """Unless the user set it, the block size the CLI's blockwise run picks for an image

@@ -162,10 +162,15 @@ def channels_note(shape: tuple, axes: str, card: ModelCard) -> str:
     return averaged_words(count, card, axes) if count else ""
 
 
-def _result_key(card: ModelCard, axes: str) -> dict:
+def _result_key(card: ModelCard, axes: str, frames: _Frames | None = None) -> dict:
     """What makes results of one kind: the model (its name and weights) and the image's axes
-    (a stack read as a volume or as frames gives a different result)."""
-    return {"model": card.name, "model_sha256": card.sha256, "axes": axes}
+    (a stack read as a volume or as frames gives a different result), and the frames of a
+    movie a run segments (*Frames*: their first and last numbers; a run of other frames, or
+    of all, makes a result of its own)."""
+    key = {"model": card.name, "model_sha256": card.sha256, "axes": axes}
+    if frames is not None:
+        key["frames"] = [int(frames.numbers[0]), int(frames.numbers[-1])]
+    return key
 
 
 def result_name(image: str, kind: str, model: str) -> str:
@@ -215,6 +220,24 @@ def _read_only_note(layer) -> str:
 
 
 @dataclass(frozen=True)
+class _Frames:
+    """The frames of a movie a run segments (*Frames* A:B): their indices along T
+    (``picked``), their frame numbers (the file's ``t052.tif``: 52; else their indices) and
+    the frames it predicts for them (``predicted``: those and the context a time-lapse
+    model reads around them)."""
+
+    picked: range
+    numbers: tuple
+    predicted: range
+
+    @property
+    def said(self) -> str:
+        """The frames as the status line names them: "frames 40 to 49", "frame 40"."""
+        first, last = self.numbers[0], self.numbers[-1]
+        return f"frame {first}" if first == last else f"frames {first} to {last}"
+
+
+@dataclass(frozen=True)
 class _Run:
     """Where a run's result goes, fixed when Run is clicked."""
 
@@ -242,6 +265,8 @@ class _Run:
     #: progress names the frame by it, after its index from 0 ("predicting frame 2 (t054), 3 of
     #: 4": :func:`._frame_words.frame_name`); () otherwise
     frame_numbers: tuple = ()
+    #: the frames of the movie it segments (*Frames*), None for all of them
+    frames: _Frames | None = None
 
 
 class SegmentOutputs:
@@ -332,6 +357,8 @@ class SegmentOutputs:
             return
         metadata = {SOURCE_KEY: run.name, SOURCE_ID_KEY: run.layer_id, RECIPE_KEY: result.recipe()}
         metadata.update(self._frame_numbers(run, result.axes))
+        if run.frames is not None:  # the numbers of the frames it holds (the engine's: indices)
+            metadata[RECIPE_KEY]["frame_numbers"] = list(run.frames.numbers)
         labels_layer, replaced = self._place_output(run, "labels", result.labels, metadata)
         placed.append(labels_layer.name)
         _results.note_labels_state(labels_layer, metadata[RECIPE_KEY]["params"], result.lineage)
@@ -449,7 +476,10 @@ class SegmentOutputs:
         """The frame numbers of the run's image, as the reader recorded them (a folder of
         ``t052.tif ...``: :data:`~tessella._io_folder.FRAME_NUMBERS_KEY`), for its results
         over time (``axes`` with T): Export names their CTC masks by them; {} otherwise (a
-        folder of slices segmented as a volume has no frames)."""
+        folder of slices segmented as a volume has no frames); a run of some of its frames
+        (*Frames*), the numbers of those."""
+        if run.frames is not None and "T" in axes:  # some of its frames: theirs
+            return {FRAME_NUMBERS_KEY: list(run.frames.numbers)}
         image = self._find_layer(run.layer_id)
         numbers = None if image is None else image.metadata.get(FRAME_NUMBERS_KEY)
         if "T" not in axes or not numbers:
@@ -470,6 +500,8 @@ class SegmentOutputs:
         added (``"<image> labels (nuclei2d, TYX)"``) where a layer of that name holds the same
         model's result on other axes (a stack read as a volume and as frames)."""
         ours = run.result_key or {}
+        if run.frames is not None:  # beside the whole movie's result, not over it
+            return result_name(run.name, kind, f"{ours.get('model')}, {run.frames.said}")
         name = result_name(run.name, kind, str(ours.get("model")))
         for layer in self.viewer.layers:
             if layer.name != name:

@@ -46,6 +46,7 @@ from ._segment_outputs import (
     SOURCE_ID_KEY,
     SOURCE_KEY,
     SegmentOutputs,
+    _Frames,
     _result_key,
     _Run,
     _spatial_transform,
@@ -184,6 +185,15 @@ class SegmentWidget(
         self.axes_combo.setEditable(True)
         self.axes_combo.addItems(SUPPORTED_AXES)
         self.axes_combo.setToolTip("What each axis of the image is (C: channel, T: time)")
+        self.frames_edit = QLineEdit()
+        self.frames_edit.setPlaceholderText("all")
+        self.frames_edit.setToolTip(
+            "A time-lapse: segment frames A to B - 1 only, typed A:B (A: that frame alone), by "
+            "the frame numbers of its files (t052.tif: 52) where it was read from a folder of "
+            "them, else as the T slider shows them; empty: every frame. The labels keep their "
+            "frames' numbers and lie on them. A time-lapse model reads the frames around them "
+            "as a run of the whole movie does, so each frame is segmented as in it"
+        )
         self.model_combo = QComboBox()
         #: image layer unique_id -> the model chosen for it (:meth:`_note_model_choice`)
         self._chosen_models: dict[str, str] = {}
@@ -270,6 +280,9 @@ class SegmentWidget(
         form = QFormLayout()
         form.addRow("Image", self.layer_combo)
         form.addRow("Axes", self.axes_combo)
+        self.frames_label = QLabel("Frames")
+        self.frames_label.setToolTip(self.frames_edit.toolTip())
+        form.addRow(self.frames_label, self.frames_edit)
         form.addRow("Model", model_row)
         form.addRow("Parameters", self._make_params_combo())
         # device and tile size share a row: the panel stays as tall as before Parameters
@@ -308,6 +321,8 @@ class SegmentWidget(
         self.axes_combo.currentTextChanged.connect(self._name_layer_axes)
         self.axes_combo.currentTextChanged.connect(self._show_default_block)
         self.axes_combo.currentTextChanged.connect(self._on_axes_chosen)
+        self.axes_combo.currentTextChanged.connect(self._show_frames_row)
+        self.layer_combo.currentIndexChanged.connect(self._show_frames_row)
         # what "As tuned on this image" gives follows the image, its axes and the results'
         # recipes (Tune changes them): _segment_params._tuned_elsewhere
         self.layer_combo.currentIndexChanged.connect(self._fill_params)
@@ -329,6 +344,7 @@ class SegmentWidget(
         self._show_default_block()
         self._fill_models()
         self._refresh_layers()
+        self._show_frames_row()
         listen_for_models(self, self._on_model_added)
 
     # --- running ----------------------------------------------------------------------------
@@ -355,6 +371,13 @@ class SegmentWidget(
         if chosen is None:
             return
         params, params_from = chosen
+        if self.blockwise_checkbox.isChecked() and self.frames_edit.text().strip():
+            if "T" in axes and not self.frames_edit.isHidden():
+                self._refuse(
+                    f"not run: Frames segments part of '{layer.name}' in memory; Blockwise "
+                    "reads the whole image (empty Frames, or untick Blockwise)"
+                )
+                return
         if self.blockwise_checkbox.isChecked():
             self._start_blockwise(layer, model, axes, scale, translate, units, params, params_from)
             return
@@ -365,6 +388,13 @@ class SegmentWidget(
         parts, part = _predicted_parts(image.shape, axes, card)
         sizes = dict(zip(axes, image.shape))
         movie_of_slices = part == "slice" and "T" in axes and len(axes) == len(image.shape)
+        numbers = _frame_numbers(layer, image.shape, axes)
+        frames = self._frames_to_run(layer, image.shape, axes, numbers, card, params)
+        if frames is False:
+            return
+        if frames is not None:  # the frames predicted, their labels placed on their frames
+            parts = parts // sizes["T"] * len(frames.predicted)
+            translate = _frames_translate(translate, scale, axes, frames.picked.start)
         self._slices_a_frame = sizes.get("Z", 0) if movie_of_slices else 0
         self._run = _Run(
             layer.unique_id,
@@ -375,11 +405,12 @@ class SegmentWidget(
             self.outputs_checkbox.isChecked(),
             time.perf_counter(),
             params_from=params_from,
-            result_key=_result_key(card, axes),
+            result_key=_result_key(card, axes, frames),
             parts=parts,
             part=part,
             averaged=channels_note(image.shape, axes, card),
-            frame_numbers=_frame_numbers(layer, image.shape, axes),
+            frame_numbers=numbers,
+            frames=frames,
         )
         # superqt's worker class, not napari's: napari's would also post every error to the
         # notification manager as a traceback, doubling the one-line message shown here.
@@ -397,6 +428,7 @@ class SegmentWidget(
             # layer's name may read as a word
             name=f"'{layer.name}'",
             spacing=spacing,
+            frames=None if frames is None else frames.picked,
             _worker_class=ThreadWarningsWorker,  # warned: this run's warnings, no others
             _ignore_errors=True,
             _start_thread=False,
@@ -405,8 +437,31 @@ class SegmentWidget(
         self.progress_bar.setFormat("")  # "%v / %m tiles" (or frames) from the first count
         self.progress_bar.setRange(0, 0)  # busy until the first tile count arrives
         said = f" ({params_from})" if params_from else ""
+        if frames is not None:
+            said += f", {frames.said}"
         self.status_label.setText(f"'{layer.name}': loading the model{said}…")
         worker.start()
+
+    def _frames_to_run(self, layer, shape: tuple, axes: str, numbers: tuple, card, params):
+        """The frames *Frames* picks (:class:`~._segment_outputs._Frames`), None for every
+        frame (empty, or an image without T), or False where the text is refused: said on
+        the status line and in a notification, in one line naming the layer and its frames
+        (:func:`~tessella.engine.pipeline.chosen_frames`)."""
+        from tessella.engine.pipeline import chosen_frames, frames_context, predicted_frames
+
+        text = self.frames_edit.text().strip()
+        if not text or "T" not in axes or len(shape) != len(axes):
+            return None
+        count = shape[axes.index("T")]
+        try:
+            picked, picked_numbers = chosen_frames(
+                text, count, list(numbers) or None, f"'{layer.name}'"
+            )
+        except ValueError as exc:
+            self._refuse(f"not run: {exc}")
+            return False
+        predicted = predicted_frames(picked, count, frames_context(card, params))
+        return _Frames(picked, tuple(picked_numbers), predicted)
 
     def _refresh_layers(self, event=None) -> None:
         """The image layers listed, and the labels layers whose parameters a Run can take."""
@@ -497,6 +552,7 @@ class SegmentWidget(
         for control in (
             self.layer_combo,
             self.axes_combo,
+            self.frames_edit,
             self.model_combo,
             self.load_model_button,
             self.params_combo,
@@ -580,7 +636,11 @@ class SegmentWidget(
         if unit == "tile" and per <= 1:  # (tiles not one frame's many: no frame to name)
             return f"predicting {unit} {counted}"
         part = at if unit != "tile" else min((max(at, 1) - 1) // per + 1, run.parts)
-        name = part_name(max(part, 1) - 1, run.frame_numbers, run.part, self._slices_a_frame)
+        # (a run of some frames: counted from the first frame it predicts)
+        first = 0 if run.frames is None else run.frames.predicted.start
+        first *= max(self._slices_a_frame, 1) if run.part == "slice" else 1
+        index = first + max(part, 1) - 1
+        name = part_name(index, run.frame_numbers, run.part, self._slices_a_frame)
         if unit == "tile":
             return f"predicting tile {counted}, in {name}"
         return f"predicting {name}, {counted}"
@@ -629,6 +689,17 @@ class SegmentWidget(
         self._remove_empty_work()
         self._set_running(False)
         self.run_finished.emit()
+
+
+def _frames_translate(translate: tuple, scale: tuple, axes: str, first: int) -> tuple:
+    """The labels' ``translate`` (on the axes they keep: all but C) where they hold the
+    frames from index ``first`` on: moved along T by as many frames, so that they lie on
+    their frames."""
+    kept = axes.replace("C", "")
+    t = kept.index("T")
+    moved = list(translate)
+    moved[t] = float(translate[t]) + first * float(scale[t])
+    return tuple(moved)
 
 
 def _warn_unknown_z_spacing(name: str, card, axes: str, spacing: tuple) -> None:
