@@ -57,6 +57,12 @@ def test_panel_says_a_volume_a_time_lapse_and_sections(make_napari_viewer, mito_
         "time-lapse is scored frame by frame where a layer's axes name T" in status
     )
 
+    viewer.layers["mito"].axis_labels = ("z", "y", "x")  # (its axes known: no hint)
+    status = _status(widget, "mito", "binary mask")
+    assert status.endswith(
+        "\nScored as one volume: 'mito' against 'mito gt' (ZYX), its objects matched in 3D."
+    )
+
     status = _status(widget, "movie", "instances (labels)")
     assert widget.last_scores["n_images"] == 2 and widget.last_scores["ap"]["0.5"] < 1.0
     assert (

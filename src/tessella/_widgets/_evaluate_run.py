@@ -128,10 +128,24 @@ def _scored_as(
         frame_axis,
         how,
         f"'{pred.name}' against '{truth.name}'",
-        FRAMES_HINT_PANEL,
+        # (how to score a time-lapse: where neither layer's axes are known, as the command
+        # says it for a file naming none)
+        "" if any(_axes_known(layer) for layer in (pred, truth)) else FRAMES_HINT_PANEL,
         "Ground truth is: boundary map, 3D",
         panel=True,
     )
+
+
+def _axes_known(layer: Labels) -> bool:
+    """Whether ``layer``'s axes are known, not the reader's guess from its shape: named by
+    its file, Segment's recipe or its ``axis_labels``."""
+    from tessella._io import recorded_axes
+    from tessella._io_axes import AXES_GUESSED_KEY
+
+    metadata = dict(layer.metadata or {})
+    if metadata.get(AXES_GUESSED_KEY):
+        metadata.pop("axes", None)
+    return recorded_axes(layer.ndim, metadata, layer.axis_labels) is not None
 
 
 def _panel_note(note: str) -> str:
