@@ -18,6 +18,7 @@ __all__ = [
     "refuse_missing_layers",
     "refuse_other_data",
     "refuse_unwritable",
+    "refuse_val_folder",
     "samples_in_words",
 ]
 
@@ -74,6 +75,37 @@ def refuse_other_data(name: str, recorded: tuple[str, str], folder: str, layers:
                 f"'{name}' trained on the layers {data}{said}: list the pairs it trained on, "
                 "and only those, to resume it"
             )
+
+
+def refuse_val_folder(
+    text: str, typed, where: Path | None, recorded=()
+) -> tuple[Path | None, str | None]:
+    """The Hold-out folder ``text``: the folder to read (in full: a relative one is napari's
+    working folder's) and the run's ``val_data``, that folder in full, or, for a resumed run
+    scored on it, the run's name for it (``recorded``: its card's, in full, then its
+    checkpoint's, as the command was given it, maybe relative: a run stopped before its card
+    was written), which the engine compares with; ``(None, None)`` where it is empty.
+    Refused (ValueError, one line) where
+    Hold out names a hold-out too (``typed``), the folder is not there, or it is the Folder
+    trained on (``where``): its images would be scored on as they are trained on."""
+    if not text:
+        return None, None
+    folder = Path(text).expanduser().resolve()
+    if typed:
+        raise ValueError(
+            f"Hold out ({', '.join(typed)}) and Hold-out folder ({text}) both say what to score "
+            "on: clear one of them"
+        )
+    if not folder.is_dir():
+        raise ValueError(f"Hold-out folder {text}: no such folder")
+    if where is not None and folder == where:
+        raise ValueError(
+            f"Hold-out folder {text}: it is the Folder trained on; its images would be scored "
+            "on as they are trained on (clear Hold-out folder to hold some of them out)"
+        )
+    named = [r for r in recorded if isinstance(r, str) and r]
+    same = any(Path(r).expanduser().resolve() == folder for r in named)
+    return folder, named[0] if same else str(folder)
 
 
 def _pairs(layers: str) -> list[str]:
