@@ -291,7 +291,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "--gt-boundaries-3d",
         action="store_true",
         help="GT files are 3D boundary maps: objects are insides connected in 3D, and each "
-        "volume is scored as one",
+        "volume is scored as one (of a TZYX time-lapse: each time point's)",
     )
     evaluate.add_argument(
         "--gt-binary",
