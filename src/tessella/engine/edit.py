@@ -170,7 +170,7 @@ class Suspect:
 
     label: int
     frame: int | None  # the time point, for time-lapse labels
-    reason: str  # "small", "large" or "low confidence"
+    reason: str  # "small", "large", "low confidence", "branched into 3 long arms", "long (...)"
     severity: float  # larger: more unusual
     centroid: tuple[float, ...]  # pixel coordinates in the labels' full array
     size: int
@@ -183,14 +183,21 @@ def suspicious_objects(
     axes: str | None = None,
     z_limit: float = 2.5,
     min_confidence: float = 0.6,
+    shapes: bool = True,
 ) -> list[Suspect]:
     """Objects unusually small or large (robust z-score of log size beyond ``z_limit``), or
     whose mean ``confidence`` (e.g. the seed map) is below ``min_confidence``; most unusual
-    first."""
+    first. With ``shapes``, in 2D images (or frames) of elongated objects such as worms,
+    also those "branched into N long arms" (an X or a Y: two worms merged where they cross)
+    or "long" (a skeleton 1.6 times the image's median or more), whatever their size
+    (:func:`._edit_shape.shape_cues`)."""
+    from ._edit_shape import shape_cues
+
     if confidence is not None and confidence.shape != labels.shape:
         raise ValueError(f"confidence shape {confidence.shape} differs from labels {labels.shape}")
     t_axis = axes.index("T") if axes and "T" in axes else None
     rows = []  # (frame, label, size, centroid, confidence)
+    cues: dict = {}  # (frame, label) -> [(reason, severity)] from its shape
     for t, (index, frame) in enumerate(_frames(labels, axes)):
         ids = np.unique(frame)
         ids = ids[ids > 0]
@@ -201,6 +208,10 @@ def suspicious_objects(
         scores = (
             ndi.mean(confidence[index], frame, ids) if confidence is not None else [None] * len(ids)
         )
+        if shapes:
+            found_shapes = shape_cues(frame, ids, sizes, z_limit)
+            key = t if t_axis is not None else None
+            cues.update({(key, label): found for label, found in found_shapes.items()})
         for label, size, centre, score in zip(ids, sizes, centres, scores):
             centroid = list(centre)
             if t_axis is not None:
@@ -222,9 +233,13 @@ def suspicious_objects(
         if score is not None and score < min_confidence:
             # a confidence as far below the limit as the size limit is from the median
             found.append(("low confidence", z_limit * (1 + (min_confidence - score) * 4)))
+        found.extend(cues.get((frame, label), []))
         if found:
             severity = max(s for _, s in found)
-            reason = " and ".join(r for r, _ in found)
+            reasons = [r for r, _ in found]
+            reason = " and ".join(
+                [", ".join(reasons[:-1]), reasons[-1]] if reasons[1:] else reasons
+            )
             suspects.append(
                 Suspect(
                     label,
