@@ -672,6 +672,40 @@ class CorrectWidget(
         else:
             ids.append(value)
         self.set_selection(ids)
+        if value not in ids:
+            self._say(f"Pick: unselected {value}", None)
+            return
+        said = f"Pick: selected {value}"
+        under = self._hidden_under(layer, event, value)
+        if under:  # (at a crossing: the worm on top picked, the overlaps layer shows others)
+            names = ", ".join(map(str, under))
+            them = "it" if len(under) == 1 else "them"
+            said += (
+                f", on top here; under it here, hidden: {names} (the overlaps layer's colour "
+                f"there); to select {them}, type {names} in the box"
+            )
+        self._say(said, None)
+
+    def _hidden_under(self, layer: Labels, event, value: int) -> list[int]:
+        """The objects the "overlaps" layer beside ``layer`` shows under the pixel clicked
+        (``event``), other than ``value``, the one picked there: a worm hidden under the worm
+        on top at a crossing, in the colour the canvas shows there (s35 t21 #5)."""
+        from ._object_stack import overlaps_layer
+
+        overlaps = overlaps_layer(self.viewer, layer)
+        if overlaps is None or not isinstance(overlaps.data, np.ndarray):
+            return []
+        hidden = overlaps.get_value(
+            event.position,
+            view_direction=event.view_direction,
+            dims_displayed=event.dims_displayed,
+            world=True,
+        )
+        try:
+            hidden = int(hidden) if hidden is not None else 0
+        except (TypeError, ValueError):
+            return []
+        return [hidden] if hidden > 0 and hidden != value else []
 
     def relabel(self) -> bool:
         """Relabel 1..N (:meth:`.CorrectEdits.relabel`), the selection following its objects
