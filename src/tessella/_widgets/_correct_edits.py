@@ -224,6 +224,61 @@ def _swept_axes(ndim: int, plane: tuple[int, ...], t_axis: int | None) -> tuple[
     return tuple(a for a in range(ndim) if a not in in_plane and a != t_axis)
 
 
+def _apart_words(
+    change: Edit,
+    data: np.ndarray,
+    ids: list[int],
+    t_axis: int | None,
+    frame: int | None,
+    numbers: tuple[int, ...] = (),
+) -> str:
+    """What the status line of a Merge adds where the merged object is in pieces that do
+    not touch (``data``: the labels before it; ``frame``: the one merged in, None: all;
+    ``numbers``: the frames' recorded numbers): "; 44 is now 2 pieces that do not touch,
+    17 px apart (in frame 52)", so that a merge of objects apart is not made silently (s35
+    t19 #11: Export CTC then wrote one label of two pieces). Nothing where it is one piece."""
+    from scipy import ndimage as ndi
+
+    from tessella.engine._edit_changes import _bbox
+
+    if not change.size:
+        return ""
+    target = int(np.asarray(change.values).ravel()[0])
+    mask = np.isin(data, ids)
+    mask[change.indices] = True
+    if t_axis is None:
+        planes: list[tuple[int | None, np.ndarray]] = [(None, mask)]
+    else:
+        frames = [frame] if frame is not None else range(mask.shape[t_axis])
+        planes = [(t, np.take(mask, t, axis=t_axis)) for t in frames]
+    apart = []  # (frame, pieces, gap)
+    for t, plane in planes:
+        if not plane.any():
+            continue
+        crop = plane[_bbox(plane)]
+        pieces, count = ndi.label(crop, np.ones((3,) * crop.ndim, bool))
+        if count < 2:
+            continue
+        gap = None
+        if count <= 10:  # (between the nearest pixels of the two nearest pieces)
+            gap = min(
+                float(ndi.distance_transform_edt(pieces != n)[(pieces > 0) & (pieces != n)].min())
+                for n in range(1, count + 1)
+            )
+        apart.append((t, count, gap))
+    if not apart:
+        return ""
+    unit = "voxels" if data.ndim - (t_axis is not None) >= 3 else "px"
+    t, count, gap = apart[0]
+    said = f"; {target} is now {count} pieces that do not touch"
+    if gap is not None:
+        said += f", {gap:.0f} {unit} apart"
+    if t is not None and frame is None:  # (the frame merged in: named by the status line)
+        said += f" (in {frame_name(t, numbers)}"
+        said += f" and {len(apart) - 1} other frames)" if apart[1:] else ")"
+    return said + ": Export writes them as one object (Undo keeps them apart)"
+
+
 def _along_lines(
     data: np.ndarray, lines: list[np.ndarray], one: Callable[[np.ndarray, np.ndarray], Edit]
 ) -> Edit:
@@ -560,11 +615,15 @@ class CorrectEdits:
         movie = layer is not None and _time_axis(layer) is not None
         # all frames: the whole movie, its cracks closed frame by frame (not across T)
         axes = _axes_of(layer) if layer is not None and movie and frame is None else None
+        t_axis = None if layer is None else _time_axis(layer)
         if not ok or not self._apply(
             "Merge",
             (lambda d: _merge_into_first(d, ids, axes)) if movie else (lambda d: merge(d, ids)),
             frame,
             leaving=ids[1:],
+            note=lambda change, data: _apart_words(
+                change, data, ids, t_axis, frame, _frame_numbers(layer, t_axis)
+            ),
         ):
             return False
         if not movie:  # (a region of labels on disk: Write back merges them whole)
