@@ -180,7 +180,15 @@ def resumed_settings(out: str | os.PathLike) -> dict | None:
     saved = _saved_config(state) if isinstance(state, dict) else None
     if saved is None:
         saved = _card_training(out).get("config")
-    return saved if isinstance(saved, dict) else None
+    if not isinstance(saved, dict):
+        return None
+    # a checkpoint from before it kept --val-data in full: as typed (relative to where the
+    # command ran), which its card records in full; a resume from elsewhere reads that one
+    was, card = saved.get("val_data"), _card_training(out).get("val_data")
+    if isinstance(was, str) and was and not os.path.isabs(was) and isinstance(card, str):
+        if os.path.isabs(card) and Path(card).parts[-len(Path(was).parts) :] == Path(was).parts:
+            saved = {**saved, "val_data": card}
+    return saved
 
 
 # what a resumed run does not take from its checkpoint: where and how long this run trains
@@ -502,16 +510,28 @@ def _resume_checkpoint(run: TrainingRun, device: str) -> None:
 
 def _val_folder_as_given(config: TrainConfig, saved: dict, training: dict) -> dict:
     """``saved`` (a checkpoint's settings) with its ``val_data`` as ``config`` names it where
-    both are the folder the run's card records in full: a checkpoint keeps ``--val-data`` as
-    typed (``val``, relative to where the command ran), its card that folder in full, which
-    is what the Train panel resumes with (its Hold-out folder, from wherever napari runs)."""
+    both are the same folder: the one the checkpoint keeps in full, or (a checkpoint from
+    before it did: ``val``, as typed, relative to where the command ran) the one its card
+    records in full; ``--val-data val`` given again, or the Train panel's Hold-out folder (in
+    full, from wherever napari runs), is then the folder the run was scored on."""
     was, now = saved.get("val_data"), config.val_data
-    card = training.get("val_data")
-    if not (isinstance(was, str) and isinstance(now, str) and isinstance(card, str)) or was == now:
+    if not (isinstance(was, str) and isinstance(now, str)) or was == now:
         return saved
-    if os.path.isabs(card) and os.path.abspath(now) == card and not os.path.isabs(was):
+    card = training.get("val_data")
+    full = [n for n in (was, card) if isinstance(n, str) and os.path.isabs(n)]
+    if os.path.abspath(now) in full:
         return {**saved, "val_data": now}
     return saved
+
+
+def _kept_settings(config: TrainConfig) -> dict:
+    """``config`` as a checkpoint keeps it: its fields but ``card_extra``, ``val_data`` in
+    full (as the card records it: a resume from another working folder reads that one)."""
+    kept = {k: v for k, v in asdict(config).items() if k != "card_extra"}
+    val_data = kept.get("val_data")
+    if isinstance(val_data, str) and val_data and os.path.exists(val_data):
+        kept["val_data"] = os.path.abspath(val_data)
+    return kept
 
 
 def _saved_commands(state: dict, training: dict) -> list[str]:
@@ -559,7 +579,7 @@ def _save_checkpoint(run: TrainingRun, epoch_done: int, elapsed: float) -> None:
             "seconds": elapsed,
             "history": json.dumps(run.history),
             # what --resume takes when not told otherwise, and what the card records
-            "config": json.dumps({k: v for k, v in asdict(config).items() if k != "card_extra"}),
+            "config": json.dumps(_kept_settings(config)),
             "commands": json.dumps(run.commands),
             **({"kept_epoch": run.kept_epoch} if run.kept_epoch is not None else {}),
             "step_losses": torch.tensor(
