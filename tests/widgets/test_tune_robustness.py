@@ -150,35 +150,40 @@ def test_labels_reshaped_during_an_update_are_left_as_they_are(
     assert widget.controls["min_size"].value() == 10
 
 
-def test_a_cancel_too_late_for_a_volume_says_it_was_all_updated(
+def test_cancel_is_off_while_apply_to_all_updates_a_volume_in_one_piece(
     docked_tune,
     volume_result,  # noqa: F811
     qtbot,
     monkeypatch,
 ):
-    """A volume is post-processed in one piece: a Cancel during it cannot stop it."""
+    """A volume is post-processed in one piece, which a Cancel cannot stop: Cancel looked
+    active during it and changed nothing (user test s35/t20 #4). It is off then, its tooltip
+    saying why; it comes back for what it can stop."""
+    from tessella._widgets._tune_running import CANCEL_TIP, ONE_PIECE_TIP
+
     _viewer, widget, layer = _volume_in_tune(docked_tune, volume_result)
     change(qtbot, widget, threshold=0.3)  # a 2D preview of slice 5
-    running, cancelled = threading.Event(), threading.Event()
+    running, release = threading.Event(), threading.Event()
     original = semantic.postprocess
 
-    def held(prediction, params):  # the whole volume's waits until Cancel was clicked
+    def held(prediction, params):  # the whole volume's waits until released
         if "Z" in prediction.spatial_axes:
             running.set()
-            cancelled.wait(20)
+            release.wait(20)
         return original(prediction, params)
 
     monkeypatch.setattr(semantic, "postprocess", held)
     with qtbot.waitSignal(widget.update_finished, timeout=30_000):
         widget.apply_all_button.click()
         assert running.wait(20)
-        widget.cancel_button.click()
-        cancelled.set()
+        qtbot.wait(50)
+        assert widget.busy and not widget.cancel_button.isEnabled()
+        assert widget.cancel_button.toolTip() == ONE_PIECE_TIP
+        widget.cancel_button.click()  # (off: nothing)
+        release.set()
     qtbot.waitUntil(lambda: not widget.busy, timeout=10_000)
 
     np.testing.assert_array_equal(layer.data, _made(volume_result, threshold=0.3))
-    assert widget.status_label.text() == (
-        "'vol labels': the whole volume was updated before Cancel could stop it (a volume is "
-        "post-processed in one piece)"
-    )
+    assert widget.status_label.text().startswith("'vol labels' the whole volume: updated in ")
+    assert widget.cancel_button.toolTip() == CANCEL_TIP
     assert not widget.cancel_button.isEnabled() and widget.apply_all_button.isEnabled()

@@ -18,7 +18,14 @@ from . import _results
 from ._tune_masks import Stopped, plane_labels, plane_mask, reach, slice_masks
 from ._workers import report_runtime_errors
 
-__all__ = ["_Request", "_postprocess_frames", "_sized_in_the_volume", "_slice_preview", "_z_slice"]
+__all__ = [
+    "_Request",
+    "_postprocess_frames",
+    "_sized_in_the_volume",
+    "_slice_preview",
+    "_z_slice",
+    "part_unit",
+]
 
 
 @report_runtime_errors
@@ -506,3 +513,24 @@ class _Request:
     #: records them (:func:`._frame_words.recorded_frame_numbers`): a frame is named
     #: "frame 1 (t053)" (:func:`._frame_words.frame_name`); () otherwise
     frame_numbers: tuple[int, ...] = ()
+    #: what a part along T is called: "frame", or "slice" for a volume's slices read as
+    #: frames by a 2D model (Axes TYX, the slider keeping its name "z": :func:`part_unit`)
+    unit: str = "frame"
+
+
+def part_unit(layer, axes: str) -> str:
+    """What Tune calls a part along the T axis of ``axes`` (a result's) in ``layer``: "slice"
+    where the layer's slider there is named "z" (a volume whose slices a 2D model segmented
+    one by one, Axes TYX: the slider keeps its name, user test s35/t20 #8), else "frame".
+
+    >>> from types import SimpleNamespace as Layer
+    >>> part_unit(Layer(axis_labels=("z", "y", "x"), ndim=3), "TYX")
+    'slice'
+    >>> part_unit(Layer(axis_labels=("t", "y", "x"), ndim=3), "TYX")
+    'frame'
+    """
+    if "T" not in axes:
+        return "frame"
+    names = tuple(getattr(layer, "axis_labels", ()) or ())
+    at = len(names) - len(axes) + axes.index("T")
+    return "slice" if 0 <= at < len(names) and str(names[at]).lower() == "z" else "frame"

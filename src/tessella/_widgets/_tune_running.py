@@ -16,11 +16,11 @@ from tessella.engine.params import params_to_dict
 
 from . import _results
 from ._frame_words import frame_name, recorded_frame_numbers
-from ._tune_frames import _postprocess_frames, _Request, _slice_preview
+from ._tune_frames import _postprocess_frames, _Request, _slice_preview, part_unit
 from ._tune_notices import show_error, show_warning
 from ._workers import ThreadWarningsWorker, close_when_finished, show_progress
 
-__all__ = ["CANCEL_AFTER_MS", "NEWEST_AFTER_MS", "TuneRunning"]
+__all__ = ["CANCEL_AFTER_MS", "CANCEL_TIP", "NEWEST_AFTER_MS", "ONE_PIECE_TIP", "TuneRunning"]
 
 #: a slice preview offers Cancel once it has run this long: a dragged slider previews slice
 #: after slice, most in a fraction of it, and Cancel flickered on and off with each; a
@@ -30,6 +30,20 @@ CANCEL_AFTER_MS = 300
 #: can stop part way (:func:`_stoppable`): the newest value wins, and quicker previews are
 #: still shown one after the other while a slider is dragged
 NEWEST_AFTER_MS = 250
+
+#: Cancel's tooltip
+CANCEL_TIP = (
+    "Stop Apply to all after the current frame, or the preview of a volume's slice (its "
+    "labels stay as they were)"
+)
+#: Cancel's tooltip while *Apply to all* post-processes a volume, in one call of the method
+#: that cannot stop part way: Cancel is off then (it looked active but changed nothing,
+#: the whole volume updated anyway: user test s35/t20 #4)
+ONE_PIECE_TIP = (
+    "Off while Apply to all updates this volume: a volume is post-processed in one piece, "
+    "which cannot stop part way (Ctrl+Z undoes it once done). A slice preview and a movie's "
+    "Apply to all can be cancelled."
+)
 
 
 class TuneRunning:
@@ -76,10 +90,13 @@ class TuneRunning:
         all*; for the preview of a volume's slice once it has run :data:`CANCEL_AFTER_MS`
         (:meth:`_on_cancel_due`), or at once where the preview before it, which it followed
         without a pause (a slider dragged over slow previews), offered it already; never for
-        other previews."""
+        other previews, nor for *Apply to all* of a volume (one call of the method: its
+        tooltip says why, :data:`ONE_PIECE_TIP`)."""
         self._cancel_timer.stop()
+        one_piece = request.apply_all and "T" not in request.axes  # (a volume, one call)
+        self.cancel_button.setToolTip(ONE_PIECE_TIP if one_piece else CANCEL_TIP)
         if request.apply_all or not _cancellable(request):
-            self.cancel_button.setEnabled(request.apply_all)
+            self.cancel_button.setEnabled(request.apply_all and not one_piece)
         elif not self.cancel_button.isEnabled():
             self._cancel_timer.start(CANCEL_AFTER_MS)
 
@@ -191,6 +208,7 @@ class TuneRunning:
             method=method,
             started=time.perf_counter() if started is None else started,
             frame_numbers=recorded_frame_numbers(layer, n_frames) if "T" in result.axes else (),
+            unit=part_unit(layer, result.axes),
         )
         worker = create_worker(
             _postprocess_frames,
@@ -317,6 +335,7 @@ class TuneRunning:
         if chosen and request.layer_id not in self._requests:  # (else the next one's: started)
             self._cancel_timer.stop()
             self.cancel_button.setEnabled(False)
+            self.cancel_button.setToolTip(CANCEL_TIP)
         if not self._requests and not self._due:  # every layer's latest is done
             self.update_finished.emit()
 
@@ -342,7 +361,8 @@ class TuneRunning:
                 )
             return
         left, n = len(self._stale.get(request.layer_id, ())), request.n_frames
-        frames, show = "frame" if n == 1 else "frames", "shows" if left == 1 else "show"
+        frames = request.unit if n == 1 else f"{request.unit}s"
+        show = "shows" if left == 1 else "show"
         self._say(f": cancelled; {left} of {n} {frames} still {show} the earlier parameters", layer)
 
     def _say_preview_cancelled(self, request: _Request, layer: Labels | None) -> None:
@@ -357,6 +377,8 @@ class TuneRunning:
         before = {} if back is None else params_to_dict(back)
         changed = ", ".join(f"{k}={v}" for k, v in tried.items() if v != before.get(k))
         what = frame_name(request.plane, unit="slice") if request.plane is not None else "frame"
+        if request.plane is None and "T" in request.axes:
+            what = frame_name(request.frames[0], request.frame_numbers, request.unit)
         text = f": the preview of {what}{f' ({changed})' if changed else ''} was cancelled"
         if back is not None and self._params.get(layer_id) != back:
             self._params[layer_id] = back
@@ -392,7 +414,7 @@ def _part_name(request: _Request) -> str:
     if request.plane is not None:
         return frame_name(request.plane, unit="slice")
     if "T" in request.axes:
-        return frame_name(request.frames[0], request.frame_numbers)
+        return frame_name(request.frames[0], request.frame_numbers, request.unit)
     return "the image"
 
 
@@ -422,9 +444,9 @@ def _bar_format(request: _Request) -> str:
     if request.plane is not None:
         return f"{frame_name(request.plane, unit='slice')} preview"
     if "T" in request.axes and not request.apply_all:
-        return f"{frame_name(request.frames[0], request.frame_numbers)} preview"
+        return f"{frame_name(request.frames[0], request.frame_numbers, request.unit)} preview"
     if "T" in request.axes:
-        return "%v / %m frames"
+        return f"%v / %m {request.unit}s"
     return "%v / %m volume" if "Z" in request.axes else "%v / %m image"
 
 

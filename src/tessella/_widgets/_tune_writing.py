@@ -18,7 +18,7 @@ from . import _results
 from ._correct_edits import _history_length
 from ._frame_words import frame_name, recorded_frame_numbers
 from ._labels_states import _restart_history, _values_checksum
-from ._tune_frames import _Request
+from ._tune_frames import _Request, part_unit
 from ._tune_notices import show_warning
 from ._words import counted
 
@@ -221,6 +221,58 @@ def _spans(upper, layer) -> bool:
     return bool((theirs[0] <= ours[0] + 1e-6).all() and (theirs[1] >= ours[1] - 1e-6).all())
 
 
+def _renumbered(before: np.ndarray, after: np.ndarray) -> tuple[int, int]:
+    """``(changed, total)``: of the ``total`` objects of ``after`` that lie on objects of
+    ``before`` (the same frame or slice), how many have another ID than the object of
+    ``before`` they share the most pixels with.
+
+    >>> _renumbered(np.array([[5, 5, 0, 7]]), np.array([[5, 5, 0, 1]]))
+    (1, 2)
+    """
+    from tessella.engine.tracking import frame_overlaps
+
+    rows = frame_overlaps(before, after)
+    rows = rows[(rows[:, 0] > 0) & (rows[:, 1] > 0)]
+    if not rows.size:
+        return 0, 0
+    rows = rows[np.lexsort((-rows[:, 2], rows[:, 1]))]  # by new ID, the most shared first
+    first = np.ones(len(rows), bool)
+    first[1:] = rows[1:, 1] != rows[:-1, 1]
+    best = rows[first]
+    return int(np.count_nonzero(best[:, 0] != best[:, 1])), len(best)
+
+
+def _renumbered_note(layer: Labels, request: _Request, index: tuple, before: np.ndarray) -> str:
+    """What the status line of *Apply to all* adds when objects of the part on screen
+    (``before`` it, at ``index`` of ``layer``) got other IDs: "; 84 of the 96 objects on slice
+    5 have other IDs than before (...)". Apply to all numbers its objects as Segment and a
+    replay of the recipe do, so that its labels are theirs, bit for bit; a user who noted IDs
+    on a preview to correct them finds other ones (user test s35/t20 #7). "" when none did."""
+    changed, total = _renumbered(before, np.asarray(layer.data[index]))
+    if not changed:
+        return ""
+    if "T" in request.axes:
+        t = next(i for i, part in enumerate(index) if not isinstance(part, slice))
+        where = frame_name(index[t], request.frame_numbers, request.unit)
+    else:
+        where = frame_name(next(p for p in index if not isinstance(p, slice)), unit="slice")
+    have = "has" if changed == 1 else "have"
+    return (
+        f"; {changed} of the {counted(total, 'object')} on {where} {have} other IDs than "
+        "before (Apply to all numbers them as Segment and the recipe do: look the IDs up again)"
+    )
+
+
+def _edits_back(restarted: str | None) -> str:
+    """Whether Ctrl+Z brings back the edits an update replaced (not once ``restarted``:
+    why the update restarted the layer's undo history)."""
+    if restarted == "too large a change to undo":
+        return "the change was too large to undo, so they are lost"
+    if restarted is not None:
+        return f"the update restarted the undo history ({restarted}), so they are lost"
+    return "Ctrl+Z brings them back"
+
+
 def _small(data, limit: int) -> bool:
     """Whether ``data`` is an array in memory of at most ``limit`` bytes (not lazy labels)."""
     return isinstance(data, np.ndarray) and data.nbytes <= limit
@@ -293,6 +345,8 @@ class TuneWriting:
             return
         # one undo step per update (Ctrl+Z brings back the labels before it, corrections
         # included), unless too large to record: then the status says so
+        replaced = False  # (a slice preview over the user's edits of that slice)
+        shown = self._shown_before(layer, request, t)  # (Apply to all: the part on screen)
         if request.plane is not None or "T" in request.axes:
             from tessella.engine.tracking import carry_ids
 
@@ -306,6 +360,8 @@ class TuneWriting:
                 # linked movie's tracks, a volume's 3D objects); new ones get IDs no other
                 # frame or slice uses
                 before = np.asarray(layer.data[tuple(index)])
+                if request.plane is not None:  # (said once written: _warn_if_slice_edited)
+                    replaced = self._slice_edited(request, layer, before)
                 # (in the labels' type: new IDs beyond a narrower layer's are not cast to it)
                 before = before.astype(np.promote_types(before.dtype, labels.dtype), copy=False)
                 labels = carry_ids(before, labels, int(np.max(layer.data, initial=0)) + 1)
@@ -318,12 +374,34 @@ class TuneWriting:
             request.written.add(t)  # (Apply to all of a volume: all of it, Cancel or not)
             if hidden:  # objects overlap: their layer follows, redrawn only when they changed
                 self._show_overlaps(layer, hidden[0])
+        if shown is not None:
+            request.notes["renumbered"] = _renumbered_note(layer, request, *shown)
         self._counted_by_tune(request.layer_id)  # (the status says what it holds)
         timed = self._record(layer, request, t, labels)
         if request.plane is None and (request.apply_all or request.n_frames == 1):
             self._warn_if_edited(layer, request, restarted)  # (a part alone: maybe not theirs)
+        elif replaced:
+            self._warn_if_slice_edited(layer, request, restarted)
         self._say_restarted(restarted)
         self._time_the_drawing(timed)
+
+    def _shown_before(self, layer: Labels, request: _Request, t) -> tuple | None:
+        """Before *Apply to all* writes the part of ``layer`` on screen (the slice shown of
+        a volume, or the frame ``t`` when it is the one shown): ``(index, labels)``, that
+        part's index in the layer and a copy of its labels, so that the status can say which
+        of its objects got other IDs (:func:`_renumbered_note`); None otherwise."""
+        if not request.apply_all or not isinstance(layer.data, np.ndarray):
+            return None
+        index: list = [slice(None)] * layer.ndim
+        if "T" in request.axes:
+            if t != self._current_frame(layer, request.axes):
+                return None
+            index[request.axes.index("T")] = t
+        elif "Z" in request.axes:
+            index[request.axes.index("Z")] = self._current_slice(layer, request.axes)
+        else:
+            return None
+        return tuple(index), np.array(layer.data[tuple(index)])
 
     def _say_restarted(self, restarted: str | None) -> None:
         """Add to the status line why the labels just written restarted the layer's undo
@@ -414,15 +492,51 @@ class TuneWriting:
         update restarted the layer's undo history)."""
         if request.layer_id in self._edited:
             self._edited.discard(request.layer_id)
-            back = "Ctrl+Z brings them back"
-            if restarted == "too large a change to undo":
-                back = "the change was too large to undo, so they are lost"
-            elif restarted is not None:
-                back = f"the update restarted the undo history ({restarted}), so they are lost"
             show_warning(
                 f"Tune: this update replaced your edits of '{layer.name}' (painting or "
-                f"corrections); {back}. Tune before correcting."
+                f"corrections); {_edits_back(restarted)}. Tune before correcting."
             )
+
+    def _warn_if_slice_edited(
+        self, layer: Labels, request: _Request, restarted: str | None
+    ) -> None:
+        """A preview of one slice of a volume has just replaced the user's edits of that
+        slice (:meth:`_slice_edited`): say so, naming the slice, since its objects now differ
+        from the same objects' on the other slices (a 3D object merged in Correct is cut in
+        two there, user test s35/t20 #1). The edits of the other slices stay, and are said
+        when an update replaces them."""
+        show_warning(
+            f"Tune: this preview of slice {request.plane} replaced your edits of "
+            f"'{layer.name}' on that slice (painting or corrections), so objects you merged or "
+            f"painted across slices may be cut there; {_edits_back(restarted)}. The other "
+            "slices keep theirs. Tune before correcting."
+        )
+
+    def _slice_edited(self, request: _Request, layer: Labels, before: np.ndarray) -> bool:
+        """Whether slice ``request.plane`` of ``layer``'s labels, ``before`` a preview of it,
+        holds the user's edits: the layer was edited (``_edited``) and that slice is not as
+        Tune last wrote it (:class:`_Parts`: changed since), or, where Tune wrote none of it
+        yet, not as Segment made it. Asked before the write (the parts are looked at again
+        when the labels changed since: :meth:`_parts_now`, at the start of the write)."""
+        if request.layer_id not in self._edited or request.plane is None:
+            return False
+        axis = request.axes.index("Z")
+        parts = self._part_params.get(request.layer_id)
+        if parts is not None and parts.axis == axis and request.plane < len(parts.now):
+            return parts.now[request.plane] is None
+        return not self._as_segment_made(request.layer_id, axis, request.plane, before)
+
+    def _as_segment_made(self, layer_id, axis: int, part: int, labels) -> bool:
+        """Whether ``labels`` are part ``part`` (along ``axis``) of Segment's labels of
+        ``layer_id``'s result, as they came (False where that cannot be told)."""
+        result = _results.get(layer_id)
+        made = None if result is None else result.labels
+        if not isinstance(made, np.ndarray) or not isinstance(labels, np.ndarray):
+            return False
+        if made.ndim <= axis or part >= made.shape[axis]:
+            return False
+        made = _part_of(made, axis, part)
+        return made.shape == labels.shape and bool(np.array_equal(made, labels))
 
     def _record(self, layer: Labels, request: _Request, t: int, labels: np.ndarray) -> str:
         """Note in the status which parameters made the labels, and in the layer's recipe
@@ -451,11 +565,12 @@ class TuneWriting:
             self._in_step[request.layer_id] = fingerprint
         done = request.frames.index(t) + 1
         self._set_progress(request, done)
-        what = f" {frame_name(t, request.frame_numbers)}" if request.n_frames > 1 else ""
+        unit = request.unit
+        what = f" {frame_name(t, request.frame_numbers, unit)}" if request.n_frames > 1 else ""
         if request.plane is not None:
             what = f" slice {request.plane}"
         if request.apply_all:
-            what = f" {done} of {counted(request.n_frames, 'frame')}"
+            what = f" {done} of {counted(request.n_frames, unit)}"
             if "T" not in request.axes:  # a volume, post-processed as a whole
                 what = " the whole volume"
         method = request.method
@@ -494,6 +609,12 @@ class TuneWriting:
         count = ""
         if not request.apply_all or "T" not in request.axes:
             count = f": {counted(_count_objects(labels), 'object')}"
+        elif len(request.written) == request.n_frames and _small(layer.data, PREVIEW_STATE_BYTES):
+            # the last part of Apply to all: all of them (numbered across the movie or stack,
+            # so one ID is one object), as a volume's count (user test s35/t20 #8)
+            count = f": {counted(_count_objects(layer.data), 'object')} in all {unit}s"
+        if "T" not in request.axes or len(request.written) == request.n_frames:  # (the last)
+            count += request.notes.pop("renumbered", "")
         unseen = _unseen(self.viewer, layer, request, t)
         self._say(f"{what}: {timed}{count}{hint}{unseen}", layer)
         return timed
@@ -537,9 +658,14 @@ class TuneWriting:
             result = _results.get(layer_id)
             before = self._written_with.get(layer_id, None if result is None else result.params)
             parts = self._part_params[layer_id] = _Parts(axis, [[] for _ in range(n)], [None] * n)
+            # (Tune wrote none of them yet: a part not as Segment made it was edited since)
+            segments = layer_id not in self._written_with
             for part in range(n):
                 if part not in written and isinstance(data, np.ndarray) and before is not None:
-                    parts.wrote(part, _part_of(data, axis, part), before)
+                    labels = _part_of(data, axis, part)
+                    if segments and not self._as_segment_made(layer_id, axis, part, labels):
+                        continue  # (said "changed since Tune wrote it": no parameters)
+                    parts.wrote(part, labels, before)
         for part in written:
             labels = _part_of(data, axis, part) if isinstance(data, np.ndarray) else None
             parts.wrote(part, labels, request.params)
@@ -604,8 +730,11 @@ class TuneWriting:
         parts = self._parts_now(layer_id)
         if not parts:
             return None
-        unit = "frame" if movie else "slice"
         layer = self._find_layer(layer_id) if movie else None
+        result = _results.get(layer_id)
+        unit = "slice"
+        if movie:  # (a volume read as frames keeps "slice": part_unit)
+            unit = "frame" if layer is None or result is None else part_unit(layer, result.axes)
         numbers = recorded_frame_numbers(layer, len(parts)) if layer is not None else ()
 
         def where(indices: list[int]) -> str:
@@ -631,7 +760,6 @@ class TuneWriting:
             return changed
         sets = [dict(key) for key in groups]
         names = [name for name in sets[0] if len({repr(d.get(name)) for d in sets}) > 1]
-        result = _results.get(layer_id)
         if not names and result is not None:  # one set and changed parts: the values tuned
             ran = params_to_dict(result.params)
             names = [name for name, value in sets[0].items() if repr(ran.get(name)) != repr(value)]

@@ -67,7 +67,7 @@ from ._tune_frames import _Request, _slice_preview
 from ._tune_frames import _z_slice as _z_slice  # (tests, too)
 from ._tune_params import LINKING_ACTS, TuneParams
 from ._tune_recipes import TuneRecipes
-from ._tune_running import TuneRunning
+from ._tune_running import CANCEL_TIP, TuneRunning
 from ._tune_writing import PREVIEW_STATE_BYTES as PREVIEW_STATE_BYTES
 from ._tune_writing import TuneWriting, _Parts
 
@@ -157,11 +157,7 @@ class TuneWidget(
         self.apply_all_button = _button(
             "Apply to all", "Post-process every frame (or the whole volume) with these values"
         )
-        self.cancel_button = _button(
-            "Cancel",
-            "Stop Apply to all after the current frame, or the preview of a volume's slice "
-            "(its labels stay as they were)",
-        )
+        self.cancel_button = _button("Cancel", CANCEL_TIP)
         self.progress_bar = QProgressBar()
         self.progress_bar.setFormat("")  # "%v / %m frames" once a run starts
         self.progress_bar.setValue(0)

@@ -1,0 +1,118 @@
+"""Session 35, t20 #1: a Tune preview of one slice of a volume after a Correct merge of two
+3D objects quietly replaced the merge on that slice, so the merged object was cut in two
+there (63 on the other slices, 499 on slice 2) and exported so. The README promises that an
+update replacing the user's own painting or corrections says so; only whole-layer updates
+did. A slice preview that replaces edits of its slice now warns, naming the slice and that
+Ctrl+Z brings them back; one of a slice the user did not edit says nothing.
+
+Real data: em-membranes2d's result on four sections of the ISBI 2012 stack (their membranes
+blurred into a boundary probability, as in test_tune_boundary_slice_in_3d)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tessella._widgets import tune as tune_module
+from tessella._widgets._correct_edits import _merge_into_first
+from tessella.engine.methods import Prediction, boundary
+from tessella.engine.pipeline import SegmentResult, resolve_params
+from tessella.engine.registry import load_model
+from tests.widgets.test_tune_boundary_slice_in_3d import _apply_to_all, _isbi_result
+from tests.widgets.test_tune_gaps import _volume_in_tune
+from tests.widgets.test_tune_widget import change
+
+_MADE: dict = {}
+
+
+def _result(data_dir) -> SegmentResult:
+    """em-membranes2d's result on a 256 x 256 corner of four ISBI sections."""
+    if "isbi4" not in _MADE:  # (once a session)
+        whole = _isbi_result(data_dir, depth=4).predictions[0]
+        arrays = {name: array[..., :256, :256].copy() for name, array in whole.arrays.items()}
+        prediction = Prediction(arrays, "ZYX", dict(whole.meta))
+        model = load_model("em-membranes2d")
+        params = resolve_params(model)
+        labels = boundary.postprocess(prediction, params)
+        _MADE["isbi4"] = SegmentResult(labels, "ZYX", [prediction], params, model)
+    return _MADE["isbi4"]
+
+
+def _two_neighbours_in_every_slice(labels: np.ndarray) -> list[int]:
+    """Two touching objects of slice 2 that are in every slice: the object at the centre
+    and the first other one along its row."""
+    row = labels[2, labels.shape[1] // 2]
+    first = int(row[row.size // 2])
+    others = [int(v) for v in row[row.size // 2 :] if v not in (0, first)]
+    every = set.intersection(*(set(np.unique(s).tolist()) for s in labels))
+    pair = [first, next(v for v in others if v in every)]
+    assert first in every
+    return pair
+
+
+def _merge(layer, ids) -> None:
+    """Merge ``ids`` as Correct does: one step of the layer's undo history."""
+    change = _merge_into_first(np.asarray(layer.data), ids)
+    layer.data_setitem(change.indices, change.values)
+
+
+def test_a_slice_preview_over_a_merge_says_it_replaced_it(
+    docked_tune, qtbot, data_dir, monkeypatch
+):
+    warned: list[str] = []
+    monkeypatch.setattr(tune_module, "show_warning", warned.append)
+    viewer, tune, layer = _volume_in_tune(docked_tune, _result(data_dir), z=2)
+    # t20's steps: Apply to all, then a 3D merge in Correct
+    _apply_to_all(qtbot, tune)
+    assert warned == []
+    ids = _two_neighbours_in_every_slice(layer.data)
+    _merge(layer, ids)
+    merged = layer.data.copy()
+    assert set(np.unique(merged[:, merged.shape[1] // 2]).tolist()) >= {ids[0]}
+
+    change(qtbot, tune, timeout=60_000, min_size=100)  # a preview of slice 2
+    assert len(warned) == 1, warned
+    assert "preview of slice 2 replaced your edits of 'vol labels' on that slice" in warned[0]
+    assert "Ctrl+Z brings them back" in warned[0]
+    assert not np.array_equal(layer.data[2], merged[2])
+    np.testing.assert_array_equal(layer.data[[0, 1, 3]], merged[[0, 1, 3]])
+    assert "changed since Tune wrote them" in tune.status_label.text()
+
+    # slice 2 is now as Tune wrote it: another preview of it replaces no edit
+    change(qtbot, tune, timeout=60_000, min_size=150)
+    assert len(warned) == 1, warned
+
+    # slice 1 still holds the merge: its preview says so, naming it
+    viewer.dims.set_current_step(0, 1)
+    change(qtbot, tune, timeout=60_000, min_size=120)
+    assert len(warned) == 2 and "preview of slice 1 replaced" in warned[1], warned
+
+    # Ctrl+Z brings the merge back, slice by slice
+    for _step in range(3):  # (a preview that changes nothing is no step)
+        if not np.array_equal(layer.data, merged):
+            layer.undo()
+    np.testing.assert_array_equal(layer.data, merged)
+
+
+def test_a_slice_preview_says_so_without_apply_to_all_and_not_for_other_slices(
+    docked_tune, qtbot, data_dir, monkeypatch
+):
+    """Segment, then an edit of slice 0 only (Tune wrote nothing yet): a preview of slice 2
+    replaces no edit and says nothing; one of slice 0 warns."""
+    warned: list[str] = []
+    monkeypatch.setattr(tune_module, "show_warning", warned.append)
+    viewer, tune, layer = _volume_in_tune(docked_tune, _result(data_dir), z=2)
+    target = int(layer.data[0, 128, 128])
+    rows, cols = np.nonzero(layer.data[0] == target)
+    layer.data_setitem((np.zeros_like(rows), rows, cols), 0)  # erased on slice 0 only
+    edited = layer.data.copy()
+
+    change(qtbot, tune, timeout=60_000, min_size=100)
+    assert warned == [], warned
+    np.testing.assert_array_equal(layer.data[0], edited[0])
+    assert "slice 0 changed since Tune wrote it" in tune.status_label.text()
+
+    viewer.dims.set_current_step(0, 0)
+    change(qtbot, tune, timeout=60_000, min_size=120)
+    assert len(warned) == 1 and "preview of slice 0 replaced" in warned[0], warned
+    layer.undo()
+    np.testing.assert_array_equal(layer.data[0], edited[0])
