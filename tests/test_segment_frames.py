@@ -137,6 +137,12 @@ def test_cli_segments_frames_by_number_into_labels_and_ctc(tmp_path, tiny_tempor
     ]
     mask = tessella.read_image(ctc / "mask012.tif")  # the movie's pixel size (t19 #10)
     assert mask.pixel_size == pytest.approx({"Y": 0.125, "X": 0.125}) and mask.unit == "µm"
+    from tessella._io import read_layers
+
+    layers = read_layers(str(ctc))  # reopened away from its movie: on its scale, in µm
+    assert [kind for _, _, kind in layers] == ["labels", "tracks"]
+    np.testing.assert_allclose(layers[0][1]["scale"][-2:], (0.125, 0.125))
+    assert tuple(layers[0][1]["units"][-2:]) == ("µm", "µm")
     track_rows = (ctc / "res_track.txt").read_text().split()
     assert track_rows[1:3] == ["10", "12"]  # begin and end: frame numbers
 
