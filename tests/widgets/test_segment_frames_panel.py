@@ -55,3 +55,27 @@ def test_segment_frames_of_a_movie_keeps_their_numbers_and_place(
         "movie labels (tiny_temporal, frames 54 to 56)",
     ]
     assert viewer.layers["movie labels (tiny_temporal)"].data.shape == image.shape
+
+
+def test_segment_says_a_long_cpu_run_and_its_time_left(make_napari_viewer, tiny_temporal_dir):
+    """GOWT1's 92 frames of 1024² on the CPU (t19 #6: about 18 min, no estimate): the Run
+    says frames x windows and that Frames segments part; the bar's status the time left."""
+    import time
+
+    from tessella._widgets.segment import _cpu_note
+    from tessella.engine.progress import Progress
+
+    viewer = make_napari_viewer()
+    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Segment")
+    assert widget.add_model(tiny_temporal_dir)
+    card = widget._cards[widget.model_combo.currentData()]
+    widget.device_combo.setCurrentText("cpu")
+    widget.tile_spin.setValue(1024)
+    note = _cpu_note((92, 1024, 1024), "TYX", card, widget, None)
+    assert "on the CPU: 92 frames x 4 windows of 1024 px = 368 windows" in note
+    assert "Frames A:B segments part of it" in note
+    assert _cpu_note((3, 256, 256), "TYX", card, widget, None) == ""  # short: nothing said
+
+    assert widget._time_left(Progress("predict", 1, 11)) == ""  # (timed from here)
+    widget._predict_clock = (time.perf_counter() - 20.0, 1)  # 1 window done 20 s ago
+    assert widget._time_left(Progress("predict", 3, 11)) == ", about 80 s left"  # 8 x 10 s

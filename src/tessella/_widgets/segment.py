@@ -439,6 +439,8 @@ class SegmentWidget(
         said = f" ({params_from})" if params_from else ""
         if frames is not None:
             said += f", {frames.said}"
+        said += _cpu_note(image.shape, axes, card, self, frames)
+        self._predict_clock = None
         self.status_label.setText(f"'{layer.name}': loading the model{said}…")
         worker.start()
 
@@ -595,10 +597,31 @@ class SegmentWidget(
         if progress.stage == "predict":
             unit = self._unit(progress.total)
             show_progress(self.progress_bar, progress.done, progress.total, f"%v / %m {unit}s")
-            self.status_label.setText(f"'{name}': {self._predicting(progress)}")
+            left = self._time_left(progress)
+            self.status_label.setText(f"'{name}': {self._predicting(progress)}{left}")
         else:
             stage = "post-processing" if progress.stage == "postprocess" else progress.stage
             self.status_label.setText(f"'{name}': {stage}…")
+
+    #: (time, windows done) at the first window this run predicted: its rate is timed from
+    #: there (loading the model and preparing the network left out)
+    _predict_clock: tuple[float, int] | None = None
+
+    def _time_left(self, progress: Progress) -> str:
+        """ ", about 12 min left" of the network pass, from the rate of the windows done since
+        the first one (none before a second window is done)."""
+        now = time.perf_counter()
+        clock = self._predict_clock
+        if clock is None or progress.done < clock[1]:
+            if progress.done:
+                self._predict_clock = (now, progress.done)
+            return ""
+        since, done = now - clock[0], progress.done - clock[1]
+        if done <= 0 or progress.done >= progress.total:
+            return ""
+        from ._segment_blockwise import time_left
+
+        return f", {time_left(since / done * (progress.total - progress.done))}"
 
     @property
     def _one_tile_a_part(self) -> bool:
@@ -689,6 +712,38 @@ class SegmentWidget(
         self._remove_empty_work()
         self._set_running(False)
         self.run_finished.emit()
+
+
+#: a run of at least this many windows on the CPU is said to be long before it starts
+LONG_CPU_WINDOWS = 40
+
+
+def _cpu_note(shape: tuple, axes: str, card, widget, frames) -> str:
+    """What the status line adds when Run starts a long run on the CPU: how many frames (or
+    slices) of how many windows each the network reads, and for a movie of all its frames
+    that *Frames* segments part of it ("; on the CPU: 92 frames x 4 windows of 1024 px =
+    368 windows, minutes to hours (Frames A:B segments part of it)"); "" for a short run, or
+    on a GPU. The time left follows once the first windows are done."""
+    from tessella.engine.device import resolve_device
+    from tessella.engine.tiling import tile_grid
+
+    if len(shape) != len(axes) or resolve_device(widget.device_combo.currentText()) != "cpu":
+        return ""
+    sizes = dict(zip(axes, shape))
+    spatial = tuple(sizes.get(a, 1) for a in card.spatial_axes)
+    tile, halo = widget.tile_spin.value(), int(card.defaults.get("halo", 32))
+    ndim = len(spatial)
+    windows = tile_grid(spatial, (tile,) * ndim, (halo,) * ndim).n_tiles
+    parts, part = _predicted_parts(shape, axes, card)
+    if frames is not None:
+        parts = parts // sizes["T"] * len(frames.predicted)
+    if parts * windows < LONG_CPU_WINDOWS:
+        return ""
+    hint = " (Frames A:B segments part of it)" if "T" in axes and frames is None else ""
+    return (
+        f"; on the CPU: {parts} {part}s x {windows} window{'s' * (windows != 1)} of {tile} px "
+        f"= {parts * windows} windows, seconds each{hint}"
+    )
 
 
 def _frames_translate(translate: tuple, scale: tuple, axes: str, first: int) -> tuple:
