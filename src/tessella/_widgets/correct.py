@@ -55,7 +55,7 @@ from ._correct_region import (
 from ._correct_review import CorrectReview
 from ._labels_states import restart_history_on_new_data
 from ._layers import LayerWatcher, fill_layer_combo, find_layer
-from ._layout import panel_layout
+from ._layout import panel_layout, status_label
 from ._object_stack import follow_overlaps
 from ._tracks_layer import forget_lineage_steps
 
@@ -254,8 +254,9 @@ class CorrectWidget(
         )
         self.suspect_label = QLabel("")
         self.suspect_label.setWordWrap(True)
-        self.status_label = QLabel("Ready")
-        self.status_label.setWordWrap(True)
+        # (laid out as soon as its text is set: a long status wraps and shows whole, tabbed
+        # with other panels too: s35 t21 #4, its second line was hidden behind the tab bar)
+        self.status_label = status_label("Ready")
 
         form = QFormLayout()
         form.addRow("Labels", self.layer_combo)
