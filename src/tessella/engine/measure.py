@@ -166,13 +166,50 @@ def _lengths(
     the unit of ``spacing`` where given."""
     pixels = np.zeros(len(ids))
     physical = None if spacing is None else np.zeros(len(ids))
-    for i, (label, box) in enumerate(zip(ids, boxes)):
-        y0, x0, y1, x1 = (int(v) for v in box)
-        mask = np.asarray(labels[y0 : y1 + 1, x0 : x1 + 1]) == label
-        pixels[i] = skeleton_length(mask)
-        if physical is not None:
-            physical[i] = skeleton_length(mask, spacing)
+    for rows, region, (oy, ox) in _regions_of(labels, boxes):
+        for i in rows:
+            y0, x0, y1, x1 = (int(v) for v in boxes[i])
+            mask = np.asarray(region[y0 - oy : y1 + 1 - oy, x0 - ox : x1 + 1 - ox]) == ids[i]
+            pixels[i] = skeleton_length(mask)
+            if physical is not None:
+                physical[i] = skeleton_length(mask, spacing)
     return pixels, physical
+
+
+#: labels on disk: the objects whose box starts in one square of this side are cut from one
+#: read of it (widened by up to :data:`_REGION_MARGIN` for the objects that reach past it);
+#: an object reaching further is read on its own
+_REGION_SIDE = 2048
+_REGION_MARGIN = 512
+
+
+def _regions_of(labels, boxes: np.ndarray):
+    """``(rows, region, origin)``: the objects ``rows`` (indices into ``boxes``, each
+    ``[min_y, min_x, max_y, max_x]``) and a 2D array ``region`` that holds their boxes, its
+    first pixel at ``origin`` of ``labels``. In memory: all of them and ``labels`` itself;
+    on disk (a zarr, dask or a frame of them): a region read per square of
+    :data:`_REGION_SIDE` (whole chunks) for the objects whose box starts in it, never an
+    object's box read alone for each (a chunk decompressed once per object), nor all."""
+    if isinstance(labels, np.ndarray) or not len(boxes):
+        yield range(len(boxes)), labels, (0, 0)
+        return
+    side, margin = _REGION_SIDE, _REGION_MARGIN
+    square = boxes[:, :2] // side
+    reach = boxes[:, 2:] - square * side  # (from the square's first pixel)
+    alone = (reach >= side + margin).any(axis=1)
+    for i in np.flatnonzero(alone):  # (an object too big for a square and its margin)
+        y0, x0, y1, x1 = (int(v) for v in boxes[i])
+        yield [i], np.asarray(labels[y0 : y1 + 1, x0 : x1 + 1]), (y0, x0)
+    rest = np.flatnonzero(~alone)
+    if not rest.size:
+        return
+    keys = square[rest, 0] * (1 << 32) + square[rest, 1]
+    order = np.argsort(keys, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(keys[order]) != 0])
+    for group in np.split(rest[order], starts[1:]):
+        y0, x0 = (int(v) * side for v in square[group[0]])
+        y1, x1 = (int(v) for v in boxes[group, 2:].max(axis=0))
+        yield group, np.asarray(labels[y0 : y1 + 1, x0 : x1 + 1]), (y0, x0)
 
 
 def _with_lengths(
