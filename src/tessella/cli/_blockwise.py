@@ -160,6 +160,7 @@ def _segment_blockwise(
     package=None,
     settings=None,
     voxel=None,
+    csv: bool = False,
 ) -> int:
     """``settings`` (``--skip-existing``, see :func:`_run_settings`): finished labels with
     their recipe, made with these settings and the same block size and halo, are kept and
@@ -170,7 +171,9 @@ def _segment_blockwise(
     ``voxel`` (``--voxel-size``, or the recipe's ``voxel_size``: ``_segment._VoxelSize``)
     replaces the zarr's pixel size as in memory: post-processing uses it, the labels are
     written with it (the engine's ``pixel_size=`` and ``unit=``) and the recipe records it;
-    an unfinished run made with another is refused, as for other settings."""
+    an unfinished run made with another is refused, as for other settings. ``csv``
+    (``--csv``): the finished labels zarr is measured piece by piece beside it
+    (:func:`_measure_zarr`), and kept labels without their CSV too."""
     import warnings
 
     from ..engine.blockwise import open_executor, segment_blockwise_steps, work_dir
@@ -203,6 +206,8 @@ def _segment_blockwise(
             f"{source}: --first-frame needs a time-lapse (axes with T), got {data.axes}"
             + (hint if "Z" in data.axes else "")
         )
+    if csv:
+        _check_blockwise_csv(model)
     if settings is not None:  # blocks and stitching change the labels at the seams
         planned = _blocks_of_this_run(source, model, axes, params, block, halo)
         run_spacing = None
@@ -215,8 +220,18 @@ def _segment_blockwise(
         # with -q the redone output and why still print ("errors and warnings still print")
         _say_skipped_existing([] if args.quiet else skipped, redo, 1)
         if not todo:
+            if csv:  # kept labels (perhaps corrected by hand) measured as they are
+                from ._segment import _write_measurements
+
+                _write_measurements(
+                    [], jobs, [], None, args.quiet, _intensities_of(axes, channel), model
+                )
             return 0
         overwrite = target in redo
+    if csv:  # an image's CSV there: refused before any work without --overwrite
+        from ._measure_csv import check_csv_outputs
+
+        check_csv_outputs(jobs, None, overwrite)
     recipe_path = _recipe_path(target)  # the engine checks the output (and resumes)
     _check_writable(target)
     _recover_staging(target)  # a killed run's write of these labels (not --blockwise's)
@@ -386,7 +401,67 @@ def _segment_blockwise(
             f"{'tracks' if 'lineage' in result.recipe else 'objects'} "
             f"({result.n_blocks} blocks{resumed})"
         )
+    if csv:
+        _measure_zarr(source, target, model, _intensities_of(axes, channel), args.quiet)
     return 0
+
+
+def _check_blockwise_csv(model) -> None:
+    """Refuse, before any work, ``--blockwise --csv`` of a model whose objects overlap
+    (``worms2d``): the blockwise labels keep one object where several overlap, so the
+    others cannot be measured whole as an in-memory ``--csv`` run measures them."""
+    from ._measure_csv import _measured_whole
+
+    if _measured_whole(model):
+        raise CliError(
+            f"--csv measures each object of {model.card.name} whole, overlaps included, "
+            "which --blockwise labels do not keep (one object shows where several overlap): "
+            "segment without --blockwise for --csv, or measure the labels zarr as it is "
+            "with Export or tessella.measure_objects"
+        )
+
+
+def _intensities_of(axes: str | None, channel: int | None):
+    """How the measurements read the zarr input for their ``mean_intensity``: lazily (read
+    piece by piece with the labels), with the run's ``axes`` and ``channel``."""
+
+    def read(source: Path):
+        from ..engine.io import read_image
+
+        return read_image(source, axes, channel=channel)
+
+    return read
+
+
+def _measure_zarr(source: Path, target: Path, model, read_image_of, quiet: bool) -> None:
+    """``--csv`` of a finished blockwise run: the labels zarr ``target`` measured piece by
+    piece (:func:`~tessella.cli._measure_csv.measure_kept`: never read whole; the columns of
+    an in-memory run's CSV, with the input's intensities, the pixel size and unit written
+    with the labels, each 2D object's length, a movie's ``frame``), written atomically beside
+    them; ``mean_confidence`` empty, where the model has it (a blockwise run keeps no
+    confidence map). Interrupted or failed: no CSV, the labels kept, and the way on said."""
+    from ._measure_csv import csv_path, measure_kept, write_image_csv
+
+    later = f"rerun the same command with --skip-existing to measure {target.name} as it is"
+    try:
+        table = measure_kept(source, target, read_image_of, model)
+        write_image_csv(target, table)
+    except KeyboardInterrupt:
+        print(
+            f"{target}: the labels are complete, their measurements were not written; {later}",
+            file=sys.stderr,
+        )
+        raise
+    except (ValueError, OSError) as exc:
+        raise CliError(
+            f"{target}: the labels are complete, but they could not be measured "
+            f"({_reason(exc)}); {later}"
+        ) from None
+    if not quiet:
+        said = f"measurements of {len(set(table['label'].tolist()))} objects -> {csv_path(target)}"
+        if "mean_confidence" in table:
+            said += " (mean_confidence empty: --blockwise keeps no confidence map)"
+        print(said, file=sys.stderr)
 
 
 def _kept_words(stage: str | None, blocks: int | None, work, segmented: int = 0) -> str:

@@ -188,39 +188,40 @@ def measure_kept(source: Path, target: Path, read_image_of, model) -> dict:
     ``frame`` column from the frame numbers its recipe records (:func:`_kept_frame_numbers`),
     as a run writes it."""
     from ..engine.io import read_image
-    from ..engine.measure import measure_objects
+    from ..engine.measure import _on_disk, measure_objects
     from ._segment import _physical
 
     stack = _measured_whole(model) and _recorded_stack(target)
     labels_image = read_image(target)
-    labels = np.asarray(labels_image.data)
+    labels = labels_image.data
+    if stack or not _on_disk(labels):  # (a zarr's, lazy: measured piece by piece)
+        labels = np.asarray(labels)
     axes = "YX" if stack else labels_image.axes
     spatial = [a for a in axes if a in "ZYX"]
     image = read_image_of(Path(source))
     data = getattr(image, "data", None)
     intensities = None
-    shape = labels.shape[1:] if stack else labels.shape
+    shape = tuple(labels.shape[1:] if stack else labels.shape)
     if data is not None:
         data_shape = tuple(data.shape)
         if data_shape == shape or (len(data_shape) == len(shape) + 1 and data_shape[:-1] == shape):
-            intensities = np.asarray(data)
+            # (read piece by piece with labels on disk, as the labels are)
+            intensities = data if _on_disk(labels) and _on_disk(data) else np.asarray(data)
     unit = labels_image.unit or "µm"
     pixel_size = labels_image.pixel_size or {}
     spacing = None
     if _physical(labels_image.unit) and all(a in pixel_size for a in spatial):
         spacing = {a: pixel_size[a] for a in spatial}
     options: dict = {"image": intensities, "spacing": spacing, "unit": unit}
-    if _has_confidence(model):  # the column where a run has it, left empty (not run)
-        options["confidence"] = np.zeros(shape, np.float32)
     if stack:
         table = measure_objects(
             labels.astype(bool), instances=True, length=True, axes="YX", **options
         )
     else:
         table = measure_objects(labels, axes=axes, length="".join(spatial) == "YX", **options)
-    if "mean_confidence" in table:
-        table["mean_confidence"] = np.full(len(table["mean_confidence"]), "", dtype=object)
-    return _with_frames(table, _kept_frame_numbers(target), labels.shape, axes)
+    if _has_confidence(model):  # the column where a run has it (the last), left empty
+        table["mean_confidence"] = np.full(len(table["label"]), "", dtype=object)
+    return _with_frames(table, _kept_frame_numbers(target), tuple(labels.shape), axes)
 
 
 def _kept_frame_numbers(target: Path) -> list[int] | None:

@@ -188,14 +188,13 @@ def _cmd_segment(args) -> int:
     measured = None  # --csv: (image name, its CSV) of the images measured, and the table
     combined = None
     if getattr(args, "csv", False):
-        if args.blockwise:
-            raise CliError(
-                "--csv measures labels in memory; with --blockwise measure the labels zarr "
-                "with tessella.measure_objects (piece by piece) or Export"
-            )
         from ._measure_csv import COMBINED_NAME, check_csv_paths
 
-        folder = not movie and (len(jobs) > 1 or any(Path(i).is_dir() for i in args.inputs))
+        # (a zarr input is a folder on disk but one image: its CSV beside its labels only)
+        folder = not movie and (
+            len(jobs) > 1
+            or any(Path(i).is_dir() and not is_zarr_path(Path(i)) for i in args.inputs)
+        )
         combined = Path(args.output) / COMBINED_NAME if folder else None
         check_csv_paths(jobs, combined)
         measured = []
@@ -203,7 +202,18 @@ def _cmd_segment(args) -> int:
     if args.blockwise:
         _check_blockwise_ome_zarr(jobs)
         return _segment_blockwise(
-            args, jobs, model, params, tta, tile, recipe, invert, package, settings, voxel
+            args,
+            jobs,
+            model,
+            params,
+            tta,
+            tile,
+            recipe,
+            invert,
+            package,
+            settings,
+            voxel,
+            csv=measured is not None,
         )
     redo: dict = {}
     # a folder (several images) goes on past an image that fails and counts the failures
