@@ -23,6 +23,7 @@ from ._sparse import (
     ctc_annotated,
     ctc_annotated_files,
     places_misfit,
+    unannotated_planes_note,
 )
 from ._tiles import tiled_pair, tiled_table, tiles
 from ._truth import ignore_label_clash, scored_images, truth_objects
@@ -181,6 +182,18 @@ def _label_pairs(
             how = f"the {annotated_only} of the first axis holding a ground-truth object"
             if not places:
                 raise EvaluationInputError(f"{gt_file}: {given}: no ground-truth object anywhere")
+        elif gt_file is not seg and annotated_only != "off" and kind in ("labels", "binary"):
+            # (annotating a few frames or slices only, scored whole: said, with the way out)
+            axis = 0 if frame_axis is None else frame_axis
+            note = unannotated_planes_note(
+                np.moveaxis(truth, axis, 0),
+                np.moveaxis(predicted, axis, 0),
+                str(gt_file),
+                frame_axis is not None,
+                flags,
+            )
+            if note:
+                warn(note)
         if places is not None:
             try:
                 images = scored_images(truth, predicted, unannotated, kind, annotated=places)

@@ -26,6 +26,7 @@ __all__ = [
     "ctc_annotated_files",
     "place_words",
     "places_misfit",
+    "unannotated_planes_note",
 ]
 
 #: the CTC's ground truth of single slices of 3D frames (slice ZZZ of frame TTT), and of
@@ -113,6 +114,45 @@ def annotated_with_objects(labels, slices: bool = False) -> list[tuple[int, ...]
     flat = array.reshape(*array.shape[:lead], -1)
     found = np.argwhere(flat.any(axis=-1))
     return [tuple(int(i) for i in place) for place in found]
+
+
+def unannotated_planes_note(
+    truth, predicted, name: str, frames: bool = False, flags: bool = True
+) -> str | None:
+    """A note on ground truth of more than 2 axes that holds objects in few of its planes
+    (along the first axis: frames, ``frames``, else slices) while the prediction holds
+    objects in more others: annotated there only? Scored whole (or frame by frame), the
+    prediction's objects in the others count as false positives (AP 0 there), which
+    ``--annotated-only`` leaves out (``flags``: the command line's words, else
+    :func:`tessella.evaluate_paths`'); None where the planes the ground truth leaves empty
+    hold predicted objects in fewer than 2, or fewer than the planes it annotates.
+
+    >>> truth = np.zeros((6, 4, 4), np.uint8); truth[2, 1, 1] = 1
+    >>> print(unannotated_planes_note(truth, truth + 1, "gt.tif", frames=True))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    gt.tif: holds objects in 1 of its 6 frames, and the prediction in 5 of the others: annotated
+    in those frames only? Each predicted object in the others counts as a false positive (AP
+    and precision); --annotated-only frames scores only the frames holding a ground-truth
+    object
+    >>> unannotated_planes_note(truth, truth, "gt.tif") is None
+    True
+    """
+    shape = np.shape(truth)
+    if len(shape) < 3 or np.shape(predicted) != shape or not shape[0]:
+        return None
+    held = np.asarray(truth).reshape(shape[0], -1).any(axis=1)
+    filled = np.asarray(predicted).reshape(shape[0], -1).any(axis=1)
+    bare = int((filled & ~held).sum())
+    if not held.any() or bare < max(2, int(held.sum())):
+        return None
+    word = "frames" if frames else "slices"
+    given = f"--annotated-only {word}" if flags else f"annotated_only='{word}'"
+    return (
+        f"{name}: holds objects in {int(held.sum())} of its {shape[0]} {word}, and the "
+        f"prediction in {bare} of the others: annotated in those {word} only? Each predicted "
+        f"object in the others counts as a false positive (AP and precision); {given} "
+        f"scores only the {word} holding a ground-truth object"
+    )
 
 
 def check_places(places, shape: tuple[int, ...], name: str = "ground truth") -> None:
