@@ -48,6 +48,10 @@ def test_a_hidden_part_painted_in_the_overlaps_layer_is_exported(worms, dropped,
     np.testing.assert_array_equal(masks[4], instances[3])  # shown there, still whole
     if not dropped:
         assert "painted" in source, source
+    from tessella._widgets._evaluate_run import _prediction_masks  # (Evaluate's prediction)
+
+    scored, _how = _prediction_masks(viewer, layer)
+    assert any(np.array_equal(mask, instances[6] | painted) for mask in scored)
     _dock, export = viewer.window.add_plugin_dock_widget("tessella", "Export")
     export.labels_combo.setCurrentIndex(export.labels_combo.findData(layer.unique_id))
     export.path_edit.setText(str(tmp_path / "worms"))
