@@ -50,6 +50,10 @@ def readme_files(tmp_path, monkeypatch, nuclei_sample, data_dir):
     sim = data_dir / "ctc_Fluo-N2DH-SIM+" / "01"
     frames = np.stack([tifffile.imread(sim / f"t00{t}.tif")[:128, :128] for t in range(3)])
     tifffile.imwrite(tmp_path / "movie.tif", frames, imagej=True, metadata={"axes": "TYX"})
+    (tmp_path / "ctc" / "01").mkdir(parents=True)  # a folder of frames t038.tif ... t043.tif
+    for t in range(38, 44):
+        frame = tifffile.imread(sim / f"t{t:03d}.tif")[:96, :96]
+        tifffile.imwrite(tmp_path / "ctc" / "01" / f"t{t:03d}.tif", frame)
     worms = data_dir / "worms_bbbc010"
     crop = (slice(130, 386), slice(220, 476))
     # BBBC010's brightfield image: in this copy the files in gfp/ (brightfield/ holds the GFP
@@ -89,6 +93,14 @@ def test_readme_python_examples_run(readme_files, monkeypatch, capsys):
     assert written.pixel_size == {"Y": 0.5, "X": 0.5} and written.data.max() > 10
     assert names["labels"].shape == (256, 256)  # the user model's, on the nuclei
     assert names["tracks"].shape == (3, 128, 128) and names["frames"].shape == (2, 128, 128)
+    # a folder of frames, frames 40 and 41 of it, and their CTC files by their numbers
+    assert names["sequence"].frame_numbers == list(range(38, 44))
+    assert names["part"].labels.shape == (2, 96, 96) and names["part"].frame_numbers == [40, 41]
+    assert sorted(p.name for p in (readme_files / "ctc" / "01_RES").iterdir()) == [
+        "mask040.tif",
+        "mask041.tif",
+        "res_track.txt",
+    ]
     masks = names["masks"]  # the worms crossing in this crop: pixels of two masks
     assert masks.ndim == 3 and (masks.sum(axis=0) > 1).any()
     # the worms found: 8 of the 11, AP(0.5) 0.73 when measured (3 and 0.0 on the GFP channel)
