@@ -74,7 +74,8 @@ def read_image(
     JPEG with a warning that it is lossy), or a folder of frames (a Cell Tracking Challenge
     sequence ``01/t000.tif ...``) as one time-lapse, as ``tessella segment`` and the napari
     reader read it (:func:`read_frames`: T before the frames' axes, by frame number, the
-    first frame's pixel size; its ``frame_numbers``: 0, 1, ... or those the file names give).
+    first frame's pixel size; its ``frame_numbers`` those the file names give, None where
+    they number no frames).
 
     ``axes`` name the file's dimensions in the order it stores them; where the file's own
     metadata name them in an order the engine does not read (Fiji's ZCYX hyperstacks), the
