@@ -169,3 +169,22 @@ def test_blockwise_csv_of_overlapping_objects_is_refused_before_any_work(tmp_pat
     err = capsys.readouterr().err
     assert "worms2d whole" in err and "segment without --blockwise for --csv" in err
     assert not out.exists()
+
+
+def test_the_measuring_is_shown_a_piece_at_a_time(runs, tmp_path, capsys):
+    """Without -q: a bar of the reads (the pieces, then the squares of the lengths), and the
+    CSV said with its count of objects and why mean_confidence is empty."""
+    from tessella.cli._blockwise import _intensities_of, _measure_zarr
+    from tessella.engine.registry import load_model
+
+    folder, _ = runs
+    shutil.copytree(folder / "bw.zarr", tmp_path / "bw.zarr")
+    model = load_model("nuclei2d")
+    _measure_zarr(
+        folder / "crop.zarr", tmp_path / "bw.zarr", model, _intensities_of(None, None), False
+    )
+    err = capsys.readouterr().err
+    assert "bw.zarr: measuring" in err and "2/2" in err  # (1 piece, 1 square of lengths)
+    n = len(_rows(folder / "bw.csv"))
+    assert f"measurements of {n} objects -> {tmp_path / 'bw.csv'} (mean_confidence empty" in err
+    assert _rows(tmp_path / "bw.csv") == _rows(folder / "bw.csv")

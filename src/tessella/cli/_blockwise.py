@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import sys
 from pathlib import Path
 
@@ -443,8 +444,31 @@ def _measure_zarr(source: Path, target: Path, model, read_image_of, quiet: bool)
     from ._measure_csv import csv_path, measure_kept, write_image_csv
 
     later = f"rerun the same command with --skip-existing to measure {target.name} as it is"
+    bars: list = []
+
+    def on_read(shape, chunks, axes: str):  # a bar of its reads: pieces, then length squares
+        from ..engine.measure import _REGION_SIDE, piece_slices
+
+        total = len(piece_slices(shape, chunks))
+        if "".join(a for a in axes if a in "ZYX") == "YX":  # (each object's length too)
+            squares = -(-shape[-1] // _REGION_SIDE) * -(-shape[-2] // _REGION_SIDE)
+            total += squares * math.prod(shape[:-2])
+        bars.append(_progress_bar(total, f"{target.name}: measuring", quiet, unit="piece"))
+
+        def tick():
+            bar = bars[0]
+            if bar.n >= bar.total:  # (objects read alone: more than counted)
+                bar.total = bar.n + 1
+            _advance(bar, bar.n + 1)
+
+        return tick
+
     try:
-        table = measure_kept(source, target, read_image_of, model)
+        try:
+            table = measure_kept(source, target, read_image_of, model, on_read)
+        finally:
+            for bar in bars:
+                bar.close()
         write_image_csv(target, table)
     except KeyboardInterrupt:
         print(

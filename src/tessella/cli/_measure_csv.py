@@ -178,7 +178,7 @@ def _few_names(names: list) -> str:
     return _few(names)
 
 
-def measure_kept(source: Path, target: Path, read_image_of, model) -> dict:
+def measure_kept(source: Path, target: Path, read_image_of, model, on_read=None) -> dict:
     """The measurements of the labels ``target`` kept by ``--skip-existing`` (a hand-corrected
     file is measured as it is), with the columns of a run's CSV: the intensities of the input
     ``source`` (read by ``read_image_of``, as the run reads it) where its array fits, the
@@ -186,7 +186,10 @@ def measure_kept(source: Path, target: Path, read_image_of, model) -> dict:
     length; ``mean_confidence`` (the network's, not run for them) left empty where a run of
     ``model`` has it; a mask stack's objects (``--stack``) each measured whole; a movie's
     ``frame`` column from the frame numbers its recipe records (:func:`_kept_frame_numbers`),
-    as a run writes it."""
+    as a run writes it. Labels on disk (a zarr) are measured piece by piece, never read
+    whole; ``on_read(shape, chunks, axes)`` (None: not asked) is called before it with their
+    shape, chunks and axes, and gives a function then called before each read of them (a
+    progress bar's tick)."""
     from ..engine.io import read_image
     from ..engine.measure import _on_disk, measure_objects
     from ._segment import _physical
@@ -196,6 +199,8 @@ def measure_kept(source: Path, target: Path, read_image_of, model) -> dict:
     labels = labels_image.data
     if stack or not _on_disk(labels):  # (a zarr's, lazy: measured piece by piece)
         labels = np.asarray(labels)
+    elif on_read is not None:
+        labels = _Reads(labels, on_read, labels_image.axes)
     axes = "YX" if stack else labels_image.axes
     spatial = [a for a in axes if a in "ZYX"]
     image = read_image_of(Path(source))
@@ -222,6 +227,24 @@ def measure_kept(source: Path, target: Path, read_image_of, model) -> dict:
     if _has_confidence(model):  # the column where a run has it (the last), left empty
         table["mean_confidence"] = np.full(len(table["label"]), "", dtype=object)
     return _with_frames(table, _kept_frame_numbers(target), tuple(labels.shape), axes)
+
+
+class _Reads:
+    """Labels on disk whose every read is told first (:func:`measure_kept`'s ``on_read``)."""
+
+    def __init__(self, array, on_read, axes: str) -> None:
+        from ..engine.measure import chunks_of
+
+        self.array = array
+        self.shape = tuple(int(n) for n in array.shape)
+        self.dtype = array.dtype
+        self.ndim = len(self.shape)
+        self.chunks = chunks_of(array)
+        self.tick = on_read(self.shape, self.chunks, axes)
+
+    def __getitem__(self, index):
+        self.tick()
+        return np.asarray(self.array[index])
 
 
 def _kept_frame_numbers(target: Path) -> list[int] | None:
