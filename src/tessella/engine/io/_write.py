@@ -720,7 +720,9 @@ def write_zarr_labels(
     unit is written as :func:`unit_for` spells it for the format. ``attrs``: more attributes
     (of the OME-Zarr group, or of the array), written with the rest. The labels are written
     uint16, uint32 above ID 65,535 and uint64 above 4,294,967,295 (each ID kept); negative
-    IDs and labels that are not integers are refused (ValueError naming ``path``).
+    IDs and labels that are not integers are refused (ValueError naming ``path``), and so are
+    ``axes`` that do not name every axis of ``labels`` (3D labels with the default ``"YX"``),
+    before anything is written.
 
     Written under a temporary name (``.NAME.HOST-PID-XXXXXXXX.tmp``) and renamed into place
     when complete, a ``path`` there moved aside (``.old``) meanwhile and removed after; what
@@ -748,6 +750,7 @@ def write_zarr_labels(
     if zarr_format not in (2, 3):
         raise ValueError(f"{path}: zarr_format must be 2 or 3, got {zarr_format!r}")
     labels = np.asarray(labels)
+    axes = check_axes(axes, labels.ndim, str(path))  # (3D labels named "YX" read back as none)
     made = parent_folder(path, make_parents)  # (zarr would make any folder it is given)
     try:
         writing = claim(path)
