@@ -102,6 +102,18 @@ def test_kept_blockwise_labels_without_their_csv_are_measured_as_they_are(runs, 
     source, out = folder / "crop.zarr", tmp_path / "bw.zarr"
     capsys.readouterr()
     args = ["segment", str(source), "-o", str(out), *RUN, *BLOCKWISE, "--block", "64"]
+    import tessella.engine.measure as measure
+
+    def full(*_, **__):
+        raise OSError(28, "No space left on device")
+
+    with pytest.MonkeyPatch.context() as patch:  # (a kept zarr that cannot be measured)
+        patch.setattr(measure, "_piece_sums", full)
+        assert main([*args, "--skip-existing"]) == 1
+    assert "bw.zarr: the kept labels could not be measured (No space left on device); " in (
+        capsys.readouterr().err
+    )
+    assert not (tmp_path / "bw.csv").exists()
     assert main([*args, "--skip-existing"]) == 0
     assert _rows(tmp_path / "bw.csv") == _rows(folder / "bw.csv")
     assert "measured the 1 kept labels without a CSV as they are (bw.zarr)" in (

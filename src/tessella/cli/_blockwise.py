@@ -221,12 +221,11 @@ def _segment_blockwise(
         # with -q the redone output and why still print ("errors and warnings still print")
         _say_skipped_existing([] if args.quiet else skipped, redo, 1)
         if not todo:
-            if csv:  # kept labels (perhaps corrected by hand) measured as they are
-                from ._segment import _write_measurements
+            from ._measure_csv import missing_csv
 
-                _write_measurements(
-                    [], jobs, [], None, args.quiet, _intensities_of(axes, channel), model
-                )
+            if csv and missing_csv(target):  # kept labels (corrected by hand?) as they are
+                read = _intensities_of(axes, channel)
+                _measure_zarr(source, target, model, read, args.quiet, kept=True)
             return 0
         overwrite = target in redo
     if csv:  # an image's CSV there: refused before any work without --overwrite
@@ -434,16 +433,22 @@ def _intensities_of(axes: str | None, channel: int | None):
     return read
 
 
-def _measure_zarr(source: Path, target: Path, model, read_image_of, quiet: bool) -> None:
+def _measure_zarr(
+    source: Path, target: Path, model, read_image_of, quiet: bool, kept: bool = False
+) -> None:
     """``--csv`` of a finished blockwise run: the labels zarr ``target`` measured piece by
     piece (:func:`~tessella.cli._measure_csv.measure_kept`: never read whole; the columns of
     an in-memory run's CSV, with the input's intensities, the pixel size and unit written
     with the labels, each 2D object's length, a movie's ``frame``), written atomically beside
     them; ``mean_confidence`` empty, where the model has it (a blockwise run keeps no
-    confidence map). Interrupted or failed: no CSV, the labels kept, and the way on said."""
+    confidence map). Interrupted or failed: no CSV, the labels kept, and the way on said.
+    ``kept``: labels ``--skip-existing`` kept without their CSV, said as in memory
+    (:func:`~tessella.cli._segment._write_measurements`'s words)."""
     from ._measure_csv import csv_path, measure_kept, write_image_csv
 
-    later = f"rerun the same command with --skip-existing to measure {target.name} as it is"
+    what = "the kept labels" if kept else "the labels are complete, but"
+    later = f"rerun the same command{'' if kept else ' with --skip-existing'} to measure "
+    later += f"{target.name} as it is"
     bars: list = []
 
     def on_read(shape, chunks, axes: str):  # a bar of its reads: pieces, then length squares
@@ -472,16 +477,25 @@ def _measure_zarr(source: Path, target: Path, model, read_image_of, quiet: bool)
         write_image_csv(target, table)
     except KeyboardInterrupt:
         print(
-            f"{target}: the labels are complete, their measurements were not written; {later}",
+            f"{target}: {what} were not measured (interrupted: no CSV written); {later}",
             file=sys.stderr,
         )
         raise
     except (ValueError, OSError) as exc:
         raise CliError(
-            f"{target}: the labels are complete, but they could not be measured "
-            f"({_reason(exc)}); {later}"
+            f"{target}: {what} could not be measured ({_reason(exc)}); {later}"
         ) from None
-    if not quiet:
+    if kept:  # (said with -q too, as in memory)
+        print(
+            f"measured the 1 kept labels without a CSV as they are ({target.name})"
+            + (
+                ": their mean_confidence is empty (the network was not run for them)"
+                if "mean_confidence" in table
+                else ""
+            ),
+            file=sys.stderr,
+        )
+    elif not quiet:
         said = f"measurements of {len(set(table['label'].tolist()))} objects -> {csv_path(target)}"
         if "mean_confidence" in table:
             said += " (mean_confidence empty: --blockwise keeps no confidence map)"
