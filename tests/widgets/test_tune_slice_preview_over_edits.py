@@ -3,7 +3,8 @@
 there (63 on the other slices, 499 on slice 2) and exported so. The README promises that an
 update replacing the user's own painting or corrections says so; only whole-layer updates
 did. A slice preview that replaces edits of its slice now warns, naming the slice and that
-Ctrl+Z brings them back; one of a slice the user did not edit says nothing.
+Ctrl+Z brings them back; one of a slice the user did not edit says nothing. So does a
+frame preview of a movie.
 
 Real data: em-membranes2d's result on four sections of the ISBI 2012 stack (their membranes
 blurred into a boundary probability, as in test_tune_boundary_slice_in_3d)."""
@@ -19,7 +20,7 @@ from tessella.engine.pipeline import SegmentResult, resolve_params
 from tessella.engine.registry import load_model
 from tests.widgets.test_tune_boundary_slice_in_3d import _apply_to_all, _isbi_result
 from tests.widgets.test_tune_gaps import _volume_in_tune
-from tests.widgets.test_tune_widget import change
+from tests.widgets.test_tune_widget import change, place
 
 _MADE: dict = {}
 
@@ -116,3 +117,28 @@ def test_a_slice_preview_says_so_without_apply_to_all_and_not_for_other_slices(
     assert len(warned) == 1 and "preview of slice 0 replaced" in warned[0], warned
     layer.undo()
     np.testing.assert_array_equal(layer.data[0], edited[0])
+
+
+def test_a_frame_preview_over_edits_of_that_frame_says_so(
+    docked_tune, result_tyx, qtbot, monkeypatch
+):
+    """The same for a movie: a frame previewed over its edits warns, naming the frame; one
+    of a frame not edited does not."""
+    warned: list[str] = []
+    monkeypatch.setattr(tune_module, "show_warning", warned.append)
+    viewer, tune = docked_tune
+    layer = place(viewer, result_tyx, name="movie labels")
+    target = int(np.bincount(layer.data[1].ravel())[1:].argmax()) + 1  # frame 1's largest
+    rows, cols = np.nonzero(layer.data[1] == target)
+    layer.data_setitem((np.ones_like(rows), rows, cols), 0)  # erased on frame 1 only
+    edited = layer.data.copy()
+
+    viewer.dims.set_current_step(0, 0)
+    change(qtbot, tune, min_size=5, seed_thresh=0.3)  # frame 0: not edited
+    assert warned == [], warned
+    viewer.dims.set_current_step(0, 1)
+    change(qtbot, tune, min_size=6)
+    assert len(warned) == 1 and "preview of frame 1 replaced your edits" in warned[0], warned
+    assert "on that frame" in warned[0] and "Ctrl+Z brings them back" in warned[0]
+    layer.undo()
+    np.testing.assert_array_equal(layer.data[1], edited[1])

@@ -345,7 +345,7 @@ class TuneWriting:
             return
         # one undo step per update (Ctrl+Z brings back the labels before it, corrections
         # included), unless too large to record: then the status says so
-        replaced = False  # (a slice preview over the user's edits of that slice)
+        replaced = False  # (a slice or frame preview over the user's edits of it)
         shown = self._shown_before(layer, request, t)  # (Apply to all: the part on screen)
         if request.plane is not None or "T" in request.axes:
             from tessella.engine.tracking import carry_ids
@@ -360,8 +360,8 @@ class TuneWriting:
                 # linked movie's tracks, a volume's 3D objects); new ones get IDs no other
                 # frame or slice uses
                 before = np.asarray(layer.data[tuple(index)])
-                if request.plane is not None:  # (said once written: _warn_if_slice_edited)
-                    replaced = self._slice_edited(request, layer, before)
+                # (said once written: _warn_if_part_edited)
+                replaced = self._part_edited(request, layer, t, before)
                 # (in the labels' type: new IDs beyond a narrower layer's are not cast to it)
                 before = before.astype(np.promote_types(before.dtype, labels.dtype), copy=False)
                 labels = carry_ids(before, labels, int(np.max(layer.data, initial=0)) + 1)
@@ -381,7 +381,7 @@ class TuneWriting:
         if request.plane is None and (request.apply_all or request.n_frames == 1):
             self._warn_if_edited(layer, request, restarted)  # (a part alone: maybe not theirs)
         elif replaced:
-            self._warn_if_slice_edited(layer, request, restarted)
+            self._warn_if_part_edited(layer, request, t, restarted)
         self._say_restarted(restarted)
         self._time_the_drawing(timed)
 
@@ -497,34 +497,44 @@ class TuneWriting:
                 f"corrections); {_edits_back(restarted)}. Tune before correcting."
             )
 
-    def _warn_if_slice_edited(
-        self, layer: Labels, request: _Request, restarted: str | None
+    def _warn_if_part_edited(
+        self, layer: Labels, request: _Request, t: int, restarted: str | None
     ) -> None:
-        """A preview of one slice of a volume has just replaced the user's edits of that
-        slice (:meth:`_slice_edited`): say so, naming the slice, since its objects now differ
-        from the same objects' on the other slices (a 3D object merged in Correct is cut in
-        two there, user test s35/t20 #1). The edits of the other slices stay, and are said
-        when an update replaces them."""
+        """A preview of one slice of a volume (or one frame of a movie, ``t``) has just
+        replaced the user's edits of that slice (:meth:`_part_edited`): say so, naming it,
+        since its objects now differ from the same objects' on the other slices (a 3D object
+        merged in Correct is cut in two there, user test s35/t20 #1). The edits of the other
+        slices stay, and are said when an update replaces them."""
+        if request.plane is not None:
+            unit, where = "slice", frame_name(request.plane, unit="slice")
+        else:
+            unit, where = request.unit, frame_name(t, request.frame_numbers, request.unit)
         show_warning(
-            f"Tune: this preview of slice {request.plane} replaced your edits of "
-            f"'{layer.name}' on that slice (painting or corrections), so objects you merged or "
-            f"painted across slices may be cut there; {_edits_back(restarted)}. The other "
-            "slices keep theirs. Tune before correcting."
+            f"Tune: this preview of {where} replaced your edits of '{layer.name}' on that "
+            f"{unit} (painting or corrections), so objects you merged or painted across "
+            f"{unit}s may be cut there; {_edits_back(restarted)}. The other {unit}s keep "
+            "theirs. Tune before correcting."
         )
 
-    def _slice_edited(self, request: _Request, layer: Labels, before: np.ndarray) -> bool:
-        """Whether slice ``request.plane`` of ``layer``'s labels, ``before`` a preview of it,
-        holds the user's edits: the layer was edited (``_edited``) and that slice is not as
-        Tune last wrote it (:class:`_Parts`: changed since), or, where Tune wrote none of it
-        yet, not as Segment made it. Asked before the write (the parts are looked at again
-        when the labels changed since: :meth:`_parts_now`, at the start of the write)."""
-        if request.layer_id not in self._edited or request.plane is None:
+    def _part_edited(self, request: _Request, layer: Labels, t: int, before) -> bool:
+        """Whether the slice ``request.plane`` (a volume's) or the frame ``t`` (a movie's)
+        that a preview is about to replace, ``before`` it, holds the user's edits: the layer
+        was edited (``_edited``) and that part is not as Tune last wrote it (:class:`_Parts`:
+        changed since), or, where Tune wrote none of it yet, not as Segment made it. Asked
+        before the write (the parts are looked at again when the labels changed since:
+        :meth:`_parts_now`, at the start of the write)."""
+        if request.layer_id not in self._edited or request.apply_all:
             return False
-        axis = request.axes.index("Z")
+        if request.plane is not None:
+            axis, part = request.axes.index("Z"), request.plane
+        elif "T" in request.axes and t is not None:
+            axis, part = request.axes.index("T"), t
+        else:
+            return False
         parts = self._part_params.get(request.layer_id)
-        if parts is not None and parts.axis == axis and request.plane < len(parts.now):
-            return parts.now[request.plane] is None
-        return not self._as_segment_made(request.layer_id, axis, request.plane, before)
+        if parts is not None and parts.axis == axis and part < len(parts.now):
+            return parts.now[part] is None
+        return not self._as_segment_made(request.layer_id, axis, part, before)
 
     def _as_segment_made(self, layer_id, axis: int, part: int, labels) -> bool:
         """Whether ``labels`` are part ``part`` (along ``axis``) of Segment's labels of
