@@ -152,3 +152,14 @@ def test_cli_segments_frames_by_number_into_labels_and_ctc(tmp_path, tiny_tempor
     assert code != 0 and "01: frames 20:30 are not all in it: it has 7 frames, 8 to 14" in err
     assert main([*args, "--frames", "ten", "--overwrite"]) != 0
     assert "--frames expects A:B (frames A to B - 1) or A, got 'ten'" in capsys.readouterr().err
+
+
+def test_cli_frames_refused_with_skip_existing(tmp_path, tiny_temporal_dir, capsys):
+    from tessella.cli import main
+
+    folder, _image = _frame_folder(tmp_path, count=3)
+    out = tmp_path / "part.tif"
+    args = ["segment", str(folder), "-o", str(out), "--model", str(tiny_temporal_dir)]
+    assert main([*args, "--frames", "8:10", "--skip-existing"]) != 0
+    assert "--skip-existing keeps an existing output whatever frames" in capsys.readouterr().err
+    assert not out.exists()
