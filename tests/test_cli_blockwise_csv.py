@@ -137,14 +137,20 @@ def test_measuring_cut_short_leaves_no_csv_and_says_the_way_on(runs, tmp_path, c
     folder, _ = runs
     out = tmp_path / "bw.zarr"
     args = ["segment", str(folder / "crop.zarr"), "-o", str(out), *RUN, *BLOCKWISE]
+    # an earlier run's labels and CSV there, replaced (--overwrite): its CSV must not stay
+    # beside the new labels as theirs
+    shutil.copytree(folder / "bw.zarr", out)
+    shutil.copy(folder / "bw.recipe.json", tmp_path / "bw.recipe.json")
+    shutil.copy(folder / "bw.csv", tmp_path / "bw.csv")
 
     def cut_short(*_, **__):
         raise cut
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(measure, "_piece_sums", cut_short)  # (mid-measure: the labels written)
-        assert main(args) == (130 if cut is KeyboardInterrupt else 1)  # (Ctrl-C: 130)
-    err = capsys.readouterr().err
+        assert main([*args, "--overwrite"]) == (130 if cut is KeyboardInterrupt else 1)
+    err = capsys.readouterr().err  # (Ctrl-C: 130)
+    assert "the earlier run's bw.csv was removed" in err
     assert out.is_dir() and (tmp_path / "bw.recipe.json").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bw.recipe.json", "bw.zarr"]
     assert "the labels are complete" in err and "with --skip-existing to measure bw.zarr" in err

@@ -468,6 +468,15 @@ def _measure_zarr(
 
         return tick
 
+    def stale() -> str:  # an earlier run's CSV (--overwrite): it would pass for theirs
+        earlier = csv_path(target)
+        if kept or not (earlier.exists() or earlier.is_symlink()):
+            return ""
+        with contextlib.suppress(OSError):
+            earlier.unlink()
+        gone = not (earlier.exists() or earlier.is_symlink())
+        return f"; the earlier run's {earlier.name} {'was removed' if gone else 'is still there'}"
+
     try:
         try:
             table = measure_kept(source, target, read_image_of, model, on_read)
@@ -477,13 +486,13 @@ def _measure_zarr(
         write_image_csv(target, table)
     except KeyboardInterrupt:
         print(
-            f"{target}: {what} were not measured (interrupted: no CSV written); {later}",
+            f"{target}: {what} were not measured (interrupted: no CSV written); {later}" + stale(),
             file=sys.stderr,
         )
         raise
     except (ValueError, OSError) as exc:
         raise CliError(
-            f"{target}: {what} could not be measured ({_reason(exc)}); {later}"
+            f"{target}: {what} could not be measured ({_reason(exc)}); {later}" + stale()
         ) from None
     if kept:  # (said with -q too, as in memory)
         print(
