@@ -33,8 +33,10 @@ def test_a_volume_merge_says_voxels_and_the_slices_it_spans(make_napari_viewer):
     widget.selection_edit.setText("1, 10")
     widget.merge_button.click()
     count = int(np.count_nonzero(volume == 10))
-    assert widget.status_label.text() == (
-        f"merge 1, 10 into 1 on 'nuclei': {count} voxels changed across {slices} slices"
+    assert widget.status_label.text() == (  # (the two cells apart: said, s35 t19 #11)
+        f"merge 1, 10 into 1 on 'nuclei': {count} voxels changed across {slices} slices; "
+        "1 is now 2 pieces that do not touch, 12 voxels apart: Export writes them as one "
+        "object (Undo keeps them apart)"
     )
     widget.undo_button.click()
     np.testing.assert_array_equal(layer.data, volume)
