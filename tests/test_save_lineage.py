@@ -11,7 +11,7 @@ import pytest
 
 from tessella._io import LabelsChangedWarning
 from tessella._io_folder import FRAME_NUMBERS_KEY
-from tessella._widgets._tracks_layer import current_lineage, keep_lineage
+from tessella._widgets._tracks_layer import current_lineage
 
 SEG = "ctc_Fluo-N2DH-SIM+/01_GT/SEG"
 FRAMES = (5, 6, 7)
@@ -39,7 +39,8 @@ def segmented(data_dir, tmp_path_factory):
 def test_file_save_keeps_the_divisions_set_by_hand(make_napari_viewer, segmented, tmp_path):
     path, labels = segmented
     viewer = make_napari_viewer()
-    [layer] = viewer.open(str(path), plugin="tessella")
+    layer, tracks = viewer.open(str(path), plugin="tessella")  # (a linked movie: its tracks)
+    assert tracks.name == "sim tracks" and tracks.graph == {}
     assert layer.metadata[FRAME_NUMBERS_KEY] == list(FRAMES)
     _dock, correct = viewer.window.add_plugin_dock_widget("tessella", "Correct")
     correct.layer_combo.setCurrentIndex(correct.layer_combo.findText(layer.name))
@@ -65,7 +66,8 @@ def test_file_save_keeps_the_divisions_set_by_hand(make_napari_viewer, segmented
         assert recipe["exported"] == {name.rsplit(".", 1)[1].replace("tif", "tiff"): name}
 
         with pytest.warns(LabelsChangedWarning, match="edited after its run"):
-            [reopened] = viewer.open(str(tmp_path / name), plugin="tessella")
+            reopened, reopened_tracks = viewer.open(str(tmp_path / name), plugin="tessella")
+        assert reopened_tracks.graph == {daughter: [3]}
         np.testing.assert_array_equal(np.asarray(reopened.data), layer.data)
         assert current_lineage(viewer, reopened) == lineage
         assert reopened.metadata[FRAME_NUMBERS_KEY] == list(FRAMES)
@@ -88,18 +90,3 @@ def test_file_save_keeps_the_divisions_set_by_hand(make_napari_viewer, segmented
         "mask006.tif",
         "mask007.tif",
     ]
-
-
-def test_file_save_warns_where_the_file_cannot_keep_the_divisions(make_napari_viewer, tmp_path):
-    """Labels without a recipe (drawn by hand): the reader reads no divisions beside them,
-    so saving them says so, naming Export's CTC."""
-    movie = np.zeros((3, 32, 32), np.uint16)
-    movie[0, 4:10, 4:10] = 1
-    movie[1:, 4:10, 4:10] = 2
-    viewer = make_napari_viewer()
-    layer = viewer.add_labels(movie, name="drawn", metadata={"axes": "TYX"})
-    keep_lineage(layer, {2: 1})
-    viewer.layers.selection = {layer}
-    with pytest.warns(UserWarning, match="without its 1 division.*Export as CTC"):
-        viewer.layers.save(str(tmp_path / "drawn.tif"), selected=True, plugin="tessella")
-    assert not (tmp_path / "drawn.recipe.json").exists()

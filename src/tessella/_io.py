@@ -159,11 +159,15 @@ def get_reader(path: PathOrPaths):
 
 def read_layers(path: PathOrPaths) -> list[tuple]:
     """Layer data tuples for one file or folder (or several); raises ValueError naming a bad
-    file."""
+    file. Time-lapse labels whose divisions were read with them (the recipe beside a linked
+    movie's file, a CTC folder's track file) get their Tracks layer beside them
+    (:func:`~tessella._io_tracks.with_recorded_tracks`; a folder's have theirs already)."""
+    from ._io_tracks import with_recorded_tracks
+
     paths = [path] if isinstance(path, (str, os.PathLike)) else list(path)
     layers: list[tuple] = []
     for one in paths:
-        layers += _layers_of(Path(one))
+        layers += with_recorded_tracks(_layers_of(Path(one)))
     return layers
 
 
@@ -683,7 +687,7 @@ def _watch_insertions(watch_for) -> None:
     control returns to Qt's event loop (napari inserts what a reader returns before that, so
     a read whose layers no viewer adds leaves no watch behind). Without a viewer (napari
     absent, a script reading files) nothing is watched. :func:`_not_editable_when_added` and
-    :func:`tessella._io_folder._follow_when_added` watch so."""
+    :func:`tessella._io_tracks.follow_when_added` watch so."""
     try:
         import napari
 
@@ -900,14 +904,18 @@ def _recipe_to_save(
     labels (saying ``labels_edited`` where they were edited after it), the frame numbers of
     a movie read from numbered frames, the divisions of linked labels (those whose ends are
     both in the labels), the file it is written for (``exported``) and the labels' digest;
-    the reader puts them back. Labels without a recipe keep none (the reader reads no
-    divisions without one): a warning says what is not saved and that Export's CTC keeps it,
-    and the recipe of the file they replaced is removed (review r12 M2: hand-drawn labels
+    the reader puts them back. Labels without a recipe (a reopened CTC result, labels drawn
+    by hand) keep their divisions (where they are linked) and frame numbers (other than 0,
+    1, ...) all the same, in a record without a recipe
+    (:data:`~tessella._io_recipe.LABELS_RECORD_NOTE`; s35 t19 #3: a corrected CTC result
+    saved and reopened had lost them), which the reader puts back
+    (:func:`~tessella._io_recipe.labels_record`); without either, they keep none, and the
+    recipe of the file they replaced is removed (review r12 M2: hand-drawn labels
     saved over ``cli.tif`` reopened with its nuclei2d recipe). Where ``name.recipe.json`` is
     the recipe of another labels file of that name (``z.zarr``'s, saving ``z.tif``), it is
     left as it is and the recipe goes to ``z.tif.recipe.json``
     (:func:`~tessella.engine.io._kept_recipe.recipe_to_write`). Returns where the recipe
-    goes and the recipe (None for labels without one), refused before the labels are
+    goes and the recipe or record (None for labels without either), refused before the labels are
     written where a folder has its name (:func:`_check_recipe_writable`);
     :func:`_save_recipe` writes it."""
     from tessella._widgets._companions import tracks_layer
@@ -918,6 +926,7 @@ def _recipe_to_save(
     from tessella.engine.io._kept_recipe import name_older_shared_recipe, recipe_to_write
 
     from ._io_folder import FRAME_NUMBERS_KEY
+    from ._io_recipe import LABELS_RECORD_NOTE
 
     given = meta.get("metadata")
     metadata: dict = given if isinstance(given, dict) else {}
@@ -949,25 +958,25 @@ def _recipe_to_save(
         if found or linked:
             present = set(np.unique(labels).tolist())
             lineage = {c: p for c, p in found.items() if c in present and p in present}
-    if recipe is None:
-        lost = []
-        if lineage:
-            lost.append(f"{len(lineage)} division{'s' if len(lineage) > 1 else ''}")
-        if numbers is not None and list(numbers) != list(range(len(numbers))):
-            lost.append("frame numbers")
-        if lost:
-            name = meta.get("name") or path.stem
-            warnings.warn(
-                f"'{name}' was saved to {path.name} without its {' and '.join(lost)}: the "
-                "file keeps them only for labels Segment made (with their recipe). Export "
-                "as CTC (res_track.txt) to keep them",
-                UserWarning,
-                stacklevel=2,
-            )
     beside = recipe_to_write(path)
-    if recipe is None:  # (an older recipe another file of this name has stays its own)
-        name_older_shared_recipe(path)
-        return beside, None
+    if recipe is None:
+        if numbers is not None and list(numbers) == list(range(len(numbers))):
+            numbers = None  # (frames 0, 1, ...: what labels without numbers are numbered)
+        if lineage is None and numbers is None:
+            # (an older recipe another file of this name has stays its own)
+            name_older_shared_recipe(path)
+            return beside, None
+        # labels made without Segment (a reopened CTC result, drawn by hand) whose divisions
+        # or frame numbers are known: kept beside them without a recipe (s35 t19 #3)
+        _check_recipe_writable(beside, path)
+        record: dict[str, Any] = {"note": LABELS_RECORD_NOTE}
+        if numbers is not None:
+            record["frame_numbers"] = [int(n) for n in numbers]
+        if lineage is not None:
+            record["lineage"] = sorted([int(c), int(p)] for c, p in lineage.items())
+        record["exported"] = {kind: path.name}
+        record[DIGEST_KEY] = labels_digest(labels)
+        return beside, record
     _check_recipe_writable(beside, path)
     note = recipe.get("note", EDITED_NOTE)  # (the reader's, where the file changed)
     recipe = {k: v for k, v in recipe.items() if k not in (*EXPORT_ONLY_KEYS, "lineage")}

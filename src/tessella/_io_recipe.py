@@ -206,7 +206,7 @@ def _with_recipe(
         found = _recipe_beside(path)
     if found is None:
         _say_whose_recipe(path)
-        return metadata
+        return metadata if written is not None else _with_labels_record(metadata, path, labels)
     from tessella._widgets import _results  # (no Qt: it records labels states)
     from tessella.engine.digest import DIGEST_KEY, digest_matches
 
@@ -244,6 +244,80 @@ def _with_recipe(
         state = {"fingerprint": fingerprint, "recipe": recipe, "lineage": lineage, "edited": edited}
         metadata[_results.STATES_KEY] = [state]
     return metadata
+
+
+#: the ``note`` of the file napari's File > Save writes beside time-lapse labels that have
+#: no Segment recipe (a reopened CTC result, labels drawn by hand) but divisions or frame
+#: numbers (:func:`labels_record`): what the reader puts back, with nothing to replay
+LABELS_RECORD_NOTE = (
+    "no Segment recipe: the divisions and frame numbers of these labels, saved with them by "
+    "napari's File > Save and put back by Tessella's reader; nothing to replay"
+)
+
+
+def labels_record(path: Path) -> tuple[Path, dict] | None:
+    """``(file, record)``: the file beside labels ``path`` that keeps their divisions
+    (``lineage``) and frame numbers (``frame_numbers``) without a Segment recipe (no
+    ``model`` nor ``params``: :data:`LABELS_RECORD_NOTE`, as File > Save writes it for a
+    reopened CTC result), where one is there and names this file (as a recipe does:
+    :func:`~tessella.engine.io._kept_recipe.sidecar_recipe`); else None."""
+    from tessella.engine.io._kept_recipe import sidecar_recipe
+
+    found = sidecar_recipe(path)
+    if found is None:
+        return None
+    record = found[1]
+    if not isinstance(record, dict) or "model" in record or "params" in record:
+        return None
+    if recipe_lineage(record) is None and recipe_frame_numbers(record) is None:
+        return None
+    return found
+
+
+def _with_labels_record(metadata: dict, path: Path, labels: Any) -> dict:
+    """``metadata`` of labels read from ``path`` that have no recipe, with what the record
+    beside them keeps (:func:`labels_record`), as a CTC folder's track file gives them: the
+    frame numbers (:data:`~tessella._io_folder.FRAME_NUMBERS_KEY`, one per frame) and, while
+    the file still holds the labels the record's ``labels_digest`` names, the divisions, in
+    the labels' recorded state (``recipe`` {}: no Segment run; Export writes them back,
+    :func:`tessella._io_tracks.with_recorded_tracks` draws their Tracks layer), or kept with
+    labels too large for a state (:data:`~tessella._widgets._tracks_layer.LINEAGE_KEY`).
+    A file changed since the record was written is said (:class:`LabelsChangedWarning`):
+    its divisions are not taken."""
+    found = labels_record(path)
+    if found is None or not str(metadata.get("axes", "")).startswith("T"):
+        return metadata
+    sidecar, record = found
+    from tessella.engine.digest import DIGEST_KEY, digest_matches
+
+    numbers = recipe_frame_numbers(record)
+    if numbers is not None and len(numbers) == labels.shape[0]:
+        from ._io_folder import FRAME_NUMBERS_KEY
+
+        metadata = {**metadata, FRAME_NUMBERS_KEY: numbers}
+    lineage = recipe_lineage(record)
+    if lineage is None:
+        return metadata
+    if DIGEST_KEY in record and (
+        not _is_digest(record[DIGEST_KEY]) or not digest_matches(record[DIGEST_KEY], labels)
+    ):
+        count = f"{len(lineage)} division{'s' if len(lineage) != 1 else ''}"
+        warnings.warn(
+            f"{path}: the file changed after {sidecar.name} was written beside it (edited or "
+            f"replaced outside Tessella), so its {count} are not taken; its frame numbers are",
+            LabelsChangedWarning,
+            stacklevel=3,
+        )
+        return metadata
+    from tessella._widgets import _results  # (no Qt: it records labels states)
+
+    fingerprint = _results._fingerprint(labels)
+    if fingerprint is None:  # (Correct and Export read them there: kept_lineage)
+        from tessella._widgets._tracks_layer import LINEAGE_KEY
+
+        return {**metadata, LINEAGE_KEY: lineage}
+    state = {"fingerprint": fingerprint, "recipe": {}, "lineage": lineage, "edited": False}
+    return {**metadata, _results.STATES_KEY: [state]}
 
 
 def _files_vouch(found: dict, path: Path, labels: Any) -> bool:

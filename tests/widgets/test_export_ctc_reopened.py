@@ -69,7 +69,7 @@ def test_reopened_movie_labels_export_the_divisions_of_the_live_result(
     assert {tuple(pair) for pair in recipe["lineage"]} == divisions
 
     # the TIFF reopened: the same tracks, divisions included
-    [tif] = viewer.open(str(tmp_path / "live.tif"), plugin="tessella")
+    tif, _tracks_layer = viewer.open(str(tmp_path / "live.tif"), plugin="tessella")
     np.testing.assert_array_equal(tif.data, labels)
     export, written = _export(viewer, tif.name, tmp_path / "tif", recipe=False, csv=False)
     assert [p.name for p in written] == ["tif.tif", "tif_RES"]
@@ -79,7 +79,7 @@ def test_reopened_movie_labels_export_the_divisions_of_the_live_result(
     write_zarr_labels(tmp_path / "bw.zarr", labels, "TYX")
     made = {k: v for k, v in recipe.items() if k not in ("exported", "labels_digest")}
     zarr.open(str(tmp_path / "bw.zarr"), mode="r+").attrs["tessella"] = made
-    [bw] = viewer.open(str(tmp_path / "bw.zarr"), plugin="tessella")
+    bw, _tracks_layer = viewer.open(str(tmp_path / "bw.zarr"), plugin="tessella")
     assert bw.metadata["tessella_recipe"]["lineage"] == recipe["lineage"]
     _export(viewer, bw.name, tmp_path / "bw", recipe=False, csv=False)
     assert _tracks(tmp_path / "bw_RES") == tracks
@@ -201,7 +201,7 @@ def test_a_movie_segmented_by_the_cli_reopens_with_its_divisions(
     )
 
     viewer = make_napari_viewer()
-    [layer] = viewer.open(str(out), plugin="tessella")
+    layer, _tracks_layer = viewer.open(str(out), plugin="tessella")
     _panel, written = _export(viewer, layer.name, tmp_path / "again")
     assert (tmp_path / "again_RES") in written
     assert _tracks(tmp_path / "again_RES") == cli_tracks
@@ -228,7 +228,7 @@ def test_relabel_of_reopened_movie_labels_keeps_their_divisions(make_napari_view
     }
     (tmp_path / "cells.recipe.json").write_text(json.dumps(recipe))
     viewer = make_napari_viewer()
-    [layer] = viewer.open(str(tmp_path / "cells.tif"), plugin="tessella")
+    layer, _tracks_layer = viewer.open(str(tmp_path / "cells.tif"), plugin="tessella")
     _dock, correct = viewer.window.add_plugin_dock_widget("tessella", "Correct")
     choose_text(correct.layer_combo, layer.name)
 

@@ -44,7 +44,7 @@ def test_frame_numbers_are_kept_in_zarr_labels_without_the_recipe(make_napari_vi
     for path in written:
         kept = zarr.open(str(path), mode="r").attrs["tessella"]
         assert kept["frame_numbers"] == NUMBERS and kept["model"] == "cells2dt"
-        [reopened] = viewer.open(str(path), plugin="tessella")
+        reopened, _tracks = viewer.open(str(path), plugin="tessella")
         assert reopened.metadata["frame_numbers"] == NUMBERS, path
         np.testing.assert_array_equal(np.asarray(reopened.data), labels)
     _panel, _written = _export(viewer, reopened, tmp_path / "again", "ctc")

@@ -1,8 +1,9 @@
 """A time-lapse labels file saved with its divisions (Export's TIFF and recipe, napari's File
 > Save) reopens with its Tracks layer beside it, as Segment drew it and as a CTC folder
 reopens (s35 gap: the lineage was kept in the labels' state but invisible, and no Tracks
-layer followed Correct's edits). The reader's layers of the file go through
-:func:`tessella._io_tracks.with_recorded_tracks` (the reader of a folder already calls it).
+layer followed Correct's edits). The reader's layers of the file itself (File > Open,
+s35 t19 #4) and of the folder holding it go through
+:func:`tessella._io_tracks.with_recorded_tracks`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import numpy as np
 import pytest
 
 from tessella._io import read_layers
-from tessella._io_tracks import with_recorded_tracks
 from tessella._widgets._companions import tracks_layer
 from tessella._widgets._tracks_layer import current_lineage
 
@@ -49,7 +49,7 @@ def saved_movie(data_dir, tmp_path_factory):
 
 def test_reopened_movie_shows_its_tracks_and_they_follow_correct(make_napari_viewer, saved_movie):
     path, labels = saved_movie
-    read = with_recorded_tracks(read_layers(path))
+    read = read_layers(path)  # (the file itself, as File > Open reads it)
     assert [kind for _d, _m, kind in read] == ["labels", "tracks"]
     tracks_data, tracks_meta, _ = read[1]
     assert tracks_meta["name"] == "sim tracks"
@@ -59,6 +59,13 @@ def test_reopened_movie_shows_its_tracks_and_they_follow_correct(make_napari_vie
     assert set(tracks_data[:, 0].astype(int).tolist()) == ids  # (one track per label)
 
     viewer = make_napari_viewer()
+
+    # the file itself, opened in napari
+    opened = viewer.open(str(path), plugin="tessella")
+    assert [type(one).__name__ for one in opened] == ["Labels", "Tracks"]
+    assert opened[1].name == "sim tracks" and opened[1].graph == {31: [11], 32: [11]}
+    assert tracks_layer(viewer, opened[0]) is opened[1]
+    viewer.layers.clear()
 
     # the folder holding it, opened in napari (folder_layers applies it already)
     layer, tracks = viewer.open(str(path.parent), plugin="tessella")
@@ -107,5 +114,5 @@ def test_no_tracks_layer_without_a_linked_lineage(saved_movie, tmp_path):
         (tmp_path / f"{name}.recipe.json").write_text(json.dumps(recipe))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", LabelsChangedWarning)
-            read = with_recorded_tracks(read_layers(tmp_path / f"{name}.tif"))
+            read = read_layers(tmp_path / f"{name}.tif")
         assert [kind for _d, _m, kind in read] == ["labels"], name

@@ -66,7 +66,7 @@ def test_cli_labels_and_exported_tiff_reopened_export_ctc_by_frame_number(
     assert recipe["frame_numbers"] == NUMBERS
 
     viewer = make_napari_viewer()
-    [layer] = viewer.open(str(labels_tif), plugin="tessella")
+    layer, _tracks = viewer.open(str(labels_tif), plugin="tessella")
     assert layer.metadata["frame_numbers"] == NUMBERS
     export, written = _export(viewer, layer, tmp_path / "again", "tiff", "recipe", "ctc")
     assert [p.name for p in written] == ["again.tif", "again.recipe.json", "again_RES"]
@@ -76,7 +76,7 @@ def test_cli_labels_and_exported_tiff_reopened_export_ctc_by_frame_number(
     assert json.loads((tmp_path / "again.recipe.json").read_text())["frame_numbers"] == NUMBERS
 
     # Export's own TIFF, reopened: the same numbers
-    [reopened] = viewer.open(str(tmp_path / "again.tif"), plugin="tessella")
+    reopened, _tracks = viewer.open(str(tmp_path / "again.tif"), plugin="tessella")
     assert reopened.metadata["frame_numbers"] == NUMBERS
     export, _written = _export(viewer, reopened, tmp_path / "third", "ctc")
     assert _masks(tmp_path / "third_RES") == [f"mask{t:03d}.tif" for t in NUMBERS]
@@ -124,7 +124,7 @@ def test_exported_zarr_reopened_keeps_the_frame_numbers(make_napari_viewer, tmp_
     assert layer.metadata["frame_numbers"] == [52, 53, 54]
     _panel, written = _export(viewer, layer, tmp_path / "out", "zarr", "recipe")
     assert {p.name for p in written} == {"out.zarr", "out.recipe.json"}
-    [reopened] = viewer.open(str(tmp_path / "out.zarr"), plugin="tessella")
+    reopened, _tracks = viewer.open(str(tmp_path / "out.zarr"), plugin="tessella")
     assert reopened.metadata["frame_numbers"] == [52, 53, 54]
     export, _written = _export(viewer, reopened, tmp_path / "again", "ctc")
     assert _masks(tmp_path / "again_RES") == ["mask052.tif", "mask053.tif", "mask054.tif"]
