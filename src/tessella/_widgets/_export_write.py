@@ -421,7 +421,7 @@ def _export_steps_of(
     from tessella.engine.io._leftovers import batch_of_writes, claim, new_token
     from tessella.engine.io._write import write_labels_in_strips, write_ome_zarr_labels
     from tessella.engine.measure import _lengths_on_disk as lengths_on_disk
-    from tessella.engine.measure import measure_objects, write_csv
+    from tessella.engine.measure import measure_objects, with_frame_numbers, write_csv
     from tessella.engine.tracking import ctc_tracks, write_ctc
 
     from ._export_lazy import (
@@ -509,7 +509,7 @@ def _export_steps_of(
             else:
                 table = measure_objects(counted, length=length, **options)
             if plan.frames and "t" in table:
-                table = _with_frames(table, plan.frames)
+                table = with_frame_numbers(table, plan.frames)
             if plan.cancel.is_set():
                 return _Done(cancelled=True)
         ctc = None
@@ -756,20 +756,6 @@ def _in_attrs(plan: _Plan, recipe_of: Callable, labels) -> dict | None:
     if plan.recipe is not None or plan.attrs_recipe is None:
         return None
     return {ZARR_RECIPE_ATTR: recipe_of(labels)[0]}
-
-
-def _with_frames(table: dict, frames: list[int]) -> dict:
-    """``table`` with a ``frame`` column after its ``t`` (napari's frame index, from 0): the
-    movie's own number of each row's frame (``frames``: 52 for ``t052.tif``), as its CTC
-    masks and ``res_track.txt`` number it."""
-    t = np.asarray(table["t"], np.int64)
-    numbers = np.asarray(frames, np.int64)[t]
-    with_frames = {}
-    for name, column in table.items():
-        with_frames[name] = column
-        if name == "t":
-            with_frames["frame"] = numbers
-    return with_frames
 
 
 def _recover_leftovers(outputs) -> str:
