@@ -16,6 +16,7 @@ __all__ = [
     "_read_recipe",
     "read_recipe",
     "edited_words",
+    "say_replay",
 ]
 
 
@@ -122,3 +123,27 @@ def _read_recipe(path: str) -> dict:
 
         print(f"warning: {path}: {edited_words(recipe, path)}", file=sys.stderr)
     return recipe
+
+
+def say_replay(recipe: dict, where, recorded: dict, source, outputs=(), quiet: bool = False):
+    """After ``tessella segment --recipe`` wrote labels from ``source``: whether they are
+    the labels the recipe ``where`` records, where the input is the one it records
+    (:func:`~tessella.engine.digest.replay_verdict`): "reproduced the recorded labels" on
+    stdout (not with ``quiet``), or a warning on stderr naming the recipe and what differs
+    (the labels, and Tessella's version, the model's weights, the device or parameters
+    recorded then and now). Nothing where they cannot be compared (another input, no digest
+    recorded, labels edited after the recorded run). Returns the verdict (True, False, or
+    None)."""
+    import sys
+
+    from ..engine.digest import replay_verdict
+
+    verdict = replay_verdict(recipe, recorded, source, where, outputs)
+    if verdict is None:
+        return None
+    same, words = verdict
+    if not same:
+        print(f"warning: {words}", file=sys.stderr)
+    elif not quiet:
+        print(words)
+    return same

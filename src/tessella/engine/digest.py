@@ -16,6 +16,7 @@ import hashlib
 import itertools
 import math
 from collections.abc import Callable, Generator, Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,7 @@ __all__ = [
     "digest_matches",
     "labels_digest",
     "labels_digest_steps",
+    "replay_verdict",
     "stored_files_stamp",
 ]
 
@@ -338,6 +340,94 @@ def digest_matches(digest: Any, labels: np.ndarray) -> bool:
         return False
     found = labels_digest(labels)
     return found["dtype"] == dtype and found["sha256"] == sha256
+
+
+def _digest_differences(recorded: dict, now: dict) -> str:
+    """What differs between two :func:`labels_digest` (a recipe's, then a replay's): ""
+    where they are the same labels, else in words ("shape [5, 64, 64], now [5, 64, 32]",
+    "the same shape and type, other values")."""
+    shape, dtype = recorded.get("shape"), recorded.get("dtype")
+    if not isinstance(shape, list) or _without_ones(shape) != _without_ones(now["shape"]):
+        return f"shape {shape}, now {now['shape']}"
+    if dtype != now["dtype"]:
+        return f"type {dtype}, now {now['dtype']}"
+    if recorded.get("sha256") != now["sha256"]:
+        was = str(recorded.get("sha256"))[:12]
+        return f"the same shape and type, other values (sha256 {was}…, now {now['sha256'][:12]}…)"
+    return ""
+
+
+#: what a recipe records of how its labels were made, in the words a replay that gives other
+#: labels names where they differ (:func:`replay_verdict`)
+_MADE_WITH = (
+    ("tessella_version", "Tessella"),
+    ("model_sha256", "model weights (sha256)"),
+    ("device", "device"),
+    ("tta", "tta"),
+    ("tile", "tile"),
+)
+
+
+def replay_verdict(
+    recipe: dict, recorded: dict, source: Any, where: Any, outputs: Any = ()
+) -> tuple[bool, str] | None:
+    """Whether a replay of ``recipe`` (read from ``where``) on the input ``source``
+    reproduced the labels the recipe records (its :data:`DIGEST_KEY`), ``recorded`` being
+    the recipe the replay wrote (with the digest of its labels): ``(True, words)`` saying so,
+    ``(False, words)`` saying what differs (the labels' shape, type or values, and which of
+    what made them differs: Tessella's version, the model's weights, the device, ``tta``,
+    ``tile``, the parameters; or that none of that does). None where nothing can be said:
+    the recipe records no digest, or of labels edited after its run (``labels_edited``), or
+    of a mask stack where labels were written (or the reverse), or no ``input_identity``,
+    or the input differs from the one it records
+    (:func:`~tessella.engine.input_record.input_changes`; ``outputs``: as there).
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from tessella.engine.input_record import INPUT_KEY, input_identity
+    >>> image = Path(tempfile.mkdtemp()) / "a.tif"
+    >>> _ = image.write_bytes(b"pixels")
+    >>> labels = np.zeros((4, 4), np.uint16)
+    >>> recipe = {INPUT_KEY: input_identity(image), DIGEST_KEY: labels_digest(labels)}
+    >>> replay_verdict(recipe, {DIGEST_KEY: labels_digest(labels)}, image, "a.recipe.json")[0]
+    True
+    >>> labels[0, 0] = 1
+    >>> replay_verdict(recipe, {DIGEST_KEY: labels_digest(labels)}, image, "a.recipe.json")[0]
+    False
+    """
+    from .input_record import INPUT_KEY, input_changes
+
+    wanted, got = recipe.get(DIGEST_KEY), recorded.get(DIGEST_KEY)
+    if not isinstance(wanted, dict) or not isinstance(got, dict) or recipe.get("labels_edited"):
+        return None
+    if bool(recipe.get("stack")) != bool(recorded.get("stack")):
+        return None  # (the digest of a mask stack, not of labels)
+    if input_changes(recipe.get(INPUT_KEY), source, outputs) != "":
+        return None  # (no record of the input, or another input: nothing to compare)
+    differs = _digest_differences(wanted, got)
+    if not differs:
+        return True, f"{where}: reproduced the recorded labels (sha256 {got['sha256'][:12]}…)"
+    made = [
+        f"{words} {recipe[key]}, now {recorded.get(key)}"
+        for key, words in _MADE_WITH
+        if key in recipe and recipe[key] != recorded.get(key)
+    ]
+    then, now = recipe.get("params"), recorded.get("params")
+    if isinstance(then, dict) and isinstance(now, dict):
+        made += [
+            f"{name} {then.get(name)}, now {now.get(name)}"
+            for name in sorted(set(then) | set(now))
+            if then.get(name) != now.get(name)
+        ]
+    why = (
+        "recorded with " + "; ".join(made)
+        if made
+        else "with the same Tessella version, model, device and parameters"
+    )
+    return False, (
+        f"{where}: the replay gave other labels than it records from the same input "
+        f"{Path(str(source)).name} ({differs}); {why}"
+    )
 
 
 def _without_ones(shape: Any) -> list[Any]:
