@@ -90,7 +90,9 @@ def test_a_named_zyx_stack_with_nuclei2d_runs_its_slices_one_by_one(
     # a model that reads volumes: the file's axes back, and the status says the state
     _choose(widget, "em-membranes2d")
     assert widget.axes_combo.currentText() == "ZYX"
-    assert widget.status_label.text() == "Ready"  # the note on nuclei2d went (t11 #7)
+    # the note on nuclei2d went (t11 #7); what em-membranes2d's card measured on serial
+    # sections (s35/t20 #3)
+    assert widget.status_label.text().startswith("em-membranes2d on serial sections (its card")
     _choose(widget, "nuclei2d")
     assert widget.axes_combo.currentText() == "TYX"
     assert widget.status_label.text().startswith("Axes set to TYX: nuclei2d segments the 4")

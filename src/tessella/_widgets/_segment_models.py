@@ -255,6 +255,40 @@ def reads_volumes(card: ModelCard) -> bool:
     )
 
 
+#: a volume whose Z step is at least this many times its pixel size is one of serial
+#: sections (:meth:`SegmentModels._serial_sections`): the ISBI 2012 ssTEM stack whose scores
+#: :func:`_slices_against_stack` gives is 50 nm over 4 nm pixels, 12.5 times
+SECTIONS_RATIO = 4.0
+
+
+def _slices_against_stack(card: ModelCard) -> tuple[str, float, float, str] | None:
+    """What the card of a 2D model records of its test images segmented slice by slice
+    (``validation.scores``) and as one 3D stack (``validation.as_3d_stack``), where slice by
+    slice scored better: (the metric, its score slice by slice, as a stack, the images and
+    their voxel size as the card names them); None where the card records no such pair."""
+    import re
+
+    validation = card.raw.get("validation")
+    if not isinstance(validation, dict):
+        return None
+    slices, stack = validation.get("scores"), validation.get("as_3d_stack")
+    if not isinstance(slices, dict) or not isinstance(stack, dict):
+        return None
+    for key, metric in (("vrand", "V_rand"), ("ap50", "AP50"), ("foreground_iou", "IoU")):
+        flat, whole = slices.get(key), stack.get(key)
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (flat, whole)):
+            continue
+        if whole >= flat:
+            return None
+        where = str(validation.get("dataset") or "its test images").split(" (")[0]
+        size = re.search(r"voxel size \[([\d.,\s]+)\]\s*(\w+)", str(stack.get("what", "")))
+        if size:
+            steps = " x ".join(f"{float(v):g}" for v in size.group(1).split(","))
+            where += f" of {steps} {size.group(2)}"
+        return metric, float(flat), float(whole), where
+    return None
+
+
 def _path_tail(key: str, others: list[str]) -> str:
     """The shortest end of the folder path ``key`` that none of ``others`` ends with."""
     parts = Path(key).parts
@@ -336,6 +370,7 @@ class SegmentModels:
         The status line says why for the layer chosen (its name), and a note of this kind
         about an earlier layer goes."""
         self._volume_note = ""
+        self._note_follows_axes = False
         chosen = self._chosen_models.get(layer.unique_id)
         index = self.model_combo.findData(chosen) if chosen is not None else -1
         preselected = False
@@ -356,6 +391,7 @@ class SegmentModels:
         card = self._cards.get(self.model_combo.currentData())
         if not note and chosen is not None and not preselected and card is not None:
             note = self._kept_choice_note(layer, card, axes)  # (it said "Ready": r9 #6)
+            self._note_follows_axes = True
         if not note and changed and preselected and card is not None and "T" in card.image_axes:
             note = (
                 f"Model {card.name} preselected for '{layer.name}', a time-lapse "
@@ -366,28 +402,61 @@ class SegmentModels:
 
     def _kept_choice_note(self, layer, card: ModelCard, axes: str) -> str:
         """What the status line says when a stack (``axes`` guessed with T or Z) is chosen
-        again with the 2D model the user chose for it (brought back, not preselected): how
-        that model reads it, on which Axes, and the model that reads such stacks whole, as
-        the notes of a first choice say ("'mov': nuclei2d, your choice for it (frame by
-        frame, Axes TYX); cells2dt, a time-lapse model, is in Model."); "" for a 2D image or
-        a model that reads the stack's axes."""
+        again with the 2D model the user chose for it (brought back, not preselected), and
+        after the user changes the Axes with it (:meth:`_on_axes_chosen`): how that model
+        reads it with the Axes shown, and the model that reads such stacks whole, as the
+        notes of a first choice say ("'mov': nuclei2d, your choice for it (frame by frame,
+        Axes TYX); cells2dt, a time-lapse model, is in Model."); for a volume, only a 3D
+        model that fits it (:meth:`_volume_alternative`: em-mito3d for em-mito2d, none for
+        em-membranes2d; user test s35/t20 #6). "" for a 2D image or a model that reads the
+        stack's axes."""
         if not set("TZ") & set(axes) or card.image_axes == axes:
             return ""
         movie = "T" in axes
-        how = "frame by frame" if movie else _slices_how(card)
         shown = self.axes_combo.currentText().strip().upper() or axes
+        if movie:
+            how = "frame by frame" if "T" in shown else _slices_how(card)
+        else:
+            how = "each slice on its own" if "T" in shown else _slices_how(card)
         note = f"'{layer.name}': {card.name}, your choice for it ({how}, Axes {shown})"
-        fitting = [
-            self._cards[key]
-            for key in (self.model_combo.itemData(i) for i in range(self.model_combo.count()))
-            if self._cards[key].image_axes == axes
-        ]
-        if fitting:  # the bundled one first, as a first choice names it
-            bundled = "cells2dt" if movie else "em-mito3d"
-            other = min(fitting, key=lambda c: c.name != bundled)
-            kind = f"a time-lapse model ({axes})" if movie else "a 3D model"
-            note += f"; {other.name}, {kind}, is in Model"
+        if movie:
+            fitting = [
+                self._cards[key]
+                for key in (self.model_combo.itemData(i) for i in range(self.model_combo.count()))
+                if self._cards[key].image_axes == axes
+            ]
+            if fitting:  # the bundled one first, as a first choice names it
+                other = min(fitting, key=lambda c: c.name != "cells2dt")
+                note += f"; {other.name}, a time-lapse model ({axes}), is in Model"
+        else:
+            other_name = self._volume_alternative(layer, card, axes)
+            if other_name:
+                note += f"; {other_name}, a 3D model, is in Model"
         return note + "."
+
+    def _volume_alternative(self, layer, card: ModelCard, axes: str) -> str:
+        """The name of the 3D model (``axes`` ZYX) the notes on the 2D model ``card`` kept
+        for volume ``layer`` name as the one in Model that reads it whole, or "" where none
+        fits: one of the same method as ``card`` (what it makes of an image: em-mito3d's
+        foreground of mitochondria for em-mito2d, nothing for em-membranes2d's boundaries,
+        user test s35/t20 #6) whose input check on the volume's sample passes where the
+        sample was read (:meth:`_fit`); the bundled one first."""
+        from tessella.engine.registry import model_origin
+
+        keys = [self.model_combo.itemData(i) for i in range(self.model_combo.count())]
+        sample = self._samples.get(layer.unique_id)
+        invert = self.invert_combo.currentData()
+        names: list[tuple[bool, str]] = []
+        for key in keys:
+            other = self._cards[key]
+            if other.image_axes != axes or other.method != card.method:
+                continue
+            if isinstance(sample, tuple):
+                fits = self._fit(layer, sample[0], guess_layer_axes(layer), key, invert)
+                if fits is not None and not fits.passes:
+                    continue
+            names.append((model_origin(key) != "bundled", other.name))
+        return min(names)[1] if names else ""
 
     def _show_model_note(self, note: str) -> None:
         """Show ``note`` (what the model preselection did for the layer chosen) in the status
@@ -423,23 +492,37 @@ class SegmentModels:
         self._model_note = ""
         self._show_state(replace=True)
 
+    #: the model note shown is about the model the user chose for the layer (kept for it):
+    #: rebuilt when the Axes change (:meth:`_on_axes_chosen`)
+    _note_follows_axes = False
+
     def _on_axes_chosen(self, text: str) -> None:
-        """The user (or code) changed the Axes: the status line says the state with them."""
-        if not self._setting_axes:
-            self._show_state(replace=True)
+        """The user (or code) changed the Axes: the status line says the state with them, the
+        note on the model the user chose for the stack rebuilt for them (it went on saying
+        "Axes ZYX" once TYX was chosen: user test s35/t20 #6)."""
+        if self._setting_axes:
+            return
+        layer = self.image_layer
+        card = self._cards.get(self.model_combo.currentData())
+        if self._model_note and self._note_follows_axes and layer is not None and card:
+            self._model_note = self._kept_choice_note(layer, card, guess_layer_axes(layer))
+        self._show_state(replace=True)
 
     def _axes_note(self) -> str:
         """What the status line says of the Axes shown for a 2D model that refuses volumes
         (:func:`~._segment_image.refuses_volumes`): where the panel set TYX for a stack of
         axes ZYX, that its slices are segmented one by one, not joined, and which models
         read volumes; where the user chose ZYX, that the model does not read them and what
-        does. "" otherwise."""
+        does. For a 2D model that reads volumes, on serial sections, what its card measured
+        slice by slice and as one 3D stack (:meth:`_sections_note`). "" otherwise."""
         from ._segment_image import _layer_array
 
         layer = self.image_layer
         card = self._cards.get(self.model_combo.currentData())
-        if layer is None or card is None or not refuses_volumes(card):
+        if layer is None or card is None:
             return ""
+        if not refuses_volumes(card):
+            return self._sections_note(layer, card)
         axes = self.axes_combo.currentText().strip().upper()
         shape = _layer_array(layer).shape
         if len(axes) != len(shape):
@@ -462,6 +545,48 @@ class SegmentModels:
                 f"one by one{other}."
             )
         return ""
+
+    def _sections_note(self, layer, card: ModelCard) -> str:
+        """For a stack of serial sections (:meth:`_serial_sections`) read by a 2D model that
+        reads volumes (em-membranes2d) as a volume (Axes ZYX) or slice by slice (TYX), what
+        the model's card measured both ways on its own test stack where slice by slice
+        scored better (:func:`_slices_against_stack`): em-membranes2d's V_rand 0.969 per
+        slice against 0.944 as one 3D stack on ISBI 2012 (user test s35/t20 #3: on 10 ISBI
+        slices 0.978 against 0.936, and the panel said nothing). The Axes stay the user's: a
+        3D result joins objects across sections, which slice by slice does not. "" where it
+        does not apply."""
+        axes = self.axes_combo.currentText().strip().upper()
+        if card.spatial_axes != "YX" or axes not in ("ZYX", "TYX") or layer.ndim != 3:
+            return ""
+        if guess_layer_axes(layer) != "ZYX":  # (a movie read as a volume: no sections)
+            return ""
+        scores = _slices_against_stack(card)
+        looks = self._serial_sections(layer)
+        if scores is None or looks is None:
+            return ""
+        metric, slices, stack, where = scores
+        run = ", this Run's"
+        return (
+            f"{card.name} on serial sections{looks} (its card, on {where}): {metric} "
+            f"{slices:.3f} slice by slice (Axes TYX{run if axes == 'TYX' else ''}) against "
+            f"{stack:.3f} as one 3D stack (Axes ZYX{run if axes == 'ZYX' else ''}); TYX does "
+            "not join objects across slices."
+        )
+
+    def _serial_sections(self, layer) -> str | None:
+        """Whether the volume ``layer`` (axes ZYX) is a stack of serial sections, far thicker
+        than its pixels: "" where its scale says so (a Z step of at least
+        :data:`SECTIONS_RATIO` pixels), ", as this stack looks" where it has no scale and
+        its neighbouring slices are far less alike than its neighbouring pixels
+        (:attr:`~._segment_fit.Likeness.far_apart`, from the sample read of it); None
+        otherwise (a scale of finer steps, or no sample read yet)."""
+        scale = [float(step) for step in layer.scale]
+        if any(step != 1.0 for step in scale):
+            return "" if scale[0] >= SECTIONS_RATIO * max(scale[1:]) else None
+        sample = self._samples.get(layer.unique_id)
+        if isinstance(sample, tuple) and sample[1] is not None and sample[1].far_apart:
+            return ", as this stack looks"
+        return None
 
     def _volume_models(self) -> str:
         """The models listed that segment a volume as one (:func:`reads_volumes`), named."""
@@ -586,19 +711,25 @@ class SegmentModels:
         how = _slices_how(base_card)
         first_key = self.model_combo.itemData(volume[0])
         first = self._cards[first_key].name
-        if self._users_choice(base_key):
-            self._volume_note = (
-                f"'{name}': kept {kept}, your choice ({how}); {first}, a 3D model, is in Model."
-            )
-            return base
         full_axes = guess_layer_axes(layer)  # (with C where it has channels)
         keys = [base_key, *(self.model_combo.itemData(i) for i in volume)]
+        if self._users_choice(base_key):
+            # the sample read all the same (in a worker; the note made again once read): the
+            # 3D model named must fit it, and it tells serial sections (:meth:`_axes_note`)
+            self._volume_sample(layer, full_axes, keys, self.invert_combo.currentData())
+            other = self._volume_alternative(layer, base_card, axes)
+            other = f"; {other}, a 3D model, is in Model" if other else ""
+            self._volume_note = f"'{name}': kept {kept}, your choice ({how}){other}."
+            self._note_follows_axes = True
+            return base
         sample = self._volume_sample(layer, full_axes, keys, self.invert_combo.currentData())
         if sample is _READING:
             self._volume_note = f"'{name}': checking which model fits this volume…"
             return -1
         if sample is None:  # it could not be read: nothing to judge by
-            self._volume_note = f"'{name}': kept {kept} ({how}); {first}, a 3D model, is in Model."
+            other = self._volume_alternative(layer, base_card, axes)
+            other = f"; {other}, a 3D model, is in Model" if other else ""
+            self._volume_note = f"'{name}': kept {kept} ({how}){other}."
             return base
         sample, likeness = sample
         invert = self.invert_combo.currentData()
