@@ -485,6 +485,7 @@ RECIPE_FIELDS = frozenset(
         *_RECIPE_TYPES,
         *EXPORT_ONLY_KEYS,
         "tessella_version",
+        "tessella_revision",
         "method",
         "device",
         "unit",

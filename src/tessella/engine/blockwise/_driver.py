@@ -683,6 +683,7 @@ def segment_blockwise_steps(
         invert=invert,
     )
     from ... import __version__
+    from ..revision import with_revision
 
     recipe = {  # as an in-memory result's recipe (SegmentResult.recipe)
         "tessella_version": __version__,
@@ -712,6 +713,7 @@ def segment_blockwise_steps(
         recipe["channel"] = int(channel)
     if first_frame is not None:  # the frames' numbers, as in memory (Export, --ctc)
         recipe["frame_numbers"] = _frame_numbers(data, first_frame)
+    recipe = with_revision(recipe)  # (which code made it: not a setting a resume compares)
     block, halo = default_block_and_halo(model, resolved, len(spatial), block, halo)
     # the input checked against the model's training images after the scan, as in memory
     # (an image whose channels were averaged has been warned of already: one line is enough)

@@ -179,17 +179,21 @@ class SegmentResult:
         ``unit`` where it is the pixel size of a file read by ``read_image`` that has one, as
         ``tessella segment`` records it: a replay on an image without a pixel size writes
         the labels in it; ``invert`` where given; ``frame_numbers``: :attr:`frame_numbers`,
-        where known)."""
+        where known); ``tessella_revision``: the git revision of the code, where it runs
+        from a checkout (:func:`~tessella.engine.revision.tessella_revision`)."""
         from ... import __version__
         from ..registry import model_reference
+        from ..revision import with_revision
 
-        return {
-            "tessella_version": __version__,
-            **model_reference(self.model),
-            "method": self.model.card.method,
-            "params": params_to_dict(self.params),
-            **self.options,
-        }
+        return with_revision(
+            {
+                "tessella_version": __version__,
+                **model_reference(self.model),
+                "method": self.model.card.method,
+                "params": params_to_dict(self.params),
+                **self.options,
+            }
+        )
 
 
 def _labels_of(model: LoadedModel, predictions: list[Prediction], params: Any, axes: str):

@@ -14,6 +14,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from ..methods import get_method
+from ..revision import with_revision
 from ._config import TrainConfig, _temporal, _where
 
 __all__ = ["METHOD_CITATIONS", "training_normalization"]
@@ -102,7 +103,8 @@ def _training_record(
     """The card's record of a model's whole run, its resumptions included: the data, the
     commands (``command`` the first, ``command_resumed`` each ``--resume`` after it), the
     settings of the latest run, the log line of every epoch, the epoch whose weights are
-    kept (0: a fine-tune's base), and ``warnings``: what the run (the latest) warned of its
+    kept (0: a fine-tune's base), ``tessella_version`` and ``tessella_revision`` (the code
+    that ran it, where known), and ``warnings``: what the run (the latest) warned of its
     data (a binary mask of one piece per image...), where it warned of anything, so that a
     shared model says it was trained on doubtful labels."""
     data = (
@@ -113,7 +115,11 @@ def _training_record(
     commands = commands or [
         config.command or ("tessella " + shlex.join(sys.argv[1:]) if sys.argv else "")
     ]
-    record: dict = {
+    from ... import __version__
+
+    # which code trained it (the latest run's): the release and, from a checkout, its revision
+    record: dict = with_revision({"tessella_version": __version__})
+    record |= {
         "data": data,
         "data_citation": config.data_citation,
         "data_license": config.data_license,
