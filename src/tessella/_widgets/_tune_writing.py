@@ -19,6 +19,7 @@ from ._correct_edits import _history_length
 from ._frame_words import frame_name, recorded_frame_numbers
 from ._labels_states import _restart_history, _values_checksum
 from ._tune_frames import _Request, part_unit
+from ._tune_merges import kept_merges
 from ._tune_notices import show_warning
 from ._words import counted
 
@@ -29,6 +30,10 @@ __all__ = ["PREVIEW_STATE_BYTES", "TuneWriting"]
 #: preview would slow the slider (about 40 ms here for this size)
 PREVIEW_STATE_BYTES = 2**26
 
+
+#: how many of Tune's own steps of a layer's undo history are remembered (:meth:`TuneWriting.
+#: _note_tune_step`): the user's steps since are read back to the last of them
+TUNE_STEPS = 64
 
 #: how the recipe's note starts when Tune left the labels' parts with other parameters
 MIXED_NOTE = "Not one set of parameters"
@@ -263,6 +268,13 @@ def _renumbered_note(layer: Labels, request: _Request, index: tuple, before: np.
     )
 
 
+def _merges_words(merges: dict) -> str:
+    """What a preview's status adds when it kept the user's merges on its part: "; your
+    merge of 67 into 63 kept"."""
+    said = ", ".join(f"{old} into {new}" for old, new in sorted(merges.items()))
+    return f"; your {'merges' if len(merges) > 1 else 'merge'} of {said} kept"
+
+
 def _edits_back(restarted: str | None) -> str:
     """Whether Ctrl+Z brings back the edits an update replaced (not once ``restarted``:
     why the update restarted the layer's undo history)."""
@@ -362,15 +374,31 @@ class TuneWriting:
                 before = np.asarray(layer.data[tuple(index)])
                 # (said once written: _warn_if_part_edited)
                 replaced = self._part_edited(request, layer, t, before)
+                merges = self._user_merges(layer, request, t, before) if replaced else None
                 # (in the labels' type: new IDs beyond a narrower layer's are not cast to it)
-                before = before.astype(np.promote_types(before.dtype, labels.dtype), copy=False)
-                labels = carry_ids(before, labels, int(np.max(layer.data, initial=0)) + 1)
+                wide = np.promote_types(before.dtype, labels.dtype)
+                before = before.astype(wide, copy=False)
+                next_id = int(np.max(layer.data, initial=0)) + 1
+                if merges is not None:  # (the user's merges there kept: s35/t20 #1)
+                    earlier, merged, only = merges
+                    labels = kept_merges(earlier.astype(wide), merged, labels, next_id)
+                    replaced = not only  # (merges only: nothing of theirs replaced)
+                    request.notes["merges_kept"] = _merges_words(merged)
+                    request.notes["merged"] = merged
+                else:
+                    labels = carry_ids(before, labels, next_id)
+            last = self._last_step(layer)
             restarted = _results.write_labels(layer, labels, tuple(index))
+            self._note_tune_step(
+                layer, last, restarted, request.plane if request.plane is not None else t
+            )
             if request.plane is None:
                 request.written.add(t)
                 _results.follow_tracks(self.viewer, layer, [t])  # the frame's tracks, if drawn
         else:
+            last = self._last_step(layer)
             restarted = _results.write_labels(layer, labels)
+            self._note_tune_step(layer, last, restarted, None)
             request.written.add(t)  # (Apply to all of a volume: all of it, Cancel or not)
             if hidden:  # objects overlap: their layer follows, redrawn only when they changed
                 self._show_overlaps(layer, hidden[0])
@@ -384,6 +412,52 @@ class TuneWriting:
             self._warn_if_part_edited(layer, request, t, restarted)
         self._say_restarted(restarted)
         self._time_the_drawing(timed)
+
+    def _last_step(self, layer: Labels):
+        """The newest step of ``layer``'s undo history, or None."""
+        from ._correct_edits import _history
+
+        history = _history(layer, "undo")
+        return history[-1] if history else None
+
+    def _note_tune_step(self, layer: Labels, last, restarted: str | None, part) -> None:
+        """Remember the step Tune's write just added to ``layer``'s undo history (none where
+        the newest is still ``last``), and which part it wrote (``part``: a slice or frame;
+        None: all of it), so that the user's own steps since are told from Tune's
+        (:func:`._tune_merges.user_steps_of_part`). A restarted history forgets them."""
+        steps = self._tune_steps.setdefault(layer.unique_id, {})
+        if restarted is not None:
+            steps.clear()
+        step = self._last_step(layer)
+        if step is None or step is last:
+            return
+        steps[id(step)] = (step, part)
+        while len(steps) > TUNE_STEPS:  # (the oldest first: dicts keep their order)
+            del steps[next(iter(steps))]
+
+    def _user_merges(self, layer: Labels, request: _Request, t, before: np.ndarray):
+        """``(earlier, merges, only)`` (:func:`._tune_merges.merged_ids`) for the part a
+        preview is about to replace (a volume's slice, a movie's frame ``t``), where the user
+        merged objects there since Tune last wrote it, as Correct records merges; None
+        otherwise (no merge, or edits this cannot read: the brush's)."""
+        from ._correct_edits import _history
+        from ._tune_merges import merged_ids, user_steps_of_part
+
+        if request.plane is not None:
+            axis, part = request.axes.index("Z"), request.plane
+        else:
+            axis, part = request.axes.index("T"), t
+        history = _history(layer, "undo")
+        if history is None or layer.ndim != len(request.axes):
+            return None
+        steps = user_steps_of_part(history, self._tune_steps.get(layer.unique_id, {}), part)
+        if not steps:
+            return None
+        try:
+            found = merged_ids(before, steps, axis, part)
+        except (IndexError, ValueError, TypeError):  # (steps that do not fit these labels)
+            return None
+        return found if found[1] else None
 
     def _shown_before(self, layer: Labels, request: _Request, t) -> tuple | None:
         """Before *Apply to all* writes the part of ``layer`` on screen (the slice shown of
@@ -509,11 +583,13 @@ class TuneWriting:
             unit, where = "slice", frame_name(request.plane, unit="slice")
         else:
             unit, where = request.unit, frame_name(t, request.frame_numbers, request.unit)
+        what, cut = "painting or corrections", "merged or painted"
+        if request.notes.get("merged"):  # (kept: :meth:`_user_merges`)
+            what, cut = "painting or corrections; your merges there are kept", "painted"
         show_warning(
             f"Tune: this preview of {where} replaced your edits of '{layer.name}' on that "
-            f"{unit} (painting or corrections), so objects you merged or painted across "
-            f"{unit}s may be cut there; {_edits_back(restarted)}. The other {unit}s keep "
-            "theirs. Tune before correcting."
+            f"{unit} ({what}), so objects you {cut} across {unit}s may be cut there; "
+            f"{_edits_back(restarted)}. The other {unit}s keep theirs. Tune before correcting."
         )
 
     def _part_edited(self, request: _Request, layer: Labels, t: int, before) -> bool:
@@ -625,6 +701,7 @@ class TuneWriting:
             count = f": {counted(_count_objects(layer.data), 'object')} in all {unit}s"
         if "T" not in request.axes or len(request.written) == request.n_frames:  # (the last)
             count += request.notes.pop("renumbered", "")
+        count += request.notes.pop("merges_kept", "")
         unseen = _unseen(self.viewer, layer, request, t)
         self._say(f"{what}: {timed}{count}{hint}{unseen}", layer)
         return timed

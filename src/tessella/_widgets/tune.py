@@ -131,6 +131,8 @@ class TuneWidget(
         # layer id -> the parameters of the labels last written into it (a failed update
         # brings the controls back to them)
         self._written_with: dict[Any, Any] = {}
+        #: Tune's own steps of each layer's undo history (_tune_writing._note_tune_step)
+        self._tune_steps: dict[Any, dict] = {}
         # layer id -> whole: a change that arrived during the quiet period after a start or
         # while a preview of that layer runs, run when they end (whole: the whole volume, not
         # a slice preview)
@@ -336,6 +338,7 @@ class TuneWidget(
         self._in_step.pop(layer.unique_id, None)
         self._changed_at.pop(layer.unique_id, None)
         self._written_with.pop(layer.unique_id, None)
+        self._tune_steps.pop(layer.unique_id, None)
 
     def _on_paint(self, layer_id, event=None) -> None:
         if not _results.tool_is_writing(layer_id):  # Tune's own updates are not edits
@@ -359,6 +362,7 @@ class TuneWidget(
         self._own_labels.pop(layer_id, None)
         self._in_step.pop(layer_id, None)
         self._written_with.pop(layer_id, None)
+        self._tune_steps.pop(layer_id, None)
         self._changed_at.pop(layer_id, None)
         self._refresh_layers()
         index = self.layer_combo.findData(layer_id)
