@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import tifffile
 
+from tessella.engine.train._worded import in_words
 from tessella.engine.train.loop import TrainConfig
 from tests.conftest import nuclei_folder, warnings_of_loading
 
@@ -30,7 +31,9 @@ def _warnings_of_loading(data, out, val_data=None) -> list[str]:
         device="cpu",
     )
     caught = warnings_of_loading(config)
-    return [str(w.message) for w in caught if "not how it does on new ones" in str(w.message)]
+    # in the command's words (tests/test_train_messages_worded.py: Python's and the panel's)
+    said = [in_words(w.message, "cli") for w in caught]
+    return [message for message in said if "not how it does on new ones" in message]
 
 
 def test_the_data_folder_as_val_data_is_warned_of_once(tmp_path, nuclei_sample):

@@ -237,6 +237,9 @@ class TrainStarting:
                 samples, held = split_holdout(samples, HOLDOUT_FRACTION, 0, holdout)
             refuse_unwritable(out.parent)  # last: it makes the folder
         except ValueError as exc:
+            from tessella.engine.train._worded import in_words
+
+            exc = ValueError(in_words(exc, "panel"))  # an engine refusal in the panel's words
             show_error(f"Train: {exc}")
             refused = f"Not {'resumed' if resume else 'started'}: {exc}"
             if said:

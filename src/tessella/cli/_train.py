@@ -335,6 +335,8 @@ def _train_with_progress(args, config, train_steps) -> None:
 def _follow(args, config, steps, on_screen: list) -> None:
     """Show ``steps`` (the run's progress) as :func:`_train_with_progress` says, the bar
     shown in ``on_screen``."""
+    from ..engine.train._worded import in_words
+
     bar = None
     epoch, counted = None, 0  # the epoch the bar counts, and the steps it has counted
     step_losses: list[float] = []  # the losses of the micro-batches of the step under way
@@ -345,7 +347,7 @@ def _follow(args, config, steps, on_screen: list) -> None:
                 bar = None
                 on_screen.clear()
             if not args.quiet:
-                print(progress.message, flush=True)
+                print(in_words(progress.message, "cli"), flush=True)  # (--resume...)
             continue
         if progress.epoch != epoch:
             if bar is not None:

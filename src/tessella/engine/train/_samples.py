@@ -10,6 +10,7 @@ import numpy as np
 from ..axes import guess_axes, spatial_of, to_model_layout
 from ..evaluation import ignore_label_clash
 from ..normalize import normalize
+from ._worded import Refused, set_to
 
 __all__ = [
     "Sample",
@@ -208,10 +209,21 @@ def load_pairs(
         axes = guess_axes(image.shape) if image.ndim != len(spatial_axes) else spatial_axes
         if spatial_of(axes) != spatial_axes:  # said here: training takes no axes to advise
             flat = len(spatial_axes) == 3 and len(spatial_of(axes)) == 2
-            hint = " (a 3D model trains on ZYX volumes: --ndim 2 for 2D images)" if flat else ""
-            raise ValueError(
+            said = (
                 f"{image_where}: the image has spatial axes {spatial_of(axes)} (shape "
-                f"{image.shape}) but the model expects {spatial_axes}{hint}"
+                f"{image.shape}) but the model expects {spatial_axes}"
+            )
+            if not flat:
+                raise ValueError(said)
+            raise Refused(  # what makes a 2D model, as each caller sets it
+                *(
+                    f"{said} (a 3D model trains on ZYX volumes: {make_2d} for 2D images)"
+                    for make_2d in (
+                        set_to("ndim", 2, "python"),
+                        set_to("ndim", 2, "cli"),
+                        "choose a 2D model in Start from",
+                    )
+                )
             )
         try:
             data = to_model_layout(image, axes, spatial_axes, channels)

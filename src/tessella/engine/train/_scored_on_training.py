@@ -2,7 +2,8 @@
 ``--val-data`` too, a ``--val-data`` folder holding copies of training images, or a folder of
 one image, trained on and scored on. Validation scores then measure how well the model fits
 what it learns from, and the epoch kept as the best is chosen on that: said in one warning
-(the training loop's, once the run starts)."""
+(the training loop's, once the run starts), a folder's in each caller's words (``val_data``,
+``--val-data``, the Train panel's Hold-out folder: :mod:`._worded`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ._samples import Sample
+from ._worded import WordedWarning, option, set_to
 
 __all__ = ["_scored_on_given_samples", "_scored_on_training_data"]
 
@@ -44,13 +46,15 @@ def _also_trained_on(val_samples: list[Sample], samples: list[Sample]) -> list[S
 
 def _scored_on_training_data(
     samples: list[Sample], val_samples: list[Sample], data, val_data, score_key: str
-) -> str:
+) -> WordedWarning | None:
     """The warning, where the images scored after each epoch, ``val_samples`` (read from the
     folder ``val_data``, or held out of ``data`` where it is None), are images trained on,
-    ``samples``: which, what it means and what to do; "" where none is."""
+    ``samples``: which, what it means and what to do, in each caller's words (the options
+    and controls it names: ``val_data``, ``--val-data``, the Train panel's Hold-out folder);
+    None where none is."""
     both = _also_trained_on(val_samples, samples)
     if not both:
-        return ""
+        return None
     means = (
         f"{score_key} and the epoch kept as the best then tell how well the model fits the "
         "images it learns from, not how it does on new ones"
@@ -58,27 +62,52 @@ def _scored_on_training_data(
     names = ", ".join(s.name for s in both[:5]) + (
         f" and {len(both) - 5} more" if len(both) > 5 else ""
     )
+
+    def hold_out(caller: str) -> str:
+        """The options that hold images of the data out, as ``caller`` names them."""
+        if caller == "panel":
+            return option("holdout", caller)
+        return f"{option('val_fraction', caller)}, {option('holdout', caller)}"
+
+    def give(caller: str) -> str:
+        """What to give the hold-out folder's option, as ``caller`` names it."""
+        folder = option("val_data", caller)
+        return f"Give {'the ' if caller == 'panel' else ''}{folder} a folder of other images"
+
     if val_data is None:  # held out of one image: the image itself
         where = ", ".join(map(str, [data] if isinstance(data, str | Path) else data))
-        return (
-            f"{where} holds one image ({names}): it is trained on and scored on; {means}. "
-            "Give --val-data a folder of other images, or add images to hold one out "
-            "(--val-fraction, --holdout)"
+        return WordedWarning.worded(
+            lambda caller: (
+                f"{where} holds one image ({names}): it is trained on and scored on; {means}. "
+                f"{give(caller)}, or add images to hold one out ({hold_out(caller)})"
+            )
         )
-    if _folders(val_data) <= _folders(data):
-        what = f"--val-data {val_data} is the --data folder"
-    else:
-        what = f"--val-data {val_data} holds images of --data (the same name and pixels)"
+    inside = _folders(val_data) <= _folders(data)
     scored = (
         f"every image the model is scored on ({names}) is one it trains on"
         if len(both) == len(val_samples)
         else f"{len(both)} of the {len(val_samples)} images the model is scored on "
         f"({names}) {'is one' if len(both) == 1 else 'are ones'} it trains on"
     )
-    return (
-        f"{what}: {scored}; {means}. Give --val-data a folder of other images, or leave "
-        "it out to hold some of --data out (--val-fraction, --holdout)"
-    )
+
+    def words(caller: str) -> str:
+        panel = caller == "panel"
+        given = set_to("val_data", val_data, caller)
+        if panel:  # (the folder in full: the panel's field may hold it so)
+            given = f"{option('val_data', caller)} '{val_data}'"
+        data_is = ("the " if panel else "") + option("data", caller)  # the panel's Folder
+        what = (
+            f"{given} is the {option('data', caller)}{'' if panel else ' folder'}"
+            if inside
+            else f"{given} holds images of {data_is} (the same name and pixels)"
+        )
+        leave = "leave it empty" if panel else "leave it out"
+        return (
+            f"{what}: {scored}; {means}. {give(caller)}, or {leave} to hold some of {data_is} "
+            f"out ({hold_out(caller)})"
+        )
+
+    return WordedWarning.worded(words)
 
 
 def _scored_on_given_samples(

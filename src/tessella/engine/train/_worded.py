@@ -9,7 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["CALLERS", "Refused", "WordedWarning", "in_words", "option", "set_to"]
+__all__ = [
+    "CALLERS",
+    "Refused",
+    "WordedText",
+    "WordedWarning",
+    "caller_of",
+    "in_words",
+    "option",
+    "set_to",
+]
 
 #: the front ends a run's messages are worded for
 CALLERS = ("python", "cli", "panel")
@@ -23,6 +32,9 @@ OPTIONS = {
     "ndim": ("ndim", "--ndim", "the model's dimension"),
     "val_data": ("val_data", "--val-data", "Hold-out folder"),
     "out": ("out", "--out", "Save as"),
+    "data": ("data", "--data", "Folder"),
+    "holdout": ("holdout", "--holdout", "Hold out"),
+    "val_fraction": ("val_fraction", "--val-fraction", "the hold-out fraction"),
 }
 
 
@@ -80,13 +92,52 @@ class WordedWarning(UserWarning):
         return cls(*(words(caller) for caller in CALLERS))
 
 
+class WordedText(str):
+    """A message of a run (a :class:`~._config.TrainProgress` line) in the words of each
+    caller, as :class:`Refused`: the str itself is the Python API's."""
+
+    cli: str
+    panel: str
+
+    def __new__(cls, python: str, cli: str, panel: str):
+        text = super().__new__(cls, python)
+        text.cli, text.panel = cli, panel
+        return text
+
+    @classmethod
+    def worded(cls, words: Callable[[str], str]):
+        """The message whose words for each caller are ``words(caller)``."""
+        return cls(*(words(caller) for caller in CALLERS))
+
+
 def in_words(message, caller: str) -> str:
     """``message`` (an exception, a warning or a str) in ``caller``'s words: its
-    :class:`Refused` or :class:`WordedWarning` wording, else itself.
+    :class:`Refused`, :class:`WordedWarning` or :class:`WordedText` wording, else itself.
 
     >>> in_words(Refused("p", "c", "g"), "panel"), in_words(ValueError("v"), "cli")
     ('g', 'v')
+    >>> in_words(WordedText("p", "c", "g"), "cli"), in_words(WordedText("p", "c", "g"), "python")
+    ('c', 'p')
     """
-    if caller != "python" and isinstance(message, Refused | WordedWarning):
+    if caller != "python" and isinstance(message, Refused | WordedWarning | WordedText):
         return str(getattr(message, caller))
     return str(message)
+
+
+def caller_of(command: str | None) -> str:
+    """Which front end ran the training whose card records ``command``: ``tessella.train``
+    ("tessella.train(...)", :func:`tessella._api._python_call`), the Train panel on layers
+    ("napari Train widget on layers ..."), else the command line (``tessella train ...``,
+    which the panel records for a run on a folder too). A card records what its run was
+    warned of in that caller's words.
+
+    >>> [caller_of(c) for c in ("tessella.train('embedding', 'd', 'm')", "napari Train widget "
+    ...  "on layers 'gt'", "tessella train embedding --data d --out m", None)]
+    ['python', 'panel', 'cli', 'cli']
+    """
+    command = command or ""
+    if command.startswith("tessella.train("):
+        return "python"
+    if command.startswith("napari Train widget"):
+        return "panel"
+    return "cli"

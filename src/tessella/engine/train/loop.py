@@ -54,7 +54,7 @@ from ._validation import (
     _validate,
     _validation_card,
 )
-from ._worded import Refused, option
+from ._worded import Refused, WordedText, WordedWarning, caller_of, in_words, option
 from .data import (
     CropDataset,
     apply_ignore_label,
@@ -138,7 +138,9 @@ def _train_steps(
         teacher = teacher.to(device)
     run = _new_run(config, out, network, start, f"val_{training.score_name}")
     # what was said of the data, for the card to record (a shared model then says it too)
-    run.data_warnings = [*data_warnings, *([scored_on_training] if scored_on_training else [])]
+    if scored_on_training:  # in the words of the run's caller (its command's)
+        data_warnings.append(in_words(scored_on_training, caller_of(config.command)))
+    run.data_warnings = data_warnings
     run.input_statistics = _input_statistics(samples)
     if config.resume and run.checkpoint_path.exists():
         _resume_checkpoint(run, device)
@@ -231,15 +233,16 @@ def _training_samples(
     normalization: dict,
     temporal: bool,
     said: list[str] | None = None,
-) -> tuple[list, list, str]:
+) -> tuple[list, list, str | WordedWarning | None]:
     """The samples to train on and to score on: ``samples`` and ``val_samples`` as given,
     else read from ``config.data`` and ``config.val_data`` (else held out of the data),
     marked where ``config.ignore_label`` is, the hold-out capped at ``config.max_val_images``
     (then in 8 orientations with ``config.val_orientations``). Refused (one line) where
     either has nothing to learn or to score. Third: the warning where folders read make the
-    hold-out images trained on (see :func:`._scored_on_training._scored_on_training_data`),
-    else "". The warnings said of the data while reading and checking it (the folders'
-    lines, a mask of one piece per image) are added to ``said``, for the card to record."""
+    hold-out images trained on (see :func:`._scored_on_training._scored_on_training_data`:
+    a folder's in each caller's words), else None. The warnings said of the data while
+    reading and checking it (the folders' lines, a mask of one piece per image) are added to
+    ``said``, for the card to record."""
     spatial = "ZYX" if config.ndim == 3 else "YX"
     # the lines the loaders have said: a folder given as --data and --val-data is described once
     warned: set[str] = set()
@@ -326,7 +329,8 @@ def _training_samples(
         _refuse_intensity_labels(samples + val_samples, where, objects=False)
     val_samples = val_samples[: config.max_val_images]
     _refuse_nothing_to_learn_or_score(samples, val_samples, training, data_where, val_where)
-    scored_on_training = ""  # scored on what it trains on: the scores tell little
+    # scored on what it trains on: the scores tell little (a folder's: in each caller's words)
+    scored_on_training: str | WordedWarning | None = None
     if from_folders:
         scored_on_training = _scored_on_training_data(
             samples, val_samples, config.data, config.val_data, f"val_{training.score_name}"
@@ -338,6 +342,16 @@ def _training_samples(
     if config.val_orientations:  # after the cap: it counts images, not orientations
         val_samples = orientations(val_samples)
     return samples, val_samples, scored_on_training
+
+
+def _budget_reached() -> WordedText:
+    """The message of a run stopped by its time budget, in each caller's words: how to
+    continue it (``resume=True``, ``--resume``, the Train panel's Resume)."""
+    return WordedText(
+        "time budget reached; continue it with resume=True",
+        "time budget reached; resume with --resume",
+        "time budget reached; Resume continues it",
+    )
 
 
 def _kept_network(run: TrainingRun):
@@ -409,7 +423,7 @@ def _end_of_epoch(
     out_of_time = bool(config.time_budget and elapsed > config.time_budget)
     messages = [json.dumps(entry)]
     if out_of_time:
-        messages.append("time budget reached; resume with --resume")
+        messages.append(_budget_reached())
     for message in messages:
         yield TrainProgress(
             epoch + 1,
