@@ -301,8 +301,10 @@ def test_panel_scores_the_seg_layer_against_a_prediction_of_another_length(
     assert "2 of 5 frames annotated" in widget.status_label.text()
     layer.data = pred[:3]
     widget.evaluate_button.click()
-    assert widget.status_label.text() == (
-        "Not evaluated: ground truth 'SEG' annotates frame 4; prediction 'prediction' has 3 frames."
+    assert widget.status_label.text().startswith(
+        "Not evaluated: ground truth 'SEG' annotates frame 4; prediction 'prediction' has 3 "
+        "frames: 'prediction' records no frame numbers, so its frames are taken as frames 0-2 "
+        "of 'SEG'."
     )
 
 

@@ -6,7 +6,7 @@ real Fluo-N2DH-SIM+ frames laid out as the CTC ships them (``01``, ``01_GT/SEG``
   itself and SEG shown, as a sparse one (GOWT1's) did already; before, only sparse folders
   did, and a SIM+ user got avS but not the CTC's headline number;
 - a tracked prediction (a cells2dt result in the Segment panel, a CTC result folder reopened
-  by the reader) gets "links reproduced: N of M; divisions: K of D" too, the figures of
+  by the reader) gets "links reproduced: N of M; division links: K of D" too, the figures of
   ``tessella evaluate RES 01_GT --ctc`` on the same labels exported; without a TRA folder
   the panel says how to get one."""
 
@@ -66,14 +66,18 @@ def _cli_links(capsys, res: Path, gt: Path, frames: str) -> tuple[str, str]:
     capsys.readouterr()
     assert main(["evaluate", str(res), str(gt), "--ctc", "--frames", frames]) == 0
     out = capsys.readouterr().out
-    found = re.search(r"links reproduced: (\d+ of \d+) \([0-9.]+\); divisions: (\d+ of \d+)", out)
+    found = re.search(
+        r"links reproduced: (\d+ of \d+) \([0-9.]+\); division links: (\d+ of \d+)", out
+    )
     assert found, out
     return found[1], found[2]
 
 
 def _panel_links(widget) -> tuple[str, str]:
     text = widget.iou_label.text()
-    found = re.search(r"Links reproduced: (\d+ of \d+) \([0-9.]+\); divisions: (\d+ of \d+)", text)
+    found = re.search(
+        r"Links reproduced: (\d+ of \d+) \([0-9.]+\); division links: (\d+ of \d+)", text
+    )
     assert found, text
     assert found[0].lower() in widget.status_label.text().lower()
     return found[1], found[2]

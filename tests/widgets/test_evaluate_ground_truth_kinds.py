@@ -217,7 +217,7 @@ def test_a_3d_membrane_map_is_scored_as_gt_boundaries_3d(make_napari_viewer, dat
     assert widget.last_scores == reference
     scores = widget.last_scores
     assert (
-        f"(boundary map, 3D): V_rand {scores['vrand']:.3f}, VOI {scores['voi']:.3f}; avS"
+        f"(boundary map, 3D): V_rand {scores['vrand']:.3f}, VOI {scores['voi']:.3f} nats ("
         in widget.status_label.text()
     )
     assert widget.status_label.text().endswith(

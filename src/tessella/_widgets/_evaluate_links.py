@@ -125,7 +125,7 @@ def links_said(scores: dict) -> str:
 
     >>> links_said({"links": 585, "reproduced": 573, "link_accuracy": 573 / 585,
     ...     "division_links": 13, "divisions_reproduced": 6, "links_against": "/d/01_GT/TRA"})
-    'links reproduced: 573 of 585 (0.9795); divisions: 6 of 13 (against 01_GT/TRA)'
+    'links reproduced: 573 of 585 (0.9795); division links: 6 of 13 (against 01_GT/TRA)'
     >>> links_said({"links_not_scored": "TRA: markers of shape (4, 4)"})
     'links not scored: TRA: markers of shape (4, 4)'
     """
@@ -139,6 +139,6 @@ def links_said(scores: dict) -> str:
         return f"links: none in these frames{against}"
     return (
         f"links reproduced: {scores['reproduced']} of {scores['links']} "
-        f"({scores['link_accuracy']:.4f}); divisions: {scores['divisions_reproduced']} of "
+        f"({scores['link_accuracy']:.4f}); division links: {scores['divisions_reproduced']} of "
         f"{scores['division_links']}{against}"
     )

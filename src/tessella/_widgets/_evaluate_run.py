@@ -309,6 +309,33 @@ def _indices(count: int) -> str:
     return f"0-{count - 1}" if count > 1 else "0"
 
 
+def _paired_by_number(pred: Labels, pred_data, truth: Labels, truth_data, places, kind: str):
+    """``(truth_data, places, note)``: the ground truth laid on the prediction's frames by the
+    movie's frame numbers where both layers record them (the reader's ``frame_numbers``: a
+    folder ``t008.tif ...``, a SEG folder, a CTC result, Segment's result of such a movie)
+    and they differ (:func:`tessella.engine.evaluation.frames_by_number`: a prediction of
+    frames 8-14 against the dataset's ``01_GT/SEG`` is scored against its frames 8-14, not
+    0-6), with ``places`` (where it is annotated) moved there and ``note`` saying so; as
+    given, with ``note`` "", otherwise. ValueError, naming both and their frame numbers,
+    where they hold no frame number in common, or none of the annotated frames."""
+    from tessella.engine.evaluation import frames_by_number
+
+    from ._frame_words import recorded_frame_numbers
+
+    pred_shape, truth_shape = tuple(pred_data.shape), tuple(truth_data.shape)
+    if kind not in ("labels", "binary") or len(pred_shape) < 3 or len(truth_shape) < 3:
+        return truth_data, places, ""
+    pred_numbers = recorded_frame_numbers(pred, pred_shape[0])
+    truth_numbers = recorded_frame_numbers(truth, truth_shape[0])
+    if not pred_numbers or not truth_numbers or pred_numbers == truth_numbers:
+        return truth_data, places, ""
+    if truth_shape[1:] != pred_shape[1:]:
+        return truth_data, places, ""  # (said by the shapes' problem, as they are)
+    names = (f"the ground truth '{truth.name}'", f"the prediction '{pred.name}'")
+    paired = frames_by_number(truth_data, truth_numbers, pred_numbers, places, names)
+    return paired.truth, paired.places, paired.note
+
+
 def _places_problem(pred: Labels, pred_shape, truth: Labels, truth_shape, places) -> str:
     """Why the SEG layer ``truth``, scored at its annotated ``places`` only, cannot be scored
     against ``pred`` ("" when it can): as ``tessella evaluate PRED SEG`` scores the folder,
@@ -323,9 +350,28 @@ def _places_problem(pred: Labels, pred_shape, truth: Labels, truth_shape, places
     >>> _places_problem(pred, (3, 4, 4), truth, (5, 4, 4), [(4,)])
     "ground truth 'SEG' annotates frame 4; prediction 'p' has 3 frames."
     """
+    from ._frame_words import recorded_frame_numbers
+
     shapes = [tuple(truth_shape)[len(place) :] for place in places]
     why = evaluation.places_misfit(places, shapes, tuple(pred_shape), f"prediction '{pred.name}'")
-    return f"ground truth '{truth.name}' {why}." if why else ""
+    if not why:
+        return ""
+    numbers = recorded_frame_numbers(truth, int(truth_shape[0])) if len(truth_shape) > 2 else ()
+    if not numbers or len(pred_shape) < 3:
+        return f"ground truth '{truth.name}' {why}."
+    # (by the movie's frame numbers, not the index; the prediction records none: paired by
+    # index, its frames taken as the ground truth's first ones)
+    misfit = next((p for p in places if p[0] >= pred_shape[0]), None)
+    if misfit is None or misfit[0] >= len(numbers):  # (an image of another shape: as it is)
+        return f"ground truth '{truth.name}' {why}."
+    why = why.replace(f"frame {misfit[0]}", f"frame {numbers[misfit[0]]}", 1)
+    first = evaluation.numbers_said(numbers[: pred_shape[0]])
+    return (
+        f"ground truth '{truth.name}' {why}: '{pred.name}' records no frame numbers, so its "
+        f"frames are taken as frames {first} of '{truth.name}'. Score a prediction of the "
+        "whole movie, or open the movie's frames as a folder (t008.tif ...) and segment "
+        "that: its result records their numbers, and frames are paired by them."
+    )
 
 
 @dataclass(frozen=True)
@@ -350,6 +396,7 @@ class _Run:
     image_word: str = "image"  # what each image scored is: "frame", "slice", "section"
     links_note: str = ""  # a tracked prediction's links not scored: why, and how to
     scored_as: str = ""  # how a pair of more than 2 axes is scored (frame by frame ...)
+    paired: str = ""  # frames paired by the movie's numbers: which (frames_by_number's note)
 
 
 def _images_scored(scores: dict, kind: str) -> str:
@@ -571,6 +618,14 @@ class EvaluateRun:
                 show_error(f"Evaluate: {exc}")
                 self._set_status(f"Not evaluated: {exc}.")
                 return
+        try:  # (frames recorded by number on both sides: paired by number, not index)
+            truth_data, annotated, paired = _paired_by_number(
+                pred, pred_data, truth, truth_data, annotated, kind
+            )
+        except ValueError as exc:
+            show_error(f"Evaluate: {exc}")
+            self._set_status(f"Not evaluated: {exc}.")
+            return
         message = (
             _places_problem(pred, pred_data.shape, truth, truth_data.shape, annotated)
             if annotated is not None and self._annotated_by_files(truth)
@@ -605,6 +660,7 @@ class EvaluateRun:
             _image_word(kind, frame_axis, annotated, len(truth_data.shape)),
             links if isinstance(links, str) else "",
             _scored_as(pred, truth, truth_data.shape, kind, frame_axis, annotated),
+            paired,
         )
         links = links if isinstance(links, LinkJob) else None
         self._set_running(True)
@@ -754,12 +810,17 @@ class EvaluateRun:
                 outlined = self._outlined_roles(errors.unique_id, run)
             summary = f"'{run.pred_name}' against '{run.truth_name}' "
             summary += f"({dict((k, t) for t, k in TRUTH_KINDS)[run.kind]}): "
-            if scores.get("vrand") is not None:  # (a membrane map's headline scores first)
-                summary += f"V_rand {scores['vrand']:.3f}, VOI {scores['voi']:.3f}; "
+            # a membrane map's cells tile the image: V_rand and VOI are its scores, as
+            # `tessella evaluate --metric vrand` prints them (AP and avS in the tables below;
+            # foreground IoU is the share of cell inside, not a score of the segmentation)
+            membrane = scores.get("vrand") is not None
+            if membrane:
+                summary += f"V_rand {scores['vrand']:.3f}, VOI {scores['voi']:.3f} nats"
             if scores.get("seg") is not None:  # (ground truth of annotated frames: SEG first)
                 summary += f"SEG {scores['seg']:.3f} ({counted(result.n_true, 'cell')}); "
-            summary += f"avS {scores['avs']:.3f}"
-            semantic = run.kind in ("binary", "boundaries", "boundaries3d")
+            if not membrane:
+                summary += f"avS {scores['avs']:.3f}"
+            semantic = run.kind == "binary"
             if semantic and scores.get("foreground_iou") is not None:
                 summary += f", foreground IoU {scores['foreground_iou']:.3f}"
             if run.masks_from:
@@ -777,6 +838,8 @@ class EvaluateRun:
                 scored = scored.split(" (", 1)[0].split(";", 1)[0]
                 scored += ", all scored." if every else ", only they scored."
             summary += "\n" + scored
+        if run.paired:  # (a prediction of some frames of the movie: which were scored)
+            summary += "\n" + run.paired[0].upper() + run.paired[1:] + "."
         if run.scored_as:  # (a volume, a time-lapse, a membrane stack: said as the command)
             summary += "\n" + run.scored_as[0].upper() + run.scored_as[1:] + "."
         if linked:  # (a tracked prediction: its links and divisions, or how to score them)

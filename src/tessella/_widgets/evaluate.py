@@ -512,6 +512,7 @@ class EvaluateWidget(
             return truth_data, places
         if tuple(truth_data.shape) == tuple(shape):
             return truth_data, None
+        places = _file_place_by_number(truth, places, pred, shape)
         why = places_misfit(
             places, [tuple(truth_data.shape)], tuple(shape), f"prediction '{pred.name}'"
         )
@@ -674,6 +675,33 @@ def _ctc_file_place(truth: Labels) -> tuple[int, ...] | None:
         if file.name == path.name:
             return place
     return None
+
+
+def _file_place_by_number(truth: Labels, places: list, pred: Labels, shape) -> list:
+    """The place of the one SEG file ``truth`` in the prediction ``pred`` (of ``shape``) by
+    the movie's frame numbers, where ``pred`` records them (a prediction of frames 52-58:
+    ``man_seg054.tif`` is its frame 2); ``places`` as given otherwise. ValueError naming
+    both where the prediction does not hold the file's frame."""
+    from pathlib import Path
+
+    from tessella.engine.evaluation import numbers_said
+    from tessella.engine.evaluation._sparse import _CTC_FRAME, _CTC_SLICE
+
+    from ._frame_words import recorded_frame_numbers
+
+    numbers = recorded_frame_numbers(pred, int(shape[0])) if len(shape) >= 3 else ()
+    name = Path(str(truth.metadata.get("path", ""))).name
+    match = _CTC_SLICE.match(name) or _CTC_FRAME.match(name)
+    if not numbers or match is None:
+        return places
+    number = int(match[1])
+    if number not in numbers:
+        raise ValueError(
+            f"ground truth '{truth.name}' annotates frame {number}; prediction '{pred.name}' "
+            f"holds frames {numbers_said(numbers)} (the movie's frame numbers the reader "
+            "recorded)"
+        )
+    return [(numbers.index(number), *places[0][1:])]
 
 
 def _painted_places(data, places: list) -> list:

@@ -32,6 +32,7 @@ from ._evaluate import (
     evaluate_masks,
     evaluate_masks_steps,
 )
+from ._frame_numbers import FramesByNumber, frames_by_number, numbers_said
 from ._kind import ground_truth_kind
 from ._mistakes import (
     COLLAPSED_FRACTION,
@@ -42,7 +43,7 @@ from ._mistakes import (
     prediction_note,
 )
 from ._pairing import EvaluationInputError, MissingInputError, file_pairs, image_stem
-from ._paths import score_paths
+from ._paths import marked_mask_stack, score_paths
 from ._samples import sample_planes
 from ._scored_as import (
     FRAMES_HINT_ARRAYS,
@@ -101,6 +102,7 @@ __all__ = [
     "NOT_ANNOTATED",
     "Evaluation",
     "EvaluationInputError",
+    "FramesByNumber",
     "annotated_summary",
     "annotated_text",
     "annotated_with_objects",
@@ -113,6 +115,7 @@ __all__ = [
     "evaluate_masks",
     "evaluate_masks_steps",
     "file_pairs",
+    "frames_by_number",
     "ground_truth_kind",
     "ground_truth_note",
     "ignore_label_clash",
@@ -121,8 +124,10 @@ __all__ = [
     "mask_pieces",
     "mask_stack_objects",
     "mask_stack_reason",
+    "marked_mask_stack",
     "matched_ids",
     "membrane_map_objects",
+    "numbers_said",
     "places_misfit",
     "prediction_note",
     "sample_planes",

@@ -233,8 +233,9 @@ def mask_stack_words(reason: str | None, name: str, flags: bool) -> str | None:
     if reason is None:
         return None
     return (
-        f"{name}: looks like an (N, Y, X) stack of object masks ({reason}): scored as one "
-        "label volume, its objects cannot match; "
+        f"{name}: looks like an (N, Y, X) stack of object masks ({reason}): scored as "
+        "labels (one volume, or frame by frame where its axes name T: each mask then only "
+        "against the other side's frame of its index), its objects cannot match; "
         + _hint("overlapping", "score each plane as one object, overlaps allowed", flags)
     )
 

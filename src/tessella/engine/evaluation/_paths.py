@@ -29,7 +29,41 @@ from ._tiles import tiled_pair, tiled_table, tiles
 from ._truth import ignore_label_clash, scored_images, truth_objects
 from ._words import in_keywords, option, set_to
 
-__all__ = ["score_paths"]
+__all__ = ["marked_mask_stack", "score_paths"]
+
+
+def marked_mask_stack(path) -> bool:
+    """Whether the TIFF ``path`` is a mask stack by its own word: its ImageJ ``Info`` is
+    :data:`~tessella.engine.io.MASK_STACK_INFO` (``tessella segment --stack``'s, Export's
+    ``name.stack.tif``: frame n is object n, objects may overlap; ImageJ axes TYX, so read
+    as a movie). Not a TIFF, or unreadable: False (read, it says why)."""
+    from ..io import MASK_STACK_INFO
+
+    path = Path(path)
+    if not path.is_file() or path.suffix.lower() not in (".tif", ".tiff"):
+        return False
+    import tifffile
+
+    try:
+        with tifffile.TiffFile(path) as tif:
+            info = (tif.imagej_metadata or {}).get("Info")
+    except Exception:  # (read_image says what is wrong with it)
+        return False
+    return info == MASK_STACK_INFO
+
+
+def _mask_stack_refused(path: Path, flags: bool) -> str:
+    """The one line refusing to score the mask stack ``path`` as labels."""
+    how = (
+        "score it with --overlapping (tessella evaluate PRED GT --overlapping)"
+        if flags
+        else "score it with kind='overlapping' (tessella.evaluate)"
+    )
+    return (
+        f"{path}: is a mask stack (tessella segment --stack, Export's stack: frame n is "
+        "object n, objects may overlap), not label images; scored as labels, each mask "
+        f"would be matched against the other side's frame of its index only; {how}"
+    )
 
 
 def _warn(note: str) -> None:
@@ -98,6 +132,10 @@ def _label_pairs(
         pred_image, pred_how = read_scored(pred_file, axes, flags)
         predicted = pred_image.data
         gt_image, gt_how = (None, "") if gt_file is seg else read_scored(gt_file, axes, flags)
+        if kind in ("labels", "binary"):  # (a mask stack reads as a movie: TYX)
+            for path in (pred_file, gt_file):
+                if path is not seg and marked_mask_stack(path):
+                    raise EvaluationInputError(_mask_stack_refused(path, flags))
         hows = (pred_how, gt_how)
         truth = (
             _ctc_truth(gt_file, np.shape(predicted), pred_file)

@@ -261,15 +261,23 @@ def score_pairs(
 VRAND_KEYS = ("vrand", "vrand_split", "vrand_merge", "voi", "voi_split", "voi_merge")
 
 
+#: the unit of VOI (:func:`tessella.engine.metrics.rand_voi`: natural logarithms), as
+#: ``--json`` records it beside the scores (``"voi_unit"``) and the printout says it
+VOI_UNIT = "nats"
+
+
 def vrand_means(values: list[dict]) -> dict:
     """:func:`score_pairs`' ``"vrand"`` keys of each image's
     :func:`tessella.engine.metrics.rand_voi`: means over the images with ground-truth
-    foreground (None where none has), and ``"vrand_images"`` counting them."""
+    foreground (None where none has), ``"vrand_images"`` counting them, and ``"voi_unit"``:
+    ``"nats"``, VOI's (natural logarithms; skimage's ``variation_of_information`` gives
+    bits: a VOI in bits is the one in nats / ln 2, 1.443 times as much)."""
     defined = [v for v in values if not np.isnan(v["vrand"])]
     scores: dict = {}
     for key in VRAND_KEYS:
         scores[key] = float(np.mean([v[key] for v in defined])) if defined else None
     scores["vrand_images"] = len(defined)
+    scores["voi_unit"] = VOI_UNIT
     return scores
 
 
