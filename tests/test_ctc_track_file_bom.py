@@ -94,7 +94,9 @@ def test_evaluate_ctc_reads_track_files_saved_by_notepad(window, tra, tmp_path, 
         shutil.copy(tra / f"man_track{t:03d}.tif", gt)
     (gt / "man_track.txt").write_text(text)
     assert main(["evaluate", str(res), str(gt.parent), "--ctc"]) == 0
-    assert "links reproduced: 161 of 161 (1.0000); divisions: 6 of 6" in capsys.readouterr().out
+    assert (
+        "links reproduced: 161 of 161 (1.0000); division links: 6 of 6" in capsys.readouterr().out
+    )
 
     result = tmp_path / "01_RES"
     shutil.copytree(res, result)
@@ -104,4 +106,4 @@ def test_evaluate_ctc_reads_track_files_saved_by_notepad(window, tra, tmp_path, 
     captured = capsys.readouterr()
     assert "ufeff" not in captured.err and "not read" not in captured.err
     # (before: the ground truth's file not read)
-    assert "links reproduced: 161 of 161 (1.0000); divisions: 6 of 6" in captured.out
+    assert "links reproduced: 161 of 161 (1.0000); division links: 6 of 6" in captured.out

@@ -76,17 +76,28 @@ def _check_json_target(path: str | None) -> None:
         raise CliError(f"--json {path}: {folder} is not a folder")
 
 
-def _write_scores(path: str | None, scores: dict) -> None:
-    """Write ``scores`` to ``--json`` ``path`` (after the table is printed, so that the scores
-    are not lost where the file cannot be written): CliError in one line naming ``path``."""
+def _write_scores(path: str | None, scores: dict) -> str:
+    """Write ``scores`` to ``--json`` ``path`` before the table is printed (a reader of the
+    printout that stops early, ``| head``, ends the command at its next line: the file is
+    written all the same), and say why it could not be: the one line of the CliError that
+    :func:`_refuse_unwritten` raises after the table is printed, so that the scores are not
+    lost either ("" when written, or not asked for)."""
     from ..engine.io import write_json
 
     if not path:
-        return
+        return ""
     try:
         write_json(path, scores)
     except OSError as exc:
-        raise CliError(f"cannot write {path} ({exc.strerror or exc})") from None
+        return f"cannot write {path} ({exc.strerror or exc})"
+    return ""
+
+
+def _refuse_unwritten(why: str) -> None:
+    """CliError ``why`` (:func:`_write_scores`'s), after the printout, where ``--json``'s
+    file could not be written."""
+    if why:
+        raise CliError(why)
 
 
 #: how many of the lowest-scoring images the printed summary lists
@@ -177,6 +188,7 @@ def _cmd_evaluate_ctc(args) -> int:
     scores = evaluate_ctc(args.pred, args.gt, _parse_frames(args.frames))
     if scores.get("links") == 0:  # nothing to reproduce: no accuracy (JSON has no NaN)
         scores["link_accuracy"] = None
+    unwritten = _write_scores(args.json, scores)
     if not args.quiet:
         if scores.get("seg_frames"):
             print(
@@ -190,13 +202,13 @@ def _cmd_evaluate_ctc(args) -> int:
         elif "link_accuracy" in scores:
             print(
                 f"links reproduced: {scores['reproduced']} of {scores['links']} "
-                f"({scores['link_accuracy']:.4f}); divisions: "
+                f"({scores['link_accuracy']:.4f}); division links: "
                 f"{scores['divisions_reproduced']} of {scores['division_links']}"
             )
         elif "links_not_scored" in scores:
             print(f"links: not scored ({scores['links_not_scored']})")
         _say_worst_images(scores, args.json, "SEG frames")
-    _write_scores(args.json, scores)
+    _refuse_unwritten(unwritten)
     return 0
 
 
@@ -229,6 +241,7 @@ def _cmd_evaluate_overlapping(args) -> int:
         raise CliError(f"--ignore-label {args.ignore_label}: no ground-truth pixel has it")
     # as the Evaluate panel's evaluate_masks scores them, and each image's scores
     scores = score_mask_pairs(pairs, names)
+    unwritten = _write_scores(args.json, scores)
     if not args.quiet:
         print(f"images: {scores['n_images']} (overlapping objects)")
         _say_skipped(skipped, args.pred)
@@ -238,8 +251,29 @@ def _cmd_evaluate_overlapping(args) -> int:
         print(f"avS (mean AP over 0.5..0.9): {scores['avs']:.4f}")
         _say_images_left_out(scores["ap_images"], scores["n_images"])
         _say_worst_images(scores, args.json)
-    _write_scores(args.json, scores)
+    _refuse_unwritten(unwritten)
     return 0
+
+
+def _mask_stacks(args) -> list[str]:
+    """The files of ``tessella evaluate PRED GT`` (without ``--overlapping``) that are mask
+    stacks by their own word (:func:`~tessella.engine.evaluation.marked_mask_stack`:
+    ``segment --stack``'s, Export's), where the options given allow scoring them as
+    ``--overlapping`` (AP of instances: no other metric, ground-truth kind or axes); [] where
+    none is, or the options ask for another scoring (the engine then refuses the stack in one
+    line naming ``--overlapping``)."""
+    from ..engine.evaluation import marked_mask_stack
+
+    others = (args.metric and set(args.metric) != {"ap"}) or args.gt_binary
+    others = others or args.gt_boundaries or args.gt_boundaries_3d
+    others = others or getattr(args, "annotated_only", None) or getattr(args, "axes", None)
+    if others:
+        return []
+    try:
+        pairs = _file_pairs(args.pred, args.gt, [])
+    except CliError:  # (no pair: the scoring says why)
+        return []
+    return [path.name for pair in pairs for path in dict.fromkeys(pair) if marked_mask_stack(path)]
 
 
 def _say_skipped(skipped: list, pred) -> None:
@@ -281,6 +315,13 @@ def _cmd_evaluate(args) -> int:
         return _cmd_evaluate_ctc(args)
     if args.overlapping:
         return _cmd_evaluate_overlapping(args)
+    stacks = _mask_stacks(args)
+    if stacks:  # (Tessella's own --stack output: overlapping masks, said so)
+        _say(
+            f"{_few(stacks)}: a mask stack (tessella segment --stack, Export's stack: frame n "
+            "is object n, objects may overlap): scored as --overlapping"
+        )
+        return _cmd_evaluate_overlapping(args)
     _check_json_target(args.json)
     skipped: list[Path] = []
     try:
@@ -302,6 +343,7 @@ def _cmd_evaluate(args) -> int:
         if not hint:
             raise
         raise CliError(f"{exc}{hint}") from None
+    unwritten = _write_scores(args.json, scores)
     if not args.quiet:
         stacks = scores.get("sections")
         print(
@@ -335,10 +377,12 @@ def _cmd_evaluate(args) -> int:
             "voi_split",
             "voi_merge",
         ):
+            # (VOI in nats, not skimage's bits: said on its lines, and in --json's voi_unit)
+            label = f"{key} ({scores.get('voi_unit', 'nats')})" if key.startswith("voi") else key
             if key in scores and scores[key] is None:
-                print(f"{key}: undefined ({_undefined_why(key, args)})")
+                print(f"{label}: undefined ({_undefined_why(key, args)})")
             elif key in scores:
-                print(f"{key}: {scores[key]:.4f}")
+                print(f"{label}: {scores[key]:.4f}")
         scored = scores.get("vrand_images", scores["n_images"])
         if 0 < scored < scores["n_images"]:
             print(
@@ -358,7 +402,7 @@ def _cmd_evaluate(args) -> int:
             else "images"
         )
         _say_worst_images(scores, args.json, what)
-    _write_scores(args.json, scores)
+    _refuse_unwritten(unwritten)
     _refuse_all_undefined(scores, args)
     return 0
 
