@@ -95,3 +95,25 @@ def test_a_new_segment_result_forgets_the_paint(worms):
     overlaps.data = np.array(overlaps.data) * 0 + (instances[6] & (layer.data != 7)) * 7
     masks, _source = _masks(viewer, layer)
     np.testing.assert_array_equal(masks[7], instances[6])
+
+
+def test_the_paint_follows_its_worm_through_relabel_and_undo(worms):
+    """Relabel 1..N after a Delete renames the worms: what was painted as worm 7 is the
+    same worm's under its new ID (was: the worm that took ID 7 got it), and back on Undo."""
+    viewer, correct, layer, overlaps, instances = worms
+    painted = _beyond_the_crossing(layer, instances)
+    overlaps.data_setitem(np.nonzero(painted), 7)
+    correct.set_selection([1])
+    assert correct.delete()
+    assert correct.relabel()
+    labels = np.asarray(layer.data)
+    renamed = int(np.bincount(labels[instances[6] & (labels > 0)]).argmax())
+    assert renamed == 6  # (worm 1 deleted: 7 is 6 now, and 8 is 7)
+    masks, _source = _masks(viewer, layer)
+    np.testing.assert_array_equal(masks[6], instances[6] | painted)
+    assert not masks[7][painted].any()
+    assert (overlaps.data[painted] == 6).all()  # the layer shows it so
+    correct.undo_button.click()  # the relabel undone: worm 7 again, with its paint
+    masks, _source = _masks(viewer, layer)
+    np.testing.assert_array_equal(masks[7], instances[6] | painted)
+    assert (overlaps.data[painted] == 7).all()

@@ -130,6 +130,8 @@ def _with_hand_paint(viewer, layer: Labels, labels: np.ndarray, stack: _Stack) -
     if base is None or overlaps is None or not isinstance(overlaps.data, np.ndarray):
         return stack
     base.follow(overlaps)  # (paint since the labels last changed)
+    if isinstance(layer.data, np.ndarray) and layer.data.shape == labels.shape:
+        base.renamed(np.asarray(layer.data))  # (IDs changed since: a hidden layer's undo)
     handed, hand = base.handed, overlaps.data
     if handed is None or handed.shape != labels.shape or hand.shape != labels.shape:
         return stack
@@ -679,6 +681,7 @@ def follow_overlaps(viewer, labels_layer: Labels) -> None:
             return
         labels = np.asarray(labels_layer.data)
         kept = base.follow(shown)  # (the user's edits of the layer since taken into it)
+        base.renamed(labels)  # (what was painted there by hand follows its objects' IDs)
         made = announced[0] if step else None  # (the step napari's paint event carried)
         if made is not None and _erased_whole(labels_layer, made):  # (a worm erased whole)
             if _in_boxes(labels_layer, labels, kept):
@@ -931,6 +934,8 @@ class _OverlapsBase:
         self.labels_layer = labels_layer
         self.then: np.ndarray | None = None
         self.handed: np.ndarray | None = None
+        #: the labels as last seen by :meth:`renamed` (what the painted IDs name)
+        self.labels_seen: np.ndarray | None = None
         self.layer: Labels | None = None
         self.kept: np.ndarray | None = None
         self.shown: np.ndarray | None = None
@@ -956,6 +961,7 @@ class _OverlapsBase:
         labels = None if self.labels_layer is None else self.labels_layer.data
         fits = isinstance(labels, np.ndarray) and self.kept is not None
         self.then = np.array(labels) if fits and labels.shape == self.kept.shape else None
+        self.labels_seen = self.then
 
     def _new_data(self, event=None) -> None:
         if not self.writing:
@@ -1029,6 +1035,40 @@ class _OverlapsBase:
         self.shown = np.array(layer.data)
         _restart_history(layer)  # (new data: a step painted before would undo into others)
         return True
+
+    def renamed(self, labels: np.ndarray) -> None:
+        """The pixels painted by hand (``handed``) follow the objects they name to their IDs
+        in ``labels`` now (Relabel 1..N, a Merge, their Undo): each ID painted becomes the
+        one most of that object's pixels in the labels last seen hold now; kept where those
+        are mostly its own still, or background (deleted, perhaps to come back)."""
+        seen, layer = self.labels_seen, self.layer
+        if seen is not None and seen.shape == labels.shape and np.array_equal(seen, labels):
+            return
+        self.labels_seen = np.array(labels)
+        data = None if layer is None else layer.data
+        if seen is None or seen.shape != labels.shape or self.handed is None:
+            return
+        if not isinstance(data, np.ndarray) or data.shape != labels.shape:
+            return
+        rows, cols = np.nonzero(self.handed)
+        values = data[rows, cols]
+        new = values.copy()
+        for label in np.unique(values[values > 0]).tolist():
+            now = labels[seen == label]
+            if not now.size:
+                continue
+            ids, counts = np.unique(now, return_counts=True)
+            best = int(ids[np.argmax(counts)])
+            if best > 0 and best != label and np.can_cast(np.min_scalar_type(best), data.dtype):
+                new[values == label] = best
+        change = new != values
+        if not change.any():
+            return
+        data[rows[change], cols[change]] = new[change]
+        if self.kept is not None and self.kept.shape == data.shape:
+            self.kept[rows[change], cols[change]] = new[change]
+        self.shown = np.array(data)  # (the follower's write, not the user's)
+        layer.refresh()
 
     def _overwritten(self, written: np.ndarray) -> None:
         """Pixels a redraw wrote are no longer the user's paint."""
