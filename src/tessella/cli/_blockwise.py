@@ -383,9 +383,12 @@ def _segment_blockwise(
     if args.ctc:  # frame by frame from the zarr: the movie is never held whole
         import zarr
 
+        from ..engine.io import read_image
         from ..engine.tracking import write_ctc
 
         lineage = {int(c): int(p) for c, p in result.recipe.get("lineage", [])}
+        # the masks carry the labels' pixel size, as in memory (t19 #10: CTC resolution tags)
+        labels = read_image(result.path)  # (lazy: its metadata only)
         # its masks and tracks' frames numbered from --first-frame (else 0), as in memory
         write_ctc(
             zarr.open(str(result.path), mode="r"),
@@ -393,6 +396,8 @@ def _segment_blockwise(
             args.ctc,
             args.overwrite,
             frame_numbers=result.recipe.get("frame_numbers"),
+            pixel_size=labels.pixel_size or None,
+            unit=labels.unit or "µm",
         )
     if not args.quiet:
         resumed = f", {result.resumed} resumed" if result.resumed else ""

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..input_record import INPUT_KEY
+from ..io._kept_recipe import recorded_for
 from ..io._zarr import (
     list_labels_in_image,
     move_labels_source,
@@ -293,7 +294,13 @@ def _run_stages(request: _Request, run: _Run, executor) -> Generator[BlockProgre
         "halo": [grid.halo[i] for i in spatial],
         "stitch": run.support.stitch,
     }
-    recipe = dict(request.recipe or {}) | {"blockwise": blockwise, "input": request.data.name}
+    # the labels file it is for (``exported``), as every labels file's recipe names it: whose
+    # NAME.recipe.json it is where NAME.tif and NAME.zarr lie side by side
+    recipe = dict(request.recipe or {}) | {
+        "blockwise": blockwise,
+        "input": request.data.name,
+        "exported": recorded_for(out),
+    }
     if request.identity is not None:  # what --skip-existing compares the input with
         recipe[INPUT_KEY] = request.identity
     if (work / "lineage.json").exists():  # [[child track, parent track], ...]
