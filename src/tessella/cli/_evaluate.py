@@ -273,7 +273,8 @@ def _mask_stacks(args) -> list[str]:
         pairs = _file_pairs(args.pred, args.gt, [])
     except CliError:  # (no pair: the scoring says why)
         return []
-    return [path.name for pair in pairs for path in dict.fromkeys(pair) if marked_mask_stack(path)]
+    stacks = (path for pair in pairs for path in pair if marked_mask_stack(path))
+    return list(dict.fromkeys(path.name for path in stacks))
 
 
 def _say_skipped(skipped: list, pred) -> None:
@@ -317,9 +318,10 @@ def _cmd_evaluate(args) -> int:
         return _cmd_evaluate_overlapping(args)
     stacks = _mask_stacks(args)
     if stacks:  # (Tessella's own --stack output: overlapping masks, said so)
+        what = "a mask stack" if len(stacks) == 1 else "mask stacks"
         _say(
-            f"{_few(stacks)}: a mask stack (tessella segment --stack, Export's stack: frame n "
-            "is object n, objects may overlap): scored as --overlapping"
+            f"{_few(stacks)}: {what} (tessella segment --stack, Export's stack: frame n is "
+            "object n, objects may overlap): scored as --overlapping"
         )
         return _cmd_evaluate_overlapping(args)
     _check_json_target(args.json)
