@@ -62,7 +62,7 @@ def test_a_replay_that_differs_says_what_differs(replayed, capsys, tmp_path):
     assert not out
     assert err.startswith(f"warning: {recipe}: the replay gave other labels than it records")
     assert "img.tif" in err and "other values (sha256 000000000000…" in err
-    assert f"Tessella 0.0.1, now {recorded['tessella_version']}" in err, err
+    assert f"Tessella version 0.0.1, now {recorded['tessella_version']}" in err, err
 
     # the same versions and parameters: said so; a parameter that differs: named
     assert (
@@ -71,7 +71,8 @@ def test_a_replay_that_differs_says_what_differs(replayed, capsys, tmp_path):
         )
         is False
     )
-    assert "with the same Tessella version, model, device and parameters" in capsys.readouterr().err
+    same = "with the same Tessella version, model weights, device, tta, tile, parameters"
+    assert same in capsys.readouterr().err
     params = {**first["params"], "min_size": 999}
     say_replay(
         {**other, **{"tessella_version": recorded["tessella_version"], "params": params}},

@@ -360,12 +360,19 @@ def _digest_differences(recorded: dict, now: dict) -> str:
 #: what a recipe records of how its labels were made, in the words a replay that gives other
 #: labels names where they differ (:func:`replay_verdict`)
 _MADE_WITH = (
-    ("tessella_version", "Tessella"),
-    ("model_sha256", "model weights (sha256)"),
+    ("tessella_version", "Tessella version"),
+    ("model_sha256", "model weights"),
     ("device", "device"),
     ("tta", "tta"),
     ("tile", "tile"),
 )
+
+
+def _short(value: Any) -> str:
+    """``value`` as a replay's words give it: a SHA-256 by its first 12 digits."""
+    text = str(value)
+    digest = len(text) == 64 and all(c in "0123456789abcdef" for c in text)
+    return f"{text[:12]}…" if digest else text
 
 
 def replay_verdict(
@@ -407,26 +414,30 @@ def replay_verdict(
     differs = _digest_differences(wanted, got)
     if not differs:
         return True, f"{where}: reproduced the recorded labels (sha256 {got['sha256'][:12]}…)"
+    both = [(key, words) for key, words in _MADE_WITH if key in recipe and key in recorded]
     made = [
-        f"{words} {recipe[key]}, now {recorded.get(key)}"
-        for key, words in _MADE_WITH
-        if key in recipe and recipe[key] != recorded.get(key)
+        f"{words} {_short(recipe[key])}, now {_short(recorded[key])}"
+        for key, words in both
+        if recipe[key] != recorded[key]
     ]
+    compared = [words for _key, words in both]
     then, now = recipe.get("params"), recorded.get("params")
     if isinstance(then, dict) and isinstance(now, dict):
+        compared.append("parameters")
         made += [
             f"{name} {then.get(name)}, now {now.get(name)}"
             for name in sorted(set(then) | set(now))
             if then.get(name) != now.get(name)
         ]
-    why = (
-        "recorded with " + "; ".join(made)
-        if made
-        else "with the same Tessella version, model, device and parameters"
-    )
+    if made:
+        why = "; recorded with " + "; ".join(made)
+    elif compared:
+        why = f"; with the same {', '.join(compared)}"
+    else:
+        why = ""
     return False, (
         f"{where}: the replay gave other labels than it records from the same input "
-        f"{Path(str(source)).name} ({differs}); {why}"
+        f"{Path(str(source)).name} ({differs}){why}"
     )
 
 
