@@ -68,6 +68,7 @@ __all__ = [
     "COMPANION_OF_KEY",
     "LAZY_LABELS_PIXELS",
     "PYRAMID_PIXELS",
+    "STORED_AXES_KEY",
     "ChunksWarning",
     "LabelsChangedWarning",
     "LazyLabelsWarning",
@@ -101,6 +102,10 @@ COMPANIONS_KEY = "tessella_companions"
 #: :class:`~tessella.engine.io.MaskCrops`), which Export and Evaluate take as their objects
 READ_STACK_KEY = "tessella_read_stack"
 COMPANION_OF_KEY = "tessella_companion_of"
+#: layer metadata: the axes as the file read stores them (``read_image``'s ``stored_axes``),
+#: which Export's recipe records as ``tessella segment``'s does, so ``--recipe`` reads the file
+#: again with them
+STORED_AXES_KEY = "stored_axes"
 #: labels on disk (zarr) with this many pixels or more, all axes together, open lazily: read
 #: whole, they would take twice their size at the peak (4.4 GB for 2 GiB of labels) and can
 #: exceed the memory (a blockwise result); the size from which Segment defaults to blockwise
@@ -167,7 +172,9 @@ def read_layers(path: PathOrPaths) -> list[tuple]:
     paths = [path] if isinstance(path, (str, os.PathLike)) else list(path)
     layers: list[tuple] = []
     for one in paths:
-        layers += with_recorded_tracks(_layers_of(Path(one)))
+        for layer in _layers_of(Path(one)):
+            # (labels only: an image split by channel has a list of metadata, one a channel)
+            layers += with_recorded_tracks([layer]) if layer[2] == "labels" else [layer]
     return layers
 
 
@@ -258,6 +265,8 @@ def _layers_of(path: Path) -> list[tuple]:
     metadata, kwargs = _placement(path, _layer_name(path), axes, sizes, unit)
     if as_read is not None:
         metadata[READ_KEY] = as_read
+    if image.stored_axes:  # (what Export's recipe records, as ``tessella segment``'s does)
+        metadata[STORED_AXES_KEY] = image.stored_axes
     if _axes_guessed(path, data.ndim):
         metadata[AXES_GUESSED_KEY] = True  # Segment reads a stack as frames for a movie model
     if data.dtype.kind in "iu" and "C" not in axes:

@@ -758,6 +758,44 @@ def _in_attrs(plan: _Plan, recipe_of: Callable, labels) -> dict | None:
     return {ZARR_RECIPE_ATTR: recipe_of(labels)[0]}
 
 
+def _as_the_command_records(maker: Callable, hashed: Hashed | None, image) -> Callable:
+    """Export's recipe maker ``maker`` (:meth:`_recipe_maker`), its recipe recording what
+    ``tessella segment``'s records of the same run (s35 t18 #5: Export's lacked ``input`` and
+    ``stored_axes``, and recorded ``"spacing": [1.0, 1.0]`` for an image without a pixel
+    size, which ``--recipe`` then wrote into the labels as a size of 1 pixel): ``input``, the
+    file whose ``input_identity`` Export recorded (``hashed``: none where the image was read
+    from no file, or that file changed since); ``stored_axes``, the axes as that file stores
+    them (the reader's :data:`~tessella._io.STORED_AXES_KEY` of the image layer ``image``),
+    where Segment read it with the axes the reader gave it; and no ``spacing`` where it is
+    napari's scale of 1 of an image without a pixel size (all 1, no ``unit`` nor
+    ``voxel_size``): the command records none there, and the replay reads the file's own."""
+    from tessella._io import STORED_AXES_KEY
+    from tessella.engine.input_record import INPUT_KEY
+
+    from_file = hashed is not None and hashed.identity is not None
+    metadata = getattr(image, "metadata", {}) if from_file else {}
+    stored = metadata.get(STORED_AXES_KEY)
+
+    def make(stack, labels, digest=None) -> tuple[dict, bool]:
+        recipe, reproduces = maker(stack, labels, digest)
+        recipe = dict(recipe)
+        if from_file and INPUT_KEY in recipe:
+            assert hashed is not None
+            recipe["input"] = hashed.source.path
+            if isinstance(stored, str) and recipe.get("axes") == metadata.get("axes"):
+                recipe["stored_axes"] = stored
+        spacing = recipe.get("spacing")
+        if (
+            isinstance(spacing, list)
+            and not any(key in recipe for key in ("unit", "voxel_size"))
+            and all(isinstance(v, int | float) and v == 1 for v in spacing)
+        ):
+            del recipe["spacing"]
+        return recipe, reproduces
+
+    return make
+
+
 def _recover_leftovers(outputs) -> str:
     """Recover what an export (or an engine write) of these ``outputs`` killed before it
     finished left beside them (:func:`~tessella.engine.io._leftovers.recover_leftovers`: an
@@ -1151,11 +1189,19 @@ class ExportWriting:
             numbers=numbers,
             length=self.length_checkbox.isChecked(),
             lineage=self._lineage() if "ctc" in kinds else {},
-            recipe=self._recipe_maker(outputs, hashed) if "recipe" in kinds else None,
+            recipe=(
+                _as_the_command_records(
+                    self._recipe_maker(outputs, hashed),
+                    hashed,
+                    find_layer(self.viewer, layer.metadata.get(SOURCE_ID_KEY)),
+                )
+                if "recipe" in kinds
+                else None
+            ),
             # (Recipe not ticked: a time-lapse result's frame numbers are kept all the same,
             # with its recipe, in the attributes of a zarr or OME-Zarr written)
             attrs_recipe=(
-                self._recipe_maker(outputs, None)
+                _as_the_command_records(self._recipe_maker(outputs, None), None, None)
                 if "recipe" not in kinds
                 and {"zarr", "ome_zarr"} & set(kinds)
                 and self._recipe() is not None
