@@ -115,3 +115,6 @@ def test_a_bundled_models_package_readme_keeps_its_command_and_tuning(tmp_path):
     assert "How the defaults were chosen: grid search" in readme
     assert "unchanged" not in readme and "tuned for" not in readme
     assert "## Validation (tessella evaluate)" in readme
+    # (each image's scores stay in the attached card: 64 images x 2 were ~500 README lines)
+    assert '"per_image"' not in readme and '"images_sha256"' not in readme
+    assert "`validation.per_image` in the attached card.json" in readme

@@ -675,6 +675,32 @@ def _weights_and_holdout(card) -> list[str]:
     return lines
 
 
+#: parts of a card's ``validation`` entry the package's README leaves to the attached card:
+#: each image's scores (``tools/score_model.py --record``: 64 lines for nuclei2d, twice) and
+#: the checksum of the scored images
+_CARD_ONLY = ("per_image", "images_sha256")
+
+
+def _validation_summary(validation: object) -> object:
+    """``validation`` without its :data:`_CARD_ONLY` parts, at any depth (``with_tta``'s
+    too).
+
+    >>> _validation_summary({"scores": {"ap50": 0.9}, "per_image": {"a": {}},
+    ...                      "with_tta": {"images_sha256": "ab", "scores": {}}})
+    {'scores': {'ap50': 0.9}, 'with_tta': {'scores': {}}}
+    """
+    if not isinstance(validation, dict):
+        return validation
+    return {k: _validation_summary(v) for k, v in validation.items() if k not in _CARD_ONLY}
+
+
+def _has_per_image(validation: object) -> bool:
+    """Whether ``validation`` holds each image's scores anywhere."""
+    if not isinstance(validation, dict):
+        return False
+    return "per_image" in validation or any(map(_has_per_image, validation.values()))
+
+
 def _documentation(card, package: str | None = None) -> str:
     """The package README; ``package`` is its file name (by default NAME.zip)."""
     package = package or f"{card.name}.zip"
@@ -698,10 +724,12 @@ def _documentation(card, package: str | None = None) -> str:
         lines += ["## Output", "", "The network's raw output, before activation: "]
         lines[-1] += CHANNEL_NOTE[card.method]
         lines += [""]
-    validation = raw.get("validation")
+    validation = _validation_summary(raw.get("validation"))
     if validation:
         lines += ["## Validation (tessella evaluate)", "", "```", json.dumps(validation, indent=2)]
         lines += ["```", ""]
+        if _has_per_image(raw.get("validation")):
+            lines += [f"Each image's scores: `validation.per_image` in the attached {CARD}.", ""]
     training = raw.get("training", {})
     if training:
         lines += ["## Training", "", f"Data: {_training_data(card)}", ""]
