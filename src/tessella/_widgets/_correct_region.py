@@ -279,6 +279,7 @@ class CorrectRegion:
         self.write_button.clicked.connect(self.write_back)
         self.region_cancel.clicked.connect(self._cancel_region_work)
         self._region_box = box
+        box.setVisible(False)  # (until :meth:`_show_region` finds labels on disk chosen)
         return box
 
     # --- which layer ------------------------------------------------------------------------
