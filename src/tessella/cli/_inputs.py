@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 
 from ._console import CliError, _few
-from ._write import _recipe_path
 
 __all__ = [
     "_segment_jobs",
@@ -26,7 +25,13 @@ __all__ = [
 ]
 
 
-def _segment_jobs(inputs: list[str], output: str) -> list[tuple[Path, Path]]:
+def _segment_jobs(inputs: list[str], output: str, csv: bool = True) -> list[tuple[Path, Path]]:
+    """The ``(input, output)`` of each image ``tessella segment`` segments, refused before
+    any work where two would collide: one output file (``a.png`` and ``a.tif``: both
+    ``a.tif``), or, with ``csv`` (``--csv``), one CSV (``a.tif`` and ``a.tiff``: both
+    ``a.csv``). Their recipes do not collide: each labels file keeps its own
+    (:func:`~tessella.engine.io._kept_recipe.recipe_to_write`: ``a.recipe.json`` and
+    ``a.tiff.recipe.json``)."""
     from ..engine.io import TIFF_SUFFIXES, is_zarr_path, list_images
     from ..engine.io._zarr import ome_image_of_labels
 
@@ -79,14 +84,17 @@ def _segment_jobs(inputs: list[str], output: str) -> list[tuple[Path, Path]]:
                 f"{other} and {source.name} would both be written as {target.name}; rename "
                 "one of them"
             )
-    recipes: dict[Path, Path] = {}
-    for source, target in jobs:  # a.tif and a.tiff would share a.recipe.json
-        other = recipes.setdefault(_recipe_path(target), source)
-        if other != source:
-            raise CliError(
-                f"{other} and {source.name} would share the recipe "
-                f"{_recipe_path(target).name}; rename one of them"
-            )
+    if csv:
+        from ._measure_csv import csv_path
+
+        tables: dict[Path, Path] = {}
+        for source, target in jobs:  # a.tif and a.tiff: both measured into a.csv
+            other = tables.setdefault(csv_path(target), source)
+            if other != source:
+                raise CliError(
+                    f"{other} and {source.name} would both be measured into "
+                    f"{csv_path(target).name} (--csv); rename one of them"
+                )
     return jobs
 
 
