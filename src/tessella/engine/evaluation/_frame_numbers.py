@@ -6,7 +6,7 @@ evaluate RES NN_GT --ctc --frames A:B`` pairs a CTC result's masks so)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,7 +14,7 @@ import numpy as np
 __all__ = ["FramesByNumber", "frames_by_number", "numbers_said"]
 
 
-def numbers_said(numbers: Sequence[int], few: int = 6) -> str:
+def numbers_said(numbers: Iterable[int], few: int = 6) -> str:
     """Frame numbers in words: runs as ``8-14``, a few of them named.
 
     >>> numbers_said([8, 9, 10, 11]), numbers_said([2, 5, 6, 7, 9]), numbers_said([4])

@@ -137,8 +137,11 @@ def _label_pairs(
                 if path is not seg and marked_mask_stack(path):
                     raise EvaluationInputError(_mask_stack_refused(path, flags))
         hows = (pred_how, gt_how)
+        seg_placed = None  # (a SEG folder: its files at the prediction's frames by number)
+        if gt_image is None:
+            seg_placed = _seg_files_by_number(gt_file, pred_file, np.shape(predicted))
         truth = (
-            _ctc_truth(gt_file, np.shape(predicted), pred_file)
+            _ctc_truth(gt_file, np.shape(predicted), pred_file, seg_placed)
             if gt_image is None
             else gt_image.data
         )
@@ -211,6 +214,9 @@ def _label_pairs(
         places, how = None, ""
         if gt_file is seg and annotated_only != "off":
             places, how = ctc_annotated(seg), f"the files of {seg.name}, by their names"
+            if seg_placed is not None:  # (part of a movie: its frames by their numbers)
+                places = [place for place, _path in seg_placed]
+                how += f", at the frames of {pred_file.name} of their numbers"
         elif annotated_only in ("frames", "slices"):
             given = set_to("annotated_only", annotated_only, flags)
             try:
@@ -362,16 +368,60 @@ def _one_file_for_one_image(seg: Path, pred: Path) -> Path | None:
     return placed[0][1]
 
 
-def _ctc_truth(seg: Path, shape: tuple[int, ...], pred_file: Path) -> np.ndarray:
+def _seg_files_by_number(
+    seg: Path, pred_file: Path, shape: tuple[int, ...]
+) -> list[tuple[tuple[int, ...], Path]] | None:
+    """``[(place, file), ...]``: the files of the SEG folder ``seg`` at the frames of the
+    prediction ``pred_file`` (of ``shape``, T first) of their frame numbers, where the recipe
+    kept with it records the movie's frame numbers of its frames (``frame_numbers``: Segment
+    of a folder ``t008.tif ...``), as the Evaluate panel pairs them; files of frames it does
+    not hold left out. None where it records none (placed as the reader places them).
+    EvaluationInputError naming both where it holds none of the annotated frames."""
+    from ._file_axes import _recipe_of
+    from ._frame_numbers import numbers_said
+    from ._sparse import _CTC_FRAME, _CTC_SLICE
+
+    found = _recipe_of(Path(pred_file)) if len(shape) >= 3 else None
+    numbers = found[0].get("frame_numbers") if found is not None else None
+    if not isinstance(numbers, list) or len(numbers) != shape[0]:
+        return None
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in numbers):
+        return None
+    at = {n: i for i, n in enumerate(numbers)}
+    placed, annotated = [], set()
+    for place, path in ctc_annotated_files(seg) or []:
+        match = _CTC_SLICE.match(path.name) or _CTC_FRAME.match(path.name)
+        if match is None:
+            return None
+        number = int(match[1])
+        annotated.add(number)
+        if number in at:
+            placed.append(((at[number], *place[1:]), path))
+    if sorted(placed) == list(ctc_annotated_files(seg) or []):
+        return None  # (each file where the reader places it: nothing to say)
+    if not placed:
+        raise EvaluationInputError(
+            f"{seg}: annotates frames {numbers_said(annotated)}; the prediction "
+            f"{Path(pred_file).name} holds frames {numbers_said(numbers)} (its recipe's "
+            "frame_numbers): none in common"
+        )
+    return sorted(placed)
+
+
+def _ctc_truth(
+    seg: Path, shape: tuple[int, ...], pred_file: Path, placed: list | None = None
+) -> np.ndarray:
     """The CTC ground truth ``seg`` as labels of the prediction's ``shape`` (T first): each
     file at its frame (slice) as the reader places it (:func:`ctc_annotated_files`: counted
     from the movie beside it, or from 0), the rest 0. A SEG folder of one file, one without
     its movie beside it, and a prediction of another length are scored so too. EvaluationInputError
     naming ``seg`` where a place lies outside the prediction, or its file's image is not the
-    prediction's there (YX; ZYX for a whole 3D frame)."""
+    prediction's there (YX; ZYX for a whole 3D frame). ``placed``: the files at the
+    prediction's frames of their numbers instead (:func:`_seg_files_by_number`)."""
     from ..io import as_array, read_image
 
-    placed = ctc_annotated_files(seg) or []
+    if placed is None:
+        placed = ctc_annotated_files(seg) or []
     truth: np.ndarray | None = None
     for place, path in placed:
         try:
