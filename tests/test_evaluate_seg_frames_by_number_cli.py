@@ -49,8 +49,9 @@ def test_seg_folder_scored_at_the_frames_of_their_numbers(part_of_a_movie, tmp_p
     assert main(["evaluate", str(pred), str(seg), "--metric", "seg", "--json", str(out)]) == 0
     scores = json.loads(out.read_text())
     assert scores["annotated"]["frames"] == 3
-    frames = [row["seg"] for row in scores["images"]]
-    assert frames == [1.0, 0.0, 1.0]  # man_seg008 and 010 found whole, 009's cells missed
+    frames = {row["name"]: row["seg"] for row in scores["images"]}
+    # man_seg008 and 010 found whole, 009's cells missed (each row named by its file)
+    assert frames == {"man_seg008.tif": 1.0, "man_seg009.tif": 0.0, "man_seg010.tif": 1.0}
     assert "at the frames of pred.tif of their numbers" in capsys.readouterr().out
 
 

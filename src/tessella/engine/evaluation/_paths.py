@@ -245,8 +245,12 @@ def _label_pairs(
                 raise EvaluationInputError(f"{gt_file}: {exc}") from None
             if summaries is not None:
                 summaries.append((annotated_summary(places, truth.shape), how))
+            # (placed by number: each image named by its file, man_seg009.tif, not by the
+            # prediction's index of its frame)
+            files = {tuple(place): path.name for place, path in seg_placed or []}
             for place, image in zip(places, images):
-                yield f"{gt_file.name}[{','.join(map(str, place))}]", *image
+                name = f"{gt_file.name}[{','.join(map(str, place))}]"
+                yield files.get(tuple(place), name), *image
             continue
         if frame_axis is not None:
             images = scored_images(truth, predicted, unannotated, kind, frame_axis)
