@@ -200,10 +200,16 @@ def _build_parser() -> argparse.ArgumentParser:
         "--csv",
         action="store_true",
         help="also write each image's measurements beside its labels (OUT.csv: the columns of "
-        "Export's CSV, mean_confidence where the model has a seed map or foreground "
+        "Export's CSV, one row per object (per object and frame in a time-lapse, with a frame "
+        "column of the movie's frame numbers where they are known: t052.tif ..., "
+        "--first-frame), mean_confidence where the model has a seed map or foreground "
         "probability, objects of overlapping models each whole, 2D objects' length_px along "
         "their skeleton) and, for a folder, one table of them all with an image column "
-        "(OUT/measurements.csv); a CSV there is replaced only with --overwrite",
+        "(OUT/measurements.csv) and OUT/images.csv, one row per image (status ok/empty/"
+        "failed, n_objects, warning, labels, model, recipe: blank images and failures "
+        "included); with --blockwise, the finished labels zarr is measured piece by piece, "
+        "never read whole (mean_confidence empty: no confidence map is kept); a CSV there is "
+        "replaced only with --overwrite",
     )
     segment.add_argument(
         "--ctc",
@@ -278,7 +284,9 @@ def _build_parser() -> argparse.ArgumentParser:
         "--metric",
         action="append",
         choices=["ap", "seg", "iou", "vrand", "voi"],
-        help="metrics to report (repeatable; default ap; vrand and voi both give V_rand and VOI)",
+        help="metrics to report (repeatable; default ap; vrand and voi both give V_rand, "
+        "higher is better, and VOI, in nats (natural logarithms; skimage gives bits, 1.443 "
+        "times as large), lower is better)",
     )
     evaluate.add_argument(
         "--gt-boundaries",
