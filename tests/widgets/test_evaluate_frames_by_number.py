@@ -105,3 +105,26 @@ def test_a_prediction_without_numbers_is_told_how(make_napari_viewer, data_dir, 
     status = widget.status_label.text()
     assert widget.last_evaluation is None
     assert "records no frame numbers" in status and "frames 0-2 of 'SEG'" in status, status
+
+
+def test_labels_of_other_frames_scored_where_both_hold_them(make_napari_viewer, data_dir):
+    """Labels (no SEG folder) of frames 9-12 against a prediction of 8-10: scored whole, the
+    prediction's frame 8 would be a frame without a cell: refused, saying how; with *Score
+    annotated frames only*, frames 9 and 10 are scored, each against its own number."""
+    viewer = make_napari_viewer()
+    truth = viewer.add_labels(
+        np.stack([_seg(data_dir, t) for t in (9, 10, 11, 12)]),
+        name="gt",
+        metadata={"frame_numbers": [9, 10, 11, 12]},
+        axis_labels=("t", "y", "x"),
+    )
+    pred = _prediction(viewer, data_dir, [8, 9, 10])
+    widget = _evaluate(viewer, pred, truth)
+    assert not widget.annotated_checkbox.isChecked()
+    status = widget.status_label.text()
+    assert widget.last_evaluation is None, status
+    assert "9-10 in common only" in status and "Score annotated frames only" in status
+    widget.annotated_checkbox.setChecked(True)
+    widget._on_evaluate_clicked()
+    assert widget.last_scores["seg"] == pytest.approx(1.0), widget.status_label.text()
+    assert widget.last_scores["annotated"]["frames"] == 2

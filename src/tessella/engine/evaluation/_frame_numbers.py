@@ -122,7 +122,8 @@ def frames_by_number(
     elif len(common) < len(pred_numbers):
         raise ValueError(
             f"{frames}: {numbers_said(common)} in common only; the others would score as "
-            "frames without a cell"
+            "frames without a cell: score the annotated frames only (the Evaluate panel's "
+            "Score annotated frames only)"
         )
     said = numbers_said(common)
     note = f"frames paired by number: those of {pred_name} ({numbers_said(pred_numbers)}) "
