@@ -20,11 +20,16 @@ from .io import atomic_path
 from .progress import warn_at_caller
 
 __all__ = [
+    "CountedReads",
+    "fits_labels",
     "labels_axes_for",
+    "length_reads",
     "length_column",
     "measure_objects",
     "size_column",
     "skeleton_length",
+    "spacing_for",
+    "table_boxes",
     "with_frame_numbers",
     "write_csv",
 ]
@@ -212,6 +217,39 @@ def _regions_of(labels, boxes: np.ndarray):
         yield group, np.asarray(labels[y0 : y1 + 1, x0 : x1 + 1]), (y0, x0)
 
 
+def length_reads(boxes: np.ndarray, shape: Sequence[int]) -> int:
+    """How many reads from disk the length pass of labels on disk of ``shape`` makes for the
+    objects of ``boxes`` (each ``[min_y, min_x, max_y, max_x]``, or with ``t`` first: one
+    frame's objects apart from another's): one per square of :data:`_REGION_SIDE` where an
+    object's box starts and one for each object too big for its square (:func:`_regions_of`,
+    whose reads it counts); a progress bar's total. ``shape`` is the labels' (2D, or with
+    ``T`` first: the frames are read apart)."""
+    if len(shape) not in (2, 3):
+        raise ValueError(f"length is measured of 2D labels (or frames of them), not {shape}")
+    width = 4 + (len(shape) == 3)
+    boxes = np.asarray(boxes, dtype=np.int64).reshape(-1, width)
+    if not len(boxes):
+        return 0
+    frames, boxes = (boxes[:, 0], boxes[:, 1:]) if width == 5 else (None, boxes)
+    side, margin = _REGION_SIDE, _REGION_MARGIN
+    square = boxes[:, :2] // side
+    alone = ((boxes[:, 2:] - square * side) >= side + margin).any(axis=1)
+    keys = square[~alone]
+    if frames is not None:
+        keys = np.column_stack([frames[~alone], keys])
+    return int(alone.sum()) + len(np.unique(keys, axis=0))
+
+
+def table_boxes(table: Mapping[str, np.ndarray]) -> np.ndarray:
+    """The bounding boxes of a table's 2D objects (:func:`measure_objects`' columns), each
+    ``[min_y, min_x, max_y, max_x]``, with a movie's frame ``t`` first: what
+    :func:`length_reads` counts."""
+    names = [f"bbox_{e}_{a}" for e in ("min", "max") for a in "yx"]
+    if "t" in table:
+        names = ["t", *names]
+    return np.stack([np.asarray(table[n], dtype=np.int64) for n in names], axis=1)
+
+
 def _with_lengths(
     columns: dict[str, np.ndarray],
     labels,
@@ -273,16 +311,55 @@ def _spacing_of(spacing, spatial_axes: str) -> tuple[float, ...] | None:
     return values
 
 
+def fits_labels(image_shape: Sequence[int], labels_shape: Sequence[int]) -> bool:
+    """Whether an image of ``image_shape`` gives the intensities of labels of
+    ``labels_shape``: the same shape, or that with an extra last axis of channels."""
+    image_shape, labels_shape = tuple(image_shape), tuple(labels_shape)
+    return image_shape == labels_shape or (
+        len(image_shape) == len(labels_shape) + 1 and image_shape[:-1] == labels_shape
+    )
+
+
+def spacing_for(axes: str, pixel_size: Mapping[str, float] | None, physical: bool = True):
+    """The pixel size of each spatial axis of ``axes`` (``{"Y": 0.5, "X": 0.5}``) to measure
+    physical sizes with: None where not ``physical`` (labels in pixels) or ``pixel_size``
+    lacks one of them."""
+    spatial = [a for a in axes if a in "ZYX"]
+    sizes = pixel_size or {}
+    if not physical or not all(a in sizes for a in spatial):
+        return None
+    return {a: sizes[a] for a in spatial}
+
+
+class CountedReads:
+    """``array`` (labels on disk) whose every read (``[index]``) calls ``tick`` first (a
+    progress bar's step, which may raise to cancel): handed to the engine's measures and
+    writers that read it a piece at a time, so that their reads are counted. Has the array's
+    shape, dtype, ndim and chunks (:func:`chunks_of`); reads give numpy arrays."""
+
+    def __init__(self, array, tick) -> None:
+        self.array = array
+        self.tick = tick
+        self.shape = tuple(int(n) for n in array.shape)
+        self.dtype = array.dtype
+        self.ndim = len(self.shape)
+        self.chunks = chunks_of(array)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, index) -> np.ndarray:
+        self.tick()
+        return np.asarray(self.array[index])
+
+
 def _check_inputs(labels, image, confidence) -> None:
     if labels.dtype.kind not in "iu":
         raise ValueError(f"labels must be integers, not {labels.dtype}")
     if labels.size and labels.min() < 0:
         raise ValueError("labels must not be negative")
     if image is not None:
-        fits = image.shape == labels.shape or (
-            image.ndim == labels.ndim + 1 and image.shape[:-1] == labels.shape
-        )
-        if not fits:
+        if not fits_labels(image.shape, labels.shape):
             raise ValueError(
                 f"image shape {image.shape} differs from labels shape {labels.shape} "
                 "(an extra last axis of channels is allowed)"
