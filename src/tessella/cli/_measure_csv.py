@@ -191,7 +191,7 @@ def measure_kept(source: Path, target: Path, read_image_of, model, on_read=None)
     shape, chunks and axes, and gives a function then called before each read of them (a
     progress bar's tick)."""
     from ..engine.io import read_image
-    from ..engine.measure import _on_disk, measure_objects
+    from ..engine.measure import CountedReads, _on_disk, chunks_of, measure_objects, spacing_for
     from ._segment import _physical
 
     stack = _measured_whole(model) and _recorded_stack(target)
@@ -200,23 +200,19 @@ def measure_kept(source: Path, target: Path, read_image_of, model, on_read=None)
     if stack or not _on_disk(labels):  # (a zarr's, lazy: measured piece by piece)
         labels = np.asarray(labels)
     elif on_read is not None:
-        labels = _Reads(labels, on_read, labels_image.axes)
+        shape = tuple(int(n) for n in labels.shape)
+        labels = CountedReads(labels, on_read(shape, chunks_of(labels), labels_image.axes))
     axes = "YX" if stack else labels_image.axes
     spatial = [a for a in axes if a in "ZYX"]
     image = read_image_of(Path(source))
-    data = getattr(image, "data", None)
-    intensities = None
     shape = tuple(labels.shape[1:] if stack else labels.shape)
-    if data is not None:
-        data_shape = tuple(data.shape)
-        if data_shape == shape or (len(data_shape) == len(shape) + 1 and data_shape[:-1] == shape):
-            # (read piece by piece with labels on disk, as the labels are)
-            intensities = data if _on_disk(labels) and _on_disk(data) else np.asarray(data)
+    data = _intensities(image, shape)
+    # (read piece by piece with labels on disk, as the labels are)
+    intensities = (
+        data if data is None or (_on_disk(labels) and _on_disk(data)) else np.asarray(data)
+    )
     unit = labels_image.unit or "µm"
-    pixel_size = labels_image.pixel_size or {}
-    spacing = None
-    if _physical(labels_image.unit) and all(a in pixel_size for a in spatial):
-        spacing = {a: pixel_size[a] for a in spatial}
+    spacing = spacing_for(axes, labels_image.pixel_size, _physical(labels_image.unit))
     options: dict = {"image": intensities, "spacing": spacing, "unit": unit}
     if stack:
         table = measure_objects(
@@ -229,22 +225,28 @@ def measure_kept(source: Path, target: Path, read_image_of, model, on_read=None)
     return _with_frames(table, _kept_frame_numbers(target), tuple(labels.shape), axes)
 
 
-class _Reads:
-    """Labels on disk whose every read is told first (:func:`measure_kept`'s ``on_read``)."""
+def _intensities(image, shape: tuple):
+    """The array of ``image`` (an input as read, or None) where it gives the intensities of
+    labels of ``shape`` (:func:`~tessella.engine.measure.fits_labels`: the same shape, or an
+    extra last axis of channels), as it is (lazy where it is); else None."""
+    from ..engine.measure import fits_labels
 
-    def __init__(self, array, on_read, axes: str) -> None:
-        from ..engine.measure import chunks_of
+    data = getattr(image, "data", None)
+    if data is None or not fits_labels(data.shape, shape):
+        return None
+    return data
 
-        self.array = array
-        self.shape = tuple(int(n) for n in array.shape)
-        self.dtype = array.dtype
-        self.ndim = len(self.shape)
-        self.chunks = chunks_of(array)
-        self.tick = on_read(self.shape, self.chunks, axes)
 
-    def __getitem__(self, index):
-        self.tick()
-        return np.asarray(self.array[index])
+def kept_not_measured(target: Path, exc: BaseException) -> str:
+    """What is said of labels ``target`` kept by ``--skip-existing`` without their CSV that
+    could not be measured (``exc``), in memory and with ``--blockwise`` alike: the way on
+    keeps them (never segmenting them again, which would lose their hand corrections)."""
+    from ._write import _reason
+
+    return (
+        f"{target}: the kept labels could not be measured ({_reason(exc)}); rerun the same "
+        f"command to measure {Path(target).name} as it is"
+    )
 
 
 def _kept_frame_numbers(target: Path) -> list[int] | None:
@@ -291,23 +293,17 @@ def measure_result(
     skeleton; the objects of a method that keeps overlaps each measured whole; a movie's
     ``frame`` column after ``t`` where ``frame_numbers`` (those the recipe records) are one a
     frame, as Export's CSV of the labels reopened."""
-    from ..engine.measure import measure_objects
+    from ..engine.measure import measure_objects, spacing_for
     from ..engine.methods import get_method
 
     labels = np.asarray(result.labels)
     axes = result.axes
     spatial = [a for a in axes if a in "ZYX"]
     intensities = None
-    data = getattr(image, "data", None)
-    if data is not None and getattr(image, "axes", None) is not None:
-        data_shape = tuple(data.shape)
-        if data_shape == labels.shape or (
-            len(data_shape) == labels.ndim + 1 and data_shape[:-1] == labels.shape
-        ):
-            intensities = np.asarray(data)
-    spacing = None
-    if physical and all(a in pixel_size for a in spatial):
-        spacing = {a: pixel_size[a] for a in spatial}
+    if getattr(image, "axes", None) is not None:
+        data = _intensities(image, labels.shape)
+        intensities = None if data is None else np.asarray(data)
+    spacing = spacing_for(axes, pixel_size, physical)
     options: dict = {"image": intensities, "spacing": spacing, "unit": unit}
     options["confidence"] = confidence_map(result, labels.shape)  # (Export's mean_confidence)
     two_d = "".join(spatial) == "YX"

@@ -437,7 +437,7 @@ def _cmd_segment(args) -> int:
     finally:
         listening.close()
     if measured is not None:
-        _write_measurements(
+        failed += _write_measurements(
             measured,
             all_jobs,
             jobs,
@@ -461,7 +461,7 @@ def _write_measurements(
     read_image_of=None,
     model=None,
     said: tuple[dict, dict] = ({}, {}),
-) -> None:
+) -> list[str]:
     """--csv's end of a run: the table of all images' objects (``combined``, a folder run's)
     from the CSVs of the images measured and of those --skip-existing kept, and beside it the
     table of images (:mod:`~tessella.cli._images_csv`: one row an image, those of 0 objects
@@ -469,8 +469,17 @@ def _write_measurements(
     error of each that failed); kept labels without their
     CSV are measured as they are on disk (``read_image_of`` reads their input, as the run
     does; see :func:`~tessella.cli._measure_csv.measure_kept`: hand corrections kept, the
-    network's mean_confidence left empty, said once), or said where that fails."""
-    from ._measure_csv import csv_path, measure_kept, write_combined_csv, write_image_csv
+    network's mean_confidence left empty, said once), or said where that fails
+    (:func:`~tessella.cli._measure_csv.kept_not_measured`'s words, as ``--blockwise``: never
+    advising to segment them again, which would lose their hand corrections). Gives the
+    names of the images whose kept labels could not be measured: failures of the run."""
+    from ._measure_csv import (
+        csv_path,
+        kept_not_measured,
+        measure_kept,
+        write_combined_csv,
+        write_image_csv,
+    )
 
     heard_of, errors = dict(said[0]), dict(said[1])
     done = dict(measured)
@@ -486,7 +495,10 @@ def _write_measurements(
                     write_image_csv(target, table)
                     measured_kept.append((target.name, "mean_confidence" in table))
                 except (CliError, ValueError, OSError) as exc:
-                    print(f"tessella segment: error: {target}: {exc}", file=sys.stderr)
+                    print(
+                        f"tessella segment: error: {kept_not_measured(target, exc)}",
+                        file=sys.stderr,
+                    )
                     errors[source.name] = f"kept by --skip-existing, not measured: {exc}"
             if csv_path(target).is_file():
                 parts.append((source.name, csv_path(target)))
@@ -494,7 +506,8 @@ def _write_measurements(
                 missing.append(source.name)
                 errors.setdefault(
                     source.name,
-                    "kept by --skip-existing without measurements: rerun it with --overwrite --csv",
+                    "kept by --skip-existing without measurements: rerun the same command "
+                    "to measure them as they are",
                 )
     if measured_kept:
         names = ", ".join(sorted(name for name, _ in measured_kept))
@@ -508,14 +521,8 @@ def _write_measurements(
             ),
             file=sys.stderr,
         )
-    if missing:
-        print(
-            f"warning: no measurements of {', '.join(missing)} (their labels were kept by "
-            "--skip-existing): rerun them with --overwrite --csv",
-            file=sys.stderr,
-        )
     if combined is None:
-        return
+        return missing
     from ._images_csv import images_path, images_rows, write_images_csv
     from ._measure_csv import _table_rows
 
@@ -538,6 +545,7 @@ def _write_measurements(
         also = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
         print(f"measurements of {len(parts)} images -> {combined}")
         print(f"{_counted(len(rows), 'image')}{f' ({also})' if also else ''} -> {table}")
+    return missing
 
 
 #: how a CLI user gives a stack its voxel size or segments its slices one by one
