@@ -130,8 +130,9 @@ def frames_by_number(
     note += f"against the frames of the same numbers of {truth_name}"
     if moved is not None:
         scored = sorted({pred_numbers[p[0]] for p in moved})
-        note += f"; annotated in both: frame{'s' if len(scored) > 1 else ''} "
-        note += f"{numbers_said(scored)}, only they scored"
+        several = len(scored) > 1
+        note += f"; annotated in both: frame{'s' if several else ''} {numbers_said(scored)}, "
+        note += f"only {'they' if several else 'it'} scored"
     elif len(truth_numbers) != len(common):
         note += f" ({said} of its {numbers_said(truth_numbers)})"
     return FramesByNumber(_frames_at(truth, picks), moved, common, note)
