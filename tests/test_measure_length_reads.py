@@ -79,3 +79,47 @@ def test_fits_labels_and_spacing_for():
     assert spacing_for("TYX", {"Y": 0.5, "X": 0.25}) == {"Y": 0.5, "X": 0.25}
     assert spacing_for("ZYX", {"Y": 0.5, "X": 0.25}) is None  # (no Z size)
     assert spacing_for("YX", {"Y": 0.5, "X": 0.25}, physical=False) is None
+
+
+def test_measure_kept_tells_the_length_reads_before_them(tmp_path):
+    """The CLI's bar of a labels zarr measured piece by piece (``measure_kept``'s
+    ``on_read``) gets the reads of the lengths to come from ``on_lengths``: the pieces
+    and those reads are all the reads made (its total was every square of the plane)."""
+    from types import SimpleNamespace
+
+    from tessella.cli._measure_csv import measure_kept
+    from tessella.engine.registry import load_model
+
+    data = _labels((256, 256), 0)
+    store = zarr.open(
+        str(tmp_path / "l.zarr"), mode="w", shape=data.shape, chunks=(128, 128), dtype=data.dtype
+    )
+    store[...] = data
+    store.attrs["tessella_axes"] = "YX"
+    reads, told = [], []
+
+    def on_read(shape, chunks, axes):
+        told.append((shape, chunks, axes))
+        return lambda: reads.append(1)
+
+    image = SimpleNamespace(data=np.ones(data.shape, np.uint16), axes="YX")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(measure, "_REGION_SIDE", 64)
+        patch.setattr(measure, "_REGION_MARGIN", 16)
+        table = measure_kept(
+            tmp_path / "in.tif",
+            tmp_path / "l.zarr",
+            lambda _: image,
+            load_model("nuclei2d"),
+            on_read,
+            on_lengths=told.append,
+        )
+        expected = length_reads(table_boxes(table), data.shape)  # (squares of 64)
+    [(shape, chunks, axes), lengths] = told
+    assert (shape, chunks, axes) == ((256, 256), (128, 128), "YX")
+    pieces = len(measure.piece_slices(shape, chunks))
+    assert lengths == expected > 1
+    assert len(reads) == pieces + lengths
+    reference = measure_objects(data, image.data, length=True)
+    np.testing.assert_allclose(table["length_px"], reference["length_px"])
+    assert table["mean_confidence"].tolist() == [""] * len(reference["label"])

@@ -178,7 +178,9 @@ def _few_names(names: list) -> str:
     return _few(names)
 
 
-def measure_kept(source: Path, target: Path, read_image_of, model, on_read=None) -> dict:
+def measure_kept(
+    source: Path, target: Path, read_image_of, model, on_read=None, on_lengths=None
+) -> dict:
     """The measurements of the labels ``target`` kept by ``--skip-existing`` (a hand-corrected
     file is measured as it is), with the columns of a run's CSV: the intensities of the input
     ``source`` (read by ``read_image_of``, as the run reads it) where its array fits, the
@@ -189,9 +191,20 @@ def measure_kept(source: Path, target: Path, read_image_of, model, on_read=None)
     as a run writes it. Labels on disk (a zarr) are measured piece by piece, never read
     whole; ``on_read(shape, chunks, axes)`` (None: not asked) is called before it with their
     shape, chunks and axes, and gives a function then called before each read of them (a
-    progress bar's tick)."""
+    progress bar's tick); ``on_lengths(n)`` (None: not asked), where each 2D object's length
+    is then read from them, is called between the pieces and the lengths with the number of
+    reads that takes (:func:`~tessella.engine.measure.length_reads`: a bar's total)."""
     from ..engine.io import read_image
-    from ..engine.measure import CountedReads, _on_disk, chunks_of, measure_objects, spacing_for
+    from ..engine.measure import (
+        CountedReads,
+        _lengths_on_disk,
+        _on_disk,
+        chunks_of,
+        length_reads,
+        measure_objects,
+        spacing_for,
+        table_boxes,
+    )
     from ._segment import _physical
 
     stack = _measured_whole(model) and _recorded_stack(target)
@@ -218,6 +231,10 @@ def measure_kept(source: Path, target: Path, read_image_of, model, on_read=None)
         table = measure_objects(
             labels.astype(bool), instances=True, length=True, axes="YX", **options
         )
+    elif on_lengths is not None and _on_disk(labels) and "".join(spatial) == "YX":
+        table = measure_objects(labels, axes=axes, **options)  # (the pieces, then the lengths)
+        on_lengths(length_reads(table_boxes(table), labels.shape))
+        table = _lengths_on_disk(table, labels, axes, spacing, unit)
     else:
         table = measure_objects(labels, axes=axes, length="".join(spatial) == "YX", **options)
     if _has_confidence(model):  # the column where a run has it (the last), left empty
