@@ -5,7 +5,6 @@ collides is ``--csv``'s ``a.csv``: that is refused, before any work."""
 
 from __future__ import annotations
 
-import functools
 import json
 import warnings
 
@@ -14,7 +13,6 @@ import tifffile
 
 from tessella._io import RECIPE_KEY, LabelsChangedWarning, UnclearRecipeWarning, read_layers
 from tessella.cli import CliError, main
-from tessella.cli import _segment as segment_module
 from tessella.cli._inputs import _segment_jobs
 from tests.conftest import DATA
 
@@ -51,11 +49,7 @@ def test_the_jobs_collide_only_in_their_csv(folder, tmp_path):
         _segment_jobs([str(folder)], str(out), csv=True)
 
 
-def test_a_tif_and_a_tiff_are_segmented_each_with_its_recipe(folder, tmp_path, monkeypatch):
-    # (as tessella segment without --csv gives its jobs: csv=bool(args.csv))
-    monkeypatch.setattr(
-        segment_module, "_segment_jobs", functools.partial(_segment_jobs, csv=False)
-    )
+def test_a_tif_and_a_tiff_are_segmented_each_with_its_recipe(folder, tmp_path):
     out = tmp_path / "out"
     assert main(["segment", str(folder), "-o", str(out), *RUN]) == 0
     assert sorted(p.name for p in out.iterdir()) == [

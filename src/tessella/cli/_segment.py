@@ -126,7 +126,7 @@ def _cmd_segment(args) -> int:
         jobs = [(Path(args.inputs[0]), Path(args.output))]
     else:
         _check_one_image_output(args.inputs, Path(args.output))
-        jobs = _segment_jobs(args.inputs, args.output)
+        jobs = _segment_jobs(args.inputs, args.output, csv=bool(args.csv))
     if not args.blockwise and not args.quiet:
         _say_not_images(args.inputs)
     from ..engine.io._paths import path_overlap
