@@ -284,8 +284,10 @@ def _with_labels_record(metadata: dict, path: Path, labels: Any) -> dict:
     labels too large for a state (:data:`~tessella._widgets._tracks_layer.LINEAGE_KEY`).
     A file changed since the record was written is said (:class:`LabelsChangedWarning`):
     its divisions are not taken."""
+    if not str(metadata.get("axes", "")).startswith("T"):
+        return metadata  # (no movie: nothing of a record to put back)
     found = labels_record(path)
-    if found is None or not str(metadata.get("axes", "")).startswith("T"):
+    if found is None:
         return metadata
     sidecar, record = found
     from tessella.engine.digest import DIGEST_KEY, digest_matches
