@@ -53,6 +53,19 @@ def test_the_revision_is_the_checkouts_git_describe(fresh_revision):
     assert described.removesuffix("-dirty").endswith(head[:7])
 
 
+def test_asking_the_revision_writes_nothing_into_the_checkout(fresh_revision):
+    """``git describe --dirty`` refreshes the index: it takes .git/index.lock and renames a
+    new .git/index into place, so a commit running beside any Tessella process could fail
+    on the lock (review r13 #1). The revision is read without writing."""
+    index = ROOT / ".git" / "index"
+    if not index.is_file():
+        pytest.skip("not a git checkout with an index (an installed package)")
+    before = index.stat()
+    assert tessella_revision()
+    after = index.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
 def test_no_revision_outside_a_checkout_or_without_git(fresh_revision, monkeypatch, tmp_path):
     # an installed package: no .git beside it
     installed = tmp_path / "site-packages" / "tessella" / "engine" / "revision.py"

@@ -2,8 +2,8 @@
 
 ``tessella_version`` ("0.1.0") names a release, and results can change slightly between
 commits of the same release; a recipe and a trained model's card therefore also record
-``tessella_revision`` (``git describe --always --dirty`` of the checkout) where Tessella
-runs from a git checkout. An installed wheel has no checkout: nothing is recorded there.
+``tessella_revision`` (the checkout's commit, ``-dirty`` with uncommitted changes) where
+Tessella runs from a git checkout. An installed wheel has no checkout: nothing is recorded there.
 The revision says which code made a result; it is not a setting, so no comparison of
 settings (``--skip-existing``, a replay, the reader's digest check) looks at it."""
 
@@ -22,10 +22,11 @@ REVISION_KEY = "tessella_revision"
 
 @functools.cache
 def tessella_revision() -> str | None:
-    """``git describe --always --dirty`` of the checkout this package is imported from
-    (``"d2f5430"``, ``"d2f5430-dirty"`` where the checkout has uncommitted changes), asked
-    once per process; None where it cannot be known: an installed package (no ``.git``
-    beside its ``src``), no git, or git refusing (a checkout of another user...).
+    """The commit of the checkout this package is imported from, as ``git describe --always
+    --dirty`` would name it (``"d2f5430"``, ``"d2f5430-dirty"`` where the checkout has
+    uncommitted changes), asked once per process, writing nothing into the checkout; None
+    where it cannot be known: an installed package (no ``.git`` beside its ``src``), no
+    git, or git refusing (a checkout of another user...).
 
     >>> revision = tessella_revision()
     >>> revision is None or (isinstance(revision, str) and revision != "")
@@ -36,9 +37,24 @@ def tessella_revision() -> str | None:
         return None
     # the checkout's own index and tree, whatever GIT_DIR/GIT_INDEX_FILE the caller set
     env = {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}
+    # (not ``git describe --dirty``: it refreshes the index, taking .git/index.lock and
+    # rewriting .git/index even with GIT_OPTIONAL_LOCKS=0, so a user's commit running
+    # beside Tessella could fail on the lock; ``rev-parse`` reads, and ``status`` with
+    # --no-optional-locks writes nothing)
+    head = _git(root, env, "rev-parse", "--short", "HEAD")
+    if not head:
+        return None
+    changes = _git(root, env, "--no-optional-locks", "status", "--porcelain", "-uno")
+    if changes is None:
+        return None
+    return f"{head}-dirty" if changes else head
+
+
+def _git(root: Path, env: dict[str, str], *args: str) -> str | None:
+    """What ``git -C root ARGS`` printed, stripped; None where git is missing or fails."""
     try:
         done = subprocess.run(
-            ["git", "-C", str(root), "describe", "--always", "--dirty"],
+            ["git", "-C", str(root), *args],
             capture_output=True,
             text=True,
             timeout=10,
@@ -47,8 +63,7 @@ def tessella_revision() -> str | None:
         )
     except (OSError, subprocess.SubprocessError):
         return None
-    revision = done.stdout.strip()
-    return revision if done.returncode == 0 and revision else None
+    return done.stdout.strip() if done.returncode == 0 else None
 
 
 def with_revision(record: dict) -> dict:
