@@ -685,6 +685,11 @@ def _checked_recipe(recipe, where: str | os.PathLike | None = None) -> dict:
 
     if not isinstance(recipe, dict):
         raise ValueError(f"a recipe is a JSON object, got {type(recipe).__name__}")
+    if recipe.get("note") == LABELS_RECORD_NOTE and not {"model", "params"} & set(recipe):
+        raise ValueError(
+            "no Segment recipe: it keeps the divisions and frame numbers of the labels saved "
+            "beside it by napari's File > Save, which were not made by Segment; nothing to replay"
+        )
     unknown = _unknown_fields(recipe)
     newer = _newer_version(recipe.get("tessella_version"))
     if unknown is not None and newer is None:  # (a misspelt field would be replayed as the
