@@ -75,6 +75,21 @@ def test_saved_ctc_result_reopens_with_its_lineage_and_frame_numbers(
         assert tracks_layer(viewer, reopened) is tracks
         assert tracks.graph == {31: [11], 32: [11]}
 
+    # Export CTC of the reopened TIFF: masks named by the frame numbers, the divisions kept
+    from tessella.engine.tracking import read_ctc_tracks
+
+    export = viewer.window.add_plugin_dock_widget("tessella", "Export")[1]
+    export.labels_combo.setCurrentIndex(export.labels_combo.findText("saved"))
+    export.path_edit.setText(str(tmp_path / "again"))
+    for box in ("tiff", "zarr", "csv", "recipe"):
+        getattr(export, f"{box}_checkbox").setChecked(False)
+    export.ctc_checkbox.setChecked(True)
+    export.export()
+    written = sorted(p.name for p in (tmp_path / "again_RES").glob("mask*.tif"))
+    assert written == [f"mask{t:03d}.tif" for t in FRAMES], export.status_label.text()
+    tracks = read_ctc_tracks(tmp_path / "again_RES" / "res_track.txt")
+    assert {(k.id, k.parent) for k in tracks if k.parent} == {(31, 11), (32, 11)}
+
     # a record whose labels changed outside Tessella: their divisions are not taken
     from tessella.engine.io import write_labels
 
