@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._counted_reads import CountedReads
 from .axes import check_axes, spatial_of
 from .io import atomic_path
 from .progress import warn_at_caller
@@ -329,28 +330,6 @@ def spacing_for(axes: str, pixel_size: Mapping[str, float] | None, physical: boo
     if not physical or not all(a in sizes for a in spatial):
         return None
     return {a: sizes[a] for a in spatial}
-
-
-class CountedReads:
-    """``array`` (labels on disk) whose every read (``[index]``) calls ``tick`` first (a
-    progress bar's step, which may raise to cancel): handed to the engine's measures and
-    writers that read it a piece at a time, so that their reads are counted. Has the array's
-    shape, dtype, ndim and chunks (:func:`chunks_of`); reads give numpy arrays."""
-
-    def __init__(self, array, tick) -> None:
-        self.array = array
-        self.tick = tick
-        self.shape = tuple(int(n) for n in array.shape)
-        self.dtype = array.dtype
-        self.ndim = len(self.shape)
-        self.chunks = chunks_of(array)
-
-    def __len__(self) -> int:
-        return self.shape[0]
-
-    def __getitem__(self, index) -> np.ndarray:
-        self.tick()
-        return np.asarray(self.array[index])
 
 
 def _check_inputs(labels, image, confidence) -> None:
