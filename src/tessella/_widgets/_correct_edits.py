@@ -118,27 +118,6 @@ def _movie_top(viewer, layer, t_axis: int | None) -> int | None:
     return free_id(layer.data, current_lineage(viewer, layer)) - 1
 
 
-def _after_movie_ids(change: Edit, frame: np.ndarray, top: int) -> Edit:
-    """A split computed on one ``frame`` of a movie whose largest ID is ``top``: its new IDs
-    (after the frame's largest) moved after ``top``, so that they are no other cell's ID in
-    another frame (in a type that holds them)."""
-    import dataclasses
-    import re
-
-    frame_top = int(frame.max())
-    if top <= frame_top:
-        return change
-    shift = top - frame_top
-    values = change.values
-    new = values > frame_top
-    wide = np.result_type(values.dtype, np.min_scalar_type(int(values.max()) + shift))
-    values = values.astype(wide)
-    values[new] += shift
-    added = ", ".join(map(str, np.unique(values[new]).tolist()))
-    description = re.sub(r"\(new: [^)]*\)", f"(new: {added})", change.description)
-    return dataclasses.replace(change, values=values, description=description)
-
-
 def _merge_into_first(labels: np.ndarray, ids: list[int], axes: str | None = None) -> Edit:
     """Merge the objects ``ids`` into the first of them (the engine keeps the smallest ID):
     on a time-lapse the merged object goes on as the first selected track. With ``axes``
@@ -224,7 +203,7 @@ def _swept_axes(ndim: int, plane: tuple[int, ...], t_axis: int | None) -> tuple[
     return tuple(a for a in range(ndim) if a not in in_plane and a != t_axis)
 
 
-def _apart_words(
+def _pieces_apart_words(
     change: Edit,
     data: np.ndarray,
     ids: list[int],
@@ -233,41 +212,17 @@ def _apart_words(
     numbers: tuple[int, ...] = (),
 ) -> str:
     """What the status line of a Merge adds where the merged object is in pieces that do
-    not touch (``data``: the labels before it; ``frame``: the one merged in, None: all;
-    ``numbers``: the frames' recorded numbers): "; 44 is now 2 pieces that do not touch,
-    17 px apart (in frame 52)", so that a merge of objects apart is not made silently (s35
-    t19 #11: Export CTC then wrote one label of two pieces). Nothing where it is one piece."""
-    from scipy import ndimage as ndi
+    not touch (:func:`tessella.engine.edit.pieces_apart`; ``data``: the labels before it;
+    ``frame``: the one merged in, None: all; ``numbers``: the frames' recorded numbers):
+    "; 44 is now 2 pieces that do not touch, 17 px apart (in frame 52)", so that a merge of
+    objects apart is not made silently (s35 t19 #11: Export CTC then wrote one label of two
+    pieces). Nothing where it is one piece."""
+    from tessella.engine.edit import pieces_apart
 
-    from tessella.engine._edit_changes import _bbox
-
-    if not change.size:
-        return ""
-    target = int(np.asarray(change.values).ravel()[0])
-    mask = np.isin(data, ids)
-    mask[change.indices] = True
-    if t_axis is None:
-        planes: list[tuple[int | None, np.ndarray]] = [(None, mask)]
-    else:
-        frames = [frame] if frame is not None else range(mask.shape[t_axis])
-        planes = [(t, np.take(mask, t, axis=t_axis)) for t in frames]
-    apart = []  # (frame, pieces, gap)
-    for t, plane in planes:
-        if not plane.any():
-            continue
-        crop = plane[_bbox(plane)]
-        pieces, count = ndi.label(crop, np.ones((3,) * crop.ndim, bool))
-        if count < 2:
-            continue
-        gap = None
-        if count <= 10:  # (between the nearest pixels of the two nearest pieces)
-            gap = min(
-                float(ndi.distance_transform_edt(pieces != n)[(pieces > 0) & (pieces != n)].min())
-                for n in range(1, count + 1)
-            )
-        apart.append((t, count, gap))
+    apart = pieces_apart(data, ids, change, t_axis, frame)
     if not apart:
         return ""
+    target = int(np.asarray(change.values).ravel()[0])
     unit = "voxels" if data.ndim - (t_axis is not None) >= 3 else "px"
     t, count, gap = apart[0]
     said = f"; {target} is now {count} pieces that do not touch"
@@ -277,55 +232,6 @@ def _apart_words(
         said += f" (in {frame_name(t, numbers)}"
         said += f" and {len(apart) - 1} other frames)" if apart[1:] else ")"
     return said + ": Export writes them as one object (Undo keeps them apart)"
-
-
-def _along_lines(
-    data: np.ndarray, lines: list[np.ndarray], one: Callable[[np.ndarray, np.ndarray], Edit]
-) -> Edit:
-    """The splits along ``lines`` (``one(labels, line)``: the split along one line), one
-    after the other, as one edit (one Undo step) whose description names every object split,
-    into how many pieces, and all the new IDs: "split 8 into 3 by 2 lines (new: 13, 14)". A
-    line that cuts nothing is named in it ("line 2 left out: ..."); none cutting anything,
-    the first one's error."""
-    from tessella.engine.edit import Edit
-
-    if len(lines) == 1:
-        return one(data, lines[0])
-    work = data.copy()
-    asides: list[str] = []
-    errors: list[str] = []
-    cuts = 0
-    for n, line in enumerate(lines, start=1):
-        try:
-            change = one(work, line)
-        except ValueError as exc:  # (a SplitRefused, a bug guard, goes on up)
-            if not errors:
-                first = exc
-            errors.append(f"line {n} left out: {exc}")
-            continue
-        if not np.can_cast(change.values.dtype, work.dtype):  # (new IDs past its type)
-            work = work.astype(change.values.dtype)
-        change.apply(work)
-        cuts += 1
-        _title, _sep, aside = change.description.partition("; ")
-        if aside:
-            asides.append(aside)
-    if not cuts:
-        raise first
-    indices = np.nonzero(work != data)
-    values = work[indices]
-    was = data[indices]
-    words = []
-    for old in np.unique(was[was > 0]).tolist():
-        pieces = set(np.unique(values[was == old]).tolist())
-        if np.any(work == old):  # (the largest piece keeps its ID)
-            pieces.add(old)
-        words.append(f"{old} into {len(pieces)}")
-    new = np.setdiff1d(np.unique(values), np.unique(data)).tolist()
-    drawn = f"{cuts} lines" if cuts > 1 else "line"
-    description = f"split {' and '.join(words)} by {drawn} (new: {', '.join(map(str, new))})"
-    description += "".join(f"; {aside}" for aside in [*asides, *errors])
-    return Edit(indices, values, description)
 
 
 def _through_slices(
@@ -621,7 +527,7 @@ class CorrectEdits:
             (lambda d: _merge_into_first(d, ids, axes)) if movie else (lambda d: merge(d, ids)),
             frame,
             leaving=ids[1:],
-            note=lambda change, data: _apart_words(
+            note=lambda change, data: _pieces_apart_words(
                 change, data, ids, t_axis, frame, _frame_numbers(layer, t_axis)
             ),
         ):
@@ -732,7 +638,7 @@ class CorrectEdits:
 
     def split_along_lines(self) -> bool:
         """Split the object each line in the split-lines layer crosses; clear the lines."""
-        from tessella.engine.edit import split_line
+        from tessella.engine.edit import split_lines
 
         shapes = self._find_helper(LINES_LAYER, Shapes)
         if shapes is None or not len(shapes.data):
@@ -763,18 +669,8 @@ class CorrectEdits:
         for frame, drawn in frames.items():  # the lines of a frame: one edit, one Undo
             top = _movie_top(self.viewer, self.labels_layer, t_axis)
 
-            def cut(data, drawn=drawn, top=top) -> Edit:
-                def one(labels, line) -> Edit:
-                    def now(k: int) -> np.ndarray | None:  # (less what a line before gave away)
-                        mask = None if whole is None else whole(k)
-                        if mask is None or labels is data or mask.shape != labels.shape:
-                            return mask
-                        return mask & ~((labels != data) & (labels != k))
-
-                    change = split_line(labels, label, line, plane, through, whole and now)
-                    return change if top is None else _after_movie_ids(change, labels, top)
-
-                return _along_lines(data, drawn, one)
+            def cut(data, drawn=drawn, top=top) -> Edit:  # (a movie's: in the lines' frame)
+                return split_lines(data, label, drawn, plane, through, whole, after=top)
 
             done |= self._apply(
                 "Split along line" if len(drawn) == 1 else "Split along lines",
@@ -796,7 +692,7 @@ class CorrectEdits:
         return None if result is None else _results.height_map(result, layer.data.shape)
 
     def split_watershed(self) -> bool:
-        from tessella.engine.edit import split_seeds
+        from tessella.engine.edit import new_ids_after, split_seeds
 
         ids = self._selection("Split by watershed")
         layer = self.labels_layer
@@ -840,9 +736,7 @@ class CorrectEdits:
                 change = split_seeds(
                     data, ids[0], seeds=seeds, height=height, pieces=pieces, whole=whole
                 )
-                return (
-                    change if frame is None or top is None else _after_movie_ids(change, data, top)
-                )
+                return change if frame is None or top is None else new_ids_after(change, data, top)
             except ValueError as exc:
                 if seeds is None and "peaks" in str(exc):  # no two nuclei in the map: ask
                     hint = f"put one point per piece inside it in a '{SEEDS_LAYER}' points layer"

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from scipy import ndimage as ndi
 
-__all__ = ["Edit", "id_words"]
+__all__ = ["Apart", "Edit", "id_words", "pieces_apart"]
 
 
 @dataclass(frozen=True)
@@ -122,3 +123,61 @@ def _per_frame(labels, axes, make_mask: Callable, description: str) -> Edit:
         mask[index] = frame_mask
         new[index][frame_mask] = frame_values
     return _edit(labels, mask, new[mask], description)
+
+
+#: a merged object in more pieces than this has no gap measured (a distance transform each)
+MOST_PIECES_MEASURED = 10
+
+
+class Apart(NamedTuple):
+    """An object in pieces that do not touch, in ``frame`` of a time-lapse (None: not one):
+    how many ``pieces``, and the ``gap`` between the two nearest (between their nearest
+    pixels, in pixels; None where there are more than :data:`MOST_PIECES_MEASURED`)."""
+
+    frame: int | None
+    pieces: int
+    gap: float | None
+
+
+def pieces_apart(
+    labels: np.ndarray,
+    ids: Sequence[int],
+    change: Edit,
+    t_axis: int | None = None,
+    frame: int | None = None,
+) -> list[Apart]:
+    """Where the object a merge ``change`` of the objects ``ids`` of ``labels`` (before it)
+    makes is in pieces that do not touch (touching diagonally counts as touching): once for
+    an image or a volume; for a time-lapse (its T axis ``t_axis``) in each frame, or only in
+    ``frame``, the one merged in. Empty where it is one piece (or the change is empty)."""
+    if not change.size:
+        return []
+    if t_axis is None:
+        mask = np.isin(labels, ids)
+        mask[change.indices] = True
+        planes: list[tuple[int | None, np.ndarray]] = [(None, mask)]
+    elif frame is not None:  # (that frame alone: the change lies in it)
+        mask = np.isin(np.take(labels, frame, axis=t_axis), ids)
+        there = change.indices[t_axis] == frame
+        mask[tuple(i[there] for a, i in enumerate(change.indices) if a != t_axis)] = True
+        planes = [(frame, mask)]
+    else:
+        mask = np.isin(labels, ids)
+        mask[change.indices] = True
+        planes = [(t, np.take(mask, t, axis=t_axis)) for t in range(mask.shape[t_axis])]
+    apart = []
+    for t, plane in planes:
+        if not plane.any():
+            continue
+        crop = plane[_bbox(plane)]
+        pieces, count = ndi.label(crop, np.ones((3,) * crop.ndim, bool))
+        if count < 2:
+            continue
+        gap = None
+        if count <= MOST_PIECES_MEASURED:  # (between the nearest pixels of the nearest two)
+            gap = min(
+                float(ndi.distance_transform_edt(pieces != n)[(pieces > 0) & (pieces != n)].min())
+                for n in range(1, count + 1)
+            )
+        apart.append(Apart(t, count, gap))
+    return apart

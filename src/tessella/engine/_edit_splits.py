@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+import re
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from scipy import ndimage as ndi
 
 from ._edit_changes import Edit, _bbox, _edit
 
-__all__ = ["SHARD_PX", "SplitRefused", "split_line", "split_seeds"]
+__all__ = ["SHARD_PX", "SplitRefused", "new_ids_after", "split_line", "split_lines", "split_seeds"]
 
 
 class SplitRefused(RuntimeError):
@@ -116,7 +118,7 @@ def _join_apart(pieces: np.ndarray, region: np.ndarray) -> tuple[np.ndarray, int
     return pieces, count, px
 
 
-def _apart_words(label: int, parts: int, px: int, through: bool) -> str:
+def _joined_words(label: int, parts: int, px: int, through: bool) -> str:
     """What the status line says of the parts of ``label`` a split gave to a piece."""
     if not parts:
         return ""
@@ -131,10 +133,10 @@ def _apart_words(label: int, parts: int, px: int, through: bool) -> str:
     return f"; {which} of {label} apart from the rest ({px} px) joined {how}"
 
 
-def _apart_note(
+def _joined_note(
     label: int, shown: np.ndarray, near: np.ndarray, pieces: np.ndarray, through: bool
 ) -> str:
-    """:func:`_apart_words` for a split line: the parts of the object as shown (touching
+    """:func:`_joined_words` for a split line: the parts of the object as shown (touching
     diagonally too) away from the line (``near``: the line grown by a pixel) that went with
     a piece the line cuts where it is shown; not a part that is a side of the line itself
     (a line across the hidden stretch of a worm under another)."""
@@ -149,7 +151,7 @@ def _apart_note(
         if set(np.unique(pieces[inside]).tolist()) <= cut_pieces:
             joined += 1
             px += int(np.count_nonzero(inside))
-    return _apart_words(label, joined, px, through)
+    return _joined_words(label, joined, px, through)
 
 
 def split_line(
@@ -241,10 +243,183 @@ def split_line(
     renumber = np.zeros(int(pieces.max()) + 1, np.int32)
     renumber[present] = np.arange(1, len(present) + 1)
     pieces = renumber[pieces]
-    note = _apart_note(label, object_mask, near, pieces, base is not object_mask)
+    note = _joined_note(label, object_mask, near, pieces, base is not object_mask)
     full_box = tuple(i if isinstance(i, slice) else slice(i, i + 1) for i in index)
     block = pieces.reshape(labels[full_box].shape)
     return _split_pieces(labels, label, full_box, block, "line", note)
+
+
+def split_lines(
+    labels: np.ndarray,
+    label: int | None,
+    lines: Sequence[np.ndarray],
+    plane_axes: tuple[int, int] = (-2, -1),
+    through: tuple[int, ...] = (),
+    whole: Whole = None,
+    after: int | None = None,
+) -> Edit:
+    """The splits along ``lines`` (each as :func:`split_line` with the other arguments), one
+    after the other (a line cuts the pieces the lines before it made), as one edit (one undo
+    step) whose description names every object split, into how many pieces, and all the new
+    IDs: "split 8 into 3 by 2 lines (new: 13, 14)". A line that cuts nothing is named in it
+    ("line 2 left out: ..."); none cutting anything, the first one's error is raised. One
+    line: :func:`split_line`'s edit. ``whole``: each line after the first splits the object
+    whole less what the lines before it gave to other pieces.
+
+    ``after``: the new IDs come after it where it is above the labels' largest (e.g. a
+    movie's largest ID and those its lineage names: :func:`new_ids_after`). Lines that all
+    lie in the same slice of the axes they are neither drawn in nor swept along (one frame of
+    a time-lapse) are cut in that slice alone, at the cost of one frame, not the movie; the
+    new IDs still come after the whole labels' largest.
+    """
+    lines = [np.asarray(line, float) for line in lines]
+    if not lines:
+        raise ValueError("draw a split line first")
+    slab = _lines_slab(labels, lines, plane_axes, through)
+    if slab is None:
+        return _split_along(labels, label, lines, plane_axes, through, whole, after)
+    index, kept = slab
+    top = int(labels.max()) if after is None else max(after, int(labels.max()))
+    ndim = labels.ndim
+    axis = {a: k for k, a in enumerate(kept)}  # (the labels' axes in the slice's)
+
+    def whole_there(k: int) -> np.ndarray | None:
+        mask = _whole_mask(whole, k, labels.shape)
+        return None if mask is None else mask[index]
+
+    change = _split_along(
+        labels[index],
+        label,
+        [line[:, kept] for line in lines],
+        (axis[plane_axes[0] % ndim], axis[plane_axes[1] % ndim]),
+        tuple(axis[a % ndim] for a in through),
+        None if whole is None else whole_there,
+        top,
+    )
+    at = iter(change.indices)
+    size = change.values.shape
+    indices = tuple(next(at) if isinstance(i, slice) else np.full(size, i, np.intp) for i in index)
+    return dataclasses.replace(change, indices=indices)
+
+
+def _lines_slab(
+    labels: np.ndarray,
+    lines: list[np.ndarray],
+    plane_axes: tuple[int, int],
+    through: tuple[int, ...],
+) -> tuple[tuple[int | slice, ...], list[int]] | None:
+    """``(index, kept)``: the slice of ``labels`` every line lies in on the axes it is
+    neither drawn in nor swept along (a time-lapse's T: the lines' frame), and the axes
+    that slice keeps; None where there are no such axes, where the lines lie in different
+    slices or outside the labels, or where a line is no line (:func:`split_line` then says
+    so, as it does on the whole labels)."""
+    ndim = labels.ndim
+    free = {a % ndim for a in (*plane_axes, *through)}
+    fixed = [a for a in range(ndim) if a not in free]
+    if not fixed or len(plane_axes) != 2 or len({a % ndim for a in plane_axes}) != 2:
+        return None
+    if any(line.ndim != 2 or line.shape[1] != ndim or len(line) < 2 for line in lines):
+        return None
+    where = {tuple(int(round(line[0][a])) for a in fixed) for line in lines}
+    if len(where) != 1:
+        return None
+    (point,) = where
+    if not all(0 <= p < labels.shape[a] for p, a in zip(point, fixed)):
+        return None
+    index: list[int | slice] = [slice(None)] * ndim
+    for a, p in zip(fixed, point):
+        index[a] = p
+    return tuple(index), [a for a in range(ndim) if a not in fixed]
+
+
+def _split_along(
+    labels: np.ndarray,
+    label: int | None,
+    lines: list[np.ndarray],
+    plane_axes: tuple[int, int],
+    through: tuple[int, ...],
+    whole: Whole,
+    top: int | None,
+) -> Edit:
+    """:func:`split_lines` on ``labels`` as they are (new IDs after ``top``, if given)."""
+
+    def one(work: np.ndarray, line: np.ndarray) -> Edit:
+        now = _less_given(whole, work, labels)
+        change = split_line(work, label, line, plane_axes, through, now)
+        return change if top is None else new_ids_after(change, work, top)
+
+    if len(lines) == 1:
+        return one(labels, lines[0])
+    work = labels.copy()
+    asides: list[str] = []
+    errors: list[str] = []
+    cuts = 0
+    for n, line in enumerate(lines, start=1):
+        try:
+            change = one(work, line)
+        except ValueError as exc:  # (a SplitRefused, a bug guard, goes on up)
+            if not errors:
+                first = exc
+            errors.append(f"line {n} left out: {exc}")
+            continue
+        if not np.can_cast(change.values.dtype, work.dtype):  # (new IDs past its type)
+            work = work.astype(change.values.dtype)
+        change.apply(work)
+        cuts += 1
+        _title, _sep, aside = change.description.partition("; ")
+        if aside:
+            asides.append(aside)
+    if not cuts:
+        raise first
+    indices = np.nonzero(work != labels)
+    values = work[indices]
+    was = labels[indices]
+    words = []
+    for old in np.unique(was[was > 0]).tolist():
+        pieces = set(np.unique(values[was == old]).tolist())
+        if np.any(work == old):  # (the largest piece keeps its ID)
+            pieces.add(old)
+        words.append(f"{old} into {len(pieces)}")
+    # (every new ID is past the labels' largest: a piece keeps its old ID or takes a new one)
+    ids = np.unique(values)
+    new = ids[ids > labels.max()].tolist()
+    drawn = f"{cuts} lines" if cuts > 1 else "line"
+    description = f"split {' and '.join(words)} by {drawn} (new: {', '.join(map(str, new))})"
+    description += "".join(f"; {aside}" for aside in [*asides, *errors])
+    return Edit(indices, values, description)
+
+
+def _less_given(whole: Whole, work: np.ndarray, labels: np.ndarray) -> Whole:
+    """``whole`` for a split of ``work`` (``labels`` as the lines before it left them): each
+    object whole less the pixels those lines gave to other objects."""
+    if whole is None or work is labels:
+        return whole
+
+    def now(k: int) -> np.ndarray | None:
+        mask = _whole_mask(whole, k, work.shape)
+        return None if mask is None else mask & ~((work != labels) & (work != k))
+
+    return now
+
+
+def new_ids_after(change: Edit, labels: np.ndarray, top: int) -> Edit:
+    """``change``, a split of ``labels`` (one frame of a movie, say), with its new IDs (those
+    after the labels' largest) moved after ``top`` (the whole movie's largest ID and those its
+    lineage names), so that they are no other object's ID anywhere (in a type that holds
+    them), its description's "(new: ...)" naming them. Unchanged where ``top`` is not above
+    the labels' largest."""
+    frame_top = int(labels.max())
+    if top <= frame_top:
+        return change
+    shift = top - frame_top
+    values = change.values
+    new = values > frame_top
+    wide = np.result_type(values.dtype, np.min_scalar_type(int(values.max()) + shift))
+    values = values.astype(wide)
+    values[new] += shift
+    added = ", ".join(map(str, np.unique(values[new]).tolist()))
+    description = re.sub(r"\(new: [^)]*\)", f"(new: {added})", change.description)
+    return dataclasses.replace(change, values=values, description=description)
 
 
 def _split_swept(
@@ -304,7 +479,7 @@ def _split_swept(
     pieces, _joined, _px = _join_apart(pieces, region)  # (and line voxels none reached)
     pieces[region & (pieces == 0)] = 1 if pieces.max() else 0
     parts = ndi.label(away, np.ones((3,) * region.ndim, bool))[1] if apart.size else 0
-    note = _apart_words(label, parts, int(np.count_nonzero(away)), False)
+    note = _joined_words(label, parts, int(np.count_nonzero(away)), False)
     # number the pieces 1..K (a seed flooded over by its neighbours leaves a gap)
     present = np.unique(pieces[pieces > 0])
     lookup = np.zeros(int(pieces.max()) + 1, np.int32)
@@ -402,5 +577,5 @@ def split_seeds(
     apart = np.flatnonzero(~seeded)
     px = int(np.count_nonzero(np.isin(parts, apart)))
     split, _joined, _px = _join_apart(split, region)
-    note = _apart_words(label, len(apart), px, full is not None)
+    note = _joined_words(label, len(apart), px, full is not None)
     return _split_pieces(labels, label, box, split, "watershed", note)

@@ -27,21 +27,35 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage as ndi
 
-from ._edit_changes import Edit, _bbox, _check_present, _edit, _frames, _ids, _per_frame
-from ._edit_splits import SplitRefused, split_line, split_seeds
+from ._edit_changes import (
+    Apart,
+    Edit,
+    _bbox,
+    _check_present,
+    _edit,
+    _frames,
+    _ids,
+    _per_frame,
+    pieces_apart,
+)
+from ._edit_splits import SplitRefused, new_ids_after, split_line, split_lines, split_seeds
 from ._edit_splits import _basins as _basins
 from ._edit_splits import _next_ids as _next_ids
 from ._edit_splits import _split_pieces as _split_pieces
 
 __all__ = [
+    "Apart",
     "Edit",
     "Suspect",
     "merge",
+    "pieces_apart",
     "delete",
     "fill_holes",
     "remove_small",
     "relabel_sequential",
     "split_line",
+    "split_lines",
+    "new_ids_after",
     "split_seeds",
     "SplitRefused",
     "suspicious_objects",
