@@ -36,7 +36,9 @@ def test_a_resume_whose_base_is_gone_says_which_and_keeps_the_run(
     )
     with pytest.raises(ValueError) as refused:
         train(_config(data, out, 2, True))
-    assert str(refused.value) == f"--resume {out}: {missing}"
+    # in the Python API's words (79e3339); the command's are its own
+    assert str(refused.value) == f"resume=True into {str(out)!r}: {missing}"
+    assert getattr(refused.value, "cli", None) == f"--resume {out}: {missing}"
     assert _files(out) == before  # nothing of the run touched
 
     # the command: the base taken from the checkpoint, the same one line
@@ -44,7 +46,7 @@ def test_a_resume_whose_base_is_gone_says_which_and_keeps_the_run(
     monkeypatch.setattr(sys, "argv", ["tessella", *command])
     assert main(command) == 1
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and err.endswith(missing), err
+    assert len(err.splitlines()) == 1 and err.endswith(f"--resume {out}: {missing}"), err
 
     # another model of that name (other weights) is not the base
     renamed_model(away, base.parent / "other", "tinybase", scale=0.5)
