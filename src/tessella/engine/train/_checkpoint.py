@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._config import TrainConfig
 from ._optimisation import _ema_with_warm_up
-from ._worded import CALLERS, Refused
+from ._worded import Refused, option, resume_of, set_to
 
 if TYPE_CHECKING:
     from ._starting_model import StartingModel
@@ -244,64 +244,40 @@ class ResumeRefused(Refused):
     (:attr:`panel`); a :class:`~._worded.Refused`, as the run's other refusals."""
 
 
-#: what each caller calls the settings a resume must keep: (Python, command line, panel)
-_SETTING_WORDS = {
-    "holdout": ("holdout", "--holdout", "Hold out"),
-    "val_fraction": ("val_fraction", "--val-fraction", "the hold-out fraction"),
-    "val_data": ("val_data", "--val-data", "the hold-out folder"),
-    "seed": ("seed", "--seed", "the seed"),
-    "exclude": ("exclude", "--exclude", "the files left out"),
-    "max_val_images": ("max_val_images", "--max-val-images", "the hold-out images scored"),
-    "val_orientations": ("val_orientations", "--val-orientations", "the orientations scored"),
-}
-_CALLERS = CALLERS
-
-
-def _setting(name: str, value, caller: str) -> str:
-    """Setting ``name`` of ``value`` as ``caller`` gives it: ``max_val_images=2``,
-    ``--max-val-images 2``, ``--val-orientations`` / ``no --val-orientations``."""
-    word = _SETTING_WORDS[name][_CALLERS.index(caller)]
-    if caller == "python":
-        return f"{word}={value!r}"
-    if isinstance(value, bool):
-        return word if value else f"no {word}" if caller == "cli" else f"{word}: no"
-    return f"{word} {value}" if caller == "cli" else f"{word}: {value}"
-
-
-def _scored_on(settings: dict, caller: str = "cli") -> str | None:
+def _scored_on(settings: dict, caller: str) -> str | None:
     """The hold-out a run's settings (a :class:`TrainConfig`'s fields, as JSON) scored
     on, in ``caller``'s words; None where they do not say (a checkpoint from before
     ``held_out`` was kept that drew its hold-out)."""
     if settings.get("val_data"):
         folder = settings["val_data"]
-        if caller == "python":
-            return f"the folder val_data={folder!r}"
         if caller == "panel":
             return f"the separate hold-out folder {folder}"
-        return f"the folder --val-data {folder}"
+        return f"the folder {set_to('val_data', folder, caller)}"
     names = settings.get("holdout") or settings.get("held_out")
     if not names:
         return None if "held_out" not in settings else "no hold-out"
     return "the images held out " + ", ".join(sorted(map(str, names)))
 
 
-def _starts(out) -> dict[str, str]:
-    """How each caller names the resume of the run in ``out``: ``resume=True into 'OUT'``,
-    ``--resume OUT``, ``Resume of 'NAME'``."""
+def _refused(out, words, checkpoint=None) -> ResumeRefused:
+    """A :class:`ResumeRefused` of the run in ``out``: for each caller, how it names the resume
+    (:func:`~._worded.resume_of`; the command line's names ``checkpoint``, where given, the
+    file it could not read), then ``words(caller)``."""
+
+    def said(caller: str) -> str:
+        named = checkpoint if checkpoint is not None and caller == "cli" else out
+        return f"{resume_of(named, caller)}: {words(caller)}"
+
+    return ResumeRefused.worded(said)
+
+
+def _train_anew(caller: str) -> str:
+    """What a refused resume leaves ``caller`` to do instead: train anew."""
     return {
-        "python": f"resume=True into {str(out)!r}",
-        "cli": f"--resume {out}",
-        "panel": f"Resume of '{Path(out).name}'",
-    }
-
-
-def _refused(out, python: str, cli: str, panel: str) -> ResumeRefused:
-    """A :class:`ResumeRefused` of the run in ``out``: each caller's start (:func:`_starts`),
-    then its words."""
-    starts = _starts(out)
-    return ResumeRefused(
-        f"{starts['python']}: {python}", f"{starts['cli']}: {cli}", f"{starts['panel']}: {panel}"
-    )
+        "python": "train into another out folder",
+        "cli": "train into another output folder",
+        "panel": "train a new model",
+    }[caller]
 
 
 #: the settings of how a run scores its hold-out: another value scores other images, or the
@@ -315,50 +291,48 @@ def holdout_difference(config: TrainConfig, saved: dict) -> ResumeRefused | None
     ``max_val_images``, ``val_orientations``), the refusal that says so; else None. Its
     earlier epochs were scored, and its best model chosen, on that hold-out: scores on other
     images are not comparable with them, and images it trained on may be scored."""
-    starts = _starts(config.out)
     scored = [n for n in SCORING if n in saved and _as_config(saved[n]) != getattr(config, n)]
     if scored:
-        words = {
-            caller: (
-                f"{starts[caller]}: its epochs were scored, and its best model chosen, with "
-                + ", ".join(_setting(n, _as_config(saved[n]), caller) for n in scored)
-                + "; this run asks for "
-                + ", ".join(_setting(n, getattr(config, n), caller) for n in scored)
-                + ": its scores would not be comparable with theirs; "
-                + (
-                    "resume with the run's (leave "
-                    + (" and ".join(_SETTING_WORDS[n][_CALLERS.index(caller)] for n in scored))
-                    + " out to take the checkpoint's), or train into another output folder"
-                    if caller != "panel"
-                    else "resume it with them (tessella train --resume), or train a new model"
-                )
+
+        def scoring(caller: str) -> str:
+            fix = (
+                "resume with the run's (leave "
+                + " and ".join(option(n, caller) for n in scored)
+                + " out to take the checkpoint's), or train into another output folder"
+                if caller != "panel"  # (the panel has no control for them)
+                else "resume it with them (tessella train --resume), or train a new model"
             )
-            for caller in _CALLERS
-        }
-        return ResumeRefused(words["python"], words["cli"], words["panel"])
-    was, now = _scored_on(saved), _scored_on(asdict(config))
+            return (
+                "its epochs were scored, and its best model chosen, with "
+                + ", ".join(set_to(n, _as_config(saved[n]), caller) for n in scored)
+                + "; this run asks for "
+                + ", ".join(set_to(n, getattr(config, n), caller) for n in scored)
+                + f": its scores would not be comparable with theirs; {fix}"
+            )
+
+        return _refused(config.out, scoring)
+    was, now = _scored_on(saved, "cli"), _scored_on(asdict(config), "cli")
     if was is None or was == now:
         return None
     hold = ("holdout", "val_fraction", "val_data", "seed", "exclude")
-    words = {}
-    for caller in _CALLERS:
-        was_said = _scored_on(saved, caller)
-        now_said = _scored_on(asdict(config), caller) or "no hold-out"
-        named = ", ".join(_SETTING_WORDS[n][_CALLERS.index(caller)] for n in hold)
-        fix = {
-            "python": f"resume with the run's hold-out settings ({named}: leave them out to "
-            "take the checkpoint's) on the data it trained on, or train into another out "
-            "folder",
-            "cli": f"resume with the run's hold-out settings ({named}: leave them out to take "
-            "the checkpoint's) on the data it trained on, or train into another output folder",
-            "panel": "resume it on the folder or pairs it trained on with Hold out left "
-            "empty, or train a new model",
-        }[caller]
-        words[caller] = (
-            f"{starts[caller]}: its epochs were scored, and its best model chosen, on "
-            f"{was_said}; this run would score on {now_said}: {fix}"
+
+    def held_out(caller: str) -> str:
+        named = ", ".join(option(n, caller) for n in hold)
+        out = "out folder" if caller == "python" else "output folder"
+        fix = (
+            f"resume with the run's hold-out settings ({named}: leave them out to take the "
+            f"checkpoint's) on the data it trained on, or train into another {out}"
+            if caller != "panel"
+            else f"resume it on the folder or pairs it trained on with {option('holdout', caller)}"
+            " left empty, or train a new model"
         )
-    return ResumeRefused(words["python"], words["cli"], words["panel"])
+        return (
+            f"its epochs were scored, and its best model chosen, on {_scored_on(saved, caller)}"
+            f"; this run would score on {_scored_on(asdict(config), caller) or 'no hold-out'}: "
+            + fix
+        )
+
+    return _refused(config.out, held_out)
 
 
 def architecture_differences(config: TrainConfig, saved: dict, caller: str = "cli") -> list[str]:
@@ -414,32 +388,39 @@ def _resume_checkpoint(run: TrainingRun, device: str) -> None:
         text = str(exc).strip()
         first = text.splitlines()[0].split(". ")[0] if text else type(exc).__name__
         unread = f"cannot be read, truncated or not one ({first})"
-        raise ResumeRefused(  # (the command line's words name the file itself)
-            f"resume=True into {str(config.out)!r}: its checkpoint {checkpoint_path} {unread}; "
-            "train into another out folder",
-            f"--resume {checkpoint_path}: the checkpoint {unread}; train into another output "
-            "folder",
-            f"Resume of '{Path(config.out).name}': its checkpoint {unread}; train a new model",
-        ) from None
+
+        def unread_words(caller: str) -> str:  # (the command line's words name the file)
+            where = {"python": f"its checkpoint {checkpoint_path}", "cli": "the checkpoint"}
+            return f"{where.get(caller, 'its checkpoint')} {unread}; {_train_anew(caller)}"
+
+        raise _refused(config.out, unread_words, checkpoint_path) from None
     if not isinstance(state, dict) or not {"model", "optimizer", "epoch"} <= state.keys():
-        raise ResumeRefused(
-            f"resume=True into {str(config.out)!r}: its checkpoint {checkpoint_path} is not a "
-            "tessella training checkpoint",
-            f"--resume {checkpoint_path}: not a tessella training checkpoint",
-            f"Resume of '{Path(config.out).name}': its checkpoint is not a tessella training "
-            "checkpoint; train a new model",
+        kind = "a tessella training checkpoint"
+        raise _refused(
+            config.out,
+            lambda caller: {
+                "python": f"its checkpoint {checkpoint_path} is not {kind}",
+                "cli": f"not {kind}",
+                "panel": f"its checkpoint is not {kind}; {_train_anew(caller)}",
+            }[caller],
+            checkpoint_path,
         )
     training = _card_training(out)
     saved = _saved_config(state) or training.get("config")
     if isinstance(saved, dict) and architecture_differences(config, saved):
         other = "its checkpoint holds another network than this run asks for"
-        said = {c: "; ".join(architecture_differences(config, saved, c)) for c in _CALLERS}
+        fix = {
+            "python": " (leave a keyword out to take the checkpoint's)",
+            "cli": " (leave an option out to take the checkpoint's)",
+            "panel": "; resume it with the settings it was started with (tessella train "
+            "--resume), or train a new model",
+        }
         raise _refused(
             config.out,
-            f"{other}: {said['python']} (leave a keyword out to take the checkpoint's)",
-            f"{other}: {said['cli']} (leave an option out to take the checkpoint's)",
-            f"{other}: {said['panel']}; resume it with the settings it was started with "
-            "(tessella train --resume), or train a new model",
+            lambda caller: (
+                f"{other}: {'; '.join(architecture_differences(config, saved, caller))}"
+                + fix[caller]
+            ),
         )
     if isinstance(saved, dict):
         saved = _val_folder_as_given(config, saved, training)
@@ -458,12 +439,17 @@ def _resume_checkpoint(run: TrainingRun, device: str) -> None:
         )
         why = ": " + detail.rstrip(".") if detail else ""
         other = f"its checkpoint holds another network than this run's {config.method} model"
-        raise _refused(
-            config.out,
-            f"{other} (method, features or other architecture keywords differ{why})",
-            f"{other} (method, --features or other architecture options differ{why})",
-            f"{other} (its model type or architecture differs{why}); train a new model",
-        ) from None
+
+        def network_words(caller: str) -> str:
+            if caller == "panel":
+                return f"{other} (its model type or architecture differs{why}); train a new model"
+            options = "keywords" if caller == "python" else "options"
+            return (
+                f"{other} (method, {option('features', caller)} or other architecture "
+                f"{options} differ{why})"
+            )
+
+        raise _refused(config.out, network_words) from None
     # a checkpoint from before the decay was recorded: averaged or not is all it says
     saved_ema = state.get("ema", None if "averaged" in state else 0.0)
     if (saved_ema is None and not config.ema) or (
@@ -472,31 +458,48 @@ def _resume_checkpoint(run: TrainingRun, device: str) -> None:
         unrecorded = saved_ema is None
         decay = None if saved_ema is None else float(saved_ema)
         trained = "its checkpoint was trained with"
-        averaged = "averaged weights" if decay else "no averaging"
-        panel_was = "an unrecorded averaging setting" if unrecorded else averaged
-        raise _refused(
-            config.out,
-            f"{trained} {'an unrecorded ema' if unrecorded else f'ema={decay}'}; resume with "
-            f"the same setting (this run asks for ema={config.ema}; leave ema out to take the "
-            "checkpoint's)",
-            f"{trained} {'an unrecorded --ema' if unrecorded else f'--ema {decay}'}; resume "
-            f"with the same setting (this run asks for --ema {config.ema})",
-            f"{trained} {panel_was}; "
-            "resume it with the same 'Average the weights' setting, or train a new model",
-        )
+
+        def ema_words(caller: str) -> str:
+            if caller == "panel":
+                was = "averaged weights" if decay else "no averaging"
+                was = "an unrecorded averaging setting" if unrecorded else was
+                return (
+                    f"{trained} {was}; resume it with the same '{option('ema', caller)}' "
+                    "setting, or train a new model"
+                )
+            given = f"an unrecorded {option('ema', caller)}" if unrecorded else None
+            asks = f"this run asks for {set_to('ema', config.ema, caller)}"
+            if caller == "python":
+                asks += "; leave ema out to take the checkpoint's"
+            return (
+                f"{trained} {given or set_to('ema', decay, caller)}; resume with the same "
+                f"setting ({asks})"
+            )
+
+        raise _refused(config.out, ema_words)
     saved_ignore = state.get("ignore_label")  # checkpoints before the option: none
     if saved_ignore != config.ignore_label:
         trained = "its checkpoint was trained with"
-        raise _refused(
-            config.out,
-            f"{trained} ignore_label={saved_ignore!r}; resume with the same setting (this run "
-            f"asks for ignore_label={config.ignore_label!r}; leave ignore_label out to take "
-            "the checkpoint's)",
-            f"{trained} --ignore-label {saved_ignore}; resume with the same setting (this run "
-            f"asks for {config.ignore_label})",
-            f"{trained} Unannotated label {saved_ignore or 0}; resume it with the same "
-            f"(this run asks for {config.ignore_label or 0}), or train a new model",
-        )
+
+        def ignore_words(caller: str) -> str:
+            word = option("ignore_label", caller)
+            if caller == "panel":
+                return (
+                    f"{trained} {word} {saved_ignore or 0}; resume it with the same (this run "
+                    f"asks for {config.ignore_label or 0}), or train a new model"
+                )
+            asks = (
+                f"{set_to('ignore_label', config.ignore_label, caller)}; leave {word} out to "
+                "take the checkpoint's"
+                if caller == "python"
+                else config.ignore_label
+            )
+            return (
+                f"{trained} {set_to('ignore_label', saved_ignore, caller)}; resume with the "
+                f"same setting (this run asks for {asks})"
+            )
+
+        raise _refused(config.out, ignore_words)
     if run.averaged is not None and "averaged" in state:
         run.averaged.load_state_dict(state["averaged"])
     run.start_epoch, run.best = int(state["epoch"]), float(state["best"])

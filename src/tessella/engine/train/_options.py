@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ._checkpoint import CHECKPOINT
 from ._config import TrainConfig, _temporal
-from ._worded import Refused, WordedWarning, option
+from ._worded import Refused, WordedWarning, option, resume_of
 from .methods import get_training
 from .overlapping import SHARED_GAP
 
@@ -51,7 +51,7 @@ def _check_options(config: TrainConfig, data_given: bool = False) -> None:
     if config.resume and not (out_dir / CHECKPOINT).exists() and made:
         raise Refused.worded(
             lambda caller: (
-                f"{_resume_of(out_dir, caller)}: it holds a model but no checkpoint "
+                f"{resume_of(out_dir, caller)}: it holds a model but no checkpoint "
                 "to continue from; "
                 + {
                     "python": f"fine-tune it with base={str(out_dir)!r} into another out folder",
@@ -80,10 +80,16 @@ def _check_options(config: TrainConfig, data_given: bool = False) -> None:
     if not config.colour_weight > 0:
         raise ValueError(f"colour weight {config.colour_weight}: must be above 0 (1: no weighting)")
     if config.distil and not config.base:
-        raise Refused(
-            "distil needs a base model to learn from",
-            "--distil needs a --base model to learn from",
-            "One decoder's distillation needs a model in Start from to learn from",
+        raise Refused.worded(
+            lambda caller: (
+                f"{option('distil', caller)} needs a "
+                + (
+                    f"model in {option('base', caller)}"
+                    if caller == "panel"
+                    else f"{option('base', caller)} model"
+                )
+                + " to learn from"
+            )
         )
     if config.distil < 0:
         raise ValueError(f"distil {config.distil}: the weight must be 0 or more (0: none)")
@@ -103,14 +109,6 @@ def _check_options(config: TrainConfig, data_given: bool = False) -> None:
             f"val orientations: the {config.method} method's hold-out is scored as a time-lapse, "
             "in the orientation it comes in"
         )
-
-
-def _resume_of(out: Path, caller: str) -> str:
-    """How ``caller`` names the resume of the run in ``out`` (as :mod:`._checkpoint`'s
-    refusals start)."""
-    from ._checkpoint import _starts
-
-    return _starts(out)[caller]
 
 
 def _holds_a_model(out: Path, made: list[str]) -> Refused:

@@ -14,7 +14,7 @@ from typing import Any
 from ..registry import ModelError, find_model, list_models, load_model, read_card
 from ._config import TrainConfig
 from ._model_card import _architecture, training_normalization
-from ._worded import Refused, WordedWarning, option, set_to
+from ._worded import Refused, WordedWarning, option, resume_of, set_to
 
 __all__ = ["StartingModel", "_starting_model", "resumed_base"]
 
@@ -179,14 +179,14 @@ def _base_folder(config: TrainConfig) -> Path:
     base = str(config.base)
     saved = None
     if config.resume:
-        from ._checkpoint import ResumeRefused, _starts, resumed_settings
+        from ._checkpoint import ResumeRefused, resumed_settings
 
         saved = resumed_settings(config.out)
     if not saved or saved.get("base") != config.base:  # a new run, or another base asked for
         return find_model(base, excluding=config.out)
     found = resumed_base(config.out, saved)
     if isinstance(found, str):
-        raise ResumeRefused.worded(lambda caller: f"{_starts(config.out)[caller]}: {found}")
+        raise ResumeRefused.worded(lambda caller: f"{resume_of(config.out, caller)}: {found}")
     return found
 
 
