@@ -52,7 +52,7 @@ def test_masks_painted_unannotated_without_an_ignore_label_are_warned(tmp_path, 
     _, said = _load(sparse)
     assert len(said) == 1, said
     assert said[0].startswith(f"{sparse / 'masks'}: 0.tif, 1.tif, 2.tif: label 999 covers 50%")
-    assert "--ignore-label 999" in said[0]
+    assert "ignore_label=999 leaves them out" in said[0]  # (the Python API's words)
     # the same detection as evaluate's note on the same mask
     mask = tifffile.imread(sparse / "masks" / "0.tif")
     assert "(ID 999): a label painted on the background?" in ground_truth_note(mask, "0.tif")
@@ -176,7 +176,7 @@ def test_patches_label_masks_painted_unannotated_are_warned(tmp_path, nuclei_sam
     _, said = _said(load_overlapping_pairs, root, NORM)
     assert len(said) == 1, said
     assert said[0].startswith(f"{root / 'masks'}: 0.tif, 1.tif: label 999 covers 50%")
-    assert "--ignore-label 999" in said[0]
+    assert "ignore_label=999 leaves them out" in said[0]  # (the Python API's words)
     samples, said = _said(load_overlapping_pairs, root, NORM, ignore_label=UNANNOTATED)
     assert said == [] and all(s.ignore is not None for s in samples)
     assert _said(load_overlapping_pairs, _folder(tmp_path / "whole", nuclei_sample), NORM)[1] == []
@@ -189,8 +189,27 @@ def test_timelapse_masks_painted_unannotated_are_warned(tmp_path, nuclei_sample)
     _, said = _said(load_timelapse_samples, root, 3, normalization=NORM)
     assert len(said) == 1, said
     assert said[0].startswith(f"{root / 'masks'}: m0.tif, m1.tif: label 999 covers 50%")
-    assert "--ignore-label 999" in said[0]
+    assert "ignore_label=999 leaves them out" in said[0]  # (the Python API's words)
     load = load_timelapse_samples
     assert _said(load, root, 3, normalization=NORM, ignore_label=UNANNOTATED)[1] == []
     whole = _timelapse_folder(tmp_path / "whole", nuclei_sample)
     assert _said(load, whole, 3, normalization=NORM)[1] == []
+
+
+def test_the_painted_note_names_the_ignore_label_in_each_callers_words(tmp_path, nuclei_sample):
+    """The line on masks painted 999 names the ignore label as each front end gives it
+    (ignore_label=999, --ignore-label 999, the Train panel's Unannotated label 999), as the
+    run's other warnings do; it told every caller "--ignore-label 999 (the Train panel's
+    Unannotated label)" (review s35/r13 #4)."""
+    from tessella.engine.train._worded import in_words
+
+    sparse = _folder(tmp_path / "sparse", nuclei_sample, count=2, painted=UNANNOTATED)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        load_folder_pairs(sparse, "YX", 1, NORM)
+    (warning,) = (w.message for w in caught)
+    words = {caller: in_words(warning, caller) for caller in ("python", "cli", "panel")}
+    assert words["python"].endswith("; ignore_label=999 leaves them out of the loss"), words
+    assert words["cli"].endswith("; --ignore-label 999 leaves them out of the loss"), words
+    assert words["panel"].endswith("; Unannotated label 999 leaves them out of the loss"), words
+    assert len({w.split(";")[0] for w in words.values()}) == 1  # the same finding, in each

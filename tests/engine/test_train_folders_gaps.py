@@ -122,7 +122,7 @@ def test_stacks_of_object_masks_painted_unannotated_are_warned(tmp_path, nuclei_
     _, said = _said(load_overlapping_pairs, sparse, NORM)
     assert len(said) == 1, said
     assert said[0].startswith(f"{sparse / 'masks'}: 0.tif, 1.tif: label 999 covers 50%")
-    assert "--ignore-label 999" in said[0]
+    assert "ignore_label=999 leaves them out" in said[0]  # (the Python API's words)
     samples, said = _said(load_overlapping_pairs, sparse, NORM, ignore_label=UNANNOTATED)
     assert said == [] and all(s.ignore is not None and s.ignore[:, :64].all() for s in samples)
 
@@ -144,7 +144,7 @@ def test_a_painted_plane_of_the_objects_value_is_warned_without_a_wrong_flag(
     assert len(said) == 1, said
     assert said[0].startswith(f"{root / 'masks'}: 0.tif: one object mask covers 50% of the pix")
     assert "paint that plane a value no object mask has (1 is theirs)" in said[0]
-    assert "--ignore-label 1 " not in said[0]
+    assert "ignore_label=1 " not in said[0]
 
     # two such stacks, one of 1s and one of 255s: one line, naming both values as theirs
     other_image, other_labels = _crop(nuclei_sample, 1)
@@ -200,7 +200,7 @@ def test_ctc_seg_files_painted_unannotated_are_warned(tmp_path):
     assert len(said) == 1, said
     seg = tmp_path / "sparse" / "01_GT" / "SEG"
     assert said[0].startswith(f"{seg}: man_seg000.tif, man_seg002.tif: label 999 covers 50%")
-    assert "--ignore-label 999" in said[0]
+    assert "ignore_label=999 leaves them out" in said[0]  # (the Python API's words)
     load = load_timelapse_samples
     assert _said(load, seq, 3, normalization=NORM, ignore_label=UNANNOTATED)[1] == []
     assert _said(load, _ctc(tmp_path / "whole"), 3, normalization=NORM)[1] == []

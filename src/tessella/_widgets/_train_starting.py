@@ -102,6 +102,7 @@ class TrainStarting:
         from tessella.engine.methods import get_method
         from tessella.engine.registry import load_model, name_taken_note
         from tessella.engine.train._checkpoint import resumed_settings
+        from tessella.engine.train._worded import in_words  # (the engine's, in the panel's words)
         from tessella.engine.train.data import apply_ignore_label, split_holdout
         from tessella.engine.train.loop import TrainConfig, training_normalization
         from tessella.engine.train.methods import get_training
@@ -199,7 +200,7 @@ class TrainStarting:
                     # scored on, as the engine reads --val-data (nothing left out of it)
                     val_samples = read_folder(val_folder) if val_folder else None
                 finally:
-                    said += list(dict.fromkeys(str(w.message) for w in caught))
+                    said += list(dict.fromkeys(in_words(w.message, "panel") for w in caught))
                     for message in said:
                         show_warning(f"Train: {message}")
             if not folder and ignore_label is None and not overlapping:
@@ -208,7 +209,7 @@ class TrainStarting:
                 from tessella.engine.train._folders import painted_samples_note
 
                 painted = painted_samples_note(samples)
-                said += [painted] if painted else []
+                said += [in_words(painted, "panel")] if painted else []
             channels = channels_in_words(samples, pairs)  # (the hold-out's are among them)
             if ignore_label is not None:  # checked here, before a worker starts
                 with caught_warnings_of_this_thread(UserWarning) as caught:
@@ -237,8 +238,6 @@ class TrainStarting:
                 samples, held = split_holdout(samples, HOLDOUT_FRACTION, 0, holdout)
             refuse_unwritable(out.parent)  # last: it makes the folder
         except ValueError as exc:
-            from tessella.engine.train._worded import in_words
-
             exc = ValueError(in_words(exc, "panel"))  # an engine refusal in the panel's words
             show_error(f"Train: {exc}")
             refused = f"Not {'resumed' if resume else 'started'}: {exc}"

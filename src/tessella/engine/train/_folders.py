@@ -22,6 +22,7 @@ from ._selectors import (
     selects,
     slab_bounds,
 )
+from ._worded import WordedText, WordedWarning, option, set_to
 
 __all__ = [
     "load_folder_pairs",
@@ -299,7 +300,9 @@ def painted_label(labels) -> tuple[int, float, int] | None:
 def warn_once(message: str, warned: set[str] | None = None, stacklevel: int = 2) -> None:
     """:func:`warnings.warn` ``message`` unless it is in ``warned`` (the lines a run has said
     already: the same folder as training and validation data is described once); it is added.
-    ``stacklevel`` as :func:`warnings.warn` counts it from the caller.
+    ``stacklevel`` as :func:`warnings.warn` counts it from the caller. A
+    :class:`~._worded.WordedText` is warned as a :class:`~._worded.WordedWarning`, in each
+    caller's words.
 
     >>> said = set()
     >>> with warnings.catch_warnings(record=True) as caught:
@@ -313,7 +316,12 @@ def warn_once(message: str, warned: set[str] | None = None, stacklevel: int = 2)
         if message in warned:
             return
         warned.add(message)
-    warnings.warn(message, stacklevel=stacklevel + 1)
+    said = (
+        WordedWarning(message, message.cli, message.panel)
+        if isinstance(message, WordedText)
+        else message
+    )
+    warnings.warn(said, stacklevel=stacklevel + 1)
 
 
 def warn_painted(
@@ -362,25 +370,35 @@ def painted_samples_note(samples, where: str = "labels layers") -> str:
 
 
 def _painted_note(label_dir: Path | str, painted: list[tuple[str, int, float, int]]) -> str:
-    """One line on the masks where :func:`painted_label` found a label, naming a few."""
+    """One line on the masks where :func:`painted_label` found a label, naming a few, in the
+    words of each caller (a :class:`~._worded.WordedText`): the ignore label to give as
+    ``ignore_label=N``, ``--ignore-label N`` or the Train panel's ``Unannotated label N``."""
     values = sorted({value for _, value, _, _ in painted})
     fractions = [fraction for _, _, fraction, _ in painted]
     low, high = f"{min(fractions):.0%}", f"{max(fractions):.0%}"
     share = low if low == high else f"{low} to {high}"
     if len(values) == 1:
-        value = values[0]
-        what = f"label {value} covers {share} of the pixels: unannotated parts painted {value}?"
-        advice = f"--ignore-label {value} (the Train panel's Unannotated label) leaves them out"
+        what = (
+            f"label {values[0]} covers {share} of the pixels: unannotated parts painted "
+            f"{values[0]}?"
+        )
     else:
         what = (
             f"one label ({', '.join(map(str, values))}) covers {share} of the pixels: "
             "unannotated parts painted with it?"
         )
-        advice = (
-            "paint them one value, above every object ID, and pass it as --ignore-label (the "
-            "Train panel's Unannotated label) to leave them out"
+
+    def advice(caller: str) -> str:
+        word = option("ignore_label", caller)
+        if len(values) == 1:  # (the panel's is a number in a box: not quoted)
+            given = f"{word} {values[0]}" if caller == "panel" else None
+            return f"{given or set_to('ignore_label', values[0], caller)} leaves them out"
+        given = f"set it as {word}" if caller == "panel" else f"pass it as {word}"
+        return f"paint them one value, above every object ID, and {given} to leave them out"
+
+    return WordedText.worded(
+        lambda caller: (
+            f"{label_dir}: {_few(name for name, *_ in painted)}: {what} Without an ignore label "
+            f"they are learnt as one object; {advice(caller)} of the loss"
         )
-    return (
-        f"{label_dir}: {_few(name for name, *_ in painted)}: {what} Without an ignore label "
-        f"they are learnt as one object; {advice} of the loss"
     )

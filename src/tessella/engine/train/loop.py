@@ -312,14 +312,15 @@ def _training_samples(
     if not samples or not val_samples:
         raise ValueError("training needs at least one image with labels")
     said = [] if said is None else said
-    said += sorted(warned)  # the folders' lines (a set: sorted, in an order that stays)
+    caller = caller_of(config.command)  # the card records the lines in the run's caller's words
+    said += [in_words(m, caller) for m in sorted(warned)]  # the folders' (sorted: a set)
     if not samples_read and config.ignore_label is None and not training.overlapping:
         # a folder's loader says it of its masks; samples given (the Train panel's labels
         # layers) are looked at here: half a layer painted one label, no ignore label?
         painted = painted_samples_note(samples + val_samples)
         if painted:
-            warnings.warn(painted, stacklevel=4)  # here, _train_steps, then train_steps' line
-            said.append(painted)
+            warnings.warn(WordedWarning.worded(lambda c: in_words(painted, c)), stacklevel=4)
+            said.append(in_words(painted, caller))  # (stacklevel: here, _train_steps, its caller)
     where = data_where if val_where == data_where else f"{data_where} and {val_where}"
     where = where if samples_read else ""  # samples given (the panel's layers): named as they are
     if training.objects:  # a binary mask would be learnt as one object per image
