@@ -100,11 +100,12 @@ def with_recorded_tracks(layers: list[tuple]) -> list[tuple]:
 
     for at in range(len(layers) - 1, -1, -1):
         data, kwargs, kind = layers[at]
+        if kind != "labels":  # (an image split by channel has a list of metadata)
+            continue
         metadata: dict[str, Any] = dict(kwargs.get("metadata", {}))
         companions = metadata.get(COMPANIONS_KEY)
         if (
-            kind != "labels"
-            or not isinstance(data, np.ndarray)
+            not isinstance(data, np.ndarray)
             or data.ndim < 3
             or not str(metadata.get("axes", "")).startswith("T")
             or (isinstance(companions, dict) and "tracks" in companions)
