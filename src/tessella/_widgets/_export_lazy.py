@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from tessella.engine._counted_reads import CountedReads
+
 __all__ = [
     "STACK_REFUSAL",
     "Stopped",
@@ -88,27 +90,15 @@ class Ticker:
             self.report((self.done, self.total, self.what))
 
 
-class Ticking:
+class Ticking(CountedReads):
     """``array`` (labels on disk) whose every read (``[index]``) is a piece of ``ticker``
     (:meth:`Ticker.tick`): handed to the engine's writers that read it a frame or a piece at
-    a time (CTC masks, measures, OME-Zarr levels), so that they count and can be cancelled."""
+    a time (CTC masks, measures, OME-Zarr levels), so that they count and can be cancelled
+    (the engine's :class:`~tessella.engine.measure.CountedReads`, as the CLI's bars count)."""
 
     def __init__(self, array: Any, ticker: Ticker):
-        self.array = array
+        super().__init__(array, ticker.tick)
         self.ticker = ticker
-        self.shape = tuple(array.shape)
-        self.dtype = array.dtype
-        self.ndim = len(self.shape)
-        from tessella.engine.measure import chunks_of
-
-        self.chunks = chunks_of(array)
-
-    def __len__(self) -> int:
-        return self.shape[0]
-
-    def __getitem__(self, index: Any) -> np.ndarray:
-        self.ticker.tick()
-        return np.asarray(self.array[index])
 
 
 def is_on_disk(array: Any) -> bool:
