@@ -206,3 +206,40 @@ def test_the_measuring_is_shown_a_piece_at_a_time(runs, tmp_path, capsys):
     n = len(_rows(folder / "bw.csv"))
     assert f"measurements of {n} objects -> {tmp_path / 'bw.csv'} (mean_confidence empty" in err
     assert _rows(tmp_path / "bw.csv") == _rows(folder / "bw.csv")
+
+
+def test_the_measuring_bar_counts_the_reads_it_makes(runs, tmp_path, monkeypatch):
+    """The bar's total is the pieces and then the reads of the lengths
+    (``engine.measure.length_reads``: one per square where objects' boxes start), told
+    before those reads: it counted every square of the plane (16 here, in squares of 32 px)
+    and raised its total where objects read alone passed it, so it never ended at its own
+    total (s35 r13 #3)."""
+    import tessella.cli._blockwise as blockwise
+    import tessella.engine.measure as measure
+    from tessella.engine.registry import load_model
+
+    folder, _ = runs
+    shutil.copytree(folder / "bw.zarr", tmp_path / "bw.zarr")
+    made = []
+
+    def bar(*args, **kwargs):
+        made.append(blockwise_bar(*args, **kwargs))
+        return made[-1]
+
+    blockwise_bar = blockwise._progress_bar
+    monkeypatch.setattr(blockwise, "_progress_bar", bar)
+    monkeypatch.setattr(measure, "_REGION_SIDE", 32)
+    monkeypatch.setattr(measure, "_REGION_MARGIN", 8)
+    blockwise._measure_zarr(
+        folder / "crop.zarr",
+        tmp_path / "bw.zarr",
+        load_model("nuclei2d"),
+        blockwise._intensities_of(None, None),
+        False,
+    )
+    rows = _rows(tmp_path / "bw.csv")
+    boxes = [[int(r[f"bbox_{e}_{a}"]) for e in ("min", "max") for a in "yx"] for r in rows]
+    reads = measure.length_reads(np.array(boxes), (128, 128))
+    assert 1 < reads < 16
+    [bar_made] = made
+    assert bar_made.n == bar_made.total == 1 + reads  # (1 piece of 128², then the lengths)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import math
 import sys
 from pathlib import Path
 
@@ -457,21 +456,15 @@ def _measure_zarr(
     bars: list = []
 
     def on_read(shape, chunks, axes: str):  # a bar of its reads: pieces, then length squares
-        from ..engine.measure import _REGION_SIDE, piece_slices
+        from ..engine.measure import piece_slices
 
         total = len(piece_slices(shape, chunks))
-        if "".join(a for a in axes if a in "ZYX") == "YX":  # (each object's length too)
-            squares = -(-shape[-1] // _REGION_SIDE) * -(-shape[-2] // _REGION_SIDE)
-            total += squares * math.prod(shape[:-2])
         bars.append(_progress_bar(total, f"{target.name}: measuring", quiet, unit="piece"))
+        return lambda: _advance(bars[0], bars[0].n + 1)
 
-        def tick():
-            bar = bars[0]
-            if bar.n >= bar.total:  # (objects read alone: more than counted)
-                bar.total = bar.n + 1
-            _advance(bar, bar.n + 1)
-
-        return tick
+    def on_lengths(reads: int) -> None:  # (engine length_reads: the squares read for them)
+        bars[0].total += reads
+        bars[0].refresh()
 
     def stale() -> str:  # an earlier run's CSV (--overwrite): it would pass for theirs
         earlier = csv_path(target)
@@ -484,7 +477,7 @@ def _measure_zarr(
 
     try:
         try:
-            table = measure_kept(source, target, read_image_of, model, on_read)
+            table = measure_kept(source, target, read_image_of, model, on_read, on_lengths)
         finally:
             for bar in bars:
                 bar.close()
