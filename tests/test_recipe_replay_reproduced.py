@@ -71,7 +71,9 @@ def test_a_replay_that_differs_says_what_differs(replayed, capsys, tmp_path):
         )
         is False
     )
-    same = "with the same Tessella version, model weights, device, tta, tile, parameters"
+    # (the revision, the code's commit, is compared too where both record it: from a checkout)
+    revision = "Tessella revision, " if recorded.get("tessella_revision") else ""
+    same = f"with the same Tessella version, {revision}model weights, device, tta, tile, parameters"
     assert same in capsys.readouterr().err
     params = {**first["params"], "min_size": 999}
     say_replay(

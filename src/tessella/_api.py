@@ -386,7 +386,7 @@ def replay(
                 f"but {model.path} has other weights ({model.card.sha256[:12]}…); pass "
                 "model= to replay it with a model anyway"
             )
-    return segment(
+    labels = segment(
         image,
         model,
         axes,
@@ -397,6 +397,18 @@ def replay(
         params=recipe.get("params"),
         **params,
     )
+    source = getattr(image, "path", None)  # (an ImageData read from a file: its input)
+    if source is not None:  # whether these are the labels the recipe records (t18 #4)
+        from . import __version__
+        from .engine.digest import DIGEST_KEY, labels_digest, replay_verdict
+        from .engine.revision import with_revision
+
+        now = with_revision({"tessella_version": __version__})
+        now[DIGEST_KEY] = labels_digest(labels)
+        verdict = replay_verdict(recipe, now, source, where)
+        if verdict is not None and not verdict[0]:
+            warnings.warn(verdict[1], UserWarning, stacklevel=2)
+    return labels
 
 
 def _replayed_voxel_size(recipe: dict, where: str, image, axes: str | None):

@@ -24,7 +24,14 @@ from ._inputs import (
     _segment_jobs,
     _spacing,
 )
-from ._recipe import _package_reference, _parse_sets, _read_recipe, _recipe_package, _run_params
+from ._recipe import (
+    _package_reference,
+    _parse_sets,
+    _read_recipe,
+    _recipe_package,
+    _run_params,
+    say_replay,
+)
 from ._skip_existing import (
     _run_settings,
     _say_skipped_existing,
@@ -418,6 +425,10 @@ def _cmd_segment(args) -> int:
                             they = "it skips" if n == 1 else "they skip"
                             said += f" ({_counted(n, 'track')} split where {they} frames)"
                     print(said)
+                if args.recipe:  # whether the replay gave the labels the recipe records
+                    say_replay(
+                        recipe, args.recipe, recorded, source, _outputs_of(target), args.quiet
+                    )
             except (CliError, ValueError, OSError) as exc:
                 if isinstance(exc, BrokenPipeError) and _stdout_gone():
                     raise  # stdout's reader is gone (`| head`): not this image's fault

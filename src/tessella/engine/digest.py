@@ -361,6 +361,7 @@ def _digest_differences(recorded: dict, now: dict) -> str:
 #: labels names where they differ (:func:`replay_verdict`)
 _MADE_WITH = (
     ("tessella_version", "Tessella version"),
+    ("tessella_revision", "Tessella revision"),  # (engine.revision: the code's commit)
     ("model_sha256", "model weights"),
     ("device", "device"),
     ("tta", "tta"),
