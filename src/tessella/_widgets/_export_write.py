@@ -500,10 +500,18 @@ def _export_steps_of(
             if plan.stack is not None:  # each object whole, its hidden parts included
                 table = measure_stack(plan.stack.masks, plan.stack.ids, length=length, **options)
             elif in_pieces and length:  # each object's box read from disk: counted apart
+                from tessella.engine.measure import length_reads, table_boxes
+
+                from ._words import counted as counted_words  # (`counted`: the labels here)
+
                 table = measure_objects(counted, **options)
+                # (read a 2048² square at a time, not an object at a time, since ac6afb0:
+                # the bar counts those reads, as tessella segment --blockwise --csv's)
+                reads = length_reads(table_boxes(table), counted.shape)
                 yield count.begin(
-                    f"measuring the length of {len(table['label'])} objects (each from disk)",
-                    len(table["label"]),
+                    f"measuring the length of {counted_words(len(table['label']), 'object')} "
+                    "from disk, a square of labels at a time",
+                    reads,
                 )
                 table = lengths_on_disk(table, counted, plan.axes, options["spacing"], plan.unit)
             else:
