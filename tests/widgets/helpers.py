@@ -68,3 +68,24 @@ def result_name(segment, image: str, kind: str = "labels") -> str:
     model ran first (the literal names are checked in tests/widgets/test_segment_widget.py)."""
     card = segment._cards[segment.model_combo.currentData()]
     return f"{image} {kind} ({card.name})"
+
+
+def export_tiff_and_recipe(viewer, layer, base, qtbot) -> dict:
+    """Export ``layer``'s labels as ``base.tif`` with their recipe from a real Export panel
+    (CSV off); the recipe written (once the input file, if any, is hashed in Export's
+    worker)."""
+    import json
+
+    from tessella._widgets.export import ExportWidget
+
+    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Export")
+    assert isinstance(widget, ExportWidget)
+    widget.labels_combo.setCurrentIndex(widget.labels_combo.findData(layer.unique_id))
+    widget.path_edit.setText(str(base))
+    widget.tiff_checkbox.setChecked(True)
+    widget.csv_checkbox.setChecked(False)
+    widget.recipe_checkbox.setChecked(True)
+    with qtbot.waitSignal(widget.exported, timeout=30_000) as blocker:
+        widget.export()
+    assert blocker.args[0], widget.status_label.text()
+    return json.loads(base.with_name(base.name + ".recipe.json").read_text())

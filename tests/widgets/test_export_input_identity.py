@@ -7,18 +7,17 @@ image layer not read from a file records none."""
 
 from __future__ import annotations
 
-import json
 import os
 
 import numpy as np
 import pytest
 import tifffile
 
-from tessella._widgets.export import ExportWidget
 from tessella._widgets.segment import RECIPE_KEY, SOURCE_ID_KEY, SOURCE_KEY
 from tessella.cli._skip_existing import _input_changed
 from tessella.engine.input_record import INPUT_KEY, input_identity
 from tests.conftest import SEGMENT_RECIPE
+from tests.widgets.helpers import export_tiff_and_recipe
 
 #: what Segment records in the labels layer (no ``input``: a layer, not a file)
 PANEL_RECIPE = {k: v for k, v in SEGMENT_RECIPE.items() if k != "input"}
@@ -32,22 +31,6 @@ def _segmented(viewer, image_layer, labels):
         SOURCE_ID_KEY: image_layer.unique_id,
     }
     return viewer.add_labels(labels, name=f"{image_layer.name} labels", metadata=metadata)
-
-
-def _export(viewer, layer, base, qtbot) -> dict:
-    """Export ``layer``'s labels and recipe; the recipe written (once the input file, if
-    any, is hashed in Export's worker)."""
-    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Export")
-    assert isinstance(widget, ExportWidget)
-    widget.labels_combo.setCurrentIndex(widget.labels_combo.findData(layer.unique_id))
-    widget.path_edit.setText(str(base))
-    widget.tiff_checkbox.setChecked(True)
-    widget.csv_checkbox.setChecked(False)
-    widget.recipe_checkbox.setChecked(True)
-    with qtbot.waitSignal(widget.exported, timeout=30_000) as blocker:
-        widget.export()
-    assert blocker.args[0], widget.status_label.text()
-    return json.loads(base.with_name(base.name + ".recipe.json").read_text())
 
 
 @pytest.fixture
@@ -72,7 +55,7 @@ def test_labels_of_an_image_read_from_a_file_record_its_identity(
     made = _segmented(viewer, image, labels)
     (tmp_path / "out").mkdir()
     target = tmp_path / "out" / "cells.tif"
-    recipe = _export(viewer, made, target.with_suffix(""), qtbot)
+    recipe = export_tiff_and_recipe(viewer, made, target.with_suffix(""), qtbot)
     assert recipe[INPUT_KEY] == input_identity(path)
     assert recipe[INPUT_KEY]["kind"] == "file"
 
@@ -97,6 +80,6 @@ def test_labels_of_an_image_not_read_from_a_file_record_none(
     viewer = make_napari_viewer()
     image = viewer.add_image(tifffile.imread(path), name="cells")
     made = _segmented(viewer, image, labels)
-    recipe = _export(viewer, made, tmp_path / "cells_labels", qtbot)
+    recipe = export_tiff_and_recipe(viewer, made, tmp_path / "cells_labels", qtbot)
     assert INPUT_KEY not in recipe
     assert recipe["params"] == PANEL_RECIPE["params"]

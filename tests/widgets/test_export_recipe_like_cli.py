@@ -5,17 +5,15 @@ which a ``--recipe`` replay wrote into the labels TIFF as ``unit: 'pixel'``)."""
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 import tifffile
 
-from tessella._widgets.export import ExportWidget
 from tessella._widgets.segment import RECIPE_KEY, SOURCE_ID_KEY, SOURCE_KEY
 from tessella.engine.input_record import INPUT_KEY
 from tessella.engine.io import read_image
 from tests.conftest import SEGMENT_RECIPE
+from tests.widgets.helpers import export_tiff_and_recipe
 
 #: what Segment records in the labels layer of an image without a pixel size
 PANEL_RECIPE = {
@@ -31,17 +29,7 @@ def _export(viewer, image_layer, labels, base, qtbot) -> dict:
         SOURCE_ID_KEY: image_layer.unique_id,
     }
     layer = viewer.add_labels(labels, name=f"{image_layer.name} labels", metadata=metadata)
-    _dock, widget = viewer.window.add_plugin_dock_widget("tessella", "Export")
-    assert isinstance(widget, ExportWidget)
-    widget.labels_combo.setCurrentIndex(widget.labels_combo.findData(layer.unique_id))
-    widget.path_edit.setText(str(base))
-    widget.tiff_checkbox.setChecked(True)
-    widget.csv_checkbox.setChecked(False)
-    widget.recipe_checkbox.setChecked(True)
-    with qtbot.waitSignal(widget.exported, timeout=30_000) as blocker:
-        widget.export()
-    assert blocker.args[0], widget.status_label.text()
-    return json.loads(base.with_name(base.name + ".recipe.json").read_text())
+    return export_tiff_and_recipe(viewer, layer, base, qtbot)
 
 
 @pytest.fixture
